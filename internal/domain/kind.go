@@ -1,0 +1,83 @@
+// Package domain holds Candor's record kinds and their validation rules
+// (SPEC §1). It depends on nothing else in the project so that every other
+// package — ingest, store, metrics, connectors — agrees on one definition of
+// what a valid record is.
+package domain
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Kind names a record kind of SPEC §1.
+type Kind string
+
+const (
+	KindService       Kind = "service"
+	KindDeployment    Kind = "deployment"
+	KindChange        Kind = "change"
+	KindIncident      Kind = "incident"
+	KindSLI           Kind = "sli"
+	KindTicket        Kind = "ticket"
+	KindSurvey        Kind = "survey"
+	KindVulnerability Kind = "vulnerability"
+	KindControl       Kind = "control"
+	KindCost          Kind = "cost"
+	KindUsage         Kind = "usage"
+	KindBudget        Kind = "budget"
+	KindSubscription  Kind = "subscription"
+	KindOpportunity   Kind = "opportunity"
+	KindLead          Kind = "lead"
+	KindQuota         Kind = "quota"
+	KindSpend         Kind = "spend"
+	KindTarget        Kind = "target"
+)
+
+// Kinds lists every kind in a stable order (reference data first, then
+// engineering, customer and revenue kinds) used for summaries and docs.
+var Kinds = []Kind{
+	KindService, KindDeployment, KindChange, KindIncident, KindSLI,
+	KindTicket, KindSurvey, KindVulnerability, KindControl,
+	KindCost, KindUsage, KindBudget,
+	KindSubscription, KindOpportunity, KindLead, KindQuota, KindSpend, KindTarget,
+}
+
+// ParseKind accepts a kind name, case-insensitively, and also the plural
+// forms people use for file names ("deployments.csv").
+func ParseKind(s string) (Kind, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	for _, k := range Kinds {
+		if t == string(k) || t == string(k)+"s" || (k == KindOpportunity && t == "opportunities") ||
+			(k == KindVulnerability && t == "vulnerabilities") || (k == KindUsage && t == "usages") {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown kind %q (known: %s)", s, kindList())
+}
+
+func kindList() string {
+	names := make([]string, len(Kinds))
+	for i, k := range Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+// Monthly reports whether a kind is delivered in periods (bills, budgets,
+// plans) rather than as events; it decides the default freshness limit.
+func (k Kind) Monthly() bool {
+	switch k {
+	case KindCost, KindUsage, KindBudget, KindSubscription, KindQuota, KindSpend, KindTarget:
+		return true
+	}
+	return false
+}
+
+// Key identifies a record: re-importing the same key replaces the record.
+type Key struct {
+	Kind   Kind
+	Source string
+	ID     string
+}
+
+func (k Key) String() string { return string(k.Kind) + "/" + k.Source + "/" + k.ID }

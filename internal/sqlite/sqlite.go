@@ -1,0 +1,318 @@
+// Package sqlite is the embedded default store: a single SQLite file in WAL
+// mode through the pure-Go modernc driver, so Candor needs no cgo and no
+// set-up.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is the SQLite store.
+type DB struct {
+	db *sql.DB
+	// writer serialises batches inside this process so a short API write
+	// queues behind a long import instead of failing on a busy lock.
+	writer chan struct{}
+	now    func() time.Time
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the store in dir and applies migrations.
+func Open(ctx context.Context, dir string) (*DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "candor.db")
+	// busy_timeout first so the other pragmas survive a concurrent opener;
+	// NORMAL sync is durable in WAL mode except on power loss of the OS.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(4)
+	s := &DB{db: db, writer: make(chan struct{}, 1), now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *DB) Close() error { return s.db.Close() }
+
+func (s *DB) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: bad version prefix", name)
+		}
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		body, _ := migrations.ReadFile(name)
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, s.now().UnixNano()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type batch struct {
+	s       *DB
+	tx      *sql.Tx
+	next    int64
+	now     int64
+	done    bool
+	update  *sql.Stmt
+	inserts map[int]*sql.Stmt
+}
+
+func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		<-s.writer
+		return nil, err
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM records`).Scan(&last); err != nil {
+		tx.Rollback()
+		<-s.writer
+		return nil, err
+	}
+	upd, err := tx.PrepareContext(ctx, `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?
+		WHERE kind = ? AND source = ? AND id = ? AND hash <> ?`)
+	if err != nil {
+		tx.Rollback()
+		<-s.writer
+		return nil, err
+	}
+	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), update: upd, inserts: map[int]*sql.Stmt{}}, nil
+}
+
+const insertCols = 8
+
+// chunk is the rows per multi-row INSERT: large enough to amortise the
+// statement, well under SQLite's 32766 bound variables.
+const chunk = 256
+
+func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st, ok := b.inserts[n]; ok {
+		return st, nil
+	}
+	var sb strings.Builder
+	sb.WriteString(`INSERT OR IGNORE INTO records (seq, kind, source, id, ingested_at, event_time, hash, body) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("(?,?,?,?,?,?,?,?)")
+	}
+	st, err := b.tx.PrepareContext(ctx, sb.String())
+	if err != nil {
+		return nil, err
+	}
+	b.inserts[n] = st
+	return st, nil
+}
+
+func eventArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
+	var res store.WriteResult
+	if b.done {
+		return res, errors.New("batch already ended")
+	}
+	args := make([]any, 0, chunk*insertCols)
+	for len(items) > 0 {
+		n := min(len(items), chunk)
+		part := items[:n]
+		items = items[n:]
+		args = args[:0]
+		first := b.next
+		for i, it := range part {
+			args = append(args, first+int64(i), string(it.Key.Kind), it.Key.Source, it.Key.ID, b.now, eventArg(it.EventTime), it.Hash, it.Body)
+		}
+		st, err := b.insertStmt(ctx, n)
+		if err != nil {
+			return res, err
+		}
+		r, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return res, err
+		}
+		b.next += int64(n)
+		ins, _ := r.RowsAffected()
+		res.Inserted += ins
+		if ins == int64(n) {
+			continue
+		}
+		// Some keys existed (or repeat within the chunk): replace those whose
+		// content changed. Rows inserted just now carry the same hash, so
+		// the hash guard leaves them alone.
+		var replaced int64
+		for _, it := range part {
+			r, err := b.update.ExecContext(ctx, b.next, b.now, eventArg(it.EventTime), it.Hash, it.Body,
+				string(it.Key.Kind), it.Key.Source, it.Key.ID, it.Hash)
+			if err != nil {
+				return res, err
+			}
+			if k, _ := r.RowsAffected(); k > 0 {
+				replaced += k
+				b.next++
+			}
+		}
+		res.Replaced += replaced
+		res.Unchanged += int64(n) - ins - replaced
+	}
+	return res, nil
+}
+
+func (b *batch) end() {
+	if !b.done {
+		b.done = true
+		<-b.s.writer
+	}
+}
+
+func (b *batch) Commit() error {
+	if b.done {
+		return errors.New("batch already ended")
+	}
+	defer b.end()
+	return b.tx.Commit()
+}
+
+func (b *batch) Rollback() error {
+	if b.done {
+		return nil
+	}
+	defer b.end()
+	return b.tx.Rollback()
+}
+
+func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, source, id, ingested_at, event_time, hash, body FROM records WHERE seq > ? ORDER BY seq`, after)
+	if err != nil {
+		return after, err
+	}
+	defer rows.Close()
+	last := after
+	for rows.Next() {
+		var r store.Stored
+		var kind string
+		var ing int64
+		var ev sql.NullInt64
+		if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.Body); err != nil {
+			return last, err
+		}
+		r.Key.Kind = domain.Kind(kind)
+		r.IngestedAt = time.Unix(0, ing).UTC()
+		if ev.Valid {
+			r.EventTime = time.Unix(0, ev.Int64).UTC()
+		}
+		if err := fn(r); err != nil {
+			return last, err
+		}
+		last = r.Seq
+	}
+	return last, rows.Err()
+}
+
+func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {
+	r := store.Stored{Key: key}
+	var ing int64
+	var ev sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT seq, ingested_at, event_time, hash, body FROM records WHERE kind = ? AND source = ? AND id = ?`,
+		string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, store.ErrNotFound
+	}
+	if err != nil {
+		return r, err
+	}
+	r.IngestedAt = time.Unix(0, ing).UTC()
+	if ev.Valid {
+		r.EventTime = time.Unix(0, ev.Int64).UTC()
+	}
+	return r, nil
+}
+
+func (s *DB) Counts(ctx context.Context) (map[domain.Kind]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, count(*) FROM records GROUP BY kind`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[domain.Kind]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[domain.Kind(k)] = n
+	}
+	return out, rows.Err()
+}
+
+func (s *DB) LastSeq(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM records`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,95 @@
+// Package store defines the storage interface that every backend (embedded
+// SQLite, PostgreSQL) implements, and the error codes they share. The
+// contract test suite in storetest is the definition of correct behaviour.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// ErrNotFound is returned when a record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Item is one record to write: its canonical JSON body plus provenance.
+type Item struct {
+	Key       domain.Key
+	EventTime time.Time // zero for reference data
+	Hash      string    // hex sha256 of the raw input the record came from
+	Body      []byte    // canonical JSON (domain record marshalled)
+}
+
+// Stored is a record as kept by the store.
+type Stored struct {
+	Key        domain.Key
+	Seq        int64 // increases with every write; a replaced record gets a new one
+	IngestedAt time.Time
+	EventTime  time.Time
+	Hash       string
+	Body       []byte
+}
+
+// WriteResult counts what a write did. A record whose key exists with the
+// same hash is left untouched (unchanged) so re-imports cost nothing
+// downstream.
+type WriteResult struct {
+	Inserted  int64
+	Replaced  int64
+	Unchanged int64
+}
+
+func (r *WriteResult) Add(o WriteResult) {
+	r.Inserted += o.Inserted
+	r.Replaced += o.Replaced
+	r.Unchanged += o.Unchanged
+}
+
+// Batch is an open all-or-nothing write: nothing is visible to readers
+// until Commit, and Rollback (or a failed Commit) leaves the store as it
+// was. Streaming imports add records in chunks so memory stays flat.
+type Batch interface {
+	Add(ctx context.Context, items []Item) (WriteResult, error)
+	Commit() error
+	Rollback() error
+}
+
+// Store is the storage interface. Implementations must be safe for
+// concurrent use.
+type Store interface {
+	// Begin opens a write batch. Writers are serialised: a second Begin
+	// waits for the first batch to end.
+	Begin(ctx context.Context) (Batch, error)
+	// Scan calls fn for every record with Seq > afterSeq in Seq order and
+	// returns the highest Seq seen (afterSeq when none). It is how the
+	// metric engine loads and then follows new data.
+	Scan(ctx context.Context, afterSeq int64, fn func(Stored) error) (int64, error)
+	// Get returns one record or ErrNotFound.
+	Get(ctx context.Context, key domain.Key) (Stored, error)
+	// Counts returns the number of records per kind.
+	Counts(ctx context.Context) (map[domain.Kind]int64, error)
+	// LastSeq is the highest Seq committed; cheap, polled by readers to see
+	// whether anything changed.
+	LastSeq(ctx context.Context) (int64, error)
+	Close() error
+}
+
+// Put writes items in one batch: a convenience for small writes (API
+// bodies, tests).
+func Put(ctx context.Context, s Store, items []Item) (WriteResult, error) {
+	b, err := s.Begin(ctx)
+	if err != nil {
+		return WriteResult{}, err
+	}
+	res, err := b.Add(ctx, items)
+	if err != nil {
+		b.Rollback()
+		return WriteResult{}, err
+	}
+	if err := b.Commit(); err != nil {
+		return WriteResult{}, err
+	}
+	return res, nil
+}

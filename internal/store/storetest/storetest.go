@@ -1,0 +1,277 @@
+// Package storetest is the contract every store.Store implementation must
+// pass; each backend's tests call Run with a factory for fresh stores.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+// Factory returns an empty store; the test closes it.
+type Factory func(t *testing.T) store.Store
+
+func item(kind domain.Kind, source, id, body string, ev time.Time) store.Item {
+	return store.Item{Key: domain.Key{Kind: kind, Source: source, ID: id}, EventTime: ev, Hash: fmt.Sprintf("h-%s", body), Body: []byte(body)}
+}
+
+func scanAll(t *testing.T, s store.Store, after int64) ([]store.Stored, int64) {
+	t.Helper()
+	var out []store.Stored
+	last, err := s.Scan(context.Background(), after, func(r store.Stored) error {
+		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, last
+}
+
+// Run runs the contract suite.
+func Run(t *testing.T, open Factory) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+	t.Run("InsertScanGet", func(t *testing.T) {
+		s := open(t)
+		res, err := store.Put(ctx, s, []store.Item{
+			item(domain.KindDeployment, "import", "d1", `{"a":1}`, t0),
+			item(domain.KindDeployment, "github", "d1", `{"a":2}`, t0.Add(time.Hour)),
+			item(domain.KindService, "import", "svc", `{"s":1}`, time.Time{}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != (store.WriteResult{Inserted: 3}) {
+			t.Fatalf("result = %+v, want 3 inserted", res)
+		}
+		rows, last := scanAll(t, s, 0)
+		if len(rows) != 3 {
+			t.Fatalf("scan returned %d rows, want 3", len(rows))
+		}
+		for i := 1; i < len(rows); i++ {
+			if rows[i].Seq <= rows[i-1].Seq {
+				t.Fatalf("scan not in seq order: %d then %d", rows[i-1].Seq, rows[i].Seq)
+			}
+		}
+		if last != rows[2].Seq {
+			t.Fatalf("last = %d, want %d", last, rows[2].Seq)
+		}
+		if ls, _ := s.LastSeq(ctx); ls != last {
+			t.Fatalf("LastSeq = %d, want %d", ls, last)
+		}
+		if !rows[0].EventTime.Equal(t0) || !rows[2].EventTime.IsZero() {
+			t.Fatalf("event times = %v, %v", rows[0].EventTime, rows[2].EventTime)
+		}
+		if rows[0].IngestedAt.IsZero() || time.Since(rows[0].IngestedAt) > time.Hour {
+			t.Fatalf("ingested_at = %v", rows[0].IngestedAt)
+		}
+		got, err := s.Get(ctx, domain.Key{Kind: domain.KindDeployment, Source: "github", ID: "d1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got.Body) != `{"a":2}` || got.Hash != `h-{"a":2}` {
+			t.Fatalf("Get = %s %s", got.Body, got.Hash)
+		}
+		if _, err := s.Get(ctx, domain.Key{Kind: domain.KindChange, Source: "import", ID: "d1"}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("Get missing: err = %v, want ErrNotFound", err)
+		}
+		counts, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts[domain.KindDeployment] != 2 || counts[domain.KindService] != 1 || len(counts) != 2 {
+			t.Fatalf("counts = %v", counts)
+		}
+	})
+
+	t.Run("ReplaceIsIdempotent", func(t *testing.T) {
+		s := open(t)
+		items := []store.Item{
+			item(domain.KindChange, "import", "c1", `{"v":1}`, t0),
+			item(domain.KindChange, "import", "c2", `{"v":1}`, t0),
+		}
+		if _, err := store.Put(ctx, s, items); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.LastSeq(ctx)
+		res, err := store.Put(ctx, s, items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != (store.WriteResult{Unchanged: 2}) {
+			t.Fatalf("re-put result = %+v, want 2 unchanged", res)
+		}
+		if after, _ := s.LastSeq(ctx); after != before {
+			t.Fatalf("unchanged re-put moved LastSeq %d -> %d", before, after)
+		}
+		res, err = store.Put(ctx, s, []store.Item{
+			item(domain.KindChange, "import", "c2", `{"v":2}`, t0.Add(time.Minute)),
+			item(domain.KindChange, "import", "c3", `{"v":1}`, t0),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res != (store.WriteResult{Inserted: 1, Replaced: 1}) {
+			t.Fatalf("result = %+v, want 1 inserted 1 replaced", res)
+		}
+		rows, _ := scanAll(t, s, before)
+		if len(rows) != 2 {
+			t.Fatalf("scan after %d returned %d rows, want the replaced and the new one", before, len(rows))
+		}
+		all, _ := scanAll(t, s, 0)
+		if len(all) != 3 {
+			t.Fatalf("store holds %d records, want 3", len(all))
+		}
+		got, _ := s.Get(ctx, domain.Key{Kind: domain.KindChange, Source: "import", ID: "c2"})
+		if string(got.Body) != `{"v":2}` || !got.EventTime.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("c2 = %s at %v, want the replacement", got.Body, got.EventTime)
+		}
+	})
+
+	t.Run("DuplicateInOneBatchLastWins", func(t *testing.T) {
+		s := open(t)
+		res, err := store.Put(ctx, s, []store.Item{
+			item(domain.KindIncident, "import", "i1", `{"v":1}`, t0),
+			item(domain.KindIncident, "import", "i1", `{"v":2}`, t0),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Inserted != 1 || res.Replaced != 1 {
+			t.Fatalf("result = %+v", res)
+		}
+		got, _ := s.Get(ctx, domain.Key{Kind: domain.KindIncident, Source: "import", ID: "i1"})
+		if string(got.Body) != `{"v":2}` {
+			t.Fatalf("body = %s, want the later line", got.Body)
+		}
+	})
+
+	t.Run("RollbackChangesNothing", func(t *testing.T) {
+		s := open(t)
+		if _, err := store.Put(ctx, s, []store.Item{item(domain.KindTicket, "import", "t1", `{"v":1}`, t0)}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Add(ctx, []store.Item{
+			item(domain.KindTicket, "import", "t1", `{"v":9}`, t0),
+			item(domain.KindTicket, "import", "t2", `{"v":1}`, t0),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := scanAll(t, s, 0)
+		if len(rows) != 1 || string(rows[0].Body) != `{"v":1}` {
+			t.Fatalf("after rollback: %d rows, first %s", len(rows), rows[0].Body)
+		}
+	})
+
+	t.Run("UncommittedInvisible", func(t *testing.T) {
+		s := open(t)
+		b, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Rollback()
+		if _, err := b.Add(ctx, []store.Item{item(domain.KindTicket, "import", "t1", `{}`, t0)}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := scanAll(t, s, 0)
+		if len(rows) != 0 {
+			t.Fatalf("uncommitted rows visible: %d", len(rows))
+		}
+		if err := b.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if rows, _ := scanAll(t, s, 0); len(rows) != 1 {
+			t.Fatalf("committed rows: %d, want 1", len(rows))
+		}
+	})
+
+	t.Run("LargeBatch", func(t *testing.T) {
+		s := open(t)
+		const n = 5000
+		items := make([]store.Item, n)
+		for i := range items {
+			items[i] = item(domain.KindChange, "import", fmt.Sprintf("c%05d", i), fmt.Sprintf(`{"i":%d}`, i), t0.Add(time.Duration(i)*time.Second))
+		}
+		res, err := store.Put(ctx, s, items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Inserted != n {
+			t.Fatalf("inserted %d, want %d", res.Inserted, n)
+		}
+		// Replace every tenth, keep the rest: counts must be exact.
+		for i := 0; i < n; i += 10 {
+			items[i].Body = []byte(fmt.Sprintf(`{"i":%d,"r":1}`, i))
+			items[i].Hash = "changed"
+		}
+		res, err = store.Put(ctx, s, items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Replaced != n/10 || res.Unchanged != n-n/10 || res.Inserted != 0 {
+			t.Fatalf("re-put result = %+v", res)
+		}
+		if rows, _ := scanAll(t, s, 0); len(rows) != n {
+			t.Fatalf("scan = %d rows, want %d", len(rows), n)
+		}
+	})
+
+	t.Run("WritersSerialise", func(t *testing.T) {
+		s := open(t)
+		b1, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b1.Add(ctx, []store.Item{item(domain.KindLead, "import", "l1", `{}`, t0)}); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := store.Put(ctx, s, []store.Item{item(domain.KindLead, "import", "l2", `{}`, t0)})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			t.Fatalf("second writer finished while the first batch was open (err=%v)", err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if err := b1.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := scanAll(t, s, 0)
+		if len(rows) != 2 || rows[0].Key.ID != "l1" || rows[1].Key.ID != "l2" {
+			t.Fatalf("rows = %+v", rows)
+		}
+	})
+
+	t.Run("BeginHonoursContext", func(t *testing.T) {
+		s := open(t)
+		b1, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b1.Rollback()
+		cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		if _, err := s.Begin(cctx); err == nil {
+			t.Fatal("second Begin succeeded while the first batch was open")
+		}
+	})
+}

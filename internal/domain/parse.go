@@ -3,12 +3,15 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FieldError says which field of a record is wrong and why. Import errors
@@ -44,21 +47,60 @@ type ParseOptions struct {
 
 // ParseJSON parses one NDJSON line or API record. kind, when non-empty,
 // is the kind the caller expects (a record naming another kind is refused).
+// A field given twice is refused rather than letting the last one win
+// silently.
 func ParseJSON(line []byte, kind Kind, opt ParseOptions) (Record, error) {
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(line, &raw); err != nil {
-		return nil, &FieldError{Reason: "not a JSON object: " + jsonErr(err)}
-	}
-	f := make(Fields, len(raw))
-	for k, v := range raw {
-		f[k] = Value{Raw: v}
+	f, err := jsonFields(line)
+	if err != nil {
+		return nil, err
 	}
 	return ParseFields(f, kind, opt)
 }
 
+// jsonFields splits one JSON object into its top-level fields.
+func jsonFields(line []byte) (Fields, error) {
+	if !json.Valid(line) {
+		var v any
+		err := json.Unmarshal(line, &v) // for the syntax error's wording and offset
+		return nil, &FieldError{Reason: "not a JSON object: " + jsonErr(err)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	tok, err := dec.Token()
+	if err != nil || tok != json.Delim('{') {
+		return nil, &FieldError{Reason: "not a JSON object: got " + clip(bytes.TrimSpace(line))}
+	}
+	f := Fields{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, &FieldError{Reason: "not a JSON object: " + jsonErr(err)}
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, &FieldError{Field: name, Reason: jsonErr(err)}
+		}
+		if _, dup := f[name]; dup {
+			return nil, &FieldError{Field: name, Reason: "appears twice in the object"}
+		}
+		f[name] = Value{Raw: raw}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, &FieldError{Reason: "not a JSON object: " + jsonErr(err)}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &FieldError{Reason: "not a JSON object: data after the closing brace"}
+	}
+	return f, nil
+}
+
 func jsonErr(err error) string {
-	if se, ok := err.(*json.SyntaxError); ok {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
 		return fmt.Sprintf("%v (at byte %d)", se, se.Offset)
+	}
+	if err == nil {
+		return "invalid JSON"
 	}
 	return err.Error()
 }
@@ -66,6 +108,13 @@ func jsonErr(err error) string {
 // ParseFields validates a record given as fields. The kind comes from the
 // "kind" field, or from kind when the source is one kind per file (CSV).
 func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
+	if kind != "" {
+		k, err := ParseKind(string(kind))
+		if err != nil {
+			return nil, &FieldError{Field: "kind", Reason: err.Error()}
+		}
+		kind = k
+	}
 	p := &parser{f: f, used: map[string]bool{"kind": true}}
 	if v, ok := f["kind"]; ok && !isNull(v) {
 		s := p.text("kind", v)
@@ -84,6 +133,7 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 	if kind == "" {
 		return nil, &FieldError{Field: "kind", Reason: "required (one of " + kindList() + ")"}
 	}
+	p.kind = kind
 	r := New(kind)
 	if r == nil {
 		return nil, &FieldError{Field: "kind", Reason: fmt.Sprintf("unknown kind %q", kind)}
@@ -97,14 +147,12 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 			m.Source = "import"
 		}
 	}
-	cur := opt.DefaultCurrency
+	cur := strings.ToUpper(strings.TrimSpace(opt.DefaultCurrency))
 	if cur == "" {
 		cur = "USD"
 	}
 	p.fill(r, cur)
-	if p.err == nil {
-		p.unknown()
-	}
+	p.unknown()
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -113,7 +161,8 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 
 type parser struct {
 	f    Fields
-	used map[string]bool
+	kind Kind
+	used map[string]bool // the kind's fields, given or not, and "kind"
 	err  *FieldError
 }
 
@@ -123,12 +172,25 @@ func (p *parser) fail(field, format string, args ...any) {
 	}
 }
 
+// isNull reports an absent value: an empty or blank CSV cell, and in JSON
+// null or a blank string.
 func isNull(v Value) bool {
 	if v.Text {
 		return strings.TrimSpace(string(v.Raw)) == ""
 	}
 	t := bytes.TrimSpace(v.Raw)
-	return len(t) == 0 || string(t) == "null" || string(t) == `""`
+	if len(t) == 0 || string(t) == "null" {
+		return true
+	}
+	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
+		in := t[1 : len(t)-1]
+		if bytes.IndexByte(in, '\\') < 0 {
+			return len(bytes.TrimSpace(in)) == 0
+		}
+		var s string
+		return json.Unmarshal(t, &s) == nil && strings.TrimSpace(s) == ""
+	}
+	return false
 }
 
 // get returns the field's value, or ok=false when absent or empty; a
@@ -145,33 +207,88 @@ func (p *parser) get(name string, required bool) (Value, bool) {
 	return v, true
 }
 
-// text decodes a string; bare JSON numbers are accepted for string fields
-// because exported ids are often numeric.
+// text decodes a string, trimmed of surrounding blanks in both formats;
+// bare JSON numbers are accepted for string fields because exported ids
+// are often numeric. Text must be valid UTF-8 without NUL characters: a
+// mis-encoded file (Latin-1) would otherwise be stored garbled, and NUL
+// cannot be stored in a PostgreSQL text column.
 func (p *parser) text(name string, v Value) string {
+	var s string
 	if v.Text {
-		return strings.TrimSpace(string(v.Raw))
-	}
-	raw := bytes.TrimSpace(v.Raw)
-	if len(raw) > 0 && raw[0] == '"' {
-		if bytes.IndexByte(raw, '\\') < 0 && len(raw) >= 2 {
-			return string(raw[1 : len(raw)-1])
+		s = string(v.Raw)
+	} else {
+		raw := bytes.TrimSpace(v.Raw)
+		switch {
+		case len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && simpleString(raw[1:len(raw)-1]):
+			s = string(raw[1 : len(raw)-1])
+		case len(raw) > 0 && raw[0] == '"':
+			if !utf8.Valid(raw) {
+				p.fail(name, "is not valid UTF-8 text (save the file as UTF-8)")
+				return ""
+			}
+			if err := json.Unmarshal(raw, &s); err != nil {
+				p.fail(name, "is not a valid JSON string: %s", clip(raw))
+				return ""
+			}
+		case isJSONNumber(raw):
+			return string(raw)
+		default:
+			p.fail(name, "must be a string, got %s", describe(raw))
+			return ""
 		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			p.fail(name, "invalid string")
+	}
+	if !utf8.ValidString(s) {
+		p.fail(name, "is not valid UTF-8 text (save the file as UTF-8)")
+		return ""
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		p.fail(name, "contains a NUL character")
+		return ""
+	}
+	return strings.TrimSpace(s)
+}
+
+// simpleString reports whether the inside of a JSON string literal needs
+// no decoding: no escapes, no control characters, valid UTF-8.
+func simpleString(b []byte) bool {
+	for _, c := range b {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return false
 		}
-		return s
 	}
-	if len(raw) > 0 && (raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9')) {
-		return string(raw)
+	return utf8.Valid(b)
+}
+
+func isJSONNumber(b []byte) bool {
+	return len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) && json.Valid(b)
+}
+
+// describe names what a JSON value is, for "must be X, got Y" messages.
+func describe(raw []byte) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return "nothing"
 	}
-	p.fail(name, "must be a string, got %s", clip(raw))
-	return ""
+	switch raw[0] {
+	case '"':
+		return "a string " + clip(raw)
+	case '{':
+		return "an object " + clip(raw)
+	case '[':
+		return "a list " + clip(raw)
+	case 't', 'f':
+		return "a boolean " + clip(raw)
+	}
+	if isJSONNumber(raw) {
+		return "a number " + clip(raw)
+	}
+	return clip(raw)
 }
 
 func clip(b []byte) string {
-	if len(b) > 40 {
-		return string(b[:40]) + "…"
+	if utf8.RuneCount(b) > 40 {
+		r := []rune(string(b))
+		return string(r[:40]) + "…"
 	}
 	return string(b)
 }
@@ -184,19 +301,26 @@ func (p *parser) str(name string, required bool) string {
 	return p.text(name, v)
 }
 
+// enum accepts one of the allowed values, case-insensitively, and returns
+// it in its canonical spelling ("High" → "high", "p1" → "P1").
 func (p *parser) enum(name string, required bool, allowed ...string) string {
 	s := p.str(name, required)
 	if s == "" {
 		return ""
 	}
 	for _, a := range allowed {
-		if s == a {
-			return s
+		if strings.EqualFold(s, a) {
+			return a
 		}
 	}
 	p.fail(name, "%q is not one of %s", s, strings.Join(allowed, ", "))
 	return s
 }
+
+// Timestamps must lie in years 1–9999 once converted to UTC: the zero
+// time 0001-01-01T00:00:00Z is what many exporters write for "none", and
+// years outside the range cannot be written back as RFC 3339.
+var minTime, maxTime = time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
 
 func (p *parser) time(name string, required bool) time.Time {
 	v, ok := p.get(name, required)
@@ -204,16 +328,77 @@ func (p *parser) time(name string, required bool) time.Time {
 		return time.Time{}
 	}
 	if !v.Text && bytes.TrimSpace(v.Raw)[0] != '"' {
-		p.fail(name, "must be an RFC 3339 timestamp string, got %s", clip(v.Raw))
+		p.fail(name, "must be an RFC 3339 timestamp string (e.g. \"2026-03-01T12:00:00Z\"), got %s", describe(v.Raw))
 		return time.Time{}
 	}
 	s := p.text(name, v)
+	if p.err != nil {
+		return time.Time{}
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		p.fail(name, "%q is not an RFC 3339 timestamp (e.g. 2026-03-01T12:00:00Z)", s)
 		return time.Time{}
 	}
-	return t.UTC()
+	t = t.UTC()
+	if t.IsZero() {
+		if required {
+			p.fail(name, "required (%s is the zero time, not a timestamp)", s)
+		}
+		return time.Time{}
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		p.fail(name, "%q is outside the years 0001–9999 in UTC", s)
+		return time.Time{}
+	}
+	return t
+}
+
+// isDecimal reports whether s is a plain decimal number: optional sign,
+// digits with an optional point, optional exponent. It excludes what
+// strconv.ParseFloat also takes (hexadecimal, Inf, NaN, underscores).
+func isDecimal(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	nd := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		nd++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			nd++
+		}
+	}
+	if nd == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		ne := 0
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			ne++
+		}
+		if ne == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+// numeral returns the text of a number field: a CSV cell, or a bare JSON
+// number (a JSON string is refused: the wrong type, even if numeric).
+func (p *parser) numeral(name string, v Value) (string, bool) {
+	raw := strings.TrimSpace(string(v.Raw))
+	if !v.Text && !isJSONNumber([]byte(raw)) {
+		p.fail(name, "must be a number, got %s", describe(v.Raw))
+		return "", false
+	}
+	return raw, true
 }
 
 func (p *parser) number(name string, required bool) (float64, bool) {
@@ -221,14 +406,17 @@ func (p *parser) number(name string, required bool) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	raw := strings.TrimSpace(string(v.Raw))
-	if !v.Text && strings.HasPrefix(raw, `"`) {
-		p.fail(name, "must be a number, got a string %s", clip(v.Raw))
+	raw, ok := p.numeral(name, v)
+	if !ok {
+		return 0, false
+	}
+	if !isDecimal(raw) {
+		p.fail(name, "%q is not a number", clip([]byte(raw)))
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(raw, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		p.fail(name, "%q is not a number", raw)
+		p.fail(name, "%q is not a number in range", clip([]byte(raw)))
 		return 0, false
 	}
 	return f, true
@@ -253,9 +441,8 @@ func (p *parser) money(name string, required bool) Money {
 	if !ok {
 		return 0
 	}
-	raw := strings.TrimSpace(string(v.Raw))
-	if !v.Text && strings.HasPrefix(raw, `"`) {
-		p.fail(name, "must be a number, got a string %s", clip(v.Raw))
+	raw, ok := p.numeral(name, v)
+	if !ok {
 		return 0
 	}
 	m, err := ParseMoney(raw)
@@ -265,80 +452,125 @@ func (p *parser) money(name string, required bool) Money {
 	return m
 }
 
+func (p *parser) nonNegative(name string, m Money) {
+	if m < 0 {
+		p.fail(name, "%s must not be negative", m)
+	}
+}
+
 func (p *parser) boolean(name string, required bool) bool {
 	v, ok := p.get(name, required)
 	if !ok {
 		return false
 	}
-	s := strings.ToLower(strings.TrimSpace(string(v.Raw)))
+	s := strings.TrimSpace(string(v.Raw))
 	if v.Text {
-		switch s {
+		switch strings.ToLower(s) {
 		case "true", "1", "yes", "y", "t":
 			return true
 		case "false", "0", "no", "n", "f":
 			return false
 		}
-	} else {
-		switch s {
-		case "true":
-			return true
-		case "false":
-			return false
-		}
+		p.fail(name, "%q is not a boolean (true or false)", clip([]byte(s)))
+		return false
 	}
-	p.fail(name, "%q is not a boolean (true or false)", s)
+	switch s {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	p.fail(name, "must be a boolean true or false, got %s", describe(v.Raw))
 	return false
 }
 
-func (p *parser) list(name string) []string {
+// list reads a list of strings: a JSON array, or a CSV cell with the items
+// ';'-separated. Items are trimmed and blank or null ones dropped; an empty
+// list is nil (absent), so a record reads back the same after it is
+// stored. With keyValue (cost tags), a JSON object is also accepted, as
+// "key=value" items in key order: FOCUS files and cloud bills send tags
+// that way.
+func (p *parser) list(name string, keyValue bool) []string {
 	v, ok := p.get(name, false)
 	if !ok {
 		return nil
 	}
+	var out []string
 	if v.Text {
-		var out []string
 		for _, s := range strings.Split(string(v.Raw), ";") {
-			if s = strings.TrimSpace(s); s != "" {
+			if s = p.text(name, Value{Raw: []byte(s), Text: true}); s != "" {
 				out = append(out, s)
 			}
 		}
 		return out
 	}
-	var arr []json.RawMessage
-	if err := json.Unmarshal(v.Raw, &arr); err != nil {
-		// Cost tags often arrive as an object of key → value (FOCUS, cloud
-		// bills); keep them as "key=value" rather than refusing the bill.
-		var obj map[string]any
-		if json.Unmarshal(v.Raw, &obj) == nil {
-			out := make([]string, 0, len(obj))
-			for k, val := range obj {
-				out = append(out, fmt.Sprintf("%s=%v", k, val))
-			}
-			sort.Strings(out)
-			return out
+	raw := bytes.TrimSpace(v.Raw)
+	switch {
+	case raw[0] == '[':
+		var arr []json.RawMessage
+		if err := json.Unmarshal(raw, &arr); err != nil {
+			p.fail(name, "is not a valid JSON list: %s", clip(raw))
+			return nil
 		}
-		p.fail(name, "must be a list of strings")
+		for i, e := range arr {
+			if isNull(Value{Raw: e}) {
+				continue
+			}
+			if s := p.text(fmt.Sprintf("%s[%d]", name, i), Value{Raw: e}); s != "" {
+				out = append(out, s)
+			}
+		}
+	case raw[0] == '{' && keyValue:
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			p.fail(name, "is not a valid JSON object: %s", clip(raw))
+			return nil
+		}
+		for k, e := range obj {
+			field := name + "." + k
+			key := p.text(field, Value{Raw: []byte(strconv.Quote(k))})
+			if key == "" {
+				p.fail(name, "has a tag with an empty key")
+				return nil
+			}
+			val := ""
+			switch t := bytes.TrimSpace(e); {
+			case isNull(Value{Raw: t}):
+			case string(t) == "true" || string(t) == "false":
+				val = string(t)
+			default:
+				val = p.text(field, Value{Raw: t})
+			}
+			out = append(out, key+"="+val)
+		}
+		sort.Strings(out)
+	default:
+		if keyValue {
+			p.fail(name, "must be a list of strings or an object of key → value, got %s", describe(raw))
+		} else {
+			p.fail(name, "must be a list of strings, got %s", describe(raw))
+		}
 		return nil
 	}
-	out := make([]string, 0, len(arr))
-	for i, e := range arr {
-		s := p.text(fmt.Sprintf("%s[%d]", name, i), Value{Raw: e})
-		if s != "" {
-			out = append(out, s)
-		}
+	if p.err != nil || len(out) == 0 {
+		return nil
 	}
 	return out
 }
 
+// currency reads an ISO 4217 code, case-insensitively ("usd", as Stripe
+// sends it, is stored as "USD").
 func (p *parser) currency() string {
 	c := p.str("currency", false)
 	if c == "" {
 		return ""
 	}
-	if len(c) != 3 || strings.ToUpper(c) != c || strings.ContainsAny(c, "0123456789") {
-		p.fail("currency", "%q is not an ISO 4217 code (e.g. USD)", c)
+	u := strings.ToUpper(c)
+	if !IsCurrency(u) {
+		p.fail("currency", "%q is not an ISO 4217 currency code (e.g. USD, EUR)", c)
+		return c
 	}
-	return c
+	return u
 }
 
 func (p *parser) order(early, late string, a, b time.Time) {
@@ -356,6 +588,9 @@ func (p *parser) period() (time.Time, time.Time) {
 	return s, e
 }
 
+// unknown refuses fields the kind does not have, suggesting the field that
+// was probably meant. When the only error so far is a missing required
+// field that an unknown one resembles, it says so there instead.
 func (p *parser) unknown() {
 	var extra []string
 	for k := range p.f {
@@ -363,10 +598,92 @@ func (p *parser) unknown() {
 			extra = append(extra, k)
 		}
 	}
-	if len(extra) > 0 {
-		sort.Strings(extra)
-		p.fail(extra[0], "unknown field (typo?)")
+	if len(extra) == 0 {
+		return
 	}
+	sort.Strings(extra)
+	if p.err != nil {
+		if strings.HasPrefix(p.err.Reason, "required") {
+			for _, x := range extra {
+				if p.suggest(x) == p.err.Field {
+					p.err.Reason += fmt.Sprintf(" (the record has %q: a typo?)", x)
+					break
+				}
+			}
+		}
+		return
+	}
+	x := extra[0]
+	field := x
+	if field == "" {
+		field = `""`
+	}
+	if s := p.suggest(x); s != "" {
+		p.fail(field, "unknown field for kind %s (did you mean %q?)", p.kind, s)
+		return
+	}
+	p.fail(field, "unknown field for kind %s (known: %s)", p.kind, strings.Join(p.known(), ", "))
+}
+
+// known lists the kind's field names: every field fill asked for.
+func (p *parser) known() []string {
+	var names []string
+	for k := range p.used {
+		if _, given := p.f[k]; !given || p.used[k] {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// suggest returns the known field an unknown name most likely means: the
+// same name ignoring case, '-', '_' and spaces ("Finished At", "finishedAt"),
+// else the one within two edits.
+func (p *parser) suggest(x string) string {
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '_' || r == '-' || r == ' ' {
+				return -1
+			}
+			return r
+		}, strings.ToLower(s))
+	}
+	nx := norm(x)
+	best, bestD := "", 3
+	for _, k := range p.known() {
+		nk := norm(k)
+		if nk == nx {
+			return k
+		}
+		if d := editDistance(nx, nk); d < bestD && d < len(nk) {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func (p *parser) fill(r Record, cur string) {
@@ -390,7 +707,7 @@ func (p *parser) fill(r Record, cur string) {
 			r.SLOTarget = f
 		}
 		r.Repo = p.str("repo", false)
-		r.Paths = p.list("paths")
+		r.Paths = p.list("paths", false)
 	case *Deployment:
 		r.Service = p.str("service", true)
 		r.Environment = p.str("environment", true)
@@ -402,7 +719,7 @@ func (p *parser) fill(r Record, cur string) {
 		p.order("started_at", "finished_at", r.StartedAt, r.FinishedAt)
 		r.Version = p.str("version", false)
 		r.Commit = p.str("commit", false)
-		r.Changes = p.list("changes")
+		r.Changes = p.list("changes", false)
 		r.ChangeRequest = p.str("change_request", false)
 		r.Reason = p.enum("reason", false, ReasonPlanned, ReasonHotfix, ReasonRollback)
 		r.RollbackOf = p.str("rollback_of", false)
@@ -414,8 +731,8 @@ func (p *parser) fill(r Record, cur string) {
 		if r.RiskScore = p.optNumber("risk_score"); r.RiskScore != nil {
 			p.rangeCheck("risk_score", *r.RiskScore, 0, 100)
 		}
-		if r.Coverage = p.optNumber("coverage"); r.Coverage != nil {
-			p.rangeCheck("coverage", *r.Coverage, 0, 1)
+		if r.Coverage = p.optNumber("coverage"); r.Coverage != nil && (*r.Coverage < 0 || *r.Coverage > 1) {
+			p.fail("coverage", "%v is out of range [0, 1] (a fraction: 0.85 for 85%%)", *r.Coverage)
 		}
 		r.PipelineURL = p.str("pipeline_url", false)
 	case *Change:
@@ -505,7 +822,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.Service = p.str("service", false)
 		r.Category = p.str("category", false)
 		r.Provider = p.str("provider", false)
-		r.Tags = p.list("tags")
+		r.Tags = p.list("tags", true)
 	case *Usage:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		if r.Requests = p.optNumber("requests"); r.Requests != nil {
@@ -524,9 +841,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.Customer = p.str("customer", true)
 		r.StartedAt = p.time("started_at", true)
 		r.MRR = p.money("mrr", true)
-		if r.MRR < 0 {
-			p.fail("mrr", "must not be negative")
-		}
+		p.nonNegative("mrr", r.MRR)
 		r.Currency = orDefault(p.currency(), cur)
 		r.EndedAt = p.time("ended_at", false)
 		p.order("started_at", "ended_at", r.StartedAt, r.EndedAt)
@@ -537,9 +852,7 @@ func (p *parser) fill(r Record, cur string) {
 	case *Opportunity:
 		r.CreatedAt = p.time("created_at", true)
 		r.Amount = p.money("amount", true)
-		if r.Amount < 0 {
-			p.fail("amount", "must not be negative")
-		}
+		p.nonNegative("amount", r.Amount)
 		r.Currency = orDefault(p.currency(), cur)
 		r.Stage = p.str("stage", true)
 		r.Owner = p.str("owner", false)
@@ -547,7 +860,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.ClosedAt = p.time("closed_at", false)
 		r.Won = p.boolean("won", false)
 		if r.Won && r.ClosedAt.IsZero() && p.err == nil {
-			p.fail("won", "true requires closed_at")
+			p.fail("won", "true requires closed_at (when the deal was won)")
 		}
 		if s := p.str("close_date", false); s != "" {
 			d, err := ParseDate(s)
@@ -568,9 +881,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.Owner = p.str("owner", true)
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
-		if r.Amount < 0 {
-			p.fail("amount", "must not be negative")
-		}
+		p.nonNegative("amount", r.Amount)
 		r.Currency = orDefault(p.currency(), cur)
 	case *Spend:
 		r.PeriodStart, r.PeriodEnd = p.period()

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
+)
+
+// common holds the flags every data command shares.
+type common struct {
+	config, data, db string
+}
+
+func (c *common) bind(fs *flag.FlagSet) {
+	fs.StringVar(&c.config, "config", "", "configuration file (YAML; or CANDOR_CONFIG)")
+	fs.StringVar(&c.data, "data", "", "data directory of the embedded store (or CANDOR_DATA; default ./candor-data)")
+	fs.StringVar(&c.db, "db", "", "postgres:// URL of a PostgreSQL store (or CANDOR_DB)")
+}
+
+// app is the wired application for one command.
+type app struct {
+	cfg     config.Config
+	mcfg    metrics.Config
+	store   store.Store
+	catalog *catalog.Catalog
+	engine  *engine.Engine
+}
+
+func (a *app) Close() {
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+// parseOptions are the record defaults from configuration.
+func (a *app) parseOptions() domain.ParseOptions {
+	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency}
+}
+
+func loadConfig(c common, env *Env) (config.Config, error) {
+	cfg, err := config.Load(c.config, env.Getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if c.data != "" {
+		cfg.Data = c.data
+	}
+	if c.db != "" {
+		cfg.DB = c.db
+	}
+	return cfg, nil
+}
+
+func (c *common) open(ctx context.Context, env *Env) (*app, error) {
+	cfg, err := loadConfig(*c, env)
+	if err != nil {
+		return nil, err
+	}
+	return openConfig(ctx, cfg)
+}
+
+func openConfig(ctx context.Context, cfg config.Config) (*app, error) {
+	mcfg, err := cfg.EngineConfig()
+	if err != nil {
+		return nil, err
+	}
+	cat, err := cfg.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: engine.New(st, mcfg)}, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+	if cfg.DB != "" {
+		if !strings.HasPrefix(cfg.DB, "postgres://") && !strings.HasPrefix(cfg.DB, "postgresql://") {
+			return nil, usagef("--db: %q is not a postgres:// URL", cfg.DB)
+		}
+		return openPostgres(ctx, cfg.DB)
+	}
+	st, err := sqlite.Open(ctx, cfg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("opening the embedded store: %w", err)
+	}
+	return st, nil
+}

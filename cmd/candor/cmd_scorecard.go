@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/web"
+)
+
+func init() {
+	register(command{name: "scorecard", args: "[flags]", help: "the one-page executive scorecard", run: runScorecard})
+	register(command{name: "metric", args: "ID [flags]", help: "one metric: definition, value, breakdown and the records behind it", run: runMetric})
+}
+
+// viewFlags are the as-of, window and format flags of read commands.
+type viewFlags struct {
+	asOf, window, format string
+}
+
+func (v *viewFlags) bind(fs *flag.FlagSet) {
+	fs.StringVar(&v.asOf, "as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
+	fs.StringVar(&v.window, "window", "", "window length, e.g. 30d, 2w, 12h (default: each metric's own, 30d for most)")
+	fs.StringVar(&v.format, "format", "text", "text or json")
+}
+
+func (v *viewFlags) options() (scorecard.Options, error) {
+	opt := scorecard.Options{AsOf: time.Now().UTC()}
+	if v.asOf != "" {
+		t, err := web.ParseTime(v.asOf)
+		if err != nil {
+			return opt, usagef("--as-of: %v", err)
+		}
+		opt.AsOf = t
+	}
+	if v.window != "" {
+		d, err := catalog.ParseWindow(v.window)
+		if err != nil {
+			return opt, usagef("--window: %v", err)
+		}
+		opt.Window = d
+	}
+	if v.format != "text" && v.format != "json" {
+		return opt, usagef("--format: %q is not text or json", v.format)
+	}
+	return opt, nil
+}
+
+func writeJSONOut(env *Env, v any) error {
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runScorecard(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "scorecard", "[flags]", "Prints the executive scorecard (SPEC §4): pillars, headline metrics, status, trend, owner.")
+	var c common
+	c.bind(fs)
+	var v viewFlags
+	v.bind(fs)
+	all := fs.Bool("all", false, "list every metric in text output")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	opt, err := v.options()
+	if err != nil {
+		return err
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var sc *scorecard.Scorecard
+	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		sc = scorecard.Build(a.catalog, ds, opt)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if v.format == "json" {
+		return writeJSONOut(env, sc)
+	}
+	fmt.Fprint(env.Stdout, scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency}))
+	return nil
+}
+
+func runMetric(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "metric", "ID [flags]", "Shows one metric's definition, value, status, trend, breakdown and the ids of the records behind it.")
+	var c common
+	c.bind(fs)
+	var v viewFlags
+	v.bind(fs)
+	by := fs.String("by", "", "break down by a dimension: team, service, environment, tier (and others per metric)")
+	scope := fs.String("scope", "", "restrict to one group, DIMENSION:VALUE (e.g. team:payments)")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give exactly one metric id")
+	}
+	opt, err := v.options()
+	if err != nil {
+		return err
+	}
+	var sc metrics.Scope
+	if *scope != "" {
+		dim, val, ok := strings.Cut(*scope, ":")
+		if !ok || dim == "" || val == "" {
+			return usagef("--scope: %q must be DIMENSION:VALUE", *scope)
+		}
+		sc = metrics.Scope{Dim: dim, Value: val}
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if _, ok := a.catalog.Metric(rest[0]); !ok {
+		var ids []string
+		for _, m := range a.catalog.Metrics {
+			ids = append(ids, m.ID)
+		}
+		return usagef("unknown metric %q; known: %s", rest[0], strings.Join(ids, ", "))
+	}
+	var d *scorecard.MetricDetail
+	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		var derr error
+		d, derr = scorecard.Detail(a.catalog, ds, rest[0], opt, *by, sc)
+		if derr != nil {
+			return usagef("%v", derr)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if v.format == "json" {
+		return writeJSONOut(env, d)
+	}
+	fmt.Fprint(env.Stdout, scorecard.DetailText(d, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.cfg.Currency}))
+	return nil
+}

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/web"
+)
+
+func init() {
+	register(command{name: "serve", args: "[flags]", help: "serve the JSON API (scorecard, metrics, record ingestion)", run: runServe})
+	register(command{name: "generate", args: "--out FILE [flags]", help: "write a realistic, deterministic demo organisation as NDJSON", run: runGenerate})
+	register(command{name: "demo", args: "[flags]", help: "generate demo data into a temporary store and serve it", run: runDemo})
+	register(command{name: "catalog", args: "docs [--out FILE]", help: "print the metric definition guide (Markdown) from the catalog", run: runCatalog})
+}
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "serve", "[flags]", "Serves the HTTP API until interrupted (SIGINT/SIGTERM shut it down gracefully).")
+	var c common
+	c.bind(fs)
+	addr := fs.String("addr", "", "listen address HOST:PORT (or CANDOR_ADDR; default 127.0.0.1:8080)")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *addr != "" {
+		a.cfg.Addr = *addr
+	}
+	return serve(ctx, env, a, nil)
+}
+
+// serve runs the HTTP server until ctx ends. ready, when set, receives the
+// base URL once listening.
+func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error {
+	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	// Load the data before accepting traffic so the first request is not
+	// the one that pays for it.
+	start := time.Now()
+	if err := a.engine.Refresh(ctx); err != nil {
+		return err
+	}
+	log.Info("data loaded", "seq", a.engine.Seq(), "seconds", time.Since(start).Seconds())
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler: (&web.Server{
+			Engine: a.engine, Catalog: a.catalog, Store: a.store, Parse: a.parseOptions(),
+			MaxBody: a.cfg.MaxBodyBytes, Log: log,
+		}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	url := "http://" + ln.Addr().String()
+	log.Info("listening", "url", url)
+	if ready != nil {
+		ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// genFlags are the generator's flags.
+type genFlags struct {
+	seed  int64
+	scale float64
+	end   string
+	days  int
+}
+
+func (g *genFlags) bind(fs *flag.FlagSet, scale float64) {
+	fs.Int64Var(&g.seed, "seed", 1, "random seed; the same seed, scale and end give the same data")
+	fs.Float64Var(&g.scale, "scale", scale, "volume: 1 ≈ one year with 100k deployments, 300k changes, 10k incidents, 100k tickets, 20k opportunities")
+	fs.StringVar(&g.end, "end", "", "end of the generated period, RFC 3339 or YYYY-MM-DD (default: now, to the hour)")
+	fs.IntVar(&g.days, "days", 365, "length of the generated period in days")
+}
+
+func (g *genFlags) options() (generate.Options, error) {
+	opt := generate.Options{Seed: g.seed, Scale: g.scale, Days: g.days, End: time.Now().UTC().Truncate(time.Hour)}
+	if g.scale <= 0 {
+		return opt, usagef("--scale must be positive")
+	}
+	if g.days <= 0 {
+		return opt, usagef("--days must be positive")
+	}
+	if g.end != "" {
+		t, err := web.ParseTime(g.end)
+		if err != nil {
+			return opt, usagef("--end: %v", err)
+		}
+		opt.End = t
+	}
+	return opt, nil
+}
+
+func runGenerate(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "generate", "--out FILE [flags]", "Writes a realistic organisation covering every record kind as NDJSON (- for stdout).")
+	out := fs.String("out", "", "output file (- for stdout)")
+	var g genFlags
+	g.bind(fs, 1)
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if *out == "" {
+		return usagef("--out is required")
+	}
+	opt, err := g.options()
+	if err != nil {
+		return err
+	}
+	w := env.Stdout
+	var f *os.File
+	if *out != "-" {
+		f, err = os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	start := time.Now()
+	st, err := generate.Write(w, opt)
+	if err != nil {
+		return err
+	}
+	if f != nil {
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(env.Stderr, "wrote %d records in %.1f s\n", st.Records, time.Since(start).Seconds())
+	return nil
+}
+
+func runDemo(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "demo", "[flags]", "Generates a demo organisation into a temporary store, prints the URL and serves it until interrupted.")
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free one)")
+	keep := fs.String("data", "", "keep the demo store in this directory instead of a temporary one")
+	var g genFlags
+	g.bind(fs, 0.1)
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	opt, err := g.options()
+	if err != nil {
+		return err
+	}
+	dir := *keep
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "candor-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	var c common
+	c.data = dir
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.cfg.Addr = *addr
+	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
+	pr, pw := io.Pipe()
+	go func() {
+		bw := bufio.NewWriterSize(pw, 1<<20)
+		_, err := generate.Write(bw, opt)
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	sum, err := ingest.Import(ctx, a.store, []ingest.Source{{Name: "demo.ndjson", Reader: pr, Format: "ndjson"}}, ingest.Options{Parse: a.parseOptions()})
+	if err != nil {
+		return fmt.Errorf("importing the demo data: %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "imported %d records in %.1f s\n", sum.Records, sum.Seconds)
+	return serve(ctx, env, a, func(url string) {
+		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n  scorecard: %s/api/v1/scorecard\n  a metric:  %s/api/v1/metrics/change_failure_rate?by=team\nPress Ctrl-C to stop.\n", url, url, url)
+	})
+}
+
+func runCatalog(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "catalog", "docs [--out FILE]", "Prints the metric definition guide generated from the catalog (with overrides from the configuration).")
+	out := fs.String("out", "", "write to FILE instead of stdout")
+	var c common
+	c.bind(fs)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || rest[0] != "docs" {
+		return usagef("the only catalog subcommand is docs")
+	}
+	cfg, err := loadConfig(c, env)
+	if err != nil {
+		return err
+	}
+	cat, err := cfg.Catalog()
+	if err != nil {
+		return err
+	}
+	doc := catalog.Docs(cat)
+	if *out == "" {
+		_, err = fmt.Fprint(env.Stdout, doc)
+		return err
+	}
+	return os.WriteFile(*out, []byte(doc), 0o644)
+}

@@ -1,0 +1,128 @@
+// Command candor is Candor's only binary: import, scorecard, metric drill-
+// down, HTTP server, demo data and benchmarks. main only dispatches; each
+// subcommand parses its own flags and calls the internal packages.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name, args, help string
+	run              func(ctx context.Context, env *Env, args []string) error
+}
+
+var commands []command
+
+func register(c command) { commands = append(commands, c) }
+
+// Env is what a command may touch: streams and the process environment,
+// injectable so commands run inside tests.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// IsTerminal reports whether a stream is an interactive terminal
+	// (colours, progress bars).
+	IsTerminal func(f any) bool
+}
+
+// usageError is a command-line mistake: exit code 2 and a hint.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: isTerminal}
+	os.Exit(Run(ctx, env, os.Args[1:]))
+}
+
+// Run executes a command line and returns the exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printUsage(env.Stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			err := c.run(ctx, env, args[1:])
+			if err == nil {
+				return 0
+			}
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintf(env.Stderr, "candor %s: %v\n", c.name, err)
+			var ue *usageError
+			if errors.As(err, &ue) {
+				fmt.Fprintf(env.Stderr, "usage: candor %s %s (candor %s -h for help)\n", c.name, c.args, c.name)
+				return 2
+			}
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Stderr, "candor: unknown command %q\n\n", args[0])
+	printUsage(env.Stderr)
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Candor: governed KPIs from the records your tools already keep.")
+	fmt.Fprintln(w, "\nUsage: candor COMMAND [flags]\n\nCommands:")
+	sorted := append([]command(nil), commands...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for _, c := range sorted {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(w, "\nRun candor COMMAND -h for a command's flags. Configuration: --config FILE or CANDOR_CONFIG; see docs/configuration.md.")
+}
+
+// flags returns a FlagSet that reports errors instead of exiting.
+func flags(env *Env, name, args, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "usage: candor %s %s\n\n%s\n\nFlags:\n", name, args, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses flags, turning flag errors into usage errors. Flags may
+// follow positional arguments (candor import FILE --skip-invalid).
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func joinLines(s []string) string { return strings.Join(s, "\n") }

@@ -1,0 +1,184 @@
+// Package catalog holds Candor's built-in metric catalog (SPEC §3) as data: the definitions live in
+// catalog.yaml, embedded in the binary, so that the documentation, the validation rules and the
+// computation all read one source of truth. The package also judges a value against a metric's
+// thresholds (SPEC §4), applies an organisation's overrides (SPEC §5) and renders docs/metrics.md.
+//
+// It computes no metric values: it knows what a metric means, not the records behind it.
+package catalog
+
+import (
+	_ "embed"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+)
+
+//go:embed catalog.yaml
+var builtinYAML []byte
+
+// builtinName is how errors in the embedded file name it, so a broken build points at the file.
+const builtinName = "internal/catalog/catalog.yaml"
+
+// Source is a record kind a metric reads and how old its newest record may be before the metric
+// is unknown (SPEC §4).
+type Source struct {
+	Kind      string
+	Freshness time.Duration
+}
+
+// Thresholds are a metric's green and amber bounds; see Judge and the header of catalog.yaml.
+// RelativeTo is "" (absolute bounds in the metric's unit), "target" (factors of the target) or
+// "elapsed" (bounds scaled by the elapsed share of the period).
+type Thresholds struct {
+	Green      float64 `yaml:"green"`
+	Amber      float64 `yaml:"amber"`
+	RelativeTo string  `yaml:"relative_to,omitempty"`
+}
+
+// Relative-to values of Thresholds.
+const (
+	RelativeToTarget  = "target"
+	RelativeToElapsed = "elapsed"
+)
+
+// Directions of Metric.Better and kinds of Metric.Type.
+const (
+	Higher  = "higher"
+	Lower   = "lower"
+	Leading = "leading"
+	Lagging = "lagging"
+)
+
+// Metric is one governed KPI definition.
+type Metric struct {
+	ID, Name, Pillar, Description, Formula, Unit, Better, Type, Owner string
+
+	Window time.Duration
+
+	// Thresholds is nil exactly when JudgedBy is set: such a metric shows another metric's
+	// status (infrastructure_cost shows budget_variance's).
+	Thresholds *Thresholds
+	JudgedBy   string
+
+	Target  *float64
+	Sources []Source
+
+	Version   int
+	Effective string // YYYY-MM-DD
+
+	Headline, DORA bool
+	Breakdowns     []string
+
+	// Overridden records each change Apply made, as "field: old → new", so a scorecard or an
+	// evidence pack can say how this version differs from the built-in one.
+	Overridden []string
+}
+
+// Pillar groups metrics on the scorecard.
+type Pillar struct {
+	ID, Name string
+}
+
+// View is a role view (SPEC §4): the metrics a role acts on and, per metric, the dimension the
+// view opens it broken down by.
+type View struct {
+	ID, Name, Description string
+	Metrics               []string
+	Breakdowns            map[string]string
+}
+
+// Catalog is a complete set of definitions, in display order.
+type Catalog struct {
+	Pillars []Pillar
+	Metrics []Metric
+	Views   []View
+}
+
+var builtin = sync.OnceValues(func() (*Catalog, error) {
+	return Parse(builtinYAML, builtinName)
+})
+
+// Default returns the built-in catalog. The embedded file is parsed once; every call returns a
+// fresh deep copy, so callers may modify or Apply to it without affecting one another.
+func Default() (*Catalog, error) {
+	c, err := builtin()
+	if err != nil {
+		return nil, err
+	}
+	return c.clone(), nil
+}
+
+// Metric returns the metric with the given id; the pointer aliases c.Metrics.
+func (c *Catalog) Metric(id string) (*Metric, bool) {
+	for i := range c.Metrics {
+		if c.Metrics[i].ID == id {
+			return &c.Metrics[i], true
+		}
+	}
+	return nil, false
+}
+
+// PillarMetrics returns the pillar's metrics in catalog order; the pointers alias c.Metrics.
+func (c *Catalog) PillarMetrics(pillarID string) []*Metric {
+	var out []*Metric
+	for i := range c.Metrics {
+		if c.Metrics[i].Pillar == pillarID {
+			out = append(out, &c.Metrics[i])
+		}
+	}
+	return out
+}
+
+// View returns the role view with the given id; the pointer aliases c.Views.
+func (c *Catalog) View(id string) (*View, bool) {
+	for i := range c.Views {
+		if c.Views[i].ID == id {
+			return &c.Views[i], true
+		}
+	}
+	return nil, false
+}
+
+// Headline returns the headline metrics in catalog order.
+func (c *Catalog) Headline() []*Metric {
+	var out []*Metric
+	for i := range c.Metrics {
+		if c.Metrics[i].Headline {
+			out = append(out, &c.Metrics[i])
+		}
+	}
+	return out
+}
+
+func (c *Catalog) clone() *Catalog {
+	out := &Catalog{
+		Pillars: slices.Clone(c.Pillars),
+		Metrics: make([]Metric, len(c.Metrics)),
+		Views:   make([]View, len(c.Views)),
+	}
+	for i, m := range c.Metrics {
+		out.Metrics[i] = m.clone()
+	}
+	for i, v := range c.Views {
+		v.Metrics = slices.Clone(v.Metrics)
+		v.Breakdowns = maps.Clone(v.Breakdowns)
+		out.Views[i] = v
+	}
+	return out
+}
+
+func (m Metric) clone() Metric {
+	if m.Thresholds != nil {
+		t := *m.Thresholds
+		m.Thresholds = &t
+	}
+	if m.Target != nil {
+		t := *m.Target
+		m.Target = &t
+	}
+	m.Sources = slices.Clone(m.Sources)
+	m.Breakdowns = slices.Clone(m.Breakdowns)
+	m.Overridden = slices.Clone(m.Overridden)
+	return m
+}

@@ -1,0 +1,80 @@
+package catalog
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const day = 24 * time.Hour
+
+// ParseWindow reads a window or freshness length: a whole number of days ("30d") or weeks ("2w"),
+// which Go's time.ParseDuration does not know, or any Go duration ("12h", "90m", "1h30m"). A day
+// is 24 h of elapsed time (SPEC §3). Zero, negative and unparsable lengths are refused.
+func ParseWindow(s string) (time.Duration, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, fmt.Errorf("empty duration: want a length such as 30d, 2w, 12h or 90m")
+	}
+	var d time.Duration
+	if n, unit, ok := cutDays(t); ok {
+		per := day
+		if unit == 'w' {
+			per = 7 * day
+		}
+		count, err := strconv.ParseInt(n, 10, 64)
+		if err != nil || count > math.MaxInt64/int64(per) || count < math.MinInt64/int64(per) {
+			return 0, fmt.Errorf("invalid duration %q: want a whole number of days or weeks such as 30d or 2w", s)
+		}
+		d = time.Duration(count) * per
+	} else {
+		var err error
+		d, err = time.ParseDuration(t)
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q: want a length such as 30d, 2w, 12h or 90m", s)
+		}
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("invalid duration %q: must be greater than zero", s)
+	}
+	return d, nil
+}
+
+// cutDays splits "30d" into "30" and 'd'; it reports false for anything ParseDuration should see.
+func cutDays(s string) (string, byte, bool) {
+	unit := s[len(s)-1]
+	if unit != 'd' && unit != 'w' {
+		return "", 0, false
+	}
+	n := s[:len(s)-1]
+	if n == "" {
+		return "", 0, false
+	}
+	for i := 0; i < len(n); i++ {
+		c := n[i]
+		if (c < '0' || c > '9') && !(i == 0 && (c == '-' || c == '+')) {
+			return "", 0, false
+		}
+	}
+	return n, unit, true
+}
+
+// FormatWindow is ParseWindow's inverse in the largest whole unit, preferring days to weeks
+// because windows are spoken of in days (7d, 30d, 90d): 720h → "30d", 168h → "7d", 36h → "36h",
+// 90m → "90m". Anything finer falls back to Go's notation, which ParseWindow also reads.
+func FormatWindow(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return d.String()
+	case d%day == 0:
+		return strconv.FormatInt(int64(d/day), 10) + "d"
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	default:
+		return d.String()
+	}
+}

@@ -1,0 +1,219 @@
+// Package config reads Candor's configuration: one YAML file, then
+// CANDOR_* environment variables, then command-line flags, each overriding
+// the one before. Every option is documented in docs/configuration.md.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Config is the whole configuration.
+type Config struct {
+	// Data is the directory of the embedded SQLite store.
+	Data string `yaml:"data"`
+	// DB, when set, is a postgres:// URL and replaces the embedded store.
+	DB string `yaml:"db"`
+	// Addr is where `candor serve` listens.
+	Addr string `yaml:"addr"`
+	// Currency is the organisation currency (ISO 4217).
+	Currency string `yaml:"currency"`
+	// ExchangeRates converts other currencies: units of Currency per unit.
+	ExchangeRates map[string]float64 `yaml:"exchange_rates"`
+	// ProductionEnvironments are the environment names that mean
+	// production when a deployment has no env_type.
+	ProductionEnvironments []string `yaml:"production_environments"`
+	// AttributionWindow bounds incident → deployment inference.
+	AttributionWindow string `yaml:"attribution_window"`
+	// ReleaseImpactWindow is the observation window after a release.
+	ReleaseImpactWindow string `yaml:"release_impact_window"`
+	// VulnerabilitySLA is the allowed age per severity.
+	VulnerabilitySLA map[string]string `yaml:"vulnerability_sla"`
+	// Freshness overrides the freshness limit of a source kind.
+	Freshness map[string]string `yaml:"freshness"`
+	// GrossMargin is used for CAC payback.
+	GrossMargin *float64 `yaml:"gross_margin"`
+	// MaxBodyBytes bounds an API request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Metrics overrides catalog definitions per metric id.
+	Metrics map[string]catalog.Override `yaml:"metrics"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Data:         "./candor-data",
+		Addr:         "127.0.0.1:8080",
+		Currency:     "USD",
+		MaxBodyBytes: 32 << 20,
+	}
+}
+
+// Load reads the file at path (none when empty), then the environment.
+func Load(path string, env func(string) string) (Config, error) {
+	c := Default()
+	if env == nil {
+		env = os.Getenv
+	}
+	if path == "" {
+		path = env("CANDOR_CONFIG")
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField())
+		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
+			return c, fmt.Errorf("config %s:\n%s", path, yaml.FormatError(err, false, true))
+		}
+	}
+	if err := c.applyEnv(env); err != nil {
+		return c, err
+	}
+	if _, err := c.EngineConfig(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	return c, nil
+}
+
+func orName(p string) string {
+	if p == "" {
+		return "(environment)"
+	}
+	return p
+}
+
+// Env lists the environment variables Candor reads, for docs and usage.
+var Env = []struct{ Name, Help string }{
+	{"CANDOR_CONFIG", "path of the YAML configuration file"},
+	{"CANDOR_DATA", "data directory of the embedded store (default ./candor-data)"},
+	{"CANDOR_DB", "postgres:// URL of a PostgreSQL store (replaces the embedded one)"},
+	{"CANDOR_ADDR", "listen address of candor serve (default 127.0.0.1:8080)"},
+	{"CANDOR_CURRENCY", "organisation currency, ISO 4217 (default USD)"},
+	{"CANDOR_ATTRIBUTION_WINDOW", "incident → deployment attribution window (default 24h)"},
+	{"CANDOR_PRODUCTION_ENVIRONMENTS", "comma-separated production environment names (default production,prod,prd,live)"},
+	{"CANDOR_MAX_BODY_BYTES", "largest accepted API request body in bytes (default 33554432)"},
+}
+
+func (c *Config) applyEnv(env func(string) string) error {
+	set := func(name string, dst *string) {
+		if v := env(name); v != "" {
+			*dst = v
+		}
+	}
+	set("CANDOR_DATA", &c.Data)
+	set("CANDOR_DB", &c.DB)
+	set("CANDOR_ADDR", &c.Addr)
+	set("CANDOR_CURRENCY", &c.Currency)
+	set("CANDOR_ATTRIBUTION_WINDOW", &c.AttributionWindow)
+	if v := env("CANDOR_PRODUCTION_ENVIRONMENTS"); v != "" {
+		c.ProductionEnvironments = nil
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				c.ProductionEnvironments = append(c.ProductionEnvironments, s)
+			}
+		}
+	}
+	if v := env("CANDOR_MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("CANDOR_MAX_BODY_BYTES: %q is not a positive number of bytes", v)
+		}
+		c.MaxBodyBytes = n
+	}
+	return nil
+}
+
+// EngineConfig builds the metric engine configuration, validating every field.
+func (c Config) EngineConfig() (metrics.Config, error) {
+	m := metrics.DefaultConfig()
+	if len(c.ProductionEnvironments) > 0 {
+		m.ProductionNames = c.ProductionEnvironments
+	}
+	dur := func(field, v string, dst *time.Duration) error {
+		if v == "" {
+			return nil
+		}
+		d, err := catalog.ParseWindow(v)
+		if err != nil {
+			return fmt.Errorf("%s: %v", field, err)
+		}
+		*dst = d
+		return nil
+	}
+	if err := dur("attribution_window", c.AttributionWindow, &m.AttributionWindow); err != nil {
+		return m, err
+	}
+	if err := dur("release_impact_window", c.ReleaseImpactWindow, &m.ReleaseImpactWindow); err != nil {
+		return m, err
+	}
+	for sev, v := range c.VulnerabilitySLA {
+		if _, ok := m.VulnerabilitySLA[sev]; !ok {
+			return m, fmt.Errorf("vulnerability_sla.%s: unknown severity (critical, high, medium, low)", sev)
+		}
+		d := m.VulnerabilitySLA[sev]
+		if err := dur("vulnerability_sla."+sev, v, &d); err != nil {
+			return m, err
+		}
+		m.VulnerabilitySLA[sev] = d
+	}
+	if len(c.Freshness) > 0 {
+		m.Freshness = map[domain.Kind]time.Duration{}
+	}
+	for k, v := range c.Freshness {
+		kind, err := domain.ParseKind(k)
+		if err != nil {
+			return m, fmt.Errorf("freshness.%s: %v", k, err)
+		}
+		var d time.Duration
+		if err := dur("freshness."+k, v, &d); err != nil {
+			return m, err
+		}
+		m.Freshness[kind] = d
+	}
+	if c.GrossMargin != nil {
+		if *c.GrossMargin <= 0 || *c.GrossMargin > 1 {
+			return m, fmt.Errorf("gross_margin: %v must be in (0, 1]", *c.GrossMargin)
+		}
+		m.GrossMargin = *c.GrossMargin
+	}
+	if c.Currency != "" {
+		if len(c.Currency) != 3 || strings.ToUpper(c.Currency) != c.Currency {
+			return m, fmt.Errorf("currency: %q is not an ISO 4217 code", c.Currency)
+		}
+	}
+	for cur, r := range c.ExchangeRates {
+		if r <= 0 {
+			return m, fmt.Errorf("exchange_rates.%s: %v must be positive", cur, r)
+		}
+	}
+	applyMoney(&m, c)
+	return m, nil
+}
+
+// Catalog returns the built-in catalog with the organisation's overrides.
+func (c Config) Catalog() (*catalog.Catalog, error) {
+	base, err := catalog.Default()
+	if err != nil {
+		return nil, err
+	}
+	if len(c.Metrics) == 0 {
+		return base, nil
+	}
+	out, err := base.Apply(c.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("config metrics: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,276 @@
+package generate
+
+import "math"
+
+var (
+	leadChannelW []float64
+	oppChannelW  []float64
+)
+
+func init() {
+	for _, c := range leadChannels {
+		leadChannelW = append(leadChannelW, c.w)
+	}
+	for _, c := range oppChannels {
+		oppChannelW = append(oppChannelW, c.w)
+	}
+}
+
+// meanDeal is the mean opportunity amount (log-normal, median 15k, σ 0.9,
+// clamped), used where a plan must be set before deals exist.
+const meanDeal = 22000.0
+
+func (g *gen) salesDay(d int64, wd int) {
+	n := g.poisson(g.leadPerDay * salesWD[wd])
+	for i := 0; i < n; i++ {
+		if t := d + g.workOffset(); t < g.end {
+			g.lead(t)
+		}
+	}
+	n = g.poisson(g.oppPerDay * salesWD[wd])
+	for i := 0; i < n; i++ {
+		if t := d + g.workOffset(); t < g.end {
+			g.opportunity(t, oppChannels[g.weighted(oppChannelW)].name)
+		}
+	}
+}
+
+func (g *gen) lead(created int64) {
+	e := &g.e
+	n := g.nLead
+	g.nLead++
+	ch := &leadChannels[g.weighted(leadChannelW)]
+	mql, sql, opp := int64(-1), int64(-1), int64(-1)
+	if g.chance(0.4) {
+		if t := created + g.dur(36*hour, 0.9, 10*minute, 30*day); t < g.end {
+			mql = t
+		}
+	}
+	if mql >= 0 && g.chance(0.4) {
+		if t := mql + g.dur(4*day, 0.8, hour, 45*day); t < g.end {
+			sql = t
+		}
+	}
+	if sql >= 0 && g.chance(0.6) {
+		if t := sql + g.dur(day, 0.8, 10*minute, 7*day); t < g.end {
+			opp = g.opportunity(t, "inbound")
+		}
+	}
+	e.begin(kLead)
+	e.ref("id", "lead-", n, 7)
+	e.ts("created_at", created)
+	if mql >= 0 {
+		e.ts("mql_at", mql)
+		g.mqlM[g.monthIdx(mql)]++
+	}
+	if sql >= 0 {
+		e.ts("sql_at", sql)
+	}
+	if opp >= 0 {
+		e.ref("opportunity", "opp-", opp, 7)
+	}
+	e.str("channel", ch.name)
+	e.str("campaign", g.pick(ch.campaigns))
+	e.end()
+}
+
+// opportunity writes a deal created at created, deciding its whole course
+// up front (qualification, outcome, close), and returns its number.
+func (g *gen) opportunity(created int64, channel string) int64 {
+	e := &g.e
+	n := g.nOpp
+	g.nOpp++
+	amount := math.Round(min(max(g.logn(15000, 0.9), 1000), 400000)/100) * 100
+	ri := g.intn(len(g.reps))
+	rp := &g.reps[ri]
+	q := int64(-1)
+	if g.chance(0.8) {
+		q = created + g.dur(4*day, 0.8, hour, 45*day)
+	}
+	stalled := g.chance(0.05)
+	won := false
+	var closed int64
+	if q >= 0 {
+		won = g.chance(0.31 * rp.skill)
+		if won {
+			closed = created + g.dur(38*day, 0.55, 5*day, 240*day)
+		} else {
+			closed = created + g.dur(30*day, 0.7, 3*day, 240*day)
+		}
+		if closed <= q {
+			closed = q + g.dur(7*day, 0.6, hour, 60*day)
+		}
+	} else {
+		closed = created + g.dur(20*day, 0.6, 2*day, 150*day)
+	}
+	open := stalled || closed >= g.end
+
+	var closeDate int64
+	if stalled {
+		// Deals nobody works keep a stale expected date, unless the rep
+		// pushed it into the current quarter.
+		closeDate = created + g.dur(40*day, 0.5, 7*day, 200*day)
+		if closeDate < g.end && g.chance(0.5) {
+			closeDate = g.end + g.r.Int64N(max(quarterStart(g.end-1, 1)-g.end, day))
+		}
+	} else {
+		closeDate = max(created, closed+int64(g.r.NormFloat64()*float64(6*day)))
+	}
+
+	e.begin(kOpportunity)
+	e.ref("id", "opp-", n, 7)
+	e.ts("created_at", created)
+	e.money("amount", int64(amount*100))
+	switch {
+	case !open && won:
+		e.str("stage", "closed_won")
+	case !open:
+		e.str("stage", "closed_lost")
+	case q < 0 || q >= g.end:
+		e.str("stage", "prospecting")
+	default:
+		progress := 0.5
+		if !stalled {
+			progress = float64(g.end-created) / float64(closed-created)
+		}
+		switch {
+		case progress < 0.4:
+			e.str("stage", "qualification")
+		case progress < 0.75:
+			e.str("stage", "proposal")
+		default:
+			e.str("stage", "negotiation")
+		}
+	}
+	e.str("owner", rp.name)
+	if q >= 0 && q < g.end {
+		e.ts("qualified_at", q)
+	}
+	if !open {
+		e.ts("closed_at", closed)
+		e.boolean("won", won)
+	}
+	e.date("close_date", closeDate)
+	e.str("channel", channel)
+	e.end()
+
+	if !open && won {
+		qi := g.quarterIdx(closed)
+		g.wonQ[qi][ri] += int64(amount * 100)
+		g.cycleQ[qi][0] += float64(closed-created) / float64(day)
+		g.cycleQ[qi][1]++
+	}
+	return n
+}
+
+// quotas sets each rep's quota per quarter from what reps actually closed
+// (a stretch on last quarter's mean for the quarter still running).
+func (g *gen) quotas() {
+	e := &g.e
+	cur := g.quarterIdx(g.end - 1)
+	expected := opportunitiesPerYear * g.scale * 0.26 * meanDeal / 4 / float64(len(g.reps))
+	for q := 0; q <= cur; q++ {
+		qs, qe := quarterStart(g.first, int64(q)), quarterStart(g.first, int64(q+1))
+		mean := expected
+		if ref := min(q, cur-1); ref >= 0 && quarterStart(g.first, int64(ref)) >= g.first {
+			var sum int64
+			for _, v := range g.wonQ[ref] {
+				sum += v
+			}
+			mean = float64(sum) / 100 / float64(len(g.reps))
+		}
+		label := quarterLabel(nil, qs)
+		for ri, rp := range g.reps {
+			var amt float64
+			if q < cur {
+				amt = max(float64(g.wonQ[q][ri])/100, mean*0.5) * g.uni(0.85, 1.25)
+			} else {
+				amt = mean * g.uni(0.95, 1.3)
+			}
+			amt = math.Max(1000, math.Round(amt/1000)*1000)
+			e.begin(kQuota)
+			e.open("id")
+			e.b = append(e.b, "quota-"...)
+			e.b = append(e.b, rp.name...)
+			e.b = append(e.b, '-')
+			e.b = append(e.b, label...)
+			e.close()
+			e.str("owner", rp.name)
+			e.ts("period_start", qs)
+			e.ts("period_end", qe)
+			e.money("amount", int64(amt*100))
+			e.end()
+		}
+	}
+}
+
+// targets writes the plan numbers "vs target" metrics are judged against,
+// each set near what the organisation actually achieved so that some are
+// met and some missed.
+func (g *gen) targets() {
+	nm := len(g.mqlM)
+	for m := 0; m < nm; m++ {
+		ms, me := monthStart(g.first, int64(m)), monthStart(g.first, int64(m+1))
+		days := float64(me-ms) / float64(day)
+		label := monthLabel(nil, ms)
+		g.target("mql_volume", label, ms, me, math.Round(g.leadPerDay*0.4*days*g.uni(0.92, 1.18)))
+		mrr := float64(g.mrrAt[min(m, len(g.mrrAt)-1)]) / 100
+		if m == nm-1 {
+			mrr *= g.uni(1.01, 1.05)
+		} else {
+			mrr *= g.uni(0.97, 1.06)
+		}
+		g.target("mrr", label, ms, me, math.Round(mrr))
+	}
+	cur := g.quarterIdx(g.end - 1)
+	for q := 0; q <= cur; q++ {
+		qs, qe := quarterStart(g.first, int64(q)), quarterStart(g.first, int64(q+1))
+		label := quarterLabel(nil, qs)
+		arr := 12 * float64(g.mrrAt[len(g.mrrAt)-1]) / 100 * g.uni(1.02, 1.08)
+		for k, t := range g.snaps {
+			if t == qe {
+				arr = 12 * float64(g.mrrAt[k]) / 100 * g.uni(0.96, 1.08)
+			}
+		}
+		g.target("arr", label, qs, qe, math.Round(arr))
+		g.target("cac", label, qs, qe, math.Round(targetCAC*g.uni(0.85, 1.2)))
+
+		// Cost ratios: the quarter's own when it has bills, else the
+		// previous quarter's.
+		cq := q
+		for cq > 0 && (g.costDaysQ[cq] == 0 || g.activeQ[cq][1] == 0 || g.reqQ[cq] == 0) {
+			cq--
+		}
+		if g.costDaysQ[cq] > 0 && g.activeQ[cq][0] > 0 && g.reqQ[cq] > 0 {
+			monthly := g.costQ[cq] / g.costDaysQ[cq] * 30
+			perCust := monthly / (g.activeQ[cq][0] / g.activeQ[cq][1])
+			g.target("cost_per_active_customer", label, qs, qe, math.Round(perCust*g.uni(0.93, 1.12)*100)/100)
+			perM := g.costQ[cq] / (g.reqQ[cq] / 1e6)
+			g.target("cost_per_million_requests", label, qs, qe, math.Round(perM*g.uni(0.93, 1.12)*100)/100)
+		}
+		cyc := 40.0
+		for k := q; k >= 0; k-- {
+			if g.cycleQ[k][1] >= 3 {
+				cyc = g.cycleQ[k][0] / g.cycleQ[k][1]
+				break
+			}
+		}
+		g.target("sales_cycle_length", label, qs, qe, math.Round(cyc*g.uni(0.9, 1.15)*10)/10)
+	}
+}
+
+func (g *gen) target(metric string, label []byte, ps, pe int64, v float64) {
+	e := &g.e
+	e.begin(kTarget)
+	e.open("id")
+	e.b = append(e.b, "target-"...)
+	e.b = append(e.b, metric...)
+	e.b = append(e.b, '-')
+	e.b = append(e.b, label...)
+	e.close()
+	e.str("metric", metric)
+	e.ts("period_start", ps)
+	e.ts("period_end", pe)
+	e.num("value", v, 2)
+	e.end()
+}

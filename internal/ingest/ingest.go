@@ -1,0 +1,456 @@
+// Package ingest turns NDJSON and CSV input into validated records in the
+// store. It streams: memory stays flat however large the input, and an
+// import is one all-or-nothing batch, so a bad line anywhere changes
+// nothing unless the caller asks to skip invalid lines.
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+// Options control an import.
+type Options struct {
+	// Kind is the expected kind: it names the kind of a CSV file without a
+	// kind column, and refuses NDJSON records of another kind.
+	Kind domain.Kind
+	// SkipInvalid lets valid lines land when some are invalid; the invalid
+	// ones are reported.
+	SkipInvalid bool
+	Parse       domain.ParseOptions
+	// MaxLine bounds one NDJSON line (default 16 MiB) so a corrupt file
+	// cannot exhaust memory.
+	MaxLine int
+	// Progress, when set, is called with the input bytes consumed so far.
+	Progress func(n int64)
+	// MaxErrors bounds the invalid lines listed (default 100); counting
+	// goes on past it.
+	MaxErrors int
+}
+
+// Source is one input: a file, stdin or a request body.
+type Source struct {
+	Name   string
+	Reader io.Reader
+	// Format is "ndjson" or "csv"; empty means by the name's extension
+	// (.csv, else NDJSON), after an optional .gz.
+	Format string
+}
+
+// LineError is one invalid input line.
+type LineError struct {
+	File   string
+	Line   int
+	Field  string
+	Reason string
+}
+
+func (e LineError) Error() string {
+	s := fmt.Sprintf("%s:%d: ", e.File, e.Line)
+	if e.Field != "" {
+		s += "field " + e.Field + ": "
+	}
+	return s + e.Reason
+}
+
+// InvalidError is returned when input had invalid lines and SkipInvalid was
+// not set: nothing was written.
+type InvalidError struct {
+	Lines []LineError // the first MaxErrors of them
+	Count int
+}
+
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d invalid record(s); nothing was imported", e.Count)
+	for _, l := range e.Lines {
+		b.WriteString("\n  ")
+		b.WriteString(l.Error())
+	}
+	if e.Count > len(e.Lines) {
+		fmt.Fprintf(&b, "\n  … and %d more", e.Count-len(e.Lines))
+	}
+	return b.String()
+}
+
+// KindSummary counts one kind's records.
+type KindSummary struct {
+	Records int64 `json:"records"`
+	store.WriteResult
+}
+
+// Summary reports an import.
+type Summary struct {
+	Records   int64                        `json:"records"`
+	Invalid   int64                        `json:"invalid"`
+	Skipped   []LineError                  `json:"-"`
+	ByKind    map[domain.Kind]*KindSummary `json:"by_kind"`
+	Seconds   float64                      `json:"seconds"`
+	PerSecond float64                      `json:"records_per_second"`
+	store.WriteResult
+}
+
+// Kinds returns the kinds seen, in the canonical order.
+func (s *Summary) Kinds() []domain.Kind {
+	var out []domain.Kind
+	for _, k := range domain.Kinds {
+		if s.ByKind[k] != nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// chunkSize is the records handed to the store at a time: big enough to
+// amortise statements, small enough to keep memory flat.
+const chunkSize = 2048
+
+type pending struct {
+	items []store.Item
+	kinds []domain.Kind
+}
+
+// Import reads every source into one batch and commits it only if the
+// input is acceptable.
+func Import(ctx context.Context, st store.Store, sources []Source, opt Options) (*Summary, error) {
+	if opt.MaxLine <= 0 {
+		opt.MaxLine = 16 << 20
+	}
+	if opt.MaxErrors <= 0 {
+		opt.MaxErrors = 100
+	}
+	start := time.Now()
+	sum := &Summary{ByKind: map[domain.Kind]*KindSummary{}}
+	b, err := st.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			b.Rollback()
+		}
+	}()
+
+	im := &importer{ctx: ctx, batch: b, opt: opt, sum: sum}
+	for _, src := range sources {
+		if err := im.source(src); err != nil {
+			return nil, err
+		}
+	}
+	if err := im.flush(); err != nil {
+		return nil, err
+	}
+	if sum.Invalid > 0 && !opt.SkipInvalid {
+		return sum, &InvalidError{Lines: im.errs, Count: int(sum.Invalid)}
+	}
+	if err := b.Commit(); err != nil {
+		return nil, err
+	}
+	committed = true
+	sum.Skipped = im.errs
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.PerSecond = float64(sum.Records) / sum.Seconds
+	}
+	return sum, nil
+}
+
+type importer struct {
+	ctx   context.Context
+	batch store.Batch
+	opt   Options
+	sum   *Summary
+	errs  []LineError
+	buf   pending
+	read  int64
+}
+
+func (im *importer) invalid(e LineError) {
+	im.sum.Invalid++
+	if len(im.errs) < im.opt.MaxErrors {
+		im.errs = append(im.errs, e)
+	}
+}
+
+// writing is false once the import is known to fail: later lines are still
+// validated so the user sees every problem at once.
+func (im *importer) writing() bool { return im.opt.SkipInvalid || im.sum.Invalid == 0 }
+
+func (im *importer) add(r domain.Record, hash []byte) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	im.sum.Records++
+	ks := im.sum.ByKind[r.Kind()]
+	if ks == nil {
+		ks = &KindSummary{}
+		im.sum.ByKind[r.Kind()] = ks
+	}
+	ks.Records++
+	if !im.writing() {
+		return nil
+	}
+	im.buf.items = append(im.buf.items, store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash), Body: body})
+	im.buf.kinds = append(im.buf.kinds, r.Kind())
+	if len(im.buf.items) >= chunkSize {
+		return im.flush()
+	}
+	return nil
+}
+
+// flush writes buffered records one by one per kind so the summary can
+// say what happened to each kind.
+func (im *importer) flush() error {
+	items, kinds := im.buf.items, im.buf.kinds
+	im.buf.items, im.buf.kinds = im.buf.items[:0], im.buf.kinds[:0]
+	if len(items) == 0 || !im.writing() {
+		return nil
+	}
+	// Group runs of one kind so the per-kind counts stay exact without a
+	// write per record.
+	for i := 0; i < len(items); {
+		j := i + 1
+		for j < len(items) && kinds[j] == kinds[i] {
+			j++
+		}
+		res, err := im.batch.Add(im.ctx, items[i:j])
+		if err != nil {
+			return err
+		}
+		im.sum.ByKind[kinds[i]].Add(res)
+		im.sum.WriteResult.Add(res)
+		i = j
+	}
+	return nil
+}
+
+type countingReader struct {
+	r  io.Reader
+	im *importer
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.im.read += int64(n)
+	if c.im.opt.Progress != nil {
+		c.im.opt.Progress(c.im.read)
+	}
+	return n, err
+}
+
+func (im *importer) source(src Source) error {
+	name := src.Name
+	var r io.Reader = &countingReader{r: src.Reader, im: im}
+	br := bufio.NewReaderSize(r, 1<<20)
+	base := strings.ToLower(filepath.Base(name))
+	if strings.HasSuffix(base, ".gz") {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s: not gzip: %w", name, err)
+		}
+		defer gz.Close()
+		br = bufio.NewReaderSize(gz, 1<<20)
+		base = strings.TrimSuffix(base, ".gz")
+	}
+	format := src.Format
+	if format == "" {
+		format = "ndjson"
+		if strings.HasSuffix(base, ".csv") {
+			format = "csv"
+		}
+	}
+	switch format {
+	case "csv":
+		return im.csv(name, base, br)
+	case "ndjson", "json", "jsonl":
+		return im.ndjson(name, br)
+	}
+	return fmt.Errorf("%s: unknown format %q (ndjson or csv)", name, format)
+}
+
+var bom = []byte("\xef\xbb\xbf")
+
+func (im *importer) ndjson(name string, br *bufio.Reader) error {
+	line := 0
+	h := sha256.New()
+	var long []byte
+	for {
+		if err := im.ctx.Err(); err != nil {
+			return err
+		}
+		chunk, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			// A line longer than the buffer: gather it, within MaxLine.
+			long = append(long[:0], chunk...)
+			for err == bufio.ErrBufferFull {
+				chunk, err = br.ReadSlice('\n')
+				long = append(long, chunk...)
+				if len(long) > im.opt.MaxLine {
+					return fmt.Errorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+				}
+			}
+			chunk = long
+		}
+		if len(chunk) > 0 {
+			line++
+			text := bytes.TrimSpace(chunk)
+			if line == 1 {
+				text = bytes.TrimPrefix(text, bom)
+			}
+			if len(text) > 0 {
+				rec, perr := domain.ParseJSON(text, im.opt.Kind, im.opt.Parse)
+				if perr != nil {
+					im.invalid(lineError(name, line, perr))
+				} else {
+					h.Reset()
+					h.Write(text)
+					if err := im.add(rec, h.Sum(nil)); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+	}
+}
+
+func lineError(name string, line int, err error) LineError {
+	var fe *domain.FieldError
+	if errors.As(err, &fe) {
+		return LineError{File: name, Line: line, Field: fe.Field, Reason: fe.Reason}
+	}
+	return LineError{File: name, Line: line, Reason: err.Error()}
+}
+
+// kindFromName reads a kind from a file name like "deployments.csv" or
+// "2026-03_incidents.csv".
+func kindFromName(base string) domain.Kind {
+	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	for _, part := range strings.FieldsFunc(stem, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == ' ' }) {
+		if k, err := domain.ParseKind(part); err == nil {
+			return k
+		}
+	}
+	return ""
+}
+
+func (im *importer) csv(name, base string, br *bufio.Reader) error {
+	if b, _ := br.Peek(3); bytes.Equal(b, bom) {
+		br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s:1: %w", name, err)
+	}
+	cols := make([]string, len(header))
+	hasKind := false
+	seen := map[string]bool{}
+	for i, h := range header {
+		cols[i] = strings.TrimSpace(h)
+		if cols[i] == "" {
+			return fmt.Errorf("%s:1: column %d has no name", name, i+1)
+		}
+		if seen[cols[i]] {
+			return fmt.Errorf("%s:1: column %q appears twice", name, cols[i])
+		}
+		seen[cols[i]] = true
+		hasKind = hasKind || cols[i] == "kind"
+	}
+	kind := im.opt.Kind
+	if kind == "" && !hasKind {
+		kind = kindFromName(base)
+		if kind == "" {
+			return fmt.Errorf("%s: cannot tell the records' kind: add a kind column, name the file after the kind (deployments.csv) or pass --kind", name)
+		}
+	}
+	h := sha256.New()
+	for {
+		if err := im.ctx.Err(); err != nil {
+			return err
+		}
+		row, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				im.invalid(LineError{File: name, Line: pe.Line, Reason: pe.Err.Error()})
+				if errors.Is(pe.Err, csv.ErrFieldCount) {
+					continue
+				}
+				// A quoting error leaves the reader unable to resync.
+				return nil
+			}
+			return fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		f := make(domain.Fields, len(row))
+		h.Reset()
+		for i, v := range row {
+			f[cols[i]] = domain.Value{Raw: []byte(v), Text: true}
+			h.Write([]byte(cols[i]))
+			h.Write([]byte{0})
+			h.Write([]byte(v))
+			h.Write([]byte{0})
+		}
+		rec, perr := domain.ParseFields(f, kind, im.opt.Parse)
+		if perr != nil {
+			im.invalid(lineError(name, line, perr))
+			continue
+		}
+		if err := im.add(rec, h.Sum(nil)); err != nil {
+			return err
+		}
+	}
+}
+
+// FormatSummary renders the import summary for people.
+func FormatSummary(s *Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-14s %10s %10s %10s %10s\n", "kind", "records", "inserted", "replaced", "unchanged")
+	for _, k := range s.Kinds() {
+		ks := s.ByKind[k]
+		fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d\n", k, ks.Records, ks.Inserted, ks.Replaced, ks.Unchanged)
+	}
+	fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d\n", "total", s.Records, s.Inserted, s.Replaced, s.Unchanged)
+	fmt.Fprintf(&b, "%.2f s, %.0f records/s", s.Seconds, s.PerSecond)
+	if s.Invalid > 0 {
+		fmt.Fprintf(&b, "; %d invalid line(s) skipped:", s.Invalid)
+		for _, l := range s.Skipped {
+			b.WriteString("\n  " + l.Error())
+		}
+		if int(s.Invalid) > len(s.Skipped) {
+			fmt.Fprintf(&b, "\n  … and %d more", int(s.Invalid)-len(s.Skipped))
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}

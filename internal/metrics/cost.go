@@ -1,0 +1,425 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strings"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Cost & Efficiency (SPEC §3). This file also holds what the business
+// pillars share: money in the organisation currency, proration by elapsed
+// time, targets, scope matching on record attributes and the time-ordered
+// record slices.
+
+var (
+	costDims         = []string{"service", "category"}
+	costPerUnitDims  = []string{"service"}
+	budgetVarianceDm = []string{"category"}
+)
+
+func init() {
+	registerBiz("infrastructure_cost", costDims, infrastructureCost)
+	registerBiz("cost_trend", costDims, costTrend)
+	registerBiz("cost_per_active_customer", costPerUnitDims, costPerActiveCustomer)
+	registerBiz("cost_per_million_requests", costPerUnitDims, costPerMillionRequests)
+	registerBiz("budget_variance", budgetVarianceDm, budgetVariance)
+	otherDimValueFuncs = append(otherDimValueFuncs, costDimValues)
+}
+
+// registerBiz registers a business metric and adds, when present, the
+// target that covers as_of (Detail["target"]) unless the metric set its own.
+func registerBiz(id string, dims []string, fn Func) {
+	Register(id, dims, func(d *Dataset, q Query) Result {
+		r := fn(d, q)
+		if _, ok := r.Detail["target"]; !ok {
+			if v, ok := d.targetAt(id, q); ok {
+				r.detail("target", v)
+			}
+		}
+		return r
+	})
+}
+
+// ---------------------------------------------------------------- records in time
+
+// evAt is a record's event time in unix ns (0 when it has none), the key
+// the Dataset's per-kind slices are ordered by.
+func evAt(r domain.Record) int64 { return ns(r.EventTime()) }
+
+// recordsFrom returns the records of a kind whose event time is ≥ t. Every
+// kind's event time is the latest of its timestamps, so every record with
+// any timestamp ≥ t is in the slice: a metric asking "X in W" scans only
+// recordsFrom(kind, W start), and filters on X.
+func (d *Dataset) recordsFrom(kind domain.Kind, t int64) []domain.Record {
+	rs := d.Records(kind)
+	return rs[sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) >= t }):]
+}
+
+// recordsThrough returns the records of a kind whose event time is ≤ t.
+func (d *Dataset) recordsThrough(kind domain.Kind, t int64) []domain.Record {
+	rs := d.Records(kind)
+	return rs[:sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) > t })]
+}
+
+// ---------------------------------------------------------------- scope
+
+// valueOrNone names an empty attribute the way breakdowns do.
+func valueOrNone(v string) string {
+	if v == "" {
+		return noneKey
+	}
+	return v
+}
+
+// matchAttr reports whether a record whose dimension dim has value v is in
+// scope; scopes on other dimensions do not restrict it.
+func matchAttr(q Query, dim, v string) bool {
+	return q.Scope.Dim != dim || valueOrNone(v) == q.Scope.Value
+}
+
+// addDimValue adds a breakdown value, naming empty ones.
+func addDimValue(set map[string]bool, v string) { set[valueOrNone(v)] = true }
+
+func costDimValues(d *Dataset, dim string, set map[string]bool) {
+	if dim != "category" {
+		return
+	}
+	for _, r := range d.Records(domain.KindCost) {
+		addDimValue(set, r.(*domain.Cost).Category)
+	}
+	for _, r := range d.Records(domain.KindBudget) {
+		addDimValue(set, r.(*domain.Budget).Category)
+	}
+}
+
+// ---------------------------------------------------------------- money
+
+// orgCurrency is the organisation currency.
+func (d *Dataset) orgCurrency() string {
+	if d.cfg.Currency == "" {
+		return "USD"
+	}
+	return d.cfg.Currency
+}
+
+// converter turns amounts into the organisation currency. The first amount
+// in a currency without a configured rate is recorded in err; a metric that
+// met one has no value (money in different currencies is never mixed).
+type converter struct {
+	org   string
+	rates map[string]float64
+	err   string
+}
+
+func (d *Dataset) converter() *converter {
+	return &converter{org: d.orgCurrency(), rates: d.cfg.ExchangeRates}
+}
+
+// to converts one record's amount, rounded to the nearest Money unit.
+func (c *converter) to(kind domain.Kind, id, cur string, m domain.Money) (domain.Money, bool) {
+	if cur == "" || strings.EqualFold(cur, c.org) {
+		return m, true
+	}
+	rate, ok := c.rates[cur]
+	if !ok {
+		rate, ok = c.rates[strings.ToUpper(cur)]
+	}
+	if !ok || rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
+		if c.err == "" {
+			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, id, cur, cur, c.org)
+		}
+		return 0, false
+	}
+	return domain.Money(math.Round(float64(m) * rate)), true
+}
+
+// fail marks the result as having no value because of a currency problem.
+func (c *converter) fail(r *Result) bool {
+	if c.err == "" {
+		return false
+	}
+	r.Value = nil
+	r.detail("error", c.err)
+	return true
+}
+
+// prorate returns the part of m that falls in [ws, we), by the share of
+// the period [ps, pe) inside it in exact elapsed time, rounded to the
+// nearest Money unit (halves away from zero). ok is false when the period
+// is empty or does not overlap.
+func prorate(m domain.Money, ps, pe, ws, we int64) (domain.Money, bool) {
+	if pe <= ps {
+		return 0, false
+	}
+	ov := min(pe, we) - max(ps, ws)
+	if ov <= 0 {
+		return 0, false
+	}
+	length := pe - ps
+	if ov == length {
+		return m, true
+	}
+	// m × ov can exceed int64: work in big integers.
+	n := new(big.Int).Mul(big.NewInt(int64(m)), big.NewInt(ov))
+	l := big.NewInt(length)
+	q, rem := new(big.Int).QuoRem(n, l, new(big.Int))
+	rem.Abs(rem).Lsh(rem, 1)
+	if rem.Cmp(l) >= 0 {
+		if n.Sign() < 0 {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return domain.Money(q.Int64()), true
+}
+
+// overlapShare is the share of [ps, pe) inside [ws, we), for plain values.
+func overlapShare(ps, pe, ws, we int64) float64 {
+	if pe <= ps {
+		return 0
+	}
+	ov := min(pe, we) - max(ps, ws)
+	if ov <= 0 {
+		return 0
+	}
+	return float64(ov) / float64(pe-ps)
+}
+
+// moneyValue turns a Money total into the float Result value.
+func moneyValue(m domain.Money) *float64 { return num(m.Float()) }
+
+// ---------------------------------------------------------------- targets
+
+// targetScopeMatches reports whether a target record's scope (empty for
+// the organisation; a service or team name, optionally written "dim:value"
+// or "dim=value") is the query's scope.
+func targetScopeMatches(scope string, q Query) bool {
+	if q.Scope.Dim == "" {
+		return scope == ""
+	}
+	if scope == q.Scope.Value {
+		return true
+	}
+	for _, sep := range []string{":", "="} {
+		if dim, v, ok := strings.Cut(scope, sep); ok && strings.TrimSpace(dim) == q.Scope.Dim && strings.TrimSpace(v) == q.Scope.Value {
+			return true
+		}
+	}
+	return false
+}
+
+// targetAt returns the value of the `target` record for the metric whose
+// period covers as_of (period_start ≤ as_of < period_end) and whose scope
+// is the query's; when several do, the one that started last (then the
+// greatest id) wins.
+func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
+	asOf := q.end()
+	var best *domain.Target
+	// Targets are ordered by period_start: only those started by as_of.
+	for _, r := range d.recordsThrough(domain.KindTarget, asOf) {
+		t := r.(*domain.Target)
+		if t.Metric != metric || ns(t.PeriodEnd) <= asOf || !targetScopeMatches(t.Scope, q) {
+			continue
+		}
+		if best == nil || !t.PeriodStart.Before(best.PeriodStart) {
+			best = t
+		}
+	}
+	if best == nil {
+		return 0, false
+	}
+	return best.Value, true
+}
+
+// targetOver sums the values of the metric's `target` records whose period
+// overlaps [ws, we), each prorated by the share of its period inside it.
+func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, bool) {
+	sum, found := 0.0, false
+	for _, r := range d.recordsThrough(domain.KindTarget, we-1) {
+		t := r.(*domain.Target)
+		if t.Metric != metric || !targetScopeMatches(t.Scope, q) {
+			continue
+		}
+		s := overlapShare(ns(t.PeriodStart), ns(t.PeriodEnd), ws, we)
+		if s == 0 {
+			continue
+		}
+		sum += t.Value * s
+		found = true
+	}
+	return sum, found
+}
+
+// ---------------------------------------------------------------- cost metrics
+
+// costOver sums the cost records in scope prorated into [ws, we).
+func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) domain.Money {
+	var total domain.Money
+	// Cost records are ordered by period_end: only those ending after ws
+	// can overlap.
+	rs := d.Records(domain.KindCost)
+	i := sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) > ws })
+	for _, rec := range rs[i:] {
+		x := rec.(*domain.Cost)
+		ps := ns(x.PeriodStart)
+		if ps >= we || !d.matchService(q, x.Service) || !matchAttr(q, "category", x.Category) {
+			continue
+		}
+		m, ok := prorate(x.Amount, ps, ns(x.PeriodEnd), ws, we)
+		if !ok {
+			continue
+		}
+		m, ok = c.to(domain.KindCost, x.ID, x.Currency, m)
+		if !ok {
+			continue
+		}
+		total += m
+		if r != nil {
+			r.Count++
+			r.ref(q, domain.KindCost, x.ID, x.Source, num(m.Float()), "")
+		}
+	}
+	return total
+}
+
+func infrastructureCost(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	total := d.costOver(q, q.start(), q.end(), c, &r)
+	r.detail("currency", c.org)
+	if c.fail(&r) {
+		return r
+	}
+	r.Value = moneyValue(total)
+	return r
+}
+
+func costTrend(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	cur := d.costOver(q, q.start(), q.end(), c, &r)
+	p := q.Previous()
+	prev := d.costOver(q, p.start(), p.end(), c, nil)
+	r.detail("currency", c.org)
+	if c.fail(&r) {
+		return r
+	}
+	r.detail("current", cur.Float())
+	r.detail("previous", prev.Float())
+	if prev != 0 {
+		r.Value = num(100 * float64(cur-prev) / float64(prev))
+	}
+	return r
+}
+
+// usageIn sums the `usage` records in scope whose period_start is in W:
+// Σ and count of active_customers (for those that carry it) and Σ requests.
+type usageSums struct {
+	customers          float64
+	withCustomers      int
+	requests           float64
+	withRequests, seen int
+}
+
+func (d *Dataset) usageIn(q Query, r *Result) usageSums {
+	var u usageSums
+	start, end := q.start(), q.end()
+	for _, rec := range d.recordsFrom(domain.KindUsage, start) {
+		x := rec.(*domain.Usage)
+		if t := ns(x.PeriodStart); t < start || t >= end || !d.matchService(q, x.Service) {
+			continue
+		}
+		u.seen++
+		if x.ActiveCustomers != nil {
+			u.customers += *x.ActiveCustomers
+			u.withCustomers++
+		}
+		if x.Requests != nil {
+			u.requests += *x.Requests
+			u.withRequests++
+		}
+		r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "usage")
+	}
+	return u
+}
+
+func costPerActiveCustomer(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	cost := d.costOver(q, q.start(), q.end(), c, &r)
+	u := d.usageIn(q, &r)
+	r.detail("currency", c.org)
+	if c.fail(&r) {
+		return r
+	}
+	r.detail("cost", cost.Float())
+	if u.withCustomers == 0 {
+		return r
+	}
+	mean := u.customers / float64(u.withCustomers)
+	r.detail("mean_active_customers", mean)
+	if mean > 0 {
+		r.Value = num(cost.Float() / mean)
+	}
+	return r
+}
+
+func costPerMillionRequests(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	cost := d.costOver(q, q.start(), q.end(), c, &r)
+	u := d.usageIn(q, &r)
+	r.detail("currency", c.org)
+	if c.fail(&r) {
+		return r
+	}
+	r.detail("cost", cost.Float())
+	r.detail("requests", u.requests)
+	if u.requests > 0 {
+		r.Value = num(cost.Float() / (u.requests / 1e6))
+	}
+	return r
+}
+
+func budgetVariance(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	start, end := q.start(), q.end()
+	cost := d.costOver(q, start, end, c, &r)
+	var budget domain.Money
+	// Budgets are ordered by period_start: only those starting before as_of.
+	for _, rec := range d.recordsThrough(domain.KindBudget, end-1) {
+		x := rec.(*domain.Budget)
+		if !matchAttr(q, "category", x.Category) {
+			continue
+		}
+		m, ok := prorate(x.Amount, ns(x.PeriodStart), ns(x.PeriodEnd), start, end)
+		if !ok {
+			continue
+		}
+		if m, ok = c.to(domain.KindBudget, x.ID, x.Currency, m); !ok {
+			continue
+		}
+		budget += m
+		r.ref(q, domain.KindBudget, x.ID, x.Source, num(m.Float()), "budget")
+	}
+	r.detail("currency", c.org)
+	if c.fail(&r) {
+		return r
+	}
+	r.detail("cost", cost.Float())
+	r.detail("budget", budget.Float())
+	if budget != 0 {
+		r.Value = num(100 * float64(cost-budget) / float64(budget))
+	}
+	return r
+}
+
+// days converts a span in ns to days of 24 h.
+func days(span int64) float64 { return float64(span) / float64(day) }
+

@@ -1,0 +1,376 @@
+package metrics
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Customer Trust & Experience (SPEC §3, §7).
+
+func init() {
+	registerBiz("csat", nil, csat)
+	registerBiz("nps", nil, nps)
+	registerBiz("logo_churn_rate", []string{"plan"}, logoChurnRate)
+	registerBiz("sla_adherence", []string{"priority"}, slaAdherence)
+	registerBiz("open_escalations", []string{"priority"}, openEscalations)
+	registerBiz("release_impact_score", []string{"team", "service"}, releaseImpactScore)
+	otherDimValueFuncs = append(otherDimValueFuncs, customerDimValues)
+}
+
+func customerDimValues(d *Dataset, dim string, set map[string]bool) {
+	switch dim {
+	case "plan":
+		for _, rec := range d.Records(domain.KindSubscription) {
+			addDimValue(set, rec.(*domain.Subscription).Plan)
+		}
+	case "priority":
+		for _, rec := range d.Records(domain.KindTicket) {
+			addDimValue(set, rec.(*domain.Ticket).Priority)
+		}
+	}
+}
+
+// recordsIn returns the records of a kind whose event time is in
+// [lo, hi); only for kinds whose event time is the tested timestamp.
+func (d *Dataset) recordsIn(kind domain.Kind, lo, hi int64) []domain.Record {
+	rs := d.recordsFrom(kind, lo)
+	return rs[:sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) >= hi })]
+}
+
+// surveysIn calls fn for the survey responses of a type whose at is in W.
+func (d *Dataset) surveysIn(q Query, typ string, fn func(s *domain.Survey)) {
+	for _, rec := range d.recordsIn(domain.KindSurvey, q.start(), q.end()) {
+		if s := rec.(*domain.Survey); strings.EqualFold(s.Type, typ) {
+			fn(s)
+		}
+	}
+}
+
+func csat(d *Dataset, q Query) Result {
+	var r Result
+	good := 0
+	d.surveysIn(q, "csat", func(s *domain.Survey) {
+		r.Count++
+		if s.Score >= 4 {
+			good++
+		}
+		r.ref(q, domain.KindSurvey, s.ID, s.Source, num(s.Score), "")
+	})
+	r.Value = share(good, r.Count)
+	return r
+}
+
+func nps(d *Dataset, q Query) Result {
+	var r Result
+	promoters, detractors := 0, 0
+	d.surveysIn(q, "nps", func(s *domain.Survey) {
+		r.Count++
+		switch {
+		case s.Score >= 9:
+			promoters++
+		case s.Score <= 6:
+			detractors++
+		}
+		r.ref(q, domain.KindSurvey, s.ID, s.Source, num(s.Score), "")
+	})
+	if r.Count > 0 {
+		r.Value = num(100 * float64(promoters-detractors) / float64(r.Count))
+	}
+	r.detail("promoters", promoters)
+	r.detail("detractors", detractors)
+	return r
+}
+
+// subActiveAt: started_at ≤ t and no ended_at ≤ t (SPEC §3).
+func subActiveAt(s *domain.Subscription, t int64) bool {
+	if ns(s.StartedAt) > t {
+		return false
+	}
+	e := ns(s.EndedAt)
+	return e == 0 || e > t
+}
+
+// logoChurnRate scans every subscription (an active subscription can have
+// started at any time). In a plan scope the base is the customers with a
+// subscription of that plan active at W's start; they churned when no
+// subscription of any plan is active at as_of (a plan change is not logo
+// churn).
+func logoChurnRate(d *Dataset, q Query) Result {
+	var r Result
+	s, e := q.start(), q.end()
+	base := map[string]*domain.Subscription{} // customer → a subscription active at W's start
+	activeEnd := map[string]bool{}
+	for _, rec := range d.Records(domain.KindSubscription) {
+		x := rec.(*domain.Subscription)
+		if subActiveAt(x, s) && matchAttr(q, "plan", x.Plan) {
+			if b := base[x.Customer]; b == nil || x.ID < b.ID {
+				base[x.Customer] = x
+			}
+		}
+		if subActiveAt(x, e) {
+			activeEnd[x.Customer] = true
+		}
+	}
+	customers := make([]string, 0, len(base))
+	for c := range base {
+		customers = append(customers, c)
+	}
+	sort.Strings(customers)
+	churned := 0
+	for _, c := range customers {
+		if activeEnd[c] {
+			continue
+		}
+		churned++
+		x := base[c]
+		r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, "churned: "+c)
+	}
+	r.Count = len(base)
+	r.Value = share(churned, len(base))
+	r.detail("churned", churned)
+	return r
+}
+
+func slaAdherence(d *Dataset, q Query) Result {
+	var r Result
+	start, end := q.start(), q.end()
+	met := 0
+	for _, rec := range d.recordsFrom(domain.KindTicket, start) {
+		t := rec.(*domain.Ticket)
+		res := ns(t.ResolvedAt)
+		if res < start || res >= end || t.SLADueAt.IsZero() || !matchAttr(q, "priority", t.Priority) {
+			continue
+		}
+		r.Count++
+		note := "breached"
+		if res <= ns(t.SLADueAt) {
+			met++
+			note = "met"
+		}
+		r.ref(q, domain.KindTicket, t.ID, t.Source, nil, note)
+	}
+	r.Value = share(met, r.Count)
+	return r
+}
+
+// openEscalations is point in time and scans every ticket: an escalation
+// still open can have been created at any time.
+func openEscalations(d *Dataset, q Query) Result {
+	var r Result
+	asOf := q.end()
+	for _, rec := range d.Records(domain.KindTicket) {
+		t := rec.(*domain.Ticket)
+		if !t.Escalated || ns(t.CreatedAt) > asOf || !matchAttr(q, "priority", t.Priority) {
+			continue
+		}
+		if res := ns(t.ResolvedAt); res != 0 && res <= asOf {
+			continue
+		}
+		r.Count++
+		r.ref(q, domain.KindTicket, t.ID, t.Source, nil, t.Customer)
+	}
+	r.Value = num(float64(r.Count))
+	return r
+}
+
+// ---------------------------------------------------------------- release impact
+
+// DefaultImpactWeights are the release-impact ticket weights: field →
+// value (matched case-insensitively) → weight; a ticket weighs the
+// product of its three weights, unknown or absent values weighing 1.
+func DefaultImpactWeights() map[string]map[string]float64 {
+	return map[string]map[string]float64{
+		"priority": {
+			"urgent": 3, "critical": 3, "p0": 3, "p1": 3,
+			"high": 2, "p2": 2,
+			"normal": 1, "medium": 1, "p3": 1,
+			"low": 0.5, "p4": 0.5,
+		},
+		"user_role": {
+			"admin": 1.5, "executive": 1.5, "owner": 1.5,
+		},
+		"criticality": {
+			"critical": 3, "high": 2, "medium": 1, "low": 0.5,
+		},
+	}
+}
+
+// impactBaseline is the look-back for a service's baseline: production
+// deployments of the service finishing in the 90 days before W.
+const impactBaseline = 90 * day
+
+// impactTopN bounds the releases listed in Detail["releases"].
+const impactTopN = 10
+
+type impactWeights map[string]map[string]float64
+
+func (d *Dataset) impactWeights() impactWeights {
+	src := d.cfg.ImpactWeights
+	if src == nil {
+		src = DefaultImpactWeights()
+	}
+	w := impactWeights{}
+	for f, m := range src {
+		lm := map[string]float64{}
+		for v, x := range m {
+			lm[strings.ToLower(v)] = x
+		}
+		w[strings.ToLower(f)] = lm
+	}
+	return w
+}
+
+func (w impactWeights) of(t *domain.Ticket) float64 {
+	x := 1.0
+	for _, fv := range [...][2]string{{"priority", t.Priority}, {"user_role", t.UserRole}, {"criticality", t.Criticality}} {
+		if fv[1] == "" {
+			continue
+		}
+		if v, ok := w[fv[0]][strings.ToLower(fv[1])]; ok {
+			x *= v
+		}
+	}
+	return x
+}
+
+type releaseImpact struct {
+	x        *Dep
+	weighted float64
+	tickets  int
+}
+
+// releaseImpactScore (SPEC §3, §7). For each production deployment in
+// scope finishing in W: the weighted tickets created in its observation
+// window [finished_at, finished_at + ReleaseImpactWindow), counting only
+// tickets created by as_of (a window still open counts the tickets so far),
+// minus its service's baseline. Tickets are attributed to a release only
+// through ticket.release = the deployment's id: a ticket without release
+// is not attributable (inferring it from timing alone would blame every
+// release for background ticket volume) and is ignored. The baseline is
+// the mean weighted tickets per production deployment of the same service
+// finishing in the 90 days before W, observed the same way (0 when the
+// service had no release then). The value is the worst (highest) release.
+// Cost: the tickets with an event time from 90 days before W onwards.
+func releaseImpactScore(d *Dataset, q Query) Result {
+	var r Result
+	window := int64(d.cfg.ReleaseImpactWindow)
+	if window <= 0 {
+		window = int64(48 * time.Hour)
+	}
+	start, end := q.start(), q.end()
+	from := start - int64(impactBaseline)
+	impacts := map[*Dep]*releaseImpact{}
+	var all, inW []*releaseImpact // in finishing order
+	for _, x := range d.prodDeps.between(from, end) {
+		if !d.matchService(q, x.Service) {
+			continue
+		}
+		ri := &releaseImpact{x: x}
+		impacts[x] = ri
+		all = append(all, ri)
+		if x.Finished >= start {
+			inW = append(inW, ri)
+		}
+	}
+	r.Count = len(inW)
+	if len(inW) == 0 {
+		return r
+	}
+	w := d.impactWeights()
+	type hit struct {
+		t *domain.Ticket
+		w float64
+		x *Dep
+	}
+	var hits []hit
+	for _, rec := range d.recordsFrom(domain.KindTicket, from) {
+		t := rec.(*domain.Ticket)
+		if t.Release == "" {
+			continue
+		}
+		x := pickDep(d.depByID[t.Release], t.Source)
+		ri := impacts[x]
+		if ri == nil {
+			continue
+		}
+		c := ns(t.CreatedAt)
+		if c < x.Finished || c >= x.Finished+window || c > end {
+			continue
+		}
+		tw := w.of(t)
+		ri.weighted += tw
+		ri.tickets++
+		if q.Records && x.Finished >= start {
+			hits = append(hits, hit{t, tw, x})
+		}
+	}
+	type acc struct {
+		sum float64
+		n   int
+	}
+	base := map[string]*acc{}
+	for _, ri := range all {
+		x := ri.x
+		if x.Finished >= start {
+			break
+		}
+		a := base[x.Service]
+		if a == nil {
+			a = &acc{}
+			base[x.Service] = a
+		}
+		a.sum += ri.weighted
+		a.n++
+	}
+	baseline := func(svc string) float64 {
+		if a := base[svc]; a != nil && a.n > 0 {
+			return a.sum / float64(a.n)
+		}
+		return 0
+	}
+	type line struct {
+		ri    *releaseImpact
+		base  float64
+		score float64
+	}
+	lines := make([]line, 0, len(inW))
+	for _, ri := range inW {
+		b := baseline(ri.x.Service)
+		lines = append(lines, line{ri, b, ri.weighted - b})
+	}
+	sort.Slice(lines, func(i, j int) bool {
+		a, b := lines[i], lines[j]
+		if a.score != b.score {
+			return a.score > b.score
+		}
+		if a.ri.x.Finished != b.ri.x.Finished {
+			return a.ri.x.Finished < b.ri.x.Finished
+		}
+		return a.ri.x.ID < b.ri.x.ID
+	})
+	r.Value = num(lines[0].score)
+	top := make([]map[string]any, 0, min(impactTopN, len(lines)))
+	for i, l := range lines {
+		if i < impactTopN {
+			top = append(top, map[string]any{
+				"deployment":  l.ri.x.ID,
+				"service":     l.ri.x.Service,
+				"finished_at": time.Unix(0, l.ri.x.Finished).UTC(),
+				"tickets":     l.ri.tickets,
+				"weighted":    l.ri.weighted,
+				"baseline":    l.base,
+				"score":       l.score,
+			})
+		}
+		depRef(&r, q, l.ri.x, num(l.score), "release impact")
+	}
+	for _, h := range hits {
+		r.ref(q, domain.KindTicket, h.t.ID, h.t.Source, num(h.w), "release "+h.x.ID)
+	}
+	r.detail("releases", top)
+	r.detail("observation_window_hours", hours(window))
+	return r
+}

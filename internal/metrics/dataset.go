@@ -1,0 +1,523 @@
+// Package metrics computes Candor's KPIs. Records live in memory in a
+// Dataset, indexed by service and time; every metric is a small function
+// over the records of one window, so a scorecard costs in proportion to
+// the data inside its windows, not to the whole history, and a new record
+// is reflected at the next read without rebuilding anything. Linking
+// (SPEC §2) is evaluated inside those windows from the same indexes.
+package metrics
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Config holds the parameters of the linking rules and metric definitions.
+type Config struct {
+	ProductionNames []string
+	// AttributionWindow bounds incident → deployment inference (SPEC §2).
+	AttributionWindow time.Duration
+	// VulnerabilitySLA maps severity to the allowed age (SPEC §3).
+	VulnerabilitySLA map[string]time.Duration
+	// ReleaseImpactWindow is the observation window after a release.
+	ReleaseImpactWindow time.Duration
+	// GrossMargin for CAC payback (default 0.8).
+	GrossMargin float64
+	// Freshness overrides the freshness limit per kind.
+	Freshness map[domain.Kind]time.Duration
+	// Currency is the organisation currency (ISO 4217; "USD" when empty).
+	Currency string
+	// ExchangeRates gives, per foreign currency, the units of the
+	// organisation currency per 1 unit of it. Money in a currency without
+	// a rate is never mixed in: the metric has no value and says why.
+	ExchangeRates map[string]float64
+	// ImpactWeights weighs release-impact tickets: field (priority,
+	// user_role, criticality) → value → weight; unknown values weigh 1.
+	ImpactWeights map[string]map[string]float64
+}
+
+// DefaultConfig returns the SPEC defaults.
+func DefaultConfig() Config {
+	return Config{
+		ProductionNames:   domain.DefaultProductionNames,
+		AttributionWindow: 24 * time.Hour,
+		VulnerabilitySLA: map[string]time.Duration{
+			"critical": 7 * day, "high": 30 * day, "medium": 90 * day, "low": 120 * day,
+		},
+		ReleaseImpactWindow: 48 * time.Hour,
+		GrossMargin:         0.8,
+		Currency:            "USD",
+		ImpactWeights:       DefaultImpactWeights(),
+	}
+}
+
+const day = 24 * time.Hour
+
+// Deployment status codes, kept small in memory.
+const (
+	stSuccess uint8 = iota
+	stFailure
+	stRolledBack
+)
+
+// Dep is a deployment as the engine needs it.
+type Dep struct {
+	ID, Source    string
+	Service, Env  string
+	Prod          bool
+	Status        uint8
+	Finished      int64 // unix ns
+	Started       int64 // 0 when absent
+	Rework        bool  // reason hotfix/rollback or rollback_of set
+	RollbackOf    string
+	ChangeRequest string
+	Changes       []string
+	Emergency     bool
+	RetroValid    int64
+}
+
+// Eligible deployments can ship changes and cause incidents by inference:
+// production with status success or rolled_back (SPEC §2).
+func (d *Dep) eligible() bool { return d.Prod && d.Status != stFailure }
+
+// Chg is a change.
+type Chg struct {
+	ID, Source, Service string
+	Merged, Authored    int64
+}
+
+// Inc is an incident.
+type Inc struct {
+	ID, Source, Service   string
+	Severity              uint8 // 0..4 for P0..P4
+	Opened, Detected      int64
+	Resolved              int64
+	CausedBy, CausedByCR  string
+	CustomerFacing        bool
+	Category, Fingerprint string
+	PostmortemDue, PMDone int64
+}
+
+// due is the post-mortem due time: explicit, else resolved + 5 days.
+func (i *Inc) due() int64 {
+	if i.PostmortemDue != 0 {
+		return i.PostmortemDue
+	}
+	if i.Resolved == 0 {
+		return 0
+	}
+	return i.Resolved + int64(5*day)
+}
+
+// SLISample is an availability SLI record.
+type SLISample struct {
+	ID, Source, Service string
+	Start, End          int64
+	Good, Total         float64
+}
+
+// Dataset is the in-memory, indexed copy of the store's records. It is not
+// safe for concurrent mutation: the owner applies records and calls
+// Prepare under a write lock; metric reads share a read lock.
+type Dataset struct {
+	cfg Config
+
+	Services map[string]*domain.Service
+
+	deps        map[string]*Dep // by source + "\x00" + id
+	depByID     map[string][]*Dep
+	rollbacksOf map[string][]*Dep
+	listedBy    map[string][]*Dep // change id → production deployments listing it
+	depsByCR    map[string][]*Dep
+	prodDeps    *sorted[*Dep]            // all production deployments by finished
+	svcDeps     map[string]*sorted[*Dep] // production deployments per service
+	svcElig     map[string]*sorted[*Dep] // eligible ones per service
+	emergency   map[*Dep]bool
+	envs        map[string]int // production environment names in use
+
+	changes    map[string]*Chg
+	changeByID map[string][]*Chg
+	svcChanges map[string]*sorted[*Chg]
+
+	incidents   map[string]*Inc
+	incByOpened *sorted[*Inc]
+	incByRes    *sorted[*Inc]
+	incByDue    *sorted[*Inc]
+	svcInc      map[string]*sorted[*Inc]
+	incByCause  map[string][]*Inc // caused_by deployment id
+	incByCR     map[string][]*Inc // caused_by_change_request
+
+	slis   map[string]*SLISample
+	sliAll *sorted[*SLISample]
+
+	// Other kinds are kept whole, by key, with a time-ordered index; the
+	// metrics of the other pillars read them.
+	others map[domain.Kind]map[string]domain.Record
+	byTime map[domain.Kind]*sorted[domain.Record]
+
+	// fresh holds, per kind, every data timestamp (event times and
+	// ingestion times) so freshness can be judged as of any time.
+	fresh map[domain.Kind]*sorted[int64]
+}
+
+// NewDataset returns an empty dataset.
+func NewDataset(cfg Config) *Dataset {
+	if len(cfg.ProductionNames) == 0 {
+		cfg.ProductionNames = domain.DefaultProductionNames
+	}
+	if cfg.AttributionWindow <= 0 {
+		cfg.AttributionWindow = 24 * time.Hour
+	}
+	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
+	incOpened := func(i *Inc) (int64, string) { return i.Opened, i.ID }
+	return &Dataset{
+		cfg:         cfg,
+		Services:    map[string]*domain.Service{},
+		deps:        map[string]*Dep{},
+		depByID:     map[string][]*Dep{},
+		rollbacksOf: map[string][]*Dep{},
+		listedBy:    map[string][]*Dep{},
+		depsByCR:    map[string][]*Dep{},
+		prodDeps:    newSorted(depKey),
+		svcDeps:     map[string]*sorted[*Dep]{},
+		svcElig:     map[string]*sorted[*Dep]{},
+		emergency:   map[*Dep]bool{},
+		envs:        map[string]int{},
+		changes:     map[string]*Chg{},
+		changeByID:  map[string][]*Chg{},
+		svcChanges:  map[string]*sorted[*Chg]{},
+		incidents:   map[string]*Inc{},
+		incByOpened: newSorted(incOpened),
+		incByRes:    newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
+		incByDue:    newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
+		svcInc:      map[string]*sorted[*Inc]{},
+		incByCause:  map[string][]*Inc{},
+		incByCR:     map[string][]*Inc{},
+		slis:        map[string]*SLISample{},
+		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
+		others:      map[domain.Kind]map[string]domain.Record{},
+		byTime:      map[domain.Kind]*sorted[domain.Record]{},
+		fresh:       map[domain.Kind]*sorted[int64]{},
+	}
+}
+
+// Config returns the dataset's configuration.
+func (d *Dataset) Config() Config { return d.cfg }
+
+func ns(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func key(source, id string) string { return source + "\x00" + id }
+
+func removeFrom[T comparable](m map[string][]T, k string, x T) {
+	l := m[k]
+	for i, v := range l {
+		if v == x {
+			l = append(l[:i], l[i+1:]...)
+			break
+		}
+	}
+	if len(l) == 0 {
+		delete(m, k)
+	} else {
+		m[k] = l
+	}
+}
+
+func sortedFor[T comparable](m map[string]*sorted[T], k string, key func(T) (int64, string)) *sorted[T] {
+	s := m[k]
+	if s == nil {
+		s = newSorted(key)
+		m[k] = s
+	}
+	return s
+}
+
+// Apply adds or replaces a record. ingested is when the store received it
+// (zero when unknown).
+func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
+	k := r.Kind()
+	f := d.fresh[k]
+	if f == nil {
+		f = newSorted(func(t int64) (int64, string) { return t, "" })
+		d.fresh[k] = f
+	}
+	if t := r.EventTime(); !t.IsZero() {
+		f.add(t.UnixNano())
+	}
+	if !ingested.IsZero() {
+		f.add(ingested.UnixNano())
+	}
+	switch r := r.(type) {
+	case *domain.Service:
+		d.Services[r.ID] = r
+	case *domain.Deployment:
+		d.applyDeployment(r)
+	case *domain.Change:
+		d.applyChange(r)
+	case *domain.Incident:
+		d.applyIncident(r)
+	case *domain.SLI:
+		d.applySLI(r)
+	default:
+		d.applyOther(r)
+	}
+}
+
+func (d *Dataset) applyDeployment(r *domain.Deployment) {
+	k := key(r.Source, r.ID)
+	if old := d.deps[k]; old != nil {
+		d.removeDep(old)
+	}
+	x := &Dep{
+		ID: r.ID, Source: r.Source, Service: r.Service, Env: r.Environment,
+		Prod:     r.Production(d.cfg.ProductionNames),
+		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
+		Rework:     r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
+		RollbackOf: r.RollbackOf, ChangeRequest: r.ChangeRequest, Changes: r.Changes,
+		Emergency: r.Emergency, RetroValid: ns(r.RetroValidatedAt),
+	}
+	switch r.Status {
+	case domain.StatusFailure:
+		x.Status = stFailure
+	case domain.StatusRolledBack:
+		x.Status = stRolledBack
+	}
+	d.deps[k] = x
+	d.depByID[x.ID] = append(d.depByID[x.ID], x)
+	if x.RollbackOf != "" {
+		d.rollbacksOf[x.RollbackOf] = append(d.rollbacksOf[x.RollbackOf], x)
+	}
+	if x.ChangeRequest != "" {
+		d.depsByCR[x.ChangeRequest] = append(d.depsByCR[x.ChangeRequest], x)
+	}
+	if !x.Prod {
+		return
+	}
+	for _, c := range x.Changes {
+		d.listedBy[c] = append(d.listedBy[c], x)
+	}
+	d.prodDeps.add(x)
+	depKey := d.prodDeps.key
+	sortedFor(d.svcDeps, x.Service, depKey).add(x)
+	if x.eligible() {
+		sortedFor(d.svcElig, x.Service, depKey).add(x)
+	}
+	if x.Emergency {
+		d.emergency[x] = true
+	}
+	d.envs[x.Env]++
+}
+
+func (d *Dataset) removeDep(x *Dep) {
+	delete(d.deps, key(x.Source, x.ID))
+	removeFrom(d.depByID, x.ID, x)
+	if x.RollbackOf != "" {
+		removeFrom(d.rollbacksOf, x.RollbackOf, x)
+	}
+	if x.ChangeRequest != "" {
+		removeFrom(d.depsByCR, x.ChangeRequest, x)
+	}
+	if !x.Prod {
+		return
+	}
+	for _, c := range x.Changes {
+		removeFrom(d.listedBy, c, x)
+	}
+	d.prodDeps.remove(x)
+	d.svcDeps[x.Service].remove(x)
+	if x.eligible() {
+		d.svcElig[x.Service].remove(x)
+	}
+	delete(d.emergency, x)
+	if d.envs[x.Env]--; d.envs[x.Env] <= 0 {
+		delete(d.envs, x.Env)
+	}
+}
+
+func (d *Dataset) applyChange(r *domain.Change) {
+	k := key(r.Source, r.ID)
+	if old := d.changes[k]; old != nil {
+		delete(d.changes, k)
+		removeFrom(d.changeByID, old.ID, old)
+		d.svcChanges[old.Service].remove(old)
+	}
+	x := &Chg{ID: r.ID, Source: r.Source, Service: r.Service, Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
+	d.changes[k] = x
+	d.changeByID[x.ID] = append(d.changeByID[x.ID], x)
+	sortedFor(d.svcChanges, x.Service, func(c *Chg) (int64, string) { return c.Merged, c.ID }).add(x)
+}
+
+var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
+
+func (d *Dataset) applyIncident(r *domain.Incident) {
+	k := key(r.Source, r.ID)
+	if old := d.incidents[k]; old != nil {
+		d.removeInc(old)
+	}
+	x := &Inc{
+		ID: r.ID, Source: r.Source, Service: r.Service, Severity: severities[r.Severity],
+		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
+		CausedBy: r.CausedBy, CausedByCR: r.CausedByChangeRequest, CustomerFacing: r.CustomerFacing,
+		Category: r.Category, Fingerprint: r.Fingerprint,
+		PostmortemDue: ns(r.PostmortemDueAt), PMDone: ns(r.PostmortemDoneAt),
+	}
+	d.incidents[k] = x
+	d.incByOpened.add(x)
+	if x.Resolved != 0 {
+		d.incByRes.add(x)
+		if x.CustomerFacing {
+			d.incByDue.add(x)
+		}
+	}
+	sortedFor(d.svcInc, x.Service, d.incByOpened.key).add(x)
+	if x.CausedBy != "" {
+		d.incByCause[x.CausedBy] = append(d.incByCause[x.CausedBy], x)
+	} else if x.CausedByCR != "" {
+		d.incByCR[x.CausedByCR] = append(d.incByCR[x.CausedByCR], x)
+	}
+}
+
+func (d *Dataset) removeInc(x *Inc) {
+	delete(d.incidents, key(x.Source, x.ID))
+	d.incByOpened.remove(x)
+	if x.Resolved != 0 {
+		d.incByRes.remove(x)
+		if x.CustomerFacing {
+			d.incByDue.remove(x)
+		}
+	}
+	d.svcInc[x.Service].remove(x)
+	if x.CausedBy != "" {
+		removeFrom(d.incByCause, x.CausedBy, x)
+	} else if x.CausedByCR != "" {
+		removeFrom(d.incByCR, x.CausedByCR, x)
+	}
+}
+
+func (d *Dataset) applySLI(r *domain.SLI) {
+	k := key(r.Source, r.ID)
+	if old := d.slis[k]; old != nil {
+		delete(d.slis, k)
+		d.sliAll.remove(old)
+	}
+	if r.Objective != "" && r.Objective != "availability" {
+		return
+	}
+	x := &SLISample{ID: r.ID, Source: r.Source, Service: r.Service, Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	d.slis[k] = x
+	d.sliAll.add(x)
+}
+
+func (d *Dataset) applyOther(r domain.Record) {
+	kind := r.Kind()
+	m := d.others[kind]
+	if m == nil {
+		m = map[string]domain.Record{}
+		d.others[kind] = m
+		d.byTime[kind] = newSorted(func(r domain.Record) (int64, string) { return ns(r.EventTime()), r.Header().ID })
+	}
+	k := key(r.Header().Source, r.Header().ID)
+	if old := m[k]; old != nil {
+		d.byTime[kind].remove(old)
+	}
+	m[k] = r
+	d.byTime[kind].add(r)
+}
+
+// Records returns the records of a kind outside the engineering kinds, in
+// event-time order. The slice must not be modified.
+func (d *Dataset) Records(kind domain.Kind) []domain.Record {
+	if s := d.byTime[kind]; s != nil {
+		return s.items
+	}
+	return nil
+}
+
+// Prepare restores the indexes' order after a round of Apply calls.
+func (d *Dataset) Prepare() {
+	d.prodDeps.prepare()
+	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
+		for _, s := range m {
+			s.prepare()
+		}
+	}
+	for _, s := range d.svcChanges {
+		s.prepare()
+	}
+	d.incByOpened.prepare()
+	d.incByRes.prepare()
+	d.incByDue.prepare()
+	for _, s := range d.svcInc {
+		s.prepare()
+	}
+	d.sliAll.prepare()
+	for _, s := range d.byTime {
+		s.prepare()
+	}
+	for _, s := range d.fresh {
+		s.prepare()
+	}
+}
+
+// LastData returns the newest data time of a kind at or before asOf
+// (event or ingestion), and whether the kind has any data by then.
+func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
+	s := d.fresh[kind]
+	if s == nil {
+		return time.Time{}, false
+	}
+	i := s.upperBound(asOf.UnixNano())
+	if i == 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, s.items[i-1]).UTC(), true
+}
+
+// Counts returns the number of records held per kind.
+func (d *Dataset) Counts() map[domain.Kind]int {
+	out := map[domain.Kind]int{
+		domain.KindService: len(d.Services), domain.KindDeployment: len(d.deps),
+		domain.KindChange: len(d.changes), domain.KindIncident: len(d.incidents), domain.KindSLI: len(d.slis),
+	}
+	for k, m := range d.others {
+		out[k] = len(m)
+	}
+	return out
+}
+
+// Environments lists the production environment names in use.
+func (d *Dataset) Environments() []string {
+	out := make([]string, 0, len(d.envs))
+	for e := range d.envs {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ServiceAttr returns a service's team or tier ("" when unknown).
+func (d *Dataset) ServiceAttr(service, dim string) string {
+	s := d.Services[service]
+	switch dim {
+	case "service":
+		return service
+	case "team":
+		if s == nil || s.Team == "" {
+			return ""
+		}
+		return s.Team
+	case "tier":
+		if s == nil || s.Tier == 0 {
+			return ""
+		}
+		return strconv.Itoa(s.Tier)
+	}
+	return ""
+}

@@ -1,0 +1,297 @@
+package metrics
+
+import (
+	"sort"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+var deliveryDims = []string{"team", "service", "environment", "tier"}
+
+func init() {
+	Register("deployment_frequency", deliveryDims, deploymentFrequency)
+	Register("lead_time_for_changes", deliveryDims, leadTime)
+	Register("change_failure_rate", deliveryDims, changeFailureRate)
+	Register("failed_deployment_recovery_time", deliveryDims, recoveryTime)
+	Register("rework_rate", deliveryDims, reworkRate)
+	Register("rollback_rate", deliveryDims, rollbackRate)
+	Register("deployment_success_rate", deliveryDims, successRate)
+	Register("deployment_duration", deliveryDims, deploymentDuration)
+	Register("emergency_retro_overdue", deliveryDims, emergencyRetroOverdue)
+}
+
+// prodIn calls fn for the production deployments in scope finishing in W.
+func (d *Dataset) prodIn(q Query, fn func(x *Dep)) {
+	for _, x := range d.prodDeps.between(q.start(), q.end()) {
+		if d.matchDep(q, x) {
+			fn(x)
+		}
+	}
+}
+
+func depRef(r *Result, q Query, x *Dep, v *float64, note string) {
+	r.ref(q, domain.KindDeployment, x.ID, x.Source, v, note)
+}
+
+func deploymentFrequency(d *Dataset, q Query) Result {
+	var r Result
+	var times []int64
+	d.prodIn(q, func(x *Dep) {
+		if x.Status != stFailure {
+			r.Count++
+			times = append(times, x.Finished)
+			depRef(&r, q, x, nil, "")
+		}
+	})
+	r.Value = num(float64(r.Count) / (float64(q.Window) / float64(day)))
+	if lvl := frequencyLevel(times, q.start(), q.end()); lvl != "" {
+		r.detail("dora_level", lvl)
+	}
+	return r
+}
+
+// frequencyLevel applies the DORA 2023 deployment frequency bands: median
+// deployment days per week, else per month. Days and weeks are counted back
+// from as_of in whole 24 h and 7-day slots; a partial slot at the window's
+// start is left out so it cannot drag the median down.
+func frequencyLevel(times []int64, start, end int64) string {
+	dayNs := int64(day)
+	perSlot := func(slot int64) []float64 {
+		n := int((end - start) / slot)
+		if n == 0 {
+			return nil
+		}
+		days := make([]map[int64]bool, n)
+		for _, t := range times {
+			k := int((end - 1 - t) / slot)
+			if k >= n {
+				continue
+			}
+			if days[k] == nil {
+				days[k] = map[int64]bool{}
+			}
+			days[k][(end-1-t)/dayNs] = true
+		}
+		out := make([]float64, n)
+		for i, m := range days {
+			out[i] = float64(len(m))
+		}
+		return out
+	}
+	if w := perSlot(7 * dayNs); w != nil {
+		m := *median(w)
+		switch {
+		case m >= 5:
+			return "elite"
+		case m >= 1:
+			return "high"
+		}
+	}
+	if m := perSlot(30 * dayNs); m != nil {
+		if *median(m) >= 1 {
+			return "medium"
+		}
+		return "low"
+	}
+	if len(times) > 0 {
+		return "medium"
+	}
+	return "low"
+}
+
+func leadTime(d *Dataset, q Query) Result {
+	var r Result
+	var spans []float64
+	explicit, inferred := 0, 0
+	d.prodIn(q, func(x *Dep) {
+		d.changesOf(x, func(c *Chg, method string) {
+			from := c.Authored
+			if from == 0 {
+				from = c.Merged
+			}
+			span := x.Finished - from
+			if span < 0 {
+				return
+			}
+			h := hours(span)
+			spans = append(spans, h)
+			if method == Explicit {
+				explicit++
+			} else {
+				inferred++
+			}
+			r.ref(q, domain.KindChange, c.ID, c.Source, num(h), method+" via deployment "+x.ID)
+		})
+	})
+	r.Count = len(spans)
+	r.Value = median(spans)
+	r.detail("links", map[string]int{Explicit: explicit, Inferred: inferred})
+	if r.Value != nil {
+		h := *r.Value
+		lvl := "low"
+		switch {
+		case h < 24:
+			lvl = "elite"
+		case h < 24*7:
+			lvl = "high"
+		case h < 24*30:
+			lvl = "medium"
+		}
+		r.detail("dora_level", lvl)
+	}
+	return r
+}
+
+func changeFailureRate(d *Dataset, q Query) Result {
+	var r Result
+	failed := 0
+	asOf := q.end()
+	d.prodIn(q, func(x *Dep) {
+		r.Count++
+		why := d.failed(x, asOf)
+		if why != "" {
+			failed++
+		}
+		depRef(&r, q, x, nil, why)
+	})
+	r.Value = share(failed, r.Count)
+	r.detail("failed", failed)
+	if r.Value != nil {
+		v := *r.Value
+		lvl := "low"
+		switch {
+		case v <= 5:
+			lvl = "elite"
+		case v <= 10:
+			lvl = "high"
+		case v <= 15:
+			lvl = "medium"
+		}
+		r.detail("dora_level", lvl)
+	}
+	return r
+}
+
+func recoveryTime(d *Dataset, q Query) Result {
+	var r Result
+	var spans []float64
+	asOf := q.end()
+	unrecovered := 0
+	d.prodIn(q, func(x *Dep) {
+		if d.failed(x, asOf) == "" {
+			return
+		}
+		at, ok := d.recovery(x, asOf)
+		if !ok {
+			unrecovered++
+			depRef(&r, q, x, nil, "not recovered")
+			return
+		}
+		h := hours(at - x.Finished)
+		spans = append(spans, h)
+		depRef(&r, q, x, num(h), "")
+	})
+	r.Count = len(spans)
+	r.Value = median(spans)
+	r.detail("unrecovered", unrecovered)
+	if r.Value != nil {
+		h := *r.Value
+		lvl := "low"
+		switch {
+		case h < 1:
+			lvl = "elite"
+		case h < 24:
+			lvl = "high"
+		case h < 24*7:
+			lvl = "medium"
+		}
+		r.detail("dora_level", lvl)
+	}
+	return r
+}
+
+// prodShare is the share of production deployments in W matching pred.
+func prodShare(d *Dataset, q Query, pred func(x *Dep) string) Result {
+	var r Result
+	hit := 0
+	d.prodIn(q, func(x *Dep) {
+		r.Count++
+		note := pred(x)
+		if note != "" {
+			hit++
+		}
+		depRef(&r, q, x, nil, note)
+	})
+	r.Value = share(hit, r.Count)
+	return r
+}
+
+func reworkRate(d *Dataset, q Query) Result {
+	return prodShare(d, q, func(x *Dep) string {
+		if x.Rework {
+			return "rework"
+		}
+		return ""
+	})
+}
+
+func rollbackRate(d *Dataset, q Query) Result {
+	asOf := q.end()
+	return prodShare(d, q, func(x *Dep) string {
+		if d.rolledBack(x, asOf) {
+			return "rolled back"
+		}
+		return ""
+	})
+}
+
+func successRate(d *Dataset, q Query) Result {
+	r := prodShare(d, q, func(x *Dep) string {
+		if x.Status == stSuccess {
+			return "success"
+		}
+		return ""
+	})
+	return r
+}
+
+func deploymentDuration(d *Dataset, q Query) Result {
+	var r Result
+	var spans []float64
+	d.prodIn(q, func(x *Dep) {
+		if x.Started == 0 {
+			return
+		}
+		m := minutes(x.Finished - x.Started)
+		spans = append(spans, m)
+		depRef(&r, q, x, num(m), "")
+	})
+	r.Count = len(spans)
+	r.Value = median(spans)
+	return r
+}
+
+// emergencyRetroOverdue looks at all time, not the window: an emergency
+// change that was never validated stays overdue until it is.
+func emergencyRetroOverdue(d *Dataset, q Query) Result {
+	var r Result
+	asOf := q.end()
+	limit := asOf - int64(72*time.Hour)
+	n := 0
+	for x := range d.emergency {
+		if !d.matchDep(q, x) || x.Finished >= limit {
+			continue
+		}
+		if x.RetroValid != 0 && x.RetroValid <= asOf {
+			continue
+		}
+		n++
+		depRef(&r, q, x, nil, "retro-validation overdue")
+	}
+	r.Count = n
+	r.Value = num(float64(n))
+	// The set is a map: order the drill-down so it reads the same each time.
+	sort.Slice(r.Records, func(i, j int) bool { return r.Records[i].ID < r.Records[j].ID })
+	return r
+}

@@ -1,0 +1,221 @@
+package metrics
+
+// Linking rules of SPEC §2, evaluated on demand from the indexes so that
+// a new record changes every dependent link at once, with nothing stored
+// to go stale.
+
+// Link methods.
+const (
+	Explicit = "explicit"
+	Inferred = "inferred"
+)
+
+// pick prefers a record of the same source when an id is reused across
+// sources.
+func pickDep(deps []*Dep, source string) *Dep {
+	for _, x := range deps {
+		if x.Source == source {
+			return x
+		}
+	}
+	if len(deps) > 0 {
+		return deps[0]
+	}
+	return nil
+}
+
+// explicitDeployment returns the earliest production deployment whose
+// changes list the change.
+func (d *Dataset) explicitDeployment(changeID string) *Dep {
+	var best *Dep
+	for _, x := range d.listedBy[changeID] {
+		if best == nil || x.Finished < best.Finished || (x.Finished == best.Finished && x.ID < best.ID) {
+			best = x
+		}
+	}
+	return best
+}
+
+// ChangeDeployment returns the deployment that shipped a change, and how
+// the link was made; nil when not (yet) deployed.
+func (d *Dataset) ChangeDeployment(c *Chg) (*Dep, string) {
+	if x := d.explicitDeployment(c.ID); x != nil {
+		return x, Explicit
+	}
+	s := d.svcElig[c.Service]
+	if s == nil {
+		return nil, ""
+	}
+	if i := s.lowerBound(c.Merged); i < len(s.items) {
+		return s.items[i], Inferred
+	}
+	return nil, ""
+}
+
+// changesOf calls fn for every change the deployment shipped.
+func (d *Dataset) changesOf(x *Dep, fn func(c *Chg, method string)) {
+	if !x.Prod {
+		return
+	}
+	for _, id := range x.Changes {
+		if d.explicitDeployment(id) != x {
+			continue
+		}
+		for _, c := range d.changeByID[id] {
+			fn(c, Explicit)
+		}
+	}
+	if !x.eligible() {
+		return
+	}
+	s := d.svcElig[x.Service]
+	i := s.index(x)
+	lo := int64(-1 << 63)
+	if i > 0 {
+		lo = s.items[i-1].Finished
+	}
+	cs := d.svcChanges[x.Service]
+	if cs == nil {
+		return
+	}
+	// Changes merged in (previous eligible deployment, this one] are this
+	// deployment's, unless a deployment lists them explicitly. When two
+	// deployments finish at the same instant the range of the second is
+	// empty: the first took the changes.
+	for j := cs.upperBound(lo); j < len(cs.items); j++ {
+		c := cs.items[j]
+		if c.Merged > x.Finished {
+			break
+		}
+		if len(d.listedBy[c.ID]) > 0 {
+			continue
+		}
+		fn(c, Inferred)
+	}
+}
+
+// IncidentDeployment returns the deployment an incident is attributed to,
+// how, and a data problem when an explicit reference is unknown.
+func (d *Dataset) IncidentDeployment(i *Inc) (*Dep, string, string) {
+	if i.CausedBy != "" {
+		x := pickDep(d.depByID[i.CausedBy], i.Source)
+		if x == nil {
+			return nil, Explicit, "caused_by refers to unknown deployment " + i.CausedBy
+		}
+		return x, Explicit, ""
+	}
+	if i.CausedByCR != "" {
+		var best *Dep
+		for _, x := range d.depsByCR[i.CausedByCR] {
+			// The deployment of that change request that was live when the
+			// incident opened: the latest finished before it, else the
+			// earliest one.
+			switch {
+			case best == nil:
+				best = x
+			case x.Finished <= i.Opened && (best.Finished > i.Opened || x.Finished > best.Finished):
+				best = x
+			case x.Finished > i.Opened && best.Finished > i.Opened && x.Finished < best.Finished:
+				best = x
+			}
+		}
+		if best == nil {
+			return nil, Explicit, "caused_by_change_request refers to unknown change request " + i.CausedByCR
+		}
+		return best, Explicit, ""
+	}
+	s := d.svcElig[i.Service]
+	if s == nil {
+		return nil, "", ""
+	}
+	k := s.upperBound(i.Opened) - 1
+	if k >= 0 && s.items[k].Finished >= i.Opened-int64(d.cfg.AttributionWindow) {
+		return s.items[k], Inferred, ""
+	}
+	return nil, "", ""
+}
+
+// incidentsOf returns the incidents attributed to a deployment that were
+// opened by asOf.
+func (d *Dataset) incidentsOf(x *Dep, asOf int64) []*Inc {
+	var out []*Inc
+	add := func(i *Inc) {
+		if i.Opened <= asOf {
+			if y, _, _ := d.IncidentDeployment(i); y == x {
+				out = append(out, i)
+			}
+		}
+	}
+	for _, i := range d.incByCause[x.ID] {
+		add(i)
+	}
+	if x.ChangeRequest != "" {
+		for _, i := range d.incByCR[x.ChangeRequest] {
+			add(i)
+		}
+	}
+	if x.eligible() {
+		if s := d.svcInc[x.Service]; s != nil {
+			for _, i := range s.between(x.Finished, x.Finished+int64(d.cfg.AttributionWindow)+1) {
+				if i.CausedBy == "" && i.CausedByCR == "" {
+					add(i)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// rolledBack applies SPEC §2: status rolled_back, or a later deployment
+// that rolled it back had finished by asOf.
+func (d *Dataset) rolledBack(x *Dep, asOf int64) bool {
+	if x.Status == stRolledBack {
+		return true
+	}
+	for _, r := range d.rollbacksOf[x.ID] {
+		if r != x && r.Finished <= asOf {
+			return true
+		}
+	}
+	return false
+}
+
+// failed says why a deployment counts as failed as of asOf ("" if not).
+func (d *Dataset) failed(x *Dep, asOf int64) string {
+	switch {
+	case x.Status == stFailure:
+		return "status failure"
+	case d.rolledBack(x, asOf):
+		return "rolled back"
+	case len(d.incidentsOf(x, asOf)) > 0:
+		return "caused an incident"
+	}
+	return ""
+}
+
+// recovery returns when a failed deployment recovered (SPEC §3): the last
+// resolution of its incidents (none may be open), else the next successful
+// production deployment of the service.
+func (d *Dataset) recovery(x *Dep, asOf int64) (int64, bool) {
+	if incs := d.incidentsOf(x, asOf); len(incs) > 0 {
+		var last int64
+		for _, i := range incs {
+			if i.Resolved == 0 || i.Resolved > asOf {
+				return 0, false
+			}
+			last = max(last, i.Resolved)
+		}
+		return last, true
+	}
+	s := d.svcDeps[x.Service]
+	for j := s.index(x) + 1; j < len(s.items); j++ {
+		y := s.items[j]
+		if y.Finished > asOf {
+			break
+		}
+		if y.Status == stSuccess {
+			return y.Finished, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,270 @@
+package metrics
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Query asks for one metric over one window and scope.
+type Query struct {
+	AsOf   time.Time
+	Window time.Duration
+	Scope  Scope
+	// Records asks for the ids of the records behind the value (drill-down);
+	// the scorecard leaves it off.
+	Records bool
+}
+
+func (q Query) start() int64 { return q.AsOf.Add(-q.Window).UnixNano() }
+func (q Query) end() int64   { return q.AsOf.UnixNano() }
+
+// Previous returns the same query over the window before.
+func (q Query) Previous() Query {
+	p := q
+	p.AsOf = q.AsOf.Add(-q.Window)
+	return p
+}
+
+// Scope restricts a metric to one value of a dimension; the zero Scope is
+// the whole organisation.
+type Scope struct {
+	Dim   string `json:"dim,omitempty"`
+	Value string `json:"value,omitempty"`
+}
+
+// Ref names a record behind a value, with its contribution when it has one
+// (a lead time, a duration).
+type Ref struct {
+	Kind   domain.Kind `json:"kind"`
+	ID     string      `json:"id"`
+	Source string      `json:"source"`
+	Value  *float64    `json:"value,omitempty"`
+	Note   string      `json:"note,omitempty"`
+}
+
+// Result is a metric's value. Value is nil when the metric has no value
+// (empty denominator); counts are never nil.
+type Result struct {
+	Value *float64 `json:"value"`
+	// Count is the number of records the value was computed from (the
+	// denominator, or the records counted).
+	Count   int            `json:"count"`
+	Records []Ref          `json:"records,omitempty"`
+	Detail  map[string]any `json:"detail,omitempty"`
+}
+
+func (r *Result) ref(q Query, kind domain.Kind, id, source string, v *float64, note string) {
+	if q.Records {
+		r.Records = append(r.Records, Ref{Kind: kind, ID: id, Source: source, Value: v, Note: note})
+	}
+}
+
+func (r *Result) detail(k string, v any) {
+	if r.Detail == nil {
+		r.Detail = map[string]any{}
+	}
+	r.Detail[k] = v
+}
+
+// Func computes one metric.
+type Func func(d *Dataset, q Query) Result
+
+type def struct {
+	fn   Func
+	dims []string
+}
+
+var registry = map[string]def{}
+
+// Register adds a metric computation. dims are the breakdown dimensions it
+// supports.
+func Register(id string, dims []string, fn Func) {
+	if _, dup := registry[id]; dup {
+		panic("metrics: duplicate registration of " + id)
+	}
+	registry[id] = def{fn: fn, dims: dims}
+}
+
+// Known reports whether a metric has a computation.
+func Known(id string) bool {
+	_, ok := registry[id]
+	return ok
+}
+
+// IDs lists the metrics with a computation.
+func IDs() []string {
+	out := make([]string, 0, len(registry))
+	for id := range registry {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Dims returns a metric's breakdown dimensions.
+func Dims(id string) []string { return registry[id].dims }
+
+// Compute evaluates a metric.
+func (d *Dataset) Compute(id string, q Query) (Result, error) {
+	def, ok := registry[id]
+	if !ok {
+		return Result{}, fmt.Errorf("metric %q has no computation", id)
+	}
+	if q.Window <= 0 {
+		return Result{}, fmt.Errorf("window must be positive")
+	}
+	if q.Scope.Dim != "" && !slices.Contains(def.dims, q.Scope.Dim) {
+		return Result{}, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, q.Scope.Dim, def.dims)
+	}
+	return def.fn(d, q), nil
+}
+
+// Group is one line of a breakdown.
+type Group struct {
+	Key string `json:"key"`
+	Result
+}
+
+// Breakdown evaluates a metric for every value of a dimension.
+func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
+	def, ok := registry[id]
+	if !ok {
+		return nil, fmt.Errorf("metric %q has no computation", id)
+	}
+	if !slices.Contains(def.dims, dim) {
+		return nil, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, dim, def.dims)
+	}
+	var out []Group
+	for _, v := range d.DimValues(dim) {
+		sq := q
+		sq.Scope = Scope{Dim: dim, Value: v}
+		r := def.fn(d, sq)
+		out = append(out, Group{Key: v, Result: r})
+	}
+	return out, nil
+}
+
+// noneKey stands for records whose service has no team or tier.
+const noneKey = "(none)"
+
+// DimValues lists the values of a dimension present in the data.
+func (d *Dataset) DimValues(dim string) []string {
+	set := map[string]bool{}
+	switch dim {
+	case "environment":
+		for e := range d.envs {
+			set[e] = true
+		}
+	case "service", "team", "tier":
+		for _, s := range d.allServices() {
+			v := d.ServiceAttr(s, dim)
+			if v == "" {
+				v = noneKey
+			}
+			set[v] = true
+		}
+	default:
+		for v := range d.otherDimValues(dim) {
+			set[v] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// allServices is every service named by a service record or by any
+// engineering record, so data for unregistered services is not lost.
+func (d *Dataset) allServices() []string {
+	set := map[string]bool{}
+	for s := range d.Services {
+		set[s] = true
+	}
+	for s := range d.svcDeps {
+		set[s] = true
+	}
+	for s := range d.svcChanges {
+		set[s] = true
+	}
+	for s := range d.svcInc {
+		set[s] = true
+	}
+	for _, x := range d.slis {
+		set[x.Service] = true
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// otherDimValues is extended by the metrics of the other pillars (owner,
+// category, framework, channel, campaign).
+var otherDimValueFuncs []func(d *Dataset, dim string, set map[string]bool)
+
+func (d *Dataset) otherDimValues(dim string) map[string]bool {
+	set := map[string]bool{}
+	for _, f := range otherDimValueFuncs {
+		f(d, dim, set)
+	}
+	return set
+}
+
+// matchService reports whether a record of the service is in scope.
+// Environment scopes do not apply to service-level records.
+func (d *Dataset) matchService(q Query, service string) bool {
+	switch q.Scope.Dim {
+	case "":
+		return true
+	case "service", "team", "tier":
+		v := d.ServiceAttr(service, q.Scope.Dim)
+		if v == "" {
+			v = noneKey
+		}
+		return v == q.Scope.Value
+	}
+	return true
+}
+
+func (d *Dataset) matchDep(q Query, x *Dep) bool {
+	if q.Scope.Dim == "environment" {
+		return x.Env == q.Scope.Value
+	}
+	return d.matchService(q, x.Service)
+}
+
+// median returns the ordinary median of v (which it reorders), or nil.
+func median(v []float64) *float64 {
+	if len(v) == 0 {
+		return nil
+	}
+	slices.Sort(v)
+	n := len(v)
+	m := v[n/2]
+	if n%2 == 0 {
+		m = (v[n/2-1] + v[n/2]) / 2
+	}
+	return &m
+}
+
+func share(num, den int) *float64 {
+	if den == 0 {
+		return nil
+	}
+	v := 100 * float64(num) / float64(den)
+	return &v
+}
+
+func num(v float64) *float64 { return &v }
+
+func hours(d int64) float64   { return float64(d) / float64(time.Hour) }
+func minutes(d int64) float64 { return float64(d) / float64(time.Minute) }

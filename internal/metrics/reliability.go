@@ -1,0 +1,229 @@
+package metrics
+
+import (
+	"math"
+	"sort"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+var reliabilityDims = []string{"team", "service", "tier"}
+
+func init() {
+	Register("availability", reliabilityDims, availability)
+	Register("slo_compliance", reliabilityDims, sloCompliance)
+	Register("error_budget_remaining", reliabilityDims, errorBudgetRemaining)
+	Register("incidents_p0_p1", reliabilityDims, incidentsP0P1)
+	Register("mttr", reliabilityDims, mttr)
+	Register("time_to_detect", reliabilityDims, timeToDetect)
+	Register("incident_recurrence_rate", reliabilityDims, recurrenceRate)
+	Register("postmortem_compliance", reliabilityDims, postmortemCompliance)
+	Register("error_rate", reliabilityDims, errorRate)
+}
+
+type goodTotal struct{ good, total float64 }
+
+// slisIn sums availability SLIs whose whole period lies inside W, per
+// service.
+func (d *Dataset) slisIn(q Query, r *Result) map[string]*goodTotal {
+	out := map[string]*goodTotal{}
+	end := q.end()
+	for _, s := range d.sliAll.between(q.start(), end) {
+		if s.End > end || !d.matchService(q, s.Service) {
+			continue
+		}
+		g := out[s.Service]
+		if g == nil {
+			g = &goodTotal{}
+			out[s.Service] = g
+		}
+		g.good += s.Good
+		g.total += s.Total
+		r.Count++
+		r.ref(q, domain.KindSLI, s.ID, s.Source, nil, "")
+	}
+	return out
+}
+
+func pooledAvailability(per map[string]*goodTotal) *float64 {
+	var g, t float64
+	for _, x := range per {
+		g += x.good
+		t += x.total
+	}
+	if t == 0 {
+		return nil
+	}
+	return num(100 * g / t)
+}
+
+func availability(d *Dataset, q Query) Result {
+	var r Result
+	r.Value = pooledAvailability(d.slisIn(q, &r))
+	return r
+}
+
+func errorRate(d *Dataset, q Query) Result {
+	r := availability(d, q)
+	if r.Value != nil {
+		r.Value = num(100 - *r.Value)
+	}
+	return r
+}
+
+// sloServices returns, for services with an SLO target and SLI data in W,
+// their availability as a fraction, sorted by service.
+func (d *Dataset) sloServices(q Query, r *Result) ([]string, map[string]float64) {
+	per := d.slisIn(q, r)
+	avail := map[string]float64{}
+	var names []string
+	for svc, g := range per {
+		s := d.Services[svc]
+		if s == nil || s.SLOTarget == 0 || g.total == 0 {
+			continue
+		}
+		avail[svc] = g.good / g.total
+		names = append(names, svc)
+	}
+	sort.Strings(names)
+	return names, avail
+}
+
+func sloCompliance(d *Dataset, q Query) Result {
+	var r Result
+	names, avail := d.sloServices(q, &r)
+	met := 0
+	per := map[string]bool{}
+	for _, s := range names {
+		ok := avail[s] >= d.Services[s].SLOTarget
+		per[s] = ok
+		if ok {
+			met++
+		}
+	}
+	r.Count = len(names)
+	r.Value = share(met, len(names))
+	r.detail("services", per)
+	return r
+}
+
+func errorBudgetRemaining(d *Dataset, q Query) Result {
+	var r Result
+	names, avail := d.sloServices(q, &r)
+	per := map[string]float64{}
+	var minV *float64
+	for _, s := range names {
+		t := d.Services[s].SLOTarget
+		v := 100 * math.Max(0, 1-(1-avail[s])/(1-t))
+		per[s] = v
+		if minV == nil || v < *minV {
+			minV = num(v)
+		}
+	}
+	r.Count = len(names)
+	r.Value = minV
+	r.detail("services", per)
+	return r
+}
+
+// incidentsOpened calls fn for the incidents in scope opened in W.
+func (d *Dataset) incidentsOpened(q Query, fn func(i *Inc)) {
+	for _, i := range d.incByOpened.between(q.start(), q.end()) {
+		if d.matchService(q, i.Service) {
+			fn(i)
+		}
+	}
+}
+
+func incRef(r *Result, q Query, i *Inc, v *float64, note string) {
+	r.ref(q, domain.KindIncident, i.ID, i.Source, v, note)
+}
+
+func incidentsP0P1(d *Dataset, q Query) Result {
+	var r Result
+	d.incidentsOpened(q, func(i *Inc) {
+		if i.Severity <= 1 {
+			r.Count++
+			incRef(&r, q, i, nil, "")
+		}
+	})
+	r.Value = num(float64(r.Count))
+	return r
+}
+
+func mttr(d *Dataset, q Query) Result {
+	var r Result
+	var spans []float64
+	for _, i := range d.incByRes.between(q.start(), q.end()) {
+		if !d.matchService(q, i.Service) {
+			continue
+		}
+		h := hours(i.Resolved - i.Opened)
+		spans = append(spans, h)
+		incRef(&r, q, i, num(h), "")
+	}
+	r.Count = len(spans)
+	r.Value = median(spans)
+	return r
+}
+
+func timeToDetect(d *Dataset, q Query) Result {
+	var r Result
+	var spans []float64
+	asOf := q.end()
+	d.incidentsOpened(q, func(i *Inc) {
+		if i.Detected == 0 || i.Detected > asOf {
+			return
+		}
+		m := minutes(i.Detected - i.Opened)
+		spans = append(spans, m)
+		incRef(&r, q, i, num(m), "")
+	})
+	r.Count = len(spans)
+	r.Value = median(spans)
+	return r
+}
+
+// recurrenceLookback is SPEC §3's "30 days before it".
+const recurrenceLookback = 30 * day
+
+func recurrenceRate(d *Dataset, q Query) Result {
+	var r Result
+	hit := 0
+	d.incidentsOpened(q, func(i *Inc) {
+		r.Count++
+		note := ""
+		if i.Fingerprint != "" {
+			for _, p := range d.svcInc[i.Service].between(i.Opened-int64(recurrenceLookback), i.Opened) {
+				if p != i && p.Fingerprint == i.Fingerprint {
+					hit++
+					note = "recurrence of " + p.ID
+					break
+				}
+			}
+		}
+		incRef(&r, q, i, nil, note)
+	})
+	r.Value = share(hit, r.Count)
+	return r
+}
+
+func postmortemCompliance(d *Dataset, q Query) Result {
+	var r Result
+	done := 0
+	asOf := q.end()
+	for _, i := range d.incByDue.between(q.start(), asOf) {
+		if i.Resolved > asOf || !d.matchService(q, i.Service) {
+			continue
+		}
+		r.Count++
+		note := "post-mortem missing"
+		if i.PMDone != 0 && i.PMDone <= asOf {
+			done++
+			note = "post-mortem done"
+		}
+		incRef(&r, q, i, nil, note)
+	}
+	r.Value = share(done, r.Count)
+	return r
+}

@@ -1,0 +1,228 @@
+package metrics
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Security & Risk (SPEC §3).
+
+var securityDims = []string{"team", "service"}
+
+func init() {
+	registerBiz("open_critical_vulnerabilities", securityDims, openVulns("critical"))
+	registerBiz("open_high_vulnerabilities", securityDims, openVulns("high"))
+	registerBiz("time_to_patch_critical", securityDims, timeToPatchCritical)
+	registerBiz("vulnerability_sla_breaches", securityDims, vulnerabilitySLABreaches)
+	registerBiz("security_incidents_90d", securityDims, securityIncidents90d)
+	registerBiz("compliance_pass_rate", []string{"framework"}, compliancePassRate)
+	otherDimValueFuncs = append(otherDimValueFuncs, frameworkDimValues)
+}
+
+// openAt reports whether a vulnerability is open at asOf: opened by then
+// and not fixed by then (a fix stamped after as_of has not happened).
+func vulnOpenAt(v *domain.Vulnerability, asOf int64) bool {
+	if ns(v.OpenedAt) > asOf {
+		return false
+	}
+	f := ns(v.FixedAt)
+	return f == 0 || f > asOf
+}
+
+// eachOpenVuln calls fn for the vulnerabilities in scope open at as_of.
+// Point in time: an old unfixed vulnerability has an old event time, so
+// this scans every vulnerability record.
+func (d *Dataset) eachOpenVuln(q Query, fn func(v *domain.Vulnerability)) {
+	asOf := q.end()
+	for _, rec := range d.Records(domain.KindVulnerability) {
+		v := rec.(*domain.Vulnerability)
+		if vulnOpenAt(v, asOf) && d.matchService(q, v.Service) {
+			fn(v)
+		}
+	}
+}
+
+func openVulns(severity string) Func {
+	return func(d *Dataset, q Query) Result {
+		var r Result
+		d.eachOpenVuln(q, func(v *domain.Vulnerability) {
+			if strings.EqualFold(v.Severity, severity) {
+				r.Count++
+				r.ref(q, domain.KindVulnerability, v.ID, v.Source, nil, v.CVE)
+			}
+		})
+		r.Value = num(float64(r.Count))
+		return r
+	}
+}
+
+func timeToPatchCritical(d *Dataset, q Query) Result {
+	var r Result
+	var spans []float64
+	start, end := q.start(), q.end()
+	for _, rec := range d.recordsFrom(domain.KindVulnerability, start) {
+		v := rec.(*domain.Vulnerability)
+		f := ns(v.FixedAt)
+		if f < start || f >= end || !strings.EqualFold(v.Severity, "critical") || !d.matchService(q, v.Service) {
+			continue
+		}
+		dd := days(f - ns(v.OpenedAt))
+		spans = append(spans, dd)
+		r.ref(q, domain.KindVulnerability, v.ID, v.Source, num(dd), v.CVE)
+	}
+	r.Count = len(spans)
+	r.Value = median(spans)
+	return r
+}
+
+// vulnSLA is the allowed age of a severity: configured, else the SPEC
+// default; ok is false for a severity with neither.
+func (d *Dataset) vulnSLA(severity string) (time.Duration, bool) {
+	s := strings.ToLower(severity)
+	if v, ok := d.cfg.VulnerabilitySLA[s]; ok {
+		return v, true
+	}
+	if v, ok := d.cfg.VulnerabilitySLA[severity]; ok {
+		return v, true
+	}
+	v, ok := DefaultConfig().VulnerabilitySLA[s]
+	return v, ok
+}
+
+func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
+	var r Result
+	asOf := q.end()
+	bySeverity := map[string]int{}
+	d.eachOpenVuln(q, func(v *domain.Vulnerability) {
+		sla, ok := d.vulnSLA(v.Severity)
+		if !ok {
+			return
+		}
+		age := asOf - ns(v.OpenedAt)
+		// "Exceeds": an age exactly equal to the SLA is not a breach.
+		if age <= int64(sla) {
+			return
+		}
+		r.Count++
+		bySeverity[strings.ToLower(v.Severity)]++
+		r.ref(q, domain.KindVulnerability, v.ID, v.Source, num(days(age)), "age in days; SLA "+v.Severity)
+	})
+	r.Value = num(float64(r.Count))
+	r.detail("by_severity", bySeverity)
+	return r
+}
+
+// securityWindow is the fixed look-back of security_incidents_90d; the
+// query's window does not change it.
+const securityWindow = 90 * day
+
+func securityIncidents90d(d *Dataset, q Query) Result {
+	var r Result
+	end := q.end()
+	from30 := end - int64(30*day)
+	last30 := 0
+	for _, i := range d.incByOpened.between(end-int64(securityWindow), end) {
+		if !strings.EqualFold(i.Category, "security") || !d.matchService(q, i.Service) {
+			continue
+		}
+		r.Count++
+		if i.Opened >= from30 {
+			last30++
+		}
+		incRef(&r, q, i, nil, "")
+	}
+	r.Value = num(float64(r.Count))
+	r.detail("last_30d", last30)
+	return r
+}
+
+// controlState is a control's latest check at or before as_of.
+type controlState struct {
+	at         int64
+	passed     bool
+	frameworks map[string]bool
+}
+
+func frameworkDimValues(d *Dataset, dim string, set map[string]bool) {
+	if dim != "framework" {
+		return
+	}
+	for _, rec := range d.Records(domain.KindControl) {
+		addDimValue(set, rec.(*domain.Control).Framework)
+	}
+}
+
+// compliancePassRate is point in time: it reads every check at or before
+// as_of (the window does not limit it). A control's frameworks are those
+// named by any of its checks up to as_of; in a framework scope only the
+// controls of that framework count. Several checks at the same latest
+// instant: any failure fails the control.
+func compliancePassRate(d *Dataset, q Query) Result {
+	var r Result
+	asOf := q.end()
+	controls := map[string]*controlState{}
+	ids := map[string]domain.Record{} // latest check per control, for drill-down
+	for _, rec := range d.recordsThrough(domain.KindControl, asOf) {
+		c := rec.(*domain.Control)
+		s := controls[c.Control]
+		if s == nil {
+			s = &controlState{at: -1 << 63, frameworks: map[string]bool{}}
+			controls[c.Control] = s
+		}
+		if c.Framework != "" {
+			s.frameworks[c.Framework] = true
+		}
+		t := ns(c.CheckedAt)
+		switch {
+		case t > s.at:
+			s.at, s.passed = t, c.Passed
+			ids[c.Control] = c
+		case t == s.at && !c.Passed:
+			s.passed = false
+			ids[c.Control] = c
+		}
+	}
+	names := make([]string, 0, len(controls))
+	for n := range controls {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	passed := 0
+	frameworks := map[string]string{}
+	for _, n := range names {
+		s := controls[n]
+		if q.Scope.Dim == "framework" {
+			in := s.frameworks[q.Scope.Value] || (q.Scope.Value == noneKey && len(s.frameworks) == 0)
+			if !in {
+				continue
+			}
+		}
+		r.Count++
+		if s.passed {
+			passed++
+		}
+		for f := range s.frameworks {
+			if q.Scope.Dim == "framework" && f != q.Scope.Value {
+				continue
+			}
+			if !s.passed {
+				frameworks[f] = "failed"
+			} else if frameworks[f] == "" {
+				frameworks[f] = "passed"
+			}
+		}
+		note := "passed"
+		if !s.passed {
+			note = "failed"
+		}
+		c := ids[n]
+		r.ref(q, domain.KindControl, c.Header().ID, c.Header().Source, nil, n+": "+note)
+	}
+	r.Value = share(passed, r.Count)
+	r.detail("frameworks", frameworks)
+	r.detail("failing", r.Count-passed)
+	return r
+}

@@ -1,0 +1,104 @@
+package metrics
+
+import (
+	"slices"
+	"sort"
+)
+
+// sorted keeps items ordered by (time, id). Appends in time order — the
+// normal case for live data — keep it sorted for free; anything else marks
+// it dirty and the next prepare re-sorts (pdqsort is near-linear on nearly
+// sorted input). Reads require a prepared slice, so readers never mutate.
+type sorted[T comparable] struct {
+	items []T
+	key   func(T) (int64, string)
+	dirty bool
+}
+
+func newSorted[T comparable](key func(T) (int64, string)) *sorted[T] {
+	return &sorted[T]{key: key}
+}
+
+func (s *sorted[T]) less(a, b T) bool {
+	ta, ia := s.key(a)
+	tb, ib := s.key(b)
+	if ta != tb {
+		return ta < tb
+	}
+	return ia < ib
+}
+
+func (s *sorted[T]) add(x T) {
+	if n := len(s.items); n > 0 && s.less(x, s.items[n-1]) {
+		s.dirty = true
+	}
+	s.items = append(s.items, x)
+}
+
+func (s *sorted[T]) remove(x T) {
+	i := -1
+	if !s.dirty {
+		t, id := s.key(x)
+		j := sort.Search(len(s.items), func(k int) bool {
+			tk, ik := s.key(s.items[k])
+			return tk > t || (tk == t && ik >= id)
+		})
+		for ; j < len(s.items); j++ {
+			if s.items[j] == x {
+				i = j
+				break
+			}
+			if tk, _ := s.key(s.items[j]); tk != t {
+				break
+			}
+		}
+	}
+	if i < 0 {
+		i = slices.Index(s.items, x)
+	}
+	if i >= 0 {
+		s.items = slices.Delete(s.items, i, i+1)
+	}
+}
+
+func (s *sorted[T]) prepare() {
+	if s.dirty {
+		sort.SliceStable(s.items, func(i, j int) bool { return s.less(s.items[i], s.items[j]) })
+		s.dirty = false
+	}
+}
+
+// lowerBound is the first index whose time is ≥ t.
+func (s *sorted[T]) lowerBound(t int64) int {
+	return sort.Search(len(s.items), func(k int) bool {
+		tk, _ := s.key(s.items[k])
+		return tk >= t
+	})
+}
+
+// upperBound is the first index whose time is > t.
+func (s *sorted[T]) upperBound(t int64) int {
+	return sort.Search(len(s.items), func(k int) bool {
+		tk, _ := s.key(s.items[k])
+		return tk > t
+	})
+}
+
+// between returns the items with lo ≤ time < hi.
+func (s *sorted[T]) between(lo, hi int64) []T {
+	if s == nil {
+		return nil
+	}
+	return s.items[s.lowerBound(lo):s.lowerBound(hi)]
+}
+
+// index returns x's position (x must be present).
+func (s *sorted[T]) index(x T) int {
+	t, _ := s.key(x)
+	for j := s.lowerBound(t); j < len(s.items); j++ {
+		if s.items[j] == x {
+			return j
+		}
+	}
+	return -1
+}

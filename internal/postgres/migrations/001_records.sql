@@ -1,0 +1,17 @@
+-- Every record of every kind lives in one table, as in the SQLite store:
+-- the metric engine keeps its own indexes in memory, so the store's job is
+-- durable, ordered, idempotent storage with provenance. Times are unix
+-- nanoseconds, not timestamptz, so values round-trip exactly and match
+-- what the SQLite store keeps (timestamptz stops at microseconds).
+CREATE TABLE records (
+    seq         bigint NOT NULL,
+    kind        text   NOT NULL,
+    source      text   NOT NULL,
+    id          text   NOT NULL,
+    ingested_at bigint NOT NULL,
+    event_time  bigint,          -- NULL for reference data
+    hash        text   NOT NULL, -- sha256 of the raw input
+    body        bytea  NOT NULL, -- canonical JSON; bytea skips jsonb parsing on write
+    CONSTRAINT records_pkey PRIMARY KEY (seq),
+    CONSTRAINT records_key UNIQUE (kind, source, id)
+);

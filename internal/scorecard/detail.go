@@ -1,0 +1,196 @@
+package scorecard
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// MetricDetail is one metric with its definition, breakdown and the
+// records behind its value: the drill-down of SPEC §4.
+type MetricDetail struct {
+	Definition Definition      `json:"definition"`
+	AsOf       time.Time       `json:"as_of"`
+	Card       Card            `json:"metric"`
+	By         string          `json:"by,omitempty"`
+	Breakdown  []BreakdownLine `json:"breakdown,omitempty"`
+	Records    []metrics.Ref   `json:"records"`
+	Scope      *metrics.Scope  `json:"scope,omitempty"`
+	Dimensions []string        `json:"dimensions"`
+}
+
+// Definition is the catalog entry as shown with a value.
+type Definition struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Pillar      string   `json:"pillar"`
+	Description string   `json:"description"`
+	Formula     string   `json:"formula"`
+	Unit        string   `json:"unit"`
+	Better      string   `json:"better"`
+	Type        string   `json:"type"`
+	Owner       string   `json:"owner"`
+	Window      string   `json:"window"`
+	Version     int      `json:"version"`
+	Effective   string   `json:"effective"`
+	Sources     []string `json:"sources"`
+	Overridden  []string `json:"overridden,omitempty"`
+}
+
+// BreakdownLine is one group of a breakdown with its own status.
+type BreakdownLine struct {
+	Key    string         `json:"key"`
+	Value  *float64       `json:"value"`
+	Status catalog.Status `json:"status"`
+	Count  int            `json:"count"`
+}
+
+// Detail computes a metric's drill-down. by may be empty; scope narrows
+// the value and records to one group.
+func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, by string, scope metrics.Scope) (*MetricDetail, error) {
+	m, ok := cat.Metric(id)
+	if !ok {
+		return nil, fmt.Errorf("unknown metric %q", id)
+	}
+	if !metrics.Known(id) {
+		return nil, fmt.Errorf("metric %s is defined but not computed yet", id)
+	}
+	dims := metrics.Dims(id)
+	check := func(dim string) error {
+		for _, d := range dims {
+			if d == dim {
+				return nil
+			}
+		}
+		if len(dims) == 0 {
+			return fmt.Errorf("metric %s has no breakdown", id)
+		}
+		return fmt.Errorf("metric %s cannot be broken down by %q (use one of: %s)", id, dim, strings.Join(dims, ", "))
+	}
+	if by != "" {
+		if err := check(by); err != nil {
+			return nil, err
+		}
+	}
+	if scope.Dim != "" {
+		if err := check(scope.Dim); err != nil {
+			return nil, err
+		}
+	}
+	win := m.Window
+	if opt.Window > 0 {
+		win = opt.Window
+	}
+	d := &MetricDetail{
+		Definition: Definition{
+			ID: m.ID, Name: m.Name, Pillar: m.Pillar, Description: m.Description, Formula: m.Formula,
+			Unit: m.Unit, Better: m.Better, Type: m.Type, Owner: m.Owner, Window: catalog.FormatWindow(win),
+			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
+		},
+		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
+	}
+	for _, s := range m.Sources {
+		d.Definition.Sources = append(d.Definition.Sources, s.Kind)
+	}
+	if scope.Dim != "" {
+		d.Scope = &scope
+	}
+	d.Card = Evaluate(ds, m, opt, scope, true)
+	res, err := ds.Compute(id, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Records: true})
+	if err != nil {
+		return nil, err
+	}
+	d.Records = res.Records
+	if d.Records == nil {
+		d.Records = []metrics.Ref{}
+	}
+	if by != "" {
+		groups, err := ds.Breakdown(id, metrics.Query{AsOf: opt.AsOf, Window: win}, by)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			c := Evaluate(ds, m, opt, metrics.Scope{Dim: by, Value: g.Key}, false)
+			d.Breakdown = append(d.Breakdown, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Count: g.Count})
+		}
+	}
+	return d, nil
+}
+
+// DetailText renders a drill-down for people.
+func DetailText(d *MetricDetail, o TextOptions) string {
+	var b strings.Builder
+	c := d.Card
+	def := d.Definition
+	fmt.Fprintf(&b, "%s (%s) — %s, v%d effective %s\n", paint(o.Color, ansiBold, def.Name), def.ID, def.Pillar, def.Version, def.Effective)
+	fmt.Fprintf(&b, "%s\n", def.Description)
+	if def.Formula != "" {
+		fmt.Fprintf(&b, "Formula: %s\n", strings.TrimSpace(def.Formula))
+	}
+	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · window %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, def.Window, strings.Join(def.Sources, ", "))
+	if d.Scope != nil {
+		fmt.Fprintf(&b, "Scope: %s = %s\n", d.Scope.Dim, d.Scope.Value)
+	}
+	fmt.Fprintf(&b, "\nAs of %s: %s  %s  %s", d.AsOf.Format(time.RFC3339), FormatValue(c.Value, c.Unit, o.Currency),
+		paint(o.Color, statusColor[c.Status], statusMark[c.Status]), trendText(c.Trend))
+	if c.Trend.Previous != nil {
+		fmt.Fprintf(&b, " (previous window %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency))
+	}
+	b.WriteString("\n")
+	if c.Reason != "" {
+		fmt.Fprintf(&b, "Why: %s\n", c.Reason)
+	}
+	if c.Thresholds != nil {
+		rel := ""
+		if c.Thresholds.RelativeTo != "" {
+			rel = " (relative to " + c.Thresholds.RelativeTo + ")"
+		}
+		fmt.Fprintf(&b, "Thresholds: green %v, amber %v%s\n", c.Thresholds.Green, c.Thresholds.Amber, rel)
+	}
+	if c.Target != nil {
+		fmt.Fprintf(&b, "Target: %s\n", FormatValue(c.Target, c.Unit, o.Currency))
+	}
+	if c.DORALevel != "" {
+		fmt.Fprintf(&b, "DORA level: %s\n", c.DORALevel)
+	}
+	if c.Degrading {
+		b.WriteString("DEGRADING: worse in each of the last three weekly windows\n")
+	}
+	if len(c.Series) > 0 {
+		b.WriteString("Weekly: ")
+		for i, p := range c.Series {
+			if i > 0 {
+				b.WriteString(" · ")
+			}
+			b.WriteString(FormatValue(p.Value, c.Unit, o.Currency))
+		}
+		b.WriteString("\n")
+	}
+	if d.By != "" {
+		fmt.Fprintf(&b, "\nBy %s:\n", d.By)
+		for _, l := range d.Breakdown {
+			fmt.Fprintf(&b, "  %-28s %14s  %s  (%d records)\n", l.Key, FormatValue(l.Value, c.Unit, o.Currency), paint(o.Color, statusColor[l.Status], statusMark[l.Status]), l.Count)
+		}
+	}
+	fmt.Fprintf(&b, "\nRecords behind the value (%d):\n", len(d.Records))
+	const maxShown = 50
+	for i, r := range d.Records {
+		if i == maxShown {
+			fmt.Fprintf(&b, "  … %d more (--format json lists all)\n", len(d.Records)-maxShown)
+			break
+		}
+		v := ""
+		if r.Value != nil {
+			v = " " + trim(*r.Value, 2)
+		}
+		note := ""
+		if r.Note != "" {
+			note = "  " + r.Note
+		}
+		fmt.Fprintf(&b, "  %s %s/%s%s%s\n", r.Kind, r.Source, r.ID, v, note)
+	}
+	return b.String()
+}

@@ -1,0 +1,386 @@
+// Package scorecard turns metric values into the one-page executive view
+// of SPEC §4: a status per metric from its catalog thresholds, unknown
+// when data is missing or stale, pillars as the worst of their metrics,
+// trends against the previous window, 12 weekly points and the degrading
+// flag.
+package scorecard
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Options select what the scorecard shows.
+type Options struct {
+	AsOf time.Time
+	// Window overrides every metric's own window when positive.
+	Window time.Duration
+}
+
+// Scorecard is the one-page view.
+type Scorecard struct {
+	AsOf    time.Time `json:"as_of"`
+	Window  string    `json:"window"`
+	Pillars []Pillar  `json:"pillars"`
+	// Headline lists the ids of the headline metrics (at most 7).
+	Headline []string `json:"headline"`
+	DORA     DORA     `json:"dora"`
+}
+
+// DORA is the performance level of the four keys and overall (the lowest).
+type DORA struct {
+	Overall string            `json:"overall,omitempty"`
+	Keys    map[string]string `json:"keys"`
+}
+
+// Pillar is one scorecard section.
+type Pillar struct {
+	ID      string         `json:"id"`
+	Name    string         `json:"name"`
+	Status  catalog.Status `json:"status"`
+	HasData bool           `json:"has_data"`
+	Metrics []Card         `json:"metrics"`
+}
+
+// Card is one metric on the scorecard.
+type Card struct {
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Value       *float64       `json:"value"`
+	Unit        string         `json:"unit"`
+	Better      string         `json:"better"`
+	Status      catalog.Status `json:"status"`
+	Reason      string         `json:"reason,omitempty"`
+	Target      *float64       `json:"target"`
+	Thresholds  *Thresholds    `json:"thresholds"`
+	JudgedBy    string         `json:"judged_by,omitempty"`
+	Window      string         `json:"window"`
+	Trend       Trend          `json:"trend"`
+	Series      []Point        `json:"series"`
+	Degrading   bool           `json:"degrading"`
+	Owner       string         `json:"owner"`
+	Headline    bool           `json:"headline"`
+	Version     int            `json:"version"`
+	Freshness   Freshness      `json:"freshness"`
+	DORALevel   string         `json:"dora_level,omitempty"`
+	Count       int            `json:"count"`
+	Detail      map[string]any `json:"detail,omitempty"`
+
+	pillar string
+	dora   bool
+}
+
+// Thresholds are the green and amber bounds as the card shows them.
+type Thresholds struct {
+	Green      float64 `json:"green"`
+	Amber      float64 `json:"amber"`
+	RelativeTo string  `json:"relative_to,omitempty"`
+}
+
+func thresholdsOf(t *catalog.Thresholds) *Thresholds {
+	if t == nil {
+		return nil
+	}
+	return &Thresholds{Green: t.Green, Amber: t.Amber, RelativeTo: t.RelativeTo}
+}
+
+// Trend compares the window with the window before.
+type Trend struct {
+	Previous *float64 `json:"previous"`
+	// Direction is up, down or flat (or "" when either value is missing).
+	Direction string `json:"direction"`
+	// Assessment is better, worse or same given the metric's direction.
+	Assessment string `json:"assessment"`
+}
+
+// Point is one weekly window of the series.
+type Point struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Value *float64  `json:"value"`
+}
+
+// Freshness says how current the metric's data is.
+type Freshness struct {
+	// LastData is the oldest "newest record" among the metric's sources:
+	// the metric is as fresh as its stalest source.
+	LastData *time.Time    `json:"last_data"`
+	Stale    bool          `json:"stale"`
+	Sources  []SourceFresh `json:"sources"`
+}
+
+// SourceFresh is one source kind's freshness.
+type SourceFresh struct {
+	Kind     string     `json:"kind"`
+	LastData *time.Time `json:"last_data"`
+	Limit    string     `json:"limit"`
+	Stale    bool       `json:"stale"`
+}
+
+// SeriesPoints is the number of weekly windows in a series.
+const SeriesPoints = 12
+
+const week = 7 * 24 * time.Hour
+
+// Build computes the scorecard. The dataset must not change meanwhile
+// (the caller holds the engine's read lock).
+func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
+	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}}
+	if opt.Window > 0 {
+		sc.Window = catalog.FormatWindow(opt.Window)
+	} else {
+		// Each card carries its own window; most use the catalog default.
+		sc.Window = "30d"
+	}
+	cards := make([]Card, len(cat.Metrics))
+	// Metrics are independent reads of an immutable dataset: compute them
+	// on every core.
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				cards[i] = Evaluate(ds, &cat.Metrics[i], opt, metrics.Scope{}, true)
+			}
+		}()
+	}
+	for i := range cat.Metrics {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	byID := map[string]*Card{}
+	for i := range cards {
+		byID[cards[i].ID] = &cards[i]
+	}
+	// A metric judged by another shows that metric's status (SPEC §3:
+	// infrastructure cost is judged by budget variance).
+	for i := range cards {
+		c := &cards[i]
+		if c.JudgedBy != "" && c.Reason == "" {
+			if o := byID[c.JudgedBy]; o != nil {
+				c.Status = o.Status
+				if o.Status == catalog.Unknown {
+					c.Reason = o.ID + ": " + o.Reason
+				}
+			}
+		}
+	}
+	for _, p := range cat.Pillars {
+		pl := Pillar{ID: p.ID, Name: p.Name, Status: catalog.Green}
+		for i := range cards {
+			if cards[i].pillar != p.ID {
+				continue
+			}
+			pl.Metrics = append(pl.Metrics, cards[i])
+			pl.Status = catalog.Worst(pl.Status, cards[i].Status)
+			if cards[i].Freshness.LastData != nil {
+				pl.HasData = true
+			}
+			if cards[i].Headline {
+				sc.Headline = append(sc.Headline, cards[i].ID)
+			}
+		}
+		if len(pl.Metrics) == 0 {
+			pl.Status = catalog.Unknown
+		}
+		sc.Pillars = append(sc.Pillars, pl)
+	}
+	sc.DORA = doraLevels(cards)
+	return sc
+}
+
+var levelRank = map[string]int{"elite": 3, "high": 2, "medium": 1, "low": 0}
+
+func doraLevels(cards []Card) DORA {
+	d := DORA{Keys: map[string]string{}}
+	keys := 0
+	worst := ""
+	for _, c := range cards {
+		if !c.dora {
+			continue
+		}
+		keys++
+		if c.DORALevel == "" {
+			continue
+		}
+		d.Keys[c.ID] = c.DORALevel
+		if worst == "" || levelRank[c.DORALevel] < levelRank[worst] {
+			worst = c.DORALevel
+		}
+	}
+	// The overall level needs all four keys: a missing one would flatter it.
+	if keys > 0 && len(d.Keys) == keys {
+		d.Overall = worst
+	}
+	return d
+}
+
+// Evaluate computes one metric's card for a scope; series adds the trend
+// series and degrading flag (the costliest part).
+func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics.Scope, series bool) Card {
+	win := m.Window
+	if opt.Window > 0 {
+		win = opt.Window
+	}
+	c := Card{
+		ID: m.ID, Name: m.Name, Description: m.Description, Unit: m.Unit, Better: m.Better,
+		Target: m.Target, Thresholds: thresholdsOf(m.Thresholds), JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
+		Owner: m.Owner, Headline: m.Headline, Version: m.Version, Status: catalog.Unknown,
+		pillar: m.Pillar, dora: m.DORA,
+	}
+	c.Freshness = freshness(ds, m, opt.AsOf)
+	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}
+	if !metrics.Known(m.ID) {
+		c.Reason = "not computed yet"
+		return c
+	}
+	res, err := ds.Compute(m.ID, q)
+	if err != nil {
+		c.Reason = err.Error()
+		return c
+	}
+	c.Count = res.Count
+	c.Detail = res.Detail
+	if lvl, ok := res.Detail["dora_level"].(string); ok {
+		c.DORALevel = lvl
+	}
+	// Truth over comfort: a stale source hides the value's colour, not the
+	// value itself.
+	c.Value = res.Value
+	if msg, ok := res.Detail["error"].(string); ok {
+		c.Value = nil
+		c.Reason = msg
+	}
+	target := c.Target
+	if t, ok := res.Detail["target"].(float64); ok {
+		target = &t
+		c.Target = target
+	}
+	elapsed, _ := res.Detail["elapsed_share"].(float64)
+	switch {
+	case c.Reason != "":
+	case c.Freshness.Stale:
+		c.Reason = staleReason(c.Freshness)
+	case c.Value == nil:
+		c.Reason = "no value: nothing to compute it from in the window"
+	case m.JudgedBy != "":
+		// Resolved by Build from the other metric.
+	default:
+		c.Status = m.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed})
+		if c.Status == catalog.Unknown {
+			c.Reason = "no target set"
+		}
+	}
+	prev, _ := ds.Compute(m.ID, q.Previous())
+	c.Trend = trend(m.Better, c.Value, prev.Value)
+	if series {
+		c.Series, c.Degrading = weekly(ds, m, q)
+	}
+	return c
+}
+
+func staleReason(f Freshness) string {
+	for _, s := range f.Sources {
+		if !s.Stale {
+			continue
+		}
+		if s.LastData == nil {
+			return "no " + s.Kind + " data"
+		}
+		return fmt.Sprintf("no %s data since %s", s.Kind, s.LastData.Format(time.RFC3339))
+	}
+	return "stale data"
+}
+
+func freshness(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time) Freshness {
+	var f Freshness
+	for _, s := range m.Sources {
+		limit := s.Freshness
+		if l, ok := ds.Config().Freshness[domain.Kind(s.Kind)]; ok && l > 0 {
+			limit = l
+		}
+		sf := SourceFresh{Kind: s.Kind, Limit: catalog.FormatWindow(limit)}
+		last, ok := ds.LastData(domain.Kind(s.Kind), asOf)
+		if ok {
+			t := last
+			sf.LastData = &t
+			sf.Stale = asOf.Sub(last) > limit
+			if f.LastData == nil || t.Before(*f.LastData) {
+				f.LastData = &t
+			}
+		} else {
+			sf.Stale = true
+		}
+		f.Stale = f.Stale || sf.Stale
+		f.Sources = append(f.Sources, sf)
+	}
+	return f
+}
+
+func trend(better string, cur, prev *float64) Trend {
+	t := Trend{Previous: prev}
+	if cur == nil || prev == nil {
+		return t
+	}
+	const eps = 1e-9
+	diff := *cur - *prev
+	switch {
+	case math.Abs(diff) <= eps*math.Max(1, math.Abs(*prev)):
+		t.Direction, t.Assessment = "flat", "same"
+		return t
+	case diff > 0:
+		t.Direction = "up"
+	default:
+		t.Direction = "down"
+	}
+	if (diff > 0) == (better == catalog.Higher) {
+		t.Assessment = "better"
+	} else {
+		t.Assessment = "worse"
+	}
+	return t
+}
+
+// weekly returns the metric over the last 12 weekly windows, oldest first,
+// and whether it worsened in each of the last three.
+func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query) ([]Point, bool) {
+	pts := make([]Point, SeriesPoints)
+	for k := 0; k < SeriesPoints; k++ {
+		end := q.AsOf.Add(-time.Duration(SeriesPoints-1-k) * week)
+		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope}
+		r, _ := ds.Compute(m.ID, wq)
+		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value}
+	}
+	return pts, Degrading(m.Better, pts)
+}
+
+// Degrading reports three consecutive worsening windows at the end of the
+// series (SPEC §4).
+func Degrading(better string, pts []Point) bool {
+	if len(pts) < 4 {
+		return false
+	}
+	last := pts[len(pts)-4:]
+	for i := 1; i < len(last); i++ {
+		a, b := last[i-1].Value, last[i].Value
+		if a == nil || b == nil {
+			return false
+		}
+		if trend(better, b, a).Assessment != "worse" {
+			return false
+		}
+	}
+	return true
+}

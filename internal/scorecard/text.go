@@ -1,0 +1,175 @@
+package scorecard
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+)
+
+// TextOptions control the text rendering.
+type TextOptions struct {
+	Color    bool   // ANSI colours (a terminal)
+	All      bool   // every metric, not just headlines and attention items
+	Currency string // organisation currency code for money units
+}
+
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+	ansiDim   = "\x1b[2m"
+)
+
+var statusColor = map[catalog.Status]string{
+	catalog.Green: "\x1b[32m", catalog.Amber: "\x1b[33m", catalog.Red: "\x1b[31m", catalog.Unknown: "\x1b[35m",
+}
+
+var statusMark = map[catalog.Status]string{
+	catalog.Green: "GREEN", catalog.Amber: "AMBER", catalog.Red: "RED", catalog.Unknown: "NO DATA",
+}
+
+func paint(on bool, code, s string) string {
+	if !on || code == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+// FormatValue renders a value in its unit for people.
+func FormatValue(v *float64, unit, currency string) string {
+	if v == nil {
+		return "—"
+	}
+	x := *v
+	switch unit {
+	case "%":
+		return trim(x, 2) + " %"
+	case "hours":
+		return trim(x, 1) + " h"
+	case "minutes":
+		return trim(x, 1) + " min"
+	case "days":
+		return trim(x, 1) + " d"
+	case "months":
+		return trim(x, 1) + " mo"
+	case "deploys/day":
+		return trim(x, 2) + "/day"
+	case "count":
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case "currency":
+		return money(x, currency)
+	case "currency/day":
+		return money(x, currency) + "/day"
+	case "x":
+		return trim(x, 2) + "×"
+	case "points":
+		return fmt.Sprintf("%+.0f", x)
+	}
+	return trim(x, 2)
+}
+
+func trim(x float64, prec int) string {
+	s := strconv.FormatFloat(x, 'f', prec, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+func money(x float64, cur string) string {
+	if cur == "" {
+		cur = "USD"
+	}
+	neg := x < 0
+	n := int64(math.Round(math.Abs(x)))
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String() + " " + cur
+	if neg {
+		out = "-" + out
+	}
+	return out
+}
+
+var arrows = map[string]string{"up": "▲", "down": "▼", "flat": "▶"}
+
+func trendText(t Trend) string {
+	if t.Direction == "" {
+		return "  no trend"
+	}
+	return arrows[t.Direction] + " " + t.Assessment
+}
+
+// Text renders the one-page summary.
+func Text(sc *Scorecard, o TextOptions) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (window %s)", sc.AsOf.Format(time.RFC3339), sc.Window)))
+	if sc.DORA.Overall != "" {
+		fmt.Fprintf(&b, "DORA performance: %s\n", sc.DORA.Overall)
+	} else {
+		b.WriteString("DORA performance: not enough data for all four keys\n")
+	}
+	for _, p := range sc.Pillars {
+		if p.ID == "growth" && !p.HasData && !o.All {
+			continue // SPEC §4: Growth appears where revenue data exists.
+		}
+		b.WriteString("\n")
+		fmt.Fprintf(&b, "%s  %s\n", paint(o.Color, ansiBold, fmt.Sprintf("%-48s", p.Name)), paint(o.Color, statusColor[p.Status], statusMark[p.Status]))
+		shown, hidden := 0, map[catalog.Status]int{}
+		for _, c := range p.Metrics {
+			attention := c.Status == catalog.Red || c.Status == catalog.Unknown || c.Degrading
+			if !o.All && !c.Headline && !attention {
+				hidden[c.Status]++
+				continue
+			}
+			shown++
+			b.WriteString(cardLine(c, o))
+		}
+		if len(hidden) > 0 {
+			var parts []string
+			for _, s := range []catalog.Status{catalog.Green, catalog.Amber} {
+				if hidden[s] > 0 {
+					parts = append(parts, fmt.Sprintf("%d %s", hidden[s], s))
+				}
+			}
+			fmt.Fprintf(&b, "   %s\n", paint(o.Color, ansiDim, "+ "+strings.Join(parts, ", ")+" (candor scorecard --all, or candor metric ID)"))
+		}
+	}
+	return b.String()
+}
+
+func cardLine(c Card, o TextOptions) string {
+	mark := " "
+	if c.Headline {
+		mark = "★"
+	}
+	label := statusMark[c.Status]
+	if c.Status == catalog.Unknown && c.Value != nil {
+		// A value that cannot be judged (no target, stale source) is not
+		// "no data": say unknown and give the reason beside it.
+		label = "UNKNOWN"
+	}
+	status := paint(o.Color, statusColor[c.Status], fmt.Sprintf("%-7s", label))
+	line := fmt.Sprintf(" %s %-46s %14s  %s  %-10s", mark, c.Name, FormatValue(c.Value, c.Unit, o.Currency), status, trendText(c.Trend))
+	var extra []string
+	if c.Target != nil {
+		extra = append(extra, "target "+FormatValue(c.Target, c.Unit, o.Currency))
+	}
+	if c.Degrading {
+		extra = append(extra, "DEGRADING 3 windows")
+	}
+	if c.Reason != "" {
+		extra = append(extra, c.Reason)
+	}
+	extra = append(extra, "owner "+c.Owner)
+	return line + "  " + paint(o.Color, ansiDim, strings.Join(extra, " · ")) + "\n"
+}

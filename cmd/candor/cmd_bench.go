@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/candor/candor/internal/bench"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
+)
+
+func init() {
+	register(command{name: "bench", args: "[--scale N] [--db URL] [--format text|json]", help: "benchmark import, scorecard, drill-down, ingestion and API on generated data", run: runBench})
+}
+
+func runBench(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "bench", "[flags]", "Generates an organisation (scale 1 ≈ one year, 100k deployments, 300k changes, 10k incidents,\n100k tickets, 20k opportunities), imports it into a fresh store and measures Candor end to end.\nWith --db the PostgreSQL database must be empty (a dedicated benchmark database).")
+	scale := fs.Float64("scale", 1, "data volume")
+	seed := fs.Int64("seed", 1, "random seed")
+	db := fs.String("db", "", "postgres:// URL of an EMPTY database to benchmark instead of the embedded store")
+	format := fs.String("format", "text", "text or json")
+	events := fs.Int("events", 5000, "records posted in the ingestion test")
+	requests := fs.Int("requests", 400, "API reads in the latency test")
+	conc := fs.Int("concurrency", 8, "concurrent HTTP clients")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if *scale <= 0 {
+		return usagef("--scale must be positive")
+	}
+	if *format != "text" && *format != "json" {
+		return usagef("--format: %q is not text or json", *format)
+	}
+	dir, err := os.MkdirTemp("", "candor-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	opt := bench.Options{Scale: *scale, Seed: *seed, Dir: dir, Backend: "sqlite", Events: *events, Requests: *requests, Concurrency: *conc, Log: env.Stderr}
+	opt.Open = func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, dir) }
+	if *db != "" {
+		opt.Backend = "postgres"
+		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db) }
+	}
+	rep, err := bench.Run(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, rep)
+	}
+	fmt.Fprint(env.Stdout, rep.Text())
+	return nil
+}

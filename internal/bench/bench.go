@@ -1,0 +1,376 @@
+// Package bench measures Candor end to end on generated data: import
+// rate, scorecard latency cold and warm (after a new record, which must be
+// reflected), drill-down latency, record ingestion over HTTP under
+// concurrent load, API latency and peak memory. `candor bench` prints its
+// report; docs/performance.md records the figures.
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
+	"github.com/candor/candor/internal/web"
+)
+
+// Options select a benchmark run.
+type Options struct {
+	Scale float64
+	Seed  int64
+	// Dir holds the generated file and, for SQLite, the store.
+	Dir string
+	// Open opens the store under test (a fresh, empty one).
+	Open func(ctx context.Context) (store.Store, error)
+	// Backend names the store in the report.
+	Backend string
+	// Events is the number of records posted in the ingestion test, and
+	// Requests the number of API reads in the latency test.
+	Events, Requests int
+	// Concurrency of the HTTP load (default 8).
+	Concurrency int
+	// Log receives progress lines (may be nil).
+	Log io.Writer
+}
+
+// Report holds the figures; JSON keys as issue 4 names them.
+type Report struct {
+	Backend           string  `json:"backend"`
+	Scale             float64 `json:"scale"`
+	Records           int64   `json:"records"`
+	ImportRecordsPerS float64 `json:"import_records_per_s"`
+	ScorecardColdMs   float64 `json:"scorecard_cold_ms"`
+	LoadMs            float64 `json:"load_ms"`
+	ScorecardWarmMs   float64 `json:"scorecard_warm_ms"`
+	MetricDrilldownMs float64 `json:"metric_drilldown_ms"`
+	WebhookEventsPerS float64 `json:"webhook_events_per_s"`
+	WebhookP99Ms      float64 `json:"webhook_p99_ms"`
+	APIP99Ms          float64 `json:"api_p99_ms"`
+	PeakRSSMB         float64 `json:"peak_rss_mb"`
+	GOMAXPROCS        int     `json:"gomaxprocs"`
+	AsOf              string  `json:"as_of"`
+}
+
+// End is the fixed end of generated data, so runs are comparable.
+var End = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+func (o *Options) logf(format string, args ...any) {
+	if o.Log != nil {
+		fmt.Fprintf(o.Log, format+"\n", args...)
+	}
+}
+
+// Run performs the benchmark.
+func Run(ctx context.Context, opt Options) (*Report, error) {
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 8
+	}
+	if opt.Events <= 0 {
+		opt.Events = 5000
+	}
+	if opt.Requests <= 0 {
+		opt.Requests = 400
+	}
+	rep := &Report{Backend: opt.Backend, Scale: opt.Scale, GOMAXPROCS: runtime.GOMAXPROCS(0), AsOf: End.Format(time.RFC3339)}
+
+	// Generate to a file first so the import figure is the import's alone.
+	path := filepath.Join(opt.Dir, "bench.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	opt.logf("generating scale %g …", opt.Scale)
+	gs, err := generate.Write(bw, generate.Options{Seed: opt.Seed, Scale: opt.Scale, End: End})
+	if err == nil {
+		err = bw.Flush()
+	}
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	rep.Records = gs.Records
+
+	st, err := opt.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	in, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	opt.logf("importing %d records …", gs.Records)
+	sum, err := ingest.Import(ctx, st, []ingest.Source{{Name: path, Reader: in}}, ingest.Options{})
+	in.Close()
+	if err != nil {
+		return nil, err
+	}
+	rep.ImportRecordsPerS = sum.PerSecond
+
+	cat, err := catalog.Default()
+	if err != nil {
+		return nil, err
+	}
+	// Cold: a fresh engine loads everything and builds the first scorecard.
+	runtime.GC()
+	eng := engine.New(st, metrics.DefaultConfig())
+	opt.logf("cold scorecard …")
+	start := time.Now()
+	if err := eng.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	rep.LoadMs = ms(time.Since(start))
+	build := func() (*scorecard.Scorecard, error) {
+		var sc *scorecard.Scorecard
+		err := eng.Read(ctx, func(ds *metrics.Dataset) error {
+			sc = scorecard.Build(cat, ds, scorecard.Options{AsOf: End})
+			return nil
+		})
+		return sc, err
+	}
+	if _, err := build(); err != nil {
+		return nil, err
+	}
+	rep.ScorecardColdMs = ms(time.Since(start))
+
+	// Warm: a new deployment arrives, the next scorecard must count it.
+	opt.logf("warm scorecard …")
+	var warm []float64
+	for i := 0; i < 7; i++ {
+		before := deployments(eng)
+		item := newDeployment(fmt.Sprintf("bench-warm-%d", i), End.Add(-time.Duration(i+1)*time.Minute))
+		if _, err := store.Put(ctx, st, []store.Item{item}); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		if _, err := build(); err != nil {
+			return nil, err
+		}
+		warm = append(warm, ms(time.Since(t0)))
+		if after := deployments(eng); after != before+1 {
+			return nil, fmt.Errorf("warm scorecard did not reflect the new deployment (%d → %d)", before, after)
+		}
+	}
+	rep.ScorecardWarmMs = medianOf(warm)
+
+	opt.logf("drill-down …")
+	var drill []float64
+	for i := 0; i < 5; i++ {
+		t0 := time.Now()
+		err := eng.Read(ctx, func(ds *metrics.Dataset) error {
+			_, err := scorecard.Detail(cat, ds, "change_failure_rate", scorecard.Options{AsOf: End}, "team", metrics.Scope{})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		drill = append(drill, ms(time.Since(t0)))
+	}
+	rep.MetricDrilldownMs = medianOf(drill)
+
+	if err := httpLoad(ctx, &opt, rep, st, eng, cat); err != nil {
+		return nil, err
+	}
+	rep.PeakRSSMB = peakRSS()
+	return rep, nil
+}
+
+func deployments(e *engine.Engine) int {
+	n := 0
+	e.Read(context.Background(), func(ds *metrics.Dataset) error {
+		n = ds.Counts()[domain.KindDeployment]
+		return nil
+	})
+	return n
+}
+
+func newDeployment(id string, at time.Time) store.Item {
+	body := fmt.Sprintf(`{"id":%q,"source":"bench","service":"checkout","environment":"production","finished_at":%q,"status":"success"}`, id, at.Format(time.RFC3339))
+	return store.Item{Key: domain.Key{Kind: domain.KindDeployment, Source: "bench", ID: id}, EventTime: at, Hash: id, Body: []byte(body)}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func medianOf(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func p99(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	i := int(float64(len(s))*0.99+0.5) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+// httpLoad serves the API on loopback and measures record ingestion and
+// reads under concurrent clients. Loops are bounded by count.
+func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, eng *engine.Engine, cat *catalog.Catalog) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Log: discardLogger()}).Handler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}
+
+	opt.logf("ingesting %d records over HTTP with %d clients …", opt.Events, opt.Concurrency)
+	lat := make([]float64, opt.Events)
+	var next atomic.Int64
+	var firstErr atomic.Value
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range opt.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= opt.Events || ctx.Err() != nil {
+					return
+				}
+				at := End.Add(-time.Duration(i%1440) * time.Minute).Format(time.RFC3339)
+				body := fmt.Sprintf(`{"kind":"incident","id":"bench-%d","source":"bench","service":"checkout","severity":"P3","opened_at":%q}`+"\n", i, at)
+				t0 := time.Now()
+				resp, err := client.Post(base+"/api/v1/records", "application/x-ndjson", strings.NewReader(body))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("POST /api/v1/records: %s", resp.Status)
+					}
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat[i] = ms(time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return err
+	}
+	rep.WebhookEventsPerS = float64(opt.Events) / time.Since(start).Seconds()
+	rep.WebhookP99Ms = p99(lat)
+
+	opt.logf("API reads: %d requests with %d clients …", opt.Requests, opt.Concurrency)
+	urls := []string{
+		"/api/v1/metrics/change_failure_rate?as_of=" + End.Format(time.RFC3339),
+		"/api/v1/metrics/availability?as_of=" + End.Format(time.RFC3339),
+		"/api/v1/scorecard?as_of=" + End.Format(time.RFC3339),
+		"/healthz",
+	}
+	lat = make([]float64, opt.Requests)
+	next.Store(0)
+	for range opt.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= opt.Requests || ctx.Err() != nil {
+					return
+				}
+				t0 := time.Now()
+				resp, err := client.Get(base + urls[i%len(urls)])
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("GET %s: %s", urls[i%len(urls)], resp.Status)
+					}
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat[i] = ms(time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	if err, _ := firstErr.Load().(error); err != nil {
+		return err
+	}
+	rep.APIP99Ms = p99(lat)
+	return nil
+}
+
+// peakRSS reads the process's peak resident set (VmHWM) in MiB.
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		if bytes.HasPrefix(line, []byte("VmHWM:")) {
+			f := strings.Fields(string(line[6:]))
+			if len(f) > 0 {
+				kb, _ := strconv.ParseFloat(f[0], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
+
+// Text renders the report for people.
+func (r *Report) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "backend %s, scale %g, %d records, GOMAXPROCS %d, as of %s\n", r.Backend, r.Scale, r.Records, r.GOMAXPROCS, r.AsOf)
+	rows := []struct {
+		name string
+		v    float64
+		unit string
+	}{
+		{"import_records_per_s", r.ImportRecordsPerS, "records/s"},
+		{"scorecard_cold_ms", r.ScorecardColdMs, "ms (load " + strconv.FormatFloat(r.LoadMs, 'f', 0, 64) + " ms)"},
+		{"scorecard_warm_ms", r.ScorecardWarmMs, "ms"},
+		{"metric_drilldown_ms", r.MetricDrilldownMs, "ms"},
+		{"webhook_events_per_s", r.WebhookEventsPerS, "events/s"},
+		{"webhook_p99_ms", r.WebhookP99Ms, "ms"},
+		{"api_p99_ms", r.APIP99Ms, "ms"},
+		{"peak_rss_mb", r.PeakRSSMB, "MiB"},
+	}
+	for _, row := range rows {
+		fmt.Fprintf(&b, "  %-22s %12.1f %s\n", row.name, row.v, row.unit)
+	}
+	return b.String()
+}

@@ -1,0 +1,68 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
+)
+
+func sqliteOpts(t testing.TB, scale float64) Options {
+	dir := t.TempDir()
+	return Options{
+		Scale: scale, Seed: 1, Dir: dir, Backend: "sqlite",
+		Open:   func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, dir) },
+		Events: 200, Requests: 40, Concurrency: 4,
+	}
+}
+
+// TestSmoke runs the whole benchmark at a tiny scale: no timing is
+// asserted, but every stage must work and report a figure.
+func TestSmoke(t *testing.T) {
+	rep, err := Run(context.Background(), sqliteOpts(t, 0.005))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]float64{
+		"import_records_per_s": rep.ImportRecordsPerS, "scorecard_cold_ms": rep.ScorecardColdMs,
+		"scorecard_warm_ms": rep.ScorecardWarmMs, "metric_drilldown_ms": rep.MetricDrilldownMs,
+		"webhook_events_per_s": rep.WebhookEventsPerS, "webhook_p99_ms": rep.WebhookP99Ms,
+		"api_p99_ms": rep.APIP99Ms, "peak_rss_mb": rep.PeakRSSMB,
+	} {
+		if v <= 0 {
+			t.Errorf("%s = %v, want a positive figure", name, v)
+		}
+	}
+	if rep.Records < 1000 {
+		t.Errorf("records = %d, generated data too small", rep.Records)
+	}
+}
+
+// BenchmarkScorecard reports import records/s and scorecard latency cold
+// and warm at CANDOR_BENCH_SCALE (default 0.1; the figures use 10):
+//
+//	CANDOR_BENCH_SCALE=10 go test -run XXX -bench Scorecard -benchtime 1x ./internal/bench/
+func BenchmarkScorecard(b *testing.B) {
+	scale := 0.1
+	if v := os.Getenv("CANDOR_BENCH_SCALE"); v != "" {
+		s, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		scale = s
+	}
+	for i := 0; i < b.N; i++ {
+		rep, err := Run(context.Background(), sqliteOpts(b, scale))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(rep.ImportRecordsPerS, "import_records/s")
+		b.ReportMetric(rep.ScorecardColdMs, "cold_ms")
+		b.ReportMetric(rep.ScorecardWarmMs, "warm_ms")
+		b.ReportMetric(rep.MetricDrilldownMs, "drilldown_ms")
+		b.ReportMetric(rep.PeakRSSMB, "peak_rss_MiB")
+	}
+}

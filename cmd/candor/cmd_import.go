@@ -10,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/web"
 )
 
 func init() {
@@ -76,9 +77,14 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
+		// The API's summary shape: encoding sum directly would give the
+		// per-kind counts capitalised keys (Inserted, …) from the embedded
+		// store.WriteResult, and drop the skipped lines.
+		out := web.ImportSummary(sum)
+		out["seconds"], out["records_per_second"] = sum.Seconds, sum.PerSecond
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(sum)
+		return enc.Encode(out)
 	}
 	fmt.Fprint(env.Stdout, ingest.FormatSummary(sum))
 	return nil

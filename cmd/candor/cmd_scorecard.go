@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -136,10 +137,13 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var derr error
 		d, derr = scorecard.Detail(a.catalog, ds, rest[0], opt, *by, sc)
-		if derr != nil {
-			return usagef("%v", derr)
+		// A dimension the metric lacks is a command-line mistake (exit 2);
+		// anything else (a metric not computed yet, a store error) is not.
+		var de *scorecard.DimensionError
+		if errors.As(derr, &de) {
+			return usagef("--%s: %v", de.Param, derr)
 		}
-		return nil
+		return derr
 	}); err != nil {
 		return err
 	}

@@ -200,6 +200,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	a.cfg.Addr = *addr
 	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
 	pr, pw := io.Pipe()
+	// If the import stops early (Ctrl-C, a bad record), closing the reading
+	// end makes the generator's next write fail, so it does not block on the
+	// pipe for ever.
+	defer pr.Close()
 	go func() {
 		bw := bufio.NewWriterSize(pw, 1<<20)
 		_, err := generate.Write(bw, opt)

@@ -43,6 +43,10 @@ type Config struct {
 	Freshness map[string]string `yaml:"freshness"`
 	// GrossMargin is used for CAC payback.
 	GrossMargin *float64 `yaml:"gross_margin"`
+	// ReleaseImpactWeights overrides the ticket weights of
+	// release_impact_score: field (priority, user_role, criticality) →
+	// value → weight.
+	ReleaseImpactWeights map[string]map[string]float64 `yaml:"release_impact_weights"`
 	// MaxBodyBytes bounds an API request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// Metrics overrides catalog definitions per metric id.
@@ -199,6 +203,9 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 		}
 	}
 	applyMoney(&m, c)
+	if err := applyImpactWeights(&m, c.ReleaseImpactWeights); err != nil {
+		return m, err
+	}
 	return m, nil
 }
 

@@ -335,8 +335,9 @@ func (p *parser) time(name string, required bool) time.Time {
 	if p.err != nil {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	// RFC 3339 allows a lower-case t and z; they are its only letters.
+	t, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
+	if err != nil || !rfc3339Shape(s) {
 		p.fail(name, "%q is not an RFC 3339 timestamp (e.g. 2026-03-01T12:00:00Z)", s)
 		return time.Time{}
 	}
@@ -352,6 +353,56 @@ func (p *parser) time(name string, required bool) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// rfc3339Shape checks the strict RFC 3339 form
+// YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM); time.Parse alone also takes
+// one-digit hours, a comma before the fraction and offsets of 24 hours.
+func rfc3339Shape(s string) bool {
+	const shape = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(shape)+1 {
+		return false
+	}
+	for i := range len(shape) {
+		c := s[i]
+		switch shape[i] {
+		case 'd':
+			if c < '0' || c > '9' {
+				return false
+			}
+		case 'T':
+			if c != 'T' && c != 't' {
+				return false
+			}
+		default:
+			if c != shape[i] {
+				return false
+			}
+		}
+	}
+	rest := s[len(shape):]
+	if rest[0] == '.' {
+		n := 1
+		for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	switch {
+	case rest == "Z" || rest == "z":
+		return true
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		for _, i := range []int{1, 2, 4, 5} {
+			if rest[i] < '0' || rest[i] > '9' {
+				return false
+			}
+		}
+		return rest[1:3] <= "23" && rest[4:6] <= "59"
+	}
+	return false
 }
 
 // isDecimal reports whether s is a plain decimal number: optional sign,
@@ -528,7 +579,7 @@ func (p *parser) list(name string, keyValue bool) []string {
 		}
 		for k, e := range obj {
 			field := name + "." + k
-			key := p.text(field, Value{Raw: []byte(strconv.Quote(k))})
+			key := p.text(field, Value{Raw: []byte(k), Text: true})
 			if key == "" {
 				p.fail(name, "has a tag with an empty key")
 				return nil
@@ -604,7 +655,7 @@ func (p *parser) unknown() {
 	sort.Strings(extra)
 	if p.err != nil {
 		if strings.HasPrefix(p.err.Reason, "required") {
-			for _, x := range extra {
+			for _, x := range extra[:min(len(extra), 20)] { // bounded work on hostile input
 				if p.suggest(x) == p.err.Field {
 					p.err.Reason += fmt.Sprintf(" (the record has %q: a typo?)", x)
 					break
@@ -627,11 +678,9 @@ func (p *parser) unknown() {
 
 // known lists the kind's field names: every field fill asked for.
 func (p *parser) known() []string {
-	var names []string
+	names := make([]string, 0, len(p.used))
 	for k := range p.used {
-		if _, given := p.f[k]; !given || p.used[k] {
-			names = append(names, k)
-		}
+		names = append(names, k)
 	}
 	sort.Strings(names)
 	return names
@@ -818,7 +867,7 @@ func (p *parser) fill(r Record, cur string) {
 	case *Cost:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
-		r.Currency = orDefault(p.currency(), cur)
+		r.Currency = p.currencyOr(cur)
 		r.Service = p.str("service", false)
 		r.Category = p.str("category", false)
 		r.Provider = p.str("provider", false)
@@ -835,14 +884,14 @@ func (p *parser) fill(r Record, cur string) {
 	case *Budget:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
-		r.Currency = orDefault(p.currency(), cur)
+		r.Currency = p.currencyOr(cur)
 		r.Category = p.str("category", false)
 	case *Subscription:
 		r.Customer = p.str("customer", true)
 		r.StartedAt = p.time("started_at", true)
 		r.MRR = p.money("mrr", true)
 		p.nonNegative("mrr", r.MRR)
-		r.Currency = orDefault(p.currency(), cur)
+		r.Currency = p.currencyOr(cur)
 		r.EndedAt = p.time("ended_at", false)
 		p.order("started_at", "ended_at", r.StartedAt, r.EndedAt)
 		r.Plan = p.str("plan", false)
@@ -853,7 +902,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.CreatedAt = p.time("created_at", true)
 		r.Amount = p.money("amount", true)
 		p.nonNegative("amount", r.Amount)
-		r.Currency = orDefault(p.currency(), cur)
+		r.Currency = p.currencyOr(cur)
 		r.Stage = p.str("stage", true)
 		r.Owner = p.str("owner", false)
 		r.QualifiedAt = p.time("qualified_at", false)
@@ -882,12 +931,12 @@ func (p *parser) fill(r Record, cur string) {
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
 		p.nonNegative("amount", r.Amount)
-		r.Currency = orDefault(p.currency(), cur)
+		r.Currency = p.currencyOr(cur)
 	case *Spend:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Category = p.enum("category", true, "sales", "marketing")
 		r.Amount = p.money("amount", true)
-		r.Currency = orDefault(p.currency(), cur)
+		r.Currency = p.currencyOr(cur)
 	case *Target:
 		r.Metric = p.str("metric", true)
 		r.PeriodStart, r.PeriodEnd = p.period()
@@ -896,9 +945,15 @@ func (p *parser) fill(r Record, cur string) {
 	}
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
+// currencyOr reads the record's currency, else takes the configured
+// default, which must itself be valid: a record stored with a code the
+// parser refuses could not be reloaded.
+func (p *parser) currencyOr(def string) string {
+	if c := p.currency(); c != "" {
+		return c
 	}
-	return s
+	if !IsCurrency(def) {
+		p.fail("currency", "absent, and the default currency %q (configuration) is not an ISO 4217 code", def)
+	}
+	return def
 }

@@ -281,13 +281,19 @@ func (*Target) Kind() Kind        { return KindTarget }
 func (m *Meta) Header() *Meta { return m }
 
 // Service records are reference data and carry no event time.
-func (r *Service) EventTime() time.Time    { return time.Time{} }
-func (r *Deployment) EventTime() time.Time { return r.FinishedAt }
+func (r *Service) EventTime() time.Time { return time.Time{} }
+
+// A deployment happens when it finishes, or at its cutover when that is
+// later (the service switched over after the pipeline finished).
+func (r *Deployment) EventTime() time.Time { return latest(r.FinishedAt, r.CutoverAt) }
 func (r *Change) EventTime() time.Time     { return r.MergedAt }
 
 // An incident's newest event is its resolution when there is one, so a
-// feed that only sends resolutions still counts as fresh.
-func (r *Incident) EventTime() time.Time      { return latest(r.OpenedAt, r.ResolvedAt) }
+// feed that only sends resolutions still counts as fresh. Postmortem dates
+// are paperwork after the fact and do not count.
+func (r *Incident) EventTime() time.Time {
+	return latest(latest(r.OpenedAt, r.DetectedAt), r.ResolvedAt)
+}
 func (r *SLI) EventTime() time.Time           { return r.PeriodEnd }
 func (r *Ticket) EventTime() time.Time        { return latest(r.CreatedAt, r.ResolvedAt) }
 func (r *Survey) EventTime() time.Time        { return r.At }
@@ -360,13 +366,18 @@ func New(k Kind) Record {
 
 // Production reports whether the deployment counts as a production one:
 // its explicit env_type, else its environment name matched
-// case-insensitively against the configured production names (SPEC §1).
+// case-insensitively against the configured production names (SPEC §1);
+// no names (nil or empty) means DefaultProductionNames.
 func (d *Deployment) Production(prodNames []string) bool {
 	if d.EnvType != "" {
-		return d.EnvType == EnvProduction
+		return strings.EqualFold(d.EnvType, EnvProduction)
 	}
+	if len(prodNames) == 0 {
+		prodNames = DefaultProductionNames
+	}
+	env := strings.TrimSpace(d.Environment)
 	for _, n := range prodNames {
-		if strings.EqualFold(d.Environment, n) {
+		if strings.EqualFold(env, strings.TrimSpace(n)) {
 			return true
 		}
 	}

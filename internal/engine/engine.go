@@ -24,6 +24,10 @@ type Engine struct {
 	mu  sync.RWMutex // guards ds
 	ds  *metrics.Dataset
 	seq int64 // highest seq applied
+	// partial is set while ds holds a failed load's part of the new rows
+	// (guarded by mu): a reader that refreshed before that load must not
+	// read it.
+	partial bool
 
 	refresh sync.Mutex // one refresh at a time
 	// MinInterval lets heavy read traffic share one LastSeq query; zero
@@ -55,15 +59,21 @@ func (e *Engine) Refresh(ctx context.Context) error {
 	if e.MinInterval > 0 && time.Since(e.checked) < e.MinInterval {
 		return nil
 	}
+	now := time.Now()
 	last, err := e.st.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
-	e.checked = time.Now()
-	if last <= e.seqLocked() {
-		return nil
+	if last > e.seqLocked() {
+		if err := e.load(ctx); err != nil {
+			// A failed load may have applied part of a batch: the next
+			// read must retry it, not serve that state for MinInterval.
+			e.checked = time.Time{}
+			return err
+		}
 	}
-	return e.load(ctx)
+	e.checked = now
+	return nil
 }
 
 type decoded struct {
@@ -130,6 +140,7 @@ func (e *Engine) load(ctx context.Context) error {
 	}
 	// Order the indexes even after an error: what was applied is real data.
 	e.ds.Prepare()
+	e.partial = scanErr != nil || firstErr != nil
 	if scanErr != nil {
 		return scanErr
 	}
@@ -155,10 +166,18 @@ func decodeStored(r store.Stored) decoded {
 // Read refreshes and then calls fn with the dataset under a read lock. fn
 // must not keep the dataset or anything in it after returning.
 func (e *Engine) Read(ctx context.Context, fn func(ds *metrics.Dataset) error) error {
-	if err := e.Refresh(ctx); err != nil {
-		return fmt.Errorf("refreshing from the store: %w", err)
+	for {
+		if err := e.Refresh(ctx); err != nil {
+			return fmt.Errorf("refreshing from the store: %w", err)
+		}
+		e.mu.RLock()
+		if !e.partial {
+			defer e.mu.RUnlock()
+			return fn(e.ds)
+		}
+		// Another reader's load failed half-way after our refresh: refresh
+		// again (retrying the load, or failing with its error) rather than
+		// read half a batch.
+		e.mu.RUnlock()
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return fn(e.ds)
 }

@@ -15,10 +15,13 @@ var (
 	escalateP    = []float64{0.12, 0.03, 0.004, 0.002}
 	criticality  = []string{"high", "medium", "low"}
 	criticalityP = []float64{0.15, 0.45, 0.40}
-	ticketCatW   []float64
-	csatP        = []float64{0.03, 0.04, 0.08, 0.30, 0.55} // scores 1…5
-	csatSpikeP   = []float64{0.12, 0.12, 0.16, 0.30, 0.30}
-	npsP         = []float64{0.01, 0.01, 0.01, 0.02, 0.03, 0.05, 0.07, 0.15, 0.20, 0.23, 0.22} // 0…10
+	// Candor's default release-impact weights for the values above.
+	priorityWeight    = []float64{3, 2, 1, 0.5}
+	criticalityWeight = []float64{2, 1, 0.5}
+	ticketCatW        []float64
+	csatP             = []float64{0.02, 0.03, 0.07, 0.30, 0.58} // scores 1…5
+	csatSpikeP        = []float64{0.12, 0.12, 0.16, 0.30, 0.30}
+	npsP              = []float64{0.01, 0.01, 0.01, 0.02, 0.03, 0.05, 0.07, 0.15, 0.20, 0.23, 0.22} // 0…10
 )
 
 func init() {
@@ -40,16 +43,22 @@ func (g *gen) ticketsDay(d int64, wd int) {
 // it: what release impact scoring is meant to catch.
 func (g *gen) spike(s *service, dep, fin int64) {
 	n := 4 + g.poisson(7)
+	weight := 0.0
 	for i := 0; i < n; i++ {
 		if t := fin + g.dur(6*hour, 1.0, 5*minute, 47*hour); t < g.end {
-			g.ticket(t, dep, s)
+			weight += g.ticket(t, dep, s)
 		}
 	}
+	m := g.monthIdx(fin)
+	g.worstM[m] = max(g.worstM[m], weight)
 }
 
 // ticket writes one support ticket. rel is the release it complains about
-// (-1 when it is background volume) and s that release's service.
-func (g *gen) ticket(created, rel int64, s *service) {
+// (-1 when it is background volume) and s that release's service. It
+// returns the ticket's release-impact weight under Candor's default
+// weights (priority × user role × criticality), from which the
+// release_impact_score target is set.
+func (g *gen) ticket(created, rel int64, s *service) float64 {
 	e := &g.e
 	n := g.nTkt
 	g.nTkt++
@@ -98,12 +107,16 @@ func (g *gen) ticket(created, rel int64, s *service) {
 		e.str("category", c.name)
 		text = g.pick(c.phrases)
 	}
+	weight := priorityWeight[pri]
 	if g.chance(0.3) {
 		e.str("user_role", "admin")
+		weight *= 1.5
 	} else {
 		e.str("user_role", "end_user")
 	}
-	e.str("criticality", criticality[g.weighted(criticalityP)])
+	crit := g.weighted(criticalityP)
+	weight *= criticalityWeight[crit]
+	e.str("criticality", criticality[crit])
 	e.boolean("escalated", escalated)
 	if sla < g.end {
 		e.ts("sla_due_at", sla)
@@ -131,6 +144,7 @@ func (g *gen) ticket(created, rel int64, s *service) {
 			g.survey(at, "csat", int64(1+g.weighted(p)), cust, sr)
 		}
 	}
+	return weight
 }
 
 func (g *gen) pickTicketService() int {
@@ -188,14 +202,17 @@ func (g *gen) survey(at int64, typ string, score int64, cust int, rel int64) {
 // and surveys need to know who is a customer on a given day. Customers are
 // few (hundreds per unit of scale), so this is the one thing held in memory.
 func (g *gen) subscriptions() {
-	pre := max(3, int(math.Round(customersBefore*g.scale)))
-	fresh := g.poisson(customersPerYear * g.scale * float64(g.end-g.first) / float64(365*day))
+	pre := max(3, int(math.Round(customersBefore*g.custScale)))
+	fresh := g.poisson(customersPerYear * g.custScale * float64(g.end-g.first) / float64(365*day))
 	starts := make([]int64, 0, pre+fresh)
 	for i := 0; i < pre; i++ {
 		starts = append(starts, g.first-1-g.r.Int64N(3*365*day))
 	}
+	// New logos arrive steadily (one slot each, jittered within it) so that
+	// every 30-day window has some acquisitions to compute CAC from.
+	slot := (g.end - g.first) / int64(max(fresh, 1))
 	for i := 0; i < fresh; i++ {
-		starts = append(starts, g.first+g.r.Int64N(g.end-g.first))
+		starts = append(starts, g.first+int64(i)*slot+g.r.Int64N(slot))
 	}
 	slices.Sort(starts)
 	g.customers = make([]customer, len(starts))

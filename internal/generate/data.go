@@ -27,11 +27,11 @@ var baseServices = []baseService{
 	{"accounts", "identity", 2, true, 1.0, 0.8, 1.0, 6, 0.0015, "samira.haddad", false},
 	{"notifications", "platform", 3, false, 1.0, 0.9, 0.4, 4, 0.0040, "lars.nielsen", true},
 	{"api-gateway", "platform", 1, true, 2.0, 1.2, 0.8, 60, 0.00045, "lars.nielsen", true},
-	{"inventory", "storefront", 2, false, 0.8, 0.9, 0.5, 3, 0.0030, "maria.lopez", false},
+	{"inventory", "storefront", 2, false, 0.4, 0.9, 0.5, 3, 0.0030, "maria.lopez", false},
 	{"recommendations", "discovery", 3, true, 1.4, 1.1, 0.5, 12, 0.0060, "chen.wei", false},
-	{"billing", "payments", 1, false, 0.5, 0.7, 1.0, 1, 0.00080, "daniel.okafor", false},
-	{"auth", "identity", 1, true, 0.6, 0.8, 0.9, 25, 0.00015, "samira.haddad", false},
-	{"reporting", "platform", 3, false, 0.3, 0.6, 0.6, 0.5, 0.0050, "lars.nielsen", true},
+	{"billing", "payments", 1, false, 0.15, 0.7, 1.0, 1, 0.00080, "daniel.okafor", false},
+	{"auth", "identity", 1, true, 0.3, 0.8, 0.9, 25, 0.00015, "samira.haddad", false},
+	{"reporting", "platform", 3, false, 0.1, 0.6, 0.6, 0.5, 0.0050, "lars.nielsen", true},
 }
 
 // cellSuffixes name the copies of the base services at scales above 1:

@@ -5,7 +5,7 @@ import "math"
 // Severity P0…P4: how often, how long to resolve (median) and what share
 // of requests fail while it is open.
 var (
-	sevP      = []float64{0.0005, 0.002, 0.07, 0.40, 0.5275}
+	sevP      = []float64{0.0004, 0.0015, 0.07, 0.40, 0.5281}
 	sevTTR    = []int64{72 * minute, 90 * minute, 2 * hour, 150 * minute, 4 * hour}
 	sevErr    = []float64{0.5, 0.15, 0.03, 0.004, 0.001}
 	sevLabels = []string{"P0", "P1", "P2", "P3", "P4"}
@@ -75,7 +75,7 @@ func (g *gen) deploy(s *service, d, fin int64) {
 		}
 		// A failed deployment's changes ship with a later one, found by
 		// inference; only deployments that reached production list them.
-		list = status != "failure" && g.chance(0.6)
+		list = status != "failure" && g.chance(0.65)
 		if g.chance(0.85) {
 			g.nCR++
 			cr = 12000 + g.nCR
@@ -143,7 +143,7 @@ func (g *gen) deploy(s *service, d, fin int64) {
 		var retro int64 = -1
 		if u := g.f(); u < 0.92 {
 			retro = fin + g.dur(20*hour, 0.7, hour, 71*hour)
-		} else if u < 0.97 {
+		} else if u < 0.99 {
 			retro = fin + 73*hour + g.r.Int64N(8*day)
 		}
 		if retro >= 0 && retro < g.end {
@@ -314,7 +314,7 @@ func (g *gen) incident(s *service, d, opened, cause, cr int64) {
 	default:
 		detect = g.dur(2*minute, 0.8, 0, 30*minute)
 	}
-	ttr := detect + g.dur(sevTTR[sev], 1.0, 5*minute, 3*day)
+	ttr := detect + g.dur(sevTTR[sev], 1.0, 5*minute, 30*hour)
 	resolved := opened + ttr
 	cf := s.cf && (sev <= 2 || g.chance(0.25))
 

@@ -54,7 +54,7 @@ const (
 	changesPerPlanned = 3.5
 	// Leads turn into opportunities at 0.4 (MQL) × 0.4 (SQL) × 0.6; the
 	// rest of the opportunity volume is sales-sourced.
-	leadOppShare = 0.4 * 0.4 * 0.6
+	leadOppShare = mqlRate * 0.4 * 0.6
 	// targetCAC is what the organisation spends per new customer.
 	targetCAC = 18000.0
 )
@@ -141,8 +141,9 @@ type gen struct {
 	r *rand.Rand
 	e enc
 
-	scale             float64
+	scale, custScale  float64
 	end               int64 // first second not generated
+	endFloor          int64 // End in whole seconds, rounded down
 	first, last       int64 // start of the first and of the last day
 	svcs              []*service
 	tktCum            []float64
@@ -168,6 +169,9 @@ type gen struct {
 	wonQ       [][]int64
 	cycleQ     [][2]float64
 	mqlM       []int64
+	worstM     []float64  // heaviest post-release ticket wave per month
+	velocity   [4]float64 // open qualified deals at End; won count, amount, cycle days in the last 30 days
+	closedW    float64    // qualified deals closed in the last 30 days
 	costQ      []float64
 	reqQ       []float64
 	activeQ    [][2]float64
@@ -196,7 +200,14 @@ func newGen(opt Options, w *bufio.Writer) *gen {
 	g.vulnPerDay = vulnerabilitiesPerYear * perDay
 	g.leadPerDay = leadsPerYear * perDay
 	g.oppPerDay = (opportunitiesPerYear - leadsPerYear*leadOppShare) * perDay
-	g.newCustPerMonth = customersPerYear * opt.Scale / 12
+	// Below scale 1 the customer base shrinks more slowly than the rest:
+	// with a handful of customers, churn and acquisition cost would have
+	// nothing to count in most 30-day windows.
+	g.custScale = opt.Scale
+	if opt.Scale < 1 {
+		g.custScale = math.Sqrt(opt.Scale)
+	}
+	g.newCustPerMonth = customersPerYear * g.custScale / 12
 	g.spendMonth = math.Max(g.newCustPerMonth, 0.5) * targetCAC
 
 	qi := func(sec int64) int64 {
@@ -207,11 +218,14 @@ func newGen(opt Options, w *bufio.Writer) *gen {
 		y, m, _ := civil(floorDiv(sec, day))
 		return y*12 + m - 1
 	}
+	// Plans (quotas, targets) run through the period that contains End
+	// itself, even when End is its very first instant.
+	g.endFloor = opt.End.Unix()
 	g.q0, g.m0 = qi(g.first), mi(g.first)
-	nq, nm := qi(end-1)-g.q0+1, mi(end-1)-g.m0+1
+	nq, nm := qi(g.endFloor)-g.q0+1, mi(g.endFloor)-g.m0+1
 	g.costQ, g.reqQ, g.costDaysQ = make([]float64, nq), make([]float64, nq), make([]float64, nq)
 	g.activeQ, g.cycleQ = make([][2]float64, nq), make([][2]float64, nq)
-	g.mqlM = make([]int64, nm)
+	g.mqlM, g.worstM = make([]int64, nm), make([]float64, nm)
 	for t := monthStart(g.first, 1); t < end; t = monthStart(t, 1) {
 		g.snaps = append(g.snaps, t)
 	}
@@ -389,6 +403,9 @@ func (g *gen) services() {
 	}
 	depTotal := deploymentsPerYear * g.scale / 365 / 1.02 // 2 % more come as rollbacks
 	incTotal := incidentsPerYear * g.scale / 365 * 0.47   // the rest follow deployments
+	// A smaller organisation (scale below 1) runs the same services with
+	// less traffic and smaller bills, in step with its customer base.
+	size := min(g.custScale, 1)
 	for c := 0; c < cells; c++ {
 		suffix := ""
 		if c < len(cellSuffixes) {
@@ -423,7 +440,7 @@ func (g *gen) services() {
 			s.slo = [...]float64{0.999, 0.995, 0.99}[b.tier-1]
 			s.depRate = depTotal * b.depW / sumW / float64(cells)
 			s.incRate = incTotal * b.incW / sumI / float64(cells)
-			s.reqPerDay = b.reqM * 1e6 * g.uni(0.85, 1.15)
+			s.reqPerDay = b.reqM * 1e6 * g.uni(0.85, 1.15) * size
 			s.share = g.uni(0.75, 1)
 			for k := 0; k < 6; k++ {
 				j := (i*5 + k*7 + c*3) % len(engineers)
@@ -439,7 +456,7 @@ func (g *gen) services() {
 				compute += 4000
 			}
 			for k := range s.costDay {
-				s.costDay[k] = compute * costShare[k] * g.uni(0.85, 1.15) * 12 / 365
+				s.costDay[k] = compute * costShare[k] * g.uni(0.85, 1.15) * 12 / 365 * size
 			}
 			g.svcs = append(g.svcs, s)
 			g.writeService(s)
@@ -524,7 +541,9 @@ func (g *gen) activeAt(t int64) int {
 	return n
 }
 
-// sorted returns the n reusable time slots of a day, in order.
+// sortedTimes draws n instants of day d in increasing order, reusing one
+// buffer; a service's deployments must be made in time order so that
+// rollbacks and releases only refer backwards.
 func (g *gen) sortedTimes(d int64, n int, offset func() int64) []int64 {
 	ts := g.times[:0]
 	for i := 0; i < n; i++ {

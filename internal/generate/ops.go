@@ -7,8 +7,8 @@ import "math"
 var (
 	vulnSev       = []string{"critical", "high", "medium", "low"}
 	vulnSevP      = []float64{0.04, 0.18, 0.45, 0.33}
-	vulnFixP      = []float64{0.9, 0.88, 0.8, 0.7}
-	vulnFixMedian = []int64{84 * hour, 14 * day, 40 * day, 60 * day}
+	vulnFixP      = []float64{0.98, 0.97, 0.9, 0.8}
+	vulnFixMedian = []int64{84 * hour, 8 * day, 30 * day, 45 * day}
 	vulnKEVP      = []float64{0.35, 0.08, 0.01, 0}
 )
 

@@ -1,6 +1,9 @@
 package generate
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 var (
 	leadChannelW []float64
@@ -15,6 +18,9 @@ func init() {
 		oppChannelW = append(oppChannelW, c.w)
 	}
 }
+
+// mqlRate is the share of leads that become marketing-qualified.
+const mqlRate = 0.4
 
 // meanDeal is the mean opportunity amount (log-normal, median 15k, σ 0.9,
 // clamped), used where a plan must be set before deals exist.
@@ -41,7 +47,7 @@ func (g *gen) lead(created int64) {
 	g.nLead++
 	ch := &leadChannels[g.weighted(leadChannelW)]
 	mql, sql, opp := int64(-1), int64(-1), int64(-1)
-	if g.chance(0.4) {
+	if g.chance(mqlRate) {
 		if t := created + g.dur(36*hour, 0.9, 10*minute, 30*day); t < g.end {
 			mql = t
 		}
@@ -111,7 +117,7 @@ func (g *gen) opportunity(created int64, channel string) int64 {
 		// pushed it into the current quarter.
 		closeDate = created + g.dur(40*day, 0.5, 7*day, 200*day)
 		if closeDate < g.end && g.chance(0.5) {
-			closeDate = g.end + g.r.Int64N(max(quarterStart(g.end-1, 1)-g.end, day))
+			closeDate = g.end + g.r.Int64N(max(quarterStart(g.endFloor, 1)-g.end, day))
 		}
 	} else {
 		closeDate = max(created, closed+int64(g.r.NormFloat64()*float64(6*day)))
@@ -154,6 +160,17 @@ func (g *gen) opportunity(created int64, channel string) int64 {
 	e.str("channel", channel)
 	e.end()
 
+	switch {
+	case open && q >= 0 && q < g.end:
+		g.velocity[0]++
+	case !open && q >= 0 && closed >= g.end-30*day:
+		g.closedW++
+		if won {
+			g.velocity[1]++
+			g.velocity[2] += amount
+			g.velocity[3] += float64(closed-created) / float64(day)
+		}
+	}
 	if !open && won {
 		qi := g.quarterIdx(closed)
 		g.wonQ[qi][ri] += int64(amount * 100)
@@ -167,7 +184,7 @@ func (g *gen) opportunity(created int64, channel string) int64 {
 // (a stretch on last quarter's mean for the quarter still running).
 func (g *gen) quotas() {
 	e := &g.e
-	cur := g.quarterIdx(g.end - 1)
+	cur := g.quarterIdx(g.endFloor)
 	expected := opportunitiesPerYear * g.scale * 0.26 * meanDeal / 4 / float64(len(g.reps))
 	for q := 0; q <= cur; q++ {
 		qs, qe := quarterStart(g.first, int64(q)), quarterStart(g.first, int64(q+1))
@@ -213,7 +230,7 @@ func (g *gen) targets() {
 		ms, me := monthStart(g.first, int64(m)), monthStart(g.first, int64(m+1))
 		days := float64(me-ms) / float64(day)
 		label := monthLabel(nil, ms)
-		g.target("mql_volume", label, ms, me, math.Round(g.leadPerDay*0.4*days*g.uni(0.92, 1.18)))
+		g.target("mql_volume", label, ms, me, math.Round(g.leadPerDay*mqlRate*days*g.uni(0.92, 1.18)))
 		mrr := float64(g.mrrAt[min(m, len(g.mrrAt)-1)]) / 100
 		if m == nm-1 {
 			mrr *= g.uni(1.01, 1.05)
@@ -222,7 +239,7 @@ func (g *gen) targets() {
 		}
 		g.target("mrr", label, ms, me, math.Round(mrr))
 	}
-	cur := g.quarterIdx(g.end - 1)
+	cur := g.quarterIdx(g.endFloor)
 	for q := 0; q <= cur; q++ {
 		qs, qe := quarterStart(g.first, int64(q)), quarterStart(g.first, int64(q+1))
 		label := quarterLabel(nil, qs)
@@ -256,7 +273,31 @@ func (g *gen) targets() {
 			}
 		}
 		g.target("sales_cycle_length", label, qs, qe, math.Round(cyc*g.uni(0.9, 1.15)*10)/10)
+		if typical := median(g.worstM[:max(1, len(g.worstM)-1)]); typical > 0 {
+			g.target("release_impact_score", label, qs, qe, math.Round(typical*g.uni(0.95, 1.25)))
+		}
+		// funnel_conversion is judged on lead→MQL (catalog): MQL rate less
+		// the leads of the last days still waiting for their MQL.
+		g.target("funnel_conversion", label, qs, qe, math.Round(100*mqlRate*0.94*g.uni(0.95, 1.1)*10)/10)
+		// Sales velocity as SPEC §3 defines it, over the last 30 days; only
+		// the running quarter gets a target.
+		if v := g.velocity; q == cur && v[1] > 0 && g.closedW > 0 {
+			vel := v[0] * (v[2] / v[1]) * (v[1] / g.closedW) / (v[3] / v[1])
+			g.target("sales_velocity", label, qs, qe, math.Round(vel*g.uni(0.9, 1.2)))
+		}
 	}
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func (g *gen) target(metric string, label []byte, ps, pe int64, v float64) {

@@ -157,6 +157,12 @@ func Import(ctx context.Context, st store.Store, sources []Source, opt Options) 
 		return nil, err
 	}
 	if sum.Invalid > 0 && !opt.SkipInvalid {
+		// Chunks flushed before the first invalid line were counted as
+		// written, but the batch is rolled back: nothing was.
+		sum.WriteResult = store.WriteResult{}
+		for _, ks := range sum.ByKind {
+			ks.WriteResult = store.WriteResult{}
+		}
 		return sum, &InvalidError{Lines: im.errs, Count: int(sum.Invalid)}
 	}
 	if err := b.Commit(); err != nil {
@@ -192,11 +198,16 @@ func (im *importer) invalid(e LineError) {
 // validated so the user sees every problem at once.
 func (im *importer) writing() bool { return im.opt.SkipInvalid || im.sum.Invalid == 0 }
 
-func (im *importer) add(r domain.Record, hash []byte) error {
+func (im *importer) add(r domain.Record) error {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
+	// The hash is of the canonical body, not of the raw input line: the same
+	// line can yield a different record (another default currency, a parser
+	// that now normalises a field), and a re-import must then replace the
+	// stored record rather than count it unchanged.
+	hash := sha256.Sum256(body)
 	im.sum.Records++
 	ks := im.sum.ByKind[r.Kind()]
 	if ks == nil {
@@ -207,7 +218,7 @@ func (im *importer) add(r domain.Record, hash []byte) error {
 	if !im.writing() {
 		return nil
 	}
-	im.buf.items = append(im.buf.items, store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash), Body: body})
+	im.buf.items = append(im.buf.items, store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash[:]), Body: body})
 	im.buf.kinds = append(im.buf.kinds, r.Kind())
 	if len(im.buf.items) >= chunkSize {
 		return im.flush()
@@ -289,7 +300,6 @@ var bom = []byte("\xef\xbb\xbf")
 
 func (im *importer) ndjson(name string, br *bufio.Reader) error {
 	line := 0
-	h := sha256.New()
 	var long []byte
 	for {
 		if err := im.ctx.Err(); err != nil {
@@ -302,11 +312,16 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 			for err == bufio.ErrBufferFull {
 				chunk, err = br.ReadSlice('\n')
 				long = append(long, chunk...)
-				if len(long) > im.opt.MaxLine {
+				if im.tooLong(long) {
 					return fmt.Errorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
 				}
 			}
 			chunk = long
+		}
+		// Checked for every line, not only while gathering: a MaxLine below
+		// the read buffer's size must hold too.
+		if im.tooLong(chunk) {
+			return fmt.Errorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
 		}
 		if len(chunk) > 0 {
 			line++
@@ -318,12 +333,8 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				rec, perr := domain.ParseJSON(text, im.opt.Kind, im.opt.Parse)
 				if perr != nil {
 					im.invalid(lineError(name, line, perr))
-				} else {
-					h.Reset()
-					h.Write(text)
-					if err := im.add(rec, h.Sum(nil)); err != nil {
-						return err
-					}
+				} else if err := im.add(rec); err != nil {
+					return err
 				}
 			}
 		}
@@ -334,6 +345,15 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
+}
+
+// tooLong reports whether a line, without its newline, exceeds MaxLine.
+func (im *importer) tooLong(b []byte) bool {
+	n := len(b)
+	if n > 0 && b[n-1] == '\n' {
+		n--
+	}
+	return n > im.opt.MaxLine
 }
 
 func lineError(name string, line int, err error) LineError {
@@ -390,7 +410,6 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 			return fmt.Errorf("%s: cannot tell the records' kind: add a kind column, name the file after the kind (deployments.csv) or pass --kind", name)
 		}
 	}
-	h := sha256.New()
 	for {
 		if err := im.ctx.Err(); err != nil {
 			return err
@@ -399,34 +418,39 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// FieldPos is not usable here: it panics when the error came
+			// before the record's first field (a bare quote in it).
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				im.invalid(LineError{File: name, Line: pe.Line, Reason: pe.Err.Error()})
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
-					continue
-				}
-				// A quoting error leaves the reader unable to resync.
-				return nil
+			if !errors.As(err, &pe) {
+				return fmt.Errorf("%s: %w", name, err)
 			}
-			return fmt.Errorf("%s:%d: %w", name, line, err)
+			// The record's first line, where the reader has to look; a
+			// quoting error also says where inside the record it was found.
+			reason := pe.Err.Error()
+			if errors.Is(pe.Err, csv.ErrFieldCount) {
+				reason = fmt.Sprintf("%s: %d fields, the header has %d", reason, len(row), len(cols))
+			} else {
+				reason = fmt.Sprintf("%s (line %d, column %d)", reason, pe.Line, pe.Column)
+			}
+			im.invalid(LineError{File: name, Line: pe.StartLine, Reason: reason})
+			// The reader resumes at the line after the error (it reads
+			// whole lines; an unterminated quote runs to the end of the
+			// file), so later rows are still checked and, with
+			// SkipInvalid, still land rather than being dropped silently.
+			continue
 		}
+		line, _ := cr.FieldPos(0)
 		f := make(domain.Fields, len(row))
-		h.Reset()
 		for i, v := range row {
 			f[cols[i]] = domain.Value{Raw: []byte(v), Text: true}
-			h.Write([]byte(cols[i]))
-			h.Write([]byte{0})
-			h.Write([]byte(v))
-			h.Write([]byte{0})
 		}
 		rec, perr := domain.ParseFields(f, kind, im.opt.Parse)
 		if perr != nil {
 			im.invalid(lineError(name, line, perr))
 			continue
 		}
-		if err := im.add(rec, h.Sum(nil)); err != nil {
+		if err := im.add(rec); err != nil {
 			return err
 		}
 	}

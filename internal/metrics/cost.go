@@ -16,9 +16,9 @@ import (
 // record slices.
 
 var (
-	costDims         = []string{"service", "category"}
-	costPerUnitDims  = []string{"service"}
-	budgetVarianceDm = []string{"category"}
+	costDims           = []string{"service", "category"}
+	costPerUnitDims    = []string{"service"}
+	budgetVarianceDims = []string{"category"}
 )
 
 func init() {
@@ -26,16 +26,21 @@ func init() {
 	registerBiz("cost_trend", costDims, costTrend)
 	registerBiz("cost_per_active_customer", costPerUnitDims, costPerActiveCustomer)
 	registerBiz("cost_per_million_requests", costPerUnitDims, costPerMillionRequests)
-	registerBiz("budget_variance", budgetVarianceDm, budgetVariance)
+	registerBiz("budget_variance", budgetVarianceDims, budgetVariance)
 	otherDimValueFuncs = append(otherDimValueFuncs, costDimValues)
 }
 
+// ownTarget lists the metrics whose target is not the one covering as_of
+// (mql_volume: the targets overlapping W, prorated).
+var ownTarget = map[string]bool{"mql_volume": true}
+
 // registerBiz registers a business metric and adds, when present, the
-// target that covers as_of (Detail["target"]) unless the metric set its own.
+// target that covers as_of (Detail["target"]) unless the metric sets its
+// own.
 func registerBiz(id string, dims []string, fn Func) {
 	Register(id, dims, func(d *Dataset, q Query) Result {
 		r := fn(d, q)
-		if _, ok := r.Detail["target"]; !ok {
+		if !ownTarget[id] {
 			if v, ok := d.targetAt(id, q); ok {
 				r.detail("target", v)
 			}
@@ -422,4 +427,3 @@ func budgetVariance(d *Dataset, q Query) Result {
 
 // days converts a span in ns to days of 24 h.
 func days(span int64) float64 { return float64(span) / float64(day) }
-

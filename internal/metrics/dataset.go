@@ -129,7 +129,7 @@ type Dataset struct {
 	deps        map[string]*Dep // by source + "\x00" + id
 	depByID     map[string][]*Dep
 	rollbacksOf map[string][]*Dep
-	listedBy    map[string][]*Dep // change id → production deployments listing it
+	listedBy    map[string][]*Dep // change id → eligible production deployments listing it
 	depsByCR    map[string][]*Dep
 	prodDeps    *sorted[*Dep]            // all production deployments by finished
 	svcDeps     map[string]*sorted[*Dep] // production deployments per service
@@ -300,8 +300,14 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	if !x.Prod {
 		return
 	}
-	for _, c := range x.Changes {
-		d.listedBy[c] = append(d.listedBy[c], x)
+	// Only a deployment that went out (success or rolled_back) ships the
+	// changes it lists: a failed attempt shipped nothing, so its retry —
+	// or, failing that, inference — decides where a change went (SPEC §2,
+	// "ships with", read like the inference rule's status condition).
+	if x.eligible() {
+		for _, c := range x.Changes {
+			d.listedBy[c] = append(d.listedBy[c], x)
+		}
 	}
 	d.prodDeps.add(x)
 	depKey := d.prodDeps.key
@@ -327,8 +333,10 @@ func (d *Dataset) removeDep(x *Dep) {
 	if !x.Prod {
 		return
 	}
-	for _, c := range x.Changes {
-		removeFrom(d.listedBy, c, x)
+	if x.eligible() {
+		for _, c := range x.Changes {
+			removeFrom(d.listedBy, c, x)
+		}
 	}
 	d.prodDeps.remove(x)
 	d.svcDeps[x.Service].remove(x)

@@ -24,8 +24,8 @@ func pickDep(deps []*Dep, source string) *Dep {
 	return nil
 }
 
-// explicitDeployment returns the earliest production deployment whose
-// changes list the change.
+// explicitDeployment returns the earliest eligible production deployment
+// whose changes list the change (failed ones ship nothing; see listedBy).
 func (d *Dataset) explicitDeployment(changeID string) *Dep {
 	var best *Dep
 	for _, x := range d.listedBy[changeID] {
@@ -54,7 +54,7 @@ func (d *Dataset) ChangeDeployment(c *Chg) (*Dep, string) {
 
 // changesOf calls fn for every change the deployment shipped.
 func (d *Dataset) changesOf(x *Dep, fn func(c *Chg, method string)) {
-	if !x.Prod {
+	if !x.eligible() {
 		return
 	}
 	for _, id := range x.Changes {
@@ -64,9 +64,6 @@ func (d *Dataset) changesOf(x *Dep, fn func(c *Chg, method string)) {
 		for _, c := range d.changeByID[id] {
 			fn(c, Explicit)
 		}
-	}
-	if !x.eligible() {
-		return
 	}
 	s := d.svcElig[x.Service]
 	i := s.index(x)

@@ -24,12 +24,13 @@ func init() {
 type goodTotal struct{ good, total float64 }
 
 // slisIn sums availability SLIs whose whole period lies inside W, per
-// service.
-func (d *Dataset) slisIn(q Query, r *Result) map[string]*goodTotal {
+// service; keep, when set, limits the services taken (and so the records
+// listed behind the value).
+func (d *Dataset) slisIn(q Query, r *Result, keep func(service string) bool) map[string]*goodTotal {
 	out := map[string]*goodTotal{}
 	end := q.end()
 	for _, s := range d.sliAll.between(q.start(), end) {
-		if s.End > end || !d.matchService(q, s.Service) {
+		if s.End > end || !d.matchService(q, s.Service) || (keep != nil && !keep(s.Service)) {
 			continue
 		}
 		g := out[s.Service]
@@ -59,7 +60,7 @@ func pooledAvailability(per map[string]*goodTotal) *float64 {
 
 func availability(d *Dataset, q Query) Result {
 	var r Result
-	r.Value = pooledAvailability(d.slisIn(q, &r))
+	r.Value = pooledAvailability(d.slisIn(q, &r, nil))
 	return r
 }
 
@@ -74,12 +75,16 @@ func errorRate(d *Dataset, q Query) Result {
 // sloServices returns, for services with an SLO target and SLI data in W,
 // their availability as a fraction, sorted by service.
 func (d *Dataset) sloServices(q Query, r *Result) ([]string, map[string]float64) {
-	per := d.slisIn(q, r)
+	// Only services with a target count (SPEC §3 slo_compliance), so only
+	// their SLIs are the records behind the value.
+	per := d.slisIn(q, r, func(svc string) bool {
+		s := d.Services[svc]
+		return s != nil && s.SLOTarget != 0
+	})
 	avail := map[string]float64{}
 	var names []string
 	for svc, g := range per {
-		s := d.Services[svc]
-		if s == nil || s.SLOTarget == 0 || g.total == 0 {
+		if g.total == 0 {
 			continue
 		}
 		avail[svc] = g.good / g.total

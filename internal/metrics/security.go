@@ -78,26 +78,24 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 	return r
 }
 
-// vulnSLA is the allowed age of a severity: configured, else the SPEC
-// default; ok is false for a severity with neither.
-func (d *Dataset) vulnSLA(severity string) (time.Duration, bool) {
-	s := strings.ToLower(severity)
-	if v, ok := d.cfg.VulnerabilitySLA[s]; ok {
-		return v, true
+// vulnSLAs maps each severity (lower case) to its allowed age: the SPEC
+// defaults, overridden per severity by the configuration. A severity with
+// neither has no SLA and cannot breach.
+func (d *Dataset) vulnSLAs() map[string]time.Duration {
+	out := DefaultConfig().VulnerabilitySLA
+	for sev, v := range d.cfg.VulnerabilitySLA {
+		out[strings.ToLower(sev)] = v
 	}
-	if v, ok := d.cfg.VulnerabilitySLA[severity]; ok {
-		return v, true
-	}
-	v, ok := DefaultConfig().VulnerabilitySLA[s]
-	return v, ok
+	return out
 }
 
 func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	bySeverity := map[string]int{}
+	slas := d.vulnSLAs()
 	d.eachOpenVuln(q, func(v *domain.Vulnerability) {
-		sla, ok := d.vulnSLA(v.Severity)
+		sla, ok := slas[strings.ToLower(v.Severity)]
 		if !ok {
 			return
 		}

@@ -1,7 +1,9 @@
 package scorecard
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,6 +50,25 @@ type BreakdownLine struct {
 	Count  int            `json:"count"`
 }
 
+// ErrNotComputed is returned (wrapped) by Detail for a catalog metric that
+// has no computation yet.
+var ErrNotComputed = errors.New("defined but not computed yet")
+
+// DimensionError is a breakdown or scope dimension the metric does not
+// support. Param says which request parameter named it ("by" or "scope"),
+// so an API can point at the right one.
+type DimensionError struct {
+	Param, Metric, Dim string
+	Dims               []string // the supported ones
+}
+
+func (e *DimensionError) Error() string {
+	if len(e.Dims) == 0 {
+		return fmt.Sprintf("metric %s has no breakdown", e.Metric)
+	}
+	return fmt.Sprintf("metric %s cannot be broken down by %q (use one of: %s)", e.Metric, e.Dim, strings.Join(e.Dims, ", "))
+}
+
 // Detail computes a metric's drill-down. by may be empty; scope narrows
 // the value and records to one group.
 func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, by string, scope metrics.Scope) (*MetricDetail, error) {
@@ -56,27 +77,22 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		return nil, fmt.Errorf("unknown metric %q", id)
 	}
 	if !metrics.Known(id) {
-		return nil, fmt.Errorf("metric %s is defined but not computed yet", id)
+		return nil, fmt.Errorf("metric %s is %w", id, ErrNotComputed)
 	}
 	dims := metrics.Dims(id)
-	check := func(dim string) error {
-		for _, d := range dims {
-			if d == dim {
-				return nil
-			}
+	check := func(param, dim string) error {
+		if slices.Contains(dims, dim) {
+			return nil
 		}
-		if len(dims) == 0 {
-			return fmt.Errorf("metric %s has no breakdown", id)
-		}
-		return fmt.Errorf("metric %s cannot be broken down by %q (use one of: %s)", id, dim, strings.Join(dims, ", "))
+		return &DimensionError{Param: param, Metric: id, Dim: dim, Dims: dims}
 	}
 	if by != "" {
-		if err := check(by); err != nil {
+		if err := check("by", by); err != nil {
 			return nil, err
 		}
 	}
 	if scope.Dim != "" {
-		if err := check(scope.Dim); err != nil {
+		if err := check("scope", scope.Dim); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +114,18 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	if scope.Dim != "" {
 		d.Scope = &scope
 	}
+	// A metric judged by another (infrastructure_cost by budget_variance)
+	// has no thresholds of its own: without this its drill-down and every
+	// breakdown line would say unknown, with no reason, while the scorecard
+	// shows the other metric's colour.
+	judged := func(c *Card, scope metrics.Scope) {
+		if om, ok := cat.Metric(m.JudgedBy); ok {
+			o := Evaluate(ds, om, opt, scope, false)
+			judgeBy(c, &o)
+		}
+	}
 	d.Card = Evaluate(ds, m, opt, scope, true)
+	judged(&d.Card, scope)
 	res, err := ds.Compute(id, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Records: true})
 	if err != nil {
 		return nil, err
@@ -113,7 +140,9 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			return nil, err
 		}
 		for _, g := range groups {
-			c := Evaluate(ds, m, opt, metrics.Scope{Dim: by, Value: g.Key}, false)
+			gs := metrics.Scope{Dim: by, Value: g.Key}
+			c := Evaluate(ds, m, opt, gs, false)
+			judged(&c, gs)
 			d.Breakdown = append(d.Breakdown, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Count: g.Count})
 		}
 	}

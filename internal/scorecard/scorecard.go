@@ -167,14 +167,8 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 	// A metric judged by another shows that metric's status (SPEC §3:
 	// infrastructure cost is judged by budget variance).
 	for i := range cards {
-		c := &cards[i]
-		if c.JudgedBy != "" && c.Reason == "" {
-			if o := byID[c.JudgedBy]; o != nil {
-				c.Status = o.Status
-				if o.Status == catalog.Unknown {
-					c.Reason = o.ID + ": " + o.Reason
-				}
-			}
+		if o := byID[cards[i].JudgedBy]; o != nil {
+			judgeBy(&cards[i], o)
 		}
 	}
 	for _, p := range cat.Pillars {
@@ -199,6 +193,19 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 	}
 	sc.DORA = doraLevels(cards)
 	return sc
+}
+
+// judgeBy gives a card of a metric judged by another the other card's
+// status; a card already unknown for its own reason (stale cost data) stays
+// so.
+func judgeBy(c, other *Card) {
+	if c.JudgedBy == "" || c.Reason != "" {
+		return
+	}
+	c.Status = other.Status
+	if other.Status == catalog.Unknown {
+		c.Reason = other.ID + ": " + other.Reason
+	}
 }
 
 var levelRank = map[string]int{"elite": 3, "high": 2, "medium": 1, "low": 0}
@@ -253,7 +260,10 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	}
 	c.Count = res.Count
 	c.Detail = res.Detail
-	if lvl, ok := res.Detail["dora_level"].(string); ok {
+	// A DORA level is a judgement like a colour: stale data earns none, or
+	// the overall level would rate an organisation on data it no longer
+	// sends ("elite" while every key is unknown).
+	if lvl, ok := res.Detail["dora_level"].(string); ok && !c.Freshness.Stale {
 		c.DORALevel = lvl
 	}
 	// Truth over comfort: a stale source hides the value's colour, not the

@@ -58,7 +58,9 @@ func FormatValue(v *float64, unit, currency string) string {
 	case "deploys/day":
 		return trim(x, 2) + "/day"
 	case "count":
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		// Counts are whole, but a target prorated over a window is not:
+		// 17.42, not 17.41935483870968.
+		return trim(x, 2)
 	case "currency":
 		return money(x, currency)
 	case "currency/day":

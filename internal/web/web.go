@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,7 +55,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/metrics", s.listMetrics)
 	mux.HandleFunc("GET /api/v1/metrics/{id}", s.getMetric)
 	mux.HandleFunc("POST /api/v1/records", s.postRecords)
-	var h http.Handler = mux
+	var h http.Handler = jsonMuxErrors(mux)
 	for i := len(s.Middleware) - 1; i >= 0; i-- {
 		h = s.Middleware[i](h)
 	}
@@ -79,6 +80,40 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", float64(time.Since(start).Microseconds())/1000)
 	})
 }
+
+// jsonMuxErrors answers requests no route takes (404, and 405 with its
+// Allow header) with a JSON error like every other one; ServeMux would
+// write plain text.
+func jsonMuxErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern == "" {
+			probe := &probeWriter{header: http.Header{}}
+			h.ServeHTTP(probe, r)
+			switch probe.status {
+			case http.StatusNotFound:
+				writeJSON(w, probe.status, &apiError{Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
+				return
+			case http.StatusMethodNotAllowed:
+				allow := probe.header.Get("Allow")
+				w.Header().Set("Allow", allow)
+				writeJSON(w, probe.status, &apiError{Message: fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)})
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// probeWriter records what ServeMux's own 404 and 405 handlers would write.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(code int)        { p.status = code }
 
 // apiError is an error with an HTTP status and optional details.
 type apiError struct {
@@ -236,14 +271,17 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var derr error
 		d, derr = scorecard.Detail(s.Catalog, ds, id, opt, by, scope)
-		if derr != nil {
-			param := "by"
-			if by == "" {
-				param = "scope"
-			}
-			return &apiError{Status: http.StatusBadRequest, Param: param, Message: derr.Error()}
+		// Only a dimension error is the client's, and it says which
+		// parameter is at fault: a good by with a bad scope must not be
+		// reported as a bad by.
+		var de *scorecard.DimensionError
+		switch {
+		case errors.As(derr, &de):
+			return &apiError{Status: http.StatusBadRequest, Param: de.Param, Message: derr.Error()}
+		case errors.Is(derr, scorecard.ErrNotComputed):
+			return &apiError{Status: http.StatusNotImplemented, Message: derr.Error()}
 		}
-		return nil
+		return derr
 	})
 	if err != nil {
 		s.writeError(w, r, err)
@@ -254,7 +292,17 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, s.MaxBody)
-	opt := ingest.Options{Parse: s.Parse, SkipInvalid: r.URL.Query().Get("skip_invalid") == "true"}
+	opt := ingest.Options{Parse: s.Parse}
+	// A value that is not a boolean is refused, not read as false: a client
+	// sending skip_invalid=1 or =yes must not get all-or-nothing silently.
+	if v := r.URL.Query().Get("skip_invalid"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			s.writeError(w, r, badParam("skip_invalid", "%q is not true or false", v))
+			return
+		}
+		opt.SkipInvalid = b
+	}
 	if k := r.URL.Query().Get("kind"); k != "" {
 		kind, err := domain.ParseKind(k)
 		if err != nil {
@@ -267,12 +315,33 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/csv") {
 		format = "csv"
 	}
-	sum, err := ingest.Import(r.Context(), s.Store, []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
+	sum, err := ingest.Import(r.Context(), storeErrors{s.Store}, []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
 	if err != nil {
+		// Import reports what is wrong with the input (a CSV without a
+		// kind, a repeated column, an overlong line) as plain errors: they
+		// are the client's, not a 500. The store's own errors are marked
+		// by storeErrors and stay internal.
+		var se storeError
+		var mbe *http.MaxBytesError
+		var inv *ingest.InvalidError
+		if !errors.As(err, &se) && !errors.As(err, &mbe) && !errors.As(err, &inv) && r.Context().Err() == nil {
+			err = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
+		}
 		s.writeError(w, r, err)
 		return
 	}
-	out := map[string]any{"records": sum.Records, "inserted": sum.Inserted, "replaced": sum.Replaced, "unchanged": sum.Unchanged, "by_kind": sum.ByKind}
+	writeJSON(w, http.StatusOK, ImportSummary(sum))
+}
+
+// ImportSummary is an import summary as JSON (the API's answer and `candor
+// import --json`), with lower-case keys per kind too: ingest's KindSummary
+// embeds store.WriteResult, whose fields have no JSON names.
+func ImportSummary(sum *ingest.Summary) map[string]any {
+	byKind := map[domain.Kind]map[string]int64{}
+	for k, ks := range sum.ByKind {
+		byKind[k] = map[string]int64{"records": ks.Records, "inserted": ks.Inserted, "replaced": ks.Replaced, "unchanged": ks.Unchanged}
+	}
+	out := map[string]any{"records": sum.Records, "inserted": sum.Inserted, "replaced": sum.Replaced, "unchanged": sum.Unchanged, "by_kind": byKind}
 	if sum.Invalid > 0 {
 		var skipped []lineErr
 		for _, l := range sum.Skipped {
@@ -281,5 +350,39 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		out["invalid"] = sum.Invalid
 		out["skipped"] = skipped
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out
 }
+
+// storeError marks an error of the store, as opposed to one of the input.
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return e.err.Error() }
+func (e storeError) Unwrap() error { return e.err }
+
+func markStore(err error) error {
+	if err == nil {
+		return nil
+	}
+	return storeError{err}
+}
+
+// storeErrors wraps the store an import writes to so its errors can be told
+// from input errors.
+type storeErrors struct{ store.Store }
+
+func (s storeErrors) Begin(ctx context.Context) (store.Batch, error) {
+	b, err := s.Store.Begin(ctx)
+	if err != nil {
+		return nil, markStore(err)
+	}
+	return batchErrors{b}, nil
+}
+
+type batchErrors struct{ store.Batch }
+
+func (b batchErrors) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
+	res, err := b.Batch.Add(ctx, items)
+	return res, markStore(err)
+}
+
+func (b batchErrors) Commit() error { return markStore(b.Batch.Commit()) }

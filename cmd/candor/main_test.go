@@ -1,0 +1,604 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+)
+
+// syncBuffer is a bytes.Buffer safe to read while a command running in
+// another goroutine writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testEnv is an Env with buffers, no terminal and an environment of its
+// own, so nothing of the machine's CANDOR_* variables leaks in.
+func testEnv(vars map[string]string) (*Env, *syncBuffer, *syncBuffer) {
+	out, errb := &syncBuffer{}, &syncBuffer{}
+	return &Env{
+		Stdin:      strings.NewReader(""),
+		Stdout:     out,
+		Stderr:     errb,
+		Getenv:     func(k string) string { return vars[k] },
+		IsTerminal: func(any) bool { return false },
+	}, out, errb
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, args ...string) result {
+	t.Helper()
+	env, out, errb := testEnv(nil)
+	code := Run(context.Background(), env, args)
+	return result{code, out.String(), errb.String()}
+}
+
+func (r result) want(t *testing.T, code int, args ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("candor %s exited %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, code, clip(r.stdout), clip(r.stderr))
+	}
+}
+
+func clip(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "…"
+	}
+	return s
+}
+
+func mustRun(t *testing.T, args ...string) result {
+	t.Helper()
+	r := run(t, args...)
+	r.want(t, 0, args...)
+	return r
+}
+
+func defaultCatalog(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// scorecardDoc is the part of the scorecard JSON the tests read.
+type scorecardDoc struct {
+	AsOf    string `json:"as_of"`
+	Window  string `json:"window"`
+	Pillars []struct {
+		ID      string `json:"id"`
+		Name    string `json:"name"`
+		Metrics []struct {
+			ID        string   `json:"id"`
+			Value     *float64 `json:"value"`
+			Status    string   `json:"status"`
+			Count     int      `json:"count"`
+			Freshness struct {
+				LastData *time.Time `json:"last_data"`
+			} `json:"freshness"`
+		} `json:"metrics"`
+	} `json:"pillars"`
+}
+
+func parseScorecard(t *testing.T, s string) scorecardDoc {
+	t.Helper()
+	var doc scorecardDoc
+	if err := json.Unmarshal([]byte(s), &doc); err != nil {
+		t.Fatalf("scorecard JSON: %v\n%s", err, clip(s))
+	}
+	return doc
+}
+
+// lastData returns each metric's freshness.last_data.
+func (d scorecardDoc) lastData() map[string]*time.Time {
+	out := map[string]*time.Time{}
+	for _, p := range d.Pillars {
+		for _, m := range p.Metrics {
+			out[m.ID] = m.Freshness.LastData
+		}
+	}
+	return out
+}
+
+func TestGenerateImportScorecardMetric(t *testing.T) {
+	cat := defaultCatalog(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	gen := filepath.Join(dir, "org.ndjson")
+	gen2 := filepath.Join(dir, "org2.ndjson")
+
+	// generate is deterministic for a seed, scale and end.
+	mustRun(t, "generate", "--out", gen, "--scale", "0.01", "--end", "2026-06-01")
+	mustRun(t, "generate", "--out", gen2, "--scale", "0.01", "--end", "2026-06-01")
+	a, err := os.ReadFile(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(gen2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("two generate runs differ (%d and %d bytes)", len(a), len(b))
+	}
+
+	// import lists every kind in its summary.
+	r := mustRun(t, "import", "--data", data, gen)
+	for _, k := range domain.Kinds {
+		if !regexp.MustCompile(`(?m)^` + string(k) + ` +[1-9]`).MatchString(r.stdout) {
+			t.Errorf("import summary has no records of kind %s:\n%s", k, r.stdout)
+		}
+	}
+	lines := strings.Count(string(a), "\n")
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^total +%d +%d +0 +0$`, lines, lines)).MatchString(r.stdout) {
+		t.Errorf("import summary total is not %d records all inserted:\n%s", lines, r.stdout)
+	}
+	// Importing the same file again changes nothing.
+	r = mustRun(t, "import", "--data", data, gen)
+	if !regexp.MustCompile(fmt.Sprintf(`(?m)^total +%d +0 +0 +%d$`, lines, lines)).MatchString(r.stdout) {
+		t.Errorf("re-import summary is not all unchanged:\n%s", r.stdout)
+	}
+	// --json speaks lower-case keys throughout.
+	r = mustRun(t, "import", "--data", data, "--json", gen)
+	var sum struct {
+		Records   int64                       `json:"records"`
+		Unchanged int64                       `json:"unchanged"`
+		ByKind    map[string]map[string]int64 `json:"by_kind"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("import --json: %v\n%s", err, r.stdout)
+	}
+	if sum.Records != int64(lines) || sum.Unchanged != int64(lines) || sum.ByKind["deployment"]["unchanged"] == 0 {
+		t.Errorf("import --json = %s", r.stdout)
+	}
+
+	// scorecard JSON: every pillar, every catalog metric once.
+	r = mustRun(t, "scorecard", "--data", data, "--format", "json", "--as-of", "2026-06-01")
+	doc := parseScorecard(t, r.stdout)
+	if doc.AsOf != "2026-06-01T00:00:00Z" || doc.Window != "30d" {
+		t.Errorf("as_of %q window %q", doc.AsOf, doc.Window)
+	}
+	var pillars []string
+	seen := map[string]int{}
+	for _, p := range doc.Pillars {
+		pillars = append(pillars, p.ID)
+		for _, m := range p.Metrics {
+			seen[m.ID]++
+		}
+	}
+	if got := strings.Join(pillars, ","); got != "reliability,security,delivery,cost,customer,growth" {
+		t.Errorf("pillars = %s", got)
+	}
+	for _, m := range cat.Metrics {
+		if seen[m.ID] != 1 {
+			t.Errorf("metric %s appears %d times", m.ID, seen[m.ID])
+		}
+	}
+	if len(seen) != len(cat.Metrics) {
+		t.Errorf("%d metrics, catalog has %d", len(seen), len(cat.Metrics))
+	}
+	if ld := doc.lastData()["deployment_frequency"]; ld == nil {
+		t.Errorf("deployment_frequency has no data after the import")
+	}
+
+	// scorecard text: every pillar name, no colours off a terminal.
+	r = mustRun(t, "scorecard", "--data", data, "--as-of", "2026-06-01")
+	for _, p := range cat.Pillars {
+		if !strings.Contains(r.stdout, p.Name) {
+			t.Errorf("scorecard text lacks pillar %q:\n%s", p.Name, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "\x1b") {
+		t.Errorf("scorecard text has ANSI escapes though stdout is not a terminal")
+	}
+	if !strings.Contains(r.stdout, "as of 2026-06-01T00:00:00Z") {
+		t.Errorf("scorecard text does not say its as_of:\n%s", r.stdout)
+	}
+	r = mustRun(t, "scorecard", "--data", data, "--as-of", "2026-06-01", "--all")
+	for _, m := range cat.Metrics {
+		if !strings.Contains(r.stdout, m.Name) {
+			t.Errorf("scorecard --all lacks %q", m.Name)
+		}
+	}
+
+	// metric drill-down as JSON.
+	r = mustRun(t, "metric", "change_failure_rate", "--data", data, "--by", "team", "--format", "json", "--as-of", "2026-06-01")
+	var md struct {
+		Definition struct {
+			ID, Owner, Description string
+		} `json:"definition"`
+		By        string            `json:"by"`
+		Breakdown []json.RawMessage `json:"breakdown"`
+		Records   []struct {
+			Kind, ID string
+		} `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &md); err != nil {
+		t.Fatalf("metric JSON: %v\n%s", err, clip(r.stdout))
+	}
+	if md.Definition.ID != "change_failure_rate" || md.Definition.Owner == "" || md.Definition.Description == "" {
+		t.Errorf("definition = %+v", md.Definition)
+	}
+	if md.By != "team" || len(md.Breakdown) < 2 {
+		t.Errorf("by %q with %d breakdown lines, want team lines", md.By, len(md.Breakdown))
+	}
+	if len(md.Records) == 0 || md.Records[0].Kind != "deployment" {
+		t.Errorf("records = %+v, want the deployments behind the value", md.Records)
+	}
+	// and as text
+	r = mustRun(t, "metric", "change_failure_rate", "--data", data, "--by", "team", "--as-of", "2026-06-01")
+	for _, want := range []string{"Change failure rate", "By team:", "Records behind the value"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("metric text lacks %q", want)
+		}
+	}
+
+	// An unknown metric is a usage error listing the known ones.
+	r = run(t, "metric", "nope", "--data", data)
+	r.want(t, 2, "metric", "nope")
+	for _, m := range cat.Metrics {
+		if !strings.Contains(r.stderr, m.ID) {
+			t.Errorf("unknown metric error does not list %s:\n%s", m.ID, r.stderr)
+			break
+		}
+	}
+	// A dimension the metric has not: usage error naming the supported ones.
+	r = run(t, "metric", "change_failure_rate", "--data", data, "--by", "bogus")
+	r.want(t, 2, "metric", "--by", "bogus")
+	if !strings.Contains(r.stderr, "team, service, environment, tier") {
+		t.Errorf("--by bogus does not name the dimensions:\n%s", r.stderr)
+	}
+	// A good --by with a bad --scope blames --scope.
+	r = run(t, "metric", "change_failure_rate", "--data", data, "--by", "team", "--scope", "bogus:x")
+	r.want(t, 2, "metric", "--scope", "bogus:x")
+	if !strings.Contains(r.stderr, "--scope") || strings.Contains(r.stderr, "--by:") {
+		t.Errorf("--scope bogus:x error does not name --scope:\n%s", r.stderr)
+	}
+	// A scope narrows the drill-down.
+	r = mustRun(t, "metric", "change_failure_rate", "--data", data, "--scope", "environment:production", "--format", "json", "--as-of", "2026-06-01")
+	if !strings.Contains(r.stdout, `"dim": "environment"`) {
+		t.Errorf("scoped drill-down has no scope:\n%s", clip(r.stdout))
+	}
+}
+
+const (
+	goodDep = `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-30T12:00:00Z","status":"success"}`
+	badDep  = `{"kind":"deployment","id":"d2","service":"api","environment":"production","status":"success"}`
+)
+
+func TestImportInvalid(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	file := filepath.Join(dir, "deploys.ndjson")
+	if err := os.WriteFile(file, []byte(goodDep+"\n"+badDep+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "import", "--data", data, file)
+	r.want(t, 1, "import", file)
+	if !strings.Contains(r.stderr, file+":2:") || !strings.Contains(r.stderr, "field finished_at") {
+		t.Errorf("stderr does not name %s:2 and field finished_at:\n%s", file, r.stderr)
+	}
+	// Nothing was stored, not even line 1.
+	r = mustRun(t, "scorecard", "--data", data, "--format", "json", "--as-of", "2026-03-31")
+	if ld := parseScorecard(t, r.stdout).lastData()["deployment_frequency"]; ld != nil {
+		t.Errorf("a refused import stored deployment data (last data %s)", ld)
+	}
+
+	// --skip-invalid (after the file, as people type it) lands line 1.
+	r = mustRun(t, "import", "--data", data, file, "--skip-invalid")
+	if !strings.Contains(r.stdout, "1 invalid line(s) skipped") || !strings.Contains(r.stdout, file+":2:") {
+		t.Errorf("skip-invalid summary does not list the skipped line:\n%s", r.stdout)
+	}
+	// --json lists the skipped lines too (nothing left to land: unchanged).
+	r = mustRun(t, "import", "--data", data, "--json", "--skip-invalid", file)
+	var sum struct {
+		Unchanged int64 `json:"unchanged"`
+		Invalid   int64 `json:"invalid"`
+		Skipped   []struct {
+			Line  int    `json:"line"`
+			Field string `json:"field"`
+		} `json:"skipped"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Unchanged != 1 || sum.Invalid != 1 ||
+		len(sum.Skipped) != 1 || sum.Skipped[0].Line != 2 || sum.Skipped[0].Field != "finished_at" {
+		t.Errorf("import --json --skip-invalid = %s (%v)", r.stdout, err)
+	}
+	r = mustRun(t, "scorecard", "--data", data, "--format", "json", "--as-of", "2026-03-31")
+	if ld := parseScorecard(t, r.stdout).lastData()["deployment_frequency"]; ld == nil || !ld.Equal(time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("after --skip-invalid deployment last data = %v, want d1's finished_at", ld)
+	}
+
+	// stdin with -, and CSV by file name.
+	csvFile := filepath.Join(dir, "deployments.csv")
+	os.WriteFile(csvFile, []byte("id,service,environment,finished_at,status\nc1,api,production,2026-03-30T13:00:00Z,success\n"), 0o644)
+	r = mustRun(t, "import", "--data", data, csvFile)
+	if !regexp.MustCompile(`(?m)^deployment +1 +1 `).MatchString(r.stdout) {
+		t.Errorf("CSV import summary:\n%s", r.stdout)
+	}
+	env, out, _ := testEnv(nil)
+	env.Stdin = strings.NewReader(strings.ReplaceAll(goodDep, `"d1"`, `"d3"`) + "\n")
+	if code := Run(context.Background(), env, []string{"import", "--data", data, "-"}); code != 0 || !regexp.MustCompile(`(?m)^deployment +1 +1 `).MatchString(out.String()) {
+		t.Errorf("import from stdin exited %d:\n%s", code, out.String())
+	}
+
+	// A missing file is an error, not a crash.
+	r = run(t, "import", "--data", data, filepath.Join(dir, "missing.ndjson"))
+	r.want(t, 1, "import", "missing")
+}
+
+func TestUsage(t *testing.T) {
+	cases := []struct {
+		args   []string
+		code   int
+		stdout []string
+		stderr []string
+	}{
+		{nil, 0, []string{"Usage: candor COMMAND", "import", "scorecard", "metric", "serve", "generate", "demo", "catalog"}, nil},
+		{[]string{"help"}, 0, []string{"Usage: candor COMMAND"}, nil},
+		{[]string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, "Usage: candor COMMAND"}},
+		{[]string{"scorecard", "--bogus"}, 2, nil, []string{"bogus", "usage: candor scorecard"}},
+		{[]string{"scorecard", "--format", "xml"}, 2, nil, []string{"xml", "usage: candor scorecard"}},
+		{[]string{"scorecard", "--as-of", "someday"}, 2, nil, []string{"--as-of", "usage: candor scorecard"}},
+		{[]string{"scorecard", "--window", "0d"}, 2, nil, []string{"--window"}},
+		{[]string{"scorecard", "extra"}, 2, nil, []string{`unexpected argument "extra"`}},
+		{[]string{"scorecard", "-h"}, 0, nil, []string{"usage: candor scorecard", "-as-of"}},
+		{[]string{"import"}, 2, nil, []string{"no files given"}},
+		{[]string{"import", "--kind", "bogus", "x.ndjson"}, 2, nil, []string{"--kind"}},
+		{[]string{"metric"}, 2, nil, []string{"exactly one metric id"}},
+		{[]string{"metric", "change_failure_rate", "--scope", "team"}, 2, nil, []string{"DIMENSION:VALUE"}},
+		{[]string{"generate"}, 2, nil, []string{"--out is required"}},
+		{[]string{"generate", "--out", "-", "--scale", "0"}, 2, nil, []string{"--scale"}},
+		{[]string{"generate", "--out", "-", "--end", "soon"}, 2, nil, []string{"--end"}},
+		{[]string{"catalog"}, 2, nil, []string{"docs"}},
+		{[]string{"serve", "--addr"}, 2, nil, []string{"usage: candor serve"}},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			// Commands that would open a store get one of their own.
+			args := tc.args
+			if len(args) > 0 && (args[0] == "scorecard" || args[0] == "metric") {
+				args = append(args, "--data", t.TempDir())
+			}
+			r := run(t, args...)
+			r.want(t, tc.code, args...)
+			for _, s := range tc.stdout {
+				if !strings.Contains(r.stdout, s) {
+					t.Errorf("stdout lacks %q:\n%s", s, r.stdout)
+				}
+			}
+			for _, s := range tc.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestCatalogDocs(t *testing.T) {
+	cat := defaultCatalog(t)
+	r := mustRun(t, "catalog", "docs")
+	if !strings.HasPrefix(r.stdout, "# ") {
+		t.Errorf("catalog docs does not start with a Markdown heading:\n%s", clip(r.stdout))
+	}
+	for _, m := range cat.Metrics {
+		if !strings.Contains(r.stdout, m.ID) {
+			t.Errorf("catalog docs lacks %s", m.ID)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "metrics.md")
+	mustRun(t, "catalog", "docs", "--out", out)
+	if b, err := os.ReadFile(out); err != nil || string(b) != r.stdout {
+		t.Errorf("catalog docs --out wrote something else than stdout (%v)", err)
+	}
+}
+
+// proc is a long-running command (serve, demo) in a goroutine.
+type proc struct {
+	done   chan struct{} // closed when Run returned
+	code   int           // Run's exit code, once done is closed
+	cancel context.CancelFunc
+	out    *syncBuffer
+	errb   *syncBuffer
+}
+
+// start runs a command in a goroutine; stop cancels its context.
+func start(t *testing.T, args ...string) *proc {
+	t.Helper()
+	env, out, errb := testEnv(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &proc{done: make(chan struct{}), cancel: cancel, out: out, errb: errb}
+	go func() {
+		defer close(p.done)
+		p.code = Run(ctx, env, args)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-p.done:
+		case <-time.After(30 * time.Second):
+			t.Errorf("candor %s still running 30 s after cancel", strings.Join(args, " "))
+		}
+	})
+	return p
+}
+
+// waitFor polls f until it returns true or the deadline passes.
+func (p *proc) waitFor(t *testing.T, what string, f func() (string, bool)) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if s, ok := f(); ok {
+			return s
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("command exited %d before %s\n%s", p.code, what, clip(p.errb.String()))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+	return ""
+}
+
+// listeningURL finds the URL in the JSON "listening" log line.
+func (p *proc) listeningURL() (string, bool) {
+	for _, line := range strings.Split(p.errb.String(), "\n") {
+		var l struct{ Msg, URL string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "listening" && l.URL != "" {
+			return l.URL, true
+		}
+	}
+	return "", false
+}
+
+// stop cancels the context, as SIGINT does, and wants exit code 0.
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	p.cancel()
+	select {
+	case <-p.done:
+		if p.code != 0 {
+			t.Fatalf("exit %d after cancel, want 0 (graceful shutdown)\n%s", p.code, clip(p.errb.String()))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("did not shut down within 30 s of cancel")
+	}
+}
+
+func get(t *testing.T, url string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestServe(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	file := filepath.Join(dir, "d.ndjson")
+	os.WriteFile(file, []byte(goodDep+"\n"), 0o644)
+	mustRun(t, "import", "--data", data, file)
+
+	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	url := p.waitFor(t, "the listening log line", p.listeningURL)
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.HasSuffix(url, ":0") {
+		t.Fatalf("listening URL = %q, want the port picked", url)
+	}
+	if code, body := get(t, url+"/healthz"); code != 200 || !strings.Contains(string(body), `"ok"`) {
+		t.Errorf("GET /healthz = %d %s", code, body)
+	}
+	code, body := get(t, url+"/api/v1/scorecard?as_of=2026-03-31")
+	if code != 200 {
+		t.Fatalf("GET scorecard = %d %s", code, body)
+	}
+	if ld := parseScorecard(t, string(body)).lastData()["deployment_frequency"]; ld == nil {
+		t.Errorf("served scorecard has no deployment data")
+	}
+	p.stop(t)
+	if !strings.Contains(p.errb.String(), "shutting down") {
+		t.Errorf("no shutdown log line:\n%s", p.errb.String())
+	}
+	// The port is closed after shutdown.
+	if resp, err := http.Get(url + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Errorf("server still answers after shutdown")
+	}
+}
+
+func TestServeAddressInUse(t *testing.T) {
+	p := start(t, "serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0")
+	url := p.waitFor(t, "the listening log line", p.listeningURL)
+	addr := strings.TrimPrefix(url, "http://")
+	r := run(t, "serve", "--data", t.TempDir(), "--addr", addr)
+	r.want(t, 1, "serve", "--addr", addr)
+	p.stop(t)
+}
+
+func TestDemo(t *testing.T) {
+	// The demo's temporary directory goes under a directory of the test's
+	// own, so its removal can be checked without touching the real /tmp.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--scale", "0.01")
+	url := p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		m := regexp.MustCompile(`running at (http://\S+)`).FindStringSubmatch(p.out.String())
+		if m == nil {
+			return "", false
+		}
+		return m[1], true
+	})
+	m := regexp.MustCompile(`into (\S+) …`).FindStringSubmatch(p.errb.String())
+	if m == nil {
+		t.Fatalf("demo does not say where its data is:\n%s", p.errb.String())
+	}
+	demoDir := m[1]
+	if !strings.HasPrefix(demoDir, tmp) {
+		t.Fatalf("demo directory %s is not under TMPDIR %s", demoDir, tmp)
+	}
+	if _, err := os.Stat(demoDir); err != nil {
+		t.Fatalf("demo directory: %v", err)
+	}
+	code, body := get(t, url+"/api/v1/scorecard")
+	if code != 200 {
+		t.Fatalf("GET scorecard = %d %s", code, clip(string(body)))
+	}
+	doc := parseScorecard(t, string(body))
+	found := false
+	for _, p := range doc.Pillars {
+		for _, c := range p.Metrics {
+			if c.ID == "deployment_frequency" {
+				found = true
+				if c.Freshness.LastData == nil || c.Value == nil || *c.Value <= 0 || c.Count == 0 {
+					t.Errorf("demo deployment_frequency = %+v, want deployment data", c)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("demo scorecard has no deployment_frequency")
+	}
+	if code, _ := get(t, url+"/api/v1/metrics/change_failure_rate?by=team"); code != 200 {
+		t.Errorf("the metric URL the demo prints answers %d", code)
+	}
+	p.stop(t)
+	if _, err := os.Stat(demoDir); !os.IsNotExist(err) {
+		t.Errorf("demo directory %s still exists after shutdown (%v)", demoDir, err)
+	}
+}

@@ -1,0 +1,101 @@
+package domain
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseKind(t *testing.T) {
+	plural := map[Kind]string{
+		KindService: "services", KindDeployment: "deployments", KindChange: "changes",
+		KindIncident: "incidents", KindSLI: "slis", KindTicket: "tickets", KindSurvey: "surveys",
+		KindVulnerability: "vulnerabilities", KindControl: "controls", KindCost: "costs",
+		KindUsage: "usages", KindBudget: "budgets", KindSubscription: "subscriptions",
+		KindOpportunity: "opportunities", KindLead: "leads", KindQuota: "quotas",
+		KindSpend: "spends", KindTarget: "targets",
+	}
+	if len(plural) != len(Kinds) {
+		t.Fatalf("plural table has %d kinds, Kinds has %d", len(plural), len(Kinds))
+	}
+	for _, k := range Kinds {
+		p, ok := plural[k]
+		if !ok {
+			t.Fatalf("kind %s missing from the plural table", k)
+		}
+		for _, in := range []string{
+			string(k), p, strings.ToUpper(string(k)), strings.ToUpper(p),
+			strings.ToUpper(string(k)[:1]) + string(k)[1:], " " + p + "\t",
+		} {
+			got, err := ParseKind(in)
+			if err != nil || got != k {
+				t.Errorf("ParseKind(%q) = %q, %v; want %q", in, got, err, k)
+			}
+		}
+	}
+	for _, in := range []string{"", " ", "deploy", "deploymentss", "incident_", "kpi", "services.csv", "sli s"} {
+		got, err := ParseKind(in)
+		if err == nil {
+			t.Errorf("ParseKind(%q) = %q, want an error", in, got)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, "unknown kind") || !strings.Contains(msg, "known:") {
+			t.Errorf("ParseKind(%q) error %q does not say the kind is unknown and list the known ones", in, msg)
+		}
+		for _, k := range Kinds {
+			if !strings.Contains(msg, string(k)) {
+				t.Errorf("ParseKind(%q) error %q does not list kind %s", in, msg, k)
+			}
+		}
+	}
+}
+
+func TestKinds(t *testing.T) {
+	if len(Kinds) != 18 {
+		t.Fatalf("SPEC §1 has 18 kinds, Kinds has %d", len(Kinds))
+	}
+	seen := map[Kind]bool{}
+	for _, k := range Kinds {
+		if seen[k] {
+			t.Errorf("kind %s listed twice", k)
+		}
+		seen[k] = true
+		r := New(k)
+		if r == nil {
+			t.Errorf("New(%s) = nil", k)
+			continue
+		}
+		if r.Kind() != k {
+			t.Errorf("New(%s).Kind() = %s", k, r.Kind())
+		}
+		if r.Header() == nil {
+			t.Errorf("New(%s).Header() = nil", k)
+		}
+	}
+	if New("bogus") != nil || New("") != nil {
+		t.Error("New of an unknown kind is not nil")
+	}
+}
+
+func TestMonthly(t *testing.T) {
+	monthly := map[Kind]bool{
+		KindCost: true, KindUsage: true, KindBudget: true, KindSubscription: true,
+		KindQuota: true, KindSpend: true, KindTarget: true,
+	}
+	for _, k := range Kinds {
+		if got := k.Monthly(); got != monthly[k] {
+			t.Errorf("%s.Monthly() = %v, want %v", k, got, monthly[k])
+		}
+	}
+}
+
+func TestKey(t *testing.T) {
+	r := &Deployment{Meta: Meta{ID: "dep-1", Source: "github"}}
+	k := KeyOf(r)
+	if k != (Key{Kind: KindDeployment, Source: "github", ID: "dep-1"}) {
+		t.Fatalf("KeyOf = %+v", k)
+	}
+	if s := k.String(); s != "deployment/github/dep-1" {
+		t.Fatalf("Key.String() = %q", s)
+	}
+}

@@ -1,0 +1,229 @@
+package metrics
+
+import (
+	"testing"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+func bizCost(id, from, to, amount, svc, cat string) *domain.Cost {
+	return &domain.Cost{Meta: bizMeta(id), PeriodStart: bizT(from), PeriodEnd: bizT(to), Amount: bizM(amount),
+		Currency: "USD", Service: svc, Category: cat}
+}
+
+func bizUsage(id, from, to string, customers, requests *float64, svc string) *domain.Usage {
+	return &domain.Usage{Meta: bizMeta(id), PeriodStart: bizT(from), PeriodEnd: bizT(to),
+		ActiveCustomers: customers, Requests: requests, Service: svc}
+}
+
+func bizBudget(id, from, to, amount, cat string) *domain.Budget {
+	return &domain.Budget{Meta: bizMeta(id), PeriodStart: bizT(from), PeriodEnd: bizT(to), Amount: bizM(amount),
+		Currency: "USD", Category: cat}
+}
+
+// as_of 2026-03-31, W = [03-01, 03-31) (30 days), the window before
+// B = [01-30, 03-01).
+func bizCostData() []domain.Record {
+	return []domain.Record{
+		// 30-day period, 16 days of it in W (03-01..03-17): 300 × 16/30 = 160; 14 days in B: 140.
+		bizCost("c1", "2026-02-15", "2026-03-17", "300", "api", "compute"),
+		// wholly in W: 100.10.
+		bizCost("c2", "2026-03-01", "2026-03-31", "100.10", "web", "storage"),
+		// 20-day period crossing as_of, 10 days in W: 40 × 10/20 = 20.
+		bizCost("c3", "2026-03-21", "2026-04-10", "40", "api", "compute"),
+		// wholly in B: 30.
+		bizCost("c4", "2026-01-30", "2026-02-09", "30", "api", "compute"),
+		// after as_of: nothing.
+		bizCost("c5", "2026-04-01", "2026-05-01", "999", "api", "compute"),
+		// 31-day budget, 30 days in W: 310 × 30/31 = 300.
+		bizBudget("b1", "2026-03-01", "2026-04-01", "310", "compute"),
+		// 38-day budget, 10 days in W (03-01..03-11): 380 × 10/38 = 100.
+		bizBudget("b2", "2026-02-01", "2026-03-11", "380", "storage"),
+		// usage with period_start in W: u1, u2, u5; u3 starts before W, u4 at as_of.
+		bizUsage("u1", "2026-03-01", "2026-03-02", bizF(100), bizF(2e6), "api"),
+		bizUsage("u2", "2026-03-15", "2026-03-16", bizF(300), bizF(3e6), "web"),
+		bizUsage("u3", "2026-02-28", "2026-03-01", bizF(1000), bizF(9e6), "api"),
+		bizUsage("u4", "2026-03-31", "2026-04-01", bizF(1000), bizF(9e6), "api"),
+		bizUsage("u5", "2026-03-20", "2026-03-21", nil, bizF(1e6), ""), // no active_customers
+	}
+}
+
+func TestCostMetrics(t *testing.T) {
+	d := bizDS(nil, bizCostData()...)
+	early := bizT("2026-01-01")
+	bizRun(t, d, []bizCase{
+		// 160 + 100.10 + 20 = 280.10.
+		{"cost", "infrastructure_cost", bizQ(bizAsOf), bizF(280.10)},
+		// compute: 160 + 20 = 180; storage: 100.10.
+		{"cost compute", "infrastructure_cost", bizQ(bizAsOf, "category", "compute"), bizF(180)},
+		{"cost storage", "infrastructure_cost", bizQ(bizAsOf, "category", "storage"), bizF(100.10)},
+		{"cost service api", "infrastructure_cost", bizQ(bizAsOf, "service", "api"), bizF(180)},
+		// Nothing overlaps [2025-12-02, 2026-01-01): a sum, so 0.
+		{"cost none", "infrastructure_cost", bizQ(early), bizF(0)},
+		// B: c1 140 + c4 30 = 170; (280.10 − 170) / 170 × 100 = 64.7058823…
+		{"trend", "cost_trend", bizQ(bizAsOf), bizF(100 * 110.10 / 170)},
+		// api: W 180, B 170 → 10 / 170 × 100.
+		{"trend api", "cost_trend", bizQ(bizAsOf, "service", "api"), bizF(100 * 10.0 / 170)},
+		// Nothing in the window before: no value.
+		{"trend no previous", "cost_trend", bizQ(bizT("2026-03-01")), nil},
+		// Mean active customers of u1, u2 (u5 has none) = 200 → 280.10 / 200 = 1.4005.
+		{"per customer", "cost_per_active_customer", bizQ(bizAsOf), bizF(1.4005)},
+		// api: 180 / 100.
+		{"per customer api", "cost_per_active_customer", bizQ(bizAsOf, "service", "api"), bizF(1.8)},
+		{"per customer none", "cost_per_active_customer", bizQ(early), nil},
+		// Requests u1 + u2 + u5 = 6e6 → 280.10 / 6.
+		{"per million", "cost_per_million_requests", bizQ(bizAsOf), bizF(280.10 / 6)},
+		{"per million none", "cost_per_million_requests", bizQ(early), nil},
+		// Budget 300 + 100 = 400: (280.10 − 400) / 400 × 100 = −29.975.
+		{"budget variance", "budget_variance", bizQ(bizAsOf), bizF(-29.975)},
+		// compute: (180 − 300) / 300 × 100 = −40.
+		{"budget variance compute", "budget_variance", bizQ(bizAsOf, "category", "compute"), bizF(-40)},
+		// No budget overlaps W: no value.
+		{"budget variance none", "budget_variance", bizQ(early), nil},
+	})
+
+	g, err := d.Breakdown("infrastructure_cost", bizQ(bizAsOf), "category")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g) != 2 || g[0].Key != "compute" || g[1].Key != "storage" {
+		t.Fatalf("breakdown = %+v, want compute and storage", g)
+	}
+	bizCheck(t, "compute", g[0].Result, bizF(180))
+
+	q := bizQ(bizAsOf)
+	q.Records = true
+	r := bizCompute(t, d, "infrastructure_cost", q)
+	if len(r.Records) != 3 || r.Records[0].Value == nil {
+		t.Fatalf("records = %+v, want c1, c2, c3 with contributions", r.Records)
+	}
+	for _, ref := range r.Records {
+		if ref.ID == "c1" && *ref.Value != 160 {
+			t.Errorf("c1 contributes %v, want 160", *ref.Value)
+		}
+	}
+}
+
+func TestCostMoneyExact(t *testing.T) {
+	// Three amounts of 0.1 sum to exactly 0.3 (as float64, 0.1 + 0.1 + 0.1 is 0.30000000000000004).
+	d := bizDS(nil,
+		bizCost("a", "2026-03-02", "2026-03-03", "0.1", "", ""),
+		bizCost("b", "2026-03-04", "2026-03-05", "0.1", "", ""),
+		bizCost("c", "2026-03-06", "2026-03-07", "0.1", "", ""),
+	)
+	r := bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf))
+	if r.Value == nil || *r.Value != 0.3 {
+		t.Fatalf("cost = %v, want exactly 0.3", r.Value)
+	}
+}
+
+func TestProrate(t *testing.T) {
+	const h = int64(3_600_000_000_000)
+	cases := []struct {
+		name           string
+		m              domain.Money
+		ps, pe, ws, we int64
+		want           domain.Money
+		ok             bool
+	}{
+		// 1 unit over 3 h, 1 h inside: 1 000 000 / 3 = 333 333.33 → 333 333.
+		{"third", 1_000_000, 0, 3 * h, 0, h, 333_333, true},
+		// 2 h inside: 666 666.67 → 666 667.
+		{"two thirds", 1_000_000, 0, 3 * h, h, 5 * h, 666_667, true},
+		// A half Money unit rounds away from zero: 1 / 2 → 1, −1 / 2 → −1.
+		{"half up", 1, 0, 2 * h, 0, h, 1, true},
+		{"half negative", -1, 0, 2 * h, 0, h, -1, true},
+		// Wholly inside: unchanged.
+		{"inside", 123, h, 2 * h, 0, 3 * h, 123, true},
+		// Touching edges do not overlap; an empty period adds nothing.
+		{"touching", 123, 0, h, h, 2 * h, 0, false},
+		{"empty period", 123, h, h, 0, 2 * h, 0, false},
+		// Large amounts do not overflow: 9e12 units × (1 year of ns) / 2 years.
+		{"large", 9_000_000_000_000_000_000, 0, 2 * 8760 * h, 0, 8760 * h, 4_500_000_000_000_000_000, true},
+	}
+	for _, c := range cases {
+		got, ok := prorate(c.m, c.ps, c.pe, c.ws, c.we)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: prorate = %d, %v; want %d, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestCostCurrencies(t *testing.T) {
+	eur := func(id, from, to, amount string) *domain.Cost {
+		c := bizCost(id, from, to, amount, "api", "compute")
+		c.Currency = "EUR"
+		return c
+	}
+	recs := []domain.Record{
+		bizCost("c-1", "2026-03-02", "2026-03-03", "5", "api", "compute"),
+		eur("c-17", "2026-03-02", "2026-03-03", "100"),
+		// 0.000005 EUR × 1.1 = 5.5 millionths → rounds to 0.000006.
+		eur("c-18", "2026-03-04", "2026-03-05", "0.000005"),
+		// Outside W: its currency does not matter for W.
+		func() *domain.Cost { c := eur("c-19", "2025-01-01", "2025-01-02", "7"); c.Currency = "JPY"; return c }(),
+	}
+	// No rate: no value, and the reason names the record.
+	d := bizDS(nil, recs...)
+	r := bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf))
+	bizCheck(t, "no rate", r, nil)
+	if want := "cost c-17 is in EUR but no exchange rate EUR→USD is configured"; r.Detail["error"] != want {
+		t.Errorf("error = %v, want %q", r.Detail["error"], want)
+	}
+	for _, m := range []string{"cost_trend", "cost_per_million_requests", "budget_variance"} {
+		if r := bizCompute(t, d, m, bizQ(bizAsOf)); r.Value != nil || r.Detail["error"] == nil {
+			t.Errorf("%s = %+v, want no value with an error", m, r)
+		}
+	}
+	// Scoped away from the EUR records (category storage has none) it has a value: 0.
+	bizRun(t, d, []bizCase{{"other scope", "infrastructure_cost", bizQ(bizAsOf, "category", "storage"), bizF(0)}})
+
+	// With a rate: 5 + 100 × 1.1 + 0.000006 = 115.000006.
+	cfg := DefaultConfig()
+	cfg.ExchangeRates = map[string]float64{"EUR": 1.1}
+	d = bizDS(&cfg, recs...)
+	r = bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf))
+	if r.Value == nil || *r.Value != 115.000006 {
+		t.Fatalf("converted cost = %v (detail %v), want exactly 115.000006", r.Value, r.Detail)
+	}
+
+	// Organisation currency EUR: USD at 0.5 EUR → 5 × 0.5 + 100 + 0.000005 = 102.500005.
+	cfg = DefaultConfig()
+	cfg.Currency = "EUR"
+	cfg.ExchangeRates = map[string]float64{"USD": 0.5}
+	d = bizDS(&cfg, recs...)
+	r = bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf))
+	if r.Value == nil || *r.Value != 102.500005 || r.Detail["currency"] != "EUR" {
+		t.Fatalf("EUR cost = %v (detail %v), want exactly 102.500005 EUR", r.Value, r.Detail)
+	}
+}
+
+func TestBusinessTargets(t *testing.T) {
+	tgt := func(id, metric, from, to string, v float64, scope string) *domain.Target {
+		return &domain.Target{Meta: bizMeta(id), Metric: metric, PeriodStart: bizT(from), PeriodEnd: bizT(to), Value: v, Scope: scope}
+	}
+	d := bizDS(nil, append(bizCostData(),
+		tgt("t1", "cost_per_active_customer", "2026-01-01", "2026-04-01", 2, ""),
+		tgt("t2", "cost_per_active_customer", "2026-03-01", "2026-04-01", 1.5, ""), // started later: wins
+		tgt("t3", "cost_per_active_customer", "2026-03-01", "2026-04-01", 3, "api"),
+		tgt("t4", "cost_per_active_customer", "2026-03-31", "2026-04-30", 9, ""), // starts at as_of: covers it
+		tgt("t5", "cost_per_active_customer", "2026-04-01", "2026-05-01", 7, ""), // not yet
+	)...)
+	cases := []struct {
+		name string
+		q    Query
+		want any
+	}{
+		{"latest covering", bizQ(bizAsOf), 9.0},
+		{"before t4", bizQ(bizT("2026-03-30")), 1.5},
+		{"scoped", bizQ(bizAsOf, "service", "api"), 3.0},
+		{"none for scope", bizQ(bizAsOf, "service", "web"), nil},
+		{"ended", bizQ(bizT("2026-06-01")), nil},
+	}
+	for _, c := range cases {
+		r := bizCompute(t, d, "cost_per_active_customer", c.q)
+		if got := r.Detail["target"]; got != c.want {
+			t.Errorf("%s: target = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

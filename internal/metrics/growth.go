@@ -1,0 +1,677 @@
+package metrics
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Growth & Revenue (SPEC §3).
+
+var (
+	planDims  = []string{"plan"}
+	ownerDims = []string{"owner"}
+	leadDims  = []string{"channel", "campaign"}
+)
+
+func init() {
+	registerBiz("mrr", planDims, mrrMetric)
+	registerBiz("arr", planDims, arrMetric)
+	registerBiz("nrr", nil, nrr)
+	registerBiz("grr", nil, grr)
+	registerBiz("pipeline_coverage", ownerDims, pipelineCoverage)
+	registerBiz("win_rate", ownerDims, winRate)
+	registerBiz("sales_cycle_length", ownerDims, salesCycleLength)
+	registerBiz("sales_velocity", nil, salesVelocity)
+	registerBiz("quota_attainment", ownerDims, quotaAttainment)
+	registerBiz("cac", nil, cac)
+	registerBiz("cac_payback_months", nil, cacPaybackMonths)
+	registerBiz("mql_volume", leadDims, mqlVolume)
+	registerBiz("funnel_conversion", leadDims, funnelConversion)
+	otherDimValueFuncs = append(otherDimValueFuncs, growthDimValues)
+}
+
+func growthDimValues(d *Dataset, dim string, set map[string]bool) {
+	switch dim {
+	case "owner":
+		for _, rec := range d.Records(domain.KindQuota) {
+			addDimValue(set, rec.(*domain.Quota).Owner)
+		}
+		for _, rec := range d.Records(domain.KindOpportunity) {
+			addDimValue(set, rec.(*domain.Opportunity).Owner)
+		}
+	case "channel", "campaign":
+		for _, rec := range d.Records(domain.KindLead) {
+			l := rec.(*domain.Lead)
+			if dim == "channel" {
+				addDimValue(set, l.Channel)
+			} else {
+				addDimValue(set, l.Campaign)
+			}
+		}
+	}
+}
+
+// ---------------------------------------------------------------- subscriptions
+
+// mrrAt sums the mrr of the subscriptions in scope active at t. It scans
+// every subscription (one active at t can have started at any time).
+func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money {
+	var total domain.Money
+	for _, rec := range d.Records(domain.KindSubscription) {
+		x := rec.(*domain.Subscription)
+		if !subActiveAt(x, t) || !matchAttr(q, "plan", x.Plan) {
+			continue
+		}
+		m, ok := c.to(domain.KindSubscription, x.ID, x.Currency, x.MRR)
+		if !ok {
+			continue
+		}
+		total += m
+		r.Count++
+		r.ref(q, domain.KindSubscription, x.ID, x.Source, num(m.Float()), x.Customer)
+	}
+	return total
+}
+
+func mrrMetric(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	total := d.mrrAt(q, q.end(), c, &r)
+	r.detail("currency", c.org)
+	if !c.fail(&r) {
+		r.Value = moneyValue(total)
+	}
+	return r
+}
+
+func arrMetric(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	total := d.mrrAt(q, q.end(), c, &r)
+	r.detail("currency", c.org)
+	if !c.fail(&r) {
+		r.Value = moneyValue(12 * total)
+	}
+	return r
+}
+
+// retentionYear is NRR/GRR's look-back: T0 = as_of − 365 days, whatever
+// the window.
+const retentionYear = 365 * day
+
+// retention returns, per customer active at T0, its MRR at T0 and at
+// as_of (all its subscriptions active then), in the organisation currency.
+func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[string]domain.Money) {
+	asOf := q.end()
+	from := asOf - int64(retentionYear)
+	t0, now = map[string]domain.Money{}, map[string]domain.Money{}
+	var seen []*domain.Subscription
+	for _, rec := range d.Records(domain.KindSubscription) {
+		x := rec.(*domain.Subscription)
+		a0, a1 := subActiveAt(x, from), subActiveAt(x, asOf)
+		if !a0 && !a1 {
+			continue
+		}
+		m, ok := c.to(domain.KindSubscription, x.ID, x.Currency, x.MRR)
+		if !ok {
+			continue
+		}
+		if a0 {
+			t0[x.Customer] += m
+		}
+		if a1 {
+			now[x.Customer] += m
+		}
+		if q.Records {
+			seen = append(seen, x)
+		}
+	}
+	// The cohort is the customers active at T0; drop everyone else.
+	for cust := range now {
+		if _, in := t0[cust]; !in {
+			delete(now, cust)
+		}
+	}
+	r.Count = len(t0)
+	for _, x := range seen {
+		if _, in := t0[x.Customer]; !in {
+			continue
+		}
+		note := "active at T0 and as_of"
+		switch {
+		case !subActiveAt(x, asOf):
+			note = "active at T0 only"
+		case !subActiveAt(x, from):
+			note = "active at as_of only"
+		}
+		r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, x.Customer+": "+note)
+	}
+	return t0, now
+}
+
+func nrr(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	t0, now := d.retention(q, c, &r)
+	r.detail("currency", c.org)
+	if c.fail(&r) {
+		return r
+	}
+	var base, cur domain.Money
+	for cust, m := range t0 {
+		base += m
+		cur += now[cust]
+	}
+	r.detail("mrr_t0", base.Float())
+	r.detail("mrr_now", cur.Float())
+	if base != 0 {
+		r.Value = num(100 * float64(cur) / float64(base))
+	}
+	return r
+}
+
+func grr(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	t0, now := d.retention(q, c, &r)
+	r.detail("currency", c.org)
+	if c.fail(&r) {
+		return r
+	}
+	var base, kept domain.Money
+	for cust, m := range t0 {
+		base += m
+		kept += min(m, now[cust])
+	}
+	r.detail("mrr_t0", base.Float())
+	r.detail("mrr_retained", kept.Float())
+	if base != 0 {
+		r.Value = num(100 * float64(kept) / float64(base))
+	}
+	return r
+}
+
+// ---------------------------------------------------------------- opportunities
+
+// oppOpenAt: created_at ≤ t, no closed_at ≤ t, qualified_at ≤ t.
+func oppOpenAt(o *domain.Opportunity, t int64) bool {
+	if ns(o.CreatedAt) > t {
+		return false
+	}
+	if c := ns(o.ClosedAt); c != 0 && c <= t {
+		return false
+	}
+	qa := ns(o.QualifiedAt)
+	return qa != 0 && qa <= t
+}
+
+// wonIn: won with closed_at in [lo, hi).
+func wonIn(o *domain.Opportunity, lo, hi int64) bool {
+	c := ns(o.ClosedAt)
+	return o.Won && c != 0 && c >= lo && c < hi
+}
+
+// quotaPeriod is the current quota period (SPEC §3 pipeline_coverage):
+// [earliest period_start, latest period_end) of the quota records with
+// period_start ≤ as_of < period_end, and the Σ of their amounts. In an
+// owner scope only that owner's quotas define it, so an owner on a
+// monthly quota is measured over the month.
+type quotaPeriod struct {
+	start, end int64
+	quota      domain.Money
+}
+
+func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPeriod, bool) {
+	asOf := q.end()
+	var p quotaPeriod
+	found := false
+	// Quotas are ordered by period_start: only those started by as_of.
+	for _, rec := range d.recordsThrough(domain.KindQuota, asOf) {
+		x := rec.(*domain.Quota)
+		ps, pe := ns(x.PeriodStart), ns(x.PeriodEnd)
+		if pe <= asOf || !matchAttr(q, "owner", x.Owner) {
+			continue
+		}
+		m, ok := c.to(domain.KindQuota, x.ID, x.Currency, x.Amount)
+		if !ok {
+			continue
+		}
+		if !found {
+			p.start, p.end = ps, pe
+			found = true
+		}
+		p.start, p.end = min(p.start, ps), max(p.end, pe)
+		p.quota += m
+		r.ref(q, domain.KindQuota, x.ID, x.Source, num(m.Float()), "quota "+x.Owner)
+	}
+	if found {
+		r.detail("period_start", time.Unix(0, p.start).UTC())
+		r.detail("period_end", time.Unix(0, p.end).UTC())
+		r.detail("quota", p.quota.Float())
+	}
+	return p, found
+}
+
+// utcDate is the UTC calendar date of t, as midnight UTC in unix ns.
+func utcDate(t int64) int64 {
+	y, m, dd := time.Unix(0, t).UTC().Date()
+	return time.Date(y, m, dd, 0, 0, 0, 0, time.UTC).UnixNano()
+}
+
+// wonSince sums the amounts of opportunities in scope won with closed_at in
+// [lo, asOf), of every owner (owners without a quota included).
+func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.Money, int) {
+	var total domain.Money
+	n := 0
+	asOf := q.end()
+	for _, rec := range d.recordsFrom(domain.KindOpportunity, lo) {
+		o := rec.(*domain.Opportunity)
+		if !wonIn(o, lo, asOf) || !matchAttr(q, "owner", o.Owner) {
+			continue
+		}
+		m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount)
+		if !ok {
+			continue
+		}
+		total += m
+		n++
+		r.ref(q, domain.KindOpportunity, o.ID, o.Source, num(m.Float()), "won")
+	}
+	return total, n
+}
+
+// pipelineCoverage scans every opportunity: an open one can have been
+// created at any time.
+func pipelineCoverage(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	r.detail("currency", c.org)
+	p, ok := d.currentQuotaPeriod(q, c, &r)
+	if c.fail(&r) {
+		return r
+	}
+	if !ok {
+		r.detail("reason", "no current quota period")
+		return r
+	}
+	asOf := q.end()
+	from, to := utcDate(p.start), utcDate(p.end)
+	var pipeline domain.Money
+	for _, rec := range d.Records(domain.KindOpportunity) {
+		o := rec.(*domain.Opportunity)
+		if o.CloseDate.IsZero() || !oppOpenAt(o, asOf) || !matchAttr(q, "owner", o.Owner) {
+			continue
+		}
+		cd := ns(o.CloseDate.Time)
+		if cd < from || cd >= to {
+			continue
+		}
+		m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount)
+		if !ok {
+			continue
+		}
+		pipeline += m
+		r.Count++
+		r.ref(q, domain.KindOpportunity, o.ID, o.Source, num(m.Float()), "open, closing "+o.CloseDate.String())
+	}
+	won, _ := d.wonSince(q, p.start, c, &r)
+	if c.fail(&r) {
+		return r
+	}
+	remaining := p.quota - won
+	r.detail("pipeline", pipeline.Float())
+	r.detail("won", won.Float())
+	r.detail("remaining", remaining.Float())
+	if remaining <= 0 {
+		r.detail("reason", "nothing remains of the quota")
+		return r
+	}
+	r.Value = num(float64(pipeline) / float64(remaining))
+	return r
+}
+
+// closedStats gathers the opportunities in scope closed in W.
+type closedStats struct {
+	qualified, qualifiedWon int          // closed in W with qualified_at ≤ as_of
+	won                     int          // won in W
+	wonAmount               domain.Money // Σ amount won in W
+	cycleDays               float64      // Σ (closed − created) in days, won in W
+}
+
+func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) closedStats {
+	var s closedStats
+	start, end := q.start(), q.end()
+	for _, rec := range d.recordsFrom(domain.KindOpportunity, start) {
+		o := rec.(*domain.Opportunity)
+		cl := ns(o.ClosedAt)
+		if cl == 0 || cl < start || cl >= end || !matchAttr(q, "owner", o.Owner) {
+			continue
+		}
+		qa := ns(o.QualifiedAt)
+		qualified := qa != 0 && qa <= end
+		if qualified {
+			s.qualified++
+			if o.Won {
+				s.qualifiedWon++
+			}
+		}
+		if o.Won {
+			s.won++
+			s.cycleDays += days(cl - ns(o.CreatedAt))
+			if m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount); ok {
+				s.wonAmount += m
+			}
+		}
+		switch {
+		case refs == "win_rate" && qualified:
+			note := "lost"
+			if o.Won {
+				note = "won"
+			}
+			r.ref(q, domain.KindOpportunity, o.ID, o.Source, nil, note)
+		case refs == "cycle" && o.Won:
+			r.ref(q, domain.KindOpportunity, o.ID, o.Source, num(days(cl-ns(o.CreatedAt))), "won")
+		}
+	}
+	return s
+}
+
+// winRate leaves out opportunities never qualified by as_of (qualified
+// before or after closing both count).
+func winRate(d *Dataset, q Query) Result {
+	var r Result
+	s := d.closedInW(q, d.converter(), &r, "win_rate")
+	r.Count = s.qualified
+	r.Value = share(s.qualifiedWon, s.qualified)
+	return r
+}
+
+func salesCycleLength(d *Dataset, q Query) Result {
+	var r Result
+	s := d.closedInW(q, d.converter(), &r, "cycle")
+	r.Count = s.won
+	if s.won > 0 {
+		r.Value = num(s.cycleDays / float64(s.won))
+	}
+	return r
+}
+
+// salesVelocity = N × A × R ÷ L; N scans every opportunity.
+func salesVelocity(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	s := d.closedInW(q, c, &r, "")
+	asOf := q.end()
+	open := 0
+	for _, rec := range d.Records(domain.KindOpportunity) {
+		o := rec.(*domain.Opportunity)
+		if oppOpenAt(o, asOf) && matchAttr(q, "owner", o.Owner) {
+			open++
+			r.ref(q, domain.KindOpportunity, o.ID, o.Source, nil, "open")
+		}
+	}
+	r.Count = open
+	r.detail("currency", c.org)
+	r.detail("open", open)
+	if c.fail(&r) {
+		return r
+	}
+	if s.won == 0 || s.qualified == 0 {
+		return r
+	}
+	meanAmount := s.wonAmount.Float() / float64(s.won)
+	rate := float64(s.qualifiedWon) / float64(s.qualified)
+	cycle := s.cycleDays / float64(s.won)
+	r.detail("mean_won_amount", meanAmount)
+	r.detail("win_rate", 100*rate)
+	r.detail("sales_cycle_days", cycle)
+	if cycle <= 0 {
+		return r
+	}
+	r.Value = num(float64(open) * meanAmount * rate / cycle)
+	return r
+}
+
+// quotaAttainment: the organisation value counts the won deals of every
+// owner, with or without a quota; an owner scope divides that owner's
+// wins by that owner's current quotas.
+func quotaAttainment(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	r.detail("currency", c.org)
+	p, ok := d.currentQuotaPeriod(q, c, &r)
+	if c.fail(&r) {
+		return r
+	}
+	if !ok {
+		r.detail("reason", "no current quota period")
+		return r
+	}
+	asOf := q.end()
+	won, n := d.wonSince(q, p.start, c, &r)
+	if c.fail(&r) {
+		return r
+	}
+	r.Count = n
+	r.detail("won", won.Float())
+	r.detail("elapsed_share", float64(asOf-p.start)/float64(p.end-p.start))
+	if p.quota != 0 {
+		r.Value = num(100 * float64(won) / float64(p.quota))
+	}
+	return r
+}
+
+// ---------------------------------------------------------------- acquisition
+
+// newCustomers returns the customers whose first-ever subscription
+// started in W, each with its first subscriptions (those starting at that
+// first instant; normally one). It scans every subscription.
+func (d *Dataset) newCustomers(q Query) map[string][]*domain.Subscription {
+	first := map[string]int64{}
+	for _, rec := range d.Records(domain.KindSubscription) {
+		x := rec.(*domain.Subscription)
+		t := ns(x.StartedAt)
+		if f, ok := first[x.Customer]; !ok || t < f {
+			first[x.Customer] = t
+		}
+	}
+	start, end := q.start(), q.end()
+	out := map[string][]*domain.Subscription{}
+	// A first subscription starting in W has its event time ≥ W's start.
+	for _, rec := range d.recordsFrom(domain.KindSubscription, start) {
+		x := rec.(*domain.Subscription)
+		if t := ns(x.StartedAt); t >= start && t < end && first[x.Customer] == t {
+			out[x.Customer] = append(out[x.Customer], x)
+		}
+	}
+	return out
+}
+
+// acquisitionSpend sums sales and marketing spend prorated into W.
+func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Money {
+	start, end := q.start(), q.end()
+	var total domain.Money
+	// Spend is ordered by period_end: only those ending after W's start.
+	for _, rec := range d.recordsFrom(domain.KindSpend, start+1) {
+		x := rec.(*domain.Spend)
+		if !strings.EqualFold(x.Category, "sales") && !strings.EqualFold(x.Category, "marketing") {
+			continue
+		}
+		m, ok := prorate(x.Amount, ns(x.PeriodStart), ns(x.PeriodEnd), start, end)
+		if !ok {
+			continue
+		}
+		if m, ok = c.to(domain.KindSpend, x.ID, x.Currency, m); !ok {
+			continue
+		}
+		total += m
+		r.ref(q, domain.KindSpend, x.ID, x.Source, num(m.Float()), x.Category)
+	}
+	return total
+}
+
+// cacParts computes CAC (nil when no customer is new) and the new
+// customers; ok is false when an amount could not be converted.
+func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firsts map[string][]*domain.Subscription, ok bool) {
+	r.detail("currency", c.org)
+	spend := d.acquisitionSpend(q, c, r)
+	firsts = d.newCustomers(q)
+	r.Count = len(firsts)
+	if q.Records {
+		var subs []*domain.Subscription
+		for _, l := range firsts {
+			subs = append(subs, l...)
+		}
+		sort.Slice(subs, func(i, j int) bool { return subs[i].ID < subs[j].ID })
+		for _, x := range subs {
+			r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, "first subscription of "+x.Customer)
+		}
+	}
+	if c.fail(r) {
+		return nil, nil, false
+	}
+	r.detail("spend", spend.Float())
+	r.detail("new_customers", len(firsts))
+	if len(firsts) == 0 {
+		return nil, firsts, true
+	}
+	return num(spend.Float() / float64(len(firsts))), firsts, true
+}
+
+func cac(d *Dataset, q Query) Result {
+	var r Result
+	v, _, _ := d.cacParts(q, d.converter(), &r)
+	r.Value = v
+	return r
+}
+
+// cacPaybackMonths = cac ÷ (M × gross margin), M the mean over the new
+// customers of their first subscription's mrr; a gross margin configured
+// ≤ 0 falls back to the SPEC default 0.8.
+func cacPaybackMonths(d *Dataset, q Query) Result {
+	var r Result
+	c := d.converter()
+	v, firsts, ok := d.cacParts(q, c, &r)
+	if !ok || v == nil {
+		return r
+	}
+	var sum domain.Money
+	for _, subs := range firsts {
+		for _, x := range subs {
+			m, _ := c.to(domain.KindSubscription, x.ID, x.Currency, x.MRR)
+			sum += m
+		}
+	}
+	if c.fail(&r) {
+		return r
+	}
+	mean := sum.Float() / float64(len(firsts))
+	gm := d.cfg.GrossMargin
+	if gm <= 0 {
+		gm = 0.8
+	}
+	r.detail("cac", *v)
+	r.detail("mean_first_mrr", mean)
+	r.detail("gross_margin", gm)
+	if mean*gm > 0 {
+		r.Value = num(*v / (mean * gm))
+	}
+	return r
+}
+
+// ---------------------------------------------------------------- leads
+
+func leadInScope(q Query, l *domain.Lead) bool {
+	return matchAttr(q, "channel", l.Channel) && matchAttr(q, "campaign", l.Campaign)
+}
+
+func mqlVolume(d *Dataset, q Query) Result {
+	var r Result
+	start, end := q.start(), q.end()
+	for _, rec := range d.recordsFrom(domain.KindLead, start) {
+		l := rec.(*domain.Lead)
+		if t := ns(l.MQLAt); t < start || t >= end || !leadInScope(q, l) {
+			continue
+		}
+		r.Count++
+		r.ref(q, domain.KindLead, l.ID, l.Source, nil, "")
+	}
+	r.Value = num(float64(r.Count))
+	// The target for W: the mql_volume targets overlapping W, prorated.
+	if t, ok := d.targetOver("mql_volume", q, start, end); ok {
+		r.detail("target", t)
+	}
+	return r
+}
+
+// funnelStages names the stage shares of funnel_conversion, in order.
+var funnelStages = []string{"lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"}
+
+// funnelConversion follows the leads created in W. A lead has reached a
+// stage when the stage's own event happened by as_of or it reached a later
+// stage (a lead taken straight to SQL by sales has passed MQL), so the
+// stages nest and their product is the headline value: the share of the
+// leads that reached a won opportunity. An opportunity counts once its
+// record, when present, was created by as_of (a lead naming an opportunity
+// not in the data counts as converted); won needs the record, won = true
+// and closed_at ≤ as_of. Looking the opportunities up scans every
+// opportunity record once (only when some lead in W names one).
+func funnelConversion(d *Dataset, q Query) Result {
+	var r Result
+	start, end := q.start(), q.end()
+	var leads []*domain.Lead
+	wanted := map[string]bool{}
+	for _, rec := range d.recordsFrom(domain.KindLead, start) {
+		l := rec.(*domain.Lead)
+		if t := ns(l.CreatedAt); t < start || t >= end || !leadInScope(q, l) {
+			continue
+		}
+		leads = append(leads, l)
+		if l.Opportunity != "" {
+			wanted[l.Opportunity] = true
+		}
+	}
+	opps := map[string]*domain.Opportunity{}
+	if len(wanted) > 0 {
+		for _, rec := range d.Records(domain.KindOpportunity) {
+			if o := rec.(*domain.Opportunity); wanted[o.ID] {
+				if prev := opps[o.ID]; prev == nil || o.Source < prev.Source {
+					opps[o.ID] = o
+				}
+			}
+		}
+	}
+	at := func(t time.Time) bool { return !t.IsZero() && ns(t) <= end }
+	var reached [5]int // lead, MQL, SQL, opportunity, won
+	for _, l := range leads {
+		stage := 0
+		if at(l.MQLAt) {
+			stage = 1
+		}
+		if at(l.SQLAt) {
+			stage = 2
+		}
+		o := opps[l.Opportunity]
+		if l.Opportunity != "" && (o == nil || ns(o.CreatedAt) <= end) {
+			stage = 3
+			if o != nil && o.Won && at(o.ClosedAt) {
+				stage = 4
+			}
+		}
+		for s := 0; s <= stage; s++ {
+			reached[s]++
+		}
+		r.ref(q, domain.KindLead, l.ID, l.Source, nil, []string{"lead", "mql", "sql", "opportunity", "won"}[stage])
+	}
+	stages := map[string]*float64{}
+	for i, name := range funnelStages {
+		stages[name] = share(reached[i+1], reached[i])
+	}
+	r.Count = reached[0]
+	r.Value = share(reached[4], reached[0])
+	r.detail("stages", stages)
+	return r
+}

@@ -1,0 +1,467 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
+)
+
+// seed is a small organisation; as of 2026-03-31 its 30-day window holds
+// four production deployments of api (d2 failed; d4 caused incident i3):
+// deployment frequency 3/30 a day, change failure rate 50 %.
+const seed = `{"kind":"service","id":"api","name":"API","team":"core","tier":1}
+{"kind":"service","id":"web","name":"Web","team":"growth","tier":2}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-05T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"failure"}
+{"kind":"deployment","id":"d3","service":"api","environment":"production","finished_at":"2026-03-19T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d4","service":"api","environment":"production","finished_at":"2026-03-30T12:00:00Z","status":"success"}
+{"kind":"incident","id":"i3","service":"api","severity":"P3","opened_at":"2026-03-30T20:00:00Z","resolved_at":"2026-03-30T22:00:00Z"}
+{"kind":"sli","id":"s1","service":"api","period_start":"2026-03-30T00:00:00Z","period_end":"2026-03-30T12:00:00Z","good":9995,"total":10000}
+`
+
+const asOf = "2026-03-31"
+
+type env struct {
+	url   string
+	store store.Store
+	srv   *Server
+}
+
+// newEnv serves the API over a real SQLite store in a temporary directory,
+// seeded with seed. maxBody 0 keeps the default.
+func newEnv(t *testing.T, maxBody int64) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "seed.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{
+		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return &env{url: ts.URL, store: st, srv: s}
+}
+
+// scenario is one request and what the response must hold.
+type scenario struct {
+	name    string
+	method  string
+	url     string
+	body    string
+	headers map[string]string
+	status  int
+	// contains are substrings of the body.
+	contains []string
+	// fields are JSON paths ("errors.0.field") and their values, compared
+	// as fmt.Sprint of the decoded JSON.
+	fields map[string]string
+	// check runs extra assertions on the decoded body.
+	check func(t *testing.T, doc any)
+}
+
+func (e *env) do(t *testing.T, method, url, body string, headers map[string]string) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, e.url+url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b, resp.Header
+}
+
+func (e *env) run(t *testing.T, sc scenario) any {
+	t.Helper()
+	method := sc.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	status, body, hdr := e.do(t, method, sc.url, sc.body, sc.headers)
+	if status != sc.status {
+		t.Errorf("%s %s = %d, want %d\n%s", method, sc.url, status, sc.status, body)
+	}
+	for _, want := range sc.contains {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("%s %s body lacks %q:\n%s", method, sc.url, want, clip(body))
+		}
+	}
+	var doc any
+	if len(sc.fields) > 0 || sc.check != nil || status >= 400 {
+		if ct := hdr.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+			t.Errorf("%s %s Content-Type = %q, want JSON", method, sc.url, ct)
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("%s %s: body is not JSON: %v\n%s", method, sc.url, err, clip(body))
+		}
+	}
+	if status >= 400 {
+		if msg, _ := lookup(doc, "error").(string); msg == "" {
+			t.Errorf("%s %s error response without an error message: %s", method, sc.url, clip(body))
+		}
+	}
+	for path, want := range sc.fields {
+		if got := fmt.Sprint(lookup(doc, path)); got != want {
+			t.Errorf("%s %s: %s = %s, want %s", method, sc.url, path, got, want)
+		}
+	}
+	if sc.check != nil {
+		sc.check(t, doc)
+	}
+	return doc
+}
+
+func clip(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "…"
+	}
+	return string(b)
+}
+
+// lookup follows a dotted path through decoded JSON; numeric parts index
+// arrays. Missing steps give nil.
+func lookup(doc any, path string) any {
+	cur := doc
+	for _, part := range strings.Split(path, ".") {
+		switch v := cur.(type) {
+		case map[string]any:
+			cur = v[part]
+		case []any:
+			var i int
+			if _, err := fmt.Sscan(part, &i); err != nil || i < 0 || i >= len(v) {
+				return nil
+			}
+			cur = v[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+// metricCard finds a metric's card in a decoded scorecard.
+func metricCard(doc any, id string) map[string]any {
+	for _, p := range lookup(doc, "pillars").([]any) {
+		for _, m := range lookup(p, "metrics").([]any) {
+			if c := m.(map[string]any); c["id"] == id {
+				return c
+			}
+		}
+	}
+	return nil
+}
+
+func TestReadAPI(t *testing.T) {
+	e := newEnv(t, 0)
+	cat, _ := catalog.Default()
+	scenarios := []scenario{
+		{name: "healthz", url: "/healthz", status: 200, fields: map[string]string{"status": "ok"}},
+		{name: "scorecard", url: "/api/v1/scorecard?as_of=" + asOf + "&window=30d", status: 200,
+			fields: map[string]string{"as_of": "2026-03-31T00:00:00Z", "window": "30d"},
+			check: func(t *testing.T, doc any) {
+				n := 0
+				for _, p := range lookup(doc, "pillars").([]any) {
+					n += len(lookup(p, "metrics").([]any))
+				}
+				if n != len(cat.Metrics) {
+					t.Errorf("scorecard has %d metrics, catalog %d", n, len(cat.Metrics))
+				}
+				c := metricCard(doc, "change_failure_rate")
+				if c["value"] != 50.0 || c["status"] != "red" {
+					t.Errorf("change_failure_rate = %v %v, want 50 red", c["value"], c["status"])
+				}
+			}},
+		{name: "scorecard as_of with offset is echoed in UTC", url: "/api/v1/scorecard?as_of=2026-03-31T12:00:00%2B02:00&window=2w", status: 200,
+			fields: map[string]string{"as_of": "2026-03-31T10:00:00Z", "window": "14d"}},
+		{name: "scorecard default window", url: "/api/v1/scorecard?as_of=" + asOf, status: 200,
+			fields: map[string]string{"window": "30d"}},
+		{name: "bad as_of", url: "/api/v1/scorecard?as_of=yesterday", status: 400,
+			fields: map[string]string{"param": "as_of"}, contains: []string{"yesterday"}},
+		{name: "bad window", url: "/api/v1/scorecard?as_of=" + asOf + "&window=forever", status: 400,
+			fields: map[string]string{"param": "window"}},
+		{name: "zero window", url: "/api/v1/scorecard?window=0d", status: 400,
+			fields: map[string]string{"param": "window"}},
+		{name: "scorecard is read-only", method: "POST", url: "/api/v1/scorecard", status: 405, contains: []string{"GET"}},
+		{name: "metrics list", url: "/api/v1/metrics", status: 200,
+			check: func(t *testing.T, doc any) {
+				ms := lookup(doc, "metrics").([]any)
+				if len(ms) != len(cat.Metrics) {
+					t.Errorf("%d metrics listed, want %d", len(ms), len(cat.Metrics))
+				}
+				for _, m := range ms {
+					if lookup(m, "id") == "change_failure_rate" && fmt.Sprint(lookup(m, "breakdowns")) != "[team service environment tier]" {
+						t.Errorf("change_failure_rate breakdowns = %v", lookup(m, "breakdowns"))
+					}
+				}
+			}},
+		{name: "unknown metric", url: "/api/v1/metrics/nope", status: 404, contains: []string{"nope"}},
+		{name: "metric", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf, status: 200,
+			fields: map[string]string{"definition.id": "change_failure_rate", "metric.value": "50", "metric.status": "red"},
+			check: func(t *testing.T, doc any) {
+				if n := len(lookup(doc, "records").([]any)); n != 4 {
+					t.Errorf("%d records, want 4", n)
+				}
+			}},
+		{name: "metric by team", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&by=team", status: 200,
+			fields: map[string]string{"by": "team", "breakdown.0.key": "core", "breakdown.0.value": "50", "breakdown.0.status": "red",
+				"breakdown.1.key": "growth", "breakdown.1.value": "<nil>", "breakdown.1.status": "unknown"}},
+		{name: "metric by bogus", url: "/api/v1/metrics/change_failure_rate?by=bogus", status: 400,
+			fields: map[string]string{"param": "by"}, contains: []string{"team, service, environment, tier"}},
+		{name: "metric scope", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&scope=team:core", status: 200,
+			fields: map[string]string{"scope.dim": "team", "scope.value": "core", "metric.value": "50"}},
+		{name: "metric scope of another team", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&scope=team:x", status: 200,
+			fields: map[string]string{"scope.value": "x", "metric.value": "<nil>", "metric.status": "unknown"}},
+		{name: "scope without value", url: "/api/v1/metrics/change_failure_rate?scope=team:", status: 400,
+			fields: map[string]string{"param": "scope"}},
+		{name: "scope without colon", url: "/api/v1/metrics/change_failure_rate?scope=team", status: 400,
+			fields: map[string]string{"param": "scope"}},
+		{name: "scope on a bogus dimension", url: "/api/v1/metrics/change_failure_rate?scope=bogus:x", status: 400,
+			fields: map[string]string{"param": "scope"}},
+		{name: "good by, bogus scope: the error names scope", url: "/api/v1/metrics/change_failure_rate?by=team&scope=bogus:x", status: 400,
+			fields: map[string]string{"param": "scope"}},
+		{name: "no such route", url: "/api/v1/nothing", status: 404},
+		{name: "bad as_of on a metric", url: "/api/v1/metrics/change_failure_rate?as_of=31/03/2026", status: 400,
+			fields: map[string]string{"param": "as_of"}},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })
+	}
+}
+
+func (e *env) counts(t *testing.T) map[domain.Kind]int64 {
+	t.Helper()
+	c, err := e.store.Counts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (e *env) lastSeq(t *testing.T) int64 {
+	t.Helper()
+	n, err := e.store.LastSeq(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// deploymentFrequency reads the scorecard as of asOf.
+func (e *env) deploymentFrequency(t *testing.T) float64 {
+	t.Helper()
+	doc := e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf, status: 200, fields: map[string]string{"as_of": "2026-03-31T00:00:00Z"}})
+	v, _ := metricCard(doc, "deployment_frequency")["value"].(float64)
+	return v
+}
+
+const (
+	d5 = `{"kind":"deployment","id":"d5","service":"api","environment":"production","finished_at":"2026-03-30T18:00:00Z","status":"success"}`
+	d6 = `{"kind":"deployment","id":"d6","service":"api","environment":"production","finished_at":"2026-03-30T19:00:00Z","status":"success"}`
+	// bad lacks finished_at.
+	bad = `{"kind":"deployment","id":"bad","service":"api","environment":"production","status":"success"}`
+)
+
+func TestPostRecords(t *testing.T) {
+	e := newEnv(t, 0)
+	if got := e.deploymentFrequency(t); got != 0.1 {
+		t.Fatalf("seeded deployment_frequency = %v, want 3/30", got)
+	}
+
+	// An invalid line: 400 naming line and field, and nothing stored, not
+	// even the valid line before it.
+	seq := e.lastSeq(t)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: d5 + "\n" + bad + "\n", status: 400,
+		fields:   map[string]string{"errors.0.line": "2", "errors.0.field": "finished_at"},
+		contains: []string{"line 2", "finished_at", "nothing was stored"}})
+	if got := e.lastSeq(t); got != seq {
+		t.Fatalf("an invalid body changed the store: seq %d → %d", seq, got)
+	}
+	if got := e.deploymentFrequency(t); got != 0.1 {
+		t.Fatalf("after a refused body deployment_frequency = %v, want 3/30 still", got)
+	}
+
+	// Valid NDJSON lands and the next read sees it.
+	body := d5 + "\n" + d6 + "\n"
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: body, headers: map[string]string{"Content-Type": "application/x-ndjson"}, status: 200,
+		fields: map[string]string{"records": "2", "inserted": "2", "replaced": "0", "unchanged": "0", "by_kind.deployment.inserted": "2"}})
+	if got := e.deploymentFrequency(t); got != 5.0/30 {
+		t.Errorf("after posting two deployments deployment_frequency = %v, want 5/30", got)
+	}
+	// The same body again changes nothing.
+	seq = e.lastSeq(t)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: body, status: 200,
+		fields: map[string]string{"records": "2", "inserted": "0", "replaced": "0", "unchanged": "2"}})
+	if got := e.lastSeq(t); got != seq {
+		t.Errorf("re-posting identical records changed the store: seq %d → %d", seq, got)
+	}
+	// A changed record replaces the old one: d6 failed after all.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: strings.Replace(d6, `"success"`, `"failure"`, 1), status: 200,
+		fields: map[string]string{"inserted": "0", "replaced": "1"}})
+	if got := e.deploymentFrequency(t); got != 4.0/30 {
+		t.Errorf("after d6 became a failure deployment_frequency = %v, want 4/30", got)
+	}
+
+	// skip_invalid lands the valid lines and reports the others.
+	d7 := strings.ReplaceAll(d5, "d5", "d7")
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?skip_invalid=true", body: bad + "\n" + d7 + "\n", status: 200,
+		fields: map[string]string{"inserted": "1", "invalid": "1", "skipped.0.line": "1", "skipped.0.field": "finished_at"}})
+	if got := e.deploymentFrequency(t); got != 5.0/30 {
+		t.Errorf("after skip_invalid deployment_frequency = %v, want 5/30", got)
+	}
+
+	// CSV with the kind as a parameter.
+	csv := "id,service,environment,finished_at,status\nc1,api,production,2026-03-30T20:00:00Z,success\nc2,web,prod,2026-03-30T21:00:00Z,success\n"
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: csv, headers: map[string]string{"Content-Type": "text/csv; charset=utf-8"}, status: 200,
+		fields: map[string]string{"inserted": "2", "by_kind.deployment.inserted": "2"}})
+	if got := e.deploymentFrequency(t); got != 7.0/30 {
+		t.Errorf("after the CSV deployment_frequency = %v, want 7/30", got)
+	}
+	// An invalid CSV row names its line (the header is line 1).
+	seq = e.lastSeq(t)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: "id,service,environment,finished_at,status\nc3,api,production,2026-03-30T20:00:00Z,success\nc4,api,production,2026-03-30T21:00:00Z,maybe\n",
+		headers: map[string]string{"Content-Type": "text/csv"}, status: 400,
+		fields: map[string]string{"errors.0.line": "3", "errors.0.field": "status"}})
+	if got := e.lastSeq(t); got != seq {
+		t.Errorf("an invalid CSV changed the store")
+	}
+}
+
+func TestPostRecordsInputErrors(t *testing.T) {
+	e := newEnv(t, 0)
+	seq := e.lastSeq(t)
+	scenarios := []scenario{
+		{name: "unknown kind parameter", method: "POST", url: "/api/v1/records?kind=bogus", body: d5, status: 400,
+			fields: map[string]string{"param": "kind"}},
+		{name: "record of another kind than the parameter", method: "POST", url: "/api/v1/records?kind=incident", body: d5, status: 400,
+			fields: map[string]string{"errors.0.line": "1"}},
+		{name: "not JSON", method: "POST", url: "/api/v1/records", body: "hello\n", status: 400,
+			fields: map[string]string{"errors.0.line": "1"}},
+		// A CSV body cannot be named after its kind like a file: without a
+		// kind column or parameter the client is told what to add, not
+		// given a 500.
+		{name: "CSV without a kind", method: "POST", url: "/api/v1/records", body: "id,service\nx,api\n",
+			headers: map[string]string{"Content-Type": "text/csv"}, status: 400, contains: []string{"kind"}},
+		{name: "CSV header with a repeated column", method: "POST", url: "/api/v1/records?kind=deployment", body: "id,id\nx,y\n",
+			headers: map[string]string{"Content-Type": "text/csv"}, status: 400, contains: []string{"twice"}},
+		{name: "skip_invalid that is not a boolean", method: "POST", url: "/api/v1/records?skip_invalid=please", body: d5, status: 400,
+			fields: map[string]string{"param": "skip_invalid"}},
+		{name: "GET is not allowed", url: "/api/v1/records", status: 405},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })
+	}
+	if got := e.lastSeq(t); got != seq {
+		t.Errorf("refused requests changed the store: seq %d → %d", seq, got)
+	}
+	// skip_invalid=1 is a boolean too.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?skip_invalid=1", body: bad + "\n" + d5 + "\n", status: 200,
+		fields: map[string]string{"inserted": "1", "invalid": "1"}})
+}
+
+func TestPostRecordsBodyLimit(t *testing.T) {
+	e := newEnv(t, 300)
+	before := e.counts(t)
+	seq := e.lastSeq(t)
+	// Two valid lines fit in 300 bytes; the third does not.
+	var lines []string
+	for i := range 3 {
+		lines = append(lines, strings.ReplaceAll(d5, "d5", fmt.Sprintf("big%d", i)))
+	}
+	body := strings.Join(lines, "\n") + "\n"
+	if len(body) <= 300 || len(lines[0])+len(lines[1])+2 > 300 {
+		t.Fatalf("test body of %d bytes does not straddle the limit", len(body))
+	}
+	for _, q := range []string{"", "?skip_invalid=true"} {
+		e.run(t, scenario{method: "POST", url: "/api/v1/records" + q, body: body, status: 413, contains: []string{"300 bytes"}})
+	}
+	if got := e.lastSeq(t); got != seq || fmt.Sprint(e.counts(t)) != fmt.Sprint(before) {
+		t.Errorf("an oversized body changed the store")
+	}
+	// The same for CSV.
+	csv := "id,service,environment,finished_at,status\n" + strings.Repeat("c1,api,production,2026-03-30T20:00:00Z,success\n", 10)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: csv, headers: map[string]string{"Content-Type": "text/csv"}, status: 413})
+	if got := e.lastSeq(t); got != seq {
+		t.Errorf("an oversized CSV body changed the store")
+	}
+	// A body under the limit is fine.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: lines[0], status: 200, fields: map[string]string{"inserted": "1"}})
+}
+
+func TestHealthzSeqFollowsReads(t *testing.T) {
+	e := newEnv(t, 0)
+	e.deploymentFrequency(t)
+	doc := e.run(t, scenario{url: "/healthz", status: 200, fields: map[string]string{"status": "ok"}})
+	if got := lookup(doc, "seq"); got != float64(e.lastSeq(t)) {
+		t.Errorf("healthz seq = %v, want %d after a read", got, e.lastSeq(t))
+	}
+}
+
+func TestParseTime(t *testing.T) {
+	cases := []struct {
+		in   string
+		want time.Time
+		ok   bool
+	}{
+		{"2026-03-01", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), true},
+		{"2026-03-01T10:00:00Z", time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), true},
+		{"2026-03-01T10:00:00+02:00", time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC), true},
+		{"2026-03-01T10:00:00.5Z", time.Date(2026, 3, 1, 10, 0, 0, 5e8, time.UTC), true},
+		{"01/03/2026", time.Time{}, false},
+		{"", time.Time{}, false},
+	}
+	for _, tc := range cases {
+		got, err := ParseTime(tc.in)
+		if (err == nil) != tc.ok || (tc.ok && (!got.Equal(tc.want) || got.Location() != time.UTC)) {
+			t.Errorf("ParseTime(%q) = %v, %v; want %v ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestMetricNotComputed(t *testing.T) {
+	e := newEnv(t, 0)
+	// A catalog entry the engine has no computation for (a new definition
+	// ahead of its code): the scorecard says so, the drill-down is 501.
+	m := e.srv.Catalog.Metrics[0]
+	m.ID, m.Name = "not_yet", "Not yet"
+	e.srv.Catalog.Metrics = append(e.srv.Catalog.Metrics, m)
+	e.run(t, scenario{url: "/api/v1/metrics/not_yet", status: 501, contains: []string{"not computed yet"}})
+	doc := e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf, status: 200, fields: map[string]string{"window": "30d"}})
+	if c := metricCard(doc, "not_yet"); c == nil || c["status"] != "unknown" || c["reason"] != "not computed yet" {
+		t.Errorf("not_yet card = %v, want unknown, not computed yet", c)
+	}
+}

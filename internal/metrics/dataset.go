@@ -9,6 +9,7 @@ package metrics
 import (
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -86,6 +87,9 @@ func (d *Dep) eligible() bool { return d.Prod && d.Status != stFailure }
 type Chg struct {
 	ID, Source, Service string
 	Merged, Authored    int64
+	// explicit is the earliest eligible production deployment listing the
+	// change (SPEC §2), kept current by Prepare.
+	explicit *Dep
 }
 
 // Inc is an incident.
@@ -130,12 +134,20 @@ type Dataset struct {
 	depByID     map[string][]*Dep
 	rollbacksOf map[string][]*Dep
 	listedBy    map[string][]*Dep // change id → eligible production deployments listing it
-	depsByCR    map[string][]*Dep
-	prodDeps    *sorted[*Dep]            // all production deployments by finished
-	svcDeps     map[string]*sorted[*Dep] // production deployments per service
-	svcElig     map[string]*sorted[*Dep] // eligible ones per service
-	emergency   map[*Dep]bool
-	envs        map[string]int // production environment names in use
+	relink      map[string]bool   // change ids whose explicit deployment may have changed
+
+	// cache holds computed results; see cache.go for why time-based
+	// invalidation is exact. cacheMu guards it because readers fill it
+	// concurrently under the engine's read lock.
+	cacheMu   sync.Mutex
+	cache     map[cacheKey]Result
+	dirtyFrom int64
+	depsByCR  map[string][]*Dep
+	prodDeps  *sorted[*Dep]            // all production deployments by finished
+	svcDeps   map[string]*sorted[*Dep] // production deployments per service
+	svcElig   map[string]*sorted[*Dep] // eligible ones per service
+	emergency map[*Dep]bool
+	envs      map[string]int // production environment names in use
 
 	changes    map[string]*Chg
 	changeByID map[string][]*Chg
@@ -179,6 +191,9 @@ func NewDataset(cfg Config) *Dataset {
 		depByID:     map[string][]*Dep{},
 		rollbacksOf: map[string][]*Dep{},
 		listedBy:    map[string][]*Dep{},
+		relink:      map[string]bool{},
+		cache:       map[cacheKey]Result{},
+		dirtyFrom:   noneDirty,
 		depsByCR:    map[string][]*Dep{},
 		prodDeps:    newSorted(depKey),
 		svcDeps:     map[string]*sorted[*Dep]{},
@@ -248,12 +263,17 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 		f = newSorted(func(t int64) (int64, string) { return t, "" })
 		d.fresh[k] = f
 	}
-	if t := r.EventTime(); !t.IsZero() {
-		f.add(t.UnixNano())
+	// Freshness follows the records' own timestamps, not when they were
+	// imported: re-importing an old export must not make a source that
+	// stopped months ago look current. ingested is kept in the signature for
+	// provenance views.
+	for _, t := range dataTimes(r) {
+		if !t.IsZero() {
+			f.add(t.UnixNano())
+		}
 	}
-	if !ingested.IsZero() {
-		f.add(ingested.UnixNano())
-	}
+	d.touchRecord(r)
+	d.touchReplaced(r)
 	switch r := r.(type) {
 	case *domain.Service:
 		d.Services[r.ID] = r
@@ -307,6 +327,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	if x.eligible() {
 		for _, c := range x.Changes {
 			d.listedBy[c] = append(d.listedBy[c], x)
+			d.relink[c] = true
 		}
 	}
 	d.prodDeps.add(x)
@@ -336,6 +357,7 @@ func (d *Dataset) removeDep(x *Dep) {
 	if x.eligible() {
 		for _, c := range x.Changes {
 			removeFrom(d.listedBy, c, x)
+			d.relink[c] = true
 		}
 	}
 	d.prodDeps.remove(x)
@@ -359,6 +381,7 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	x := &Chg{ID: r.ID, Source: r.Source, Service: r.Service, Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
 	d.changes[k] = x
 	d.changeByID[x.ID] = append(d.changeByID[x.ID], x)
+	d.relink[x.ID] = true
 	sortedFor(d.svcChanges, x.Service, func(c *Chg) (int64, string) { return c.Merged, c.ID }).add(x)
 }
 
@@ -448,8 +471,37 @@ func (d *Dataset) Records(kind domain.Kind) []domain.Record {
 	return nil
 }
 
+// dataTimes are the moments a record says something happened: its newest
+// event and, for records whose newest event may still lie ahead of an
+// as_of (a later resolution or fix), the moment it began.
+func dataTimes(r domain.Record) []time.Time {
+	switch r := r.(type) {
+	case *domain.Incident:
+		return []time.Time{r.OpenedAt, r.ResolvedAt}
+	case *domain.Ticket:
+		return []time.Time{r.CreatedAt, r.ResolvedAt}
+	case *domain.Vulnerability:
+		return []time.Time{r.OpenedAt, r.FixedAt}
+	case *domain.Subscription:
+		return []time.Time{r.StartedAt, r.EndedAt}
+	case *domain.Opportunity:
+		return []time.Time{r.CreatedAt, r.QualifiedAt, r.ClosedAt}
+	case *domain.Lead:
+		return []time.Time{r.CreatedAt, r.MQLAt, r.SQLAt}
+	}
+	return []time.Time{r.EventTime()}
+}
+
 // Prepare restores the indexes' order after a round of Apply calls.
 func (d *Dataset) Prepare() {
+	for id := range d.relink {
+		e := d.explicitDeployment(id)
+		for _, c := range d.changeByID[id] {
+			c.explicit = e
+		}
+	}
+	clear(d.relink)
+	d.invalidate()
 	d.prodDeps.prepare()
 	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
 		for _, s := range m {

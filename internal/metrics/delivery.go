@@ -105,7 +105,7 @@ func leadTime(d *Dataset, q Query) Result {
 	var spans []float64
 	explicit, inferred := 0, 0
 	d.prodIn(q, func(x *Dep) {
-		d.changesOf(x, func(c *Chg, method string) {
+		d.changesOf(x, q.end(), func(c *Chg, method string) {
 			from := c.Authored
 			if from == 0 {
 				from = c.Merged

@@ -36,33 +36,50 @@ func (d *Dataset) explicitDeployment(changeID string) *Dep {
 	return best
 }
 
+// explicitAsOf is the change's explicit deployment if it had finished by
+// asOf. Before the listing deployment exists nobody could know the list
+// (SPEC §3: an event after as_of has not happened), so until then the
+// change is linked by inference. This also means a record only ever
+// changes results as of its own time or later, which keeps cached
+// results of earlier windows valid.
+func explicitAsOf(c *Chg, asOf int64) *Dep {
+	if c.explicit != nil && c.explicit.Finished <= asOf {
+		return c.explicit
+	}
+	return nil
+}
+
 // ChangeDeployment returns the deployment that shipped a change, and how
-// the link was made; nil when not (yet) deployed.
+// the link was made, as of all data; nil when not (yet) deployed.
 func (d *Dataset) ChangeDeployment(c *Chg) (*Dep, string) {
-	if x := d.explicitDeployment(c.ID); x != nil {
+	return d.ChangeDeploymentAsOf(c, 1<<63-1)
+}
+
+// ChangeDeploymentAsOf is ChangeDeployment as known at asOf.
+func (d *Dataset) ChangeDeploymentAsOf(c *Chg, asOf int64) (*Dep, string) {
+	if x := explicitAsOf(c, asOf); x != nil {
 		return x, Explicit
 	}
 	s := d.svcElig[c.Service]
 	if s == nil {
 		return nil, ""
 	}
-	if i := s.lowerBound(c.Merged); i < len(s.items) {
+	if i := s.lowerBound(c.Merged); i < len(s.items) && s.items[i].Finished <= asOf {
 		return s.items[i], Inferred
 	}
 	return nil, ""
 }
 
 // changesOf calls fn for every change the deployment shipped.
-func (d *Dataset) changesOf(x *Dep, fn func(c *Chg, method string)) {
+func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) {
 	if !x.eligible() {
 		return
 	}
 	for _, id := range x.Changes {
-		if d.explicitDeployment(id) != x {
-			continue
-		}
 		for _, c := range d.changeByID[id] {
-			fn(c, Explicit)
+			if c.explicit == x {
+				fn(c, Explicit)
+			}
 		}
 	}
 	s := d.svcElig[x.Service]
@@ -84,7 +101,7 @@ func (d *Dataset) changesOf(x *Dep, fn func(c *Chg, method string)) {
 		if c.Merged > x.Finished {
 			break
 		}
-		if len(d.listedBy[c.ID]) > 0 {
+		if explicitAsOf(c, asOf) != nil {
 			continue
 		}
 		fn(c, Inferred)

@@ -119,7 +119,7 @@ func TestChangeDeployment(t *testing.T) {
 			// deployment and by no other.
 			for _, y := range d.deps {
 				shipped := ""
-				d.changesOf(y, func(ch *Chg, method string) {
+				d.changesOf(y, 1<<63-1, func(ch *Chg, method string) {
 					if ch.ID == c.change {
 						if shipped != "" {
 							t.Errorf("%s ships %s twice", y.ID, c.change)

@@ -120,7 +120,22 @@ func (d *Dataset) Compute(id string, q Query) (Result, error) {
 	if q.Scope.Dim != "" && !slices.Contains(def.dims, q.Scope.Dim) {
 		return Result{}, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, q.Scope.Dim, def.dims)
 	}
-	return def.fn(d, q), nil
+	return d.compute(id, def, q), nil
+}
+
+// compute evaluates through the cache. Drill-downs (Records) bypass it:
+// they are rare and their record lists are large.
+func (d *Dataset) compute(id string, def def, q Query) Result {
+	if q.Records {
+		return def.fn(d, q)
+	}
+	k := cacheKey{id: id, scope: q.Scope, start: q.start(), asOf: q.end()}
+	if r, ok := d.cached(k); ok {
+		return r
+	}
+	r := def.fn(d, q)
+	d.store(k, r)
+	return r
 }
 
 // Group is one line of a breakdown.
@@ -142,7 +157,7 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 	for _, v := range d.DimValues(dim) {
 		sq := q
 		sq.Scope = Scope{Dim: dim, Value: v}
-		r := def.fn(d, sq)
+		r := d.compute(id, def, sq)
 		out = append(out, Group{Key: v, Result: r})
 	}
 	return out, nil

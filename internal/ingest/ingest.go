@@ -33,8 +33,8 @@ type Options struct {
 	// ones are reported.
 	SkipInvalid bool
 	Parse       domain.ParseOptions
-	// MaxLine bounds one NDJSON line (default 16 MiB) so a corrupt file
-	// cannot exhaust memory.
+	// MaxLine bounds one NDJSON line or CSV record (default 16 MiB) so a
+	// corrupt file cannot exhaust memory.
 	MaxLine int
 	// Progress, when set, is called with the input bytes consumed so far.
 	Progress func(n int64)
@@ -380,9 +380,11 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 	if b, _ := br.Peek(3); bytes.Equal(b, bom) {
 		br.Discard(3)
 	}
-	cr := csv.NewReader(br)
+	lim := &recordLimit{r: br, max: int64(im.opt.MaxLine) + csvReadAhead}
+	cr := csv.NewReader(lim)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	lim.start = cr.InputOffset()
 	if err == io.EOF {
 		return nil
 	}
@@ -410,6 +412,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 			return fmt.Errorf("%s: cannot tell the records' kind: add a kind column, name the file after the kind (deployments.csv) or pass --kind", name)
 		}
 	}
+	lastLine := 1 // where the last record read started
 	for {
 		if err := im.ctx.Err(); err != nil {
 			return err
@@ -418,6 +421,11 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		if err == io.EOF {
 			return nil
 		}
+		if errors.Is(err, errRecordTooLong) {
+			return fmt.Errorf("%s: the record starting at byte %d (after line %d) is longer than %d bytes (an unclosed quote?)",
+				name, lim.start, lastLine, im.opt.MaxLine)
+		}
+		lim.start = cr.InputOffset()
 		if err != nil {
 			// FieldPos is not usable here: it panics when the error came
 			// before the record's first field (a bare quote in it).
@@ -434,6 +442,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 				reason = fmt.Sprintf("%s (line %d, column %d)", reason, pe.Line, pe.Column)
 			}
 			im.invalid(LineError{File: name, Line: pe.StartLine, Reason: reason})
+			lastLine = pe.StartLine
 			// The reader resumes at the line after the error (it reads
 			// whole lines; an unterminated quote runs to the end of the
 			// file), so later rows are still checked and, with
@@ -441,6 +450,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 			continue
 		}
 		line, _ := cr.FieldPos(0)
+		lastLine = line
 		f := make(domain.Fields, len(row))
 		for i, v := range row {
 			f[cols[i]] = domain.Value{Raw: []byte(v), Text: true}
@@ -454,6 +464,31 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 			return err
 		}
 	}
+}
+
+// csvReadAhead allows for what the csv reader buffers beyond the record it
+// is reading.
+const csvReadAhead = 64 << 10
+
+var errRecordTooLong = errors.New("record too long")
+
+// recordLimit stops a CSV record from growing past MaxLine: an unclosed
+// quote would otherwise make the csv reader gather the rest of the file
+// into one field in memory.
+type recordLimit struct {
+	r     io.Reader
+	read  int64 // bytes handed to the csv reader
+	start int64 // input offset where the record being read starts
+	max   int64
+}
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	if l.read-l.start > l.max {
+		return 0, errRecordTooLong
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	return n, err
 }
 
 // FormatSummary renders the import summary for people.

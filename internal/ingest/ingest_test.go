@@ -638,6 +638,36 @@ func TestImportLongLines(t *testing.T) {
 	})
 }
 
+func TestImportCSVRecordLimit(t *testing.T) {
+	st := newStore(t)
+	// A valid record near the limit, spanning lines, is fine.
+	note := strings.Repeat("n", 400) + "\n" + strings.Repeat("m", 400)
+	mustImport(t, st, Options{MaxLine: 1000}, src("changes.csv", "id,service,merged_at,title\n"+
+		`c1,api,2026-03-09T10:00:00Z,"`+note+`"`+"\n"))
+
+	// An unclosed quote would swallow the rest of the file into one field:
+	// the import stops at MaxLine instead of reading it all into memory.
+	head := depHeader + "\n" + depRow("d1") + "\n"
+	first := true
+	g := &lineReader{n: 1_000_000, line: func(b []byte, i int) []byte {
+		if first {
+			first = false
+			b = append(b, head+`d2,"api,production,2026-03-10T12:00:00Z,success`+"\n"...)
+		}
+		return fmt.Appendf(b, "d%d,api,production,2026-03-10T12:00:00Z,success\n", i)
+	}}
+	before := snap(t, st)
+	_, err := Import(context.Background(), st, []Source{{Name: "deployments.csv", Reader: g}}, Options{MaxLine: 1 << 20, SkipInvalid: true})
+	want := fmt.Sprintf("deployments.csv: the record starting at byte %d (after line 2) is longer than %d bytes", len(head), 1<<20)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if g.i >= g.n {
+		t.Error("the whole stream was read")
+	}
+	assertUnchanged(t, st, before)
+}
+
 // ---------------------------------------------------------------------------
 // Invalid input
 
@@ -1226,10 +1256,10 @@ func TestImportCancel(t *testing.T) {
 func TestImportProgress(t *testing.T) {
 	st := newStore(t)
 	var big []string
-	for i := range 20000 {
+	for i := range 10000 {
 		big = append(big, depLine(fmt.Sprintf("d%d", i)))
 	}
-	a := nd(big...) // a few MB: many reads
+	a := nd(big...) // more than the 1 MiB read buffer: several reads
 	b := gz(t, "id,service,severity,opened_at\ni1,api,P1,2026-03-10T13:00:00Z\n")
 	c := nd(incLine("i2"))
 	var calls []int64
@@ -1250,7 +1280,7 @@ func TestImportProgress(t *testing.T) {
 	if last := calls[len(calls)-1]; last != total {
 		t.Errorf("last progress %d, want the total %d", last, total)
 	}
-	if got := counts(t, st); got[domain.KindDeployment] != 20000 || got[domain.KindIncident] != 2 {
+	if got := counts(t, st); got[domain.KindDeployment] != 10000 || got[domain.KindIncident] != 2 {
 		t.Errorf("counts %v", got)
 	}
 }

@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -18,7 +19,7 @@ var ErrNotFound = errors.New("not found")
 type Item struct {
 	Key       domain.Key
 	EventTime time.Time // zero for reference data
-	Hash      string    // hex sha256 of the raw input the record came from
+	Hash      string    // hex sha256 of the canonical body: equal hashes mean nothing changed
 	Body      []byte    // canonical JSON (domain record marshalled)
 }
 
@@ -73,7 +74,52 @@ type Store interface {
 	// LastSeq is the highest Seq committed; cheap, polled by readers to see
 	// whether anything changed.
 	LastSeq(ctx context.Context) (int64, error)
+	DocStore
 	Close() error
+}
+
+// Doc is one document of an append-only collection (reconciliation
+// results; later gate decisions, alerts, …).
+type Doc struct {
+	Collection string
+	// ID is assigned by the store: positive and increasing with every
+	// append, across all collections, never reused.
+	ID int64
+	// CreatedAt is the store's clock at the append, in UTC.
+	CreatedAt time.Time
+	// Body is opaque to the store (callers keep JSON in it) and comes back
+	// byte for byte.
+	Body []byte
+}
+
+// DocStore is a small, generic, append-only document log: documents are
+// added to a named collection and read back newest first; they are never
+// changed or deleted. It lives beside the records, which are keyed and
+// replaceable, for things Candor itself produces and must keep.
+type DocStore interface {
+	// AppendDoc durably stores body in collection and returns the stored
+	// document. The collection name and the body must not be empty. Like a
+	// batch, an append waits for an open write batch instead of failing.
+	AppendDoc(ctx context.Context, collection string, body []byte) (Doc, error)
+	// Docs returns the collection's documents newest first (highest ID
+	// first), at most limit of them; limit <= 0 returns them all. A
+	// collection nothing was appended to is empty, not an error.
+	Docs(ctx context.Context, collection string, limit int) ([]Doc, error)
+}
+
+// ErrInvalidDoc is returned (wrapped) by AppendDoc for an empty collection
+// name or body.
+var ErrInvalidDoc = errors.New("invalid document")
+
+// CheckDoc validates AppendDoc's arguments; implementations call it first.
+func CheckDoc(collection string, body []byte) error {
+	if collection == "" {
+		return fmt.Errorf("%w: empty collection name", ErrInvalidDoc)
+	}
+	if len(body) == 0 {
+		return fmt.Errorf("%w: empty body", ErrInvalidDoc)
+	}
+	return nil
 }
 
 // Put writes items in one batch: a convenience for small writes (API

@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register(command{name: "serve", args: "[flags]", help: "serve the JSON API (scorecard, metrics, record ingestion)", run: runServe})
+	register(command{name: "serve", args: "[flags]", help: "serve the JSON API (scorecard, metrics, role views, reconciliations, record ingestion)", run: runServe})
 	register(command{name: "generate", args: "--out FILE [flags]", help: "write a realistic, deterministic demo organisation as NDJSON", run: runGenerate})
 	register(command{name: "demo", args: "[flags]", help: "generate demo data into a temporary store and serve it", run: runDemo})
 	register(command{name: "catalog", args: "docs [--out FILE]", help: "print the metric definition guide (Markdown) from the catalog", run: runCatalog})

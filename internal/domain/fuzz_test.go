@@ -55,10 +55,21 @@ func FuzzParseJSON(f *testing.F) {
 		`{"kind":"service","id":"a","name":"b","paths":[]}`,
 		`{"kind":"opportunity","id":"o","created_at":"2026-01-01T00:00:00Z","amount":1,"stage":"s","close_date":"0000-01-01"}`,
 		`{"kind":"service","id":"a","name":"b","id":"c"}`,
+		`{"kind":"service","id":"a\",b,c","name":"{[\\\"]},","x":{"y":[1,{"z":","}]}}`,
+		`{"":1,"":2}`,
+		`{"kind":"service","id":"a","name":"b","\u0069d":"c"}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {
+		// The fast member count agrees with a full decode on duplicates.
+		var raw map[string]json.RawMessage
+		if json.Unmarshal(line, &raw) == nil && raw != nil {
+			_, dup := duplicate(line)
+			if (members(line) != len(raw)) != dup {
+				t.Fatalf("members = %d, keys = %d, duplicate = %v", members(line), len(raw), dup)
+			}
+		}
 		r, err := ParseJSON(line, "", ParseOptions{})
 		checkParsed(t, r, err)
 		// The same line parsed as a fixed kind: the path API bodies take.

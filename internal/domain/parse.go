@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"sort"
 	"strconv"
@@ -59,39 +58,89 @@ func ParseJSON(line []byte, kind Kind, opt ParseOptions) (Record, error) {
 
 // jsonFields splits one JSON object into its top-level fields.
 func jsonFields(line []byte) (Fields, error) {
-	if !json.Valid(line) {
-		var v any
-		err := json.Unmarshal(line, &v) // for the syntax error's wording and offset
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(line, &raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, &FieldError{Reason: "not a JSON object: got " + describe(line)}
+		}
 		return nil, &FieldError{Reason: "not a JSON object: " + jsonErr(err)}
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	tok, err := dec.Token()
-	if err != nil || tok != json.Delim('{') {
-		return nil, &FieldError{Reason: "not a JSON object: got " + clip(bytes.TrimSpace(line))}
+	if raw == nil { // null
+		return nil, &FieldError{Reason: "not a JSON object: got null"}
 	}
-	f := Fields{}
+	if members(line) != len(raw) {
+		name, _ := duplicate(line)
+		if name == "" {
+			name = `""`
+		}
+		return nil, &FieldError{Field: name, Reason: "appears twice in the object"}
+	}
+	f := make(Fields, len(raw))
+	for k, v := range raw {
+		f[k] = Value{Raw: v}
+	}
+	return f, nil
+}
+
+// members counts the top-level members of a valid JSON object.
+func members(obj []byte) int {
+	n, depth, empty := 0, 0, true
+	inString, escaped := false, false
+	for _, c := range obj {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+			if depth == 1 {
+				empty = false
+			}
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			depth--
+		case c == ',' && depth == 1:
+			n++
+		}
+	}
+	if empty {
+		return 0
+	}
+	return n + 1
+}
+
+// duplicate finds the first key that appears twice in a valid JSON object
+// (the slow path, taken only when there is one).
+func duplicate(obj []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(obj))
+	if _, err := dec.Token(); err != nil {
+		return "", false
+	}
+	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, &FieldError{Reason: "not a JSON object: " + jsonErr(err)}
+			return "", false
 		}
 		name, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, &FieldError{Field: name, Reason: jsonErr(err)}
+		if seen[name] {
+			return name, true
 		}
-		if _, dup := f[name]; dup {
-			return nil, &FieldError{Field: name, Reason: "appears twice in the object"}
+		seen[name] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
 		}
-		f[name] = Value{Raw: raw}
 	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, &FieldError{Reason: "not a JSON object: " + jsonErr(err)}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &FieldError{Reason: "not a JSON object: data after the closing brace"}
-	}
-	return f, nil
+	return "", false
 }
 
 func jsonErr(err error) string {

@@ -1014,12 +1014,18 @@ func TestMalformedJSON(t *testing.T) {
 		{`{"id":"a",}`, "", "not a JSON object: invalid character '}'"},
 		{`{"id":"a" "name":"b"}`, "", "(at byte"},
 		{`null`, "", "not a JSON object: got null"},
-		{`[{"kind":"service"}]`, "", "not a JSON object: got [{"},
-		{`"service"`, "", "not a JSON object"},
-		{`42`, "", "not a JSON object"},
+		{`[{"kind":"service"}]`, "", "not a JSON object: got a list [{"},
+		{`"service"`, "", "not a JSON object: got a string"},
+		{`42`, "", "not a JSON object: got a number 42"},
+		{`true`, "", "not a JSON object: got a boolean"},
+		{`{"a":{"b":1,"c":[1,2,{"d":"x,y"}]},"s":"q\\\",}{[","a":2}`, "a", "appears twice"},
+		{`{"kind":"service","id":"a","name":"b","s":"q\\\",}{[","t":"\\"}`, "s", "unknown field"},
+		{`{"kind":"service","id":"a","name":"b","nested":{"id":1,"id":2}}`, "nested", "unknown field"},
 		{`{"kind":"service","id":"a","name":"b"} {}`, "", "not a JSON object"},
 		{`{"kind":"service","id":"a","name":"b"}x`, "", "not a JSON object"},
 		{`{"kind":"service","id":"a","name":"b","id":"c"}`, "id", "appears twice"},
+		{`{"":1,"kind":"service","id":"a","name":"b","":2}`, `""`, "appears twice"},
+		{`{"kind":"service","id":"a","name":"b","\u0069d":"c"}`, "id", "appears twice"}, // the same key, escaped
 		{`{"kind":"service","id":"a","name":"b","name":null}`, "name", "appears twice"},
 		{"{\"kind\":\"service\",\"id\":\"a\",\"name\":\"Caf\xe9\"}", "name", "not valid UTF-8"},
 		{"{\"kind\":\"service\",\"id\":\"a\",\"name\":\"x\",\"paths\":[\"\xff\"]}", "paths[0]", "not valid UTF-8"},
@@ -1027,6 +1033,12 @@ func TestMalformedJSON(t *testing.T) {
 		_, err := ParseJSON([]byte(c.line), "", ParseOptions{})
 		wantFieldError(t, err, c.field, c.why)
 	}
+	// Escaped quotes, commas and brackets inside strings are not members.
+	r, err := ParseJSON([]byte(`{"kind":"service","id":"a\",b,c","name":"{[\\\"]},"}`), "", ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustEqual(t, r, &Service{Meta: Meta{ID: `a",b,c`, Source: "import"}, Name: `{[\"]},`})
 	// Surrounding blanks and a trailing newline are fine.
 	if _, err := ParseJSON([]byte(" {\"kind\":\"service\",\"id\":\"a\",\"name\":\"b\"}\r\n"), "", ParseOptions{}); err != nil {
 		t.Fatal(err)

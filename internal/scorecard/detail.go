@@ -114,18 +114,8 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	if scope.Dim != "" {
 		d.Scope = &scope
 	}
-	// A metric judged by another (infrastructure_cost by budget_variance)
-	// has no thresholds of its own: without this its drill-down and every
-	// breakdown line would say unknown, with no reason, while the scorecard
-	// shows the other metric's colour.
-	judged := func(c *Card, scope metrics.Scope) {
-		if om, ok := cat.Metric(m.JudgedBy); ok {
-			o := Evaluate(ds, om, opt, scope, false)
-			judgeBy(c, &o)
-		}
-	}
 	d.Card = Evaluate(ds, m, opt, scope, true)
-	judged(&d.Card, scope)
+	judgeCard(cat, ds, m, opt, scope, &d.Card)
 	res, err := ds.Compute(id, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Records: true})
 	if err != nil {
 		return nil, err
@@ -135,18 +125,43 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		d.Records = []metrics.Ref{}
 	}
 	if by != "" {
-		groups, err := ds.Breakdown(id, metrics.Query{AsOf: opt.AsOf, Window: win}, by)
-		if err != nil {
+		if d.Breakdown, err = breakdown(cat, ds, m, opt, by); err != nil {
 			return nil, err
-		}
-		for _, g := range groups {
-			gs := metrics.Scope{Dim: by, Value: g.Key}
-			c := Evaluate(ds, m, opt, gs, false)
-			judged(&c, gs)
-			d.Breakdown = append(d.Breakdown, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Count: g.Count})
 		}
 	}
 	return d, nil
+}
+
+// judgeCard gives the card of a metric judged by another (infrastructure_cost
+// by budget_variance) that metric's status for the same scope. Without it
+// the drill-down and every breakdown line would say unknown, with no reason,
+// while the scorecard shows the other metric's colour.
+func judgeCard(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics.Scope, c *Card) {
+	if om, ok := cat.Metric(m.JudgedBy); ok {
+		o := Evaluate(ds, om, opt, scope, false)
+		judgeBy(c, &o)
+	}
+}
+
+// breakdown evaluates the metric for every group of a dimension, each line
+// with its own status.
+func breakdown(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, opt Options, by string) ([]BreakdownLine, error) {
+	win := m.Window
+	if opt.Window > 0 {
+		win = opt.Window
+	}
+	groups, err := ds.Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win}, by)
+	if err != nil {
+		return nil, err
+	}
+	var out []BreakdownLine
+	for _, g := range groups {
+		gs := metrics.Scope{Dim: by, Value: g.Key}
+		c := Evaluate(ds, m, opt, gs, false)
+		judgeCard(cat, ds, m, opt, gs, &c)
+		out = append(out, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Count: g.Count})
+	}
+	return out, nil
 }
 
 // DetailText renders a drill-down for people.

@@ -28,7 +28,8 @@ var migrations embed.FS
 
 // DB is the SQLite store.
 type DB struct {
-	db *sql.DB
+	db  *sql.DB
+	dir string
 	// writer serialises batches inside this process so a short API write
 	// queues behind a long import instead of failing on a busy lock.
 	writer chan struct{}
@@ -52,7 +53,7 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(4)
-	s := &DB{db: db, writer: make(chan struct{}, 1), now: time.Now}
+	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -315,4 +316,47 @@ func (s *DB) LastSeq(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM records`).Scan(&n)
 	return n, err
+}
+
+// AppendDoc takes the writer slot like a batch, so an append made while an
+// import runs queues behind it instead of failing on SQLite's busy lock.
+func (s *DB) AppendDoc(ctx context.Context, collection string, body []byte) (store.Doc, error) {
+	if err := store.CheckDoc(collection, body); err != nil {
+		return store.Doc{}, err
+	}
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return store.Doc{}, ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	d := store.Doc{Collection: collection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
+	err := s.db.QueryRowContext(ctx, `INSERT INTO docs (collection, created_at, body) VALUES (?, ?, ?) RETURNING id`,
+		collection, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
+	if err != nil {
+		return store.Doc{}, err
+	}
+	return d, nil
+}
+
+func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Doc, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, body FROM docs WHERE collection = ? ORDER BY id DESC LIMIT ?`, collection, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.Doc{}
+	for rows.Next() {
+		d := store.Doc{Collection: collection}
+		var created int64
+		if err := rows.Scan(&d.ID, &created, &d.Body); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = time.Unix(0, created).UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }

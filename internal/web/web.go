@@ -1,6 +1,6 @@
 // Package web serves Candor's HTTP API. Handlers are thin: they parse
-// parameters, call the scorecard, metrics or ingest packages and write
-// JSON; errors map to status codes in one place (writeError).
+// parameters, call the scorecard, metrics, reconcile or ingest packages and
+// write JSON; errors map to status codes in one place (writeError).
 package web
 
 import (
@@ -55,6 +55,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/metrics", s.listMetrics)
 	mux.HandleFunc("GET /api/v1/metrics/{id}", s.getMetric)
 	mux.HandleFunc("POST /api/v1/records", s.postRecords)
+	mux.HandleFunc("GET /api/v1/views", s.listViews)
+	mux.HandleFunc("GET /api/v1/views/{role}", s.getView)
+	mux.HandleFunc("POST /api/v1/reconciliations", s.postReconciliation)
+	mux.HandleFunc("GET /api/v1/reconciliations", s.listReconciliations)
 	var h http.Handler = jsonMuxErrors(mux)
 	for i := len(s.Middleware) - 1; i >= 0; i-- {
 		h = s.Middleware[i](h)

@@ -2,12 +2,15 @@
 -- the metric engine keeps its own indexes in memory, so the store's job is
 -- durable, ordered, idempotent storage with provenance. Times are unix
 -- nanoseconds, not timestamptz, so values round-trip exactly and match
--- what the SQLite store keeps (timestamptz stops at microseconds).
+-- what the SQLite store keeps (timestamptz stops at microseconds). The key
+-- columns use the "C" collation: keys are compared for equality, never
+-- sorted for people, and byte comparison keeps the unique index fast
+-- whatever locale the database was created with.
 CREATE TABLE records (
     seq         bigint NOT NULL,
-    kind        text   NOT NULL,
-    source      text   NOT NULL,
-    id          text   NOT NULL,
+    kind        text   COLLATE "C" NOT NULL,
+    source      text   COLLATE "C" NOT NULL,
+    id          text   COLLATE "C" NOT NULL,
     ingested_at bigint NOT NULL,
     event_time  bigint,          -- NULL for reference data
     hash        text   NOT NULL, -- sha256 of the raw input

@@ -33,8 +33,27 @@ func scanAll(t *testing.T, s store.Store, after int64) ([]store.Stored, int64) {
 	return out, last
 }
 
+// Option adjusts Run.
+type Option func(*options)
+
+type options struct {
+	reopen func(t *testing.T, s store.Store) store.Store
+}
+
+// Reopen tells the suite how to close a store and open the same storage
+// again, so it can check that what was written survives a restart. Without
+// it the persistence checks are skipped. The returned store is the test's
+// to close.
+func Reopen(f func(t *testing.T, s store.Store) store.Store) Option {
+	return func(o *options) { o.reopen = f }
+}
+
 // Run runs the contract suite.
-func Run(t *testing.T, open Factory) {
+func Run(t *testing.T, open Factory, opts ...Option) {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -274,4 +293,6 @@ func Run(t *testing.T, open Factory) {
 			t.Fatal("second Begin succeeded while the first batch was open")
 		}
 	})
+
+	runDocs(t, open, o)
 }

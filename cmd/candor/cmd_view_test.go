@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// smallOrg is a small organisation; as of 2026-03-31 its 30-day window
+// holds four production deployments of api, two of them failed (d2, and
+// d4 through incident i3): change failure rate 50 %.
+const smallOrg = `{"kind":"service","id":"api","name":"API","team":"core","tier":1}
+{"kind":"service","id":"web","name":"Web","team":"growth","tier":2}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-05T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"failure"}
+{"kind":"deployment","id":"d3","service":"api","environment":"production","finished_at":"2026-03-19T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d4","service":"api","environment":"production","finished_at":"2026-03-30T12:00:00Z","status":"success"}
+{"kind":"incident","id":"i3","service":"api","severity":"P3","opened_at":"2026-03-30T20:00:00Z","resolved_at":"2026-03-30T22:00:00Z"}
+{"kind":"subscription","id":"s1","customer":"acme","started_at":"2026-03-10T00:00:00Z","mrr":1000}
+`
+
+// smallStore imports smallOrg into a fresh data directory.
+func smallStore(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "org.ndjson")
+	if err := os.WriteFile(file, []byte(smallOrg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	mustRun(t, "import", "--data", data, file)
+	return data
+}
+
+func TestView(t *testing.T) {
+	cat := defaultCatalog(t)
+	data := smallStore(t)
+
+	// Every role of the catalog renders with all its metrics and breakdowns.
+	for _, v := range cat.Views {
+		r := mustRun(t, "view", v.ID, "--data", data, "--as-of", "2026-03-31")
+		if !strings.Contains(r.stdout, v.Name+" view as of 2026-03-31T00:00:00Z (window 30d)") {
+			t.Errorf("%s: no header:\n%s", v.ID, clip(r.stdout))
+		}
+		for _, id := range v.Metrics {
+			m, _ := cat.Metric(id)
+			if !strings.Contains(r.stdout, m.Name) {
+				t.Errorf("%s view lacks %s:\n%s", v.ID, m.Name, clip(r.stdout))
+			}
+		}
+		for _, dim := range v.Breakdowns {
+			if !strings.Contains(r.stdout, "by "+dim+":") {
+				t.Errorf("%s view lacks the breakdown by %s", v.ID, dim)
+			}
+		}
+	}
+
+	// JSON: the cards with their series and the view's breakdowns.
+	r := mustRun(t, "view", "engineering", "--data", data, "--as-of", "2026-03-31", "--format", "json")
+	var doc struct {
+		ID      string `json:"id"`
+		AsOf    string `json:"as_of"`
+		Status  string `json:"status"`
+		Metrics []struct {
+			Metric struct {
+				ID     string   `json:"id"`
+				Value  *float64 `json:"value"`
+				Status string   `json:"status"`
+				Series []any    `json:"series"`
+			} `json:"metric"`
+			By        string `json:"by"`
+			Breakdown []struct {
+				Key    string   `json:"key"`
+				Value  *float64 `json:"value"`
+				Status string   `json:"status"`
+			} `json:"breakdown"`
+		} `json:"metrics"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("view JSON: %v\n%s", err, clip(r.stdout))
+	}
+	eng, _ := cat.View("engineering")
+	if doc.ID != "engineering" || doc.AsOf != "2026-03-31T00:00:00Z" || doc.Status != "red" || len(doc.Metrics) != len(eng.Metrics) {
+		t.Fatalf("view = %s %s %s with %d metrics", doc.ID, doc.AsOf, doc.Status, len(doc.Metrics))
+	}
+	cfr := doc.Metrics[2]
+	if cfr.Metric.ID != "change_failure_rate" || cfr.Metric.Value == nil || *cfr.Metric.Value != 50 || cfr.By != "service" ||
+		len(cfr.Metric.Series) != 12 || len(cfr.Breakdown) != 2 || cfr.Breakdown[0].Key != "api" || *cfr.Breakdown[0].Value != 50 {
+		t.Errorf("change_failure_rate in the view = %+v", cfr)
+	}
+	// --window reaches the view.
+	r = mustRun(t, "view", "engineering", "--data", data, "--as-of", "2026-03-31", "--window", "2w")
+	if !strings.Contains(r.stdout, "(window 14d)") {
+		t.Errorf("--window 2w not shown:\n%s", clip(r.stdout))
+	}
+
+	// An unknown role is a usage error naming the known ones.
+	r = run(t, "view", "cfo", "--data", data)
+	r.want(t, 2, "view", "cfo")
+	for _, v := range cat.Views {
+		if !strings.Contains(r.stderr, v.ID) {
+			t.Errorf("unknown role error does not name %s:\n%s", v.ID, r.stderr)
+		}
+	}
+}
+
+func TestViewUsage(t *testing.T) {
+	cat := defaultCatalog(t)
+	cases := []struct {
+		args   []string
+		stderr []string
+	}{
+		{[]string{"view"}, []string{"exactly one role", cat.Views[0].ID, cat.Views[len(cat.Views)-1].ID, "usage: candor view"}},
+		{[]string{"view", "ceo", "cro"}, []string{"exactly one role"}},
+		{[]string{"view", "ceo", "--format", "xml"}, []string{"xml"}},
+		{[]string{"view", "ceo", "--as-of", "someday"}, []string{"--as-of"}},
+		{[]string{"view", "ceo", "--window", "0d"}, []string{"--window"}},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(tc.args, "--data", t.TempDir())
+			r := run(t, args...)
+			r.want(t, 2, args...)
+			for _, s := range tc.stderr {
+				if !strings.Contains(r.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
+				}
+			}
+		})
+	}
+	r := mustRun(t, "view", "-h")
+	if !strings.Contains(r.stderr, "Roles: ") || !strings.Contains(r.stderr, "engineering") {
+		t.Errorf("view -h does not list the roles:\n%s", r.stderr)
+	}
+	r = mustRun(t, "help")
+	for _, c := range []string{"view", "reconcile"} {
+		if !strings.Contains(r.stdout, "  "+c+" ") {
+			t.Errorf("help does not list %s:\n%s", c, r.stdout)
+		}
+	}
+}

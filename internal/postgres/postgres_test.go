@@ -1,0 +1,421 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/pgtest"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
+	"github.com/candor/candor/internal/store/storetest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func open(tb testing.TB, url string) *DB {
+	tb.Helper()
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// writePaths covers both ways rows reach the database, whatever the chunk
+// sizes a test happens to use.
+var writePaths = []struct {
+	name    string
+	copyMin int
+}{
+	{"arrays", math.MaxInt},
+	{"copy", 1},
+}
+
+func setKnobs(t *testing.T, copyMin, chunk int) {
+	oldCopy, oldChunk := copyMinRows, chunkRows
+	copyMinRows, chunkRows = copyMin, chunk
+	t.Cleanup(func() { copyMinRows, chunkRows = oldCopy, oldChunk })
+}
+
+func TestContract(t *testing.T) {
+	srv := pgtest.Start(t)
+	var mu sync.Mutex
+	urls := map[store.Store]string{}
+	factory := func(t *testing.T) store.Store {
+		url := srv.NewDatabase(t)
+		s := open(t, url)
+		mu.Lock()
+		urls[s] = url
+		mu.Unlock()
+		return s
+	}
+	reopen := storetest.Reopen(func(t *testing.T, s store.Store) store.Store {
+		mu.Lock()
+		url := urls[s]
+		mu.Unlock()
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return open(t, url)
+	})
+	t.Run("default", func(t *testing.T) { storetest.Run(t, factory, reopen) })
+	for _, p := range writePaths {
+		t.Run(p.name, func(t *testing.T) {
+			setKnobs(t, p.copyMin, chunkRows)
+			storetest.Run(t, factory, reopen)
+		})
+	}
+}
+
+// TestSameResultsAsSQLite replays batches against both stores: every
+// count, every set of records a batch rewrote, and the final content must
+// agree with the reference implementation. "random" is full of repeated
+// keys within and across chunks; "imports" looks like real imports (runs
+// of one kind and source with rising ids, overlapping what earlier ones
+// wrote), which is what the new-key shortcuts are for. Both roll batches
+// back now and then.
+func TestSameResultsAsSQLite(t *testing.T) {
+	srv := pgtest.Start(t)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	version := func(rng *rand.Rand) (time.Time, string, []byte) {
+		v := rng.IntN(3)
+		ev := time.Time{}
+		if v > 0 {
+			ev = t0.Add(time.Duration(v) * time.Hour)
+		}
+		return ev, fmt.Sprintf("h%d", v), []byte(fmt.Sprintf(`{"v":%d}`, v))
+	}
+	random := func(rng *rand.Rand) []store.Item {
+		items := make([]store.Item, rng.IntN(25))
+		kinds := []domain.Kind{domain.KindChange, domain.KindIncident}[:1+rng.IntN(2)]
+		sources := []string{"import", "api"}[:1+rng.IntN(2)]
+		for i := range items {
+			ev, h, body := version(rng)
+			k := domain.Key{Kind: kinds[rng.IntN(len(kinds))], Source: sources[rng.IntN(len(sources))], ID: fmt.Sprintf("k%02d", rng.IntN(30))}
+			items[i] = store.Item{Key: k, EventTime: ev, Hash: h, Body: body}
+		}
+		return items
+	}
+	next := map[domain.Key]int{} // per kind and source: the next id an import would add
+	imports := func(rng *rand.Rand) []store.Item {
+		var items []store.Item
+		// Mostly one run; sometimes two, which may share the kind or the
+		// source.
+		for range 1 + rng.IntN(2)*rng.IntN(2) {
+			k := domain.Key{Kind: []domain.Kind{domain.KindChange, domain.KindIncident}[rng.IntN(2)], Source: []string{"a", "b"}[rng.IntN(2)]}
+			from := max(next[k]-rng.IntN(8), 0)
+			for i := range rng.IntN(25) {
+				id := from + i
+				if rng.IntN(10) == 0 {
+					id -= rng.IntN(i + 1) // now and then a key again
+				}
+				ev, h, body := version(rng)
+				items = append(items, store.Item{Key: domain.Key{Kind: k.Kind, Source: k.Source, ID: fmt.Sprintf("k%04d", id)}, EventTime: ev, Hash: h, Body: body})
+				next[k] = max(next[k], id+1)
+			}
+		}
+		return items
+	}
+	for _, g := range []struct {
+		name string
+		gen  func(*rand.Rand) []store.Item
+	}{{"random", random}, {"imports", imports}} {
+		for _, p := range writePaths {
+			t.Run(g.name+"/"+p.name, func(t *testing.T) {
+				setKnobs(t, p.copyMin, 7) // small chunks: keys repeat across them
+				clear(next)
+				replay(t, open(t, srv.NewDatabase(t)), g.gen)
+			})
+		}
+	}
+}
+
+func replay(t *testing.T, pg *DB, gen func(*rand.Rand) []store.Item) {
+	ctx := context.Background()
+	lite, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lite.Close() })
+	stores := []store.Store{lite, pg}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 80 {
+		var before [2]int64
+		var batches [2]store.Batch
+		for i, s := range stores {
+			before[i], _ = s.LastSeq(ctx)
+			if batches[i], err = s.Begin(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 1 + rng.IntN(3) {
+			items := gen(rng)
+			var res [2]store.WriteResult
+			for i, b := range batches {
+				if res[i], err = b.Add(ctx, items); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if res[0] != res[1] {
+				t.Fatalf("round %d: postgres %+v, sqlite %+v for %d items", round, res[1], res[0], len(items))
+			}
+		}
+		commit := rng.IntN(5) > 0
+		var written [2]map[domain.Key]string
+		for i, b := range batches {
+			if !commit {
+				if err := b.Rollback(); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			if err := b.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			written[i] = contents(t, stores[i], before[i])
+		}
+		if fmt.Sprint(written[0]) != fmt.Sprint(written[1]) {
+			t.Fatalf("round %d rewrote different records:\nsqlite   %v\npostgres %v", round, written[0], written[1])
+		}
+	}
+	if a, b := contents(t, lite, 0), contents(t, pg, 0); fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("final content differs:\nsqlite   %v\npostgres %v", a, b)
+	}
+	ca, _ := lite.Counts(ctx)
+	cb, _ := pg.Counts(ctx)
+	if fmt.Sprint(ca) != fmt.Sprint(cb) {
+		t.Fatalf("counts: sqlite %v, postgres %v", ca, cb)
+	}
+}
+
+// contents maps the records with a seq above after to hash, body and
+// event time, checking seq order on the way.
+func contents(t *testing.T, s store.Store, after int64) map[domain.Key]string {
+	t.Helper()
+	out := map[domain.Key]string{}
+	prev := after
+	_, err := s.Scan(context.Background(), after, func(r store.Stored) error {
+		if r.Seq <= prev {
+			return fmt.Errorf("seq %d after %d", r.Seq, prev)
+		}
+		prev = r.Seq
+		out[r.Key] = fmt.Sprintf("%s %s %d", r.Hash, r.Body, r.EventTime.UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestInstancesFollowEachOther is the reason for the writer lock: two
+// instances write to one database at once while a third follows with
+// Scan(after), as the metric engine does. If a batch could commit a seq
+// below one a reader had already seen, the reader would skip it for good.
+func TestInstancesFollowEachOther(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	writers := []*DB{open(t, url), open(t, url)}
+	reader := open(t, url)
+
+	const rounds = 60
+	var wg sync.WaitGroup
+	want := 0
+	errs := make(chan error, len(writers))
+	for w, s := range writers {
+		rng := rand.New(rand.NewPCG(uint64(w), 7))
+		sizes := make([]int, rounds)
+		for i := range sizes {
+			sizes[i] = 1 + rng.IntN(40)
+			if i%15 == 0 {
+				sizes[i] = copyMinRows + 100 // the COPY path under contention too
+			}
+			want += sizes[i]
+		}
+		wg.Go(func() {
+			for i, n := range sizes {
+				items := make([]store.Item, n)
+				for j := range items {
+					items[j] = store.Item{Key: domain.Key{Kind: domain.KindDeployment, Source: fmt.Sprintf("w%d", w), ID: fmt.Sprintf("%d-%d", i, j)}, Hash: "h", Body: []byte(`{}`)}
+				}
+				if _, err := store.Put(ctx, s, items); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+
+	seen := map[domain.Key]int{}
+	var after int64
+	polls := 0
+	for finished := false; !finished; {
+		select {
+		case <-done:
+			finished = true // one more scan after the last commit
+		default:
+		}
+		last, err := reader.Scan(ctx, after, func(r store.Stored) error {
+			if r.Seq <= after {
+				return fmt.Errorf("seq %d not above %d", r.Seq, after)
+			}
+			after = r.Seq
+			seen[r.Key]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last != after {
+			t.Fatalf("Scan returned %d, last row had %d", last, after)
+		}
+		polls++
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%v seen %d times", k, n)
+		}
+	}
+	if len(seen) != want {
+		t.Fatalf("reader saw %d records in %d polls, want %d: it skipped some", len(seen), polls, want)
+	}
+	t.Logf("%d records, %d polls", want, polls)
+}
+
+// The writer lock must hold across instances, not only inside one, and a
+// Begin waiting for another instance must still honour its context.
+func TestBeginWaitsForOtherInstance(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	a, b := open(t, url), open(t, url)
+	ba, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if bb, err := b.Begin(cctx); err == nil {
+		bb.Rollback()
+		t.Fatal("second instance began a batch while the first had one open")
+	}
+	key := domain.Key{Kind: domain.KindLead, Source: "import", ID: "l1"}
+	if _, err := ba.Add(ctx, []store.Item{{Key: key, Hash: "h", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := store.Put(ctx, b, []store.Item{{Key: key, Hash: "h2", Body: []byte(`{"v":2}`)}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("second instance wrote while the first batch was open (err=%v)", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := ba.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.Get(ctx, key)
+	if err != nil || got.Hash != "h2" || got.Seq != 2 {
+		t.Fatalf("Get = %+v, %v; want the second instance's write with seq 2", got, err)
+	}
+}
+
+func TestConcurrentOpenMigratesOnce(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	var wg sync.WaitGroup
+	dbs := make([]*DB, 4)
+	errs := make([]error, len(dbs))
+	for i := range dbs {
+		wg.Go(func() { dbs[i], errs[i] = Open(ctx, url) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		defer dbs[i].Close()
+	}
+	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	var n int
+	if err := dbs[0].pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {
+		t.Fatalf("schema_migrations rows = %d (%v), want one per migration file (%d)", n, err, len(files))
+	}
+}
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	s, err := Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
+	if _, err := store.Put(ctx, s, []store.Item{{Key: domain.Key{Kind: domain.KindService, Source: "import", ID: "a"}, EventTime: ev, Hash: "h", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(t, url)
+	if n, _ := s.LastSeq(ctx); n != 1 {
+		t.Fatalf("LastSeq after reopen = %d, want 1", n)
+	}
+	got, err := s.Get(ctx, domain.Key{Kind: domain.KindService, Source: "import", ID: "a"})
+	if err != nil || !got.EventTime.Equal(ev) {
+		t.Fatalf("Get = %v (%v), want event time %v to the nanosecond", got.EventTime, err, ev)
+	}
+}
+
+func TestOpenBadURL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Port 1 on loopback: nothing listens, so this fails fast.
+	_, err := Open(ctx, "postgres://u:secret@127.0.0.1:1/db?connect_timeout=2")
+	if err == nil {
+		t.Fatal("Open succeeded without a server")
+	}
+	if got := err.Error(); strings.Contains(got, "secret") {
+		t.Fatalf("error leaks the password: %s", got)
+	}
+}
+
+// Documents are append-only in the database itself, not only through the
+// Go API: an UPDATE, DELETE or TRUNCATE by anything else is refused.
+func TestDocsAppendOnly(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.NewDatabase(t))
+	d, err := s.AppendDoc(ctx, "c", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{`UPDATE docs SET body = '\x00' WHERE id = $1`, `DELETE FROM docs WHERE id = $1`, `TRUNCATE docs`} {
+		var args []any
+		if strings.Contains(sql, "$1") {
+			args = append(args, d.ID)
+		}
+		if _, err := s.pool.Exec(ctx, sql, args...); err == nil {
+			t.Errorf("%s succeeded", sql)
+		}
+	}
+	if got, _ := s.Docs(ctx, "c", 0); len(got) != 1 || string(got[0].Body) != `{}` {
+		t.Errorf("document changed: %+v", got)
+	}
+}

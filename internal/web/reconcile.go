@@ -1,0 +1,144 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/reconcile"
+)
+
+// reconcileRequest is the body of POST /api/v1/reconciliations. Expected is
+// a pointer so a missing figure is told from a figure of 0.
+type reconcileRequest struct {
+	Metric   string   `json:"metric"`
+	Expected *float64 `json:"expected"`
+	AsOf     string   `json:"as_of"`
+	Window   string   `json:"window"`
+	Source   string   `json:"source"`
+	Note     string   `json:"note"`
+}
+
+// Bounds of the reconciliation request.
+const (
+	maxReconcileBody = 64 << 10
+	defaultListLimit = 100
+	maxListLimit     = 1000
+)
+
+// decodeReconcile reads one JSON object, naming the field at fault.
+func decodeReconcile(body io.Reader) (reconcileRequest, error) {
+	var req reconcileRequest
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&req)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value")
+	}
+	if err == nil {
+		return req, nil
+	}
+	var te *json.UnmarshalTypeError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return req, err
+	case errors.As(err, &te) && te.Field != "":
+		want := "a string"
+		if te.Field == "expected" {
+			want = "a number"
+		}
+		return req, badParam(te.Field, "must be %s, not a JSON %s", want, te.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil || name == "" {
+			name = "body"
+		}
+		return req, badParam(name, "unknown field (the body takes metric, expected, as_of, window, source and note)")
+	}
+	const want = `must be one JSON object such as {"metric": "arr", "expected": 1200000, "source": "finance"}`
+	switch {
+	case errors.Is(err, io.EOF):
+		return req, badParam("body", "empty; it %s", want)
+	case errors.As(err, &te):
+		return req, badParam("body", "%s, not a JSON %s", want, te.Value)
+	}
+	return req, badParam("body", "%s: %v", want, err)
+}
+
+func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {
+	req, err := decodeReconcile(http.MaxBytesReader(w, r.Body, min(s.MaxBody, maxReconcileBody)))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	asOf := s.Now().UTC()
+	var window time.Duration
+	switch {
+	case req.Metric == "":
+		err = badParam("metric", "required: the id of a catalog metric (GET /api/v1/metrics lists them)")
+	case req.Expected == nil:
+		err = badParam("expected", "required: the figure the source system reports, as a number")
+	case len(req.Source) > reconcile.MaxSourceLen:
+		err = badParam("source", "longer than %d bytes", reconcile.MaxSourceLen)
+	case len(req.Note) > reconcile.MaxNoteLen:
+		err = badParam("note", "longer than %d bytes", reconcile.MaxNoteLen)
+	}
+	if _, ok := s.Catalog.Metric(req.Metric); err == nil && !ok {
+		err = badParam("metric", "unknown metric %q (GET /api/v1/metrics lists them)", req.Metric)
+	}
+	if err == nil && req.AsOf != "" {
+		if asOf, err = ParseTime(req.AsOf); err != nil {
+			err = badParam("as_of", "%v", err)
+		}
+	}
+	if err == nil && req.Window != "" {
+		if window, err = catalog.ParseWindow(req.Window); err != nil {
+			err = badParam("window", "%v", err)
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var res reconcile.Result
+	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		var cerr error
+		res, cerr = reconcile.Check(s.Catalog, ds, req.Metric, *req.Expected, asOf, window)
+		return cerr
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res.Source, res.Note = req.Source, req.Note
+	if res, err = reconcile.Save(r.Context(), s.Store, res); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+func (s *Server) listReconciliations(w http.ResponseWriter, r *http.Request) {
+	limit := defaultListLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListLimit {
+			s.writeError(w, r, badParam("limit", "%q is not a whole number from 1 to %d", v, maxListLimit))
+			return
+		}
+		limit = n
+	}
+	rs, err := reconcile.List(r.Context(), s.Store, limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reconciliations": rs, "limit": limit})
+}

@@ -2,11 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 
+	"github.com/candor/candor/internal/postgres"
 	"github.com/candor/candor/internal/store"
 )
 
 func openPostgres(ctx context.Context, url string) (store.Store, error) {
-	return nil, errors.New("the PostgreSQL store is not built into this version")
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("opening the PostgreSQL store: %w", err)
+	}
+	return db, nil
 }

@@ -234,20 +234,25 @@ func (im *importer) flush() error {
 	if len(items) == 0 || !im.writing() {
 		return nil
 	}
-	// Group runs of one kind so the per-kind counts stay exact without a
-	// write per record.
-	for i := 0; i < len(items); {
-		j := i + 1
-		for j < len(items) && kinds[j] == kinds[i] {
-			j++
+	// One Add per kind keeps per-kind counts exact without a write per
+	// record, and gives the store big chunks (a round trip per Add costs a
+	// PostgreSQL store dearly). Records of different kinds never share a
+	// key and order within a kind is kept, so "the later line wins" holds.
+	byKind := map[domain.Kind][]store.Item{}
+	for i, it := range items {
+		byKind[kinds[i]] = append(byKind[kinds[i]], it)
+	}
+	for _, k := range domain.Kinds {
+		part := byKind[k]
+		if len(part) == 0 {
+			continue
 		}
-		res, err := im.batch.Add(im.ctx, items[i:j])
+		res, err := im.batch.Add(im.ctx, part)
 		if err != nil {
 			return err
 		}
-		im.sum.ByKind[kinds[i]].Add(res)
+		im.sum.ByKind[k].Add(res)
 		im.sum.WriteResult.Add(res)
-		i = j
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func TestSmoke(t *testing.T) {
 	}
 	for name, v := range map[string]float64{
 		"import_records_per_s": rep.ImportRecordsPerS, "scorecard_cold_ms": rep.ScorecardColdMs,
-		"scorecard_warm_ms": rep.ScorecardWarmMs, "metric_drilldown_ms": rep.MetricDrilldownMs,
+		"scorecard_warm_ms": rep.ScorecardWarmMs, "scorecard_uncached_ms": rep.ScorecardUncachedMs, "metric_drilldown_ms": rep.MetricDrilldownMs,
 		"webhook_events_per_s": rep.WebhookEventsPerS, "webhook_p99_ms": rep.WebhookP99Ms,
 		"api_p99_ms": rep.APIP99Ms, "peak_rss_mb": rep.PeakRSSMB,
 	} {

@@ -276,9 +276,10 @@ func (g *gen) targets() {
 		if typical := median(g.worstM[:max(1, len(g.worstM)-1)]); typical > 0 {
 			g.target("release_impact_score", label, qs, qe, math.Round(typical*g.uni(0.95, 1.25)))
 		}
-		// funnel_conversion is judged on lead→MQL (catalog): MQL rate less
-		// the leads of the last days still waiting for their MQL.
-		g.target("funnel_conversion", label, qs, qe, math.Round(100*mqlRate*0.94*g.uni(0.95, 1.1)*10)/10)
+		// funnel_conversion's value is lead→won for leads created in the
+		// window (catalog): MQL rate × SQL (0.4) × opportunity (0.6) × win
+		// (~0.31) × the ~10 % of those deals that close within a month.
+		g.target("funnel_conversion", label, qs, qe, math.Round(100*mqlRate*0.4*0.6*0.31*0.1*g.uni(0.9, 1.2)*100)/100)
 		// Sales velocity as SPEC §3 defines it, over the last 30 days; only
 		// the running quarter gets a target.
 		if v := g.velocity; q == cur && v[1] > 0 && g.closedW > 0 {

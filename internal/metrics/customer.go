@@ -262,14 +262,12 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	}
 	start, end := q.start(), q.end()
 	from := start - int64(impactBaseline)
-	impacts := map[*Dep]*releaseImpact{}
 	var all, inW []*releaseImpact // in finishing order
 	for _, x := range d.prodDeps.between(from, end) {
 		if !d.matchService(q, x.Service) {
 			continue
 		}
 		ri := &releaseImpact{x: x}
-		impacts[x] = ri
 		all = append(all, ri)
 		if x.Finished >= start {
 			inW = append(inW, ri)
@@ -286,25 +284,22 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		x *Dep
 	}
 	var hits []hit
-	for _, rec := range d.recordsFrom(domain.KindTicket, from) {
-		t := rec.(*domain.Ticket)
-		if t.Release == "" {
-			continue
-		}
-		x := pickDep(d.depByID[t.Release], t.Source)
-		ri := impacts[x]
-		if ri == nil {
-			continue
-		}
-		c := ns(t.CreatedAt)
-		if c < x.Finished || c >= x.Finished+window || c > end {
-			continue
-		}
-		tw := w.of(t)
-		ri.weighted += tw
-		ri.tickets++
-		if q.Records && x.Finished >= start {
-			hits = append(hits, hit{t, tw, x})
+	for _, ri := range all {
+		x := ri.x
+		for _, t := range d.ticketsByRelease[x.ID] {
+			if pickDep(d.depByID[t.Release], t.Source) != x {
+				continue
+			}
+			c := ns(t.CreatedAt)
+			if c < x.Finished || c >= x.Finished+window || c > end {
+				continue
+			}
+			tw := w.of(t)
+			ri.weighted += tw
+			ri.tickets++
+			if q.Records && x.Finished >= start {
+				hits = append(hits, hit{t, tw, x})
+			}
 		}
 	}
 	type acc struct {

@@ -166,8 +166,9 @@ type Dataset struct {
 
 	// Other kinds are kept whole, by key, with a time-ordered index; the
 	// metrics of the other pillars read them.
-	others map[domain.Kind]map[string]domain.Record
-	byTime map[domain.Kind]*sorted[domain.Record]
+	others           map[domain.Kind]map[string]domain.Record
+	ticketsByRelease map[string][]*domain.Ticket
+	byTime           map[domain.Kind]*sorted[domain.Record]
 
 	// fresh holds, per kind, every data timestamp (event times and
 	// ingestion times) so freshness can be judged as of any time.
@@ -185,36 +186,37 @@ func NewDataset(cfg Config) *Dataset {
 	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
 	incOpened := func(i *Inc) (int64, string) { return i.Opened, i.ID }
 	return &Dataset{
-		cfg:         cfg,
-		Services:    map[string]*domain.Service{},
-		deps:        map[string]*Dep{},
-		depByID:     map[string][]*Dep{},
-		rollbacksOf: map[string][]*Dep{},
-		listedBy:    map[string][]*Dep{},
-		relink:      map[string]bool{},
-		cache:       map[cacheKey]Result{},
-		dirtyFrom:   noneDirty,
-		depsByCR:    map[string][]*Dep{},
-		prodDeps:    newSorted(depKey),
-		svcDeps:     map[string]*sorted[*Dep]{},
-		svcElig:     map[string]*sorted[*Dep]{},
-		emergency:   map[*Dep]bool{},
-		envs:        map[string]int{},
-		changes:     map[string]*Chg{},
-		changeByID:  map[string][]*Chg{},
-		svcChanges:  map[string]*sorted[*Chg]{},
-		incidents:   map[string]*Inc{},
-		incByOpened: newSorted(incOpened),
-		incByRes:    newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
-		incByDue:    newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
-		svcInc:      map[string]*sorted[*Inc]{},
-		incByCause:  map[string][]*Inc{},
-		incByCR:     map[string][]*Inc{},
-		slis:        map[string]*SLISample{},
-		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
-		others:      map[domain.Kind]map[string]domain.Record{},
-		byTime:      map[domain.Kind]*sorted[domain.Record]{},
-		fresh:       map[domain.Kind]*sorted[int64]{},
+		cfg:              cfg,
+		Services:         map[string]*domain.Service{},
+		deps:             map[string]*Dep{},
+		depByID:          map[string][]*Dep{},
+		rollbacksOf:      map[string][]*Dep{},
+		listedBy:         map[string][]*Dep{},
+		relink:           map[string]bool{},
+		cache:            map[cacheKey]Result{},
+		dirtyFrom:        noneDirty,
+		depsByCR:         map[string][]*Dep{},
+		prodDeps:         newSorted(depKey),
+		svcDeps:          map[string]*sorted[*Dep]{},
+		svcElig:          map[string]*sorted[*Dep]{},
+		emergency:        map[*Dep]bool{},
+		envs:             map[string]int{},
+		changes:          map[string]*Chg{},
+		changeByID:       map[string][]*Chg{},
+		svcChanges:       map[string]*sorted[*Chg]{},
+		incidents:        map[string]*Inc{},
+		incByOpened:      newSorted(incOpened),
+		incByRes:         newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
+		incByDue:         newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
+		svcInc:           map[string]*sorted[*Inc]{},
+		incByCause:       map[string][]*Inc{},
+		incByCR:          map[string][]*Inc{},
+		slis:             map[string]*SLISample{},
+		sliAll:           newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
+		others:           map[domain.Kind]map[string]domain.Record{},
+		ticketsByRelease: map[string][]*domain.Ticket{},
+		byTime:           map[domain.Kind]*sorted[domain.Record]{},
+		fresh:            map[domain.Kind]*sorted[int64]{},
 	}
 }
 
@@ -457,9 +459,17 @@ func (d *Dataset) applyOther(r domain.Record) {
 	k := key(r.Header().Source, r.Header().ID)
 	if old := m[k]; old != nil {
 		d.byTime[kind].remove(old)
+		if t, ok := old.(*domain.Ticket); ok && t.Release != "" {
+			removeFrom(d.ticketsByRelease, t.Release, t)
+		}
 	}
 	m[k] = r
 	d.byTime[kind].add(r)
+	// Release impact looks tickets up by the deployment they name, so it
+	// costs per release, not per ticket in the baseline period.
+	if t, ok := r.(*domain.Ticket); ok && t.Release != "" {
+		d.ticketsByRelease[t.Release] = append(d.ticketsByRelease[t.Release], t)
+	}
 }
 
 // Records returns the records of a kind outside the engineering kinds, in

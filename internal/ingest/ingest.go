@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -199,15 +200,27 @@ func (im *importer) invalid(e LineError) {
 func (im *importer) writing() bool { return im.opt.SkipInvalid || im.sum.Invalid == 0 }
 
 func (im *importer) add(r domain.Record) error {
-	body, err := json.Marshal(r)
+	body, hash, err := canonical(r)
 	if err != nil {
 		return err
 	}
-	// The hash is of the canonical body, not of the raw input line: the same
-	// line can yield a different record (another default currency, a parser
-	// that now normalises a field), and a re-import must then replace the
-	// stored record rather than count it unchanged.
-	hash := sha256.Sum256(body)
+	return im.addPrepared(r, body, hash)
+}
+
+// canonical returns the record's stored form and its hash. The hash is of
+// the canonical body, not of the raw input line: the same line can yield a
+// different record (another default currency, a parser that now normalises
+// a field), and a re-import must then replace the stored record rather
+// than count it unchanged.
+func canonical(r domain.Record) ([]byte, [32]byte, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return nil, [32]byte{}, err
+	}
+	return body, sha256.Sum256(body), nil
+}
+
+func (im *importer) addPrepared(r domain.Record, body []byte, hash [32]byte) error {
 	im.sum.Records++
 	ks := im.sum.ByKind[r.Kind()]
 	if ks == nil {
@@ -303,11 +316,132 @@ func (im *importer) source(src Source) error {
 
 var bom = []byte("\xef\xbb\xbf")
 
+// parseJob is a run of input lines parsed by one worker; results come
+// back in input order so errors, counts and "the later line wins" are as
+// if parsed one by one.
+type parseJob struct {
+	buf   []byte // the lines' text, back to back
+	ends  []int  // end offset of each line in buf
+	nums  []int  // line numbers
+	out   chan []parsedLine
+	kind  domain.Kind
+	popts domain.ParseOptions
+}
+
+type parsedLine struct {
+	line int
+	rec  domain.Record
+	body []byte
+	hash [32]byte
+	err  error
+}
+
+// jobLines is the lines per job: big enough to amortise the hand-off,
+// small enough that the writer is never idle for long.
+const jobLines = 256
+
+func (j *parseJob) run() []parsedLine {
+	out := make([]parsedLine, len(j.nums))
+	start := 0
+	for i, end := range j.ends {
+		p := &out[i]
+		p.line = j.nums[i]
+		p.rec, p.err = domain.ParseJSON(j.buf[start:end], j.kind, j.popts)
+		if p.err == nil {
+			p.body, p.hash, p.err = canonical(p.rec)
+		}
+		start = end
+	}
+	return out
+}
+
+// ndjson parses on every core while this goroutine writes: parsing and
+// canonicalising dominate an import, the store's writer is single.
 func (im *importer) ndjson(name string, br *bufio.Reader) error {
+	ctx, cancel := context.WithCancel(im.ctx)
+	// The caller may close the input as soon as Import returns, so the
+	// reading goroutine must have stopped by then.
+	readDone := make(chan struct{})
+	// Few jobs in flight keep memory flat; two cores need little slack.
+	jobs := make(chan *parseJob, 2)
+	order := make(chan *parseJob, 4)
+	defer func() {
+		cancel()
+		for range order {
+		}
+		<-readDone
+	}()
+	var readErr error
+	go func() {
+		defer close(readDone)
+		defer close(order)
+		defer close(jobs)
+		readErr = im.readLines(ctx, name, br, func(j *parseJob) bool {
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				return false
+			}
+			select {
+			case order <- j:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		go func() {
+			for j := range jobs {
+				j.out <- j.run()
+			}
+		}()
+	}
+	for j := range order {
+		if err := im.ctx.Err(); err != nil {
+			return err
+		}
+		for _, p := range <-j.out {
+			if p.err != nil {
+				var fe *domain.FieldError
+				if !errors.As(p.err, &fe) && p.rec != nil {
+					return fmt.Errorf("%s:%d: %w", name, p.line, p.err)
+				}
+				im.invalid(lineError(name, p.line, p.err))
+				continue
+			}
+			if err := im.addPrepared(p.rec, p.body, p.hash); err != nil {
+				if cerr := im.ctx.Err(); cerr != nil {
+					return cerr // the store saw the cancellation first
+				}
+				return err
+			}
+		}
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return im.ctx.Err()
+}
+
+// readLines splits the input into jobs of lines.
+func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader, send func(*parseJob) bool) error {
 	line := 0
 	var long []byte
+	newJob := func() *parseJob {
+		return &parseJob{out: make(chan []parsedLine, 1), kind: im.opt.Kind, popts: im.opt.Parse}
+	}
+	j := newJob()
+	flush := func() bool {
+		if len(j.nums) == 0 {
+			return true
+		}
+		ok := send(j)
+		j = newJob()
+		return ok
+	}
 	for {
-		if err := im.ctx.Err(); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		chunk, err := br.ReadSlice('\n')
@@ -335,15 +469,18 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				text = bytes.TrimPrefix(text, bom)
 			}
 			if len(text) > 0 {
-				rec, perr := domain.ParseJSON(text, im.opt.Kind, im.opt.Parse)
-				if perr != nil {
-					im.invalid(lineError(name, line, perr))
-				} else if err := im.add(rec); err != nil {
-					return err
+				j.buf = append(j.buf, text...)
+				j.ends = append(j.ends, len(j.buf))
+				j.nums = append(j.nums, line)
+				if len(j.nums) == jobLines && !flush() {
+					return ctx.Err()
 				}
 			}
 		}
 		if err == io.EOF {
+			if !flush() {
+				return ctx.Err()
+			}
 			return nil
 		}
 		if err != nil {

@@ -130,7 +130,7 @@ type Dataset struct {
 
 	Services map[string]*domain.Service
 
-	deps        map[string]*Dep // by source + "\x00" + id
+	deps        map[recKey]*Dep
 	depByID     map[string][]*Dep
 	rollbacksOf map[string][]*Dep
 	listedBy    map[string][]*Dep // change id → eligible production deployments listing it
@@ -149,11 +149,11 @@ type Dataset struct {
 	emergency map[*Dep]bool
 	envs      map[string]int // production environment names in use
 
-	changes    map[string]*Chg
+	changes    map[recKey]*Chg
 	changeByID map[string][]*Chg
 	svcChanges map[string]*sorted[*Chg]
 
-	incidents   map[string]*Inc
+	incidents   map[recKey]*Inc
 	incByOpened *sorted[*Inc]
 	incByRes    *sorted[*Inc]
 	incByDue    *sorted[*Inc]
@@ -161,12 +161,15 @@ type Dataset struct {
 	incByCause  map[string][]*Inc // caused_by deployment id
 	incByCR     map[string][]*Inc // caused_by_change_request
 
-	slis   map[string]*SLISample
+	slis   map[recKey]*SLISample
 	sliAll *sorted[*SLISample]
 
 	// Other kinds are kept whole, by key, with a time-ordered index; the
 	// metrics of the other pillars read them.
-	others           map[domain.Kind]map[string]domain.Record
+	others map[domain.Kind]map[recKey]domain.Record
+	// names interns the few distinct service, source and category strings
+	// that millions of records repeat, so each is held once.
+	names            map[string]string
 	ticketsByRelease map[string][]*domain.Ticket
 	byTime           map[domain.Kind]*sorted[domain.Record]
 
@@ -188,7 +191,7 @@ func NewDataset(cfg Config) *Dataset {
 	return &Dataset{
 		cfg:              cfg,
 		Services:         map[string]*domain.Service{},
-		deps:             map[string]*Dep{},
+		deps:             map[recKey]*Dep{},
 		depByID:          map[string][]*Dep{},
 		rollbacksOf:      map[string][]*Dep{},
 		listedBy:         map[string][]*Dep{},
@@ -201,19 +204,20 @@ func NewDataset(cfg Config) *Dataset {
 		svcElig:          map[string]*sorted[*Dep]{},
 		emergency:        map[*Dep]bool{},
 		envs:             map[string]int{},
-		changes:          map[string]*Chg{},
+		changes:          map[recKey]*Chg{},
 		changeByID:       map[string][]*Chg{},
 		svcChanges:       map[string]*sorted[*Chg]{},
-		incidents:        map[string]*Inc{},
+		incidents:        map[recKey]*Inc{},
 		incByOpened:      newSorted(incOpened),
 		incByRes:         newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
 		incByDue:         newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
 		svcInc:           map[string]*sorted[*Inc]{},
 		incByCause:       map[string][]*Inc{},
 		incByCR:          map[string][]*Inc{},
-		slis:             map[string]*SLISample{},
+		slis:             map[recKey]*SLISample{},
 		sliAll:           newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
-		others:           map[domain.Kind]map[string]domain.Record{},
+		others:           map[domain.Kind]map[recKey]domain.Record{},
+		names:            map[string]string{},
 		ticketsByRelease: map[string][]*domain.Ticket{},
 		byTime:           map[domain.Kind]*sorted[domain.Record]{},
 		fresh:            map[domain.Kind]*sorted[int64]{},
@@ -230,7 +234,19 @@ func ns(t time.Time) int64 {
 	return t.UnixNano()
 }
 
-func key(source, id string) string { return source + "\x00" + id }
+// recKey identifies a record within its kind. A struct of the record's own
+// strings costs no allocation, unlike a concatenated key.
+type recKey struct{ source, id string }
+
+func key(source, id string) recKey { return recKey{source, id} }
+
+func (d *Dataset) intern(s string) string {
+	if v, ok := d.names[s]; ok {
+		return v
+	}
+	d.names[s] = s
+	return s
+}
 
 func removeFrom[T comparable](m map[string][]T, k string, x T) {
 	l := m[k]
@@ -298,7 +314,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.removeDep(old)
 	}
 	x := &Dep{
-		ID: r.ID, Source: r.Source, Service: r.Service, Env: r.Environment,
+		ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(r.Environment),
 		Prod:     r.Production(d.cfg.ProductionNames),
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:     r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
@@ -380,7 +396,7 @@ func (d *Dataset) applyChange(r *domain.Change) {
 		removeFrom(d.changeByID, old.ID, old)
 		d.svcChanges[old.Service].remove(old)
 	}
-	x := &Chg{ID: r.ID, Source: r.Source, Service: r.Service, Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
+	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
 	d.changes[k] = x
 	d.changeByID[x.ID] = append(d.changeByID[x.ID], x)
 	d.relink[x.ID] = true
@@ -395,7 +411,7 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 		d.removeInc(old)
 	}
 	x := &Inc{
-		ID: r.ID, Source: r.Source, Service: r.Service, Severity: severities[r.Severity],
+		ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
 		CausedBy: r.CausedBy, CausedByCR: r.CausedByChangeRequest, CustomerFacing: r.CustomerFacing,
 		Category: r.Category, Fingerprint: r.Fingerprint,
@@ -443,16 +459,29 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 	if r.Objective != "" && r.Objective != "availability" {
 		return
 	}
-	x := &SLISample{ID: r.ID, Source: r.Source, Service: r.Service, Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
 	d.slis[k] = x
 	d.sliAll.add(x)
 }
 
 func (d *Dataset) applyOther(r domain.Record) {
 	kind := r.Kind()
+	h := r.Header()
+	h.Source = d.intern(h.Source)
+	switch r := r.(type) {
+	case *domain.Ticket:
+		r.Customer, r.Priority, r.Category = d.intern(r.Customer), d.intern(r.Priority), d.intern(r.Category)
+		r.UserRole, r.Criticality = d.intern(r.UserRole), d.intern(r.Criticality)
+	case *domain.Opportunity:
+		r.Owner, r.Stage, r.Channel, r.Currency = d.intern(r.Owner), d.intern(r.Stage), d.intern(r.Channel), d.intern(r.Currency)
+	case *domain.Lead:
+		r.Channel, r.Campaign = d.intern(r.Channel), d.intern(r.Campaign)
+	case *domain.Survey:
+		r.Type, r.Customer = d.intern(r.Type), d.intern(r.Customer)
+	}
 	m := d.others[kind]
 	if m == nil {
-		m = map[string]domain.Record{}
+		m = map[recKey]domain.Record{}
 		d.others[kind] = m
 		d.byTime[kind] = newSorted(func(r domain.Record) (int64, string) { return ns(r.EventTime()), r.Header().ID })
 	}

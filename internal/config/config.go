@@ -88,6 +88,11 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.EngineConfig(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	// Metric overrides are checked here too, so a bad one stops every
+	// command at start rather than the first that builds a scorecard.
+	if _, err := c.Catalog(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	return c, nil
 }
 

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "candor.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFileThenEnvironment(t *testing.T) {
+	p := write(t, `
+data: /var/lib/candor
+addr: 0.0.0.0:9000
+currency: EUR
+exchange_rates: {usd: 0.92}
+production_environments: [prod, main]
+attribution_window: 12h
+vulnerability_sla: {critical: 3d}
+freshness: {incidents: 72h}
+gross_margin: 0.7
+release_impact_weights: {priority: {Urgent: 5}}
+metrics:
+  change_failure_rate: {owner: VP Eng, target: 10, thresholds: {green: 8, amber: 12}}
+`)
+	c, err := Load(p, env(map[string]string{"CANDOR_DATA": "/srv/candor", "CANDOR_MAX_BODY_BYTES": "1024"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Data != "/srv/candor" || c.Addr != "0.0.0.0:9000" || c.MaxBodyBytes != 1024 {
+		t.Errorf("data %q addr %q max body %d: want env over file, file over defaults", c.Data, c.Addr, c.MaxBodyBytes)
+	}
+	m, err := c.EngineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.AttributionWindow != 12*time.Hour || m.VulnerabilitySLA["critical"] != 72*time.Hour || m.VulnerabilitySLA["high"] != 30*24*time.Hour {
+		t.Errorf("windows not applied: %v %v", m.AttributionWindow, m.VulnerabilitySLA)
+	}
+	if m.Currency != "EUR" || m.ExchangeRates["USD"] != 0.92 || m.GrossMargin != 0.7 {
+		t.Errorf("money settings: %q %v %v", m.Currency, m.ExchangeRates, m.GrossMargin)
+	}
+	if m.Freshness["incident"] != 72*time.Hour {
+		t.Errorf("freshness = %v", m.Freshness)
+	}
+	if m.ImpactWeights["priority"]["urgent"] != 5 {
+		t.Errorf("impact weights = %v", m.ImpactWeights["priority"])
+	}
+	if len(m.ProductionNames) != 2 || m.ProductionNames[1] != "main" {
+		t.Errorf("production names = %v", m.ProductionNames)
+	}
+	cat, err := c.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfr, _ := cat.Metric("change_failure_rate")
+	if cfr.Owner != "VP Eng" || cfr.Thresholds.Green != 8 || cfr.Version != 2 {
+		t.Errorf("override not applied: owner %q green %v version %d", cfr.Owner, cfr.Thresholds.Green, cfr.Version)
+	}
+}
+
+func TestDefaultsWithoutFile(t *testing.T) {
+	c, err := Load("", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Data != "./candor-data" || c.Addr != "127.0.0.1:8080" || c.Currency != "USD" {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+// Every bad setting stops Candor at start with the field named.
+func TestRefused(t *testing.T) {
+	cases := []struct{ name, file, want string }{
+		{"unknown key", "dta: x\n", "dta"},
+		{"bad window", "attribution_window: soon\n", "attribution_window"},
+		{"unknown severity", "vulnerability_sla: {urgent: 3d}\n", "vulnerability_sla.urgent"},
+		{"unknown freshness kind", "freshness: {deploys2: 1h}\n", "freshness.deploys2"},
+		{"gross margin", "gross_margin: 1.5\n", "gross_margin"},
+		{"currency", "currency: dollars\n", "currency"},
+		{"negative rate", "exchange_rates: {EUR: -1}\n", "exchange_rates.EUR"},
+		{"impact field", "release_impact_weights: {colour: {red: 2}}\n", "release_impact_weights.colour"},
+		{"unknown metric override", "metrics: {no_such_metric: {owner: x}}\n", "no_such_metric"},
+		{"inconsistent thresholds", "metrics: {change_failure_rate: {thresholds: {green: 20, amber: 5}}}\n", "change_failure_rate"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(write(t, c.file), env(nil))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one naming %q", err, c.want)
+			}
+		})
+	}
+	if _, err := Load("", env(map[string]string{"CANDOR_MAX_BODY_BYTES": "lots"})); err == nil || !strings.Contains(err.Error(), "CANDOR_MAX_BODY_BYTES") {
+		t.Errorf("bad env var: err = %v", err)
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), env(nil)); err == nil {
+		t.Errorf("a missing config file was accepted")
+	}
+}

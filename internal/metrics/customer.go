@@ -286,6 +286,9 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	var hits []hit
 	for _, ri := range all {
 		x := ri.x
+		if !x.hasTickets {
+			continue
+		}
 		for _, t := range d.ticketsByRelease[x.ID] {
 			if pickDep(d.depByID[t.Release], t.Source) != x {
 				continue

@@ -77,6 +77,10 @@ type Dep struct {
 	Changes       []string
 	Emergency     bool
 	RetroValid    int64
+	// hasTickets says some ticket names this deployment as its release, so
+	// release impact skips the lookup for the many that have none. It may
+	// stay true after such a ticket is replaced; that only costs a lookup.
+	hasTickets bool
 }
 
 // Eligible deployments can ship changes and cause incidents by inference:
@@ -329,6 +333,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	}
 	d.deps[k] = x
 	d.depByID[x.ID] = append(d.depByID[x.ID], x)
+	x.hasTickets = len(d.ticketsByRelease[x.ID]) > 0
 	if x.RollbackOf != "" {
 		d.rollbacksOf[x.RollbackOf] = append(d.rollbacksOf[x.RollbackOf], x)
 	}
@@ -498,6 +503,9 @@ func (d *Dataset) applyOther(r domain.Record) {
 	// costs per release, not per ticket in the baseline period.
 	if t, ok := r.(*domain.Ticket); ok && t.Release != "" {
 		d.ticketsByRelease[t.Release] = append(d.ticketsByRelease[t.Release], t)
+		for _, x := range d.depByID[t.Release] {
+			x.hasTickets = true
+		}
 	}
 }
 

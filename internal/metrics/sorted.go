@@ -28,10 +28,27 @@ func (s *sorted[T]) less(a, b T) bool {
 	return ia < ib
 }
 
+// nearEnd bounds how far from the end an out-of-order item is inserted in
+// place: live data arrives slightly late (a deployment reported a minute
+// after a later one), and moving a few elements beats re-sorting millions,
+// while a bulk load of unordered data is still sorted once.
+const nearEnd = 4096
+
 func (s *sorted[T]) add(x T) {
-	if n := len(s.items); n > 0 && s.less(x, s.items[n-1]) {
-		s.dirty = true
+	n := len(s.items)
+	if n == 0 || !s.less(x, s.items[n-1]) {
+		s.items = append(s.items, x)
+		return
 	}
+	if !s.dirty {
+		lo := max(0, n-nearEnd)
+		if !s.less(x, s.items[lo]) {
+			i := lo + sort.Search(n-lo, func(k int) bool { return s.less(x, s.items[lo+k]) })
+			s.items = slices.Insert(s.items, i, x)
+			return
+		}
+	}
+	s.dirty = true
 	s.items = append(s.items, x)
 }
 

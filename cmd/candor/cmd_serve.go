@@ -16,6 +16,9 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/leader"
+	"github.com/candor/candor/internal/postgres"
+	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/web"
 )
 
@@ -74,6 +77,14 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if ready != nil {
 		ready(url)
 	}
+	// Scheduled work runs on the elected leader only; it stops (and gives
+	// up leadership) before serve returns and the store is closed.
+	sched, stopSched := context.WithCancel(ctx)
+	schedDone := startScheduled(sched, a, log)
+	defer func() {
+		stopSched()
+		<-schedDone
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -91,6 +102,33 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		return err
 	}
 	return nil
+}
+
+// leaderRetry is how often a follower instance tries to take leadership.
+var leaderRetry = leader.DefaultRetry
+
+// startScheduled runs the elector and, while this instance leads, the KPI
+// snapshot job, until ctx ends; the returned channel closes then.
+func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	every, _ := a.cfg.SnapshotEvery() // validated by config.Load
+	if every <= 0 {
+		close(done)
+		return done
+	}
+	var locker leader.Locker
+	if db, ok := a.store.(*postgres.DB); ok {
+		locker = leader.LockFunc(db.TryLeaderLock)
+	} else {
+		locker = leader.FileLock(a.cfg.Data)
+	}
+	el := &leader.Elector{Locker: locker, Retry: leaderRetry, Log: log}
+	snap := &schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log}
+	go func() {
+		defer close(done)
+		el.Run(ctx, func(ctx context.Context) { snap.Run(ctx) })
+	}()
+	return done
 }
 
 // genFlags are the generator's flags.

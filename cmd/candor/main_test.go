@@ -17,6 +17,8 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/schedule"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command running in
@@ -531,7 +533,25 @@ func TestServe(t *testing.T) {
 	if ld := parseScorecard(t, string(body)).lastData()["deployment_frequency"]; ld == nil {
 		t.Errorf("served scorecard has no deployment data")
 	}
+	// The only instance leads and writes this week's KPI snapshot.
+	p.waitFor(t, "the KPI snapshot log line", func() (string, bool) {
+		return "", strings.Contains(p.errb.String(), "kpi snapshot written")
+	})
 	p.stop(t)
+	for _, want := range []string{"leadership acquired", "leadership lost"} {
+		if !strings.Contains(p.errb.String(), want) {
+			t.Errorf("no %q log line:\n%s", want, p.errb.String())
+		}
+	}
+	st, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := st.Docs(context.Background(), schedule.Collection, 0)
+	st.Close()
+	if err != nil || len(docs) != 1 {
+		t.Errorf("%d kpi_snapshot documents (%v), want 1", len(docs), err)
+	}
 	if !strings.Contains(p.errb.String(), "shutting down") {
 		t.Errorf("no shutdown log line:\n%s", p.errb.String())
 	}

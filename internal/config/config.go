@@ -49,6 +49,9 @@ type Config struct {
 	ReleaseImpactWeights map[string]map[string]float64 `yaml:"release_impact_weights"`
 	// MaxBodyBytes bounds an API request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// SnapshotInterval is how often the leader instance stores a KPI
+	// snapshot (default 168h; "0" disables). See SnapshotEvery.
+	SnapshotInterval string `yaml:"snapshot_interval"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
 }
@@ -88,6 +91,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.EngineConfig(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if _, err := c.SnapshotEvery(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	// Metric overrides are checked here too, so a bad one stops every
 	// command at start rather than the first that builds a scorecard.
 	if _, err := c.Catalog(); err != nil {
@@ -113,6 +119,7 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_ATTRIBUTION_WINDOW", "incident → deployment attribution window (default 24h)"},
 	{"CANDOR_PRODUCTION_ENVIRONMENTS", "comma-separated production environment names (default production,prod,prd,live)"},
 	{"CANDOR_MAX_BODY_BYTES", "largest accepted API request body in bytes (default 33554432)"},
+	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
 }
 
 func (c *Config) applyEnv(env func(string) string) error {
@@ -126,6 +133,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 	set("CANDOR_ADDR", &c.Addr)
 	set("CANDOR_CURRENCY", &c.Currency)
 	set("CANDOR_ATTRIBUTION_WINDOW", &c.AttributionWindow)
+	set("CANDOR_SNAPSHOT_INTERVAL", &c.SnapshotInterval)
 	if v := env("CANDOR_PRODUCTION_ENVIRONMENTS"); v != "" {
 		c.ProductionEnvironments = nil
 		for _, s := range strings.Split(v, ",") {
@@ -142,6 +150,26 @@ func (c *Config) applyEnv(env func(string) string) error {
 		c.MaxBodyBytes = n
 	}
 	return nil
+}
+
+// DefaultSnapshotInterval is the KPI snapshot interval when none is set:
+// weekly (SPEC §5).
+const DefaultSnapshotInterval = 7 * 24 * time.Hour
+
+// SnapshotEvery is the KPI snapshot interval: DefaultSnapshotInterval when
+// unset, 0 (disabled) for "0".
+func (c Config) SnapshotEvery() (time.Duration, error) {
+	switch strings.TrimSpace(c.SnapshotInterval) {
+	case "":
+		return DefaultSnapshotInterval, nil
+	case "0":
+		return 0, nil
+	}
+	d, err := catalog.ParseWindow(c.SnapshotInterval)
+	if err != nil {
+		return 0, fmt.Errorf("snapshot_interval: %v (or 0 to disable)", err)
+	}
+	return d, nil
 }
 
 // EngineConfig builds the metric engine configuration, validating every field.

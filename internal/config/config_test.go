@@ -109,3 +109,35 @@ func TestRefused(t *testing.T) {
 		t.Errorf("a missing config file was accepted")
 	}
 }
+
+func TestSnapshotInterval(t *testing.T) {
+	for _, c := range []struct {
+		v    string
+		want time.Duration
+		bad  bool
+	}{
+		{"", DefaultSnapshotInterval, false},
+		{"0", 0, false},
+		{"1d", 24 * time.Hour, false},
+		{"200ms", 200 * time.Millisecond, false},
+		{"-1h", 0, true},
+		{"weekly", 0, true},
+	} {
+		_, err := Load("", func(k string) string {
+			if k == "CANDOR_SNAPSHOT_INTERVAL" {
+				return c.v
+			}
+			return ""
+		})
+		got, err2 := Config{SnapshotInterval: c.v}.SnapshotEvery()
+		if c.bad {
+			if err == nil || err2 == nil {
+				t.Errorf("%q: Load err %v, SnapshotEvery err %v; want errors", c.v, err, err2)
+			}
+			continue
+		}
+		if err != nil || err2 != nil || got != c.want {
+			t.Errorf("%q: %v, %v, %v; want %v", c.v, got, err, err2, c.want)
+		}
+	}
+}

@@ -1,0 +1,125 @@
+// Package schedule is the scheduled work the leader instance runs (see
+// package leader): KPI snapshots (SPEC §5), the scorecard kept as it was at
+// each interval so history survives later corrections of the data.
+package schedule
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
+)
+
+// Collection is the document collection snapshots are appended to.
+const Collection = "kpi_snapshot"
+
+// Snapshot is the body of a kpi_snapshot document.
+type Snapshot struct {
+	// Slot is the start of the interval the snapshot is for: the time
+	// truncated to the interval (for the default 168h, Monday 00:00 UTC).
+	// The scorecard is built as of the slot.
+	Slot      time.Time            `json:"slot"`
+	Interval  string               `json:"interval"`
+	Scorecard *scorecard.Scorecard `json:"scorecard"`
+}
+
+// Snapshots writes one snapshot per slot. Run it only on the leader: the
+// exactly-once check (read the latest snapshot, skip its slot) is safe
+// because only one instance writes. The one exception is the short window
+// in which a leader whose connection broke has not yet noticed (see
+// leader.Elector.Run): a snapshot it is writing at that moment could be
+// written again by its successor.
+type Snapshots struct {
+	Docs     store.DocStore
+	Engine   *engine.Engine
+	Catalog  *catalog.Catalog
+	Interval time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Log receives errors and written snapshots (discarded when nil).
+	Log *slog.Logger
+}
+
+func (s *Snapshots) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Snapshots) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Run writes the current slot's snapshot if it is missing, then each
+// following slot's at its start, until ctx ends (it then returns nil). A
+// failed write is logged and retried after min(Interval, 30s). Slots that
+// passed while no instance led are not back-filled.
+func (s *Snapshots) Run(ctx context.Context) error {
+	if s.Interval <= 0 {
+		return fmt.Errorf("schedule: snapshot interval %v must be positive", s.Interval)
+	}
+	for {
+		now := s.now()
+		wait := now.Truncate(s.Interval).Add(s.Interval).Sub(now)
+		if _, err := s.RunOnce(ctx, now); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			s.log().Error("kpi snapshot failed", "err", err)
+			wait = min(wait, s.Interval, 30*time.Second)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce writes the snapshot of now's slot unless the latest snapshot is
+// for that slot or a later one. It reports whether it wrote.
+func (s *Snapshots) RunOnce(ctx context.Context, now time.Time) (written bool, err error) {
+	slot := now.Truncate(s.Interval).UTC()
+	last, err := s.Docs.Docs(ctx, Collection, 1)
+	if err != nil {
+		return false, fmt.Errorf("reading the latest snapshot: %w", err)
+	}
+	if len(last) > 0 {
+		var prev Snapshot
+		if err := json.Unmarshal(last[0].Body, &prev); err != nil {
+			return false, fmt.Errorf("latest snapshot (doc %d) is corrupt: %w", last[0].ID, err)
+		}
+		if !prev.Slot.Before(slot) {
+			return false, nil
+		}
+	}
+	var body []byte
+	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		sc := scorecard.Build(s.Catalog, ds, scorecard.Options{AsOf: slot})
+		var err error
+		body, err = json.Marshal(Snapshot{Slot: slot, Interval: catalog.FormatWindow(s.Interval), Scorecard: sc})
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("building the scorecard: %w", err)
+	}
+	doc, err := s.Docs.AppendDoc(ctx, Collection, body)
+	if err != nil {
+		return false, fmt.Errorf("storing the snapshot: %w", err)
+	}
+	s.log().Info("kpi snapshot written", "slot", slot, "doc", doc.ID)
+	return true, nil
+}

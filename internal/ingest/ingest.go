@@ -199,12 +199,12 @@ func (im *importer) invalid(e LineError) {
 // validated so the user sees every problem at once.
 func (im *importer) writing() bool { return im.opt.SkipInvalid || im.sum.Invalid == 0 }
 
-func (im *importer) add(r domain.Record) error {
+func (im *importer) add(r domain.Record, raw [32]byte) error {
 	body, hash, err := canonical(r)
 	if err != nil {
 		return err
 	}
-	return im.addPrepared(r, body, hash)
+	return im.addPrepared(r, body, hash, raw)
 }
 
 // canonical returns the record's stored form and its hash. The hash is of
@@ -220,7 +220,8 @@ func canonical(r domain.Record) ([]byte, [32]byte, error) {
 	return body, sha256.Sum256(body), nil
 }
 
-func (im *importer) addPrepared(r domain.Record, body []byte, hash [32]byte) error {
+// raw is the sha256 of the input the record came from, kept for provenance.
+func (im *importer) addPrepared(r domain.Record, body []byte, hash, raw [32]byte) error {
 	im.sum.Records++
 	ks := im.sum.ByKind[r.Kind()]
 	if ks == nil {
@@ -231,7 +232,7 @@ func (im *importer) addPrepared(r domain.Record, body []byte, hash [32]byte) err
 	if !im.writing() {
 		return nil
 	}
-	im.buf.items = append(im.buf.items, store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash[:]), Body: body})
+	im.buf.items = append(im.buf.items, store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash[:]), RawHash: hex.EncodeToString(raw[:]), Body: body})
 	im.buf.kinds = append(im.buf.kinds, r.Kind())
 	if len(im.buf.items) >= chunkSize {
 		return im.flush()
@@ -333,6 +334,7 @@ type parsedLine struct {
 	rec  domain.Record
 	body []byte
 	hash [32]byte
+	raw  [32]byte
 	err  error
 }
 
@@ -346,9 +348,11 @@ func (j *parseJob) run() []parsedLine {
 	for i, end := range j.ends {
 		p := &out[i]
 		p.line = j.nums[i]
-		p.rec, p.err = domain.ParseJSON(j.buf[start:end], j.kind, j.popts)
+		text := j.buf[start:end]
+		p.rec, p.err = domain.ParseJSON(text, j.kind, j.popts)
 		if p.err == nil {
 			p.body, p.hash, p.err = canonical(p.rec)
+			p.raw = sha256.Sum256(text)
 		}
 		start = end
 	}
@@ -410,7 +414,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				im.invalid(lineError(name, p.line, p.err))
 				continue
 			}
-			if err := im.addPrepared(p.rec, p.body, p.hash); err != nil {
+			if err := im.addPrepared(p.rec, p.body, p.hash, p.raw); err != nil {
 				if cerr := im.ctx.Err(); cerr != nil {
 					return cerr // the store saw the cancellation first
 				}
@@ -594,15 +598,24 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		line, _ := cr.FieldPos(0)
 		lastLine = line
 		f := make(domain.Fields, len(row))
+		// The raw hash covers the header names with the cells, so the same
+		// cells under another header are different input.
+		rh := sha256.New()
 		for i, v := range row {
 			f[cols[i]] = domain.Value{Raw: []byte(v), Text: true}
+			rh.Write([]byte(cols[i]))
+			rh.Write([]byte{0})
+			rh.Write([]byte(v))
+			rh.Write([]byte{0})
 		}
 		rec, perr := domain.ParseFields(f, kind, im.opt.Parse)
 		if perr != nil {
 			im.invalid(lineError(name, line, perr))
 			continue
 		}
-		if err := im.add(rec); err != nil {
+		var raw [32]byte
+		rh.Sum(raw[:0])
+		if err := im.add(rec, raw); err != nil {
 			return err
 		}
 	}

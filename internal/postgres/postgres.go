@@ -239,6 +239,11 @@ type group struct {
 	first, last int // positions in the chunk
 	dups        int // occurrences after the first
 	changes     int // occurrences after the first whose hash differs from the one before
+	// run is where the last run of occurrences with one hash starts: the
+	// occurrence that is stored when the key changed within the chunk. The
+	// ones after it are unchanged and leave its row (raw hash included)
+	// alone, as in the SQLite store.
+	run int
 }
 
 func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
@@ -263,9 +268,10 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 // against the state the previous one left, as in the SQLite store. One
 // INSERT … ON CONFLICT cannot touch a row twice, so repeated keys are
 // folded: round 0 writes each key's first occurrence and is counted by
-// the database; round 1 then overwrites with the last occurrence the keys
-// whose hash changed within the chunk, counted here. (Occurrences with an
-// unchanged hash keep the first one's row, as SQLite does.)
+// the database; round 1 then overwrites the keys whose hash changed within
+// the chunk with the first occurrence of their final hash, counted here.
+// (Occurrences with an unchanged hash keep the row the one before wrote,
+// raw hash included, as SQLite does.)
 //
 // Round 0 is normally one upsert. But ON CONFLICT's speculative insertion
 // makes a first import of new records markedly slower than plain inserts,
@@ -282,18 +288,19 @@ func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteRe
 			g.dups++
 			if items[g.last].Hash != items[i].Hash {
 				g.changes++
+				g.run = i
 			}
 			g.last = i
 			continue
 		}
 		b.keys[k] = len(b.groups)
-		b.groups = append(b.groups, group{first: i, last: i})
+		b.groups = append(b.groups, group{first: i, last: i, run: i})
 	}
 	b.round0, b.round1 = b.round0[:0], b.round1[:0]
 	for _, g := range b.groups {
 		b.round0 = append(b.round0, g.first)
 		if g.changes > 0 {
-			b.round1 = append(b.round1, g.last)
+			b.round1 = append(b.round1, g.run)
 		}
 		res.Replaced += int64(g.changes)
 		res.Unchanged += int64(g.dups - g.changes)
@@ -345,7 +352,7 @@ func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteRe
 }
 
 // A rowSource is where a round's rows come from: s.ord, s.kind, s.source,
-// s.id, s.event_time, s.hash, s.body. Statements take $1 (seq base) and $2
+// s.id, s.event_time, s.hash, s.raw_hash, s.body. Statements take $1 (seq base) and $2
 // (ingested_at), then the source's parameters; param is the next free one.
 type rowSource struct {
 	from, where string
@@ -354,10 +361,10 @@ type rowSource struct {
 
 var (
 	arrayRows = rowSource{
-		from: `unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bytea[])
-		WITH ORDINALITY AS s(kind, source, id, event_time, hash, body, ord)`,
+		from: `unnest($3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::bytea[])
+		WITH ORDINALITY AS s(kind, source, id, event_time, hash, raw_hash, body, ord)`,
 		where: "true",
-		param: 9,
+		param: 10,
 	}
 	stagedRound0 = rowSource{from: "candor_stage s", where: "NOT s.second", param: 3}
 	stagedRound1 = rowSource{from: "candor_stage s", where: "s.second", param: 3}
@@ -383,12 +390,12 @@ const changedOnly = `WHERE r.hash <> EXCLUDED.hash`
 // in one pass; rows the guard leaves alone are not returned at all.
 func upsert(src rowSource, guard string) string {
 	return `WITH w AS (
-	INSERT INTO records AS r (seq, kind, source, id, ingested_at, event_time, hash, body)
-	SELECT $1::bigint + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.body
+	INSERT INTO records AS r (seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body)
+	SELECT $1::bigint + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.raw_hash, s.body
 	FROM ` + src.from + ` WHERE ` + src.where + `
 	ON CONFLICT (kind, source, id) DO UPDATE SET
 		seq = EXCLUDED.seq, ingested_at = EXCLUDED.ingested_at, event_time = EXCLUDED.event_time,
-		hash = EXCLUDED.hash, body = EXCLUDED.body
+		hash = EXCLUDED.hash, raw_hash = EXCLUDED.raw_hash, body = EXCLUDED.body
 	` + guard + `
 	RETURNING (r.xmax = 0) AS inserted
 )
@@ -409,8 +416,8 @@ SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FR
 func insertNew(src rowSource) string {
 	p := func(i int) string { return "$" + strconv.Itoa(src.param+i) }
 	return `WITH w AS (
-	INSERT INTO records (seq, kind, source, id, ingested_at, event_time, hash, body)
-	SELECT $1::bigint + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.body
+	INSERT INTO records (seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body)
+	SELECT $1::bigint + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.raw_hash, s.body
 	FROM ` + src.from + ` WHERE ` + src.where + ` AND (
 		(` + p(0) + `::boolean AND NOT EXISTS (SELECT FROM records x
 			WHERE x.kind = ` + p(1) + `::text COLLATE "C" AND x.source = ` + p(2) + `::text COLLATE "C"
@@ -448,14 +455,14 @@ func eventNanos(t time.Time) pgtype.Int8 {
 // which is what small Adds need.
 func (b *batch) writeArrays(ctx context.Context, sql string, items []store.Item, idx []int, base int64, extra ...any) (n1, n2 int64, err error) {
 	n := len(idx)
-	kinds, sources, ids, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	kinds, sources, ids, hashes, raws := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	events, bodies := make([]pgtype.Int8, n), make([][]byte, n)
 	for j, i := range idx {
 		it := &items[i]
 		kinds[j], sources[j], ids[j] = string(it.Key.Kind), it.Key.Source, it.Key.ID
-		events[j], hashes[j], bodies[j] = eventNanos(it.EventTime), it.Hash, it.Body
+		events[j], hashes[j], raws[j], bodies[j] = eventNanos(it.EventTime), it.Hash, it.RawHash, it.Body
 	}
-	args := append([]any{base, b.now, kinds, sources, ids, events, hashes, bodies}, extra...)
+	args := append([]any{base, b.now, kinds, sources, ids, events, hashes, raws, bodies}, extra...)
 	err = b.tx.QueryRow(ctx, sql, args...).Scan(&n1, &n2)
 	return n1, n2, err
 }
@@ -476,10 +483,11 @@ const stageDDL = `CREATE TEMP TABLE candor_stage (
 	id         text    COLLATE "C" NOT NULL,
 	event_time bigint,
 	hash       text    NOT NULL,
+	raw_hash   text    NOT NULL,
 	body       bytea   NOT NULL
 ) ON COMMIT DROP`
 
-var stageCols = []string{"ord", "second", "kind", "source", "id", "event_time", "hash", "body"}
+var stageCols = []string{"ord", "second", "kind", "source", "id", "event_time", "hash", "raw_hash", "body"}
 
 // stage streams both rounds into the staging table with COPY, ords
 // running on from round 0 into round 1.
@@ -509,7 +517,7 @@ type stageSource struct {
 	items          []store.Item
 	round0, round1 []int
 	i              int
-	vals           [8]any
+	vals           [9]any
 }
 
 func (s *stageSource) Next() bool {
@@ -525,7 +533,7 @@ func (s *stageSource) Values() ([]any, error) {
 		idx = s.round0[idx]
 	}
 	it := &s.items[idx]
-	s.vals = [8]any{int64(s.i + 1), second, string(it.Key.Kind), it.Key.Source, it.Key.ID, eventNanos(it.EventTime), it.Hash, it.Body}
+	s.vals = [9]any{int64(s.i + 1), second, string(it.Key.Kind), it.Key.Source, it.Key.ID, eventNanos(it.EventTime), it.Hash, it.RawHash, it.Body}
 	return s.vals[:], nil
 }
 
@@ -563,7 +571,7 @@ func (b *batch) Rollback() error {
 // Scan streams: pgx decodes one row at a time from the connection, so a
 // scan of millions of records holds one record in memory, not all.
 func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT seq, kind, source, id, ingested_at, event_time, hash, body FROM records WHERE seq > $1 ORDER BY seq`, after)
+	rows, err := s.pool.Query(ctx, `SELECT seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body FROM records WHERE seq > $1 ORDER BY seq`, after)
 	if err != nil {
 		return after, err
 	}
@@ -574,7 +582,7 @@ func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error)
 		var kind string
 		var ing int64
 		var ev pgtype.Int8
-		if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.Body); err != nil {
+		if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.RawHash, &r.Body); err != nil {
 			return last, err
 		}
 		r.Key.Kind = domain.Kind(kind)
@@ -594,8 +602,8 @@ func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {
 	r := store.Stored{Key: key}
 	var ing int64
 	var ev pgtype.Int8
-	err := s.pool.QueryRow(ctx, `SELECT seq, ingested_at, event_time, hash, body FROM records WHERE kind = $1 AND source = $2 AND id = $3`,
-		string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body)
+	err := s.pool.QueryRow(ctx, `SELECT seq, ingested_at, event_time, hash, raw_hash, body FROM records WHERE kind = $1 AND source = $2 AND id = $3`,
+		string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.RawHash, &r.Body)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, store.ErrNotFound
 	}

@@ -419,3 +419,69 @@ func TestDocsAppendOnly(t *testing.T) {
 		t.Errorf("document changed: %+v", got)
 	}
 }
+
+// TestRawHash checks that the raw hash stored is the one of the record
+// version that is stored: a replaced record gets the new one, an unchanged
+// one (same key and hash) keeps its row and so its old raw hash, whether
+// the repeat comes in a later batch, later in the same chunk or in the
+// next chunk, and on both write paths.
+func TestRawHash(t *testing.T) {
+	ctx := context.Background()
+	key := func(id string) domain.Key { return domain.Key{Kind: domain.KindChange, Source: "import", ID: id} }
+	item := func(id, hash, raw string) store.Item {
+		return store.Item{Key: key(id), Hash: hash, RawHash: raw, Body: []byte(`{"v":"` + hash + `"}`)}
+	}
+	for _, p := range writePaths {
+		for _, chunk := range []int{1, 100} {
+			t.Run(fmt.Sprintf("%s/chunk%d", p.name, chunk), func(t *testing.T) {
+				setKnobs(t, p.copyMin, chunk)
+				s := open(t, pgtest.NewDatabase(t))
+				if _, err := store.Put(ctx, s, []store.Item{
+					item("a", "h1", "ra1"), item("b", "h1", "rb1"), item("c", "h1", "rc1"),
+				}); err != nil {
+					t.Fatal(err)
+				}
+				res, err := store.Put(ctx, s, []store.Item{
+					item("a", "h2", "ra2"), // replaced
+					item("b", "h1", "rb2"), // unchanged: keeps rb1
+					item("c", "h2", "rc2"), // replaced, then
+					item("c", "h2", "rc3"), // unchanged: keeps rc2
+					item("d", "h1", "rd1"), // inserted, then
+					item("d", "h2", "rd2"), // replaced, then
+					item("d", "h2", "rd3"), // unchanged: keeps rd2
+					item("e", "h1", "re1"), // inserted, then
+					item("e", "h1", "re2"), // unchanged: keeps re1
+					item("f", "h1", "rf1"), // inserted, then
+					item("f", "h2", "rf2"), // replaced, then
+					item("f", "h1", "rf3"), // replaced again
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := (store.WriteResult{Inserted: 3, Replaced: 5, Unchanged: 4}); res != want {
+					t.Errorf("result %+v, want %+v", res, want)
+				}
+				want := map[string]string{"a": "ra2", "b": "rb1", "c": "rc2", "d": "rd2", "e": "re1", "f": "rf3"}
+				for id, raw := range want {
+					got, err := s.Get(ctx, key(id))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.RawHash != raw {
+						t.Errorf("Get(%s).RawHash = %q, want %q", id, got.RawHash, raw)
+					}
+				}
+				scanned := map[string]string{}
+				if _, err := s.Scan(ctx, 0, func(r store.Stored) error {
+					scanned[r.Key.ID] = r.RawHash
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(scanned) != fmt.Sprint(want) {
+					t.Errorf("Scan raw hashes %v, want %v", scanned, want)
+				}
+			})
+		}
+	}
+}

@@ -131,7 +131,7 @@ func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
 		<-s.writer
 		return nil, err
 	}
-	upd, err := tx.PrepareContext(ctx, `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?
+	upd, err := tx.PrepareContext(ctx, `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?, raw_hash = ?
 		WHERE kind = ? AND source = ? AND id = ? AND hash <> ?`)
 	if err != nil {
 		tx.Rollback()
@@ -141,7 +141,7 @@ func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
 	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), update: upd, inserts: map[int]*sql.Stmt{}}, nil
 }
 
-const insertCols = 8
+const insertCols = 9
 
 // chunk is the rows per multi-row INSERT: large enough to amortise the
 // statement, well under SQLite's 32766 bound variables.
@@ -152,12 +152,12 @@ func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 		return st, nil
 	}
 	var sb strings.Builder
-	sb.WriteString(`INSERT OR IGNORE INTO records (seq, kind, source, id, ingested_at, event_time, hash, body) VALUES `)
+	sb.WriteString(`INSERT OR IGNORE INTO records (seq, kind, source, id, ingested_at, event_time, hash, body, raw_hash) VALUES `)
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteString("(?,?,?,?,?,?,?,?)")
+		sb.WriteString("(?,?,?,?,?,?,?,?,?)")
 	}
 	st, err := b.tx.PrepareContext(ctx, sb.String())
 	if err != nil {
@@ -187,7 +187,7 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 		args = args[:0]
 		first := b.next
 		for i, it := range part {
-			args = append(args, first+int64(i), string(it.Key.Kind), it.Key.Source, it.Key.ID, b.now, eventArg(it.EventTime), it.Hash, it.Body)
+			args = append(args, first+int64(i), string(it.Key.Kind), it.Key.Source, it.Key.ID, b.now, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash)
 		}
 		st, err := b.insertStmt(ctx, n)
 		if err != nil {
@@ -208,7 +208,7 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 		// the hash guard leaves them alone.
 		var replaced int64
 		for _, it := range part {
-			r, err := b.update.ExecContext(ctx, b.next, b.now, eventArg(it.EventTime), it.Hash, it.Body,
+			r, err := b.update.ExecContext(ctx, b.next, b.now, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash,
 				string(it.Key.Kind), it.Key.Source, it.Key.ID, it.Hash)
 			if err != nil {
 				return res, err
@@ -248,7 +248,7 @@ func (b *batch) Rollback() error {
 }
 
 func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, source, id, ingested_at, event_time, hash, body FROM records WHERE seq > ? ORDER BY seq`, after)
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, source, id, ingested_at, event_time, hash, body, raw_hash FROM records WHERE seq > ? ORDER BY seq`, after)
 	if err != nil {
 		return after, err
 	}
@@ -259,7 +259,7 @@ func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error)
 		var kind string
 		var ing int64
 		var ev sql.NullInt64
-		if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.Body); err != nil {
+		if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.Body, &r.RawHash); err != nil {
 			return last, err
 		}
 		r.Key.Kind = domain.Kind(kind)
@@ -279,8 +279,8 @@ func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {
 	r := store.Stored{Key: key}
 	var ing int64
 	var ev sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT seq, ingested_at, event_time, hash, body FROM records WHERE kind = ? AND source = ? AND id = ?`,
-		string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body)
+	err := s.db.QueryRowContext(ctx, `SELECT seq, ingested_at, event_time, hash, body, raw_hash FROM records WHERE kind = ? AND source = ? AND id = ?`,
+		string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body, &r.RawHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, store.ErrNotFound
 	}

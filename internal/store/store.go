@@ -20,7 +20,11 @@ type Item struct {
 	Key       domain.Key
 	EventTime time.Time // zero for reference data
 	Hash      string    // hex sha256 of the canonical body: equal hashes mean nothing changed
-	Body      []byte    // canonical JSON (domain record marshalled)
+	// RawHash is the hex sha256 of the raw input the record came from (the
+	// NDJSON line, or the CSV header and cells), kept for provenance: it
+	// proves which bytes a stored record was made from.
+	RawHash string
+	Body    []byte // canonical JSON (domain record marshalled)
 }
 
 // Stored is a record as kept by the store.
@@ -30,6 +34,7 @@ type Stored struct {
 	IngestedAt time.Time
 	EventTime  time.Time
 	Hash       string
+	RawHash    string
 	Body       []byte
 }
 

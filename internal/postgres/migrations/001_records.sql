@@ -13,7 +13,7 @@ CREATE TABLE records (
     id          text   COLLATE "C" NOT NULL,
     ingested_at bigint NOT NULL,
     event_time  bigint,          -- NULL for reference data
-    hash        text   NOT NULL, -- sha256 of the raw input
+    hash        text   NOT NULL, -- sha256 of the canonical body (raw_hash, migration 003, holds the input's)
     body        bytea  NOT NULL, -- canonical JSON; bytea skips jsonb parsing on write
     CONSTRAINT records_pkey PRIMARY KEY (seq),
     CONSTRAINT records_key UNIQUE (kind, source, id)

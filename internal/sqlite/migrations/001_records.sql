@@ -9,7 +9,7 @@ CREATE TABLE records (
     id          TEXT    NOT NULL,
     ingested_at INTEGER NOT NULL, -- unix nanoseconds
     event_time  INTEGER,          -- unix nanoseconds, NULL for reference data
-    hash        TEXT    NOT NULL, -- sha256 of the raw input
+    hash        TEXT    NOT NULL, -- sha256 of the canonical body (raw_hash, migration 003, holds the input's)
     body        BLOB    NOT NULL  -- canonical JSON
 );
 CREATE UNIQUE INDEX records_key ON records (kind, source, id);

@@ -17,7 +17,7 @@ import (
 type Factory func(t *testing.T) store.Store
 
 func item(kind domain.Kind, source, id, body string, ev time.Time) store.Item {
-	return store.Item{Key: domain.Key{Kind: kind, Source: source, ID: id}, EventTime: ev, Hash: fmt.Sprintf("h-%s", body), Body: []byte(body)}
+	return store.Item{Key: domain.Key{Kind: kind, Source: source, ID: id}, EventTime: ev, Hash: fmt.Sprintf("h-%s", body), RawHash: "raw-" + body, Body: []byte(body)}
 }
 
 func scanAll(t *testing.T, s store.Store, after int64) ([]store.Stored, int64) {
@@ -95,8 +95,11 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(got.Body) != `{"a":2}` || got.Hash != `h-{"a":2}` {
-			t.Fatalf("Get = %s %s", got.Body, got.Hash)
+		if string(got.Body) != `{"a":2}` || got.Hash != `h-{"a":2}` || got.RawHash != `raw-{"a":2}` {
+			t.Fatalf("Get = %s %s %s", got.Body, got.Hash, got.RawHash)
+		}
+		if rows[0].RawHash != `raw-{"a":1}` {
+			t.Fatalf("Scan raw hash = %q", rows[0].RawHash)
 		}
 		if _, err := s.Get(ctx, domain.Key{Kind: domain.KindChange, Source: "import", ID: "d1"}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("Get missing: err = %v, want ErrNotFound", err)
@@ -120,7 +123,13 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 			t.Fatal(err)
 		}
 		before, _ := s.LastSeq(ctx)
-		res, err := store.Put(ctx, s, items)
+		// The same records from differently formatted input: unchanged, and
+		// the stored provenance stays that of the stored version.
+		again := append([]store.Item(nil), items...)
+		for i := range again {
+			again[i].RawHash = "reformatted"
+		}
+		res, err := store.Put(ctx, s, again)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,8 +158,11 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 			t.Fatalf("store holds %d records, want 3", len(all))
 		}
 		got, _ := s.Get(ctx, domain.Key{Kind: domain.KindChange, Source: "import", ID: "c2"})
-		if string(got.Body) != `{"v":2}` || !got.EventTime.Equal(t0.Add(time.Minute)) {
-			t.Fatalf("c2 = %s at %v, want the replacement", got.Body, got.EventTime)
+		if string(got.Body) != `{"v":2}` || !got.EventTime.Equal(t0.Add(time.Minute)) || got.RawHash != `raw-{"v":2}` {
+			t.Fatalf("c2 = %s at %v raw %q, want the replacement", got.Body, got.EventTime, got.RawHash)
+		}
+		if c1, _ := s.Get(ctx, domain.Key{Kind: domain.KindChange, Source: "import", ID: "c1"}); c1.RawHash != `raw-{"v":1}` {
+			t.Fatalf("unchanged c1 raw hash = %q, want the original input's", c1.RawHash)
 		}
 	})
 

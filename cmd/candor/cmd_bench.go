@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", args: "[--scale N] [--db URL] [--format text|json]", help: "benchmark import, scorecard, drill-down, ingestion and API on generated data", run: runBench})
+	register(command{name: "bench", args: "[--scale N] [--db URL] [--format text|json] [--anchors]", help: "benchmark import, scorecard, drill-down, ingestion and API on generated data", run: runBench})
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -23,6 +23,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	events := fs.Int("events", 5000, "records posted in the ingestion test")
 	requests := fs.Int("requests", 400, "API reads in the latency test")
 	conc := fs.Int("concurrency", 8, "concurrent HTTP clients")
+	anchors := fs.Bool("anchors", false, "also compute DORA metrics as SQL over the raw records table (DevLake/Four Keys style) and compare with Candor (SQLite only)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -39,7 +40,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	opt := bench.Options{Scale: *scale, Seed: *seed, Dir: dir, Backend: "sqlite", Events: *events, Requests: *requests, Concurrency: *conc, Log: env.Stderr}
+	opt := bench.Options{Scale: *scale, Seed: *seed, Dir: dir, Backend: "sqlite", Events: *events, Requests: *requests, Concurrency: *conc, Log: env.Stderr, Anchors: *anchors}
 	opt.Open = func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, dir) }
 	if *db != "" {
 		opt.Backend = "postgres"

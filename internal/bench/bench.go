@@ -51,6 +51,9 @@ type Options struct {
 	Concurrency int
 	// Log receives progress lines (may be nil).
 	Log io.Writer
+	// Anchors adds the anchor comparison (anchor.go): the same metrics as
+	// SQL over the raw records table. SQLite backend only.
+	Anchors bool
 }
 
 // Report holds the figures; JSON keys as issue 4 names them.
@@ -72,6 +75,8 @@ type Report struct {
 	PeakRSSMB           float64 `json:"peak_rss_mb"`
 	GOMAXPROCS          int     `json:"gomaxprocs"`
 	AsOf                string  `json:"as_of"`
+	// Anchors compares Candor with query-time SQL per metric (--anchors).
+	Anchors map[string]AnchorComparison `json:"anchors,omitempty"`
 }
 
 // End is the fixed end of generated data, so runs are comparable.
@@ -191,6 +196,12 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		uncached = append(uncached, ms(time.Since(t0)))
 	}
 	rep.ScorecardUncachedMs = medianOf(uncached)
+
+	if opt.Anchors {
+		if err := runAnchors(ctx, &opt, rep, eng); err != nil {
+			return nil, err
+		}
+	}
 
 	opt.logf("drill-down …")
 	var drill []float64
@@ -390,5 +401,6 @@ func (r *Report) Text() string {
 	for _, row := range rows {
 		fmt.Fprintf(&b, "  %-22s %12.1f %s\n", row.name, row.v, row.unit)
 	}
+	b.WriteString(anchorText(r.Anchors))
 	return b.String()
 }

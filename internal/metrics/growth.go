@@ -224,6 +224,24 @@ type quotaPeriod struct {
 	quota      domain.Money
 }
 
+// quotaStart is the common opening of the metrics judged within the
+// current quota period: ok is false when r already says why there is no
+// value (a currency without a rate, or no current period).
+func (d *Dataset) quotaStart(q Query) (Result, *converter, quotaPeriod, bool) {
+	var r Result
+	c := d.converter()
+	r.detail("currency", c.org)
+	p, ok := d.currentQuotaPeriod(q, c, &r)
+	if c.fail(&r) {
+		return r, c, p, false
+	}
+	if !ok {
+		r.detail("reason", "no current quota period")
+		return r, c, p, false
+	}
+	return r, c, p, true
+}
+
 func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPeriod, bool) {
 	asOf := q.end()
 	var p quotaPeriod
@@ -286,15 +304,8 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 // pipelineCoverage scans every opportunity: an open one can have been
 // created at any time.
 func pipelineCoverage(d *Dataset, q Query) Result {
-	var r Result
-	c := d.converter()
-	r.detail("currency", c.org)
-	p, ok := d.currentQuotaPeriod(q, c, &r)
-	if c.fail(&r) {
-		return r
-	}
+	r, c, p, ok := d.quotaStart(q)
 	if !ok {
-		r.detail("reason", "no current quota period")
 		return r
 	}
 	asOf := q.end()
@@ -439,15 +450,8 @@ func salesVelocity(d *Dataset, q Query) Result {
 // owner, with or without a quota; an owner scope divides that owner's
 // wins by that owner's current quotas.
 func quotaAttainment(d *Dataset, q Query) Result {
-	var r Result
-	c := d.converter()
-	r.detail("currency", c.org)
-	p, ok := d.currentQuotaPeriod(q, c, &r)
-	if c.fail(&r) {
-		return r
-	}
+	r, c, p, ok := d.quotaStart(q)
 	if !ok {
-		r.detail("reason", "no current quota period")
 		return r
 	}
 	asOf := q.end()

@@ -10,10 +10,11 @@ import (
 // Results are cached per metric, scope and window. Every metric is written
 // so that a record only changes results as of its own earliest timestamp
 // or later (events after as_of have not happened; links are evaluated as
-// of as_of), so a batch of new records invalidates exactly the cached
-// windows ending at or after the batch's earliest timestamp. A scorecard
-// that a new record reaches recomputes its current windows and keeps the
-// eleven older weekly points and the previous window.
+// of as_of), and each metric declares the kinds it reads (Register), so a
+// batch of new records invalidates exactly the cached windows ending at or
+// after the batch's earliest timestamp of a kind the metric reads. A
+// scorecard that a new deployment reaches recomputes the current windows
+// of the metrics that read deployments and keeps everything else.
 
 type cacheKey struct {
 	id          string
@@ -28,76 +29,97 @@ const noneDirty = math.MaxInt64
 // "as of now" would otherwise grow it without end.
 const maxCached = 50_000
 
-// touch records that data at or after t changed.
-func (d *Dataset) touch(t time.Time) {
-	if t.IsZero() {
+// touchNs records that data of a kind at or after n (unix ns) changed.
+func (d *Dataset) touchNs(kind domain.Kind, n int64) {
+	if n == 0 {
 		return
 	}
-	if n := t.UnixNano(); n < d.dirtyFrom {
-		d.dirtyFrom = n
+	if old, ok := d.dirty[kind]; !ok || n < old {
+		d.dirty[kind] = n
 	}
 }
 
 // touchAll invalidates every cached result: reference data (services) has
-// no time and can change any window.
-func (d *Dataset) touchAll() { d.dirtyFrom = math.MinInt64 }
+// no time and can change any window of any metric.
+func (d *Dataset) touchAll() { d.dirtyAll = true }
 
 // touchRecord notes every timestamp of a record.
 func (d *Dataset) touchRecord(r domain.Record) {
+	kind := r.Kind()
+	touch := func(t time.Time) {
+		if !t.IsZero() {
+			d.touchNs(kind, t.UnixNano())
+		}
+	}
 	switch r := r.(type) {
 	case *domain.Service:
 		d.touchAll()
 		return
 	case *domain.Deployment:
-		d.touch(r.StartedAt)
-		d.touch(r.CutoverAt)
+		touch(r.StartedAt)
+		touch(r.CutoverAt)
 	case *domain.Change:
-		d.touch(r.AuthoredAt)
-		d.touch(r.OpenedAt)
+		touch(r.AuthoredAt)
+		touch(r.OpenedAt)
 	case *domain.Incident:
-		d.touch(r.DetectedAt)
+		touch(r.DetectedAt)
 	case *domain.SLI:
-		d.touch(r.PeriodStart)
+		touch(r.PeriodStart)
 	case *domain.Cost:
-		d.touch(r.PeriodStart)
+		touch(r.PeriodStart)
 	case *domain.Usage:
-		d.touch(r.PeriodStart)
+		touch(r.PeriodStart)
 	case *domain.Budget:
-		d.touch(r.PeriodStart)
+		touch(r.PeriodStart)
 	case *domain.Quota:
-		d.touch(r.PeriodStart)
+		touch(r.PeriodStart)
 	case *domain.Spend:
-		d.touch(r.PeriodStart)
+		touch(r.PeriodStart)
 	case *domain.Target:
-		d.touch(r.PeriodStart)
+		touch(r.PeriodStart)
 	case *domain.Opportunity:
 		if !r.CloseDate.IsZero() {
-			d.touch(r.CloseDate.Time)
+			touch(r.CloseDate.Time)
 		}
 	}
 	for _, t := range dataTimes(r) {
-		d.touch(t)
+		touch(t)
 	}
-	d.touch(r.EventTime())
+	touch(r.EventTime())
 }
 
 // invalidate drops cached results that changed data can reach.
 func (d *Dataset) invalidate() {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
-	if d.dirtyFrom == noneDirty {
+	defer func() {
+		clear(d.dirty)
+		d.dirtyAll = false
+	}()
+	if !d.dirtyAll && len(d.dirty) == 0 {
 		return
 	}
-	if d.dirtyFrom == math.MinInt64 || len(d.cache) > maxCached {
+	if d.dirtyAll || len(d.cache) > maxCached {
 		clear(d.cache)
-	} else {
-		for k := range d.cache {
-			if k.asOf >= d.dirtyFrom {
-				delete(d.cache, k)
+		return
+	}
+	// The earliest change each metric can see: the minimum over the kinds
+	// it reads.
+	from := make(map[string]int64, len(registry))
+	for id, def := range registry {
+		m := int64(noneDirty)
+		for _, k := range def.reads {
+			if t, ok := d.dirty[k]; ok && t < m {
+				m = t
 			}
 		}
+		from[id] = m
 	}
-	d.dirtyFrom = noneDirty
+	for k := range d.cache {
+		if k.asOf >= from[k.id] {
+			delete(d.cache, k)
+		}
+	}
 }
 
 func (d *Dataset) cached(k cacheKey) (Result, bool) {
@@ -120,11 +142,10 @@ func (d *Dataset) store(k cacheKey, r Result) {
 // results that counted the old version change too.
 func (d *Dataset) touchReplaced(r domain.Record) {
 	k := key(r.Header().Source, r.Header().ID)
+	kind := r.Kind()
 	ts := func(v ...int64) {
 		for _, n := range v {
-			if n != 0 && n < d.dirtyFrom {
-				d.dirtyFrom = n
-			}
+			d.touchNs(kind, n)
 		}
 	}
 	switch r.(type) {

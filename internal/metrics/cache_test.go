@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -105,4 +106,86 @@ func cacheVal(v *float64) string {
 		return "nil"
 	}
 	return fmt.Sprintf("%.9g", *v)
+}
+
+// Each metric declares the kinds it reads, and the cache keeps its results
+// until one of those kinds changes. This test warms the cache on most of
+// the data, then adds the held-back records one kind at a time, checking
+// every metric against a fresh dataset after each kind: a metric that
+// reads a kind it did not declare keeps a stale result and fails here.
+func TestCacheKindsDeclared(t *testing.T) {
+	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	if _, err := generate.Write(&buf, generate.Options{Seed: 11, Scale: 0.03, End: end, Days: 120}); err != nil {
+		t.Fatal(err)
+	}
+	var base []domain.Record
+	held := map[domain.Kind][]domain.Record{}
+	rng := rand.New(rand.NewPCG(3, 4))
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		r, err := domain.ParseJSON(sc.Bytes(), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Services are reference data and invalidate everything; hold
+		// back a third of every other kind.
+		if r.Kind() != domain.KindService && rng.IntN(3) == 0 {
+			held[r.Kind()] = append(held[r.Kind()], r)
+		} else {
+			base = append(base, r)
+		}
+	}
+	kinds := make([]domain.Kind, 0, len(held))
+	for k := range held {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	if len(kinds) < 15 {
+		t.Fatalf("generated data holds back only %d kinds; the test needs nearly all", len(kinds))
+	}
+	var queries []Query
+	for k := 0; k < 4; k++ {
+		for _, w := range []time.Duration{30 * day, 90 * day} {
+			queries = append(queries, Query{AsOf: end.Add(-time.Duration(k) * 10 * day), Window: w})
+		}
+	}
+	inc := NewDataset(DefaultConfig())
+	applied := slices.Clone(base)
+	for _, r := range base {
+		inc.Apply(r, time.Time{})
+	}
+	inc.Prepare()
+	warm := func() {
+		for _, id := range IDs() {
+			for _, q := range queries {
+				inc.Compute(id, q)
+			}
+		}
+	}
+	warm()
+	for _, k := range kinds {
+		for _, r := range held[k] {
+			inc.Apply(r, time.Time{})
+		}
+		inc.Prepare()
+		applied = append(applied, held[k]...)
+		fresh := NewDataset(DefaultConfig())
+		for _, r := range applied {
+			fresh.Apply(r, time.Time{})
+		}
+		fresh.Prepare()
+		for _, id := range IDs() {
+			for _, q := range queries {
+				got, _ := inc.Compute(id, q)
+				want, _ := fresh.Compute(id, q)
+				if cacheVal(got.Value) != cacheVal(want.Value) || got.Count != want.Count {
+					t.Errorf("after adding %d %s records: %s as of %s: cached %s (n=%d), fresh %s (n=%d)",
+						len(held[k]), k, id, q.AsOf.Format(time.DateOnly), cacheVal(got.Value), got.Count, cacheVal(want.Value), want.Count)
+				}
+			}
+		}
+		warm()
+	}
 }

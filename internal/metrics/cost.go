@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 
@@ -22,11 +23,11 @@ var (
 )
 
 func init() {
-	registerBiz("infrastructure_cost", costDims, infrastructureCost)
-	registerBiz("cost_trend", costDims, costTrend)
-	registerBiz("cost_per_active_customer", costPerUnitDims, costPerActiveCustomer)
-	registerBiz("cost_per_million_requests", costPerUnitDims, costPerMillionRequests)
-	registerBiz("budget_variance", budgetVarianceDims, budgetVariance)
+	registerBiz("infrastructure_cost", costReads, costDims, infrastructureCost)
+	registerBiz("cost_trend", costReads, costDims, costTrend)
+	registerBiz("cost_per_active_customer", costReads, costPerUnitDims, costPerActiveCustomer)
+	registerBiz("cost_per_million_requests", costReads, costPerUnitDims, costPerMillionRequests)
+	registerBiz("budget_variance", costReads, budgetVarianceDims, budgetVariance)
 	otherDimValueFuncs = append(otherDimValueFuncs, costDimValues)
 }
 
@@ -37,8 +38,8 @@ var ownTarget = map[string]bool{"mql_volume": true}
 // registerBiz registers a business metric and adds, when present, the
 // target that covers as_of (Detail["target"]) unless the metric sets its
 // own.
-func registerBiz(id string, dims []string, fn Func) {
-	Register(id, dims, func(d *Dataset, q Query) Result {
+func registerBiz(id string, reads []domain.Kind, dims []string, fn Func) {
+	Register(id, slices.Concat(reads, []domain.Kind{domain.KindTarget}), dims, func(d *Dataset, q Query) Result {
 		r := fn(d, q)
 		if !ownTarget[id] {
 			if v, ok := d.targetAt(id, q); ok {

@@ -11,12 +11,12 @@ import (
 // Customer Trust & Experience (SPEC §3, §7).
 
 func init() {
-	registerBiz("csat", nil, csat)
-	registerBiz("nps", nil, nps)
-	registerBiz("logo_churn_rate", []string{"plan"}, logoChurnRate)
-	registerBiz("sla_adherence", []string{"priority"}, slaAdherence)
-	registerBiz("open_escalations", []string{"priority"}, openEscalations)
-	registerBiz("release_impact_score", []string{"team", "service"}, releaseImpactScore)
+	registerBiz("csat", customerReads, nil, csat)
+	registerBiz("nps", customerReads, nil, nps)
+	registerBiz("logo_churn_rate", customerReads, []string{"plan"}, logoChurnRate)
+	registerBiz("sla_adherence", customerReads, []string{"priority"}, slaAdherence)
+	registerBiz("open_escalations", customerReads, []string{"priority"}, openEscalations)
+	registerBiz("release_impact_score", customerReads, []string{"team", "service"}, releaseImpactScore)
 	otherDimValueFuncs = append(otherDimValueFuncs, customerDimValues)
 }
 

@@ -143,9 +143,12 @@ type Dataset struct {
 	// cache holds computed results; see cache.go for why time-based
 	// invalidation is exact. cacheMu guards it because readers fill it
 	// concurrently under the engine's read lock.
-	cacheMu   sync.Mutex
-	cache     map[cacheKey]Result
-	dirtyFrom int64
+	cacheMu sync.Mutex
+	cache   map[cacheKey]Result
+	// dirty holds, per kind, the earliest timestamp of data applied since
+	// the last Prepare; dirtyAll is set by reference data (see cache.go).
+	dirty     map[domain.Kind]int64
+	dirtyAll  bool
 	depsByCR  map[string][]*Dep
 	prodDeps  *sorted[*Dep]            // all production deployments by finished
 	svcDeps   map[string]*sorted[*Dep] // production deployments per service
@@ -201,7 +204,7 @@ func NewDataset(cfg Config) *Dataset {
 		listedBy:         map[string][]*Dep{},
 		relink:           map[string]bool{},
 		cache:            map[cacheKey]Result{},
-		dirtyFrom:        noneDirty,
+		dirty:            map[domain.Kind]int64{},
 		depsByCR:         map[string][]*Dep{},
 		prodDeps:         newSorted(depKey),
 		svcDeps:          map[string]*sorted[*Dep]{},

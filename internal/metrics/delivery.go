@@ -10,15 +10,15 @@ import (
 var deliveryDims = []string{"team", "service", "environment", "tier"}
 
 func init() {
-	Register("deployment_frequency", deliveryDims, deploymentFrequency)
-	Register("lead_time_for_changes", deliveryDims, leadTime)
-	Register("change_failure_rate", deliveryDims, changeFailureRate)
-	Register("failed_deployment_recovery_time", deliveryDims, recoveryTime)
-	Register("rework_rate", deliveryDims, reworkRate)
-	Register("rollback_rate", deliveryDims, rollbackRate)
-	Register("deployment_success_rate", deliveryDims, successRate)
-	Register("deployment_duration", deliveryDims, deploymentDuration)
-	Register("emergency_retro_overdue", deliveryDims, emergencyRetroOverdue)
+	Register("deployment_frequency", deliveryReads, deliveryDims, deploymentFrequency)
+	Register("lead_time_for_changes", deliveryReads, deliveryDims, leadTime)
+	Register("change_failure_rate", deliveryReads, deliveryDims, changeFailureRate)
+	Register("failed_deployment_recovery_time", deliveryReads, deliveryDims, recoveryTime)
+	Register("rework_rate", deliveryReads, deliveryDims, reworkRate)
+	Register("rollback_rate", deliveryReads, deliveryDims, rollbackRate)
+	Register("deployment_success_rate", deliveryReads, deliveryDims, successRate)
+	Register("deployment_duration", deliveryReads, deliveryDims, deploymentDuration)
+	Register("emergency_retro_overdue", deliveryReads, deliveryDims, emergencyRetroOverdue)
 }
 
 // prodIn calls fn for the production deployments in scope finishing in W.

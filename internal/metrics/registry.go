@@ -74,19 +74,23 @@ func (r *Result) detail(k string, v any) {
 type Func func(d *Dataset, q Query) Result
 
 type def struct {
-	fn   Func
-	dims []string
+	fn    Func
+	dims  []string
+	reads []domain.Kind
 }
 
 var registry = map[string]def{}
 
-// Register adds a metric computation. dims are the breakdown dimensions it
-// supports.
-func Register(id string, dims []string, fn Func) {
+// Register adds a metric computation. reads are the record kinds it reads
+// (services are implied): the result cache keeps a result until data of one
+// of those kinds changes inside its window, so leaving a kind out would
+// serve stale figures — TestCacheKindsDeclared adds kinds one at a time to
+// catch that. dims are the breakdown dimensions it supports.
+func Register(id string, reads []domain.Kind, dims []string, fn Func) {
 	if _, dup := registry[id]; dup {
 		panic("metrics: duplicate registration of " + id)
 	}
-	registry[id] = def{fn: fn, dims: dims}
+	registry[id] = def{fn: fn, dims: dims, reads: reads}
 }
 
 // Known reports whether a metric has a computation.
@@ -283,3 +287,14 @@ func num(v float64) *float64 { return &v }
 
 func hours(d int64) float64   { return float64(d) / float64(time.Hour) }
 func minutes(d int64) float64 { return float64(d) / float64(time.Minute) }
+
+// The kinds each pillar's metrics read (see Register). Deliberately per
+// pillar rather than per metric: a kind too many only costs a recompute.
+var (
+	deliveryReads    = []domain.Kind{domain.KindDeployment, domain.KindChange, domain.KindIncident}
+	reliabilityReads = []domain.Kind{domain.KindSLI, domain.KindIncident}
+	securityReads    = []domain.Kind{domain.KindVulnerability, domain.KindIncident, domain.KindControl}
+	customerReads    = []domain.Kind{domain.KindSurvey, domain.KindSubscription, domain.KindTicket, domain.KindDeployment}
+	growthReads      = []domain.Kind{domain.KindSubscription, domain.KindOpportunity, domain.KindQuota, domain.KindLead, domain.KindSpend}
+	costReads        = []domain.Kind{domain.KindCost, domain.KindUsage, domain.KindBudget, domain.KindSubscription}
+)

@@ -10,15 +10,15 @@ import (
 var reliabilityDims = []string{"team", "service", "tier"}
 
 func init() {
-	Register("availability", reliabilityDims, availability)
-	Register("slo_compliance", reliabilityDims, sloCompliance)
-	Register("error_budget_remaining", reliabilityDims, errorBudgetRemaining)
-	Register("incidents_p0_p1", reliabilityDims, incidentsP0P1)
-	Register("mttr", reliabilityDims, mttr)
-	Register("time_to_detect", reliabilityDims, timeToDetect)
-	Register("incident_recurrence_rate", reliabilityDims, recurrenceRate)
-	Register("postmortem_compliance", reliabilityDims, postmortemCompliance)
-	Register("error_rate", reliabilityDims, errorRate)
+	Register("availability", reliabilityReads, reliabilityDims, availability)
+	Register("slo_compliance", reliabilityReads, reliabilityDims, sloCompliance)
+	Register("error_budget_remaining", reliabilityReads, reliabilityDims, errorBudgetRemaining)
+	Register("incidents_p0_p1", reliabilityReads, reliabilityDims, incidentsP0P1)
+	Register("mttr", reliabilityReads, reliabilityDims, mttr)
+	Register("time_to_detect", reliabilityReads, reliabilityDims, timeToDetect)
+	Register("incident_recurrence_rate", reliabilityReads, reliabilityDims, recurrenceRate)
+	Register("postmortem_compliance", reliabilityReads, reliabilityDims, postmortemCompliance)
+	Register("error_rate", reliabilityReads, reliabilityDims, errorRate)
 }
 
 type goodTotal struct{ good, total float64 }

@@ -13,12 +13,12 @@ import (
 var securityDims = []string{"team", "service"}
 
 func init() {
-	registerBiz("open_critical_vulnerabilities", securityDims, openVulns("critical"))
-	registerBiz("open_high_vulnerabilities", securityDims, openVulns("high"))
-	registerBiz("time_to_patch_critical", securityDims, timeToPatchCritical)
-	registerBiz("vulnerability_sla_breaches", securityDims, vulnerabilitySLABreaches)
-	registerBiz("security_incidents_90d", securityDims, securityIncidents90d)
-	registerBiz("compliance_pass_rate", []string{"framework"}, compliancePassRate)
+	registerBiz("open_critical_vulnerabilities", securityReads, securityDims, openVulns("critical"))
+	registerBiz("open_high_vulnerabilities", securityReads, securityDims, openVulns("high"))
+	registerBiz("time_to_patch_critical", securityReads, securityDims, timeToPatchCritical)
+	registerBiz("vulnerability_sla_breaches", securityReads, securityDims, vulnerabilitySLABreaches)
+	registerBiz("security_incidents_90d", securityReads, securityDims, securityIncidents90d)
+	registerBiz("compliance_pass_rate", securityReads, []string{"framework"}, compliancePassRate)
 	otherDimValueFuncs = append(otherDimValueFuncs, frameworkDimValues)
 }
 

@@ -189,3 +189,29 @@ func TestCacheKindsDeclared(t *testing.T) {
 		warm()
 	}
 }
+
+// A deployment's memoised lead times depend on changes of other services
+// it lists. When the earlier of two deployments listing a change stops
+// shipping it (replaced by a failed attempt), the later one — of a third
+// service — ships it, and its memo must notice.
+func TestLeadMemoFollowsCrossServiceRelink(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"change","id":"c1","service":"api","authored_at":"2026-03-10T00:00:00Z","merged_at":"2026-03-10T06:00:00Z"}
+{"kind":"deployment","id":"a","source":"ci","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success","changes":["c1"]}
+{"kind":"deployment","id":"b","source":"ci","service":"mobile","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"success","changes":["c1"]}`)
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Scope: Scope{Dim: "service", Value: "mobile"}}
+	before, _ := d.Compute("lead_time_for_changes", q)
+	if before.Value != nil {
+		t.Fatalf("before: mobile shipped nothing, got %v", *before.Value)
+	}
+	r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"a","source":"ci","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"failure","changes":["c1"]}`), "", domain.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Apply(r, time.Time{})
+	d.Prepare()
+	after, _ := d.Compute("lead_time_for_changes", q)
+	if after.Value == nil || *after.Value != 48 {
+		t.Fatalf("after: mobile's b ships c1 (authored 48 h before), got %v", cacheVal(after.Value))
+	}
+}

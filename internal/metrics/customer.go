@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ func init() {
 	registerBiz("logo_churn_rate", customerReads, []string{"plan"}, logoChurnRate)
 	registerBiz("sla_adherence", customerReads, []string{"priority"}, slaAdherence)
 	registerBiz("open_escalations", customerReads, []string{"priority"}, openEscalations)
-	registerBiz("release_impact_score", customerReads, []string{"team", "service"}, releaseImpactScore)
+	registerBiz("release_impact_score", []domain.Kind{domain.KindDeployment, domain.KindTicket}, []string{"team", "service"}, releaseImpactScore)
 	otherDimValueFuncs = append(otherDimValueFuncs, customerDimValues)
 }
 
@@ -242,6 +243,53 @@ type releaseImpact struct {
 	tickets  int
 }
 
+// impactMemo is a deployment's release-impact tally once its observation
+// window has closed: from then on no as_of changes it, only a ticket naming
+// the release (or a deployment reusing its id) does, and those reset it.
+type impactMemo struct {
+	weighted float64
+	tickets  int
+}
+
+// releaseTickets calls fn for the tickets attributed to release x that
+// were created in its observation window and by end.
+func (d *Dataset) releaseTickets(x *Dep, window, end int64, fn func(t *domain.Ticket)) {
+	if !x.hasTickets {
+		return
+	}
+	for _, t := range d.ticketsByRelease[x.ID] {
+		if pickDep(d.depByID[t.Release], t.Source) != x {
+			continue
+		}
+		c := ns(t.CreatedAt)
+		if c < x.Finished || c >= x.Finished+window || c > end {
+			continue
+		}
+		fn(t)
+	}
+}
+
+// tally returns the weighted tickets of release x as of end, from the memo
+// when the observation window closed by end.
+func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, int) {
+	closed := x.Finished+window <= end
+	if m := x.impact.Load(); closed && m != nil {
+		return m.weighted, m.tickets
+	}
+	var sum float64
+	n := 0
+	d.releaseTickets(x, window, end, func(t *domain.Ticket) {
+		sum += w.of(t)
+		n++
+	})
+	if closed {
+		// Readers fill memos concurrently under the engine's read lock;
+		// racing readers store the same value, which the data determines.
+		x.impact.Store(&impactMemo{weighted: sum, tickets: n})
+	}
+	return sum, n
+}
+
 // releaseImpactScore (SPEC §3, §7). For each production deployment in
 // scope finishing in W: the weighted tickets created in its observation
 // window [finished_at, finished_at + ReleaseImpactWindow), counting only
@@ -262,66 +310,33 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	}
 	start, end := q.start(), q.end()
 	from := start - int64(impactBaseline)
-	var all, inW []*releaseImpact // in finishing order
-	for _, x := range d.prodDeps.between(from, end) {
-		if !d.matchService(q, x.Service) {
-			continue
-		}
-		ri := &releaseImpact{x: x}
-		all = append(all, ri)
-		if x.Finished >= start {
-			inW = append(inW, ri)
-		}
-	}
-	r.Count = len(inW)
-	if len(inW) == 0 {
-		return r
-	}
 	w := d.impactWeights()
-	type hit struct {
-		t *domain.Ticket
-		w float64
-		x *Dep
-	}
-	var hits []hit
-	for _, ri := range all {
-		x := ri.x
-		if !x.hasTickets {
-			continue
-		}
-		for _, t := range d.ticketsByRelease[x.ID] {
-			if pickDep(d.depByID[t.Release], t.Source) != x {
-				continue
-			}
-			c := ns(t.CreatedAt)
-			if c < x.Finished || c >= x.Finished+window || c > end {
-				continue
-			}
-			tw := w.of(t)
-			ri.weighted += tw
-			ri.tickets++
-			if q.Records && x.Finished >= start {
-				hits = append(hits, hit{t, tw, x})
-			}
-		}
-	}
 	type acc struct {
 		sum float64
 		n   int
 	}
 	base := map[string]*acc{}
-	for _, ri := range all {
-		x := ri.x
+	var inW []releaseImpact // in finishing order
+	for _, x := range d.prodDeps.between(from, end) {
+		if !d.matchService(q, x.Service) {
+			continue
+		}
+		weighted, n := d.tally(x, w, window, end)
 		if x.Finished >= start {
-			break
+			inW = append(inW, releaseImpact{x, weighted, n})
+			continue
 		}
 		a := base[x.Service]
 		if a == nil {
 			a = &acc{}
 			base[x.Service] = a
 		}
-		a.sum += ri.weighted
+		a.sum += weighted
 		a.n++
+	}
+	r.Count = len(inW)
+	if len(inW) == 0 {
+		return r
 	}
 	baseline := func(svc string) float64 {
 		if a := base[svc]; a != nil && a.n > 0 {
@@ -330,17 +345,11 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		return 0
 	}
 	type line struct {
-		ri    *releaseImpact
+		ri    releaseImpact
 		base  float64
 		score float64
 	}
-	lines := make([]line, 0, len(inW))
-	for _, ri := range inW {
-		b := baseline(ri.x.Service)
-		lines = append(lines, line{ri, b, ri.weighted - b})
-	}
-	sort.Slice(lines, func(i, j int) bool {
-		a, b := lines[i], lines[j]
+	worse := func(a, b line) bool {
 		if a.score != b.score {
 			return a.score > b.score
 		}
@@ -348,7 +357,27 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 			return a.ri.x.Finished < b.ri.x.Finished
 		}
 		return a.ri.x.ID < b.ri.x.ID
-	})
+	}
+	// The scorecard needs only the worst few, kept by insertion; a
+	// drill-down lists them all, sorted once.
+	var lines []line
+	for _, ri := range inW {
+		b := baseline(ri.x.Service)
+		l := line{ri, b, ri.weighted - b}
+		switch {
+		case q.Records:
+			lines = append(lines, l)
+		case len(lines) < impactTopN || worse(l, lines[len(lines)-1]):
+			i := sort.Search(len(lines), func(k int) bool { return worse(l, lines[k]) })
+			lines = slices.Insert(lines, i, l)
+			if len(lines) > impactTopN {
+				lines = lines[:impactTopN]
+			}
+		}
+	}
+	if q.Records {
+		sort.Slice(lines, func(i, j int) bool { return worse(lines[i], lines[j]) })
+	}
 	r.Value = num(lines[0].score)
 	top := make([]map[string]any, 0, min(impactTopN, len(lines)))
 	for i, l := range lines {
@@ -365,8 +394,13 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		}
 		depRef(&r, q, l.ri.x, num(l.score), "release impact")
 	}
-	for _, h := range hits {
-		r.ref(q, domain.KindTicket, h.t.ID, h.t.Source, num(h.w), "release "+h.x.ID)
+	if q.Records {
+		for _, ri := range inW {
+			x := ri.x
+			d.releaseTickets(x, window, end, func(t *domain.Ticket) {
+				r.ref(q, domain.KindTicket, t.ID, t.Source, num(w.of(t)), "release "+x.ID)
+			})
+		}
 	}
 	r.detail("releases", top)
 	r.detail("observation_window_hours", hours(window))

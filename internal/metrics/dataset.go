@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -81,6 +82,11 @@ type Dep struct {
 	// release impact skips the lookup for the many that have none. It may
 	// stay true after such a ticket is replaced; that only costs a lookup.
 	hasTickets bool
+	// Memos of per-deployment work that most windows repeat (see
+	// leadMemo, impactMemo); readers fill them, writers reset them.
+	impact atomic.Pointer[impactMemo]
+	lead   atomic.Pointer[leadMemo]
+	svc    *svcState
 }
 
 // Eligible deployments can ship changes and cause incidents by inference:
@@ -144,7 +150,11 @@ type Dataset struct {
 	// invalidation is exact. cacheMu guards it because readers fill it
 	// concurrently under the engine's read lock.
 	cacheMu sync.Mutex
-	cache   map[cacheKey]Result
+	// svcs and gen version each service's deployments and changes for the
+	// per-deployment memos (see svcState).
+	svcs  map[string]*svcState
+	gen   uint64
+	cache map[cacheKey]Result
 	// dirty holds, per kind, the earliest timestamp of data applied since
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty     map[domain.Kind]int64
@@ -205,6 +215,7 @@ func NewDataset(cfg Config) *Dataset {
 		relink:           map[string]bool{},
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
+		svcs:             map[string]*svcState{},
 		depsByCR:         map[string][]*Dep{},
 		prodDeps:         newSorted(depKey),
 		svcDeps:          map[string]*sorted[*Dep]{},
@@ -320,8 +331,10 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	if old := d.deps[k]; old != nil {
 		d.removeDep(old)
 	}
+	d.bump(r.Service)
 	x := &Dep{
-		ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(r.Environment),
+		svc: d.svcs[r.Service],
+		ID:  r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(r.Environment),
 		Prod:     r.Production(d.cfg.ProductionNames),
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:     r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
@@ -335,6 +348,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		x.Status = stRolledBack
 	}
 	d.deps[k] = x
+	// Another source's deployment with this id may now be the one its
+	// tickets are attributed to (pickDep).
+	d.forgetImpact(x.ID)
 	d.depByID[x.ID] = append(d.depByID[x.ID], x)
 	x.hasTickets = len(d.ticketsByRelease[x.ID]) > 0
 	if x.RollbackOf != "" {
@@ -369,8 +385,10 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 }
 
 func (d *Dataset) removeDep(x *Dep) {
+	d.bump(x.Service)
 	delete(d.deps, key(x.Source, x.ID))
 	removeFrom(d.depByID, x.ID, x)
+	d.forgetImpact(x.ID)
 	if x.RollbackOf != "" {
 		removeFrom(d.rollbacksOf, x.RollbackOf, x)
 	}
@@ -399,7 +417,9 @@ func (d *Dataset) removeDep(x *Dep) {
 
 func (d *Dataset) applyChange(r *domain.Change) {
 	k := key(r.Source, r.ID)
+	d.bump(r.Service)
 	if old := d.changes[k]; old != nil {
+		d.bump(old.Service)
 		delete(d.changes, k)
 		removeFrom(d.changeByID, old.ID, old)
 		d.svcChanges[old.Service].remove(old)
@@ -498,6 +518,7 @@ func (d *Dataset) applyOther(r domain.Record) {
 		d.byTime[kind].remove(old)
 		if t, ok := old.(*domain.Ticket); ok && t.Release != "" {
 			removeFrom(d.ticketsByRelease, t.Release, t)
+			d.forgetImpact(t.Release)
 		}
 	}
 	m[k] = r
@@ -508,6 +529,7 @@ func (d *Dataset) applyOther(r domain.Record) {
 		d.ticketsByRelease[t.Release] = append(d.ticketsByRelease[t.Release], t)
 		for _, x := range d.depByID[t.Release] {
 			x.hasTickets = true
+			x.impact.Store(nil)
 		}
 	}
 }
@@ -547,6 +569,16 @@ func (d *Dataset) Prepare() {
 	for id := range d.relink {
 		e := d.explicitDeployment(id)
 		for _, c := range d.changeByID[id] {
+			// The change's own service (inferred ranges skip explicitly
+			// linked changes) and the deployments it was and is listed by
+			// see a different set of changes now.
+			d.bump(c.Service)
+			if c.explicit != nil {
+				d.bump(c.explicit.Service)
+			}
+			if e != nil {
+				d.bump(e.Service)
+			}
 			c.explicit = e
 		}
 	}
@@ -630,4 +662,29 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 		return strconv.Itoa(s.Tier)
 	}
 	return ""
+}
+
+// forgetImpact drops the release-impact memos of the deployments with an id.
+func (d *Dataset) forgetImpact(id string) {
+	for _, x := range d.depByID[id] {
+		x.impact.Store(nil)
+	}
+}
+
+// svcState versions a service for the per-deployment memos: gen changes
+// whenever a deployment or change of the service changes, or a change is
+// linked to or from one of its deployments — everything a deployment's
+// shipped changes depend on. Written only under the write lock.
+type svcState struct{ gen uint64 }
+
+// bump gives a service a new, never used generation, so no memo taken
+// before matches again.
+func (d *Dataset) bump(service string) {
+	s := d.svcs[service]
+	if s == nil {
+		s = &svcState{}
+		d.svcs[service] = s
+	}
+	d.gen++
+	s.gen = d.gen
 }

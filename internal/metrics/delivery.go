@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"sort"
 	"time"
 
@@ -100,21 +101,83 @@ func frequencyLevel(times []int64, start, end int64) string {
 	return "low"
 }
 
+// leadSpan is a change's lead time in hours when deployment x shipped it
+// (false when it was merged after x finished, i.e. clock skew).
+func leadSpan(x *Dep, c *Chg) (float64, bool) {
+	from := c.Authored
+	if from == 0 {
+		from = c.Merged
+	}
+	span := x.Finished - from
+	if span < 0 {
+		return 0, false
+	}
+	return hours(span), true
+}
+
+// leadMemo holds the lead times of the changes a deployment shipped, as
+// known once every deployment listing one of them has finished: valid for
+// any as_of at or after validFrom while the service's generation is gen.
+// Before validFrom a change merged before the deployment but listed by a
+// later one was still this deployment's by inference, so the memo is
+// bypassed (old windows, computed once and then cached).
+type leadMemo struct {
+	gen                uint64
+	validFrom          int64
+	spans              []float64
+	explicit, inferred int
+}
+
+// leadOf returns x's memo for asOf, taking it when missing or stale; nil
+// when asOf is before the memo's validity.
+func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
+	m := x.lead.Load()
+	if m == nil || m.gen != x.svc.gen {
+		m = &leadMemo{gen: x.svc.gen}
+		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
+			if h, ok := leadSpan(x, c); ok {
+				m.spans = append(m.spans, h)
+				if method == Explicit {
+					m.explicit++
+				} else {
+					m.inferred++
+				}
+			}
+		})
+		// changesOf skipped the inferred range's explicitly linked
+		// changes; as of before their deployments finished they were x's.
+		d.inferredRange(x, func(c *Chg) {
+			if c.explicit != nil {
+				m.validFrom = max(m.validFrom, c.explicit.Finished)
+			}
+		})
+		// Racing readers store equal memos: the data determines them.
+		x.lead.Store(m)
+	}
+	if asOf < m.validFrom {
+		return nil
+	}
+	return m
+}
+
 func leadTime(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
 	explicit, inferred := 0, 0
 	d.prodIn(q, func(x *Dep) {
-		d.changesOf(x, q.end(), func(c *Chg, method string) {
-			from := c.Authored
-			if from == 0 {
-				from = c.Merged
-			}
-			span := x.Finished - from
-			if span < 0 {
+		if !q.Records && x.eligible() {
+			if m := d.leadOf(x, q.end()); m != nil {
+				spans = append(spans, m.spans...)
+				explicit += m.explicit
+				inferred += m.inferred
 				return
 			}
-			h := hours(span)
+		}
+		d.changesOf(x, q.end(), func(c *Chg, method string) {
+			h, ok := leadSpan(x, c)
+			if !ok {
+				return
+			}
 			spans = append(spans, h)
 			if method == Explicit {
 				explicit++

@@ -82,6 +82,19 @@ func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) 
 			}
 		}
 	}
+	// Changes merged in x's inferred range are x's, unless a deployment
+	// lists them explicitly.
+	d.inferredRange(x, func(c *Chg) {
+		if explicitAsOf(c, asOf) == nil {
+			fn(c, Inferred)
+		}
+	})
+}
+
+// inferredRange calls fn for the changes of x's service merged in
+// (previous eligible deployment, x]. When two deployments finish at the
+// same instant the range of the second is empty: the first took them.
+func (d *Dataset) inferredRange(x *Dep, fn func(c *Chg)) {
 	s := d.svcElig[x.Service]
 	i := s.index(x)
 	lo := int64(-1 << 63)
@@ -92,19 +105,12 @@ func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) 
 	if cs == nil {
 		return
 	}
-	// Changes merged in (previous eligible deployment, this one] are this
-	// deployment's, unless a deployment lists them explicitly. When two
-	// deployments finish at the same instant the range of the second is
-	// empty: the first took the changes.
 	for j := cs.upperBound(lo); j < len(cs.items); j++ {
 		c := cs.items[j]
 		if c.Merged > x.Finished {
 			break
 		}
-		if explicitAsOf(c, asOf) != nil {
-			continue
-		}
-		fn(c, Inferred)
+		fn(c)
 	}
 }
 

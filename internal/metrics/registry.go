@@ -294,7 +294,7 @@ var (
 	deliveryReads    = []domain.Kind{domain.KindDeployment, domain.KindChange, domain.KindIncident}
 	reliabilityReads = []domain.Kind{domain.KindSLI, domain.KindIncident}
 	securityReads    = []domain.Kind{domain.KindVulnerability, domain.KindIncident, domain.KindControl}
-	customerReads    = []domain.Kind{domain.KindSurvey, domain.KindSubscription, domain.KindTicket, domain.KindDeployment}
+	customerReads    = []domain.Kind{domain.KindSurvey, domain.KindSubscription, domain.KindTicket}
 	growthReads      = []domain.Kind{domain.KindSubscription, domain.KindOpportunity, domain.KindQuota, domain.KindLead, domain.KindSpend}
 	costReads        = []domain.Kind{domain.KindCost, domain.KindUsage, domain.KindBudget, domain.KindSubscription}
 )

@@ -215,3 +215,48 @@ func TestLeadMemoFollowsCrossServiceRelink(t *testing.T) {
 		t.Fatalf("after: mobile's b ships c1 (authored 48 h before), got %v", cacheVal(after.Value))
 	}
 }
+
+// A deployment's memoised failure depends on records of other services
+// that name it: a rollback deployment and a deployment sharing the change
+// request an incident names. Each must reach the memo.
+func TestFailMemoFollowsCrossServiceLinks(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"deployment","id":"a","source":"ci","service":"web","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success","change_request":"CR-1"}
+{"kind":"deployment","id":"b","source":"ci","service":"api","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"success"}
+{"kind":"incident","id":"i1","service":"db","severity":"P2","opened_at":"2026-03-13T00:00:00Z","caused_by_change_request":"CR-1"}`)
+	asOf := ts(t, defaultAsOf)
+	cfr := func(svc string) string {
+		t.Helper()
+		r, err := d.Compute("change_failure_rate", Query{AsOf: asOf, Window: 30 * day, Scope: Scope{Dim: "service", Value: svc}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cacheVal(r.Value)
+	}
+	apply := func(line string) {
+		t.Helper()
+		r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+		d.Prepare()
+	}
+	if got := cfr("web"); got != "100" {
+		t.Fatalf("web: a caused i1 through CR-1, CFR = %s, want 100", got)
+	}
+	if got := cfr("api"); got != "0" {
+		t.Fatalf("api before rollback: CFR = %s, want 0", got)
+	}
+	// A deployment of another service rolls b back.
+	apply(`{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success","rollback_of":"b"}`)
+	if got := cfr("api"); got != "100" {
+		t.Errorf("api after rollback by ops: CFR = %s, want 100", got)
+	}
+	// A later deployment of CR-1 in another service, live when i1 opened,
+	// takes the incident from a.
+	apply(`{"kind":"deployment","id":"c","source":"ci","service":"mobile","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success","change_request":"CR-1"}`)
+	if got := cfr("web"); got != "0" {
+		t.Errorf("web after c of CR-1: CFR = %s, want 0 (i1 is c's)", got)
+	}
+}

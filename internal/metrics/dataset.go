@@ -86,6 +86,7 @@ type Dep struct {
 	// leadMemo, impactMemo); readers fill them, writers reset them.
 	impact atomic.Pointer[impactMemo]
 	lead   atomic.Pointer[leadMemo]
+	fail   atomic.Pointer[failMemo]
 	svc    *svcState
 }
 
@@ -152,9 +153,12 @@ type Dataset struct {
 	cacheMu sync.Mutex
 	// svcs and gen version each service's deployments and changes for the
 	// per-deployment memos (see svcState).
-	svcs  map[string]*svcState
-	gen   uint64
-	cache map[cacheKey]Result
+	svcs map[string]*svcState
+	gen  uint64
+	// linkGen versions the links that can cross services: incidents,
+	// rollbacks, change requests and ids reused across sources (failMemo).
+	linkGen uint64
+	cache   map[cacheKey]Result
 	// dirty holds, per kind, the earliest timestamp of data applied since
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty     map[domain.Kind]int64
@@ -332,6 +336,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.removeDep(old)
 	}
 	d.bump(r.Service)
+	if r.RollbackOf != "" || r.ChangeRequest != "" || len(d.depByID[r.ID]) > 0 {
+		d.linkGen++
+	}
 	x := &Dep{
 		svc: d.svcs[r.Service],
 		ID:  r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(r.Environment),
@@ -386,6 +393,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 
 func (d *Dataset) removeDep(x *Dep) {
 	d.bump(x.Service)
+	if x.RollbackOf != "" || x.ChangeRequest != "" || len(d.depByID[x.ID]) > 1 {
+		d.linkGen++
+	}
 	delete(d.deps, key(x.Source, x.ID))
 	removeFrom(d.depByID, x.ID, x)
 	d.forgetImpact(x.ID)
@@ -434,6 +444,7 @@ func (d *Dataset) applyChange(r *domain.Change) {
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 func (d *Dataset) applyIncident(r *domain.Incident) {
+	d.linkGen++
 	k := key(r.Source, r.ID)
 	if old := d.incidents[k]; old != nil {
 		d.removeInc(old)

@@ -1,5 +1,10 @@
 package metrics
 
+import (
+	"math"
+	"sort"
+)
+
 // Linking rules of SPEC §2, evaluated on demand from the indexes so that
 // a new record changes every dependent link at once, with nothing stored
 // to go stale.
@@ -156,14 +161,53 @@ func (d *Dataset) IncidentDeployment(i *Inc) (*Dep, string, string) {
 }
 
 // incidentsOf returns the incidents attributed to a deployment that were
-// opened by asOf.
+// opened by asOf, in opening order.
 func (d *Dataset) incidentsOf(x *Dep, asOf int64) []*Inc {
+	incs := d.failOf(x).incidents
+	n := sort.Search(len(incs), func(k int) bool { return incs[k].Opened > asOf })
+	return incs[:n:n]
+}
+
+// failMemo is what decides whether and when a deployment failed, as of all
+// data: the earliest finish of a deployment rolling it back, and the
+// incidents attributed to it. It is valid while its service's generation
+// and the dataset's link generation (incidents, rollbacks, change-request
+// and reused ids, which can point across services) are unchanged.
+type failMemo struct {
+	gen, links uint64
+	rollbackAt int64
+	incidents  []*Inc
+}
+
+func (d *Dataset) failOf(x *Dep) *failMemo {
+	if m := x.fail.Load(); m != nil && m.gen == x.svc.gen && m.links == d.linkGen {
+		return m
+	}
+	m := &failMemo{gen: x.svc.gen, links: d.linkGen, rollbackAt: math.MaxInt64}
+	for _, r := range d.rollbacksOf[x.ID] {
+		if r != x {
+			m.rollbackAt = min(m.rollbackAt, r.Finished)
+		}
+	}
+	m.incidents = d.attributedIncidents(x)
+	sort.Slice(m.incidents, func(a, b int) bool {
+		ia, ib := m.incidents[a], m.incidents[b]
+		if ia.Opened != ib.Opened {
+			return ia.Opened < ib.Opened
+		}
+		return ia.ID < ib.ID
+	})
+	// Racing readers store equal memos: the data determines them.
+	x.fail.Store(m)
+	return m
+}
+
+// attributedIncidents returns every incident attributed to a deployment.
+func (d *Dataset) attributedIncidents(x *Dep) []*Inc {
 	var out []*Inc
 	add := func(i *Inc) {
-		if i.Opened <= asOf {
-			if y, _, _ := d.IncidentDeployment(i); y == x {
-				out = append(out, i)
-			}
+		if y, _, _ := d.IncidentDeployment(i); y == x {
+			out = append(out, i)
 		}
 	}
 	for _, i := range d.incByCause[x.ID] {
@@ -189,15 +233,7 @@ func (d *Dataset) incidentsOf(x *Dep, asOf int64) []*Inc {
 // rolledBack applies SPEC §2: status rolled_back, or a later deployment
 // that rolled it back had finished by asOf.
 func (d *Dataset) rolledBack(x *Dep, asOf int64) bool {
-	if x.Status == stRolledBack {
-		return true
-	}
-	for _, r := range d.rollbacksOf[x.ID] {
-		if r != x && r.Finished <= asOf {
-			return true
-		}
-	}
-	return false
+	return x.Status == stRolledBack || d.failOf(x).rollbackAt <= asOf
 }
 
 // failed says why a deployment counts as failed as of asOf ("" if not).

@@ -260,3 +260,29 @@ func TestFailMemoFollowsCrossServiceLinks(t *testing.T) {
 		t.Errorf("web after c of CR-1: CFR = %s, want 0 (i1 is c's)", got)
 	}
 }
+
+// median selects instead of sorting; it must agree with the sorted
+// definition on every shape of input, ties and duplicates included.
+func TestMedianMatchesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n < 400; n++ {
+		for _, spread := range []int{2, 10, 1000} {
+			v := make([]float64, n)
+			for i := range v {
+				v[i] = float64(rng.IntN(spread)) / 4
+			}
+			if n%7 == 0 {
+				slices.Sort(v) // already sorted input
+			}
+			s := slices.Clone(v)
+			slices.Sort(s)
+			want := s[n/2]
+			if n%2 == 0 {
+				want = (s[n/2-1] + s[n/2]) / 2
+			}
+			if got := *median(v); got != want {
+				t.Fatalf("n=%d spread=%d: median %v, want %v", n, spread, got, want)
+			}
+		}
+	}
+}

@@ -99,9 +99,20 @@ func (d *Dataset) invalidate() {
 	if !d.dirtyAll && len(d.dirty) == 0 {
 		return
 	}
-	if d.dirtyAll || len(d.cache) > maxCached {
+	if d.dirtyAll || len(d.cache) > maxCached || len(d.baselines) > maxCached {
 		clear(d.cache)
+		clear(d.baselines)
 		return
+	}
+	// Release-impact baselines read deployments finishing before the
+	// window's start and tickets created before the observation window
+	// after it closed.
+	dep, depOK := d.dirty[domain.KindDeployment]
+	tk, tkOK := d.dirty[domain.KindTicket]
+	for k := range d.baselines {
+		if (depOK && dep < k.start) || (tkOK && tk < k.start+k.window) {
+			delete(d.baselines, k)
+		}
 	}
 	// The earliest change each metric can see: the minimum over the kinds
 	// it reads.

@@ -286,3 +286,25 @@ func TestMedianMatchesSort(t *testing.T) {
 		}
 	}
 }
+
+// An id reused by another source can take over the records that name it
+// (pickDep prefers the naming record's source), changing results as of the
+// first deployment's time even when the newcomer is much later.
+func TestCacheFollowsReusedDeploymentID(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"deployment","id":"d1","source":"ci","service":"web","environment":"production","finished_at":"2026-03-05T00:00:00Z","status":"success"}
+{"kind":"incident","id":"i1","source":"pd","service":"web","severity":"P2","opened_at":"2026-03-06T00:00:00Z","caused_by":"d1"}`)
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
+	if r, _ := d.Compute("change_failure_rate", q); cacheVal(r.Value) != "100" {
+		t.Fatalf("before: CFR = %s, want 100", cacheVal(r.Value))
+	}
+	r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"d1","source":"pd","service":"web","environment":"production","finished_at":"2026-04-20T00:00:00Z","status":"success"}`), "", domain.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Apply(r, time.Time{})
+	d.Prepare()
+	if r, _ := d.Compute("change_failure_rate", q); cacheVal(r.Value) != "0" {
+		t.Errorf("after pd's d1 arrived: CFR = %s, want 0 (i1 names pd's d1)", cacheVal(r.Value))
+	}
+}

@@ -302,6 +302,55 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 // finishing in the 90 days before W, observed the same way (0 when the
 // service had no release then). The value is the worst (highest) release.
 // Cost: the tickets with an event time from 90 days before W onwards.
+// baselineKey names the per-service baselines of one window start.
+type baselineKey struct {
+	scope         Scope
+	start, window int64
+}
+
+type impactAcc struct {
+	sum float64
+	n   int
+}
+
+// impactBaselines sums, per service, the tallies of the production
+// deployments in scope finishing in the 90 days before the window. Once
+// their observation windows have all closed (the window is at least as
+// long as the observation window) the sums depend on neither as_of nor new
+// data after the window's start plus the observation window, so they are
+// kept across queries and dropped only when a deployment or ticket in that
+// span changes (invalidate). Walking 90 days of deployments was most of the
+// metric's cost.
+func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*svcState]impactAcc {
+	start, end := q.start(), q.end()
+	k := baselineKey{q.Scope, start, window}
+	keep := start+window <= end
+	if keep {
+		d.cacheMu.Lock()
+		b, ok := d.baselines[k]
+		d.cacheMu.Unlock()
+		if ok {
+			return b
+		}
+	}
+	b := map[*svcState]impactAcc{}
+	for _, x := range d.prodDeps.between(start-int64(impactBaseline), start) {
+		if d.matchService(q, x.Service) {
+			weighted, _ := d.tally(x, w, window, end)
+			a := b[x.svc]
+			a.sum += weighted
+			a.n++
+			b[x.svc] = a
+		}
+	}
+	if keep {
+		d.cacheMu.Lock()
+		d.baselines[k] = b
+		d.cacheMu.Unlock()
+	}
+	return b
+}
+
 func releaseImpactScore(d *Dataset, q Query) Result {
 	var r Result
 	window := int64(d.cfg.ReleaseImpactWindow)
@@ -309,37 +358,21 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		window = int64(48 * time.Hour)
 	}
 	start, end := q.start(), q.end()
-	from := start - int64(impactBaseline)
 	w := d.impactWeights()
-	type acc struct {
-		sum float64
-		n   int
-	}
-	base := map[string]*acc{}
 	var inW []releaseImpact // in finishing order
-	for _, x := range d.prodDeps.between(from, end) {
-		if !d.matchService(q, x.Service) {
-			continue
-		}
-		weighted, n := d.tally(x, w, window, end)
-		if x.Finished >= start {
+	for _, x := range d.prodDeps.between(start, end) {
+		if d.matchService(q, x.Service) {
+			weighted, n := d.tally(x, w, window, end)
 			inW = append(inW, releaseImpact{x, weighted, n})
-			continue
 		}
-		a := base[x.Service]
-		if a == nil {
-			a = &acc{}
-			base[x.Service] = a
-		}
-		a.sum += weighted
-		a.n++
 	}
 	r.Count = len(inW)
 	if len(inW) == 0 {
 		return r
 	}
-	baseline := func(svc string) float64 {
-		if a := base[svc]; a != nil && a.n > 0 {
+	base := d.impactBaselines(q, w, window)
+	baseline := func(svc *svcState) float64 {
+		if a := base[svc]; a.n > 0 {
 			return a.sum / float64(a.n)
 		}
 		return 0
@@ -362,7 +395,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	// drill-down lists them all, sorted once.
 	var lines []line
 	for _, ri := range inW {
-		b := baseline(ri.x.Service)
+		b := baseline(ri.x.svc)
 		l := line{ri, b, ri.weighted - b}
 		switch {
 		case q.Records:

@@ -159,6 +159,8 @@ type Dataset struct {
 	// rollbacks, change requests and ids reused across sources (failMemo).
 	linkGen uint64
 	cache   map[cacheKey]Result
+	// baselines caches release impact's per-service baselines (customer.go).
+	baselines map[baselineKey]map[*svcState]impactAcc
 	// dirty holds, per kind, the earliest timestamp of data applied since
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty     map[domain.Kind]int64
@@ -219,6 +221,7 @@ func NewDataset(cfg Config) *Dataset {
 		relink:           map[string]bool{},
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
+		baselines:        map[baselineKey]map[*svcState]impactAcc{},
 		svcs:             map[string]*svcState{},
 		depsByCR:         map[string][]*Dep{},
 		prodDeps:         newSorted(depKey),
@@ -356,8 +359,12 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	}
 	d.deps[k] = x
 	// Another source's deployment with this id may now be the one its
-	// tickets are attributed to (pickDep).
+	// tickets and incidents are attributed to (pickDep): results as of its
+	// time change too.
 	d.forgetImpact(x.ID)
+	for _, o := range d.depByID[x.ID] {
+		d.touchNs(domain.KindDeployment, o.Finished)
+	}
 	d.depByID[x.ID] = append(d.depByID[x.ID], x)
 	x.hasTickets = len(d.ticketsByRelease[x.ID]) > 0
 	if x.RollbackOf != "" {
@@ -399,6 +406,9 @@ func (d *Dataset) removeDep(x *Dep) {
 	delete(d.deps, key(x.Source, x.ID))
 	removeFrom(d.depByID, x.ID, x)
 	d.forgetImpact(x.ID)
+	for _, o := range d.depByID[x.ID] {
+		d.touchNs(domain.KindDeployment, o.Finished)
+	}
 	if x.RollbackOf != "" {
 		removeFrom(d.rollbacksOf, x.RollbackOf, x)
 	}

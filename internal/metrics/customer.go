@@ -334,7 +334,8 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 		}
 	}
 	b := map[*svcState]impactAcc{}
-	for _, x := range d.prodDeps.between(start-int64(impactBaseline), start) {
+	for _, row := range d.prodDeps.between(start-int64(impactBaseline), start) {
+		x := row.x
 		if d.matchService(q, x.Service) {
 			weighted, _ := d.tally(x, w, window, end)
 			a := b[x.svc]
@@ -360,7 +361,8 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	start, end := q.start(), q.end()
 	w := d.impactWeights()
 	var inW []releaseImpact // in finishing order
-	for _, x := range d.prodDeps.between(start, end) {
+	for _, row := range d.prodDeps.between(start, end) {
+		x := row.x
 		if d.matchService(q, x.Service) {
 			weighted, n := d.tally(x, w, window, end)
 			inW = append(inW, releaseImpact{x, weighted, n})

@@ -90,6 +90,26 @@ type Dep struct {
 	svc    *svcState
 }
 
+// depRow is a production deployment as the window walks see it. The
+// fields the share metrics test sit inline, so walking a month of
+// deployments reads one contiguous slice instead of following a pointer
+// per deployment (at scale 10 that pointer chase was most of the cost).
+type depRow struct {
+	fin    int64
+	dur    int64 // finished − started; -1 when started is unknown
+	x      *Dep
+	status uint8
+	rework bool
+}
+
+func rowOf(x *Dep) depRow {
+	dur := int64(-1)
+	if x.Started != 0 {
+		dur = x.Finished - x.Started
+	}
+	return depRow{fin: x.Finished, dur: dur, x: x, status: x.Status, rework: x.Rework}
+}
+
 // Eligible deployments can ship changes and cause incidents by inference:
 // production with status success or rolled_back (SPEC §2).
 func (d *Dep) eligible() bool { return d.Prod && d.Status != stFailure }
@@ -166,7 +186,7 @@ type Dataset struct {
 	dirty     map[domain.Kind]int64
 	dirtyAll  bool
 	depsByCR  map[string][]*Dep
-	prodDeps  *sorted[*Dep]            // all production deployments by finished
+	prodDeps  *sorted[depRow]          // all production deployments by finished
 	svcDeps   map[string]*sorted[*Dep] // production deployments per service
 	svcElig   map[string]*sorted[*Dep] // eligible ones per service
 	emergency map[*Dep]bool
@@ -209,7 +229,6 @@ func NewDataset(cfg Config) *Dataset {
 	if cfg.AttributionWindow <= 0 {
 		cfg.AttributionWindow = 24 * time.Hour
 	}
-	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
 	incOpened := func(i *Inc) (int64, string) { return i.Opened, i.ID }
 	return &Dataset{
 		cfg:              cfg,
@@ -224,7 +243,7 @@ func NewDataset(cfg Config) *Dataset {
 		baselines:        map[baselineKey]map[*svcState]impactAcc{},
 		svcs:             map[string]*svcState{},
 		depsByCR:         map[string][]*Dep{},
-		prodDeps:         newSorted(depKey),
+		prodDeps:         newSorted(func(r depRow) (int64, string) { return r.fin, r.x.ID }),
 		svcDeps:          map[string]*sorted[*Dep]{},
 		svcElig:          map[string]*sorted[*Dep]{},
 		emergency:        map[*Dep]bool{},
@@ -386,8 +405,8 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 			d.relink[c] = true
 		}
 	}
-	d.prodDeps.add(x)
-	depKey := d.prodDeps.key
+	d.prodDeps.add(rowOf(x))
+	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
 	sortedFor(d.svcDeps, x.Service, depKey).add(x)
 	if x.eligible() {
 		sortedFor(d.svcElig, x.Service, depKey).add(x)
@@ -424,7 +443,7 @@ func (d *Dataset) removeDep(x *Dep) {
 			d.relink[c] = true
 		}
 	}
-	d.prodDeps.remove(x)
+	d.prodDeps.remove(rowOf(x))
 	d.svcDeps[x.Service].remove(x)
 	if x.eligible() {
 		d.svcElig[x.Service].remove(x)

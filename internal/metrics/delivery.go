@@ -22,27 +22,34 @@ func init() {
 	Register("emergency_retro_overdue", deliveryReads, deliveryDims, emergencyRetroOverdue)
 }
 
-// prodIn calls fn for the production deployments in scope finishing in W.
-func (d *Dataset) prodIn(q Query, fn func(x *Dep)) {
-	for _, x := range d.prodDeps.between(q.start(), q.end()) {
-		if d.matchDep(q, x) {
-			fn(x)
+// prodIn calls fn for the production deployments in scope finishing in W,
+// in finishing order.
+func (d *Dataset) prodIn(q Query, fn func(row *depRow)) {
+	rows := d.prodDeps.between(q.start(), q.end())
+	org := q.Scope.Dim == ""
+	for i := range rows {
+		if org || d.matchDep(q, rows[i].x) {
+			fn(&rows[i])
 		}
 	}
 }
 
+// depRef notes a deployment behind a value; the pointer is only followed
+// for a drill-down.
 func depRef(r *Result, q Query, x *Dep, v *float64, note string) {
-	r.ref(q, domain.KindDeployment, x.ID, x.Source, v, note)
+	if q.Records {
+		r.ref(q, domain.KindDeployment, x.ID, x.Source, v, note)
+	}
 }
 
 func deploymentFrequency(d *Dataset, q Query) Result {
 	var r Result
 	var times []int64
-	d.prodIn(q, func(x *Dep) {
-		if x.Status != stFailure {
+	d.prodIn(q, func(row *depRow) {
+		if row.status != stFailure {
 			r.Count++
-			times = append(times, x.Finished)
-			depRef(&r, q, x, nil, "")
+			times = append(times, row.fin)
+			depRef(&r, q, row.x, nil, "")
 		}
 	})
 	r.Value = num(float64(r.Count) / (float64(q.Window) / float64(day)))
@@ -56,6 +63,9 @@ func deploymentFrequency(d *Dataset, q Query) Result {
 // deployment days per week, else per month. Days and weeks are counted back
 // from as_of in whole 24 h and 7-day slots; a partial slot at the window's
 // start is left out so it cannot drag the median down.
+//
+// times must be in ascending order: the day and slot counted back from
+// as_of then never increase, so each new day is seen exactly once.
 func frequencyLevel(times []int64, start, end int64) string {
 	dayNs := int64(day)
 	perSlot := func(slot int64) []float64 {
@@ -63,20 +73,17 @@ func frequencyLevel(times []int64, start, end int64) string {
 		if n == 0 {
 			return nil
 		}
-		days := make([]map[int64]bool, n)
+		out := make([]float64, n)
+		prev := int64(-1)
 		for _, t := range times {
 			k := int((end - 1 - t) / slot)
 			if k >= n {
 				continue
 			}
-			if days[k] == nil {
-				days[k] = map[int64]bool{}
+			if dd := (end - 1 - t) / dayNs; dd != prev {
+				out[k]++
+				prev = dd
 			}
-			days[k][(end-1-t)/dayNs] = true
-		}
-		out := make([]float64, n)
-		for i, m := range days {
-			out[i] = float64(len(m))
 		}
 		return out
 	}
@@ -164,7 +171,8 @@ func leadTime(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
 	explicit, inferred := 0, 0
-	d.prodIn(q, func(x *Dep) {
+	d.prodIn(q, func(row *depRow) {
+		x := row.x
 		if !q.Records && x.eligible() {
 			if m := d.leadOf(x, q.end()); m != nil {
 				spans = append(spans, m.spans...)
@@ -210,13 +218,13 @@ func changeFailureRate(d *Dataset, q Query) Result {
 	var r Result
 	failed := 0
 	asOf := q.end()
-	d.prodIn(q, func(x *Dep) {
+	d.prodIn(q, func(row *depRow) {
 		r.Count++
-		why := d.failed(x, asOf)
+		why := d.failed(row.x, asOf)
 		if why != "" {
 			failed++
 		}
-		depRef(&r, q, x, nil, why)
+		depRef(&r, q, row.x, nil, why)
 	})
 	r.Value = share(failed, r.Count)
 	r.detail("failed", failed)
@@ -241,7 +249,8 @@ func recoveryTime(d *Dataset, q Query) Result {
 	var spans []float64
 	asOf := q.end()
 	unrecovered := 0
-	d.prodIn(q, func(x *Dep) {
+	d.prodIn(q, func(row *depRow) {
+		x := row.x
 		if d.failed(x, asOf) == "" {
 			return
 		}
@@ -275,24 +284,24 @@ func recoveryTime(d *Dataset, q Query) Result {
 }
 
 // prodShare is the share of production deployments in W matching pred.
-func prodShare(d *Dataset, q Query, pred func(x *Dep) string) Result {
+func prodShare(d *Dataset, q Query, pred func(row *depRow) string) Result {
 	var r Result
 	hit := 0
-	d.prodIn(q, func(x *Dep) {
+	d.prodIn(q, func(row *depRow) {
 		r.Count++
-		note := pred(x)
+		note := pred(row)
 		if note != "" {
 			hit++
 		}
-		depRef(&r, q, x, nil, note)
+		depRef(&r, q, row.x, nil, note)
 	})
 	r.Value = share(hit, r.Count)
 	return r
 }
 
 func reworkRate(d *Dataset, q Query) Result {
-	return prodShare(d, q, func(x *Dep) string {
-		if x.Rework {
+	return prodShare(d, q, func(row *depRow) string {
+		if row.rework {
 			return "rework"
 		}
 		return ""
@@ -301,8 +310,8 @@ func reworkRate(d *Dataset, q Query) Result {
 
 func rollbackRate(d *Dataset, q Query) Result {
 	asOf := q.end()
-	return prodShare(d, q, func(x *Dep) string {
-		if d.rolledBack(x, asOf) {
+	return prodShare(d, q, func(row *depRow) string {
+		if row.status == stRolledBack || d.rolledBack(row.x, asOf) {
 			return "rolled back"
 		}
 		return ""
@@ -310,8 +319,8 @@ func rollbackRate(d *Dataset, q Query) Result {
 }
 
 func successRate(d *Dataset, q Query) Result {
-	r := prodShare(d, q, func(x *Dep) string {
-		if x.Status == stSuccess {
+	r := prodShare(d, q, func(row *depRow) string {
+		if row.status == stSuccess {
 			return "success"
 		}
 		return ""
@@ -322,13 +331,13 @@ func successRate(d *Dataset, q Query) Result {
 func deploymentDuration(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
-	d.prodIn(q, func(x *Dep) {
-		if x.Started == 0 {
+	d.prodIn(q, func(row *depRow) {
+		if row.dur < 0 {
 			return
 		}
-		m := minutes(x.Finished - x.Started)
+		m := minutes(row.dur)
 		spans = append(spans, m)
-		depRef(&r, q, x, num(m), "")
+		depRef(&r, q, row.x, num(m), "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)

@@ -165,7 +165,7 @@ func (d *Dataset) touchReplaced(r domain.Record) {
 			ts(o.Finished, o.Started)
 		}
 	case *domain.Change:
-		if o := d.changes[k]; o != nil {
+		if o := d.change(k); o != nil {
 			ts(o.Merged, o.Authored)
 		}
 	case *domain.Incident:

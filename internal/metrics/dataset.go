@@ -121,6 +121,7 @@ type Chg struct {
 	// explicit is the earliest eligible production deployment listing the
 	// change (SPEC §2), kept current by Prepare.
 	explicit *Dep
+	next     *Chg // another source's change with the same id
 }
 
 // Inc is an incident.
@@ -164,8 +165,11 @@ type Dataset struct {
 	deps        map[recKey]*Dep
 	depByID     map[string][]*Dep
 	rollbacksOf map[string][]*Dep
-	listedBy    map[string][]*Dep // change id → eligible production deployments listing it
-	relink      map[string]bool   // change ids whose explicit deployment may have changed
+	// listedBy maps a change id to the eligible production deployment
+	// listing it; listedMore holds the rare further ones.
+	listedBy   map[string]*Dep
+	listedMore map[string][]*Dep
+	relink     map[string]bool // change ids whose explicit deployment may have changed
 
 	// cache holds computed results; see cache.go for why time-based
 	// invalidation is exact. cacheMu guards it because readers fill it
@@ -192,8 +196,11 @@ type Dataset struct {
 	emergency map[*Dep]bool
 	envs      map[string]int // production environment names in use
 
-	changes    map[recKey]*Chg
-	changeByID map[string][]*Chg
+	// changeByID holds every change by id; the rare same id from other
+	// sources hangs off Chg.next. One map instead of a by-key map plus a
+	// by-id map of slices saves ~80 bytes a change.
+	changeByID map[string]*Chg
+	nChanges   int
 	svcChanges map[string]*sorted[*Chg]
 
 	incidents   map[recKey]*Inc
@@ -236,7 +243,8 @@ func NewDataset(cfg Config) *Dataset {
 		deps:             map[recKey]*Dep{},
 		depByID:          map[string][]*Dep{},
 		rollbacksOf:      map[string][]*Dep{},
-		listedBy:         map[string][]*Dep{},
+		listedBy:         map[string]*Dep{},
+		listedMore:       map[string][]*Dep{},
 		relink:           map[string]bool{},
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
@@ -248,8 +256,7 @@ func NewDataset(cfg Config) *Dataset {
 		svcElig:          map[string]*sorted[*Dep]{},
 		emergency:        map[*Dep]bool{},
 		envs:             map[string]int{},
-		changes:          map[recKey]*Chg{},
-		changeByID:       map[string][]*Chg{},
+		changeByID:       map[string]*Chg{},
 		svcChanges:       map[string]*sorted[*Chg]{},
 		incidents:        map[recKey]*Inc{},
 		incByOpened:      newSorted(incOpened),
@@ -401,8 +408,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	// "ships with", read like the inference rule's status condition).
 	if x.eligible() {
 		for _, c := range x.Changes {
-			d.listedBy[c] = append(d.listedBy[c], x)
-			d.relink[c] = true
+			d.list(c, x)
 		}
 	}
 	d.prodDeps.add(rowOf(x))
@@ -439,8 +445,7 @@ func (d *Dataset) removeDep(x *Dep) {
 	}
 	if x.eligible() {
 		for _, c := range x.Changes {
-			removeFrom(d.listedBy, c, x)
-			d.relink[c] = true
+			d.unlist(c, x)
 		}
 	}
 	d.prodDeps.remove(rowOf(x))
@@ -457,15 +462,15 @@ func (d *Dataset) removeDep(x *Dep) {
 func (d *Dataset) applyChange(r *domain.Change) {
 	k := key(r.Source, r.ID)
 	d.bump(r.Service)
-	if old := d.changes[k]; old != nil {
+	if old := d.change(k); old != nil {
 		d.bump(old.Service)
-		delete(d.changes, k)
-		removeFrom(d.changeByID, old.ID, old)
+		d.unlinkChange(old)
 		d.svcChanges[old.Service].remove(old)
 	}
 	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
-	d.changes[k] = x
-	d.changeByID[x.ID] = append(d.changeByID[x.ID], x)
+	x.next = d.changeByID[x.ID]
+	d.changeByID[x.ID] = x
+	d.nChanges++
 	d.relink[x.ID] = true
 	sortedFor(d.svcChanges, x.Service, func(c *Chg) (int64, string) { return c.Merged, c.ID }).add(x)
 }
@@ -608,7 +613,7 @@ func dataTimes(r domain.Record) []time.Time {
 func (d *Dataset) Prepare() {
 	for id := range d.relink {
 		e := d.explicitDeployment(id)
-		for _, c := range d.changeByID[id] {
+		for c := d.changeByID[id]; c != nil; c = c.next {
 			// The change's own service (inferred ranges skip explicitly
 			// linked changes) and the deployments it was and is listed by
 			// see a different set of changes now.
@@ -622,7 +627,9 @@ func (d *Dataset) Prepare() {
 			c.explicit = e
 		}
 	}
-	clear(d.relink)
+	// A fresh map, not clear: after a bulk load the emptied map would keep
+	// room for every change id (~100 MB at scale 10) for good.
+	d.relink = map[string]bool{}
 	d.invalidate()
 	d.prodDeps.prepare()
 	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
@@ -666,7 +673,7 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 func (d *Dataset) Counts() map[domain.Kind]int {
 	out := map[domain.Kind]int{
 		domain.KindService: len(d.Services), domain.KindDeployment: len(d.deps),
-		domain.KindChange: len(d.changes), domain.KindIncident: len(d.incidents), domain.KindSLI: len(d.slis),
+		domain.KindChange: d.nChanges, domain.KindIncident: len(d.incidents), domain.KindSLI: len(d.slis),
 	}
 	for k, m := range d.others {
 		out[k] = len(m)
@@ -727,4 +734,69 @@ func (d *Dataset) bump(service string) {
 	}
 	d.gen++
 	s.gen = d.gen
+}
+
+// change returns the change with a key, or nil.
+func (d *Dataset) change(k recKey) *Chg {
+	for c := d.changeByID[k.id]; c != nil; c = c.next {
+		if c.Source == k.source {
+			return c
+		}
+	}
+	return nil
+}
+
+// unlinkChange takes a change out of its id's chain.
+func (d *Dataset) unlinkChange(x *Chg) {
+	p := d.changeByID[x.ID]
+	if p == x {
+		if x.next == nil {
+			delete(d.changeByID, x.ID)
+		} else {
+			d.changeByID[x.ID] = x.next
+		}
+		d.nChanges--
+		return
+	}
+	for ; p != nil; p = p.next {
+		if p.next == x {
+			p.next = x.next
+			d.nChanges--
+			return
+		}
+	}
+}
+
+// list notes that deployment x lists change id; unlist undoes it.
+func (d *Dataset) list(id string, x *Dep) {
+	if d.listedBy[id] == nil {
+		d.listedBy[id] = x
+	} else {
+		d.listedMore[id] = append(d.listedMore[id], x)
+	}
+	d.relink[id] = true
+}
+
+func (d *Dataset) unlist(id string, x *Dep) {
+	if d.listedBy[id] == x {
+		if more := d.listedMore[id]; len(more) > 0 {
+			d.listedBy[id] = more[0]
+			removeFrom(d.listedMore, id, more[0])
+		} else {
+			delete(d.listedBy, id)
+		}
+	} else {
+		removeFrom(d.listedMore, id, x)
+	}
+	d.relink[id] = true
+}
+
+// listing calls fn for every eligible production deployment listing id.
+func (d *Dataset) listing(id string, fn func(x *Dep)) {
+	if x := d.listedBy[id]; x != nil {
+		fn(x)
+		for _, y := range d.listedMore[id] {
+			fn(y)
+		}
+	}
 }

@@ -166,7 +166,7 @@ func checkResult(t *testing.T, c mcase, r Result) {
 
 func chgByID(t testing.TB, d *Dataset, id string) *Chg {
 	t.Helper()
-	c := d.changes[key("import", id)]
+	c := d.change(key("import", id))
 	if c == nil {
 		t.Fatalf("no change %s", id)
 	}

@@ -33,11 +33,11 @@ func pickDep(deps []*Dep, source string) *Dep {
 // whose changes list the change (failed ones ship nothing; see listedBy).
 func (d *Dataset) explicitDeployment(changeID string) *Dep {
 	var best *Dep
-	for _, x := range d.listedBy[changeID] {
+	d.listing(changeID, func(x *Dep) {
 		if best == nil || x.Finished < best.Finished || (x.Finished == best.Finished && x.ID < best.ID) {
 			best = x
 		}
-	}
+	})
 	return best
 }
 
@@ -81,7 +81,7 @@ func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) 
 		return
 	}
 	for _, id := range x.Changes {
-		for _, c := range d.changeByID[id] {
+		for c := d.changeByID[id]; c != nil; c = c.next {
 			if c.explicit == x {
 				fn(c, Explicit)
 			}

@@ -1,0 +1,76 @@
+package metrics
+
+import (
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Changes are kept in one map by id with other sources' namesakes chained;
+// replacing, and replacing the head of the chain, must keep every change
+// findable and counted once.
+func TestChangesWithSharedIDs(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"change","id":"c1","source":"gh","service":"api","merged_at":"2026-03-10T06:00:00Z"}
+{"kind":"change","id":"c1","source":"gl","service":"web","merged_at":"2026-03-11T06:00:00Z"}
+{"kind":"change","id":"c1","source":"bb","service":"web","merged_at":"2026-03-12T06:00:00Z"}`)
+	if n := d.Counts()[domain.KindChange]; n != 3 {
+		t.Fatalf("count = %d, want 3", n)
+	}
+	for _, src := range []string{"gh", "gl", "bb"} {
+		r, err := domain.ParseJSON([]byte(`{"kind":"change","id":"c1","source":"`+src+`","service":"mobile","merged_at":"2026-03-13T06:00:00Z"}`), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+		d.Prepare()
+		if n := d.Counts()[domain.KindChange]; n != 3 {
+			t.Fatalf("after replacing %s: count = %d, want 3", src, n)
+		}
+		c := d.change(key(src, "c1"))
+		if c == nil || c.Service != "mobile" {
+			t.Fatalf("after replacing %s: change = %+v, want the mobile version", src, c)
+		}
+	}
+	n := 0
+	for c := d.changeByID["c1"]; c != nil; c = c.next {
+		n++
+	}
+	if n != 3 {
+		t.Errorf("chain holds %d changes, want 3", n)
+	}
+	if got := len(d.svcChanges["mobile"].items); got != 3 {
+		t.Errorf("mobile has %d changes indexed, want 3", got)
+	}
+	if got := len(d.svcChanges["web"].items) + len(d.svcChanges["api"].items); got != 0 {
+		t.Errorf("old services still index %d changes", got)
+	}
+}
+
+// A change listed by several deployments goes to the earliest eligible
+// one; unlisting the first (it failed after all) hands it to the next.
+func TestListedByMany(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"change","id":"c1","service":"api","merged_at":"2026-03-10T06:00:00Z"}
+{"kind":"deployment","id":"a","service":"api","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success","changes":["c1"]}
+{"kind":"deployment","id":"b","service":"api","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"success","changes":["c1"]}
+{"kind":"deployment","id":"c","service":"api","environment":"production","finished_at":"2026-03-13T00:00:00Z","status":"success","changes":["c1"]}`)
+	want := func(id string) {
+		t.Helper()
+		x, m := d.ChangeDeployment(chgByID(t, d, "c1"))
+		if x == nil || x.ID != id || m != Explicit {
+			t.Fatalf("c1 shipped by %v (%s), want %s explicitly", x, m, id)
+		}
+	}
+	want("a")
+	for _, id := range []string{"a", "b"} {
+		r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"`+id+`","service":"api","environment":"production","finished_at":"2026-03-1`+map[string]string{"a": "1", "b": "2"}[id]+`T00:00:00Z","status":"failure","changes":["c1"]}`), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+		d.Prepare()
+	}
+	want("c")
+}

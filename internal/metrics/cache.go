@@ -161,7 +161,7 @@ func (d *Dataset) touchReplaced(r domain.Record) {
 	}
 	switch r.(type) {
 	case *domain.Deployment:
-		if o := d.deps[k]; o != nil {
+		if o := d.dep(k); o != nil {
 			ts(o.Finished, o.Started)
 		}
 	case *domain.Change:

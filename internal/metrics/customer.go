@@ -272,6 +272,9 @@ func (d *Dataset) releaseTickets(x *Dep, window, end int64, fn func(t *domain.Ti
 // tally returns the weighted tickets of release x as of end, from the memo
 // when the observation window closed by end.
 func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, int) {
+	if !x.hasTickets {
+		return 0, 0 // most releases: no memo to allocate or follow
+	}
 	closed := x.Finished+window <= end
 	if m := x.impact.Load(); closed && m != nil {
 		return m.weighted, m.tickets

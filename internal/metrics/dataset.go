@@ -65,23 +65,26 @@ const (
 )
 
 // Dep is a deployment as the engine needs it.
+// The small fields sit together so a million of them pad no more than
+// they must.
 type Dep struct {
 	ID, Source    string
 	Service, Env  string
-	Prod          bool
-	Status        uint8
 	Finished      int64 // unix ns
 	Started       int64 // 0 when absent
-	Rework        bool  // reason hotfix/rollback or rollback_of set
+	RetroValid    int64
 	RollbackOf    string
 	ChangeRequest string
 	Changes       []string
+	Prod          bool
+	Status        uint8
+	Rework        bool // reason hotfix/rollback or rollback_of set
 	Emergency     bool
-	RetroValid    int64
 	// hasTickets says some ticket names this deployment as its release, so
 	// release impact skips the lookup for the many that have none. It may
 	// stay true after such a ticket is replaced; that only costs a lookup.
 	hasTickets bool
+	next       *Dep // another source's deployment with the same id
 	// Memos of per-deployment work that most windows repeat (see
 	// leadMemo, impactMemo); readers fill them, writers reset them.
 	impact atomic.Pointer[impactMemo]
@@ -162,8 +165,10 @@ type Dataset struct {
 
 	Services map[string]*domain.Service
 
-	deps        map[recKey]*Dep
-	depByID     map[string][]*Dep
+	// depByID holds every deployment by id, the rare namesakes of other
+	// sources chained in arrival order (Dep.next).
+	depByID     map[string]*Dep
+	nDeps       int
 	rollbacksOf map[string][]*Dep
 	// listedBy maps a change id to the eligible production deployment
 	// listing it; listedMore holds the rare further ones.
@@ -240,8 +245,7 @@ func NewDataset(cfg Config) *Dataset {
 	return &Dataset{
 		cfg:              cfg,
 		Services:         map[string]*domain.Service{},
-		deps:             map[recKey]*Dep{},
-		depByID:          map[string][]*Dep{},
+		depByID:          map[string]*Dep{},
 		rollbacksOf:      map[string][]*Dep{},
 		listedBy:         map[string]*Dep{},
 		listedMore:       map[string][]*Dep{},
@@ -361,11 +365,11 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 
 func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	k := key(r.Source, r.ID)
-	if old := d.deps[k]; old != nil {
+	if old := d.dep(k); old != nil {
 		d.removeDep(old)
 	}
 	d.bump(r.Service)
-	if r.RollbackOf != "" || r.ChangeRequest != "" || len(d.depByID[r.ID]) > 0 {
+	if r.RollbackOf != "" || r.ChangeRequest != "" || d.depByID[r.ID] != nil {
 		d.linkGen++
 	}
 	x := &Dep{
@@ -383,15 +387,14 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	case domain.StatusRolledBack:
 		x.Status = stRolledBack
 	}
-	d.deps[k] = x
 	// Another source's deployment with this id may now be the one its
 	// tickets and incidents are attributed to (pickDep): results as of its
 	// time change too.
 	d.forgetImpact(x.ID)
-	for _, o := range d.depByID[x.ID] {
+	for o := d.depByID[x.ID]; o != nil; o = o.next {
 		d.touchNs(domain.KindDeployment, o.Finished)
 	}
-	d.depByID[x.ID] = append(d.depByID[x.ID], x)
+	d.linkDep(x)
 	x.hasTickets = len(d.ticketsByRelease[x.ID]) > 0
 	if x.RollbackOf != "" {
 		d.rollbacksOf[x.RollbackOf] = append(d.rollbacksOf[x.RollbackOf], x)
@@ -425,13 +428,12 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 
 func (d *Dataset) removeDep(x *Dep) {
 	d.bump(x.Service)
-	if x.RollbackOf != "" || x.ChangeRequest != "" || len(d.depByID[x.ID]) > 1 {
+	if x.RollbackOf != "" || x.ChangeRequest != "" || (d.depByID[x.ID] != x || x.next != nil) {
 		d.linkGen++
 	}
-	delete(d.deps, key(x.Source, x.ID))
-	removeFrom(d.depByID, x.ID, x)
+	d.unlinkDep(x)
 	d.forgetImpact(x.ID)
-	for _, o := range d.depByID[x.ID] {
+	for o := d.depByID[x.ID]; o != nil; o = o.next {
 		d.touchNs(domain.KindDeployment, o.Finished)
 	}
 	if x.RollbackOf != "" {
@@ -572,7 +574,7 @@ func (d *Dataset) applyOther(r domain.Record) {
 	// costs per release, not per ticket in the baseline period.
 	if t, ok := r.(*domain.Ticket); ok && t.Release != "" {
 		d.ticketsByRelease[t.Release] = append(d.ticketsByRelease[t.Release], t)
-		for _, x := range d.depByID[t.Release] {
+		for x := d.depByID[t.Release]; x != nil; x = x.next {
 			x.hasTickets = true
 			x.impact.Store(nil)
 		}
@@ -672,7 +674,7 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 // Counts returns the number of records held per kind.
 func (d *Dataset) Counts() map[domain.Kind]int {
 	out := map[domain.Kind]int{
-		domain.KindService: len(d.Services), domain.KindDeployment: len(d.deps),
+		domain.KindService: len(d.Services), domain.KindDeployment: d.nDeps,
 		domain.KindChange: d.nChanges, domain.KindIncident: len(d.incidents), domain.KindSLI: len(d.slis),
 	}
 	for k, m := range d.others {
@@ -713,7 +715,7 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 
 // forgetImpact drops the release-impact memos of the deployments with an id.
 func (d *Dataset) forgetImpact(id string) {
-	for _, x := range d.depByID[id] {
+	for x := d.depByID[id]; x != nil; x = x.next {
 		x.impact.Store(nil)
 	}
 }
@@ -797,6 +799,62 @@ func (d *Dataset) listing(id string, fn func(x *Dep)) {
 		fn(x)
 		for _, y := range d.listedMore[id] {
 			fn(y)
+		}
+	}
+}
+
+// dep returns the deployment with a key, or nil.
+func (d *Dataset) dep(k recKey) *Dep {
+	for x := d.depByID[k.id]; x != nil; x = x.next {
+		if x.Source == k.source {
+			return x
+		}
+	}
+	return nil
+}
+
+// linkDep appends x to its id's chain; the oldest stays first, which
+// pickDep falls back to.
+func (d *Dataset) linkDep(x *Dep) {
+	d.nDeps++
+	p := d.depByID[x.ID]
+	if p == nil {
+		d.depByID[x.ID] = x
+		return
+	}
+	for p.next != nil {
+		p = p.next
+	}
+	p.next = x
+}
+
+func (d *Dataset) unlinkDep(x *Dep) {
+	p := d.depByID[x.ID]
+	if p == x {
+		if x.next == nil {
+			delete(d.depByID, x.ID)
+		} else {
+			d.depByID[x.ID] = x.next
+		}
+		x.next = nil
+		d.nDeps--
+		return
+	}
+	for ; p != nil; p = p.next {
+		if p.next == x {
+			p.next = x.next
+			x.next = nil
+			d.nDeps--
+			return
+		}
+	}
+}
+
+// eachDep calls fn for every deployment.
+func (d *Dataset) eachDep(fn func(x *Dep)) {
+	for _, x := range d.depByID {
+		for ; x != nil; x = x.next {
+			fn(x)
 		}
 	}
 }

@@ -74,3 +74,36 @@ func TestListedByMany(t *testing.T) {
 	}
 	want("c")
 }
+
+// Deployments share the by-id chain scheme; the oldest namesake stays
+// first because records naming the id from an unknown source fall back to
+// it (pickDep).
+func TestDeploymentsWithSharedIDs(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"deployment","id":"d1","source":"gh","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d1","source":"gl","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d1","source":"bb","service":"web","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"success"}`)
+	if x := pickDep(d.depByID["d1"], "pagerduty"); x == nil || x.Source != "gh" {
+		t.Fatalf("fallback = %v, want the oldest (gh)", x)
+	}
+	for _, src := range []string{"gl", "gh", "bb"} {
+		r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"d1","source":"`+src+`","service":"mobile","environment":"production","finished_at":"2026-03-13T00:00:00Z","status":"success"}`), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+		d.Prepare()
+		if n := d.Counts()[domain.KindDeployment]; n != 3 {
+			t.Fatalf("after replacing %s: count = %d, want 3", src, n)
+		}
+		if x := d.dep(key(src, "d1")); x == nil || x.Service != "mobile" {
+			t.Fatalf("after replacing %s: deployment = %+v, want the mobile version", src, x)
+		}
+		if x := pickDep(d.depByID["d1"], src); x.Source != src {
+			t.Fatalf("pickDep(%s) = %s", src, x.Source)
+		}
+	}
+	if got := len(d.prodDeps.items); got != 3 {
+		t.Errorf("%d production rows, want 3", got)
+	}
+}

@@ -184,7 +184,7 @@ func incByID(t testing.TB, d *Dataset, id string) *Inc {
 
 func depByID(t testing.TB, d *Dataset, id string) *Dep {
 	t.Helper()
-	x := d.deps[key("import", id)]
+	x := d.dep(key("import", id))
 	if x == nil {
 		t.Fatalf("no deployment %s", id)
 	}

@@ -17,16 +17,13 @@ const (
 
 // pick prefers a record of the same source when an id is reused across
 // sources.
-func pickDep(deps []*Dep, source string) *Dep {
-	for _, x := range deps {
+func pickDep(head *Dep, source string) *Dep {
+	for x := head; x != nil; x = x.next {
 		if x.Source == source {
 			return x
 		}
 	}
-	if len(deps) > 0 {
-		return deps[0]
-	}
-	return nil
+	return head
 }
 
 // explicitDeployment returns the earliest eligible production deployment

@@ -117,7 +117,7 @@ func TestChangeDeployment(t *testing.T) {
 			}
 			// changesOf must agree: the change is shipped by that
 			// deployment and by no other.
-			for _, y := range d.deps {
+			d.eachDep(func(y *Dep) {
 				shipped := ""
 				d.changesOf(y, 1<<63-1, func(ch *Chg, method string) {
 					if ch.ID == c.change {
@@ -133,7 +133,7 @@ func TestChangeDeployment(t *testing.T) {
 				if y != x && shipped != "" {
 					t.Errorf("changesOf(%s) also ships %s (%s)", y.ID, c.change, shipped)
 				}
-			}
+			})
 		})
 	}
 }
@@ -229,7 +229,7 @@ func TestIncidentDeployment(t *testing.T) {
 			}
 			// incidentsOf is the reverse link and must agree.
 			asOf := ts(t, defaultAsOf).UnixNano()
-			for _, y := range d.deps {
+			d.eachDep(func(y *Dep) {
 				linked := false
 				for _, j := range d.incidentsOf(y, asOf) {
 					linked = linked || j == i
@@ -237,7 +237,7 @@ func TestIncidentDeployment(t *testing.T) {
 				if linked != (y == x && y.Prod) {
 					t.Errorf("incidentsOf(%s) contains i = %v", y.ID, linked)
 				}
-			}
+			})
 		})
 	}
 }

@@ -547,6 +547,9 @@ func (d *Dataset) applyOther(r domain.Record) {
 	case *domain.Ticket:
 		r.Customer, r.Priority, r.Category = d.intern(r.Customer), d.intern(r.Priority), d.intern(r.Category)
 		r.UserRole, r.Criticality = d.intern(r.UserRole), d.intern(r.Criticality)
+		// No metric reads the free text; the store keeps it for anyone
+		// drilling into the ticket, so a million copies need not sit here.
+		r.Text = ""
 	case *domain.Opportunity:
 		r.Owner, r.Stage, r.Channel, r.Currency = d.intern(r.Owner), d.intern(r.Stage), d.intern(r.Channel), d.intern(r.Currency)
 	case *domain.Lead:

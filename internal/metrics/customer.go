@@ -239,6 +239,7 @@ func (w impactWeights) of(t *domain.Ticket) float64 {
 
 type releaseImpact struct {
 	x        *Dep
+	svc      *svcState
 	weighted float64
 	tickets  int
 }
@@ -363,13 +364,19 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	}
 	start, end := q.start(), q.end()
 	w := d.impactWeights()
-	var inW []releaseImpact // in finishing order
-	for _, row := range d.prodDeps.between(start, end) {
-		x := row.x
-		if d.matchService(q, x.Service) {
-			weighted, n := d.tally(x, w, window, end)
-			inW = append(inW, releaseImpact{x, weighted, n})
+	rows := d.prodDeps.between(start, end)
+	inW := make([]releaseImpact, 0, len(rows)) // in finishing order
+	org := q.Scope.Dim == ""
+	for i := range rows {
+		row := &rows[i]
+		if !org && !d.matchService(q, row.x.Service) {
+			continue
 		}
+		ri := releaseImpact{x: row.x, svc: row.svc}
+		if row.tickets {
+			ri.weighted, ri.tickets = d.tally(row.x, w, window, end)
+		}
+		inW = append(inW, ri)
 	}
 	r.Count = len(inW)
 	if len(inW) == 0 {
@@ -400,7 +407,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	// drill-down lists them all, sorted once.
 	var lines []line
 	for _, ri := range inW {
-		b := baseline(ri.x.svc)
+		b := baseline(ri.svc)
 		l := line{ri, b, ri.weighted - b}
 		switch {
 		case q.Records:

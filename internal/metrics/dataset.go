@@ -98,11 +98,13 @@ type Dep struct {
 // deployments reads one contiguous slice instead of following a pointer
 // per deployment (at scale 10 that pointer chase was most of the cost).
 type depRow struct {
-	fin    int64
-	dur    int64 // finished − started; -1 when started is unknown
-	x      *Dep
-	status uint8
-	rework bool
+	fin     int64
+	dur     int64 // finished − started; -1 when started is unknown
+	x       *Dep
+	svc     *svcState
+	status  uint8
+	rework  bool
+	tickets bool // x.hasTickets, brought up to date by Prepare
 }
 
 func rowOf(x *Dep) depRow {
@@ -110,8 +112,10 @@ func rowOf(x *Dep) depRow {
 	if x.Started != 0 {
 		dur = x.Finished - x.Started
 	}
-	return depRow{fin: x.Finished, dur: dur, x: x, status: x.Status, rework: x.Rework}
+	return depRow{fin: x.Finished, dur: dur, x: x, svc: x.svc, status: x.Status, rework: x.Rework, tickets: x.hasTickets}
 }
+
+func (r *depRow) eligible() bool { return r.status != stFailure }
 
 // Eligible deployments can ship changes and cause incidents by inference:
 // production with status success or rolled_back (SPEC §2).
@@ -192,14 +196,15 @@ type Dataset struct {
 	baselines map[baselineKey]map[*svcState]impactAcc
 	// dirty holds, per kind, the earliest timestamp of data applied since
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
-	dirty     map[domain.Kind]int64
-	dirtyAll  bool
-	depsByCR  map[string][]*Dep
-	prodDeps  *sorted[depRow]          // all production deployments by finished
-	svcDeps   map[string]*sorted[*Dep] // production deployments per service
-	svcElig   map[string]*sorted[*Dep] // eligible ones per service
-	emergency map[*Dep]bool
-	envs      map[string]int // production environment names in use
+	dirty      map[domain.Kind]int64
+	dirtyAll   bool
+	depsByCR   map[string][]*Dep
+	prodDeps   *sorted[depRow]          // all production deployments by finished
+	ticketRows []*Dep                   // deployments whose row must learn they now have tickets
+	svcDeps    map[string]*sorted[*Dep] // production deployments per service
+	svcElig    map[string]*sorted[*Dep] // eligible ones per service
+	emergency  map[*Dep]bool
+	envs       map[string]int // production environment names in use
 
 	// changeByID holds every change by id; the rare same id from other
 	// sources hangs off Chg.next. One map instead of a by-key map plus a
@@ -255,7 +260,7 @@ func NewDataset(cfg Config) *Dataset {
 		baselines:        map[baselineKey]map[*svcState]impactAcc{},
 		svcs:             map[string]*svcState{},
 		depsByCR:         map[string][]*Dep{},
-		prodDeps:         newSorted(func(r depRow) (int64, string) { return r.fin, r.x.ID }),
+		prodDeps:         &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
 		svcDeps:          map[string]*sorted[*Dep]{},
 		svcElig:          map[string]*sorted[*Dep]{},
 		emergency:        map[*Dep]bool{},
@@ -578,6 +583,9 @@ func (d *Dataset) applyOther(r domain.Record) {
 	if t, ok := r.(*domain.Ticket); ok && t.Release != "" {
 		d.ticketsByRelease[t.Release] = append(d.ticketsByRelease[t.Release], t)
 		for x := d.depByID[t.Release]; x != nil; x = x.next {
+			if !x.hasTickets && x.Prod {
+				d.ticketRows = append(d.ticketRows, x)
+			}
 			x.hasTickets = true
 			x.impact.Store(nil)
 		}
@@ -637,6 +645,12 @@ func (d *Dataset) Prepare() {
 	d.relink = map[string]bool{}
 	d.invalidate()
 	d.prodDeps.prepare()
+	for _, x := range d.ticketRows {
+		if i := d.prodDeps.index(depRow{fin: x.Finished, x: x}); i >= 0 {
+			d.prodDeps.items[i].tickets = x.hasTickets
+		}
+	}
+	d.ticketRows = d.ticketRows[:0]
 	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
 		for _, s := range m {
 			s.prepare()

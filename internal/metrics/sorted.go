@@ -13,6 +13,16 @@ type sorted[T comparable] struct {
 	items []T
 	key   func(T) (int64, string)
 	dirty bool
+	// same identifies an item for remove and index when == is too strict
+	// (rows whose flags change after insertion); nil means ==.
+	same func(a, b T) bool
+}
+
+func (s *sorted[T]) is(a, b T) bool {
+	if s.same != nil {
+		return s.same(a, b)
+	}
+	return a == b
 }
 
 func newSorted[T comparable](key func(T) (int64, string)) *sorted[T] {
@@ -61,7 +71,7 @@ func (s *sorted[T]) remove(x T) {
 			return tk > t || (tk == t && ik >= id)
 		})
 		for ; j < len(s.items); j++ {
-			if s.items[j] == x {
+			if s.is(s.items[j], x) {
 				i = j
 				break
 			}
@@ -71,7 +81,7 @@ func (s *sorted[T]) remove(x T) {
 		}
 	}
 	if i < 0 {
-		i = slices.Index(s.items, x)
+		i = slices.IndexFunc(s.items, func(y T) bool { return s.is(y, x) })
 	}
 	if i >= 0 {
 		s.items = slices.Delete(s.items, i, i+1)
@@ -113,7 +123,7 @@ func (s *sorted[T]) between(lo, hi int64) []T {
 func (s *sorted[T]) index(x T) int {
 	t, _ := s.key(x)
 	for j := s.lowerBound(t); j < len(s.items); j++ {
-		if s.items[j] == x {
+		if s.is(s.items[j], x) {
 			return j
 		}
 	}

@@ -102,7 +102,22 @@ func (d *Dataset) invalidate() {
 	if d.dirtyAll || len(d.cache) > maxCached || len(d.baselines) > maxCached {
 		clear(d.cache)
 		clear(d.baselines)
+		clear(d.leadDays)
 		return
+	}
+	// A lead-time day changes with any deployment finishing in it and any
+	// change it could ship (merged by its end); generations catch links
+	// made from later days.
+	from := int64(math.MaxInt64)
+	for _, k := range []domain.Kind{domain.KindDeployment, domain.KindChange} {
+		if t, ok := d.dirty[k]; ok {
+			from = min(from, t)
+		}
+	}
+	for day := range d.leadDays {
+		if day+int64(dayDur) > from {
+			delete(d.leadDays, day)
+		}
 	}
 	// Release-impact baselines read deployments finishing before the
 	// window's start and tickets created before the observation window
@@ -116,7 +131,7 @@ func (d *Dataset) invalidate() {
 	}
 	// The earliest change each metric can see: the minimum over the kinds
 	// it reads.
-	from := make(map[string]int64, len(registry))
+	earliest := make(map[string]int64, len(registry))
 	for id, def := range registry {
 		m := int64(noneDirty)
 		for _, k := range def.reads {
@@ -124,10 +139,10 @@ func (d *Dataset) invalidate() {
 				m = t
 			}
 		}
-		from[id] = m
+		earliest[id] = m
 	}
 	for k := range d.cache {
-		if k.asOf >= from[k.id] {
+		if k.asOf >= earliest[k.id] {
 			delete(d.cache, k)
 		}
 	}

@@ -308,3 +308,26 @@ func TestCacheFollowsReusedDeploymentID(t *testing.T) {
 		t.Errorf("after pd's d1 arrived: CFR = %s, want 0 (i1 names pd's d1)", cacheVal(r.Value))
 	}
 }
+
+// The organisation's lead time takes its median across per-day sorted
+// runs; it must equal the median of their concatenation.
+func TestMedianOfRunsMatchesMedian(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for trial := 0; trial < 500; trial++ {
+		var runs [][]float64
+		var all []float64
+		for range rng.IntN(6) + 1 {
+			run := make([]float64, rng.IntN(20))
+			for i := range run {
+				run[i] = float64(rng.IntN(1 + trial%50))
+			}
+			slices.Sort(run)
+			runs = append(runs, run)
+			all = append(all, run...)
+		}
+		got, want := medianOfRuns(runs), median(slices.Clone(all))
+		if cacheVal(got) != cacheVal(want) {
+			t.Fatalf("runs %v: median %s, want %s", runs, cacheVal(got), cacheVal(want))
+		}
+	}
+}

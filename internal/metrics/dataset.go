@@ -194,6 +194,8 @@ type Dataset struct {
 	cache   map[cacheKey]Result
 	// baselines caches release impact's per-service baselines (customer.go).
 	baselines map[baselineKey]map[*svcState]impactAcc
+	// leadDays caches organisation lead times per UTC day (leadday.go).
+	leadDays map[int64]*leadDay
 	// dirty holds, per kind, the earliest timestamp of data applied since
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty      map[domain.Kind]int64
@@ -258,6 +260,7 @@ func NewDataset(cfg Config) *Dataset {
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
 		baselines:        map[baselineKey]map[*svcState]impactAcc{},
+		leadDays:         map[int64]*leadDay{},
 		svcs:             map[string]*svcState{},
 		depsByCR:         map[string][]*Dep{},
 		prodDeps:         &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},

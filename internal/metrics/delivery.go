@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -171,6 +172,18 @@ func leadTime(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
 	explicit, inferred := 0, 0
+	if q.Scope.Dim == "" && !q.Records {
+		runs, rest, e, i := d.orgLeadTime(q.start(), q.end())
+		slices.Sort(rest)
+		if len(rest) > 0 {
+			runs = append(runs, rest)
+		}
+		for _, run := range runs {
+			r.Count += len(run)
+		}
+		r.Value = medianOfRuns(runs)
+		return leadTimeDetail(r, e, i)
+	}
 	d.prodIn(q, func(row *depRow) {
 		x := row.x
 		if !q.Records && x.eligible() {
@@ -197,6 +210,10 @@ func leadTime(d *Dataset, q Query) Result {
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)
+	return leadTimeDetail(r, explicit, inferred)
+}
+
+func leadTimeDetail(r Result, explicit, inferred int) Result {
 	r.detail("links", map[string]int{Explicit: explicit, Inferred: inferred})
 	if r.Value != nil {
 		h := *r.Value

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -129,6 +130,13 @@ type pending struct {
 // Import reads every source into one batch and commits it only if the
 // input is acceptable.
 func Import(ctx context.Context, st store.Store, sources []Source, opt Options) (*Summary, error) {
+	return importWith(ctx, st, nil, sources, opt)
+}
+
+// importWith is Import; with a committer, an input small enough to be held
+// whole (under chunkSize records) is committed in a group with concurrent
+// ones instead of in a transaction of its own.
+func importWith(ctx context.Context, st store.Store, c *Committer, sources []Source, opt Options) (*Summary, error) {
 	if opt.MaxLine <= 0 {
 		opt.MaxLine = 16 << 20
 	}
@@ -137,24 +145,18 @@ func Import(ctx context.Context, st store.Store, sources []Source, opt Options) 
 	}
 	start := time.Now()
 	sum := &Summary{ByKind: map[domain.Kind]*KindSummary{}}
-	b, err := st.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	committed := false
+	im := &importer{ctx: ctx, st: st, group: c, opt: opt, sum: sum}
 	defer func() {
-		if !committed {
-			b.Rollback()
+		if im.batch != nil {
+			im.batch.Rollback()
 		}
 	}()
-
-	im := &importer{ctx: ctx, batch: b, opt: opt, sum: sum}
 	for _, src := range sources {
 		if err := im.source(src); err != nil {
 			return nil, err
 		}
 	}
-	if err := im.flush(); err != nil {
+	if err := im.flush(true); err != nil {
 		return nil, err
 	}
 	if sum.Invalid > 0 && !opt.SkipInvalid {
@@ -166,10 +168,22 @@ func Import(ctx context.Context, st store.Store, sources []Source, opt Options) 
 		}
 		return sum, &InvalidError{Lines: im.errs, Count: int(sum.Invalid)}
 	}
-	if err := b.Commit(); err != nil {
-		return nil, err
+	switch {
+	case im.batch != nil:
+		b := im.batch
+		im.batch = nil
+		if err := b.Commit(); err != nil {
+			return nil, err
+		}
+	case len(im.held) > 0:
+		res, err := c.submit(ctx, im.held)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range im.held {
+			im.counted(p.kind, res[i])
+		}
 	}
-	committed = true
 	sum.Skipped = im.errs
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
@@ -179,8 +193,15 @@ func Import(ctx context.Context, st store.Store, sources []Source, opt Options) 
 }
 
 type importer struct {
-	ctx   context.Context
+	ctx context.Context
+	st  store.Store
+	// batch is opened at the first write, so an input refused before then
+	// never takes the store's writer.
 	batch store.Batch
+	// group, when set, commits an input that fits in one chunk: flush then
+	// leaves its records in held instead of opening a batch.
+	group *Committer
+	held  []part
 	opt   Options
 	sum   *Summary
 	errs  []LineError
@@ -200,11 +221,11 @@ func (im *importer) invalid(e LineError) {
 func (im *importer) writing() bool { return im.opt.SkipInvalid || im.sum.Invalid == 0 }
 
 func (im *importer) add(r domain.Record, raw [32]byte) error {
-	body, hash, err := canonical(r)
+	it, err := item(r, raw)
 	if err != nil {
 		return err
 	}
-	return im.addPrepared(r, body, hash, raw)
+	return im.addItem(r.Kind(), it)
 }
 
 // canonical returns the record's stored form and its hash. The hash is of
@@ -220,53 +241,104 @@ func canonical(r domain.Record) ([]byte, [32]byte, error) {
 	return body, sha256.Sum256(body), nil
 }
 
-// raw is the sha256 of the input the record came from, kept for provenance.
-func (im *importer) addPrepared(r domain.Record, body []byte, hash, raw [32]byte) error {
+// item is the record as the store takes it; raw is the sha256 of the input
+// it came from, kept for provenance.
+func item(r domain.Record, raw [32]byte) (store.Item, error) {
+	body, hash, err := canonical(r)
+	if err != nil {
+		return store.Item{}, err
+	}
+	return store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash[:]), RawHash: hex.EncodeToString(raw[:]), Body: body}, nil
+}
+
+func (im *importer) addItem(kind domain.Kind, it store.Item) error {
 	im.sum.Records++
-	ks := im.sum.ByKind[r.Kind()]
+	ks := im.sum.ByKind[kind]
 	if ks == nil {
 		ks = &KindSummary{}
-		im.sum.ByKind[r.Kind()] = ks
+		im.sum.ByKind[kind] = ks
 	}
 	ks.Records++
 	if !im.writing() {
 		return nil
 	}
-	im.buf.items = append(im.buf.items, store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash[:]), RawHash: hex.EncodeToString(raw[:]), Body: body})
-	im.buf.kinds = append(im.buf.kinds, r.Kind())
+	im.buf.items = append(im.buf.items, it)
+	im.buf.kinds = append(im.buf.kinds, kind)
 	if len(im.buf.items) >= chunkSize {
-		return im.flush()
+		return im.flush(false)
 	}
 	return nil
 }
 
-// flush writes buffered records one by one per kind so the summary can
-// say what happened to each kind.
-func (im *importer) flush() error {
+// part is one kind's records of a chunk, in input order.
+type part struct {
+	kind  domain.Kind
+	items []store.Item
+}
+
+// splitKinds splits a chunk so that one Add per kind keeps per-kind counts
+// exact without a write per record, and gives the store big chunks (a
+// round trip per Add costs a PostgreSQL store dearly). Records of
+// different kinds never share a key and order within a kind is kept, so
+// "the later line wins" holds.
+func splitKinds(items []store.Item, kinds []domain.Kind) []part {
+	split := map[domain.Kind][]store.Item{}
+	for i, it := range items {
+		split[kinds[i]] = append(split[kinds[i]], it)
+	}
+	parts := make([]part, 0, len(split))
+	for _, k := range domain.Kinds {
+		if p := split[k]; len(p) > 0 {
+			parts = append(parts, part{kind: k, items: p})
+		}
+	}
+	return parts
+}
+
+// writeParts adds parts to b in order and returns each one's result.
+func writeParts(ctx context.Context, b store.Batch, parts []part) ([]store.WriteResult, error) {
+	res := make([]store.WriteResult, len(parts))
+	for i, p := range parts {
+		r, err := b.Add(ctx, p.items)
+		if err != nil {
+			return nil, err
+		}
+		res[i] = r
+	}
+	return res, nil
+}
+
+func (im *importer) counted(k domain.Kind, res store.WriteResult) {
+	im.sum.ByKind[k].Add(res)
+	im.sum.WriteResult.Add(res)
+}
+
+// flush writes the buffered records; final is the flush at the end of the
+// input, when a committer may take them instead.
+func (im *importer) flush(final bool) error {
 	items, kinds := im.buf.items, im.buf.kinds
 	im.buf.items, im.buf.kinds = im.buf.items[:0], im.buf.kinds[:0]
 	if len(items) == 0 || !im.writing() {
 		return nil
 	}
-	// One Add per kind keeps per-kind counts exact without a write per
-	// record, and gives the store big chunks (a round trip per Add costs a
-	// PostgreSQL store dearly). Records of different kinds never share a
-	// key and order within a kind is kept, so "the later line wins" holds.
-	byKind := map[domain.Kind][]store.Item{}
-	for i, it := range items {
-		byKind[kinds[i]] = append(byKind[kinds[i]], it)
+	parts := splitKinds(items, kinds)
+	if final && im.batch == nil && im.group != nil {
+		im.held = parts
+		return nil
 	}
-	for _, k := range domain.Kinds {
-		part := byKind[k]
-		if len(part) == 0 {
-			continue
-		}
-		res, err := im.batch.Add(im.ctx, part)
+	if im.batch == nil {
+		b, err := im.st.Begin(im.ctx)
 		if err != nil {
 			return err
 		}
-		im.sum.ByKind[k].Add(res)
-		im.sum.WriteResult.Add(res)
+		im.batch = b
+	}
+	res, err := writeParts(im.ctx, im.batch, parts)
+	if err != nil {
+		return err
+	}
+	for i, p := range parts {
+		im.counted(p.kind, res[i])
 	}
 	return nil
 }
@@ -288,7 +360,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 func (im *importer) source(src Source) error {
 	name := src.Name
 	var r io.Reader = &countingReader{r: src.Reader, im: im}
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := getReader(r)
+	defer putReader(br)
 	base := strings.ToLower(filepath.Base(name))
 	if strings.HasSuffix(base, ".gz") {
 		gz, err := gzip.NewReader(br)
@@ -296,7 +369,8 @@ func (im *importer) source(src Source) error {
 			return fmt.Errorf("%s: not gzip: %w", name, err)
 		}
 		defer gz.Close()
-		br = bufio.NewReaderSize(gz, 1<<20)
+		br = getReader(gz)
+		defer putReader(br)
 		base = strings.TrimSuffix(base, ".gz")
 	}
 	format := src.Format
@@ -317,6 +391,23 @@ func (im *importer) source(src Source) error {
 
 var bom = []byte("\xef\xbb\xbf")
 
+// readers recycles the read buffers: a large one makes long lines rare and
+// reads cheap, but allocating it per source would dominate small imports
+// (an HTTP request with one record), in allocation and in collection.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 1<<20) }}
+
+func getReader(r io.Reader) *bufio.Reader {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return br
+}
+
+// putReader returns br once nothing reads from it any more.
+func putReader(br *bufio.Reader) {
+	br.Reset(nil)
+	readers.Put(br)
+}
+
 // parseJob is a run of input lines parsed by one worker; results come
 // back in input order so errors, counts and "the later line wins" are as
 // if parsed one by one.
@@ -332,9 +423,7 @@ type parseJob struct {
 type parsedLine struct {
 	line int
 	rec  domain.Record
-	body []byte
-	hash [32]byte
-	raw  [32]byte
+	item store.Item
 	err  error
 }
 
@@ -342,17 +431,19 @@ type parsedLine struct {
 // small enough that the writer is never idle for long.
 const jobLines = 256
 
+// run does all the per-record work it can, so the writer goroutine only
+// hands records to the store.
 func (j *parseJob) run() []parsedLine {
 	out := make([]parsedLine, len(j.nums))
+	fields := make(domain.Fields, 16)
 	start := 0
 	for i, end := range j.ends {
 		p := &out[i]
 		p.line = j.nums[i]
 		text := j.buf[start:end]
-		p.rec, p.err = domain.ParseJSON(text, j.kind, j.popts)
+		p.rec, p.err = parseLine(text, j.kind, j.popts, fields)
 		if p.err == nil {
-			p.body, p.hash, p.err = canonical(p.rec)
-			p.raw = sha256.Sum256(text)
+			p.item, p.err = item(p.rec, sha256.Sum256(text))
 		}
 		start = end
 	}
@@ -414,7 +505,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				im.invalid(lineError(name, p.line, p.err))
 				continue
 			}
-			if err := im.addPrepared(p.rec, p.body, p.hash, p.raw); err != nil {
+			if err := im.addItem(p.rec.Kind(), p.item); err != nil {
 				if cerr := im.ctx.Err(); cerr != nil {
 					return cerr // the store saw the cancellation first
 				}

@@ -85,7 +85,7 @@ func depKey(id string) domain.Key {
 
 func mustImport(t *testing.T, st store.Store, opt Options, sources ...Source) *Summary {
 	t.Helper()
-	sum, err := Import(context.Background(), st, sources, opt)
+	sum, err := doImport(context.Background(), st, sources, opt)
 	if err != nil {
 		t.Fatalf("Import: %v", err)
 	}
@@ -288,7 +288,7 @@ func TestImportNDJSONKindOption(t *testing.T) {
 	})
 	t.Run("record of another kind refused", func(t *testing.T) {
 		st := newStore(t)
-		_, err := Import(context.Background(), st, []Source{src("x.ndjson", nd(depLine("d1"), incLine("i1")))}, Options{Kind: domain.KindDeployment})
+		_, err := doImport(context.Background(), st, []Source{src("x.ndjson", nd(depLine("d1"), incLine("i1")))}, Options{Kind: domain.KindDeployment})
 		inv := wantInvalid(t, err)
 		if inv.Count != 1 || len(inv.Lines) != 1 || inv.Lines[0].File != "x.ndjson" || inv.Lines[0].Line != 2 || inv.Lines[0].Field != "kind" {
 			t.Fatalf("InvalidError = %+v", inv)
@@ -302,7 +302,7 @@ func TestImportNDJSONKindOption(t *testing.T) {
 	})
 	t.Run("no kind anywhere", func(t *testing.T) {
 		st := newStore(t)
-		_, err := Import(context.Background(), st, []Source{src("x.ndjson", nd(noKind))}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("x.ndjson", nd(noKind))}, Options{})
 		inv := wantInvalid(t, err)
 		if len(inv.Lines) != 1 || inv.Lines[0].Line != 1 || inv.Lines[0].Field != "kind" || !strings.Contains(inv.Lines[0].Reason, "required") {
 			t.Fatalf("InvalidError = %+v", inv)
@@ -340,7 +340,7 @@ func TestImportCSVKind(t *testing.T) {
 			if c.gzip {
 				content = gz(t, content)
 			}
-			sum, err := Import(context.Background(), st, []Source{src(c.file, content)}, Options{Kind: c.kind})
+			sum, err := doImport(context.Background(), st, []Source{src(c.file, content)}, Options{Kind: c.kind})
 			if c.wantErr != "" {
 				if err == nil {
 					t.Fatalf("no error; summary %+v", sum)
@@ -369,7 +369,7 @@ func TestImportCSVKind(t *testing.T) {
 
 	t.Run("kind column disagrees with option", func(t *testing.T) {
 		st := newStore(t)
-		_, err := Import(context.Background(), st, []Source{src("x.csv",
+		_, err := doImport(context.Background(), st, []Source{src("x.csv",
 			"kind,id,service,environment,finished_at,status\ndeployment,d1,api,production,2026-03-10T12:00:00Z,success\nincident,d2,api,production,2026-03-10T12:00:00Z,success\n")},
 			Options{Kind: domain.KindDeployment})
 		inv := wantInvalid(t, err)
@@ -379,7 +379,7 @@ func TestImportCSVKind(t *testing.T) {
 	})
 	t.Run("kind column cell empty", func(t *testing.T) {
 		st := newStore(t)
-		_, err := Import(context.Background(), st, []Source{src("x.csv",
+		_, err := doImport(context.Background(), st, []Source{src("x.csv",
 			"kind,id,service,environment,finished_at,status\n,d1,api,production,2026-03-10T12:00:00Z,success\n")}, Options{})
 		inv := wantInvalid(t, err)
 		if len(inv.Lines) != 1 || inv.Lines[0].Line != 2 || inv.Lines[0].Field != "kind" {
@@ -418,7 +418,7 @@ func TestImportCSVQuotedMultilineKeepsLineNumbers(t *testing.T) {
 		`c1,api,2026-03-09T10:00:00Z,"Fix, ""quoted""` + "\n" + // 2
 		`and a second line"` + "\n" + // 3
 		"c2,api,yesterday,ok\n" // 4
-	_, err := Import(context.Background(), st, []Source{src("changes.csv", in)}, Options{})
+	_, err := doImport(context.Background(), st, []Source{src("changes.csv", in)}, Options{})
 	inv := wantInvalid(t, err)
 	if len(inv.Lines) != 1 || inv.Lines[0].Line != 4 || inv.Lines[0].Field != "merged_at" {
 		t.Fatalf("InvalidError = %+v, want line 4 field merged_at", inv)
@@ -459,7 +459,7 @@ func TestImportFormats(t *testing.T) {
 		st := newStore(t)
 		s := src("x.xml", "<x/>")
 		s.Format = "xml"
-		_, err := Import(context.Background(), st, []Source{src("ok.ndjson", nd(depLine("d1"))), s}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("ok.ndjson", nd(depLine("d1"))), s}, Options{})
 		if err == nil || !strings.Contains(err.Error(), "x.xml") || !strings.Contains(err.Error(), "xml") {
 			t.Fatalf("err = %v", err)
 		}
@@ -483,7 +483,7 @@ func TestImportGzip(t *testing.T) {
 
 	t.Run("not gzip", func(t *testing.T) {
 		st := newStore(t)
-		_, err := Import(context.Background(), st, []Source{src("ok.ndjson", nd(depLine("d1"))), src("plain.ndjson.gz", nd(depLine("d2")))}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("ok.ndjson", nd(depLine("d1"))), src("plain.ndjson.gz", nd(depLine("d2")))}, Options{})
 		if err == nil || !strings.Contains(err.Error(), "plain.ndjson.gz") || !strings.Contains(err.Error(), "gzip") {
 			t.Fatalf("err = %v", err)
 		}
@@ -498,7 +498,7 @@ func TestImportGzip(t *testing.T) {
 			lines = append(lines, depLine(fmt.Sprintf("d%d", i)))
 		}
 		z := gz(t, nd(lines...))
-		_, err := Import(context.Background(), st, []Source{src("cut.ndjson.gz", z[:len(z)/2])}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("cut.ndjson.gz", z[:len(z)/2])}, Options{})
 		if err == nil || !strings.Contains(err.Error(), "cut.ndjson.gz") {
 			t.Fatalf("err = %v, want an error naming the file", err)
 		}
@@ -507,7 +507,7 @@ func TestImportGzip(t *testing.T) {
 			rows = append(rows, depRow(fmt.Sprintf("d%d", i)))
 		}
 		z = gz(t, strings.Join(rows, "\n"))
-		_, err = Import(context.Background(), st, []Source{src("deployments.csv.gz", z[:len(z)/2])}, Options{SkipInvalid: true})
+		_, err = doImport(context.Background(), st, []Source{src("deployments.csv.gz", z[:len(z)/2])}, Options{SkipInvalid: true})
 		if err == nil || !strings.Contains(err.Error(), "deployments.csv.gz") {
 			t.Fatalf("err = %v, want an error naming the file", err)
 		}
@@ -532,7 +532,7 @@ func TestImportBOMBlankLinesCRLF(t *testing.T) {
 		}
 		// Line numbers count blank lines.
 		bad := in + "\r\n\r\n" + `{"kind":"deployment","id":"d9"}` + "\r\n"
-		_, err := Import(context.Background(), st, []Source{src("win.ndjson", bad)}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("win.ndjson", bad)}, Options{})
 		inv := wantInvalid(t, err)
 		if len(inv.Lines) != 1 || inv.Lines[0].Line != 8 {
 			t.Errorf("InvalidError = %+v, want line 8", inv)
@@ -561,7 +561,7 @@ func TestImportBOMBlankLinesCRLF(t *testing.T) {
 			t.Errorf("last field read as %q (CR kept?)", d.Status)
 		}
 		bad := in + "\r\n\r\nd9,api,production,2026-03-10T12:00:00Z,fine\r\n"
-		_, err := Import(context.Background(), st, []Source{src("deployments.csv", bad)}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("deployments.csv", bad)}, Options{})
 		inv := wantInvalid(t, err)
 		if len(inv.Lines) != 1 || inv.Lines[0].Line != 8 || inv.Lines[0].Field != "status" {
 			t.Errorf("InvalidError = %+v, want line 8 field status", inv)
@@ -606,7 +606,7 @@ func TestImportLongLines(t *testing.T) {
 		mustImport(t, st, Options{}, src("seed.ndjson", nd(depLine("d0"))))
 		before := snap(t, st)
 		for _, skip := range []bool{false, true} {
-			_, err := Import(context.Background(), st, []Source{
+			_, err := doImport(context.Background(), st, []Source{
 				src("first.ndjson", nd(depLine("d1"))),
 				src("big.ndjson", nd(depLine("d2"), depLine("d3"), longChange("c1", 3<<20), depLine("d4"))),
 			}, Options{MaxLine: 2 << 20, SkipInvalid: skip})
@@ -630,7 +630,7 @@ func TestImportLongLines(t *testing.T) {
 		// Exactly MaxLine bytes (the newline, or CRLF's LF, not counted).
 		mustImport(t, st, Options{MaxLine: 100}, src("ok.ndjson", exact+"\n"+exact))
 		before := snap(t, st)
-		_, err := Import(context.Background(), st, []Source{src("small.ndjson", nd(exact, over, exact))}, Options{MaxLine: 100})
+		_, err := doImport(context.Background(), st, []Source{src("small.ndjson", nd(exact, over, exact))}, Options{MaxLine: 100})
 		if err == nil || !strings.Contains(err.Error(), "small.ndjson:2:") || !strings.Contains(err.Error(), "longer than 100 bytes") {
 			t.Fatalf("err = %v, want small.ndjson:2: … longer than 100 bytes", err)
 		}
@@ -657,7 +657,7 @@ func TestImportCSVRecordLimit(t *testing.T) {
 		return fmt.Appendf(b, "d%d,api,production,2026-03-10T12:00:00Z,success\n", i)
 	}}
 	before := snap(t, st)
-	_, err := Import(context.Background(), st, []Source{{Name: "deployments.csv", Reader: g}}, Options{MaxLine: 1 << 20, SkipInvalid: true})
+	_, err := doImport(context.Background(), st, []Source{{Name: "deployments.csv", Reader: g}}, Options{MaxLine: 1 << 20, SkipInvalid: true})
 	want := fmt.Sprintf("deployments.csv: the record starting at byte %d (after line 2) is longer than %d bytes", len(head), 1<<20)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)
@@ -707,7 +707,7 @@ func TestImportInvalidChangesNothing(t *testing.T) {
 			mustImport(t, st, Options{}, src("seed.ndjson", nd(depLine("d0"), depLine("d1"), incLine("i0"))))
 			before := snap(t, st)
 
-			sum, err := Import(context.Background(), st, c.sources(), Options{})
+			sum, err := doImport(context.Background(), st, c.sources(), Options{})
 			inv := wantInvalid(t, err)
 			file := "bad.ndjson"
 			if strings.Contains(c.name, "gzip") {
@@ -759,7 +759,7 @@ func TestImportInvalidErrorsNameFileLineField(t *testing.T) {
 		`{"kind":"deployment","id":"x10","service":"api","environment":"production","started_at":"2026-03-10T13:00:00Z","finished_at":"2026-03-10T12:00:00Z","status":"success"}`, // 10 order
 		depLine("ok11"), // 11
 	)
-	_, err := Import(context.Background(), st, []Source{src("many.ndjson", in)}, Options{})
+	_, err := doImport(context.Background(), st, []Source{src("many.ndjson", in)}, Options{})
 	inv := wantInvalid(t, err)
 	type want struct {
 		line   int
@@ -815,7 +815,7 @@ func TestImportInvalidListBounded(t *testing.T) {
 			}
 		}
 		b = append(b, badLine(100), badLine(101), badLine(102))
-		_, err := Import(context.Background(), st, []Source{src("a.ndjson", nd(a...)), src("b.ndjson", nd(b...))}, Options{MaxErrors: 6})
+		_, err := doImport(context.Background(), st, []Source{src("a.ndjson", nd(a...)), src("b.ndjson", nd(b...))}, Options{MaxErrors: 6})
 		inv := wantInvalid(t, err)
 		wantLines = append(wantLines, LineError{File: "b.ndjson", Line: 1})
 		if inv.Count != 8 || len(inv.Lines) != 6 {
@@ -839,7 +839,7 @@ func TestImportInvalidListBounded(t *testing.T) {
 		for i := range 150 {
 			lines = append(lines, badLine(i))
 		}
-		_, err := Import(context.Background(), st, []Source{src("a.ndjson", nd(lines...))}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("a.ndjson", nd(lines...))}, Options{})
 		inv := wantInvalid(t, err)
 		if inv.Count != 150 || len(inv.Lines) != 100 || inv.Lines[99].Line != 100 {
 			t.Fatalf("Count %d, %d lines", inv.Count, len(inv.Lines))
@@ -862,7 +862,7 @@ func TestImportSkipInvalid(t *testing.T) {
 		depLineStatus("d0", "rolled_back"), // 6: replaces the seed
 	)
 	csvIn := depHeader + "\n" + depRow("c1") + "\n" + "c2,api,production,2026-03-10T12:00:00Z\n" + depRow("c3") + "\n"
-	sum, err := Import(context.Background(), st, []Source{src("mixed.ndjson", in), src("deployments.csv", csvIn)}, Options{SkipInvalid: true})
+	sum, err := doImport(context.Background(), st, []Source{src("mixed.ndjson", in), src("deployments.csv", csvIn)}, Options{SkipInvalid: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -896,7 +896,7 @@ func TestImportSkipInvalid(t *testing.T) {
 
 	t.Run("listing bounded by MaxErrors", func(t *testing.T) {
 		st := newStore(t)
-		sum, err := Import(context.Background(), st, []Source{src("x.ndjson", nd("{", depLine("d1"), "{", "{", depLine("d2")))}, Options{SkipInvalid: true, MaxErrors: 2})
+		sum, err := doImport(context.Background(), st, []Source{src("x.ndjson", nd("{", depLine("d1"), "{", "{", depLine("d2")))}, Options{SkipInvalid: true, MaxErrors: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -912,7 +912,7 @@ func TestImportSkipInvalid(t *testing.T) {
 	})
 	t.Run("every line invalid", func(t *testing.T) {
 		st := newStore(t)
-		sum, err := Import(context.Background(), st, []Source{src("x.ndjson", nd("{", "{"))}, Options{SkipInvalid: true})
+		sum, err := doImport(context.Background(), st, []Source{src("x.ndjson", nd("{", "{"))}, Options{SkipInvalid: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -962,7 +962,7 @@ func TestImportCSVErrors(t *testing.T) {
 
 	t.Run("all reported", func(t *testing.T) {
 		st := newStore(t)
-		_, err := Import(context.Background(), st, []Source{src("deployments.csv", quoting)}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("deployments.csv", quoting)}, Options{})
 		inv := wantInvalid(t, err)
 		check(t, inv.Lines)
 		if len(keysOf(t, st)) != 0 {
@@ -971,7 +971,7 @@ func TestImportCSVErrors(t *testing.T) {
 	})
 	t.Run("skip invalid: rows after a quoting error land", func(t *testing.T) {
 		st := newStore(t)
-		sum, err := Import(context.Background(), st, []Source{src("deployments.csv", quoting)}, Options{SkipInvalid: true})
+		sum, err := doImport(context.Background(), st, []Source{src("deployments.csv", quoting)}, Options{SkipInvalid: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -987,7 +987,7 @@ func TestImportCSVErrors(t *testing.T) {
 	})
 	t.Run("bare quote in the first field", func(t *testing.T) {
 		st := newStore(t)
-		_, err := Import(context.Background(), st, []Source{src("deployments.csv", depHeader+"\n"+`d"1,api,production,2026-03-10T12:00:00Z,success`+"\n"+depRow("d2")+"\n")}, Options{})
+		_, err := doImport(context.Background(), st, []Source{src("deployments.csv", depHeader+"\n"+`d"1,api,production,2026-03-10T12:00:00Z,success`+"\n"+depRow("d2")+"\n")}, Options{})
 		inv := wantInvalid(t, err)
 		if len(inv.Lines) != 1 || inv.Lines[0].Line != 2 || !strings.Contains(inv.Lines[0].Reason, "bare") {
 			t.Errorf("InvalidError = %+v", inv)
@@ -1006,7 +1006,7 @@ func TestImportCSVErrors(t *testing.T) {
 	for _, h := range headers {
 		t.Run("header "+h.name, func(t *testing.T) {
 			st := newStore(t)
-			_, err := Import(context.Background(), st, []Source{src("ok.ndjson", nd(depLine("d0"))), src("x.csv", h.header+"\nd1,api,x,production\n")}, Options{Kind: domain.KindDeployment})
+			_, err := doImport(context.Background(), st, []Source{src("ok.ndjson", nd(depLine("d0"))), src("x.csv", h.header+"\nd1,api,x,production\n")}, Options{Kind: domain.KindDeployment})
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -1205,7 +1205,7 @@ func TestImportCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		g := &lineReader{n: 1_000_000, cancelAt: 3*chunkSize + 7, cancel: cancel, line: genDeployment}
-		sum, err := Import(ctx, st, []Source{src("before.ndjson", nd(depLine("x1"))), {Name: "stream.ndjson", Reader: g}}, Options{})
+		sum, err := doImport(ctx, st, []Source{src("before.ndjson", nd(depLine("x1"))), {Name: "stream.ndjson", Reader: g}}, Options{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v (summary %+v), want context.Canceled", err, sum)
 		}
@@ -1228,7 +1228,7 @@ func TestImportCancel(t *testing.T) {
 			}
 			return fmt.Appendf(b, "d%d,api,production,2026-03-10T12:00:00Z,success\n", i)
 		}}
-		_, err := Import(ctx, st, []Source{{Name: "deployments.csv", Reader: g}}, Options{})
+		_, err := doImport(ctx, st, []Source{{Name: "deployments.csv", Reader: g}}, Options{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
@@ -1243,7 +1243,7 @@ func TestImportCancel(t *testing.T) {
 		st := newStore(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := Import(ctx, st, []Source{src("a.ndjson", nd(depLine("d1")))}, Options{})
+		_, err := doImport(ctx, st, []Source{src("a.ndjson", nd(depLine("d1")))}, Options{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}

@@ -21,7 +21,7 @@ func TestRawInputHashKept(t *testing.T) {
 	}
 	defer st.Close()
 	line := `{"kind":"change","id":"c1","service":"api","merged_at":"2026-03-01T10:00:00Z"}`
-	if _, err := Import(ctx, st, []Source{{Name: "a.ndjson", Reader: strings.NewReader(line + "\n")}}, Options{}); err != nil {
+	if _, err := doImport(ctx, st, []Source{{Name: "a.ndjson", Reader: strings.NewReader(line + "\n")}}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	key := domain.Key{Kind: domain.KindChange, Source: "import", ID: "c1"}
@@ -34,7 +34,7 @@ func TestRawInputHashKept(t *testing.T) {
 		t.Fatalf("raw hash = %q, want sha256 of the input line", got.RawHash)
 	}
 	reformatted := `{ "merged_at": "2026-03-01T10:00:00Z", "service": "api", "id": "c1", "kind": "change" }`
-	s, err := Import(ctx, st, []Source{{Name: "b.ndjson", Reader: strings.NewReader(reformatted)}}, Options{})
+	s, err := doImport(ctx, st, []Source{{Name: "b.ndjson", Reader: strings.NewReader(reformatted)}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func TestRawInputHashKept(t *testing.T) {
 		t.Fatalf("unchanged record's raw hash moved to %q", again.RawHash)
 	}
 	csv := "kind,id,service,merged_at\nchange,c2,api,2026-03-01T11:00:00Z\n"
-	if _, err := Import(ctx, st, []Source{{Name: "c.csv", Reader: strings.NewReader(csv)}}, Options{}); err != nil {
+	if _, err := doImport(ctx, st, []Source{{Name: "c.csv", Reader: strings.NewReader(csv)}}, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	c2, _ := st.Get(ctx, domain.Key{Kind: domain.KindChange, Source: "import", ID: "c2"})

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +36,12 @@ type DB struct {
 	// queues behind a long import instead of failing on a busy lock.
 	writer chan struct{}
 	now    func() time.Time
+	// The write statements, prepared once: compiling them in every batch
+	// cost more than running them when batches are small (an API request
+	// with one record). database/sql keeps one compiled copy per pooled
+	// connection and hands it to each transaction on that connection.
+	lastSeq, update *sql.Stmt
+	inserts         map[int]*sql.Stmt // by rows (insertSizes)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -53,15 +61,48 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(4)
-	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), now: time.Now}
+	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := s.prepare(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-func (s *DB) Close() error { return s.db.Close() }
+const (
+	lastSeqSQL = `SELECT coalesce(max(seq), 0) FROM records`
+	updateSQL  = `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?, raw_hash = ?
+		WHERE kind = ? AND source = ? AND id = ? AND hash <> ?`
+)
+
+func (s *DB) prepare(ctx context.Context) error {
+	var err error
+	if s.lastSeq, err = s.db.PrepareContext(ctx, lastSeqSQL); err != nil {
+		return err
+	}
+	if s.update, err = s.db.PrepareContext(ctx, updateSQL); err != nil {
+		return err
+	}
+	for _, n := range insertSizes {
+		if s.inserts[n], err = s.db.PrepareContext(ctx, insertSQL(n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *DB) Close() error {
+	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update}, slices.Collect(maps.Values(s.inserts))...) {
+		if st != nil {
+			st.Close()
+		}
+	}
+	return s.db.Close()
+}
 
 func (s *DB) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
@@ -126,19 +167,12 @@ func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
 		return nil, err
 	}
 	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM records`).Scan(&last); err != nil {
+	if err := tx.StmtContext(ctx, s.lastSeq).QueryRowContext(ctx).Scan(&last); err != nil {
 		tx.Rollback()
 		<-s.writer
 		return nil, err
 	}
-	upd, err := tx.PrepareContext(ctx, `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?, raw_hash = ?
-		WHERE kind = ? AND source = ? AND id = ? AND hash <> ?`)
-	if err != nil {
-		tx.Rollback()
-		<-s.writer
-		return nil, err
-	}
-	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), update: upd, inserts: map[int]*sql.Stmt{}}, nil
+	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), inserts: map[int]*sql.Stmt{}}, nil
 }
 
 const insertCols = 9
@@ -147,10 +181,24 @@ const insertCols = 9
 // statement, well under SQLite's 32766 bound variables.
 const chunk = 256
 
-func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	if st, ok := b.inserts[n]; ok {
-		return st, nil
+// insertSizes are the rows of the INSERT statements: chunk, then powers of
+// two for the rest of an Add. A statement per exact size would be compiled
+// again in every batch for every odd-sized Add (importers add one kind's
+// share of a chunk at a time), which cost more than the few extra
+// executions.
+var insertSizes = []int{chunk, 128, 64, 32, 16, 8, 4, 2, 1}
+
+// rowsNext is the rows of the next INSERT for n remaining rows.
+func rowsNext(n int) int {
+	for _, size := range insertSizes {
+		if size <= n {
+			return size
+		}
 	}
+	return n
+}
+
+func insertSQL(n int) string {
 	var sb strings.Builder
 	sb.WriteString(`INSERT OR IGNORE INTO records (seq, kind, source, id, ingested_at, event_time, hash, body, raw_hash) VALUES `)
 	for i := 0; i < n; i++ {
@@ -159,12 +207,29 @@ func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 		}
 		sb.WriteString("(?,?,?,?,?,?,?,?,?)")
 	}
-	st, err := b.tx.PrepareContext(ctx, sb.String())
-	if err != nil {
-		return nil, err
+	return sb.String()
+}
+
+func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st, ok := b.inserts[n]; ok {
+		return st, nil
 	}
+	shared, ok := b.s.inserts[n]
+	if !ok {
+		return nil, fmt.Errorf("no INSERT statement for %d rows", n)
+	}
+	st := b.tx.StmtContext(ctx, shared)
 	b.inserts[n] = st
 	return st, nil
+}
+
+// updateStmt is prepared at the first replacement: most batches of new
+// records never need it.
+func (b *batch) updateStmt(ctx context.Context) *sql.Stmt {
+	if b.update == nil {
+		b.update = b.tx.StmtContext(ctx, b.s.update)
+	}
+	return b.update
 }
 
 func eventArg(t time.Time) any {
@@ -181,7 +246,7 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 	}
 	args := make([]any, 0, chunk*insertCols)
 	for len(items) > 0 {
-		n := min(len(items), chunk)
+		n := rowsNext(len(items))
 		part := items[:n]
 		items = items[n:]
 		args = args[:0]
@@ -207,8 +272,9 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 		// content changed. Rows inserted just now carry the same hash, so
 		// the hash guard leaves them alone.
 		var replaced int64
+		upd := b.updateStmt(ctx)
 		for _, it := range part {
-			r, err := b.update.ExecContext(ctx, b.next, b.now, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash,
+			r, err := upd.ExecContext(ctx, b.next, b.now, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash,
 				string(it.Key.Kind), it.Key.Source, it.Key.ID, it.Hash)
 			if err != nil {
 				return res, err
@@ -314,7 +380,7 @@ func (s *DB) Counts(ctx context.Context) (map[domain.Kind]int64, error) {
 
 func (s *DB) LastSeq(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(seq), 0) FROM records`).Scan(&n)
+	err := s.lastSeq.QueryRowContext(ctx).Scan(&n)
 	return n, err
 }
 

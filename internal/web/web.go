@@ -36,6 +36,10 @@ type Server struct {
 	// Middleware wraps every route; the web app issue adds authentication
 	// here.
 	Middleware []func(http.Handler) http.Handler
+
+	// records commits posted records; concurrent requests share
+	// transactions (group commit).
+	records *ingest.Committer
 }
 
 // Handler returns the routed handler.
@@ -49,6 +53,7 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxBody <= 0 {
 		s.MaxBody = 32 << 20
 	}
+	s.records = ingest.NewCommitter(storeErrors{s.Store})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /api/v1/scorecard", s.getScorecard)
@@ -319,7 +324,7 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/csv") {
 		format = "csv"
 	}
-	sum, err := ingest.Import(r.Context(), storeErrors{s.Store}, []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
+	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
 	if err != nil {
 		// Import reports what is wrong with the input (a CSV without a
 		// kind, a repeated column, an overlong line) as plain errors: they

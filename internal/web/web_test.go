@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -420,6 +422,145 @@ func TestPostRecordsBodyLimit(t *testing.T) {
 	}
 	// A body under the limit is fine.
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: lines[0], status: 200, fields: map[string]string{"inserted": "1"}})
+}
+
+// Concurrent posts share store transactions (group commit); each still
+// gets the answer it would have got alone.
+func TestPostRecordsConcurrent(t *testing.T) {
+	e := newEnv(t, 0)
+	const clients, posts = 8, 12
+	type answer struct {
+		status int
+		doc    map[string]any
+	}
+	answers := make(chan answer, clients*posts)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range posts {
+				// Every post writes its own deployment and "shared" (two
+				// variants, so some writes replace and some change
+				// nothing); every third one is refused for a bad line.
+				own := strings.ReplaceAll(d5, `"d5"`, fmt.Sprintf(`"c%d-%d"`, c, p))
+				shared := strings.ReplaceAll(d6, `"d6"`, `"shared"`)
+				if (c+p)%2 == 1 {
+					shared = strings.Replace(shared, `"success"`, `"failure"`, 1)
+				}
+				body := own + "\n" + shared + "\n"
+				if p%3 == 2 {
+					body += bad + "\n"
+				}
+				req, _ := http.NewRequest("POST", e.url+"/api/v1/records", strings.NewReader(body))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				var doc map[string]any
+				json.NewDecoder(resp.Body).Decode(&doc)
+				resp.Body.Close()
+				answers <- answer{resp.StatusCode, doc}
+			}
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	var ok, refused int
+	var inserted, replaced, unchanged float64
+	for a := range answers {
+		switch a.status {
+		case 200:
+			ok++
+			ins, rep, unch := a.doc["inserted"].(float64), a.doc["replaced"].(float64), a.doc["unchanged"].(float64)
+			if a.doc["records"] != 2.0 || ins+rep+unch != 2 || ins < 1 {
+				t.Errorf("answer %v: want its own deployment inserted and shared counted once", a.doc)
+			}
+			inserted, replaced, unchanged = inserted+ins, replaced+rep, unchanged+unch
+		case 400:
+			refused++
+			if a.doc["errors"].([]any)[0].(map[string]any)["line"] != 3.0 {
+				t.Errorf("refused post: %v, want line 3 named", a.doc)
+			}
+		default:
+			t.Errorf("status %d: %v", a.status, a.doc)
+		}
+	}
+	if ok != clients*posts*2/3 || refused != clients*posts/3 {
+		t.Fatalf("%d posts stored and %d refused", ok, refused)
+	}
+	// Each accepted post inserted its own deployment; shared was inserted
+	// once and then replaced or left unchanged by every other post.
+	if inserted != float64(ok)+1 || replaced+unchanged != float64(ok)-1 {
+		t.Errorf("inserted %v, replaced %v, unchanged %v over %d posts", inserted, replaced, unchanged, ok)
+	}
+	if got := e.counts(t)[domain.KindDeployment]; got != 4+int64(ok)+1 {
+		t.Errorf("%d deployments stored, want the seed's 4, %d posted and shared", got, ok)
+	}
+}
+
+// poisonStore refuses to write the deployment "poison".
+type poisonStore struct{ store.Store }
+
+func (s poisonStore) Begin(ctx context.Context) (store.Batch, error) {
+	b, err := s.Store.Begin(ctx)
+	return poisonBatch{b}, err
+}
+
+type poisonBatch struct{ store.Batch }
+
+func (b poisonBatch) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
+	for _, it := range items {
+		if it.Key.ID == "poison" {
+			return store.WriteResult{}, errors.New("disk on fire")
+		}
+	}
+	return b.Batch.Add(ctx, items)
+}
+
+// A store error is the server's (500, details only in the log), and fails
+// only the request it belongs to.
+func TestPostRecordsStoreError(t *testing.T) {
+	e := newEnv(t, 0)
+	srv := *e.srv
+	srv.Store = poisonStore{e.store}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	status := make([]int, 6)
+	bodies := make([]string, 6)
+	var wg sync.WaitGroup
+	for i := range status {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("ok%d", i)
+			if i == 3 {
+				id = "poison"
+			}
+			resp, err := http.Post(ts.URL+"/api/v1/records", "application/x-ndjson", strings.NewReader(strings.ReplaceAll(d5, `"d5"`, `"`+id+`"`)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			status[i], bodies[i] = resp.StatusCode, string(b)
+		}()
+	}
+	wg.Wait()
+	for i, st := range status {
+		want := 200
+		if i == 3 {
+			want = 500
+		}
+		if st != want || (want == 500) != strings.Contains(bodies[i], "internal error") {
+			t.Errorf("post %d: %d %s, want %d", i, st, bodies[i], want)
+		}
+	}
+	if got := e.counts(t)[domain.KindDeployment]; got != 4+5 {
+		t.Errorf("%d deployments stored, want the seed's 4 and 5 posted", got)
+	}
 }
 
 func TestHealthzSeqFollowsReads(t *testing.T) {

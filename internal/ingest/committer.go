@@ -1,0 +1,223 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// Committer commits small imports from concurrent callers together (group
+// commit). Writers are serialised by the store and every transaction pays
+// a fixed price (taking the writer, reading the last sequence number,
+// committing), which with one transaction per request bounds HTTP
+// ingestion. Callers parse, validate and hash on their own goroutines;
+// then a single committer takes every request that is waiting into one
+// transaction, one Add per kind and request in arrival order, so each
+// request's counts are what it would have got alone, and answers each
+// only after the commit.
+//
+// If the group's transaction fails, no request of it is answered as
+// written and each is retried in a transaction of its own, so a request
+// the store refuses fails alone. (A commit that failed yet happened, a
+// connection lost during COMMIT, makes the retry find its records
+// unchanged: nothing is lost or duplicated, only the counts differ.) Inputs of chunkSize records or more are not held
+// in memory: they stream into a transaction of their own, as Import does.
+//
+// The committer goroutine runs only while requests wait, so a Committer
+// needs no closing.
+type Committer struct {
+	st store.Store
+
+	mu      sync.Mutex
+	queue   []*request
+	running bool
+}
+
+// maxGroupRecords bounds one group transaction, so a burst of requests is
+// answered in several commits instead of one long one.
+const maxGroupRecords = 4 * chunkSize
+
+// request is one import's records waiting for the committer.
+type request struct {
+	parts   []part
+	records int
+	done    chan struct{} // closed once res and err are set
+	res     []store.WriteResult
+	err     error
+}
+
+// NewCommitter returns a committer writing to st.
+func NewCommitter(st store.Store) *Committer {
+	return &Committer{st: st}
+}
+
+// Import is Import with the records of a small input committed in a group
+// with concurrent imports. Its semantics are Import's: all or nothing per
+// call, the same errors and the same counts.
+func (c *Committer) Import(ctx context.Context, sources []Source, opt Options) (*Summary, error) {
+	return importWith(ctx, c.st, c, sources, opt)
+}
+
+// submit waits until parts are committed (or refused) and returns each
+// part's result.
+func (c *Committer) submit(ctx context.Context, parts []part) ([]store.WriteResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &request{parts: parts, done: make(chan struct{})}
+	for _, p := range parts {
+		r.records += len(p.items)
+	}
+	c.mu.Lock()
+	c.queue = append(c.queue, r)
+	if !c.running {
+		c.running = true
+		go c.run()
+	}
+	c.mu.Unlock()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		if c.withdraw(r) {
+			return nil, ctx.Err()
+		}
+		// Already taken into a transaction: its outcome is settled by a
+		// short commit under way, and the answer must say what happened.
+		<-r.done
+	}
+	return r.res, r.err
+}
+
+// withdraw removes r from the queue if the committer has not taken it yet.
+func (c *Committer) withdraw(r *request) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, q := range c.queue {
+		if q == r {
+			c.queue = append(c.queue[:i], c.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// take removes the next group from the queue: the waiting requests in
+// arrival order, up to maxGroupRecords (at least one request).
+func (c *Committer) take() []*request {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, records := 0, 0
+	for n < len(c.queue) && (n == 0 || records+c.queue[n].records <= maxGroupRecords) {
+		records += c.queue[n].records
+		n++
+	}
+	group := make([]*request, n)
+	copy(group, c.queue)
+	c.queue = append(c.queue[:0], c.queue[n:]...)
+	return group
+}
+
+func (c *Committer) run() {
+	// The committer's work must not end with any one caller's context: a
+	// request that gives up leaves the queue, the group goes on.
+	ctx := context.Background()
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.running = false
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+		// The writer is taken before the group is: requests that arrive
+		// while Begin waits for another writer join this group, and those
+		// cancelled meanwhile can still leave.
+		b, err := c.st.Begin(ctx)
+		group := c.take()
+		if len(group) == 0 {
+			if err == nil {
+				b.Rollback()
+			}
+			continue
+		}
+		if err == nil {
+			err = c.commitGroup(ctx, b, group)
+		}
+		if err == nil {
+			continue
+		}
+		if len(group) == 1 {
+			finish(group[0], nil, err)
+			continue
+		}
+		// Nothing of the group was written. Alone, each request fails only
+		// for its own reasons.
+		for _, r := range group {
+			res, err := c.commitOne(ctx, r)
+			finish(r, res, err)
+		}
+	}
+}
+
+func finish(r *request, res []store.WriteResult, err error) {
+	r.res, r.err = res, err
+	close(r.done)
+}
+
+// commitGroup writes group in b and commits; on success it answers every
+// request, on failure none (b is ended either way).
+func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*request) (err error) {
+	results := make([][]store.WriteResult, len(group))
+	err = guard(func() error {
+		for i, r := range group {
+			res, err := writeParts(ctx, b, r.parts)
+			if err != nil {
+				return err
+			}
+			results[i] = res
+		}
+		return b.Commit()
+	})
+	if err != nil {
+		b.Rollback()
+		return err
+	}
+	for i, r := range group {
+		finish(r, results[i], nil)
+	}
+	return nil
+}
+
+// commitOne writes one request in a transaction of its own.
+func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.WriteResult, err error) {
+	b, err := c.st.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = guard(func() error {
+		res, err = writeParts(ctx, b, r.parts)
+		if err != nil {
+			return err
+		}
+		return b.Commit()
+	})
+	if err != nil {
+		b.Rollback()
+		return nil, err
+	}
+	return res, nil
+}
+
+// guard turns a panic in the store into an error: on the committer's
+// goroutine it would otherwise take the whole server down with it, and
+// leave every waiting request without an answer.
+func guard(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store panicked: %v", p)
+		}
+	}()
+	return fn()
+}

@@ -148,20 +148,58 @@ func (d *Dataset) invalidate() {
 	}
 }
 
-func (d *Dataset) cached(k cacheKey) (Result, bool) {
-	d.cacheMu.Lock()
-	defer d.cacheMu.Unlock()
-	r, ok := d.cache[k]
-	return r, ok
+// flight is a result being computed by one reader for others to wait on.
+// Nothing invalidates the cache while readers run (writers hold the
+// engine's write lock), so a landed result is valid for every waiter.
+type flight struct {
+	done chan struct{}
+	r    Result
+	ok   bool // false when the computing reader panicked
+	// waiters counts the readers parked on it (tests observe it).
+	waiters int
 }
 
-func (d *Dataset) store(k cacheKey, r Result) {
+// cachedOrFlying returns the cached result (ok), or the flight to wait on,
+// or neither — and then the caller is registered as computing k and must
+// land it.
+func (d *Dataset) cachedOrFlying(k cacheKey) (Result, *flight, bool) {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	if r, ok := d.cache[k]; ok {
+		return r, nil, true
+	}
+	if f := d.flights[k]; f != nil {
+		f.waiters++
+		return Result{}, f, false
+	}
+	d.flights[k] = &flight{done: make(chan struct{})}
+	return Result{}, nil, false
+}
+
+// land stores a computed result and releases those waiting for it.
+func (d *Dataset) land(k cacheKey, r Result) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
 	if len(d.cache) >= maxCached {
 		clear(d.cache)
 	}
 	d.cache[k] = r
+	if f := d.flights[k]; f != nil {
+		f.r, f.ok = r, true
+		delete(d.flights, k)
+		close(f.done)
+	}
+}
+
+// abandon releases the waiters of a computation that panicked; they
+// compute for themselves.
+func (d *Dataset) abandon(k cacheKey) {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	if f := d.flights[k]; f != nil {
+		delete(d.flights, k)
+		close(f.done)
+	}
 }
 
 // touchReplaced notes the timestamps of the version a record replaces:

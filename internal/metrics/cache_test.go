@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,5 +331,56 @@ func TestMedianOfRunsMatchesMedian(t *testing.T) {
 		if cacheVal(got) != cacheVal(want) {
 			t.Fatalf("runs %v: median %s, want %s", runs, cacheVal(got), cacheVal(want))
 		}
+	}
+}
+
+// Concurrent readers missing the same window compute it once; the others
+// wait for that result (no stampede right after new data).
+func TestConcurrentMissesComputeOnce(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	Register("test_single_flight", nil, nil, func(d *Dataset, q Query) Result {
+		calls.Add(1)
+		<-release
+		return Result{Count: 7}
+	})
+	defer delete(registry, "test_single_flight")
+	d := NewDataset(DefaultConfig())
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
+	const readers = 8
+	results := make(chan Result, readers)
+	for range readers {
+		go func() {
+			r, _ := d.Compute("test_single_flight", q)
+			results <- r
+		}()
+	}
+	// Wait until all but the computing reader are parked on its flight;
+	// without single flight they would all be computing instead.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d.cacheMu.Lock()
+		waiting := 0
+		for _, f := range d.flights {
+			waiting += f.waiters
+		}
+		d.cacheMu.Unlock()
+		if waiting == readers-1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("after 10 s %d readers wait on the flight and %d computed; want %d waiting, 1 computing", waiting, calls.Load(), readers-1)
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	for range readers {
+		if r := <-results; r.Count != 7 {
+			t.Fatalf("a reader got %+v", r)
+		}
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("computed %d times, want once", n)
 	}
 }

@@ -192,6 +192,7 @@ type Dataset struct {
 	// rollbacks, change requests and ids reused across sources (failMemo).
 	linkGen uint64
 	cache   map[cacheKey]Result
+	flights map[cacheKey]*flight
 	// baselines caches release impact's per-service baselines (customer.go).
 	baselines map[baselineKey]map[*svcState]impactAcc
 	// leadDays caches organisation lead times per UTC day (leadday.go).
@@ -259,6 +260,7 @@ func NewDataset(cfg Config) *Dataset {
 		relink:           map[string]bool{},
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
+		flights:          map[cacheKey]*flight{},
 		baselines:        map[baselineKey]map[*svcState]impactAcc{},
 		leadDays:         map[int64]*leadDay{},
 		svcs:             map[string]*svcState{},

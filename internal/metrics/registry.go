@@ -134,11 +134,29 @@ func (d *Dataset) compute(id string, def def, q Query) Result {
 		return def.fn(d, q)
 	}
 	k := cacheKey{id: id, scope: q.Scope, start: q.start(), asOf: q.end()}
-	if r, ok := d.cached(k); ok {
+	r, f, ok := d.cachedOrFlying(k)
+	if ok {
 		return r
 	}
-	r := def.fn(d, q)
-	d.store(k, r)
+	if f != nil {
+		// Another reader is computing the same window: wait for it rather
+		// than repeat the work (right after new data, every concurrent
+		// request misses the same windows at once).
+		<-f.done
+		if f.ok {
+			return f.r
+		}
+		return def.fn(d, q) // the computing reader panicked
+	}
+	landed := false
+	defer func() {
+		if !landed {
+			d.abandon(k)
+		}
+	}()
+	r = def.fn(d, q)
+	d.land(k, r)
+	landed = true
 	return r
 }
 

@@ -261,6 +261,11 @@ func TestFailMemoFollowsCrossServiceLinks(t *testing.T) {
 	if got := cfr("web"); got != "0" {
 		t.Errorf("web after c of CR-1: CFR = %s, want 0 (i1 is c's)", got)
 	}
+	// The rollback is corrected: it rolled nothing back after all.
+	apply(`{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success"}`)
+	if got := cfr("api"); got != "0" {
+		t.Errorf("api after the rollback was withdrawn: CFR = %s, want 0", got)
+	}
 }
 
 // median selects instead of sorting; it must agree with the sorted
@@ -382,5 +387,41 @@ func TestConcurrentMissesComputeOnce(t *testing.T) {
 	}
 	if n := calls.Load(); n != 1 {
 		t.Errorf("computed %d times, want once", n)
+	}
+}
+
+// An incident of one service caused by another's deployment makes that
+// deployment fail; its memo must see the incident arrive and leave.
+func TestFailMemoFollowsCrossServiceIncident(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"deployment","id":"a","source":"ci","service":"web","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}`)
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Scope: Scope{Dim: "service", Value: "web"}}
+	cfr := func() string {
+		t.Helper()
+		r, err := d.Compute("change_failure_rate", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cacheVal(r.Value)
+	}
+	apply := func(line string) {
+		t.Helper()
+		r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+		d.Prepare()
+	}
+	if got := cfr(); got != "0" {
+		t.Fatalf("before: CFR = %s, want 0", got)
+	}
+	apply(`{"kind":"incident","id":"i1","source":"pd","service":"db","severity":"P2","opened_at":"2026-03-12T00:00:00Z","caused_by":"a"}`)
+	if got := cfr(); got != "100" {
+		t.Fatalf("after db's incident caused by a: CFR = %s, want 100", got)
+	}
+	apply(`{"kind":"incident","id":"i1","source":"pd","service":"db","severity":"P2","opened_at":"2026-03-12T00:00:00Z"}`)
+	if got := cfr(); got != "0" {
+		t.Errorf("after the incident no longer names a: CFR = %s, want 0", got)
 	}
 }

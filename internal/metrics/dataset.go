@@ -186,11 +186,8 @@ type Dataset struct {
 	cacheMu sync.Mutex
 	// svcs and gen version each service's deployments and changes for the
 	// per-deployment memos (see svcState).
-	svcs map[string]*svcState
-	gen  uint64
-	// linkGen versions the links that can cross services: incidents,
-	// rollbacks, change requests and ids reused across sources (failMemo).
-	linkGen uint64
+	svcs    map[string]*svcState
+	gen     uint64
 	cache   map[cacheKey]Result
 	flights map[cacheKey]*flight
 	// baselines caches release impact's per-service baselines (customer.go).
@@ -379,9 +376,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.removeDep(old)
 	}
 	d.bump(r.Service)
-	if r.RollbackOf != "" || r.ChangeRequest != "" || d.depByID[r.ID] != nil {
-		d.linkGen++
-	}
+	d.bumpFailLinks(r.RollbackOf, r.ChangeRequest, r.ID)
 	x := &Dep{
 		svc: d.svcs[r.Service],
 		ID:  r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(r.Environment),
@@ -438,9 +433,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 
 func (d *Dataset) removeDep(x *Dep) {
 	d.bump(x.Service)
-	if x.RollbackOf != "" || x.ChangeRequest != "" || (d.depByID[x.ID] != x || x.next != nil) {
-		d.linkGen++
-	}
+	d.bumpFailLinks(x.RollbackOf, x.ChangeRequest, x.ID)
 	d.unlinkDep(x)
 	d.forgetImpact(x.ID)
 	for o := d.depByID[x.ID]; o != nil; o = o.next {
@@ -490,7 +483,8 @@ func (d *Dataset) applyChange(r *domain.Change) {
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 func (d *Dataset) applyIncident(r *domain.Incident) {
-	d.linkGen++
+	d.bumpFail(r.Service)
+	d.bumpFailLinks(r.CausedBy, r.CausedByChangeRequest, "")
 	k := key(r.Source, r.ID)
 	if old := d.incidents[k]; old != nil {
 		d.removeInc(old)
@@ -519,6 +513,8 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 }
 
 func (d *Dataset) removeInc(x *Inc) {
+	d.bumpFail(x.Service)
+	d.bumpFailLinks(x.CausedBy, x.CausedByCR, "")
 	delete(d.incidents, key(x.Source, x.ID))
 	d.incByOpened.remove(x)
 	if x.Resolved != 0 {
@@ -746,7 +742,13 @@ func (d *Dataset) forgetImpact(id string) {
 // whenever a deployment or change of the service changes, or a change is
 // linked to or from one of its deployments — everything a deployment's
 // shipped changes depend on. Written only under the write lock.
-type svcState struct{ gen uint64 }
+type svcState struct {
+	gen uint64
+	// failGen versions what decides its deployments' failures beyond gen:
+	// incidents and rollbacks naming them, change requests and ids they
+	// share with other deployments (failMemo).
+	failGen uint64
+}
 
 // bump gives a service a new, never used generation, so no memo taken
 // before matches again.
@@ -877,6 +879,35 @@ func (d *Dataset) eachDep(fn func(x *Dep)) {
 	for _, x := range d.depByID {
 		for ; x != nil; x = x.next {
 			fn(x)
+		}
+	}
+}
+
+// bumpFail gives a service a new failure generation.
+func (d *Dataset) bumpFail(service string) {
+	if d.svcs[service] == nil {
+		d.bump(service)
+	}
+	d.gen++
+	d.svcs[service].failGen = d.gen
+}
+
+// bumpFailLinks moves the failure generation of every service with a
+// deployment that a record naming these can change the failure of: the
+// deployments with the id it names (rolled back, caused an incident), those
+// of the change request it names, and the namesakes of its own id.
+func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID string) {
+	for _, id := range [...]string{depID, ownID} {
+		if id == "" {
+			continue
+		}
+		for x := d.depByID[id]; x != nil; x = x.next {
+			d.bumpFail(x.Service)
+		}
+	}
+	if changeRequest != "" {
+		for _, x := range d.depsByCR[changeRequest] {
+			d.bumpFail(x.Service)
 		}
 	}
 }

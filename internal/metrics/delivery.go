@@ -12,15 +12,20 @@ import (
 var deliveryDims = []string{"team", "service", "environment", "tier"}
 
 func init() {
-	Register("deployment_frequency", deliveryReads, deliveryDims, deploymentFrequency)
-	Register("lead_time_for_changes", deliveryReads, deliveryDims, leadTime)
-	Register("change_failure_rate", deliveryReads, deliveryDims, changeFailureRate)
-	Register("failed_deployment_recovery_time", deliveryReads, deliveryDims, recoveryTime)
-	Register("rework_rate", deliveryReads, deliveryDims, reworkRate)
-	Register("rollback_rate", deliveryReads, deliveryDims, rollbackRate)
-	Register("deployment_success_rate", deliveryReads, deliveryDims, successRate)
-	Register("deployment_duration", deliveryReads, deliveryDims, deploymentDuration)
-	Register("emergency_retro_overdue", deliveryReads, deliveryDims, emergencyRetroOverdue)
+	// Each reads deployments; lead time also changes, failure and
+	// recovery also incidents (see Register).
+	deps := []domain.Kind{domain.KindDeployment}
+	withChanges := []domain.Kind{domain.KindDeployment, domain.KindChange}
+	withIncidents := []domain.Kind{domain.KindDeployment, domain.KindIncident}
+	Register("deployment_frequency", deps, deliveryDims, deploymentFrequency)
+	Register("lead_time_for_changes", withChanges, deliveryDims, leadTime)
+	Register("change_failure_rate", withIncidents, deliveryDims, changeFailureRate)
+	Register("failed_deployment_recovery_time", withIncidents, deliveryDims, recoveryTime)
+	Register("rework_rate", deps, deliveryDims, reworkRate)
+	Register("rollback_rate", deps, deliveryDims, rollbackRate)
+	Register("deployment_success_rate", deps, deliveryDims, successRate)
+	Register("deployment_duration", deps, deliveryDims, deploymentDuration)
+	Register("emergency_retro_overdue", deps, deliveryDims, emergencyRetroOverdue)
 }
 
 // prodIn calls fn for the production deployments in scope finishing in W,

@@ -168,8 +168,9 @@ func (d *Dataset) incidentsOf(x *Dep, asOf int64) []*Inc {
 // failMemo is what decides whether and when a deployment failed, as of all
 // data: the earliest finish of a deployment rolling it back, and the
 // incidents attributed to it. It is valid while its service's generation
-// and the dataset's link generation (incidents, rollbacks, change-request
-// and reused ids, which can point across services) are unchanged.
+// and failure generation are unchanged; the latter moves for the records
+// that point at a deployment from anywhere (incidents, rollbacks,
+// change requests, reused ids — see bumpFailLinks).
 type failMemo struct {
 	gen, links uint64
 	rollbackAt int64
@@ -177,10 +178,10 @@ type failMemo struct {
 }
 
 func (d *Dataset) failOf(x *Dep) *failMemo {
-	if m := x.fail.Load(); m != nil && m.gen == x.svc.gen && m.links == d.linkGen {
+	if m := x.fail.Load(); m != nil && m.gen == x.svc.gen && m.links == x.svc.failGen {
 		return m
 	}
-	m := &failMemo{gen: x.svc.gen, links: d.linkGen, rollbackAt: math.MaxInt64}
+	m := &failMemo{gen: x.svc.gen, links: x.svc.failGen, rollbackAt: math.MaxInt64}
 	for _, r := range d.rollbacksOf[x.ID] {
 		if r != x {
 			m.rollbackAt = min(m.rollbackAt, r.Finished)

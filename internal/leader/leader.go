@@ -73,8 +73,8 @@ type Elector struct {
 // connection breaks, the server frees the lock at once but the old leader
 // only stops at its next Check. Another instance may lead in that window
 // (at most Check long), so work done under onLead must tolerate a rare
-// overlap with its predecessor, as the KPI snapshot job does by checking
-// the latest snapshot before writing.
+// overlap with its predecessor, as the KPI snapshot job does by storing
+// each slot under a unique document key (store.AppendDocOnce).
 func (e *Elector) Run(ctx context.Context, onLead func(ctx context.Context)) error {
 	if e.Locker == nil {
 		return errors.New("leader: no Locker")

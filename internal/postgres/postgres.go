@@ -648,13 +648,46 @@ func (s *DB) AppendDoc(ctx context.Context, collection string, body []byte) (sto
 	if err := store.CheckDoc(collection, body); err != nil {
 		return store.Doc{}, err
 	}
-	d := store.Doc{Collection: collection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
-	err := s.pool.QueryRow(ctx, `INSERT INTO docs (collection, created_at, body) VALUES ($1, $2, $3) RETURNING id`,
-		collection, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
-	if err != nil {
-		return store.Doc{}, err
+	d, _, err := s.appendDoc(ctx, collection, "", body)
+	return d, err
+}
+
+// AppendDocOnce leaves the race between instances to the unique index on
+// (collection, key): an insert that meets a concurrent one with the same
+// key waits for that transaction and then does nothing if it committed.
+func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
+	if err := store.CheckKeyedDoc(collection, key, body); err != nil {
+		return store.Doc{}, false, err
 	}
-	return d, nil
+	return s.appendDoc(ctx, collection, key, body)
+}
+
+// appendDoc appends a document; key "" is stored as NULL, which the unique
+// index lets repeat.
+func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
+	k := pgtype.Text{String: key, Valid: key != ""}
+	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
+	err := s.pool.QueryRow(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (collection, key) DO NOTHING RETURNING id`,
+		collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
+	if err == nil {
+		return d, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) || key == "" {
+		return store.Doc{}, false, err
+	}
+	// A statement of its own, so its snapshot includes the committed
+	// document the insert gave way to; documents are never deleted, so it
+	// is still there.
+	d = store.Doc{Collection: collection, Key: key}
+	var created int64
+	err = s.pool.QueryRow(ctx, `SELECT id, created_at, body FROM docs WHERE collection = $1 AND key = $2`, collection, key).
+		Scan(&d.ID, &created, &d.Body)
+	if err != nil {
+		return store.Doc{}, false, fmt.Errorf("postgres: reading the document with key %q: %w", key, err)
+	}
+	d.CreatedAt = time.Unix(0, created).UTC()
+	return d, false, nil
 }
 
 func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Doc, error) {
@@ -662,7 +695,7 @@ func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Do
 	if limit > 0 {
 		lim = &limit
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, created_at, body FROM docs WHERE collection = $1 ORDER BY id DESC LIMIT $2`, collection, lim)
+	rows, err := s.pool.Query(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs WHERE collection = $1 ORDER BY id DESC LIMIT $2`, collection, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -671,7 +704,7 @@ func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Do
 	for rows.Next() {
 		d := store.Doc{Collection: collection}
 		var created int64
-		if err := rows.Scan(&d.ID, &created, &d.Body); err != nil {
+		if err := rows.Scan(&d.ID, &created, &d.Key, &d.Body); err != nil {
 			return nil, err
 		}
 		d.CreatedAt = time.Unix(0, created).UTC()

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/pgtest"
 	"github.com/candor/candor/internal/sqlite"
@@ -65,13 +67,24 @@ func TestContract(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
+		s2 := open(t, url)
+		mu.Lock()
+		urls[s2] = url
+		mu.Unlock()
+		return s2
+	})
+	// Another pool on the same database: another instance.
+	share := storetest.Share(func(t *testing.T, s store.Store) store.Store {
+		mu.Lock()
+		url := urls[s]
+		mu.Unlock()
 		return open(t, url)
 	})
-	t.Run("default", func(t *testing.T) { storetest.Run(t, factory, reopen) })
+	t.Run("default", func(t *testing.T) { storetest.Run(t, factory, reopen, share) })
 	for _, p := range writePaths {
 		t.Run(p.name, func(t *testing.T) {
 			setKnobs(t, p.copyMin, chunkRows)
-			storetest.Run(t, factory, reopen)
+			storetest.Run(t, factory, reopen, share)
 		})
 	}
 }
@@ -483,5 +496,73 @@ func TestRawHash(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// One document per (collection, key) is a property of the database, not
+// only of AppendDocOnce: a second row with a taken key is refused whoever
+// writes it, and a key, once given, cannot be changed.
+func TestDocKeysUniqueInDatabase(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.NewDatabase(t))
+	d, _, err := s.AppendDocOnce(ctx, "c", "k", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES ('c', 'k', 0, '\x7b7d')`); err == nil {
+		t.Error("a second document with key k was inserted")
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE docs SET key = 'other' WHERE id = $1`, d.ID); err == nil {
+		t.Error("UPDATE of a document's key succeeded")
+	}
+	if got, _ := s.Docs(ctx, "c", 0); len(got) != 1 || got[0].Key != "k" {
+		t.Errorf("documents: %+v", got)
+	}
+}
+
+// A database written before keys existed (migrations up to 003) opens,
+// keeps its documents, which have no key, and takes keyed appends.
+func TestDocKeysMigration(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string) {
+		t.Helper()
+		// No arguments: the simple protocol, which allows several
+		// statements, as migrate uses.
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`)
+	for v, name := range []string{"001_records.sql", "002_docs.sql", "003_raw_hash.sql"} {
+		body, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(body))
+		exec(fmt.Sprintf(`INSERT INTO schema_migrations (version) VALUES (%d)`, v+1))
+	}
+	exec(`INSERT INTO docs (collection, created_at, body) VALUES ('c', 1, 'old')`)
+	conn.Close(ctx)
+
+	s := open(t, url)
+	got, err := s.Docs(ctx, "c", 0)
+	if err != nil || len(got) != 1 || string(got[0].Body) != "old" || got[0].Key != "" {
+		t.Fatalf("old document after migrating: %+v (%v)", got, err)
+	}
+	if _, err := s.AppendDoc(ctx, "c", []byte("plain")); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if _, created, err := s.AppendDocOnce(ctx, "c", "k", []byte("keyed")); err != nil || created != want {
+			t.Errorf("AppendDocOnce #%d: created %v (%v), want %v", i+1, created, err, want)
+		}
+	}
+	if got, _ := s.Docs(ctx, "c", 0); len(got) != 3 {
+		t.Errorf("%d documents, want 3", len(got))
 	}
 }

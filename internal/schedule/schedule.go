@@ -30,12 +30,13 @@ type Snapshot struct {
 	Scorecard *scorecard.Scorecard `json:"scorecard"`
 }
 
-// Snapshots writes one snapshot per slot. Run it only on the leader: the
-// exactly-once check (read the latest snapshot, skip its slot) is safe
-// because only one instance writes. The one exception is the short window
-// in which a leader whose connection broke has not yet noticed (see
-// leader.Elector.Run): a snapshot it is writing at that moment could be
-// written again by its successor.
+// Snapshots writes one snapshot per slot. Run it on the leader, so the
+// scorecard is built once per slot rather than on every instance; but
+// "one per slot" does not rest on leadership. Each snapshot is appended
+// with the slot as its document key (store.DocStore.AppendDocOnce), and
+// the store refuses a second document with that key, so two instances that
+// both believe they lead — the old leader's lock connection broke and it
+// has not noticed yet (see leader.Elector.Run) — still store one.
 type Snapshots struct {
 	Docs     store.DocStore
 	Engine   *engine.Engine
@@ -89,10 +90,21 @@ func (s *Snapshots) Run(ctx context.Context) error {
 	}
 }
 
+// SlotKey is the document key of the snapshot for slot: the slot's start
+// in RFC 3339 UTC, with the fraction of a second when there is one, so
+// sub-second intervals (in tests) get distinct keys too.
+func SlotKey(slot time.Time) string {
+	return slot.UTC().Format(time.RFC3339Nano)
+}
+
 // RunOnce writes the snapshot of now's slot unless the latest snapshot is
-// for that slot or a later one. It reports whether it wrote.
+// for that slot or a later one, or another writer stored the slot's
+// snapshot first. It reports whether it wrote.
 func (s *Snapshots) RunOnce(ctx context.Context, now time.Time) (written bool, err error) {
 	slot := now.Truncate(s.Interval).UTC()
+	// The cheap path: usually the slot is done, and reading the latest
+	// document spares building a scorecard only to have the store refuse
+	// it. It also keeps an older slot from being written after a newer one.
 	last, err := s.Docs.Docs(ctx, Collection, 1)
 	if err != nil {
 		return false, fmt.Errorf("reading the latest snapshot: %w", err)
@@ -116,9 +128,13 @@ func (s *Snapshots) RunOnce(ctx context.Context, now time.Time) (written bool, e
 	if err != nil {
 		return false, fmt.Errorf("building the scorecard: %w", err)
 	}
-	doc, err := s.Docs.AppendDoc(ctx, Collection, body)
+	doc, created, err := s.Docs.AppendDocOnce(ctx, Collection, SlotKey(slot), body)
 	if err != nil {
 		return false, fmt.Errorf("storing the snapshot: %w", err)
+	}
+	if !created {
+		s.log().Info("kpi snapshot already written by another instance", "slot", slot, "doc", doc.ID)
+		return false, nil
 	}
 	s.log().Info("kpi snapshot written", "slot", slot, "doc", doc.ID)
 	return true, nil

@@ -80,6 +80,33 @@ func TestRunOnceOncePerSlot(t *testing.T) {
 			t.Errorf("snapshot %d: slot %v, interval %q, scorecard %v; want slot and as_of %v, interval 1h", i, snaps[i].Slot, snaps[i].Interval, snaps[i].Scorecard != nil, want)
 		}
 	}
+	docs, err := st.Docs(ctx, schedule.Collection, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"2026-03-02T11:00:00Z", "2026-03-02T10:00:00Z"} {
+		if docs[i].Key != want {
+			t.Errorf("document %d (newest first): key %q, want %q", i, docs[i].Key, want)
+		}
+	}
+}
+
+// Slots shorter than a second (the tests' intervals) must not share a key,
+// or the second one's snapshot would be taken as already written.
+func TestSlotKey(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		slot time.Time
+		want string
+	}{
+		{t0, "2026-03-02T10:00:00Z"},
+		{t0.Add(200 * time.Millisecond), "2026-03-02T10:00:00.2Z"},
+		{t0.In(time.FixedZone("CET", 3600)), "2026-03-02T10:00:00Z"},
+	} {
+		if got := schedule.SlotKey(c.slot); got != c.want {
+			t.Errorf("SlotKey(%v) = %q, want %q", c.slot, got, c.want)
+		}
+	}
 }
 
 // countingDocs counts the snapshots one instance writes.
@@ -89,20 +116,135 @@ type countingDocs struct {
 	n  int
 }
 
-func (c *countingDocs) AppendDoc(ctx context.Context, coll string, body []byte) (store.Doc, error) {
-	d, err := c.DocStore.AppendDoc(ctx, coll, body)
-	if err == nil {
+func (c *countingDocs) AppendDocOnce(ctx context.Context, coll, key string, body []byte) (store.Doc, bool, error) {
+	d, created, err := c.DocStore.AppendDocOnce(ctx, coll, key, body)
+	if err == nil && created {
 		c.mu.Lock()
 		c.n++
 		c.mu.Unlock()
 	}
-	return d, err
+	return d, created, err
 }
 
 func (c *countingDocs) count() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.n
+}
+
+// racingDocs holds a runner, once it has read the latest snapshot, until
+// every runner has read it, so all of them pass RunOnce's cheap check and
+// go on to store the slot: what two instances that both believe they lead
+// can do. It counts the appends that reach the store.
+type racingDocs struct {
+	store.DocStore
+	read    *sync.WaitGroup
+	once    sync.Once
+	appends int
+}
+
+func (r *racingDocs) Docs(ctx context.Context, coll string, limit int) ([]store.Doc, error) {
+	ds, err := r.DocStore.Docs(ctx, coll, limit)
+	r.once.Do(func() {
+		r.read.Done()
+		r.read.Wait()
+	})
+	return ds, err
+}
+
+func (r *racingDocs) AppendDoc(ctx context.Context, coll string, body []byte) (store.Doc, error) {
+	r.appends++
+	return r.DocStore.AppendDoc(ctx, coll, body)
+}
+
+func (r *racingDocs) AppendDocOnce(ctx context.Context, coll, key string, body []byte) (store.Doc, bool, error) {
+	r.appends++
+	return r.DocStore.AppendDocOnce(ctx, coll, key, body)
+}
+
+// TestRacingRunnersWriteOneSnapshot races two runners, each on its own
+// store handle as two instances would be, on one slot with no leader
+// election at all: the store, not leadership, keeps the slot to one
+// snapshot.
+func TestRacingRunnersWriteOneSnapshot(t *testing.T) {
+	ctx := context.Background()
+	for _, backend := range []struct {
+		name string
+		open func(t *testing.T) (a, b store.Store)
+	}{
+		{"sqlite", func(t *testing.T) (store.Store, store.Store) {
+			dir := t.TempDir()
+			var h [2]store.Store
+			for i := range h {
+				st, err := sqlite.Open(ctx, dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				h[i] = st
+			}
+			return h[0], h[1]
+		}},
+		{"postgres", func(t *testing.T) (store.Store, store.Store) {
+			url := pgtest.NewDatabase(t)
+			var h [2]store.Store
+			for i := range h {
+				st, err := postgres.Open(ctx, url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				h[i] = st
+			}
+			return h[0], h[1]
+		}},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			a, b := backend.open(t)
+			now := time.Date(2026, 3, 4, 9, 30, 0, 0, time.UTC)
+			slot := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC) // the week's Monday
+			var read sync.WaitGroup
+			read.Add(2)
+			var racers [2]*racingDocs
+			var written [2]bool
+			var errs [2]error
+			var wg sync.WaitGroup
+			for i, st := range []store.Store{a, b} {
+				snap := newSnapshots(t, st, 168*time.Hour)
+				racers[i] = &racingDocs{DocStore: st, read: &read}
+				snap.Docs = racers[i]
+				wg.Go(func() { written[i], errs[i] = snap.RunOnce(ctx, now) })
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("runner %d: %v", i, err)
+				}
+			}
+			if racers[0].appends != 1 || racers[1].appends != 1 {
+				t.Fatalf("appends reaching the store: %d and %d, want both runners past the cheap check", racers[0].appends, racers[1].appends)
+			}
+			if written[0] == written[1] {
+				t.Errorf("RunOnce wrote = %v and %v, want exactly one true", written[0], written[1])
+			}
+			for i, st := range []store.Store{a, b} {
+				docs, err := st.Docs(ctx, schedule.Collection, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(docs) != 1 {
+					t.Fatalf("handle %d: %d snapshots stored, want 1", i, len(docs))
+				}
+				if docs[0].Key != schedule.SlotKey(slot) || docs[0].Key != "2026-03-02T00:00:00Z" {
+					t.Errorf("handle %d: snapshot key %q, want %q", i, docs[0].Key, schedule.SlotKey(slot))
+				}
+				var got schedule.Snapshot
+				if err := json.Unmarshal(docs[0].Body, &got); err != nil || !got.Slot.Equal(slot) {
+					t.Errorf("handle %d: snapshot for slot %v (%v), want %v", i, got.Slot, err, slot)
+				}
+			}
+		})
+	}
 }
 
 // TestTwoInstancesFailover runs two instances on one PostgreSQL database:

@@ -390,26 +390,61 @@ func (s *DB) AppendDoc(ctx context.Context, collection string, body []byte) (sto
 	if err := store.CheckDoc(collection, body); err != nil {
 		return store.Doc{}, err
 	}
+	d, _, err := s.appendDoc(ctx, collection, "", body)
+	return d, err
+}
+
+// AppendDocOnce relies on the unique index on (collection, key), not on the
+// writer slot: the slot only serialises this process, and another process
+// may share the file.
+func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
+	if err := store.CheckKeyedDoc(collection, key, body); err != nil {
+		return store.Doc{}, false, err
+	}
+	return s.appendDoc(ctx, collection, key, body)
+}
+
+// appendDoc appends a document; key "" is stored as NULL, which the unique
+// index lets repeat.
+func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	select {
 	case s.writer <- struct{}{}:
 	case <-ctx.Done():
-		return store.Doc{}, ctx.Err()
+		return store.Doc{}, false, ctx.Err()
 	}
 	defer func() { <-s.writer }()
-	d := store.Doc{Collection: collection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
-	err := s.db.QueryRowContext(ctx, `INSERT INTO docs (collection, created_at, body) VALUES (?, ?, ?) RETURNING id`,
-		collection, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
-	if err != nil {
-		return store.Doc{}, err
+	var k any
+	if key != "" {
+		k = key
 	}
-	return d, nil
+	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
+	err := s.db.QueryRowContext(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES (?, ?, ?, ?)
+		ON CONFLICT (collection, key) DO NOTHING RETURNING id`,
+		collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
+	if err == nil {
+		return d, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) || key == "" {
+		return store.Doc{}, false, err
+	}
+	// The key is taken. Documents are never deleted, so it stays taken and
+	// this finds its document.
+	d = store.Doc{Collection: collection, Key: key}
+	var created int64
+	err = s.db.QueryRowContext(ctx, `SELECT id, created_at, body FROM docs WHERE collection = ? AND key = ?`, collection, key).
+		Scan(&d.ID, &created, &d.Body)
+	if err != nil {
+		return store.Doc{}, false, fmt.Errorf("reading the document with key %q: %w", key, err)
+	}
+	d.CreatedAt = time.Unix(0, created).UTC()
+	return d, false, nil
 }
 
 func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Doc, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, body FROM docs WHERE collection = ? ORDER BY id DESC LIMIT ?`, collection, limit)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs WHERE collection = ? ORDER BY id DESC LIMIT ?`, collection, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +453,7 @@ func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Do
 	for rows.Next() {
 		d := store.Doc{Collection: collection}
 		var created int64
-		if err := rows.Scan(&d.ID, &created, &d.Body); err != nil {
+		if err := rows.Scan(&d.ID, &created, &d.Key, &d.Body); err != nil {
 			return nil, err
 		}
 		d.CreatedAt = time.Unix(0, created).UTC()

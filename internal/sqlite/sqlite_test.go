@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
+	"path/filepath"
 	"testing"
 
 	"github.com/candor/candor/internal/domain"
@@ -26,6 +28,15 @@ func TestContract(t *testing.T) {
 		s2, err := Open(context.Background(), db.dir)
 		if err != nil {
 			t.Fatalf("reopen: %v", err)
+		}
+		t.Cleanup(func() { s2.Close() })
+		return s2
+	}), storetest.Share(func(t *testing.T, s store.Store) store.Store {
+		// A second Open of the directory has its own pool and writer slot,
+		// as another process sharing the file would.
+		s2, err := Open(context.Background(), s.(*DB).dir)
+		if err != nil {
+			t.Fatalf("second handle: %v", err)
 		}
 		t.Cleanup(func() { s2.Close() })
 		return s2
@@ -82,5 +93,79 @@ func TestDocsAppendOnly(t *testing.T) {
 	}
 	if got, _ := s.Docs(ctx, "c", 0); len(got) != 1 || string(got[0].Body) != `{}` {
 		t.Errorf("document changed: %+v", got)
+	}
+}
+
+// One document per (collection, key) is a property of the file, not only
+// of AppendDocOnce: a second row with a taken key is refused whoever
+// writes it, and a key, once given, cannot be changed.
+func TestDocKeysUniqueInFile(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	d, _, err := s.AppendDocOnce(ctx, "c", "k", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.Exec(`INSERT INTO docs (collection, key, created_at, body) VALUES ('c', 'k', 0, x'7b7d')`); err == nil {
+		t.Error("a second document with key k was inserted")
+	}
+	if _, err := s.db.Exec(`UPDATE docs SET key = 'other' WHERE id = ?`, d.ID); err == nil {
+		t.Error("UPDATE of a document's key succeeded")
+	}
+	if got, _ := s.Docs(ctx, "c", 0); len(got) != 1 || got[0].Key != "k" {
+		t.Errorf("documents: %+v", got)
+	}
+}
+
+// A file written before keys existed (migrations up to 003) opens, keeps
+// its documents, which have no key, and takes keyed appends.
+func TestDocKeysMigration(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.Exec(q, args...); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`)
+	for v, name := range []string{"001_records.sql", "002_docs.sql", "003_raw_hash.sql"} {
+		body, err := migrations.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(body))
+		exec(`INSERT INTO schema_migrations VALUES (?, 0)`, v+1)
+	}
+	exec(`INSERT INTO docs (collection, created_at, body) VALUES ('c', 1, x'6f6c64')`)
+	raw.Close()
+
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Docs(ctx, "c", 0)
+	if err != nil || len(got) != 1 || string(got[0].Body) != "old" || got[0].Key != "" {
+		t.Fatalf("old document after migrating: %+v (%v)", got, err)
+	}
+	if _, err := s.AppendDoc(ctx, "c", []byte("plain")); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if _, created, err := s.AppendDocOnce(ctx, "c", "k", []byte("keyed")); err != nil || created != want {
+			t.Errorf("AppendDocOnce #%d: created %v (%v), want %v", i+1, created, err, want)
+		}
+	}
+	if got, _ := s.Docs(ctx, "c", 0); len(got) != 3 {
+		t.Errorf("%d documents, want 3", len(got))
 	}
 }

@@ -92,6 +92,9 @@ type Doc struct {
 	ID int64
 	// CreatedAt is the store's clock at the append, in UTC.
 	CreatedAt time.Time
+	// Key is the key given to AppendDocOnce, unique within the collection;
+	// empty for a document added with AppendDoc.
+	Key string
 	// Body is opaque to the store (callers keep JSON in it) and comes back
 	// byte for byte.
 	Body []byte
@@ -106,14 +109,25 @@ type DocStore interface {
 	// document. The collection name and the body must not be empty. Like a
 	// batch, an append waits for an open write batch instead of failing.
 	AppendDoc(ctx context.Context, collection string, body []byte) (Doc, error)
+	// AppendDocOnce appends body under key unless the collection already
+	// holds a document with that key, in which case nothing is written and
+	// that document is returned, unchanged, with created false (body is
+	// then ignored, even if it differs). The database enforces the key's
+	// uniqueness, so of any number of callers racing with one key, in this
+	// process or in others sharing the store, exactly one creates: work
+	// that must happen once (a snapshot per time slot) stays once even
+	// when two instances both believe they lead. The key must not be
+	// empty: an unkeyed call would silently lose the guarantee the caller
+	// asked for. Keys are compared byte for byte.
+	AppendDocOnce(ctx context.Context, collection, key string, body []byte) (doc Doc, created bool, err error)
 	// Docs returns the collection's documents newest first (highest ID
 	// first), at most limit of them; limit <= 0 returns them all. A
 	// collection nothing was appended to is empty, not an error.
 	Docs(ctx context.Context, collection string, limit int) ([]Doc, error)
 }
 
-// ErrInvalidDoc is returned (wrapped) by AppendDoc for an empty collection
-// name or body.
+// ErrInvalidDoc is returned (wrapped) by AppendDoc and AppendDocOnce for an
+// empty collection name or body, and by AppendDocOnce for an empty key.
 var ErrInvalidDoc = errors.New("invalid document")
 
 // CheckDoc validates AppendDoc's arguments; implementations call it first.
@@ -123,6 +137,18 @@ func CheckDoc(collection string, body []byte) error {
 	}
 	if len(body) == 0 {
 		return fmt.Errorf("%w: empty body", ErrInvalidDoc)
+	}
+	return nil
+}
+
+// CheckKeyedDoc validates AppendDocOnce's arguments; implementations call
+// it first.
+func CheckKeyedDoc(collection, key string, body []byte) error {
+	if err := CheckDoc(collection, body); err != nil {
+		return err
+	}
+	if key == "" {
+		return fmt.Errorf("%w: empty key", ErrInvalidDoc)
 	}
 	return nil
 }

@@ -178,18 +178,22 @@ func runDocs(t *testing.T, open Factory, o options) {
 		if _, err := b.Add(ctx, []store.Item{item(domain.KindLead, "import", "l1", `{}`, time.Now())}); err != nil {
 			t.Fatal(err)
 		}
-		// An append during an import must not fail: it may wait for the
+		// Appends during an import must not fail: they may wait for the
 		// batch (the embedded store serialises writers) or not.
 		done := make(chan error, 1)
 		go func() {
-			_, err := s.AppendDoc(ctx, "c", []byte(`{}`))
+			if _, err := s.AppendDoc(ctx, "c", []byte(`{}`)); err != nil {
+				done <- err
+				return
+			}
+			_, _, err := s.AppendDocOnce(ctx, "c", "k", []byte(`{}`))
 			done <- err
 		}()
 		finished := false
 		select {
 		case err := <-done:
 			if err != nil {
-				t.Fatalf("AppendDoc while a batch was open: %v", err)
+				t.Fatalf("appending while a batch was open: %v", err)
 			}
 			finished = true
 		case <-time.After(100 * time.Millisecond):
@@ -201,14 +205,14 @@ func runDocs(t *testing.T, open Factory, o options) {
 			select {
 			case err := <-done:
 				if err != nil {
-					t.Fatalf("AppendDoc after the batch committed: %v", err)
+					t.Fatalf("appending after the batch committed: %v", err)
 				}
 			case <-time.After(10 * time.Second):
-				t.Fatal("AppendDoc still blocked 10 s after the batch committed")
+				t.Fatal("appends still blocked 10 s after the batch committed")
 			}
 		}
-		if got := docs(t, s, "c", 0); len(got) != 1 {
-			t.Errorf("%d documents, want 1", len(got))
+		if got := docs(t, s, "c", 0); len(got) != 2 {
+			t.Errorf("%d documents, want 2", len(got))
 		}
 		if rows, _ := scanAll(t, s, 0); len(rows) != 1 {
 			t.Errorf("%d records after the batch, want 1", len(rows))
@@ -236,4 +240,6 @@ func runDocs(t *testing.T, open Factory, o options) {
 			t.Errorf("after reopening: Docs(b) = %s", got)
 		}
 	})
+
+	runKeyedDocs(t, open, o)
 }

@@ -38,6 +38,7 @@ type Option func(*options)
 
 type options struct {
 	reopen func(t *testing.T, s store.Store) store.Store
+	share  func(t *testing.T, s store.Store) store.Store
 }
 
 // Reopen tells the suite how to close a store and open the same storage
@@ -46,6 +47,15 @@ type options struct {
 // to close.
 func Reopen(f func(t *testing.T, s store.Store) store.Store) Option {
 	return func(o *options) { o.reopen = f }
+}
+
+// Share tells the suite how to open a second handle on the storage of s
+// while s stays open, as a second process or instance would, so it can
+// check guarantees that must hold across handles and not only within one
+// (AppendDocOnce's). Without it those checks use s alone. The returned
+// store is the test's to close.
+func Share(f func(t *testing.T, s store.Store) store.Store) Option {
+	return func(o *options) { o.share = f }
 }
 
 // Run runs the contract suite.

@@ -1,0 +1,228 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/store"
+)
+
+func appendOnce(t *testing.T, s store.Store, collection, key, body string) (store.Doc, bool) {
+	t.Helper()
+	d, created, err := s.AppendDocOnce(context.Background(), collection, key, []byte(body))
+	if err != nil {
+		t.Fatalf("AppendDocOnce(%s, %s, %s): %v", collection, key, body, err)
+	}
+	return d, created
+}
+
+// sameDoc reports how a differs from b, or "" when they are the same
+// stored document.
+func sameDoc(a, b store.Doc) string {
+	if a.ID != b.ID || !a.CreatedAt.Equal(b.CreatedAt) || a.Collection != b.Collection || a.Key != b.Key || string(a.Body) != string(b.Body) {
+		return fmt.Sprintf("{%d %v %q %q %s} is not {%d %v %q %q %s}", a.ID, a.CreatedAt, a.Collection, a.Key, a.Body, b.ID, b.CreatedAt, b.Collection, b.Key, b.Body)
+	}
+	return ""
+}
+
+// runKeyedDocs is the contract of AppendDocOnce.
+func runKeyedDocs(t *testing.T, open Factory, o options) {
+	ctx := context.Background()
+
+	t.Run("DocsOnceCreatesOnce", func(t *testing.T) {
+		s := open(t)
+		plain := appendDoc(t, s, "snap", `{"plain":1}`)
+		if plain.Key != "" {
+			t.Errorf("AppendDoc returned key %q, want none", plain.Key)
+		}
+		const key = "2026-03-02T00:00:00Z"
+		before := time.Now()
+		first, created := appendOnce(t, s, "snap", key, `{"n":1}`)
+		if !created {
+			t.Fatal("first AppendDocOnce: created = false")
+		}
+		if first.Collection != "snap" || first.Key != key || string(first.Body) != `{"n":1}` || first.ID <= plain.ID {
+			t.Errorf("first AppendDocOnce returned %+v", first)
+		}
+		if first.CreatedAt.Location() != time.UTC || first.CreatedAt.Before(before.Add(-time.Minute)) || first.CreatedAt.After(time.Now().Add(time.Minute)) {
+			t.Errorf("created_at = %v, want about now in UTC", first.CreatedAt)
+		}
+		// A different body changes nothing: the first document stands and
+		// comes back as stored, creation time included.
+		again, created := appendOnce(t, s, "snap", key, `{"n":2}`)
+		if created {
+			t.Error("second AppendDocOnce with the same key: created = true")
+		}
+		if diff := sameDoc(again, first); diff != "" {
+			t.Errorf("second AppendDocOnce returned %s", diff)
+		}
+		got := docs(t, s, "snap", 0)
+		if bodies(got) != `{"n":1} {"plain":1}` {
+			t.Fatalf("Docs = %s, want the keyed document once and the plain one", bodies(got))
+		}
+		if diff := sameDoc(got[0], first); diff != "" {
+			t.Errorf("Docs[0]: %s", diff)
+		}
+		if got[1].Key != "" {
+			t.Errorf("plain document came back with key %q", got[1].Key)
+		}
+		// Another key is another document, after the first.
+		other, created := appendOnce(t, s, "snap", "2026-03-09T00:00:00Z", `{"n":3}`)
+		if !created || other.ID <= first.ID {
+			t.Errorf("AppendDocOnce with a new key: created %v, id %d after %d", created, other.ID, first.ID)
+		}
+		// Keys are optional: unkeyed documents never collide, even when
+		// identical.
+		appendDoc(t, s, "snap", `{"plain":1}`)
+		if got := bodies(docs(t, s, "snap", 0)); got != `{"plain":1} {"n":3} {"n":1} {"plain":1}` {
+			t.Errorf("Docs = %s", got)
+		}
+	})
+
+	t.Run("DocsOnceCollectionsIndependent", func(t *testing.T) {
+		s := open(t)
+		byColl := map[string]store.Doc{}
+		for _, c := range []string{"a", "b", "A", "ab"} {
+			d, created := appendOnce(t, s, c, "k", c+"1")
+			if !created {
+				t.Errorf("key k in collection %q: created = false, though only other collections have it", c)
+			}
+			byColl[c] = d
+		}
+		// Keys compare byte for byte.
+		for _, k := range []string{"K", "k ", " k", "kk"} {
+			if _, created := appendOnce(t, s, "a", k, "a-"+k); !created {
+				t.Errorf("key %q in a: created = false, though only %q exists", k, "k")
+			}
+		}
+		for _, c := range []string{"a", "b", "A", "ab"} {
+			d, created := appendOnce(t, s, c, "k", c+"2")
+			if created {
+				t.Errorf("key k again in %q: created = true", c)
+			}
+			if diff := sameDoc(d, byColl[c]); diff != "" {
+				t.Errorf("key k again in %q returned %s", c, diff)
+			}
+		}
+		for _, tc := range []struct{ collection, want string }{
+			{"a", "a-kk a- k a-k  a-K a1"}, {"b", "b1"}, {"A", "A1"}, {"ab", "ab1"},
+		} {
+			if got := bodies(docs(t, s, tc.collection, 0)); got != tc.want {
+				t.Errorf("Docs(%q) = %s, want %s", tc.collection, got, tc.want)
+			}
+		}
+	})
+
+	t.Run("DocsOnceInvalid", func(t *testing.T) {
+		s := open(t)
+		// An empty key is refused rather than taken as a plain append: the
+		// caller asked for at most one document, and an unkeyed append
+		// would quietly allow any number.
+		for _, tc := range []struct {
+			collection, key string
+			body            []byte
+		}{{"c", "", []byte(`{}`)}, {"", "k", []byte(`{}`)}, {"c", "k", nil}, {"c", "k", []byte{}}} {
+			d, created, err := s.AppendDocOnce(ctx, tc.collection, tc.key, tc.body)
+			if !errors.Is(err, store.ErrInvalidDoc) || created || d.ID != 0 {
+				t.Errorf("AppendDocOnce(%q, %q, %q) = id %d, created %v, err %v; want ErrInvalidDoc", tc.collection, tc.key, tc.body, d.ID, created, err)
+			}
+		}
+		if got := docs(t, s, "c", 0); len(got) != 0 {
+			t.Errorf("refused appends stored %d documents", len(got))
+		}
+		// A refused append did not take its key.
+		if _, created := appendOnce(t, s, "c", "k", `{}`); !created {
+			t.Error("key k after refused appends: created = false")
+		}
+	})
+
+	t.Run("DocsOnceConcurrent", func(t *testing.T) {
+		s := open(t)
+		handles := []store.Store{s}
+		if o.share != nil {
+			handles = append(handles, o.share(t, s))
+		} else {
+			t.Log("no storetest.Share option: racing within one handle only")
+		}
+		const (
+			callers = 8
+			keys    = 8
+		)
+		type result struct {
+			doc     store.Doc
+			created bool
+			err     error
+		}
+		var results [keys][callers]result
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for k := range keys {
+			for c := range callers {
+				wg.Go(func() {
+					<-start
+					h := handles[c%len(handles)]
+					d, created, err := h.AppendDocOnce(ctx, "race", fmt.Sprintf("slot-%d", k), fmt.Appendf(nil, `{"caller":%d}`, c))
+					results[k][c] = result{d, created, err}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		for k := range keys {
+			var winner *store.Doc
+			for c := range callers {
+				r := results[k][c]
+				if r.err != nil {
+					t.Fatalf("slot-%d, caller %d: %v", k, c, r.err)
+				}
+				if r.created {
+					if winner != nil {
+						t.Fatalf("slot-%d: created by caller %d and by the caller of %s", k, c, winner.Body)
+					}
+					winner = &results[k][c].doc
+					if want := fmt.Sprintf(`{"caller":%d}`, c); string(r.doc.Body) != want {
+						t.Errorf("slot-%d: caller %d created %s, want its own body %s", k, c, r.doc.Body, want)
+					}
+				}
+			}
+			if winner == nil {
+				t.Fatalf("slot-%d: no caller created it", k)
+			}
+			for c := range callers {
+				if diff := sameDoc(results[k][c].doc, *winner); diff != "" {
+					t.Errorf("slot-%d, caller %d: %s", k, c, diff)
+				}
+			}
+		}
+		for i, h := range handles {
+			got := docs(t, h, "race", 0)
+			seen := map[string]int{}
+			for _, d := range got {
+				seen[d.Key]++
+			}
+			if len(got) != keys || len(seen) != keys {
+				t.Errorf("handle %d: %d documents for %d keys (%v), want one per key", i, len(got), len(seen), seen)
+			}
+		}
+	})
+
+	t.Run("DocsOncePersist", func(t *testing.T) {
+		if o.reopen == nil {
+			t.Skip("no storetest.Reopen option: persistence across a restart not checked")
+		}
+		s := open(t)
+		first, _ := appendOnce(t, s, "a", "k", `{"n":1}`)
+		s = o.reopen(t, s)
+		if got := docs(t, s, "a", 0); len(got) != 1 || sameDoc(got[0], first) != "" {
+			t.Fatalf("after reopening: Docs(a) = %+v, want %+v", got, first)
+		}
+		again, created := appendOnce(t, s, "a", "k", `{"n":2}`)
+		if created || sameDoc(again, first) != "" {
+			t.Errorf("after reopening: AppendDocOnce(k) = %+v, created %v; want %+v, not created", again, created, first)
+		}
+	})
+}

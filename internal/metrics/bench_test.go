@@ -1,0 +1,99 @@
+package metrics
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+)
+
+// BenchmarkWarmAfterDeployment is the metric engine's share of a warm
+// scorecard: a new production deployment arrives, then every metric is
+// asked for the current 30-day and 7-day windows (what the scorecard
+// recomputes; older windows stay cached). The scale comes from
+// CANDOR_BENCH_SCALE (default 0.1; `candor bench` measures the whole
+// path at any scale):
+//
+//	CANDOR_BENCH_SCALE=10 go test -run '^$' -bench WarmAfterDeployment -benchtime 20x ./internal/metrics/
+func BenchmarkWarmAfterDeployment(b *testing.B) {
+	d, _ := benchDataset(b)
+	end := benchEnd
+	qs := []Query{{AsOf: end, Window: 30 * day}, {AsOf: end, Window: 7 * day}}
+	all := func() {
+		for _, q := range qs {
+			for _, id := range IDs() {
+				if _, err := d.Compute(id, q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	all()
+	for i := 0; b.Loop(); i++ {
+		at := end.Add(-time.Duration(i%1000+1) * time.Second).Format(time.RFC3339)
+		r, err := domain.ParseJSON([]byte(fmt.Sprintf(`{"kind":"deployment","id":"warm-%d","source":"bench","service":"checkout","environment":"production","finished_at":%q,"status":"success"}`, i, at)), "", domain.ParseOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+		d.Prepare()
+		all()
+	}
+}
+
+var benchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// benchDataset builds a dataset of generated data at CANDOR_BENCH_SCALE
+// (default 0.1) and returns it with its record count.
+func benchDataset(b *testing.B) (*Dataset, int) {
+	b.Helper()
+	scale := 0.1
+	if v := os.Getenv("CANDOR_BENCH_SCALE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			b.Fatalf("CANDOR_BENCH_SCALE: %v", err)
+		}
+		scale = f
+	}
+	var buf bytes.Buffer
+	if _, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: scale, End: benchEnd}); err != nil {
+		b.Fatal(err)
+	}
+	d := NewDataset(DefaultConfig())
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		r, err := domain.ParseJSON(sc.Bytes(), "", domain.ParseOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+		n++
+	}
+	d.Prepare()
+	return d, n
+}
+
+// BenchmarkDatasetMemory reports the live heap the in-memory dataset
+// takes per record (bytes/record), the figure behind peak RSS.
+func BenchmarkDatasetMemory(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d, n := benchDataset(b)
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(d)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/record")
+	}
+}

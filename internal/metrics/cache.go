@@ -103,6 +103,7 @@ func (d *Dataset) invalidate() {
 		clear(d.cache)
 		clear(d.baselines)
 		clear(d.leadDays)
+		clear(d.impactDays)
 		return
 	}
 	// A lead-time day changes with any deployment finishing in it and any
@@ -127,6 +128,13 @@ func (d *Dataset) invalidate() {
 	for k := range d.baselines {
 		if (depOK && dep < k.start) || (tkOK && tk < k.start+k.window) {
 			delete(d.baselines, k)
+		}
+	}
+	window := d.impactWindow()
+	for day := range d.impactDays {
+		end := day + int64(dayDur)
+		if (depOK && dep < end) || (tkOK && tk < end+window) {
+			delete(d.impactDays, day)
 		}
 	}
 	// The earliest change each metric can see: the minimum over the kinds

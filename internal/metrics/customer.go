@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -162,9 +163,8 @@ func slaAdherence(d *Dataset, q Query) Result {
 func openEscalations(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
-	for _, rec := range d.Records(domain.KindTicket) {
-		t := rec.(*domain.Ticket)
-		if !t.Escalated || ns(t.CreatedAt) > asOf || !matchAttr(q, "priority", t.Priority) {
+	for _, t := range d.escalated.between(math.MinInt64, asOf+1) {
+		if !matchAttr(q, "priority", t.Priority) {
 			continue
 		}
 		if res := ns(t.ResolvedAt); res != 0 && res <= asOf {
@@ -338,15 +338,38 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 		}
 	}
 	b := map[*svcState]impactAcc{}
-	for _, row := range d.prodDeps.between(start-int64(impactBaseline), start) {
-		x := row.x
-		if d.matchService(q, x.Service) {
-			weighted, _ := d.tally(x, w, window, end)
-			a := b[x.svc]
-			a.sum += weighted
-			a.n++
-			b[x.svc] = a
+	add := func(s *svcState, a impactAcc) {
+		if d.matchService(q, s.name) {
+			t := b[s]
+			t.sum += a.sum
+			t.n += a.n
+			b[s] = t
 		}
+	}
+	walk := func(lo, hi int64) {
+		for _, row := range d.prodDeps.between(lo, hi) {
+			var a impactAcc
+			if row.tickets {
+				a.sum, _ = d.tally(row.x, w, window, end)
+			}
+			a.n = 1
+			add(row.svc, a)
+		}
+	}
+	from := start - int64(impactBaseline)
+	first, last := ceilDay(from), floorDay(start)
+	if !keep || first >= last {
+		walk(from, start)
+	} else {
+		// Whole days by their per-service sums, which no as_of after the
+		// baseline changes (every release in them has closed).
+		walk(from, first)
+		for day := first; day < last; day += int64(dayDur) {
+			for s, a := range d.impactDay(day, w, window) {
+				add(s, a)
+			}
+		}
+		walk(last, start)
 	}
 	if keep {
 		d.cacheMu.Lock()
@@ -356,12 +379,48 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 	return b
 }
 
+// impactWindow is a release's observation window (default 48 h).
+func (d *Dataset) impactWindow() int64 {
+	if w := int64(d.cfg.ReleaseImpactWindow); w > 0 {
+		return w
+	}
+	return int64(48 * time.Hour)
+}
+
+// impactDay returns the per-service release-impact sums of the production
+// deployments finishing in one UTC day, for as_of late enough that their
+// observation windows have closed. Kept until a deployment of that day or
+// a ticket that could fall in its observation windows changes
+// (invalidate).
+func (d *Dataset) impactDay(day int64, w impactWeights, window int64) map[*svcState]impactAcc {
+	d.cacheMu.Lock()
+	m, ok := d.impactDays[day]
+	d.cacheMu.Unlock()
+	if ok {
+		return m
+	}
+	m = map[*svcState]impactAcc{}
+	for _, row := range d.prodDeps.between(day, day+int64(dayDur)) {
+		a := m[row.svc]
+		if row.tickets {
+			weighted, _ := d.tally(row.x, w, window, math.MaxInt64)
+			a.sum += weighted
+		}
+		a.n++
+		m[row.svc] = a
+	}
+	d.cacheMu.Lock()
+	if len(d.impactDays) >= maxLeadDays {
+		clear(d.impactDays)
+	}
+	d.impactDays[day] = m
+	d.cacheMu.Unlock()
+	return m
+}
+
 func releaseImpactScore(d *Dataset, q Query) Result {
 	var r Result
-	window := int64(d.cfg.ReleaseImpactWindow)
-	if window <= 0 {
-		window = int64(48 * time.Hour)
-	}
+	window := d.impactWindow()
 	start, end := q.start(), q.end()
 	w := d.impactWeights()
 	rows := d.prodDeps.between(start, end)

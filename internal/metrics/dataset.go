@@ -194,6 +194,8 @@ type Dataset struct {
 	baselines map[baselineKey]map[*svcState]impactAcc
 	// leadDays caches organisation lead times per UTC day (leadday.go).
 	leadDays map[int64]*leadDay
+	// impactDays caches release-impact sums per UTC day (customer.go).
+	impactDays map[int64]map[*svcState]impactAcc
 	// dirty holds, per kind, the earliest timestamp of data applied since
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty      map[domain.Kind]int64
@@ -231,6 +233,8 @@ type Dataset struct {
 	// that millions of records repeat, so each is held once.
 	names            map[string]string
 	ticketsByRelease map[string][]*domain.Ticket
+	escalated        *sorted[*domain.Ticket] // escalated tickets by creation
+	oppByID          map[string][]*domain.Opportunity
 	byTime           map[domain.Kind]*sorted[domain.Record]
 
 	// fresh holds, per kind, every data timestamp (event times and
@@ -260,6 +264,7 @@ func NewDataset(cfg Config) *Dataset {
 		flights:          map[cacheKey]*flight{},
 		baselines:        map[baselineKey]map[*svcState]impactAcc{},
 		leadDays:         map[int64]*leadDay{},
+		impactDays:       map[int64]map[*svcState]impactAcc{},
 		svcs:             map[string]*svcState{},
 		depsByCR:         map[string][]*Dep{},
 		prodDeps:         &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
@@ -281,6 +286,8 @@ func NewDataset(cfg Config) *Dataset {
 		others:           map[domain.Kind]map[recKey]domain.Record{},
 		names:            map[string]string{},
 		ticketsByRelease: map[string][]*domain.Ticket{},
+		escalated:        newSorted(func(t *domain.Ticket) (int64, string) { return ns(t.CreatedAt), t.ID }),
+		oppByID:          map[string][]*domain.Opportunity{},
 		byTime:           map[domain.Kind]*sorted[domain.Record]{},
 		fresh:            map[domain.Kind]*sorted[int64]{},
 	}
@@ -572,13 +579,31 @@ func (d *Dataset) applyOther(r domain.Record) {
 	k := key(r.Header().Source, r.Header().ID)
 	if old := m[k]; old != nil {
 		d.byTime[kind].remove(old)
-		if t, ok := old.(*domain.Ticket); ok && t.Release != "" {
-			removeFrom(d.ticketsByRelease, t.Release, t)
-			d.forgetImpact(t.Release)
+		switch o := old.(type) {
+		case *domain.Ticket:
+			if o.Release != "" {
+				removeFrom(d.ticketsByRelease, o.Release, o)
+				d.forgetImpact(o.Release)
+			}
+			if o.Escalated {
+				d.escalated.remove(o)
+			}
+		case *domain.Opportunity:
+			removeFrom(d.oppByID, o.ID, o)
 		}
 	}
 	m[k] = r
 	d.byTime[kind].add(r)
+	// Open escalations walk the escalated tickets only, the funnel finds a
+	// lead's opportunity by id: neither scans all history per window.
+	switch r := r.(type) {
+	case *domain.Ticket:
+		if r.Escalated {
+			d.escalated.add(r)
+		}
+	case *domain.Opportunity:
+		d.oppByID[r.ID] = append(d.oppByID[r.ID], r)
+	}
 	// Release impact looks tickets up by the deployment they name, so it
 	// costs per release, not per ticket in the baseline period.
 	if t, ok := r.(*domain.Ticket); ok && t.Release != "" {
@@ -667,6 +692,7 @@ func (d *Dataset) Prepare() {
 		s.prepare()
 	}
 	d.sliAll.prepare()
+	d.escalated.prepare()
 	for _, s := range d.byTime {
 		s.prepare()
 	}
@@ -743,7 +769,8 @@ func (d *Dataset) forgetImpact(id string) {
 // linked to or from one of its deployments — everything a deployment's
 // shipped changes depend on. Written only under the write lock.
 type svcState struct {
-	gen uint64
+	name string
+	gen  uint64
 	// failGen versions what decides its deployments' failures beyond gen:
 	// incidents and rollbacks naming them, change requests and ids they
 	// share with other deployments (failMemo).
@@ -755,7 +782,7 @@ type svcState struct {
 func (d *Dataset) bump(service string) {
 	s := d.svcs[service]
 	if s == nil {
-		s = &svcState{}
+		s = &svcState{name: service}
 		d.svcs[service] = s
 	}
 	d.gen++

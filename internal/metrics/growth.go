@@ -639,12 +639,10 @@ func funnelConversion(d *Dataset, q Query) Result {
 		}
 	}
 	opps := map[string]*domain.Opportunity{}
-	if len(wanted) > 0 {
-		for _, rec := range d.Records(domain.KindOpportunity) {
-			if o := rec.(*domain.Opportunity); wanted[o.ID] {
-				if prev := opps[o.ID]; prev == nil || o.Source < prev.Source {
-					opps[o.ID] = o
-				}
+	for id := range wanted {
+		for _, o := range d.oppByID[id] {
+			if prev := opps[id]; prev == nil || o.Source < prev.Source {
+				opps[id] = o
 			}
 		}
 	}

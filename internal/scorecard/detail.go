@@ -20,8 +20,13 @@ type MetricDetail struct {
 	By         string          `json:"by,omitempty"`
 	Breakdown  []BreakdownLine `json:"breakdown,omitempty"`
 	Records    []metrics.Ref   `json:"records"`
-	Scope      *metrics.Scope  `json:"scope,omitempty"`
-	Dimensions []string        `json:"dimensions"`
+	// RecordsTotal is how many records are behind the value; the API
+	// returns them a page at a time (RecordsOffset, RecordsLimit).
+	RecordsTotal  int            `json:"records_total"`
+	RecordsOffset int            `json:"records_offset,omitempty"`
+	RecordsLimit  int            `json:"records_limit,omitempty"`
+	Scope         *metrics.Scope `json:"scope,omitempty"`
+	Dimensions    []string       `json:"dimensions"`
 }
 
 // Definition is the catalog entry as shown with a value.
@@ -124,6 +129,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	if d.Records == nil {
 		d.Records = []metrics.Ref{}
 	}
+	d.RecordsTotal = len(d.Records)
 	if by != "" {
 		if d.Breakdown, err = breakdown(cat, ds, m, opt, by); err != nil {
 			return nil, err
@@ -237,4 +243,12 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		fmt.Fprintf(&b, "  %s %s/%s%s%s\n", r.Kind, r.Source, r.ID, v, note)
 	}
 	return b.String()
+}
+
+// Page keeps the records in [offset, offset+limit) (limit > 0).
+func (d *MetricDetail) Page(offset, limit int) {
+	d.RecordsOffset, d.RecordsLimit = offset, limit
+	lo := min(offset, len(d.Records))
+	hi := min(lo+limit, len(d.Records))
+	d.Records = d.Records[lo:hi:hi]
 }

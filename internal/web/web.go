@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -276,6 +277,18 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		}
 		scope = metrics.Scope{Dim: dim, Value: val}
 	}
+	// A 30-day window at scale holds a quarter of a million records; they
+	// come a page at a time so a drill-down stays a quick answer.
+	limit, err := intParam(r, "limit", defaultRecordLimit, 1, maxRecordLimit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	offset, err := intParam(r, "offset", 0, 0, math.MaxInt32)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var d *scorecard.MetricDetail
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var derr error
@@ -296,7 +309,27 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	d.Page(offset, limit)
 	writeJSON(w, http.StatusOK, d)
+}
+
+// Drill-down paging: records per page by default and at most.
+const (
+	defaultRecordLimit = 1000
+	maxRecordLimit     = 100_000
+)
+
+// intParam reads an integer query parameter in [lo, hi], def when absent.
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badParam(name, "%q must be a whole number from %d to %d", v, lo, hi)
+	}
+	return n, nil
 }
 
 func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {

@@ -239,6 +239,24 @@ func TestReadAPI(t *testing.T) {
 					t.Errorf("%d records, want 4", n)
 				}
 			}},
+		{name: "metric records paged", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&limit=2&offset=1", status: 200,
+			fields: map[string]string{"records_total": "4", "records_offset": "1", "records_limit": "2"},
+			check: func(t *testing.T, doc any) {
+				if n := len(lookup(doc, "records").([]any)); n != 2 {
+					t.Errorf("%d records, want 2", n)
+				}
+			}},
+		{name: "metric records past the end", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&offset=9", status: 200,
+			fields: map[string]string{"records_total": "4"},
+			check: func(t *testing.T, doc any) {
+				if n := len(lookup(doc, "records").([]any)); n != 0 {
+					t.Errorf("%d records, want 0", n)
+				}
+			}},
+		{name: "bad limit", url: "/api/v1/metrics/change_failure_rate?limit=0", status: 400,
+			fields: map[string]string{"param": "limit"}},
+		{name: "bad offset", url: "/api/v1/metrics/change_failure_rate?offset=-1", status: 400,
+			fields: map[string]string{"param": "offset"}},
 		{name: "metric by team", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&by=team", status: 200,
 			fields: map[string]string{"by": "team", "breakdown.0.key": "core", "breakdown.0.value": "50", "breakdown.0.status": "red",
 				"breakdown.1.key": "growth", "breakdown.1.value": "<nil>", "breakdown.1.status": "unknown"}},

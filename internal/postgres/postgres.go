@@ -206,14 +206,26 @@ func (s *DB) begin(ctx context.Context) (*batch, error) {
 	// plan does not depend on their parameters, and re-planning them on
 	// every Add (PostgreSQL's default for statements it finds cheaper to
 	// plan per call) costs more than running them when Adds are small.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)`, writerLockKey); err != nil {
+	//
+	// max(seq) must be its own statement: a READ COMMITTED statement's
+	// snapshot predates any lock it waits for, so max(seq) in the locking
+	// statement could miss the batch that held the lock just before us.
+	// The two go in one pipelined round trip all the same (the server runs
+	// them one after the other), which matters for small group commits.
+	var pipe pgx.Batch
+	pipe.Queue(`SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)`, writerLockKey)
+	pipe.Queue(`SELECT coalesce(max(seq), 0) FROM records`)
+	br := tx.SendBatch(ctx, &pipe)
+	var last int64
+	if _, err := br.Exec(); err != nil {
+		br.Close()
 		return fail(fmt.Errorf("waiting for the writer lock: %w", err))
 	}
-	// Must be its own statement: a READ COMMITTED statement's snapshot
-	// predates any lock it waits for, so max(seq) in the locking statement
-	// could miss the batch that held the lock just before us.
-	var last int64
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM records`).Scan(&last); err != nil {
+	if err := br.QueryRow().Scan(&last); err != nil {
+		br.Close()
+		return fail(err)
+	}
+	if err := br.Close(); err != nil {
 		return fail(err)
 	}
 	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), fresh: true, keys: map[domain.Key]int{}}, nil

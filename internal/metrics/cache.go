@@ -20,14 +20,19 @@ type cacheKey struct {
 	id          string
 	scope       Scope
 	start, asOf int64
+	records     bool // a drill-down, with the records behind the value
 }
 
 // noneDirty means nothing was applied since the last Prepare.
 const noneDirty = math.MaxInt64
 
 // maxCached bounds the cache; as_of is free-form, so a busy server asking
-// "as of now" would otherwise grow it without end.
-const maxCached = 50_000
+// "as of now" would otherwise grow it without end. maxDrills bounds the
+// drill-downs in it, each holding up to a window's worth of records.
+const (
+	maxCached = 50_000
+	maxDrills = 32
+)
 
 // touchNs records that data of a kind at or after n (unix ns) changed.
 func (d *Dataset) touchNs(kind domain.Kind, n int64) {
@@ -101,6 +106,7 @@ func (d *Dataset) invalidate() {
 	}
 	if d.dirtyAll || len(d.cache) > maxCached || len(d.baselines) > maxCached {
 		clear(d.cache)
+		d.drills = 0
 		clear(d.baselines)
 		clear(d.leadDays)
 		clear(d.impactDays)
@@ -149,9 +155,12 @@ func (d *Dataset) invalidate() {
 		}
 		earliest[id] = m
 	}
+	d.drills = 0
 	for k := range d.cache {
 		if k.asOf >= earliest[k.id] {
 			delete(d.cache, k)
+		} else if k.records {
+			d.drills++
 		}
 	}
 }
@@ -190,6 +199,18 @@ func (d *Dataset) land(k cacheKey, r Result) {
 	defer d.cacheMu.Unlock()
 	if len(d.cache) >= maxCached {
 		clear(d.cache)
+		d.drills = 0
+	}
+	if k.records {
+		if d.drills >= maxDrills {
+			for o := range d.cache {
+				if o.records {
+					delete(d.cache, o)
+				}
+			}
+			d.drills = 0
+		}
+		d.drills++
 	}
 	d.cache[k] = r
 	if f := d.flights[k]; f != nil {

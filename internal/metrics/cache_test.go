@@ -425,3 +425,39 @@ func TestFailMemoFollowsCrossServiceIncident(t *testing.T) {
 		t.Errorf("after the incident no longer names a: CFR = %s, want 0", got)
 	}
 }
+
+// Drill-downs are cached like values, a bounded few at a time, and new
+// data reaches them like any other result.
+func TestDrillDownsCached(t *testing.T) {
+	d := load(t, nil, dailyDeps(t, "d", "api", "2026-03-01", 10, 2))
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Records: true}
+	r, _ := d.Compute("change_failure_rate", q)
+	if len(r.Records) != 10 {
+		t.Fatalf("%d records, want 10", len(r.Records))
+	}
+	r2, _ := d.Compute("change_failure_rate", q)
+	if &r2.Records[0] != &r.Records[0] {
+		t.Errorf("the second drill-down was computed again, not served from cache")
+	}
+	rec, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"late","service":"api","environment":"production","finished_at":"2026-03-20T12:00:00Z","status":"failure"}`), "", domain.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Apply(rec, time.Time{})
+	d.Prepare()
+	if r, _ := d.Compute("change_failure_rate", q); len(r.Records) != 11 {
+		t.Errorf("after a new deployment: %d records, want 11", len(r.Records))
+	}
+	for i := range 2 * maxDrills {
+		d.Compute("change_failure_rate", Query{AsOf: ts(t, defaultAsOf).Add(-time.Duration(i) * time.Hour), Window: 30 * day, Records: true})
+	}
+	n := 0
+	for k := range d.cache {
+		if k.records {
+			n++
+		}
+	}
+	if n > maxDrills {
+		t.Errorf("%d drill-downs cached, want at most %d", n, maxDrills)
+	}
+}

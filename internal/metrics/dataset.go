@@ -190,6 +190,7 @@ type Dataset struct {
 	gen     uint64
 	cache   map[cacheKey]Result
 	flights map[cacheKey]*flight
+	drills  int // drill-downs in cache
 	// baselines caches release impact's per-service baselines (customer.go).
 	baselines map[baselineKey]map[*svcState]impactAcc
 	// leadDays caches organisation lead times per UTC day (leadday.go).

@@ -127,13 +127,11 @@ func (d *Dataset) Compute(id string, q Query) (Result, error) {
 	return d.compute(id, def, q), nil
 }
 
-// compute evaluates through the cache. Drill-downs (Records) bypass it:
-// they are rare and their record lists are large.
+// compute evaluates through the cache. Drill-downs (Records) are cached
+// too, a few at a time (maxDrills): their record lists are large, but a
+// client paging through one asks for the same window again and again.
 func (d *Dataset) compute(id string, def def, q Query) Result {
-	if q.Records {
-		return def.fn(d, q)
-	}
-	k := cacheKey{id: id, scope: q.Scope, start: q.start(), asOf: q.end()}
+	k := cacheKey{id: id, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
 	r, f, ok := d.cachedOrFlying(k)
 	if ok {
 		return r

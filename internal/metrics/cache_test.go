@@ -461,3 +461,28 @@ func TestDrillDownsCached(t *testing.T) {
 		t.Errorf("%d drill-downs cached, want at most %d", n, maxDrills)
 	}
 }
+
+// A deployment arriving between an earlier one and an incident inferred
+// to it takes the incident (the latest eligible deployment before it);
+// the earlier one's memoised failure must not outlive that.
+func TestFailMemoFollowsNewDeployment(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"deployment","id":"a","service":"web","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}
+{"kind":"incident","id":"i1","service":"web","severity":"P2","opened_at":"2026-03-10T12:00:00Z"}`)
+	asOf := ts(t, defaultAsOf).UnixNano()
+	if why := d.failed(depByID(t, d, "a"), asOf); why != "caused an incident" {
+		t.Fatalf("a before: %q, want caused an incident", why)
+	}
+	r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"b","service":"web","environment":"production","finished_at":"2026-03-10T06:00:00Z","status":"success"}`), "", domain.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Apply(r, time.Time{})
+	d.Prepare()
+	if why := d.failed(depByID(t, d, "a"), asOf); why != "" {
+		t.Errorf("a after b arrived: %q, want not failed (i1 is b's)", why)
+	}
+	if why := d.failed(depByID(t, d, "b"), asOf); why != "caused an incident" {
+		t.Errorf("b: %q, want caused an incident", why)
+	}
+}

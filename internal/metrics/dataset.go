@@ -190,7 +190,11 @@ type Dataset struct {
 	gen     uint64
 	cache   map[cacheKey]Result
 	flights map[cacheKey]*flight
-	drills  int // drill-downs in cache
+	// pending holds the memo events of the Apply calls since Prepare;
+	// memoized is set once any memo was taken (see applyEvents).
+	pending  []memoEvent
+	memoized atomic.Bool
+	drills   int // drill-downs in cache
 	// baselines caches release impact's per-service baselines (customer.go).
 	baselines map[baselineKey]map[*svcState]impactAcc
 	// leadDays caches organisation lead times per UTC day (leadday.go).
@@ -383,7 +387,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	if old := d.dep(k); old != nil {
 		d.removeDep(old)
 	}
-	d.bump(r.Service)
+	d.service(r.Service)
 	d.bumpFailLinks(r.RollbackOf, r.ChangeRequest, r.ID)
 	x := &Dep{
 		svc: d.svcs[r.Service],
@@ -428,6 +432,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		}
 	}
 	d.prodDeps.add(rowOf(x))
+	if x.eligible() {
+		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
+	}
 	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
 	sortedFor(d.svcDeps, x.Service, depKey).add(x)
 	if x.eligible() {
@@ -440,7 +447,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 }
 
 func (d *Dataset) removeDep(x *Dep) {
-	d.bump(x.Service)
+	if x.Prod && x.eligible() {
+		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
+	}
 	d.bumpFailLinks(x.RollbackOf, x.ChangeRequest, x.ID)
 	d.unlinkDep(x)
 	d.forgetImpact(x.ID)
@@ -474,9 +483,9 @@ func (d *Dataset) removeDep(x *Dep) {
 
 func (d *Dataset) applyChange(r *domain.Change) {
 	k := key(r.Source, r.ID)
-	d.bump(r.Service)
+	d.service(r.Service)
 	if old := d.change(k); old != nil {
-		d.bump(old.Service)
+		d.queue(memoEvent{old.Service, old.Merged, evChange})
 		d.unlinkChange(old)
 		d.svcChanges[old.Service].remove(old)
 	}
@@ -485,14 +494,14 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	d.changeByID[x.ID] = x
 	d.nChanges++
 	d.relink[x.ID] = true
+	d.queue(memoEvent{x.Service, x.Merged, evChange})
 	sortedFor(d.svcChanges, x.Service, func(c *Chg) (int64, string) { return c.Merged, c.ID }).add(x)
 }
 
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 func (d *Dataset) applyIncident(r *domain.Incident) {
-	d.bumpFail(r.Service)
-	d.bumpFailLinks(r.CausedBy, r.CausedByChangeRequest, "")
+	d.incidentEvent(r.Service, ns(r.OpenedAt), r.CausedBy, r.CausedByChangeRequest)
 	k := key(r.Source, r.ID)
 	if old := d.incidents[k]; old != nil {
 		d.removeInc(old)
@@ -521,8 +530,7 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 }
 
 func (d *Dataset) removeInc(x *Inc) {
-	d.bumpFail(x.Service)
-	d.bumpFailLinks(x.CausedBy, x.CausedByCR, "")
+	d.incidentEvent(x.Service, x.Opened, x.CausedBy, x.CausedByCR)
 	delete(d.incidents, key(x.Source, x.ID))
 	d.incByOpened.remove(x)
 	if x.Resolved != 0 {
@@ -654,15 +662,12 @@ func (d *Dataset) Prepare() {
 	for id := range d.relink {
 		e := d.explicitDeployment(id)
 		for c := d.changeByID[id]; c != nil; c = c.next {
-			// The change's own service (inferred ranges skip explicitly
-			// linked changes) and the deployments it was and is listed by
-			// see a different set of changes now.
-			d.bump(c.Service)
-			if c.explicit != nil {
-				d.bump(c.explicit.Service)
-			}
-			if e != nil {
-				d.bump(e.Service)
+			// The deployments it was and is listed by, and the one that
+			// would take it by inference, see a different set of changes.
+			if d.memoized.Load() {
+				d.resetLead(c.explicit)
+				d.resetLead(e)
+				d.queue(memoEvent{c.Service, c.Merged, evChange})
 			}
 			c.explicit = e
 		}
@@ -700,6 +705,7 @@ func (d *Dataset) Prepare() {
 	for _, s := range d.fresh {
 		s.prepare()
 	}
+	d.applyEvents()
 }
 
 // LastData returns the newest data time of a kind at or before asOf
@@ -765,29 +771,24 @@ func (d *Dataset) forgetImpact(id string) {
 	}
 }
 
-// svcState versions a service for the per-deployment memos: gen changes
-// whenever a deployment or change of the service changes, or a change is
-// linked to or from one of its deployments — everything a deployment's
-// shipped changes depend on. Written only under the write lock.
+// svcState is per-service bookkeeping shared by the service's rows and
+// memos. Written only under the write lock.
 type svcState struct {
 	name string
-	gen  uint64
 	// failGen versions what decides its deployments' failures beyond gen:
 	// incidents and rollbacks naming them, change requests and ids they
 	// share with other deployments (failMemo).
 	failGen uint64
 }
 
-// bump gives a service a new, never used generation, so no memo taken
-// before matches again.
-func (d *Dataset) bump(service string) {
-	s := d.svcs[service]
+// service returns a service's state, creating it.
+func (d *Dataset) service(name string) *svcState {
+	s := d.svcs[name]
 	if s == nil {
-		s = &svcState{name: service}
-		d.svcs[service] = s
+		s = &svcState{name: name}
+		d.svcs[name] = s
 	}
-	d.gen++
-	s.gen = d.gen
+	return s
 }
 
 // change returns the change with a key, or nil.
@@ -913,11 +914,8 @@ func (d *Dataset) eachDep(fn func(x *Dep)) {
 
 // bumpFail gives a service a new failure generation.
 func (d *Dataset) bumpFail(service string) {
-	if d.svcs[service] == nil {
-		d.bump(service)
-	}
 	d.gen++
-	d.svcs[service].failGen = d.gen
+	d.service(service).failGen = d.gen
 }
 
 // bumpFailLinks moves the failure generation of every service with a
@@ -938,4 +936,92 @@ func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID string) {
 			d.bumpFail(x.Service)
 		}
 	}
+}
+
+// A memoEvent is a change that moves the links of the deployments near it
+// in time: an eligible production deployment (inferred change ranges and
+// inferred incident attribution of its service), a change (its inferred
+// deployment), an incident without an explicit cause (its inferred
+// deployment). Apply queues them; Prepare, once the indexes are ordered,
+// resets exactly the memos they reach (applyEvents) — a new deployment
+// must not throw away a year of its service's memos.
+type memoEvent struct {
+	service string
+	at      int64
+	what    uint8
+}
+
+const (
+	evDeployment uint8 = iota
+	evChange
+	evIncident
+)
+
+// queue notes an event for applyEvents; before any memo was taken (the
+// initial load) there is nothing to reset, and millions of events would
+// only cost memory.
+func (d *Dataset) queue(ev memoEvent) {
+	if d.memoized.Load() {
+		d.pending = append(d.pending, ev)
+	}
+}
+
+func (d *Dataset) incidentEvent(service string, opened int64, causedBy, cr string) {
+	if causedBy == "" && cr == "" {
+		d.queue(memoEvent{service, opened, evIncident})
+	}
+	d.bumpFailLinks(causedBy, cr, "")
+}
+
+// applyEvents resets the memos the queued events reach. Before any memo
+// was taken (the initial load) there is nothing to reset.
+func (d *Dataset) applyEvents() {
+	defer func() { d.pending = d.pending[:0] }()
+	if !d.memoized.Load() {
+		return
+	}
+	w := int64(d.cfg.AttributionWindow)
+	for _, ev := range d.pending {
+		s := d.svcElig[ev.service]
+		if s == nil {
+			continue
+		}
+		switch ev.what {
+		case evDeployment:
+			// Its range cut the next one's; incidents opened up to the
+			// attribution window after it moved to it from earlier ones.
+			d.resetFrom(s, ev.at)
+			for _, x := range s.between(ev.at-w, ev.at+1) {
+				x.fail.Store(nil)
+			}
+		case evChange:
+			d.resetFrom(s, ev.at)
+		case evIncident:
+			for _, x := range s.between(ev.at-w, ev.at+1) {
+				x.fail.Store(nil)
+			}
+		}
+	}
+}
+
+// resetFrom resets the lead memos of the eligible deployments finishing at
+// t and of the first one after t: those whose inferred range holds t.
+func (d *Dataset) resetFrom(s *sorted[*Dep], t int64) {
+	for i := s.lowerBound(t); i < len(s.items); i++ {
+		d.resetLead(s.items[i])
+		if s.items[i].Finished > t {
+			break
+		}
+	}
+}
+
+// resetLead drops x's lead-time memo and the organisation day holding it.
+func (d *Dataset) resetLead(x *Dep) {
+	if x == nil {
+		return
+	}
+	x.lead.Store(nil)
+	d.cacheMu.Lock()
+	delete(d.leadDays, floorDay(x.Finished))
+	d.cacheMu.Unlock()
 }

@@ -135,7 +135,6 @@ func leadSpan(x *Dep, c *Chg) (float64, bool) {
 // later one was still this deployment's by inference, so the memo is
 // bypassed (old windows, computed once and then cached).
 type leadMemo struct {
-	gen                uint64
 	validFrom          int64
 	spans              []float64
 	explicit, inferred int
@@ -145,8 +144,9 @@ type leadMemo struct {
 // when asOf is before the memo's validity.
 func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 	m := x.lead.Load()
-	if m == nil || m.gen != x.svc.gen {
-		m = &leadMemo{gen: x.svc.gen}
+	if m == nil {
+		d.memoized.Store(true)
+		m = &leadMemo{}
 		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
 			if h, ok := leadSpan(x, c); ok {
 				m.spans = append(m.spans, h)

@@ -20,28 +20,12 @@ import (
 // service it drew on keeps its generation (the same rule as leadMemo) and
 // for as_of at or after validFrom.
 type leadDay struct {
-	gens               []svcGen
 	validFrom          int64
 	spans              []float64
 	explicit, inferred int
 }
 
-type svcGen struct {
-	s   *svcState
-	gen uint64
-}
-
-func (b *leadDay) valid(asOf int64) bool {
-	if asOf < b.validFrom {
-		return false
-	}
-	for _, g := range b.gens {
-		if g.s.gen != g.gen {
-			return false
-		}
-	}
-	return true
-}
+func (b *leadDay) valid(asOf int64) bool { return asOf >= b.validFrom }
 
 // maxLeadDays bounds the kept days (about 30 years of history).
 const maxLeadDays = 10_000
@@ -54,13 +38,9 @@ func (d *Dataset) leadDayAt(day, asOf int64) *leadDay {
 	b := d.leadDays[day]
 	d.cacheMu.Unlock()
 	if b == nil || !b.valid(asOf) {
+		d.memoized.Store(true)
 		b = &leadDay{}
-		seen := map[*svcState]bool{}
 		for _, row := range d.prodDeps.between(day, day+int64(dayDur)) {
-			if !seen[row.svc] {
-				seen[row.svc] = true
-				b.gens = append(b.gens, svcGen{row.svc, row.svc.gen})
-			}
 			if !row.eligible() {
 				continue
 			}

@@ -172,16 +172,17 @@ func (d *Dataset) incidentsOf(x *Dep, asOf int64) []*Inc {
 // that point at a deployment from anywhere (incidents, rollbacks,
 // change requests, reused ids — see bumpFailLinks).
 type failMemo struct {
-	gen, links uint64
+	links      uint64
 	rollbackAt int64
 	incidents  []*Inc
 }
 
 func (d *Dataset) failOf(x *Dep) *failMemo {
-	if m := x.fail.Load(); m != nil && m.gen == x.svc.gen && m.links == x.svc.failGen {
+	if m := x.fail.Load(); m != nil && m.links == x.svc.failGen {
 		return m
 	}
-	m := &failMemo{gen: x.svc.gen, links: x.svc.failGen, rollbackAt: math.MaxInt64}
+	d.memoized.Store(true)
+	m := &failMemo{links: x.svc.failGen, rollbackAt: math.MaxInt64}
 	for _, r := range d.rollbacksOf[x.ID] {
 		if r != x {
 			m.rollbackAt = min(m.rollbackAt, r.Finished)

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", args: "[--scale N] [--db URL] [--format text|json] [--anchors]", help: "benchmark import, scorecard, drill-down, ingestion and API on generated data", run: runBench})
+	register(command{name: "bench", args: "[--scale N] [--db URL] [--format text|json] [--anchors | --anchors-only]", help: "benchmark import, scorecard, drill-down, ingestion and API on generated data", run: runBench})
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -23,7 +23,11 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	events := fs.Int("events", 5000, "records posted in the ingestion test")
 	requests := fs.Int("requests", 400, "API reads in the latency test")
 	conc := fs.Int("concurrency", 8, "concurrent HTTP clients")
-	anchors := fs.Bool("anchors", false, "also compute DORA metrics as SQL over the raw records table (DevLake/Four Keys style) and compare with Candor (SQLite only)")
+	anchors := fs.Bool("anchors", false, "also compute DORA metrics as SQL over the raw records table (DevLake/Four Keys style) and compare with Candor")
+	anchorsOnly := fs.Bool("anchors-only", false, "import only services, deployments, changes and incidents and run only the anchor comparison (fits scale 30 in memory)")
+	anchorRuns := fs.Int("anchor-runs", 1, "repeat the anchor comparison N times (medians reported)")
+	anchorExplain := fs.String("anchor-explain", "", "write the anchor queries' plans to `FILE` (PostgreSQL: EXPLAIN ANALYZE, which runs them again)")
+	anchorProfile := fs.String("anchor-cpuprofile", "", "write CPU profiles of the anchor metrics to `PREFIX`.candor.ID.pprof (and PREFIX.sql.ID.pprof on SQLite)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -31,6 +35,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	if *scale <= 0 {
 		return usagef("--scale must be positive")
+	}
+	if *anchorRuns < 1 {
+		return usagef("--anchor-runs must be at least 1")
+	}
+	if (*anchorExplain != "" || *anchorProfile != "" || *anchorRuns > 1) && !*anchors && !*anchorsOnly {
+		return usagef("--anchor-runs, --anchor-explain and --anchor-cpuprofile need --anchors or --anchors-only")
 	}
 	if *format != "text" && *format != "json" {
 		return usagef("--format: %q is not text or json", *format)
@@ -40,10 +50,12 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	opt := bench.Options{Scale: *scale, Seed: *seed, Dir: dir, Backend: "sqlite", Events: *events, Requests: *requests, Concurrency: *conc, Log: env.Stderr, Anchors: *anchors}
+	opt := bench.Options{Scale: *scale, Seed: *seed, Dir: dir, Backend: "sqlite", Events: *events, Requests: *requests, Concurrency: *conc, Log: env.Stderr,
+		Anchors: *anchors || *anchorsOnly, AnchorsOnly: *anchorsOnly, AnchorRuns: *anchorRuns, AnchorExplain: *anchorExplain, AnchorProfile: *anchorProfile}
 	opt.Open = func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, dir) }
 	if *db != "" {
 		opt.Backend = "postgres"
+		opt.URL = *db
 		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db) }
 	}
 	rep, err := bench.Run(ctx, opt)

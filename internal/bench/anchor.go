@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -33,8 +35,10 @@ import (
 //     Candor on data without them.
 //   - The lead-time query returns the spans; the median is taken in Go.
 //
-// Timestamps are compared as unixepoch(…, 'subsec') seconds (the store
-// keeps them as UTC RFC 3339 strings in the JSON body).
+// Each store has its dialect (AnchorDialect): SQLite's queries are below,
+// PostgreSQL's in anchor_postgres.go. In SQLite, timestamps are compared
+// as unixepoch(…, 'subsec') seconds (the store keeps them as UTC RFC 3339
+// strings in the JSON body).
 
 // AnchorMetric is one metric's SQL figure.
 type AnchorMetric struct {
@@ -57,6 +61,9 @@ type AnchorComparison struct {
 	CandorValue *float64 `json:"candor_value"`
 	// Ratio is sql_ms ÷ candor_ms: how many times slower query-time SQL is.
 	Ratio float64 `json:"ratio"`
+	// The times of every run (sql_ms and candor_ms are their medians).
+	SQLRunsMs    []float64 `json:"sql_runs_ms"`
+	CandorRunsMs []float64 `json:"candor_runs_ms"`
 }
 
 // OpenSQLiteReadOnly opens a Candor SQLite store's database file read-only.
@@ -119,17 +126,36 @@ SELECT (deployed - since) / 3600.0 FROM linked
 WHERE typ = 0 AND deployed >= ?1 AND deployed < ?2 AND deployed >= since`,
 }
 
-// AnchorSQLite computes the anchor metrics over a Candor SQLite store's
-// records table, one SQL query each, for the window [asOf − window, asOf).
-func AnchorSQLite(ctx context.Context, db *sql.DB, asOf time.Time, window time.Duration) (AnchorResult, error) {
-	lo := float64(asOf.Add(-window).UnixNano()) / 1e9
-	hi := float64(asOf.UnixNano()) / 1e9
+// AnchorDialect is one store's SQL flavour of the anchor queries.
+type AnchorDialect struct {
+	Name    string
+	queries map[string]string
+	// args turns the window [lo, hi) into the queries' two parameters.
+	args func(lo, hi time.Time) []any
+	// explain prefixes a query to show its plan (ExplainAnchors).
+	explain string
+}
+
+// SQLiteAnchor runs the anchor over a SQLite store with json_extract.
+var SQLiteAnchor = &AnchorDialect{
+	Name:    "sqlite",
+	queries: anchorQueries,
+	args: func(lo, hi time.Time) []any {
+		return []any{float64(lo.UnixNano()) / 1e9, float64(hi.UnixNano()) / 1e9}
+	},
+	explain: "EXPLAIN QUERY PLAN ",
+}
+
+// AnchorSQL computes the anchor metrics over a Candor store's records
+// table, one SQL query each, for the window [asOf − window, asOf).
+func AnchorSQL(ctx context.Context, db *sql.DB, d *AnchorDialect, asOf time.Time, window time.Duration) (AnchorResult, error) {
+	args := d.args(asOf.Add(-window), asOf)
 	days := window.Hours() / 24
 	res := AnchorResult{}
 
 	t0 := time.Now()
 	var n int
-	if err := db.QueryRowContext(ctx, anchorQueries["deployment_frequency"], lo, hi).Scan(&n); err != nil {
+	if err := db.QueryRowContext(ctx, d.queries["deployment_frequency"], args...).Scan(&n); err != nil {
 		return nil, fmt.Errorf("deployment_frequency: %w", err)
 	}
 	df := float64(n) / days
@@ -137,7 +163,7 @@ func AnchorSQLite(ctx context.Context, db *sql.DB, asOf time.Time, window time.D
 
 	t0 = time.Now()
 	var total, failed int
-	if err := db.QueryRowContext(ctx, anchorQueries["change_failure_rate"], lo, hi).Scan(&total, &failed); err != nil {
+	if err := db.QueryRowContext(ctx, d.queries["change_failure_rate"], args...).Scan(&total, &failed); err != nil {
 		return nil, fmt.Errorf("change_failure_rate: %w", err)
 	}
 	m := AnchorMetric{Count: total}
@@ -149,7 +175,7 @@ func AnchorSQLite(ctx context.Context, db *sql.DB, asOf time.Time, window time.D
 	res["change_failure_rate"] = m
 
 	t0 = time.Now()
-	rows, err := db.QueryContext(ctx, anchorQueries["lead_time_for_changes"], lo, hi)
+	rows, err := db.QueryContext(ctx, d.queries["lead_time_for_changes"], args...)
 	if err != nil {
 		return nil, fmt.Errorf("lead_time_for_changes: %w", err)
 	}
@@ -177,21 +203,72 @@ func AnchorSQLite(ctx context.Context, db *sql.DB, asOf time.Time, window time.D
 	return res, nil
 }
 
-// anchorCompare runs the SQL anchor and Candor's computation of the same
-// metrics at asOf (an as_of no cache has seen) and pairs them up.
-func anchorCompare(ctx context.Context, db *sql.DB, ds *metrics.Dataset, asOf time.Time, window time.Duration) (map[string]AnchorComparison, error) {
-	sqlRes, err := AnchorSQLite(ctx, db, asOf, window)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]AnchorComparison{}
+// ExplainAnchors writes each anchor query's plan: EXPLAIN (ANALYZE,
+// BUFFERS) on PostgreSQL, so the query runs once more; EXPLAIN QUERY
+// PLAN on SQLite, which has no per-node timings.
+func ExplainAnchors(ctx context.Context, db *sql.DB, d *AnchorDialect, asOf time.Time, window time.Duration, w io.Writer) error {
+	args := d.args(asOf.Add(-window), asOf)
 	for _, id := range AnchorMetrics {
-		t0 := time.Now()
-		r, err := ds.Compute(id, metrics.Query{AsOf: asOf, Window: window})
+		fmt.Fprintf(w, "== %s (%s)\n", id, d.Name)
+		rows, err := db.QueryContext(ctx, d.explain+d.queries[id], args...)
+		if err != nil {
+			return fmt.Errorf("explaining %s: %w", id, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]sql.NullString, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return err
+			}
+			// SQLite's plan rows are (id, parent, notused, detail).
+			fmt.Fprintln(w, vals[len(vals)-1].String)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// anchorCompare runs the SQL anchor and Candor's computation of the same
+// metrics and pairs them up. Each of the runs uses its own as_of (asOf,
+// then a second earlier each time) so no run hits a cache Candor filled
+// in an earlier one; times are medians over the runs, values the first
+// run's.
+func anchorCompare(ctx context.Context, db *sql.DB, d *AnchorDialect, ds *metrics.Dataset, asOf time.Time, window time.Duration, runs int) (map[string]AnchorComparison, error) {
+	runs = max(runs, 1)
+	sqlMs := map[string][]float64{}
+	candorMs := map[string][]float64{}
+	out := map[string]AnchorComparison{}
+	for i := range runs {
+		at := asOf.Add(-time.Duration(i) * time.Second)
+		sqlRes, err := AnchorSQL(ctx, db, d, at, window)
 		if err != nil {
 			return nil, err
 		}
-		c := AnchorComparison{SQLMs: sqlRes[id].Ms, SQLValue: sqlRes[id].Value, CandorMs: ms(time.Since(t0)), CandorValue: r.Value}
+		for _, id := range AnchorMetrics {
+			t0 := time.Now()
+			r, err := ds.Compute(id, metrics.Query{AsOf: at, Window: window})
+			if err != nil {
+				return nil, err
+			}
+			candorMs[id] = append(candorMs[id], ms(time.Since(t0)))
+			sqlMs[id] = append(sqlMs[id], sqlRes[id].Ms)
+			if i == 0 {
+				out[id] = AnchorComparison{SQLValue: sqlRes[id].Value, CandorValue: r.Value}
+			}
+		}
+	}
+	for _, id := range AnchorMetrics {
+		c := out[id]
+		c.SQLMs, c.CandorMs = medianOf(sqlMs[id]), medianOf(candorMs[id])
+		c.SQLRunsMs, c.CandorRunsMs = sqlMs[id], candorMs[id]
 		if c.CandorMs > 0 {
 			c.Ratio = c.SQLMs / c.CandorMs
 		}
@@ -200,25 +277,55 @@ func anchorCompare(ctx context.Context, db *sql.DB, ds *metrics.Dataset, asOf ti
 	return out, nil
 }
 
-// runAnchors opens the benchmark's SQLite file read-only and compares at
-// an as_of no scorecard has asked for.
-func runAnchors(ctx context.Context, opt *Options, rep *Report, eng *engine.Engine) error {
-	if opt.Backend != "sqlite" {
-		opt.logf("anchor comparison: SQLite only, skipped for %s", opt.Backend)
-		return nil
+// openAnchorDB opens the benchmark's store a second time, read-only, as
+// a plain SQL database.
+func openAnchorDB(opt *Options) (*sql.DB, *AnchorDialect, error) {
+	switch opt.Backend {
+	case "sqlite":
+		db, err := OpenSQLiteReadOnly(opt.Dir)
+		return db, SQLiteAnchor, err
+	case "postgres":
+		if opt.URL == "" {
+			return nil, nil, fmt.Errorf("anchor comparison on PostgreSQL needs the database URL")
+		}
+		db, err := OpenPostgresReadOnly(opt.URL)
+		return db, PostgresAnchor, err
 	}
-	opt.logf("anchor comparison …")
-	db, err := OpenSQLiteReadOnly(opt.Dir)
+	return nil, nil, fmt.Errorf("anchor comparison: no SQL dialect for backend %q", opt.Backend)
+}
+
+// runAnchors compares at an as_of no scorecard has asked for, then
+// writes the plans and profiles asked for.
+func runAnchors(ctx context.Context, opt *Options, rep *Report, eng *engine.Engine) error {
+	opt.logf("anchor comparison (%s, %d run(s)) …", opt.Backend, max(opt.AnchorRuns, 1))
+	db, d, err := openAnchorDB(opt)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	asOf := End.Add(-10 * time.Second)
-	return eng.Read(ctx, func(ds *metrics.Dataset) error {
-		a, err := anchorCompare(ctx, db, ds, asOf, 30*24*time.Hour)
+	window := 30 * 24 * time.Hour
+	err = eng.Read(ctx, func(ds *metrics.Dataset) error {
+		a, err := anchorCompare(ctx, db, d, ds, asOf, window, opt.AnchorRuns)
 		rep.Anchors = a
-		return err
+		if err != nil || opt.AnchorProfile == "" {
+			return err
+		}
+		return profileAnchors(ctx, opt, db, d, ds, window)
 	})
+	if err != nil || opt.AnchorExplain == "" {
+		return err
+	}
+	opt.logf("anchor query plans → %s …", opt.AnchorExplain)
+	f, err := os.Create(opt.AnchorExplain)
+	if err != nil {
+		return err
+	}
+	if err := ExplainAnchors(ctx, db, d, asOf, window, f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func anchorText(a map[string]AnchorComparison) string {

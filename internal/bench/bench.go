@@ -52,8 +52,22 @@ type Options struct {
 	// Log receives progress lines (may be nil).
 	Log io.Writer
 	// Anchors adds the anchor comparison (anchor.go): the same metrics as
-	// SQL over the raw records table. SQLite backend only.
+	// SQL over the raw records table.
 	Anchors bool
+	// AnchorsOnly imports only the kinds the anchor metrics need and
+	// measures nothing but import, load and the anchor comparison
+	// (anchoronly.go).
+	AnchorsOnly bool
+	// AnchorRuns repeats the comparison (default 1); times are medians.
+	AnchorRuns int
+	// AnchorExplain, when set, is a file for the anchor queries' plans.
+	AnchorExplain string
+	// AnchorProfile, when set, is the path prefix of CPU profiles of the
+	// anchor metrics' computation.
+	AnchorProfile string
+	// URL is the PostgreSQL store's URL: the anchor opens its own
+	// connection.
+	URL string
 }
 
 // Report holds the figures; JSON keys as issue 4 names them.
@@ -77,6 +91,8 @@ type Report struct {
 	AsOf                string  `json:"as_of"`
 	// Anchors compares Candor with query-time SQL per metric (--anchors).
 	Anchors map[string]AnchorComparison `json:"anchors,omitempty"`
+	// Mode is ModeAnchorsOnly when only the anchor comparison ran.
+	Mode string `json:"mode,omitempty"`
 }
 
 // End is the fixed end of generated data, so runs are comparable.
@@ -98,6 +114,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	if opt.Requests <= 0 {
 		opt.Requests = 400
+	}
+	if opt.AnchorsOnly {
+		return runAnchorsOnly(ctx, opt)
 	}
 	rep := &Report{Backend: opt.Backend, Scale: opt.Scale, GOMAXPROCS: runtime.GOMAXPROCS(0), AsOf: End.Format(time.RFC3339)}
 
@@ -383,6 +402,11 @@ func peakRSS() float64 {
 func (r *Report) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "backend %s, scale %g, %d records, GOMAXPROCS %d, as of %s\n", r.Backend, r.Scale, r.Records, r.GOMAXPROCS, r.AsOf)
+	if r.Mode == ModeAnchorsOnly {
+		fmt.Fprintf(&b, "  anchors only: import %.0f records/s, load %.0f ms, peak RSS %.0f MiB\n", r.ImportRecordsPerS, r.LoadMs, r.PeakRSSMB)
+		b.WriteString(anchorText(r.Anchors))
+		return b.String()
+	}
 	rows := []struct {
 		name string
 		v    float64

@@ -1,21 +1,17 @@
 package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
 
 	"github.com/candor/candor/internal/engine"
-	"github.com/candor/candor/internal/generate"
-	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -35,46 +31,11 @@ const ModeAnchorsOnly = "anchors-only"
 
 func runAnchorsOnly(ctx context.Context, opt Options) (*Report, error) {
 	rep := &Report{Backend: opt.Backend, Scale: opt.Scale, GOMAXPROCS: runtime.GOMAXPROCS(0), AsOf: End.Format(time.RFC3339), Mode: ModeAnchorsOnly}
-	path := filepath.Join(opt.Dir, "bench.ndjson")
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	kf := newKindFilter(bw, anchorKinds)
-	opt.logf("generating scale %g (kinds %v) …", opt.Scale, anchorKinds)
-	_, err = generate.Write(kf, generate.Options{Seed: opt.Seed, Scale: opt.Scale, End: End})
-	if err == nil {
-		err = kf.Close()
-	}
-	if err == nil {
-		err = bw.Flush()
-	}
-	f.Close()
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(path)
-	rep.Records = kf.kept
-
-	st, err := opt.Open(ctx)
+	st, err := generateAndImport(ctx, &opt, rep, anchorKinds)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	in, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	opt.logf("importing %d records …", rep.Records)
-	sum, err := ingest.Import(ctx, st, []ingest.Source{{Name: path, Reader: in}}, ingest.Options{})
-	in.Close()
-	if err != nil {
-		return nil, err
-	}
-	rep.ImportRecordsPerS = sum.PerSecond
-	// The file can be gigabytes: it has served its purpose.
-	os.Remove(path)
 
 	runtime.GC()
 	eng := engine.New(st, metrics.DefaultConfig())

@@ -120,41 +120,11 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	rep := &Report{Backend: opt.Backend, Scale: opt.Scale, GOMAXPROCS: runtime.GOMAXPROCS(0), AsOf: End.Format(time.RFC3339)}
 
-	// Generate to a file first so the import figure is the import's alone.
-	path := filepath.Join(opt.Dir, "bench.ndjson")
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	opt.logf("generating scale %g …", opt.Scale)
-	gs, err := generate.Write(bw, generate.Options{Seed: opt.Seed, Scale: opt.Scale, End: End})
-	if err == nil {
-		err = bw.Flush()
-	}
-	f.Close()
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(path)
-	rep.Records = gs.Records
-
-	st, err := opt.Open(ctx)
+	st, err := generateAndImport(ctx, &opt, rep, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	in, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	opt.logf("importing %d records …", gs.Records)
-	sum, err := ingest.Import(ctx, st, []ingest.Source{{Name: path, Reader: in}}, ingest.Options{})
-	in.Close()
-	if err != nil {
-		return nil, err
-	}
-	rep.ImportRecordsPerS = sum.PerSecond
 
 	cat, err := catalog.Default()
 	if err != nil {
@@ -427,4 +397,60 @@ func (r *Report) Text() string {
 	}
 	b.WriteString(anchorText(r.Anchors))
 	return b.String()
+}
+
+// generateAndImport generates the organisation to a file (so the import
+// figure is the import's alone), keeping only kinds when it is not nil,
+// imports it into a fresh store and notes the record count and import
+// rate in rep. The file can be gigabytes; it is gone when this returns.
+func generateAndImport(ctx context.Context, opt *Options, rep *Report, kinds []string) (store.Store, error) {
+	path := filepath.Join(opt.Dir, "bench.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var w io.Writer = bw
+	var kf *kindFilter
+	if kinds != nil {
+		kf = newKindFilter(bw, kinds)
+		w = kf
+		opt.logf("generating scale %g (kinds %v) …", opt.Scale, kinds)
+	} else {
+		opt.logf("generating scale %g …", opt.Scale)
+	}
+	gs, err := generate.Write(w, generate.Options{Seed: opt.Seed, Scale: opt.Scale, End: End})
+	if err == nil && kf != nil {
+		err = kf.Close()
+	}
+	if err == nil {
+		err = bw.Flush()
+	}
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	rep.Records = gs.Records
+	if kf != nil {
+		rep.Records = kf.kept
+	}
+	st, err := opt.Open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	opt.logf("importing %d records …", rep.Records)
+	sum, err := ingest.Import(ctx, st, []ingest.Source{{Name: path, Reader: in}}, ingest.Options{})
+	in.Close()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	rep.ImportRecordsPerS = sum.PerSecond
+	return st, nil
 }

@@ -104,17 +104,16 @@ func (d *Dataset) invalidate() {
 	if !d.dirtyAll && len(d.dirty) == 0 {
 		return
 	}
-	if d.dirtyAll || len(d.cache) > maxCached || len(d.baselines) > maxCached {
+	if d.dirtyAll || len(d.cache) > maxCached {
 		clear(d.cache)
 		d.drills = 0
-		clear(d.baselines)
 		clear(d.leadDays)
 		clear(d.impactDays)
 		return
 	}
 	// A lead-time day changes with any deployment finishing in it and any
-	// change it could ship (merged by its end); generations catch links
-	// made from later days.
+	// change it could ship (merged by its end); links made from later days
+	// drop it through the memo resets (resetLead).
 	from := int64(math.MaxInt64)
 	for _, k := range []domain.Kind{domain.KindDeployment, domain.KindChange} {
 		if t, ok := d.dirty[k]; ok {
@@ -126,16 +125,10 @@ func (d *Dataset) invalidate() {
 			delete(d.leadDays, day)
 		}
 	}
-	// Release-impact baselines read deployments finishing before the
-	// window's start and tickets created before the observation window
-	// after it closed.
+	// A release-impact day reads the deployments finishing in it and the
+	// tickets created in their observation windows.
 	dep, depOK := d.dirty[domain.KindDeployment]
 	tk, tkOK := d.dirty[domain.KindTicket]
-	for k := range d.baselines {
-		if (depOK && dep < k.start) || (tkOK && tk < k.start+k.window) {
-			delete(d.baselines, k)
-		}
-	}
 	window := d.impactWindow()
 	for day := range d.impactDays {
 		end := day + int64(dayDur)

@@ -294,49 +294,20 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	return sum, n
 }
 
-// releaseImpactScore (SPEC §3, §7). For each production deployment in
-// scope finishing in W: the weighted tickets created in its observation
-// window [finished_at, finished_at + ReleaseImpactWindow), counting only
-// tickets created by as_of (a window still open counts the tickets so far),
-// minus its service's baseline. Tickets are attributed to a release only
-// through ticket.release = the deployment's id: a ticket without release
-// is not attributable (inferring it from timing alone would blame every
-// release for background ticket volume) and is ignored. The baseline is
-// the mean weighted tickets per production deployment of the same service
-// finishing in the 90 days before W, observed the same way (0 when the
-// service had no release then). The value is the worst (highest) release.
-// Cost: the tickets with an event time from 90 days before W onwards.
-// baselineKey names the per-service baselines of one window start.
-type baselineKey struct {
-	scope         Scope
-	start, window int64
-}
-
 type impactAcc struct {
 	sum float64
 	n   int
 }
 
 // impactBaselines sums, per service, the tallies of the production
-// deployments in scope finishing in the 90 days before the window. Once
-// their observation windows have all closed (the window is at least as
-// long as the observation window) the sums depend on neither as_of nor new
-// data after the window's start plus the observation window, so they are
-// kept across queries and dropped only when a deployment or ticket in that
-// span changes (invalidate). Walking 90 days of deployments was most of the
-// metric's cost.
+// deployments in scope finishing in the 90 days before the window. Walking
+// 90 days of deployments per window was most of the metric's cost, so
+// whole days come from their kept per-service sums (impactDay) once every
+// release in them has closed (the window is at least as long as the
+// observation window); only the partial days at the edges are walked.
 func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*svcState]impactAcc {
 	start, end := q.start(), q.end()
-	k := baselineKey{q.Scope, start, window}
-	keep := start+window <= end
-	if keep {
-		d.cacheMu.Lock()
-		b, ok := d.baselines[k]
-		d.cacheMu.Unlock()
-		if ok {
-			return b
-		}
-	}
+	closed := start+window <= end
 	b := map[*svcState]impactAcc{}
 	add := func(s *svcState, a impactAcc) {
 		if d.matchService(q, s.name) {
@@ -358,7 +329,7 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 	}
 	from := start - int64(impactBaseline)
 	first, last := ceilDay(from), floorDay(start)
-	if !keep || first >= last {
+	if !closed || first >= last {
 		walk(from, start)
 	} else {
 		// Whole days by their per-service sums, which no as_of after the
@@ -370,11 +341,6 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 			}
 		}
 		walk(last, start)
-	}
-	if keep {
-		d.cacheMu.Lock()
-		d.baselines[k] = b
-		d.cacheMu.Unlock()
 	}
 	return b
 }
@@ -418,6 +384,18 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) map[*svcSt
 	return m
 }
 
+// releaseImpactScore (SPEC §3, §7). For each production deployment in
+// scope finishing in W: the weighted tickets created in its observation
+// window [finished_at, finished_at + ReleaseImpactWindow), counting only
+// tickets created by as_of (a window still open counts the tickets so far),
+// minus its service's baseline. Tickets are attributed to a release only
+// through ticket.release = the deployment's id: a ticket without release
+// is not attributable (inferring it from timing alone would blame every
+// release for background ticket volume) and is ignored. The baseline is
+// the mean weighted tickets per production deployment of the same service
+// finishing in the 90 days before W, observed the same way (0 when the
+// service had no release then). The value is the worst (highest) release.
+// Cost: the tickets with an event time from 90 days before W onwards.
 func releaseImpactScore(d *Dataset, q Query) Result {
 	var r Result
 	window := d.impactWindow()

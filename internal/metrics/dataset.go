@@ -195,8 +195,6 @@ type Dataset struct {
 	pending  []memoEvent
 	memoized atomic.Bool
 	drills   int // drill-downs in cache
-	// baselines caches release impact's per-service baselines (customer.go).
-	baselines map[baselineKey]map[*svcState]impactAcc
 	// leadDays caches organisation lead times per UTC day (leadday.go).
 	leadDays map[int64]*leadDay
 	// impactDays caches release-impact sums per UTC day (customer.go).
@@ -267,7 +265,6 @@ func NewDataset(cfg Config) *Dataset {
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
 		flights:          map[cacheKey]*flight{},
-		baselines:        map[baselineKey]map[*svcState]impactAcc{},
 		leadDays:         map[int64]*leadDay{},
 		impactDays:       map[int64]map[*svcState]impactAcc{},
 		svcs:             map[string]*svcState{},

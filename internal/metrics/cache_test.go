@@ -206,12 +206,7 @@ func TestLeadMemoFollowsCrossServiceRelink(t *testing.T) {
 	if before.Value != nil {
 		t.Fatalf("before: mobile shipped nothing, got %v", *before.Value)
 	}
-	r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"a","source":"ci","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"failure","changes":["c1"]}`), "", domain.ParseOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Apply(r, time.Time{})
-	d.Prepare()
+	apply(t, d, `{"kind":"deployment","id":"a","source":"ci","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"failure","changes":["c1"]}`)
 	after, _ := d.Compute("lead_time_for_changes", q)
 	if after.Value == nil || *after.Value != 48 {
 		t.Fatalf("after: mobile's b ships c1 (authored 48 h before), got %v", cacheVal(after.Value))
@@ -235,15 +230,6 @@ func TestFailMemoFollowsCrossServiceLinks(t *testing.T) {
 		}
 		return cacheVal(r.Value)
 	}
-	apply := func(line string) {
-		t.Helper()
-		r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Apply(r, time.Time{})
-		d.Prepare()
-	}
 	if got := cfr("web"); got != "100" {
 		t.Fatalf("web: a caused i1 through CR-1, CFR = %s, want 100", got)
 	}
@@ -251,18 +237,18 @@ func TestFailMemoFollowsCrossServiceLinks(t *testing.T) {
 		t.Fatalf("api before rollback: CFR = %s, want 0", got)
 	}
 	// A deployment of another service rolls b back.
-	apply(`{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success","rollback_of":"b"}`)
+	apply(t, d, `{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success","rollback_of":"b"}`)
 	if got := cfr("api"); got != "100" {
 		t.Errorf("api after rollback by ops: CFR = %s, want 100", got)
 	}
 	// A later deployment of CR-1 in another service, live when i1 opened,
 	// takes the incident from a.
-	apply(`{"kind":"deployment","id":"c","source":"ci","service":"mobile","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success","change_request":"CR-1"}`)
+	apply(t, d, `{"kind":"deployment","id":"c","source":"ci","service":"mobile","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success","change_request":"CR-1"}`)
 	if got := cfr("web"); got != "0" {
 		t.Errorf("web after c of CR-1: CFR = %s, want 0 (i1 is c's)", got)
 	}
 	// The rollback is corrected: it rolled nothing back after all.
-	apply(`{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success"}`)
+	apply(t, d, `{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success"}`)
 	if got := cfr("api"); got != "0" {
 		t.Errorf("api after the rollback was withdrawn: CFR = %s, want 0", got)
 	}
@@ -305,12 +291,7 @@ func TestCacheFollowsReusedDeploymentID(t *testing.T) {
 	if r, _ := d.Compute("change_failure_rate", q); cacheVal(r.Value) != "100" {
 		t.Fatalf("before: CFR = %s, want 100", cacheVal(r.Value))
 	}
-	r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"d1","source":"pd","service":"web","environment":"production","finished_at":"2026-04-20T00:00:00Z","status":"success"}`), "", domain.ParseOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Apply(r, time.Time{})
-	d.Prepare()
+	apply(t, d, `{"kind":"deployment","id":"d1","source":"pd","service":"web","environment":"production","finished_at":"2026-04-20T00:00:00Z","status":"success"}`)
 	if r, _ := d.Compute("change_failure_rate", q); cacheVal(r.Value) != "0" {
 		t.Errorf("after pd's d1 arrived: CFR = %s, want 0 (i1 names pd's d1)", cacheVal(r.Value))
 	}
@@ -404,23 +385,14 @@ func TestFailMemoFollowsCrossServiceIncident(t *testing.T) {
 		}
 		return cacheVal(r.Value)
 	}
-	apply := func(line string) {
-		t.Helper()
-		r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Apply(r, time.Time{})
-		d.Prepare()
-	}
 	if got := cfr(); got != "0" {
 		t.Fatalf("before: CFR = %s, want 0", got)
 	}
-	apply(`{"kind":"incident","id":"i1","source":"pd","service":"db","severity":"P2","opened_at":"2026-03-12T00:00:00Z","caused_by":"a"}`)
+	apply(t, d, `{"kind":"incident","id":"i1","source":"pd","service":"db","severity":"P2","opened_at":"2026-03-12T00:00:00Z","caused_by":"a"}`)
 	if got := cfr(); got != "100" {
 		t.Fatalf("after db's incident caused by a: CFR = %s, want 100", got)
 	}
-	apply(`{"kind":"incident","id":"i1","source":"pd","service":"db","severity":"P2","opened_at":"2026-03-12T00:00:00Z"}`)
+	apply(t, d, `{"kind":"incident","id":"i1","source":"pd","service":"db","severity":"P2","opened_at":"2026-03-12T00:00:00Z"}`)
 	if got := cfr(); got != "0" {
 		t.Errorf("after the incident no longer names a: CFR = %s, want 0", got)
 	}
@@ -439,12 +411,7 @@ func TestDrillDownsCached(t *testing.T) {
 	if &r2.Records[0] != &r.Records[0] {
 		t.Errorf("the second drill-down was computed again, not served from cache")
 	}
-	rec, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"late","service":"api","environment":"production","finished_at":"2026-03-20T12:00:00Z","status":"failure"}`), "", domain.ParseOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Apply(rec, time.Time{})
-	d.Prepare()
+	apply(t, d, `{"kind":"deployment","id":"late","service":"api","environment":"production","finished_at":"2026-03-20T12:00:00Z","status":"failure"}`)
 	if r, _ := d.Compute("change_failure_rate", q); len(r.Records) != 11 {
 		t.Errorf("after a new deployment: %d records, want 11", len(r.Records))
 	}
@@ -473,12 +440,7 @@ func TestFailMemoFollowsNewDeployment(t *testing.T) {
 	if why := d.failed(depByID(t, d, "a"), asOf); why != "caused an incident" {
 		t.Fatalf("a before: %q, want caused an incident", why)
 	}
-	r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"b","service":"web","environment":"production","finished_at":"2026-03-10T06:00:00Z","status":"success"}`), "", domain.ParseOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Apply(r, time.Time{})
-	d.Prepare()
+	apply(t, d, `{"kind":"deployment","id":"b","service":"web","environment":"production","finished_at":"2026-03-10T06:00:00Z","status":"success"}`)
 	if why := d.failed(depByID(t, d, "a"), asOf); why != "" {
 		t.Errorf("a after b arrived: %q, want not failed (i1 is b's)", why)
 	}

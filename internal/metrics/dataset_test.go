@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"testing"
-	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -19,12 +18,7 @@ func TestChangesWithSharedIDs(t *testing.T) {
 		t.Fatalf("count = %d, want 3", n)
 	}
 	for _, src := range []string{"gh", "gl", "bb"} {
-		r, err := domain.ParseJSON([]byte(`{"kind":"change","id":"c1","source":"`+src+`","service":"mobile","merged_at":"2026-03-13T06:00:00Z"}`), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Apply(r, time.Time{})
-		d.Prepare()
+		apply(t, d, `{"kind":"change","id":"c1","source":"`+src+`","service":"mobile","merged_at":"2026-03-13T06:00:00Z"}`)
 		if n := d.Counts()[domain.KindChange]; n != 3 {
 			t.Fatalf("after replacing %s: count = %d, want 3", src, n)
 		}
@@ -65,12 +59,7 @@ func TestListedByMany(t *testing.T) {
 	}
 	want("a")
 	for _, id := range []string{"a", "b"} {
-		r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"`+id+`","service":"api","environment":"production","finished_at":"2026-03-1`+map[string]string{"a": "1", "b": "2"}[id]+`T00:00:00Z","status":"failure","changes":["c1"]}`), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Apply(r, time.Time{})
-		d.Prepare()
+		apply(t, d, `{"kind":"deployment","id":"`+id+`","service":"api","environment":"production","finished_at":"2026-03-1`+map[string]string{"a": "1", "b": "2"}[id]+`T00:00:00Z","status":"failure","changes":["c1"]}`)
 	}
 	want("c")
 }
@@ -87,12 +76,7 @@ func TestDeploymentsWithSharedIDs(t *testing.T) {
 		t.Fatalf("fallback = %v, want the oldest (gh)", x)
 	}
 	for _, src := range []string{"gl", "gh", "bb"} {
-		r, err := domain.ParseJSON([]byte(`{"kind":"deployment","id":"d1","source":"`+src+`","service":"mobile","environment":"production","finished_at":"2026-03-13T00:00:00Z","status":"success"}`), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Apply(r, time.Time{})
-		d.Prepare()
+		apply(t, d, `{"kind":"deployment","id":"d1","source":"`+src+`","service":"mobile","environment":"production","finished_at":"2026-03-13T00:00:00Z","status":"success"}`)
 		if n := d.Counts()[domain.KindDeployment]; n != 3 {
 			t.Fatalf("after replacing %s: count = %d, want 3", src, n)
 		}

@@ -760,15 +760,6 @@ func TestReimportReplaces(t *testing.T) {
 {"kind":"change","id":"c1","service":"api","merged_at":"2026-03-09T00:00:00Z"}
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"failure","changes":["c1"]}
 {"kind":"incident","id":"i1","service":"api","severity":"P1","opened_at":"2026-03-10T01:00:00Z"}`)
-	reimport := func(line string) {
-		t.Helper()
-		r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Apply(r, time.Time{})
-		d.Prepare()
-	}
 	check := func(step string, cases ...mcase) {
 		t.Helper()
 		for _, c := range cases {
@@ -788,8 +779,8 @@ func TestReimportReplaces(t *testing.T) {
 		mcase{metric: "lead_time_for_changes", want: nil, count: 0},
 		mcase{metric: "failed_deployment_recovery_time", want: nil, count: 0, detail: map[string]any{"unrecovered": 1}})
 
-	reimport(`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success","changes":["c1"]}`)
-	reimport(`{"kind":"incident","id":"i1","service":"api","severity":"P1","opened_at":"2026-03-10T01:00:00Z","resolved_at":"2026-03-10T03:00:00Z"}`)
+	apply(t, d, `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success","changes":["c1"]}`)
+	apply(t, d, `{"kind":"incident","id":"i1","service":"api","severity":"P1","opened_at":"2026-03-10T01:00:00Z","resolved_at":"2026-03-10T03:00:00Z"}`)
 	// d1 now succeeded but i1 (1 h later) is linked: still 100 %; c1
 	// ships explicitly with d1: 24 h; recovery = i1's resolution: 3 h.
 	check("success with incident",
@@ -798,13 +789,13 @@ func TestReimportReplaces(t *testing.T) {
 		mcase{metric: "failed_deployment_recovery_time", want: val(3), count: 1},
 		mcase{metric: "mttr", want: val(2), count: 1})
 
-	reimport(`{"kind":"incident","id":"i1","service":"web","severity":"P1","opened_at":"2026-03-10T01:00:00Z","resolved_at":"2026-03-10T03:00:00Z"}`)
+	apply(t, d, `{"kind":"incident","id":"i1","service":"web","severity":"P1","opened_at":"2026-03-10T01:00:00Z","resolved_at":"2026-03-10T03:00:00Z"}`)
 	// i1 moved to another service: d1 is not failed.
 	check("incident moved",
 		mcase{metric: "change_failure_rate", want: val(0), count: 1},
 		mcase{metric: "failed_deployment_recovery_time", want: nil, count: 0})
 
-	reimport(`{"kind":"deployment","id":"d1","service":"api","environment":"staging","finished_at":"2026-03-10T00:00:00Z","status":"success","changes":["c1"]}`)
+	apply(t, d, `{"kind":"deployment","id":"d1","service":"api","environment":"staging","finished_at":"2026-03-10T00:00:00Z","status":"success","changes":["c1"]}`)
 	// d1 is staging now: no production deployment, c1 not deployed.
 	check("moved to staging",
 		mcase{metric: "change_failure_rate", want: nil, count: 0},

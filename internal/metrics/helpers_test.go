@@ -36,6 +36,14 @@ func load(t testing.TB, cfg *Config, ndjson string) *Dataset {
 		c = *cfg
 	}
 	d := NewDataset(c)
+	apply(t, d, ndjson)
+	return d
+}
+
+// apply feeds NDJSON to a dataset and prepares it, as the engine does with
+// each load: how tests add records after the first ones were read.
+func apply(t testing.TB, d *Dataset, ndjson string) {
+	t.Helper()
 	for n, line := range strings.Split(ndjson, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -48,7 +56,6 @@ func load(t testing.TB, cfg *Config, ndjson string) *Dataset {
 		d.Apply(r, time.Time{})
 	}
 	d.Prepare()
-	return d
 }
 
 // nd joins NDJSON fragments built by the generators below with the

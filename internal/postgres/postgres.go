@@ -572,8 +572,9 @@ func (b *batch) Commit() error {
 	return nil
 }
 
-// analyzeAfter is the batch size from which Commit analyses the table.
-const analyzeAfter = 50_000
+// analyzeAfter is the batch size from which Commit analyses the table (a
+// variable so a test can reach it with a few rows).
+var analyzeAfter int64 = 50_000
 
 func (b *batch) Rollback() error {
 	if b.done {

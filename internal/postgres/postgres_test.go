@@ -566,3 +566,40 @@ func TestDocKeysMigration(t *testing.T) {
 		t.Errorf("%d documents, want 3", len(got))
 	}
 }
+
+// A batch past analyzeAfter rows leaves the records table analysed:
+// without statistics every refresh's "rows after seq N" was planned as a
+// scan of the whole table. Smaller batches leave that to autovacuum.
+func TestBulkBatchAnalyses(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.NewDatabase(t))
+	defer func(n int64) { analyzeAfter = n }(analyzeAfter)
+	analyzeAfter = 10
+	reltuples := func() float64 {
+		t.Helper()
+		var n float64
+		if err := s.pool.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE relname = 'records'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	put := func(n int, prefix string) {
+		t.Helper()
+		var items []store.Item
+		for i := range n {
+			id := fmt.Sprintf("%s%d", prefix, i)
+			items = append(items, store.Item{Key: domain.Key{Kind: domain.KindService, Source: "import", ID: id}, Hash: id, Body: []byte(`{}`)})
+		}
+		if _, err := store.Put(ctx, s, items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(5, "small")
+	if n := reltuples(); n > 0 {
+		t.Fatalf("after 5 rows: reltuples %v, want the table not analysed yet", n)
+	}
+	put(20, "bulk")
+	if n := reltuples(); n != 25 {
+		t.Errorf("after a 20-row batch: reltuples %v, want 25 (analysed)", n)
+	}
+}

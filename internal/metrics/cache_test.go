@@ -448,3 +448,64 @@ func TestFailMemoFollowsNewDeployment(t *testing.T) {
 		t.Errorf("b: %q, want caused an incident", why)
 	}
 }
+
+// A reader whose computation panics must not leave the others waiting
+// forever: they are released and compute for themselves.
+func TestPanickingComputationReleasesWaiters(t *testing.T) {
+	var calls atomic.Int32
+	release := make(chan struct{})
+	Register("test_panicking", nil, nil, func(d *Dataset, q Query) Result {
+		if calls.Add(1) == 1 {
+			<-release
+			panic("first computation fails")
+		}
+		return Result{Count: 3}
+	})
+	defer delete(registry, "test_panicking")
+	d := NewDataset(DefaultConfig())
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
+	panicked := make(chan any, 1)
+	go func() {
+		defer func() { panicked <- recover() }()
+		d.Compute("test_panicking", q)
+	}()
+	for calls.Load() == 0 {
+		runtime.Gosched()
+	}
+	waiter := make(chan Result, 1)
+	go func() {
+		r, _ := d.Compute("test_panicking", q)
+		waiter <- r
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d.cacheMu.Lock()
+		w := 0
+		for _, f := range d.flights {
+			w += f.waiters
+		}
+		d.cacheMu.Unlock()
+		if w == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the second reader never waited on the first one's computation")
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	if p := <-panicked; p == nil {
+		t.Fatal("the first computation did not panic")
+	}
+	select {
+	case r := <-waiter:
+		if r.Count != 3 {
+			t.Errorf("waiter got %+v, want its own computation (count 3)", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter is still blocked after the computation panicked")
+	}
+	if len(d.flights) != 0 {
+		t.Errorf("%d flights left registered", len(d.flights))
+	}
+}

@@ -130,17 +130,9 @@ func value(b []byte, i, depth int) (int, bool) {
 			if !ok {
 				return 0, false
 			}
-			i = skipSpace(b, end)
-			if i >= len(b) {
-				return 0, false
-			}
-			switch b[i] {
-			case ',':
-				i = skipSpace(b, i+1)
-			case ']':
-				return i + 1, true
-			default:
-				return 0, false
+			var closed bool
+			if i, closed, ok = afterElement(b, end, ']'); !ok || closed {
+				return i, ok
 			}
 		}
 	case c == '{':
@@ -167,21 +159,29 @@ func value(b []byte, i, depth int) (int, bool) {
 			if !ok {
 				return 0, false
 			}
-			i = skipSpace(b, end)
-			if i >= len(b) {
-				return 0, false
-			}
-			switch b[i] {
-			case ',':
-				i = skipSpace(b, i+1)
-			case '}':
-				return i + 1, true
-			default:
-				return 0, false
+			var closed bool
+			if i, closed, ok = afterElement(b, end, '}'); !ok || closed {
+				return i, ok
 			}
 		}
 	}
 	return 0, false
+}
+
+// afterElement reads what follows an array element or object member
+// ending at end: a comma (the next element starts at i) or the closer
+// (closed, i past it).
+func afterElement(b []byte, end int, closer byte) (i int, closed, ok bool) {
+	i = skipSpace(b, end)
+	switch {
+	case i >= len(b):
+		return 0, false, false
+	case b[i] == ',':
+		return skipSpace(b, i+1), false, true
+	case b[i] == closer:
+		return i + 1, true, true
+	}
+	return 0, false, false
 }
 
 // str checks the string starting at b[i] (a quote). Like encoding/json's

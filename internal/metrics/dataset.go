@@ -169,8 +169,7 @@ type Dataset struct {
 
 	Services map[string]*domain.Service
 
-	// depByID holds every deployment by id, the rare namesakes of other
-	// sources chained in arrival order (Dep.next).
+	// depByID holds every deployment by id, namesakes chained (chain.go).
 	depByID     map[string]*Dep
 	nDeps       int
 	rollbacksOf map[string][]*Dep
@@ -211,9 +210,7 @@ type Dataset struct {
 	emergency  map[*Dep]bool
 	envs       map[string]int // production environment names in use
 
-	// changeByID holds every change by id; the rare same id from other
-	// sources hangs off Chg.next. One map instead of a by-key map plus a
-	// by-id map of slices saves ~80 bytes a change.
+	// changeByID holds every change by id, namesakes chained (chain.go).
 	changeByID map[string]*Chg
 	nChanges   int
 	svcChanges map[string]*sorted[*Chg]
@@ -408,7 +405,8 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	for o := d.depByID[x.ID]; o != nil; o = o.next {
 		d.touchNs(domain.KindDeployment, o.Finished)
 	}
-	d.linkDep(x)
+	chainAppend(d.depByID, x.ID, x)
+	d.nDeps++
 	x.hasTickets = len(d.ticketsByRelease[x.ID]) > 0
 	if x.RollbackOf != "" {
 		d.rollbacksOf[x.RollbackOf] = append(d.rollbacksOf[x.RollbackOf], x)
@@ -448,7 +446,9 @@ func (d *Dataset) removeDep(x *Dep) {
 		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
 	}
 	d.bumpFailLinks(x.RollbackOf, x.ChangeRequest, x.ID)
-	d.unlinkDep(x)
+	if chainRemove(d.depByID, x.ID, x) {
+		d.nDeps--
+	}
 	d.forgetImpact(x.ID)
 	for o := d.depByID[x.ID]; o != nil; o = o.next {
 		d.touchNs(domain.KindDeployment, o.Finished)
@@ -483,12 +483,13 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	d.service(r.Service)
 	if old := d.change(k); old != nil {
 		d.queue(memoEvent{old.Service, old.Merged, evChange})
-		d.unlinkChange(old)
+		if chainRemove(d.changeByID, old.ID, old) {
+			d.nChanges--
+		}
 		d.svcChanges[old.Service].remove(old)
 	}
 	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
-	x.next = d.changeByID[x.ID]
-	d.changeByID[x.ID] = x
+	chainAppend(d.changeByID, x.ID, x)
 	d.nChanges++
 	d.relink[x.ID] = true
 	d.queue(memoEvent{x.Service, x.Merged, evChange})
@@ -789,35 +790,7 @@ func (d *Dataset) service(name string) *svcState {
 }
 
 // change returns the change with a key, or nil.
-func (d *Dataset) change(k recKey) *Chg {
-	for c := d.changeByID[k.id]; c != nil; c = c.next {
-		if c.Source == k.source {
-			return c
-		}
-	}
-	return nil
-}
-
-// unlinkChange takes a change out of its id's chain.
-func (d *Dataset) unlinkChange(x *Chg) {
-	p := d.changeByID[x.ID]
-	if p == x {
-		if x.next == nil {
-			delete(d.changeByID, x.ID)
-		} else {
-			d.changeByID[x.ID] = x.next
-		}
-		d.nChanges--
-		return
-	}
-	for ; p != nil; p = p.next {
-		if p.next == x {
-			p.next = x.next
-			d.nChanges--
-			return
-		}
-	}
-}
+func (d *Dataset) change(k recKey) *Chg { return chainFind(d.changeByID, k) }
 
 // list notes that deployment x lists change id; unlist undoes it.
 func (d *Dataset) list(id string, x *Dep) {
@@ -854,51 +827,7 @@ func (d *Dataset) listing(id string, fn func(x *Dep)) {
 }
 
 // dep returns the deployment with a key, or nil.
-func (d *Dataset) dep(k recKey) *Dep {
-	for x := d.depByID[k.id]; x != nil; x = x.next {
-		if x.Source == k.source {
-			return x
-		}
-	}
-	return nil
-}
-
-// linkDep appends x to its id's chain; the oldest stays first, which
-// pickDep falls back to.
-func (d *Dataset) linkDep(x *Dep) {
-	d.nDeps++
-	p := d.depByID[x.ID]
-	if p == nil {
-		d.depByID[x.ID] = x
-		return
-	}
-	for p.next != nil {
-		p = p.next
-	}
-	p.next = x
-}
-
-func (d *Dataset) unlinkDep(x *Dep) {
-	p := d.depByID[x.ID]
-	if p == x {
-		if x.next == nil {
-			delete(d.depByID, x.ID)
-		} else {
-			d.depByID[x.ID] = x.next
-		}
-		x.next = nil
-		d.nDeps--
-		return
-	}
-	for ; p != nil; p = p.next {
-		if p.next == x {
-			p.next = x.next
-			x.next = nil
-			d.nDeps--
-			return
-		}
-	}
-}
+func (d *Dataset) dep(k recKey) *Dep { return chainFind(d.depByID, k) }
 
 // eachDep calls fn for every deployment.
 func (d *Dataset) eachDep(fn func(x *Dep)) {

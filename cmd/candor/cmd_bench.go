@@ -36,6 +36,14 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if *scale <= 0 {
 		return usagef("--scale must be positive")
 	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"--events", *events}, {"--requests", *requests}, {"--concurrency", *conc}} {
+		if f.v < 1 {
+			return usagef("%s must be at least 1", f.name)
+		}
+	}
 	if *anchorRuns < 1 {
 		return usagef("--anchor-runs must be at least 1")
 	}

@@ -385,6 +385,12 @@ func TestUsage(t *testing.T) {
 		{[]string{"generate", "--out", "-", "--end", "soon"}, 2, nil, []string{"--end"}},
 		{[]string{"catalog"}, 2, nil, []string{"docs"}},
 		{[]string{"serve", "--addr"}, 2, nil, []string{"usage: candor serve"}},
+		{[]string{"bench", "--scale", "0"}, 2, nil, []string{"--scale"}},
+		{[]string{"bench", "--events", "0"}, 2, nil, []string{"--events must be at least 1"}},
+		{[]string{"bench", "--concurrency", "-1"}, 2, nil, []string{"--concurrency"}},
+		{[]string{"bench", "--anchor-runs", "0"}, 2, nil, []string{"--anchor-runs"}},
+		{[]string{"bench", "--anchor-runs", "3"}, 2, nil, []string{"need --anchors or --anchors-only"}},
+		{[]string{"bench", "--format", "xml"}, 2, nil, []string{"xml"}},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -19,6 +19,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // Options selects what to generate.
@@ -552,4 +554,38 @@ func (g *gen) sortedTimes(d int64, n int, offset func() int64) []int64 {
 	slices.Sort(ts)
 	g.times = ts
 	return ts
+}
+
+// Records generates the organisation and hands each record to fn, parsed
+// as an import would parse it: how tests and benchmarks fill a dataset
+// without an import. It streams, so memory stays flat at any scale.
+func Records(opt Options, fn func(domain.Record)) (Stats, error) {
+	pr, pw := io.Pipe()
+	var st Stats
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		st, err = Write(pw, opt)
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		r, err := domain.ParseJSON(sc.Bytes(), "", domain.ParseOptions{})
+		if err != nil {
+			pr.CloseWithError(err)
+			<-done
+			return st, fmt.Errorf("generated line %d: %w", line, err)
+		}
+		fn(r)
+	}
+	if err := sc.Err(); err != nil {
+		pr.CloseWithError(err)
+		<-done
+		return st, err
+	}
+	return st, <-done
 }

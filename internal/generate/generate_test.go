@@ -468,3 +468,28 @@ func BenchmarkWrite(b *testing.B) {
 	b.ReportMetric(float64(records)/time.Since(start).Seconds(), "records/s")
 	b.ReportMetric(float64(records)/float64(b.N), "records/op")
 }
+
+// Records hands over every record Write writes, parsed.
+func TestRecordsMatchesWrite(t *testing.T) {
+	opt := Options{Seed: 3, Scale: 0.005, End: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	var buf bytes.Buffer
+	want, err := Write(&buf, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	kinds := map[domain.Kind]bool{}
+	got, err := Records(opt, func(r domain.Record) {
+		n++
+		kinds[r.Kind()] = true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != want.Records || got.Records != want.Records {
+		t.Errorf("Records gave %d records (stats %d), Write wrote %d", n, got.Records, want.Records)
+	}
+	if len(kinds) < 15 {
+		t.Errorf("only %d kinds", len(kinds))
+	}
+}

@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"runtime"
@@ -62,21 +60,13 @@ func benchDataset(b *testing.B) (*Dataset, int) {
 		}
 		scale = f
 	}
-	var buf bytes.Buffer
-	if _, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: scale, End: benchEnd}); err != nil {
-		b.Fatal(err)
-	}
 	d := NewDataset(DefaultConfig())
-	sc := bufio.NewScanner(&buf)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	n := 0
-	for sc.Scan() {
-		r, err := domain.ParseJSON(sc.Bytes(), "", domain.ParseOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: scale, End: benchEnd}, func(r domain.Record) {
 		d.Apply(r, time.Time{})
 		n++
+	}); err != nil {
+		b.Fatal(err)
 	}
 	d.Prepare()
 	return d, n

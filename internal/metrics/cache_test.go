@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -21,19 +19,9 @@ import (
 // batches, must answer exactly like a dataset built from scratch.
 func TestCacheMatchesFreshComputation(t *testing.T) {
 	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	if _, err := generate.Write(&buf, generate.Options{Seed: 7, Scale: 0.01, End: end, Days: 120}); err != nil {
-		t.Fatal(err)
-	}
 	var recs []domain.Record
-	sc := bufio.NewScanner(&buf)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		r, err := domain.ParseJSON(sc.Bytes(), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, r)
+	if _, err := generate.Records(generate.Options{Seed: 7, Scale: 0.01, End: end, Days: 120}, func(r domain.Record) { recs = append(recs, r) }); err != nil {
+		t.Fatal(err)
 	}
 	// Arrival orders: as generated (mostly time order), and shuffled, so
 	// late and out-of-order records are covered too.
@@ -117,20 +105,10 @@ func cacheVal(v *float64) string {
 // reads a kind it did not declare keeps a stale result and fails here.
 func TestCacheKindsDeclared(t *testing.T) {
 	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	if _, err := generate.Write(&buf, generate.Options{Seed: 11, Scale: 0.03, End: end, Days: 120}); err != nil {
-		t.Fatal(err)
-	}
 	var base []domain.Record
 	held := map[domain.Kind][]domain.Record{}
 	rng := rand.New(rand.NewPCG(3, 4))
-	sc := bufio.NewScanner(&buf)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		r, err := domain.ParseJSON(sc.Bytes(), "", domain.ParseOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
+	_, err := generate.Records(generate.Options{Seed: 11, Scale: 0.03, End: end, Days: 120}, func(r domain.Record) {
 		// Services are reference data and invalidate everything; hold
 		// back a third of every other kind.
 		if r.Kind() != domain.KindService && rng.IntN(3) == 0 {
@@ -138,6 +116,9 @@ func TestCacheKindsDeclared(t *testing.T) {
 		} else {
 			base = append(base, r)
 		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	kinds := make([]domain.Kind, 0, len(held))
 	for k := range held {

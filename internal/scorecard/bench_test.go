@@ -1,8 +1,6 @@
 package scorecard
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"strconv"
 	"testing"
@@ -30,19 +28,9 @@ func BenchmarkScorecardAsOfNow(b *testing.B) {
 		scale = f
 	}
 	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	if _, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: scale, End: end}); err != nil {
-		b.Fatal(err)
-	}
 	ds := metrics.NewDataset(metrics.DefaultConfig())
-	sc := bufio.NewScanner(&buf)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		r, err := domain.ParseJSON(sc.Bytes(), "", domain.ParseOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ds.Apply(r, time.Time{})
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: scale, End: end}, func(r domain.Record) { ds.Apply(r, time.Time{}) }); err != nil {
+		b.Fatal(err)
 	}
 	ds.Prepare()
 	cat, err := catalog.Default()

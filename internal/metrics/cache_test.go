@@ -324,22 +324,9 @@ func TestConcurrentMissesComputeOnce(t *testing.T) {
 	}
 	// Wait until all but the computing reader are parked on its flight;
 	// without single flight they would all be computing instead.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		d.cacheMu.Lock()
-		waiting := 0
-		for _, f := range d.flights {
-			waiting += f.waiters
-		}
-		d.cacheMu.Unlock()
-		if waiting == readers-1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			close(release)
-			t.Fatalf("after 10 s %d readers wait on the flight and %d computed; want %d waiting, 1 computing", waiting, calls.Load(), readers-1)
-		}
-		runtime.Gosched()
+	if waiting := waitForWaiters(d, readers-1); waiting != readers-1 {
+		close(release)
+		t.Fatalf("after 10 s %d readers wait on the flight and %d computed; want %d waiting, 1 computing", waiting, calls.Load(), readers-1)
 	}
 	close(release)
 	for range readers {
@@ -458,21 +445,8 @@ func TestPanickingComputationReleasesWaiters(t *testing.T) {
 		r, _ := d.Compute("test_panicking", q)
 		waiter <- r
 	}()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		d.cacheMu.Lock()
-		w := 0
-		for _, f := range d.flights {
-			w += f.waiters
-		}
-		d.cacheMu.Unlock()
-		if w == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the second reader never waited on the first one's computation")
-		}
-		runtime.Gosched()
+	if waitForWaiters(d, 1) != 1 {
+		t.Fatal("the second reader never waited on the first one's computation")
 	}
 	close(release)
 	if p := <-panicked; p == nil {
@@ -488,5 +462,23 @@ func TestPanickingComputationReleasesWaiters(t *testing.T) {
 	}
 	if len(d.flights) != 0 {
 		t.Errorf("%d flights left registered", len(d.flights))
+	}
+}
+
+// waitForWaiters waits up to 10 s for n readers to be parked on flights
+// and returns how many are.
+func waitForWaiters(d *Dataset, n int) int {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d.cacheMu.Lock()
+		waiting := 0
+		for _, f := range d.flights {
+			waiting += f.waiters
+		}
+		d.cacheMu.Unlock()
+		if waiting == n || time.Now().After(deadline) {
+			return waiting
+		}
+		runtime.Gosched()
 	}
 }

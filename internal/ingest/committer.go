@@ -169,23 +169,30 @@ func finish(r *request, res []store.WriteResult, err error) {
 // commitGroup writes group in b and commits; on success it answers every
 // request, on failure none (b is ended either way).
 func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*request) (err error) {
-	results := make([][]store.WriteResult, len(group))
+	// One step for the whole group: a store with round trips sends every
+	// request's records, and the commit, at once.
+	var parts []part
+	for _, r := range group {
+		parts = append(parts, r.parts...)
+	}
+	lists := make([][]store.Item, len(parts))
+	for i, p := range parts {
+		lists[i] = p.items
+	}
+	var res []store.WriteResult
 	err = guard(func() error {
-		for i, r := range group {
-			res, err := writeParts(ctx, b, r.parts)
-			if err != nil {
-				return err
-			}
-			results[i] = res
-		}
-		return b.Commit()
+		var err error
+		res, err = store.CommitEach(ctx, b, lists)
+		return err
 	})
 	if err != nil {
 		b.Rollback()
 		return err
 	}
-	for i, r := range group {
-		finish(r, results[i], nil)
+	for _, r := range group {
+		n := len(r.parts)
+		finish(r, res[:n:n], nil)
+		res = res[n:]
 	}
 	return nil
 }

@@ -82,6 +82,11 @@ func (b *spyBatch) Add(ctx context.Context, items []store.Item) (store.WriteResu
 	return b.Batch.Add(ctx, items)
 }
 
+// AddEach goes through Add so the spy sees every list.
+func (b *spyBatch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	return store.AddInTurn(ctx, b, lists)
+}
+
 func (b *spyBatch) Commit() error {
 	b.s.mu.Lock()
 	b.s.commits++

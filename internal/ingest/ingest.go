@@ -297,15 +297,11 @@ func splitKinds(items []store.Item, kinds []domain.Kind) []part {
 
 // writeParts adds parts to b in order and returns each one's result.
 func writeParts(ctx context.Context, b store.Batch, parts []part) ([]store.WriteResult, error) {
-	res := make([]store.WriteResult, len(parts))
+	lists := make([][]store.Item, len(parts))
 	for i, p := range parts {
-		r, err := b.Add(ctx, p.items)
-		if err != nil {
-			return nil, err
-		}
-		res[i] = r
+		lists[i] = p.items
 	}
-	return res, nil
+	return b.AddEach(ctx, lists)
 }
 
 func (im *importer) counted(k domain.Kind, res store.WriteResult) {

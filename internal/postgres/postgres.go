@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -197,31 +198,66 @@ func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
 }
 
 func (s *DB) begin(ctx context.Context) (*batch, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	fail := func(err error) (*batch, error) {
-		tx.Rollback(context.Background())
-		return nil, err
-	}
+	return &batch{s: s, now: s.now().UnixNano(), fresh: true, keys: map[domain.Key]int{}}, nil
+}
+
+// open starts the batch's transaction, with more statements sent in the
+// same round trip: BEGIN, the writer lock, the last seq and then the
+// first write go together, so a webhook group's transaction costs two
+// round trips (this and COMMIT) rather than five. The transaction is
+// opened at the first write, not at Begin, so an empty batch never
+// touches the database. In the pipeline each statement runs, and takes
+// its snapshot, only after the one before it has finished. After open,
+// more's results are next in br, which the caller must close.
+func (b *batch) open(ctx context.Context, more func(pb *pgx.Batch)) (pgx.BatchResults, error) {
+	var pb pgx.Batch
+	pb.BeginTx(pgx.TxOptions{})
 	// Generic plans, for this transaction only: the write statements' best
 	// plan does not depend on their parameters, and re-planning them on
 	// every Add (PostgreSQL's default for statements it finds cheaper to
 	// plan per call) costs more than running them when Adds are small.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)`, writerLockKey); err != nil {
-		return fail(fmt.Errorf("waiting for the writer lock: %w", err))
-	}
+	pb.Queue(`SELECT pg_advisory_xact_lock($1), set_config('plan_cache_mode', 'force_generic_plan', true)`, writerLockKey)
 	// Must be its own statement: a READ COMMITTED statement's snapshot
 	// predates any lock it waits for, so max(seq) in the locking statement
-	// could miss the batch that held the lock just before us. Planned at
-	// every call, as in LastSeq.
-	var last int64
-	if err := tx.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM records`, pgx.QueryExecModeExec).Scan(&last); err != nil {
-		return fail(err)
+	// could miss the batch that held the lock just before us. (Its plan has
+	// no parameters to go stale on, and ANALYZE invalidates it.)
+	pb.Queue(lastSeqSQL)
+	if more != nil {
+		more(&pb)
 	}
-	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), fresh: true, keys: map[domain.Key]int{}}, nil
+	br := b.s.pool.SendBatch(ctx, &pb)
+	b.tx = br.Tx()
+	var last int64
+	_, err := br.Exec()
+	if err == nil {
+		if _, err = br.Exec(); err != nil {
+			err = fmt.Errorf("waiting for the writer lock: %w", err)
+		}
+	}
+	if err == nil {
+		err = br.QueryRow().Scan(&last)
+	}
+	if err != nil {
+		br.Close()
+		return nil, err
+	}
+	b.next = last + 1
+	return br, nil
 }
+
+// ensureOpen opens the transaction if no write has yet.
+func (b *batch) ensureOpen(ctx context.Context) error {
+	if b.tx != nil {
+		return nil
+	}
+	br, err := b.open(ctx, nil)
+	if err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+const lastSeqSQL = `SELECT coalesce(max(seq), 0) FROM records`
 
 // chunkRows bounds the rows one statement writes. Measured with 300-byte
 // records: 1,000 to 4,000 rows per statement is the sweet spot for both
@@ -255,6 +291,11 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 	if b.done {
 		return res, errors.New("batch already ended")
 	}
+	if len(items) > 0 {
+		if err := b.ensureOpen(ctx); err != nil {
+			return res, err
+		}
+	}
 	for len(items) > 0 {
 		n := min(len(items), chunkRows)
 		r, err := b.addChunk(ctx, items[:n])
@@ -283,35 +324,8 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 // so while chunks keep turning out all new, round 0 first inserts the keys
 // not yet present and runs the upsert only if some were.
 func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteResult, error) {
-	var res store.WriteResult
-	clear(b.keys)
-	b.groups = b.groups[:0]
-	for i := range items {
-		k := items[i].Key
-		if j, ok := b.keys[k]; ok {
-			g := &b.groups[j]
-			g.dups++
-			if items[g.last].Hash != items[i].Hash {
-				g.changes++
-				g.run = i
-			}
-			g.last = i
-			continue
-		}
-		b.keys[k] = len(b.groups)
-		b.groups = append(b.groups, group{first: i, last: i, run: i})
-	}
-	b.round0, b.round1 = b.round0[:0], b.round1[:0]
-	for _, g := range b.groups {
-		b.round0 = append(b.round0, g.first)
-		if g.changes > 0 {
-			b.round1 = append(b.round1, g.run)
-		}
-		res.Replaced += int64(g.changes)
-		res.Unchanged += int64(g.dups - g.changes)
-	}
+	res := b.fold(items)
 	n0, n1 := int64(len(b.round0)), int64(len(b.round1))
-
 	// Ords count from 1; each row gets seq base+ord whichever statement
 	// writes it, and no row is written twice in one round.
 	base, base1 := b.next-1, b.next-1+n0
@@ -356,6 +370,214 @@ func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteRe
 	return res, nil
 }
 
+// fold groups a chunk's repeated keys into round0 and round1 (see
+// addChunk) and returns the counts the repeats make.
+func (b *batch) fold(items []store.Item) store.WriteResult {
+	var res store.WriteResult
+	clear(b.keys)
+	b.groups = b.groups[:0]
+	for i := range items {
+		k := items[i].Key
+		if j, ok := b.keys[k]; ok {
+			g := &b.groups[j]
+			g.dups++
+			if items[g.last].Hash != items[i].Hash {
+				g.changes++
+				g.run = i
+			}
+			g.last = i
+			continue
+		}
+		b.keys[k] = len(b.groups)
+		b.groups = append(b.groups, group{first: i, last: i, run: i})
+	}
+	b.round0, b.round1 = b.round0[:0], b.round1[:0]
+	for _, g := range b.groups {
+		b.round0 = append(b.round0, g.first)
+		if g.changes > 0 {
+			b.round1 = append(b.round1, g.run)
+		}
+		res.Replaced += int64(g.changes)
+		res.Unchanged += int64(g.dups - g.changes)
+	}
+	return res
+}
+
+// AddEach sends small lists in one round trip: each list's statements
+// are queued as addChunk would run them (as upserts: plain inserts pay
+// off only for bulk loads), and the server runs them in order. Lists
+// large enough for COPY go through Add.
+func (b *batch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	for _, items := range lists {
+		if len(items) >= copyMinRows {
+			return store.AddInTurn(ctx, b, lists)
+		}
+	}
+	if res, ok, err := b.addDistinct(ctx, lists, false); ok {
+		return res, err
+	}
+	if err := b.ensureOpen(ctx); err != nil {
+		return nil, err
+	}
+	res := make([]store.WriteResult, len(lists))
+	want := make([]int64, len(lists)) // rows of round 1, 0 when none
+	var pb pgx.Batch
+	for i, items := range lists {
+		if len(items) == 0 {
+			continue
+		}
+		res[i] = b.fold(items)
+		n0, n1 := int64(len(b.round0)), int64(len(b.round1))
+		base := b.next - 1
+		pb.Queue(viaArrays.upsert, b.arrayArgs(items, b.round0, base)...)
+		if n1 > 0 {
+			pb.Queue(viaArrays.overwrite, b.arrayArgs(items, b.round1, base+n0)...)
+			want[i] = n1
+		}
+		b.next += n0 + n1
+		res[i].Unchanged += n0 // less what the database counts below
+	}
+	br := b.tx.SendBatch(ctx, &pb)
+	err := func() error {
+		for i, items := range lists {
+			if len(items) == 0 {
+				continue
+			}
+			var ins, rep int64
+			if err := br.QueryRow().Scan(&ins, &rep); err != nil {
+				return err
+			}
+			res[i].Inserted += ins
+			res[i].Replaced += rep
+			res[i].Unchanged -= ins + rep
+			b.written += ins + rep
+			if want[i] > 0 {
+				var r int64
+				if err := br.QueryRow().Scan(new(int64), &r); err != nil {
+					return err
+				}
+				if r != want[i] {
+					return fmt.Errorf("postgres: overwrote %d repeated records, want %d", r, want[i])
+				}
+				b.written += r
+			}
+		}
+		return nil
+	}()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// addDistinct is AddEach in one statement, which it can be when no key
+// repeats across the lists (the usual group of webhook requests): rows of
+// list i get the ords after those of the lists before it, and the ords the
+// statement returns tell each list's inserts from its rewrites. ok is
+// false, with nothing sent, when some key repeats.
+func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bool) (res []store.WriteResult, ok bool, err error) {
+	var all []store.Item
+	ends := make([]int64, len(lists)) // ord of each list's last row
+	for i, items := range lists {
+		all = append(all, items...)
+		ends[i] = int64(len(all))
+	}
+	if len(all) == 0 {
+		return make([]store.WriteResult, len(lists)), true, nil
+	}
+	b.fold(all)
+	if len(b.groups) != len(all) {
+		return nil, false, nil
+	}
+	// Seqs are base + ord. Before the transaction is open, base is only
+	// known once the statements queued ahead of this one have run, so it
+	// is read in the statement itself (the lock is held by then) and the
+	// statement returns seqs, which open's last seq turns into ords.
+	args := b.arrayArgs(all, b.round0, b.next-1)
+	var inserted, rewritten []int64
+	if b.tx == nil {
+		args[0] = nil
+		br, err := b.open(ctx, func(pb *pgx.Batch) {
+			pb.Queue(upsertSeqs, args...)
+			if commit {
+				pb.Queue("COMMIT")
+			}
+		})
+		if err != nil {
+			return nil, true, err
+		}
+		err = br.QueryRow().Scan(&inserted, &rewritten)
+		if err == nil && commit {
+			// A transaction that failed answers COMMIT with ROLLBACK.
+			var tag pgconn.CommandTag
+			if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
+				err = pgx.ErrTxCommitRollback
+			}
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return nil, true, err
+		}
+		if commit {
+			// Committed in the pipeline: this marks the transaction ended
+			// and gives its connection back, without a round trip.
+			b.tx.Commit(context.Background())
+			b.committed()
+		}
+	} else if err := b.tx.QueryRow(ctx, upsertSeqs, args...).Scan(&inserted, &rewritten); err != nil {
+		return nil, true, err
+	}
+	base := b.next - 1
+	for _, ords := range [][]int64{inserted, rewritten} {
+		for k := range ords {
+			ords[k] -= base
+		}
+	}
+	b.next += int64(len(all))
+	b.written += int64(len(inserted) + len(rewritten))
+	res = make([]store.WriteResult, len(lists))
+	for i, items := range lists {
+		res[i].Unchanged = int64(len(items))
+	}
+	count := func(ords []int64, add func(*store.WriteResult)) {
+		for _, o := range ords {
+			i := sort.Search(len(ends), func(i int) bool { return ends[i] >= o })
+			add(&res[i])
+			res[i].Unchanged--
+		}
+	}
+	count(inserted, func(r *store.WriteResult) { r.Inserted++ })
+	count(rewritten, func(r *store.WriteResult) { r.Replaced++ })
+	return res, true, nil
+}
+
+// CommitEach is AddEach then Commit, in one round trip for the usual
+// group of webhook requests (see addDistinct).
+func (b *batch) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	if b.tx == nil {
+		if res, ok, err := b.addDistinct(ctx, lists, true); ok {
+			if err != nil {
+				b.Rollback()
+				return nil, err
+			}
+			b.end()
+			return res, nil
+		}
+	}
+	return store.AddEachThenCommit(ctx, b, lists)
+}
+
 // A rowSource is where a round's rows come from: s.ord, s.kind, s.source,
 // s.id, s.event_time, s.hash, s.raw_hash, s.body. Statements take $1 (seq base) and $2
 // (ingested_at), then the source's parameters; param is the next free one.
@@ -394,17 +616,28 @@ const changedOnly = `WHERE r.hash <> EXCLUDED.hash`
 // only on a freshly inserted row version, which tells inserts from updates
 // in one pass; rows the guard leaves alone are not returned at all.
 func upsert(src rowSource, guard string) string {
+	return upsertThen(src, guard, "$1::bigint", `SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w`)
+}
+
+// upsertSeqs is upsert returning the seqs of the inserted rows and of the
+// rewritten ones, for AddEach to count per list. A null seq base ($1)
+// means the last committed seq, read under the writer lock.
+var upsertSeqs = upsertThen(arrayRows, changedOnly, "coalesce($1::bigint, ("+lastSeqSQL+"))", `SELECT
+	coalesce(array_agg(seq) FILTER (WHERE inserted), '{}'),
+	coalesce(array_agg(seq) FILTER (WHERE NOT inserted), '{}') FROM w`)
+
+func upsertThen(src rowSource, guard, base, final string) string {
 	return `WITH w AS (
 	INSERT INTO records AS r (seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body)
-	SELECT $1::bigint + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.raw_hash, s.body
+	SELECT ` + base + ` + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.raw_hash, s.body
 	FROM ` + src.from + ` WHERE ` + src.where + `
 	ON CONFLICT (kind, source, id) DO UPDATE SET
 		seq = EXCLUDED.seq, ingested_at = EXCLUDED.ingested_at, event_time = EXCLUDED.event_time,
 		hash = EXCLUDED.hash, raw_hash = EXCLUDED.raw_hash, body = EXCLUDED.body
 	` + guard + `
-	RETURNING (r.xmax = 0) AS inserted
+	RETURNING r.seq, (r.xmax = 0) AS inserted
 )
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w`
+` + final
 }
 
 // insertNew inserts the rows whose key is not stored yet. Plain inserts
@@ -459,6 +692,12 @@ func eventNanos(t time.Time) pgtype.Int8 {
 // writeArrays sends the rows at idx as array parameters: one round trip,
 // which is what small Adds need.
 func (b *batch) writeArrays(ctx context.Context, sql string, items []store.Item, idx []int, base int64, extra ...any) (n1, n2 int64, err error) {
+	err = b.tx.QueryRow(ctx, sql, append(b.arrayArgs(items, idx, base), extra...)...).Scan(&n1, &n2)
+	return n1, n2, err
+}
+
+// arrayArgs are the parameters of arrayRows for the rows at idx.
+func (b *batch) arrayArgs(items []store.Item, idx []int, base int64) []any {
 	n := len(idx)
 	kinds, sources, ids, hashes, raws := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	events, bodies := make([]pgtype.Int8, n), make([][]byte, n)
@@ -467,9 +706,7 @@ func (b *batch) writeArrays(ctx context.Context, sql string, items []store.Item,
 		kinds[j], sources[j], ids[j] = string(it.Key.Kind), it.Key.Source, it.Key.ID
 		events[j], hashes[j], raws[j], bodies[j] = eventNanos(it.EventTime), it.Hash, it.RawHash, it.Body
 	}
-	args := append([]any{base, b.now, kinds, sources, ids, events, hashes, raws, bodies}, extra...)
-	err = b.tx.QueryRow(ctx, sql, args...).Scan(&n1, &n2)
-	return n1, n2, err
+	return []any{base, b.now, kinds, sources, ids, events, hashes, raws, bodies}
 }
 
 // writeStaged runs sql over the rows stage put in the staging table.
@@ -558,9 +795,18 @@ func (b *batch) Commit() error {
 		return errors.New("batch already ended")
 	}
 	defer b.end()
+	if b.tx == nil {
+		return nil // nothing was written
+	}
 	if err := b.tx.Commit(context.Background()); err != nil {
 		return err
 	}
+	b.committed()
+	return nil
+}
+
+// committed follows a commit.
+func (b *batch) committed() {
 	// Until autovacuum gets to it, a freshly loaded table has no
 	// statistics, and every read of the few newest rows (seq > $1) is
 	// planned as a scan and sort of the whole table: 20 ms at scale 0.2, a
@@ -569,7 +815,6 @@ func (b *batch) Commit() error {
 	if b.written >= analyzeAfter {
 		b.s.pool.Exec(context.Background(), `ANALYZE records`)
 	}
-	return nil
 }
 
 // analyzeAfter is the batch size from which Commit analyses the table (a
@@ -581,6 +826,9 @@ func (b *batch) Rollback() error {
 		return nil
 	}
 	defer b.end()
+	if b.tx == nil {
+		return nil
+	}
 	err := b.tx.Rollback(context.Background())
 	if errors.Is(err, pgx.ErrTxClosed) {
 		return nil

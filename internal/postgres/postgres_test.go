@@ -311,8 +311,9 @@ func TestInstancesFollowEachOther(t *testing.T) {
 }
 
 // The writer lock must hold across instances, not only inside one, and a
-// Begin waiting for another instance must still honour its context.
-func TestBeginWaitsForOtherInstance(t *testing.T) {
+// write waiting for another instance must still honour its context. (The
+// lock is taken at a batch's first write, so that is what waits.)
+func TestWriteWaitsForOtherInstance(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
 	a, b := open(t, url), open(t, url)
@@ -320,15 +321,27 @@ func TestBeginWaitsForOtherInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	defer cancel()
-	if bb, err := b.Begin(cctx); err == nil {
-		bb.Rollback()
-		t.Fatal("second instance began a batch while the first had one open")
-	}
 	key := domain.Key{Kind: domain.KindLead, Source: "import", ID: "l1"}
 	if _, err := ba.Add(ctx, []store.Item{{Key: key, Hash: "h", Body: []byte(`{}`)}}); err != nil {
 		t.Fatal(err)
+	}
+	for _, each := range []bool{false, true} {
+		cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		bb, err := b.Begin(cctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := []store.Item{{Key: domain.Key{Kind: domain.KindLead, Source: "import", ID: "l2"}, Hash: "h", Body: []byte(`{}`)}}
+		if each {
+			_, err = bb.AddEach(cctx, [][]store.Item{other})
+		} else {
+			_, err = bb.Add(cctx, other)
+		}
+		cancel()
+		bb.Rollback()
+		if err == nil {
+			t.Fatalf("second instance wrote (AddEach %v) while the first had a batch open", each)
+		}
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -601,5 +614,41 @@ func TestBulkBatchAnalyses(t *testing.T) {
 	put(20, "bulk")
 	if n := reltuples(); n != 25 {
 		t.Errorf("after a 20-row batch: reltuples %v, want 25 (analysed)", n)
+	}
+}
+
+// A group the database refuses in the one-round-trip path (a record
+// without a body breaks NOT NULL) commits nothing, frees the writer and
+// leaves the connection usable.
+func TestCommitEachRefusedCommitsNothing(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, pgtest.NewDatabase(t))
+	inc := func(id string, body []byte) store.Item {
+		return store.Item{Key: domain.Key{Kind: domain.KindIncident, Source: "hook", ID: id}, Hash: "h" + id, Body: body}
+	}
+	for range 3 { // more than the pool's idle connections would hide
+		b, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.CommitEach(ctx, b, [][]store.Item{{inc("a", []byte(`{}`))}, {inc("b", nil)}})
+		if err == nil {
+			t.Fatalf("CommitEach = %v, want NOT NULL refused", res)
+		}
+		b.Rollback()
+	}
+	if last, err := s.LastSeq(ctx); err != nil || last != 0 {
+		t.Fatalf("LastSeq = %d, %v; want nothing committed", last, err)
+	}
+	b, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.CommitEach(ctx, b, [][]store.Item{{inc("a", []byte(`{}`))}, {inc("b", []byte(`{}`))}})
+	if err != nil || len(res) != 2 || res[0].Inserted != 1 || res[1].Inserted != 1 {
+		t.Fatalf("CommitEach after refusals = %v, %v", res, err)
+	}
+	if n := s.pool.Stat().AcquiredConns(); n != 0 {
+		t.Fatalf("%d connections still held after the batch ended", n)
 	}
 }

@@ -297,6 +297,12 @@ func (b *batch) end() {
 	}
 }
 
+// AddEach is Add in turn: SQLite runs in this process, so there is no
+// round trip to save.
+func (b *batch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	return store.AddInTurn(ctx, b, lists)
+}
+
 func (b *batch) Commit() error {
 	if b.done {
 		return errors.New("batch already ended")

@@ -58,15 +58,67 @@ func (r *WriteResult) Add(o WriteResult) {
 // was. Streaming imports add records in chunks so memory stays flat.
 type Batch interface {
 	Add(ctx context.Context, items []Item) (WriteResult, error)
+	// AddEach is one Add per list, in order, returning each list's
+	// result; on error nothing of the batch may be committed. A store
+	// that can send small lists in one round trip does: group commit
+	// writes every waiting webhook request this way.
+	AddEach(ctx context.Context, lists [][]Item) ([]WriteResult, error)
 	Commit() error
 	Rollback() error
+}
+
+// AddInTurn is AddEach for stores that gain nothing by sending lists
+// together.
+func AddInTurn(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, error) {
+	res := make([]WriteResult, len(lists))
+	for i, items := range lists {
+		r, err := b.Add(ctx, items)
+		if err != nil {
+			return nil, err
+		}
+		res[i] = r
+	}
+	return res, nil
+}
+
+// EachCommitter is a Batch that can add lists and commit in one step,
+// sparing the store a round trip.
+type EachCommitter interface {
+	// CommitEach is AddEach then Commit. The batch has ended when it
+	// returns; on error nothing of it was committed.
+	CommitEach(ctx context.Context, lists [][]Item) ([]WriteResult, error)
+}
+
+// CommitEach adds lists to b and commits it, in one step where b can.
+// On error the caller must still Rollback b (which is harmless once b
+// has ended).
+func CommitEach(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, error) {
+	if c, ok := b.(EachCommitter); ok {
+		return c.CommitEach(ctx, lists)
+	}
+	return AddEachThenCommit(ctx, b, lists)
+}
+
+// AddEachThenCommit is CommitEach in two steps, for a batch that cannot
+// take them as one.
+func AddEachThenCommit(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, error) {
+	res, err := b.AddEach(ctx, lists)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Commit(); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // Store is the storage interface. Implementations must be safe for
 // concurrent use.
 type Store interface {
-	// Begin opens a write batch. Writers are serialised: a second Begin
-	// waits for the first batch to end.
+	// Begin opens a write batch. Writers are serialised: in one process a
+	// second Begin waits for the first batch to end; between processes
+	// sharing a database, a batch's first write waits for the other's
+	// batch to end (so a batch that writes nothing holds up no one).
 	Begin(ctx context.Context) (Batch, error)
 	// Scan calls fn for every record with Seq > afterSeq in Seq order and
 	// returns the highest Seq seen (afterSeq when none). It is how the

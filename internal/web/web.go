@@ -427,4 +427,14 @@ func (b batchErrors) Add(ctx context.Context, items []store.Item) (store.WriteRe
 	return res, markStore(err)
 }
 
+func (b batchErrors) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	res, err := b.Batch.AddEach(ctx, lists)
+	return res, markStore(err)
+}
+
+func (b batchErrors) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	res, err := store.CommitEach(ctx, b.Batch, lists)
+	return res, markStore(err)
+}
+
 func (b batchErrors) Commit() error { return markStore(b.Batch.Commit()) }

@@ -528,6 +528,11 @@ func (s poisonStore) Begin(ctx context.Context) (store.Batch, error) {
 
 type poisonBatch struct{ store.Batch }
 
+// AddEach goes through Add, which does the refusing.
+func (b poisonBatch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	return store.AddInTurn(ctx, b, lists)
+}
+
 func (b poisonBatch) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
 	for _, it := range items {
 		if it.Key.ID == "poison" {

@@ -194,6 +194,111 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		}
 	})
 
+	t.Run("AddEachIsAddInTurn", func(t *testing.T) {
+		// Group commit writes many requests' lists with one AddEach: the
+		// counts per list and what is stored must be what one Add per list
+		// gives, with keys repeating within and across lists.
+		inc := func(id, v string) store.Item {
+			return item(domain.KindIncident, "hook", id, `{"v":`+v+`}`, t0)
+		}
+		before := []store.Item{inc("a", "1"), inc("b", "1")}
+		repeating := [][]store.Item{
+			{inc("a", "1"), inc("b", "2"), inc("c", "1")}, // unchanged, replaced, new
+			nil,
+			{inc("c", "1"), inc("c", "2"), inc("c", "2"), inc("d", "1")}, // repeats within a list
+			{inc("a", "3")},
+			{inc("d", "1"), inc("e", "1"), inc("e", "1")},
+		}
+		distinct := [][]store.Item{ // the usual group: every key once
+			{inc("c", "1")},
+			{inc("a", "1"), inc("d", "1")},
+			nil,
+			{inc("b", "2"), inc("e", "1"), inc("f", "1")},
+			{inc("g", "1")},
+		}
+		type outcome struct {
+			res  []store.WriteResult
+			rows []string // key=body raw in seq order
+		}
+		run := func(lists [][]store.Item, mode string) outcome {
+			s := open(t)
+			if _, err := store.Put(ctx, s, before); err != nil {
+				t.Fatal(err)
+			}
+			b, err := s.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var res []store.WriteResult
+			switch mode {
+			case "each":
+				res, err = b.AddEach(ctx, lists)
+			case "commit":
+				res, err = store.CommitEach(ctx, b, lists)
+			default:
+				res, err = store.AddInTurn(ctx, b, lists)
+			}
+			if err != nil {
+				b.Rollback()
+				t.Fatal(err)
+			}
+			if mode == "commit" {
+				// Ended: the writer is free again.
+				if err := b.Commit(); err == nil {
+					t.Fatal("Commit after CommitEach succeeded, want batch already ended")
+				}
+				b.Rollback()
+				if _, err := store.Put(ctx, s, nil); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := b.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			all, _ := scanAll(t, s, 0)
+			var o outcome
+			o.res = res
+			for _, r := range all {
+				o.rows = append(o.rows, fmt.Sprintf("%s=%s %s", r.Key.ID, r.Body, r.RawHash))
+			}
+			return o
+		}
+		for _, c := range []struct {
+			name  string
+			lists [][]store.Item
+			want  []store.WriteResult
+		}{
+			{"repeating", repeating, []store.WriteResult{{Inserted: 1, Replaced: 1, Unchanged: 1}, {}, {Inserted: 1, Replaced: 1, Unchanged: 2}, {Replaced: 1}, {Inserted: 1, Unchanged: 2}}},
+			{"distinct", distinct, []store.WriteResult{{Inserted: 1}, {Inserted: 1, Unchanged: 1}, {}, {Inserted: 2, Replaced: 1}, {Inserted: 1}}},
+		} {
+			alone := run(c.lists, "alone")
+			for _, mode := range []string{"each", "commit"} {
+				together := run(c.lists, mode)
+				if fmt.Sprint(together) != fmt.Sprint(alone) {
+					t.Fatalf("%s, %s:\n%v\none Add per list:\n%v", c.name, mode, together, alone)
+				}
+				if fmt.Sprint(together.res) != fmt.Sprint(c.want) {
+					t.Fatalf("%s, %s: results = %v, want %v", c.name, mode, together.res, c.want)
+				}
+			}
+		}
+		lists := repeating
+
+		s := open(t)
+		b, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.AddEach(ctx, lists); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+		if rows, _ := scanAll(t, s, 0); len(rows) != 0 {
+			t.Fatalf("rolled-back AddEach left %d records", len(rows))
+		}
+	})
+
 	t.Run("RollbackChangesNothing", func(t *testing.T) {
 		s := open(t)
 		if _, err := store.Put(ctx, s, []store.Item{item(domain.KindTicket, "import", "t1", `{"v":1}`, t0)}); err != nil {

@@ -3,6 +3,8 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -11,10 +13,20 @@ import (
 )
 
 // BenchmarkImport measures end-to-end import (parse, validate, store) of
-// generated demo data into the embedded store.
+// generated demo data into the embedded store, at CANDOR_BENCH_SCALE
+// (default 0.05):
+//
+//	CANDOR_BENCH_SCALE=1 go test -run '^$' -bench Import -benchtime 3x -cpuprofile cpu.pprof ./internal/ingest/
 func BenchmarkImport(b *testing.B) {
+	scale := 0.05
+	if v := os.Getenv("CANDOR_BENCH_SCALE"); v != "" {
+		var err error
+		if scale, err = strconv.ParseFloat(v, 64); err != nil || scale <= 0 {
+			b.Fatalf("CANDOR_BENCH_SCALE=%q: want a positive number", v)
+		}
+	}
 	var buf bytes.Buffer
-	st, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: 0.05, End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)})
+	st, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: scale, End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)})
 	if err != nil {
 		b.Fatal(err)
 	}

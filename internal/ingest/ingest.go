@@ -454,8 +454,8 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 	// reading goroutine must have stopped by then.
 	readDone := make(chan struct{})
 	// Few jobs in flight keep memory flat; two cores need little slack.
-	jobs := make(chan *parseJob, 2)
-	order := make(chan *parseJob, 4)
+	jobs := make(chan *parseJob, 8)
+	order := make(chan *parseJob, 16)
 	defer func() {
 		cancel()
 		for range order {

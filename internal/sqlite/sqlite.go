@@ -46,6 +46,28 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
+// pageSize is the page size of new databases. The default 4 KiB holds
+// about ten records a page: an import then spends much of its time
+// writing pages one system call each and splitting them. 16 KiB pages
+// measured 10–20 % faster imports (and a smaller file) for 10 % fewer
+// single-record webhook commits a second, which write whole pages.
+const pageSize = 16384
+
+// create makes an empty database with pageSize pages. The page size must
+// be set before anything is written, and the driver applies the DSN's
+// pragmas in alphabetical order, journal_mode (which writes the header)
+// before page_size, hence a connection of its own. An existing database
+// keeps the page size it was created with.
+func create(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, "PRAGMA page_size="+strconv.Itoa(pageSize)+"; PRAGMA journal_mode=WAL")
+	return err
+}
+
 // Open opens (creating if needed) the store in dir and applies migrations.
 func Open(ctx context.Context, dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -56,6 +78,11 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	// NORMAL sync is durable in WAL mode except on power loss of the OS.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if err := create(ctx, path); err != nil {
+			return nil, fmt.Errorf("creating %s: %w", path, err)
+		}
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err

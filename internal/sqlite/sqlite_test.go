@@ -169,3 +169,49 @@ func TestDocKeysMigration(t *testing.T) {
 		t.Errorf("%d documents, want 3", len(got))
 	}
 }
+
+// New databases get the larger pages (the import rate depends on them);
+// one created with another page size keeps it and still opens.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	pageSizeOf := func(s *DB) int {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := pageSizeOf(s); got != pageSize {
+		t.Fatalf("new database page size = %d, want %d", got, pageSize)
+	}
+	var mode string
+	if err := s.db.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+
+	dir := t.TempDir()
+	old, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE before_candor (x)`); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	s2, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if got := pageSizeOf(s2); got != 4096 {
+		t.Fatalf("existing database page size = %d, want its own 4096", got)
+	}
+	if _, err := store.Put(ctx, s2, []store.Item{{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: "l"}, Hash: "h", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -164,7 +166,10 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 		}
 		kind = k
 	}
-	p := &parser{f: f, used: map[string]bool{"kind": true}}
+	p := parsers.Get().(*parser)
+	defer parsers.Put(p)
+	*p = parser{f: f, usedBuf: p.usedBuf}
+	p.used = append(p.usedBuf[:0], "kind")
 	if v, ok := f["kind"]; ok && !isNull(v) {
 		s := p.text("kind", v)
 		if p.err != nil {
@@ -211,8 +216,19 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 type parser struct {
 	f    Fields
 	kind Kind
-	used map[string]bool // the kind's fields, given or not, and "kind"
-	err  *FieldError
+	// used lists the kind's fields, given or not, and "kind". A slice
+	// searched in turn, not a map: kinds have a few dozen fields at most,
+	// and a map per record was a tenth of what an import allocated.
+	used    []string
+	usedBuf [40]string
+	err     *FieldError
+}
+
+// parsers are reused: a parser is bigger than most records it reads.
+var parsers = sync.Pool{New: func() any { return new(parser) }}
+
+func (p *parser) isUsed(name string) bool {
+	return slices.Contains(p.used, name)
 }
 
 func (p *parser) fail(field, format string, args ...any) {
@@ -245,7 +261,9 @@ func isNull(v Value) bool {
 // get returns the field's value, or ok=false when absent or empty; a
 // missing required field is reported here.
 func (p *parser) get(name string, required bool) (Value, bool) {
-	p.used[name] = true
+	if !p.isUsed(name) {
+		p.used = append(p.used, name)
+	}
 	v, ok := p.f[name]
 	if !ok || isNull(v) {
 		if required {
@@ -694,7 +712,7 @@ func (p *parser) period() (time.Time, time.Time) {
 func (p *parser) unknown() {
 	var extra []string
 	for k := range p.f {
-		if !p.used[k] {
+		if !p.isUsed(k) {
 			extra = append(extra, k)
 		}
 	}
@@ -727,10 +745,7 @@ func (p *parser) unknown() {
 
 // known lists the kind's field names: every field fill asked for.
 func (p *parser) known() []string {
-	names := make([]string, 0, len(p.used))
-	for k := range p.used {
-		names = append(names, k)
-	}
+	names := slices.Clone(p.used)
 	sort.Strings(names)
 	return names
 }

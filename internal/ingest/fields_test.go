@@ -16,11 +16,15 @@ import (
 // that a field left over from an earlier line would show.
 var reused = domain.Fields{}
 
+// interned is one name table for every line, as an import worker keeps
+// it, so that a name interned wrongly on an earlier line would show.
+var interned = names{}
+
 // sameAsParseJSON fails unless parseLine gives what domain.ParseJSON gives.
 func sameAsParseJSON(t *testing.T, line []byte) {
 	t.Helper()
 	for _, kind := range []domain.Kind{"", domain.KindDeployment} {
-		got, gerr := parseLine(line, kind, domain.ParseOptions{}, reused)
+		got, gerr := parseLine(line, kind, domain.ParseOptions{}, reused, interned)
 		want, werr := domain.ParseJSON(line, kind, domain.ParseOptions{})
 		if fmt.Sprint(gerr) != fmt.Sprint(werr) || !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s (kind %q):\n got %#v, %v\nwant %#v, %v", line, kind, got, gerr, want, werr)
@@ -82,11 +86,11 @@ func TestSplitObjectMatchesParseJSON(t *testing.T) {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
-		if _, ok := splitObject(line, nil); !ok {
+		if _, ok := splitObject(line, nil, nil); !ok {
 			t.Fatalf("generated line left to the slow path: %s", line)
 		}
 		sameAsParseJSON(t, line)
-		rec, err := parseLine(line, "", domain.ParseOptions{}, nil)
+		rec, err := parseLine(line, "", domain.ParseOptions{}, nil, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", line, err)
 		}

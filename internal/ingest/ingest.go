@@ -202,6 +202,8 @@ type importer struct {
 	// leaves its records in held instead of opening a batch.
 	group *Committer
 	held  []part
+	// split is splitKinds' per-kind slices, reused from chunk to chunk.
+	split map[domain.Kind][]store.Item
 	opt   Options
 	sum   *Summary
 	errs  []LineError
@@ -281,8 +283,15 @@ type part struct {
 // round trip per Add costs a PostgreSQL store dearly). Records of
 // different kinds never share a key and order within a kind is kept, so
 // "the later line wins" holds.
-func splitKinds(items []store.Item, kinds []domain.Kind) []part {
-	split := map[domain.Kind][]store.Item{}
+//
+// split, when not nil, holds the previous chunk's slices, which are reused.
+func splitKinds(items []store.Item, kinds []domain.Kind, split map[domain.Kind][]store.Item) []part {
+	if split == nil {
+		split = map[domain.Kind][]store.Item{}
+	}
+	for k, p := range split {
+		split[k] = p[:0]
+	}
 	for i, it := range items {
 		split[kinds[i]] = append(split[kinds[i]], it)
 	}
@@ -317,11 +326,14 @@ func (im *importer) flush(final bool) error {
 	if len(items) == 0 || !im.writing() {
 		return nil
 	}
-	parts := splitKinds(items, kinds)
 	if final && im.batch == nil && im.group != nil {
-		im.held = parts
+		im.held = splitKinds(items, kinds, nil) // kept past this call
 		return nil
 	}
+	if im.split == nil {
+		im.split = map[domain.Kind][]store.Item{}
+	}
+	parts := splitKinds(items, kinds, im.split)
 	if im.batch == nil {
 		b, err := im.st.Begin(im.ctx)
 		if err != nil {
@@ -414,6 +426,7 @@ type parseJob struct {
 	out   chan []parsedLine
 	kind  domain.Kind
 	popts domain.ParseOptions
+	names names // kept as the job is reused
 }
 
 type parsedLine struct {
@@ -437,7 +450,7 @@ func (j *parseJob) run() []parsedLine {
 		p := &out[i]
 		p.line = j.nums[i]
 		text := j.buf[start:end]
-		p.rec, p.err = parseLine(text, j.kind, j.popts, fields)
+		p.rec, p.err = parseLine(text, j.kind, j.popts, fields, j.names)
 		if p.err == nil {
 			p.item, p.err = item(p.rec, sha256.Sum256(text))
 		}
@@ -456,6 +469,10 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 	// Few jobs in flight keep memory flat; two cores need little slack.
 	jobs := make(chan *parseJob, 8)
 	order := make(chan *parseJob, 16)
+	// Jobs the writer is done with go back to the reader: a job's buffers
+	// are most of what an import allocates, and garbage collection would
+	// otherwise run every few megabytes, stalling the writer each time.
+	free := make(chan *parseJob, cap(order)+2)
 	defer func() {
 		cancel()
 		for range order {
@@ -467,7 +484,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 		defer close(readDone)
 		defer close(order)
 		defer close(jobs)
-		readErr = im.readLines(ctx, name, br, func(j *parseJob) bool {
+		readErr = im.readLines(ctx, name, br, free, func(j *parseJob) bool {
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
@@ -508,6 +525,13 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				return err
 			}
 		}
+		// Nothing parsed refers to the job's text: records and items hold
+		// copies.
+		j.buf, j.ends, j.nums = j.buf[:0], j.ends[:0], j.nums[:0]
+		select {
+		case free <- j:
+		default:
+		}
 	}
 	if readErr != nil {
 		return readErr
@@ -516,11 +540,16 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 }
 
 // readLines splits the input into jobs of lines.
-func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader, send func(*parseJob) bool) error {
+func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader, free chan *parseJob, send func(*parseJob) bool) error {
 	line := 0
 	var long []byte
 	newJob := func() *parseJob {
-		return &parseJob{out: make(chan []parsedLine, 1), kind: im.opt.Kind, popts: im.opt.Parse}
+		select {
+		case j := <-free:
+			return j
+		default:
+			return &parseJob{out: make(chan []parsedLine, 1), kind: im.opt.Kind, popts: im.opt.Parse, names: names{}}
+		}
 	}
 	j := newJob()
 	flush := func() bool {

@@ -272,6 +272,13 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 		return res, errors.New("batch already ended")
 	}
 	args := make([]any, 0, chunk*insertCols)
+	var (
+		kind      domain.Kind
+		source    string
+		kindArg   any = ""
+		sourceArg any = ""
+		nowArg    any = b.now
+	)
 	for len(items) > 0 {
 		n := rowsNext(len(items))
 		part := items[:n]
@@ -279,7 +286,16 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 		args = args[:0]
 		first := b.next
 		for i, it := range part {
-			args = append(args, first+int64(i), string(it.Key.Kind), it.Key.Source, it.Key.ID, b.now, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash)
+			// Values repeated from row to row are boxed once: each
+			// conversion to any is an allocation, and an import makes
+			// millions.
+			if it.Key.Kind != kind {
+				kind, kindArg = it.Key.Kind, string(it.Key.Kind)
+			}
+			if it.Key.Source != source {
+				source, sourceArg = it.Key.Source, it.Key.Source
+			}
+			args = append(args, first+int64(i), kindArg, sourceArg, it.Key.ID, nowArg, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash)
 		}
 		st, err := b.insertStmt(ctx, n)
 		if err != nil {

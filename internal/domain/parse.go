@@ -167,7 +167,10 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 		kind = k
 	}
 	p := parsers.Get().(*parser)
-	defer parsers.Put(p)
+	defer func() {
+		p.f, p.err = nil, nil // the pool must not keep the caller's input alive
+		parsers.Put(p)
+	}()
 	*p = parser{f: f, usedBuf: p.usedBuf}
 	p.used = append(p.usedBuf[:0], "kind")
 	if v, ok := f["kind"]; ok && !isNull(v) {

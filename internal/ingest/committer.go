@@ -14,9 +14,9 @@ import (
 // committing), which with one transaction per request bounds HTTP
 // ingestion. Callers parse, validate and hash on their own goroutines;
 // then a single committer takes every request that is waiting into one
-// transaction, one Add per kind and request in arrival order, so each
-// request's counts are what it would have got alone, and answers each
-// only after the commit.
+// transaction, one list per kind and request in arrival order written by
+// one store.CommitEach, so each request's counts are what it would have
+// got alone, and answers each only after the commit.
 //
 // If the group's transaction fails, no request of it is answered as
 // written and each is retried in a transaction of its own, so a request
@@ -83,8 +83,9 @@ func (c *Committer) submit(ctx context.Context, parts []part) ([]store.WriteResu
 		if c.withdraw(r) {
 			return nil, ctx.Err()
 		}
-		// Already taken into a transaction: its outcome is settled by a
-		// short commit under way, and the answer must say what happened.
+		// Already taken into a transaction: its outcome is settled by the
+		// commit under way (which on PostgreSQL may first wait for another
+		// instance's batch), and the answer must say what happened.
 		<-r.done
 	}
 	return r.res, r.err
@@ -132,8 +133,12 @@ func (c *Committer) run() {
 		}
 		c.mu.Unlock()
 		// The writer is taken before the group is: requests that arrive
-		// while Begin waits for another writer join this group, and those
-		// cancelled meanwhile can still leave.
+		// while Begin waits for this process's other writer (an import)
+		// join this group, and those cancelled meanwhile can still leave.
+		// Another instance's writer is waited for at the group's write
+		// (PostgreSQL takes its lock with the first write, to save a round
+		// trip): requests arriving meanwhile form the next group, and
+		// those taken are answered once their group commits.
 		b, err := c.st.Begin(ctx)
 		group := c.take()
 		if len(group) == 0 {

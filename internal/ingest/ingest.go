@@ -466,7 +466,8 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 	// The caller may close the input as soon as Import returns, so the
 	// reading goroutine must have stopped by then.
 	readDone := make(chan struct{})
-	// Few jobs in flight keep memory flat; two cores need little slack.
+	// A few dozen jobs in flight (a few MB) keep memory flat and let the
+	// parsers run ahead of the writer, which waited on them with fewer.
 	jobs := make(chan *parseJob, 8)
 	order := make(chan *parseJob, 16)
 	// Jobs the writer is done with go back to the reader: a job's buffers

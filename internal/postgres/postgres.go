@@ -183,6 +183,8 @@ type batch struct {
 // advisory lock, held until commit or rollback, which serialises writers
 // across all instances, and only then reads max(seq): each batch's seqs
 // are above every committed seq and no other batch can commit in between.
+// The lock is taken at the batch's first write (see open), so Begin itself
+// waits only for this process's other batch.
 func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
 	select {
 	case s.writer <- struct{}{}:
@@ -203,8 +205,9 @@ func (s *DB) begin(ctx context.Context) (*batch, error) {
 
 // open starts the batch's transaction, with more statements sent in the
 // same round trip: BEGIN, the writer lock, the last seq and then the
-// first write go together, so a webhook group's transaction costs two
-// round trips (this and COMMIT) rather than five. The transaction is
+// first write go together (and, from CommitEach, COMMIT too), so a
+// webhook group's transaction costs one round trip rather than five.
+// Callers stamp b.now (ingested_at) just before. The transaction is
 // opened at the first write, not at Begin, so an empty batch never
 // touches the database. In the pipeline each statement runs, and takes
 // its snapshot, only after the one before it has finished. After open,
@@ -250,6 +253,7 @@ func (b *batch) ensureOpen(ctx context.Context) error {
 	if b.tx != nil {
 		return nil
 	}
+	b.now = b.s.now().UnixNano()
 	br, err := b.open(ctx, nil)
 	if err != nil {
 		return err
@@ -403,22 +407,42 @@ func (b *batch) fold(items []store.Item) store.WriteResult {
 	return res
 }
 
-// AddEach sends small lists in one round trip: each list's statements
-// are queued as addChunk would run them (as upserts: plain inserts pay
-// off only for bulk loads), and the server runs them in order. Lists
-// large enough for COPY go through Add.
+// AddEach saves round trips on a batch's first write, which is the whole
+// of a webhook group: lists whose keys are all distinct go in one upsert
+// sent with BEGIN (addDistinct); otherwise each list's statements are
+// queued as addChunk would run them (as upserts) and the server runs them
+// in order. Once the transaction is open — an import's later chunks — or
+// when a list is large, each list goes through Add, which has the faster
+// paths for bulk loads (plain inserts of new keys, COPY).
 func (b *batch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
 	if b.done {
 		return nil, errors.New("batch already ended")
 	}
-	for _, items := range lists {
-		if len(items) >= copyMinRows {
-			return store.AddInTurn(ctx, b, lists)
-		}
+	if b.tx != nil || large(lists) {
+		return store.AddInTurn(ctx, b, lists)
 	}
 	if res, ok, err := b.addDistinct(ctx, lists, false); ok {
 		return res, err
 	}
+	return b.addPipelined(ctx, lists)
+}
+
+// large reports whether lists are too big for one statement: a list that
+// COPY would write, or more rows in all than a chunk (beyond which one
+// statement's throughput falls, see chunkRows).
+func large(lists [][]store.Item) bool {
+	n := 0
+	for _, items := range lists {
+		if len(items) >= copyMinRows {
+			return true
+		}
+		n += len(items)
+	}
+	return n > chunkRows
+}
+
+// addPipelined queues each list's statements and sends them together.
+func (b *batch) addPipelined(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
 	if err := b.ensureOpen(ctx); err != nil {
 		return nil, err
 	}
@@ -476,11 +500,13 @@ func (b *batch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.Writ
 	return res, nil
 }
 
-// addDistinct is AddEach in one statement, which it can be when no key
-// repeats across the lists (the usual group of webhook requests): rows of
-// list i get the ords after those of the lists before it, and the ords the
-// statement returns tell each list's inserts from its rewrites. ok is
-// false, with nothing sent, when some key repeats.
+// addDistinct is a batch's first write, AddEach in one statement sent
+// with BEGIN (and with COMMIT when commit is set), which it can be when no
+// key repeats across the lists (the usual group of webhook requests): rows
+// of list i get the ords after those of the lists before it, and the ords
+// the statement returns tell each list's inserts from its rewrites. ok is
+// false, with nothing sent, when some key repeats. The transaction must
+// not be open yet.
 func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bool) (res []store.WriteResult, ok bool, err error) {
 	var all []store.Item
 	ends := make([]int64, len(lists)) // ord of each list's last row
@@ -495,45 +521,41 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	if len(b.groups) != len(all) {
 		return nil, false, nil
 	}
-	// Seqs are base + ord. Before the transaction is open, base is only
-	// known once the statements queued ahead of this one have run, so it
-	// is read in the statement itself (the lock is held by then) and the
-	// statement returns seqs, which open's last seq turns into ords.
-	args := b.arrayArgs(all, b.round0, b.next-1)
+	// Seqs are base + ord, and base is only known once the statements
+	// queued ahead of this one have run, so the statement reads it itself
+	// (the lock is held by then; a null $1 says so) and returns seqs,
+	// which open's last seq turns into ords.
+	b.now = b.s.now().UnixNano() // as ensureOpen would
+	args := b.arrayArgs(all, b.round0, 0)
+	args[0] = nil
 	var inserted, rewritten []int64
-	if b.tx == nil {
-		args[0] = nil
-		br, err := b.open(ctx, func(pb *pgx.Batch) {
-			pb.Queue(upsertSeqs, args...)
-			if commit {
-				pb.Queue("COMMIT")
-			}
-		})
-		if err != nil {
-			return nil, true, err
-		}
-		err = br.QueryRow().Scan(&inserted, &rewritten)
-		if err == nil && commit {
-			// A transaction that failed answers COMMIT with ROLLBACK.
-			var tag pgconn.CommandTag
-			if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
-				err = pgx.ErrTxCommitRollback
-			}
-		}
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, true, err
-		}
+	br, err := b.open(ctx, func(pb *pgx.Batch) {
+		pb.Queue(upsertSeqs, args...)
 		if commit {
-			// Committed in the pipeline: this marks the transaction ended
-			// and gives its connection back, without a round trip.
-			b.tx.Commit(context.Background())
-			b.committed()
+			pb.Queue("COMMIT")
 		}
-	} else if err := b.tx.QueryRow(ctx, upsertSeqs, args...).Scan(&inserted, &rewritten); err != nil {
+	})
+	if err != nil {
 		return nil, true, err
+	}
+	err = br.QueryRow().Scan(&inserted, &rewritten)
+	if err == nil && commit {
+		// A transaction that failed answers COMMIT with ROLLBACK.
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
+			err = pgx.ErrTxCommitRollback
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, true, err
+	}
+	if commit {
+		// Committed in the pipeline: this marks the transaction ended and
+		// gives its connection back, without a round trip.
+		b.tx.Commit(context.Background())
 	}
 	base := b.next - 1
 	for _, ords := range [][]int64{inserted, rewritten} {
@@ -543,6 +565,9 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	}
 	b.next += int64(len(all))
 	b.written += int64(len(inserted) + len(rewritten))
+	if commit {
+		b.committed()
+	}
 	res = make([]store.WriteResult, len(lists))
 	for i, items := range lists {
 		res[i].Unchanged = int64(len(items))
@@ -565,8 +590,9 @@ func (b *batch) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.W
 	if b.done {
 		return nil, errors.New("batch already ended")
 	}
-	if b.tx == nil {
-		if res, ok, err := b.addDistinct(ctx, lists, true); ok {
+	if b.tx == nil && !large(lists) {
+		res, ok, err := b.addDistinct(ctx, lists, true)
+		if ok {
 			if err != nil {
 				b.Rollback()
 				return nil, err
@@ -575,7 +601,23 @@ func (b *batch) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.W
 			return res, nil
 		}
 	}
-	return store.AddEachThenCommit(ctx, b, lists)
+	// Two steps: AddEach, which will not try addDistinct again when it
+	// declined.
+	var res []store.WriteResult
+	var err error
+	if b.tx != nil || large(lists) {
+		res, err = store.AddInTurn(ctx, b, lists)
+	} else {
+		res, err = b.addPipelined(ctx, lists)
+	}
+	if err != nil {
+		b.Rollback()
+		return nil, err
+	}
+	if err := b.Commit(); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // A rowSource is where a round's rows come from: s.ord, s.kind, s.source,
@@ -620,7 +662,7 @@ func upsert(src rowSource, guard string) string {
 }
 
 // upsertSeqs is upsert returning the seqs of the inserted rows and of the
-// rewritten ones, for AddEach to count per list. A null seq base ($1)
+// rewritten ones, for addDistinct to count per list. A null seq base ($1)
 // means the last committed seq, read under the writer lock.
 var upsertSeqs = upsertThen(arrayRows, changedOnly, "coalesce($1::bigint, ("+lastSeqSQL+"))", `SELECT
 	coalesce(array_agg(seq) FILTER (WHERE inserted), '{}'),

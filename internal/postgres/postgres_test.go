@@ -170,21 +170,52 @@ func replay(t *testing.T, pg *DB, gen func(*rand.Rand) []store.Item) {
 				t.Fatal(err)
 			}
 		}
-		for range 1 + rng.IntN(3) {
-			items := gen(rng)
-			var res [2]store.WriteResult
+		// Each step of a round is an Add, or several lists through AddEach
+		// or (ending the round) CommitEach, as group commit writes them:
+		// every PostgreSQL write path against SQLite's.
+		committed := false
+		for step := range 1 + rng.IntN(3) {
+			lists := [][]store.Item{gen(rng)}
+			mode := rng.IntN(4) // 0, 1: Add; 2: AddEach; 3: CommitEach
+			if mode >= 2 {
+				for range rng.IntN(4) {
+					lists = append(lists, gen(rng))
+				}
+			}
+			if mode == 3 && step == 0 {
+				mode = 2 // CommitEach on a batch that has written is tested below
+			}
+			var res [2][]store.WriteResult
 			for i, b := range batches {
-				if res[i], err = b.Add(ctx, items); err != nil {
+				switch mode {
+				case 2:
+					res[i], err = b.AddEach(ctx, lists)
+				case 3:
+					res[i], err = store.CommitEach(ctx, b, lists)
+				default:
+					var r store.WriteResult
+					r, err = b.Add(ctx, lists[0])
+					res[i] = []store.WriteResult{r}
+				}
+				if err != nil {
 					t.Fatal(err)
 				}
 			}
-			if res[0] != res[1] {
-				t.Fatalf("round %d: postgres %+v, sqlite %+v for %d items", round, res[1], res[0], len(items))
+			if fmt.Sprint(res[0]) != fmt.Sprint(res[1]) {
+				t.Fatalf("round %d, mode %d: postgres %+v, sqlite %+v for %d lists", round, mode, res[1], res[0], len(lists))
+			}
+			if mode == 3 {
+				committed = true
+				break
 			}
 		}
-		commit := rng.IntN(5) > 0
+		commit := committed || rng.IntN(5) > 0
 		var written [2]map[domain.Key]string
 		for i, b := range batches {
+			if committed {
+				written[i] = contents(t, stores[i], before[i])
+				continue
+			}
 			if !commit {
 				if err := b.Rollback(); err != nil {
 					t.Fatal(err)
@@ -198,6 +229,23 @@ func replay(t *testing.T, pg *DB, gen func(*rand.Rand) []store.Item) {
 		}
 		if fmt.Sprint(written[0]) != fmt.Sprint(written[1]) {
 			t.Fatalf("round %d rewrote different records:\nsqlite   %v\npostgres %v", round, written[0], written[1])
+		}
+		if rng.IntN(4) == 0 {
+			// The one-step path: a batch's first write, committing.
+			lists := [][]store.Item{gen(rng), gen(rng)}
+			var res [2][]store.WriteResult
+			for i, s := range stores {
+				b, err := s.Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res[i], err = store.CommitEach(ctx, b, lists); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if fmt.Sprint(res[0]) != fmt.Sprint(res[1]) {
+				t.Fatalf("round %d, one-step CommitEach: postgres %+v, sqlite %+v", round, res[1], res[0])
+			}
 		}
 	}
 	if a, b := contents(t, lite, 0), contents(t, pg, 0); fmt.Sprint(a) != fmt.Sprint(b) {
@@ -341,6 +389,15 @@ func TestWriteWaitsForOtherInstance(t *testing.T) {
 		bb.Rollback()
 		if err == nil {
 			t.Fatalf("second instance wrote (AddEach %v) while the first had a batch open", each)
+		}
+		// A connection whose query was cancelled is destroyed, which the
+		// pool finishes in the background.
+		deadline := time.Now().Add(5 * time.Second)
+		for b.pool.Stat().AcquiredConns() != 0 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := b.pool.Stat().AcquiredConns(); n != 0 {
+			t.Fatalf("%d connections still held after the abandoned wait (AddEach %v)", n, each)
 		}
 	}
 	done := make(chan error, 1)
@@ -614,6 +671,22 @@ func TestBulkBatchAnalyses(t *testing.T) {
 	put(20, "bulk")
 	if n := reltuples(); n != 25 {
 		t.Errorf("after a 20-row batch: reltuples %v, want 25 (analysed)", n)
+	}
+	// A group commit's one-step write analyses too.
+	var lists [][]store.Item
+	for i := range 12 {
+		id := fmt.Sprintf("group%d", i)
+		lists = append(lists, []store.Item{{Key: domain.Key{Kind: domain.KindService, Source: "import", ID: id}, Hash: id, Body: []byte(`{}`)}})
+	}
+	b, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CommitEach(ctx, b, lists); err != nil {
+		t.Fatal(err)
+	}
+	if n := reltuples(); n != 37 {
+		t.Errorf("after a 12-row group commit: reltuples %v, want 37 (analysed)", n)
 	}
 }
 

@@ -84,8 +84,9 @@ func AddInTurn(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, err
 // EachCommitter is a Batch that can add lists and commit in one step,
 // sparing the store a round trip.
 type EachCommitter interface {
-	// CommitEach is AddEach then Commit. The batch has ended when it
-	// returns; on error nothing of it was committed.
+	// CommitEach is AddEach then Commit. On success the batch has ended;
+	// on error nothing of it was committed and the caller must still call
+	// Rollback (harmless if the batch has ended).
 	CommitEach(ctx context.Context, lists [][]Item) ([]WriteResult, error)
 }
 

@@ -409,22 +409,21 @@ func (b *batch) fold(items []store.Item) store.WriteResult {
 
 // AddEach saves round trips on a batch's first write, which is the whole
 // of a webhook group: lists whose keys are all distinct go in one upsert
-// sent with BEGIN (addDistinct); otherwise each list's statements are
-// queued as addChunk would run them (as upserts) and the server runs them
-// in order. Once the transaction is open — an import's later chunks — or
-// when a list is large, each list goes through Add, which has the faster
-// paths for bulk loads (plain inserts of new keys, COPY).
+// sent with BEGIN (addDistinct). Otherwise — keys repeating across lists
+// (rare in a group), large lists, or a transaction already open, as for
+// an import's later chunks — each list goes through Add, which counts
+// repeats and has the faster paths for bulk loads (plain inserts of new
+// keys, COPY).
 func (b *batch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
 	if b.done {
 		return nil, errors.New("batch already ended")
 	}
-	if b.tx != nil || large(lists) {
-		return store.AddInTurn(ctx, b, lists)
+	if b.tx == nil && !large(lists) {
+		if res, ok, err := b.addDistinct(ctx, lists, false); ok {
+			return res, err
+		}
 	}
-	if res, ok, err := b.addDistinct(ctx, lists, false); ok {
-		return res, err
-	}
-	return b.addPipelined(ctx, lists)
+	return store.AddInTurn(ctx, b, lists)
 }
 
 // large reports whether lists are too big for one statement: a list that
@@ -441,69 +440,10 @@ func large(lists [][]store.Item) bool {
 	return n > chunkRows
 }
 
-// addPipelined queues each list's statements and sends them together.
-func (b *batch) addPipelined(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
-	if err := b.ensureOpen(ctx); err != nil {
-		return nil, err
-	}
-	res := make([]store.WriteResult, len(lists))
-	want := make([]int64, len(lists)) // rows of round 1, 0 when none
-	var pb pgx.Batch
-	for i, items := range lists {
-		if len(items) == 0 {
-			continue
-		}
-		res[i] = b.fold(items)
-		n0, n1 := int64(len(b.round0)), int64(len(b.round1))
-		base := b.next - 1
-		pb.Queue(viaArrays.upsert, b.arrayArgs(items, b.round0, base)...)
-		if n1 > 0 {
-			pb.Queue(viaArrays.overwrite, b.arrayArgs(items, b.round1, base+n0)...)
-			want[i] = n1
-		}
-		b.next += n0 + n1
-		res[i].Unchanged += n0 // less what the database counts below
-	}
-	br := b.tx.SendBatch(ctx, &pb)
-	err := func() error {
-		for i, items := range lists {
-			if len(items) == 0 {
-				continue
-			}
-			var ins, rep int64
-			if err := br.QueryRow().Scan(&ins, &rep); err != nil {
-				return err
-			}
-			res[i].Inserted += ins
-			res[i].Replaced += rep
-			res[i].Unchanged -= ins + rep
-			b.written += ins + rep
-			if want[i] > 0 {
-				var r int64
-				if err := br.QueryRow().Scan(new(int64), &r); err != nil {
-					return err
-				}
-				if r != want[i] {
-					return fmt.Errorf("postgres: overwrote %d repeated records, want %d", r, want[i])
-				}
-				b.written += r
-			}
-		}
-		return nil
-	}()
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
 // addDistinct is a batch's first write, AddEach in one statement sent
 // with BEGIN (and with COMMIT when commit is set), which it can be when no
 // key repeats across the lists (the usual group of webhook requests): rows
-// of list i get the ords after those of the lists before it, and the ords
+// of list i get the ords after those of the lists before it, and the seqs
 // the statement returns tell each list's inserts from its rewrites. ok is
 // false, with nothing sent, when some key repeats. The transaction must
 // not be open yet.
@@ -601,15 +541,8 @@ func (b *batch) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.W
 			return res, nil
 		}
 	}
-	// Two steps: AddEach, which will not try addDistinct again when it
-	// declined.
-	var res []store.WriteResult
-	var err error
-	if b.tx != nil || large(lists) {
-		res, err = store.AddInTurn(ctx, b, lists)
-	} else {
-		res, err = b.addPipelined(ctx, lists)
-	}
+	// AddEach, but addDistinct has declined already.
+	res, err := store.AddInTurn(ctx, b, lists)
 	if err != nil {
 		b.Rollback()
 		return nil, err

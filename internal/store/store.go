@@ -97,12 +97,6 @@ func CommitEach(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, er
 	if c, ok := b.(EachCommitter); ok {
 		return c.CommitEach(ctx, lists)
 	}
-	return AddEachThenCommit(ctx, b, lists)
-}
-
-// AddEachThenCommit is CommitEach in two steps, for a batch that cannot
-// take them as one.
-func AddEachThenCommit(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, error) {
 	res, err := b.AddEach(ctx, lists)
 	if err != nil {
 		return nil, err

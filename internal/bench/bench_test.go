@@ -2,10 +2,9 @@ package bench
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 
+	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
@@ -46,13 +45,9 @@ func TestSmoke(t *testing.T) {
 //
 //	CANDOR_BENCH_SCALE=10 go test -run XXX -bench Scorecard -benchtime 1x ./internal/bench/
 func BenchmarkScorecard(b *testing.B) {
-	scale := 0.1
-	if v := os.Getenv("CANDOR_BENCH_SCALE"); v != "" {
-		s, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			b.Fatal(err)
-		}
-		scale = s
+	scale, err := generate.BenchScale(0.1)
+	if err != nil {
+		b.Fatal(err)
 	}
 	for i := 0; i < b.N; i++ {
 		rep, err := Run(context.Background(), sqliteOpts(b, scale))

@@ -17,11 +17,32 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
+
+// BenchScaleEnv names the variable that sets the scale of the Go
+// benchmarks that generate data.
+const BenchScaleEnv = "CANDOR_BENCH_SCALE"
+
+// BenchScale is the scale a Go benchmark generates: BenchScaleEnv when
+// set, else def. A value that is not a positive number is an error naming
+// the variable, not a silent default.
+func BenchScale(def float64) (float64, error) {
+	v, ok := os.LookupEnv(BenchScaleEnv)
+	if !ok || v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("%s=%q: want a positive number", BenchScaleEnv, v)
+	}
+	return f, nil
+}
 
 // Options selects what to generate.
 type Options struct {

@@ -493,3 +493,23 @@ func TestRecordsMatchesWrite(t *testing.T) {
 		t.Errorf("only %d kinds", len(kinds))
 	}
 }
+
+func TestBenchScale(t *testing.T) {
+	for _, c := range []struct {
+		env  string
+		want float64
+		err  bool
+	}{
+		{"", 0.1, false}, {"10", 10, false}, {"0.005", 0.005, false},
+		{"ten", 0, true}, {"0", 0, true}, {"-1", 0, true}, {"NaN", 0, true}, {"Inf", 0, true},
+	} {
+		t.Setenv(BenchScaleEnv, c.env)
+		got, err := BenchScale(0.1)
+		if (err != nil) != c.err || got != c.want {
+			t.Errorf("%s=%q: %v, %v; want %v (error %v)", BenchScaleEnv, c.env, got, err, c.want, c.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), BenchScaleEnv) {
+			t.Errorf("error %q does not name %s", err, BenchScaleEnv)
+		}
+	}
+}

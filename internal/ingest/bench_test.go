@@ -3,8 +3,6 @@ package ingest
 import (
 	"bytes"
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,12 +16,9 @@ import (
 //
 //	CANDOR_BENCH_SCALE=1 go test -run '^$' -bench Import -benchtime 3x -cpuprofile cpu.pprof ./internal/ingest/
 func BenchmarkImport(b *testing.B) {
-	scale := 0.05
-	if v := os.Getenv("CANDOR_BENCH_SCALE"); v != "" {
-		var err error
-		if scale, err = strconv.ParseFloat(v, 64); err != nil || scale <= 0 {
-			b.Fatalf("CANDOR_BENCH_SCALE=%q: want a positive number", v)
-		}
+	scale, err := generate.BenchScale(0.05)
+	if err != nil {
+		b.Fatal(err)
 	}
 	var buf bytes.Buffer
 	st, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: scale, End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)})

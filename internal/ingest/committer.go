@@ -180,14 +180,10 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 	for _, r := range group {
 		parts = append(parts, r.parts...)
 	}
-	lists := make([][]store.Item, len(parts))
-	for i, p := range parts {
-		lists[i] = p.items
-	}
 	var res []store.WriteResult
 	err = guard(func() error {
 		var err error
-		res, err = store.CommitEach(ctx, b, lists)
+		res, err = store.CommitEach(ctx, b, listsOf(parts))
 		return err
 	})
 	if err != nil {

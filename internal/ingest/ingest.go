@@ -306,11 +306,16 @@ func splitKinds(items []store.Item, kinds []domain.Kind, split map[domain.Kind][
 
 // writeParts adds parts to b in order and returns each one's result.
 func writeParts(ctx context.Context, b store.Batch, parts []part) ([]store.WriteResult, error) {
+	return b.AddEach(ctx, listsOf(parts))
+}
+
+// listsOf is the parts' records as the store's AddEach takes them.
+func listsOf(parts []part) [][]store.Item {
 	lists := make([][]store.Item, len(parts))
 	for i, p := range parts {
 		lists[i] = p.items
 	}
-	return b.AddEach(ctx, lists)
+	return lists
 }
 
 func (im *importer) counted(k domain.Kind, res store.WriteResult) {

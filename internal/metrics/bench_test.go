@@ -2,9 +2,7 @@ package metrics
 
 import (
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -52,13 +50,9 @@ var benchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 // (default 0.1) and returns it with its record count.
 func benchDataset(b *testing.B) (*Dataset, int) {
 	b.Helper()
-	scale := 0.1
-	if v := os.Getenv("CANDOR_BENCH_SCALE"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			b.Fatalf("CANDOR_BENCH_SCALE: %v", err)
-		}
-		scale = f
+	scale, err := generate.BenchScale(0.1)
+	if err != nil {
+		b.Fatal(err)
 	}
 	d := NewDataset(DefaultConfig())
 	n := 0

@@ -1,8 +1,6 @@
 package scorecard
 
 import (
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -19,13 +17,9 @@ import (
 //
 //	CANDOR_BENCH_SCALE=1 go test -run '^$' -bench AsOfNow -benchtime 5x ./internal/scorecard/
 func BenchmarkScorecardAsOfNow(b *testing.B) {
-	scale := 0.1
-	if v := os.Getenv("CANDOR_BENCH_SCALE"); v != "" {
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			b.Fatalf("CANDOR_BENCH_SCALE: %v", err)
-		}
-		scale = f
+	scale, err := generate.BenchScale(0.1)
+	if err != nil {
+		b.Fatal(err)
 	}
 	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	ds := metrics.NewDataset(metrics.DefaultConfig())

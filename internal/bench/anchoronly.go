@@ -37,7 +37,7 @@ func runAnchorsOnly(ctx context.Context, opt Options) (*Report, error) {
 	}
 	defer st.Close()
 
-	runtime.GC()
+	settle()
 	eng := engine.New(st, metrics.DefaultConfig())
 	opt.logf("loading the engine …")
 	t0 := time.Now()

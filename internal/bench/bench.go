@@ -131,7 +131,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 	// Cold: a fresh engine loads everything and builds the first scorecard.
-	runtime.GC()
+	settle()
 	eng := engine.New(st, metrics.DefaultConfig())
 	opt.logf("cold scorecard …")
 	start := time.Now()

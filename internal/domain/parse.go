@@ -171,7 +171,7 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 		p.f, p.err = nil, nil // the pool must not keep the caller's input alive
 		parsers.Put(p)
 	}()
-	*p = parser{f: f, usedBuf: p.usedBuf}
+	p.f, p.kind, p.err = f, "", nil
 	p.used = append(p.usedBuf[:0], "kind")
 	if v, ok := f["kind"]; ok && !isNull(v) {
 		s := p.text("kind", v)

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/generate"
@@ -108,4 +109,27 @@ func FuzzSplitObject(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line []byte) {
 		sameAsParseJSON(t, line)
 	})
+}
+
+// The name table interns what repeats and stops growing at maxNames, so
+// input with endless distinct member names cannot grow it; names past the
+// bound are still read right.
+func TestNamesInternBounded(t *testing.T) {
+	n := names{}
+	a, b := n.intern([]byte("service")), n.intern([]byte("service"))
+	if a != "service" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatalf("a repeated name was not interned: %q, %q", a, b)
+	}
+	for i := range 3 * maxNames {
+		name := fmt.Sprintf("field%d", i)
+		if got := n.intern([]byte(name)); got != name {
+			t.Fatalf("intern(%q) = %q", name, got)
+		}
+	}
+	if len(n) != maxNames {
+		t.Fatalf("table holds %d names, want it bounded at %d", len(n), maxNames)
+	}
+	if got := names(nil).intern([]byte("id")); got != "id" {
+		t.Fatalf("nil table: %q", got)
+	}
 }

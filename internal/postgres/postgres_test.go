@@ -620,21 +620,7 @@ func TestDocKeysMigration(t *testing.T) {
 	conn.Close(ctx)
 
 	s := open(t, url)
-	got, err := s.Docs(ctx, "c", 0)
-	if err != nil || len(got) != 1 || string(got[0].Body) != "old" || got[0].Key != "" {
-		t.Fatalf("old document after migrating: %+v (%v)", got, err)
-	}
-	if _, err := s.AppendDoc(ctx, "c", []byte("plain")); err != nil {
-		t.Fatal(err)
-	}
-	for i, want := range []bool{true, false} {
-		if _, created, err := s.AppendDocOnce(ctx, "c", "k", []byte("keyed")); err != nil || created != want {
-			t.Errorf("AppendDocOnce #%d: created %v (%v), want %v", i+1, created, err, want)
-		}
-	}
-	if got, _ := s.Docs(ctx, "c", 0); len(got) != 3 {
-		t.Errorf("%d documents, want 3", len(got))
-	}
+	storetest.CheckDocsMigrated(t, s)
 }
 
 // A batch past analyzeAfter rows leaves the records table analysed:

@@ -226,3 +226,26 @@ func runKeyedDocs(t *testing.T, open Factory, o options) {
 		}
 	})
 }
+
+// CheckDocsMigrated checks a store just migrated from a schema before
+// document keys (migration 004) whose collection "c" held one unkeyed
+// document, "old": it is still there, unkeyed, and both appends work.
+func CheckDocsMigrated(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := s.Docs(ctx, "c", 0)
+	if err != nil || len(got) != 1 || string(got[0].Body) != "old" || got[0].Key != "" {
+		t.Fatalf("old document after migrating: %+v (%v)", got, err)
+	}
+	if _, err := s.AppendDoc(ctx, "c", []byte("plain")); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		if _, created, err := s.AppendDocOnce(ctx, "c", "k", []byte("keyed")); err != nil || created != want {
+			t.Errorf("AppendDocOnce #%d: created %v (%v), want %v", i+1, created, err, want)
+		}
+	}
+	if got, _ := s.Docs(ctx, "c", 0); len(got) != 3 {
+		t.Errorf("%d documents, want 3", len(got))
+	}
+}

@@ -59,8 +59,14 @@ func deploymentFrequency(d *Dataset, q Query) Result {
 		}
 	})
 	r.Value = num(float64(r.Count) / (float64(q.Window) / float64(day)))
-	if lvl := frequencyLevel(times, q.start(), q.end()); lvl != "" {
+	lvl, perWeek := frequencyLevel(times, q.start(), q.end())
+	if lvl != "" {
 		r.detail("dora_level", lvl)
+	}
+	// Shown beside the frequency: peers (DevLake, Four Keys) and the DORA
+	// level count deployment days, not deployments.
+	if perWeek != nil {
+		r.detail("deployment_days_per_week", *perWeek)
 	}
 	return r
 }
@@ -72,7 +78,10 @@ func deploymentFrequency(d *Dataset, q Query) Result {
 //
 // times must be in ascending order: the day and slot counted back from
 // as_of then never increase, so each new day is seen exactly once.
-func frequencyLevel(times []int64, start, end int64) string {
+//
+// It also returns the median deployment days per week it judged by (nil
+// when the window holds no full week).
+func frequencyLevel(times []int64, start, end int64) (string, *float64) {
 	dayNs := int64(day)
 	perSlot := func(slot int64) []float64 {
 		n := int((end - start) / slot)
@@ -93,25 +102,26 @@ func frequencyLevel(times []int64, start, end int64) string {
 		}
 		return out
 	}
+	var perWeek *float64
 	if w := perSlot(7 * dayNs); w != nil {
-		m := *median(w)
+		perWeek = median(w)
 		switch {
-		case m >= 5:
-			return "elite"
-		case m >= 1:
-			return "high"
+		case *perWeek >= 5:
+			return "elite", perWeek
+		case *perWeek >= 1:
+			return "high", perWeek
 		}
 	}
 	if m := perSlot(30 * dayNs); m != nil {
 		if *median(m) >= 1 {
-			return "medium"
+			return "medium", perWeek
 		}
-		return "low"
+		return "low", perWeek
 	}
 	if len(times) > 0 {
-		return "medium"
+		return "medium", perWeek
 	}
-	return "low"
+	return "low", perWeek
 }
 
 // leadSpan is a change's lead time in hours when deployment x shipped it

@@ -206,6 +206,9 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if c.DORALevel != "" {
 		fmt.Fprintf(&b, "DORA level: %s\n", c.DORALevel)
 	}
+	if v, ok := c.Detail["deployment_days_per_week"].(float64); ok {
+		fmt.Fprintf(&b, "Deployment days per week: %s (median over the window's full weeks)\n", trim(v, 1))
+	}
 	if c.Degrading {
 		b.WriteString("DEGRADING: worse in each of the last three weekly windows\n")
 	}

@@ -101,7 +101,7 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	var v viewFlags
 	v.bind(fs)
 	by := fs.String("by", "", "break down by a dimension: team, service, environment, tier (and others per metric)")
-	scope := fs.String("scope", "", "restrict to one group, DIMENSION:VALUE (e.g. team:payments)")
+	scope := fs.String("scope", "", "restrict to one group, DIMENSION:VALUE (e.g. team:payments; several joined by commas)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -115,11 +115,9 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	}
 	var sc metrics.Scope
 	if *scope != "" {
-		dim, val, ok := strings.Cut(*scope, ":")
-		if !ok || dim == "" || val == "" {
-			return usagef("--scope: %q must be DIMENSION:VALUE", *scope)
+		if sc, err = metrics.ParseScope(*scope); err != nil {
+			return usagef("--scope: %v", err)
 		}
-		sc = metrics.Scope{Dim: dim, Value: val}
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {

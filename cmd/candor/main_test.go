@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/schedule"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite"
 )
 
@@ -292,6 +293,34 @@ func TestGenerateImportScorecardMetric(t *testing.T) {
 	r = mustRun(t, "metric", "change_failure_rate", "--data", data, "--scope", "environment:production", "--format", "json", "--as-of", "2026-06-01")
 	if !strings.Contains(r.stdout, `"dim": "environment"`) {
 		t.Errorf("scoped drill-down has no scope:\n%s", clip(r.stdout))
+	}
+	// ... and its breakdown: by service under a team, only that team's
+	// services, their deployments adding up to the team's.
+	r = mustRun(t, "metric", "change_failure_rate", "--data", data, "--by", "service", "--scope", "team:payments", "--format", "json", "--as-of", "2026-06-01")
+	var scoped scorecard.MetricDetail
+	if err := json.Unmarshal([]byte(r.stdout), &scoped); err != nil {
+		t.Fatal(err)
+	}
+	all := mustRun(t, "metric", "change_failure_rate", "--data", data, "--by", "service", "--format", "json", "--as-of", "2026-06-01")
+	var whole scorecard.MetricDetail
+	if err := json.Unmarshal([]byte(all.stdout), &whole); err != nil {
+		t.Fatal(err)
+	}
+	lineSum := 0
+	for _, l := range scoped.Breakdown {
+		lineSum += l.Count
+	}
+	if len(scoped.Breakdown) == 0 || len(scoped.Breakdown) >= len(whole.Breakdown) || lineSum != scoped.Card.Count {
+		t.Errorf("team payments by service: %d lines of %d services, adding up to %d of the team's %d deployments",
+			len(scoped.Breakdown), len(whole.Breakdown), lineSum, scoped.Card.Count)
+	}
+	// A team that does not exist is a usage error naming the known ones.
+	r = run(t, "metric", "change_failure_rate", "--data", data, "--by", "service", "--scope", "team:nonexistent")
+	r.want(t, 2, "metric", "--scope", "team:nonexistent")
+	for _, want := range []string{"--scope", `team "nonexistent"`, "payments"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("--scope team:nonexistent error lacks %q:\n%s", want, r.stderr)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ package catalog
 
 import (
 	_ "embed"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -64,6 +65,11 @@ type Metric struct {
 	Target  *float64
 	Sources []Source
 
+	// MinSample is the fewest cases (the value's Count: deployments, responses, new customers)
+	// a status is judged on (SPEC §4); below it the value is shown but the status is unknown.
+	// 0 means no minimum: counts, sums and extremes rest on no sample.
+	MinSample int
+
 	Version   int
 	Effective string // YYYY-MM-DD
 
@@ -73,6 +79,19 @@ type Metric struct {
 	// Overridden records each change Apply made, as "field: old → new", so a scorecard or an
 	// evidence pack can say how this version differs from the built-in one.
 	Overridden []string
+}
+
+// DefaultMinSample is min_sample when a definition does not set it: SPEC §4's default for every
+// ratio, median and mean, so that two data points never paint a status.
+const DefaultMinSample = 5
+
+// TooFew returns the unknown reason of a value resting on n cases when the metric needs more, or
+// "" when n is enough.
+func (m *Metric) TooFew(n int) string {
+	if n >= m.MinSample {
+		return ""
+	}
+	return fmt.Sprintf("too few cases (n = %d, needs %d)", n, m.MinSample)
 }
 
 // Pillar groups metrics on the scorecard.

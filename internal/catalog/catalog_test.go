@@ -235,13 +235,16 @@ func TestStatusRankAndWorst(t *testing.T) {
 	tests := []struct{ a, b, want Status }{
 		{Green, Green, Green},
 		{Green, Amber, Amber},
-		{Amber, Unknown, Unknown},
-		{Unknown, Amber, Unknown},
-		{Green, Unknown, Unknown},
+		// SPEC §4: an unknown metric counts as amber for its group — never green, and not
+		// a state of the group that hides the values it has.
+		{Amber, Unknown, Amber},
+		{Unknown, Amber, Amber},
+		{Green, Unknown, Amber},
+		{Unknown, Unknown, Amber},
 		{Unknown, Red, Red},
 		{Red, Unknown, Red},
 		{Amber, Red, Red},
-		{Green, Status("purple"), Unknown},
+		{Green, Status("purple"), Amber},
 	}
 	for _, tt := range tests {
 		if got := Worst(tt.a, tt.b); got != tt.want {
@@ -251,6 +254,8 @@ func TestStatusRankAndWorst(t *testing.T) {
 }
 
 func ptr(f float64) *float64 { return &f }
+
+func intPtr(n int) *WholeNumber { w := WholeNumber(n); return &w }
 
 func TestJudge(t *testing.T) {
 	c := mustDefault(t)
@@ -408,6 +413,46 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+func TestMinSample(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(validYAML, "sources: [sli]", "sources: [sli]\n    min_sample: 12", 1)), "t.yaml")
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if m, _ := c.Metric("uptime"); m.MinSample != 12 {
+		t.Errorf("uptime min_sample = %d, want 12 as written", m.MinSample)
+	}
+	if m, _ := c.Metric("overrun"); m.MinSample != DefaultMinSample {
+		t.Errorf("overrun min_sample = %d, want the default %d", m.MinSample, DefaultMinSample)
+	}
+	m := &Metric{MinSample: 5}
+	if got := m.TooFew(2); got != "too few cases (n = 2, needs 5)" {
+		t.Errorf("TooFew(2) = %q", got)
+	}
+	if got := m.TooFew(5); got != "" {
+		t.Errorf("TooFew(5) = %q, want enough", got)
+	}
+	if got := (&Metric{}).TooFew(0); got != "" {
+		t.Errorf("no minimum: TooFew(0) = %q", got)
+	}
+}
+
+// TestDefaultMinSample: counts rest on no sample (a count of 0 is an
+// answer, not too few cases), and the SPEC's examples rest on the cases it
+// names — as the metric's Count reports them (see the metrics package).
+func TestDefaultMinSample(t *testing.T) {
+	c := mustDefault(t)
+	for _, m := range c.Metrics {
+		if (m.Unit == "count" || m.Unit == "deploys/day") && m.MinSample != 0 {
+			t.Errorf("%s is a count but needs %d cases", m.ID, m.MinSample)
+		}
+	}
+	for _, id := range []string{"change_failure_rate", "lead_time_for_changes", "mttr", "csat", "win_rate", "cac", "cac_payback_months", "nrr", "funnel_conversion"} {
+		if m, _ := c.Metric(id); m.MinSample != DefaultMinSample {
+			t.Errorf("%s min_sample = %d, want %d", id, m.MinSample, DefaultMinSample)
+		}
+	}
+}
+
 func TestParseRules(t *testing.T) {
 	replace := func(old, new string) func(string) string {
 		return func(s string) string {
@@ -466,6 +511,8 @@ func TestParseRules(t *testing.T) {
 		{"thresholds need amber", replace("{green: 99.9, amber: 99.5}", "{green: 99.9}"), []string{`metric "uptime": thresholds: amber is required`}, "{green: 99.9}"},
 		{"threshold is a number", replace("amber: 99.5}", `amber: "1/0"}`), []string{`metric "uptime": thresholds.amber: 1/0: want a number or a fraction`}, `"1/0"`},
 		{"target finite", replace("judged_by: overrun", "judged_by: overrun\n    target: .inf"), []string{`metric "spend": target: must be a finite number`}, "target: .inf"},
+		{"min_sample not negative", replace("sources: [sli]", "sources: [sli]\n    min_sample: -1"), []string{`metric "uptime": min_sample: must be 0 (no minimum) or more, got -1`}, "min_sample: -1"},
+		{"min_sample whole", replace("sources: [sli]", "sources: [sli]\n    min_sample: 2.5"), []string{`metric "uptime": min_sample: 2.5: want a whole number`}, "min_sample: 2.5"},
 		{"source kind known", replace("sources: [sli]", "sources: [slo]"), []string{`metric "uptime": sources[0].kind: unknown record kind "slo"`}, "sources: [slo]"},
 		{"service is no source", replace("sources: [sli]", "sources: [sli, service]"), []string{`metric "uptime": sources[1].kind: service is reference data`}, "sources: [sli, service]"},
 		{"source listed once", replace("sources: [sli]", "sources: [sli, sli]"), []string{`metric "uptime": sources[1].kind: "sli" is listed twice`}, "sources: [sli, sli]"},
@@ -550,12 +597,14 @@ func TestApply(t *testing.T) {
 			Owner: "Platform Lead", Window: "7d", Target: ptr(99.95),
 			Thresholds: &Thresholds{Green: 99.95, Amber: 99.8},
 		},
-		"mrr":        {Thresholds: &Thresholds{Green: 1.05, Amber: 0.95}}, // keeps relative_to target
-		"csat":       {Owner: "VP Customer Success", Window: "30d"},       // the built-in values: no change
-		"arr":        {Target: ptr(12e6)},
-		"mttr":       {Window: "2w"},
-		"nps":        {},
-		"error_rate": {Thresholds: &Thresholds{Green: 0.1, Amber: 0.5}},
+		"mrr":         {Thresholds: &Thresholds{Green: 1.05, Amber: 0.95}}, // keeps relative_to target
+		"csat":        {Owner: "VP Customer Success", Window: "30d"},       // the built-in values: no change
+		"arr":         {Target: ptr(12e6)},
+		"mttr":        {Window: "2w"},
+		"nps":         {},
+		"error_rate":  {Thresholds: &Thresholds{Green: 0.1, Amber: 0.5}},
+		"win_rate":    {MinSample: intPtr(20)},
+		"rework_rate": {MinSample: intPtr(5)}, // the built-in value: no change
 	})
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
@@ -581,7 +630,10 @@ func TestApply(t *testing.T) {
 	if m, _ := out.Metric("mttr"); m.Window != 14*day || m.Version != 2 {
 		t.Errorf("mttr window %v version %d; want 14 days, version 2", m.Window, m.Version)
 	}
-	for _, id := range []string{"csat", "nps", "error_rate", "incidents_p0_p1"} {
+	if m, _ := out.Metric("win_rate"); m.MinSample != 20 || m.Version != 2 || !slices.Contains(m.Overridden, "min_sample: 5 → 20") {
+		t.Errorf("win_rate min_sample %d version %d notes %q; want 20, version 2", m.MinSample, m.Version, m.Overridden)
+	}
+	for _, id := range []string{"csat", "nps", "error_rate", "incidents_p0_p1", "rework_rate"} {
 		if m, _ := out.Metric(id); m.Version != 1 || len(m.Overridden) != 0 {
 			t.Errorf("%s changed nothing but has version %d, notes %q", id, m.Version, m.Overridden)
 		}
@@ -611,6 +663,7 @@ func TestApplyRefuses(t *testing.T) {
 		{"bad window", map[string]Override{"mttr": {Window: "3x"}}, `override "mttr": window: invalid duration "3x"`},
 		{"zero window", map[string]Override{"mttr": {Window: "0d"}}, `override "mttr": window: invalid duration "0d": must be greater than zero`},
 		{"target not finite", map[string]Override{"arr": {Target: ptr(math.Inf(1))}}, `override "arr": target: must be a finite number`},
+		{"min_sample negative", map[string]Override{"csat": {MinSample: intPtr(-3)}}, `override "csat": min_sample: must be 0 (no minimum) or more, got -3`},
 		{"judged by another", map[string]Override{"infrastructure_cost": {Thresholds: &Thresholds{Green: 1, Amber: 2}}},
 			`override "infrastructure_cost": thresholds: infrastructure_cost is judged by budget_variance`},
 		{"relative_to is definition", map[string]Override{"mrr": {Thresholds: &Thresholds{Green: 1, Amber: 0.9, RelativeTo: RelativeToElapsed}}},
@@ -640,17 +693,20 @@ func TestOverrideFromConfigYAML(t *testing.T) {
 		err := yaml.UnmarshalWithOptions([]byte(src), &o, yaml.DisallowUnknownField())
 		return o, err
 	}
-	o, err := decode("availability:\n  owner: Platform Lead\n  window: 7d\n  target: 99.95\n  thresholds: {green: 99.95, amber: 99.8}\n")
+	o, err := decode("availability:\n  owner: Platform Lead\n  window: 7d\n  target: 99.95\n  thresholds: {green: 99.95, amber: 99.8}\n  min_sample: 10\n")
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
-	want := Override{Owner: "Platform Lead", Window: "7d", Target: ptr(99.95), Thresholds: &Thresholds{Green: 99.95, Amber: 99.8}}
+	want := Override{Owner: "Platform Lead", Window: "7d", Target: ptr(99.95), Thresholds: &Thresholds{Green: 99.95, Amber: 99.8}, MinSample: intPtr(10)}
 	if !reflect.DeepEqual(o["availability"], want) {
 		t.Errorf("decoded %+v, want %+v", o["availability"], want)
 	}
 	// A lone green would leave amber at 0 and make every value at least amber.
 	if _, err := decode("availability:\n  thresholds: {green: 99.95}\n"); err == nil || !strings.Contains(err.Error(), "amber is required") {
 		t.Errorf("decode without amber = %v, want an error naming amber", err)
+	}
+	if _, err := decode("csat:\n  min_sample: 2.5\n"); err == nil || !strings.Contains(err.Error(), "want a whole number") {
+		t.Errorf("decode min_sample 2.5 = %v, want an error asking for a whole number", err)
 	}
 	if _, err := decode("availability:\n  thresholds: {green: 99.95, amber: 99, red: 90}\n"); err == nil || !strings.Contains(err.Error(), `unknown field "red"`) {
 		t.Errorf("decode with red = %v, want an unknown-field error", err)

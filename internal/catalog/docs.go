@@ -19,10 +19,13 @@ func Docs(c *Catalog) string {
 	w("     Regenerate: CANDOR_UPDATE_DOCS=1 go test ./internal/catalog/ -run TestDocsUpToDate -->\n\n")
 	w("Every KPI Candor shows is defined here: what it measures, how it is computed, who owns it and\n")
 	w("when it is green, amber or red. The window W is [as_of − window, as_of); a day is 24 h. A metric\n")
-	w("with no value, or whose sources are older than their freshness limit, is **unknown** — shown as\n")
-	w("\"no data since …\" and never green. A pillar shows the worst status of its metrics.\n")
-	w("Organisations override owner, window, target and thresholds in configuration; each change is a\n")
-	w("new version.\n\n")
+	w("with no value, whose sources are older than their freshness limit, whose value rests on fewer\n")
+	w("cases than its minimum sample, or that needs a target none is set for, is **unknown**, always\n")
+	w("with its reason (\"no data since …\", \"never sent\", \"too few cases (n = 2, needs 5)\", \"no target\n")
+	w("set\"); unknown is never green. A pillar shows the worst status of its metrics, an unknown one\n")
+	w("counting as amber; it is unknown only when none of its metrics has a value. Organisations\n")
+	w("override owner, window, target, thresholds and minimum sample in configuration; each change is\n")
+	w("a new version.\n\n")
 
 	w("## Contents\n\n")
 	w("| Pillar | Metrics |\n|---|---|\n")
@@ -109,6 +112,14 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 		srcs = append(srcs, fmt.Sprintf("`%s` (stale after %s)", s.Kind, formatFreshness(s.Freshness)))
 	}
 	row("Sources", strings.Join(srcs, ", "))
+	switch m.MinSample {
+	case 0:
+		row("Minimum sample", "none")
+	case 1:
+		row("Minimum sample", "1 case; without one the status is unknown")
+	default:
+		row("Minimum sample", fmt.Sprintf("%d cases; fewer leave the status unknown (the value is still shown)", m.MinSample))
+	}
 	row("Breakdowns", orNone(m.Breakdowns))
 	row("Version", fmt.Sprintf("%d, effective %s", m.Version, m.Effective))
 	row("Headline", yesNo(m.Headline))

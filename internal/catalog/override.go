@@ -16,6 +16,8 @@ type Override struct {
 	// Thresholds replaces green and amber together. Its RelativeTo may be left empty; it cannot
 	// differ from the metric's, because what the bounds are relative to is part of the definition.
 	Thresholds *Thresholds `yaml:"thresholds,omitempty"`
+	// MinSample replaces the fewest cases a status is judged on; 0 removes the minimum.
+	MinSample *WholeNumber `yaml:"min_sample,omitempty"`
 }
 
 // Apply returns a new catalog with the overrides applied; c is not modified. A metric that an
@@ -63,6 +65,15 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 			if t, ok := overrideThresholds(p, m, *o.Thresholds); ok && t != *m.Thresholds {
 				changed = append(changed, fmt.Sprintf("thresholds: %s → %s", thresholdRule(*m.Thresholds, m.Better, ""), thresholdRule(t, m.Better, "")))
 				m.Thresholds = &t
+			}
+		}
+		if o.MinSample != nil {
+			switch n := int(*o.MinSample); {
+			case n < 0:
+				p.add("min_sample", "must be 0 (no minimum) or more, got %d", n)
+			case n != m.MinSample:
+				changed = append(changed, fmt.Sprintf("min_sample: %d → %d", m.MinSample, n))
+				m.MinSample = n
 			}
 		}
 		if len(changed) > 0 {

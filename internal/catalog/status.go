@@ -28,34 +28,20 @@ func (s Status) Rank() int {
 	}
 }
 
-// severity orders statuses for display, where unknown must stay visible rather than be folded
-// into amber: green < amber < unknown < red.
-func (s Status) severity() int {
-	switch s {
-	case Green:
-		return 0
-	case Amber:
-		return 1
-	case Red:
-		return 3
-	default:
-		return 2
-	}
-}
-
-// Worst returns the status to show for a group holding a and b (a pillar is the worst of its
-// metrics). Red wins over everything so no red is hidden; unknown wins over amber and green so a
-// gap in the data is shown as "no data" instead of a colour it may not deserve. Its Rank is still
-// amber's. Strings that are not a Status come back as Unknown.
+// Worst returns the status of a group holding a and b (a pillar is the worst of its metrics,
+// SPEC §4): red wins over everything so no red is hidden, and an unknown counts as amber — never
+// green, and not a state of the whole group, which would hide the values it has. So the result is
+// never Unknown; a group is unknown only when none of its members has a value, which the caller
+// knows and Worst does not. Strings that are not a Status count as unknown.
 func Worst(a, b Status) Status {
-	w := a
-	if b.severity() > a.severity() {
-		w = b
+	switch max(a.Rank(), b.Rank()) {
+	case 0:
+		return Green
+	case 1:
+		return Amber
+	default:
+		return Red
 	}
-	if w.severity() == Unknown.severity() {
-		return Unknown
-	}
-	return w
 }
 
 // JudgeInput is what Judge needs besides the definition.

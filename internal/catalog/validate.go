@@ -255,6 +255,9 @@ func (c *Catalog) checkMetric(p problem, m *Metric) {
 		p.add("target", "must be a finite number")
 	}
 	c.checkSources(p, m.Sources)
+	if m.MinSample < 0 {
+		p.add("min_sample", "must be 0 (no minimum) or more, got %d", m.MinSample)
+	}
 	if m.Version < 1 {
 		p.add("version", "must be at least 1, got %d", m.Version)
 	}

@@ -29,25 +29,26 @@ type rawPillar struct {
 }
 
 type rawMetric struct {
-	ID          string      `yaml:"id"`
-	Name        string      `yaml:"name"`
-	Pillar      string      `yaml:"pillar"`
-	Description string      `yaml:"description"`
-	Formula     string      `yaml:"formula"`
-	Unit        string      `yaml:"unit"`
-	Better      string      `yaml:"better"`
-	Type        string      `yaml:"type"`
-	Owner       string      `yaml:"owner"`
-	Window      string      `yaml:"window"`
-	Thresholds  *Thresholds `yaml:"thresholds"`
-	JudgedBy    string      `yaml:"judged_by"`
-	Target      *float64    `yaml:"target"`
-	Sources     []rawSource `yaml:"sources"`
-	Version     int         `yaml:"version"`
-	Effective   string      `yaml:"effective"`
-	Headline    bool        `yaml:"headline"`
-	DORA        bool        `yaml:"dora"`
-	Breakdowns  []string    `yaml:"breakdowns"`
+	ID          string       `yaml:"id"`
+	Name        string       `yaml:"name"`
+	Pillar      string       `yaml:"pillar"`
+	Description string       `yaml:"description"`
+	Formula     string       `yaml:"formula"`
+	Unit        string       `yaml:"unit"`
+	Better      string       `yaml:"better"`
+	Type        string       `yaml:"type"`
+	Owner       string       `yaml:"owner"`
+	Window      string       `yaml:"window"`
+	Thresholds  *Thresholds  `yaml:"thresholds"`
+	JudgedBy    string       `yaml:"judged_by"`
+	Target      *float64     `yaml:"target"`
+	Sources     []rawSource  `yaml:"sources"`
+	MinSample   *WholeNumber `yaml:"min_sample"`
+	Version     int          `yaml:"version"`
+	Effective   string       `yaml:"effective"`
+	Headline    bool         `yaml:"headline"`
+	DORA        bool         `yaml:"dora"`
+	Breakdowns  []string     `yaml:"breakdowns"`
 }
 
 type rawView struct {
@@ -103,6 +104,25 @@ func (t *Thresholds) UnmarshalYAML(node ast.Node) error {
 	}
 	*t = Thresholds{Green: float64(*raw.Green), Amber: float64(*raw.Amber), RelativeTo: raw.RelativeTo}
 	return nil
+}
+
+// WholeNumber is a YAML integer. The YAML library would truncate 2.5 into an int without a word,
+// and a minimum sample of 2.5 is a mistake to report, not to round.
+type WholeNumber int
+
+// UnmarshalYAML accepts integers only.
+func (n *WholeNumber) UnmarshalYAML(node ast.Node) error {
+	if v, ok := node.(*ast.IntegerNode); ok {
+		switch i := v.Value.(type) {
+		case int64:
+			*n = WholeNumber(i)
+			return nil
+		case uint64:
+			*n = WholeNumber(i)
+			return nil
+		}
+	}
+	return &nodeError{msg: fmt.Sprintf("%s: want a whole number", node.GetToken().Value), tok: node.GetToken()}
 }
 
 // yamlNumber is a number, or a fraction written as a string such as "1/7".
@@ -210,6 +230,10 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 			Thresholds: rm.Thresholds, JudgedBy: rm.JudgedBy, Target: rm.Target,
 			Version: rm.Version, Effective: rm.Effective,
 			Headline: rm.Headline, DORA: rm.DORA, Breakdowns: rm.Breakdowns,
+		}
+		m.MinSample = DefaultMinSample
+		if rm.MinSample != nil {
+			m.MinSample = int(*rm.MinSample)
 		}
 		if rm.Window == "" {
 			p.add("window", "required, such as 30d")

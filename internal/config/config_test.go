@@ -33,6 +33,7 @@ gross_margin: 0.7
 release_impact_weights: {priority: {Urgent: 5}}
 metrics:
   change_failure_rate: {owner: VP Eng, target: 10, thresholds: {green: 8, amber: 12}}
+  win_rate: {min_sample: 20}
 `)
 	c, err := Load(p, env(map[string]string{"CANDOR_DATA": "/srv/candor", "CANDOR_MAX_BODY_BYTES": "1024"}))
 	if err != nil {
@@ -68,6 +69,9 @@ metrics:
 	if cfr.Owner != "VP Eng" || cfr.Thresholds.Green != 8 || cfr.Version != 2 {
 		t.Errorf("override not applied: owner %q green %v version %d", cfr.Owner, cfr.Thresholds.Green, cfr.Version)
 	}
+	if wr, _ := cat.Metric("win_rate"); wr.MinSample != 20 {
+		t.Errorf("win_rate min_sample = %d, want the configured 20", wr.MinSample)
+	}
 }
 
 func TestDefaultsWithoutFile(t *testing.T) {
@@ -93,6 +97,7 @@ func TestRefused(t *testing.T) {
 		{"impact field", "release_impact_weights: {colour: {red: 2}}\n", "release_impact_weights.colour"},
 		{"unknown metric override", "metrics: {no_such_metric: {owner: x}}\n", "no_such_metric"},
 		{"inconsistent thresholds", "metrics: {change_failure_rate: {thresholds: {green: 20, amber: 5}}}\n", "change_failure_rate"},
+		{"min_sample not whole", "metrics: {csat: {min_sample: 2.5}}\n", "want a whole number"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -81,24 +81,42 @@ func valueOrNone(v string) string {
 	return v
 }
 
-// matchAttr reports whether a record whose dimension dim has value v is in
-// scope; scopes on other dimensions do not restrict it.
+// matchAttr reports whether a record whose dimension dim has value v
+// passes the scope's filters on dim; filters on other dimensions do not
+// restrict it.
 func matchAttr(q Query, dim, v string) bool {
-	return q.Scope.Dim != dim || valueOrNone(v) == q.Scope.Value
+	for i := range MaxFilters {
+		f := q.Scope.filter(i)
+		if f.Dim == "" {
+			return true
+		}
+		if f.Dim == dim && valueOrNone(v) != f.Value {
+			return false
+		}
+	}
+	return true
 }
 
 // addDimValue adds a breakdown value, naming empty ones.
 func addDimValue(set map[string]bool, v string) { set[valueOrNone(v)] = true }
 
-func costDimValues(d *Dataset, dim string, set map[string]bool) {
+func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	if dim != "category" {
 		return
 	}
 	for _, r := range d.Records(domain.KindCost) {
-		addDimValue(set, r.(*domain.Cost).Category)
+		if x := r.(*domain.Cost); d.matchService(q, x.Service) && matchAttr(q, dim, x.Category) {
+			addDimValue(set, x.Category)
+		}
+	}
+	// Budgets belong to no service: a service scope has none.
+	if !d.matchService(q, "") {
+		return
 	}
 	for _, r := range d.Records(domain.KindBudget) {
-		addDimValue(set, r.(*domain.Budget).Category)
+		if x := r.(*domain.Budget); matchAttr(q, dim, x.Category) {
+			addDimValue(set, x.Category)
+		}
 	}
 }
 
@@ -207,6 +225,11 @@ func moneyValue(m domain.Money) *float64 { return num(m.Float()) }
 func targetScopeMatches(scope string, q Query) bool {
 	if q.Scope.Dim == "" {
 		return scope == ""
+	}
+	if q.Scope.more[0].Dim != "" {
+		// A target names one group; a scope of several filters (a
+		// breakdown line under a scope) has no target of its own.
+		return false
 	}
 	if scope == q.Scope.Value {
 		return true

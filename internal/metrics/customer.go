@@ -22,15 +22,19 @@ func init() {
 	otherDimValueFuncs = append(otherDimValueFuncs, customerDimValues)
 }
 
-func customerDimValues(d *Dataset, dim string, set map[string]bool) {
+func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "plan":
 		for _, rec := range d.Records(domain.KindSubscription) {
-			addDimValue(set, rec.(*domain.Subscription).Plan)
+			if p := rec.(*domain.Subscription).Plan; matchAttr(q, dim, p) {
+				addDimValue(set, p)
+			}
 		}
 	case "priority":
 		for _, rec := range d.Records(domain.KindTicket) {
-			addDimValue(set, rec.(*domain.Ticket).Priority)
+			if p := rec.(*domain.Ticket).Priority; matchAttr(q, dim, p) {
+				addDimValue(set, p)
+			}
 		}
 	}
 }

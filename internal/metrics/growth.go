@@ -33,18 +33,25 @@ func init() {
 	otherDimValueFuncs = append(otherDimValueFuncs, growthDimValues)
 }
 
-func growthDimValues(d *Dataset, dim string, set map[string]bool) {
+func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "owner":
 		for _, rec := range d.Records(domain.KindQuota) {
-			addDimValue(set, rec.(*domain.Quota).Owner)
+			if o := rec.(*domain.Quota).Owner; matchAttr(q, dim, o) {
+				addDimValue(set, o)
+			}
 		}
 		for _, rec := range d.Records(domain.KindOpportunity) {
-			addDimValue(set, rec.(*domain.Opportunity).Owner)
+			if o := rec.(*domain.Opportunity).Owner; matchAttr(q, dim, o) {
+				addDimValue(set, o)
+			}
 		}
 	case "channel", "campaign":
 		for _, rec := range d.Records(domain.KindLead) {
 			l := rec.(*domain.Lead)
+			if !leadInScope(q, l) {
+				continue
+			}
 			if dim == "channel" {
 				addDimValue(set, l.Channel)
 			} else {
@@ -424,7 +431,9 @@ func salesVelocity(d *Dataset, q Query) Result {
 			r.ref(q, domain.KindOpportunity, o.ID, o.Source, nil, "open")
 		}
 	}
-	r.Count = open
+	// The cases are the deals won in W: the mean amount and the cycle rest
+	// on them (min_sample), while the open ones are multiplied by.
+	r.Count = s.won
 	r.detail("currency", c.org)
 	r.detail("open", open)
 	if c.fail(&r) {

@@ -161,6 +161,11 @@ func TestSales(t *testing.T) {
 		{"velocity", "sales_velocity", bizQ(bizAsOf), bizF(250 / 22.25)},
 		{"velocity nothing won", "sales_velocity", bizQ(bizT("2026-01-20")), nil},
 	})
+	// Velocity's sample is the deals won in W (its mean amount and cycle
+	// rest on them), not the open ones it multiplies by.
+	if r := bizCompute(t, d, "sales_velocity", bizQ(bizAsOf)); r.Count != 2 {
+		t.Errorf("sales_velocity count = %d, want the 2 deals won in W", r.Count)
+	}
 	r := bizCompute(t, d, "quota_attainment", bizQ(bizAsOf))
 	// Elapsed share of Q1 at 03-31: 89 of 90 days.
 	if v, _ := r.Detail["elapsed_share"].(float64); !bizClose(v, 89.0/90) {

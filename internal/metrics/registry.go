@@ -29,11 +29,17 @@ func (q Query) Previous() Query {
 	return p
 }
 
-// Scope restricts a metric to one value of a dimension; the zero Scope is
-// the whole organisation.
+// Scope restricts a metric to the records that pass every one of its
+// filters; the zero Scope is the whole organisation. Dim and Value are the
+// first filter, so Scope{Dim: "team", Value: "payments"} is a one-filter
+// scope; And adds more (a breakdown line under a scope is the scope plus
+// the line's own filter). The filters live in a fixed array, not a slice,
+// so that a Scope stays comparable and allocation-free: it is part of the
+// result cache key, and matching runs once per record.
 type Scope struct {
-	Dim   string `json:"dim,omitempty"`
-	Value string `json:"value,omitempty"`
+	Dim   string
+	Value string
+	more  [MaxFilters - 1]Filter
 }
 
 // Ref names a record behind a value, with its contribution when it has one
@@ -50,8 +56,9 @@ type Ref struct {
 // (empty denominator); counts are never nil.
 type Result struct {
 	Value *float64 `json:"value"`
-	// Count is the number of records the value was computed from (the
-	// denominator, or the records counted).
+	// Count is the number of cases the value rests on, its n: the
+	// denominator of a ratio, the values of a median or mean, the records
+	// counted. The scorecard checks it against the metric's min_sample.
 	Count   int            `json:"count"`
 	Records []Ref          `json:"records,omitempty"`
 	Detail  map[string]any `json:"detail,omitempty"`
@@ -121,8 +128,10 @@ func (d *Dataset) Compute(id string, q Query) (Result, error) {
 	if q.Window <= 0 {
 		return Result{}, fmt.Errorf("window must be positive")
 	}
-	if q.Scope.Dim != "" && !slices.Contains(def.dims, q.Scope.Dim) {
-		return Result{}, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, q.Scope.Dim, def.dims)
+	for _, f := range q.Scope.Filters() {
+		if !slices.Contains(def.dims, f.Dim) {
+			return Result{}, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, f.Dim, def.dims)
+		}
 	}
 	return d.compute(id, def, q), nil
 }
@@ -164,19 +173,25 @@ type Group struct {
 	Result
 }
 
-// Breakdown evaluates a metric for every value of a dimension.
+// Breakdown evaluates a metric for every value of a dimension within the
+// query's scope: each line is computed under the scope's filters and its
+// own, so a breakdown under a scope holds only the scope's records.
 func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 	def, ok := registry[id]
 	if !ok {
 		return nil, fmt.Errorf("metric %q has no computation", id)
 	}
-	if !slices.Contains(def.dims, dim) {
-		return nil, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, dim, def.dims)
+	for _, f := range append(q.Scope.Filters(), Filter{Dim: dim}) {
+		if !slices.Contains(def.dims, f.Dim) {
+			return nil, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, f.Dim, def.dims)
+		}
 	}
 	var out []Group
-	for _, v := range d.DimValues(dim) {
+	for _, v := range d.DimValuesIn(dim, q.Scope) {
 		sq := q
-		sq.Scope = Scope{Dim: dim, Value: v}
+		if sq.Scope, ok = q.Scope.And(dim, v); !ok {
+			return nil, fmt.Errorf("scope %s already has %d filters; a breakdown needs room for one more", q.Scope, MaxFilters)
+		}
 		r := d.compute(id, def, sq)
 		out = append(out, Group{Key: v, Result: r})
 	}
@@ -243,38 +258,38 @@ func (d *Dataset) allServices() []string {
 }
 
 // otherDimValues is extended by the metrics of the other pillars (owner,
-// category, framework, channel, campaign).
-var otherDimValueFuncs []func(d *Dataset, dim string, set map[string]bool)
+// category, framework, channel, campaign): each adds the values of a
+// dimension found in its records that pass q's scope.
+var otherDimValueFuncs []func(d *Dataset, dim string, q Query, set map[string]bool)
 
 func (d *Dataset) otherDimValues(dim string) map[string]bool {
 	set := map[string]bool{}
 	for _, f := range otherDimValueFuncs {
-		f(d, dim, set)
+		f(d, dim, Query{}, set)
 	}
 	return set
 }
 
-// matchService reports whether a record of the service is in scope.
-// Environment scopes do not apply to service-level records.
+// matchService reports whether a record of the service passes the scope's
+// service, team and tier filters. Environment filters do not apply to
+// service-level records.
 func (d *Dataset) matchService(q Query, service string) bool {
-	switch q.Scope.Dim {
-	case "":
-		return true
-	case "service", "team", "tier":
-		v := d.ServiceAttr(service, q.Scope.Dim)
-		if v == "" {
-			v = noneKey
+	for i := range MaxFilters {
+		f := q.Scope.filter(i)
+		switch f.Dim {
+		case "":
+			return true
+		case "service", "team", "tier":
+			if valueOrNone(d.ServiceAttr(service, f.Dim)) != f.Value {
+				return false
+			}
 		}
-		return v == q.Scope.Value
 	}
 	return true
 }
 
 func (d *Dataset) matchDep(q Query, x *Dep) bool {
-	if q.Scope.Dim == "environment" {
-		return x.Env == q.Scope.Value
-	}
-	return d.matchService(q, x.Service)
+	return matchAttr(q, "environment", x.Env) && d.matchService(q, x.Service)
 }
 
 // median returns the ordinary median of v (which it reorders), or nil.

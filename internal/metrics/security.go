@@ -144,13 +144,52 @@ type controlState struct {
 	frameworks map[string]bool
 }
 
-func frameworkDimValues(d *Dataset, dim string, set map[string]bool) {
+func frameworkDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	if dim != "framework" {
 		return
 	}
-	for _, rec := range d.Records(domain.KindControl) {
-		addDimValue(set, rec.(*domain.Control).Framework)
+	if q.Scope.IsZero() {
+		for _, rec := range d.Records(domain.KindControl) {
+			addDimValue(set, rec.(*domain.Control).Framework)
+		}
+		return
 	}
+	// A control belongs to every framework any of its checks names, so the
+	// frameworks within a scope are all those of the controls in it.
+	controls := map[string]*controlState{}
+	for _, rec := range d.Records(domain.KindControl) {
+		c := rec.(*domain.Control)
+		s := controls[c.Control]
+		if s == nil {
+			s = &controlState{frameworks: map[string]bool{}}
+			controls[c.Control] = s
+		}
+		if c.Framework != "" {
+			s.frameworks[c.Framework] = true
+		}
+	}
+	for _, s := range controls {
+		if !controlInScope(q, s) {
+			continue
+		}
+		if len(s.frameworks) == 0 {
+			set[noneKey] = true
+		}
+		for f := range s.frameworks {
+			set[f] = true
+		}
+	}
+}
+
+// controlInScope reports whether a control belongs to every framework the
+// scope names (a control of no framework belongs to "(none)").
+func controlInScope(q Query, s *controlState) bool {
+	for _, f := range q.Scope.Filters() {
+		if f.Dim == "framework" && !s.frameworks[f.Value] && (f.Value != noneKey || len(s.frameworks) > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // compliancePassRate is point in time: it reads every check at or before
@@ -192,18 +231,15 @@ func compliancePassRate(d *Dataset, q Query) Result {
 	frameworks := map[string]string{}
 	for _, n := range names {
 		s := controls[n]
-		if q.Scope.Dim == "framework" {
-			in := s.frameworks[q.Scope.Value] || (q.Scope.Value == noneKey && len(s.frameworks) == 0)
-			if !in {
-				continue
-			}
+		if !controlInScope(q, s) {
+			continue
 		}
 		r.Count++
 		if s.passed {
 			passed++
 		}
 		for f := range s.frameworks {
-			if q.Scope.Dim == "framework" && f != q.Scope.Value {
+			if !matchAttr(q, "framework", f) {
 				continue
 			}
 			if !s.passed {

@@ -47,11 +47,14 @@ type Definition struct {
 	Overridden  []string `json:"overridden,omitempty"`
 }
 
-// BreakdownLine is one group of a breakdown with its own status.
+// BreakdownLine is one group of a breakdown with its own status, judged
+// like a card (Evaluate) under the scope and the line's group; Reason says
+// why the status is unknown.
 type BreakdownLine struct {
 	Key    string         `json:"key"`
 	Value  *float64       `json:"value"`
 	Status catalog.Status `json:"status"`
+	Reason string         `json:"reason,omitempty"`
 	Count  int            `json:"count"`
 }
 
@@ -60,14 +63,21 @@ type BreakdownLine struct {
 var ErrNotComputed = errors.New("defined but not computed yet")
 
 // DimensionError is a breakdown or scope dimension the metric does not
-// support. Param says which request parameter named it ("by" or "scope"),
-// so an API can point at the right one.
+// support, or (Value set) a scope value no record has. Param says which
+// request parameter named it ("by" or "scope"), so an API can point at the
+// right one.
 type DimensionError struct {
 	Param, Metric, Dim string
 	Dims               []string // the supported ones
+	// Unknown is set for a value of Dim the data does not have (a typo, a
+	// team that does not exist); it lists the values the data has.
+	Unknown *metrics.UnknownValueError
 }
 
 func (e *DimensionError) Error() string {
+	if e.Unknown != nil {
+		return e.Unknown.Error()
+	}
 	if len(e.Dims) == 0 {
 		return fmt.Sprintf("metric %s has no breakdown", e.Metric)
 	}
@@ -96,10 +106,17 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			return nil, err
 		}
 	}
-	if scope.Dim != "" {
-		if err := check("scope", scope.Dim); err != nil {
+	for _, f := range scope.Filters() {
+		if err := check("scope", f.Dim); err != nil {
 			return nil, err
 		}
+	}
+	// An unknown value is a mistake to name, not an empty result (SPEC §4).
+	var ue *metrics.UnknownValueError
+	if err := ds.CheckScope(scope); errors.As(err, &ue) {
+		return nil, &DimensionError{Param: "scope", Metric: id, Dim: ue.Dim, Dims: dims, Unknown: ue}
+	} else if err != nil {
+		return nil, err
 	}
 	win := m.Window
 	if opt.Window > 0 {
@@ -116,7 +133,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	for _, s := range m.Sources {
 		d.Definition.Sources = append(d.Definition.Sources, s.Kind)
 	}
-	if scope.Dim != "" {
+	if !scope.IsZero() {
 		d.Scope = &scope
 	}
 	d.Card = Evaluate(ds, m, opt, scope, true)
@@ -131,7 +148,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	}
 	d.RecordsTotal = len(d.Records)
 	if by != "" {
-		if d.Breakdown, err = breakdown(cat, ds, m, opt, by); err != nil {
+		if d.Breakdown, err = breakdownIn(cat, ds, m, opt, by, scope); err != nil {
 			return nil, err
 		}
 	}
@@ -143,31 +160,62 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 // the drill-down and every breakdown line would say unknown, with no reason,
 // while the scorecard shows the other metric's colour.
 func judgeCard(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics.Scope, c *Card) {
-	if om, ok := cat.Metric(m.JudgedBy); ok {
-		o := Evaluate(ds, om, opt, scope, false)
-		judgeBy(c, &o)
+	om, ok := cat.Metric(m.JudgedBy)
+	if !ok {
+		return
 	}
+	for _, f := range scope.Filters() {
+		if !slices.Contains(metrics.Dims(om.ID), f.Dim) {
+			// The judging metric has no value for this group (no budget
+			// per service): the group has nothing to be judged against.
+			if c.Reason == "" {
+				c.Status = catalog.Unknown
+				c.Reason = fmt.Sprintf("no target set: judged by %s, which has no value per %s", om.ID, f.Dim)
+			}
+			return
+		}
+	}
+	o := Evaluate(ds, om, opt, scope, false)
+	judgeBy(c, &o)
 }
 
 // breakdown evaluates the metric for every group of a dimension, each line
 // with its own status.
 func breakdown(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, opt Options, by string) ([]BreakdownLine, error) {
+	return breakdownIn(cat, ds, m, opt, by, metrics.Scope{})
+}
+
+// breakdownIn is breakdown within a scope: the lines are the dimension's
+// values within the scope, each computed and judged under the scope's
+// filters and its own.
+func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, opt Options, by string, scope metrics.Scope) ([]BreakdownLine, error) {
 	win := m.Window
 	if opt.Window > 0 {
 		win = opt.Window
 	}
-	groups, err := ds.Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win}, by)
+	groups, err := ds.Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}, by)
 	if err != nil {
 		return nil, err
 	}
 	var out []BreakdownLine
 	for _, g := range groups {
-		gs := metrics.Scope{Dim: by, Value: g.Key}
+		gs, _ := scope.And(by, g.Key) // Breakdown had room for it
 		c := Evaluate(ds, m, opt, gs, false)
 		judgeCard(cat, ds, m, opt, gs, &c)
-		out = append(out, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Count: g.Count})
+		out = append(out, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count})
 	}
 	return out, nil
+}
+
+// breakdownLineText renders a breakdown line for people, its reason beside
+// an unknown status.
+func breakdownLineText(l BreakdownLine, unit string, o TextOptions) string {
+	s := fmt.Sprintf("%-28s %14s  %s  (%d records)", l.Key, FormatValue(l.Value, unit, o.Currency),
+		paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), l.Count)
+	if l.Reason != "" {
+		s += "  " + paint(o.Color, ansiDim, l.Reason)
+	}
+	return s
 }
 
 // DetailText renders a drill-down for people.
@@ -182,7 +230,11 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	}
 	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · window %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, def.Window, strings.Join(def.Sources, ", "))
 	if d.Scope != nil {
-		fmt.Fprintf(&b, "Scope: %s = %s\n", d.Scope.Dim, d.Scope.Value)
+		var fs []string
+		for _, f := range d.Scope.Filters() {
+			fs = append(fs, f.Dim+" = "+f.Value)
+		}
+		fmt.Fprintf(&b, "Scope: %s\n", strings.Join(fs, ", "))
 	}
 	fmt.Fprintf(&b, "\nAs of %s: %s  %s  %s", d.AsOf.Format(time.RFC3339), FormatValue(c.Value, c.Unit, o.Currency),
 		paint(o.Color, statusColor[c.Status], statusMark[c.Status]), trendText(c.Trend))
@@ -218,14 +270,14 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 			if i > 0 {
 				b.WriteString(" · ")
 			}
-			b.WriteString(FormatValue(p.Value, c.Unit, o.Currency))
+			b.WriteString(pointText(p, c.Unit, o))
 		}
 		b.WriteString("\n")
 	}
 	if d.By != "" {
 		fmt.Fprintf(&b, "\nBy %s:\n", d.By)
 		for _, l := range d.Breakdown {
-			fmt.Fprintf(&b, "  %-28s %14s  %s  (%d records)\n", l.Key, FormatValue(l.Value, c.Unit, o.Currency), paint(o.Color, statusColor[l.Status], statusMark[l.Status]), l.Count)
+			fmt.Fprintf(&b, "  %s\n", breakdownLineText(l, c.Unit, o))
 		}
 	}
 	fmt.Fprintf(&b, "\nRecords behind the value (%d):\n", len(d.Records))

@@ -40,13 +40,44 @@ type DORA struct {
 	Keys    map[string]string `json:"keys"`
 }
 
-// Pillar is one scorecard section.
+// Pillar is one scorecard section. Its status is the worst of its
+// metrics', an unknown one counting as amber, and unknown only when none of
+// its metrics has a value (groupStatus); Unknown names the unknown metrics
+// and why.
 type Pillar struct {
-	ID      string         `json:"id"`
-	Name    string         `json:"name"`
-	Status  catalog.Status `json:"status"`
-	HasData bool           `json:"has_data"`
-	Metrics []Card         `json:"metrics"`
+	ID      string          `json:"id"`
+	Name    string          `json:"name"`
+	Status  catalog.Status  `json:"status"`
+	HasData bool            `json:"has_data"`
+	Unknown []UnknownMetric `json:"unknown,omitempty"`
+	Metrics []Card          `json:"metrics"`
+}
+
+// UnknownMetric is a metric of a pillar or view whose status is unknown,
+// with the reason.
+type UnknownMetric struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
+// groupStatus is SPEC §4's status of a group of cards (a pillar, a role
+// view): the worst of theirs, an unknown counting as amber so that it is
+// never green and never hides the values the group has; unknown only when
+// no card has a value. It also lists the unknown cards with their reasons.
+func groupStatus(cards []Card) (catalog.Status, []UnknownMetric) {
+	st, valued := catalog.Green, false
+	var unknown []UnknownMetric
+	for _, c := range cards {
+		st = catalog.Worst(st, c.Status)
+		valued = valued || c.Value != nil
+		if c.Status == catalog.Unknown {
+			unknown = append(unknown, UnknownMetric{ID: c.ID, Reason: c.Reason})
+		}
+	}
+	if !valued {
+		st = catalog.Unknown
+	}
+	return st, unknown
 }
 
 // Card is one metric on the scorecard.
@@ -101,11 +132,15 @@ type Trend struct {
 	Assessment string `json:"assessment"`
 }
 
-// Point is one weekly window of the series.
+// Point is one weekly window of the series. Reason is set when the value
+// rests on fewer cases than the metric's minimum sample: such a point is
+// shown but takes no part in the degrading flag.
 type Point struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-	Value *float64  `json:"value"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Value  *float64  `json:"value"`
+	Count  int       `json:"count"`
+	Reason string    `json:"reason,omitempty"`
 }
 
 // Freshness says how current the metric's data is.
@@ -172,13 +207,12 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 		}
 	}
 	for _, p := range cat.Pillars {
-		pl := Pillar{ID: p.ID, Name: p.Name, Status: catalog.Green}
+		pl := Pillar{ID: p.ID, Name: p.Name}
 		for i := range cards {
 			if cards[i].pillar != p.ID {
 				continue
 			}
 			pl.Metrics = append(pl.Metrics, cards[i])
-			pl.Status = catalog.Worst(pl.Status, cards[i].Status)
 			if cards[i].Freshness.LastData != nil {
 				pl.HasData = true
 			}
@@ -186,9 +220,7 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 				sc.Headline = append(sc.Headline, cards[i].ID)
 			}
 		}
-		if len(pl.Metrics) == 0 {
-			pl.Status = catalog.Unknown
-		}
+		pl.Status, pl.Unknown = groupStatus(pl.Metrics)
 		sc.Pillars = append(sc.Pillars, pl)
 	}
 	sc.DORA = doraLevels(cards)
@@ -263,7 +295,8 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	// A DORA level is a judgement like a colour: stale data earns none, or
 	// the overall level would rate an organisation on data it no longer
 	// sends ("elite" while every key is unknown).
-	if lvl, ok := res.Detail["dora_level"].(string); ok && !c.Freshness.Stale {
+	// Nor do too few cases: two deployments say nothing of a team's level.
+	if lvl, ok := res.Detail["dora_level"].(string); ok && !c.Freshness.Stale && m.TooFew(res.Count) == "" {
 		c.DORALevel = lvl
 	}
 	// Truth over comfort: a stale source hides the value's colour, not the
@@ -273,7 +306,15 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Value = nil
 		c.Reason = msg
 	}
-	target := c.Target
+	target, judge := c.Target, m
+	if !scope.IsZero() {
+		// SPEC §4: a scope or a breakdown line is judged against a target
+		// of its own (a `target` record naming it), never the
+		// organisation's; without one a target-relative metric is unknown.
+		own := *m
+		own.Target = nil
+		target, c.Target, judge = nil, nil, &own
+	}
 	if t, ok := res.Detail["target"].(float64); ok {
 		target = &t
 		c.Target = target
@@ -284,11 +325,13 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	case c.Freshness.Stale:
 		c.Reason = staleReason(c.Freshness)
 	case c.Value == nil:
-		c.Reason = "no value: nothing to compute it from in the window"
+		c.Reason = noValueReason(res)
+	case m.TooFew(res.Count) != "":
+		c.Reason = m.TooFew(res.Count)
 	case m.JudgedBy != "":
 		// Resolved by Build from the other metric.
 	default:
-		c.Status = m.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed})
+		c.Status = judge.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed})
 		if c.Status == catalog.Unknown {
 			c.Reason = "no target set"
 		}
@@ -301,13 +344,23 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	return c
 }
 
+// noValueReason says why a fresh metric has no value: the metric's own
+// reason when it gives one (no current quota period), else that nothing in
+// the window qualified.
+func noValueReason(res metrics.Result) string {
+	if r, ok := res.Detail["reason"].(string); ok && r != "" {
+		return r
+	}
+	return "no value: nothing to compute it from in the window"
+}
+
 func staleReason(f Freshness) string {
 	for _, s := range f.Sources {
 		if !s.Stale {
 			continue
 		}
 		if s.LastData == nil {
-			return "no " + s.Kind + " data"
+			return "no " + s.Kind + " data: never sent"
 		}
 		return fmt.Sprintf("no %s data since %s", s.Kind, s.LastData.Format(time.RFC3339))
 	}
@@ -371,13 +424,17 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query) ([]Point, b
 		end := q.AsOf.Add(-time.Duration(SeriesPoints-1-k) * week)
 		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope}
 		r, _ := ds.Compute(m.ID, wq)
-		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value}
+		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}
+		if r.Value != nil {
+			pts[k].Reason = m.TooFew(r.Count)
+		}
 	}
 	return pts, Degrading(m.Better, pts)
 }
 
 // Degrading reports three consecutive worsening windows at the end of the
-// series (SPEC §4).
+// series (SPEC §4). A point resting on too few cases (Reason set) breaks
+// the run like a missing one: noise is not a trend.
 func Degrading(better string, pts []Point) bool {
 	if len(pts) < 4 {
 		return false
@@ -385,7 +442,7 @@ func Degrading(better string, pts []Point) bool {
 	last := pts[len(pts)-4:]
 	for i := 1; i < len(last); i++ {
 		a, b := last[i-1].Value, last[i].Value
-		if a == nil || b == nil {
+		if a == nil || b == nil || last[i-1].Reason != "" || last[i].Reason != "" {
 			return false
 		}
 		if trend(better, b, a).Assessment != "worse" {

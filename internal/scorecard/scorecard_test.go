@@ -92,6 +92,19 @@ func defaultCatalog(t testing.TB) *catalog.Catalog {
 	return cat
 }
 
+// handCatalog is the default catalog without minimum samples: the org
+// above has four deployments and three incidents, and the tests using it
+// are about judging, trends and drill-downs, not sample size
+// (TestMinSample is).
+func handCatalog(t testing.TB) *catalog.Catalog {
+	t.Helper()
+	cat := defaultCatalog(t)
+	for i := range cat.Metrics {
+		cat.Metrics[i].MinSample = 0
+	}
+	return cat
+}
+
 // without returns data minus the lines mentioning any of the given ids.
 func without(data string, ids ...string) string {
 	var out []string
@@ -111,7 +124,7 @@ func without(data string, ids ...string) string {
 
 func build(t testing.TB, data string) *Scorecard {
 	t.Helper()
-	return Build(defaultCatalog(t), load(t, metrics.DefaultConfig(), data), Options{AsOf: asOf})
+	return Build(handCatalog(t), load(t, metrics.DefaultConfig(), data), Options{AsOf: asOf})
 }
 
 func card(t testing.TB, sc *Scorecard, id string) Card {
@@ -227,10 +240,10 @@ func TestUnknown(t *testing.T) {
 		{"cost_trend", "no value", false},
 		// A count exists (0) but its source never sent anything: unknown,
 		// never a comfortable green zero.
-		{"open_critical_vulnerabilities", "no vulnerability data", true},
-		{"compliance_pass_rate", "no control data", false},
-		{"open_escalations", "no ticket data", true},
-		{"cost_per_active_customer", "no usage data", false},
+		{"open_critical_vulnerabilities", "no vulnerability data: never sent", true},
+		{"compliance_pass_rate", "no control data: never sent", false},
+		{"open_escalations", "no ticket data: never sent", true},
+		{"cost_per_active_customer", "no usage data: never sent", false},
 	}
 	for _, tc := range cases {
 		c := card(t, sc, tc.id)
@@ -317,39 +330,74 @@ func TestStaleSource(t *testing.T) {
 	// A second source with no data at all makes it unknown too:
 	// change_failure_rate reads incidents as well.
 	sc = Build(cat, load(t, cfg, stale), Options{AsOf: asOf})
-	if c := card(t, sc, "change_failure_rate"); c.Status != catalog.Unknown || c.Reason != "no incident data" {
+	if c := card(t, sc, "change_failure_rate"); c.Status != catalog.Unknown || c.Reason != "no incident data: never sent" {
 		t.Errorf("change_failure_rate without incident data = %s (%q), want unknown, no incident data", c.Status, c.Reason)
 	}
 
 	// Data stamped after as_of has not happened yet.
 	sc = Build(cat, ds, Options{AsOf: time.Date(2026, 3, 19, 0, 0, 0, 0, time.UTC)})
-	if c := card(t, sc, "deployment_frequency"); c.Status != catalog.Unknown || c.Reason != "no deployment data" {
+	if c := card(t, sc, "deployment_frequency"); c.Status != catalog.Unknown || c.Reason != "no deployment data: never sent" {
 		t.Errorf("before any deployment: %s (%q), want unknown, no deployment data", c.Status, c.Reason)
 	}
 }
 
+// SPEC §4: a pillar is the worst of its metrics, an unknown one counting
+// as amber — never green, and never "unknown" for the whole pillar while
+// some of its metrics have values; the pillar says which are unknown and
+// why. It is unknown only when none of its metrics has a value.
 func TestPillarStatusIsTheWorst(t *testing.T) {
 	sc := build(t, org)
 	want := map[string]catalog.Status{
 		// red beats unknown (deployment_duration) and green
 		"delivery": catalog.Red,
-		// unknown (slo_compliance) beats amber (mttr) and green
-		"reliability": catalog.Unknown,
+		// amber (mttr), unknown (slo_compliance) counting as amber, green
+		"reliability": catalog.Amber,
 		// amber (budget_variance) and unknown (cost_trend)
-		"cost":     catalog.Unknown,
-		"security": catalog.Unknown,
-		"customer": catalog.Unknown,
-		"growth":   catalog.Unknown,
+		"cost": catalog.Amber,
 	}
 	for id, st := range want {
 		if got := pillar(t, sc, id).Status; got != st {
 			t.Errorf("pillar %s = %s, want %s", id, got, st)
 		}
 	}
+	for _, p := range sc.Pillars {
+		valued, unknown := false, map[string]string{}
+		for _, c := range p.Metrics {
+			valued = valued || c.Value != nil
+			if c.Status == catalog.Unknown {
+				unknown[c.ID] = c.Reason
+			}
+		}
+		if !valued && p.Status != catalog.Unknown {
+			t.Errorf("pillar %s has no value at all but is %s", p.ID, p.Status)
+		}
+		if valued && (p.Status == catalog.Unknown || len(unknown) > 0 && p.Status == catalog.Green) {
+			t.Errorf("pillar %s with values and %d unknown metrics is %s", p.ID, len(unknown), p.Status)
+		}
+		if len(p.Unknown) != len(unknown) {
+			t.Errorf("pillar %s lists %d unknown metrics, has %d", p.ID, len(p.Unknown), len(unknown))
+		}
+		for _, u := range p.Unknown {
+			if r, ok := unknown[u.ID]; !ok || u.Reason != r || r == "" {
+				t.Errorf("pillar %s lists %s unknown (%q); its card is %q", p.ID, u.ID, u.Reason, r)
+			}
+		}
+	}
+	if r := pillar(t, sc, "reliability"); len(r.Unknown) == 0 || r.Unknown[0].ID != "slo_compliance" || !strings.Contains(r.Unknown[0].Reason, "no value") {
+		t.Errorf("reliability unknown = %+v, want slo_compliance first, and why", r.Unknown)
+	}
+	text := Text(sc, TextOptions{})
+	if !strings.Contains(text, "AMBER  unknown: SLO compliance — no value") {
+		t.Errorf("the reliability line does not name its unknown metric:\n%s", text)
+	}
+	b, _ := json.Marshal(pillar(t, sc, "reliability"))
+	if !strings.Contains(string(b), `"unknown":[{"id":"slo_compliance","reason":"no value`) {
+		t.Errorf("pillar JSON %s", b)
+	}
 
 	// Subsets of the catalog isolate the orders the full one cannot show.
 	subset := func(ids ...string) *catalog.Catalog {
-		cat := defaultCatalog(t)
+		cat := handCatalog(t)
 		var ms []catalog.Metric
 		for _, m := range cat.Metrics {
 			if slices.Contains(ids, m.ID) {
@@ -366,9 +414,11 @@ func TestPillarStatusIsTheWorst(t *testing.T) {
 	}{
 		{[]string{"availability", "error_rate"}, catalog.Green},
 		{[]string{"availability", "incidents_p0_p1"}, catalog.Amber},                           // amber beats green
-		{[]string{"availability", "incidents_p0_p1", "slo_compliance"}, catalog.Unknown},       // unknown beats amber
+		{[]string{"availability", "incidents_p0_p1", "slo_compliance"}, catalog.Amber},         // unknown counts as amber
+		{[]string{"availability", "slo_compliance"}, catalog.Amber},                            // never green with an unknown
 		{[]string{"lead_time_for_changes", "rework_rate", "change_failure_rate"}, catalog.Red}, // one red is red
 		{[]string{"change_failure_rate", "deployment_duration"}, catalog.Red},                  // red beats unknown
+		{[]string{"slo_compliance", "deployment_duration"}, catalog.Unknown},                   // no value at all
 	}
 	for _, tc := range cases {
 		sc := Build(subset(tc.ids...), ds, Options{AsOf: asOf})
@@ -728,7 +778,7 @@ func TestJudgedBy(t *testing.T) {
 
 func TestWindowOption(t *testing.T) {
 	ds := load(t, metrics.DefaultConfig(), org)
-	sc := Build(defaultCatalog(t), ds, Options{AsOf: asOf, Window: 7 * day})
+	sc := Build(handCatalog(t), ds, Options{AsOf: asOf, Window: 7 * day})
 	if sc.Window != "7d" {
 		t.Errorf("window = %q, want 7d", sc.Window)
 	}
@@ -740,7 +790,7 @@ func TestWindowOption(t *testing.T) {
 }
 
 func TestDetail(t *testing.T) {
-	cat := defaultCatalog(t)
+	cat := handCatalog(t)
 	ds := load(t, metrics.DefaultConfig(), org)
 	opt := Options{AsOf: asOf}
 
@@ -835,10 +885,14 @@ func TestText(t *testing.T) {
 	if strings.Contains(text, "\x1b") {
 		t.Errorf("text has ANSI escapes without colour")
 	}
-	for _, want := range []string{"as of 2026-03-31T00:00:00Z", "DORA performance: low", "no vulnerability data", "NO DATA", "RED", "GREEN", "AMBER"} {
+	for _, want := range []string{"as of 2026-03-31T00:00:00Z", "DORA performance: low", "no vulnerability data", "UNKNOWN", "RED", "GREEN", "AMBER"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
+	}
+	// One word for the state (SPEC §4), whether or not there is a value.
+	if strings.Contains(text, "NO DATA") {
+		t.Errorf("text says NO DATA; the state is UNKNOWN:\n%s", text)
 	}
 	if c := Text(sc, TextOptions{Color: true}); !strings.Contains(c, "\x1b[31m") {
 		t.Errorf("colour text has no red escape")

@@ -28,7 +28,7 @@ var statusColor = map[catalog.Status]string{
 }
 
 var statusMark = map[catalog.Status]string{
-	catalog.Green: "GREEN", catalog.Amber: "AMBER", catalog.Red: "RED", catalog.Unknown: "NO DATA",
+	catalog.Green: "GREEN", catalog.Amber: "AMBER", catalog.Red: "RED", catalog.Unknown: "UNKNOWN",
 }
 
 func paint(on bool, code, s string) string {
@@ -125,7 +125,8 @@ func Text(sc *Scorecard, o TextOptions) string {
 			continue // SPEC §4: Growth appears where revenue data exists.
 		}
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "%s  %s\n", paint(o.Color, ansiBold, fmt.Sprintf("%-48s", p.Name)), paint(o.Color, statusColor[p.Status], statusMark[p.Status]))
+		fmt.Fprintf(&b, "%s  %s%s\n", paint(o.Color, ansiBold, fmt.Sprintf("%-48s", p.Name)), paint(o.Color, statusColor[p.Status], statusMark[p.Status]),
+			paint(o.Color, ansiDim, unknownText(p)))
 		shown, hidden := 0, map[catalog.Status]int{}
 		for _, c := range p.Metrics {
 			attention := c.Status == catalog.Red || c.Status == catalog.Unknown || c.Degrading
@@ -149,18 +150,38 @@ func Text(sc *Scorecard, o TextOptions) string {
 	return b.String()
 }
 
+// unknownText names a pillar's unknown metrics and why, for its line.
+func unknownText(p Pillar) string {
+	if len(p.Unknown) == 0 {
+		return ""
+	}
+	names := map[string]string{}
+	for _, c := range p.Metrics {
+		names[c.ID] = c.Name
+	}
+	parts := make([]string, len(p.Unknown))
+	for i, u := range p.Unknown {
+		parts[i] = names[u.ID] + " — " + u.Reason
+	}
+	return "  unknown: " + strings.Join(parts, "; ")
+}
+
+// pointText renders a weekly point, with its n when it rests on too few
+// cases to count.
+func pointText(p Point, unit string, o TextOptions) string {
+	s := FormatValue(p.Value, unit, o.Currency)
+	if p.Reason != "" {
+		s += fmt.Sprintf(" (n = %d)", p.Count)
+	}
+	return s
+}
+
 func cardLine(c Card, o TextOptions) string {
 	mark := " "
 	if c.Headline {
 		mark = "★"
 	}
-	label := statusMark[c.Status]
-	if c.Status == catalog.Unknown && c.Value != nil {
-		// A value that cannot be judged (no target, stale source) is not
-		// "no data": say unknown and give the reason beside it.
-		label = "UNKNOWN"
-	}
-	status := paint(o.Color, statusColor[c.Status], fmt.Sprintf("%-7s", label))
+	status := paint(o.Color, statusColor[c.Status], fmt.Sprintf("%-7s", statusMark[c.Status]))
 	line := fmt.Sprintf(" %s %-46s %14s  %s  %-10s", mark, c.Name, FormatValue(c.Value, c.Unit, o.Currency), status, trendText(c.Trend))
 	var extra []string
 	if c.Target != nil {

@@ -20,9 +20,10 @@ type ViewResult struct {
 	Description string    `json:"description"`
 	AsOf        time.Time `json:"as_of"`
 	Window      string    `json:"window"`
-	// Status is the worst of the metrics' statuses, as for a pillar.
-	Status  catalog.Status `json:"status"`
-	Metrics []ViewMetric   `json:"metrics"`
+	// Status and Unknown follow the pillar rule (groupStatus).
+	Status  catalog.Status  `json:"status"`
+	Unknown []UnknownMetric `json:"unknown,omitempty"`
+	Metrics []ViewMetric    `json:"metrics"`
 }
 
 // ViewMetric is one metric of a role view. By is empty, and Breakdown
@@ -104,9 +105,11 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 			return nil, fmt.Errorf("role view %s: %s: %w", v.ID, defs[i].ID, err)
 		}
 	}
-	for _, vm := range vr.Metrics {
-		vr.Status = catalog.Worst(vr.Status, vm.Card.Status)
+	cards := make([]Card, len(vr.Metrics))
+	for i, vm := range vr.Metrics {
+		cards[i] = vm.Card
 	}
+	vr.Status, vr.Unknown = groupStatus(cards)
 	return vr, nil
 }
 
@@ -129,7 +132,7 @@ func ViewText(v *ViewResult, o TextOptions) string {
 		if len(c.Series) > 0 {
 			var pts []string
 			for _, p := range c.Series {
-				pts = append(pts, FormatValue(p.Value, c.Unit, o.Currency))
+				pts = append(pts, pointText(p, c.Unit, o))
 			}
 			fmt.Fprintf(&b, "     %s\n", paint(o.Color, ansiDim, "weekly: "+strings.Join(pts, " · ")))
 		}
@@ -146,8 +149,7 @@ func ViewText(v *ViewResult, o TextOptions) string {
 				fmt.Fprintf(&b, "       … %d more (candor metric %s --by %s)\n", len(m.Breakdown)-maxViewLines, c.ID, m.By)
 				break
 			}
-			fmt.Fprintf(&b, "       %-28s %14s  %s  (%d records)\n", l.Key, FormatValue(l.Value, c.Unit, o.Currency),
-				paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), l.Count)
+			fmt.Fprintf(&b, "       %s\n", breakdownLineText(l, c.Unit, o))
 		}
 	}
 	return b.String()

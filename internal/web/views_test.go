@@ -38,9 +38,10 @@ func TestViewsAPI(t *testing.T) {
 			fields: map[string]string{
 				"id": "engineering", "name": "Engineering", "as_of": "2026-03-31T00:00:00Z", "window": "30d", "status": "red",
 				"metrics.0.metric.id": "deployment_frequency", "metrics.0.by": "team",
-				"metrics.2.metric.id": "change_failure_rate", "metrics.2.metric.value": "50", "metrics.2.metric.status": "red",
-				"metrics.2.by": "service", "metrics.2.breakdown.0.key": "api", "metrics.2.breakdown.0.value": "50",
-				"metrics.2.breakdown.0.status": "red", "metrics.2.breakdown.1.key": "web", "metrics.2.breakdown.1.status": "unknown",
+				"metrics.2.metric.id": "change_failure_rate", "metrics.2.metric.value": "50", "metrics.2.metric.status": "unknown",
+				"metrics.2.metric.reason": "too few cases (n = 4, needs 5)",
+				"metrics.2.by":            "service", "metrics.2.breakdown.0.key": "api", "metrics.2.breakdown.0.value": "50",
+				"metrics.2.breakdown.0.status": "unknown", "metrics.2.breakdown.0.reason": "too few cases (n = 4, needs 5)", "metrics.2.breakdown.1.key": "web", "metrics.2.breakdown.1.status": "unknown",
 			},
 			check: func(t *testing.T, doc any) {
 				ms := lookup(doc, "metrics").([]any)

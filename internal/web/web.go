@@ -270,12 +270,10 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 	by := r.URL.Query().Get("by")
 	var scope metrics.Scope
 	if v := r.URL.Query().Get("scope"); v != "" {
-		dim, val, ok := strings.Cut(v, ":")
-		if !ok || dim == "" || val == "" {
-			s.writeError(w, r, badParam("scope", "%q must be DIMENSION:VALUE, e.g. team:payments", v))
+		if scope, err = metrics.ParseScope(v); err != nil {
+			s.writeError(w, r, badParam("scope", "%v", err))
 			return
 		}
-		scope = metrics.Scope{Dim: dim, Value: val}
 	}
 	// A 30-day window at scale holds a quarter of a million records; they
 	// come a page at a time so a drill-down stays a quick answer.

@@ -203,9 +203,11 @@ func TestReadAPI(t *testing.T) {
 				if n != len(cat.Metrics) {
 					t.Errorf("scorecard has %d metrics, catalog %d", n, len(cat.Metrics))
 				}
+				// Four deployments are fewer than change failure rate's
+				// minimum sample: the value is shown, the status unknown.
 				c := metricCard(doc, "change_failure_rate")
-				if c["value"] != 50.0 || c["status"] != "red" {
-					t.Errorf("change_failure_rate = %v %v, want 50 red", c["value"], c["status"])
+				if c["value"] != 50.0 || c["status"] != "unknown" || c["reason"] != "too few cases (n = 4, needs 5)" {
+					t.Errorf("change_failure_rate = %v %v (%v), want 50 unknown: too few cases", c["value"], c["status"], c["reason"])
 				}
 			}},
 		{name: "scorecard as_of with offset is echoed in UTC", url: "/api/v1/scorecard?as_of=2026-03-31T12:00:00%2B02:00&window=2w", status: 200,
@@ -233,7 +235,7 @@ func TestReadAPI(t *testing.T) {
 			}},
 		{name: "unknown metric", url: "/api/v1/metrics/nope", status: 404, contains: []string{"nope"}},
 		{name: "metric", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf, status: 200,
-			fields: map[string]string{"definition.id": "change_failure_rate", "metric.value": "50", "metric.status": "red"},
+			fields: map[string]string{"definition.id": "change_failure_rate", "metric.value": "50", "metric.status": "unknown", "metric.count": "4"},
 			check: func(t *testing.T, doc any) {
 				if n := len(lookup(doc, "records").([]any)); n != 4 {
 					t.Errorf("%d records, want 4", n)
@@ -258,14 +260,19 @@ func TestReadAPI(t *testing.T) {
 		{name: "bad offset", url: "/api/v1/metrics/change_failure_rate?offset=-1", status: 400,
 			fields: map[string]string{"param": "offset"}},
 		{name: "metric by team", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&by=team", status: 200,
-			fields: map[string]string{"by": "team", "breakdown.0.key": "core", "breakdown.0.value": "50", "breakdown.0.status": "red",
-				"breakdown.1.key": "growth", "breakdown.1.value": "<nil>", "breakdown.1.status": "unknown"}},
+			fields: map[string]string{"by": "team", "breakdown.0.key": "core", "breakdown.0.value": "50", "breakdown.0.status": "unknown",
+				"breakdown.0.reason": "too few cases (n = 4, needs 5)",
+				"breakdown.1.key":    "growth", "breakdown.1.value": "<nil>", "breakdown.1.status": "unknown"}},
+		{name: "metric by service under a team scope", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&by=service&scope=team:core", status: 200,
+			fields: map[string]string{"scope.value": "core", "breakdown.0.key": "api", "breakdown.0.count": "4", "breakdown.1.key": "<nil>"}},
 		{name: "metric by bogus", url: "/api/v1/metrics/change_failure_rate?by=bogus", status: 400,
 			fields: map[string]string{"param": "by"}, contains: []string{"team, service, environment, tier"}},
 		{name: "metric scope", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&scope=team:core", status: 200,
 			fields: map[string]string{"scope.dim": "team", "scope.value": "core", "metric.value": "50"}},
-		{name: "metric scope of another team", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&scope=team:x", status: 200,
-			fields: map[string]string{"scope.value": "x", "metric.value": "<nil>", "metric.status": "unknown"}},
+		{name: "metric scope of another team", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&scope=team:growth", status: 200,
+			fields: map[string]string{"scope.value": "growth", "metric.value": "<nil>", "metric.status": "unknown"}},
+		{name: "metric scope of a team that does not exist", url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&scope=team:x", status: 400,
+			fields: map[string]string{"param": "scope"}, contains: []string{`team \"x\"`, "core", "growth"}},
 		{name: "scope without value", url: "/api/v1/metrics/change_failure_rate?scope=team:", status: 400,
 			fields: map[string]string{"param": "scope"}},
 		{name: "scope without colon", url: "/api/v1/metrics/change_failure_rate?scope=team", status: 400,

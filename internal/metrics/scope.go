@@ -1,0 +1,227 @@
+package metrics
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Filter is one condition of a scope: the records whose dimension Dim has
+// the value Value ("(none)" for records without one).
+type Filter struct {
+	Dim   string `json:"dim"`
+	Value string `json:"value"`
+}
+
+// MaxFilters is how many filters a scope holds. A breakdown adds one to the
+// scope it is asked under, so a scope read from a request (ParseScope) holds
+// at most MaxFilters − 1.
+const MaxFilters = 4
+
+// filter returns the i-th filter, or the zero Filter past the last one.
+func (s *Scope) filter(i int) Filter {
+	if i == 0 {
+		return Filter{Dim: s.Dim, Value: s.Value}
+	}
+	return s.more[i-1]
+}
+
+// IsZero reports whether the scope is the whole organisation.
+func (s Scope) IsZero() bool { return s.Dim == "" }
+
+// Filters lists the scope's filters in the order they were added.
+func (s Scope) Filters() []Filter {
+	var out []Filter
+	for i := range MaxFilters {
+		f := s.filter(i)
+		if f.Dim == "" {
+			break
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// And returns the scope narrowed by one more filter; ok is false when the
+// scope is full. Adding a filter it already has changes nothing.
+func (s Scope) And(dim, value string) (Scope, bool) {
+	for i := range MaxFilters {
+		f := s.filter(i)
+		switch {
+		case f == Filter{Dim: dim, Value: value}:
+			return s, true
+		case f.Dim != "":
+			continue
+		case i == 0:
+			s.Dim, s.Value = dim, value
+		default:
+			s.more[i-1] = Filter{Dim: dim, Value: value}
+		}
+		return s, true
+	}
+	return s, false
+}
+
+// String writes the scope the way ParseScope reads it: team:payments,
+// several filters joined by commas; "" for the whole organisation.
+func (s Scope) String() string {
+	parts := make([]string, 0, MaxFilters)
+	for _, f := range s.Filters() {
+		parts = append(parts, f.Dim+":"+f.Value)
+	}
+	return strings.Join(parts, ",")
+}
+
+// scopeJSON is a scope on the wire: the first filter as dim and value (the
+// shape a one-filter scope always had), the others under and.
+type scopeJSON struct {
+	Dim   string   `json:"dim,omitempty"`
+	Value string   `json:"value,omitempty"`
+	And   []Filter `json:"and,omitempty"`
+}
+
+// MarshalJSON writes {"dim":…,"value":…} and, for more filters, "and".
+func (s Scope) MarshalJSON() ([]byte, error) {
+	j := scopeJSON{Dim: s.Dim, Value: s.Value}
+	if fs := s.Filters(); len(fs) > 1 {
+		j.And = fs[1:]
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (s *Scope) UnmarshalJSON(b []byte) error {
+	var j scopeJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	out := Scope{}
+	for _, f := range append([]Filter{{Dim: j.Dim, Value: j.Value}}, j.And...) {
+		if f.Dim == "" {
+			continue
+		}
+		var ok bool
+		if out, ok = out.And(f.Dim, f.Value); !ok {
+			return fmt.Errorf("scope: more than %d filters", MaxFilters)
+		}
+	}
+	*s = out
+	return nil
+}
+
+// ParseScope reads a scope written DIMENSION:VALUE, several joined by
+// commas (team:payments,environment:production). It checks the form only;
+// CheckScope checks the values against the data.
+func ParseScope(text string) (Scope, error) {
+	var s Scope
+	parts := strings.Split(text, ",")
+	if len(parts) > MaxFilters-1 {
+		return Scope{}, fmt.Errorf("%q has %d filters; at most %d", text, len(parts), MaxFilters-1)
+	}
+	for _, p := range parts {
+		dim, val, ok := strings.Cut(p, ":")
+		dim, val = strings.TrimSpace(dim), strings.TrimSpace(val)
+		if !ok || dim == "" || val == "" {
+			return Scope{}, fmt.Errorf("%q must be DIMENSION:VALUE, e.g. team:payments (several joined by commas)", text)
+		}
+		s, _ = s.And(dim, val)
+	}
+	return s, nil
+}
+
+// UnknownValueError is a scope filter whose value no record has: a typo or
+// a team that does not exist, which must not read as an empty result.
+type UnknownValueError struct {
+	Dim, Value string
+	Known      []string // the values the data has, sorted
+}
+
+// maxKnownShown bounds the values an UnknownValueError lists.
+const maxKnownShown = 30
+
+func (e *UnknownValueError) Error() string {
+	known := e.Known
+	more := ""
+	if len(known) > maxKnownShown {
+		more = fmt.Sprintf(" and %d more", len(known)-maxKnownShown)
+		known = known[:maxKnownShown]
+	}
+	if len(known) == 0 {
+		return fmt.Sprintf("no %s %q: the data has no %s values", e.Dim, e.Value, e.Dim)
+	}
+	return fmt.Sprintf("no %s %q in the data (known: %s%s)", e.Dim, e.Value, strings.Join(known, ", "), more)
+}
+
+// CheckScope returns an *UnknownValueError for the first filter whose value
+// no record has (as DimValues lists them), nil when every value exists.
+func (d *Dataset) CheckScope(s Scope) error {
+	for _, f := range s.Filters() {
+		known := d.DimValues(f.Dim)
+		if !slices.Contains(known, f.Value) {
+			return &UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known}
+		}
+	}
+	return nil
+}
+
+// DimValuesIn lists the values of a dimension that the scope's records can
+// have: the lines of a breakdown under that scope. Service, team and tier
+// values come from the services that pass the scope's filters (and, under
+// an environment filter, deploy to that environment), environments from
+// those services' production deployments, other dimensions from the
+// records of their kinds that pass the scope's filters on their own fields.
+func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
+	if s.IsZero() {
+		return d.DimValues(dim)
+	}
+	q := Query{Scope: s}
+	envFilter := false
+	for _, f := range s.Filters() {
+		envFilter = envFilter || f.Dim == "environment"
+	}
+	set := map[string]bool{}
+	switch dim {
+	case "service", "team", "tier":
+		for _, svc := range d.allServices() {
+			if d.matchService(q, svc) && (!envFilter || d.deploysIn(q, svc)) {
+				set[valueOrNone(d.ServiceAttr(svc, dim))] = true
+			}
+		}
+	case "environment":
+		for svc, deps := range d.svcDeps {
+			if !d.matchService(q, svc) {
+				continue
+			}
+			for _, x := range deps.items {
+				if matchAttr(q, "environment", x.Env) {
+					set[x.Env] = true
+				}
+			}
+		}
+	default:
+		for _, f := range otherDimValueFuncs {
+			f(d, dim, q, set)
+		}
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// deploysIn reports whether the service has a production deployment in an
+// environment the scope allows.
+func (d *Dataset) deploysIn(q Query, svc string) bool {
+	if deps := d.svcDeps[svc]; deps != nil {
+		for _, x := range deps.items {
+			if matchAttr(q, "environment", x.Env) {
+				return true
+			}
+		}
+	}
+	return false
+}

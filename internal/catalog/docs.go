@@ -23,6 +23,9 @@ func Docs(c *Catalog) string {
 	w("\"no data since …\" and never green. A pillar shows the worst status of its metrics.\n")
 	w("Organisations override owner, window, target and thresholds in configuration; each change is a\n")
 	w("new version.\n\n")
+	w("No value without data: when no record of a kind a metric requires exists at or before as_of (in\n")
+	w("the scope asked for), the value is null and the reason says which kind is missing. \"0 when none\"\n")
+	w("below is the answer once the source has sent data and nothing qualified.\n\n")
 
 	w("## Contents\n\n")
 	w("| Pillar | Metrics |\n|---|---|\n")

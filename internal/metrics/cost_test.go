@@ -58,8 +58,11 @@ func TestCostMetrics(t *testing.T) {
 		{"cost compute", "infrastructure_cost", bizQ(bizAsOf, "category", "compute"), bizF(180)},
 		{"cost storage", "infrastructure_cost", bizQ(bizAsOf, "category", "storage"), bizF(100.10)},
 		{"cost service api", "infrastructure_cost", bizQ(bizAsOf, "service", "api"), bizF(180)},
-		// Nothing overlaps [2025-12-02, 2026-01-01): a sum, so 0.
-		{"cost none", "infrastructure_cost", bizQ(early), bizF(0)},
+		// No cost record exists by 2026-01-01 (SPEC §4): no value, not 0.
+		{"cost none", "infrastructure_cost", bizQ(early), nil},
+		// Cost data exists (c4 from 01-30) but nothing overlaps
+		// [2026-01-29, 2026-01-30): a sum, so 0.
+		{"cost nothing in W", "infrastructure_cost", Query{AsOf: bizT("2026-01-30"), Window: day}, bizF(0)},
 		// B: c1 140 + c4 30 = 170; (280.10 − 170) / 170 × 100 = 64.7058823…
 		{"trend", "cost_trend", bizQ(bizAsOf), bizF(100 * 110.10 / 170)},
 		// api: W 180, B 170 → 10 / 170 × 100.
@@ -175,8 +178,11 @@ func TestCostCurrencies(t *testing.T) {
 			t.Errorf("%s = %+v, want no value with an error", m, r)
 		}
 	}
-	// Scoped away from the EUR records (category storage has none) it has a value: 0.
-	bizRun(t, d, []bizCase{{"other scope", "infrastructure_cost", bizQ(bizAsOf, "category", "storage"), bizF(0)}})
+	// Scoped away from the EUR records (category storage has none) there
+	// is no cost record at all: no value, and no currency error either.
+	if r := bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf, "category", "storage")); r.Value != nil || r.Detail["error"] != nil {
+		t.Errorf("other scope = %+v, want no value without a currency error", r)
+	}
 
 	// With a rate: 5 + 100 × 1.1 + 0.000006 = 115.000006.
 	cfg := DefaultConfig()

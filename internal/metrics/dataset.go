@@ -240,6 +240,8 @@ type Dataset struct {
 	// fresh holds, per kind, every data timestamp (event times and
 	// ingestion times) so freshness can be judged as of any time.
 	fresh map[domain.Kind]*sorted[int64]
+	// presence says which kinds have data as of when (nodata.go).
+	presence presence
 }
 
 // NewDataset returns an empty dataset.
@@ -360,6 +362,7 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 	}
 	d.touchRecord(r)
 	d.touchReplaced(r)
+	d.notePresence(r)
 	switch r := r.(type) {
 	case *domain.Service:
 		d.Services[r.ID] = r
@@ -673,6 +676,7 @@ func (d *Dataset) Prepare() {
 	// A fresh map, not clear: after a bulk load the emptied map would keep
 	// room for every change id (~100 MB at scale 10) for good.
 	d.relink = map[string]bool{}
+	d.rebuildPresence()
 	d.invalidate()
 	d.prodDeps.prepare()
 	for _, x := range d.ticketRows {

@@ -26,7 +26,9 @@ func TestRevenue(t *testing.T) {
 		// basic: e2 80 + f1 10 + 0.3 = 90.3.
 		{"mrr basic", "mrr", bizQ(bizAsOf, "plan", "basic"), bizF(90.3)},
 		{"arr", "arr", bizQ(bizAsOf), bizF(12 * 240.3)},
-		{"mrr before any", "mrr", bizQ(bizT("2024-01-01")), bizF(0)},
+		// No subscription exists by then (SPEC §4): no value, not 0.
+		{"mrr before any", "mrr", bizQ(bizT("2024-01-01")), nil},
+		{"arr before any", "arr", bizQ(bizT("2024-01-01")), nil},
 		// Cohort at T0: A 100, B 50.5, E 200, F 10 = 360.5. At as_of: A 150, B 0, E 80, F 10 = 240.
 		{"nrr", "nrr", bizQ(bizAsOf), bizF(100 * 240 / 360.5)},
 		// min per customer: 100 + 0 + 80 + 10 = 190.
@@ -270,7 +272,8 @@ func TestLeads(t *testing.T) {
 		{"mql", "mql_volume", bizQ(bizAsOf), bizF(5)},
 		{"mql web", "mql_volume", bizQ(bizAsOf, "channel", "web"), bizF(3)},
 		{"mql spring", "mql_volume", bizQ(bizAsOf, "campaign", "spring"), bizF(3)},
-		{"mql none", "mql_volume", bizQ(bizT("2026-01-01")), bizF(0)},
+		// No lead exists by then (SPEC §4): no value, not 0.
+		{"mql none", "mql_volume", bizQ(bizT("2026-01-01")), nil},
 		// Leads created in W: f1..f7 = 7; won: f1 → 1 / 7.
 		{"funnel", "funnel_conversion", bizQ(bizAsOf), bizF(100.0 / 7)},
 		// web: f1, f2, f6, f7 → f1 won → 1 / 4.

@@ -285,6 +285,9 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Reason = staleReason(c.Freshness)
 	case c.Value == nil:
 		c.Reason = "no value: nothing to compute it from in the window"
+		if why, ok := res.Detail["reason"].(string); ok {
+			c.Reason = "no value: " + why
+		}
 	case m.JudgedBy != "":
 		// Resolved by Build from the other metric.
 	default:

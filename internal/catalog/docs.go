@@ -163,7 +163,7 @@ func formatFreshness(d time.Duration) string {
 var unitSuffix = map[string]string{
 	"%": " %", "x": "×", "count": "", "hours": " h", "minutes": " min", "days": " days",
 	"months": " months", "points": " points", "score": "", "deploys/day": " deploys/day",
-	"currency": " (currency)", "currency/day": " (currency)/day",
+	"currency": " (currency)", "currency/day": " (currency)/day", "currency/30d": " (currency) per 30 days",
 }
 
 func formatValue(v float64, unit string) string {

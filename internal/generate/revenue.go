@@ -260,6 +260,7 @@ func (g *gen) targets() {
 		}
 		if g.costDaysQ[cq] > 0 && g.activeQ[cq][0] > 0 && g.reqQ[cq] > 0 {
 			monthly := g.costQ[cq] / g.costDaysQ[cq] * 30
+			// Customers: the organisation's, weighted by days (SPEC §3).
 			perCust := monthly / (g.activeQ[cq][0] / g.activeQ[cq][1])
 			g.target("cost_per_active_customer", label, qs, qe, math.Round(perCust*g.uni(0.93, 1.12)*100)/100)
 			perM := g.costQ[cq] / (g.reqQ[cq] / 1e6)

@@ -65,6 +65,8 @@ func FormatValue(v *float64, unit, currency string) string {
 		return money(x, currency)
 	case "currency/day":
 		return money(x, currency) + "/day"
+	case "currency/30d":
+		return money(x, currency) + "/30d"
 	case "x":
 		return trim(x, 2) + "×"
 	case "points":

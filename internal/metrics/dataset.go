@@ -27,6 +27,10 @@ type Config struct {
 	ReleaseImpactWindow time.Duration
 	// GrossMargin for CAC payback (default 0.8).
 	GrossMargin float64
+	// FunnelLag is funnel_conversion's maturation lag: the cohort is the
+	// leads created in [as_of − lag − length, as_of − lag) (default 90
+	// days; 0 means the default).
+	FunnelLag time.Duration
 	// Freshness overrides the freshness limit per kind.
 	Freshness map[domain.Kind]time.Duration
 	// Currency is the organisation currency (ISO 4217; "USD" when empty).
@@ -50,12 +54,16 @@ func DefaultConfig() Config {
 		},
 		ReleaseImpactWindow: 48 * time.Hour,
 		GrossMargin:         0.8,
+		FunnelLag:           DefaultFunnelLag,
 		Currency:            "USD",
 		ImpactWeights:       DefaultImpactWeights(),
 	}
 }
 
 const day = 24 * time.Hour
+
+// DefaultFunnelLag is SPEC §3's maturation lag of funnel_conversion.
+const DefaultFunnelLag = 90 * day
 
 // Deployment status codes, kept small in memory.
 const (

@@ -206,6 +206,12 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if c.DORALevel != "" {
 		fmt.Fprintf(&b, "DORA level: %s\n", c.DORALevel)
 	}
+	if s := cohortNote(c.Detail); s != "" {
+		fmt.Fprintf(&b, "%s\n", strings.ToUpper(s[:1])+s[1:])
+	}
+	if s := stagesText(c.Detail); s != "" {
+		fmt.Fprintf(&b, "%s\n", strings.ToUpper(s[:1])+s[1:])
+	}
 	if c.Degrading {
 		b.WriteString("DEGRADING: worse in each of the last three weekly windows\n")
 	}

@@ -171,6 +171,9 @@ func cardLine(c Card, o TextOptions) string {
 	if c.Degrading {
 		extra = append(extra, "DEGRADING 3 windows")
 	}
+	if s := cohortNote(c.Detail); s != "" {
+		extra = append(extra, s)
+	}
 	if c.Reason != "" {
 		extra = append(extra, c.Reason)
 	}

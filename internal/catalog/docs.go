@@ -26,6 +26,9 @@ func Docs(c *Catalog) string {
 	w("counting as amber; it is unknown only when none of its metrics has a value. Organisations\n")
 	w("override owner, window, target, thresholds and minimum sample in configuration; each change is\n")
 	w("a new version.\n\n")
+	w("No value without data: when no record of a kind a metric requires exists at or before as_of (in\n")
+	w("the scope asked for), the value is null and the reason says which kind is missing. \"0 when none\"\n")
+	w("below is the answer once the source has sent data and nothing qualified.\n\n")
 
 	w("## Contents\n\n")
 	w("| Pillar | Metrics |\n|---|---|\n")
@@ -171,7 +174,7 @@ func formatFreshness(d time.Duration) string {
 var unitSuffix = map[string]string{
 	"%": " %", "x": "×", "count": "", "hours": " h", "minutes": " min", "days": " days",
 	"months": " months", "points": " points", "score": "", "deploys/day": " deploys/day",
-	"currency": " (currency)", "currency/day": " (currency)/day",
+	"currency": " (currency)", "currency/day": " (currency)/day", "currency/30d": " (currency) per 30 days",
 }
 
 func formatValue(v float64, unit string) string {

@@ -43,6 +43,9 @@ type Config struct {
 	Freshness map[string]string `yaml:"freshness"`
 	// GrossMargin is used for CAC payback.
 	GrossMargin *float64 `yaml:"gross_margin"`
+	// FunnelMaturationLag is how old funnel_conversion's cohort of leads
+	// is: created in [as_of − lag − window, as_of − lag) (default 90d).
+	FunnelMaturationLag string `yaml:"funnel_maturation_lag"`
 	// ReleaseImpactWeights overrides the ticket weights of
 	// release_impact_score: field (priority, user_role, criticality) →
 	// value → weight.
@@ -193,6 +196,9 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 		return m, err
 	}
 	if err := dur("release_impact_window", c.ReleaseImpactWindow, &m.ReleaseImpactWindow); err != nil {
+		return m, err
+	}
+	if err := dur("funnel_maturation_lag", c.FunnelMaturationLag, &m.FunnelLag); err != nil {
 		return m, err
 	}
 	for sev, v := range c.VulnerabilitySLA {

@@ -30,6 +30,7 @@ attribution_window: 12h
 vulnerability_sla: {critical: 3d}
 freshness: {incidents: 72h}
 gross_margin: 0.7
+funnel_maturation_lag: 60d
 release_impact_weights: {priority: {Urgent: 5}}
 metrics:
   change_failure_rate: {owner: VP Eng, target: 10, thresholds: {green: 8, amber: 12}}
@@ -51,6 +52,9 @@ metrics:
 	}
 	if m.Currency != "EUR" || m.ExchangeRates["USD"] != 0.92 || m.GrossMargin != 0.7 {
 		t.Errorf("money settings: %q %v %v", m.Currency, m.ExchangeRates, m.GrossMargin)
+	}
+	if m.FunnelLag != 60*24*time.Hour {
+		t.Errorf("funnel maturation lag = %v, want 60d", m.FunnelLag)
 	}
 	if m.Freshness["incident"] != 72*time.Hour {
 		t.Errorf("freshness = %v", m.Freshness)
@@ -82,6 +86,9 @@ func TestDefaultsWithoutFile(t *testing.T) {
 	if c.Data != "./candor-data" || c.Addr != "127.0.0.1:8080" || c.Currency != "USD" {
 		t.Errorf("defaults = %+v", c)
 	}
+	if m, err := c.EngineConfig(); err != nil || m.FunnelLag != 90*24*time.Hour {
+		t.Errorf("default funnel maturation lag = %v (%v), want 90d", m.FunnelLag, err)
+	}
 }
 
 // Every bad setting stops Candor at start with the field named.
@@ -92,6 +99,8 @@ func TestRefused(t *testing.T) {
 		{"unknown severity", "vulnerability_sla: {urgent: 3d}\n", "vulnerability_sla.urgent"},
 		{"unknown freshness kind", "freshness: {deploys2: 1h}\n", "freshness.deploys2"},
 		{"gross margin", "gross_margin: 1.5\n", "gross_margin"},
+		{"funnel lag", "funnel_maturation_lag: 0d\n", "funnel_maturation_lag"},
+		{"funnel lag unit", "funnel_maturation_lag: three months\n", "funnel_maturation_lag"},
 		{"currency", "currency: dollars\n", "currency"},
 		{"negative rate", "exchange_rates: {EUR: -1}\n", "exchange_rates.EUR"},
 		{"impact field", "release_impact_weights: {colour: {red: 2}}\n", "release_impact_weights.colour"},

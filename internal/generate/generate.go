@@ -195,9 +195,10 @@ type gen struct {
 	worstM     []float64  // heaviest post-release ticket wave per month
 	velocity   [4]float64 // open qualified deals at End; won count, amount, cycle days in the last 30 days
 	closedW    float64    // qualified deals closed in the last 30 days
+	funnel     [2]float64 // leads created 90 days or more before End; those won by End
 	costQ      []float64
 	reqQ       []float64
-	activeQ    [][2]float64
+	activeQ    [][2]float64 // Σ organisation active customers × days, Σ days
 	costDaysQ  []float64
 	snaps      []int64 // month starts within the window, then End
 	mrrAt      []int64

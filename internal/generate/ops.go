@@ -99,7 +99,10 @@ func (g *gen) check(c int, at int64, passed bool) {
 }
 
 // flushMonth writes the monthly records for [ps, pe): cloud cost and
-// usage per service, budgets per category, sales and marketing spend. The
+// usage per service, the organisation's usage (its active customers —
+// per-service counts overlap and do not add up — and all requests, as a
+// product-analytics tool reports them), budgets per category, sales and
+// marketing spend. The
 // month still running at End is written up to the start of the last day,
 // as a bill-to-date would be; budgets are plans and always cover the whole
 // calendar month.
@@ -111,6 +114,7 @@ func (g *gen) flushMonth(ps, pe int64) {
 	label := monthLabel(nil, ps)
 	q := g.quarterIdx(ps)
 	active := float64(g.activeAt(pe - 1))
+	var requests int64
 	for _, s := range g.svcs {
 		for k, cat := range costCategories {
 			amt := s.costDay[k] * days * growth * g.logn(1, 0.04)
@@ -147,10 +151,21 @@ func (g *gen) flushMonth(ps, pe int64) {
 		e.str("service", s.name)
 		e.end()
 		g.reqQ[q] += float64(s.monthReq)
-		g.activeQ[q][0] += ac
-		g.activeQ[q][1]++
+		requests += s.monthReq
 		s.monthReq = 0
 	}
+	e.begin(kUsage)
+	e.open("id")
+	e.b = append(e.b, "usage-org-"...)
+	e.b = append(e.b, label...)
+	e.close()
+	e.ts("period_start", ps)
+	e.ts("period_end", pe)
+	e.int("requests", requests)
+	e.int("active_customers", int64(active))
+	e.end()
+	g.activeQ[q][0] += active * days
+	g.activeQ[q][1] += days
 	g.costDaysQ[q] += days
 
 	bs, be := monthStart(ps, 0), monthStart(ps, 1)

@@ -47,6 +47,7 @@ func (g *gen) lead(created int64) {
 	g.nLead++
 	ch := &leadChannels[g.weighted(leadChannelW)]
 	mql, sql, opp := int64(-1), int64(-1), int64(-1)
+	won := false
 	if g.chance(mqlRate) {
 		if t := created + g.dur(36*hour, 0.9, 10*minute, 30*day); t < g.end {
 			mql = t
@@ -59,7 +60,16 @@ func (g *gen) lead(created int64) {
 	}
 	if sql >= 0 && g.chance(0.6) {
 		if t := sql + g.dur(day, 0.8, 10*minute, 7*day); t < g.end {
-			opp = g.opportunity(t, "inbound")
+			opp, won = g.opportunity(t, "inbound")
+		}
+	}
+	// funnel_conversion's cohort is the leads created 90 days or more
+	// before as_of (the default maturation lag): what they reached by End
+	// is what the organisation's funnel converts.
+	if created < g.end-90*day {
+		g.funnel[0]++
+		if won {
+			g.funnel[1]++
 		}
 	}
 	e.begin(kLead)
@@ -81,8 +91,9 @@ func (g *gen) lead(created int64) {
 }
 
 // opportunity writes a deal created at created, deciding its whole course
-// up front (qualification, outcome, close), and returns its number.
-func (g *gen) opportunity(created int64, channel string) int64 {
+// up front (qualification, outcome, close), and returns its number and
+// whether it was won by End.
+func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 	e := &g.e
 	n := g.nOpp
 	g.nOpp++
@@ -177,7 +188,7 @@ func (g *gen) opportunity(created int64, channel string) int64 {
 		g.cycleQ[qi][0] += float64(closed-created) / float64(day)
 		g.cycleQ[qi][1]++
 	}
-	return n
+	return n, !open && won
 }
 
 // quotas sets each rep's quota per quarter from what reps actually closed
@@ -260,6 +271,7 @@ func (g *gen) targets() {
 		}
 		if g.costDaysQ[cq] > 0 && g.activeQ[cq][0] > 0 && g.reqQ[cq] > 0 {
 			monthly := g.costQ[cq] / g.costDaysQ[cq] * 30
+			// Customers: the organisation's, weighted by days (SPEC §3).
 			perCust := monthly / (g.activeQ[cq][0] / g.activeQ[cq][1])
 			g.target("cost_per_active_customer", label, qs, qe, math.Round(perCust*g.uni(0.93, 1.12)*100)/100)
 			perM := g.costQ[cq] / (g.reqQ[cq] / 1e6)
@@ -276,10 +288,11 @@ func (g *gen) targets() {
 		if typical := median(g.worstM[:max(1, len(g.worstM)-1)]); typical > 0 {
 			g.target("release_impact_score", label, qs, qe, math.Round(typical*g.uni(0.95, 1.25)))
 		}
-		// funnel_conversion's value is lead→won for leads created in the
-		// window (catalog): MQL rate × SQL (0.4) × opportunity (0.6) × win
-		// (~0.31) × the ~10 % of those deals that close within a month.
-		g.target("funnel_conversion", label, qs, qe, math.Round(100*mqlRate*0.4*0.6*0.31*0.1*g.uni(0.9, 1.2)*100)/100)
+		// funnel_conversion's value is lead→won of a mature cohort: set
+		// near the share of the leads old enough that reached won.
+		if g.funnel[0] > 0 {
+			g.target("funnel_conversion", label, qs, qe, math.Round(100*g.funnel[1]/g.funnel[0]*g.uni(0.9, 1.2)*100)/100)
+		}
 		// Sales velocity as SPEC §3 defines it, over the last 30 days; only
 		// the running quarter gets a target.
 		if v := g.velocity; q == cur && v[1] > 0 && g.closedW > 0 {

@@ -346,54 +346,109 @@ func costTrend(d *Dataset, q Query) Result {
 	return r
 }
 
-// usageIn sums the `usage` records in scope whose period_start is in W:
-// Σ and count of active_customers (for those that carry it) and Σ requests.
-type usageSums struct {
-	customers          float64
-	withCustomers      int
-	requests           float64
-	withRequests, seen int
+// usage is what the `usage` records say about one window (SPEC §3 usage
+// rule): active customers as a mean weighted by each record's overlap
+// with W, and requests prorated like cost.
+type usage struct {
+	// customerTime is Σ active_customers × overlap (ns) and covered Σ
+	// overlap, over the records carrying active_customers.
+	customerTime, covered float64
+	requests              float64
+	withRequests          bool
 }
 
-func (d *Dataset) usageIn(q Query, r *Result) usageSums {
-	var u usageSums
-	start, end := q.start(), q.end()
-	for _, rec := range d.recordsFrom(domain.KindUsage, start) {
+// meanCustomers is the overlap-weighted mean of active_customers, ok
+// false when no record carrying it overlaps W.
+func (u usage) meanCustomers() (float64, bool) {
+	if u.covered == 0 {
+		return 0, false
+	}
+	return u.customerTime / u.covered, true
+}
+
+func (u *usage) add(x *domain.Usage, ps, pe, ws, we int64) {
+	ov := min(pe, we) - max(ps, ws)
+	if x.ActiveCustomers != nil {
+		u.customerTime += *x.ActiveCustomers * float64(ov)
+		u.covered += float64(ov)
+	}
+	if x.Requests != nil {
+		u.requests += *x.Requests * float64(ov) / float64(pe-ps)
+		u.withRequests = true
+	}
+}
+
+// usageOver reads the `usage` records overlapping W. For the organisation,
+// customers come only from the records without a service (customers of
+// several services are not added: one customer uses many), and requests
+// from those records, or — when none in W carries requests — from the sum
+// of the per-service records. In a service scope, that service's records.
+func (d *Dataset) usageOver(q Query, r *Result) usage {
+	var org, svc usage
+	var orgRefs, svcRefs []*domain.Usage
+	ws, we := q.start(), q.end()
+	// Usage is ordered by period_end: only those ending after W's start.
+	for _, rec := range d.recordsFrom(domain.KindUsage, ws+1) {
 		x := rec.(*domain.Usage)
-		if t := ns(x.PeriodStart); t < start || t >= end || !d.matchService(q, x.Service) {
+		ps, pe := ns(x.PeriodStart), ns(x.PeriodEnd)
+		if ps >= we || pe <= ps {
 			continue
 		}
-		u.seen++
-		if x.ActiveCustomers != nil {
-			u.customers += *x.ActiveCustomers
-			u.withCustomers++
+		switch {
+		case q.Scope.Dim == "" && x.Service == "":
+			org.add(x, ps, pe, ws, we)
+			orgRefs = append(orgRefs, x)
+		case x.Service != "" && d.matchService(q, x.Service):
+			svc.add(x, ps, pe, ws, we)
+			svcRefs = append(svcRefs, x)
 		}
-		if x.Requests != nil {
-			u.requests += *x.Requests
-			u.withRequests++
-		}
-		r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "usage")
 	}
-	return u
+	if q.Scope.Dim != "" {
+		for _, x := range svcRefs {
+			r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "usage of "+x.Service)
+		}
+		return svc
+	}
+	for _, x := range orgRefs {
+		r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "organisation usage")
+	}
+	if !org.withRequests && svc.withRequests {
+		org.requests, org.withRequests = svc.requests, true
+		for _, x := range svcRefs {
+			if x.Requests != nil {
+				r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "requests of "+x.Service)
+			}
+		}
+	}
+	return org
 }
 
+// costPerActiveCustomer is a monthly figure whatever the window: the
+// window's cost scaled to 30 days over the mean active customers.
 func costPerActiveCustomer(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	cost := d.costOver(q, q.start(), q.end(), c, &r)
-	u := d.usageIn(q, &r)
+	u := d.usageOver(q, &r)
 	r.detail("currency", c.org)
 	if c.fail(&r) {
 		return r
 	}
+	monthly := cost.Float() * float64(30*day) / float64(q.Window)
 	r.detail("cost", cost.Float())
-	if u.withCustomers == 0 {
+	r.detail("cost_per_30_days", monthly)
+	mean, ok := u.meanCustomers()
+	if !ok {
+		what := "no usage record with active_customers overlaps the window"
+		if q.Scope.Dim == "" {
+			what = "no organisation-wide usage record (without a service) with active_customers overlaps the window; per-service counts do not add up"
+		}
+		r.detail("reason", what)
 		return r
 	}
-	mean := u.customers / float64(u.withCustomers)
 	r.detail("mean_active_customers", mean)
 	if mean > 0 {
-		r.Value = num(cost.Float() / mean)
+		r.Value = num(monthly / mean)
 	}
 	return r
 }
@@ -402,7 +457,7 @@ func costPerMillionRequests(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	cost := d.costOver(q, q.start(), q.end(), c, &r)
-	u := d.usageIn(q, &r)
+	u := d.usageOver(q, &r)
 	r.detail("currency", c.org)
 	if c.fail(&r) {
 		return r

@@ -1,7 +1,12 @@
 package metrics
 
 import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -39,12 +44,17 @@ func bizCostData() []domain.Record {
 		bizBudget("b1", "2026-03-01", "2026-04-01", "310", "compute"),
 		// 38-day budget, 10 days in W (03-01..03-11): 380 × 10/38 = 100.
 		bizBudget("b2", "2026-02-01", "2026-03-11", "380", "storage"),
-		// usage with period_start in W: u1, u2, u5; u3 starts before W, u4 at as_of.
+		// Per-service usage overlapping W: u1, u2; u3 ends at W's start,
+		// u4 starts at as_of.
 		bizUsage("u1", "2026-03-01", "2026-03-02", bizF(100), bizF(2e6), "api"),
 		bizUsage("u2", "2026-03-15", "2026-03-16", bizF(300), bizF(3e6), "web"),
 		bizUsage("u3", "2026-02-28", "2026-03-01", bizF(1000), bizF(9e6), "api"),
 		bizUsage("u4", "2026-03-31", "2026-04-01", bizF(1000), bizF(9e6), "api"),
-		bizUsage("u5", "2026-03-20", "2026-03-21", nil, bizF(1e6), ""), // no active_customers
+		// Organisation-wide usage: requests from u5; customers from u6
+		// (10 days in W) and u7 (20 of its 30 days in W).
+		bizUsage("u5", "2026-03-20", "2026-03-21", nil, bizF(1e6), ""),
+		bizUsage("u6", "2026-03-01", "2026-03-11", bizF(200), nil, ""),
+		bizUsage("u7", "2026-03-11", "2026-04-10", bizF(50), nil, ""),
 	}
 }
 
@@ -58,21 +68,29 @@ func TestCostMetrics(t *testing.T) {
 		{"cost compute", "infrastructure_cost", bizQ(bizAsOf, "category", "compute"), bizF(180)},
 		{"cost storage", "infrastructure_cost", bizQ(bizAsOf, "category", "storage"), bizF(100.10)},
 		{"cost service api", "infrastructure_cost", bizQ(bizAsOf, "service", "api"), bizF(180)},
-		// Nothing overlaps [2025-12-02, 2026-01-01): a sum, so 0.
-		{"cost none", "infrastructure_cost", bizQ(early), bizF(0)},
+		// No cost record exists by 2026-01-01 (SPEC §4): no value, not 0.
+		{"cost none", "infrastructure_cost", bizQ(early), nil},
+		// Cost data exists (c4 from 01-30) but nothing overlaps
+		// [2026-01-29, 2026-01-30): a sum, so 0.
+		{"cost nothing in W", "infrastructure_cost", Query{AsOf: bizT("2026-01-30"), Window: day}, bizF(0)},
 		// B: c1 140 + c4 30 = 170; (280.10 − 170) / 170 × 100 = 64.7058823…
 		{"trend", "cost_trend", bizQ(bizAsOf), bizF(100 * 110.10 / 170)},
 		// api: W 180, B 170 → 10 / 170 × 100.
 		{"trend api", "cost_trend", bizQ(bizAsOf, "service", "api"), bizF(100 * 10.0 / 170)},
 		// Nothing in the window before: no value.
 		{"trend no previous", "cost_trend", bizQ(bizT("2026-03-01")), nil},
-		// Mean active customers of u1, u2 (u5 has none) = 200 → 280.10 / 200 = 1.4005.
-		{"per customer", "cost_per_active_customer", bizQ(bizAsOf), bizF(1.4005)},
-		// api: 180 / 100.
+		// Organisation customers from u6, u7 only, weighted by their days in
+		// W: (200 × 10 + 50 × 20) / 30 = 100; a 30-day window's cost is
+		// already monthly: 280.10 / 100.
+		{"per customer", "cost_per_active_customer", bizQ(bizAsOf), bizF(2.801)},
+		// api: 180 / u1's 100.
 		{"per customer api", "cost_per_active_customer", bizQ(bizAsOf, "service", "api"), bizF(1.8)},
 		{"per customer none", "cost_per_active_customer", bizQ(early), nil},
-		// Requests u1 + u2 + u5 = 6e6 → 280.10 / 6.
-		{"per million", "cost_per_million_requests", bizQ(bizAsOf), bizF(280.10 / 6)},
+		// Organisation requests from the record without a service, u5 (the
+		// per-service u1, u2 are not added to it): 280.10 / 1.
+		{"per million", "cost_per_million_requests", bizQ(bizAsOf), bizF(280.10)},
+		// api: 180 / u1's 2.
+		{"per million api", "cost_per_million_requests", bizQ(bizAsOf, "service", "api"), bizF(90)},
 		{"per million none", "cost_per_million_requests", bizQ(early), nil},
 		// Budget 300 + 100 = 400: (280.10 − 400) / 400 × 100 = −29.975.
 		{"budget variance", "budget_variance", bizQ(bizAsOf), bizF(-29.975)},
@@ -175,8 +193,11 @@ func TestCostCurrencies(t *testing.T) {
 			t.Errorf("%s = %+v, want no value with an error", m, r)
 		}
 	}
-	// Scoped away from the EUR records (category storage has none) it has a value: 0.
-	bizRun(t, d, []bizCase{{"other scope", "infrastructure_cost", bizQ(bizAsOf, "category", "storage"), bizF(0)}})
+	// Scoped away from the EUR records (category storage has none) there
+	// is no cost record at all: no value, and no currency error either.
+	if r := bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf, "category", "storage")); r.Value != nil || r.Detail["error"] != nil {
+		t.Errorf("other scope = %+v, want no value without a currency error", r)
+	}
 
 	// With a rate: 5 + 100 × 1.1 + 0.000006 = 115.000006.
 	cfg := DefaultConfig()
@@ -225,5 +246,184 @@ func TestBusinessTargets(t *testing.T) {
 		if got := r.Detail["target"]; got != c.want {
 			t.Errorf("%s: target = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// periodShape cuts [from, to) into the periods a source might bill in.
+type periodShape func(from, to time.Time) [][2]time.Time
+
+func everyDays(n int) periodShape {
+	return func(from, to time.Time) [][2]time.Time {
+		var out [][2]time.Time
+		for t := from; t.Before(to); t = t.AddDate(0, 0, n) {
+			out = append(out, [2]time.Time{t, minTime(t.AddDate(0, 0, n), to)})
+		}
+		return out
+	}
+}
+
+func everyMonths(n int) periodShape {
+	return func(from, to time.Time) [][2]time.Time {
+		var out [][2]time.Time
+		for t := from; t.Before(to); t = t.AddDate(0, n, 0) {
+			out = append(out, [2]time.Time{t, minTime(t.AddDate(0, n, 0), to)})
+		}
+		return out
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// mixedShape: a quarter, then a month of days, a month of weeks (Feb 2026
+// is exactly four), then calendar months.
+func mixedShape(from, to time.Time) [][2]time.Time {
+	q1, feb, mar := bizT("2026-01-01"), bizT("2026-02-01"), bizT("2026-03-01")
+	out := [][2]time.Time{{from, q1}}
+	out = append(out, everyDays(1)(q1, feb)...)
+	out = append(out, everyDays(7)(feb, mar)...)
+	return append(out, everyMonths(1)(mar, to)...)
+}
+
+// Cost, budget, spend and usage arrive in periods of any length; whichever
+// way a window cuts them, a steady organisation gives the same answer:
+// cost 10 a day, budget 8 a day, sales spend 6 a day, 50 active customers
+// and 2 000 requests a day, one new customer a day at noon. Each kind
+// comes in every shape, and in a mix where each kind has its own.
+func TestPeriodsCutAnyWay(t *testing.T) {
+	from, to := bizT("2025-10-01"), bizT("2026-07-01")
+	shapes := map[string]periodShape{
+		"daily": everyDays(1), "weekly": everyDays(7), "monthly": everyMonths(1), "quarterly": everyMonths(3), "mixed": mixedShape,
+	}
+	build := func(cost, budget, spend, usage periodShape) *Dataset {
+		var recs []domain.Record
+		n := 0
+		id := func(p string) string { n++; return fmt.Sprintf("%s%d", p, n) }
+		days := func(p [2]time.Time) float64 { return p[1].Sub(p[0]).Hours() / 24 }
+		money := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+		for _, p := range cost(from, to) {
+			recs = append(recs, bizCost(id("c"), p[0].Format(time.RFC3339), p[1].Format(time.RFC3339), money(10*days(p)), "", ""))
+		}
+		for _, p := range budget(from, to) {
+			recs = append(recs, bizBudget(id("b"), p[0].Format(time.RFC3339), p[1].Format(time.RFC3339), money(8*days(p)), ""))
+		}
+		for _, p := range spend(from, to) {
+			recs = append(recs, &domain.Spend{Meta: bizMeta(id("s")), PeriodStart: p[0], PeriodEnd: p[1], Category: "sales", Amount: bizM(money(6 * days(p))), Currency: "USD"})
+		}
+		for _, p := range usage(from, to) {
+			recs = append(recs, bizUsage(id("u"), p[0].Format(time.RFC3339), p[1].Format(time.RFC3339), bizF(50), bizF(2000*days(p)), ""))
+		}
+		for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+			recs = append(recs, bizSub(id("sub"), id("cust"), "", d.Add(12*time.Hour).Format(time.RFC3339), "", "100"))
+		}
+		return bizDS(nil, recs...)
+	}
+	sets := map[string]*Dataset{"mixed across kinds": build(everyMonths(1), everyMonths(3), everyDays(1), everyDays(7))}
+	for name, s := range shapes {
+		sets[name] = build(s, s, s, s)
+	}
+	asOfs := []time.Time{bizT("2026-03-01"), bizT("2026-03-01T00:00:01Z"), bizT("2026-03-17T13:45:00Z"), bizT("2026-05-15T06:00:00Z")}
+	windows := []time.Duration{day, 7 * day, 30 * day, 45*day + 7*time.Hour, 90 * day}
+	for name, d := range sets {
+		for _, asOf := range asOfs {
+			for _, w := range windows {
+				q := Query{AsOf: asOf, Window: w}
+				days := w.Hours() / 24
+				// New customers: one a day at noon, started in W.
+				newCust := 0
+				for t := from.Add(12 * time.Hour); t.Before(to); t = t.AddDate(0, 0, 1) {
+					if !t.Before(asOf.Add(-w)) && t.Before(asOf) {
+						newCust++
+					}
+				}
+				for _, c := range []struct {
+					metric string
+					want   float64
+				}{
+					{"infrastructure_cost", 10 * days},
+					{"budget_variance", 100 * (10.0 - 8) / 8},
+					// Per 30 days, whatever the window: 10 × 30 ÷ 50.
+					{"cost_per_active_customer", 6},
+					{"cost_per_million_requests", 10 / 2000.0 * 1e6},
+					{"cac", 6 * days / float64(newCust)},
+				} {
+					r := bizCompute(t, d, c.metric, q)
+					if r.Value == nil || math.Abs(*r.Value-c.want) > 1e-5*math.Max(1, math.Abs(c.want)) {
+						t.Errorf("%s, as of %s, window %s: %s = %s, want %v (detail %v)", name, asOf.Format(time.RFC3339),
+							w, c.metric, fmtVal(r.Value), c.want, r.Detail)
+					}
+				}
+			}
+		}
+	}
+}
+
+// SPEC §3 usage rule: organisation-level active customers come from usage
+// records without a service; requests from those too, or — when none in W
+// carries requests — from the sum of the per-service records (requests add
+// up, customers do not). Per-service records serve their service's scope.
+// as_of 2026-03-31, W = [03-01, 03-31): 30 of March's 31 days.
+func TestUsageRule(t *testing.T) {
+	month := func(id string, customers, requests *float64, svc string) *domain.Usage {
+		return bizUsage(id, "2026-03-01", "2026-04-01", customers, requests, svc)
+	}
+	costs := []domain.Record{
+		// 310 for March in all, 300 of it in W: api 150, web 90, shared 60.
+		bizCost("api", "2026-03-01", "2026-04-01", "155", "api", ""),
+		bizCost("web", "2026-03-01", "2026-04-01", "93", "web", ""),
+		bizCost("shared", "2026-03-01", "2026-04-01", "62", "", ""),
+	}
+	perService := []domain.Record{
+		month("u-api", bizF(70), bizF(600_000), "api"),
+		month("u-web", bizF(60), bizF(500_000), "web"),
+	}
+	share := 30.0 / 31
+	cases := []struct {
+		name               string
+		usage              []domain.Record
+		scope              []string
+		perCustomer, perMR *float64
+	}{
+		{
+			name:  "organisation records beside per-service ones",
+			usage: append([]domain.Record{month("u-org", bizF(100), bizF(1_000_000), "")}, perService...),
+			// 300 × 30/30 ÷ 100; 300 ÷ (1e6 × 30/31 ÷ 1e6). The per-service
+			// records are not averaged in (today's mean would be 76.7).
+			perCustomer: bizF(3), perMR: bizF(300 / share),
+		},
+		{
+			name:        "only per-service records",
+			usage:       perService,
+			perCustomer: nil, // 70 + 60 is not the organisation's customer count
+			perMR:       bizF(300 / (1.1 * share)),
+		},
+		{
+			name: "organisation records outside W only",
+			usage: append([]domain.Record{bizUsage("u-feb", "2026-02-01", "2026-03-01", bizF(100), bizF(1e9), "")},
+				perService...),
+			perCustomer: nil, perMR: bizF(300 / (1.1 * share)),
+		},
+		{
+			name: "organisation records without requests",
+			usage: append([]domain.Record{month("u-org", bizF(100), nil, "")},
+				perService...),
+			perCustomer: bizF(3), perMR: bizF(300 / (1.1 * share)),
+		},
+		{
+			name:        "a service's own records",
+			usage:       append([]domain.Record{month("u-org", bizF(100), bizF(1_000_000), "")}, perService...),
+			scope:       []string{"service", "api"},
+			perCustomer: bizF(150.0 / 70), perMR: bizF(150 / (0.6 * share)),
+		},
+	}
+	for _, c := range cases {
+		d := bizDS(nil, append(slices.Clone(costs), c.usage...)...)
+		q := bizQ(bizAsOf, c.scope...)
+		bizCheck(t, c.name+": cost_per_active_customer", bizCompute(t, d, "cost_per_active_customer", q), c.perCustomer)
+		bizCheck(t, c.name+": cost_per_million_requests", bizCompute(t, d, "cost_per_million_requests", q), c.perMR)
 	}
 }

@@ -124,7 +124,8 @@ func TestTickets(t *testing.T) {
 		{"escalations high", "open_escalations", bizQ(bizAsOf, "priority", "high"), bizF(1)},
 		// e6 has no priority: the (none) group.
 		{"escalations none priority", "open_escalations", bizQ(bizAsOf, "priority", noneKey), bizF(1)},
-		{"escalations before any", "open_escalations", bizQ(bizT("2026-01-01")), bizF(0)},
+		// No ticket exists by then (SPEC §4): no value, not 0.
+		{"escalations before any", "open_escalations", bizQ(bizT("2026-01-01")), nil},
 	})
 	vals := d.DimValues("priority")
 	if len(vals) != 3 || vals[0] != noneKey || vals[1] != "high" || vals[2] != "low" {

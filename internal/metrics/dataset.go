@@ -27,6 +27,10 @@ type Config struct {
 	ReleaseImpactWindow time.Duration
 	// GrossMargin for CAC payback (default 0.8).
 	GrossMargin float64
+	// FunnelLag is funnel_conversion's maturation lag: the cohort is the
+	// leads created in [as_of − lag − length, as_of − lag) (default 90
+	// days; 0 means the default).
+	FunnelLag time.Duration
 	// Freshness overrides the freshness limit per kind.
 	Freshness map[domain.Kind]time.Duration
 	// Currency is the organisation currency (ISO 4217; "USD" when empty).
@@ -50,12 +54,16 @@ func DefaultConfig() Config {
 		},
 		ReleaseImpactWindow: 48 * time.Hour,
 		GrossMargin:         0.8,
+		FunnelLag:           DefaultFunnelLag,
 		Currency:            "USD",
 		ImpactWeights:       DefaultImpactWeights(),
 	}
 }
 
 const day = 24 * time.Hour
+
+// DefaultFunnelLag is SPEC §3's maturation lag of funnel_conversion.
+const DefaultFunnelLag = 90 * day
 
 // Deployment status codes, kept small in memory.
 const (
@@ -240,6 +248,8 @@ type Dataset struct {
 	// fresh holds, per kind, every data timestamp (event times and
 	// ingestion times) so freshness can be judged as of any time.
 	fresh map[domain.Kind]*sorted[int64]
+	// presence says which kinds have data as of when (nodata.go).
+	presence presence
 }
 
 // NewDataset returns an empty dataset.
@@ -360,6 +370,7 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 	}
 	d.touchRecord(r)
 	d.touchReplaced(r)
+	d.notePresence(r)
 	switch r := r.(type) {
 	case *domain.Service:
 		d.Services[r.ID] = r
@@ -673,6 +684,7 @@ func (d *Dataset) Prepare() {
 	// A fresh map, not clear: after a bulk load the emptied map would keep
 	// room for every change id (~100 MB at scale 10) for good.
 	d.relink = map[string]bool{}
+	d.rebuildPresence()
 	d.invalidate()
 	d.prodDeps.prepare()
 	for _, x := range d.ticketRows {

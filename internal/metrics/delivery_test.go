@@ -14,10 +14,18 @@ import (
 func TestDeploymentFrequency(t *testing.T) {
 	runCases(t, []mcase{
 		{
+			name:   "no deployment data",
+			metric: "deployment_frequency",
+			// Nothing was ever sent (SPEC §4): no value, not 0.
+			want: nil, count: 0, ids: []string{},
+		},
+		{
 			name:   "empty window",
 			metric: "deployment_frequency",
-			// A frequency is a count: 0, never "no value". No deployment
-			// day in any week or month → low.
+			data:   `{"kind":"deployment","id":"old","service":"api","environment":"production","finished_at":"2025-06-01T00:00:00Z","status":"success"}`,
+			// A frequency is a count: 0 once deployments are known to be
+			// sent, never "no value". No deployment day in any week or
+			// month → low.
 			want: val(0), count: 0, ids: []string{}, level: "low",
 		},
 		{
@@ -621,7 +629,12 @@ func TestDeploymentDuration(t *testing.T) {
 
 func TestEmergencyRetroOverdue(t *testing.T) {
 	runCases(t, []mcase{
-		{name: "none", metric: "emergency_retro_overdue", want: val(0), count: 0, ids: []string{}},
+		// Nothing sent (SPEC §4): no value; deployments sent, none overdue: 0.
+		{name: "no deployment data", metric: "emergency_retro_overdue", want: nil, count: 0, ids: []string{}},
+		{
+			name: "none", metric: "emergency_retro_overdue", want: val(0), count: 0, ids: []string{},
+			data: `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`,
+		},
 		{
 			name: "72 h boundary, validation as of as_of, all time", metric: "emergency_retro_overdue",
 			data: `

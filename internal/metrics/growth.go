@@ -623,41 +623,61 @@ func mqlVolume(d *Dataset, q Query) Result {
 // funnelStages names the stage shares of funnel_conversion, in order.
 var funnelStages = []string{"lead_to_mql", "mql_to_sql", "sql_to_opportunity", "opportunity_to_won"}
 
-// funnelConversion follows the leads created in W. A lead has reached a
-// stage when the stage's own event happened by as_of or it reached a later
-// stage (a lead taken straight to SQL by sales has passed MQL), so the
-// stages nest and their product is the headline value: the share of the
-// leads that reached a won opportunity. An opportunity counts once its
-// record, when present, was created by as_of (a lead naming an opportunity
-// not in the data counts as converted); won needs the record, won = true
-// and closed_at ≤ as_of. Looking the opportunities up scans every
-// opportunity record once (only when some lead in W names one).
-func funnelConversion(d *Dataset, q Query) Result {
-	var r Result
-	start, end := q.start(), q.end()
-	var leads []*domain.Lead
-	wanted := map[string]bool{}
-	for _, rec := range d.recordsFrom(domain.KindLead, start) {
-		l := rec.(*domain.Lead)
-		if t := ns(l.CreatedAt); t < start || t >= end || !leadInScope(q, l) {
+// funnelCohort is the mature cohort's [start, end): the leads created one
+// window's length before as_of − lag.
+func (d *Dataset) funnelCohort(q Query) (lag time.Duration, start, end int64) {
+	lag = d.cfg.FunnelLag
+	if lag <= 0 {
+		lag = DefaultFunnelLag
+	}
+	end = q.end() - int64(lag)
+	return lag, end - int64(q.Window), end
+}
+
+// leadOpportunity resolves a lead's `opportunity` as of asOf (SPEC §2):
+// the record with that id in the lead's own source, else the only one in
+// any source; unknown or ambiguous links nothing. Only opportunities
+// created by asOf exist.
+func (d *Dataset) leadOpportunity(l *domain.Lead, asOf int64) *domain.Opportunity {
+	var other *domain.Opportunity
+	n := 0
+	for _, o := range d.oppByID[l.Opportunity] {
+		if ns(o.CreatedAt) > asOf {
 			continue
 		}
-		leads = append(leads, l)
-		if l.Opportunity != "" {
-			wanted[l.Opportunity] = true
+		if o.Source == l.Source {
+			return o
 		}
+		other = o
+		n++
 	}
-	opps := map[string]*domain.Opportunity{}
-	for id := range wanted {
-		for _, o := range d.oppByID[id] {
-			if prev := opps[id]; prev == nil || o.Source < prev.Source {
-				opps[id] = o
-			}
-		}
+	if n == 1 {
+		return other
 	}
+	return nil
+}
+
+// funnelStageNames name the stages a lead reaches, in order.
+var funnelStageNames = [...]string{"lead", "mql", "sql", "opportunity", "won"}
+
+// funnelConversion follows a mature cohort: leads created long enough ago
+// (the maturation lag) to have run their course, so recent leads that
+// cannot have closed yet do not read as a 0 % conversion. A lead has
+// reached a stage when the stage's own event happened by as_of or it
+// reached a later stage (a lead taken straight to SQL by sales has passed
+// MQL), so the stages nest and their product is the headline value: the
+// share of the cohort that reached a won opportunity.
+func funnelConversion(d *Dataset, q Query) Result {
+	var r Result
+	end := q.end()
+	lag, from, to := d.funnelCohort(q)
 	at := func(t time.Time) bool { return !t.IsZero() && ns(t) <= end }
 	var reached [5]int // lead, MQL, SQL, opportunity, won
-	for _, l := range leads {
+	for _, rec := range d.recordsFrom(domain.KindLead, from) {
+		l := rec.(*domain.Lead)
+		if t := ns(l.CreatedAt); t < from || t >= to || !leadInScope(q, l) {
+			continue
+		}
 		stage := 0
 		if at(l.MQLAt) {
 			stage = 1
@@ -665,24 +685,33 @@ func funnelConversion(d *Dataset, q Query) Result {
 		if at(l.SQLAt) {
 			stage = 2
 		}
-		o := opps[l.Opportunity]
-		if l.Opportunity != "" && (o == nil || ns(o.CreatedAt) <= end) {
-			stage = 3
-			if o != nil && o.Won && at(o.ClosedAt) {
-				stage = 4
+		if l.Opportunity != "" {
+			if o := d.leadOpportunity(l, end); o != nil {
+				stage = 3
+				if o.Won && at(o.ClosedAt) {
+					stage = 4
+				}
 			}
 		}
 		for s := 0; s <= stage; s++ {
 			reached[s]++
 		}
-		r.ref(q, domain.KindLead, l.ID, l.Source, nil, []string{"lead", "mql", "sql", "opportunity", "won"}[stage])
+		r.ref(q, domain.KindLead, l.ID, l.Source, nil, funnelStageNames[stage])
 	}
 	stages := map[string]*float64{}
+	counts := map[string]int{}
 	for i, name := range funnelStages {
 		stages[name] = share(reached[i+1], reached[i])
+	}
+	for i, name := range funnelStageNames {
+		counts[name] = reached[i]
 	}
 	r.Count = reached[0]
 	r.Value = share(reached[4], reached[0])
 	r.detail("stages", stages)
+	r.detail("reached", counts)
+	r.detail("cohort_start", time.Unix(0, from).UTC())
+	r.detail("cohort_end", time.Unix(0, to).UTC())
+	r.detail("maturation_lag_days", float64(lag)/float64(day))
 	return r
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/candor/candor/internal/domain"
@@ -26,7 +27,9 @@ func TestRevenue(t *testing.T) {
 		// basic: e2 80 + f1 10 + 0.3 = 90.3.
 		{"mrr basic", "mrr", bizQ(bizAsOf, "plan", "basic"), bizF(90.3)},
 		{"arr", "arr", bizQ(bizAsOf), bizF(12 * 240.3)},
-		{"mrr before any", "mrr", bizQ(bizT("2024-01-01")), bizF(0)},
+		// No subscription exists by then (SPEC §4): no value, not 0.
+		{"mrr before any", "mrr", bizQ(bizT("2024-01-01")), nil},
+		{"arr before any", "arr", bizQ(bizT("2024-01-01")), nil},
 		// Cohort at T0: A 100, B 50.5, E 200, F 10 = 360.5. At as_of: A 150, B 0, E 80, F 10 = 240.
 		{"nrr", "nrr", bizQ(bizAsOf), bizF(100 * 240 / 360.5)},
 		// min per customer: 100 + 0 + 80 + 10 = 190.
@@ -238,49 +241,54 @@ func TestAcquisition(t *testing.T) {
 		[]bizCase{{"payback margin", "cac_payback_months", bizQ(bizAsOf), bizF(15.5)}})
 }
 
-func TestLeads(t *testing.T) {
-	lead := func(id, created, mql, sql, opp, channel, campaign string) *domain.Lead {
-		l := &domain.Lead{Meta: bizMeta(id), CreatedAt: bizT(created), Opportunity: opp, Channel: channel, Campaign: campaign}
-		if mql != "" {
-			l.MQLAt = bizT(mql)
-		}
-		if sql != "" {
-			l.SQLAt = bizT(sql)
-		}
-		return l
+func lead(id, created, mql, sql, opp, channel, campaign string) *domain.Lead {
+	l := &domain.Lead{Meta: bizMeta(id), CreatedAt: bizT(created), Opportunity: opp, Channel: channel, Campaign: campaign}
+	if mql != "" {
+		l.MQLAt = bizT(mql)
 	}
-	tgt := func(id, from, to string, v float64, scope string) *domain.Target {
-		return &domain.Target{Meta: bizMeta(id), Metric: "mql_volume", PeriodStart: bizT(from), PeriodEnd: bizT(to), Value: v, Scope: scope}
+	if sql != "" {
+		l.SQLAt = bizT(sql)
 	}
-	d := bizDS(nil,
+	return l
+}
+
+// marchLeads are seven leads created 2026-03-01…07, each noted with the
+// furthest stage it reaches, and their opportunities; f6's MQL and ow3's
+// win come in July.
+func marchLeads() []domain.Record {
+	return []domain.Record{
 		lead("f1", "2026-03-01", "2026-03-02", "2026-03-03", "ow1", "web", "spring"), // won
 		lead("f2", "2026-03-02", "2026-03-03", "2026-03-04", "ow2", "web", "spring"), // open opportunity
 		lead("f3", "2026-03-03", "2026-03-04", "2026-03-10", "", "ads", "spring"),    // SQL
 		lead("f4", "2026-03-04", "2026-03-05", "", "", "ads", ""),                    // MQL
 		lead("f5", "2026-03-05", "", "", "", "ads", ""),                              // lead
-		lead("f6", "2026-03-06", "2026-04-02", "", "", "web", ""),                    // MQL after as_of: lead
-		lead("f7", "2026-03-07", "", "2026-03-08", "ow3", "web", ""),                 // straight to SQL; won after as_of
-		lead("f8", "2026-02-20", "2026-03-01", "", "", "web", "winter"),              // created before W, MQL in W
-		lead("f9", "2026-02-20", "2026-02-27", "", "", "web", ""),                    // MQL before W
+		lead("f6", "2026-03-06", "2026-07-02", "", "", "web", ""),                    // MQL in July
+		lead("f7", "2026-03-07", "", "2026-03-08", "ow3", "web", ""),                 // straight to SQL; won in July
 		bizOpp{"ow1", "alice", "2026-03-05", "2026-03-05", "2026-03-20", true, "", "10"}.rec(),
 		bizOpp{"ow2", "alice", "2026-03-06", "2026-03-06", "", false, "", "10"}.rec(),
-		bizOpp{"ow3", "alice", "2026-03-09", "2026-03-09", "2026-04-03", true, "", "10"}.rec(),
-		tgt("t0", "2026-02-01", "2026-03-01", 28, ""),            // before W
-		tgt("t1", "2026-03-01", "2026-04-01", 62, ""),            // 30 of 31 days in W → 60
-		tgt("t2", "2026-03-15", "2026-04-15", 31, "channel:web"), // 16 of 31 days → 16
-		tgt("t3", "2026-03-31", "2026-04-30", 99, ""),            // covers as_of but not W: ignored
-	)
+		bizOpp{"ow3", "alice", "2026-03-09", "2026-03-09", "2026-07-03", true, "", "10"}.rec(),
+	}
+}
+
+func TestLeads(t *testing.T) {
+	tgt := func(id, from, to string, v float64, scope string) *domain.Target {
+		return &domain.Target{Meta: bizMeta(id), Metric: "mql_volume", PeriodStart: bizT(from), PeriodEnd: bizT(to), Value: v, Scope: scope}
+	}
+	d := bizDS(nil, append(marchLeads(),
+		lead("f8", "2026-02-20", "2026-03-01", "", "", "web", "winter"), // created before W, MQL in W
+		lead("f9", "2026-02-20", "2026-02-27", "", "", "web", ""),       // MQL before W
+		tgt("t0", "2026-02-01", "2026-03-01", 28, ""),                   // before W
+		tgt("t1", "2026-03-01", "2026-04-01", 62, ""),                   // 30 of 31 days in W → 60
+		tgt("t2", "2026-03-15", "2026-04-15", 31, "channel:web"),        // 16 of 31 days → 16
+		tgt("t3", "2026-03-31", "2026-04-30", 99, ""),                   // covers as_of but not W: ignored
+	)...)
 	bizRun(t, d, []bizCase{
 		// mql_at in W: f1, f2, f3, f4, f8 → 5 (f6 after as_of, f9 before).
 		{"mql", "mql_volume", bizQ(bizAsOf), bizF(5)},
 		{"mql web", "mql_volume", bizQ(bizAsOf, "channel", "web"), bizF(3)},
 		{"mql spring", "mql_volume", bizQ(bizAsOf, "campaign", "spring"), bizF(3)},
-		{"mql none", "mql_volume", bizQ(bizT("2026-01-01")), bizF(0)},
-		// Leads created in W: f1..f7 = 7; won: f1 → 1 / 7.
-		{"funnel", "funnel_conversion", bizQ(bizAsOf), bizF(100.0 / 7)},
-		// web: f1, f2, f6, f7 → f1 won → 1 / 4.
-		{"funnel web", "funnel_conversion", bizQ(bizAsOf, "channel", "web"), bizF(25)},
-		{"funnel none", "funnel_conversion", bizQ(bizT("2026-01-01")), nil},
+		// No lead exists by then (SPEC §4): no value, not 0.
+		{"mql none", "mql_volume", bizQ(bizT("2026-01-01")), nil},
 	})
 	r := bizCompute(t, d, "mql_volume", bizQ(bizAsOf))
 	if v, _ := r.Detail["target"].(float64); !bizClose(v, 60) {
@@ -294,24 +302,103 @@ func TestLeads(t *testing.T) {
 		t.Errorf("mql spring target = %v, want none", r.Detail["target"])
 	}
 
-	// Stages: reached MQL f1, f2, f3, f4, f7 (via SQL) = 5 of 7; SQL f1, f2, f3, f7 = 4 of 5;
-	// opportunity f1, f2, f7 = 3 of 4; won f1 = 1 of 3 (ow3's win is after as_of).
-	r = bizCompute(t, d, "funnel_conversion", bizQ(bizAsOf))
+	if vals := d.DimValues("campaign"); len(vals) != 3 || vals[0] != noneKey {
+		t.Errorf("campaign values = %v, want (none), spring, winter", vals)
+	}
+}
+
+// funnel_conversion follows a mature cohort (SPEC §3): the leads created in
+// [as_of − lag − length, as_of − lag), lag 90 days by default. As of
+// 2026-06-29 with a 30-day window the cohort is [03-01, 03-31).
+func TestFunnelConversion(t *testing.T) {
+	asOf := bizT("2026-06-29")
+	recs := append(marchLeads(),
+		lead("f8", "2026-02-28", "2026-03-01", "2026-03-02", "ow1", "web", ""),  // before the cohort
+		lead("f9", "2026-03-31", "2026-04-01", "2026-04-02", "ow1", "web", ""),  // at the cohort's end: after it
+		lead("f10", "2026-06-01", "2026-06-02", "2026-06-03", "ow1", "web", ""), // recent, not mature
+	)
+	d := bizDS(nil, recs...)
+	q := bizQ(asOf)
+	// Cohort f1..f7; won: f1 → 1 / 7.
+	r := bizCompute(t, d, "funnel_conversion", q)
+	bizCheck(t, "funnel", r, bizF(100.0/7))
+	if r.Count != 7 {
+		t.Errorf("cohort = %d leads, want 7", r.Count)
+	}
+	if s, e := r.Detail["cohort_start"], r.Detail["cohort_end"]; s != bizT("2026-03-01") || e != bizT("2026-03-31") {
+		t.Errorf("cohort = [%v, %v), want [2026-03-01, 2026-03-31)", s, e)
+	}
+	if lag := r.Detail["maturation_lag_days"]; lag != 90.0 {
+		t.Errorf("maturation_lag_days = %v, want 90", lag)
+	}
+	// Reached MQL f1, f2, f3, f4, f7 (via SQL) = 5 of 7; SQL f1, f2, f3, f7
+	// = 4 of 5; opportunity f1, f2, f7 = 3 of 4; won f1 = 1 of 3 (ow3's win
+	// is after as_of).
 	stages, _ := r.Detail["stages"].(map[string]*float64)
 	want := map[string]float64{"lead_to_mql": 500.0 / 7, "mql_to_sql": 80, "sql_to_opportunity": 75, "opportunity_to_won": 100.0 / 3}
 	for k, w := range want {
 		if v := stages[k]; v == nil || !bizClose(*v, w) {
-			t.Errorf("stage %s = %v, want %v", k, v, w)
+			t.Errorf("stage %s = %v, want %v", k, fmtVal(v), w)
 		}
 	}
-	// ads: f3 (SQL), f4 (MQL), f5 → MQL 2/3, SQL 1/2, opportunity 0/1, won: no opportunity → no value.
-	r = bizCompute(t, d, "funnel_conversion", bizQ(bizAsOf, "channel", "ads"))
-	bizCheck(t, "funnel ads", r, bizF(0))
+	if got := r.Detail["reached"]; !reflect.DeepEqual(got, map[string]int{"lead": 7, "mql": 5, "sql": 4, "opportunity": 3, "won": 1}) {
+		t.Errorf("reached = %v", got)
+	}
+	bizRun(t, d, []bizCase{
+		// web: f1, f2, f6, f7 → f1 won → 1 / 4.
+		{"funnel web", "funnel_conversion", bizQ(asOf, "channel", "web"), bizF(25)},
+		// ads: f3, f4, f5, none won: 0.
+		{"funnel ads", "funnel_conversion", bizQ(asOf, "channel", "ads"), bizF(0)},
+		// As of 2026-03-31 the cohort is [2025-12-01, 2025-12-31): no lead
+		// there. The leads of March are too young to be judged.
+		{"immature", "funnel_conversion", bizQ(bizT("2026-03-31")), nil},
+		{"no lead data", "funnel_conversion", bizQ(bizT("2026-01-01")), nil},
+	})
+	r = bizCompute(t, d, "funnel_conversion", bizQ(asOf, "channel", "ads"))
 	stages, _ = r.Detail["stages"].(map[string]*float64)
 	if stages["opportunity_to_won"] != nil || stages["sql_to_opportunity"] == nil || *stages["sql_to_opportunity"] != 0 {
-		t.Errorf("ads stages = %v", stages)
+		t.Errorf("ads stages = %v: want SQL→opportunity 0 and no opportunity→won", stages)
 	}
-	if vals := d.DimValues("campaign"); len(vals) != 3 || vals[0] != noneKey {
-		t.Errorf("campaign values = %v, want (none), spring, winter", vals)
+
+	// The lag is configurable: 30 days as of 04-30 is the same cohort, and
+	// f6's MQL and ow3's win are still ahead.
+	cfg := DefaultConfig()
+	cfg.FunnelLag = 30 * day
+	r = bizCompute(t, bizDS(&cfg, recs...), "funnel_conversion", bizQ(bizT("2026-04-30")))
+	bizCheck(t, "lag 30d", r, bizF(100.0/7))
+	if s := r.Detail["cohort_start"]; s != bizT("2026-03-01") {
+		t.Errorf("lag 30d cohort start = %v, want 2026-03-01", s)
+	}
+}
+
+// A lead's `opportunity` resolves like every reference (SPEC §2): the
+// record in the lead's own source, else the only one with that id; an
+// unknown or ambiguous reference links nothing, and an opportunity
+// created after as_of does not exist yet.
+func TestFunnelOpportunityReference(t *testing.T) {
+	asOf := bizT("2026-06-29")
+	src := func(r *domain.Lead, s string) *domain.Lead { r.Source = s; return r }
+	opp := func(o bizOpp, s string) *domain.Opportunity { r := o.rec(); r.Source = s; return r }
+	d := bizDS(nil,
+		// Own source wins: crm's dup is lost, erp's won.
+		src(lead("own", "2026-03-02", "", "2026-03-03", "dup", "", ""), "crm"),
+		opp(bizOpp{"dup", "a", "2026-03-04", "2026-03-04", "2026-03-20", false, "", "10"}, "crm"),
+		opp(bizOpp{"dup", "a", "2026-03-04", "2026-03-04", "2026-03-20", true, "", "10"}, "erp"),
+		// The only record elsewhere: won.
+		src(lead("only", "2026-03-02", "", "2026-03-03", "solo", "", ""), "crm"),
+		opp(bizOpp{"solo", "a", "2026-03-04", "2026-03-04", "2026-03-20", true, "", "10"}, "erp"),
+		// Two elsewhere, none in the lead's source: ambiguous, no opportunity.
+		src(lead("amb", "2026-03-02", "", "2026-03-03", "dup", "", ""), "web"),
+		// Unknown id: no opportunity.
+		src(lead("ghost", "2026-03-02", "", "2026-03-03", "nope", "", ""), "crm"),
+		// Created after as_of: not yet.
+		src(lead("late", "2026-03-02", "", "2026-03-03", "later", "", ""), "crm"),
+		opp(bizOpp{"later", "a", "2026-07-01", "2026-07-01", "", false, "", "10"}, "crm"),
+	)
+	r := bizCompute(t, d, "funnel_conversion", bizQ(asOf))
+	// Cohort of 5; opportunity: own, only; won: only.
+	bizCheck(t, "funnel", r, bizF(20))
+	if got := r.Detail["reached"]; !reflect.DeepEqual(got, map[string]int{"lead": 5, "mql": 5, "sql": 5, "opportunity": 2, "won": 1}) {
+		t.Errorf("reached = %v, want opportunity 2 (own, only), won 1 (only)", got)
 	}
 }

@@ -153,7 +153,7 @@ func (d *Dataset) compute(id string, def def, q Query) Result {
 		if f.ok {
 			return f.r
 		}
-		return def.fn(d, q) // the computing reader panicked
+		return d.run(id, def, q) // the computing reader panicked
 	}
 	landed := false
 	defer func() {
@@ -161,9 +161,16 @@ func (d *Dataset) compute(id string, def def, q Query) Result {
 			d.abandon(k)
 		}
 	}()
-	r = def.fn(d, q)
+	r = d.run(id, def, q)
 	d.land(k, r)
 	landed = true
+	return r
+}
+
+// run computes a metric and applies the no-data rule (nodata.go).
+func (d *Dataset) run(id string, def def, q Query) Result {
+	r := def.fn(d, q)
+	d.applyNoData(id, q, &r)
 	return r
 }
 

@@ -124,7 +124,12 @@ func TestErrorBudgetPerService(t *testing.T) {
 
 func TestIncidentsP0P1(t *testing.T) {
 	runCases(t, []mcase{
-		{name: "empty window", metric: "incidents_p0_p1", want: val(0), count: 0, ids: []string{}},
+		// Nothing sent (SPEC §4): no value; incidents sent, none in W: 0.
+		{name: "no incident data", metric: "incidents_p0_p1", want: nil, count: 0, ids: []string{}},
+		{
+			name: "empty window", metric: "incidents_p0_p1", want: val(0), count: 0, ids: []string{},
+			data: `{"kind":"incident","id":"old","service":"api","severity":"P1","opened_at":"2025-06-01T00:00:00Z"}`,
+		},
 		{
 			name: "P0 and P1 opened in W", metric: "incidents_p0_p1",
 			data: `

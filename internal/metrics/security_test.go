@@ -91,7 +91,11 @@ func TestSecurityIncidents90d(t *testing.T) {
 	if r.Detail["last_30d"] != 1 {
 		t.Errorf("last_30d = %v, want 1", r.Detail["last_30d"])
 	}
+	// No incident exists by then (SPEC §4): no value, not 0.
 	r = bizCompute(t, d, "security_incidents_90d", bizQ(bizT("2025-06-01")))
+	bizCheck(t, "security_incidents_90d before any", r, nil)
+	// Incidents exist (i3), none is in the 90 days: 0.
+	r = bizCompute(t, d, "security_incidents_90d", bizQ(bizT("2026-05-01").AddDate(0, 3, 0)))
 	bizCheck(t, "security_incidents_90d none", r, bizF(0))
 }
 

@@ -125,10 +125,32 @@ func TestJudgeNegativeExpected(t *testing.T) {
 	}
 }
 
+// A date before any subscription: Candor has no MRR (SPEC §4: null, not
+// 0), so the check is unknown with the reason — not a red "0 vs 1000".
+func TestNoCandorValueIsUnknown(t *testing.T) {
+	for _, at := range []time.Time{time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)} {
+		r, err := Check(cat(t), withMRR(t, "1000"), "mrr", 1000, at, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Status != catalog.Unknown || r.Actual != nil || r.Difference != nil || r.DifferencePct != nil {
+			t.Errorf("as of %s: %s, actual %s, difference %s; want unknown with no actual", at.Format(time.DateOnly), r.Status, show(r.Actual), show(r.Difference))
+		}
+		if !strings.Contains(r.Reason, "Candor has no value for mrr") || !strings.Contains(r.Reason, "no subscription data") {
+			t.Errorf("as of %s: reason %q, want it to say Candor has no value and why", at.Format(time.DateOnly), r.Reason)
+		}
+		b, _ := json.Marshal(r)
+		if !strings.Contains(string(b), `"actual":null`) || !strings.Contains(string(b), `"status":"unknown"`) {
+			t.Errorf("JSON %s, want actual null and status unknown", b)
+		}
+	}
+}
+
 func TestExpectedZero(t *testing.T) {
 	c := cat(t)
-	// Nothing active yet: MRR is 0, as the source says.
-	r, err := Check(c, withMRR(t, "1000"), "mrr", 0, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 0)
+	// Nothing active any more: MRR is 0, as the source says.
+	ended := dataset(t, `{"kind":"subscription","id":"s0","customer":"acme","started_at":"2026-01-10T00:00:00Z","ended_at":"2026-02-20T00:00:00Z","mrr":1000}`)
+	r, err := Check(c, ended, "mrr", 0, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -261,6 +261,12 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if v, ok := c.Detail["deployment_days_per_week"].(float64); ok {
 		fmt.Fprintf(&b, "Deployment days per week: %s (median over the window's full weeks)\n", trim(v, 1))
 	}
+	if s := cohortNote(c.Detail); s != "" {
+		fmt.Fprintf(&b, "%s\n", strings.ToUpper(s[:1])+s[1:])
+	}
+	if s := stagesText(c.Detail); s != "" {
+		fmt.Fprintf(&b, "%s\n", strings.ToUpper(s[:1])+s[1:])
+	}
 	if c.Degrading {
 		b.WriteString("DEGRADING: worse in each of the last three weekly windows\n")
 	}

@@ -238,11 +238,11 @@ func TestUnknown(t *testing.T) {
 		{"deployment_duration", "no value", false},
 		{"slo_compliance", "no value", false},
 		{"cost_trend", "no value", false},
-		// A count exists (0) but its source never sent anything: unknown,
-		// never a comfortable green zero.
-		{"open_critical_vulnerabilities", "no vulnerability data: never sent", true},
+		// A count whose source never sent anything has no value (SPEC §4):
+		// unknown, never a comfortable green zero.
+		{"open_critical_vulnerabilities", "no vulnerability data: never sent", false},
 		{"compliance_pass_rate", "no control data: never sent", false},
-		{"open_escalations", "no ticket data: never sent", true},
+		{"open_escalations", "no ticket data: never sent", false},
 		{"cost_per_active_customer", "no usage data: never sent", false},
 	}
 	for _, tc := range cases {
@@ -506,11 +506,19 @@ func TestSeries(t *testing.T) {
 	}
 	// A count over each week: deployments a day in each 7-day window.
 	// p1 finished 02-10T00:00 exactly, the start of point 5's window, so it
-	// is in it (half-open windows); d2 failed and does not count.
+	// is in it (half-open windows); d2 failed and does not count. Points 0–3
+	// end before p1, the first deployment: no deployment data yet, so no
+	// value (SPEC §4); point 4 ends at p1, which exists then: 0.
 	f := card(t, sc, "deployment_frequency").Series
 	want := map[int]float64{11: 1.0 / 7, 10: 1.0 / 7, 8: 1.0 / 7, 5: 2.0 / 7}
 	for k, p := range f {
 		w := want[k]
+		if k < 4 {
+			if p.Value != nil {
+				t.Errorf("deployment_frequency point %d [%s, %s) = %s before any deployment, want no value", k, p.Start.Format(time.DateOnly), p.End.Format(time.DateOnly), show(p.Value))
+			}
+			continue
+		}
 		if p.Value == nil || !approx(*p.Value, w) {
 			t.Errorf("deployment_frequency point %d [%s, %s) = %s, want %v", k, p.Start.Format(time.DateOnly), p.End.Format(time.DateOnly), show(p.Value), w)
 		}
@@ -926,6 +934,7 @@ func TestFormatValue(t *testing.T) {
 		{ptr(17.41935483870968), "count", "17.42"}, // a prorated target
 		{ptr(1234567.4), "currency", "1,234,567 USD"},
 		{ptr(-1500), "currency", "-1,500 USD"},
+		{ptr(816.4), "currency/30d", "816 USD/30d"},
 		{ptr(0.1), "deploys/day", "0.1/day"},
 		{ptr(12), "points", "+12"},
 	}

@@ -65,6 +65,8 @@ func FormatValue(v *float64, unit, currency string) string {
 		return money(x, currency)
 	case "currency/day":
 		return money(x, currency) + "/day"
+	case "currency/30d":
+		return money(x, currency) + "/30d"
 	case "x":
 		return trim(x, 2) + "×"
 	case "points":
@@ -189,6 +191,9 @@ func cardLine(c Card, o TextOptions) string {
 	}
 	if c.Degrading {
 		extra = append(extra, "DEGRADING 3 windows")
+	}
+	if s := cohortNote(c.Detail); s != "" {
+		extra = append(extra, s)
 	}
 	if c.Reason != "" {
 		extra = append(extra, c.Reason)

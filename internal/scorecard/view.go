@@ -136,6 +136,9 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			}
 			fmt.Fprintf(&b, "     %s\n", paint(o.Color, ansiDim, "weekly: "+strings.Join(pts, " · ")))
 		}
+		if s := stagesText(c.Detail); s != "" {
+			fmt.Fprintf(&b, "     %s\n", s)
+		}
 		if m.By == "" {
 			continue
 		}

@@ -114,14 +114,14 @@ func TestViewValues(t *testing.T) {
 	if l, ok := cfr["web"]; !ok || l.Value != nil || l.Status != catalog.Unknown {
 		t.Errorf("change_failure_rate web = %+v, want a line with no value, unknown", l)
 	}
-	// deployment_frequency by team: core 3 in 30 days, growth none (a
-	// count: 0, not unknown).
+	// deployment_frequency by team: core 3 in 30 days; growth never sent a
+	// deployment, so it has no count at all (SPEC §4), not 0.
 	df := lines("deployment_frequency")
 	if l := df["core"]; l.Value == nil || !approx(*l.Value, 0.1) || l.Status != catalog.Red {
 		t.Errorf("deployment_frequency core = %s %s, want 0.1 red", show(l.Value), l.Status)
 	}
-	if l := df["growth"]; l.Value == nil || *l.Value != 0 {
-		t.Errorf("deployment_frequency growth = %s, want 0", show(l.Value))
+	if l := df["growth"]; l.Value != nil || l.Status != catalog.Unknown {
+		t.Errorf("deployment_frequency growth = %s %s, want no value, unknown", show(l.Value), l.Status)
 	}
 	// The view carries the window through to every card and line.
 	vr, err = View(cat, ds, "engineering", Options{AsOf: asOf, Window: 7 * day})

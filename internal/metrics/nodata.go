@@ -1,0 +1,394 @@
+package metrics
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// No value without data (SPEC §4): when no record of a kind a metric
+// requires exists at or before as_of — in the scope asked for — the value
+// is null, never 0. A count or a sum is 0 only when its source is known to
+// have sent data and nothing qualified. The rule is applied once, in
+// compute, to every metric; the metric functions keep computing their
+// plain definitions and need not know it.
+
+// requires lists the kinds each metric's value needs, matched in a scope
+// the way the metric matches them. A kind that only refines a value
+// (incidents for change failure rate: deployments fail on their own status
+// too; a target beside a count) is not listed: its absence does not make
+// the value unknowable. Nor are changes for lead time: a scope reaches them
+// through the deployment that shipped them, of any service, and without
+// changes the median is empty anyway. TestEveryMetricRequires
+// checks every computed metric is here, and that each kind listed is one
+// the metric reads (so the result cache sees its arrival).
+var requires = map[string][]domain.Kind{
+	// Platform reliability.
+	"availability":             {domain.KindSLI},
+	"slo_compliance":           {domain.KindSLI},
+	"error_budget_remaining":   {domain.KindSLI},
+	"error_rate":               {domain.KindSLI},
+	"incidents_p0_p1":          {domain.KindIncident},
+	"mttr":                     {domain.KindIncident},
+	"time_to_detect":           {domain.KindIncident},
+	"incident_recurrence_rate": {domain.KindIncident},
+	"postmortem_compliance":    {domain.KindIncident},
+	// Security & risk.
+	"open_critical_vulnerabilities": {domain.KindVulnerability},
+	"open_high_vulnerabilities":     {domain.KindVulnerability},
+	"time_to_patch_critical":        {domain.KindVulnerability},
+	"vulnerability_sla_breaches":    {domain.KindVulnerability},
+	"security_incidents_90d":        {domain.KindIncident},
+	"compliance_pass_rate":          {domain.KindControl},
+	// Delivery & execution.
+	"deployment_frequency":            {domain.KindDeployment},
+	"lead_time_for_changes":           {domain.KindDeployment},
+	"change_failure_rate":             {domain.KindDeployment},
+	"failed_deployment_recovery_time": {domain.KindDeployment},
+	"rework_rate":                     {domain.KindDeployment},
+	"rollback_rate":                   {domain.KindDeployment},
+	"deployment_success_rate":         {domain.KindDeployment},
+	"deployment_duration":             {domain.KindDeployment},
+	"emergency_retro_overdue":         {domain.KindDeployment},
+	// Cost & efficiency.
+	"infrastructure_cost":       {domain.KindCost},
+	"cost_trend":                {domain.KindCost},
+	"cost_per_active_customer":  {domain.KindCost, domain.KindUsage},
+	"cost_per_million_requests": {domain.KindCost, domain.KindUsage},
+	"budget_variance":           {domain.KindCost, domain.KindBudget},
+	// Customer trust & experience.
+	"csat":                 {domain.KindSurvey},
+	"nps":                  {domain.KindSurvey},
+	"logo_churn_rate":      {domain.KindSubscription},
+	"sla_adherence":        {domain.KindTicket},
+	"open_escalations":     {domain.KindTicket},
+	"release_impact_score": {domain.KindDeployment, domain.KindTicket},
+	// Growth & revenue.
+	"mrr":                {domain.KindSubscription},
+	"arr":                {domain.KindSubscription},
+	"nrr":                {domain.KindSubscription},
+	"grr":                {domain.KindSubscription},
+	"pipeline_coverage":  {domain.KindOpportunity, domain.KindQuota},
+	"win_rate":           {domain.KindOpportunity},
+	"sales_cycle_length": {domain.KindOpportunity},
+	"sales_velocity":     {domain.KindOpportunity},
+	"quota_attainment":   {domain.KindOpportunity, domain.KindQuota},
+	"cac":                {domain.KindSpend, domain.KindSubscription},
+	"cac_payback_months": {domain.KindSpend, domain.KindSubscription},
+	"mql_volume":         {domain.KindLead},
+	"funnel_conversion":  {domain.KindLead, domain.KindOpportunity},
+}
+
+// Requires returns the kinds without which a metric has no value.
+func Requires(id string) []domain.Kind { return requires[id] }
+
+// applyNoData nulls a result whose required data does not exist as of the
+// query, saying which kind is missing (Detail["reason"]).
+func (d *Dataset) applyNoData(id string, q Query, r *Result) {
+	for _, k := range requires[id] {
+		if d.present(k, q) {
+			continue
+		}
+		r.Value = nil
+		// A DORA level judges the value; without one there is none.
+		delete(r.Detail, "dora_level")
+		where := ""
+		for i, f := range q.Scope.Filters() {
+			if i == 0 {
+				where = " for "
+			} else {
+				where += " and "
+			}
+			where += f.Dim + " " + f.Value
+		}
+		r.detail("reason", fmt.Sprintf("no %s data%s at or before %s", k, where, q.AsOf.UTC().Format(time.RFC3339)))
+		return
+	}
+}
+
+// ---------------------------------------------------------------- presence index
+
+// presence answers "does a record of kind K exist at or before t in this
+// scope" without scanning records: per kind, the earliest defining time
+// (SPEC §3 conventions: a record exists from its defining time; period
+// kinds from period_start) of any record, and of any record with each
+// value of the attributes scopes filter on. Apply keeps the minima; a
+// replaced record that held one and moved marks its kind for a rebuild
+// in Prepare (rare: a record's defining time and scope attributes seldom
+// change).
+type presence struct {
+	kinds map[domain.Kind]*kindPresence
+	stale map[domain.Kind]bool
+}
+
+type kindPresence struct {
+	first int64             // earliest defining time of any record
+	by    map[attrVal]int64 // earliest per attribute value
+}
+
+// attrVal is one scope attribute of a record; value is named as
+// breakdowns name it ("(none)" when empty).
+type attrVal struct{ attr, value string }
+
+// presenceAttrs are the attributes, per kind, that scopes filter on (as
+// the metrics match them: service for service, team and tier scopes). A
+// kind without the scope's attribute is not narrowed by that scope, as in
+// matchAttr.
+var presenceAttrs = map[domain.Kind][]string{
+	domain.KindDeployment:    {"service", "environment"},
+	domain.KindChange:        {"service"},
+	domain.KindIncident:      {"service"},
+	domain.KindSLI:           {"service"},
+	domain.KindVulnerability: {"service"},
+	domain.KindCost:          {"service", "category"},
+	domain.KindUsage:         {"service"},
+	domain.KindBudget:        {"category"},
+	domain.KindTicket:        {"priority"},
+	domain.KindControl:       {"framework"},
+	domain.KindSubscription:  {"plan"},
+	domain.KindOpportunity:   {"owner"},
+	domain.KindQuota:         {"owner"},
+	domain.KindLead:          {"channel", "campaign"},
+}
+
+// presenceOf returns a record's defining time and scope attributes; ok is
+// false for records that never count (services, which exist always, and
+// SLIs of an objective the dataset does not keep).
+func presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
+	a := func(kv ...string) []attrVal {
+		out := make([]attrVal, 0, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			out = append(out, attrVal{kv[i], valueOrNone(kv[i+1])})
+		}
+		return out
+	}
+	switch r := r.(type) {
+	case *domain.Deployment:
+		return ns(r.FinishedAt), a("service", r.Service, "environment", r.Environment), true
+	case *domain.Change:
+		return ns(r.MergedAt), a("service", r.Service), true
+	case *domain.Incident:
+		return ns(r.OpenedAt), a("service", r.Service), true
+	case *domain.SLI:
+		if r.Objective != "" && r.Objective != "availability" {
+			return 0, nil, false
+		}
+		return ns(r.PeriodStart), a("service", r.Service), true
+	case *domain.Ticket:
+		return ns(r.CreatedAt), a("priority", r.Priority), true
+	case *domain.Survey:
+		return ns(r.At), nil, true
+	case *domain.Vulnerability:
+		return ns(r.OpenedAt), a("service", r.Service), true
+	case *domain.Control:
+		return ns(r.CheckedAt), a("framework", r.Framework), true
+	case *domain.Cost:
+		return ns(r.PeriodStart), a("service", r.Service, "category", r.Category), true
+	case *domain.Usage:
+		return ns(r.PeriodStart), a("service", r.Service), true
+	case *domain.Budget:
+		return ns(r.PeriodStart), a("category", r.Category), true
+	case *domain.Subscription:
+		return ns(r.StartedAt), a("plan", r.Plan), true
+	case *domain.Opportunity:
+		return ns(r.CreatedAt), a("owner", r.Owner), true
+	case *domain.Lead:
+		return ns(r.CreatedAt), a("channel", r.Channel, "campaign", r.Campaign), true
+	case *domain.Quota:
+		return ns(r.PeriodStart), a("owner", r.Owner), true
+	case *domain.Spend:
+		return ns(r.PeriodStart), nil, true
+	case *domain.Target:
+		return ns(r.PeriodStart), nil, true
+	}
+	return 0, nil, false
+}
+
+// heldPresence is what the dataset holds for the record a new one
+// replaces, in presenceOf's terms; ok is false when it holds none.
+func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bool) {
+	k := key(r.Header().Source, r.Header().ID)
+	switch r.(type) {
+	case *domain.Deployment:
+		if o := d.dep(k); o != nil {
+			return o.Finished, depAttrs(o), true
+		}
+	case *domain.Change:
+		if o := d.change(k); o != nil {
+			return o.Merged, svcAttr(o.Service), true
+		}
+	case *domain.Incident:
+		if o := d.incidents[k]; o != nil {
+			return o.Opened, svcAttr(o.Service), true
+		}
+	case *domain.SLI:
+		if o := d.slis[k]; o != nil {
+			return o.Start, svcAttr(o.Service), true
+		}
+	case *domain.Service:
+	default:
+		if o := d.others[r.Kind()][k]; o != nil {
+			return presenceOf(o)
+		}
+	}
+	return 0, nil, false
+}
+
+func svcAttr(s string) []attrVal { return []attrVal{{"service", valueOrNone(s)}} }
+
+func depAttrs(x *Dep) []attrVal {
+	return []attrVal{{"service", valueOrNone(x.Service)}, {"environment", valueOrNone(x.Env)}}
+}
+
+// notePresence updates the index for a record about to be applied.
+func (d *Dataset) notePresence(r domain.Record) {
+	if d.presence.kinds == nil {
+		d.presence.kinds = map[domain.Kind]*kindPresence{}
+		d.presence.stale = map[domain.Kind]bool{}
+	}
+	kind := r.Kind()
+	t, attrs, ok := presenceOf(r)
+	if ot, oattrs, held := d.heldPresence(r); held && d.holdsMinimum(kind, ot, oattrs) &&
+		(!ok || t != ot || !sameAttrs(attrs, oattrs)) {
+		d.presence.stale[kind] = true
+	}
+	if ok {
+		d.presence.add(kind, t, attrs)
+	}
+}
+
+// holdsMinimum reports whether a record with these presence values is
+// what one of the index's minima rests on.
+func (d *Dataset) holdsMinimum(kind domain.Kind, t int64, attrs []attrVal) bool {
+	p := d.presence.kinds[kind]
+	if p == nil {
+		return false
+	}
+	if p.first == t {
+		return true
+	}
+	for _, a := range attrs {
+		if p.by[a] == t {
+			return true
+		}
+	}
+	return false
+}
+
+func sameAttrs(a, b []attrVal) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *presence) add(kind domain.Kind, t int64, attrs []attrVal) {
+	kp := p.kinds[kind]
+	if kp == nil {
+		kp = &kindPresence{first: math.MaxInt64, by: map[attrVal]int64{}}
+		p.kinds[kind] = kp
+	}
+	kp.first = min(kp.first, t)
+	for _, a := range attrs {
+		if old, ok := kp.by[a]; !ok || t < old {
+			kp.by[a] = t
+		}
+	}
+}
+
+// rebuildPresence recomputes the kinds marked stale from the records held.
+func (d *Dataset) rebuildPresence() {
+	for kind := range d.presence.stale {
+		delete(d.presence.kinds, kind)
+		switch kind {
+		case domain.KindDeployment:
+			d.eachDep(func(x *Dep) { d.presence.add(kind, x.Finished, depAttrs(x)) })
+		case domain.KindChange:
+			for _, c := range d.changeByID {
+				for ; c != nil; c = c.next {
+					d.presence.add(kind, c.Merged, svcAttr(c.Service))
+				}
+			}
+		case domain.KindIncident:
+			for _, x := range d.incidents {
+				d.presence.add(kind, x.Opened, svcAttr(x.Service))
+			}
+		case domain.KindSLI:
+			for _, x := range d.slis {
+				d.presence.add(kind, x.Start, svcAttr(x.Service))
+			}
+		default:
+			for _, r := range d.others[kind] {
+				if t, attrs, ok := presenceOf(r); ok {
+					d.presence.add(kind, t, attrs)
+				}
+			}
+		}
+	}
+	clear(d.presence.stale)
+}
+
+// present reports whether a record of the kind exists at or before the
+// query's as_of within its scope. Service, team and tier scopes match
+// records by their service, as matchService does; a scope on a dimension
+// the kind does not carry does not narrow it. Under several filters the
+// service-level ones (service, team, tier) must hold for one and the same
+// service; the others (environment, category, …) are checked each on its
+// own, since the index keeps no combinations — a scope that holds each
+// filter's value but never their pair counts as present, so a count there
+// is 0 rather than null.
+func (d *Dataset) present(kind domain.Kind, q Query) bool {
+	kp := d.presence.kinds[kind]
+	asOf := q.end()
+	if kp == nil || kp.first > asOf {
+		return false
+	}
+	carries := func(attr string) bool { return slices.Contains(presenceAttrs[kind], attr) }
+	var svcFilters []Filter
+	for _, f := range q.Scope.Filters() {
+		switch {
+		case f.Dim == "service" || f.Dim == "team" || f.Dim == "tier":
+			if carries("service") {
+				svcFilters = append(svcFilters, f)
+			}
+		case carries(f.Dim):
+			t, ok := kp.by[attrVal{f.Dim, f.Value}]
+			if !ok || t > asOf {
+				return false
+			}
+		}
+	}
+	if len(svcFilters) == 0 {
+		return true
+	}
+	if len(svcFilters) == 1 && svcFilters[0].Dim == "service" {
+		t, ok := kp.by[attrVal{"service", svcFilters[0].Value}]
+		return ok && t <= asOf
+	}
+	// A team or tier (or several service-level filters): any service that
+	// satisfies them all.
+	for a, t := range kp.by {
+		if a.attr != "service" || t > asOf {
+			continue
+		}
+		all := true
+		for _, f := range svcFilters {
+			if valueOrNone(d.ServiceAttr(a.value, f.Dim)) != f.Value {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}

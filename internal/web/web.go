@@ -61,6 +61,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/metrics", s.listMetrics)
 	mux.HandleFunc("GET /api/v1/metrics/{id}", s.getMetric)
 	mux.HandleFunc("POST /api/v1/records", s.postRecords)
+	mux.HandleFunc("GET /api/v1/records/{kind}/{source}/{id...}", s.getRecord)
 	mux.HandleFunc("GET /api/v1/views", s.listViews)
 	mux.HandleFunc("GET /api/v1/views/{role}", s.getView)
 	mux.HandleFunc("POST /api/v1/reconciliations", s.postReconciliation)

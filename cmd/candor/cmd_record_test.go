@@ -1,0 +1,75 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// candor record shows a stored record with its provenance, like GET
+// /api/v1/records/{kind}/{source}/{id}.
+func TestRecord(t *testing.T) {
+	data := smallStore(t)
+	var d2Line string
+	for _, l := range strings.Split(smallOrg, "\n") {
+		if strings.Contains(l, `"id":"d2"`) {
+			d2Line = l
+		}
+	}
+	sum := sha256.Sum256([]byte(d2Line))
+	raw := hex.EncodeToString(sum[:])
+
+	r := mustRun(t, "record", "deployment", "import", "d2", "--data", data)
+	for _, want := range []string{
+		"deployment import/d2", "status", "failure", "finished_at", "2026-03-12T00:00:00Z", "service", "api",
+		"raw input sha256", raw, "canonical sha256", "ingested at", "store sequence",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("text lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Fields in the record's own order: the identity first, then service.
+	if i, j := strings.Index(r.stdout, "service"), strings.Index(r.stdout, "status"); i < 0 || j < i {
+		t.Errorf("fields out of order:\n%s", r.stdout)
+	}
+
+	r = mustRun(t, "record", "deployment", "import", "d2", "--data", data, "--format", "json")
+	var doc struct {
+		Kind, Source, ID string
+		Record           map[string]any
+		Provenance       struct {
+			RawSHA256       *string `json:"raw_sha256"`
+			CanonicalSHA256 string  `json:"canonical_sha256"`
+			Seq             int64
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatalf("JSON: %v\n%s", err, r.stdout)
+	}
+	if doc.Kind != "deployment" || doc.ID != "d2" || doc.Record["status"] != "failure" || doc.Provenance.RawSHA256 == nil ||
+		*doc.Provenance.RawSHA256 != raw || len(doc.Provenance.CanonicalSHA256) != 64 || doc.Provenance.Seq <= 0 {
+		t.Errorf("JSON = %s", r.stdout)
+	}
+
+	// Not found: exit 1 naming what was looked for.
+	r = run(t, "record", "deployment", "import", "d9", "--data", data)
+	r.want(t, 1, "record", "deployment", "import", "d9")
+	if !strings.Contains(r.stderr, `no deployment record with source "import" and id "d9"`) {
+		t.Errorf("stderr = %s", r.stderr)
+	}
+	// An unknown kind is a usage error naming the known kinds.
+	r = run(t, "record", "deploymint", "import", "d2", "--data", data)
+	r.want(t, 2, "record", "deploymint")
+	if !strings.Contains(r.stderr, "deploymint") || !strings.Contains(r.stderr, "service, deployment, change") {
+		t.Errorf("stderr = %s", r.stderr)
+	}
+	r = run(t, "record", "deployment", "d2", "--data", data)
+	r.want(t, 2, "record", "deployment", "d2")
+	if !strings.Contains(r.stderr, "KIND SOURCE ID") {
+		t.Errorf("stderr = %s", r.stderr)
+	}
+	r = run(t, "record", "deployment", "import", "d2", "--data", data, "--format", "yaml")
+	r.want(t, 2, "record", "--format", "yaml")
+}

@@ -73,3 +73,33 @@ func TestRecord(t *testing.T) {
 	r = run(t, "record", "deployment", "import", "d2", "--data", data, "--format", "yaml")
 	r.want(t, 2, "record", "--format", "yaml")
 }
+
+// candor metric lists the records behind a value with their fields, so a
+// person sees which deployments failed.
+func TestMetricRows(t *testing.T) {
+	data := smallStore(t)
+	r := mustRun(t, "metric", "change_failure_rate", "--data", data, "--as-of", "2026-03-31")
+	var header, d2 string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(l, "finished_at") {
+			header = l
+		}
+		if strings.Contains(l, "deployment import/d2") {
+			d2 = l
+		}
+	}
+	if !strings.Contains(header, "status") || !strings.Contains(d2, "2026-03-12T00:00:00Z") || !strings.Contains(d2, "failure") ||
+		strings.Index(header, "status") != strings.Index(d2, "failure") {
+		t.Errorf("rows:\n%s", r.stdout)
+	}
+	r = mustRun(t, "metric", "change_failure_rate", "--data", data, "--as-of", "2026-03-31", "--format", "json")
+	var doc struct {
+		Records []struct {
+			ID     string
+			Fields map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Records) != 4 || doc.Records[1].Fields["status"] != "failure" {
+		t.Errorf("JSON records = %+v (%v)", doc.Records, err)
+	}
+}

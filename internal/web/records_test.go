@@ -74,3 +74,22 @@ func TestGetRecord(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })
 	}
 }
+
+// The drill-down's rows carry their kind's fields, for the page asked for.
+func TestMetricRowsHaveFields(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&limit=2&offset=1", status: 200,
+		fields: map[string]string{
+			"records_total": "4", "records.0.id": "d2",
+			"records.0.fields.finished_at": "2026-03-12T00:00:00Z", "records.0.fields.service": "api",
+			"records.0.fields.environment": "production", "records.0.fields.status": "failure",
+			"records.1.id": "d3", "records.1.fields.status": "success",
+		},
+		// Fields keep their declared order: time first.
+		contains: []string{`"fields": {
+        "finished_at": "2026-03-12T00:00:00Z",
+        "service": "api",`}})
+	// Incident rows: severity and resolution.
+	e.run(t, scenario{url: "/api/v1/metrics/mttr?as_of=" + asOf, status: 200,
+		fields: map[string]string{"records.0.id": "i3", "records.0.fields.severity": "P3", "records.0.fields.resolved_at": "2026-03-30T22:00:00Z"}})
+}

@@ -303,14 +303,17 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 			return &apiError{Status: http.StatusBadRequest, Param: de.Param, Message: derr.Error()}
 		case errors.Is(derr, scorecard.ErrNotComputed):
 			return &apiError{Status: http.StatusNotImplemented, Message: derr.Error()}
+		case derr != nil:
+			return derr
 		}
-		return derr
+		// The page's row fields come from the dataset, so under its lock.
+		d.Page(ds, offset, limit)
+		return nil
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	d.Page(offset, limit)
 	writeJSON(w, http.StatusOK, d)
 }
 

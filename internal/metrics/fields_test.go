@@ -3,7 +3,9 @@ package metrics
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -143,5 +145,32 @@ func TestRowFieldsDocumented(t *testing.T) {
 		if !strings.Contains(string(b), row) {
 			t.Errorf("docs/records.md lacks the row %s", row)
 		}
+	}
+}
+
+// Fields write the JSON encoding/json would, value for value.
+func TestFieldsJSONMatchesEncodingJSON(t *testing.T) {
+	money, _ := domain.ParseMoney("-1234.500001")
+	values := []any{
+		nil, "", "plain", `quote " and \ backslash`, "tab\tnew\nline\x00\x1f", "ünïcödé ✓", "bad \xff utf8", "line\u2028sep\u2029",
+		"<html> & co", 0.0, 0.1, -3.5, 12.0, 1e-7, 1e22, 123456789.123, 3, -7, true, false, money,
+		time.Date(2026, 3, 12, 1, 2, 3, 400, time.UTC),
+	}
+	for _, v := range values {
+		got, err := json.Marshal(Fields{{Name: "k", Value: v}})
+		if err != nil || !json.Valid(got) {
+			t.Errorf("%#v: %s (%v)", v, got, err)
+			continue
+		}
+		want, _ := json.Marshal(map[string]any{"k": v})
+		var g, w any
+		json.Unmarshal(got, &g)
+		json.Unmarshal(want, &w)
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("%#v: Fields wrote %s, encoding/json %s", v, got, want)
+		}
+	}
+	if _, err := json.Marshal(Fields{{Name: "k", Value: math.Inf(1)}}); err == nil {
+		t.Errorf("an infinite value was written")
 	}
 }

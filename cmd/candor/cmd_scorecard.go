@@ -141,7 +141,17 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		if errors.As(derr, &de) {
 			return usagef("--%s: %v", de.Param, derr)
 		}
-		return derr
+		if derr != nil {
+			return derr
+		}
+		// Text lists the first records, JSON all of them; each with its
+		// row fields, read from the dataset under its lock.
+		n := len(d.Records)
+		if v.format == "text" {
+			n = scorecard.TextRecords
+		}
+		d.Page(ds, 0, n)
+		return nil
 	}); err != nil {
 		return err
 	}

@@ -105,7 +105,14 @@ type View struct {
 	ID, Name, Description string
 	Metrics               []string
 	Breakdowns            map[string]string
+	// Sections are panels shown beside the metrics' cards (ViewSections).
+	Sections []string
 }
+
+// ViewSections are the panels a role view may show beside its metrics' cards, for what no single
+// metric says: the scorecard's pillar statuses, open pipeline by stage with its ageing, and quota
+// attainment against the elapsed share of the quota period. The scorecard builds each.
+var ViewSections = []string{"pillars", "pipeline_by_stage", "quota_pace"}
 
 // Catalog is a complete set of definitions, in display order.
 type Catalog struct {
@@ -182,6 +189,7 @@ func (c *Catalog) clone() *Catalog {
 	for i, v := range c.Views {
 		v.Metrics = slices.Clone(v.Metrics)
 		v.Breakdowns = maps.Clone(v.Breakdowns)
+		v.Sections = slices.Clone(v.Sections)
 		out.Views[i] = v
 	}
 	return out

@@ -528,6 +528,8 @@ func TestParseRules(t *testing.T) {
 		{"view metrics exist", replace("metrics: [uptime, overrun]", "metrics: [uptime, ghost]"), []string{`view "sre": metrics[1]: unknown metric "ghost"`}, "[uptime, ghost]"},
 		{"view breakdown offered", replace("{uptime: service}", "{uptime: team}"), []string{`view "sre": breakdowns.uptime: metric "uptime" cannot be broken down by "team" (it offers: service)`}, "{uptime: team}"},
 		{"view breakdown in view", replace("{uptime: service}", "{uptime: service, spend: service}"), []string{`view "sre": breakdowns.spend: metric "spend" is not among the view's metrics`}, "spend: service}"},
+		{"view section known", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, forecast]"), []string{`view "sre": sections[1]: unknown section "forecast" (want one of "pillars", "pipeline_by_stage", "quota_pace")`}, "sections: [pillars, forecast]"},
+		{"view section once", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, pillars]"), []string{`view "sre": sections[1]: "pillars" is listed twice`}, "sections: [pillars, pillars]"},
 		{"view id snake_case", replace("id: sre", "id: SRE"), []string{`view "SRE": id: "SRE" is not snake_case`}, "id: SRE"},
 		{"unknown field", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    colour: red\n    window: 30d\n    judged_by"), []string{`metric "spend": colour: unknown field "colour"`}, "colour: red"},
 		{"keys once", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    owner: CEO\n    window: 30d\n    judged_by"), []string{`metric "spend": owner: mapping key "owner" already defined`}, "owner: CEO"},

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -75,7 +76,15 @@ func Docs(c *Catalog) string {
 				}
 				ms = append(ms, s)
 			}
-			w("| %s (`%s`) | %s | %s |\n", cell(v.Name), v.ID, cell(v.Description), strings.Join(ms, ", "))
+			shown := strings.Join(ms, ", ")
+			if len(v.Sections) > 0 {
+				var ss []string
+				for _, sec := range v.Sections {
+					ss = append(ss, cmp.Or(sectionDocs[sec], sec))
+				}
+				shown += "; beside them: " + strings.Join(ss, "; ")
+			}
+			w("| %s (`%s`) | %s | %s |\n", cell(v.Name), v.ID, cell(v.Description), shown)
 		}
 	}
 	return b.String()
@@ -200,4 +209,11 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// sectionDocs says in the guide what each of ViewSections shows.
+var sectionDocs = map[string]string{
+	"pillars":           "every pillar's status with the metrics that set it",
+	"pipeline_by_stage": "open opportunities by stage (count, amount, median and oldest age in days)",
+	"quota_pace":        "quota attainment against the elapsed share of the quota period",
 }

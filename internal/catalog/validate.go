@@ -380,6 +380,7 @@ func (c *Catalog) checkView(p problem, v View) {
 			p.add(at, "metric %q cannot be broken down by %q (it offers: %s)", id, dim, orNone(m.Breakdowns))
 		}
 	}
+	checkList(p, "sections", v.Sections, ViewSections, "section")
 }
 
 func checkList(p problem, field string, values, allowed []string, what string) {

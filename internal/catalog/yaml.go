@@ -57,6 +57,7 @@ type rawView struct {
 	Description string            `yaml:"description"`
 	Metrics     []string          `yaml:"metrics"`
 	Breakdowns  map[string]string `yaml:"breakdowns"`
+	Sections    []string          `yaml:"sections"`
 }
 
 // rawSource is either a bare kind ("incident") or {kind: quota, freshness: 95d}.

@@ -50,6 +50,9 @@ type Ref struct {
 	Source string      `json:"source"`
 	Value  *float64    `json:"value,omitempty"`
 	Note   string      `json:"note,omitempty"`
+	// Fields are the record's reader fields (fields.go); a drill-down
+	// fills them for the page it serves (Dataset.Describe).
+	Fields Fields `json:"fields,omitempty"`
 }
 
 // Result is a metric's value. Value is nil when the metric has no value

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
@@ -286,30 +287,118 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 			fmt.Fprintf(&b, "  %s\n", breakdownLineText(l, c.Unit, o))
 		}
 	}
-	fmt.Fprintf(&b, "\nRecords behind the value (%d):\n", len(d.Records))
-	const maxShown = 50
-	for i, r := range d.Records {
-		if i == maxShown {
-			fmt.Fprintf(&b, "  … %d more (--format json lists all)\n", len(d.Records)-maxShown)
-			break
-		}
-		v := ""
-		if r.Value != nil {
-			v = " " + trim(*r.Value, 2)
-		}
-		note := ""
-		if r.Note != "" {
-			note = "  " + r.Note
-		}
-		fmt.Fprintf(&b, "  %s %s/%s%s%s\n", r.Kind, r.Source, r.ID, v, note)
-	}
+	writeRecords(&b, d)
 	return b.String()
 }
 
-// Page keeps the records in [offset, offset+limit) (limit > 0).
-func (d *MetricDetail) Page(offset, limit int) {
+// TextRecords is how many records the text drill-down lists; JSON pages
+// through them all.
+const TextRecords = 50
+
+// writeRecords lists the records behind the value: per run of one kind a
+// header of its row fields, then a row per record, columns aligned.
+func writeRecords(b *strings.Builder, d *MetricDetail) {
+	total := max(d.RecordsTotal, len(d.Records))
+	rows := d.Records[:min(len(d.Records), TextRecords)]
+	fmt.Fprintf(b, "\nRecords behind the value (%d)", total)
+	if len(rows) > 0 && (d.RecordsOffset > 0 || len(rows) < total) {
+		fmt.Fprintf(b, ", %d–%d shown", d.RecordsOffset+1, d.RecordsOffset+len(rows))
+	}
+	b.WriteString(":\n")
+	for i := 0; i < len(rows); {
+		j := i + 1
+		for j < len(rows) && rows[j].Kind == rows[i].Kind {
+			j++
+		}
+		writeKindRun(b, rows[i:j])
+		i = j
+	}
+	if rest := total - d.RecordsOffset - len(rows); rest > 0 {
+		fmt.Fprintf(b, "  … %d more (--format json lists all)\n", rest)
+	}
+	if len(rows) > 0 {
+		b.WriteString("  (candor record KIND SOURCE ID shows one in full, with its provenance)\n")
+	}
+}
+
+// writeKindRun writes records of one kind as a table.
+func writeKindRun(b *strings.Builder, run []metrics.Ref) {
+	var names []string
+	hasValue, hasNote := false, false
+	for _, r := range run {
+		hasValue = hasValue || r.Value != nil
+		hasNote = hasNote || r.Note != ""
+		if r.Fields != nil {
+			// Fields are filled for a page (Page); without one, ids only.
+			names = metrics.FieldNames(r.Kind)
+		}
+	}
+	header := append([]string{"record"}, names...)
+	if hasValue {
+		header = append(header, "value")
+	}
+	if hasNote {
+		header = append(header, "note")
+	}
+	table := [][]string{header}
+	for _, r := range run {
+		cells := []string{fmt.Sprintf("%s %s/%s", r.Kind, r.Source, r.ID)}
+		for _, n := range names {
+			cells = append(cells, fieldText(r.Fields.Get(n)))
+		}
+		if hasValue {
+			v := ""
+			if r.Value != nil {
+				v = trim(*r.Value, 2)
+			}
+			cells = append(cells, v)
+		}
+		if hasNote {
+			cells = append(cells, r.Note)
+		}
+		table = append(table, cells)
+	}
+	width := make([]int, len(header))
+	for _, cells := range table {
+		for c, s := range cells {
+			width[c] = max(width[c], utf8.RuneCountInString(s))
+		}
+	}
+	for _, cells := range table {
+		var line strings.Builder
+		line.WriteString(" ")
+		for c, s := range cells {
+			fmt.Fprintf(&line, " %s%s", s, strings.Repeat(" ", width[c]-utf8.RuneCountInString(s)))
+		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
+		b.WriteString("\n")
+	}
+}
+
+// fieldText shows a row field for people; "—" for one that is absent.
+func fieldText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case time.Time:
+		return x.Format(time.RFC3339)
+	case float64:
+		return trim(x, 4)
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	}
+	return fmt.Sprint(v)
+}
+
+// Page keeps the records in [offset, offset+limit) (limit > 0), each with
+// its row fields as of the drill-down's as_of. Only the page is looked up,
+// and into a copy: the full list is the result cache's.
+func (d *MetricDetail) Page(ds *metrics.Dataset, offset, limit int) {
 	d.RecordsOffset, d.RecordsLimit = offset, limit
 	lo := min(offset, len(d.Records))
 	hi := min(lo+limit, len(d.Records))
-	d.Records = d.Records[lo:hi:hi]
+	d.Records = ds.Describe(d.Records[lo:hi], d.AsOf)
 }

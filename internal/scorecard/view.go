@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"sync"
@@ -23,7 +24,57 @@ type ViewResult struct {
 	// Status and Unknown follow the pillar rule (groupStatus).
 	Status  catalog.Status  `json:"status"`
 	Unknown []UnknownMetric `json:"unknown,omitempty"`
-	Metrics []ViewMetric    `json:"metrics"`
+	// Sections lists, in the view's order, the panels it shows beside the
+	// metrics' cards (catalog.ViewSections); each is the field of its name.
+	Sections  []string          `json:"sections,omitempty"`
+	Pillars   []PillarStatus    `json:"pillars,omitempty"`
+	Pipeline  *metrics.Pipeline `json:"pipeline_by_stage,omitempty"`
+	QuotaPace *QuotaPace        `json:"quota_pace,omitempty"`
+	Metrics   []ViewMetric      `json:"metrics"`
+}
+
+// PillarStatus is one pillar of the scorecard as a role view shows it: its
+// status and the metrics that keep it from green.
+type PillarStatus struct {
+	ID      string         `json:"id"`
+	Name    string         `json:"name"`
+	Status  catalog.Status `json:"status"`
+	HasData bool           `json:"has_data"`
+	// Metrics is how many metrics the pillar has.
+	Metrics int `json:"metrics"`
+	// Attention lists its metrics that are not green, in catalog order.
+	Attention []PillarMetric `json:"attention"`
+}
+
+// PillarMetric is a metric that sets a pillar's status.
+type PillarMetric struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Value  *float64       `json:"value"`
+	Unit   string         `json:"unit"`
+	Status catalog.Status `json:"status"`
+	Reason string         `json:"reason,omitempty"`
+}
+
+// QuotaPace is quota attainment set against the share of the quota period
+// that has elapsed at as_of: 40 % of quota with half the period gone is
+// behind pace, with a tenth gone well ahead.
+type QuotaPace struct {
+	// Attainment is the % of the period's quota won so far.
+	Attainment *float64 `json:"attainment"`
+	// ElapsedShare is the % of the quota period elapsed at as_of.
+	ElapsedShare *float64 `json:"elapsed_share"`
+	// Gap is Attainment − ElapsedShare in points; negative is behind pace.
+	Gap         *float64   `json:"gap"`
+	PeriodStart *time.Time `json:"period_start"`
+	PeriodEnd   *time.Time `json:"period_end"`
+	Won         *float64   `json:"won"`
+	Quota       *float64   `json:"quota"`
+	Currency    string     `json:"currency"`
+	// Status and Reason are quota attainment's, whose thresholds scale with
+	// the elapsed share.
+	Status catalog.Status `json:"status"`
+	Reason string         `json:"reason,omitempty"`
 }
 
 // ViewMetric is one metric of a role view. By is empty, and Breakdown
@@ -110,7 +161,85 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 		cards[i] = vm.Card
 	}
 	vr.Status, vr.Unknown = groupStatus(cards)
+	for _, sec := range v.Sections {
+		if err := buildSection(vr, sec, cat, ds, opt); err != nil {
+			return nil, fmt.Errorf("role view %s: %w", v.ID, err)
+		}
+	}
 	return vr, nil
+}
+
+// buildSection adds one of catalog.ViewSections to a view.
+func buildSection(vr *ViewResult, sec string, cat *catalog.Catalog, ds *metrics.Dataset, opt Options) error {
+	switch sec {
+	case "pillars":
+		vr.Pillars = pillarStatuses(Build(cat, ds, opt))
+	case "pipeline_by_stage":
+		p := ds.PipelineByStage(opt.AsOf)
+		vr.Pipeline = &p
+	case "quota_pace":
+		vr.QuotaPace = quotaPace(cat, ds, opt)
+	default:
+		// Catalog validation rules this out; a hand-built catalog may not.
+		return fmt.Errorf("unknown section %q (known: %s)", sec, strings.Join(catalog.ViewSections, ", "))
+	}
+	vr.Sections = append(vr.Sections, sec)
+	return nil
+}
+
+func pillarStatuses(sc *Scorecard) []PillarStatus {
+	out := make([]PillarStatus, 0, len(sc.Pillars))
+	for _, p := range sc.Pillars {
+		ps := PillarStatus{ID: p.ID, Name: p.Name, Status: p.Status, HasData: p.HasData, Metrics: len(p.Metrics), Attention: []PillarMetric{}}
+		for _, c := range p.Metrics {
+			if c.Status != catalog.Green {
+				ps.Attention = append(ps.Attention, PillarMetric{ID: c.ID, Name: c.Name, Value: c.Value, Unit: c.Unit, Status: c.Status, Reason: c.Reason})
+			}
+		}
+		out = append(out, ps)
+	}
+	return out
+}
+
+// quotaPace reads quota attainment's card: its value and status, and the
+// quota period, won amount and elapsed share its computation reports.
+func quotaPace(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *QuotaPace {
+	const id = "quota_attainment"
+	q := &QuotaPace{Status: catalog.Unknown, Currency: ds.Config().Currency}
+	m, ok := cat.Metric(id)
+	if !ok {
+		q.Reason = id + " is not in the catalog"
+		return q
+	}
+	c := Evaluate(ds, m, opt, metrics.Scope{}, false)
+	q.Attainment, q.Status, q.Reason = c.Value, c.Status, c.Reason
+	if why, ok := c.Detail["reason"].(string); ok && c.Value == nil {
+		q.Reason = why
+	}
+	if cur, ok := c.Detail["currency"].(string); ok {
+		q.Currency = cur
+	}
+	num := func(k string) *float64 {
+		if v, ok := c.Detail[k].(float64); ok {
+			return &v
+		}
+		return nil
+	}
+	q.Won, q.Quota = num("won"), num("quota")
+	if e := num("elapsed_share"); e != nil {
+		pct := 100 * *e
+		q.ElapsedShare = &pct
+		if q.Attainment != nil {
+			gap := *q.Attainment - pct
+			q.Gap = &gap
+		}
+	}
+	for k, dst := range map[string]**time.Time{"period_start": &q.PeriodStart, "period_end": &q.PeriodEnd} {
+		if t, ok := c.Detail[k].(time.Time); ok {
+			*dst = &t
+		}
+	}
+	return q
 }
 
 // maxViewLines bounds the breakdown lines a text view shows per metric;
@@ -124,6 +253,17 @@ func ViewText(v *ViewResult, o TextOptions) string {
 		paint(o.Color, statusColor[v.Status], statusMark[v.Status]))
 	if v.Description != "" {
 		fmt.Fprintf(&b, "%s\n", v.Description)
+	}
+	for _, sec := range v.Sections {
+		b.WriteString("\n")
+		switch sec {
+		case "pillars":
+			writePillars(&b, v.Pillars, o)
+		case "pipeline_by_stage":
+			writePipeline(&b, v.Pipeline, o)
+		case "quota_pace":
+			writeQuotaPace(&b, v.QuotaPace, o)
+		}
 	}
 	for _, m := range v.Metrics {
 		c := m.Card
@@ -156,4 +296,80 @@ func ViewText(v *ViewResult, o TextOptions) string {
 		}
 	}
 	return b.String()
+}
+
+// maxAttention bounds the metrics a pillar line names.
+const maxAttention = 3
+
+func writePillars(b *strings.Builder, ps []PillarStatus, o TextOptions) {
+	b.WriteString(paint(o.Color, ansiBold, "Pillars:") + "\n")
+	for _, p := range ps {
+		var why []string
+		for i, a := range p.Attention {
+			if i == maxAttention {
+				why = append(why, fmt.Sprintf("+%d more", len(p.Attention)-maxAttention))
+				break
+			}
+			w := a.Name + " " + string(a.Status)
+			if a.Status == catalog.Unknown && a.Reason != "" {
+				w += " (" + a.Reason + ")"
+			}
+			why = append(why, w)
+		}
+		if len(p.Attention) == 0 {
+			why = append(why, fmt.Sprintf("all %d metrics green", p.Metrics))
+		}
+		fmt.Fprintf(b, "  %-36s %s  %s\n", p.Name, paint(o.Color, statusColor[p.Status], fmt.Sprintf("%-7s", statusMark[p.Status])), strings.Join(why, " · "))
+	}
+}
+
+func writePipeline(b *strings.Builder, p *metrics.Pipeline, o TextOptions) {
+	head := paint(o.Color, ansiBold, "Open pipeline by stage:")
+	if p.Open == 0 {
+		fmt.Fprintf(b, "%s %s\n", head, p.Reason)
+		return
+	}
+	cur := cmp.Or(p.Currency, o.Currency)
+	fmt.Fprintf(b, "%s %d %s, %s\n", head, p.Open, plural(p.Open, "opportunity", "opportunities"), FormatValue(p.Amount, "currency", cur))
+	if p.Amount == nil && p.Reason != "" {
+		fmt.Fprintf(b, "  amounts not shown: %s\n", p.Reason)
+	}
+	fmt.Fprintf(b, "  %-24s %6s %18s %11s  %s\n", "stage", "open", "amount", "median age", "oldest")
+	for _, s := range p.Stages {
+		fmt.Fprintf(b, "  %-24s %6d %18s %11s  %s (%s %s/%s)\n", s.Stage, s.Count, FormatValue(s.Amount, "currency", cur),
+			FormatValue(&s.MedianAgeDays, "days", ""), FormatValue(&s.OldestAgeDays, "days", ""), s.Oldest.Kind, s.Oldest.Source, s.Oldest.ID)
+	}
+}
+
+func writeQuotaPace(b *strings.Builder, q *QuotaPace, o TextOptions) {
+	mark := paint(o.Color, statusColor[q.Status], statusMark[q.Status])
+	if q.Attainment == nil || q.ElapsedShare == nil {
+		fmt.Fprintf(b, "%s unknown (%s)  %s\n", paint(o.Color, ansiBold, "Quota attainment:"), q.Reason, mark)
+		return
+	}
+	pace := "on pace"
+	switch gap := *q.Gap; {
+	case gap < 0:
+		pace = trim(-gap, 2) + " points behind pace"
+	case gap > 0:
+		pace = trim(gap, 2) + " points ahead of pace"
+	}
+	period := ""
+	if q.PeriodStart != nil && q.PeriodEnd != nil {
+		period = fmt.Sprintf(" (%s to %s)", q.PeriodStart.Format(time.DateOnly), q.PeriodEnd.Format(time.DateOnly))
+	}
+	cur := cmp.Or(q.Currency, o.Currency)
+	fmt.Fprintf(b, "%s %s with %s of the period elapsed%s: %s; won %s of a %s quota  %s\n",
+		paint(o.Color, ansiBold, "Quota attainment"), FormatValue(q.Attainment, "%", ""), FormatValue(q.ElapsedShare, "%", ""), period, pace,
+		FormatValue(q.Won, "currency", cur), FormatValue(q.Quota, "currency", cur), mark)
+	if q.Reason != "" {
+		fmt.Fprintf(b, "  %s\n", q.Reason)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -17,6 +17,7 @@ type viewSummary struct {
 	Description string            `json:"description"`
 	Metrics     []string          `json:"metrics"`
 	Breakdowns  map[string]string `json:"breakdowns"`
+	Sections    []string          `json:"sections"`
 }
 
 func (s *Server) listViews(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +27,11 @@ func (s *Server) listViews(w http.ResponseWriter, r *http.Request) {
 		if b == nil {
 			b = map[string]string{}
 		}
-		out = append(out, viewSummary{ID: v.ID, Name: v.Name, Description: v.Description, Metrics: v.Metrics, Breakdowns: b})
+		sec := v.Sections
+		if sec == nil {
+			sec = []string{}
+		}
+		out = append(out, viewSummary{ID: v.ID, Name: v.Name, Description: v.Description, Metrics: v.Metrics, Breakdowns: b, Sections: sec})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"views": out})
 }

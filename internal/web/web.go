@@ -61,6 +61,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/metrics", s.listMetrics)
 	mux.HandleFunc("GET /api/v1/metrics/{id}", s.getMetric)
 	mux.HandleFunc("POST /api/v1/records", s.postRecords)
+	mux.HandleFunc("GET /api/v1/records/{kind}/{source}/{id...}", s.getRecord)
 	mux.HandleFunc("GET /api/v1/views", s.listViews)
 	mux.HandleFunc("GET /api/v1/views/{role}", s.getView)
 	mux.HandleFunc("POST /api/v1/reconciliations", s.postReconciliation)
@@ -300,14 +301,17 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 			return &apiError{Status: http.StatusBadRequest, Param: de.Param, Message: derr.Error()}
 		case errors.Is(derr, scorecard.ErrNotComputed):
 			return &apiError{Status: http.StatusNotImplemented, Message: derr.Error()}
+		case derr != nil:
+			return derr
 		}
-		return derr
+		// The page's row fields come from the dataset, so under its lock.
+		d.Page(ds, offset, limit)
+		return nil
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	d.Page(offset, limit)
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -108,6 +108,14 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		if string(got.Body) != `{"a":2}` || got.Hash != `h-{"a":2}` || got.RawHash != `raw-{"a":2}` {
 			t.Fatalf("Get = %s %s %s", got.Body, got.Hash, got.RawHash)
 		}
+		// A record's page (GET /api/v1/records/…) shows its provenance as
+		// Get returns it: the same sequence and times a Scan sees.
+		if scanned := rows[1]; got.Seq != scanned.Seq || !got.IngestedAt.Equal(scanned.IngestedAt) || !got.EventTime.Equal(scanned.EventTime) {
+			t.Fatalf("Get provenance = seq %d ingested %v event %v, Scan = %d %v %v", got.Seq, got.IngestedAt, got.EventTime, scanned.Seq, scanned.IngestedAt, scanned.EventTime)
+		}
+		if svc, err := s.Get(ctx, domain.Key{Kind: domain.KindService, Source: "import", ID: "svc"}); err != nil || !svc.EventTime.IsZero() || svc.Seq != rows[2].Seq {
+			t.Fatalf("Get service = seq %d event %v (%v), want seq %d and no event time", svc.Seq, svc.EventTime, err, rows[2].Seq)
+		}
 		if rows[0].RawHash != `raw-{"a":1}` {
 			t.Fatalf("Scan raw hash = %q", rows[0].RawHash)
 		}

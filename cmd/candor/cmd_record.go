@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/web"
+)
+
+func init() {
+	register(command{name: "record", args: "KIND SOURCE ID [flags]", help: "one stored record with its provenance (raw input hash, ingestion time, store sequence)", run: runRecord})
+}
+
+func runRecord(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "record", "KIND SOURCE ID [flags]", "Shows one stored record, field by field, and where it came from: the sha256 of the raw input it was\n"+
+		"made from, the sha256 of its canonical body, when it was ingested and its store sequence. A drill-down\n"+
+		"(candor metric ID) names its records as KIND SOURCE/ID.")
+	var c common
+	c.bind(fs)
+	format := fs.String("format", "text", "text or json")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 3 {
+		return usagef("give KIND SOURCE ID, e.g. candor record deployment import d42")
+	}
+	if *format != "text" && *format != "json" {
+		return usagef("--format: %q is not text or json", *format)
+	}
+	kind, err := domain.ParseKind(rest[0])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	rec, err := web.LookupRecord(ctx, a.store, domain.Key{Kind: kind, Source: rest[1], ID: rest[2]})
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, rec)
+	}
+	return writeRecordText(env.Stdout, rec)
+}
+
+// writeRecordText lists the record's fields in their canonical order, then
+// its provenance.
+func writeRecordText(w io.Writer, rec *web.StoredRecord) error {
+	fmt.Fprintf(w, "%s %s/%s\n", rec.Kind, rec.Source, rec.ID)
+	dec := json.NewDecoder(bytes.NewReader(rec.Record))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("stored record body is not a JSON object")
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("stored record body: %w", err)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("stored record body: %w", err)
+		}
+		fmt.Fprintf(w, "  %-26s %s\n", tok, fieldText(raw))
+	}
+	p := rec.Provenance
+	raw := "not kept (stored before Candor kept raw hashes)"
+	if p.RawSHA256 != nil {
+		raw = *p.RawSHA256
+	}
+	event := "none (reference data)"
+	if p.EventTime != nil {
+		event = p.EventTime.Format(time.RFC3339Nano)
+	}
+	fmt.Fprintf(w, "Provenance:\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %d\n  %-26s %s\n",
+		"raw input sha256", raw, "canonical sha256", p.CanonicalSHA256,
+		"ingested at", p.IngestedAt.Format(time.RFC3339Nano), "store sequence", p.Seq, "event time", event)
+	return nil
+}
+
+// fieldText shows a string without its quotes and a list as its items;
+// anything else as its JSON.
+func fieldText(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var list []string
+	if json.Unmarshal(raw, &list) == nil {
+		return strings.Join(list, "; ")
+	}
+	return string(raw)
+}

@@ -1,0 +1,372 @@
+package metrics
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Field is one named value of a drill-down row. Value is a time.Time, a
+// string, a number (float64 or domain.Money), a bool, or nil when the
+// record lacks it or it lies after as_of (SPEC §3: an event stamped after
+// as_of has not happened yet).
+type Field struct {
+	Name  string
+	Value any
+}
+
+// Fields are what a reader needs to recognise a record behind a value
+// without opening it — when, which service, what status or severity, how
+// much — in the order rowFields declares them. JSON writes them as one
+// object in that order, every field present (null when absent), so every
+// row of a kind has the same shape.
+type Fields []Field
+
+func (f Fields) MarshalJSON() ([]byte, error) {
+	// Written by hand: a page of a thousand rows is several thousand
+	// values, and a json.Marshal per value made the page cost twenty times
+	// its ids alone.
+	b := make([]byte, 0, 32*len(f)+2)
+	b = append(b, '{')
+	for i, x := range f {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, x.Name)
+		b = append(b, ':')
+		var err error
+		if b, err = appendJSONValue(b, x.Value); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+func appendJSONValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, x), nil
+	case time.Time:
+		b = append(b, '"')
+		b = x.AppendFormat(b, time.RFC3339Nano)
+		return append(b, '"'), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case int:
+		return strconv.AppendInt(b, int64(x), 10), nil
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return nil, fmt.Errorf("field value %v is not a JSON number", x)
+		}
+		if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
+			return strconv.AppendFloat(b, x, 'e', -1, 64), nil
+		}
+		return strconv.AppendFloat(b, x, 'f', -1, 64), nil
+	case domain.Money:
+		return append(b, x.String()...), nil
+	}
+	j, err := json.Marshal(v)
+	return append(b, j...), err
+}
+
+// appendJSONString quotes s as encoding/json does, less its HTML escapes
+// (which JSON does not need): quotes, backslashes and control characters
+// escaped, invalid UTF-8 replaced.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && n == 1:
+				b = append(b, `\ufffd`...)
+			case r == '\u2028' || r == '\u2029':
+				// Valid JSON, but not valid JavaScript source.
+				b = append(b, `\u202`...)
+				b = append(b, hex[r&0xf])
+			default:
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, `\u00`...)
+			b = append(b, hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+		i++
+	}
+	return append(b, '"')
+}
+
+// UnmarshalJSON reads the object MarshalJSON writes, keeping its order, so
+// a Go client can decode a drill-down it fetched. Values come back as JSON
+// decodes them (times as strings, numbers as float64).
+func (f *Fields) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		*f = nil
+		return nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("fields: want an object, got %v", tok)
+	}
+	out := Fields{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return err
+		}
+		out = append(out, Field{Name: tok.(string), Value: v})
+	}
+	*f = out
+	return nil
+}
+
+// Get returns a field's value, nil when the row has no such field.
+func (f Fields) Get(name string) any {
+	for _, x := range f {
+		if x.Name == name {
+			return x.Value
+		}
+	}
+	return nil
+}
+
+// rowSpec is one kind's row: the field names, and the values of one
+// record from the dataset's in-memory copy (nil when it holds no such
+// record) as of a time in unix ns.
+type rowSpec struct {
+	names  []string
+	values func(d *Dataset, k recKey, at int64) []any
+}
+
+// FieldNames returns the fields a drill-down row of the kind carries.
+func FieldNames(kind domain.Kind) []string { return rowFields[kind].names }
+
+// rowFields declares, once for every kind, the fields of its drill-down
+// rows: the record's defining time first, then what tells one record from
+// its neighbours. Metrics name records; they never choose fields, so a
+// deployment reads the same in every metric's drill-down. Values come from
+// the dataset's copies (compact for deployments, changes, incidents and
+// SLIs; whole records otherwise), so a page of rows costs a map lookup per
+// row and no store read.
+var rowFields = map[domain.Kind]rowSpec{
+	domain.KindService: {
+		names: []string{"name", "team", "tier", "business_unit", "slo_target"},
+		values: func(d *Dataset, k recKey, _ int64) []any {
+			x := d.Services[k.id]
+			if x == nil {
+				return nil
+			}
+			return []any{x.Name, str(x.Team), intOrNil(x.Tier), str(x.BusinessUnit), floatOrNil(x.SLOTarget)}
+		},
+	},
+	domain.KindDeployment: {
+		names: []string{"finished_at", "service", "environment", "status"},
+		values: func(d *Dataset, k recKey, at int64) []any {
+			x := d.dep(k)
+			if x == nil {
+				return nil
+			}
+			return []any{stamp(x.Finished, at), x.Service, x.Env, depStatusName[x.Status]}
+		},
+	},
+	domain.KindChange: {
+		names: []string{"merged_at", "service", "authored_at"},
+		values: func(d *Dataset, k recKey, at int64) []any {
+			x := d.change(k)
+			if x == nil {
+				return nil
+			}
+			return []any{stamp(x.Merged, at), x.Service, stamp(x.Authored, at)}
+		},
+	},
+	domain.KindIncident: {
+		names: []string{"opened_at", "service", "severity", "resolved_at", "category", "customer_facing"},
+		values: func(d *Dataset, k recKey, at int64) []any {
+			x := d.incidents[k]
+			if x == nil {
+				return nil
+			}
+			return []any{stamp(x.Opened, at), x.Service, severityName(x.Severity), stamp(x.Resolved, at), str(x.Category), x.CustomerFacing}
+		},
+	},
+	domain.KindSLI: {
+		names: []string{"period_start", "period_end", "service", "good", "total"},
+		values: func(d *Dataset, k recKey, _ int64) []any {
+			x := d.slis[k]
+			if x == nil {
+				return nil
+			}
+			return []any{period(time.Unix(0, x.Start)), period(time.Unix(0, x.End)), x.Service, x.Good, x.Total}
+		},
+	},
+	domain.KindTicket: other(func(x *domain.Ticket, at int64) []any {
+		return []any{when(x.CreatedAt, at), str(x.Customer), str(x.Priority), when(x.ResolvedAt, at), when(x.SLADueAt, at), x.Escalated, str(x.Release)}
+	}, "created_at", "customer", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
+	domain.KindSurvey: other(func(x *domain.Survey, at int64) []any {
+		return []any{when(x.At, at), x.Type, x.Score, str(x.Customer)}
+	}, "at", "type", "score", "customer"),
+	domain.KindVulnerability: other(func(x *domain.Vulnerability, at int64) []any {
+		return []any{when(x.OpenedAt, at), str(x.Service), x.Severity, when(x.FixedAt, at), str(x.CVE)}
+	}, "opened_at", "service", "severity", "fixed_at", "cve"),
+	domain.KindControl: other(func(x *domain.Control, at int64) []any {
+		return []any{when(x.CheckedAt, at), x.Control, x.Passed, str(x.Framework)}
+	}, "checked_at", "control", "passed", "framework"),
+	domain.KindCost: other(func(x *domain.Cost, at int64) []any {
+		return []any{period(x.PeriodStart), period(x.PeriodEnd), str(x.Service), str(x.Category), x.Amount, x.Currency}
+	}, "period_start", "period_end", "service", "category", "amount", "currency"),
+	domain.KindUsage: other(func(x *domain.Usage, at int64) []any {
+		return []any{period(x.PeriodStart), period(x.PeriodEnd), str(x.Service), floatPtr(x.Requests), floatPtr(x.ActiveCustomers)}
+	}, "period_start", "period_end", "service", "requests", "active_customers"),
+	domain.KindBudget: other(func(x *domain.Budget, at int64) []any {
+		return []any{period(x.PeriodStart), period(x.PeriodEnd), str(x.Category), x.Amount, x.Currency}
+	}, "period_start", "period_end", "category", "amount", "currency"),
+	domain.KindSubscription: other(func(x *domain.Subscription, at int64) []any {
+		return []any{when(x.StartedAt, at), x.Customer, x.MRR, x.Currency, str(x.Plan), when(x.EndedAt, at)}
+	}, "started_at", "customer", "mrr", "currency", "plan", "ended_at"),
+	domain.KindOpportunity: other(func(x *domain.Opportunity, at int64) []any {
+		closed := when(x.ClosedAt, at)
+		// Won is an outcome: unknown until the opportunity has closed.
+		var won any
+		if closed != nil {
+			won = x.Won
+		}
+		var closeDate any
+		if !x.CloseDate.IsZero() {
+			closeDate = x.CloseDate.String()
+		}
+		return []any{when(x.CreatedAt, at), str(x.Owner), x.Stage, x.Amount, x.Currency, closeDate, closed, won}
+	}, "created_at", "owner", "stage", "amount", "currency", "close_date", "closed_at", "won"),
+	domain.KindLead: other(func(x *domain.Lead, at int64) []any {
+		return []any{when(x.CreatedAt, at), str(x.Channel), str(x.Campaign), when(x.MQLAt, at), when(x.SQLAt, at), str(x.Opportunity)}
+	}, "created_at", "channel", "campaign", "mql_at", "sql_at", "opportunity"),
+	domain.KindQuota: other(func(x *domain.Quota, at int64) []any {
+		return []any{period(x.PeriodStart), period(x.PeriodEnd), x.Owner, x.Amount, x.Currency}
+	}, "period_start", "period_end", "owner", "amount", "currency"),
+	domain.KindSpend: other(func(x *domain.Spend, at int64) []any {
+		return []any{period(x.PeriodStart), period(x.PeriodEnd), x.Category, x.Amount, x.Currency}
+	}, "period_start", "period_end", "category", "amount", "currency"),
+	domain.KindTarget: other(func(x *domain.Target, at int64) []any {
+		return []any{period(x.PeriodStart), period(x.PeriodEnd), x.Metric, x.Value, str(x.Scope)}
+	}, "period_start", "period_end", "metric", "value", "scope"),
+}
+
+// other is the row of a kind the dataset keeps whole.
+func other[T domain.Record](values func(x T, at int64) []any, names ...string) rowSpec {
+	return rowSpec{names: names, values: func(d *Dataset, k recKey, at int64) []any {
+		var zero T // a nil pointer: Kind needs no record
+		x, ok := d.others[zero.Kind()][k].(T)
+		if !ok {
+			return nil
+		}
+		return values(x, at)
+	}}
+}
+
+// Describe returns a copy of refs, each with its fields as of asOf. Only
+// the refs given are looked up — a drill-down passes the page it serves,
+// not the whole list — and refs itself, which the result cache may share,
+// is left as it was.
+func (d *Dataset) Describe(refs []Ref, asOf time.Time) []Ref {
+	out := make([]Ref, len(refs))
+	at := asOf.UnixNano()
+	// One backing array for the page's fields: a row's are a slice of it.
+	var slab []Field
+	for i, r := range refs {
+		out[i] = r
+		spec, ok := rowFields[r.Kind]
+		if !ok {
+			continue
+		}
+		vals := spec.values(d, key(r.Source, r.ID), at)
+		if vals == nil {
+			continue
+		}
+		if cap(slab)-len(slab) < len(vals) {
+			slab = make([]Field, 0, max(len(vals), 6*(len(refs)-i)))
+		}
+		lo := len(slab)
+		for j, n := range spec.names {
+			slab = append(slab, Field{Name: n, Value: vals[j]})
+		}
+		out[i].Fields = Fields(slab[lo:len(slab):len(slab)])
+	}
+	return out
+}
+
+var depStatusName = map[uint8]string{stSuccess: domain.StatusSuccess, stFailure: domain.StatusFailure, stRolledBack: domain.StatusRolledBack}
+
+func severityName(s uint8) string { return "P" + string(rune('0'+s)) }
+
+// stamp is a unix-ns time as of at: nil when absent or still to come.
+func stamp(t, at int64) any {
+	if t == 0 || t > at {
+		return nil
+	}
+	return time.Unix(0, t).UTC()
+}
+
+func when(t time.Time, at int64) any { return stamp(ns(t), at) }
+
+// period is a period's bound: period kinds count by their overlap with
+// the interval asked (SPEC §3), so their bounds are shown as recorded, not
+// as events that may lie after as_of.
+func period(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+func str(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func intOrNil(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func floatOrNil(v float64) any {
+	if v == 0 {
+		return nil
+	}
+	return v
+}
+
+func floatPtr(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}

@@ -1,0 +1,114 @@
+package metrics
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Pipeline is the open pipeline at as_of by stage: what the CRO's view
+// shows beside pipeline coverage (SPEC §4, "pipeline by stage").
+type Pipeline struct {
+	Currency string `json:"currency"`
+	// Open counts the opportunities created at or before as_of and not
+	// closed by then, qualified or not: a stage says where an opportunity
+	// is either way.
+	Open int `json:"open"`
+	// Amount is their Σ amount in the organisation currency; null when an
+	// amount is in a currency without an exchange rate (Reason says which).
+	Amount *float64    `json:"amount"`
+	Stages []StageLine `json:"stages"`
+	// Reason says why there are no stages, or no amounts.
+	Reason string `json:"reason,omitempty"`
+}
+
+// StageLine is one stage of the open pipeline and how long its
+// opportunities have been open.
+type StageLine struct {
+	Stage  string   `json:"stage"`
+	Count  int      `json:"count"`
+	Amount *float64 `json:"amount"`
+	// Ages are days from created_at to as_of, exact.
+	MedianAgeDays float64 `json:"median_age_days"`
+	OldestAgeDays float64 `json:"oldest_age_days"`
+	// Oldest is the stage's longest-open opportunity (ties by id).
+	Oldest Ref `json:"oldest"`
+}
+
+// PipelineByStage groups the opportunities open at asOf by their stage.
+// Stages are free text, so they come youngest first by median age — the
+// order a sales process moves through them — ties by name. The stage is
+// the one recorded: Candor keeps no stage history, so as of a past time
+// an opportunity shows the stage it has now.
+func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
+	at := asOf.UnixNano()
+	c := d.converter()
+	p := Pipeline{Currency: c.org}
+	type acc struct {
+		ages   []float64
+		amount domain.Money
+		oldest *domain.Opportunity
+	}
+	stages := map[string]*acc{}
+	var total domain.Money
+	seen := false
+	for _, rec := range d.Records(domain.KindOpportunity) {
+		o := rec.(*domain.Opportunity)
+		created := ns(o.CreatedAt)
+		if created > at {
+			continue
+		}
+		seen = true
+		if cl := ns(o.ClosedAt); cl != 0 && cl <= at {
+			continue
+		}
+		s := stages[o.Stage]
+		if s == nil {
+			s = &acc{}
+			stages[o.Stage] = s
+		}
+		p.Open++
+		s.ages = append(s.ages, days(at-created))
+		if m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount); ok {
+			s.amount += m
+			total += m
+		}
+		if s.oldest == nil || created < ns(s.oldest.CreatedAt) || (created == ns(s.oldest.CreatedAt) && o.ID < s.oldest.ID) {
+			s.oldest = o
+		}
+	}
+	switch {
+	case !seen:
+		p.Reason = "no opportunity data"
+	case p.Open == 0:
+		p.Reason = "no open opportunities"
+	}
+	money := func(m domain.Money) *float64 {
+		if c.err != "" {
+			return nil
+		}
+		return num(m.Float())
+	}
+	p.Amount = money(total)
+	if c.err != "" {
+		p.Reason = c.err
+	}
+	p.Stages = []StageLine{}
+	for name, s := range stages {
+		oldest := s.ages[0]
+		for _, a := range s.ages {
+			oldest = max(oldest, a)
+		}
+		p.Stages = append(p.Stages, StageLine{
+			Stage: name, Count: len(s.ages), Amount: money(s.amount),
+			MedianAgeDays: *median(s.ages), OldestAgeDays: oldest,
+			Oldest: Ref{Kind: domain.KindOpportunity, ID: s.oldest.ID, Source: s.oldest.Source},
+		})
+	}
+	slices.SortFunc(p.Stages, func(a, b StageLine) int {
+		return cmp.Or(cmp.Compare(a.MedianAgeDays, b.MedianAgeDays), cmp.Compare(a.Stage, b.Stage))
+	})
+	return p
+}

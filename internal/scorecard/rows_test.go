@@ -1,0 +1,82 @@
+package scorecard
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/metrics"
+)
+
+// A drill-down row says what a reader needs to see which deployments
+// failed — time, service, environment, status — for the page served, in
+// JSON and in text.
+func TestDetailRowsCarryFields(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org)
+	d, err := Detail(cat, ds, "change_failure_rate", Options{AsOf: asOf}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Page(ds, 1, 2)
+	if d.RecordsTotal != 4 || d.RecordsOffset != 1 || len(d.Records) != 2 {
+		t.Fatalf("page = total %d offset %d, %d rows", d.RecordsTotal, d.RecordsOffset, len(d.Records))
+	}
+	d2, d3 := d.Records[0], d.Records[1]
+	if d2.ID != "d2" || d2.Fields.Get("status") != "failure" || d2.Fields.Get("service") != "api" ||
+		d2.Fields.Get("environment") != "production" || d3.ID != "d3" || d3.Fields.Get("status") != "success" {
+		t.Errorf("rows = %+v", d.Records)
+	}
+	b, _ := json.Marshal(d)
+	if !strings.Contains(string(b), `{"kind":"deployment","id":"d2","source":"import","note":"`) ||
+		!strings.Contains(string(b), `"fields":{"finished_at":"2026-03-12T00:00:00Z","service":"api","environment":"production","status":"failure"}}`) {
+		t.Errorf("JSON rows:\n%s", b)
+	}
+
+	text := DetailText(d, TextOptions{})
+	var header, row string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, "finished_at") {
+			header = l
+		}
+		if strings.Contains(l, "import/d2") {
+			row = l
+		}
+	}
+	for _, want := range []string{"record", "finished_at", "service", "environment", "status", "note"} {
+		if !strings.Contains(header, want) {
+			t.Errorf("header %q lacks %q:\n%s", header, want, text)
+		}
+	}
+	for _, want := range []string{"deployment import/d2", "2026-03-12T00:00:00Z", "api", "production", "failure"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("d2 row %q lacks %q:\n%s", row, want, text)
+		}
+	}
+	// Columns line up: each value starts under its name.
+	if i, j := strings.Index(header, "status"), strings.Index(row, "failure"); i != j {
+		t.Errorf("status column at %d, failure at %d:\n%s", i, j, text)
+	}
+	if !strings.Contains(text, "Records behind the value (4), 2–3 shown") {
+		t.Errorf("text does not say which rows it shows:\n%s", text)
+	}
+}
+
+// Rows of several kinds (a cost metric reads cost and usage) each get
+// their kind's header.
+func TestDetailTextMixedKinds(t *testing.T) {
+	d := &MetricDetail{RecordsTotal: 3, Records: []metrics.Ref{
+		{Kind: "cost", ID: "k1", Source: "import", Fields: metrics.Fields{{Name: "amount", Value: 1050.5}, {Name: "service", Value: nil}}},
+		{Kind: "usage", ID: "u1", Source: "import", Fields: metrics.Fields{{Name: "active_customers", Value: 12.0}}},
+		{Kind: "usage", ID: "u2", Source: "import", Fields: metrics.Fields{{Name: "active_customers", Value: 14.0}}},
+	}}
+	text := DetailText(d, TextOptions{})
+	for _, want := range []string{"cost import/k1", "amount", "1050.5", "—", "usage import/u1", "active_customers", "usage import/u2", "14"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Count(text, "active_customers") != 1 {
+		t.Errorf("one header per run of a kind:\n%s", text)
+	}
+}

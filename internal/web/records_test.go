@@ -1,0 +1,95 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// A drill-down row names a record; the record route shows it as stored,
+// with where it came from: the raw input's hash, the canonical hash, when
+// it was ingested and its store sequence.
+func TestGetRecord(t *testing.T) {
+	e := newEnv(t, 0)
+	var d2Line string
+	for _, l := range strings.Split(seed, "\n") {
+		if strings.Contains(l, `"id":"d2"`) {
+			d2Line = l
+		}
+	}
+	stored, err := e.store.Get(context.Background(), domain.Key{Kind: domain.KindDeployment, Source: "import", ID: "d2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An id may hold a slash (a GitHub "owner/repo#1" style id).
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"change","id":"gh/42","source":"github","service":"api","merged_at":"2026-03-02T00:00:00Z"}`})
+
+	scenarios := []scenario{
+		{name: "deployment", url: "/api/v1/records/deployment/import/d2", status: 200,
+			fields: map[string]string{
+				"kind": "deployment", "source": "import", "id": "d2",
+				"record.status": "failure", "record.service": "api", "record.finished_at": "2026-03-12T00:00:00Z",
+				"provenance.raw_sha256":       sha(d2Line),
+				"provenance.canonical_sha256": sha(string(stored.Body)),
+				"provenance.seq":              fmt.Sprint(float64(stored.Seq)),
+				"provenance.event_time":       "2026-03-12T00:00:00Z",
+			},
+			check: func(t *testing.T, doc any) {
+				v, _ := lookup(doc, "provenance.ingested_at").(string)
+				at, err := time.Parse(time.RFC3339Nano, v)
+				if err != nil || !at.Equal(stored.IngestedAt) {
+					t.Errorf("ingested_at = %v (%v), want %v", lookup(doc, "provenance.ingested_at"), err, stored.IngestedAt)
+				}
+			}},
+		{name: "kind case and plural are forgiven", url: "/api/v1/records/Deployments/import/d2", status: 200,
+			fields: map[string]string{"kind": "deployment", "id": "d2"}},
+		{name: "service: reference data has no event time", url: "/api/v1/records/service/import/api", status: 200,
+			fields: map[string]string{"record.team": "core", "provenance.event_time": "<nil>"}},
+		{name: "id with a slash", url: "/api/v1/records/change/github/gh/42", status: 200,
+			fields: map[string]string{"id": "gh/42", "source": "github", "record.service": "api"}},
+		{name: "escaped slash in the id", url: "/api/v1/records/change/github/gh%2F42", status: 200,
+			fields: map[string]string{"id": "gh/42"}},
+		{name: "unknown id", url: "/api/v1/records/deployment/import/d9", status: 404,
+			contains: []string{`no deployment record with source \"import\" and id \"d9\"`}},
+		{name: "wrong source", url: "/api/v1/records/deployment/github/d2", status: 404,
+			contains: []string{`source \"github\"`, `\"d2\"`}},
+		{name: "unknown kind names the known kinds", url: "/api/v1/records/deploymint/import/d2", status: 400,
+			fields:   map[string]string{"param": "kind"},
+			contains: []string{"deploymint", "service, deployment, change, incident"}},
+		{name: "read-only", method: "DELETE", url: "/api/v1/records/deployment/import/d2", status: 405},
+	}
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })
+	}
+}
+
+// The drill-down's rows carry their kind's fields, for the page asked for.
+func TestMetricRowsHaveFields(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{url: "/api/v1/metrics/change_failure_rate?as_of=" + asOf + "&limit=2&offset=1", status: 200,
+		fields: map[string]string{
+			"records_total": "4", "records.0.id": "d2",
+			"records.0.fields.finished_at": "2026-03-12T00:00:00Z", "records.0.fields.service": "api",
+			"records.0.fields.environment": "production", "records.0.fields.status": "failure",
+			"records.1.id": "d3", "records.1.fields.status": "success",
+		},
+		// Fields keep their declared order: time first.
+		contains: []string{`"fields": {
+        "finished_at": "2026-03-12T00:00:00Z",
+        "service": "api",`}})
+	// Incident rows: severity and resolution.
+	e.run(t, scenario{url: "/api/v1/metrics/mttr?as_of=" + asOf, status: 200,
+		fields: map[string]string{"records.0.id": "i3", "records.0.fields.severity": "P3", "records.0.fields.resolved_at": "2026-03-30T22:00:00Z"}})
+}

@@ -611,7 +611,7 @@ func TestPostRecordsBoundsAndEveryProblem(t *testing.T) {
 	seq := e.lastSeq(t)
 	huge := fmt.Sprintf(`{"kind":"deployment","id":"big","service":%q,"environment":"production","finished_at":"2026-03-30T18:00:00Z","status":"success"}`, strings.Repeat("s", 2<<20))
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: d5 + "\n" + huge + "\n", status: 400,
-		fields: map[string]string{"errors.0.line": "2", "errors.0.field": "service"},
+		fields:   map[string]string{"errors.0.line": "2", "errors.0.field": "service"},
 		contains: []string{"1 invalid record; nothing was stored: line 2 field service: is 2097152 bytes long; an identifier or name is at most 256 bytes"}})
 	three := `{"kind":"deployment","id":"x","service":"api","finished_at":"soon","status":"ok"}`
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: three + "\n", status: 400,

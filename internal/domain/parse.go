@@ -932,10 +932,14 @@ func (p *parser) known() []string {
 	return names
 }
 
-// suggest returns the known field an unknown name most likely means: the
-// same name ignoring case, '-', '_' and spaces ("Finished At", "finishedAt"),
-// else the one within two edits.
-func (p *parser) suggest(x string) string {
+// suggest returns the known field an unknown name most likely means.
+func (p *parser) suggest(x string) string { return Closest(x, p.known()) }
+
+// Closest returns the name in known that x most likely means, "" when
+// none is close: the same name ignoring case, '-', '_' and spaces
+// ("Finished At", "finishedAt"), else the nearest within two edits. Record
+// fields, configuration keys and environment variables share it.
+func Closest(x string, known []string) string {
 	norm := func(s string) string {
 		return strings.Map(func(r rune) rune {
 			if r == '_' || r == '-' || r == ' ' {
@@ -946,7 +950,7 @@ func (p *parser) suggest(x string) string {
 	}
 	nx := norm(x)
 	best, bestD := "", 3
-	for _, k := range p.known() {
+	for _, k := range known {
 		nk := norm(k)
 		if nk == nx {
 			return k

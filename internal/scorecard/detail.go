@@ -9,6 +9,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 )
 
 // MetricDetail is one metric with its definition, breakdown and the
@@ -222,7 +223,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if d.By != "" {
 		fmt.Fprintf(&b, "\nBy %s:\n", d.By)
 		for _, l := range d.Breakdown {
-			fmt.Fprintf(&b, "  %-28s %14s  %s  (%d records)\n", l.Key, FormatValue(l.Value, c.Unit, o.Currency), paint(o.Color, statusColor[l.Status], statusMark[l.Status]), l.Count)
+			fmt.Fprintf(&b, "  %-28s %14s  %s  (%s)\n", l.Key, FormatValue(l.Value, c.Unit, o.Currency), paint(o.Color, statusColor[l.Status], statusMark[l.Status]), plural.Count(l.Count, "record"))
 		}
 	}
 	fmt.Fprintf(&b, "\nRecords behind the value (%d):\n", len(d.Records))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 )
 
 // ViewResult is a role view (SPEC §4): the metrics one role acts on, each
@@ -146,8 +147,8 @@ func ViewText(v *ViewResult, o TextOptions) string {
 				fmt.Fprintf(&b, "       … %d more (candor metric %s --by %s)\n", len(m.Breakdown)-maxViewLines, c.ID, m.By)
 				break
 			}
-			fmt.Fprintf(&b, "       %-28s %14s  %s  (%d records)\n", l.Key, FormatValue(l.Value, c.Unit, o.Currency),
-				paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), l.Count)
+			fmt.Fprintf(&b, "       %-28s %14s  %s  (%s)\n", l.Key, FormatValue(l.Value, c.Unit, o.Currency),
+				paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), plural.Count(l.Count, "record"))
 		}
 	}
 	return b.String()

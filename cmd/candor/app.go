@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -47,6 +48,11 @@ func (a *app) parseOptions() domain.ParseOptions {
 }
 
 func loadConfig(c common, env *Env) (config.Config, error) {
+	if env.Environ != nil {
+		if err := config.CheckEnviron(env.Environ()); err != nil {
+			return config.Config{}, err
+		}
+	}
 	cfg, err := config.Load(c.config, env.Getenv)
 	if err != nil {
 		return cfg, err
@@ -60,15 +66,27 @@ func loadConfig(c common, env *Env) (config.Config, error) {
 	return cfg, nil
 }
 
+// open opens an existing store for a command that reads: a --data
+// directory without a store is an error, not a new empty store.
 func (c *common) open(ctx context.Context, env *Env) (*app, error) {
+	return c.openStore(ctx, env, false)
+}
+
+// openOrCreate opens the store, creating an embedded one where there is
+// none: for commands that write records (import, serve, demo).
+func (c *common) openOrCreate(ctx context.Context, env *Env) (*app, error) {
+	return c.openStore(ctx, env, true)
+}
+
+func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, error) {
 	cfg, err := loadConfig(*c, env)
 	if err != nil {
 		return nil, err
 	}
-	return openConfig(ctx, cfg)
+	return openConfig(ctx, cfg, create)
 }
 
-func openConfig(ctx context.Context, cfg config.Config) (*app, error) {
+func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, error) {
 	mcfg, err := cfg.EngineConfig()
 	if err != nil {
 		return nil, err
@@ -77,19 +95,29 @@ func openConfig(ctx context.Context, cfg config.Config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, create)
 	if err != nil {
 		return nil, err
 	}
 	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: engine.New(st, mcfg)}, nil
 }
 
-func openStore(ctx context.Context, cfg config.Config) (store.Store, error) {
+func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {
 	if cfg.DB != "" {
 		if !strings.HasPrefix(cfg.DB, "postgres://") && !strings.HasPrefix(cfg.DB, "postgresql://") {
 			return nil, usagef("--db: %q is not a postgres:// URL", cfg.DB)
 		}
 		return openPostgres(ctx, cfg.DB)
+	}
+	if !create {
+		st, err := sqlite.OpenExisting(ctx, cfg.Data)
+		if errors.Is(err, sqlite.ErrNoStore) {
+			return nil, fmt.Errorf("--data: %w; import records first (candor import FILE --data %s), or point --data or CANDOR_DATA at a store", err, cfg.Data)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("opening the embedded store: %w", err)
+		}
+		return st, nil
 	}
 	st, err := sqlite.Open(ctx, cfg.Data)
 	if err != nil {

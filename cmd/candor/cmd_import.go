@@ -60,7 +60,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		}
 		sources = append(sources, ingest.Source{Name: name, Reader: f, Format: *format})
 	}
-	a, err := c.open(ctx, env)
+	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -11,12 +12,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/leader"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/postgres"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/web"
@@ -39,7 +42,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	} else if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	a, err := c.open(ctx, env)
+	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -165,7 +168,7 @@ func (g *genFlags) options() (generate.Options, error) {
 }
 
 func runGenerate(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "generate", "--out FILE [flags]", "Writes a realistic organisation covering every record kind as NDJSON (- for stdout).")
+	fs := flags(env, "generate", "--out FILE [flags]", "Writes a realistic organisation covering every record kind as NDJSON (- for stdout; a FILE ending in .gz is gzipped).")
 	out := fs.String("out", "", "output file (- for stdout)")
 	var g genFlags
 	g.bind(fs, 1)
@@ -191,17 +194,28 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 		defer f.Close()
 		w = f
 	}
+	// A .gz name gets gzip, as import expects of it.
+	var gz *gzip.Writer
+	if strings.HasSuffix(strings.ToLower(*out), ".gz") {
+		gz = gzip.NewWriter(w)
+		w = gz
+	}
 	start := time.Now()
 	st, err := generate.Write(w, opt)
 	if err != nil {
 		return err
+	}
+	if gz != nil {
+		if err := gz.Close(); err != nil {
+			return err
+		}
 	}
 	if f != nil {
 		if err := f.Close(); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintf(env.Stderr, "wrote %d records in %.1f s\n", st.Records, time.Since(start).Seconds())
+	fmt.Fprintf(env.Stderr, "wrote %s in %.1f s\n", plural.Count(st.Records, "record"), time.Since(start).Seconds())
 	return nil
 }
 
@@ -230,7 +244,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	var c common
 	c.data = dir
-	a, err := c.open(ctx, env)
+	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -254,7 +268,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("importing the demo data: %w", err)
 	}
-	fmt.Fprintf(env.Stderr, "imported %d records in %.1f s\n", sum.Records, sum.Seconds)
+	fmt.Fprintf(env.Stderr, "imported %s in %.1f s\n", plural.Count(sum.Records, "record"), sum.Seconds)
 	return serve(ctx, env, a, func(url string) {
 		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n  scorecard: %s/api/v1/scorecard\n  a metric:  %s/api/v1/metrics/change_failure_rate?by=team\nPress Ctrl-C to stop.\n", url, url, url)
 	})

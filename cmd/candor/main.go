@@ -32,6 +32,9 @@ type Env struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Environ lists the environment as KEY=VALUE (os.Environ), so unknown
+	// CANDOR_* variables are caught; nil skips the check.
+	Environ func() []string
 	// IsTerminal reports whether a stream is an interactive terminal
 	// (colours, progress bars).
 	IsTerminal func(f any) bool
@@ -47,15 +50,24 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: isTerminal}
+	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, IsTerminal: isTerminal}
 	os.Exit(Run(ctx, env, os.Args[1:]))
 }
 
 // Run executes a command line and returns the exit code.
 func Run(ctx context.Context, env *Env, args []string) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	// No command is a usage mistake (a script that lost its arguments must
+	// not pass); asking for help is not.
+	if len(args) == 0 {
+		printUsage(env.Stderr)
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
 		printUsage(env.Stdout)
 		return 0
+	case "--version", "-version":
+		args = append([]string{"version"}, args[1:]...)
 	}
 	for _, c := range commands {
 		if c.name == args[0] {

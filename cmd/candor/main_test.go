@@ -349,7 +349,7 @@ func TestImportInvalid(t *testing.T) {
 
 	// --skip-invalid (after the file, as people type it) lands line 1.
 	r = mustRun(t, "import", "--data", data, file, "--skip-invalid")
-	if !strings.Contains(r.stdout, "1 invalid line(s) skipped") || !strings.Contains(r.stdout, file+":2:") {
+	if !strings.Contains(r.stdout, "1 invalid record skipped") || !strings.Contains(r.stdout, file+":2:") {
 		t.Errorf("skip-invalid summary does not list the skipped line:\n%s", r.stdout)
 	}
 	// --json lists the skipped lines too (nothing left to land: unchanged).
@@ -396,7 +396,7 @@ func TestUsage(t *testing.T) {
 		stdout []string
 		stderr []string
 	}{
-		{nil, 0, []string{"Usage: candor COMMAND", "import", "scorecard", "metric", "serve", "generate", "demo", "catalog"}, nil},
+		{nil, 2, nil, []string{"Usage: candor COMMAND", "import", "scorecard", "metric", "serve", "generate", "demo", "catalog", "version"}},
 		{[]string{"help"}, 0, []string{"Usage: candor COMMAND"}, nil},
 		{[]string{"frobnicate"}, 2, nil, []string{`unknown command "frobnicate"`, "Usage: candor COMMAND"}},
 		{[]string{"scorecard", "--bogus"}, 2, nil, []string{"bogus", "usage: candor scorecard"}},

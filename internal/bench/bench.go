@@ -29,6 +29,7 @@ import (
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 	"github.com/candor/candor/internal/web"
@@ -383,7 +384,7 @@ func peakRSS() float64 {
 // Text renders the report for people.
 func (r *Report) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "backend %s, scale %g, %d records, GOMAXPROCS %d, as of %s\n", r.Backend, r.Scale, r.Records, r.GOMAXPROCS, r.AsOf)
+	fmt.Fprintf(&b, "backend %s, scale %g, %s, GOMAXPROCS %d, as of %s\n", r.Backend, r.Scale, plural.Count(r.Records, "record"), r.GOMAXPROCS, r.AsOf)
 	if r.Mode == ModeAnchorsOnly {
 		fmt.Fprintf(&b, "  anchors only: import %.0f records/s, load %.0f ms, peak RSS %.0f MiB\n", r.ImportRecordsPerS, r.LoadMs, r.PeakRSSMB)
 		b.WriteString(anchorText(r.Anchors))

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 )
 
 //go:embed catalog.yaml
@@ -157,13 +159,26 @@ func (c *Catalog) PillarMetrics(pillarID string) []*Metric {
 }
 
 // View returns the role view with the given id; the pointer aliases c.Views.
+//
+// People type roles as they say them: the id or the name, in any case,
+// with spaces or hyphens for underscores ("CEO", "VP Sales", "vp-sales").
 func (c *Catalog) View(id string) (*View, bool) {
+	want := roleKey(id)
 	for i := range c.Views {
-		if c.Views[i].ID == id {
+		if roleKey(c.Views[i].ID) == want || roleKey(c.Views[i].Name) == want {
 			return &c.Views[i], true
 		}
 	}
 	return nil, false
+}
+
+func roleKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' {
+			return '_'
+		}
+		return unicode.ToLower(r)
+	}, strings.TrimSpace(s))
 }
 
 // Headline returns the headline metrics in catalog order.

@@ -52,9 +52,9 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 			}
 		}
 		if o.Target != nil {
-			switch {
-			case !finite(*o.Target):
-				p.add("target", "must be a finite number")
+			switch msg := targetProblem(m, *o.Target); {
+			case msg != "":
+				p.add("target", "%s", msg)
 			case m.Target == nil || *m.Target != *o.Target:
 				changed = append(changed, fmt.Sprintf("target: %s → %s", formatTarget(m.Target), formatNumber(*o.Target)))
 				v := *o.Target

@@ -251,8 +251,10 @@ func (c *Catalog) checkMetric(p problem, m *Metric) {
 		c.checkJudgedBy(p, m)
 	}
 
-	if m.Target != nil && !finite(*m.Target) {
-		p.add("target", "must be a finite number")
+	if m.Target != nil {
+		if msg := targetProblem(m, *m.Target); msg != "" {
+			p.add("target", "%s", msg)
+		}
 	}
 	c.checkSources(p, m.Sources)
 	if m.MinSample < 0 {
@@ -448,4 +450,18 @@ func formatNumber(v float64) string {
 		}
 	}
 	return strconv.FormatFloat(r, 'f', -1, 64)
+}
+
+// targetProblem says what is wrong with a target for m, "" when nothing:
+// it must be finite, and a count's target a whole number (184.52 MQLs is
+// not a plan anyone can meet exactly; targets from records are rounded
+// where the metric reads them).
+func targetProblem(m *Metric, t float64) string {
+	switch {
+	case !finite(t):
+		return "must be a finite number"
+	case m.Unit == "count" && t != math.Trunc(t):
+		return fmt.Sprintf("%v is not a whole number; %s is a count", t, m.ID)
+	}
+	return ""
 }

@@ -33,6 +33,11 @@ type Config struct {
 	// ProductionEnvironments are the environment names that mean
 	// production when a deployment has no env_type.
 	ProductionEnvironments []string `yaml:"production_environments"`
+	// EnvironmentAliases maps a canonical environment name to the names
+	// that mean it (production: [prod, live]); nil keeps the default
+	// (metrics.DefaultEnvironmentAliases, only while
+	// ProductionEnvironments is unset), empty means none.
+	EnvironmentAliases map[string][]string `yaml:"environment_aliases"`
 	// AttributionWindow bounds incident → deployment inference.
 	AttributionWindow string `yaml:"attribution_window"`
 	// ReleaseImpactWindow is the observation window after a release.
@@ -85,7 +90,7 @@ func Load(path string, env func(string) string) (Config, error) {
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField())
 		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
-			return c, fmt.Errorf("config %s:\n%s", path, yaml.FormatError(err, false, true))
+			return c, yamlError(path, err)
 		}
 	}
 	if err := c.applyEnv(env); err != nil {
@@ -121,6 +126,7 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_CURRENCY", "organisation currency, ISO 4217 (default USD)"},
 	{"CANDOR_ATTRIBUTION_WINDOW", "incident → deployment attribution window (default 24h)"},
 	{"CANDOR_PRODUCTION_ENVIRONMENTS", "comma-separated production environment names (default production,prod,prd,live)"},
+	{"CANDOR_ENVIRONMENT_ALIASES", "environment aliases, CANONICAL=ALIAS,ALIAS;… (e.g. production=prod,live;staging=stage), or none"},
 	{"CANDOR_MAX_BODY_BYTES", "largest accepted API request body in bytes (default 33554432)"},
 	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
 }
@@ -145,6 +151,13 @@ func (c *Config) applyEnv(env func(string) string) error {
 			}
 		}
 	}
+	if v := env("CANDOR_ENVIRONMENT_ALIASES"); v != "" {
+		a, err := parseAliases(v)
+		if err != nil {
+			return fmt.Errorf("CANDOR_ENVIRONMENT_ALIASES: %v", err)
+		}
+		c.EnvironmentAliases = a
+	}
 	if v := env("CANDOR_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
@@ -153,6 +166,29 @@ func (c *Config) applyEnv(env func(string) string) error {
 		c.MaxBodyBytes = n
 	}
 	return nil
+}
+
+// parseAliases reads CANDOR_ENVIRONMENT_ALIASES: "none", or
+// CANONICAL=ALIAS,ALIAS;CANONICAL=ALIAS.
+func parseAliases(v string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if strings.TrimSpace(v) == "none" {
+		return out, nil
+	}
+	for _, entry := range strings.Split(v, ";") {
+		if strings.TrimSpace(entry) == "" {
+			continue
+		}
+		canon, list, ok := strings.Cut(entry, "=")
+		canon = strings.TrimSpace(canon)
+		if !ok || canon == "" {
+			return nil, fmt.Errorf("%q is not CANONICAL=ALIAS,ALIAS (e.g. production=prod,live), or none", entry)
+		}
+		for _, a := range strings.Split(list, ",") {
+			out[canon] = append(out[canon], strings.TrimSpace(a))
+		}
+	}
+	return out, nil
 }
 
 // DefaultSnapshotInterval is the KPI snapshot interval when none is set:
@@ -180,6 +216,16 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 	m := metrics.DefaultConfig()
 	if len(c.ProductionEnvironments) > 0 {
 		m.ProductionNames = c.ProductionEnvironments
+		// The default aliases are SPEC's default production names; an
+		// organisation that names its own has none unless it sets them.
+		m.EnvironmentAliases = nil
+	}
+	if c.EnvironmentAliases != nil {
+		t, err := metrics.EnvironmentAliasTable(c.EnvironmentAliases, m.ProductionNames)
+		if err != nil {
+			return m, err
+		}
+		m.EnvironmentAliases = t
 	}
 	dur := func(field, v string, dst *time.Duration) error {
 		if v == "" {

@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -10,8 +11,10 @@ import (
 )
 
 // checkParsed is what the fuzz tests require of any input: no panic, a
-// *FieldError when refused, and when accepted a record whose canonical JSON
-// reloads to the same record and is stable.
+// *FieldError when refused, every problem worded in bounded size (an error
+// never quotes a megabyte of input back), and when accepted a record within
+// the SPEC §1 bounds whose canonical JSON reloads to the same record and is
+// stable.
 func checkParsed(t *testing.T, r Record, err error) {
 	t.Helper()
 	if err != nil {
@@ -19,8 +22,18 @@ func checkParsed(t *testing.T, r Record, err error) {
 		if !errors.As(err, &fe) || fe.Reason == "" {
 			t.Fatalf("error %v (%T) is not a *FieldError with a reason", err, err)
 		}
+		ps := Problems(err)
+		if len(ps) == 0 || len(ps) > maxProblems+1 {
+			t.Fatalf("%d problems listed", len(ps))
+		}
+		for _, p := range ps {
+			if len(p.Field) > 2*MaxName || len(p.Reason) > 4*MaxName+2048 {
+				t.Fatalf("problem of %d + %d bytes: %.300q", len(p.Field), len(p.Reason), p)
+			}
+		}
 		return
 	}
+	checkBounds(t, r)
 	if r.Header().ID == "" || r.Header().Source == "" {
 		t.Fatalf("accepted without id or source: %#v", r)
 	}
@@ -39,6 +52,84 @@ func checkParsed(t *testing.T, r Record, err error) {
 	if err != nil || string(b2) != string(b) {
 		t.Fatalf("canonical JSON not stable: %s then %s (%v)", b, b2, err)
 	}
+}
+
+// checkBounds fails unless every string of an accepted record is within its
+// SPEC §1 bound and the record within MaxRecord.
+func checkBounds(t *testing.T, r Record) {
+	t.Helper()
+	b, _ := json.Marshal(r)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			if len(v) > boundOf(k) {
+				t.Fatalf("accepted %s of %d bytes", k, len(v))
+			}
+		case []any:
+			for _, e := range v {
+				if s, _ := e.(string); len(s) > 2*MaxName+1 {
+					t.Fatalf("accepted a %s item of %d bytes", k, len(s))
+				}
+			}
+		}
+	}
+	if len(b) > 2*MaxRecord { // canonical JSON escapes; the input was at most MaxRecord
+		t.Fatalf("accepted a record of %d bytes", len(b))
+	}
+}
+
+// FuzzBounds sets one field of a kind's full fixture to a fuzzed length:
+// a field over its bound is refused with the field and the bound named,
+// one within it never for its size, and a field that takes any text takes
+// any length up to the bound.
+func FuzzBounds(f *testing.F) {
+	for i := range fixtures() {
+		f.Add(byte(i), byte(0), uint32(MaxName), byte('a'), false)
+		f.Add(byte(i), byte(1), uint32(MaxName+1), byte('b'), true)
+		f.Add(byte(i), byte(2), uint32(MaxText+1), byte('c'), false)
+	}
+	fxs := fixtures()
+	f.Fuzz(func(t *testing.T, k, which byte, n uint32, fill byte, csv bool) {
+		fx := fxs[int(k)%len(fxs)]
+		fields := stringFields(fx)
+		field := fields[int(which)%len(fields)]
+		bound := boundOf(field)
+		n %= uint32(2*bound + 2)
+		in := maps.Clone(fx.full)
+		// A printable, non-blank byte that needs no escaping.
+		c := "abcdefghijklmnopqrstuvwxyz0123456789-_./:"[int(fill)%41]
+		in[field] = strings.Repeat(string(c), int(n))
+		var r Record
+		var err error
+		if csv {
+			r, err = ParseFields(csvFields(t, in), fx.kind, ParseOptions{})
+		} else {
+			r, err = ParseJSON(jsonLine(t, fx.kind, in), "", ParseOptions{})
+		}
+		checkParsed(t, r, err)
+		over := false
+		for _, p := range Problems(err) {
+			if p.Field == field && strings.Contains(p.Reason, "at most") {
+				over = true
+			}
+		}
+		if int(n) > bound {
+			wantBoundError(t, err, field, bound)
+			return
+		}
+		if over {
+			t.Fatalf("%d bytes of %s refused for size: %v", n, field, err)
+		}
+		probe := maps.Clone(fx.full)
+		probe[field] = "abc"
+		if _, perr := ParseJSON(jsonLine(t, fx.kind, probe), "", ParseOptions{}); perr == nil && n > 0 && err != nil {
+			t.Fatalf("%d bytes of free-form %s refused: %v", n, field, err)
+		}
+	})
 }
 
 func FuzzParseJSON(f *testing.F) {

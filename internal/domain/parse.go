@@ -29,6 +29,62 @@ func (e *FieldError) Error() string {
 	return "field " + e.Field + ": " + e.Reason
 }
 
+// FieldErrors is every problem of one record, in the order its fields are
+// checked: a record with three bad fields is fixed in one pass, not three.
+// The parser returns a *FieldError when a record has one problem and
+// FieldErrors when it has several; errors.As finds the first *FieldError
+// either way, and Problems lists them all.
+type FieldErrors []*FieldError
+
+func (e FieldErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, fe := range e {
+		parts[i] = fe.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e FieldErrors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, fe := range e {
+		out[i] = fe
+	}
+	return out
+}
+
+// Problems returns every *FieldError in err: all of a FieldErrors, the one
+// of a *FieldError, none for other errors.
+func Problems(err error) []*FieldError {
+	var all FieldErrors
+	if errors.As(err, &all) {
+		return all
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return []*FieldError{fe}
+	}
+	return nil
+}
+
+// Size bounds of SPEC §1. They keep one hostile or corrupt record from
+// becoming a 2 MB "service" in every breakdown, and bound what one record
+// costs to hold, index and show.
+const (
+	// MaxName bounds an identifier or name (id, service, team,
+	// environment, customer, owner, a list item, a timestamp, …) in bytes.
+	MaxName = 256
+	// MaxText bounds a free-text field (title, text, a URL) in bytes.
+	MaxText = 64 << 10
+	// MaxRecord bounds one record in bytes: its field names and values as
+	// sent (JSON values as written, CSV cells), not counting the
+	// whitespace and punctuation around them.
+	MaxRecord = 1 << 20
+)
+
+// maxProblems bounds the problems listed for one record, so a record with
+// thousands of unknown fields costs a bounded error.
+const maxProblems = 20
+
 // Value is one field as it arrived: raw JSON from NDJSON and API bodies, or
 // a cell's text from CSV. Parsing is shared so both formats obey one set of
 // rules and produce the same errors.
@@ -76,7 +132,7 @@ func jsonFields(line []byte) (Fields, error) {
 		if name == "" {
 			name = `""`
 		}
-		return nil, &FieldError{Field: name, Reason: "appears twice in the object"}
+		return nil, &FieldError{Field: clipName(name), Reason: "appears twice in the object"}
 	}
 	f := make(Fields, len(raw))
 	for k, v := range raw {
@@ -168,15 +224,15 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 	}
 	p := parsers.Get().(*parser)
 	defer func() {
-		p.f, p.err = nil, nil // the pool must not keep the caller's input alive
+		p.f, p.errs = nil, nil // the pool must not keep the caller's input alive
 		parsers.Put(p)
 	}()
-	p.f, p.kind, p.err = f, "", nil
+	p.f, p.kind, p.errs, p.more = f, "", nil, 0
 	p.used = append(p.usedBuf[:0], "kind")
 	if v, ok := f["kind"]; ok && !isNull(v) {
-		s := p.text("kind", v)
-		if p.err != nil {
-			return nil, p.err
+		s := p.text("kind", v, MaxName)
+		if len(p.errs) > 0 {
+			return nil, p.errs[0]
 		}
 		k, err := ParseKind(s)
 		if err != nil {
@@ -210,10 +266,38 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 	}
 	p.fill(r, cur)
 	p.unknown()
-	if p.err != nil {
-		return nil, p.err
+	if n := recordSize(f); n > MaxRecord {
+		p.fail("", "the record is %d bytes; a record is at most 1 MiB (%d bytes)", n, MaxRecord)
+	}
+	if err := p.result(); err != nil {
+		return nil, err
 	}
 	return r, nil
+}
+
+// recordSize is what MaxRecord bounds: field names and values as sent.
+// A JSON line splits into the same fields whichever way it is split, so
+// the size is the same through ParseJSON and ingest's fast splitter.
+func recordSize(f Fields) int {
+	n := 0
+	for k, v := range f {
+		n += len(k) + len(v.Raw)
+	}
+	return n
+}
+
+// result is the record's error: nil, its one problem, or all of them.
+func (p *parser) result() error {
+	if p.more > 0 {
+		p.errs = append(p.errs, &FieldError{Reason: fmt.Sprintf("… and %d more problems", p.more)})
+	}
+	switch len(p.errs) {
+	case 0:
+		return nil
+	case 1:
+		return p.errs[0]
+	}
+	return FieldErrors(p.errs)
 }
 
 type parser struct {
@@ -224,7 +308,11 @@ type parser struct {
 	// and a map per record was a tenth of what an import allocated.
 	used    []string
 	usedBuf [40]string
-	err     *FieldError
+	// errs is the record's problems, at most one per field (the first
+	// found): a later check of a field that already failed would only
+	// restate it. more counts those past maxProblems.
+	errs []*FieldError
+	more int
 }
 
 // parsers are reused: a parser is bigger than most records it reads.
@@ -235,9 +323,37 @@ func (p *parser) isUsed(name string) bool {
 }
 
 func (p *parser) fail(field, format string, args ...any) {
-	if p.err == nil {
-		p.err = &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+	if field != "" && p.failed(field) {
+		return
 	}
+	if len(p.errs) >= maxProblems {
+		p.more++
+		return
+	}
+	p.errs = append(p.errs, &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+// problem returns the field's error, nil when it has none.
+func (p *parser) problem(field string) *FieldError {
+	for _, e := range p.errs {
+		if e.Field == field {
+			return e
+		}
+	}
+	return nil
+}
+
+func (p *parser) failed(field string) bool { return p.problem(field) != nil }
+
+// ok reports whether none of the fields failed: checks that combine
+// fields (period_end after period_start) run only on values that parsed.
+func (p *parser) ok(fields ...string) bool {
+	for _, f := range fields {
+		if p.failed(f) {
+			return false
+		}
+	}
+	return true
 }
 
 // isNull reports an absent value: an empty or blank CSV cell, and in JSON
@@ -281,8 +397,9 @@ func (p *parser) get(name string, required bool) (Value, bool) {
 // bare JSON numbers are accepted for string fields because exported ids
 // are often numeric. Text must be valid UTF-8 without NUL characters: a
 // mis-encoded file (Latin-1) would otherwise be stored garbled, and NUL
-// cannot be stored in a PostgreSQL text column.
-func (p *parser) text(name string, v Value) string {
+// cannot be stored in a PostgreSQL text column. max is the field's size
+// bound in bytes (MaxName or MaxText), checked on the trimmed text.
+func (p *parser) text(name string, v Value, max int) string {
 	var s string
 	if v.Text {
 		s = string(v.Raw)
@@ -301,7 +418,7 @@ func (p *parser) text(name string, v Value) string {
 				return ""
 			}
 		case isJSONNumber(raw):
-			return string(raw)
+			s = string(raw)
 		default:
 			p.fail(name, "must be a string, got %s", describe(raw))
 			return ""
@@ -315,7 +432,20 @@ func (p *parser) text(name string, v Value) string {
 		p.fail(name, "contains a NUL character")
 		return ""
 	}
-	return strings.TrimSpace(s)
+	s = strings.TrimSpace(s)
+	if len(s) > max {
+		p.fail(name, "is %d bytes long; %s", len(s), boundText(max))
+		return ""
+	}
+	return s
+}
+
+// boundText words a size bound for an error message.
+func boundText(max int) string {
+	if max == MaxText {
+		return fmt.Sprintf("free text is at most 64 KiB (%d bytes)", MaxText)
+	}
+	return fmt.Sprintf("an identifier or name is at most %d bytes", max)
 }
 
 // simpleString reports whether the inside of a JSON string literal needs
@@ -363,12 +493,23 @@ func clip(b []byte) string {
 	return string(b)
 }
 
+// str reads an identifier or name (at most MaxName bytes).
 func (p *parser) str(name string, required bool) string {
 	v, ok := p.get(name, required)
 	if !ok {
 		return ""
 	}
-	return p.text(name, v)
+	return p.text(name, v, MaxName)
+}
+
+// prose reads an optional free-text field (at most MaxText bytes): a
+// title, a ticket's text, a URL.
+func (p *parser) prose(name string) string {
+	v, ok := p.get(name, false)
+	if !ok {
+		return ""
+	}
+	return p.text(name, v, MaxText)
 }
 
 // enum accepts one of the allowed values, case-insensitively, and returns
@@ -401,8 +542,8 @@ func (p *parser) time(name string, required bool) time.Time {
 		p.fail(name, "must be an RFC 3339 timestamp string (e.g. \"2026-03-01T12:00:00Z\"), got %s", describe(v.Raw))
 		return time.Time{}
 	}
-	s := p.text(name, v)
-	if p.err != nil {
+	s := p.text(name, v, MaxName)
+	if p.failed(name) {
 		return time.Time{}
 	}
 	// RFC 3339 allows a lower-case t and z; they are its only letters.
@@ -610,20 +751,26 @@ func (p *parser) boolean(name string, required bool) bool {
 // list is nil (absent), so a record reads back the same after it is
 // stored. With keyValue (cost tags), a JSON object is also accepted, as
 // "key=value" items in key order: FOCUS files and cloud bills send tags
-// that way.
+// that way. Each item is a name (MaxName bytes); a tag's key and value are
+// each one.
 func (p *parser) list(name string, keyValue bool) []string {
 	v, ok := p.get(name, false)
 	if !ok {
 		return nil
 	}
+	before := len(p.errs) + p.more
+	itemMax := MaxName
+	if keyValue {
+		itemMax = 2*MaxName + 1 // "key=value", each part checked below
+	}
 	var out []string
 	if v.Text {
 		for _, s := range strings.Split(string(v.Raw), ";") {
-			if s = p.text(name, Value{Raw: []byte(s), Text: true}); s != "" {
+			if s = p.text(name, Value{Raw: []byte(s), Text: true}, itemMax); s != "" {
 				out = append(out, s)
 			}
 		}
-		return out
+		return p.listDone(name, keyValue, out, before)
 	}
 	raw := bytes.TrimSpace(v.Raw)
 	switch {
@@ -637,7 +784,7 @@ func (p *parser) list(name string, keyValue bool) []string {
 			if isNull(Value{Raw: e}) {
 				continue
 			}
-			if s := p.text(fmt.Sprintf("%s[%d]", name, i), Value{Raw: e}); s != "" {
+			if s := p.text(fmt.Sprintf("%s[%d]", name, i), Value{Raw: e}, itemMax); s != "" {
 				out = append(out, s)
 			}
 		}
@@ -648,10 +795,12 @@ func (p *parser) list(name string, keyValue bool) []string {
 			return nil
 		}
 		for k, e := range obj {
-			field := name + "." + k
-			key := p.text(field, Value{Raw: []byte(k), Text: true})
+			field := name + "." + clipName(k)
+			key := p.text(field, Value{Raw: []byte(k), Text: true}, MaxName)
 			if key == "" {
-				p.fail(name, "has a tag with an empty key")
+				if !p.failed(field) {
+					p.fail(name, "has a tag with an empty key")
+				}
 				return nil
 			}
 			val := ""
@@ -660,7 +809,7 @@ func (p *parser) list(name string, keyValue bool) []string {
 			case string(t) == "true" || string(t) == "false":
 				val = string(t)
 			default:
-				val = p.text(field, Value{Raw: t})
+				val = p.text(field, Value{Raw: t}, MaxName)
 			}
 			out = append(out, key+"="+val)
 		}
@@ -673,10 +822,34 @@ func (p *parser) list(name string, keyValue bool) []string {
 		}
 		return nil
 	}
-	if p.err != nil || len(out) == 0 {
+	return p.listDone(name, keyValue, out, before)
+}
+
+// listDone checks each tag's key and value against MaxName and returns
+// the list, nil when it is empty or any item failed (problems since
+// before).
+func (p *parser) listDone(name string, keyValue bool, out []string, before int) []string {
+	if keyValue {
+		for _, item := range out {
+			k, v, _ := strings.Cut(item, "=")
+			if len(k) > MaxName || len(v) > MaxName {
+				p.fail(name, "tag %q: a tag's key and value are each at most %d bytes (%d and %d here)", clip([]byte(item)), MaxName, len(k), len(v))
+			}
+		}
+	}
+	if len(p.errs)+p.more > before || len(out) == 0 {
 		return nil
 	}
 	return out
+}
+
+// clipName shortens a field name for an error message: an unknown field
+// may be named with megabytes.
+func clipName(name string) string {
+	if len(name) <= 64 {
+		return name
+	}
+	return clip([]byte(name))
 }
 
 // currency reads an ISO 4217 code, case-insensitively ("usd", as Stripe
@@ -703,15 +876,16 @@ func (p *parser) order(early, late string, a, b time.Time) {
 func (p *parser) period() (time.Time, time.Time) {
 	s := p.time("period_start", true)
 	e := p.time("period_end", true)
-	if p.err == nil && !e.After(s) {
+	if !s.IsZero() && !e.IsZero() && !e.After(s) {
 		p.fail("period_end", "must be after period_start")
 	}
 	return s, e
 }
 
-// unknown refuses fields the kind does not have, suggesting the field that
-// was probably meant. When the only error so far is a missing required
-// field that an unknown one resembles, it says so there instead.
+// unknown refuses fields the kind does not have, each with the field that
+// was probably meant. An unknown field that resembles a missing required
+// one is named in that field's error instead ("required (the record has
+// "servce": a typo?)").
 func (p *parser) unknown() {
 	var extra []string
 	for k := range p.f {
@@ -723,27 +897,32 @@ func (p *parser) unknown() {
 		return
 	}
 	sort.Strings(extra)
-	if p.err != nil {
-		if strings.HasPrefix(p.err.Reason, "required") {
-			for _, x := range extra[:min(len(extra), 20)] { // bounded work on hostile input
-				if p.suggest(x) == p.err.Field {
-					p.err.Reason += fmt.Sprintf(" (the record has %q: a typo?)", x)
-					break
-				}
-			}
+	for i, x := range extra {
+		if i >= maxProblems { // bounded work on hostile input
+			p.more += len(extra) - i
+			return
 		}
-		return
+		field := clipName(x)
+		if field == "" {
+			field = `""`
+		}
+		if len(x) > MaxName {
+			p.fail(field, "is an unknown field, and its name is %d bytes; a field name is at most %d bytes", len(x), MaxName)
+			continue
+		}
+		s := p.suggest(x)
+		if e := p.problem(s); s != "" && e != nil && strings.HasPrefix(e.Reason, "required") {
+			if !strings.Contains(e.Reason, "a typo?") {
+				e.Reason += fmt.Sprintf(" (the record has %q: a typo?)", x)
+			}
+			continue
+		}
+		if s != "" {
+			p.fail(field, "unknown field for kind %s (did you mean %q?)", p.kind, s)
+			continue
+		}
+		p.fail(field, "unknown field for kind %s (known: %s)", p.kind, strings.Join(p.known(), ", "))
 	}
-	x := extra[0]
-	field := x
-	if field == "" {
-		field = `""`
-	}
-	if s := p.suggest(x); s != "" {
-		p.fail(field, "unknown field for kind %s (did you mean %q?)", p.kind, s)
-		return
-	}
-	p.fail(field, "unknown field for kind %s (known: %s)", p.kind, strings.Join(p.known(), ", "))
 }
 
 // known lists the kind's field names: every field fill asked for.
@@ -753,10 +932,14 @@ func (p *parser) known() []string {
 	return names
 }
 
-// suggest returns the known field an unknown name most likely means: the
-// same name ignoring case, '-', '_' and spaces ("Finished At", "finishedAt"),
-// else the one within two edits.
-func (p *parser) suggest(x string) string {
+// suggest returns the known field an unknown name most likely means.
+func (p *parser) suggest(x string) string { return Closest(x, p.known()) }
+
+// Closest returns the name in known that x most likely means, "" when
+// none is close: the same name ignoring case, '-', '_' and spaces
+// ("Finished At", "finishedAt"), else the nearest within two edits. Record
+// fields, configuration keys and environment variables share it.
+func Closest(x string, known []string) string {
 	norm := func(s string) string {
 		return strings.Map(func(r rune) rune {
 			if r == '_' || r == '-' || r == ' ' {
@@ -767,7 +950,7 @@ func (p *parser) suggest(x string) string {
 	}
 	nx := norm(x)
 	best, bestD := "", 3
-	for _, k := range p.known() {
+	for _, k := range known {
 		nk := norm(k)
 		if nk == nx {
 			return k
@@ -850,16 +1033,16 @@ func (p *parser) fill(r Record, cur string) {
 		if r.Coverage = p.optNumber("coverage"); r.Coverage != nil && (*r.Coverage < 0 || *r.Coverage > 1) {
 			p.fail("coverage", "%v is out of range [0, 1] (a fraction: 0.85 for 85%%)", *r.Coverage)
 		}
-		r.PipelineURL = p.str("pipeline_url", false)
+		r.PipelineURL = p.prose("pipeline_url")
 	case *Change:
 		r.Service = p.str("service", true)
 		r.MergedAt = p.time("merged_at", true)
 		r.AuthoredAt = p.time("authored_at", false)
 		r.OpenedAt = p.time("opened_at", false)
-		r.Title = p.str("title", false)
+		r.Title = p.prose("title")
 		r.Author = p.str("author", false)
 		r.Commit = p.str("commit", false)
-		r.URL = p.str("url", false)
+		r.URL = p.prose("url")
 	case *Incident:
 		r.Service = p.str("service", true)
 		r.Severity = p.enum("severity", true, "P0", "P1", "P2", "P3", "P4")
@@ -875,16 +1058,17 @@ func (p *parser) fill(r Record, cur string) {
 		r.Fingerprint = p.str("fingerprint", false)
 		r.PostmortemDueAt = p.time("postmortem_due_at", false)
 		r.PostmortemDoneAt = p.time("postmortem_done_at", false)
-		r.URL = p.str("url", false)
+		r.URL = p.prose("url")
 	case *SLI:
 		r.Service = p.str("service", true)
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Good, _ = p.number("good", true)
 		r.Total, _ = p.number("total", true)
-		if p.err == nil && (r.Good < 0 || r.Total < 0) {
+		counted := p.ok("good", "total")
+		if counted && (r.Good < 0 || r.Total < 0) {
 			p.fail("good", "counts must not be negative")
 		}
-		if p.err == nil && r.Good > r.Total {
+		if counted && r.Good > r.Total {
 			p.fail("good", "%v is greater than total %v", r.Good, r.Total)
 		}
 		r.Objective = p.enum("objective", false, "availability", "latency")
@@ -900,12 +1084,12 @@ func (p *parser) fill(r Record, cur string) {
 		r.Escalated = p.boolean("escalated", false)
 		r.SLADueAt = p.time("sla_due_at", false)
 		r.Release = p.str("release", false)
-		r.Text = p.str("text", false)
+		r.Text = p.prose("text")
 	case *Survey:
 		r.At = p.time("at", true)
 		r.Type = p.enum("type", true, "csat", "nps")
 		r.Score, _ = p.number("score", true)
-		if p.err == nil {
+		if r.Type != "" && p.ok("type", "score") {
 			if r.Type == "csat" {
 				p.rangeCheck("score", r.Score, 1, 5)
 			} else {
@@ -923,14 +1107,14 @@ func (p *parser) fill(r Record, cur string) {
 		r.CVE = p.str("cve", false)
 		r.KEV = p.boolean("kev", false)
 		r.Package = p.str("package", false)
-		r.URL = p.str("url", false)
+		r.URL = p.prose("url")
 	case *Control:
 		r.Control = p.str("control", true)
 		r.CheckedAt = p.time("checked_at", true)
 		r.Passed = p.boolean("passed", true)
 		r.Name = p.str("name", false)
 		r.Framework = p.str("framework", false)
-		r.EvidenceURL = p.str("evidence_url", false)
+		r.EvidenceURL = p.prose("evidence_url")
 	case *Cost:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
@@ -975,7 +1159,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.QualifiedAt = p.time("qualified_at", false)
 		r.ClosedAt = p.time("closed_at", false)
 		r.Won = p.boolean("won", false)
-		if r.Won && r.ClosedAt.IsZero() && p.err == nil {
+		if r.Won && r.ClosedAt.IsZero() && p.ok("closed_at") {
 			p.fail("won", "true requires closed_at (when the deal was won)")
 		}
 		if s := p.str("close_date", false); s != "" {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -70,12 +71,34 @@ var splitCases = []string{
 	`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success","changes":"c1"}`,
 	`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"nope"}`,
 	`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success","unknown":1}`,
+	`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"soon","status":"ok","colour":1}`,
+	`{"kind":"deployment","id":"d1","service":"` + strings.Repeat("s", 257) + `","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success"}`,
 }
 
 // The fast path gives exactly ParseJSON's records and errors, and takes
 // every line the generator writes (else imports would quietly be slow).
+// boundCases cross SPEC §1's size bounds; too big to be fuzz seeds.
+func boundCases() []string {
+	dep := func(extra string) string {
+		return `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success"` + extra + `}`
+	}
+	item := `"` + strings.Repeat("c", 250) + `"`
+	return []string{
+		dep(`,"version":"` + strings.Repeat("v", domain.MaxName) + `"`),
+		dep(`,"version":"` + strings.Repeat("v", domain.MaxName+1) + `"`),
+		dep(`,"pipeline_url":"` + strings.Repeat("u", domain.MaxText+1) + `"`),
+		dep(`,"` + strings.Repeat("n", 300) + `":1`),
+		dep(`,"changes":[` + strings.Repeat(item+",", 4200) + item + `]`), // over 1 MiB
+		dep(`,"changes":[` + strings.Repeat(item+",", 4000) + item + `]`), // under
+		dep(`,` + strings.Repeat(" ", 2<<20) + `"version":"1"`),           // a long line, a small record
+	}
+}
+
 func TestSplitObjectMatchesParseJSON(t *testing.T) {
 	for _, c := range splitCases {
+		sameAsParseJSON(t, []byte(c))
+	}
+	for _, c := range boundCases() {
 		sameAsParseJSON(t, []byte(c))
 	}
 	var buf bytes.Buffer

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -40,8 +41,8 @@ type Options struct {
 	MaxLine int
 	// Progress, when set, is called with the input bytes consumed so far.
 	Progress func(n int64)
-	// MaxErrors bounds the invalid lines listed (default 100); counting
-	// goes on past it.
+	// MaxErrors bounds the problems listed (default 100; a record can have
+	// several); counting goes on past it.
 	MaxErrors int
 }
 
@@ -73,21 +74,36 @@ func (e LineError) Error() string {
 // InvalidError is returned when input had invalid lines and SkipInvalid was
 // not set: nothing was written.
 type InvalidError struct {
-	Lines []LineError // the first MaxErrors of them
-	Count int
+	Lines    []LineError // the first MaxErrors problems, each record's all
+	Count    int         // invalid records
+	Unlisted int         // problems past MaxErrors
 }
 
 func (e *InvalidError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d invalid record(s); nothing was imported", e.Count)
-	for _, l := range e.Lines {
+	b.WriteString(plural.Count(e.Count, "invalid record") + "; nothing was imported")
+	writeProblems(&b, e.Lines, e.Unlisted)
+	return b.String()
+}
+
+// writeProblems lists problems one a line, then how many were not listed.
+func writeProblems(b *strings.Builder, lines []LineError, unlisted int) {
+	for _, l := range lines {
 		b.WriteString("\n  ")
 		b.WriteString(l.Error())
 	}
-	if e.Count > len(e.Lines) {
-		fmt.Fprintf(&b, "\n  … and %d more", e.Count-len(e.Lines))
+	if unlisted > 0 {
+		b.WriteString("\n  … and " + plural.Count(unlisted, "more problem"))
 	}
-	return b.String()
+}
+
+// NoKindError is a CSV input whose records' kind cannot be told: no kind
+// column, no kind in its name, none given. Callers word the remedy their
+// way (the API's ?kind= parameter); Error words it for files.
+type NoKindError struct{ Name string }
+
+func (e *NoKindError) Error() string {
+	return e.Name + ": cannot tell the records' kind: add a kind column, name the file after the kind (deployments.csv) or pass --kind"
 }
 
 // KindSummary counts one kind's records.
@@ -101,6 +117,7 @@ type Summary struct {
 	Records   int64                        `json:"records"`
 	Invalid   int64                        `json:"invalid"`
 	Skipped   []LineError                  `json:"-"`
+	Unlisted  int                          `json:"-"` // problems past MaxErrors
 	ByKind    map[domain.Kind]*KindSummary `json:"by_kind"`
 	Seconds   float64                      `json:"seconds"`
 	PerSecond float64                      `json:"records_per_second"`
@@ -166,7 +183,7 @@ func importWith(ctx context.Context, st store.Store, c *Committer, sources []Sou
 		for _, ks := range sum.ByKind {
 			ks.WriteResult = store.WriteResult{}
 		}
-		return sum, &InvalidError{Lines: im.errs, Count: int(sum.Invalid)}
+		return sum, &InvalidError{Lines: im.errs, Count: int(sum.Invalid), Unlisted: im.unlisted}
 	}
 	switch {
 	case im.batch != nil:
@@ -184,7 +201,7 @@ func importWith(ctx context.Context, st store.Store, c *Committer, sources []Sou
 			im.counted(p.kind, res[i])
 		}
 	}
-	sum.Skipped = im.errs
+	sum.Skipped, sum.Unlisted = im.errs, im.unlisted
 	sum.Seconds = time.Since(start).Seconds()
 	if sum.Seconds > 0 {
 		sum.PerSecond = float64(sum.Records) / sum.Seconds
@@ -207,14 +224,22 @@ type importer struct {
 	opt   Options
 	sum   *Summary
 	errs  []LineError
-	buf   pending
-	read  int64
+	// unlisted counts the problems past MaxErrors.
+	unlisted int
+	buf      pending
+	read     int64
 }
 
-func (im *importer) invalid(e LineError) {
+// invalid counts one invalid record and lists its problems (a record with
+// three bad fields lists three), up to MaxErrors problems in all.
+func (im *importer) invalid(problems ...LineError) {
 	im.sum.Invalid++
-	if len(im.errs) < im.opt.MaxErrors {
-		im.errs = append(im.errs, e)
+	for _, e := range problems {
+		if len(im.errs) < im.opt.MaxErrors {
+			im.errs = append(im.errs, e)
+		} else {
+			im.unlisted++
+		}
 	}
 }
 
@@ -521,7 +546,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				if !errors.As(p.err, &fe) && p.rec != nil {
 					return fmt.Errorf("%s:%d: %w", name, p.line, p.err)
 				}
-				im.invalid(lineError(name, p.line, p.err))
+				im.invalid(lineErrors(name, p.line, p.err)...)
 				continue
 			}
 			if err := im.addItem(p.rec.Kind(), p.item); err != nil {
@@ -624,12 +649,17 @@ func (im *importer) tooLong(b []byte) bool {
 	return n > im.opt.MaxLine
 }
 
-func lineError(name string, line int, err error) LineError {
-	var fe *domain.FieldError
-	if errors.As(err, &fe) {
-		return LineError{File: name, Line: line, Field: fe.Field, Reason: fe.Reason}
+// lineErrors is one LineError per problem of the record at line.
+func lineErrors(name string, line int, err error) []LineError {
+	ps := domain.Problems(err)
+	if len(ps) == 0 {
+		return []LineError{{File: name, Line: line, Reason: err.Error()}}
 	}
-	return LineError{File: name, Line: line, Reason: err.Error()}
+	out := make([]LineError, len(ps))
+	for i, fe := range ps {
+		out[i] = LineError{File: name, Line: line, Field: fe.Field, Reason: fe.Reason}
+	}
+	return out
 }
 
 // kindFromName reads a kind from a file name like "deployments.csv" or
@@ -677,7 +707,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 	if kind == "" && !hasKind {
 		kind = kindFromName(base)
 		if kind == "" {
-			return fmt.Errorf("%s: cannot tell the records' kind: add a kind column, name the file after the kind (deployments.csv) or pass --kind", name)
+			return &NoKindError{Name: name}
 		}
 	}
 	lastLine := 1 // where the last record read started
@@ -732,7 +762,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		}
 		rec, perr := domain.ParseFields(f, kind, im.opt.Parse)
 		if perr != nil {
-			im.invalid(lineError(name, line, perr))
+			im.invalid(lineErrors(name, line, perr)...)
 			continue
 		}
 		var raw [32]byte
@@ -779,13 +809,8 @@ func FormatSummary(s *Summary) string {
 	fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d\n", "total", s.Records, s.Inserted, s.Replaced, s.Unchanged)
 	fmt.Fprintf(&b, "%.2f s, %.0f records/s", s.Seconds, s.PerSecond)
 	if s.Invalid > 0 {
-		fmt.Fprintf(&b, "; %d invalid line(s) skipped:", s.Invalid)
-		for _, l := range s.Skipped {
-			b.WriteString("\n  " + l.Error())
-		}
-		if int(s.Invalid) > len(s.Skipped) {
-			fmt.Fprintf(&b, "\n  … and %d more", int(s.Invalid)-len(s.Skipped))
-		}
+		b.WriteString("; " + plural.Count(s.Invalid, "invalid record") + " skipped:")
+		writeProblems(&b, s.Skipped, s.Unlisted)
 	}
 	b.WriteString("\n")
 	return b.String()

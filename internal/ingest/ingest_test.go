@@ -535,7 +535,8 @@ func TestImportBOMBlankLinesCRLF(t *testing.T) {
 		bad := in + "\r\n\r\n" + `{"kind":"deployment","id":"d9"}` + "\r\n"
 		_, err := doImport(context.Background(), st, []Source{src("win.ndjson", bad)}, Options{})
 		inv := wantInvalid(t, err)
-		if len(inv.Lines) != 1 || inv.Lines[0].Line != 8 {
+		// One record, its four missing fields each listed.
+		if inv.Count != 1 || len(inv.Lines) != 4 || inv.Lines[0].Line != 8 || inv.Lines[3].Line != 8 {
 			t.Errorf("InvalidError = %+v, want line 8", inv)
 		}
 	})
@@ -578,13 +579,20 @@ func TestImportBOMBlankLinesCRLF(t *testing.T) {
 }
 
 func TestImportLongLines(t *testing.T) {
+	// A line of n bytes whose record stays within SPEC §1's bounds: a
+	// title of the most free text allows, the rest blank space between
+	// the members (which a record's size does not count).
 	longChange := func(id string, n int) string {
-		return fmt.Sprintf(`{"kind":"change","id":%q,"service":"api","merged_at":"2026-03-09T10:00:00Z","title":"%s"}`, id, strings.Repeat("x", n))
+		line := fmt.Sprintf(`{"kind":"change","id":%q,"service":"api","merged_at":"2026-03-09T10:00:00Z","title":"%s"}`, id, strings.Repeat("x", domain.MaxText))
+		return strings.Replace(line, ",", ","+strings.Repeat(" ", max(0, n-len(line))), 1)
 	}
 
 	t.Run("longer than the read buffer is fine", func(t *testing.T) {
 		st := newStore(t)
 		const n = 3<<20 + 12345 // several times the 1 MiB buffer
+		if len(longChange("c1", n)) != n {
+			t.Fatal("bad test line")
+		}
 		mustImport(t, st, Options{}, src("long.ndjson", nd(depLine("d1"), longChange("c1", n), depLine("d2"))))
 		r, err := st.Get(context.Background(), domain.Key{Kind: domain.KindChange, Source: "import", ID: "c1"})
 		if err != nil {
@@ -594,8 +602,8 @@ func TestImportLongLines(t *testing.T) {
 		if err := json.Unmarshal(r.Body, &c); err != nil {
 			t.Fatal(err)
 		}
-		if len(c.Title) != n {
-			t.Errorf("title has %d bytes, want %d", len(c.Title), n)
+		if len(c.Title) != domain.MaxText {
+			t.Errorf("title has %d bytes, want %d", len(c.Title), domain.MaxText)
 		}
 		if got := counts(t, st); got[domain.KindDeployment] != 2 || got[domain.KindChange] != 1 {
 			t.Errorf("counts = %v", got)
@@ -793,7 +801,7 @@ func TestImportInvalidErrorsNameFileLineField(t *testing.T) {
 			t.Errorf("%q should start with %q and be listed in %q", l.Error(), prefix, err)
 		}
 	}
-	if !strings.HasPrefix(err.Error(), "8 invalid record(s); nothing was imported") {
+	if !strings.HasPrefix(err.Error(), "8 invalid records; nothing was imported") {
 		t.Errorf("error = %q", err)
 	}
 	assertUnchanged(t, st, before)
@@ -827,7 +835,7 @@ func TestImportInvalidListBounded(t *testing.T) {
 				t.Errorf("line %d = %+v, want %s:%d status", i, l, w.File, w.Line)
 			}
 		}
-		if msg := err.Error(); !strings.HasPrefix(msg, "8 invalid record(s)") || !strings.HasSuffix(msg, "… and 2 more") {
+		if msg := err.Error(); !strings.HasPrefix(msg, "8 invalid records") || !strings.HasSuffix(msg, "… and 2 more problems") {
 			t.Errorf("error = %q", msg)
 		}
 		if len(keysOf(t, st)) != 0 {
@@ -845,7 +853,7 @@ func TestImportInvalidListBounded(t *testing.T) {
 		if inv.Count != 150 || len(inv.Lines) != 100 || inv.Lines[99].Line != 100 {
 			t.Fatalf("Count %d, %d lines", inv.Count, len(inv.Lines))
 		}
-		if !strings.HasSuffix(err.Error(), "… and 50 more") {
+		if !strings.HasSuffix(err.Error(), "… and 50 more problems") {
 			t.Errorf("error should end with the count of the rest: …%q", err.Error()[len(err.Error())-40:])
 		}
 	})
@@ -889,7 +897,7 @@ func TestImportSkipInvalid(t *testing.T) {
 		t.Errorf("d0 not replaced: %+v", d)
 	}
 	out := FormatSummary(sum)
-	for _, s := range []string{"deployment", "incident", "3 invalid line(s) skipped", "mixed.ndjson:2: field finished_at: ", "deployments.csv:3: "} {
+	for _, s := range []string{"deployment", "incident", "3 invalid records skipped", "mixed.ndjson:2: field finished_at: ", "deployments.csv:3: "} {
 		if !strings.Contains(out, s) {
 			t.Errorf("FormatSummary lacks %q:\n%s", s, out)
 		}

@@ -19,6 +19,10 @@ import (
 // Config holds the parameters of the linking rules and metric definitions.
 type Config struct {
 	ProductionNames []string
+	// EnvironmentAliases maps a lower-cased environment name to its
+	// canonical name (EnvironmentAliasTable): breakdowns and scopes use
+	// the canonical name, the store keeps the name as recorded.
+	EnvironmentAliases map[string]string
 	// AttributionWindow bounds incident → deployment inference (SPEC §2).
 	AttributionWindow time.Duration
 	// VulnerabilitySLA maps severity to the allowed age (SPEC §3).
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		FunnelLag:           DefaultFunnelLag,
 		Currency:            "USD",
 		ImpactWeights:       DefaultImpactWeights(),
+		EnvironmentAliases:  defaultAliasTable(),
 	}
 }
 
@@ -394,10 +399,11 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	}
 	d.service(r.Service)
 	d.bumpFailLinks(r.RollbackOf, r.ChangeRequest, r.ID)
+	env, prod := d.cfg.environment(r)
 	x := &Dep{
 		svc: d.svcs[r.Service],
-		ID:  r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(r.Environment),
-		Prod:     r.Production(d.cfg.ProductionNames),
+		ID:  r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(env),
+		Prod:     prod,
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:     r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
 		RollbackOf: r.RollbackOf, ChangeRequest: r.ChangeRequest, Changes: r.Changes,

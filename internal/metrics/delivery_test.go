@@ -687,10 +687,11 @@ func TestDeliveryBreakdown(t *testing.T) {
 		// edge: d3 → 100 %.
 		{"team", []group{{"(none)", 50, 2}, {"core", 50, 2}, {"edge", 100, 1}}},
 		{"service", []group{{"api", 50, 2}, {"batch", 100, 1}, {"ghost", 0, 1}, {"web", 100, 1}}},
-		// Production environment names as written, sorted bytewise:
-		// PRD: d2 → 0 %; live: d4 → 100 %; production: d1, d3 ok, d6
-		// failed → 2/3. The staging environment is not a group.
-		{"environment", []group{{"PRD", 0, 1}, {"live", 100, 1}, {"production", 200.0 / 3, 3}}},
+		// Production environments by canonical name: PRD and live are
+		// aliases of production (the default environment_aliases), so
+		// d1, d3, d4 ok and d2, d6 failed → 3/5. The staging environment
+		// is not a group.
+		{"environment", []group{{"production", 60, 5}}},
 		// (none): batch d4 + ghost d6 → 50 %; 1: api → 50 %; 2: web 100 %.
 		{"tier", []group{{"(none)", 50, 2}, {"1", 50, 2}, {"2", 100, 1}}},
 	}

@@ -44,8 +44,10 @@ func TestRowFieldsEveryKind(t *testing.T) {
 	d := load(t, nil, everyKind)
 	asOf := ts(t, defaultAsOf)
 	want := map[domain.Kind]string{
-		domain.KindService:       `{"name":"API","team":"core","tier":1,"business_unit":"b2b","slo_target":0.999}`,
-		domain.KindDeployment:    `{"finished_at":"2026-03-12T00:00:00Z","service":"api","environment":"prod","status":"failure"}`,
+		domain.KindService: `{"name":"API","team":"core","tier":1,"business_unit":"b2b","slo_target":0.999}`,
+		// The environment as breakdowns and scopes name it: "prod" is an
+		// alias of production (the stored record keeps "prod").
+		domain.KindDeployment:    `{"finished_at":"2026-03-12T00:00:00Z","service":"api","environment":"production","status":"failure"}`,
 		domain.KindChange:        `{"merged_at":"2026-03-10T00:00:00Z","service":"api","authored_at":"2026-03-09T00:00:00Z"}`,
 		domain.KindIncident:      `{"opened_at":"2026-03-20T00:00:00Z","service":"api","severity":"P1","resolved_at":null,"category":"availability","customer_facing":true}`,
 		domain.KindSLI:           `{"period_start":"2026-03-30T00:00:00Z","period_end":"2026-03-30T12:00:00Z","service":"api","good":99,"total":100}`,

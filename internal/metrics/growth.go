@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -613,9 +614,10 @@ func mqlVolume(d *Dataset, q Query) Result {
 		r.ref(q, domain.KindLead, l.ID, l.Source, nil, "")
 	}
 	r.Value = num(float64(r.Count))
-	// The target for W: the mql_volume targets overlapping W, prorated.
+	// The target for W: the mql_volume targets overlapping W, prorated,
+	// and rounded: a count's target is a whole number of leads.
 	if t, ok := d.targetOver("mql_volume", q, start, end); ok {
-		r.detail("target", t)
+		r.detail("target", math.Round(t))
 	}
 	return r
 }

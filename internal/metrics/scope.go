@@ -157,6 +157,7 @@ func (e *UnknownValueError) Error() string {
 // CheckScope returns an *UnknownValueError for the first filter whose value
 // no record has (as DimValues lists them), nil when every value exists.
 func (d *Dataset) CheckScope(s Scope) error {
+	s = d.CanonicalScope(s)
 	for _, f := range s.Filters() {
 		known := d.DimValues(f.Dim)
 		if !slices.Contains(known, f.Value) {
@@ -164,6 +165,19 @@ func (d *Dataset) CheckScope(s Scope) error {
 		}
 	}
 	return nil
+}
+
+// CanonicalScope names a scope's environments as breakdowns do: a scope
+// written with an alias (environment:prod) means its canonical environment.
+func (d *Dataset) CanonicalScope(s Scope) Scope {
+	var out Scope
+	for _, f := range s.Filters() {
+		if f.Dim == "environment" {
+			f.Value = d.CanonicalEnvironment(f.Value)
+		}
+		out, _ = out.And(f.Dim, f.Value)
+	}
+	return out
 }
 
 // DimValuesIn lists the values of a dimension that the scope's records can

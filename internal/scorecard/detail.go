@@ -10,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 )
 
 // MetricDetail is one metric with its definition, breakdown and the
@@ -112,6 +113,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			return nil, err
 		}
 	}
+	scope = ds.CanonicalScope(scope)
 	// An unknown value is a mistake to name, not an empty result (SPEC §4).
 	var ue *metrics.UnknownValueError
 	if err := ds.CheckScope(scope); errors.As(err, &ue) {
@@ -211,8 +213,8 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 // breakdownLineText renders a breakdown line for people, its reason beside
 // an unknown status.
 func breakdownLineText(l BreakdownLine, unit string, o TextOptions) string {
-	s := fmt.Sprintf("%-28s %14s  %s  (%d records)", l.Key, FormatValue(l.Value, unit, o.Currency),
-		paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), l.Count)
+	s := fmt.Sprintf("%-28s %14s  %s  (%s)", l.Key, FormatValue(l.Value, unit, o.Currency),
+		paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), plural.Count(l.Count, "record"))
 	if l.Reason != "" {
 		s += "  " + paint(o.Color, ansiDim, l.Reason)
 	}

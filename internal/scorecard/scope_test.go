@@ -224,7 +224,7 @@ func TestBreakdownLineTarget(t *testing.T) {
 	if l := lines["basic"]; l.Value == nil || *l.Value != 50 || l.Status != catalog.Unknown || l.Reason != "no target set" {
 		t.Errorf("basic = %+v, want 50 shown, unknown: no target set", l)
 	}
-	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "UNKNOWN  (1 records)  no target set") {
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "UNKNOWN  (1 record)  no target set") {
 		t.Errorf("the text line does not give the reason:\n%s", text)
 	}
 	b, _ := json.Marshal(d.Breakdown)
@@ -238,5 +238,23 @@ func TestBreakdownLineTarget(t *testing.T) {
 	}
 	if d.Card.Status != catalog.Unknown || d.Card.Reason != "no target set" || d.Card.Target != nil {
 		t.Errorf("scope plan:basic = %s (%q) target %v, want unknown, no target set", d.Card.Status, d.Card.Reason, d.Card.Target)
+	}
+}
+
+// A scope written with an environment alias means the canonical
+// environment, as the breakdown names it: environment:prod is production.
+func TestDetailScopeByEnvironmentAlias(t *testing.T) {
+	cat := handCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org)
+	canon, err := Detail(cat, ds, "change_failure_rate", Options{AsOf: asOf}, "", metrics.Scope{Dim: "environment", Value: "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alias, err := Detail(cat, ds, "change_failure_rate", Options{AsOf: asOf}, "", metrics.Scope{Dim: "environment", Value: "Prod"})
+	if err != nil {
+		t.Fatalf("environment:Prod: %v", err)
+	}
+	if canon.Card.Count == 0 || alias.Card.Count != canon.Card.Count || alias.Scope == nil || alias.Scope.Value != "production" {
+		t.Errorf("environment:Prod = n %d scope %+v, environment:production n %d", alias.Card.Count, alias.Scope, canon.Card.Count)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 )
 
 // ViewResult is a role view (SPEC §4): the metrics one role acts on, each
@@ -330,7 +331,7 @@ func writePipeline(b *strings.Builder, p *metrics.Pipeline, o TextOptions) {
 		return
 	}
 	cur := cmp.Or(p.Currency, o.Currency)
-	fmt.Fprintf(b, "%s %d %s, %s\n", head, p.Open, plural(p.Open, "opportunity", "opportunities"), FormatValue(p.Amount, "currency", cur))
+	fmt.Fprintf(b, "%s %s, %s\n", head, plural.Counts(p.Open, "opportunity", "opportunities"), FormatValue(p.Amount, "currency", cur))
 	if p.Amount == nil && p.Reason != "" {
 		fmt.Fprintf(b, "  amounts not shown: %s\n", p.Reason)
 	}
@@ -365,11 +366,4 @@ func writeQuotaPace(b *strings.Builder, q *QuotaPace, o TextOptions) {
 	if q.Reason != "" {
 		fmt.Fprintf(b, "  %s\n", q.Reason)
 	}
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

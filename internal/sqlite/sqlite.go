@@ -69,6 +69,24 @@ func create(ctx context.Context, path string) error {
 }
 
 // Open opens (creating if needed) the store in dir and applies migrations.
+// ErrNoStore is OpenExisting's error for a directory without a store.
+var ErrNoStore = errors.New("no Candor store")
+
+// OpenExisting is Open for readers: a directory without a store is an
+// error wrapping ErrNoStore, not a new empty store (a mistyped --data
+// would otherwise create one and show an empty scorecard).
+func OpenExisting(ctx context.Context, dir string) (*DB, error) {
+	path := filepath.Join(dir, "candor.db")
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		why := "the directory has no candor.db"
+		if _, derr := os.Stat(dir); errors.Is(derr, fs.ErrNotExist) {
+			why = "no such directory"
+		}
+		return nil, fmt.Errorf("%w in %s (%s)", ErrNoStore, dir, why)
+	}
+	return Open(ctx, dir)
+}
+
 func Open(ctx context.Context, dir string) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)

@@ -69,6 +69,9 @@ func TestViewsAPI(t *testing.T) {
 		{name: "bad as_of", url: "/api/v1/views/ceo?as_of=yesterday", status: 400, fields: map[string]string{"param": "as_of"}},
 		{name: "bad window", url: "/api/v1/views/ceo?window=forever", status: 400, fields: map[string]string{"param": "window"}},
 		{name: "views are read-only", method: "POST", url: "/api/v1/views/ceo", status: 405, contains: []string{"GET"}},
+		// Roles as people type them: any case, the name with spaces.
+		{name: "role in capitals", url: "/api/v1/views/CEO?as_of=" + asOf, status: 200, fields: map[string]string{"id": "ceo"}},
+		{name: "role by its name", url: "/api/v1/views/VP%20Sales?as_of=" + asOf, status: 200, fields: map[string]string{"id": "vp_sales"}},
 	}
 	// Every role of the catalog answers with all its metrics.
 	for _, v := range cat.Views {

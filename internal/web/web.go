@@ -20,6 +20,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -169,7 +170,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var inv *ingest.InvalidError
 	if errors.As(err, &inv) {
-		out := &apiError{Message: fmt.Sprintf("%d invalid record(s); nothing was stored", inv.Count)}
+		out := &apiError{Message: plural.Count(inv.Count, "invalid record") + "; nothing was stored"}
 		for _, l := range inv.Lines {
 			out.Errors = append(out.Errors, lineErr{Line: l.Line, Field: l.Field, Reason: l.Reason})
 		}
@@ -192,11 +193,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.Store.LastSeq(r.Context()); err != nil {
+	// The store's sequence, not the engine's: the engine only catches up
+	// at its next read, so its sequence says when someone last read.
+	seq, err := s.Store.LastSeq(r.Context())
+	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": s.Engine.Seq()})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq})
 }
 
 // ParseTime accepts RFC 3339 or a date (midnight UTC).
@@ -368,7 +372,11 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		var se storeError
 		var mbe *http.MaxBytesError
 		var inv *ingest.InvalidError
-		if !errors.As(err, &se) && !errors.As(err, &mbe) && !errors.As(err, &inv) && r.Context().Err() == nil {
+		var nk *ingest.NoKindError
+		switch {
+		case errors.As(err, &nk):
+			err = badParam("kind", "the CSV body has no kind column: add one, or pass the kind as ?kind= (POST /api/v1/records?kind=deployment)")
+		case !errors.As(err, &se) && !errors.As(err, &mbe) && !errors.As(err, &inv) && r.Context().Err() == nil:
 			err = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
 		}
 		s.writeError(w, r, err)

@@ -402,7 +402,13 @@ func TestPostRecordsInputErrors(t *testing.T) {
 		// kind column or parameter the client is told what to add, not
 		// given a 500.
 		{name: "CSV without a kind", method: "POST", url: "/api/v1/records", body: "id,service\nx,api\n",
-			headers: map[string]string{"Content-Type": "text/csv"}, status: 400, contains: []string{"kind"}},
+			headers: map[string]string{"Content-Type": "text/csv"}, status: 400, contains: []string{"?kind="},
+			fields: map[string]string{"param": "kind"},
+			check: func(t *testing.T, doc any) {
+				if msg := lookup(doc, "error").(string); strings.Contains(msg, "--kind") {
+					t.Errorf("an API client is told about a command-line flag: %q", msg)
+				}
+			}},
 		{name: "CSV header with a repeated column", method: "POST", url: "/api/v1/records?kind=deployment", body: "id,id\nx,y\n",
 			headers: map[string]string{"Content-Type": "text/csv"}, status: 400, contains: []string{"twice"}},
 		{name: "skip_invalid that is not a boolean", method: "POST", url: "/api/v1/records?skip_invalid=please", body: d5, status: 400,
@@ -593,12 +599,37 @@ func TestPostRecordsStoreError(t *testing.T) {
 	}
 }
 
-func TestHealthzSeqFollowsReads(t *testing.T) {
+// /healthz reports the store's sequence, whether or not a read has
+// brought the engine up to it: after records are posted, before any read.
+func TestHealthzReportsStoreSeq(t *testing.T) {
 	e := newEnv(t, 0)
 	e.deploymentFrequency(t)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: d5 + "\n" + d6 + "\n", status: 200})
 	doc := e.run(t, scenario{url: "/healthz", status: 200, fields: map[string]string{"status": "ok"}})
-	if got := lookup(doc, "seq"); got != float64(e.lastSeq(t)) {
-		t.Errorf("healthz seq = %v, want %d after a read", got, e.lastSeq(t))
+	if got, want := lookup(doc, "seq"), e.lastSeq(t); got != float64(want) || want == 0 {
+		t.Errorf("healthz seq = %v, want the store's %d", got, want)
+	}
+}
+
+// A 2 MB service is refused naming the line, the field and the bound, and
+// nothing is stored; every problem of a record is in errors.
+func TestPostRecordsBoundsAndEveryProblem(t *testing.T) {
+	e := newEnv(t, 0)
+	seq := e.lastSeq(t)
+	huge := fmt.Sprintf(`{"kind":"deployment","id":"big","service":%q,"environment":"production","finished_at":"2026-03-30T18:00:00Z","status":"success"}`, strings.Repeat("s", 2<<20))
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: d5 + "\n" + huge + "\n", status: 400,
+		fields:   map[string]string{"errors.0.line": "2", "errors.0.field": "service"},
+		contains: []string{"1 invalid record; nothing was stored: line 2 field service: is 2097152 bytes long; an identifier or name is at most 256 bytes"}})
+	three := `{"kind":"deployment","id":"x","service":"api","finished_at":"soon","status":"ok"}`
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: three + "\n", status: 400,
+		fields: map[string]string{"errors.0.field": "environment", "errors.1.field": "finished_at", "errors.2.field": "status", "errors.2.line": "1"},
+		check: func(t *testing.T, doc any) {
+			if n := len(lookup(doc, "errors").([]any)); n != 3 {
+				t.Errorf("%d errors, want 3", n)
+			}
+		}})
+	if got := e.lastSeq(t); got != seq {
+		t.Errorf("refused bodies changed the store: seq %d → %d", seq, got)
 	}
 }
 

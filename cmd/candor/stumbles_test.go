@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// Read commands on a --data directory without a store fail saying so and
+// create nothing; import creates it.
+func TestReadCommandsNeedAStore(t *testing.T) {
+	for _, args := range [][]string{
+		{"scorecard"},
+		{"metric", "change_failure_rate"},
+		{"view", "ceo"},
+		{"reconcile", "--list"},
+		{"reconcile", "--metric", "arr", "--expected", "1"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "typo")
+			r := run(t, append(args, "--data", data)...)
+			r.want(t, 1, args...)
+			if !strings.Contains(r.stderr, "no Candor store in "+data+" (no such directory)") || !strings.Contains(r.stderr, "candor import") {
+				t.Errorf("stderr:\n%s", r.stderr)
+			}
+			if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s was created (%v)", data, err)
+			}
+		})
+	}
+	// An existing directory without a store is not one either.
+	empty := t.TempDir()
+	r := run(t, "scorecard", "--data", empty)
+	r.want(t, 1, "scorecard")
+	if !strings.Contains(r.stderr, "the directory has no candor.db") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(empty, "candor.db")); err == nil {
+		t.Error("a store was created in the empty directory")
+	}
+	data := smallStore(t) // import creates the directory
+	mustRun(t, "scorecard", "--data", data)
+}
+
+// generate --out x.ndjson.gz writes gzip, which import reads back.
+func TestGenerateGzip(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "org.ndjson.gz")
+	r := mustRun(t, "generate", "--out", out, "--scale", "0.001", "--days", "30", "--end", "2026-03-01")
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s is not gzip: %v (starts %q)", out, err, b[:min(len(b), 20)])
+	}
+	var plain bytes.Buffer
+	if _, err := plain.ReadFrom(zr); err != nil || !strings.HasPrefix(plain.String(), `{"kind":`) {
+		t.Fatalf("gzip content: %v %.60q", err, plain.String())
+	}
+	if !strings.Contains(r.stderr, "wrote ") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	mustRun(t, "import", "--data", filepath.Join(dir, "data"), out)
+}
+
+func TestNoArgumentsAndVersion(t *testing.T) {
+	r := run(t)
+	r.want(t, 2)
+	if r.stdout != "" || !strings.Contains(r.stderr, "Usage: candor COMMAND") {
+		t.Errorf("no arguments: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		r := mustRun(t, args...)
+		if !strings.HasPrefix(r.stdout, "candor ") || !strings.Contains(r.stdout, "go1.") {
+			t.Errorf("%v: %q", args, r.stdout)
+		}
+	}
+	run(t, "version", "extra").want(t, 2, "version", "extra")
+
+	info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-03-01T00:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
+	if got := versionLine(info, true); got != "candor (devel) (revision 0123abcd, modified, 2026-03-01T00:00:00Z) go1.26.0" {
+		t.Errorf("versionLine = %q", got)
+	}
+	defer func(v string) { version = v }(version)
+	version = "v1.4.0"
+	if got := versionLine(info, true); !strings.HasPrefix(got, "candor v1.4.0 (revision 0123abcd") {
+		t.Errorf("with -ldflags: %q", got)
+	}
+	if got := versionLine(nil, false); got != "candor v1.4.0" {
+		t.Errorf("without build info: %q", got)
+	}
+}
+
+// Role names are matched the way people type them.
+func TestViewRoleCaseInsensitive(t *testing.T) {
+	data := smallStore(t)
+	for _, role := range []string{"CEO", "Vp_Sales", "VP Sales", "vp-sales"} {
+		r := mustRun(t, "view", role, "--data", data, "--as-of", "2026-03-31", "--format", "json")
+		if !strings.Contains(r.stdout, `"id": "ceo"`) && !strings.Contains(r.stdout, `"id": "vp_sales"`) {
+			t.Errorf("%s: %.200s", role, r.stdout)
+		}
+	}
+}
+
+// An unknown CANDOR_* variable stops a command, naming the one meant.
+func TestUnknownVariable(t *testing.T) {
+	vars := map[string]string{"CANDOR_DTA": "/tmp/x"}
+	env, _, errb := testEnv(vars)
+	env.Environ = func() []string { return []string{"HOME=/root", "CANDOR_DTA=/tmp/x"} }
+	if code := Run(context.Background(), env, []string{"scorecard", "--data", t.TempDir()}); code != 1 {
+		t.Fatalf("exit %d, stderr %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)") {
+		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+// Counts are worded for their number: one invalid record, not "1 records"
+// or "record(s)".
+func TestOneRecordWording(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "one.ndjson")
+	if err := os.WriteFile(file, []byte(`{"kind":"deployment","id":"d1","service":"api"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "import", "--data", filepath.Join(dir, "data"), file)
+	r.want(t, 1, "import")
+	if !strings.Contains(r.stderr, "1 invalid record; nothing was imported") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	r = run(t, "import", "--skip-invalid", "--data", filepath.Join(dir, "data"), file)
+	r.want(t, 0, "import")
+	if !strings.Contains(r.stdout, "1 invalid record skipped") {
+		t.Errorf("stdout: %s", r.stdout)
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+)
+
+// version is set at build time: go build -ldflags "-X main.version=v1.2.0".
+// Without it the module version from the build information is used
+// ("(devel)" for a build from a checkout).
+var version string
+
+func init() {
+	register(command{name: "version", args: "", help: "print the version, VCS revision and Go version", run: runVersion})
+}
+
+func runVersion(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "version", "", "Prints the version of this candor binary, its VCS revision when the build recorded one, and the Go version.")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	fmt.Fprintln(env.Stdout, versionLine(debug.ReadBuildInfo()))
+	return nil
+}
+
+// versionLine is "candor VERSION (revision REV[, modified], TIME) GOVERSION".
+func versionLine(info *debug.BuildInfo, ok bool) string {
+	v := version
+	if v == "" && ok {
+		v = info.Main.Version
+	}
+	if v == "" {
+		v = "(unknown)"
+	}
+	var rev, at string
+	var modified bool
+	if ok {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	line := "candor " + v
+	if rev != "" {
+		parts := []string{"revision " + rev}
+		if modified {
+			parts = append(parts, "modified")
+		}
+		if at != "" {
+			parts = append(parts, at)
+		}
+		line += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if ok && info.GoVersion != "" {
+		line += " " + info.GoVersion
+	}
+	return line
+}

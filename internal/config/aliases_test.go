@@ -1,0 +1,97 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEnvironmentAliases(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		vars       map[string]string
+		want       map[string]string // lower-cased name → canonical; nil: none
+	}{
+		{name: "default", want: map[string]string{"production": "production", "prod": "production", "prd": "production", "live": "production"}},
+		{name: "file", file: "environment_aliases:\n  production: [prod, Live]\n  staging: [stage, stg]\n",
+			want: map[string]string{"production": "production", "prod": "production", "live": "production", "staging": "staging", "stage": "staging", "stg": "staging"}},
+		{name: "none in the file", file: "environment_aliases: {}\n", want: nil},
+		{name: "variable over file", file: "environment_aliases: {production: [prod]}\n", vars: map[string]string{"CANDOR_ENVIRONMENT_ALIASES": "main=prod, prd;qa=test", "CANDOR_PRODUCTION_ENVIRONMENTS": "main,prod,prd"},
+			want: map[string]string{"main": "main", "prod": "main", "prd": "main", "qa": "qa", "test": "qa"}},
+		{name: "none in the variable", vars: map[string]string{"CANDOR_ENVIRONMENT_ALIASES": "none"}, want: nil},
+		// Own production names: the defaults (SPEC's names) no longer apply.
+		{name: "own production names", file: "production_environments: [main, eu-1]\n", want: nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := ""
+			if c.file != "" {
+				path = write(t, c.file)
+			}
+			cfg, err := Load(path, env(c.vars))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := cfg.EngineConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.EnvironmentAliases) != len(c.want) {
+				t.Fatalf("aliases %v, want %v", m.EnvironmentAliases, c.want)
+			}
+			for k, v := range c.want {
+				if m.EnvironmentAliases[k] != v {
+					t.Errorf("aliases %v, want %v", m.EnvironmentAliases, c.want)
+				}
+			}
+		})
+	}
+	for _, bad := range []struct{ file, variable, want string }{
+		{file: "environment_aliases: {uat: [test], qa: [TEST]}\n", want: `environment_aliases.uat: "test" is already an alias of "qa"`},
+		{file: "environment_aliases: {staging: [live]}\n", want: `"live" is a production environment name`},
+		{variable: "production", want: "CANDOR_ENVIRONMENT_ALIASES: \"production\" is not CANONICAL=ALIAS,ALIAS"},
+	} {
+		path := ""
+		if bad.file != "" {
+			path = write(t, bad.file)
+		}
+		_, err := Load(path, env(map[string]string{"CANDOR_ENVIRONMENT_ALIASES": bad.variable}))
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q %q: err = %v, want %q", bad.file, bad.variable, err, bad.want)
+		}
+	}
+}
+
+// A mistyped key names the file and line and the key meant, at the top
+// level and inside a metric override.
+func TestUnknownKeySuggests(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{"currency: EUR\nadr: 0.0.0.0:1\n", `:2: unknown key "adr" (did you mean "addr"?)`},
+		{"production_enviroments: [main]\n", `:1: unknown key "production_enviroments" (did you mean "production_environments"?)`},
+		{"metrics:\n  change_failure_rate:\n    ownr: VP\n", `:3: unknown key "ownr" (did you mean "owner"?)`},
+		{"metrics:\n  change_failure_rate:\n    thresholds: {gren: 1, amber: 2}\n", `unknown key "gren" (did you mean "green"?)`},
+		{"zebra: 1\n", `:1: unknown key "zebra"`},
+	} {
+		path := write(t, c.file)
+		_, err := Load(path, env(nil))
+		if err == nil || !strings.Contains(err.Error(), "config "+path+c.want) && !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: err = %v, want %q", c.file, err, c.want)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "config "+path+":") {
+			t.Errorf("%q: err = %v does not start with the file", c.file, err)
+		}
+	}
+}
+
+func TestCheckEnviron(t *testing.T) {
+	if err := CheckEnviron([]string{"HOME=/root", "CANDOR_DATA=/x", "CANDOR_BENCH_SCALE=0.1", "CANDOR_ENVIRONMENT_ALIASES=none"}); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckEnviron([]string{"CANDOR_DTA=/x", "CANDOR_ADDR=:1", "CANDOR_FROBNICATE=1"})
+	if err == nil {
+		t.Fatal("unknown variables accepted")
+	}
+	for _, want := range []string{"CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)", "CANDOR_FROBNICATE: not a variable Candor reads (docs/configuration.md lists them)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}

@@ -1,0 +1,20 @@
+package plural
+
+import "testing"
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{0, "0 records"}, {1, "1 record"}, {2, "2 records"}, {-1, "-1 records"}, {1000000, "1000000 records"}} {
+		if got := Count(c.n, "record"); got != c.want {
+			t.Errorf("Count(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+	if got := Count(1, "invalid record"); got != "1 invalid record" {
+		t.Errorf("got %q", got)
+	}
+	if got := Counts(2, "entry", "entries"); got != "2 entries" {
+		t.Errorf("got %q", got)
+	}
+}

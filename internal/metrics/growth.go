@@ -208,10 +208,11 @@ func oppOpenAt(o *domain.Opportunity, t int64) bool {
 	return qa != 0 && qa <= t
 }
 
-// wonIn: won with closed_at in [lo, hi).
+// wonIn: won with closed_at in [lo, hi), created by hi (SPEC §3: an
+// opportunity created later does not exist yet, whatever it says).
 func wonIn(o *domain.Opportunity, lo, hi int64) bool {
 	c := ns(o.ClosedAt)
-	return o.Won && c != 0 && c >= lo && c < hi
+	return o.Won && c != 0 && c >= lo && c < hi && ns(o.CreatedAt) <= hi
 }
 
 // quotaPeriod is the current quota period (SPEC §3 pipeline_coverage):
@@ -358,7 +359,7 @@ func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) close
 	for _, rec := range d.recordsFrom(domain.KindOpportunity, start) {
 		o := rec.(*domain.Opportunity)
 		cl := ns(o.ClosedAt)
-		if cl == 0 || cl < start || cl >= end || !matchAttr(q, "owner", o.Owner) {
+		if cl == 0 || cl < start || cl >= end || ns(o.CreatedAt) > end || !matchAttr(q, "owner", o.Owner) {
 			continue
 		}
 		qa := ns(o.QualifiedAt)
@@ -597,7 +598,7 @@ func mqlVolume(d *Dataset, q Query) Result {
 	start, end := q.start(), q.end()
 	for _, rec := range d.recordsFrom(domain.KindLead, start) {
 		l := rec.(*domain.Lead)
-		if t := ns(l.MQLAt); t < start || t >= end || !leadInScope(q, l) {
+		if t := ns(l.MQLAt); t < start || t >= end || ns(l.CreatedAt) > end || !leadInScope(q, l) {
 			continue
 		}
 		r.Count++
@@ -618,33 +619,21 @@ var funnelStages = []string{"lead_to_mql", "mql_to_sql", "sql_to_opportunity", "
 // stage when the stage's own event happened by as_of or it reached a later
 // stage (a lead taken straight to SQL by sales has passed MQL), so the
 // stages nest and their product is the headline value: the share of the
-// leads that reached a won opportunity. An opportunity counts once its
-// record, when present, was created by as_of (a lead naming an opportunity
-// not in the data counts as converted); won needs the record, won = true
-// and closed_at ≤ as_of. Looking the opportunities up scans every
-// opportunity record once (only when some lead in W names one).
+// leads that reached a won opportunity. A lead's opportunity resolves by
+// SPEC §2 among the opportunities created by as_of; one that resolves to
+// nothing (unknown, or several sources have it) links nothing and is a
+// data problem (Dataset.Problems). Won needs won = true and closed_at ≤
+// as_of.
 func funnelConversion(d *Dataset, q Query) Result {
 	var r Result
 	start, end := q.start(), q.end()
 	var leads []*domain.Lead
-	wanted := map[string]bool{}
 	for _, rec := range d.recordsFrom(domain.KindLead, start) {
 		l := rec.(*domain.Lead)
 		if t := ns(l.CreatedAt); t < start || t >= end || !leadInScope(q, l) {
 			continue
 		}
 		leads = append(leads, l)
-		if l.Opportunity != "" {
-			wanted[l.Opportunity] = true
-		}
-	}
-	opps := map[string]*domain.Opportunity{}
-	for id := range wanted {
-		for _, o := range d.oppByID[id] {
-			if prev := opps[id]; prev == nil || o.Source < prev.Source {
-				opps[id] = o
-			}
-		}
 	}
 	at := func(t time.Time) bool { return !t.IsZero() && ns(t) <= end }
 	var reached [5]int // lead, MQL, SQL, opportunity, won
@@ -656,10 +645,9 @@ func funnelConversion(d *Dataset, q Query) Result {
 		if at(l.SQLAt) {
 			stage = 2
 		}
-		o := opps[l.Opportunity]
-		if l.Opportunity != "" && (o == nil || ns(o.CreatedAt) <= end) {
+		if o, _ := d.resolveOpportunity(l.Opportunity, l.Source, end); o != nil {
 			stage = 3
-			if o != nil && o.Won && at(o.ClosedAt) {
+			if o.Won && at(o.ClosedAt) {
 				stage = 4
 			}
 		}

@@ -181,6 +181,10 @@ type Dataset struct {
 	listedBy   map[string]*Dep
 	listedMore map[string][]*Dep
 	relink     map[string]bool // change ids whose explicit deployment may have changed
+	// doubtful holds the listed change ids that may resolve to nothing at
+	// some as_of (no change has the id, several do, or one merged after a
+	// deployment listing it finished): all Problems needs to look at.
+	doubtful map[string]bool
 
 	// cache holds computed results; see cache.go for why time-based
 	// invalidation is exact. cacheMu guards it because readers fill it
@@ -382,6 +386,7 @@ func NewDataset(cfg Config) *Dataset {
 		listedBy:         map[string]*Dep{},
 		listedMore:       map[string][]*Dep{},
 		relink:           map[string]bool{},
+		doubtful:         map[string]bool{},
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
 		flights:          map[cacheKey]*flight{},
@@ -822,6 +827,11 @@ func dataTimes(r domain.Record) []time.Time {
 // Prepare restores the indexes' order after a round of Apply calls.
 func (d *Dataset) Prepare() {
 	for id := range d.relink {
+		if d.listDoubtful(id) {
+			d.doubtful[id] = true
+		} else {
+			delete(d.doubtful, id)
+		}
 		shared := d.changeByID[id] != nil && d.changeByID[id].next != nil
 		if shared && d.memoized.Load() {
 			// Another source's change with this id moves when the id's
@@ -1000,6 +1010,21 @@ func (d *Dataset) unlist(id string, x *Dep) {
 		removeFrom(d.listedMore, id, x)
 	}
 	d.relink[id] = true
+}
+
+// listDoubtful reports whether a listed change id may resolve to nothing
+// as of some time (see doubtful).
+func (d *Dataset) listDoubtful(id string) bool {
+	c := d.changeByID[id]
+	if d.listedBy[id] == nil {
+		return false
+	}
+	if c == nil || c.next != nil {
+		return true
+	}
+	doubt := false
+	d.listing(id, func(x *Dep) { doubt = doubt || x.Finished < c.Merged })
+	return doubt
 }
 
 // listing calls fn for every eligible production deployment listing id.

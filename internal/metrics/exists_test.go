@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -258,4 +259,136 @@ func TestListedChangeExistsFromItsMerge(t *testing.T) {
 	if x, _ := d.ChangeDeploymentAsOf(chgByID(t, d, "c1"), ts(t, "2026-03-11T00:00:00Z").UnixNano()); x != nil {
 		t.Errorf("as of 03-11 c1 is linked to %s; it does not exist yet", x.ID)
 	}
+}
+
+// Dataset.Problems looks only where a problem can be; it must find what a
+// scan of every record finds, at any as_of, on data fed in batches (so the
+// index of doubtful listings follows replacements and late records).
+func TestProblemsMatchFullScan(t *testing.T) {
+	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var recs []domain.Record
+	if _, err := generate.Records(generate.Options{Seed: 9, Scale: 0.01, End: end, Days: 90}, func(r domain.Record) { recs = append(recs, r) }); err != nil {
+		t.Fatal(err)
+	}
+	// Plant problems of every sort in copies of generated records.
+	rng := rand.New(rand.NewPCG(9, 10))
+	var extra []domain.Record
+	var n int
+	for _, r := range recs {
+		if _, inc := r.(*domain.Incident); rng.IntN(8) != 0 && !(inc && rng.IntN(2) == 0) {
+			continue
+		}
+		n = rng.IntN(6)
+		switch r := r.(type) {
+		case *domain.Deployment:
+			c := *r
+			switch n % 3 {
+			case 0: // another source reuses the id
+				c.Source = "other"
+				c.FinishedAt = c.FinishedAt.Add(time.Duration(rng.IntN(200)) * time.Hour)
+			case 1: // lists an unknown change, rolls back an unknown one
+				c.Changes = append(slices.Clone(c.Changes), "missing-change")
+				c.RollbackOf = "missing-dep"
+			case 2: // lists a change of its own that merges later
+				c.Changes = append(slices.Clone(c.Changes), "late-"+c.ID)
+				extra = append(extra, &domain.Change{Meta: domain.Meta{ID: "late-" + c.ID, Source: "import"}, Service: c.Service, MergedAt: c.FinishedAt.Add(20 * day)})
+			}
+			extra = append(extra, &c)
+		case *domain.Incident:
+			c := *r
+			c.CausedBy = []string{"missing-dep", "", c.CausedBy}[n%3]
+			if n == 1 {
+				c.CausedByChangeRequest = "missing-cr"
+			}
+			if n >= 2 {
+				c.ResolvedAt = c.OpenedAt.Add(-30 * day) // before any deployment it names
+			}
+			extra = append(extra, &c)
+		case *domain.Ticket:
+			c := *r
+			c.Release = "missing-release"
+			extra = append(extra, &c)
+		case *domain.Lead:
+			c := *r
+			c.Opportunity = "missing-opp"
+			extra = append(extra, &c)
+		case *domain.Change:
+			c := *r
+			c.Source = "other" // a namesake change
+			extra = append(extra, &c)
+		}
+	}
+	// The generated records in any order, then the planted ones (which
+	// replace the generated records with their keys) in two batches.
+	rng.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+	rng.Shuffle(len(extra), func(i, j int) { extra[i], extra[j] = extra[j], extra[i] })
+	d := NewDataset(DefaultConfig())
+	for half, part := range [][]domain.Record{append(recs, extra[:len(extra)/2]...), extra[len(extra)/2:]} {
+		for _, r := range part {
+			d.Apply(r, time.Time{})
+		}
+		d.Prepare()
+		found := 0
+		for k := 0; k < 90; k += 9 {
+			at := end.Add(-time.Duration(k) * day)
+			got, want := d.Problems(at), fullScanProblems(d, at)
+			found += len(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("batch %d as of %s: %d problems, a full scan finds %d\n got  %v\n want %v", half, at.Format(time.DateOnly), len(got), len(want), got, want)
+			}
+		}
+		if found == 0 {
+			t.Fatalf("batch %d: the planted problems were found nowhere", half)
+		}
+	}
+}
+
+// fullScanProblems checks every reference of every record that exists at
+// asOf, and every failed production deployment's recovery.
+func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
+	at := asOf.UnixNano()
+	var out []Problem
+	add := func(p Problem) { out = append(out, p) }
+	d.eachDep(func(x *Dep) {
+		if x.Finished <= at {
+			d.listProblems(x, at, add)
+			d.rollbackProblem(x, at, add)
+		}
+	})
+	for _, row := range d.prodDeps.between(-1<<63, at+1) {
+		if d.failed(row.x, at) != "" {
+			if _, st := d.recovery(row.x, at); st == recNegative {
+				d.negativeRecovery(row.x, at, add)
+			}
+		}
+	}
+	for _, i := range d.incByOpened.between(-1<<63, at+1) {
+		d.incidentProblem(i, at, add)
+	}
+	for _, kind := range []domain.Kind{domain.KindTicket, domain.KindSurvey, domain.KindLead} {
+		for _, rec := range d.Records(kind) {
+			var ref, field string
+			var born int64
+			switch r := rec.(type) {
+			case *domain.Ticket:
+				ref, field, born = r.Release, "release", ns(r.CreatedAt)
+			case *domain.Survey:
+				ref, field, born = r.Release, "release", ns(r.At)
+			case *domain.Lead:
+				ref, field, born = r.Opportunity, "opportunity", ns(r.CreatedAt)
+			}
+			if ref == "" || born > at {
+				continue
+			}
+			h := rec.Header()
+			if kind == domain.KindLead {
+				if _, st := d.resolveOpportunity(ref, h.Source, at); st != refFound {
+					add(refProblem(kind, h.Source, h.ID, field, "opportunity", ref, st))
+				}
+			} else if _, st := d.resolveDep(ref, h.Source, at); st != refFound {
+				add(refProblem(kind, h.Source, h.ID, field, "deployment", ref, st))
+			}
+		}
+	}
+	return sortProblems(out)
 }

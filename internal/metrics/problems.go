@@ -100,13 +100,28 @@ func chainSeq[T chainLink[T]](head T) iter.Seq[T] {
 // resolveDep resolves a reference to a deployment id made by a record of
 // source src, among the deployments that exist (have finished) by asOf.
 func (d *Dataset) resolveDep(id, src string, asOf int64) (*Dep, refState) {
-	return resolveRef(chainSeq(d.depByID[id]), src, (*Dep).source, func(x *Dep) bool { return x.Finished <= asOf })
+	x := d.depByID[id]
+	if x != nil && x.next == nil {
+		// The common case, an id no other source uses, without the walk.
+		if x.Finished <= asOf {
+			return x, refFound
+		}
+		return nil, refUnknown
+	}
+	return resolveRef(chainSeq(x), src, (*Dep).source, func(x *Dep) bool { return x.Finished <= asOf })
 }
 
 // resolveChange resolves a change id listed by a deployment of source src,
 // among the changes merged by asOf.
 func (d *Dataset) resolveChange(id, src string, asOf int64) (*Chg, refState) {
-	return resolveRef(chainSeq(d.changeByID[id]), src, (*Chg).source, func(c *Chg) bool { return c.Merged <= asOf })
+	c := d.changeByID[id]
+	if c != nil && c.next == nil {
+		if c.Merged <= asOf {
+			return c, refFound
+		}
+		return nil, refUnknown
+	}
+	return resolveRef(chainSeq(c), src, (*Chg).source, func(c *Chg) bool { return c.Merged <= asOf })
 }
 
 // resolveOpportunity resolves a lead's opportunity among the opportunities
@@ -136,9 +151,13 @@ func (d *Dataset) listProblems(x *Dep, asOf int64, fn func(Problem)) {
 		return
 	}
 	for _, id := range x.Changes {
-		if _, st := d.resolveChange(id, x.Source, asOf); st != refFound {
-			fn(refProblem(domain.KindDeployment, x.Source, x.ID, "changes", "change", id, st))
-		}
+		d.listProblem(x, id, asOf, fn)
+	}
+}
+
+func (d *Dataset) listProblem(x *Dep, id string, asOf int64, fn func(Problem)) {
+	if _, st := d.resolveChange(id, x.Source, asOf); st != refFound {
+		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "changes", "change", id, st))
 	}
 }
 
@@ -186,38 +205,80 @@ func rfc(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339) }
 // references of the records that exist then which resolve to nothing
 // (changes, caused_by, caused_by_change_request, rollback_of, release, a
 // lead's opportunity), incidents blamed on a deployment outside
-// production, and failed deployments whose recovery would be negative. It
-// reads every record that names another, so it is meant for the data
-// sources page, not for each scorecard.
+// production, and failed deployments whose recovery would be negative.
+// It looks only where a problem can be: references to an id that several
+// sources share, or whose record did not exist at some time (see
+// doubtful), and every record a cheaper test cannot clear.
 func (d *Dataset) Problems(asOf time.Time) []Problem {
 	at := asOf.UnixNano()
 	var out []Problem
 	add := func(p Problem) { out = append(out, p) }
-	d.eachDep(func(x *Dep) {
-		if x.Finished > at {
-			return
+	// clear reports whether every reference to id made by records that
+	// exist at asOf resolves: one deployment has the id and it existed
+	// by then (of production, for a cause).
+	clear := func(id string, prod bool) bool {
+		x := d.depByID[id]
+		return x != nil && x.next == nil && x.Finished <= at && (x.Prod || !prod)
+	}
+	for id := range d.doubtful {
+		d.listing(id, func(x *Dep) {
+			if x.Finished <= at {
+				d.listProblem(x, id, at, add)
+			}
+		})
+	}
+	for id, rs := range d.rollbacksOf {
+		if clear(id, false) {
+			continue
 		}
-		d.listProblems(x, at, add)
-		d.rollbackProblem(x, at, add)
-	})
-	for _, row := range d.prodDeps.between(-1<<63, at+1) {
-		if d.failed(row.x, at) != "" {
-			if _, st := d.recovery(row.x, at); st == recNegative {
-				d.negativeRecovery(row.x, at, add)
+		for _, r := range rs {
+			if r.Finished <= at {
+				d.rollbackProblem(r, at, add)
 			}
 		}
 	}
-	for _, i := range d.incByOpened.between(-1<<63, at+1) {
-		d.incidentProblem(i, at, add)
+	incidents := func(incs []*Inc) {
+		for _, i := range incs {
+			if i.Opened <= at {
+				d.incidentProblem(i, at, add)
+			}
+		}
+	}
+	for id, incs := range d.incByCause {
+		if !clear(id, true) {
+			incidents(incs)
+		}
+	}
+	for _, incs := range d.incByCR {
+		incidents(incs)
+	}
+	// A negative recovery needs an incident resolved before the
+	// deployment it is linked to finished.
+	negative := map[*Dep]bool{}
+	for _, i := range d.incByRes.between(-1<<63, at+1) {
+		if i.Opened > at {
+			continue
+		}
+		if x, _, _ := d.IncidentDeploymentAsOf(i, at); x != nil && i.Resolved < x.Finished && !negative[x] {
+			negative[x] = true
+			if _, st := d.recovery(x, at); st == recNegative && d.failed(x, at) != "" {
+				d.negativeRecovery(x, at, add)
+			}
+		}
 	}
 	release := func(kind domain.Kind, source, id, rel string) {
 		if _, st := d.resolveDep(rel, source, at); st != refFound {
 			add(refProblem(kind, source, id, "release", "deployment", rel, st))
 		}
 	}
-	for _, rec := range d.Records(domain.KindTicket) {
-		if t := rec.(*domain.Ticket); t.Release != "" && ns(t.CreatedAt) <= at {
-			release(domain.KindTicket, t.Source, t.ID, t.Release)
+	for id, ts := range d.ticketsByRelease {
+		if clear(id, false) {
+			continue
+		}
+		for _, t := range ts {
+			if ns(t.CreatedAt) <= at {
+				release(domain.KindTicket, t.Source, t.ID, t.Release)
+			}
 		}
 	}
 	for _, rec := range d.Records(domain.KindSurvey) {

@@ -27,6 +27,9 @@ type MetricDetail struct {
 	RecordsLimit  int            `json:"records_limit,omitempty"`
 	Scope         *metrics.Scope `json:"scope,omitempty"`
 	Dimensions    []string       `json:"dimensions"`
+	// Problems are the data problems among the records behind the value
+	// (a negative recovery span, a reference that links nothing).
+	Problems []metrics.Problem `json:"problems"`
 }
 
 // Definition is the catalog entry as shown with a value.
@@ -130,6 +133,10 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		d.Records = []metrics.Ref{}
 	}
 	d.RecordsTotal = len(d.Records)
+	d.Problems = res.Problems
+	if d.Problems == nil {
+		d.Problems = []metrics.Problem{}
+	}
 	if by != "" {
 		if d.Breakdown, err = breakdown(cat, ds, m, opt, by); err != nil {
 			return nil, err
@@ -242,6 +249,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		}
 		fmt.Fprintf(&b, "  %s %s/%s%s%s\n", r.Kind, r.Source, r.ID, v, note)
 	}
+	writeProblems(&b, d.Problems)
 	return b.String()
 }
 

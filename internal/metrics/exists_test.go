@@ -261,24 +261,22 @@ func TestListedChangeExistsFromItsMerge(t *testing.T) {
 	}
 }
 
-// Dataset.Problems looks only where a problem can be; it must find what a
-// scan of every record finds, at any as_of, on data fed in batches (so the
-// index of doubtful listings follows replacements and late records).
-func TestProblemsMatchFullScan(t *testing.T) {
-	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	var recs []domain.Record
+// plantedData returns generated records (shuffled) and copies of some of
+// them carrying every sort of reference problem: ids another source
+// reuses, unknown listed changes and rollback targets, listed changes
+// that merge weeks after their deployment, unknown causes and change
+// requests, incidents resolved before their deployment, unknown releases
+// and opportunities. A copy keeps its record's key, so it replaces it.
+func plantedData(t *testing.T, end time.Time) (recs, planted []domain.Record) {
 	if _, err := generate.Records(generate.Options{Seed: 9, Scale: 0.01, End: end, Days: 90}, func(r domain.Record) { recs = append(recs, r) }); err != nil {
 		t.Fatal(err)
 	}
-	// Plant problems of every sort in copies of generated records.
 	rng := rand.New(rand.NewPCG(9, 10))
-	var extra []domain.Record
-	var n int
 	for _, r := range recs {
 		if _, inc := r.(*domain.Incident); rng.IntN(8) != 0 && !(inc && rng.IntN(2) == 0) {
 			continue
 		}
-		n = rng.IntN(6)
+		n := rng.IntN(6)
 		switch r := r.(type) {
 		case *domain.Deployment:
 			c := *r
@@ -291,9 +289,9 @@ func TestProblemsMatchFullScan(t *testing.T) {
 				c.RollbackOf = "missing-dep"
 			case 2: // lists a change of its own that merges later
 				c.Changes = append(slices.Clone(c.Changes), "late-"+c.ID)
-				extra = append(extra, &domain.Change{Meta: domain.Meta{ID: "late-" + c.ID, Source: "import"}, Service: c.Service, MergedAt: c.FinishedAt.Add(20 * day)})
+				planted = append(planted, &domain.Change{Meta: domain.Meta{ID: "late-" + c.ID, Source: "import"}, Service: c.Service, MergedAt: c.FinishedAt.Add(20 * day)})
 			}
-			extra = append(extra, &c)
+			planted = append(planted, &c)
 		case *domain.Incident:
 			c := *r
 			c.CausedBy = []string{"missing-dep", "", c.CausedBy}[n%3]
@@ -303,27 +301,41 @@ func TestProblemsMatchFullScan(t *testing.T) {
 			if n >= 2 {
 				c.ResolvedAt = c.OpenedAt.Add(-30 * day) // before any deployment it names
 			}
-			extra = append(extra, &c)
+			planted = append(planted, &c)
 		case *domain.Ticket:
 			c := *r
-			c.Release = "missing-release"
-			extra = append(extra, &c)
+			if n%2 == 0 {
+				// Another source's ticket naming the same release: it
+				// resolves while one deployment has the id, not once
+				// another source's namesake exists.
+				c.Source = "zendesk"
+			} else {
+				c.Release = "missing-release"
+			}
+			planted = append(planted, &c)
 		case *domain.Lead:
 			c := *r
 			c.Opportunity = "missing-opp"
-			extra = append(extra, &c)
+			planted = append(planted, &c)
 		case *domain.Change:
 			c := *r
 			c.Source = "other" // a namesake change
-			extra = append(extra, &c)
+			planted = append(planted, &c)
 		}
 	}
-	// The generated records in any order, then the planted ones (which
-	// replace the generated records with their keys) in two batches.
 	rng.Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
-	rng.Shuffle(len(extra), func(i, j int) { extra[i], extra[j] = extra[j], extra[i] })
+	rng.Shuffle(len(planted), func(i, j int) { planted[i], planted[j] = planted[j], planted[i] })
+	return recs, planted
+}
+
+// Dataset.Problems looks only where a problem can be; it must find what a
+// scan of every record finds, at any as_of, on data fed in batches (so the
+// index of doubtful listings follows replacements and late records).
+func TestProblemsMatchFullScan(t *testing.T) {
+	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	recs, planted := plantedData(t, end)
 	d := NewDataset(DefaultConfig())
-	for half, part := range [][]domain.Record{append(recs, extra[:len(extra)/2]...), extra[len(extra)/2:]} {
+	for half, part := range [][]domain.Record{append(recs, planted[:len(planted)/2]...), planted[len(planted)/2:]} {
 		for _, r := range part {
 			d.Apply(r, time.Time{})
 		}
@@ -339,6 +351,46 @@ func TestProblemsMatchFullScan(t *testing.T) {
 		}
 		if found == 0 {
 			t.Fatalf("batch %d: the planted problems were found nowhere", half)
+		}
+	}
+}
+
+// The memos and the result cache must stay exact where references resolve
+// differently over time: ids that several sources share, listings of
+// changes that merge later, references that resolve to nothing. A warm
+// dataset fed the planted records in batches answers every metric, at
+// several as_of, as a dataset built from scratch.
+func TestCacheMatchesFreshWithPlantedReferences(t *testing.T) {
+	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	recs, planted := plantedData(t, end)
+	var queries []Query
+	for _, records := range []bool{false, true} {
+		for k := 0; k < 60; k += 12 {
+			queries = append(queries, Query{AsOf: end.Add(-time.Duration(k) * day), Window: 30 * day, Records: records})
+		}
+	}
+	inc := NewDataset(DefaultConfig())
+	applied := slices.Clone(recs)
+	for _, r := range recs {
+		inc.Apply(r, time.Time{})
+	}
+	inc.Prepare()
+	for step, part := range [][]domain.Record{nil, planted[:len(planted)/3], planted[len(planted)/3:]} {
+		for _, r := range part {
+			inc.Apply(r, time.Time{})
+		}
+		inc.Prepare()
+		applied = append(applied, part...)
+		fresh := datasetOf(applied, -1, nil)
+		// Ask the later as_of first: memos are taken as of all data.
+		for _, id := range IDs() {
+			for _, q := range queries {
+				got, _ := inc.Compute(id, q)
+				want, _ := fresh.Compute(id, q)
+				if diff := resultDiff(got, want); diff != "" {
+					t.Errorf("step %d: %s as of %s (records %v): %s", step, id, q.AsOf.Format(time.DateOnly), q.Records, diff)
+				}
+			}
 		}
 	}
 }
@@ -391,4 +443,76 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 		}
 	}
 	return sortProblems(out)
+}
+
+// A ticket of another source naming a release resolves to the only
+// deployment with that id until another source's namesake exists (SPEC
+// §2). The release-impact memo, kept once a release's observation window
+// has closed, must not carry the later answer back to earlier as_of.
+func TestReleaseImpactFollowsReusedID(t *testing.T) {
+	const base = `
+{"kind":"deployment","id":"d1","source":"ci","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}
+{"kind":"ticket","id":"t1","source":"zendesk","created_at":"2026-03-01T01:00:00Z","release":"d1","priority":"high"}`
+	const namesake = `{"kind":"deployment","id":"d1","source":"gl","service":"web","environment":"production","finished_at":"2026-03-20T00:00:00Z","status":"success"}`
+	// Until gl's d1 finishes, t1 is ci's d1's ticket (weight 2 for high
+	// priority); from then on its release names two deployments, none of
+	// zendesk's: it counts for neither (and is a data problem).
+	want := map[string]string{"2026-03-10": "2", "2026-03-31": "0", "2026-03-11": "2"}
+	check := func(name string, d *Dataset) {
+		t.Helper()
+		for _, at := range []string{"2026-03-10", "2026-03-31", "2026-03-11"} {
+			r, _ := d.Compute("release_impact_score", Query{AsOf: ts(t, at+"T00:00:00Z"), Window: 30 * day})
+			if got := cacheVal(r.Value); got != want[at] {
+				t.Errorf("%s: release impact as of %s = %s, want %s", name, at, got, want[at])
+			}
+		}
+	}
+	warm := load(t, nil, base)
+	warm.Compute("release_impact_score", Query{AsOf: ts(t, "2026-03-10T00:00:00Z"), Window: 30 * day})
+	apply(t, warm, namesake)
+	check("warm", warm)
+	check("fresh", load(t, nil, base+"\n"+namesake))
+}
+
+// The per-day release-impact sums behind the baseline hold as of all
+// data; a day holding a deployment whose id another source reuses later
+// must be walked as of each as_of instead.
+func TestReleaseBaselineFollowsReusedID(t *testing.T) {
+	const data = `
+{"kind":"deployment","id":"d1","source":"ci","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}
+{"kind":"ticket","id":"t1","source":"zendesk","created_at":"2026-03-01T01:00:00Z","release":"d1","priority":"high"}
+{"kind":"deployment","id":"d2","source":"ci","service":"api","environment":"production","finished_at":"2026-06-01T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d1","source":"gl","service":"web","environment":"production","finished_at":"2026-06-20T00:00:00Z","status":"success"}`
+	d := load(t, nil, data)
+	// As of 06-25 t1's release is ambiguous: api's baseline is 0, d2 scores 0.
+	if r, _ := d.Compute("release_impact_score", Query{AsOf: ts(t, "2026-06-25T00:00:00Z"), Window: 30 * day}); cacheVal(r.Value) != "0" {
+		t.Errorf("as of 06-25 = %s, want 0", cacheVal(r.Value))
+	}
+	// As of 06-15 gl's d1 does not exist: t1 is ci's d1's (weight 2), the
+	// baseline is 2 and d2 scores −2.
+	if r, _ := d.Compute("release_impact_score", Query{AsOf: ts(t, "2026-06-15T00:00:00Z"), Window: 30 * day}); cacheVal(r.Value) != "-2" {
+		t.Errorf("as of 06-15 = %s, want -2", cacheVal(r.Value))
+	}
+}
+
+// A listing of an id two other sources have is ambiguous once both exist,
+// and resolves to the only one before (SPEC §2). The lead-time memo, taken
+// as of all data, must not answer for the earlier as_of.
+func TestLeadMemoFollowsSharedChangeID(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"change","id":"c1","source":"gh","service":"api","authored_at":"2026-03-04T00:00:00Z","merged_at":"2026-03-05T00:00:00Z"}
+{"kind":"deployment","id":"d1","source":"ci","service":"web","environment":"production","finished_at":"2026-03-06T00:00:00Z","status":"success","changes":["c1"]}
+{"kind":"change","id":"c1","source":"gl","service":"api","authored_at":"2026-03-19T00:00:00Z","merged_at":"2026-03-20T00:00:00Z"}`)
+	web := Scope{Dim: "service", Value: "web"}
+	for _, c := range []struct {
+		at   string
+		want string
+	}{{"2026-03-31", "nil"}, {"2026-03-11", "48"}, {"2026-03-21", "nil"}, {"2026-03-19", "48"}} {
+		for _, records := range []bool{false, true} {
+			r, _ := d.Compute("lead_time_for_changes", Query{AsOf: ts(t, c.at+"T00:00:00Z"), Window: 30 * day, Scope: web, Records: records})
+			if got := cacheVal(r.Value); got != c.want {
+				t.Errorf("as of %s (records %v): web lead time = %s, want %s", c.at, records, got, c.want)
+			}
+		}
+	}
 }

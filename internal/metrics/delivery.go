@@ -264,16 +264,15 @@ func leadTimeDetail(r Result, explicit, inferred int) Result {
 
 // linkProblems adds to a drill-down the data problems of the links that
 // decide failure: the rollback_of of the production deployments in W and
-// the explicit causes of the incidents in scope opened in W.
+// the explicit causes of the incidents in scope opened in W (an incident
+// has no environment: an environment scope lists them all).
 func (d *Dataset) linkProblems(q Query, r *Result) {
 	if !q.Records {
 		return
 	}
 	add := func(p Problem) { r.problem(q, p) }
 	d.prodIn(q, func(row *depRow) { d.rollbackProblem(row.x, q.end(), add) })
-	if q.Scope.Dim != "environment" {
-		d.incidentsOpened(q, func(i *Inc) { d.incidentProblem(i, q.end(), add) })
-	}
+	d.incidentsOpened(q, func(i *Inc) { d.incidentProblem(i, q.end(), add) })
 }
 
 func changeFailureRate(d *Dataset, q Query) Result {

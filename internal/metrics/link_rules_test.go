@@ -344,3 +344,39 @@ func TestReleaseAndOpportunityReferences(t *testing.T) {
 		},
 	})
 }
+
+// Each delivery drill-down lists the data problems among the links behind
+// its value; the scorecard's computation (no Records) carries none.
+func TestDrillDownProblems(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success","changes":["c9"]}
+{"kind":"deployment","id":"r1","service":"api","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success","rollback_of":"gone"}
+{"kind":"deployment","id":"s1","service":"api","environment":"staging","finished_at":"2026-03-11T00:00:00Z","status":"success"}
+{"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-12T00:00:00Z","caused_by":"s1"}`)
+	const (
+		list     = "deployment import/d1 changes: names change c9, which is not in the data; it links nothing"
+		rollback = "deployment import/r1 rollback_of: names deployment gone, which is not in the data; it links nothing"
+		cause    = "incident import/i1 caused_by: names deployment s1, which is not a production deployment (environment staging); it links nothing"
+	)
+	for metric, want := range map[string][]string{
+		"lead_time_for_changes":           {list},
+		"change_failure_rate":             {rollback, cause},
+		"failed_deployment_recovery_time": {rollback, cause},
+		"rollback_rate":                   {rollback},
+		"deployment_frequency":            nil,
+	} {
+		for _, records := range []bool{true, false} {
+			r, err := d.Compute(metric, Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Records: records})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range r.Problems {
+				got = append(got, p.String())
+			}
+			if w := map[bool][]string{true: want, false: nil}[records]; !slices.Equal(got, w) {
+				t.Errorf("%s (records %v) problems = %q, want %q", metric, records, got, w)
+			}
+		}
+	}
+}

@@ -528,9 +528,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	case domain.StatusRolledBack:
 		x.Status = stRolledBack
 	}
-	// Another source's deployment with this id may now be the one its
-	// tickets and incidents are attributed to (pickDep): results as of its
-	// time change too.
+	// Another source's deployment with this id changes what references to
+	// the id resolve to (resolveRef) from its own time on, and the memos
+	// taken as of all data: results as of the namesakes' times change too.
 	d.forgetImpact(x.ID)
 	for o := d.depByID[x.ID]; o != nil; o = o.next {
 		d.touchNs(domain.KindDeployment, o.Finished)

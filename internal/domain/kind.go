@@ -73,6 +73,17 @@ func (k Kind) Monthly() bool {
 	return false
 }
 
+// State reports whether a kind describes a state rather than a stream of
+// events (SPEC §4): a book that did not change is not stale, so these are
+// never judged stale by their records' own times.
+func (k Kind) State() bool {
+	switch k {
+	case KindService, KindSubscription, KindQuota, KindTarget, KindBudget, KindSpend:
+		return true
+	}
+	return false
+}
+
 // Key identifies a record: re-importing the same key replaces the record.
 type Key struct {
 	Kind   Kind

@@ -217,10 +217,16 @@ func TestFailMemoFollowsCrossServiceLinks(t *testing.T) {
 	if got := cfr("api"); got != "0" {
 		t.Fatalf("api before rollback: CFR = %s, want 0", got)
 	}
-	// A deployment of another service rolls b back.
+	// A staging deployment of another service names b as rolled back:
+	// only a production deployment of b's own service rolls it back
+	// (SPEC §2), but the memo must still have looked again.
 	apply(t, d, `{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success","rollback_of":"b"}`)
-	if got := cfr("api"); got != "100" {
-		t.Errorf("api after rollback by ops: CFR = %s, want 100", got)
+	if got := cfr("api"); got != "0" {
+		t.Errorf("api after a staging rollback by ops: CFR = %s, want 0", got)
+	}
+	apply(t, d, `{"kind":"deployment","id":"r1","source":"ci","service":"api","environment":"production","finished_at":"2026-03-14T00:00:00Z","status":"success","rollback_of":"b"}`)
+	if got := cfr("api"); got != "50" {
+		t.Errorf("api after its own production rollback: CFR = %s, want 50 (b rolled back, r1 not)", got)
 	}
 	// A later deployment of CR-1 in another service, live when i1 opened,
 	// takes the incident from a.
@@ -229,7 +235,7 @@ func TestFailMemoFollowsCrossServiceLinks(t *testing.T) {
 		t.Errorf("web after c of CR-1: CFR = %s, want 0 (i1 is c's)", got)
 	}
 	// The rollback is corrected: it rolled nothing back after all.
-	apply(t, d, `{"kind":"deployment","id":"r1","source":"ci","service":"ops","environment":"staging","finished_at":"2026-03-14T00:00:00Z","status":"success"}`)
+	apply(t, d, `{"kind":"deployment","id":"r1","source":"ci","service":"api","environment":"production","finished_at":"2026-03-14T00:00:00Z","status":"success"}`)
 	if got := cfr("api"); got != "0" {
 		t.Errorf("api after the rollback was withdrawn: CFR = %s, want 0", got)
 	}
@@ -261,20 +267,39 @@ func TestMedianMatchesSort(t *testing.T) {
 	}
 }
 
-// An id reused by another source can take over the records that name it
-// (pickDep prefers the naming record's source), changing results as of the
-// first deployment's time even when the newcomer is much later.
+// An id reused by another source takes over the records of that source
+// that name it (SPEC §2: a reference resolves within its own source
+// first) from the time the newcomer exists: results as of later change,
+// results as of before it must not, and a cached result or memo taken as
+// of all data before it arrived must not stand in for either.
 func TestCacheFollowsReusedDeploymentID(t *testing.T) {
 	d := load(t, nil, `
 {"kind":"deployment","id":"d1","source":"ci","service":"web","environment":"production","finished_at":"2026-03-05T00:00:00Z","status":"success"}
 {"kind":"incident","id":"i1","source":"pd","service":"web","severity":"P2","opened_at":"2026-03-06T00:00:00Z","caused_by":"d1"}`)
-	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
-	if r, _ := d.Compute("change_failure_rate", q); cacheVal(r.Value) != "100" {
-		t.Fatalf("before: CFR = %s, want 100", cacheVal(r.Value))
+	march := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
+	april := Query{AsOf: ts(t, "2026-04-21T00:00:00Z"), Window: 60 * day}
+	cfr := func(q Query) string {
+		t.Helper()
+		r, err := d.Compute("change_failure_rate", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cacheVal(r.Value)
+	}
+	if got := cfr(march); got != "100" {
+		t.Fatalf("before: CFR as of March = %s, want 100", got)
+	}
+	if got := cfr(april); got != "100" {
+		t.Fatalf("before: CFR as of April = %s, want 100", got)
 	}
 	apply(t, d, `{"kind":"deployment","id":"d1","source":"pd","service":"web","environment":"production","finished_at":"2026-04-20T00:00:00Z","status":"success"}`)
-	if r, _ := d.Compute("change_failure_rate", q); cacheVal(r.Value) != "0" {
-		t.Errorf("after pd's d1 arrived: CFR = %s, want 0 (i1 names pd's d1)", cacheVal(r.Value))
+	// As of April both exist and i1 names pd's d1: 1 of 2 failed.
+	if got := cfr(april); got != "50" {
+		t.Errorf("after pd's d1 arrived: CFR as of April = %s, want 50 (i1 names pd's d1)", got)
+	}
+	// As of March pd's d1 has not happened: ci's is the only d1.
+	if got := cfr(march); got != "100" {
+		t.Errorf("after pd's d1 arrived: CFR as of March = %s, want 100 (pd's d1 does not exist yet)", got)
 	}
 }
 

@@ -2,10 +2,9 @@ package metrics
 
 // Deployments and changes are kept in one map by id. The same id from
 // another source — rare, but allowed (SPEC §1 keys records by kind, source
-// and id) — hangs off the first in a chain, oldest first, so a record
-// naming an id without a source falls back to the oldest (pickDep). One
-// map instead of a by-key map plus a by-id map of slices saves ~80 bytes a
-// record.
+// and id) — hangs off the first in a chain, oldest first; a reference to
+// the id resolves among them by SPEC §2 (resolveRef). One map instead of a
+// by-key map plus a by-id map of slices saves ~80 bytes a record.
 
 // chainLink is a record in such a chain.
 type chainLink[T comparable] interface {

@@ -147,7 +147,8 @@ func slaAdherence(d *Dataset, q Query) Result {
 	for _, rec := range d.recordsFrom(domain.KindTicket, start) {
 		t := rec.(*domain.Ticket)
 		res := ns(t.ResolvedAt)
-		if res < start || res >= end || t.SLADueAt.IsZero() || !matchAttr(q, "priority", t.Priority) {
+		// Created after as_of: it does not exist yet, resolved or not.
+		if res < start || res >= end || ns(t.CreatedAt) > end || t.SLADueAt.IsZero() || !matchAttr(q, "priority", t.Priority) {
 			continue
 		}
 		r.Count++
@@ -263,7 +264,7 @@ func (d *Dataset) releaseTickets(x *Dep, window, end int64, fn func(t *domain.Ti
 		return
 	}
 	for _, t := range d.ticketsByRelease[x.ID] {
-		if pickDep(d.depByID[t.Release], t.Source) != x {
+		if y, _ := d.resolveDep(t.Release, t.Source, end); y != x {
 			continue
 		}
 		c := ns(t.CreatedAt)
@@ -280,7 +281,9 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	if !x.hasTickets {
 		return 0, 0 // most releases: no memo to allocate or follow
 	}
-	closed := x.Finished+window <= end
+	// The memo holds as of all data: while another source's deployment
+	// shares x's id, the tickets naming it resolve as of end (SPEC §2).
+	closed := x.Finished+window <= end && d.uniqueDep(x)
 	if m := x.impact.Load(); closed && m != nil {
 		return m.weighted, m.tickets
 	}
@@ -340,7 +343,12 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 		// baseline changes (every release in them has closed).
 		walk(from, first)
 		for day := first; day < last; day += int64(dayDur) {
-			for s, a := range d.impactDay(day, w, window) {
+			m, ok := d.impactDay(day, w, window)
+			if !ok {
+				walk(day, day+int64(dayDur))
+				continue
+			}
+			for s, a := range m {
 				add(s, a)
 			}
 		}
@@ -361,16 +369,22 @@ func (d *Dataset) impactWindow() int64 {
 // deployments finishing in one UTC day, for as_of late enough that their
 // observation windows have closed. Kept until a deployment of that day or
 // a ticket that could fall in its observation windows changes
-// (invalidate).
-func (d *Dataset) impactDay(day int64, w impactWeights, window int64) map[*svcState]impactAcc {
+// (invalidate). ok is false for a day holding a deployment whose id
+// another source reuses: its tickets resolve as of each as_of, so the day
+// is walked instead (kept as a nil map, so it is not rebuilt each time).
+func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcState]impactAcc, bool) {
 	d.cacheMu.Lock()
 	m, ok := d.impactDays[day]
 	d.cacheMu.Unlock()
 	if ok {
-		return m
+		return m, m != nil
 	}
 	m = map[*svcState]impactAcc{}
 	for _, row := range d.prodDeps.between(day, day+int64(dayDur)) {
+		if !d.uniqueDep(row.x) {
+			m = nil
+			break
+		}
 		a := m[row.svc]
 		if row.tickets {
 			weighted, _ := d.tally(row.x, w, window, math.MaxInt64)
@@ -385,7 +399,7 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) map[*svcSt
 	}
 	d.impactDays[day] = m
 	d.cacheMu.Unlock()
-	return m
+	return m, m != nil
 }
 
 // releaseImpactScore (SPEC §3, §7). For each production deployment in

@@ -7,6 +7,8 @@
 package metrics
 
 import (
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -167,11 +169,12 @@ func (i *Inc) due() int64 {
 	return i.Resolved + int64(5*day)
 }
 
-// SLISample is an availability SLI record.
+// SLISample is an SLI record.
 type SLISample struct {
 	ID, Source, Service string
 	Start, End          int64
 	Good, Total         float64
+	latency             bool // objective latency: not an availability sample
 }
 
 // Dataset is the in-memory, indexed copy of the store's records. It is not
@@ -191,6 +194,10 @@ type Dataset struct {
 	listedBy   map[string]*Dep
 	listedMore map[string][]*Dep
 	relink     map[string]bool // change ids whose explicit deployment may have changed
+	// doubtful holds the listed change ids that may resolve to nothing at
+	// some as_of (no change has the id, several do, or one merged after a
+	// deployment listing it finished): all Problems needs to look at.
+	doubtful map[string]bool
 
 	// cache holds computed results; see cache.go for why time-based
 	// invalidation is exact. cacheMu guards it because readers fill it
@@ -250,11 +257,132 @@ type Dataset struct {
 	oppByID          map[string][]*domain.Opportunity
 	byTime           map[domain.Kind]*sorted[domain.Record]
 
-	// fresh holds, per kind, every data timestamp (event times and
-	// ingestion times) so freshness can be judged as of any time.
-	fresh map[domain.Kind]*sorted[int64]
 	// presence says which kinds have data as of when (nodata.go).
 	presence presence
+
+	// times holds, per kind, what existence and freshness are judged from
+	// as of any time (see kindTimes).
+	times map[domain.Kind]*kindTimes
+}
+
+// kindTimes holds a kind's records' times, so how many of them exist and
+// how current they are can be judged as of any time. SPEC §3: a record
+// exists from its defining time, and any other timestamp of it counts only
+// once it exists — so each data time is kept as max(t, defining time).
+type kindTimes struct {
+	born *sorted[int64] // each record's defining time
+	data *sorted[int64] // each data timestamp, from when its record exists
+}
+
+// life is one record's entry in kindTimes; zero data times are absent.
+type life struct {
+	born int64
+	data [3]int64
+}
+
+func (k *kindTimes) add(l life) {
+	k.born.add(l.born)
+	for _, t := range l.data {
+		if t != 0 {
+			k.data.add(t)
+		}
+	}
+}
+
+func (k *kindTimes) remove(l life) {
+	k.born.remove(l.born)
+	for _, t := range l.data {
+		if t != 0 {
+			k.data.remove(t)
+		}
+	}
+}
+
+// bornAt is a record's defining time (SPEC §3 conventions): period kinds
+// exist from the start of their period; services always (0).
+func bornAt(r domain.Record) int64 {
+	switch r := r.(type) {
+	case *domain.Deployment:
+		return ns(r.FinishedAt)
+	case *domain.Change:
+		return ns(r.MergedAt)
+	case *domain.Incident:
+		return ns(r.OpenedAt)
+	case *domain.Ticket:
+		return ns(r.CreatedAt)
+	case *domain.Survey:
+		return ns(r.At)
+	case *domain.Vulnerability:
+		return ns(r.OpenedAt)
+	case *domain.Control:
+		return ns(r.CheckedAt)
+	case *domain.Subscription:
+		return ns(r.StartedAt)
+	case *domain.Opportunity:
+		return ns(r.CreatedAt)
+	case *domain.Lead:
+		return ns(r.CreatedAt)
+	case *domain.SLI:
+		return ns(r.PeriodStart)
+	case *domain.Cost:
+		return ns(r.PeriodStart)
+	case *domain.Usage:
+		return ns(r.PeriodStart)
+	case *domain.Budget:
+		return ns(r.PeriodStart)
+	case *domain.Spend:
+		return ns(r.PeriodStart)
+	case *domain.Quota:
+		return ns(r.PeriodStart)
+	case *domain.Target:
+		return ns(r.PeriodStart)
+	}
+	return 0
+}
+
+// lifeOf is a record's kindTimes entry.
+func lifeOf(r domain.Record) life {
+	l := life{born: bornAt(r)}
+	for i, t := range dataTimes(r) {
+		if !t.IsZero() {
+			l.data[i] = max(t.UnixNano(), l.born)
+		}
+	}
+	return l
+}
+
+// storedLife is the kindTimes entry of the record a new one replaces, from
+// the form the dataset keeps it in; ok is false when there is none.
+func (d *Dataset) storedLife(r domain.Record) (life, bool) {
+	k := key(r.Header().Source, r.Header().ID)
+	switch r.(type) {
+	case *domain.Service:
+	case *domain.Deployment:
+		if o := d.dep(k); o != nil {
+			return life{born: o.Finished, data: [3]int64{o.Finished}}, true
+		}
+	case *domain.Change:
+		if o := d.change(k); o != nil {
+			return life{born: o.Merged, data: [3]int64{o.Merged}}, true
+		}
+	case *domain.Incident:
+		if o := d.incidents[k]; o != nil {
+			l := life{born: o.Opened, data: [3]int64{o.Opened}}
+			if o.Resolved != 0 {
+				l.data[1] = max(o.Resolved, o.Opened)
+			}
+			return l, true
+		}
+	case *domain.SLI:
+		if o := d.slis[k]; o != nil {
+			return life{born: o.Start, data: [3]int64{max(o.End, o.Start)}}, true
+		}
+	default:
+		if o := d.others[r.Kind()][k]; o != nil {
+			return lifeOf(o), true
+		}
+	}
+	return life{}, false
 }
 
 // NewDataset returns an empty dataset.
@@ -274,6 +402,7 @@ func NewDataset(cfg Config) *Dataset {
 		listedBy:         map[string]*Dep{},
 		listedMore:       map[string][]*Dep{},
 		relink:           map[string]bool{},
+		doubtful:         map[string]bool{},
 		cache:            map[cacheKey]Result{},
 		dirty:            map[domain.Kind]int64{},
 		flights:          map[cacheKey]*flight{},
@@ -303,7 +432,7 @@ func NewDataset(cfg Config) *Dataset {
 		escalated:        newSorted(func(t *domain.Ticket) (int64, string) { return ns(t.CreatedAt), t.ID }),
 		oppByID:          map[string][]*domain.Opportunity{},
 		byTime:           map[domain.Kind]*sorted[domain.Record]{},
-		fresh:            map[domain.Kind]*sorted[int64]{},
+		times:            map[domain.Kind]*kindTimes{},
 	}
 }
 
@@ -359,19 +488,21 @@ func sortedFor[T comparable](m map[string]*sorted[T], k string, key func(T) (int
 // (zero when unknown).
 func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 	k := r.Kind()
-	f := d.fresh[k]
-	if f == nil {
-		f = newSorted(func(t int64) (int64, string) { return t, "" })
-		d.fresh[k] = f
-	}
-	// Freshness follows the records' own timestamps, not when they were
-	// imported: re-importing an old export must not make a source that
-	// stopped months ago look current. ingested is kept in the signature for
-	// provenance views.
-	for _, t := range dataTimes(r) {
-		if !t.IsZero() {
-			f.add(t.UnixNano())
+	if k != domain.KindService {
+		kt := d.times[k]
+		if kt == nil {
+			byTime := func(t int64) (int64, string) { return t, "" }
+			kt = &kindTimes{born: newSorted(byTime), data: newSorted(byTime)}
+			d.times[k] = kt
 		}
+		// Freshness follows the records' own timestamps, not when they were
+		// imported: re-importing an old export must not make a source that
+		// stopped months ago look current. ingested is kept in the
+		// signature for provenance views.
+		if old, ok := d.storedLife(r); ok {
+			kt.remove(old)
+		}
+		kt.add(lifeOf(r))
 	}
 	d.touchRecord(r)
 	d.touchReplaced(r)
@@ -406,7 +537,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		Prod:     prod,
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:     r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
-		RollbackOf: r.RollbackOf, ChangeRequest: r.ChangeRequest, Changes: r.Changes,
+		RollbackOf: r.RollbackOf, ChangeRequest: r.ChangeRequest, Changes: uniqueIDs(r.Changes),
 		Emergency: r.Emergency, RetroValid: ns(r.RetroValidatedAt),
 	}
 	switch r.Status {
@@ -415,9 +546,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	case domain.StatusRolledBack:
 		x.Status = stRolledBack
 	}
-	// Another source's deployment with this id may now be the one its
-	// tickets and incidents are attributed to (pickDep): results as of its
-	// time change too.
+	// Another source's deployment with this id changes what references to
+	// the id resolve to (resolveRef) from its own time on, and the memos
+	// taken as of all data: results as of the namesakes' times change too.
 	d.forgetImpact(x.ID)
 	for o := d.depByID[x.ID]; o != nil; o = o.next {
 		d.touchNs(domain.KindDeployment, o.Finished)
@@ -456,6 +587,37 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.emergency[x] = true
 	}
 	d.envs[x.Env]++
+}
+
+// uniqueIDs drops repeats from a change list: a change is deployed once,
+// however often its deployment lists it.
+func uniqueIDs(ids []string) []string {
+	if len(ids) > 64 {
+		seen := make(map[string]bool, len(ids))
+		out := ids[:0:0]
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+		if len(out) == len(ids) {
+			return ids
+		}
+		return out
+	}
+	for i := 1; i < len(ids); i++ {
+		if slices.Contains(ids[:i], ids[i]) {
+			out := slices.Clone(ids[:i])
+			for _, id := range ids[i+1:] {
+				if !slices.Contains(out, id) {
+					out = append(out, id)
+				}
+			}
+			return out
+		}
+	}
+	return ids
 }
 
 func (d *Dataset) removeDep(x *Dep) {
@@ -566,14 +728,18 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 	k := key(r.Source, r.ID)
 	if old := d.slis[k]; old != nil {
 		delete(d.slis, k)
-		d.sliAll.remove(old)
-	}
-	if r.Objective != "" && r.Objective != "availability" {
-		return
+		if !old.latency {
+			d.sliAll.remove(old)
+		}
 	}
 	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	// Every SLI is kept (counted, and found when replaced); the
+	// availability metrics walk only the availability ones.
+	x.latency = r.Objective != "" && r.Objective != "availability"
 	d.slis[k] = x
-	d.sliAll.add(x)
+	if !x.latency {
+		d.sliAll.add(x)
+	}
 }
 
 func (d *Dataset) applyOther(r domain.Record) {
@@ -653,9 +819,13 @@ func (d *Dataset) Records(kind domain.Kind) []domain.Record {
 
 // dataTimes are the moments a record says something happened: its newest
 // event and, for records whose newest event may still lie ahead of an
-// as_of (a later resolution or fix), the moment it began.
+// as_of (a later resolution or fix), the moment it began. At most three.
 func dataTimes(r domain.Record) []time.Time {
 	switch r := r.(type) {
+	case *domain.Deployment:
+		// finished_at, not a later cutover: it is when the deployment
+		// exists (SPEC §3), and what a replaced one is found by.
+		return []time.Time{r.FinishedAt}
 	case *domain.Incident:
 		return []time.Time{r.OpenedAt, r.ResolvedAt}
 	case *domain.Ticket:
@@ -675,8 +845,20 @@ func dataTimes(r domain.Record) []time.Time {
 // Prepare restores the indexes' order after a round of Apply calls.
 func (d *Dataset) Prepare() {
 	for id := range d.relink {
-		e := d.explicitDeployment(id)
+		if d.listDoubtful(id) {
+			d.doubtful[id] = true
+		} else {
+			delete(d.doubtful, id)
+		}
+		shared := d.changeByID[id] != nil && d.changeByID[id].next != nil
+		if shared && d.memoized.Load() {
+			// Another source's change with this id moves when the id's
+			// links settle (changeSettled), which every deployment
+			// listing it keeps in its lead memo.
+			d.listing(id, d.resetLead)
+		}
 		for c := d.changeByID[id]; c != nil; c = c.next {
+			e := d.explicitScan(c, math.MaxInt64)
 			// The deployments it was and is listed by, and the one that
 			// would take it by inference, see a different set of changes.
 			if d.memoized.Load() {
@@ -718,24 +900,39 @@ func (d *Dataset) Prepare() {
 	for _, s := range d.byTime {
 		s.prepare()
 	}
-	for _, s := range d.fresh {
-		s.prepare()
+	for _, s := range d.times {
+		s.born.prepare()
+		s.data.prepare()
 	}
 	d.applyEvents()
 }
 
-// LastData returns the newest data time of a kind at or before asOf
-// (event or ingestion), and whether the kind has any data by then.
+// LastData returns the newest data time of a kind at or before asOf — of
+// the records that exist then, by their own timestamps — and whether the
+// kind has any data by then. Services have no time: never any.
 func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
-	s := d.fresh[kind]
-	if s == nil {
+	kt := d.times[kind]
+	if kt == nil {
 		return time.Time{}, false
 	}
-	i := s.upperBound(asOf.UnixNano())
+	i := kt.data.upperBound(asOf.UnixNano())
 	if i == 0 {
 		return time.Time{}, false
 	}
-	return time.Unix(0, s.items[i-1]).UTC(), true
+	return time.Unix(0, kt.data.items[i-1]).UTC(), true
+}
+
+// CountAt returns the number of records of a kind that exist at asOf (SPEC
+// §3: from their defining time; period kinds from their period's start;
+// services always).
+func (d *Dataset) CountAt(kind domain.Kind, asOf time.Time) int {
+	if kind == domain.KindService {
+		return len(d.Services)
+	}
+	if kt := d.times[kind]; kt != nil {
+		return kt.born.upperBound(asOf.UnixNano())
+	}
+	return 0
 }
 
 // Counts returns the number of records held per kind.
@@ -832,6 +1029,21 @@ func (d *Dataset) unlist(id string, x *Dep) {
 		removeFrom(d.listedMore, id, x)
 	}
 	d.relink[id] = true
+}
+
+// listDoubtful reports whether a listed change id may resolve to nothing
+// as of some time (see doubtful).
+func (d *Dataset) listDoubtful(id string) bool {
+	c := d.changeByID[id]
+	if d.listedBy[id] == nil {
+		return false
+	}
+	if c == nil || c.next != nil {
+		return true
+	}
+	doubt := false
+	d.listing(id, func(x *Dep) { doubt = doubt || x.Finished < c.Merged })
+	return doubt
 }
 
 // listing calls fn for every eligible production deployment listing id.

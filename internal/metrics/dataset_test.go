@@ -64,16 +64,17 @@ func TestListedByMany(t *testing.T) {
 	want("c")
 }
 
-// Deployments share the by-id chain scheme; the oldest namesake stays
-// first because records naming the id from an unknown source fall back to
-// it (pickDep).
+// Deployments share the by-id chain scheme; a record naming the id
+// resolves to its own source's deployment, and from another source to
+// none while several sources have it (SPEC §2).
 func TestDeploymentsWithSharedIDs(t *testing.T) {
 	d := load(t, nil, `
 {"kind":"deployment","id":"d1","source":"gh","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}
 {"kind":"deployment","id":"d1","source":"gl","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success"}
 {"kind":"deployment","id":"d1","source":"bb","service":"web","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"success"}`)
-	if x := pickDep(d.depByID["d1"], "pagerduty"); x == nil || x.Source != "gh" {
-		t.Fatalf("fallback = %v, want the oldest (gh)", x)
+	const all = 1<<63 - 1
+	if x, st := d.resolveDep("d1", "pagerduty", all); x != nil || st != refAmbiguous {
+		t.Fatalf("from another source: %v (%d), want none, ambiguous", x, st)
 	}
 	for _, src := range []string{"gl", "gh", "bb"} {
 		apply(t, d, `{"kind":"deployment","id":"d1","source":"`+src+`","service":"mobile","environment":"production","finished_at":"2026-03-13T00:00:00Z","status":"success"}`)
@@ -83,8 +84,8 @@ func TestDeploymentsWithSharedIDs(t *testing.T) {
 		if x := d.dep(key(src, "d1")); x == nil || x.Service != "mobile" {
 			t.Fatalf("after replacing %s: deployment = %+v, want the mobile version", src, x)
 		}
-		if x := pickDep(d.depByID["d1"], src); x.Source != src {
-			t.Fatalf("pickDep(%s) = %s", src, x.Source)
+		if x, _ := d.resolveDep("d1", src, all); x == nil || x.Source != src {
+			t.Fatalf("resolveDep from %s = %v", src, x)
 		}
 	}
 	if got := len(d.prodDeps.items); got != 3 {

@@ -124,11 +124,15 @@ func frequencyLevel(times []int64, start, end int64) (string, *float64) {
 	return "low", perWeek
 }
 
-// leadSpan is a change's lead time in hours when deployment x shipped it
-// (false when it was merged after x finished, i.e. clock skew).
-func leadSpan(x *Dep, c *Chg) (float64, bool) {
+// leadSpan is a change's lead time in hours as of asOf when deployment x
+// shipped it: from its first commit, or its merge when the first commit is
+// absent or after asOf (SPEC §3: a timestamp after as_of is absent). False
+// for a negative span: a first commit after the deployment finished, or,
+// without one, a change listed by a deployment before it merged (until it
+// merges it does not exist at all, see explicitAt).
+func leadSpan(x *Dep, c *Chg, asOf int64) (float64, bool) {
 	from := c.Authored
-	if from == 0 {
+	if from == 0 || from > asOf {
 		from = c.Merged
 	}
 	span := x.Finished - from
@@ -139,11 +143,13 @@ func leadSpan(x *Dep, c *Chg) (float64, bool) {
 }
 
 // leadMemo holds the lead times of the changes a deployment shipped, as
-// known once every deployment listing one of them has finished: valid for
-// any as_of at or after validFrom while the service's generation is gen.
-// Before validFrom a change merged before the deployment but listed by a
-// later one was still this deployment's by inference, so the memo is
-// bypassed (old windows, computed once and then cached).
+// known once every deployment listing one of them has finished and every
+// one of them has happened: valid for any as_of at or after validFrom
+// until reset. Before validFrom a change merged before the deployment but
+// listed by a later one was still this deployment's by inference, a change
+// it lists that merged after it finished did not exist yet, or an id
+// another source reuses resolved differently, so the memo is bypassed (old
+// windows, computed once and then cached).
 type leadMemo struct {
 	validFrom          int64
 	spans              []float64
@@ -158,7 +164,15 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 		d.memoized.Store(true)
 		m = &leadMemo{}
 		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
-			if h, ok := leadSpan(x, c); ok {
+			// A listed change merged after x finished, or one first
+			// committed after it, reads differently as of before then.
+			if c.Merged > x.Finished {
+				m.validFrom = max(m.validFrom, c.Merged)
+			}
+			if c.Authored > x.Finished {
+				m.validFrom = max(m.validFrom, c.Authored)
+			}
+			if h, ok := leadSpan(x, c, math.MaxInt64); ok {
 				m.spans = append(m.spans, h)
 				if method == Explicit {
 					m.explicit++
@@ -167,11 +181,19 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 				}
 			}
 		})
+		for _, id := range x.Changes {
+			if c := d.changeByID[id]; c != nil && c.next != nil {
+				m.validFrom = max(m.validFrom, d.changeSettled(id))
+			}
+		}
 		// changesOf skipped the inferred range's explicitly linked
 		// changes; as of before their deployments finished they were x's.
 		d.inferredRange(x, func(c *Chg) {
 			if c.explicit != nil {
 				m.validFrom = max(m.validFrom, c.explicit.Finished)
+			}
+			if !d.uniqueChange(c) {
+				m.validFrom = max(m.validFrom, d.changeSettled(c.ID))
 			}
 		})
 		// Racing readers store equal memos: the data determines them.
@@ -209,8 +231,11 @@ func leadTime(d *Dataset, q Query) Result {
 				return
 			}
 		}
+		if q.Records {
+			d.listProblems(x, q.end(), func(p Problem) { r.problem(q, p) })
+		}
 		d.changesOf(x, q.end(), func(c *Chg, method string) {
-			h, ok := leadSpan(x, c)
+			h, ok := leadSpan(x, c, q.end())
 			if !ok {
 				return
 			}
@@ -225,6 +250,7 @@ func leadTime(d *Dataset, q Query) Result {
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)
+	r.Problems = sortProblems(r.Problems)
 	return leadTimeDetail(r, explicit, inferred)
 }
 
@@ -246,6 +272,19 @@ func leadTimeDetail(r Result, explicit, inferred int) Result {
 	return r
 }
 
+// linkProblems adds to a drill-down the data problems of the links that
+// decide failure: the rollback_of of the production deployments in W and
+// the explicit causes of the incidents in scope opened in W (an incident
+// has no environment: an environment scope lists them all).
+func (d *Dataset) linkProblems(q Query, r *Result) {
+	if !q.Records {
+		return
+	}
+	add := func(p Problem) { r.problem(q, p) }
+	d.prodIn(q, func(row *depRow) { d.rollbackProblem(row.x, q.end(), add) })
+	d.incidentsOpened(q, func(i *Inc) { d.incidentProblem(i, q.end(), add) })
+}
+
 func changeFailureRate(d *Dataset, q Query) Result {
 	var r Result
 	failed := 0
@@ -258,6 +297,8 @@ func changeFailureRate(d *Dataset, q Query) Result {
 		}
 		depRef(&r, q, row.x, nil, why)
 	})
+	d.linkProblems(q, &r)
+	r.Problems = sortProblems(r.Problems)
 	r.Value = share(failed, r.Count)
 	r.detail("failed", failed)
 	if r.Value != nil {
@@ -286,16 +327,26 @@ func recoveryTime(d *Dataset, q Query) Result {
 		if d.failed(x, asOf) == "" {
 			return
 		}
-		at, ok := d.recovery(x, asOf)
-		if !ok {
+		at, st := d.recovery(x, asOf)
+		switch st {
+		case recOpen:
 			unrecovered++
 			depRef(&r, q, x, nil, "not recovered")
+			return
+		case recNegative:
+			// SPEC §3: dropped and reported as a data problem.
+			depRef(&r, q, x, nil, "left out: its incidents were resolved before it finished (see problems)")
+			if q.Records {
+				d.negativeRecovery(x, asOf, func(p Problem) { r.problem(q, p) })
+			}
 			return
 		}
 		h := hours(at - x.Finished)
 		spans = append(spans, h)
 		depRef(&r, q, x, num(h), "")
 	})
+	d.linkProblems(q, &r)
+	r.Problems = sortProblems(r.Problems)
 	r.Count = len(spans)
 	r.Value = median(spans)
 	r.detail("unrecovered", unrecovered)
@@ -342,12 +393,17 @@ func reworkRate(d *Dataset, q Query) Result {
 
 func rollbackRate(d *Dataset, q Query) Result {
 	asOf := q.end()
-	return prodShare(d, q, func(row *depRow) string {
+	r := prodShare(d, q, func(row *depRow) string {
 		if row.status == stRolledBack || d.rolledBack(row.x, asOf) {
 			return "rolled back"
 		}
 		return ""
 	})
+	if q.Records {
+		d.prodIn(q, func(row *depRow) { d.rollbackProblem(row.x, asOf, func(p Problem) { r.problem(q, p) }) })
+		r.Problems = sortProblems(r.Problems)
+	}
+	return r
 }
 
 func successRate(d *Dataset, q Query) Result {

@@ -822,3 +822,40 @@ func TestReimportReplaces(t *testing.T) {
 		t.Errorf("production environments = %v, want none", envs)
 	}
 }
+
+// SPEC §3: an incident linked to a deployment and resolved before the
+// deployment finished would give a negative recovery span; it is dropped
+// from the median and reported on the drill-down as a data problem.
+func TestNegativeRecoverySpanDropped(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T10:00:00Z","status":"success"}
+{"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-10T08:00:00Z","resolved_at":"2026-03-10T09:00:00Z","caused_by":"d1"}
+{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-12T00:00:00Z","status":"failure"}
+{"kind":"deployment","id":"d3","service":"api","environment":"production","finished_at":"2026-03-12T02:00:00Z","status":"success"}`)
+	want := Problem{Kind: domain.KindIncident, Source: "import", ID: "i1", Field: "resolved_at",
+		Reason: "resolved at 2026-03-10T09:00:00Z, 1h0m0s before deployment d1 it is linked to finished (2026-03-10T10:00:00Z); the negative recovery span is left out of failed_deployment_recovery_time"}
+	for _, records := range []bool{false, true} {
+		r, err := d.Compute("failed_deployment_recovery_time", Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Records: records})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// d1's −1 h is dropped; d2 recovered with d3 after 2 h.
+		if cacheVal(r.Value) != "2" || r.Count != 1 {
+			t.Errorf("records %v: recovery = %s (n=%d), want 2 (n=1)", records, cacheVal(r.Value), r.Count)
+		}
+		if records && (len(r.Problems) != 1 || r.Problems[0] != want) {
+			t.Errorf("drill-down problems = %v, want [%v]", r.Problems, want)
+		}
+		if !records && r.Problems != nil {
+			t.Errorf("scorecard result carries problems %v", r.Problems)
+		}
+	}
+	if got := d.Problems(ts(t, defaultAsOf)); len(got) != 1 || got[0] != want {
+		t.Errorf("organisation problems = %v, want [%v]", got, want)
+	}
+	// Before i1 resolved nothing is negative yet, and as of before d1
+	// finished the incident's cause does not exist.
+	if got := d.Problems(ts(t, "2026-03-10T08:30:00Z")); len(got) != 1 || got[0].Field != "caused_by" {
+		t.Errorf("problems as of 08:30 = %v, want only the unknown caused_by", got)
+	}
+}

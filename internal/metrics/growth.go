@@ -216,10 +216,11 @@ func oppOpenAt(o *domain.Opportunity, t int64) bool {
 	return qa != 0 && qa <= t
 }
 
-// wonIn: won with closed_at in [lo, hi).
+// wonIn: won with closed_at in [lo, hi), created by hi (SPEC §3: an
+// opportunity created later does not exist yet, whatever it says).
 func wonIn(o *domain.Opportunity, lo, hi int64) bool {
 	c := ns(o.ClosedAt)
-	return o.Won && c != 0 && c >= lo && c < hi
+	return o.Won && c != 0 && c >= lo && c < hi && ns(o.CreatedAt) <= hi
 }
 
 // quotaPeriod is the current quota period (SPEC §3 pipeline_coverage):
@@ -366,7 +367,7 @@ func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) close
 	for _, rec := range d.recordsFrom(domain.KindOpportunity, start) {
 		o := rec.(*domain.Opportunity)
 		cl := ns(o.ClosedAt)
-		if cl == 0 || cl < start || cl >= end || !matchAttr(q, "owner", o.Owner) {
+		if cl == 0 || cl < start || cl >= end || ns(o.CreatedAt) > end || !matchAttr(q, "owner", o.Owner) {
 			continue
 		}
 		qa := ns(o.QualifiedAt)
@@ -607,7 +608,7 @@ func mqlVolume(d *Dataset, q Query) Result {
 	start, end := q.start(), q.end()
 	for _, rec := range d.recordsFrom(domain.KindLead, start) {
 		l := rec.(*domain.Lead)
-		if t := ns(l.MQLAt); t < start || t >= end || !leadInScope(q, l) {
+		if t := ns(l.MQLAt); t < start || t >= end || ns(l.CreatedAt) > end || !leadInScope(q, l) {
 			continue
 		}
 		r.Count++
@@ -634,29 +635,6 @@ func (d *Dataset) funnelCohort(q Query) (lag time.Duration, start, end int64) {
 	}
 	end = q.end() - int64(lag)
 	return lag, end - int64(q.Window), end
-}
-
-// leadOpportunity resolves a lead's `opportunity` as of asOf (SPEC §2):
-// the record with that id in the lead's own source, else the only one in
-// any source; unknown or ambiguous links nothing. Only opportunities
-// created by asOf exist.
-func (d *Dataset) leadOpportunity(l *domain.Lead, asOf int64) *domain.Opportunity {
-	var other *domain.Opportunity
-	n := 0
-	for _, o := range d.oppByID[l.Opportunity] {
-		if ns(o.CreatedAt) > asOf {
-			continue
-		}
-		if o.Source == l.Source {
-			return o
-		}
-		other = o
-		n++
-	}
-	if n == 1 {
-		return other
-	}
-	return nil
 }
 
 // funnelStageNames name the stages a lead reaches, in order.
@@ -687,12 +665,10 @@ func funnelConversion(d *Dataset, q Query) Result {
 		if at(l.SQLAt) {
 			stage = 2
 		}
-		if l.Opportunity != "" {
-			if o := d.leadOpportunity(l, end); o != nil {
-				stage = 3
-				if o.Won && at(o.ClosedAt) {
-					stage = 4
-				}
+		if o, _ := d.resolveOpportunity(l.Opportunity, l.Source, end); o != nil {
+			stage = 3
+			if o.Won && at(o.ClosedAt) {
+				stage = 4
 			}
 		}
 		for s := 0; s <= stage; s++ {

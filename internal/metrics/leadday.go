@@ -84,7 +84,7 @@ func (d *Dataset) orgLeadTime(start, end int64) (runs [][]float64, rest []float6
 				continue
 			}
 			d.changesOf(row.x, end, func(c *Chg, method string) {
-				if h, ok := leadSpan(row.x, c); ok {
+				if h, ok := leadSpan(row.x, c, end); ok {
 					rest = append(rest, h)
 					if method == Explicit {
 						explicit++

@@ -1,13 +1,18 @@
 package metrics
 
 import (
+	"fmt"
 	"math"
 	"sort"
+
+	"github.com/candor/candor/internal/domain"
 )
 
-// Linking rules of SPEC §2, evaluated on demand from the indexes so that
-// a new record changes every dependent link at once, with nothing stored
-// to go stale.
+// Linking rules of SPEC §2, evaluated on demand from the indexes as of the
+// time asked, over the records that exist then, so that a new record
+// changes every dependent link at once, with nothing stored to go stale.
+// References resolve by resolveRef (problems.go); ties on a timestamp go
+// to the lower id in byte order (then the lower source, for namesakes).
 
 // Link methods.
 const (
@@ -15,51 +20,102 @@ const (
 	Inferred = "inferred"
 )
 
-// pick prefers a record of the same source when an id is reused across
-// sources.
-func pickDep(head *Dep, source string) *Dep {
-	for x := head; x != nil; x = x.next {
-		if x.Source == source {
-			return x
-		}
+// before orders deployments by finished_at, ties by id, then source.
+func before(x, y *Dep) bool {
+	if x.Finished != y.Finished {
+		return x.Finished < y.Finished
 	}
-	return head
+	if x.ID != y.ID {
+		return x.ID < y.ID
+	}
+	return x.Source < y.Source
 }
 
-// explicitDeployment returns the earliest eligible production deployment
-// whose changes list the change (failed ones ship nothing; see listedBy).
-func (d *Dataset) explicitDeployment(changeID string) *Dep {
+// uniqueChange reports whether no other source has a change with c's id:
+// then a listing names c from any source, as soon as c exists.
+func (d *Dataset) uniqueChange(c *Chg) bool { return c.next == nil && d.changeByID[c.ID] == c }
+
+// uniqueDep is uniqueChange for deployments.
+func (d *Dataset) uniqueDep(x *Dep) bool { return x.next == nil && d.depByID[x.ID] == x }
+
+// explicitScan returns the earliest eligible production deployment that
+// finished by asOf and lists c — its listing of c's id resolving to c as
+// of asOf (failed ones ship nothing; see listedBy).
+func (d *Dataset) explicitScan(c *Chg, asOf int64) *Dep {
+	if c.Merged > asOf {
+		return nil
+	}
 	var best *Dep
-	d.listing(changeID, func(x *Dep) {
-		if best == nil || x.Finished < best.Finished || (x.Finished == best.Finished && x.ID < best.ID) {
+	d.listing(c.ID, func(x *Dep) {
+		if x.Finished > asOf || (best != nil && !before(x, best)) {
+			return
+		}
+		if r, _ := d.resolveChange(c.ID, x.Source, asOf); r == c {
 			best = x
 		}
 	})
 	return best
 }
 
-// explicitAsOf is the change's explicit deployment if it had finished by
-// asOf. Before the listing deployment exists nobody could know the list
-// (SPEC §3: an event after as_of has not happened), so until then the
-// change is linked by inference. This also means a record only ever
-// changes results as of its own time or later, which keeps cached
-// results of earlier windows valid.
-func explicitAsOf(c *Chg, asOf int64) *Dep {
-	if c.explicit != nil && c.explicit.Finished <= asOf {
-		return c.explicit
+// explicitAt is the deployment that ships c by explicit listing as of
+// asOf, nil when none has (or c has not merged yet: SPEC §3, a record
+// exists from its defining time). Before the listing deployment finishes
+// nobody could know the list, so until then the change is linked by
+// inference; a record thus only ever changes results as of its own time or
+// later, which keeps cached results of earlier windows valid. c.explicit
+// holds the answer as of all data; for an id no other source reuses it is
+// the answer as of any time once both have happened.
+func (d *Dataset) explicitAt(c *Chg, asOf int64) *Dep {
+	if c.Merged > asOf {
+		return nil
 	}
-	return nil
+	if d.uniqueChange(c) {
+		if e := c.explicit; e != nil && e.Finished <= asOf {
+			return e
+		}
+		return nil
+	}
+	return d.explicitScan(c, asOf)
+}
+
+// changeSettled is when the links of a change id stop depending on as_of
+// beyond "has it happened yet": every namesake has merged and every
+// deployment listing the id has finished. Only ids that several sources
+// share need it.
+func (d *Dataset) changeSettled(id string) int64 {
+	t := int64(math.MinInt64)
+	for c := range chainSeq(d.changeByID[id]) {
+		t = max(t, c.Merged)
+	}
+	d.listing(id, func(x *Dep) { t = max(t, x.Finished) })
+	return t
+}
+
+// depSettled is when references to a deployment id stop depending on
+// as_of: the last of the deployments sharing the id has finished.
+func (d *Dataset) depSettled(x *Dep) int64 {
+	if d.uniqueDep(x) {
+		return math.MinInt64
+	}
+	t := int64(math.MinInt64)
+	for y := range chainSeq(d.depByID[x.ID]) {
+		t = max(t, y.Finished)
+	}
+	return t
 }
 
 // ChangeDeployment returns the deployment that shipped a change, and how
 // the link was made, as of all data; nil when not (yet) deployed.
 func (d *Dataset) ChangeDeployment(c *Chg) (*Dep, string) {
-	return d.ChangeDeploymentAsOf(c, 1<<63-1)
+	return d.ChangeDeploymentAsOf(c, math.MaxInt64)
 }
 
 // ChangeDeploymentAsOf is ChangeDeployment as known at asOf.
 func (d *Dataset) ChangeDeploymentAsOf(c *Chg, asOf int64) (*Dep, string) {
-	if x := explicitAsOf(c, asOf); x != nil {
+	if c.Merged > asOf {
+		return nil, ""
+	}
+	if x := d.explicitAt(c, asOf); x != nil {
 		return x, Explicit
 	}
 	s := d.svcElig[c.Service]
@@ -72,22 +128,20 @@ func (d *Dataset) ChangeDeploymentAsOf(c *Chg, asOf int64) (*Dep, string) {
 	return nil, ""
 }
 
-// changesOf calls fn for every change the deployment shipped.
+// changesOf calls fn for every change the deployment shipped as of asOf.
 func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) {
 	if !x.eligible() {
 		return
 	}
 	for _, id := range x.Changes {
-		for c := d.changeByID[id]; c != nil; c = c.next {
-			if c.explicit == x {
-				fn(c, Explicit)
-			}
+		if c, _ := d.resolveChange(id, x.Source, asOf); c != nil && d.explicitAt(c, asOf) == x {
+			fn(c, Explicit)
 		}
 	}
 	// Changes merged in x's inferred range are x's, unless a deployment
 	// lists them explicitly.
 	d.inferredRange(x, func(c *Chg) {
-		if explicitAsOf(c, asOf) == nil {
+		if d.explicitAt(c, asOf) == nil {
 			fn(c, Inferred)
 		}
 	})
@@ -95,7 +149,8 @@ func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) 
 
 // inferredRange calls fn for the changes of x's service merged in
 // (previous eligible deployment, x]. When two deployments finish at the
-// same instant the range of the second is empty: the first took them.
+// same instant the range of the second (by id) is empty: the first took
+// them.
 func (d *Dataset) inferredRange(x *Dep, fn func(c *Chg)) {
 	s := d.svcElig[x.Service]
 	i := s.index(x)
@@ -116,51 +171,79 @@ func (d *Dataset) inferredRange(x *Dep, fn func(c *Chg)) {
 	}
 }
 
-// IncidentDeployment returns the deployment an incident is attributed to,
-// how, and a data problem when an explicit reference is unknown.
-func (d *Dataset) IncidentDeployment(i *Inc) (*Dep, string, string) {
+// IncidentDeployment returns the deployment an incident is attributed to
+// as of all data; see IncidentDeploymentAsOf.
+func (d *Dataset) IncidentDeployment(i *Inc) (*Dep, string, *Problem) {
+	return d.IncidentDeploymentAsOf(i, math.MaxInt64)
+}
+
+// IncidentDeploymentAsOf returns the deployment an incident is attributed
+// to as of asOf, how, and the data problem when an explicit reference
+// links nothing (SPEC §2): it names no deployment or several, names one
+// outside production, or no production deployment carries the change
+// request. An explicit reference that links nothing leaves the incident
+// unattributed; inference is not tried instead.
+func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Problem) {
 	if i.CausedBy != "" {
-		x := pickDep(d.depByID[i.CausedBy], i.Source)
-		if x == nil {
-			return nil, Explicit, "caused_by refers to unknown deployment " + i.CausedBy
+		x, st := d.resolveDep(i.CausedBy, i.Source, asOf)
+		if st != refFound {
+			p := refProblem(domain.KindIncident, i.Source, i.ID, "caused_by", "deployment", i.CausedBy, st)
+			return nil, Explicit, &p
 		}
-		return x, Explicit, ""
+		if !x.Prod {
+			return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: i.Source, ID: i.ID, Field: "caused_by",
+				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (environment %s); it links nothing", x.ID, x.Env)}
+		}
+		return x, Explicit, nil
 	}
 	if i.CausedByCR != "" {
-		var best *Dep
-		for _, x := range d.depsByCR[i.CausedByCR] {
-			// The deployment of that change request that was live when the
-			// incident opened: the latest finished before it, else the
-			// earliest one.
-			switch {
-			case best == nil:
-				best = x
-			case x.Finished <= i.Opened && (best.Finished > i.Opened || x.Finished > best.Finished):
-				best = x
-			case x.Finished > i.Opened && best.Finished > i.Opened && x.Finished < best.Finished:
-				best = x
-			}
+		if best := d.changeRequestDeployment(i); best != nil && best.Finished <= asOf {
+			return best, Explicit, nil
 		}
-		if best == nil {
-			return nil, Explicit, "caused_by_change_request refers to unknown change request " + i.CausedByCR
-		}
-		return best, Explicit, ""
+		return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: i.Source, ID: i.ID, Field: "caused_by_change_request",
+			Reason: fmt.Sprintf("no production deployment carries change request %s; it links nothing", i.CausedByCR)}
 	}
 	s := d.svcElig[i.Service]
 	if s == nil {
-		return nil, "", ""
+		return nil, "", nil
 	}
 	k := s.upperBound(i.Opened) - 1
-	if k >= 0 && s.items[k].Finished >= i.Opened-int64(d.cfg.AttributionWindow) {
-		return s.items[k], Inferred, ""
+	if k < 0 || s.items[k].Finished < i.Opened-int64(d.cfg.AttributionWindow) {
+		return nil, "", nil
 	}
-	return nil, "", ""
+	// The latest finish; of several deployments finishing then, the lower id.
+	return s.items[s.lowerBound(s.items[k].Finished)], Inferred, nil
+}
+
+// changeRequestDeployment is, of the production deployments carrying the
+// incident's change request, the one live when it opened: the latest that
+// finished at or before opened_at, else the earliest. Every deployment
+// finished by opened_at exists whenever the incident does, and the
+// earliest exists first, so the answer as of a time is this one when it
+// has finished by then, else none.
+func (d *Dataset) changeRequestDeployment(i *Inc) *Dep {
+	var live, first *Dep
+	for _, x := range d.depsByCR[i.CausedByCR] {
+		if !x.Prod {
+			continue
+		}
+		if x.Finished <= i.Opened && (live == nil || x.Finished > live.Finished || (x.Finished == live.Finished && before(x, live))) {
+			live = x
+		}
+		if first == nil || before(x, first) {
+			first = x
+		}
+	}
+	if live != nil {
+		return live
+	}
+	return first
 }
 
 // incidentsOf returns the incidents attributed to a deployment that were
 // opened by asOf, in opening order.
 func (d *Dataset) incidentsOf(x *Dep, asOf int64) []*Inc {
-	incs := d.failOf(x).incidents
+	incs := d.failOf(x, asOf).incidents
 	n := sort.Search(len(incs), func(k int) bool { return incs[k].Opened > asOf })
 	return incs[:n:n]
 }
@@ -170,25 +253,41 @@ func (d *Dataset) incidentsOf(x *Dep, asOf int64) []*Inc {
 // incidents attributed to it. It is valid while its service's generation
 // and failure generation are unchanged; the latter moves for the records
 // that point at a deployment from anywhere (incidents, rollbacks,
-// change requests, reused ids — see bumpFailLinks).
+// change requests, reused ids — see bumpFailLinks). While another source's
+// deployment with the same id has yet to finish, references to the id
+// resolve differently (validFrom); earlier as_of compute directly.
 type failMemo struct {
 	links      uint64
+	validFrom  int64
 	rollbackAt int64
 	incidents  []*Inc
 }
 
-func (d *Dataset) failOf(x *Dep) *failMemo {
-	if m := x.fail.Load(); m != nil && m.links == x.svc.failGen {
-		return m
+func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
+	m := x.fail.Load()
+	if m == nil || m.links != x.svc.failGen {
+		d.memoized.Store(true)
+		links := x.svc.failGen
+		m = d.failAt(x, math.MaxInt64)
+		m.links, m.validFrom = links, d.depSettled(x)
+		// Racing readers store equal memos: the data determines them.
+		x.fail.Store(m)
 	}
-	d.memoized.Store(true)
-	m := &failMemo{links: x.svc.failGen, rollbackAt: math.MaxInt64}
+	if asOf < m.validFrom {
+		return d.failAt(x, asOf)
+	}
+	return m
+}
+
+// failAt computes a deployment's failure memo as of asOf.
+func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
+	m := &failMemo{rollbackAt: math.MaxInt64}
 	for _, r := range d.rollbacksOf[x.ID] {
-		if r != x {
+		if d.rollsBack(r, x, asOf) {
 			m.rollbackAt = min(m.rollbackAt, r.Finished)
 		}
 	}
-	m.incidents = d.attributedIncidents(x)
+	m.incidents = d.attributedIncidents(x, asOf)
 	sort.Slice(m.incidents, func(a, b int) bool {
 		ia, ib := m.incidents[a], m.incidents[b]
 		if ia.Opened != ib.Opened {
@@ -196,16 +295,29 @@ func (d *Dataset) failOf(x *Dep) *failMemo {
 		}
 		return ia.ID < ib.ID
 	})
-	// Racing readers store equal memos: the data determines them.
-	x.fail.Store(m)
 	return m
 }
 
-// attributedIncidents returns every incident attributed to a deployment.
-func (d *Dataset) attributedIncidents(x *Dep) []*Inc {
+// rollsBack applies SPEC §2: only a production deployment of the same
+// service, finished after x (and by asOf), whose rollback_of resolves to
+// x, rolls x back.
+func (d *Dataset) rollsBack(r, x *Dep, asOf int64) bool {
+	if r == x || !r.Prod || r.Service != x.Service || r.Finished <= x.Finished || r.Finished > asOf {
+		return false
+	}
+	y, _ := d.resolveDep(r.RollbackOf, r.Source, asOf)
+	return y == x
+}
+
+// attributedIncidents returns every incident attributed to a deployment
+// as of asOf.
+func (d *Dataset) attributedIncidents(x *Dep, asOf int64) []*Inc {
 	var out []*Inc
 	add := func(i *Inc) {
-		if y, _, _ := d.IncidentDeployment(i); y == x {
+		if i.Opened > asOf {
+			return
+		}
+		if y, _, _ := d.IncidentDeploymentAsOf(i, asOf); y == x {
 			out = append(out, i)
 		}
 	}
@@ -232,7 +344,7 @@ func (d *Dataset) attributedIncidents(x *Dep) []*Inc {
 // rolledBack applies SPEC §2: status rolled_back, or a later deployment
 // that rolled it back had finished by asOf.
 func (d *Dataset) rolledBack(x *Dep, asOf int64) bool {
-	return x.Status == stRolledBack || d.failOf(x).rollbackAt <= asOf
+	return x.Status == stRolledBack || d.failOf(x, asOf).rollbackAt <= asOf
 }
 
 // failed says why a deployment counts as failed as of asOf ("" if not).
@@ -248,19 +360,30 @@ func (d *Dataset) failed(x *Dep, asOf int64) string {
 	return ""
 }
 
+// Recovery states of a failed deployment.
+const (
+	recDone     uint8 = iota // recovered
+	recOpen                  // not recovered (yet)
+	recNegative              // its linked incidents were all resolved before it finished
+)
+
 // recovery returns when a failed deployment recovered (SPEC §3): the last
 // resolution of its incidents (none may be open), else the next successful
-// production deployment of the service.
-func (d *Dataset) recovery(x *Dep, asOf int64) (int64, bool) {
+// production deployment of the service. A last resolution before the
+// deployment finished is a data problem (recNegative), not a recovery.
+func (d *Dataset) recovery(x *Dep, asOf int64) (int64, uint8) {
 	if incs := d.incidentsOf(x, asOf); len(incs) > 0 {
 		var last int64
 		for _, i := range incs {
 			if i.Resolved == 0 || i.Resolved > asOf {
-				return 0, false
+				return 0, recOpen
 			}
 			last = max(last, i.Resolved)
 		}
-		return last, true
+		if last < x.Finished {
+			return last, recNegative
+		}
+		return last, recDone
 	}
 	s := d.svcDeps[x.Service]
 	for j := s.index(x) + 1; j < len(s.items); j++ {
@@ -268,9 +391,9 @@ func (d *Dataset) recovery(x *Dep, asOf int64) (int64, bool) {
 		if y.Finished > asOf {
 			break
 		}
-		if y.Status == stSuccess {
-			return y.Finished, true
+		if y.Status == stSuccess && y.Finished > x.Finished {
+			return y.Finished, recDone
 		}
 	}
-	return 0, false
+	return 0, recOpen
 }

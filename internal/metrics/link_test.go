@@ -171,13 +171,13 @@ func TestIncidentDeployment(t *testing.T) {
 			name:     "unknown caused_by: unattributed, reported as a data problem",
 			incident: `{"kind":"incident","id":"i","service":"api","severity":"P2","opened_at":"2026-03-12T01:00:00Z","caused_by":"d-missing"}`,
 			wantDep:  "<nil>", wantHow: Explicit,
-			wantProblem: "caused_by refers to unknown deployment d-missing",
+			wantProblem: "caused_by: names deployment d-missing, which is not in the data; it links nothing",
 		},
 		{
 			name:     "unknown caused_by_change_request: unattributed, reported",
 			incident: `{"kind":"incident","id":"i","service":"api","severity":"P2","opened_at":"2026-03-12T01:00:00Z","caused_by_change_request":"CHG-9"}`,
 			wantDep:  "<nil>", wantHow: Explicit,
-			wantProblem: "caused_by_change_request refers to unknown change request CHG-9",
+			wantProblem: "caused_by_change_request: no production deployment carries change request CHG-9; it links nothing",
 		},
 		{
 			name:     "inferred: the latest eligible production deployment of the service",
@@ -223,7 +223,11 @@ func TestIncidentDeployment(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d := load(t, c.cfg, deps+"\n"+c.incident)
 			i := incByID(t, d, "i")
-			x, how, problem := d.IncidentDeployment(i)
+			x, how, p := d.IncidentDeployment(i)
+			problem := ""
+			if p != nil {
+				problem = p.Field + ": " + p.Reason
+			}
 			if depID(x) != c.wantDep || how != c.wantHow || problem != c.wantProblem {
 				t.Errorf("IncidentDeployment = %s %q %q, want %s %q %q", depID(x), how, problem, c.wantDep, c.wantHow, c.wantProblem)
 			}

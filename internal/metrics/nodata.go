@@ -157,7 +157,7 @@ var presenceAttrs = map[domain.Kind][]string{
 // presenceOf returns a record's defining time and scope attributes; ok is
 // false for records that never count (services, which exist always, and
 // SLIs of an objective the dataset does not keep).
-func presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
+func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
 	a := func(kv ...string) []attrVal {
 		out := make([]attrVal, 0, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -165,46 +165,60 @@ func presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
 		}
 		return out
 	}
+	t = bornAt(r)
 	switch r := r.(type) {
 	case *domain.Deployment:
-		return ns(r.FinishedAt), a("service", r.Service, "environment", r.Environment), true
-	case *domain.Change:
-		return ns(r.MergedAt), a("service", r.Service), true
-	case *domain.Incident:
-		return ns(r.OpenedAt), a("service", r.Service), true
+		env, _ := d.cfg.environment(r)
+		return t, a("service", r.Service, "environment", env), true
+	case *domain.Change, *domain.Incident, *domain.Vulnerability, *domain.Usage:
+		return t, a("service", serviceOf(r)), true
 	case *domain.SLI:
 		if r.Objective != "" && r.Objective != "availability" {
 			return 0, nil, false
 		}
-		return ns(r.PeriodStart), a("service", r.Service), true
+		return t, a("service", r.Service), true
 	case *domain.Ticket:
-		return ns(r.CreatedAt), a("priority", r.Priority), true
-	case *domain.Survey:
-		return ns(r.At), nil, true
-	case *domain.Vulnerability:
-		return ns(r.OpenedAt), a("service", r.Service), true
+		return t, a("priority", r.Priority), true
 	case *domain.Control:
-		return ns(r.CheckedAt), a("framework", r.Framework), true
+		return t, a("framework", r.Framework), true
 	case *domain.Cost:
-		return ns(r.PeriodStart), a("service", r.Service, "category", r.Category), true
-	case *domain.Usage:
-		return ns(r.PeriodStart), a("service", r.Service), true
+		return t, a("service", r.Service, "category", r.Category), true
 	case *domain.Budget:
-		return ns(r.PeriodStart), a("category", r.Category), true
+		return t, a("category", r.Category), true
 	case *domain.Subscription:
-		return ns(r.StartedAt), a("plan", r.Plan), true
-	case *domain.Opportunity:
-		return ns(r.CreatedAt), a("owner", r.Owner), true
+		return t, a("plan", r.Plan), true
+	case *domain.Opportunity, *domain.Quota:
+		return t, a("owner", ownerOf(r)), true
 	case *domain.Lead:
-		return ns(r.CreatedAt), a("channel", r.Channel, "campaign", r.Campaign), true
-	case *domain.Quota:
-		return ns(r.PeriodStart), a("owner", r.Owner), true
-	case *domain.Spend:
-		return ns(r.PeriodStart), nil, true
-	case *domain.Target:
-		return ns(r.PeriodStart), nil, true
+		return t, a("channel", r.Channel, "campaign", r.Campaign), true
+	case *domain.Survey, *domain.Spend, *domain.Target:
+		return t, nil, true
 	}
 	return 0, nil, false
+}
+
+func serviceOf(r domain.Record) string {
+	switch r := r.(type) {
+	case *domain.Change:
+		return r.Service
+	case *domain.Incident:
+		return r.Service
+	case *domain.Vulnerability:
+		return r.Service
+	case *domain.Usage:
+		return r.Service
+	}
+	return ""
+}
+
+func ownerOf(r domain.Record) string {
+	switch r := r.(type) {
+	case *domain.Opportunity:
+		return r.Owner
+	case *domain.Quota:
+		return r.Owner
+	}
+	return ""
 }
 
 // heldPresence is what the dataset holds for the record a new one
@@ -231,7 +245,7 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 	case *domain.Service:
 	default:
 		if o := d.others[r.Kind()][k]; o != nil {
-			return presenceOf(o)
+			return d.presenceOf(o)
 		}
 	}
 	return 0, nil, false
@@ -250,7 +264,7 @@ func (d *Dataset) notePresence(r domain.Record) {
 		d.presence.stale = map[domain.Kind]bool{}
 	}
 	kind := r.Kind()
-	t, attrs, ok := presenceOf(r)
+	t, attrs, ok := d.presenceOf(r)
 	if ot, oattrs, held := d.heldPresence(r); held && d.holdsMinimum(kind, ot, oattrs) &&
 		(!ok || t != ot || !sameAttrs(attrs, oattrs)) {
 		d.presence.stale[kind] = true
@@ -327,7 +341,7 @@ func (d *Dataset) rebuildPresence() {
 			}
 		default:
 			for _, r := range d.others[kind] {
-				if t, attrs, ok := presenceOf(r); ok {
+				if t, attrs, ok := d.presenceOf(r); ok {
 					d.presence.add(kind, t, attrs)
 				}
 			}

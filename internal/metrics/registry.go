@@ -65,6 +65,9 @@ type Result struct {
 	Count   int            `json:"count"`
 	Records []Ref          `json:"records,omitempty"`
 	Detail  map[string]any `json:"detail,omitempty"`
+	// Problems are the data problems met among the records the value is
+	// computed from (problems.go); a drill-down (Records) lists them.
+	Problems []Problem `json:"problems,omitempty"`
 }
 
 func (r *Result) ref(q Query, kind domain.Kind, id, source string, v *float64, note string) {

@@ -159,8 +159,11 @@ func incidentsP0P1(d *Dataset, q Query) Result {
 func mttr(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
-	for _, i := range d.incByRes.between(q.start(), q.end()) {
-		if !d.matchService(q, i.Service) {
+	asOf := q.end()
+	for _, i := range d.incByRes.between(q.start(), asOf) {
+		// An incident opened after as_of does not exist yet, whatever
+		// its resolved_at says (SPEC §3).
+		if i.Opened > asOf || !d.matchService(q, i.Service) {
 			continue
 		}
 		h := hours(i.Resolved - i.Opened)
@@ -218,7 +221,7 @@ func postmortemCompliance(d *Dataset, q Query) Result {
 	done := 0
 	asOf := q.end()
 	for _, i := range d.incByDue.between(q.start(), asOf) {
-		if i.Resolved > asOf || !d.matchService(q, i.Service) {
+		if i.Opened > asOf || i.Resolved > asOf || !d.matchService(q, i.Service) {
 			continue
 		}
 		r.Count++

@@ -66,7 +66,8 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 	for _, rec := range d.recordsFrom(domain.KindVulnerability, start) {
 		v := rec.(*domain.Vulnerability)
 		f := ns(v.FixedAt)
-		if f < start || f >= end || !strings.EqualFold(v.Severity, "critical") || !d.matchService(q, v.Service) {
+		// Opened after as_of: it does not exist yet, fixed or not.
+		if f < start || f >= end || ns(v.OpenedAt) > end || !strings.EqualFold(v.Severity, "critical") || !d.matchService(q, v.Service) {
 			continue
 		}
 		dd := days(f - ns(v.OpenedAt))

@@ -196,15 +196,25 @@ func TestNoValueIsUnknown(t *testing.T) {
 }
 
 func TestStaleDataWarns(t *testing.T) {
-	// Two months after the last subscription record (monthly sources are
-	// stale after 35 days) MRR still has a value and is compared, with a
+	// Three days after the last deployment (event sources are stale after
+	// 24 h) deployment frequency still has a value and is compared, with a
 	// warning that Candor's side may be the one that is off.
-	r, err := Check(cat(t), withMRR(t, "1000"), "mrr", 1000, time.Date(2026, 5, 31, 0, 0, 0, 0, time.UTC), 0)
+	ds := dataset(t, `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-28T00:00:00Z","status":"success"}`)
+	r, err := Check(cat(t), ds, "deployment_frequency", 1.0/30, asOf, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != catalog.Green || !strings.Contains(r.Warning, "stale") || !strings.Contains(r.Warning, "subscription") {
-		t.Errorf("stale mrr = %s, warning %q; want green with a staleness warning", r.Status, r.Warning)
+	if r.Status != catalog.Green || !strings.Contains(r.Warning, "stale") || !strings.Contains(r.Warning, "deployment") {
+		t.Errorf("stale deployment_frequency = %s, warning %q; want green with a staleness warning", r.Status, r.Warning)
+	}
+	// A subscription book two months quiet is not stale (SPEC §4: state
+	// kinds never are by their own times): no warning.
+	r, err = Check(cat(t), withMRR(t, "1000"), "mrr", 1000, time.Date(2026, 5, 31, 0, 0, 0, 0, time.UTC), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != catalog.Green || r.Warning != "" {
+		t.Errorf("quiet mrr = %s, warning %q; want green without a warning", r.Status, r.Warning)
 	}
 }
 

@@ -29,6 +29,9 @@ type MetricDetail struct {
 	RecordsLimit  int            `json:"records_limit,omitempty"`
 	Scope         *metrics.Scope `json:"scope,omitempty"`
 	Dimensions    []string       `json:"dimensions"`
+	// Problems are the data problems among the records behind the value
+	// (a negative recovery span, a reference that links nothing).
+	Problems []metrics.Problem `json:"problems"`
 }
 
 // Definition is the catalog entry as shown with a value.
@@ -150,6 +153,10 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		d.Records = []metrics.Ref{}
 	}
 	d.RecordsTotal = len(d.Records)
+	d.Problems = res.Problems
+	if d.Problems == nil {
+		d.Problems = []metrics.Problem{}
+	}
 	if by != "" {
 		if d.Breakdown, err = breakdownIn(cat, ds, m, opt, by, scope); err != nil {
 			return nil, err
@@ -290,6 +297,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		}
 	}
 	writeRecords(&b, d)
+	writeProblems(&b, d.Problems)
 	return b.String()
 }
 

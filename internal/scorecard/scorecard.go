@@ -370,21 +370,10 @@ func staleReason(f Freshness) string {
 func freshness(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time) Freshness {
 	var f Freshness
 	for _, s := range m.Sources {
-		limit := s.Freshness
-		if l, ok := ds.Config().Freshness[domain.Kind(s.Kind)]; ok && l > 0 {
-			limit = l
-		}
-		sf := SourceFresh{Kind: s.Kind, Limit: catalog.FormatWindow(limit)}
-		last, ok := ds.LastData(domain.Kind(s.Kind), asOf)
-		if ok {
-			t := last
-			sf.LastData = &t
-			sf.Stale = asOf.Sub(last) > limit
-			if f.LastData == nil || t.Before(*f.LastData) {
-				f.LastData = &t
-			}
-		} else {
-			sf.Stale = true
+		k := domain.Kind(s.Kind)
+		sf := sourceFreshness(ds, k, configuredLimit(ds, k, s.Freshness), asOf)
+		if t := sf.LastData; t != nil && (f.LastData == nil || t.Before(*f.LastData)) {
+			f.LastData = t
 		}
 		f.Stale = f.Stale || sf.Stale
 		f.Sources = append(f.Sources, sf)

@@ -67,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/views/{role}", s.getView)
 	mux.HandleFunc("POST /api/v1/reconciliations", s.postReconciliation)
 	mux.HandleFunc("GET /api/v1/reconciliations", s.listReconciliations)
+	mux.HandleFunc("GET /api/v1/sources", s.getSources)
 	var h http.Handler = jsonMuxErrors(mux)
 	for i := len(s.Middleware) - 1; i >= 0; i-- {
 		h = s.Middleware[i](h)
@@ -250,6 +251,29 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, sc)
+}
+
+// getSources serves the data sources report (scorecard.Sources).
+func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
+	asOf := s.Now().UTC()
+	if v := r.URL.Query().Get("as_of"); v != "" {
+		t, err := ParseTime(v)
+		if err != nil {
+			s.writeError(w, r, badParam("as_of", "%v", err))
+			return
+		}
+		asOf = t
+	}
+	var rep *scorecard.SourcesReport
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		rep = scorecard.Sources(s.Catalog, ds, asOf)
+		return nil
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }
 
 func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,299 @@
+package metrics
+
+import (
+	"cmp"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Problem is a data problem: something a record says that Candor cannot
+// use as it stands — a reference that names no record or several, an
+// incident blamed on a deployment outside production, a recovery that
+// would end before the failure began. The record is left out of what it
+// would have affected, and the problem is reported instead of hidden:
+// on the drill-down of each metric it affects (Result.Problems) and,
+// organisation-wide, by Dataset.Problems.
+type Problem struct {
+	// Kind, Source and ID name the record at fault.
+	Kind   domain.Kind `json:"kind"`
+	Source string      `json:"source"`
+	ID     string      `json:"id"`
+	// Field is the field whose value is the problem.
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (p Problem) String() string {
+	return fmt.Sprintf("%s %s/%s %s: %s", p.Kind, p.Source, p.ID, p.Field, p.Reason)
+}
+
+func problemOrder(a, b Problem) int {
+	return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID),
+		cmp.Compare(a.Field, b.Field), cmp.Compare(a.Reason, b.Reason))
+}
+
+// sortProblems orders problems by record, then field, and drops repeats.
+func sortProblems(ps []Problem) []Problem {
+	slices.SortFunc(ps, problemOrder)
+	return slices.Compact(ps)
+}
+
+// problem adds a data problem to a drill-down.
+func (r *Result) problem(q Query, p Problem) {
+	if q.Records {
+		r.Problems = append(r.Problems, p)
+	}
+}
+
+// ---------------------------------------------------------------- references
+
+// refState is what a reference resolved to (SPEC §2).
+type refState uint8
+
+const (
+	refFound refState = iota
+	refUnknown
+	refAmbiguous
+)
+
+// resolveRef applies SPEC §2's rule to the records carrying the id a
+// reference names: the one of the naming record's source, else the only
+// one. Only the records that exist (as of the time asked) take part.
+func resolveRef[T comparable](all iter.Seq[T], src string, source func(T) string, exists func(T) bool) (T, refState) {
+	var none, only T
+	n := 0
+	for x := range all {
+		if !exists(x) {
+			continue
+		}
+		if source(x) == src {
+			return x, refFound
+		}
+		n++
+		only = x
+	}
+	switch n {
+	case 0:
+		return none, refUnknown
+	case 1:
+		return only, refFound
+	}
+	return none, refAmbiguous
+}
+
+// chainSeq iterates the records of a chain (chain.go).
+func chainSeq[T chainLink[T]](head T) iter.Seq[T] {
+	return func(yield func(T) bool) {
+		var none T
+		for x := head; x != none; x = *x.link() {
+			if !yield(x) {
+				return
+			}
+		}
+	}
+}
+
+// resolveDep resolves a reference to a deployment id made by a record of
+// source src, among the deployments that exist (have finished) by asOf.
+func (d *Dataset) resolveDep(id, src string, asOf int64) (*Dep, refState) {
+	x := d.depByID[id]
+	if x != nil && x.next == nil {
+		// The common case, an id no other source uses, without the walk.
+		if x.Finished <= asOf {
+			return x, refFound
+		}
+		return nil, refUnknown
+	}
+	return resolveRef(chainSeq(x), src, (*Dep).source, func(x *Dep) bool { return x.Finished <= asOf })
+}
+
+// resolveChange resolves a change id listed by a deployment of source src,
+// among the changes merged by asOf.
+func (d *Dataset) resolveChange(id, src string, asOf int64) (*Chg, refState) {
+	c := d.changeByID[id]
+	if c != nil && c.next == nil {
+		if c.Merged <= asOf {
+			return c, refFound
+		}
+		return nil, refUnknown
+	}
+	return resolveRef(chainSeq(c), src, (*Chg).source, func(c *Chg) bool { return c.Merged <= asOf })
+}
+
+// resolveOpportunity resolves a lead's opportunity among the opportunities
+// created by asOf.
+func (d *Dataset) resolveOpportunity(id, src string, asOf int64) (*domain.Opportunity, refState) {
+	return resolveRef(slices.Values(d.oppByID[id]), src, func(o *domain.Opportunity) string { return o.Source },
+		func(o *domain.Opportunity) bool { return ns(o.CreatedAt) <= asOf })
+}
+
+// refProblem describes a reference that resolved to nothing; what is
+// "deployment", "change" or "opportunity".
+func refProblem(kind domain.Kind, source, id, field, what, target string, st refState) Problem {
+	reason := fmt.Sprintf("names %s %s, which is not in the data", what, target)
+	if st == refAmbiguous {
+		reason = fmt.Sprintf("names %s %s, which several sources have and none of them is this record's source (%s)", what, target, source)
+	}
+	return Problem{Kind: kind, Source: source, ID: id, Field: field, Reason: reason + "; it links nothing"}
+}
+
+// ---------------------------------------------------------------- problems of a record
+
+// listProblems calls fn for each change listed by an eligible production
+// deployment that resolves to nothing as of asOf. The lists of other
+// deployments are not read (SPEC §2), so they cannot be at fault.
+func (d *Dataset) listProblems(x *Dep, asOf int64, fn func(Problem)) {
+	if !x.eligible() {
+		return
+	}
+	for _, id := range x.Changes {
+		d.listProblem(x, id, asOf, fn)
+	}
+}
+
+func (d *Dataset) listProblem(x *Dep, id string, asOf int64, fn func(Problem)) {
+	if _, st := d.resolveChange(id, x.Source, asOf); st != refFound {
+		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "changes", "change", id, st))
+	}
+}
+
+// rollbackProblem reports a rollback_of that resolves to nothing.
+func (d *Dataset) rollbackProblem(x *Dep, asOf int64, fn func(Problem)) {
+	if x.RollbackOf == "" {
+		return
+	}
+	if _, st := d.resolveDep(x.RollbackOf, x.Source, asOf); st != refFound {
+		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "rollback_of", "deployment", x.RollbackOf, st))
+	}
+}
+
+// incidentProblem reports an incident's explicit reference that links
+// nothing as of asOf.
+func (d *Dataset) incidentProblem(i *Inc, asOf int64, fn func(Problem)) {
+	if _, _, p := d.IncidentDeploymentAsOf(i, asOf); p != nil {
+		fn(*p)
+	}
+}
+
+// negativeRecovery reports a failed deployment whose recovery, as of asOf,
+// is before it finished: its linked incidents were all resolved before
+// it finished. The span is dropped from failed_deployment_recovery_time.
+func (d *Dataset) negativeRecovery(x *Dep, at int64, fn func(Problem)) {
+	var last *Inc
+	for _, i := range d.incidentsOf(x, at) {
+		if last == nil || i.Resolved > last.Resolved || (i.Resolved == last.Resolved && i.ID < last.ID) {
+			last = i
+		}
+	}
+	if last == nil {
+		return
+	}
+	fn(Problem{Kind: domain.KindIncident, Source: last.Source, ID: last.ID, Field: "resolved_at",
+		Reason: fmt.Sprintf("resolved at %s, %s before deployment %s it is linked to finished (%s); the negative recovery span is left out of failed_deployment_recovery_time",
+			rfc(last.Resolved), time.Duration(x.Finished-last.Resolved), x.ID, rfc(x.Finished))})
+}
+
+func rfc(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339) }
+
+// ---------------------------------------------------------------- organisation-wide
+
+// Problems lists every data problem as of asOf, in record order: the
+// references of the records that exist then which resolve to nothing
+// (changes, caused_by, caused_by_change_request, rollback_of, release, a
+// lead's opportunity), incidents blamed on a deployment outside
+// production, and failed deployments whose recovery would be negative.
+// It looks only where a problem can be: references to an id that several
+// sources share, or whose record did not exist at some time (see
+// doubtful), and every record a cheaper test cannot clear.
+func (d *Dataset) Problems(asOf time.Time) []Problem {
+	at := asOf.UnixNano()
+	var out []Problem
+	add := func(p Problem) { out = append(out, p) }
+	// clear reports whether every reference to id made by records that
+	// exist at asOf resolves: one deployment has the id and it existed
+	// by then (of production, for a cause).
+	clear := func(id string, prod bool) bool {
+		x := d.depByID[id]
+		return x != nil && x.next == nil && x.Finished <= at && (x.Prod || !prod)
+	}
+	for id := range d.doubtful {
+		d.listing(id, func(x *Dep) {
+			if x.Finished <= at {
+				d.listProblem(x, id, at, add)
+			}
+		})
+	}
+	for id, rs := range d.rollbacksOf {
+		if clear(id, false) {
+			continue
+		}
+		for _, r := range rs {
+			if r.Finished <= at {
+				d.rollbackProblem(r, at, add)
+			}
+		}
+	}
+	incidents := func(incs []*Inc) {
+		for _, i := range incs {
+			if i.Opened <= at {
+				d.incidentProblem(i, at, add)
+			}
+		}
+	}
+	for id, incs := range d.incByCause {
+		if !clear(id, true) {
+			incidents(incs)
+		}
+	}
+	for _, incs := range d.incByCR {
+		incidents(incs)
+	}
+	// A negative recovery needs an incident resolved before the
+	// deployment it is linked to finished.
+	negative := map[*Dep]bool{}
+	for _, i := range d.incByRes.between(-1<<63, at+1) {
+		if i.Opened > at {
+			continue
+		}
+		if x, _, _ := d.IncidentDeploymentAsOf(i, at); x != nil && i.Resolved < x.Finished && !negative[x] {
+			negative[x] = true
+			if _, st := d.recovery(x, at); st == recNegative && d.failed(x, at) != "" {
+				d.negativeRecovery(x, at, add)
+			}
+		}
+	}
+	release := func(kind domain.Kind, source, id, rel string) {
+		if _, st := d.resolveDep(rel, source, at); st != refFound {
+			add(refProblem(kind, source, id, "release", "deployment", rel, st))
+		}
+	}
+	for id, ts := range d.ticketsByRelease {
+		if clear(id, false) {
+			continue
+		}
+		for _, t := range ts {
+			if ns(t.CreatedAt) <= at {
+				release(domain.KindTicket, t.Source, t.ID, t.Release)
+			}
+		}
+	}
+	for _, rec := range d.Records(domain.KindSurvey) {
+		if s := rec.(*domain.Survey); s.Release != "" && ns(s.At) <= at {
+			release(domain.KindSurvey, s.Source, s.ID, s.Release)
+		}
+	}
+	for _, rec := range d.Records(domain.KindLead) {
+		l := rec.(*domain.Lead)
+		if l.Opportunity == "" || ns(l.CreatedAt) > at {
+			continue
+		}
+		if _, st := d.resolveOpportunity(l.Opportunity, l.Source, at); st != refFound {
+			add(refProblem(domain.KindLead, l.Source, l.ID, "opportunity", "opportunity", l.Opportunity, st))
+		}
+	}
+	return sortProblems(out)
+}

@@ -1,0 +1,209 @@
+package scorecard
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// quietBook: a subscription book of five customers (NRR's minimum sample)
+// in which nothing started or ended for over a year, and a quota set two months ago.
+const quietBook = `
+{"kind":"subscription","id":"s1","customer":"acme","started_at":"2024-06-01T00:00:00Z","mrr":1000}
+{"kind":"subscription","id":"s2","customer":"globex","started_at":"2024-09-01T00:00:00Z","mrr":500}
+{"kind":"subscription","id":"s3","customer":"initech","started_at":"2024-10-01T00:00:00Z","mrr":300}
+{"kind":"subscription","id":"s4","customer":"umbrella","started_at":"2024-11-01T00:00:00Z","mrr":200}
+{"kind":"subscription","id":"s5","customer":"hooli","started_at":"2025-01-01T00:00:00Z","mrr":100}
+{"kind":"opportunity","id":"o1","created_at":"2026-03-30T00:00:00Z","qualified_at":"2026-03-30T01:00:00Z","amount":100,"stage":"open","close_date":"2026-04-15"}
+{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`
+
+// SPEC §4: state kinds (service, subscription, quota, target, budget,
+// spend) are never stale by their records' own times: a quiet book is
+// not a broken feed. A kind that never sent anything is still unknown.
+func TestStateKindsNeverStale(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), quietBook)
+	sc := Build(cat, ds, Options{AsOf: asOf})
+	for _, id := range []string{"mrr", "arr", "nrr", "grr", "logo_churn_rate", "pipeline_coverage"} {
+		c := card(t, sc, id)
+		if c.Freshness.Stale {
+			t.Errorf("%s is stale (%q, %+v): its book is quiet, not stale", id, c.Reason, c.Freshness.Sources)
+		}
+		if c.Value == nil {
+			t.Errorf("%s has no value", id)
+		}
+	}
+	// Every customer kept its MRR: 100 %, amber against 110 / 100.
+	if c := card(t, sc, "nrr"); c.Status != catalog.Amber {
+		t.Errorf("nrr = %s (%q), want amber", c.Status, c.Reason)
+	}
+	// cac reads spend, a state kind with no record at all: never sent.
+	if c := card(t, sc, "cac"); !c.Freshness.Stale || c.Status != catalog.Unknown {
+		t.Errorf("cac = %s (stale %v): spend never sent, want unknown", c.Status, c.Freshness.Stale)
+	}
+}
+
+// sourcesData has a fresh event kind, a stale one, a quiet state kind, and
+// three data problems: an unknown listed change, a caused_by naming a
+// staging deployment, and an incident resolved before the deployment it
+// caused finished.
+const sourcesData = `
+{"kind":"service","id":"api","name":"API"}
+{"kind":"deployment","id":"d1","source":"ci","service":"api","environment":"production","finished_at":"2026-03-30T10:00:00Z","status":"success","changes":["c9"]}
+{"kind":"deployment","id":"s1","source":"ci","service":"api","environment":"staging","finished_at":"2026-03-29T10:00:00Z","status":"success"}
+{"kind":"deployment","id":"d2","source":"ci","service":"api","environment":"production","finished_at":"2026-04-02T00:00:00Z","status":"success"}
+{"kind":"incident","id":"i1","source":"ci","service":"api","severity":"P2","opened_at":"2026-03-30T08:00:00Z","resolved_at":"2026-03-30T09:00:00Z","caused_by":"d1"}
+{"kind":"incident","id":"i2","source":"ci","service":"api","severity":"P3","opened_at":"2026-03-20T00:00:00Z","caused_by":"s1"}
+{"kind":"ticket","id":"t1","created_at":"2026-03-01T00:00:00Z"}
+{"kind":"subscription","id":"sub1","customer":"acme","started_at":"2025-01-01T00:00:00Z","mrr":1000}
+`
+
+func TestSourcesReport(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), sourcesData)
+	r := Sources(cat, ds, asOf)
+	if !r.AsOf.Equal(asOf) {
+		t.Errorf("as_of = %v", r.AsOf)
+	}
+	if len(r.Kinds) != len(domain.Kinds) {
+		t.Fatalf("%d kinds listed, want every kind (%d)", len(r.Kinds), len(domain.Kinds))
+	}
+	by := map[string]KindSource{}
+	for _, k := range r.Kinds {
+		by[k.Kind] = k
+	}
+	at := func(s string) *time.Time {
+		v, _ := time.Parse(time.RFC3339, s)
+		return &v
+	}
+	cases := []struct {
+		kind    string
+		records int
+		last    *time.Time
+		limit   string
+		state   bool
+		status  string
+		probs   int
+	}{
+		// d2 finishes after as_of: not counted, not data yet.
+		{"deployment", 2, at("2026-03-30T10:00:00Z"), "1d", false, KindFresh, 1},
+		{"incident", 2, at("2026-03-30T09:00:00Z"), "7d", false, KindFresh, 2},
+		{"ticket", 1, at("2026-03-01T00:00:00Z"), "1d", false, KindStale, 0},
+		{"subscription", 1, at("2025-01-01T00:00:00Z"), "", true, KindFresh, 0},
+		{"service", 1, nil, "", true, KindFresh, 0},
+		{"lead", 0, nil, "1d", false, KindNeverSent, 0},
+		{"spend", 0, nil, "", true, KindNeverSent, 0},
+		// quota's catalog limit is 95d, but it is a state kind.
+		{"quota", 0, nil, "", true, KindNeverSent, 0},
+	}
+	for _, c := range cases {
+		k := by[c.kind]
+		if k.Records != c.records || k.Limit != c.limit || k.State != c.state || k.Status != c.status || k.Problems != c.probs {
+			t.Errorf("%s = %+v, want records %d, limit %q, state %v, status %s, problems %d", c.kind, k, c.records, c.limit, c.state, c.status, c.probs)
+		}
+		if (k.LastData == nil) != (c.last == nil) || (c.last != nil && !k.LastData.Equal(*c.last)) {
+			t.Errorf("%s last data = %v, want %v", c.kind, k.LastData, c.last)
+		}
+	}
+	var got []string
+	for _, p := range r.Problems {
+		got = append(got, string(p.Kind)+" "+p.ID+" "+p.Field)
+	}
+	want := []string{"deployment d1 changes", "incident i1 resolved_at", "incident i2 caused_by"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("problems = %q, want %q", got, want)
+	}
+	// The JSON shape the API and CLI serve.
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frag := range []string{`"as_of":"2026-03-31T00:00:00Z"`, `"kind":"deployment","records":2,"last_data":"2026-03-30T10:00:00Z","limit":"1d","status":"fresh","problems":1`,
+		`"kind":"spend","records":0,"last_data":null,"state":true,"status":"never_sent","problems":0`,
+		`"problems":[{"kind":"deployment","source":"ci","id":"d1","field":"changes","reason":"names change c9, which is not in the data; it links nothing"}`} {
+		if !strings.Contains(string(b), frag) {
+			t.Errorf("JSON lacks %s:\n%s", frag, b)
+		}
+	}
+	text := SourcesText(r, TextOptions{})
+	for _, frag := range []string{"Data sources as of 2026-03-31T00:00:00Z", "ticket", "stale", "never sent",
+		"state kind", "Data problems (3):", "incident ci/i2 caused_by: names deployment s1, which is not a production deployment (environment staging); it links nothing"} {
+		if !strings.Contains(text, frag) {
+			t.Errorf("text lacks %q:\n%s", frag, text)
+		}
+	}
+}
+
+// A configured limit replaces the catalog's for the page as it does for
+// the cards.
+func TestSourcesReportConfiguredLimit(t *testing.T) {
+	cfg := metrics.DefaultConfig()
+	cfg.Freshness = map[domain.Kind]time.Duration{domain.KindTicket: 40 * day}
+	r := Sources(defaultCatalog(t), load(t, cfg, sourcesData), asOf)
+	for _, k := range r.Kinds {
+		if k.Kind == "ticket" && (k.Limit != "40d" || k.Status != KindFresh) {
+			t.Errorf("ticket = %+v, want limit 40d, fresh", k)
+		}
+	}
+}
+
+// The drill-down of failed_deployment_recovery_time shows the negative
+// span's data problem, in JSON and in text.
+func TestDetailShowsDataProblems(t *testing.T) {
+	ds := load(t, metrics.DefaultConfig(), sourcesData)
+	d, err := Detail(defaultCatalog(t), ds, "failed_deployment_recovery_time", Options{AsOf: asOf}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Problems) == 0 || d.Problems[0].ID != "i1" || d.Problems[0].Field != "resolved_at" {
+		t.Fatalf("problems = %v, want incident i1's resolved_at first", d.Problems)
+	}
+	b, _ := json.Marshal(d)
+	if !strings.Contains(string(b), `"problems":[{"kind":"incident","source":"ci","id":"i1","field":"resolved_at"`) {
+		t.Errorf("JSON lacks the problem:\n%s", b)
+	}
+	text := DetailText(d, TextOptions{})
+	if !strings.Contains(text, "Data problems (2):") || !strings.Contains(text, "incident ci/i1 resolved_at: resolved at 2026-03-30T09:00:00Z, 1h0m0s before deployment d1") {
+		t.Errorf("text lacks the problem:\n%s", text)
+	}
+}
+
+// docs/configuration.md states each kind's default freshness limit; it
+// must say what the catalog and the state-kind rule make it.
+func TestConfigurationDocStatesFreshness(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := defaultCatalog(t)
+	ds := metrics.NewDataset(metrics.DefaultConfig())
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Split(line, "|"); len(f) == 5 && strings.HasPrefix(strings.TrimSpace(f[1]), "`") {
+			rows[strings.Trim(strings.TrimSpace(f[1]), "`")] = strings.TrimSpace(f[2])
+		}
+	}
+	for _, k := range domain.Kinds {
+		got, ok := rows[string(k)]
+		switch {
+		case !ok:
+			t.Errorf("docs/configuration.md has no freshness row for %s", k)
+		case k.State():
+			if got != "never stale" {
+				t.Errorf("docs/configuration.md: %s limit %q, want never stale (a state kind)", k, got)
+			}
+		default:
+			d, err := catalog.ParseWindow(got)
+			if want := kindLimit(cat, ds, k); err != nil || d != want {
+				t.Errorf("docs/configuration.md: %s limit %q, want %s", k, got, want)
+			}
+		}
+	}
+}

@@ -129,7 +129,7 @@ func (s *DB) DeleteSession(ctx context.Context, hash string, event []byte) error
 }
 
 func (s *DB) PruneSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen < $2`, now.UnixNano(), idleSince.UnixNano())
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen <= $2`, now.UnixNano(), idleSince.UnixNano())
 	return tag.RowsAffected(), err
 }
 

@@ -138,7 +138,7 @@ func (s *DB) DeleteSession(ctx context.Context, hash string, event []byte) error
 func (s *DB) PruneSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
 	var n int64
 	err := s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?`, now.UnixNano(), idleSince.UnixNano())
+		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?`, now.UnixNano(), idleSince.UnixNano())
 		if err != nil {
 			return err
 		}

@@ -102,7 +102,7 @@ type AuthStore interface {
 	// the hash, and then the event is not appended.
 	DeleteSession(ctx context.Context, hash string, event []byte) error
 	// PruneSessions deletes sessions that expired at or before now or were
-	// last seen before idleSince, and returns how many.
+	// last seen at or before idleSince, and returns how many.
 	PruneSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 
 	// CreateToken stores t (its ID and OwnerEmail are ignored) and returns

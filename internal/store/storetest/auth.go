@@ -186,6 +186,7 @@ func runAuth(t *testing.T, open Factory, o options) {
 		for _, x := range []store.Session{
 			{Hash: "expired", ExpiresAt: t0.Add(time.Hour), LastSeen: t0.Add(50 * time.Minute)},
 			{Hash: "idle", ExpiresAt: t0.Add(48 * time.Hour), LastSeen: t0.Add(-time.Minute)},
+			{Hash: "idle-just", ExpiresAt: t0.Add(48 * time.Hour), LastSeen: t0},
 			{Hash: "live", ExpiresAt: t0.Add(48 * time.Hour), LastSeen: t0.Add(30 * time.Minute)},
 		} {
 			x.UserID, x.CreatedAt = u.ID, t0.Add(-time.Hour)
@@ -194,10 +195,10 @@ func runAuth(t *testing.T, open Factory, o options) {
 			}
 		}
 		n, err := s.PruneSessions(ctx, t0.Add(time.Hour), t0)
-		if err != nil || n != 3 { // expired, idle and h2 (expired at now exactly)
-			t.Errorf("PruneSessions = %d, %v; want 3", n, err)
+		if err != nil || n != 4 { // expired, idle, idle-just (at idleSince) and h2 (expired at now exactly)
+			t.Errorf("PruneSessions = %d, %v; want 4", n, err)
 		}
-		for hash, want := range map[string]bool{"expired": false, "idle": false, "h2": false, "live": true} {
+		for hash, want := range map[string]bool{"expired": false, "idle": false, "idle-just": false, "h2": false, "live": true} {
 			if _, _, err := s.SessionUser(ctx, hash); (err == nil) != want {
 				t.Errorf("after prune, session %s: err = %v, want kept %v", hash, err, want)
 			}

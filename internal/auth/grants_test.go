@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -224,5 +225,25 @@ func TestRoleOverridesRefused(t *testing.T) {
 	cfr, _ := cat.Metric("change_failure_rate")
 	if !g.CanSeeMetric(as("support"), cfr) {
 		t.Error("support does not see delivery metrics after the override")
+	}
+}
+
+// docs/access.md is written by hand: it must still name every role and
+// permission there is.
+func TestAccessDocsComplete(t *testing.T) {
+	b, err := os.ReadFile("../../docs/access.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	for _, p := range Permissions {
+		if !strings.Contains(doc, "`"+string(p.Name)+"`") {
+			t.Errorf("docs/access.md does not mention permission %s", p.Name)
+		}
+	}
+	for _, r := range grants(t, nil).RoleIDs() {
+		if !strings.Contains(doc, "| `"+r+"` |") {
+			t.Errorf("docs/access.md has no row for role %s", r)
+		}
 	}
 }

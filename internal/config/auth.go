@@ -58,17 +58,7 @@ func (c Config) AuthOptions() (auth.Options, error) {
 		return o, fmt.Errorf("auth.%v", err)
 	}
 	o.SecureCookies = a.SecureCookies
-	dur := func(field, v string, dst *time.Duration) error {
-		if v == "" {
-			return nil
-		}
-		d, err := catalog.ParseWindow(v)
-		if err != nil {
-			return fmt.Errorf("auth.%s: %v", field, err)
-		}
-		*dst = d
-		return nil
-	}
+	dur := func(field, v string, dst *time.Duration) error { return setDuration("auth."+field, v, dst) }
 	if err := dur("session_max_age", a.SessionMaxAge, &o.SessionMaxAge); err != nil {
 		return o, err
 	}

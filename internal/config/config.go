@@ -186,23 +186,27 @@ func (c Config) SnapshotEvery() (time.Duration, error) {
 	return d, nil
 }
 
+// setDuration parses v ("30d", "12h") into dst, naming field when it is
+// not a duration; an empty v leaves dst alone.
+func setDuration(field, v string, dst *time.Duration) error {
+	if v == "" {
+		return nil
+	}
+	d, err := catalog.ParseWindow(v)
+	if err != nil {
+		return fmt.Errorf("%s: %v", field, err)
+	}
+	*dst = d
+	return nil
+}
+
 // EngineConfig builds the metric engine configuration, validating every field.
 func (c Config) EngineConfig() (metrics.Config, error) {
 	m := metrics.DefaultConfig()
 	if len(c.ProductionEnvironments) > 0 {
 		m.ProductionNames = c.ProductionEnvironments
 	}
-	dur := func(field, v string, dst *time.Duration) error {
-		if v == "" {
-			return nil
-		}
-		d, err := catalog.ParseWindow(v)
-		if err != nil {
-			return fmt.Errorf("%s: %v", field, err)
-		}
-		*dst = d
-		return nil
-	}
+	dur := setDuration
 	if err := dur("attribution_window", c.AttributionWindow, &m.AttributionWindow); err != nil {
 		return m, err
 	}

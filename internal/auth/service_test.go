@@ -546,3 +546,30 @@ func TestCheckCSRF(t *testing.T) {
 		}
 	}
 }
+
+// A request must not wait for a long import to record that its session
+// was seen: the touch is best effort.
+func TestAuthenticateDoesNotWaitForWriters(t *testing.T) {
+	f := newFixture(t, nil)
+	f.addUser(t, "ann@example.com", "cro")
+	l, _ := f.svc.Login(ctx, "ann@example.com", pw, browser)
+	tok, _, _ := f.svc.CreateToken(ctx, cli, NewToken{Name: "ci", Roles: []string{"ingest"}})
+	b, err := f.st.Begin(ctx) // holds the store's writer slot, as an import does
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Rollback()
+	f.clock.Advance(time.Hour)
+	start := time.Now()
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := f.svc.AuthenticateSession(rctx, l.Secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AuthenticateToken(rctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("authentication waited %v for the open batch", d)
+	}
+}

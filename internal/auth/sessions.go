@@ -162,9 +162,7 @@ func (s *Service) AuthenticateSession(ctx context.Context, secret string) (Princ
 		return Principal{}, ErrInvalidCredentials
 	}
 	if now.Sub(sess.LastSeen) >= touchEvery {
-		// Best effort: a missed touch only brings the idle timeout a
-		// minute closer, which is no reason to fail the request.
-		_ = s.st.TouchSession(ctx, hash, now.UTC())
+		s.touch(ctx, func(ctx context.Context) error { return s.st.TouchSession(ctx, hash, now.UTC()) })
 	}
 	return userPrincipal(u, secret, hash), nil
 }
@@ -199,9 +197,23 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 	}
 	now := s.opt.Now()
 	if now.Sub(t.LastUsed) >= touchEvery {
-		_ = s.st.TouchToken(ctx, t.ID, now.UTC())
+		s.touch(ctx, func(ctx context.Context) error { return s.st.TouchToken(ctx, t.ID, now.UTC()) })
 	}
 	return Principal{Kind: KindToken, ID: t.ID, Name: t.Name, Roles: roles}, nil
+}
+
+// touchWait bounds how long a request waits to record that a session or
+// token was used: behind a long import (which holds SQLite's writer) the
+// touch is skipped rather than the request held up.
+const touchWait = 200 * time.Millisecond
+
+// touch runs a last-seen or last-used update, best effort: a missed one
+// only brings an idle timeout a minute closer, or shows a token's last use
+// a minute early, which is no reason to fail or delay the request.
+func (s *Service) touch(ctx context.Context, fn func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(ctx, touchWait)
+	defer cancel()
+	_ = fn(ctx)
 }
 
 // PruneSessions deletes sessions past their maximum age or idle timeout;

@@ -238,3 +238,18 @@ func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
 	fn()
 	return nil
 }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p, for handlers below the middleware
+// that authenticated the request.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal WithPrincipal stored, or the
+// anonymous one.
+func PrincipalFrom(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey{}).(Principal)
+	return p
+}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"os"
 	"slices"
@@ -245,5 +246,15 @@ func TestAccessDocsComplete(t *testing.T) {
 		if !strings.Contains(doc, "| `"+r+"` |") {
 			t.Errorf("docs/access.md has no row for role %s", r)
 		}
+	}
+}
+
+func TestPrincipalInContext(t *testing.T) {
+	if p := PrincipalFrom(context.Background()); p.Authenticated() {
+		t.Errorf("empty context: %+v", p)
+	}
+	p := as("cro")
+	if got := PrincipalFrom(WithPrincipal(context.Background(), p)); got.Name != p.Name || !slices.Equal(got.Roles, p.Roles) {
+		t.Errorf("PrincipalFrom = %+v", got)
 	}
 }

@@ -78,6 +78,11 @@ type Metric struct {
 	Headline, DORA bool
 	Breakdowns     []string
 
+	// Sensitivity is SensitivityRevenue for a metric that reveals revenue, by its own marking or
+	// its pillar's (resolved when the catalog is parsed); only principals granted revenue:read
+	// see its numbers (SPEC §9).
+	Sensitivity string
+
 	// Overridden records each change Apply made, as "field: old → new", so a scorecard or an
 	// evidence pack can say how this version differs from the built-in one.
 	Overridden []string
@@ -96,10 +101,17 @@ func (m *Metric) TooFew(n int) string {
 	return fmt.Sprintf("too few cases (n = %d, needs %d)", n, m.MinSample)
 }
 
-// Pillar groups metrics on the scorecard.
+// Pillar groups metrics on the scorecard. A pillar's Sensitivity applies to all its metrics.
 type Pillar struct {
-	ID, Name string
+	ID, Name, Sensitivity string
 }
+
+// SensitivityRevenue marks metrics whose numbers reveal revenue; "" is the only other value.
+const SensitivityRevenue = "revenue"
+
+// RevenueSensitive reports whether the metric's numbers may be shown only to principals granted
+// revenue:read.
+func (m *Metric) RevenueSensitive() bool { return m.Sensitivity == SensitivityRevenue }
 
 // View is a role view (SPEC §4): the metrics a role acts on and, per metric, the dimension the
 // view opens it broken down by.

@@ -531,6 +531,8 @@ func TestParseRules(t *testing.T) {
 		{"view section known", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, forecast]"), []string{`view "sre": sections[1]: unknown section "forecast" (want one of "pillars", "pipeline_by_stage", "quota_pace")`}, "sections: [pillars, forecast]"},
 		{"view section once", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, pillars]"), []string{`view "sre": sections[1]: "pillars" is listed twice`}, "sections: [pillars, pillars]"},
 		{"view id snake_case", replace("id: sre", "id: SRE"), []string{`view "SRE": id: "SRE" is not snake_case`}, "id: SRE"},
+		{"metric sensitivity known", replace("unit: currency", "unit: currency\n    sensitivity: secret"), []string{`metric "spend": sensitivity: unknown sensitivity "secret" (want "revenue" or nothing)`}, "sensitivity: secret"},
+		{"pillar sensitivity known", replace("{id: cost, name: Cost}", "{id: cost, name: Cost, sensitivity: money}"), []string{`pillar "cost": sensitivity: unknown sensitivity "money" (want "revenue" or nothing)`}, "sensitivity: money"},
 		{"unknown field", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    colour: red\n    window: 30d\n    judged_by"), []string{`metric "spend": colour: unknown field "colour"`}, "colour: red"},
 		{"keys once", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    owner: CEO\n    window: 30d\n    judged_by"), []string{`metric "spend": owner: mapping key "owner" already defined`}, "owner: CEO"},
 		{"yaml syntax", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5"), []string{"t.yaml:"}, ""},
@@ -817,5 +819,58 @@ func TestDocsUpToDate(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Fatal("docs/metrics.md is out of date with catalog.yaml; regenerate it: CANDOR_UPDATE_DOCS=1 go test ./internal/catalog/ -run TestDocsUpToDate")
+	}
+}
+
+// revenueMetrics are metrics that reveal revenue wherever they live (SPEC §9): each must be
+// marked revenue-sensitive when the catalog has it, so a metric added later under one of these
+// ids cannot slip out unmarked.
+var revenueMetrics = []string{
+	"mrr", "arr", "nrr", "grr", "revenue_at_risk", "ltv", "cac", "cac_payback_months", "mrr_bridge",
+	"pipeline_coverage", "sales_velocity", "quota_attainment",
+}
+
+func TestRevenueSensitivity(t *testing.T) {
+	c := mustDefault(t)
+	for _, m := range c.PillarMetrics("growth") {
+		if !m.RevenueSensitive() {
+			t.Errorf("%s is in the Growth pillar but not revenue-sensitive", m.ID)
+		}
+	}
+	for _, id := range revenueMetrics {
+		if m, ok := c.Metric(id); ok && !m.RevenueSensitive() {
+			t.Errorf("%s reveals revenue but is not marked sensitivity: revenue", id)
+		}
+	}
+	for _, id := range []string{"availability", "change_failure_rate", "csat", "infrastructure_cost"} {
+		if m, _ := c.Metric(id); m.RevenueSensitive() {
+			t.Errorf("%s is marked revenue-sensitive", id)
+		}
+	}
+
+	// A pillar's sensitivity is its metrics': a metric added to it later is covered without
+	// saying so; a metric elsewhere can be marked on its own.
+	src := strings.Replace(validYAML, "{id: cost, name: Cost}", "{id: cost, name: Cost, sensitivity: revenue}", 1)
+	src = strings.Replace(src, "    headline: true\n", "    headline: true\n    sensitivity: revenue\n", 1)
+	pc, err := Parse([]byte(src), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"uptime", "spend", "overrun"} {
+		if m, _ := pc.Metric(id); !m.RevenueSensitive() || m.Sensitivity != SensitivityRevenue {
+			t.Errorf("%s: sensitivity %q, want revenue", id, m.Sensitivity)
+		}
+	}
+	plain, _ := Parse([]byte(validYAML), "t.yaml")
+	if m, _ := plain.Metric("spend"); m.RevenueSensitive() {
+		t.Error("spend is sensitive without being marked")
+	}
+	// Overrides and copies keep it.
+	over, err := pc.Apply(map[string]Override{"spend": {Owner: "CEO"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := over.Metric("spend"); !m.RevenueSensitive() {
+		t.Error("Apply lost the sensitivity")
 	}
 }

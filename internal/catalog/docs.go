@@ -136,6 +136,9 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 	row("Version", fmt.Sprintf("%d, effective %s", m.Version, m.Effective))
 	row("Headline", yesNo(m.Headline))
 	row("DORA", yesNo(m.DORA))
+	if m.RevenueSensitive() {
+		row("Sensitivity", "revenue: shown only to roles granted `revenue:read`")
+	}
 	if len(m.Overridden) > 0 {
 		row("Overridden", strings.Join(m.Overridden, "; "))
 	}

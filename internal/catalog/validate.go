@@ -160,6 +160,7 @@ func (c *Catalog) problems() []*FieldError {
 		if strings.TrimSpace(pl.Name) == "" {
 			p.add("name", "required")
 		}
+		checkSensitivity(p, pl.Sensitivity)
 	}
 
 	if len(c.Metrics) == 0 {
@@ -269,6 +270,13 @@ func (c *Catalog) checkMetric(p problem, m *Metric) {
 		p.add("effective", "%q is not a valid date YYYY-MM-DD", m.Effective)
 	}
 	checkList(p, "breakdowns", m.Breakdowns, Dimensions, "dimension")
+	checkSensitivity(p, m.Sensitivity)
+}
+
+func checkSensitivity(p problem, s string) {
+	if s != "" && s != SensitivityRevenue {
+		p.add("sensitivity", "unknown sensitivity %q (want %q or nothing)", s, SensitivityRevenue)
+	}
 }
 
 func (c *Catalog) checkJudgedBy(p problem, m *Metric) {

@@ -24,8 +24,9 @@ type rawCatalog struct {
 }
 
 type rawPillar struct {
-	ID   string `yaml:"id"`
-	Name string `yaml:"name"`
+	ID          string `yaml:"id"`
+	Name        string `yaml:"name"`
+	Sensitivity string `yaml:"sensitivity"`
 }
 
 type rawMetric struct {
@@ -49,6 +50,7 @@ type rawMetric struct {
 	Headline    bool         `yaml:"headline"`
 	DORA        bool         `yaml:"dora"`
 	Breakdowns  []string     `yaml:"breakdowns"`
+	Sensitivity string       `yaml:"sensitivity"`
 }
 
 type rawView struct {
@@ -231,6 +233,14 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 			Thresholds: rm.Thresholds, JudgedBy: rm.JudgedBy, Target: rm.Target,
 			Version: rm.Version, Effective: rm.Effective,
 			Headline: rm.Headline, DORA: rm.DORA, Breakdowns: rm.Breakdowns,
+			Sensitivity: rm.Sensitivity,
+		}
+		// A sensitive pillar makes every metric in it sensitive, so a metric added to it later
+		// cannot show revenue to a principal without the grant by being left unmarked.
+		for _, pl := range r.Pillars {
+			if pl.ID == rm.Pillar && pl.Sensitivity == SensitivityRevenue {
+				m.Sensitivity = SensitivityRevenue
+			}
 		}
 		m.MinSample = DefaultMinSample
 		if rm.MinSample != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
@@ -62,6 +63,10 @@ type Config struct {
 	SnapshotInterval string `yaml:"snapshot_interval"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
+	// Auth configures sign-in, sessions and trusted proxies.
+	Auth AuthConfig `yaml:"auth"`
+	// Roles overrides the built-in roles' grants per role id.
+	Roles map[string]auth.RoleOverride `yaml:"roles"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -104,7 +109,14 @@ func Load(path string, env func(string) string) (Config, error) {
 	}
 	// Metric overrides are checked here too, so a bad one stops every
 	// command at start rather than the first that builds a scorecard.
-	if _, err := c.Catalog(); err != nil {
+	cat, err := c.Catalog()
+	if err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if _, err := c.AuthOptions(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if _, err := c.Grants(cat); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	return c, nil
@@ -129,6 +141,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_ENVIRONMENT_ALIASES", "environment aliases, CANONICAL=ALIAS,ALIAS;… (e.g. production=prod,live;staging=stage), or none"},
 	{"CANDOR_MAX_BODY_BYTES", "largest accepted API request body in bytes (default 33554432)"},
 	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
+	{"CANDOR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
+	{"CANDOR_SECURE_COOKIES", "true: cookies are always Secure, even over plain HTTP (default false)"},
 }
 
 func (c *Config) applyEnv(env func(string) string) error {
@@ -165,7 +179,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 		}
 		c.MaxBodyBytes = n
 	}
-	return nil
+	return c.applyAuthEnv(env)
 }
 
 // parseAliases reads CANDOR_ENVIRONMENT_ALIASES: "none", or
@@ -211,6 +225,20 @@ func (c Config) SnapshotEvery() (time.Duration, error) {
 	return d, nil
 }
 
+// setDuration parses v ("30d", "12h") into dst, naming field when it is
+// not a duration; an empty v leaves dst alone.
+func setDuration(field, v string, dst *time.Duration) error {
+	if v == "" {
+		return nil
+	}
+	d, err := catalog.ParseWindow(v)
+	if err != nil {
+		return fmt.Errorf("%s: %v", field, err)
+	}
+	*dst = d
+	return nil
+}
+
 // EngineConfig builds the metric engine configuration, validating every field.
 func (c Config) EngineConfig() (metrics.Config, error) {
 	m := metrics.DefaultConfig()
@@ -227,17 +255,7 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 		}
 		m.EnvironmentAliases = t
 	}
-	dur := func(field, v string, dst *time.Duration) error {
-		if v == "" {
-			return nil
-		}
-		d, err := catalog.ParseWindow(v)
-		if err != nil {
-			return fmt.Errorf("%s: %v", field, err)
-		}
-		*dst = d
-		return nil
-	}
+	dur := setDuration
 	if err := dur("attribution_window", c.AttributionWindow, &m.AttributionWindow); err != nil {
 		return m, err
 	}

@@ -127,6 +127,7 @@ type Store interface {
 	// whether anything changed.
 	LastSeq(ctx context.Context) (int64, error)
 	DocStore
+	AuthStore
 	Close() error
 }
 

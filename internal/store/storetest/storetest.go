@@ -430,4 +430,5 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	})
 
 	runDocs(t, open, o)
+	runAuth(t, open, o)
 }

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"github.com/candor/candor/internal/plural"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/candor/candor/internal/auth"
+)
+
+func init() {
+	register(command{name: "user", args: "add|list|disable|roles [flags]", help: "local users: add (password from stdin), list, disable, set roles", run: runUser})
+}
+
+// stringsFlag is a repeatable flag (--role a --role b); commas separate
+// values too (--role a,b).
+type stringsFlag []string
+
+func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*s = append(*s, part)
+		}
+	}
+	return nil
+}
+
+// subcommand runs args[0] of a command that has subcommands.
+func subcommand(ctx context.Context, env *Env, cmd string, args []string, subs map[string]func(context.Context, *Env, []string) error, order []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		return usagef("a subcommand is required: %s", strings.Join(order, ", "))
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(env.Stderr, "usage: candor %s %s [flags]\n\nRun candor %s SUBCOMMAND -h for a subcommand's flags.\n", cmd, strings.Join(order, "|"), cmd)
+		return flag.ErrHelp
+	}
+	run, ok := subs[args[0]]
+	if !ok {
+		return usagef("unknown subcommand %q; known: %s", args[0], strings.Join(order, ", "))
+	}
+	return run(ctx, env, args[1:])
+}
+
+func runUser(ctx context.Context, env *Env, args []string) error {
+	return subcommand(ctx, env, "user", args, map[string]func(context.Context, *Env, []string) error{
+		"add": runUserAdd, "list": runUserList, "disable": runUserDisable, "roles": runUserRoles,
+	}, []string{"add", "list", "disable", "roles"})
+}
+
+// authApp is the wired application with its access-control service.
+type authApp struct {
+	*app
+	svc *auth.Service
+}
+
+// openAuth creates the embedded store where there is none: adding the first
+// administrator is the first thing done on a fresh install, before any
+// data is imported.
+func openAuth(ctx context.Context, env *Env, c common) (*authApp, error) {
+	a, err := c.openOrCreate(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	g, err := a.cfg.Grants(a.catalog)
+	if err == nil {
+		var opt auth.Options
+		if opt, err = a.cfg.AuthOptions(); err == nil {
+			var svc *auth.Service
+			if svc, err = auth.NewService(a.store, g, opt); err == nil {
+				return &authApp{app: a, svc: svc}, nil
+			}
+		}
+	}
+	a.Close()
+	return nil, err
+}
+
+// cliActor is who the access events name for a command-line change.
+func cliActor(env *Env) auth.Actor {
+	u := env.Getenv("USER")
+	if u == "" {
+		u = env.Getenv("LOGNAME")
+	}
+	return auth.CLIActor(u)
+}
+
+// flagOf names the flag that carries an auth input field.
+var flagOf = map[string]string{
+	"email": "--email", "name": "--name", "roles": "--role", "owner": "--user", "id": "--id",
+	"password": "the password",
+}
+
+// inputError turns the service's bad-input errors into usage errors
+// naming the flag (exit status 2).
+func inputError(err error) error {
+	var ie *auth.InputError
+	if errors.As(err, &ie) {
+		f := flagOf[ie.Field]
+		if f == "" {
+			f = ie.Field
+		}
+		return usagef("%s: %s", f, ie.Msg)
+	}
+	return err
+}
+
+// needRoles and need check, once flags are parsed, that a required flag
+// was given.
+func needRoles(roles *stringsFlag) func() error {
+	return func() error {
+		if len(*roles) == 0 {
+			return usagef("--role is required (repeat it for several roles)")
+		}
+		return nil
+	}
+}
+
+func need(flag string, value *string) func() error {
+	return func() error {
+		if *value == "" {
+			return usagef("--%s is required", flag)
+		}
+		return nil
+	}
+}
+
+// parseAndOpen parses a user or token subcommand's flags (no positional
+// arguments), runs the checks on them, and only then opens the store: bad
+// input changes nothing.
+func parseAndOpen(ctx context.Context, env *Env, fs *flag.FlagSet, c *common, args []string, checks ...func() error) (*authApp, error) {
+	rest, err := parse(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) > 0 {
+		return nil, usagef("unexpected argument %q", rest[0])
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	return openAuth(ctx, env, *c)
+}
+
+func runUserAdd(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "user add", "--email E --role R [--role R2 …] [--name N] [--generate-password]",
+		"Adds a local user. The password (at least 12 characters) is read from standard input, e.g.\n"+
+			"  printf '%s' \"$PASSWORD\" | candor user add --email ann@example.com --role executive\n"+
+			"With --generate-password, or at a terminal when nothing is typed, a password is generated and\n"+
+			"printed once. Roles: see docs/access.md.")
+	var c common
+	c.bind(fs)
+	email := fs.String("email", "", "the user's e-mail address (their sign-in name)")
+	name := fs.String("name", "", "display name (optional)")
+	var roles stringsFlag
+	fs.Var(&roles, "role", "a role (repeatable): admin, executive, auditor, ingest, ceo, cro, vp_sales, vp_marketing, vp_cs, engineering, support")
+	generate := fs.Bool("generate-password", false, "generate a password and print it once instead of reading one")
+	a, err := parseAndOpen(ctx, env, fs, &c, args, need("email", email), needRoles(&roles))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	// Roles and address are checked before a password is asked for.
+	if _, err := a.svc.Grants().CheckRoles(roles); err != nil {
+		return usagef("--role: %v", err)
+	}
+	if _, err := auth.NormalizeEmail(*email); err != nil {
+		return usagef("--email: %v", err)
+	}
+	pw, generated, err := readPassword(env, *email, *generate)
+	if err != nil {
+		return err
+	}
+	u, err := a.svc.AddUser(ctx, cliActor(env), auth.NewUser{Email: *email, Name: *name, Roles: roles, Password: pw})
+	if err != nil {
+		return inputError(err)
+	}
+	fmt.Fprintf(env.Stdout, "Added user %s (roles: %s).\n", u.Email, strings.Join(u.Roles, ", "))
+	if generated {
+		fmt.Fprintf(env.Stdout, "Password (shown only now; hand it over safely): %s\n", pw)
+	}
+	return nil
+}
+
+// readPassword gets a new user's password: generated when asked, typed at
+// a terminal (without echo; nothing typed generates one), or the first
+// line of standard input.
+func readPassword(env *Env, email string, generate bool) (pw string, generated bool, err error) {
+	if generate {
+		pw, err = auth.GeneratePassword()
+		return pw, true, err
+	}
+	in := bufio.NewReader(io.LimitReader(env.Stdin, 2*(auth.MaxPasswordLen+2)))
+	if env.IsTerminal(env.Stdin) {
+		fmt.Fprintf(env.Stderr, "Password for %s (at least %d characters; press Enter to generate one): ", email, auth.MinPasswordLen)
+		first, err := readSecretLine(env, in)
+		if err != nil {
+			return "", false, err
+		}
+		if first == "" {
+			pw, err = auth.GeneratePassword()
+			return pw, true, err
+		}
+		fmt.Fprint(env.Stderr, "Again: ")
+		again, err := readSecretLine(env, in)
+		if err != nil {
+			return "", false, err
+		}
+		if again != first {
+			return "", false, usagef("the two passwords typed differ; nothing was changed")
+		}
+		return first, false, nil
+	}
+	line, err := in.ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", false, fmt.Errorf("reading the password from standard input: %w", err)
+	}
+	pw = strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", false, usagef("no password on standard input: pipe one in (printf '%%s' \"$PASSWORD\" | candor user add …) or use --generate-password")
+	}
+	return pw, false, nil
+}
+
+// readSecretLine reads a line from a terminal without echoing it; from a
+// stand-in terminal (tests) it reads a plain line from in.
+func readSecretLine(env *Env, in *bufio.Reader) (string, error) {
+	if f, ok := env.Stdin.(*os.File); ok {
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(env.Stderr)
+		return string(b), err
+	}
+	line, err := in.ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// openList parses a list subcommand's flags and opens the store.
+func openList(ctx context.Context, env *Env, name, help string, args []string) (a *authApp, format string, err error) {
+	fs := flags(env, name, "[--format text|json]", help)
+	var c common
+	c.bind(fs)
+	fs.StringVar(&format, "format", "text", "output format: text or json")
+	a, err = parseAndOpen(ctx, env, fs, &c, args, func() error {
+		if format != "text" && format != "json" {
+			return usagef("--format: %q; want text or json", format)
+		}
+		return nil
+	})
+	return a, format, err
+}
+
+func runUserList(ctx context.Context, env *Env, args []string) error {
+	a, format, err := openList(ctx, env, "user list", "Lists the local users: e-mail, name, roles, whether disabled, when created.", args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	us, err := a.svc.Users(ctx)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		type user struct {
+			ID         int64      `json:"id"`
+			Email      string     `json:"email"`
+			Name       string     `json:"name"`
+			Roles      []string   `json:"roles"`
+			CreatedAt  time.Time  `json:"created_at"`
+			DisabledAt *time.Time `json:"disabled_at"`
+		}
+		out := make([]user, len(us))
+		for i, u := range us {
+			out[i] = user{u.ID, u.Email, u.Name, u.Roles, u.CreatedAt, timeOrNil(u.DisabledAt)}
+		}
+		return writeJSONOut(env, map[string]any{"users": out})
+	}
+	if len(us) == 0 {
+		fmt.Fprintln(env.Stdout, "No users yet: candor user add --email E --role R")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "EMAIL\tNAME\tROLES\tSTATUS\tCREATED")
+	for _, u := range us {
+		status := "active"
+		if u.Disabled() {
+			status = "disabled " + when(u.DisabledAt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Email, orDash(u.Name), strings.Join(u.Roles, ","), status, when(u.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runUserDisable(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "user disable", "--email E", "Disables a user: they can no longer sign in, their sessions end and the tokens they own are revoked.")
+	var c common
+	c.bind(fs)
+	email := fs.String("email", "", "the user's e-mail address")
+	a, err := parseAndOpen(ctx, env, fs, &c, args, need("email", email))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ns, nt, err := a.svc.DisableUser(ctx, cliActor(env), *email)
+	if err != nil {
+		return inputError(err)
+	}
+	fmt.Fprintf(env.Stdout, "Disabled %s: %s ended, %s revoked.\n", strings.ToLower(strings.TrimSpace(*email)), plural.Count(ns, "session"), plural.Count(nt, "token"))
+	return nil
+}
+
+func runUserRoles(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "user roles", "--email E --role R [--role R2 …]", "Sets a user's roles (replacing the ones they have). Signed-in sessions get the new roles at their next request.")
+	var c common
+	c.bind(fs)
+	email := fs.String("email", "", "the user's e-mail address")
+	var roles stringsFlag
+	fs.Var(&roles, "role", "a role (repeatable)")
+	a, err := parseAndOpen(ctx, env, fs, &c, args, need("email", email), needRoles(&roles))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	before, after, err := a.svc.SetRoles(ctx, cliActor(env), *email, roles)
+	if err != nil {
+		return inputError(err)
+	}
+	e := strings.ToLower(strings.TrimSpace(*email))
+	if strings.Join(before, ",") == strings.Join(after, ",") {
+		fmt.Fprintf(env.Stdout, "%s: roles unchanged (%s).\n", e, strings.Join(after, ", "))
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "%s: roles %s → %s.\n", e, strings.Join(before, ", "), strings.Join(after, ", "))
+	return nil
+}

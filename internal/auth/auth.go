@@ -1,0 +1,255 @@
+// Package auth is Candor's access control (SPEC §9): roles and their
+// grants as data, local users with argon2id passwords, server-side
+// sessions, API tokens, sign-in rate limits, CSRF protection, the client
+// address behind trusted proxies, and the access events the audit ledger
+// reads. It knows nothing of routes: the web layer asks it who a request
+// is (Service.Authenticate) and what that principal may do (Grants).
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// Errors of authentication and authorisation; the web layer maps
+// ErrUnauthenticated and ErrInvalidCredentials to 401 (or the sign-in
+// page) and ErrForbidden to 403.
+var (
+	// ErrUnauthenticated: the request carries no credentials and the
+	// action needs some.
+	ErrUnauthenticated = errors.New("sign-in required")
+	// ErrInvalidCredentials: a bearer token or session cookie that is
+	// malformed, unknown, revoked, expired or of a disabled user.
+	ErrInvalidCredentials = errors.New("invalid or expired credentials")
+	// ErrForbidden: authenticated, but no role grants the permission.
+	ErrForbidden = errors.New("forbidden")
+	// ErrBadCredentials is the one answer to a failed sign-in, whatever
+	// failed (unknown e-mail, wrong password, disabled user), so the
+	// answer does not tell which e-mail addresses have accounts.
+	ErrBadCredentials = errors.New("e-mail address or password is wrong")
+)
+
+// RateLimitedError refuses a sign-in attempt over the limit.
+type RateLimitedError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("too many sign-in attempts; try again in %v", e.RetryAfter)
+}
+
+// InputError is bad input to an administrative action, naming the field
+// (email, name, roles, password, owner), so a command can name its flag
+// and a form its input.
+type InputError struct{ Field, Msg string }
+
+func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
+
+func inputErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Principal kinds.
+const (
+	KindUser  = "user"
+	KindToken = "token"
+)
+
+// Principal is who a request acts for: a user signed in by a session, or
+// an API token. The zero Principal is anonymous.
+type Principal struct {
+	Kind        string // KindUser or KindToken; "" for anonymous
+	ID          int64  // user or token id
+	Name        string // the user's e-mail address or the token's name
+	DisplayName string // the user's name, when set
+	Roles       []string
+
+	csrf        string // session's CSRF token; "" unless signed in by a session
+	sessionHash string
+}
+
+// Authenticated reports whether the principal is not anonymous.
+func (p Principal) Authenticated() bool { return p.Kind != "" }
+
+// CSRFToken is the token state-changing forms must carry (CheckCSRF); ""
+// for principals not signed in by a session.
+func (p Principal) CSRFToken() string { return p.csrf }
+
+// Actor is who makes a change, as access events record it: "user:EMAIL",
+// "token:NAME", or "cli:OSUSER" for the command line.
+type Actor struct {
+	Name   string
+	Client Client
+}
+
+// ActorOf is the principal making a change from client c.
+func ActorOf(p Principal, c Client) Actor {
+	return Actor{Name: p.Kind + ":" + p.Name, Client: c}
+}
+
+// CLIActor is the command line run by the operating-system user.
+func CLIActor(osUser string) Actor {
+	if osUser == "" {
+		osUser = "unknown"
+	}
+	return Actor{Name: "cli:" + osUser}
+}
+
+// Store is what the service keeps its state in.
+type Store interface {
+	store.AuthStore
+	store.DocStore
+}
+
+// Options configure the service; DefaultOptions has every default.
+type Options struct {
+	// SessionMaxAge bounds a session from sign-in; SessionIdle ends it
+	// after that long without a request.
+	SessionMaxAge, SessionIdle time.Duration
+	// AccountLimit and AddressLimit bound sign-in attempts per e-mail
+	// address and per client address (IPv6: per /64).
+	AccountLimit, AddressLimit Rate
+	// TrustedProxies are the peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed.
+	TrustedProxies []netip.Prefix
+	// SecureCookies makes every cookie Secure, even over plain HTTP
+	// (behind a TLS proxy that does not send X-Forwarded-Proto).
+	SecureCookies bool
+	// Params are the argon2id costs of new password hashes.
+	Params Params
+	// Now is the clock.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultSessionMaxAge = 7 * 24 * time.Hour
+	DefaultSessionIdle   = 24 * time.Hour
+)
+
+// DefaultOptions: a week-long session that ends after a day unused; five
+// attempts per account and twenty per address, each refilled over 15
+// minutes.
+func DefaultOptions() Options {
+	return Options{
+		SessionMaxAge: DefaultSessionMaxAge,
+		SessionIdle:   DefaultSessionIdle,
+		AccountLimit:  Rate{Attempts: 5, Per: 15 * time.Minute},
+		AddressLimit:  Rate{Attempts: 20, Per: 15 * time.Minute},
+		Params:        DefaultParams,
+		Now:           time.Now,
+	}
+}
+
+// Validate reports the first unusable option.
+func (o Options) Validate() error {
+	switch {
+	case o.SessionMaxAge <= 0:
+		return errors.New("session_max_age must be positive")
+	case o.SessionIdle <= 0:
+		return errors.New("session_idle_timeout must be positive")
+	case o.SessionIdle > o.SessionMaxAge:
+		return fmt.Errorf("session_idle_timeout %v is longer than session_max_age %v", o.SessionIdle, o.SessionMaxAge)
+	}
+	if err := o.AccountLimit.validate(); err != nil {
+		return fmt.Errorf("login_rate_limit.per_account: %v", err)
+	}
+	if err := o.AddressLimit.validate(); err != nil {
+		return fmt.Errorf("login_rate_limit.per_address: %v", err)
+	}
+	return nil
+}
+
+// touchEvery is how stale a session's last-seen or a token's last-used
+// time may get before a request updates it: one write a minute per
+// session or token, not one per request.
+const touchEvery = time.Minute
+
+// Service is access control over a store.
+type Service struct {
+	st        Store
+	grants    *Grants
+	opt       Options
+	accounts  *Limiter
+	addresses *Limiter
+	// hashing bounds concurrent password hashing (64 MiB each) to the
+	// processors there are, so a burst of sign-ins queues instead of
+	// exhausting memory.
+	hashing chan struct{}
+	// dummyHash is verified against when the e-mail address has no user,
+	// so an unknown address takes as long to refuse as a wrong password.
+	dummyHash func() (string, error)
+}
+
+// NewService returns the service. Options left zero take their defaults.
+func NewService(st Store, g *Grants, opt Options) (*Service, error) {
+	def := DefaultOptions()
+	if opt.SessionMaxAge == 0 {
+		opt.SessionMaxAge = def.SessionMaxAge
+	}
+	if opt.SessionIdle == 0 {
+		opt.SessionIdle = min(def.SessionIdle, opt.SessionMaxAge)
+	}
+	if opt.AccountLimit == (Rate{}) {
+		opt.AccountLimit = def.AccountLimit
+	}
+	if opt.AddressLimit == (Rate{}) {
+		opt.AddressLimit = def.AddressLimit
+	}
+	if opt.Params == (Params{}) {
+		opt.Params = def.Params
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	params := opt.Params
+	return &Service{
+		st: st, grants: g, opt: opt,
+		accounts:  NewLimiter(opt.AccountLimit, opt.Now),
+		addresses: NewLimiter(opt.AddressLimit, opt.Now),
+		hashing:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+		dummyHash: sync.OnceValues(func() (string, error) { return HashPassword("no such user", params) }),
+	}, nil
+}
+
+// Grants is the service's roles and grants.
+func (s *Service) Grants() *Grants { return s.grants }
+
+// Client is the client of r, behind the configured trusted proxies.
+func (s *Service) Client(r *http.Request) Client { return ClientOf(r, s.opt.TrustedProxies) }
+
+// withHashSlot runs fn while holding one of the hashing slots.
+func (s *Service) withHashSlot(ctx context.Context, fn func()) error {
+	select {
+	case s.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashing }()
+	fn()
+	return nil
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p, for handlers below the middleware
+// that authenticated the request.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal WithPrincipal stored, or the
+// anonymous one.
+func PrincipalFrom(ctx context.Context) Principal {
+	p, _ := ctx.Value(principalKey{}).(Principal)
+	return p
+}

@@ -1,0 +1,151 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/mail"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// maxEmailLen is RFC 5321's bound on an address.
+const maxEmailLen = 254
+
+// NormalizeEmail trims and lower-cases an e-mail address and checks that it
+// is a bare address (ann@example.com, not "Ann <ann@example.com>"), so one
+// person has one account however they type it.
+func NormalizeEmail(email string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(email))
+	switch {
+	case e == "":
+		return "", errors.New("required")
+	case len(e) > maxEmailLen:
+		return "", errors.New("longer than 254 bytes")
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".") && !strings.HasSuffix(e, "@localhost") {
+		return "", errors.New("not an e-mail address such as ann@example.com")
+	}
+	return e, nil
+}
+
+// maxNameLen bounds display names and token names.
+const maxNameLen = 200
+
+func checkName(field, name string, required bool) (string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "" && required:
+		return "", inputErr(field, "required")
+	case len(name) > maxNameLen:
+		return "", inputErr(field, "longer than %d bytes", maxNameLen)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		return "", inputErr(field, "contains control characters")
+	}
+	return name, nil
+}
+
+func (s *Service) checkRoles(roles []string) ([]string, error) {
+	out, err := s.grants.CheckRoles(roles)
+	if err != nil {
+		return nil, &InputError{Field: "roles", Msg: err.Error()}
+	}
+	return out, nil
+}
+
+// NewUser is what AddUser needs.
+type NewUser struct {
+	Email, Name string
+	Roles       []string
+	Password    string
+}
+
+// AddUser creates a user with an argon2id hash of the password, recording
+// user_created. Bad input is an *InputError naming the field; an address
+// that has a user already is one too (field email).
+func (s *Service) AddUser(ctx context.Context, by Actor, nu NewUser) (store.User, error) {
+	email, err := NormalizeEmail(nu.Email)
+	if err != nil {
+		return store.User{}, &InputError{Field: "email", Msg: err.Error()}
+	}
+	name, err := checkName("name", nu.Name, false)
+	if err != nil {
+		return store.User{}, err
+	}
+	roles, err := s.checkRoles(nu.Roles)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := CheckPassword(nu.Password); err != nil {
+		return store.User{}, &InputError{Field: "password", Msg: err.Error()}
+	}
+	var hash string
+	if err := s.withHashSlot(ctx, func() { hash, err = HashPassword(nu.Password, s.opt.Params) }); err != nil {
+		return store.User{}, err
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	u := store.User{Email: email, Name: name, Roles: roles, PasswordHash: hash, CreatedAt: s.opt.Now().UTC()}
+	e := s.event(EventUserCreated, by, "user:"+email)
+	e.Roles = roles
+	u, err = s.st.CreateUser(ctx, u, e.encode())
+	if errors.Is(err, store.ErrConflict) {
+		return store.User{}, inputErr("email", "a user with e-mail address %s exists", email)
+	}
+	return u, err
+}
+
+// Users returns every user in e-mail order.
+func (s *Service) Users(ctx context.Context) ([]store.User, error) { return s.st.Users(ctx) }
+
+// user finds a user by e-mail address, as an *InputError (field email)
+// when there is none.
+func (s *Service) user(ctx context.Context, email string) (store.User, error) {
+	e, err := NormalizeEmail(email)
+	if err != nil {
+		return store.User{}, &InputError{Field: "email", Msg: err.Error()}
+	}
+	u, err := s.st.UserByEmail(ctx, e)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, inputErr("email", "no user has e-mail address %s", e)
+	}
+	return u, err
+}
+
+// DisableUser stops a user signing in, ends all their sessions and revokes
+// the tokens they own, recording user_disabled. It returns how many
+// sessions and tokens ended.
+func (s *Service) DisableUser(ctx context.Context, by Actor, email string) (sessions, tokens int64, err error) {
+	u, err := s.user(ctx, email)
+	if err != nil {
+		return 0, 0, err
+	}
+	if u.Disabled() {
+		return 0, 0, inputErr("email", "%s is disabled already (since %s)", u.Email, u.DisabledAt.Format("2006-01-02 15:04 MST"))
+	}
+	e := s.event(EventUserDisabled, by, "user:"+u.Email)
+	return s.st.DisableUser(ctx, u.ID, e.At, e.encode())
+}
+
+// SetRoles replaces a user's roles, recording roles_changed with the old
+// and new roles. Sessions keep going with the new roles at their next
+// request; tokens the user owns are held to the new roles too.
+func (s *Service) SetRoles(ctx context.Context, by Actor, email string, roles []string) (before, after []string, err error) {
+	u, err := s.user(ctx, email)
+	if err != nil {
+		return nil, nil, err
+	}
+	if after, err = s.checkRoles(roles); err != nil {
+		return nil, nil, err
+	}
+	if slices.Equal(u.Roles, after) {
+		return u.Roles, after, nil
+	}
+	e := s.event(EventRolesChanged, by, "user:"+u.Email)
+	e.Roles, e.RolesBefore = after, u.Roles
+	return u.Roles, after, s.st.SetUserRoles(ctx, u.ID, after, e.encode())
+}

@@ -12,6 +12,11 @@
 // series-N, …) are hooks a stylesheet may use to override them; CSS (chart.css) holds the few
 // rules a page needs to make the charts responsive and print well.
 //
+// The wide charts (Trend, Bars, Funnel: 640 px) shrink to fit a narrow column, text included; on a
+// phone their text gets too small, so a page draws each a second time with Width 360 and lets its
+// stylesheet show one or the other by media query (display: none also hides the other from
+// screen readers). internal/browsertest's harness page does this.
+//
 // Each chart states its data for screen readers: the <svg> has role="img", a <title> (its
 // accessible name) and a <desc> listing the values, since the drawing itself is not read.
 //

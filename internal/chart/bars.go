@@ -1,0 +1,123 @@
+package chart
+
+import (
+	"html/template"
+	"math"
+	"strings"
+)
+
+// Bar is one row of a breakdown.
+type Bar struct {
+	Label string
+	// Value nil (or NaN, ±Inf) is missing: the row says "unknown" and draws no bar.
+	Value *float64
+	// Status is green, amber, red or unknown; it sets the bar's colour and class and is written
+	// as a word after the value, so colour is never the only signal. Empty means the breakdown
+	// has no status (a plain count): a neutral bar and no word.
+	Status string
+}
+
+// Bars is a horizontal bar chart of a breakdown (one row per team, service, …), in the order
+// given. Bars start at zero; negative values extend left of it.
+type Bars struct {
+	Title  string
+	Bars   []Bar
+	Format Format
+	// Width in pixels; zero means 640. Values below 280 are raised to it.
+	Width int
+}
+
+const (
+	barRow    = 26.0 // height of one row
+	barHeight = 16.0
+	labelMax  = 32 // characters of a label shown before it is clipped
+)
+
+// SVG renders the bar chart.
+func (c Bars) SVG() template.HTML {
+	f := c.Format.or()
+	w := width(c.Width, 280)
+	n := len(c.Bars)
+	h := 8 + barRow*float64(max(n, 1))
+
+	title := c.Title
+	if title == "" {
+		title = "Breakdown"
+	}
+	labels := make([]string, n)
+	values := make([]string, n)
+	vals := make([]float64, n)
+	present := make([]bool, n)
+	var descs []string
+	var kept []float64
+	labelW, valueW := 0.0, 0.0
+	for i, b := range c.Bars {
+		labels[i] = clip(b.Label, labelMax)
+		vals[i], present[i] = value(b.Value)
+		st := status(b.Status)
+		switch {
+		case !present[i]:
+			values[i] = "unknown"
+		case st == "":
+			values[i] = f(vals[i])
+		default:
+			values[i] = f(vals[i]) + " · " + st
+		}
+		if present[i] {
+			kept = append(kept, vals[i])
+		}
+		descs = append(descs, strings.Join(strings.Fields(b.Label), " ")+" "+values[i])
+		labelW = math.Max(labelW, textWidth(labels[i], 11))
+		valueW = math.Max(valueW, textWidth(values[i], 11))
+	}
+	desc := "No data."
+	if n > 0 {
+		desc = strings.Join(descs, "; ") + "."
+	}
+
+	var out svgWriter
+	out.begin("bars", w, h, title, desc)
+	if n == 0 {
+		out.noData(0, h/2, 11, "start")
+		return out.html()
+	}
+
+	labelW = math.Min(labelW+12, w*0.35)
+	valueW = math.Min(valueW+10, w*0.3)
+	barL, barR := labelW, w-valueW
+	lo, hi, _ := extent(kept)
+	lo, hi = math.Min(lo, 0), math.Max(hi, 0)
+	if hi == lo {
+		hi = lo + 1 // every value is zero: zero-length bars at the left edge
+	}
+	x := linear{lo, hi, barL, barR}
+	zero := x.at(0)
+
+	for i, b := range c.Bars {
+		st := status(b.Status)
+		if !present[i] {
+			st = StatusUnknown
+		}
+		top := 4 + barRow*float64(i)
+		mid := top + barRow/2
+		out.open("g", at("class", "bar "+statusClass(st)))
+		out.text(labels[i], at("class", "label"), at("x", 0.0), at("y", mid), at("dy", "0.35em"), at("fill", colInk))
+		end := zero
+		if present[i] {
+			end = x.at(vals[i])
+			bx, bw := math.Min(zero, end), math.Abs(end-zero)
+			// A tiny non-zero value still shows a sliver, so it is not mistaken for no bar.
+			if bw < 1 && vals[i] != 0 {
+				bw = 1
+			}
+			out.empty("rect", at("x", bx), at("y", mid-barHeight/2), at("width", bw), at("height", barHeight),
+				at("rx", 2.0), at("fill", fillOf[st]))
+		}
+		out.text(values[i], at("class", "value"), at("x", math.Max(end, zero)+6), at("y", mid), at("dy", "0.35em"),
+			at("fill", textOf[st]))
+		out.close("g")
+	}
+	out.empty("line", at("class", "axis"), at("x1", zero), at("y1", 2.0), at("x2", zero), at("y2", h-2),
+		at("stroke", colAxis), at("stroke-width", 1.0))
+	return out.html()
+}

@@ -1,0 +1,630 @@
+package chart
+
+import (
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	nan    = math.NaN()
+	posInf = math.Inf(1)
+	negInf = math.Inf(-1)
+	// hostile is a label that would inject markup, break out of an attribute, or make the XML
+	// ill-formed if any step skipped escaping.
+	hostile = `<script>alert("x")</script>"' onload="alert(1)" ]]> & </svg>` + "\x00\x1b\xff"
+)
+
+// weeks returns n weekly points ending 24 Mar 2026 with the given values; nil entries are missing.
+func weeks(vals ...*float64) []Point {
+	end := time.Date(2026, 3, 24, 0, 0, 0, 0, time.UTC)
+	pts := make([]Point, len(vals))
+	for i, v := range vals {
+		pts[i] = Point{At: end.AddDate(0, 0, -7*(len(vals)-1-i)), Value: v}
+	}
+	return pts
+}
+
+func pct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " %" }
+
+// TestEveryChartIsWellFormedAndSafe runs every chart over ordinary, empty, degenerate and hostile
+// input and checks the properties all output must have (checkSVG).
+func TestEveryChartIsWellFormedAndSafe(t *testing.T) {
+	twelve := weeks(fp(1), fp(2), nil, fp(4), fp(3), nil, nil, fp(5), fp(6), fp(4), fp(7), fp(8))
+	bad := weeks(fp(nan), fp(posInf), fp(negInf), fp(1), fp(nan))
+	huge := weeks(fp(1e308), fp(-1e308), fp(math.MaxFloat64))
+	higher := &Bands{Better: Higher, Green: 6, Amber: 3}
+	cases := []struct {
+		name string
+		svg  template.HTML
+	}{
+		{"spark", Spark{Label: "Deploys", Points: twelve, Bands: higher}.SVG()},
+		{"spark empty", Spark{}.SVG()},
+		{"spark one point", Spark{Label: "x", Points: weeks(fp(3))}.SVG()},
+		{"spark all missing", Spark{Label: "x", Points: weeks(nil, nil, nil)}.SVG()},
+		{"spark NaN and Inf", Spark{Label: "x", Points: bad, Bands: &Bands{Better: Lower, Green: nan, Amber: 1}}.SVG()},
+		{"spark huge", Spark{Label: "x", Points: huge}.SVG()},
+		{"spark constant", Spark{Points: weeks(fp(0), fp(0), fp(0)), Bands: higher}.SVG()},
+		{"spark hostile", Spark{Label: hostile, Points: twelve}.SVG()},
+		{"trend", Trend{Title: "Deploys", Series: []Series{{Name: "a", Points: twelve}, {Name: "b", Points: weeks(fp(2), fp(3))}},
+			Bands: higher, Target: fp(7), Format: pct}.SVG()},
+		{"trend empty", Trend{}.SVG()},
+		{"trend empty series", Trend{Series: []Series{{}}}.SVG()},
+		{"trend one point", Trend{Series: []Series{{Points: weeks(fp(3))}}}.SVG()},
+		{"trend all missing", Trend{Series: []Series{{Points: weeks(nil, nil)}}, Target: fp(3)}.SVG()},
+		{"trend NaN and Inf", Trend{Series: []Series{{Points: bad}}, Target: fp(nan), Bands: &Bands{Better: Higher, Green: posInf, Amber: 0}}.SVG()},
+		{"trend huge", Trend{Series: []Series{{Points: huge}}}.SVG()},
+		{"trend undated", Trend{Series: []Series{{Points: []Point{{Value: fp(1)}, {Value: fp(2)}}}}}.SVG()},
+		{"trend same time", Trend{Series: []Series{{Points: []Point{{At: time.Unix(1e9, 0), Value: fp(1)}, {At: time.Unix(1e9, 0), Value: fp(2)}}}}}.SVG()},
+		{"trend three series", Trend{Series: []Series{{Points: twelve}, {Points: twelve}, {Points: twelve}}}.SVG()},
+		{"trend tiny size", Trend{Series: []Series{{Points: twelve}}, Width: 10, Height: 10}.SVG()},
+		{"trend long", Trend{Series: []Series{{Points: weeks(make([]*float64, 200)...)}}}.SVG()},
+		{"trend hostile", Trend{Title: hostile, Series: []Series{{Name: hostile, Points: twelve}, {Name: hostile, Points: twelve}},
+			Format: func(float64) string { return hostile }, Target: fp(2), Bands: higher}.SVG()},
+		{"bars", Bars{Title: "By team", Bars: []Bar{{"a", fp(3), "green"}, {"b", nil, "red"}, {"c", fp(-2), "amber"}, {"d", fp(0), ""}}}.SVG()},
+		{"bars empty", Bars{}.SVG()},
+		{"bars all missing", Bars{Bars: []Bar{{"a", nil, ""}, {"b", fp(nan), "green"}}}.SVG()},
+		{"bars all zero", Bars{Bars: []Bar{{"a", fp(0), ""}}}.SVG()},
+		{"bars huge", Bars{Bars: []Bar{{"a", fp(1e308), ""}, {"b", fp(-1e308), ""}}}.SVG()},
+		{"bars hostile", Bars{Title: hostile, Bars: []Bar{{hostile, fp(1), hostile}}, Format: func(float64) string { return hostile }}.SVG()},
+		{"funnel", Funnel{Title: "Pipeline", Stages: []Stage{{"Leads", fp(1000)}, {"MQL", fp(400)}, {"SQL", fp(120)}, {"Won", fp(30)}}}.SVG()},
+		{"funnel empty", Funnel{}.SVG()},
+		{"funnel one stage", Funnel{Stages: []Stage{{"Leads", fp(10)}}}.SVG()},
+		{"funnel missing and zero", Funnel{Stages: []Stage{{"a", fp(0)}, {"b", nil}, {"c", fp(nan)}, {"d", fp(-5)}}}.SVG()},
+		{"funnel hostile", Funnel{Title: hostile, Stages: []Stage{{hostile, fp(2)}, {hostile, fp(1)}}}.SVG()},
+		{"bullet", Bullet{Label: "Bookings", Value: fp(1.2e6), Target: fp(2e6), Elapsed: fp(0.55), Status: "amber"}.SVG()},
+		{"bullet empty", Bullet{}.SVG()},
+		{"bullet over target", Bullet{Value: fp(3), Target: fp(2), Elapsed: fp(1), Status: "green"}.SVG()},
+		{"bullet NaN", Bullet{Value: fp(nan), Target: fp(posInf), Elapsed: fp(nan)}.SVG()},
+		{"bullet negative", Bullet{Value: fp(-5), Target: fp(-1), Elapsed: fp(2)}.SVG()},
+		{"bullet hostile", Bullet{Label: hostile, Value: fp(1), Target: fp(2), Status: hostile, Format: func(float64) string { return hostile }}.SVG()},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { checkSVG(t, c.svg) })
+	}
+}
+
+// TestHostileTextIsEscaped checks a label that tries markup and attribute injection comes out as
+// the same text, inside the element meant for it, and adds no element or attribute.
+func TestHostileTextIsEscaped(t *testing.T) {
+	want := strings.ToValidUTF8(strings.Map(func(r rune) rune {
+		if r < 0x20 {
+			return '\uFFFD'
+		}
+		return r
+	}, hostile), "\uFFFD")
+	clipped := clip(want, labelMax)
+
+	root := checkSVG(t, Bars{Title: hostile, Bars: []Bar{{Label: hostile, Value: fp(1)}}}.SVG())
+	if got := root.children[0].text; got != want {
+		t.Errorf("title = %q, want %q", got, want)
+	}
+	labels := root.byClass("text", "label")
+	if len(labels) != 1 || labels[0].text != clipped {
+		t.Errorf("label text = %v, want one %q", texts(labels), clipped)
+	}
+	if !strings.Contains(root.children[1].text, want) {
+		t.Errorf("desc %q does not hold the whole label %q", root.children[1].text, want)
+	}
+	if n := len(root.all(func(n *node) bool { return n.name == "script" || n.attrs["onload"] != "" })); n != 0 {
+		t.Errorf("%d injected elements or attributes", n)
+	}
+}
+
+func texts(ns []*node) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, n.text)
+	}
+	return out
+}
+
+func TestSpark(t *testing.T) {
+	vals := []*float64{fp(1), fp(2), nil, fp(4), fp(3), nil, nil, fp(5), fp(6), fp(4), fp(7), fp(8)}
+	root := checkSVG(t, Spark{Label: "Deploys/week", Points: weeks(vals...), Bands: &Bands{Better: Higher, Green: 6, Amber: 3}}.SVG())
+	if w, h := root.f(t, "width"), root.f(t, "height"); w != 120 || h != 32 {
+		t.Errorf("size %v×%v, want 120×32", w, h)
+	}
+	lines := root.byClass("path", "line")
+	if len(lines) != 1 {
+		t.Fatalf("%d lines, want 1", len(lines))
+	}
+	// Runs of present values: [1 2] [4 3] [5 6 4 7 8]: three sub-paths, ten points.
+	subs := subpaths(t, lines[0].attrs["d"])
+	if len(subs) != 3 || len(subs[0]) != 2 || len(subs[1]) != 2 || len(subs[2]) != 5 {
+		t.Fatalf("sub-paths %v, want runs of 2, 2 and 5 (gaps, not zeros)", subs)
+	}
+	var pts [][2]float64
+	for _, s := range subs {
+		pts = append(pts, s...)
+	}
+	present := []float64{1, 2, 4, 3, 5, 6, 4, 7, 8}
+	_ = present
+	for i := 1; i < len(pts); i++ {
+		if pts[i][0] <= pts[i-1][0] {
+			t.Errorf("x not increasing at point %d: %v", i, pts)
+		}
+	}
+	// Higher values are drawn higher (smaller y), and equal values at the same height.
+	ys := map[float64]float64{}
+	k := 0
+	for _, v := range vals {
+		if v != nil {
+			ys[*v] = pts[k][1]
+			k++
+		}
+	}
+	if !(ys[8] < ys[7] && ys[7] < ys[6] && ys[6] < ys[5] && ys[5] < ys[4] && ys[4] < ys[3] && ys[2] < ys[1]) {
+		t.Errorf("y does not fall as the value rises: %v", ys)
+	}
+	// The gap keeps the x spacing: the point after two missing weeks is three steps on.
+	step := pts[1][0] - pts[0][0]
+	if got := pts[4][0] - pts[3][0]; math.Abs(got-3*step) > 0.05 {
+		t.Errorf("x distance across a two-week gap = %v, want %v", got, 3*step)
+	}
+	last := root.byClass("circle", "last")
+	if len(last) != 1 || last[0].f(t, "cx") != pts[8][0] || last[0].f(t, "cy") != pts[8][1] {
+		t.Errorf("last marker %v, want one at %v", last, pts[8])
+	}
+	// Green band: values ≥ 6 lie inside it, values below outside; amber: 3 ≤ v < 6.
+	green, amber := root.byClass("rect", "band-green"), root.byClass("rect", "band-amber")
+	if len(green) != 1 || len(amber) != 1 {
+		t.Fatalf("bands: %d green, %d amber, want 1 each", len(green), len(amber))
+	}
+	in := func(r *node, y float64) bool {
+		top := r.f(t, "y")
+		return y >= top-0.02 && y <= top+r.f(t, "height")+0.02
+	}
+	if !in(green[0], ys[6]) || !in(green[0], ys[8]) || in(green[0], ys[5]) {
+		t.Errorf("green band %v does not cover exactly values ≥ 6 (y of 5, 6, 8: %v %v %v)", green[0].attrs, ys[5], ys[6], ys[8])
+	}
+	if !in(amber[0], ys[3]) || !in(amber[0], ys[5]) || in(amber[0], ys[2]) {
+		t.Errorf("amber band %v does not cover 3..6 (y of 2, 3, 5: %v %v %v)", amber[0].attrs, ys[2], ys[3], ys[5])
+	}
+	desc := root.children[1].text
+	for _, want := range []string{"12 values from 6 Jan 2026 to 24 Mar 2026", "13 Jan 2", "20 Jan no data", "Latest 8 (24 Mar 2026)", "Green ≥ 6, amber ≥ 3"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("desc %q lacks %q", desc, want)
+		}
+	}
+}
+
+func TestSparkDegenerate(t *testing.T) {
+	// All missing: no line and no marker, a visible "no data" instead of a line at zero.
+	root := checkSVG(t, Spark{Label: "x", Points: weeks(nil, fp(nan), nil)}.SVG())
+	if n := len(root.named("path")) + len(root.named("circle")); n != 0 {
+		t.Errorf("all-missing sparkline draws %d paths/points", n)
+	}
+	if txt := root.named("text"); len(txt) != 1 || txt[0].text != "no data" {
+		t.Errorf("all-missing sparkline text %v, want [no data]", texts(txt))
+	}
+	// One point: a marker in the middle, and no line to draw.
+	root = checkSVG(t, Spark{Label: "x", Points: weeks(fp(4))}.SVG())
+	last := root.byClass("circle", "last")
+	if len(last) != 1 || last[0].f(t, "cx") != 60 || last[0].f(t, "cy") != 16 {
+		t.Errorf("one-point marker %v, want at (60, 16)", last)
+	}
+	// A lone point between gaps gets a dot of its own; the newest present point is the marked one.
+	root = checkSVG(t, Spark{Points: weeks(fp(1), nil, fp(2), nil, fp(3), fp(4), nil)}.SVG())
+	if n := len(root.byClass("circle", "point")); n != 3 {
+		t.Errorf("%d point dots, want 3 (two lone points and the last)", n)
+	}
+	if !strings.Contains(root.children[1].text, "Latest 4 (17 Mar 2026); no data after it") {
+		t.Errorf("desc %q does not say the newest week has no data", root.children[1].text)
+	}
+	// Bands in the wrong order for their direction are not drawn.
+	root = checkSVG(t, Spark{Points: weeks(fp(1), fp(2)), Bands: &Bands{Better: Higher, Green: 1, Amber: 2}}.SVG())
+	if n := len(root.byClass("rect", "band")); n != 0 {
+		t.Errorf("%d bands drawn for inconsistent bounds", n)
+	}
+}
+
+func TestTrend(t *testing.T) {
+	a := weeks(fp(10), fp(12), nil, fp(15), fp(14), fp(18), fp(20), fp(19), fp(22), fp(25), fp(24), fp(30))
+	b := weeks(fp(5), fp(6), fp(8), fp(8), fp(9), fp(9), fp(10), nil, nil, fp(12), fp(13), fp(14))
+	c := Trend{Title: "Bookings", Series: []Series{{Name: "New", Points: a}, {Name: "Expansion", Points: b}},
+		Bands: &Bands{Better: Higher, Green: 25, Amber: 15}, Target: fp(28), Format: pct}
+	root := checkSVG(t, c.SVG())
+	if w, h := root.f(t, "width"), root.f(t, "height"); w != 640 || h != 240 {
+		t.Errorf("size %v×%v, want 640×240", w, h)
+	}
+	series := root.byClass("g", "series")
+	if len(series) != 2 {
+		t.Fatalf("%d series groups, want 2", len(series))
+	}
+	var ys []map[float64]float64
+	for si, g := range series {
+		paths := g.named("path")
+		if len(paths) != 1 {
+			t.Fatalf("series %d: %d paths", si, len(paths))
+		}
+		subs := subpaths(t, paths[0].attrs["d"])
+		if want := []int{2, 9}; si == 1 {
+			want = []int{7, 3}
+			if len(subs) != 2 || len(subs[0]) != want[0] || len(subs[1]) != want[1] {
+				t.Errorf("series 2 runs %v, want %v", subs, want)
+			}
+		} else if len(subs) != 2 || len(subs[0]) != want[0] || len(subs[1]) != want[1] {
+			t.Errorf("series 1 runs %v, want %v", subs, want)
+		}
+		prev := -1.0
+		m := map[float64]float64{}
+		src := []Point(a)
+		if si == 1 {
+			src = b
+		}
+		k := 0
+		var flat [][2]float64
+		for _, s := range subs {
+			flat = append(flat, s...)
+		}
+		for _, p := range src {
+			if p.Value == nil {
+				continue
+			}
+			if flat[k][0] <= prev {
+				t.Errorf("series %d: x not increasing: %v", si, flat)
+			}
+			prev = flat[k][0]
+			m[*p.Value] = flat[k][1]
+			k++
+		}
+		if dots := g.named("circle"); len(dots) != k {
+			t.Errorf("series %d: %d dots, want one per present point (%d)", si, len(dots), k)
+		}
+		ys = append(ys, m)
+	}
+	// One value scale for both series: 14 in series 1 and 14 in series 2 sit at the same height.
+	if ys[0][14] != ys[1][14] || !(ys[0][30] < ys[0][20] && ys[0][20] < ys[0][10]) {
+		t.Errorf("y scale inconsistent: %v %v", ys[0], ys[1])
+	}
+	// Both series share the dates: the first points of both are at the same x.
+	p1 := subpaths(t, series[0].named("path")[0].attrs["d"])[0][0]
+	p2 := subpaths(t, series[1].named("path")[0].attrs["d"])[0][0]
+	if p1[0] != p2[0] {
+		t.Errorf("series start at x %v and %v, want the same date at the same x", p1[0], p2[0])
+	}
+	if series[1].named("path")[0].attrs["stroke-dasharray"] == "" {
+		t.Error("second series is not dashed: colour would be the only difference")
+	}
+
+	lineY := func(class string) (float64, string) {
+		ls := root.byClass("line", class)
+		lb := root.byClass("text", class, "label")
+		if len(ls) != 1 || len(lb) != 1 {
+			t.Fatalf("%s: %d lines and %d labels, want 1 each", class, len(ls), len(lb))
+		}
+		if ls[0].f(t, "y1") != ls[0].f(t, "y2") {
+			t.Errorf("%s line not horizontal", class)
+		}
+		return ls[0].f(t, "y1"), lb[0].text
+	}
+	gy, gl := lineY("thr-green")
+	ay, al := lineY("thr-amber")
+	ty, tl := lineY("target")
+	if gl != "green ≥ 25.0 %" || al != "amber ≥ 15.0 %" || tl != "target 28.0 %" {
+		t.Errorf("line labels %q %q %q", gl, al, tl)
+	}
+	if !(ty < gy && gy < ay) {
+		t.Errorf("target, green, amber at y %v %v %v: want target above green above amber", ty, gy, ay)
+	}
+	if math.Abs(gy-ys[0][25]) > 0.02 || math.Abs(ay-ys[0][15]) > 0.02 {
+		t.Errorf("threshold lines at %v/%v, data 25 and 15 at %v/%v", gy, ay, ys[0][25], ys[0][15])
+	}
+
+	// Value axis labels use the caller's format and rise upwards.
+	var ticks []*node
+	for _, n := range root.byClass("text", "tick") {
+		if n.attrs["text-anchor"] == "end" {
+			ticks = append(ticks, n)
+		}
+	}
+	if len(ticks) < 3 {
+		t.Fatalf("%d value labels", len(ticks))
+	}
+	for i, n := range ticks {
+		if !strings.HasSuffix(n.text, " %") {
+			t.Errorf("value label %q not in the caller's format", n.text)
+		}
+		if i > 0 && n.f(t, "y") >= ticks[i-1].f(t, "y") {
+			t.Errorf("value labels do not rise: %v", texts(ticks))
+		}
+	}
+	// The chart starts at zero here: the lowest value (5) is under half the highest (30).
+	if ticks[0].text != "0.0 %" {
+		t.Errorf("lowest value label %q, want 0.0 %%", ticks[0].text)
+	}
+	// Date labels: the newest date always, in order, not more than the width allows.
+	var dates []*node
+	for _, n := range root.byClass("text", "tick") {
+		if n.attrs["text-anchor"] != "end" {
+			dates = append(dates, n)
+		}
+	}
+	if len(dates) < 3 || len(dates) > 8 {
+		t.Errorf("%d date labels: %v", len(dates), texts(dates))
+	}
+	if last := dates[len(dates)-1].text; last != "24 Mar" {
+		t.Errorf("newest date label %q, want 24 Mar", last)
+	}
+	if first := dates[0].text; !strings.HasSuffix(first, "2025") && !strings.HasSuffix(first, "2026") {
+		t.Errorf("first date label %q has no year", first)
+	}
+	if legend := root.byClass("g", "legend"); len(legend) != 2 || legend[1].named("text")[0].text != "Expansion" {
+		t.Errorf("legend %v, want New and Expansion", legend)
+	}
+	desc := root.children[1].text
+	for _, want := range []string{"New: 12 values from 6 Jan 2026 to 24 Mar 2026", "20 Jan no data", "latest 30.0 % (24 Mar 2026)",
+		"Expansion:", "Target 28.0 %.", "Green ≥ 25.0 %, amber ≥ 15.0 %."} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("desc %q lacks %q", desc, want)
+		}
+	}
+}
+
+func TestTrendTimeScaleAndDegenerate(t *testing.T) {
+	// Uneven dates are placed by time, not by index.
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pts := []Point{{t0, fp(1)}, {t0.AddDate(0, 0, 1), fp(2)}, {t0.AddDate(0, 0, 10), fp(3)}}
+	root := checkSVG(t, Trend{Series: []Series{{Points: pts}}}.SVG())
+	xy := subpaths(t, root.byClass("path", "line")[0].attrs["d"])[0]
+	if d1, d2 := xy[1][0]-xy[0][0], xy[2][0]-xy[1][0]; math.Abs(d2/d1-9) > 0.01 {
+		t.Errorf("x gaps %v and %v, want ratio 9 (1 day, then 9 days)", d1, d2)
+	}
+	// A lower-better metric: green is the lower line.
+	root = checkSVG(t, Trend{Series: []Series{{Points: pts}}, Bands: &Bands{Better: Lower, Green: 1.5, Amber: 2.5}}.SVG())
+	g, a := root.byClass("line", "thr-green")[0], root.byClass("line", "thr-amber")[0]
+	if g.f(t, "y1") <= a.f(t, "y1") {
+		t.Error("lower-better: green bound drawn above amber")
+	}
+	if lb := root.byClass("text", "thr-green", "label")[0].text; lb != "green ≤ 1.5" {
+		t.Errorf("label %q, want green ≤ 1.5", lb)
+	}
+	// Far from zero (uptime): the axis fits the data instead of starting at zero.
+	root = checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(99.5), fp(99.9), fp(99.7))}}}.SVG())
+	if lbl := root.byClass("text", "tick")[0].text; lbl == "0" {
+		t.Error("uptime chart starts at zero and flattens the line")
+	}
+	// All missing and empty: a frame with "no data", no line, no NaN.
+	for _, c := range []Trend{{}, {Series: []Series{{Points: weeks(nil, nil)}}, Target: fp(3)}} {
+		root = checkSVG(t, c.SVG())
+		if len(root.named("path")) != 0 || !strings.Contains(root.named("text")[0].text, "no data") {
+			t.Errorf("empty trend: paths %d, texts %v", len(root.named("path")), texts(root.named("text")))
+		}
+	}
+	// One point: a single dot mid-plot and its date label.
+	root = checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(3))}}}.SVG())
+	if dots := root.named("circle"); len(dots) != 1 {
+		t.Errorf("%d dots for one point", len(dots))
+	}
+	if d := root.byClass("text", "tick"); d[len(d)-1].text != "24 Mar 2026" {
+		t.Errorf("one-point date label %q", d[len(d)-1].text)
+	}
+}
+
+func TestBars(t *testing.T) {
+	c := Bars{Title: "Change failure rate by team", Format: pct, Bars: []Bar{
+		{"Payments", fp(20), "red"}, {"Search", fp(10), "green"}, {"Mobile", nil, "green"},
+		{"Growth", fp(15), "amber"}, {"Infra", fp(5), "purple"}, {"Docs", fp(0), ""},
+	}}
+	root := checkSVG(t, c.SVG())
+	rows := root.byClass("g", "bar")
+	if len(rows) != 6 {
+		t.Fatalf("%d rows, want 6", len(rows))
+	}
+	wantClass := []string{"st-red", "st-green", "st-unknown", "st-amber", "st-unknown", "st-none"}
+	wantValue := []string{"20.0 % · red", "10.0 % · green", "unknown", "15.0 % · amber", "5.0 % · unknown", "0.0 %"}
+	widths := map[int]float64{}
+	prevY := -1.0
+	for i, r := range rows {
+		if !r.hasClass(wantClass[i]) {
+			t.Errorf("row %d class %q, want %s", i, r.attrs["class"], wantClass[i])
+		}
+		v := r.byClass("text", "value")
+		if len(v) != 1 || v[0].text != wantValue[i] {
+			t.Errorf("row %d value text %v, want %q", i, texts(v), wantValue[i])
+		}
+		if y := r.byClass("text", "label")[0].f(t, "y"); y <= prevY {
+			t.Errorf("row %d not below row %d", i, i-1)
+		} else {
+			prevY = y
+		}
+		rects := r.named("rect")
+		if i == 2 {
+			if len(rects) != 0 {
+				t.Error("missing value drawn as a bar")
+			}
+			continue
+		}
+		if len(rects) != 1 {
+			t.Fatalf("row %d: %d bars", i, len(rects))
+		}
+		widths[i] = rects[0].f(t, "width")
+	}
+	// Lengths proportional to the values from a common zero.
+	if math.Abs(widths[0]-2*widths[1]) > 0.05 || math.Abs(widths[3]-3*widths[4]) > 0.05 || widths[5] != 0 {
+		t.Errorf("bar widths %v not proportional to 20, 10, 15, 5, 0", widths)
+	}
+	desc := root.children[1].text
+	if !strings.Contains(desc, "Payments 20.0 % · red; Search 10.0 % · green; Mobile unknown;") {
+		t.Errorf("desc %q", desc)
+	}
+
+	// Negative values extend left of the zero line.
+	root = checkSVG(t, Bars{Bars: []Bar{{"up", fp(4), ""}, {"down", fp(-2), ""}}}.SVG())
+	zero := root.byClass("line", "axis")[0].f(t, "x1")
+	up, down := root.byClass("g", "bar")[0].named("rect")[0], root.byClass("g", "bar")[1].named("rect")[0]
+	if up.f(t, "x") != zero || math.Abs(down.f(t, "x")+down.f(t, "width")-zero) > 0.02 {
+		t.Errorf("zero at %v; positive bar from %v, negative bar ends at %v", zero, up.f(t, "x"), down.f(t, "x")+down.f(t, "width"))
+	}
+	if math.Abs(up.f(t, "width")-2*down.f(t, "width")) > 0.05 {
+		t.Errorf("widths %v and %v not 2:1", up.f(t, "width"), down.f(t, "width"))
+	}
+}
+
+func TestFunnel(t *testing.T) {
+	c := Funnel{Title: "Pipeline", Stages: []Stage{{"Leads", fp(2000)}, {"MQL", fp(800)}, {"SQL", fp(200)}, {"Opportunity", nil}, {"Won", fp(20)}}}
+	root := checkSVG(t, c.SVG())
+	stages := root.byClass("g", "stage")
+	if len(stages) != 5 {
+		t.Fatalf("%d stages, want 5", len(stages))
+	}
+	var widths []float64
+	for i, s := range stages {
+		rects := s.named("rect")
+		if i == 3 {
+			if len(rects) != 0 || !s.hasClass("st-unknown") || s.byClass("text", "count")[0].text != "unknown" {
+				t.Errorf("unknown stage: %d bars, class %q, count %v", len(rects), s.attrs["class"], texts(s.byClass("text", "count")))
+			}
+			continue
+		}
+		if len(rects) != 1 {
+			t.Fatalf("stage %d: %d bars", i, len(rects))
+		}
+		r := rects[0]
+		widths = append(widths, r.f(t, "width"))
+		// Centred on one axis.
+		if i > 0 && math.Abs((r.f(t, "x")+r.f(t, "width")/2)-(stages[0].named("rect")[0].f(t, "x")+widths[0]/2)) > 0.02 {
+			t.Errorf("stage %d not centred", i)
+		}
+	}
+	if math.Abs(widths[0]/widths[1]-2.5) > 0.01 || math.Abs(widths[1]/widths[2]-4) > 0.01 {
+		t.Errorf("widths %v not proportional to 2000, 800, 200", widths)
+	}
+	if got := texts(stages[0].byClass("text", "count")); len(got) != 1 || got[0] != "2,000" {
+		t.Errorf("first count %v, want 2,000", got)
+	}
+	want := []string{"40.0 % of previous", "25.0 % of previous", "share unknown", "share unknown"}
+	if got := texts(root.byClass("text", "share")); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("shares %q, want %q", got, want)
+	}
+	// A connector joins each pair of known stages, none around the unknown one.
+	if n := len(root.byClass("polygon", "connector")); n != 2 {
+		t.Errorf("%d connectors, want 2", n)
+	}
+	if desc := root.children[1].text; !strings.Contains(desc, "Leads 2,000; MQL 800 (40.0 % of previous)") ||
+		!strings.Contains(desc, "Overall 1.0 % of the first stage.") {
+		t.Errorf("desc %q", desc)
+	}
+	// A zero stage makes the next share unknown rather than a division by zero.
+	root = checkSVG(t, Funnel{Stages: []Stage{{"a", fp(0)}, {"b", fp(0)}}}.SVG())
+	if got := texts(root.byClass("text", "share")); len(got) != 1 || got[0] != "share unknown" {
+		t.Errorf("share after zero %v", got)
+	}
+}
+
+func TestBullet(t *testing.T) {
+	money := func(v float64) string { return "USD " + Number(v) }
+	c := Bullet{Label: "Q1 bookings", Value: fp(1.2e6), Target: fp(2e6), Elapsed: fp(0.55), Status: "amber", Format: money}
+	root := checkSVG(t, c.SVG())
+	if w, h := root.f(t, "width"), root.f(t, "height"); w != 320 || h != 64 {
+		t.Errorf("size %v×%v, want 320×64", w, h)
+	}
+	track := root.byClass("rect", "track")[0]
+	bar := root.byClass("rect", "value")
+	target := root.byClass("line", "target")
+	pace := root.byClass("polygon", "pace")
+	if len(bar) != 1 || len(target) != 1 || len(pace) != 1 {
+		t.Fatalf("bar %d, target %d, pace %d, want 1 each", len(bar), len(target), len(pace))
+	}
+	if !bar[0].hasClass("st-amber") {
+		t.Errorf("bar class %q", bar[0].attrs["class"])
+	}
+	x0 := track.f(t, "x")
+	valueLen := bar[0].f(t, "width")
+	targetLen := target[0].f(t, "x1") - x0
+	paceLen := numbers(t, pace[0].attrs["points"])[0] - x0
+	if math.Abs(valueLen/targetLen-0.6) > 0.001 || math.Abs(paceLen/targetLen-0.55) > 0.001 {
+		t.Errorf("value %v, pace %v, target %v: want ratios 0.6 and 0.55", valueLen, paceLen, targetLen)
+	}
+	caption := root.byClass("text", "caption")
+	if want := "USD 1,200,000 of USD 2,000,000 (60.0 %)"; len(caption) != 1 || caption[0].text != want {
+		t.Errorf("caption %v, want %q", texts(caption), want)
+	}
+	second := root.byClass("text", "caption-2")
+	if want := "pace 55.0 % · amber"; len(second) != 1 || second[0].inner != want {
+		t.Fatalf("second line %v, want %q", second, want)
+	}
+	if word := second[0].byClass("tspan", "status", "st-amber"); len(word) != 1 || word[0].text != "amber" {
+		t.Errorf("status word not marked: %v", second[0].children)
+	}
+	want := "USD 1,200,000 of USD 2,000,000 (60.0 %) · pace 55.0 % · amber"
+	if desc := root.children[1].text; !strings.Contains(desc, want) || !strings.Contains(desc, "USD 1,100,000") {
+		t.Errorf("desc %q", desc)
+	}
+	// A value too long for the width is squeezed to fit, not cut off.
+	long := func(v float64) string { return "USD " + Number(v) + " (annual recurring, all regions)" }
+	root = checkSVG(t, Bullet{Value: fp(1), Target: fp(2), Format: long}.SVG())
+	if c := root.byClass("text", "caption")[0]; c.f(t, "textLength") > 320 {
+		t.Errorf("long caption textLength %v", c.attrs["textLength"])
+	}
+
+	// No value: no bar, "unknown", status unknown whatever the caller said.
+	root = checkSVG(t, Bullet{Target: fp(10), Elapsed: fp(0.5), Status: "green"}.SVG())
+	if len(root.byClass("rect", "value")) != 0 || root.byClass("text", "caption")[0].text != "unknown" ||
+		root.byClass("text", "caption-2")[0].inner != "pace 50.0 %" {
+		t.Errorf("missing value: %v", texts(root.named("text")))
+	}
+	// Elapsed outside 0..1 draws no pace; over target extends the scale so the bar fits.
+	root = checkSVG(t, Bullet{Value: fp(30), Target: fp(20), Elapsed: fp(1.5), Status: "green"}.SVG())
+	if len(root.byClass("polygon", "pace")) != 0 {
+		t.Error("pace drawn for an elapsed share of 1.5")
+	}
+	b := root.byClass("rect", "value")[0]
+	if end := b.f(t, "x") + b.f(t, "width"); end <= root.byClass("line", "target")[0].f(t, "x1") {
+		t.Errorf("value above target ends at %v, before the target mark", end)
+	}
+}
+
+func TestNumber(t *testing.T) {
+	cases := []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {1234567, "1,234,567"}, {-1234.4, "-1,234"}, {56.78, "56.8"}, {12, "12"},
+		{0.834, "0.83"}, {0.0042, "0.0042"}, {-0.00001, "0"}, {999.5, "1,000"}, {nan, "unknown"}, {posInf, "unknown"},
+	}
+	for _, c := range cases {
+		if got := Number(c.v); got != c.want {
+			t.Errorf("Number(%v) = %q, want %q", c.v, got, c.want)
+		}
+	}
+}
+
+func TestNiceTicks(t *testing.T) {
+	cases := []struct {
+		lo, hi float64
+		n      int
+	}{
+		{0, 30, 4}, {99.5, 99.9, 4}, {-3, 7, 5}, {0, 0, 4}, {5, 5, 4}, {0.001, 0.004, 3}, {-1e308, 1e308, 4}, {1e6, 1.2e6, 4},
+	}
+	for _, c := range cases {
+		ticks := niceTicks(c.lo, c.hi, c.n)
+		if len(ticks) < 2 || len(ticks) > 4*c.n+1 {
+			t.Errorf("niceTicks(%v, %v, %d) = %v: count", c.lo, c.hi, c.n, ticks)
+			continue
+		}
+		if ticks[0] > c.lo || ticks[len(ticks)-1] < c.hi {
+			t.Errorf("niceTicks(%v, %v, %d) = %v does not cover the range", c.lo, c.hi, c.n, ticks)
+		}
+		for i, v := range ticks {
+			if !finite(v) || (i > 0 && v <= ticks[i-1]) {
+				t.Errorf("niceTicks(%v, %v, %d) = %v: not finite and increasing", c.lo, c.hi, c.n, ticks)
+			}
+		}
+	}
+	if got := niceTicks(0, 1, 10); num(got[3]) != "0.3" {
+		t.Errorf("tick 0.3 printed as %v", got[3])
+	}
+}
+
+func TestCSSShipsTheResponsiveRule(t *testing.T) {
+	for _, want := range []string{".chart {", "max-width: 100%", "height: auto", "@media print"} {
+		if !strings.Contains(CSS, want) {
+			t.Errorf("chart.css lacks %q", want)
+		}
+	}
+}

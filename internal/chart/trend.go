@@ -1,0 +1,366 @@
+package chart
+
+import (
+	"html/template"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Series is one line of a trend chart.
+type Series struct {
+	// Name labels the line in the legend (shown when there are two or more series) and in the
+	// description.
+	Name   string
+	Points []Point
+}
+
+// Trend is a line chart of one or two series over time (a third and later series get their own
+// dash pattern too, but the chart is designed for two), with date labels, value labels in the
+// caller's Format, gaps for missing points, and optional horizontal lines for the green and amber
+// bounds and for the target. Its size defaults to 640×240; the viewBox keeps it responsive.
+type Trend struct {
+	Title  string
+	Series []Series
+	Bands  *Bands
+	Target *float64
+	Format Format
+	// Width and Height in pixels; zero means 640×240. Values below 240×140 are raised to it.
+	Width, Height int
+}
+
+// Default trend chart size.
+const (
+	TrendWidth  = 640
+	TrendHeight = 240
+)
+
+// seriesStyle gives each series a colour and a dash pattern, so the lines differ without colour.
+var seriesStyle = []struct{ colour, dash string }{
+	{colSeries1, ""}, {colSeries2, "6 4"}, {colSeries3, "2 3"},
+}
+
+// When a series has more points than this, only lone and last points get a dot, and the
+// description summarises rather than lists the values.
+const maxListed = 30
+
+// SVG renders the chart.
+func (c Trend) SVG() template.HTML {
+	f := c.Format.or()
+	w, h := float64(c.Width), float64(c.Height)
+	if c.Width == 0 && c.Height == 0 {
+		w, h = TrendWidth, TrendHeight
+	}
+	w, h = math.Max(w, 240), math.Max(h, 140)
+
+	title := c.Title
+	if title == "" {
+		title = "Trend"
+	}
+
+	// Values that must be visible: the data and every line drawn across the chart.
+	var all []float64
+	for _, s := range c.Series {
+		for _, p := range s.Points {
+			if v, ok := value(p.Value); ok {
+				all = append(all, v)
+			}
+		}
+	}
+	haveData := len(all) > 0
+	bands := c.Bands.usable()
+	if bands {
+		all = append(all, c.Bands.Green, c.Bands.Amber)
+	}
+	target, hasTarget := value(c.Target)
+	if hasTarget {
+		all = append(all, target)
+	}
+
+	var out svgWriter
+	out.begin("trend", w, h, title, c.describe(f))
+
+	lo, hi, ok := extent(all)
+	if !ok || !haveData {
+		out.empty("rect", at("class", "frame"), at("x", 0.5), at("y", 0.5), at("width", w-1), at("height", h-1),
+			at("fill", "none"), at("stroke", colGrid))
+		out.noData(w/2, h/2, 13, "middle")
+		return out.html()
+	}
+	// A line chart of a quantity near zero reads best from zero; one far from zero (an uptime of
+	// 99.9 %) would flatten into a line at the top if forced to start there.
+	if lo > 0 && lo < hi*0.5 {
+		lo = 0
+	}
+	const top0, bottom = 10.0, 24.0
+	top := top0
+	legend := len(c.Series) >= 2
+	if legend {
+		top = 28
+	}
+	ticks := niceTicks(lo, hi, int(math.Max(2, math.Round((h-top-bottom)/45))))
+	yLabels := make([]string, len(ticks))
+	left := 28.0
+	for i, t := range ticks {
+		yLabels[i] = f(t)
+		left = math.Max(left, textWidth(yLabels[i], 11)+12)
+	}
+	left = math.Min(left, w*0.3)
+
+	// Lines across the chart, labelled in the right margin.
+	type hline struct {
+		class, label, colour, dash string
+		v                          float64
+		y                          float64
+	}
+	var lines []hline
+	if bands {
+		m := c.Bands.meets()
+		lines = append(lines,
+			hline{class: "thr thr-green", label: "green " + m + " " + f(c.Bands.Green), colour: textOf[StatusGreen], dash: "5 4", v: c.Bands.Green},
+			hline{class: "thr thr-amber", label: "amber " + m + " " + f(c.Bands.Amber), colour: textOf[StatusAmber], dash: "5 4", v: c.Bands.Amber})
+	}
+	if hasTarget {
+		lines = append(lines, hline{class: "target", label: "target " + f(target), colour: colTarget, v: target})
+	}
+	right := 12.0
+	for _, l := range lines {
+		right = math.Max(right, textWidth(l.label, 10)+12)
+	}
+	right = math.Min(right, w*0.3)
+
+	plotL, plotR, plotT, plotB := left, w-right, top, h-bottom
+	y := linear{ticks[0], ticks[len(ticks)-1], plotB, plotT}
+
+	// Grid and value labels.
+	for i, t := range ticks {
+		ty := y.at(t)
+		out.empty("line", at("class", "grid"), at("x1", plotL), at("y1", ty), at("x2", plotR), at("y2", ty),
+			at("stroke", colGrid), at("stroke-width", 1.0))
+		out.text(yLabels[i], at("class", "tick"), at("x", plotL-6), at("y", ty), at("dy", "0.35em"),
+			at("text-anchor", "end"), at("fill", colMuted))
+	}
+	out.empty("line", at("class", "axis"), at("x1", plotL), at("y1", plotB), at("x2", plotR), at("y2", plotB),
+		at("stroke", colAxis), at("stroke-width", 1.0))
+
+	// Time axis: by date when every point has one and they differ, else by position.
+	x, times := c.xScale(plotL, plotR)
+	c.dateTicks(&out, x, times, plotL, plotR, plotB)
+
+	for i := range lines {
+		lines[i].y = y.at(lines[i].v)
+	}
+	labelYs := make([]float64, len(lines))
+	for i, l := range lines {
+		labelYs[i] = l.y
+	}
+	labelYs = spread(labelYs, 12, plotT, plotB)
+	for i, l := range lines {
+		attrs := []attr{at("class", l.class), at("x1", plotL), at("y1", l.y), at("x2", plotR), at("y2", l.y),
+			at("stroke", l.colour), at("stroke-width", 1.25)}
+		if l.dash != "" {
+			attrs = append(attrs, at("stroke-dasharray", l.dash))
+		}
+		out.empty("line", attrs...)
+		out.text(l.label, at("class", l.class+" label"), at("x", plotR+6), at("y", labelYs[i]), at("dy", "0.35em"),
+			at("font-size", 10.0), at("fill", l.colour))
+	}
+
+	for si, s := range c.Series {
+		st := seriesStyle[si%len(seriesStyle)]
+		n := len(s.Points)
+		xs, ys := make([]float64, n), make([]float64, n)
+		present := make([]bool, n)
+		for i, p := range s.Points {
+			var v float64
+			v, present[i] = value(p.Value)
+			xs[i], ys[i] = x(i, p.At), y.at(v)
+		}
+		class := "series series-" + strconv.Itoa(si+1)
+		out.open("g", at("class", class))
+		d, lone := linePath(xs, ys, present)
+		attrs := []attr{at("class", "line"), at("d", d), at("fill", "none"), at("stroke", st.colour),
+			at("stroke-width", 2.0), at("stroke-linejoin", "round"), at("stroke-linecap", "round")}
+		if st.dash != "" {
+			attrs = append(attrs, at("stroke-dasharray", st.dash))
+		}
+		if d != "" {
+			out.empty("path", attrs...)
+		}
+		last := -1
+		for i := n - 1; i >= 0 && last < 0; i-- {
+			if present[i] {
+				last = i
+			}
+		}
+		isLone := map[int]bool{}
+		for _, i := range lone {
+			isLone[i] = true
+		}
+		for i := range s.Points {
+			if !present[i] || (n > maxListed && !isLone[i] && i != last) {
+				continue
+			}
+			fill := "#ffffff"
+			if i == last {
+				fill = st.colour
+			}
+			out.empty("circle", at("class", "point"), at("cx", xs[i]), at("cy", ys[i]), at("r", 3.0),
+				at("fill", fill), at("stroke", st.colour), at("stroke-width", 1.5))
+		}
+		out.close("g")
+	}
+
+	if legend {
+		lx := plotL
+		for si, s := range c.Series {
+			st := seriesStyle[si%len(seriesStyle)]
+			name := clip(s.Name, 40)
+			if name == "" {
+				name = "series " + strconv.Itoa(si+1)
+			}
+			attrs := []attr{at("x1", lx), at("y1", 12.0), at("x2", lx+22), at("y2", 12.0),
+				at("stroke", st.colour), at("stroke-width", 2.0)}
+			if st.dash != "" {
+				attrs = append(attrs, at("stroke-dasharray", st.dash))
+			}
+			out.open("g", at("class", "legend series-"+strconv.Itoa(si+1)))
+			out.empty("line", attrs...)
+			out.text(name, at("x", lx+28), at("y", 12.0), at("dy", "0.35em"), at("fill", colInk))
+			out.close("g")
+			lx += 28 + textWidth(name, 11) + 18
+		}
+	}
+	return out.html()
+}
+
+// xScale returns the x position of a series' i-th point at time t, and the distinct times to
+// label (none when positions are by index without dates).
+func (c Trend) xScale(l, r float64) (func(i int, t time.Time) float64, []time.Time) {
+	seen := map[int64]bool{}
+	var times []time.Time
+	allDated := true
+	longest := 0
+	for _, s := range c.Series {
+		longest = max(longest, len(s.Points))
+		for _, p := range s.Points {
+			if p.At.IsZero() {
+				allDated = false
+				continue
+			}
+			if k := p.At.UnixNano(); !seen[k] {
+				seen[k] = true
+				times = append(times, p.At)
+			}
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
+	if allDated && len(times) >= 2 {
+		first, last := times[0], times[len(times)-1]
+		x := linear{0, last.Sub(first).Seconds(), l, r}
+		return func(_ int, t time.Time) float64 { return x.at(t.Sub(first).Seconds()) }, times
+	}
+	x := linear{0, float64(longest - 1), l, r}
+	if !allDated || len(times) != 1 {
+		times = nil
+	}
+	return func(i int, _ time.Time) float64 { return x.at(float64(i)) }, times
+}
+
+// dateTicks labels the time axis: the newest date always, then every k-th date back so the
+// labels do not collide. The year is added to the first label and where it changes.
+func (c Trend) dateTicks(out *svgWriter, x func(int, time.Time) float64, times []time.Time, l, r, base float64) {
+	if len(times) == 0 {
+		return
+	}
+	maxLabels := int(math.Max(1, (r-l)/66))
+	step := (len(times) + maxLabels - 1) / maxLabels
+	var picked []int
+	for i := len(times) - 1; i >= 0; i -= step {
+		picked = append([]int{i}, picked...)
+	}
+	prevYear := 0
+	for k, i := range picked {
+		t := times[i]
+		tx := x(0, t)
+		if len(times) == 1 {
+			tx = (l + r) / 2
+		}
+		label := dateLabel(t, k == 0 || t.Year() != prevYear)
+		prevYear = t.Year()
+		anchor := "middle"
+		if tx-textWidth(label, 11)/2 < l-20 {
+			anchor = "start"
+		} else if tx+textWidth(label, 11)/2 > r+20 {
+			anchor = "end"
+		}
+		out.empty("line", at("class", "tick"), at("x1", tx), at("y1", base), at("x2", tx), at("y2", base+4),
+			at("stroke", colAxis), at("stroke-width", 1.0))
+		out.text(label, at("class", "tick"), at("x", tx), at("y", base+16), at("text-anchor", anchor), at("fill", colMuted))
+	}
+}
+
+// describe summarises the chart for a screen reader.
+func (c Trend) describe(f Format) string {
+	var parts []string
+	if len(c.Series) == 0 {
+		parts = append(parts, "No data.")
+	}
+	for i, s := range c.Series {
+		name := s.Name
+		if name == "" {
+			name = "Series " + strconv.Itoa(i+1)
+		}
+		if len(s.Points) <= maxListed {
+			parts = append(parts, name+": "+strconv.Itoa(len(s.Points))+" values"+span(s.Points)+": "+
+				pointList(s.Points, f)+"; "+latest(s.Points, f)+".")
+			continue
+		}
+		vals := make([]float64, 0, len(s.Points))
+		for _, p := range s.Points {
+			if v, ok := value(p.Value); ok {
+				vals = append(vals, v)
+			}
+		}
+		sum := name + ": " + strconv.Itoa(len(s.Points)) + " values" + span(s.Points)
+		if lo, hi, ok := extent(vals); ok {
+			sum += ", lowest " + f(lo) + ", highest " + f(hi) + ", " + strconv.Itoa(len(s.Points)-len(vals)) + " missing"
+		}
+		parts = append(parts, sum+"; "+latest(s.Points, f)+".")
+	}
+	if v, ok := value(c.Target); ok {
+		parts = append(parts, "Target "+f(v)+".")
+	}
+	if c.Bands.usable() {
+		m := c.Bands.meets()
+		parts = append(parts, "Green "+m+" "+f(c.Bands.Green)+", amber "+m+" "+f(c.Bands.Amber)+".")
+	}
+	return strings.Join(parts, " ")
+}
+
+// spread moves label positions apart to at least gap, keeping their order and staying within
+// [lo, hi] when there is room.
+func spread(ys []float64, gap, lo, hi float64) []float64 {
+	idx := make([]int, len(ys))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return ys[idx[a]] < ys[idx[b]] })
+	out := make([]float64, len(ys))
+	prev := math.Inf(-1)
+	for _, i := range idx {
+		v := math.Max(ys[i], prev+gap)
+		out[i], prev = v, v
+	}
+	// Shift back up if the last label fell off the bottom.
+	if len(idx) > 0 {
+		if over := out[idx[len(idx)-1]] - hi; over > 0 {
+			for _, i := range idx {
+				out[i] = math.Max(lo, out[i]-over)
+			}
+		}
+	}
+	return out
+}

@@ -188,9 +188,15 @@ func TestDefaultDefinitions(t *testing.T) {
 			if m.Window != wantWindow {
 				t.Errorf("window = %v, want %v", m.Window, wantWindow)
 			}
-			if m.Owner == "" || m.Description == "" || m.Formula == "" || m.Version != 1 || m.Effective != "2026-01-01" {
-				t.Errorf("owner %q, description %q, formula %q, version %d, effective %q: want all set, version 1, effective 2026-01-01",
-					m.Owner, m.Description, m.Formula, m.Version, m.Effective)
+			// Definitions SPEC changed since the first release carry a
+			// second version, effective the day it shipped.
+			wantVersion, wantEffective := 1, "2026-01-01"
+			if revised[m.ID] {
+				wantVersion, wantEffective = 2, "2026-12-01"
+			}
+			if m.Owner == "" || m.Description == "" || m.Formula == "" || m.Version != wantVersion || m.Effective != wantEffective {
+				t.Errorf("owner %q, description %q, formula %q, version %d, effective %q: want all set, version %d, effective %s",
+					m.Owner, m.Description, m.Formula, m.Version, m.Effective, wantVersion, wantEffective)
 			}
 			for _, s := range m.Sources {
 				want, _ := DefaultFreshness(s.Kind)
@@ -873,4 +879,13 @@ func TestRevenueSensitivity(t *testing.T) {
 	if m, _ := over.Metric("spend"); !m.RevenueSensitive() {
 		t.Error("Apply lost the sensitivity")
 	}
+}
+
+// revised lists the built-in definitions whose meaning changed after the
+// first release (SPEC §3 revisions: the funnel's mature cohort, cost per
+// 30 days over the reported part of the window, negative recovery spans
+// dropped), so they are a new version.
+var revised = map[string]bool{
+	"funnel_conversion": true, "cost_per_active_customer": true, "cost_per_million_requests": true,
+	"cost_trend": true, "budget_variance": true, "failed_deployment_recovery_time": true,
 }

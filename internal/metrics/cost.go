@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -286,9 +287,14 @@ func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, boo
 
 // ---------------------------------------------------------------- cost metrics
 
-// costOver sums the cost records in scope prorated into [ws, we).
-func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) domain.Money {
-	var total domain.Money
+// costOver sums the cost records in scope prorated into [ws, we). until
+// is how far into [ws, we) the cost records reach: the latest end of a
+// counted record's period, at most we (ws when none counts). Bills arrive
+// after the period they cover, so the end of a window that reaches the
+// present is usually not billed yet; the ratios below measure the part
+// that is (reported), instead of reading the missing days as free.
+func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (total domain.Money, until int64) {
+	until = ws
 	// Cost records are ordered by period_end: only those ending after ws
 	// can overlap.
 	rs := d.Records(domain.KindCost)
@@ -299,7 +305,8 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) domai
 		if ps >= we || !d.matchService(q, x.Service) || !matchAttr(q, "category", x.Category) {
 			continue
 		}
-		m, ok := prorate(x.Amount, ps, ns(x.PeriodEnd), ws, we)
+		pe := ns(x.PeriodEnd)
+		m, ok := prorate(x.Amount, ps, pe, ws, we)
 		if !ok {
 			continue
 		}
@@ -308,40 +315,71 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) domai
 			continue
 		}
 		total += m
+		until = max(until, min(pe, we))
 		if r != nil {
 			r.Count++
 			r.ref(q, domain.KindCost, x.ID, x.Source, num(m.Float()), "")
 		}
 	}
-	return total
+	return total, until
+}
+
+// reported is the part of the query's window the cost records cover,
+// [W's start, until), as a query of its own; ok is false when no cost
+// reaches into W. It notes in the result how far cost is reported when
+// that is short of as_of.
+func reported(q Query, until int64, r *Result) (Query, bool) {
+	if until <= q.start() {
+		r.detail("reason", "no cost reported in the window yet")
+		return q, false
+	}
+	if until < q.end() {
+		r.detail("cost_reported_until", time.Unix(0, until).UTC())
+	}
+	rq := q
+	rq.AsOf = time.Unix(0, until).UTC()
+	rq.Window = time.Duration(until - q.start())
+	return rq, true
 }
 
 func infrastructureCost(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	total := d.costOver(q, q.start(), q.end(), c, &r)
+	total, until := d.costOver(q, q.start(), q.end(), c, &r)
 	r.detail("currency", c.org)
 	if c.fail(&r) {
 		return r
+	}
+	if until > q.start() && until < q.end() {
+		r.detail("cost_reported_until", time.Unix(0, until).UTC())
 	}
 	r.Value = moneyValue(total)
 	return r
 }
 
+// costTrend compares the cost rate of the window with the window before:
+// per day of reported cost, so a window whose last days are not billed yet
+// does not read as a saving. When both windows are fully reported this is
+// the change of their totals.
 func costTrend(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	cur := d.costOver(q, q.start(), q.end(), c, &r)
+	cur, until := d.costOver(q, q.start(), q.end(), c, &r)
 	p := q.Previous()
-	prev := d.costOver(q, p.start(), p.end(), c, nil)
+	prev, puntil := d.costOver(q, p.start(), p.end(), c, nil)
 	r.detail("currency", c.org)
 	if c.fail(&r) {
 		return r
 	}
 	r.detail("current", cur.Float())
 	r.detail("previous", prev.Float())
-	if prev != 0 {
-		r.Value = num(100 * float64(cur-prev) / float64(prev))
+	if _, ok := reported(q, until, &r); !ok || puntil <= p.start() {
+		return r
+	}
+	curRate := cur.Float() / float64(until-q.start())
+	prevRate := prev.Float() / float64(puntil-p.start())
+	if prevRate != 0 {
+		r.Value = num(100 * (curRate - prevRate) / prevRate)
 	}
 	return r
 }
@@ -423,18 +461,23 @@ func (d *Dataset) usageOver(q Query, r *Result) usage {
 	return org
 }
 
-// costPerActiveCustomer is a monthly figure whatever the window: the
-// window's cost scaled to 30 days over the mean active customers.
+// costPerActiveCustomer is a monthly figure whatever the window: the cost
+// of the reported part of the window scaled to 30 days, over the mean
+// active customers of that same part.
 func costPerActiveCustomer(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	cost := d.costOver(q, q.start(), q.end(), c, &r)
-	u := d.usageOver(q, &r)
+	cost, until := d.costOver(q, q.start(), q.end(), c, &r)
 	r.detail("currency", c.org)
 	if c.fail(&r) {
 		return r
 	}
-	monthly := cost.Float() * float64(30*day) / float64(q.Window)
+	rq, ok := reported(q, until, &r)
+	u := d.usageOver(rq, &r)
+	if !ok {
+		return r
+	}
+	monthly := cost.Float() * float64(30*day) / float64(rq.Window)
 	r.detail("cost", cost.Float())
 	r.detail("cost_per_30_days", monthly)
 	mean, ok := u.meanCustomers()
@@ -453,13 +496,19 @@ func costPerActiveCustomer(d *Dataset, q Query) Result {
 	return r
 }
 
+// costPerMillionRequests divides the reported cost by the requests of the
+// same reported part of the window.
 func costPerMillionRequests(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	cost := d.costOver(q, q.start(), q.end(), c, &r)
-	u := d.usageOver(q, &r)
+	cost, until := d.costOver(q, q.start(), q.end(), c, &r)
 	r.detail("currency", c.org)
 	if c.fail(&r) {
+		return r
+	}
+	rq, ok := reported(q, until, &r)
+	u := d.usageOver(rq, &r)
+	if !ok {
 		return r
 	}
 	r.detail("cost", cost.Float())
@@ -474,7 +523,14 @@ func budgetVariance(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	start, end := q.start(), q.end()
-	cost := d.costOver(q, start, end, c, &r)
+	cost, until := d.costOver(q, start, end, c, &r)
+	// The budget of the reported part only: a budget is set ahead, a bill
+	// arrives after, and the unbilled days must not look like savings.
+	rq, ok := reported(q, until, &r)
+	if !ok {
+		return r
+	}
+	end = rq.end()
 	var budget domain.Money
 	// Budgets are ordered by period_start: only those starting before as_of.
 	for _, rec := range d.recordsThrough(domain.KindBudget, end-1) {

@@ -796,7 +796,8 @@ func TestDocs(t *testing.T) {
 		"green ≥ target, amber ≥ 80 % of target",                              // mql volume
 		"green ≥ 100 % × elapsed share of the period, amber ≥ 85 % × elapsed", // quota attainment
 		"judged by [Budget variance](#budget_variance)",                       // infrastructure cost
-		"`quota` (stale after 95d)",
+		"`quota` (a state: never stale by its own times)",
+		"`incident` (stale after 7d)",
 		"| CRO (`cro`) |",
 	} {
 		if !strings.Contains(doc, s) {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"cmp"
 	"fmt"
+	"github.com/candor/candor/internal/domain"
 	"strings"
 	"time"
 )
@@ -121,6 +122,11 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 	}
 	var srcs []string
 	for _, s := range m.Sources {
+		if domain.Kind(s.Kind).State() {
+			// SPEC §4: a book that did not change is not stale.
+			srcs = append(srcs, fmt.Sprintf("`%s` (a state: never stale by its own times)", s.Kind))
+			continue
+		}
 		srcs = append(srcs, fmt.Sprintf("`%s` (stale after %s)", s.Kind, formatFreshness(s.Freshness)))
 	}
 	row("Sources", strings.Join(srcs, ", "))

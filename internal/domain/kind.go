@@ -73,6 +73,17 @@ func (k Kind) Monthly() bool {
 	return false
 }
 
+// Period reports whether a kind's records cover a period (period_start,
+// period_end) rather than mark a moment (SPEC §3: they count by their
+// overlap with the interval asked).
+func (k Kind) Period() bool {
+	switch k {
+	case KindSLI, KindCost, KindUsage, KindBudget, KindSpend, KindQuota, KindTarget:
+		return true
+	}
+	return false
+}
+
 // State reports whether a kind describes a state rather than a stream of
 // events (SPEC §4): a book that did not change is not stale, so these are
 // never judged stale by their records' own times.

@@ -838,6 +838,22 @@ func dataTimes(r domain.Record) []time.Time {
 		return []time.Time{r.CreatedAt, r.QualifiedAt, r.ClosedAt}
 	case *domain.Lead:
 		return []time.Time{r.CreatedAt, r.MQLAt, r.SQLAt}
+	// A period record reports up to the end of its period, whatever the
+	// kind's event time (some kinds are ordered by their start).
+	case *domain.SLI:
+		return []time.Time{r.PeriodEnd}
+	case *domain.Cost:
+		return []time.Time{r.PeriodEnd}
+	case *domain.Usage:
+		return []time.Time{r.PeriodEnd}
+	case *domain.Budget:
+		return []time.Time{r.PeriodEnd}
+	case *domain.Spend:
+		return []time.Time{r.PeriodEnd}
+	case *domain.Quota:
+		return []time.Time{r.PeriodEnd}
+	case *domain.Target:
+		return []time.Time{r.PeriodEnd}
 	}
 	return []time.Time{r.EventTime()}
 }
@@ -915,7 +931,15 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 	if kt == nil {
 		return time.Time{}, false
 	}
-	i := kt.data.upperBound(asOf.UnixNano())
+	at := asOf.UnixNano()
+	i := kt.data.upperBound(at)
+	// A period that has begun and not ended by as_of (a quarter's bill, a
+	// month-to-date figure) reports up to as_of: each period record has one
+	// data time, its end, so more records begun than ended means one is
+	// open.
+	if kind.Period() && kt.born.upperBound(at) > i {
+		return asOf.UTC(), true
+	}
 	if i == 0 {
 		return time.Time{}, false
 	}

@@ -156,8 +156,11 @@ type Freshness struct {
 type SourceFresh struct {
 	Kind     string     `json:"kind"`
 	LastData *time.Time `json:"last_data"`
-	Limit    string     `json:"limit"`
-	Stale    bool       `json:"stale"`
+	// Limit is the freshness limit; empty for a state kind, which is
+	// never stale by its records' own times (State).
+	Limit string `json:"limit,omitempty"`
+	State bool   `json:"state,omitempty"`
+	Stale bool   `json:"stale"`
 }
 
 // SeriesPoints is the number of weekly windows in a series.

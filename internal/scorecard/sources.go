@@ -112,7 +112,11 @@ func configuredLimit(ds *metrics.Dataset, k domain.Kind, limit time.Duration) ti
 // not broken. (A connector's connection health could make it stale; there
 // are no connectors yet.)
 func sourceFreshness(ds *metrics.Dataset, k domain.Kind, limit time.Duration, asOf time.Time) SourceFresh {
-	sf := SourceFresh{Kind: string(k), Limit: catalog.FormatWindow(limit)}
+	sf := SourceFresh{Kind: string(k), State: k.State()}
+	if !k.State() {
+		// A state kind has no age limit to show (SPEC §4).
+		sf.Limit = catalog.FormatWindow(limit)
+	}
 	last, ok := ds.LastData(k, asOf)
 	switch {
 	case ok:

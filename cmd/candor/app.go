@@ -19,6 +19,10 @@ import (
 // common holds the flags every data command shares.
 type common struct {
 	config, data, db string
+	// create lets the command create the embedded store where there is
+	// none (commands that add: import, user add, token create); the
+	// others refuse a --data directory without a store.
+	create bool
 }
 
 func (c *common) bind(fs *flag.FlagSet) {

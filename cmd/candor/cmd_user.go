@@ -64,11 +64,10 @@ type authApp struct {
 	svc *auth.Service
 }
 
-// openAuth creates the embedded store where there is none: adding the first
-// administrator is the first thing done on a fresh install, before any
-// data is imported.
+// openAuth opens the store; user add and token create may create it, since
+// adding the first administrator comes before any data is imported.
 func openAuth(ctx context.Context, env *Env, c common) (*authApp, error) {
-	a, err := c.openOrCreate(ctx, env)
+	a, err := c.openStore(ctx, env, c.create)
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +166,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	var roles stringsFlag
 	fs.Var(&roles, "role", "a role (repeatable): admin, executive, auditor, ingest, ceo, cro, vp_sales, vp_marketing, vp_cs, engineering, support")
 	generate := fs.Bool("generate-password", false, "generate a password and print it once instead of reading one")
+	c.create = true
 	a, err := parseAndOpen(ctx, env, fs, &c, args, need("email", email), needRoles(&roles))
 	if err != nil {
 		return err

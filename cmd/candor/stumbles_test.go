@@ -22,6 +22,12 @@ func TestReadCommandsNeedAStore(t *testing.T) {
 		{"view", "ceo"},
 		{"reconcile", "--list"},
 		{"reconcile", "--metric", "arr", "--expected", "1"},
+		{"sources"},
+		{"record", "deployment", "import", "d1"},
+		{"user", "list"},
+		{"user", "disable", "--email", "ann@example.com"},
+		{"token", "list"},
+		{"token", "revoke", "--name", "ci"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "typo")

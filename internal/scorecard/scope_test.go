@@ -258,3 +258,13 @@ func TestDetailScopeByEnvironmentAlias(t *testing.T) {
 		t.Errorf("environment:Prod = n %d scope %+v, environment:production n %d", alias.Card.Count, alias.Scope, canon.Card.Count)
 	}
 }
+
+// An empty denominator is a sample of none: SPEC §4's "too few cases"
+// with n = 0, not a vaguer "no value".
+func TestEmptyDenominatorIsTooFew(t *testing.T) {
+	sc := Build(defaultCatalog(t), load(t, metrics.DefaultConfig(), org), Options{AsOf: asOf})
+	c := card(t, sc, "deployment_duration") // no deployment has started_at
+	if c.Status != catalog.Unknown || c.Reason != "too few cases (n = 0, needs 5)" {
+		t.Errorf("deployment_duration = %s %q, want unknown: too few cases (n = 0, needs 5)", c.Status, c.Reason)
+	}
+}

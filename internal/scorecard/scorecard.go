@@ -328,7 +328,7 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	case c.Freshness.Stale:
 		c.Reason = staleReason(c.Freshness)
 	case c.Value == nil:
-		c.Reason = noValueReason(res)
+		c.Reason = noValueReason(m, res)
 	case m.TooFew(res.Count) != "":
 		c.Reason = m.TooFew(res.Count)
 	case m.JudgedBy != "":
@@ -350,9 +350,13 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 // noValueReason says why a fresh metric has no value: the metric's own
 // reason when it gives one (no current quota period), else that nothing in
 // the window qualified.
-func noValueReason(res metrics.Result) string {
+func noValueReason(m *catalog.Metric, res metrics.Result) string {
 	if r, ok := res.Detail["reason"].(string); ok && r != "" {
 		return r
+	}
+	// An empty denominator is a sample of none (SPEC §4's wording).
+	if res.Count == 0 && m.MinSample > 0 {
+		return m.TooFew(0)
 	}
 	return "no value: nothing to compute it from in the window"
 }

@@ -151,6 +151,10 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 	w("\n")
 }
 
+// ThresholdRule states thresholds the way an owner reads them ("green ≤ 5 %, amber ≤ 15 %, red
+// above"), for any page or text that shows a metric's bounds.
+func ThresholdRule(t Thresholds, better, unit string) string { return thresholdRule(t, better, unit) }
+
 // thresholdRule states thresholds the way an owner reads them: "green ≤ 5 %, amber ≤ 15 %".
 // unit "" leaves numbers bare, for Overridden notes.
 func thresholdRule(t Thresholds, better, unit string) string {

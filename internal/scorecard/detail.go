@@ -256,11 +256,8 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		fmt.Fprintf(&b, "Why: %s\n", c.Reason)
 	}
 	if c.Thresholds != nil {
-		rel := ""
-		if c.Thresholds.RelativeTo != "" {
-			rel = " (relative to " + c.Thresholds.RelativeTo + ")"
-		}
-		fmt.Fprintf(&b, "Thresholds: green %v, amber %v%s\n", c.Thresholds.Green, c.Thresholds.Amber, rel)
+		t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
+		fmt.Fprintf(&b, "Thresholds: %s\n", catalog.ThresholdRule(t, c.Better, c.Unit))
 	}
 	if c.Target != nil {
 		fmt.Fprintf(&b, "Target: %s\n", FormatValue(c.Target, c.Unit, o.Currency))

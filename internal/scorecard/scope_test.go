@@ -268,3 +268,16 @@ func TestEmptyDenominatorIsTooFew(t *testing.T) {
 		t.Errorf("deployment_duration = %s %q, want unknown: too few cases (n = 0, needs 5)", c.Status, c.Reason)
 	}
 }
+
+// The drill-down states thresholds as the catalog guide does, not as raw
+// floats ("amber 0.14285714285714285").
+func TestDetailThresholdsInWords(t *testing.T) {
+	d, err := Detail(defaultCatalog(t), load(t, metrics.DefaultConfig(), org), "deployment_frequency", Options{AsOf: asOf}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := DetailText(d, TextOptions{})
+	if !strings.Contains(text, "Thresholds: green ≥ 1 deploys/day, amber ≥ 1/7 deploys/day, red below") {
+		t.Errorf("thresholds line:\n%s", text)
+	}
+}

@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"fmt"
+	"github.com/candor/candor/internal/plural"
 	"strings"
 	"time"
 
@@ -151,7 +152,7 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 			status += " (state kind: never stale by its records' own times)"
 		}
 		if k.Problems > 0 {
-			status += fmt.Sprintf(", %d data problem(s)", k.Problems)
+			status += ", " + plural.Count(k.Problems, "data problem")
 		}
 		fmt.Fprintf(&b, "%-14s %9d  %-20s  %-6s  %s\n", k.Kind, k.Records, last, limit, status)
 	}

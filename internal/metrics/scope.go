@@ -126,6 +126,13 @@ func ParseScope(text string) (Scope, error) {
 		if !ok || dim == "" || val == "" {
 			return Scope{}, fmt.Errorf("%q must be DIMENSION:VALUE, e.g. team:payments (several joined by commas)", text)
 		}
+		// Two values of one dimension would match nothing (a record has one
+		// team): a mistake to name, not an empty result.
+		for _, f := range s.Filters() {
+			if f.Dim == dim && f.Value != val {
+				return Scope{}, fmt.Errorf("%q names %s twice (%s and %s); a scope takes one value per dimension", text, dim, f.Value, val)
+			}
+		}
 		s, _ = s.And(dim, val)
 	}
 	return s, nil

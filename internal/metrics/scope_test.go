@@ -195,7 +195,7 @@ func TestScopeFilters(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil || back != s {
 		t.Errorf("JSON round trip: %#v, %v", back, err)
 	}
-	for _, bad := range []string{"team", "team:", ":x", "team:a,", "a:1,b:2,c:3,d:4"} {
+	for _, bad := range []string{"team", "team:", ":x", "team:a,", "a:1,b:2,c:3,d:4", "team:payments,team:platform"} {
 		if _, err := ParseScope(bad); err == nil {
 			t.Errorf("ParseScope(%q) accepted", bad)
 		}

@@ -161,9 +161,16 @@ func unknownText(p Pillar) string {
 	for _, c := range p.Metrics {
 		names[c.ID] = c.Name
 	}
-	parts := make([]string, len(p.Unknown))
+	// A pillar whose every metric is unknown would print a paragraph; the
+	// first few say why, the metric lines below carry the rest.
+	const shown = 3
+	var parts []string
 	for i, u := range p.Unknown {
-		parts[i] = names[u.ID] + " — " + u.Reason
+		if i == shown {
+			parts = append(parts, fmt.Sprintf("+%d more", len(p.Unknown)-shown))
+			break
+		}
+		parts = append(parts, names[u.ID]+" — "+u.Reason)
 	}
 	return "  unknown: " + strings.Join(parts, "; ")
 }

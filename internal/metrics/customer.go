@@ -125,13 +125,16 @@ func logoChurnRate(d *Dataset, q Query) Result {
 		customers = append(customers, c)
 	}
 	sort.Strings(customers)
+	// Every customer of the denominator is behind the value, churned or
+	// kept: a 0 % rate still rests on the customers who stayed.
 	churned := 0
 	for _, c := range customers {
+		x := base[c]
 		if activeEnd[c] {
+			r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, "kept: "+c)
 			continue
 		}
 		churned++
-		x := base[c]
 		r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, "churned: "+c)
 	}
 	r.Count = len(base)

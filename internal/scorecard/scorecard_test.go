@@ -934,7 +934,9 @@ func TestFormatValue(t *testing.T) {
 		{ptr(17.41935483870968), "count", "17.42"}, // a prorated target
 		{ptr(1234567.4), "currency", "1,234,567 USD"},
 		{ptr(-1500), "currency", "-1,500 USD"},
-		{ptr(816.4), "currency/30d", "816 USD/30d"},
+		{ptr(816.4), "currency/30d", "816.40 USD/30d"},
+		{ptr(1816.4), "currency/30d", "1,816 USD/30d"},
+		{ptr(12), "currency", "12 USD"},
 		{ptr(0.1), "deploys/day", "0.1/day"},
 		{ptr(12), "points", "+12"},
 	}

@@ -88,6 +88,16 @@ func money(x float64, cur string) string {
 		cur = "USD"
 	}
 	neg := x < 0
+	// Below a thousand the cents matter: a cost per customer of 737.39
+	// against a target of 736.82 is over it, and "737 … target 737" would
+	// hide why it is not green.
+	if a := math.Abs(x); a < 1000 && math.Round(a) != a {
+		out := strconv.FormatFloat(a, 'f', 2, 64) + " " + cur
+		if neg && out != "0.00 "+cur {
+			out = "-" + out
+		}
+		return out
+	}
 	n := int64(math.Round(math.Abs(x)))
 	s := strconv.FormatInt(n, 10)
 	var b strings.Builder

@@ -3,28 +3,60 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/importer"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/web"
 )
 
 func init() {
-	register(command{name: "import", args: "[flags] FILE...", help: "import NDJSON or CSV records (all or nothing; - reads stdin)", run: runImport})
+	register(command{name: "import", args: "[flags] FILE...", help: "import NDJSON or CSV records, or other tools' files (--format focus, sarif, …); all or nothing; - reads stdin", run: runImport})
+}
+
+// listFlag is a flag that may be given several times.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// toolFlags are the flags of the formats other tools write.
+type toolFlags struct {
+	source, costColumn, serviceTag, target, scannedAt, service string
+	qualifiedFrom, channelColumn, slashDates, tz               string
+	severity, won, lost                                        listFlag
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "import", "[flags] FILE...", "Imports records (SPEC §1) from NDJSON or CSV files, optionally gzipped. The whole import is one\ntransaction: a file with an invalid record changes nothing unless --skip-invalid is given.\nRe-importing a record with the same (kind, source, id) replaces it.")
+	fs := flags(env, "import", "[flags] FILE...", "Imports records (SPEC §1) from NDJSON or CSV files, optionally gzipped, or maps the files other tools\nwrite onto records (--format focus, sarif, trivy, grype, salesforce, hubspot; docs/connectors/files.md).\nThe whole import is one transaction: a file with an invalid record changes nothing unless\n--skip-invalid is given. Re-importing a record with the same (kind, source, id) replaces it.")
 	var c common
 	c.bind(fs)
 	skip := fs.Bool("skip-invalid", false, "import the valid records and list the invalid lines")
 	kind := fs.String("kind", "", "kind of the records (CSV without a kind column; NDJSON records of another kind are refused)")
-	format := fs.String("format", "", "input format ndjson or csv (default: by file extension)")
+	format := fs.String("format", "", "input format: ndjson or csv (default: by file extension), or focus, sarif, trivy, grype, salesforce, hubspot")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	var t toolFlags
+	fs.StringVar(&t.source, "source", "", "source of the records (other tools' formats; default the format's name)")
+	fs.StringVar(&t.costColumn, "cost-column", "", "focus: the cost column an amount comes from: EffectiveCost (default), BilledCost, ListCost or ContractedCost")
+	fs.StringVar(&t.serviceTag, "service-tag", "", "focus: the tag whose value names the service (default: ServiceName)")
+	fs.StringVar(&t.target, "target", "", "sarif, trivy, grype: what was scanned, the same in every scan of it (default: the name the report gives)")
+	fs.StringVar(&t.scannedAt, "scanned-at", "", "sarif, trivy, grype: when the scan ran, RFC 3339 (default: the time the report gives)")
+	fs.StringVar(&t.service, "service", "", "sarif, trivy, grype: the service the findings belong to")
+	fs.Var(&t.severity, "severity", "sarif, trivy, grype: map a scanner severity or SARIF level: FROM=critical|high|medium|low|skip (repeatable)")
+	fs.Var(&t.won, "won-stage", "salesforce, hubspot: a stage that means won (repeatable; replaces the default \"Closed Won\")")
+	fs.Var(&t.lost, "lost-stage", "salesforce, hubspot: a stage that means lost (repeatable; replaces the default \"Closed Lost\")")
+	fs.StringVar(&t.qualifiedFrom, "qualified-from", "", "salesforce, hubspot: where qualified_at comes from: created, or a column name (default: none)")
+	fs.StringVar(&t.channelColumn, "channel-column", "", "salesforce, hubspot: the column that holds the channel (default: Salesforce's LeadSource)")
+	fs.StringVar(&t.slashDates, "slash-dates", "", "focus, salesforce, hubspot: read dates like 4/1/25 as mdy or dmy (default: refuse them)")
+	fs.StringVar(&t.tz, "tz", "", "salesforce, hubspot: time zone of times written without an offset, e.g. Europe/Berlin (default UTC)")
 	files, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -33,15 +65,26 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		return usagef("no files given")
 	}
 	opt := ingest.Options{SkipInvalid: *skip}
+	tool, isTool := importer.ParseFormat(*format)
+	if err := checkToolFlags(fs, tool); err != nil {
+		return err
+	}
 	if *kind != "" {
+		if isTool {
+			return usagef("--kind: a %s file's kinds come from its format", tool)
+		}
 		k, err := domain.ParseKind(*kind)
 		if err != nil {
 			return usagef("--kind: %v", err)
 		}
 		opt.Kind = k
 	}
-	if *format != "" && *format != "ndjson" && *format != "csv" {
-		return usagef("--format: %q is not ndjson or csv", *format)
+	if *format != "" && *format != "ndjson" && *format != "csv" && !isTool {
+		return usagef("--format: %q is not ndjson, csv, focus, sarif, trivy, grype, salesforce or hubspot", *format)
+	}
+	topt, err := t.options()
+	if err != nil {
+		return err
 	}
 	var sources []ingest.Source
 	var total int64
@@ -66,15 +109,25 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	}
 	defer a.Close()
 	opt.Parse = a.parseOptions()
-	if env.IsTerminal(env.Stderr) && total > 0 {
-		bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(env.Stderr), progressbar.OptionShowBytes(true),
-			progressbar.OptionSetDescription("importing"), progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
-		opt.Progress = func(n int64) { bar.Set64(n) }
-		defer bar.Finish()
-	}
-	sum, err := ingest.Import(ctx, a.store, sources, opt)
-	if err != nil {
-		return err
+	var sum *ingest.Summary
+	var notes []string
+	if isTool {
+		topt.Parse = opt.Parse
+		rep, err := importer.Import(ctx, a.store, tool, sources, topt, opt)
+		if err != nil {
+			return err
+		}
+		sum, notes = rep.Summary, rep.Notes
+	} else {
+		if env.IsTerminal(env.Stderr) && total > 0 {
+			bar := progressbar.NewOptions64(total, progressbar.OptionSetWriter(env.Stderr), progressbar.OptionShowBytes(true),
+				progressbar.OptionSetDescription("importing"), progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
+			opt.Progress = func(n int64) { bar.Set64(n) }
+			defer bar.Finish()
+		}
+		if sum, err = ingest.Import(ctx, a.store, sources, opt); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		// The API's summary shape: encoding sum directly would give the
@@ -82,10 +135,90 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		// store.WriteResult, and drop the skipped lines.
 		out := web.ImportSummary(sum)
 		out["seconds"], out["records_per_second"] = sum.Seconds, sum.PerSecond
+		if len(notes) > 0 {
+			out["notes"] = notes
+		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
 	fmt.Fprint(env.Stdout, ingest.FormatSummary(sum))
+	for _, n := range notes {
+		fmt.Fprintln(env.Stdout, n)
+	}
 	return nil
+}
+
+// toolFlagFormats lists, per flag of other tools' formats, the formats it
+// applies to.
+var toolFlagFormats = map[string][]importer.Format{
+	"source":         importer.Formats,
+	"cost-column":    {importer.FOCUS},
+	"service-tag":    {importer.FOCUS},
+	"target":         {importer.SARIF, importer.Trivy, importer.Grype},
+	"scanned-at":     {importer.SARIF, importer.Trivy, importer.Grype},
+	"service":        {importer.SARIF, importer.Trivy, importer.Grype},
+	"severity":       {importer.SARIF, importer.Trivy, importer.Grype},
+	"won-stage":      {importer.Salesforce, importer.HubSpot},
+	"lost-stage":     {importer.Salesforce, importer.HubSpot},
+	"qualified-from": {importer.Salesforce, importer.HubSpot},
+	"channel-column": {importer.Salesforce, importer.HubSpot},
+	"tz":             {importer.Salesforce, importer.HubSpot},
+	"slash-dates":    {importer.FOCUS, importer.Salesforce, importer.HubSpot},
+}
+
+// checkToolFlags refuses a format's flags given with another format: a
+// flag that silently did nothing would leave the user believing it had.
+func checkToolFlags(fs *flag.FlagSet, tool importer.Format) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		allowed, ok := toolFlagFormats[f.Name]
+		if !ok || err != nil || slices.Contains(allowed, tool) {
+			return
+		}
+		names := make([]string, len(allowed))
+		for i, a := range allowed {
+			names[i] = string(a)
+		}
+		err = usagef("--%s applies to --format %s only", f.Name, strings.Join(names, ", "))
+	})
+	return err
+}
+
+// options turns the flags into the importer's options.
+func (t *toolFlags) options() (importer.Options, error) {
+	opt := importer.Options{Source: t.source, SlashDates: t.slashDates}
+	opt.FOCUS = importer.FOCUSOptions{CostColumn: t.costColumn, ServiceTag: t.serviceTag}
+	opt.CRM = importer.CRMOptions{WonStages: t.won, LostStages: t.lost, QualifiedFrom: t.qualifiedFrom, ChannelColumn: t.channelColumn}
+	opt.Scan = importer.ScanOptions{Target: t.target, Service: t.service}
+	if t.scannedAt != "" {
+		at, err := time.Parse(time.RFC3339Nano, t.scannedAt)
+		if err != nil {
+			return opt, usagef("--scanned-at: %q is not an RFC 3339 time (e.g. 2026-03-01T12:00:00Z)", t.scannedAt)
+		}
+		opt.Scan.ScannedAt = at
+	}
+	if len(t.severity) > 0 {
+		opt.Scan.Severity = map[string]string{}
+		for _, s := range t.severity {
+			for _, pair := range strings.Split(s, ",") {
+				from, to, ok := strings.Cut(pair, "=")
+				if !ok || strings.TrimSpace(from) == "" {
+					return opt, usagef("--severity: %q is not FROM=TO (e.g. unknown=low)", pair)
+				}
+				opt.Scan.Severity[from] = to
+			}
+		}
+	}
+	if t.tz != "" {
+		loc, err := time.LoadLocation(t.tz)
+		if err != nil {
+			return opt, usagef("--tz: %q is not a time zone name (e.g. Europe/Berlin, UTC)", t.tz)
+		}
+		opt.Location = loc
+	}
+	if err := opt.Check(); err != nil {
+		return opt, usagef("%v", err)
+	}
+	return opt, nil
 }

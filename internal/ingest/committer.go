@@ -57,7 +57,7 @@ func NewCommitter(st store.Store) *Committer {
 // with concurrent imports. Its semantics are Import's: all or nothing per
 // call, the same errors and the same counts.
 func (c *Committer) Import(ctx context.Context, sources []Source, opt Options) (*Summary, error) {
-	return importWith(ctx, c.st, c, sources, opt)
+	return importWith(ctx, c.st, c, opt, readSources(sources))
 }
 
 // submit waits until parts are committed (or refused) and returns each

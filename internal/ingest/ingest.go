@@ -10,7 +10,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,6 +17,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -55,16 +55,21 @@ type Source struct {
 	Format string
 }
 
-// LineError is one invalid input line.
+// LineError is one invalid input line, or one invalid object of a JSON
+// document (a scan report), which Path then locates instead of Line.
 type LineError struct {
 	File   string
 	Line   int
+	Path   string // a JSON path such as $.runs[0].results[3]; Line is then 0
 	Field  string
 	Reason string
 }
 
 func (e LineError) Error() string {
 	s := fmt.Sprintf("%s:%d: ", e.File, e.Line)
+	if e.Line == 0 && e.Path != "" {
+		s = e.File + ": " + e.Path + ": "
+	}
 	if e.Field != "" {
 		s += "field " + e.Field + ": "
 	}
@@ -147,13 +152,26 @@ type pending struct {
 // Import reads every source into one batch and commits it only if the
 // input is acceptable.
 func Import(ctx context.Context, st store.Store, sources []Source, opt Options) (*Summary, error) {
-	return importWith(ctx, st, nil, sources, opt)
+	return importWith(ctx, st, nil, opt, readSources(sources))
 }
 
-// importWith is Import; with a committer, an input small enough to be held
-// whole (under chunkSize records) is committed in a group with concurrent
-// ones instead of in a transaction of its own.
-func importWith(ctx context.Context, st store.Store, c *Committer, sources []Source, opt Options) (*Summary, error) {
+// readSources feeds an import from input files.
+func readSources(sources []Source) func(*importer) error {
+	return func(im *importer) error {
+		for _, src := range sources {
+			if err := im.source(src); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// importWith is Import of what feed hands the importer; with a committer,
+// an input small enough to be held whole (under chunkSize records) is
+// committed in a group with concurrent ones instead of in a transaction of
+// its own.
+func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, feed func(*importer) error) (*Summary, error) {
 	if opt.MaxLine <= 0 {
 		opt.MaxLine = 16 << 20
 	}
@@ -168,10 +186,8 @@ func importWith(ctx context.Context, st store.Store, c *Committer, sources []Sou
 			im.batch.Rollback()
 		}
 	}()
-	for _, src := range sources {
-		if err := im.source(src); err != nil {
-			return nil, err
-		}
+	if err := feed(im); err != nil {
+		return nil, err
 	}
 	if err := im.flush(true); err != nil {
 		return nil, err
@@ -675,127 +691,30 @@ func kindFromName(base string) domain.Kind {
 }
 
 func (im *importer) csv(name, base string, br *bufio.Reader) error {
-	if b, _ := br.Peek(3); bytes.Equal(b, bom) {
-		br.Discard(3)
-	}
-	lim := &recordLimit{r: br, max: int64(im.opt.MaxLine) + csvReadAhead}
-	cr := csv.NewReader(lim)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	lim.start = cr.InputOffset()
-	if err == io.EOF {
+	var cols []string
+	kind := im.opt.Kind
+	header := func(h []string) error {
+		cols = h
+		if kind == "" && !slices.Contains(cols, "kind") {
+			if kind = kindFromName(base); kind == "" {
+				return &NoKindError{Name: name}
+			}
+		}
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("%s:1: %w", name, err)
-	}
-	cols := make([]string, len(header))
-	hasKind := false
-	seen := map[string]bool{}
-	for i, h := range header {
-		cols[i] = strings.TrimSpace(h)
-		if cols[i] == "" {
-			return fmt.Errorf("%s:1: column %d has no name", name, i+1)
-		}
-		if seen[cols[i]] {
-			return fmt.Errorf("%s:1: column %q appears twice", name, cols[i])
-		}
-		seen[cols[i]] = true
-		hasKind = hasKind || cols[i] == "kind"
-	}
-	kind := im.opt.Kind
-	if kind == "" && !hasKind {
-		kind = kindFromName(base)
-		if kind == "" {
-			return &NoKindError{Name: name}
-		}
-	}
-	lastLine := 1 // where the last record read started
-	for {
-		if err := im.ctx.Err(); err != nil {
-			return err
-		}
-		row, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if errors.Is(err, errRecordTooLong) {
-			return fmt.Errorf("%s: the record starting at byte %d (after line %d) is longer than %d bytes (an unclosed quote?)",
-				name, lim.start, lastLine, im.opt.MaxLine)
-		}
-		lim.start = cr.InputOffset()
-		if err != nil {
-			// FieldPos is not usable here: it panics when the error came
-			// before the record's first field (a bare quote in it).
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			// The record's first line, where the reader has to look; a
-			// quoting error also says where inside the record it was found.
-			reason := pe.Err.Error()
-			if errors.Is(pe.Err, csv.ErrFieldCount) {
-				reason = fmt.Sprintf("%s: %d fields, the header has %d", reason, len(row), len(cols))
-			} else {
-				reason = fmt.Sprintf("%s (line %d, column %d)", reason, pe.Line, pe.Column)
-			}
-			im.invalid(LineError{File: name, Line: pe.StartLine, Reason: reason})
-			lastLine = pe.StartLine
-			// The reader resumes at the line after the error (it reads
-			// whole lines; an unterminated quote runs to the end of the
-			// file), so later rows are still checked and, with
-			// SkipInvalid, still land rather than being dropped silently.
-			continue
-		}
-		line, _ := cr.FieldPos(0)
-		lastLine = line
-		f := make(domain.Fields, len(row))
-		// The raw hash covers the header names with the cells, so the same
-		// cells under another header are different input.
-		rh := sha256.New()
-		for i, v := range row {
+	row := func(line int, cells []string) error {
+		f := make(domain.Fields, len(cells))
+		for i, v := range cells {
 			f[cols[i]] = domain.Value{Raw: []byte(v), Text: true}
-			rh.Write([]byte(cols[i]))
-			rh.Write([]byte{0})
-			rh.Write([]byte(v))
-			rh.Write([]byte{0})
 		}
 		rec, perr := domain.ParseFields(f, kind, im.opt.Parse)
 		if perr != nil {
 			im.invalid(lineErrors(name, line, perr)...)
-			continue
+			return nil
 		}
-		var raw [32]byte
-		rh.Sum(raw[:0])
-		if err := im.add(rec, raw); err != nil {
-			return err
-		}
+		return im.add(rec, RowHash(cols, cells))
 	}
-}
-
-// csvReadAhead allows for what the csv reader buffers beyond the record it
-// is reading.
-const csvReadAhead = 64 << 10
-
-var errRecordTooLong = errors.New("record too long")
-
-// recordLimit stops a CSV record from growing past MaxLine: an unclosed
-// quote would otherwise make the csv reader gather the rest of the file
-// into one field in memory.
-type recordLimit struct {
-	r     io.Reader
-	read  int64 // bytes handed to the csv reader
-	start int64 // input offset where the record being read starts
-	max   int64
-}
-
-func (l *recordLimit) Read(p []byte) (int, error) {
-	if l.read-l.start > l.max {
-		return 0, errRecordTooLong
-	}
-	n, err := l.r.Read(p)
-	l.read += int64(n)
-	return n, err
+	return ReadCSV(im.ctx, name, br, im.opt.MaxLine, header, row, func(e LineError) { im.invalid(e) })
 }
 
 // FormatSummary renders the import summary for people.

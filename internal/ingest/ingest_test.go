@@ -17,22 +17,14 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
-	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
 	"github.com/candor/candor/internal/store"
 )
 
 // ---------------------------------------------------------------------------
 // Helpers
 
-func newStore(t *testing.T) *sqlite.DB {
-	t.Helper()
-	st, err := sqlite.Open(context.Background(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
-}
+var newStore = sqlitetest.Open
 
 // nd joins NDJSON lines, each ended by "\n".
 func nd(lines ...string) string { return strings.Join(lines, "\n") + "\n" }

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func importerFixture(name string) string {
+	return filepath.Join("..", "..", "internal", "importer", "testdata", name)
+}
+
+// candor import --format maps other tools' files through the same import:
+// a summary, the mapping's notes, and flags that do not fit the format
+// refused as usage mistakes before anything is opened.
+func TestImportToolFormats(t *testing.T) {
+	data := t.TempDir()
+	r := mustRun(t, "import", "--data", data, "--format", "trivy", importerFixture("trivy.gomod.json.golden"))
+	if !strings.Contains(r.stdout, "vulnerability") || !strings.Contains(r.stdout, `4 findings with severity "UNKNOWN" left out`) {
+		t.Fatalf("stdout:\n%s", r.stdout)
+	}
+	r = mustRun(t, "import", "--data", data, "--format", "trivy", "--severity", "unknown=low", "--json", importerFixture("trivy.gomod.json.golden"))
+	var sum struct {
+		Inserted, Unchanged int
+		Notes               []string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("%v in %s", err, r.stdout)
+	}
+	if sum.Inserted != 4 || sum.Unchanged != 1 || sum.Notes != nil {
+		t.Fatalf("summary %+v, want the 4 findings mapped to low inserted, 1 unchanged", sum)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--format", "focus", "--target", "img"}, "--target applies to --format sarif, trivy, grype only"},
+		{[]string{"--won-stage", "Won"}, "--won-stage applies to --format salesforce, hubspot only"},
+		{[]string{"--format", "xml"}, `--format: "xml" is not ndjson, csv, focus`},
+		{[]string{"--format", "focus", "--kind", "cost"}, "--kind: a focus file's kinds come from its format"},
+		{[]string{"--format", "grype", "--severity", "low"}, `--severity: "low" is not FROM=TO`},
+		{[]string{"--format", "grype", "--severity", "negligible=tiny"}, "map to critical, high, medium, low or skip"},
+		{[]string{"--format", "focus", "--cost-column", "Cost"}, "cost column \"Cost\""},
+		{[]string{"--format", "grype", "--scanned-at", "yesterday"}, "--scanned-at"},
+		{[]string{"--format", "hubspot", "--tz", "Mars/Base"}, "--tz"},
+	} {
+		args := append([]string{"import", "--data", data}, c.args...)
+		args = append(args, importerFixture("trivy.gomod.json.golden"))
+		r := run(t, args...)
+		r.want(t, 2, args...)
+		if !strings.Contains(r.stderr, c.want) {
+			t.Errorf("candor %s: stderr %q, want %q", strings.Join(args, " "), r.stderr, c.want)
+		}
+	}
+
+	r = run(t, "import", "--data", data, "--format", "focus", importerFixture("focus-spec-v1.2.saas_spend_agreements_a2.csv"))
+	r.want(t, 1)
+	if !strings.Contains(r.stderr, "saas_spend_agreements_a2.csv:2: field ChargePeriodStart:") {
+		t.Fatalf("stderr:\n%s", r.stderr)
+	}
+	mustRun(t, "import", "--data", data, "--format", "focus", "--slash-dates", "mdy", importerFixture("focus-spec-v1.2.saas_spend_agreements_a2.csv"))
+}

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -106,13 +107,22 @@ func printUsage(w io.Writer) {
 // flags returns a FlagSet that reports errors instead of exiting.
 func flags(env *Env, name, args, help string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
+	// The flag package prints a parse error and the whole usage itself;
+	// parse reports the error once, with a one-line hint, and the usage
+	// is printed only when asked for (-h).
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	helpText.Store(fs, func() {
 		fmt.Fprintf(env.Stderr, "usage: candor %s %s\n\n%s\n\nFlags:\n", name, args, help)
+		fs.SetOutput(env.Stderr)
 		fs.PrintDefaults()
-	}
+		fs.SetOutput(io.Discard)
+	})
 	return fs
 }
+
+// helpText holds each FlagSet's usage printer for parse to call on -h.
+var helpText sync.Map
 
 // parse parses flags, turning flag errors into usage errors. Flags may
 // follow positional arguments (candor import FILE --skip-invalid).
@@ -121,6 +131,9 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				if usage, ok := helpText.Load(fs); ok {
+					usage.(func())()
+				}
 				return nil, err
 			}
 			return nil, &usageError{err.Error()}

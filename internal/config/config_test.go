@@ -106,7 +106,7 @@ func TestRefused(t *testing.T) {
 		{"impact field", "release_impact_weights: {colour: {red: 2}}\n", "release_impact_weights.colour"},
 		{"unknown metric override", "metrics: {no_such_metric: {owner: x}}\n", "no_such_metric"},
 		{"inconsistent thresholds", "metrics: {change_failure_rate: {thresholds: {green: 20, amber: 5}}}\n", "change_failure_rate"},
-		{"min_sample not whole", "metrics: {csat: {min_sample: 2.5}}\n", "want a whole number"},
+		{"min_sample not whole", "metrics: {csat: {min_sample: 2.5}}\n", ".yaml:1:30: 2.5: want a whole number"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

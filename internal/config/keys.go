@@ -18,6 +18,12 @@ func yamlError(path string, err error) error {
 	snippet := yaml.FormatError(err, false, true)
 	var ue *yaml.UnknownFieldError
 	if !errors.As(err, &ue) || ue.GetToken() == nil {
+		// The library starts with "[line:col] message"; say it as
+		// FILE:LINE:COL: message, the way every other input error reads.
+		head, src, _ := strings.Cut(snippet, "\n")
+		if pos, msg, ok := strings.Cut(strings.TrimPrefix(head, "["), "] "); ok && strings.HasPrefix(head, "[") {
+			return fmt.Errorf("config %s:%s: %s\n%s", path, pos, msg, src)
+		}
 		return fmt.Errorf("config %s:\n%s", path, snippet)
 	}
 	tok := ue.GetToken()

@@ -55,6 +55,12 @@ type Source struct {
 	Format string
 }
 
+// inputErrorf is a problem of the input (not of the store): code invalid,
+// so an API answers it with 400 while a store failure stays internal.
+func inputErrorf(format string, args ...any) error {
+	return domain.Errorf(domain.EInvalid, format, args...)
+}
+
 // LineError is one invalid input line.
 type LineError struct {
 	File   string
@@ -79,6 +85,9 @@ type InvalidError struct {
 	Unlisted int         // problems past MaxErrors
 }
 
+// ErrorCode is invalid (domain.Coder).
+func (e *InvalidError) ErrorCode() domain.Code { return domain.EInvalid }
+
 func (e *InvalidError) Error() string {
 	var b strings.Builder
 	b.WriteString(plural.Count(e.Count, "invalid record") + "; nothing was imported")
@@ -101,6 +110,10 @@ func writeProblems(b *strings.Builder, lines []LineError, unlisted int) {
 // column, no kind in its name, none given. Callers word the remedy their
 // way (the API's ?kind= parameter); Error words it for files.
 type NoKindError struct{ Name string }
+
+// ErrorCode is invalid, and ErrorParam "kind" (domain.Coder).
+func (e *NoKindError) ErrorCode() domain.Code { return domain.EInvalid }
+func (e *NoKindError) ErrorParam() string     { return "kind" }
 
 func (e *NoKindError) Error() string {
 	return e.Name + ": cannot tell the records' kind: add a kind column, name the file after the kind (deployments.csv) or pass --kind"
@@ -404,7 +417,7 @@ func (im *importer) source(src Source) error {
 	if strings.HasSuffix(base, ".gz") {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("%s: not gzip: %w", name, err)
+			return inputErrorf("%s: not gzip: %w", name, err)
 		}
 		defer gz.Close()
 		br = getReader(gz)
@@ -424,7 +437,7 @@ func (im *importer) source(src Source) error {
 	case "ndjson", "json", "jsonl":
 		return im.ndjson(name, br)
 	}
-	return fmt.Errorf("%s: unknown format %q (ndjson or csv)", name, format)
+	return inputErrorf("%s: unknown format %q (ndjson or csv)", name, format)
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -544,7 +557,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 			if p.err != nil {
 				var fe *domain.FieldError
 				if !errors.As(p.err, &fe) && p.rec != nil {
-					return fmt.Errorf("%s:%d: %w", name, p.line, p.err)
+					return fmt.Errorf("%s:%d: %w", name, p.line, p.err) // the record parsed, so this is no input problem
 				}
 				im.invalid(lineErrors(name, p.line, p.err)...)
 				continue
@@ -603,7 +616,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 				chunk, err = br.ReadSlice('\n')
 				long = append(long, chunk...)
 				if im.tooLong(long) {
-					return fmt.Errorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+					return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
 				}
 			}
 			chunk = long
@@ -611,7 +624,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 		// Checked for every line, not only while gathering: a MaxLine below
 		// the read buffer's size must hold too.
 		if im.tooLong(chunk) {
-			return fmt.Errorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+			return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
 		}
 		if len(chunk) > 0 {
 			line++
@@ -635,7 +648,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s:%d: %w", name, line, err)
+			return inputErrorf("%s:%d: %w", name, line, err)
 		}
 	}
 }
@@ -687,7 +700,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s:1: %w", name, err)
+		return inputErrorf("%s:1: %w", name, err)
 	}
 	cols := make([]string, len(header))
 	hasKind := false
@@ -695,10 +708,10 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 	for i, h := range header {
 		cols[i] = strings.TrimSpace(h)
 		if cols[i] == "" {
-			return fmt.Errorf("%s:1: column %d has no name", name, i+1)
+			return inputErrorf("%s:1: column %d has no name", name, i+1)
 		}
 		if seen[cols[i]] {
-			return fmt.Errorf("%s:1: column %q appears twice", name, cols[i])
+			return inputErrorf("%s:1: column %q appears twice", name, cols[i])
 		}
 		seen[cols[i]] = true
 		hasKind = hasKind || cols[i] == "kind"
@@ -720,7 +733,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 			return nil
 		}
 		if errors.Is(err, errRecordTooLong) {
-			return fmt.Errorf("%s: the record starting at byte %d (after line %d) is longer than %d bytes (an unclosed quote?)",
+			return inputErrorf("%s: the record starting at byte %d (after line %d) is longer than %d bytes (an unclosed quote?)",
 				name, lim.start, lastLine, im.opt.MaxLine)
 		}
 		lim.start = cr.InputOffset()
@@ -729,7 +742,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 			// before the record's first field (a bare quote in it).
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return fmt.Errorf("%s: %w", name, err)
+				return inputErrorf("%s: %w", name, err)
 			}
 			// The record's first line, where the reader has to look; a
 			// quoting error also says where inside the record it was found.

@@ -1,10 +1,13 @@
 package scorecard
 
 import (
+	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -131,5 +134,40 @@ func TestViewVisible(t *testing.T) {
 		if p.ID == "growth" {
 			t.Error("the CEO view's pillars section shows growth to a viewer without revenue")
 		}
+	}
+}
+
+// A drill-down shown without revenue keeps its subscription rows but not
+// their MRR, and leaves the cached result whole for the next viewer.
+func TestHideAmounts(t *testing.T) {
+	const book = `{"kind":"subscription","id":"s1","customer":"acme","plan":"pro","mrr":7345.5,"started_at":"2026-01-01T00:00:00Z"}
+{"kind":"subscription","id":"s2","customer":"beta","plan":"pro","mrr":812,"started_at":"2026-01-01T00:00:00Z","ended_at":"2026-03-15T00:00:00Z"}`
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), book)
+	detail := func() *MetricDetail {
+		d, err := Detail(cat, ds, "logo_churn_rate", Options{AsOf: asOf}, "", metrics.Scope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Page(ds, 0, 100)
+		return d
+	}
+	d := detail()
+	if len(d.Records) == 0 {
+		t.Fatal("no rows behind logo churn")
+	}
+	d.HideAmounts(func(k domain.Kind) bool { return k == domain.KindSubscription })
+	for _, r := range d.Records {
+		b, _ := json.Marshal(r)
+		if strings.Contains(string(b), "7345") || strings.Contains(string(b), "812") || r.Value != nil {
+			t.Errorf("row shows an amount: %s", b)
+		}
+		if !strings.Contains(string(b), `"customer"`) || !strings.Contains(string(b), `"mrr":null`) {
+			t.Errorf("row lost its identity or shape: %s", b)
+		}
+	}
+	b, _ := json.Marshal(detail().Records)
+	if !strings.Contains(string(b), `"mrr":812`) {
+		t.Errorf("hiding amounts changed the cached rows: %s", b)
 	}
 }

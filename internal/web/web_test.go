@@ -42,6 +42,9 @@ type env struct {
 	url   string
 	store store.Store
 	srv   *Server
+	// token is an API token with roles executive and ingest, sent by do
+	// unless the request sets its own Authorization header ("" for none).
+	token string
 }
 
 // newEnv serves the API over a real SQLite store in a temporary directory,
@@ -61,13 +64,14 @@ func newEnv(t *testing.T, maxBody int64) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := newAuth(t, st, cat)
 	s := &Server{
-		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody,
+		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL, store: st, srv: s}
+	return &env{url: ts.URL, store: st, srv: s, token: newToken(t, svc, "test", "executive", "ingest")}
 }
 
 // scenario is one request and what the response must hold.
@@ -93,8 +97,13 @@ func (e *env) do(t *testing.T, method, url, body string, headers map[string]stri
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, own := headers["Authorization"]; !own {
+		req.Header.Set("Authorization", "Bearer "+e.token)
+	}
 	for k, v := range headers {
-		req.Header.Set(k, v)
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -484,6 +493,7 @@ func TestPostRecordsConcurrent(t *testing.T) {
 					body += bad + "\n"
 				}
 				req, _ := http.NewRequest("POST", e.url+"/api/v1/records", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.token)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Error(err)
@@ -574,7 +584,9 @@ func TestPostRecordsStoreError(t *testing.T) {
 			if i == 3 {
 				id = "poison"
 			}
-			resp, err := http.Post(ts.URL+"/api/v1/records", "application/x-ndjson", strings.NewReader(strings.ReplaceAll(d5, `"d5"`, `"`+id+`"`)))
+			req, _ := http.NewRequest("POST", ts.URL+"/api/v1/records", strings.NewReader(strings.ReplaceAll(d5, `"d5"`, `"`+id+`"`)))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Error(err)
 				return

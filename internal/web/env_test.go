@@ -8,8 +8,20 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
+
+// openStore opens an embedded store in a temporary directory.
+func openStore(t testing.TB) *sqlite.DB {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
 
 // newAuth is an access-control service over st with cheap password hashing
 // and sign-in limits no test reaches by accident.

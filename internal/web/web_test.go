@@ -19,7 +19,6 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
-	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -45,6 +44,9 @@ type env struct {
 	// token is an API token with roles executive and ingest, sent by do
 	// unless the request sets its own Authorization header ("" for none).
 	token string
+	// tokens are API tokens by role; users the users added, by e-mail.
+	tokens map[string]string
+	users  map[string]bool
 }
 
 // newEnv serves the API over a real SQLite store in a temporary directory,
@@ -52,11 +54,7 @@ type env struct {
 func newEnv(t *testing.T, maxBody int64) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "seed.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +69,8 @@ func newEnv(t *testing.T, maxBody int64) *env {
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL, store: st, srv: s, token: newToken(t, svc, "test", "executive", "ingest")}
+	return &env{url: ts.URL, store: st, srv: s, token: newToken(t, svc, "test", "executive", "ingest"),
+		tokens: map[string]string{}, users: map[string]bool{}}
 }
 
 // scenario is one request and what the response must hold.
@@ -105,7 +104,13 @@ func (e *env) do(t *testing.T, method, url, body string, headers map[string]stri
 			req.Header.Set(k, v)
 		}
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return send(t, http.DefaultClient, req)
+}
+
+// send makes the request and reads the whole answer.
+func send(t *testing.T, c *http.Client, req *http.Request) (int, []byte, http.Header) {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

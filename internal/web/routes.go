@@ -241,6 +241,9 @@ func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		if probe.status == http.StatusNotFound {
+			err = domain.Errorf(domain.ENotFound, "There is no page at %s.", r.URL.Path)
+		}
 		// The error page shows the reader's navigation when they are
 		// signed in; anything else about their credentials is for routes
 		// to judge.

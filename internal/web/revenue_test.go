@@ -20,6 +20,7 @@ const revenueSeed = `{"kind":"subscription","id":"s1","customer":"acme","plan":"
 {"kind":"opportunity","id":"o2","created_at":"2026-01-01T00:00:00Z","qualified_at":"2026-01-02T00:00:00Z","amount":313373,"stage":"closed_won","owner":"ann","closed_at":"2026-03-10T00:00:00Z","won":true}
 {"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":900001}
 {"kind":"spend","id":"sp1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","category":"sales","amount":31337}
+{"kind":"lead","id":"l1","created_at":"2026-03-01T00:00:00Z","opportunity":"o-missing"}
 `
 
 // A viewer without revenue:read gets no revenue number from any part of
@@ -111,6 +112,16 @@ func TestNoRevenueWithoutTheGrant(t *testing.T) {
 	status, body, _ := e.do(t, "GET", "/api/v1/metrics/logo_churn_rate?as_of="+asOf, "", map[string]string{"Authorization": "Bearer " + e.roleToken(t, "support")})
 	if status != 200 || !strings.Contains(string(body), `"beta"`) || !strings.Contains(string(body), `"mrr": null`) {
 		t.Errorf("support's logo churn drill-down: %d\n%s", status, clip(body))
+	}
+	// The data sources report lists the problems of revenue kinds (a lead
+	// naming no opportunity) only to those who may read such records.
+	_, body, _ = e.do(t, "GET", "/api/v1/sources?as_of="+asOf, "", nil)
+	if !strings.Contains(string(body), "o-missing") {
+		t.Fatalf("the executive's sources report lacks the lead's problem:\n%s", clip(body))
+	}
+	_, body, _ = e.do(t, "GET", "/api/v1/sources?as_of="+asOf, "", map[string]string{"Authorization": "Bearer " + e.roleToken(t, "engineering")})
+	if strings.Contains(string(body), "o-missing") || !strings.Contains(string(body), `"kind": "deployment"`) {
+		t.Errorf("engineering's sources report:\n%s", clip(body))
 	}
 	// A revenue metric's drill-down is refused with the reason.
 	status, body, _ = e.do(t, "GET", "/api/v1/metrics/arr", "", map[string]string{"Authorization": "Bearer " + e.roleToken(t, "support")})

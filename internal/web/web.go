@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -189,6 +190,11 @@ func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// A problem names a record and what is wrong with it: of a kind that
+	// reveals revenue, only for those who may read such records. The
+	// per-kind counts stay: they are no amounts.
+	access := s.access(r)
+	rep.Problems = slices.DeleteFunc(rep.Problems, func(p metrics.Problem) bool { return access.HidesRevenueOf(string(p.Kind)) })
 	writeJSON(w, http.StatusOK, rep)
 }
 

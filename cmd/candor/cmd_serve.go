@@ -12,9 +12,11 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
@@ -26,14 +28,14 @@ import (
 )
 
 func init() {
-	register(command{name: "serve", args: "[flags]", help: "serve the JSON API (scorecard, metrics, role views, reconciliations, record ingestion)", run: runServe})
+	register(command{name: "serve", args: "[flags]", help: "serve the web pages and the JSON API (scorecard, metrics, role views, reconciliations, record ingestion)", run: runServe})
 	register(command{name: "generate", args: "--out FILE [flags]", help: "write a realistic, deterministic demo organisation as NDJSON", run: runGenerate})
 	register(command{name: "demo", args: "[flags]", help: "generate demo data into a temporary store and serve it", run: runDemo})
 	register(command{name: "catalog", args: "docs [--out FILE]", help: "print the metric definition guide (Markdown) from the catalog", run: runCatalog})
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "serve", "[flags]", "Serves the HTTP API until interrupted (SIGINT/SIGTERM shut it down gracefully).")
+	fs := flags(env, "serve", "[flags]", "Serves the web pages and the HTTP API until interrupted (SIGINT/SIGTERM shut it down gracefully).")
 	var c common
 	c.bind(fs)
 	addr := fs.String("addr", "", "listen address HOST:PORT (or CANDOR_ADDR; default 127.0.0.1:8080)")
@@ -53,30 +55,54 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	return serve(ctx, env, a, nil)
 }
 
-// serve runs the HTTP server until ctx ends. ready, when set, receives the
-// base URL once listening.
+// serve runs the HTTP server until ctx ends. It listens at once, so
+// /healthz answers while the data loads and /readyz says when it has;
+// ready, when set, receives the base URL once the data is loaded.
 func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error {
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	// Load the data before accepting traffic so the first request is not
-	// the one that pays for it.
-	start := time.Now()
-	if err := a.engine.Refresh(ctx); err != nil {
+	svc, err := a.authService()
+	if err != nil {
 		return err
 	}
-	log.Info("data loaded", "seq", a.engine.Seq(), "seconds", time.Since(start).Seconds())
+	if users, err := svc.Users(ctx); err != nil {
+		return err
+	} else if len(users) == 0 {
+		log.Warn("no users yet, so nobody can sign in: add one with `candor user add --email you@example.com --role admin --role executive` (it asks for a password)")
+	}
+	timeouts, err := a.cfg.Timeouts()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
 		Handler: (&web.Server{
-			Engine: a.engine, Catalog: a.catalog, Store: a.store, Parse: a.parseOptions(),
-			MaxBody: a.cfg.MaxBodyBytes, Log: log,
+			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, Parse: a.parseOptions(),
+			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(),
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       timeouts.Read,
+		WriteTimeout:      timeouts.Write,
+		IdleTimeout:       timeouts.Idle,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	url := "http://" + ln.Addr().String()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "url", url)
+	// Load the data before announcing the server ready, so the first
+	// reader is not the one who pays for it.
+	start := time.Now()
+	if err := a.engine.Refresh(ctx); err != nil {
+		srv.Close()
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	log.Info("data loaded", "seq", a.engine.Seq(), "seconds", time.Since(start).Seconds())
 	if ready != nil {
 		ready(url)
 	}
@@ -84,12 +110,12 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	// up leadership) before serve returns and the store is closed.
 	sched, stopSched := context.WithCancel(ctx)
 	schedDone := startScheduled(sched, a, log)
+	pruneDone := pruneSessions(sched, svc, log)
 	defer func() {
 		stopSched()
 		<-schedDone
+		<-pruneDone
 	}()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
@@ -105,6 +131,41 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		return err
 	}
 	return nil
+}
+
+// pruneSessions deletes ended sessions hourly until ctx ends (they are
+// refused anyway; this frees their rows). The returned channel closes then.
+func pruneSessions(ctx context.Context, svc *auth.Service, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if n, err := svc.PruneSessions(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("pruning ended sessions", "err", err)
+			} else if n > 0 {
+				log.Info("ended sessions pruned", "sessions", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return done
+}
+
+// shortVersion is the version the pages' footer shows.
+func shortVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
 }
 
 // leaderRetry is how often a follower instance tries to take leadership.
@@ -269,9 +330,45 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("importing the demo data: %w", err)
 	}
 	fmt.Fprintf(env.Stderr, "imported %s in %.1f s\n", plural.Count(sum.Records, "record"), sum.Seconds)
+	signIn, token, err := demoAccess(ctx, a)
+	if err != nil {
+		return err
+	}
 	return serve(ctx, env, a, func(url string) {
-		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n  scorecard: %s/api/v1/scorecard\n  a metric:  %s/api/v1/metrics/change_failure_rate?by=team\nPress Ctrl-C to stop.\n", url, url, url)
+		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s  API token (executive, ingest; shown only now): %s\n"+
+			"    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\nPress Ctrl-C to stop.\n", url, signIn, token, token, url)
 	})
+}
+
+// demoEmail is the demo administrator's sign-in name.
+const demoEmail = "admin@example.com"
+
+// demoAccess creates the demo's administrator (roles admin and executive,
+// a generated password) and an API token, and says how to sign in. In a
+// kept demo directory (--data) that has them already, the password and
+// token were shown when they were made and cannot be shown again.
+func demoAccess(ctx context.Context, a *app) (signIn, token string, err error) {
+	svc, err := a.authService()
+	if err != nil {
+		return "", "", err
+	}
+	by := auth.CLIActor("demo")
+	pw, err := auth.GeneratePassword()
+	if err != nil {
+		return "", "", err
+	}
+	_, err = svc.AddUser(ctx, by, auth.NewUser{Email: demoEmail, Name: "Demo Admin", Roles: []string{"admin", "executive"}, Password: pw})
+	var ie *auth.InputError
+	switch {
+	case errors.As(err, &ie) && ie.Field == "email":
+		signIn = fmt.Sprintf("  sign in as %s with the password shown when this demo directory was made\n", demoEmail)
+	case err != nil:
+		return "", "", err
+	default:
+		signIn = fmt.Sprintf("  sign in as %s with password %s (shown only now)\n", demoEmail, pw)
+	}
+	token, _, err = svc.CreateToken(ctx, by, auth.NewToken{Name: fmt.Sprintf("demo-%d", time.Now().Unix()), Roles: []string{"executive", "ingest"}})
+	return signIn, token, err
 }
 
 func runCatalog(ctx context.Context, env *Env, args []string) error {

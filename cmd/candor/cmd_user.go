@@ -71,18 +71,25 @@ func openAuth(ctx context.Context, env *Env, c common) (*authApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := a.cfg.Grants(a.catalog)
-	if err == nil {
-		var opt auth.Options
-		if opt, err = a.cfg.AuthOptions(); err == nil {
-			var svc *auth.Service
-			if svc, err = auth.NewService(a.store, g, opt); err == nil {
-				return &authApp{app: a, svc: svc}, nil
-			}
-		}
+	svc, err := a.authService()
+	if err != nil {
+		a.Close()
+		return nil, err
 	}
-	a.Close()
-	return nil, err
+	return &authApp{app: a, svc: svc}, nil
+}
+
+// authService is access control over the app's store, configured.
+func (a *app) authService() (*auth.Service, error) {
+	g, err := a.cfg.Grants(a.catalog)
+	if err != nil {
+		return nil, err
+	}
+	opt, err := a.cfg.AuthOptions()
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewService(a.store, g, opt)
 }
 
 // cliActor is who the access events name for a command-line change.

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -535,9 +537,17 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url string) (int, []byte) {
+// get asks for url with the API token.
+func get(t *testing.T, url, token string) (int, []byte) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -552,16 +562,29 @@ func TestServe(t *testing.T) {
 	file := filepath.Join(dir, "d.ndjson")
 	os.WriteFile(file, []byte(goodDep+"\n"), 0o644)
 	mustRun(t, "import", "--data", data, file)
+	fields := strings.Fields(mustRun(t, "token", "create", "--data", data, "--name", "t", "--role", "executive").stdout)
+	token := fields[len(fields)-1]
 
 	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	url := p.waitFor(t, "the listening log line", p.listeningURL)
 	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.HasSuffix(url, ":0") {
 		t.Fatalf("listening URL = %q, want the port picked", url)
 	}
-	if code, body := get(t, url+"/healthz"); code != 200 || !strings.Contains(string(body), `"ok"`) {
+	if code, body := get(t, url+"/healthz", ""); code != 200 || !strings.Contains(string(body), `"ok"`) {
 		t.Errorf("GET /healthz = %d %s", code, body)
 	}
-	code, body := get(t, url+"/api/v1/scorecard?as_of=2026-03-31")
+	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
+		code, _ := get(t, url+"/readyz", "")
+		return "", code == 200
+	})
+	if code, _ := get(t, url+"/api/v1/scorecard", ""); code != 401 {
+		t.Errorf("GET scorecard without a token = %d, want 401", code)
+	}
+	// No user can sign in yet, and the log says how to add one.
+	if !strings.Contains(p.errb.String(), "candor user add") {
+		t.Errorf("no hint to add a user on an empty user table:\n%s", p.errb.String())
+	}
+	code, body := get(t, url+"/api/v1/scorecard?as_of=2026-03-31", token)
 	if code != 200 {
 		t.Fatalf("GET scorecard = %d %s", code, body)
 	}
@@ -630,7 +653,27 @@ func TestDemo(t *testing.T) {
 	if _, err := os.Stat(demoDir); err != nil {
 		t.Fatalf("demo directory: %v", err)
 	}
-	code, body := get(t, url+"/api/v1/scorecard")
+	// The demo prints the administrator's credentials and an API token.
+	out := p.out.String()
+	cred := regexp.MustCompile(`sign in as (\S+) with password (\S+) \(shown only now\)`).FindStringSubmatch(out)
+	tok := regexp.MustCompile(`API token \([^)]*\): (\S+)`).FindStringSubmatch(out)
+	if cred == nil || tok == nil {
+		t.Fatalf("demo does not print the sign-in and the token:\n%s", out)
+	}
+	token := tok[1]
+	// Signing in with them through the form leads to the scorecard page.
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.PostForm(url+"/login", neturl.Values{"email": {cred[1]}, "password": {cred[2]}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/" || !strings.Contains(string(page), "Scorecard") || !strings.Contains(string(page), "Demo Admin") {
+		t.Errorf("signing in as the demo admin: %d at %s\n%s", resp.StatusCode, resp.Request.URL, clip(string(page)))
+	}
+	code, body := get(t, url+"/api/v1/scorecard", token)
 	if code != 200 {
 		t.Fatalf("GET scorecard = %d %s", code, clip(string(body)))
 	}
@@ -649,7 +692,7 @@ func TestDemo(t *testing.T) {
 	if !found {
 		t.Errorf("demo scorecard has no deployment_frequency")
 	}
-	if code, _ := get(t, url+"/api/v1/metrics/change_failure_rate?by=team"); code != 200 {
+	if code, _ := get(t, url+"/api/v1/metrics/change_failure_rate?by=team", token); code != 200 {
 		t.Errorf("the metric URL the demo prints answers %d", code)
 	}
 	p.stop(t)

@@ -16,25 +16,26 @@ import (
 	"sync"
 	"time"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
 )
 
-// Errors of authentication and authorisation; the web layer maps
-// ErrUnauthenticated and ErrInvalidCredentials to 401 (or the sign-in
-// page) and ErrForbidden to 403.
+// Errors of authentication and authorisation. Their codes (domain.Code)
+// make ErrUnauthenticated, ErrInvalidCredentials and ErrBadCredentials a
+// 401 (or the sign-in page) and ErrForbidden a 403.
 var (
 	// ErrUnauthenticated: the request carries no credentials and the
 	// action needs some.
-	ErrUnauthenticated = errors.New("sign-in required")
+	ErrUnauthenticated error = domain.Errorf(domain.EUnauthorized, "sign-in required")
 	// ErrInvalidCredentials: a bearer token or session cookie that is
 	// malformed, unknown, revoked, expired or of a disabled user.
-	ErrInvalidCredentials = errors.New("invalid or expired credentials")
+	ErrInvalidCredentials error = domain.Errorf(domain.EUnauthorized, "invalid or expired credentials")
 	// ErrForbidden: authenticated, but no role grants the permission.
-	ErrForbidden = errors.New("forbidden")
+	ErrForbidden error = domain.Errorf(domain.EForbidden, "forbidden")
 	// ErrBadCredentials is the one answer to a failed sign-in, whatever
 	// failed (unknown e-mail, wrong password, disabled user), so the
 	// answer does not tell which e-mail addresses have accounts.
-	ErrBadCredentials = errors.New("e-mail address or password is wrong")
+	ErrBadCredentials error = domain.Errorf(domain.EUnauthorized, "e-mail address or password is wrong")
 )
 
 // RateLimitedError refuses a sign-in attempt over the limit.
@@ -44,12 +45,19 @@ func (e *RateLimitedError) Error() string {
 	return fmt.Sprintf("too many sign-in attempts; try again in %v", e.RetryAfter)
 }
 
+// ErrorCode is rate_limited (domain.Coder).
+func (e *RateLimitedError) ErrorCode() domain.Code { return domain.ERateLimited }
+
 // InputError is bad input to an administrative action, naming the field
 // (email, name, roles, password, owner), so a command can name its flag
 // and a form its input.
 type InputError struct{ Field, Msg string }
 
 func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
+
+// ErrorCode is invalid, and ErrorParam the field (domain.Coder).
+func (e *InputError) ErrorCode() domain.Code { return domain.EInvalid }
+func (e *InputError) ErrorParam() string     { return e.Field }
 
 func inputErr(field, format string, args ...any) error {
 	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}

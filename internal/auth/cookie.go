@@ -2,9 +2,10 @@ package auth
 
 import (
 	"crypto/subtle"
-	"errors"
 	"net/http"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // Session cookie names. Over HTTPS the __Host- prefix makes the browser
@@ -67,7 +68,7 @@ const (
 )
 
 // ErrCSRF is returned by CheckCSRF; answer it with 403.
-var ErrCSRF = errors.New("missing or wrong CSRF token")
+var ErrCSRF error = domain.Errorf(domain.EForbidden, "missing or wrong CSRF token")
 
 // CheckCSRF guards a state-changing request signed in by a session cookie
 // (the synchronizer token pattern): it must carry the session's CSRF

@@ -388,6 +388,18 @@ func (a Access) CanSeePillar(id string) bool {
 	return slices.ContainsFunc(a.g.cat.PillarMetrics(id), a.CanSeeMetric)
 }
 
+// HidesRevenueOf reports whether the kind's records reveal revenue this
+// access may not see: a revenue-sensitive metric reads the kind and
+// revenue:read is not granted. A drill-down of a metric the principal may
+// see (logo churn reads subscriptions) shows such records without their
+// amounts.
+func (a Access) HidesRevenueOf(kind string) bool {
+	if a.g == nil {
+		return true
+	}
+	return a.g.revenueKinds[kind] && !a.perms[RevenueRead]
+}
+
 // CanReadKind reports whether records of the kind may be read directly:
 // records:read, plus revenue:read for a kind a revenue-sensitive metric
 // reads (subscriptions, opportunities, …).

@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
@@ -271,11 +272,17 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Log: discardLogger()}).Handler()}
+	svc, token, err := apiToken(ctx, st, cat)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Auth: svc, Log: discardLogger()}).Handler()}
 	go srv.Serve(ln)
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}
+	// Every request is authenticated, as in production: the token lookup
+	// is part of the measured latency.
+	client := &http.Client{Transport: bearer{token, &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}}
 
 	settle()
 	opt.logf("ingesting %d records over HTTP with %d clients …", opt.Events, opt.Concurrency)
@@ -361,6 +368,37 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 	}
 	rep.APIP99Ms = p99(lat)
 	return nil
+}
+
+// apiToken makes the access-control service over the bench store and an
+// API token that may write records and read every number.
+func apiToken(ctx context.Context, st store.Store, cat *catalog.Catalog) (*auth.Service, string, error) {
+	ast, ok := st.(auth.Store)
+	if !ok {
+		return nil, "", fmt.Errorf("bench: %T keeps no users or tokens", st)
+	}
+	g, err := auth.NewGrants(cat, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	svc, err := auth.NewService(ast, g, auth.DefaultOptions())
+	if err != nil {
+		return nil, "", err
+	}
+	token, _, err := svc.CreateToken(ctx, auth.CLIActor("bench"), auth.NewToken{Name: "bench", Roles: []string{"executive", "ingest"}})
+	return svc, token, err
+}
+
+// bearer adds an API token to every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }
 
 // peakRSS reads the process's peak resident set (VmHWM) in MiB.

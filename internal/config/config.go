@@ -27,6 +27,11 @@ type Config struct {
 	DB string `yaml:"db"`
 	// Addr is where `candor serve` listens.
 	Addr string `yaml:"addr"`
+	// ReadTimeout, WriteTimeout and IdleTimeout bound a connection of
+	// `candor serve` (durations; see Timeouts).
+	ReadTimeout  string `yaml:"read_timeout"`
+	WriteTimeout string `yaml:"write_timeout"`
+	IdleTimeout  string `yaml:"idle_timeout"`
 	// Currency is the organisation currency (ISO 4217).
 	Currency string `yaml:"currency"`
 	// ExchangeRates converts other currencies: units of Currency per unit.
@@ -107,6 +112,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.SnapshotEvery(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if _, err := c.Timeouts(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	// Metric overrides are checked here too, so a bad one stops every
 	// command at start rather than the first that builds a scorecard.
 	cat, err := c.Catalog()
@@ -135,6 +143,9 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_DATA", "data directory of the embedded store (default ./candor-data)"},
 	{"CANDOR_DB", "postgres:// URL of a PostgreSQL store (replaces the embedded one)"},
 	{"CANDOR_ADDR", "listen address of candor serve (default 127.0.0.1:8080)"},
+	{"CANDOR_READ_TIMEOUT", "candor serve: longest time to read a request, body included (default 1m)"},
+	{"CANDOR_WRITE_TIMEOUT", "candor serve: longest time to answer a request once its headers are read (default 2m)"},
+	{"CANDOR_IDLE_TIMEOUT", "candor serve: how long a kept-alive connection waits for the next request (default 2m)"},
 	{"CANDOR_CURRENCY", "organisation currency, ISO 4217 (default USD)"},
 	{"CANDOR_ATTRIBUTION_WINDOW", "incident → deployment attribution window (default 24h)"},
 	{"CANDOR_PRODUCTION_ENVIRONMENTS", "comma-separated production environment names (default production,prod,prd,live)"},
@@ -154,6 +165,9 @@ func (c *Config) applyEnv(env func(string) string) error {
 	set("CANDOR_DATA", &c.Data)
 	set("CANDOR_DB", &c.DB)
 	set("CANDOR_ADDR", &c.Addr)
+	set("CANDOR_READ_TIMEOUT", &c.ReadTimeout)
+	set("CANDOR_WRITE_TIMEOUT", &c.WriteTimeout)
+	set("CANDOR_IDLE_TIMEOUT", &c.IdleTimeout)
 	set("CANDOR_CURRENCY", &c.Currency)
 	set("CANDOR_ATTRIBUTION_WINDOW", &c.AttributionWindow)
 	set("CANDOR_SNAPSHOT_INTERVAL", &c.SnapshotInterval)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -34,7 +35,13 @@ type Engine struct {
 	// checks on every read.
 	MinInterval time.Duration
 	checked     time.Time
+	// loaded is set by the first successful refresh (Loaded).
+	loaded atomic.Bool
 }
+
+// Loaded reports whether a refresh has succeeded, so the dataset reflects
+// the store: a server is ready (/readyz) once it has.
+func (e *Engine) Loaded() bool { return e.loaded.Load() }
 
 // New returns an engine; nothing is loaded until the first read.
 func New(st store.Store, cfg metrics.Config) *Engine {
@@ -73,6 +80,7 @@ func (e *Engine) Refresh(ctx context.Context) error {
 		}
 	}
 	e.checked = now
+	e.loaded.Store(true)
 	return nil
 }
 

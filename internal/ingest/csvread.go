@@ -40,17 +40,17 @@ func ReadCSV(ctx context.Context, name string, r io.Reader, maxLine int, header 
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("%s:1: %w", name, err)
+		return inputErrorf("%s:1: %w", name, err)
 	}
 	cols := make([]string, len(head))
 	seen := map[string]bool{}
 	for i, h := range head {
 		cols[i] = strings.TrimSpace(h)
 		if cols[i] == "" {
-			return fmt.Errorf("%s:1: column %d has no name", name, i+1)
+			return inputErrorf("%s:1: column %d has no name", name, i+1)
 		}
 		if seen[cols[i]] {
-			return fmt.Errorf("%s:1: column %q appears twice", name, cols[i])
+			return inputErrorf("%s:1: column %q appears twice", name, cols[i])
 		}
 		seen[cols[i]] = true
 	}
@@ -67,7 +67,7 @@ func ReadCSV(ctx context.Context, name string, r io.Reader, maxLine int, header 
 			return nil
 		}
 		if errors.Is(err, errRecordTooLong) {
-			return fmt.Errorf("%s: the record starting at byte %d (after line %d) is longer than %d bytes (an unclosed quote?)",
+			return inputErrorf("%s: the record starting at byte %d (after line %d) is longer than %d bytes (an unclosed quote?)",
 				name, lim.start, lastLine, maxLine)
 		}
 		lim.start = cr.InputOffset()
@@ -76,7 +76,7 @@ func ReadCSV(ctx context.Context, name string, r io.Reader, maxLine int, header 
 			// before the record's first field (a bare quote in it).
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				return fmt.Errorf("%s: %w", name, err)
+				return inputErrorf("%s: %w", name, err)
 			}
 			// The record's first line, where the reader has to look; a
 			// quoting error also says where inside the record it was found.

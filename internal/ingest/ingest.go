@@ -55,6 +55,12 @@ type Source struct {
 	Format string
 }
 
+// inputErrorf is a problem of the input (not of the store): code invalid,
+// so an API answers it with 400 while a store failure stays internal.
+func inputErrorf(format string, args ...any) error {
+	return domain.Errorf(domain.EInvalid, format, args...)
+}
+
 // LineError is one invalid input line, or one invalid object of a JSON
 // document (a scan report), which Path then locates instead of Line.
 type LineError struct {
@@ -84,6 +90,9 @@ type InvalidError struct {
 	Unlisted int         // problems past MaxErrors
 }
 
+// ErrorCode is invalid (domain.Coder).
+func (e *InvalidError) ErrorCode() domain.Code { return domain.EInvalid }
+
 func (e *InvalidError) Error() string {
 	var b strings.Builder
 	b.WriteString(plural.Count(e.Count, "invalid record") + "; nothing was imported")
@@ -106,6 +115,10 @@ func writeProblems(b *strings.Builder, lines []LineError, unlisted int) {
 // column, no kind in its name, none given. Callers word the remedy their
 // way (the API's ?kind= parameter); Error words it for files.
 type NoKindError struct{ Name string }
+
+// ErrorCode is invalid, and ErrorParam "kind" (domain.Coder).
+func (e *NoKindError) ErrorCode() domain.Code { return domain.EInvalid }
+func (e *NoKindError) ErrorParam() string     { return "kind" }
 
 func (e *NoKindError) Error() string {
 	return e.Name + ": cannot tell the records' kind: add a kind column, name the file after the kind (deployments.csv) or pass --kind"
@@ -420,7 +433,7 @@ func (im *importer) source(src Source) error {
 	if strings.HasSuffix(base, ".gz") {
 		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("%s: not gzip: %w", name, err)
+			return inputErrorf("%s: not gzip: %w", name, err)
 		}
 		defer gz.Close()
 		br = getReader(gz)
@@ -440,7 +453,7 @@ func (im *importer) source(src Source) error {
 	case "ndjson", "json", "jsonl":
 		return im.ndjson(name, br)
 	}
-	return fmt.Errorf("%s: unknown format %q (ndjson or csv)", name, format)
+	return inputErrorf("%s: unknown format %q (ndjson or csv)", name, format)
 }
 
 var bom = []byte("\xef\xbb\xbf")
@@ -560,7 +573,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 			if p.err != nil {
 				var fe *domain.FieldError
 				if !errors.As(p.err, &fe) && p.rec != nil {
-					return fmt.Errorf("%s:%d: %w", name, p.line, p.err)
+					return fmt.Errorf("%s:%d: %w", name, p.line, p.err) // the record parsed, so this is no input problem
 				}
 				im.invalid(lineErrors(name, p.line, p.err)...)
 				continue
@@ -619,7 +632,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 				chunk, err = br.ReadSlice('\n')
 				long = append(long, chunk...)
 				if im.tooLong(long) {
-					return fmt.Errorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+					return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
 				}
 			}
 			chunk = long
@@ -627,7 +640,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 		// Checked for every line, not only while gathering: a MaxLine below
 		// the read buffer's size must hold too.
 		if im.tooLong(chunk) {
-			return fmt.Errorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
+			return inputErrorf("%s:%d: line longer than %d bytes", name, line+1, im.opt.MaxLine)
 		}
 		if len(chunk) > 0 {
 			line++
@@ -651,7 +664,7 @@ func (im *importer) readLines(ctx context.Context, name string, br *bufio.Reader
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s:%d: %w", name, line, err)
+			return inputErrorf("%s:%d: %w", name, line, err)
 		}
 	}
 }

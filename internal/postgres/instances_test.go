@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/metrics"
@@ -25,16 +27,39 @@ func TestTwoInstancesServeIdenticalFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g, err := auth.NewGrants(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var bases []string
+	var token string
 	for i := 0; i < 2; i++ {
 		db := open(t, url)
-		srv := httptest.NewServer((&web.Server{Engine: engine.New(db, metrics.DefaultConfig()), Catalog: cat, Store: db}).Handler())
+		svc, err := auth.NewService(db, g, auth.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			// One token for both: the instances share the database.
+			if token, _, err = svc.CreateToken(context.Background(), auth.CLIActor("test"), auth.NewToken{Name: "lb", Roles: []string{"executive", "ingest"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv := httptest.NewServer((&web.Server{Engine: engine.New(db, metrics.DefaultConfig()), Catalog: cat, Store: db, Auth: svc}).Handler())
 		t.Cleanup(srv.Close)
 		bases = append(bases, srv.URL)
 	}
+	do := func(method, url, body string) (*http.Response, error) {
+		req, err := http.NewRequest(method, url, strings.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		return http.DefaultClient.Do(req)
+	}
 	post := func(base, body string) {
 		t.Helper()
-		resp, err := http.Post(base+"/api/v1/records", "application/x-ndjson", strings.NewReader(body))
+		resp, err := do("POST", base+"/api/v1/records", body)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +71,7 @@ func TestTwoInstancesServeIdenticalFigures(t *testing.T) {
 	}
 	get := func(base, path string) []byte {
 		t.Helper()
-		resp, err := http.Get(base + path)
+		resp, err := do("GET", base+path, "")
 		if err != nil {
 			t.Fatal(err)
 		}

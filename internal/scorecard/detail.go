@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 )
@@ -65,7 +66,7 @@ type BreakdownLine struct {
 
 // ErrNotComputed is returned (wrapped) by Detail for a catalog metric that
 // has no computation yet.
-var ErrNotComputed = errors.New("defined but not computed yet")
+var ErrNotComputed error = domain.Errorf(domain.ENotImplemented, "defined but not computed yet")
 
 // DimensionError is a breakdown or scope dimension the metric does not
 // support, or (Value set) a scope value no record has. Param says which
@@ -78,6 +79,11 @@ type DimensionError struct {
 	// team that does not exist); it lists the values the data has.
 	Unknown *metrics.UnknownValueError
 }
+
+// ErrorCode is invalid, and ErrorParam the parameter at fault
+// (domain.Coder).
+func (e *DimensionError) ErrorCode() domain.Code { return domain.EInvalid }
+func (e *DimensionError) ErrorParam() string     { return e.Param }
 
 func (e *DimensionError) Error() string {
 	if e.Unknown != nil {
@@ -94,7 +100,7 @@ func (e *DimensionError) Error() string {
 func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, by string, scope metrics.Scope) (*MetricDetail, error) {
 	m, ok := cat.Metric(id)
 	if !ok {
-		return nil, fmt.Errorf("unknown metric %q", id)
+		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
 	}
 	if !metrics.Known(id) {
 		return nil, fmt.Errorf("metric %s is %w", id, ErrNotComputed)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,7 +23,36 @@ type Options struct {
 	AsOf time.Time
 	// Window overrides every metric's own window when positive.
 	Window time.Duration
+	// Visible, when set, keeps only the metrics it accepts (a principal's
+	// grants, SPEC §9): a hidden metric is not computed at all, so no
+	// number, status or reason of it reaches the result.
+	Visible func(*catalog.Metric) bool
+	// Scope narrows the scorecard's cards to a team, service or
+	// environment (the pages' filters). A metric that cannot be broken
+	// down by one of its dimensions is left out like a hidden one. Role
+	// views ignore it.
+	Scope metrics.Scope
 }
+
+// visible reports whether Visible lets the metric be shown.
+func (o Options) visible(m *catalog.Metric) bool { return o.Visible == nil || o.Visible(m) }
+
+// shows reports whether the scorecard shows the metric: visible, and able
+// to take the scope.
+func (o Options) shows(m *catalog.Metric) bool {
+	if !o.visible(m) {
+		return false
+	}
+	for _, f := range o.Scope.Filters() {
+		if !slices.Contains(metrics.Dims(m.ID), f.Dim) {
+			return false
+		}
+	}
+	return true
+}
+
+// filtered reports whether some metric may be left out.
+func (o Options) filtered() bool { return o.Visible != nil || !o.Scope.IsZero() }
 
 // Scorecard is the one-page view.
 type Scorecard struct {
@@ -178,7 +208,16 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 		// Each card carries its own window; most use the catalog default.
 		sc.Window = "30d"
 	}
-	cards := make([]Card, len(cat.Metrics))
+	shown := make([]*catalog.Metric, 0, len(cat.Metrics))
+	allDORA := true
+	for i := range cat.Metrics {
+		if m := &cat.Metrics[i]; opt.shows(m) {
+			shown = append(shown, m)
+		} else if m.DORA {
+			allDORA = false
+		}
+	}
+	cards := make([]Card, len(shown))
 	// Metrics are independent reads of an immutable dataset: compute them
 	// on every core.
 	var wg sync.WaitGroup
@@ -188,11 +227,11 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				cards[i] = Evaluate(ds, &cat.Metrics[i], opt, metrics.Scope{}, true)
+				cards[i] = Evaluate(ds, shown[i], opt, opt.Scope, true)
 			}
 		}()
 	}
-	for i := range cat.Metrics {
+	for i := range shown {
 		next <- i
 	}
 	close(next)
@@ -207,6 +246,8 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 	for i := range cards {
 		if o := byID[cards[i].JudgedBy]; o != nil {
 			judgeBy(&cards[i], o)
+		} else if cards[i].JudgedBy != "" && cards[i].Reason == "" {
+			cards[i].Reason = "judged by " + cards[i].JudgedBy + ", which is not shown"
 		}
 	}
 	for _, p := range cat.Pillars {
@@ -223,10 +264,18 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 				sc.Headline = append(sc.Headline, cards[i].ID)
 			}
 		}
+		if len(pl.Metrics) == 0 && opt.filtered() {
+			continue
+		}
 		pl.Status, pl.Unknown = groupStatus(pl.Metrics)
 		sc.Pillars = append(sc.Pillars, pl)
 	}
 	sc.DORA = doraLevels(cards)
+	if !allDORA {
+		// The overall level is the lowest of all four keys: with one left
+		// out it would flatter.
+		sc.DORA.Overall = ""
+	}
 	return sc
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 )
@@ -92,6 +93,9 @@ type UnknownViewError struct {
 	Known []string
 }
 
+// ErrorCode is not_found (domain.Coder).
+func (e *UnknownViewError) ErrorCode() domain.Code { return domain.ENotFound }
+
 func (e *UnknownViewError) Error() string {
 	return fmt.Sprintf("unknown role view %q (known: %s)", e.ID, strings.Join(e.Known, ", "))
 }
@@ -113,21 +117,24 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 	if !ok {
 		return nil, &UnknownViewError{ID: roleID, Known: ViewIDs(cat)}
 	}
-	vr := &ViewResult{
-		ID: v.ID, Name: v.Name, Description: v.Description, AsOf: opt.AsOf.UTC(), Window: "30d",
-		Status: catalog.Green, Metrics: make([]ViewMetric, len(v.Metrics)),
-	}
-	if opt.Window > 0 {
-		vr.Window = catalog.FormatWindow(opt.Window)
-	}
-	defs := make([]*catalog.Metric, len(v.Metrics))
-	for i, id := range v.Metrics {
+	opt.Scope = metrics.Scope{}
+	defs := make([]*catalog.Metric, 0, len(v.Metrics))
+	for _, id := range v.Metrics {
 		m, ok := cat.Metric(id)
 		if !ok {
 			// Catalog validation rules this out; a hand-built catalog may not.
 			return nil, fmt.Errorf("role view %s: unknown metric %q", v.ID, id)
 		}
-		defs[i] = m
+		if opt.visible(m) {
+			defs = append(defs, m)
+		}
+	}
+	vr := &ViewResult{
+		ID: v.ID, Name: v.Name, Description: v.Description, AsOf: opt.AsOf.UTC(), Window: "30d",
+		Status: catalog.Green, Metrics: make([]ViewMetric, len(defs)),
+	}
+	if opt.Window > 0 {
+		vr.Window = catalog.FormatWindow(opt.Window)
 	}
 	// Metrics are independent reads of an immutable dataset, and a series
 	// plus a breakdown is the costly part: one goroutine each (a view holds
@@ -163,11 +170,32 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 	}
 	vr.Status, vr.Unknown = groupStatus(cards)
 	for _, sec := range v.Sections {
+		if !sectionVisible(cat, sec, opt) {
+			continue
+		}
 		if err := buildSection(vr, sec, cat, ds, opt); err != nil {
 			return nil, fmt.Errorf("role view %s: %w", v.ID, err)
 		}
 	}
 	return vr, nil
+}
+
+// sectionMetrics are the metrics whose numbers a section shows besides its
+// cards' (the pipeline's amounts are pipeline coverage's, quota pace is
+// quota attainment): a viewer who may not see them does not get the
+// section. The pillars section follows Options.Visible metric by metric.
+var sectionMetrics = map[string][]string{
+	"pipeline_by_stage": {"pipeline_coverage"},
+	"quota_pace":        {"quota_attainment"},
+}
+
+func sectionVisible(cat *catalog.Catalog, sec string, opt Options) bool {
+	for _, id := range sectionMetrics[sec] {
+		if m, ok := cat.Metric(id); ok && !opt.visible(m) {
+			return false
+		}
+	}
+	return true
 }
 
 // buildSection adds one of catalog.ViewSections to a view.

@@ -2,14 +2,15 @@ package store
 
 import (
 	"context"
-	"errors"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // ErrConflict is returned (wrapped) by a write that would break a
 // uniqueness rule: a second user with one e-mail address, a second active
 // token with one name.
-var ErrConflict = errors.New("conflict")
+var ErrConflict error = domain.Errorf(domain.EConflict, "conflict")
 
 // AccessCollection is the DocStore collection that holds access events
 // (sign-ins, failed sign-ins, sign-outs, user, role and token changes), so

@@ -12,8 +12,9 @@ import (
 	"github.com/candor/candor/internal/domain"
 )
 
-// ErrNotFound is returned when a record does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when a record does not exist. Its code makes a
+// lookup that finds nothing a 404, whoever reports it.
+var ErrNotFound error = domain.Errorf(domain.ENotFound, "not found")
 
 // Item is one record to write: its canonical JSON body plus provenance.
 type Item struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,6 +94,10 @@ func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.Catalog.Metric(req.Metric); err == nil && !ok {
 		err = badParam("metric", "unknown metric %q (GET /api/v1/metrics lists them)", req.Metric)
 	}
+	if err == nil {
+		// The result holds Candor's value of the metric.
+		err = s.canSeeMetric(s.access(r), req.Metric)
+	}
 	if err == nil && req.AsOf != "" {
 		if asOf, err = ParseTime(req.AsOf); err != nil {
 			err = badParam("as_of", "%v", err)
@@ -139,6 +144,16 @@ func (s *Server) listReconciliations(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	// Each result holds Candor's value of its metric: only those the
+	// principal may see are listed (a page may thus hold fewer than limit).
+	access := s.access(r)
+	rs = slices.DeleteFunc(rs, func(x reconcile.Result) bool {
+		m, ok := s.Catalog.Metric(x.Metric)
+		return !ok || !access.CanSeeMetric(m)
+	})
+	if rs == nil {
+		rs = []reconcile.Result{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"reconciliations": rs, "limit": limit})
 }

@@ -76,10 +76,11 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, badParam("kind", "%v", err))
 		return
 	}
-	rec, err := LookupRecord(r.Context(), s.Store, domain.Key{Kind: kind, Source: r.PathValue("source"), ID: r.PathValue("id")})
-	if errors.Is(err, store.ErrNotFound) {
-		err = &apiError{Status: http.StatusNotFound, Message: err.Error()}
+	if !s.access(r).CanReadKind(string(kind)) {
+		s.writeError(w, r, domain.Errorf(domain.EForbidden, "%s records reveal revenue: reading them needs revenue:read", kind))
+		return
 	}
+	rec, err := LookupRecord(r.Context(), s.Store, domain.Key{Kind: kind, Source: r.PathValue("source"), ID: r.PathValue("id")})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

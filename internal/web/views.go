@@ -1,8 +1,6 @@
 package web
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -20,9 +18,14 @@ type viewSummary struct {
 	Sections    []string          `json:"sections"`
 }
 
+// listViews lists the role views the principal may open.
 func (s *Server) listViews(w http.ResponseWriter, r *http.Request) {
+	access := s.access(r)
 	out := []viewSummary{}
 	for _, v := range s.Catalog.Views {
+		if !access.CanSeeView(v.ID) {
+			continue
+		}
 		b := v.Breakdowns
 		if b == nil {
 			b = map[string]string{}
@@ -39,8 +42,8 @@ func (s *Server) listViews(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 	role := r.PathValue("role")
 	if _, ok := s.Catalog.View(role); !ok {
-		writeJSON(w, http.StatusNotFound, &apiError{Message: fmt.Sprintf("unknown role view %q (known: %s); GET /api/v1/views lists them",
-			role, strings.Join(scorecard.ViewIDs(s.Catalog), ", "))})
+		s.writeError(w, r, notFoundf("unknown role view %q (known: %s); GET /api/v1/views lists them",
+			role, strings.Join(scorecard.ViewIDs(s.Catalog), ", ")))
 		return
 	}
 	opt, err := s.options(r)
@@ -48,14 +51,11 @@ func (s *Server) getView(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	opt.Visible = s.access(r).CanSeeMetric
 	var v *scorecard.ViewResult
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var verr error
 		v, verr = scorecard.View(s.Catalog, ds, role, opt)
-		var ue *scorecard.UnknownViewError
-		if errors.As(verr, &ue) {
-			return &apiError{Status: http.StatusNotFound, Message: verr.Error()}
-		}
 		return verr
 	})
 	if err != nil {

@@ -1,26 +1,29 @@
-// Package web serves Candor's HTTP API. Handlers are thin: they parse
-// parameters, call the scorecard, metrics, reconcile or ingest packages and
-// write JSON; errors map to status codes in one place (writeError).
+// Package web serves Candor's HTTP API and its pages. Every route is a
+// line of one table (Routes) stating who may call it; authentication,
+// authorisation and CSRF checks run inside the mux for each route, and
+// handlers are thin: they parse parameters, call the scorecard, metrics,
+// reconcile or ingest packages and write JSON or a page. Errors carry a
+// code (domain.Code) that maps to a status in one place (Status).
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
-	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -30,22 +33,32 @@ type Server struct {
 	Engine  *engine.Engine
 	Catalog *catalog.Catalog
 	Store   store.Store
-	Parse   domain.ParseOptions
+	// Auth says who each request is and what they may do; required.
+	Auth  *auth.Service
+	Parse domain.ParseOptions
 	// MaxBody bounds request bodies (413 beyond it).
 	MaxBody int64
 	Log     *slog.Logger
 	Now     func() time.Time
-	// Middleware wraps every route; the web app issue adds authentication
-	// here.
-	Middleware []func(http.Handler) http.Handler
+	// Version is shown in the pages' footer.
+	Version string
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).
 	records *ingest.Committer
+	routes  []Route
+	site    *site
+	// cop refuses cross-origin state-changing requests from browsers.
+	cop *http.CrossOriginProtection
 }
 
-// Handler returns the routed handler.
+// Handler returns the routed handler. It parses the page templates and
+// builds the mux from the route table; a defect in either (a template
+// that does not parse, a route without a policy) panics, at start-up.
 func (s *Server) Handler() http.Handler {
+	if s.Auth == nil {
+		panic("web: Server.Auth is required: every route has a policy")
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}
@@ -55,97 +68,20 @@ func (s *Server) Handler() http.Handler {
 	if s.MaxBody <= 0 {
 		s.MaxBody = 32 << 20
 	}
-	s.records = ingest.NewCommitter(storeErrors{s.Store})
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /api/v1/scorecard", s.getScorecard)
-	mux.HandleFunc("GET /api/v1/metrics", s.listMetrics)
-	mux.HandleFunc("GET /api/v1/metrics/{id}", s.getMetric)
-	mux.HandleFunc("POST /api/v1/records", s.postRecords)
-	mux.HandleFunc("GET /api/v1/records/{kind}/{source}/{id...}", s.getRecord)
-	mux.HandleFunc("GET /api/v1/views", s.listViews)
-	mux.HandleFunc("GET /api/v1/views/{role}", s.getView)
-	mux.HandleFunc("POST /api/v1/reconciliations", s.postReconciliation)
-	mux.HandleFunc("GET /api/v1/reconciliations", s.listReconciliations)
-	mux.HandleFunc("GET /api/v1/sources", s.getSources)
-	var h http.Handler = jsonMuxErrors(mux)
-	for i := len(s.Middleware) - 1; i >= 0; i-- {
-		h = s.Middleware[i](h)
+	st, err := s.newSite()
+	if err != nil {
+		panic("web: " + err.Error())
 	}
-	return s.logRequests(h)
+	s.site = st
+	s.records = ingest.NewCommitter(s.Store)
+	s.cop = http.NewCrossOriginProtection()
+	s.routes = s.Routes()
+	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (s *Server) logRequests(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: 200}
-		h.ServeHTTP(sw, r)
-		s.Log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", float64(time.Since(start).Microseconds())/1000)
-	})
-}
-
-// jsonMuxErrors answers requests no route takes (404, and 405 with its
-// Allow header) with a JSON error like every other one; ServeMux would
-// write plain text.
-func jsonMuxErrors(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern == "" {
-			probe := &probeWriter{header: http.Header{}}
-			h.ServeHTTP(probe, r)
-			switch probe.status {
-			case http.StatusNotFound:
-				writeJSON(w, probe.status, &apiError{Message: fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)})
-				return
-			case http.StatusMethodNotAllowed:
-				allow := probe.header.Get("Allow")
-				w.Header().Set("Allow", allow)
-				writeJSON(w, probe.status, &apiError{Message: fmt.Sprintf("method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)})
-				return
-			}
-		}
-		mux.ServeHTTP(w, r)
-	})
-}
-
-// probeWriter records what ServeMux's own 404 and 405 handlers would write.
-type probeWriter struct {
-	header http.Header
-	status int
-}
-
-func (p *probeWriter) Header() http.Header         { return p.header }
-func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (p *probeWriter) WriteHeader(code int)        { p.status = code }
-
-// apiError is an error with an HTTP status and optional details.
-type apiError struct {
-	Status  int       `json:"-"`
-	Message string    `json:"error"`
-	Param   string    `json:"param,omitempty"`
-	Errors  []lineErr `json:"errors,omitempty"`
-}
-
-type lineErr struct {
-	Line   int    `json:"line"`
-	Field  string `json:"field,omitempty"`
-	Reason string `json:"reason"`
-}
-
-func (e *apiError) Error() string { return e.Message }
-
-func badParam(name, format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Param: name, Message: name + ": " + fmt.Sprintf(format, args...)}
+// access is what the request's principal may see and do.
+func (s *Server) access(r *http.Request) auth.Access {
+	return s.Auth.Grants().Access(auth.PrincipalFrom(r.Context()).Roles)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -156,52 +92,32 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// writeError maps errors to responses; internal errors are logged and
-// hidden from the client.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		writeJSON(w, ae.Status, ae)
-		return
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		writeJSON(w, http.StatusRequestEntityTooLarge, &apiError{Message: fmt.Sprintf("request body larger than %d bytes; split the records into several requests", mbe.Limit)})
-		return
-	}
-	var inv *ingest.InvalidError
-	if errors.As(err, &inv) {
-		out := &apiError{Message: plural.Count(inv.Count, "invalid record") + "; nothing was stored"}
-		for _, l := range inv.Lines {
-			out.Errors = append(out.Errors, lineErr{Line: l.Line, Field: l.Field, Reason: l.Reason})
-		}
-		if len(out.Errors) > 0 {
-			l := out.Errors[0]
-			out.Message += fmt.Sprintf(": line %d", l.Line)
-			if l.Field != "" {
-				out.Message += " field " + l.Field
-			}
-			out.Message += ": " + l.Reason
-		}
-		writeJSON(w, http.StatusBadRequest, out)
-		return
-	}
-	if errors.Is(err, context.Canceled) {
-		return
-	}
-	s.Log.Error("request failed", "path", r.URL.Path, "err", err)
-	writeJSON(w, http.StatusInternalServerError, &apiError{Message: "internal error; see the server log"})
-}
-
+// healthz is liveness: the process answers and reaches its store.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	// The store's sequence, not the engine's: the engine only catches up
 	// at its next read, so its sequence says when someone last read.
 	seq, err := s.Store.LastSeq(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
+		s.logger(r).Error("health check", "err", err)
+		s.writeError(w, r, domain.Errorf(domain.EUnavailable, "store unreachable"))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq})
+}
+
+// readyz is readiness: 503 until the engine has loaded the data, so a load
+// balancer sends no reader to an instance still loading.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if !s.Engine.Loaded() {
+		s.writeError(w, r, &domain.Error{Code: domain.EUnavailable, Message: "loading the data; not ready yet", RetryAfter: 5 * time.Second})
+		return
+	}
+	if _, err := s.Store.LastSeq(r.Context()); err != nil {
+		s.logger(r).Error("readiness check", "err", err)
+		s.writeError(w, r, domain.Errorf(domain.EUnavailable, "store unreachable"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "seq": s.Engine.Seq()})
 }
 
 // ParseTime accepts RFC 3339 or a date (midnight UTC).
@@ -241,6 +157,7 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	opt.Visible = s.access(r).CanSeeMetric
 	var sc *scorecard.Scorecard
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		sc = scorecard.Build(s.Catalog, ds, opt)
@@ -273,12 +190,23 @@ func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// A problem names a record and what is wrong with it: of a kind that
+	// reveals revenue, only for those who may read such records. The
+	// per-kind counts stay: they are no amounts.
+	access := s.access(r)
+	rep.Problems = slices.DeleteFunc(rep.Problems, func(p metrics.Problem) bool { return access.HidesRevenueOf(string(p.Kind)) })
 	writeJSON(w, http.StatusOK, rep)
 }
 
+// listMetrics lists the metrics the principal may see.
 func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request) {
-	var out []map[string]any
-	for _, m := range s.Catalog.Metrics {
+	access := s.access(r)
+	out := []map[string]any{}
+	for i := range s.Catalog.Metrics {
+		m := &s.Catalog.Metrics[i]
+		if !access.CanSeeMetric(m) {
+			continue
+		}
 		out = append(out, map[string]any{"id": m.ID, "name": m.Name, "pillar": m.Pillar, "unit": m.Unit, "owner": m.Owner,
 			"computed": metrics.Known(m.ID), "breakdowns": metrics.Dims(m.ID)})
 	}
@@ -292,8 +220,9 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, ok := s.Catalog.Metric(id); !ok {
-		writeJSON(w, http.StatusNotFound, &apiError{Message: fmt.Sprintf("unknown metric %q; GET /api/v1/metrics lists them", id)})
+	access := s.access(r)
+	if err := s.canSeeMetric(access, id); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	by := r.URL.Query().Get("by")
@@ -319,21 +248,12 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 	var d *scorecard.MetricDetail
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var derr error
-		d, derr = scorecard.Detail(s.Catalog, ds, id, opt, by, scope)
-		// Only a dimension error is the client's, and it says which
-		// parameter is at fault: a good by with a bad scope must not be
-		// reported as a bad by.
-		var de *scorecard.DimensionError
-		switch {
-		case errors.As(derr, &de):
-			return &apiError{Status: http.StatusBadRequest, Param: de.Param, Message: derr.Error()}
-		case errors.Is(derr, scorecard.ErrNotComputed):
-			return &apiError{Status: http.StatusNotImplemented, Message: derr.Error()}
-		case derr != nil:
+		if d, derr = scorecard.Detail(s.Catalog, ds, id, opt, by, scope); derr != nil {
 			return derr
 		}
 		// The page's row fields come from the dataset, so under its lock.
 		d.Page(ds, offset, limit)
+		d.HideAmounts(func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) })
 		return nil
 	})
 	if err != nil {
@@ -389,19 +309,11 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	}
 	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
 	if err != nil {
-		// Import reports what is wrong with the input (a CSV without a
-		// kind, a repeated column, an overlong line) as plain errors: they
-		// are the client's, not a 500. The store's own errors are marked
-		// by storeErrors and stay internal.
-		var se storeError
-		var mbe *http.MaxBytesError
-		var inv *ingest.InvalidError
+		// Import words a CSV without a kind for files; an API client has
+		// a parameter to pass instead.
 		var nk *ingest.NoKindError
-		switch {
-		case errors.As(err, &nk):
+		if errors.As(err, &nk) {
 			err = badParam("kind", "the CSV body has no kind column: add one, or pass the kind as ?kind= (POST /api/v1/records?kind=deployment)")
-		case !errors.As(err, &se) && !errors.As(err, &mbe) && !errors.As(err, &inv) && r.Context().Err() == nil:
-			err = &apiError{Status: http.StatusBadRequest, Message: err.Error()}
 		}
 		s.writeError(w, r, err)
 		return
@@ -429,46 +341,17 @@ func ImportSummary(sum *ingest.Summary) map[string]any {
 	return out
 }
 
-// storeError marks an error of the store, as opposed to one of the input.
-type storeError struct{ err error }
-
-func (e storeError) Error() string { return e.err.Error() }
-func (e storeError) Unwrap() error { return e.err }
-
-func markStore(err error) error {
-	if err == nil {
+// canSeeMetric is nil when the metric exists and the principal may see its
+// numbers: not_found for an unknown id, forbidden for a hidden metric.
+func (s *Server) canSeeMetric(access auth.Access, id string) error {
+	m, ok := s.Catalog.Metric(id)
+	switch {
+	case !ok:
+		return notFoundf("unknown metric %q; GET /api/v1/metrics lists them", id)
+	case access.CanSeeMetric(m):
 		return nil
+	case m.RevenueSensitive() && !access.Can(auth.RevenueRead):
+		return domain.Errorf(domain.EForbidden, "metric %s reveals revenue: it needs revenue:read", id)
 	}
-	return storeError{err}
+	return domain.Errorf(domain.EForbidden, "metric %s is not among your roles' pillars, metrics or views", id)
 }
-
-// storeErrors wraps the store an import writes to so its errors can be told
-// from input errors.
-type storeErrors struct{ store.Store }
-
-func (s storeErrors) Begin(ctx context.Context) (store.Batch, error) {
-	b, err := s.Store.Begin(ctx)
-	if err != nil {
-		return nil, markStore(err)
-	}
-	return batchErrors{b}, nil
-}
-
-type batchErrors struct{ store.Batch }
-
-func (b batchErrors) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
-	res, err := b.Batch.Add(ctx, items)
-	return res, markStore(err)
-}
-
-func (b batchErrors) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
-	res, err := b.Batch.AddEach(ctx, lists)
-	return res, markStore(err)
-}
-
-func (b batchErrors) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
-	res, err := store.CommitEach(ctx, b.Batch, lists)
-	return res, markStore(err)
-}
-
-func (b batchErrors) Commit() error { return markStore(b.Batch.Commit()) }

@@ -19,7 +19,6 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
-	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -42,6 +41,12 @@ type env struct {
 	url   string
 	store store.Store
 	srv   *Server
+	// token is an API token with roles executive and ingest, sent by do
+	// unless the request sets its own Authorization header ("" for none).
+	token string
+	// tokens are API tokens by role; users the users added, by e-mail.
+	tokens map[string]string
+	users  map[string]bool
 }
 
 // newEnv serves the API over a real SQLite store in a temporary directory,
@@ -49,11 +54,7 @@ type env struct {
 func newEnv(t *testing.T, maxBody int64) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := openStore(t)
 	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "seed.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +62,15 @@ func newEnv(t *testing.T, maxBody int64) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	svc := newAuth(t, st, cat)
 	s := &Server{
-		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody,
+		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return &env{url: ts.URL, store: st, srv: s}
+	return &env{url: ts.URL, store: st, srv: s, token: newToken(t, svc, "test", "executive", "ingest"),
+		tokens: map[string]string{}, users: map[string]bool{}}
 }
 
 // scenario is one request and what the response must hold.
@@ -93,10 +96,21 @@ func (e *env) do(t *testing.T, method, url, body string, headers map[string]stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
+	if _, own := headers["Authorization"]; !own {
+		req.Header.Set("Authorization", "Bearer "+e.token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	return send(t, http.DefaultClient, req)
+}
+
+// send makes the request and reads the whole answer.
+func send(t *testing.T, c *http.Client, req *http.Request) (int, []byte, http.Header) {
+	t.Helper()
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,6 +498,7 @@ func TestPostRecordsConcurrent(t *testing.T) {
 					body += bad + "\n"
 				}
 				req, _ := http.NewRequest("POST", e.url+"/api/v1/records", strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+e.token)
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					t.Error(err)
@@ -574,7 +589,9 @@ func TestPostRecordsStoreError(t *testing.T) {
 			if i == 3 {
 				id = "poison"
 			}
-			resp, err := http.Post(ts.URL+"/api/v1/records", "application/x-ndjson", strings.NewReader(strings.ReplaceAll(d5, `"d5"`, `"`+id+`"`)))
+			req, _ := http.NewRequest("POST", ts.URL+"/api/v1/records", strings.NewReader(strings.ReplaceAll(d5, `"d5"`, `"`+id+`"`)))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Error(err)
 				return

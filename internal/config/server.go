@@ -1,0 +1,41 @@
+package config
+
+import "time"
+
+// Timeouts are the connection timeouts of `candor serve`.
+type Timeouts struct {
+	// Read bounds reading a request, headers and body: a slow client
+	// cannot hold a connection open by trickling bytes.
+	Read time.Duration
+	// Write bounds answering a request, from the end of its headers.
+	Write time.Duration
+	// Idle is how long a kept-alive connection waits for its next request.
+	Idle time.Duration
+}
+
+// Default timeouts: a minute to send a request (a 32 MiB body on a slow
+// link), two to answer it (a large drill-down), two of idleness.
+const (
+	DefaultReadTimeout  = time.Minute
+	DefaultWriteTimeout = 2 * time.Minute
+	DefaultIdleTimeout  = 2 * time.Minute
+)
+
+// Timeouts returns the serve timeouts, defaults for those not set, naming
+// the field of one that is not a duration.
+func (c Config) Timeouts() (Timeouts, error) {
+	t := Timeouts{Read: DefaultReadTimeout, Write: DefaultWriteTimeout, Idle: DefaultIdleTimeout}
+	for _, f := range []struct {
+		name, v string
+		dst     *time.Duration
+	}{
+		{"read_timeout", c.ReadTimeout, &t.Read},
+		{"write_timeout", c.WriteTimeout, &t.Write},
+		{"idle_timeout", c.IdleTimeout, &t.Idle},
+	} {
+		if err := setDuration(f.name, f.v, f.dst); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
+}

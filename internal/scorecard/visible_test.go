@@ -1,0 +1,173 @@
+package scorecard
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+)
+
+func notRevenue(m *catalog.Metric) bool { return !m.RevenueSensitive() }
+
+func cardIDs(sc *Scorecard) []string {
+	var ids []string
+	for _, p := range sc.Pillars {
+		for _, c := range p.Metrics {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}
+
+// Hidden metrics are not on the scorecard at all: no card, no pillar left
+// empty, no headline, and no DORA overall level from fewer than four keys.
+func TestBuildVisible(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org+sales)
+	all := Build(cat, ds, Options{AsOf: asOf})
+	sc := Build(cat, ds, Options{AsOf: asOf, Visible: notRevenue})
+	for _, p := range sc.Pillars {
+		if p.ID == "growth" {
+			t.Errorf("the growth pillar is shown to a viewer without revenue metrics")
+		}
+		for _, c := range p.Metrics {
+			if m, _ := cat.Metric(c.ID); m.RevenueSensitive() {
+				t.Errorf("revenue metric %s shown", c.ID)
+			}
+		}
+	}
+	if got, want := len(sc.Pillars), len(all.Pillars)-1; got != want {
+		t.Errorf("%d pillars, want %d", got, want)
+	}
+	for _, id := range sc.Headline {
+		if m, _ := cat.Metric(id); m.RevenueSensitive() {
+			t.Errorf("revenue headline %s", id)
+		}
+	}
+	// The hand catalog's thresholds give org all four DORA levels (TestDORA).
+	hand, hds := handCatalog(t), load(t, metrics.DefaultConfig(), org)
+	if Build(hand, hds, Options{AsOf: asOf}).DORA.Overall == "" {
+		t.Fatal("org has no DORA overall level to hide")
+	}
+	noCFR := Build(hand, hds, Options{AsOf: asOf, Visible: func(m *catalog.Metric) bool { return m.ID != "change_failure_rate" }})
+	if noCFR.DORA.Overall != "" {
+		t.Errorf("DORA overall %q from three keys", noCFR.DORA.Overall)
+	}
+	if _, ok := noCFR.DORA.Keys["change_failure_rate"]; ok {
+		t.Error("the hidden key's level is shown")
+	}
+}
+
+// A scope leaves out the metrics that cannot be broken down by its
+// dimension and narrows the others.
+func TestBuildScope(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org)
+	scope, err := metrics.ParseScope("team:core")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := Build(cat, ds, Options{AsOf: asOf, Scope: scope})
+	ids := cardIDs(sc)
+	if len(ids) == 0 {
+		t.Fatal("a team scope left no metric")
+	}
+	for _, id := range ids {
+		if !slices.Contains(metrics.Dims(id), "team") {
+			t.Errorf("%s cannot be broken down by team but is on a team-scoped scorecard", id)
+		}
+	}
+	if slices.Contains(ids, "arr") {
+		t.Error("arr (no team breakdown) on a team-scoped scorecard")
+	}
+	// Each card is the scope's value, as the drill-down computes it.
+	m, _ := cat.Metric("deployment_frequency")
+	want := Evaluate(ds, m, Options{AsOf: asOf}, scope, false)
+	for _, p := range sc.Pillars {
+		for _, c := range p.Metrics {
+			if c.ID == m.ID && fmtPtr(c.Value) != fmtPtr(want.Value) {
+				t.Errorf("scoped deployment_frequency = %s, want %s", fmtPtr(c.Value), fmtPtr(want.Value))
+			}
+		}
+	}
+}
+
+func fmtPtr(v *float64) string {
+	if v == nil {
+		return "nil"
+	}
+	return FormatValue(v, "", "")
+}
+
+// A role view leaves out hidden metrics and the sections that would show
+// their numbers.
+func TestViewVisible(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org+sales)
+	hide := func(ids ...string) func(*catalog.Metric) bool {
+		return func(m *catalog.Metric) bool { return !slices.Contains(ids, m.ID) }
+	}
+	vr, err := View(cat, ds, "cro", Options{AsOf: asOf, Visible: hide("arr", "quota_attainment")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range vr.Metrics {
+		if m.Card.ID == "arr" || m.Card.ID == "quota_attainment" {
+			t.Errorf("hidden %s in the CRO view", m.Card.ID)
+		}
+	}
+	if vr.QuotaPace != nil || slices.Contains(vr.Sections, "quota_pace") {
+		t.Error("quota pace shown with quota attainment hidden")
+	}
+	if vr.Pipeline == nil {
+		t.Error("the pipeline went with quota attainment")
+	}
+	ceo, err := View(cat, ds, "ceo", Options{AsOf: asOf, Visible: notRevenue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ceo.Pillars {
+		if p.ID == "growth" {
+			t.Error("the CEO view's pillars section shows growth to a viewer without revenue")
+		}
+	}
+}
+
+// A drill-down shown without revenue keeps its subscription rows but not
+// their MRR, and leaves the cached result whole for the next viewer.
+func TestHideAmounts(t *testing.T) {
+	const book = `{"kind":"subscription","id":"s1","customer":"acme","plan":"pro","mrr":7345.5,"started_at":"2026-01-01T00:00:00Z"}
+{"kind":"subscription","id":"s2","customer":"beta","plan":"pro","mrr":812,"started_at":"2026-01-01T00:00:00Z","ended_at":"2026-03-15T00:00:00Z"}`
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), book)
+	detail := func() *MetricDetail {
+		d, err := Detail(cat, ds, "logo_churn_rate", Options{AsOf: asOf}, "", metrics.Scope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Page(ds, 0, 100)
+		return d
+	}
+	d := detail()
+	if len(d.Records) == 0 {
+		t.Fatal("no rows behind logo churn")
+	}
+	d.HideAmounts(func(k domain.Kind) bool { return k == domain.KindSubscription })
+	for _, r := range d.Records {
+		b, _ := json.Marshal(r)
+		if strings.Contains(string(b), "7345") || strings.Contains(string(b), "812") || r.Value != nil {
+			t.Errorf("row shows an amount: %s", b)
+		}
+		if !strings.Contains(string(b), `"customer"`) || !strings.Contains(string(b), `"mrr":null`) {
+			t.Errorf("row lost its identity or shape: %s", b)
+		}
+	}
+	b, _ := json.Marshal(detail().Records)
+	if !strings.Contains(string(b), `"mrr":812`) {
+		t.Errorf("hiding amounts changed the cached rows: %s", b)
+	}
+}

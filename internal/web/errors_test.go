@@ -1,0 +1,150 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
+)
+
+// Every code has its own status, and the codes of the packages' errors
+// lead to the status a client expects.
+func TestStatusOfEveryCode(t *testing.T) {
+	seen := map[int]domain.Code{}
+	for _, c := range domain.Codes {
+		s := Status(c)
+		if other, dup := seen[s]; dup {
+			t.Errorf("codes %s and %s share status %d", c, other, s)
+		}
+		seen[s] = c
+	}
+	if Status("no such code") != 500 {
+		t.Error("an unknown code is not a 500")
+	}
+	cases := []struct {
+		err  error
+		want int
+	}{
+		{badParam("as_of", "bad"), 400},
+		{&ingest.InvalidError{Count: 1}, 400},
+		{&ingest.NoKindError{Name: "body"}, 400},
+		{&scorecard.DimensionError{Param: "by", Metric: "x", Dim: "y"}, 400},
+		{&auth.InputError{Field: "email", Msg: "taken"}, 400},
+		{auth.ErrUnauthenticated, 401},
+		{auth.ErrInvalidCredentials, 401},
+		{fmt.Errorf("%w: needs records:write", auth.ErrForbidden), 403},
+		{auth.ErrCSRF, 403},
+		{fmt.Errorf("no deployment d9: %w", store.ErrNotFound), 404},
+		{&scorecard.UnknownViewError{ID: "x"}, 404},
+		{store.ErrConflict, 409},
+		{&auth.RateLimitedError{RetryAfter: time.Minute}, 429},
+		{errors.New("disk on fire"), 500},
+		{fmt.Errorf("metric x is %w", scorecard.ErrNotComputed), 501},
+	}
+	for _, c := range cases {
+		if got := Status(domain.CodeOf(c.err)); got != c.want {
+			t.Errorf("%T %v: status %d, want %d", c.err, c.err, got, c.want)
+		}
+	}
+}
+
+// recordLog captures the server's log.
+func recordLog(s *Server) *bytes.Buffer {
+	var buf bytes.Buffer
+	s.Log = slog.New(slog.NewJSONHandler(&buf, nil))
+	return &buf
+}
+
+// describe hides an internal error's message from the client, logs it with
+// the request id and quotes the id; a coded error keeps its message,
+// parameter and code.
+func TestDescribe(t *testing.T) {
+	e := newEnv(t, 0)
+	logs := recordLog(e.srv)
+	r := httptest.NewRequest("GET", "/x", nil)
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, &reqInfo{id: "req-12345678"}))
+
+	d := e.srv.describe(r, fmt.Errorf("refreshing from the store: %w", errors.New("open /srv/candor/x.db: permission denied")))
+	if d.status != 500 || d.Code != domain.EInternal || strings.Contains(d.Message, "permission") || !strings.Contains(d.Message, "req-12345678") {
+		t.Errorf("internal error described as %+v", d)
+	}
+	if !strings.Contains(logs.String(), "permission denied") || !strings.Contains(logs.String(), `"request_id":"req-12345678"`) {
+		t.Errorf("internal error not logged with the request id: %s", logs)
+	}
+
+	d = e.srv.describe(r, fmt.Errorf("reading: %w", badParam("window", "forever is not a length")))
+	if d.status != 400 || d.Code != domain.EInvalid || d.Param != "window" || d.Message != "reading: window: forever is not a length" {
+		t.Errorf("invalid parameter described as %+v", d)
+	}
+
+	d = e.srv.describe(r, domain.Errorf(domain.EInvalid, "body: %w", &http.MaxBytesError{Limit: 300}))
+	if d.status != 413 || d.Code != domain.ETooLarge || !strings.Contains(d.Message, "300 bytes") {
+		t.Errorf("a body over the limit described as %+v", d)
+	}
+
+	cancelled, cancel := context.WithCancel(r.Context())
+	cancel()
+	if d := e.srv.describe(r.WithContext(cancelled), context.Canceled); d != nil {
+		t.Errorf("a client that went away is answered: %+v", d)
+	}
+}
+
+// Every JSON error has a machine-readable code and the request id, and the
+// same error is a page, with the same status, on a page route.
+func TestErrorBodies(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/api/v1/scorecard?as_of=yesterday", 400, "invalid"},
+		{"GET", "/api/v1/metrics/nope", 404, "not_found"},
+		{"POST", "/api/v1/scorecard", 405, "method_not_allowed"},
+		{"GET", "/api/v1/nothing", 404, "not_found"},
+	} {
+		status, body, hdr := e.do(t, c.method, c.path, "", nil)
+		var doc map[string]any
+		json.Unmarshal(body, &doc)
+		if status != c.status || doc["code"] != c.code || doc["error"] == "" || doc["request_id"] != hdr.Get(RequestIDHeader) {
+			t.Errorf("%s %s: %d %s, want %d with code %s and the request id", c.method, c.path, status, body, c.status, c.code)
+		}
+	}
+	// The pages answer in HTML.
+	l := e.sessionAs(t, "executive")
+	status, body, _ := e.call(t, "GET", "/?as_of=yesterday", "", "", l)
+	if status != 400 || !strings.Contains(string(body), "That request is not valid") || !strings.Contains(string(body), "as_of") {
+		t.Errorf("a bad as_of on the scorecard page: %d\n%s", status, clip(body))
+	}
+	status, body, _ = e.call(t, "GET", "/no/such/page", "", "", l)
+	if status != 404 || !strings.Contains(string(body), "Page not found") || !strings.Contains(string(body), "Sign out") {
+		t.Errorf("an unknown page: %d\n%s", status, clip(body))
+	}
+	status, body, _ = e.call(t, "GET", "/?team=nosuch", "", "", l)
+	if status != 400 || !strings.Contains(string(body), "nosuch") || !strings.Contains(string(body), "core") {
+		t.Errorf("an unknown team: %d, want 400 naming the known ones\n%s", status, clip(body))
+	}
+}
+
+// sessionAs signs in a new user holding the role.
+func (e *env) sessionAs(t *testing.T, role string) caller {
+	t.Helper()
+	email := fmt.Sprintf("%s-%d@example.com", role, len(e.users))
+	addUser(t, e.srv.Auth, email, role)
+	e.users[email] = true
+	l := signIn(t, e.srv.Auth, email)
+	return caller{name: role, roles: []string{role}, cookie: l.Secret, csrf: l.Principal.CSRFToken()}
+}

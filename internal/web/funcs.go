@@ -1,0 +1,171 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// funcs are the template functions every page may use:
+//
+//	static "app.css"        the asset's fingerprinted URL
+//	value .Value .Unit      a value in its unit ("12.5 %", "1,200,000 USD"), "—" for none
+//	status .Status          a StatusView: .Word, .Class, .Icon (shape + word, never colour alone)
+//	trend .Trend            a TrendView: .Arrow, .Word, .Class, .Label
+//	spark .Card             the card's 12-week sparkline as inline SVG
+//	freshness .Card         "data as of 30 Mar 2026 14:00 UTC" or "no data since …"
+//	date .Time / datetime   "31 Mar 2026" / "31 Mar 2026 14:05 UTC"
+//	plural 3 "metric"       "3 metrics"
+//	label "vp_sales"        "vp sales": an id as words
+//	contains list x         whether the list holds x
+//	dateInput .Q.AsOf       the date of an as_of, for <input type=date>
+func (s *Server) funcs(st *site) template.FuncMap {
+	return template.FuncMap{
+		"static": func(name string) (string, error) {
+			u, ok := st.urls[name]
+			if !ok {
+				return "", fmt.Errorf("no static file %q", name)
+			}
+			return u, nil
+		},
+		"value": func(v *float64, unit string) string {
+			return scorecard.FormatValue(v, unit, s.currency())
+		},
+		"status":    statusView,
+		"trend":     trendView,
+		"spark":     s.spark,
+		"freshness": freshness,
+		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+		"datetime":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+		"plural":    plural.Count[int],
+		"label":     func(id string) string { return strings.ReplaceAll(id, "_", " ") },
+		"contains":  slices.Contains[[]string],
+		"dateInput": dateInput,
+		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
+			return filterChoice{name, label, all, value, values}
+		},
+	}
+}
+
+// filterChoice is one filter of the controls (the "filter" partial).
+type filterChoice struct {
+	Name, Label, All, Value string
+	Values                  []string
+}
+
+// dateInput is the date part of an as_of, for a date input; "" when as_of
+// is not a time.
+func dateInput(asOf string) string {
+	t, err := ParseTime(asOf)
+	if err != nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+// currency is the organisation's currency, for money units.
+func (s *Server) currency() string {
+	if s.Parse.DefaultCurrency != "" {
+		return s.Parse.DefaultCurrency
+	}
+	return "USD"
+}
+
+// StatusView is a status as pages show it: a word and an icon whose shape
+// differs per status, so colour is never the only signal. Class is the
+// status for CSS (status--green, …).
+type StatusView struct {
+	Class string
+	Word  string
+	Icon  template.HTML
+}
+
+// statusIcons are 16×16 shapes: a check in a circle, an exclamation mark
+// in a triangle, a cross in an octagon, a question mark in a dashed
+// circle. Their colour comes from the stylesheet (currentColor).
+var statusIcons = map[catalog.Status]template.HTML{
+	catalog.Green: `<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">` +
+		`<circle cx="8" cy="8" r="7" fill="currentColor"/><path d="M4.5 8.3 7 10.7l4.6-5" fill="none" stroke="#fff" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>`,
+	catalog.Amber: `<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">` +
+		`<path d="M8 1.2 15.2 14H.8Z" fill="currentColor"/><path d="M8 5.6v4" stroke="#fff" stroke-width="1.8" stroke-linecap="round"/><circle cx="8" cy="11.9" r="1" fill="#fff"/></svg>`,
+	catalog.Red: `<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">` +
+		`<path d="M5.1 1h5.8L15 5.1v5.8L10.9 15H5.1L1 10.9V5.1Z" fill="currentColor"/><path d="m5.5 5.5 5 5m0-5-5 5" stroke="#fff" stroke-width="1.8" stroke-linecap="round"/></svg>`,
+	catalog.Unknown: `<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">` +
+		`<circle cx="8" cy="8" r="6.6" fill="none" stroke="currentColor" stroke-width="1.6" stroke-dasharray="2.6 1.6"/>` +
+		`<path d="M6.2 6.3a1.9 1.9 0 1 1 2.6 1.8c-.5.2-.8.6-.8 1.1v.4" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linecap="round"/><circle cx="8" cy="11.6" r=".9" fill="currentColor"/></svg>`,
+}
+
+var statusWords = map[catalog.Status]string{
+	catalog.Green: "Green", catalog.Amber: "Amber", catalog.Red: "Red", catalog.Unknown: "Unknown",
+}
+
+func statusView(st catalog.Status) StatusView {
+	if _, ok := statusWords[st]; !ok {
+		st = catalog.Unknown
+	}
+	return StatusView{Class: string(st), Word: statusWords[st], Icon: statusIcons[st]}
+}
+
+// TrendView is a trend against the previous window as pages show it.
+// Class is better, worse, same or none (for CSS: trend--better, …).
+type TrendView struct {
+	Arrow, Word, Class, Label string
+}
+
+func trendView(t scorecard.Trend) TrendView {
+	if t.Direction == "" {
+		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: no value for this or the previous window"}
+	}
+	arrow := map[string]string{"up": "↑", "down": "↓", "flat": "→"}[t.Direction]
+	word := map[string]string{"better": "better", "worse": "worse", "same": "unchanged"}[t.Assessment]
+	return TrendView{Arrow: arrow, Word: word, Class: t.Assessment,
+		Label: fmt.Sprintf("%s vs the previous window (%s)", capitalise(word), t.Direction)}
+}
+
+func capitalise(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// spark draws a card's weekly series.
+func (s *Server) spark(c scorecard.Card) template.HTML {
+	pts := make([]chart.Point, len(c.Series))
+	for i, p := range c.Series {
+		pts[i] = chart.Point{At: p.End, Value: p.Value}
+	}
+	var bands *chart.Bands
+	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
+		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
+	}
+	unit := c.Unit
+	return chart.Spark{Label: c.Name + ", last 12 weeks", Points: pts, Bands: bands,
+		Format: func(v float64) string { return scorecard.FormatValue(&v, unit, s.currency()) }}.SVG()
+}
+
+// freshness says how current a card's data is (SPEC §4).
+func freshness(c scorecard.Card) string {
+	f := c.Freshness
+	if f.Stale {
+		for _, src := range f.Sources {
+			if src.Stale && src.LastData == nil {
+				return "no " + src.Kind + " data yet"
+			}
+			if src.Stale {
+				return "no " + src.Kind + " data since " + src.LastData.UTC().Format("2 Jan 2006 15:04 MST")
+			}
+		}
+	}
+	if f.LastData == nil {
+		return "no data yet"
+	}
+	return "data as of " + f.LastData.UTC().Format("2 Jan 2006 15:04 MST")
+}

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+)
+
+// ContentSecurityPolicy is sent with every response: no inline script or
+// style anywhere (the charts use SVG presentation attributes, the pages a
+// stylesheet), nothing from another origin, no framing.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+// securityHeaders sets the headers every response carries.
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		// For browsers that predate frame-ancestors.
+		hd.Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// RequestIDHeader carries a request's id: taken from the request when it
+// is sane (a proxy's or a client's own), else made up; always sent back.
+const RequestIDHeader = "X-Request-Id"
+
+// saneRequestID is what an incoming id must look like to be kept: short,
+// and nothing that could forge a log line or a header.
+var saneRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,64}$`)
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// reqInfo is what the request's log line needs from inside the mux.
+type reqInfo struct {
+	id        string
+	pattern   string
+	principal auth.Principal
+}
+
+type infoKey struct{}
+
+// infoOf returns the request's info; a request that did not come through
+// Handler (a test calling a handler directly) gets a fresh one.
+func infoOf(r *http.Request) *reqInfo {
+	if i, ok := r.Context().Value(infoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+// requestID returns the request's id ("" outside Handler).
+func requestID(r *http.Request) string { return infoOf(r).id }
+
+// logger is the server's logger with the request's id: every line logged
+// for a request carries it.
+func (s *Server) logger(r *http.Request) *slog.Logger {
+	return s.Log.With("request_id", requestID(r))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests gives every request its id and logs one line for it when it
+// is done: method, path, the route that took it, who asked, status, time.
+func (s *Server) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get(RequestIDHeader)
+		if !saneRequestID.MatchString(id) {
+			id = newRequestID()
+		}
+		info := &reqInfo{id: id}
+		w.Header().Set(RequestIDHeader, id)
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"ms", float64(time.Since(start).Microseconds()) / 1000}
+		if info.pattern != "" {
+			attrs = append(attrs, "route", info.pattern)
+		}
+		if p := info.principal; p.Authenticated() {
+			attrs = append(attrs, "principal", p.Kind+":"+p.Name)
+		}
+		s.Log.Info("request", attrs...)
+	})
+}

@@ -1,0 +1,194 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// Query is the state every page link carries: the date control (as_of,
+// window) and the filters (team, service, environment), as the reader
+// gave them. Empty fields are left out of URLs.
+type Query struct {
+	AsOf, Window               string
+	Team, Service, Environment string
+}
+
+// queryKeys are the carried parameters, in the order URLs write them.
+var queryKeys = []string{"as_of", "window", "team", "service", "environment"}
+
+func (q *Query) field(key string) *string {
+	switch key {
+	case "as_of":
+		return &q.AsOf
+	case "window":
+		return &q.Window
+	case "team":
+		return &q.Team
+	case "service":
+		return &q.Service
+	case "environment":
+		return &q.Environment
+	}
+	return nil
+}
+
+// Get returns a carried parameter's value.
+func (q Query) Get(key string) string {
+	if f := q.field(key); f != nil {
+		return *f
+	}
+	return ""
+}
+
+// With returns q with one carried parameter set ("" removes it); other
+// keys are ignored.
+func (q Query) With(key, value string) Query {
+	if f := q.field(key); f != nil {
+		*f = value
+	}
+	return q
+}
+
+// Values are the carried parameters that are set.
+func (q Query) Values() url.Values {
+	v := url.Values{}
+	for _, k := range queryKeys {
+		if x := q.Get(k); x != "" {
+			v.Set(k, x)
+		}
+	}
+	return v
+}
+
+// URL is path with the carried parameters and the extra key, value pairs
+// (which replace a carried one of the same key; an empty value drops it):
+//
+//	{{.Q.URL "/metrics/change_failure_rate" "by" "team"}}
+//	→ /metrics/change_failure_rate?as_of=2026-03-31&team=core&by=team
+func (q Query) URL(path string, kv ...string) string {
+	v := q.Values()
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			v.Del(kv[i])
+		} else {
+			v.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + encodeOrdered(v)
+}
+
+// encodeOrdered encodes the carried keys first, in their order, then the
+// others sorted, so a page's links read alike.
+func encodeOrdered(v url.Values) string {
+	var b strings.Builder
+	add := func(k string) {
+		for _, x := range v[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(k) + "=" + url.QueryEscape(x))
+		}
+	}
+	rest := url.Values{}
+	for k, xs := range v {
+		rest[k] = xs
+	}
+	for _, k := range queryKeys {
+		add(k)
+		delete(rest, k)
+	}
+	if enc := rest.Encode(); enc != "" {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(enc)
+	}
+	return b.String()
+}
+
+// Filter is one filter that is set.
+type Filter struct{ Dim, Value string }
+
+// Filters are the filters that are set, team first.
+func (q Query) Filters() []Filter {
+	var out []Filter
+	for _, k := range queryKeys[2:] {
+		if v := q.Get(k); v != "" {
+			out = append(out, Filter{k, v})
+		}
+	}
+	return out
+}
+
+// Scope is the filters as a metrics scope.
+func (q Query) Scope() metrics.Scope {
+	var s metrics.Scope
+	for _, f := range q.Filters() {
+		s, _ = s.And(f.Dim, f.Value)
+	}
+	return s
+}
+
+// maxFilterLen bounds a filter value, as SPEC §1 bounds an identifier.
+const maxFilterLen = 256
+
+// pageQuery reads the carried parameters of a page request into the
+// scorecard's options; a bad one is an invalid-input error naming it.
+// Whether a filter's value exists in the data is the handler's to check
+// (Dataset.CheckScope), under the engine's read lock.
+func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
+	v := r.URL.Query()
+	var q Query
+	for _, k := range queryKeys {
+		x := strings.TrimSpace(v.Get(k))
+		if len(x) > maxFilterLen || strings.ContainsFunc(x, unicode.IsControl) {
+			return q, scorecard.Options{}, badParam(k, "not a usable value (at most %d bytes, no control characters)", maxFilterLen)
+		}
+		*q.field(k) = x
+	}
+	opt := scorecard.Options{AsOf: s.Now().UTC(), Scope: q.Scope()}
+	if q.AsOf != "" {
+		t, err := ParseTime(q.AsOf)
+		if err != nil {
+			return q, opt, badParam("as_of", "%v", err)
+		}
+		opt.AsOf = t
+	}
+	if q.Window != "" {
+		d, err := catalog.ParseWindow(q.Window)
+		if err != nil {
+			return q, opt, badParam("window", "%v", err)
+		}
+		opt.Window = d
+	}
+	return q, opt, nil
+}
+
+// checkScope refuses a filter value the data does not have, naming the
+// filter and the values it has.
+func checkScope(ds *metrics.Dataset, s metrics.Scope) error {
+	err := ds.CheckScope(s)
+	var uv *metrics.UnknownValueError
+	if errors.As(err, &uv) {
+		return badParam(uv.Dim, "%v", err)
+	}
+	return err
+}
+
+// choices are the values the controls offer, from the data.
+func choices(ds *metrics.Dataset) Choices {
+	return Choices{
+		Windows: windowChoices,
+		Teams:   ds.DimValues("team"), Services: ds.DimValues("service"), Environment: ds.DimValues("environment"),
+	}
+}

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
+)
+
+// Kind says how a route answers: API routes with JSON, HTML routes with
+// pages (and, on failure, a redirect to the sign-in page or an error page
+// instead of a JSON error).
+type Kind int
+
+const (
+	API Kind = iota + 1
+	HTML
+)
+
+// Policy says who may call a route. Every route states one; the zero
+// Policy is no decision, and Handler refuses a table holding it.
+type Policy struct {
+	anyone   bool
+	signedIn bool
+	perm     auth.Permission
+	// viewParam names the path parameter holding a role view: the route
+	// needs view:ID for the view it names.
+	viewParam string
+}
+
+var (
+	// Anyone may call the route, signed in or not.
+	Anyone = Policy{anyone: true}
+	// SignedIn admits any principal that is signed in.
+	SignedIn = Policy{signedIn: true}
+)
+
+// Need admits the principals whose roles grant the permission.
+func Need(p auth.Permission) Policy { return Policy{perm: p} }
+
+// NeedView admits the principals that may open the role view named by the
+// path parameter param (view:ID, or view:*).
+func NeedView(param string) Policy { return Policy{viewParam: param} }
+
+func (p Policy) String() string {
+	switch {
+	case p.anyone:
+		return "anyone"
+	case p.signedIn:
+		return "signed in"
+	case p.viewParam != "":
+		return "view:{" + p.viewParam + "}"
+	}
+	return string(p.perm)
+}
+
+// permission is what the policy requires of r; "" for Anyone and SignedIn.
+func (s *Server) permission(p Policy, r *http.Request) auth.Permission {
+	if p.viewParam == "" {
+		return p.perm
+	}
+	id := r.PathValue(p.viewParam)
+	// Views are named in any case or by name (CEO, "VP Sales"); the grant
+	// is by id.
+	if v, ok := s.Catalog.View(id); ok {
+		id = v.ID
+	}
+	return auth.ViewPermission(id)
+}
+
+// Route is one line of the route table: a method and ServeMux path
+// pattern, who may call it, whether it is an API route or a page, and its
+// handler. Handlers find the principal with auth.PrincipalFrom.
+type Route struct {
+	Method  string
+	Pattern string
+	Policy  Policy
+	Kind    Kind
+	Handler http.HandlerFunc
+}
+
+// Routes is the route table: every route the server answers. The mux is
+// built from it, each handler wrapped in its route's policy, and a test
+// generated from it checks every route for every role.
+func (s *Server) Routes() []Route {
+	return []Route{
+		{"GET", "/healthz", Anyone, API, s.healthz},
+		{"GET", "/readyz", Anyone, API, s.readyz},
+		{"GET", "/api/v1/scorecard", Need(auth.ScorecardRead), API, s.getScorecard},
+		{"GET", "/api/v1/metrics", Need(auth.MetricRead), API, s.listMetrics},
+		{"GET", "/api/v1/metrics/{id}", Need(auth.MetricRead), API, s.getMetric},
+		{"POST", "/api/v1/records", Need(auth.RecordsWrite), API, s.postRecords},
+		{"GET", "/api/v1/records/{kind}/{source}/{id...}", Need(auth.RecordsRead), API, s.getRecord},
+		{"GET", "/api/v1/views", SignedIn, API, s.listViews},
+		{"GET", "/api/v1/views/{role}", NeedView("role"), API, s.getView},
+		{"POST", "/api/v1/reconciliations", Need(auth.ReconcileWrite), API, s.postReconciliation},
+		{"GET", "/api/v1/reconciliations", Need(auth.SourcesRead), API, s.listReconciliations},
+		{"GET", "/api/v1/sources", Need(auth.SourcesRead), API, s.getSources},
+
+		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
+		{"GET", "/login", Anyone, HTML, s.loginForm},
+		{"POST", "/login", Anyone, HTML, s.login},
+		{"POST", "/logout", SignedIn, HTML, s.logout},
+		{"GET", "/static/{file}", Anyone, HTML, s.static},
+	}
+}
+
+// maxFormBody bounds a page's form post.
+const maxFormBody = 64 << 10
+
+// mux builds the ServeMux from the route table. A route without a policy,
+// or a pattern twice, is a programming error: it panics at start-up.
+func (s *Server) mux(routes []Route) *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		if rt.Policy == (Policy{}) || rt.Kind == 0 || rt.Handler == nil {
+			panic(fmt.Sprintf("web: route %s %s lacks a policy, kind or handler", rt.Method, rt.Pattern))
+		}
+		mux.Handle(rt.Method+" "+rt.Pattern, s.guard(rt))
+	}
+	return mux
+}
+
+// guard runs a route's checks inside the mux, where the matched route is
+// known: cross-origin refusal, authentication, the policy, CSRF. Failures
+// answer in the route's kind: JSON errors for the API; for pages a
+// redirect to the sign-in page or an error page.
+func (s *Server) guard(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := infoOf(r)
+		info.pattern = rt.Method + " " + rt.Pattern
+		fail := func(err error) {
+			if rt.Kind == HTML {
+				s.pageError(w, r, err)
+				return
+			}
+			s.writeError(w, r, err)
+		}
+		if err := s.cop.Check(r); err != nil {
+			fail(domain.Errorf(domain.EForbidden, "cross-origin request refused: a state-changing request must come from Candor's own pages"))
+			return
+		}
+		p, err := s.Auth.Authenticate(r)
+		if err != nil {
+			if domain.CodeOf(err) != domain.EUnauthorized {
+				fail(err) // the store failed, not the client
+				return
+			}
+			if r.Header.Get("Authorization") == "" {
+				s.Auth.ClearSessionCookie(w, r)
+			}
+			if !rt.Policy.anyone {
+				if rt.Kind == HTML {
+					s.toLogin(w, r)
+					return
+				}
+				fail(err)
+				return
+			}
+			p = auth.Principal{}
+		}
+		info.principal = p
+		r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		if !rt.Policy.anyone {
+			if !p.Authenticated() {
+				if rt.Kind == HTML {
+					s.toLogin(w, r)
+					return
+				}
+				fail(auth.ErrUnauthenticated)
+				return
+			}
+			if perm := s.permission(rt.Policy, r); perm != "" {
+				if err := s.Auth.Grants().Require(p, perm); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}
+		if rt.Kind == HTML && r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		}
+		if err := auth.CheckCSRF(r, p); err != nil {
+			fail(err)
+			return
+		}
+		if p.Authenticated() {
+			// What a signed-in principal sees is theirs: no shared cache
+			// or back button keeps it after sign-out.
+			w.Header().Set("Cache-Control", "no-store")
+		}
+		rt.Handler(w, r)
+	})
+}
+
+// toLogin sends a page request without a (valid) sign-in to the sign-in
+// page, which brings the reader back here afterwards.
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	target := "/login"
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// isAPIPath tells, for a request no route takes, whether to answer it as
+// JSON or with a page.
+func isAPIPath(path string) bool {
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/webhooks/") || path == "/healthz" || path == "/readyz"
+}
+
+// unrouted answers requests no route takes (404, and 405 with its Allow
+// header) in the vocabulary of every other error; ServeMux would write
+// plain text.
+func (s *Server) unrouted(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &probeWriter{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		var err error
+		switch probe.status {
+		case http.StatusMethodNotAllowed:
+			allow := probe.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			err = domain.Errorf(domain.EMethodNotAllowed, "method %s not allowed on %s (allowed: %s)", r.Method, r.URL.Path, allow)
+		case http.StatusNotFound:
+			err = domain.Errorf(domain.ENotFound, "no route %s %s", r.Method, r.URL.Path)
+		default:
+			// A redirect ServeMux makes itself (a cleaned path).
+			mux.ServeHTTP(w, r)
+			return
+		}
+		if isAPIPath(r.URL.Path) {
+			s.writeError(w, r, err)
+			return
+		}
+		if probe.status == http.StatusNotFound {
+			err = domain.Errorf(domain.ENotFound, "There is no page at %s.", r.URL.Path)
+		}
+		// The error page shows the reader's navigation when they are
+		// signed in; anything else about their credentials is for routes
+		// to judge.
+		if p, aerr := s.Auth.Authenticate(r); aerr == nil {
+			r = r.WithContext(auth.WithPrincipal(r.Context(), p))
+		}
+		s.pageError(w, r, err)
+	})
+}
+
+// probeWriter records what ServeMux's own 404 and 405 handlers would write.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(code int)        { p.status = code }

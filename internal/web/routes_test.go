@@ -1,0 +1,259 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+)
+
+// routeCase is how the route × role test calls a route, and the decision
+// it records about who may.
+type routeCase struct {
+	// who is the route's policy as Policy.String writes it: the decision
+	// README's route table states.
+	who string
+	// path is the request path with its query; empty for the pattern
+	// itself. {app.css} stands for the stylesheet's fingerprinted URL.
+	path  string
+	body  string
+	ctype string
+	// ok is the status of a caller the policy admits.
+	ok int
+	// sees, when set, is what the handler checks beyond the policy (a
+	// metric's or a record kind's visibility): callers it refuses get 403.
+	sees func(auth.Access) bool
+}
+
+const formType = "application/x-www-form-urlencoded"
+
+func seesMetric(cat *catalog.Catalog, id string) func(auth.Access) bool {
+	m, _ := cat.Metric(id)
+	return func(a auth.Access) bool { return a.CanSeeMetric(m) }
+}
+
+// routeCases holds one case per route of the table. A route added to the
+// table without a case here fails TestRouteAccess: adding a route means
+// deciding, and writing down, who may call it.
+func routeCases(cat *catalog.Catalog) map[string]routeCase {
+	return map[string]routeCase{
+		"GET /healthz":                                {who: "anyone", ok: 200},
+		"GET /readyz":                                 {who: "anyone", ok: 200},
+		"GET /api/v1/scorecard":                       {who: "scorecard:read", path: "/api/v1/scorecard?as_of=" + asOf, ok: 200},
+		"GET /api/v1/metrics":                         {who: "metric:read", ok: 200},
+		"GET /api/v1/metrics/{id}":                    {who: "metric:read", path: "/api/v1/metrics/change_failure_rate?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		"POST /api/v1/records":                        {who: "records:write", body: d5, ok: 200},
+		"GET /api/v1/records/{kind}/{source}/{id...}": {who: "records:read", path: "/api/v1/records/deployment/import/d1", ok: 200},
+		"GET /api/v1/views":                           {who: "signed in", ok: 200},
+		"GET /api/v1/views/{role}":                    {who: "view:{role}", path: "/api/v1/views/CEO?as_of=" + asOf, ok: 200},
+		"POST /api/v1/reconciliations":                {who: "reconcile:write", body: `{"metric":"csat","expected":90}`, ok: 201, sees: seesMetric(cat, "csat")},
+		"GET /api/v1/reconciliations":                 {who: "sources:read", ok: 200},
+		"GET /api/v1/sources":                         {who: "sources:read", path: "/api/v1/sources?as_of=" + asOf, ok: 200},
+		"GET /{$}":                                    {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
+		"GET /login":                                  {who: "anyone", ok: 200},
+		"POST /login":                                 {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
+		"POST /logout":                                {who: "signed in", ctype: formType, ok: 303},
+		"GET /static/{file}":                          {who: "anyone", path: "{app.css}", ok: 200},
+	}
+}
+
+// permissionOf is the permission a case's policy asks of its sample
+// request ("" for anyone and signed in).
+func permissionOf(c routeCase) auth.Permission {
+	switch c.who {
+	case "anyone", "signed in":
+		return ""
+	case "view:{role}":
+		return auth.ViewPermission("ceo") // the sample asks for /views/CEO
+	}
+	return auth.Permission(c.who)
+}
+
+// noRedirects lets a test see a redirect instead of following it.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// caller is who makes a request: credentials for the API (a bearer token)
+// and for pages (a session cookie and its CSRF token).
+type caller struct {
+	name          string
+	roles         []string // nil: anonymous or bad credentials
+	token, cookie string
+	csrf          string
+}
+
+// TestRouteAccess calls every route of the table as every caller —
+// anonymous, with bad credentials, and as each role of roles.yaml — and
+// checks the answer against the route's policy: API routes answer 401 to
+// the first two and 403 to a role without the grant; pages send the first
+// two to the sign-in page and show the others a 403 page.
+func TestRouteAccess(t *testing.T) {
+	e := newEnv(t, 0)
+	if err := e.srv.Engine.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g := e.srv.Auth.Grants()
+	cases := routeCases(e.srv.Catalog)
+	for _, rt := range e.srv.Routes() {
+		key := rt.Method + " " + rt.Pattern
+		c, ok := cases[key]
+		if !ok {
+			t.Errorf("route %s has no case in routeCases: add one, stating who may call it", key)
+			continue
+		}
+		delete(cases, key)
+		if got := rt.Policy.String(); got != c.who {
+			t.Errorf("route %s: policy %q, but the recorded decision is %q", key, got, c.who)
+		}
+		path := c.path
+		if path == "" {
+			path = rt.Pattern
+		}
+		path = strings.Replace(path, "{app.css}", e.srv.site.urls["app.css"], 1)
+		for _, cl := range e.callers(t, rt.Kind) {
+			want := c.ok
+			admitted := c.who == "anyone" || cl.roles != nil
+			switch {
+			case !admitted && rt.Kind == API:
+				want = http.StatusUnauthorized
+			case !admitted:
+				want = http.StatusSeeOther
+			case c.who != "anyone":
+				a := g.Access(cl.roles)
+				if perm := permissionOf(c); perm != "" && !a.Can(perm) || c.sees != nil && !c.sees(a) {
+					want = http.StatusForbidden
+				}
+			}
+			status, body, hdr := e.call(t, rt.Method, path, c.body, c.ctype, cl)
+			if status != want {
+				t.Errorf("%s as %s: %d, want %d\n%s", key, cl.name, status, want, clip(body))
+				continue
+			}
+			checkRefusal(t, key+" as "+cl.name, rt.Kind, status, body, hdr)
+		}
+	}
+	for key := range cases {
+		t.Errorf("routeCases has %s, which is not in the route table", key)
+	}
+}
+
+// checkRefusal checks a refusal is in the route's kind: a JSON error with
+// its code, a redirect to the sign-in page, or an HTML error page.
+func checkRefusal(t *testing.T, what string, kind Kind, status int, body []byte, hdr http.Header) {
+	t.Helper()
+	switch {
+	case status == http.StatusSeeOther && kind == HTML:
+		if loc := hdr.Get("Location"); !strings.HasPrefix(loc, "/login") && !strings.HasPrefix(loc, "/") {
+			t.Errorf("%s: redirected to %q", what, loc)
+		}
+	case status < 400:
+	case kind == API:
+		var doc struct{ Error, Code string }
+		if err := json.Unmarshal(body, &doc); err != nil || doc.Error == "" {
+			t.Errorf("%s: %d without a JSON error: %s", what, status, clip(body))
+		}
+		if want := map[int]string{401: "unauthorized", 403: "forbidden"}[status]; want != "" && doc.Code != want {
+			t.Errorf("%s: code %q, want %q", what, doc.Code, want)
+		}
+		if status == 401 && hdr.Get("WWW-Authenticate") == "" {
+			t.Errorf("%s: 401 without WWW-Authenticate", what)
+		}
+	default:
+		if !strings.HasPrefix(hdr.Get("Content-Type"), "text/html") || !strings.Contains(string(body), "<!doctype html>") {
+			t.Errorf("%s: %d is not an HTML page: %s", what, status, clip(body))
+		}
+	}
+}
+
+// callers are the anonymous caller, one with bad credentials, and one per
+// role: tokens for API routes, fresh sessions for pages (signing out ends
+// one).
+func (e *env) callers(t *testing.T, kind Kind) []caller {
+	t.Helper()
+	out := []caller{{name: "anonymous"}}
+	if kind == API {
+		out = append(out, caller{name: "a revoked token", token: e.revoked(t)})
+	} else {
+		out = append(out, caller{name: "an unknown session", cookie: strings.Repeat("A", 43)})
+	}
+	for _, role := range e.srv.Auth.Grants().RoleIDs() {
+		cl := caller{name: role, roles: []string{role}}
+		if kind == API {
+			cl.token = e.roleToken(t, role)
+		} else {
+			email := role + "@example.com"
+			if !e.users[email] {
+				addUser(t, e.srv.Auth, email, role)
+				e.users[email] = true
+			}
+			l := signIn(t, e.srv.Auth, email)
+			cl.cookie, cl.csrf = l.Secret, l.Principal.CSRFToken()
+		}
+		out = append(out, cl)
+	}
+	return out
+}
+
+// roleToken is an API token holding only the role.
+func (e *env) roleToken(t *testing.T, role string) string {
+	t.Helper()
+	if tok, ok := e.tokens[role]; ok {
+		return tok
+	}
+	tok := newToken(t, e.srv.Auth, "role-"+role, role)
+	e.tokens[role] = tok
+	return tok
+}
+
+// revoked is a token that was revoked.
+func (e *env) revoked(t *testing.T) string {
+	t.Helper()
+	if tok, ok := e.tokens["(revoked)"]; ok {
+		return tok
+	}
+	tok := newToken(t, e.srv.Auth, "revoked", "executive")
+	if _, err := e.srv.Auth.RevokeToken(context.Background(), admin, "revoked", 0); err != nil {
+		t.Fatal(err)
+	}
+	e.tokens["(revoked)"] = tok
+	return tok
+}
+
+// call makes one request as the caller, following no redirect.
+func (e *env) call(t *testing.T, method, path, body, ctype string, cl caller) (int, []byte, http.Header) {
+	t.Helper()
+	if cl.csrf != "" && ctype == formType {
+		v, _ := url.ParseQuery(body)
+		v.Set(auth.CSRFField, cl.csrf)
+		body = v.Encode()
+	}
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if cl.token != "" {
+		req.Header.Set("Authorization", "Bearer "+cl.token)
+	}
+	if cl.cookie != "" {
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: cl.cookie})
+	}
+	return send(t, noRedirects, req)
+}
+
+// A table route without a policy is refused when the mux is built.
+func TestRouteWithoutPolicyPanics(t *testing.T) {
+	e := newEnv(t, 0)
+	defer func() {
+		if recover() == nil {
+			t.Error("a route without a policy was accepted")
+		}
+	}()
+	e.srv.mux([]Route{{Method: "GET", Pattern: "/x", Kind: API, Handler: e.srv.healthz}})
+}

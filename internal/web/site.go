@@ -1,0 +1,331 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/chart"
+)
+
+// Pages are html/template files embedded in the binary, parsed and checked
+// when the server starts: templates/layout.html holds the layout and the
+// partials every page may use, templates/pages/NAME.html one page each,
+// defining "content" (its main column). Static files are embedded too and
+// served under fingerprinted names (/static/app.3f2a1b9c04.css) with a
+// year-long cache: a new build has new names.
+
+//go:embed templates
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// site is the parsed templates and the static assets of a Server.
+type site struct {
+	pages  map[string]*template.Template
+	assets map[string]asset  // by fingerprinted file name
+	urls   map[string]string // logical name (app.css) → URL
+}
+
+type asset struct {
+	body  []byte
+	ctype string
+}
+
+// loadAssets reads the static files; app.css gets the charts' stylesheet
+// appended, so a page needs one stylesheet.
+func loadAssets() (map[string]asset, map[string]string, error) {
+	byName := map[string][]byte{}
+	err := fs.WalkDir(staticFiles, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFiles.ReadFile(p)
+		byName[strings.TrimPrefix(p, "static/")] = b
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	css, ok := byName["app.css"]
+	if !ok {
+		return nil, nil, fmt.Errorf("static/app.css is missing")
+	}
+	byName["app.css"] = append(append(bytes.Clone(css), '\n'), chart.CSS...)
+	assets, urls := map[string]asset{}, map[string]string{}
+	for name, body := range byName {
+		sum := sha256.Sum256(body)
+		ext := path.Ext(name)
+		file := strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:5]) + ext
+		ctype := mime.TypeByExtension(ext)
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		assets[file] = asset{body: body, ctype: ctype}
+		urls[name] = "/static/" + file
+	}
+	return assets, urls, nil
+}
+
+// newSite parses every page with the layout and the server's template
+// functions. An error is a defect of the embedded files.
+func (s *Server) newSite() (*site, error) {
+	st := &site{pages: map[string]*template.Template{}}
+	var err error
+	if st.assets, st.urls, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	base, err := template.New("layout.html").Funcs(s.funcs(st)).ParseFS(templateFiles, "templates/layout.html")
+	if err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(templateFiles, "templates/pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		t, err := base.Clone()
+		if err == nil {
+			t, err = t.ParseFS(templateFiles, f)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if t.Lookup("content") == nil {
+			return nil, fmt.Errorf("%s defines no content", f)
+		}
+		st.pages[strings.TrimSuffix(path.Base(f), ".html")] = t
+	}
+	for _, need := range []string{"error", "login"} {
+		if st.pages[need] == nil {
+			return nil, fmt.Errorf("templates/pages/%s.html is missing", need)
+		}
+	}
+	return st, nil
+}
+
+// static serves an embedded file by its fingerprinted name.
+func (s *Server) static(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.site.assets[r.PathValue("file")]
+	if !ok {
+		s.pageError(w, r, notFoundf("no static file %q", r.PathValue("file")))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	// The name changes with the content, so the content never does.
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Write(a.body)
+}
+
+// Page is what every page template is executed with: what the layout
+// shows, and the page's own data under Data.
+type Page struct {
+	Title string
+	// User is who is signed in; nil for an anonymous reader.
+	User *PageUser
+	Nav  []NavItem
+	// Q is the date and filters every link carries (Query.URL).
+	Q Query
+	// Controls shows the date and filter controls, with Choices.
+	Controls bool
+	Choices  Choices
+	// AsOf is the time the page's numbers are as of, for the footer.
+	AsOf      time.Time
+	Version   string
+	CSRF      string
+	RequestID string
+	// Path is the page's path: the controls form's target.
+	Path string
+	// Bare leaves out the navigation and account (the sign-in page).
+	Bare bool
+	Data any
+}
+
+// PageUser is the signed-in principal as the header shows it.
+type PageUser struct {
+	Name  string
+	Roles string
+}
+
+// NavItem is a link of the navigation, or a menu of them (Items).
+type NavItem struct {
+	Label   string
+	Href    string
+	Current bool
+	Items   []NavItem
+}
+
+// Choices are the values the controls offer.
+type Choices struct {
+	Windows                      []string
+	Teams, Services, Environment []string
+}
+
+// windowChoices are the windows the date control offers besides the
+// metrics' own ("" in the select).
+var windowChoices = []string{"7d", "14d", "30d", "90d", "180d", "365d"}
+
+// newPage fills the layout's part of a page for r.
+func (s *Server) newPage(r *http.Request, title string, q Query, data any) *Page {
+	p := auth.PrincipalFrom(r.Context())
+	pg := &Page{
+		Title: title, Q: q, AsOf: s.Now().UTC(), Version: s.Version, CSRF: p.CSRFToken(),
+		RequestID: requestID(r), Path: r.URL.Path, Data: data,
+		Choices: Choices{Windows: windowChoices},
+	}
+	if pg.Version == "" {
+		pg.Version = "(devel)"
+	}
+	if p.Authenticated() {
+		name := p.DisplayName
+		if name == "" {
+			name = p.Name
+		}
+		pg.User = &PageUser{Name: name, Roles: s.roleNames(p.Roles)}
+		pg.Nav = s.nav(r, p, q)
+	}
+	return pg
+}
+
+// roleNames are the roles' display names, in the order held.
+func (s *Server) roleNames(ids []string) string {
+	roles := s.Auth.Grants().Roles()
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		name := id
+		for _, r := range roles {
+			if r.ID == id && r.Name != "" {
+				name = r.Name
+			}
+		}
+		names = append(names, name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// navPages are the navigation's entries, by the route that serves each;
+// an entry shows when its route exists and admits the reader, so a page
+// joins the navigation by joining the route table.
+var navPages = []struct{ label, route, href string }{
+	{"Scorecard", "GET /{$}", "/"},
+	{"Role views", "GET /views/{role}", "/views/"},
+	{"Data sources", "GET /sources", "/sources"},
+	{"Admin", "GET /admin", "/admin"},
+}
+
+func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
+	access := s.Auth.Grants().Access(p.Roles)
+	var out []NavItem
+	for _, np := range navPages {
+		rt, ok := s.route(np.route)
+		if !ok {
+			continue
+		}
+		if rt.Policy.viewParam != "" {
+			menu := NavItem{Label: np.label}
+			for _, v := range s.Catalog.Views {
+				if access.CanSeeView(v.ID) {
+					href := np.href + v.ID
+					cur := r.URL.Path == href
+					menu.Items = append(menu.Items, NavItem{Label: v.Name, Href: q.URL(href), Current: cur})
+					menu.Current = menu.Current || cur
+				}
+			}
+			if len(menu.Items) > 0 {
+				out = append(out, menu)
+			}
+			continue
+		}
+		if !rt.Policy.anyone && !rt.Policy.signedIn && !access.Can(rt.Policy.perm) {
+			continue
+		}
+		out = append(out, NavItem{Label: np.label, Href: q.URL(np.href), Current: r.URL.Path == np.href})
+	}
+	return out
+}
+
+// route finds a route of the table by "METHOD PATTERN".
+func (s *Server) route(key string) (Route, bool) {
+	for _, rt := range s.routes {
+		if rt.Method+" "+rt.Pattern == key {
+			return rt, true
+		}
+	}
+	return Route{}, false
+}
+
+// render writes the page template name with p, or an error page when the
+// template fails (nothing of the failed page is sent).
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
+	t, ok := s.site.pages[name]
+	var buf bytes.Buffer
+	var err error
+	if !ok {
+		err = fmt.Errorf("no page template %q", name)
+	} else {
+		err = t.ExecuteTemplate(&buf, "layout", p)
+	}
+	if err != nil {
+		if name == "error" {
+			s.logger(r).Error("rendering the error page", "err", err)
+			http.Error(w, "internal error; see the server log (request id "+requestID(r)+")", http.StatusInternalServerError)
+			return
+		}
+		s.pageError(w, r, fmt.Errorf("rendering page %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// errorPage is the Data of the error page.
+type errorPage struct {
+	Status  int
+	Heading string
+	Message string
+}
+
+var errorHeadings = map[int]string{
+	http.StatusBadRequest:            "That request is not valid",
+	http.StatusForbidden:             "You do not have access to this page",
+	http.StatusNotFound:              "Page not found",
+	http.StatusMethodNotAllowed:      "That action is not possible here",
+	http.StatusConflict:              "That conflicts with what exists",
+	http.StatusRequestEntityTooLarge: "That is too large",
+	http.StatusTooManyRequests:       "Too many attempts",
+	http.StatusInternalServerError:   "Something went wrong on our side",
+	http.StatusNotImplemented:        "Not available yet",
+	http.StatusServiceUnavailable:    "Candor is not ready yet",
+}
+
+// pageError answers a page request with err: the sign-in page for a 401,
+// else the error page in the layout, with the status of err's code.
+func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
+	e := s.describe(r, err)
+	if e == nil {
+		return
+	}
+	if e.status == http.StatusUnauthorized {
+		s.toLogin(w, r)
+		return
+	}
+	setErrorHeaders(w, e)
+	heading := errorHeadings[e.status]
+	if heading == "" {
+		heading = http.StatusText(e.status)
+	}
+	s.render(w, r, e.status, "error", s.newPage(r, heading, Query{}, errorPage{Status: e.status, Heading: heading, Message: e.Message}))
+}

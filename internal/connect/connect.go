@@ -357,5 +357,6 @@ func (s *Service) TooLarge(ctx context.Context, source string, h http.Header, li
 func connectorsOf(cfg Config) []connector {
 	return []connector{
 		githubConnector(cfg.GitHub),
+		gitlabConnector(cfg.GitLab),
 	}
 }

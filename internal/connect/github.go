@@ -32,10 +32,15 @@ type ghUser struct {
 	Login string `json:"login"`
 }
 
-type ghPayload struct {
+// ghHead is what every event has; each event's own fields are decoded
+// only for that event, so an event Candor ignores cannot be malformed in
+// a field it would not read.
+type ghHead struct {
 	Action     string `json:"action"`
 	Repository ghRepo `json:"repository"`
+}
 
+type ghDeploymentEvent struct {
 	Deployment struct {
 		ID                    text   `json:"id"`
 		SHA                   string `json:"sha"`
@@ -51,7 +56,9 @@ type ghPayload struct {
 		LogURL      string `json:"log_url"`
 		CreatedAt   when   `json:"created_at"`
 	} `json:"deployment_status"`
+}
 
+type ghPullRequestEvent struct {
 	PullRequest struct {
 		Number         text   `json:"number"`
 		Title          string `json:"title"`
@@ -65,11 +72,15 @@ type ghPayload struct {
 			Ref string `json:"ref"`
 		} `json:"base"`
 	} `json:"pull_request"`
+}
 
+type ghPushEvent struct {
 	Ref     string     `json:"ref"`
 	Deleted bool       `json:"deleted"`
 	Commits []ghCommit `json:"commits"`
+}
 
+type ghWorkflowRunEvent struct {
 	Workflow struct {
 		Name string `json:"name"`
 	} `json:"workflow"`
@@ -83,7 +94,9 @@ type ghPayload struct {
 		RunStartedAt when   `json:"run_started_at"`
 		UpdatedAt    when   `json:"updated_at"`
 	} `json:"workflow_run"`
+}
 
+type ghReleaseEvent struct {
 	Release struct {
 		ID          text   `json:"id"`
 		TagName     string `json:"tag_name"`
@@ -114,25 +127,33 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 	if kind == "" {
 		return nil, rejectf("no X-GitHub-Event header")
 	}
-	var p ghPayload
-	if err := decode(in.body, &p); err != nil {
+	var h ghHead
+	if err := decode(in.body, &h); err != nil {
 		return nil, err
 	}
 	event := kind
-	if p.Action != "" {
-		event += "." + p.Action
+	if h.Action != "" {
+		event += "." + h.Action
 	}
-	repo := p.Repository
+	repo := h.Repository
 	service := serviceOf(cfg.Services, repo.Name, repo.FullName, repo.Name)
 	switch kind {
 	case "deployment_status":
-		return githubDeployment(cfg, id, event, service, &p)
+		var p ghDeploymentEvent
+		if err := decode(in.body, &p); err != nil {
+			return nil, err
+		}
+		return githubDeployment(cfg, id, event, service, repo, &p)
 	case "pull_request":
+		var p ghPullRequestEvent
+		if err := decode(in.body, &p); err != nil {
+			return nil, err
+		}
 		pr := p.PullRequest
 		switch {
 		case cfg.ChangesFrom == "push":
 			return ignored(id, event, "changes come from pushes (connectors.github.changes_from: push)"), nil
-		case p.Action != "closed" || !pr.Merged:
+		case h.Action != "closed" || !pr.Merged:
 			return ignored(id, event, "only a merged pull request is a change"), nil
 		case repo.DefaultBranch != "" && pr.Base.Ref != repo.DefaultBranch:
 			return ignored(id, event, "merged into %s, not the default branch %s", pr.Base.Ref, repo.DefaultBranch), nil
@@ -147,15 +168,23 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 			Title: pr.Title, Author: pr.User.Login, Commit: pr.MergeCommitSHA, URL: pr.HTMLURL,
 		}), nil
 	case "push":
-		return githubPush(cfg, id, event, service, &p)
+		var p ghPushEvent
+		if err := decode(in.body, &p); err != nil {
+			return nil, err
+		}
+		return githubPush(cfg, id, event, service, repo, &p)
 	case "workflow_run":
+		var p ghWorkflowRunEvent
+		if err := decode(in.body, &p); err != nil {
+			return nil, err
+		}
 		run := p.WorkflowRun
 		name := firstOf(p.Workflow.Name, run.Name)
 		env, ok := cfg.DeployWorkflows[name]
 		switch {
 		case !ok:
 			return ignored(id, event, "workflow %q is not a deploy workflow (connectors.github.deploy_workflows)", name), nil
-		case p.Action != "completed":
+		case h.Action != "completed":
 			return ignored(id, event, "only a completed run is a finished deployment"), nil
 		}
 		status, ok := map[string]string{"success": domain.StatusSuccess, "failure": domain.StatusFailure, "timed_out": domain.StatusFailure}[run.Conclusion]
@@ -168,11 +197,15 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 			Commit: run.HeadSHA, PipelineURL: run.HTMLURL,
 		}), nil
 	case "release":
+		var p ghReleaseEvent
+		if err := decode(in.body, &p); err != nil {
+			return nil, err
+		}
 		rel := p.Release
 		switch {
 		case cfg.ReleaseEnvironment == "":
 			return ignored(id, event, "releases are not deployments here (connectors.github.release_environment)"), nil
-		case p.Action != "published" || rel.Draft || rel.Prerelease:
+		case h.Action != "published" || rel.Draft || rel.Prerelease:
 			return ignored(id, event, "only a published, final release is a deployment"), nil
 		}
 		return mapped(id, event, &domain.Deployment{
@@ -186,7 +219,7 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 
 // githubDeployment maps a deployment status: success and failure (or
 // error) finish a deployment; the other states are steps on the way.
-func githubDeployment(cfg GitHub, id, event, service string, p *ghPayload) (*parsed, error) {
+func githubDeployment(cfg GitHub, id, event, service string, repo ghRepo, p *ghDeploymentEvent) (*parsed, error) {
 	dep, st := p.Deployment, p.DeploymentStatus
 	status, ok := map[string]string{"success": domain.StatusSuccess, "failure": domain.StatusFailure, "error": domain.StatusFailure}[st.State]
 	if !ok {
@@ -205,7 +238,7 @@ func githubDeployment(cfg GitHub, id, event, service string, p *ghPayload) (*par
 		Status: status, StartedAt: dep.CreatedAt.Time, FinishedAt: st.CreatedAt.Time, Commit: dep.SHA,
 		PipelineURL: firstOf(st.LogURL, st.TargetURL),
 	}
-	if dep.Ref != "" && dep.Ref != dep.SHA && dep.Ref != p.Repository.DefaultBranch {
+	if dep.Ref != "" && dep.Ref != dep.SHA && dep.Ref != repo.DefaultBranch {
 		d.Version = dep.Ref // a tag or release branch names the version; the default branch does not
 	}
 	return mapped(id, event, d), nil
@@ -214,8 +247,7 @@ func githubDeployment(cfg GitHub, id, event, service string, p *ghPayload) (*par
 // githubPush maps the commits pushed to the default branch, when changes
 // come from pushes: each is a change of the repository's service, or of
 // every service whose paths (connectors.github.paths) it touched.
-func githubPush(cfg GitHub, id, event, service string, p *ghPayload) (*parsed, error) {
-	repo := p.Repository
+func githubPush(cfg GitHub, id, event, service string, repo ghRepo, p *ghPushEvent) (*parsed, error) {
 	switch {
 	case cfg.ChangesFrom != "push":
 		return ignored(id, event, "changes come from merged pull requests (connectors.github.changes_from)"), nil

@@ -223,6 +223,9 @@ type sourceCase struct {
 	sign   func(e *env, secret string, body []byte) []string
 	// extra headers every delivery carries (the event type).
 	extra []string
+	// tokenOnly: the sender signs no body, it sends the secret itself
+	// (GitLab), so a changed body cannot be told.
+	tokenOnly bool
 }
 
 func runSignatureChecks(t *testing.T, c sourceCase) {
@@ -238,6 +241,10 @@ func runSignatureChecks(t *testing.T, c sourceCase) {
 		e := newEnv(t, c.cfg(secret))
 		a := e.post(c.source, c.body, append(c.sign(e, "another secret", c.body), c.extra...)...)
 		a.want(t, http.StatusUnauthorized, store.DeliveryRejected)
+		if c.tokenOnly {
+			e.checkNothingStored(1)
+			return
+		}
 		tampered := append(bytes.Clone(c.body), ' ')
 		e.post(c.source, tampered, append(c.sign(e, secret, c.body), c.extra...)...).want(t, http.StatusUnauthorized, store.DeliveryRejected)
 		e.checkNothingStored(2)
@@ -349,12 +356,18 @@ func mustJSON(v any) []byte {
 // real-shaped variants of a real delivery.
 func edit(t testing.TB, body []byte, fn func(m map[string]any)) []byte {
 	t.Helper()
+	m := mustDecode(t, body)
+	fn(m)
+	return mustJSON(m)
+}
+
+func mustDecode(t testing.TB, body []byte) map[string]any {
+	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
 		t.Fatal(err)
 	}
-	fn(m)
-	return mustJSON(m)
+	return m
 }
 
 // obj walks a decoded JSON object down the path of keys.

@@ -95,10 +95,12 @@ func decode(body []byte, v any) error {
 		switch {
 		case errors.As(err, &se):
 			return rejectf("the payload is not valid JSON: %v (at byte %d)", se, se.Offset)
+		case errors.As(err, &te) && te.Field == "":
+			return rejectf("the payload is a JSON %s, not an object", te.Value)
 		case errors.As(err, &te):
 			return rejectf("the payload's %s is %s, want %s", te.Field, te.Value, te.Type)
 		}
-		return rejectf("the payload is not valid JSON: %v", err)
+		return rejectf("the payload cannot be read: %v", err)
 	}
 	return nil
 }

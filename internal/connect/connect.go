@@ -358,5 +358,8 @@ func connectorsOf(cfg Config) []connector {
 	return []connector{
 		githubConnector(cfg.GitHub),
 		gitlabConnector(cfg.GitLab),
+		pagerdutyConnector(cfg.PagerDuty),
+		opsgenieConnector(cfg.Opsgenie),
+		alertmanagerConnector(cfg.Alertmanager),
 	}
 }

@@ -381,3 +381,49 @@ func obj(m map[string]any, path ...string) map[string]any {
 	}
 	return m
 }
+
+// runBearerChecks is the token checks every bearer-token source passes: a
+// token with records:write (as Bearer, and as HTTP Basic's password), an
+// unknown one, none, a revoked one, and one without the grant.
+func runBearerChecks(t *testing.T, source string, body []byte, extra ...string) {
+	t.Run("valid", func(t *testing.T) {
+		e := newEnv(t, Config{})
+		if a := e.post(source, body, append(extra, "Authorization", "Bearer "+e.token)...); a.status != http.StatusOK {
+			t.Fatalf("delivery with a token answered %d: %s", a.status, a.raw)
+		}
+		e = newEnv(t, Config{})
+		basic := base64.StdEncoding.EncodeToString([]byte("candor:" + e.token))
+		if a := e.post(source, body, append(extra, "Authorization", "Basic "+basic)...); a.status != http.StatusOK {
+			t.Fatalf("delivery with the token as the Basic password answered %d: %s", a.status, a.raw)
+		}
+	})
+	t.Run("invalid", func(t *testing.T) {
+		e := newEnv(t, Config{})
+		e.post(source, body, append(extra, "Authorization", "Bearer cdr_aaaaaaaaaaaaa_"+strings.Repeat("a", 52))...).want(t, http.StatusUnauthorized, store.DeliveryRejected)
+		if _, err := e.auth.RevokeToken(context.Background(), auth.CLIActor("test"), "ci", 0); err != nil {
+			t.Fatal(err)
+		}
+		e.post(source, body, append(extra, "Authorization", "Bearer "+e.token)...).want(t, http.StatusUnauthorized, store.DeliveryRejected)
+		e.checkNothingStored(2)
+	})
+	t.Run("missing", func(t *testing.T) {
+		e := newEnv(t, Config{})
+		e.post(source, body, extra...).want(t, http.StatusUnauthorized, store.DeliveryRejected)
+		e.checkNothingStored(1)
+	})
+	t.Run("no records:write grant", func(t *testing.T) {
+		e := newEnv(t, Config{})
+		tok, _, err := e.auth.CreateToken(context.Background(), auth.CLIActor("test"), auth.NewToken{Name: "viewer", Roles: []string{"engineering"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := e.post(source, body, append(extra, "Authorization", "Bearer "+tok)...).want(t, http.StatusForbidden, store.DeliveryRejected)
+		if !strings.Contains(a.raw, "records:write") {
+			t.Errorf("the refusal does not name the grant: %s", a.raw)
+		}
+		e.checkNothingStored(1)
+	})
+}
+
+// bearer is the Authorization header of the env's ingest token.
+func (e *env) bearer() []string { return []string{"Authorization", "Bearer " + e.token} }

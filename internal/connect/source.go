@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -146,7 +147,8 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("want a string or a number, got %s", clip(string(b)))
+		// This type of error gets the field's name added by encoding/json.
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
 	}
 	*t = text(n.String())
 	return nil
@@ -202,8 +204,24 @@ func (w *when) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	v, err := parseWhen(string(t))
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: strconv.Quote(clip(string(t))), Type: reflect.TypeFor[time.Time]()}
+	}
 	w.Time = v
-	return err
+	return nil
+}
+
+// jsonKind names a JSON value's type for an error message.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	}
+	return "value " + clip(string(b))
 }
 
 func clip(s string) string {

@@ -61,7 +61,7 @@ func parseOpsgenie(cfg Opsgenie, in *input) (*parsed, error) {
 		}
 	}
 	inc := &domain.Incident{
-		Meta:        domain.Meta{ID: a.AlertID},
+		Meta: domain.Meta{ID: a.AlertID},
 		// A service: tag names the service; else the entity may.
 		Service:     cfg.service(firstOf(tagged, a.Entity), firstOf(tagged, a.Entity)),
 		OpenedAt:    a.CreatedAt.Time,

@@ -361,5 +361,6 @@ func connectorsOf(cfg Config) []connector {
 		pagerdutyConnector(cfg.PagerDuty),
 		opsgenieConnector(cfg.Opsgenie),
 		alertmanagerConnector(cfg.Alertmanager),
+		stripeConnector(cfg.Stripe),
 	}
 }

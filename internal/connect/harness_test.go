@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +22,8 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
@@ -427,3 +430,25 @@ func runBearerChecks(t *testing.T, source string, body []byte, extra ...string) 
 
 // bearer is the Authorization header of the env's ingest token.
 func (e *env) bearer() []string { return []string{"Authorization", "Bearer " + e.token} }
+
+// metric computes a metric over what the deliveries stored.
+func (e *env) metric(id string, asOf time.Time, window time.Duration) metrics.Result {
+	e.t.Helper()
+	var res metrics.Result
+	err := engine.New(e.st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
+		var err error
+		res, err = ds.Compute(id, metrics.Query{AsOf: asOf, Window: window})
+		return err
+	})
+	if err != nil {
+		e.t.Fatalf("%s: %v", id, err)
+	}
+	return res
+}
+
+func value(r metrics.Result) float64 {
+	if r.Value == nil {
+		return math.NaN()
+	}
+	return *r.Value
+}

@@ -362,5 +362,7 @@ func connectorsOf(cfg Config) []connector {
 		opsgenieConnector(cfg.Opsgenie),
 		alertmanagerConnector(cfg.Alertmanager),
 		stripeConnector(cfg.Stripe),
+		jiraConnector(cfg.Jira),
+		zendeskConnector(cfg.Zendesk),
 	}
 }

@@ -364,5 +364,8 @@ func connectorsOf(cfg Config) []connector {
 		stripeConnector(cfg.Stripe),
 		jiraConnector(cfg.Jira),
 		zendeskConnector(cfg.Zendesk),
+		cdeventsConnector(cfg.CDEvents),
+		jenkinsConnector(cfg.Jenkins),
+		argocdConnector(cfg.ArgoCD),
 	}
 }

@@ -23,6 +23,7 @@ import (
 func cdeventsConnector(cfg CDEvents) connector {
 	return connector{
 		name:     "cdevents",
+		headers:  []string{"Content-Type", "Ce-Id", "Ce-Type", "Ce-Source", "Ce-Specversion", "Ce-Time"},
 		scheme:   schemeBearer,
 		headerID: func(h http.Header) string { return h.Get("Ce-Id") },
 		parse:    func(in *input) (*parsed, error) { return parseCloudEvents(cfg, in) },

@@ -114,10 +114,10 @@ func New(o Options) (*Service, error) {
 var refusalRate = auth.Rate{Attempts: 60, Per: time.Minute}
 
 // Sources lists the webhook sources, sorted.
-func (s *Service) Sources() []string {
-	out := make([]string, 0, len(s.connectors))
-	for name := range s.connectors {
-		out = append(out, name)
+func Sources() []string {
+	var out []string
+	for _, c := range connectorsOf(Config{}) {
+		out = append(out, c.name)
 	}
 	slices.Sort(out)
 	return out
@@ -155,7 +155,7 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 	c, ok := s.connectors[req.Source]
 	if !ok {
 		return Result{Status: http.StatusNotFound, Outcome: store.DeliveryRejected, Source: req.Source,
-			Reason: fmt.Sprintf("no webhook source %q (known: %s)", req.Source, strings.Join(s.Sources(), ", "))}, nil
+			Reason: fmt.Sprintf("no webhook source %q (known: %s)", req.Source, strings.Join(Sources(), ", "))}, nil
 	}
 	sum := sha256.Sum256(req.Body)
 	d := store.Delivery{Source: c.name, ReceivedAt: now, PayloadSHA256: hex.EncodeToString(sum[:])}
@@ -171,6 +171,7 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 		d.Outcome, d.Reason = store.DeliveryRejected, reason
 		return s.refuse(ctx, d, status)
 	}
+	d.Headers = c.keptHeaders(req.Header)
 	p, err := c.parse(in)
 	if err != nil {
 		return s.reject(ctx, d, req.Body, err)
@@ -189,7 +190,7 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 	case !errors.Is(err, store.ErrNotFound):
 		return Result{}, err
 	}
-	d.Payload = req.Body
+	d.Payload, d.Headers = s.keep(req.Body), c.keptHeaders(req.Header)
 	res, err := s.commitParsed(ctx, c, p, d, sum, false)
 	if err == nil && res.Outcome != store.DeliveryRejected {
 		s.maybeForget(ctx)
@@ -205,13 +206,19 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 		mu.Lock()
 		defer mu.Unlock()
 	}
+	fail := func(err error) (Result, error) {
+		if replay {
+			return replayRejected(d, err) // its payload is logged already
+		}
+		return s.reject(ctx, d, d.Payload, err)
+	}
 	out, err := p.build(ctx, &state{st: s.st, source: c.name})
 	if err != nil {
-		return s.reject(ctx, d, d.Payload, err)
+		return fail(err)
 	}
 	recs, truncated, err := finish(out.records, c.name, s.parse)
 	if err != nil {
-		return s.reject(ctx, d, d.Payload, err)
+		return fail(err)
 	}
 	d.Outcome, d.Truncated = store.DeliveryAccepted, truncated
 	if len(recs) == 0 {
@@ -272,7 +279,7 @@ func (s *Service) reject(ctx context.Context, d store.Delivery, body []byte, err
 	if !errors.As(err, &re) {
 		return Result{}, err
 	}
-	d.Outcome, d.Reason, d.Payload, d.Keys = store.DeliveryRejected, bound(re.reason), body, nil
+	d.Outcome, d.Reason, d.Payload, d.Keys = store.DeliveryRejected, bound(re.reason), s.keep(body), nil
 	if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
 		return Result{}, err
 	}
@@ -317,6 +324,15 @@ func bound(s string) string {
 		return s
 	}
 	return truncateUTF8(s, domain.MaxName*4-len(truncationMarker)) + truncationMarker
+}
+
+// keep is the payload to keep with a delivery: none when payloads are not
+// kept (connectors.payload_retention: 0).
+func (s *Service) keep(body []byte) []byte {
+	if s.retention <= 0 {
+		return nil
+	}
+	return body
 }
 
 // maybeForget forgets payloads past their retention, at most once an

@@ -15,6 +15,7 @@ import (
 func githubConnector(cfg GitHub) connector {
 	return connector{
 		name:     "github",
+		headers:  []string{"X-GitHub-Event", "X-GitHub-Delivery"},
 		verify:   verifyHubSignature("X-Hub-Signature-256"),
 		headerID: func(h http.Header) string { return h.Get("X-GitHub-Delivery") },
 		parse:    func(in *input) (*parsed, error) { return parseGitHub(cfg, in) },

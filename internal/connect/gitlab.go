@@ -15,6 +15,7 @@ import (
 func gitlabConnector(cfg GitLab) connector {
 	return connector{
 		name:     "gitlab",
+		headers:  []string{"Idempotency-Key", "X-Gitlab-Event-UUID", "X-Gitlab-Event"},
 		verify:   verifyGitLabToken,
 		headerID: gitlabDeliveryID,
 		parse:    func(in *input) (*parsed, error) { return parseGitLab(cfg, in) },

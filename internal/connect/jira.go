@@ -17,6 +17,7 @@ import (
 func jiraConnector(cfg Jira) connector {
 	return connector{
 		name:     "jira",
+		headers:  []string{"X-Atlassian-Webhook-Identifier"},
 		verify:   verifyHubSignature("X-Hub-Signature"),
 		headerID: func(h http.Header) string { return h.Get("X-Atlassian-Webhook-Identifier") },
 		parse:    func(in *input) (*parsed, error) { return parseJira(cfg, in) },

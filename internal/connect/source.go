@@ -44,6 +44,23 @@ type connector struct {
 	// stateful: building reads stored records, so deliveries of the
 	// source are serialised from that read to their commit.
 	stateful bool
+	// headers are the request headers parse reads, kept with the payload
+	// for replay (never a credential or a signature).
+	headers []string
+}
+
+// keptHeaders are the delivery's headers that parse reads.
+func (c connector) keptHeaders(h http.Header) map[string]string {
+	var out map[string]string
+	for _, name := range c.headers {
+		if v := h.Get(name); v != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = v
+		}
+	}
+	return out
 }
 
 // input is one delivery as received.

@@ -23,6 +23,7 @@ import (
 func zendeskConnector(cfg Zendesk) connector {
 	return connector{
 		name:     "zendesk",
+		headers:  []string{"X-Zendesk-Webhook-Invocation-Id"},
 		verify:   verifyZendesk,
 		headerID: func(h http.Header) string { return h.Get("X-Zendesk-Webhook-Invocation-Id") },
 		parse:    func(in *input) (*parsed, error) { return parseZendesk(cfg, in) },

@@ -13,13 +13,13 @@ import (
 
 // logDeliverySQL inserts a delivery; a counted one whose id is taken is
 // not inserted (no row comes back).
-const logDeliverySQL = `INSERT INTO deliveries (source, delivery_id, received_at, outcome, event, reason, payload_sha256, record_keys, truncated, payload)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+const logDeliverySQL = `INSERT INTO deliveries (source, delivery_id, received_at, outcome, event, reason, payload_sha256, record_keys, truncated, headers, payload)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 	ON CONFLICT (source, delivery_id) WHERE outcome IN ('accepted', 'ignored') DO NOTHING RETURNING seq`
 
 func deliveryArgs(d store.Delivery) []any {
 	return []any{d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
-		d.PayloadSHA256, store.EncodeKeys(d.Keys), d.Truncated, d.Payload}
+		d.PayloadSHA256, store.EncodeKeys(d.Keys), d.Truncated, store.EncodeHeaders(d.Headers), d.Payload}
 }
 
 // LogDelivery does not wait for record batches: the delivery log is a

@@ -11,8 +11,8 @@ import (
 
 // logDeliverySQL inserts a delivery; a counted one whose id is taken is
 // not inserted (no row comes back).
-const logDeliverySQL = `INSERT INTO deliveries (source, delivery_id, received_at, outcome, event, reason, payload_sha256, record_keys, truncated, payload)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+const logDeliverySQL = `INSERT INTO deliveries (source, delivery_id, received_at, outcome, event, reason, payload_sha256, record_keys, truncated, headers, payload)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source, delivery_id) WHERE outcome IN ('accepted', 'ignored') DO NOTHING RETURNING seq`
 
 // execQuerier is a connection or a transaction.
@@ -30,7 +30,7 @@ func logDelivery(ctx context.Context, q execQuerier, d *store.Delivery) (created
 		payload = d.Payload
 	}
 	err = q.QueryRowContext(ctx, logDeliverySQL, d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
-		d.PayloadSHA256, store.EncodeKeys(d.Keys), d.Truncated, payload).Scan(&d.Seq)
+		d.PayloadSHA256, store.EncodeKeys(d.Keys), d.Truncated, store.EncodeHeaders(d.Headers), payload).Scan(&d.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

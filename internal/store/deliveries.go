@@ -53,6 +53,10 @@ type Delivery struct {
 	Keys []domain.Key
 	// Truncated counts the free-text fields cut to SPEC §1's bound.
 	Truncated int
+	// Headers are the request headers the source's mapping reads (the
+	// event type, the content type), kept for replay; never credentials
+	// or signatures.
+	Headers map[string]string
 	// Payload is the body as received, kept for replay; nil when it was
 	// not kept (a signature failure) or has been forgotten (retention).
 	Payload []byte
@@ -152,15 +156,15 @@ func DecodeKeys(s string) ([]domain.Key, error) {
 
 // DeliveryColumns selects a delivery from "deliveries d" in ScanDelivery's
 // order, without the payload.
-const DeliveryColumns = `d.seq, d.source, d.delivery_id, d.received_at, d.outcome, d.event, d.reason, d.payload_sha256, d.record_keys, d.truncated`
+const DeliveryColumns = `d.seq, d.source, d.delivery_id, d.received_at, d.outcome, d.event, d.reason, d.payload_sha256, d.record_keys, d.truncated, d.headers`
 
 // ScanDelivery reads DeliveryColumns, then extra destinations; the
 // driver's no-rows error becomes ErrNotFound.
 func ScanDelivery(r RowScanner, noRows error, extra ...any) (Delivery, error) {
 	var d Delivery
 	var received int64
-	var keys string
-	dest := append([]any{&d.Seq, &d.Source, &d.DeliveryID, &received, &d.Outcome, &d.Event, &d.Reason, &d.PayloadSHA256, &keys, &d.Truncated}, extra...)
+	var keys, headers string
+	dest := append([]any{&d.Seq, &d.Source, &d.DeliveryID, &received, &d.Outcome, &d.Event, &d.Reason, &d.PayloadSHA256, &keys, &d.Truncated, &headers}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		if errors.Is(err, noRows) {
 			return d, ErrNotFound
@@ -169,8 +173,22 @@ func ScanDelivery(r RowScanner, noRows error, extra ...any) (Delivery, error) {
 	}
 	d.ReceivedAt = time.Unix(0, received).UTC()
 	var err error
-	d.Keys, err = DecodeKeys(keys)
-	return d, err
+	if d.Keys, err = DecodeKeys(keys); err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal([]byte(headers), &d.Headers); err != nil {
+		return d, fmt.Errorf("stored headers %q: %w", headers, err)
+	}
+	return d, nil
+}
+
+// EncodeHeaders is the stored form of a delivery's headers: a JSON object.
+func EncodeHeaders(h map[string]string) string {
+	if h == nil {
+		return "{}"
+	}
+	b, _ := json.Marshal(h)
+	return string(b)
 }
 
 // PayloadPage is how many kept payloads KeptPayloads reads at a time.

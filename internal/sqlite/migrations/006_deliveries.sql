@@ -1,7 +1,7 @@
 -- The delivery log of the webhook connectors (store.DeliveryStore): every
 -- delivery with its outcome, the keys of the records it wrote and, for a
--- retention period, the payload as received, so a mapping fix can be
--- replayed. Accepted and ignored deliveries are counted once: the partial
+-- retention period, the payload as received with the headers its mapping
+-- reads (never credentials), so a mapping fix can be replayed. Accepted and ignored deliveries are counted once: the partial
 -- unique index makes a redelivery (same source and delivery id) a
 -- duplicate even when another process received the first one. Rejected
 -- and duplicate deliveries are logged without taking the id, so a sender
@@ -17,6 +17,7 @@ CREATE TABLE deliveries (
     payload_sha256 TEXT    NOT NULL,
     record_keys    TEXT    NOT NULL, -- JSON array of [kind, source, id]
     truncated      INTEGER NOT NULL,
+    headers        TEXT    NOT NULL, -- JSON object: the headers the mapping reads
     payload        BLOB              -- NULL: not kept, or forgotten
 );
 CREATE UNIQUE INDEX deliveries_counted ON deliveries (source, delivery_id) WHERE outcome IN ('accepted', 'ignored');

@@ -19,6 +19,7 @@ func delivery(source, id, outcome string, at time.Duration) store.Delivery {
 	return store.Delivery{
 		Source: source, DeliveryID: id, ReceivedAt: deliveryT0.Add(at), Outcome: outcome,
 		Event: "pull_request.closed", PayloadSHA256: "sha-" + id, Payload: []byte(`{"id":"` + id + `"}`),
+		Headers: map[string]string{"X-GitHub-Event": "pull_request"},
 	}
 }
 
@@ -38,6 +39,9 @@ func sameDelivery(got, want store.Delivery) string {
 	got.Payload, want.Payload = nil, nil
 	if len(got.Keys) == 0 && len(want.Keys) == 0 {
 		got.Keys, want.Keys = nil, nil
+	}
+	if len(got.Headers) == 0 && len(want.Headers) == 0 {
+		got.Headers, want.Headers = nil, nil
 	}
 	if !got.ReceivedAt.Equal(want.ReceivedAt) || got.ReceivedAt.Location() != time.UTC {
 		return fmt.Sprintf("received_at %v, want %v in UTC", got.ReceivedAt, want.ReceivedAt)

@@ -33,15 +33,16 @@ type ghUser struct {
 	Login string `json:"login"`
 }
 
-// ghHead is what every event has; each event's own fields are decoded
-// only for that event, so an event Candor ignores cannot be malformed in
-// a field it would not read.
+// ghHead is what every event has. Each event's own struct embeds it, so a
+// delivery is decoded once, and an event Candor ignores cannot be
+// malformed in a field it would not read.
 type ghHead struct {
 	Action     string `json:"action"`
 	Repository ghRepo `json:"repository"`
 }
 
 type ghDeploymentEvent struct {
+	ghHead
 	Deployment struct {
 		ID                    text   `json:"id"`
 		SHA                   string `json:"sha"`
@@ -60,6 +61,7 @@ type ghDeploymentEvent struct {
 }
 
 type ghPullRequestEvent struct {
+	ghHead
 	PullRequest struct {
 		Number         text   `json:"number"`
 		Title          string `json:"title"`
@@ -76,12 +78,14 @@ type ghPullRequestEvent struct {
 }
 
 type ghPushEvent struct {
+	ghHead
 	Ref     string     `json:"ref"`
 	Deleted bool       `json:"deleted"`
 	Commits []ghCommit `json:"commits"`
 }
 
 type ghWorkflowRunEvent struct {
+	ghHead
 	Workflow struct {
 		Name string `json:"name"`
 	} `json:"workflow"`
@@ -98,6 +102,7 @@ type ghWorkflowRunEvent struct {
 }
 
 type ghReleaseEvent struct {
+	ghHead
 	Release struct {
 		ID          text   `json:"id"`
 		TagName     string `json:"tag_name"`
@@ -128,28 +133,35 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 	if kind == "" {
 		return nil, rejectf("no X-GitHub-Event header")
 	}
-	var h ghHead
-	if err := decode(in.body, &h); err != nil {
+	var p interface{ head() *ghHead }
+	switch kind {
+	case "deployment_status":
+		p = &ghDeploymentEvent{}
+	case "pull_request":
+		p = &ghPullRequestEvent{}
+	case "push":
+		p = &ghPushEvent{}
+	case "workflow_run":
+		p = &ghWorkflowRunEvent{}
+	case "release":
+		p = &ghReleaseEvent{}
+	default:
+		p = &ghHead{}
+	}
+	if err := decode(in.body, p); err != nil {
 		return nil, err
 	}
+	h := p.head()
 	event := kind
 	if h.Action != "" {
 		event += "." + h.Action
 	}
 	repo := h.Repository
 	service := serviceOf(cfg.Services, repo.Name, repo.FullName, repo.Name)
-	switch kind {
-	case "deployment_status":
-		var p ghDeploymentEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
-		return githubDeployment(cfg, id, event, service, repo, &p)
-	case "pull_request":
-		var p ghPullRequestEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
+	switch p := p.(type) {
+	case *ghDeploymentEvent:
+		return githubDeployment(cfg, id, event, service, repo, p)
+	case *ghPullRequestEvent:
 		pr := p.PullRequest
 		switch {
 		case cfg.ChangesFrom == "push":
@@ -168,17 +180,9 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 			MergedAt: pr.MergedAt.Time, OpenedAt: pr.CreatedAt.Time,
 			Title: pr.Title, Author: pr.User.Login, Commit: pr.MergeCommitSHA, URL: pr.HTMLURL,
 		}), nil
-	case "push":
-		var p ghPushEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
-		return githubPush(cfg, id, event, service, repo, &p)
-	case "workflow_run":
-		var p ghWorkflowRunEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
+	case *ghPushEvent:
+		return githubPush(cfg, id, event, service, repo, p)
+	case *ghWorkflowRunEvent:
 		run := p.WorkflowRun
 		name := firstOf(p.Workflow.Name, run.Name)
 		env, ok := cfg.DeployWorkflows[name]
@@ -197,11 +201,7 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 			Status: status, StartedAt: run.RunStartedAt.Time, FinishedAt: run.UpdatedAt.Time,
 			Commit: run.HeadSHA, PipelineURL: run.HTMLURL,
 		}), nil
-	case "release":
-		var p ghReleaseEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
+	case *ghReleaseEvent:
 		rel := p.Release
 		switch {
 		case cfg.ReleaseEnvironment == "":
@@ -217,6 +217,8 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 	}
 	return ignored(id, event, "GitHub %s events are not mapped", kind), nil
 }
+
+func (h *ghHead) head() *ghHead { return h }
 
 // githubDeployment maps a deployment status: success and failure (or
 // error) finish a deployment; the other states are steps on the way.

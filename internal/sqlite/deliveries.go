@@ -1,9 +1,14 @@
 package sqlite
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"io"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/store"
@@ -15,21 +20,21 @@ const logDeliverySQL = `INSERT INTO deliveries (source, delivery_id, received_at
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source, delivery_id) WHERE outcome IN ('accepted', 'ignored') DO NOTHING RETURNING seq`
 
-// execQuerier is a connection or a transaction.
-type execQuerier interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// countedDeliverySQL finds the counted delivery of a source and id.
+const countedDeliverySQL = `SELECT ` + store.DeliveryColumns + ` FROM deliveries d
+	WHERE d.source = ? AND d.delivery_id = ? AND d.outcome IN ('accepted', 'ignored')`
 
-// logDelivery inserts d in q; created is false when its id was taken.
-func logDelivery(ctx context.Context, q execQuerier, d *store.Delivery) (created bool, err error) {
+// logDelivery inserts d with q, the prepared logDeliverySQL of a
+// connection or a transaction; created is false when its id was taken.
+func logDelivery(ctx context.Context, q *sql.Stmt, d *store.Delivery) (created bool, err error) {
 	if err := store.CheckDelivery(*d); err != nil {
 		return false, err
 	}
 	var payload any
 	if d.Payload != nil {
-		payload = d.Payload
+		payload = deflate(d.Payload)
 	}
-	err = q.QueryRowContext(ctx, logDeliverySQL, d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
+	err = q.QueryRowContext(ctx, d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
 		d.PayloadSHA256, store.EncodeKeys(d.Keys), d.Truncated, store.EncodeHeaders(d.Headers), payload).Scan(&d.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -47,7 +52,7 @@ func (s *DB) LogDelivery(ctx context.Context, d store.Delivery) (store.Delivery,
 			return false, ctx.Err()
 		}
 		defer func() { <-s.writer }()
-		return logDelivery(ctx, s.db, d)
+		return logDelivery(ctx, s.logDelivery, d)
 	}, s.CountedDelivery)
 }
 
@@ -56,10 +61,12 @@ func (b *batch) LogDeliveries(ctx context.Context, ds []store.Delivery) ([]bool,
 		return nil, errors.New("batch already ended")
 	}
 	created := make([]bool, len(ds))
+	st := b.tx.StmtContext(ctx, b.s.logDelivery)
+	defer st.Close()
 	for i := range ds {
 		d := ds[i]
 		var err error
-		if created[i], err = logDelivery(ctx, b.tx, &d); err != nil {
+		if created[i], err = logDelivery(ctx, st, &d); err != nil {
 			return nil, err
 		}
 	}
@@ -67,8 +74,7 @@ func (b *batch) LogDeliveries(ctx context.Context, ds []store.Delivery) ([]bool,
 }
 
 func (s *DB) CountedDelivery(ctx context.Context, source, deliveryID string) (store.Delivery, error) {
-	return store.ScanDelivery(s.db.QueryRowContext(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
-		WHERE d.source = ? AND d.delivery_id = ? AND d.outcome IN ('accepted', 'ignored')`, source, deliveryID), sql.ErrNoRows)
+	return store.ScanDelivery(s.countedDelivery.QueryRowContext(ctx, source, deliveryID), sql.ErrNoRows)
 }
 
 func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.Delivery, error) {
@@ -109,8 +115,13 @@ func (s *DB) KeptPayloads(ctx context.Context, source string, since time.Time, f
 		return store.CollectRows(rows, func(r store.RowScanner) (store.Delivery, error) {
 			var payload []byte
 			d, err := store.ScanDelivery(r, sql.ErrNoRows, &payload)
-			d.Payload = payload
-			return d, err
+			if err != nil {
+				return d, err
+			}
+			if d.Payload, err = inflate(payload); err != nil {
+				return d, fmt.Errorf("the kept payload of delivery %d: %w", d.Seq, err)
+			}
+			return d, nil
 		})
 	}, fn)
 }
@@ -127,4 +138,29 @@ func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error
 		return 0, err
 	}
 	return r.RowsAffected()
+}
+
+// Payloads are kept deflated: webhook bodies are verbose JSON that
+// shrinks five- to tenfold, and a 20 KB GitHub payload written as is
+// spills into overflow pages, which cost the single writer more than
+// compressing it does. (PostgreSQL compresses large values itself.)
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	w := deflaters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	w.Write(b)
+	w.Close()
+	deflaters.Put(w)
+	return buf.Bytes()
+}
+
+// deflaters recycles compressors: each holds about a megabyte of state,
+// which allocated per payload cost more than the compression.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // the level is valid
+	return w
+}}
+
+func inflate(b []byte) ([]byte, error) {
+	return io.ReadAll(flate.NewReader(bytes.NewReader(b)))
 }

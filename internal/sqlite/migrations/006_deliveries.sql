@@ -18,7 +18,7 @@ CREATE TABLE deliveries (
     record_keys    TEXT    NOT NULL, -- JSON array of [kind, source, id]
     truncated      INTEGER NOT NULL,
     headers        TEXT    NOT NULL, -- JSON object: the headers the mapping reads
-    payload        BLOB              -- NULL: not kept, or forgotten
+    payload        BLOB              -- raw DEFLATE of the body; NULL: not kept, or forgotten
 );
 CREATE UNIQUE INDEX deliveries_counted ON deliveries (source, delivery_id) WHERE outcome IN ('accepted', 'ignored');
 CREATE INDEX deliveries_received ON deliveries (source, received_at);

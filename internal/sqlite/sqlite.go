@@ -96,6 +96,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, "candor.db")
 	// busy_timeout first so the other pragmas survive a concurrent opener;
 	// NORMAL sync is durable in WAL mode except on power loss of the OS.
+	// temp_store(memory) keeps statement journals off disk: an insert that
+	// may abort halfway inside a batch (the delivery log's upsert) would
+	// otherwise write one to a temporary file on every row.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_txlock=immediate"
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {

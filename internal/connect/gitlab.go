@@ -41,14 +41,15 @@ type glEnvironment struct {
 	DeploymentTier string `json:"deployment_tier"`
 }
 
-// glHead is what every event has; each event's own fields are decoded
-// only for that event.
+// glHead is what every event has. Each event's own struct embeds it, so a
+// delivery is decoded once, and only with the fields its event has.
 type glHead struct {
 	ObjectKind string    `json:"object_kind"`
 	Project    glProject `json:"project"`
 }
 
 type glDeploymentEvent struct {
+	glHead
 	Status          string `json:"status"`
 	StatusChangedAt when   `json:"status_changed_at"`
 	DeploymentID    text   `json:"deployment_id"`
@@ -61,6 +62,7 @@ type glDeploymentEvent struct {
 }
 
 type glMergeRequestEvent struct {
+	glHead
 	ObjectAttributes struct {
 		IID            text   `json:"iid"`
 		Action         string `json:"action"`
@@ -76,6 +78,7 @@ type glMergeRequestEvent struct {
 }
 
 type glPipelineEvent struct {
+	glHead
 	ObjectAttributes struct {
 		SHA string `json:"sha"`
 	} `json:"object_attributes"`
@@ -89,6 +92,7 @@ type glPipelineEvent struct {
 }
 
 type glPushEvent struct {
+	glHead
 	Ref     string `json:"ref"`
 	Commits []struct {
 		ID        string `json:"id"`
@@ -109,10 +113,31 @@ var gitlabTiers = map[string]string{"production": domain.EnvProduction, "staging
 
 func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 	id := gitlabDeliveryID(in.header)
-	var h glHead
-	if err := decode(in.body, &h); err != nil {
+	// object_kind says which event it is: read it alone first (cheap next
+	// to the event), then the event's own fields.
+	var kind struct {
+		ObjectKind string `json:"object_kind"`
+	}
+	if err := decode(in.body, &kind); err != nil {
 		return nil, err
 	}
+	var p interface{ head() *glHead }
+	switch kind.ObjectKind {
+	case "deployment":
+		p = &glDeploymentEvent{}
+	case "merge_request":
+		p = &glMergeRequestEvent{}
+	case "pipeline":
+		p = &glPipelineEvent{}
+	case "push":
+		p = &glPushEvent{}
+	default:
+		p = &glHead{}
+	}
+	if err := decode(in.body, p); err != nil {
+		return nil, err
+	}
+	h := p.head()
 	event := h.ObjectKind
 	if event == "" {
 		return nil, rejectf("object_kind: missing (not a GitLab webhook payload)")
@@ -125,12 +150,8 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 		}
 		return cfg.envType(env)
 	}
-	switch h.ObjectKind {
-	case "deployment":
-		var p glDeploymentEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
+	switch p := p.(type) {
+	case *glDeploymentEvent:
 		event += "." + p.Status
 		status, ok := map[string]string{"success": domain.StatusSuccess, "failed": domain.StatusFailure}[p.Status]
 		if !ok {
@@ -154,11 +175,7 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 			d.Version = p.Ref
 		}
 		return mapped(id, event, d), nil
-	case "merge_request":
-		var p glMergeRequestEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
+	case *glMergeRequestEvent:
 		mr := p.ObjectAttributes
 		event += "." + mr.Action
 		switch {
@@ -178,11 +195,7 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 			Meta: domain.Meta{ID: proj.PathWithNamespace + "!" + string(mr.IID)}, Service: service,
 			MergedAt: merged.Time, OpenedAt: mr.CreatedAt.Time, Title: mr.Title, Commit: mr.MergeCommitSHA, URL: mr.URL,
 		}), nil
-	case "pipeline":
-		var p glPipelineEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
+	case *glPipelineEvent:
 		var recs []domain.Record
 		for _, b := range p.Builds {
 			status, ok := map[string]string{"success": domain.StatusSuccess, "failed": domain.StatusFailure}[b.Status]
@@ -200,11 +213,7 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 			return ignored(id, event, "no finished job of the pipeline deploys to an environment"), nil
 		}
 		return mapped(id, event, recs...), nil
-	case "push":
-		var p glPushEvent
-		if err := decode(in.body, &p); err != nil {
-			return nil, err
-		}
+	case *glPushEvent:
 		switch {
 		case cfg.ChangesFrom != "push":
 			return ignored(id, event, "changes come from merged merge requests (connectors.gitlab.changes_from)"), nil
@@ -231,3 +240,5 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 	}
 	return ignored(id, event, "GitLab %s events are not mapped", h.ObjectKind), nil
 }
+
+func (h *glHead) head() *glHead { return h }

@@ -190,7 +190,7 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 	case !errors.Is(err, store.ErrNotFound):
 		return Result{}, err
 	}
-	d.Payload, d.Headers = s.keep(req.Body), c.keptHeaders(req.Header)
+	d.Payload = s.keep(req.Body)
 	res, err := s.commitParsed(ctx, c, p, d, sum, false)
 	if err == nil && res.Outcome != store.DeliveryRejected {
 		s.maybeForget(ctx)

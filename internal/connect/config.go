@@ -2,8 +2,8 @@ package connect
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -321,7 +321,7 @@ func name(key, v string) error {
 }
 
 func names(key string, m map[string]string) error {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if err := name(key+"."+k, m[k]); err != nil {
 			return err
 		}
@@ -330,7 +330,7 @@ func names(key string, m map[string]string) error {
 }
 
 func targets(key string, m map[string]Target) error {
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if err := name(key+"."+k+".environment", m[k].Environment); err != nil {
 			return err
 		}
@@ -344,7 +344,7 @@ func targets(key string, m map[string]Target) error {
 }
 
 func checkPaths(source string, m map[string]map[string]string) error {
-	for _, repo := range sortedKeys(m) {
+	for _, repo := range slices.Sorted(maps.Keys(m)) {
 		if err := names("connectors."+source+".paths."+repo, m[repo]); err != nil {
 			return err
 		}
@@ -361,7 +361,7 @@ func (i Incidents) check(source string) error {
 	if err := names(key+".services", i.Services); err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(i.Severity) {
+	for _, k := range slices.Sorted(maps.Keys(i.Severity)) {
 		if _, ok := severityLevel(i.Severity[k]); !ok {
 			return fmt.Errorf("%s.severity.%s: %q is not a severity P0 to P4", key, k, i.Severity[k])
 		}
@@ -375,15 +375,6 @@ func (i Incidents) check(source string) error {
 		return name(key+".default_service", i.DefaultService)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // severityLevel reads "P0"…"P4" (any case) into its canonical form.

@@ -1,7 +1,9 @@
 package connect
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/candor/candor/internal/domain"
@@ -307,7 +309,7 @@ func servicesTouched(paths map[string]string, files ...[]string) []string {
 			}
 		}
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func firstTime(ts ...when) when {

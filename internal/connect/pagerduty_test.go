@@ -1,7 +1,9 @@
 package connect
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/candor/candor/internal/domain"
@@ -119,4 +121,34 @@ func TestPagerDutyRedeliveryUnmappedMalformed(t *testing.T) {
 	e.post("pagerduty", noID, "X-PagerDuty-Signature", "v1="+hexHMAC(pdSecret, noID)).want(t, http.StatusBadRequest, store.DeliveryRejected)
 	garbage := []byte(`{"event": {"id": 1}}`)
 	e.malformed("pagerduty", garbage, "event.id", "X-PagerDuty-Signature", "v1="+hexHMAC(pdSecret, garbage))
+}
+
+// The steps of one incident arriving at once are applied one after the
+// other (read, merge, commit): none of them is lost to another that read
+// the incident before it was stored.
+func TestPagerDutyConcurrentStepsMerge(t *testing.T) {
+	e := pdEnv(t, PagerDuty{})
+	trig := fixture(t, "pagerduty/zulip.triggered_v3.json")
+	steps := [][]byte{edit(t, trig, func(m map[string]any) {
+		obj(m, "event")["occurred_at"] = "2021-06-04T13:00:00Z" // the earliest step: the opening
+	})}
+	for i := range 12 {
+		kind := "incident.acknowledged"
+		if i == 7 {
+			kind = "incident.resolved"
+		}
+		steps = append(steps, edit(t, trig, func(m map[string]any) {
+			ev := obj(m, "event")
+			ev["id"], ev["event_type"], ev["occurred_at"] = fmt.Sprintf("step-%d", i), kind, fmt.Sprintf("2021-06-04T14:%02d:00Z", i)
+		}))
+	}
+	var wg sync.WaitGroup
+	for _, body := range steps {
+		wg.Go(func() { e.pdPost(body) })
+	}
+	wg.Wait()
+	inc := e.record(domain.KindIncident, "pagerduty", "PFQZPSY").(*domain.Incident)
+	if !inc.OpenedAt.Equal(ts("2021-06-04T13:00:00Z")) || !inc.ResolvedAt.Equal(ts("2021-06-04T14:07:00Z")) {
+		t.Fatalf("after concurrent steps: opened %v resolved %v, want 13:00 and 14:07", inc.OpenedAt, inc.ResolvedAt)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/candor/candor/internal/connect"
 	"io"
 	"log/slog"
 	"net"
@@ -73,6 +74,10 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if err != nil {
 		return err
 	}
+	hooks, err := connect.New(connect.Options{Store: a.store, Tokens: svc, Config: a.cfg.Connectors, Parse: a.parseOptions(), Log: log})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err
@@ -80,7 +85,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	srv := &http.Server{
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, Parse: a.parseOptions(),
-			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(),
+			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -72,6 +73,9 @@ type Config struct {
 	Auth AuthConfig `yaml:"auth"`
 	// Roles overrides the built-in roles' grants per role id.
 	Roles map[string]auth.RoleOverride `yaml:"roles"`
+	// Connectors holds the webhook sources' secrets and mapping rules
+	// (docs/connectors/).
+	Connectors connect.Config `yaml:"connectors"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -127,6 +131,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.Grants(cat); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if err := c.Connectors.Validate(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	return c, nil
 }
 
@@ -154,6 +161,12 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
 	{"CANDOR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"CANDOR_SECURE_COOKIES", "true: cookies are always Secure, even over plain HTTP (default false)"},
+}
+
+func init() {
+	for _, s := range connect.SignedSources() {
+		Env = append(Env, struct{ Name, Help string }{connect.SecretEnv(s), "the " + s + " webhook secret (over connectors." + s + ".secret)"})
+	}
 }
 
 func (c *Config) applyEnv(env func(string) string) error {
@@ -192,6 +205,11 @@ func (c *Config) applyEnv(env func(string) string) error {
 			return fmt.Errorf("CANDOR_MAX_BODY_BYTES: %q is not a positive number of bytes", v)
 		}
 		c.MaxBodyBytes = n
+	}
+	for _, s := range connect.SignedSources() {
+		if v := env(connect.SecretEnv(s)); v != "" {
+			c.Connectors.SetSecret(s, v)
+		}
 	}
 	return c.applyAuthEnv(env)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -43,9 +44,13 @@ const maxGroupRecords = 4 * chunkSize
 type request struct {
 	parts   []part
 	records int
-	done    chan struct{} // closed once res and err are set
-	res     []store.WriteResult
-	err     error
+	// delivery, when set, is logged in the same transaction (Deliver);
+	// logged is then whether it was stored.
+	delivery *store.Delivery
+	logged   bool
+	done     chan struct{} // closed once res and err are set
+	res      []store.WriteResult
+	err      error
 }
 
 // NewCommitter returns a committer writing to st.
@@ -60,14 +65,64 @@ func (c *Committer) Import(ctx context.Context, sources []Source, opt Options) (
 	return importWith(ctx, c.st, c, opt, readSources(sources))
 }
 
+// DeliveryResult is what committing a connector delivery did.
+type DeliveryResult struct {
+	store.WriteResult
+	// Duplicate: a counted delivery with the same source and delivery id
+	// committed first (another instance, or a concurrent redelivery), so
+	// this one was not logged. Its records were written all the same, in
+	// the same transaction; being the same delivery's, they changed
+	// nothing that counts.
+	Duplicate bool
+}
+
+// Deliver commits a connector delivery: its records, which must be valid
+// (domain.ParseFields accepted them), each with the sha256 of the payload
+// they came from as its raw hash, and its row in the delivery log, all in
+// one transaction grouped with concurrent imports and deliveries. It
+// returns once the store committed; on error nothing of it was written.
+func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
+	if err := store.CheckDelivery(d); err != nil {
+		return DeliveryResult{}, err
+	}
+	items := make([]store.Item, len(records))
+	kinds := make([]domain.Kind, len(records))
+	for i, rec := range records {
+		it, err := item(rec, raw)
+		if err != nil {
+			return DeliveryResult{}, err
+		}
+		items[i], kinds[i] = it, rec.Kind()
+	}
+	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d})
+	if err != nil {
+		return DeliveryResult{}, err
+	}
+	var out DeliveryResult
+	for _, res := range r.res {
+		out.Add(res)
+	}
+	out.Duplicate = !r.logged
+	return out, nil
+}
+
 // submit waits until parts are committed (or refused) and returns each
 // part's result.
 func (c *Committer) submit(ctx context.Context, parts []part) ([]store.WriteResult, error) {
+	r, err := c.submitRequest(ctx, &request{parts: parts})
+	if err != nil {
+		return nil, err
+	}
+	return r.res, nil
+}
+
+// submitRequest queues r and waits until it is committed or refused.
+func (c *Committer) submitRequest(ctx context.Context, r *request) (*request, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &request{parts: parts, done: make(chan struct{})}
-	for _, p := range parts {
+	r.done = make(chan struct{})
+	for _, p := range r.parts {
 		r.records += len(p.items)
 	}
 	c.mu.Lock()
@@ -88,7 +143,7 @@ func (c *Committer) submit(ctx context.Context, parts []part) ([]store.WriteResu
 		// instance's batch), and the answer must say what happened.
 		<-r.done
 	}
-	return r.res, r.err
+	return r, r.err
 }
 
 // withdraw removes r from the queue if the committer has not taken it yet.
@@ -183,8 +238,17 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 	var res []store.WriteResult
 	err = guard(func() error {
 		var err error
-		res, err = store.CommitEach(ctx, b, listsOf(parts))
-		return err
+		if !logsDeliveries(group) {
+			res, err = store.CommitEach(ctx, b, listsOf(parts))
+			return err
+		}
+		if res, err = b.AddEach(ctx, listsOf(parts)); err != nil {
+			return err
+		}
+		if err = logDeliveries(ctx, b, group); err != nil {
+			return err
+		}
+		return b.Commit()
 	})
 	if err != nil {
 		b.Rollback()
@@ -209,6 +273,9 @@ func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.Writ
 		if err != nil {
 			return err
 		}
+		if err = logDeliveries(ctx, b, []*request{r}); err != nil {
+			return err
+		}
 		return b.Commit()
 	})
 	if err != nil {
@@ -216,6 +283,41 @@ func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.Writ
 		return nil, err
 	}
 	return res, nil
+}
+
+// logsDeliveries reports whether any request of group is a delivery.
+func logsDeliveries(group []*request) bool {
+	for _, r := range group {
+		if r.delivery != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// logDeliveries logs the group's deliveries in b, after their records:
+// the records go first so that a store with round trips sends them with
+// the transaction's opening (see store.Batch.AddEach).
+func logDeliveries(ctx context.Context, b store.Batch, group []*request) error {
+	var ds []store.Delivery
+	var owners []*request
+	for _, r := range group {
+		if r.delivery != nil {
+			ds = append(ds, *r.delivery)
+			owners = append(owners, r)
+		}
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	created, err := b.LogDeliveries(ctx, ds)
+	if err != nil {
+		return err
+	}
+	for i, r := range owners {
+		r.logged = created[i]
+	}
+	return nil
 }
 
 // guard turns a panic in the store into an error: on the committer's

@@ -42,6 +42,8 @@ type DB struct {
 	// connection and hands it to each transaction on that connection.
 	lastSeq, update *sql.Stmt
 	inserts         map[int]*sql.Stmt // by rows (insertSizes)
+	// A webhook delivery's log row and the look-up for its redelivery.
+	logDelivery, countedDelivery *sql.Stmt
 }
 
 var _ store.Store = (*DB)(nil)
@@ -94,8 +96,11 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, "candor.db")
 	// busy_timeout first so the other pragmas survive a concurrent opener;
 	// NORMAL sync is durable in WAL mode except on power loss of the OS.
+	// temp_store(memory) keeps statement journals off disk: an insert that
+	// may abort halfway inside a batch (the delivery log's upsert) would
+	// otherwise write one to a temporary file on every row.
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_txlock=immediate"
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(ctx, path); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", path, err)
@@ -137,11 +142,17 @@ func (s *DB) prepare(ctx context.Context) error {
 			return err
 		}
 	}
+	if s.logDelivery, err = s.db.PrepareContext(ctx, logDeliverySQL); err != nil {
+		return err
+	}
+	if s.countedDelivery, err = s.db.PrepareContext(ctx, countedDeliverySQL); err != nil {
+		return err
+	}
 	return nil
 }
 
 func (s *DB) Close() error {
-	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update}, slices.Collect(maps.Values(s.inserts))...) {
+	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update, s.logDelivery, s.countedDelivery}, slices.Collect(maps.Values(s.inserts))...) {
 		if st != nil {
 			st.Close()
 		}

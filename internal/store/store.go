@@ -64,6 +64,13 @@ type Batch interface {
 	// that can send small lists in one round trip does: group commit
 	// writes every waiting webhook request this way.
 	AddEach(ctx context.Context, lists [][]Item) ([]WriteResult, error)
+	// LogDeliveries appends webhook deliveries to the delivery log in the
+	// batch's transaction, so a delivery is logged if and only if its
+	// records commit. created[i] is false for a counted delivery whose
+	// source and delivery id a counted one already has (committed, or
+	// earlier in ds): it is not stored, and its caller answers it as a
+	// duplicate.
+	LogDeliveries(ctx context.Context, ds []Delivery) (created []bool, err error)
 	Commit() error
 	Rollback() error
 }
@@ -129,6 +136,7 @@ type Store interface {
 	LastSeq(ctx context.Context) (int64, error)
 	DocStore
 	AuthStore
+	DeliveryStore
 	Close() error
 }
 

@@ -99,6 +99,9 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/reconciliations", Need(auth.ReconcileWrite), API, s.postReconciliation},
 		{"GET", "/api/v1/reconciliations", Need(auth.SourcesRead), API, s.listReconciliations},
 		{"GET", "/api/v1/sources", Need(auth.SourcesRead), API, s.getSources},
+		// The connector, not the session or token check, decides: each
+		// sender signs its own way (internal/connect).
+		{"POST", "/webhooks/{source}", Anyone, API, s.webhooks},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/login", Anyone, HTML, s.loginForm},
@@ -263,3 +266,12 @@ type probeWriter struct {
 func (p *probeWriter) Header() http.Header         { return p.header }
 func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (p *probeWriter) WriteHeader(code int)        { p.status = code }
+
+// webhooks hands a delivery to the connectors.
+func (s *Server) webhooks(w http.ResponseWriter, r *http.Request) {
+	if s.hooks == nil {
+		s.writeError(w, r, domain.Errorf(domain.ENotFound, "no webhook connectors on this server"))
+		return
+	}
+	s.hooks.ServeHTTP(w, r)
+}

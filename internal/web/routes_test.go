@@ -54,11 +54,13 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /api/v1/reconciliations":                {who: "reconcile:write", body: `{"metric":"csat","expected":90}`, ok: 201, sees: seesMetric(cat, "csat")},
 		"GET /api/v1/reconciliations":                 {who: "sources:read", ok: 200},
 		"GET /api/v1/sources":                         {who: "sources:read", path: "/api/v1/sources?as_of=" + asOf, ok: 200},
-		"GET /{$}":                                    {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
-		"GET /login":                                  {who: "anyone", ok: 200},
-		"POST /login":                                 {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
-		"POST /logout":                                {who: "signed in", ctype: formType, ok: 303},
-		"GET /static/{file}":                          {who: "anyone", path: "{app.css}", ok: 200},
+		// Admitted whoever calls; the connector refuses an unsigned delivery.
+		"POST /webhooks/{source}": {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
+		"GET /{$}":                {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
+		"GET /login":              {who: "anyone", ok: 200},
+		"POST /login":             {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
+		"POST /logout":            {who: "signed in", ctype: formType, ok: 303},
+		"GET /static/{file}":      {who: "anyone", path: "{app.css}", ok: 200},
 	}
 }
 

@@ -42,6 +42,14 @@ type Server struct {
 	Now     func() time.Time
 	// Version is shown in the pages' footer.
 	Version string
+	// Webhooks receives connector deliveries (POST /webhooks/{source});
+	// each connector verifies its sender, so the route admits anyone. Its
+	// refusals are written by the server's error writer, like every other
+	// error. Without it the route answers 404.
+	Webhooks interface {
+		Handler(fail func(http.ResponseWriter, *http.Request, error)) http.Handler
+	}
+	hooks http.Handler
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).
@@ -74,6 +82,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.site = st
 	s.records = ingest.NewCommitter(s.Store)
+	if s.Webhooks != nil {
+		s.hooks = s.Webhooks.Handler(s.writeError)
+	}
 	s.cop = http.NewCrossOriginProtection()
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/candor/candor/internal/connect"
 	"io"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,9 @@ const seed = `{"kind":"service","id":"api","name":"API","team":"core","tier":1}
 
 const asOf = "2026-03-31"
 
+// webhookSecret is the GitHub connector's secret in the test server.
+const webhookSecret = "test-webhook-secret"
+
 type env struct {
 	url   string
 	store store.Store
@@ -63,9 +67,13 @@ func newEnv(t *testing.T, maxBody int64) *env {
 		t.Fatal(err)
 	}
 	svc := newAuth(t, st, cat)
+	hooks, err := connect.New(connect.Options{Store: st, Tokens: svc, Config: connect.Config{GitHub: connect.GitHub{Secret: webhookSecret}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &Server{
 		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks,
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The connectors: section reads each source's rules, and a source's
+// secret comes from the file or, over it, CANDOR_WEBHOOK_SECRET_<SOURCE>.
+func TestConnectors(t *testing.T) {
+	p := write(t, `
+connectors:
+  payload_retention: 7d
+  github:
+    secret: from-file
+    services: {"acme/pay": payments}
+    changes_from: push
+    deploy_workflows: {Deploy: production}
+  jira:
+    issue_types: {Incident: incident, Problem: ticket}
+    severity: {Urgent: P0}
+  alertmanager:
+    service_labels: [app]
+  stripe:
+    customer_metadata: account_id
+`)
+	c, err := Load(p, env(map[string]string{"CANDOR_WEBHOOK_SECRET_GITHUB": "from-env", "CANDOR_WEBHOOK_SECRET_STRIPE": "whsec_1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := c.Connectors
+	if cc.GitHub.Secret != "from-env" || cc.Stripe.Secret != "whsec_1" || cc.GitLab.Secret != "" {
+		t.Errorf("secrets github %q stripe %q gitlab %q: want the environment over the file", cc.GitHub.Secret, cc.Stripe.Secret, cc.GitLab.Secret)
+	}
+	if cc.GitHub.Services["acme/pay"] != "payments" || cc.GitHub.ChangesFrom != "push" || cc.GitHub.DeployWorkflows["Deploy"] != "production" {
+		t.Errorf("github rules %+v", cc.GitHub)
+	}
+	if cc.Jira.IssueTypes["Problem"] != "ticket" || cc.Jira.Severity["Urgent"] != "P0" || cc.Alertmanager.ServiceLabels[0] != "app" || cc.Stripe.CustomerMetadata != "account_id" {
+		t.Errorf("rules %+v %+v %+v", cc.Jira, cc.Alertmanager, cc.Stripe)
+	}
+	if d, _ := cc.Retention(); d != 7*24*time.Hour {
+		t.Errorf("retention %v, want 7d", d)
+	}
+	// The secret variables are ones Candor reads.
+	if err := CheckEnviron([]string{"CANDOR_WEBHOOK_SECRET_PAGERDUTY=x"}); err != nil {
+		t.Errorf("CheckEnviron: %v", err)
+	}
+	if err := CheckEnviron([]string{"CANDOR_WEBHOOK_SECRET_GITHB=x"}); err == nil || !strings.Contains(err.Error(), "CANDOR_WEBHOOK_SECRET_GITHUB") {
+		t.Errorf("a mistyped secret variable: %v", err)
+	}
+}
+
+func TestConnectorsRefused(t *testing.T) {
+	for _, c := range []struct{ name, file, want string }{
+		{"unknown source", "connectors: {githib: {secret: x}}\n", `"githib"`},
+		{"unknown option", "connectors: {github: {issue_types: {Bug: ticket}}}\n", `"issue_types"`},
+		{"changes_from", "connectors: {github: {changes_from: commits}}\n", "connectors.github.changes_from"},
+		{"severity", "connectors: {pagerduty: {severity: {P1: critical}}}\n", "connectors.pagerduty.severity.P1"},
+		{"issue type", "connectors: {jira: {issue_types: {Bug: defect}}}\n", "connectors.jira.issue_types.Bug"},
+		{"retention", "connectors: {payload_retention: forever}\n", "connectors.payload_retention"},
+		{"deploy job", "connectors: {jenkins: {deploy_jobs: {deploy: {service: x}}}}\n", "connectors.jenkins.deploy_jobs.deploy.environment"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Load(write(t, c.file), env(nil))
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want one naming %s", err, c.want)
+			}
+		})
+	}
+}

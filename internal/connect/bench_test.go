@@ -1,0 +1,125 @@
+package connect
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/sqlite"
+)
+
+// BenchmarkGitHubDeliveries posts signed GitHub pull_request deliveries
+// (the real payload, each with its own number and delivery id) from 8
+// concurrent clients over loopback to the handler, which verifies, maps
+// and commits each into a SQLite store, and reports deliveries/s and the
+// 99th percentile latency. With CANDOR_BENCH_SCALE set, the store first
+// holds a generated organisation of that scale:
+//
+//	go test -run '^$' -bench GitHubDeliveries -benchtime 5000x ./internal/connect/
+func BenchmarkGitHubDeliveries(b *testing.B) {
+	st, err := sqlite.Open(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if os.Getenv(generate.BenchScaleEnv) != "" {
+		scale, err := generate.BenchScale(0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: scale, End: testNow}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "org.ndjson", Reader: &buf}}, ingest.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	svc, err := New(Options{Store: st, Config: Config{GitHub: GitHub{Secret: ghSecret}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Handler(writeTestError))
+	defer srv.Close()
+	const clients = 8
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	// Compact, so that "number":2 (the event's and the pull request's)
+	// can be replaced.
+	base := mustJSON(mustDecode(b, fixture(b, "github/derived.pull_request.closed.merged.payload.json")))
+
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var firstErr atomic.Value
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				// The client's work (a payload and its signature) is not
+				// the server's, but it is cheap next to it.
+				body := bytes.Replace(base, []byte(`"number":2`), fmt.Appendf(nil, `"number":%d`, i+100), 2)
+				req, _ := http.NewRequest(http.MethodPost, srv.URL+"/webhooks/github", bytes.NewReader(body))
+				for k, v := range map[string]string{"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": fmt.Sprintf("bench-%d", i),
+					"X-Hub-Signature-256": "sha256=" + hexHMAC(ghSecret, body), "Content-Type": "application/json"} {
+					req.Header.Set(k, v)
+				}
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("delivery %d: %s", i, resp.Status)
+					}
+				}
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	if err, _ := firstErr.Load().(error); err != nil {
+		b.Fatal(err)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
+	b.ReportMetric(float64(lat[max(0, (b.N*99+99)/100-1)].Microseconds())/1000, "p99-ms")
+	// CPU per delivery (server and clients both) does not depend on what
+	// else the machine runs, which the two figures above do.
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/delivery")
+	counts, _ := st.Counts(context.Background())
+	if counts["change"] < int64(b.N) {
+		b.Fatalf("%d changes stored after %d deliveries", counts["change"], b.N)
+	}
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,232 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// CDEvents (spec v0.4 and v0.5) over CloudEvents HTTP, in all three modes:
+// binary (ce-* headers, the CDEvent as the body), structured
+// (application/cloudevents+json, the CDEvent in "data") and batch
+// (application/cloudevents-batch+json, a list of structured events).
+// change.merged is a change; service.deployed and service.upgraded are
+// deployments, service.rolledback a rollback deployment; incident.detected
+// and incident.reported open an incident and incident.resolved resolves
+// it; pipelinerun.finished is a deployment for the configured deploy
+// pipelines. Senders authenticate with an API token.
+func cdeventsConnector(cfg CDEvents) connector {
+	return connector{
+		name:     "cdevents",
+		headers:  []string{"Content-Type", "Ce-Id", "Ce-Type", "Ce-Source", "Ce-Specversion", "Ce-Time"},
+		scheme:   schemeBearer,
+		headerID: func(h http.Header) string { return h.Get("Ce-Id") },
+		parse:    func(in *input) (*parsed, error) { return parseCloudEvents(cfg, in) },
+		stateful: true, // incident.resolved completes the incident stored
+	}
+}
+
+// cloudEvent is a structured-mode CloudEvent.
+type cloudEvent struct {
+	SpecVersion string          `json:"specversion"`
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	Data        json.RawMessage `json:"data"`
+	DataBase64  string          `json:"data_base64"`
+}
+
+// cdEvent is a CDEvent: v0.4 names its version "version", v0.5
+// "specversion".
+type cdEvent struct {
+	Context struct {
+		Version     string `json:"version"`
+		SpecVersion string `json:"specversion"`
+		ID          string `json:"id"`
+		Type        string `json:"type"`
+		Timestamp   when   `json:"timestamp"`
+	} `json:"context"`
+	Subject struct {
+		ID      string `json:"id"`
+		Content struct {
+			Environment *cdRef `json:"environment"`
+			Service     *cdRef `json:"service"`
+			Repository  *cdRef `json:"repository"`
+			ArtifactID  string `json:"artifactId"`
+			// pipelinerun.finished
+			PipelineName string `json:"pipelineName"`
+			Outcome      string `json:"outcome"`
+			URL          string `json:"url"` // v0.4
+			URI          string `json:"uri"` // v0.5
+			// incident.reported
+			TicketURI string `json:"ticketURI"`
+		} `json:"content"`
+	} `json:"subject"`
+}
+
+type cdRef struct {
+	ID string `json:"id"`
+}
+
+func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
+	ct, _, _ := mime.ParseMediaType(in.header.Get("Content-Type"))
+	var bodies [][]byte
+	var id string
+	switch {
+	case ct == "application/cloudevents-batch+json":
+		var batch []cloudEvent
+		if err := decode(in.body, &batch); err != nil {
+			return nil, err
+		}
+		for i, ce := range batch {
+			if len(ce.Data) == 0 {
+				return nil, rejectf("event %d of the batch has no data (a CDEvent)", i)
+			}
+			bodies = append(bodies, ce.Data)
+		}
+		// A batch has no id of its own: its hash identifies it.
+	case ct == "application/cloudevents+json":
+		var ce cloudEvent
+		if err := decode(in.body, &ce); err != nil {
+			return nil, err
+		}
+		if len(ce.Data) == 0 {
+			return nil, rejectf("data: missing (the CDEvent)")
+		}
+		bodies, id = [][]byte{ce.Data}, ce.ID
+	default:
+		// Binary mode; a bare CDEvent (no ce-* headers) is read the same.
+		bodies, id = [][]byte{in.body}, in.header.Get("Ce-Id")
+	}
+	var events, ignoredWhy []string
+	var parts []cdPart
+	for _, b := range bodies {
+		p, err := parseCDEvent(cfg, b)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, p.event)
+		if p.ignored != "" {
+			ignoredWhy = append(ignoredWhy, p.ignored)
+			continue
+		}
+		parts = append(parts, p)
+	}
+	event := strings.Join(events, ",")
+	if len(parts) == 0 {
+		return ignored(id, event, "%s", strings.Join(ignoredWhy, "; ")), nil
+	}
+	return &parsed{id: id, event: event, build: func(ctx context.Context, st *state) (built, error) {
+		var out built
+		for _, p := range parts {
+			r := p.record
+			if p.incident != nil {
+				var err error
+				if r, err = p.incident.merge(ctx, st); err != nil {
+					return built{}, err
+				}
+			}
+			out.records = append(out.records, r)
+		}
+		return out, nil
+	}}, nil
+}
+
+// cdPart is what one CDEvent maps to: a record, an incident step, or why
+// nothing.
+type cdPart struct {
+	event    string
+	record   domain.Record
+	incident *incidentUpdate
+	ignored  string
+}
+
+func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
+	var ev cdEvent
+	if err := decode(body, &ev); err != nil {
+		return cdPart{}, err
+	}
+	c, subj := ev.Context, ev.Subject
+	version := firstOf(c.SpecVersion, c.Version)
+	// dev.cdevents.<subject>.<predicate>.<event version>
+	parts := strings.SplitN(strings.TrimPrefix(c.Type, "dev.cdevents."), ".", 3)
+	switch {
+	case !strings.HasPrefix(c.Type, "dev.cdevents.") || len(parts) < 2:
+		return cdPart{}, rejectf("context.type %q is not a CDEvent type (dev.cdevents.SUBJECT.PREDICATE.VERSION)", clip(c.Type))
+	case !strings.HasPrefix(version, "0.4") && !strings.HasPrefix(version, "0.5"):
+		return cdPart{}, rejectf("CDEvents spec version %q: Candor reads v0.4 and v0.5", clip(version))
+	case c.ID == "" || c.Timestamp.IsZero():
+		return cdPart{}, rejectf("context.id and context.timestamp: required")
+	}
+	event := parts[0] + "." + parts[1]
+	at := c.Timestamp.Time
+	content := subj.Content
+	env := ""
+	if content.Environment != nil {
+		env = content.Environment.ID
+	}
+	deployment := func(id, service, env string, status string) *domain.Deployment {
+		return &domain.Deployment{Meta: domain.Meta{ID: id}, Service: serviceOf(cfg.Services, service, service), Environment: env,
+			EnvType: cfg.envType(env), Status: status, FinishedAt: at, Version: artifactVersion(content.ArtifactID)}
+	}
+	switch event {
+	case "change.merged":
+		repo := ""
+		if content.Repository != nil {
+			repo = content.Repository.ID
+		}
+		return cdPart{event: event, record: &domain.Change{Meta: domain.Meta{ID: subj.ID},
+			Service: serviceOf(cfg.Services, lastSegment(repo), repo), MergedAt: at}}, nil
+	case "service.deployed", "service.upgraded":
+		return cdPart{event: event, record: deployment(c.ID, subj.ID, env, domain.StatusSuccess)}, nil
+	case "service.rolledback":
+		d := deployment(c.ID, subj.ID, env, domain.StatusSuccess)
+		d.Reason = domain.ReasonRollback
+		return cdPart{event: event, record: d}, nil
+	case "incident.detected", "incident.reported", "incident.resolved":
+		service := ""
+		if content.Service != nil {
+			service = content.Service.ID
+		}
+		inc := &domain.Incident{Meta: domain.Meta{ID: subj.ID}, Service: cfg.Incidents.service(service, service), OpenedAt: at, URL: content.TicketURI}
+		switch event {
+		case "incident.detected":
+			inc.DetectedAt, inc.Origin = at, "monitoring"
+		case "incident.resolved":
+			inc.ResolvedAt = at
+		}
+		return cdPart{event: event, incident: &incidentUpdate{inc: inc, severityFallback: cfg.Incidents.severity(nil)}}, nil
+	case "pipelinerun.finished":
+		target, ok := cfg.DeployPipelines[content.PipelineName]
+		if !ok {
+			return cdPart{event: event, ignored: "pipeline " + content.PipelineName + " is not a deploy pipeline (connectors.cdevents.deploy_pipelines)"}, nil
+		}
+		status, ok := map[string]string{"success": domain.StatusSuccess, "failure": domain.StatusFailure, "error": domain.StatusFailure}[content.Outcome]
+		if !ok {
+			return cdPart{event: event, ignored: "a pipeline run with outcome " + content.Outcome + " deployed nothing"}, nil
+		}
+		d := deployment(subj.ID, firstOf(target.Service, content.PipelineName), target.Environment, status)
+		d.PipelineURL = firstOf(content.URI, content.URL)
+		return cdPart{event: event, record: d}, nil
+	}
+	return cdPart{event: event, ignored: "CDEvents " + event + " events are not mapped"}, nil
+}
+
+// artifactVersion is the version of a package URL
+// ("pkg:oci/myapp@sha256%3A0b31…" → "sha256:0b31…").
+func artifactVersion(purl string) string {
+	_, v, ok := strings.Cut(purl, "@")
+	if !ok {
+		return ""
+	}
+	v, _, _ = strings.Cut(v, "?")
+	v, _, _ = strings.Cut(v, "#")
+	if u, err := url.PathUnescape(v); err == nil {
+		v = u
+	}
+	return v
+}

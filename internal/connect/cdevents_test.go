@@ -1,0 +1,127 @@
+package connect
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+// binary is a CDEvent sent in CloudEvents' binary mode.
+func (e *env) cdBinary(id string, body []byte) answer {
+	e.t.Helper()
+	var ev cdEvent
+	json.Unmarshal(body, &ev)
+	return e.post("cdevents", body, append(e.bearer(), "Content-Type", "application/json", "Ce-Specversion", "1.0", "Ce-Id", id,
+		"Ce-Source", "/event/source/123", "Ce-Type", ev.Context.Type)...)
+}
+
+// structured wraps a CDEvent in a structured-mode CloudEvent.
+func structured(t *testing.T, id string, body []byte) map[string]any {
+	var ev cdEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]any{"specversion": "1.0", "id": id, "source": "/event/source/123", "type": ev.Context.Type,
+		"datacontenttype": "application/json", "data": json.RawMessage(body)}
+}
+
+func TestCDEventsToken(t *testing.T) {
+	body := fixture(t, "cdevents/v0.5.1/service_deployed.json")
+	runBearerChecks(t, "cdevents", body, "Ce-Id", "ce-1", "Ce-Specversion", "1.0", "Content-Type", "application/json")
+}
+
+func TestCDEventsBinaryDeployments(t *testing.T) {
+	want := &domain.Deployment{
+		Meta: domain.Meta{ID: "271069a8-fc18-44f1-b38f-9d70a1695819", Source: "cdevents"}, Service: "mySubject123", Environment: "test123",
+		Status: "success", FinishedAt: ts("2023-03-20T14:27:05.315384Z"),
+		Version: "sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427",
+	}
+	for _, v := range []string{"v0.4.1", "v0.5.1"} {
+		t.Run(v, func(t *testing.T) {
+			e := newEnv(t, Config{})
+			e.cdBinary("ce-1", fixture(t, "cdevents/"+v+"/service_deployed.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+			sameRecord(t, e.record(domain.KindDeployment, "cdevents", want.ID), want)
+			if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "ce-1" || ds[0].Event != "service.deployed" {
+				t.Fatalf("logged %+v", ds[0])
+			}
+		})
+	}
+	e := newEnv(t, Config{CDEvents: CDEvents{Deploys: Deploys{Services: map[string]string{"mySubject123": "shop"}, ProductionEnvironments: []string{"test123"}}}})
+	e.cdBinary("ce-2", fixture(t, "cdevents/v0.5.1/service_upgraded.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	d := e.record(domain.KindDeployment, "cdevents", want.ID).(*domain.Deployment)
+	if d.Service != "shop" || d.EnvType != domain.EnvProduction {
+		t.Fatalf("upgrade %+v, want service shop in production", d)
+	}
+	e.cdBinary("ce-3", fixture(t, "cdevents/v0.5.1/service_rolledback.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if d := e.record(domain.KindDeployment, "cdevents", want.ID).(*domain.Deployment); d.Reason != domain.ReasonRollback {
+		t.Fatalf("rollback %+v, want reason rollback", d)
+	}
+}
+
+func TestCDEventsStructuredAndBatchIncidents(t *testing.T) {
+	e := newEnv(t, Config{CDEvents: CDEvents{Incidents: Incidents{DefaultSeverity: "P2"}}})
+	detected := mustJSON(structured(t, "ce-10", fixture(t, "cdevents/v0.4.1/incident_detected.json")))
+	e.post("cdevents", detected, append(e.bearer(), "Content-Type", "application/cloudevents+json; charset=utf-8")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	inc := &domain.Incident{
+		Meta: domain.Meta{ID: "incident-123", Source: "cdevents"}, Service: "myApp", Severity: "P2",
+		OpenedAt: ts("2022-11-11T13:52:20.079Z"), DetectedAt: ts("2022-11-11T13:52:20.079Z"), Origin: "monitoring",
+	}
+	sameRecord(t, e.record(domain.KindIncident, "cdevents", "incident-123"), inc)
+	if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "ce-10" {
+		t.Fatalf("delivery id %q, want the CloudEvent's id", ds[0].DeliveryID)
+	}
+
+	// Derived: the resolution an hour later, in a batch with a merged
+	// change and an event Candor does not map.
+	resolved := edit(t, fixture(t, "cdevents/v0.5.1/incident_resolved.json"), func(m map[string]any) {
+		obj(m, "context")["timestamp"] = "2022-11-11T14:52:20.079Z"
+	})
+	batch := mustJSON([]any{
+		structured(t, "ce-11", resolved),
+		structured(t, "ce-12", fixture(t, "cdevents/v0.5.1/change_merged.json")),
+		structured(t, "ce-13", fixture(t, "cdevents/v0.5.1/artifact_published.json")),
+	})
+	a := e.post("cdevents", batch, append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := strings.Join(a.records(), " "); got != "incident/cdevents/incident-123 change/cdevents/mySubject123" {
+		t.Fatalf("records %s", got)
+	}
+	inc.ResolvedAt = ts("2022-11-11T14:52:20.079Z")
+	sameRecord(t, e.record(domain.KindIncident, "cdevents", "incident-123"), inc)
+	sameRecord(t, e.record(domain.KindChange, "cdevents", "mySubject123"), &domain.Change{
+		Meta: domain.Meta{ID: "mySubject123", Source: "cdevents"}, Service: "TestOrg", MergedAt: ts("2023-03-20T14:27:05.315384Z"),
+	})
+	if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "sha256:"+sha256Hex(batch) || ds[0].Event != "incident.resolved,change.merged,artifact.published" {
+		t.Fatalf("batch logged as %+v", ds[0])
+	}
+	// incident.reported opens one too.
+	e.cdBinary("ce-14", fixture(t, "cdevents/v0.5.1/incident_reported.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+}
+
+func TestCDEventsPipelineRuns(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.cdBinary("ce-1", fixture(t, "cdevents/v0.5.1/pipelinerun_finished.json")).want(t, http.StatusOK, store.DeliveryIgnored)
+	e = newEnv(t, Config{CDEvents: CDEvents{DeployPipelines: map[string]Target{"myPipeline": {Service: "shop", Environment: "production"}}}})
+	for _, v := range []string{"v0.4.1", "v0.5.1"} {
+		e.cdBinary("ce-"+v, fixture(t, "cdevents/"+v+"/pipelinerun_finished.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+		sameRecord(t, e.record(domain.KindDeployment, "cdevents", "mySubject123"), &domain.Deployment{
+			Meta: domain.Meta{ID: "mySubject123", Source: "cdevents"}, Service: "shop", Environment: "production", Status: "failure",
+			FinishedAt: ts("2023-03-20T14:27:05.315384Z"), PipelineURL: "https://www.example.com/mySubject123",
+		})
+	}
+}
+
+func TestCDEventsRedeliveryUnmappedMalformed(t *testing.T) {
+	e := newEnv(t, Config{})
+	body := fixture(t, "cdevents/v0.5.1/service_deployed.json")
+	e.redelivery("cdevents", body, append(e.bearer(), "Ce-Id", "ce-1", "Content-Type", "application/json")...)
+	e.cdBinary("ce-2", fixture(t, "cdevents/v0.5.1/environment_created.json")).want(t, http.StatusOK, store.DeliveryIgnored)
+	e = newEnv(t, Config{})
+	old := edit(t, body, func(m map[string]any) { obj(m, "context")["specversion"] = "0.3.0" })
+	e.malformed("cdevents", old, "v0.4 and v0.5", append(e.bearer(), "Ce-Id", "x-1")...)
+	e.malformed("cdevents", []byte(`{"context": {"type": "com.example.build"}}`), "not a CDEvent type", append(e.bearer(), "Ce-Id", "x-2")...)
+	e.malformed("cdevents", []byte(`[{"id": "1"}]`), "no data", append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...)
+}

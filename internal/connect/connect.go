@@ -1,0 +1,389 @@
+// Package connect takes events straight from the tools teams already use —
+// signed webhooks from GitHub, GitLab, Jenkins, Argo CD, CDEvents senders,
+// PagerDuty, Opsgenie, Alertmanager, Jira, Zendesk and Stripe — and turns
+// them into SPEC §1 records. Each delivery is verified with its sender's own
+// scheme, mapped by configurable rules, and committed with its row in the
+// delivery log through the same group-commit path as POST /api/v1/records
+// (ingest.Committer): all or nothing, acknowledged only once stored, never
+// counted twice. The payload is kept for a retention period so a mapping
+// fix can be replayed.
+package connect
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/store"
+)
+
+// Tokens authenticates the API tokens that bearer-token sources send
+// (auth.Service does).
+type Tokens interface {
+	AuthenticateToken(ctx context.Context, token string) (auth.Principal, error)
+	Grants() *auth.Grants
+}
+
+// Options wire a Service.
+type Options struct {
+	Store store.Store
+	// Committer commits deliveries; nil makes one on Store. Sharing the
+	// one POST /api/v1/records uses groups both into the same
+	// transactions.
+	Committer *ingest.Committer
+	// Tokens verifies the bearer tokens of Alertmanager, Jenkins, Argo CD,
+	// CDEvents and Opsgenie; without it those sources refuse every
+	// delivery.
+	Tokens Tokens
+	Config Config
+	// Parse supplies record defaults (the organisation currency).
+	Parse domain.ParseOptions
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// Service receives webhook deliveries.
+type Service struct {
+	st         store.Store
+	commit     *ingest.Committer
+	tokens     Tokens
+	cfg        Config
+	parse      domain.ParseOptions
+	now        func() time.Time
+	log        *slog.Logger
+	retention  time.Duration
+	maxBody    int64
+	connectors map[string]connector
+	// stateful serialises, per source, the deliveries of connectors whose
+	// mapping reads stored records (an incident's opening, a subscription's
+	// current segment), from the read to the commit.
+	stateful map[string]*sync.Mutex
+	// refusals bounds how many unverified deliveries a source logs: they
+	// cost a write each and anyone can send them.
+	refusals *auth.Limiter
+	// forgotAt is when payloads past their retention were last forgotten
+	// (unix nanoseconds).
+	forgotAt atomic.Int64
+}
+
+// New checks the configuration and returns the service.
+func New(o Options) (*Service, error) {
+	if o.Store == nil {
+		return nil, errors.New("connect: no store")
+	}
+	if err := o.Config.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{st: o.Store, commit: o.Committer, tokens: o.Tokens, cfg: o.Config, parse: o.Parse, now: o.Now, log: o.Log,
+		connectors: map[string]connector{}, stateful: map[string]*sync.Mutex{}}
+	if s.commit == nil {
+		s.commit = ingest.NewCommitter(o.Store)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.retention, _ = o.Config.Retention() // validated above
+	s.maxBody = o.Config.BodyLimit()
+	s.refusals = auth.NewLimiter(refusalRate, s.now)
+	for _, c := range connectorsOf(o.Config) {
+		s.connectors[c.name] = c
+		if c.stateful {
+			s.stateful[c.name] = &sync.Mutex{}
+		}
+	}
+	return s, nil
+}
+
+// refusalRate is how many refused, unverified deliveries each source
+// logs; past it they are only counted in the server log.
+var refusalRate = auth.Rate{Attempts: 60, Per: time.Minute}
+
+// Sources lists the webhook sources, sorted.
+func Sources() []string {
+	var out []string
+	for _, c := range connectorsOf(Config{}) {
+		out = append(out, c.name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Result is the answer to one delivery.
+type Result struct {
+	// Code is why a delivery was refused (domain's error vocabulary; the
+	// web layer turns it into the HTTP status); "" for a delivery taken,
+	// ignored or recognised as a duplicate.
+	Code       domain.Code  `json:"-"`
+	Outcome    string       `json:"outcome"`
+	Source     string       `json:"source"`
+	DeliveryID string       `json:"delivery_id,omitempty"`
+	Event      string       `json:"event,omitempty"`
+	Reason     string       `json:"reason,omitempty"`
+	Keys       []domain.Key `json:"-"`
+	Records    []string     `json:"records,omitempty"`
+	Truncated  int          `json:"truncated,omitempty"`
+	Inserted   int64        `json:"inserted"`
+	Replaced   int64        `json:"replaced"`
+	Unchanged  int64        `json:"unchanged"`
+}
+
+// Request is one delivery as received.
+type Request struct {
+	Source string
+	Header http.Header
+	Body   []byte
+}
+
+// Receive verifies, maps and commits one delivery and logs it. Its error
+// is the store's (the caller answers 500); everything about the delivery
+// itself, refusals included, is in the Result.
+func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
+	now := s.now().UTC()
+	c, ok := s.connectors[req.Source]
+	if !ok {
+		return Result{Code: domain.ENotFound, Outcome: store.DeliveryRejected, Source: req.Source,
+			Reason: fmt.Sprintf("no webhook source %q (known: %s)", req.Source, strings.Join(Sources(), ", "))}, nil
+	}
+	sum := sha256.Sum256(req.Body)
+	d := store.Delivery{Source: c.name, ReceivedAt: now, PayloadSHA256: hex.EncodeToString(sum[:])}
+	in := &input{header: req.Header, body: req.Body, now: now}
+	if c.headerID != nil {
+		d.DeliveryID = bound(c.headerID(req.Header))
+	}
+	code, reason, err := s.verify(ctx, c, in)
+	if err != nil {
+		return Result{}, err
+	}
+	if code != "" {
+		d.Outcome, d.Reason = store.DeliveryRejected, reason
+		return s.refuse(ctx, d, code)
+	}
+	d.Headers = c.keptHeaders(req.Header)
+	p, err := c.parse(in)
+	if err != nil {
+		return s.reject(ctx, d, req.Body, err)
+	}
+	if p.id == "" {
+		p.id = "sha256:" + d.PayloadSHA256
+	}
+	d.DeliveryID, d.Event = p.id, p.event
+	if len(d.DeliveryID) > domain.MaxName {
+		return s.reject(ctx, d, req.Body, rejectf("the delivery id is %d bytes long; at most %d", len(d.DeliveryID), domain.MaxName))
+	}
+	prior, err := s.st.CountedDelivery(ctx, c.name, d.DeliveryID)
+	switch {
+	case err == nil:
+		return s.duplicate(ctx, d, prior)
+	case !errors.Is(err, store.ErrNotFound):
+		return Result{}, err
+	}
+	d.Payload = s.keep(req.Body)
+	res, err := s.commitParsed(ctx, c, p, d, sum, false)
+	if err == nil && res.Outcome != store.DeliveryRejected {
+		s.maybeForget(ctx)
+	}
+	return res, err
+}
+
+// commitParsed maps a parsed delivery and commits its records with d. A
+// replay (replay set) answers a delivery whose id is counted already as
+// re-mapped rather than as a duplicate.
+func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d store.Delivery, sum [32]byte, replay bool) (Result, error) {
+	if mu := s.stateful[c.name]; mu != nil {
+		mu.Lock()
+		defer mu.Unlock()
+	}
+	fail := func(err error) (Result, error) {
+		if replay {
+			return replayRejected(d, err) // its payload is logged already
+		}
+		return s.reject(ctx, d, d.Payload, err)
+	}
+	out, err := p.build(ctx, &state{st: s.st, source: c.name})
+	if err != nil {
+		return fail(err)
+	}
+	recs, truncated, err := finish(out.records, c.name, s.parse)
+	if err != nil {
+		return fail(err)
+	}
+	d.Outcome, d.Truncated = store.DeliveryAccepted, truncated
+	if len(recs) == 0 {
+		d.Outcome, d.Reason = store.DeliveryIgnored, out.ignored
+		if d.Reason == "" {
+			d.Reason = "nothing to record"
+		}
+	}
+	for _, r := range recs {
+		d.Keys = append(d.Keys, domain.KeyOf(r))
+	}
+	w, err := s.commit.Deliver(ctx, recs, sum, d)
+	if err != nil {
+		return Result{}, err
+	}
+	res := result(d, "")
+	res.Inserted, res.Replaced, res.Unchanged = w.Inserted, w.Replaced, w.Unchanged
+	if w.Duplicate && !replay {
+		// Another instance, or a concurrent redelivery, committed it
+		// first: the records just written were its records again.
+		res.Outcome = store.DeliveryDuplicate
+		d.Outcome, d.Payload = store.DeliveryDuplicate, nil
+		if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
+			s.log.Error("webhook: logging a duplicate delivery", "source", d.Source, "delivery", d.DeliveryID, "err", err)
+		}
+	}
+	return res, nil
+}
+
+func result(d store.Delivery, code domain.Code) Result {
+	r := Result{Code: code, Outcome: d.Outcome, Source: d.Source, DeliveryID: d.DeliveryID, Event: d.Event, Reason: d.Reason,
+		Keys: d.Keys, Truncated: d.Truncated}
+	for _, k := range d.Keys {
+		r.Records = append(r.Records, k.String())
+	}
+	return r
+}
+
+// refuse logs and answers a delivery that failed verification, without
+// its payload: it is not known to come from the sender.
+func (s *Service) refuse(ctx context.Context, d store.Delivery, code domain.Code) (Result, error) {
+	if ok, _, first := s.refusals.Take(d.Source); ok {
+		if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
+			return Result{}, err
+		}
+	} else if first {
+		s.log.Warn("webhook: too many refused deliveries; logging them only here for a while", "source", d.Source, "reason", d.Reason)
+	}
+	return result(d, code), nil
+}
+
+// reject logs and answers a verified delivery that cannot be recorded,
+// keeping its payload so that it can be replayed once the mapping or the
+// sender is fixed. An error that is not the delivery's fault is returned
+// as is.
+func (s *Service) reject(ctx context.Context, d store.Delivery, body []byte, err error) (Result, error) {
+	var re *rejection
+	if !errors.As(err, &re) {
+		return Result{}, err
+	}
+	d.Outcome, d.Reason, d.Payload, d.Keys = store.DeliveryRejected, bound(re.reason), s.keep(body), nil
+	if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
+		return Result{}, err
+	}
+	return result(d, domain.EInvalid), nil
+}
+
+// duplicate logs and answers a redelivery of a counted delivery.
+func (s *Service) duplicate(ctx context.Context, d store.Delivery, prior store.Delivery) (Result, error) {
+	d.Outcome = store.DeliveryDuplicate
+	d.Reason = fmt.Sprintf("delivery %s was %s at %s", d.DeliveryID, prior.Outcome, prior.ReceivedAt.Format(time.RFC3339))
+	if prior.PayloadSHA256 != d.PayloadSHA256 {
+		d.Reason += " with a different payload"
+	}
+	if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
+		return Result{}, err
+	}
+	res := result(d, "")
+	res.Keys, res.Records = prior.Keys, nil
+	return res, nil
+}
+
+// verify checks the delivery's signature or token; a non-empty code is a
+// refusal with its reason, err the store's.
+func (s *Service) verify(ctx context.Context, c connector, in *input) (domain.Code, string, error) {
+	if c.scheme == schemeBearer {
+		return s.verifyBearer(ctx, in.header)
+	}
+	secret := s.cfg.secret(c.name)
+	if secret == "" {
+		return domain.EForbidden, fmt.Sprintf("no secret configured for %s: set connectors.%s.secret or %s", c.name, c.name, SecretEnv(c.name)), nil
+	}
+	if err := c.verify(in, secret, s.cfg.tolerance()); err != nil {
+		return domain.EUnauthorized, err.Error(), nil
+	}
+	return "", "", nil
+}
+
+// bound cuts a logged string to an identifier's bound: delivery ids and
+// reasons come from outside.
+func bound(s string) string {
+	if len(s) <= domain.MaxName*4 {
+		return s
+	}
+	return truncateUTF8(s, domain.MaxName*4-len(truncationMarker)) + truncationMarker
+}
+
+// keep is the payload to keep with a delivery: none when payloads are not
+// kept (connectors.payload_retention: 0).
+func (s *Service) keep(body []byte) []byte {
+	if s.retention <= 0 {
+		return nil
+	}
+	return body
+}
+
+// maybeForget forgets payloads past their retention, at most once an
+// hour: an indexed update of the few rows that aged out since.
+func (s *Service) maybeForget(ctx context.Context) {
+	now := s.now().UnixNano()
+	last := s.forgotAt.Load()
+	if now-last < int64(time.Hour) || !s.forgotAt.CompareAndSwap(last, now) {
+		return
+	}
+	if _, err := s.Forget(ctx); err != nil {
+		s.log.Error("webhook: forgetting payloads past their retention", "err", err)
+	}
+}
+
+// Forget drops the payloads received longer ago than the retention period
+// (connectors.payload_retention) and returns how many it dropped.
+func (s *Service) Forget(ctx context.Context) (int64, error) {
+	return s.st.ForgetPayloads(ctx, s.now().Add(-s.retention))
+}
+
+// TooLarge logs and answers a delivery whose body is over the limit,
+// without its payload: it was not read, so not verified.
+func (s *Service) TooLarge(ctx context.Context, source string, h http.Header, limit int64) (Result, error) {
+	c, ok := s.connectors[source]
+	if !ok {
+		return s.Receive(ctx, Request{Source: source}) // the unknown-source answer
+	}
+	d := store.Delivery{Source: c.name, ReceivedAt: s.now().UTC(), Outcome: store.DeliveryRejected,
+		Reason: fmt.Sprintf("the body is larger than %d bytes (connectors.max_body_bytes)", limit)}
+	if c.headerID != nil {
+		d.DeliveryID = bound(c.headerID(h))
+	}
+	return s.refuse(ctx, d, domain.ETooLarge)
+}
+
+// connectorsOf is every webhook source, with its rules.
+func connectorsOf(cfg Config) []connector {
+	return []connector{
+		githubConnector(cfg.GitHub),
+		gitlabConnector(cfg.GitLab),
+		pagerdutyConnector(cfg.PagerDuty),
+		opsgenieConnector(cfg.Opsgenie),
+		alertmanagerConnector(cfg.Alertmanager),
+		stripeConnector(cfg.Stripe),
+		jiraConnector(cfg.Jira),
+		zendeskConnector(cfg.Zendesk),
+		cdeventsConnector(cfg.CDEvents),
+		jenkinsConnector(cfg.Jenkins),
+		argocdConnector(cfg.ArgoCD),
+	}
+}

@@ -1,0 +1,244 @@
+package connect
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// GitLab: deployment events, merged merge requests, pipelines (each job
+// that starts an environment is a deployment) and pushes to the default
+// branch (when changes come from pushes). Verified with X-Gitlab-Token.
+// A deployment and the pipeline job behind it are one record, keyed by
+// the job's id, so a project that sends both events counts it once.
+func gitlabConnector(cfg GitLab) connector {
+	return connector{
+		name:     "gitlab",
+		headers:  []string{"Idempotency-Key", "X-Gitlab-Event-UUID", "X-Gitlab-Event"},
+		verify:   verifyGitLabToken,
+		headerID: gitlabDeliveryID,
+		parse:    func(in *input) (*parsed, error) { return parseGitLab(cfg, in) },
+	}
+}
+
+// gitlabDeliveryID is Idempotency-Key (GitLab 17.4+, the same on every
+// retry), else X-Gitlab-Event-UUID.
+func gitlabDeliveryID(h http.Header) string {
+	return firstOf(h.Get("Idempotency-Key"), h.Get("X-Gitlab-Event-UUID"))
+}
+
+type glProject struct {
+	Name              string `json:"name"`
+	PathWithNamespace string `json:"path_with_namespace"`
+	DefaultBranch     string `json:"default_branch"`
+	WebURL            string `json:"web_url"`
+}
+
+type glEnvironment struct {
+	Name           string `json:"name"`
+	Action         string `json:"action"`
+	DeploymentTier string `json:"deployment_tier"`
+}
+
+// glHead is what every event has. Each event's own struct embeds it, so a
+// delivery is decoded once, and only with the fields its event has.
+type glHead struct {
+	ObjectKind string    `json:"object_kind"`
+	Project    glProject `json:"project"`
+}
+
+type glDeploymentEvent struct {
+	glHead
+	Status          string `json:"status"`
+	StatusChangedAt when   `json:"status_changed_at"`
+	DeploymentID    text   `json:"deployment_id"`
+	DeployableID    text   `json:"deployable_id"`
+	DeployableURL   string `json:"deployable_url"`
+	Environment     string `json:"environment"`
+	EnvironmentTier string `json:"environment_tier"`
+	CommitURL       string `json:"commit_url"`
+	Ref             string `json:"ref"`
+}
+
+type glMergeRequestEvent struct {
+	glHead
+	ObjectAttributes struct {
+		IID            text   `json:"iid"`
+		Action         string `json:"action"`
+		State          string `json:"state"`
+		Title          string `json:"title"`
+		URL            string `json:"url"`
+		TargetBranch   string `json:"target_branch"`
+		MergeCommitSHA string `json:"merge_commit_sha"`
+		CreatedAt      when   `json:"created_at"`
+		UpdatedAt      when   `json:"updated_at"`
+		MergedAt       when   `json:"merged_at"`
+	} `json:"object_attributes"`
+}
+
+type glPipelineEvent struct {
+	glHead
+	ObjectAttributes struct {
+		SHA string `json:"sha"`
+	} `json:"object_attributes"`
+	Builds []struct {
+		ID          text           `json:"id"`
+		Status      string         `json:"status"`
+		StartedAt   when           `json:"started_at"`
+		FinishedAt  when           `json:"finished_at"`
+		Environment *glEnvironment `json:"environment"`
+	} `json:"builds"`
+}
+
+type glPushEvent struct {
+	glHead
+	Ref     string `json:"ref"`
+	Commits []struct {
+		ID        string `json:"id"`
+		Message   string `json:"message"`
+		Timestamp when   `json:"timestamp"`
+		URL       string `json:"url"`
+		Author    struct {
+			Name string `json:"name"`
+		} `json:"author"`
+		Added    []string `json:"added"`
+		Modified []string `json:"modified"`
+		Removed  []string `json:"removed"`
+	} `json:"commits"`
+}
+
+// gitlabTiers maps GitLab's deployment tiers to env_type.
+var gitlabTiers = map[string]string{"production": domain.EnvProduction, "staging": domain.EnvStaging, "testing": domain.EnvTest, "development": domain.EnvDev}
+
+func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
+	id := gitlabDeliveryID(in.header)
+	// object_kind says which event it is: read it alone first (cheap next
+	// to the event), then the event's own fields.
+	var kind struct {
+		ObjectKind string `json:"object_kind"`
+	}
+	if err := decode(in.body, &kind); err != nil {
+		return nil, err
+	}
+	var p interface{ head() *glHead }
+	switch kind.ObjectKind {
+	case "deployment":
+		p = &glDeploymentEvent{}
+	case "merge_request":
+		p = &glMergeRequestEvent{}
+	case "pipeline":
+		p = &glPipelineEvent{}
+	case "push":
+		p = &glPushEvent{}
+	default:
+		p = &glHead{}
+	}
+	if err := decode(in.body, p); err != nil {
+		return nil, err
+	}
+	h := p.head()
+	event := h.ObjectKind
+	if event == "" {
+		return nil, rejectf("object_kind: missing (not a GitLab webhook payload)")
+	}
+	proj := h.Project
+	service := serviceOf(cfg.Services, lastSegment(proj.PathWithNamespace), proj.PathWithNamespace, lastSegment(proj.PathWithNamespace))
+	envType := func(env, tier string) string {
+		if t := gitlabTiers[tier]; t != "" {
+			return t
+		}
+		return cfg.envType(env)
+	}
+	switch p := p.(type) {
+	case *glDeploymentEvent:
+		event += "." + p.Status
+		status, ok := map[string]string{"success": domain.StatusSuccess, "failed": domain.StatusFailure}[p.Status]
+		if !ok {
+			return ignored(id, event, "deployment status %q is not finished", p.Status), nil
+		}
+		recID := "job/" + string(p.DeployableID)
+		if p.DeployableID == "" {
+			if p.DeploymentID == "" {
+				return nil, rejectf("deployment_id: missing")
+			}
+			recID = "deployment/" + string(p.DeploymentID)
+		}
+		d := &domain.Deployment{
+			Meta: domain.Meta{ID: recID}, Service: service, Environment: p.Environment, EnvType: envType(p.Environment, p.EnvironmentTier),
+			Status: status, FinishedAt: p.StatusChangedAt.Time, PipelineURL: p.DeployableURL,
+		}
+		if i := strings.LastIndex(p.CommitURL, "/commit/"); i >= 0 {
+			d.Commit = p.CommitURL[i+len("/commit/"):]
+		}
+		if p.Ref != "" && p.Ref != proj.DefaultBranch {
+			d.Version = p.Ref
+		}
+		return mapped(id, event, d), nil
+	case *glMergeRequestEvent:
+		mr := p.ObjectAttributes
+		event += "." + mr.Action
+		switch {
+		case cfg.ChangesFrom == "push":
+			return ignored(id, event, "changes come from pushes (connectors.gitlab.changes_from: push)"), nil
+		case mr.Action != "merge" && mr.State != "merged":
+			return ignored(id, event, "only a merged merge request is a change"), nil
+		case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
+			return ignored(id, event, "merged into %s, not the default branch %s", mr.TargetBranch, proj.DefaultBranch), nil
+		}
+		// GitLab's payload has no merge time; the merge is its last update.
+		merged := firstTime(mr.MergedAt, mr.UpdatedAt)
+		if merged.IsZero() {
+			return nil, rejectf("object_attributes.updated_at: missing on a merged merge request")
+		}
+		return mapped(id, event, &domain.Change{
+			Meta: domain.Meta{ID: proj.PathWithNamespace + "!" + string(mr.IID)}, Service: service,
+			MergedAt: merged.Time, OpenedAt: mr.CreatedAt.Time, Title: mr.Title, Commit: mr.MergeCommitSHA, URL: mr.URL,
+		}), nil
+	case *glPipelineEvent:
+		var recs []domain.Record
+		for _, b := range p.Builds {
+			status, ok := map[string]string{"success": domain.StatusSuccess, "failed": domain.StatusFailure}[b.Status]
+			if b.Environment == nil || b.Environment.Action != "start" || !ok {
+				continue // not a deployment, or not a finished one
+			}
+			env := b.Environment.Name
+			recs = append(recs, &domain.Deployment{
+				Meta: domain.Meta{ID: "job/" + string(b.ID)}, Service: service, Environment: env, EnvType: envType(env, b.Environment.DeploymentTier),
+				Status: status, StartedAt: b.StartedAt.Time, FinishedAt: b.FinishedAt.Time, Commit: p.ObjectAttributes.SHA,
+				PipelineURL: strings.TrimSuffix(proj.WebURL, "/") + "/-/jobs/" + string(b.ID),
+			})
+		}
+		if len(recs) == 0 {
+			return ignored(id, event, "no finished job of the pipeline deploys to an environment"), nil
+		}
+		return mapped(id, event, recs...), nil
+	case *glPushEvent:
+		switch {
+		case cfg.ChangesFrom != "push":
+			return ignored(id, event, "changes come from merged merge requests (connectors.gitlab.changes_from)"), nil
+		case p.Ref != "refs/heads/"+proj.DefaultBranch:
+			return ignored(id, event, "a push to %s, not the default branch %s", p.Ref, proj.DefaultBranch), nil
+		}
+		// GitLab does not say when the push happened: it was at or after
+		// its newest commit.
+		var pushed when
+		for _, c := range p.Commits {
+			if c.Timestamp.After(pushed.Time) {
+				pushed = c.Timestamp
+			}
+		}
+		var recs []domain.Record
+		for _, c := range p.Commits {
+			recs = append(recs, commitChanges(c.ID, c.Message, c.Author.Name, c.URL, c.Timestamp, pushed, service,
+				cfg.Paths[proj.PathWithNamespace], c.Added, c.Removed, c.Modified)...)
+		}
+		if len(recs) == 0 {
+			return ignored(id, event, "no commits"), nil
+		}
+		return mapped(id, event, recs...), nil
+	}
+	return ignored(id, event, "GitLab %s events are not mapped", h.ObjectKind), nil
+}
+
+func (h *glHead) head() *glHead { return h }

@@ -1,0 +1,110 @@
+package connect
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+const glSecret = "gl-token"
+
+func glHeaders(event, uuid string) []string {
+	return []string{"X-Gitlab-Token", glSecret, "X-Gitlab-Event", event, "X-Gitlab-Event-UUID", uuid}
+}
+
+func glEnv(t *testing.T, cfg GitLab) *env {
+	cfg.Secret = glSecret
+	return newEnv(t, Config{GitLab: cfg})
+}
+
+func TestGitLabSignature(t *testing.T) {
+	runSignatureChecks(t, sourceCase{
+		source:    "gitlab",
+		cfg:       func(secret string) Config { return Config{GitLab: GitLab{Secret: secret}} },
+		body:      fixture(t, "gitlab/go-gitlab.deployment.json"),
+		sign:      func(_ *env, secret string, _ []byte) []string { return []string{"X-Gitlab-Token", secret} },
+		extra:     []string{"X-Gitlab-Event", "Deployment Hook", "X-Gitlab-Event-UUID", "u-1"},
+		tokenOnly: true,
+	})
+}
+
+func TestGitLabDeploymentAndPipelineAreOneRecord(t *testing.T) {
+	e := glEnv(t, GitLab{})
+	e.post("gitlab", fixture(t, "gitlab/go-gitlab.deployment.json"), glHeaders("Deployment Hook", "u-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	sameRecord(t, e.record(domain.KindDeployment, "gitlab", "job/796"), &domain.Deployment{
+		Meta: domain.Meta{ID: "job/796", Source: "gitlab"}, Service: "test-deployment-webhooks", Environment: "staging",
+		Status: "success", FinishedAt: ts("2021-04-28T19:50:00Z"), Version: "1.0.0",
+		Commit:      "279484c09fbe69ededfced8c1bb6e6d24616b468",
+		PipelineURL: "http://10.126.0.2:3000/root/test-deployment-webhooks/-/jobs/796",
+	})
+
+	// The real pipeline's production job was skipped: nothing deployed.
+	e.post("gitlab", fixture(t, "gitlab/go-gitlab.pipeline.json"), glHeaders("Pipeline Hook", "u-2")...).want(t, http.StatusOK, store.DeliveryIgnored)
+	// Derived: the same pipeline with its production job succeeded.
+	a := e.post("gitlab", fixture(t, "gitlab/derived.pipeline.production-deployed.json"), glHeaders("Pipeline Hook", "u-3")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := a.records(); len(got) != 1 || got[0] != "deployment/gitlab/job/380" {
+		t.Fatalf("records %v", got)
+	}
+	sameRecord(t, e.record(domain.KindDeployment, "gitlab", "job/380"), &domain.Deployment{
+		Meta: domain.Meta{ID: "job/380", Source: "gitlab"}, Service: "gitlab-test", Environment: "production", EnvType: "production",
+		Status: "success", StartedAt: ts("2016-08-12T15:26:30Z"), FinishedAt: ts("2016-08-12T15:27:10Z"),
+		Commit: "bcbb5ec396a2c0f828686f14fac9b80b780504f2", PipelineURL: "http://192.168.64.1:3005/gitlab-org/gitlab-test/-/jobs/380",
+	})
+	// The deployment event of that job writes the same record.
+	dep := edit(t, fixture(t, "gitlab/go-gitlab.deployment.json"), func(m map[string]any) {
+		m["deployable_id"] = 380
+		m["project"] = obj(mustDecode(t, fixture(t, "gitlab/go-gitlab.pipeline.json")), "project")
+	})
+	e.post("gitlab", dep, glHeaders("Deployment Hook", "u-4")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if n := e.recordCount(); n != 2 {
+		t.Fatalf("%d records, want the two deployments", n)
+	}
+	running := edit(t, fixture(t, "gitlab/go-gitlab.deployment.json"), func(m map[string]any) { m["status"] = "running" })
+	e.post("gitlab", running, glHeaders("Deployment Hook", "u-5")...).want(t, http.StatusOK, store.DeliveryIgnored)
+}
+
+func TestGitLabMergeRequest(t *testing.T) {
+	e := glEnv(t, GitLab{Deploys: Deploys{Services: map[string]string{"gitlab-org/hello-world": "hello"}}})
+	e.post("gitlab", fixture(t, "gitlab/go-scm.pull_request_merge.json"), glHeaders("Merge Request Hook", "m-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	sameRecord(t, e.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1"), &domain.Change{
+		Meta: domain.Meta{ID: "gitlab-org/hello-world!1", Source: "gitlab"}, Service: "hello",
+		MergedAt: ts("2017-12-10T17:08:07Z"), OpenedAt: ts("2017-12-10T17:01:11Z"), Title: "update readme",
+		Commit: "78a76ee6b4992a6baf64c59fc4c44c7323d60438", URL: "https://gitlab.com/gitlab-org/hello-world/merge_requests/1",
+	})
+	e.post("gitlab", fixture(t, "gitlab/go-scm.pull_request_close.json"), glHeaders("Merge Request Hook", "m-2")...).want(t, http.StatusOK, store.DeliveryIgnored)
+	e.post("gitlab", fixture(t, "gitlab/go-gitlab.merge_request.json"), glHeaders("Merge Request Hook", "m-3")...).want(t, http.StatusOK, store.DeliveryIgnored)
+}
+
+func TestGitLabPush(t *testing.T) {
+	push := fixture(t, "gitlab/go-gitlab.push.json")
+	glEnv(t, GitLab{}).post("gitlab", push, glHeaders("Push Hook", "p-1")...).want(t, http.StatusOK, store.DeliveryIgnored)
+	e := glEnv(t, GitLab{ChangesFrom: "push"})
+	a := e.post("gitlab", push, glHeaders("Push Hook", "p-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if len(a.records()) != 2 {
+		t.Fatalf("records %v, want the two commits", a.records())
+	}
+	c := e.record(domain.KindChange, "gitlab", "b6568db1bc1dcd7f8b4d5a946b0b91f9dacd7327").(*domain.Change)
+	if c.Service != "diaspora" || !c.MergedAt.Equal(ts("2012-01-03T21:36:29Z")) || !c.AuthoredAt.Equal(ts("2011-12-12T12:27:31Z")) {
+		t.Fatalf("change %+v: want service diaspora, merged with the push's newest commit, authored at its own", c)
+	}
+}
+
+func TestGitLabRedeliveryUnmappedMalformed(t *testing.T) {
+	e := glEnv(t, GitLab{})
+	body := fixture(t, "gitlab/go-gitlab.deployment.json")
+	// Idempotency-Key is the id GitLab keeps across retries.
+	e.redelivery("gitlab", body, append(glHeaders("Deployment Hook", "u-9"), "Idempotency-Key", "k-1")...)
+	if ds := e.deliveries("gitlab"); ds[0].DeliveryID != "k-1" {
+		t.Fatalf("delivery id %q, want the Idempotency-Key", ds[0].DeliveryID)
+	}
+	e.post("gitlab", fixture(t, "gitlab/go-gitlab.issue.json"), glHeaders("Issue Hook", "i-1")...).want(t, http.StatusOK, store.DeliveryIgnored)
+	e.post("gitlab", fixture(t, "gitlab/go-gitlab.job.json"), glHeaders("Job Hook", "j-1")...).want(t, http.StatusOK, store.DeliveryIgnored)
+
+	e = glEnv(t, GitLab{})
+	e.malformed("gitlab", []byte(`[1, 2]`), "not", glHeaders("Deployment Hook", "x-1")...)
+	e.malformed("gitlab", []byte(`{"status": "success"}`), "object_kind", glHeaders("Deployment Hook", "x-2")...)
+	noEnv := edit(t, body, func(m map[string]any) { delete(m, "environment") })
+	e.malformed("gitlab", noEnv, "field environment: required", glHeaders("Deployment Hook", "x-3")...)
+}

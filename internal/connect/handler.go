@@ -1,0 +1,88 @@
+package connect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Handler serves POST /webhooks/{source}. It needs no session or API
+// token in front of it: each delivery is verified by its source's own
+// scheme (a signature over the body, or an API token with records:write
+// for the bearer sources), so its route's policy is "anonymous, verified
+// by the connector". Mount it on a pattern with a {source} wildcard; on
+// any other the source is the path's last segment.
+//
+// A delivery taken, ignored or recognised as a duplicate is answered 200
+// with {"outcome": "accepted" | "duplicate" | "ignored", …}. Everything
+// else goes to fail, the web layer's error writer, as a coded error — so
+// a refusal reads like every other error of the API (one vocabulary, one
+// mapping to HTTP status, the request id): invalid for a malformed
+// delivery or an identifier over its bound, unauthorized for a missing or
+// bad signature or token, forbidden for a source with no secret configured
+// (or a token without records:write), not_found for an unknown source,
+// too_large for a body over connectors.max_body_bytes; and the store's
+// failure uncoded, an internal error the sender retries.
+func (s *Service) Handler(fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		source := r.PathValue("source")
+		if source == "" {
+			source = r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			fail(w, r, domain.Errorf(domain.EMethodNotAllowed, "method %s not allowed on %s (allowed: POST)", r.Method, r.URL.Path))
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			res, err := s.TooLarge(r.Context(), source, r.Header, mbe.Limit)
+			s.answer(w, r, res, err, fail)
+			return
+		}
+		if err != nil {
+			// The client went away or broke off mid-body: nothing to answer.
+			return
+		}
+		res, err := s.Receive(r.Context(), Request{Source: source, Header: r.Header, Body: body})
+		s.answer(w, r, res, err, fail)
+	})
+}
+
+// Refusal is a refused delivery as an error of the vocabulary; it keeps
+// the Result so that a caller can log what was refused.
+type Refusal struct{ Result Result }
+
+func (e *Refusal) Error() string {
+	if e.Result.DeliveryID != "" {
+		return fmt.Sprintf("%s delivery %s refused: %s", e.Result.Source, e.Result.DeliveryID, e.Result.Reason)
+	}
+	return fmt.Sprintf("%s delivery refused: %s", e.Result.Source, e.Result.Reason)
+}
+
+// ErrorCode gives the refusal its code (domain.CodeOf reads it).
+func (e *Refusal) ErrorCode() domain.Code { return e.Result.Code }
+
+func (s *Service) answer(w http.ResponseWriter, r *http.Request, res Result, err error, fail func(http.ResponseWriter, *http.Request, error)) {
+	if err != nil {
+		if r.Context().Err() == nil {
+			s.log.Error("webhook delivery failed", "path", r.URL.Path, "err", err)
+		}
+		fail(w, r, fmt.Errorf("webhook delivery not stored (send it again): %w", err))
+		return
+	}
+	if res.Code != "" {
+		fail(w, r, &Refusal{Result: res})
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	// Compact: senders log the answer, nobody reads it on a terminal.
+	json.NewEncoder(w).Encode(res)
+}

@@ -1,0 +1,125 @@
+package connect
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Jira: issue created and updated events. An issue of a type configured
+// as incident (default: Incident) is an incident, one configured as ticket
+// (default: Bug, Support, Service Request) a ticket; other types are
+// ignored. Every event carries the whole issue, so the record is simply
+// the issue as it is now: reopening clears the resolution. Verified with
+// X-Hub-Signature (the webhook's secret); the delivery id is
+// X-Atlassian-Webhook-Identifier.
+func jiraConnector(cfg Jira) connector {
+	return connector{
+		name:     "jira",
+		headers:  []string{"X-Atlassian-Webhook-Identifier"},
+		verify:   verifyHubSignature("X-Hub-Signature"),
+		headerID: func(h http.Header) string { return h.Get("X-Atlassian-Webhook-Identifier") },
+		parse:    func(in *input) (*parsed, error) { return parseJira(cfg, in) },
+	}
+}
+
+// jiraIssueTypes are the default issue type mapping.
+var jiraIssueTypes = map[string]string{"incident": "incident", "bug": "ticket", "support": "ticket", "service request": "ticket"}
+
+// jiraSeverity maps Jira's default priority schemes.
+var jiraSeverity = map[string]string{
+	"highest": "P1", "blocker": "P1", "critical": "P1", "high": "P2", "major": "P2",
+	"medium": "P3", "low": "P4", "minor": "P4", "lowest": "P4", "trivial": "P4",
+}
+
+type jiraName struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+type jiraEvent struct {
+	Timestamp    text   `json:"timestamp"`
+	WebhookEvent string `json:"webhookEvent"`
+	Issue        struct {
+		ID     text   `json:"id"`
+		Key    string `json:"key"`
+		Self   string `json:"self"`
+		Fields struct {
+			IssueType      jiraName   `json:"issuetype"`
+			Priority       *jiraName  `json:"priority"`
+			Project        jiraName   `json:"project"`
+			Components     []jiraName `json:"components"`
+			Summary        string     `json:"summary"`
+			Created        when       `json:"created"`
+			ResolutionDate when       `json:"resolutiondate"`
+		} `json:"fields"`
+	} `json:"issue"`
+	Changelog struct {
+		ID text `json:"id"`
+	} `json:"changelog"`
+}
+
+func parseJira(cfg Jira, in *input) (*parsed, error) {
+	var p jiraEvent
+	if err := decode(in.body, &p); err != nil {
+		return nil, err
+	}
+	is, f := p.Issue, p.Issue.Fields
+	event := p.WebhookEvent
+	// Without Jira's header, the event is known by its time, issue and
+	// change.
+	id := firstOf(in.header.Get("X-Atlassian-Webhook-Identifier"))
+	if id == "" && p.Timestamp != "" {
+		id = strings.Join([]string{string(p.Timestamp), event, string(is.ID), string(p.Changelog.ID)}, ":")
+	}
+	switch {
+	case event == "":
+		return nil, rejectf("webhookEvent: missing (not a Jira webhook)")
+	case event != "jira:issue_created" && event != "jira:issue_updated":
+		return ignored(id, event, "Jira %s events are not mapped", event), nil
+	case is.Key == "":
+		return nil, rejectf("issue.key: missing")
+	}
+	kind := cfg.IssueTypes[f.IssueType.Name]
+	if kind == "" {
+		for k, v := range cfg.IssueTypes {
+			if strings.EqualFold(k, f.IssueType.Name) {
+				kind = v
+			}
+		}
+	}
+	if kind == "" && cfg.IssueTypes == nil {
+		kind = jiraIssueTypes[strings.ToLower(f.IssueType.Name)]
+	}
+	if kind == "" {
+		return ignored(id, event, "issue type %q is neither an incident nor a ticket (connectors.jira.issue_types)", f.IssueType.Name), nil
+	}
+	if f.Created.IsZero() {
+		return nil, rejectf("issue.fields.created: missing")
+	}
+	var priority string
+	if f.Priority != nil {
+		priority = f.Priority.Name
+	}
+	var url string
+	if i := strings.Index(is.Self, "/rest/api/"); i >= 0 {
+		url = is.Self[:i] + "/browse/" + is.Key
+	}
+	if kind == "ticket" {
+		return mapped(id, event, &domain.Ticket{
+			Meta: domain.Meta{ID: is.Key}, CreatedAt: f.Created.Time, ResolvedAt: f.ResolutionDate.Time,
+			Priority: priority, Category: f.IssueType.Name, Text: f.Summary,
+		}), nil
+	}
+	var component string
+	if len(f.Components) > 0 {
+		component = f.Components[0].Name
+	}
+	return mapped(id, event, &domain.Incident{
+		Meta:     domain.Meta{ID: is.Key},
+		Service:  cfg.service(firstOf(component, f.Project.Key), component, f.Project.Key),
+		Severity: cfg.severity(jiraSeverity, priority),
+		OpenedAt: f.Created.Time, ResolvedAt: f.ResolutionDate.Time, URL: url,
+	}), nil
+}

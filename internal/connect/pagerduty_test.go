@@ -1,0 +1,154 @@
+package connect
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+const pdSecret = "pd-secret"
+
+func pdEnv(t *testing.T, cfg PagerDuty) *env {
+	cfg.Secret = pdSecret
+	return newEnv(t, Config{PagerDuty: cfg})
+}
+
+func (e *env) pdPost(body []byte) answer {
+	e.t.Helper()
+	return e.post("pagerduty", body, "X-PagerDuty-Signature", "v1="+hexHMAC(pdSecret, body))
+}
+
+func TestPagerDutySignature(t *testing.T) {
+	runSignatureChecks(t, sourceCase{
+		source: "pagerduty",
+		cfg:    func(secret string) Config { return Config{PagerDuty: PagerDuty{Secret: secret}} },
+		body:   fixture(t, "pagerduty/zulip.triggered_v3.json"),
+		sign: func(_ *env, secret string, body []byte) []string {
+			return []string{"X-PagerDuty-Signature", "v1=" + hexHMAC(secret, body)}
+		},
+	})
+}
+
+// go-pagerduty's known answer: that body signed with that secret, as
+// PagerDuty signs; any of several v1 values may be the one.
+func TestPagerDutyKnownAnswerAndSeveralSignatures(t *testing.T) {
+	const secret = "lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK"
+	const sig = "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd"
+	body := fixture(t, "pagerduty/go-pagerduty.incident.priority_updated.signed-body.json")
+	e := newEnv(t, Config{PagerDuty: PagerDuty{Secret: secret}})
+	e.post("pagerduty", body, "X-PagerDuty-Signature", "v1=00ff,"+sig+",v1=abcd").want(t, http.StatusOK, store.DeliveryAccepted)
+	sameRecord(t, e.record(domain.KindIncident, "pagerduty", "PGR0VU2"), &domain.Incident{
+		Meta: domain.Meta{ID: "PGR0VU2", Source: "pagerduty"}, Service: "API Service", Severity: "P1",
+		OpenedAt: ts("2021-04-26T17:36:27.458Z"), URL: "https://acme.pagerduty.com/incidents/PGR0VU2",
+	})
+	e = newEnv(t, Config{PagerDuty: PagerDuty{Secret: secret}})
+	e.post("pagerduty", body, "X-PagerDuty-Signature", "v1=00ff,v0=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd").
+		want(t, http.StatusUnauthorized, store.DeliveryRejected)
+}
+
+func TestPagerDutyIncidentLifecycle(t *testing.T) {
+	e := pdEnv(t, PagerDuty{Incidents: Incidents{Services: map[string]string{"PA2P440": "checkout"}}})
+	triggered := fixture(t, "pagerduty/zulip.triggered_v3.json")
+	e.pdPost(triggered).want(t, http.StatusOK, store.DeliveryAccepted)
+	want := &domain.Incident{
+		Meta: domain.Meta{ID: "PFQZPSY", Source: "pagerduty"}, Service: "checkout", Severity: "P2",
+		OpenedAt: ts("2021-06-04T13:35:29.781Z"), URL: "https://pig208.pagerduty.com/incidents/PFQZPSY",
+	}
+	sameRecord(t, e.record(domain.KindIncident, "pagerduty", "PFQZPSY"), want)
+
+	// Derived from the real resolved event: the same incident resolved an
+	// hour later. The stored opening stays.
+	resolved := edit(t, fixture(t, "pagerduty/zulip.resolved_v3.json"), func(m map[string]any) {
+		ev := obj(m, "event")
+		ev["id"], ev["occurred_at"] = "01DERIVEDRESOLVED", "2021-06-04T14:35:29.781Z"
+		obj(ev, "data")["id"], obj(ev, "data")["html_url"] = "PFQZPSY", "https://pig208.pagerduty.com/incidents/PFQZPSY"
+	})
+	e.pdPost(resolved).want(t, http.StatusOK, store.DeliveryAccepted)
+	want.ResolvedAt = ts("2021-06-04T14:35:29.781Z")
+	sameRecord(t, e.record(domain.KindIncident, "pagerduty", "PFQZPSY"), want)
+
+	// A step that arrives late (acknowledged, sent before the resolution)
+	// does not reopen it; reopened does.
+	ack := edit(t, fixture(t, "pagerduty/zulip.acknowledged_v3.json"), func(m map[string]any) {
+		ev := obj(m, "event")
+		ev["occurred_at"] = "2021-06-04T13:40:00Z"
+		obj(ev, "data")["id"], obj(ev, "data")["html_url"] = "PFQZPSY", "https://pig208.pagerduty.com/incidents/PFQZPSY"
+	})
+	e.pdPost(ack).want(t, http.StatusOK, store.DeliveryAccepted)
+	sameRecord(t, e.record(domain.KindIncident, "pagerduty", "PFQZPSY"), want)
+	reopened := edit(t, ack, func(m map[string]any) {
+		ev := obj(m, "event")
+		ev["id"], ev["event_type"], ev["occurred_at"] = "01DERIVEDREOPENED", "incident.reopened", "2021-06-04T15:00:00Z"
+		obj(ev, "data")["status"] = "triggered"
+	})
+	e.pdPost(reopened).want(t, http.StatusOK, store.DeliveryAccepted)
+	if inc := e.record(domain.KindIncident, "pagerduty", "PFQZPSY").(*domain.Incident); !inc.ResolvedAt.IsZero() {
+		t.Fatalf("reopened incident still resolved at %v", inc.ResolvedAt)
+	}
+
+	// A resolution seen before its incident: opened no later than it was
+	// resolved; the trigger arriving afterwards moves the opening back.
+	e = pdEnv(t, PagerDuty{})
+	e.pdPost(resolved).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.pdPost(triggered).want(t, http.StatusOK, store.DeliveryAccepted)
+	inc := e.record(domain.KindIncident, "pagerduty", "PFQZPSY").(*domain.Incident)
+	if !inc.OpenedAt.Equal(ts("2021-06-04T13:35:29.781Z")) || !inc.ResolvedAt.Equal(ts("2021-06-04T14:35:29.781Z")) || inc.Service != "pig208" {
+		t.Fatalf("out-of-order steps gave %+v", inc)
+	}
+}
+
+func TestPagerDutyRedeliveryUnmappedMalformed(t *testing.T) {
+	e := pdEnv(t, PagerDuty{})
+	body := fixture(t, "pagerduty/zulip.acknowledged_v3.json")
+	e.redelivery("pagerduty", body, "X-PagerDuty-Signature", "v1="+hexHMAC(pdSecret, body))
+	if ds := e.deliveries("pagerduty"); ds[0].DeliveryID != "01BZYK8N47N5JG55J1EEEHPEJI" {
+		t.Fatalf("delivery id %q, want the event's id", ds[0].DeliveryID)
+	}
+	// Derived: a service event (PagerDuty's own example has no licence to
+	// copy here).
+	svc := edit(t, body, func(m map[string]any) {
+		ev := obj(m, "event")
+		ev["id"], ev["event_type"], ev["resource_type"] = "01DERIVEDSERVICE", "service.updated", "service"
+	})
+	e.pdPost(svc).want(t, http.StatusOK, store.DeliveryIgnored)
+
+	e = pdEnv(t, PagerDuty{})
+	noID := edit(t, body, func(m map[string]any) { delete(obj(m, "event", "data"), "id") })
+	e.post("pagerduty", noID, "X-PagerDuty-Signature", "v1="+hexHMAC(pdSecret, noID)).want(t, http.StatusBadRequest, store.DeliveryRejected)
+	garbage := []byte(`{"event": {"id": 1}}`)
+	e.malformed("pagerduty", garbage, "event.id", "X-PagerDuty-Signature", "v1="+hexHMAC(pdSecret, garbage))
+}
+
+// The steps of one incident arriving at once are applied one after the
+// other (read, merge, commit): none of them is lost to another that read
+// the incident before it was stored.
+func TestPagerDutyConcurrentStepsMerge(t *testing.T) {
+	e := pdEnv(t, PagerDuty{})
+	trig := fixture(t, "pagerduty/zulip.triggered_v3.json")
+	steps := [][]byte{edit(t, trig, func(m map[string]any) {
+		obj(m, "event")["occurred_at"] = "2021-06-04T13:00:00Z" // the earliest step: the opening
+	})}
+	for i := range 12 {
+		kind := "incident.acknowledged"
+		if i == 7 {
+			kind = "incident.resolved"
+		}
+		steps = append(steps, edit(t, trig, func(m map[string]any) {
+			ev := obj(m, "event")
+			ev["id"], ev["event_type"], ev["occurred_at"] = fmt.Sprintf("step-%d", i), kind, fmt.Sprintf("2021-06-04T14:%02d:00Z", i)
+		}))
+	}
+	var wg sync.WaitGroup
+	for _, body := range steps {
+		wg.Go(func() { e.pdPost(body) })
+	}
+	wg.Wait()
+	inc := e.record(domain.KindIncident, "pagerduty", "PFQZPSY").(*domain.Incident)
+	if !inc.OpenedAt.Equal(ts("2021-06-04T13:00:00Z")) || !inc.ResolvedAt.Equal(ts("2021-06-04T14:07:00Z")) {
+		t.Fatalf("after concurrent steps: opened %v resolved %v, want 13:00 and 14:07", inc.OpenedAt, inc.ResolvedAt)
+	}
+}

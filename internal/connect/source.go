@@ -1,0 +1,267 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+// scheme is how a source proves a delivery is its own.
+type scheme int
+
+const (
+	// schemeSigned: a secret shared with the sender (an HMAC signature or
+	// a token header), checked by the connector's verify.
+	schemeSigned scheme = iota
+	// schemeBearer: an API token with the records:write grant, for senders
+	// that can set a header but not sign (Alertmanager, Jenkins, Argo CD,
+	// CDEvents senders, Opsgenie).
+	schemeBearer
+)
+
+// connector is one webhook source.
+type connector struct {
+	name   string
+	scheme scheme
+	// verify checks a signed delivery against the configured secret;
+	// tolerance bounds the age of a signed timestamp.
+	verify func(in *input, secret string, tolerance time.Duration) error
+	// headerID reads the delivery id from the headers, when the sender
+	// sends one there; it is logged even for a refused delivery.
+	headerID func(h http.Header) string
+	// parse decodes a verified payload: its delivery id and event type,
+	// and how to build its records.
+	parse func(in *input) (*parsed, error)
+	// stateful: building reads stored records, so deliveries of the
+	// source are serialised from that read to their commit.
+	stateful bool
+	// headers are the request headers parse reads, kept with the payload
+	// for replay (never a credential or a signature).
+	headers []string
+}
+
+// keptHeaders are the delivery's headers that parse reads.
+func (c connector) keptHeaders(h http.Header) map[string]string {
+	var out map[string]string
+	for _, name := range c.headers {
+		if v := h.Get(name); v != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// input is one delivery as received.
+type input struct {
+	header http.Header
+	body   []byte
+	now    time.Time
+}
+
+// parsed is a decoded delivery.
+type parsed struct {
+	id    string // "" when the sender gives none: the payload's sha256 stands in
+	event string
+	build func(ctx context.Context, st *state) (built, error)
+}
+
+// built is what a delivery maps to: records, or none and why.
+type built struct {
+	records []domain.Record
+	ignored string
+}
+
+// mapped is a parsed delivery whose records need no stored state.
+func mapped(id, event string, recs ...domain.Record) *parsed {
+	return &parsed{id: id, event: event, build: func(context.Context, *state) (built, error) { return built{records: recs}, nil }}
+}
+
+// ignored is a parsed delivery Candor does not map, with the reason.
+func ignored(id, event, format string, args ...any) *parsed {
+	why := fmt.Sprintf(format, args...)
+	return &parsed{id: id, event: event, build: func(context.Context, *state) (built, error) { return built{ignored: why}, nil }}
+}
+
+// rejection is a delivery's own fault: malformed, an identifier over its
+// bound, a required field missing. It is answered 400 and logged with its
+// payload.
+type rejection struct{ reason string }
+
+func (e *rejection) Error() string { return e.reason }
+
+func rejectf(format string, args ...any) error {
+	return &rejection{reason: fmt.Sprintf(format, args...)}
+}
+
+// decode unmarshals a JSON payload, rejecting one that is not.
+func decode(body []byte, v any) error {
+	if err := json.Unmarshal(body, v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return rejectf("the payload is not valid JSON: %v (at byte %d)", se, se.Offset)
+		case errors.As(err, &te) && te.Field == "":
+			return rejectf("the payload is a JSON %s, not an object", te.Value)
+		case errors.As(err, &te):
+			return rejectf("the payload's %s is %s, want %s", te.Field, te.Value, te.Type)
+		}
+		return rejectf("the payload cannot be read: %v", err)
+	}
+	return nil
+}
+
+// state reads the source's stored records, for mappings that update a
+// record a previous delivery wrote.
+type state struct {
+	st     store.Store
+	source string
+}
+
+// get decodes the stored record of the kind and id into r; false when
+// there is none.
+func (s *state) get(ctx context.Context, kind domain.Kind, id string, r domain.Record) (bool, error) {
+	got, err := s.st.Get(ctx, domain.Key{Kind: kind, Source: s.source, ID: id})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(got.Body, r); err != nil {
+		return false, fmt.Errorf("stored %s %s/%s: %w", kind, s.source, id, err)
+	}
+	return true, nil
+}
+
+// text is a JSON string or number read as text: senders write ids both
+// ways (GitHub's numeric ids, Opsgenie's priority 3 or "P3").
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		// This type of error gets the field's name added by encoding/json.
+		return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[string]()}
+	}
+	*t = text(n.String())
+	return nil
+}
+
+// when is a timestamp as senders write it: RFC 3339, GitLab's
+// "2021-04-28 21:50:00 +0200" and "2016-08-12 15:23:28 UTC", Jira's
+// "2019-08-27T12:43:24.193-0700", or unix seconds or milliseconds as a
+// number. null, "" and Go's zero time are no time.
+type when struct{ time.Time }
+
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z0700",
+	"2006-01-02 15:04:05 -0700",
+	"2006-01-02 15:04:05 MST",
+	"2006-01-02 15:04:05Z07:00",
+}
+
+func parseWhen(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "<no value>" {
+		return time.Time{}, nil
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			if t.Year() <= 1 {
+				return time.Time{}, nil
+			}
+			return t.UTC(), nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return unixAny(n), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time", clip(s))
+}
+
+// unixAny reads unix seconds, milliseconds or nanoseconds by magnitude.
+func unixAny(n int64) time.Time {
+	switch {
+	case n > 1e17 || n < -1e17:
+		return time.Unix(0, n).UTC()
+	case n > 1e11 || n < -1e11:
+		return time.UnixMilli(n).UTC()
+	}
+	return time.Unix(n, 0).UTC()
+}
+
+func (w *when) UnmarshalJSON(b []byte) error {
+	var t text
+	if err := t.UnmarshalJSON(b); err != nil {
+		return err
+	}
+	v, err := parseWhen(string(t))
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: strconv.Quote(clip(string(t))), Type: reflect.TypeFor[time.Time]()}
+	}
+	w.Time = v
+	return nil
+}
+
+// jsonKind names a JSON value's type for an error message.
+func jsonKind(b []byte) string {
+	switch b[0] {
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	}
+	return "value " + clip(string(b))
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return truncateUTF8(s, 60) + "…"
+	}
+	return s
+}
+
+// firstOf is the first non-empty string.
+func firstOf(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" && s != "<no value>" {
+			return s
+		}
+	}
+	return ""
+}
+
+// lastSegment is what follows the last slash ("org/repo" → "repo").
+func lastSegment(s string) string {
+	if i := strings.LastIndexByte(strings.TrimRight(s, "/"), '/'); i >= 0 {
+		return strings.TrimRight(s, "/")[i+1:]
+	}
+	return s
+}

@@ -1,0 +1,473 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Stripe: customer.subscription.* events become subscription records with
+// their MRR normalised to one month (SPEC §1): each licensed item's unit
+// amount × quantity, a yearly price ÷ 12 (weekly × 52 ÷ 12, daily × 365 ÷
+// 12, and ÷ the interval count), recurring discounts applied, metered
+// prices and one-time discounts left out. Only an active or past-due
+// subscription bills; a trialing, unpaid or paused one counts 0.
+//
+// A subscription is a chain of records, one per span with the same terms:
+// "sub_X" from its start, then "sub_X@UNIX" from each change. A plan,
+// quantity, discount or status change ends the span it falls in at the
+// change's time and starts the next, so past MRR is never rewritten and
+// the MRR bridge sees the expansion or contraction. Each span's end names
+// the next span's id, so the chain is followed from the first, and an
+// event that arrives late splits the span it falls in.
+func stripeConnector(cfg Stripe) connector {
+	return connector{
+		name:     "stripe",
+		verify:   verifyStripe,
+		parse:    func(in *input) (*parsed, error) { return parseStripe(cfg, in) },
+		stateful: true,
+	}
+}
+
+type stripeEvent struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Created when   `json:"created"`
+	Data    struct {
+		Object             json.RawMessage `json:"object"`
+		PreviousAttributes json.RawMessage `json:"previous_attributes"`
+	} `json:"data"`
+}
+
+type stripePrice struct {
+	ID                string `json:"id"`
+	Nickname          string `json:"nickname"`
+	Currency          string `json:"currency"`
+	UnitAmount        *int64 `json:"unit_amount"`
+	UnitAmountDecimal string `json:"unit_amount_decimal"`
+	Recurring         *struct {
+		Interval      string `json:"interval"`
+		IntervalCount int64  `json:"interval_count"`
+		UsageType     string `json:"usage_type"`
+	} `json:"recurring"`
+	// Plans (the API before prices) carry these at the top.
+	Amount        *int64 `json:"amount"`
+	AmountDecimal string `json:"amount_decimal"`
+	Interval      string `json:"interval"`
+	IntervalCount int64  `json:"interval_count"`
+	UsageType     string `json:"usage_type"`
+}
+
+type stripeDiscount struct {
+	Coupon struct {
+		PercentOff *float64 `json:"percent_off"`
+		AmountOff  *int64   `json:"amount_off"`
+		Currency   string   `json:"currency"`
+		Duration   string   `json:"duration"`
+	} `json:"coupon"`
+	End *int64 `json:"end"`
+}
+
+type stripeSubscription struct {
+	ID         string            `json:"id"`
+	Customer   json.RawMessage   `json:"customer"`
+	Status     string            `json:"status"`
+	StartDate  when              `json:"start_date"`
+	Created    when              `json:"created"`
+	EndedAt    when              `json:"ended_at"`
+	CanceledAt when              `json:"canceled_at"`
+	Metadata   map[string]string `json:"metadata"`
+	Items      struct {
+		Data []struct {
+			Quantity *float64     `json:"quantity"`
+			Price    *stripePrice `json:"price"`
+			Plan     *stripePrice `json:"plan"`
+		} `json:"data"`
+	} `json:"items"`
+	Discount  *stripeDiscount   `json:"discount"`
+	Discounts []json.RawMessage `json:"discounts"`
+}
+
+func parseStripe(cfg Stripe, in *input) (*parsed, error) {
+	var ev stripeEvent
+	if err := decode(in.body, &ev); err != nil {
+		return nil, err
+	}
+	switch {
+	case ev.ID == "" || ev.Type == "":
+		return nil, rejectf("id and type: missing (not a Stripe event)")
+	case !strings.HasPrefix(ev.Type, "customer.subscription.") || ev.Type == "customer.subscription.trial_will_end" ||
+		ev.Type == "customer.subscription.pending_update_applied" || ev.Type == "customer.subscription.pending_update_expired":
+		return ignored(ev.ID, ev.Type, "Stripe %s events are not mapped", ev.Type), nil
+	case ev.Created.IsZero():
+		return nil, rejectf("created: missing")
+	}
+	var sub stripeSubscription
+	if err := decode(ev.Data.Object, &sub); err != nil {
+		return nil, err
+	}
+	if sub.ID == "" {
+		return nil, rejectf("data.object.id: missing")
+	}
+	now, err := stripeTerms(cfg, &sub, ev.Created.Time)
+	if err != nil {
+		return nil, err
+	}
+	// The terms before this change, when Stripe says what changed.
+	var before *domain.Subscription
+	if len(ev.Data.PreviousAttributes) > 0 && string(ev.Data.PreviousAttributes) != "null" {
+		old, err := previousSubscription(ev.Data.Object, ev.Data.PreviousAttributes)
+		if err != nil {
+			return nil, err
+		}
+		if before, err = stripeTerms(cfg, old, ev.Created.Time); err != nil {
+			return nil, err
+		}
+	}
+	start := firstTime(sub.StartDate, sub.Created).Time
+	if start.IsZero() {
+		return nil, rejectf("data.object.start_date: missing")
+	}
+	end := time.Time{}
+	if sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted" {
+		end = firstTime(sub.EndedAt, sub.CanceledAt, ev.Created).Time
+	}
+	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before}
+	return &parsed{id: ev.ID, event: ev.Type, build: ch.build}, nil
+}
+
+// previousSubscription is the subscription with previous_attributes laid
+// over it: its state before the event. Stripe lists only what changed,
+// down to a single metadata key, so objects merge key by key (null: the
+// key was absent) while lists and values are replaced whole.
+func previousSubscription(object, previous json.RawMessage) (*stripeSubscription, error) {
+	var cur, prev map[string]any
+	if err := json.Unmarshal(object, &cur); err != nil {
+		return nil, rejectf("data.object: %v", err)
+	}
+	if err := json.Unmarshal(previous, &prev); err != nil {
+		return nil, rejectf("data.previous_attributes: %v", err)
+	}
+	overlay(cur, prev)
+	b, _ := json.Marshal(cur)
+	var old stripeSubscription
+	if err := decode(b, &old); err != nil {
+		return nil, err
+	}
+	return &old, nil
+}
+
+func overlay(dst, src map[string]any) {
+	for k, v := range src {
+		sub, isObj := v.(map[string]any)
+		into, hasObj := dst[k].(map[string]any)
+		switch {
+		case v == nil:
+			delete(dst, k)
+		case isObj && hasObj:
+			overlay(into, sub)
+		default:
+			dst[k] = v
+		}
+	}
+}
+
+// zeroDecimal are the currencies Stripe counts in whole units; threeDecimal
+// those it counts in thousandths (SPEC money is in currency units).
+var (
+	zeroDecimal  = []string{"BIF", "CLP", "DJF", "GNF", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"}
+	threeDecimal = []string{"BHD", "JOD", "KWD", "OMR", "TND"}
+)
+
+func minorUnits(currency string) int64 {
+	switch {
+	case slices.Contains(zeroDecimal, currency):
+		return 1
+	case slices.Contains(threeDecimal, currency):
+		return 1000
+	}
+	return 100
+}
+
+// perMonth is the fraction of a billing interval in one month.
+func perMonth(interval string, count int64) (*big.Rat, error) {
+	if count <= 0 {
+		count = 1
+	}
+	months := map[string]*big.Rat{"month": big.NewRat(1, 1), "year": big.NewRat(1, 12), "week": big.NewRat(52, 12), "day": big.NewRat(365, 12)}[interval]
+	if months == nil {
+		return nil, rejectf("billing interval %q: want day, week, month or year", interval)
+	}
+	return new(big.Rat).Quo(months, big.NewRat(count, 1)), nil
+}
+
+// stripeTerms is a subscription's terms as a subscription record: MRR,
+// plan, interval, quantity, discount, customer (without id or times).
+func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Subscription, error) {
+	out := &domain.Subscription{Customer: stripeCustomer(cfg, sub)}
+	if out.Customer == "" {
+		return nil, rejectf("data.object.customer: missing")
+	}
+	mrr := new(big.Rat)
+	var plans []string
+	var quantity float64
+	for i, it := range sub.Items.Data {
+		p := it.Price
+		if p == nil {
+			p = it.Plan
+		}
+		if p == nil {
+			return nil, rejectf("data.object.items.data[%d]: no price or plan", i)
+		}
+		interval, count, usage := p.Interval, p.IntervalCount, p.UsageType
+		if p.Recurring != nil {
+			interval, count, usage = p.Recurring.Interval, p.Recurring.IntervalCount, p.Recurring.UsageType
+		}
+		if usage == "metered" {
+			continue // usage is charged as used: not recurring revenue
+		}
+		cur := strings.ToUpper(p.Currency)
+		if out.Currency != "" && cur != out.Currency {
+			return nil, rejectf("data.object.items: prices in %s and %s; a subscription has one currency", out.Currency, cur)
+		}
+		out.Currency = cur
+		unit, ok := new(big.Rat), false
+		switch {
+		case p.UnitAmountDecimal != "":
+			_, ok = unit.SetString(p.UnitAmountDecimal)
+		case p.UnitAmount != nil:
+			unit.SetInt64(*p.UnitAmount)
+			ok = true
+		case p.AmountDecimal != "":
+			_, ok = unit.SetString(p.AmountDecimal)
+		case p.Amount != nil:
+			unit.SetInt64(*p.Amount)
+			ok = true
+		}
+		if !ok {
+			return nil, rejectf("price %s has no unit amount (a tiered price): Candor cannot tell its MRR from the event", p.ID)
+		}
+		q := 1.0
+		if it.Quantity != nil {
+			q = *it.Quantity
+		}
+		quantity += q
+		months, err := perMonth(interval, count)
+		if err != nil {
+			return nil, err
+		}
+		line := new(big.Rat).Mul(unit, new(big.Rat).SetFloat64(q))
+		line.Mul(line, months)
+		mrr.Add(mrr, line.Quo(line, big.NewRat(minorUnits(cur), 1)))
+		plans = append(plans, firstOf(p.Nickname, p.ID))
+		if out.Interval == "" {
+			out.Interval = interval
+		}
+	}
+	if out.Currency == "" {
+		return nil, rejectf("data.object.items: no licensed price")
+	}
+	list := new(big.Rat).Set(mrr)
+	for _, d := range stripeDiscounts(sub) {
+		if d.Coupon.Duration == "once" || (d.End != nil && !time.Unix(*d.End, 0).After(at)) {
+			continue // a one-time discount, like a one-time charge, is no recurring revenue
+		}
+		switch {
+		case d.Coupon.PercentOff != nil:
+			mrr.Mul(mrr, new(big.Rat).SetFloat64(1-*d.Coupon.PercentOff/100))
+		case d.Coupon.AmountOff != nil:
+			// Taken off each invoice: per month at the subscription's interval.
+			months, err := perMonth(out.Interval, 1)
+			if err != nil {
+				return nil, err
+			}
+			off := new(big.Rat).Mul(big.NewRat(*d.Coupon.AmountOff, minorUnits(out.Currency)), months)
+			mrr.Sub(mrr, off)
+		}
+	}
+	if mrr.Sign() < 0 {
+		mrr.SetInt64(0)
+	}
+	if list.Sign() > 0 && mrr.Cmp(list) < 0 {
+		f, _ := new(big.Rat).Quo(new(big.Rat).Sub(list, mrr), list).Float64()
+		out.Discount = &f
+	}
+	if sub.Status != "active" && sub.Status != "past_due" && sub.Status != "canceled" {
+		mrr.SetInt64(0) // trialing, incomplete, unpaid, paused: nothing billed
+	}
+	out.MRR = money(mrr)
+	slices.Sort(plans)
+	out.Plan = strings.Join(slices.Compact(plans), "+")
+	out.Quantity = &quantity
+	return out, nil
+}
+
+// stripeDiscounts are the subscription's discounts: the old single one,
+// and those of the list that the event expanded (ids alone say nothing).
+func stripeDiscounts(sub *stripeSubscription) []stripeDiscount {
+	var out []stripeDiscount
+	if sub.Discount != nil {
+		out = append(out, *sub.Discount)
+	}
+	for _, raw := range sub.Discounts {
+		var d stripeDiscount
+		if json.Unmarshal(raw, &d) == nil && (d.Coupon.PercentOff != nil || d.Coupon.AmountOff != nil) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// stripeCustomer is the customer id Candor uses: the configured metadata
+// key's value, else Stripe's customer id (expanded or not).
+func stripeCustomer(cfg Stripe, sub *stripeSubscription) string {
+	if v := sub.Metadata[cfg.CustomerMetadata]; cfg.CustomerMetadata != "" && v != "" {
+		return v
+	}
+	var id string
+	if json.Unmarshal(sub.Customer, &id) == nil {
+		return id
+	}
+	var obj struct {
+		ID       string            `json:"id"`
+		Metadata map[string]string `json:"metadata"`
+	}
+	json.Unmarshal(sub.Customer, &obj)
+	if v := obj.Metadata[cfg.CustomerMetadata]; cfg.CustomerMetadata != "" && v != "" {
+		return v
+	}
+	return obj.ID
+}
+
+// money rounds a non-negative amount in currency units to Money's
+// millionths, half up: a yearly 100.00 is 8.333333 a month.
+func money(r *big.Rat) domain.Money {
+	n := new(big.Rat).Mul(r, big.NewRat(domain.MoneyScale, 1))
+	q, rem := new(big.Int).QuoRem(n.Num(), n.Denom(), new(big.Int))
+	if new(big.Int).Mul(rem, big.NewInt(2)).Cmp(n.Denom()) >= 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return domain.Money(q.Int64())
+}
+
+// subChange is one event of a subscription.
+type subChange struct {
+	id        string
+	start, at time.Time // the subscription's start; the event's time
+	end       time.Time // when it ended, when it did
+	terms     *domain.Subscription
+	before    *domain.Subscription // the terms before the event, when known
+}
+
+// spanID is the id of the span starting at t: the first span is the
+// subscription's id.
+func (c *subChange) spanID(t time.Time) string {
+	if !t.After(c.start) {
+		return c.id
+	}
+	return c.id + "@" + strconv.FormatInt(t.Unix(), 10)
+}
+
+// span is a subscription record with these terms from t.
+func (c *subChange) span(terms *domain.Subscription, from time.Time) *domain.Subscription {
+	s := *terms
+	s.ID, s.StartedAt = c.spanID(from), from
+	return &s
+}
+
+// sameTerms reports whether two spans bill the same.
+func sameTerms(a, b *domain.Subscription) bool {
+	return a.Customer == b.Customer && a.MRR == b.MRR && a.Currency == b.Currency && a.Plan == b.Plan && a.Interval == b.Interval &&
+		eqPtr(a.Quantity, b.Quantity) && eqPtr(a.Discount, b.Discount)
+}
+
+func eqPtr(a, b *float64) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+// chain reads the stored spans, first to last.
+func (c *subChange) chain(ctx context.Context, st *state) ([]*domain.Subscription, error) {
+	var out []*domain.Subscription
+	id := c.id
+	for range 10_000 { // a bound against a corrupt chain that loops
+		var s domain.Subscription
+		ok, err := st.get(ctx, domain.KindSubscription, id, &s)
+		if err != nil || !ok {
+			return out, err
+		}
+		out = append(out, &s)
+		if s.EndedAt.IsZero() {
+			return out, nil
+		}
+		id = c.spanID(s.EndedAt)
+		if id == s.ID {
+			return out, nil
+		}
+	}
+	return nil, fmt.Errorf("subscription %s: the chain of its spans does not end", c.id)
+}
+
+func (c *subChange) build(ctx context.Context, st *state) (built, error) {
+	spans, err := c.chain(ctx, st)
+	if err != nil {
+		return built{}, err
+	}
+	if len(spans) == 0 {
+		// The first event Candor sees of this subscription.
+		var out []domain.Record
+		first := c.terms
+		if c.before != nil && !sameTerms(c.before, c.terms) && c.at.After(c.start) {
+			first = c.before
+		}
+		s := c.span(first, c.start)
+		if first != c.terms {
+			s.EndedAt = c.at
+			out = append(out, s)
+			s = c.span(c.terms, c.at)
+		}
+		s.EndedAt = c.end
+		return built{records: append(out, s)}, nil
+	}
+	// The span the event falls in: the last one starting at or before it.
+	i := len(spans) - 1
+	for i > 0 && spans[i].StartedAt.After(c.at) {
+		i--
+	}
+	cur := spans[i]
+	last := i == len(spans)-1
+	if !c.end.IsZero() {
+		// Ended: the span the end falls in ends then; later spans were
+		// changes after the end, which cannot be.
+		if !last {
+			return built{ignored: fmt.Sprintf("the subscription has spans after %s", c.end.Format(time.RFC3339))}, nil
+		}
+		if cur.EndedAt.Equal(c.end) {
+			return built{records: []domain.Record{cur}}, nil
+		}
+		cur.EndedAt = c.end
+		return built{records: []domain.Record{cur}}, nil
+	}
+	if last && !cur.EndedAt.IsZero() && !c.at.Before(cur.EndedAt) {
+		return built{ignored: fmt.Sprintf("the subscription ended at %s", cur.EndedAt.Format(time.RFC3339))}, nil
+	}
+	switch {
+	case sameTerms(cur, c.terms):
+		return built{records: []domain.Record{cur}}, nil // no change in billing: metadata, a renewal
+	case cur.StartedAt.Equal(c.at):
+		// This event started the span (a redelivery or replay): its terms.
+		s := c.span(c.terms, c.at)
+		s.EndedAt = cur.EndedAt
+		return built{records: []domain.Record{s}}, nil
+	}
+	next := c.span(c.terms, c.at)
+	next.EndedAt = cur.EndedAt // an event that came late: the next span still follows
+	cur.EndedAt = c.at
+	return built{records: []domain.Record{cur, next}}, nil
+}

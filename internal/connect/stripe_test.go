@@ -1,0 +1,168 @@
+package connect
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+const stSecret = "whsec_test"
+
+func stripeEnv(t *testing.T, cfg Stripe) *env {
+	cfg.Secret = stSecret
+	return newEnv(t, Config{Stripe: cfg})
+}
+
+// stripeSig signs body as Stripe does, at t.
+func stripeSig(secret string, t time.Time, body []byte) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	return "t=" + ts + ",v1=" + hexHMAC(secret, []byte(ts), []byte("."), body)
+}
+
+func (e *env) stripePost(body []byte) answer {
+	e.t.Helper()
+	return e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now, body))
+}
+
+func TestStripeSignature(t *testing.T) {
+	body := fixture(t, "stripe/stripe-sync-engine.customer.subscription.created.json")
+	runSignatureChecks(t, sourceCase{
+		source: "stripe",
+		cfg:    func(secret string) Config { return Config{Stripe: Stripe{Secret: secret}} },
+		body:   body,
+		sign: func(e *env, secret string, body []byte) []string {
+			return []string{"Stripe-Signature", stripeSig(secret, e.now, body)}
+		},
+	})
+	// Any of several v1 signatures may match (Stripe signs with each
+	// secret during a rotation); a v0 one does not count.
+	e := stripeEnv(t, Stripe{})
+	ts := strconv.FormatInt(e.now.Unix(), 10)
+	good := hexHMAC(stSecret, []byte(ts), []byte("."), body)
+	e.post("stripe", body, "Stripe-Signature", "t="+ts+",v1=00ff,v1="+good).want(t, http.StatusOK, store.DeliveryAccepted)
+	e = stripeEnv(t, Stripe{})
+	e.post("stripe", body, "Stripe-Signature", "t="+ts+",v0="+good).want(t, http.StatusUnauthorized, store.DeliveryRejected)
+	// The timestamp is signed and must be within five minutes of now.
+	for _, age := range []time.Duration{-6 * time.Minute, 6 * time.Minute} {
+		e := stripeEnv(t, Stripe{})
+		a := e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now.Add(age), body)).want(t, http.StatusUnauthorized, store.DeliveryRejected)
+		if reason, _ := a.body["reason"].(string); !strings.Contains(reason, "tolerance") {
+			t.Errorf("signed %v from now: %s", age, reason)
+		}
+	}
+	e = stripeEnv(t, Stripe{})
+	e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now.Add(-4*time.Minute), body)).want(t, http.StatusOK, store.DeliveryAccepted)
+	// The tolerance is configured.
+	e = newEnv(t, Config{Stripe: Stripe{Secret: stSecret}, SignatureTolerance: "10m"})
+	e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now.Add(-8*time.Minute), body)).want(t, http.StatusOK, store.DeliveryAccepted)
+}
+
+func sub(id, customer string, mrr domain.Money, start time.Time, quantity float64) *domain.Subscription {
+	return &domain.Subscription{Meta: domain.Meta{ID: id, Source: "stripe"}, Customer: customer, StartedAt: start, MRR: mrr, Currency: "USD",
+		Plan: "price_1IDQm5JDPojXS6LNM31hxKzp", Interval: "month", Quantity: &quantity}
+}
+
+// The real lifecycle of a free subscription: created, then deleted.
+func TestStripeRealLifecycle(t *testing.T) {
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(fixture(t, "stripe/stripe-sync-engine.customer.subscription.created.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	// Its two items of one seat each, of the same price.
+	want := sub("sub_JdIzvfy6o5GZRd", "cus_IhGfebO16cMIGN", 0, time.Unix(1623148918, 0).UTC(), 2)
+	sameRecord(t, e.record(domain.KindSubscription, "stripe", want.ID), want)
+	e.stripePost(fixture(t, "stripe/stripe-sync-engine.customer.subscription.deleted.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	want.EndedAt = time.Unix(1623149102, 0).UTC()
+	sameRecord(t, e.record(domain.KindSubscription, "stripe", want.ID), want)
+
+	// Another subscription, first seen by an update of its metadata only:
+	// one span from its start, the customer from the configured metadata.
+	e = stripeEnv(t, Stripe{CustomerMetadata: "organization_slug"})
+	e.stripePost(fixture(t, "stripe/stripe-sync-engine.customer.subscription.updated.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	sameRecord(t, e.record(domain.KindSubscription, "stripe", "sub_JLEPMp81LApOJl"), sub("sub_JLEPMp81LApOJl", "visible-emerald-fly", 0, time.Unix(1618980344, 0).UTC(), 1))
+	if n := e.recordCount(); n != 1 {
+		t.Fatalf("%d records, want the one span", n)
+	}
+	a := e.stripePost(fixture(t, "stripe/stripe-sync-engine.invoice.paid.json")).want(t, http.StatusOK, store.DeliveryIgnored)
+	if a.body["reason"] != "Stripe invoice.paid events are not mapped" {
+		t.Fatalf("reason %v", a.body["reason"])
+	}
+}
+
+// Derived: a yearly plan of 1,200.00 × 3 seats with 25 % off for ever is
+// 225.00 a month; raised to 5 seats a month later it is 375.00 from then,
+// the earlier span keeping its 225.00; cancelled a month after that.
+func TestStripeMRRNormalisedAndSpansNeverRewritten(t *testing.T) {
+	created := fixture(t, "stripe/derived.customer.subscription.created.yearly.json")
+	updated := fixture(t, "stripe/derived.customer.subscription.updated.quantity.json")
+	deleted := fixture(t, "stripe/derived.customer.subscription.deleted.yearly.json")
+	t0, t1, t2 := time.Unix(1623148918, 0).UTC(), time.Unix(1625740918, 0).UTC(), time.Unix(1628332918, 0).UTC()
+	three, five, quarter := 3.0, 5.0, 0.25
+	first := &domain.Subscription{Meta: domain.Meta{ID: "sub_DERIVEDyearly", Source: "stripe"}, Customer: "cus_IhGfebO16cMIGN",
+		StartedAt: t0, EndedAt: t1, MRR: 225_000000, Currency: "USD", Plan: "price_1IDQm5JDPojXS6LNM31hxKzp", Interval: "year",
+		Quantity: &three, Discount: &quarter}
+	second := *first
+	second.ID, second.StartedAt, second.EndedAt, second.MRR, second.Quantity = "sub_DERIVEDyearly@1625740918", t1, t2, 375_000000, &five
+
+	for name, order := range map[string][][]byte{
+		"in order":                   {created, updated, deleted},
+		"update first":               {updated, created, deleted},
+		"deletion before the update": {created, deleted, updated},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := stripeEnv(t, Stripe{})
+			for _, body := range order {
+				e.stripePost(body).want(t, http.StatusOK, store.DeliveryAccepted)
+			}
+			sameRecord(t, e.record(domain.KindSubscription, "stripe", first.ID), first)
+			sameRecord(t, e.record(domain.KindSubscription, "stripe", second.ID), &second)
+			if n := e.recordCount(); n != 2 {
+				t.Fatalf("%d records, want the two spans", n)
+			}
+			for _, c := range []struct {
+				at   time.Time
+				want float64
+			}{{t0.Add(time.Hour), 225}, {t1.Add(-time.Second), 225}, {t1, 375}, {t2.Add(-time.Second), 375}, {t2, 0}} {
+				if got := value(e.metric("mrr", c.at, 30*24*time.Hour)); got != c.want {
+					t.Errorf("mrr at %v = %v, want %v", c.at, got, c.want)
+				}
+			}
+		})
+	}
+	// Replayed or redelivered, a change that started a span rewrites
+	// nothing.
+	e := stripeEnv(t, Stripe{})
+	for _, body := range [][]byte{created, updated} {
+		e.stripePost(body)
+	}
+	seq := e.lastSeq()
+	for i, body := range [][]byte{created, updated} {
+		again := edit(t, body, func(m map[string]any) { m["id"] = fmt.Sprintf("evt_again%d", i) })
+		e.stripePost(again).want(t, http.StatusOK, store.DeliveryAccepted)
+	}
+	if e.lastSeq() != seq {
+		t.Fatal("the same changes sent again rewrote records")
+	}
+}
+
+func TestStripeRedeliveryMalformed(t *testing.T) {
+	e := stripeEnv(t, Stripe{})
+	body := fixture(t, "stripe/stripe-sync-engine.customer.subscription.created.json")
+	e.redelivery("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now, body))
+	if ds := e.deliveries("stripe"); ds[0].DeliveryID != "evt_1J02NfJDPojXS6LNawmt1X8q" {
+		t.Fatalf("delivery id %q, want the event's", ds[0].DeliveryID)
+	}
+	e = stripeEnv(t, Stripe{})
+	tiered := edit(t, body, func(m map[string]any) {
+		it := asList(obj(m, "data", "object", "items")["data"])[0].(map[string]any)
+		p := it["price"].(map[string]any)
+		p["unit_amount"], p["unit_amount_decimal"], p["billing_scheme"] = nil, nil, "tiered"
+	})
+	e.post("stripe", tiered, "Stripe-Signature", stripeSig(stSecret, e.now, tiered)).want(t, http.StatusBadRequest, store.DeliveryRejected)
+	noItems := edit(t, body, func(m map[string]any) { obj(m, "data", "object", "items")["data"] = []any{} })
+	e.malformed("stripe", noItems, "no licensed price", "Stripe-Signature", stripeSig(stSecret, e.now, noItems))
+}

@@ -1,0 +1,166 @@
+package sqlite
+
+import (
+	"bytes"
+	"compress/flate"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// logDeliverySQL inserts a delivery; a counted one whose id is taken is
+// not inserted (no row comes back).
+const logDeliverySQL = `INSERT INTO deliveries (source, delivery_id, received_at, outcome, event, reason, payload_sha256, record_keys, truncated, headers, payload)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (source, delivery_id) WHERE outcome IN ('accepted', 'ignored') DO NOTHING RETURNING seq`
+
+// countedDeliverySQL finds the counted delivery of a source and id.
+const countedDeliverySQL = `SELECT ` + store.DeliveryColumns + ` FROM deliveries d
+	WHERE d.source = ? AND d.delivery_id = ? AND d.outcome IN ('accepted', 'ignored')`
+
+// logDelivery inserts d with q, the prepared logDeliverySQL of a
+// connection or a transaction; created is false when its id was taken.
+func logDelivery(ctx context.Context, q *sql.Stmt, d *store.Delivery) (created bool, err error) {
+	if err := store.CheckDelivery(*d); err != nil {
+		return false, err
+	}
+	var payload any
+	if d.Payload != nil {
+		payload = deflate(d.Payload)
+	}
+	err = q.QueryRowContext(ctx, d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
+		d.PayloadSHA256, store.EncodeKeys(d.Keys), d.Truncated, store.EncodeHeaders(d.Headers), payload).Scan(&d.Seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// LogDelivery takes the writer slot like a batch, so it queues behind an
+// import instead of failing on SQLite's busy lock.
+func (s *DB) LogDelivery(ctx context.Context, d store.Delivery) (store.Delivery, bool, error) {
+	return store.LogOnce(ctx, d, func(d *store.Delivery) (bool, error) {
+		select {
+		case s.writer <- struct{}{}:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+		defer func() { <-s.writer }()
+		return logDelivery(ctx, s.logDelivery, d)
+	}, s.CountedDelivery)
+}
+
+func (b *batch) LogDeliveries(ctx context.Context, ds []store.Delivery) ([]bool, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	created := make([]bool, len(ds))
+	st := b.tx.StmtContext(ctx, b.s.logDelivery)
+	defer st.Close()
+	for i := range ds {
+		d := ds[i]
+		var err error
+		if created[i], err = logDelivery(ctx, st, &d); err != nil {
+			return nil, err
+		}
+	}
+	return created, nil
+}
+
+func (s *DB) CountedDelivery(ctx context.Context, source, deliveryID string) (store.Delivery, error) {
+	return store.ScanDelivery(s.countedDelivery.QueryRowContext(ctx, source, deliveryID), sql.ErrNoRows)
+}
+
+func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.Delivery, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
+		WHERE (? = '' OR d.source = ?) AND (? = '' OR d.outcome = ?) AND d.received_at >= ?
+		ORDER BY d.seq DESC LIMIT ?`, f.Source, f.Source, f.Outcome, f.Outcome, sinceNanos(f.Since), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.CollectRows(rows, func(r store.RowScanner) (store.Delivery, error) { return store.ScanDelivery(r, sql.ErrNoRows) })
+}
+
+// sinceNanos is a lower bound on received_at: the zero time is none.
+func sinceNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return -1 << 63
+	}
+	return t.UnixNano()
+}
+
+// KeptPayloads reads a page at a time and calls fn with no cursor open: fn
+// writes (a replay commits records), and memory stays bounded however
+// many payloads are kept.
+func (s *DB) KeptPayloads(ctx context.Context, source string, since time.Time, fn func(store.Delivery) error) error {
+	return store.PagedPayloads(func(after int64) ([]store.Delivery, error) {
+		rows, err := s.db.QueryContext(ctx, `SELECT `+store.DeliveryColumns+`, d.payload FROM deliveries d
+			WHERE d.source = ? AND d.received_at >= ? AND d.payload IS NOT NULL AND d.seq > ? ORDER BY d.seq LIMIT ?`,
+			source, sinceNanos(since), after, store.PayloadPage)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		return store.CollectRows(rows, func(r store.RowScanner) (store.Delivery, error) {
+			var payload []byte
+			d, err := store.ScanDelivery(r, sql.ErrNoRows, &payload)
+			if err != nil {
+				return d, err
+			}
+			if d.Payload, err = inflate(payload); err != nil {
+				return d, fmt.Errorf("the kept payload of delivery %d: %w", d.Seq, err)
+			}
+			return d, nil
+		})
+	}, fn)
+}
+
+func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error) {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	r, err := s.db.ExecContext(ctx, `UPDATE deliveries SET payload = NULL WHERE payload IS NOT NULL AND received_at < ?`, before.UnixNano())
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// Payloads are kept deflated: webhook bodies are verbose JSON that
+// shrinks five- to tenfold, and a 20 KB GitHub payload written as is
+// spills into overflow pages, which cost the single writer more than
+// compressing it does. (PostgreSQL compresses large values itself.)
+func deflate(b []byte) []byte {
+	var buf bytes.Buffer
+	w := deflaters.Get().(*flate.Writer)
+	w.Reset(&buf)
+	w.Write(b)
+	w.Close()
+	deflaters.Put(w)
+	return buf.Bytes()
+}
+
+// deflaters recycles compressors: each holds about a megabyte of state,
+// which allocated per payload cost more than the compression.
+var deflaters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed) // the level is valid
+	return w
+}}
+
+func inflate(b []byte) ([]byte, error) {
+	return io.ReadAll(flate.NewReader(bytes.NewReader(b)))
+}

@@ -87,6 +87,9 @@ func (c *Client) Name() string { return c.cfg.Name }
 // PasswordLogin reports whether the password form is offered too.
 func (c *Client) PasswordLogin() bool { return c.cfg.PasswordLogin }
 
+// CreatesUsers reports whether a first sign-in creates the account.
+func (c *Client) CreatesUsers() bool { return c.cfg.CreateUsers }
+
 // Via names the provider in access events.
 func (c *Client) Via() string { return "oidc:" + c.cfg.Issuer }
 

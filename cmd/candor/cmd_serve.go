@@ -65,9 +65,16 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if err != nil {
 		return err
 	}
+	oc, err := a.oidcClient(svc)
+	if err != nil {
+		return err
+	}
+	if oc != nil {
+		log.Info("sign-in through OpenID Connect", "provider", oc.Name(), "via", oc.Via(), "password_login", oc.PasswordLogin())
+	}
 	if users, err := svc.Users(ctx); err != nil {
 		return err
-	} else if len(users) == 0 {
+	} else if len(users) == 0 && (oc == nil || !oc.CreatesUsers()) {
 		log.Warn("no users yet, so nobody can sign in: add one with `candor user add --email you@example.com --role admin --role executive` (it asks for a password)")
 	}
 	timeouts, err := a.cfg.Timeouts()
@@ -84,7 +91,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	}
 	srv := &http.Server{
 		Handler: (&web.Server{
-			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, Parse: a.parseOptions(),
+			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/oidc"
 )
 
 func init() {
@@ -90,6 +91,16 @@ func (a *app) authService() (*auth.Service, error) {
 		return nil, err
 	}
 	return auth.NewService(a.store, g, opt)
+}
+
+// oidcClient is sign-in through the configured OpenID Connect provider,
+// nil when auth.oidc is not set.
+func (a *app) oidcClient(svc *auth.Service) (*oidc.Client, error) {
+	cfg, err := a.cfg.OIDC(svc.Grants())
+	if err != nil || cfg == nil {
+		return nil, err
+	}
+	return oidc.New(*cfg, svc)
 }
 
 // cliActor is who the access events name for a command-line change.

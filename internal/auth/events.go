@@ -28,6 +28,9 @@ const (
 	ReasonWrongPassword = "wrong_password"
 	ReasonDisabled      = "disabled"
 	ReasonRateLimited   = "rate_limited"
+	// ReasonNoPassword: the user has no password (created by an external
+	// sign-in) and tried one.
+	ReasonNoPassword = "no_password"
 )
 
 // Event is one access event, kept as JSON in the store's access collection
@@ -35,7 +38,8 @@ const (
 type Event struct {
 	Type string    `json:"type"`
 	At   time.Time `json:"at"`
-	// Actor made the change ("user:EMAIL", "token:NAME", "cli:OSUSER");
+	// Actor made the change ("user:EMAIL", "token:NAME", "cli:OSUSER",
+	// or "oidc:ISSUER" for an account or roles an identity provider set);
 	// empty for sign-in attempts, whose subject acts for itself.
 	Actor string `json:"actor,omitempty"`
 	// Subject is whom it concerns: "user:EMAIL" or "token:NAME".
@@ -49,6 +53,9 @@ type Event struct {
 	// Token shows a token's prefix and lookup part (never its secret).
 	Token  string `json:"token,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Via names the external identity provider of a sign-in, a failed
+	// one, or a change it made ("oidc:ISSUER"); empty for passwords.
+	Via string `json:"via,omitempty"`
 }
 
 func (s *Service) event(typ string, a Actor, subject string) Event {

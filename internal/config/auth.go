@@ -8,6 +8,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/oidc"
 )
 
 // AuthConfig is the auth: section: sign-in, sessions and the proxies in
@@ -26,6 +27,45 @@ type AuthConfig struct {
 		PerAccount *RateConfig `yaml:"per_account"`
 		PerAddress *RateConfig `yaml:"per_address"`
 	} `yaml:"login_rate_limit"`
+	// OIDC, when set, adds sign-in through an OpenID Connect provider.
+	OIDC *OIDCConfig `yaml:"oidc"`
+}
+
+// OIDCConfig is the auth.oidc: section (see oidc.Config).
+type OIDCConfig struct {
+	Name         string   `yaml:"name"`
+	Issuer       string   `yaml:"issuer"`
+	ClientID     string   `yaml:"client_id"`
+	ClientSecret string   `yaml:"client_secret"`
+	RedirectURL  string   `yaml:"redirect_url"`
+	Scopes       []string `yaml:"scopes"`
+	RolesClaim   string   `yaml:"roles_claim"`
+	// RoleMapping maps a value of the roles claim to Candor roles.
+	RoleMapping         map[string][]string `yaml:"role_mapping"`
+	AllowedEmailDomains []string            `yaml:"allowed_email_domains"`
+	// CreateUsers (default true) creates accounts at first sign-in.
+	CreateUsers *bool `yaml:"create_users"`
+	// PasswordLogin (default true) keeps the password form.
+	PasswordLogin *bool `yaml:"password_login"`
+}
+
+// OIDC is the checked OpenID Connect configuration with its defaults,
+// nil when auth.oidc is not set. g is the roles role_mapping may name.
+func (c Config) OIDC(g *auth.Grants) (*oidc.Config, error) {
+	o := c.Auth.OIDC
+	if o == nil {
+		return nil, nil
+	}
+	orTrue := func(b *bool) bool { return b == nil || *b }
+	cfg, err := oidc.Check(oidc.Config{
+		Name: o.Name, Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
+		Scopes: o.Scopes, RolesClaim: o.RolesClaim, RoleMapping: o.RoleMapping, AllowedEmailDomains: o.AllowedEmailDomains,
+		CreateUsers: orTrue(o.CreateUsers), PasswordLogin: orTrue(o.PasswordLogin),
+	}, g)
+	if err != nil {
+		return nil, fmt.Errorf("auth.oidc.%w", err)
+	}
+	return &cfg, nil
 }
 
 // RateConfig is a sign-in rate: attempts per duration.
@@ -44,6 +84,12 @@ func (c *Config) applyAuthEnv(env func(string) string) error {
 			return fmt.Errorf("CANDOR_SECURE_COOKIES: %q is not true or false", v)
 		}
 		c.Auth.SecureCookies = b
+	}
+	if v := env("CANDOR_OIDC_CLIENT_SECRET"); v != "" {
+		if c.Auth.OIDC == nil {
+			return fmt.Errorf("CANDOR_OIDC_CLIENT_SECRET is set, but the configuration has no auth.oidc section for it")
+		}
+		c.Auth.OIDC.ClientSecret = v
 	}
 	return nil
 }

@@ -128,7 +128,11 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.AuthOptions(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
-	if _, err := c.Grants(cat); err != nil {
+	g, err := c.Grants(cat)
+	if err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if _, err := c.OIDC(g); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	if err := c.Connectors.Validate(); err != nil {
@@ -161,6 +165,7 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
 	{"CANDOR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"CANDOR_SECURE_COOKIES", "true: cookies are always Secure, even over plain HTTP (default false)"},
+	{"CANDOR_OIDC_CLIENT_SECRET", "client secret of the OpenID Connect provider (auth.oidc.client_secret)"},
 }
 
 func init() {

@@ -19,6 +19,11 @@ type loginPage struct {
 	Next string
 	// Problem is shown above the form (role=alert).
 	Problem string
+	// Provider names the OpenID Connect provider of the "Sign in with"
+	// button; "" when there is none.
+	Provider string
+	// Password offers the password form.
+	Password bool
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -26,6 +31,10 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, lp loginPage) {
+	lp.Password = s.passwordLogin()
+	if s.OIDC != nil {
+		lp.Provider = s.OIDC.Name()
+	}
 	pg := s.newPage(r, "Sign in", Query{}, lp)
 	pg.Bare = true
 	s.render(w, r, status, "login", pg)
@@ -46,6 +55,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	lp := loginPage{Email: strings.TrimSpace(r.PostForm.Get("email")), Next: localNext(r.PostForm.Get("next"))}
+	if !s.passwordLogin() {
+		lp.Problem = "Signing in with a password is turned off here: sign in with " + s.OIDC.Name() + "."
+		s.renderLogin(w, r, http.StatusForbidden, lp)
+		return
+	}
 	l, err := s.Auth.Login(r.Context(), lp.Email, r.PostForm.Get("password"), s.Auth.Client(r))
 	var rl *auth.RateLimitedError
 	switch {

@@ -107,6 +107,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/login", Anyone, HTML, s.loginForm},
 		{"POST", "/login", Anyone, HTML, s.login},
 		{"POST", "/logout", SignedIn, HTML, s.logout},
+		{"GET", "/auth/oidc/start", Anyone, HTML, s.oidcStart},
+		{"GET", "/auth/oidc/callback", Anyone, HTML, s.oidcCallback},
 		{"GET", "/static/{file}", Anyone, HTML, s.static},
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/oidc/oidctest"
 )
 
 // routeCase is how the route × role test calls a route, and the decision
@@ -25,6 +26,9 @@ type routeCase struct {
 	ctype string
 	// ok is the status of a caller the policy admits.
 	ok int
+	// leaves: an admitted caller is sent off this site, to the identity
+	// provider's authorisation endpoint.
+	leaves bool
 	// sees, when set, is what the handler checks beyond the policy (a
 	// metric's or a record kind's visibility): callers it refuses get 403.
 	sees func(auth.Access) bool
@@ -60,6 +64,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /login":              {who: "anyone", ok: 200},
 		"POST /login":             {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
 		"POST /logout":            {who: "signed in", ctype: formType, ok: 303},
+		"GET /auth/oidc/start":    {who: "anyone", ok: 303, leaves: true},
+		"GET /auth/oidc/callback": {who: "anyone", path: "/auth/oidc/callback?code=c&state=forged", ok: 400},
 		"GET /static/{file}":      {who: "anyone", path: "{app.css}", ok: 200},
 	}
 }
@@ -94,7 +100,8 @@ type caller struct {
 // the first two and 403 to a role without the grant; pages send the first
 // two to the sign-in page and show the others a 403 page.
 func TestRouteAccess(t *testing.T) {
-	e := newEnv(t, 0)
+	idp := oidctest.New(t, "candor", "s3cret")
+	e := newEnvWith(t, 0, withOIDC(t, idp, nil))
 	if err := e.srv.Engine.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +140,12 @@ func TestRouteAccess(t *testing.T) {
 			status, body, hdr := e.call(t, rt.Method, path, c.body, c.ctype, cl)
 			if status != want {
 				t.Errorf("%s as %s: %d, want %d\n%s", key, cl.name, status, want, clip(body))
+				continue
+			}
+			if c.leaves {
+				if loc := hdr.Get("Location"); !strings.HasPrefix(loc, idp.URL+"/authorize?") {
+					t.Errorf("%s as %s: sent to %q, not to the provider", key, cl.name, loc)
+				}
 				continue
 			}
 			checkRefusal(t, key+" as "+cl.name, rt.Kind, status, body, hdr)

@@ -24,6 +24,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/oidc"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -34,7 +35,9 @@ type Server struct {
 	Catalog *catalog.Catalog
 	Store   store.Store
 	// Auth says who each request is and what they may do; required.
-	Auth  *auth.Service
+	Auth *auth.Service
+	// OIDC, when set, offers sign-in through an OpenID Connect provider.
+	OIDC  *oidc.Client
 	Parse domain.ParseOptions
 	// MaxBody bounds request bodies (413 beyond it).
 	MaxBody int64

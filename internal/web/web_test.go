@@ -57,6 +57,13 @@ type env struct {
 // seeded with seed. maxBody 0 keeps the default.
 func newEnv(t *testing.T, maxBody int64) *env {
 	t.Helper()
+	return newEnvWith(t, maxBody, nil)
+}
+
+// newEnvWith is newEnv with configure run on the server, which will be
+// served at url, before its handler is built.
+func newEnvWith(t *testing.T, maxBody int64, configure func(s *Server, url string)) *env {
+	t.Helper()
 	ctx := context.Background()
 	st := openStore(t)
 	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "seed.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
@@ -75,7 +82,12 @@ func newEnv(t *testing.T, maxBody int64) *env {
 		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks,
 	}
-	ts := httptest.NewServer(s.Handler())
+	ts := httptest.NewUnstartedServer(nil)
+	if configure != nil {
+		configure(s, "http://"+ts.Listener.Addr().String())
+	}
+	ts.Config.Handler = s.Handler()
+	ts.Start()
 	t.Cleanup(ts.Close)
 	return &env{url: ts.URL, store: st, srv: s, token: newToken(t, svc, "test", "executive", "ingest"),
 		tokens: map[string]string{}, users: map[string]bool{}}

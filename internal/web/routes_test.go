@@ -55,6 +55,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/reconciliations":                 {who: "sources:read", ok: 200},
 		"GET /api/v1/sources":                         {who: "sources:read", path: "/api/v1/sources?as_of=" + asOf, ok: 200},
 		"GET /{$}":                                    {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
+		"GET /metrics/{id}":                           {who: "metric:read", path: "/metrics/change_failure_rate?as_of=" + asOf + "&by=service&sort=-finished_at", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /records/{kind}/{source}/{id...}":        {who: "records:read", path: "/records/deployment/import/d1?as_of=" + asOf, ok: 200},
 		"GET /login":                                  {who: "anyone", ok: 200},
 		"POST /login":                                 {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
 		"POST /logout":                                {who: "signed in", ctype: formType, ok: 303},

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
@@ -53,6 +54,12 @@ type env struct {
 // seeded with seed. maxBody 0 keeps the default.
 func newEnv(t *testing.T, maxBody int64) *env {
 	t.Helper()
+	return newEnvWith(t, maxBody, nil)
+}
+
+// newEnvWith is newEnv with the organisation's role overrides.
+func newEnvWith(t *testing.T, maxBody int64, roles map[string]auth.RoleOverride) *env {
+	t.Helper()
 	ctx := context.Background()
 	st := openStore(t)
 	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "seed.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
@@ -62,7 +69,7 @@ func newEnv(t *testing.T, maxBody int64) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := newAuth(t, st, cat)
+	svc := newAuthWith(t, st, cat, roles)
 	s := &Server{
 		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -423,6 +423,12 @@ var funnelSteps = []struct{ key, share, label string }{
 // newRecordsTable is the page of the records table the state asks for.
 func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access) (recordsTable, error) {
 	var t recordsTable
+	// The table's own links (kind, sort, page) hold the as_of the page was
+	// computed at: paging through a list that changes as records arrive
+	// would skip or repeat rows.
+	if q.AsOf == "" {
+		q.AsOf = d.AsOf.Format(time.RFC3339)
+	}
 	kinds := refKinds(d.Records)
 	if st.Kind != "" {
 		k := domain.Kind(st.Kind)

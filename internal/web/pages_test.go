@@ -157,6 +157,20 @@ func TestMetricPage(t *testing.T) {
 		t.Errorf("the second page does not hold d2 and d1")
 	}
 
+	// Read "as of now", the table's paging holds the as_of the page was
+	// computed at, so the next page continues the same list.
+	body = e.page(t, cl, "/metrics/change_failure_rate?window=3650d&limit=1", 200)
+	pinned := false
+	for _, u := range links([]byte(body), "/metrics/change_failure_rate") {
+		if q := u.Query(); q.Get("offset") == "1" {
+			_, err := ParseTime(q.Get("as_of"))
+			pinned = err == nil && q.Get("window") == "3650d"
+		}
+	}
+	if !pinned {
+		t.Errorf("the next page of a table read as of now does not hold its as_of")
+	}
+
 	// A dimension the filters do not carry is scoped by the scope
 	// parameter.
 	body = e.page(t, cl, base+"&scope=tier:1", 200)

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// benchEnd is the end of the generated data the page benchmarks read.
+var benchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+// benchPages serves a generated organisation at CANDOR_BENCH_SCALE
+// (default 0.1) from a SQLite store, loaded, with a clock that moves a
+// second at every reading: each page "as of now" is a new as_of, so the
+// result cache answers only what a dashboard would find there (the
+// weeks before). It returns the handler and an executive's token.
+func benchPages(b *testing.B) (http.Handler, string) {
+	b.Helper()
+	scale, err := generate.BenchScale(0.1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	st := openStore(b)
+	pr, pw := io.Pipe()
+	go func() {
+		bw := bufio.NewWriter(pw)
+		_, err := generate.Write(bw, generate.Options{Seed: 1, Scale: scale, End: benchEnd})
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "bench.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
+		b.Fatal(err)
+	}
+	cat, err := catalog.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := newAuth(b, st, cat)
+	var tick atomic.Int64
+	s := &Server{
+		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, Auth: svc,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return benchEnd.Add(time.Duration(tick.Add(1)) * time.Second) },
+	}
+	if err := s.Engine.Refresh(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return s.Handler(), newToken(b, svc, "bench", "executive")
+}
+
+// benchGet times GET path (path(i) for the i-th request) through the
+// whole handler — authentication, the policy, the page — and reports the
+// 99th percentile of the requests' times beside ns/op.
+func benchGet(b *testing.B, h http.Handler, token string, path func(i int) string) {
+	b.Helper()
+	var lat []time.Duration
+	for i := 0; b.Loop(); i++ {
+		req := httptest.NewRequest("GET", path(i), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		w := httptest.NewRecorder()
+		t0 := time.Now()
+		h.ServeHTTP(w, req)
+		lat = append(lat, time.Since(t0))
+		if w.Code != http.StatusOK {
+			b.Fatalf("GET %s: %d\n%s", path(i), w.Code, clip(w.Body.Bytes()))
+		}
+	}
+	slices.Sort(lat)
+	p99 := lat[min(len(lat)-1, len(lat)*99/100)]
+	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
+}
+
+func fixed(p string) func(int) string { return func(int) string { return p } }
+
+// The page benchmarks: the scorecard, a metric page (its default
+// breakdown and first page of records), one sorted by a row field (every
+// record of the window described), and a record page. CANDOR_BENCH_SCALE
+// sets the volume:
+//
+//	go test -run '^$' -bench Page -benchtime 50x ./internal/web/
+func BenchmarkPages(b *testing.B) {
+	h, token := benchPages(b)
+	b.Run("Home", func(b *testing.B) { benchGet(b, h, token, fixed("/")) })
+	b.Run("HomeFiltered", func(b *testing.B) { benchGet(b, h, token, fixed("/?window=30d&environment=production")) })
+	b.Run("Metric", func(b *testing.B) { benchGet(b, h, token, fixed("/metrics/change_failure_rate")) })
+	b.Run("MetricSorted", func(b *testing.B) {
+		benchGet(b, h, token, fixed("/metrics/lead_time_for_changes?window=90d&sort=-service&offset=100"))
+	})
+	// A record behind a value, as the metric page links it.
+	req := httptest.NewRequest("GET", "/api/v1/metrics/change_failure_rate?limit=1&as_of="+benchEnd.Format(time.RFC3339), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	var d scorecard.MetricDetail
+	if err := json.Unmarshal(w.Body.Bytes(), &d); err != nil || len(d.Records) == 0 {
+		b.Fatalf("no record behind change failure rate: %v\n%s", err, clip(w.Body.Bytes()))
+	}
+	r := d.Records[0]
+	b.Run("Record", func(b *testing.B) {
+		benchGet(b, h, token, fixed(recordHref(domain.Key{Kind: r.Kind, Source: r.Source, ID: r.ID})))
+	})
+}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -16,7 +15,6 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
-	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -35,20 +33,8 @@ func demoServer(t *testing.T, users map[string][]string) string {
 // newDemoServer is demoServer, with the server (for its auth service).
 func newDemoServer(t *testing.T, users map[string][]string) (*Server, string) {
 	t.Helper()
-	ctx := context.Background()
 	st := openStore(t)
-	pr, pw := io.Pipe()
-	go func() {
-		bw := bufio.NewWriter(pw)
-		_, err := generate.Write(bw, generate.Options{Seed: 1, Scale: 0.01, End: demoEnd, Days: 365})
-		if err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err)
-	}()
-	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "demo.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	importGenerated(t, st, generate.Options{Seed: 1, Scale: 0.01, End: demoEnd, Days: 365})
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
-	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 )
@@ -36,20 +34,8 @@ func benchPages(b *testing.B) (http.Handler, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
 	st := openStore(b)
-	pr, pw := io.Pipe()
-	go func() {
-		bw := bufio.NewWriter(pw)
-		_, err := generate.Write(bw, generate.Options{Seed: 1, Scale: scale, End: benchEnd})
-		if err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err)
-	}()
-	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "bench.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
-		b.Fatal(err)
-	}
+	importGenerated(b, st, generate.Options{Seed: 1, Scale: scale, End: benchEnd})
 	cat, err := catalog.Default()
 	if err != nil {
 		b.Fatal(err)
@@ -61,7 +47,7 @@ func benchPages(b *testing.B) (http.Handler, string) {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now: func() time.Time { return benchEnd.Add(time.Duration(tick.Add(1)) * time.Second) },
 	}
-	if err := s.Engine.Refresh(ctx); err != nil {
+	if err := s.Engine.Refresh(context.Background()); err != nil {
 		b.Fatal(err)
 	}
 	return s.Handler(), newToken(b, svc, "bench", "executive")

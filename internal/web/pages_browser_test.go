@@ -71,7 +71,7 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 		t.Helper()
 		browsertest.Screenshot(ctx, t, name+"-laptop")
 		browsertest.SetViewport(ctx, t, browsertest.Phone)
-		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) > screen.width`))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -446,12 +446,15 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	} else if len(kinds) > 0 {
 		t.Kind = kinds[0]
 	}
-	var refs []metrics.Ref
+	refs := d.Records
 	counts := map[domain.Kind]int{}
-	for _, r := range d.Records {
-		counts[r.Kind]++
-		if r.Kind == t.Kind {
-			refs = append(refs, r)
+	if len(kinds) > 1 {
+		refs = nil
+		for _, r := range d.Records {
+			counts[r.Kind]++
+			if r.Kind == t.Kind {
+				refs = append(refs, r)
+			}
 		}
 	}
 	if len(kinds) > 1 {

@@ -167,11 +167,11 @@ func (a sortKey) compare(b sortKey) int {
 	return strings.Compare(a.str, b.str)
 }
 
-// sortRefs sorts described rows by s, stably: ties in the column go by
-// id, then keep the metric's order; rows without a value in the column
-// come last either way. Each row's key is read once and the rows are
-// moved once: a window can hold a quarter of a million.
-func sortRefs(rows []metrics.Ref, s recordSort) {
+// sortOrder is the order of rows sorted by s, stably: ties in the column
+// go by id, then keep the metric's order; rows without a value in the
+// column come last either way. Each row's key is read once and only
+// indices move: a window can hold a quarter of a million rows.
+func sortOrder(rows []metrics.Ref, s recordSort) []int32 {
 	keys := make([]sortKey, len(rows))
 	for i, r := range rows {
 		keys[i] = keyOf(cellOf(r, s.Col))
@@ -199,11 +199,7 @@ func sortRefs(rows []metrics.Ref, s recordSort) {
 		}
 		return c
 	})
-	sorted := make([]metrics.Ref, len(rows))
-	for k, i := range idx {
-		sorted[k] = rows[i]
-	}
-	copy(rows, sorted)
+	return idx
 }
 
 // recordPage picks the page [offset, offset+limit) of one kind's rows,
@@ -215,10 +211,8 @@ func recordPage(ds *metrics.Dataset, refs []metrics.Ref, asOf time.Time, s recor
 	if len(refs) == 0 {
 		return nil
 	}
-	slice := func(rows []metrics.Ref) []metrics.Ref {
-		lo := min(offset, len(rows))
-		return rows[lo:min(lo+limit, len(rows))]
-	}
+	lo := min(offset, len(refs))
+	hi := min(lo+limit, len(refs))
 	hidden := hide(refs[0].Kind)
 	hideAmounts := func(rows []metrics.Ref) []metrics.Ref {
 		if !hidden {
@@ -228,19 +222,21 @@ func recordPage(ds *metrics.Dataset, refs []metrics.Ref, asOf time.Time, s recor
 		d.HideAmounts(hide)
 		return d.Records
 	}
-	switch {
-	case s.Col == "":
-		return hideAmounts(ds.Describe(slice(refs), asOf))
-	case s.Col == colRecord || s.Col == colNote || s.Col == colValue:
-		rows := slices.Clone(refs)
-		if s.Col != colValue || !hidden {
-			sortRefs(rows, s)
+	pick := func(rows []metrics.Ref, order []int32) []metrics.Ref {
+		out := make([]metrics.Ref, 0, hi-lo)
+		for _, i := range order[lo:hi] {
+			out = append(out, rows[i])
 		}
-		return hideAmounts(ds.Describe(slice(rows), asOf))
+		return out
+	}
+	switch {
+	case s.Col == "" || s.Col == colValue && hidden:
+		return hideAmounts(ds.Describe(refs[lo:hi], asOf))
+	case s.Col == colRecord || s.Col == colNote || s.Col == colValue:
+		return hideAmounts(ds.Describe(pick(refs, sortOrder(refs, s)), asOf))
 	}
 	rows := hideAmounts(ds.Describe(refs, asOf))
-	sortRefs(rows, s)
-	return slice(rows)
+	return pick(rows, sortOrder(rows, s))
 }
 
 // cellText shows a row field for people: "—" for none, times in UTC

@@ -47,7 +47,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"datetime":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
 		"plural":    plural.Count[int],
-		"label":     label,
+		"label":     idWords,
 		"contains":  slices.Contains[[]string],
 		"dateInput": dateInput,
 		"reason":    readableReason,

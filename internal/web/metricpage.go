@@ -54,7 +54,7 @@ type metricPage struct {
 	Pillar string
 	// Scope lists the filters the value is computed under, each with a
 	// link to the page without it.
-	Scope []scopeChip
+	Scope []metricScopeChip
 	// Thresholds, Target and MinSample are the definition's rules in words.
 	Thresholds, Target, MinSample string
 	// JudgedBy links the metric whose status this one shows.
@@ -63,47 +63,47 @@ type metricPage struct {
 	// DORA key; "" for other metrics.
 	DORA                 string
 	Trend, TrendNarrow   template.HTML
-	Weeks                []weekRow
+	Weeks                []metricWeekRow
 	Funnel, FunnelNarrow template.HTML
 	Cohort               string
-	Stages               []stageRow
+	Stages               []funnelStageRow
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
 	// Tabs are the breakdown dimensions, the one shown Current.
-	Tabs             []tab
-	Lines            []breakdownRow
+	Tabs             []metricTab
+	Lines            []metricBreakdownRow
 	Bars, BarsNarrow template.HTML
-	Problems         []problemRow
+	Problems         []metricProblemRow
 	HiddenProblems   int
 	Records          recordsTable
 }
 
-// problemRow is a data problem, linking to its record when the reader
+// metricProblemRow is a data problem, linking to its record when the reader
 // may open it.
-type problemRow struct {
+type metricProblemRow struct {
 	metrics.Problem
 	Href string
 }
 
-type scopeChip struct{ Dim, Value, Remove string }
+type metricScopeChip struct{ Dim, Value, Remove string }
 
-type tab struct {
+type metricTab struct {
 	Label, Href string
 	Current     bool
 }
 
-type weekRow struct {
+type metricWeekRow struct {
 	End           time.Time
 	Value, Reason string
 	Count         int
 }
 
-type stageRow struct {
+type funnelStageRow struct {
 	Label, Share string
 	Reached      string
 }
 
-type breakdownRow struct {
+type metricBreakdownRow struct {
 	scorecard.BreakdownLine
 	Value string
 	Href  string
@@ -111,9 +111,9 @@ type breakdownRow struct {
 
 // recordsTable is the records behind the value: one kind's page of rows.
 type recordsTable struct {
-	Kinds   []tab
+	Kinds   []metricTab
 	Kind    domain.Kind
-	Columns []column
+	Columns []recordColumn
 	Rows    []recordRow
 	// Total is the number of records of the kind; From and To number the
 	// rows shown (1-based, inclusive).
@@ -130,7 +130,7 @@ type recordsTable struct {
 	Source string
 }
 
-type column struct {
+type recordColumn struct {
 	Label, Href string
 	// Dir is "ascending" or "descending" when the table is sorted by the
 	// column.
@@ -142,10 +142,10 @@ type recordRow struct {
 	Key    domain.Key
 	Href   string
 	Source string
-	Cells  []cellView
+	Cells  []recordCell
 }
 
-type cellView struct {
+type recordCell struct {
 	Text string
 	Num  bool
 }
@@ -270,7 +270,7 @@ func pageDimensionError(err error, q Query) error {
 func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access) (*metricPage, error) {
 	path := "/metrics/" + m.ID
 	c := &d.Card
-	format := s.formatter(c.Unit)
+	format := s.unitFormat(c.Unit)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
 	for _, p := range s.Catalog.Pillars {
 		if p.ID == m.Pillar {
@@ -279,7 +279,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 	// Scope chips: the carried filters and the scope parameter's.
 	for _, f := range q.Filters() {
-		mp.Scope = append(mp.Scope, scopeChip{f.Dim, f.Value, st.url(q.With(f.Dim, ""), path, "offset", "")})
+		mp.Scope = append(mp.Scope, metricScopeChip{f.Dim, f.Value, st.url(q.With(f.Dim, ""), path, "offset", "")})
 	}
 	if st.Scope != "" {
 		ps, _ := metrics.ParseScope(st.Scope)
@@ -290,7 +290,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 					rest = append(rest, g.Dim+":"+g.Value)
 				}
 			}
-			mp.Scope = append(mp.Scope, scopeChip{f.Dim, f.Value, st.url(q, path, "scope", strings.Join(rest, ","), "offset", "")})
+			mp.Scope = append(mp.Scope, metricScopeChip{f.Dim, f.Value, st.url(q, path, "scope", strings.Join(rest, ","), "offset", "")})
 		}
 	}
 	switch {
@@ -319,7 +319,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	pts := make([]chart.Point, len(c.Series))
 	for i, p := range c.Series {
 		pts[i] = chart.Point{At: p.End, Value: p.Value}
-		mp.Weeks = append(mp.Weeks, weekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, s.currency()), Reason: p.Reason, Count: p.Count})
+		mp.Weeks = append(mp.Weeks, metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, s.currency()), Reason: p.Reason, Count: p.Count})
 	}
 	var bands *chart.Bands
 	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
@@ -342,8 +342,8 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 	if stages, ok := c.Detail["stages"].(map[string]*float64); ok {
 		reached, _ := c.Detail["reached"].(map[string]int)
-		fstages := make([]chart.Stage, 0, len(funnelSteps))
-		for i, stp := range funnelSteps {
+		fstages := make([]chart.Stage, 0, len(metricFunnelSteps))
+		for i, stp := range metricFunnelSteps {
 			n := float64(reached[stp.key])
 			if reached != nil {
 				fstages = append(fstages, chart.Stage{Label: stp.label, Count: &n})
@@ -351,9 +351,9 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 			if i == 0 {
 				continue
 			}
-			row := stageRow{Label: funnelSteps[i-1].label + " → " + stp.label, Share: scorecard.FormatValue(stages[stp.share], "%", "")}
+			row := funnelStageRow{Label: metricFunnelSteps[i-1].label + " → " + stp.label, Share: scorecard.FormatValue(stages[stp.share], "%", "")}
 			if reached != nil {
-				row.Reached = fmt.Sprintf("%s of %s", groupDigits(strconv.Itoa(reached[stp.key]), 0), groupDigits(strconv.Itoa(reached[funnelSteps[i-1].key]), 0))
+				row.Reached = fmt.Sprintf("%s of %s", groupDigits(strconv.Itoa(reached[stp.key]), 0), groupDigits(strconv.Itoa(reached[metricFunnelSteps[i-1].key]), 0))
 			}
 			mp.Stages = append(mp.Stages, row)
 		}
@@ -367,11 +367,11 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 
 	// Breakdown: a tab per dimension, a line per group.
 	for _, dim := range d.Dimensions {
-		mp.Tabs = append(mp.Tabs, tab{Label: label(dim), Href: st.url(q, path, "by", dim), Current: dim == d.By})
+		mp.Tabs = append(mp.Tabs, metricTab{Label: idWords(dim), Href: st.url(q, path, "by", dim), Current: dim == d.By})
 	}
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
 	for _, l := range d.Breakdown {
-		row := breakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency())}
+		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency())}
 		// The line's own page: a carried filter for team, service and
 		// environment, the scope parameter for the metric's other
 		// dimensions; the table and breakdown start afresh there.
@@ -388,7 +388,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		bars = append(bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
 	}
 	if len(bars) > 0 {
-		b := chart.Bars{Title: m.Name + " by " + label(d.By), Bars: bars, Format: format}
+		b := chart.Bars{Title: m.Name + " by " + idWords(d.By), Bars: bars, Format: format}
 		mp.Bars = b.SVG()
 		b.Width = 360
 		mp.BarsNarrow = b.SVG()
@@ -401,7 +401,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 			mp.HiddenProblems++
 			continue
 		}
-		row := problemRow{Problem: p}
+		row := metricProblemRow{Problem: p}
 		if access.CanReadKind(string(p.Kind)) {
 			row.Href = q.URL(recordHref(domain.Key{Kind: p.Kind, Source: p.Source, ID: p.ID}))
 		}
@@ -413,9 +413,9 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	return mp, err
 }
 
-// funnelSteps are the funnel's stages: the key of its count in the
+// metricFunnelSteps are the funnel's stages: the key of its count in the
 // detail's reached map, and of its share of the stage before in stages.
-var funnelSteps = []struct{ key, share, label string }{
+var metricFunnelSteps = []struct{ key, share, label string }{
 	{"lead", "", "Leads"}, {"mql", "lead_to_mql", "MQL"}, {"sql", "mql_to_sql", "SQL"},
 	{"opportunity", "sql_to_opportunity", "Opportunity"}, {"won", "opportunity_to_won", "Won"},
 }
@@ -459,7 +459,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	}
 	if len(kinds) > 1 {
 		for _, k := range kinds {
-			t.Kinds = append(t.Kinds, tab{Label: fmt.Sprintf("%s (%s)", label(string(k)), groupDigits(strconv.Itoa(counts[k]), 0)),
+			t.Kinds = append(t.Kinds, metricTab{Label: fmt.Sprintf("%s (%s)", idWords(string(k)), groupDigits(strconv.Itoa(counts[k]), 0)),
 				Href: st.url(q, path, "kind", string(k), "sort", "", "offset", ""), Current: k == t.Kind})
 		}
 	}
@@ -476,12 +476,12 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	for _, r := range rows {
 		for i, col := range cols {
 			if v := cellOf(r, col); v != nil && !num[i] {
-				_, num[i] = number(v)
+				_, num[i] = cellNumber(v)
 			}
 		}
 	}
 	for i, col := range cols {
-		c := column{Label: label(col), Num: num[i]}
+		c := recordColumn{Label: idWords(col), Num: num[i]}
 		if col == colRecord {
 			c.Label = "record"
 		}
@@ -503,7 +503,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			row.Href = q.URL(recordHref(row.Key))
 		}
 		for i, col := range cols {
-			row.Cells = append(row.Cells, cellView{Text: cellText(cellOf(r, col)), Num: num[i]})
+			row.Cells = append(row.Cells, recordCell{Text: cellText(cellOf(r, col)), Num: num[i]})
 		}
 		t.Rows = append(t.Rows, row)
 	}
@@ -547,7 +547,7 @@ func (s *Server) addSourceURLs(ctx context.Context, t *recordsTable) {
 			// trouble shows on the record's own page.
 			continue
 		}
-		if u := sourceURL(got.Body); u != "" {
+		if u := recordSourceURL(got.Body); u != "" {
 			t.Rows[i].Source = u
 			t.Sources = true
 		}
@@ -564,11 +564,11 @@ func kindHasSourceURL(k domain.Kind) bool {
 	return false
 }
 
-// formatter formats values in a unit, as the pages do.
-func (s *Server) formatter(unit string) chart.Format {
+// unitFormat formats values in a unit, as the pages do.
+func (s *Server) unitFormat(unit string) chart.Format {
 	cur := s.currency()
 	return func(v float64) string { return scorecard.FormatValue(&v, unit, cur) }
 }
 
-// label writes an id as words: "vp_sales" → "vp sales".
-func label(id string) string { return strings.ReplaceAll(id, "_", " ") }
+// idWords writes an id as words: "vp_sales" → "vp sales".
+func idWords(id string) string { return strings.ReplaceAll(id, "_", " ") }

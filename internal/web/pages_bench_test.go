@@ -21,8 +21,8 @@ import (
 	"github.com/candor/candor/internal/scorecard"
 )
 
-// benchEnd is the end of the generated data the page benchmarks read.
-var benchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+// pagesBenchEnd is the end of the generated data the page benchmarks read.
+var pagesBenchEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // benchPages serves a generated organisation at CANDOR_BENCH_SCALE
 // (default 0.1) from a SQLite store, loaded, with a clock that moves a
@@ -36,7 +36,7 @@ func benchPages(b *testing.B) (http.Handler, string) {
 		b.Fatal(err)
 	}
 	st := openStore(b)
-	importGenerated(b, st, generate.Options{Seed: 1, Scale: scale, End: benchEnd})
+	importGenerated(b, st, generate.Options{Seed: 1, Scale: scale, End: pagesBenchEnd})
 	cat, err := catalog.Default()
 	if err != nil {
 		b.Fatal(err)
@@ -46,7 +46,7 @@ func benchPages(b *testing.B) (http.Handler, string) {
 	s := &Server{
 		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, Auth: svc,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return benchEnd.Add(time.Duration(tick.Add(1)) * time.Second) },
+		Now: func() time.Time { return pagesBenchEnd.Add(time.Duration(tick.Add(1)) * time.Second) },
 	}
 	if err := s.Engine.Refresh(context.Background()); err != nil {
 		b.Fatal(err)
@@ -76,7 +76,7 @@ func benchGet(b *testing.B, h http.Handler, token string, path func(i int) strin
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99-ms")
 }
 
-func fixed(p string) func(int) string { return func(int) string { return p } }
+func fixedPath(p string) func(int) string { return func(int) string { return p } }
 
 // The page benchmarks: the scorecard, a metric page (its default
 // breakdown and first page of records), one sorted by a row field (every
@@ -86,21 +86,21 @@ func fixed(p string) func(int) string { return func(int) string { return p } }
 //	go test -run '^$' -bench Page -benchtime 50x ./internal/web/
 func BenchmarkPages(b *testing.B) {
 	h, token := benchPages(b)
-	b.Run("Home", func(b *testing.B) { benchGet(b, h, token, fixed("/")) })
-	b.Run("HomeFiltered", func(b *testing.B) { benchGet(b, h, token, fixed("/?window=30d&environment=production")) })
-	b.Run("Metric", func(b *testing.B) { benchGet(b, h, token, fixed("/metrics/change_failure_rate")) })
+	b.Run("Home", func(b *testing.B) { benchGet(b, h, token, fixedPath("/")) })
+	b.Run("HomeFiltered", func(b *testing.B) { benchGet(b, h, token, fixedPath("/?window=30d&environment=production")) })
+	b.Run("Metric", func(b *testing.B) { benchGet(b, h, token, fixedPath("/metrics/change_failure_rate")) })
 	b.Run("MetricSorted", func(b *testing.B) {
-		benchGet(b, h, token, fixed("/metrics/lead_time_for_changes?window=90d&sort=-service&offset=100"))
+		benchGet(b, h, token, fixedPath("/metrics/lead_time_for_changes?window=90d&sort=-service&offset=100"))
 	})
 	// Paging on through that table: its links hold the as_of, so the
 	// drill-down comes from the result cache and only the table is redone.
 	b.Run("MetricSortedPaging", func(b *testing.B) {
 		benchGet(b, h, token, func(i int) string {
-			return "/metrics/lead_time_for_changes?window=90d&sort=-service&as_of=" + benchEnd.Format(time.RFC3339) + "&offset=" + strconv.Itoa(25*(i%40))
+			return "/metrics/lead_time_for_changes?window=90d&sort=-service&as_of=" + pagesBenchEnd.Format(time.RFC3339) + "&offset=" + strconv.Itoa(25*(i%40))
 		})
 	})
 	// A record behind a value, as the metric page links it.
-	req := httptest.NewRequest("GET", "/api/v1/metrics/change_failure_rate?limit=1&as_of="+benchEnd.Format(time.RFC3339), nil)
+	req := httptest.NewRequest("GET", "/api/v1/metrics/change_failure_rate?limit=1&as_of="+pagesBenchEnd.Format(time.RFC3339), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
@@ -110,6 +110,6 @@ func BenchmarkPages(b *testing.B) {
 	}
 	r := d.Records[0]
 	b.Run("Record", func(b *testing.B) {
-		benchGet(b, h, token, fixed(recordHref(domain.Key{Kind: r.Kind, Source: r.Source, ID: r.ID})))
+		benchGet(b, h, token, fixedPath(recordHref(domain.Key{Kind: r.Kind, Source: r.Source, ID: r.ID})))
 	})
 }

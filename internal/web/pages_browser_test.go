@@ -15,7 +15,7 @@ import (
 )
 
 // apiGet reads a JSON API answer with the token into v.
-func apiGet(t *testing.T, base, path, token string, v any) {
+func getJSONAs(t *testing.T, base, path, token string, v any) {
 	t.Helper()
 	req, err := http.NewRequest("GET", base+path, nil)
 	if err != nil {
@@ -91,7 +91,7 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 
 	// Each pillar's status, and each headline value, as the API says.
 	var sc scorecard.Scorecard
-	apiGet(t, base, "/api/v1/scorecard?window=30d", token, &sc)
+	getJSONAs(t, base, "/api/v1/scorecard?window=30d", token, &sc)
 	for _, p := range sc.Pillars {
 		word := text(`section[aria-labelledby="pillar-` + p.ID + `"] .pillar__head .status__word`)
 		if want := statusView(p.Status).Word; word != want {
@@ -128,7 +128,7 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 		t.Errorf("the metric link led to %s, want /metrics/%s carrying window=30d", u, id)
 	}
 	var d scorecard.MetricDetail
-	apiGet(t, base, "/api/v1/metrics/"+id+"?window=30d", token, &d)
+	getJSONAs(t, base, "/api/v1/metrics/"+id+"?window=30d", token, &d)
 	got := text(".value-card__value")
 	if want := scorecard.FormatValue(d.Card.Value, d.Card.Unit, "USD"); got != want {
 		t.Errorf("the metric page shows %q, the API %q", got, want)

@@ -17,7 +17,7 @@ import (
 var hrefAttr = regexp.MustCompile(`href="([^"]*)"`)
 
 // links are a page's link targets under prefix, unescaped.
-func links(page []byte, prefix string) []*url.URL {
+func pageLinks(page []byte, prefix string) []*url.URL {
 	var out []*url.URL
 	for _, m := range hrefAttr.FindAllSubmatch(page, -1) {
 		h := html.UnescapeString(string(m[1]))
@@ -49,9 +49,9 @@ var controlsForm = regexp.MustCompile(`(?s)<div class="controls-bar">.*?</form>`
 
 // carries checks every link under prefix, outside the controls, keeps the
 // parameters.
-func carries(t *testing.T, what, page, prefix string, want url.Values) {
+func linksCarry(t *testing.T, what, page, prefix string, want url.Values) {
 	t.Helper()
-	ls := links(controlsForm.ReplaceAll([]byte(page), nil), prefix)
+	ls := pageLinks(controlsForm.ReplaceAll([]byte(page), nil), prefix)
 	if len(ls) == 0 {
 		t.Errorf("%s: no link to %s", what, prefix)
 	}
@@ -71,7 +71,7 @@ func TestHomePage(t *testing.T) {
 	e := newEnv(t, 0)
 	cl := e.sessionAs(t, "executive")
 	body := e.page(t, cl, "/?as_of="+asOf+"&window=30d&team=core", 200)
-	carries(t, "the filtered scorecard", body, "/metrics/", url.Values{"as_of": {asOf}, "window": {"30d"}, "team": {"core"}})
+	linksCarry(t, "the filtered scorecard", body, "/metrics/", url.Values{"as_of": {asOf}, "window": {"30d"}, "team": {"core"}})
 	for _, want := range []string{"Change failure rate", "50 %", "team <strong>core</strong>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the filtered scorecard lacks %q", want)
@@ -79,7 +79,7 @@ func TestHomePage(t *testing.T) {
 	}
 
 	body = e.page(t, cl, "/?as_of="+asOf, 200)
-	carries(t, "the scorecard", body, "/metrics/", url.Values{"as_of": {asOf}, "window": nil})
+	linksCarry(t, "the scorecard", body, "/metrics/", url.Values{"as_of": {asOf}, "window": nil})
 	// No survey was ever sent: CSAT has no value, shown as none, with
 	// the reason, never as 0.
 	csat := regexp.MustCompile(`(?s)<li class="all-metrics__item" data-metric="csat">.*?</li>`).FindString(body)
@@ -111,10 +111,10 @@ func TestMetricPage(t *testing.T) {
 			t.Errorf("the metric page lacks %q", want)
 		}
 	}
-	carries(t, "the metric page", body, "/metrics/", url.Values{"as_of": {asOf}, "window": {"30d"}})
-	carries(t, "the metric page", body, "/records/", url.Values{"as_of": {asOf}, "window": {"30d"}})
+	linksCarry(t, "the metric page", body, "/metrics/", url.Values{"as_of": {asOf}, "window": {"30d"}})
+	linksCarry(t, "the metric page", body, "/records/", url.Values{"as_of": {asOf}, "window": {"30d"}})
 	var tabs []string
-	for _, u := range links([]byte(body), "/metrics/change_failure_rate") {
+	for _, u := range pageLinks([]byte(body), "/metrics/change_failure_rate") {
 		if by := u.Query().Get("by"); by != "" && !slices.Contains(tabs, by) {
 			tabs = append(tabs, by)
 		}
@@ -141,7 +141,7 @@ func TestMetricPage(t *testing.T) {
 	if !strings.Contains(body, `aria-sort="descending"`) || !strings.Contains(body, "1–2 of 4") {
 		t.Errorf("the sorted page does not say its order or its rows")
 	}
-	next := links([]byte(body), "/metrics/change_failure_rate")
+	next := pageLinks([]byte(body), "/metrics/change_failure_rate")
 	found := false
 	for _, u := range next {
 		q := u.Query()
@@ -161,7 +161,7 @@ func TestMetricPage(t *testing.T) {
 	// computed at, so the next page continues the same list.
 	body = e.page(t, cl, "/metrics/change_failure_rate?window=3650d&limit=1", 200)
 	pinned := false
-	for _, u := range links([]byte(body), "/metrics/change_failure_rate") {
+	for _, u := range pageLinks([]byte(body), "/metrics/change_failure_rate") {
 		if q := u.Query(); q.Get("offset") == "1" {
 			_, err := ParseTime(q.Get("as_of"))
 			pinned = err == nil && q.Get("window") == "3650d"
@@ -235,7 +235,7 @@ func TestRecordPage(t *testing.T) {
 			t.Errorf("the record page lacks %q", want)
 		}
 	}
-	carries(t, "the record page", body, "/metrics/", url.Values{"as_of": {asOf}})
+	linksCarry(t, "the record page", body, "/metrics/", url.Values{"as_of": {asOf}})
 	// An id with a slash, and its source link.
 	body = e.page(t, cl, recordHref(domain.Key{Kind: domain.KindChange, Source: "import", ID: "c/1"}), 200)
 	if !strings.Contains(body, `href="https://git.example/pr/1"`) {

@@ -49,7 +49,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind, access := rec.Kind, s.access(r)
-	data := &recordPageData{Rec: rec, SourceURL: sourceURL(rec.Record)}
+	data := &recordPageData{Rec: rec, SourceURL: recordSourceURL(rec.Record)}
 	if data.Fields, err = recordFields(rec.Record); err != nil {
 		s.pageError(w, r, fmt.Errorf("record %s: %w", domain.Key{Kind: kind, Source: rec.Source, ID: rec.ID}, err))
 		return
@@ -60,7 +60,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 			data.Metrics = append(data.Metrics, metricLink{m.Name, q.URL("/metrics/" + m.ID)})
 		}
 	}
-	pg := s.newPage(r, fmt.Sprintf("%s %s", label(string(kind)), rec.ID), q, data)
+	pg := s.newPage(r, fmt.Sprintf("%s %s", idWords(string(kind)), rec.ID), q, data)
 	s.render(w, r, http.StatusOK, "record", pg)
 }
 

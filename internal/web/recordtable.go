@@ -110,7 +110,7 @@ func cellOf(r metrics.Ref, col string) any {
 	return r.Fields.Get(col)
 }
 
-func number(v any) (float64, bool) {
+func cellNumber(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true
@@ -133,7 +133,7 @@ type sortKey struct {
 	str            string
 }
 
-func keyOf(v any) sortKey {
+func sortKeyOf(v any) sortKey {
 	switch x := v.(type) {
 	case nil:
 		return sortKey{}
@@ -147,7 +147,7 @@ func keyOf(v any) sortKey {
 	case string:
 		return sortKey{present: true, str: x}
 	}
-	if f, ok := number(v); ok {
+	if f, ok := cellNumber(v); ok {
 		return sortKey{present: true, isNum: true, num: f}
 	}
 	return sortKey{present: true, str: fmt.Sprint(v)}
@@ -174,7 +174,7 @@ func (a sortKey) compare(b sortKey) int {
 func sortOrder(rows []metrics.Ref, s recordSort) []int32 {
 	keys := make([]sortKey, len(rows))
 	for i, r := range rows {
-		keys[i] = keyOf(cellOf(r, s.Col))
+		keys[i] = sortKeyOf(cellOf(r, s.Col))
 	}
 	idx := make([]int32, len(rows))
 	for i := range idx {
@@ -286,10 +286,10 @@ func groupDigits(s string, prec int) string {
 // they are looked for.
 var sourceURLFields = []string{"url", "pipeline_url", "evidence_url"}
 
-// sourceURL is the first web link among a stored record's source URL
+// recordSourceURL is the first web link among a stored record's source URL
 // fields; "" when it has none. Only http and https links are kept: a
 // record's field is data from outside, never a script to run.
-func sourceURL(body []byte) string {
+func recordSourceURL(body []byte) string {
 	var doc map[string]json.RawMessage
 	if json.Unmarshal(body, &doc) != nil {
 		return ""

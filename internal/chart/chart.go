@@ -182,6 +182,11 @@ func Number(v float64) string {
 	return groupThousands(s)
 }
 
+// GroupThousands puts commas into the integer part of a formatted number
+// ("-1234567.5" → "-1,234,567.5"), for pages that show numbers beside the
+// charts' own.
+func GroupThousands(s string) string { return groupThousands(s) }
+
 // groupThousands puts commas into the integer part of a formatted number.
 func groupThousands(s string) string {
 	sign := ""

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -16,7 +15,6 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
-	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -28,20 +26,15 @@ var demoEnd = time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
 // dozen services) with one user per given e-mail and roles.
 func demoServer(t *testing.T, users map[string][]string) string {
 	t.Helper()
-	ctx := context.Background()
+	_, url := newDemoServer(t, users)
+	return url
+}
+
+// newDemoServer is demoServer, with the server (for its auth service).
+func newDemoServer(t *testing.T, users map[string][]string) (*Server, string) {
+	t.Helper()
 	st := openStore(t)
-	pr, pw := io.Pipe()
-	go func() {
-		bw := bufio.NewWriter(pw)
-		_, err := generate.Write(bw, generate.Options{Seed: 1, Scale: 0.01, End: demoEnd, Days: 365})
-		if err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err)
-	}()
-	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "demo.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	importGenerated(t, st, generate.Options{Seed: 1, Scale: 0.01, End: demoEnd, Days: 365})
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +49,7 @@ func demoServer(t *testing.T, users map[string][]string) string {
 	}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return ts.URL
+	return s, ts.URL
 }
 
 // A reader signs in through the form, lands on the scorecard they asked
@@ -126,14 +119,7 @@ func TestBrowserSignInAndScorecard(t *testing.T) {
 	browsertest.Screenshot(ctx, t, "phone")
 	browsertest.SetViewport(ctx, t, browsertest.Laptop)
 
-	pdf, err := browsertest.PrintPDF(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	browsertest.SaveArtifact(t, "print.pdf", pdf)
-	if n := browsertest.PageCount(pdf); n != 1 {
-		t.Errorf("the scorecard prints on %d pages, want 1", n)
-	}
+	printsOnOnePage(ctx, t, "print.pdf")
 
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(".account__signout button")),
@@ -147,5 +133,19 @@ func TestBrowserSignInAndScorecard(t *testing.T) {
 	}
 	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.HasPrefix(loc, base+"/login") {
 		t.Errorf("after signing out / leads to %s, want the sign-in page", loc)
+	}
+}
+
+// printsOnOnePage prints the page, keeps the PDF as the artefact name, and
+// checks it is one sheet.
+func printsOnOnePage(ctx context.Context, t *testing.T, name string) {
+	t.Helper()
+	pdf, err := browsertest.PrintPDF(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.SaveArtifact(t, name, pdf)
+	if n := browsertest.PageCount(pdf); n != 1 {
+		t.Errorf("the page prints on %d pages, want 1", n)
 	}
 }

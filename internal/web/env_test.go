@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
@@ -27,11 +31,17 @@ func openStore(t testing.TB) *sqlite.DB {
 // and sign-in limits no test reaches by accident.
 func newAuth(t testing.TB, st store.Store, cat *catalog.Catalog) *auth.Service {
 	t.Helper()
+	return newAuthWith(t, st, cat, nil)
+}
+
+// newAuthWith is newAuth with the organisation's role overrides.
+func newAuthWith(t testing.TB, st store.Store, cat *catalog.Catalog, roles map[string]auth.RoleOverride) *auth.Service {
+	t.Helper()
 	st2, ok := st.(auth.Store)
 	if !ok {
 		t.Fatalf("%T is no auth store", st)
 	}
-	g, err := auth.NewGrants(cat, nil)
+	g, err := auth.NewGrants(cat, roles)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,4 +87,21 @@ func signIn(t testing.TB, svc *auth.Service, email string) auth.Login {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// importGenerated imports a generated organisation into st.
+func importGenerated(t testing.TB, st store.Store, opt generate.Options) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	go func() {
+		bw := bufio.NewWriter(pw)
+		_, err := generate.Write(bw, opt)
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "generated.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
 }

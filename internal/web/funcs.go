@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ import (
 //	label "vp_sales"        "vp sales": an id as words
 //	contains list x         whether the list holds x
 //	dateInput .Q.AsOf       the date of an as_of, for <input type=date>
+//	reason .Reason          a status reason with its RFC 3339 times as the pages write times
 func (s *Server) funcs(st *site) template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) (string, error) {
@@ -45,9 +47,10 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"datetime":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
 		"plural":    plural.Count[int],
-		"label":     func(id string) string { return strings.ReplaceAll(id, "_", " ") },
+		"label":     idWords,
 		"contains":  slices.Contains[[]string],
 		"dateInput": dateInput,
+		"reason":    readableReason,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},
@@ -168,4 +171,19 @@ func freshness(c scorecard.Card) string {
 		return "no data yet"
 	}
 	return "data as of " + f.LastData.UTC().Format("2 Jan 2006 15:04 MST")
+}
+
+// rfc3339InText finds the RFC 3339 times a reason may quote.
+var rfc3339InText = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})`)
+
+// readableReason rewrites the times in a status reason ("no survey data
+// since 2026-03-28T11:35:00Z") the way the pages write times.
+func readableReason(s string) string {
+	return rfc3339InText.ReplaceAllStringFunc(s, func(x string) string {
+		t, err := time.Parse(time.RFC3339Nano, x)
+		if err != nil {
+			return x
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 MST")
+	})
 }

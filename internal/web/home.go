@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
@@ -23,10 +24,31 @@ type homePillar struct {
 	Headline bool
 	// Attention counts the metrics that are not green.
 	Attention int
+	// Unknown are the pillar's unknown metrics not among Cards, grouped
+	// by reason (a stale source makes several unknown for one reason),
+	// at most maxUnknown groups; MoreUnknown counts the metrics left out.
+	Unknown     []unknownGroup
+	MoreUnknown int
 }
 
-// maxAttention bounds the cards a pillar without headline metrics shows.
-const maxAttention = 3
+// unknownGroup is the unknown metrics of a pillar that share a reason.
+type unknownGroup struct {
+	Reason  string
+	Metrics []unknownLine
+	// More counts the group's metrics beyond those named.
+	More int
+}
+
+// unknownLine is an unknown metric, named.
+type unknownLine struct{ ID, Name string }
+
+// maxAttention bounds the cards a pillar without headline metrics shows,
+// and maxUnknown the unknown metrics it names besides them: the page
+// prints on one sheet.
+const (
+	maxAttention = 3
+	maxUnknown   = 3
+)
 
 func newHomePage(sc *scorecard.Scorecard) homePage {
 	hp := homePage{Scorecard: sc}
@@ -48,9 +70,44 @@ func newHomePage(sc *scorecard.Scorecard) homePage {
 		if !hpl.Headline {
 			hpl.Cards = attention
 		}
+		hpl.Unknown, hpl.MoreUnknown = groupUnknown(p, hpl.Cards)
 		hp.Pillars = append(hp.Pillars, hpl)
 	}
 	return hp
+}
+
+// groupUnknown groups a pillar's unknown metrics that have no card of
+// their own by reason, in the pillar's order: at most maxUnknown groups,
+// each naming at most maxUnknown metrics. more counts the metrics of the
+// groups left out.
+func groupUnknown(p scorecard.Pillar, cards []scorecard.Card) (groups []unknownGroup, more int) {
+	names := map[string]string{}
+	for _, c := range p.Metrics {
+		names[c.ID] = c.Name
+	}
+	at := map[string]int{}
+	for _, u := range p.Unknown {
+		if slices.ContainsFunc(cards, func(c scorecard.Card) bool { return c.ID == u.ID }) {
+			continue // its card says why
+		}
+		i, ok := at[u.Reason]
+		if !ok {
+			if len(groups) == maxUnknown {
+				more++
+				continue
+			}
+			i = len(groups)
+			at[u.Reason] = i
+			groups = append(groups, unknownGroup{Reason: u.Reason})
+		}
+		g := &groups[i]
+		if len(g.Metrics) == maxUnknown {
+			g.More++
+			continue
+		}
+		g.Metrics = append(g.Metrics, unknownLine{ID: u.ID, Name: names[u.ID]})
+	}
+	return groups, more
 }
 
 // home is the one-page scorecard: every pillar the reader may see, with

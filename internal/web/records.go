@@ -71,19 +71,23 @@ func LookupRecord(ctx context.Context, st store.Store, key domain.Key) (*StoredR
 }
 
 func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {
-	kind, err := domain.ParseKind(r.PathValue("kind"))
-	if err != nil {
-		s.writeError(w, r, badParam("kind", "%v", err))
-		return
-	}
-	if !s.access(r).CanReadKind(string(kind)) {
-		s.writeError(w, r, domain.Errorf(domain.EForbidden, "%s records reveal revenue: reading them needs revenue:read", kind))
-		return
-	}
-	rec, err := LookupRecord(r.Context(), s.Store, domain.Key{Kind: kind, Source: r.PathValue("source"), ID: r.PathValue("id")})
+	rec, err := s.readableRecord(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, rec)
+}
+
+// readableRecord looks up the record the request's path names, if the
+// principal may read its kind: revenue kinds need revenue:read.
+func (s *Server) readableRecord(r *http.Request) (*StoredRecord, error) {
+	kind, err := domain.ParseKind(r.PathValue("kind"))
+	if err != nil {
+		return nil, badParam("kind", "%v", err)
+	}
+	if !s.access(r).CanReadKind(string(kind)) {
+		return nil, domain.Errorf(domain.EForbidden, "%s records reveal revenue: reading them needs revenue:read", kind)
+	}
+	return LookupRecord(r.Context(), s.Store, domain.Key{Kind: kind, Source: r.PathValue("source"), ID: r.PathValue("id")})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/ingest"
 )
 
@@ -131,17 +132,4 @@ func TestNoRevenueWithoutTheGrant(t *testing.T) {
 }
 
 // groupThousands writes a number's whole part as the pages do (424,242).
-func groupThousands(s string) string {
-	whole, frac, _ := strings.Cut(s, ".")
-	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if frac != "" {
-		return b.String() + "." + frac
-	}
-	return b.String()
-}
+func groupThousands(s string) string { return chart.GroupThousands(s) }

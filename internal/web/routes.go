@@ -104,6 +104,8 @@ func (s *Server) Routes() []Route {
 		{"POST", "/webhooks/{source}", Anyone, API, s.webhooks},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
+		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},
+		{"GET", "/records/{kind}/{source}/{id...}", Need(auth.RecordsRead), HTML, s.recordPage},
 		{"GET", "/login", Anyone, HTML, s.loginForm},
 		{"POST", "/login", Anyone, HTML, s.login},
 		{"POST", "/logout", SignedIn, HTML, s.logout},
@@ -189,6 +191,10 @@ func (s *Server) guard(rt Route) http.Handler {
 			r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 		}
 		if err := auth.CheckCSRF(r, p); err != nil {
+			fail(err)
+			return
+		}
+		if err := checkParams(rt, r); err != nil {
 			fail(err)
 			return
 		}

@@ -59,14 +59,16 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/reconciliations":                 {who: "sources:read", ok: 200},
 		"GET /api/v1/sources":                         {who: "sources:read", path: "/api/v1/sources?as_of=" + asOf, ok: 200},
 		// Admitted whoever calls; the connector refuses an unsigned delivery.
-		"POST /webhooks/{source}": {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
-		"GET /{$}":                {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
-		"GET /login":              {who: "anyone", ok: 200},
-		"POST /login":             {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
-		"POST /logout":            {who: "signed in", ctype: formType, ok: 303},
-		"GET /auth/oidc/start":    {who: "anyone", ok: 303, leaves: true},
-		"GET /auth/oidc/callback": {who: "anyone", path: "/auth/oidc/callback?code=c&state=forged", ok: 400},
-		"GET /static/{file}":      {who: "anyone", path: "{app.css}", ok: 200},
+		"POST /webhooks/{source}":              {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
+		"GET /{$}":                             {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
+		"GET /metrics/{id}":                    {who: "metric:read", path: "/metrics/change_failure_rate?as_of=" + asOf + "&by=service&sort=-finished_at", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /records/{kind}/{source}/{id...}": {who: "records:read", path: "/records/deployment/import/d1?as_of=" + asOf, ok: 200},
+		"GET /login":                           {who: "anyone", ok: 200},
+		"POST /login":                          {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
+		"POST /logout":                         {who: "signed in", ctype: formType, ok: 303},
+		"GET /auth/oidc/start":                 {who: "anyone", ok: 303, leaves: true},
+		"GET /auth/oidc/callback":              {who: "anyone", path: "/auth/oidc/callback?code=c&state=forged", ok: 400},
+		"GET /static/{file}":                   {who: "anyone", path: "{app.css}", ok: 200},
 	}
 }
 

@@ -141,6 +141,9 @@ type Page struct {
 	// Controls shows the date and filter controls, with Choices.
 	Controls bool
 	Choices  Choices
+	// Keep are the page's own parameters the controls form sends back
+	// unchanged (a metric page's breakdown tab and sort order).
+	Keep []HiddenField
 	// AsOf is the time the page's numbers are as of, for the footer.
 	AsOf      time.Time
 	Version   string
@@ -166,6 +169,9 @@ type NavItem struct {
 	Current bool
 	Items   []NavItem
 }
+
+// HiddenField is a name and value a form sends as a hidden input.
+type HiddenField struct{ Name, Value string }
 
 // Choices are the values the controls offer.
 type Choices struct {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
@@ -63,6 +64,15 @@ func newEnv(t *testing.T, maxBody int64) *env {
 // newEnvWith is newEnv with configure run on the server, which will be
 // served at url, before its handler is built.
 func newEnvWith(t *testing.T, maxBody int64, configure func(s *Server, url string)) *env {
+	return newEnvFull(t, maxBody, nil, configure)
+}
+
+// newEnvRoles is newEnv with the organisation's role overrides.
+func newEnvRoles(t *testing.T, maxBody int64, roles map[string]auth.RoleOverride) *env {
+	return newEnvFull(t, maxBody, roles, nil)
+}
+
+func newEnvFull(t *testing.T, maxBody int64, roles map[string]auth.RoleOverride, configure func(s *Server, url string)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st := openStore(t)
@@ -73,7 +83,7 @@ func newEnvWith(t *testing.T, maxBody int64, configure func(s *Server, url strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := newAuth(t, st, cat)
+	svc := newAuthWith(t, st, cat, roles)
 	hooks, err := connect.New(connect.Options{Store: st, Tokens: svc, Config: connect.Config{GitHub: connect.GitHub{Secret: webhookSecret}}})
 	if err != nil {
 		t.Fatal(err)

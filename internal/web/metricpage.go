@@ -1,0 +1,574 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// metricPageParams are the metric page's query parameters: the carried
+// ones, the breakdown dimension (by), a scope on the metric's other
+// dimensions (scope=plan:pro), and the records table's kind, sort order
+// and page.
+var metricPageParams = append(slices.Clone(queryKeys), "by", "scope", "kind", "sort", "limit", "offset")
+
+// metricState is the metric page's own state, which its links carry
+// besides the Query: a link changes one part and keeps the others.
+type metricState struct {
+	By, Scope, Kind, Sort string
+	Limit, Offset         int
+}
+
+// url is the metric page at path with q and the state, kv (key, value
+// pairs) replacing parts of it; the defaults are left out.
+func (st metricState) url(q Query, path string, kv ...string) string {
+	base := []string{"by", st.By, "scope", st.Scope, "kind", st.Kind, "sort", st.Sort}
+	if st.Limit != defaultPageRows {
+		base = append(base, "limit", strconv.Itoa(st.Limit))
+	}
+	if st.Offset > 0 {
+		base = append(base, "offset", strconv.Itoa(st.Offset))
+	}
+	return q.URL(path, append(base, kv...)...)
+}
+
+// metricPage is the Data of a metric's page.
+type metricPage struct {
+	D      *scorecard.MetricDetail
+	Metric *catalog.Metric
+	Pillar string
+	// Scope lists the filters the value is computed under, each with a
+	// link to the page without it.
+	Scope []metricScopeChip
+	// Thresholds, Target and MinSample are the definition's rules in words.
+	Thresholds, Target, MinSample string
+	// JudgedBy links the metric whose status this one shows.
+	JudgedBy, JudgedByHref string
+	// DORA says the DORA performance level, or why there is none, for a
+	// DORA key; "" for other metrics.
+	DORA                 string
+	Trend, TrendNarrow   template.HTML
+	Weeks                []metricWeekRow
+	Funnel, FunnelNarrow template.HTML
+	Cohort               string
+	Stages               []funnelStageRow
+	// DeployDays is deployment days per week (deployment frequency).
+	DeployDays string
+	// Tabs are the breakdown dimensions, the one shown Current.
+	Tabs             []metricTab
+	Lines            []metricBreakdownRow
+	Bars, BarsNarrow template.HTML
+	Problems         []metricProblemRow
+	HiddenProblems   int
+	Records          recordsTable
+}
+
+// metricProblemRow is a data problem, linking to its record when the reader
+// may open it.
+type metricProblemRow struct {
+	metrics.Problem
+	Href string
+}
+
+type metricScopeChip struct{ Dim, Value, Remove string }
+
+type metricTab struct {
+	Label, Href string
+	Current     bool
+}
+
+type metricWeekRow struct {
+	End           time.Time
+	Value, Reason string
+	Count         int
+}
+
+type funnelStageRow struct {
+	Label, Share string
+	Reached      string
+}
+
+type metricBreakdownRow struct {
+	scorecard.BreakdownLine
+	Value string
+	Href  string
+}
+
+// recordsTable is the records behind the value: one kind's page of rows.
+type recordsTable struct {
+	Kinds   []metricTab
+	Kind    domain.Kind
+	Columns []recordColumn
+	Rows    []recordRow
+	// Total is the number of records of the kind; From and To number the
+	// rows shown (1-based, inclusive).
+	Total, From, To   int
+	First, Prev, Next string
+	// Hidden says the kind's amounts are hidden from the reader.
+	Hidden bool
+	// Linked says rows link to their record pages (records:read).
+	Linked bool
+	// Sources says some row has a source URL.
+	Sources bool
+	// Source is the source every row comes from; "" when they differ,
+	// and each row names its own.
+	Source string
+}
+
+type recordColumn struct {
+	Label, Href string
+	// Dir is "ascending" or "descending" when the table is sorted by the
+	// column.
+	Dir string
+	Num bool
+}
+
+type recordRow struct {
+	Key    domain.Key
+	Href   string
+	Source string
+	Cells  []recordCell
+}
+
+type recordCell struct {
+	Text string
+	Num  bool
+}
+
+// metricPage serves a metric: its definition, value, trend, breakdowns,
+// data problems and the records behind the value.
+func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
+	q, opt, err := s.pageQuery(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	access := s.access(r)
+	if err := s.canSeeMetric(access, id); err != nil {
+		if domain.CodeOf(err) == domain.ENotFound {
+			err = notFoundf("There is no metric %q.", id)
+		}
+		s.pageError(w, r, err)
+		return
+	}
+	m, _ := s.Catalog.Metric(id)
+	st, scope, err := metricPageState(r, q, m)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	opt.Visible = access.CanSeeMetric
+	hide := func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) }
+	var mp *metricPage
+	var ch Choices
+	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if err := checkScope(ds, q.Scope()); err != nil {
+			return err
+		}
+		d, err := scorecard.Detail(s.Catalog, ds, id, opt, st.By, scope)
+		if err != nil {
+			return pageDimensionError(err, q)
+		}
+		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access); err != nil {
+			return err
+		}
+		ch = choices(ds)
+		return nil
+	})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.addSourceURLs(r.Context(), &mp.Records)
+	pg := s.newPage(r, m.Name, q, mp)
+	pg.Controls, pg.Choices, pg.AsOf = true, ch, mp.D.AsOf
+	for _, kv := range [][2]string{{"by", st.By}, {"scope", st.Scope}, {"kind", st.Kind}, {"sort", st.Sort}} {
+		if kv[1] != "" {
+			pg.Keep = append(pg.Keep, HiddenField{kv[0], kv[1]})
+		}
+	}
+	s.render(w, r, http.StatusOK, "metric", pg)
+}
+
+// metricPageState reads the metric page's own parameters, and the scope
+// the value is computed under: the filters the Query carries and the
+// scope parameter's, which names the metric's other dimensions.
+func metricPageState(r *http.Request, q Query, m *catalog.Metric) (metricState, metrics.Scope, error) {
+	v := r.URL.Query()
+	st := metricState{By: v.Get("by"), Kind: v.Get("kind"), Sort: v.Get("sort")}
+	scope := q.Scope()
+	if x := v.Get("scope"); x != "" {
+		ps, err := metrics.ParseScope(x)
+		if err != nil {
+			return st, scope, badParam("scope", "%v", err)
+		}
+		for _, f := range ps.Filters() {
+			if q.field(f.Dim) != nil {
+				return st, scope, badParam("scope", "the scope names %s; filter by %s with the %s control (?%s=%s) instead", f.Dim, f.Dim, f.Dim, f.Dim, f.Value)
+			}
+			var ok bool
+			if scope, ok = scope.And(f.Dim, f.Value); !ok || len(scope.Filters()) > metrics.MaxFilters-1 {
+				return st, scope, badParam("scope", "at most %d filters in all, the team, service and environment filters included", metrics.MaxFilters-1)
+			}
+		}
+		st.Scope = ps.String()
+	}
+	if st.By == "" {
+		// The first dimension the scope does not fix: a breakdown by a
+		// dimension the scope fixes has one line.
+		for _, d := range metrics.Dims(m.ID) {
+			if !slices.ContainsFunc(scope.Filters(), func(f metrics.Filter) bool { return f.Dim == d }) {
+				st.By = d
+				break
+			}
+		}
+	}
+	var err error
+	if st.Limit, err = intParam(r, "limit", defaultPageRows, 1, maxPageRows); err != nil {
+		return st, scope, err
+	}
+	if st.Offset, err = intParam(r, "offset", 0, 0, math.MaxInt32); err != nil {
+		return st, scope, err
+	}
+	return st, scope, nil
+}
+
+// pageDimensionError words a dimension error for the page: a filter the
+// metric cannot take is the filter's parameter at fault, not "scope".
+func pageDimensionError(err error, q Query) error {
+	var de *scorecard.DimensionError
+	if !errors.As(err, &de) || de.Param != "scope" || q.Get(de.Dim) == "" {
+		return err
+	}
+	if de.Unknown != nil {
+		return badParam(de.Dim, "%v", de.Unknown)
+	}
+	if len(de.Dims) == 0 {
+		return badParam(de.Dim, "metric %s cannot be filtered by %s: it has no breakdown", de.Metric, de.Dim)
+	}
+	return badParam(de.Dim, "metric %s cannot be filtered by %s (it can by: %s)", de.Metric, de.Dim, strings.Join(de.Dims, ", "))
+}
+
+// newMetricPage builds the page from a drill-down; the dataset gives the
+// records' row fields (under the engine's read lock).
+func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access) (*metricPage, error) {
+	path := "/metrics/" + m.ID
+	c := &d.Card
+	format := s.unitFormat(c.Unit)
+	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
+	for _, p := range s.Catalog.Pillars {
+		if p.ID == m.Pillar {
+			mp.Pillar = p.Name
+		}
+	}
+	// Scope chips: the carried filters and the scope parameter's.
+	for _, f := range q.Filters() {
+		mp.Scope = append(mp.Scope, metricScopeChip{f.Dim, f.Value, st.url(q.With(f.Dim, ""), path, "offset", "")})
+	}
+	if st.Scope != "" {
+		ps, _ := metrics.ParseScope(st.Scope)
+		for _, f := range ps.Filters() {
+			var rest []string
+			for _, g := range ps.Filters() {
+				if g != f {
+					rest = append(rest, g.Dim+":"+g.Value)
+				}
+			}
+			mp.Scope = append(mp.Scope, metricScopeChip{f.Dim, f.Value, st.url(q, path, "scope", strings.Join(rest, ","), "offset", "")})
+		}
+	}
+	switch {
+	case m.JudgedBy != "":
+		mp.JudgedBy, mp.JudgedByHref = m.JudgedBy, q.URL("/metrics/"+m.JudgedBy)
+		if om, ok := s.Catalog.Metric(m.JudgedBy); ok {
+			mp.JudgedBy = om.Name
+		}
+	case m.Thresholds != nil:
+		mp.Thresholds = catalog.ThresholdRule(*m.Thresholds, m.Better, m.Unit)
+	}
+	if m.Target != nil {
+		mp.Target = format(*m.Target)
+	}
+	if m.MinSample > 0 {
+		mp.MinSample = plural.Count(m.MinSample, "case") + " (below it the status is unknown: too few cases)"
+	}
+	if m.DORA {
+		mp.DORA = c.DORALevel
+		if mp.DORA == "" {
+			mp.DORA = "not rated: the level needs fresh data and enough cases"
+		}
+	}
+
+	// The 12-week trend, with the bands where they are absolute.
+	pts := make([]chart.Point, len(c.Series))
+	for i, p := range c.Series {
+		pts[i] = chart.Point{At: p.End, Value: p.Value}
+		mp.Weeks = append(mp.Weeks, metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, s.currency()), Reason: p.Reason, Count: p.Count})
+	}
+	var bands *chart.Bands
+	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
+		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
+	}
+	tr := chart.Trend{Title: m.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: m.Name, Points: pts}},
+		Bands: bands, Target: c.Target, Format: format}
+	mp.Trend = tr.SVG()
+	tr.Width, tr.Height = 360, 220
+	mp.TrendNarrow = tr.SVG()
+
+	// What some metrics show beside their value.
+	if v, ok := c.Detail["deployment_days_per_week"].(float64); ok {
+		mp.DeployDays = strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+	}
+	if from, ok := c.Detail["cohort_start"].(time.Time); ok {
+		if to, ok := c.Detail["cohort_end"].(time.Time); ok {
+			mp.Cohort = fmt.Sprintf("leads created %s to %s", from.UTC().Format("2 Jan 2006"), to.UTC().Add(-time.Nanosecond).Format("2 Jan 2006"))
+		}
+	}
+	if stages, ok := c.Detail["stages"].(map[string]*float64); ok {
+		reached, _ := c.Detail["reached"].(map[string]int)
+		fstages := make([]chart.Stage, 0, len(metricFunnelSteps))
+		for i, stp := range metricFunnelSteps {
+			n := float64(reached[stp.key])
+			if reached != nil {
+				fstages = append(fstages, chart.Stage{Label: stp.label, Count: &n})
+			}
+			if i == 0 {
+				continue
+			}
+			row := funnelStageRow{Label: metricFunnelSteps[i-1].label + " → " + stp.label, Share: scorecard.FormatValue(stages[stp.share], "%", "")}
+			if reached != nil {
+				row.Reached = fmt.Sprintf("%s of %s", groupDigits(strconv.Itoa(reached[stp.key]), 0), groupDigits(strconv.Itoa(reached[metricFunnelSteps[i-1].key]), 0))
+			}
+			mp.Stages = append(mp.Stages, row)
+		}
+		if len(fstages) > 0 {
+			f := chart.Funnel{Title: m.Name + ": leads reaching each stage", Stages: fstages}
+			mp.Funnel = f.SVG()
+			f.Width = 360
+			mp.FunnelNarrow = f.SVG()
+		}
+	}
+
+	// Breakdown: a tab per dimension, a line per group.
+	for _, dim := range d.Dimensions {
+		mp.Tabs = append(mp.Tabs, metricTab{Label: idWords(dim), Href: st.url(q, path, "by", dim), Current: dim == d.By})
+	}
+	bars := make([]chart.Bar, 0, len(d.Breakdown))
+	for _, l := range d.Breakdown {
+		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency())}
+		// The line's own page: a carried filter for team, service and
+		// environment, the scope parameter for the metric's other
+		// dimensions; the table and breakdown start afresh there.
+		if q.field(d.By) != nil {
+			row.Href = st.url(q.With(d.By, l.Key), path, "by", "", "kind", "", "sort", "", "offset", "")
+		} else {
+			sc := d.By + ":" + l.Key
+			if st.Scope != "" {
+				sc = st.Scope + "," + sc
+			}
+			row.Href = st.url(q, path, "scope", sc, "by", "", "kind", "", "sort", "", "offset", "")
+		}
+		mp.Lines = append(mp.Lines, row)
+		bars = append(bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
+	}
+	if len(bars) > 0 {
+		b := chart.Bars{Title: m.Name + " by " + idWords(d.By), Bars: bars, Format: format}
+		mp.Bars = b.SVG()
+		b.Width = 360
+		mp.BarsNarrow = b.SVG()
+	}
+
+	// Problems name records: of a kind that reveals revenue, only for
+	// those who may read such records.
+	for _, p := range d.Problems {
+		if hide(p.Kind) {
+			mp.HiddenProblems++
+			continue
+		}
+		row := metricProblemRow{Problem: p}
+		if access.CanReadKind(string(p.Kind)) {
+			row.Href = q.URL(recordHref(domain.Key{Kind: p.Kind, Source: p.Source, ID: p.ID}))
+		}
+		mp.Problems = append(mp.Problems, row)
+	}
+
+	var err error
+	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access)
+	return mp, err
+}
+
+// metricFunnelSteps are the funnel's stages: the key of its count in the
+// detail's reached map, and of its share of the stage before in stages.
+var metricFunnelSteps = []struct{ key, share, label string }{
+	{"lead", "", "Leads"}, {"mql", "lead_to_mql", "MQL"}, {"sql", "mql_to_sql", "SQL"},
+	{"opportunity", "sql_to_opportunity", "Opportunity"}, {"won", "opportunity_to_won", "Won"},
+}
+
+// newRecordsTable is the page of the records table the state asks for.
+func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access) (recordsTable, error) {
+	var t recordsTable
+	// The table's own links (kind, sort, page) hold the as_of the page was
+	// computed at: paging through a list that changes as records arrive
+	// would skip or repeat rows.
+	if q.AsOf == "" {
+		q.AsOf = d.AsOf.Format(time.RFC3339)
+	}
+	kinds := refKinds(d.Records)
+	if st.Kind != "" {
+		k := domain.Kind(st.Kind)
+		if !slices.Contains(kinds, k) {
+			names := make([]string, len(kinds))
+			for i, x := range kinds {
+				names[i] = string(x)
+			}
+			if len(names) == 0 {
+				return t, badParam("kind", "no records are behind this value, of kind %q or any other", st.Kind)
+			}
+			return t, badParam("kind", "no %q records are behind this value (kinds: %s)", st.Kind, strings.Join(names, ", "))
+		}
+		t.Kind = k
+	} else if len(kinds) > 0 {
+		t.Kind = kinds[0]
+	}
+	refs := d.Records
+	counts := map[domain.Kind]int{}
+	if len(kinds) > 1 {
+		refs = nil
+		for _, r := range d.Records {
+			counts[r.Kind]++
+			if r.Kind == t.Kind {
+				refs = append(refs, r)
+			}
+		}
+	}
+	if len(kinds) > 1 {
+		for _, k := range kinds {
+			t.Kinds = append(t.Kinds, metricTab{Label: fmt.Sprintf("%s (%s)", idWords(string(k)), groupDigits(strconv.Itoa(counts[k]), 0)),
+				Href: st.url(q, path, "kind", string(k), "sort", "", "offset", ""), Current: k == t.Kind})
+		}
+	}
+	cols := recordColumns(t.Kind, refs)
+	srt, err := parseSort(st.Sort, cols)
+	if err != nil {
+		return t, err
+	}
+	t.Total = len(refs)
+	t.Hidden = hide(t.Kind)
+	t.Linked = access.CanReadKind(string(t.Kind))
+	rows := recordPage(ds, refs, d.AsOf, srt, st.Offset, st.Limit, hide)
+	num := make([]bool, len(cols))
+	for _, r := range rows {
+		for i, col := range cols {
+			if v := cellOf(r, col); v != nil && !num[i] {
+				_, num[i] = cellNumber(v)
+			}
+		}
+	}
+	for i, col := range cols {
+		c := recordColumn{Label: idWords(col), Num: num[i]}
+		if col == colRecord {
+			c.Label = "record"
+		}
+		next := col
+		if srt.Col == col {
+			c.Dir = "ascending"
+			if srt.Desc {
+				c.Dir = "descending"
+			} else {
+				next = "-" + col
+			}
+		}
+		c.Href = st.url(q, path, "sort", next, "offset", "")
+		t.Columns = append(t.Columns, c)
+	}
+	for _, r := range rows {
+		row := recordRow{Key: domain.Key{Kind: r.Kind, Source: r.Source, ID: r.ID}}
+		if t.Linked {
+			row.Href = q.URL(recordHref(row.Key))
+		}
+		for i, col := range cols {
+			row.Cells = append(row.Cells, recordCell{Text: cellText(cellOf(r, col)), Num: num[i]})
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	if len(rows) > 0 {
+		t.From, t.To = st.Offset+1, st.Offset+len(rows)
+		t.Source = rows[0].Source
+		for _, r := range rows {
+			if r.Source != t.Source {
+				t.Source = ""
+			}
+		}
+	}
+	if st.Offset > 0 {
+		t.First = st.url(q, path, "offset", "")
+		t.Prev = st.url(q, path, "offset", offsetParam(max(0, st.Offset-st.Limit)))
+	}
+	if st.Offset+st.Limit < t.Total {
+		t.Next = st.url(q, path, "offset", strconv.Itoa(st.Offset+st.Limit))
+	}
+	return t, nil
+}
+
+func offsetParam(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// addSourceURLs links each row of the table to its source (a CI run, an
+// issue) when its stored record names one. The dataset keeps no URLs, so
+// they are read from the store, a page's worth of keys.
+func (s *Server) addSourceURLs(ctx context.Context, t *recordsTable) {
+	if !t.Linked || !kindHasSourceURL(t.Kind) {
+		return
+	}
+	for i := range t.Rows {
+		got, err := s.Store.Get(ctx, t.Rows[i].Key)
+		if err != nil {
+			// A row without its link is still the row; the store's
+			// trouble shows on the record's own page.
+			continue
+		}
+		if u := recordSourceURL(got.Body); u != "" {
+			t.Rows[i].Source = u
+			t.Sources = true
+		}
+	}
+}
+
+// kindHasSourceURL reports whether records of the kind may carry a source
+// URL field.
+func kindHasSourceURL(k domain.Kind) bool {
+	switch k {
+	case domain.KindDeployment, domain.KindChange, domain.KindIncident, domain.KindVulnerability, domain.KindControl:
+		return true
+	}
+	return false
+}
+
+// unitFormat formats values in a unit, as the pages do.
+func (s *Server) unitFormat(unit string) chart.Format {
+	cur := s.currency()
+	return func(v float64) string { return scorecard.FormatValue(&v, unit, cur) }
+}
+
+// idWords writes an id as words: "vp_sales" → "vp sales".
+func idWords(id string) string { return strings.ReplaceAll(id, "_", " ") }

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/candor/candor/internal/browsertest"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// apiGet reads a JSON API answer with the token into v.
+func getJSONAs(t *testing.T, base, path, token string, v any) {
+	t.Helper()
+	req, err := http.NewRequest("GET", base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	status, body, _ := send(t, http.DefaultClient, req)
+	if status != 200 {
+		t.Fatalf("GET %s: %d %s", path, status, clip(body))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
+// An executive signs in, reads the scorecard (each pillar's status and a
+// value as the JSON API gives them), drills into a metric, its breakdown
+// and its records, opens a record, and prints the scorecard on one page;
+// every page is photographed at laptop and phone width, and none scrolls
+// sideways on a phone.
+func TestBrowserScorecardDrillDown(t *testing.T) {
+	ctx := browsertest.New(t)
+	srv, base := newDemoServer(t, map[string][]string{"eve@example.com": {"executive"}})
+	token := newToken(t, srv.Auth, "api", "executive")
+
+	run := func(actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return strings.TrimSpace(s)
+	}
+	location := func() *url.URL {
+		t.Helper()
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	shoot := func(name string) {
+		t.Helper()
+		browsertest.Screenshot(ctx, t, name+"-laptop")
+		browsertest.SetViewport(ctx, t, browsertest.Phone)
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) > screen.width`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow {
+			t.Errorf("the %s page scrolls sideways on a phone", name)
+		}
+		browsertest.Screenshot(ctx, t, name+"-phone")
+		browsertest.SetViewport(ctx, t, browsertest.Laptop)
+	}
+
+	run(chromedp.Navigate(base+"/?window=30d"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "eve@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".pillars")))
+
+	// Each pillar's status, and each headline value, as the API says.
+	var sc scorecard.Scorecard
+	getJSONAs(t, base, "/api/v1/scorecard?window=30d", token, &sc)
+	for _, p := range sc.Pillars {
+		word := text(`section[aria-labelledby="pillar-` + p.ID + `"] .pillar__head .status__word`)
+		if want := statusView(p.Status).Word; word != want {
+			t.Errorf("pillar %s shows %q, the API says %q", p.ID, word, want)
+		}
+		for _, c := range p.Metrics {
+			if !c.Headline {
+				continue
+			}
+			got := text(`li[data-metric="` + c.ID + `"] .kpi__value`)
+			if want := scorecard.FormatValue(c.Value, c.Unit, "USD"); got != want {
+				t.Errorf("%s shows %q, the API says %q", c.ID, got, want)
+			}
+		}
+	}
+	shoot("scorecard")
+	printsOnOnePage(ctx, t, "scorecard-print.pdf")
+	// What the sheet shows, as a picture: the print stylesheet at the
+	// printable width of A4 landscape (297 mm less 2 × 9 mm margins).
+	browsertest.SetViewport(ctx, t, browsertest.Viewport{Name: "print", Width: 1054, Height: 726, Scale: 1})
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.Screenshot(ctx, t, "scorecard-print")
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.SetViewport(ctx, t, browsertest.Laptop)
+
+	// Into a metric: its value is the API's, and the window is carried.
+	const id = "change_failure_rate"
+	run(chromedp.Click(chromedp.CSS(`li[data-metric="`+id+`"] a.kpi__name`)), chromedp.WaitVisible(chromedp.CSS(".value-card")))
+	if u := location(); u.Path != "/metrics/"+id || u.Query().Get("window") != "30d" {
+		t.Errorf("the metric link led to %s, want /metrics/%s carrying window=30d", u, id)
+	}
+	var d scorecard.MetricDetail
+	getJSONAs(t, base, "/api/v1/metrics/"+id+"?window=30d", token, &d)
+	got := text(".value-card__value")
+	if want := scorecard.FormatValue(d.Card.Value, d.Card.Unit, "USD"); got != want {
+		t.Errorf("the metric page shows %q, the API %q", got, want)
+	}
+	shoot("metric")
+
+	// A breakdown line scopes the page to its group, carrying the window.
+	key := text(".breakdown tbody tr:first-child a")
+	run(chromedp.Click(chromedp.CSS(".breakdown tbody tr:first-child a")), chromedp.WaitVisible(chromedp.CSS(".scope")))
+	if u := location(); u.Query().Get("window") != "30d" || !strings.Contains(u.RawQuery, url.QueryEscape(key)) {
+		t.Errorf("the breakdown line %q led to %s", key, u)
+	}
+	shoot("metric-scoped")
+
+	// The records sort by a column on the server, newest first.
+	run(chromedp.Navigate(base+"/metrics/"+id+"?window=30d"), chromedp.WaitVisible(chromedp.CSS(".records")),
+		chromedp.Click(chromedp.CSS(`.records thead th:nth-child(2) a`)),
+		chromedp.WaitVisible(chromedp.CSS(`.records th[aria-sort]`)))
+	if u := location(); u.Query().Get("sort") == "" || u.Query().Get("window") != "30d" {
+		t.Errorf("sorting led to %s", u)
+	}
+
+	// A record, from the table.
+	rid := text(".records tbody tr:first-child th a")
+	run(chromedp.Click(chromedp.CSS(".records tbody tr:first-child th a")), chromedp.WaitVisible(chromedp.CSS(".fields")))
+	if u := location(); !strings.HasPrefix(u.Path, "/records/") || u.Query().Get("window") != "30d" {
+		t.Errorf("the record link led to %s", u)
+	}
+	title := text("h1")
+	if !strings.Contains(title, rid) {
+		t.Errorf("the record page is titled %q, want the id %q", title, rid)
+	}
+	shoot("record")
+
+	// The funnel's stages and cohort, and deployment days per week.
+	run(chromedp.Navigate(base+"/metrics/funnel_conversion?window=30d"), chromedp.WaitVisible(chromedp.CSS(".value-card")))
+	if body := text("main"); !strings.Contains(body, "MQL → SQL") || !strings.Contains(body, "leads created") {
+		t.Errorf("the funnel page lacks its stages or cohort:\n%s", body)
+	}
+	shoot("funnel")
+	run(chromedp.Navigate(base+"/metrics/deployment_frequency?window=30d"), chromedp.WaitVisible(chromedp.CSS(".value-card")))
+	if body := text(".value-card"); !strings.Contains(body, "per week") {
+		t.Errorf("the deployment frequency page lacks deployment days per week:\n%s", body)
+	}
+
+	if errs := browsertest.ConsoleErrors(ctx); len(errs) > 0 {
+		t.Errorf("the pages reported errors:\n%s", strings.Join(errs, "\n"))
+	}
+}

@@ -1,0 +1,386 @@
+package web
+
+import (
+	"context"
+	"html"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ingest"
+)
+
+var hrefAttr = regexp.MustCompile(`href="([^"]*)"`)
+
+// links are a page's link targets under prefix, unescaped.
+func pageLinks(page []byte, prefix string) []*url.URL {
+	var out []*url.URL
+	for _, m := range hrefAttr.FindAllSubmatch(page, -1) {
+		h := html.UnescapeString(string(m[1]))
+		if !strings.HasPrefix(h, prefix) {
+			continue
+		}
+		u, err := url.Parse(h)
+		if err != nil {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// page gets a page as the caller; it fails the test on another status.
+func (e *env) page(t *testing.T, cl caller, path string, status int) string {
+	t.Helper()
+	got, body, _ := e.call(t, "GET", path, "", "", cl)
+	if got != status {
+		t.Fatalf("GET %s as %s: %d, want %d\n%s", path, cl.name, got, status, clip(body))
+	}
+	return string(body)
+}
+
+// controlsForm is the date and filter controls, whose Reset link drops
+// every parameter on purpose.
+var controlsForm = regexp.MustCompile(`(?s)<div class="controls-bar">.*?</form>`)
+
+// carries checks every link under prefix, outside the controls, keeps the
+// parameters.
+func linksCarry(t *testing.T, what, page, prefix string, want url.Values) {
+	t.Helper()
+	ls := pageLinks(controlsForm.ReplaceAll([]byte(page), nil), prefix)
+	if len(ls) == 0 {
+		t.Errorf("%s: no link to %s", what, prefix)
+	}
+	for _, u := range ls {
+		for k := range want {
+			if got := u.Query().Get(k); got != want.Get(k) {
+				t.Errorf("%s: link %s has %s=%q, want %q", what, u, k, got, want.Get(k))
+			}
+		}
+	}
+}
+
+// The scorecard links each metric to its page with the date and the
+// filters, says why each unknown metric is unknown, and shows no number
+// for a metric without data.
+func TestHomePage(t *testing.T) {
+	e := newEnv(t, 0)
+	cl := e.sessionAs(t, "executive")
+	body := e.page(t, cl, "/?as_of="+asOf+"&window=30d&team=core", 200)
+	linksCarry(t, "the filtered scorecard", body, "/metrics/", url.Values{"as_of": {asOf}, "window": {"30d"}, "team": {"core"}})
+	for _, want := range []string{"Change failure rate", "50 %", "team <strong>core</strong>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the filtered scorecard lacks %q", want)
+		}
+	}
+
+	body = e.page(t, cl, "/?as_of="+asOf, 200)
+	linksCarry(t, "the scorecard", body, "/metrics/", url.Values{"as_of": {asOf}, "window": nil})
+	// No survey was ever sent: CSAT has no value, shown as none, with
+	// the reason, never as 0.
+	csat := regexp.MustCompile(`(?s)<li class="all-metrics__item" data-metric="csat">.*?</li>`).FindString(body)
+	if !strings.Contains(csat, "—") || !strings.Contains(csat, "Unknown") || strings.Contains(csat, ">0<") {
+		t.Errorf("CSAT without data reads:\n%s", csat)
+	}
+	if !strings.Contains(body, "no survey data: never sent") {
+		t.Errorf("the scorecard does not say why CSAT is unknown")
+	}
+	if !strings.Contains(body, `<span class="status__word">`) || strings.Contains(body, `style=`) {
+		t.Errorf("statuses without words, or an inline style")
+	}
+}
+
+// The metric page: definition, value, trend, breakdowns by every
+// dimension, DORA level and the records behind the value, every link
+// carrying the date and filters.
+func TestMetricPage(t *testing.T) {
+	e := newEnv(t, 0)
+	cl := e.sessionAs(t, "executive")
+	const base = "/metrics/change_failure_rate?as_of=" + asOf + "&window=30d"
+	body := e.page(t, cl, base, 200)
+	for _, want := range []string{
+		"Change failure rate", "version 1, effective", "Formula", "green ≤ 5 %, amber ≤ 15 %, red above",
+		"Minimum sample", "5 cases", "50 %", "Unknown: too few cases (n = 4, needs 5)", "DORA level", "Last 12 weeks", `class="chart chart-trend`,
+		"By team", "By service", "By environment", "By tier", "Records behind the value", "VP Engineering", "4 records",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the metric page lacks %q", want)
+		}
+	}
+	linksCarry(t, "the metric page", body, "/metrics/", url.Values{"as_of": {asOf}, "window": {"30d"}})
+	linksCarry(t, "the metric page", body, "/records/", url.Values{"as_of": {asOf}, "window": {"30d"}})
+	var tabs []string
+	for _, u := range pageLinks([]byte(body), "/metrics/change_failure_rate") {
+		if by := u.Query().Get("by"); by != "" && !slices.Contains(tabs, by) {
+			tabs = append(tabs, by)
+		}
+	}
+	if strings.Join(tabs, ",") != "team,service,environment,tier" {
+		t.Errorf("breakdown tabs %v, want every dimension", tabs)
+	}
+	// A breakdown line by team scopes the page with the team filter.
+	if !strings.Contains(body, `href="/metrics/change_failure_rate?as_of=2026-03-31&amp;window=30d&amp;team=core"`) {
+		t.Errorf("the team line does not link to the page filtered to core")
+	}
+	// The records, each linking to its page.
+	for _, id := range []string{"d1", "d2", "d3", "d4"} {
+		if !strings.Contains(body, `href="/records/deployment/import/`+id+`?as_of=2026-03-31&amp;window=30d"`) {
+			t.Errorf("record %s is not linked", id)
+		}
+	}
+
+	// Sorted newest first on the server, two at a time.
+	body = e.page(t, cl, base+"&sort=-finished_at&limit=2", 200)
+	if i, j := strings.Index(body, ">d4<"), strings.Index(body, ">d3<"); i < 0 || j < 0 || i > j || strings.Contains(body, ">d1<") {
+		t.Errorf("sort=-finished_at&limit=2 does not list d4, d3 only")
+	}
+	if !strings.Contains(body, `aria-sort="descending"`) || !strings.Contains(body, "1–2 of 4") {
+		t.Errorf("the sorted page does not say its order or its rows")
+	}
+	next := pageLinks([]byte(body), "/metrics/change_failure_rate")
+	found := false
+	for _, u := range next {
+		q := u.Query()
+		if q.Get("offset") == "2" && q.Get("limit") == "2" && q.Get("sort") == "-finished_at" && q.Get("as_of") == asOf {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no next-page link keeping the sort, limit and date")
+	}
+	body = e.page(t, cl, base+"&sort=-finished_at&limit=2&offset=2", 200)
+	if !strings.Contains(body, ">d2<") || !strings.Contains(body, ">d1<") || strings.Contains(body, ">d4<") {
+		t.Errorf("the second page does not hold d2 and d1")
+	}
+
+	// Read "as of now", the table's paging holds the as_of the page was
+	// computed at, so the next page continues the same list.
+	body = e.page(t, cl, "/metrics/change_failure_rate?window=3650d&limit=1", 200)
+	pinned := false
+	for _, u := range pageLinks([]byte(body), "/metrics/change_failure_rate") {
+		if q := u.Query(); q.Get("offset") == "1" {
+			_, err := ParseTime(q.Get("as_of"))
+			pinned = err == nil && q.Get("window") == "3650d"
+		}
+	}
+	if !pinned {
+		t.Errorf("the next page of a table read as of now does not hold its as_of")
+	}
+
+	// A dimension the filters do not carry is scoped by the scope
+	// parameter.
+	body = e.page(t, cl, base+"&scope=tier:1", 200)
+	if !strings.Contains(body, `tier <strong>1</strong>`) || !strings.Contains(body, "50 %") {
+		t.Errorf("the page scoped to tier 1 does not say so")
+	}
+	// Deployment frequency shows deployment days per week.
+	body = e.page(t, cl, "/metrics/deployment_frequency?as_of="+asOf, 200)
+	if !strings.Contains(body, "Deployment days") {
+		t.Errorf("deployment frequency lacks deployment days per week")
+	}
+}
+
+// The metric page refuses what it cannot honour, naming the parameter and
+// what it could take.
+func TestMetricPageBadInput(t *testing.T) {
+	e := newEnv(t, 0)
+	cl := e.sessionAs(t, "executive")
+	const base = "/metrics/change_failure_rate?as_of=" + asOf
+	for _, c := range []struct {
+		path   string
+		status int
+		want   []string
+	}{
+		{"/metrics/no_such_metric", 404, []string{"no_such_metric"}},
+		{base + "&sort=bogus", 400, []string{"bogus", "finished_at", "service"}},
+		{base + "&limit=0", 400, []string{"limit", "1 to 500"}},
+		{base + "&limit=501", 400, []string{"limit"}},
+		{base + "&offset=-1", 400, []string{"offset"}},
+		{base + "&by=plan", 400, []string{"plan", "team, service, environment, tier"}},
+		{base + "&team=nosuch", 400, []string{"nosuch", "core", "growth"}},
+		{base + "&scope=tier:9", 400, []string{"tier", "9", "known"}},
+		{base + "&scope=team:core", 400, []string{"team", "control"}},
+		{base + "&scope=nonsense", 400, []string{"DIMENSION:VALUE"}},
+		{base + "&kind=lead", 400, []string{"lead", "deployment"}},
+		{"/metrics/csat?as_of=" + asOf + "&environment=production", 400, []string{"cannot be filtered by environment"}},
+		{base + "&windo=7d", 400, []string{"windo", "as_of, window"}},
+		{base + "&by=team&by=service", 400, []string{"by", "2 times"}},
+	} {
+		body := e.page(t, cl, c.path, c.status)
+		for _, w := range c.want {
+			if !strings.Contains(html.UnescapeString(body), w) {
+				t.Errorf("GET %s: the %d page lacks %q:\n%s", c.path, c.status, w, clip([]byte(body)))
+			}
+		}
+	}
+}
+
+// A record's page shows it field by field with its provenance.
+func TestRecordPage(t *testing.T) {
+	e := newEnv(t, 0)
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "x.ndjson", Reader: strings.NewReader(
+		`{"kind":"change","id":"c/1","service":"api","merged_at":"2026-03-29T00:00:00Z","url":"https://git.example/pr/1"}
+{"kind":"change","id":"c2","service":"api","merged_at":"2026-03-29T00:00:00Z","url":"javascript:alert(1)"}
+`)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cl := e.sessionAs(t, "auditor")
+	body := e.page(t, cl, "/records/deployment/import/d2?as_of="+asOf, 200)
+	for _, want := range []string{"d2", "finished_at", "2026-03-12T00:00:00Z", "failure", "Canonical sha256", "Raw input sha256", "Store sequence", "Change failure rate"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the record page lacks %q", want)
+		}
+	}
+	linksCarry(t, "the record page", body, "/metrics/", url.Values{"as_of": {asOf}})
+	// An id with a slash, and its source link.
+	body = e.page(t, cl, recordHref(domain.Key{Kind: domain.KindChange, Source: "import", ID: "c/1"}), 200)
+	if !strings.Contains(body, `href="https://git.example/pr/1"`) {
+		t.Errorf("the change's source link is missing")
+	}
+	// A link that is no web link is not one.
+	body = e.page(t, cl, "/records/change/import/c2", 200)
+	if strings.Contains(body, `href="javascript`) || !strings.Contains(body, "none in the record") {
+		t.Errorf("a javascript: URL became a link")
+	}
+	e.page(t, cl, "/records/deployment/import/nosuch", 404)
+	e.page(t, cl, "/records/nokind/import/d1", 400)
+}
+
+// No page shows a revenue number to a reader without revenue:read: the
+// metric page of a metric they may see hides its records' amounts and
+// does not link them, a revenue metric's page and a revenue record's page
+// are refused.
+func TestPagesHideRevenue(t *testing.T) {
+	// engineering, here, may read records (but not revenue) and see the
+	// customer pillar.
+	perms := []auth.Permission{auth.ScorecardRead, "view:engineering", auth.MetricRead, auth.SourcesRead, auth.RecordsRead}
+	pillars := []string{"reliability", "security", "delivery", "cost", "customer"}
+	e := newEnvRoles(t, 0, map[string]auth.RoleOverride{"engineering": {Permissions: &perms, Pillars: &pillars}})
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{"7345.5", "7,345.5", "812.25", "2718.75", "2,718.75"}
+	exec := e.sessionAs(t, "executive")
+	if body := e.page(t, exec, "/metrics/logo_churn_rate?as_of="+asOf, 200); !strings.Contains(body, "812.25") {
+		t.Fatalf("the executive's logo churn page lacks the churned MRR: the check below would prove nothing")
+	}
+	for _, role := range []string{"support", "engineering"} {
+		cl := e.sessionAs(t, role)
+		for _, path := range []string{"/?as_of=" + asOf, "/metrics/logo_churn_rate?as_of=" + asOf, "/metrics/logo_churn_rate?as_of=" + asOf + "&sort=-mrr",
+			"/metrics/logo_churn_rate?as_of=" + asOf + "&by=plan"} {
+			body := e.page(t, cl, path, 200)
+			for _, s := range secrets {
+				if strings.Contains(body, s) {
+					t.Errorf("%s sees %s on %s", role, s, path)
+				}
+			}
+			if strings.Contains(body, "/records/subscription/") {
+				t.Errorf("%s is offered a link to a subscription record on %s", role, path)
+			}
+		}
+		if body := e.page(t, cl, "/metrics/logo_churn_rate?as_of="+asOf, 200); !strings.Contains(body, "beta") || !strings.Contains(body, "hidden") {
+			t.Errorf("%s's logo churn page lacks the customers or the note that amounts are hidden", role)
+		}
+		e.page(t, cl, "/metrics/arr?as_of="+asOf, 403)
+		// Sorting by a hidden amount must not order the rows by it.
+		plain := customerOrder(e.page(t, cl, "/metrics/logo_churn_rate?as_of="+asOf, 200))
+		if sorted := customerOrder(e.page(t, cl, "/metrics/logo_churn_rate?as_of="+asOf+"&sort=-mrr", 200)); sorted != plain {
+			t.Errorf("%s: sorting by the hidden MRR reorders the rows: %s, unsorted %s", role, sorted, plain)
+		}
+	}
+	if got := customerOrder(e.page(t, exec, "/metrics/logo_churn_rate?as_of="+asOf+"&sort=-mrr", 200)); got != "acme,gamma,beta" {
+		t.Errorf("the executive's rows by MRR, largest first: %s", got)
+	}
+	eng := e.sessionAs(t, "engineering")
+	if body := e.page(t, eng, "/records/subscription/import/s2", 403); !strings.Contains(body, "revenue:read") {
+		t.Errorf("the refusal does not say what it needs")
+	}
+	e.page(t, eng, "/records/deployment/import/d1", 200)
+	e.page(t, e.sessionAs(t, "support"), "/records/deployment/import/d1", 403)
+}
+
+// Every API and page GET route refuses a parameter it does not read, and
+// one given twice, naming it and the ones it reads.
+func TestUnknownParamsRefused(t *testing.T) {
+	e := newEnv(t, 0)
+	cases := routeCases(e.srv.Catalog)
+	page := e.sessionAs(t, "executive")
+	api := caller{name: "executive", roles: []string{"executive"}, token: e.token}
+	for _, rt := range e.srv.Routes() {
+		key := rt.Method + " " + rt.Pattern
+		if rt.Method != "GET" || slices.Equal(routeParams[key], anyParams) {
+			continue
+		}
+		path := cases[key].path
+		if path == "" {
+			path = rt.Pattern
+		}
+		path = strings.Replace(path, "{app.css}", e.srv.site.urls["app.css"], 1)
+		sep := "?"
+		if strings.Contains(path, "?") {
+			sep = "&"
+		}
+		cl := page
+		if rt.Kind == API {
+			cl = api
+		}
+		status, body, _ := e.call(t, "GET", path+sep+"windo=7d", "", "", cl)
+		text := html.UnescapeString(string(body))
+		if status != 400 || !strings.Contains(text, `"windo"`) {
+			t.Errorf("%s?windo=7d: %d, want 400 naming windo\n%s", key, status, clip(body))
+		}
+		if known := routeParams[key]; len(known) > 0 && !strings.Contains(text, strings.Join(known, ", ")) {
+			t.Errorf("%s?windo=7d does not list the known parameters %v", key, known)
+		}
+		if rt.Kind == API && !strings.Contains(text, `"code": "invalid"`) || rt.Kind == API && !strings.Contains(text, `"param": "windo"`) {
+			t.Errorf("%s?windo=7d: not an invalid error naming the parameter: %s", key, clip(body))
+		}
+		if rt.Kind == HTML && !strings.Contains(text, "That request is not valid") {
+			t.Errorf("%s?windo=7d: not the 400 page", key)
+		}
+	}
+	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf + "&as_of=2026-01-01", status: 400, fields: map[string]string{"param": "as_of"}})
+	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf + "&window=7d", status: 200})
+}
+
+// Every GET route of the table states the query parameters it reads.
+func TestEveryGETRouteDeclaresParams(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, rt := range e.srv.Routes() {
+		key := rt.Method + " " + rt.Pattern
+		if _, ok := routeParams[key]; rt.Method == "GET" && !ok {
+			t.Errorf("route %s has no entry in routeParams: list the query parameters it reads", key)
+		}
+	}
+	for key := range routeParams {
+		if _, ok := e.srv.route(key); !ok {
+			t.Errorf("routeParams has %s, which is not in the route table", key)
+		}
+	}
+}
+
+// customerOrder is the order the customers of the seed's subscriptions
+// appear in a page's records table.
+func customerOrder(page string) string {
+	table := page[strings.Index(page, `id="records"`):]
+	type at struct {
+		name string
+		i    int
+	}
+	var found []at
+	for _, c := range []string{"acme", "beta", "gamma"} {
+		if i := strings.Index(table, ">"+c+"<"); i >= 0 {
+			found = append(found, at{c, i})
+		}
+	}
+	slices.SortFunc(found, func(a, b at) int { return a.i - b.i })
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.name
+	}
+	return strings.Join(names, ",")
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// routeParams lists, per GET route ("GET PATTERN" as in the route table),
+// the query parameters it reads. A parameter not listed is refused with
+// 400 naming it and the known ones: a mistyped ?windo=7d silently ignored
+// would answer a question the client did not ask. Every GET route has an
+// entry (TestEveryGETRouteDeclaresParams), nil for one that reads none.
+var routeParams = map[string][]string{
+	"GET /healthz":                                nil,
+	"GET /readyz":                                 nil,
+	"GET /api/v1/scorecard":                       {"as_of", "window"},
+	"GET /api/v1/metrics":                         nil,
+	"GET /api/v1/metrics/{id}":                    {"as_of", "window", "by", "scope", "limit", "offset"},
+	"GET /api/v1/records/{kind}/{source}/{id...}": nil,
+	"GET /api/v1/views":                           nil,
+	"GET /api/v1/views/{role}":                    {"as_of", "window"},
+	"GET /api/v1/reconciliations":                 {"limit"},
+	"GET /api/v1/sources":                         {"as_of"},
+
+	"GET /{$}":                             queryKeys,
+	"GET /login":                           {"next"},
+	"GET /static/{file}":                   nil,
+	"GET /metrics/{id}":                    metricPageParams,
+	"GET /records/{kind}/{source}/{id...}": queryKeys,
+	"GET /auth/oidc/start":                 {"next"},
+	// The identity provider decides what its redirect carries: code and
+	// state, and extensions of its own (iss, scope, session_state,
+	// authuser, …), which must not fail a sign-in.
+	"GET /auth/oidc/callback": anyParams,
+}
+
+// anyParams marks a route whose query another party writes: not checked.
+var anyParams = []string{"*"}
+
+// checkParams refuses a query parameter the route does not read, or one
+// given twice (which of the two would count is a guess). Routes without an
+// entry are not checked; the test above keeps that set empty.
+func checkParams(rt Route, r *http.Request) error {
+	if rt.Method != http.MethodGet || r.URL.RawQuery == "" {
+		return nil
+	}
+	known, ok := routeParams[rt.Method+" "+rt.Pattern]
+	if !ok || slices.Equal(known, anyParams) {
+		return nil
+	}
+	q := r.URL.Query()
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !slices.Contains(known, k) {
+			if len(known) == 0 {
+				return badParam(k, "unknown parameter %q: %s takes no query parameters", k, rt.Pattern)
+			}
+			return badParam(k, "unknown parameter %q (known: %s)", k, strings.Join(known, ", "))
+		}
+		if len(q[k]) > 1 {
+			return badParam(k, "parameter %q is given %d times; give it once", k, len(q[k]))
+		}
+	}
+	return nil
+}

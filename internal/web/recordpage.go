@@ -1,0 +1,114 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+)
+
+// recordPageData is the Data of a record's page.
+type recordPageData struct {
+	Rec    *StoredRecord
+	Fields []recordField
+	// SourceURL links to where the record came from; "" when unknown.
+	SourceURL string
+	// Metrics are the metrics computed from records of this kind that
+	// the reader may see: where the record may be behind a value.
+	Metrics []metricLink
+}
+
+// recordField is one top-level field of a stored record as the page shows
+// it: text as stored, numbers as written, nested values as compact JSON.
+type recordField struct {
+	Name, Text string
+	// Time is set for a text that is an RFC 3339 time, to show it too in
+	// the pages' own form.
+	Time *time.Time
+	// JSON says Text is JSON (an object, an array, null).
+	JSON bool
+}
+
+type metricLink struct{ Name, Href string }
+
+// recordPage shows one stored record field by field, with its provenance.
+func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
+	q, _, err := s.pageQuery(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	rec, err := s.readableRecord(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	kind, access := rec.Kind, s.access(r)
+	data := &recordPageData{Rec: rec, SourceURL: recordSourceURL(rec.Record)}
+	if data.Fields, err = recordFields(rec.Record); err != nil {
+		s.pageError(w, r, fmt.Errorf("record %s: %w", domain.Key{Kind: kind, Source: rec.Source, ID: rec.ID}, err))
+		return
+	}
+	for i := range s.Catalog.Metrics {
+		m := &s.Catalog.Metrics[i]
+		if access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool { return src.Kind == string(kind) }) {
+			data.Metrics = append(data.Metrics, metricLink{m.Name, q.URL("/metrics/" + m.ID)})
+		}
+	}
+	pg := s.newPage(r, fmt.Sprintf("%s %s", idWords(string(kind)), rec.ID), q, data)
+	s.render(w, r, http.StatusOK, "record", pg)
+}
+
+// recordFields lists a stored body's top-level fields in their stored
+// order.
+func recordFields(body []byte) ([]recordField, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("the stored body is not a JSON object")
+	}
+	var out []recordField
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		f := recordField{Name: name}
+		var v any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		if err := d.Decode(&v); err != nil {
+			return nil, err
+		}
+		switch x := v.(type) {
+		case string:
+			f.Text = x
+			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				t = t.UTC()
+				f.Time = &t
+			}
+		case json.Number:
+			f.Text = x.String()
+		case bool:
+			f.Text = cellText(x)
+		default:
+			var b bytes.Buffer
+			if err := json.Compact(&b, raw); err != nil {
+				return nil, err
+			}
+			f.Text, f.JSON = b.String(), true
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}

@@ -1,0 +1,316 @@
+package web
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// The records behind a metric's value, as the metric page lists them: one
+// kind at a time (each kind has its own row fields), a page at a time,
+// sorted on the server by any column so the table needs no script.
+
+// Columns every kind's table has besides its row fields: the record's id,
+// and the record's contribution to the value and a note when a metric
+// gives them.
+const (
+	colRecord = "id"
+	colValue  = "value"
+	colNote   = "note"
+)
+
+// Record table paging: rows per page by default and at most.
+const (
+	defaultPageRows = 25
+	maxPageRows     = 500
+)
+
+// recordSort is a sort order: a column, ascending unless Desc. The
+// parameter writes it as the column's name, with a leading "-" for
+// descending (sort=-finished_at).
+type recordSort struct {
+	Col  string
+	Desc bool
+}
+
+func (s recordSort) String() string {
+	if s.Col == "" {
+		return ""
+	}
+	if s.Desc {
+		return "-" + s.Col
+	}
+	return s.Col
+}
+
+// parseSort reads a sort parameter against a kind's columns.
+func parseSort(v string, cols []string) (recordSort, error) {
+	if v == "" {
+		return recordSort{}, nil
+	}
+	s := recordSort{Col: strings.TrimPrefix(v, "-"), Desc: strings.HasPrefix(v, "-")}
+	if !slices.Contains(cols, s.Col) {
+		return s, badParam("sort", "cannot sort by %q (columns: %s; a leading - sorts descending)", s.Col, strings.Join(cols, ", "))
+	}
+	return s, nil
+}
+
+// recordColumns are the columns of a kind's table, in order: the id, the
+// kind's row fields, then value and note when some record has them.
+func recordColumns(kind domain.Kind, refs []metrics.Ref) []string {
+	cols := append([]string{colRecord}, metrics.FieldNames(kind)...)
+	hasValue := slices.ContainsFunc(refs, func(r metrics.Ref) bool { return r.Value != nil })
+	hasNote := slices.ContainsFunc(refs, func(r metrics.Ref) bool { return r.Note != "" })
+	if hasValue {
+		cols = append(cols, colValue)
+	}
+	if hasNote {
+		cols = append(cols, colNote)
+	}
+	return cols
+}
+
+// refKinds are the kinds among refs, in the order they first appear.
+func refKinds(refs []metrics.Ref) []domain.Kind {
+	var out []domain.Kind
+	for _, r := range refs {
+		if !slices.Contains(out, r.Kind) {
+			out = append(out, r.Kind)
+		}
+	}
+	return out
+}
+
+// cellOf is the value of column col of a described row.
+func cellOf(r metrics.Ref, col string) any {
+	switch col {
+	case colRecord:
+		return r.ID
+	case colValue:
+		if r.Value == nil {
+			return nil
+		}
+		return *r.Value
+	case colNote:
+		if r.Note == "" {
+			return nil
+		}
+		return r.Note
+	}
+	return r.Fields.Get(col)
+}
+
+func cellNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case domain.Money:
+		return x.Float(), true
+	}
+	return 0, false
+}
+
+// sortKey is a cell reduced to what orders it: a number (times as unix
+// nanoseconds, booleans as 0 and 1) or a text.
+type sortKey struct {
+	present, isNum bool
+	num            float64
+	i64            int64
+	str            string
+}
+
+func sortKeyOf(v any) sortKey {
+	switch x := v.(type) {
+	case nil:
+		return sortKey{}
+	case time.Time:
+		return sortKey{present: true, isNum: true, i64: x.UnixNano()}
+	case bool:
+		if x {
+			return sortKey{present: true, isNum: true, num: 1}
+		}
+		return sortKey{present: true, isNum: true}
+	case string:
+		return sortKey{present: true, str: x}
+	}
+	if f, ok := cellNumber(v); ok {
+		return sortKey{present: true, isNum: true, num: f}
+	}
+	return sortKey{present: true, str: fmt.Sprint(v)}
+}
+
+func (a sortKey) compare(b sortKey) int {
+	switch {
+	case a.isNum && b.isNum:
+		return cmp.Or(cmp.Compare(a.i64, b.i64), cmp.Compare(a.num, b.num))
+	case a.isNum != b.isNum:
+		// One column holds one type; numbers first should it not.
+		if a.isNum {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(a.str, b.str)
+}
+
+// sortOrder is the order of rows sorted by s, stably: ties in the column
+// go by id, then keep the metric's order; rows without a value in the
+// column come last either way. Each row's key is read once and only
+// indices move: a window can hold a quarter of a million rows.
+func sortOrder(rows []metrics.Ref, s recordSort) []int32 {
+	keys := make([]sortKey, len(rows))
+	for i, r := range rows {
+		keys[i] = sortKeyOf(cellOf(r, s.Col))
+	}
+	idx := make([]int32, len(rows))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(i, j int32) int {
+		a, b := keys[i], keys[j]
+		switch {
+		case !a.present && !b.present:
+			return 0
+		case !a.present:
+			return 1
+		case !b.present:
+			return -1
+		}
+		c := a.compare(b)
+		if c == 0 && s.Col != colRecord {
+			c = strings.Compare(rows[i].ID, rows[j].ID)
+		}
+		if s.Desc {
+			c = -c
+		}
+		return c
+	})
+	return idx
+}
+
+// recordPage picks the page [offset, offset+limit) of one kind's rows,
+// sorted by s, each described (row fields as of asOf) and, when hide says
+// so, without its amounts. Only the page is described unless the sort is
+// by a row field; then every row is, after its amounts are hidden, so a
+// hidden amount neither shows nor orders the rows.
+func recordPage(ds *metrics.Dataset, refs []metrics.Ref, asOf time.Time, s recordSort, offset, limit int, hide func(domain.Kind) bool) []metrics.Ref {
+	if len(refs) == 0 {
+		return nil
+	}
+	lo := min(offset, len(refs))
+	hi := min(lo+limit, len(refs))
+	hidden := hide(refs[0].Kind)
+	hideAmounts := func(rows []metrics.Ref) []metrics.Ref {
+		if !hidden {
+			return rows
+		}
+		d := scorecard.MetricDetail{Records: rows}
+		d.HideAmounts(hide)
+		return d.Records
+	}
+	pick := func(rows []metrics.Ref, order []int32) []metrics.Ref {
+		out := make([]metrics.Ref, 0, hi-lo)
+		for _, i := range order[lo:hi] {
+			out = append(out, rows[i])
+		}
+		return out
+	}
+	switch {
+	case s.Col == "" || s.Col == colValue && hidden:
+		return hideAmounts(ds.Describe(refs[lo:hi], asOf))
+	case s.Col == colRecord || s.Col == colNote || s.Col == colValue:
+		return hideAmounts(ds.Describe(pick(refs, sortOrder(refs, s)), asOf))
+	}
+	rows := hideAmounts(ds.Describe(refs, asOf))
+	return pick(rows, sortOrder(rows, s))
+}
+
+// cellText shows a row field for people: "—" for none, times in UTC
+// (a date alone at midnight, as period bounds are), numbers without
+// needless digits, yes or no.
+func cellText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "—"
+	case time.Time:
+		x = x.UTC()
+		if x.Equal(x.Truncate(24 * time.Hour)) {
+			return x.Format("2 Jan 2006")
+		}
+		return x.Format("2 Jan 2006 15:04")
+	case float64:
+		return groupDigits(strconv.FormatFloat(x, 'f', -1, 64), 4)
+	case int:
+		return groupDigits(strconv.Itoa(x), 0)
+	case domain.Money:
+		return groupDigits(x.String(), 2)
+	case bool:
+		if x {
+			return "yes"
+		}
+		return "no"
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// groupDigits groups a decimal's whole part by thousands and keeps at most
+// prec decimals (rounding), trailing zeros dropped.
+func groupDigits(s string, prec int) string {
+	if f, err := strconv.ParseFloat(s, 64); err == nil && strings.Contains(s, ".") {
+		s = strconv.FormatFloat(f, 'f', prec, 64)
+		if strings.Contains(s, ".") {
+			s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+		}
+	}
+	return chart.GroupThousands(s)
+}
+
+// sourceURLFields are the fields of a stored record that link to where it
+// came from (a CI run, an issue tracker, an evidence store), in the order
+// they are looked for.
+var sourceURLFields = []string{"url", "pipeline_url", "evidence_url"}
+
+// recordSourceURL is the first web link among a stored record's source URL
+// fields; "" when it has none. Only http and https links are kept: a
+// record's field is data from outside, never a script to run.
+func recordSourceURL(body []byte) string {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	for _, f := range sourceURLFields {
+		var s string
+		if raw, ok := doc[f]; ok && json.Unmarshal(raw, &s) == nil && webLink(s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// webLink reports whether s is an absolute http or https URL.
+func webLink(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// recordHref is a record page's path: kind, source and id each escaped as
+// one path segment (an id may hold slashes).
+func recordHref(k domain.Key) string {
+	return "/records/" + url.PathEscape(string(k.Kind)) + "/" + url.PathEscape(k.Source) + "/" + url.PathEscape(k.ID)
+}

@@ -27,11 +27,17 @@ func openStore(t testing.TB) *sqlite.DB {
 // and sign-in limits no test reaches by accident.
 func newAuth(t testing.TB, st store.Store, cat *catalog.Catalog) *auth.Service {
 	t.Helper()
+	return newAuthWith(t, st, cat, nil)
+}
+
+// newAuthWith is newAuth with the organisation's role overrides.
+func newAuthWith(t testing.TB, st store.Store, cat *catalog.Catalog, overrides map[string]auth.RoleOverride) *auth.Service {
+	t.Helper()
 	st2, ok := st.(auth.Store)
 	if !ok {
 		t.Fatalf("%T is no auth store", st)
 	}
-	g, err := auth.NewGrants(cat, nil)
+	g, err := auth.NewGrants(cat, overrides)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,6 +141,10 @@ type Page struct {
 	// Controls shows the date and filter controls, with Choices.
 	Controls bool
 	Choices  Choices
+	// NoFilters leaves the filters out of the controls, for a page whose
+	// figures cover the whole organisation; NoWindow leaves out the
+	// window, for a page judged at an instant.
+	NoFilters, NoWindow bool
 	// AsOf is the time the page's numbers are as of, for the footer.
 	AsOf      time.Time
 	Version   string

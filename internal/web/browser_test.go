@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // demoEnd is the end of the generated organisation the browser sees; the
@@ -28,20 +29,7 @@ var demoEnd = time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
 // dozen services) with one user per given e-mail and roles.
 func demoServer(t *testing.T, users map[string][]string) string {
 	t.Helper()
-	ctx := context.Background()
-	st := openStore(t)
-	pr, pw := io.Pipe()
-	go func() {
-		bw := bufio.NewWriter(pw)
-		_, err := generate.Write(bw, generate.Options{Seed: 1, Scale: 0.01, End: demoEnd, Days: 365})
-		if err == nil {
-			err = bw.Flush()
-		}
-		pw.CloseWithError(err)
-	}()
-	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "demo.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	st := generatedStore(t, 0.01)
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +45,26 @@ func demoServer(t *testing.T, users map[string][]string) string {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return ts.URL
+}
+
+// generatedStore is a store holding a generated organisation at the scale
+// (a year ending at demoEnd), imported as `candor import` would.
+func generatedStore(t testing.TB, scale float64) *sqlite.DB {
+	t.Helper()
+	st := openStore(t)
+	pr, pw := io.Pipe()
+	go func() {
+		bw := bufio.NewWriter(pw)
+		_, err := generate.Write(bw, generate.Options{Seed: 1, Scale: scale, End: demoEnd, Days: 365})
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
+	}()
+	if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "demo.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
 
 // A reader signs in through the form, lands on the scorecard they asked

@@ -429,12 +429,9 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 			return ""
 		}
 	}
-	if c.Freshness.Stale && reason == c.Reason {
-		// The card's staleness, said as the card says it.
-		reason = freshness(c)
-	}
 	switch {
-	case n == 0:
+	case n == 0, c.Freshness.Stale && reason == c.Reason:
+		// No reason, or the card's own staleness, which the card says.
 		return ""
 	case n == len(lines):
 		return "Every line: " + reason + "."

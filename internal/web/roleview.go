@@ -414,27 +414,27 @@ func funnelOf(c scorecard.Card) (chart.Funnel, string, bool) {
 	return f, note, true
 }
 
-// sharedReason says why a breakdown's lines are unknown when one reason
-// holds for all of them ("no target set"): said once rather than per line.
+// sharedReason says why a breakdown's lines are unknown, said once rather
+// than per line: the reason most of them share ("no target set"). The
+// card's own staleness is not repeated; the card says it.
 func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
+	count := map[string]int{}
 	var reason string
-	n := 0
 	for _, l := range lines {
-		switch {
-		case l.Reason == "":
-		case reason == "" || l.Reason == reason:
+		if l.Reason == "" {
+			continue
+		}
+		count[l.Reason]++
+		if count[l.Reason] > count[reason] || count[l.Reason] == count[reason] && l.Reason < reason {
 			reason = l.Reason
-			n++
-		default:
-			return ""
 		}
 	}
+	n := count[reason]
 	switch {
 	case n == 0, c.Freshness.Stale && reason == c.Reason:
-		// No reason, or the card's own staleness, which the card says.
 		return ""
 	case n == len(lines):
 		return "Every line: " + reason + "."
 	}
-	return capitalise(plural.Count(n, "line")) + ": " + reason + "."
+	return fmt.Sprintf("%d of %d lines: %s.", n, len(lines), reason)
 }

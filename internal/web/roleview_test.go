@@ -202,3 +202,24 @@ func TestSourcesPage(t *testing.T) {
 
 	mustContain(t, "a bad as_of", e.page(t, exec, "/sources?as_of=soon", 400), []string{"as_of"})
 }
+
+// A breakdown says once the reason most of its unknown lines share; the
+// card's own staleness, which the card says, is not repeated.
+func TestSharedReason(t *testing.T) {
+	l := func(reason string) scorecard.BreakdownLine { return scorecard.BreakdownLine{Reason: reason} }
+	stale := scorecard.Card{Reason: "no ticket data since 2026-03-28T11:35:31Z", Freshness: scorecard.Freshness{Stale: true}}
+	for _, c := range []struct {
+		lines []scorecard.BreakdownLine
+		card  scorecard.Card
+		want  string
+	}{
+		{[]scorecard.BreakdownLine{l(""), l("")}, scorecard.Card{}, ""},
+		{[]scorecard.BreakdownLine{l("no target set"), l("no target set")}, scorecard.Card{}, "Every line: no target set."},
+		{[]scorecard.BreakdownLine{l("no target set"), l("no data"), l("no target set"), l("")}, scorecard.Card{}, "2 of 4 lines: no target set."},
+		{[]scorecard.BreakdownLine{l(stale.Reason), l(stale.Reason)}, stale, ""},
+	} {
+		if got := sharedReason(c.lines, c.card); got != c.want {
+			t.Errorf("sharedReason(%v) = %q, want %q", c.lines, got, c.want)
+		}
+	}
+}

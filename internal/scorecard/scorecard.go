@@ -201,6 +201,13 @@ const week = 7 * 24 * time.Hour
 // Build computes the scorecard. The dataset must not change meanwhile
 // (the caller holds the engine's read lock).
 func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
+	return buildCards(cat, ds, opt, true)
+}
+
+// buildCards is Build; without series the cards have no weekly series or
+// degrading flag, which cost six times the rest: what needs only the
+// statuses (a role view's pillar health) leaves them out.
+func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series bool) *Scorecard {
 	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}}
 	if opt.Window > 0 {
 		sc.Window = catalog.FormatWindow(opt.Window)
@@ -227,7 +234,7 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				cards[i] = Evaluate(ds, shown[i], opt, opt.Scope, true)
+				cards[i] = Evaluate(ds, shown[i], opt, opt.Scope, series)
 			}
 		}()
 	}

@@ -202,7 +202,7 @@ func sectionVisible(cat *catalog.Catalog, sec string, opt Options) bool {
 func buildSection(vr *ViewResult, sec string, cat *catalog.Catalog, ds *metrics.Dataset, opt Options) error {
 	switch sec {
 	case "pillars":
-		vr.Pillars = pillarStatuses(Build(cat, ds, opt))
+		vr.Pillars = pillarStatuses(buildCards(cat, ds, opt, false))
 	case "pipeline_by_stage":
 		p := ds.PipelineByStage(opt.AsOf)
 		vr.Pipeline = &p

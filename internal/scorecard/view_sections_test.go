@@ -6,8 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -293,5 +296,31 @@ func TestViewDescriptionsPromiseOnlyWhatTheyShow(t *testing.T) {
 		if strings.Contains(strings.ToLower(v.Description), "forecast") && !strings.Contains(v.Description, "No forecast") {
 			t.Errorf("view %s promises a forecast Candor does not define: %q", v.ID, v.Description)
 		}
+	}
+}
+
+// The CEO's pillar health is the scorecard's pillars, status and attention
+// alike, though computed without the weekly series the panel does not show.
+func TestCEOPillarsAreTheScorecards(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := metrics.NewDataset(metrics.DefaultConfig())
+	end := time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: 0.01, End: end}, func(r domain.Record) { ds.Apply(r, time.Time{}) }); err != nil {
+		t.Fatal(err)
+	}
+	ds.Prepare()
+	opt := Options{AsOf: end}
+	vr, err := View(cat, ds, "ceo", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pillarStatuses(Build(cat, ds, opt))
+	got, _ := json.Marshal(vr.Pillars)
+	wantJSON, _ := json.Marshal(want)
+	if string(got) != string(wantJSON) {
+		t.Errorf("CEO pillars differ from the scorecard's:\n got %s\nwant %s", got, wantJSON)
+	}
+	if !strings.Contains(string(got), `"status":"red"`) || !strings.Contains(string(got), `"attention":[{`) {
+		t.Errorf("the generated organisation does not exercise the pillars: %s", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
 )
 
 // demoEnd is the end of the generated organisation the browser sees; the
@@ -50,6 +51,15 @@ func newDemoServer(t *testing.T, users map[string][]string) (*Server, string) {
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
 	return s, ts.URL
+}
+
+// generatedStore is a store holding a generated organisation at the scale
+// (a year ending at demoEnd), imported as `candor import` would.
+func generatedStore(t testing.TB, scale float64) store.Store {
+	t.Helper()
+	st := openStore(t)
+	importGenerated(t, st, generate.Options{Seed: 1, Scale: scale, End: demoEnd, Days: 365})
+	return st
 }
 
 // A reader signs in through the form, lands on the scorecard they asked

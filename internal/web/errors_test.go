@@ -140,11 +140,12 @@ func TestErrorBodies(t *testing.T) {
 }
 
 // sessionAs signs in a new user holding the role.
-func (e *env) sessionAs(t *testing.T, role string) caller {
+func (e *env) sessionAs(t *testing.T, role string, more ...string) caller {
 	t.Helper()
 	email := fmt.Sprintf("%s-%d@example.com", role, len(e.users))
-	addUser(t, e.srv.Auth, email, role)
+	roles := append([]string{role}, more...)
+	addUser(t, e.srv.Auth, email, roles...)
 	e.users[email] = true
 	l := signIn(t, e.srv.Auth, email)
-	return caller{name: role, roles: []string{role}, cookie: l.Secret, csrf: l.Principal.CSRFToken()}
+	return caller{name: strings.Join(roles, "+"), roles: roles, cookie: l.Secret, csrf: l.Principal.CSRFToken()}
 }

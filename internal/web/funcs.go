@@ -141,17 +141,32 @@ func capitalise(s string) string {
 
 // spark draws a card's weekly series.
 func (s *Server) spark(c scorecard.Card) template.HTML {
+	return chart.Spark{Label: c.Name + ", last 12 weeks", Points: seriesPoints(c), Bands: cardBands(c), Format: s.chartFormat(c.Unit)}.SVG()
+}
+
+// seriesPoints are a card's weekly values as chart points, each at its
+// window's end.
+func seriesPoints(c scorecard.Card) []chart.Point {
 	pts := make([]chart.Point, len(c.Series))
 	for i, p := range c.Series {
 		pts[i] = chart.Point{At: p.End, Value: p.Value}
 	}
-	var bands *chart.Bands
+	return pts
+}
+
+// cardBands are a card's thresholds as a chart draws them; nil for
+// thresholds relative to a target, which have no fixed value.
+func cardBands(c scorecard.Card) *chart.Bands {
 	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
-		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
+		return &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
 	}
-	unit := c.Unit
-	return chart.Spark{Label: c.Name + ", last 12 weeks", Points: pts, Bands: bands,
-		Format: func(v float64) string { return scorecard.FormatValue(&v, unit, s.currency()) }}.SVG()
+	return nil
+}
+
+// chartFormat writes a chart's values as the pages write values of the unit.
+func (s *Server) chartFormat(unit string) chart.Format {
+	cur := s.currency()
+	return func(v float64) string { return scorecard.FormatValue(&v, unit, cur) }
 }
 
 // freshness says how current a card's data is (SPEC §4).

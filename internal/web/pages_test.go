@@ -308,7 +308,7 @@ func TestPagesHideRevenue(t *testing.T) {
 func TestUnknownParamsRefused(t *testing.T) {
 	e := newEnv(t, 0)
 	cases := routeCases(e.srv.Catalog)
-	page := e.sessionAs(t, "executive")
+	page := e.sessionAs(t, "executive", "admin")
 	api := caller{name: "executive", roles: []string{"executive"}, token: e.token}
 	for _, rt := range e.srv.Routes() {
 		key := rt.Method + " " + rt.Pattern

@@ -30,6 +30,11 @@ var routeParams = map[string][]string{
 	"GET /metrics/{id}":                    metricPageParams,
 	"GET /records/{kind}/{source}/{id...}": queryKeys,
 	"GET /auth/oidc/start":                 {"next"},
+	// A role view ignores the filters but takes them, to say they do not
+	// apply, rather than refuse a link carried from the scorecard.
+	"GET /views/{role}": queryKeys,
+	"GET /sources":      queryKeys,
+	"GET /admin":        {"done"},
 	// The identity provider decides what its redirect carries: code and
 	// state, and extensions of its own (iss, scope, session_state,
 	// authuser, …), which must not fail a sign-in.

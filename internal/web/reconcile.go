@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/reconcile"
@@ -145,15 +146,19 @@ func (s *Server) listReconciliations(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// Each result holds Candor's value of its metric: only those the
-	// principal may see are listed (a page may thus hold fewer than limit).
-	access := s.access(r)
-	rs = slices.DeleteFunc(rs, func(x reconcile.Result) bool {
-		m, ok := s.Catalog.Metric(x.Metric)
-		return !ok || !access.CanSeeMetric(m)
-	})
+	// A page may hold fewer than limit.
+	rs = s.visibleReconciliations(s.access(r), rs)
 	if rs == nil {
 		rs = []reconcile.Result{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"reconciliations": rs, "limit": limit})
+}
+
+// visibleReconciliations are the results whose metric the access may see:
+// each holds Candor's value of its metric.
+func (s *Server) visibleReconciliations(access auth.Access, rs []reconcile.Result) []reconcile.Result {
+	return slices.DeleteFunc(rs, func(x reconcile.Result) bool {
+		m, ok := s.Catalog.Metric(x.Metric)
+		return !ok || !access.CanSeeMetric(m)
+	})
 }

@@ -312,5 +312,12 @@ func webLink(s string) bool {
 // recordHref is a record page's path: kind, source and id each escaped as
 // one path segment (an id may hold slashes).
 func recordHref(k domain.Key) string {
-	return "/records/" + url.PathEscape(string(k.Kind)) + "/" + url.PathEscape(k.Source) + "/" + url.PathEscape(k.ID)
+	// An id may hold slashes (owner/repo#12); the route's {id...} takes
+	// them as they are, so each segment is escaped on its own and the link
+	// stays readable.
+	parts := strings.Split(k.ID, "/")
+	for i, p := range parts {
+		parts[i] = url.PathEscape(p)
+	}
+	return "/records/" + url.PathEscape(string(k.Kind)) + "/" + url.PathEscape(k.Source) + "/" + strings.Join(parts, "/")
 }

@@ -112,6 +112,14 @@ func (s *Server) Routes() []Route {
 		{"GET", "/auth/oidc/start", Anyone, HTML, s.oidcStart},
 		{"GET", "/auth/oidc/callback", Anyone, HTML, s.oidcCallback},
 		{"GET", "/static/{file}", Anyone, HTML, s.static},
+		{"GET", "/views/{role}", NeedView("role"), HTML, s.roleView},
+		{"GET", "/sources", Need(auth.SourcesRead), HTML, s.sourcesPage},
+		{"GET", "/admin", Need(auth.UsersAdmin), HTML, s.admin},
+		{"POST", "/admin/users", Need(auth.UsersAdmin), HTML, s.adminAddUser},
+		{"POST", "/admin/users/roles", Need(auth.UsersAdmin), HTML, s.adminSetRoles},
+		{"POST", "/admin/users/disable", Need(auth.UsersAdmin), HTML, s.adminDisableUser},
+		{"POST", "/admin/tokens", Need(auth.TokensAdmin), HTML, s.adminCreateToken},
+		{"POST", "/admin/tokens/revoke", Need(auth.TokensAdmin), HTML, s.adminRevokeToken},
 	}
 }
 

@@ -69,6 +69,17 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /auth/oidc/start":                 {who: "anyone", ok: 303, leaves: true},
 		"GET /auth/oidc/callback":              {who: "anyone", path: "/auth/oidc/callback?code=c&state=forged", ok: 400},
 		"GET /static/{file}":                   {who: "anyone", path: "{app.css}", ok: 200},
+		"GET /views/{role}":                    {who: "view:{role}", path: "/views/ceo?as_of=" + asOf, ok: 200},
+		"GET /sources":                         {who: "sources:read", path: "/sources?as_of=" + asOf, ok: 200},
+		"GET /admin":                           {who: "users:admin", ok: 200},
+		// The table lists these in this order: the user added first has
+		// its roles changed, then is disabled.
+		"POST /admin/users":         {who: "users:admin", body: "email=new%40example.com&role=support", ctype: formType, ok: 303},
+		"POST /admin/users/roles":   {who: "users:admin", body: "email=new%40example.com&role=support&role=vp_cs", ctype: formType, ok: 303},
+		"POST /admin/users/disable": {who: "users:admin", body: "email=new%40example.com", ctype: formType, ok: 303},
+		"POST /admin/tokens":        {who: "tokens:admin", body: "name=route-test&role=ingest", ctype: formType, ok: 303},
+		// No token has this id: refused in the form (400), after the policy.
+		"POST /admin/tokens/revoke": {who: "tokens:admin", body: "id=999999", ctype: formType, ok: 400},
 	}
 }
 

@@ -144,6 +144,10 @@ type Page struct {
 	// Keep are the page's own parameters the controls form sends back
 	// unchanged (a metric page's breakdown tab and sort order).
 	Keep []HiddenField
+	// NoFilters leaves the filters out of the controls, for a page whose
+	// figures cover the whole organisation; NoWindow leaves out the
+	// window, for a page judged at an instant.
+	NoFilters, NoWindow bool
 	// AsOf is the time the page's numbers are as of, for the footer.
 	AsOf      time.Time
 	Version   string

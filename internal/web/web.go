@@ -61,6 +61,9 @@ type Server struct {
 	site    *site
 	// cop refuses cross-origin state-changing requests from browsers.
 	cop *http.CrossOriginProtection
+	// flashes keeps the outcome of an admin change for the page after
+	// its redirect.
+	flashes *flashStore
 }
 
 // Handler returns the routed handler. It parses the page templates and
@@ -89,6 +92,7 @@ func (s *Server) Handler() http.Handler {
 		s.hooks = s.Webhooks.Handler(s.writeError)
 	}
 	s.cop = http.NewCrossOriginProtection()
+	s.flashes = &flashStore{}
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))
 }
@@ -204,12 +208,18 @@ func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// A problem names a record and what is wrong with it: of a kind that
-	// reveals revenue, only for those who may read such records. The
-	// per-kind counts stay: they are no amounts.
-	access := s.access(r)
-	rep.Problems = slices.DeleteFunc(rep.Problems, func(p metrics.Problem) bool { return access.HidesRevenueOf(string(p.Kind)) })
+	rep.Problems, _ = visibleProblems(s.access(r), rep.Problems)
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// visibleProblems are the data problems the access may see, and how many
+// it may not. A problem names a record and what is wrong with it: of a
+// kind that reveals revenue, only for those who may read such records.
+// The per-kind counts stay: they are no amounts.
+func visibleProblems(access auth.Access, ps []metrics.Problem) ([]metrics.Problem, int) {
+	n := len(ps)
+	ps = slices.DeleteFunc(ps, func(p metrics.Problem) bool { return access.HidesRevenueOf(string(p.Kind)) })
+	return ps, n - len(ps)
 }
 
 // listMetrics lists the metrics the principal may see.

@@ -1,0 +1,431 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// The role view page (SPEC §4): one role's metrics with the chart that
+// fits each — a trend line of the weekly series, the lead funnel for
+// conversion, bars for a breakdown — and the view's sections (pillar
+// health, open pipeline by stage, quota pace). Every number links to its
+// metric page with the page's date; a breakdown line links to the metric
+// scoped to the line. Role views cover the whole organisation
+// (scorecard.View), so the page carries no team, service or environment
+// filter.
+
+// Chart widths: the metric panels' column on a laptop, and a phone's.
+const (
+	roleChartWidth  = 560
+	phoneChartWidth = 360
+	roleTrendHeight = 200
+	// maxRoleBars bounds the breakdown lines a panel draws; the metric
+	// page has them all.
+	maxRoleBars = 12
+	// maxNarrowLines is the longest breakdown a panel shows under its
+	// chart; a longer one goes beside it, in a panel the page's width.
+	maxNarrowLines = 4
+	// maxPillarAttention bounds the metrics a pillar tile names.
+	maxPillarAttention = 3
+)
+
+// roleViewPage is the Data of the role view page.
+type roleViewPage struct {
+	View   *scorecard.ViewResult
+	Status StatusView
+	// Switcher lists the views the reader may open; empty when that is
+	// only this one.
+	Switcher []NavItem
+	// Dropped are the filters the reader came with, which a role view does
+	// not apply.
+	Dropped []Filter
+	// Hidden names the metrics and sections of the view the reader's
+	// roles do not show.
+	Hidden   []string
+	Pillars  []pillarTile
+	Pipeline *pipelinePanel
+	Quota    *quotaPanel
+	Metrics  []roleMetric
+	// ScorecardURL is the one-page scorecard with the page's date.
+	ScorecardURL string
+}
+
+// pillarTile is a pillar of the CEO's pillar health panel.
+type pillarTile struct {
+	Name      string
+	Status    StatusView
+	Summary   string
+	Attention []linkedFigure
+	// More counts the metrics not green beyond Attention.
+	More int
+}
+
+// linkedFigure is a metric's value as a link to its metric page.
+type linkedFigure struct {
+	Name, Value, URL string
+	Status           StatusView
+	Reason           string
+}
+
+// pipelinePanel is the open pipeline by stage.
+type pipelinePanel struct {
+	Open, Amount, URL, Reason string
+	Stages                    []pipelineStage
+}
+
+type pipelineStage struct {
+	Stage, Count, Amount, MedianAge, OldestAge string
+	// Oldest names the stage's longest-open opportunity; OldestURL is its
+	// record page.
+	Oldest, OldestURL string
+}
+
+// quotaPanel is quota attainment against the elapsed share of the period.
+type quotaPanel struct {
+	Status                     StatusView
+	Attainment, Elapsed, Pace  string
+	Period, Won, Quota, Reason string
+	URL                        string
+	Chart                      template.HTML
+}
+
+// roleMetric is one metric panel of a role view.
+type roleMetric struct {
+	Card   scorecard.Card
+	Status StatusView
+	Trend  TrendView
+	Value  string
+	Target string
+	URL    string
+	Fresh  string
+	// Chart and Phone are the panel's main chart at laptop and phone
+	// width: a trend of the weekly series, or the funnel.
+	Chart, Phone template.HTML
+	// Note says what the chart shows beyond its title (a funnel's cohort).
+	Note string
+	// By is the breakdown dimension; Lines its first lines, More how many
+	// are left to the metric page (ByURL). Wide puts a long breakdown
+	// beside the chart rather than under it.
+	By   string
+	Wide bool
+	// LinesNote says why lines are unknown when they share one reason.
+	LinesNote   string
+	Bars, BarsP template.HTML
+	Lines       []breakdownRow
+	More        int
+	ByURL       string
+}
+
+// breakdownRow is one breakdown line as a link to the metric scoped to it.
+type breakdownRow struct {
+	Key, Value, URL, Records string
+	Status                   StatusView
+	Reason                   string
+}
+
+// roleView serves GET /views/{role}.
+func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.Catalog.View(r.PathValue("role"))
+	if !ok {
+		s.pageError(w, r, notFoundf("There is no role view %q. The views are: %s.", r.PathValue("role"),
+			strings.Join(scorecard.ViewIDs(s.Catalog), ", ")))
+		return
+	}
+	q, opt, err := s.pageQuery(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	if r.PathValue("role") != v.ID {
+		// One address per view ("CEO" and "ceo" are one page).
+		http.Redirect(w, r, q.URL("/views/"+v.ID), http.StatusMovedPermanently)
+		return
+	}
+	dropped := q.Filters()
+	q = Query{AsOf: q.AsOf, Window: q.Window}
+	opt.Scope = metrics.Scope{}
+	access := s.access(r)
+	opt.Visible = access.CanSeeMetric
+	var vr *scorecard.ViewResult
+	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		var verr error
+		vr, verr = scorecard.View(s.Catalog, ds, v.ID, opt)
+		return verr
+	})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	data := s.newRoleViewPage(v, vr, q, access)
+	data.Dropped = dropped
+	pg := s.newPage(r, v.Name+" view", q, data)
+	pg.Controls, pg.NoFilters, pg.AsOf = true, true, vr.AsOf
+	s.render(w, r, http.StatusOK, "roleview", pg)
+}
+
+// newRoleViewPage lays out a computed role view for the page: what to
+// show, formatted, with every link carrying q.
+func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Query, access auth.Access) roleViewPage {
+	p := roleViewPage{View: vr, Status: statusView(vr.Status), ScorecardURL: q.URL("/")}
+	for _, cv := range s.Catalog.Views {
+		if access.CanSeeView(cv.ID) {
+			p.Switcher = append(p.Switcher, NavItem{Label: cv.Name, Href: q.URL("/views/" + cv.ID), Current: cv.ID == v.ID})
+		}
+	}
+	if len(p.Switcher) < 2 {
+		p.Switcher = nil
+	}
+	shown := map[string]bool{}
+	for _, m := range vr.Metrics {
+		shown[m.Card.ID] = true
+	}
+	for _, id := range v.Metrics {
+		if m, ok := s.Catalog.Metric(id); ok && !shown[id] {
+			p.Hidden = append(p.Hidden, m.Name)
+		}
+	}
+	for _, sec := range v.Sections {
+		if !slices.Contains(vr.Sections, sec) {
+			p.Hidden = append(p.Hidden, sectionNames[sec])
+		}
+	}
+	cur := s.currency()
+	for _, sec := range vr.Sections {
+		switch sec {
+		case "pillars":
+			p.Pillars = s.pillarTiles(vr.Pillars, q)
+		case "pipeline_by_stage":
+			p.Pipeline = pipelineOf(vr.Pipeline, q, cur)
+		case "quota_pace":
+			p.Quota = quotaOf(vr.QuotaPace, q, cur)
+			for _, vm := range vr.Metrics {
+				if c := vm.Card; c.ID == "quota_attainment" && c.Freshness.Stale {
+					// Said as every card says it, not as the API's reason.
+					p.Quota.Reason = capitalise(freshness(c)) + "."
+				}
+			}
+		}
+	}
+	for _, vm := range vr.Metrics {
+		p.Metrics = append(p.Metrics, s.roleMetric(vm, q))
+	}
+	return p
+}
+
+// sectionNames are the view sections as the page names them.
+var sectionNames = map[string]string{
+	"pillars":           "pillar health",
+	"pipeline_by_stage": "open pipeline by stage",
+	"quota_pace":        "quota pace",
+}
+
+// metricHref is a metric's page with the page's date and filters, scoped
+// to a breakdown line when dim is set: a team, service or environment as
+// the filter every page carries, any other dimension as scope=DIM:VALUE
+// (the form GET /api/v1/metrics/{id} takes).
+func metricHref(q Query, id, dim, key string) string {
+	path := "/metrics/" + url.PathEscape(id)
+	switch {
+	case dim == "":
+		return q.URL(path)
+	case q.field(dim) != nil && dim != "as_of" && dim != "window":
+		return q.With(dim, key).URL(path)
+	}
+	return q.URL(path, "scope", dim+":"+key)
+}
+
+func (s *Server) pillarTiles(ps []scorecard.PillarStatus, q Query) []pillarTile {
+	cur := s.currency()
+	out := make([]pillarTile, 0, len(ps))
+	for _, p := range ps {
+		t := pillarTile{Name: p.Name, Status: statusView(p.Status)}
+		switch n := len(p.Attention); {
+		case !p.HasData:
+			t.Summary = "No data yet · " + plural.Count(p.Metrics, "metric")
+		case n == 0:
+			t.Summary = "All " + plural.Count(p.Metrics, "metric") + " green"
+		default:
+			t.Summary = fmt.Sprintf("%d of %s not green", n, plural.Count(p.Metrics, "metric"))
+		}
+		for i, a := range p.Attention {
+			if i == maxPillarAttention {
+				t.More = len(p.Attention) - i
+				break
+			}
+			t.Attention = append(t.Attention, linkedFigure{Name: a.Name, Value: scorecard.FormatValue(a.Value, a.Unit, cur),
+				URL: metricHref(q, a.ID, "", ""), Status: statusView(a.Status), Reason: a.Reason})
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// days formats an age in days.
+func days(d float64) string { return scorecard.FormatValue(&d, "days", "") }
+
+func pipelineOf(pl *metrics.Pipeline, q Query, cur string) *pipelinePanel {
+	cur = cmp.Or(pl.Currency, cur)
+	p := &pipelinePanel{Open: plural.Counts(pl.Open, "open opportunity", "open opportunities"),
+		Amount: scorecard.FormatValue(pl.Amount, "currency", cur), URL: metricHref(q, "pipeline_coverage", "", ""), Reason: pl.Reason}
+	for _, st := range pl.Stages {
+		p.Stages = append(p.Stages, pipelineStage{
+			Stage: st.Stage, Count: fmt.Sprint(st.Count), Amount: scorecard.FormatValue(st.Amount, "currency", cur),
+			MedianAge: days(st.MedianAgeDays), OldestAge: days(st.OldestAgeDays),
+			Oldest: st.Oldest.ID, OldestURL: recordHref(domain.Key{Kind: st.Oldest.Kind, Source: st.Oldest.Source, ID: st.Oldest.ID}),
+		})
+	}
+	return p
+}
+
+func quotaOf(qp *scorecard.QuotaPace, q Query, cur string) *quotaPanel {
+	cur = cmp.Or(qp.Currency, cur)
+	p := &quotaPanel{Status: statusView(qp.Status), Attainment: scorecard.FormatValue(qp.Attainment, "%", ""),
+		Elapsed: scorecard.FormatValue(qp.ElapsedShare, "%", ""), Won: scorecard.FormatValue(qp.Won, "currency", cur),
+		Quota: scorecard.FormatValue(qp.Quota, "currency", cur), Reason: qp.Reason, URL: metricHref(q, "quota_attainment", "", "")}
+	if qp.PeriodStart != nil && qp.PeriodEnd != nil {
+		// The period's end is exclusive: a quarter ending 1 Apr is 31 Mar's.
+		p.Period = qp.PeriodStart.UTC().Format("2 Jan 2006") + " – " + qp.PeriodEnd.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
+	}
+	if qp.Gap != nil {
+		switch gap := *qp.Gap; {
+		case gap < -0.5:
+			g := -gap
+			p.Pace = scorecard.FormatValue(&g, "count", "") + " points behind pace"
+		case gap > 0.5:
+			p.Pace = scorecard.FormatValue(&gap, "count", "") + " points ahead of pace"
+		default:
+			p.Pace = "on pace"
+		}
+	}
+	b := chart.Bullet{Label: "Quota attainment", Value: qp.Attainment, Target: ptr(100.0), Status: string(qp.Status),
+		Format: func(v float64) string { return scorecard.FormatValue(&v, "%", "") }}
+	if qp.ElapsedShare != nil {
+		b.Elapsed = ptr(*qp.ElapsedShare / 100)
+	}
+	p.Chart = b.SVG()
+	return p
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// roleMetric is one metric's panel: its figures, its chart and its
+// breakdown.
+func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query) roleMetric {
+	c := vm.Card
+	cur := s.currency()
+	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.FormatValue(c.Value, c.Unit, cur),
+		URL: metricHref(q, c.ID, "", ""), Fresh: freshness(c)}
+	if c.Target != nil {
+		m.Target = scorecard.FormatValue(c.Target, c.Unit, cur)
+	}
+	format := s.chartFormat(c.Unit)
+	if f, note, ok := funnelOf(c); ok {
+		m.Chart, m.Note = f.SVG(), note
+		f.Width = phoneChartWidth
+		m.Phone = f.SVG()
+	} else {
+		t := chart.Trend{Title: c.Name + ", last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: seriesPoints(c)}},
+			Bands: cardBands(c), Target: c.Target, Format: format, Width: roleChartWidth, Height: roleTrendHeight}
+		m.Chart = t.SVG()
+		t.Width = phoneChartWidth
+		m.Phone = t.SVG()
+	}
+	if vm.By == "" {
+		return m
+	}
+	m.By, m.ByURL = vm.By, q.URL("/metrics/"+url.PathEscape(c.ID), "by", vm.By)
+	bars := chart.Bars{Title: c.Name + " by " + strings.ReplaceAll(vm.By, "_", " "), Format: format, Width: roleChartWidth}
+	for i, l := range vm.Breakdown {
+		if i == maxRoleBars {
+			m.More = len(vm.Breakdown) - i
+			break
+		}
+		bars.Bars = append(bars.Bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
+		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
+			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason})
+	}
+	m.Wide = len(m.Lines) > maxNarrowLines
+	m.LinesNote = sharedReason(vm.Breakdown, c)
+	if len(bars.Bars) > 0 {
+		m.Bars = bars.SVG()
+		bars.Width = phoneChartWidth
+		m.BarsP = bars.SVG()
+	}
+	return m
+}
+
+// funnelStages are the lead funnel's stages, by their keys in the funnel
+// metric's detail.
+var funnelStages = []struct{ key, label string }{
+	{"lead", "Leads"}, {"mql", "MQL"}, {"sql", "SQL"}, {"opportunity", "Opportunity"}, {"won", "Won"},
+}
+
+// funnelOf is the funnel chart of a conversion card whose detail counts
+// the leads that reached each stage, with a note naming the cohort.
+func funnelOf(c scorecard.Card) (chart.Funnel, string, bool) {
+	reached, ok := c.Detail["reached"].(map[string]int)
+	if !ok {
+		return chart.Funnel{}, "", false
+	}
+	f := chart.Funnel{Title: c.Name + ": leads reaching each stage", Width: roleChartWidth}
+	for _, st := range funnelStages {
+		n, ok := reached[st.key]
+		stage := chart.Stage{Label: st.label}
+		if ok {
+			stage.Count = ptr(float64(n))
+		}
+		f.Stages = append(f.Stages, stage)
+	}
+	var note string
+	from, ok1 := c.Detail["cohort_start"].(time.Time)
+	to, ok2 := c.Detail["cohort_end"].(time.Time)
+	if ok1 && ok2 {
+		// The cohort's end is exclusive, as every window's.
+		note = "Leads created " + from.UTC().Format("2 Jan 2006") + " – " + to.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
+		if lag, ok := c.Detail["maturation_lag_days"].(float64); ok {
+			note += ", each followed for " + strconv.FormatFloat(lag, 'f', -1, 64) + " days"
+		}
+		note += "."
+	}
+	return f, note, true
+}
+
+// sharedReason says why a breakdown's lines are unknown, said once rather
+// than per line: the reason most of them share ("no target set"). The
+// card's own staleness is not repeated; the card says it.
+func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
+	count := map[string]int{}
+	var reason string
+	for _, l := range lines {
+		if l.Reason == "" {
+			continue
+		}
+		count[l.Reason]++
+		if count[l.Reason] > count[reason] || count[l.Reason] == count[reason] && l.Reason < reason {
+			reason = l.Reason
+		}
+	}
+	n := count[reason]
+	switch {
+	case n == 0, c.Freshness.Stale && reason == c.Reason:
+		return ""
+	case n == len(lines):
+		return "Every line: " + reason + "."
+	}
+	return fmt.Sprintf("%d of %d lines: %s.", n, len(lines), reason)
+}

@@ -1,0 +1,215 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// mustContain checks a page holds every string, and none of the others.
+func mustContain(t *testing.T, what, page string, want []string, not ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(page, w) {
+			t.Errorf("%s lacks %q", what, w)
+		}
+	}
+	for _, n := range not {
+		if strings.Contains(page, n) {
+			t.Errorf("%s holds %q", what, n)
+		}
+	}
+}
+
+func TestRoleViewPage(t *testing.T) {
+	e := newEnv(t, 0)
+	exec := e.sessionAs(t, "executive")
+
+	ceo := e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
+	mustContain(t, "the CEO view", ceo, []string{
+		"<h1 class=\"page-title\">CEO</h1>", "Pillar health", "Delivery &amp; Execution", "Change failure rate",
+		// Every number links to its metric page with the page's date.
+		`href="/metrics/change_failure_rate?as_of=2026-03-31"`, `>50 %</a>`,
+		// The switcher lists every view an executive may open, this one current.
+		`class="rv-switcher__link is-current" href="/views/ceo?as_of=2026-03-31" aria-current="page">CEO</a>`,
+		`href="/views/support?as_of=2026-03-31"`,
+		// A trend chart of the weekly series, drawn for a phone too.
+		"chart-trend", `width="360"`,
+	}, "Not shown to you")
+
+	eng := e.page(t, exec, "/views/engineering?as_of="+asOf+"&window=30d", 200)
+	mustContain(t, "the engineering view", eng, []string{
+		"By service", "chart-bars",
+		// A breakdown line links to the metric scoped to it, the window kept.
+		`href="/metrics/change_failure_rate?as_of=2026-03-31&amp;window=30d&amp;service=api"`,
+		// Lines unknown for one reason say it once.
+		"Every line: too few cases (n = 4, needs 5).",
+	})
+
+	// Filters do not apply to a role view: the page says so, and its
+	// links do not carry them.
+	filtered := e.page(t, exec, "/views/engineering?as_of="+asOf+"&team=core", 200)
+	mustContain(t, "a filtered role view", filtered, []string{"the team filter <strong>core</strong> does not apply here", `href="/?as_of=2026-03-31"`},
+		`href="/?as_of=2026-03-31&amp;team=core"`, `/metrics/change_failure_rate?as_of=2026-03-31&amp;team=core`, `name="team"`)
+
+	// One address per view.
+	status, _, hdr := e.call(t, "GET", "/views/VP%20Sales?as_of="+asOf, "", "", exec)
+	if status != 301 || hdr.Get("Location") != "/views/vp_sales?as_of=2026-03-31" {
+		t.Errorf("/views/VP Sales = %d → %q, want 301 to /views/vp_sales", status, hdr.Get("Location"))
+	}
+	mustContain(t, "an unknown view", e.page(t, exec, "/views/cfo", 404), []string{"There is no role view", "cfo", "vp_marketing"})
+	mustContain(t, "a bad as_of", e.page(t, exec, "/views/ceo?as_of=soon", 400), []string{"as_of"})
+
+	// A reader with one view gets no switcher, and no other view.
+	engineer := e.sessionAs(t, "engineering")
+	mustContain(t, "engineering's own view", e.page(t, engineer, "/views/engineering?as_of="+asOf, 200), []string{"Deployment frequency"}, "rv-switcher")
+	e.page(t, engineer, "/views/ceo", 403)
+
+	// The CRO's sections: quota pace against the elapsed share, the open
+	// pipeline by stage with the oldest opportunity's record.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-03-01T00:00:00Z","period_end":"2026-05-01T00:00:00Z","amount":1000}
+{"kind":"opportunity","id":"w1","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-02T00:00:00Z","amount":400,"stage":"closed_won","owner":"ann","closed_at":"2026-03-20T00:00:00Z","won":true}
+{"kind":"opportunity","id":"o1","created_at":"2026-03-21T00:00:00Z","amount":100,"stage":"proposal","owner":"ann"}
+{"kind":"opportunity","id":"o2","created_at":"2026-03-30T12:00:00Z","amount":30,"stage":"prospecting","owner":"ann"}
+`})
+	cro := e.page(t, exec, "/views/cro?as_of="+asOf, 200)
+
+	mustContain(t, "the CRO view", cro, []string{
+		"Quota pace", ">40 %</a>", "of quota, with 49.18 % of the period gone", "9.18 points behind pace", "chart-bullet",
+		"Won <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">400 USD</a> of a <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">1,000 USD</a> quota · 1 Mar 2026 – 30 Apr 2026",
+		"Open pipeline by stage", "2 open opportunities", "130 USD", "prospecting", "proposal",
+		`href="/records/opportunity/import/o1"`,
+	})
+}
+
+// The panels' charts fit the data: the lead funnel for a conversion whose
+// detail counts the leads reaching each stage, a trend line otherwise.
+func TestRoleMetricCharts(t *testing.T) {
+	e := newEnv(t, 0)
+	v := 5.0
+	end := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	funnel := scorecard.Card{ID: "funnel_conversion", Name: "Funnel conversion", Unit: "%", Value: &v, Status: catalog.Amber,
+		Detail: map[string]any{"reached": map[string]int{"lead": 200, "mql": 80, "sql": 30, "opportunity": 12, "won": 4},
+			"cohort_start": time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), "cohort_end": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+			"maturation_lag_days": 90.0}}
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: funnel}, Query{AsOf: asOf})
+	mustContain(t, "the funnel panel", string(m.Chart), []string{"chart-funnel", "Leads", "200", "Won"}, "chart-trend")
+	if m.Note != "Leads created 1 Dec 2025 – 31 Dec 2025, each followed for 90 days." {
+		t.Errorf("funnel note %q", m.Note)
+	}
+	arr := scorecard.Card{ID: "arr", Name: "ARR", Unit: "currency", Value: &v, Series: []scorecard.Point{{End: end, Value: &v}}}
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: arr, By: "plan", Breakdown: []scorecard.BreakdownLine{{Key: "pro plan", Value: &v, Status: catalog.Green}}}, Query{AsOf: asOf, Window: "90d"})
+	mustContain(t, "the ARR panel", string(m.Chart), []string{"chart-trend"}, "chart-funnel")
+	mustContain(t, "the ARR breakdown", string(m.Bars), []string{"chart-bars", "pro plan", "5 USD · green"})
+	if len(m.Lines) != 1 || m.Lines[0].URL != "/metrics/arr?as_of=2026-03-31&window=90d&scope=plan%3Apro+plan" || m.Wide {
+		t.Errorf("breakdown lines %+v (wide %v)", m.Lines, m.Wide)
+	}
+}
+
+// A reader without revenue:read sees no revenue number on any role view
+// they may open, nor a revenue record's problem on the data sources page.
+func TestRoleViewsHideRevenue(t *testing.T) {
+	e := newEnv(t, 0)
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// Every built-in view role holds revenue:read but engineering and
+	// support; an organisation may take it from VP Customer Success.
+	withRevenue := e.sessionAs(t, "vp_cs")
+	nrr := e.page(t, withRevenue, "/views/vp_cs?as_of="+asOf, 200)
+	mustContain(t, "VP CS with revenue:read", nrr, []string{"Net revenue retention", "Gross revenue retention"}, "Not shown to you")
+
+	e.srv.Auth = newAuthWith(t, e.store, e.srv.Catalog, map[string]auth.RoleOverride{
+		"vp_cs": {Permissions: &[]auth.Permission{auth.ScorecardRead, auth.ViewPermission("vp_cs"), auth.MetricRead}},
+	})
+	secrets := []string{"7345.5", "812.25", "2718.75", "424242", "313373", "900001", "31337"}
+	for _, s := range secrets[:len(secrets):len(secrets)] {
+		secrets = append(secrets, groupThousands(s))
+	}
+	// Revenue figures the executive's pages show, which must not appear.
+	exec := e.sessionAs(t, "executive")
+	for _, id := range []string{"mrr", "arr", "nrr", "grr"} {
+		doc := e.run(t, scenario{url: "/api/v1/metrics/" + id + "?as_of=" + asOf, status: 200})
+		if v, ok := lookup(doc, "metric.value").(float64); ok && v != 0 {
+			secrets = append(secrets, scorecard.FormatValue(&v, "currency", "USD"), scorecard.FormatValue(&v, "%", ""))
+		}
+	}
+	mustContain(t, "the executive's VP CS view", e.page(t, exec, "/views/vp_cs?as_of="+asOf, 200), []string{"Net revenue retention"})
+
+	without := e.sessionAs(t, "vp_cs")
+	cs := e.page(t, without, "/views/vp_cs?as_of="+asOf, 200)
+	mustContain(t, "VP CS without revenue:read", cs,
+		[]string{"Not shown to you: Net revenue retention, Gross revenue retention. Your roles do not grant them.", "Logo churn rate"},
+		append(secrets, `id="m-nrr"`, `id="m-grr"`, "/metrics/nrr", "/metrics/grr")...)
+	for _, role := range []string{"engineering", "support"} {
+		cl := e.sessionAs(t, role)
+		mustContain(t, role+"'s view", e.page(t, cl, "/views/"+role+"?as_of="+asOf, 200), nil, append(secrets, "Growth", "/metrics/arr")...)
+	}
+
+	// The data sources page: a lead naming no opportunity is a problem of
+	// a kind revenue metrics read.
+	src := e.page(t, exec, "/sources?as_of="+asOf, 200)
+	mustContain(t, "the executive's data sources", src, []string{"o-missing", `href="/records/lead/import/l1"`})
+	eng := e.page(t, e.sessionAs(t, "engineering"), "/sources?as_of="+asOf, 200)
+	mustContain(t, "engineering's data sources", eng,
+		[]string{"1 problem in records that reveal revenue is not shown"}, "o-missing", "/records/lead/")
+}
+
+func TestSourcesPage(t *testing.T) {
+	e := newEnv(t, 0)
+	exec := e.sessionAs(t, "executive")
+	p := e.page(t, exec, "/sources?as_of="+asOf, 200)
+	mustContain(t, "the data sources page", p, []string{
+		"Record kinds", "Fresh", "Never sent", "state kind: never stale", "30 Mar 2026 12:00 UTC",
+		"No data problems", "No check kept yet", "Rejected deliveries", "no connector delivers to Candor yet",
+		// Only the date control: the page is judged at an instant.
+		`name="as_of"`,
+	}, `name="window"`, `name="team"`)
+	// The summary counts the kinds by status.
+	if !regexp.MustCompile(`<strong>\d+</strong> fresh`).MatchString(p) {
+		t.Error("no count of fresh kinds")
+	}
+
+	// Kept checks are listed with the metric page at their date.
+	e.run(t, scenario{method: "POST", url: "/api/v1/reconciliations", status: 201,
+		body: `{"metric":"change_failure_rate","expected":48,"as_of":"2026-03-31","source":"jira","note":"CRM export"}`})
+	p = e.page(t, exec, "/sources?as_of="+asOf, 200)
+	mustContain(t, "the checks", p, []string{
+		"Change failure rate", "jira", "CRM export", ">48 %<", ">50 %</a>", "&#43;2 % <span class=\"muted\">(&#43;4.17 %)</span>", "Red",
+		`href="/metrics/change_failure_rate?as_of=` + url.QueryEscape("2026-03-31T00:00:00Z") + `&amp;window=30d"`,
+	})
+	// Support may not see the metric, so not the check either; support
+	// has no sources:read at all.
+	e.page(t, e.sessionAs(t, "support"), "/sources", 403)
+
+	mustContain(t, "a bad as_of", e.page(t, exec, "/sources?as_of=soon", 400), []string{"as_of"})
+}
+
+// A breakdown says once the reason most of its unknown lines share; the
+// card's own staleness, which the card says, is not repeated.
+func TestSharedReason(t *testing.T) {
+	l := func(reason string) scorecard.BreakdownLine { return scorecard.BreakdownLine{Reason: reason} }
+	stale := scorecard.Card{Reason: "no ticket data since 2026-03-28T11:35:31Z", Freshness: scorecard.Freshness{Stale: true}}
+	for _, c := range []struct {
+		lines []scorecard.BreakdownLine
+		card  scorecard.Card
+		want  string
+	}{
+		{[]scorecard.BreakdownLine{l(""), l("")}, scorecard.Card{}, ""},
+		{[]scorecard.BreakdownLine{l("no target set"), l("no target set")}, scorecard.Card{}, "Every line: no target set."},
+		{[]scorecard.BreakdownLine{l("no target set"), l("no data"), l("no target set"), l("")}, scorecard.Card{}, "2 of 4 lines: no target set."},
+		{[]scorecard.BreakdownLine{l(stale.Reason), l(stale.Reason)}, stale, ""},
+	} {
+		if got := sharedReason(c.lines, c.card); got != c.want {
+			t.Errorf("sharedReason(%v) = %q, want %q", c.lines, got, c.want)
+		}
+	}
+}

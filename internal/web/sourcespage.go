@@ -1,0 +1,169 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/reconcile"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// The data sources page: each record kind with its count, newest data,
+// freshness limit and status (scorecard.Sources), the data problems found
+// in the records, and the data-quality checks kept so far
+// (reconciliations). Deliveries refused at the door have no log yet: the
+// page says so rather than showing nothing as if nothing were refused.
+
+// Bounds of the page's lists; the CLI and the API have the rest.
+const (
+	maxPageProblems = 100
+	maxPageChecks   = 20
+)
+
+// sourcesPage is the Data of the data sources page.
+type sourcesPage struct {
+	AsOf                time.Time
+	Kinds               []kindRow
+	Fresh, Stale, Never int
+	Problems            []problemRow
+	// ProblemsTotal counts the problems the reader may see; Problems holds
+	// the first maxPageProblems. HiddenProblems are those of revenue kinds
+	// the reader's roles do not show.
+	ProblemsTotal, HiddenProblems int
+	Checks                        []checkRow
+	// Tolerance is the checks' green and amber tolerance, in percent.
+	Tolerance reconcile.Tolerance
+	// Dropped are filters the reader came with; the page covers every
+	// record.
+	Dropped []Filter
+}
+
+// kindRow is one record kind.
+type kindRow struct {
+	Kind, Records, LastData, Limit string
+	Status                         StatusView
+	State                          bool
+	Problems                       int
+}
+
+// problemRow is one data problem; URL is the record's page, empty when
+// the reader may not read records of its kind.
+type problemRow struct {
+	Kind, Record, URL, Field, Reason string
+}
+
+// checkRow is one kept reconciliation check.
+type checkRow struct {
+	Name, URL, AsOf, Window                string
+	Expected, Actual, Difference, DiffPct  string
+	Source, Note, Checked, Reason, Warning string
+	Status                                 StatusView
+}
+
+// kindStatus shows a kind's freshness as a status: fresh as green, stale
+// as red, never sent as unknown, each with its own word.
+func kindStatus(status string) StatusView {
+	switch status {
+	case scorecard.KindFresh:
+		v := statusView(catalog.Green)
+		v.Word = "Fresh"
+		return v
+	case scorecard.KindStale:
+		v := statusView(catalog.Red)
+		v.Word = "Stale"
+		return v
+	}
+	v := statusView(catalog.Unknown)
+	v.Word = "Never sent"
+	return v
+}
+
+// sourcesPage serves GET /sources.
+func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
+	q, opt, err := s.pageQuery(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	dropped := q.Filters()
+	q = Query{AsOf: q.AsOf}
+	var rep *scorecard.SourcesReport
+	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		rep = scorecard.Sources(s.Catalog, ds, opt.AsOf)
+		return nil
+	})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	checks, err := reconcile.List(r.Context(), s.Store, maxPageChecks)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	data := s.newSourcesPage(rep, checks, q, s.access(r))
+	data.Dropped = dropped
+	pg := s.newPage(r, "Data sources", q, data)
+	pg.Controls, pg.NoFilters, pg.NoWindow, pg.AsOf = true, true, true, rep.AsOf
+	s.render(w, r, http.StatusOK, "sources", pg)
+}
+
+// newSourcesPage lays the report and the kept checks out for the page,
+// leaving out what the access may not see.
+func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile.Result, q Query, access auth.Access) sourcesPage {
+	p := sourcesPage{AsOf: rep.AsOf, Tolerance: reconcile.Tolerance{Green: reconcile.GreenTolerancePct, Amber: reconcile.AmberTolerancePct}}
+	for _, k := range rep.Kinds {
+		row := kindRow{Kind: k.Kind, Records: groupThousandsInt(k.Records), Status: kindStatus(k.Status), State: k.State, Problems: k.Problems, Limit: k.Limit, LastData: "—"}
+		if k.LastData != nil {
+			row.LastData = k.LastData.UTC().Format("2 Jan 2006 15:04 MST")
+		}
+		switch k.Status {
+		case scorecard.KindFresh:
+			p.Fresh++
+		case scorecard.KindStale:
+			p.Stale++
+		default:
+			p.Never++
+		}
+		p.Kinds = append(p.Kinds, row)
+	}
+	problems, hidden := visibleProblems(access, rep.Problems)
+	p.ProblemsTotal, p.HiddenProblems = len(problems), hidden
+	for i, pr := range problems {
+		if i == maxPageProblems {
+			break
+		}
+		row := problemRow{Kind: string(pr.Kind), Record: pr.Source + "/" + pr.ID, Field: pr.Field, Reason: pr.Reason}
+		if access.CanReadKind(string(pr.Kind)) {
+			row.URL = recordHref(domain.Key{Kind: pr.Kind, Source: pr.Source, ID: pr.ID})
+		}
+		p.Problems = append(p.Problems, row)
+	}
+	cur := s.currency()
+	for _, c := range s.visibleReconciliations(access, checks) {
+		// The metric page at the check's own date and window: where the
+		// figure compared came from.
+		at := q.With("as_of", c.AsOf.UTC().Format(time.RFC3339)).With("window", c.Window)
+		row := checkRow{Name: c.Name, URL: metricHref(at, c.Metric, "", ""),
+			AsOf: c.AsOf.UTC().Format("2 Jan 2006 15:04 MST"), Window: c.Window,
+			Expected: scorecard.FormatValue(&c.Expected, c.Unit, cur), Actual: scorecard.FormatValue(c.Actual, c.Unit, cur),
+			Difference: "—", DiffPct: reconcile.Pct(c.DifferencePct), Source: c.Source, Note: c.Note,
+			Checked: c.CheckedAt.UTC().Format("2 Jan 2006 15:04 MST"), Reason: c.Reason, Warning: c.Warning, Status: statusView(c.Status)}
+		if c.Difference != nil {
+			row.Difference = scorecard.FormatValue(c.Difference, c.Unit, cur)
+			if *c.Difference > 0 {
+				row.Difference = "+" + row.Difference
+			}
+		}
+		p.Checks = append(p.Checks, row)
+	}
+	return p
+}
+
+// groupThousandsInt writes a count with thousands separators (12,345).
+func groupThousandsInt(n int) string { return chart.Number(float64(n)) }

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/candor/candor/internal/browsertest"
+)
+
+// browserSignIn signs in through the form and waits for the page asked for.
+func browserSignIn(t *testing.T, ctx context.Context, base, path, email, ready string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+path),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), email),
+		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(ready)),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// shoot checks the page has no console error and no sideways scroll on a
+// phone, and saves it at laptop and phone width.
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if errs := browsertest.ConsoleErrors(ctx); len(errs) > 0 {
+		t.Errorf("%s reported errors (a CSP violation would show here):\n%s", name, strings.Join(errs, "\n"))
+	}
+	browsertest.Screenshot(ctx, t, name+"-laptop")
+	browsertest.SetViewport(ctx, t, browsertest.Phone)
+	// Against the phone's width: a mobile browser widens its layout
+	// viewport to a page too wide, so innerWidth would grow with it.
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width > browsertest.Phone.Width {
+		// Name the elements whose content sticks out (text that does not
+		// wrap is no element of its own), to fix them.
+		wide, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")]
+			.filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX == "visible")
+			.slice(-5).map(e => e.tagName + "." + e.className + ": " + e.textContent.trim().slice(0, 40))`))
+		t.Errorf("%s scrolls sideways on a phone (%d px wide): %q", name, width, wide)
+	}
+	browsertest.Screenshot(ctx, t, name+"-phone")
+	browsertest.SetViewport(ctx, t, browsertest.Laptop)
+}
+
+func TestBrowserRoleViews(t *testing.T) {
+	ctx := browsertest.New(t)
+	base := demoServer(t, map[string][]string{"eve@example.com": {"executive", "admin"}})
+	browserSignIn(t, ctx, base, "/views/ceo", "eve@example.com", ".rv-metrics")
+	shoot(t, ctx, "ceo")
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.rv-switcher a[href^="/views/cro"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#sec-pipeline")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	shoot(t, ctx, "cro")
+	for _, v := range []string{"vp_sales", "vp_marketing", "vp_cs", "engineering", "support"} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/views/"+v), chromedp.WaitVisible(chromedp.CSS(".rv-metrics"))); err != nil {
+			t.Fatal(err)
+		}
+		shoot(t, ctx, v)
+	}
+	// An administrator creates a token; it is shown once, and works.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.site-nav a[href="/admin"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#new-token")),
+		chromedp.SendKeys(chromedp.CSS("#new-token"), "finance-checks"),
+		chromedp.Click(chromedp.CSS(`form[action^="/admin/tokens"] input[value="executive"]`)),
+		chromedp.Click(chromedp.CSS(`form[action^="/admin/tokens"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".adm-secret__value")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".adm-secret__value")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret = strings.TrimSpace(secret)
+	shoot(t, ctx, "admin")
+	// The token records two reconciliation checks, which the data sources
+	// page then lists.
+	for _, body := range []string{`{"metric":"arr","expected":1835000,"source":"finance"}`, `{"metric":"availability","expected":99.5,"source":"statuspage"}`} {
+		req, _ := http.NewRequest("POST", base+"/api/v1/reconciliations", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		if status, body, _ := send(t, http.DefaultClient, req); status != 201 {
+			t.Fatalf("a reconciliation with the token the admin page showed: %d\n%s", status, clip(body))
+		}
+	}
+	// Shown once: the page after a reload no longer has it.
+	if err := chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#new-token"))); err != nil {
+		t.Fatal(err)
+	}
+	if html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("body"))); strings.Contains(html, secret) {
+		t.Error("the token is shown again after a reload")
+	}
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.site-nav a[href="/sources"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#sec-kinds")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`section[aria-labelledby="sec-checks"]`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Annual recurring revenue", "finance", "Availability", "statuspage"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the data-quality checks lack %q:\n%s", want, text)
+		}
+	}
+	shoot(t, ctx, "sources")
+}

@@ -49,6 +49,9 @@ type Definition struct {
 	Window      string   `json:"window"`
 	Version     int      `json:"version"`
 	Effective   string   `json:"effective"`
+	Priority    string   `json:"priority"`
+	Signoff     string   `json:"signoff"`
+	SignoffBy   string   `json:"signoff_by"`
 	Sources     []string `json:"sources"`
 	Overridden  []string `json:"overridden,omitempty"`
 }
@@ -139,6 +142,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			ID: m.ID, Name: m.Name, Pillar: m.Pillar, Description: m.Description, Formula: m.Formula,
 			Unit: m.Unit, Better: m.Better, Type: m.Type, Owner: m.Owner, Window: catalog.FormatWindow(win),
 			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
+			Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		},
 		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
 	}
@@ -245,6 +249,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		fmt.Fprintf(&b, "Formula: %s\n", strings.TrimSpace(def.Formula))
 	}
 	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · window %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, def.Window, strings.Join(def.Sources, ", "))
+	fmt.Fprintf(&b, "Priority %s\n", SignoffLine(def.Priority, def.Signoff, def.SignoffBy))
 	if d.Scope != nil {
 		var fs []string
 		for _, f := range d.Scope.Filters() {

@@ -64,6 +64,11 @@ type Batch interface {
 	// that can send small lists in one round trip does: group commit
 	// writes every waiting webhook request this way.
 	AddEach(ctx context.Context, lists [][]Item) ([]WriteResult, error)
+	// Record makes Commit append entries to the audit ledger inside the
+	// batch's transaction, after its writes: the batch is never committed
+	// without them, nor they without it. (A store without a sealer drops
+	// them; see LedgerStore.)
+	Record(entries ...LedgerEntry)
 	Commit() error
 	Rollback() error
 }
@@ -129,6 +134,7 @@ type Store interface {
 	LastSeq(ctx context.Context) (int64, error)
 	DocStore
 	AuthStore
+	LedgerStore
 	Close() error
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/leader"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/postgres"
 	"github.com/candor/candor/internal/schedule"
@@ -69,6 +71,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	} else if len(users) == 0 {
 		log.Warn("no users yet, so nobody can sign in: add one with `candor user add --email you@example.com --role admin --role executive` (it asks for a password)")
 	}
+	logLedgerKey(log, a)
 	timeouts, err := a.cfg.Timeouts()
 	if err != nil {
 		return err
@@ -131,6 +134,17 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		return err
 	}
 	return nil
+}
+
+// logLedgerKey says which key signs the audit ledger, and warns while it
+// lives beside the database it protects.
+func logLedgerKey(log *slog.Logger, a *app) {
+	id := ledger.KeyID(a.ledgerKey.Public().(ed25519.PublicKey))
+	log.Info("audit ledger key", "key_id", id, "from", a.ledgerFrom, "created", a.keyCreated)
+	if a.cfg.Ledger.Key == "" && a.cfg.Ledger.KeyFile == "" {
+		log.Warn("the audit ledger's signing key is in the data directory, beside the database it protects: " +
+			"move it elsewhere and set ledger.key_file (or CANDOR_LEDGER_KEY_FILE), so that a copy of the data directory cannot re-sign the ledger")
+	}
 }
 
 // pruneSessions deletes ended sessions hourly until ctx ends (they are

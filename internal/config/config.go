@@ -72,6 +72,8 @@ type Config struct {
 	Auth AuthConfig `yaml:"auth"`
 	// Roles overrides the built-in roles' grants per role id.
 	Roles map[string]auth.RoleOverride `yaml:"roles"`
+	// Ledger says where the audit ledger's signing key is.
+	Ledger LedgerConfig `yaml:"ledger"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -124,6 +126,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.AuthOptions(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if err := c.checkLedger(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	if _, err := c.Grants(cat); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
@@ -154,6 +159,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
 	{"CANDOR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"CANDOR_SECURE_COOKIES", "true: cookies are always Secure, even over plain HTTP (default false)"},
+	{"CANDOR_LEDGER_KEY", "the audit ledger's signing key itself (candor ledger keygen); wins over ledger.key_file"},
+	{"CANDOR_LEDGER_KEY_FILE", "file holding the audit ledger's signing key (default for the embedded store: DATA/ledger.key)"},
 }
 
 func (c *Config) applyEnv(env func(string) string) error {
@@ -193,6 +200,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 		}
 		c.MaxBodyBytes = n
 	}
+	c.applyLedgerEnv(env)
 	return c.applyAuthEnv(env)
 }
 

@@ -3,8 +3,10 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -43,9 +45,12 @@ const maxGroupRecords = 4 * chunkSize
 type request struct {
 	parts   []part
 	records int
-	done    chan struct{} // closed once res and err are set
-	res     []store.WriteResult
-	err     error
+	// origin, by and sources go into the group's ledger entry.
+	origin, by string
+	sources    []string
+	done       chan struct{} // closed once res and err are set
+	res        []store.WriteResult
+	err        error
 }
 
 // NewCommitter returns a committer writing to st.
@@ -60,14 +65,14 @@ func (c *Committer) Import(ctx context.Context, sources []Source, opt Options) (
 	return importWith(ctx, c.st, c, opt, readSources(sources))
 }
 
-// submit waits until parts are committed (or refused) and returns each
+// submit waits until r's parts are committed (or refused) and returns each
 // part's result.
-func (c *Committer) submit(ctx context.Context, parts []part) ([]store.WriteResult, error) {
+func (c *Committer) submit(ctx context.Context, r *request) ([]store.WriteResult, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &request{parts: parts, done: make(chan struct{})}
-	for _, p := range parts {
+	r.done = make(chan struct{})
+	for _, p := range r.parts {
 		r.records += len(p.items)
 	}
 	c.mu.Lock()
@@ -183,8 +188,19 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 	var res []store.WriteResult
 	err = guard(func() error {
 		var err error
-		res, err = store.CommitEach(ctx, b, listsOf(parts))
-		return err
+		if c.st.Sealer() == nil {
+			res, err = store.CommitEach(ctx, b, listsOf(parts))
+			return err
+		}
+		// The group's ledger entry counts what the writes did, so it is
+		// recorded between them and the commit.
+		if res, err = b.AddEach(ctx, listsOf(parts)); err != nil {
+			return err
+		}
+		if err = recordGroup(b, group, res); err != nil {
+			return err
+		}
+		return b.Commit()
 	})
 	if err != nil {
 		b.Rollback()
@@ -209,6 +225,11 @@ func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.Writ
 		if err != nil {
 			return err
 		}
+		if c.st.Sealer() != nil {
+			if err = recordGroup(b, []*request{r}, res); err != nil {
+				return err
+			}
+		}
 		return b.Commit()
 	})
 	if err != nil {
@@ -228,4 +249,35 @@ func guard(fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// recordGroup records the ledger entry of requests written together in b;
+// res holds their parts' results in order.
+func recordGroup(b store.Batch, group []*request, res []store.WriteResult) error {
+	d := RecordsData{Requests: len(group), Kinds: map[domain.Kind]Counts{}}
+	var content contentHash
+	var origins, by []string
+	i := 0
+	for _, r := range group {
+		origins, by = append(origins, r.origin), append(by, r.by)
+		d.Sources = append(d.Sources, r.sources...)
+		for _, p := range r.parts {
+			content.add(p.items)
+			n := countsOf(int64(len(p.items)), res[i])
+			k := d.Kinds[p.kind]
+			k.add(n)
+			d.Kinds[p.kind] = k
+			d.Counts.add(n)
+			i++
+		}
+	}
+	d.Origin = strings.Join(compactSorted(origins), ",")
+	d.Sources = compactSorted(d.Sources)
+	d.ContentSHA256 = content.sum()
+	e, err := recordsEntry(d, by)
+	if err != nil {
+		return err
+	}
+	b.Record(e)
+	return nil
 }

@@ -73,6 +73,8 @@ type Sealer interface {
 type LedgerStore interface {
 	// SetSealer installs the sealer; call it before the store is shared.
 	SetSealer(Sealer)
+	// Sealer returns the installed sealer, nil for none.
+	Sealer() Sealer
 	// AppendLedger appends entries, in order, after the current head, in
 	// one transaction, and returns their rows. Appends from any number of
 	// goroutines, processes and instances sharing the store keep one

@@ -99,6 +99,7 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/reconciliations", Need(auth.ReconcileWrite), API, s.postReconciliation},
 		{"GET", "/api/v1/reconciliations", Need(auth.SourcesRead), API, s.listReconciliations},
 		{"GET", "/api/v1/sources", Need(auth.SourcesRead), API, s.getSources},
+		{"GET", "/api/v1/ledger", Need(auth.LedgerRead), API, s.getLedger},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/login", Anyone, HTML, s.loginForm},

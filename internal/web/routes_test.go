@@ -54,6 +54,7 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /api/v1/reconciliations":                {who: "reconcile:write", body: `{"metric":"csat","expected":90}`, ok: 201, sees: seesMetric(cat, "csat")},
 		"GET /api/v1/reconciliations":                 {who: "sources:read", ok: 200},
 		"GET /api/v1/sources":                         {who: "sources:read", path: "/api/v1/sources?as_of=" + asOf, ok: 200},
+		"GET /api/v1/ledger":                          {who: "ledger:read", path: "/api/v1/ledger?from=1&to=2026-12-01", ok: 200},
 		"GET /{$}":                                    {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
 		"GET /login":                                  {who: "anyone", ok: 200},
 		"POST /login":                                 {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},

@@ -285,7 +285,7 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 
 func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, s.MaxBody)
-	opt := ingest.Options{Parse: s.Parse}
+	opt := ingest.Options{Parse: s.Parse, Origin: "api", By: auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name}
 	// A value that is not a boolean is refused, not read as false: a client
 	// sending skip_invalid=1 or =yes must not get all-or-nothing silently.
 	if v := r.URL.Query().Get("skip_invalid"); v != "" {

@@ -15,10 +15,12 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/leader"
@@ -186,14 +188,11 @@ func shortVersion() string {
 var leaderRetry = leader.DefaultRetry
 
 // startScheduled runs the elector and, while this instance leads, the KPI
-// snapshot job, until ctx ends; the returned channel closes then.
+// snapshot job and the escalation watcher, until ctx ends; the returned
+// channel closes then.
 func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	every, _ := a.cfg.SnapshotEvery() // validated by config.Load
-	if every <= 0 {
-		close(done)
-		return done
-	}
 	var locker leader.Locker
 	if db, ok := a.store.(*postgres.DB); ok {
 		locker = leader.LockFunc(db.TryLeaderLock)
@@ -202,9 +201,19 @@ func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct
 	}
 	el := &leader.Elector{Locker: locker, Retry: leaderRetry, Log: log}
 	snap := &schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log}
+	// Escalations are raised to the log until the alerts work brings
+	// channels (escalation.Notifier).
+	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: escalation.LogNotifier{Log: log}, Log: log}
 	go func() {
 		defer close(done)
-		el.Run(ctx, func(ctx context.Context) { snap.Run(ctx) })
+		el.Run(ctx, func(ctx context.Context) {
+			var wg sync.WaitGroup
+			if every > 0 {
+				wg.Go(func() { snap.Run(ctx) })
+			}
+			watch.Run(ctx)
+			wg.Wait()
+		})
 	}()
 	return done
 }

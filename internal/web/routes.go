@@ -100,6 +100,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/reconciliations", Need(auth.SourcesRead), API, s.listReconciliations},
 		{"GET", "/api/v1/sources", Need(auth.SourcesRead), API, s.getSources},
 		{"GET", "/api/v1/ledger", Need(auth.LedgerRead), API, s.getLedger},
+		{"POST", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricAcknowledge), API, s.postAcknowledgement},
+		{"GET", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricRead), API, s.listAcknowledgements},
+		{"GET", "/api/v1/escalations", Need(auth.MetricRead), API, s.getEscalations},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/login", Anyone, HTML, s.loginForm},

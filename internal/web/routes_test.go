@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
@@ -55,11 +56,15 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/reconciliations":                 {who: "sources:read", ok: 200},
 		"GET /api/v1/sources":                         {who: "sources:read", path: "/api/v1/sources?as_of=" + asOf, ok: 200},
 		"GET /api/v1/ledger":                          {who: "ledger:read", path: "/api/v1/ledger?from=1&to=2026-12-01", ok: 200},
-		"GET /{$}":                                    {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
-		"GET /login":                                  {who: "anyone", ok: 200},
-		"POST /login":                                 {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
-		"POST /logout":                                {who: "signed in", ctype: formType, ok: 303},
-		"GET /static/{file}":                          {who: "anyone", path: "{app.css}", ok: 200},
+		"POST /api/v1/metrics/{id}/acknowledgements": {who: "metric:acknowledge", path: "/api/v1/metrics/change_failure_rate/acknowledgements",
+			body: `{"owner":"VP Engineering","note":"Canary for api","due":"` + time.Now().AddDate(0, 0, 14).Format(time.DateOnly) + `"}`, ok: 201, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /api/v1/metrics/{id}/acknowledgements": {who: "metric:read", path: "/api/v1/metrics/change_failure_rate/acknowledgements", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /api/v1/escalations":                   {who: "metric:read", path: "/api/v1/escalations?as_of=" + asOf, ok: 200},
+		"GET /{$}":                                  {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
+		"GET /login":                                {who: "anyone", ok: 200},
+		"POST /login":                               {who: "anyone", body: "email=nobody%40example.com&password=not+the+password", ctype: formType, ok: 401},
+		"POST /logout":                              {who: "signed in", ctype: formType, ok: 303},
+		"GET /static/{file}":                        {who: "anyone", path: "{app.css}", ok: 200},
 	}
 }
 

@@ -79,8 +79,10 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 			continue
 		}
 		if !opt.Scope.IsZero() {
-			if _, err := scorecard.CheckScope(ds, m.ID, opt.Scope); err == nil {
-				targets = append(targets, target{m, opt.Scope})
+			// Canonical (environment aliases resolved), as acknowledgements
+			// keep their scopes.
+			if s, err := scorecard.CheckScope(ds, m.ID, opt.Scope); err == nil {
+				targets = append(targets, target{m, s})
 			}
 			continue
 		}

@@ -549,8 +549,15 @@ func (b *batch) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.W
 			return res, nil
 		}
 	}
-	// AddEach, but addDistinct has declined already.
-	res, err := store.AddInTurn(ctx, b, lists)
+	// AddEach; addDistinct has declined already unless the ledger kept
+	// it from committing in the pipeline.
+	var res []store.WriteResult
+	var err error
+	if len(b.ledger) > 0 {
+		res, err = b.AddEach(ctx, lists)
+	} else {
+		res, err = store.AddInTurn(ctx, b, lists)
+	}
 	if err != nil {
 		b.Rollback()
 		return nil, err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
@@ -38,6 +40,11 @@ type app struct {
 	store   store.Store
 	catalog *catalog.Catalog
 	engine  *engine.Engine
+	// ledgerKey signs the audit ledger; ledgerFrom says where it came from
+	// (keyCreated: made now, in the data directory).
+	ledgerKey  ed25519.PrivateKey
+	ledgerFrom string
+	keyCreated bool
 }
 
 func (a *app) Close() {
@@ -103,7 +110,15 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: engine.New(st, mcfg)}, nil
+	// Every write is chained in the audit ledger, so no store is used
+	// without its key.
+	key, from, created, err := cfg.LedgerKey()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	st.SetSealer(ledger.NewSealer(key))
+	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: engine.New(st, mcfg), ledgerKey: key, ledgerFrom: from, keyCreated: created}, nil
 }
 
 func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {

@@ -6,12 +6,13 @@ import (
 	"os"
 
 	"github.com/candor/candor/internal/bench"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
 
 func init() {
-	register(command{name: "bench", args: "[--scale N] [--db URL] [--format text|json] [--anchors | --anchors-only]", help: "benchmark import, scorecard, drill-down, ingestion and API on generated data", run: runBench})
+	register(command{name: "bench", args: "[--scale N] [--db URL] [--format text|json] [--anchors | --anchors-only] [--no-ledger]", help: "benchmark import, scorecard, drill-down, ingestion and API on generated data", run: runBench})
 }
 
 func runBench(ctx context.Context, env *Env, args []string) error {
@@ -28,6 +29,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	anchorRuns := fs.Int("anchor-runs", 1, "repeat the anchor comparison N times (medians reported)")
 	anchorExplain := fs.String("anchor-explain", "", "write the anchor queries' plans to `FILE` (PostgreSQL: EXPLAIN ANALYZE, which runs them again)")
 	anchorProfile := fs.String("anchor-cpuprofile", "", "write CPU profiles of the anchor metrics to `PREFIX`.candor.ID.pprof (and PREFIX.sql.ID.pprof on SQLite)")
+	noLedger := fs.Bool("no-ledger", false, "keep no audit ledger, to see what it costs (by default a fresh key signs it, as in production)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -65,6 +67,11 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		opt.Backend = "postgres"
 		opt.URL = *db
 		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db) }
+	}
+	if !*noLedger {
+		if opt.LedgerKey, err = ledger.GenerateKey(); err != nil {
+			return err
+		}
 	}
 	rep, err := bench.Run(ctx, opt)
 	if err != nil {

@@ -64,7 +64,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	if len(files) == 0 {
 		return usagef("no files given")
 	}
-	opt := ingest.Options{SkipInvalid: *skip}
+	opt := ingest.Options{SkipInvalid: *skip, By: cliActor(env).Name}
 	tool, isTool := importer.ParseFormat(*format)
 	if err := checkToolFlags(fs, tool); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,13 +16,16 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/leader"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/postgres"
 	"github.com/candor/candor/internal/schedule"
@@ -77,6 +81,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	} else if len(users) == 0 && (oc == nil || !oc.CreatesUsers()) {
 		log.Warn("no users yet, so nobody can sign in: add one with `candor user add --email you@example.com --role admin --role executive` (it asks for a password)")
 	}
+	logLedgerKey(log, a)
 	timeouts, err := a.cfg.Timeouts()
 	if err != nil {
 		return err
@@ -145,6 +150,17 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	return nil
 }
 
+// logLedgerKey says which key signs the audit ledger, and warns while it
+// lives beside the database it protects.
+func logLedgerKey(log *slog.Logger, a *app) {
+	id := ledger.KeyID(a.ledgerKey.Public().(ed25519.PublicKey))
+	log.Info("audit ledger key", "key_id", id, "from", a.ledgerFrom, "created", a.keyCreated)
+	if a.cfg.Ledger.Key == "" && a.cfg.Ledger.KeyFile == "" {
+		log.Warn("the audit ledger's signing key is in the data directory, beside the database it protects: " +
+			"move it elsewhere and set ledger.key_file (or CANDOR_LEDGER_KEY_FILE), so that a copy of the data directory cannot re-sign the ledger")
+	}
+}
+
 // pruneSessions deletes ended sessions hourly until ctx ends (they are
 // refused anyway; this frees their rows). The returned channel closes then.
 func pruneSessions(ctx context.Context, svc *auth.Service, log *slog.Logger) <-chan struct{} {
@@ -184,14 +200,11 @@ func shortVersion() string {
 var leaderRetry = leader.DefaultRetry
 
 // startScheduled runs the elector and, while this instance leads, the KPI
-// snapshot job, until ctx ends; the returned channel closes then.
+// snapshot job and the escalation watcher, until ctx ends; the returned
+// channel closes then.
 func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	every, _ := a.cfg.SnapshotEvery() // validated by config.Load
-	if every <= 0 {
-		close(done)
-		return done
-	}
 	var locker leader.Locker
 	if db, ok := a.store.(*postgres.DB); ok {
 		locker = leader.LockFunc(db.TryLeaderLock)
@@ -200,9 +213,19 @@ func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct
 	}
 	el := &leader.Elector{Locker: locker, Retry: leaderRetry, Log: log}
 	snap := &schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log}
+	// Escalations are raised to the log until the alerts work brings
+	// channels (escalation.Notifier).
+	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: escalation.LogNotifier{Log: log}, Log: log}
 	go func() {
 		defer close(done)
-		el.Run(ctx, func(ctx context.Context) { snap.Run(ctx) })
+		el.Run(ctx, func(ctx context.Context) {
+			var wg sync.WaitGroup
+			if every > 0 {
+				wg.Go(func() { snap.Run(ctx) })
+			}
+			watch.Run(ctx)
+			wg.Wait()
+		})
 	}()
 	return done
 }

@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"net"
@@ -27,8 +28,10 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
@@ -70,6 +73,10 @@ type Options struct {
 	// URL is the PostgreSQL store's URL: the anchor opens its own
 	// connection.
 	URL string
+	// LedgerKey, when set, signs the audit ledger as in production: every
+	// import and webhook group appends its entry, and the ledger's own
+	// costs are measured. Without it the store keeps no ledger.
+	LedgerKey ed25519.PrivateKey
 }
 
 // Report holds the figures; JSON keys as issue 4 names them.
@@ -95,6 +102,19 @@ type Report struct {
 	Anchors map[string]AnchorComparison `json:"anchors,omitempty"`
 	// Mode is ModeAnchorsOnly when only the anchor comparison ran.
 	Mode string `json:"mode,omitempty"`
+	// Ledger says whether the audit ledger was kept (Options.LedgerKey);
+	// then LedgerAppendMs is an entry appended alone (median, p99),
+	// LedgerEntries the entries at the end and LedgerVerifyPerS the rate
+	// at which Verify checks them.
+	Ledger            bool    `json:"ledger"`
+	LedgerAppendMs    float64 `json:"ledger_append_ms,omitempty"`
+	LedgerAppendP99Ms float64 `json:"ledger_append_p99_ms,omitempty"`
+	LedgerEntries     int64   `json:"ledger_entries,omitempty"`
+	LedgerVerifyPerS  float64 `json:"ledger_verify_entries_per_s,omitempty"`
+	// EscalationsMs is the escalations as of a new day (the daily checks
+	// computed from the records), EscalationsWarmMs the same again.
+	EscalationsMs     float64 `json:"escalations_ms"`
+	EscalationsWarmMs float64 `json:"escalations_warm_ms"`
 }
 
 // End is the fixed end of generated data, so runs are comparable.
@@ -120,7 +140,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.AnchorsOnly {
 		return runAnchorsOnly(ctx, opt)
 	}
-	rep := &Report{Backend: opt.Backend, Scale: opt.Scale, GOMAXPROCS: runtime.GOMAXPROCS(0), AsOf: End.Format(time.RFC3339)}
+	rep := &Report{Backend: opt.Backend, Scale: opt.Scale, GOMAXPROCS: runtime.GOMAXPROCS(0), AsOf: End.Format(time.RFC3339), Ledger: opt.LedgerKey != nil}
 
 	st, err := generateAndImport(ctx, &opt, rep, nil)
 	if err != nil {
@@ -211,11 +231,56 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	}
 	rep.MetricDrilldownMs = medianOf(drill)
 
+	settle()
+	opt.logf("escalations …")
+	for i, dst := range []*float64{&rep.EscalationsMs, &rep.EscalationsWarmMs} {
+		t0 := time.Now()
+		if err := eng.Read(ctx, func(ds *metrics.Dataset) error {
+			escalation.Escalations(cat, ds, nil, escalation.Options{AsOf: End.Add(time.Duration(i+1) * time.Second)})
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		*dst = ms(time.Since(t0))
+	}
+
 	if err := httpLoad(ctx, &opt, rep, st, eng, cat); err != nil {
 		return nil, err
 	}
+	if opt.LedgerKey != nil {
+		if err := ledgerCosts(ctx, &opt, rep, st); err != nil {
+			return nil, err
+		}
+	}
 	rep.PeakRSSMB = peakRSS()
 	return rep, nil
+}
+
+// ledgerCosts measures an entry appended alone (an access event's or an
+// acknowledgement's path) and the verification of the whole ledger.
+func ledgerCosts(ctx context.Context, opt *Options, rep *Report, st store.Store) error {
+	settle()
+	opt.logf("ledger: appends and verification …")
+	lat := make([]float64, 200)
+	for i := range lat {
+		t0 := time.Now()
+		if _, err := ledger.Append(ctx, st, ledger.TypeRecords, map[string]int{"bench": i}, map[string]string{"by": "cli:bench"}); err != nil {
+			return err
+		}
+		lat[i] = ms(time.Since(t0))
+	}
+	rep.LedgerAppendMs, rep.LedgerAppendP99Ms = medianOf(lat), p99(lat)
+	t0 := time.Now()
+	v, err := ledger.Verify(ctx, st, ledger.VerifyOptions{Keys: []ed25519.PublicKey{opt.LedgerKey.Public().(ed25519.PublicKey)}})
+	if err != nil {
+		return err
+	}
+	if v.Broken != nil {
+		return fmt.Errorf("bench: the ledger does not verify: %v", v.Broken)
+	}
+	rep.LedgerEntries = v.Entries
+	rep.LedgerVerifyPerS = float64(v.Entries) / time.Since(t0).Seconds()
+	return nil
 }
 
 func deployments(e *engine.Engine) int {
@@ -428,11 +493,12 @@ func (r *Report) Text() string {
 		b.WriteString(anchorText(r.Anchors))
 		return b.String()
 	}
-	rows := []struct {
+	type row struct {
 		name string
 		v    float64
 		unit string
-	}{
+	}
+	rows := []row{
 		{"import_records_per_s", r.ImportRecordsPerS, "records/s"},
 		{"scorecard_cold_ms", r.ScorecardColdMs, "ms (load " + strconv.FormatFloat(r.LoadMs, 'f', 0, 64) + " ms)"},
 		{"scorecard_warm_ms", r.ScorecardWarmMs, "ms"},
@@ -441,10 +507,19 @@ func (r *Report) Text() string {
 		{"webhook_events_per_s", r.WebhookEventsPerS, "events/s"},
 		{"webhook_p99_ms", r.WebhookP99Ms, "ms"},
 		{"api_p99_ms", r.APIP99Ms, "ms"},
-		{"peak_rss_mb", r.PeakRSSMB, "MiB"},
+		{"escalations_ms", r.EscalationsMs, "ms (warm " + strconv.FormatFloat(r.EscalationsWarmMs, 'f', 1, 64) + " ms)"},
 	}
+	if r.Ledger {
+		rows = append(rows,
+			row{"ledger_append_ms", r.LedgerAppendMs, "ms (p99 " + strconv.FormatFloat(r.LedgerAppendP99Ms, 'f', 2, 64) + " ms)"},
+			row{"ledger_verify_per_s", r.LedgerVerifyPerS, "entries/s (" + strconv.FormatInt(r.LedgerEntries, 10) + " entries)"})
+	}
+	rows = append(rows, row{"peak_rss_mb", r.PeakRSSMB, "MiB"})
 	for _, row := range rows {
 		fmt.Fprintf(&b, "  %-22s %12.1f %s\n", row.name, row.v, row.unit)
+	}
+	if !r.Ledger {
+		b.WriteString("  no audit ledger (--no-ledger): imports and webhooks appended no entries\n")
 	}
 	b.WriteString(anchorText(r.Anchors))
 	return b.String()
@@ -489,6 +564,9 @@ func generateAndImport(ctx context.Context, opt *Options, rep *Report, kinds []s
 	st, err := opt.Open(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if opt.LedgerKey != nil {
+		st.SetSealer(ledger.NewSealer(opt.LedgerKey))
 	}
 	in, err := os.Open(path)
 	if err != nil {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/ed25519"
 	"testing"
 
 	"github.com/candor/candor/internal/generate"
@@ -21,9 +22,15 @@ func sqliteOpts(t testing.TB, scale float64) Options {
 // TestSmoke runs the whole benchmark at a tiny scale: no timing is
 // asserted, but every stage must work and report a figure.
 func TestSmoke(t *testing.T) {
-	rep, err := Run(context.Background(), sqliteOpts(t, 0.005))
+	opt := sqliteOpts(t, 0.005)
+	opt.LedgerKey = ed25519.NewKeyFromSeed(make([]byte, 32))
+	rep, err := Run(context.Background(), opt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The import, each webhook group and the 200 appends are entries.
+	if !rep.Ledger || rep.LedgerEntries < 201 || rep.LedgerAppendMs <= 0 || rep.LedgerVerifyPerS <= 0 || rep.EscalationsMs <= 0 {
+		t.Errorf("ledger and escalations figures: %+v", rep)
 	}
 	for name, v := range map[string]float64{
 		"import_records_per_s": rep.ImportRecordsPerS, "scorecard_cold_ms": rep.ScorecardColdMs,

@@ -83,9 +83,34 @@ type Metric struct {
 	// see its numbers (SPEC §9).
 	Sensitivity string
 
+	// Priority is P0 (must have), P1 or P2 (nice to have), seed 003's KPI priority matrix; it
+	// orders a pillar's metrics (PillarMetrics).
+	Priority string
+	// Signoff is SignoffAssumed until SignoffBy, the function that owns the definition (finance
+	// for revenue, engineering for delivery; the pillar's unless the metric names its own),
+	// confirms it, then SignoffConfirmed.
+	Signoff, SignoffBy string
+
 	// Overridden records each change Apply made, as "field: old → new", so a scorecard or an
 	// evidence pack can say how this version differs from the built-in one.
 	Overridden []string
+}
+
+// Sign-off states of a definition (Metric.Signoff).
+const (
+	SignoffAssumed   = "assumed"
+	SignoffConfirmed = "confirmed"
+)
+
+// Priorities lists Metric.Priority's values, most important first.
+var Priorities = []string{"P0", "P1", "P2"}
+
+// PriorityRank orders priorities: P0 is 0; an unknown one sorts last.
+func PriorityRank(p string) int {
+	if i := slices.Index(Priorities, p); i >= 0 {
+		return i
+	}
+	return len(Priorities)
 }
 
 // DefaultMinSample is min_sample when a definition does not set it: SPEC §4's default for every
@@ -101,9 +126,10 @@ func (m *Metric) TooFew(n int) string {
 	return fmt.Sprintf("too few cases (n = %d, needs %d)", n, m.MinSample)
 }
 
-// Pillar groups metrics on the scorecard. A pillar's Sensitivity applies to all its metrics.
+// Pillar groups metrics on the scorecard. A pillar's Sensitivity applies to all its metrics, and
+// its SignoffBy (the function that owns its definitions) to those that name none of their own.
 type Pillar struct {
-	ID, Name, Sensitivity string
+	ID, Name, Sensitivity, SignoffBy string
 }
 
 // SensitivityRevenue marks metrics whose numbers reveal revenue; "" is the only other value.
@@ -159,7 +185,8 @@ func (c *Catalog) Metric(id string) (*Metric, bool) {
 	return nil, false
 }
 
-// PillarMetrics returns the pillar's metrics in catalog order; the pointers alias c.Metrics.
+// PillarMetrics returns the pillar's metrics in display order: by priority, and in catalog order
+// within a priority. The pointers alias c.Metrics.
 func (c *Catalog) PillarMetrics(pillarID string) []*Metric {
 	var out []*Metric
 	for i := range c.Metrics {
@@ -167,6 +194,7 @@ func (c *Catalog) PillarMetrics(pillarID string) []*Metric {
 			out = append(out, &c.Metrics[i])
 		}
 	}
+	slices.SortStableFunc(out, func(a, b *Metric) int { return PriorityRank(a.Priority) - PriorityRank(b.Priority) })
 	return out
 }
 

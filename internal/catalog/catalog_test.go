@@ -128,9 +128,12 @@ func TestDefaultHoldsTheSpecCatalog(t *testing.T) {
 	}
 	total := 0
 	for _, p := range wantPillars {
+		// The file keeps the SPEC's order; pages show them by priority (PillarMetrics).
 		var got []string
-		for _, m := range c.PillarMetrics(p) {
-			got = append(got, m.ID)
+		for _, m := range c.Metrics {
+			if m.Pillar == p {
+				got = append(got, m.ID)
+			}
 		}
 		if !slices.Equal(got, specMetrics[p]) {
 			t.Errorf("pillar %s metrics = %v, want %v", p, got, specMetrics[p])
@@ -352,8 +355,8 @@ func TestJudge(t *testing.T) {
 
 // validYAML is a small catalog that passes every rule; each TestParseRules row breaks one.
 const validYAML = `pillars:
-  - {id: reliability, name: Reliability}
-  - {id: cost, name: Cost}
+  - {id: reliability, name: Reliability, signoff_by: engineering}
+  - {id: cost, name: Cost, signoff_by: finance}
 metrics:
   - id: uptime
     name: Uptime
@@ -367,6 +370,8 @@ metrics:
     window: 30d
     thresholds: {green: 99.9, amber: 99.5}
     sources: [sli]
+    priority: P1
+    signoff: assumed
     version: 1
     effective: "2026-01-01"
     headline: true
@@ -383,6 +388,8 @@ metrics:
     window: 30d
     judged_by: overrun
     sources: [cost]
+    priority: P1
+    signoff: assumed
     version: 1
     effective: "2026-01-01"
   - id: overrun
@@ -397,6 +404,8 @@ metrics:
     window: 30d
     thresholds: {green: 0, amber: 10}
     sources: [cost, {kind: budget, freshness: 40d}]
+    priority: P1
+    signoff: assumed
     version: 1
     effective: "2026-01-01"
 views:
@@ -494,7 +503,7 @@ func TestParseRules(t *testing.T) {
 		{"id unique", replace("  - id: spend\n", "  - id: uptime # dup\n"), []string{`metric "uptime": id: duplicate: metric #1`}, "# dup"},
 		{"id required", replace("  - id: spend\n    name", "  - name"), []string{`metric #2: id: required`}, "name: Spend"},
 		{"pillar exists", replace("pillar: cost\n    description: Money", "pillar: money\n    description: Money"), []string{`metric "spend": pillar: unknown pillar "money"`}, "pillar: money"},
-		{"pillar id unique", replace("{id: cost, name: Cost}", "{id: reliability, name: Cost}"), []string{`pillar "reliability": id: duplicate`}, "name: Cost}"},
+		{"pillar id unique", replace("{id: cost, name: Cost,", "{id: reliability, name: Cost,"), []string{`pillar "reliability": id: duplicate`}, "name: Cost,"},
 		{"owner required", replace("    owner: CFO\n    window: 30d\n    judged_by", "    window: 30d\n    judged_by"), []string{`metric "spend": owner: required`}, "- id: spend"},
 		{"owner not blank", replace("owner: Head of SRE", `owner: "  "`), []string{`metric "uptime": owner: required`}, `owner: "  "`},
 		{"name required", replace("name: Uptime", `name: ""`), []string{`metric "uptime": name: required`}, `name: ""`},
@@ -538,7 +547,12 @@ func TestParseRules(t *testing.T) {
 		{"view section once", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, pillars]"), []string{`view "sre": sections[1]: "pillars" is listed twice`}, "sections: [pillars, pillars]"},
 		{"view id snake_case", replace("id: sre", "id: SRE"), []string{`view "SRE": id: "SRE" is not snake_case`}, "id: SRE"},
 		{"metric sensitivity known", replace("unit: currency", "unit: currency\n    sensitivity: secret"), []string{`metric "spend": sensitivity: unknown sensitivity "secret" (want "revenue" or nothing)`}, "sensitivity: secret"},
-		{"pillar sensitivity known", replace("{id: cost, name: Cost}", "{id: cost, name: Cost, sensitivity: money}"), []string{`pillar "cost": sensitivity: unknown sensitivity "money" (want "revenue" or nothing)`}, "sensitivity: money"},
+		{"pillar sensitivity known", replace("{id: cost, name: Cost,", "{id: cost, name: Cost, sensitivity: money,"), []string{`pillar "cost": sensitivity: unknown sensitivity "money" (want "revenue" or nothing)`}, "sensitivity: money"},
+		{"priority required", replace("    priority: P1\n", ""), []string{`metric "uptime": priority: required`}, "- id: uptime"},
+		{"priority known", replace("priority: P1", "priority: P3"), []string{`metric "uptime": priority: unknown priority "P3" (want P0, P1 or P2)`}, "priority: P3"},
+		{"signoff required", replace("    signoff: assumed\n", ""), []string{`metric "uptime": signoff: required`}, "- id: uptime"},
+		{"signoff known", replace("signoff: assumed", "signoff: signed"), []string{`metric "uptime": signoff: unknown sign-off state "signed" (want assumed or confirmed)`}, "signoff: signed"},
+		{"signoff_by required", replace("{id: reliability, name: Reliability, signoff_by: engineering}", "{id: reliability, name: Reliability}"), []string{`metric "uptime": signoff_by: required`}, "- id: uptime"},
 		{"unknown field", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    colour: red\n    window: 30d\n    judged_by"), []string{`metric "spend": colour: unknown field "colour"`}, "colour: red"},
 		{"keys once", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    owner: CEO\n    window: 30d\n    judged_by"), []string{`metric "spend": owner: mapping key "owner" already defined`}, "owner: CEO"},
 		{"yaml syntax", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5"), []string{"t.yaml:"}, ""},
@@ -799,6 +813,8 @@ func TestDocs(t *testing.T) {
 		"`quota` (a state: never stale by its own times)",
 		"`incident` (stale after 7d)",
 		"| CRO (`cro`) |",
+		"| Priority | P0 |",
+		"| Sign-off | assumed: finance has not confirmed this definition yet |",
 	} {
 		if !strings.Contains(doc, s) {
 			t.Errorf("Docs lacks %q", s)
@@ -857,7 +873,7 @@ func TestRevenueSensitivity(t *testing.T) {
 
 	// A pillar's sensitivity is its metrics': a metric added to it later is covered without
 	// saying so; a metric elsewhere can be marked on its own.
-	src := strings.Replace(validYAML, "{id: cost, name: Cost}", "{id: cost, name: Cost, sensitivity: revenue}", 1)
+	src := strings.Replace(validYAML, "{id: cost, name: Cost,", "{id: cost, name: Cost, sensitivity: revenue,", 1)
 	src = strings.Replace(src, "    headline: true\n", "    headline: true\n    sensitivity: revenue\n", 1)
 	pc, err := Parse([]byte(src), "t.yaml")
 	if err != nil {
@@ -889,4 +905,93 @@ func TestRevenueSensitivity(t *testing.T) {
 var revised = map[string]bool{
 	"funnel_conversion": true, "cost_per_active_customer": true, "cost_per_million_requests": true,
 	"cost_trend": true, "budget_variance": true, "failed_deployment_recovery_time": true,
+}
+
+// TestSignoffAndPriority: every definition says who signs it off and whether they have (seed 003:
+// assumed until the owning function confirms it), and how much it matters (P0–P2); the owning
+// function is the pillar's unless the metric names its own.
+func TestSignoffAndPriority(t *testing.T) {
+	src := strings.Replace(validYAML, "    signoff: assumed\n    version: 1\n    effective: \"2026-01-01\"\nviews", "    signoff: confirmed\n    signoff_by: controller\n    version: 1\n    effective: \"2026-01-01\"\nviews", 1)
+	c, err := Parse([]byte(src), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][2]string{"uptime": {SignoffAssumed, "engineering"}, "spend": {SignoffAssumed, "finance"}, "overrun": {SignoffConfirmed, "controller"}} {
+		if m, _ := c.Metric(id); m.Signoff != want[0] || m.SignoffBy != want[1] || m.Priority != "P1" {
+			t.Errorf("%s: signoff %q by %q, priority %q; want %q by %q, P1", id, m.Signoff, m.SignoffBy, m.Priority, want[0], want[1])
+		}
+	}
+
+	d := mustDefault(t)
+	for _, m := range d.Metrics {
+		if !slices.Contains(Priorities, m.Priority) || (m.Signoff != SignoffAssumed && m.Signoff != SignoffConfirmed) || m.SignoffBy == "" {
+			t.Errorf("%s: priority %q, signoff %q by %q", m.ID, m.Priority, m.Signoff, m.SignoffBy)
+		}
+		if m.Headline && m.Priority != "P0" {
+			t.Errorf("headline metric %s is %s; the one-page scorecard's metrics are P0", m.ID, m.Priority)
+		}
+	}
+	for id, by := range map[string]string{"arr": "finance", "mrr": "finance", "change_failure_rate": "engineering", "infrastructure_cost": "finance", "open_critical_vulnerabilities": "security"} {
+		if m, _ := d.Metric(id); m.SignoffBy != by {
+			t.Errorf("%s is signed off by %q, want %q", id, m.SignoffBy, by)
+		}
+	}
+
+	// Overrides sign a definition off or change its priority, as a new version.
+	out, err := d.Apply(map[string]Override{"arr": {Signoff: SignoffConfirmed, Priority: "P1"}, "csat": {Signoff: SignoffAssumed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := out.Metric("arr"); m.Signoff != SignoffConfirmed || m.Priority != "P1" || m.Version != 2 ||
+		!slices.Contains(m.Overridden, "signoff: assumed → confirmed") || !slices.Contains(m.Overridden, "priority: P0 → P1") {
+		t.Errorf("arr after override: %s %s version %d notes %q", m.Signoff, m.Priority, m.Version, m.Overridden)
+	}
+	if m, _ := out.Metric("csat"); m.Version != 1 {
+		t.Errorf("csat override repeating the built-in sign-off bumped the version to %d", m.Version)
+	}
+	for _, o := range []Override{{Signoff: "signed"}, {Priority: "P9"}} {
+		if _, err := d.Apply(map[string]Override{"arr": o}); err == nil || !strings.Contains(err.Error(), `override "arr"`) {
+			t.Errorf("Apply(%+v) = %v, want a refusal naming the override", o, err)
+		}
+	}
+}
+
+// TestPillarMetricsByPriority: within a pillar, metrics come by priority, in file order within
+// one priority; the headline selection does not depend on it.
+func TestPillarMetricsByPriority(t *testing.T) {
+	src := strings.Replace(validYAML, "    priority: P1\n    signoff: assumed\n    version: 1\n    effective: \"2026-01-01\"\n  - id: overrun",
+		"    priority: P2\n    signoff: assumed\n    version: 1\n    effective: \"2026-01-01\"\n  - id: overrun", 1)
+	src = strings.Replace(src, "sources: [cost, {kind: budget, freshness: 40d}]\n    priority: P1", "sources: [cost, {kind: budget, freshness: 40d}]\n    priority: P0", 1)
+	c, err := Parse([]byte(src), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range c.PillarMetrics("cost") {
+		got = append(got, m.ID)
+	}
+	if want := []string{"overrun", "spend"}; !slices.Equal(got, want) {
+		t.Errorf("cost metrics %v, want %v (P0 before P2)", got, want)
+	}
+	if c.Metrics[1].ID != "spend" {
+		t.Errorf("Parse reordered the catalog's own list: %s second", c.Metrics[1].ID)
+	}
+
+	d := mustDefault(t)
+	for _, p := range d.Pillars {
+		ms := d.PillarMetrics(p.ID)
+		for i := 1; i < len(ms); i++ {
+			a, b := ms[i-1], ms[i]
+			if PriorityRank(a.Priority) > PriorityRank(b.Priority) {
+				t.Errorf("pillar %s: %s (%s) before %s (%s)", p.ID, a.ID, a.Priority, b.ID, b.Priority)
+			}
+			at := func(id string) int { return slices.IndexFunc(d.Metrics, func(m Metric) bool { return m.ID == id }) }
+			if a.Priority == b.Priority && at(a.ID) > at(b.ID) {
+				t.Errorf("pillar %s: %s and %s are both %s but out of file order", p.ID, a.ID, b.ID, a.Priority)
+			}
+		}
+	}
+	if n := len(d.Headline()); n != MaxHeadline {
+		t.Errorf("%d headline metrics, want %d", n, MaxHeadline)
+	}
 }

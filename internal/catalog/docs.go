@@ -28,6 +28,9 @@ func Docs(c *Catalog) string {
 	w("counting as amber; it is unknown only when none of its metrics has a value. Organisations\n")
 	w("override owner, window, target, thresholds and minimum sample in configuration; each change is\n")
 	w("a new version.\n\n")
+	w("Each definition has a priority (P0 must have, P1, P2 nice to have), which orders a pillar's\n")
+	w("metrics, and a sign-off state: assumed until the function that owns it (finance for revenue,\n")
+	w("engineering for delivery, …) confirms it, then confirmed.\n\n")
 	w("No value without data: when no record of a kind a metric requires exists at or before as_of (in\n")
 	w("the scope asked for), the value is null and the reason says which kind is missing. \"0 when none\"\n")
 	w("below is the answer once the source has sent data and nothing qualified.\n\n")
@@ -139,6 +142,8 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 		row("Minimum sample", fmt.Sprintf("%d cases; fewer leave the status unknown (the value is still shown)", m.MinSample))
 	}
 	row("Breakdowns", orNone(m.Breakdowns))
+	row("Priority", m.Priority)
+	row("Sign-off", SignoffText(m))
 	row("Version", fmt.Sprintf("%d, effective %s", m.Version, m.Effective))
 	row("Headline", yesNo(m.Headline))
 	row("DORA", yesNo(m.DORA))
@@ -149,6 +154,15 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 		row("Overridden", strings.Join(m.Overridden, "; "))
 	}
 	w("\n")
+}
+
+// SignoffText says whether the owning function has confirmed the definition, for the docs, cards
+// and text output.
+func SignoffText(m *Metric) string {
+	if m.Signoff == SignoffConfirmed {
+		return "confirmed by " + m.SignoffBy
+	}
+	return "assumed: " + m.SignoffBy + " has not confirmed this definition yet"
 }
 
 // ThresholdRule states thresholds the way an owner reads them ("green ≤ 5 %, amber ≤ 15 %, red

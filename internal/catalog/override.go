@@ -18,6 +18,11 @@ type Override struct {
 	Thresholds *Thresholds `yaml:"thresholds,omitempty"`
 	// MinSample replaces the fewest cases a status is judged on; 0 removes the minimum.
 	MinSample *WholeNumber `yaml:"min_sample,omitempty"`
+	// Priority, Signoff and SignoffBy replace the metric's priority, sign-off state and the
+	// function that signs it off (a definition confirmed by finance is Signoff: confirmed).
+	Priority  string `yaml:"priority,omitempty"`
+	Signoff   string `yaml:"signoff,omitempty"`
+	SignoffBy string `yaml:"signoff_by,omitempty"`
 }
 
 // Apply returns a new catalog with the overrides applied; c is not modified. A metric that an
@@ -74,6 +79,24 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 			case n != m.MinSample:
 				changed = append(changed, fmt.Sprintf("min_sample: %d → %d", m.MinSample, n))
 				m.MinSample = n
+			}
+		}
+		for _, f := range []struct {
+			name, value string
+			dst         *string
+			problem     func(string) string
+		}{
+			{"priority", o.Priority, &m.Priority, priorityProblem},
+			{"signoff", o.Signoff, &m.Signoff, signoffProblem},
+			{"signoff_by", strings.TrimSpace(o.SignoffBy), &m.SignoffBy, func(string) string { return "" }},
+		} {
+			switch {
+			case f.value == "" || f.value == *f.dst:
+			case f.problem(f.value) != "":
+				p.add(f.name, "%s", f.problem(f.value))
+			default:
+				changed = append(changed, fmt.Sprintf("%s: %s → %s", f.name, *f.dst, f.value))
+				*f.dst = f.value
 			}
 		}
 		if len(changed) > 0 {

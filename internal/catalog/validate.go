@@ -271,6 +271,37 @@ func (c *Catalog) checkMetric(p problem, m *Metric) {
 	}
 	checkList(p, "breakdowns", m.Breakdowns, Dimensions, "dimension")
 	checkSensitivity(p, m.Sensitivity)
+	if msg := priorityProblem(m.Priority); msg != "" {
+		p.add("priority", "%s", msg)
+	}
+	if msg := signoffProblem(m.Signoff); msg != "" {
+		p.add("signoff", "%s", msg)
+	}
+	if strings.TrimSpace(m.SignoffBy) == "" {
+		p.add("signoff_by", "required, here or on the pillar: the function that signs the definition off (finance, engineering, …)")
+	}
+}
+
+// priorityProblem says what is wrong with a priority, "" when nothing.
+func priorityProblem(p string) string {
+	switch {
+	case p == "":
+		return "required: P0 (must have), P1 or P2 (nice to have)"
+	case !slices.Contains(Priorities, p):
+		return fmt.Sprintf("unknown priority %q (want P0, P1 or P2)", p)
+	}
+	return ""
+}
+
+// signoffProblem says what is wrong with a sign-off state, "" when nothing.
+func signoffProblem(s string) string {
+	switch {
+	case s == "":
+		return "required: assumed until the owning function confirms the definition, then confirmed"
+	case s != SignoffAssumed && s != SignoffConfirmed:
+		return fmt.Sprintf("unknown sign-off state %q (want assumed or confirmed)", s)
+	}
+	return ""
 }
 
 func checkSensitivity(p problem, s string) {

@@ -27,6 +27,7 @@ type rawPillar struct {
 	ID          string `yaml:"id"`
 	Name        string `yaml:"name"`
 	Sensitivity string `yaml:"sensitivity"`
+	SignoffBy   string `yaml:"signoff_by"`
 }
 
 type rawMetric struct {
@@ -51,6 +52,9 @@ type rawMetric struct {
 	DORA        bool         `yaml:"dora"`
 	Breakdowns  []string     `yaml:"breakdowns"`
 	Sensitivity string       `yaml:"sensitivity"`
+	Priority    string       `yaml:"priority"`
+	Signoff     string       `yaml:"signoff"`
+	SignoffBy   string       `yaml:"signoff_by"`
 }
 
 type rawView struct {
@@ -234,12 +238,16 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 			Version: rm.Version, Effective: rm.Effective,
 			Headline: rm.Headline, DORA: rm.DORA, Breakdowns: rm.Breakdowns,
 			Sensitivity: rm.Sensitivity,
+			Priority:    rm.Priority, Signoff: rm.Signoff, SignoffBy: strings.TrimSpace(rm.SignoffBy),
 		}
 		// A sensitive pillar makes every metric in it sensitive, so a metric added to it later
 		// cannot show revenue to a principal without the grant by being left unmarked.
 		for _, pl := range r.Pillars {
 			if pl.ID == rm.Pillar && pl.Sensitivity == SensitivityRevenue {
 				m.Sensitivity = SensitivityRevenue
+			}
+			if pl.ID == rm.Pillar && m.SignoffBy == "" {
+				m.SignoffBy = strings.TrimSpace(pl.SignoffBy)
 			}
 		}
 		m.MinSample = DefaultMinSample

@@ -76,6 +76,8 @@ type Config struct {
 	// Connectors holds the webhook sources' secrets and mapping rules
 	// (docs/connectors/).
 	Connectors connect.Config `yaml:"connectors"`
+	// Ledger says where the audit ledger's signing key is.
+	Ledger LedgerConfig `yaml:"ledger"`
 }
 
 // Default returns the configuration used when nothing is set.
@@ -135,6 +137,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.OIDC(g); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if err := c.checkLedger(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	if err := c.Connectors.Validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
@@ -166,6 +171,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"CANDOR_SECURE_COOKIES", "true: cookies are always Secure, even over plain HTTP (default false)"},
 	{"CANDOR_OIDC_CLIENT_SECRET", "client secret of the OpenID Connect provider (auth.oidc.client_secret)"},
+	{"CANDOR_LEDGER_KEY", "the audit ledger's signing key itself (candor ledger keygen); wins over ledger.key_file"},
+	{"CANDOR_LEDGER_KEY_FILE", "file holding the audit ledger's signing key (default for the embedded store: DATA/ledger.key)"},
 }
 
 func init() {
@@ -216,6 +223,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 			c.Connectors.SetSecret(s, v)
 		}
 	}
+	c.applyLedgerEnv(env)
 	return c.applyAuthEnv(env)
 }
 

@@ -3,11 +3,14 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
 )
 
 // BenchmarkImport measures end-to-end import (parse, validate, store) of
@@ -46,4 +49,22 @@ func BenchmarkImport(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(st.Records)*float64(b.N)/secs, "records/s")
+}
+
+// BenchmarkContentHash is what a ledger entry adds to an import per record
+// (RecordsData.ContentSHA256), on the writer goroutine:
+//
+//	go test -run '^$' -bench ContentHash ./internal/ingest/
+func BenchmarkContentHash(b *testing.B) {
+	items := make([]store.Item, 2048)
+	for i := range items {
+		items[i] = store.Item{Key: domain.Key{Kind: domain.KindDeployment, Source: "github", ID: fmt.Sprintf("deploy-%08d", i)},
+			Hash: fmt.Sprintf("%064x", i)}
+	}
+	b.ResetTimer()
+	var c contentHash
+	for i := 0; i < b.N; i++ {
+		c.add(items)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/record")
 }

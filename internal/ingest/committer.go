@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/candor/candor/internal/domain"
@@ -48,9 +49,12 @@ type request struct {
 	// logged is then whether it was stored.
 	delivery *store.Delivery
 	logged   bool
-	done     chan struct{} // closed once res and err are set
-	res      []store.WriteResult
-	err      error
+	// origin, by and sources go into the group's ledger entry.
+	origin, by string
+	sources    []string
+	done       chan struct{} // closed once res and err are set
+	res        []store.WriteResult
+	err        error
 }
 
 // NewCommitter returns a committer writing to st.
@@ -94,7 +98,7 @@ func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [3
 		}
 		items[i], kinds[i] = it, rec.Kind()
 	}
-	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d})
+	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d, origin: "webhook", sources: []string{d.Source}})
 	if err != nil {
 		return DeliveryResult{}, err
 	}
@@ -106,10 +110,10 @@ func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [3
 	return out, nil
 }
 
-// submit waits until parts are committed (or refused) and returns each
+// submit waits until r's parts are committed (or refused) and returns each
 // part's result.
-func (c *Committer) submit(ctx context.Context, parts []part) ([]store.WriteResult, error) {
-	r, err := c.submitRequest(ctx, &request{parts: parts})
+func (c *Committer) submit(ctx context.Context, r *request) ([]store.WriteResult, error) {
+	r, err := c.submitRequest(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +242,7 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 	var res []store.WriteResult
 	err = guard(func() error {
 		var err error
-		if !logsDeliveries(group) {
+		if !logsDeliveries(group) && c.st.Sealer() == nil {
 			res, err = store.CommitEach(ctx, b, listsOf(parts))
 			return err
 		}
@@ -246,6 +250,14 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 			return err
 		}
 		if err = logDeliveries(ctx, b, group); err != nil {
+			return err
+		}
+		// The group's ledger entry counts what the writes did, so it is
+		// recorded between them and the commit.
+		if c.st.Sealer() != nil {
+			err = recordGroup(b, group, res)
+		}
+		if err != nil {
 			return err
 		}
 		return b.Commit()
@@ -275,6 +287,11 @@ func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.Writ
 		}
 		if err = logDeliveries(ctx, b, []*request{r}); err != nil {
 			return err
+		}
+		if c.st.Sealer() != nil {
+			if err = recordGroup(b, []*request{r}, res); err != nil {
+				return err
+			}
 		}
 		return b.Commit()
 	})
@@ -330,4 +347,35 @@ func guard(fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// recordGroup records the ledger entry of requests written together in b;
+// res holds their parts' results in order.
+func recordGroup(b store.Batch, group []*request, res []store.WriteResult) error {
+	d := RecordsData{Requests: len(group), Kinds: map[domain.Kind]Counts{}}
+	var content contentHash
+	var origins, by []string
+	i := 0
+	for _, r := range group {
+		origins, by = append(origins, r.origin), append(by, r.by)
+		d.Sources = append(d.Sources, r.sources...)
+		for _, p := range r.parts {
+			content.add(p.items)
+			n := countsOf(int64(len(p.items)), res[i])
+			k := d.Kinds[p.kind]
+			k.add(n)
+			d.Kinds[p.kind] = k
+			d.Counts.add(n)
+			i++
+		}
+	}
+	d.Origin = strings.Join(compactSorted(origins), ",")
+	d.Sources = compactSorted(d.Sources)
+	d.ContentSHA256 = content.sum()
+	e, err := recordsEntry(d, by)
+	if err != nil {
+		return err
+	}
+	b.Record(e)
+	return nil
 }

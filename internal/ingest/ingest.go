@@ -44,6 +44,10 @@ type Options struct {
 	// MaxErrors bounds the problems listed (default 100; a record can have
 	// several); counting goes on past it.
 	MaxErrors int
+	// Origin and By go into the ledger entry of the batch: how the records
+	// came ("import" when empty, "api", a connector's name) and who sent
+	// them ("cli:OSUSER", "token:NAME", "user:EMAIL").
+	Origin, By string
 }
 
 // Source is one input: a file, stdin or a request body.
@@ -172,6 +176,7 @@ func Import(ctx context.Context, st store.Store, sources []Source, opt Options) 
 func readSources(sources []Source) func(*importer) error {
 	return func(im *importer) error {
 		for _, src := range sources {
+			im.names = append(im.names, src.Name)
 			if err := im.source(src); err != nil {
 				return err
 			}
@@ -190,6 +195,9 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 	}
 	if opt.MaxErrors <= 0 {
 		opt.MaxErrors = 100
+	}
+	if opt.Origin == "" {
+		opt.Origin = "import"
 	}
 	start := time.Now()
 	sum := &Summary{ByKind: map[domain.Kind]*KindSummary{}}
@@ -218,11 +226,17 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 	case im.batch != nil:
 		b := im.batch
 		im.batch = nil
+		entry, err := recordsEntry(summaryData(opt.Origin, im.names, sum, im.content.sum()), []string{opt.By})
+		if err != nil {
+			b.Rollback()
+			return nil, err
+		}
+		b.Record(entry)
 		if err := b.Commit(); err != nil {
 			return nil, err
 		}
 	case len(im.held) > 0:
-		res, err := c.submit(ctx, im.held)
+		res, err := c.submit(ctx, &request{parts: im.held, origin: opt.Origin, by: opt.By, sources: im.names})
 		if err != nil {
 			return nil, err
 		}
@@ -257,6 +271,10 @@ type importer struct {
 	unlisted int
 	buf      pending
 	read     int64
+	// names are the sources' names and content hashes what was written,
+	// for the batch's ledger entry.
+	names   []string
+	content contentHash
 }
 
 // invalid counts one invalid record and lists its problems (a record with
@@ -393,6 +411,9 @@ func (im *importer) flush(final bool) error {
 		im.split = map[domain.Kind][]store.Item{}
 	}
 	parts := splitKinds(items, kinds, im.split)
+	for _, p := range parts {
+		im.content.add(p.items)
+	}
 	if im.batch == nil {
 		b, err := im.st.Begin(im.ctx)
 		if err != nil {

@@ -25,9 +25,13 @@ func (s *DB) writeAuth(ctx context.Context, event []byte, fn func(tx pgx.Tx) err
 		return err
 	}
 	if event != nil {
-		if _, err := tx.Exec(ctx, `INSERT INTO docs (collection, created_at, body) VALUES ($1, $2, $3)`,
-			store.AccessCollection, s.now().UnixNano(), event); err != nil {
+		d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
+		if err := tx.QueryRow(ctx, `INSERT INTO docs (collection, created_at, body) VALUES ($1, $2, $3) RETURNING id`,
+			d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
 			return fmt.Errorf("postgres: appending the access event: %w", err)
+		}
+		if err := s.docLedgerTx(ctx, tx, d); err != nil {
+			return err
 		}
 	}
 	return tx.Commit(ctx)

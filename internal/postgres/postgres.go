@@ -44,6 +44,9 @@ type DB struct {
 	// context is honoured without a server round trip.
 	writer chan struct{}
 	now    func() time.Time
+	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
+	// ledger.
+	store.SealerSlot
 }
 
 var _ store.Store = (*DB)(nil)
@@ -166,6 +169,9 @@ type batch struct {
 	// fresh: the last chunk held only new keys, so the next one is tried
 	// with plain inserts first (see addChunk).
 	fresh bool
+
+	// ledger holds the entries Commit appends (Record).
+	ledger []store.LedgerEntry
 
 	// Reused per chunk.
 	keys   map[domain.Key]int
@@ -530,7 +536,9 @@ func (b *batch) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.W
 	if b.done {
 		return nil, errors.New("batch already ended")
 	}
-	if b.tx == nil && !large(lists) {
+	// With ledger entries to append the commit cannot ride in the
+	// pipeline: the entries follow the ledger head, read under its lock.
+	if b.tx == nil && !large(lists) && len(b.ledger) == 0 {
 		res, ok, err := b.addDistinct(ctx, lists, true)
 		if ok {
 			if err != nil {
@@ -541,8 +549,15 @@ func (b *batch) CommitEach(ctx context.Context, lists [][]store.Item) ([]store.W
 			return res, nil
 		}
 	}
-	// AddEach, but addDistinct has declined already.
-	res, err := store.AddInTurn(ctx, b, lists)
+	// AddEach; addDistinct has declined already unless the ledger kept
+	// it from committing in the pipeline.
+	var res []store.WriteResult
+	var err error
+	if len(b.ledger) > 0 {
+		res, err = b.AddEach(ctx, lists)
+	} else {
+		res, err = store.AddInTurn(ctx, b, lists)
+	}
 	if err != nil {
 		b.Rollback()
 		return nil, err
@@ -765,15 +780,27 @@ func (b *batch) end() {
 
 // Commit has no context in the store interface; a commit is short, and
 // abandoning one halfway would leave the outcome unknown anyway.
+func (b *batch) Record(entries ...store.LedgerEntry) { b.ledger = append(b.ledger, entries...) }
+
 func (b *batch) Commit() error {
 	if b.done {
 		return errors.New("batch already ended")
 	}
 	defer b.end()
+	ctx := context.Background()
 	if b.tx == nil {
-		return nil // nothing was written
+		// Nothing was written: the entries alone, if any.
+		if len(b.ledger) > 0 && b.s.Sealer() != nil {
+			_, err := b.s.AppendLedger(ctx, b.ledger...)
+			return err
+		}
+		return nil
 	}
-	if err := b.tx.Commit(context.Background()); err != nil {
+	if _, err := b.s.appendLedgerTx(ctx, b.tx, b.ledger); err != nil {
+		b.tx.Rollback(ctx)
+		return err
+	}
+	if err := b.tx.Commit(ctx); err != nil {
 		return err
 	}
 	b.committed()
@@ -918,9 +945,21 @@ func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []b
 func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	k := pgtype.Text{String: key, Valid: key != ""}
 	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
-	err := s.pool.QueryRow(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (collection, key) DO NOTHING RETURNING id`,
-		collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
+	const insert = `INSERT INTO docs (collection, key, created_at, body) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (collection, key) DO NOTHING RETURNING id`
+	var err error
+	if s.Sealer() == nil {
+		err = s.pool.QueryRow(ctx, insert, collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
+	} else {
+		// A transaction, so a document of a chained collection is never
+		// kept without its ledger entry.
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, insert, collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID); err != nil {
+				return err
+			}
+			return s.docLedgerTx(ctx, tx, d)
+		})
+	}
 	if err == nil {
 		return d, true, nil
 	}

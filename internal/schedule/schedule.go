@@ -12,6 +12,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
@@ -24,10 +25,57 @@ const Collection = "kpi_snapshot"
 type Snapshot struct {
 	// Slot is the start of the interval the snapshot is for: the time
 	// truncated to the interval (for the default 168h, Monday 00:00 UTC).
-	// The scorecard is built as of the slot.
-	Slot      time.Time            `json:"slot"`
-	Interval  string               `json:"interval"`
+	// The scorecard is built as of the slot. For a snapshot taken on
+	// demand it is the as_of asked for.
+	Slot     time.Time `json:"slot"`
+	Interval string    `json:"interval,omitempty"`
+	// OnDemand marks a snapshot taken by `candor snapshot` rather than by
+	// the schedule; By names who took it.
+	OnDemand  bool                 `json:"on_demand,omitempty"`
+	By        string               `json:"by,omitempty"`
 	Scorecard *scorecard.Scorecard `json:"scorecard"`
+}
+
+// Each snapshot is chained in the audit ledger as it is stored: the size
+// and SHA-256 of the document, and each metric's status, so the ledger
+// alone says what the scorecard said that week.
+func init() {
+	ledger.RegisterDocs(Collection, ledger.DocSpec{Type: ledger.TypeSnapshot, Digest: true, Summary: summary})
+}
+
+// summary is a snapshot's ledger data beside its digest.
+func summary(body []byte) (map[string]any, error) {
+	var s Snapshot
+	if err := json.Unmarshal(body, &s); err != nil {
+		return nil, fmt.Errorf("not a KPI snapshot: %w", err)
+	}
+	out := map[string]any{"slot": s.Slot, "on_demand": s.OnDemand}
+	if s.Scorecard != nil {
+		statuses := map[string]catalog.Status{}
+		for _, p := range s.Scorecard.Pillars {
+			for _, c := range p.Metrics {
+				statuses[c.ID] = c.Status
+			}
+		}
+		out["as_of"], out["statuses"] = s.Scorecard.AsOf, statuses
+	}
+	return out, nil
+}
+
+// Take stores a snapshot of the scorecard as of asOf, on demand (not in a
+// schedule's slot), and returns its document.
+func Take(ctx context.Context, docs store.DocStore, eng *engine.Engine, cat *catalog.Catalog, asOf time.Time, by string) (store.Doc, error) {
+	var body []byte
+	err := eng.Read(ctx, func(ds *metrics.Dataset) error {
+		sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: asOf})
+		var err error
+		body, err = json.Marshal(Snapshot{Slot: asOf.UTC(), OnDemand: true, By: by, Scorecard: sc})
+		return err
+	})
+	if err != nil {
+		return store.Doc{}, fmt.Errorf("building the scorecard: %w", err)
+	}
+	return docs.AppendDoc(ctx, Collection, body)
 }
 
 // Snapshots writes one snapshot per slot. Run it on the leader, so the
@@ -90,6 +138,20 @@ func (s *Snapshots) Run(ctx context.Context) error {
 	}
 }
 
+// onDemand tells a snapshot taken on demand by its body, without decoding
+// the scorecard in it.
+func onDemand(body []byte) bool {
+	var s struct {
+		OnDemand bool `json:"on_demand"`
+	}
+	json.Unmarshal(body, &s)
+	return s.OnDemand
+}
+
+// recentSnapshots bounds the documents RunOnce reads to find the latest
+// scheduled snapshot.
+const recentSnapshots = 8
+
 // SlotKey is the document key of the snapshot for slot: the slot's start
 // in RFC 3339 UTC, with the fraction of a second when there is one, so
 // sub-second intervals (in tests) get distinct keys too.
@@ -105,18 +167,28 @@ func (s *Snapshots) RunOnce(ctx context.Context, now time.Time) (written bool, e
 	// The cheap path: usually the slot is done, and reading the latest
 	// document spares building a scorecard only to have the store refuse
 	// it. It also keeps an older slot from being written after a newer one.
+	// Snapshots taken on demand are not the schedule's: the latest of the
+	// schedule's is among the last few documents, unless many were taken
+	// since, and then the store's key check stands in.
 	last, err := s.Docs.Docs(ctx, Collection, 1)
+	if err == nil && len(last) == 1 && onDemand(last[0].Body) {
+		last, err = s.Docs.Docs(ctx, Collection, recentSnapshots)
+	}
 	if err != nil {
 		return false, fmt.Errorf("reading the latest snapshot: %w", err)
 	}
-	if len(last) > 0 {
+	for _, d := range last {
 		var prev Snapshot
-		if err := json.Unmarshal(last[0].Body, &prev); err != nil {
-			return false, fmt.Errorf("latest snapshot (doc %d) is corrupt: %w", last[0].ID, err)
+		if err := json.Unmarshal(d.Body, &prev); err != nil {
+			return false, fmt.Errorf("snapshot (doc %d) is corrupt: %w", d.ID, err)
+		}
+		if prev.OnDemand {
+			continue
 		}
 		if !prev.Slot.Before(slot) {
 			return false, nil
 		}
+		break
 	}
 	var body []byte
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {

@@ -2,6 +2,9 @@ package schedule_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"sync"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/leader"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/pgtest"
 	"github.com/candor/candor/internal/postgres"
@@ -356,5 +360,51 @@ func TestTwoInstancesFailover(t *testing.T) {
 			slots = append(slots, s.Slot)
 		}
 		t.Errorf("%d gaps between %d slots: %v", gaps, len(snaps), slots)
+	}
+}
+
+// TestSnapshotsChainedAndOnDemand: every snapshot, scheduled or taken on
+// demand (candor snapshot), is a ledger entry appended with it, carrying
+// its digest and each metric's status; one taken on demand does not stand
+// in for the schedule's slot.
+func TestSnapshotsChainedAndOnDemand(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	s := newSnapshots(t, st, time.Hour)
+	t0 := time.Date(2026, 3, 2, 10, 15, 0, 0, time.UTC)
+	doc, err := schedule.Take(ctx, st, s.Engine, s.Catalog, t0, "cli:alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrote, err := s.RunOnce(ctx, t0.Add(time.Minute)); err != nil || !wrote {
+		t.Fatalf("RunOnce after an on-demand snapshot in its slot wrote %v (%v), want the slot's own", wrote, err)
+	}
+	snaps := snapshots(t, st)
+	if len(snaps) != 2 || !snaps[0].OnDemand || snaps[0].By != "cli:alice" || !snaps[0].Slot.Equal(t0) || snaps[1].OnDemand {
+		t.Fatalf("snapshots: %+v", snaps)
+	}
+	var rows []store.LedgerRow
+	st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error { rows = append(rows, r); return nil })
+	if len(rows) != 2 {
+		t.Fatalf("%d ledger entries, want one per snapshot", len(rows))
+	}
+	var data struct {
+		Doc      int64             `json:"doc"`
+		SHA256   string            `json:"sha256"`
+		OnDemand bool              `json:"on_demand"`
+		Statuses map[string]string `json:"statuses"`
+	}
+	if err := json.Unmarshal(rows[0].Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(doc.Body)
+	if rows[0].Type != ledger.TypeSnapshot || data.Doc != doc.ID || data.SHA256 != hex.EncodeToString(sum[:]) || !data.OnDemand ||
+		data.Statuses["change_failure_rate"] != "unknown" || len(data.Statuses) != len(s.Catalog.Metrics) {
+		t.Errorf("snapshot entry %s", rows[0].Data)
 	}
 }

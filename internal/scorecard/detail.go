@@ -49,6 +49,9 @@ type Definition struct {
 	Window      string   `json:"window"`
 	Version     int      `json:"version"`
 	Effective   string   `json:"effective"`
+	Priority    string   `json:"priority"`
+	Signoff     string   `json:"signoff"`
+	SignoffBy   string   `json:"signoff_by"`
 	Sources     []string `json:"sources"`
 	Overridden  []string `json:"overridden,omitempty"`
 }
@@ -95,6 +98,28 @@ func (e *DimensionError) Error() string {
 	return fmt.Sprintf("metric %s cannot be broken down by %q (use one of: %s)", e.Metric, e.Dim, strings.Join(e.Dims, ", "))
 }
 
+// CheckScope returns scope in canonical form (environment aliases
+// resolved) when the metric can be broken down by each of its dimensions
+// and the data has each of its values; else a *DimensionError (param
+// "scope") naming what is wrong.
+func CheckScope(ds *metrics.Dataset, id string, scope metrics.Scope) (metrics.Scope, error) {
+	dims := metrics.Dims(id)
+	for _, f := range scope.Filters() {
+		if !slices.Contains(dims, f.Dim) {
+			return scope, &DimensionError{Param: "scope", Metric: id, Dim: f.Dim, Dims: dims}
+		}
+	}
+	scope = ds.CanonicalScope(scope)
+	// An unknown value is a mistake to name, not an empty result (SPEC §4).
+	var ue *metrics.UnknownValueError
+	if err := ds.CheckScope(scope); errors.As(err, &ue) {
+		return scope, &DimensionError{Param: "scope", Metric: id, Dim: ue.Dim, Dims: dims, Unknown: ue}
+	} else if err != nil {
+		return scope, err
+	}
+	return scope, nil
+}
+
 // Detail computes a metric's drill-down. by may be empty; scope narrows
 // the value and records to one group.
 func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, by string, scope metrics.Scope) (*MetricDetail, error) {
@@ -117,17 +142,8 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			return nil, err
 		}
 	}
-	for _, f := range scope.Filters() {
-		if err := check("scope", f.Dim); err != nil {
-			return nil, err
-		}
-	}
-	scope = ds.CanonicalScope(scope)
-	// An unknown value is a mistake to name, not an empty result (SPEC §4).
-	var ue *metrics.UnknownValueError
-	if err := ds.CheckScope(scope); errors.As(err, &ue) {
-		return nil, &DimensionError{Param: "scope", Metric: id, Dim: ue.Dim, Dims: dims, Unknown: ue}
-	} else if err != nil {
+	scope, err := CheckScope(ds, id, scope)
+	if err != nil {
 		return nil, err
 	}
 	win := m.Window
@@ -139,6 +155,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 			ID: m.ID, Name: m.Name, Pillar: m.Pillar, Description: m.Description, Formula: m.Formula,
 			Unit: m.Unit, Better: m.Better, Type: m.Type, Owner: m.Owner, Window: catalog.FormatWindow(win),
 			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
+			Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		},
 		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
 	}
@@ -245,6 +262,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		fmt.Fprintf(&b, "Formula: %s\n", strings.TrimSpace(def.Formula))
 	}
 	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · window %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, def.Window, strings.Join(def.Sources, ", "))
+	fmt.Fprintf(&b, "Priority %s\n", SignoffLine(def.Priority, def.Signoff, def.SignoffBy))
 	if d.Scope != nil {
 		var fs []string
 		for _, f := range d.Scope.Filters() {

@@ -130,6 +130,9 @@ type Card struct {
 	Owner       string         `json:"owner"`
 	Headline    bool           `json:"headline"`
 	Version     int            `json:"version"`
+	Priority    string         `json:"priority"`
+	Signoff     string         `json:"signoff"`
+	SignoffBy   string         `json:"signoff_by"`
 	Freshness   Freshness      `json:"freshness"`
 	DORALevel   string         `json:"dora_level,omitempty"`
 	Count       int            `json:"count"`
@@ -274,6 +277,11 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 		if len(pl.Metrics) == 0 && opt.filtered() {
 			continue
 		}
+		// Priority first, catalog order within one (catalog.PillarMetrics); the headline
+		// list above keeps catalog order.
+		slices.SortStableFunc(pl.Metrics, func(a, b Card) int {
+			return catalog.PriorityRank(a.Priority) - catalog.PriorityRank(b.Priority)
+		})
 		pl.Status, pl.Unknown = groupStatus(pl.Metrics)
 		sc.Pillars = append(sc.Pillars, pl)
 	}
@@ -336,6 +344,7 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		ID: m.ID, Name: m.Name, Description: m.Description, Unit: m.Unit, Better: m.Better,
 		Target: m.Target, Thresholds: thresholdsOf(m.Thresholds), JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
 		Owner: m.Owner, Headline: m.Headline, Version: m.Version, Status: catalog.Unknown,
+		Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		pillar: m.Pillar, dora: m.DORA,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf)

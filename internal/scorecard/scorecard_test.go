@@ -946,3 +946,54 @@ func TestFormatValue(t *testing.T) {
 		}
 	}
 }
+
+// TestPriorityAndSignoff: every card says its priority and sign-off state (SPEC §5), a pillar
+// lists its cards by priority in catalog order within one, and the headline is unaffected.
+func TestPriorityAndSignoff(t *testing.T) {
+	cat := defaultCatalog(t)
+	sc := build(t, org)
+	for _, p := range sc.Pillars {
+		var want []string
+		for _, m := range cat.PillarMetrics(p.ID) {
+			want = append(want, m.ID)
+		}
+		var got []string
+		for i, c := range p.Metrics {
+			got = append(got, c.ID)
+			m, _ := cat.Metric(c.ID)
+			if c.Priority != m.Priority || c.Signoff != m.Signoff || c.SignoffBy != m.SignoffBy || c.Priority == "" {
+				t.Errorf("%s card: priority %q signoff %q by %q; catalog %q %q %q", c.ID, c.Priority, c.Signoff, c.SignoffBy, m.Priority, m.Signoff, m.SignoffBy)
+			}
+			if i > 0 && catalog.PriorityRank(p.Metrics[i-1].Priority) > catalog.PriorityRank(c.Priority) {
+				t.Errorf("pillar %s: %s (%s) before %s (%s)", p.ID, p.Metrics[i-1].ID, p.Metrics[i-1].Priority, c.ID, c.Priority)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("pillar %s cards %v, want %v", p.ID, got, want)
+		}
+	}
+	// Reliability's P0s (availability, incidents) lead; the file lists slo_compliance second.
+	if rel := pillar(t, sc, "reliability"); rel.Metrics[1].ID != "incidents_p0_p1" {
+		t.Errorf("reliability's second card is %s, want the P0 incidents_p0_p1", rel.Metrics[1].ID)
+	}
+	b, _ := json.Marshal(card(t, sc, "arr"))
+	for _, kv := range []string{`"priority":"P0"`, `"signoff":"assumed"`, `"signoff_by":"finance"`} {
+		if !strings.Contains(string(b), kv) {
+			t.Errorf("arr card JSON lacks %s: %s", kv, b)
+		}
+	}
+	text := Text(sc, TextOptions{All: true})
+	if !strings.Contains(text, "P0 · sign-off assumed (finance)") {
+		t.Errorf("text cards lack priority and sign-off:\n%s", text)
+	}
+	d, err := Detail(cat, load(t, metrics.DefaultConfig(), org), "change_failure_rate", Options{AsOf: asOf}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Definition.Priority != "P0" || d.Definition.Signoff != "assumed" || d.Definition.SignoffBy != "engineering" {
+		t.Errorf("definition priority %q signoff %q by %q", d.Definition.Priority, d.Definition.Signoff, d.Definition.SignoffBy)
+	}
+	if dt := DetailText(d, TextOptions{}); !strings.Contains(dt, "Priority P0 · sign-off assumed (engineering)") {
+		t.Errorf("metric text lacks priority and sign-off:\n%s", dt)
+	}
+}

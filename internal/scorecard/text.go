@@ -185,6 +185,12 @@ func unknownText(p Pillar) string {
 	return "  unknown: " + strings.Join(parts, "; ")
 }
 
+// SignoffLine is a card's priority and sign-off state for text output: "P0 · sign-off assumed
+// (finance)".
+func SignoffLine(priority, signoff, by string) string {
+	return fmt.Sprintf("%s · sign-off %s (%s)", priority, signoff, by)
+}
+
 // pointText renders a weekly point, with its n when it rests on too few
 // cases to count.
 func pointText(p Point, unit string, o TextOptions) string {
@@ -215,6 +221,6 @@ func cardLine(c Card, o TextOptions) string {
 	if c.Reason != "" {
 		extra = append(extra, c.Reason)
 	}
-	extra = append(extra, "owner "+c.Owner)
+	extra = append(extra, "owner "+c.Owner, SignoffLine(c.Priority, c.Signoff, c.SignoffBy))
 	return line + "  " + paint(o.Color, ansiDim, strings.Join(extra, " · ")) + "\n"
 }

@@ -30,9 +30,13 @@ func (s *DB) writeAuth(ctx context.Context, event []byte, fn func(tx *sql.Tx) er
 		return err
 	}
 	if event != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO docs (collection, created_at, body) VALUES (?, ?, ?)`,
-			store.AccessCollection, s.now().UnixNano(), event); err != nil {
+		d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
+		if err := tx.QueryRowContext(ctx, `INSERT INTO docs (collection, created_at, body) VALUES (?, ?, ?) RETURNING id`,
+			d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
 			return fmt.Errorf("appending the access event: %w", err)
+		}
+		if err := s.docLedgerTx(ctx, tx, d); err != nil {
+			return err
 		}
 	}
 	return tx.Commit()

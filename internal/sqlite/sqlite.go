@@ -44,6 +44,9 @@ type DB struct {
 	inserts         map[int]*sql.Stmt // by rows (insertSizes)
 	// A webhook delivery's log row and the look-up for its redelivery.
 	logDelivery, countedDelivery *sql.Stmt
+	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
+	// ledger.
+	store.SealerSlot
 }
 
 var _ store.Store = (*DB)(nil)
@@ -209,6 +212,8 @@ type batch struct {
 	done    bool
 	update  *sql.Stmt
 	inserts map[int]*sql.Stmt
+	// ledger holds the entries Commit appends (Record).
+	ledger []store.LedgerEntry
 }
 
 func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
@@ -375,11 +380,17 @@ func (b *batch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.Writ
 	return store.AddInTurn(ctx, b, lists)
 }
 
+func (b *batch) Record(entries ...store.LedgerEntry) { b.ledger = append(b.ledger, entries...) }
+
 func (b *batch) Commit() error {
 	if b.done {
 		return errors.New("batch already ended")
 	}
 	defer b.end()
+	if _, err := b.s.appendLedgerTx(context.Background(), b.tx, b.ledger); err != nil {
+		b.tx.Rollback()
+		return err
+	}
 	return b.tx.Commit()
 }
 
@@ -496,12 +507,26 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 		k = key
 	}
 	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
-	err := s.db.QueryRowContext(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES (?, ?, ?, ?)
+	// A transaction, so a document of a chained collection is never kept
+	// without its ledger entry.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return store.Doc{}, false, err
+	}
+	defer tx.Rollback()
+	err = tx.QueryRowContext(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES (?, ?, ?, ?)
 		ON CONFLICT (collection, key) DO NOTHING RETURNING id`,
 		collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
 	if err == nil {
+		if err = s.docLedgerTx(ctx, tx, d); err == nil {
+			err = tx.Commit()
+		}
+		if err != nil {
+			return store.Doc{}, false, err
+		}
 		return d, true, nil
 	}
+	tx.Rollback()
 	if !errors.Is(err, sql.ErrNoRows) || key == "" {
 		return store.Doc{}, false, err
 	}

@@ -71,6 +71,11 @@ type Batch interface {
 	// earlier in ds): it is not stored, and its caller answers it as a
 	// duplicate.
 	LogDeliveries(ctx context.Context, ds []Delivery) (created []bool, err error)
+	// Record makes Commit append entries to the audit ledger inside the
+	// batch's transaction, after its writes: the batch is never committed
+	// without them, nor they without it. (A store without a sealer drops
+	// them; see LedgerStore.)
+	Record(entries ...LedgerEntry)
 	Commit() error
 	Rollback() error
 }
@@ -137,6 +142,7 @@ type Store interface {
 	DocStore
 	AuthStore
 	DeliveryStore
+	LedgerStore
 	Close() error
 }
 

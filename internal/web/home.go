@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 )
@@ -13,6 +14,8 @@ import (
 type homePage struct {
 	Scorecard *scorecard.Scorecard
 	Pillars   []homePillar
+	// Escalations is the escalations panel (partials/escalations.html).
+	Escalations escalationPanel
 }
 
 // homePillar is a pillar with the cards its panel shows: its headline
@@ -133,7 +136,14 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	pg := s.newPage(r, "Scorecard", q, newHomePage(sc))
+	hp := newHomePage(sc)
+	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope})
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	hp.Escalations = newEscalationPanel(es)
+	pg := s.newPage(r, "Scorecard", q, hp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, sc.AsOf
 	s.render(w, r, http.StatusOK, "home", pg)
 }

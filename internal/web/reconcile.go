@@ -37,41 +37,50 @@ const (
 // decodeReconcile reads one JSON object, naming the field at fault.
 func decodeReconcile(body io.Reader) (reconcileRequest, error) {
 	var req reconcileRequest
+	err := decodeObject(body, &req, "metric, expected, as_of, window, source and note",
+		`{"metric": "arr", "expected": 1200000, "source": "finance"}`, func(f string) bool { return f == "expected" })
+	return req, err
+}
+
+// decodeObject reads one JSON object into v, naming the field at fault:
+// fields lists the fields it takes, example is a body to show, number says
+// which fields are numbers (the others are strings).
+func decodeObject(body io.Reader, v any, fields, example string, number func(field string) bool) error {
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
+	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("more than one JSON value")
 	}
 	if err == nil {
-		return req, nil
+		return nil
 	}
 	var te *json.UnmarshalTypeError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return req, err
+		return err
 	case errors.As(err, &te) && te.Field != "":
 		want := "a string"
-		if te.Field == "expected" {
+		if number(te.Field) {
 			want = "a number"
 		}
-		return req, badParam(te.Field, "must be %s, not a JSON %s", want, te.Value)
+		return badParam(te.Field, "must be %s, not a JSON %s", want, te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		if uerr != nil || name == "" {
 			name = "body"
 		}
-		return req, badParam(name, "unknown field (the body takes metric, expected, as_of, window, source and note)")
+		return badParam(name, "unknown field (the body takes %s)", fields)
 	}
-	const want = `must be one JSON object such as {"metric": "arr", "expected": 1200000, "source": "finance"}`
+	want := "must be one JSON object such as " + example
 	switch {
 	case errors.Is(err, io.EOF):
-		return req, badParam("body", "empty; it %s", want)
+		return badParam("body", "empty; it %s", want)
 	case errors.As(err, &te):
-		return req, badParam("body", "%s, not a JSON %s", want, te.Value)
+		return badParam("body", "%s, not a JSON %s", want, te.Value)
 	}
-	return req, badParam("body", "%s: %v", want, err)
+	return badParam("body", "%s: %v", want, err)
 }
 
 func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {

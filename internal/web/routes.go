@@ -102,6 +102,10 @@ func (s *Server) Routes() []Route {
 		// The connector, not the session or token check, decides: each
 		// sender signs its own way (internal/connect).
 		{"POST", "/webhooks/{source}", Anyone, API, s.webhooks},
+		{"GET", "/api/v1/ledger", Need(auth.LedgerRead), API, s.getLedger},
+		{"POST", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricAcknowledge), API, s.postAcknowledgement},
+		{"GET", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricRead), API, s.listAcknowledgements},
+		{"GET", "/api/v1/escalations", Need(auth.MetricRead), API, s.getEscalations},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},

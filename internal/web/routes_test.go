@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
@@ -58,6 +59,11 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /api/v1/reconciliations":                {who: "reconcile:write", body: `{"metric":"csat","expected":90}`, ok: 201, sees: seesMetric(cat, "csat")},
 		"GET /api/v1/reconciliations":                 {who: "sources:read", ok: 200},
 		"GET /api/v1/sources":                         {who: "sources:read", path: "/api/v1/sources?as_of=" + asOf, ok: 200},
+		"GET /api/v1/ledger":                          {who: "ledger:read", path: "/api/v1/ledger?from=1&to=2026-12-01", ok: 200},
+		"POST /api/v1/metrics/{id}/acknowledgements": {who: "metric:acknowledge", path: "/api/v1/metrics/change_failure_rate/acknowledgements",
+			body: `{"owner":"VP Engineering","note":"Canary for api","due":"` + time.Now().AddDate(0, 0, 14).Format(time.DateOnly) + `"}`, ok: 201, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /api/v1/metrics/{id}/acknowledgements": {who: "metric:read", path: "/api/v1/metrics/change_failure_rate/acknowledgements", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /api/v1/escalations":                   {who: "metric:read", path: "/api/v1/escalations?as_of=" + asOf, ok: 200},
 		// Admitted whoever calls; the connector refuses an unsigned delivery.
 		"POST /webhooks/{source}":              {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
 		"GET /{$}":                             {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},

@@ -90,6 +90,12 @@ func (s *Server) newSite() (*site, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Partials too big for the layout, one file each.
+	if partials, _ := fs.Glob(templateFiles, "templates/partials/*.html"); len(partials) > 0 {
+		if base, err = base.ParseFS(templateFiles, partials...); err != nil {
+			return nil, err
+		}
+	}
 	files, err := fs.Glob(templateFiles, "templates/pages/*.html")
 	if err != nil {
 		return nil, err

@@ -232,7 +232,8 @@ func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		out = append(out, map[string]any{"id": m.ID, "name": m.Name, "pillar": m.Pillar, "unit": m.Unit, "owner": m.Owner,
-			"computed": metrics.Known(m.ID), "breakdowns": metrics.Dims(m.ID)})
+			"computed": metrics.Known(m.ID), "breakdowns": metrics.Dims(m.ID),
+			"priority": m.Priority, "signoff": m.Signoff, "signoff_by": m.SignoffBy})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"metrics": out})
 }
@@ -308,7 +309,7 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 
 func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	body := http.MaxBytesReader(w, r.Body, s.MaxBody)
-	opt := ingest.Options{Parse: s.Parse}
+	opt := ingest.Options{Parse: s.Parse, Origin: "api", By: auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name}
 	// A value that is not a boolean is refused, not read as false: a client
 	// sending skip_invalid=1 or =yes must not get all-or-nothing silently.
 	if v := r.URL.Query().Get("skip_invalid"); v != "" {

@@ -39,6 +39,7 @@ type Option func(*options)
 type options struct {
 	reopen func(t *testing.T, s store.Store) store.Store
 	share  func(t *testing.T, s store.Store) store.Store
+	sql    func(t *testing.T, s store.Store, bypass bool, stmts ...string) error
 }
 
 // Reopen tells the suite how to close a store and open the same storage
@@ -432,4 +433,5 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runDocs(t, open, o)
 	runAuth(t, open, o)
 	runDeliveries(t, open, o)
+	runLedger(t, open, o)
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/store"
+)
+
+func init() {
+	register(command{name: "ledger", args: "keygen|head|verify [flags]", help: "the audit ledger: make a signing key, print the head to publish, verify every entry", run: runLedger})
+}
+
+func runLedger(ctx context.Context, env *Env, args []string) error {
+	return subcommand(ctx, env, "ledger", args, map[string]func(context.Context, *Env, []string) error{
+		"keygen": runLedgerKeygen, "head": runLedgerHead, "verify": runLedgerVerify,
+	}, []string{"keygen", "head", "verify"})
+}
+
+// errBroken is verify's failure: the report is printed already, so only
+// the exit code is left to say it.
+var errBroken = errors.New("the ledger does not verify")
+
+func runLedgerKeygen(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "ledger keygen", "[--out FILE]", "Makes a new Ed25519 key for signing the audit ledger. With --out it is written to FILE (readable by its owner only; an\nexisting file is never overwritten), to set as ledger.key_file; without, it is printed, to put in CANDOR_LEDGER_KEY.\nKeep it outside the database and its backups. The public key, which verifies without signing, goes to stderr.")
+	out := fs.String("out", "", "write the key to this new file")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	key, err := ledger.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(env.Stdout, ledger.FormatKey(key))
+	} else if err := ledger.WriteKeyFile(*out, key); err != nil {
+		return err
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	fmt.Fprintf(env.Stderr, "public key %s (key id %s): candor ledger verify --public-key %s checks the ledger without the signing key\n",
+		ledger.FormatPublicKey(pub), ledger.KeyID(pub), ledger.FormatPublicKey(pub))
+	return nil
+}
+
+func runLedgerHead(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "ledger head", "[flags]", "Prints the ledger's head as SEQ:HASH: the number of entries and the last one's hash. Publish it somewhere\nthe database's administrators cannot change (a ticket, an e-mail to the auditors); candor ledger verify --head\nchecks later that no entry was cut from the end since.")
+	var c common
+	c.bind(fs)
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	st, err := c.openLedgerStore(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	h, err := st.LedgerHead(ctx)
+	if err != nil {
+		return err
+	}
+	if h.Seq == 0 {
+		return errors.New("the ledger is empty: nothing has been recorded yet")
+	}
+	fmt.Fprintln(env.Stdout, ledger.FormatHead(h))
+	return nil
+}
+
+func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "ledger verify", "[--head SEQ:HASH] [--public-key KEY] [flags]", "Reads the whole audit ledger and checks every entry's position, chain hash, signature and personal-data digest.\nExits 0 when intact; 1 naming the first broken entry when a row was altered, removed, inserted or reordered\nin the database. --head (printed earlier by candor ledger head) also catches entries cut from the end.\nThe entries are checked against the configured key's public half and ledger.trusted_keys, or the --public-key keys.")
+	var c common
+	c.bind(fs)
+	head := fs.String("head", "", "a head published earlier (SEQ:HASH or HASH) that must still be in the ledger")
+	var pubs stringsFlag
+	fs.Var(&pubs, "public-key", "a public key to verify with instead of the configured key (repeatable)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if *head != "" {
+		if _, err := ledger.ParseHead(*head); err != nil {
+			return usagef("--head: %v", err)
+		}
+	}
+	var keys []ed25519.PublicKey
+	for _, p := range pubs {
+		k, err := ledger.ParsePublicKey(p)
+		if err != nil {
+			return usagef("--public-key: %v", err)
+		}
+		keys = append(keys, k)
+	}
+	var st store.Store
+	if len(keys) > 0 {
+		var err error
+		if st, err = c.openLedgerStore(ctx, env); err != nil {
+			return err
+		}
+	} else {
+		a, err := c.open(ctx, env)
+		if err != nil {
+			return err
+		}
+		trusted, err := a.cfg.LedgerTrustedKeys()
+		if err != nil {
+			a.Close()
+			return err
+		}
+		keys = append(trusted, a.ledgerKey.Public().(ed25519.PublicKey))
+		st = a.store
+	}
+	defer st.Close()
+	rep, err := ledger.Verify(ctx, st, ledger.VerifyOptions{Keys: keys, Head: *head})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if err := writeJSONOut(env, rep); err != nil {
+			return err
+		}
+	} else if rep.Broken == nil {
+		fmt.Fprintf(env.Stdout, "ledger intact: %d entries, head %s\n", rep.Entries, ledger.FormatHead(rep.Head))
+	} else {
+		fmt.Fprintf(env.Stdout, "ledger BROKEN at entry %d: %s\n(%d entries before it verify; the last of them is %s)\n",
+			rep.Broken.Seq, rep.Broken.Reason, rep.Entries, ledger.FormatHead(rep.Head))
+	}
+	if rep.Broken != nil {
+		return errBroken
+	}
+	return nil
+}
+
+// openLedgerStore opens the store to read the ledger only: no signing key
+// is needed, so an auditor holding the public key can verify.
+func (c *common) openLedgerStore(ctx context.Context, env *Env) (store.Store, error) {
+	cfg, err := loadConfig(*c, env)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, cfg, false)
+}

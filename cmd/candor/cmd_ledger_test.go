@@ -1,0 +1,117 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/ledger"
+)
+
+// TestLedgerCommands: what the command line does is chained (an import, a
+// user added, a snapshot), candor ledger head prints what to publish, and
+// candor ledger verify exits 0 while the ledger is intact and 1 naming the
+// first broken entry once a row is changed behind Candor's back, or, given
+// the published head, once entries are cut from the end.
+func TestLedgerCommands(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	in := filepath.Join(dir, "in.ndjson")
+	os.WriteFile(in, []byte(`{"kind":"service","id":"api","name":"API"}`+"\n"+`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`+"\n"), 0o644)
+	d := []string{"--data", data}
+	with := func(args ...string) []string { return append(args, d...) }
+
+	runWith(t, "", false, with("import", in)...).want(t, 0, "import")
+	if fi, err := os.Stat(filepath.Join(data, "ledger.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the embedded store's ledger key: %v", err)
+	}
+	runWith(t, "", false, with("user", "add", "--email", "a@example.com", "--role", "auditor", "--generate-password")...).want(t, 0, "user add")
+	r := runWith(t, "", false, with("snapshot", "--as-of", "2026-03-02")...)
+	r.want(t, 0, "snapshot")
+	if !strings.Contains(r.stdout, "KPI snapshot as of 2026-03-02T00:00:00Z stored") {
+		t.Errorf("snapshot says %q", r.stdout)
+	}
+
+	r = runWith(t, "", false, with("ledger", "head")...)
+	r.want(t, 0, "ledger head")
+	head := strings.TrimSpace(r.stdout)
+	if !regexp.MustCompile(`^3:[0-9a-f]{64}$`).MatchString(head) {
+		t.Fatalf("ledger head printed %q, want 3:HASH (import, user, snapshot)", head)
+	}
+	r = runWith(t, "", false, with("ledger", "verify", "--head", head)...)
+	r.want(t, 0, "ledger verify")
+	if !strings.Contains(r.stdout, "ledger intact: 3 entries, head "+head) {
+		t.Errorf("verify says %q", r.stdout)
+	}
+	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
+	var rep ledger.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 3 || rep.Broken != nil {
+		t.Errorf("verify --json = %s (%v)", r.stdout, err)
+	}
+
+	// The first entry is the import: its counts and content hash.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var typ, body, personal string
+	if err := db.QueryRow(`SELECT type, data, personal FROM ledger WHERE seq = 1`).Scan(&typ, &body, &personal); err != nil {
+		t.Fatal(err)
+	}
+	var imp struct {
+		Origin  string
+		Sources []string
+		Records int64
+		Kinds   map[string]struct{ Records, Inserted int64 }
+		Content string `json:"content_sha256"`
+	}
+	json.Unmarshal([]byte(body), &imp)
+	if typ != ledger.TypeRecords || imp.Origin != "import" || imp.Records != 2 || imp.Kinds["deployment"].Inserted != 1 ||
+		len(imp.Content) != 64 || len(imp.Sources) != 1 || personal != `{"by":["cli:tester"]}` {
+		t.Errorf("import entry: %s %s personal %s", typ, body, personal)
+	}
+
+	// A public key alone verifies; another key does not.
+	other := filepath.Join(dir, "other.key")
+	r = runWith(t, "", false, "ledger", "keygen", "--out", other)
+	r.want(t, 0, "ledger keygen")
+	pub := regexp.MustCompile(`public key (\S+) `).FindStringSubmatch(r.stderr)
+	if pub == nil {
+		t.Fatalf("keygen printed no public key: %q", r.stderr)
+	}
+	r = runWith(t, "", false, with("ledger", "verify", "--public-key", pub[1])...)
+	r.want(t, 1, "ledger verify --public-key (another key)")
+	if !strings.Contains(r.stdout, "BROKEN at entry 1") || !strings.Contains(r.stdout, "not a trusted ledger key") {
+		t.Errorf("verify with another key says %q", r.stdout)
+	}
+
+	// Someone with the database file drops the triggers and edits a row.
+	mustExec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustExec(`DROP TRIGGER ledger_no_update`)
+	mustExec(`DROP TRIGGER ledger_no_delete`)
+	mustExec(`UPDATE ledger SET data = replace(data, '"records":2', '"records":20') WHERE seq = 1`)
+	r = runWith(t, "", false, with("ledger", "verify")...)
+	r.want(t, 1, "ledger verify (altered)")
+	if !strings.Contains(r.stdout, "BROKEN at entry 1: altered") {
+		t.Errorf("verify of an altered ledger says %q", r.stdout)
+	}
+	mustExec(`UPDATE ledger SET data = replace(data, '"records":20', '"records":2') WHERE seq = 1`)
+	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (restored)")
+	mustExec(`DELETE FROM ledger WHERE seq = 3`)
+	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (tail cut, no head)")
+	r = runWith(t, "", false, with("ledger", "verify", "--head", head)...)
+	r.want(t, 1, "ledger verify --head (tail cut)")
+	if !strings.Contains(r.stdout, "BROKEN at entry 3: missing") {
+		t.Errorf("verify --head of a cut ledger says %q", r.stdout)
+	}
+}

@@ -1,0 +1,91 @@
+package config
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+
+	"github.com/candor/candor/internal/ledger"
+)
+
+// LedgerConfig is the ledger: section: where the key that signs the audit
+// ledger lives. The key is kept outside the database, so that whoever can
+// write to the database cannot make altered entries verify.
+type LedgerConfig struct {
+	// KeyFile is a file holding the signing key (candor ledger keygen).
+	KeyFile string `yaml:"key_file"`
+	// TrustedKeys are public keys whose signatures verify besides the
+	// signing key's: keys retired by a rotation.
+	TrustedKeys []string `yaml:"trusted_keys"`
+	// Key is the key itself, from CANDOR_LEDGER_KEY only: a key written in
+	// the configuration file would travel wherever the file does.
+	Key string `yaml:"-"`
+}
+
+// LedgerKeyFile is the key file of an embedded store: DATA/ledger.key.
+const LedgerKeyFile = "ledger.key"
+
+func (c *Config) applyLedgerEnv(env func(string) string) {
+	if v := env("CANDOR_LEDGER_KEY"); v != "" {
+		c.Ledger.Key = v
+	}
+	if v := env("CANDOR_LEDGER_KEY_FILE"); v != "" {
+		c.Ledger.KeyFile = v
+	}
+}
+
+// checkLedger validates what can be checked without the files.
+func (c Config) checkLedger() error {
+	if c.Ledger.Key != "" {
+		if _, err := ledger.ParseKey(c.Ledger.Key); err != nil {
+			return fmt.Errorf("CANDOR_LEDGER_KEY: %v", err)
+		}
+	}
+	_, err := c.LedgerTrustedKeys()
+	return err
+}
+
+// LedgerTrustedKeys are the retired public keys of ledger.trusted_keys.
+func (c Config) LedgerTrustedKeys() ([]ed25519.PublicKey, error) {
+	var out []ed25519.PublicKey
+	for i, s := range c.Ledger.TrustedKeys {
+		k, err := ledger.ParsePublicKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("ledger.trusted_keys[%d]: %v", i, err)
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// LedgerKey returns the key that signs the ledger and says where it came
+// from: CANDOR_LEDGER_KEY, else ledger.key_file, else, for the embedded
+// store, DATA/ledger.key, made on first use (created reports that). With
+// PostgreSQL there is no data directory, and no key is an error.
+func (c Config) LedgerKey() (key ed25519.PrivateKey, from string, created bool, err error) {
+	switch {
+	case c.Ledger.Key != "":
+		key, err = ledger.ParseKey(c.Ledger.Key)
+		return key, "CANDOR_LEDGER_KEY", false, err
+	case c.Ledger.KeyFile != "":
+		key, err = ledger.ReadKeyFile(c.Ledger.KeyFile)
+		return key, c.Ledger.KeyFile, false, err
+	case c.DB != "":
+		return nil, "", false, errors.New("the audit ledger needs a signing key kept outside the database: " +
+			"run candor ledger keygen --out FILE and set ledger.key_file (or CANDOR_LEDGER_KEY_FILE) to it, or put the key in CANDOR_LEDGER_KEY")
+	}
+	path := filepath.Join(c.Data, LedgerKeyFile)
+	key, err = ledger.ReadKeyFile(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return key, path, false, err
+	}
+	if key, err = ledger.GenerateKey(); err != nil {
+		return nil, "", false, err
+	}
+	if err := ledger.WriteKeyFile(path, key); err != nil {
+		return nil, "", false, err
+	}
+	return key, path, true, nil
+}

@@ -1,0 +1,203 @@
+// Package escalation keeps amber and red from being ignored (SPEC §4, §5):
+// an amber, red or degrading metric is acknowledged with an owner, a note
+// and a due date, and one that stays amber or red for 7 days without a
+// current acknowledgement escalates. Acknowledgements are appended to a
+// document collection, never changed, and chained in the audit ledger;
+// escalations are computed from the metric's status at daily points in the
+// past (Escalations), and raised once a day to a Notifier (Raise), which
+// the alerts work will give channels.
+package escalation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
+)
+
+// Collection holds the acknowledgements, oldest first by document id.
+const Collection = "acknowledgement"
+
+// Each acknowledgement is chained in the audit ledger as it is appended;
+// who owns the action, what it says and who recorded it are personal data.
+func init() {
+	ledger.RegisterDocs(Collection, ledger.DocSpec{Type: ledger.TypeAcknowledgement, Personal: []string{"owner", "note", "by"}})
+}
+
+// Acknowledgement is an action recorded on a metric that was amber, red,
+// unknown or degrading: who owns it, what will be done, by when.
+type Acknowledgement struct {
+	// ID is the document's id (set when read back).
+	ID     int64  `json:"id,omitempty"`
+	Metric string `json:"metric"`
+	// Scope is the team, service or environment it is about
+	// (metrics.Scope's text, "" for the whole organisation).
+	Scope string `json:"scope,omitempty"`
+	// Status, Degrading and Value are the metric's when it was recorded.
+	Status    catalog.Status `json:"status"`
+	Degrading bool           `json:"degrading,omitempty"`
+	Value     *float64       `json:"value"`
+	Owner     string         `json:"owner"`
+	Note      string         `json:"note"`
+	// Due is the date (YYYY-MM-DD, due by the end of that day UTC) or time
+	// (RFC 3339) the action is due; after it the acknowledgement is overdue.
+	Due string    `json:"due"`
+	By  string    `json:"by"`
+	At  time.Time `json:"at"`
+}
+
+// Deadline is the instant the acknowledgement becomes overdue.
+func (a Acknowledgement) Deadline() time.Time {
+	t, _ := parseDue(a.Due)
+	return t
+}
+
+// Overdue reports whether the action was due before t.
+func (a Acknowledgement) Overdue(t time.Time) bool { return !t.Before(a.Deadline()) }
+
+// parseDue reads a due date: a date is due by its end (the next midnight
+// UTC), a time at that time.
+func parseDue(s string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t.Add(24 * time.Hour), nil
+	}
+	return time.Parse(time.RFC3339, s)
+}
+
+// Input is what a person gives: owner, note, due, and optionally the scope.
+type Input struct {
+	Owner string `json:"owner"`
+	Note  string `json:"note"`
+	Due   string `json:"due"`
+	Scope string `json:"scope"`
+}
+
+// Limits of an acknowledgement's text and due date.
+const (
+	maxOwner = 200
+	maxNote  = 4000
+	// maxDue bounds how far ahead an action may be due: an acknowledgement
+	// due in ten years would silence a red metric for good.
+	maxDue = 366 * 24 * time.Hour
+)
+
+// Prepare checks in against the metric as it stands at now and returns the
+// acknowledgement to Record. A metric that is green and not degrading has
+// nothing to acknowledge (a conflict); bad input is invalid, naming the
+// field. Call it under the engine's read lock.
+func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by string, now time.Time) (Acknowledgement, error) {
+	m, ok := cat.Metric(id)
+	if !ok {
+		return Acknowledgement{}, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
+	}
+	if !metrics.Known(id) {
+		return Acknowledgement{}, domain.Errorf(domain.ENotImplemented, "metric %s is defined but not computed yet: it has no status to acknowledge", id)
+	}
+	a := Acknowledgement{Metric: id, Owner: strings.TrimSpace(in.Owner), Note: strings.TrimSpace(in.Note), Due: strings.TrimSpace(in.Due), By: by, At: now.UTC()}
+	switch n := utf8.RuneCountInString(a.Owner); {
+	case n == 0:
+		return a, domain.InvalidParam("owner", "required: who owns the action (a name or a role)")
+	case n > maxOwner:
+		return a, domain.InvalidParam("owner", "%d characters; at most %d", n, maxOwner)
+	}
+	switch n := utf8.RuneCountInString(a.Note); {
+	case n == 0:
+		return a, domain.InvalidParam("note", "required: what will be done about it")
+	case n > maxNote:
+		return a, domain.InvalidParam("note", "%d characters; at most %d", n, maxNote)
+	}
+	due, err := parseDue(a.Due)
+	switch {
+	case a.Due == "":
+		return a, domain.InvalidParam("due", "required: the date the action is due, such as %s", now.AddDate(0, 0, 14).Format(time.DateOnly))
+	case err != nil:
+		return a, domain.InvalidParam("due", "%q is not a date (YYYY-MM-DD) or an RFC 3339 time", a.Due)
+	case !due.After(now):
+		return a, domain.InvalidParam("due", "%s has passed; an action is due in the future", a.Due)
+	case due.Sub(now) > maxDue:
+		return a, domain.InvalidParam("due", "%s is more than a year away; set a nearer date and acknowledge again then", a.Due)
+	}
+	var scope metrics.Scope
+	if strings.TrimSpace(in.Scope) != "" {
+		if scope, err = metrics.ParseScope(in.Scope); err != nil {
+			return a, domain.InvalidParam("scope", "%v", err)
+		}
+		if scope, err = scorecard.CheckScope(ds, id, scope); err != nil {
+			return a, err
+		}
+	}
+	a.Scope = scope.String()
+	c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: now}, scope, true)
+	if !attention(c) {
+		where := "at organisation level"
+		if !scope.IsZero() {
+			where = "for " + a.Scope
+		}
+		return a, domain.Errorf(domain.EConflict, "metric %s is green and not degrading %s: there is nothing to acknowledge", id, where)
+	}
+	a.Status, a.Degrading, a.Value = c.Status, c.Degrading, c.Value
+	return a, nil
+}
+
+// attention reports whether a card needs an action: amber, red, unknown
+// (which counts as amber, SPEC §4) or degrading.
+func attention(c scorecard.Card) bool { return c.Status != catalog.Green || c.Degrading }
+
+// Record appends a prepared acknowledgement (and, in the same transaction,
+// its ledger entry) and returns it with its id.
+func Record(ctx context.Context, docs store.DocStore, a Acknowledgement) (Acknowledgement, error) {
+	a.ID = 0
+	body, err := json.Marshal(a)
+	if err != nil {
+		return a, err
+	}
+	d, err := docs.AppendDoc(ctx, Collection, body)
+	if err != nil {
+		return a, err
+	}
+	a.ID = d.ID
+	return a, nil
+}
+
+// List returns the acknowledgements, newest first; of one metric when
+// metric is not "". Nothing is ever removed: this is the history.
+func List(ctx context.Context, docs store.DocStore, metric string) ([]Acknowledgement, error) {
+	ds, err := docs.Docs(ctx, Collection, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := []Acknowledgement{}
+	for _, d := range ds {
+		var a Acknowledgement
+		if err := json.Unmarshal(d.Body, &a); err != nil {
+			return nil, fmt.Errorf("acknowledgement %d: %w", d.ID, err)
+		}
+		a.ID = d.ID
+		if metric == "" || a.Metric == metric {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// latest is the newest acknowledgement of the metric in the scope that
+// was recorded at or before t (acks is newest first).
+func latest(acks []Acknowledgement, metric, scope string, t time.Time) *Acknowledgement {
+	i := slices.IndexFunc(acks, func(a Acknowledgement) bool {
+		return a.Metric == metric && a.Scope == scope && !a.At.After(t)
+	})
+	if i < 0 {
+		return nil
+	}
+	return &acks[i]
+}

@@ -1,0 +1,160 @@
+package escalation
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// After is how long a metric must have needed attention before it
+// escalates (SPEC §4: amber is never ignored for more than 7 days).
+const After = 7 * 24 * time.Hour
+
+// Why a metric escalates.
+const (
+	Unacknowledged = "unacknowledged"
+	Overdue        = "overdue"
+)
+
+// Escalation is a metric (in a scope) that has needed attention for
+// After and has no current acknowledgement.
+type Escalation struct {
+	Metric   string         `json:"metric"`
+	Name     string         `json:"name"`
+	Pillar   string         `json:"pillar"`
+	Priority string         `json:"priority"`
+	Owner    string         `json:"owner"`
+	Scope    string         `json:"scope,omitempty"`
+	Status   catalog.Status `json:"status"`
+	// Degrading is set when the metric worsened three weeks running.
+	Degrading bool   `json:"degrading,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	// Since is the earliest daily check of the run found: the metric has
+	// needed attention at every check from it to as_of.
+	Since time.Time `json:"since"`
+	// Why is Unacknowledged or Overdue; Acknowledgement is the overdue one.
+	Why             string           `json:"why"`
+	Acknowledgement *Acknowledgement `json:"acknowledgement,omitempty"`
+}
+
+// Options select the escalations computed.
+type Options struct {
+	AsOf time.Time
+	// Visible, when set, keeps only the metrics it accepts (the reader's
+	// grants): the others are not computed.
+	Visible func(*catalog.Metric) bool
+	// Scope narrows the check to a team, service or environment; zero means
+	// the organisation, plus every scope someone acknowledged.
+	Scope metrics.Scope
+}
+
+// Escalations lists what escalates as of opt.AsOf: P0 first, then red
+// before amber and unknown, then the longest-running. The status history
+// is computed from the data (scorecard.Evaluate at past as_of), not read
+// from KPI snapshots, which are weekly and exist only while a server runs:
+// a metric needs attention at a check when it is amber, red or unknown
+// (which counts as amber, SPEC §4) or degrading, and it escalates when it
+// needs attention at as_of and at every midnight (UTC) from the one
+// starting as_of's day back to 7 days before it — at least After, checked
+// on days whose results stay cached, so a page asking "as of now" computes
+// the past checks once a day. Metrics judged by another metric
+// (infrastructure cost) are left to that metric. acks must be newest first
+// (List); an acknowledgement counts when recorded by as_of, and silences
+// the metric until its due date, whatever happened since.
+//
+// Call it under the engine's read lock.
+func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgement, opt Options) []Escalation {
+	type target struct {
+		m     *catalog.Metric
+		scope metrics.Scope
+	}
+	var targets []target
+	for i := range cat.Metrics {
+		m := &cat.Metrics[i]
+		if m.JudgedBy != "" || !metrics.Known(m.ID) || (opt.Visible != nil && !opt.Visible(m)) {
+			continue
+		}
+		if !opt.Scope.IsZero() {
+			// Canonical (environment aliases resolved), as acknowledgements
+			// keep their scopes.
+			if s, err := scorecard.CheckScope(ds, m.ID, opt.Scope); err == nil {
+				targets = append(targets, target{m, s})
+			}
+			continue
+		}
+		targets = append(targets, target{m, metrics.Scope{}})
+		seen := map[string]bool{}
+		for _, a := range acks {
+			if a.Metric != m.ID || a.Scope == "" || seen[a.Scope] || a.At.After(opt.AsOf) {
+				continue
+			}
+			seen[a.Scope] = true
+			if s, err := metrics.ParseScope(a.Scope); err == nil {
+				if s, err = scorecard.CheckScope(ds, m.ID, s); err == nil {
+					targets = append(targets, target{m, s})
+				}
+			}
+		}
+	}
+	var out []Escalation
+	for _, t := range targets {
+		if e, ok := escalates(ds, t.m, t.scope, acks, opt.AsOf); ok {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Escalation) int {
+		return cmp.Or(
+			catalog.PriorityRank(a.Priority)-catalog.PriorityRank(b.Priority),
+			b.Status.Rank()-a.Status.Rank(),
+			a.Since.Compare(b.Since),
+		)
+	})
+	return out
+}
+
+// checks are the points a run is checked at: as_of, then each midnight
+// back to 7 days before as_of's day.
+func checks(asOf time.Time) []time.Time {
+	out := []time.Time{asOf}
+	day := asOf.UTC().Truncate(24 * time.Hour)
+	for k := 0; k <= 7; k++ {
+		if t := day.Add(-time.Duration(k) * 24 * time.Hour); t.Before(asOf) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf time.Time) (Escalation, bool) {
+	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: m.Priority, Owner: m.Owner, Scope: scope.String()}
+	a := latest(acks, m.ID, e.Scope, asOf)
+	if a != nil && !a.Overdue(asOf) {
+		return e, false
+	}
+	for i, t := range checks(asOf) {
+		// The trend series only matters when the status alone says green.
+		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, scope, false)
+		if c.Status == catalog.Green {
+			c = scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, scope, true)
+		}
+		if !attention(c) {
+			return e, false
+		}
+		if i == 0 {
+			e.Status, e.Degrading, e.Reason = c.Status, c.Degrading, c.Reason
+		}
+		e.Since = t
+	}
+	if asOf.Sub(e.Since) < After {
+		return e, false
+	}
+	e.Why = Unacknowledged
+	if a != nil {
+		e.Why, e.Acknowledgement = Overdue, a
+	}
+	return e, true
+}

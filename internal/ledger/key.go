@@ -1,0 +1,97 @@
+package ledger
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// Ed25519 rather than HMAC-SHA256: a signature is checked with the public
+// key alone, so an auditor verifies the ledger without holding anything
+// that could sign (with HMAC the verifier's key forges entries too), the
+// public key can be published beside the head, and Ed25519 signatures are
+// deterministic, so sealing the same entries gives the same bytes. Signing
+// costs tens of microseconds per entry, and entries are per batch, not per
+// record.
+
+// The key's text form is the standard base64 of its 32-byte seed, which is
+// what a key file holds (one line) and CANDOR_LEDGER_KEY holds; a public
+// key's is the standard base64 of its 32 bytes.
+
+// GenerateKey makes a new signing key.
+func GenerateKey() (ed25519.PrivateKey, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	return key, err
+}
+
+// FormatKey is the text form of a signing key.
+func FormatKey(key ed25519.PrivateKey) string {
+	return base64.StdEncoding.EncodeToString(key.Seed())
+}
+
+// ParseKey reads FormatKey's text (surrounding space ignored).
+func ParseKey(text string) (ed25519.PrivateKey, error) {
+	seed, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil || len(seed) != ed25519.SeedSize {
+		return nil, errors.New("not a ledger key: want the base64 of a 32-byte Ed25519 seed, as candor ledger keygen writes")
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// FormatPublicKey is the text form of a public key.
+func FormatPublicKey(pub ed25519.PublicKey) string {
+	return base64.StdEncoding.EncodeToString(pub)
+}
+
+// ParsePublicKey reads FormatPublicKey's text.
+func ParsePublicKey(text string) (ed25519.PublicKey, error) {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil || len(b) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%q is not a ledger public key: want the base64 of 32 bytes, as candor ledger keygen prints", text)
+	}
+	return ed25519.PublicKey(b), nil
+}
+
+// KeyID is the first 16 hex digits of the SHA-256 of a public key: what
+// each entry records of the key that signed it.
+func KeyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
+	return hex.EncodeToString(sum[:8])
+}
+
+// ReadKeyFile reads a key file.
+func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger key: %w", err)
+	}
+	key, err := ParseKey(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("ledger key %s: %w", path, err)
+	}
+	return key, nil
+}
+
+// WriteKeyFile writes key to a new file readable by its owner only; an
+// existing file is never overwritten (it may be the key of a ledger).
+func WriteKeyFile(path string, key ed25519.PrivateKey) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("ledger key %s exists; a new key would not verify the entries the old one signed: keep it, or choose another path", path)
+	}
+	if err != nil {
+		return fmt.Errorf("ledger key: %w", err)
+	}
+	if _, err := f.WriteString(FormatKey(key) + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// ledgerLockKey is the transaction-level advisory lock every ledger append
+// holds from reading the head until it commits, so appends from every
+// instance extend one chain. It is not the writer lock: a sign-in must not
+// wait for an import. A record batch takes it only at its commit, after the
+// writer lock it already holds (always in that order, so the two cannot
+// deadlock). Never change it ("cand" "ledg").
+const ledgerLockKey int64 = 0x63616e64_6c656467
+
+// AppendLedger appends entries in a transaction of their own.
+func (s *DB) AppendLedger(ctx context.Context, entries ...store.LedgerEntry) ([]store.LedgerRow, error) {
+	if s.Sealer() == nil {
+		return nil, store.ErrNoSealer
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.Background())
+	rows, err := s.appendLedgerTx(ctx, tx, entries)
+	if err != nil {
+		return nil, err
+	}
+	return rows, tx.Commit(ctx)
+}
+
+// appendLedgerTx takes the ledger lock in tx, seals entries after the head
+// and inserts them; the lock is held until tx ends. No sealer appends
+// nothing.
+func (s *DB) appendLedgerTx(ctx context.Context, tx pgx.Tx, entries []store.LedgerEntry) ([]store.LedgerRow, error) {
+	if s.Sealer() == nil || len(entries) == 0 {
+		return nil, nil
+	}
+	// The head is read by a statement of its own, after the lock: in READ
+	// COMMITTED a statement's snapshot is taken when it starts, so it sees
+	// the append of whoever held the lock before. Both go in one round trip.
+	var pb pgx.Batch
+	pb.Queue(`SELECT pg_advisory_xact_lock($1)`, ledgerLockKey)
+	pb.Queue(store.LedgerHeadSQL)
+	br := tx.SendBatch(ctx, &pb)
+	_, err := br.Exec()
+	var head store.LedgerHead
+	if err == nil {
+		head, err = store.ScanLedgerHead(br.QueryRow(), pgx.ErrNoRows)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: reading the ledger head: %w", err)
+	}
+	rows, err := s.Seal(head, s.now(), entries)
+	if err != nil {
+		return nil, err
+	}
+	pb = pgx.Batch{}
+	for _, r := range rows {
+		pb.Queue(`INSERT INTO ledger (`+store.LedgerColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, store.LedgerArgs(r)...)
+	}
+	if err := tx.SendBatch(ctx, &pb).Close(); err != nil {
+		return nil, fmt.Errorf("postgres: appending to the ledger: %w", err)
+	}
+	return rows, nil
+}
+
+// docLedgerTx appends the ledger entry of a document just inserted in tx,
+// if its collection is chained.
+func (s *DB) docLedgerTx(ctx context.Context, tx pgx.Tx, d store.Doc) error {
+	entries, err := s.DocEntries(d)
+	if err == nil {
+		_, err = s.appendLedgerTx(ctx, tx, entries)
+	}
+	return err
+}
+
+func (s *DB) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
+	return store.ScanLedgerHead(s.pool.QueryRow(ctx, store.LedgerHeadSQL), pgx.ErrNoRows)
+}
+
+func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
+	if to <= 0 {
+		to = 1<<63 - 1
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= $1 AND seq <= $2 ORDER BY seq`, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return store.EachLedgerRow(rows, fn)
+}
+
+func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, error) {
+	var first, last *int64
+	if err := s.pool.QueryRow(ctx, fmt.Sprintf(store.LedgerSeqsSQL, "$1", "$2"), store.LedgerSeqsArgs(from, to)...).Scan(&first, &last); err != nil {
+		return 0, 0, err
+	}
+	first2, last2 := store.LedgerSeqRange(first, last)
+	return first2, last2, nil
+}

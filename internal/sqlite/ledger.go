@@ -1,0 +1,96 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// The ledger's appends are serialised by SQLite's single writer: every
+// write transaction here is BEGIN IMMEDIATE, which holds the database's
+// write lock across processes from its start, so the head read inside it
+// is the head the rows are inserted after. In this process the writer slot
+// queues them first, as for batches.
+
+// AppendLedger appends entries in a transaction of their own.
+func (s *DB) AppendLedger(ctx context.Context, entries ...store.LedgerEntry) ([]store.LedgerRow, error) {
+	if s.Sealer() == nil {
+		return nil, store.ErrNoSealer
+	}
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	rows, err := s.appendLedgerTx(ctx, tx, entries)
+	if err != nil {
+		return nil, err
+	}
+	return rows, tx.Commit()
+}
+
+// appendLedgerTx seals entries after the head and inserts them in tx,
+// which must be a write transaction. No sealer appends nothing.
+func (s *DB) appendLedgerTx(ctx context.Context, tx *sql.Tx, entries []store.LedgerEntry) ([]store.LedgerRow, error) {
+	if s.Sealer() == nil || len(entries) == 0 {
+		return nil, nil
+	}
+	head, err := store.ScanLedgerHead(tx.QueryRowContext(ctx, store.LedgerHeadSQL), sql.ErrNoRows)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.Seal(head, s.now(), entries)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger (`+store.LedgerColumns+`) VALUES (?,?,?,?,?,?,?,?,?,?,?)`, store.LedgerArgs(r)...); err != nil {
+			return nil, fmt.Errorf("appending to the ledger: %w", err)
+		}
+	}
+	return rows, nil
+}
+
+// docLedgerTx appends the ledger entry of a document just inserted in tx,
+// if its collection is chained.
+func (s *DB) docLedgerTx(ctx context.Context, tx *sql.Tx, d store.Doc) error {
+	entries, err := s.DocEntries(d)
+	if err == nil {
+		_, err = s.appendLedgerTx(ctx, tx, entries)
+	}
+	return err
+}
+
+func (s *DB) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
+	return store.ScanLedgerHead(s.db.QueryRowContext(ctx, store.LedgerHeadSQL), sql.ErrNoRows)
+}
+
+func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
+	if to <= 0 {
+		to = 1<<63 - 1
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	return store.EachLedgerRow(rows, fn)
+}
+
+func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, error) {
+	var first, last *int64
+	if err := s.db.QueryRowContext(ctx, fmt.Sprintf(store.LedgerSeqsSQL, "?", "?"), store.LedgerSeqsArgs(from, to)...).Scan(&first, &last); err != nil {
+		return 0, 0, err
+	}
+	first2, last2 := store.LedgerSeqRange(first, last)
+	return first2, last2, nil
+}

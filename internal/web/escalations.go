@@ -1,0 +1,118 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// maxAckBody bounds an acknowledgement's request body.
+const maxAckBody = 64 << 10
+
+// postAcknowledgement records an action on an amber, red, unknown or
+// degrading metric the principal may see: 201 with it; 409 when the metric
+// is green and not degrading.
+func (s *Server) postAcknowledgement(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.canSeeMetric(s.access(r), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in escalation.Input
+	if err := decodeObject(http.MaxBytesReader(w, r.Body, maxAckBody), &in, "owner, note, due and scope",
+		`{"owner": "Head of SRE", "note": "Runbook fix rolled out", "due": "2026-04-15"}`, func(string) bool { return false }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	by := auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name
+	var a escalation.Acknowledgement
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		var err error
+		a, err = escalation.Prepare(s.Catalog, ds, id, in, by, s.Now())
+		return err
+	})
+	if err == nil {
+		a, err = escalation.Record(r.Context(), s.Store, a)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, a)
+}
+
+// listAcknowledgements is a metric's acknowledgements, newest first.
+func (s *Server) listAcknowledgements(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.canSeeMetric(s.access(r), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	acks, err := escalation.List(r.Context(), s.Store, id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"metric": id, "acknowledgements": acks})
+}
+
+// getEscalations lists what escalates, among the metrics the principal
+// may see, as of as_of (default now), for the organisation or a scope.
+func (s *Server) getEscalations(w http.ResponseWriter, r *http.Request) {
+	opt, err := s.options(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var scope metrics.Scope
+	if v := r.URL.Query().Get("scope"); v != "" {
+		if scope, err = metrics.ParseScope(v); err != nil {
+			s.writeError(w, r, badParam("scope", "%v", err))
+			return
+		}
+	}
+	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: scope})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": opt.AsOf, "escalations": es})
+}
+
+// escalations computes the escalations the request's principal may see.
+func (s *Server) escalations(r *http.Request, opt escalation.Options) ([]escalation.Escalation, error) {
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		return nil, err
+	}
+	opt.Visible = s.access(r).CanSeeMetric
+	es := []escalation.Escalation{}
+	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if err := checkScope(ds, opt.Scope); err != nil {
+			return err
+		}
+		es = append(es, escalation.Escalations(s.Catalog, ds, acks, opt)...)
+		return nil
+	})
+	return es, err
+}
+
+// escalationPanel is the scorecard page's escalations panel: the first few
+// in view, the rest one click away.
+type escalationPanel struct {
+	Total       int
+	Shown, More []escalation.Escalation
+}
+
+// panelShown is how many escalations the panel lists before "more".
+const panelShown = 5
+
+func newEscalationPanel(es []escalation.Escalation) escalationPanel {
+	p := escalationPanel{Total: len(es), Shown: es}
+	if len(es) > panelShown {
+		p.Shown, p.More = es[:panelShown], es[panelShown:]
+	}
+	return p
+}

@@ -1,0 +1,91 @@
+package web
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/escalation"
+)
+
+// TestAcknowledgementsAPI: an amber or red metric is acknowledged with an
+// owner, a note and a due date (201), bad input names the field (400), a
+// green one is refused (409); the history lists every acknowledgement; the
+// escalations leave an acknowledged metric out until it is overdue.
+func TestAcknowledgementsAPI(t *testing.T) {
+	e := newEnv(t, 0)
+	now := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	e.srv.Now = func() time.Time { return now }
+	post := func(id, body string) (int, map[string]any) {
+		t.Helper()
+		status, b, _ := e.do(t, "POST", "/api/v1/metrics/"+id+"/acknowledgements", body, nil)
+		var doc map[string]any
+		json.Unmarshal(b, &doc)
+		return status, doc
+	}
+	status, a := post("change_failure_rate", `{"owner":"VP Engineering","note":"Canary releases for api","due":"2026-04-10"}`)
+	if status != 201 || a["status"] != "unknown" || a["value"] != 50.0 || a["by"] != "token:test" || a["id"] == nil || a["due"] != "2026-04-10" {
+		t.Fatalf("POST: %d %v", status, a)
+	}
+	for _, c := range []struct{ body, param string }{
+		{`{"owner":"x","note":"y"}`, "due"},
+		{`{"owner":"x","note":"y","due":"2026-03-01"}`, "due"},
+		{`{"note":"y","due":"2026-04-10"}`, "owner"},
+		{`{"owner":"x","note":"y","due":"2026-04-10","scope":"team:nobody"}`, "scope"},
+		{`{"owner":"x","note":"y","due":"2026-04-10","colour":"red"}`, "colour"},
+		{`{"owner":1}`, "owner"},
+	} {
+		if status, doc := post("change_failure_rate", c.body); status != 400 || doc["param"] != c.param {
+			t.Errorf("POST %s: %d %v, want 400 naming %s", c.body, status, doc, c.param)
+		}
+	}
+	// A green metric has nothing to acknowledge.
+	_, b, _ := e.do(t, "GET", "/api/v1/scorecard?as_of=2026-03-31", "", nil)
+	var sc struct {
+		Pillars []struct{ Metrics []struct{ ID, Status string } }
+	}
+	json.Unmarshal(b, &sc)
+	green := ""
+	for _, p := range sc.Pillars {
+		for _, m := range p.Metrics {
+			if m.Status == "green" && green == "" {
+				green = m.ID
+			}
+		}
+	}
+	if green == "" {
+		t.Fatal("the seed has no green metric")
+	}
+	if status, doc := post(green, `{"owner":"x","note":"y","due":"2026-04-10"}`); status != 409 || !strings.Contains(doc["error"].(string), "green and not degrading") {
+		t.Errorf("POST on green %s: %d %v", green, status, doc)
+	}
+	status, b, _ = e.do(t, "GET", "/api/v1/metrics/change_failure_rate/acknowledgements", "", nil)
+	var list struct{ Acknowledgements []escalation.Acknowledgement }
+	json.Unmarshal(b, &list)
+	if status != 200 || len(list.Acknowledgements) != 1 || list.Acknowledgements[0].Note != "Canary releases for api" {
+		t.Fatalf("GET acknowledgements: %d %s", status, b)
+	}
+	escalated := func(asOf string) map[string]escalation.Escalation {
+		t.Helper()
+		status, b, _ := e.do(t, "GET", "/api/v1/escalations?as_of="+asOf, "", nil)
+		var doc struct{ Escalations []escalation.Escalation }
+		if status != 200 || json.Unmarshal(b, &doc) != nil {
+			t.Fatalf("GET escalations: %d %s", status, b)
+		}
+		out := map[string]escalation.Escalation{}
+		for _, x := range doc.Escalations {
+			out[x.Metric] = x
+		}
+		return out
+	}
+	if _, ok := escalated("2026-04-05")["change_failure_rate"]; ok {
+		t.Error("acknowledged change failure rate escalates before its due date")
+	}
+	if x, ok := escalated("2026-04-12")["change_failure_rate"]; !ok || x.Why != escalation.Overdue {
+		t.Errorf("after its due date: %+v (%v)", x, ok)
+	}
+	if status, _, _ := e.do(t, "GET", "/api/v1/escalations?scope=team", "", nil); status != 400 {
+		t.Errorf("bad scope: %d", status)
+	}
+}

@@ -129,7 +129,7 @@ func (d *Dataset) invalidate() {
 	// tickets created in their observation windows.
 	dep, depOK := d.dirty[domain.KindDeployment]
 	tk, tkOK := d.dirty[domain.KindTicket]
-	window := d.impactWindow()
+	window := int64(d.cfg.impactWindow())
 	for day := range d.impactDays {
 		end := day + int64(dayDur)
 		if (depOK && dep < end) || (tkOK && tk < end+window) {
@@ -138,10 +138,10 @@ func (d *Dataset) invalidate() {
 	}
 	// The earliest change each metric can see: the minimum over the kinds
 	// it reads.
-	earliest := make(map[string]int64, len(registry))
-	for id, def := range registry {
+	earliest := make(map[string]int64, len(reg.defs))
+	for id, def := range reg.defs {
 		m := int64(noneDirty)
-		for _, k := range def.reads {
+		for _, k := range def.Reads {
 			if t, ok := d.dirty[k]; ok && t < m {
 				m = t
 			}

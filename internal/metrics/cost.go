@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"slices"
 	"sort"
 	"strings"
 
@@ -15,40 +14,6 @@ import (
 // pillars share: money in the organisation currency, proration by elapsed
 // time, targets, scope matching on record attributes and the time-ordered
 // record slices.
-
-var (
-	costDims           = []string{"service", "category"}
-	costPerUnitDims    = []string{"service"}
-	budgetVarianceDims = []string{"category"}
-)
-
-func init() {
-	registerBiz("infrastructure_cost", costReads, costDims, infrastructureCost)
-	registerBiz("cost_trend", costReads, costDims, costTrend)
-	registerBiz("cost_per_active_customer", costReads, costPerUnitDims, costPerActiveCustomer)
-	registerBiz("cost_per_million_requests", costReads, costPerUnitDims, costPerMillionRequests)
-	registerBiz("budget_variance", costReads, budgetVarianceDims, budgetVariance)
-	otherDimValueFuncs = append(otherDimValueFuncs, costDimValues)
-}
-
-// ownTarget lists the metrics whose target is not the one covering as_of
-// (mql_volume: the targets overlapping W, prorated).
-var ownTarget = map[string]bool{"mql_volume": true}
-
-// registerBiz registers a business metric and adds, when present, the
-// target that covers as_of (Detail["target"]) unless the metric sets its
-// own.
-func registerBiz(id string, reads []domain.Kind, dims []string, fn Func) {
-	Register(id, slices.Concat(reads, []domain.Kind{domain.KindTarget}), dims, func(d *Dataset, q Query) Result {
-		r := fn(d, q)
-		if !ownTarget[id] {
-			if v, ok := d.targetAt(id, q); ok {
-				r.detail("target", v)
-			}
-		}
-		return r
-	})
-}
 
 // ---------------------------------------------------------------- records in time
 
@@ -122,14 +87,6 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 
 // ---------------------------------------------------------------- money
 
-// orgCurrency is the organisation currency.
-func (d *Dataset) orgCurrency() string {
-	if d.cfg.Currency == "" {
-		return "USD"
-	}
-	return d.cfg.Currency
-}
-
 // converter turns amounts into the organisation currency. The first amount
 // in a currency without a configured rate is recorded in err; a metric that
 // met one has no value (money in different currencies is never mixed).
@@ -140,7 +97,7 @@ type converter struct {
 }
 
 func (d *Dataset) converter() *converter {
-	return &converter{org: d.orgCurrency(), rates: d.cfg.ExchangeRates}
+	return &converter{org: d.cfg.orgCurrency(), rates: d.cfg.ExchangeRates}
 }
 
 // to converts one record's amount, rounded to the nearest Money unit.
@@ -167,7 +124,7 @@ func (c *converter) fail(r *Result) bool {
 		return false
 	}
 	r.Value = nil
-	r.detail("error", c.err)
+	r.Detail.Error = c.err
 	return true
 }
 
@@ -320,7 +277,7 @@ func infrastructureCost(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	total := d.costOver(q, q.start(), q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
@@ -334,12 +291,12 @@ func costTrend(d *Dataset, q Query) Result {
 	cur := d.costOver(q, q.start(), q.end(), c, &r)
 	p := q.Previous()
 	prev := d.costOver(q, p.start(), p.end(), c, nil)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
-	r.detail("current", cur.Float())
-	r.detail("previous", prev.Float())
+	r.Detail.Current = ptr(cur.Float())
+	r.Detail.Previous = ptr(prev.Float())
 	if prev != 0 {
 		r.Value = num(100 * float64(cur-prev) / float64(prev))
 	}
@@ -430,23 +387,23 @@ func costPerActiveCustomer(d *Dataset, q Query) Result {
 	c := d.converter()
 	cost := d.costOver(q, q.start(), q.end(), c, &r)
 	u := d.usageOver(q, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
 	monthly := cost.Float() * float64(30*day) / float64(q.Window)
-	r.detail("cost", cost.Float())
-	r.detail("cost_per_30_days", monthly)
+	r.Detail.Cost = ptr(cost.Float())
+	r.Detail.CostPer30Days = ptr(monthly)
 	mean, ok := u.meanCustomers()
 	if !ok {
 		what := "no usage record with active_customers overlaps the window"
 		if q.Scope.Dim == "" {
 			what = "no organisation-wide usage record (without a service) with active_customers overlaps the window; per-service counts do not add up"
 		}
-		r.detail("reason", what)
+		r.Detail.Reason = what
 		return r
 	}
-	r.detail("mean_active_customers", mean)
+	r.Detail.MeanActiveCustomers = ptr(mean)
 	if mean > 0 {
 		r.Value = num(monthly / mean)
 	}
@@ -458,12 +415,12 @@ func costPerMillionRequests(d *Dataset, q Query) Result {
 	c := d.converter()
 	cost := d.costOver(q, q.start(), q.end(), c, &r)
 	u := d.usageOver(q, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
-	r.detail("cost", cost.Float())
-	r.detail("requests", u.requests)
+	r.Detail.Cost = ptr(cost.Float())
+	r.Detail.Requests = ptr(u.requests)
 	if u.requests > 0 {
 		r.Value = num(cost.Float() / (u.requests / 1e6))
 	}
@@ -492,12 +449,12 @@ func budgetVariance(d *Dataset, q Query) Result {
 		budget += m
 		r.ref(q, domain.KindBudget, x.ID, x.Source, num(m.Float()), "budget")
 	}
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
-	r.detail("cost", cost.Float())
-	r.detail("budget", budget.Float())
+	r.Detail.Cost = ptr(cost.Float())
+	r.Detail.Budget = ptr(budget.Float())
 	if budget != 0 {
 		r.Value = num(100 * float64(cost-budget) / float64(budget))
 	}

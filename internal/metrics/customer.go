@@ -12,16 +12,6 @@ import (
 
 // Customer Trust & Experience (SPEC §3, §7).
 
-func init() {
-	registerBiz("csat", customerReads, nil, csat)
-	registerBiz("nps", customerReads, nil, nps)
-	registerBiz("logo_churn_rate", customerReads, []string{"plan"}, logoChurnRate)
-	registerBiz("sla_adherence", customerReads, []string{"priority"}, slaAdherence)
-	registerBiz("open_escalations", customerReads, []string{"priority"}, openEscalations)
-	registerBiz("release_impact_score", []domain.Kind{domain.KindDeployment, domain.KindTicket}, []string{"team", "service"}, releaseImpactScore)
-	otherDimValueFuncs = append(otherDimValueFuncs, customerDimValues)
-}
-
 func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "plan":
@@ -85,8 +75,8 @@ func nps(d *Dataset, q Query) Result {
 	if r.Count > 0 {
 		r.Value = num(100 * float64(promoters-detractors) / float64(r.Count))
 	}
-	r.detail("promoters", promoters)
-	r.detail("detractors", detractors)
+	r.Detail.Promoters = ptr(promoters)
+	r.Detail.Detractors = ptr(detractors)
 	return r
 }
 
@@ -136,7 +126,7 @@ func logoChurnRate(d *Dataset, q Query) Result {
 	}
 	r.Count = len(base)
 	r.Value = share(churned, len(base))
-	r.detail("churned", churned)
+	r.Detail.Churned = ptr(churned)
 	return r
 }
 
@@ -212,22 +202,6 @@ const impactBaseline = 90 * day
 const impactTopN = 10
 
 type impactWeights map[string]map[string]float64
-
-func (d *Dataset) impactWeights() impactWeights {
-	src := d.cfg.ImpactWeights
-	if src == nil {
-		src = DefaultImpactWeights()
-	}
-	w := impactWeights{}
-	for f, m := range src {
-		lm := map[string]float64{}
-		for v, x := range m {
-			lm[strings.ToLower(v)] = x
-		}
-		w[strings.ToLower(f)] = lm
-	}
-	return w
-}
 
 func (w impactWeights) of(t *domain.Ticket) float64 {
 	x := 1.0
@@ -357,14 +331,6 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 	return b
 }
 
-// impactWindow is a release's observation window (default 48 h).
-func (d *Dataset) impactWindow() int64 {
-	if w := int64(d.cfg.ReleaseImpactWindow); w > 0 {
-		return w
-	}
-	return int64(48 * time.Hour)
-}
-
 // impactDay returns the per-service release-impact sums of the production
 // deployments finishing in one UTC day, for as_of late enough that their
 // observation windows have closed. Kept until a deployment of that day or
@@ -416,9 +382,9 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcS
 // Cost: the tickets with an event time from 90 days before W onwards.
 func releaseImpactScore(d *Dataset, q Query) Result {
 	var r Result
-	window := d.impactWindow()
+	window := int64(d.cfg.impactWindow())
 	start, end := q.start(), q.end()
-	w := d.impactWeights()
+	w := d.cfg.impactWeights()
 	rows := d.prodDeps.between(start, end)
 	inW := make([]releaseImpact, 0, len(rows)) // in finishing order
 	org := q.Scope.Dim == ""
@@ -479,17 +445,12 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		sort.Slice(lines, func(i, j int) bool { return worse(lines[i], lines[j]) })
 	}
 	r.Value = num(lines[0].score)
-	top := make([]map[string]any, 0, min(impactTopN, len(lines)))
+	top := make([]ReleaseLine, 0, min(impactTopN, len(lines)))
 	for i, l := range lines {
 		if i < impactTopN {
-			top = append(top, map[string]any{
-				"deployment":  l.ri.x.ID,
-				"service":     l.ri.x.Service,
-				"finished_at": time.Unix(0, l.ri.x.Finished).UTC(),
-				"tickets":     l.ri.tickets,
-				"weighted":    l.ri.weighted,
-				"baseline":    l.base,
-				"score":       l.score,
+			top = append(top, ReleaseLine{
+				Deployment: l.ri.x.ID, Service: l.ri.x.Service, FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
+				Tickets: l.ri.tickets, Weighted: l.ri.weighted, Baseline: l.base, Score: l.score,
 			})
 		}
 		depRef(&r, q, l.ri.x, num(l.score), "release impact")
@@ -502,7 +463,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 			})
 		}
 	}
-	r.detail("releases", top)
-	r.detail("observation_window_hours", hours(window))
+	r.Detail.Releases = top
+	r.Detail.ObservationWindowHours = ptr(hours(window))
 	return r
 }

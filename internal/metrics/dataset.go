@@ -263,6 +263,9 @@ type Dataset struct {
 	// times holds, per kind, what existence and freshness are judged from
 	// as of any time (see kindTimes).
 	times map[domain.Kind]*kindTimes
+
+	// cites memoises Cite: the configuration is fixed per dataset.
+	cites sync.Map
 }
 
 // kindTimes holds a kind's records' times, so how many of them exist and

@@ -9,25 +9,6 @@ import (
 	"github.com/candor/candor/internal/domain"
 )
 
-var deliveryDims = []string{"team", "service", "environment", "tier"}
-
-func init() {
-	// Each reads deployments; lead time also changes, failure and
-	// recovery also incidents (see Register).
-	deps := []domain.Kind{domain.KindDeployment}
-	withChanges := []domain.Kind{domain.KindDeployment, domain.KindChange}
-	withIncidents := []domain.Kind{domain.KindDeployment, domain.KindIncident}
-	Register("deployment_frequency", deps, deliveryDims, deploymentFrequency)
-	Register("lead_time_for_changes", withChanges, deliveryDims, leadTime)
-	Register("change_failure_rate", withIncidents, deliveryDims, changeFailureRate)
-	Register("failed_deployment_recovery_time", withIncidents, deliveryDims, recoveryTime)
-	Register("rework_rate", deps, deliveryDims, reworkRate)
-	Register("rollback_rate", deps, deliveryDims, rollbackRate)
-	Register("deployment_success_rate", deps, deliveryDims, successRate)
-	Register("deployment_duration", deps, deliveryDims, deploymentDuration)
-	Register("emergency_retro_overdue", deps, deliveryDims, emergencyRetroOverdue)
-}
-
 // prodIn calls fn for the production deployments in scope finishing in W,
 // in finishing order.
 func (d *Dataset) prodIn(q Query, fn func(row *depRow)) {
@@ -61,12 +42,12 @@ func deploymentFrequency(d *Dataset, q Query) Result {
 	r.Value = num(float64(r.Count) / (float64(q.Window) / float64(day)))
 	lvl, perWeek := frequencyLevel(times, q.start(), q.end())
 	if lvl != "" {
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	// Shown beside the frequency: peers (DevLake, Four Keys) and the DORA
 	// level count deployment days, not deployments.
 	if perWeek != nil {
-		r.detail("deployment_days_per_week", *perWeek)
+		r.Detail.DeploymentDaysPerWeek = ptr(*perWeek)
 	}
 	return r
 }
@@ -255,7 +236,7 @@ func leadTime(d *Dataset, q Query) Result {
 }
 
 func leadTimeDetail(r Result, explicit, inferred int) Result {
-	r.detail("links", map[string]int{Explicit: explicit, Inferred: inferred})
+	r.Detail.Links = &Links{Explicit: explicit, Inferred: inferred}
 	if r.Value != nil {
 		h := *r.Value
 		lvl := "low"
@@ -267,7 +248,7 @@ func leadTimeDetail(r Result, explicit, inferred int) Result {
 		case h < 24*30:
 			lvl = "medium"
 		}
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	return r
 }
@@ -300,7 +281,7 @@ func changeFailureRate(d *Dataset, q Query) Result {
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
 	r.Value = share(failed, r.Count)
-	r.detail("failed", failed)
+	r.Detail.Failed = ptr(failed)
 	if r.Value != nil {
 		v := *r.Value
 		lvl := "low"
@@ -312,7 +293,7 @@ func changeFailureRate(d *Dataset, q Query) Result {
 		case v <= 15:
 			lvl = "medium"
 		}
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	return r
 }
@@ -349,7 +330,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 	r.Problems = sortProblems(r.Problems)
 	r.Count = len(spans)
 	r.Value = median(spans)
-	r.detail("unrecovered", unrecovered)
+	r.Detail.Unrecovered = ptr(unrecovered)
 	if r.Value != nil {
 		h := *r.Value
 		lvl := "low"
@@ -361,7 +342,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 		case h < 24*7:
 			lvl = "medium"
 		}
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	return r
 }

@@ -11,29 +11,6 @@ import (
 
 // Growth & Revenue (SPEC §3).
 
-var (
-	planDims  = []string{"plan"}
-	ownerDims = []string{"owner"}
-	leadDims  = []string{"channel", "campaign"}
-)
-
-func init() {
-	registerBiz("mrr", growthReads, planDims, mrrMetric)
-	registerBiz("arr", growthReads, planDims, arrMetric)
-	registerBiz("nrr", growthReads, nil, nrr)
-	registerBiz("grr", growthReads, nil, grr)
-	registerBiz("pipeline_coverage", growthReads, ownerDims, pipelineCoverage)
-	registerBiz("win_rate", growthReads, ownerDims, winRate)
-	registerBiz("sales_cycle_length", growthReads, ownerDims, salesCycleLength)
-	registerBiz("sales_velocity", growthReads, nil, salesVelocity)
-	registerBiz("quota_attainment", growthReads, ownerDims, quotaAttainment)
-	registerBiz("cac", growthReads, nil, cac)
-	registerBiz("cac_payback_months", growthReads, nil, cacPaybackMonths)
-	registerBiz("mql_volume", growthReads, leadDims, mqlVolume)
-	registerBiz("funnel_conversion", growthReads, leadDims, funnelConversion)
-	otherDimValueFuncs = append(otherDimValueFuncs, growthDimValues)
-}
-
 func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "owner":
@@ -88,7 +65,7 @@ func mrrMetric(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	total := d.mrrAt(q, q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if !c.fail(&r) {
 		r.Value = moneyValue(total)
 	}
@@ -99,7 +76,7 @@ func arrMetric(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	total := d.mrrAt(q, q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if !c.fail(&r) {
 		r.Value = moneyValue(12 * total)
 	}
@@ -164,7 +141,7 @@ func nrr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	t0, now := d.retention(q, c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
@@ -173,8 +150,8 @@ func nrr(d *Dataset, q Query) Result {
 		base += m
 		cur += now[cust]
 	}
-	r.detail("mrr_t0", base.Float())
-	r.detail("mrr_now", cur.Float())
+	r.Detail.MRRT0 = ptr(base.Float())
+	r.Detail.MRRNow = ptr(cur.Float())
 	if base != 0 {
 		r.Value = num(100 * float64(cur) / float64(base))
 	}
@@ -185,7 +162,7 @@ func grr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	t0, now := d.retention(q, c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
@@ -194,8 +171,8 @@ func grr(d *Dataset, q Query) Result {
 		base += m
 		kept += min(m, now[cust])
 	}
-	r.detail("mrr_t0", base.Float())
-	r.detail("mrr_retained", kept.Float())
+	r.Detail.MRRT0 = ptr(base.Float())
+	r.Detail.MRRRetained = ptr(kept.Float())
 	if base != 0 {
 		r.Value = num(100 * float64(kept) / float64(base))
 	}
@@ -239,13 +216,13 @@ type quotaPeriod struct {
 func (d *Dataset) quotaStart(q Query) (Result, *converter, quotaPeriod, bool) {
 	var r Result
 	c := d.converter()
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	p, ok := d.currentQuotaPeriod(q, c, &r)
 	if c.fail(&r) {
 		return r, c, p, false
 	}
 	if !ok {
-		r.detail("reason", "no current quota period")
+		r.Detail.Reason = "no current quota period"
 		return r, c, p, false
 	}
 	return r, c, p, true
@@ -275,9 +252,9 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 		r.ref(q, domain.KindQuota, x.ID, x.Source, num(m.Float()), "quota "+x.Owner)
 	}
 	if found {
-		r.detail("period_start", time.Unix(0, p.start).UTC())
-		r.detail("period_end", time.Unix(0, p.end).UTC())
-		r.detail("quota", p.quota.Float())
+		r.Detail.PeriodStart = ptr(time.Unix(0, p.start).UTC())
+		r.Detail.PeriodEnd = ptr(time.Unix(0, p.end).UTC())
+		r.Detail.Quota = ptr(p.quota.Float())
 	}
 	return p, found
 }
@@ -342,11 +319,11 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 		return r
 	}
 	remaining := p.quota - won
-	r.detail("pipeline", pipeline.Float())
-	r.detail("won", won.Float())
-	r.detail("remaining", remaining.Float())
+	r.Detail.Pipeline = ptr(pipeline.Float())
+	r.Detail.Won = ptr(won.Float())
+	r.Detail.Remaining = ptr(remaining.Float())
 	if remaining <= 0 {
-		r.detail("reason", "nothing remains of the quota")
+		r.Detail.Reason = "nothing remains of the quota"
 		return r
 	}
 	r.Value = num(float64(pipeline) / float64(remaining))
@@ -436,8 +413,8 @@ func salesVelocity(d *Dataset, q Query) Result {
 	// The cases are the deals won in W: the mean amount and the cycle rest
 	// on them (min_sample), while the open ones are multiplied by.
 	r.Count = s.won
-	r.detail("currency", c.org)
-	r.detail("open", open)
+	r.Detail.Currency = c.org
+	r.Detail.Open = ptr(open)
 	if c.fail(&r) {
 		return r
 	}
@@ -447,9 +424,9 @@ func salesVelocity(d *Dataset, q Query) Result {
 	meanAmount := s.wonAmount.Float() / float64(s.won)
 	rate := float64(s.qualifiedWon) / float64(s.qualified)
 	cycle := s.cycleDays / float64(s.won)
-	r.detail("mean_won_amount", meanAmount)
-	r.detail("win_rate", 100*rate)
-	r.detail("sales_cycle_days", cycle)
+	r.Detail.MeanWonAmount = ptr(meanAmount)
+	r.Detail.WinRate = ptr(100 * rate)
+	r.Detail.SalesCycleDays = ptr(cycle)
 	if cycle <= 0 {
 		return r
 	}
@@ -471,8 +448,8 @@ func quotaAttainment(d *Dataset, q Query) Result {
 		return r
 	}
 	r.Count = n
-	r.detail("won", won.Float())
-	r.detail("elapsed_share", float64(asOf-p.start)/float64(p.end-p.start))
+	r.Detail.Won = ptr(won.Float())
+	r.Detail.ElapsedShare = ptr(float64(asOf-p.start) / float64(p.end-p.start))
 	if p.quota != 0 {
 		r.Value = num(100 * float64(won) / float64(p.quota))
 	}
@@ -531,7 +508,7 @@ func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Mone
 // cacParts computes CAC (nil when no customer is new) and the new
 // customers; ok is false when an amount could not be converted.
 func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firsts map[string][]*domain.Subscription, ok bool) {
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	spend := d.acquisitionSpend(q, c, r)
 	firsts = d.newCustomers(q)
 	r.Count = len(firsts)
@@ -548,8 +525,8 @@ func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firs
 	if c.fail(r) {
 		return nil, nil, false
 	}
-	r.detail("spend", spend.Float())
-	r.detail("new_customers", len(firsts))
+	r.Detail.Spend = ptr(spend.Float())
+	r.Detail.NewCustomers = ptr(len(firsts))
 	if len(firsts) == 0 {
 		return nil, firsts, true
 	}
@@ -584,13 +561,10 @@ func cacPaybackMonths(d *Dataset, q Query) Result {
 		return r
 	}
 	mean := sum.Float() / float64(len(firsts))
-	gm := d.cfg.GrossMargin
-	if gm <= 0 {
-		gm = 0.8
-	}
-	r.detail("cac", *v)
-	r.detail("mean_first_mrr", mean)
-	r.detail("gross_margin", gm)
+	gm := d.cfg.grossMargin()
+	r.Detail.CAC = ptr(*v)
+	r.Detail.MeanFirstMRR = ptr(mean)
+	r.Detail.GrossMargin = ptr(gm)
 	if mean*gm > 0 {
 		r.Value = num(*v / (mean * gm))
 	}
@@ -618,7 +592,7 @@ func mqlVolume(d *Dataset, q Query) Result {
 	// The target for W: the mql_volume targets overlapping W, prorated,
 	// and rounded: a count's target is a whole number of leads.
 	if t, ok := d.targetOver("mql_volume", q, start, end); ok {
-		r.detail("target", math.Round(t))
+		r.Detail.Target = ptr(math.Round(t))
 	}
 	return r
 }
@@ -629,10 +603,7 @@ var funnelStages = []string{"lead_to_mql", "mql_to_sql", "sql_to_opportunity", "
 // funnelCohort is the mature cohort's [start, end): the leads created one
 // window's length before as_of − lag.
 func (d *Dataset) funnelCohort(q Query) (lag time.Duration, start, end int64) {
-	lag = d.cfg.FunnelLag
-	if lag <= 0 {
-		lag = DefaultFunnelLag
-	}
+	lag = d.cfg.funnelLag()
 	end = q.end() - int64(lag)
 	return lag, end - int64(q.Window), end
 }
@@ -686,10 +657,10 @@ func funnelConversion(d *Dataset, q Query) Result {
 	}
 	r.Count = reached[0]
 	r.Value = share(reached[4], reached[0])
-	r.detail("stages", stages)
-	r.detail("reached", counts)
-	r.detail("cohort_start", time.Unix(0, from).UTC())
-	r.detail("cohort_end", time.Unix(0, to).UTC())
-	r.detail("maturation_lag_days", float64(lag)/float64(day))
+	r.Detail.Stages = stages
+	r.Detail.Reached = counts
+	r.Detail.CohortStart = ptr(time.Unix(0, from).UTC())
+	r.Detail.CohortEnd = ptr(time.Unix(0, to).UTC())
+	r.Detail.MaturationLagDays = ptr(float64(lag) / float64(day))
 	return r
 }

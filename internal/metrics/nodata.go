@@ -16,85 +16,26 @@ import (
 // compute, to every metric; the metric functions keep computing their
 // plain definitions and need not know it.
 
-// requires lists the kinds each metric's value needs, matched in a scope
-// the way the metric matches them. A kind that only refines a value
+// Def.Requires lists the kinds each metric's value needs, matched in a
+// scope the way the metric matches them. A kind that only refines a value
 // (incidents for change failure rate: deployments fail on their own status
 // too; a target beside a count) is not listed: its absence does not make
 // the value unknowable. Nor are changes for lead time: a scope reaches them
 // through the deployment that shipped them, of any service, and without
-// changes the median is empty anyway. TestEveryMetricRequires
-// checks every computed metric is here, and that each kind listed is one
-// the metric reads (so the result cache sees its arrival).
-var requires = map[string][]domain.Kind{
-	// Platform reliability.
-	"availability":             {domain.KindSLI},
-	"slo_compliance":           {domain.KindSLI},
-	"error_budget_remaining":   {domain.KindSLI},
-	"error_rate":               {domain.KindSLI},
-	"incidents_p0_p1":          {domain.KindIncident},
-	"mttr":                     {domain.KindIncident},
-	"time_to_detect":           {domain.KindIncident},
-	"incident_recurrence_rate": {domain.KindIncident},
-	"postmortem_compliance":    {domain.KindIncident},
-	// Security & risk.
-	"open_critical_vulnerabilities": {domain.KindVulnerability},
-	"open_high_vulnerabilities":     {domain.KindVulnerability},
-	"time_to_patch_critical":        {domain.KindVulnerability},
-	"vulnerability_sla_breaches":    {domain.KindVulnerability},
-	"security_incidents_90d":        {domain.KindIncident},
-	"compliance_pass_rate":          {domain.KindControl},
-	// Delivery & execution.
-	"deployment_frequency":            {domain.KindDeployment},
-	"lead_time_for_changes":           {domain.KindDeployment},
-	"change_failure_rate":             {domain.KindDeployment},
-	"failed_deployment_recovery_time": {domain.KindDeployment},
-	"rework_rate":                     {domain.KindDeployment},
-	"rollback_rate":                   {domain.KindDeployment},
-	"deployment_success_rate":         {domain.KindDeployment},
-	"deployment_duration":             {domain.KindDeployment},
-	"emergency_retro_overdue":         {domain.KindDeployment},
-	// Cost & efficiency.
-	"infrastructure_cost":       {domain.KindCost},
-	"cost_trend":                {domain.KindCost},
-	"cost_per_active_customer":  {domain.KindCost, domain.KindUsage},
-	"cost_per_million_requests": {domain.KindCost, domain.KindUsage},
-	"budget_variance":           {domain.KindCost, domain.KindBudget},
-	// Customer trust & experience.
-	"csat":                 {domain.KindSurvey},
-	"nps":                  {domain.KindSurvey},
-	"logo_churn_rate":      {domain.KindSubscription},
-	"sla_adherence":        {domain.KindTicket},
-	"open_escalations":     {domain.KindTicket},
-	"release_impact_score": {domain.KindDeployment, domain.KindTicket},
-	// Growth & revenue.
-	"mrr":                {domain.KindSubscription},
-	"arr":                {domain.KindSubscription},
-	"nrr":                {domain.KindSubscription},
-	"grr":                {domain.KindSubscription},
-	"pipeline_coverage":  {domain.KindOpportunity, domain.KindQuota},
-	"win_rate":           {domain.KindOpportunity},
-	"sales_cycle_length": {domain.KindOpportunity},
-	"sales_velocity":     {domain.KindOpportunity},
-	"quota_attainment":   {domain.KindOpportunity, domain.KindQuota},
-	"cac":                {domain.KindSpend, domain.KindSubscription},
-	"cac_payback_months": {domain.KindSpend, domain.KindSubscription},
-	"mql_volume":         {domain.KindLead},
-	"funnel_conversion":  {domain.KindLead, domain.KindOpportunity},
-}
-
-// Requires returns the kinds without which a metric has no value.
-func Requires(id string) []domain.Kind { return requires[id] }
+// changes the median is empty anyway. TestEveryMetricRequires checks every
+// metric lists some, each one it reads (so the result cache sees its
+// arrival).
 
 // applyNoData nulls a result whose required data does not exist as of the
-// query, saying which kind is missing (Detail["reason"]).
-func (d *Dataset) applyNoData(id string, q Query, r *Result) {
-	for _, k := range requires[id] {
+// query, saying which kind is missing (Detail.Reason).
+func (d *Dataset) applyNoData(def *Def, q Query, r *Result) {
+	for _, k := range def.Requires {
 		if d.present(k, q) {
 			continue
 		}
 		r.Value = nil
 		// A DORA level judges the value; without one there is none.
-		delete(r.Detail, "dora_level")
+		r.Detail.DORALevel = ""
 		where := ""
 		for i, f := range q.Scope.Filters() {
 			if i == 0 {
@@ -104,7 +45,7 @@ func (d *Dataset) applyNoData(id string, q Query, r *Result) {
 			}
 			where += f.Dim + " " + f.Value
 		}
-		r.detail("reason", fmt.Sprintf("no %s data%s at or before %s", k, where, q.AsOf.UTC().Format(time.RFC3339)))
+		r.Detail.Reason = fmt.Sprintf("no %s data%s at or before %s", k, where, q.AsOf.UTC().Format(time.RFC3339))
 		return
 	}
 }

@@ -7,20 +7,6 @@ import (
 	"github.com/candor/candor/internal/domain"
 )
 
-var reliabilityDims = []string{"team", "service", "tier"}
-
-func init() {
-	Register("availability", reliabilityReads, reliabilityDims, availability)
-	Register("slo_compliance", reliabilityReads, reliabilityDims, sloCompliance)
-	Register("error_budget_remaining", reliabilityReads, reliabilityDims, errorBudgetRemaining)
-	Register("incidents_p0_p1", reliabilityReads, reliabilityDims, incidentsP0P1)
-	Register("mttr", reliabilityReads, reliabilityDims, mttr)
-	Register("time_to_detect", reliabilityReads, reliabilityDims, timeToDetect)
-	Register("incident_recurrence_rate", reliabilityReads, reliabilityDims, recurrenceRate)
-	Register("postmortem_compliance", reliabilityReads, reliabilityDims, postmortemCompliance)
-	Register("error_rate", reliabilityReads, reliabilityDims, errorRate)
-}
-
 type goodTotal struct{ good, total float64 }
 
 // slisIn sums availability SLIs whose whole period lies inside W, per
@@ -108,7 +94,7 @@ func sloCompliance(d *Dataset, q Query) Result {
 	}
 	r.Count = len(names)
 	r.Value = share(met, len(names))
-	r.detail("services", per)
+	r.Detail.Services = &PerService{Met: per}
 	return r
 }
 
@@ -127,7 +113,7 @@ func errorBudgetRemaining(d *Dataset, q Query) Result {
 	}
 	r.Count = len(names)
 	r.Value = minV
-	r.detail("services", per)
+	r.Detail.Services = &PerService{Budget: per}
 	return r
 }
 

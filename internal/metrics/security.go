@@ -3,24 +3,11 @@ package metrics
 import (
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
 
 // Security & Risk (SPEC §3).
-
-var securityDims = []string{"team", "service"}
-
-func init() {
-	registerBiz("open_critical_vulnerabilities", securityReads, securityDims, openVulns("critical"))
-	registerBiz("open_high_vulnerabilities", securityReads, securityDims, openVulns("high"))
-	registerBiz("time_to_patch_critical", securityReads, securityDims, timeToPatchCritical)
-	registerBiz("vulnerability_sla_breaches", securityReads, securityDims, vulnerabilitySLABreaches)
-	registerBiz("security_incidents_90d", securityReads, securityDims, securityIncidents90d)
-	registerBiz("compliance_pass_rate", securityReads, []string{"framework"}, compliancePassRate)
-	otherDimValueFuncs = append(otherDimValueFuncs, frameworkDimValues)
-}
 
 // openAt reports whether a vulnerability is open at asOf: opened by then
 // and not fixed by then (a fix stamped after as_of has not happened).
@@ -79,22 +66,11 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 	return r
 }
 
-// vulnSLAs maps each severity (lower case) to its allowed age: the SPEC
-// defaults, overridden per severity by the configuration. A severity with
-// neither has no SLA and cannot breach.
-func (d *Dataset) vulnSLAs() map[string]time.Duration {
-	out := DefaultConfig().VulnerabilitySLA
-	for sev, v := range d.cfg.VulnerabilitySLA {
-		out[strings.ToLower(sev)] = v
-	}
-	return out
-}
-
 func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	bySeverity := map[string]int{}
-	slas := d.vulnSLAs()
+	slas := d.cfg.vulnSLAs()
 	d.eachOpenVuln(q, func(v *domain.Vulnerability) {
 		sla, ok := slas[strings.ToLower(v.Severity)]
 		if !ok {
@@ -110,7 +86,7 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 		r.ref(q, domain.KindVulnerability, v.ID, v.Source, num(days(age)), "age in days; SLA "+v.Severity)
 	})
 	r.Value = num(float64(r.Count))
-	r.detail("by_severity", bySeverity)
+	r.Detail.BySeverity = bySeverity
 	return r
 }
 
@@ -134,7 +110,7 @@ func securityIncidents90d(d *Dataset, q Query) Result {
 		incRef(&r, q, i, nil, "")
 	}
 	r.Value = num(float64(r.Count))
-	r.detail("last_30d", last30)
+	r.Detail.LastThirtyDays = ptr(last30)
 	return r
 }
 
@@ -257,7 +233,7 @@ func compliancePassRate(d *Dataset, q Query) Result {
 		r.ref(q, domain.KindControl, c.Header().ID, c.Header().Source, nil, n+": "+note)
 	}
 	r.Value = share(passed, r.Count)
-	r.detail("frameworks", frameworks)
-	r.detail("failing", r.Count-passed)
+	r.Detail.Frameworks = frameworks
+	r.Detail.Failing = ptr(r.Count - passed)
 	return r
 }

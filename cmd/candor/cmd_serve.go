@@ -57,13 +57,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 // base URL once listening.
 func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error {
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	// Load the data before accepting traffic so the first request is not
-	// the one that pays for it.
+	// Listen at once and load in the background: /healthz answers and
+	// /readyz says not ready until the first load is published; requests
+	// that need the data wait for it.
 	start := time.Now()
-	if err := a.engine.Refresh(ctx); err != nil {
-		return err
-	}
-	log.Info("data loaded", "seq", a.engine.Seq(), "seconds", time.Since(start).Seconds())
+	a.engine.Log = log
+	a.engine.Start(ctx)
+	go func() {
+		if a.engine.WaitFor(ctx, 0) == nil {
+			log.Info("data loaded", "seq", a.engine.Seq(), "seconds", time.Since(start).Seconds())
+		}
+	}()
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err

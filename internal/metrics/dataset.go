@@ -7,6 +7,7 @@
 package metrics
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -266,6 +267,10 @@ type Dataset struct {
 
 	// cites memoises Cite: the configuration is fixed per dataset.
 	cites sync.Map
+
+	// quarantine holds the stored rows that could not be decoded, by key
+	// (quarantine.go).
+	quarantine map[domain.Key]QuarantinedRow
 }
 
 // kindTimes holds a kind's records' times, so how many of them exist and
@@ -491,6 +496,9 @@ func sortedFor[T comparable](m map[string]*sorted[T], k string, key func(T) (int
 // (zero when unknown).
 func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 	k := r.Kind()
+	if len(d.quarantine) > 0 {
+		delete(d.quarantine, domain.KeyOf(r))
+	}
 	if k != domain.KindService {
 		kt := d.times[k]
 		if kt == nil {
@@ -664,11 +672,7 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	k := key(r.Source, r.ID)
 	d.service(r.Service)
 	if old := d.change(k); old != nil {
-		d.queue(memoEvent{old.Service, old.Merged, evChange})
-		if chainRemove(d.changeByID, old.ID, old) {
-			d.nChanges--
-		}
-		d.svcChanges[old.Service].remove(old)
+		d.removeChange(old)
 	}
 	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
 	chainAppend(d.changeByID, x.ID, x)
@@ -676,6 +680,16 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	d.relink[x.ID] = true
 	d.queue(memoEvent{x.Service, x.Merged, evChange})
 	sortedFor(d.svcChanges, x.Service, func(c *Chg) (int64, string) { return c.Merged, c.ID }).add(x)
+}
+
+func (d *Dataset) removeChange(old *Chg) {
+	d.queue(memoEvent{old.Service, old.Merged, evChange})
+	if chainRemove(d.changeByID, old.ID, old) {
+		d.nChanges--
+	}
+	d.svcChanges[old.Service].remove(old)
+	// The deployments listing its id resolve it differently now.
+	d.relink[old.ID] = true
 }
 
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
@@ -730,10 +744,7 @@ func (d *Dataset) removeInc(x *Inc) {
 func (d *Dataset) applySLI(r *domain.SLI) {
 	k := key(r.Source, r.ID)
 	if old := d.slis[k]; old != nil {
-		delete(d.slis, k)
-		if !old.latency {
-			d.sliAll.remove(old)
-		}
+		d.removeSLI(k, old)
 	}
 	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
 	// Every SLI is kept (counted, and found when replaced); the
@@ -742,6 +753,13 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 	d.slis[k] = x
 	if !x.latency {
 		d.sliAll.add(x)
+	}
+}
+
+func (d *Dataset) removeSLI(k recKey, old *SLISample) {
+	delete(d.slis, k)
+	if !old.latency {
+		d.sliAll.remove(old)
 	}
 }
 
@@ -771,19 +789,7 @@ func (d *Dataset) applyOther(r domain.Record) {
 	}
 	k := key(r.Header().Source, r.Header().ID)
 	if old := m[k]; old != nil {
-		d.byTime[kind].remove(old)
-		switch o := old.(type) {
-		case *domain.Ticket:
-			if o.Release != "" {
-				removeFrom(d.ticketsByRelease, o.Release, o)
-				d.forgetImpact(o.Release)
-			}
-			if o.Escalated {
-				d.escalated.remove(o)
-			}
-		case *domain.Opportunity:
-			removeFrom(d.oppByID, o.ID, o)
-		}
+		d.removeOther(kind, k, old)
 	}
 	m[k] = r
 	d.byTime[kind].add(r)
@@ -800,7 +806,12 @@ func (d *Dataset) applyOther(r domain.Record) {
 	// Release impact looks tickets up by the deployment they name, so it
 	// costs per release, not per ticket in the baseline period.
 	if t, ok := r.(*domain.Ticket); ok && t.Release != "" {
-		d.ticketsByRelease[t.Release] = append(d.ticketsByRelease[t.Release], t)
+		// In creation order (then id, source), whatever order they came
+		// in: a drill-down lists them so, and must read the same in every
+		// process holding the same records.
+		l := d.ticketsByRelease[t.Release]
+		i, _ := slices.BinarySearchFunc(l, t, ticketOrder)
+		d.ticketsByRelease[t.Release] = slices.Insert(l, i, t)
 		for x := d.depByID[t.Release]; x != nil; x = x.next {
 			if !x.hasTickets && x.Prod {
 				d.ticketRows = append(d.ticketRows, x)
@@ -809,6 +820,27 @@ func (d *Dataset) applyOther(r domain.Record) {
 			x.impact.Store(nil)
 		}
 	}
+}
+
+func (d *Dataset) removeOther(kind domain.Kind, k recKey, old domain.Record) {
+	delete(d.others[kind], k)
+	d.byTime[kind].remove(old)
+	switch o := old.(type) {
+	case *domain.Ticket:
+		if o.Release != "" {
+			removeFrom(d.ticketsByRelease, o.Release, o)
+			d.forgetImpact(o.Release)
+		}
+		if o.Escalated {
+			d.escalated.remove(o)
+		}
+	case *domain.Opportunity:
+		removeFrom(d.oppByID, o.ID, o)
+	}
+}
+
+func ticketOrder(a, b *domain.Ticket) int {
+	return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID), cmp.Compare(a.Source, b.Source))
 }
 
 // Records returns the records of a kind outside the engineering kinds, in

@@ -194,14 +194,15 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	// The store's sequence, not the engine's: the engine only catches up
-	// at its next read, so its sequence says when someone last read.
+	// seq is the store's sequence; the engine's status says which of it
+	// the readable data reflects, how far behind that is, and how many
+	// stored rows it had to quarantine.
 	seq, err := s.Store.LastSeq(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": s.Engine.Status()})
 }
 
 // ParseTime accepts RFC 3339 or a date (midnight UTC).
@@ -388,6 +389,14 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		format = "csv"
 	}
 	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
+	if err == nil && sum.Inserted+sum.Replaced > 0 {
+		// Read-your-writes: the answer waits until what was written is
+		// readable, so the client's next read sees it. The write stands
+		// either way.
+		if serr := s.Engine.Sync(r.Context()); serr != nil && r.Context().Err() == nil {
+			s.Log.Warn("records written but not yet readable", "err", serr)
+		}
+	}
 	if err != nil {
 		// Import reports what is wrong with the input (a CSV without a
 		// kind, a repeated column, an overlong line) as plain errors: they

@@ -48,7 +48,8 @@ func (d *Dataset) touchNs(kind domain.Kind, n int64) {
 // no time and can change any window of any metric.
 func (d *Dataset) touchAll() { d.dirtyAll = true }
 
-// touchRecord notes every timestamp of a record.
+// touchRecord notes every timestamp of a record of a kind not held as
+// rows (rows note theirs: row.stamps).
 func (d *Dataset) touchRecord(r domain.Record) {
 	kind := r.Kind()
 	touch := func(t time.Time) {
@@ -70,22 +71,6 @@ func (d *Dataset) touchRecord(r domain.Record) {
 		touch(r.DetectedAt)
 	case *domain.SLI:
 		touch(r.PeriodStart)
-	case *domain.Cost:
-		touch(r.PeriodStart)
-	case *domain.Usage:
-		touch(r.PeriodStart)
-	case *domain.Budget:
-		touch(r.PeriodStart)
-	case *domain.Quota:
-		touch(r.PeriodStart)
-	case *domain.Spend:
-		touch(r.PeriodStart)
-	case *domain.Target:
-		touch(r.PeriodStart)
-	case *domain.Opportunity:
-		if !r.CloseDate.IsZero() {
-			touch(r.CloseDate.Time)
-		}
 	}
 	for _, t := range dataTimes(r) {
 		touch(t)
@@ -250,11 +235,6 @@ func (d *Dataset) touchReplaced(r domain.Record) {
 	case *domain.SLI:
 		if o := d.slis[k]; o != nil {
 			ts(o.Start)
-		}
-	case *domain.Service:
-	default:
-		if o := d.others[r.Kind()][k]; o != nil {
-			d.touchRecord(o)
 		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"sort"
 	"strings"
 
 	"github.com/candor/candor/internal/domain"
@@ -12,29 +11,7 @@ import (
 
 // Cost & Efficiency (SPEC §3). This file also holds what the business
 // pillars share: money in the organisation currency, proration by elapsed
-// time, targets, scope matching on record attributes and the time-ordered
-// record slices.
-
-// ---------------------------------------------------------------- records in time
-
-// evAt is a record's event time in unix ns (0 when it has none), the key
-// the Dataset's per-kind slices are ordered by.
-func evAt(r domain.Record) int64 { return ns(r.EventTime()) }
-
-// recordsFrom returns the records of a kind whose event time is ≥ t. Every
-// kind's event time is the latest of its timestamps, so every record with
-// any timestamp ≥ t is in the slice: a metric asking "X in W" scans only
-// recordsFrom(kind, W start), and filters on X.
-func (d *Dataset) recordsFrom(kind domain.Kind, t int64) []domain.Record {
-	rs := d.Records(kind)
-	return rs[sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) >= t }):]
-}
-
-// recordsThrough returns the records of a kind whose event time is ≤ t.
-func (d *Dataset) recordsThrough(kind domain.Kind, t int64) []domain.Record {
-	rs := d.Records(kind)
-	return rs[:sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) > t })]
-}
+// time, targets and scope matching on record attributes.
 
 // ---------------------------------------------------------------- scope
 
@@ -69,18 +46,18 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	if dim != "category" {
 		return
 	}
-	for _, r := range d.Records(domain.KindCost) {
-		if x := r.(*domain.Cost); d.matchService(q, x.Service) && matchAttr(q, dim, x.Category) {
-			addDimValue(set, x.Category)
+	for x := range d.costs().all() {
+		if d.matchService(q, x.service) && matchAttr(q, dim, x.category) {
+			addDimValue(set, x.category)
 		}
 	}
 	// Budgets belong to no service: a service scope has none.
 	if !d.matchService(q, "") {
 		return
 	}
-	for _, r := range d.Records(domain.KindBudget) {
-		if x := r.(*domain.Budget); matchAttr(q, dim, x.Category) {
-			addDimValue(set, x.Category)
+	for x := range d.budgets().all() {
+		if matchAttr(q, dim, x.category) {
+			addDimValue(set, x.category)
 		}
 	}
 }
@@ -205,37 +182,35 @@ func targetScopeMatches(scope string, q Query) bool {
 // greatest id) wins.
 func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 	asOf := q.end()
-	var best *domain.Target
+	var best *targetRow
 	// Targets are ordered by period_start: only those started by as_of.
-	for _, r := range d.recordsThrough(domain.KindTarget, asOf) {
-		t := r.(*domain.Target)
-		if t.Metric != metric || ns(t.PeriodEnd) <= asOf || !targetScopeMatches(t.Scope, q) {
+	for t := range d.targets().through(asOf) {
+		if t.metric != metric || t.end <= asOf || !targetScopeMatches(t.scope, q) {
 			continue
 		}
-		if best == nil || !t.PeriodStart.Before(best.PeriodStart) {
+		if best == nil || t.start >= best.start {
 			best = t
 		}
 	}
 	if best == nil {
 		return 0, false
 	}
-	return best.Value, true
+	return best.value, true
 }
 
 // targetOver sums the values of the metric's `target` records whose period
 // overlaps [ws, we), each prorated by the share of its period inside it.
 func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, bool) {
 	sum, found := 0.0, false
-	for _, r := range d.recordsThrough(domain.KindTarget, we-1) {
-		t := r.(*domain.Target)
-		if t.Metric != metric || !targetScopeMatches(t.Scope, q) {
+	for t := range d.targets().through(we - 1) {
+		if t.metric != metric || !targetScopeMatches(t.scope, q) {
 			continue
 		}
-		s := overlapShare(ns(t.PeriodStart), ns(t.PeriodEnd), ws, we)
+		s := overlapShare(t.start, t.end, ws, we)
 		if s == 0 {
 			continue
 		}
-		sum += t.Value * s
+		sum += t.value * s
 		found = true
 	}
 	return sum, found
@@ -248,26 +223,22 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) domai
 	var total domain.Money
 	// Cost records are ordered by period_end: only those ending after ws
 	// can overlap.
-	rs := d.Records(domain.KindCost)
-	i := sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) > ws })
-	for _, rec := range rs[i:] {
-		x := rec.(*domain.Cost)
-		ps := ns(x.PeriodStart)
-		if ps >= we || !d.matchService(q, x.Service) || !matchAttr(q, "category", x.Category) {
+	for x := range d.costs().from(ws + 1) {
+		if x.start >= we || !d.matchService(q, x.service) || !matchAttr(q, "category", x.category) {
 			continue
 		}
-		m, ok := prorate(x.Amount, ps, ns(x.PeriodEnd), ws, we)
+		m, ok := prorate(x.amount, x.start, x.end, ws, we)
 		if !ok {
 			continue
 		}
-		m, ok = c.to(domain.KindCost, x.ID, x.Currency, m)
+		m, ok = c.to(domain.KindCost, x.id, x.currency, m)
 		if !ok {
 			continue
 		}
 		total += m
 		if r != nil {
 			r.Count++
-			r.ref(q, domain.KindCost, x.ID, x.Source, num(m.Float()), "")
+			r.ref(q, domain.KindCost, x.id, x.source, num(m.Float()), "")
 		}
 	}
 	return total
@@ -323,14 +294,15 @@ func (u usage) meanCustomers() (float64, bool) {
 	return u.customerTime / u.covered, true
 }
 
-func (u *usage) add(x *domain.Usage, ps, pe, ws, we int64) {
+func (u *usage) add(x *usageRow, ws, we int64) {
+	ps, pe := x.start, x.end
 	ov := min(pe, we) - max(ps, ws)
-	if x.ActiveCustomers != nil {
-		u.customerTime += *x.ActiveCustomers * float64(ov)
+	if x.activeCustomers != nil {
+		u.customerTime += *x.activeCustomers * float64(ov)
 		u.covered += float64(ov)
 	}
-	if x.Requests != nil {
-		u.requests += *x.Requests * float64(ov) / float64(pe-ps)
+	if x.requests != nil {
+		u.requests += *x.requests * float64(ov) / float64(pe-ps)
 		u.withRequests = true
 	}
 }
@@ -342,38 +314,36 @@ func (u *usage) add(x *domain.Usage, ps, pe, ws, we int64) {
 // of the per-service records. In a service scope, that service's records.
 func (d *Dataset) usageOver(q Query, r *Result) usage {
 	var org, svc usage
-	var orgRefs, svcRefs []*domain.Usage
+	var orgRefs, svcRefs []*usageRow
 	ws, we := q.start(), q.end()
 	// Usage is ordered by period_end: only those ending after W's start.
-	for _, rec := range d.recordsFrom(domain.KindUsage, ws+1) {
-		x := rec.(*domain.Usage)
-		ps, pe := ns(x.PeriodStart), ns(x.PeriodEnd)
-		if ps >= we || pe <= ps {
+	for x := range d.usages().from(ws + 1) {
+		if x.start >= we || x.end <= x.start {
 			continue
 		}
 		switch {
-		case q.Scope.Dim == "" && x.Service == "":
-			org.add(x, ps, pe, ws, we)
+		case q.Scope.Dim == "" && x.service == "":
+			org.add(x, ws, we)
 			orgRefs = append(orgRefs, x)
-		case x.Service != "" && d.matchService(q, x.Service):
-			svc.add(x, ps, pe, ws, we)
+		case x.service != "" && d.matchService(q, x.service):
+			svc.add(x, ws, we)
 			svcRefs = append(svcRefs, x)
 		}
 	}
 	if q.Scope.Dim != "" {
 		for _, x := range svcRefs {
-			r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "usage of "+x.Service)
+			r.ref(q, domain.KindUsage, x.id, x.source, nil, "usage of "+x.service)
 		}
 		return svc
 	}
 	for _, x := range orgRefs {
-		r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "organisation usage")
+		r.ref(q, domain.KindUsage, x.id, x.source, nil, "organisation usage")
 	}
 	if !org.withRequests && svc.withRequests {
 		org.requests, org.withRequests = svc.requests, true
 		for _, x := range svcRefs {
-			if x.Requests != nil {
-				r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "requests of "+x.Service)
+			if x.requests != nil {
+				r.ref(q, domain.KindUsage, x.id, x.source, nil, "requests of "+x.service)
 			}
 		}
 	}
@@ -434,20 +404,19 @@ func budgetVariance(d *Dataset, q Query) Result {
 	cost := d.costOver(q, start, end, c, &r)
 	var budget domain.Money
 	// Budgets are ordered by period_start: only those starting before as_of.
-	for _, rec := range d.recordsThrough(domain.KindBudget, end-1) {
-		x := rec.(*domain.Budget)
-		if !matchAttr(q, "category", x.Category) {
+	for x := range d.budgets().through(end - 1) {
+		if !matchAttr(q, "category", x.category) {
 			continue
 		}
-		m, ok := prorate(x.Amount, ns(x.PeriodStart), ns(x.PeriodEnd), start, end)
+		m, ok := prorate(x.amount, x.start, x.end, start, end)
 		if !ok {
 			continue
 		}
-		if m, ok = c.to(domain.KindBudget, x.ID, x.Currency, m); !ok {
+		if m, ok = c.to(domain.KindBudget, x.id, x.currency, m); !ok {
 			continue
 		}
 		budget += m
-		r.ref(q, domain.KindBudget, x.ID, x.Source, num(m.Float()), "budget")
+		r.ref(q, domain.KindBudget, x.id, x.source, num(m.Float()), "budget")
 	}
 	r.Detail.Currency = c.org
 	if c.fail(&r) {

@@ -1,25 +1,12 @@
 package metrics
 
 import (
-	"math"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
-
-// prodIn calls fn for the production deployments in scope finishing in W,
-// in finishing order.
-func (d *Dataset) prodIn(q Query, fn func(row *depRow)) {
-	rows := d.prodDeps.between(q.start(), q.end())
-	org := q.Scope.Dim == ""
-	for i := range rows {
-		if org || d.matchDep(q, rows[i].x) {
-			fn(&rows[i])
-		}
-	}
-}
 
 // depRef notes a deployment behind a value; the pointer is only followed
 // for a drill-down.
@@ -121,69 +108,6 @@ func leadSpan(x *Dep, c *Chg, asOf int64) (float64, bool) {
 		return 0, false
 	}
 	return hours(span), true
-}
-
-// leadMemo holds the lead times of the changes a deployment shipped, as
-// known once every deployment listing one of them has finished and every
-// one of them has happened: valid for any as_of at or after validFrom
-// until reset. Before validFrom a change merged before the deployment but
-// listed by a later one was still this deployment's by inference, a change
-// it lists that merged after it finished did not exist yet, or an id
-// another source reuses resolved differently, so the memo is bypassed (old
-// windows, computed once and then cached).
-type leadMemo struct {
-	validFrom          int64
-	spans              []float64
-	explicit, inferred int
-}
-
-// leadOf returns x's memo for asOf, taking it when missing or stale; nil
-// when asOf is before the memo's validity.
-func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
-	m := x.lead.Load()
-	if m == nil {
-		d.memoized.Store(true)
-		m = &leadMemo{}
-		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
-			// A listed change merged after x finished, or one first
-			// committed after it, reads differently as of before then.
-			if c.Merged > x.Finished {
-				m.validFrom = max(m.validFrom, c.Merged)
-			}
-			if c.Authored > x.Finished {
-				m.validFrom = max(m.validFrom, c.Authored)
-			}
-			if h, ok := leadSpan(x, c, math.MaxInt64); ok {
-				m.spans = append(m.spans, h)
-				if method == Explicit {
-					m.explicit++
-				} else {
-					m.inferred++
-				}
-			}
-		})
-		for _, id := range x.Changes {
-			if c := d.changeByID[id]; c != nil && c.next != nil {
-				m.validFrom = max(m.validFrom, d.changeSettled(id))
-			}
-		}
-		// changesOf skipped the inferred range's explicitly linked
-		// changes; as of before their deployments finished they were x's.
-		d.inferredRange(x, func(c *Chg) {
-			if c.explicit != nil {
-				m.validFrom = max(m.validFrom, c.explicit.Finished)
-			}
-			if !d.uniqueChange(c) {
-				m.validFrom = max(m.validFrom, d.changeSettled(c.ID))
-			}
-		})
-		// Racing readers store equal memos: the data determines them.
-		x.lead.Store(m)
-	}
-	if asOf < m.validFrom {
-		return nil
-	}
-	return m
 }
 
 func leadTime(d *Dataset, q Query) Result {
@@ -420,7 +344,7 @@ func emergencyRetroOverdue(d *Dataset, q Query) Result {
 	asOf := q.end()
 	limit := asOf - int64(72*time.Hour)
 	n := 0
-	for x := range d.emergency {
+	for x := range d.emergencies() {
 		if !d.matchDep(q, x) || x.Finished >= limit {
 			continue
 		}

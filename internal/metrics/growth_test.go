@@ -236,7 +236,8 @@ func TestAcquisition(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.GrossMargin = 0.5
 	// 1550 / (200 × 0.5) = 15.5.
-	bizRun(t, bizDS(&cfg, d.Records(domain.KindSpend)[0], d.Records(domain.KindSpend)[1], d.Records(domain.KindSpend)[2],
+	bizRun(t, bizDS(&cfg, spend("sp1", "marketing", "2026-03-01", "2026-04-01", "3100"),
+		spend("sp2", "sales", "2026-02-01", "2026-03-11", "380"), spend("sp3", "other", "2026-03-01", "2026-03-31", "1000"),
 		bizSub("n1", "N1", "", "2026-03-05", "", "100"), bizSub("n2", "N2", "", "2026-03-10", "", "300")),
 		[]bizCase{{"payback margin", "cac_payback_months", bizQ(bizAsOf), bizF(15.5)}})
 }

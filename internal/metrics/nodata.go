@@ -95,71 +95,27 @@ var presenceAttrs = map[domain.Kind][]string{
 	domain.KindLead:          {"channel", "campaign"},
 }
 
-// presenceOf returns a record's defining time and scope attributes; ok is
-// false for records that never count (services, which exist always, and
-// SLIs of an objective the dataset does not keep).
+// presenceOf returns a record's defining time and scope attributes, for
+// the kinds not held as rows (row.presence has theirs); ok is false for
+// records that never count (services, which exist always, and SLIs of an
+// objective the dataset does not keep).
 func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
-	a := func(kv ...string) []attrVal {
-		out := make([]attrVal, 0, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			out = append(out, attrVal{kv[i], valueOrNone(kv[i+1])})
-		}
-		return out
-	}
 	t = bornAt(r)
 	switch r := r.(type) {
 	case *domain.Deployment:
 		env, _ := d.cfg.environment(r)
-		return t, a("service", r.Service, "environment", env), true
-	case *domain.Change, *domain.Incident, *domain.Vulnerability, *domain.Usage:
-		return t, a("service", serviceOf(r)), true
+		return t, []attrVal{{"service", valueOrNone(r.Service)}, {"environment", valueOrNone(env)}}, true
+	case *domain.Change:
+		return t, svcAttr(r.Service), true
+	case *domain.Incident:
+		return t, svcAttr(r.Service), true
 	case *domain.SLI:
 		if r.Objective != "" && r.Objective != "availability" {
 			return 0, nil, false
 		}
-		return t, a("service", r.Service), true
-	case *domain.Ticket:
-		return t, a("priority", r.Priority), true
-	case *domain.Control:
-		return t, a("framework", r.Framework), true
-	case *domain.Cost:
-		return t, a("service", r.Service, "category", r.Category), true
-	case *domain.Budget:
-		return t, a("category", r.Category), true
-	case *domain.Subscription:
-		return t, a("plan", r.Plan), true
-	case *domain.Opportunity, *domain.Quota:
-		return t, a("owner", ownerOf(r)), true
-	case *domain.Lead:
-		return t, a("channel", r.Channel, "campaign", r.Campaign), true
-	case *domain.Survey, *domain.Spend, *domain.Target:
-		return t, nil, true
+		return t, svcAttr(r.Service), true
 	}
 	return 0, nil, false
-}
-
-func serviceOf(r domain.Record) string {
-	switch r := r.(type) {
-	case *domain.Change:
-		return r.Service
-	case *domain.Incident:
-		return r.Service
-	case *domain.Vulnerability:
-		return r.Service
-	case *domain.Usage:
-		return r.Service
-	}
-	return ""
-}
-
-func ownerOf(r domain.Record) string {
-	switch r := r.(type) {
-	case *domain.Opportunity:
-		return r.Owner
-	case *domain.Quota:
-		return r.Owner
-	}
-	return ""
 }
 
 // heldPresence is what the dataset holds for the record a new one
@@ -183,11 +139,6 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 		if o := d.slis[k]; o != nil {
 			return o.Start, svcAttr(o.Service), true
 		}
-	case *domain.Service:
-	default:
-		if o := d.others[r.Kind()][k]; o != nil {
-			return d.presenceOf(o)
-		}
 	}
 	return 0, nil, false
 }
@@ -200,10 +151,7 @@ func depAttrs(x *Dep) []attrVal {
 
 // notePresence updates the index for a record about to be applied.
 func (d *Dataset) notePresence(r domain.Record) {
-	if d.presence.kinds == nil {
-		d.presence.kinds = map[domain.Kind]*kindPresence{}
-		d.presence.stale = map[domain.Kind]bool{}
-	}
+	d.presenceKinds()
 	kind := r.Kind()
 	t, attrs, ok := d.presenceOf(r)
 	if ot, oattrs, held := d.heldPresence(r); held && d.holdsMinimum(kind, ot, oattrs) &&
@@ -212,6 +160,14 @@ func (d *Dataset) notePresence(r domain.Record) {
 	}
 	if ok {
 		d.presence.add(kind, t, attrs)
+	}
+}
+
+// presenceKinds makes the index's maps.
+func (d *Dataset) presenceKinds() {
+	if d.presence.kinds == nil {
+		d.presence.kinds = map[domain.Kind]*kindPresence{}
+		d.presence.stale = map[domain.Kind]bool{}
 	}
 }
 
@@ -281,10 +237,8 @@ func (d *Dataset) rebuildPresence() {
 				d.presence.add(kind, x.Start, svcAttr(x.Service))
 			}
 		default:
-			for _, r := range d.others[kind] {
-				if t, attrs, ok := d.presenceOf(r); ok {
-					d.presence.add(kind, t, attrs)
-				}
+			if t := d.rows.byKind[kind]; t != nil {
+				t.eachPresence(func(born int64, attrs []attrVal) { d.presence.add(kind, born, attrs) })
 			}
 		}
 	}

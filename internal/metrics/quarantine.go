@@ -50,6 +50,10 @@ func (d *Dataset) Quarantined() []QuarantinedRow {
 // never been applied. Removal invalidates exactly what a replacement
 // would: the removed version's times, presence, links and memos.
 func (d *Dataset) remove(k domain.Key) {
+	if t := d.rows.byKind[k.Kind]; t != nil {
+		t.remove(d, key(k.Source, k.ID))
+		return
+	}
 	probe := domain.New(k.Kind)
 	if probe == nil {
 		return
@@ -86,10 +90,6 @@ func (d *Dataset) remove(k domain.Key) {
 	case domain.KindSLI:
 		if old := d.slis[rk]; old != nil {
 			d.removeSLI(rk, old)
-		}
-	default:
-		if old := d.others[k.Kind][rk]; old != nil {
-			d.removeOther(k.Kind, rk, old)
 		}
 	}
 }

@@ -11,22 +11,21 @@ import (
 
 // openAt reports whether a vulnerability is open at asOf: opened by then
 // and not fixed by then (a fix stamped after as_of has not happened).
-func vulnOpenAt(v *domain.Vulnerability, asOf int64) bool {
-	if ns(v.OpenedAt) > asOf {
+func vulnOpenAt(v *vulnRow, asOf int64) bool {
+	if v.opened > asOf {
 		return false
 	}
-	f := ns(v.FixedAt)
+	f := v.fixed
 	return f == 0 || f > asOf
 }
 
 // eachOpenVuln calls fn for the vulnerabilities in scope open at as_of.
 // Point in time: an old unfixed vulnerability has an old event time, so
 // this scans every vulnerability record.
-func (d *Dataset) eachOpenVuln(q Query, fn func(v *domain.Vulnerability)) {
+func (d *Dataset) eachOpenVuln(q Query, fn func(v *vulnRow)) {
 	asOf := q.end()
-	for _, rec := range d.Records(domain.KindVulnerability) {
-		v := rec.(*domain.Vulnerability)
-		if vulnOpenAt(v, asOf) && d.matchService(q, v.Service) {
+	for v := range d.vulns().all() {
+		if vulnOpenAt(v, asOf) && d.matchService(q, v.service) {
 			fn(v)
 		}
 	}
@@ -35,10 +34,10 @@ func (d *Dataset) eachOpenVuln(q Query, fn func(v *domain.Vulnerability)) {
 func openVulns(severity string) Func {
 	return func(d *Dataset, q Query) Result {
 		var r Result
-		d.eachOpenVuln(q, func(v *domain.Vulnerability) {
-			if strings.EqualFold(v.Severity, severity) {
+		d.eachOpenVuln(q, func(v *vulnRow) {
+			if strings.EqualFold(v.severity, severity) {
 				r.Count++
-				r.ref(q, domain.KindVulnerability, v.ID, v.Source, nil, v.CVE)
+				r.ref(q, domain.KindVulnerability, v.id, v.source, nil, v.cve)
 			}
 		})
 		r.Value = num(float64(r.Count))
@@ -50,16 +49,15 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
 	start, end := q.start(), q.end()
-	for _, rec := range d.recordsFrom(domain.KindVulnerability, start) {
-		v := rec.(*domain.Vulnerability)
-		f := ns(v.FixedAt)
+	for v := range d.vulns().from(start) {
+		f := v.fixed
 		// Opened after as_of: it does not exist yet, fixed or not.
-		if f < start || f >= end || ns(v.OpenedAt) > end || !strings.EqualFold(v.Severity, "critical") || !d.matchService(q, v.Service) {
+		if f < start || f >= end || v.opened > end || !strings.EqualFold(v.severity, "critical") || !d.matchService(q, v.service) {
 			continue
 		}
-		dd := days(f - ns(v.OpenedAt))
+		dd := days(f - v.opened)
 		spans = append(spans, dd)
-		r.ref(q, domain.KindVulnerability, v.ID, v.Source, num(dd), v.CVE)
+		r.ref(q, domain.KindVulnerability, v.id, v.source, num(dd), v.cve)
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -71,19 +69,19 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	asOf := q.end()
 	bySeverity := map[string]int{}
 	slas := d.cfg.vulnSLAs()
-	d.eachOpenVuln(q, func(v *domain.Vulnerability) {
-		sla, ok := slas[strings.ToLower(v.Severity)]
+	d.eachOpenVuln(q, func(v *vulnRow) {
+		sla, ok := slas[strings.ToLower(v.severity)]
 		if !ok {
 			return
 		}
-		age := asOf - ns(v.OpenedAt)
+		age := asOf - v.opened
 		// "Exceeds": an age exactly equal to the SLA is not a breach.
 		if age <= int64(sla) {
 			return
 		}
 		r.Count++
-		bySeverity[strings.ToLower(v.Severity)]++
-		r.ref(q, domain.KindVulnerability, v.ID, v.Source, num(days(age)), "age in days; SLA "+v.Severity)
+		bySeverity[strings.ToLower(v.severity)]++
+		r.ref(q, domain.KindVulnerability, v.id, v.source, num(days(age)), "age in days; SLA "+v.severity)
 	})
 	r.Value = num(float64(r.Count))
 	r.Detail.BySeverity = bySeverity
@@ -99,7 +97,7 @@ func securityIncidents90d(d *Dataset, q Query) Result {
 	end := q.end()
 	from30 := end - int64(30*day)
 	last30 := 0
-	for _, i := range d.incByOpened.between(end-int64(securityWindow), end) {
+	for _, i := range d.openedBetween(end-int64(securityWindow), end) {
 		if !strings.EqualFold(i.Category, "security") || !d.matchService(q, i.Service) {
 			continue
 		}
@@ -126,23 +124,22 @@ func frameworkDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	if q.Scope.IsZero() {
-		for _, rec := range d.Records(domain.KindControl) {
-			addDimValue(set, rec.(*domain.Control).Framework)
+		for c := range d.controls().all() {
+			addDimValue(set, c.framework)
 		}
 		return
 	}
 	// A control belongs to every framework any of its checks names, so the
 	// frameworks within a scope are all those of the controls in it.
 	controls := map[string]*controlState{}
-	for _, rec := range d.Records(domain.KindControl) {
-		c := rec.(*domain.Control)
-		s := controls[c.Control]
+	for c := range d.controls().all() {
+		s := controls[c.control]
 		if s == nil {
 			s = &controlState{frameworks: map[string]bool{}}
-			controls[c.Control] = s
+			controls[c.control] = s
 		}
-		if c.Framework != "" {
-			s.frameworks[c.Framework] = true
+		if c.framework != "" {
+			s.frameworks[c.framework] = true
 		}
 	}
 	for _, s := range controls {
@@ -178,25 +175,24 @@ func compliancePassRate(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	controls := map[string]*controlState{}
-	ids := map[string]domain.Record{} // latest check per control, for drill-down
-	for _, rec := range d.recordsThrough(domain.KindControl, asOf) {
-		c := rec.(*domain.Control)
-		s := controls[c.Control]
+	ids := map[string]*controlRow{} // latest check per control, for drill-down
+	for c := range d.controls().through(asOf) {
+		s := controls[c.control]
 		if s == nil {
 			s = &controlState{at: -1 << 63, frameworks: map[string]bool{}}
-			controls[c.Control] = s
+			controls[c.control] = s
 		}
-		if c.Framework != "" {
-			s.frameworks[c.Framework] = true
+		if c.framework != "" {
+			s.frameworks[c.framework] = true
 		}
-		t := ns(c.CheckedAt)
+		t := c.checked
 		switch {
 		case t > s.at:
-			s.at, s.passed = t, c.Passed
-			ids[c.Control] = c
-		case t == s.at && !c.Passed:
+			s.at, s.passed = t, c.passed
+			ids[c.control] = c
+		case t == s.at && !c.passed:
 			s.passed = false
-			ids[c.Control] = c
+			ids[c.control] = c
 		}
 	}
 	names := make([]string, 0, len(controls))
@@ -230,7 +226,7 @@ func compliancePassRate(d *Dataset, q Query) Result {
 			note = "failed"
 		}
 		c := ids[n]
-		r.ref(q, domain.KindControl, c.Header().ID, c.Header().Source, nil, n+": "+note)
+		r.ref(q, domain.KindControl, c.id, c.source, nil, n+": "+note)
 	}
 	r.Value = share(passed, r.Count)
 	r.Detail.Frameworks = frameworks

@@ -360,12 +360,7 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 
 	settle()
 	opt.logf("API reads: %d requests with %d clients …", opt.Requests, opt.Concurrency)
-	urls := []string{
-		"/api/v1/metrics/change_failure_rate?as_of=" + End.Format(time.RFC3339),
-		"/api/v1/metrics/availability?as_of=" + End.Format(time.RFC3339),
-		"/api/v1/scorecard?as_of=" + End.Format(time.RFC3339),
-		"/healthz",
-	}
+	urls := readURLs()
 	lat = make([]float64, opt.Requests)
 	next.Store(0)
 	for range opt.Concurrency {
@@ -377,20 +372,12 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 				if i >= opt.Requests || ctx.Err() != nil {
 					return
 				}
-				t0 := time.Now()
-				resp, err := client.Get(base + urls[i%len(urls)])
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						err = fmt.Errorf("GET %s: %s", urls[i%len(urls)], resp.Status)
-					}
-				}
+				took, err := timedGet(client, base+urls[i%len(urls)])
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}
-				lat[i] = ms(time.Since(t0))
+				lat[i] = took
 			}
 		}()
 	}
@@ -400,6 +387,32 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 	}
 	rep.APIP99Ms = p99(lat)
 	return nil
+}
+
+// readURLs are the API reads the latency figures time, in turn.
+func readURLs() []string {
+	return []string{
+		"/api/v1/metrics/change_failure_rate?as_of=" + End.Format(time.RFC3339),
+		"/api/v1/metrics/availability?as_of=" + End.Format(time.RFC3339),
+		"/api/v1/scorecard?as_of=" + End.Format(time.RFC3339),
+		"/healthz",
+	}
+}
+
+// timedGet reads a URL to the end and returns how long it took, in ms; a
+// status other than 200 is an error.
+func timedGet(client *http.Client, url string) (float64, error) {
+	t0 := time.Now()
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return ms(time.Since(t0)), nil
 }
 
 // peakRSS reads the process's peak resident set (VmHWM) in MiB.

@@ -48,12 +48,7 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}
-	urls := []string{
-		"/api/v1/metrics/change_failure_rate?as_of=" + End.Format(time.RFC3339),
-		"/api/v1/metrics/availability?as_of=" + End.Format(time.RFC3339),
-		"/api/v1/scorecard?as_of=" + End.Format(time.RFC3339),
-		"/healthz",
-	}
+	urls := readURLs()
 
 	settle()
 	opt.logf("API reads while %d records are imported …", n)
@@ -80,20 +75,12 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 			defer wg.Done()
 			var mine []float64
 			for i := c; !done.Load() && ctx.Err() == nil; i++ {
-				t0 := time.Now()
-				resp, err := client.Get(base + urls[i%len(urls)])
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						err = fmt.Errorf("GET %s: %s", urls[i%len(urls)], resp.Status)
-					}
-				}
+				took, err := timedGet(client, base+urls[i%len(urls)])
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}
-				mine = append(mine, ms(time.Since(t0)))
+				mine = append(mine, took)
 			}
 			mu.Lock()
 			lat = append(lat, mine...)

@@ -416,8 +416,11 @@ func timedGet(client *http.Client, url string) (float64, error) {
 }
 
 // peakRSS reads the process's peak resident set (VmHWM) in MiB.
-func peakRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+func peakRSS() float64 { return vmHWM("/proc/self/status") }
+
+// vmHWM reads VmHWM from a /proc status file, in MiB (0 when unreadable).
+func vmHWM(path string) float64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -137,12 +136,31 @@ func cliScorecard(ctx context.Context, opt *Options, rep *Report) error {
 	settle()
 	opt.logf("whole-process candor scorecard …")
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, stderr.String())
+	if err := cmd.Start(); err != nil {
+		return err
 	}
+	// The child's own high-water mark, read while it runs: its rusage
+	// would count this process's memory, which a child started by vfork
+	// shares until it executes. VmHWM only grows, so the last reading is
+	// within one poll of the peak.
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			if v := vmHWM(status); v > 0 {
+				rep.CLIPeakRSSMB = v
+			} else {
+				return // the process has gone
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	err := cmd.Wait()
 	rep.CLIScorecardMs = ms(time.Since(start))
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rep.CLIPeakRSSMB = float64(ru.Maxrss) / 1024
+	<-polled
+	if err != nil {
+		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, stderr.String())
 	}
 	return nil
 }

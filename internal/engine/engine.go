@@ -74,10 +74,12 @@ func New(st store.Store, cfg metrics.Config) *Engine {
 }
 
 // applyStep bounds how many rows one apply step takes once the engine is
-// ready: readers wait for at most one step (the dataset is not readable
-// while a step applies), so a large import reaches readers in steps of this
-// size instead of holding them all until it is applied.
+// ready, and applySlice how long: readers wait for at most one step (the
+// dataset is not readable while a step applies), so a large import
+// reaches readers step by step instead of holding them all until it is
+// applied.
 const applyStep = 8192
+const applySlice = 20 * time.Millisecond
 
 // Seq returns the store sequence the readable dataset reflects.
 func (e *Engine) Seq() int64 { return e.published.Load() }
@@ -307,10 +309,10 @@ type decoded struct {
 // load scans the new rows and decodes them on every core, in order, while
 // this goroutine applies them. The first load is applied in one step
 // (nobody reads before it is published); later loads in steps of at most
-// applyStep rows, each published when applied, so readers wait for one
-// step at most. A step is applied only once all its rows were scanned: a
-// scan that fails leaves the step unapplied, and the next catch-up starts
-// after the last step applied.
+// applyStep rows and applySlice of applying, each published when applied,
+// so readers wait for one step at most. Rows are applied only once the
+// step they belong to was scanned whole: a scan that fails leaves its
+// step unapplied, and the next catch-up starts after the last row applied.
 func (e *Engine) load(ctx context.Context) error {
 	const chunk = 4096
 	type job struct {
@@ -368,19 +370,31 @@ func (e *Engine) load(ctx context.Context) error {
 	first := !e.ready.Load()
 	var step []decoded
 	apply := func() {
-		if len(step) == 0 {
-			return
+		for len(step) > 0 {
+			// A slice of the step at a time, bounded in time as well as
+			// in rows: on a busy machine 8,192 rows can take long, and
+			// readers wait for one slice.
+			e.mu.Lock()
+			deadline := time.Now().Add(applySlice)
+			k, n := 0, 0
+			for k < len(step) {
+				j := min(k+256, len(step))
+				n = e.applyLocked(step[k:j])
+				k = j
+				if time.Now().After(deadline) {
+					break
+				}
+			}
+			e.seq = step[k-1].seq
+			e.ds.Prepare()
+			// Published under the lock: a reader holding the dataset sees
+			// the sequence it reflects.
+			e.published.Store(e.seq)
+			e.mu.Unlock()
+			e.quarantined.Store(int64(n))
+			e.publish(e.seq)
+			step = step[k:]
 		}
-		e.seq = step[len(step)-1].seq
-		e.mu.Lock()
-		n := e.applyLocked(step)
-		e.ds.Prepare()
-		// Published under the lock: a reader holding the dataset sees the
-		// sequence it reflects.
-		e.published.Store(e.seq)
-		e.mu.Unlock()
-		e.quarantined.Store(int64(n))
-		e.publish(e.seq)
 		step = step[:0]
 	}
 	if first {

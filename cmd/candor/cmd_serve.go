@@ -62,6 +62,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	// that need the data wait for it.
 	start := time.Now()
 	a.engine.Log = log
+	a.engine.MaxLag, _ = a.cfg.Lag() // validated by config.Load
 	a.engine.Start(ctx)
 	go func() {
 		if a.engine.WaitFor(ctx, 0) == nil {

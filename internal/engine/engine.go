@@ -210,7 +210,18 @@ func (e *Engine) WaitFor(ctx context.Context, seq int64) error {
 			}
 			continue
 		}
-		e.Notify()
+		// Catch up here when the follower is not at it: a writer waiting
+		// for its own rows is served without handing over to another
+		// goroutine (on a busy machine each handover waits for a core),
+		// and the writers waiting with it are served by the same pass.
+		if e.refresh.TryLock() {
+			err := e.catchUpLocked(ctx, true)
+			e.refresh.Unlock()
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -274,6 +285,11 @@ func (e *Engine) publish(seq int64) {
 func (e *Engine) catchUp(ctx context.Context, force bool) error {
 	e.refresh.Lock()
 	defer e.refresh.Unlock()
+	return e.catchUpLocked(ctx, force)
+}
+
+// catchUpLocked is catchUp for a caller holding the refresh lock.
+func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 	if !force && !e.following.Load() && e.MinInterval > 0 && e.ready.Load() && time.Since(e.checked) < e.MinInterval {
 		return nil
 	}
@@ -285,7 +301,11 @@ func (e *Engine) catchUp(ctx context.Context, force bool) error {
 	e.storeSeq.Store(last)
 	if last > e.seq {
 		e.behindSince.CompareAndSwap(0, now.UnixNano())
-		if err := e.load(ctx); err != nil {
+		load := e.load
+		if e.ready.Load() && last-e.seq <= smallCatchUp {
+			load = e.loadInline
+		}
+		if err := load(ctx); err != nil {
 			// The next read must retry, not serve this for MinInterval.
 			e.checked = time.Time{}
 			return err
@@ -295,6 +315,27 @@ func (e *Engine) catchUp(ctx context.Context, force bool) error {
 		e.publish(e.seq)
 	}
 	e.checked = now
+	return nil
+}
+
+// smallCatchUp bounds the catch-ups read and decoded on the calling
+// goroutine rather than by the pipeline of load: the few rows a webhook
+// wrote should not pay for starting goroutines and handing chunks between
+// them, which on a busy machine each wait for a core. (Sequences have gaps
+// where rows were replaced, so this counts at most that many rows.)
+const smallCatchUp = 1024
+
+// loadInline is load for a small catch-up: the rows are read, decoded and
+// applied as one step here, and only once the scan has succeeded.
+func (e *Engine) loadInline(ctx context.Context) error {
+	var step []decoded
+	if _, err := e.st.Scan(ctx, e.seq, func(r store.Stored) error {
+		step = append(step, decodeStored(r))
+		return nil
+	}); err != nil {
+		return err
+	}
+	e.applyStep(step)
 	return nil
 }
 
@@ -370,31 +411,7 @@ func (e *Engine) load(ctx context.Context) error {
 	first := !e.ready.Load()
 	var step []decoded
 	apply := func() {
-		for len(step) > 0 {
-			// A slice of the step at a time, bounded in time as well as
-			// in rows: on a busy machine 8,192 rows can take long, and
-			// readers wait for one slice.
-			e.mu.Lock()
-			deadline := time.Now().Add(applySlice)
-			k, n := 0, 0
-			for k < len(step) {
-				j := min(k+256, len(step))
-				n = e.applyLocked(step[k:j])
-				k = j
-				if time.Now().After(deadline) {
-					break
-				}
-			}
-			e.seq = step[k-1].seq
-			e.ds.Prepare()
-			// Published under the lock: a reader holding the dataset sees
-			// the sequence it reflects.
-			e.published.Store(e.seq)
-			e.mu.Unlock()
-			e.quarantined.Store(int64(n))
-			e.publish(e.seq)
-			step = step[k:]
-		}
+		e.applyStep(step)
 		step = step[:0]
 	}
 	if first {
@@ -426,6 +443,35 @@ func (e *Engine) load(ctx context.Context) error {
 	}
 	apply()
 	return nil
+}
+
+// applyStep applies decoded rows (read from the store up to the last of
+// them) a slice at a time, each slice bounded in time as well as in rows
+// — on a busy machine 8,192 rows can take long, and readers wait for one
+// slice — and publishes each.
+func (e *Engine) applyStep(step []decoded) {
+	for len(step) > 0 {
+		e.mu.Lock()
+		deadline := time.Now().Add(applySlice)
+		k, n := 0, 0
+		for k < len(step) {
+			j := min(k+256, len(step))
+			n = e.applyLocked(step[k:j])
+			k = j
+			if time.Now().After(deadline) {
+				break
+			}
+		}
+		e.seq = step[k-1].seq
+		e.ds.Prepare()
+		// Published under the lock: a reader holding the dataset sees
+		// the sequence it reflects.
+		e.published.Store(e.seq)
+		e.mu.Unlock()
+		e.quarantined.Store(int64(n))
+		e.publish(e.seq)
+		step = step[k:]
+	}
 }
 
 // applyLocked applies decoded rows (the write lock held) and returns the

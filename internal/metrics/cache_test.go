@@ -411,12 +411,14 @@ func TestDrillDownsCached(t *testing.T) {
 		d.Compute("change_failure_rate", Query{AsOf: ts(t, defaultAsOf).Add(-time.Duration(i) * time.Hour), Window: 30 * day, Records: true})
 	}
 	n := 0
-	for k := range d.cache {
-		if k.records {
-			n++
+	for _, m := range d.cache.byDef {
+		for k := range m {
+			if k.records {
+				n++
+			}
 		}
 	}
-	if n > maxDrills {
+	if n > maxDrills || n != d.cache.drills {
 		t.Errorf("%d drill-downs cached, want at most %d", n, maxDrills)
 	}
 }

@@ -207,13 +207,12 @@ type Dataset struct {
 	// per-deployment memos (see svcState).
 	svcs    map[string]*svcState
 	gen     uint64
-	cache   map[cacheKey]Result
+	cache   resultCache
 	flights map[cacheKey]*flight
 	// pending holds the memo events of the Apply calls since Prepare;
 	// memoized is set once any memo was taken (see applyEvents).
 	pending  []memoEvent
 	memoized atomic.Bool
-	drills   int // drill-downs in cache
 	// leadDays caches organisation lead times per UTC day (leadday.go).
 	leadDays map[int64]*leadDay
 	// impactDays caches release-impact sums per UTC day (customer.go).
@@ -376,7 +375,7 @@ func NewDataset(cfg Config) *Dataset {
 		listedMore:  map[string][]*Dep{},
 		relink:      map[string]bool{},
 		doubtful:    map[string]bool{},
-		cache:       map[cacheKey]Result{},
+		cache:       newResultCache(),
 		dirty:       map[domain.Kind]int64{},
 		flights:     map[cacheKey]*flight{},
 		leadDays:    map[int64]*leadDay{},

@@ -100,7 +100,7 @@ func (d *Dataset) Compute(id string, q Query) (Result, error) {
 // too, a few at a time (maxDrills): their record lists are large, but a
 // client paging through one asks for the same window again and again.
 func (d *Dataset) compute(id string, def *Def, q Query) Result {
-	k := cacheKey{id: id, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
+	k := cacheKey{def: def, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
 	r, f, ok := d.cachedOrFlying(k)
 	if ok {
 		return r

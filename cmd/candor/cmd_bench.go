@@ -24,6 +24,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	events := fs.Int("events", 5000, "records posted in the ingestion test")
 	requests := fs.Int("requests", 400, "API reads in the latency test")
 	conc := fs.Int("concurrency", 8, "concurrent HTTP clients")
+	during := fs.Int("import-during", 0, "records imported while the API is read (default 1,000,000, scaled down below scale 1)")
 	anchors := fs.Bool("anchors", false, "also compute DORA metrics as SQL over the raw records table (DevLake/Four Keys style) and compare with Candor")
 	anchorsOnly := fs.Bool("anchors-only", false, "import only services, deployments, changes and incidents and run only the anchor comparison (fits scale 30 in memory)")
 	anchorRuns := fs.Int("anchor-runs", 1, "repeat the anchor comparison N times (medians reported)")
@@ -37,6 +38,9 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	if *scale <= 0 {
 		return usagef("--scale must be positive")
+	}
+	if *during < 0 {
+		return usagef("--import-during must not be negative")
 	}
 	for _, f := range []struct {
 		name string
@@ -63,10 +67,19 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	opt := bench.Options{Scale: *scale, Seed: *seed, Dir: dir, Backend: "sqlite", Events: *events, Requests: *requests, Concurrency: *conc, Log: env.Stderr,
 		Anchors: *anchors || *anchorsOnly, AnchorsOnly: *anchorsOnly, AnchorRuns: *anchorRuns, AnchorExplain: *anchorExplain, AnchorProfile: *anchorProfile}
 	opt.Open = func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, dir) }
+	opt.ImportDuring = *during
+	// The whole-process scorecard runs this binary against the store.
+	exe, exeErr := os.Executable()
+	if exeErr == nil {
+		opt.CLI = []string{exe, "--data", dir}
+	}
 	if *db != "" {
 		opt.Backend = "postgres"
 		opt.URL = *db
 		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db) }
+		if exeErr == nil {
+			opt.CLI = []string{exe, "--db", *db}
+		}
 	}
 	if !*noLedger {
 		if opt.LedgerKey, err = ledger.GenerateKey(); err != nil {

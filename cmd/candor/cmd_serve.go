@@ -90,6 +90,13 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if err != nil {
 		return err
 	}
+	// Listen at once and load in the background: /healthz answers and
+	// /readyz says not ready until the first load is published; requests
+	// that need the data wait for it.
+	start := time.Now()
+	a.engine.Log = log
+	a.engine.MaxLag, _ = a.cfg.Lag() // validated by config.Load
+	a.engine.Start(ctx)
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err
@@ -109,10 +116,9 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "url", url)
-	// Load the data before announcing the server ready, so the first
-	// reader is not the one who pays for it.
-	start := time.Now()
-	if err := a.engine.Refresh(ctx); err != nil {
+	// Announce the server ready (the demo prints its sign-in then) once the
+	// first load is published, so the first reader does not pay for it.
+	if err := a.engine.WaitFor(ctx, 0); err != nil {
 		srv.Close()
 		if ctx.Err() != nil {
 			return nil

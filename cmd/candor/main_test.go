@@ -422,6 +422,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"bench", "--anchor-runs", "0"}, 2, nil, []string{"--anchor-runs"}},
 		{[]string{"bench", "--anchor-runs", "3"}, 2, nil, []string{"need --anchors or --anchors-only"}},
 		{[]string{"bench", "--format", "xml"}, 2, nil, []string{"xml"}},
+		{[]string{"bench", "--import-during", "-1"}, 2, nil, []string{"--import-during must not be negative"}},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -77,6 +77,13 @@ type Options struct {
 	// import and webhook group appends its entry, and the ledger's own
 	// costs are measured. Without it the store keeps no ledger.
 	LedgerKey ed25519.PrivateKey
+	// CLI, when set, is a candor binary and the flags that point it at the
+	// store under test (--data DIR or --db URL): the whole-process
+	// scorecard is timed with it.
+	CLI []string
+	// ImportDuring is the size of the import run while the API is read
+	// (default 1M records, scaled down below scale 1).
+	ImportDuring int
 }
 
 // Report holds the figures; JSON keys as issue 4 names them.
@@ -95,7 +102,24 @@ type Report struct {
 	WebhookEventsPerS   float64 `json:"webhook_events_per_s"`
 	WebhookP99Ms        float64 `json:"webhook_p99_ms"`
 	APIP99Ms            float64 `json:"api_p99_ms"`
+	// CLIScorecardMs is a whole `candor scorecard` process (start, load,
+	// first scorecard) and CLIPeakRSSMB its peak memory; absent when the
+	// benchmark runs without a binary (go test).
+	CLIScorecardMs float64 `json:"cli_scorecard_ms,omitempty"`
+	CLIPeakRSSMB   float64 `json:"cli_peak_rss_mb,omitempty"`
+	// APIP99DuringImportMs is the p99 of API reads served while an import
+	// of ImportDuringRecords runs into the same store and the engine
+	// applies it; ImportDuringReadableS is how long from its start until
+	// all of it was readable.
+	APIP99DuringImportMs  float64 `json:"api_p99_during_import_ms"`
+	ImportDuringRecords   int     `json:"import_during_records"`
+	ImportDuringReads     int     `json:"import_during_reads"`
+	ImportDuringReadableS float64 `json:"import_during_readable_s"`
+	// PeakRSSMB is the process's peak before the import run during the
+	// reads (comparable with earlier figures); PeakRSSWithImportMB after
+	// it, its records held too.
 	PeakRSSMB           float64 `json:"peak_rss_mb"`
+	PeakRSSWithImportMB float64 `json:"peak_rss_with_import_mb"`
 	GOMAXPROCS          int     `json:"gomaxprocs"`
 	AsOf                string  `json:"as_of"`
 	// Anchors compares Candor with query-time SQL per metric (--anchors).
@@ -244,6 +268,12 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		*dst = ms(time.Since(t0))
 	}
 
+	// From here on the engine follows the store in the background, as in
+	// `candor serve`: reads are served from what is published, and a
+	// posted record is answered once it is readable.
+	follow, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	eng.Start(follow)
 	if err := httpLoad(ctx, &opt, rep, st, eng, cat); err != nil {
 		return nil, err
 	}
@@ -253,6 +283,15 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		}
 	}
 	rep.PeakRSSMB = peakRSS()
+	if len(opt.CLI) > 0 {
+		if err := cliScorecard(ctx, &opt, rep); err != nil {
+			return nil, err
+		}
+	}
+	if err := duringImport(ctx, &opt, rep, st, eng, cat); err != nil {
+		return nil, err
+	}
+	rep.PeakRSSWithImportMB = peakRSS()
 	return rep, nil
 }
 
@@ -337,7 +376,7 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 	if err != nil {
 		return err
 	}
-	svc, token, err := apiToken(ctx, st, cat)
+	svc, token, err := apiToken(ctx, st, cat, "bench")
 	if err != nil {
 		return err
 	}
@@ -393,12 +432,7 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 
 	settle()
 	opt.logf("API reads: %d requests with %d clients …", opt.Requests, opt.Concurrency)
-	urls := []string{
-		"/api/v1/metrics/change_failure_rate?as_of=" + End.Format(time.RFC3339),
-		"/api/v1/metrics/availability?as_of=" + End.Format(time.RFC3339),
-		"/api/v1/scorecard?as_of=" + End.Format(time.RFC3339),
-		"/healthz",
-	}
+	urls := readURLs()
 	lat = make([]float64, opt.Requests)
 	next.Store(0)
 	for range opt.Concurrency {
@@ -410,20 +444,12 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 				if i >= opt.Requests || ctx.Err() != nil {
 					return
 				}
-				t0 := time.Now()
-				resp, err := client.Get(base + urls[i%len(urls)])
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						err = fmt.Errorf("GET %s: %s", urls[i%len(urls)], resp.Status)
-					}
-				}
+				took, err := timedGet(client, base+urls[i%len(urls)])
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}
-				lat[i] = ms(time.Since(t0))
+				lat[i] = took
 			}
 		}()
 	}
@@ -437,7 +463,7 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 
 // apiToken makes the access-control service over the bench store and an
 // API token that may write records and read every number.
-func apiToken(ctx context.Context, st store.Store, cat *catalog.Catalog) (*auth.Service, string, error) {
+func apiToken(ctx context.Context, st store.Store, cat *catalog.Catalog, name string) (*auth.Service, string, error) {
 	ast, ok := st.(auth.Store)
 	if !ok {
 		return nil, "", fmt.Errorf("bench: %T keeps no users or tokens", st)
@@ -450,7 +476,7 @@ func apiToken(ctx context.Context, st store.Store, cat *catalog.Catalog) (*auth.
 	if err != nil {
 		return nil, "", err
 	}
-	token, _, err := svc.CreateToken(ctx, auth.CLIActor("bench"), auth.NewToken{Name: "bench", Roles: []string{"executive", "ingest"}})
+	token, _, err := svc.CreateToken(ctx, auth.CLIActor("bench"), auth.NewToken{Name: name, Roles: []string{"executive", "ingest"}})
 	return svc, token, err
 }
 
@@ -466,9 +492,38 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.next.RoundTrip(r)
 }
 
+// readURLs are the API reads the latency figures time, in turn.
+func readURLs() []string {
+	return []string{
+		"/api/v1/metrics/change_failure_rate?as_of=" + End.Format(time.RFC3339),
+		"/api/v1/metrics/availability?as_of=" + End.Format(time.RFC3339),
+		"/api/v1/scorecard?as_of=" + End.Format(time.RFC3339),
+		"/healthz",
+	}
+}
+
+// timedGet reads a URL to the end and returns how long it took, in ms; a
+// status other than 200 is an error.
+func timedGet(client *http.Client, url string) (float64, error) {
+	t0 := time.Now()
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return ms(time.Since(t0)), nil
+}
+
 // peakRSS reads the process's peak resident set (VmHWM) in MiB.
-func peakRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+func peakRSS() float64 { return vmHWM("/proc/self/status") }
+
+// vmHWM reads VmHWM from a /proc status file, in MiB (0 when unreadable).
+func vmHWM(path string) float64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
@@ -508,6 +563,9 @@ func (r *Report) Text() string {
 		{"webhook_p99_ms", r.WebhookP99Ms, "ms"},
 		{"api_p99_ms", r.APIP99Ms, "ms"},
 		{"escalations_ms", r.EscalationsMs, "ms (warm " + strconv.FormatFloat(r.EscalationsWarmMs, 'f', 1, 64) + " ms)"},
+		{"cli_scorecard_ms", r.CLIScorecardMs, "ms (a whole candor scorecard process; peak " + strconv.FormatFloat(r.CLIPeakRSSMB, 'f', 0, 64) + " MiB)"},
+		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s)"},
+		{"peak_rss_mb", r.PeakRSSMB, "MiB (" + strconv.FormatFloat(r.PeakRSSWithImportMB, 'f', 0, 64) + " MiB with the records imported during the reads)"},
 	}
 	if r.Ledger {
 		rows = append(rows,

@@ -37,10 +37,15 @@ func TestSmoke(t *testing.T) {
 		"scorecard_warm_ms": rep.ScorecardWarmMs, "scorecard_uncached_ms": rep.ScorecardUncachedMs, "metric_drilldown_ms": rep.MetricDrilldownMs,
 		"webhook_events_per_s": rep.WebhookEventsPerS, "webhook_p99_ms": rep.WebhookP99Ms,
 		"api_p99_ms": rep.APIP99Ms, "peak_rss_mb": rep.PeakRSSMB,
+		"api_p99_during_import_ms": rep.APIP99DuringImportMs, "import_during_readable_s": rep.ImportDuringReadableS,
+		"import_during_reads": float64(rep.ImportDuringReads), "peak_rss_with_import_mb": rep.PeakRSSWithImportMB,
 	} {
 		if v <= 0 {
 			t.Errorf("%s = %v, want a positive figure", name, v)
 		}
+	}
+	if rep.ImportDuringRecords != importDuringDefault(0.005) {
+		t.Errorf("imported %d records during the reads, want %d", rep.ImportDuringRecords, importDuringDefault(0.005))
 	}
 	if rep.Records < 1000 {
 		t.Errorf("records = %d, generated data too small", rep.Records)

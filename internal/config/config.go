@@ -67,6 +67,9 @@ type Config struct {
 	// SnapshotInterval is how often the leader instance stores a KPI
 	// snapshot (default 168h; "0" disables). See SnapshotEvery.
 	SnapshotInterval string `yaml:"snapshot_interval"`
+	// MaxLag is how far the data `candor serve` reads may fall behind the
+	// store before /healthz reports it lagging (default 1s). See Lag.
+	MaxLag string `yaml:"max_lag"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
 	// Auth configures sign-in, sessions and trusted proxies.
@@ -113,6 +116,9 @@ func Load(path string, env func(string) string) (Config, error) {
 		return c, err
 	}
 	if _, err := c.EngineConfig(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if _, err := c.Lag(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	if _, err := c.SnapshotEvery(); err != nil {
@@ -266,6 +272,21 @@ func (c Config) SnapshotEvery() (time.Duration, error) {
 	d, err := catalog.ParseWindow(c.SnapshotInterval)
 	if err != nil {
 		return 0, fmt.Errorf("snapshot_interval: %v (or 0 to disable)", err)
+	}
+	return d, nil
+}
+
+// DefaultMaxLag is max_lag when none is set.
+const DefaultMaxLag = time.Second
+
+// Lag is max_lag: DefaultMaxLag when unset; it must be positive.
+func (c Config) Lag() (time.Duration, error) {
+	if strings.TrimSpace(c.MaxLag) == "" {
+		return DefaultMaxLag, nil
+	}
+	d, err := catalog.ParseWindow(c.MaxLag)
+	if err != nil {
+		return 0, fmt.Errorf("max_lag: %v", err)
 	}
 	return d, nil
 }

@@ -124,6 +124,26 @@ func TestRefused(t *testing.T) {
 	}
 }
 
+// max_lag is a positive duration, 1s by default; anything else is refused
+// at load naming the key.
+func TestMaxLag(t *testing.T) {
+	if got, err := (Config{}).Lag(); err != nil || got != DefaultMaxLag {
+		t.Errorf("default: %v, %v", got, err)
+	}
+	if got, err := (Config{MaxLag: "250ms"}).Lag(); err != nil || got != 250*time.Millisecond {
+		t.Errorf("250ms: %v, %v", got, err)
+	}
+	for _, v := range []string{"0", "-1s", "soon"} {
+		path := filepath.Join(t.TempDir(), "c.yaml")
+		if err := os.WriteFile(path, []byte("max_lag: "+v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path, env(nil)); err == nil || !strings.Contains(err.Error(), "max_lag") {
+			t.Errorf("max_lag %s: err = %v, want one naming max_lag", v, err)
+		}
+	}
+}
+
 func TestSnapshotInterval(t *testing.T) {
 	for _, c := range []struct {
 		v    string

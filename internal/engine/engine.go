@@ -1,13 +1,21 @@
-// Package engine keeps the metric Dataset in step with the store: it loads
-// every record once, then follows the store's sequence numbers so each read
-// sees data committed before it — by this process or by another instance
-// sharing the database — at the cost of one cheap LastSeq query.
+// Package engine keeps the metric Dataset in step with the store by
+// following its sequence numbers, so each read sees data committed before
+// it — by this process or by another instance sharing the database.
+//
+// Two ways of following. A long-running server calls Start: a background
+// follower loads the store, then polls its last sequence and applies new
+// rows as they come, publishing each step; reads take what is published
+// and never ask the store anything. A short-lived command does not start
+// one: each Read catches up with the store first (one cheap LastSeq query
+// when nothing changed). Either way a writer that must see its own write
+// calls Sync after its commit.
 package engine
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -22,48 +30,267 @@ import (
 type Engine struct {
 	st store.Store
 
-	mu  sync.RWMutex // guards ds
-	ds  *metrics.Dataset
-	seq int64 // highest seq applied
-	// partial is set while ds holds a failed load's part of the new rows
-	// (guarded by mu): a reader that refreshed before that load must not
-	// read it.
-	partial bool
-
-	refresh sync.Mutex // one refresh at a time
-	// MinInterval lets heavy read traffic share one LastSeq query; zero
-	// checks on every read.
+	// Log receives the quarantined rows and the follower's errors; nil
+	// discards them.
+	Log *slog.Logger
+	// MinInterval lets heavy read traffic of an engine without a follower
+	// share one LastSeq query; zero checks on every read.
 	MinInterval time.Duration
-	checked     time.Time
-	// loaded is set by the first successful refresh (Loaded).
-	loaded atomic.Bool
+	// Poll is how often the follower asks the store for its last sequence
+	// when nobody tells it of a write (default 100 ms).
+	Poll time.Duration
+	// MaxLag is how far behind the store the published data may fall
+	// before Status reports the engine lagging (default 1 s).
+	MaxLag time.Duration
+
+	mu sync.RWMutex // readers hold it shared; applying a step holds it
+	ds *metrics.Dataset
+
+	refresh sync.Mutex // one catch-up at a time
+	seq     int64      // highest seq applied, guarded by refresh
+	checked time.Time  // last LastSeq check, guarded by refresh
+
+	published   atomic.Int64 // seq the readable dataset reflects
+	storeSeq    atomic.Int64 // the store's last seq when last asked
+	behindSince atomic.Int64 // unix ns the store was first seen ahead of published; 0 when caught up
+	quarantined atomic.Int64
+	ready       atomic.Bool
+	readyCh     chan struct{} // closed once the first load is published
+
+	pubMu sync.Mutex
+	pubCh chan struct{} // closed and replaced at every publish
+
+	following atomic.Bool
+	poke      chan struct{}
+	lastErr   atomic.Pointer[string]
 }
 
-// Loaded reports whether a refresh has succeeded, so the dataset reflects
-// the store: a server is ready (/readyz) once it has.
-func (e *Engine) Loaded() bool { return e.loaded.Load() }
-
-// New returns an engine; nothing is loaded until the first read.
+// New returns an engine; nothing is loaded until Start or the first read.
 func New(st store.Store, cfg metrics.Config) *Engine {
-	return &Engine{st: st, ds: metrics.NewDataset(cfg)}
+	return &Engine{
+		st: st, ds: metrics.NewDataset(cfg),
+		readyCh: make(chan struct{}), pubCh: make(chan struct{}), poke: make(chan struct{}, 1),
+	}
 }
 
-// Seq returns the store sequence the dataset reflects.
-func (e *Engine) Seq() int64 {
+// applyStep bounds how many rows one apply step takes once the engine is
+// ready, and applySlice how long: readers wait for at most one step (the
+// dataset is not readable while a step applies), so a large import
+// reaches readers step by step instead of holding them all until it is
+// applied.
+const applyStep = 8192
+const applySlice = 20 * time.Millisecond
+
+// Seq returns the store sequence the readable dataset reflects.
+func (e *Engine) Seq() int64 { return e.published.Load() }
+
+// Ready reports whether the first load has been published: before it, reads
+// wait (and /readyz says not ready).
+func (e *Engine) Ready() bool { return e.ready.Load() }
+
+// Status is what /healthz shows of the engine.
+type Status struct {
+	Ready bool `json:"ready"`
+	// Published is the store sequence the readable data reflects; Store is
+	// the store's last sequence when the engine last asked.
+	Published int64 `json:"published_seq"`
+	Store     int64 `json:"store_seq"`
+	// Lag is how long the store has been ahead of the published data (0
+	// when caught up); Lagging when that exceeds MaxLag.
+	Lag     time.Duration `json:"-"`
+	LagMS   float64       `json:"lag_ms"`
+	Lagging bool          `json:"lagging"`
+	// Quarantined counts the stored rows left out because they could not
+	// be decoded (the data sources report lists them).
+	Quarantined int64 `json:"quarantined_rows"`
+	// Error is the follower's last failure to read the store, if its last
+	// attempt failed.
+	Error string `json:"error,omitempty"`
+}
+
+// Status reports readiness, sequences, lag and quarantined rows.
+func (e *Engine) Status() Status {
+	s := Status{
+		Ready: e.Ready(), Published: e.published.Load(), Store: e.storeSeq.Load(),
+		Quarantined: e.quarantined.Load(),
+	}
+	if since := e.behindSince.Load(); since != 0 {
+		s.Lag = time.Since(time.Unix(0, since))
+	}
+	s.LagMS = float64(s.Lag.Microseconds()) / 1000
+	s.Lagging = s.Lag > e.maxLag()
+	if p := e.lastErr.Load(); p != nil {
+		s.Error = *p
+	}
+	return s
+}
+
+func (e *Engine) maxLag() time.Duration {
+	if e.MaxLag > 0 {
+		return e.MaxLag
+	}
+	return time.Second
+}
+
+func (e *Engine) poll() time.Duration {
+	if e.Poll > 0 {
+		return e.Poll
+	}
+	return 100 * time.Millisecond
+}
+
+// Start runs the follower until ctx ends: it loads the store, publishes,
+// then applies new rows as they are committed. Reads made meanwhile wait
+// for the first load, then never ask the store.
+func (e *Engine) Start(ctx context.Context) {
+	if !e.following.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		backoff := e.poll()
+		for {
+			if err := e.catchUp(ctx, false); err != nil && ctx.Err() == nil {
+				msg := err.Error()
+				if p := e.lastErr.Load(); p == nil || *p != msg {
+					e.log().Error("following the store", "err", err)
+				}
+				e.lastErr.Store(&msg)
+				backoff = min(2*backoff, 5*time.Second)
+			} else {
+				e.lastErr.Store(nil)
+				backoff = e.poll()
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-e.poke:
+			case <-time.After(backoff):
+			}
+		}
+	}()
+}
+
+// Notify tells the follower the store has new rows, sparing it the wait
+// for its next poll. Harmless without a follower.
+func (e *Engine) Notify() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Sync waits until everything committed before the call is readable:
+// read-your-writes for a writer that has just committed (the API after
+// POST /api/v1/records). It waits for the store's current last sequence to
+// be published, nothing more. Without a follower there is nothing to wait
+// for: every read catches up with the store first.
+func (e *Engine) Sync(ctx context.Context) error {
+	if !e.following.Load() {
+		return nil
+	}
+	last, err := e.st.LastSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the store's last sequence: %w", err)
+	}
+	return e.WaitFor(ctx, last)
+}
+
+// WaitFor waits until the published data reflects store sequence seq.
+func (e *Engine) WaitFor(ctx context.Context, seq int64) error {
+	for {
+		e.pubMu.Lock()
+		ch := e.pubCh
+		e.pubMu.Unlock()
+		if e.published.Load() >= seq && e.Ready() {
+			return nil
+		}
+		if !e.following.Load() {
+			if err := e.catchUp(ctx, true); err != nil {
+				return err
+			}
+			continue
+		}
+		// Catch up here when the follower is not at it: a writer waiting
+		// for its own rows is served without handing over to another
+		// goroutine (on a busy machine each handover waits for a core),
+		// and the writers waiting with it are served by the same pass.
+		if e.refresh.TryLock() {
+			err := e.catchUpLocked(ctx, true)
+			e.refresh.Unlock()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// Refresh applies the records committed since the last refresh (an engine
+// without a follower; with one it only tells the follower to look).
+func (e *Engine) Refresh(ctx context.Context) error {
+	if e.following.Load() {
+		e.Notify()
+		return nil
+	}
+	return e.catchUp(ctx, false)
+}
+
+// Read calls fn with the dataset under a read lock. With a follower it
+// waits only for the first load; without one it catches up with the store
+// first. fn must not keep the dataset or anything in it after returning.
+func (e *Engine) Read(ctx context.Context, fn func(ds *metrics.Dataset) error) error {
+	if e.following.Load() {
+		select {
+		case <-e.readyCh:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the first load of the data: %w", ctx.Err())
+		}
+	} else if err := e.catchUp(ctx, false); err != nil {
+		return fmt.Errorf("refreshing from the store: %w", err)
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.seq
+	return fn(e.ds)
 }
 
-// seqLocked is Seq for callers that hold the refresh lock, which is the
-// only writer of seq.
-func (e *Engine) seqLocked() int64 { return e.seq }
+func (e *Engine) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
 
-// Refresh applies records committed since the last refresh.
-func (e *Engine) Refresh(ctx context.Context) error {
+// publish makes the applied rows up to seq readable.
+func (e *Engine) publish(seq int64) {
+	e.published.Store(seq)
+	if e.storeSeq.Load() <= seq {
+		e.behindSince.Store(0)
+	}
+	if e.ready.CompareAndSwap(false, true) {
+		close(e.readyCh)
+	}
+	e.pubMu.Lock()
+	close(e.pubCh)
+	e.pubCh = make(chan struct{})
+	e.pubMu.Unlock()
+}
+
+// catchUp applies the rows committed since the last one applied. force
+// ignores MinInterval (a writer syncing).
+func (e *Engine) catchUp(ctx context.Context, force bool) error {
 	e.refresh.Lock()
 	defer e.refresh.Unlock()
-	if e.MinInterval > 0 && time.Since(e.checked) < e.MinInterval {
+	return e.catchUpLocked(ctx, force)
+}
+
+// catchUpLocked is catchUp for a caller holding the refresh lock.
+func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
+	if !force && !e.following.Load() && e.MinInterval > 0 && e.ready.Load() && time.Since(e.checked) < e.MinInterval {
 		return nil
 	}
 	now := time.Now()
@@ -71,121 +298,208 @@ func (e *Engine) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if last > e.seqLocked() {
-		if err := e.load(ctx); err != nil {
-			// A failed load may have applied part of a batch: the next
-			// read must retry it, not serve that state for MinInterval.
+	e.storeSeq.Store(last)
+	if last > e.seq {
+		e.behindSince.CompareAndSwap(0, now.UnixNano())
+		load := e.load
+		if e.ready.Load() && last-e.seq <= smallCatchUp {
+			load = e.loadInline
+		}
+		if err := load(ctx); err != nil {
+			// The next read must retry, not serve this for MinInterval.
 			e.checked = time.Time{}
 			return err
 		}
 	}
+	if !e.ready.Load() || e.published.Load() < e.seq || e.behindSince.Load() != 0 {
+		e.publish(e.seq)
+	}
 	e.checked = now
-	e.loaded.Store(true)
+	return nil
+}
+
+// smallCatchUp bounds the catch-ups read and decoded on the calling
+// goroutine rather than by the pipeline of load: the few rows a webhook
+// wrote should not pay for starting goroutines and handing chunks between
+// them, which on a busy machine each wait for a core. (Sequences have gaps
+// where rows were replaced, so this counts at most that many rows.)
+const smallCatchUp = 1024
+
+// loadInline is load for a small catch-up: the rows are read, decoded and
+// applied as one step here, and only once the scan has succeeded.
+func (e *Engine) loadInline(ctx context.Context) error {
+	var step []decoded
+	if _, err := e.st.Scan(ctx, e.seq, func(r store.Stored) error {
+		step = append(step, decodeStored(r))
+		return nil
+	}); err != nil {
+		return err
+	}
+	e.applyStep(step)
 	return nil
 }
 
 type decoded struct {
 	rec      domain.Record
 	ingested time.Time
-	err      error
+	key      domain.Key
+	seq      int64
+	err      error // the row could not be decoded: it is quarantined
 }
 
-// load scans new rows and decodes them on every core while one goroutine
-// applies them. It holds the write lock for the whole apply: indexes are
-// only ordered again by Prepare, and a reader must never see them half
-// done. Readers wait for a refresh anyway.
+// load scans the new rows and decodes them on every core, in order, while
+// this goroutine applies them. The first load is applied in one step
+// (nobody reads before it is published); later loads in steps of at most
+// applyStep rows and applySlice of applying, each published when applied,
+// so readers wait for one step at most. Rows are applied only once the
+// step they belong to was scanned whole: a scan that fails leaves its
+// step unapplied, and the next catch-up starts after the last row applied.
 func (e *Engine) load(ctx context.Context) error {
 	const chunk = 4096
-	rows := make(chan []store.Stored, 4)
-	out := make(chan []decoded, 4)
+	type job struct {
+		rows []store.Stored
+		out  chan []decoded
+	}
+	jobs := make(chan job, 8)
+	results := make(chan chan []decoded, 8)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	var scanErr error
-	var last int64
-	from := e.seqLocked()
+	from := e.seq
+	scanCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	go func() {
-		defer close(rows)
+		defer close(jobs)
+		defer close(results)
 		buf := make([]store.Stored, 0, chunk)
-		last, scanErr = e.st.Scan(ctx, from, func(r store.Stored) error {
+		send := func() bool {
+			j := job{rows: buf, out: make(chan []decoded, 1)}
+			select {
+			case jobs <- j:
+			case <-scanCtx.Done():
+				return false
+			}
+			select {
+			case results <- j.out:
+			case <-scanCtx.Done():
+				return false
+			}
+			buf = make([]store.Stored, 0, chunk)
+			return true
+		}
+		_, scanErr = e.st.Scan(scanCtx, from, func(r store.Stored) error {
 			buf = append(buf, r)
-			if len(buf) == chunk {
-				rows <- buf
-				buf = make([]store.Stored, 0, chunk)
+			if len(buf) == chunk && !send() {
+				return scanCtx.Err()
 			}
 			return nil
 		})
-		if len(buf) > 0 {
-			rows <- buf
+		if scanErr == nil && len(buf) > 0 {
+			send()
 		}
 	}()
-	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for batch := range rows {
-				dec := make([]decoded, len(batch))
-				for i, r := range batch {
+			for j := range jobs {
+				dec := make([]decoded, len(j.rows))
+				for i, r := range j.rows {
 					dec[i] = decodeStored(r)
 				}
-				out <- dec
+				j.out <- dec
 			}
 		}()
 	}
-	go func() { wg.Wait(); close(out) }()
-	var firstErr error
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for dec := range out {
-		for _, d := range dec {
-			if d.err != nil {
-				if firstErr == nil {
-					firstErr = d.err
-				}
-				continue
+	first := !e.ready.Load()
+	var step []decoded
+	apply := func() {
+		e.applyStep(step)
+		step = step[:0]
+	}
+	if first {
+		// One step for the whole first load, under the lock throughout.
+		e.mu.Lock()
+		n := 0
+		for out := range results {
+			dec := <-out
+			n = e.applyLocked(dec)
+			if len(dec) > 0 {
+				e.seq = dec[len(dec)-1].seq
 			}
-			e.ds.Apply(d.rec, d.ingested)
+		}
+		// Order the indexes even after an error: what was applied is
+		// committed data, and the next catch-up goes on from it.
+		e.ds.Prepare()
+		e.mu.Unlock()
+		e.quarantined.Store(int64(n))
+		return scanErr
+	}
+	for out := range results {
+		step = append(step, <-out...)
+		if len(step) >= applyStep {
+			apply()
 		}
 	}
-	// Order the indexes even after an error: what was applied is real data.
-	e.ds.Prepare()
-	e.partial = scanErr != nil || firstErr != nil
 	if scanErr != nil {
 		return scanErr
 	}
-	if firstErr != nil {
-		return firstErr
-	}
-	e.seq = max(e.seq, last)
+	apply()
 	return nil
 }
 
-func decodeStored(r store.Stored) decoded {
-	rec := domain.New(r.Key.Kind)
-	if rec == nil {
-		return decoded{err: fmt.Errorf("store holds a record of unknown kind %q (%s)", r.Key.Kind, r.Key)}
+// applyStep applies decoded rows (read from the store up to the last of
+// them) a slice at a time, each slice bounded in time as well as in rows
+// — on a busy machine 8,192 rows can take long, and readers wait for one
+// slice — and publishes each.
+func (e *Engine) applyStep(step []decoded) {
+	for len(step) > 0 {
+		e.mu.Lock()
+		deadline := time.Now().Add(applySlice)
+		k, n := 0, 0
+		for k < len(step) {
+			j := min(k+256, len(step))
+			n = e.applyLocked(step[k:j])
+			k = j
+			if time.Now().After(deadline) {
+				break
+			}
+		}
+		e.seq = step[k-1].seq
+		e.ds.Prepare()
+		// Published under the lock: a reader holding the dataset sees
+		// the sequence it reflects.
+		e.published.Store(e.seq)
+		e.mu.Unlock()
+		e.quarantined.Store(int64(n))
+		e.publish(e.seq)
+		step = step[k:]
 	}
-	if err := json.Unmarshal(r.Body, rec); err != nil {
-		return decoded{err: fmt.Errorf("stored record %s is corrupt: %w", r.Key, err)}
-	}
-	rec.Header().Source = r.Key.Source
-	return decoded{rec: rec, ingested: r.IngestedAt}
 }
 
-// Read refreshes and then calls fn with the dataset under a read lock. fn
-// must not keep the dataset or anything in it after returning.
-func (e *Engine) Read(ctx context.Context, fn func(ds *metrics.Dataset) error) error {
-	for {
-		if err := e.Refresh(ctx); err != nil {
-			return fmt.Errorf("refreshing from the store: %w", err)
+// applyLocked applies decoded rows (the write lock held) and returns the
+// number of quarantined rows the dataset now holds.
+func (e *Engine) applyLocked(dec []decoded) int {
+	for _, d := range dec {
+		if d.err != nil {
+			e.ds.Quarantine(d.key, d.seq, d.err.Error())
+			e.log().Warn("stored row quarantined: it cannot be decoded and is left out", "kind", d.key.Kind, "source", d.key.Source, "id", d.key.ID, "seq", d.seq, "err", d.err)
+			continue
 		}
-		e.mu.RLock()
-		if !e.partial {
-			defer e.mu.RUnlock()
-			return fn(e.ds)
-		}
-		// Another reader's load failed half-way after our refresh: refresh
-		// again (retrying the load, or failing with its error) rather than
-		// read half a batch.
-		e.mu.RUnlock()
+		e.ds.Apply(d.rec, d.ingested)
 	}
+	return e.ds.QuarantinedCount()
+}
+
+func decodeStored(r store.Stored) decoded {
+	d := decoded{key: r.Key, seq: r.Seq, ingested: r.IngestedAt}
+	rec := domain.New(r.Key.Kind)
+	if rec == nil {
+		d.err = fmt.Errorf("stored record %s is of a kind this version does not know (%q)", r.Key, r.Key.Kind)
+		return d
+	}
+	if err := json.Unmarshal(r.Body, rec); err != nil {
+		d.err = fmt.Errorf("stored record %s is corrupt: %w", r.Key, err)
+		return d
+	}
+	rec.Header().Source = r.Key.Source
+	d.rec = rec
+	return d
 }

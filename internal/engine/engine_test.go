@@ -2,10 +2,13 @@ package engine_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -310,46 +313,77 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	}
 }
 
-func TestCorruptStoredRecord(t *testing.T) {
+// A row corrupted in the database itself is quarantined: skipped, counted,
+// logged with its key and listed, never taking reads down. The version the
+// engine held before is left out too (the store no longer has it), so a
+// fresh engine and a following one agree. A good row of the key lifts it.
+func TestCorruptRowQuarantined(t *testing.T) {
 	ctx := context.Background()
-	st := open(t, t.TempDir())
+	dir := t.TempDir()
+	st := open(t, dir)
+	var logged strings.Builder
 	e := engine.New(st, metrics.DefaultConfig())
-	importLines(t, st, dep("d1", "success"))
-	read(t, e)
+	e.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	importLines(t, st, dep("d1", "success"), dep("broken", "success"))
+	if v := read(t, e); v.counts[domain.KindDeployment] != 2 {
+		t.Fatalf("before: %v", v.counts)
+	}
 
-	bad := domain.Key{Kind: domain.KindDeployment, Source: "import", ID: "broken"}
-	if _, err := store.Put(ctx, st, []store.Item{{Key: bad, Hash: "x", Body: []byte(`{"id":"broken","finished_at":`)}}); err != nil {
+	// Corrupt the stored row directly in the database, as a failing disk
+	// or a hand edit would, and give it a new seq so followers see it.
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE records SET body = ?, seq = (SELECT max(seq) + 1 FROM records) WHERE id = 'broken'`, []byte(`{"id":"broken","finished_at":`)); err != nil {
 		t.Fatal(err)
 	}
 	importLines(t, st, dep("d2", "success"))
-	called := false
-	err := e.Read(ctx, func(*metrics.Dataset) error { called = true; return nil })
-	if err == nil || !strings.Contains(err.Error(), bad.String()) {
-		t.Fatalf("Read error = %v, want one naming %s", err, bad)
+	bad := domain.Key{Kind: domain.KindDeployment, Source: "import", ID: "broken"}
+	check := func(name string, e *engine.Engine) {
+		t.Helper()
+		var q []metrics.QuarantinedRow
+		v := view{}
+		err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			v.counts = ds.Counts()
+			q = ds.Quarantined()
+			var err error
+			v.freq, err = ds.Compute("deployment_frequency", query)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: Read: %v", name, err)
+		}
+		if v.counts[domain.KindDeployment] != 2 || v.freq.Count != 2 {
+			t.Errorf("%s: %d deployments, frequency count %d; want d1 and d2 only", name, v.counts[domain.KindDeployment], v.freq.Count)
+		}
+		if len(q) != 1 || q[0].Kind != bad.Kind || q[0].Source != bad.Source || q[0].ID != bad.ID || !strings.Contains(q[0].Reason, "corrupt") {
+			t.Errorf("%s: quarantined %+v, want %s", name, q, bad)
+		}
+		if s := e.Status(); s.Quarantined != 1 {
+			t.Errorf("%s: status counts %d quarantined rows", name, s.Quarantined)
+		}
 	}
-	if called {
-		t.Error("fn was called despite the error")
-	}
-	// Still reported on the next read: the engine does not skip past it.
-	if err := e.Read(ctx, func(*metrics.Dataset) error { return nil }); err == nil || !strings.Contains(err.Error(), bad.String()) {
-		t.Errorf("second Read error = %v", err)
-	}
-	// A fresh engine reports it too.
-	if err := engine.New(st, metrics.DefaultConfig()).Read(ctx, func(*metrics.Dataset) error { return nil }); err == nil || !strings.Contains(err.Error(), bad.String()) {
-		t.Errorf("fresh engine Read error = %v", err)
+	check("following engine", e)
+	check("fresh engine", engine.New(st, metrics.DefaultConfig()))
+	if !strings.Contains(logged.String(), "quarantined") || !strings.Contains(logged.String(), "id=broken") {
+		t.Errorf("log does not name the quarantined row:\n%s", logged.String())
 	}
 
-	// Once the record is repaired the engine recovers, with everything.
+	// Once the record is written again the engine takes it back.
 	importLines(t, st, `{"kind":"deployment","id":"broken","service":"api","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success"}`)
 	v := read(t, e)
-	if v.counts[domain.KindDeployment] != 3 || v.freq.Count != 3 {
-		t.Errorf("after repair: %v, freq %d", v.counts, v.freq.Count)
+	if v.counts[domain.KindDeployment] != 3 || v.freq.Count != 3 || e.Status().Quarantined != 0 {
+		t.Errorf("after repair: %v, freq %d, quarantined %d", v.counts, v.freq.Count, e.Status().Quarantined)
 	}
 	if last, _ := st.LastSeq(ctx); e.Seq() != last {
 		t.Errorf("Seq %d, LastSeq %d", e.Seq(), last)
 	}
 }
 
+// A row of a kind this version does not know (written by a newer one) is
+// quarantined like a corrupt one.
 func TestUnknownStoredKind(t *testing.T) {
 	ctx := context.Background()
 	st := open(t, t.TempDir())
@@ -357,9 +391,17 @@ func TestUnknownStoredKind(t *testing.T) {
 	if _, err := store.Put(ctx, st, []store.Item{{Key: key, Hash: "x", Body: []byte(`{"id":"g1"}`)}}); err != nil {
 		t.Fatal(err)
 	}
-	err := engine.New(st, metrics.DefaultConfig()).Read(ctx, func(*metrics.Dataset) error { return nil })
-	if err == nil || !strings.Contains(err.Error(), key.String()) || !strings.Contains(err.Error(), "gizmo") {
-		t.Errorf("Read error = %v, want one naming %s", err, key)
+	importLines(t, st, dep("d1", "success"))
+	e := engine.New(st, metrics.DefaultConfig())
+	var q []metrics.QuarantinedRow
+	if err := e.Read(ctx, func(ds *metrics.Dataset) error { q = ds.Quarantined(); return nil }); err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if len(q) != 1 || q[0].Kind != "gizmo" || !strings.Contains(q[0].Reason, "gizmo") {
+		t.Errorf("quarantined %+v, want the gizmo", q)
+	}
+	if v := read(t, e); v.counts[domain.KindDeployment] != 1 {
+		t.Errorf("deployments %v", v.counts)
 	}
 }
 

@@ -17,20 +17,20 @@ func (failingSeq) LastSeq(context.Context) (int64, error) { return 0, errors.New
 
 // An engine is loaded after its first successful refresh, even of an
 // empty store, and not after a failed one.
-func TestLoaded(t *testing.T) {
+func TestReadyAfterFirstLoad(t *testing.T) {
 	st := open(t, t.TempDir())
 	bad := engine.New(failingSeq{st}, metrics.DefaultConfig())
-	if bad.Refresh(context.Background()) == nil || bad.Loaded() {
-		t.Errorf("a failed refresh: Loaded = %v", bad.Loaded())
+	if bad.Refresh(context.Background()) == nil || bad.Ready() {
+		t.Errorf("a failed refresh: Ready = %v", bad.Ready())
 	}
 	e := engine.New(st, metrics.DefaultConfig())
-	if e.Loaded() {
-		t.Fatal("a new engine is loaded")
+	if e.Ready() {
+		t.Fatal("a new engine is ready")
 	}
 	if err := e.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if !e.Loaded() {
-		t.Error("an empty store refreshed: not loaded")
+	if !e.Ready() {
+		t.Error("an empty store refreshed: not ready")
 	}
 }

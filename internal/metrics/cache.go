@@ -17,7 +17,9 @@ import (
 // of the metrics that read deployments and keeps everything else.
 
 type cacheKey struct {
-	id          string
+	// def is the metric: a pointer, so keys hash and compare without
+	// reading its id, and invalidation finds its kinds without a lookup.
+	def         *Def
 	scope       Scope
 	start, asOf int64
 	records     bool // a drill-down, with the records behind the value
@@ -48,7 +50,8 @@ func (d *Dataset) touchNs(kind domain.Kind, n int64) {
 // no time and can change any window of any metric.
 func (d *Dataset) touchAll() { d.dirtyAll = true }
 
-// touchRecord notes every timestamp of a record.
+// touchRecord notes every timestamp of a record of a kind not held as
+// rows (rows note theirs: row.stamps).
 func (d *Dataset) touchRecord(r domain.Record) {
 	kind := r.Kind()
 	touch := func(t time.Time) {
@@ -70,22 +73,6 @@ func (d *Dataset) touchRecord(r domain.Record) {
 		touch(r.DetectedAt)
 	case *domain.SLI:
 		touch(r.PeriodStart)
-	case *domain.Cost:
-		touch(r.PeriodStart)
-	case *domain.Usage:
-		touch(r.PeriodStart)
-	case *domain.Budget:
-		touch(r.PeriodStart)
-	case *domain.Quota:
-		touch(r.PeriodStart)
-	case *domain.Spend:
-		touch(r.PeriodStart)
-	case *domain.Target:
-		touch(r.PeriodStart)
-	case *domain.Opportunity:
-		if !r.CloseDate.IsZero() {
-			touch(r.CloseDate.Time)
-		}
 	}
 	for _, t := range dataTimes(r) {
 		touch(t)
@@ -104,9 +91,8 @@ func (d *Dataset) invalidate() {
 	if !d.dirtyAll && len(d.dirty) == 0 {
 		return
 	}
-	if d.dirtyAll || len(d.cache) > maxCached {
-		clear(d.cache)
-		d.drills = 0
+	if d.dirtyAll || d.cache.n > maxCached {
+		d.cache.clear()
 		clear(d.leadDays)
 		clear(d.impactDays)
 		return
@@ -129,31 +115,86 @@ func (d *Dataset) invalidate() {
 	// tickets created in their observation windows.
 	dep, depOK := d.dirty[domain.KindDeployment]
 	tk, tkOK := d.dirty[domain.KindTicket]
-	window := d.impactWindow()
+	window := int64(d.cfg.impactWindow())
 	for day := range d.impactDays {
 		end := day + int64(dayDur)
 		if (depOK && dep < end) || (tkOK && tk < end+window) {
 			delete(d.impactDays, day)
 		}
 	}
-	// The earliest change each metric can see: the minimum over the kinds
-	// it reads.
-	earliest := make(map[string]int64, len(registry))
-	for id, def := range registry {
-		m := int64(noneDirty)
-		for _, k := range def.reads {
-			if t, ok := d.dirty[k]; ok && t < m {
-				m = t
+	d.cache.invalidate(d.dirty)
+}
+
+// resultCache holds computed results per metric, so that new data of a
+// kind visits only the results of the metrics reading it: a webhook's
+// incident leaves the cost, sales and most delivery results unvisited.
+type resultCache struct {
+	byDef  map[*Def]map[cacheKey]Result
+	n      int // results held
+	drills int // drill-downs among them
+}
+
+func newResultCache() resultCache { return resultCache{byDef: map[*Def]map[cacheKey]Result{}} }
+
+func (c *resultCache) get(k cacheKey) (Result, bool) {
+	r, ok := c.byDef[k.def][k]
+	return r, ok
+}
+
+func (c *resultCache) put(k cacheKey, r Result) {
+	m := c.byDef[k.def]
+	if m == nil {
+		m = map[cacheKey]Result{}
+		c.byDef[k.def] = m
+	}
+	if _, had := m[k]; !had {
+		c.n++
+		if k.records {
+			c.drills++
+		}
+	}
+	m[k] = r
+}
+
+func (c *resultCache) clear() {
+	clear(c.byDef)
+	c.n, c.drills = 0, 0
+}
+
+// dropDrills removes every drill-down.
+func (c *resultCache) dropDrills() {
+	for _, m := range c.byDef {
+		for k := range m {
+			if k.records {
+				delete(m, k)
+				c.n--
 			}
 		}
-		earliest[id] = m
 	}
-	d.drills = 0
-	for k := range d.cache {
-		if k.asOf >= earliest[k.id] {
-			delete(d.cache, k)
-		} else if k.records {
-			d.drills++
+	c.drills = 0
+}
+
+// invalidate drops the results ending at or after the earliest time of
+// changed data of a kind their metric reads.
+func (c *resultCache) invalidate(dirty map[domain.Kind]int64) {
+	for def, m := range c.byDef {
+		earliest := int64(noneDirty)
+		for _, kind := range def.Reads {
+			if t, ok := dirty[kind]; ok && t < earliest {
+				earliest = t
+			}
+		}
+		if earliest == noneDirty {
+			continue
+		}
+		for k := range m {
+			if k.asOf >= earliest {
+				delete(m, k)
+				c.n--
+				if k.records {
+					c.drills--
+				}
+			}
 		}
 	}
 }
@@ -175,7 +216,7 @@ type flight struct {
 func (d *Dataset) cachedOrFlying(k cacheKey) (Result, *flight, bool) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
-	if r, ok := d.cache[k]; ok {
+	if r, ok := d.cache.get(k); ok {
 		return r, nil, true
 	}
 	if f := d.flights[k]; f != nil {
@@ -190,22 +231,13 @@ func (d *Dataset) cachedOrFlying(k cacheKey) (Result, *flight, bool) {
 func (d *Dataset) land(k cacheKey, r Result) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
-	if len(d.cache) >= maxCached {
-		clear(d.cache)
-		d.drills = 0
+	if d.cache.n >= maxCached {
+		d.cache.clear()
 	}
-	if k.records {
-		if d.drills >= maxDrills {
-			for o := range d.cache {
-				if o.records {
-					delete(d.cache, o)
-				}
-			}
-			d.drills = 0
-		}
-		d.drills++
+	if k.records && d.cache.drills >= maxDrills {
+		d.cache.dropDrills()
 	}
-	d.cache[k] = r
+	d.cache.put(k, r)
 	if f := d.flights[k]; f != nil {
 		f.r, f.ok = r, true
 		delete(d.flights, k)
@@ -250,11 +282,6 @@ func (d *Dataset) touchReplaced(r domain.Record) {
 	case *domain.SLI:
 		if o := d.slis[k]; o != nil {
 			ts(o.Start)
-		}
-	case *domain.Service:
-	default:
-		if o := d.others[r.Kind()][k]; o != nil {
-			d.touchRecord(o)
 		}
 	}
 }

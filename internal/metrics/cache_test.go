@@ -331,12 +331,11 @@ func TestMedianOfRunsMatchesMedian(t *testing.T) {
 func TestConcurrentMissesComputeOnce(t *testing.T) {
 	var calls atomic.Int32
 	release := make(chan struct{})
-	Register("test_single_flight", nil, nil, func(d *Dataset, q Query) Result {
+	testMetric(t, "test_single_flight", func(d *Dataset, q Query) Result {
 		calls.Add(1)
 		<-release
 		return Result{Count: 7}
 	})
-	defer delete(registry, "test_single_flight")
 	d := NewDataset(DefaultConfig())
 	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
 	const readers = 8
@@ -412,12 +411,14 @@ func TestDrillDownsCached(t *testing.T) {
 		d.Compute("change_failure_rate", Query{AsOf: ts(t, defaultAsOf).Add(-time.Duration(i) * time.Hour), Window: 30 * day, Records: true})
 	}
 	n := 0
-	for k := range d.cache {
-		if k.records {
-			n++
+	for _, m := range d.cache.byDef {
+		for k := range m {
+			if k.records {
+				n++
+			}
 		}
 	}
-	if n > maxDrills {
+	if n > maxDrills || n != d.cache.drills {
 		t.Errorf("%d drill-downs cached, want at most %d", n, maxDrills)
 	}
 }
@@ -447,14 +448,13 @@ func TestFailMemoFollowsNewDeployment(t *testing.T) {
 func TestPanickingComputationReleasesWaiters(t *testing.T) {
 	var calls atomic.Int32
 	release := make(chan struct{})
-	Register("test_panicking", nil, nil, func(d *Dataset, q Query) Result {
+	testMetric(t, "test_panicking", func(d *Dataset, q Query) Result {
 		if calls.Add(1) == 1 {
 			<-release
 			panic("first computation fails")
 		}
 		return Result{Count: 3}
 	})
-	defer delete(registry, "test_panicking")
 	d := NewDataset(DefaultConfig())
 	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
 	panicked := make(chan any, 1)
@@ -506,4 +506,13 @@ func waitForWaiters(d *Dataset, n int) int {
 		}
 		runtime.Gosched()
 	}
+}
+
+// testMetric registers a metric for one test.
+func testMetric(t *testing.T, id string, fn Func) {
+	reg.add(Def{ID: id, Fn: fn, Formula: 1})
+	t.Cleanup(func() {
+		delete(reg.defs, id)
+		reg.ids = slices.DeleteFunc(reg.ids, func(x string) bool { return x == id })
+	})
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,63 +12,7 @@ import (
 
 // Cost & Efficiency (SPEC §3). This file also holds what the business
 // pillars share: money in the organisation currency, proration by elapsed
-// time, targets, scope matching on record attributes and the time-ordered
-// record slices.
-
-var (
-	costDims           = []string{"service", "category"}
-	costPerUnitDims    = []string{"service"}
-	budgetVarianceDims = []string{"category"}
-)
-
-func init() {
-	registerBiz("infrastructure_cost", costReads, costDims, infrastructureCost)
-	registerBiz("cost_trend", costReads, costDims, costTrend)
-	registerBiz("cost_per_active_customer", costReads, costPerUnitDims, costPerActiveCustomer)
-	registerBiz("cost_per_million_requests", costReads, costPerUnitDims, costPerMillionRequests)
-	registerBiz("budget_variance", costReads, budgetVarianceDims, budgetVariance)
-	otherDimValueFuncs = append(otherDimValueFuncs, costDimValues)
-}
-
-// ownTarget lists the metrics whose target is not the one covering as_of
-// (mql_volume: the targets overlapping W, prorated).
-var ownTarget = map[string]bool{"mql_volume": true}
-
-// registerBiz registers a business metric and adds, when present, the
-// target that covers as_of (Detail["target"]) unless the metric sets its
-// own.
-func registerBiz(id string, reads []domain.Kind, dims []string, fn Func) {
-	Register(id, slices.Concat(reads, []domain.Kind{domain.KindTarget}), dims, func(d *Dataset, q Query) Result {
-		r := fn(d, q)
-		if !ownTarget[id] {
-			if v, ok := d.targetAt(id, q); ok {
-				r.detail("target", v)
-			}
-		}
-		return r
-	})
-}
-
-// ---------------------------------------------------------------- records in time
-
-// evAt is a record's event time in unix ns (0 when it has none), the key
-// the Dataset's per-kind slices are ordered by.
-func evAt(r domain.Record) int64 { return ns(r.EventTime()) }
-
-// recordsFrom returns the records of a kind whose event time is ≥ t. Every
-// kind's event time is the latest of its timestamps, so every record with
-// any timestamp ≥ t is in the slice: a metric asking "X in W" scans only
-// recordsFrom(kind, W start), and filters on X.
-func (d *Dataset) recordsFrom(kind domain.Kind, t int64) []domain.Record {
-	rs := d.Records(kind)
-	return rs[sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) >= t }):]
-}
-
-// recordsThrough returns the records of a kind whose event time is ≤ t.
-func (d *Dataset) recordsThrough(kind domain.Kind, t int64) []domain.Record {
-	rs := d.Records(kind)
-	return rs[:sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) > t })]
-}
+// time, targets and scope matching on record attributes.
 
 // ---------------------------------------------------------------- scope
 
@@ -105,31 +47,23 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	if dim != "category" {
 		return
 	}
-	for _, r := range d.Records(domain.KindCost) {
-		if x := r.(*domain.Cost); d.matchService(q, x.Service) && matchAttr(q, dim, x.Category) {
-			addDimValue(set, x.Category)
+	for x := range d.costs().all() {
+		if d.matchService(q, x.service) && matchAttr(q, dim, x.category) {
+			addDimValue(set, x.category)
 		}
 	}
 	// Budgets belong to no service: a service scope has none.
 	if !d.matchService(q, "") {
 		return
 	}
-	for _, r := range d.Records(domain.KindBudget) {
-		if x := r.(*domain.Budget); matchAttr(q, dim, x.Category) {
-			addDimValue(set, x.Category)
+	for x := range d.budgets().all() {
+		if matchAttr(q, dim, x.category) {
+			addDimValue(set, x.category)
 		}
 	}
 }
 
 // ---------------------------------------------------------------- money
-
-// orgCurrency is the organisation currency.
-func (d *Dataset) orgCurrency() string {
-	if d.cfg.Currency == "" {
-		return "USD"
-	}
-	return d.cfg.Currency
-}
 
 // converter turns amounts into the organisation currency. The first amount
 // in a currency without a configured rate is recorded in err; a metric that
@@ -141,7 +75,7 @@ type converter struct {
 }
 
 func (d *Dataset) converter() *converter {
-	return &converter{org: d.orgCurrency(), rates: d.cfg.ExchangeRates}
+	return &converter{org: d.cfg.orgCurrency(), rates: d.cfg.ExchangeRates}
 }
 
 // to converts one record's amount, rounded to the nearest Money unit.
@@ -168,7 +102,7 @@ func (c *converter) fail(r *Result) bool {
 		return false
 	}
 	r.Value = nil
-	r.detail("error", c.err)
+	r.Detail.Error = c.err
 	return true
 }
 
@@ -249,37 +183,35 @@ func targetScopeMatches(scope string, q Query) bool {
 // greatest id) wins.
 func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 	asOf := q.end()
-	var best *domain.Target
+	var best *targetRow
 	// Targets are ordered by period_start: only those started by as_of.
-	for _, r := range d.recordsThrough(domain.KindTarget, asOf) {
-		t := r.(*domain.Target)
-		if t.Metric != metric || ns(t.PeriodEnd) <= asOf || !targetScopeMatches(t.Scope, q) {
+	for t := range d.targets().through(asOf) {
+		if t.metric != metric || t.end <= asOf || !targetScopeMatches(t.scope, q) {
 			continue
 		}
-		if best == nil || !t.PeriodStart.Before(best.PeriodStart) {
+		if best == nil || t.start >= best.start {
 			best = t
 		}
 	}
 	if best == nil {
 		return 0, false
 	}
-	return best.Value, true
+	return best.value, true
 }
 
 // targetOver sums the values of the metric's `target` records whose period
 // overlaps [ws, we), each prorated by the share of its period inside it.
 func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, bool) {
 	sum, found := 0.0, false
-	for _, r := range d.recordsThrough(domain.KindTarget, we-1) {
-		t := r.(*domain.Target)
-		if t.Metric != metric || !targetScopeMatches(t.Scope, q) {
+	for t := range d.targets().through(we - 1) {
+		if t.metric != metric || !targetScopeMatches(t.scope, q) {
 			continue
 		}
-		s := overlapShare(ns(t.PeriodStart), ns(t.PeriodEnd), ws, we)
+		s := overlapShare(t.start, t.end, ws, we)
 		if s == 0 {
 			continue
 		}
-		sum += t.Value * s
+		sum += t.value * s
 		found = true
 	}
 	return sum, found
@@ -287,6 +219,7 @@ func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, boo
 
 // ---------------------------------------------------------------- cost metrics
 
+// costOver sums the cost records in scope prorated into [ws, we).
 // costOver sums the cost records in scope prorated into [ws, we). until
 // is how far into [ws, we) the cost records reach: the latest end of a
 // counted record's period, at most we (ws when none counts). Bills arrive
@@ -297,28 +230,23 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 	until = ws
 	// Cost records are ordered by period_end: only those ending after ws
 	// can overlap.
-	rs := d.Records(domain.KindCost)
-	i := sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) > ws })
-	for _, rec := range rs[i:] {
-		x := rec.(*domain.Cost)
-		ps := ns(x.PeriodStart)
-		if ps >= we || !d.matchService(q, x.Service) || !matchAttr(q, "category", x.Category) {
+	for x := range d.costs().from(ws + 1) {
+		if x.start >= we || !d.matchService(q, x.service) || !matchAttr(q, "category", x.category) {
 			continue
 		}
-		pe := ns(x.PeriodEnd)
-		m, ok := prorate(x.Amount, ps, pe, ws, we)
+		m, ok := prorate(x.amount, x.start, x.end, ws, we)
 		if !ok {
 			continue
 		}
-		m, ok = c.to(domain.KindCost, x.ID, x.Currency, m)
+		m, ok = c.to(domain.KindCost, x.id, x.currency, m)
 		if !ok {
 			continue
 		}
 		total += m
-		until = max(until, min(pe, we))
+		until = max(until, min(x.end, we))
 		if r != nil {
 			r.Count++
-			r.ref(q, domain.KindCost, x.ID, x.Source, num(m.Float()), "")
+			r.ref(q, domain.KindCost, x.id, x.source, num(m.Float()), "")
 		}
 	}
 	return total, until
@@ -330,11 +258,12 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 // that is short of as_of.
 func reported(q Query, until int64, r *Result) (Query, bool) {
 	if until <= q.start() {
-		r.detail("reason", "no cost reported in the window yet")
+		r.Detail.Reason = "no cost reported in the window yet"
 		return q, false
 	}
 	if until < q.end() {
-		r.detail("cost_reported_until", time.Unix(0, until).UTC())
+		t := time.Unix(0, until).UTC()
+		r.Detail.CostReportedUntil = &t
 	}
 	rq := q
 	rq.AsOf = time.Unix(0, until).UTC()
@@ -346,12 +275,13 @@ func infrastructureCost(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	total, until := d.costOver(q, q.start(), q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
 	if until > q.start() && until < q.end() {
-		r.detail("cost_reported_until", time.Unix(0, until).UTC())
+		t := time.Unix(0, until).UTC()
+		r.Detail.CostReportedUntil = &t
 	}
 	r.Value = moneyValue(total)
 	return r
@@ -359,7 +289,7 @@ func infrastructureCost(d *Dataset, q Query) Result {
 
 // costTrend compares the cost rate of the window with the window before:
 // per day of reported cost, so a window whose last days are not billed yet
-// does not read as a saving. When both windows are fully reported this is
+// does not read as a saving. When both windows are fully billed this is
 // the change of their totals.
 func costTrend(d *Dataset, q Query) Result {
 	var r Result
@@ -367,12 +297,12 @@ func costTrend(d *Dataset, q Query) Result {
 	cur, until := d.costOver(q, q.start(), q.end(), c, &r)
 	p := q.Previous()
 	prev, puntil := d.costOver(q, p.start(), p.end(), c, nil)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
-	r.detail("current", cur.Float())
-	r.detail("previous", prev.Float())
+	r.Detail.Current = ptr(cur.Float())
+	r.Detail.Previous = ptr(prev.Float())
 	if _, ok := reported(q, until, &r); !ok || puntil <= p.start() {
 		return r
 	}
@@ -404,14 +334,15 @@ func (u usage) meanCustomers() (float64, bool) {
 	return u.customerTime / u.covered, true
 }
 
-func (u *usage) add(x *domain.Usage, ps, pe, ws, we int64) {
+func (u *usage) add(x *usageRow, ws, we int64) {
+	ps, pe := x.start, x.end
 	ov := min(pe, we) - max(ps, ws)
-	if x.ActiveCustomers != nil {
-		u.customerTime += *x.ActiveCustomers * float64(ov)
+	if x.activeCustomers != nil {
+		u.customerTime += *x.activeCustomers * float64(ov)
 		u.covered += float64(ov)
 	}
-	if x.Requests != nil {
-		u.requests += *x.Requests * float64(ov) / float64(pe-ps)
+	if x.requests != nil {
+		u.requests += *x.requests * float64(ov) / float64(pe-ps)
 		u.withRequests = true
 	}
 }
@@ -423,52 +354,49 @@ func (u *usage) add(x *domain.Usage, ps, pe, ws, we int64) {
 // of the per-service records. In a service scope, that service's records.
 func (d *Dataset) usageOver(q Query, r *Result) usage {
 	var org, svc usage
-	var orgRefs, svcRefs []*domain.Usage
+	var orgRefs, svcRefs []*usageRow
 	ws, we := q.start(), q.end()
 	// Usage is ordered by period_end: only those ending after W's start.
-	for _, rec := range d.recordsFrom(domain.KindUsage, ws+1) {
-		x := rec.(*domain.Usage)
-		ps, pe := ns(x.PeriodStart), ns(x.PeriodEnd)
-		if ps >= we || pe <= ps {
+	for x := range d.usages().from(ws + 1) {
+		if x.start >= we || x.end <= x.start {
 			continue
 		}
 		switch {
-		case q.Scope.Dim == "" && x.Service == "":
-			org.add(x, ps, pe, ws, we)
+		case q.Scope.Dim == "" && x.service == "":
+			org.add(x, ws, we)
 			orgRefs = append(orgRefs, x)
-		case x.Service != "" && d.matchService(q, x.Service):
-			svc.add(x, ps, pe, ws, we)
+		case x.service != "" && d.matchService(q, x.service):
+			svc.add(x, ws, we)
 			svcRefs = append(svcRefs, x)
 		}
 	}
 	if q.Scope.Dim != "" {
 		for _, x := range svcRefs {
-			r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "usage of "+x.Service)
+			r.ref(q, domain.KindUsage, x.id, x.source, nil, "usage of "+x.service)
 		}
 		return svc
 	}
 	for _, x := range orgRefs {
-		r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "organisation usage")
+		r.ref(q, domain.KindUsage, x.id, x.source, nil, "organisation usage")
 	}
 	if !org.withRequests && svc.withRequests {
 		org.requests, org.withRequests = svc.requests, true
 		for _, x := range svcRefs {
-			if x.Requests != nil {
-				r.ref(q, domain.KindUsage, x.ID, x.Source, nil, "requests of "+x.Service)
+			if x.requests != nil {
+				r.ref(q, domain.KindUsage, x.id, x.source, nil, "requests of "+x.service)
 			}
 		}
 	}
 	return org
 }
 
-// costPerActiveCustomer is a monthly figure whatever the window: the cost
-// of the reported part of the window scaled to 30 days, over the mean
-// active customers of that same part.
+// costPerActiveCustomer is a monthly figure whatever the window: the
+// window's cost scaled to 30 days over the mean active customers.
 func costPerActiveCustomer(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	cost, until := d.costOver(q, q.start(), q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
@@ -478,18 +406,18 @@ func costPerActiveCustomer(d *Dataset, q Query) Result {
 		return r
 	}
 	monthly := cost.Float() * float64(30*day) / float64(rq.Window)
-	r.detail("cost", cost.Float())
-	r.detail("cost_per_30_days", monthly)
+	r.Detail.Cost = ptr(cost.Float())
+	r.Detail.CostPer30Days = ptr(monthly)
 	mean, ok := u.meanCustomers()
 	if !ok {
 		what := "no usage record with active_customers overlaps the window"
 		if q.Scope.Dim == "" {
 			what = "no organisation-wide usage record (without a service) with active_customers overlaps the window; per-service counts do not add up"
 		}
-		r.detail("reason", what)
+		r.Detail.Reason = what
 		return r
 	}
-	r.detail("mean_active_customers", mean)
+	r.Detail.MeanActiveCustomers = ptr(mean)
 	if mean > 0 {
 		r.Value = num(monthly / mean)
 	}
@@ -502,7 +430,7 @@ func costPerMillionRequests(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	cost, until := d.costOver(q, q.start(), q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
@@ -511,8 +439,8 @@ func costPerMillionRequests(d *Dataset, q Query) Result {
 	if !ok {
 		return r
 	}
-	r.detail("cost", cost.Float())
-	r.detail("requests", u.requests)
+	r.Detail.Cost = ptr(cost.Float())
+	r.Detail.Requests = ptr(u.requests)
 	if u.requests > 0 {
 		r.Value = num(cost.Float() / (u.requests / 1e6))
 	}
@@ -533,27 +461,26 @@ func budgetVariance(d *Dataset, q Query) Result {
 	end = rq.end()
 	var budget domain.Money
 	// Budgets are ordered by period_start: only those starting before as_of.
-	for _, rec := range d.recordsThrough(domain.KindBudget, end-1) {
-		x := rec.(*domain.Budget)
-		if !matchAttr(q, "category", x.Category) {
+	for x := range d.budgets().through(end - 1) {
+		if !matchAttr(q, "category", x.category) {
 			continue
 		}
-		m, ok := prorate(x.Amount, ns(x.PeriodStart), ns(x.PeriodEnd), start, end)
+		m, ok := prorate(x.amount, x.start, x.end, start, end)
 		if !ok {
 			continue
 		}
-		if m, ok = c.to(domain.KindBudget, x.ID, x.Currency, m); !ok {
+		if m, ok = c.to(domain.KindBudget, x.id, x.currency, m); !ok {
 			continue
 		}
 		budget += m
-		r.ref(q, domain.KindBudget, x.ID, x.Source, num(m.Float()), "budget")
+		r.ref(q, domain.KindBudget, x.id, x.source, num(m.Float()), "budget")
 	}
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
-	r.detail("cost", cost.Float())
-	r.detail("budget", budget.Float())
+	r.Detail.Cost = ptr(cost.Float())
+	r.Detail.Budget = ptr(budget.Float())
 	if budget != 0 {
 		r.Value = num(100 * float64(cost-budget) / float64(budget))
 	}

@@ -185,17 +185,17 @@ func TestCostCurrencies(t *testing.T) {
 	d := bizDS(nil, recs...)
 	r := bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf))
 	bizCheck(t, "no rate", r, nil)
-	if want := "cost c-17 is in EUR but no exchange rate EUR→USD is configured"; r.Detail["error"] != want {
-		t.Errorf("error = %v, want %q", r.Detail["error"], want)
+	if want := "cost c-17 is in EUR but no exchange rate EUR→USD is configured"; r.Detail.Error != want {
+		t.Errorf("error = %v, want %q", r.Detail.Error, want)
 	}
 	for _, m := range []string{"cost_trend", "cost_per_million_requests", "budget_variance"} {
-		if r := bizCompute(t, d, m, bizQ(bizAsOf)); r.Value != nil || r.Detail["error"] == nil {
+		if r := bizCompute(t, d, m, bizQ(bizAsOf)); r.Value != nil || r.Detail.Error == "" {
 			t.Errorf("%s = %+v, want no value with an error", m, r)
 		}
 	}
 	// Scoped away from the EUR records (category storage has none) there
 	// is no cost record at all: no value, and no currency error either.
-	if r := bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf, "category", "storage")); r.Value != nil || r.Detail["error"] != nil {
+	if r := bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf, "category", "storage")); r.Value != nil || r.Detail.Error != "" {
 		t.Errorf("other scope = %+v, want no value without a currency error", r)
 	}
 
@@ -214,7 +214,7 @@ func TestCostCurrencies(t *testing.T) {
 	cfg.ExchangeRates = map[string]float64{"USD": 0.5}
 	d = bizDS(&cfg, recs...)
 	r = bizCompute(t, d, "infrastructure_cost", bizQ(bizAsOf))
-	if r.Value == nil || *r.Value != 102.500005 || r.Detail["currency"] != "EUR" {
+	if r.Value == nil || *r.Value != 102.500005 || r.Detail.Currency != "EUR" {
 		t.Fatalf("EUR cost = %v (detail %v), want exactly 102.500005 EUR", r.Value, r.Detail)
 	}
 }
@@ -233,18 +233,18 @@ func TestBusinessTargets(t *testing.T) {
 	cases := []struct {
 		name string
 		q    Query
-		want any
+		want *float64
 	}{
-		{"latest covering", bizQ(bizAsOf), 9.0},
-		{"before t4", bizQ(bizT("2026-03-30")), 1.5},
-		{"scoped", bizQ(bizAsOf, "service", "api"), 3.0},
+		{"latest covering", bizQ(bizAsOf), ptr(9.0)},
+		{"before t4", bizQ(bizT("2026-03-30")), ptr(1.5)},
+		{"scoped", bizQ(bizAsOf, "service", "api"), ptr(3.0)},
 		{"none for scope", bizQ(bizAsOf, "service", "web"), nil},
 		{"ended", bizQ(bizT("2026-06-01")), nil},
 	}
 	for _, c := range cases {
 		r := bizCompute(t, d, "cost_per_active_customer", c.q)
-		if got := r.Detail["target"]; got != c.want {
-			t.Errorf("%s: target = %v, want %v", c.name, got, c.want)
+		if got := r.Detail.Target; fmtVal(got) != fmtVal(c.want) {
+			t.Errorf("%s: target = %s, want %s", c.name, fmtVal(got), fmtVal(c.want))
 		}
 	}
 }

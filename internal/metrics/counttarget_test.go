@@ -24,8 +24,8 @@ func TestMQLTargetIsWhole(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d := bizDS(nil, &domain.Target{Meta: bizMeta("t1"), Metric: "mql_volume", PeriodStart: bizT(c.from), PeriodEnd: bizT(c.to), Value: c.value})
 			r := bizCompute(t, d, "mql_volume", bizQ(bizAsOf))
-			if got, _ := r.Detail["target"].(float64); got != c.want {
-				t.Errorf("target = %v, want %v", r.Detail["target"], c.want)
+			if got := r.Detail.Target; got == nil || *got != c.want {
+				t.Errorf("target = %s, want %v", fmtVal(got), c.want)
 			}
 		})
 	}

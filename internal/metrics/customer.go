@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -12,44 +11,27 @@ import (
 
 // Customer Trust & Experience (SPEC §3, §7).
 
-func init() {
-	registerBiz("csat", customerReads, nil, csat)
-	registerBiz("nps", customerReads, nil, nps)
-	registerBiz("logo_churn_rate", customerReads, []string{"plan"}, logoChurnRate)
-	registerBiz("sla_adherence", customerReads, []string{"priority"}, slaAdherence)
-	registerBiz("open_escalations", customerReads, []string{"priority"}, openEscalations)
-	registerBiz("release_impact_score", []domain.Kind{domain.KindDeployment, domain.KindTicket}, []string{"team", "service"}, releaseImpactScore)
-	otherDimValueFuncs = append(otherDimValueFuncs, customerDimValues)
-}
-
 func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "plan":
-		for _, rec := range d.Records(domain.KindSubscription) {
-			if p := rec.(*domain.Subscription).Plan; matchAttr(q, dim, p) {
-				addDimValue(set, p)
+		for x := range d.subs().all() {
+			if matchAttr(q, dim, x.plan) {
+				addDimValue(set, x.plan)
 			}
 		}
 	case "priority":
-		for _, rec := range d.Records(domain.KindTicket) {
-			if p := rec.(*domain.Ticket).Priority; matchAttr(q, dim, p) {
-				addDimValue(set, p)
+		for t := range d.tickets().all() {
+			if matchAttr(q, dim, t.priority) {
+				addDimValue(set, t.priority)
 			}
 		}
 	}
 }
 
-// recordsIn returns the records of a kind whose event time is in
-// [lo, hi); only for kinds whose event time is the tested timestamp.
-func (d *Dataset) recordsIn(kind domain.Kind, lo, hi int64) []domain.Record {
-	rs := d.recordsFrom(kind, lo)
-	return rs[:sort.Search(len(rs), func(i int) bool { return evAt(rs[i]) >= hi })]
-}
-
 // surveysIn calls fn for the survey responses of a type whose at is in W.
-func (d *Dataset) surveysIn(q Query, typ string, fn func(s *domain.Survey)) {
-	for _, rec := range d.recordsIn(domain.KindSurvey, q.start(), q.end()) {
-		if s := rec.(*domain.Survey); strings.EqualFold(s.Type, typ) {
+func (d *Dataset) surveysIn(q Query, typ string, fn func(s *surveyRow)) {
+	for s := range d.surveys().in(q.start(), q.end()) {
+		if strings.EqualFold(s.typ, typ) {
 			fn(s)
 		}
 	}
@@ -58,12 +40,12 @@ func (d *Dataset) surveysIn(q Query, typ string, fn func(s *domain.Survey)) {
 func csat(d *Dataset, q Query) Result {
 	var r Result
 	good := 0
-	d.surveysIn(q, "csat", func(s *domain.Survey) {
+	d.surveysIn(q, "csat", func(s *surveyRow) {
 		r.Count++
-		if s.Score >= 4 {
+		if s.score >= 4 {
 			good++
 		}
-		r.ref(q, domain.KindSurvey, s.ID, s.Source, num(s.Score), "")
+		r.ref(q, domain.KindSurvey, s.id, s.source, num(s.score), "")
 	})
 	r.Value = share(good, r.Count)
 	return r
@@ -72,30 +54,30 @@ func csat(d *Dataset, q Query) Result {
 func nps(d *Dataset, q Query) Result {
 	var r Result
 	promoters, detractors := 0, 0
-	d.surveysIn(q, "nps", func(s *domain.Survey) {
+	d.surveysIn(q, "nps", func(s *surveyRow) {
 		r.Count++
 		switch {
-		case s.Score >= 9:
+		case s.score >= 9:
 			promoters++
-		case s.Score <= 6:
+		case s.score <= 6:
 			detractors++
 		}
-		r.ref(q, domain.KindSurvey, s.ID, s.Source, num(s.Score), "")
+		r.ref(q, domain.KindSurvey, s.id, s.source, num(s.score), "")
 	})
 	if r.Count > 0 {
 		r.Value = num(100 * float64(promoters-detractors) / float64(r.Count))
 	}
-	r.detail("promoters", promoters)
-	r.detail("detractors", detractors)
+	r.Detail.Promoters = ptr(promoters)
+	r.Detail.Detractors = ptr(detractors)
 	return r
 }
 
 // subActiveAt: started_at ≤ t and no ended_at ≤ t (SPEC §3).
-func subActiveAt(s *domain.Subscription, t int64) bool {
-	if ns(s.StartedAt) > t {
+func subActiveAt(s *subRow, t int64) bool {
+	if s.started > t {
 		return false
 	}
-	e := ns(s.EndedAt)
+	e := s.ended
 	return e == 0 || e > t
 }
 
@@ -107,17 +89,16 @@ func subActiveAt(s *domain.Subscription, t int64) bool {
 func logoChurnRate(d *Dataset, q Query) Result {
 	var r Result
 	s, e := q.start(), q.end()
-	base := map[string]*domain.Subscription{} // customer → a subscription active at W's start
+	base := map[string]*subRow{} // customer → a subscription active at W's start
 	activeEnd := map[string]bool{}
-	for _, rec := range d.Records(domain.KindSubscription) {
-		x := rec.(*domain.Subscription)
-		if subActiveAt(x, s) && matchAttr(q, "plan", x.Plan) {
-			if b := base[x.Customer]; b == nil || x.ID < b.ID {
-				base[x.Customer] = x
+	for x := range d.subs().all() {
+		if subActiveAt(x, s) && matchAttr(q, "plan", x.plan) {
+			if b := base[x.customer]; b == nil || x.id < b.id {
+				base[x.customer] = x
 			}
 		}
 		if subActiveAt(x, e) {
-			activeEnd[x.Customer] = true
+			activeEnd[x.customer] = true
 		}
 	}
 	customers := make([]string, 0, len(base))
@@ -131,15 +112,15 @@ func logoChurnRate(d *Dataset, q Query) Result {
 	for _, c := range customers {
 		x := base[c]
 		if activeEnd[c] {
-			r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, "kept: "+c)
+			r.ref(q, domain.KindSubscription, x.id, x.source, nil, "kept: "+c)
 			continue
 		}
 		churned++
-		r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, "churned: "+c)
+		r.ref(q, domain.KindSubscription, x.id, x.source, nil, "churned: "+c)
 	}
 	r.Count = len(base)
 	r.Value = share(churned, len(base))
-	r.detail("churned", churned)
+	r.Detail.Churned = ptr(churned)
 	return r
 }
 
@@ -147,20 +128,19 @@ func slaAdherence(d *Dataset, q Query) Result {
 	var r Result
 	start, end := q.start(), q.end()
 	met := 0
-	for _, rec := range d.recordsFrom(domain.KindTicket, start) {
-		t := rec.(*domain.Ticket)
-		res := ns(t.ResolvedAt)
+	for t := range d.tickets().from(start) {
+		res := t.resolved
 		// Created after as_of: it does not exist yet, resolved or not.
-		if res < start || res >= end || ns(t.CreatedAt) > end || t.SLADueAt.IsZero() || !matchAttr(q, "priority", t.Priority) {
+		if res < start || res >= end || t.created > end || t.slaDue == 0 || !matchAttr(q, "priority", t.priority) {
 			continue
 		}
 		r.Count++
 		note := "breached"
-		if res <= ns(t.SLADueAt) {
+		if res <= t.slaDue {
 			met++
 			note = "met"
 		}
-		r.ref(q, domain.KindTicket, t.ID, t.Source, nil, note)
+		r.ref(q, domain.KindTicket, t.id, t.source, nil, note)
 	}
 	r.Value = share(met, r.Count)
 	return r
@@ -171,239 +151,21 @@ func slaAdherence(d *Dataset, q Query) Result {
 func openEscalations(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
-	for _, t := range d.escalated.between(math.MinInt64, asOf+1) {
-		if !matchAttr(q, "priority", t.Priority) {
+	for t := range d.escalatedThrough(asOf) {
+		if !matchAttr(q, "priority", t.priority) {
 			continue
 		}
-		if res := ns(t.ResolvedAt); res != 0 && res <= asOf {
+		if res := t.resolved; res != 0 && res <= asOf {
 			continue
 		}
 		r.Count++
-		r.ref(q, domain.KindTicket, t.ID, t.Source, nil, t.Customer)
+		r.ref(q, domain.KindTicket, t.id, t.source, nil, t.customer)
 	}
 	r.Value = num(float64(r.Count))
 	return r
 }
 
 // ---------------------------------------------------------------- release impact
-
-// DefaultImpactWeights are the release-impact ticket weights: field →
-// value (matched case-insensitively) → weight; a ticket weighs the
-// product of its three weights, unknown or absent values weighing 1.
-func DefaultImpactWeights() map[string]map[string]float64 {
-	return map[string]map[string]float64{
-		"priority": {
-			"urgent": 3, "critical": 3, "p0": 3, "p1": 3,
-			"high": 2, "p2": 2,
-			"normal": 1, "medium": 1, "p3": 1,
-			"low": 0.5, "p4": 0.5,
-		},
-		"user_role": {
-			"admin": 1.5, "executive": 1.5, "owner": 1.5,
-		},
-		"criticality": {
-			"critical": 3, "high": 2, "medium": 1, "low": 0.5,
-		},
-	}
-}
-
-// impactBaseline is the look-back for a service's baseline: production
-// deployments of the service finishing in the 90 days before W.
-const impactBaseline = 90 * day
-
-// impactTopN bounds the releases listed in Detail["releases"].
-const impactTopN = 10
-
-type impactWeights map[string]map[string]float64
-
-func (d *Dataset) impactWeights() impactWeights {
-	src := d.cfg.ImpactWeights
-	if src == nil {
-		src = DefaultImpactWeights()
-	}
-	w := impactWeights{}
-	for f, m := range src {
-		lm := map[string]float64{}
-		for v, x := range m {
-			lm[strings.ToLower(v)] = x
-		}
-		w[strings.ToLower(f)] = lm
-	}
-	return w
-}
-
-func (w impactWeights) of(t *domain.Ticket) float64 {
-	x := 1.0
-	for _, fv := range [...][2]string{{"priority", t.Priority}, {"user_role", t.UserRole}, {"criticality", t.Criticality}} {
-		if fv[1] == "" {
-			continue
-		}
-		if v, ok := w[fv[0]][strings.ToLower(fv[1])]; ok {
-			x *= v
-		}
-	}
-	return x
-}
-
-type releaseImpact struct {
-	x        *Dep
-	svc      *svcState
-	weighted float64
-	tickets  int
-}
-
-// impactMemo is a deployment's release-impact tally once its observation
-// window has closed: from then on no as_of changes it, only a ticket naming
-// the release (or a deployment reusing its id) does, and those reset it.
-type impactMemo struct {
-	weighted float64
-	tickets  int
-}
-
-// releaseTickets calls fn for the tickets attributed to release x that
-// were created in its observation window and by end.
-func (d *Dataset) releaseTickets(x *Dep, window, end int64, fn func(t *domain.Ticket)) {
-	if !x.hasTickets {
-		return
-	}
-	for _, t := range d.ticketsByRelease[x.ID] {
-		if y, _ := d.resolveDep(t.Release, t.Source, end); y != x {
-			continue
-		}
-		c := ns(t.CreatedAt)
-		if c < x.Finished || c >= x.Finished+window || c > end {
-			continue
-		}
-		fn(t)
-	}
-}
-
-// tally returns the weighted tickets of release x as of end, from the memo
-// when the observation window closed by end.
-func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, int) {
-	if !x.hasTickets {
-		return 0, 0 // most releases: no memo to allocate or follow
-	}
-	// The memo holds as of all data: while another source's deployment
-	// shares x's id, the tickets naming it resolve as of end (SPEC §2).
-	closed := x.Finished+window <= end && d.uniqueDep(x)
-	if m := x.impact.Load(); closed && m != nil {
-		return m.weighted, m.tickets
-	}
-	var sum float64
-	n := 0
-	d.releaseTickets(x, window, end, func(t *domain.Ticket) {
-		sum += w.of(t)
-		n++
-	})
-	if closed {
-		// Readers fill memos concurrently under the engine's read lock;
-		// racing readers store the same value, which the data determines.
-		x.impact.Store(&impactMemo{weighted: sum, tickets: n})
-	}
-	return sum, n
-}
-
-type impactAcc struct {
-	sum float64
-	n   int
-}
-
-// impactBaselines sums, per service, the tallies of the production
-// deployments in scope finishing in the 90 days before the window. Walking
-// 90 days of deployments per window was most of the metric's cost, so
-// whole days come from their kept per-service sums (impactDay) once every
-// release in them has closed (the window is at least as long as the
-// observation window); only the partial days at the edges are walked.
-func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*svcState]impactAcc {
-	start, end := q.start(), q.end()
-	closed := start+window <= end
-	b := map[*svcState]impactAcc{}
-	add := func(s *svcState, a impactAcc) {
-		if d.matchService(q, s.name) {
-			t := b[s]
-			t.sum += a.sum
-			t.n += a.n
-			b[s] = t
-		}
-	}
-	walk := func(lo, hi int64) {
-		for _, row := range d.prodDeps.between(lo, hi) {
-			var a impactAcc
-			if row.tickets {
-				a.sum, _ = d.tally(row.x, w, window, end)
-			}
-			a.n = 1
-			add(row.svc, a)
-		}
-	}
-	from := start - int64(impactBaseline)
-	first, last := ceilDay(from), floorDay(start)
-	if !closed || first >= last {
-		walk(from, start)
-	} else {
-		// Whole days by their per-service sums, which no as_of after the
-		// baseline changes (every release in them has closed).
-		walk(from, first)
-		for day := first; day < last; day += int64(dayDur) {
-			m, ok := d.impactDay(day, w, window)
-			if !ok {
-				walk(day, day+int64(dayDur))
-				continue
-			}
-			for s, a := range m {
-				add(s, a)
-			}
-		}
-		walk(last, start)
-	}
-	return b
-}
-
-// impactWindow is a release's observation window (default 48 h).
-func (d *Dataset) impactWindow() int64 {
-	if w := int64(d.cfg.ReleaseImpactWindow); w > 0 {
-		return w
-	}
-	return int64(48 * time.Hour)
-}
-
-// impactDay returns the per-service release-impact sums of the production
-// deployments finishing in one UTC day, for as_of late enough that their
-// observation windows have closed. Kept until a deployment of that day or
-// a ticket that could fall in its observation windows changes
-// (invalidate). ok is false for a day holding a deployment whose id
-// another source reuses: its tickets resolve as of each as_of, so the day
-// is walked instead (kept as a nil map, so it is not rebuilt each time).
-func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcState]impactAcc, bool) {
-	d.cacheMu.Lock()
-	m, ok := d.impactDays[day]
-	d.cacheMu.Unlock()
-	if ok {
-		return m, m != nil
-	}
-	m = map[*svcState]impactAcc{}
-	for _, row := range d.prodDeps.between(day, day+int64(dayDur)) {
-		if !d.uniqueDep(row.x) {
-			m = nil
-			break
-		}
-		a := m[row.svc]
-		if row.tickets {
-			weighted, _ := d.tally(row.x, w, window, math.MaxInt64)
-			a.sum += weighted
-		}
-		a.n++
-		m[row.svc] = a
-	}
-	d.cacheMu.Lock()
-	if len(d.impactDays) >= maxLeadDays {
-		clear(d.impactDays)
-	}
-	d.impactDays[day] = m
-	d.cacheMu.Unlock()
-	return m, m != nil
-}
 
 // releaseImpactScore (SPEC §3, §7). For each production deployment in
 // scope finishing in W: the weighted tickets created in its observation
@@ -419,10 +181,10 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcS
 // Cost: the tickets with an event time from 90 days before W onwards.
 func releaseImpactScore(d *Dataset, q Query) Result {
 	var r Result
-	window := d.impactWindow()
+	window := int64(d.cfg.impactWindow())
 	start, end := q.start(), q.end()
-	w := d.impactWeights()
-	rows := d.prodDeps.between(start, end)
+	w := d.cfg.impactWeights()
+	rows := d.prodBetween(start, end)
 	inW := make([]releaseImpact, 0, len(rows)) // in finishing order
 	org := q.Scope.Dim == ""
 	for i := range rows {
@@ -482,17 +244,12 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		sort.Slice(lines, func(i, j int) bool { return worse(lines[i], lines[j]) })
 	}
 	r.Value = num(lines[0].score)
-	top := make([]map[string]any, 0, min(impactTopN, len(lines)))
+	top := make([]ReleaseLine, 0, min(impactTopN, len(lines)))
 	for i, l := range lines {
 		if i < impactTopN {
-			top = append(top, map[string]any{
-				"deployment":  l.ri.x.ID,
-				"service":     l.ri.x.Service,
-				"finished_at": time.Unix(0, l.ri.x.Finished).UTC(),
-				"tickets":     l.ri.tickets,
-				"weighted":    l.ri.weighted,
-				"baseline":    l.base,
-				"score":       l.score,
+			top = append(top, ReleaseLine{
+				Deployment: l.ri.x.ID, Service: l.ri.x.Service, FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
+				Tickets: l.ri.tickets, Weighted: l.ri.weighted, Baseline: l.base, Score: l.score,
 			})
 		}
 		depRef(&r, q, l.ri.x, num(l.score), "release impact")
@@ -500,12 +257,12 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	if q.Records {
 		for _, ri := range inW {
 			x := ri.x
-			d.releaseTickets(x, window, end, func(t *domain.Ticket) {
-				r.ref(q, domain.KindTicket, t.ID, t.Source, num(w.of(t)), "release "+x.ID)
+			d.releaseTickets(x, window, end, func(t *ticketRow) {
+				r.ref(q, domain.KindTicket, t.id, t.source, num(w.of(t)), "release "+x.ID)
 			})
 		}
 	}
-	r.detail("releases", top)
-	r.detail("observation_window_hours", hours(window))
+	r.Detail.Releases = top
+	r.Detail.ObservationWindowHours = ptr(hours(window))
 	return r
 }

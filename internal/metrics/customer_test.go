@@ -188,9 +188,9 @@ func TestReleaseImpactScore(t *testing.T) {
 	if r.Count != 3 {
 		t.Errorf("count = %d, want 3 releases", r.Count)
 	}
-	top, _ := r.Detail["releases"].([]map[string]any)
-	if len(top) != 3 || top[0]["deployment"] != "d1" || top[0]["baseline"] != 3.0 || top[0]["tickets"] != 2 || top[1]["deployment"] != "d3" {
-		t.Errorf("releases = %v", r.Detail["releases"])
+	top := r.Detail.Releases
+	if len(top) != 3 || top[0].Deployment != "d1" || top[0].Baseline != 3.0 || top[0].Tickets != 2 || top[1].Deployment != "d3" {
+		t.Errorf("releases = %+v", top)
 	}
 
 	// Configured weights: only urgent = 10, everything else 1.

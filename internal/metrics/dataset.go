@@ -207,13 +207,12 @@ type Dataset struct {
 	// per-deployment memos (see svcState).
 	svcs    map[string]*svcState
 	gen     uint64
-	cache   map[cacheKey]Result
+	cache   resultCache
 	flights map[cacheKey]*flight
 	// pending holds the memo events of the Apply calls since Prepare;
 	// memoized is set once any memo was taken (see applyEvents).
 	pending  []memoEvent
 	memoized atomic.Bool
-	drills   int // drill-downs in cache
 	// leadDays caches organisation lead times per UTC day (leadday.go).
 	leadDays map[int64]*leadDay
 	// impactDays caches release-impact sums per UTC day (customer.go).
@@ -246,16 +245,12 @@ type Dataset struct {
 	slis   map[recKey]*SLISample
 	sliAll *sorted[*SLISample]
 
-	// Other kinds are kept whole, by key, with a time-ordered index; the
-	// metrics of the other pillars read them.
-	others map[domain.Kind]map[recKey]domain.Record
+	// The other kinds are compact rows, one table per kind (rows.go,
+	// others.go); the metrics of the other pillars walk them.
+	rows rowTables
 	// names interns the few distinct service, source and category strings
 	// that millions of records repeat, so each is held once.
-	names            map[string]string
-	ticketsByRelease map[string][]*domain.Ticket
-	escalated        *sorted[*domain.Ticket] // escalated tickets by creation
-	oppByID          map[string][]*domain.Opportunity
-	byTime           map[domain.Kind]*sorted[domain.Record]
+	names map[string]string
 
 	// presence says which kinds have data as of when (nodata.go).
 	presence presence
@@ -263,6 +258,13 @@ type Dataset struct {
 	// times holds, per kind, what existence and freshness are judged from
 	// as of any time (see kindTimes).
 	times map[domain.Kind]*kindTimes
+
+	// cites memoises Cite: the configuration is fixed per dataset.
+	cites sync.Map
+
+	// quarantine holds the stored rows that could not be decoded, by key
+	// (quarantine.go).
+	quarantine map[domain.Key]QuarantinedRow
 }
 
 // kindTimes holds a kind's records' times, so how many of them exist and
@@ -298,8 +300,8 @@ func (k *kindTimes) remove(l life) {
 	}
 }
 
-// bornAt is a record's defining time (SPEC §3 conventions): period kinds
-// exist from the start of their period; services always (0).
+// bornAt is a record's defining time (SPEC §3 conventions) for the
+// kinds not held as rows (rows.go has theirs); services always exist (0).
 func bornAt(r domain.Record) int64 {
 	switch r := r.(type) {
 	case *domain.Deployment:
@@ -308,33 +310,7 @@ func bornAt(r domain.Record) int64 {
 		return ns(r.MergedAt)
 	case *domain.Incident:
 		return ns(r.OpenedAt)
-	case *domain.Ticket:
-		return ns(r.CreatedAt)
-	case *domain.Survey:
-		return ns(r.At)
-	case *domain.Vulnerability:
-		return ns(r.OpenedAt)
-	case *domain.Control:
-		return ns(r.CheckedAt)
-	case *domain.Subscription:
-		return ns(r.StartedAt)
-	case *domain.Opportunity:
-		return ns(r.CreatedAt)
-	case *domain.Lead:
-		return ns(r.CreatedAt)
 	case *domain.SLI:
-		return ns(r.PeriodStart)
-	case *domain.Cost:
-		return ns(r.PeriodStart)
-	case *domain.Usage:
-		return ns(r.PeriodStart)
-	case *domain.Budget:
-		return ns(r.PeriodStart)
-	case *domain.Spend:
-		return ns(r.PeriodStart)
-	case *domain.Quota:
-		return ns(r.PeriodStart)
-	case *domain.Target:
 		return ns(r.PeriodStart)
 	}
 	return 0
@@ -377,10 +353,6 @@ func (d *Dataset) storedLife(r domain.Record) (life, bool) {
 		if o := d.slis[k]; o != nil {
 			return life{born: o.Start, data: [3]int64{max(o.End, o.Start)}}, true
 		}
-	default:
-		if o := d.others[r.Kind()][k]; o != nil {
-			return lifeOf(o), true
-		}
 	}
 	return life{}, false
 }
@@ -394,46 +366,43 @@ func NewDataset(cfg Config) *Dataset {
 		cfg.AttributionWindow = 24 * time.Hour
 	}
 	incOpened := func(i *Inc) (int64, string) { return i.Opened, i.ID }
-	return &Dataset{
-		cfg:              cfg,
-		Services:         map[string]*domain.Service{},
-		depByID:          map[string]*Dep{},
-		rollbacksOf:      map[string][]*Dep{},
-		listedBy:         map[string]*Dep{},
-		listedMore:       map[string][]*Dep{},
-		relink:           map[string]bool{},
-		doubtful:         map[string]bool{},
-		cache:            map[cacheKey]Result{},
-		dirty:            map[domain.Kind]int64{},
-		flights:          map[cacheKey]*flight{},
-		leadDays:         map[int64]*leadDay{},
-		impactDays:       map[int64]map[*svcState]impactAcc{},
-		svcs:             map[string]*svcState{},
-		depsByCR:         map[string][]*Dep{},
-		prodDeps:         &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
-		svcDeps:          map[string]*sorted[*Dep]{},
-		svcElig:          map[string]*sorted[*Dep]{},
-		emergency:        map[*Dep]bool{},
-		envs:             map[string]int{},
-		changeByID:       map[string]*Chg{},
-		svcChanges:       map[string]*sorted[*Chg]{},
-		incidents:        map[recKey]*Inc{},
-		incByOpened:      newSorted(incOpened),
-		incByRes:         newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
-		incByDue:         newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
-		svcInc:           map[string]*sorted[*Inc]{},
-		incByCause:       map[string][]*Inc{},
-		incByCR:          map[string][]*Inc{},
-		slis:             map[recKey]*SLISample{},
-		sliAll:           newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
-		others:           map[domain.Kind]map[recKey]domain.Record{},
-		names:            map[string]string{},
-		ticketsByRelease: map[string][]*domain.Ticket{},
-		escalated:        newSorted(func(t *domain.Ticket) (int64, string) { return ns(t.CreatedAt), t.ID }),
-		oppByID:          map[string][]*domain.Opportunity{},
-		byTime:           map[domain.Kind]*sorted[domain.Record]{},
-		times:            map[domain.Kind]*kindTimes{},
+	d := &Dataset{
+		cfg:         cfg,
+		Services:    map[string]*domain.Service{},
+		depByID:     map[string]*Dep{},
+		rollbacksOf: map[string][]*Dep{},
+		listedBy:    map[string]*Dep{},
+		listedMore:  map[string][]*Dep{},
+		relink:      map[string]bool{},
+		doubtful:    map[string]bool{},
+		cache:       newResultCache(),
+		dirty:       map[domain.Kind]int64{},
+		flights:     map[cacheKey]*flight{},
+		leadDays:    map[int64]*leadDay{},
+		impactDays:  map[int64]map[*svcState]impactAcc{},
+		svcs:        map[string]*svcState{},
+		depsByCR:    map[string][]*Dep{},
+		prodDeps:    &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
+		svcDeps:     map[string]*sorted[*Dep]{},
+		svcElig:     map[string]*sorted[*Dep]{},
+		emergency:   map[*Dep]bool{},
+		envs:        map[string]int{},
+		changeByID:  map[string]*Chg{},
+		svcChanges:  map[string]*sorted[*Chg]{},
+		incidents:   map[recKey]*Inc{},
+		incByOpened: newSorted(incOpened),
+		incByRes:    newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
+		incByDue:    newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
+		svcInc:      map[string]*sorted[*Inc]{},
+		incByCause:  map[string][]*Inc{},
+		incByCR:     map[string][]*Inc{},
+		slis:        map[recKey]*SLISample{},
+		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
+		names:       map[string]string{},
+		times:       map[domain.Kind]*kindTimes{},
 	}
+	d.initRows()
+	return d
 }
 
 // Config returns the dataset's configuration.
@@ -488,13 +457,15 @@ func sortedFor[T comparable](m map[string]*sorted[T], k string, key func(T) (int
 // (zero when unknown).
 func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 	k := r.Kind()
+	if len(d.quarantine) > 0 {
+		delete(d.quarantine, domain.KeyOf(r))
+	}
+	if t := d.rows.byKind[k]; t != nil {
+		t.apply(d, r)
+		return
+	}
 	if k != domain.KindService {
-		kt := d.times[k]
-		if kt == nil {
-			byTime := func(t int64) (int64, string) { return t, "" }
-			kt = &kindTimes{born: newSorted(byTime), data: newSorted(byTime)}
-			d.times[k] = kt
-		}
+		kt := d.timesOf(k)
 		// Freshness follows the records' own timestamps, not when they were
 		// imported: re-importing an old export must not make a source that
 		// stopped months ago look current. ingested is kept in the
@@ -518,8 +489,6 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 		d.applyIncident(r)
 	case *domain.SLI:
 		d.applySLI(r)
-	default:
-		d.applyOther(r)
 	}
 }
 
@@ -555,7 +524,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	}
 	chainAppend(d.depByID, x.ID, x)
 	d.nDeps++
-	x.hasTickets = len(d.ticketsByRelease[x.ID]) > 0
+	x.hasTickets = len(d.rows.ticketsByRelease[x.ID]) > 0
 	if x.RollbackOf != "" {
 		d.rollbacksOf[x.RollbackOf] = append(d.rollbacksOf[x.RollbackOf], x)
 	}
@@ -661,11 +630,7 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	k := key(r.Source, r.ID)
 	d.service(r.Service)
 	if old := d.change(k); old != nil {
-		d.queue(memoEvent{old.Service, old.Merged, evChange})
-		if chainRemove(d.changeByID, old.ID, old) {
-			d.nChanges--
-		}
-		d.svcChanges[old.Service].remove(old)
+		d.removeChange(old)
 	}
 	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
 	chainAppend(d.changeByID, x.ID, x)
@@ -673,6 +638,16 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	d.relink[x.ID] = true
 	d.queue(memoEvent{x.Service, x.Merged, evChange})
 	sortedFor(d.svcChanges, x.Service, func(c *Chg) (int64, string) { return c.Merged, c.ID }).add(x)
+}
+
+func (d *Dataset) removeChange(old *Chg) {
+	d.queue(memoEvent{old.Service, old.Merged, evChange})
+	if chainRemove(d.changeByID, old.ID, old) {
+		d.nChanges--
+	}
+	d.svcChanges[old.Service].remove(old)
+	// The deployments listing its id resolve it differently now.
+	d.relink[old.ID] = true
 }
 
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
@@ -727,10 +702,7 @@ func (d *Dataset) removeInc(x *Inc) {
 func (d *Dataset) applySLI(r *domain.SLI) {
 	k := key(r.Source, r.ID)
 	if old := d.slis[k]; old != nil {
-		delete(d.slis, k)
-		if !old.latency {
-			d.sliAll.remove(old)
-		}
+		d.removeSLI(k, old)
 	}
 	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
 	// Every SLI is kept (counted, and found when replaced); the
@@ -742,84 +714,16 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 	}
 }
 
-func (d *Dataset) applyOther(r domain.Record) {
-	kind := r.Kind()
-	h := r.Header()
-	h.Source = d.intern(h.Source)
-	switch r := r.(type) {
-	case *domain.Ticket:
-		r.Customer, r.Priority, r.Category = d.intern(r.Customer), d.intern(r.Priority), d.intern(r.Category)
-		r.UserRole, r.Criticality = d.intern(r.UserRole), d.intern(r.Criticality)
-		// No metric reads the free text; the store keeps it for anyone
-		// drilling into the ticket, so a million copies need not sit here.
-		r.Text = ""
-	case *domain.Opportunity:
-		r.Owner, r.Stage, r.Channel, r.Currency = d.intern(r.Owner), d.intern(r.Stage), d.intern(r.Channel), d.intern(r.Currency)
-	case *domain.Lead:
-		r.Channel, r.Campaign = d.intern(r.Channel), d.intern(r.Campaign)
-	case *domain.Survey:
-		r.Type, r.Customer = d.intern(r.Type), d.intern(r.Customer)
-	}
-	m := d.others[kind]
-	if m == nil {
-		m = map[recKey]domain.Record{}
-		d.others[kind] = m
-		d.byTime[kind] = newSorted(func(r domain.Record) (int64, string) { return ns(r.EventTime()), r.Header().ID })
-	}
-	k := key(r.Header().Source, r.Header().ID)
-	if old := m[k]; old != nil {
-		d.byTime[kind].remove(old)
-		switch o := old.(type) {
-		case *domain.Ticket:
-			if o.Release != "" {
-				removeFrom(d.ticketsByRelease, o.Release, o)
-				d.forgetImpact(o.Release)
-			}
-			if o.Escalated {
-				d.escalated.remove(o)
-			}
-		case *domain.Opportunity:
-			removeFrom(d.oppByID, o.ID, o)
-		}
-	}
-	m[k] = r
-	d.byTime[kind].add(r)
-	// Open escalations walk the escalated tickets only, the funnel finds a
-	// lead's opportunity by id: neither scans all history per window.
-	switch r := r.(type) {
-	case *domain.Ticket:
-		if r.Escalated {
-			d.escalated.add(r)
-		}
-	case *domain.Opportunity:
-		d.oppByID[r.ID] = append(d.oppByID[r.ID], r)
-	}
-	// Release impact looks tickets up by the deployment they name, so it
-	// costs per release, not per ticket in the baseline period.
-	if t, ok := r.(*domain.Ticket); ok && t.Release != "" {
-		d.ticketsByRelease[t.Release] = append(d.ticketsByRelease[t.Release], t)
-		for x := d.depByID[t.Release]; x != nil; x = x.next {
-			if !x.hasTickets && x.Prod {
-				d.ticketRows = append(d.ticketRows, x)
-			}
-			x.hasTickets = true
-			x.impact.Store(nil)
-		}
+func (d *Dataset) removeSLI(k recKey, old *SLISample) {
+	delete(d.slis, k)
+	if !old.latency {
+		d.sliAll.remove(old)
 	}
 }
 
-// Records returns the records of a kind outside the engineering kinds, in
-// event-time order. The slice must not be modified.
-func (d *Dataset) Records(kind domain.Kind) []domain.Record {
-	if s := d.byTime[kind]; s != nil {
-		return s.items
-	}
-	return nil
-}
-
-// dataTimes are the moments a record says something happened: its newest
-// event and, for records whose newest event may still lie ahead of an
-// as_of (a later resolution or fix), the moment it began. At most three.
+// dataTimes are the moments a record says something happened, for the
+// kinds not held as rows: its newest event and, for an incident, whose
+// resolution may still lie ahead of an as_of, the moment it began.
 func dataTimes(r domain.Record) []time.Time {
 	switch r := r.(type) {
 	case *domain.Deployment:
@@ -828,31 +732,9 @@ func dataTimes(r domain.Record) []time.Time {
 		return []time.Time{r.FinishedAt}
 	case *domain.Incident:
 		return []time.Time{r.OpenedAt, r.ResolvedAt}
-	case *domain.Ticket:
-		return []time.Time{r.CreatedAt, r.ResolvedAt}
-	case *domain.Vulnerability:
-		return []time.Time{r.OpenedAt, r.FixedAt}
-	case *domain.Subscription:
-		return []time.Time{r.StartedAt, r.EndedAt}
-	case *domain.Opportunity:
-		return []time.Time{r.CreatedAt, r.QualifiedAt, r.ClosedAt}
-	case *domain.Lead:
-		return []time.Time{r.CreatedAt, r.MQLAt, r.SQLAt}
 	// A period record reports up to the end of its period, whatever the
-	// kind's event time (some kinds are ordered by their start).
+	// kind's event time.
 	case *domain.SLI:
-		return []time.Time{r.PeriodEnd}
-	case *domain.Cost:
-		return []time.Time{r.PeriodEnd}
-	case *domain.Usage:
-		return []time.Time{r.PeriodEnd}
-	case *domain.Budget:
-		return []time.Time{r.PeriodEnd}
-	case *domain.Spend:
-		return []time.Time{r.PeriodEnd}
-	case *domain.Quota:
-		return []time.Time{r.PeriodEnd}
-	case *domain.Target:
 		return []time.Time{r.PeriodEnd}
 	}
 	return []time.Time{r.EventTime()}
@@ -912,10 +794,7 @@ func (d *Dataset) Prepare() {
 		s.prepare()
 	}
 	d.sliAll.prepare()
-	d.escalated.prepare()
-	for _, s := range d.byTime {
-		s.prepare()
-	}
+	d.rows.prepare()
 	for _, s := range d.times {
 		s.born.prepare()
 		s.data.prepare()
@@ -965,8 +844,10 @@ func (d *Dataset) Counts() map[domain.Kind]int {
 		domain.KindService: len(d.Services), domain.KindDeployment: d.nDeps,
 		domain.KindChange: d.nChanges, domain.KindIncident: len(d.incidents), domain.KindSLI: len(d.slis),
 	}
-	for k, m := range d.others {
-		out[k] = len(m)
+	for k, t := range d.rows.byKind {
+		if n := t.count(); n > 0 {
+			out[k] = n
+		}
 	}
 	return out
 }

@@ -1,44 +1,12 @@
 package metrics
 
 import (
-	"math"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
-
-var deliveryDims = []string{"team", "service", "environment", "tier"}
-
-func init() {
-	// Each reads deployments; lead time also changes, failure and
-	// recovery also incidents (see Register).
-	deps := []domain.Kind{domain.KindDeployment}
-	withChanges := []domain.Kind{domain.KindDeployment, domain.KindChange}
-	withIncidents := []domain.Kind{domain.KindDeployment, domain.KindIncident}
-	Register("deployment_frequency", deps, deliveryDims, deploymentFrequency)
-	Register("lead_time_for_changes", withChanges, deliveryDims, leadTime)
-	Register("change_failure_rate", withIncidents, deliveryDims, changeFailureRate)
-	Register("failed_deployment_recovery_time", withIncidents, deliveryDims, recoveryTime)
-	Register("rework_rate", deps, deliveryDims, reworkRate)
-	Register("rollback_rate", deps, deliveryDims, rollbackRate)
-	Register("deployment_success_rate", deps, deliveryDims, successRate)
-	Register("deployment_duration", deps, deliveryDims, deploymentDuration)
-	Register("emergency_retro_overdue", deps, deliveryDims, emergencyRetroOverdue)
-}
-
-// prodIn calls fn for the production deployments in scope finishing in W,
-// in finishing order.
-func (d *Dataset) prodIn(q Query, fn func(row *depRow)) {
-	rows := d.prodDeps.between(q.start(), q.end())
-	org := q.Scope.Dim == ""
-	for i := range rows {
-		if org || d.matchDep(q, rows[i].x) {
-			fn(&rows[i])
-		}
-	}
-}
 
 // depRef notes a deployment behind a value; the pointer is only followed
 // for a drill-down.
@@ -61,12 +29,12 @@ func deploymentFrequency(d *Dataset, q Query) Result {
 	r.Value = num(float64(r.Count) / (float64(q.Window) / float64(day)))
 	lvl, perWeek := frequencyLevel(times, q.start(), q.end())
 	if lvl != "" {
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	// Shown beside the frequency: peers (DevLake, Four Keys) and the DORA
 	// level count deployment days, not deployments.
 	if perWeek != nil {
-		r.detail("deployment_days_per_week", *perWeek)
+		r.Detail.DeploymentDaysPerWeek = ptr(*perWeek)
 	}
 	return r
 }
@@ -142,69 +110,6 @@ func leadSpan(x *Dep, c *Chg, asOf int64) (float64, bool) {
 	return hours(span), true
 }
 
-// leadMemo holds the lead times of the changes a deployment shipped, as
-// known once every deployment listing one of them has finished and every
-// one of them has happened: valid for any as_of at or after validFrom
-// until reset. Before validFrom a change merged before the deployment but
-// listed by a later one was still this deployment's by inference, a change
-// it lists that merged after it finished did not exist yet, or an id
-// another source reuses resolved differently, so the memo is bypassed (old
-// windows, computed once and then cached).
-type leadMemo struct {
-	validFrom          int64
-	spans              []float64
-	explicit, inferred int
-}
-
-// leadOf returns x's memo for asOf, taking it when missing or stale; nil
-// when asOf is before the memo's validity.
-func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
-	m := x.lead.Load()
-	if m == nil {
-		d.memoized.Store(true)
-		m = &leadMemo{}
-		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
-			// A listed change merged after x finished, or one first
-			// committed after it, reads differently as of before then.
-			if c.Merged > x.Finished {
-				m.validFrom = max(m.validFrom, c.Merged)
-			}
-			if c.Authored > x.Finished {
-				m.validFrom = max(m.validFrom, c.Authored)
-			}
-			if h, ok := leadSpan(x, c, math.MaxInt64); ok {
-				m.spans = append(m.spans, h)
-				if method == Explicit {
-					m.explicit++
-				} else {
-					m.inferred++
-				}
-			}
-		})
-		for _, id := range x.Changes {
-			if c := d.changeByID[id]; c != nil && c.next != nil {
-				m.validFrom = max(m.validFrom, d.changeSettled(id))
-			}
-		}
-		// changesOf skipped the inferred range's explicitly linked
-		// changes; as of before their deployments finished they were x's.
-		d.inferredRange(x, func(c *Chg) {
-			if c.explicit != nil {
-				m.validFrom = max(m.validFrom, c.explicit.Finished)
-			}
-			if !d.uniqueChange(c) {
-				m.validFrom = max(m.validFrom, d.changeSettled(c.ID))
-			}
-		})
-		// Racing readers store equal memos: the data determines them.
-		x.lead.Store(m)
-	}
-	if asOf < m.validFrom {
-		return nil
-	}
-	return m
-}
-
 func leadTime(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
@@ -255,7 +160,7 @@ func leadTime(d *Dataset, q Query) Result {
 }
 
 func leadTimeDetail(r Result, explicit, inferred int) Result {
-	r.detail("links", map[string]int{Explicit: explicit, Inferred: inferred})
+	r.Detail.Links = &Links{Explicit: explicit, Inferred: inferred}
 	if r.Value != nil {
 		h := *r.Value
 		lvl := "low"
@@ -267,7 +172,7 @@ func leadTimeDetail(r Result, explicit, inferred int) Result {
 		case h < 24*30:
 			lvl = "medium"
 		}
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	return r
 }
@@ -300,7 +205,7 @@ func changeFailureRate(d *Dataset, q Query) Result {
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
 	r.Value = share(failed, r.Count)
-	r.detail("failed", failed)
+	r.Detail.Failed = ptr(failed)
 	if r.Value != nil {
 		v := *r.Value
 		lvl := "low"
@@ -312,7 +217,7 @@ func changeFailureRate(d *Dataset, q Query) Result {
 		case v <= 15:
 			lvl = "medium"
 		}
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	return r
 }
@@ -349,7 +254,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 	r.Problems = sortProblems(r.Problems)
 	r.Count = len(spans)
 	r.Value = median(spans)
-	r.detail("unrecovered", unrecovered)
+	r.Detail.Unrecovered = ptr(unrecovered)
 	if r.Value != nil {
 		h := *r.Value
 		lvl := "low"
@@ -361,7 +266,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 		case h < 24*7:
 			lvl = "medium"
 		}
-		r.detail("dora_level", lvl)
+		r.Detail.DORALevel = lvl
 	}
 	return r
 }
@@ -439,7 +344,7 @@ func emergencyRetroOverdue(d *Dataset, q Query) Result {
 	asOf := q.end()
 	limit := asOf - int64(72*time.Hour)
 	n := 0
-	for x := range d.emergency {
+	for x := range d.emergencies() {
 		if !d.matchDep(q, x) || x.Finished >= limit {
 			continue
 		}

@@ -145,7 +145,7 @@ func TestLeadTimeForChanges(t *testing.T) {
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}`,
 			// No change was merged before d1: the median has no values.
 			want: nil, count: 0, ids: []string{},
-			detail: map[string]any{"links": map[string]int{Explicit: 0, Inferred: 0}},
+			detail: &Detail{Links: &Links{Explicit: 0, Inferred: 0}},
 		},
 		{
 			name: "authored_at when present, else merged_at", metric: "lead_time_for_changes",
@@ -156,7 +156,7 @@ func TestLeadTimeForChanges(t *testing.T) {
 			// c1: 03-10T00 − authored 03-09T00 = 24 h; c2: 03-10T00 − merged
 			// 03-09T18 = 6 h. Median (6+24)/2 = 15 h < 24 → elite.
 			want: val(15), count: 2, ids: []string{"c1", "c2"}, level: "elite",
-			detail: map[string]any{"links": map[string]int{Explicit: 0, Inferred: 2}},
+			detail: &Detail{Links: &Links{Explicit: 0, Inferred: 2}},
 		},
 		{
 			name: "explicit wins even when an earlier eligible deployment exists", metric: "lead_time_for_changes",
@@ -167,7 +167,7 @@ func TestLeadTimeForChanges(t *testing.T) {
 			// c1 ships with d2 (lists it), not d1 (first eligible after the
 			// merge): 03-08 − 03-05 = 72 h; 24 ≤ 72 < 168 → high.
 			want: val(72), count: 1, ids: []string{"c1"}, level: "high",
-			detail: map[string]any{"links": map[string]int{Explicit: 1, Inferred: 0}},
+			detail: &Detail{Links: &Links{Explicit: 1, Inferred: 0}},
 		},
 		{
 			name: "earliest of several listing deployments; exactly 24 h is high", metric: "lead_time_for_changes",
@@ -201,7 +201,7 @@ func TestLeadTimeForChanges(t *testing.T) {
 			// so a failed attempt and its retry listing the same change
 			// measure to the retry: 03-06T02 − 03-05T00 = 26 h (high).
 			want: val(26), count: 1, ids: []string{"c1"}, level: "high",
-			detail: map[string]any{"links": map[string]int{Explicit: 1, Inferred: 0}},
+			detail: &Detail{Links: &Links{Explicit: 1, Inferred: 0}},
 		},
 		{
 			name: "a listing deployment still receives unlisted changes by inference", metric: "lead_time_for_changes",
@@ -211,7 +211,7 @@ func TestLeadTimeForChanges(t *testing.T) {
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success","changes":["c1"]}`,
 			// c1 explicit 24 h, c2 inferred 12 h → median 18 h.
 			want: val(18), count: 2, ids: []string{"c1", "c2"}, level: "elite",
-			detail: map[string]any{"links": map[string]int{Explicit: 1, Inferred: 1}},
+			detail: &Detail{Links: &Links{Explicit: 1, Inferred: 1}},
 		},
 		{
 			name: "inferred: first eligible deployment at or after merged_at, once", metric: "lead_time_for_changes",
@@ -324,14 +324,14 @@ func TestChangeFailureRate(t *testing.T) {
 			// s6 (P4 i1 opened 5 h after it). s7's rollback s8 finishes after
 			// as_of: not rolled back yet. 4/7 = 57.142857…% > 15 → low.
 			want: val(400.0 / 7), count: 7, ids: []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7"},
-			level: "low", detail: map[string]any{"failed": 4},
+			level: "low", detail: &Detail{Failed: ptr(4)},
 		},
 		{
 			name: "incidents of other services are never linked", metric: "change_failure_rate",
 			data: `
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}
 {"kind":"incident","id":"i1","service":"web","severity":"P0","opened_at":"2026-03-10T01:00:00Z"}`,
-			want: val(0), count: 1, level: "elite", detail: map[string]any{"failed": 0},
+			want: val(0), count: 1, level: "elite", detail: &Detail{Failed: ptr(0)},
 		},
 		{
 			name: "incident exactly 24 h after is inside the attribution window", metric: "change_failure_rate",
@@ -371,7 +371,7 @@ func TestChangeFailureRate(t *testing.T) {
 {"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-10T06:00:00Z","status":"success"}
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-10T08:00:00Z"}`,
 			// i1 → d2 (latest within 24 h); d1 is not failed. 1/2.
-			want: val(50), count: 2, detail: map[string]any{"failed": 1},
+			want: val(50), count: 2, detail: &Detail{Failed: ptr(1)},
 		},
 		{
 			name: "staging and failed deployments do not take incidents by inference", metric: "change_failure_rate",
@@ -382,7 +382,7 @@ func TestChangeFailureRate(t *testing.T) {
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-10T08:00:00Z"}`,
 			// i1 → d1 (the latest production success/rolled_back); d2 is
 			// failed anyway; d3 is not production. Failed d1, d2 of 2.
-			want: val(100), count: 2, detail: map[string]any{"failed": 2},
+			want: val(100), count: 2, detail: &Detail{Failed: ptr(2)},
 		},
 		{
 			name: "explicit caused_by beats inference", metric: "change_failure_rate",
@@ -392,7 +392,7 @@ func TestChangeFailureRate(t *testing.T) {
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-15T01:00:00Z","caused_by":"d1"}`,
 			// i1 names d1 (5 days earlier); d2, 1 h before it, is not
 			// blamed. 1/2.
-			want: val(50), count: 2, detail: map[string]any{"failed": 1},
+			want: val(50), count: 2, detail: &Detail{Failed: ptr(1)},
 		},
 		{
 			name: "explicit caused_by_change_request", metric: "change_failure_rate",
@@ -400,7 +400,7 @@ func TestChangeFailureRate(t *testing.T) {
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success","change_request":"CHG-1"}
 {"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-15T00:00:00Z","status":"success"}
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-15T01:00:00Z","caused_by_change_request":"CHG-1"}`,
-			want: val(50), count: 2, detail: map[string]any{"failed": 1},
+			want: val(50), count: 2, detail: &Detail{Failed: ptr(1)},
 		},
 		{
 			name: "unknown caused_by leaves the incident unattributed", metric: "change_failure_rate",
@@ -467,7 +467,7 @@ func TestFailedDeploymentRecoveryTime(t *testing.T) {
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-10T01:00:00Z","resolved_at":"2026-03-10T03:00:00Z"}
 {"kind":"incident","id":"i2","service":"api","severity":"P2","opened_at":"2026-03-10T02:00:00Z","caused_by":"d1"}`,
-			want: nil, count: 0, ids: []string{"d1"}, detail: map[string]any{"unrecovered": 1},
+			want: nil, count: 0, ids: []string{"d1"}, detail: &Detail{Unrecovered: ptr(1)},
 		},
 		{
 			name: "a resolution after as_of counts as unresolved", metric: metric,
@@ -476,7 +476,7 @@ func TestFailedDeploymentRecoveryTime(t *testing.T) {
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-10T01:00:00Z","resolved_at":"2026-03-10T03:00:00Z"}
 {"kind":"incident","id":"i2","service":"api","severity":"P2","opened_at":"2026-03-10T02:00:00Z","resolved_at":"2026-04-01T00:00:00Z"}`,
 			// i2 (inferred to d1) resolves after as_of: d1 not recovered.
-			want: nil, count: 0, detail: map[string]any{"unrecovered": 1},
+			want: nil, count: 0, detail: &Detail{Unrecovered: ptr(1)},
 		},
 		{
 			name: "no incidents: next successful production deployment of the service", metric: metric,
@@ -505,14 +505,14 @@ func TestFailedDeploymentRecoveryTime(t *testing.T) {
 			data: `
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-30T12:00:00Z","status":"success"}
 {"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-31T01:00:00Z","status":"success","rollback_of":"d1"}`,
-			want: nil, count: 0, ids: []string{}, detail: map[string]any{"unrecovered": 0},
+			want: nil, count: 0, ids: []string{}, detail: &Detail{Unrecovered: ptr(0)},
 		},
 		{
 			name: "next success after as_of: unrecovered", metric: metric,
 			data: `
 {"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-30T00:00:00Z","status":"failure"}
 {"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-04-01T00:00:00Z","status":"success"}`,
-			want: nil, count: 0, ids: []string{"d1"}, detail: map[string]any{"unrecovered": 1},
+			want: nil, count: 0, ids: []string{"d1"}, detail: &Detail{Unrecovered: ptr(1)},
 		},
 		{
 			name: "DORA exactly 1 h is high", metric: metric,
@@ -791,7 +791,7 @@ func TestReimportReplaces(t *testing.T) {
 	check("failure",
 		mcase{metric: "change_failure_rate", want: val(100), count: 1},
 		mcase{metric: "lead_time_for_changes", want: nil, count: 0},
-		mcase{metric: "failed_deployment_recovery_time", want: nil, count: 0, detail: map[string]any{"unrecovered": 1}})
+		mcase{metric: "failed_deployment_recovery_time", want: nil, count: 0, detail: &Detail{Unrecovered: ptr(1)}})
 
 	apply(t, d, `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success","changes":["c1"]}`)
 	apply(t, d, `{"kind":"incident","id":"i1","service":"api","severity":"P1","opened_at":"2026-03-10T01:00:00Z","resolved_at":"2026-03-10T03:00:00Z"}`)

@@ -417,29 +417,31 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 	for _, i := range d.incByOpened.between(-1<<63, at+1) {
 		d.incidentProblem(i, at, add)
 	}
-	for _, kind := range []domain.Kind{domain.KindTicket, domain.KindSurvey, domain.KindLead} {
-		for _, rec := range d.Records(kind) {
-			var ref, field string
-			var born int64
-			switch r := rec.(type) {
-			case *domain.Ticket:
-				ref, field, born = r.Release, "release", ns(r.CreatedAt)
-			case *domain.Survey:
-				ref, field, born = r.Release, "release", ns(r.At)
-			case *domain.Lead:
-				ref, field, born = r.Opportunity, "opportunity", ns(r.CreatedAt)
+	type naming struct {
+		kind                   domain.Kind
+		source, id, ref, field string
+		born                   int64
+	}
+	var named []naming
+	for r := range d.tickets().all() {
+		named = append(named, naming{domain.KindTicket, r.source, r.id, r.release, "release", r.created})
+	}
+	for r := range d.surveys().all() {
+		named = append(named, naming{domain.KindSurvey, r.source, r.id, r.release, "release", r.at})
+	}
+	for r := range d.leads().all() {
+		named = append(named, naming{domain.KindLead, r.source, r.id, r.opportunity, "opportunity", r.created})
+	}
+	for _, n := range named {
+		if n.ref == "" || n.born > at {
+			continue
+		}
+		if n.kind == domain.KindLead {
+			if _, st := d.resolveOpportunity(n.ref, n.source, at); st != refFound {
+				add(refProblem(n.kind, n.source, n.id, n.field, "opportunity", n.ref, st))
 			}
-			if ref == "" || born > at {
-				continue
-			}
-			h := rec.Header()
-			if kind == domain.KindLead {
-				if _, st := d.resolveOpportunity(ref, h.Source, at); st != refFound {
-					add(refProblem(kind, h.Source, h.ID, field, "opportunity", ref, st))
-				}
-			} else if _, st := d.resolveDep(ref, h.Source, at); st != refFound {
-				add(refProblem(kind, h.Source, h.ID, field, "deployment", ref, st))
-			}
+		} else if _, st := d.resolveDep(n.ref, n.source, at); st != refFound {
+			add(refProblem(n.kind, n.source, n.id, n.field, "deployment", n.ref, st))
 		}
 	}
 	return sortProblems(out)

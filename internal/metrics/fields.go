@@ -222,66 +222,68 @@ var rowFields = map[domain.Kind]rowSpec{
 			if x == nil {
 				return nil
 			}
-			return []any{period(time.Unix(0, x.Start)), period(time.Unix(0, x.End)), x.Service, x.Good, x.Total}
+			return []any{period(x.Start), period(x.End), x.Service, x.Good, x.Total}
 		},
 	},
-	domain.KindTicket: other(func(x *domain.Ticket, at int64) []any {
-		return []any{when(x.CreatedAt, at), str(x.Customer), str(x.Priority), when(x.ResolvedAt, at), when(x.SLADueAt, at), x.Escalated, str(x.Release)}
+	domain.KindTicket: other((*Dataset).tickets, func(x *ticketRow, at int64) []any {
+		return []any{stamp(x.created, at), str(x.customer), str(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated, str(x.release)}
 	}, "created_at", "customer", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
-	domain.KindSurvey: other(func(x *domain.Survey, at int64) []any {
-		return []any{when(x.At, at), x.Type, x.Score, str(x.Customer)}
+	domain.KindSurvey: other((*Dataset).surveys, func(x *surveyRow, at int64) []any {
+		return []any{stamp(x.at, at), x.typ, x.score, str(x.customer)}
 	}, "at", "type", "score", "customer"),
-	domain.KindVulnerability: other(func(x *domain.Vulnerability, at int64) []any {
-		return []any{when(x.OpenedAt, at), str(x.Service), x.Severity, when(x.FixedAt, at), str(x.CVE)}
+	domain.KindVulnerability: other((*Dataset).vulns, func(x *vulnRow, at int64) []any {
+		return []any{stamp(x.opened, at), str(x.service), x.severity, stamp(x.fixed, at), str(x.cve)}
 	}, "opened_at", "service", "severity", "fixed_at", "cve"),
-	domain.KindControl: other(func(x *domain.Control, at int64) []any {
-		return []any{when(x.CheckedAt, at), x.Control, x.Passed, str(x.Framework)}
+	domain.KindControl: other((*Dataset).controls, func(x *controlRow, at int64) []any {
+		return []any{stamp(x.checked, at), x.control, x.passed, str(x.framework)}
 	}, "checked_at", "control", "passed", "framework"),
-	domain.KindCost: other(func(x *domain.Cost, at int64) []any {
-		return []any{period(x.PeriodStart), period(x.PeriodEnd), str(x.Service), str(x.Category), x.Amount, x.Currency}
+	domain.KindCost: other((*Dataset).costs, func(x *costRow, at int64) []any {
+		return []any{period(x.start), period(x.end), str(x.service), str(x.category), x.amount, x.currency}
 	}, "period_start", "period_end", "service", "category", "amount", "currency"),
-	domain.KindUsage: other(func(x *domain.Usage, at int64) []any {
-		return []any{period(x.PeriodStart), period(x.PeriodEnd), str(x.Service), floatPtr(x.Requests), floatPtr(x.ActiveCustomers)}
+	domain.KindUsage: other((*Dataset).usages, func(x *usageRow, at int64) []any {
+		return []any{period(x.start), period(x.end), str(x.service), floatPtr(x.requests), floatPtr(x.activeCustomers)}
 	}, "period_start", "period_end", "service", "requests", "active_customers"),
-	domain.KindBudget: other(func(x *domain.Budget, at int64) []any {
-		return []any{period(x.PeriodStart), period(x.PeriodEnd), str(x.Category), x.Amount, x.Currency}
+	domain.KindBudget: other((*Dataset).budgets, func(x *budgetRow, at int64) []any {
+		return []any{period(x.start), period(x.end), str(x.category), x.amount, x.currency}
 	}, "period_start", "period_end", "category", "amount", "currency"),
-	domain.KindSubscription: other(func(x *domain.Subscription, at int64) []any {
-		return []any{when(x.StartedAt, at), x.Customer, x.MRR, x.Currency, str(x.Plan), when(x.EndedAt, at)}
+	domain.KindSubscription: other((*Dataset).subs, func(x *subRow, at int64) []any {
+		return []any{stamp(x.started, at), x.customer, x.mrr, x.currency, str(x.plan), stamp(x.ended, at)}
 	}, "started_at", "customer", "mrr", "currency", "plan", "ended_at"),
-	domain.KindOpportunity: other(func(x *domain.Opportunity, at int64) []any {
-		closed := when(x.ClosedAt, at)
+	domain.KindOpportunity: other((*Dataset).opps, func(x *oppRow, at int64) []any {
+		closed := stamp(x.closed, at)
 		// Won is an outcome: unknown until the opportunity has closed.
 		var won any
 		if closed != nil {
-			won = x.Won
+			won = x.won
 		}
 		var closeDate any
-		if !x.CloseDate.IsZero() {
-			closeDate = x.CloseDate.String()
+		if !x.closeDate.IsZero() {
+			closeDate = x.closeDate.String()
 		}
-		return []any{when(x.CreatedAt, at), str(x.Owner), x.Stage, x.Amount, x.Currency, closeDate, closed, won}
+		return []any{stamp(x.created, at), str(x.owner), x.stage, x.amount, x.currency, closeDate, closed, won}
 	}, "created_at", "owner", "stage", "amount", "currency", "close_date", "closed_at", "won"),
-	domain.KindLead: other(func(x *domain.Lead, at int64) []any {
-		return []any{when(x.CreatedAt, at), str(x.Channel), str(x.Campaign), when(x.MQLAt, at), when(x.SQLAt, at), str(x.Opportunity)}
+	domain.KindLead: other((*Dataset).leads, func(x *leadRow, at int64) []any {
+		return []any{stamp(x.created, at), str(x.channel), str(x.campaign), stamp(x.mql, at), stamp(x.sql, at), str(x.opportunity)}
 	}, "created_at", "channel", "campaign", "mql_at", "sql_at", "opportunity"),
-	domain.KindQuota: other(func(x *domain.Quota, at int64) []any {
-		return []any{period(x.PeriodStart), period(x.PeriodEnd), x.Owner, x.Amount, x.Currency}
+	domain.KindQuota: other((*Dataset).quotas, func(x *quotaRow, at int64) []any {
+		return []any{period(x.start), period(x.end), x.owner, x.amount, x.currency}
 	}, "period_start", "period_end", "owner", "amount", "currency"),
-	domain.KindSpend: other(func(x *domain.Spend, at int64) []any {
-		return []any{period(x.PeriodStart), period(x.PeriodEnd), x.Category, x.Amount, x.Currency}
+	domain.KindSpend: other((*Dataset).spends, func(x *spendRow, at int64) []any {
+		return []any{period(x.start), period(x.end), x.category, x.amount, x.currency}
 	}, "period_start", "period_end", "category", "amount", "currency"),
-	domain.KindTarget: other(func(x *domain.Target, at int64) []any {
-		return []any{period(x.PeriodStart), period(x.PeriodEnd), x.Metric, x.Value, str(x.Scope)}
+	domain.KindTarget: other((*Dataset).targets, func(x *targetRow, at int64) []any {
+		return []any{period(x.start), period(x.end), x.metric, x.value, str(x.scope)}
 	}, "period_start", "period_end", "metric", "value", "scope"),
 }
 
-// other is the row of a kind the dataset keeps whole.
-func other[T domain.Record](values func(x T, at int64) []any, names ...string) rowSpec {
+// other is the row of a kind the dataset holds as rows.
+func other[R any, P interface {
+	*R
+	row
+}](tbl func(d *Dataset) *table[R, P], values func(x P, at int64) []any, names ...string) rowSpec {
 	return rowSpec{names: names, values: func(d *Dataset, k recKey, at int64) []any {
-		var zero T // a nil pointer: Kind needs no record
-		x, ok := d.others[zero.Kind()][k].(T)
-		if !ok {
+		x := tbl(d).get(k)
+		if x == nil {
 			return nil
 		}
 		return values(x, at)
@@ -331,16 +333,14 @@ func stamp(t, at int64) any {
 	return time.Unix(0, t).UTC()
 }
 
-func when(t time.Time, at int64) any { return stamp(ns(t), at) }
-
 // period is a period's bound: period kinds count by their overlap with
 // the interval asked (SPEC §3), so their bounds are shown as recorded, not
 // as events that may lie after as_of.
-func period(t time.Time) any {
-	if t.IsZero() {
+func period(t int64) any {
+	if t == 0 {
 		return nil
 	}
-	return t.UTC()
+	return time.Unix(0, t).UTC()
 }
 
 func str(s string) any {

@@ -11,52 +11,28 @@ import (
 
 // Growth & Revenue (SPEC §3).
 
-var (
-	planDims  = []string{"plan"}
-	ownerDims = []string{"owner"}
-	leadDims  = []string{"channel", "campaign"}
-)
-
-func init() {
-	registerBiz("mrr", growthReads, planDims, mrrMetric)
-	registerBiz("arr", growthReads, planDims, arrMetric)
-	registerBiz("nrr", growthReads, nil, nrr)
-	registerBiz("grr", growthReads, nil, grr)
-	registerBiz("pipeline_coverage", growthReads, ownerDims, pipelineCoverage)
-	registerBiz("win_rate", growthReads, ownerDims, winRate)
-	registerBiz("sales_cycle_length", growthReads, ownerDims, salesCycleLength)
-	registerBiz("sales_velocity", growthReads, nil, salesVelocity)
-	registerBiz("quota_attainment", growthReads, ownerDims, quotaAttainment)
-	registerBiz("cac", growthReads, nil, cac)
-	registerBiz("cac_payback_months", growthReads, nil, cacPaybackMonths)
-	registerBiz("mql_volume", growthReads, leadDims, mqlVolume)
-	registerBiz("funnel_conversion", growthReads, leadDims, funnelConversion)
-	otherDimValueFuncs = append(otherDimValueFuncs, growthDimValues)
-}
-
 func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "owner":
-		for _, rec := range d.Records(domain.KindQuota) {
-			if o := rec.(*domain.Quota).Owner; matchAttr(q, dim, o) {
-				addDimValue(set, o)
+		for x := range d.quotas().all() {
+			if matchAttr(q, dim, x.owner) {
+				addDimValue(set, x.owner)
 			}
 		}
-		for _, rec := range d.Records(domain.KindOpportunity) {
-			if o := rec.(*domain.Opportunity).Owner; matchAttr(q, dim, o) {
-				addDimValue(set, o)
+		for o := range d.opps().all() {
+			if matchAttr(q, dim, o.owner) {
+				addDimValue(set, o.owner)
 			}
 		}
 	case "channel", "campaign":
-		for _, rec := range d.Records(domain.KindLead) {
-			l := rec.(*domain.Lead)
+		for l := range d.leads().all() {
 			if !leadInScope(q, l) {
 				continue
 			}
 			if dim == "channel" {
-				addDimValue(set, l.Channel)
+				addDimValue(set, l.channel)
 			} else {
-				addDimValue(set, l.Campaign)
+				addDimValue(set, l.campaign)
 			}
 		}
 	}
@@ -68,18 +44,17 @@ func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // every subscription (one active at t can have started at any time).
 func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money {
 	var total domain.Money
-	for _, rec := range d.Records(domain.KindSubscription) {
-		x := rec.(*domain.Subscription)
-		if !subActiveAt(x, t) || !matchAttr(q, "plan", x.Plan) {
+	for x := range d.subs().all() {
+		if !subActiveAt(x, t) || !matchAttr(q, "plan", x.plan) {
 			continue
 		}
-		m, ok := c.to(domain.KindSubscription, x.ID, x.Currency, x.MRR)
+		m, ok := c.to(domain.KindSubscription, x.id, x.currency, x.mrr)
 		if !ok {
 			continue
 		}
 		total += m
 		r.Count++
-		r.ref(q, domain.KindSubscription, x.ID, x.Source, num(m.Float()), x.Customer)
+		r.ref(q, domain.KindSubscription, x.id, x.source, num(m.Float()), x.customer)
 	}
 	return total
 }
@@ -88,7 +63,7 @@ func mrrMetric(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	total := d.mrrAt(q, q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if !c.fail(&r) {
 		r.Value = moneyValue(total)
 	}
@@ -99,7 +74,7 @@ func arrMetric(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	total := d.mrrAt(q, q.end(), c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if !c.fail(&r) {
 		r.Value = moneyValue(12 * total)
 	}
@@ -116,22 +91,21 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[strin
 	asOf := q.end()
 	from := asOf - int64(retentionYear)
 	t0, now = map[string]domain.Money{}, map[string]domain.Money{}
-	var seen []*domain.Subscription
-	for _, rec := range d.Records(domain.KindSubscription) {
-		x := rec.(*domain.Subscription)
+	var seen []*subRow
+	for x := range d.subs().all() {
 		a0, a1 := subActiveAt(x, from), subActiveAt(x, asOf)
 		if !a0 && !a1 {
 			continue
 		}
-		m, ok := c.to(domain.KindSubscription, x.ID, x.Currency, x.MRR)
+		m, ok := c.to(domain.KindSubscription, x.id, x.currency, x.mrr)
 		if !ok {
 			continue
 		}
 		if a0 {
-			t0[x.Customer] += m
+			t0[x.customer] += m
 		}
 		if a1 {
-			now[x.Customer] += m
+			now[x.customer] += m
 		}
 		if q.Records {
 			seen = append(seen, x)
@@ -145,7 +119,7 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[strin
 	}
 	r.Count = len(t0)
 	for _, x := range seen {
-		if _, in := t0[x.Customer]; !in {
+		if _, in := t0[x.customer]; !in {
 			continue
 		}
 		note := "active at T0 and as_of"
@@ -155,7 +129,7 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[strin
 		case !subActiveAt(x, from):
 			note = "active at as_of only"
 		}
-		r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, x.Customer+": "+note)
+		r.ref(q, domain.KindSubscription, x.id, x.source, nil, x.customer+": "+note)
 	}
 	return t0, now
 }
@@ -164,7 +138,7 @@ func nrr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	t0, now := d.retention(q, c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
@@ -173,8 +147,8 @@ func nrr(d *Dataset, q Query) Result {
 		base += m
 		cur += now[cust]
 	}
-	r.detail("mrr_t0", base.Float())
-	r.detail("mrr_now", cur.Float())
+	r.Detail.MRRT0 = ptr(base.Float())
+	r.Detail.MRRNow = ptr(cur.Float())
 	if base != 0 {
 		r.Value = num(100 * float64(cur) / float64(base))
 	}
@@ -185,7 +159,7 @@ func grr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	t0, now := d.retention(q, c, &r)
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
@@ -194,8 +168,8 @@ func grr(d *Dataset, q Query) Result {
 		base += m
 		kept += min(m, now[cust])
 	}
-	r.detail("mrr_t0", base.Float())
-	r.detail("mrr_retained", kept.Float())
+	r.Detail.MRRT0 = ptr(base.Float())
+	r.Detail.MRRRetained = ptr(kept.Float())
 	if base != 0 {
 		r.Value = num(100 * float64(kept) / float64(base))
 	}
@@ -205,22 +179,22 @@ func grr(d *Dataset, q Query) Result {
 // ---------------------------------------------------------------- opportunities
 
 // oppOpenAt: created_at ≤ t, no closed_at ≤ t, qualified_at ≤ t.
-func oppOpenAt(o *domain.Opportunity, t int64) bool {
-	if ns(o.CreatedAt) > t {
+func oppOpenAt(o *oppRow, t int64) bool {
+	if o.created > t {
 		return false
 	}
-	if c := ns(o.ClosedAt); c != 0 && c <= t {
+	if c := o.closed; c != 0 && c <= t {
 		return false
 	}
-	qa := ns(o.QualifiedAt)
+	qa := o.qualified
 	return qa != 0 && qa <= t
 }
 
 // wonIn: won with closed_at in [lo, hi), created by hi (SPEC §3: an
 // opportunity created later does not exist yet, whatever it says).
-func wonIn(o *domain.Opportunity, lo, hi int64) bool {
-	c := ns(o.ClosedAt)
-	return o.Won && c != 0 && c >= lo && c < hi && ns(o.CreatedAt) <= hi
+func wonIn(o *oppRow, lo, hi int64) bool {
+	c := o.closed
+	return o.won && c != 0 && c >= lo && c < hi && o.created <= hi
 }
 
 // quotaPeriod is the current quota period (SPEC §3 pipeline_coverage):
@@ -239,13 +213,13 @@ type quotaPeriod struct {
 func (d *Dataset) quotaStart(q Query) (Result, *converter, quotaPeriod, bool) {
 	var r Result
 	c := d.converter()
-	r.detail("currency", c.org)
+	r.Detail.Currency = c.org
 	p, ok := d.currentQuotaPeriod(q, c, &r)
 	if c.fail(&r) {
 		return r, c, p, false
 	}
 	if !ok {
-		r.detail("reason", "no current quota period")
+		r.Detail.Reason = "no current quota period"
 		return r, c, p, false
 	}
 	return r, c, p, true
@@ -256,13 +230,12 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 	var p quotaPeriod
 	found := false
 	// Quotas are ordered by period_start: only those started by as_of.
-	for _, rec := range d.recordsThrough(domain.KindQuota, asOf) {
-		x := rec.(*domain.Quota)
-		ps, pe := ns(x.PeriodStart), ns(x.PeriodEnd)
-		if pe <= asOf || !matchAttr(q, "owner", x.Owner) {
+	for x := range d.quotas().through(asOf) {
+		ps, pe := x.start, x.end
+		if pe <= asOf || !matchAttr(q, "owner", x.owner) {
 			continue
 		}
-		m, ok := c.to(domain.KindQuota, x.ID, x.Currency, x.Amount)
+		m, ok := c.to(domain.KindQuota, x.id, x.currency, x.amount)
 		if !ok {
 			continue
 		}
@@ -272,12 +245,12 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 		}
 		p.start, p.end = min(p.start, ps), max(p.end, pe)
 		p.quota += m
-		r.ref(q, domain.KindQuota, x.ID, x.Source, num(m.Float()), "quota "+x.Owner)
+		r.ref(q, domain.KindQuota, x.id, x.source, num(m.Float()), "quota "+x.owner)
 	}
 	if found {
-		r.detail("period_start", time.Unix(0, p.start).UTC())
-		r.detail("period_end", time.Unix(0, p.end).UTC())
-		r.detail("quota", p.quota.Float())
+		r.Detail.PeriodStart = ptr(time.Unix(0, p.start).UTC())
+		r.Detail.PeriodEnd = ptr(time.Unix(0, p.end).UTC())
+		r.Detail.Quota = ptr(p.quota.Float())
 	}
 	return p, found
 }
@@ -294,18 +267,17 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 	var total domain.Money
 	n := 0
 	asOf := q.end()
-	for _, rec := range d.recordsFrom(domain.KindOpportunity, lo) {
-		o := rec.(*domain.Opportunity)
-		if !wonIn(o, lo, asOf) || !matchAttr(q, "owner", o.Owner) {
+	for o := range d.opps().from(lo) {
+		if !wonIn(o, lo, asOf) || !matchAttr(q, "owner", o.owner) {
 			continue
 		}
-		m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount)
+		m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount)
 		if !ok {
 			continue
 		}
 		total += m
 		n++
-		r.ref(q, domain.KindOpportunity, o.ID, o.Source, num(m.Float()), "won")
+		r.ref(q, domain.KindOpportunity, o.id, o.source, num(m.Float()), "won")
 	}
 	return total, n
 }
@@ -320,33 +292,32 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 	asOf := q.end()
 	from, to := utcDate(p.start), utcDate(p.end)
 	var pipeline domain.Money
-	for _, rec := range d.Records(domain.KindOpportunity) {
-		o := rec.(*domain.Opportunity)
-		if o.CloseDate.IsZero() || !oppOpenAt(o, asOf) || !matchAttr(q, "owner", o.Owner) {
+	for o := range d.opps().all() {
+		if o.closeDate.IsZero() || !oppOpenAt(o, asOf) || !matchAttr(q, "owner", o.owner) {
 			continue
 		}
-		cd := ns(o.CloseDate.Time)
+		cd := ns(o.closeDate.Time)
 		if cd < from || cd >= to {
 			continue
 		}
-		m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount)
+		m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount)
 		if !ok {
 			continue
 		}
 		pipeline += m
 		r.Count++
-		r.ref(q, domain.KindOpportunity, o.ID, o.Source, num(m.Float()), "open, closing "+o.CloseDate.String())
+		r.ref(q, domain.KindOpportunity, o.id, o.source, num(m.Float()), "open, closing "+o.closeDate.String())
 	}
 	won, _ := d.wonSince(q, p.start, c, &r)
 	if c.fail(&r) {
 		return r
 	}
 	remaining := p.quota - won
-	r.detail("pipeline", pipeline.Float())
-	r.detail("won", won.Float())
-	r.detail("remaining", remaining.Float())
+	r.Detail.Pipeline = ptr(pipeline.Float())
+	r.Detail.Won = ptr(won.Float())
+	r.Detail.Remaining = ptr(remaining.Float())
 	if remaining <= 0 {
-		r.detail("reason", "nothing remains of the quota")
+		r.Detail.Reason = "nothing remains of the quota"
 		return r
 	}
 	r.Value = num(float64(pipeline) / float64(remaining))
@@ -364,36 +335,35 @@ type closedStats struct {
 func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) closedStats {
 	var s closedStats
 	start, end := q.start(), q.end()
-	for _, rec := range d.recordsFrom(domain.KindOpportunity, start) {
-		o := rec.(*domain.Opportunity)
-		cl := ns(o.ClosedAt)
-		if cl == 0 || cl < start || cl >= end || ns(o.CreatedAt) > end || !matchAttr(q, "owner", o.Owner) {
+	for o := range d.opps().from(start) {
+		cl := o.closed
+		if cl == 0 || cl < start || cl >= end || o.created > end || !matchAttr(q, "owner", o.owner) {
 			continue
 		}
-		qa := ns(o.QualifiedAt)
+		qa := o.qualified
 		qualified := qa != 0 && qa <= end
 		if qualified {
 			s.qualified++
-			if o.Won {
+			if o.won {
 				s.qualifiedWon++
 			}
 		}
-		if o.Won {
+		if o.won {
 			s.won++
-			s.cycleDays += days(cl - ns(o.CreatedAt))
-			if m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount); ok {
+			s.cycleDays += days(cl - o.created)
+			if m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount); ok {
 				s.wonAmount += m
 			}
 		}
 		switch {
 		case refs == "win_rate" && qualified:
 			note := "lost"
-			if o.Won {
+			if o.won {
 				note = "won"
 			}
-			r.ref(q, domain.KindOpportunity, o.ID, o.Source, nil, note)
-		case refs == "cycle" && o.Won:
-			r.ref(q, domain.KindOpportunity, o.ID, o.Source, num(days(cl-ns(o.CreatedAt))), "won")
+			r.ref(q, domain.KindOpportunity, o.id, o.source, nil, note)
+		case refs == "cycle" && o.won:
+			r.ref(q, domain.KindOpportunity, o.id, o.source, num(days(cl-o.created)), "won")
 		}
 	}
 	return s
@@ -426,18 +396,17 @@ func salesVelocity(d *Dataset, q Query) Result {
 	s := d.closedInW(q, c, &r, "")
 	asOf := q.end()
 	open := 0
-	for _, rec := range d.Records(domain.KindOpportunity) {
-		o := rec.(*domain.Opportunity)
-		if oppOpenAt(o, asOf) && matchAttr(q, "owner", o.Owner) {
+	for o := range d.opps().all() {
+		if oppOpenAt(o, asOf) && matchAttr(q, "owner", o.owner) {
 			open++
-			r.ref(q, domain.KindOpportunity, o.ID, o.Source, nil, "open")
+			r.ref(q, domain.KindOpportunity, o.id, o.source, nil, "open")
 		}
 	}
 	// The cases are the deals won in W: the mean amount and the cycle rest
 	// on them (min_sample), while the open ones are multiplied by.
 	r.Count = s.won
-	r.detail("currency", c.org)
-	r.detail("open", open)
+	r.Detail.Currency = c.org
+	r.Detail.Open = ptr(open)
 	if c.fail(&r) {
 		return r
 	}
@@ -447,9 +416,9 @@ func salesVelocity(d *Dataset, q Query) Result {
 	meanAmount := s.wonAmount.Float() / float64(s.won)
 	rate := float64(s.qualifiedWon) / float64(s.qualified)
 	cycle := s.cycleDays / float64(s.won)
-	r.detail("mean_won_amount", meanAmount)
-	r.detail("win_rate", 100*rate)
-	r.detail("sales_cycle_days", cycle)
+	r.Detail.MeanWonAmount = ptr(meanAmount)
+	r.Detail.WinRate = ptr(100 * rate)
+	r.Detail.SalesCycleDays = ptr(cycle)
 	if cycle <= 0 {
 		return r
 	}
@@ -471,8 +440,8 @@ func quotaAttainment(d *Dataset, q Query) Result {
 		return r
 	}
 	r.Count = n
-	r.detail("won", won.Float())
-	r.detail("elapsed_share", float64(asOf-p.start)/float64(p.end-p.start))
+	r.Detail.Won = ptr(won.Float())
+	r.Detail.ElapsedShare = ptr(float64(asOf-p.start) / float64(p.end-p.start))
 	if p.quota != 0 {
 		r.Value = num(100 * float64(won) / float64(p.quota))
 	}
@@ -484,22 +453,20 @@ func quotaAttainment(d *Dataset, q Query) Result {
 // newCustomers returns the customers whose first-ever subscription
 // started in W, each with its first subscriptions (those starting at that
 // first instant; normally one). It scans every subscription.
-func (d *Dataset) newCustomers(q Query) map[string][]*domain.Subscription {
+func (d *Dataset) newCustomers(q Query) map[string][]*subRow {
 	first := map[string]int64{}
-	for _, rec := range d.Records(domain.KindSubscription) {
-		x := rec.(*domain.Subscription)
-		t := ns(x.StartedAt)
-		if f, ok := first[x.Customer]; !ok || t < f {
-			first[x.Customer] = t
+	for x := range d.subs().all() {
+		t := x.started
+		if f, ok := first[x.customer]; !ok || t < f {
+			first[x.customer] = t
 		}
 	}
 	start, end := q.start(), q.end()
-	out := map[string][]*domain.Subscription{}
+	out := map[string][]*subRow{}
 	// A first subscription starting in W has its event time ≥ W's start.
-	for _, rec := range d.recordsFrom(domain.KindSubscription, start) {
-		x := rec.(*domain.Subscription)
-		if t := ns(x.StartedAt); t >= start && t < end && first[x.Customer] == t {
-			out[x.Customer] = append(out[x.Customer], x)
+	for x := range d.subs().from(start) {
+		if t := x.started; t >= start && t < end && first[x.customer] == t {
+			out[x.customer] = append(out[x.customer], x)
 		}
 	}
 	return out
@@ -510,46 +477,45 @@ func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Mone
 	start, end := q.start(), q.end()
 	var total domain.Money
 	// Spend is ordered by period_end: only those ending after W's start.
-	for _, rec := range d.recordsFrom(domain.KindSpend, start+1) {
-		x := rec.(*domain.Spend)
-		if !strings.EqualFold(x.Category, "sales") && !strings.EqualFold(x.Category, "marketing") {
+	for x := range d.spends().from(start + 1) {
+		if !strings.EqualFold(x.category, "sales") && !strings.EqualFold(x.category, "marketing") {
 			continue
 		}
-		m, ok := prorate(x.Amount, ns(x.PeriodStart), ns(x.PeriodEnd), start, end)
+		m, ok := prorate(x.amount, x.start, x.end, start, end)
 		if !ok {
 			continue
 		}
-		if m, ok = c.to(domain.KindSpend, x.ID, x.Currency, m); !ok {
+		if m, ok = c.to(domain.KindSpend, x.id, x.currency, m); !ok {
 			continue
 		}
 		total += m
-		r.ref(q, domain.KindSpend, x.ID, x.Source, num(m.Float()), x.Category)
+		r.ref(q, domain.KindSpend, x.id, x.source, num(m.Float()), x.category)
 	}
 	return total
 }
 
 // cacParts computes CAC (nil when no customer is new) and the new
 // customers; ok is false when an amount could not be converted.
-func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firsts map[string][]*domain.Subscription, ok bool) {
-	r.detail("currency", c.org)
+func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firsts map[string][]*subRow, ok bool) {
+	r.Detail.Currency = c.org
 	spend := d.acquisitionSpend(q, c, r)
 	firsts = d.newCustomers(q)
 	r.Count = len(firsts)
 	if q.Records {
-		var subs []*domain.Subscription
+		var subs []*subRow
 		for _, l := range firsts {
 			subs = append(subs, l...)
 		}
-		sort.Slice(subs, func(i, j int) bool { return subs[i].ID < subs[j].ID })
+		sort.Slice(subs, func(i, j int) bool { return subs[i].id < subs[j].id })
 		for _, x := range subs {
-			r.ref(q, domain.KindSubscription, x.ID, x.Source, nil, "first subscription of "+x.Customer)
+			r.ref(q, domain.KindSubscription, x.id, x.source, nil, "first subscription of "+x.customer)
 		}
 	}
 	if c.fail(r) {
 		return nil, nil, false
 	}
-	r.detail("spend", spend.Float())
-	r.detail("new_customers", len(firsts))
+	r.Detail.Spend = ptr(spend.Float())
+	r.Detail.NewCustomers = ptr(len(firsts))
 	if len(firsts) == 0 {
 		return nil, firsts, true
 	}
@@ -576,7 +542,7 @@ func cacPaybackMonths(d *Dataset, q Query) Result {
 	var sum domain.Money
 	for _, subs := range firsts {
 		for _, x := range subs {
-			m, _ := c.to(domain.KindSubscription, x.ID, x.Currency, x.MRR)
+			m, _ := c.to(domain.KindSubscription, x.id, x.currency, x.mrr)
 			sum += m
 		}
 	}
@@ -584,13 +550,10 @@ func cacPaybackMonths(d *Dataset, q Query) Result {
 		return r
 	}
 	mean := sum.Float() / float64(len(firsts))
-	gm := d.cfg.GrossMargin
-	if gm <= 0 {
-		gm = 0.8
-	}
-	r.detail("cac", *v)
-	r.detail("mean_first_mrr", mean)
-	r.detail("gross_margin", gm)
+	gm := d.cfg.grossMargin()
+	r.Detail.CAC = ptr(*v)
+	r.Detail.MeanFirstMRR = ptr(mean)
+	r.Detail.GrossMargin = ptr(gm)
 	if mean*gm > 0 {
 		r.Value = num(*v / (mean * gm))
 	}
@@ -599,26 +562,25 @@ func cacPaybackMonths(d *Dataset, q Query) Result {
 
 // ---------------------------------------------------------------- leads
 
-func leadInScope(q Query, l *domain.Lead) bool {
-	return matchAttr(q, "channel", l.Channel) && matchAttr(q, "campaign", l.Campaign)
+func leadInScope(q Query, l *leadRow) bool {
+	return matchAttr(q, "channel", l.channel) && matchAttr(q, "campaign", l.campaign)
 }
 
 func mqlVolume(d *Dataset, q Query) Result {
 	var r Result
 	start, end := q.start(), q.end()
-	for _, rec := range d.recordsFrom(domain.KindLead, start) {
-		l := rec.(*domain.Lead)
-		if t := ns(l.MQLAt); t < start || t >= end || ns(l.CreatedAt) > end || !leadInScope(q, l) {
+	for l := range d.leads().from(start) {
+		if t := l.mql; t < start || t >= end || l.created > end || !leadInScope(q, l) {
 			continue
 		}
 		r.Count++
-		r.ref(q, domain.KindLead, l.ID, l.Source, nil, "")
+		r.ref(q, domain.KindLead, l.id, l.source, nil, "")
 	}
 	r.Value = num(float64(r.Count))
 	// The target for W: the mql_volume targets overlapping W, prorated,
 	// and rounded: a count's target is a whole number of leads.
 	if t, ok := d.targetOver("mql_volume", q, start, end); ok {
-		r.detail("target", math.Round(t))
+		r.Detail.Target = ptr(math.Round(t))
 	}
 	return r
 }
@@ -629,10 +591,7 @@ var funnelStages = []string{"lead_to_mql", "mql_to_sql", "sql_to_opportunity", "
 // funnelCohort is the mature cohort's [start, end): the leads created one
 // window's length before as_of − lag.
 func (d *Dataset) funnelCohort(q Query) (lag time.Duration, start, end int64) {
-	lag = d.cfg.FunnelLag
-	if lag <= 0 {
-		lag = DefaultFunnelLag
-	}
+	lag = d.cfg.funnelLag()
 	end = q.end() - int64(lag)
 	return lag, end - int64(q.Window), end
 }
@@ -651,30 +610,29 @@ func funnelConversion(d *Dataset, q Query) Result {
 	var r Result
 	end := q.end()
 	lag, from, to := d.funnelCohort(q)
-	at := func(t time.Time) bool { return !t.IsZero() && ns(t) <= end }
+	at := func(t int64) bool { return t != 0 && t <= end }
 	var reached [5]int // lead, MQL, SQL, opportunity, won
-	for _, rec := range d.recordsFrom(domain.KindLead, from) {
-		l := rec.(*domain.Lead)
-		if t := ns(l.CreatedAt); t < from || t >= to || !leadInScope(q, l) {
+	for l := range d.leads().from(from) {
+		if t := l.created; t < from || t >= to || !leadInScope(q, l) {
 			continue
 		}
 		stage := 0
-		if at(l.MQLAt) {
+		if at(l.mql) {
 			stage = 1
 		}
-		if at(l.SQLAt) {
+		if at(l.sql) {
 			stage = 2
 		}
-		if o, _ := d.resolveOpportunity(l.Opportunity, l.Source, end); o != nil {
+		if o, _ := d.resolveOpportunity(l.opportunity, l.source, end); o != nil {
 			stage = 3
-			if o.Won && at(o.ClosedAt) {
+			if o.won && at(o.closed) {
 				stage = 4
 			}
 		}
 		for s := 0; s <= stage; s++ {
 			reached[s]++
 		}
-		r.ref(q, domain.KindLead, l.ID, l.Source, nil, funnelStageNames[stage])
+		r.ref(q, domain.KindLead, l.id, l.source, nil, funnelStageNames[stage])
 	}
 	stages := map[string]*float64{}
 	counts := map[string]int{}
@@ -686,10 +644,10 @@ func funnelConversion(d *Dataset, q Query) Result {
 	}
 	r.Count = reached[0]
 	r.Value = share(reached[4], reached[0])
-	r.detail("stages", stages)
-	r.detail("reached", counts)
-	r.detail("cohort_start", time.Unix(0, from).UTC())
-	r.detail("cohort_end", time.Unix(0, to).UTC())
-	r.detail("maturation_lag_days", float64(lag)/float64(day))
+	r.Detail.Stages = stages
+	r.Detail.Reached = counts
+	r.Detail.CohortStart = ptr(time.Unix(0, from).UTC())
+	r.Detail.CohortEnd = ptr(time.Unix(0, to).UTC())
+	r.Detail.MaturationLagDays = ptr(float64(lag) / float64(day))
 	return r
 }

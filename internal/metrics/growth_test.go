@@ -54,8 +54,8 @@ func TestRevenue(t *testing.T) {
 	d = bizDS(nil, bizSub("a1", "A", "", "2025-01-01", "", "100"), gbp)
 	r := bizCompute(t, d, "mrr", bizQ(bizAsOf))
 	bizCheck(t, "mrr GBP", r, nil)
-	if want := "subscription x9 is in GBP but no exchange rate GBP→USD is configured"; r.Detail["error"] != want {
-		t.Errorf("error = %v, want %q", r.Detail["error"], want)
+	if want := "subscription x9 is in GBP but no exchange rate GBP→USD is configured"; r.Detail.Error != want {
+		t.Errorf("error = %v, want %q", r.Detail.Error, want)
 	}
 	// With GBP at 1.25: 100 + 12.5.
 	cfg := DefaultConfig()
@@ -171,12 +171,12 @@ func TestSales(t *testing.T) {
 	}
 	r := bizCompute(t, d, "quota_attainment", bizQ(bizAsOf))
 	// Elapsed share of Q1 at 03-31: 89 of 90 days.
-	if v, _ := r.Detail["elapsed_share"].(float64); !bizClose(v, 89.0/90) {
-		t.Errorf("elapsed_share = %v, want 89/90", r.Detail["elapsed_share"])
+	if v := r.Detail.ElapsedShare; v == nil || !bizClose(*v, 89.0/90) {
+		t.Errorf("elapsed_share = %s, want 89/90", fmtVal(v))
 	}
 	r = bizCompute(t, d, "quota_attainment", bizQ(apr2))
-	if v, _ := r.Detail["elapsed_share"].(float64); !bizClose(v, 1.0/91) {
-		t.Errorf("elapsed_share = %v, want 1/91", r.Detail["elapsed_share"])
+	if v := r.Detail.ElapsedShare; v == nil || !bizClose(*v, 1.0/91) {
+		t.Errorf("elapsed_share = %s, want 1/91", fmtVal(v))
 	}
 	g, err := d.Breakdown("quota_attainment", bizQ(bizAsOf), "owner")
 	if err != nil {
@@ -204,7 +204,7 @@ func TestSales(t *testing.T) {
 	o.Currency = "EUR"
 	bizRun(t, bizDS(&cfg, q, o), []bizCase{{"attainment EUR", "quota_attainment", bizQ(bizAsOf), bizF(25)}})
 	r = bizCompute(t, bizDS(nil, q, o), "quota_attainment", bizQ(bizAsOf))
-	if r.Value != nil || r.Detail["error"] != "quota qd is in EUR but no exchange rate EUR→USD is configured" {
+	if r.Value != nil || r.Detail.Error != "quota qd is in EUR but no exchange rate EUR→USD is configured" {
 		t.Errorf("attainment without rate = %v, %v", r.Value, r.Detail)
 	}
 }
@@ -236,7 +236,8 @@ func TestAcquisition(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.GrossMargin = 0.5
 	// 1550 / (200 × 0.5) = 15.5.
-	bizRun(t, bizDS(&cfg, d.Records(domain.KindSpend)[0], d.Records(domain.KindSpend)[1], d.Records(domain.KindSpend)[2],
+	bizRun(t, bizDS(&cfg, spend("sp1", "marketing", "2026-03-01", "2026-04-01", "3100"),
+		spend("sp2", "sales", "2026-02-01", "2026-03-11", "380"), spend("sp3", "other", "2026-03-01", "2026-03-31", "1000"),
 		bizSub("n1", "N1", "", "2026-03-05", "", "100"), bizSub("n2", "N2", "", "2026-03-10", "", "300")),
 		[]bizCase{{"payback margin", "cac_payback_months", bizQ(bizAsOf), bizF(15.5)}})
 }
@@ -291,15 +292,15 @@ func TestLeads(t *testing.T) {
 		{"mql none", "mql_volume", bizQ(bizT("2026-01-01")), nil},
 	})
 	r := bizCompute(t, d, "mql_volume", bizQ(bizAsOf))
-	if v, _ := r.Detail["target"].(float64); !bizClose(v, 60) {
-		t.Errorf("mql target = %v, want 62 × 30/31 = 60", r.Detail["target"])
+	if v := r.Detail.Target; v == nil || !bizClose(*v, 60) {
+		t.Errorf("mql target = %s, want 62 × 30/31 = 60", fmtVal(v))
 	}
 	r = bizCompute(t, d, "mql_volume", bizQ(bizAsOf, "channel", "web"))
-	if v, _ := r.Detail["target"].(float64); !bizClose(v, 16) {
-		t.Errorf("mql web target = %v, want 31 × 16/31 = 16", r.Detail["target"])
+	if v := r.Detail.Target; v == nil || !bizClose(*v, 16) {
+		t.Errorf("mql web target = %s, want 31 × 16/31 = 16", fmtVal(v))
 	}
-	if r := bizCompute(t, d, "mql_volume", bizQ(bizAsOf, "campaign", "spring")); r.Detail["target"] != nil {
-		t.Errorf("mql spring target = %v, want none", r.Detail["target"])
+	if r := bizCompute(t, d, "mql_volume", bizQ(bizAsOf, "campaign", "spring")); r.Detail.Target != nil {
+		t.Errorf("mql spring target = %s, want none", fmtVal(r.Detail.Target))
 	}
 
 	if vals := d.DimValues("campaign"); len(vals) != 3 || vals[0] != noneKey {
@@ -325,23 +326,23 @@ func TestFunnelConversion(t *testing.T) {
 	if r.Count != 7 {
 		t.Errorf("cohort = %d leads, want 7", r.Count)
 	}
-	if s, e := r.Detail["cohort_start"], r.Detail["cohort_end"]; s != bizT("2026-03-01") || e != bizT("2026-03-31") {
+	if s, e := r.Detail.CohortStart, r.Detail.CohortEnd; s == nil || e == nil || *s != bizT("2026-03-01") || *e != bizT("2026-03-31") {
 		t.Errorf("cohort = [%v, %v), want [2026-03-01, 2026-03-31)", s, e)
 	}
-	if lag := r.Detail["maturation_lag_days"]; lag != 90.0 {
-		t.Errorf("maturation_lag_days = %v, want 90", lag)
+	if lag := r.Detail.MaturationLagDays; lag == nil || *lag != 90.0 {
+		t.Errorf("maturation_lag_days = %s, want 90", fmtVal(lag))
 	}
 	// Reached MQL f1, f2, f3, f4, f7 (via SQL) = 5 of 7; SQL f1, f2, f3, f7
 	// = 4 of 5; opportunity f1, f2, f7 = 3 of 4; won f1 = 1 of 3 (ow3's win
 	// is after as_of).
-	stages, _ := r.Detail["stages"].(map[string]*float64)
+	stages := r.Detail.Stages
 	want := map[string]float64{"lead_to_mql": 500.0 / 7, "mql_to_sql": 80, "sql_to_opportunity": 75, "opportunity_to_won": 100.0 / 3}
 	for k, w := range want {
 		if v := stages[k]; v == nil || !bizClose(*v, w) {
 			t.Errorf("stage %s = %v, want %v", k, fmtVal(v), w)
 		}
 	}
-	if got := r.Detail["reached"]; !reflect.DeepEqual(got, map[string]int{"lead": 7, "mql": 5, "sql": 4, "opportunity": 3, "won": 1}) {
+	if got := r.Detail.Reached; !reflect.DeepEqual(got, map[string]int{"lead": 7, "mql": 5, "sql": 4, "opportunity": 3, "won": 1}) {
 		t.Errorf("reached = %v", got)
 	}
 	bizRun(t, d, []bizCase{
@@ -355,7 +356,7 @@ func TestFunnelConversion(t *testing.T) {
 		{"no lead data", "funnel_conversion", bizQ(bizT("2026-01-01")), nil},
 	})
 	r = bizCompute(t, d, "funnel_conversion", bizQ(asOf, "channel", "ads"))
-	stages, _ = r.Detail["stages"].(map[string]*float64)
+	stages = r.Detail.Stages
 	if stages["opportunity_to_won"] != nil || stages["sql_to_opportunity"] == nil || *stages["sql_to_opportunity"] != 0 {
 		t.Errorf("ads stages = %v: want SQL→opportunity 0 and no opportunity→won", stages)
 	}
@@ -366,7 +367,7 @@ func TestFunnelConversion(t *testing.T) {
 	cfg.FunnelLag = 30 * day
 	r = bizCompute(t, bizDS(&cfg, recs...), "funnel_conversion", bizQ(bizT("2026-04-30")))
 	bizCheck(t, "lag 30d", r, bizF(100.0/7))
-	if s := r.Detail["cohort_start"]; s != bizT("2026-03-01") {
+	if s := r.Detail.CohortStart; s == nil || *s != bizT("2026-03-01") {
 		t.Errorf("lag 30d cohort start = %v, want 2026-03-01", s)
 	}
 }
@@ -398,7 +399,7 @@ func TestFunnelOpportunityReference(t *testing.T) {
 	r := bizCompute(t, d, "funnel_conversion", bizQ(asOf))
 	// Cohort of 5; opportunity: own, only; won: only.
 	bizCheck(t, "funnel", r, bizF(20))
-	if got := r.Detail["reached"]; !reflect.DeepEqual(got, map[string]int{"lead": 5, "mql": 5, "sql": 5, "opportunity": 2, "won": 1}) {
+	if got := r.Detail.Reached; !reflect.DeepEqual(got, map[string]int{"lead": 5, "mql": 5, "sql": 5, "opportunity": 2, "won": 1}) {
 		t.Errorf("reached = %v, want opportunity 2 (own, only), won 1 (only)", got)
 	}
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"reflect"
@@ -93,9 +94,9 @@ type mcase struct {
 	metric string
 	want   *float64 // nil: the metric has no value
 	count  int
-	ids    []string       // non-nil: the ids of Result.Records (Query.Records=true), any order
-	level  string         // non-empty: Detail["dora_level"]
-	detail map[string]any // each key compared with Detail[key]
+	ids    []string // non-nil: the ids of Result.Records (Query.Records=true), any order
+	level  string   // non-empty: Detail.DORALevel
+	detail *Detail  // each field it sets compared with Result.Detail's
 }
 
 func (c mcase) query(t testing.TB) Query {
@@ -158,13 +159,16 @@ func checkResult(t *testing.T, c mcase, r Result) {
 		}
 	}
 	if c.level != "" {
-		if got := r.Detail["dora_level"]; got != c.level {
+		if got := r.Detail.DORALevel; got != c.level {
 			t.Errorf("%s dora_level = %v, want %s", c.metric, got, c.level)
 		}
 	}
-	for k, want := range c.detail {
-		if got := r.Detail[k]; !reflect.DeepEqual(got, want) {
-			t.Errorf("%s detail[%s] = %#v, want %#v", c.metric, k, got, want)
+	if c.detail != nil {
+		got, want := detailFields(t, r.Detail), detailFields(t, *c.detail)
+		for k, w := range want {
+			if !reflect.DeepEqual(got[k], w) {
+				t.Errorf("%s detail %s = %v, want %v", c.metric, k, got[k], w)
+			}
 		}
 	}
 }
@@ -203,4 +207,18 @@ func depID(x *Dep) string {
 		return "<nil>"
 	}
 	return x.ID
+}
+
+// detailFields is a Detail as its JSON object: the fields it sets.
+func detailFields(t *testing.T, d Detail) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -318,7 +318,7 @@ func TestReleaseAndOpportunityReferences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fmt.Sprint(r.Detail["stages"].(map[string]*float64)["sql_to_opportunity"] != nil && *r.Detail["stages"].(map[string]*float64)["sql_to_opportunity"] == 100)
+		return fmt.Sprint(r.Detail.Stages["sql_to_opportunity"] != nil && *r.Detail.Stages["sql_to_opportunity"] == 100)
 	}
 	runLinkCases(t, []linkCase{
 		{

@@ -16,85 +16,26 @@ import (
 // compute, to every metric; the metric functions keep computing their
 // plain definitions and need not know it.
 
-// requires lists the kinds each metric's value needs, matched in a scope
-// the way the metric matches them. A kind that only refines a value
+// Def.Requires lists the kinds each metric's value needs, matched in a
+// scope the way the metric matches them. A kind that only refines a value
 // (incidents for change failure rate: deployments fail on their own status
 // too; a target beside a count) is not listed: its absence does not make
 // the value unknowable. Nor are changes for lead time: a scope reaches them
 // through the deployment that shipped them, of any service, and without
-// changes the median is empty anyway. TestEveryMetricRequires
-// checks every computed metric is here, and that each kind listed is one
-// the metric reads (so the result cache sees its arrival).
-var requires = map[string][]domain.Kind{
-	// Platform reliability.
-	"availability":             {domain.KindSLI},
-	"slo_compliance":           {domain.KindSLI},
-	"error_budget_remaining":   {domain.KindSLI},
-	"error_rate":               {domain.KindSLI},
-	"incidents_p0_p1":          {domain.KindIncident},
-	"mttr":                     {domain.KindIncident},
-	"time_to_detect":           {domain.KindIncident},
-	"incident_recurrence_rate": {domain.KindIncident},
-	"postmortem_compliance":    {domain.KindIncident},
-	// Security & risk.
-	"open_critical_vulnerabilities": {domain.KindVulnerability},
-	"open_high_vulnerabilities":     {domain.KindVulnerability},
-	"time_to_patch_critical":        {domain.KindVulnerability},
-	"vulnerability_sla_breaches":    {domain.KindVulnerability},
-	"security_incidents_90d":        {domain.KindIncident},
-	"compliance_pass_rate":          {domain.KindControl},
-	// Delivery & execution.
-	"deployment_frequency":            {domain.KindDeployment},
-	"lead_time_for_changes":           {domain.KindDeployment},
-	"change_failure_rate":             {domain.KindDeployment},
-	"failed_deployment_recovery_time": {domain.KindDeployment},
-	"rework_rate":                     {domain.KindDeployment},
-	"rollback_rate":                   {domain.KindDeployment},
-	"deployment_success_rate":         {domain.KindDeployment},
-	"deployment_duration":             {domain.KindDeployment},
-	"emergency_retro_overdue":         {domain.KindDeployment},
-	// Cost & efficiency.
-	"infrastructure_cost":       {domain.KindCost},
-	"cost_trend":                {domain.KindCost},
-	"cost_per_active_customer":  {domain.KindCost, domain.KindUsage},
-	"cost_per_million_requests": {domain.KindCost, domain.KindUsage},
-	"budget_variance":           {domain.KindCost, domain.KindBudget},
-	// Customer trust & experience.
-	"csat":                 {domain.KindSurvey},
-	"nps":                  {domain.KindSurvey},
-	"logo_churn_rate":      {domain.KindSubscription},
-	"sla_adherence":        {domain.KindTicket},
-	"open_escalations":     {domain.KindTicket},
-	"release_impact_score": {domain.KindDeployment, domain.KindTicket},
-	// Growth & revenue.
-	"mrr":                {domain.KindSubscription},
-	"arr":                {domain.KindSubscription},
-	"nrr":                {domain.KindSubscription},
-	"grr":                {domain.KindSubscription},
-	"pipeline_coverage":  {domain.KindOpportunity, domain.KindQuota},
-	"win_rate":           {domain.KindOpportunity},
-	"sales_cycle_length": {domain.KindOpportunity},
-	"sales_velocity":     {domain.KindOpportunity},
-	"quota_attainment":   {domain.KindOpportunity, domain.KindQuota},
-	"cac":                {domain.KindSpend, domain.KindSubscription},
-	"cac_payback_months": {domain.KindSpend, domain.KindSubscription},
-	"mql_volume":         {domain.KindLead},
-	"funnel_conversion":  {domain.KindLead, domain.KindOpportunity},
-}
-
-// Requires returns the kinds without which a metric has no value.
-func Requires(id string) []domain.Kind { return requires[id] }
+// changes the median is empty anyway. TestEveryMetricRequires checks every
+// metric lists some, each one it reads (so the result cache sees its
+// arrival).
 
 // applyNoData nulls a result whose required data does not exist as of the
-// query, saying which kind is missing (Detail["reason"]).
-func (d *Dataset) applyNoData(id string, q Query, r *Result) {
-	for _, k := range requires[id] {
+// query, saying which kind is missing (Detail.Reason).
+func (d *Dataset) applyNoData(def *Def, q Query, r *Result) {
+	for _, k := range def.Requires {
 		if d.present(k, q) {
 			continue
 		}
 		r.Value = nil
 		// A DORA level judges the value; without one there is none.
-		delete(r.Detail, "dora_level")
+		r.Detail.DORALevel = ""
 		where := ""
 		for i, f := range q.Scope.Filters() {
 			if i == 0 {
@@ -104,7 +45,7 @@ func (d *Dataset) applyNoData(id string, q Query, r *Result) {
 			}
 			where += f.Dim + " " + f.Value
 		}
-		r.detail("reason", fmt.Sprintf("no %s data%s at or before %s", k, where, q.AsOf.UTC().Format(time.RFC3339)))
+		r.Detail.Reason = fmt.Sprintf("no %s data%s at or before %s", k, where, q.AsOf.UTC().Format(time.RFC3339))
 		return
 	}
 }
@@ -154,71 +95,27 @@ var presenceAttrs = map[domain.Kind][]string{
 	domain.KindLead:          {"channel", "campaign"},
 }
 
-// presenceOf returns a record's defining time and scope attributes; ok is
-// false for records that never count (services, which exist always, and
-// SLIs of an objective the dataset does not keep).
+// presenceOf returns a record's defining time and scope attributes, for
+// the kinds not held as rows (row.presence has theirs); ok is false for
+// records that never count (services, which exist always, and SLIs of an
+// objective the dataset does not keep).
 func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
-	a := func(kv ...string) []attrVal {
-		out := make([]attrVal, 0, len(kv)/2)
-		for i := 0; i+1 < len(kv); i += 2 {
-			out = append(out, attrVal{kv[i], valueOrNone(kv[i+1])})
-		}
-		return out
-	}
 	t = bornAt(r)
 	switch r := r.(type) {
 	case *domain.Deployment:
 		env, _ := d.cfg.environment(r)
-		return t, a("service", r.Service, "environment", env), true
-	case *domain.Change, *domain.Incident, *domain.Vulnerability, *domain.Usage:
-		return t, a("service", serviceOf(r)), true
+		return t, []attrVal{{"service", valueOrNone(r.Service)}, {"environment", valueOrNone(env)}}, true
+	case *domain.Change:
+		return t, svcAttr(r.Service), true
+	case *domain.Incident:
+		return t, svcAttr(r.Service), true
 	case *domain.SLI:
 		if r.Objective != "" && r.Objective != "availability" {
 			return 0, nil, false
 		}
-		return t, a("service", r.Service), true
-	case *domain.Ticket:
-		return t, a("priority", r.Priority), true
-	case *domain.Control:
-		return t, a("framework", r.Framework), true
-	case *domain.Cost:
-		return t, a("service", r.Service, "category", r.Category), true
-	case *domain.Budget:
-		return t, a("category", r.Category), true
-	case *domain.Subscription:
-		return t, a("plan", r.Plan), true
-	case *domain.Opportunity, *domain.Quota:
-		return t, a("owner", ownerOf(r)), true
-	case *domain.Lead:
-		return t, a("channel", r.Channel, "campaign", r.Campaign), true
-	case *domain.Survey, *domain.Spend, *domain.Target:
-		return t, nil, true
+		return t, svcAttr(r.Service), true
 	}
 	return 0, nil, false
-}
-
-func serviceOf(r domain.Record) string {
-	switch r := r.(type) {
-	case *domain.Change:
-		return r.Service
-	case *domain.Incident:
-		return r.Service
-	case *domain.Vulnerability:
-		return r.Service
-	case *domain.Usage:
-		return r.Service
-	}
-	return ""
-}
-
-func ownerOf(r domain.Record) string {
-	switch r := r.(type) {
-	case *domain.Opportunity:
-		return r.Owner
-	case *domain.Quota:
-		return r.Owner
-	}
-	return ""
 }
 
 // heldPresence is what the dataset holds for the record a new one
@@ -242,11 +139,6 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 		if o := d.slis[k]; o != nil {
 			return o.Start, svcAttr(o.Service), true
 		}
-	case *domain.Service:
-	default:
-		if o := d.others[r.Kind()][k]; o != nil {
-			return d.presenceOf(o)
-		}
 	}
 	return 0, nil, false
 }
@@ -259,10 +151,7 @@ func depAttrs(x *Dep) []attrVal {
 
 // notePresence updates the index for a record about to be applied.
 func (d *Dataset) notePresence(r domain.Record) {
-	if d.presence.kinds == nil {
-		d.presence.kinds = map[domain.Kind]*kindPresence{}
-		d.presence.stale = map[domain.Kind]bool{}
-	}
+	d.presenceKinds()
 	kind := r.Kind()
 	t, attrs, ok := d.presenceOf(r)
 	if ot, oattrs, held := d.heldPresence(r); held && d.holdsMinimum(kind, ot, oattrs) &&
@@ -271,6 +160,14 @@ func (d *Dataset) notePresence(r domain.Record) {
 	}
 	if ok {
 		d.presence.add(kind, t, attrs)
+	}
+}
+
+// presenceKinds makes the index's maps.
+func (d *Dataset) presenceKinds() {
+	if d.presence.kinds == nil {
+		d.presence.kinds = map[domain.Kind]*kindPresence{}
+		d.presence.stale = map[domain.Kind]bool{}
 	}
 }
 
@@ -340,10 +237,8 @@ func (d *Dataset) rebuildPresence() {
 				d.presence.add(kind, x.Start, svcAttr(x.Service))
 			}
 		default:
-			for _, r := range d.others[kind] {
-				if t, attrs, ok := d.presenceOf(r); ok {
-					d.presence.add(kind, t, attrs)
-				}
+			if t := d.rows.byKind[kind]; t != nil {
+				t.eachPresence(func(born int64, attrs []attrVal) { d.presence.add(kind, born, attrs) })
 			}
 		}
 	}

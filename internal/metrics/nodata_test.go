@@ -51,7 +51,7 @@ func TestNoValueBeforeAnyData(t *testing.T) {
 		if r.Value != nil {
 			t.Errorf("%s = %v before any data, want no value", id, *r.Value)
 		}
-		reason, _ := r.Detail["reason"].(string)
+		reason := r.Detail.Reason
 		if !strings.HasPrefix(reason, "no "+string(Requires(id)[0])+" data at or before 2026-02-01T00:00:00Z") {
 			t.Errorf("%s: reason %q does not name the missing %s data", id, reason, Requires(id)[0])
 		}
@@ -111,7 +111,7 @@ func TestNoValueWithoutDataInScope(t *testing.T) {
 		r := bizCompute(t, d, c.metric, c.q)
 		name := c.metric + " " + c.q.Scope.Dim + "=" + c.q.Scope.Value
 		bizCheck(t, name, r, c.want)
-		if reason, _ := r.Detail["reason"].(string); c.reason != "" && !strings.HasPrefix(reason, c.reason) {
+		if reason := r.Detail.Reason; c.reason != "" && !strings.HasPrefix(reason, c.reason) {
 			t.Errorf("%s: reason %q, want it to start %q", name, reason, c.reason)
 		}
 	}
@@ -147,20 +147,15 @@ func TestPresenceFollowsReplacedRecords(t *testing.T) {
 // arrives.
 func TestEveryMetricRequires(t *testing.T) {
 	for _, id := range IDs() {
-		req, ok := requires[id]
-		if !ok || len(req) == 0 {
-			t.Errorf("%s: no required kinds declared in nodata.go", id)
+		req := Requires(id)
+		if len(req) == 0 {
+			t.Errorf("%s: no required kinds declared (Def.Requires)", id)
 			continue
 		}
 		for _, k := range req {
-			if !slices.Contains(registry[id].reads, k) {
+			if !slices.Contains(Reads(id), k) {
 				t.Errorf("%s requires %s but does not declare reading it", id, k)
 			}
-		}
-	}
-	for id := range requires {
-		if !Known(id) {
-			t.Errorf("requires lists %s, which is not computed", id)
 		}
 	}
 }

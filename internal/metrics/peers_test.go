@@ -208,7 +208,7 @@ func TestPeersDevLake(t *testing.T) {
 				// and d4 failed; d2 counts once for its two incidents.
 				// 2 ÷ 5 = 40 % (> 15 → DORA low).
 				want: val(40), count: 5, ids: []string{"d1", "d2", "d3", "d4", "d5"}, level: "low",
-				detail: map[string]any{"failed": 2},
+				detail: &Detail{Failed: ptr(2)},
 			},
 			source:    devlakeCFR,
 			published: "40 % (five deployments, two cause one or more incidents)",
@@ -222,7 +222,7 @@ func TestPeersDevLake(t *testing.T) {
 {"kind":"incident","id":"i1","service":"web","severity":"P2","opened_at":"2026-03-04T12:00:00Z","resolved_at":"2026-03-04T13:00:00Z"}`,
 				// Any status is in the denominator: 5. Failed: d2 (i1, 2 h
 				// after it) and d5 (status failure). 2 ÷ 5 = 40 %.
-				want: val(40), count: 5, level: "low", detail: map[string]any{"failed": 2},
+				want: val(40), count: 5, level: "low", detail: &Detail{Failed: ptr(2)},
 			},
 			source:    devlakeCFR,
 			published: "25 %: the query keeps result = 'SUCCESS' deployments only (4), one of which has an incident",
@@ -239,7 +239,7 @@ func TestPeersDevLake(t *testing.T) {
 				// recovered when i1 resolved: 11:00 − 10:00 = 1 h (not < 1
 				// → DORA high).
 				want: val(1), count: 1, ids: []string{"d1"}, level: "high",
-				detail: map[string]any{"unrecovered": 0},
+				detail: &Detail{Unrecovered: ptr(0)},
 			},
 			source:    devlakeFDRT,
 			published: "1 hour",
@@ -310,7 +310,7 @@ func TestPeersDevLake(t *testing.T) {
 				// 12 ÷ 30 days = 0.4/day. Deployment days in each full week:
 				// 3, 3, 3, 3 → median 3: ≥ 1 but < 5 → DORA high.
 				want: val(12.0 / 30), count: 12, level: "high",
-				detail: map[string]any{"deployment_days_per_week": 3.0},
+				detail: &Detail{DeploymentDaysPerWeek: ptr(3.0)},
 			},
 			source:    devlakeDF,
 			published: "DevLake 2021 benchmarks (v0.17–v0.19 docs): On-demand, elite (≥ 3 deployment days a week); DevLake 2023 benchmarks (current docs): high (≥ 1, elite needs 7); Four Keys: Daily (≥ 3)",
@@ -327,7 +327,7 @@ func TestPeersDevLake(t *testing.T) {
 				// week [03-10, 03-17): weeks 0, 1, 0, 0 → median 0; the
 				// 30-day month has 1 deployment day → DORA medium.
 				want: val(3.0 / 30), count: 3, level: "medium",
-				detail: map[string]any{"deployment_days_per_week": 0.0},
+				detail: &Detail{DeploymentDaysPerWeek: ptr(0.0)},
 			},
 			source:    devlakeDF,
 			published: "1 deployment in March: deployments of one pipeline (one cicd_deployment_id) count once, at the last one's finish",
@@ -342,7 +342,7 @@ func TestPeersDevLake(t *testing.T) {
 				// 4 h, PR-3 90 h, PR-4 6 h, PR-5 8 h, PR-6 10 h. Sorted 2, 4,
 				// 6, 8, 10, 90: median (6 + 8) ÷ 2 = 7 h (< 24 → elite).
 				want: val(7), count: 6, ids: []string{"pr1", "pr2", "pr3", "pr4", "pr5", "pr6"}, level: "elite",
-				detail: map[string]any{"links": map[string]int{Explicit: 6, Inferred: 0}},
+				detail: &Detail{Links: &Links{Explicit: 6, Inferred: 0}},
 			},
 			source:    devlakeLT,
 			published: "the median of the six PR cycle times: 6 h on the dashboard (lower middle value); Middleware, which averages, 20 h",
@@ -382,7 +382,7 @@ func TestPeersDevLake(t *testing.T) {
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-10T14:00:00Z","resolved_at":"2026-03-10T15:00:00Z"}`,
 				// Inference never crosses services: api had no deployment, so
 				// i1 is not deployment-caused. 0 ÷ 1 = 0 %.
-				want: val(0), count: 1, level: "elite", detail: map[string]any{"failed": 0},
+				want: val(0), count: 1, level: "elite", detail: &Detail{Failed: ptr(0)},
 			},
 			source:    devlakeLink,
 			published: "100 %: an incident is linked to the latest successful production deployment of the project finished before it, whatever its service",
@@ -397,7 +397,7 @@ func TestPeersDevLake(t *testing.T) {
 {"kind":"incident","id":"i1","service":"api","severity":"P2","opened_at":"2026-03-10T14:00:00Z","resolved_at":"2026-03-10T15:00:00Z","caused_by":"web1"}`,
 				// caused_by names web1: explicit links may cross services.
 				// 1 ÷ 1 = 100 %.
-				want: val(100), count: 1, level: "low", detail: map[string]any{"failed": 1},
+				want: val(100), count: 1, level: "low", detail: &Detail{Failed: ptr(1)},
 			},
 			source:    devlakeLink,
 			published: "100 %",
@@ -418,7 +418,7 @@ func TestPeersFourKeys(t *testing.T) {
 {"kind":"deployment","id":"d4","service":"web","environment":"production","finished_at":"2026-03-12T15:00:00Z","status":"success"}
 {"kind":"incident","id":"i1","service":"web","severity":"P2","opened_at":"2026-03-13T09:00:00Z","resolved_at":"2026-03-13T10:00:00Z","caused_by":"d3"}`,
 				// i1 names d3. 1 ÷ 4 = 25 % (> 15 → low).
-				want: val(25), count: 4, level: "low", detail: map[string]any{"failed": 1},
+				want: val(25), count: 4, level: "low", detail: &Detail{Failed: ptr(1)},
 			},
 			source:    fourKeys,
 			published: "25 % (four deployments in a day, one causes a failure)",
@@ -442,7 +442,7 @@ func TestPeersFourKeys(t *testing.T) {
 {"kind":"incident","id":"i2","service":"web","severity":"P3","opened_at":"2026-03-13T11:00:00Z","resolved_at":"2026-03-13T12:00:00Z","caused_by":"d2"}`,
 				// Both incidents were caused by d2 (the one that shipped c4).
 				// Each deployment once: 1 ÷ 4 = 25 %.
-				want: val(25), count: 4, level: "low", detail: map[string]any{"failed": 1},
+				want: val(25), count: 4, level: "low", detail: &Detail{Failed: ptr(1)},
 			},
 			source:    fourKeys,
 			published: "2 ÷ 6 = 33.3 %: the query counts joined rows with an incident (two incidents naming c4) over distinct changes (c1…c6)",
@@ -512,7 +512,7 @@ func TestPeersMiddleware(t *testing.T) {
 {"kind":"incident","id":"i1","service":"web","severity":"P2","opened_at":"2026-03-12T12:00:00Z","resolved_at":"2026-03-12T14:00:00Z"}`,
 				// No web deployment finished in [i1.opened − 24 h, opened]:
 				// i1 is not deployment-caused. 0 ÷ 2 = 0 %.
-				want: val(0), count: 2, level: "elite", detail: map[string]any{"failed": 0},
+				want: val(0), count: 2, level: "elite", detail: &Detail{Failed: ptr(0)},
 			},
 			source:    middleware + "; " + devlakeLink,
 			published: "50 %: an incident belongs to the last deployment before it (Middleware: until the next deployment; DevLake: any time before), here d1",
@@ -593,7 +593,7 @@ func TestPeersChartMogul(t *testing.T) {
 				data: oneHundredMRR,
 				// At T0: a 40 + b 30 + c 20 + d 10 = 100. At as_of: a 50 +
 				// b 30 + c 10 + d 0 = 90. 90 ÷ 100 = 90 %.
-				want: val(90), count: 4, detail: map[string]any{"mrr_t0": 100.0, "mrr_now": 90.0},
+				want: val(90), count: 4, detail: &Detail{MRRT0: ptr(100.0), MRRNow: ptr(90.0)},
 			},
 			source:    cmChurn,
 			published: "net MRR churn 10 % ((10 + 10) − 10) ÷ 100: retention 100 − 10 = 90 %",
@@ -605,7 +605,7 @@ func TestPeersChartMogul(t *testing.T) {
 				data: oneHundredMRR,
 				// Per customer min(now, T0): a 40 + b 30 + c 10 + d 0 = 80.
 				// 80 ÷ 100 = 80 %.
-				want: val(80), count: 4, detail: map[string]any{"mrr_t0": 100.0, "mrr_retained": 80.0},
+				want: val(80), count: 4, detail: &Detail{MRRT0: ptr(100.0), MRRRetained: ptr(80.0)},
 			},
 			source:    cmChurn,
 			published: "gross MRR churn 20 % (10 + 10) ÷ 100: retention 80 %",
@@ -684,7 +684,7 @@ func TestPeersChartMogul(t *testing.T) {
 				// Active at W's start (03-01): c001…c100. With nothing
 				// active at as_of: c002…c011 (c001 came back; n001 was not
 				// a customer at 03-01). 10 ÷ 100 = 10 %.
-				want: val(10), count: 100, detail: map[string]any{"churned": 10},
+				want: val(10), count: 100, detail: &Detail{Churned: ptr(10)},
 			},
 			source:    cmCustomer,
 			published: "(12 − 1 joined and churned − 1 churned and reactivated) ÷ 100 = 10 %",
@@ -699,7 +699,7 @@ func TestPeersBaremetrics(t *testing.T) {
 			mcase: mcase{
 				name: "baremetrics/user churn: in-window sign-ups and returns", metric: "logo_churn_rate",
 				data: hundredCustomers(),
-				want: val(10), count: 100, detail: map[string]any{"churned": 10},
+				want: val(10), count: 100, detail: &Detail{Churned: ptr(10)},
 			},
 			source:    bmChurn,
 			published: "12 ÷ 100 = 12 %: cancelled customers in the last 30 days (c001…c011 and n001, who signed up and cancelled within them) ÷ active customers 30 days ago",

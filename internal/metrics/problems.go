@@ -126,9 +126,9 @@ func (d *Dataset) resolveChange(id, src string, asOf int64) (*Chg, refState) {
 
 // resolveOpportunity resolves a lead's opportunity among the opportunities
 // created by asOf.
-func (d *Dataset) resolveOpportunity(id, src string, asOf int64) (*domain.Opportunity, refState) {
-	return resolveRef(slices.Values(d.oppByID[id]), src, func(o *domain.Opportunity) string { return o.Source },
-		func(o *domain.Opportunity) bool { return ns(o.CreatedAt) <= asOf })
+func (d *Dataset) resolveOpportunity(id, src string, asOf int64) (*oppRow, refState) {
+	return resolveRef(d.oppsWithID(id), src, func(o *oppRow) string { return o.source },
+		func(o *oppRow) bool { return o.created <= asOf })
 }
 
 // refProblem describes a reference that resolved to nothing; what is
@@ -271,28 +271,27 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 			add(refProblem(kind, source, id, "release", "deployment", rel, st))
 		}
 	}
-	for id, ts := range d.ticketsByRelease {
+	for id, ts := range d.rows.ticketsByRelease {
 		if clear(id, false) {
 			continue
 		}
-		for _, t := range ts {
-			if ns(t.CreatedAt) <= at {
-				release(domain.KindTicket, t.Source, t.ID, t.Release)
+		for t := range d.rows.tickets.walk(ts) {
+			if t.created <= at {
+				release(domain.KindTicket, t.source, t.id, t.release)
 			}
 		}
 	}
-	for _, rec := range d.Records(domain.KindSurvey) {
-		if s := rec.(*domain.Survey); s.Release != "" && ns(s.At) <= at {
-			release(domain.KindSurvey, s.Source, s.ID, s.Release)
+	for s := range d.rows.surveys.all() {
+		if s.release != "" && s.at <= at {
+			release(domain.KindSurvey, s.source, s.id, s.release)
 		}
 	}
-	for _, rec := range d.Records(domain.KindLead) {
-		l := rec.(*domain.Lead)
-		if l.Opportunity == "" || ns(l.CreatedAt) > at {
+	for l := range d.rows.leads.all() {
+		if l.opportunity == "" || l.created > at {
 			continue
 		}
-		if _, st := d.resolveOpportunity(l.Opportunity, l.Source, at); st != refFound {
-			add(refProblem(domain.KindLead, l.Source, l.ID, "opportunity", "opportunity", l.Opportunity, st))
+		if _, st := d.resolveOpportunity(l.opportunity, l.source, at); st != refFound {
+			add(refProblem(domain.KindLead, l.source, l.id, "opportunity", "opportunity", l.opportunity, st))
 		}
 	}
 	return sortProblems(out)

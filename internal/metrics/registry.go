@@ -62,9 +62,9 @@ type Result struct {
 	// Count is the number of cases the value rests on, its n: the
 	// denominator of a ratio, the values of a median or mean, the records
 	// counted. The scorecard checks it against the metric's min_sample.
-	Count   int            `json:"count"`
-	Records []Ref          `json:"records,omitempty"`
-	Detail  map[string]any `json:"detail,omitempty"`
+	Count   int    `json:"count"`
+	Records []Ref  `json:"records,omitempty"`
+	Detail  Detail `json:"detail,omitzero"`
 	// Problems are the data problems met among the records the value is
 	// computed from (problems.go); a drill-down (Records) lists them.
 	Problems []Problem `json:"problems,omitempty"`
@@ -76,67 +76,21 @@ func (r *Result) ref(q Query, kind domain.Kind, id, source string, v *float64, n
 	}
 }
 
-func (r *Result) detail(k string, v any) {
-	if r.Detail == nil {
-		r.Detail = map[string]any{}
-	}
-	r.Detail[k] = v
-}
-
 // Func computes one metric.
 type Func func(d *Dataset, q Query) Result
 
-type def struct {
-	fn    Func
-	dims  []string
-	reads []domain.Kind
-}
-
-var registry = map[string]def{}
-
-// Register adds a metric computation. reads are the record kinds it reads
-// (services are implied): the result cache keeps a result until data of one
-// of those kinds changes inside its window, so leaving a kind out would
-// serve stale figures — TestCacheKindsDeclared adds kinds one at a time to
-// catch that. dims are the breakdown dimensions it supports.
-func Register(id string, reads []domain.Kind, dims []string, fn Func) {
-	if _, dup := registry[id]; dup {
-		panic("metrics: duplicate registration of " + id)
-	}
-	registry[id] = def{fn: fn, dims: dims, reads: reads}
-}
-
-// Known reports whether a metric has a computation.
-func Known(id string) bool {
-	_, ok := registry[id]
-	return ok
-}
-
-// IDs lists the metrics with a computation.
-func IDs() []string {
-	out := make([]string, 0, len(registry))
-	for id := range registry {
-		out = append(out, id)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Dims returns a metric's breakdown dimensions.
-func Dims(id string) []string { return registry[id].dims }
-
 // Compute evaluates a metric.
 func (d *Dataset) Compute(id string, q Query) (Result, error) {
-	def, ok := registry[id]
-	if !ok {
-		return Result{}, fmt.Errorf("metric %q has no computation", id)
+	def, err := reg.def(id)
+	if err != nil {
+		return Result{}, err
 	}
 	if q.Window <= 0 {
 		return Result{}, fmt.Errorf("window must be positive")
 	}
 	for _, f := range q.Scope.Filters() {
-		if !slices.Contains(def.dims, f.Dim) {
-			return Result{}, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, f.Dim, def.dims)
+		if !slices.Contains(def.Dims, f.Dim) {
+			return Result{}, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, f.Dim, def.Dims)
 		}
 	}
 	return d.compute(id, def, q), nil
@@ -145,8 +99,8 @@ func (d *Dataset) Compute(id string, q Query) (Result, error) {
 // compute evaluates through the cache. Drill-downs (Records) are cached
 // too, a few at a time (maxDrills): their record lists are large, but a
 // client paging through one asks for the same window again and again.
-func (d *Dataset) compute(id string, def def, q Query) Result {
-	k := cacheKey{id: id, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
+func (d *Dataset) compute(id string, def *Def, q Query) Result {
+	k := cacheKey{def: def, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
 	r, f, ok := d.cachedOrFlying(k)
 	if ok {
 		return r
@@ -173,10 +127,16 @@ func (d *Dataset) compute(id string, def def, q Query) Result {
 	return r
 }
 
-// run computes a metric and applies the no-data rule (nodata.go).
-func (d *Dataset) run(id string, def def, q Query) Result {
-	r := def.fn(d, q)
-	d.applyNoData(id, q, &r)
+// run computes a metric, adds the target covering as_of to a metric that
+// carries one, and applies the no-data rule (nodata.go).
+func (d *Dataset) run(id string, def *Def, q Query) Result {
+	r := def.Fn(d, q)
+	if def.Target {
+		if v, ok := d.targetAt(id, q); ok {
+			r.Detail.Target = &v
+		}
+	}
+	d.applyNoData(def, q, &r)
 	return r
 }
 
@@ -190,13 +150,14 @@ type Group struct {
 // query's scope: each line is computed under the scope's filters and its
 // own, so a breakdown under a scope holds only the scope's records.
 func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
-	def, ok := registry[id]
-	if !ok {
-		return nil, fmt.Errorf("metric %q has no computation", id)
+	def, err := reg.def(id)
+	if err != nil {
+		return nil, err
 	}
+	var ok bool
 	for _, f := range append(q.Scope.Filters(), Filter{Dim: dim}) {
-		if !slices.Contains(def.dims, f.Dim) {
-			return nil, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, f.Dim, def.dims)
+		if !slices.Contains(def.Dims, f.Dim) {
+			return nil, fmt.Errorf("metric %s cannot be broken down by %q (supported: %v)", id, f.Dim, def.Dims)
 		}
 	}
 	var out []Group
@@ -270,14 +231,11 @@ func (d *Dataset) allServices() []string {
 	return out
 }
 
-// otherDimValues is extended by the metrics of the other pillars (owner,
-// category, framework, channel, campaign): each adds the values of a
-// dimension found in its records that pass q's scope.
-var otherDimValueFuncs []func(d *Dataset, dim string, q Query, set map[string]bool)
-
+// otherDimValues lists the values of a dimension outside the delivery
+// kinds (owner, category, framework, channel, campaign) found in the data.
 func (d *Dataset) otherDimValues(dim string) map[string]bool {
 	set := map[string]bool{}
-	for _, f := range otherDimValueFuncs {
+	for _, f := range reg.dimValues {
 		f(d, dim, Query{}, set)
 	}
 	return set
@@ -377,15 +335,3 @@ func num(v float64) *float64 { return &v }
 
 func hours(d int64) float64   { return float64(d) / float64(time.Hour) }
 func minutes(d int64) float64 { return float64(d) / float64(time.Minute) }
-
-// The kinds each pillar's metrics read (see Register). Per pillar rather
-// than per metric where a kind too many only costs a recompute; delivery
-// declares per metric, because a new deployment or incident is the
-// commonest change and a warm scorecard should redo no more than it must.
-var (
-	reliabilityReads = []domain.Kind{domain.KindSLI, domain.KindIncident}
-	securityReads    = []domain.Kind{domain.KindVulnerability, domain.KindIncident, domain.KindControl}
-	customerReads    = []domain.Kind{domain.KindSurvey, domain.KindSubscription, domain.KindTicket}
-	growthReads      = []domain.Kind{domain.KindSubscription, domain.KindOpportunity, domain.KindQuota, domain.KindLead, domain.KindSpend}
-	costReads        = []domain.Kind{domain.KindCost, domain.KindUsage, domain.KindBudget, domain.KindSubscription}
-)

@@ -7,20 +7,6 @@ import (
 	"github.com/candor/candor/internal/domain"
 )
 
-var reliabilityDims = []string{"team", "service", "tier"}
-
-func init() {
-	Register("availability", reliabilityReads, reliabilityDims, availability)
-	Register("slo_compliance", reliabilityReads, reliabilityDims, sloCompliance)
-	Register("error_budget_remaining", reliabilityReads, reliabilityDims, errorBudgetRemaining)
-	Register("incidents_p0_p1", reliabilityReads, reliabilityDims, incidentsP0P1)
-	Register("mttr", reliabilityReads, reliabilityDims, mttr)
-	Register("time_to_detect", reliabilityReads, reliabilityDims, timeToDetect)
-	Register("incident_recurrence_rate", reliabilityReads, reliabilityDims, recurrenceRate)
-	Register("postmortem_compliance", reliabilityReads, reliabilityDims, postmortemCompliance)
-	Register("error_rate", reliabilityReads, reliabilityDims, errorRate)
-}
-
 type goodTotal struct{ good, total float64 }
 
 // slisIn sums availability SLIs whose whole period lies inside W, per
@@ -29,7 +15,7 @@ type goodTotal struct{ good, total float64 }
 func (d *Dataset) slisIn(q Query, r *Result, keep func(service string) bool) map[string]*goodTotal {
 	out := map[string]*goodTotal{}
 	end := q.end()
-	for _, s := range d.sliAll.between(q.start(), end) {
+	for _, s := range d.slisStarting(q.start(), end) {
 		if s.End > end || !d.matchService(q, s.Service) || (keep != nil && !keep(s.Service)) {
 			continue
 		}
@@ -78,8 +64,8 @@ func (d *Dataset) sloServices(q Query, r *Result) ([]string, map[string]float64)
 	// Only services with a target count (SPEC §3 slo_compliance), so only
 	// their SLIs are the records behind the value.
 	per := d.slisIn(q, r, func(svc string) bool {
-		s := d.Services[svc]
-		return s != nil && s.SLOTarget != 0
+		_, ok := d.sloTarget(svc)
+		return ok
 	})
 	avail := map[string]float64{}
 	var names []string
@@ -100,7 +86,8 @@ func sloCompliance(d *Dataset, q Query) Result {
 	met := 0
 	per := map[string]bool{}
 	for _, s := range names {
-		ok := avail[s] >= d.Services[s].SLOTarget
+		target, _ := d.sloTarget(s)
+		ok := avail[s] >= target
 		per[s] = ok
 		if ok {
 			met++
@@ -108,7 +95,7 @@ func sloCompliance(d *Dataset, q Query) Result {
 	}
 	r.Count = len(names)
 	r.Value = share(met, len(names))
-	r.detail("services", per)
+	r.Detail.Services = &PerService{Met: per}
 	return r
 }
 
@@ -118,7 +105,7 @@ func errorBudgetRemaining(d *Dataset, q Query) Result {
 	per := map[string]float64{}
 	var minV *float64
 	for _, s := range names {
-		t := d.Services[s].SLOTarget
+		t, _ := d.sloTarget(s)
 		v := 100 * math.Max(0, 1-(1-avail[s])/(1-t))
 		per[s] = v
 		if minV == nil || v < *minV {
@@ -127,17 +114,8 @@ func errorBudgetRemaining(d *Dataset, q Query) Result {
 	}
 	r.Count = len(names)
 	r.Value = minV
-	r.detail("services", per)
+	r.Detail.Services = &PerService{Budget: per}
 	return r
-}
-
-// incidentsOpened calls fn for the incidents in scope opened in W.
-func (d *Dataset) incidentsOpened(q Query, fn func(i *Inc)) {
-	for _, i := range d.incByOpened.between(q.start(), q.end()) {
-		if d.matchService(q, i.Service) {
-			fn(i)
-		}
-	}
 }
 
 func incRef(r *Result, q Query, i *Inc, v *float64, note string) {
@@ -160,7 +138,7 @@ func mttr(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
 	asOf := q.end()
-	for _, i := range d.incByRes.between(q.start(), asOf) {
+	for _, i := range d.resolvedBetween(q.start(), asOf) {
 		// An incident opened after as_of does not exist yet, whatever
 		// its resolved_at says (SPEC §3).
 		if i.Opened > asOf || !d.matchService(q, i.Service) {
@@ -202,7 +180,7 @@ func recurrenceRate(d *Dataset, q Query) Result {
 		r.Count++
 		note := ""
 		if i.Fingerprint != "" {
-			for _, p := range d.svcInc[i.Service].between(i.Opened-int64(recurrenceLookback), i.Opened) {
+			for _, p := range d.serviceOpenedBetween(i.Service, i.Opened-int64(recurrenceLookback), i.Opened) {
 				if p != i && p.Fingerprint == i.Fingerprint {
 					hit++
 					note = "recurrence of " + p.ID
@@ -220,7 +198,7 @@ func postmortemCompliance(d *Dataset, q Query) Result {
 	var r Result
 	done := 0
 	asOf := q.end()
-	for _, i := range d.incByDue.between(q.start(), asOf) {
+	for _, i := range d.postmortemsDueBetween(q.start(), asOf) {
 		if i.Opened > asOf || i.Resolved > asOf || !d.matchService(q, i.Service) {
 			continue
 		}

@@ -74,7 +74,7 @@ func TestSLOComplianceAndErrorBudget(t *testing.T) {
 			// record, so no target) are left out. 1/2 = 50 %. The records
 			// behind it are the two counted services' SLIs.
 			want: val(50), count: 2, ids: []string{"api-1", "web-1"},
-			detail: map[string]any{"services": map[string]bool{"api": true, "web": false}},
+			detail: &Detail{Services: &PerService{Met: map[string]bool{"api": true, "web": false}}},
 		},
 		{
 			name: "error_budget_remaining: floored at 0, organisation = minimum", metric: "error_budget_remaining", data: miss,
@@ -115,7 +115,7 @@ func TestErrorBudgetPerService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	per, _ := r.Detail["services"].(map[string]float64)
+	per := r.Detail.Services.Budget
 	// api 50 %, web floored at 0 (see above).
 	if len(per) != 2 || math.Abs(per["api"]-50) > 1e-9 || per["web"] != 0 {
 		t.Errorf("per-service budgets = %v, want api 50, web 0", per)

@@ -222,7 +222,7 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 			}
 		}
 	default:
-		for _, f := range otherDimValueFuncs {
+		for _, f := range reg.dimValues {
 			f(d, dim, q, set)
 		}
 	}

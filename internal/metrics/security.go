@@ -3,43 +3,29 @@ package metrics
 import (
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
 
 // Security & Risk (SPEC §3).
 
-var securityDims = []string{"team", "service"}
-
-func init() {
-	registerBiz("open_critical_vulnerabilities", securityReads, securityDims, openVulns("critical"))
-	registerBiz("open_high_vulnerabilities", securityReads, securityDims, openVulns("high"))
-	registerBiz("time_to_patch_critical", securityReads, securityDims, timeToPatchCritical)
-	registerBiz("vulnerability_sla_breaches", securityReads, securityDims, vulnerabilitySLABreaches)
-	registerBiz("security_incidents_90d", securityReads, securityDims, securityIncidents90d)
-	registerBiz("compliance_pass_rate", securityReads, []string{"framework"}, compliancePassRate)
-	otherDimValueFuncs = append(otherDimValueFuncs, frameworkDimValues)
-}
-
 // openAt reports whether a vulnerability is open at asOf: opened by then
 // and not fixed by then (a fix stamped after as_of has not happened).
-func vulnOpenAt(v *domain.Vulnerability, asOf int64) bool {
-	if ns(v.OpenedAt) > asOf {
+func vulnOpenAt(v *vulnRow, asOf int64) bool {
+	if v.opened > asOf {
 		return false
 	}
-	f := ns(v.FixedAt)
+	f := v.fixed
 	return f == 0 || f > asOf
 }
 
 // eachOpenVuln calls fn for the vulnerabilities in scope open at as_of.
 // Point in time: an old unfixed vulnerability has an old event time, so
 // this scans every vulnerability record.
-func (d *Dataset) eachOpenVuln(q Query, fn func(v *domain.Vulnerability)) {
+func (d *Dataset) eachOpenVuln(q Query, fn func(v *vulnRow)) {
 	asOf := q.end()
-	for _, rec := range d.Records(domain.KindVulnerability) {
-		v := rec.(*domain.Vulnerability)
-		if vulnOpenAt(v, asOf) && d.matchService(q, v.Service) {
+	for v := range d.vulns().all() {
+		if vulnOpenAt(v, asOf) && d.matchService(q, v.service) {
 			fn(v)
 		}
 	}
@@ -48,10 +34,10 @@ func (d *Dataset) eachOpenVuln(q Query, fn func(v *domain.Vulnerability)) {
 func openVulns(severity string) Func {
 	return func(d *Dataset, q Query) Result {
 		var r Result
-		d.eachOpenVuln(q, func(v *domain.Vulnerability) {
-			if strings.EqualFold(v.Severity, severity) {
+		d.eachOpenVuln(q, func(v *vulnRow) {
+			if strings.EqualFold(v.severity, severity) {
 				r.Count++
-				r.ref(q, domain.KindVulnerability, v.ID, v.Source, nil, v.CVE)
+				r.ref(q, domain.KindVulnerability, v.id, v.source, nil, v.cve)
 			}
 		})
 		r.Value = num(float64(r.Count))
@@ -63,54 +49,42 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 	var r Result
 	var spans []float64
 	start, end := q.start(), q.end()
-	for _, rec := range d.recordsFrom(domain.KindVulnerability, start) {
-		v := rec.(*domain.Vulnerability)
-		f := ns(v.FixedAt)
+	for v := range d.vulns().from(start) {
+		f := v.fixed
 		// Opened after as_of: it does not exist yet, fixed or not.
-		if f < start || f >= end || ns(v.OpenedAt) > end || !strings.EqualFold(v.Severity, "critical") || !d.matchService(q, v.Service) {
+		if f < start || f >= end || v.opened > end || !strings.EqualFold(v.severity, "critical") || !d.matchService(q, v.service) {
 			continue
 		}
-		dd := days(f - ns(v.OpenedAt))
+		dd := days(f - v.opened)
 		spans = append(spans, dd)
-		r.ref(q, domain.KindVulnerability, v.ID, v.Source, num(dd), v.CVE)
+		r.ref(q, domain.KindVulnerability, v.id, v.source, num(dd), v.cve)
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
 	return r
 }
 
-// vulnSLAs maps each severity (lower case) to its allowed age: the SPEC
-// defaults, overridden per severity by the configuration. A severity with
-// neither has no SLA and cannot breach.
-func (d *Dataset) vulnSLAs() map[string]time.Duration {
-	out := DefaultConfig().VulnerabilitySLA
-	for sev, v := range d.cfg.VulnerabilitySLA {
-		out[strings.ToLower(sev)] = v
-	}
-	return out
-}
-
 func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	bySeverity := map[string]int{}
-	slas := d.vulnSLAs()
-	d.eachOpenVuln(q, func(v *domain.Vulnerability) {
-		sla, ok := slas[strings.ToLower(v.Severity)]
+	slas := d.cfg.vulnSLAs()
+	d.eachOpenVuln(q, func(v *vulnRow) {
+		sla, ok := slas[strings.ToLower(v.severity)]
 		if !ok {
 			return
 		}
-		age := asOf - ns(v.OpenedAt)
+		age := asOf - v.opened
 		// "Exceeds": an age exactly equal to the SLA is not a breach.
 		if age <= int64(sla) {
 			return
 		}
 		r.Count++
-		bySeverity[strings.ToLower(v.Severity)]++
-		r.ref(q, domain.KindVulnerability, v.ID, v.Source, num(days(age)), "age in days; SLA "+v.Severity)
+		bySeverity[strings.ToLower(v.severity)]++
+		r.ref(q, domain.KindVulnerability, v.id, v.source, num(days(age)), "age in days; SLA "+v.severity)
 	})
 	r.Value = num(float64(r.Count))
-	r.detail("by_severity", bySeverity)
+	r.Detail.BySeverity = bySeverity
 	return r
 }
 
@@ -123,7 +97,7 @@ func securityIncidents90d(d *Dataset, q Query) Result {
 	end := q.end()
 	from30 := end - int64(30*day)
 	last30 := 0
-	for _, i := range d.incByOpened.between(end-int64(securityWindow), end) {
+	for _, i := range d.openedBetween(end-int64(securityWindow), end) {
 		if !strings.EqualFold(i.Category, "security") || !d.matchService(q, i.Service) {
 			continue
 		}
@@ -134,7 +108,7 @@ func securityIncidents90d(d *Dataset, q Query) Result {
 		incRef(&r, q, i, nil, "")
 	}
 	r.Value = num(float64(r.Count))
-	r.detail("last_30d", last30)
+	r.Detail.LastThirtyDays = ptr(last30)
 	return r
 }
 
@@ -150,23 +124,22 @@ func frameworkDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	if q.Scope.IsZero() {
-		for _, rec := range d.Records(domain.KindControl) {
-			addDimValue(set, rec.(*domain.Control).Framework)
+		for c := range d.controls().all() {
+			addDimValue(set, c.framework)
 		}
 		return
 	}
 	// A control belongs to every framework any of its checks names, so the
 	// frameworks within a scope are all those of the controls in it.
 	controls := map[string]*controlState{}
-	for _, rec := range d.Records(domain.KindControl) {
-		c := rec.(*domain.Control)
-		s := controls[c.Control]
+	for c := range d.controls().all() {
+		s := controls[c.control]
 		if s == nil {
 			s = &controlState{frameworks: map[string]bool{}}
-			controls[c.Control] = s
+			controls[c.control] = s
 		}
-		if c.Framework != "" {
-			s.frameworks[c.Framework] = true
+		if c.framework != "" {
+			s.frameworks[c.framework] = true
 		}
 	}
 	for _, s := range controls {
@@ -202,25 +175,24 @@ func compliancePassRate(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	controls := map[string]*controlState{}
-	ids := map[string]domain.Record{} // latest check per control, for drill-down
-	for _, rec := range d.recordsThrough(domain.KindControl, asOf) {
-		c := rec.(*domain.Control)
-		s := controls[c.Control]
+	ids := map[string]*controlRow{} // latest check per control, for drill-down
+	for c := range d.controls().through(asOf) {
+		s := controls[c.control]
 		if s == nil {
 			s = &controlState{at: -1 << 63, frameworks: map[string]bool{}}
-			controls[c.Control] = s
+			controls[c.control] = s
 		}
-		if c.Framework != "" {
-			s.frameworks[c.Framework] = true
+		if c.framework != "" {
+			s.frameworks[c.framework] = true
 		}
-		t := ns(c.CheckedAt)
+		t := c.checked
 		switch {
 		case t > s.at:
-			s.at, s.passed = t, c.Passed
-			ids[c.Control] = c
-		case t == s.at && !c.Passed:
+			s.at, s.passed = t, c.passed
+			ids[c.control] = c
+		case t == s.at && !c.passed:
 			s.passed = false
-			ids[c.Control] = c
+			ids[c.control] = c
 		}
 	}
 	names := make([]string, 0, len(controls))
@@ -254,10 +226,10 @@ func compliancePassRate(d *Dataset, q Query) Result {
 			note = "failed"
 		}
 		c := ids[n]
-		r.ref(q, domain.KindControl, c.Header().ID, c.Header().Source, nil, n+": "+note)
+		r.ref(q, domain.KindControl, c.id, c.source, nil, n+": "+note)
 	}
 	r.Value = share(passed, r.Count)
-	r.detail("frameworks", frameworks)
-	r.detail("failing", r.Count-passed)
+	r.Detail.Frameworks = frameworks
+	r.Detail.Failing = ptr(r.Count - passed)
 	return r
 }

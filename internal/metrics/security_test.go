@@ -88,8 +88,8 @@ func TestSecurityIncidents90d(t *testing.T) {
 	r := bizCompute(t, d, "security_incidents_90d", bizQ(bizAsOf))
 	// i1, i2, i6 → 3; last 30 d ([03-01, 03-31)): i1 → 1.
 	bizCheck(t, "security_incidents_90d", r, bizF(3))
-	if r.Detail["last_30d"] != 1 {
-		t.Errorf("last_30d = %v, want 1", r.Detail["last_30d"])
+	if v := r.Detail.LastThirtyDays; v == nil || *v != 1 {
+		t.Errorf("last_30d = %v, want 1", v)
 	}
 	// No incident exists by then (SPEC §4): no value, not 0.
 	r = bizCompute(t, d, "security_incidents_90d", bizQ(bizT("2025-06-01")))
@@ -127,9 +127,9 @@ func TestCompliancePassRate(t *testing.T) {
 		{"none", "compliance_pass_rate", bizQ(bizT("2026-01-01")), nil},
 	})
 	r := bizCompute(t, d, "compliance_pass_rate", bizQ(bizAsOf))
-	fw, _ := r.Detail["frameworks"].(map[string]string)
+	fw := r.Detail.Frameworks
 	if fw["SOX"] != "passed" || fw["ISO27001"] != "failed" || len(fw) != 2 {
-		t.Errorf("frameworks = %v, want SOX passed, ISO27001 failed", r.Detail["frameworks"])
+		t.Errorf("frameworks = %v, want SOX passed, ISO27001 failed", fw)
 	}
 	g, err := d.Breakdown("compliance_pass_rate", bizQ(bizT("2026-04-10")), "framework")
 	if err != nil {

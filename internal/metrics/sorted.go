@@ -6,13 +6,18 @@ import (
 )
 
 // sorted keeps items ordered by (time, id). Appends in time order — the
-// normal case for live data — keep it sorted for free; anything else marks
-// it dirty and the next prepare re-sorts (pdqsort is near-linear on nearly
-// sorted input). Reads require a prepared slice, so readers never mutate.
+// normal case for live data — keep it sorted for free; an item a little
+// out of order is inserted in place; anything else is appended to an
+// unsorted tail, and the next prepare sorts the tail and merges it in, so
+// a batch of old records costs in proportion to the batch and one pass
+// over the items, not a sort of everything. Reads require a prepared
+// slice, so readers never mutate.
 type sorted[T comparable] struct {
 	items []T
 	key   func(T) (int64, string)
-	dirty bool
+	// n is how many items from the start are in order; items[n:] is the
+	// unsorted tail.
+	n int
 	// same identifies an item for remove and index when == is too strict
 	// (rows whose flags change after insertion); nil means ==.
 	same func(a, b T) bool
@@ -40,59 +45,82 @@ func (s *sorted[T]) less(a, b T) bool {
 
 // nearEnd bounds how far from the end an out-of-order item is inserted in
 // place: live data arrives slightly late (a deployment reported a minute
-// after a later one), and moving a few elements beats re-sorting millions,
-// while a bulk load of unordered data is still sorted once.
+// after a later one), and moving a few elements beats merging millions.
 const nearEnd = 4096
 
 func (s *sorted[T]) add(x T) {
 	n := len(s.items)
-	if n == 0 || !s.less(x, s.items[n-1]) {
-		s.items = append(s.items, x)
+	if s.n < n {
+		s.items = append(s.items, x) // the tail is unsorted anyway
 		return
 	}
-	if !s.dirty {
-		lo := max(0, n-nearEnd)
-		if !s.less(x, s.items[lo]) {
-			i := lo + sort.Search(n-lo, func(k int) bool { return s.less(x, s.items[lo+k]) })
-			s.items = slices.Insert(s.items, i, x)
-			return
-		}
+	if n == 0 || !s.less(x, s.items[n-1]) {
+		s.items = append(s.items, x)
+		s.n++
+		return
 	}
-	s.dirty = true
+	lo := max(0, n-nearEnd)
+	if !s.less(x, s.items[lo]) {
+		i := lo + sort.Search(n-lo, func(k int) bool { return s.less(x, s.items[lo+k]) })
+		s.items = slices.Insert(s.items, i, x)
+		s.n++
+		return
+	}
 	s.items = append(s.items, x)
 }
 
 func (s *sorted[T]) remove(x T) {
 	i := -1
-	if !s.dirty {
-		t, id := s.key(x)
-		j := sort.Search(len(s.items), func(k int) bool {
-			tk, ik := s.key(s.items[k])
-			return tk > t || (tk == t && ik >= id)
-		})
-		for ; j < len(s.items); j++ {
-			if s.is(s.items[j], x) {
-				i = j
-				break
-			}
-			if tk, _ := s.key(s.items[j]); tk != t {
-				break
-			}
+	t, id := s.key(x)
+	j := sort.Search(s.n, func(k int) bool {
+		tk, ik := s.key(s.items[k])
+		return tk > t || (tk == t && ik >= id)
+	})
+	for ; j < s.n; j++ {
+		if s.is(s.items[j], x) {
+			i = j
+			break
+		}
+		if tk, _ := s.key(s.items[j]); tk != t {
+			break
 		}
 	}
 	if i < 0 {
-		i = slices.IndexFunc(s.items, func(y T) bool { return s.is(y, x) })
+		if k := slices.IndexFunc(s.items[s.n:], func(y T) bool { return s.is(y, x) }); k >= 0 {
+			i = s.n + k
+		}
 	}
 	if i >= 0 {
 		s.items = slices.Delete(s.items, i, i+1)
+		if i < s.n {
+			s.n--
+		}
 	}
 }
 
+// prepare sorts the tail and merges it into the ordered items. The merge
+// keeps the order of equal items as they were added (a stable sort of
+// all items would give the same order).
 func (s *sorted[T]) prepare() {
-	if s.dirty {
-		sort.SliceStable(s.items, func(i, j int) bool { return s.less(s.items[i], s.items[j]) })
-		s.dirty = false
+	if s.n == len(s.items) {
+		return
 	}
+	tail := slices.Clone(s.items[s.n:])
+	sort.SliceStable(tail, func(i, j int) bool { return s.less(tail[i], tail[j]) })
+	// Merge from the back: the larger of the two heads goes last, an item
+	// of the ordered part before an equal one of the tail.
+	a, b, w := s.n-1, len(tail)-1, len(s.items)-1
+	for b >= 0 {
+		if a >= 0 && s.less(tail[b], s.items[a]) {
+			s.items[w] = s.items[a]
+			a--
+		} else {
+			s.items[w] = tail[b]
+			b--
+		}
+		w--
+	}
+	s.n = len(s.items)
 }
 
 // lowerBound is the first index whose time is ≥ t.

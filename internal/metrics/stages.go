@@ -49,33 +49,32 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 	type acc struct {
 		ages   []float64
 		amount domain.Money
-		oldest *domain.Opportunity
+		oldest *oppRow
 	}
 	stages := map[string]*acc{}
 	var total domain.Money
 	seen := false
-	for _, rec := range d.Records(domain.KindOpportunity) {
-		o := rec.(*domain.Opportunity)
-		created := ns(o.CreatedAt)
+	for o := range d.opps().all() {
+		created := o.created
 		if created > at {
 			continue
 		}
 		seen = true
-		if cl := ns(o.ClosedAt); cl != 0 && cl <= at {
+		if cl := o.closed; cl != 0 && cl <= at {
 			continue
 		}
-		s := stages[o.Stage]
+		s := stages[o.stage]
 		if s == nil {
 			s = &acc{}
-			stages[o.Stage] = s
+			stages[o.stage] = s
 		}
 		p.Open++
 		s.ages = append(s.ages, days(at-created))
-		if m, ok := c.to(domain.KindOpportunity, o.ID, o.Currency, o.Amount); ok {
+		if m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount); ok {
 			s.amount += m
 			total += m
 		}
-		if s.oldest == nil || created < ns(s.oldest.CreatedAt) || (created == ns(s.oldest.CreatedAt) && o.ID < s.oldest.ID) {
+		if s.oldest == nil || created < s.oldest.created || (created == s.oldest.created && o.id < s.oldest.id) {
 			s.oldest = o
 		}
 	}
@@ -104,7 +103,7 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 		p.Stages = append(p.Stages, StageLine{
 			Stage: name, Count: len(s.ages), Amount: money(s.amount),
 			MedianAgeDays: *median(s.ages), OldestAgeDays: oldest,
-			Oldest: Ref{Kind: domain.KindOpportunity, ID: s.oldest.ID, Source: s.oldest.Source},
+			Oldest: Ref{Kind: domain.KindOpportunity, ID: s.oldest.id, Source: s.oldest.source},
 		})
 	}
 	slices.SortFunc(p.Stages, func(a, b StageLine) int {

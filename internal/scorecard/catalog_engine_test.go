@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -25,6 +26,24 @@ func TestCatalogMatchesEngine(t *testing.T) {
 		slices.Sort(b)
 		if !slices.Equal(a, b) {
 			t.Errorf("%s: catalog breakdowns %v, engine computes %v", m.ID, a, b)
+		}
+		// The kinds it reads are its sources, both ways: a source it does
+		// not read would show freshness for nothing, a kind read but not a
+		// source would change the value unseen by freshness. Targets are
+		// read beside the value by every metric that carries one.
+		var sources, reads []string
+		for _, s := range m.Sources {
+			sources = append(sources, s.Kind)
+		}
+		for _, k := range metrics.Reads(m.ID) {
+			if k != domain.KindTarget || slices.Contains(sources, string(k)) {
+				reads = append(reads, string(k))
+			}
+		}
+		slices.Sort(sources)
+		slices.Sort(reads)
+		if !slices.Equal(sources, reads) {
+			t.Errorf("%s: catalog sources %v, engine reads %v", m.ID, sources, reads)
 		}
 	}
 	for _, id := range metrics.IDs() {

@@ -21,8 +21,8 @@ func TestDeploymentDaysPerWeekShown(t *testing.T) {
 	// Full weeks back from as_of: [03-24, 03-31) d4, [03-17, 03-24) d3,
 	// [03-10, 03-17) none (d2 failed), [03-03, 03-10) d1: 1, 1, 0, 1 →
 	// median 1 deployment day a week.
-	if got := d.Card.Detail["deployment_days_per_week"]; got != 1.0 {
-		t.Errorf("card detail deployment_days_per_week = %#v, want 1", got)
+	if got := d.Card.Detail.DeploymentDaysPerWeek; got == nil || *got != 1.0 {
+		t.Errorf("card detail deployment_days_per_week = %v, want 1", got)
 	}
 	js, err := json.Marshal(d.Card)
 	if err != nil {

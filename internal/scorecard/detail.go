@@ -289,8 +289,8 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if c.DORALevel != "" {
 		fmt.Fprintf(&b, "DORA level: %s\n", c.DORALevel)
 	}
-	if v, ok := c.Detail["deployment_days_per_week"].(float64); ok {
-		fmt.Fprintf(&b, "Deployment days per week: %s (median over the window's full weeks)\n", trim(v, 1))
+	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
+		fmt.Fprintf(&b, "Deployment days per week: %s (median over the window's full weeks)\n", trim(*v, 1))
 	}
 	if s := cohortNote(c.Detail); s != "" {
 		fmt.Fprintf(&b, "%s\n", strings.ToUpper(s[:1])+s[1:])

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/metrics"
 )
 
 // The funnel's card names its cohort (a conversion without its cohort's
@@ -12,15 +14,14 @@ import (
 
 // cohortNote names a mature cohort's dates from a result's detail; "" when
 // the metric has none.
-func cohortNote(detail map[string]any) string {
-	from, ok1 := detail["cohort_start"].(time.Time)
-	to, ok2 := detail["cohort_end"].(time.Time)
-	if !ok1 || !ok2 {
+func cohortNote(detail metrics.Detail) string {
+	from, to := detail.CohortStart, detail.CohortEnd
+	if from == nil || to == nil {
 		return ""
 	}
-	s := fmt.Sprintf("cohort: leads created %s – %s", cohortTime(from), cohortTime(to))
-	if lag, ok := detail["maturation_lag_days"].(float64); ok {
-		s += fmt.Sprintf(" (%s-day maturation lag)", trim(lag, 2))
+	s := fmt.Sprintf("cohort: leads created %s – %s", cohortTime(*from), cohortTime(*to))
+	if lag := detail.MaturationLagDays; lag != nil {
+		s += fmt.Sprintf(" (%s-day maturation lag)", trim(*lag, 2))
 	}
 	return s
 }
@@ -43,9 +44,9 @@ var funnelStageLabels = []struct{ key, label string }{
 
 // stagesText renders the stage shares (and how many leads reached each
 // stage) from a result's detail; "" when it has none.
-func stagesText(detail map[string]any) string {
-	stages, ok := detail["stages"].(map[string]*float64)
-	if !ok {
+func stagesText(detail metrics.Detail) string {
+	stages := detail.Stages
+	if stages == nil {
 		return ""
 	}
 	parts := make([]string, 0, len(funnelStageLabels))
@@ -53,7 +54,7 @@ func stagesText(detail map[string]any) string {
 		parts = append(parts, s.label+" "+FormatValue(stages[s.key], "%", ""))
 	}
 	out := "stages: " + strings.Join(parts, " · ")
-	if n, ok := detail["reached"].(map[string]int); ok {
+	if n := detail.Reached; n != nil {
 		out += fmt.Sprintf(" (leads %d → MQL %d → SQL %d → opportunity %d → won %d)",
 			n["lead"], n["mql"], n["sql"], n["opportunity"], n["won"])
 	}

@@ -136,7 +136,11 @@ type Card struct {
 	Freshness   Freshness      `json:"freshness"`
 	DORALevel   string         `json:"dora_level,omitempty"`
 	Count       int            `json:"count"`
-	Detail      map[string]any `json:"detail,omitempty"`
+	Detail      metrics.Detail `json:"detail,omitzero"`
+	// Cites says what produced the value: the definition version, the
+	// formula version and a hash of the settings that change it (absent
+	// for a metric not computed yet).
+	Cites *metrics.Citation `json:"cites,omitempty"`
 
 	pillar string
 	dora   bool
@@ -353,6 +357,8 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Reason = "not computed yet"
 		return c
 	}
+	cites := ds.Cite(m.ID, m.Version, m.MinSample)
+	c.Cites = &cites
 	res, err := ds.Compute(m.ID, q)
 	if err != nil {
 		c.Reason = err.Error()
@@ -364,13 +370,13 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	// the overall level would rate an organisation on data it no longer
 	// sends ("elite" while every key is unknown).
 	// Nor do too few cases: two deployments say nothing of a team's level.
-	if lvl, ok := res.Detail["dora_level"].(string); ok && !c.Freshness.Stale && m.TooFew(res.Count) == "" {
+	if lvl := res.Detail.DORALevel; lvl != "" && !c.Freshness.Stale && m.TooFew(res.Count) == "" {
 		c.DORALevel = lvl
 	}
 	// Truth over comfort: a stale source hides the value's colour, not the
 	// value itself.
 	c.Value = res.Value
-	if msg, ok := res.Detail["error"].(string); ok {
+	if msg := res.Detail.Error; msg != "" {
 		c.Value = nil
 		c.Reason = msg
 	}
@@ -383,11 +389,14 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		own.Target = nil
 		target, c.Target, judge = nil, nil, &own
 	}
-	if t, ok := res.Detail["target"].(float64); ok {
-		target = &t
+	if t := res.Detail.Target; t != nil {
+		target = t
 		c.Target = target
 	}
-	elapsed, _ := res.Detail["elapsed_share"].(float64)
+	var elapsed float64
+	if e := res.Detail.ElapsedShare; e != nil {
+		elapsed = *e
+	}
 	switch {
 	case c.Reason != "":
 	case c.Freshness.Stale:
@@ -416,7 +425,7 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 // reason when it gives one (no current quota period), else that nothing in
 // the window qualified.
 func noValueReason(m *catalog.Metric, res metrics.Result) string {
-	if r, ok := res.Detail["reason"].(string); ok && r != "" {
+	if r := res.Detail.Reason; r != "" {
 		return r
 	}
 	// An empty denominator is a sample of none (SPEC §4's wording).

@@ -26,6 +26,9 @@ type SourcesReport struct {
 	AsOf     time.Time         `json:"as_of"`
 	Kinds    []KindSource      `json:"kinds"`
 	Problems []metrics.Problem `json:"problems"`
+	// Quarantined are the stored rows left out because they could not be
+	// decoded (corrupted, or written by a newer version), whatever as_of.
+	Quarantined []metrics.QuarantinedRow `json:"quarantined"`
 }
 
 // KindSource is one record kind on the data sources page.
@@ -50,7 +53,7 @@ type KindSource struct {
 // Sources builds the data sources report. It reads every record that
 // names another (for the data problems), so it is a page, not a card.
 func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time) *SourcesReport {
-	r := &SourcesReport{AsOf: asOf.UTC(), Problems: ds.Problems(asOf)}
+	r := &SourcesReport{AsOf: asOf.UTC(), Problems: ds.Problems(asOf), Quarantined: ds.Quarantined()}
 	if r.Problems == nil {
 		r.Problems = []metrics.Problem{}
 	}
@@ -157,6 +160,12 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 		fmt.Fprintf(&b, "%-14s %9d  %-20s  %-6s  %s\n", k.Kind, k.Records, last, limit, status)
 	}
 	writeProblems(&b, r.Problems)
+	if len(r.Quarantined) > 0 {
+		fmt.Fprintf(&b, "\nStored rows left out, unreadable (%d):\n", len(r.Quarantined))
+		for _, q := range r.Quarantined {
+			fmt.Fprintf(&b, "  %s %s/%s (seq %d): %s\n", q.Kind, q.Source, q.ID, q.Seq, q.Reason)
+		}
+	}
 	return b.String()
 }
 

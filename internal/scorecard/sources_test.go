@@ -141,6 +141,28 @@ func TestSourcesReport(t *testing.T) {
 	}
 }
 
+// Stored rows the engine quarantined are on the page, JSON and text, so
+// someone can repair them; an empty list is [] in JSON.
+func TestSourcesReportQuarantine(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), sourcesData)
+	if b, _ := json.Marshal(Sources(cat, ds, asOf)); !strings.Contains(string(b), `"quarantined":[]`) {
+		t.Errorf("JSON without quarantined rows lacks \"quarantined\":[]:\n%s", b)
+	}
+	ds.Quarantine(domain.Key{Kind: domain.KindDeployment, Source: "ci", ID: "d9"}, 42, "stored record deployment/ci/d9 is corrupt: unexpected end of JSON input")
+	r := Sources(cat, ds, asOf)
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"quarantined":[{"kind":"deployment","source":"ci","id":"d9","seq":42,"reason":"stored record deployment/ci/d9 is corrupt: unexpected end of JSON input"}]`; !strings.Contains(string(b), want) {
+		t.Errorf("JSON lacks %s:\n%s", want, b)
+	}
+	if text, want := SourcesText(r, TextOptions{}), "deployment ci/d9 (seq 42): stored record deployment/ci/d9 is corrupt"; !strings.Contains(text, want) {
+		t.Errorf("text lacks %q:\n%s", want, text)
+	}
+}
+
 // A configured limit replaces the catalog's for the page as it does for
 // the cards.
 func TestSourcesReportConfiguredLimit(t *testing.T) {

@@ -242,20 +242,14 @@ func quotaPace(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *QuotaPac
 	}
 	c := Evaluate(ds, m, opt, metrics.Scope{}, false)
 	q.Attainment, q.Status, q.Reason = c.Value, c.Status, c.Reason
-	if why, ok := c.Detail["reason"].(string); ok && c.Value == nil {
+	if why := c.Detail.Reason; why != "" && c.Value == nil {
 		q.Reason = why
 	}
-	if cur, ok := c.Detail["currency"].(string); ok {
+	if cur := c.Detail.Currency; cur != "" {
 		q.Currency = cur
 	}
-	num := func(k string) *float64 {
-		if v, ok := c.Detail[k].(float64); ok {
-			return &v
-		}
-		return nil
-	}
-	q.Won, q.Quota = num("won"), num("quota")
-	if e := num("elapsed_share"); e != nil {
+	q.Won, q.Quota = c.Detail.Won, c.Detail.Quota
+	if e := c.Detail.ElapsedShare; e != nil {
 		pct := 100 * *e
 		q.ElapsedShare = &pct
 		if q.Attainment != nil {
@@ -263,11 +257,7 @@ func quotaPace(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *QuotaPac
 			q.Gap = &gap
 		}
 	}
-	for k, dst := range map[string]**time.Time{"period_start": &q.PeriodStart, "period_end": &q.PeriodEnd} {
-		if t, ok := c.Detail[k].(time.Time); ok {
-			*dst = &t
-		}
-	}
+	q.PeriodStart, q.PeriodEnd = c.Detail.PeriodStart, c.Detail.PeriodEnd
 	return q
 }
 

@@ -332,16 +332,14 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	mp.TrendNarrow = tr.SVG()
 
 	// What some metrics show beside their value.
-	if v, ok := c.Detail["deployment_days_per_week"].(float64); ok {
-		mp.DeployDays = strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
+		mp.DeployDays = strconv.FormatFloat(math.Round(*v*10)/10, 'f', -1, 64)
 	}
-	if from, ok := c.Detail["cohort_start"].(time.Time); ok {
-		if to, ok := c.Detail["cohort_end"].(time.Time); ok {
-			mp.Cohort = fmt.Sprintf("leads created %s to %s", from.UTC().Format("2 Jan 2006"), to.UTC().Add(-time.Nanosecond).Format("2 Jan 2006"))
-		}
+	if from, to := c.Detail.CohortStart, c.Detail.CohortEnd; from != nil && to != nil {
+		mp.Cohort = fmt.Sprintf("leads created %s to %s", from.UTC().Format("2 Jan 2006"), to.UTC().Add(-time.Nanosecond).Format("2 Jan 2006"))
 	}
-	if stages, ok := c.Detail["stages"].(map[string]*float64); ok {
-		reached, _ := c.Detail["reached"].(map[string]int)
+	if stages := c.Detail.Stages; stages != nil {
+		reached := c.Detail.Reached
 		fstages := make([]chart.Stage, 0, len(metricFunnelSteps))
 		for i, stp := range metricFunnelSteps {
 			n := float64(reached[stp.key])

@@ -378,8 +378,8 @@ var funnelStages = []struct{ key, label string }{
 // funnelOf is the funnel chart of a conversion card whose detail counts
 // the leads that reached each stage, with a note naming the cohort.
 func funnelOf(c scorecard.Card) (chart.Funnel, string, bool) {
-	reached, ok := c.Detail["reached"].(map[string]int)
-	if !ok {
+	reached := c.Detail.Reached
+	if reached == nil {
 		return chart.Funnel{}, "", false
 	}
 	f := chart.Funnel{Title: c.Name + ": leads reaching each stage", Width: roleChartWidth}
@@ -392,13 +392,12 @@ func funnelOf(c scorecard.Card) (chart.Funnel, string, bool) {
 		f.Stages = append(f.Stages, stage)
 	}
 	var note string
-	from, ok1 := c.Detail["cohort_start"].(time.Time)
-	to, ok2 := c.Detail["cohort_end"].(time.Time)
-	if ok1 && ok2 {
+	from, to := c.Detail.CohortStart, c.Detail.CohortEnd
+	if from != nil && to != nil {
 		// The cohort's end is exclusive, as every window's.
 		note = "Leads created " + from.UTC().Format("2 Jan 2006") + " – " + to.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
-		if lag, ok := c.Detail["maturation_lag_days"].(float64); ok {
-			note += ", each followed for " + strconv.FormatFloat(lag, 'f', -1, 64) + " days"
+		if lag := c.Detail.MaturationLagDays; lag != nil {
+			note += ", each followed for " + strconv.FormatFloat(*lag, 'f', -1, 64) + " days"
 		}
 		note += "."
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/metrics"
+
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/ingest"
@@ -97,9 +99,9 @@ func TestRoleMetricCharts(t *testing.T) {
 	v := 5.0
 	end := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
 	funnel := scorecard.Card{ID: "funnel_conversion", Name: "Funnel conversion", Unit: "%", Value: &v, Status: catalog.Amber,
-		Detail: map[string]any{"reached": map[string]int{"lead": 200, "mql": 80, "sql": 30, "opportunity": 12, "won": 4},
-			"cohort_start": time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), "cohort_end": time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-			"maturation_lag_days": 90.0}}
+		Detail: metrics.Detail{Reached: map[string]int{"lead": 200, "mql": 80, "sql": 30, "opportunity": 12, "won": 4},
+			CohortStart: ptr(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)), CohortEnd: ptr(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+			MaturationLagDays: ptr(90.0)}}
 	m := e.srv.roleMetric(scorecard.ViewMetric{Card: funnel}, Query{AsOf: asOf})
 	mustContain(t, "the funnel panel", string(m.Chart), []string{"chart-funnel", "Leads", "200", "Won"}, "chart-trend")
 	if m.Note != "Leads created 1 Dec 2025 – 31 Dec 2025, each followed for 90 days." {

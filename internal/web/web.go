@@ -112,21 +112,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // healthz is liveness: the process answers and reaches its store.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	// The store's sequence, not the engine's: the engine only catches up
-	// at its next read, so its sequence says when someone last read.
+	// seq is the store's sequence; the engine's status says which of it
+	// the readable data reflects, how far behind that is, and how many
+	// stored rows it had to quarantine.
 	seq, err := s.Store.LastSeq(r.Context())
 	if err != nil {
 		s.logger(r).Error("health check", "err", err)
 		s.writeError(w, r, domain.Errorf(domain.EUnavailable, "store unreachable"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq})
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": s.Engine.Status()})
 }
 
 // readyz is readiness: 503 until the engine has loaded the data, so a load
 // balancer sends no reader to an instance still loading.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if !s.Engine.Loaded() {
+	if !s.Engine.Ready() {
 		s.writeError(w, r, &domain.Error{Code: domain.EUnavailable, Message: "loading the data; not ready yet", RetryAfter: 5 * time.Second})
 		return
 	}
@@ -333,6 +334,14 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		format = "csv"
 	}
 	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
+	if err == nil && sum.Inserted+sum.Replaced > 0 {
+		// Read-your-writes: the answer waits until what was written is
+		// readable, so the client's next read sees it. The write stands
+		// either way.
+		if serr := s.Engine.Sync(r.Context()); serr != nil && r.Context().Err() == nil {
+			s.Log.Warn("records written but not yet readable", "err", serr)
+		}
+	}
 	if err != nil {
 		// Import words a CSV without a kind for files; an API client has
 		// a parameter to pass instead.

@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/store"
+	"github.com/candor/candor/internal/web"
+)
+
+// importDuringDefault is the size of the import that runs while the API
+// is read (issue 12: a 1M-record import), smaller at small scales so a
+// smoke run stays quick.
+func importDuringDefault(scale float64) int {
+	return max(2000, int(min(scale, 1)*1_000_000))
+}
+
+// duringImport measures API reads while a large import runs into the same
+// store and the engine's follower applies it: the server listens with a
+// following engine (as `candor serve` does; Run started it), one goroutine imports
+// opt.ImportDuring records, and the clients read until the import is
+// committed and published. It reports the reads' p99 and how long the
+// import took to become readable.
+func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store, eng *engine.Engine, cat *catalog.Catalog) error {
+	n := opt.ImportDuring
+	if n <= 0 {
+		n = importDuringDefault(opt.Scale)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	svc, token, err := apiToken(ctx, st, cat, "bench-during-import")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Auth: svc, Log: discardLogger()}).Handler()}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Transport: bearer{token, &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}}
+	urls := readURLs()
+
+	settle()
+	opt.logf("API reads while %d records are imported …", n)
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writeBulk(pw, n)) }()
+	imported := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		_, err := ingest.Import(ctx, st, []ingest.Source{{Name: "during.ndjson", Reader: pr}}, ingest.Options{})
+		pr.Close()
+		if err == nil {
+			err = eng.Sync(ctx)
+		}
+		imported <- err
+	}()
+	var done atomic.Bool
+	var mu sync.Mutex
+	var lat []float64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for c := range opt.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []float64
+			for i := c; !done.Load() && ctx.Err() == nil; i++ {
+				took, err := timedGet(client, base+urls[i%len(urls)])
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				mine = append(mine, took)
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}()
+	}
+	err = <-imported
+	done.Store(true)
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("the import run during the reads: %w", err)
+	}
+	if err, _ := firstErr.Load().(error); err != nil {
+		return err
+	}
+	rep.ImportDuringRecords = n
+	rep.ImportDuringReadableS = time.Since(start).Seconds()
+	rep.ImportDuringReads = len(lat)
+	rep.APIP99DuringImportMs = p99(lat)
+	return nil
+}
+
+// writeBulk writes n plausible records of the delivery and customer kinds
+// (ids of their own, so nothing generated is replaced) spread over the
+// 90 days before End.
+func writeBulk(w io.Writer, n int) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	for i := range n {
+		at := End.Add(-time.Duration(i%(90*24*60)) * time.Minute).Format(time.RFC3339)
+		var err error
+		switch i % 4 {
+		case 0:
+			_, err = fmt.Fprintf(bw, `{"kind":"deployment","id":"bulk-d%d","source":"bulk","service":"svc-%d","environment":"production","finished_at":%q,"status":"success"}`+"\n", i, i%23, at)
+		case 1, 2:
+			_, err = fmt.Fprintf(bw, `{"kind":"change","id":"bulk-c%d","source":"bulk","service":"svc-%d","merged_at":%q}`+"\n", i, i%23, at)
+		case 3:
+			_, err = fmt.Fprintf(bw, `{"kind":"ticket","id":"bulk-t%d","source":"bulk","created_at":%q,"priority":"normal"}`+"\n", i, at)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// cliScorecard runs a whole `candor scorecard` process against the store
+// and reports its wall time and peak memory: what a person at a terminal
+// waits for, start-up and load included.
+func cliScorecard(ctx context.Context, opt *Options, rep *Report) error {
+	args := append(append([]string{"scorecard"}, opt.CLI[1:]...), "--format", "json", "--as-of", End.Format(time.RFC3339))
+	cmd := exec.CommandContext(ctx, opt.CLI[0], args...)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	settle()
+	opt.logf("whole-process candor scorecard …")
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// The child's own high-water mark, read while it runs: its rusage
+	// would count this process's memory, which a child started by vfork
+	// shares until it executes. VmHWM only grows, so the last reading is
+	// within one poll of the peak.
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			if v := vmHWM(status); v > 0 {
+				rep.CLIPeakRSSMB = v
+			} else {
+				return // the process has gone
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	err := cmd.Wait()
+	rep.CLIScorecardMs = ms(time.Since(start))
+	<-polled
+	if err != nil {
+		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, stderr.String())
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
+)
+
+// gatedStore holds every Scan until its gate is opened.
+type gatedStore struct {
+	store.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return after, ctx.Err()
+	}
+	return g.Store.Scan(ctx, after, fn)
+}
+
+// With a follower, the engine is not ready until its first load is
+// published: reads wait for it (and give up with their context), the
+// status says how far behind the store it is. Then reads are served.
+func TestFollowerReadiness(t *testing.T) {
+	base := open(t, t.TempDir())
+	importLines(t, base, dep("d1", "success"), dep("d2", "success"))
+	st := &gatedStore{Store: base, gate: make(chan struct{})}
+	e := engine.New(st, metrics.DefaultConfig())
+	e.MaxLag = 10 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Start(ctx)
+	short, stop := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer stop()
+	if err := e.Read(short, func(*metrics.Dataset) error { return nil }); err == nil {
+		t.Error("a read before the first load succeeded")
+	}
+	s := e.Status()
+	if e.Ready() || s.Ready || s.Published != 0 || s.Store != 2 || !s.Lagging || s.Lag <= 0 {
+		t.Errorf("before the first load: ready %v, status %+v; want not ready, store 2, published 0, lagging", e.Ready(), s)
+	}
+	close(st.gate)
+	if v := read(t, e); v.counts[domain.KindDeployment] != 2 {
+		t.Errorf("after the first load: %v", v.counts)
+	}
+	if s := e.Status(); !e.Ready() || s.Published != 2 || s.Store != 2 || s.Lagging || s.Lag != 0 {
+		t.Errorf("after the first load: ready %v, status %+v", e.Ready(), s)
+	}
+}
+
+// A writer that syncs after its commit reads its write, even when the
+// follower would not have looked for an hour; nobody else's read waits
+// for it.
+func TestSyncReadsYourWrites(t *testing.T) {
+	st := open(t, t.TempDir())
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Poll = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Start(ctx)
+	read(t, e) // first load (an empty store)
+	for i := range 5 {
+		importLines(t, st, dep(fmt.Sprintf("d%d", i), "success"))
+		if err := e.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v := read(t, e); v.counts[domain.KindDeployment] != i+1 {
+			t.Fatalf("after writing d%d and syncing: %v", i, v.counts)
+		}
+	}
+	// Without the sync a read is served at once from what is published.
+	importLines(t, st, dep("late", "success"))
+	start := time.Now()
+	v := read(t, e)
+	if time.Since(start) > 10*time.Second || v.counts[domain.KindDeployment] != 5 {
+		t.Errorf("an unsynced read saw %v after %v; want the 5 published at once", v.counts, time.Since(start))
+	}
+}
+
+// Reads go on, and stay correct, while a large import is applied: each
+// read sees exactly the rows up to the sequence it reflects (a prefix of
+// the store), some reads see the import part-applied, and the engine ends
+// equal to a fresh load.
+func TestReadsContinueDuringLargeImport(t *testing.T) {
+	st := open(t, t.TempDir())
+	e := engine.New(st, metrics.DefaultConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Start(ctx)
+	importLines(t, st, dep("first", "success"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	base := e.Seq()
+	const n = 40_000 // five apply steps
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"kind":"deployment","id":"big-%05d","service":"svc-%d","environment":"production","finished_at":"2026-03-%02dT12:00:00Z","status":"success"}`, i, i%17, 1+i%29)
+	}
+	var reads, midway, wrong atomic.Int64
+	var wg sync.WaitGroup
+	readers, stopReaders := context.WithCancel(ctx)
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for readers.Err() == nil {
+				err := e.Read(readers, func(ds *metrics.Dataset) error {
+					seq := e.Seq()
+					deps := ds.Counts()[domain.KindDeployment]
+					if int64(deps) != 1+seq-base {
+						wrong.Add(1)
+					}
+					if seq > base && seq < base+n {
+						midway.Add(1)
+					}
+					// Every deployment here finishes inside the query's window.
+					r, err := ds.Compute("deployment_frequency", query)
+					if err == nil && r.Count != deps {
+						wrong.Add(1)
+					}
+					return err
+				})
+				if err != nil && readers.Err() == nil {
+					t.Error(err)
+					return
+				}
+				reads.Add(1)
+			}
+		}()
+	}
+	importLines(t, st, lines...)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stopReaders()
+	wg.Wait()
+	t.Logf("%d reads, %d of them while the import was part-applied", reads.Load(), midway.Load())
+	if wrong.Load() > 0 {
+		t.Errorf("%d reads saw data that is not the store up to their sequence", wrong.Load())
+	}
+	if midway.Load() == 0 {
+		t.Error("no read was served while the import was being applied")
+	}
+	fresh := read(t, engine.New(st, metrics.DefaultConfig()))
+	if got := read(t, e); got.counts[domain.KindDeployment] != n+1 || got.freq.Count != fresh.freq.Count || got.cfr.Count != fresh.cfr.Count {
+		t.Errorf("after the import: %v freq %d; fresh load %v freq %d", got.counts, got.freq.Count, fresh.counts, fresh.freq.Count)
+	}
+}
+
+// Status is JSON as /healthz shows it.
+func TestStatusJSON(t *testing.T) {
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("d1", "success"))
+	e := engine.New(st, metrics.DefaultConfig())
+	read(t, e)
+	b, err := json.Marshal(e.Status())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"ready":true,"published_seq":1,"store_seq":1,"lag_ms":0,"lagging":false,"quarantined_rows":0}`
+	if string(b) != want {
+		t.Errorf("status JSON %s, want %s", b, want)
+	}
+}

@@ -1,0 +1,70 @@
+package metrics
+
+import "math"
+
+// The per-deployment lead-time memo: what most windows of
+// lead_time_for_changes repeat, kept between them (leadday.go builds the
+// organisation's days from it).
+
+// leadMemo holds the lead times of the changes a deployment shipped, as
+// known once every deployment listing one of them has finished and every
+// one of them has happened: valid for any as_of at or after validFrom
+// until reset. Before validFrom a change merged before the deployment but
+// listed by a later one was still this deployment's by inference, a change
+// it lists that merged after it finished did not exist yet, or an id
+// another source reuses resolved differently, so the memo is bypassed (old
+// windows, computed once and then cached).
+type leadMemo struct {
+	validFrom          int64
+	spans              []float64
+	explicit, inferred int
+}
+
+// leadOf returns x's memo for asOf, taking it when missing or stale; nil
+// when asOf is before the memo's validity.
+func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
+	m := x.lead.Load()
+	if m == nil {
+		d.memoized.Store(true)
+		m = &leadMemo{}
+		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
+			// A listed change merged after x finished, or one first
+			// committed after it, reads differently as of before then.
+			if c.Merged > x.Finished {
+				m.validFrom = max(m.validFrom, c.Merged)
+			}
+			if c.Authored > x.Finished {
+				m.validFrom = max(m.validFrom, c.Authored)
+			}
+			if h, ok := leadSpan(x, c, math.MaxInt64); ok {
+				m.spans = append(m.spans, h)
+				if method == Explicit {
+					m.explicit++
+				} else {
+					m.inferred++
+				}
+			}
+		})
+		for _, id := range x.Changes {
+			if c := d.changeByID[id]; c != nil && c.next != nil {
+				m.validFrom = max(m.validFrom, d.changeSettled(id))
+			}
+		}
+		// changesOf skipped the inferred range's explicitly linked
+		// changes; as of before their deployments finished they were x's.
+		d.inferredRange(x, func(c *Chg) {
+			if c.explicit != nil {
+				m.validFrom = max(m.validFrom, c.explicit.Finished)
+			}
+			if !d.uniqueChange(c) {
+				m.validFrom = max(m.validFrom, d.changeSettled(c.ID))
+			}
+		})
+		// Racing readers store equal memos: the data determines them.
+		x.lead.Store(m)
+	}
+	if asOf < m.validFrom {
+		return nil
+	}
+	return m
+}

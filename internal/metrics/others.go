@@ -1,0 +1,296 @@
+package metrics
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// rowKind applies, replaces and removes one kind's records as rows,
+// keeping the kind's times, the cache's dirty times and the presence
+// index in step; hook and unhook keep the kind's own indexes (tickets by
+// release, escalated tickets, opportunities by id).
+type rowKind[R any, P interface {
+	*R
+	row
+}] struct {
+	kind   domain.Kind
+	t      *table[R, P]
+	conv   func(d *Dataset, r domain.Record) R
+	hook   func(d *Dataset, i int32)
+	unhook func(d *Dataset, i int32)
+}
+
+// kindTable is a rowKind whatever its row type.
+type kindTable interface {
+	apply(d *Dataset, r domain.Record)
+	remove(d *Dataset, k recKey)
+	count() int
+	eachPresence(fn func(born int64, attrs []attrVal))
+}
+
+func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
+	r := k.conv(d, rec)
+	p := P(&r)
+	born, at, ok := p.presence()
+	if i, held := k.t.byKey[p.rowKey()]; held {
+		k.forget(d, i, func(ob int64, oattrs []attrVal) bool {
+			return !ok || ob != born || !sameAttrs(oattrs, at)
+		})
+	}
+	d.timesOf(k.kind).add(p.life())
+	p.stamps(func(n int64) { d.touchNs(k.kind, n) })
+	if ok {
+		d.presenceKinds()
+		d.presence.add(k.kind, born, at)
+	}
+	i := k.t.put(r)
+	if k.hook != nil {
+		k.hook(d, i)
+	}
+}
+
+func (k *rowKind[R, P]) remove(d *Dataset, key recKey) {
+	if i, held := k.t.byKey[key]; held {
+		k.forget(d, i, func(int64, []attrVal) bool { return true })
+	}
+}
+
+// forget takes the row in slot i out: its times, its dirty times, and —
+// when it held one of the presence index's minima and moved
+// (changed reports whether it did) — the kind's presence, rebuilt at
+// Prepare.
+func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, attrs []attrVal) bool) {
+	old := P(&k.t.rows[i])
+	d.timesOf(k.kind).remove(old.life())
+	old.stamps(func(n int64) { d.touchNs(k.kind, n) })
+	if ob, oattrs, ok := old.presence(); ok && d.holdsMinimum(k.kind, ob, oattrs) && changed(ob, oattrs) {
+		d.presence.stale[k.kind] = true
+	}
+	if k.unhook != nil {
+		k.unhook(d, i)
+	}
+	k.t.drop(i)
+}
+
+func (k *rowKind[R, P]) count() int { return k.t.len() }
+
+func (k *rowKind[R, P]) eachPresence(fn func(int64, []attrVal)) {
+	for r := range k.t.live() {
+		if born, at, ok := r.presence(); ok {
+			fn(born, at)
+		}
+	}
+}
+
+// rowTables are the dataset's row kinds.
+type rowTables struct {
+	tickets  *table[ticketRow, *ticketRow]
+	surveys  *table[surveyRow, *surveyRow]
+	vulns    *table[vulnRow, *vulnRow]
+	controls *table[controlRow, *controlRow]
+	costs    *table[costRow, *costRow]
+	usages   *table[usageRow, *usageRow]
+	budgets  *table[budgetRow, *budgetRow]
+	subs     *table[subRow, *subRow]
+	opps     *table[oppRow, *oppRow]
+	leads    *table[leadRow, *leadRow]
+	quotas   *table[quotaRow, *quotaRow]
+	spends   *table[spendRow, *spendRow]
+	targets  *table[targetRow, *targetRow]
+
+	byKind map[domain.Kind]kindTable
+
+	// ticketsByRelease holds the slots of the tickets naming each
+	// release, in creation order (then id, source) whatever order they
+	// came in: a drill-down lists them so, and must read the same in
+	// every process holding the same records.
+	ticketsByRelease map[string][]int32
+	escalated        *sorted[int32] // escalated tickets by creation
+	oppByID          map[string][]int32
+}
+
+func rowKindOf[R any, P interface {
+	*R
+	row
+}](t **table[R, P], kind domain.Kind, conv func(d *Dataset, r domain.Record) R) *rowKind[R, P] {
+	*t = newTable[R, P]()
+	return &rowKind[R, P]{kind: kind, t: *t, conv: conv}
+}
+
+func (d *Dataset) initRows() {
+	o := &d.rows
+	tk := rowKindOf(&o.tickets, domain.KindTicket, convTicket)
+	tk.hook, tk.unhook = (*Dataset).hookTicket, (*Dataset).unhookTicket
+	op := rowKindOf(&o.opps, domain.KindOpportunity, convOpp)
+	op.hook, op.unhook = (*Dataset).hookOpp, (*Dataset).unhookOpp
+	o.byKind = map[domain.Kind]kindTable{
+		domain.KindTicket:        tk,
+		domain.KindSurvey:        rowKindOf(&o.surveys, domain.KindSurvey, convSurvey),
+		domain.KindVulnerability: rowKindOf(&o.vulns, domain.KindVulnerability, convVuln),
+		domain.KindControl:       rowKindOf(&o.controls, domain.KindControl, convControl),
+		domain.KindCost:          rowKindOf(&o.costs, domain.KindCost, convCost),
+		domain.KindUsage:         rowKindOf(&o.usages, domain.KindUsage, convUsage),
+		domain.KindBudget:        rowKindOf(&o.budgets, domain.KindBudget, convBudget),
+		domain.KindSubscription:  rowKindOf(&o.subs, domain.KindSubscription, convSub),
+		domain.KindOpportunity:   op,
+		domain.KindLead:          rowKindOf(&o.leads, domain.KindLead, convLead),
+		domain.KindQuota:         rowKindOf(&o.quotas, domain.KindQuota, convQuota),
+		domain.KindSpend:         rowKindOf(&o.spends, domain.KindSpend, convSpend),
+		domain.KindTarget:        rowKindOf(&o.targets, domain.KindTarget, convTarget),
+	}
+	o.ticketsByRelease = map[string][]int32{}
+	o.escalated = newSorted(func(i int32) (int64, string) {
+		t := &o.tickets.rows[i]
+		return t.created, t.id
+	})
+	o.oppByID = map[string][]int32{}
+}
+
+func (d *Dataset) ticketOrder(a, b int32) int {
+	x, y := &d.rows.tickets.rows[a], &d.rows.tickets.rows[b]
+	return cmp.Or(cmp.Compare(x.created, y.created), cmp.Compare(x.id, y.id), cmp.Compare(x.source, y.source))
+}
+
+func (d *Dataset) hookTicket(i int32) {
+	t := &d.rows.tickets.rows[i]
+	// Open escalations walk the escalated tickets only.
+	if t.escalated {
+		d.rows.escalated.add(i)
+	}
+	if t.release == "" {
+		return
+	}
+	// Release impact looks tickets up by the deployment they name, so it
+	// costs per release, not per ticket in the baseline period.
+	l := d.rows.ticketsByRelease[t.release]
+	at, _ := slices.BinarySearchFunc(l, i, d.ticketOrder)
+	d.rows.ticketsByRelease[t.release] = slices.Insert(l, at, i)
+	for x := d.depByID[t.release]; x != nil; x = x.next {
+		if !x.hasTickets && x.Prod {
+			d.ticketRows = append(d.ticketRows, x)
+		}
+		x.hasTickets = true
+		x.impact.Store(nil)
+	}
+}
+
+func (d *Dataset) unhookTicket(i int32) {
+	t := &d.rows.tickets.rows[i]
+	if t.release != "" {
+		removeFrom(d.rows.ticketsByRelease, t.release, i)
+		d.forgetImpact(t.release)
+	}
+	if t.escalated {
+		d.rows.escalated.remove(i)
+	}
+}
+
+// The funnel finds a lead's opportunity by id, not by scanning history.
+func (d *Dataset) hookOpp(i int32) {
+	o := &d.rows.opps.rows[i]
+	d.rows.oppByID[o.id] = append(d.rows.oppByID[o.id], i)
+}
+
+func (d *Dataset) unhookOpp(i int32) {
+	removeFrom(d.rows.oppByID, d.rows.opps.rows[i].id, i)
+}
+
+// timesOf returns a kind's kindTimes, creating it.
+func (d *Dataset) timesOf(k domain.Kind) *kindTimes {
+	kt := d.times[k]
+	if kt == nil {
+		byTime := func(t int64) (int64, string) { return t, "" }
+		kt = &kindTimes{born: newSorted(byTime), data: newSorted(byTime)}
+		d.times[k] = kt
+	}
+	return kt
+}
+
+// ---------------------------------------------------------------- conversions
+
+func convTicket(d *Dataset, rec domain.Record) ticketRow {
+	r := rec.(*domain.Ticket)
+	// No metric reads the free text; the store keeps it for anyone
+	// drilling into the ticket, so a million copies need not sit here.
+	return ticketRow{
+		id: r.ID, source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority),
+		category: d.intern(r.Category), userRole: d.intern(r.UserRole), criticality: d.intern(r.Criticality),
+		release: r.Release, created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
+		at: ns(r.EventTime()), escalated: r.Escalated,
+	}
+}
+
+func convSurvey(d *Dataset, rec domain.Record) surveyRow {
+	r := rec.(*domain.Survey)
+	return surveyRow{id: r.ID, source: d.intern(r.Source), typ: d.intern(r.Type), customer: d.intern(r.Customer),
+		release: r.Release, score: r.Score, at: ns(r.At)}
+}
+
+func convVuln(d *Dataset, rec domain.Record) vulnRow {
+	r := rec.(*domain.Vulnerability)
+	return vulnRow{id: r.ID, source: d.intern(r.Source), service: d.intern(r.Service), severity: d.intern(r.Severity),
+		cve: r.CVE, opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
+}
+
+func convControl(d *Dataset, rec domain.Record) controlRow {
+	r := rec.(*domain.Control)
+	return controlRow{id: r.ID, source: d.intern(r.Source), control: d.intern(r.Control), framework: d.intern(r.Framework),
+		passed: r.Passed, checked: ns(r.CheckedAt)}
+}
+
+func convCost(d *Dataset, rec domain.Record) costRow {
+	r := rec.(*domain.Cost)
+	return costRow{id: r.ID, source: d.intern(r.Source), service: d.intern(r.Service), category: d.intern(r.Category),
+		currency: d.intern(r.Currency), amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+}
+
+func convUsage(d *Dataset, rec domain.Record) usageRow {
+	r := rec.(*domain.Usage)
+	return usageRow{id: r.ID, source: d.intern(r.Source), service: d.intern(r.Service), requests: r.Requests,
+		activeCustomers: r.ActiveCustomers, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+}
+
+func convBudget(d *Dataset, rec domain.Record) budgetRow {
+	r := rec.(*domain.Budget)
+	return budgetRow{id: r.ID, source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+}
+
+func convSub(d *Dataset, rec domain.Record) subRow {
+	r := rec.(*domain.Subscription)
+	return subRow{id: r.ID, source: d.intern(r.Source), customer: d.intern(r.Customer), plan: d.intern(r.Plan),
+		currency: d.intern(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
+}
+
+func convOpp(d *Dataset, rec domain.Record) oppRow {
+	r := rec.(*domain.Opportunity)
+	return oppRow{id: r.ID, source: d.intern(r.Source), owner: d.intern(r.Owner), stage: d.intern(r.Stage),
+		channel: d.intern(r.Channel), currency: d.intern(r.Currency), amount: r.Amount, won: r.Won, closeDate: r.CloseDate,
+		created: ns(r.CreatedAt), qualified: ns(r.QualifiedAt), closed: ns(r.ClosedAt), at: ns(r.EventTime())}
+}
+
+func convLead(d *Dataset, rec domain.Record) leadRow {
+	r := rec.(*domain.Lead)
+	return leadRow{id: r.ID, source: d.intern(r.Source), channel: d.intern(r.Channel), campaign: d.intern(r.Campaign),
+		opportunity: r.Opportunity, created: ns(r.CreatedAt), mql: ns(r.MQLAt), sql: ns(r.SQLAt), at: ns(r.EventTime())}
+}
+
+func convQuota(d *Dataset, rec domain.Record) quotaRow {
+	r := rec.(*domain.Quota)
+	return quotaRow{id: r.ID, source: d.intern(r.Source), owner: d.intern(r.Owner), currency: d.intern(r.Currency),
+		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+}
+
+func convSpend(d *Dataset, rec domain.Record) spendRow {
+	r := rec.(*domain.Spend)
+	return spendRow{id: r.ID, source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+}
+
+func convTarget(d *Dataset, rec domain.Record) targetRow {
+	r := rec.(*domain.Target)
+	return targetRow{id: r.ID, source: d.intern(r.Source), metric: d.intern(r.Metric), scope: d.intern(r.Scope),
+		value: r.Value, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+}

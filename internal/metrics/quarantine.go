@@ -1,0 +1,98 @@
+package metrics
+
+import (
+	"cmp"
+	"slices"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// QuarantinedRow is a stored row the engine could not decode — corrupted in
+// the database, or written by a newer version of Candor (a kind or a field
+// this version does not know). The row is left out, so one bad row never
+// takes reads down; it is counted and shown on the data sources report and
+// in /healthz until a later write of the same key replaces it.
+type QuarantinedRow struct {
+	Kind   domain.Kind `json:"kind"`
+	Source string      `json:"source"`
+	ID     string      `json:"id"`
+	// Seq is the store sequence of the row.
+	Seq    int64  `json:"seq"`
+	Reason string `json:"reason"`
+}
+
+// Quarantine notes that the stored row of a key could not be decoded. The
+// dataset holds what the store holds: the key's row is the undecodable
+// one, so an earlier version of the record applied before is removed —
+// every process reading the same store then holds the same records,
+// whether it saw the earlier version or not.
+func (d *Dataset) Quarantine(key domain.Key, seq int64, reason string) {
+	d.remove(key)
+	if d.quarantine == nil {
+		d.quarantine = map[domain.Key]QuarantinedRow{}
+	}
+	d.quarantine[key] = QuarantinedRow{Kind: key.Kind, Source: key.Source, ID: key.ID, Seq: seq, Reason: reason}
+}
+
+// Quarantined lists the quarantined rows by key.
+func (d *Dataset) Quarantined() []QuarantinedRow {
+	out := make([]QuarantinedRow, 0, len(d.quarantine))
+	for _, q := range d.quarantine {
+		out = append(out, q)
+	}
+	slices.SortFunc(out, func(a, b QuarantinedRow) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// remove takes the record with a key out of the dataset, as if it had
+// never been applied. Removal invalidates exactly what a replacement
+// would: the removed version's times, presence, links and memos.
+func (d *Dataset) remove(k domain.Key) {
+	if t := d.rows.byKind[k.Kind]; t != nil {
+		t.remove(d, key(k.Source, k.ID))
+		return
+	}
+	probe := domain.New(k.Kind)
+	if probe == nil {
+		return
+	}
+	probe.Header().Source, probe.Header().ID = k.Source, k.ID
+	if kt := d.times[k.Kind]; kt != nil {
+		if old, ok := d.storedLife(probe); ok {
+			kt.remove(old)
+		}
+	}
+	d.touchReplaced(probe)
+	if t, attrs, held := d.heldPresence(probe); held && d.holdsMinimum(k.Kind, t, attrs) {
+		d.presence.stale[k.Kind] = true
+	}
+	rk := key(k.Source, k.ID)
+	switch k.Kind {
+	case domain.KindService:
+		if s := d.Services[k.ID]; s != nil && s.Source == k.Source {
+			delete(d.Services, k.ID)
+			d.touchAll()
+		}
+	case domain.KindDeployment:
+		if old := d.dep(rk); old != nil {
+			d.removeDep(old)
+		}
+	case domain.KindChange:
+		if old := d.change(rk); old != nil {
+			d.removeChange(old)
+		}
+	case domain.KindIncident:
+		if old := d.incidents[rk]; old != nil {
+			d.removeInc(old)
+		}
+	case domain.KindSLI:
+		if old := d.slis[rk]; old != nil {
+			d.removeSLI(rk, old)
+		}
+	}
+}
+
+// QuarantinedCount is the number of quarantined rows.
+func (d *Dataset) QuarantinedCount() int { return len(d.quarantine) }

@@ -1,0 +1,120 @@
+package metrics
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+)
+
+// A quarantined row takes its key's record out: a dataset that held the
+// record, warmed its cache and memos, then quarantined the key computes
+// exactly what a dataset that never saw the record computes. A later good
+// row of the key lifts the quarantine.
+func TestQuarantineRemovesTheRecord(t *testing.T) {
+	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var recs []domain.Record
+	if _, err := generate.Records(generate.Options{Seed: 9, Scale: 0.02, End: end, Days: 120}, func(r domain.Record) { recs = append(recs, r) }); err != nil {
+		t.Fatal(err)
+	}
+	// Take out records of every kind, some near the queries' windows.
+	taken := map[domain.Key]bool{}
+	perKind := map[domain.Kind]int{}
+	for i := len(recs) - 1; i >= 0; i -= 7 {
+		k := domain.KeyOf(recs[i])
+		if perKind[k.Kind] < 6 {
+			perKind[k.Kind]++
+			taken[k] = true
+		}
+	}
+	if len(perKind) < 15 {
+		t.Fatalf("took records of %d kinds; the test needs nearly all", len(perKind))
+	}
+	var queries []Query
+	for _, asOf := range []time.Time{end, end.Add(-20 * day)} {
+		queries = append(queries, Query{AsOf: asOf, Window: 30 * day, Records: true}, Query{AsOf: asOf, Window: 30 * day})
+	}
+	snapshot := func(d *Dataset) string {
+		var out []any
+		for _, id := range IDs() {
+			for _, q := range queries {
+				r, err := d.Compute(id, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, id, r)
+			}
+		}
+		out = append(out, d.Problems(end), d.Counts(), d.DimValues("team"), d.DimValues("environment"))
+		for _, k := range domain.Kinds {
+			last, ok := d.LastData(k, end)
+			out = append(out, k, d.CountAt(k, end), last, ok)
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	held := NewDataset(DefaultConfig())
+	fresh := NewDataset(DefaultConfig())
+	for _, r := range recs {
+		held.Apply(r, time.Time{})
+		if !taken[domain.KeyOf(r)] {
+			fresh.Apply(r, time.Time{})
+		}
+	}
+	held.Prepare()
+	fresh.Prepare()
+	snapshot(held) // warm the cache and the memos
+	seq := int64(1000)
+	for k := range taken {
+		seq++
+		held.Quarantine(k, seq, "stored record "+k.String()+" is corrupt")
+	}
+	unknown := domain.Key{Kind: "gizmo", Source: "import", ID: "g1"}
+	held.Quarantine(unknown, 1, "unknown kind")
+	held.Prepare()
+	if got, want := snapshot(held), snapshot(fresh); got != want {
+		t.Error("after quarantining, the dataset differs from one that never held the records")
+	}
+	q := held.Quarantined()
+	if len(q) != len(taken)+1 || !slices.ContainsFunc(q, func(r QuarantinedRow) bool { return r.Kind == "gizmo" && r.Reason == "unknown kind" }) {
+		t.Errorf("Quarantined lists %d rows, want %d with the gizmo", len(q), len(taken)+1)
+	}
+	if !slices.IsSortedFunc(q, func(a, b QuarantinedRow) int {
+		return cmpKey(domain.Key{Kind: a.Kind, Source: a.Source, ID: a.ID}, domain.Key{Kind: b.Kind, Source: b.Source, ID: b.ID})
+	}) {
+		t.Error("Quarantined is not in key order")
+	}
+
+	// A good row of every key lifts the quarantine: back to all records.
+	all := NewDataset(DefaultConfig())
+	for _, r := range recs {
+		all.Apply(r, time.Time{})
+		if taken[domain.KeyOf(r)] {
+			held.Apply(r, time.Time{})
+		}
+	}
+	all.Prepare()
+	held.Prepare()
+	if got := held.Quarantined(); len(got) != 1 || got[0].Kind != "gizmo" {
+		t.Errorf("after good rows: quarantined %v, want only the gizmo", got)
+	}
+	if got, want := snapshot(held), snapshot(all); got != want {
+		t.Error("after good rows, the dataset differs from one that held them all along")
+	}
+}
+
+func cmpKey(a, b domain.Key) int {
+	switch {
+	case a.String() < b.String():
+		return -1
+	case a.String() > b.String():
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,227 @@
+package metrics
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Setting names a configuration setting that changes metric values (or,
+// for min_sample, their status). Each result cites the settings its metric
+// declares (Def.Settings) by a hash of their effective values, so a later
+// audit can tell which rules produced a number. The names are the
+// configuration keys (docs/configuration.md, "Settings that change
+// values", lists the same).
+type Setting string
+
+const (
+	SettingVulnerabilitySLA       Setting = "vulnerability_sla"
+	SettingAttributionWindow      Setting = "attribution_window"
+	SettingGrossMargin            Setting = "gross_margin"
+	SettingProductionEnvironments Setting = "production_environments"
+	SettingEnvironmentAliases     Setting = "environment_aliases"
+	SettingCurrency               Setting = "currency"
+	SettingExchangeRates          Setting = "exchange_rates"
+	SettingMinSample              Setting = "min_sample"
+	SettingReleaseImpactWeights   Setting = "release_impact_weights"
+	SettingReleaseImpactWindow    Setting = "release_impact_window"
+	SettingFunnelMaturationLag    Setting = "funnel_maturation_lag"
+)
+
+// SettingDef describes one value-changing setting.
+type SettingDef struct {
+	Name Setting
+	// Changes says what the setting changes, for people.
+	Changes string
+	// value is the setting's effective value — what the computation uses,
+	// defaults applied — in a form whose JSON is canonical. min_sample is
+	// per metric and comes in as minSample.
+	value func(c *Config, minSample int) any
+}
+
+// ValueSettings is the one list of the settings that change what a metric
+// reports. Governance (audits, release gates) reads it; a setting added to
+// the configuration that changes values must be added here and declared by
+// the metrics it changes (TestSettingsDeclared).
+var ValueSettings = []SettingDef{
+	{SettingVulnerabilitySLA, "allowed age of an open vulnerability per severity (vulnerability_sla_breaches)",
+		func(c *Config, _ int) any { return c.vulnSLAs() }},
+	{SettingAttributionWindow, "incident → deployment attribution window (change_failure_rate, failed_deployment_recovery_time)",
+		func(c *Config, _ int) any { return c.attributionWindow() }},
+	{SettingGrossMargin, "gross margin of cac_payback_months",
+		func(c *Config, _ int) any { return c.grossMargin() }},
+	{SettingProductionEnvironments, "which deployments are production (every delivery metric, release_impact_score)",
+		func(c *Config, _ int) any { return c.productionNames() }},
+	{SettingEnvironmentAliases, "environment names taken as one (every delivery metric, release_impact_score)",
+		func(c *Config, _ int) any { return c.EnvironmentAliases }},
+	{SettingCurrency, "the organisation currency money is reported in (every money metric)",
+		func(c *Config, _ int) any { return c.orgCurrency() }},
+	{SettingExchangeRates, "rates into the organisation currency (every money metric)",
+		func(c *Config, _ int) any { return c.ExchangeRates }},
+	{SettingMinSample, "the fewest cases a status is judged on (every metric's status)",
+		func(_ *Config, n int) any { return n }},
+	{SettingReleaseImpactWeights, "ticket weights of release_impact_score",
+		func(c *Config, _ int) any { return c.impactWeights() }},
+	{SettingReleaseImpactWindow, "observation window after a release (release_impact_score)",
+		func(c *Config, _ int) any { return c.impactWindow() }},
+	{SettingFunnelMaturationLag, "maturation lag of funnel_conversion's cohort",
+		func(c *Config, _ int) any { return c.funnelLag() }},
+}
+
+// Citation says what produced a metric's value: the version of its
+// catalog definition, the version of its computation, and a hash of the
+// effective values of the settings that change it (min_sample included).
+// Two values with equal citations were computed by the same rules.
+type Citation struct {
+	Definition int    `json:"definition_version"`
+	Formula    int    `json:"formula_version"`
+	Settings   string `json:"settings_hash"`
+}
+
+// citeKey identifies a memoised citation: the configuration is fixed per
+// dataset, so the metric, its definition version and min_sample decide it.
+type citeKey struct {
+	id                    string
+	definition, minSample int
+}
+
+// Cite returns the citation of a metric's values under this dataset's
+// configuration, for the catalog definition version and min_sample given
+// (organisations override min_sample, which makes a new version).
+func (d *Dataset) Cite(id string, definition, minSample int) Citation {
+	k := citeKey{id, definition, minSample}
+	if c, ok := d.cites.Load(k); ok {
+		return c.(Citation)
+	}
+	c := Cite(d.cfg, id, definition, minSample)
+	d.cites.Store(k, c)
+	return c
+}
+
+// Cite is Dataset.Cite for a configuration.
+func Cite(cfg Config, id string, definition, minSample int) Citation {
+	c := Citation{Definition: definition, Formula: FormulaVersion(id)}
+	h := sha256.New()
+	fmt.Fprintf(h, "metric %s\nformula %d\n", id, c.Formula)
+	declared := Settings(id)
+	for _, s := range ValueSettings {
+		if s.Name != SettingMinSample && !slices.Contains(declared, s.Name) {
+			continue
+		}
+		v, err := json.Marshal(s.value(&cfg, minSample))
+		if err != nil {
+			// Every value is plain data (maps, numbers, strings); NaN or
+			// an infinity is refused by configuration before it gets here.
+			v = []byte(fmt.Sprintf("%q", err.Error()))
+		}
+		fmt.Fprintf(h, "%s %s\n", s.Name, v)
+	}
+	c.Settings = hex.EncodeToString(h.Sum(nil))[:16]
+	return c
+}
+
+// Settings returns the settings a metric declares (min_sample, which every
+// metric has, is not listed).
+func Settings(id string) []Setting {
+	if def, ok := reg.defs[id]; ok {
+		return def.Settings
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- effective values
+
+// The effective value of each setting: what the computation uses, with
+// the defaults applied. Formulas read these, and so does the citation, so
+// the two cannot drift apart.
+
+// vulnSLAs maps each severity (lower case) to its allowed age: the SPEC
+// defaults, overridden per severity by the configuration. A severity with
+// neither has no SLA and cannot breach.
+func (c *Config) vulnSLAs() map[string]time.Duration {
+	out := DefaultConfig().VulnerabilitySLA
+	for sev, v := range c.VulnerabilitySLA {
+		out[strings.ToLower(sev)] = v
+	}
+	return out
+}
+
+func (c *Config) attributionWindow() time.Duration {
+	if c.AttributionWindow <= 0 {
+		return 24 * time.Hour
+	}
+	return c.AttributionWindow
+}
+
+// grossMargin is cac_payback_months's margin; one configured ≤ 0 falls
+// back to the SPEC default 0.8.
+func (c *Config) grossMargin() float64 {
+	if c.GrossMargin <= 0 || math.IsNaN(c.GrossMargin) {
+		return 0.8
+	}
+	return c.GrossMargin
+}
+
+// productionNames are the production names, lower-cased and sorted: they
+// are matched case-insensitively, in any order.
+func (c *Config) productionNames() []string {
+	names := c.ProductionNames
+	if len(names) == 0 {
+		names = domain.DefaultProductionNames
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = strings.ToLower(strings.TrimSpace(n))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// orgCurrency is the organisation currency.
+func (c *Config) orgCurrency() string {
+	if c.Currency == "" {
+		return "USD"
+	}
+	return c.Currency
+}
+
+// impactWeights are the release-impact weights with fields and values
+// lower-cased, as tickets are matched.
+func (c *Config) impactWeights() impactWeights {
+	src := c.ImpactWeights
+	if src == nil {
+		src = DefaultImpactWeights()
+	}
+	w := impactWeights{}
+	for f, m := range src {
+		lm := map[string]float64{}
+		for v, x := range m {
+			lm[strings.ToLower(v)] = x
+		}
+		w[strings.ToLower(f)] = lm
+	}
+	return w
+}
+
+// impactWindow is a release's observation window (default 48 h).
+func (c *Config) impactWindow() time.Duration {
+	if c.ReleaseImpactWindow > 0 {
+		return c.ReleaseImpactWindow
+	}
+	return 48 * time.Hour
+}
+
+// funnelLag is funnel_conversion's maturation lag (default 90 days).
+func (c *Config) funnelLag() time.Duration {
+	if c.FunnelLag <= 0 {
+		return DefaultFunnelLag
+	}
+	return c.FunnelLag
+}

@@ -1,0 +1,69 @@
+package metrics
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+)
+
+// A sorted index fed in any order — in time order, a little late, far out
+// of order, with removals — holds after prepare exactly what a stable sort
+// of its live items in the order they were added holds.
+func TestSortedMatchesStableSort(t *testing.T) {
+	type item struct {
+		t  int64
+		id string
+		n  int // add order
+	}
+	key := func(x *item) (int64, string) { return x.t, x.id }
+	for seed := range uint64(40) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		s := newSorted(key)
+		var live []*item
+		clock := int64(1000)
+		for step := range 3000 {
+			switch r := rng.IntN(10); {
+			case r < 5: // in order, or a little late
+				clock += int64(rng.IntN(5))
+				x := &item{clock - int64(rng.IntN(3)), fmt.Sprint(rng.IntN(4)), step}
+				s.add(x)
+				live = append(live, x)
+			case r < 7: // far out of order (an old batch)
+				x := &item{int64(rng.IntN(int(clock))), fmt.Sprint(rng.IntN(4)), step}
+				s.add(x)
+				live = append(live, x)
+			case r < 9 && len(live) > 0:
+				i := rng.IntN(len(live))
+				s.remove(live[i])
+				live = slices.Delete(live, i, i+1)
+			default:
+				s.prepare()
+				check(t, s.items, live, key, seed, step)
+			}
+		}
+		s.prepare()
+		check(t, s.items, live, key, seed, -1)
+	}
+}
+
+func check[T comparable](t *testing.T, got, live []T, key func(T) (int64, string), seed uint64, step int) {
+	t.Helper()
+	want := slices.Clone(live)
+	sort.SliceStable(want, func(i, j int) bool {
+		ti, ii := key(want[i])
+		tj, ij := key(want[j])
+		return ti < tj || (ti == tj && ii < ij)
+	})
+	if len(got) != len(want) {
+		t.Fatalf("seed %d step %d: %d items, want %d", seed, step, len(got), len(want))
+	}
+	for i := range got {
+		tg, ig := key(got[i])
+		tw, iw := key(want[i])
+		if got[i] != want[i] {
+			t.Fatalf("seed %d step %d: item %d is (%d, %s), want (%d, %s), the items of equal keys in the order added", seed, step, i, tg, ig, tw, iw)
+		}
+	}
+}

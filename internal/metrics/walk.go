@@ -1,0 +1,117 @@
+package metrics
+
+import (
+	"iter"
+	"maps"
+	"math"
+)
+
+// The window-walk API: everything a metric function (the formula files:
+// delivery.go, reliability.go, security.go, cost.go, customer.go,
+// growth.go, stages.go) reads of the dataset. A metric asks for the rows
+// of one kind whose time falls in a window — in time order, by service
+// where that is how they are kept — and for the links between records
+// (link.go: what a deployment shipped, whether it failed, when it
+// recovered). It never reaches into the dataset's indexes, so the formula
+// files do not change when the layout does (TestFormulasUseTheWalkAPI).
+//
+// Times are unix ns. Rows and handles passed to a metric are valid for
+// the read they are passed in and must not be kept.
+
+// Rows of the kinds held as rows, by event time (table.from, through, in,
+// all: see rows.go).
+func (d *Dataset) tickets() *table[ticketRow, *ticketRow]    { return d.rows.tickets }
+func (d *Dataset) surveys() *table[surveyRow, *surveyRow]    { return d.rows.surveys }
+func (d *Dataset) vulns() *table[vulnRow, *vulnRow]          { return d.rows.vulns }
+func (d *Dataset) controls() *table[controlRow, *controlRow] { return d.rows.controls }
+func (d *Dataset) costs() *table[costRow, *costRow]          { return d.rows.costs }
+func (d *Dataset) usages() *table[usageRow, *usageRow]       { return d.rows.usages }
+func (d *Dataset) budgets() *table[budgetRow, *budgetRow]    { return d.rows.budgets }
+func (d *Dataset) subs() *table[subRow, *subRow]             { return d.rows.subs }
+func (d *Dataset) opps() *table[oppRow, *oppRow]             { return d.rows.opps }
+func (d *Dataset) leads() *table[leadRow, *leadRow]          { return d.rows.leads }
+func (d *Dataset) quotas() *table[quotaRow, *quotaRow]       { return d.rows.quotas }
+func (d *Dataset) spends() *table[spendRow, *spendRow]       { return d.rows.spends }
+func (d *Dataset) targets() *table[targetRow, *targetRow]    { return d.rows.targets }
+
+// escalatedThrough yields the escalated tickets created at or before t,
+// by creation.
+func (d *Dataset) escalatedThrough(t int64) iter.Seq[*ticketRow] {
+	return d.rows.tickets.walk(d.rows.escalated.between(math.MinInt64, t+1))
+}
+
+// prodIn calls fn for the production deployments in scope finishing in W,
+// in finishing order.
+func (d *Dataset) prodIn(q Query, fn func(row *depRow)) {
+	rows := d.prodDeps.between(q.start(), q.end())
+	org := q.Scope.Dim == ""
+	for i := range rows {
+		if org || d.matchDep(q, rows[i].x) {
+			fn(&rows[i])
+		}
+	}
+}
+
+// prodBetween returns the production deployments of every scope finishing
+// in [lo, hi), in finishing order. The slice must not be modified.
+func (d *Dataset) prodBetween(lo, hi int64) []depRow { return d.prodDeps.between(lo, hi) }
+
+// emergencies yields the emergency production deployments of all time, in
+// no particular order.
+func (d *Dataset) emergencies() iter.Seq[*Dep] { return maps.Keys(d.emergency) }
+
+// incidentsOpened calls fn for the incidents in scope opened in W.
+func (d *Dataset) incidentsOpened(q Query, fn func(i *Inc)) {
+	for _, i := range d.incByOpened.between(q.start(), q.end()) {
+		if d.matchService(q, i.Service) {
+			fn(i)
+		}
+	}
+}
+
+// openedBetween returns the incidents of every scope opened in [lo, hi),
+// by opening. The slice must not be modified.
+func (d *Dataset) openedBetween(lo, hi int64) []*Inc { return d.incByOpened.between(lo, hi) }
+
+// resolvedBetween returns the incidents resolved in [lo, hi), by
+// resolution.
+func (d *Dataset) resolvedBetween(lo, hi int64) []*Inc { return d.incByRes.between(lo, hi) }
+
+// postmortemsDueBetween returns the resolved customer-facing incidents
+// whose post-mortem is due in [lo, hi), by due time.
+func (d *Dataset) postmortemsDueBetween(lo, hi int64) []*Inc { return d.incByDue.between(lo, hi) }
+
+// serviceOpenedBetween returns a service's incidents opened in [lo, hi).
+func (d *Dataset) serviceOpenedBetween(service string, lo, hi int64) []*Inc {
+	return d.svcInc[service].between(lo, hi)
+}
+
+// slisStarting returns the availability SLIs whose period starts in
+// [lo, hi), by start.
+func (d *Dataset) slisStarting(lo, hi int64) []*SLISample { return d.sliAll.between(lo, hi) }
+
+// sloTarget returns a service's SLO target; ok is false when it has none.
+func (d *Dataset) sloTarget(service string) (float64, bool) {
+	s := d.Services[service]
+	if s == nil || s.SLOTarget == 0 {
+		return 0, false
+	}
+	return s.SLOTarget, true
+}
+
+// oppsWithID yields the opportunities carrying an id (several sources may
+// reuse one).
+func (d *Dataset) oppsWithID(id string) iter.Seq[*oppRow] {
+	return d.rows.opps.walk(d.rows.oppByID[id])
+}
+
+// prepare restores the row indexes' order after a round of Apply calls.
+func (o *rowTables) prepare() {
+	for _, t := range []interface{ prepareOrder() }{o.tickets, o.surveys, o.vulns, o.controls, o.costs, o.usages,
+		o.budgets, o.subs, o.opps, o.leads, o.quotas, o.spends, o.targets} {
+		t.prepareOrder()
+	}
+	o.escalated.prepare()
+}
+
+func (t *table[R, P]) prepareOrder() { t.order.prepare() }

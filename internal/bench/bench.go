@@ -306,15 +306,11 @@ func settle() { runtime.GC() }
 // httpLoad serves the API on loopback and measures record ingestion and
 // reads under concurrent clients. Loops are bounded by count.
 func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, eng *engine.Engine, cat *catalog.Catalog) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, client, stop, err := serveAPI(opt, st, eng, cat)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Log: discardLogger()}).Handler()}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}
+	defer stop()
 
 	settle()
 	opt.logf("ingesting %d records over HTTP with %d clients …", opt.Events, opt.Concurrency)
@@ -387,6 +383,19 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 	}
 	rep.APIP99Ms = p99(lat)
 	return nil
+}
+
+// serveAPI serves the API on loopback; it returns the base URL, a client
+// with a connection per concurrent client, and how to stop serving.
+func serveAPI(opt *Options, st store.Store, eng *engine.Engine, cat *catalog.Catalog) (string, *http.Client, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Log: discardLogger()}).Handler()}
+	go srv.Serve(ln)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}
+	return "http://" + ln.Addr().String(), client, func() { srv.Close() }, nil
 }
 
 // readURLs are the API reads the latency figures time, in turn.

@@ -372,21 +372,11 @@ func settle() { runtime.GC() }
 // httpLoad serves the API on loopback and measures record ingestion and
 // reads under concurrent clients. Loops are bounded by count.
 func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, eng *engine.Engine, cat *catalog.Catalog) error {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, client, stop, err := serveAPI(ctx, opt, st, eng, cat, "bench")
 	if err != nil {
 		return err
 	}
-	svc, token, err := apiToken(ctx, st, cat, "bench")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Auth: svc, Log: discardLogger()}).Handler()}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	// Every request is authenticated, as in production: the token lookup
-	// is part of the measured latency.
-	client := &http.Client{Transport: bearer{token, &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}}
+	defer stop()
 
 	settle()
 	opt.logf("ingesting %d records over HTTP with %d clients …", opt.Events, opt.Concurrency)
@@ -490,6 +480,26 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)
 	return b.next.RoundTrip(r)
+}
+
+// serveAPI serves the API on loopback; it returns the base URL, a client
+// with a connection per concurrent client, and how to stop serving.
+//
+// Every request is authenticated with an API token named name, as in
+// production: the token lookup is part of the measured latency.
+func serveAPI(ctx context.Context, opt *Options, st store.Store, eng *engine.Engine, cat *catalog.Catalog, name string) (string, *http.Client, func(), error) {
+	svc, token, err := apiToken(ctx, st, cat, name)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Auth: svc, Log: discardLogger()}).Handler()}
+	go srv.Serve(ln)
+	client := &http.Client{Transport: bearer{token, &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}}
+	return "http://" + ln.Addr().String(), client, func() { srv.Close() }, nil
 }
 
 // readURLs are the API reads the latency figures time, in turn.

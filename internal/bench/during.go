@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os/exec"
 	"strings"
 	"sync"
@@ -17,7 +15,6 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/store"
-	"github.com/candor/candor/internal/web"
 )
 
 // importDuringDefault is the size of the import that runs while the API
@@ -38,19 +35,11 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	if n <= 0 {
 		n = importDuringDefault(opt.Scale)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	base, client, stopServing, err := serveAPI(ctx, opt, st, eng, cat, "bench-during-import")
 	if err != nil {
 		return err
 	}
-	svc, token, err := apiToken(ctx, st, cat, "bench-during-import")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: (&web.Server{Engine: eng, Catalog: cat, Store: st, Auth: svc, Log: discardLogger()}).Handler()}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	client := &http.Client{Transport: bearer{token, &http.Transport{MaxIdleConnsPerHost: opt.Concurrency}}}
+	defer stopServing()
 	urls := readURLs()
 
 	settle()

@@ -12,6 +12,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -42,6 +43,10 @@ type Engine struct {
 	// MaxLag is how far behind the store the published data may fall
 	// before Status reports the engine lagging (default 1 s).
 	MaxLag time.Duration
+	// StepRows and StepTime bound an apply step (0: DefaultStepRows,
+	// DefaultStepTime).
+	StepRows int
+	StepTime time.Duration
 
 	mu sync.RWMutex // readers hold it shared; applying a step holds it
 	ds *metrics.Dataset
@@ -73,13 +78,17 @@ func New(st store.Store, cfg metrics.Config) *Engine {
 	}
 }
 
-// applyStep bounds how many rows one apply step takes once the engine is
-// ready, and applySlice how long: readers wait for at most one step (the
-// dataset is not readable while a step applies), so a large import
-// reaches readers step by step instead of holding them all until it is
-// applied.
-const applyStep = 8192
-const applySlice = 20 * time.Millisecond
+// DefaultStepRows and DefaultStepTime bound an apply step once the engine
+// is ready: readers wait for at most one step (the dataset is not readable
+// while a step applies), so a large import reaches readers step by step
+// instead of holding them all until it is applied. Each step published
+// also makes readers recompute what it changed, so steps are not made
+// smaller than that: with 20 ms steps, reads during a large import spent
+// most of their time recomputing after one step and waiting for the next.
+const (
+	DefaultStepRows = 65536
+	DefaultStepTime = 100 * time.Millisecond
+)
 
 // Seq returns the store sequence the readable dataset reflects.
 func (e *Engine) Seq() int64 { return e.published.Load() }
@@ -350,7 +359,7 @@ type decoded struct {
 // load scans the new rows and decodes them on every core, in order, while
 // this goroutine applies them. The first load is applied in one step
 // (nobody reads before it is published); later loads in steps of at most
-// applyStep rows and applySlice of applying, each published when applied,
+// StepRows rows and StepTime of applying, each published when applied,
 // so readers wait for one step at most. Rows are applied only once the
 // step they belong to was scanned whole: a scan that fails leaves its
 // step unapplied, and the next catch-up starts after the last row applied.
@@ -434,7 +443,7 @@ func (e *Engine) load(ctx context.Context) error {
 	}
 	for out := range results {
 		step = append(step, <-out...)
-		if len(step) >= applyStep {
+		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
 			apply()
 		}
 	}
@@ -447,12 +456,12 @@ func (e *Engine) load(ctx context.Context) error {
 
 // applyStep applies decoded rows (read from the store up to the last of
 // them) a slice at a time, each slice bounded in time as well as in rows
-// — on a busy machine 8,192 rows can take long, and readers wait for one
+// — on a busy machine many rows can take long, and readers wait for one
 // slice — and publishes each.
 func (e *Engine) applyStep(step []decoded) {
 	for len(step) > 0 {
 		e.mu.Lock()
-		deadline := time.Now().Add(applySlice)
+		deadline := time.Now().Add(cmp.Or(e.StepTime, DefaultStepTime))
 		k, n := 0, 0
 		for k < len(step) {
 			j := min(k+256, len(step))

@@ -96,6 +96,7 @@ func TestSyncReadsYourWrites(t *testing.T) {
 func TestReadsContinueDuringLargeImport(t *testing.T) {
 	st := open(t, t.TempDir())
 	e := engine.New(st, metrics.DefaultConfig())
+	e.StepRows = 8192 // several steps for this import
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)

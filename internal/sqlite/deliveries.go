@@ -164,3 +164,40 @@ var deflaters = sync.Pool{New: func() any {
 func inflate(b []byte) ([]byte, error) {
 	return io.ReadAll(flate.NewReader(bytes.NewReader(b)))
 }
+
+func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time.Time) (store.DeliveryStats, error) {
+	st := store.DeliveryStats{Counts: map[string]int64{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT outcome, count(*) FROM deliveries
+		WHERE source = ? AND received_at >= ? AND received_at <= ? GROUP BY outcome`, source, sinceNanos(since), store.UntilNanos(until))
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var outcome string
+		var n int64
+		if err := rows.Scan(&outcome, &n); err != nil {
+			return st, err
+		}
+		st.Counts[outcome] = n
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	for _, q := range []struct {
+		dest     *time.Time
+		outcomes string
+	}{{&st.Last, `'accepted', 'ignored', 'duplicate', 'rejected'`}, {&st.LastOK, `'accepted', 'ignored', 'duplicate'`}} {
+		var at int64
+		err := s.db.QueryRowContext(ctx, `SELECT received_at FROM deliveries WHERE source = ? AND received_at <= ? AND outcome IN (`+q.outcomes+`)
+			ORDER BY received_at DESC LIMIT 1`, source, store.UntilNanos(until)).Scan(&at)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return st, err
+		default:
+			*q.dest = time.Unix(0, at).UTC()
+		}
+	}
+	return st, nil
+}

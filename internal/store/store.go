@@ -137,6 +137,7 @@ type Store interface {
 	DocStore
 	AuthStore
 	DeliveryStore
+	SyncStore
 	Close() error
 }
 

@@ -432,4 +432,5 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runDocs(t, open, o)
 	runAuth(t, open, o)
 	runDeliveries(t, open, o)
+	runSync(t, open, o)
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
@@ -121,7 +122,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	// Scheduled work runs on the elected leader only; it stops (and gives
 	// up leadership) before serve returns and the store is closed.
 	sched, stopSched := context.WithCancel(ctx)
-	schedDone := startScheduled(sched, a, log)
+	schedDone := startScheduled(sched, a, hooks, log)
 	pruneDone := pruneSessions(sched, svc, log)
 	defer func() {
 		stopSched()
@@ -184,11 +185,13 @@ func shortVersion() string {
 var leaderRetry = leader.DefaultRetry
 
 // startScheduled runs the elector and, while this instance leads, the KPI
-// snapshot job, until ctx ends; the returned channel closes then.
-func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct{} {
+// snapshot job and the scheduled collectors (connectors.<source>.sync.every),
+// until ctx ends; the returned channel closes then.
+func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	every, _ := a.cfg.SnapshotEvery() // validated by config.Load
-	if every <= 0 {
+	syncEvery := a.cfg.Connectors.SyncEvery()
+	if every <= 0 && len(syncEvery) == 0 {
 		close(done)
 		return done
 	}
@@ -199,10 +202,28 @@ func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct
 		locker = leader.FileLock(a.cfg.Data)
 	}
 	el := &leader.Elector{Locker: locker, Retry: leaderRetry, Log: log}
-	snap := &schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log}
+	var jobs []func(context.Context) error
+	if every > 0 {
+		jobs = append(jobs, (&schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log}).Run)
+	}
+	if len(syncEvery) > 0 {
+		jobs = append(jobs, (&schedule.Syncs{Runs: a.store, Every: syncEvery, Log: log, Sync: func(ctx context.Context, source string) error {
+			sum, err := hooks.Sync(ctx, source, connect.SyncOptions{})
+			if err == nil {
+				log.Info("scheduled sync", "source", source, "pages", sum.Pages, "accepted", sum.Accepted, "inserted", sum.Inserted, "replaced", sum.Replaced, "rejected", sum.Rejected)
+			}
+			return err
+		}}).Run)
+	}
 	go func() {
 		defer close(done)
-		el.Run(ctx, func(ctx context.Context) { snap.Run(ctx) })
+		el.Run(ctx, func(ctx context.Context) {
+			var wg sync.WaitGroup
+			for _, job := range jobs {
+				wg.Go(func() { job(ctx) })
+			}
+			wg.Wait()
+		})
 	}()
 	return done
 }

@@ -48,16 +48,21 @@ type Snapshots struct {
 	Log *slog.Logger
 }
 
-func (s *Snapshots) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+func (s *Snapshots) now() time.Time    { return clock(s.Now) }
+func (s *Snapshots) log() *slog.Logger { return logger(s.Log) }
+
+// clock is now's time, or time.Now's when now is nil.
+func clock(now func() time.Time) time.Time {
+	if now != nil {
+		return now()
 	}
 	return time.Now()
 }
 
-func (s *Snapshots) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
+// logger is log, or one that discards when log is nil.
+func logger(log *slog.Logger) *slog.Logger {
+	if log != nil {
+		return log
 	}
 	return slog.New(slog.DiscardHandler)
 }

@@ -31,19 +31,8 @@ type Syncs struct {
 	Log *slog.Logger
 }
 
-func (s *Syncs) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
-
-func (s *Syncs) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (s *Syncs) now() time.Time    { return clock(s.Now) }
+func (s *Syncs) log() *slog.Logger { return logger(s.Log) }
 
 // Run runs each collector when due until ctx ends, then returns nil.
 func (s *Syncs) Run(ctx context.Context) error {

@@ -93,7 +93,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	srv := &http.Server{
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
-			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks,
+			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,
@@ -204,7 +204,7 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	el := &leader.Elector{Locker: locker, Retry: leaderRetry, Log: log}
 	var jobs []func(context.Context) error
 	if every > 0 {
-		jobs = append(jobs, (&schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log}).Run)
+		jobs = append(jobs, (&schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log, Connectors: hooks.Feeds}).Run)
 	}
 	if len(syncEvery) > 0 {
 		jobs = append(jobs, (&schedule.Syncs{Runs: a.store, Every: syncEvery, Log: log, Sync: func(ctx context.Context, source string) error {

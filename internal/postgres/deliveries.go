@@ -85,8 +85,8 @@ func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.De
 		limit = math.MaxInt64
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
-		WHERE ($1 = '' OR d.source = $1) AND ($2 = '' OR d.outcome = $2) AND d.received_at >= $3
-		ORDER BY d.seq DESC LIMIT $4`, f.Source, f.Outcome, sinceNanos(f.Since), limit)
+		WHERE ($1 = '' OR d.source = $1) AND ($2 = '' OR d.outcome = $2) AND d.received_at >= $3 AND d.received_at <= $4
+		ORDER BY d.seq DESC LIMIT $5`, f.Source, f.Outcome, sinceNanos(f.Since), store.UntilNanos(f.Before), limit)
 	if err != nil {
 		return nil, err
 	}

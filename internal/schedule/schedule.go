@@ -12,6 +12,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
@@ -46,6 +47,9 @@ type Snapshots struct {
 	Now func() time.Time
 	// Log receives errors and written snapshots (discarded when nil).
 	Log *slog.Logger
+	// Connectors, when set, is the connectors' health as of a time
+	// (connect.Service.Feeds), which the scorecard judges as the pages do.
+	Connectors func(ctx context.Context, asOf time.Time) ([]health.Connector, error)
 }
 
 func (s *Snapshots) now() time.Time    { return clock(s.Now) }
@@ -123,9 +127,15 @@ func (s *Snapshots) RunOnce(ctx context.Context, now time.Time) (written bool, e
 			return false, nil
 		}
 	}
+	opt := scorecard.Options{AsOf: slot}
+	if s.Connectors != nil {
+		if opt.Connectors, err = s.Connectors(ctx, slot); err != nil {
+			return false, fmt.Errorf("reading the connectors' health: %w", err)
+		}
+	}
 	var body []byte
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		sc := scorecard.Build(s.Catalog, ds, scorecard.Options{AsOf: slot})
+		sc := scorecard.Build(s.Catalog, ds, opt)
 		var err error
 		body, err = json.Marshal(Snapshot{Slot: slot, Interval: catalog.FormatWindow(s.Interval), Scorecard: sc})
 		return err

@@ -3,10 +3,13 @@ package schedule_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/health"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
@@ -59,5 +62,43 @@ func TestSyncsRefuseNoInterval(t *testing.T) {
 	s := &schedule.Syncs{Every: map[string]time.Duration{"github": 0}}
 	if err := s.Run(context.Background()); err == nil {
 		t.Fatal("a zero interval was accepted")
+	}
+}
+
+// A snapshot judges the scorecard as the pages do: with a configured
+// connector that never worked feeding the subscriptions, MRR is unknown
+// and says why.
+func TestSnapshotJudgesConnectors(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rec := `{"kind":"subscription","id":"s1","customer":"acme","started_at":"2026-01-01T00:00:00Z","mrr":100}` + "\n"
+	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "s.ndjson", Reader: strings.NewReader(rec)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s := newSnapshots(t, st, time.Hour)
+	s.Connectors = func(context.Context, time.Time) ([]health.Connector, error) {
+		return []health.Connector{{Source: "stripe", Kinds: []string{"subscription"}, Webhook: true, Configured: true}}, nil
+	}
+	if _, err := s.RunOnce(ctx, time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	snap := snapshots(t, st)[0]
+	found := false
+	for _, p := range snap.Scorecard.Pillars {
+		for _, c := range p.Metrics {
+			if c.ID == "mrr" {
+				found = true
+				if !strings.HasPrefix(c.Reason, "connector stripe: ") {
+					t.Errorf("mrr in the snapshot: %s %q", c.Status, c.Reason)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the snapshot has no mrr card")
 	}
 }

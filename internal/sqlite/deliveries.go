@@ -83,8 +83,8 @@ func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.De
 		limit = -1 // SQLite: no limit
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
-		WHERE (? = '' OR d.source = ?) AND (? = '' OR d.outcome = ?) AND d.received_at >= ?
-		ORDER BY d.seq DESC LIMIT ?`, f.Source, f.Source, f.Outcome, f.Outcome, sinceNanos(f.Since), limit)
+		WHERE (? = '' OR d.source = ?) AND (? = '' OR d.outcome = ?) AND d.received_at >= ? AND d.received_at <= ?
+		ORDER BY d.seq DESC LIMIT ?`, f.Source, f.Source, f.Outcome, f.Outcome, sinceNanos(f.Since), store.UntilNanos(f.Before), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -67,6 +67,7 @@ type DeliveryFilter struct {
 	Source  string    // "" for every source
 	Outcome string    // "" for every outcome
 	Since   time.Time // received at or after; zero for no bound
+	Before  time.Time // received at or before; zero for no bound
 	Limit   int       // at most this many, newest first; <= 0 for all
 }
 

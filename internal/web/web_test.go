@@ -80,7 +80,7 @@ func newEnvWith(t *testing.T, maxBody int64, configure func(s *Server, url strin
 	}
 	s := &Server{
 		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks, Connectors: hooks,
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	if configure != nil {

@@ -162,6 +162,14 @@ func runSync(t *testing.T, open Factory, o options) {
 		if st.Counts[store.DeliveryAccepted] != 2 || !st.LastOK.Equal(deliveryT0.Add(5*time.Hour)) || st.LastOK.Location() != time.UTC {
 			t.Fatalf("DeliveryStats(stripe) without bounds = %+v", st)
 		}
+		// Deliveries at or before a time: the latest rejects as of then.
+		ds, err := s.Deliveries(ctx, store.DeliveryFilter{Source: "stripe", Before: deliveryT0.Add(2 * time.Hour), Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := deliveryIDs(ds), []string{"stripe/a:duplicate", "stripe/b:ignored"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("Deliveries before +2h = %v, want %v", got, want)
+		}
 	})
 
 	t.Run("SyncSurvivesReopen", func(t *testing.T) {

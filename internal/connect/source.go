@@ -120,8 +120,16 @@ func rejectf(format string, args ...any) error {
 	return &rejection{reason: fmt.Sprintf(format, args...)}
 }
 
-// decode unmarshals a JSON payload, rejecting one that is not.
+// decode unmarshals a JSON payload, rejecting one that is not. The fast
+// path (pick) decodes most payloads; what it gives up on is decoded again
+// from scratch by encoding/json, which words the errors.
 func decode(body []byte, v any) error {
+	if pick(body, v) {
+		return nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero()
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError

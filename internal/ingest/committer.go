@@ -85,6 +85,9 @@ func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [3
 	if err := store.CheckDelivery(d); err != nil {
 		return DeliveryResult{}, err
 	}
+	if pe, ok := c.st.(store.PayloadEncoder); ok {
+		pe.EncodePayload(&d)
+	}
 	items := make([]store.Item, len(records))
 	kinds := make([]domain.Kind, len(records))
 	for i, rec := range records {

@@ -31,7 +31,10 @@ func logDelivery(ctx context.Context, q *sql.Stmt, d *store.Delivery) (created b
 		return false, err
 	}
 	var payload any
-	if d.Payload != nil {
+	switch {
+	case d.Payload != nil && d.Encoded:
+		payload = d.Payload
+	case d.Payload != nil:
 		payload = deflate(d.Payload)
 	}
 	err = q.QueryRowContext(ctx, d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
@@ -140,12 +143,20 @@ func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error
 	return r.RowsAffected()
 }
 
+// EncodePayload deflates d's payload, off the writer (store.PayloadEncoder).
+func (s *DB) EncodePayload(d *store.Delivery) {
+	if d.Payload != nil && !d.Encoded {
+		d.Payload, d.Encoded = deflate(d.Payload), true
+	}
+}
+
 // Payloads are kept deflated: webhook bodies are verbose JSON that
 // shrinks five- to tenfold, and a 20 KB GitHub payload written as is
 // spills into overflow pages, which cost the single writer more than
 // compressing it does. (PostgreSQL compresses large values itself.)
 func deflate(b []byte) []byte {
 	var buf bytes.Buffer
+	buf.Grow(len(b)/4 + 64) // JSON deflates to a fifth or less
 	w := deflaters.Get().(*flate.Writer)
 	w.Reset(&buf)
 	w.Write(b)

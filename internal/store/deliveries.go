@@ -60,6 +60,18 @@ type Delivery struct {
 	// Payload is the body as received, kept for replay; nil when it was
 	// not kept (a signature failure) or has been forgotten (retention).
 	Payload []byte
+	// Encoded says Payload is already in the store's own form: a store
+	// that is a PayloadEncoder encoded it. Stores read payloads back
+	// decoded.
+	Encoded bool
+}
+
+// PayloadEncoder is a store that keeps payloads encoded (SQLite deflates
+// them). The committer has each delivery's payload encoded on the
+// caller's goroutine, before the delivery joins a group, so the single
+// writer only copies it.
+type PayloadEncoder interface {
+	EncodePayload(d *Delivery)
 }
 
 // DeliveryFilter selects deliveries from the log.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/store"
@@ -157,20 +156,30 @@ func (s *DB) EncodePayload(d *store.Delivery) {
 func deflate(b []byte) []byte {
 	var buf bytes.Buffer
 	buf.Grow(len(b)/4 + 64) // JSON deflates to a fifth or less
-	w := deflaters.Get().(*flate.Writer)
-	w.Reset(&buf)
+	var w *flate.Writer
+	select {
+	case w = <-deflaters:
+		w.Reset(&buf)
+	default:
+		w, _ = flate.NewWriter(&buf, flate.BestSpeed) // the level is valid
+	}
 	w.Write(b)
 	w.Close()
-	deflaters.Put(w)
+	select {
+	case deflaters <- w:
+	default:
+	}
 	return buf.Bytes()
 }
 
-// deflaters recycles compressors: each holds about a megabyte of state,
-// which allocated per payload cost more than the compression.
-var deflaters = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, flate.BestSpeed) // the level is valid
-	return w
-}}
+// deflaters keeps compressors for reuse: each holds about a megabyte of
+// state, which allocated per payload cost more than the compression. Not
+// a sync.Pool: that is emptied at every garbage collection, and under a
+// steady stream of deliveries it made a new compressor every few hundred
+// payloads — a megabyte that brought the next collection nearer. A few
+// are kept for good: as many as payloads are deflated at once, about the
+// cores.
+var deflaters = make(chan *flate.Writer, 8)
 
 func inflate(b []byte) ([]byte, error) {
 	return io.ReadAll(flate.NewReader(bytes.NewReader(b)))

@@ -39,8 +39,13 @@ type pickPlan struct {
 type pickField struct {
 	index []int
 	// sub is the plan of a struct field decoded member by member; nil
-	// for a field encoding/json decodes whole.
+	// for a field decoded whole.
 	sub *pickPlan
+	// How a field decoded whole is: by its own UnmarshalJSON (called as
+	// encoding/json calls it, with the value's bytes, null included), as a
+	// string or bool set directly from a plain literal, or else by
+	// encoding/json.
+	unmarshaler, str, boolean bool
 }
 
 var (
@@ -99,10 +104,18 @@ func buildPlan(t reflect.Type, depth int) *pickPlan {
 			}
 			pf := &pickField{index: idx}
 			ft := f.Type
-			if ft.Kind() == reflect.Struct && !reflect.PointerTo(ft).Implements(unmarshalerType) && !reflect.PointerTo(ft).Implements(textType) {
+			custom := reflect.PointerTo(ft).Implements(unmarshalerType)
+			switch {
+			case ft.Kind() == reflect.Struct && !custom && !reflect.PointerTo(ft).Implements(textType):
 				if pf.sub = buildPlan(ft, depth+1); pf.sub == nil {
 					return false
 				}
+			case custom && ft.Kind() != reflect.Pointer && ft.Kind() != reflect.Interface:
+				pf.unmarshaler = true
+			case ft == reflect.TypeFor[string]():
+				pf.str = true
+			case ft == reflect.TypeFor[bool]():
+				pf.boolean = true
 			}
 			p.fields[name] = pf
 			p.names = append(p.names, name)
@@ -195,10 +208,10 @@ func pickObject(b []byte, i, depth int, p *pickPlan, sv reflect.Value) (int, boo
 		case f.sub != nil && i < len(b) && b[i] == '{':
 			end, ok = pickObject(b, i, depth+1, f.sub, sv.FieldByIndex(f.index))
 		default:
-			// A value encoding/json decodes whole (null for a struct
-			// too: it leaves the struct as it is, as it does).
+			// A value decoded whole (null for a struct too: it leaves the
+			// struct as it is, as encoding/json does).
 			if end, ok = jsonscan.Value(b, i, depth+1); ok {
-				ok = json.Unmarshal(b[i:end], sv.FieldByIndex(f.index).Addr().Interface()) == nil
+				ok = setWhole(sv.FieldByIndex(f.index), f, b[i:end])
 			}
 		}
 		if !ok {
@@ -209,4 +222,37 @@ func pickObject(b []byte, i, depth int, p *pickPlan, sv reflect.Value) (int, boo
 			return i, ok
 		}
 	}
+}
+
+// setWhole decodes a checked JSON value into a field as encoding/json
+// would; false when it cannot (a value of the wrong type: decode then
+// lets encoding/json word the error).
+func setWhole(fv reflect.Value, f *pickField, raw []byte) bool {
+	switch {
+	case f.unmarshaler:
+		return fv.Addr().Interface().(json.Unmarshaler).UnmarshalJSON(raw) == nil
+	case f.str && plainString(raw):
+		fv.SetString(string(raw[1 : len(raw)-1]))
+		return true
+	case f.boolean && (raw[0] == 't' || raw[0] == 'f'):
+		fv.SetBool(raw[0] == 't')
+		return true
+	}
+	return json.Unmarshal(raw, fv.Addr().Interface()) == nil
+}
+
+// plainString reports whether raw is a string literal whose bytes are its
+// value: no escapes, valid UTF-8 (encoding/json replaces invalid bytes).
+func plainString(raw []byte) bool {
+	if len(raw) < 2 || raw[0] != '"' {
+		return false
+	}
+	inner, ascii := raw[1:len(raw)-1], true
+	for _, c := range inner {
+		if c == '\\' {
+			return false
+		}
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	return ascii || utf8.Valid(inner)
 }

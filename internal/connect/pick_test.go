@@ -78,6 +78,8 @@ func FuzzPick(f *testing.F) {
 		`{"list":[{"id":"a","distinct":false}],"list":[{"message":"m"}],"m":{"a":"b"},"m":{"c":"d"},"raw":[1,{"x":2}],"any":{"k":[null]}}`,
 		`{"plain":"lower","Plain":"upper","Skip":"no","-":"dash"}`,
 		`{"n":1.5}`, `{"sub":"str"}`, `{"t":{}}`, `{"w":"soon"}`, `[]`, `null`, `{"n":1} x`, `{"a":"\u00e9","é":1}`, " {\"n\" : 3 } \n",
+		`{"flag":true,"flag":null}`, `{"flag":"yes"}`, `{"plain":"a\"b"}`, "{\"plain\":\"\xff\"}", `{"plain":"é","t":"x\u0041"}`, `{"plain":12}`,
+		`{"action":"caf\u00e9","repository":{"full_name":"é/x","name":null}}`, `{"w":null,"t":null,"plain":null}`,
 		`{"n":1,}`, `{"x":[1,2,]}`, `{"x":"\ud800"}`, `{"x":"` + "\x01" + `"}`, `{"action":"\u0063losed"}`,
 	} {
 		for i := range pickTypes[:3] {

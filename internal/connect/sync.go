@@ -119,7 +119,7 @@ type object struct {
 	err error // a rejection: the object cannot be mapped
 }
 
-// newObject maps one object with fn, as the webhook would.
+// newObject is one object of a page with what its mapping gave.
 func newObject(key string, raw []byte, p *parsed, err error) object {
 	return object{key: key, raw: sha256.Sum256(raw), p: p, err: err}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/web"
@@ -80,6 +81,9 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
+		return err
+	}
 	var sc *scorecard.Scorecard
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		sc = scorecard.Build(a.catalog, ds, opt)
@@ -124,6 +128,9 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
+		return err
+	}
 	if _, ok := a.catalog.Metric(rest[0]); !ok {
 		var ids []string
 		for _, m := range a.catalog.Metrics {

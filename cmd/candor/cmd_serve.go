@@ -104,7 +104,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	srv := &http.Server{
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
-			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks,
+			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,
@@ -132,7 +132,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	// Scheduled work runs on the elected leader only; it stops (and gives
 	// up leadership) before serve returns and the store is closed.
 	sched, stopSched := context.WithCancel(ctx)
-	schedDone := startScheduled(sched, a, log)
+	schedDone := startScheduled(sched, a, hooks, log)
 	pruneDone := pruneSessions(sched, svc, log)
 	defer func() {
 		stopSched()
@@ -206,11 +206,13 @@ func shortVersion() string {
 var leaderRetry = leader.DefaultRetry
 
 // startScheduled runs the elector and, while this instance leads, the KPI
-// snapshot job and the escalation watcher, until ctx ends; the returned
-// channel closes then.
-func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct{} {
+// snapshot job, the escalation watcher and the scheduled collectors
+// (connectors.<source>.sync.every), until ctx ends; the returned channel
+// closes then.
+func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	every, _ := a.cfg.SnapshotEvery() // validated by config.Load
+	syncEvery := a.cfg.Connectors.SyncEvery()
 	var locker leader.Locker
 	if db, ok := a.store.(*postgres.DB); ok {
 		locker = leader.LockFunc(db.TryLeaderLock)
@@ -218,18 +220,29 @@ func startScheduled(ctx context.Context, a *app, log *slog.Logger) <-chan struct
 		locker = leader.FileLock(a.cfg.Data)
 	}
 	el := &leader.Elector{Locker: locker, Retry: leaderRetry, Log: log}
-	snap := &schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log}
 	// Escalations are raised to the log until the alerts work brings
 	// channels (escalation.Notifier).
 	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: escalation.LogNotifier{Log: log}, Log: log}
+	jobs := []func(context.Context) error{func(ctx context.Context) error { watch.Run(ctx); return nil }}
+	if every > 0 {
+		jobs = append(jobs, (&schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log, Connectors: hooks.Feeds}).Run)
+	}
+	if len(syncEvery) > 0 {
+		jobs = append(jobs, (&schedule.Syncs{Runs: a.store, Every: syncEvery, Log: log, Sync: func(ctx context.Context, source string) error {
+			sum, err := hooks.Sync(ctx, source, connect.SyncOptions{})
+			if err == nil {
+				log.Info("scheduled sync", "source", source, "pages", sum.Pages, "accepted", sum.Accepted, "inserted", sum.Inserted, "replaced", sum.Replaced, "rejected", sum.Rejected)
+			}
+			return err
+		}}).Run)
+	}
 	go func() {
 		defer close(done)
 		el.Run(ctx, func(ctx context.Context) {
 			var wg sync.WaitGroup
-			if every > 0 {
-				wg.Go(func() { snap.Run(ctx) })
+			for _, job := range jobs {
+				wg.Go(func() { job(ctx) })
 			}
-			watch.Run(ctx)
 			wg.Wait()
 		})
 	}()

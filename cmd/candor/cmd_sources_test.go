@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
 )
 
 // An incident linked to a deployment and resolved before it finished: the
@@ -60,4 +64,39 @@ func TestSourcesAndMetricShowDataProblems(t *testing.T) {
 			t.Errorf("%v: stderr lacks the usage line:\n%s", args, r.stderr)
 		}
 	}
+}
+
+// A configured Stripe connector that has delivered nothing makes the
+// subscription book stale on the report and MRR unknown on the scorecard,
+// the reason naming it; its rejects are listed with their reasons.
+func TestSourcesAndScorecardShowConnectorHealth(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	in := filepath.Join(dir, "in.ndjson")
+	os.WriteFile(in, []byte(`{"kind":"subscription","id":"s1","customer":"acme","started_at":"2026-01-01T00:00:00Z","mrr":100}`+"\n"), 0o644)
+	mustRun(t, "import", "--data", data, in)
+	st, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.LogDelivery(context.Background(), store.Delivery{Source: "stripe", ReceivedAt: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC),
+		Outcome: store.DeliveryRejected, Reason: "Stripe-Signature has no v1 signature that matches"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	cfg := filepath.Join(dir, "candor.yaml")
+	os.WriteFile(cfg, []byte("connectors:\n  stripe:\n    secret: whsec_x\n"), 0o600)
+
+	r := mustRun(t, "sources", "--data", data, "--config", cfg, "--as-of", "2026-03-11", "--period", "30d")
+	for _, s := range []string{"stale: connector stripe has not worked within 35d", "Connectors (deliveries over the last 30d):", "never worked",
+		"rejected 2026-03-10T00:00:00Z (no delivery id): Stripe-Signature has no v1 signature that matches"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("sources text lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	r = mustRun(t, "scorecard", "--data", data, "--config", cfg, "--as-of", "2026-03-11", "--format", "json")
+	if !strings.Contains(r.stdout, `"reason": "connector stripe: no successful delivery or sync yet (it feeds subscription)"`) {
+		t.Errorf("scorecard JSON lacks the connector's reason:\n%s", clip(r.stdout))
+	}
+	run(t, "sources", "--data", data, "--period", "ever").want(t, 2, "sources", "--period", "ever")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 )
@@ -49,6 +50,9 @@ func runView(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
+		return err
+	}
 	var vr *scorecard.ViewResult
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var verr error

@@ -185,6 +185,9 @@ func init() {
 	for _, s := range connect.SignedSources() {
 		Env = append(Env, struct{ Name, Help string }{connect.SecretEnv(s), "the " + s + " webhook secret (over connectors." + s + ".secret)"})
 	}
+	for _, s := range connect.SyncSources() {
+		Env = append(Env, struct{ Name, Help string }{connect.SyncTokenEnv(s), "the " + s + " collector's API token (over connectors." + s + ".sync.token)"})
+	}
 }
 
 func (c *Config) applyEnv(env func(string) string) error {
@@ -230,6 +233,11 @@ func (c *Config) applyEnv(env func(string) string) error {
 		}
 	}
 	c.applyLedgerEnv(env)
+	for _, s := range connect.SyncSources() {
+		if v := env(connect.SyncTokenEnv(s)); v != "" {
+			c.Connectors.SetSyncToken(s, v)
+		}
+	}
 	return c.applyAuthEnv(env)
 }
 

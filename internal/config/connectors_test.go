@@ -69,3 +69,47 @@ func TestConnectorsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A collector's settings: the token from the file or, over it,
+// CANDOR_SYNC_TOKEN_<SOURCE>; the schedule by source.
+func TestConnectorsSync(t *testing.T) {
+	p := write(t, `
+connectors:
+  github:
+    sync: {every: 1h, token: from-file, repos: [acme/payments], page_size: 50}
+  jira:
+    sync: {every: 30m, base_url: "https://acme.atlassian.net", user: ops@acme.example, jql: "project = OPS", search: legacy}
+  gitlab:
+    sync: {projects: [acme/web]}
+`)
+	c, err := Load(p, env(map[string]string{"CANDOR_SYNC_TOKEN_GITHUB": "from-env", "CANDOR_SYNC_TOKEN_JIRA": "jira-token"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := c.Connectors
+	if cc.GitHub.Sync.Token != "from-env" || cc.Jira.Sync.Token != "jira-token" || cc.GitLab.Sync.Token != "" {
+		t.Errorf("tokens github %q jira %q gitlab %q: want the environment over the file", cc.GitHub.Sync.Token, cc.Jira.Sync.Token, cc.GitLab.Sync.Token)
+	}
+	if cc.GitHub.Sync.Repos[0] != "acme/payments" || cc.GitHub.Sync.PageSize != 50 || cc.Jira.Sync.JQL != "project = OPS" || cc.Jira.Sync.Search != "legacy" {
+		t.Errorf("sync settings %+v %+v", cc.GitHub.Sync, cc.Jira.Sync)
+	}
+	if got := cc.SyncEvery(); len(got) != 2 || got["github"] != time.Hour || got["jira"] != 30*time.Minute {
+		t.Errorf("SyncEvery = %v, want github 1h and jira 30m (gitlab has no schedule)", got)
+	}
+	if err := CheckEnviron([]string{"CANDOR_SYNC_TOKEN_PAGERDUTY=x"}); err != nil {
+		t.Errorf("CheckEnviron: %v", err)
+	}
+	for _, c := range []struct{ file, want string }{
+		{"connectors: {github: {sync: {every: often}}}\n", "connectors.github.sync.every"},
+		{"connectors: {github: {sync: {repos: [payments]}}}\n", "connectors.github.sync.repos"},
+		{"connectors: {gitlab: {sync: {projects: [web]}}}\n", "connectors.gitlab.sync.projects"},
+		{"connectors: {jira: {sync: {search: v4}}}\n", "connectors.jira.sync.search"},
+		{"connectors: {pagerduty: {sync: {base_url: \"ftp://x\"}}}\n", "connectors.pagerduty.sync.base_url"},
+		{"connectors: {pagerduty: {sync: {page_size: 5000}}}\n", "connectors.pagerduty.sync.page_size"},
+		{"connectors: {stripe: {sync: {every: 1h}}}\n", `"sync"`},
+	} {
+		if _, err := Load(write(t, c.file), env(nil)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want one naming %s", strings.TrimSpace(c.file), err, c.want)
+		}
+	}
+}

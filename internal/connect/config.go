@@ -92,6 +92,8 @@ type GitHub struct {
 	// ReleaseEnvironment, when set, makes a published release a
 	// successful deployment to that environment.
 	ReleaseEnvironment string `yaml:"release_environment"`
+	// Sync pulls pull requests and deployments from the REST API.
+	Sync GitHubSync `yaml:"sync"`
 }
 
 // GitLab maps deployment, merge request, pipeline and push events.
@@ -101,6 +103,8 @@ type GitLab struct {
 	Paths   map[string]map[string]string `yaml:"paths"`
 	// ChangesFrom is merge_request (the default) or push.
 	ChangesFrom string `yaml:"changes_from"`
+	// Sync pulls merge requests and deployments from the REST API.
+	Sync GitLabSync `yaml:"sync"`
 }
 
 // CDEvents maps CDEvents (v0.4 and v0.5) sent over CloudEvents HTTP.
@@ -135,6 +139,8 @@ type ArgoCD struct {
 type PagerDuty struct {
 	Secret    string `yaml:"secret"`
 	Incidents `yaml:",inline"`
+	// Sync pulls incidents from the REST API.
+	Sync PagerDutySync `yaml:"sync"`
 }
 
 // Opsgenie maps webhook integration alert actions.
@@ -160,6 +166,8 @@ type Jira struct {
 	// or ticket; other types are ignored. Default: Incident → incident;
 	// Bug, Support, Service Request → ticket.
 	IssueTypes map[string]string `yaml:"issue_types"`
+	// Sync pulls issues with a JQL search.
+	Sync JiraSync `yaml:"sync"`
 }
 
 // Zendesk maps tickets and satisfaction ratings.
@@ -287,6 +295,7 @@ func (c Config) Validate() error {
 		c.PagerDuty.Incidents.check("pagerduty"), c.Opsgenie.Incidents.check("opsgenie"),
 		c.Alertmanager.Incidents.check("alertmanager"), c.Jira.Incidents.check("jira"),
 		oneOf("connectors.zendesk.customer", c.Zendesk.Customer, "organization", "requester"),
+		c.checkSync(),
 	}
 	for k, v := range c.Jira.IssueTypes {
 		if v != "incident" && v != "ticket" {

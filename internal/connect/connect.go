@@ -52,6 +52,12 @@ type Options struct {
 	Parse domain.ParseOptions
 	Now   func() time.Time
 	Log   *slog.Logger
+	// HTTPClient is what the pull collectors ask the APIs with (default:
+	// one with a 60 s timeout per request).
+	HTTPClient *http.Client
+	// Sleep waits between the collectors' retries (default: a timer that
+	// ends with the context); tests record the waits instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Service receives webhook deliveries.
@@ -76,6 +82,9 @@ type Service struct {
 	// forgotAt is when payloads past their retention were last forgotten
 	// (unix nanoseconds).
 	forgotAt atomic.Int64
+	// The collectors' HTTP client and wait.
+	httpClient *http.Client
+	sleep      func(ctx context.Context, d time.Duration) error
 }
 
 // New checks the configuration and returns the service.
@@ -87,7 +96,13 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{st: o.Store, commit: o.Committer, tokens: o.Tokens, cfg: o.Config, parse: o.Parse, now: o.Now, log: o.Log,
-		connectors: map[string]connector{}, stateful: map[string]*sync.Mutex{}}
+		connectors: map[string]connector{}, stateful: map[string]*sync.Mutex{}, httpClient: o.HTTPClient, sleep: o.Sleep}
+	if s.httpClient == nil {
+		s.httpClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if s.sleep == nil {
+		s.sleep = sleepCtx
+	}
 	if s.commit == nil {
 		s.commit = ingest.NewCommitter(o.Store)
 	}

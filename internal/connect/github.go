@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -45,38 +46,49 @@ type ghHead struct {
 
 type ghDeploymentEvent struct {
 	ghHead
-	Deployment struct {
-		ID                    text   `json:"id"`
-		SHA                   string `json:"sha"`
-		Ref                   string `json:"ref"`
-		Environment           string `json:"environment"`
-		ProductionEnvironment *bool  `json:"production_environment"`
-		CreatedAt             when   `json:"created_at"`
-	} `json:"deployment"`
-	DeploymentStatus struct {
-		State       string `json:"state"`
-		Environment string `json:"environment"`
-		TargetURL   string `json:"target_url"`
-		LogURL      string `json:"log_url"`
-		CreatedAt   when   `json:"created_at"`
-	} `json:"deployment_status"`
+	Deployment       ghDeployment       `json:"deployment"`
+	DeploymentStatus ghDeploymentStatus `json:"deployment_status"`
+}
+
+// ghDeployment and ghDeploymentStatus are as the webhooks and the REST API
+// both give them.
+type ghDeployment struct {
+	ID                    text   `json:"id"`
+	SHA                   string `json:"sha"`
+	Ref                   string `json:"ref"`
+	Environment           string `json:"environment"`
+	ProductionEnvironment *bool  `json:"production_environment"`
+	CreatedAt             when   `json:"created_at"`
+}
+
+type ghDeploymentStatus struct {
+	State       string `json:"state"`
+	Environment string `json:"environment"`
+	TargetURL   string `json:"target_url"`
+	LogURL      string `json:"log_url"`
+	CreatedAt   when   `json:"created_at"`
 }
 
 type ghPullRequestEvent struct {
 	ghHead
-	PullRequest struct {
-		Number         text   `json:"number"`
-		Title          string `json:"title"`
-		HTMLURL        string `json:"html_url"`
-		User           ghUser `json:"user"`
-		CreatedAt      when   `json:"created_at"`
-		MergedAt       when   `json:"merged_at"`
-		Merged         bool   `json:"merged"`
-		MergeCommitSHA string `json:"merge_commit_sha"`
-		Base           struct {
-			Ref string `json:"ref"`
-		} `json:"base"`
-	} `json:"pull_request"`
+	PullRequest ghPull `json:"pull_request"`
+}
+
+// ghPull is a pull request as GitHub's webhooks and its REST API both give
+// it (the API's list has no "merged"; merged_at says it).
+type ghPull struct {
+	Number         text   `json:"number"`
+	Title          string `json:"title"`
+	HTMLURL        string `json:"html_url"`
+	User           ghUser `json:"user"`
+	CreatedAt      when   `json:"created_at"`
+	UpdatedAt      when   `json:"updated_at"`
+	MergedAt       when   `json:"merged_at"`
+	Merged         bool   `json:"merged"`
+	MergeCommitSHA string `json:"merge_commit_sha"`
+	Base           struct {
+		Ref string `json:"ref"`
+	} `json:"base"`
 }
 
 type ghPushEvent struct {
@@ -159,29 +171,12 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 		event += "." + h.Action
 	}
 	repo := h.Repository
-	service := serviceOf(cfg.Services, repo.Name, repo.FullName, repo.Name)
+	service := cfg.service(repo)
 	switch p := p.(type) {
 	case *ghDeploymentEvent:
-		return githubDeployment(cfg, id, event, service, repo, p)
+		return outcome(id, event)(githubDeployment(cfg, repo, &p.Deployment, &p.DeploymentStatus))
 	case *ghPullRequestEvent:
-		pr := p.PullRequest
-		switch {
-		case cfg.ChangesFrom == "push":
-			return ignored(id, event, "changes come from pushes (connectors.github.changes_from: push)"), nil
-		case h.Action != "closed" || !pr.Merged:
-			return ignored(id, event, "only a merged pull request is a change"), nil
-		case repo.DefaultBranch != "" && pr.Base.Ref != repo.DefaultBranch:
-			return ignored(id, event, "merged into %s, not the default branch %s", pr.Base.Ref, repo.DefaultBranch), nil
-		}
-		if pr.MergedAt.IsZero() {
-			return nil, rejectf("pull_request.merged_at: missing on a merged pull request")
-		}
-		return mapped(id, event, &domain.Change{
-			Meta:     domain.Meta{ID: repo.FullName + "#" + string(pr.Number)},
-			Service:  service,
-			MergedAt: pr.MergedAt.Time, OpenedAt: pr.CreatedAt.Time,
-			Title: pr.Title, Author: pr.User.Login, Commit: pr.MergeCommitSHA, URL: pr.HTMLURL,
-		}), nil
+		return outcome(id, event)(githubChange(cfg, repo, &p.PullRequest, h.Action == "closed" && p.PullRequest.Merged))
 	case *ghPushEvent:
 		return githubPush(cfg, id, event, service, repo, p)
 	case *ghWorkflowRunEvent:
@@ -222,16 +217,46 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 
 func (h *ghHead) head() *ghHead { return h }
 
-// githubDeployment maps a deployment status: success and failure (or
-// error) finish a deployment; the other states are steps on the way.
-func githubDeployment(cfg GitHub, id, event, service string, repo ghRepo, p *ghDeploymentEvent) (*parsed, error) {
-	dep, st := p.Deployment, p.DeploymentStatus
+// service is the service of a repository.
+func (cfg GitHub) service(repo ghRepo) string {
+	return serviceOf(cfg.Services, repo.Name, repo.FullName, repo.Name)
+}
+
+// githubChange maps a pull request (merged: it was merged) of repo: a
+// merged one into the default branch is a change, other ones are ignored
+// with the reason. The webhook and the collector both map through it, so
+// a pull request is the same record however it came.
+func githubChange(cfg GitHub, repo ghRepo, pr *ghPull, merged bool) (domain.Record, string, error) {
+	switch {
+	case cfg.ChangesFrom == "push":
+		return nil, "changes come from pushes (connectors.github.changes_from: push)", nil
+	case !merged:
+		return nil, "only a merged pull request is a change", nil
+	case repo.DefaultBranch != "" && pr.Base.Ref != repo.DefaultBranch:
+		return nil, fmt.Sprintf("merged into %s, not the default branch %s", pr.Base.Ref, repo.DefaultBranch), nil
+	}
+	if pr.MergedAt.IsZero() {
+		return nil, "", rejectf("pull_request.merged_at: missing on a merged pull request")
+	}
+	return &domain.Change{
+		Meta:     domain.Meta{ID: repo.FullName + "#" + string(pr.Number)},
+		Service:  cfg.service(repo),
+		MergedAt: pr.MergedAt.Time, OpenedAt: pr.CreatedAt.Time,
+		Title: pr.Title, Author: pr.User.Login, Commit: pr.MergeCommitSHA, URL: pr.HTMLURL,
+	}, "", nil
+}
+
+// githubDeployment maps a deployment of repo with its status: success
+// and failure (or error) finish a deployment; the other states are steps
+// on the way. The webhook (deployment_status) and the collector (a
+// deployment and its newest status) both map through it.
+func githubDeployment(cfg GitHub, repo ghRepo, dep *ghDeployment, st *ghDeploymentStatus) (domain.Record, string, error) {
 	status, ok := map[string]string{"success": domain.StatusSuccess, "failure": domain.StatusFailure, "error": domain.StatusFailure}[st.State]
 	if !ok {
-		return ignored(id, event, "deployment state %q is not finished", st.State), nil
+		return nil, fmt.Sprintf("deployment state %q is not finished", st.State), nil
 	}
 	if dep.ID == "" {
-		return nil, rejectf("deployment.id: missing")
+		return nil, "", rejectf("deployment.id: missing")
 	}
 	env := firstOf(st.Environment, dep.Environment)
 	envType := cfg.envType(env)
@@ -239,14 +264,14 @@ func githubDeployment(cfg GitHub, id, event, service string, repo ghRepo, p *ghD
 		envType = domain.EnvProduction
 	}
 	d := &domain.Deployment{
-		Meta: domain.Meta{ID: "deployment/" + string(dep.ID)}, Service: service, Environment: env, EnvType: envType,
+		Meta: domain.Meta{ID: "deployment/" + string(dep.ID)}, Service: cfg.service(repo), Environment: env, EnvType: envType,
 		Status: status, StartedAt: dep.CreatedAt.Time, FinishedAt: st.CreatedAt.Time, Commit: dep.SHA,
 		PipelineURL: firstOf(st.LogURL, st.TargetURL),
 	}
 	if dep.Ref != "" && dep.Ref != dep.SHA && dep.Ref != repo.DefaultBranch {
 		d.Version = dep.Ref // a tag or release branch names the version; the default branch does not
 	}
-	return mapped(id, event, d), nil
+	return d, "", nil
 }
 
 // githubPush maps the commits pushed to the default branch, when changes

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -63,18 +64,36 @@ type glDeploymentEvent struct {
 
 type glMergeRequestEvent struct {
 	glHead
-	ObjectAttributes struct {
-		IID            text   `json:"iid"`
-		Action         string `json:"action"`
-		State          string `json:"state"`
-		Title          string `json:"title"`
-		URL            string `json:"url"`
-		TargetBranch   string `json:"target_branch"`
-		MergeCommitSHA string `json:"merge_commit_sha"`
-		CreatedAt      when   `json:"created_at"`
-		UpdatedAt      when   `json:"updated_at"`
-		MergedAt       when   `json:"merged_at"`
-	} `json:"object_attributes"`
+	ObjectAttributes glMergeRequest `json:"object_attributes"`
+}
+
+// glMergeRequest is a merge request as the webhook's object_attributes
+// and the REST API both give it: the webhook's has url and action, the
+// API's web_url and merged_at.
+type glMergeRequest struct {
+	IID            text   `json:"iid"`
+	Action         string `json:"action"`
+	State          string `json:"state"`
+	Title          string `json:"title"`
+	URL            string `json:"url"`
+	WebURL         string `json:"web_url"`
+	TargetBranch   string `json:"target_branch"`
+	MergeCommitSHA string `json:"merge_commit_sha"`
+	CreatedAt      when   `json:"created_at"`
+	UpdatedAt      when   `json:"updated_at"`
+	MergedAt       when   `json:"merged_at"`
+}
+
+// glDeployment is a deployment as the mapping reads it, filled from a
+// deployment event or from the REST API's deployment.
+type glDeployment struct {
+	DeploymentID, DeployableID text
+	DeployableURL              string
+	Environment, Tier          string
+	Status                     string
+	// FinishedAt is when the status changed to the one it has.
+	FinishedAt  when
+	Commit, Ref string
 }
 
 type glPipelineEvent struct {
@@ -143,58 +162,19 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 		return nil, rejectf("object_kind: missing (not a GitLab webhook payload)")
 	}
 	proj := h.Project
-	service := serviceOf(cfg.Services, lastSegment(proj.PathWithNamespace), proj.PathWithNamespace, lastSegment(proj.PathWithNamespace))
-	envType := func(env, tier string) string {
-		if t := gitlabTiers[tier]; t != "" {
-			return t
-		}
-		return cfg.envType(env)
-	}
+	service := cfg.service(proj)
 	switch p := p.(type) {
 	case *glDeploymentEvent:
 		event += "." + p.Status
-		status, ok := map[string]string{"success": domain.StatusSuccess, "failed": domain.StatusFailure}[p.Status]
-		if !ok {
-			return ignored(id, event, "deployment status %q is not finished", p.Status), nil
-		}
-		recID := "job/" + string(p.DeployableID)
-		if p.DeployableID == "" {
-			if p.DeploymentID == "" {
-				return nil, rejectf("deployment_id: missing")
-			}
-			recID = "deployment/" + string(p.DeploymentID)
-		}
-		d := &domain.Deployment{
-			Meta: domain.Meta{ID: recID}, Service: service, Environment: p.Environment, EnvType: envType(p.Environment, p.EnvironmentTier),
-			Status: status, FinishedAt: p.StatusChangedAt.Time, PipelineURL: p.DeployableURL,
-		}
+		d := glDeployment{DeploymentID: p.DeploymentID, DeployableID: p.DeployableID, DeployableURL: p.DeployableURL,
+			Environment: p.Environment, Tier: p.EnvironmentTier, Status: p.Status, FinishedAt: p.StatusChangedAt, Ref: p.Ref}
 		if i := strings.LastIndex(p.CommitURL, "/commit/"); i >= 0 {
 			d.Commit = p.CommitURL[i+len("/commit/"):]
 		}
-		if p.Ref != "" && p.Ref != proj.DefaultBranch {
-			d.Version = p.Ref
-		}
-		return mapped(id, event, d), nil
+		return outcome(id, event)(gitlabDeployment(cfg, proj, &d))
 	case *glMergeRequestEvent:
-		mr := p.ObjectAttributes
-		event += "." + mr.Action
-		switch {
-		case cfg.ChangesFrom == "push":
-			return ignored(id, event, "changes come from pushes (connectors.gitlab.changes_from: push)"), nil
-		case mr.Action != "merge" && mr.State != "merged":
-			return ignored(id, event, "only a merged merge request is a change"), nil
-		case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
-			return ignored(id, event, "merged into %s, not the default branch %s", mr.TargetBranch, proj.DefaultBranch), nil
-		}
-		// GitLab's payload has no merge time; the merge is its last update.
-		merged := firstTime(mr.MergedAt, mr.UpdatedAt)
-		if merged.IsZero() {
-			return nil, rejectf("object_attributes.updated_at: missing on a merged merge request")
-		}
-		return mapped(id, event, &domain.Change{
-			Meta: domain.Meta{ID: proj.PathWithNamespace + "!" + string(mr.IID)}, Service: service,
-			MergedAt: merged.Time, OpenedAt: mr.CreatedAt.Time, Title: mr.Title, Commit: mr.MergeCommitSHA, URL: mr.URL,
-		}), nil
+		event += "." + p.ObjectAttributes.Action
+		return outcome(id, event)(gitlabChange(cfg, proj, &p.ObjectAttributes))
 	case *glPipelineEvent:
 		var recs []domain.Record
 		for _, b := range p.Builds {
@@ -204,7 +184,7 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 			}
 			env := b.Environment.Name
 			recs = append(recs, &domain.Deployment{
-				Meta: domain.Meta{ID: "job/" + string(b.ID)}, Service: service, Environment: env, EnvType: envType(env, b.Environment.DeploymentTier),
+				Meta: domain.Meta{ID: "job/" + string(b.ID)}, Service: service, Environment: env, EnvType: cfg.envTypeOf(env, b.Environment.DeploymentTier),
 				Status: status, StartedAt: b.StartedAt.Time, FinishedAt: b.FinishedAt.Time, Commit: p.ObjectAttributes.SHA,
 				PipelineURL: strings.TrimSuffix(proj.WebURL, "/") + "/-/jobs/" + string(b.ID),
 			})
@@ -242,3 +222,67 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 }
 
 func (h *glHead) head() *glHead { return h }
+
+// service is the service of a project.
+func (cfg GitLab) service(proj glProject) string {
+	return serviceOf(cfg.Services, lastSegment(proj.PathWithNamespace), proj.PathWithNamespace, lastSegment(proj.PathWithNamespace))
+}
+
+// envTypeOf is the env_type of an environment: its GitLab deployment tier
+// when it has one, else by its name.
+func (cfg GitLab) envTypeOf(env, tier string) string {
+	if t := gitlabTiers[tier]; t != "" {
+		return t
+	}
+	return cfg.envType(env)
+}
+
+// gitlabDeployment maps a deployment of proj: success and failed finish
+// one; the other statuses are steps on the way. A deployment and the
+// pipeline job behind it are one record, keyed by the job. The webhook and
+// the collector both map through it.
+func gitlabDeployment(cfg GitLab, proj glProject, d *glDeployment) (domain.Record, string, error) {
+	status, ok := map[string]string{"success": domain.StatusSuccess, "failed": domain.StatusFailure}[d.Status]
+	if !ok {
+		return nil, fmt.Sprintf("deployment status %q is not finished", d.Status), nil
+	}
+	recID := "job/" + string(d.DeployableID)
+	if d.DeployableID == "" {
+		if d.DeploymentID == "" {
+			return nil, "", rejectf("deployment_id: missing")
+		}
+		recID = "deployment/" + string(d.DeploymentID)
+	}
+	rec := &domain.Deployment{
+		Meta: domain.Meta{ID: recID}, Service: cfg.service(proj), Environment: d.Environment, EnvType: cfg.envTypeOf(d.Environment, d.Tier),
+		Status: status, FinishedAt: d.FinishedAt.Time, PipelineURL: d.DeployableURL, Commit: d.Commit,
+	}
+	if d.Ref != "" && d.Ref != proj.DefaultBranch {
+		rec.Version = d.Ref
+	}
+	return rec, "", nil
+}
+
+// gitlabChange maps a merge request of proj: a merged one into the
+// default branch is a change. The webhook and the collector both map
+// through it.
+func gitlabChange(cfg GitLab, proj glProject, mr *glMergeRequest) (domain.Record, string, error) {
+	switch {
+	case cfg.ChangesFrom == "push":
+		return nil, "changes come from pushes (connectors.gitlab.changes_from: push)", nil
+	case mr.Action != "merge" && mr.State != "merged":
+		return nil, "only a merged merge request is a change", nil
+	case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
+		return nil, fmt.Sprintf("merged into %s, not the default branch %s", mr.TargetBranch, proj.DefaultBranch), nil
+	}
+	// GitLab's webhook payload has no merge time; the merge is its last
+	// update.
+	merged := firstTime(mr.MergedAt, mr.UpdatedAt)
+	if merged.IsZero() {
+		return nil, "", rejectf("object_attributes.updated_at: missing on a merged merge request")
+	}
+	return &domain.Change{
+		Meta: domain.Meta{ID: proj.PathWithNamespace + "!" + string(mr.IID)}, Service: cfg.service(proj),
+		MergedAt: merged.Time, OpenedAt: mr.CreatedAt.Time, Title: mr.Title, Commit: mr.MergeCommitSHA, URL: firstOf(mr.URL, mr.WebURL),
+	}, "", nil
+}

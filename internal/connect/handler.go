@@ -39,7 +39,7 @@ func (s *Service) Handler(fail func(http.ResponseWriter, *http.Request, error)) 
 			fail(w, r, domain.Errorf(domain.EMethodNotAllowed, "method %s not allowed on %s (allowed: POST)", r.Method, r.URL.Path))
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+		body, err := readBody(http.MaxBytesReader(w, r.Body, s.maxBody), r.ContentLength, s.maxBody)
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			res, err := s.TooLarge(r.Context(), source, r.Header, mbe.Limit)
@@ -53,6 +53,20 @@ func (s *Service) Handler(fail func(http.ResponseWriter, *http.Request, error)) 
 		res, err := s.Receive(r.Context(), Request{Source: source, Header: r.Header, Body: body})
 		s.answer(w, r, res, err, fail)
 	})
+}
+
+// readBody reads a delivery's body: into one buffer of the size its
+// Content-Length says when it says one within the limit (the server
+// holds the body to it), else growing as io.ReadAll does.
+func readBody(r io.Reader, size, limit int64) ([]byte, error) {
+	if size <= 0 || size > limit {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // Refusal is a refused delivery as an error of the vocabulary; it keeps

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -39,25 +40,29 @@ type jiraName struct {
 }
 
 type jiraEvent struct {
-	Timestamp    text   `json:"timestamp"`
-	WebhookEvent string `json:"webhookEvent"`
-	Issue        struct {
-		ID     text   `json:"id"`
-		Key    string `json:"key"`
-		Self   string `json:"self"`
-		Fields struct {
-			IssueType      jiraName   `json:"issuetype"`
-			Priority       *jiraName  `json:"priority"`
-			Project        jiraName   `json:"project"`
-			Components     []jiraName `json:"components"`
-			Summary        string     `json:"summary"`
-			Created        when       `json:"created"`
-			ResolutionDate when       `json:"resolutiondate"`
-		} `json:"fields"`
-	} `json:"issue"`
-	Changelog struct {
+	Timestamp    text      `json:"timestamp"`
+	WebhookEvent string    `json:"webhookEvent"`
+	Issue        jiraIssue `json:"issue"`
+	Changelog    struct {
 		ID text `json:"id"`
 	} `json:"changelog"`
+}
+
+// jiraIssue is an issue as webhooks and the REST API's search both give it.
+type jiraIssue struct {
+	ID     text   `json:"id"`
+	Key    string `json:"key"`
+	Self   string `json:"self"`
+	Fields struct {
+		IssueType      jiraName   `json:"issuetype"`
+		Priority       *jiraName  `json:"priority"`
+		Project        jiraName   `json:"project"`
+		Components     []jiraName `json:"components"`
+		Summary        string     `json:"summary"`
+		Created        when       `json:"created"`
+		Updated        when       `json:"updated"`
+		ResolutionDate when       `json:"resolutiondate"`
+	} `json:"fields"`
 }
 
 func parseJira(cfg Jira, in *input) (*parsed, error) {
@@ -65,7 +70,7 @@ func parseJira(cfg Jira, in *input) (*parsed, error) {
 	if err := decode(in.body, &p); err != nil {
 		return nil, err
 	}
-	is, f := p.Issue, p.Issue.Fields
+	is := p.Issue
 	event := p.WebhookEvent
 	// Without Jira's header, the event is known by its time, issue and
 	// change.
@@ -78,8 +83,17 @@ func parseJira(cfg Jira, in *input) (*parsed, error) {
 		return nil, rejectf("webhookEvent: missing (not a Jira webhook)")
 	case event != "jira:issue_created" && event != "jira:issue_updated":
 		return ignored(id, event, "Jira %s events are not mapped", event), nil
-	case is.Key == "":
-		return nil, rejectf("issue.key: missing")
+	}
+	return outcome(id, event)(jiraRecord(cfg, &is))
+}
+
+// jiraRecord maps an issue as it is now: an incident or a ticket by its
+// type, else ignored. Every event carries the whole issue, so the webhook
+// and the collector both map through it.
+func jiraRecord(cfg Jira, is *jiraIssue) (domain.Record, string, error) {
+	f := &is.Fields
+	if is.Key == "" {
+		return nil, "", rejectf("issue.key: missing")
 	}
 	kind := cfg.IssueTypes[f.IssueType.Name]
 	if kind == "" {
@@ -93,10 +107,10 @@ func parseJira(cfg Jira, in *input) (*parsed, error) {
 		kind = jiraIssueTypes[strings.ToLower(f.IssueType.Name)]
 	}
 	if kind == "" {
-		return ignored(id, event, "issue type %q is neither an incident nor a ticket (connectors.jira.issue_types)", f.IssueType.Name), nil
+		return nil, fmt.Sprintf("issue type %q is neither an incident nor a ticket (connectors.jira.issue_types)", f.IssueType.Name), nil
 	}
 	if f.Created.IsZero() {
-		return nil, rejectf("issue.fields.created: missing")
+		return nil, "", rejectf("issue.fields.created: missing")
 	}
 	var priority string
 	if f.Priority != nil {
@@ -107,19 +121,19 @@ func parseJira(cfg Jira, in *input) (*parsed, error) {
 		url = is.Self[:i] + "/browse/" + is.Key
 	}
 	if kind == "ticket" {
-		return mapped(id, event, &domain.Ticket{
+		return &domain.Ticket{
 			Meta: domain.Meta{ID: is.Key}, CreatedAt: f.Created.Time, ResolvedAt: f.ResolutionDate.Time,
 			Priority: priority, Category: f.IssueType.Name, Text: f.Summary,
-		}), nil
+		}, "", nil
 	}
 	var component string
 	if len(f.Components) > 0 {
 		component = f.Components[0].Name
 	}
-	return mapped(id, event, &domain.Incident{
+	return &domain.Incident{
 		Meta:     domain.Meta{ID: is.Key},
 		Service:  cfg.service(firstOf(component, f.Project.Key), component, f.Project.Key),
 		Severity: cfg.severity(jiraSeverity, priority),
 		OpenedAt: f.Created.Time, ResolvedAt: f.ResolutionDate.Time, URL: url,
-	}), nil
+	}, "", nil
 }

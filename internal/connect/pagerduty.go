@@ -30,21 +30,27 @@ type pdRef struct {
 
 type pdEvent struct {
 	Event struct {
-		ID           string `json:"id"`
-		EventType    string `json:"event_type"`
-		ResourceType string `json:"resource_type"`
-		OccurredAt   when   `json:"occurred_at"`
-		Data         struct {
-			ID          string `json:"id"`
-			HTMLURL     string `json:"html_url"`
-			Status      string `json:"status"`
-			IncidentKey string `json:"incident_key"`
-			CreatedAt   when   `json:"created_at"`
-			Service     pdRef  `json:"service"`
-			Priority    *pdRef `json:"priority"`
-			Urgency     string `json:"urgency"`
-		} `json:"data"`
+		ID           string     `json:"id"`
+		EventType    string     `json:"event_type"`
+		ResourceType string     `json:"resource_type"`
+		OccurredAt   when       `json:"occurred_at"`
+		Data         pdIncident `json:"data"`
 	} `json:"event"`
+}
+
+// pdIncident is an incident as a webhook event's data and the REST API
+// both give it (the API's has resolved_at and last_status_change_at).
+type pdIncident struct {
+	ID                 string `json:"id"`
+	HTMLURL            string `json:"html_url"`
+	Status             string `json:"status"`
+	IncidentKey        string `json:"incident_key"`
+	CreatedAt          when   `json:"created_at"`
+	ResolvedAt         when   `json:"resolved_at"`
+	LastStatusChangeAt when   `json:"last_status_change_at"`
+	Service            pdRef  `json:"service"`
+	Priority           *pdRef `json:"priority"`
+	Urgency            string `json:"urgency"`
 }
 
 func parsePagerDuty(cfg PagerDuty, in *input) (*parsed, error) {
@@ -63,12 +69,27 @@ func parsePagerDuty(cfg PagerDuty, in *input) (*parsed, error) {
 	case ev.OccurredAt.IsZero():
 		return nil, rejectf("event.occurred_at: missing")
 	}
+	// An incident opened no later than any of its events; the stored one
+	// keeps the earliest (incidentUpdate.merge).
+	u := cfg.update(&data, ev.OccurredAt)
+	u.reopen = ev.EventType == "incident.reopened"
+	switch {
+	case ev.EventType == "incident.resolved":
+		u.inc.ResolvedAt = ev.OccurredAt.Time
+	case data.Status == "resolved":
+		u.resolvedIfUnknown = ev.OccurredAt.Time
+	}
+	return incidents(ev.ID, ev.EventType, u), nil
+}
+
+// update is the step an incident's state makes, merged with what is
+// stored when built: the webhook's step at occurred, or the collector's
+// current state (occurred zero). Both map through it.
+func (cfg PagerDuty) update(data *pdIncident, occurred when) incidentUpdate {
 	inc := &domain.Incident{
-		Meta:    domain.Meta{ID: data.ID},
-		Service: cfg.service(data.Service.Summary, data.Service.ID, data.Service.Summary),
-		// An incident opened no later than any of its events; the stored
-		// one keeps the earliest (incidentUpdate.merge).
-		OpenedAt:    firstTime(data.CreatedAt, ev.OccurredAt).Time,
+		Meta:        domain.Meta{ID: data.ID},
+		Service:     cfg.service(data.Service.Summary, data.Service.ID, data.Service.Summary),
+		OpenedAt:    firstTime(data.CreatedAt, occurred).Time,
 		Fingerprint: data.IncidentKey,
 		URL:         data.HTMLURL,
 	}
@@ -79,12 +100,23 @@ func parsePagerDuty(cfg PagerDuty, in *input) (*parsed, error) {
 	if priority != "" || data.Urgency != "" {
 		inc.Severity = cfg.severity(pagerdutySeverity, priority, data.Urgency)
 	}
-	u := incidentUpdate{inc: inc, reopen: ev.EventType == "incident.reopened", severityFallback: cfg.severity(nil)}
+	return incidentUpdate{inc: inc, severityFallback: cfg.severity(nil)}
+}
+
+// pagerdutyCurrent is the collector's step: the incident as it is now,
+// resolved when (and only when) its status says so.
+func pagerdutyCurrent(cfg PagerDuty, data *pdIncident) (incidentUpdate, error) {
 	switch {
-	case ev.EventType == "incident.resolved":
-		inc.ResolvedAt = ev.OccurredAt.Time
-	case data.Status == "resolved":
-		u.resolvedIfUnknown = ev.OccurredAt.Time
+	case data.ID == "":
+		return incidentUpdate{}, rejectf("incident id: missing")
+	case data.CreatedAt.IsZero():
+		return incidentUpdate{}, rejectf("incident %s: created_at missing", clip(data.ID))
 	}
-	return incidents(ev.ID, ev.EventType, u), nil
+	u := cfg.update(data, when{})
+	if data.Status == "resolved" {
+		u.inc.ResolvedAt = firstTime(data.ResolvedAt, data.LastStatusChangeAt).Time
+	} else {
+		u.reopen = true
+	}
+	return u, nil
 }

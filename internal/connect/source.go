@@ -94,6 +94,21 @@ func ignored(id, event, format string, args ...any) *parsed {
 	return &parsed{id: id, event: event, build: func(context.Context, *state) (built, error) { return built{ignored: why}, nil }}
 }
 
+// outcome turns what a mapping shared by a webhook and a collector gives
+// (a record, or none and why it is ignored, or the rejection) into a
+// parsed delivery.
+func outcome(id, event string) func(rec domain.Record, why string, err error) (*parsed, error) {
+	return func(rec domain.Record, why string, err error) (*parsed, error) {
+		switch {
+		case err != nil:
+			return nil, err
+		case rec == nil:
+			return ignored(id, event, "%s", why), nil
+		}
+		return mapped(id, event, rec), nil
+	}
+}
+
 // rejection is a delivery's own fault: malformed, an identifier over its
 // bound, a required field missing. It is answered 400 and logged with its
 // payload.
@@ -105,8 +120,16 @@ func rejectf(format string, args ...any) error {
 	return &rejection{reason: fmt.Sprintf(format, args...)}
 }
 
-// decode unmarshals a JSON payload, rejecting one that is not.
+// decode unmarshals a JSON payload, rejecting one that is not. The fast
+// path (pick) decodes most payloads; what it gives up on is decoded again
+// from scratch by encoding/json, which words the errors.
 func decode(body []byte, v any) error {
+	if pick(body, v) {
+		return nil
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero()
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError

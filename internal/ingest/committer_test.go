@@ -563,3 +563,27 @@ func TestImportThroughCommitter(t *testing.T) {
 		t.Run(tc.name, tc.fn)
 	}
 }
+
+// The committer waits for more requests only while they keep coming and
+// the group is small; an isolated request never waits.
+func TestGathers(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		last   time.Duration
+		queued int
+		want   bool
+	}{
+		{time.Millisecond, 1, true},
+		{time.Millisecond, 3, true},
+		{time.Millisecond, 4, false},
+		{5 * time.Millisecond, 1, false},
+		{time.Hour, 1, false},
+	} {
+		if got := gathers(now, now.Add(-c.last), c.queued); got != c.want {
+			t.Errorf("last group %v ago, %d queued: gathers = %v, want %v", c.last, c.queued, got, c.want)
+		}
+	}
+	if gathers(now, time.Time{}, 1) {
+		t.Error("the first group waits")
+	}
+}

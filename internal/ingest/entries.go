@@ -26,7 +26,19 @@ type Entry struct {
 // unchanged; and the summary and errors are Import's. An error from feed
 // (an unreadable file) ends the import with nothing written.
 func ImportEntries(ctx context.Context, st store.Store, opt Options, feed func(add func(Entry) error) error) (*Summary, error) {
-	return importWith(ctx, st, nil, opt, func(im *importer) error {
+	return importWith(ctx, st, nil, opt, entries(ctx, feed))
+}
+
+// ImportEntries is ImportEntries with the records of a small feed (under
+// chunkSize) committed in a group with concurrent imports and deliveries:
+// a pull collector's page, all or nothing.
+func (c *Committer) ImportEntries(ctx context.Context, opt Options, feed func(add func(Entry) error) error) (*Summary, error) {
+	return importWith(ctx, c.st, c, opt, entries(ctx, feed))
+}
+
+// entries hands an entry feed to an importer.
+func entries(ctx context.Context, feed func(add func(Entry) error) error) func(*importer) error {
+	return func(im *importer) error {
 		return feed(func(e Entry) error {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -37,5 +49,5 @@ func ImportEntries(ctx context.Context, st store.Store, opt Options, feed func(a
 			}
 			return im.add(e.Record, e.Raw)
 		})
-	})
+	}
 }

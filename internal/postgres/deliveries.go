@@ -85,8 +85,8 @@ func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.De
 		limit = math.MaxInt64
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
-		WHERE ($1 = '' OR d.source = $1) AND ($2 = '' OR d.outcome = $2) AND d.received_at >= $3
-		ORDER BY d.seq DESC LIMIT $4`, f.Source, f.Outcome, sinceNanos(f.Since), limit)
+		WHERE ($1 = '' OR d.source = $1) AND ($2 = '' OR d.outcome = $2) AND d.received_at >= $3 AND d.received_at <= $4
+		ORDER BY d.seq DESC LIMIT $5`, f.Source, f.Outcome, sinceNanos(f.Since), store.UntilNanos(f.Before), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -131,4 +131,42 @@ func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error
 		return 0, err
 	}
 	return tag.RowsAffected(), nil
+}
+
+func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time.Time) (store.DeliveryStats, error) {
+	st := store.DeliveryStats{Counts: map[string]int64{}}
+	rows, err := s.pool.Query(ctx, `SELECT outcome, count(*) FROM deliveries
+		WHERE source = $1 AND received_at >= $2 AND received_at <= $3 GROUP BY outcome`, source, sinceNanos(since), store.UntilNanos(until))
+	if err != nil {
+		return st, err
+	}
+	for rows.Next() {
+		var outcome string
+		var n int64
+		if err := rows.Scan(&outcome, &n); err != nil {
+			rows.Close()
+			return st, err
+		}
+		st.Counts[outcome] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	for _, q := range []struct {
+		dest     *time.Time
+		outcomes []string
+	}{{&st.Last, []string{"accepted", "ignored", "duplicate", "rejected"}}, {&st.LastOK, []string{"accepted", "ignored", "duplicate"}}} {
+		var at int64
+		err := s.pool.QueryRow(ctx, `SELECT received_at FROM deliveries WHERE source = $1 AND received_at <= $2 AND outcome = ANY($3)
+			ORDER BY received_at DESC LIMIT 1`, source, store.UntilNanos(until), q.outcomes).Scan(&at)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+		case err != nil:
+			return st, err
+		default:
+			*q.dest = time.Unix(0, at).UTC()
+		}
+	}
+	return st, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
@@ -94,18 +95,26 @@ type Snapshots struct {
 	Now func() time.Time
 	// Log receives errors and written snapshots (discarded when nil).
 	Log *slog.Logger
+	// Connectors, when set, is the connectors' health as of a time
+	// (connect.Service.Feeds), which the scorecard judges as the pages do.
+	Connectors func(ctx context.Context, asOf time.Time) ([]health.Connector, error)
 }
 
-func (s *Snapshots) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+func (s *Snapshots) now() time.Time    { return clock(s.Now) }
+func (s *Snapshots) log() *slog.Logger { return logger(s.Log) }
+
+// clock is now's time, or time.Now's when now is nil.
+func clock(now func() time.Time) time.Time {
+	if now != nil {
+		return now()
 	}
 	return time.Now()
 }
 
-func (s *Snapshots) log() *slog.Logger {
-	if s.Log != nil {
-		return s.Log
+// logger is log, or one that discards when log is nil.
+func logger(log *slog.Logger) *slog.Logger {
+	if log != nil {
+		return log
 	}
 	return slog.New(slog.DiscardHandler)
 }
@@ -190,9 +199,15 @@ func (s *Snapshots) RunOnce(ctx context.Context, now time.Time) (written bool, e
 		}
 		break
 	}
+	opt := scorecard.Options{AsOf: slot}
+	if s.Connectors != nil {
+		if opt.Connectors, err = s.Connectors(ctx, slot); err != nil {
+			return false, fmt.Errorf("reading the connectors' health: %w", err)
+		}
+	}
 	var body []byte
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		sc := scorecard.Build(s.Catalog, ds, scorecard.Options{AsOf: slot})
+		sc := scorecard.Build(s.Catalog, ds, opt)
 		var err error
 		body, err = json.Marshal(Snapshot{Slot: slot, Interval: catalog.FormatWindow(s.Interval), Scorecard: sc})
 		return err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -32,6 +33,10 @@ type Options struct {
 	// down by one of its dimensions is left out like a hidden one. Role
 	// views ignore it.
 	Scope metrics.Scope
+	// Connectors are the configured connectors' health as of AsOf
+	// (connect.Feeds): a state kind fed by one that has not worked within
+	// the kind's freshness limit is stale (SPEC §4).
+	Connectors []health.Connector
 }
 
 // visible reports whether Visible lets the metric be shown.
@@ -198,6 +203,10 @@ type SourceFresh struct {
 	Limit string `json:"limit,omitempty"`
 	State bool   `json:"state,omitempty"`
 	Stale bool   `json:"stale"`
+	// Connector names the connector whose connection health made a state
+	// kind stale, and ConnectorLastOK when it last worked (absent: never).
+	Connector       string     `json:"connector,omitempty"`
+	ConnectorLastOK *time.Time `json:"connector_last_ok,omitempty"`
 }
 
 // SeriesPoints is the number of weekly windows in a series.
@@ -351,7 +360,7 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		pillar: m.Pillar, dora: m.DORA,
 	}
-	c.Freshness = freshness(ds, m, opt.AsOf)
+	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}
 	if !metrics.Known(m.ID) {
 		c.Reason = "not computed yet"
@@ -440,6 +449,9 @@ func staleReason(f Freshness) string {
 		if !s.Stale {
 			continue
 		}
+		if s.Connector != "" {
+			return connectorReason(s)
+		}
 		if s.LastData == nil {
 			return "no " + s.Kind + " data: never sent"
 		}
@@ -448,11 +460,11 @@ func staleReason(f Freshness) string {
 	return "stale data"
 }
 
-func freshness(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time) Freshness {
+func freshness(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, conns []health.Connector) Freshness {
 	var f Freshness
 	for _, s := range m.Sources {
 		k := domain.Kind(s.Kind)
-		sf := sourceFreshness(ds, k, configuredLimit(ds, k, s.Freshness), asOf)
+		sf := sourceFreshness(ds, k, configuredLimit(ds, k, s.Freshness), asOf, conns)
 		if t := sf.LastData; t != nil && (f.LastData == nil || t.Before(*f.LastData)) {
 			f.LastData = t
 		}

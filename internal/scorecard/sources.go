@@ -8,6 +8,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -29,7 +30,15 @@ type SourcesReport struct {
 	// Quarantined are the stored rows left out because they could not be
 	// decoded (corrupted, or written by a newer version), whatever as_of.
 	Quarantined []metrics.QuarantinedRow `json:"quarantined"`
+	// Connectors are the connector sources configured or heard from, with
+	// their health (connect.Health) and its judgement: Limit, the
+	// tightest freshness limit of the kinds each feeds, and Status.
+	Connectors []health.Connector `json:"connectors"`
 }
+
+// Statuses of a connector on the data sources report, besides KindFresh,
+// KindStale and KindNeverSent (configured, never worked).
+const ConnectorNotConfigured = "not_configured"
 
 // KindSource is one record kind on the data sources page.
 type KindSource struct {
@@ -48,12 +57,18 @@ type KindSource struct {
 	Status string `json:"status"`
 	// Problems counts the data problems of the kind's records.
 	Problems int `json:"problems"`
+	// Connector names the configured connector that made a state kind
+	// stale (its connection did not work within the limit).
+	Connector string `json:"connector,omitempty"`
 }
 
 // Sources builds the data sources report. It reads every record that
 // names another (for the data problems), so it is a page, not a card.
-func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time) *SourcesReport {
-	r := &SourcesReport{AsOf: asOf.UTC(), Problems: ds.Problems(asOf), Quarantined: ds.Quarantined()}
+// connectors (connect.Health) are judged and listed, and a state kind fed
+// by a configured one that has not worked within the kind's limit is
+// stale.
+func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connectors ...health.Connector) *SourcesReport {
+	r := &SourcesReport{AsOf: asOf.UTC(), Problems: ds.Problems(asOf), Connectors: []health.Connector{}, Quarantined: ds.Quarantined()}
 	if r.Problems == nil {
 		r.Problems = []metrics.Problem{}
 	}
@@ -64,8 +79,8 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time) *Sources
 	for _, k := range domain.Kinds {
 		ks := KindSource{Kind: string(k), Records: ds.CountAt(k, asOf), State: k.State(), Problems: perKind[k]}
 		limit := kindLimit(cat, ds, k)
-		sf := sourceFreshness(ds, k, limit, asOf)
-		ks.LastData = sf.LastData
+		sf := sourceFreshness(ds, k, limit, asOf, connectors)
+		ks.LastData, ks.Connector = sf.LastData, sf.Connector
 		switch {
 		case ks.Records == 0 && sf.LastData == nil:
 			ks.Status = KindNeverSent
@@ -74,12 +89,48 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time) *Sources
 		default:
 			ks.Status = KindFresh
 		}
-		if !ks.State {
+		if !ks.State || sf.Limit != "" {
 			ks.Limit = sf.Limit
 		}
 		r.Kinds = append(r.Kinds, ks)
 	}
+	for _, c := range connectors {
+		r.Connectors = append(r.Connectors, judgeConnector(cat, ds, c, asOf))
+	}
 	return r
+}
+
+// judgeConnector sets a connector's limit, the tightest of the kinds it
+// feeds, and its status by it.
+func judgeConnector(cat *catalog.Catalog, ds *metrics.Dataset, c health.Connector, asOf time.Time) health.Connector {
+	var limit time.Duration
+	for _, k := range c.Kinds {
+		if l := kindLimit(cat, ds, domain.Kind(k)); limit == 0 || l < limit {
+			limit = l
+		}
+	}
+	if limit > 0 {
+		c.Limit = catalog.FormatWindow(limit)
+	}
+	switch {
+	case !c.Configured:
+		c.Status = ConnectorNotConfigured
+	case c.LastOK == nil:
+		c.Status = KindNeverSent
+	case c.StaleFor(asOf, limit):
+		c.Status = KindStale
+	default:
+		c.Status = KindFresh
+	}
+	return c
+}
+
+// connectorReason says why a state kind is stale by its connector.
+func connectorReason(s SourceFresh) string {
+	if s.ConnectorLastOK == nil {
+		return fmt.Sprintf("connector %s: no successful delivery or sync yet (it feeds %s)", s.Connector, s.Kind)
+	}
+	return fmt.Sprintf("connector %s: no successful delivery or sync since %s (it feeds %s)", s.Connector, s.ConnectorLastOK.Format(time.RFC3339), s.Kind)
 }
 
 // kindLimit is the freshness limit of a kind on the data sources page: a
@@ -113,9 +164,10 @@ func configuredLimit(ds *metrics.Dataset, k domain.Kind, limit time.Duration) ti
 // no data by then, or, for a kind of events, when its newest data is older
 // than limit. A state kind (a subscription book, quotas, budgets) is never
 // stale by its records' own times: a book that did not change is quiet,
-// not broken. (A connector's connection health could make it stale; there
-// are no connectors yet.)
-func sourceFreshness(ds *metrics.Dataset, k domain.Kind, limit time.Duration, asOf time.Time) SourceFresh {
+// not broken. A configured connector that feeds it is what can make it
+// stale: its connection did not work (no successful delivery or sync)
+// within limit.
+func sourceFreshness(ds *metrics.Dataset, k domain.Kind, limit time.Duration, asOf time.Time, conns []health.Connector) SourceFresh {
 	sf := SourceFresh{Kind: string(k), State: k.State()}
 	if !k.State() {
 		// A state kind has no age limit to show (SPEC §4).
@@ -131,6 +183,19 @@ func sourceFreshness(ds *metrics.Dataset, k domain.Kind, limit time.Duration, as
 		sf.Stale = ds.CountAt(k, asOf) == 0
 	default:
 		sf.Stale = true
+	}
+	if !k.State() {
+		return sf
+	}
+	for _, c := range conns {
+		if !c.Configured || !c.Feeds(string(k)) {
+			continue
+		}
+		// Fed by a connector, a state kind has a limit: its connection's.
+		sf.Limit = catalog.FormatWindow(limit)
+		if !sf.Stale && c.StaleFor(asOf, limit) {
+			sf.Stale, sf.Connector, sf.ConnectorLastOK = true, c.Source, c.LastOK
+		}
 	}
 	return sf
 }
@@ -151,7 +216,11 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never sent"}[k.Status]
 		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Unknown]}[k.Status]
 		status = paint(o.Color, color, status)
-		if k.State {
+		switch {
+		case k.Connector != "":
+			status += fmt.Sprintf(" (state kind: connector %s has not worked within %s)", k.Connector, k.Limit)
+			status = strings.Replace(status, "stale (state kind: connector", "stale: connector", 1)
+		case k.State:
 			status += " (state kind: never stale by its records' own times)"
 		}
 		if k.Problems > 0 {
@@ -166,7 +235,49 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 			fmt.Fprintf(&b, "  %s %s/%s (seq %d): %s\n", q.Kind, q.Source, q.ID, q.Seq, q.Reason)
 		}
 	}
+	writeConnectors(&b, r.Connectors, o)
 	return b.String()
+}
+
+// writeConnectors lists the connectors' health: when each last worked,
+// its status, deliveries by outcome, latest rejects and collector runs.
+func writeConnectors(b *strings.Builder, cs []health.Connector, o TextOptions) {
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nConnectors (deliveries over the last %s):\n", cs[0].Period)
+	fmt.Fprintf(b, "%-13s %-22s %-20s %-6s  %-14s %8s %9s %7s %8s\n", "source", "feeds", "last worked", "limit", "status", "accepted", "duplicate", "ignored", "rejected")
+	for _, c := range cs {
+		last := "—"
+		if c.LastOK != nil {
+			last = c.LastOK.Format(time.RFC3339)
+		}
+		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never worked", ConnectorNotConfigured: "not configured"}[c.Status]
+		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Red], ConnectorNotConfigured: statusColor[catalog.Unknown]}[c.Status]
+		fmt.Fprintf(b, "%-13s %-22s %-20s %-6s  %s%s %8d %9d %7d %8d\n", c.Source, strings.Join(c.Kinds, ", "), last, firstNonEmpty(c.Limit, "—"),
+			paint(o.Color, color, status), strings.Repeat(" ", max(0, 14-len(status))),
+			c.Counts["accepted"], c.Counts["duplicate"], c.Counts["ignored"], c.Counts["rejected"])
+		if r := c.LastSync; r != nil {
+			fmt.Fprintf(b, "  last sync %s: %s, %s, %d accepted, %d rejected", r.FinishedAt.Format(time.RFC3339), r.Outcome, plural.Count(r.Pages, "page"), r.Accepted, r.Rejected)
+			if c.LastSyncOK != nil && r.Outcome != "ok" {
+				fmt.Fprintf(b, " (last successful %s)", c.LastSyncOK.Format(time.RFC3339))
+			}
+			b.WriteString("\n")
+		}
+		for _, e := range c.SyncErrors {
+			fmt.Fprintf(b, "  sync failed %s: %s\n", e.FinishedAt.Format(time.RFC3339), e.Error)
+		}
+		for _, rj := range c.Rejects {
+			fmt.Fprintf(b, "  rejected %s %s: %s\n", rj.At.Format(time.RFC3339), firstNonEmpty(rj.DeliveryID, "(no delivery id)"), rj.Reason)
+		}
+	}
+}
+
+func firstNonEmpty(s, or string) string {
+	if s != "" {
+		return s
+	}
+	return or
 }
 
 // writeProblems lists data problems under a heading; nothing when none.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -226,6 +227,63 @@ func TestConfigurationDocStatesFreshness(t *testing.T) {
 			if want := kindLimit(cat, ds, k); err != nil || d != want {
 				t.Errorf("docs/configuration.md: %s limit %q, want %s", k, got, want)
 			}
+		}
+	}
+}
+
+// SPEC §4: a state kind fed by a configured connector is stale when that
+// connector has not worked (no successful delivery or sync) within the
+// kind's limit: the metrics reading it are unknown, the reason names the
+// connector. A connector that worked recently, or one not configured,
+// changes nothing; event kinds keep their own rule.
+func TestConnectorHealthMakesStateKindsStale(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), quietBook)
+	lastOK := asOf.Add(-40 * 24 * time.Hour)
+	stripe := health.Connector{Source: "stripe", Kinds: []string{"subscription"}, Webhook: true, Configured: true, LastOK: &lastOK}
+	sc := Build(cat, ds, Options{AsOf: asOf, Connectors: []health.Connector{stripe}})
+	for _, id := range []string{"mrr", "nrr"} {
+		c := card(t, sc, id)
+		want := "connector stripe: no successful delivery or sync since " + lastOK.Format(time.RFC3339) + " (it feeds subscription)"
+		if c.Status != catalog.Unknown || c.Reason != want || !c.Freshness.Stale || c.Value == nil {
+			t.Errorf("%s = %s %q (value %v), want unknown, %q, the value kept", id, c.Status, c.Reason, c.Value, want)
+		}
+	}
+	if c := card(t, sc, "pipeline_coverage"); c.Freshness.Stale {
+		t.Errorf("pipeline_coverage reads no subscription, yet is stale: %q", c.Reason)
+	}
+
+	never := stripe
+	never.LastOK = nil
+	if c := card(t, Build(cat, ds, Options{AsOf: asOf, Connectors: []health.Connector{never}}), "mrr"); c.Reason != "connector stripe: no successful delivery or sync yet (it feeds subscription)" {
+		t.Errorf("mrr with a configured connector that never worked: %q", c.Reason)
+	}
+	recent := asOf.Add(-2 * 24 * time.Hour)
+	fresh := stripe
+	fresh.LastOK = &recent
+	notConfigured := stripe
+	notConfigured.Configured = false
+	for _, conns := range [][]health.Connector{{fresh}, {notConfigured}} {
+		if c := card(t, Build(cat, ds, Options{AsOf: asOf, Connectors: conns}), "nrr"); c.Freshness.Stale || c.Status != catalog.Amber {
+			t.Errorf("nrr with %+v: %s %q, want amber as without connectors", conns[0], c.Status, c.Reason)
+		}
+	}
+
+	// The data sources report: the subscription row is stale by its
+	// connector, with the limit; the connector is judged.
+	r := Sources(cat, ds, asOf, stripe, health.Connector{Source: "github", Kinds: []string{"deployment", "change"}})
+	for _, k := range r.Kinds {
+		if k.Kind == "subscription" && (k.Status != KindStale || k.Connector != "stripe" || k.Limit != "35d") {
+			t.Errorf("subscription row %+v, want stale by connector stripe, limit 35d", k)
+		}
+	}
+	if len(r.Connectors) != 2 || r.Connectors[0].Status != KindStale || r.Connectors[0].Limit != "35d" || r.Connectors[1].Status != ConnectorNotConfigured {
+		t.Errorf("connectors %+v", r.Connectors)
+	}
+	text := SourcesText(r, TextOptions{})
+	for _, want := range []string{"stripe", "subscription", "stale: connector stripe has not worked within 35d", "not configured"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
 		}
 	}
 }

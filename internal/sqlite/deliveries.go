@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/store"
@@ -31,7 +30,10 @@ func logDelivery(ctx context.Context, q *sql.Stmt, d *store.Delivery) (created b
 		return false, err
 	}
 	var payload any
-	if d.Payload != nil {
+	switch {
+	case d.Payload != nil && d.Encoded:
+		payload = d.Payload
+	case d.Payload != nil:
 		payload = deflate(d.Payload)
 	}
 	err = q.QueryRowContext(ctx, d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
@@ -83,8 +85,8 @@ func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.De
 		limit = -1 // SQLite: no limit
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
-		WHERE (? = '' OR d.source = ?) AND (? = '' OR d.outcome = ?) AND d.received_at >= ?
-		ORDER BY d.seq DESC LIMIT ?`, f.Source, f.Source, f.Outcome, f.Outcome, sinceNanos(f.Since), limit)
+		WHERE (? = '' OR d.source = ?) AND (? = '' OR d.outcome = ?) AND d.received_at >= ? AND d.received_at <= ?
+		ORDER BY d.seq DESC LIMIT ?`, f.Source, f.Source, f.Outcome, f.Outcome, sinceNanos(f.Since), store.UntilNanos(f.Before), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -140,27 +142,82 @@ func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error
 	return r.RowsAffected()
 }
 
+// EncodePayload deflates d's payload, off the writer (store.PayloadEncoder).
+func (s *DB) EncodePayload(d *store.Delivery) {
+	if d.Payload != nil && !d.Encoded {
+		d.Payload, d.Encoded = deflate(d.Payload), true
+	}
+}
+
 // Payloads are kept deflated: webhook bodies are verbose JSON that
 // shrinks five- to tenfold, and a 20 KB GitHub payload written as is
 // spills into overflow pages, which cost the single writer more than
 // compressing it does. (PostgreSQL compresses large values itself.)
 func deflate(b []byte) []byte {
 	var buf bytes.Buffer
-	w := deflaters.Get().(*flate.Writer)
-	w.Reset(&buf)
+	buf.Grow(len(b)/4 + 64) // JSON deflates to a fifth or less
+	var w *flate.Writer
+	select {
+	case w = <-deflaters:
+		w.Reset(&buf)
+	default:
+		w, _ = flate.NewWriter(&buf, flate.BestSpeed) // the level is valid
+	}
 	w.Write(b)
 	w.Close()
-	deflaters.Put(w)
+	select {
+	case deflaters <- w:
+	default:
+	}
 	return buf.Bytes()
 }
 
-// deflaters recycles compressors: each holds about a megabyte of state,
-// which allocated per payload cost more than the compression.
-var deflaters = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, flate.BestSpeed) // the level is valid
-	return w
-}}
+// deflaters keeps compressors for reuse: each holds about a megabyte of
+// state, which allocated per payload cost more than the compression. Not
+// a sync.Pool: that is emptied at every garbage collection, and under a
+// steady stream of deliveries it made a new compressor every few hundred
+// payloads — a megabyte that brought the next collection nearer. A few
+// are kept for good: as many as payloads are deflated at once, about the
+// cores.
+var deflaters = make(chan *flate.Writer, 8)
 
 func inflate(b []byte) ([]byte, error) {
 	return io.ReadAll(flate.NewReader(bytes.NewReader(b)))
+}
+
+func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time.Time) (store.DeliveryStats, error) {
+	st := store.DeliveryStats{Counts: map[string]int64{}}
+	rows, err := s.db.QueryContext(ctx, `SELECT outcome, count(*) FROM deliveries
+		WHERE source = ? AND received_at >= ? AND received_at <= ? GROUP BY outcome`, source, sinceNanos(since), store.UntilNanos(until))
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var outcome string
+		var n int64
+		if err := rows.Scan(&outcome, &n); err != nil {
+			return st, err
+		}
+		st.Counts[outcome] = n
+	}
+	if err := rows.Err(); err != nil {
+		return st, err
+	}
+	for _, q := range []struct {
+		dest     *time.Time
+		outcomes string
+	}{{&st.Last, `'accepted', 'ignored', 'duplicate', 'rejected'`}, {&st.LastOK, `'accepted', 'ignored', 'duplicate'`}} {
+		var at int64
+		err := s.db.QueryRowContext(ctx, `SELECT received_at FROM deliveries WHERE source = ? AND received_at <= ? AND outcome IN (`+q.outcomes+`)
+			ORDER BY received_at DESC LIMIT 1`, source, store.UntilNanos(until)).Scan(&at)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return st, err
+		default:
+			*q.dest = time.Unix(0, at).UTC()
+		}
+	}
+	return st, nil
 }

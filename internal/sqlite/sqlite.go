@@ -114,6 +114,11 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	db.SetMaxOpenConns(4)
+	// As many kept idle: with database/sql's default of two, concurrent
+	// readers (a webhook's redelivery check per request) closed and opened
+	// connections all the time — each opening runs the pragmas and
+	// prepares the statements again.
+	db.SetMaxIdleConns(4)
 	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()

@@ -60,6 +60,18 @@ type Delivery struct {
 	// Payload is the body as received, kept for replay; nil when it was
 	// not kept (a signature failure) or has been forgotten (retention).
 	Payload []byte
+	// Encoded says Payload is already in the store's own form: a store
+	// that is a PayloadEncoder encoded it. Stores read payloads back
+	// decoded.
+	Encoded bool
+}
+
+// PayloadEncoder is a store that keeps payloads encoded (SQLite deflates
+// them). The committer has each delivery's payload encoded on the
+// caller's goroutine, before the delivery joins a group, so the single
+// writer only copies it.
+type PayloadEncoder interface {
+	EncodePayload(d *Delivery)
 }
 
 // DeliveryFilter selects deliveries from the log.
@@ -67,6 +79,7 @@ type DeliveryFilter struct {
 	Source  string    // "" for every source
 	Outcome string    // "" for every outcome
 	Since   time.Time // received at or after; zero for no bound
+	Before  time.Time // received at or before; zero for no bound
 	Limit   int       // at most this many, newest first; <= 0 for all
 }
 
@@ -91,6 +104,31 @@ type DeliveryStore interface {
 	// ForgetPayloads drops the payloads of deliveries received before
 	// `before` (the rows stay) and returns how many it dropped.
 	ForgetPayloads(ctx context.Context, before time.Time) (int64, error)
+	// DeliveryStats summarises a source's deliveries for the data sources
+	// report: counts by outcome of those received in [since, until], and
+	// the newest one, and newest successful one, received at or before
+	// until (a zero until is no bound).
+	DeliveryStats(ctx context.Context, source string, since, until time.Time) (DeliveryStats, error)
+}
+
+// DeliveryStats is what the delivery log says of one source's health.
+type DeliveryStats struct {
+	// Counts are by outcome (accepted, duplicate, ignored, rejected); an
+	// outcome no delivery had is absent.
+	Counts map[string]int64
+	// Last is when the newest delivery of any outcome was received; zero
+	// when none was.
+	Last time.Time
+	// LastOK is when the newest successful delivery was received: one the
+	// sender signed and Candor took — accepted, ignored or a duplicate.
+	// Zero when none was.
+	LastOK time.Time
+}
+
+// Succeeded reports whether an outcome shows a working connection: the
+// delivery was verified and taken (its records, if any, stored).
+func Succeeded(outcome string) bool {
+	return outcome == DeliveryAccepted || outcome == DeliveryIgnored || outcome == DeliveryDuplicate
 }
 
 // LogOnce is LogDelivery over a store's insert, which stores d (setting

@@ -22,7 +22,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/views":                           nil,
 	"GET /api/v1/views/{role}":                    {"as_of", "window"},
 	"GET /api/v1/reconciliations":                 {"limit"},
-	"GET /api/v1/sources":                         {"as_of"},
+	"GET /api/v1/sources":                         {"as_of", "period"},
 	"GET /api/v1/ledger":                          {"from", "to", "limit"},
 	"GET /api/v1/metrics/{id}/acknowledgements":   nil,
 	"GET /api/v1/escalations":                     {"as_of", "window", "scope"},

@@ -171,7 +171,7 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 		}
 		opt.Window = d
 	}
-	return q, opt, nil
+	return q, opt, s.feeds(r, &opt)
 }
 
 // checkScope refuses a filter value the data does not have, naming the

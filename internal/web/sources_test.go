@@ -1,8 +1,14 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/ingest"
 )
 
 // GET /api/v1/sources is the data sources report as JSON (the logic and its
@@ -33,4 +39,52 @@ func TestSourcesAPI(t *testing.T) {
 	} {
 		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })
 	}
+}
+
+// The data sources report lists each connector heard from or configured:
+// its deliveries by outcome over the period, its latest rejects with
+// their reasons (never their payloads), when it last worked and its
+// status.
+func TestSourcesAPIConnectors(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/webhooks/github", body: `{"secret":"payload"}`, status: http.StatusUnauthorized,
+		headers: map[string]string{"Authorization": "", "X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-9", "X-Hub-Signature-256": "sha256=00"}})
+	e.run(t, scenario{url: "/api/v1/sources?period=2d", status: 200,
+		fields: map[string]string{"connectors.0.source": "github", "connectors.0.period": "2d", "connectors.0.counts.rejected": "1",
+			"connectors.0.counts.accepted": "0", "connectors.0.rejects.0.delivery_id": "d-9", "connectors.0.configured": "true",
+			"connectors.0.status": "never_sent", "connectors.0.last_ok": "<nil>", "connectors.0.limit": "1d"},
+		check: func(t *testing.T, doc any) {
+			if r := fmt.Sprint(lookup(doc, "connectors.0.rejects.0.reason")); !strings.Contains(r, "X-Hub-Signature-256 does not match") {
+				t.Errorf("reject reason %q", r)
+			}
+		}})
+	e.run(t, scenario{url: "/api/v1/sources", status: 200, check: func(t *testing.T, doc any) {
+		if strings.Contains(fmt.Sprint(doc), `"secret"`) {
+			t.Errorf("a payload is in the report")
+		}
+	}})
+	e.run(t, scenario{name: "bad period", url: "/api/v1/sources?period=forever", status: 400, fields: map[string]string{"param": "period"}})
+}
+
+// A subscription book fed by a configured Stripe connector that has not
+// delivered within the limit makes MRR unknown, the reason naming it.
+func TestScorecardUnknownByConnector(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		hooks, err := connect.New(connect.Options{Store: s.Store, Config: connect.Config{Stripe: connect.Stripe{Secret: "whsec_test"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Connectors = hooks
+	})
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf, status: 200, check: func(t *testing.T, doc any) {
+		c := metricCard(doc, "mrr")
+		if c["status"] != "unknown" || c["reason"] != "connector stripe: no successful delivery or sync yet (it feeds subscription)" || c["value"] == nil {
+			t.Errorf("mrr = %v %q (value %v)", c["status"], c["reason"], c["value"])
+		}
+	}})
+	// The pages read the same options.
+	e.run(t, scenario{url: "/api/v1/metrics/mrr?as_of=" + asOf, status: 200, contains: []string{"connector stripe"}})
 }

@@ -7,6 +7,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,8 +21,10 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/oidc"
@@ -53,6 +56,10 @@ type Server struct {
 		Handler(fail func(http.ResponseWriter, *http.Request, error)) http.Handler
 	}
 	hooks http.Handler
+	// Connectors reports the connectors' health (connect.Service): the
+	// data sources report lists it, and the scorecard's state kinds fed by
+	// a connector are stale when it stopped working. Without it neither.
+	Connectors Connectors
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).
@@ -95,6 +102,22 @@ func (s *Server) Handler() http.Handler {
 	s.flashes = &flashStore{}
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))
+}
+
+// Connectors is the connectors' health as connect.Service reports it.
+type Connectors interface {
+	Health(ctx context.Context, asOf time.Time, period time.Duration) ([]health.Connector, error)
+	Feeds(ctx context.Context, asOf time.Time) ([]health.Connector, error)
+}
+
+// feeds is the connector health the scorecard's unknown rule reads.
+func (s *Server) feeds(r *http.Request, opt *scorecard.Options) error {
+	if s.Connectors == nil {
+		return nil
+	}
+	var err error
+	opt.Connectors, err = s.Connectors.Feeds(r.Context(), opt.AsOf)
+	return err
 }
 
 // access is what the request's principal may see and do.
@@ -167,7 +190,7 @@ func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 		}
 		opt.Window = d
 	}
-	return opt, nil
+	return opt, s.feeds(r, &opt)
 }
 
 func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
@@ -200,9 +223,26 @@ func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
 		}
 		asOf = t
 	}
+	period := connect.DefaultHealthPeriod
+	if v := r.URL.Query().Get("period"); v != "" {
+		d, err := catalog.ParseWindow(v)
+		if err != nil || d <= 0 {
+			s.writeError(w, r, badParam("period", "%q is not a positive duration (7d, 24h, 2w)", v))
+			return
+		}
+		period = d
+	}
+	var conns []health.Connector
+	if s.Connectors != nil {
+		var err error
+		if conns, err = s.Connectors.Health(r.Context(), asOf, period); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	var rep *scorecard.SourcesReport
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		rep = scorecard.Sources(s.Catalog, ds, asOf)
+		rep = scorecard.Sources(s.Catalog, ds, asOf, conns...)
 		return nil
 	})
 	if err != nil {

@@ -91,7 +91,7 @@ func newEnvFull(t *testing.T, maxBody int64, roles map[string]auth.RoleOverride,
 	}
 	s := &Server{
 		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks, Connectors: hooks,
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	if configure != nil {

@@ -342,6 +342,38 @@ func runDeliveries(t *testing.T, open Factory, o options) {
 		}
 	})
 
+	t.Run("EncodedPayloadsReadBack", func(t *testing.T) {
+		s := open(t)
+		d := delivery("github", "enc-1", store.DeliveryAccepted, 0)
+		want := append([]byte(nil), d.Payload...)
+		pe, ok := s.(store.PayloadEncoder)
+		if !ok {
+			t.Skip("the store keeps payloads as they are")
+		}
+		pe.EncodePayload(&d)
+		if !d.Encoded {
+			t.Fatal("EncodePayload left the delivery unencoded")
+		}
+		b, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.LogDeliveries(ctx, []store.Delivery{d}); err != nil {
+			b.Rollback()
+			t.Fatal(err)
+		}
+		if err := b.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		var got []byte
+		if err := s.KeptPayloads(ctx, "github", time.Time{}, func(k store.Delivery) error { got = k.Payload; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("payload read back %q, want %q", got, want)
+		}
+	})
+
 	t.Run("DeliveriesSurviveReopen", func(t *testing.T) {
 		if o.reopen == nil {
 			t.Skip("no storetest.Reopen option")

@@ -1,0 +1,168 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// GitHub's REST API v3 lists pull requests and deployments newest first,
+// a page at a time (the next page's URL in the Link header), with no
+// "updated since" filter. So each run walks a repository's lists from the
+// newest down to where the last run stopped (the cursor's Since), and the
+// newest time it saw becomes the next run's Since. A run that stops
+// part-way resumes at the next page's URL: an object updated meanwhile
+// moves to the front, where the next run finds it, and the objects behind
+// shift back, so a page read again holds only objects read before.
+
+// githubSettle is how long before the last run's newest deployment a run
+// reads deployments again: a deployment is listed when it is created and
+// finishes (gets its success or failure status) later.
+const githubSettle = 24 * time.Hour
+
+func (s *Service) githubStreams(ctx context.Context, api *apiClient) ([]stream, error) {
+	cfg := s.cfg.GitHub
+	var out []stream
+	for _, full := range cfg.Sync.Repos {
+		var repo ghRepo
+		if _, err := getJSON(ctx, api, "/repos/"+escapeRepo(full), &repo); err != nil {
+			return nil, err
+		}
+		if repo.FullName == "" {
+			return nil, fmt.Errorf("repository %s: the API's answer has no full_name", full)
+		}
+		n := cfg.Sync.pageSize()
+		out = append(out, &ghPulls{cfg: cfg, api: api, repo: repo, size: n}, &ghDeployments{cfg: cfg, api: api, repo: repo, size: n})
+	}
+	return out, nil
+}
+
+// escapeRepo escapes OWNER/REPO for a path, keeping the slash.
+func escapeRepo(full string) string {
+	owner, name, _ := strings.Cut(full, "/")
+	return url.PathEscape(owner) + "/" + url.PathEscape(name)
+}
+
+// ghPulls walks a repository's closed pull requests, the most recently
+// updated first: the merged ones are changes (githubChange).
+type ghPulls struct {
+	cfg  GitHub
+	api  *apiClient
+	repo ghRepo
+	size int
+}
+
+func (p *ghPulls) name() string { return p.repo.FullName + " pull requests" }
+
+func (p *ghPulls) page(ctx context.Context, cur cursor) (page, error) {
+	first := fmt.Sprintf("/repos/%s/pulls?state=closed&sort=updated&direction=desc&per_page=%d", escapeRepo(p.repo.FullName), p.size)
+	return descend(ctx, p.api, first, cur, func(raw json.RawMessage) (time.Time, time.Time, object, error) {
+		var pr ghPull
+		if err := decode(raw, &pr); err != nil {
+			return time.Time{}, time.Time{}, newObject(p.repo.FullName+" pull request", raw, nil, err), nil
+		}
+		key := p.repo.FullName + "#" + string(pr.Number)
+		parsed, err := outcome(key, "pull_request")(githubChange(p.cfg, p.repo, &pr, pr.Merged || !pr.MergedAt.IsZero()))
+		return pr.UpdatedAt.Time, pr.UpdatedAt.Time, newObject(key, raw, parsed, err), nil
+	})
+}
+
+// descend reads the page of a list sorted newest first that cur points
+// at (first, when the walk starts) and maps each object with each, which
+// gives the object's time and the time it is compared with Since by. The
+// walk is done when it reaches an object older than Since, or the list's
+// end: the newest time seen becomes Since. Otherwise the next cursor is
+// the next page of this walk (the Link header's).
+func descend(ctx context.Context, api *apiClient, first string, cur cursor, each func(raw json.RawMessage) (at, by time.Time, o object, err error)) (page, error) {
+	var items []json.RawMessage
+	resp, err := getJSON(ctx, api, firstOf(cur.Next, first), &items)
+	if err != nil {
+		return page{}, err
+	}
+	var pg page
+	high, older := cur.High, false
+	for _, raw := range items {
+		at, by, o, err := each(raw)
+		if err != nil {
+			return page{}, err
+		}
+		if !by.IsZero() && by.Before(cur.Since) {
+			older = true // and so is every one after it
+			break
+		}
+		high = latest(high, at)
+		pg.objects = append(pg.objects, o)
+	}
+	next := nextLink(resp.header)
+	if older || next == "" {
+		pg.next, pg.done = cursor{Since: latest(high, cur.Since)}, true
+		return pg, nil
+	}
+	pg.next = cursor{Since: cur.Since, High: high, Next: next}
+	return pg, nil
+}
+
+// ghDeployments walks a repository's deployments, newest first, each
+// with its newest finished status (githubDeployment).
+type ghDeployments struct {
+	cfg  GitHub
+	api  *apiClient
+	repo ghRepo
+	size int
+}
+
+func (d *ghDeployments) name() string { return d.repo.FullName + " deployments" }
+
+func (d *ghDeployments) page(ctx context.Context, cur cursor) (page, error) {
+	first := fmt.Sprintf("/repos/%s/deployments?per_page=%d", escapeRepo(d.repo.FullName), d.size)
+	return descend(ctx, d.api, first, cur, func(raw json.RawMessage) (time.Time, time.Time, object, error) {
+		var dep ghDeployment
+		if err := decode(raw, &dep); err != nil {
+			return time.Time{}, time.Time{}, newObject(d.repo.FullName+" deployment", raw, nil, err), nil
+		}
+		// Compared a settling time early: it finished after it was listed.
+		by := dep.CreatedAt.Add(githubSettle)
+		if dep.CreatedAt.IsZero() {
+			by = time.Time{}
+		}
+		if by.Before(cur.Since) && !by.IsZero() {
+			return dep.CreatedAt.Time, by, object{}, nil
+		}
+		o, err := d.deployment(ctx, d.repo.FullName+" deployment "+string(dep.ID), raw, &dep)
+		return dep.CreatedAt.Time, by, o, err
+	})
+}
+
+// deployment maps a deployment with its newest finished status (the API
+// lists statuses newest first); its raw hash is of the deployment and that
+// status, one line each.
+func (d *ghDeployments) deployment(ctx context.Context, key string, raw json.RawMessage, dep *ghDeployment) (object, error) {
+	if dep.ID == "" {
+		return newObject(key, raw, nil, rejectf("deployment.id: missing")), nil
+	}
+	var statuses []json.RawMessage
+	if _, err := getJSON(ctx, d.api, fmt.Sprintf("/repos/%s/deployments/%s/statuses?per_page=100", escapeRepo(d.repo.FullName), url.PathEscape(string(dep.ID))), &statuses); err != nil {
+		return object{}, err
+	}
+	var st ghDeploymentStatus
+	var stRaw json.RawMessage
+	for _, r := range statuses {
+		var s ghDeploymentStatus
+		if err := decode(r, &s); err != nil {
+			return newObject(key, raw, nil, err), nil
+		}
+		if s.State == "success" || s.State == "failure" || s.State == "error" {
+			st, stRaw = s, r
+			break
+		}
+	}
+	if stRaw == nil {
+		return newObject(key, raw, ignored(key, "deployment", "no finished status yet"), nil), nil
+	}
+	both := append(append(append([]byte{}, raw...), '\n'), stRaw...)
+	p, err := outcome(key, "deployment_status")(githubDeployment(d.cfg, d.repo, dep, &st))
+	return newObject(key, both, p, err), nil
+}

@@ -1,0 +1,94 @@
+// Package health describes the connection health of Candor's connectors
+// (SPEC §4, §5 data quality): for each source, what it feeds, whether it
+// is configured, its deliveries and its collector's runs, and the last
+// time it worked. The connectors (internal/connect) report it from the
+// store; the scorecard judges it — a state kind fed by a configured
+// connector that has not worked within the kind's freshness limit is
+// stale. It is plain data, so both can use it without depending on each
+// other.
+package health
+
+import "time"
+
+// Connector is one connector source's health as of a time.
+type Connector struct {
+	Source string `json:"source"`
+	// Kinds are the record kinds the source maps onto.
+	Kinds []string `json:"kinds"`
+	// Webhook: deliveries are expected — the source's secret is set, or,
+	// for a source verified by API token, it has sent deliveries.
+	// Collector: its pull collector is configured (a token, what to read).
+	// Configured is either: only a configured connector's staleness
+	// counts.
+	Webhook    bool `json:"webhook"`
+	Collector  bool `json:"collector"`
+	Configured bool `json:"configured"`
+	// SyncEvery is the collector's schedule ("1h"); empty when it runs
+	// only when asked.
+	SyncEvery string `json:"sync_every,omitempty"`
+	// LastDelivery is when the newest delivery of any outcome arrived: the
+	// last event time.
+	LastDelivery *time.Time `json:"last_delivery"`
+	// Period is what Counts cover, ending at as_of ("7d"); Counts are the
+	// deliveries received in it by outcome (accepted, duplicate, ignored,
+	// rejected — every outcome present, zero or not).
+	Period string           `json:"period"`
+	Counts map[string]int64 `json:"counts"`
+	// Rejects are the latest rejected deliveries with their reasons,
+	// newest first; never their payloads.
+	Rejects []Reject `json:"rejects"`
+	// LastSync is the collector's latest run; LastSyncOK when its latest
+	// successful run finished; SyncErrors the failed runs since then,
+	// newest first.
+	LastSync   *Run       `json:"last_sync"`
+	LastSyncOK *time.Time `json:"last_sync_ok"`
+	SyncErrors []Run      `json:"sync_errors"`
+	// LastOK is the last time the connection worked: a successful delivery
+	// (accepted, ignored or a duplicate) or a successful sync, whichever
+	// is later; nil when neither happened by as_of.
+	LastOK *time.Time `json:"last_ok"`
+	// Limit and Status are the scorecard's judgement (scorecard.Sources):
+	// the tightest freshness limit of the kinds it feeds, and fresh, stale
+	// or never_sent for a configured connector, not_configured otherwise.
+	Limit  string `json:"limit,omitempty"`
+	Status string `json:"status,omitempty"`
+}
+
+// Reject is a rejected delivery as the health report shows it.
+type Reject struct {
+	At         time.Time `json:"at"`
+	DeliveryID string    `json:"delivery_id"`
+	Event      string    `json:"event,omitempty"`
+	Reason     string    `json:"reason"`
+}
+
+// Run is a collector's run as the health report shows it.
+type Run struct {
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Outcome    string    `json:"outcome"`
+	Error      string    `json:"error,omitempty"`
+	Pages      int       `json:"pages"`
+	Accepted   int       `json:"accepted"`
+	Ignored    int       `json:"ignored"`
+	Rejected   int       `json:"rejected"`
+	Inserted   int64     `json:"inserted"`
+	Replaced   int64     `json:"replaced"`
+	Unchanged  int64     `json:"unchanged"`
+}
+
+// Feeds reports whether the connector maps onto kind.
+func (c Connector) Feeds(kind string) bool {
+	for _, k := range c.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// StaleFor reports whether, as of asOf, a configured connector has not
+// worked within limit (or never has).
+func (c Connector) StaleFor(asOf time.Time, limit time.Duration) bool {
+	return c.Configured && (c.LastOK == nil || asOf.Sub(*c.LastOK) > limit)
+}

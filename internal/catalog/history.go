@@ -43,9 +43,11 @@ type Change struct {
 // governed holds a catalog's history, shared by its copies.
 type governed struct{ cur atomic.Pointer[history] }
 
-// history is each metric's versions, oldest first: the built-in definition, then one per change.
+// history is each metric's versions, oldest first: the built-in definition, then one per change,
+// and the changes that made them, in order.
 type history struct {
 	versions map[string][]Metric
+	changes  []Change
 }
 
 // Governed returns a copy of c that keeps a history of approved changes (none yet); see Govern.
@@ -87,7 +89,7 @@ func (c *Catalog) build(changes []Change) (*history, error) {
 	// The built-in definitions, without the history: Apply works on plain catalogs.
 	cur := c.clone()
 	cur.gov = nil
-	h := &history{versions: map[string][]Metric{}}
+	h := &history{versions: map[string][]Metric{}, changes: ordered}
 	for i := range cur.Metrics {
 		cur.Metrics[i].gov = nil
 	}
@@ -133,6 +135,36 @@ func (c *Catalog) build(changes []Change) (*history, error) {
 		h.versions[id] = vs
 	}
 	return h, nil
+}
+
+// Changes returns the changes the history holds, in order of time.
+func (c *Catalog) Changes() []Change {
+	if c.gov == nil {
+		return nil
+	}
+	if h := c.gov.cur.Load(); h != nil {
+		return slices.Clone(h.changes)
+	}
+	return nil
+}
+
+// Next returns the version a change would make of its metric after the history's changes, and
+// the version in force at the change's time; nothing is kept.
+func (c *Catalog) Next(ch Change) (next, old *Metric, err error) {
+	base, ok := c.Metric(ch.Metric)
+	if !ok {
+		return nil, nil, fmt.Errorf("no metric %q in the catalog", ch.Metric)
+	}
+	old = base.At(ch.At)
+	h, err := c.build(append(c.Changes(), ch))
+	if err != nil {
+		return nil, old, err
+	}
+	vs := h.versions[ch.Metric]
+	if len(vs) == 0 {
+		return old, old, nil
+	}
+	return &vs[len(vs)-1], old, nil
 }
 
 // At returns the version of the definition in force at t: the last one that took effect at or

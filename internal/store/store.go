@@ -143,6 +143,7 @@ type Store interface {
 	AuthStore
 	DeliveryStore
 	LedgerStore
+	AdoptionStore
 	Close() error
 }
 

@@ -434,4 +434,5 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runAuth(t, open, o)
 	runDeliveries(t, open, o)
 	runLedger(t, open, o)
+	runGovernance(t, open, o)
 }

@@ -53,6 +53,13 @@ func GovernedEnv(env func(string) string) map[string]string {
 	return out
 }
 
+// SetByEnv names the governed settings the environment set when the
+// configuration was loaded, each with its variable.
+func (c Config) SetByEnv() map[string]string { return c.setByEnv }
+
+// Path is the file the configuration was read from ("" for none).
+func (c Config) Path() string { return c.path }
+
 // field is the configuration field whose YAML key is name.
 func (c *Config) field(name string) (reflect.Value, bool) {
 	v := reflect.ValueOf(c).Elem()

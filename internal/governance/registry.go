@@ -466,6 +466,24 @@ func (r *Registry) view(id int64) (*View, error) {
 var ErrOwnProposal = domain.Errorf(domain.EForbidden,
 	"rule: an approver must not be the proposer (SPEC §5: a definition change is approved by an executive other than the one who proposed it)")
 
+// ExecutiveRole is the role whoever decides a proposal must hold, whatever
+// permissions an organisation grants other roles (SPEC §5).
+const ExecutiveRole = "executive"
+
+// ErrNotExecutive refuses a decision by someone without the executive role.
+var ErrNotExecutive = domain.Errorf(domain.EForbidden,
+	"rule: an approver must hold the executive role (SPEC §5: a definition change is approved or rejected by an executive)")
+
+// CheckDecider refuses (ErrNotExecutive) a decider whose roles lack
+// ExecutiveRole: definitions:approve granted to another role in the
+// configuration does not make its holders executives.
+func CheckDecider(roles []string) error {
+	if !slices.Contains(roles, ExecutiveRole) {
+		return ErrNotExecutive
+	}
+	return nil
+}
+
 // Decide approves or rejects a proposal for by (auth.Person), who holds
 // definitions:approve (the caller checks that). An approver must not be
 // the proposer (ErrOwnProposal, 403); a proposal that loosens a metric

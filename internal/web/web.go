@@ -18,10 +18,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/adoption"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/oidc"
@@ -53,6 +55,12 @@ type Server struct {
 		Handler(fail func(http.ResponseWriter, *http.Request, error)) http.Handler
 	}
 	hooks http.Handler
+	// Governance holds the definition proposals and approvals (SPEC §5);
+	// without it their routes answer 501.
+	Governance *governance.Registry
+	// Adoption counts who opens which page, metric and view (SPEC §5);
+	// nil counts nothing.
+	Adoption *adoption.Recorder
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

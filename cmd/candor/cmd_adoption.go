@@ -12,11 +12,60 @@ import (
 )
 
 func init() {
-	register(command{name: "adoption", args: "review [--as-of T] [flags]", help: "the quarterly review: metrics and views nobody opened, metrics red and never acknowledged", run: runAdoption})
+	register(command{name: "adoption", args: "weeks|review [flags]", help: "who opened which page, metric and view per week (counts); the quarterly review: metrics and views nobody opened, metrics red and never acknowledged", run: runAdoption})
 }
 
 func runAdoption(ctx context.Context, env *Env, args []string) error {
-	return subcommand(ctx, env, "adoption", args, map[string]func(context.Context, *Env, []string) error{"review": runAdoptionReview}, []string{"review"})
+	return subcommand(ctx, env, "adoption", args, map[string]func(context.Context, *Env, []string) error{
+		"weeks": runAdoptionWeeks, "review": runAdoptionReview,
+	}, []string{"weeks", "review"})
+}
+
+func runAdoptionWeeks(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "adoption weeks", "[--from T] [--to T] [flags]",
+		"Prints the adoption counts of the weeks holding --from and --to (default: the 13 weeks up to now): per week,\n"+
+			"person, route and metric or role view, how many opens — counts only, never what a page showed.")
+	var c common
+	c.bind(fs)
+	from := fs.String("from", "", "first day, RFC 3339 or YYYY-MM-DD (default 12 weeks before --to)")
+	to := fs.String("to", "", "last day, RFC 3339 or YYYY-MM-DD (default now)")
+	format := fs.String("format", "text", "text or json")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	var t [2]time.Time
+	for i, f := range []struct{ name, v string }{{"--from", *from}, {"--to", *to}} {
+		if f.v == "" {
+			continue
+		}
+		var err error
+		if t[i], err = web.ParseTime(f.v); err != nil {
+			return usagef("%s: %v", f.name, err)
+		}
+	}
+	fw, tw, err := adoption.Span(t[0], t[1], time.Now())
+	if err == nil {
+		err = checkFormat(*format)
+	}
+	if err != nil {
+		return usagef("%v", err)
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	counts, err := adoption.LoadCounts(ctx, a.store, fw, tw)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, counts)
+	}
+	_, err = fmt.Fprint(env.Stdout, counts.Text())
+	return err
 }
 
 func runAdoptionReview(ctx context.Context, env *Env, args []string) error {

@@ -124,4 +124,55 @@ func TestReview(t *testing.T) {
 	if !strings.Contains(rv.Text(), "change_failure_rate — red at 13 of 13 weekly checks") {
 		t.Errorf("text:\n%s", rv.Text())
 	}
+	// Someone who may not see change_failure_rate's numbers (an
+	// administrator) still learns nobody opened it, but not that it was red.
+	engine.New(st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
+		rv = Build(cat, ds, opens, acks, asOf, func(m *catalog.Metric) bool { return m.ID != "change_failure_rate" })
+		return nil
+	})
+	if !slices.Contains(ids(rv.Metrics), "change_failure_rate") || len(rv.Unacknowledged) != len(red)-1 {
+		t.Errorf("with change_failure_rate hidden: unopened %v, red %+v", ids(rv.Metrics), rv.Unacknowledged)
+	}
+	for _, r := range rv.Unacknowledged {
+		if r.ID == "change_failure_rate" {
+			t.Errorf("a hidden metric's red status is in the review")
+		}
+	}
+}
+
+// TestCounts: the weeks holding from and to, each week's total opens and
+// distinct openers (a forgotten opener counts opens, not an opener).
+func TestCounts(t *testing.T) {
+	st := sqlitetest.Open(t)
+	st.AddOpens(context.Background(), []store.Opens{
+		{Week: "2026-03-23", Who: "user:a@example.com", Page: "GET /{$}", Count: 2},
+		{Week: "2026-03-23", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: MetricSubject("mttr"), Count: 1},
+		{Week: "2026-03-23", Who: "", Page: "GET /{$}", Count: 4},
+		{Week: "2026-03-30", Who: "user:b@example.com", Page: "GET /views/{role}", Subject: ViewSubject("ceo"), Count: 3},
+		{Week: "2026-04-06", Who: "user:b@example.com", Page: "GET /{$}", Count: 7},
+	})
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	from, to, err := Span(time.Date(2026, 3, 25, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 5, 23, 0, 0, 0, time.UTC), now)
+	if err != nil || from != "2026-03-23" || to != "2026-04-06" {
+		t.Fatalf("Span = %s, %s, %v", from, to, err)
+	}
+	if f, to, _ := Span(time.Time{}, time.Time{}, now); f != "2026-03-09" || to != "2026-06-08" {
+		t.Errorf("the default span is %s to %s, want the quarter up to now", f, to)
+	}
+	if _, _, err := Span(time.Date(2026, 4, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 25, 0, 0, 0, 0, time.UTC), now); err == nil {
+		t.Error("to before from is accepted")
+	}
+	c, err := LoadCounts(context.Background(), st, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []WeekTotal{{Week: "2026-03-23", Opens: 7, Openers: 1}, {Week: "2026-03-30", Opens: 3, Openers: 1}}
+	if !slices.Equal(c.Weeks, want) || len(c.Opens) != 4 {
+		t.Fatalf("counts: %+v", c)
+	}
+	for _, s := range []string{"Week 2026-03-23: 7 opens by 1 person", "(forgotten)", "view:ceo"} {
+		if !strings.Contains(c.Text(), s) {
+			t.Errorf("text lacks %q:\n%s", s, c.Text())
+		}
+	}
 }

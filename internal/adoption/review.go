@@ -8,6 +8,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -58,8 +59,10 @@ func Quarter(asOf time.Time) (from, to string) {
 }
 
 // Build makes the review as of asOf from the quarter's opens (Quarter's
-// weeks), the acknowledgements and the data, for the metrics and views
-// visible accepts (nil: all). Call it under the engine's read lock.
+// weeks), the acknowledgements and the data. Every metric and view in
+// force is reviewed for opens (the catalog is no secret: docs/metrics.md),
+// but only those visible accepts (nil: all) for their status. Call it under
+// the engine's read lock.
 func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks []escalation.Acknowledgement, asOf time.Time, visible func(*catalog.Metric) bool) *Review {
 	from, to := Quarter(asOf)
 	rv := &Review{AsOf: asOf.UTC(), From: from, To: to, Metrics: []Item{}, Views: []Item{}, Unacknowledged: []RedItem{}}
@@ -86,14 +89,16 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks 
 	}
 	for i := range cat.Metrics {
 		m := &cat.Metrics[i]
-		if m.Retired || (visible != nil && !visible(m)) {
+		if m.Retired {
 			continue
 		}
 		it := Item{ID: m.ID, Name: m.Name, Pillar: m.Pillar, Owner: m.Owner}
 		if !opened[MetricSubject(m.ID)] {
 			rv.Metrics = append(rv.Metrics, it)
 		}
-		if acked[m.ID] || !metrics.Known(m.ID) || m.JudgedBy != "" {
+		// A status is the metric's numbers speaking: only for those who
+		// may see them.
+		if (visible != nil && !visible(m)) || acked[m.ID] || !metrics.Known(m.ID) || m.JudgedBy != "" {
 			continue
 		}
 		red := RedItem{Item: it}
@@ -113,24 +118,11 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks 
 		}
 	}
 	for _, v := range cat.Views {
-		if !opened[ViewSubject(v.ID)] && viewVisible(cat, v, visible) {
+		if !opened[ViewSubject(v.ID)] {
 			rv.Views = append(rv.Views, Item{ID: v.ID, Name: v.Name})
 		}
 	}
 	return rv
-}
-
-// viewVisible: a view is reviewed by whoever may see one of its metrics.
-func viewVisible(cat *catalog.Catalog, v catalog.View, visible func(*catalog.Metric) bool) bool {
-	if visible == nil {
-		return true
-	}
-	for _, id := range v.Metrics {
-		if m, ok := cat.Metric(id); ok && visible(m) {
-			return true
-		}
-	}
-	return false
 }
 
 func weekStartOf(week string) time.Time {
@@ -141,7 +133,8 @@ func weekStartOf(week string) time.Time {
 // Text renders the review for people.
 func (rv *Review) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Quarterly review as of %s (weeks %s to %s: %d opens by %d people)\n", rv.AsOf.Format(time.RFC3339), rv.From, rv.To, rv.Opens, rv.Openers)
+	fmt.Fprintf(&b, "Quarterly review as of %s (weeks %s to %s: %s by %s)\n", rv.AsOf.Format(time.RFC3339), rv.From, rv.To,
+		plural.Count(rv.Opens, "open"), plural.Counts(rv.Openers, "person", "people"))
 	fmt.Fprintf(&b, "\nMetrics nobody opened (%d): candidates to retire\n", len(rv.Metrics))
 	for _, m := range rv.Metrics {
 		fmt.Fprintf(&b, "  %s — %s (%s, owner %s)\n", m.ID, m.Name, m.Pillar, m.Owner)

@@ -3,9 +3,11 @@ package web
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/candor/candor/internal/adoption"
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -55,14 +57,53 @@ func (s *Server) review(r *http.Request) (*adoption.Review, error) {
 	return rv, err
 }
 
+// flushOpens adds what was opened up to now to the store, so that it
+// counts in what the request reads.
+func (s *Server) flushOpens(r *http.Request) error {
+	if s.Adoption == nil {
+		return nil
+	}
+	return s.Adoption.Flush(r.Context())
+}
+
+// getAdoption serves GET /api/v1/adoption?from=&to=: the counts of the
+// weeks holding from and to (default: the quarter up to now).
+func (s *Server) getAdoption(w http.ResponseWriter, r *http.Request) {
+	var t [2]time.Time
+	var err error
+	for i, name := range []string{"from", "to"} {
+		if v := r.URL.Query().Get(name); v != "" && err == nil {
+			if t[i], err = ParseTime(v); err != nil {
+				err = domain.InvalidParam(name, "%v", err)
+			}
+		}
+	}
+	var from, to string
+	if err == nil {
+		if from, to, err = adoption.Span(t[0], t[1], s.Now()); err != nil {
+			err = domain.InvalidParam("to", "%v", err)
+		}
+	}
+	if err == nil {
+		err = s.flushOpens(r)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c, err := adoption.LoadCounts(r.Context(), s.Store, from, to)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
 // getReview serves GET /api/v1/adoption/review.
 func (s *Server) getReview(w http.ResponseWriter, r *http.Request) {
-	if s.Adoption != nil {
-		// What was opened up to now counts.
-		if err := s.Adoption.Flush(r.Context()); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	if err := s.flushOpens(r); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	rv, err := s.review(r)
 	if err != nil {

@@ -29,6 +29,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/proposals":                       nil,
 	"GET /api/v1/proposals/{id}":                  nil,
 	"GET /api/v1/metrics/{id}/history":            nil,
+	"GET /api/v1/adoption":                        {"from", "to"},
 	"GET /api/v1/adoption/review":                 {"as_of"},
 
 	"GET /{$}":                             queryKeys,

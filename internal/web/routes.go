@@ -112,7 +112,8 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/proposals/{id}/approve", Need(auth.DefinitionsApprove), API, s.approveProposal},
 		{"POST", "/api/v1/proposals/{id}/reject", Need(auth.DefinitionsApprove), API, s.rejectProposal},
 		{"GET", "/api/v1/metrics/{id}/history", Need(auth.MetricRead), API, s.metricHistory},
-		{"GET", "/api/v1/adoption/review", Need(auth.DefinitionsPropose), API, s.getReview},
+		{"GET", "/api/v1/adoption", Need(auth.AdoptionRead), API, s.getAdoption},
+		{"GET", "/api/v1/adoption/review", Need(auth.AdoptionRead), API, s.getReview},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},

@@ -72,7 +72,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /api/v1/proposals/{id}/approve": {who: "definitions:approve", path: "/api/v1/proposals/2/approve", body: `{"reason":"route test"}`, ok: 200},
 		"POST /api/v1/proposals/{id}/reject":  {who: "definitions:approve", path: "/api/v1/proposals/3/reject", body: `{"reason":"route test"}`, ok: 200},
 		"GET /api/v1/metrics/{id}/history":    {who: "metric:read", path: "/api/v1/metrics/mttr/history", ok: 200, sees: seesMetric(cat, "mttr")},
-		"GET /api/v1/adoption/review":         {who: "definitions:propose", path: "/api/v1/adoption/review?as_of=" + asOf, ok: 200},
+		"GET /api/v1/adoption":                {who: "adoption:read", path: "/api/v1/adoption?from=2026-01-01&to=" + asOf, ok: 200},
+		"GET /api/v1/adoption/review":         {who: "adoption:read", path: "/api/v1/adoption/review?as_of=" + asOf, ok: 200},
 		// Admitted whoever calls; the connector refuses an unsigned delivery.
 		"POST /webhooks/{source}":              {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
 		"GET /{$}":                             {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},

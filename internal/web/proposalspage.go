@@ -102,7 +102,10 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 	access := s.access(r)
 	me := auth.Person(auth.PrincipalFrom(r.Context()))
 	now := s.Now().UTC()
-	data := proposalsPage{CanPropose: access.Can(auth.DefinitionsPropose), CanApprove: access.Can(auth.DefinitionsApprove),
+	// Only an executive decides (governance.CheckDecider): others get no
+	// forms that would be refused.
+	canDecide := access.Can(auth.DefinitionsApprove) && governance.CheckDecider(auth.PrincipalFrom(r.Context()).Roles) == nil
+	data := proposalsPage{CanPropose: access.Can(auth.DefinitionsPropose), CanApprove: canDecide,
 		Problem: problem, Failed: failed, Form: form, Now: now, Settings: config.GovernedSettings()}
 	if key := r.URL.Query().Get("done"); key != "" {
 		if d, ok := s.flashes.take(flashOwner(auth.PrincipalFrom(r.Context())), key, now); ok {
@@ -130,9 +133,9 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 	}
 	// Oldest open first: the longest waiting is the first to decide.
 	slices.Reverse(data.Open)
-	if data.CanPropose {
-		if s.Adoption != nil {
-			s.Adoption.Flush(r.Context())
+	if access.Can(auth.AdoptionRead) {
+		if err := s.flushOpens(r); err != nil {
+			s.logger(r).Warn("adding adoption counts", "err", err)
 		}
 		if data.Review, err = s.review(r); err != nil {
 			s.pageError(w, r, err)

@@ -141,7 +141,8 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 func runCatalogDecide(ctx context.Context, env *Env, decision string, args []string) error {
 	name := "catalog " + decision
 	fs := flags(env, name, "ID --reason TEXT [flags]",
-		"Records your decision on a proposal, with a reason. You must hold definitions:approve and must not be its proposer;\n"+
+		"Records your decision on a proposal, with a reason. You must hold definitions:approve and the executive role, and\n"+
+			"must not be its proposer; "+
 			"the approval that completes a proposal puts it in force at once. The API token of who decides is read from\n"+
 			"standard input or --token-file.")
 	var c common

@@ -188,20 +188,53 @@ func TestLooseningARedMetricNeedsTwoApprovers(t *testing.T) {
 }
 
 // A metric that turns red after a loosening was proposed still needs two
-// approvals: the rule holds while it is red.
+// approvals: the rule holds while it is red, not only when proposed.
 func TestRedAtApprovalCounts(t *testing.T) {
 	f := newFixture(t, config.Default())
 	v := f.propose(t, Input{Metric: "change_failure_rate", Changes: raw(`{"window": "7d"}`), Reason: "shorter"}, ann)
 	if v.Needed != 1 {
 		t.Fatalf("a shorter window needs %d", v.Needed)
 	}
-	// A longer window loosens: proposed while red, two approvers.
-	w := f.propose(t, Input{Metric: "change_failure_rate", Changes: raw(`{"window": "90d"}`), Reason: "smoother"}, ann)
-	if w.Needed != 2 {
-		t.Fatalf("a longer window of a red metric needs %d", w.Needed)
+	tick := func() { f.now = f.now.Add(time.Hour) }
+	approve := func(id int64, by string) *View {
+		t.Helper()
+		tick()
+		got, err := f.reg.Decide(context.Background(), id, Approve, "ok", by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
 	}
-	if got, err := f.reg.Decide(context.Background(), w.ID, Approve, "ok", bob); err != nil || got.Status != Open {
-		t.Fatalf("%+v %v", got, err)
+	// Lenient bounds (two approvals, it is red) make it green.
+	lenient := f.propose(t, Input{Metric: "change_failure_rate", Changes: raw(`{"thresholds": {"green": 30, "amber": 40}}`), Reason: "r"}, ann)
+	approve(lenient.ID, bob)
+	if approve(lenient.ID, cat).Status != Approved {
+		t.Fatal("the lenient bounds are not in force")
+	}
+	tick()
+	if c := f.card(t, "change_failure_rate", f.now); c.Status != catalog.Green {
+		t.Fatalf("under lenient bounds: %s", c.Status)
+	}
+	// Green: a longer window needs one approval when proposed …
+	w := f.propose(t, Input{Metric: "change_failure_rate", Changes: raw(`{"window": "90d"}`), Reason: "smoother"}, ann)
+	if w.Needed != 1 || len(w.Loosens) == 0 {
+		t.Fatalf("a longer window of a green metric: needs %d, loosens %v", w.Needed, w.Loosens)
+	}
+	// … but the metric turns red again (stricter bounds, one approval) …
+	strict := f.propose(t, Input{Metric: "change_failure_rate", Changes: raw(`{"thresholds": {"green": 5, "amber": 15}}`), Reason: "back"}, ann)
+	if approve(strict.ID, bob).Status != Approved {
+		t.Fatal("a stricter change needs one approval")
+	}
+	tick()
+	if c := f.card(t, "change_failure_rate", f.now); c.Status != catalog.Red {
+		t.Fatalf("under strict bounds: %s", c.Status)
+	}
+	// … so one approval no longer puts the longer window in force.
+	if got := approve(w.ID, bob); got.Status != Open || len(got.Approvals) != 1 || got.Needed != 2 {
+		t.Fatalf("one approval of a loosening while red: %s, %d approvals of %d", got.Status, len(got.Approvals), got.Needed)
+	}
+	if got := approve(w.ID, cat); got.Status != Approved {
+		t.Errorf("the second executive's approval: %s", got.Status)
 	}
 }
 

@@ -101,3 +101,36 @@ func TestEditedConfigurationIsRefusedAfterFirstStart(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestCatalogApproverMustBeExecutive: a role the configuration grants
+// definitions:approve still cannot decide: the rule names the executive
+// role, and the proposal stays open.
+func TestCatalogApproverMustBeExecutive(t *testing.T) {
+	data := smallStore(t)
+	conf := filepath.Join(t.TempDir(), "candor.yaml")
+	if err := os.WriteFile(conf, []byte("roles:\n  engineering:\n    permissions: [scorecard:read, metric:read, definitions:approve]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := []string{"--data", data, "--config", conf}
+	ann := cliToken(t, data, "ann", "executive")
+	eng := cliToken(t, data, "eng", "engineering")
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Reliability Lead"}`, "--reason", "SRE owns recovery", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose")
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, decision := range []string{"approve", "reject"} {
+		r = runWith(t, eng, false, append([]string{"catalog", decision, itoa(v.ID), "--reason", "fine"}, d...)...)
+		r.want(t, 1, "catalog "+decision+" (engineering with definitions:approve)")
+		if !strings.Contains(r.stderr, "an approver must hold the executive role") {
+			t.Errorf("%s by a non-executive: %s", decision, r.stderr)
+		}
+	}
+	r = mustRun(t, append([]string{"catalog", "history", "--format", "json"}, d...)...)
+	var list struct{ Proposals []governance.View }
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Proposals) != 1 ||
+		list.Proposals[0].Status != governance.Open || len(list.Proposals[0].Approvals) != 0 {
+		t.Errorf("after refused decisions (%v):\n%s", err, clip(r.stdout))
+	}
+}

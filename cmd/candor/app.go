@@ -12,6 +12,7 @@ import (
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/sqlite"
@@ -35,11 +36,13 @@ func (c *common) bind(fs *flag.FlagSet) {
 
 // app is the wired application for one command.
 type app struct {
-	cfg     config.Config
-	mcfg    metrics.Config
-	store   store.Store
+	cfg   config.Config
+	mcfg  metrics.Config
+	store store.Store
+	// catalog is governed: its history follows gov's proposals.
 	catalog *catalog.Catalog
 	engine  *engine.Engine
+	gov     *governance.Registry
 	// ledgerKey signs the audit ledger; ledgerFrom says where it came from
 	// (keyCreated: made now, in the data directory).
 	ledgerKey  ed25519.PrivateKey
@@ -102,10 +105,16 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	cat, err := cfg.Catalog()
+	// The configuration's overrides are checked (Load does too); they are
+	// the initial set of the governed definitions, applied from the store.
+	if _, err := cfg.Catalog(); err != nil {
+		return nil, err
+	}
+	base, err := catalog.Default()
 	if err != nil {
 		return nil, err
 	}
+	cat := base.Governed()
 	st, err := openStore(ctx, cfg, create)
 	if err != nil {
 		return nil, err
@@ -118,7 +127,26 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 		return nil, err
 	}
 	st.SetSealer(ledger.NewSealer(key))
-	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: engine.New(st, mcfg), ledgerKey: key, ledgerFrom: from, keyCreated: created}, nil
+	eng := engine.New(st, mcfg)
+	gov := &governance.Registry{Docs: st, Catalog: cat, Engine: eng, Config: cfg}
+	settings, err := cfg.Governed()
+	if err == nil {
+		err = gov.Init(ctx, governance.Initial{Metrics: cfg.Metrics, Settings: settings, Env: cfg.SetByEnv(), Source: configSource(cfg)})
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: eng, gov: gov, ledgerKey: key, ledgerFrom: from, keyCreated: created}, nil
+}
+
+// configSource names where the initial definitions came from, for the
+// record.
+func configSource(cfg config.Config) string {
+	if cfg.Path() != "" {
+		return "configuration file " + cfg.Path()
+	}
+	return "configuration (no file)"
 }
 
 func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {

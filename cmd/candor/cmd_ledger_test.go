@@ -39,28 +39,30 @@ func TestLedgerCommands(t *testing.T) {
 	r = runWith(t, "", false, with("ledger", "head")...)
 	r.want(t, 0, "ledger head")
 	head := strings.TrimSpace(r.stdout)
-	if !regexp.MustCompile(`^3:[0-9a-f]{64}$`).MatchString(head) {
-		t.Fatalf("ledger head printed %q, want 3:HASH (import, user, snapshot)", head)
+	if !regexp.MustCompile(`^4:[0-9a-f]{64}$`).MatchString(head) {
+		t.Fatalf("ledger head printed %q, want 4:HASH (the initial definitions, import, user, snapshot)", head)
 	}
 	r = runWith(t, "", false, with("ledger", "verify", "--head", head)...)
 	r.want(t, 0, "ledger verify")
-	if !strings.Contains(r.stdout, "ledger intact: 3 entries, head "+head) {
+	if !strings.Contains(r.stdout, "ledger intact: 4 entries, head "+head) {
 		t.Errorf("verify says %q", r.stdout)
 	}
 	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
 	var rep ledger.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 3 || rep.Broken != nil {
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 4 || rep.Broken != nil {
 		t.Errorf("verify --json = %s (%v)", r.stdout, err)
 	}
 
-	// The first entry is the import: its counts and content hash.
+	// The first entry is the configuration's initial definitions, recorded
+	// when the store was made; the second the import: its counts and
+	// content hash.
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	var typ, body, personal string
-	if err := db.QueryRow(`SELECT type, data, personal FROM ledger WHERE seq = 1`).Scan(&typ, &body, &personal); err != nil {
+	if err := db.QueryRow(`SELECT type, data, personal FROM ledger WHERE seq = 2`).Scan(&typ, &body, &personal); err != nil {
 		t.Fatal(err)
 	}
 	var imp struct {
@@ -99,19 +101,19 @@ func TestLedgerCommands(t *testing.T) {
 	}
 	mustExec(`DROP TRIGGER ledger_no_update`)
 	mustExec(`DROP TRIGGER ledger_no_delete`)
-	mustExec(`UPDATE ledger SET data = replace(data, '"records":2', '"records":20') WHERE seq = 1`)
+	mustExec(`UPDATE ledger SET data = replace(data, '"records":2', '"records":20') WHERE seq = 2`)
 	r = runWith(t, "", false, with("ledger", "verify")...)
 	r.want(t, 1, "ledger verify (altered)")
-	if !strings.Contains(r.stdout, "BROKEN at entry 1: altered") {
+	if !strings.Contains(r.stdout, "BROKEN at entry 2: altered") {
 		t.Errorf("verify of an altered ledger says %q", r.stdout)
 	}
-	mustExec(`UPDATE ledger SET data = replace(data, '"records":20', '"records":2') WHERE seq = 1`)
+	mustExec(`UPDATE ledger SET data = replace(data, '"records":20', '"records":2') WHERE seq = 2`)
 	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (restored)")
-	mustExec(`DELETE FROM ledger WHERE seq = 3`)
+	mustExec(`DELETE FROM ledger WHERE seq = 4`)
 	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (tail cut, no head)")
 	r = runWith(t, "", false, with("ledger", "verify", "--head", head)...)
 	r.want(t, 1, "ledger verify --head (tail cut)")
-	if !strings.Contains(r.stdout, "BROKEN at entry 3: missing") {
+	if !strings.Contains(r.stdout, "BROKEN at entry 4: missing") {
 		t.Errorf("verify --head of a cut ledger says %q", r.stdout)
 	}
 }

@@ -31,9 +31,10 @@ func TestReconcile(t *testing.T) {
 		t.Errorf("empty list:\n%s", r.stdout)
 	}
 
-	// Within tolerance: green. ARR is 12 × 1000.
+	// Within tolerance: green. ARR is 12 × 1000. (Document 1 is the
+	// initial definitions, recorded when the store was made.)
 	r = mustRun(t, append([]string{"reconcile", "--metric", "arr", "--expected", "11900", "--source", "finance"}, asOf...)...)
-	for _, want := range []string{"Reconciliation of", "(arr)", "against finance", "12,000 USD", "11,900 USD", "+100 USD (+0.84 %)", "GREEN", "#1"} {
+	for _, want := range []string{"Reconciliation of", "(arr)", "against finance", "12,000 USD", "11,900 USD", "+100 USD (+0.84 %)", "GREEN", "#2"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("text lacks %q:\n%s", want, r.stdout)
 		}
@@ -44,7 +45,7 @@ func TestReconcile(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &res); err != nil {
 		t.Fatalf("JSON: %v\n%s", err, r.stdout)
 	}
-	if res.ID != 2 || res.Metric != "change_failure_rate" || res.AsOf != "2026-03-31T00:00:00Z" || res.Actual == nil || *res.Actual != 50 ||
+	if res.ID != 3 || res.Metric != "change_failure_rate" || res.AsOf != "2026-03-31T00:00:00Z" || res.Actual == nil || *res.Actual != 50 ||
 		res.Difference == nil || *res.Difference != 10 || res.DifferencePct == nil || *res.DifferencePct != 25 || res.Status != "red" ||
 		res.Note != "from Jira" || res.CheckedAt == "" {
 		t.Errorf("result = %s", r.stdout)
@@ -60,7 +61,7 @@ func TestReconcile(t *testing.T) {
 	// Every result is kept across runs, newest first.
 	r = mustRun(t, "reconcile", "--list", "--data", data)
 	rows := regexp.MustCompile(`(?m)^(\d+) `).FindAllStringSubmatch(r.stdout, -1)
-	if len(rows) != 3 || rows[0][1] != "3" || rows[2][1] != "1" || !strings.Contains(r.stdout, "finance") || !strings.Contains(r.stdout, "RED") {
+	if len(rows) != 3 || rows[0][1] != "4" || rows[2][1] != "2" || !strings.Contains(r.stdout, "finance") || !strings.Contains(r.stdout, "RED") {
 		t.Errorf("list:\n%s", r.stdout)
 	}
 	r = mustRun(t, "reconcile", "--list", "--data", data, "--format", "json", "--limit", "2")

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/candor/candor/internal/connect"
 	"io"
 	"log/slog"
 	"net"
@@ -19,6 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/candor/candor/internal/connect"
+
+	"github.com/candor/candor/internal/adoption"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
@@ -36,7 +38,7 @@ func init() {
 	register(command{name: "serve", args: "[flags]", help: "serve the web pages and the JSON API (scorecard, metrics, role views, reconciliations, record ingestion)", run: runServe})
 	register(command{name: "generate", args: "--out FILE [flags]", help: "write a realistic, deterministic demo organisation as NDJSON", run: runGenerate})
 	register(command{name: "demo", args: "[flags]", help: "generate demo data into a temporary store and serve it", run: runDemo})
-	register(command{name: "catalog", args: "docs [--out FILE]", help: "print the metric definition guide (Markdown) from the catalog", run: runCatalog})
+	register(command{name: "catalog", args: "docs|propose|approve|reject|history [flags]", help: "the metric definition guide (docs); definition and setting changes: propose, approve, reject, history", run: runCatalog})
 }
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -101,10 +103,20 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if err != nil {
 		return err
 	}
+	opens := &adoption.Recorder{Store: a.store, Log: log}
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := opens.Flush(fctx); err != nil {
+			log.Warn("adding adoption counts", "err", err)
+		}
+	}()
+	go followDefinitions(ctx, a, log)
 	srv := &http.Server{
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
+			Governance: a.gov, Adoption: opens,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,
@@ -154,6 +166,27 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		return err
 	}
 	return nil
+}
+
+// definitionsPoll is how often an instance looks for definition changes
+// approved by another instance sharing the store.
+var definitionsPoll = 2 * time.Second
+
+// followDefinitions keeps the governed definitions and settings in step
+// with proposals approved elsewhere until ctx ends.
+func followDefinitions(ctx context.Context, a *app, log *slog.Logger) {
+	t := time.NewTicker(definitionsPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.gov.Refresh(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("following definition changes", "err", err)
+		}
+	}
 }
 
 // logLedgerKey says which key signs the audit ledger, and warns while it
@@ -426,6 +459,9 @@ func demoAccess(ctx context.Context, a *app) (signIn, token string, err error) {
 }
 
 func runCatalog(ctx context.Context, env *Env, args []string) error {
+	if len(args) > 0 && catalogSubs[args[0]] != nil {
+		return catalogSubs[args[0]](ctx, env, args[1:])
+	}
 	fs := flags(env, "catalog", "docs [--out FILE]", "Prints the metric definition guide generated from the catalog (with overrides from the configuration).")
 	out := fs.String("out", "", "write to FILE instead of stdout")
 	var c common
@@ -435,7 +471,7 @@ func runCatalog(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if len(rest) != 1 || rest[0] != "docs" {
-		return usagef("the only catalog subcommand is docs")
+		return usagef("a subcommand is required: docs, propose, approve, reject, history")
 	}
 	cfg, err := loadConfig(c, env)
 	if err != nil {

@@ -77,6 +77,9 @@ type Principal struct {
 	Name        string // the user's e-mail address or the token's name
 	DisplayName string // the user's name, when set
 	Roles       []string
+	// Owner is the e-mail address of the user a token acts for ("" for a
+	// user, or a service token owned by no user).
+	Owner string
 
 	csrf        string // session's CSRF token; "" unless signed in by a session
 	sessionHash string
@@ -99,6 +102,17 @@ type Actor struct {
 // ActorOf is the principal making a change from client c.
 func ActorOf(p Principal, c Client) Actor {
 	return Actor{Name: p.Kind + ":" + p.Name, Client: c}
+}
+
+// Person names who stands behind a principal, for rules about people
+// rather than credentials (an approver must not be the proposer, SPEC §5):
+// "user:EMAIL" for a user and for a token acting for one, "token:NAME" for
+// a service token.
+func Person(p Principal) string {
+	if p.Kind == KindToken && p.Owner != "" {
+		return KindUser + ":" + p.Owner
+	}
+	return p.Kind + ":" + p.Name
 }
 
 // CLIActor is the command line run by the operating-system user.

@@ -33,6 +33,7 @@ const (
 	LedgerRead         Permission = "ledger:read"
 	DefinitionsPropose Permission = "definitions:propose"
 	DefinitionsApprove Permission = "definitions:approve"
+	AdoptionRead       Permission = "adoption:read"
 	UsersAdmin         Permission = "users:admin"
 	TokensAdmin        Permission = "tokens:admin"
 	SettingsAdmin      Permission = "settings:admin"
@@ -66,6 +67,7 @@ var Permissions = []PermissionInfo{
 	{LedgerRead, "read and verify the audit ledger, access events included"},
 	{DefinitionsPropose, "propose a change to a metric definition"},
 	{DefinitionsApprove, "approve or reject another person's definition change"},
+	{AdoptionRead, "read who opened which page, metric and role view per week, and the quarterly review of what nobody uses"},
 	{UsersAdmin, "add, disable and change the roles of users; read access events"},
 	{TokensAdmin, "create, list and revoke API tokens"},
 	{SettingsAdmin, "change settings (not metric definitions)"},

@@ -196,6 +196,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 		return Principal{}, ErrInvalidCredentials
 	}
 	roles := t.Roles
+	var ownerEmail string
 	if t.OwnerID != 0 {
 		owner, err := s.st.UserByID(ctx, t.OwnerID)
 		if err != nil {
@@ -205,12 +206,13 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 			return Principal{}, ErrInvalidCredentials
 		}
 		roles = slices.DeleteFunc(slices.Clone(roles), func(r string) bool { return !slices.Contains(owner.Roles, r) })
+		ownerEmail = owner.Email
 	}
 	now := s.opt.Now()
 	if now.Sub(t.LastUsed) >= touchEvery {
 		s.touch(ctx, func(ctx context.Context) error { return s.st.TouchToken(ctx, t.ID, now.UTC()) })
 	}
-	return Principal{Kind: KindToken, ID: t.ID, Name: t.Name, Roles: roles}, nil
+	return Principal{Kind: KindToken, ID: t.ID, Name: t.Name, Roles: roles, Owner: ownerEmail}, nil
 }
 
 // touchWait bounds how long a request waits to record that a session or

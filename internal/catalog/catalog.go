@@ -94,6 +94,14 @@ type Metric struct {
 	// Overridden records each change Apply made, as "field: old → new", so a scorecard or an
 	// evidence pack can say how this version differs from the built-in one.
 	Overridden []string
+
+	// From is when this version took effect (zero: from the start), Ref what made it
+	// ("configuration", "proposal 12"; "" for the built-in definition) and Retired whether it
+	// retired the metric (history.go).
+	From    time.Time
+	Ref     string
+	Retired bool
+	gov     *governed
 }
 
 // Sign-off states of a definition (Metric.Signoff).
@@ -159,6 +167,9 @@ type Catalog struct {
 	Pillars []Pillar
 	Metrics []Metric
 	Views   []View
+
+	// gov holds the approved changes of a governed catalog (history.go); nil for a plain one.
+	gov *governed
 }
 
 var builtin = sync.OnceValues(func() (*Catalog, error) {

@@ -81,6 +81,12 @@ type Config struct {
 	Connectors connect.Config `yaml:"connectors"`
 	// Ledger says where the audit ledger's signing key is.
 	Ledger LedgerConfig `yaml:"ledger"`
+
+	// setByEnv names the governed settings the environment set, each with
+	// its variable (SetByEnv).
+	setByEnv map[string]string
+	// path is the file it was read from ("" for none).
+	path string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -112,6 +118,7 @@ func Load(path string, env func(string) string) (Config, error) {
 			return c, yamlError(path, err)
 		}
 	}
+	c.path = path
 	if err := c.applyEnv(env); err != nil {
 		return c, err
 	}
@@ -238,6 +245,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 			c.Connectors.SetSyncToken(s, v)
 		}
 	}
+	c.setByEnv = GovernedEnv(env)
 	return c.applyAuthEnv(env)
 }
 

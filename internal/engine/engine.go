@@ -50,6 +50,10 @@ type Engine struct {
 
 	mu sync.RWMutex // readers hold it shared; applying a step holds it
 	ds *metrics.Dataset
+	// epochs are the datasets of the settings in force over the history,
+	// applied in step with ds (epochs.go); empty while settings never
+	// changed.
+	epochs []epoch
 
 	refresh sync.Mutex // one catch-up at a time
 	seq     int64      // highest seq applied, guarded by refresh
@@ -436,7 +440,7 @@ func (e *Engine) load(ctx context.Context) error {
 		}
 		// Order the indexes even after an error: what was applied is
 		// committed data, and the next catch-up goes on from it.
-		e.ds.Prepare()
+		e.prepareAll()
 		e.mu.Unlock()
 		e.quarantined.Store(int64(n))
 		return scanErr
@@ -472,7 +476,7 @@ func (e *Engine) applyStep(step []decoded) {
 			}
 		}
 		e.seq = step[k-1].seq
-		e.ds.Prepare()
+		e.prepareAll()
 		// Published under the lock: a reader holding the dataset sees
 		// the sequence it reflects.
 		e.published.Store(e.seq)
@@ -488,11 +492,15 @@ func (e *Engine) applyStep(step []decoded) {
 func (e *Engine) applyLocked(dec []decoded) int {
 	for _, d := range dec {
 		if d.err != nil {
-			e.ds.Quarantine(d.key, d.seq, d.err.Error())
+			for _, ds := range e.datasets() {
+				ds.Quarantine(d.key, d.seq, d.err.Error())
+			}
 			e.log().Warn("stored row quarantined: it cannot be decoded and is left out", "kind", d.key.Kind, "source", d.key.Source, "id", d.key.ID, "seq", d.seq, "err", d.err)
 			continue
 		}
-		e.ds.Apply(d.rec, d.ingested)
+		for _, ds := range e.datasets() {
+			ds.Apply(d.rec, d.ingested)
+		}
 	}
 	return e.ds.QuarantinedCount()
 }

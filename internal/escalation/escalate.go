@@ -75,7 +75,8 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 	var targets []target
 	for i := range cat.Metrics {
 		m := &cat.Metrics[i]
-		if m.JudgedBy != "" || !metrics.Known(m.ID) || (opt.Visible != nil && !opt.Visible(m)) {
+		// A retired metric is judged no more, so it cannot escalate.
+		if m.At(opt.AsOf).Retired || m.JudgedBy != "" || !metrics.Known(m.ID) || (opt.Visible != nil && !opt.Visible(m)) {
 			continue
 		}
 		if !opt.Scope.IsZero() {
@@ -130,7 +131,8 @@ func checks(asOf time.Time) []time.Time {
 }
 
 func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf time.Time) (Escalation, bool) {
-	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: m.Priority, Owner: m.Owner, Scope: scope.String()}
+	cur := m.At(asOf) // its owner and priority in force
+	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: cur.Priority, Owner: cur.Owner, Scope: scope.String()}
 	a := latest(acks, m.ID, e.Scope, asOf)
 	if a != nil && !a.Overdue(asOf) {
 		return e, false

@@ -182,6 +182,9 @@ type SLISample struct {
 // Prepare under a write lock; metric reads share a read lock.
 type Dataset struct {
 	cfg Config
+	// epochs gives the dataset computing under the settings in force at
+	// a time (epoch.go); nil: this one's, always.
+	epochs func(time.Time) *Dataset
 
 	Services map[string]*domain.Service
 

@@ -54,6 +54,9 @@ type Definition struct {
 	SignoffBy   string   `json:"signoff_by"`
 	Sources     []string `json:"sources"`
 	Overridden  []string `json:"overridden,omitempty"`
+	// Retired is when the metric was retired: the page then shows the
+	// version before and the status it had at that time.
+	Retired *time.Time `json:"retired,omitempty"`
 }
 
 // BreakdownLine is one group of a breakdown with its own status, judged
@@ -123,12 +126,19 @@ func CheckScope(ds *metrics.Dataset, id string, scope metrics.Scope) (metrics.Sc
 // Detail computes a metric's drill-down. by may be empty; scope narrows
 // the value and records to one group.
 func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, by string, scope metrics.Scope) (*MetricDetail, error) {
-	m, ok := cat.Metric(id)
+	m, ok := cat.MetricAt(id, opt.AsOf)
 	if !ok {
 		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
 	}
 	if !metrics.Known(id) {
 		return nil, fmt.Errorf("metric %s is %w", id, ErrNotComputed)
+	}
+	var retired *time.Time
+	if m.Retired {
+		// A retired metric's page shows what it was when retired.
+		from := m.From
+		retired, opt.AsOf = &from, from
+		m = m.At(from.Add(-time.Nanosecond))
 	}
 	dims := metrics.Dims(id)
 	check := func(param, dim string) error {
@@ -159,6 +169,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		},
 		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
 	}
+	d.Definition.Retired = retired
 	for _, s := range m.Sources {
 		d.Definition.Sources = append(d.Definition.Sources, s.Kind)
 	}
@@ -167,7 +178,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	}
 	d.Card = Evaluate(ds, m, opt, scope, true)
 	judgeCard(cat, ds, m, opt, scope, &d.Card)
-	res, err := ds.Compute(id, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Records: true})
+	res, err := ds.At(opt.AsOf).Compute(id, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Records: true})
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +237,7 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 	if opt.Window > 0 {
 		win = opt.Window
 	}
-	groups, err := ds.Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}, by)
+	groups, err := ds.At(opt.AsOf).Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}, by)
 	if err != nil {
 		return nil, err
 	}

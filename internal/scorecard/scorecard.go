@@ -146,6 +146,9 @@ type Card struct {
 	// formula version and a hash of the settings that change it (absent
 	// for a metric not computed yet).
 	Cites *metrics.Citation `json:"cites,omitempty"`
+	// Retired is when the metric was retired; its card then shows the
+	// status it had at that time.
+	Retired *time.Time `json:"retired,omitempty"`
 
 	pillar string
 	dora   bool
@@ -224,6 +227,8 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *Scorecard {
 // degrading flag, which cost six times the rest: what needs only the
 // statuses (a role view's pillar health) leaves them out.
 func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series bool) *Scorecard {
+	// The definitions in force at as_of; a retired metric is not shown.
+	cat = cat.At(opt.AsOf)
 	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}}
 	if opt.Window > 0 {
 		sc.Window = catalog.FormatWindow(opt.Window)
@@ -234,7 +239,9 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 	shown := make([]*catalog.Metric, 0, len(cat.Metrics))
 	allDORA := true
 	for i := range cat.Metrics {
-		if m := &cat.Metrics[i]; opt.shows(m) {
+		if m := &cat.Metrics[i]; m.Retired {
+			continue
+		} else if opt.shows(m) {
 			shown = append(shown, m)
 		} else if m.DORA {
 			allDORA = false
@@ -347,8 +354,25 @@ func doraLevels(cards []Card) DORA {
 }
 
 // Evaluate computes one metric's card for a scope; series adds the trend
-// series and degrading flag (the costliest part).
+// series and degrading flag (the costliest part). It uses the definition
+// and the settings in force at opt.AsOf (catalog.Metric.At,
+// metrics.Dataset.At), and each point of the series those in force at its
+// own end. A retired metric keeps the last status it had: its card is
+// computed as of its retirement, under the version before it.
 func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics.Scope, series bool) Card {
+	m = m.At(opt.AsOf)
+	if m.Retired {
+		last := m.From
+		o := opt
+		o.AsOf = last
+		c := evaluate(ds.At(last), m.At(last.Add(-time.Nanosecond)), o, scope, series)
+		c.Retired, c.Version = &last, m.Version
+		return c
+	}
+	return evaluate(ds.At(opt.AsOf), m, opt, scope, series)
+}
+
+func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics.Scope, series bool) Card {
 	win := m.Window
 	if opt.Window > 0 {
 		win = opt.Window
@@ -422,7 +446,7 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 			c.Reason = "no target set"
 		}
 	}
-	prev, _ := ds.Compute(m.ID, q.Previous())
+	prev, _ := ds.At(q.Previous().AsOf).Compute(m.ID, q.Previous())
 	c.Trend = trend(m.Better, c.Value, prev.Value)
 	if series {
 		c.Series, c.Degrading = weekly(ds, m, q)
@@ -505,10 +529,10 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query) ([]Point, b
 	for k := 0; k < SeriesPoints; k++ {
 		end := q.AsOf.Add(-time.Duration(SeriesPoints-1-k) * week)
 		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope}
-		r, _ := ds.Compute(m.ID, wq)
+		r, _ := ds.At(end).Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}
 		if r.Value != nil {
-			pts[k].Reason = m.TooFew(r.Count)
+			pts[k].Reason = m.At(end).TooFew(r.Count)
 		}
 	}
 	return pts, Degrading(m.Better, pts)

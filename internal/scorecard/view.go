@@ -118,6 +118,7 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 		return nil, &UnknownViewError{ID: roleID, Known: ViewIDs(cat)}
 	}
 	opt.Scope = metrics.Scope{}
+	cat = cat.At(opt.AsOf)
 	defs := make([]*catalog.Metric, 0, len(v.Metrics))
 	for _, id := range v.Metrics {
 		m, ok := cat.Metric(id)
@@ -125,7 +126,7 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 			// Catalog validation rules this out; a hand-built catalog may not.
 			return nil, fmt.Errorf("role view %s: unknown metric %q", v.ID, id)
 		}
-		if opt.visible(m) {
+		if opt.visible(m) && !m.Retired {
 			defs = append(defs, m)
 		}
 	}

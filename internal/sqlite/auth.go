@@ -15,31 +15,20 @@ import (
 // a sign-in during an import queues behind it instead of failing on
 // SQLite's busy lock.
 func (s *DB) writeAuth(ctx context.Context, event []byte, fn func(tx *sql.Tx) error) error {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-s.writer }()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if event != nil {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if event == nil {
+			return nil
+		}
 		d := store.Doc{Collection: store.AccessCollection, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: event}
 		if err := tx.QueryRowContext(ctx, `INSERT INTO docs (collection, created_at, body) VALUES (?, ?, ?) RETURNING id`,
 			d.Collection, d.CreatedAt.UnixNano(), event).Scan(&d.ID); err != nil {
 			return fmt.Errorf("appending the access event: %w", err)
 		}
-		if err := s.docLedgerTx(ctx, tx, d); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+		return s.docLedgerTx(ctx, tx, d)
+	})
 }
 
 func (s *DB) CreateUser(ctx context.Context, u store.User, event []byte) (store.User, error) {

@@ -144,6 +144,7 @@ type Store interface {
 	DeliveryStore
 	LedgerStore
 	SyncStore
+	AdoptionStore
 	Close() error
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/netip"
 	"testing"
@@ -10,7 +11,10 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
@@ -104,4 +108,43 @@ func importGenerated(t testing.TB, st store.Store, opt generate.Options) {
 	if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "generated.ndjson", Reader: pr}}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// seedProposals are open proposals by someone no test signs in as, one per
+// route that decides one (routeCases): the route × role test approves or
+// rejects them as every role. Their ids follow the initial definitions'
+// document (1).
+var seedProposals = []struct {
+	metric, owner string
+	id            int64
+}{
+	{"mttr", "Reliability Lead", 2},            // POST /api/v1/proposals/{id}/approve
+	{"time_to_detect", "Reliability Lead", 3},  // POST /api/v1/proposals/{id}/reject
+	{"error_rate", "Reliability Lead", 4},      // POST /proposals/{id}/approve
+	{"incidents_p0_p1", "Reliability Lead", 5}, // POST /proposals/{id}/reject
+}
+
+// newGovernance is the definition registry over st with the default
+// configuration's initial set and the seed proposals.
+func newGovernance(t testing.TB, st store.Store, cat *catalog.Catalog, eng *engine.Engine) *governance.Registry {
+	t.Helper()
+	cfg := config.Default()
+	settings, err := cfg.Governed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &governance.Registry{Docs: st, Catalog: cat, Engine: eng, Config: cfg}
+	if err := g.Init(context.Background(), governance.Initial{Settings: settings, Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range seedProposals {
+		v, err := g.Propose(context.Background(), governance.Input{Metric: p.metric, Changes: json.RawMessage(`{"owner": "` + p.owner + `"}`), Reason: "seed"}, "user:seed@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.ID != p.id {
+			t.Fatalf("seed proposal for %s has id %d, want %d", p.metric, v.ID, p.id)
+		}
+	}
+	return g
 }

@@ -26,6 +26,11 @@ var routeParams = map[string][]string{
 	"GET /api/v1/ledger":                          {"from", "to", "limit"},
 	"GET /api/v1/metrics/{id}/acknowledgements":   nil,
 	"GET /api/v1/escalations":                     {"as_of", "window", "scope"},
+	"GET /api/v1/proposals":                       nil,
+	"GET /api/v1/proposals/{id}":                  nil,
+	"GET /api/v1/metrics/{id}/history":            nil,
+	"GET /api/v1/adoption":                        {"from", "to"},
+	"GET /api/v1/adoption/review":                 {"as_of"},
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},
@@ -38,6 +43,7 @@ var routeParams = map[string][]string{
 	"GET /views/{role}": queryKeys,
 	"GET /sources":      queryKeys,
 	"GET /admin":        {"done"},
+	"GET /proposals":    {"done"},
 	// The identity provider decides what its redirect carries: code and
 	// state, and extensions of its own (iss, scope, session_state,
 	// authuser, …), which must not fail a sign-in.

@@ -106,6 +106,14 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricAcknowledge), API, s.postAcknowledgement},
 		{"GET", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricRead), API, s.listAcknowledgements},
 		{"GET", "/api/v1/escalations", Need(auth.MetricRead), API, s.getEscalations},
+		{"POST", "/api/v1/proposals", Need(auth.DefinitionsPropose), API, s.postProposal},
+		{"GET", "/api/v1/proposals", Need(auth.MetricRead), API, s.listProposals},
+		{"GET", "/api/v1/proposals/{id}", Need(auth.MetricRead), API, s.getProposal},
+		{"POST", "/api/v1/proposals/{id}/approve", Need(auth.DefinitionsApprove), API, s.approveProposal},
+		{"POST", "/api/v1/proposals/{id}/reject", Need(auth.DefinitionsApprove), API, s.rejectProposal},
+		{"GET", "/api/v1/metrics/{id}/history", Need(auth.MetricRead), API, s.metricHistory},
+		{"GET", "/api/v1/adoption", Need(auth.AdoptionRead), API, s.getAdoption},
+		{"GET", "/api/v1/adoption/review", Need(auth.AdoptionRead), API, s.getReview},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},
@@ -118,6 +126,10 @@ func (s *Server) Routes() []Route {
 		{"GET", "/static/{file}", Anyone, HTML, s.static},
 		{"GET", "/views/{role}", NeedView("role"), HTML, s.roleView},
 		{"GET", "/sources", Need(auth.SourcesRead), HTML, s.sourcesPage},
+		{"GET", "/proposals", Need(auth.MetricRead), HTML, s.proposalsPage},
+		{"POST", "/proposals", Need(auth.DefinitionsPropose), HTML, s.proposeForm},
+		{"POST", "/proposals/{id}/approve", Need(auth.DefinitionsApprove), HTML, s.approveForm},
+		{"POST", "/proposals/{id}/reject", Need(auth.DefinitionsApprove), HTML, s.rejectForm},
 		{"GET", "/admin", Need(auth.UsersAdmin), HTML, s.admin},
 		{"POST", "/admin/users", Need(auth.UsersAdmin), HTML, s.adminAddUser},
 		{"POST", "/admin/users/roles", Need(auth.UsersAdmin), HTML, s.adminSetRoles},
@@ -214,6 +226,7 @@ func (s *Server) guard(rt Route) http.Handler {
 			// What a signed-in principal sees is theirs: no shared cache
 			// or back button keeps it after sign-out.
 			w.Header().Set("Cache-Control", "no-store")
+			s.noteOpen(r, rt, p)
 		}
 		rt.Handler(w, r)
 	})

@@ -64,6 +64,16 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 			body: `{"owner":"VP Engineering","note":"Canary for api","due":"` + time.Now().AddDate(0, 0, 14).Format(time.DateOnly) + `"}`, ok: 201, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/metrics/{id}/acknowledgements": {who: "metric:read", path: "/api/v1/metrics/change_failure_rate/acknowledgements", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/escalations":                   {who: "metric:read", path: "/api/v1/escalations?as_of=" + asOf, ok: 200},
+		// Proposals: only the executive may propose and decide; the seed
+		// proposals (seedProposals) are someone else's.
+		"POST /api/v1/proposals":              {who: "definitions:propose", body: `{"metric":"availability","changes":{"owner":"Reliability Lead"},"reason":"route test"}`, ok: 201},
+		"GET /api/v1/proposals":               {who: "metric:read", ok: 200},
+		"GET /api/v1/proposals/{id}":          {who: "metric:read", path: "/api/v1/proposals/2", ok: 200, sees: seesMetric(cat, "mttr")},
+		"POST /api/v1/proposals/{id}/approve": {who: "definitions:approve", path: "/api/v1/proposals/2/approve", body: `{"reason":"route test"}`, ok: 200},
+		"POST /api/v1/proposals/{id}/reject":  {who: "definitions:approve", path: "/api/v1/proposals/3/reject", body: `{"reason":"route test"}`, ok: 200},
+		"GET /api/v1/metrics/{id}/history":    {who: "metric:read", path: "/api/v1/metrics/mttr/history", ok: 200, sees: seesMetric(cat, "mttr")},
+		"GET /api/v1/adoption":                {who: "adoption:read", path: "/api/v1/adoption?from=2026-01-01&to=" + asOf, ok: 200},
+		"GET /api/v1/adoption/review":         {who: "adoption:read", path: "/api/v1/adoption/review?as_of=" + asOf, ok: 200},
 		// Admitted whoever calls; the connector refuses an unsigned delivery.
 		"POST /webhooks/{source}":              {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
 		"GET /{$}":                             {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
@@ -78,6 +88,10 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /views/{role}":                    {who: "view:{role}", path: "/views/ceo?as_of=" + asOf, ok: 200},
 		"GET /sources":                         {who: "sources:read", path: "/sources?as_of=" + asOf, ok: 200},
 		"GET /admin":                           {who: "users:admin", ok: 200},
+		"GET /proposals":                       {who: "metric:read", ok: 200},
+		"POST /proposals":                      {who: "definitions:propose", ctype: formType, body: "kind=metric&metric=availability&owner=SRE+Lead&reason=route+test", ok: 303},
+		"POST /proposals/{id}/approve":         {who: "definitions:approve", ctype: formType, path: "/proposals/4/approve", body: "reason=route+test", ok: 303},
+		"POST /proposals/{id}/reject":          {who: "definitions:approve", ctype: formType, path: "/proposals/5/reject", body: "reason=route+test", ok: 303},
 		// The table lists these in this order: the user added first has
 		// its roles changed, then is disabled.
 		"POST /admin/users":         {who: "users:admin", body: "email=new%40example.com&role=support", ctype: formType, ok: 303},

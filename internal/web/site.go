@@ -238,6 +238,7 @@ var navPages = []struct{ label, route, href string }{
 	{"Scorecard", "GET /{$}", "/"},
 	{"Role views", "GET /views/{role}", "/views/"},
 	{"Data sources", "GET /sources", "/sources"},
+	{"Definitions", "GET /proposals", "/proposals"},
 	{"Admin", "GET /admin", "/admin"},
 }
 

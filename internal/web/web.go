@@ -19,11 +19,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/adoption"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
@@ -60,6 +62,12 @@ type Server struct {
 	// data sources report lists it, and the scorecard's state kinds fed by
 	// a connector are stale when it stopped working. Without it neither.
 	Connectors Connectors
+	// Governance holds the definition proposals and approvals (SPEC §5);
+	// without it their routes answer 501.
+	Governance *governance.Registry
+	// Adoption counts who opens which page, metric and view (SPEC §5);
+	// nil counts nothing.
+	Adoption *adoption.Recorder
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

@@ -80,18 +80,21 @@ func newEnvFull(t *testing.T, maxBody int64, roles map[string]auth.RoleOverride,
 	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "seed.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	cat, err := catalog.Default()
+	base, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
+	cat := base.Governed()
 	svc := newAuthWith(t, st, cat, roles)
 	hooks, err := connect.New(connect.Options{Store: st, Tokens: svc, Config: connect.Config{GitHub: connect.GitHub{Secret: webhookSecret}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	eng := engine.New(st, metrics.DefaultConfig())
 	s := &Server{
-		Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
+		Engine: eng, Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks, Connectors: hooks,
+		Governance: newGovernance(t, st, cat, eng),
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	if configure != nil {

@@ -435,4 +435,5 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runDeliveries(t, open, o)
 	runLedger(t, open, o)
 	runSync(t, open, o)
+	runGovernance(t, open, o)
 }

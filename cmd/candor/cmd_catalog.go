@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/governance"
+)
+
+// Definition governance on the command line (SPEC §5): the same rules as
+// the API, for a principal identified by an API token, since someone
+// with the database is not thereby an executive. The token is read from
+// --token-file or standard input.
+
+var catalogSubs = map[string]func(context.Context, *Env, []string) error{
+	"propose": runCatalogPropose,
+	"approve": func(ctx context.Context, env *Env, args []string) error {
+		return runCatalogDecide(ctx, env, governance.Approve, args)
+	},
+	"reject": func(ctx context.Context, env *Env, args []string) error {
+		return runCatalogDecide(ctx, env, governance.Reject, args)
+	},
+	"history": runCatalogHistory,
+}
+
+// tokenFlag reads the API token that says who acts.
+type tokenFlag struct{ file string }
+
+func (t *tokenFlag) bind(fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&t.file, "token-file", "", "file holding the API token of who acts (default: read from standard input)")
+}
+
+// principal authenticates the token and requires perm of it.
+func (t *tokenFlag) principal(ctx context.Context, env *Env, a *app, perm auth.Permission) (auth.Principal, error) {
+	var in io.Reader = env.Stdin
+	if t.file != "" {
+		f, err := os.Open(t.file)
+		if err != nil {
+			return auth.Principal{}, usagef("--token-file: %v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	if in == nil {
+		return auth.Principal{}, usagef("no API token: give --token-file FILE or pipe the token in")
+	}
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return auth.Principal{}, err
+	}
+	token := strings.TrimSpace(line)
+	if token == "" {
+		return auth.Principal{}, usagef("no API token: give --token-file FILE or pipe the token in (candor token create makes one)")
+	}
+	svc, err := a.authService()
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	p, err := svc.AuthenticateToken(ctx, token)
+	if err != nil {
+		return auth.Principal{}, fmt.Errorf("the API token: %w", err)
+	}
+	if err := svc.Grants().Require(p, perm); err != nil {
+		return auth.Principal{}, err
+	}
+	return p, nil
+}
+
+func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "catalog propose", "(--metric ID (--changes JSON | --retire) | --setting NAME --value JSON) --reason TEXT [flags]",
+		"Proposes a change of a metric's definition or of a value-changing setting; an executive other than you approves it\n"+
+			"(candor catalog approve). While the metric is red, a change that loosens it needs two. The API token of who\n"+
+			"proposes (definitions:propose) is read from standard input or --token-file.\n"+
+			`Changes are the fields of an override: {"thresholds": {"green": 3, "amber": 10}}, {"target": 99.9}, {"window": "14d"},`+"\n"+
+			`{"owner": "CTO"}, {"min_sample": 10}, {"signoff": "confirmed"}.`)
+	var c common
+	c.bind(fs)
+	var tok tokenFlag
+	tok.bind(fs)
+	var in governance.Input
+	changes := fs.String("changes", "", "the metric's changed fields, a JSON object")
+	retire := fs.Bool("retire", false, "retire the metric (it keeps its history and last status)")
+	value := fs.String("value", "", "the setting's new value as JSON (null restores the default)")
+	fs.StringVar(&in.Metric, "metric", "", "the metric to change")
+	fs.StringVar(&in.Setting, "setting", "", "the value-changing setting to change")
+	fs.StringVar(&in.Reason, "reason", "", "why (required)")
+	format := fs.String("format", "text", "text or json")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	switch {
+	case *retire && *changes != "":
+		return usagef("--retire and --changes: a retirement changes nothing else")
+	case *retire:
+		*changes = `{"retire": true}`
+	}
+	if *changes != "" {
+		in.Changes = json.RawMessage(*changes)
+	}
+	if *value != "" {
+		in.Value = json.RawMessage(*value)
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return usagef("--reason is required: say why")
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := tok.principal(ctx, env, a, auth.DefinitionsPropose)
+	if err != nil {
+		return err
+	}
+	v, err := a.gov.Propose(ctx, in, auth.Person(p))
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, v)
+	}
+	fmt.Fprint(env.Stdout, proposalText(v))
+	return nil
+}
+
+func runCatalogDecide(ctx context.Context, env *Env, decision string, args []string) error {
+	name := "catalog " + decision
+	fs := flags(env, name, "ID --reason TEXT [flags]",
+		"Records your decision on a proposal, with a reason. You must hold definitions:approve and the executive role, and\n"+
+			"must not be its proposer; "+
+			"the approval that completes a proposal puts it in force at once. The API token of who decides is read from\n"+
+			"standard input or --token-file.")
+	var c common
+	c.bind(fs)
+	var tok tokenFlag
+	tok.bind(fs)
+	reason := fs.String("reason", "", "why (required)")
+	format := fs.String("format", "text", "text or json")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give the proposal's id (candor catalog history lists them)")
+	}
+	id, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil || id <= 0 {
+		return usagef("%q is not a proposal id", rest[0])
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("--reason is required: say why")
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := tok.principal(ctx, env, a, auth.DefinitionsApprove)
+	if err != nil {
+		return err
+	}
+	if err := governance.CheckDecider(p.Roles); err != nil {
+		return err
+	}
+	v, err := a.gov.Decide(ctx, id, decision, *reason, auth.Person(p))
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, v)
+	}
+	fmt.Fprint(env.Stdout, proposalText(v))
+	return nil
+}
+
+func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "catalog history", "[METRIC] [flags]",
+		"Prints a metric's definition versions (who proposed and approved each, and when it took effect) and its proposals;\n"+
+			"without a metric, every proposal, newest first.")
+	var c common
+	c.bind(fs)
+	format := fs.String("format", "text", "text or json")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 1 {
+		return usagef("unexpected argument %q", rest[1])
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if len(rest) == 0 {
+		list, err := a.gov.List(ctx)
+		if err != nil {
+			return err
+		}
+		if *format == "json" {
+			return writeJSONOut(env, map[string]any{"proposals": list})
+		}
+		if len(list) == 0 {
+			fmt.Fprintln(env.Stdout, "No proposals yet: candor catalog propose makes one.")
+		}
+		for i := range list {
+			fmt.Fprint(env.Stdout, proposalText(&list[i]))
+		}
+		return nil
+	}
+	if _, ok := a.catalog.Metric(rest[0]); !ok {
+		return usagef("unknown metric %q", rest[0])
+	}
+	h, err := a.gov.MetricHistory(ctx, rest[0])
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, h)
+	}
+	fmt.Fprint(env.Stdout, historyText(h))
+	return nil
+}
+
+// proposalText says what a proposal is and where it stands.
+func proposalText(v *governance.View) string {
+	var b strings.Builder
+	what := v.Metric + " " + string(v.Changes)
+	if v.Setting != "" {
+		what = "setting " + v.Setting + " = " + string(v.Value)
+	}
+	fmt.Fprintf(&b, "Proposal %d: %s\n", v.ID, what)
+	fmt.Fprintf(&b, "  %s by %s at %s: %s\n", strings.ToUpper(v.Status), v.By, v.At.Format(time.RFC3339), v.Reason)
+	if s := v.Before; s != nil {
+		switch {
+		case v.Setting != "":
+			fmt.Fprintf(&b, "  was %s\n", s.Setting)
+		default:
+			fmt.Fprintf(&b, "  when proposed: version %d, %s", s.Version, strings.ToUpper(string(s.Status)))
+			if s.Reason != "" {
+				fmt.Fprintf(&b, " (%s)", s.Reason)
+			}
+			b.WriteString("\n")
+		}
+	}
+	for _, l := range v.Loosens {
+		fmt.Fprintf(&b, "  loosens: %s\n", l.Why)
+	}
+	fmt.Fprintf(&b, "  approvals %d of %d needed", len(v.Approvals), v.Needed)
+	for _, a := range v.Approvals {
+		fmt.Fprintf(&b, "; %s (%s)", a.By, a.Reason)
+	}
+	b.WriteString("\n")
+	if r := v.Rejection; r != nil {
+		fmt.Fprintf(&b, "  rejected by %s at %s: %s\n", r.By, r.At.Format(time.RFC3339), r.Reason)
+	}
+	if v.Effective != nil {
+		fmt.Fprintf(&b, "  in force from %s\n", v.Effective.Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// historyText lists a metric's versions.
+func historyText(h *governance.History) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Definition history of %s\n", h.Metric)
+	for _, v := range h.Versions {
+		from := "from the start"
+		if v.From != nil {
+			from = "from " + v.From.Format(time.RFC3339)
+		}
+		ref := v.Ref
+		if ref == "" {
+			ref = "built-in"
+		}
+		fmt.Fprintf(&b, "  version %d, %s (%s)", v.Version, from, ref)
+		if v.Retired {
+			b.WriteString(", RETIRED")
+		}
+		b.WriteString("\n")
+		if len(v.Changes) > 0 {
+			fmt.Fprintf(&b, "    %s\n", strings.Join(v.Changes, "; "))
+		}
+		for _, a := range v.Approvals {
+			fmt.Fprintf(&b, "    approved by %s: %s\n", a.By, a.Reason)
+		}
+		if v.Threshold != nil {
+			fmt.Fprintf(&b, "    owner %s, window %s, thresholds green %s amber %s, min_sample %d\n", v.Owner, v.Window,
+				strconv.FormatFloat(v.Threshold.Green, 'g', -1, 64), strconv.FormatFloat(v.Threshold.Amber, 'g', -1, 64), v.MinSample)
+		}
+	}
+	open := 0
+	for _, p := range h.Proposals {
+		if p.Status == governance.Open {
+			open++
+		}
+	}
+	fmt.Fprintf(&b, "%d proposals (%d open); candor catalog history --format json for each\n", len(h.Proposals), open)
+	return b.String()
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/governance"
+)
+
+// cliToken creates an API token with the roles (acting for no user) and
+// returns it.
+func cliToken(t *testing.T, data, name string, roles ...string) string {
+	t.Helper()
+	args := []string{"token", "create", "--name", name, "--data", data}
+	for _, r := range roles {
+		args = append(args, "--role", r)
+	}
+	r := mustRun(t, args...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestCatalogProposeApproveHistory(t *testing.T) {
+	data := smallStore(t)
+	d := []string{"--data", data}
+	ann := cliToken(t, data, "ann", "executive")
+	bob := cliToken(t, data, "bob", "executive")
+	viewer := cliToken(t, data, "eng", "engineering")
+
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Reliability Lead"}`, "--reason", "SRE owns recovery", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose")
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 || v.Status != governance.Open || v.By != "token:ann" {
+		t.Fatalf("proposal: %s (%v)", r.stdout, err)
+	}
+	id := itoa(v.ID)
+	// The proposer approving their own change is refused, naming the rule.
+	r = runWith(t, ann, false, append([]string{"catalog", "approve", id, "--reason", "mine"}, d...)...)
+	r.want(t, 1, "catalog approve (own)")
+	if !strings.Contains(r.stderr, "an approver must not be the proposer") {
+		t.Errorf("own approval: %s", r.stderr)
+	}
+	// Without definitions:approve: refused.
+	r = runWith(t, viewer, false, append([]string{"catalog", "approve", id, "--reason", "x"}, d...)...)
+	r.want(t, 1, "catalog approve (engineering)")
+	if !strings.Contains(r.stderr, "definitions:approve") {
+		t.Errorf("approval without the grant: %s", r.stderr)
+	}
+	r = runWith(t, bob, false, append([]string{"catalog", "approve", id, "--reason", "agreed"}, d...)...)
+	r.want(t, 0, "catalog approve")
+	if !strings.Contains(r.stdout, "APPROVED") || !strings.Contains(r.stdout, "in force from") {
+		t.Errorf("approve says:\n%s", r.stdout)
+	}
+	r = mustRun(t, append([]string{"catalog", "history", "mttr"}, d...)...)
+	for _, want := range []string{"version 1, from the start (built-in)", "version 2, from ", "proposal " + id, "owner: ", "approved by token:bob: agreed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("history lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = mustRun(t, append([]string{"metric", "mttr", "--format", "json"}, d...)...)
+	if !strings.Contains(r.stdout, `"owner": "Reliability Lead"`) {
+		t.Errorf("the metric after approval:\n%s", clip(r.stdout))
+	}
+}
+
+func TestEditedConfigurationIsRefusedAfterFirstStart(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(conf, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("metrics:\n  mttr:\n    owner: Reliability Lead\n")
+	file := filepath.Join(dir, "org.ndjson")
+	os.WriteFile(file, []byte(smallOrg), 0o644)
+	data := filepath.Join(dir, "data")
+	mustRun(t, "import", "--config", conf, "--data", data, file)
+	mustRun(t, "scorecard", "--config", conf, "--data", data)
+
+	write("metrics:\n  mttr:\n    owner: Reliability Lead\n    thresholds: {green: 10, amber: 20}\n")
+	r := run(t, "scorecard", "--config", conf, "--data", data)
+	r.want(t, 1, "scorecard (edited configuration)")
+	for _, want := range []string{"metrics: mttr", "candor catalog propose"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("refusal lacks %q: %s", want, r.stderr)
+		}
+	}
+	// A variable overriding a governed setting is refused too, naming it.
+	write("metrics:\n  mttr:\n    owner: Reliability Lead\n")
+	env, _, errb := testEnv(map[string]string{"CANDOR_CURRENCY": "EUR"})
+	if code := Run(t.Context(), env, []string{"scorecard", "--config", conf, "--data", data}); code != 1 ||
+		!strings.Contains(errb.String(), "currency (set by CANDOR_CURRENCY)") {
+		t.Errorf("CANDOR_CURRENCY: exit %d: %s", code, errb.String())
+	}
+	mustRun(t, "scorecard", "--config", conf, "--data", data)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestCatalogApproverMustBeExecutive: a role the configuration grants
+// definitions:approve still cannot decide: the rule names the executive
+// role, and the proposal stays open.
+func TestCatalogApproverMustBeExecutive(t *testing.T) {
+	data := smallStore(t)
+	conf := filepath.Join(t.TempDir(), "candor.yaml")
+	if err := os.WriteFile(conf, []byte("roles:\n  engineering:\n    permissions: [scorecard:read, metric:read, definitions:approve]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := []string{"--data", data, "--config", conf}
+	ann := cliToken(t, data, "ann", "executive")
+	eng := cliToken(t, data, "eng", "engineering")
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Reliability Lead"}`, "--reason", "SRE owns recovery", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose")
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, decision := range []string{"approve", "reject"} {
+		r = runWith(t, eng, false, append([]string{"catalog", decision, itoa(v.ID), "--reason", "fine"}, d...)...)
+		r.want(t, 1, "catalog "+decision+" (engineering with definitions:approve)")
+		if !strings.Contains(r.stderr, "an approver must hold the executive role") {
+			t.Errorf("%s by a non-executive: %s", decision, r.stderr)
+		}
+	}
+	r = mustRun(t, append([]string{"catalog", "history", "--format", "json"}, d...)...)
+	var list struct{ Proposals []governance.View }
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Proposals) != 1 ||
+		list.Proposals[0].Status != governance.Open || len(list.Proposals[0].Approvals) != 0 {
+		t.Errorf("after refused decisions (%v):\n%s", err, clip(r.stdout))
+	}
+}

@@ -1,0 +1,178 @@
+package adoption
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
+	"github.com/candor/candor/internal/store"
+)
+
+func TestWeekIsItsMonday(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-03-30T00:00:00Z": "2026-03-30", // a Monday
+		"2026-04-05T23:59:59Z": "2026-03-30", // the Sunday after
+		"2026-03-29T12:00:00Z": "2026-03-23",
+	} {
+		at, _ := time.Parse(time.RFC3339, in)
+		if got := Week(at); got != want {
+			t.Errorf("Week(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestRecorderCountsAndFlushes(t *testing.T) {
+	st := sqlitetest.Open(t)
+	r := &Recorder{Store: st, Every: time.Hour}
+	at := time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
+	for range 3 {
+		r.Open(at, "user:a@example.com", "GET /metrics/{id}", MetricSubject("mttr"))
+	}
+	r.Open(at, "user:b@example.com", "GET /{$}", "")
+	r.Open(at, "", "GET /{$}", "") // anonymous: not counted
+	if got, _ := st.Opens(context.Background(), "2026-01-01", "2027-01-01"); len(got) != 0 {
+		t.Fatalf("written before it was due: %+v", got)
+	}
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.Open(at, "user:a@example.com", "GET /metrics/{id}", MetricSubject("mttr"))
+	r.Flush(context.Background())
+	got, _ := st.Opens(context.Background(), "2026-01-01", "2027-01-01")
+	want := []store.Opens{
+		{Week: "2026-03-30", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: "metric:mttr", Count: 4},
+		{Week: "2026-03-30", Who: "user:b@example.com", Page: "GET /{$}", Count: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("opens = %+v, want %+v", got, want)
+	}
+}
+
+// TestReview: deployments fail half the time for the whole quarter (change
+// failure rate red); mttr is opened, the rest not; an acknowledgement of
+// rework_rate takes it off the red list.
+func TestReview(t *testing.T) {
+	asOf := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	for d := range 100 {
+		day := asOf.Add(-time.Duration(100-d) * 24 * time.Hour)
+		for k := range 4 {
+			status, reason := "success", ""
+			if k%2 == 0 {
+				status, reason = "failure", `,"reason":"hotfix"`
+			}
+			fmt.Fprintf(&b, `{"kind":"deployment","id":"d%d-%d","service":"api","environment":"production","finished_at":%q,"status":%q%s}`+"\n",
+				d, k, day.Add(time.Duration(k)*time.Hour).Format(time.RFC3339), status, reason)
+		}
+		if d%5 == 0 {
+			fmt.Fprintf(&b, `{"kind":"incident","id":"i%d","service":"db","severity":"P4","opened_at":%q,"resolved_at":%q}`+"\n",
+				d, day.Format(time.RFC3339), day.Add(time.Hour).Format(time.RFC3339))
+		}
+	}
+	st := sqlitetest.Open(t)
+	if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "q.ndjson", Reader: strings.NewReader(b.String())}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := catalog.Default()
+	opens := []store.Opens{
+		{Week: "2026-03-30", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: MetricSubject("mttr"), Count: 2},
+		{Week: "2026-03-23", Who: "user:b@example.com", Page: "GET /views/{role}", Subject: ViewSubject("ceo"), Count: 1},
+		// Before the quarter: does not count.
+		{Week: "2025-06-02", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: MetricSubject("availability"), Count: 9},
+	}
+	acks := []escalation.Acknowledgement{{Metric: "rework_rate", At: asOf.Add(-30 * 24 * time.Hour)}}
+	var rv *Review
+	engine.New(st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
+		rv = Build(cat, ds, opens, acks, asOf, nil)
+		return nil
+	})
+	if rv.Opens != 3 || rv.Openers != 2 {
+		t.Errorf("opens %d by %d", rv.Opens, rv.Openers)
+	}
+	ids := func(items []Item) []string {
+		var out []string
+		for _, i := range items {
+			out = append(out, i.ID)
+		}
+		return out
+	}
+	if m := ids(rv.Metrics); slices.Contains(m, "mttr") || !slices.Contains(m, "availability") || !slices.Contains(m, "change_failure_rate") {
+		t.Errorf("unopened metrics: %v", m)
+	}
+	if v := ids(rv.Views); slices.Contains(v, "ceo") || !slices.Contains(v, "cro") {
+		t.Errorf("unopened views: %v", v)
+	}
+	var red []string
+	for _, r := range rv.Unacknowledged {
+		red = append(red, r.ID)
+		if r.RedChecks != QuarterWeeks && r.ID == "change_failure_rate" {
+			t.Errorf("change_failure_rate red at %d checks, want %d", r.RedChecks, QuarterWeeks)
+		}
+	}
+	if !slices.Contains(red, "change_failure_rate") || slices.Contains(red, "rework_rate") {
+		t.Errorf("red never acknowledged: %v", red)
+	}
+	if !strings.Contains(rv.Text(), "change_failure_rate — red at 13 of 13 weekly checks") {
+		t.Errorf("text:\n%s", rv.Text())
+	}
+	// Someone who may not see change_failure_rate's numbers (an
+	// administrator) still learns nobody opened it, but not that it was red.
+	engine.New(st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
+		rv = Build(cat, ds, opens, acks, asOf, func(m *catalog.Metric) bool { return m.ID != "change_failure_rate" })
+		return nil
+	})
+	if !slices.Contains(ids(rv.Metrics), "change_failure_rate") || len(rv.Unacknowledged) != len(red)-1 {
+		t.Errorf("with change_failure_rate hidden: unopened %v, red %+v", ids(rv.Metrics), rv.Unacknowledged)
+	}
+	for _, r := range rv.Unacknowledged {
+		if r.ID == "change_failure_rate" {
+			t.Errorf("a hidden metric's red status is in the review")
+		}
+	}
+}
+
+// TestCounts: the weeks holding from and to, each week's total opens and
+// distinct openers (a forgotten opener counts opens, not an opener).
+func TestCounts(t *testing.T) {
+	st := sqlitetest.Open(t)
+	st.AddOpens(context.Background(), []store.Opens{
+		{Week: "2026-03-23", Who: "user:a@example.com", Page: "GET /{$}", Count: 2},
+		{Week: "2026-03-23", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: MetricSubject("mttr"), Count: 1},
+		{Week: "2026-03-23", Who: "", Page: "GET /{$}", Count: 4},
+		{Week: "2026-03-30", Who: "user:b@example.com", Page: "GET /views/{role}", Subject: ViewSubject("ceo"), Count: 3},
+		{Week: "2026-04-06", Who: "user:b@example.com", Page: "GET /{$}", Count: 7},
+	})
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	from, to, err := Span(time.Date(2026, 3, 25, 0, 0, 0, 0, time.UTC), time.Date(2026, 4, 5, 23, 0, 0, 0, time.UTC), now)
+	if err != nil || from != "2026-03-23" || to != "2026-04-06" {
+		t.Fatalf("Span = %s, %s, %v", from, to, err)
+	}
+	if f, to, _ := Span(time.Time{}, time.Time{}, now); f != "2026-03-09" || to != "2026-06-08" {
+		t.Errorf("the default span is %s to %s, want the quarter up to now", f, to)
+	}
+	if _, _, err := Span(time.Date(2026, 4, 5, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 25, 0, 0, 0, 0, time.UTC), now); err == nil {
+		t.Error("to before from is accepted")
+	}
+	c, err := LoadCounts(context.Background(), st, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []WeekTotal{{Week: "2026-03-23", Opens: 7, Openers: 1}, {Week: "2026-03-30", Opens: 3, Openers: 1}}
+	if !slices.Equal(c.Weeks, want) || len(c.Opens) != 4 {
+		t.Fatalf("counts: %+v", c)
+	}
+	for _, s := range []string{"Week 2026-03-23: 7 opens by 1 person", "(forgotten)", "view:ceo"} {
+		if !strings.Contains(c.Text(), s) {
+			t.Errorf("text lacks %q:\n%s", s, c.Text())
+		}
+	}
+}

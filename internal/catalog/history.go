@@ -1,0 +1,295 @@
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Definitions are frozen (SPEC §5): an organisation's definitions are the built-in ones changed by
+// a list of approved changes, each taking effect at its time, and every version is kept. A
+// catalog made governed (Governed) holds that history; At gives the definitions in force at a
+// time, so computing as of a past date uses the definitions in force then.
+//
+// The history is shared by every copy of a governed catalog and replaced whole when a change is
+// approved (Govern), so a server hands one catalog to its pages, jobs and API once, and each
+// reads the current history through it. Its Metrics, Pillars and Views fields are the built-in
+// definitions: what does not change through governance (id, name, pillar, unit, direction,
+// sources, breakdowns, sensitivity) can be read from them, anything else only through At or
+// Metric.At.
+
+// Change is one approved change to a metric's definition.
+type Change struct {
+	Metric string
+	// At is when the change took effect; the zero time means from the start (the organisation's
+	// initial definitions, from its configuration file at first start).
+	At time.Time
+	// Override holds the changed fields; Retire retires the metric instead (it is never deleted:
+	// its history and last status stay).
+	Override Override
+	Retire   bool
+	// Ref names what made the change ("configuration", "proposal 12"); the version carries it.
+	Ref string
+}
+
+// governed holds a catalog's history, shared by its copies.
+type governed struct{ cur atomic.Pointer[history] }
+
+// history is each metric's versions, oldest first: the built-in definition, then one per change,
+// and the changes that made them, in order.
+type history struct {
+	versions map[string][]Metric
+	changes  []Change
+}
+
+// Governed returns a copy of c that keeps a history of approved changes (none yet); see Govern.
+func (c *Catalog) Governed() *Catalog {
+	out := c.clone()
+	out.gov = &governed{}
+	for i := range out.Metrics {
+		out.Metrics[i].gov = out.gov
+	}
+	return out
+}
+
+// Govern replaces the history of a governed catalog (and of every copy of it) with the versions
+// that changes make of its built-in definitions, in order of time (changes at one time in the
+// order given). A change that names no metric, changes a retired one or breaks a rule is an
+// error naming the change, and the history stays as it was.
+func (c *Catalog) Govern(changes []Change) error {
+	if c.gov == nil {
+		return errors.New("catalog: Govern on a catalog that is not governed (see Governed)")
+	}
+	h, err := c.build(changes)
+	if err != nil {
+		return err
+	}
+	c.gov.cur.Store(h)
+	return nil
+}
+
+// Check reports whether the changes, applied in order after the history in force, would make a
+// valid history: what Govern would say, without changing anything.
+func (c *Catalog) Check(changes []Change) error {
+	_, err := c.build(changes)
+	return err
+}
+
+func (c *Catalog) build(changes []Change) (*history, error) {
+	ordered := slices.Clone(changes)
+	slices.SortStableFunc(ordered, func(a, b Change) int { return a.At.Compare(b.At) })
+	// The built-in definitions, without the history: Apply works on plain catalogs.
+	cur := c.clone()
+	cur.gov = nil
+	h := &history{versions: map[string][]Metric{}, changes: ordered}
+	for i := range cur.Metrics {
+		cur.Metrics[i].gov = nil
+	}
+	for _, ch := range ordered {
+		old, ok := cur.Metric(ch.Metric)
+		if !ok {
+			return nil, fmt.Errorf("%s: no metric %q in the catalog", ch.Ref, ch.Metric)
+		}
+		if old.Retired {
+			return nil, fmt.Errorf("%s: metric %s was retired (version %d); a retired metric keeps its history and is not changed again", ch.Ref, ch.Metric, old.Version)
+		}
+		before := old.clone()
+		if ch.Retire {
+			old.Retired = true
+			old.Version++
+			old.Overridden = append(old.Overridden, "retired")
+		} else {
+			next, err := cur.Apply(map[string]Override{ch.Metric: ch.Override})
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", ch.Ref, err)
+			}
+			cur = next
+		}
+		m, _ := cur.Metric(ch.Metric)
+		if m.Version == before.Version {
+			// Nothing changed: no version (Apply bumps only on a change).
+			continue
+		}
+		m.From, m.Ref = ch.At, ch.Ref
+		if !ch.At.IsZero() {
+			m.Effective = ch.At.UTC().Format(time.DateOnly)
+		}
+		vs := h.versions[ch.Metric]
+		if len(vs) == 0 {
+			vs = append(vs, before)
+		}
+		h.versions[ch.Metric] = append(vs, m.clone())
+	}
+	for id, vs := range h.versions {
+		for i := range vs {
+			vs[i].gov = c.gov
+		}
+		h.versions[id] = vs
+	}
+	return h, nil
+}
+
+// Changes returns the changes the history holds, in order of time.
+func (c *Catalog) Changes() []Change {
+	if c.gov == nil {
+		return nil
+	}
+	if h := c.gov.cur.Load(); h != nil {
+		return slices.Clone(h.changes)
+	}
+	return nil
+}
+
+// Next returns the version a change would make of its metric after the history's changes, and
+// the version in force at the change's time; nothing is kept.
+func (c *Catalog) Next(ch Change) (next, old *Metric, err error) {
+	base, ok := c.Metric(ch.Metric)
+	if !ok {
+		return nil, nil, fmt.Errorf("no metric %q in the catalog", ch.Metric)
+	}
+	old = base.At(ch.At)
+	h, err := c.build(append(c.Changes(), ch))
+	if err != nil {
+		return nil, old, err
+	}
+	vs := h.versions[ch.Metric]
+	if len(vs) == 0 {
+		return old, old, nil
+	}
+	return &vs[len(vs)-1], old, nil
+}
+
+// At returns the version of the definition in force at t: the last one that took effect at or
+// before t. A metric of a catalog that is not governed, or without changes, is its own only
+// version. The result is shared: read it, do not modify it.
+func (m *Metric) At(t time.Time) *Metric {
+	vs := m.versions()
+	if len(vs) == 0 {
+		return m
+	}
+	i := sort.Search(len(vs), func(i int) bool { return vs[i].From.After(t) })
+	if i == 0 {
+		return &vs[0]
+	}
+	return &vs[i-1]
+}
+
+// Versions returns every version of the definition, oldest first (the built-in one first); one
+// version for a metric never changed.
+func (m *Metric) Versions() []Metric {
+	if vs := m.versions(); len(vs) > 0 {
+		return vs
+	}
+	return []Metric{*m}
+}
+
+func (m *Metric) versions() []Metric {
+	if m.gov == nil {
+		return nil
+	}
+	h := m.gov.cur.Load()
+	if h == nil {
+		return nil
+	}
+	return h.versions[m.ID]
+}
+
+// At returns the catalog in force at t: every metric at its version in force then (retired ones
+// included, marked Retired; Live leaves them out). A catalog that is not governed is returned as
+// it is. The result shares the versions: read it, do not modify it.
+func (c *Catalog) At(t time.Time) *Catalog {
+	if c.gov == nil || c.gov.cur.Load() == nil {
+		return c
+	}
+	out := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(c.Metrics)), gov: c.gov}
+	for i := range c.Metrics {
+		out.Metrics[i] = *c.Metrics[i].At(t)
+	}
+	return out
+}
+
+// MetricAt returns the metric's version in force at t.
+func (c *Catalog) MetricAt(id string, t time.Time) (*Metric, bool) {
+	m, ok := c.Metric(id)
+	if !ok {
+		return nil, false
+	}
+	return m.At(t), true
+}
+
+// ParseOverride reads the changes of a definition proposal: a JSON (or YAML) object with the
+// fields of an override in the configuration file (owner, window, target, thresholds,
+// min_sample, priority, signoff, signoff_by). An unknown field is an error naming it, so a
+// misspelt change is refused rather than ignored.
+func ParseOverride(data []byte) (Override, error) {
+	var o Override
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
+	if err := dec.Decode(&o); err != nil {
+		msg := yaml.FormatError(err, false, false)
+		msg, _, _ = strings.Cut(msg, "\n")
+		return o, errors.New(strings.TrimSpace(msg))
+	}
+	return o, nil
+}
+
+// Loosening is one way a change makes a metric easier to meet (SPEC §5: a lenient threshold or
+// target, a longer window, retirement), with the scope whose status decides whether it needs two
+// approvals: the organisation (Dim "") for the definition's own fields.
+type Loosening struct {
+	Field string `json:"field"`
+	Dim   string `json:"dim,omitempty"`
+	Value string `json:"value,omitempty"`
+	Why   string `json:"why"`
+}
+
+// Loosens lists how the version next loosens the version old. Besides SPEC's list it counts a
+// higher min_sample, which can turn a red value "unknown (too few cases)": a status hidden is a
+// status loosened.
+func Loosens(old, next *Metric) []Loosening {
+	var out []Loosening
+	add := func(field, format string, args ...any) {
+		out = append(out, Loosening{Field: field, Why: fmt.Sprintf(format, args...)})
+	}
+	if next.Retired && !old.Retired {
+		add("retire", "retiring a metric stops it being judged")
+	}
+	if next.Window > old.Window {
+		add("window", "a longer window (%s → %s) dilutes recent values", FormatWindow(old.Window), FormatWindow(next.Window))
+	}
+	if next.MinSample > old.MinSample {
+		add("min_sample", "a higher min_sample (%d → %d) can make a red value unknown", old.MinSample, next.MinSample)
+	}
+	if o, n := old.Thresholds, next.Thresholds; o != nil && n != nil && o.RelativeTo == n.RelativeTo {
+		for _, b := range []struct {
+			name     string
+			from, to float64
+		}{{"green", o.Green, n.Green}, {"amber", o.Amber, n.Amber}} {
+			if lenient(old.Better, b.from, b.to) {
+				add("thresholds", "the %s bound moves the lenient way (%s → %s, %s is better)", b.name, formatNumber(b.from), formatNumber(b.to), old.Better)
+			}
+		}
+	}
+	if old.Target != nil && next.Target != nil && lenient(old.Better, *old.Target, *next.Target) {
+		add("target", "the target moves the lenient way (%s → %s, %s is better)", formatNumber(*old.Target), formatNumber(*next.Target), old.Better)
+	}
+	return out
+}
+
+// lenient reports whether moving a bound from a to b makes it easier to meet.
+func lenient(better string, a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) || a == b {
+		return false
+	}
+	if better == Lower {
+		return b > a
+	}
+	return b < a
+}

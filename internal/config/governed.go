@@ -1,0 +1,155 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Value-changing settings (metrics.ValueSettings) are governed like metric
+// definitions (SPEC §5): the configuration file and the environment give
+// their values at first start, and from then on they change only through
+// approved proposals (internal/governance). Here they are read from and
+// put into a configuration by name — the configuration key, which is the
+// setting's name.
+
+// GovernedSettings are the names of the governed settings: every
+// value-changing setting but min_sample, which is a metric's and is
+// proposed with it.
+func GovernedSettings() []string {
+	var out []string
+	for _, s := range metrics.ValueSettings {
+		if s.Name != metrics.SettingMinSample {
+			out = append(out, string(s.Name))
+		}
+	}
+	return out
+}
+
+// governedEnv maps the governed settings the environment can set to their
+// variable.
+var governedEnv = map[string]string{
+	string(metrics.SettingCurrency):               "CANDOR_CURRENCY",
+	string(metrics.SettingAttributionWindow):      "CANDOR_ATTRIBUTION_WINDOW",
+	string(metrics.SettingProductionEnvironments): "CANDOR_PRODUCTION_ENVIRONMENTS",
+	string(metrics.SettingEnvironmentAliases):     "CANDOR_ENVIRONMENT_ALIASES",
+}
+
+// GovernedEnv returns, of the governed settings, those the environment
+// sets, each with its variable.
+func GovernedEnv(env func(string) string) map[string]string {
+	out := map[string]string{}
+	for name, v := range governedEnv {
+		if env(v) != "" {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// SetByEnv names the governed settings the environment set when the
+// configuration was loaded, each with its variable.
+func (c Config) SetByEnv() map[string]string { return c.setByEnv }
+
+// Path is the file the configuration was read from ("" for none).
+func (c Config) Path() string { return c.path }
+
+// field is the configuration field whose YAML key is name.
+func (c *Config) field(name string) (reflect.Value, bool) {
+	v := reflect.ValueOf(c).Elem()
+	for i, f := range reflect.VisibleFields(v.Type()) {
+		if key, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); key == name {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+func checkGoverned(name string) error {
+	if name == string(metrics.SettingMinSample) {
+		return fmt.Errorf("min_sample is a metric's: propose it as a change of the metric ({\"metric\": ID, \"changes\": {\"min_sample\": N}})")
+	}
+	if !slices.Contains(GovernedSettings(), name) {
+		return fmt.Errorf("%q is not a value-changing setting; those are %s", name, strings.Join(GovernedSettings(), ", "))
+	}
+	return nil
+}
+
+// Governed returns the governed settings' values as configured, as JSON:
+// null for one not set (its default applies).
+func (c Config) Governed() (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	for _, name := range GovernedSettings() {
+		f, ok := c.field(name)
+		if !ok {
+			return nil, fmt.Errorf("config: no field for setting %s", name)
+		}
+		if f.IsZero() {
+			out[name] = json.RawMessage("null")
+			continue
+		}
+		b, err := json.Marshal(f.Interface())
+		if err != nil {
+			return nil, fmt.Errorf("setting %s: %w", name, err)
+		}
+		out[name] = b
+	}
+	return out, nil
+}
+
+// WithSettings returns a copy of the configuration with the given governed
+// settings' values (JSON as Governed gives them; null for the default) in
+// place of the configured ones, checked as the configuration is. An
+// unknown setting or a bad value is an error naming it.
+func (c Config) WithSettings(values map[string]json.RawMessage) (Config, error) {
+	out := c
+	for _, name := range slices.Sorted(maps.Keys(values)) {
+		if err := checkGoverned(name); err != nil {
+			return c, err
+		}
+		f, _ := out.field(name)
+		nv := reflect.New(f.Type())
+		if raw := bytes.TrimSpace(values[name]); len(raw) > 0 && string(raw) != "null" {
+			dec := json.NewDecoder(bytes.NewReader(raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(nv.Interface()); err != nil {
+				return c, fmt.Errorf("%s: %s is not a value of this setting (%s): %v", name, raw, describeSetting(f.Type()), err)
+			}
+		}
+		f.Set(nv.Elem())
+	}
+	if _, err := out.EngineConfig(); err != nil {
+		return c, err
+	}
+	return out, nil
+}
+
+// describeSetting says what a setting's JSON value looks like.
+func describeSetting(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return `a string such as "24h" or "EUR"`
+	case reflect.Pointer:
+		return "a number"
+	case reflect.Slice:
+		return `a list of strings such as ["production", "live"]`
+	case reflect.Map:
+		switch t.Elem().Kind() {
+		case reflect.String:
+			return `an object of strings such as {"critical": "7d"}`
+		case reflect.Float64:
+			return `an object of numbers such as {"EUR": 1.08}`
+		case reflect.Slice:
+			return `an object of lists such as {"production": ["prod", "live"]}`
+		default:
+			return `an object of objects of numbers such as {"priority": {"p1": 3}}`
+		}
+	}
+	return t.String()
+}

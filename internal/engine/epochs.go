@@ -1,0 +1,162 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
+)
+
+// Value-changing settings change only through approved proposals (SPEC §5),
+// and a value as of a time is computed under the settings in force then.
+// Settings shape a whole dataset (production deployments, memos, the
+// result cache), so the engine keeps one dataset per distinct set of
+// settings in force over the history, applies every row to each under the
+// same lock, and lets each find the others by time (Dataset.At). Until a
+// setting changes there is one dataset, as before; each distinct set adds
+// a copy of the data in memory.
+
+// Epoch is a span of the history under one set of settings: from From
+// (zero: the start) until the next epoch's From.
+type Epoch struct {
+	From   time.Time
+	Config metrics.Config
+}
+
+type epoch struct {
+	from time.Time
+	key  string
+	ds   *metrics.Dataset
+}
+
+// datasets are the distinct datasets rows are applied to: ds, and the
+// other epochs'. Call with mu or refresh held.
+func (e *Engine) datasets() []*metrics.Dataset {
+	if len(e.epochs) == 0 {
+		return []*metrics.Dataset{e.ds}
+	}
+	out := make([]*metrics.Dataset, 0, len(e.epochs))
+	seen := map[*metrics.Dataset]bool{}
+	for _, ep := range e.epochs {
+		if !seen[ep.ds] {
+			seen[ep.ds] = true
+			out = append(out, ep.ds)
+		}
+	}
+	return out
+}
+
+func (e *Engine) prepareAll() {
+	for _, ds := range e.datasets() {
+		ds.Prepare()
+	}
+}
+
+// configKey identifies a set of settings.
+func configKey(c metrics.Config) string {
+	b, err := json.Marshal(c)
+	if err != nil {
+		// Plain data throughout; a failure here is a defect.
+		panic(fmt.Sprintf("engine: encoding settings: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// SetEpochs makes the engine compute under the settings of each epoch
+// (ordered by From; the first from the start, the last the settings in
+// force now). A dataset it holds for the same settings is kept; a new one
+// is loaded from the store up to the applied sequence before it is
+// published, while reads go on with the old ones.
+func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
+	if len(epochs) == 0 {
+		return errors.New("engine: SetEpochs without an epoch")
+	}
+	for i := 1; i < len(epochs); i++ {
+		if epochs[i].From.Before(epochs[i-1].From) {
+			return errors.New("engine: epochs out of order")
+		}
+	}
+	e.refresh.Lock()
+	defer e.refresh.Unlock()
+	held := map[string]*metrics.Dataset{}
+	if len(e.epochs) == 0 {
+		held[configKey(e.ds.Config())] = e.ds
+	}
+	for _, ep := range e.epochs {
+		held[ep.key] = ep.ds
+	}
+	next := make([]epoch, len(epochs))
+	for i, ep := range epochs {
+		// Keyed by the settings as a dataset holds them, defaults applied.
+		fresh := metrics.NewDataset(ep.Config)
+		k := configKey(fresh.Config())
+		ds := held[k]
+		if ds == nil {
+			ds = fresh
+			if err := e.loadUpTo(ctx, ds); err != nil {
+				return err
+			}
+			held[k] = ds
+		}
+		next[i] = epoch{from: ep.From, key: k, ds: ds}
+	}
+	at := func(t time.Time) *metrics.Dataset {
+		ds := next[0].ds
+		for _, ep := range next[1:] {
+			if ep.from.After(t) {
+				break
+			}
+			ds = ep.ds
+		}
+		return ds
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(next) == 1 {
+		e.epochs = nil
+		e.ds = next[0].ds
+		e.ds.SetEpochs(nil)
+		return nil
+	}
+	e.epochs = next
+	e.ds = next[len(next)-1].ds
+	for _, ds := range e.datasets() {
+		ds.SetEpochs(at)
+	}
+	return nil
+}
+
+// errEnough stops a scan at the applied sequence.
+var errEnough = errors.New("enough")
+
+// loadUpTo applies the store's rows up to the applied sequence to ds (the
+// refresh lock held, so that sequence does not move).
+func (e *Engine) loadUpTo(ctx context.Context, ds *metrics.Dataset) error {
+	if e.seq == 0 {
+		return nil
+	}
+	_, err := e.st.Scan(ctx, 0, func(r store.Stored) error {
+		if r.Seq > e.seq {
+			return errEnough
+		}
+		d := decodeStored(r)
+		if d.err != nil {
+			ds.Quarantine(d.key, d.seq, d.err.Error())
+		} else {
+			ds.Apply(d.rec, d.ingested)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) {
+		return fmt.Errorf("loading the data under earlier settings: %w", err)
+	}
+	ds.Prepare()
+	return nil
+}

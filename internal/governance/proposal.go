@@ -1,0 +1,205 @@
+// Package governance keeps definitions frozen (SPEC §5): a metric's
+// thresholds, target, window, owner, min_sample, sign-off and retirement,
+// and every value-changing setting, change only through a proposal that an
+// executive other than the proposer approves, with a reason; while a metric
+// is red, a change that loosens it needs two such executives. Proposals and
+// decisions are documents appended to the store and never changed, each
+// chained in the audit ledger; the definitions in force at any time are
+// folded from them (Fold) into the governed catalog's history and the
+// engine's settings epochs, so computing as of a past date uses the
+// definitions and settings in force then. The configuration file's
+// overrides and settings are the initial set, recorded at first start;
+// a later start with different ones is refused (Init).
+package governance
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ledger"
+)
+
+// Document collections: proposals (the initial set under the key
+// InitialKey) and decisions, both oldest first by document id.
+const (
+	Proposals  = "proposal"
+	Decisions  = "decision"
+	InitialKey = "initial"
+)
+
+// Each proposal and decision is chained in the audit ledger as it is
+// appended; who made it is personal data (chained through its digest).
+func init() {
+	ledger.RegisterDocs(Proposals, ledger.DocSpec{Type: ledger.TypeProposal, Personal: []string{"by"}})
+	ledger.RegisterDocs(Decisions, ledger.DocSpec{Type: ledger.TypeDecision, Personal: []string{"by"}})
+}
+
+// Input is a proposal as a person makes it: a metric and its changes, or a
+// setting and its new value, and why.
+type Input struct {
+	Metric  string          `json:"metric"`
+	Changes json.RawMessage `json:"changes"`
+	Setting string          `json:"setting"`
+	Value   json.RawMessage `json:"value"`
+	Reason  string          `json:"reason"`
+}
+
+// Proposal is a stored proposal.
+type Proposal struct {
+	ID int64 `json:"id,omitempty"`
+	// Metric and Changes (the override's fields, or {"retire": true}), or
+	// Setting and Value (JSON; null restores the default).
+	Metric  string          `json:"metric,omitempty"`
+	Changes json.RawMessage `json:"changes,omitempty"`
+	Setting string          `json:"setting,omitempty"`
+	Value   json.RawMessage `json:"value,omitempty"`
+	Reason  string          `json:"reason"`
+	By      string          `json:"by"`
+	At      time.Time       `json:"at"`
+	// Before is the metric (or setting) as it stood when proposed.
+	Before *Standing `json:"before,omitempty"`
+	// Loosens lists how the change loosens the metric (catalog.Loosens).
+	Loosens []catalog.Loosening `json:"loosens,omitempty"`
+	// Needs is how many approvals it needed when made: two for a change
+	// that loosens a metric red where it loosens it, else one.
+	Needs int `json:"needs"`
+	// Initial is the configuration's set, recorded at first start.
+	Initial *InitialSet `json:"initial,omitempty"`
+}
+
+// Standing is a metric as it stood at a time: its version, and its status
+// at organisation level and in the scopes a loosening names. For a
+// setting, Value is the value in force.
+type Standing struct {
+	AsOf    time.Time      `json:"as_of"`
+	Version int            `json:"version,omitempty"`
+	Status  catalog.Status `json:"status,omitempty"`
+	Number  *float64       `json:"value,omitempty"`
+	Reason  string         `json:"reason,omitempty"`
+	Scopes  []ScopeStatus  `json:"scopes,omitempty"`
+	// Setting is the setting's value in force (JSON; null: the default).
+	Setting json.RawMessage `json:"setting,omitempty"`
+}
+
+// ScopeStatus is a metric's status in a scope (dim:value).
+type ScopeStatus struct {
+	Scope  string         `json:"scope"`
+	Status catalog.Status `json:"status"`
+}
+
+// InitialSet is what the configuration held at first start: the metric
+// overrides (as JSON objects of the override's fields) and every governed
+// setting's value (null: not set), with the SHA-256 of the two.
+type InitialSet struct {
+	Metrics  map[string]json.RawMessage `json:"metrics"`
+	Settings map[string]json.RawMessage `json:"settings"`
+	SHA256   string                     `json:"sha256"`
+	Source   string                     `json:"source"`
+}
+
+// Decision is an approval or a rejection.
+type Decision struct {
+	ID       int64     `json:"id,omitempty"`
+	Proposal int64     `json:"proposal"`
+	Decision string    `json:"decision"` // Approve or Reject
+	Reason   string    `json:"reason"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	// Needs is how many approvals the proposal needed when this one was
+	// given: a metric that turned red since the proposal raises it.
+	Needs int `json:"needs,omitempty"`
+	// Void says why the decision counts for nothing (Fold): given after
+	// the proposal was decided, or a second approval by one person.
+	Void string `json:"void,omitempty"`
+}
+
+// Decisions.
+const (
+	Approve = "approve"
+	Reject  = "reject"
+)
+
+// Statuses of a proposal.
+const (
+	Open     = "open"
+	Approved = "approved"
+	Rejected = "rejected"
+)
+
+// Limits of what a person writes.
+const (
+	maxReason  = 4000
+	maxChanges = 16 << 10
+)
+
+// checkReason trims and bounds a reason, which every proposal and decision
+// must give.
+func checkReason(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return s, domain.InvalidParam("reason", "required: why the change is made (or approved, or rejected)")
+	case n > maxReason:
+		return s, domain.InvalidParam("reason", "%d characters; at most %d", n, maxReason)
+	}
+	return s, nil
+}
+
+// change is a metric proposal's change, parsed.
+type change struct {
+	override catalog.Override
+	retire   bool
+}
+
+// parseChanges reads a metric proposal's changes: {"retire": true}, or the
+// fields of an override.
+func parseChanges(raw json.RawMessage) (change, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return change{}, domain.InvalidParam("changes", `required: the fields to change, such as {"thresholds": {"green": 3, "amber": 10}}, or {"retire": true}`)
+	}
+	if len(raw) > maxChanges {
+		return change{}, domain.InvalidParam("changes", "%d bytes; at most %d", len(raw), maxChanges)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return change{}, domain.InvalidParam("changes", "not a JSON object: %v", err)
+	}
+	if len(fields) == 0 {
+		return change{}, domain.InvalidParam("changes", "empty: name at least one field to change")
+	}
+	if r, ok := fields["retire"]; ok {
+		if string(bytes.TrimSpace(r)) != "true" || len(fields) > 1 {
+			return change{}, domain.InvalidParam("changes.retire", `retirement is {"retire": true} alone: a retired metric is changed no more`)
+		}
+		return change{retire: true}, nil
+	}
+	o, err := catalog.ParseOverride(raw)
+	if err != nil {
+		return change{}, domain.InvalidParam("changes", "%v (fields: owner, window, target, thresholds, min_sample, priority, signoff, signoff_by; or retire)", err)
+	}
+	return change{override: o}, nil
+}
+
+// catalogChange is the catalog's form of an approved metric proposal.
+func (p *Proposal) catalogChange(at time.Time) (catalog.Change, error) {
+	c, err := parseChanges(p.Changes)
+	if err != nil {
+		return catalog.Change{}, fmt.Errorf("proposal %d: %w", p.ID, err)
+	}
+	return catalog.Change{Metric: p.Metric, At: at, Override: c.override, Retire: c.retire, Ref: p.Ref()}, nil
+}
+
+// Ref names the proposal in a definition's history.
+func (p *Proposal) Ref() string {
+	if p.Initial != nil {
+		return "configuration"
+	}
+	return fmt.Sprintf("proposal %d", p.ID)
+}

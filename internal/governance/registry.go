@@ -1,0 +1,638 @@
+package governance
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
+)
+
+// Registry keeps a governed catalog and an engine's settings in step with
+// the proposals and decisions in the store, and makes new ones.
+type Registry struct {
+	Docs store.DocStore
+	// Catalog is governed (catalog.Catalog.Governed): Load replaces its
+	// history, and every holder of it sees the new one.
+	Catalog *catalog.Catalog
+	// Engine computes the statuses a proposal records and gets the
+	// settings' epochs (engine.SetEpochs); nil in tests of the rules alone.
+	Engine *engine.Engine
+	// Config gives what is not governed; its governed settings are
+	// replaced by those in force.
+	Config config.Config
+	Now    func() time.Time
+
+	mu     sync.Mutex // one decision at a time in this process
+	loadMu sync.Mutex
+	state  *State
+	seen   [2]int64 // newest proposal and decision ids loaded
+	epochs string   // what the engine's epochs were set from
+}
+
+func (r *Registry) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Initial is the configuration's initial set as it is now.
+type Initial struct {
+	// Metrics are the configuration's metric overrides.
+	Metrics map[string]catalog.Override
+	// Settings are the governed settings' configured values
+	// (config.Config.Governed).
+	Settings map[string]json.RawMessage
+	// Env names, per governed setting the environment sets, its variable.
+	Env map[string]string
+	// Source names the configuration ("config FILE"), for the record.
+	Source string
+}
+
+// ChangedError refuses a start whose configuration changes the definitions
+// or settings recorded at first start.
+type ChangedError struct {
+	Since   time.Time
+	Metrics []string
+	// Settings are the settings that differ, each with the variable that
+	// sets it when the environment does.
+	Settings []string
+}
+
+func (e *ChangedError) ErrorCode() domain.Code { return domain.EConflict }
+
+func (e *ChangedError) Error() string {
+	var parts []string
+	if len(e.Metrics) > 0 {
+		parts = append(parts, "metrics: "+strings.Join(e.Metrics, ", "))
+	}
+	if len(e.Settings) > 0 {
+		parts = append(parts, "settings: "+strings.Join(e.Settings, ", "))
+	}
+	example := `candor catalog propose --metric ID --changes '{"thresholds": {"green": 3, "amber": 10}}' --reason "…"`
+	if len(e.Metrics) == 0 {
+		example = `candor catalog propose --setting NAME --value JSON --reason "…"`
+	}
+	return fmt.Sprintf("the configuration changes definitions recorded at first start (%s): %s. "+
+		"Definitions and value-changing settings change only through approved proposals: restore the configuration "+
+		"(and unset the variables) as it was, then propose the change: %s (or POST /api/v1/proposals)",
+		e.Since.Format(time.DateOnly), strings.Join(parts, "; "), example)
+}
+
+// set is the stored form of an initial set, with its hash.
+func (in Initial) set() (*InitialSet, error) {
+	s := &InitialSet{Metrics: map[string]json.RawMessage{}, Settings: map[string]json.RawMessage{}, Source: in.Source}
+	for id, o := range in.Metrics {
+		b, err := canonicalYAML(o)
+		if err != nil {
+			return nil, fmt.Errorf("the override of %s: %w", id, err)
+		}
+		s.Metrics[id] = b
+	}
+	for k, v := range in.Settings {
+		b, err := canonicalJSON(v)
+		if err != nil {
+			return nil, fmt.Errorf("setting %s: %w", k, err)
+		}
+		s.Settings[k] = b
+	}
+	h := sha256.New()
+	for _, id := range slices.Sorted(maps.Keys(s.Metrics)) {
+		fmt.Fprintf(h, "metric %s %s\n", id, s.Metrics[id])
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Settings)) {
+		fmt.Fprintf(h, "setting %s %s\n", k, s.Settings[k])
+	}
+	s.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return s, nil
+}
+
+// canonicalYAML is v's JSON under its YAML field names, keys sorted.
+func canonicalYAML(v any) (json.RawMessage, error) {
+	b, err := yaml.MarshalWithOptions(v, yaml.JSON())
+	if err != nil {
+		return nil, err
+	}
+	return canonicalJSON(b)
+}
+
+// canonicalJSON re-encodes JSON with sorted keys and no spaces.
+func canonicalJSON(b []byte) (json.RawMessage, error) {
+	var x any
+	if err := json.Unmarshal(b, &x); err != nil {
+		return nil, err
+	}
+	return json.Marshal(x)
+}
+
+// Init records the configuration's initial set at first start (a proposal
+// under InitialKey, chained in the ledger), or, at a later start, refuses
+// one that differs from what was recorded (*ChangedError); then it loads.
+func (r *Registry) Init(ctx context.Context, in Initial) error {
+	set, err := in.set()
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(Proposal{Reason: "the configuration's definitions and settings at first start", By: "config", At: r.now(), Initial: set})
+	if err != nil {
+		return err
+	}
+	doc, created, err := r.Docs.AppendDocOnce(ctx, Proposals, InitialKey, body)
+	if err != nil {
+		return fmt.Errorf("recording the initial definitions: %w", err)
+	}
+	if !created {
+		var was Proposal
+		if err := json.Unmarshal(doc.Body, &was); err != nil || was.Initial == nil {
+			return fmt.Errorf("the recorded initial definitions (document %d) cannot be read: %v", doc.ID, err)
+		}
+		if was.Initial.SHA256 != set.SHA256 {
+			return changed(was, *set, in.Env)
+		}
+	}
+	return r.Load(ctx)
+}
+
+func changed(was Proposal, now InitialSet, env map[string]string) error {
+	e := &ChangedError{Since: was.At}
+	for _, id := range union(was.Initial.Metrics, now.Metrics) {
+		if !bytes.Equal(was.Initial.Metrics[id], now.Metrics[id]) {
+			e.Metrics = append(e.Metrics, id)
+		}
+	}
+	for _, k := range union(was.Initial.Settings, now.Settings) {
+		if !bytes.Equal(was.Initial.Settings[k], now.Settings[k]) {
+			s := k
+			if v := env[k]; v != "" {
+				s += " (set by " + v + ")"
+			}
+			e.Settings = append(e.Settings, s)
+		}
+	}
+	return e
+}
+
+func union(a, b map[string]json.RawMessage) []string {
+	keys := slices.Sorted(maps.Keys(a))
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// read loads every proposal and decision.
+func (r *Registry) read(ctx context.Context) ([]Proposal, []Decision, [2]int64, error) {
+	var seen [2]int64
+	pdocs, err := r.Docs.Docs(ctx, Proposals, 0)
+	if err != nil {
+		return nil, nil, seen, err
+	}
+	ddocs, err := r.Docs.Docs(ctx, Decisions, 0)
+	if err != nil {
+		return nil, nil, seen, err
+	}
+	props := make([]Proposal, 0, len(pdocs))
+	for _, d := range pdocs {
+		var p Proposal
+		if err := json.Unmarshal(d.Body, &p); err != nil {
+			return nil, nil, seen, fmt.Errorf("proposal %d: %w", d.ID, err)
+		}
+		p.ID = d.ID
+		props = append(props, p)
+		seen[0] = max(seen[0], d.ID)
+	}
+	decs := make([]Decision, 0, len(ddocs))
+	for _, d := range ddocs {
+		var x Decision
+		if err := json.Unmarshal(d.Body, &x); err != nil {
+			return nil, nil, seen, fmt.Errorf("decision %d: %w", d.ID, err)
+		}
+		x.ID = d.ID
+		decs = append(decs, x)
+		seen[1] = max(seen[1], d.ID)
+	}
+	return props, decs, seen, nil
+}
+
+// Load reads the proposals and decisions and puts the definitions and
+// settings they make in force: the catalog's history and the engine's
+// epochs.
+func (r *Registry) Load(ctx context.Context) error {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	props, decs, seen, err := r.read(ctx)
+	if err != nil {
+		return err
+	}
+	st := Fold(props, decs)
+	changes, err := st.Changes()
+	if err != nil {
+		return err
+	}
+	if err := r.Catalog.Govern(changes); err != nil {
+		return fmt.Errorf("the approved definitions: %w", err)
+	}
+	epochs, err := st.Epochs(r.Config)
+	if err != nil {
+		return err
+	}
+	if r.Engine != nil {
+		b, _ := json.Marshal(epochs)
+		if sig := string(b); sig != r.epochs {
+			if err := r.Engine.SetEpochs(ctx, epochs); err != nil {
+				return err
+			}
+			r.epochs = sig
+		}
+	}
+	r.state, r.seen = st, seen
+	return nil
+}
+
+// Refresh loads again when a proposal or decision was appended since the
+// last load (by this process or another instance); cheap otherwise.
+func (r *Registry) Refresh(ctx context.Context) error {
+	var seen [2]int64
+	for i, coll := range []string{Proposals, Decisions} {
+		d, err := r.Docs.Docs(ctx, coll, 1)
+		if err != nil {
+			return err
+		}
+		if len(d) > 0 {
+			seen[i] = d[0].ID
+		}
+	}
+	r.loadMu.Lock()
+	same := r.state != nil && seen == r.seen
+	r.loadMu.Unlock()
+	if same {
+		return nil
+	}
+	return r.Load(ctx)
+}
+
+// State returns the state last loaded (refreshed first).
+func (r *Registry) State(ctx context.Context) (*State, error) {
+	if err := r.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	return r.state, nil
+}
+
+// EpochsNow are the settings in force now.
+func (r *Registry) SettingsNow(ctx context.Context) (metrics.Config, error) {
+	st, err := r.State(ctx)
+	if err != nil {
+		return metrics.Config{}, err
+	}
+	ep, err := st.Epochs(r.Config)
+	if err != nil {
+		return metrics.Config{}, err
+	}
+	return ep[len(ep)-1].Config, nil
+}
+
+// standing evaluates a metric's version m at t, at organisation level and
+// in the scopes given.
+func (r *Registry) standing(ctx context.Context, m *catalog.Metric, t time.Time, scopes []metrics.Scope) (*Standing, error) {
+	s := &Standing{AsOf: t, Version: m.Version}
+	if r.Engine == nil || !metrics.Known(m.ID) {
+		s.Status, s.Reason = catalog.Unknown, "not computed"
+		return s, nil
+	}
+	err := r.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, metrics.Scope{}, false)
+		s.Status, s.Number, s.Reason = c.Status, c.Value, c.Reason
+		for _, sc := range scopes {
+			if sc.IsZero() {
+				continue
+			}
+			c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, sc, false)
+			s.Scopes = append(s.Scopes, ScopeStatus{Scope: sc.String(), Status: c.Status})
+		}
+		return nil
+	})
+	return s, err
+}
+
+// redWhere reports whether the standing is red where a loosening applies.
+func redWhere(s *Standing, ls []catalog.Loosening) bool {
+	for _, l := range ls {
+		if l.Dim == "" {
+			if s.Status == catalog.Red {
+				return true
+			}
+			continue
+		}
+		for _, sc := range s.Scopes {
+			if sc.Scope == l.Dim+":"+l.Value && sc.Status == catalog.Red {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func loosenScopes(ls []catalog.Loosening) []metrics.Scope {
+	var out []metrics.Scope
+	for _, l := range ls {
+		if l.Dim != "" {
+			out = append(out, metrics.Scope{Dim: l.Dim, Value: l.Value})
+		}
+	}
+	return out
+}
+
+// Propose checks and stores a proposal made by by (auth.Person). The
+// metric's standing (version and status at organisation level, and in a
+// loosened scope) is recorded with it, and a loosening of a red metric
+// needs two approvals.
+func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, error) {
+	reason, err := checkReason(in.Reason)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	now := r.now()
+	p := Proposal{Reason: reason, By: by, At: now, Needs: 1}
+	switch {
+	case in.Metric != "" && in.Setting != "":
+		return nil, domain.InvalidParam("setting", "a proposal changes a metric or a setting, not both")
+	case in.Metric != "":
+		if len(bytes.TrimSpace(in.Value)) > 0 {
+			return nil, domain.InvalidParam("value", "a metric's proposal gives changes, not a value")
+		}
+		ch, err := parseChanges(in.Changes)
+		if err != nil {
+			return nil, err
+		}
+		next, old, err := r.Catalog.Next(catalog.Change{Metric: in.Metric, At: now, Override: ch.override, Retire: ch.retire, Ref: "this proposal"})
+		switch {
+		case old == nil:
+			return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", in.Metric)
+		case err != nil:
+			return nil, &domain.Error{Code: domain.EInvalid, Param: "changes", Message: strings.TrimPrefix(err.Error(), "this proposal: ")}
+		case next.Version == old.Version:
+			return nil, domain.Errorf(domain.EConflict, "the proposal changes nothing: version %d of %s already has these values", old.Version, in.Metric)
+		}
+		p.Metric = in.Metric
+		if p.Changes, err = canonicalJSON(in.Changes); err != nil {
+			return nil, domain.InvalidParam("changes", "%v", err)
+		}
+		p.Loosens = catalog.Loosens(old, next)
+		if p.Before, err = r.standing(ctx, old, now, loosenScopes(p.Loosens)); err != nil {
+			return nil, err
+		}
+		if redWhere(p.Before, p.Loosens) {
+			p.Needs = 2
+		}
+	case in.Setting != "":
+		if len(bytes.TrimSpace(in.Changes)) > 0 {
+			return nil, domain.InvalidParam("changes", "a setting's proposal gives a value, not changes")
+		}
+		raw := bytes.TrimSpace(in.Value)
+		if len(raw) == 0 {
+			return nil, domain.InvalidParam("value", "required: the setting's new value as JSON (null restores the default)")
+		}
+		if _, err := r.Config.WithSettings(map[string]json.RawMessage{in.Setting: raw}); err != nil {
+			return nil, domain.InvalidParam("value", "%v", err)
+		}
+		v, err := canonicalJSON(raw)
+		if err != nil {
+			return nil, domain.InvalidParam("value", "%v", err)
+		}
+		r.loadMu.Lock()
+		was := r.state.SettingsAt(now)[in.Setting]
+		r.loadMu.Unlock()
+		if bytes.Equal(was, v) {
+			return nil, domain.Errorf(domain.EConflict, "the proposal changes nothing: %s is already %s", in.Setting, v)
+		}
+		p.Setting, p.Value = in.Setting, v
+		p.Before = &Standing{AsOf: now, Setting: was}
+	default:
+		return nil, domain.InvalidParam("metric", `name a metric and its changes ({"metric": ID, "changes": {…}}) or a setting and its value ({"setting": NAME, "value": …})`)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := r.Docs.AppendDoc(ctx, Proposals, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Load(ctx); err != nil {
+		return nil, err
+	}
+	return r.view(doc.ID)
+}
+
+func (r *Registry) view(id int64) (*View, error) {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	v, ok := r.state.Get(id)
+	if !ok {
+		return nil, domain.Errorf(domain.ENotFound, "no proposal %d", id)
+	}
+	out := *v
+	return &out, nil
+}
+
+// ErrOwnProposal refuses an approval by the proposer.
+var ErrOwnProposal = domain.Errorf(domain.EForbidden,
+	"rule: an approver must not be the proposer (SPEC §5: a definition change is approved by an executive other than the one who proposed it)")
+
+// ExecutiveRole is the role whoever decides a proposal must hold, whatever
+// permissions an organisation grants other roles (SPEC §5).
+const ExecutiveRole = "executive"
+
+// ErrNotExecutive refuses a decision by someone without the executive role.
+var ErrNotExecutive = domain.Errorf(domain.EForbidden,
+	"rule: an approver must hold the executive role (SPEC §5: a definition change is approved or rejected by an executive)")
+
+// CheckDecider refuses (ErrNotExecutive) a decider whose roles lack
+// ExecutiveRole: definitions:approve granted to another role in the
+// configuration does not make its holders executives.
+func CheckDecider(roles []string) error {
+	if !slices.Contains(roles, ExecutiveRole) {
+		return ErrNotExecutive
+	}
+	return nil
+}
+
+// Decide approves or rejects a proposal for by (auth.Person), who holds
+// definitions:approve (the caller checks that). An approver must not be
+// the proposer (ErrOwnProposal, 403); a proposal that loosens a metric
+// red now, or when proposed, needs two approvers; the approval that
+// completes a proposal puts it in force at once.
+func (r *Registry) Decide(ctx context.Context, id int64, decision, reason, by string) (*View, error) {
+	reason, err := checkReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.Load(ctx); err != nil {
+		return nil, err
+	}
+	v, err := r.view(id)
+	if err != nil {
+		return nil, err
+	}
+	now := r.now()
+	d := Decision{Proposal: id, Decision: decision, Reason: reason, By: by, At: now}
+	switch {
+	case v.Status != Open:
+		return nil, domain.Errorf(domain.EConflict, "proposal %d was %s already", id, v.Status)
+	case decision == Reject:
+	case decision != Approve:
+		return nil, domain.InvalidParam("decision", "%q is not approve or reject", decision)
+	case by == v.By:
+		return nil, ErrOwnProposal
+	case slices.ContainsFunc(v.Approvals, func(a Decision) bool { return a.By == by }):
+		return nil, domain.Errorf(domain.EConflict, "%s has approved proposal %d already; it needs the approval of another executive", by, id)
+	default:
+		d.Needs = v.Needed
+		if v.Metric != "" {
+			// Red now counts as much as red when proposed: the rule holds
+			// while the metric is red.
+			ch, err := v.catalogChange(now)
+			if err != nil {
+				return nil, err
+			}
+			next, old, err := r.Catalog.Next(ch)
+			if err != nil {
+				return nil, domain.Errorf(domain.EConflict, "approving proposal %d would make an invalid definition: %v", id, err)
+			}
+			if ls := catalog.Loosens(old, next); len(ls) > 0 {
+				s, err := r.standing(ctx, old, now, loosenScopes(ls))
+				if err != nil {
+					return nil, err
+				}
+				if redWhere(s, ls) {
+					d.Needs = max(d.Needs, 2)
+				}
+			}
+		}
+	}
+	body, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := r.Docs.AppendDoc(ctx, Decisions, body); err != nil {
+		return nil, err
+	}
+	if err := r.Load(ctx); err != nil {
+		return nil, err
+	}
+	return r.view(id)
+}
+
+// List returns every proposal (the initial set aside), newest first.
+func (r *Registry) List(ctx context.Context) ([]View, error) {
+	st, err := r.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(st.Proposals)
+	slices.Reverse(out)
+	return out, nil
+}
+
+// Get returns one proposal.
+func (r *Registry) Get(ctx context.Context, id int64) (*View, error) {
+	if _, err := r.State(ctx); err != nil {
+		return nil, err
+	}
+	return r.view(id)
+}
+
+// Version is one version of a metric's definition in its history.
+type Version struct {
+	Version   int                 `json:"version"`
+	From      *time.Time          `json:"from"` // nil: from the start
+	Ref       string              `json:"ref,omitempty"`
+	Proposal  int64               `json:"proposal,omitempty"`
+	Changes   []string            `json:"changes,omitempty"`
+	Retired   bool                `json:"retired,omitempty"`
+	Owner     string              `json:"owner"`
+	Window    string              `json:"window"`
+	Target    *float64            `json:"target"`
+	Threshold *catalog.Thresholds `json:"thresholds"`
+	MinSample int                 `json:"min_sample"`
+	Approvals []Decision          `json:"approvals,omitempty"`
+	Reason    string              `json:"reason,omitempty"`
+}
+
+// History is a metric's versions, oldest first, and every proposal made
+// for it (open and rejected ones included), newest first.
+type History struct {
+	Metric    string    `json:"metric"`
+	Versions  []Version `json:"versions"`
+	Proposals []View    `json:"proposals"`
+}
+
+// MetricHistory returns a metric's history.
+func (r *Registry) MetricHistory(ctx context.Context, id string) (*History, error) {
+	st, err := r.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := r.Catalog.Metric(id)
+	if !ok {
+		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
+	}
+	h := &History{Metric: id, Versions: []Version{}, Proposals: []View{}}
+	prev := 0
+	for _, v := range m.Versions() {
+		ver := Version{Version: v.Version, Ref: v.Ref, Retired: v.Retired, Owner: v.Owner, Window: catalog.FormatWindow(v.Window),
+			Target: v.Target, Threshold: v.Thresholds, MinSample: v.MinSample, Changes: v.Overridden[min(prev, len(v.Overridden)):]}
+		prev = len(v.Overridden)
+		if !v.From.IsZero() {
+			f := v.From
+			ver.From = &f
+		}
+		for _, p := range st.Proposals {
+			if p.Ref() == v.Ref {
+				ver.Proposal, ver.Approvals, ver.Reason = p.ID, p.Approvals, p.Reason
+			}
+		}
+		if v.Ref == "configuration" && st.Initial != nil {
+			ver.Reason = st.Initial.Reason
+		}
+		h.Versions = append(h.Versions, ver)
+	}
+	for i := len(st.Proposals) - 1; i >= 0; i-- {
+		if st.Proposals[i].Metric == id {
+			h.Proposals = append(h.Proposals, st.Proposals[i])
+		}
+	}
+	return h, nil
+}
+
+// ErrNoRegistry is what a caller without governance says.
+var ErrNoRegistry = errors.New("definition governance is not set up on this server")

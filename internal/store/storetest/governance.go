@@ -1,0 +1,51 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// runGovernance is the contract of the adoption counts.
+func runGovernance(t *testing.T, open Factory, o options) {
+	ctx := context.Background()
+
+	t.Run("AdoptionCountsAddUpAndForgetWho", func(t *testing.T) {
+		s := open(t)
+		add := func(opens ...store.Opens) {
+			t.Helper()
+			if err := s.AddOpens(ctx, opens); err != nil {
+				t.Fatal(err)
+			}
+		}
+		add(store.Opens{Week: "2026-03-02", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: "metric:mttr", Count: 2},
+			store.Opens{Week: "2026-03-02", Who: "user:b@example.com", Page: "GET /metrics/{id}", Subject: "metric:mttr", Count: 1})
+		add(store.Opens{Week: "2026-03-02", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: "metric:mttr", Count: 3},
+			store.Opens{Week: "2026-03-09", Who: "user:a@example.com", Page: "GET /{$}", Count: 1})
+		got, err := s.Opens(ctx, "2026-03-02", "2026-03-09")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.Opens{
+			{Week: "2026-03-02", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: "metric:mttr", Count: 5},
+			{Week: "2026-03-02", Who: "user:b@example.com", Page: "GET /metrics/{id}", Subject: "metric:mttr", Count: 1},
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("opens = %+v, want %+v", got, want)
+		}
+		n, err := s.ForgetOpeners(ctx, "2026-03-09")
+		if err != nil || n != 2 {
+			t.Fatalf("ForgetOpeners = %d, %v", n, err)
+		}
+		got, _ = s.Opens(ctx, "2026-01-01", "2027-01-01")
+		want = []store.Opens{
+			{Week: "2026-03-02", Who: "", Page: "GET /metrics/{id}", Subject: "metric:mttr", Count: 6},
+			{Week: "2026-03-09", Who: "user:a@example.com", Page: "GET /{$}", Count: 1},
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("after forgetting: %+v, want %+v", got, want)
+		}
+	})
+}

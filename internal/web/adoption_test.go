@@ -1,0 +1,66 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/adoption"
+)
+
+// TestAdoptionCounts: signed-in GETs are counted per week, person, route
+// and metric or view — the route, never the URL's parameters; the counts
+// and the quarterly review are read with adoption:read (the auditor, the
+// administrator), who sees what nobody opened, and others are refused.
+func TestAdoptionCounts(t *testing.T) {
+	e := newEnv(t, 0)
+	e.srv.Adoption = &adoption.Recorder{Store: e.store, Every: time.Hour}
+	execEmail := fmt.Sprintf("executive-%d@example.com", len(e.users))
+	exec := e.sessionAs(t, "executive")
+	e.page(t, exec, "/metrics/mttr?as_of="+asOf+"&team=growth", 200)
+	e.page(t, exec, "/metrics/mttr?as_of="+asOf, 200)
+	e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
+	auditor, admin := e.sessionAs(t, "auditor"), e.sessionAs(t, "admin")
+
+	body := e.page(t, auditor, "/api/v1/adoption", 200)
+	if strings.Contains(body, "growth") || strings.Contains(body, asOf) {
+		t.Errorf("the counts keep a URL's content:\n%s", body)
+	}
+	var c adoption.Counts
+	if err := json.Unmarshal([]byte(body), &c); err != nil {
+		t.Fatal(err)
+	}
+	week := adoption.Week(time.Now())
+	want := adoption.Count{Week: week, Who: "user:" + execEmail, Page: "GET /metrics/{id}", Subject: "metric:mttr", Opens: 2}
+	if !slices.Contains(c.Opens, want) || !slices.ContainsFunc(c.Opens, func(o adoption.Count) bool { return o.Subject == "view:ceo" && o.Opens == 1 }) {
+		t.Errorf("counts %+v lack %+v and the view", c.Opens, want)
+	}
+	if len(c.Weeks) == 0 || c.Weeks[len(c.Weeks)-1].Week != week || c.Weeks[len(c.Weeks)-1].Openers < 2 {
+		t.Errorf("week totals: %+v", c.Weeks)
+	}
+	if status, body, _ := e.call(t, "GET", "/api/v1/adoption?from=yesterday", "", "", admin); status != 400 || !strings.Contains(string(body), `"param": "from"`) {
+		t.Errorf("a bad from: %d %s", status, body)
+	}
+
+	// The administrator sees no numbers: the review names what nobody
+	// opened, but no metric's status.
+	var rv adoption.Review
+	if err := json.Unmarshal([]byte(e.page(t, admin, "/api/v1/adoption/review", 200)), &rv); err != nil {
+		t.Fatal(err)
+	}
+	var unopened []string
+	for _, m := range rv.Metrics {
+		unopened = append(unopened, m.ID)
+	}
+	if slices.Contains(unopened, "mttr") || !slices.Contains(unopened, "availability") || len(rv.Unacknowledged) != 0 {
+		t.Errorf("the administrator's review: unopened %v, red %+v", unopened, rv.Unacknowledged)
+	}
+	for _, path := range []string{"/api/v1/adoption", "/api/v1/adoption/review"} {
+		if status, _, _ := e.call(t, "GET", path, "", "", e.sessionAs(t, "support")); status != 403 {
+			t.Errorf("GET %s as support: %d, want 403", path, status)
+		}
+	}
+}

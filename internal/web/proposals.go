@@ -1,0 +1,188 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/governance"
+)
+
+// Definition changes (SPEC §5) through the API: a proposal, approvals and
+// rejections, each with a reason, and a metric's version history. The
+// rules are internal/governance's; the route table says who may call.
+
+// maxProposalBody bounds a proposal's or a decision's request body.
+const maxProposalBody = 64 << 10
+
+// governance is the server's registry, or an error saying there is none.
+func (s *Server) governance() (*governance.Registry, error) {
+	if s.Governance == nil {
+		return nil, domain.Errorf(domain.ENotImplemented, "definition governance is not set up on this server")
+	}
+	return s.Governance, nil
+}
+
+// proposalID reads the {id} of a proposal route.
+func proposalID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, notFoundf("no proposal %q", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+// canSeeProposal: a metric's proposal is seen by whoever may see the
+// metric; a setting's by every reader of metrics.
+func (s *Server) canSeeProposal(access auth.Access, v *governance.View) error {
+	if v.Metric == "" {
+		return nil
+	}
+	return s.canSeeMetric(access, v.Metric)
+}
+
+// postProposal serves POST /api/v1/proposals: 201 with the proposal.
+func (s *Server) postProposal(w http.ResponseWriter, r *http.Request) {
+	g, err := s.governance()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in governance.Input
+	if err := decodeObject(http.MaxBytesReader(w, r.Body, maxProposalBody), &in, "metric and changes, or setting and value, and reason",
+		`{"metric": "change_failure_rate", "changes": {"thresholds": {"green": 3, "amber": 10}}, "reason": "…"}`, func(string) bool { return false }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Metric != "" {
+		if err := s.canSeeMetric(s.access(r), in.Metric); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	v, err := g.Propose(r.Context(), in, auth.Person(auth.PrincipalFrom(r.Context())))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+// listProposals serves GET /api/v1/proposals: newest first, those the
+// principal may see.
+func (s *Server) listProposals(w http.ResponseWriter, r *http.Request) {
+	g, err := s.governance()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := g.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	access := s.access(r)
+	out := []governance.View{}
+	for i := range list {
+		if s.canSeeProposal(access, &list[i]) == nil {
+			out = append(out, list[i])
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"proposals": out})
+}
+
+// getProposal serves GET /api/v1/proposals/{id}.
+func (s *Server) getProposal(w http.ResponseWriter, r *http.Request) {
+	v, err := s.proposal(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// proposal is the {id} of the route, if the principal may see it.
+func (s *Server) proposal(r *http.Request) (*governance.View, error) {
+	g, err := s.governance()
+	if err != nil {
+		return nil, err
+	}
+	id, err := proposalID(r)
+	if err != nil {
+		return nil, err
+	}
+	v, err := g.Get(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.canSeeProposal(s.access(r), v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// decisionBody is an approval's or a rejection's body.
+type decisionBody struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) approveProposal(w http.ResponseWriter, r *http.Request) {
+	s.decideProposal(w, r, governance.Approve)
+}
+
+func (s *Server) rejectProposal(w http.ResponseWriter, r *http.Request) {
+	s.decideProposal(w, r, governance.Reject)
+}
+
+// decideProposal serves POST /api/v1/proposals/{id}/approve and /reject:
+// 200 with the proposal as it stands after the decision.
+func (s *Server) decideProposal(w http.ResponseWriter, r *http.Request, decision string) {
+	v, err := s.proposal(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in decisionBody
+	if err := decodeObject(http.MaxBytesReader(w, r.Body, maxProposalBody), &in, "reason", `{"reason": "…"}`, func(string) bool { return false }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.decide(r, v.ID, decision, in.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// decide records the principal's decision on proposal id: only an
+// executive decides (governance.CheckDecider), never on their own proposal.
+func (s *Server) decide(r *http.Request, id int64, decision, reason string) (*governance.View, error) {
+	p := auth.PrincipalFrom(r.Context())
+	if err := governance.CheckDecider(p.Roles); err != nil {
+		return nil, err
+	}
+	return s.Governance.Decide(r.Context(), id, decision, reason, auth.Person(p))
+}
+
+// metricHistory serves GET /api/v1/metrics/{id}/history: the metric's
+// definition versions and its proposals.
+func (s *Server) metricHistory(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := s.canSeeMetric(s.access(r), id); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	g, err := s.governance()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := g.MetricHistory(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/auth"
+)
+
+// TestProposalsAPI: a proposal is 201 with its id and the metric's
+// standing; its proposer — through a session or a token acting for them —
+// cannot approve it (403 naming the rule); another executive can, and the
+// metric's history then holds both versions.
+func TestProposalsAPI(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "bob@example.com", "executive")
+	tokenFor := func(email string) string {
+		secret, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "t-" + strings.Split(email, "@")[0], Roles: []string{"executive"}, Owner: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + secret
+	}
+	ann, bob := tokenFor("ann@example.com"), tokenFor("bob@example.com")
+	post := func(path, body, who string) (int, map[string]any) {
+		t.Helper()
+		status, b, _ := e.do(t, "POST", path, body, map[string]string{"Authorization": who})
+		var doc map[string]any
+		json.Unmarshal(b, &doc)
+		return status, doc
+	}
+	status, p := post("/api/v1/proposals", `{"metric":"change_failure_rate","changes":{"target":3},"reason":"the board's goal"}`, ann)
+	if status != 201 || p["id"] == nil || p["status"] != "open" || p["by"] != "user:ann@example.com" {
+		t.Fatalf("POST /api/v1/proposals: %d %v", status, p)
+	}
+	if before, _ := p["before"].(map[string]any); before["version"] != 1.0 || before["status"] == nil {
+		t.Errorf("the standing when proposed: %v", p["before"])
+	}
+	id := jsonString(p["id"])
+	// The proposer signed in through a page is refused too.
+	status, doc := post("/api/v1/proposals/"+id+"/approve", `{"reason":"mine"}`, ann)
+	if status != 403 || !strings.Contains(doc["error"].(string), "an approver must not be the proposer") {
+		t.Fatalf("own approval: %d %v", status, doc)
+	}
+	if status, doc := post("/api/v1/proposals/"+id+"/approve", `{}`, bob); status != 400 || doc["param"] != "reason" {
+		t.Errorf("approval without a reason: %d %v", status, doc)
+	}
+	status, doc = post("/api/v1/proposals/"+id+"/approve", `{"reason":"agreed"}`, bob)
+	if status != 200 || doc["status"] != "approved" || doc["effective"] == nil {
+		t.Fatalf("approval: %d %v", status, doc)
+	}
+	status, b, _ := e.do(t, "GET", "/api/v1/metrics/change_failure_rate/history", "", nil)
+	var h struct {
+		Versions []struct {
+			Version  int
+			Target   *float64
+			Proposal int64
+		}
+		Proposals []map[string]any
+	}
+	if err := json.Unmarshal(b, &h); err != nil || status != 200 || len(h.Versions) != 2 || h.Versions[1].Target == nil || *h.Versions[1].Target != 3 || len(h.Proposals) != 1 {
+		t.Fatalf("history: %d %s", status, b)
+	}
+	for _, c := range []struct{ body, param string }{
+		{`{"metric":"change_failure_rate","changes":{"treshold":1},"reason":"r"}`, "changes"},
+		{`{"metric":"change_failure_rate","changes":{"target":4}}`, "reason"},
+		{`{"setting":"currency","value":"euro","reason":"r"}`, "value"},
+		{`{"metric":"x","colour":"red"}`, "colour"},
+	} {
+		if status, doc := post("/api/v1/proposals", c.body, ann); status != 400 || doc["param"] != c.param {
+			t.Errorf("POST %s: %d %v, want 400 naming %s", c.body, status, doc, c.param)
+		}
+	}
+	if status, _ := post("/api/v1/proposals/999/approve", `{"reason":"x"}`, bob); status != 404 {
+		t.Errorf("an unknown proposal: %d", status)
+	}
+}
+
+// TestProposalsPage: the page lists an open proposal with the metric's
+// status when proposed beside the change; its proposer's approval through
+// the form is refused on the page, naming the rule; another executive's
+// approval redirects to the page saying it is in force.
+func TestProposalsPage(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "bob@example.com", "executive")
+	ann, bob := signIn(t, e.srv.Auth, "ann@example.com"), signIn(t, e.srv.Auth, "bob@example.com")
+	page := func(l auth.Login, method, path string, form url.Values) (int, string, http.Header) {
+		t.Helper()
+		cl := caller{cookie: l.Secret, csrf: l.Principal.CSRFToken()}
+		ctype := ""
+		if form != nil {
+			ctype = formType
+		}
+		status, body, hdr := e.call(t, method, path, form.Encode(), ctype, cl)
+		return status, string(body), hdr
+	}
+	status, _, hdr := page(ann, "POST", "/proposals", url.Values{"kind": {"metric"}, "metric": {"change_failure_rate"}, "window": {"14d"}, "reason": {"faster signal"}})
+	if status != 303 || !strings.HasPrefix(hdr.Get("Location"), "/proposals?done=") {
+		t.Fatalf("propose form: %d %v", status, hdr)
+	}
+	loc := hdr.Get("Location")
+	id := loc[strings.LastIndex(loc, "#p-")+3:]
+	_, body, _ := page(ann, "GET", loc, nil)
+	for _, want := range []string{"Proposal " + id + " recorded", "Change failure rate", "window → 14d", "When proposed", "version 1", "You proposed this"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	status, body, _ = page(ann, "POST", "/proposals/"+id+"/approve", url.Values{"reason": {"mine"}})
+	if status != 403 || !strings.Contains(body, "an approver must not be the proposer") {
+		t.Errorf("own approval through the form: %d", status)
+	}
+	status, _, hdr = page(bob, "POST", "/proposals/"+id+"/approve", url.Values{"reason": {"agreed"}})
+	if status != 303 {
+		t.Fatalf("approval through the form: %d", status)
+	}
+	if _, body, _ = page(bob, "GET", hdr.Get("Location"), nil); !strings.Contains(body, "Proposal "+id+" approved: in force from") {
+		t.Errorf("after approval the page does not say so")
+	}
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestApproverMustBeExecutive: definitions:approve granted to another role
+// in the configuration does not let its holders decide a proposal: 403
+// naming the rule, through the API and through the page, and nothing is
+// recorded; an executive then decides it.
+func TestApproverMustBeExecutive(t *testing.T) {
+	perms := []auth.Permission{auth.ScorecardRead, "view:engineering", auth.MetricRead, auth.SourcesRead, auth.DefinitionsApprove}
+	e := newEnvRoles(t, 0, map[string]auth.RoleOverride{"engineering": {Permissions: &perms}})
+	addUser(t, e.srv.Auth, "eng@example.com", "engineering")
+	eng := signIn(t, e.srv.Auth, "eng@example.com")
+	cl := caller{cookie: eng.Secret, csrf: eng.Principal.CSRFToken()}
+	// seedProposals[0] (mttr, id 2) is open and someone else's.
+	apiAs := func(email, role string) caller {
+		secret, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "t-" + role, Roles: []string{role}, Owner: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return caller{token: secret}
+	}
+	status, body, _ := e.call(t, "POST", "/api/v1/proposals/2/approve", `{"reason":"fine by me"}`, "application/json", apiAs("eng@example.com", "engineering"))
+	if status != 403 || !strings.Contains(string(body), "an approver must hold the executive role") {
+		t.Fatalf("approval by a non-executive through the API: %d %s", status, body)
+	}
+	status, body, _ = e.call(t, "POST", "/proposals/2/reject", url.Values{"reason": {"no"}}.Encode(), formType, cl)
+	if status != 403 || !strings.Contains(string(body), "an approver must hold the executive role") {
+		t.Fatalf("rejection by a non-executive through the page: %d", status)
+	}
+	v, err := e.srv.Governance.Get(context.Background(), 2)
+	if err != nil || v.Status != "open" || len(v.Approvals) != 0 {
+		t.Fatalf("after refused decisions the proposal is %+v (%v); want open, no approvals", v, err)
+	}
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	status, body, _ = e.call(t, "POST", "/api/v1/proposals/2/approve", `{"reason":"agreed"}`, "application/json", apiAs("ann@example.com", "executive"))
+	if status != 200 {
+		t.Fatalf("an executive's approval: %d %s", status, body)
+	}
+}

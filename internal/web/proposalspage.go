@@ -1,0 +1,415 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/adoption"
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// The proposals page (/proposals): open definition changes with the
+// metric's status when each was proposed beside the change, the decisions
+// made, a form to propose, approve or reject (each with a reason), and,
+// for those who propose, the quarterly adoption review. Forms post with
+// the CSRF token and redirect (Post/Redirect/Get); a refused one shows the
+// page again with why.
+
+// maxPageDecided is how many decided proposals the page lists.
+const maxPageDecided = 20
+
+type proposalsPage struct {
+	Open, Decided []proposalRow
+	// CanPropose and CanApprove say which forms the reader gets.
+	CanPropose, CanApprove bool
+	Metrics                []metricChoice
+	Settings               []string
+	// Done is the outcome of the change just made; Problem why a form was
+	// refused, Failed which (a proposal id, or "propose"), Form its values.
+	Done    string
+	Problem string
+	Failed  string
+	Form    url.Values
+	Review  *adoption.Review
+	Now     time.Time
+}
+
+type metricChoice struct{ ID, Name string }
+
+type proposalRow struct {
+	ID        int64
+	Title     string
+	URL       string
+	Changes   []string
+	Reason    string
+	By        string
+	At        time.Time
+	Status    string
+	Before    *beforeView
+	Setting   string
+	Loosens   []string
+	Needed    int
+	Approvals []decisionRow
+	Rejection *decisionRow
+	Effective *time.Time
+	// Mine: the reader proposed it; Approved: the reader approved it.
+	Mine, Approved bool
+}
+
+type beforeView struct {
+	Status  StatusView
+	Value   string
+	Reason  string
+	Version int
+	Scopes  []string
+}
+
+type decisionRow struct {
+	By, Reason string
+	At         time.Time
+}
+
+// proposalsPage serves GET /proposals.
+func (s *Server) proposalsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderProposals(w, r, http.StatusOK, "", "", nil)
+}
+
+// renderProposals shows the page, with a refused form's problem.
+func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status int, failed, problem string, form url.Values) {
+	g, err := s.governance()
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	list, err := g.List(r.Context())
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	access := s.access(r)
+	me := auth.Person(auth.PrincipalFrom(r.Context()))
+	now := s.Now().UTC()
+	// Only an executive decides (governance.CheckDecider): others get no
+	// forms that would be refused.
+	canDecide := access.Can(auth.DefinitionsApprove) && governance.CheckDecider(auth.PrincipalFrom(r.Context()).Roles) == nil
+	data := proposalsPage{CanPropose: access.Can(auth.DefinitionsPropose), CanApprove: canDecide,
+		Problem: problem, Failed: failed, Form: form, Now: now, Settings: config.GovernedSettings()}
+	if key := r.URL.Query().Get("done"); key != "" {
+		if d, ok := s.flashes.take(flashOwner(auth.PrincipalFrom(r.Context())), key, now); ok {
+			data.Done = d.Message
+		}
+	}
+	cat := s.Catalog.At(now)
+	for i := range cat.Metrics {
+		m := &cat.Metrics[i]
+		if !m.Retired && access.CanSeeMetric(m) {
+			data.Metrics = append(data.Metrics, metricChoice{m.ID, m.Name})
+		}
+	}
+	for i := range list {
+		v := &list[i]
+		if s.canSeeProposal(access, v) != nil {
+			continue
+		}
+		row := s.proposalRow(v, me)
+		if v.Status == governance.Open {
+			data.Open = append(data.Open, row)
+		} else if len(data.Decided) < maxPageDecided {
+			data.Decided = append(data.Decided, row)
+		}
+	}
+	// Oldest open first: the longest waiting is the first to decide.
+	slices.Reverse(data.Open)
+	if access.Can(auth.AdoptionRead) {
+		if err := s.flushOpens(r); err != nil {
+			s.logger(r).Warn("adding adoption counts", "err", err)
+		}
+		if data.Review, err = s.review(r); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	pg := s.newPage(r, "Definition changes", Query{}, data)
+	s.render(w, r, status, "proposals", pg)
+}
+
+func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
+	row := proposalRow{ID: v.ID, Reason: v.Reason, By: personWords(v.By), At: v.At, Status: v.Status, Needed: v.Needed,
+		Effective: v.Effective, Mine: v.By == me}
+	switch {
+	case v.Setting != "":
+		row.Title = "Setting " + v.Setting
+		row.Changes = []string{v.Setting + " → " + jsonWords(v.Value)}
+		if v.Before != nil {
+			row.Setting = jsonWords(v.Before.Setting)
+		}
+	default:
+		row.Title, row.URL = v.Metric, "/metrics/"+url.PathEscape(v.Metric)
+		if m, ok := s.Catalog.Metric(v.Metric); ok {
+			row.Title = m.Name
+		}
+		row.Changes = changeWords(v.Changes)
+		if b := v.Before; b != nil {
+			bv := &beforeView{Status: statusView(b.Status), Reason: b.Reason, Version: b.Version, Value: "no value"}
+			if b.Number != nil {
+				unit := ""
+				if m, ok := s.Catalog.Metric(v.Metric); ok {
+					unit = m.Unit
+				}
+				bv.Value = scorecard.FormatValue(b.Number, unit, s.currency())
+			}
+			for _, sc := range b.Scopes {
+				bv.Scopes = append(bv.Scopes, sc.Scope+": "+string(sc.Status))
+			}
+			row.Before = bv
+		}
+	}
+	for _, l := range v.Loosens {
+		row.Loosens = append(row.Loosens, l.Why)
+	}
+	for _, a := range v.Approvals {
+		row.Approvals = append(row.Approvals, decisionRow{By: personWords(a.By), Reason: a.Reason, At: a.At})
+		row.Approved = row.Approved || a.By == me
+	}
+	if d := v.Rejection; d != nil {
+		row.Rejection = &decisionRow{By: personWords(d.By), Reason: d.Reason, At: d.At}
+	}
+	return row
+}
+
+// personWords names a proposer or approver as the page shows them.
+func personWords(p string) string { return actorWords(p) }
+
+// jsonWords shows a JSON value compactly; null is "the default".
+func jsonWords(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "the default"
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// changeWords lists a metric proposal's changes, one field a line.
+func changeWords(raw json.RawMessage) []string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return []string{string(raw)}
+	}
+	var out []string
+	for _, k := range slices.Sorted(mapsKeys(fields)) {
+		switch k {
+		case "retire":
+			out = append(out, "retire the metric")
+		case "thresholds":
+			var t struct {
+				Green, Amber *float64
+				RelativeTo   string `json:"relative_to"`
+			}
+			json.Unmarshal(fields[k], &t)
+			w := "thresholds → green " + numWords(t.Green) + ", amber " + numWords(t.Amber)
+			if t.RelativeTo != "" {
+				w += " (relative to " + t.RelativeTo + ")"
+			}
+			out = append(out, w)
+		default:
+			out = append(out, strings.ReplaceAll(k, "_", " ")+" → "+jsonWords(fields[k]))
+		}
+	}
+	return out
+}
+
+func numWords(f *float64) string {
+	if f == nil {
+		return "?"
+	}
+	return strconv.FormatFloat(*f, 'g', -1, 64)
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// proposeForm serves POST /proposals: a metric's changes from the form's
+// fields (only those filled in), or a setting's value.
+func (s *Server) proposeForm(w http.ResponseWriter, r *http.Request) {
+	if !s.readForm(w, r) {
+		return
+	}
+	f := r.PostForm
+	in, err := proposalInput(f)
+	if err == nil {
+		if in.Metric != "" {
+			err = s.canSeeMetric(s.access(r), in.Metric)
+		}
+	}
+	var v *governance.View
+	if err == nil {
+		var g *governance.Registry
+		if g, err = s.governance(); err == nil {
+			v, err = g.Propose(r.Context(), in, auth.Person(auth.PrincipalFrom(r.Context())))
+		}
+	}
+	if err != nil {
+		s.formRefused(w, r, "propose", err, f)
+		return
+	}
+	msg := fmt.Sprintf("Proposal %d recorded; it needs %d approval%s by an executive other than you.", v.ID, v.Needed, plural1(v.Needed))
+	s.doneRedirect(w, r, msg, fmt.Sprintf("p-%d", v.ID))
+}
+
+func plural1(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// proposalInput reads the propose form.
+func proposalInput(f url.Values) (governance.Input, error) {
+	in := governance.Input{Reason: f.Get("reason")}
+	if f.Get("kind") == "setting" {
+		in.Setting = strings.TrimSpace(f.Get("setting"))
+		v := strings.TrimSpace(f.Get("value"))
+		if v == "" {
+			return in, domain.InvalidParam("value", "required: the setting's new value as JSON, such as \"12h\" or [\"production\", \"live\"]")
+		}
+		if !json.Valid([]byte(v)) {
+			// A bare word is the common case for a string setting.
+			b, _ := json.Marshal(v)
+			v = string(b)
+		}
+		in.Value = json.RawMessage(v)
+		return in, nil
+	}
+	in.Metric = strings.TrimSpace(f.Get("metric"))
+	if in.Metric == "" {
+		return in, domain.InvalidParam("metric", "choose the metric to change")
+	}
+	changes := map[string]any{}
+	if f.Get("retire") != "" {
+		changes["retire"] = true
+	}
+	green, amber := strings.TrimSpace(f.Get("green")), strings.TrimSpace(f.Get("amber"))
+	if green != "" || amber != "" {
+		g, err1 := strconv.ParseFloat(green, 64)
+		a, err2 := strconv.ParseFloat(amber, 64)
+		if err1 != nil || err2 != nil || math.IsNaN(g) || math.IsNaN(a) {
+			return in, domain.InvalidParam("thresholds", "give both the green and the amber bound as numbers")
+		}
+		changes["thresholds"] = map[string]float64{"green": g, "amber": a}
+	}
+	if t := strings.TrimSpace(f.Get("target")); t != "" {
+		v, err := strconv.ParseFloat(t, 64)
+		if err != nil {
+			return in, domain.InvalidParam("target", "%q is not a number", t)
+		}
+		changes["target"] = v
+	}
+	if n := strings.TrimSpace(f.Get("min_sample")); n != "" {
+		v, err := strconv.Atoi(n)
+		if err != nil {
+			return in, domain.InvalidParam("min_sample", "%q is not a whole number", n)
+		}
+		changes["min_sample"] = v
+	}
+	for _, k := range []string{"window", "owner"} {
+		if v := strings.TrimSpace(f.Get(k)); v != "" {
+			changes[k] = v
+		}
+	}
+	if len(changes) == 0 {
+		return in, domain.InvalidParam("changes", "fill in what changes: thresholds, target, window, owner or min_sample, or retire the metric")
+	}
+	in.Changes, _ = json.Marshal(changes)
+	return in, nil
+}
+
+// decideForm serves POST /proposals/{id}/approve and /reject.
+func (s *Server) approveForm(w http.ResponseWriter, r *http.Request) {
+	s.decideForm(w, r, governance.Approve)
+}
+
+func (s *Server) rejectForm(w http.ResponseWriter, r *http.Request) {
+	s.decideForm(w, r, governance.Reject)
+}
+
+func (s *Server) decideForm(w http.ResponseWriter, r *http.Request, decision string) {
+	if !s.readForm(w, r) {
+		return
+	}
+	v, err := s.proposal(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	out, err := s.decide(r, v.ID, decision, r.PostForm.Get("reason"))
+	if err != nil {
+		s.formRefused(w, r, strconv.FormatInt(v.ID, 10), err, r.PostForm)
+		return
+	}
+	msg := fmt.Sprintf("Proposal %d rejected.", out.ID)
+	switch {
+	case out.Status == governance.Approved:
+		msg = fmt.Sprintf("Proposal %d approved: in force from %s.", out.ID, out.Effective.UTC().Format("2 Jan 2006 15:04 MST"))
+	case decision == governance.Approve:
+		msg = fmt.Sprintf("Your approval of proposal %d is recorded; it needs %d approvals and has %d.", out.ID, out.Needed, len(out.Approvals))
+	}
+	s.doneRedirect(w, r, msg, fmt.Sprintf("p-%d", out.ID))
+}
+
+// readForm parses a posted form, answering the failure itself.
+func (s *Server) readForm(w http.ResponseWriter, r *http.Request) bool {
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if !errors.As(err, &mbe) {
+			err = domain.Errorf(domain.EInvalid, "the form could not be read: %v", err)
+		}
+		s.pageError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// formRefused shows the page again with why a form was refused, in the
+// status of the error (403 for an approver who proposed, 409 for a
+// decided proposal, 400 for bad input).
+func (s *Server) formRefused(w http.ResponseWriter, r *http.Request, failed string, err error, form url.Values) {
+	e := s.describe(r, err)
+	switch {
+	case e == nil:
+		return
+	case e.Code != domain.EInvalid && e.Code != domain.EForbidden && e.Code != domain.EConflict && e.Code != domain.ENotFound:
+		s.pageError(w, r, err)
+		return
+	}
+	s.renderProposals(w, r, e.status, failed, e.Message, form)
+}
+
+// doneRedirect keeps the outcome for the page after the redirect.
+func (s *Server) doneRedirect(w http.ResponseWriter, r *http.Request, msg, anchor string) {
+	key := s.flashes.put(flashOwner(auth.PrincipalFrom(r.Context())), adminDone{Message: msg}, s.Now())
+	http.Redirect(w, r, "/proposals?done="+url.QueryEscape(key)+"#"+anchor, http.StatusSeeOther)
+}

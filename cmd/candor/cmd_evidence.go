@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"os"
 
@@ -39,11 +38,10 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	trusted, err := a.cfg.LedgerTrustedKeys()
+	keys, err := a.ledgerKeys()
 	if err != nil {
 		return err
 	}
-	keys := append(trusted, a.ledgerKey.Public().(ed25519.PublicKey))
 	// Built in memory and written whole, so a failure leaves no half pack.
 	var buf bytes.Buffer
 	sum, err := evidence.Write(ctx, evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys}, p, &buf)

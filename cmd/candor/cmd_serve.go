@@ -97,6 +97,10 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	a.engine.Log = log
 	a.engine.MaxLag, _ = a.cfg.Lag() // validated by config.Load
 	a.engine.Start(ctx)
+	ledgerKeys, err := a.ledgerKeys()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err
@@ -105,6 +109,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
+			LedgerKeys: ledgerKeys,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,

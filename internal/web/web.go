@@ -8,6 +8,7 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +61,9 @@ type Server struct {
 	// data sources report lists it, and the scorecard's state kinds fed by
 	// a connector are stale when it stopped working. Without it neither.
 	Connectors Connectors
+	// LedgerKeys verify the audit ledger in evidence packs; none: the
+	// store's sealer's public key.
+	LedgerKeys []ed25519.PublicKey
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

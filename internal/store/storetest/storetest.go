@@ -434,5 +434,6 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runAuth(t, open, o)
 	runDeliveries(t, open, o)
 	runLedger(t, open, o)
+	runRetention(t, open)
 	runSync(t, open, o)
 }

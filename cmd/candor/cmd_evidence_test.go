@@ -40,6 +40,19 @@ func TestEvidencePack(t *testing.T) {
 		t.Fatalf("two packs of the same period differ (%d and %d bytes)", len(a), len(b))
 	}
 
+	// A pack ending before the last entry is unchanged by entries
+	// appended after its end.
+	cut := time.Now().UTC().Format(time.RFC3339Nano)
+	time.Sleep(10 * time.Millisecond)
+	early := filepath.Join(dir, "early.zip")
+	mustRun(t, "evidence", "--data", data, "--from", from, "--to", cut, "--out", early)
+	before, _ := os.ReadFile(early)
+	mustRun(t, "snapshot", "--data", data, "--as-of", today)
+	mustRun(t, "evidence", "--data", data, "--from", from, "--to", cut, "--out", early)
+	if after, _ := os.ReadFile(early); !bytes.Equal(before, after) {
+		t.Errorf("a pack to %s changed when the ledger grew after it", cut)
+	}
+
 	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
 	if err != nil {
 		t.Fatal(err)

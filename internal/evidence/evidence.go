@@ -222,7 +222,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 // HeadAt is the ledger's head as of t: its last entry stamped before t
 // (Seq 0 when none is).
 func HeadAt(ctx context.Context, st store.LedgerStore, t time.Time) (store.LedgerHead, error) {
-	first, last, err := st.LedgerSeqs(ctx, time.Time{}, t)
+	first, last, err := st.LedgerSeqs(ctx, time.Unix(0, 0), t)
 	if err != nil || first > last {
 		return store.LedgerHead{}, err
 	}
@@ -236,7 +236,8 @@ func HeadAt(ctx context.Context, st store.LedgerStore, t time.Time) (store.Ledge
 
 type verificationDoc struct {
 	Intact bool `json:"intact"`
-	// Head is the ledger head as of the period's end, SEQ:HASH.
+	// Head is the ledger head as of the period's end, SEQ:HASH ("" when
+	// the ledger held nothing then).
 	Head    string         `json:"head"`
 	Entries int64          `json:"entries"`
 	Broken  *ledger.Broken `json:"broken"`
@@ -257,7 +258,6 @@ func verify(ctx context.Context, in Input, head store.LedgerHead) (verificationD
 		doc.Keys = append(doc.Keys, ledger.FormatPublicKey(k))
 	}
 	if head.Seq == 0 {
-		doc.Head = "0:"
 		return doc, nil
 	}
 	doc.Head = ledger.FormatHead(head)

@@ -259,7 +259,13 @@ func candidates(ctx context.Context, st store.Store, p Policy, now time.Time) ([
 		}
 		rec.Header().Source = s.Key.Source
 		d := p.Period(string(s.Key.Kind))
-		out = append(out, candidate{stored: s, rec: rec, due: d > 0 && !latest(rec).After(now.Add(-d))})
+		due := d > 0 && !latest(rec).After(now.Add(-d))
+		// An active subscription's customer is a customer now, however
+		// long ago it started.
+		if sub, ok := rec.(*domain.Subscription); ok && sub.EndedAt.IsZero() {
+			due = false
+		}
+		out = append(out, candidate{stored: s, rec: rec, due: due})
 		return nil
 	})
 	return out, err
@@ -313,7 +319,7 @@ func write(ctx context.Context, st store.Store, items []store.Item, rep *Report)
 // countLedgerPersonal counts the entries stamped before before that still
 // hold personal data.
 func countLedgerPersonal(ctx context.Context, st store.LedgerStore, before time.Time) (int64, error) {
-	first, last, err := st.LedgerSeqs(ctx, time.Time{}, before)
+	first, last, err := st.LedgerSeqs(ctx, time.Unix(0, 0), before)
 	if err != nil || first > last {
 		return 0, err
 	}

@@ -80,10 +80,16 @@ func runRetention(t *testing.T, open Factory) {
 		// The records: pseudonyms and no personal text where due.
 		pseudonyms, texts := 0, 0
 		if _, err := s.Scan(ctx, 0, func(r store.Stored) error {
-			var f struct{ Customer, Text, Author string }
+			var f struct {
+				Customer, Text, Author string
+				EndedAt                string `json:"ended_at"`
+			}
 			json.Unmarshal(r.Body, &f)
 			if len(f.Customer) == 37 && f.Customer[:5] == "anon-" {
 				pseudonyms++
+				if r.Key.Kind == domain.KindSubscription && f.EndedAt == "" {
+					t.Errorf("subscription %s is active, and its customer was pseudonymised", r.Key)
+				}
 			}
 			if f.Text != "" || f.Author != "" {
 				texts++

@@ -10,7 +10,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/ledger"
-	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
 )
 
 // A customer with an active subscription keeps its identifier however old
@@ -19,11 +19,7 @@ import (
 // erased, a recent ticket's kept.
 func TestWhoIsPseudonymised(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := sqlitetest.Open(t)
 	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
 	in := `{"kind":"subscription","id":"s1","customer":"acme","started_at":"2023-01-01T00:00:00Z","mrr":100}
 {"kind":"subscription","id":"s2","customer":"globex","started_at":"2023-01-01T00:00:00Z","ended_at":"2024-01-01T00:00:00Z","mrr":50}

@@ -56,6 +56,16 @@ func (a *app) Close() {
 	}
 }
 
+// ledgerKeys are the public keys the ledger verifies with: the signing
+// key's and the retired ones of ledger.trusted_keys.
+func (a *app) ledgerKeys() ([]ed25519.PublicKey, error) {
+	trusted, err := a.cfg.LedgerTrustedKeys()
+	if err != nil {
+		return nil, err
+	}
+	return append(trusted, a.ledgerKey.Public().(ed25519.PublicKey)), nil
+}
+
 // parseOptions are the record defaults from configuration.
 func (a *app) parseOptions() domain.ParseOptions {
 	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency}

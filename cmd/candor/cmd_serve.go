@@ -30,6 +30,7 @@ import (
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/postgres"
+	"github.com/candor/candor/internal/retention"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/web"
 )
@@ -99,6 +100,15 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	a.engine.Log = log
 	a.engine.MaxLag, _ = a.cfg.Lag() // validated by config.Load
 	a.engine.Start(ctx)
+	ledgerKeys, err := a.ledgerKeys()
+	if err != nil {
+		return err
+	}
+	// A retention that cannot run (no pseudonym key) stops serve now
+	// rather than failing on the leader later.
+	if _, _, err := a.retentionPolicy(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err
@@ -117,6 +127,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
 			Governance: a.gov, Adoption: opens,
+			LedgerKeys: ledgerKeys,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,
@@ -239,7 +250,7 @@ func shortVersion() string {
 var leaderRetry = leader.DefaultRetry
 
 // startScheduled runs the elector and, while this instance leads, the KPI
-// snapshot job, the escalation watcher and the scheduled collectors
+// snapshot job, the escalation watcher, retention and the scheduled collectors
 // (connectors.<source>.sync.every), until ctx ends; the returned channel
 // closes then.
 func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *slog.Logger) <-chan struct{} {
@@ -268,6 +279,10 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 			}
 			return err
 		}}).Run)
+	}
+	// Checked by serve before it started.
+	if p, retainEvery, err := a.retentionPolicy(); err == nil && p.Enabled() {
+		jobs = append(jobs, (&retention.Job{Store: a.store, Policy: p, Every: retainEvery, Applied: a.engine.Notify, Log: log}).Run)
 	}
 	go func() {
 		defer close(done)

@@ -81,6 +81,8 @@ type Config struct {
 	Connectors connect.Config `yaml:"connectors"`
 	// Ledger says where the audit ledger's signing key is.
 	Ledger LedgerConfig `yaml:"ledger"`
+	// Retention says when personal data is pseudonymised or erased.
+	Retention RetentionConfig `yaml:"retention"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -153,6 +155,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if err := c.checkLedger(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if _, _, err := c.RetentionPolicy(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	if err := c.Connectors.Validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
@@ -186,6 +191,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_OIDC_CLIENT_SECRET", "client secret of the OpenID Connect provider (auth.oidc.client_secret)"},
 	{"CANDOR_LEDGER_KEY", "the audit ledger's signing key itself (candor ledger keygen); wins over ledger.key_file"},
 	{"CANDOR_LEDGER_KEY_FILE", "file holding the audit ledger's signing key (default for the embedded store: DATA/ledger.key)"},
+	{"CANDOR_RETENTION_KEY", "the pseudonym key of retention itself (base64 of 32 random bytes); wins over retention.key_file"},
+	{"CANDOR_RETENTION_KEY_FILE", "file holding the pseudonym key of retention (default for the embedded store: DATA/pseudonym.key)"},
 }
 
 func init() {
@@ -240,6 +247,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 		}
 	}
 	c.applyLedgerEnv(env)
+	c.applyRetentionEnv(env)
 	for _, s := range connect.SyncSources() {
 		if v := env(connect.SyncTokenEnv(s)); v != "" {
 			c.Connectors.SetSyncToken(s, v)

@@ -290,3 +290,27 @@ func TestRaiseOncePerDay(t *testing.T) {
 type notifierFunc func(Escalation)
 
 func (f notifierFunc) Notify(_ context.Context, e Escalation) error { f(e); return nil }
+
+// TestRaisedAcknowledgementIsPersonal: an escalation raised for an overdue
+// acknowledgement chains that acknowledgement (its owner, note, author)
+// as personal data only, so retention can erase it and the ledger still
+// verifies.
+func TestRaisedAcknowledgementIsPersonal(t *testing.T) {
+	f := newFixture(t)
+	ack := &Acknowledgement{ID: 7, Metric: "mttr", Owner: "Jane Roe", Note: "Call jane@example.com", Due: "2026-03-20", By: "user:jane@example.com"}
+	es := []Escalation{{Metric: "mttr", Owner: "VP Engineering", Why: Overdue, Acknowledgement: ack}}
+	if _, err := Raise(context.Background(), f.st, notifierFunc(func(Escalation) {}), es, asOf); err != nil {
+		t.Fatal(err)
+	}
+	var row *store.LedgerRow
+	f.st.LedgerScan(context.Background(), 1, 0, func(r store.LedgerRow) error {
+		if r.Type == ledger.TypeEscalation {
+			row = &r
+		}
+		return nil
+	})
+	if row == nil || strings.Contains(string(row.Data), "jane") || strings.Contains(string(row.Data), "Jane") ||
+		!strings.Contains(string(row.Personal), "jane@example.com") || !strings.Contains(string(row.Data), `"why":"overdue"`) {
+		t.Fatalf("escalation entry: data %s personal %s", row.Data, row.Personal)
+	}
+}

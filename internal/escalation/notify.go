@@ -35,8 +35,11 @@ func (l LogNotifier) Notify(_ context.Context, e Escalation) error {
 // so the ledger shows that nobody acted, and that it was said.
 const RaisedCollection = "escalation"
 
+// The overdue acknowledgement a raised escalation carries holds its owner,
+// note and author: it is chained as personal data (its id stays in the
+// entry's key), so retention can erase it and the chain still verifies.
 func init() {
-	ledger.RegisterDocs(RaisedCollection, ledger.DocSpec{Type: ledger.TypeEscalation})
+	ledger.RegisterDocs(RaisedCollection, ledger.DocSpec{Type: ledger.TypeEscalation, Personal: []string{"acknowledgement"}})
 }
 
 // Raised is the body of a raised escalation's document.

@@ -62,9 +62,9 @@ func BenchmarkContentHash(b *testing.B) {
 			Hash: fmt.Sprintf("%064x", i)}
 	}
 	b.ResetTimer()
-	var c contentHash
+	var c ContentHash
 	for i := 0; i < b.N; i++ {
-		c.add(items)
+		c.Add(items)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/record")
 }

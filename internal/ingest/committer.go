@@ -384,14 +384,14 @@ func guard(fn func() error) (err error) {
 // res holds their parts' results in order.
 func recordGroup(b store.Batch, group []*request, res []store.WriteResult) error {
 	d := RecordsData{Requests: len(group), Kinds: map[domain.Kind]Counts{}}
-	var content contentHash
+	var content ContentHash
 	var origins, by []string
 	i := 0
 	for _, r := range group {
 		origins, by = append(origins, r.origin), append(by, r.by)
 		d.Sources = append(d.Sources, r.sources...)
 		for _, p := range r.parts {
-			content.add(p.items)
+			content.Add(p.items)
 			n := countsOf(int64(len(p.items)), res[i])
 			k := d.Kinds[p.kind]
 			k.add(n)
@@ -402,7 +402,7 @@ func recordGroup(b store.Batch, group []*request, res []store.WriteResult) error
 	}
 	d.Origin = strings.Join(compactSorted(origins), ",")
 	d.Sources = compactSorted(d.Sources)
-	d.ContentSHA256 = content.sum()
+	d.ContentSHA256 = content.Sum()
 	e, err := recordsEntry(d, by)
 	if err != nil {
 		return err

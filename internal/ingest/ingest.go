@@ -226,7 +226,7 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 	case im.batch != nil:
 		b := im.batch
 		im.batch = nil
-		entry, err := recordsEntry(summaryData(opt.Origin, im.names, sum, im.content.sum()), []string{opt.By})
+		entry, err := recordsEntry(summaryData(opt.Origin, im.names, sum, im.content.Sum()), []string{opt.By})
 		if err != nil {
 			b.Rollback()
 			return nil, err
@@ -274,7 +274,7 @@ type importer struct {
 	// names are the sources' names and content hashes what was written,
 	// for the batch's ledger entry.
 	names   []string
-	content contentHash
+	content ContentHash
 }
 
 // invalid counts one invalid record and lists its problems (a record with
@@ -302,12 +302,12 @@ func (im *importer) add(r domain.Record, raw [32]byte) error {
 	return im.addItem(r.Kind(), it)
 }
 
-// canonical returns the record's stored form and its hash. The hash is of
+// Canonical returns the record's stored form and its hash. The hash is of
 // the canonical body, not of the raw input line: the same line can yield a
 // different record (another default currency, a parser that now normalises
 // a field), and a re-import must then replace the stored record rather
 // than count it unchanged.
-func canonical(r domain.Record) ([]byte, [32]byte, error) {
+func Canonical(r domain.Record) ([]byte, [32]byte, error) {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return nil, [32]byte{}, err
@@ -318,7 +318,7 @@ func canonical(r domain.Record) ([]byte, [32]byte, error) {
 // item is the record as the store takes it; raw is the sha256 of the input
 // it came from, kept for provenance.
 func item(r domain.Record, raw [32]byte) (store.Item, error) {
-	body, hash, err := canonical(r)
+	body, hash, err := Canonical(r)
 	if err != nil {
 		return store.Item{}, err
 	}
@@ -412,7 +412,7 @@ func (im *importer) flush(final bool) error {
 	}
 	parts := splitKinds(items, kinds, im.split)
 	for _, p := range parts {
-		im.content.add(p.items)
+		im.content.Add(p.items)
 	}
 	if im.batch == nil {
 		b, err := im.st.Begin(im.ctx)

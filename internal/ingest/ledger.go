@@ -55,10 +55,11 @@ func (c *Counts) add(o Counts) {
 	c.Unchanged += o.Unchanged
 }
 
-// contentHash accumulates RecordsData.ContentSHA256.
-type contentHash struct{ h hash.Hash }
+// ContentHash accumulates RecordsData.ContentSHA256 (and the same hash of
+// the records a retention run rewrote).
+type ContentHash struct{ h hash.Hash }
 
-func (c *contentHash) add(items []store.Item) {
+func (c *ContentHash) Add(items []store.Item) {
 	if c.h == nil {
 		c.h = sha256.New()
 	}
@@ -73,7 +74,7 @@ func (c *contentHash) add(items []store.Item) {
 	}
 }
 
-func (c *contentHash) sum() string {
+func (c *ContentHash) Sum() string {
 	if c.h == nil {
 		c.h = sha256.New()
 	}

@@ -216,3 +216,7 @@ func (s *Sealer) Seal(head store.LedgerHead, at time.Time, entries []store.Ledge
 	}
 	return rows, nil
 }
+
+// PublicKey is the public half of the signing key: what verifies the
+// entries this sealer signs.
+func (s *Sealer) PublicKey() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }

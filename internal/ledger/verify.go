@@ -24,6 +24,10 @@ type VerifyOptions struct {
 	// hash): the ledger must still hold it, so entries cut from the end
 	// are caught.
 	Head string
+	// UpTo, when positive, is the last entry checked: the ledger as it
+	// stood when that entry was its head (an evidence pack verifies the
+	// ledger as of its period's end, so later entries do not change it).
+	UpTo int64
 }
 
 // Broken is the first entry that fails verification.
@@ -99,7 +103,7 @@ func Verify(ctx context.Context, st store.LedgerStore, opt VerifyOptions) (*Repo
 		chunk = chunk[:0]
 		return ctx.Err()
 	}
-	err := st.LedgerScan(ctx, 1, 0, func(r store.LedgerRow) error {
+	err := st.LedgerScan(ctx, 1, opt.UpTo, func(r store.LedgerRow) error {
 		chunk = append(chunk, r)
 		if len(chunk) == verifyChunk {
 			return flush()

@@ -225,3 +225,32 @@ func (c *Config) funnelLag() time.Duration {
 	}
 	return c.FunnelLag
 }
+
+// SettingValue is a value-changing setting's effective value.
+type SettingValue struct {
+	Name    Setting `json:"name"`
+	Changes string  `json:"changes"`
+	Value   any     `json:"value"`
+}
+
+// EffectiveSettings returns every value-changing setting but min_sample
+// (per metric, in each definition) with its effective value under cfg, in
+// ValueSettings' order, and the hex SHA-256 over their JSON: what an audit
+// records of the rules in force.
+func EffectiveSettings(cfg Config) ([]SettingValue, string, error) {
+	var out []SettingValue
+	h := sha256.New()
+	for _, s := range ValueSettings {
+		if s.Name == SettingMinSample {
+			continue
+		}
+		v := s.value(&cfg, 0)
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, "", fmt.Errorf("setting %s: %w", s.Name, err)
+		}
+		fmt.Fprintf(h, "%s %s\n", s.Name, b)
+		out = append(out, SettingValue{Name: s.Name, Changes: s.Changes, Value: v})
+	}
+	return out, hex.EncodeToString(h.Sum(nil)), nil
+}

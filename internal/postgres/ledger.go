@@ -100,6 +100,14 @@ func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.Ledge
 	return store.EachLedgerRow(rows, fn)
 }
 
+func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, fmt.Sprintf(store.EraseLedgerPersonalSQL, "$1"), before.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("erasing the ledger's personal data: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, error) {
 	var first, last *int64
 	if err := s.pool.QueryRow(ctx, fmt.Sprintf(store.LedgerSeqsSQL, "$1", "$2"), store.LedgerSeqsArgs(from, to)...).Scan(&first, &last); err != nil {

@@ -86,6 +86,20 @@ func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.Ledge
 	return store.EachLedgerRow(rows, fn)
 }
 
+func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (int64, error) {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	res, err := s.db.ExecContext(ctx, fmt.Sprintf(store.EraseLedgerPersonalSQL, "?"), before.UnixNano())
+	if err != nil {
+		return 0, fmt.Errorf("erasing the ledger's personal data: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, error) {
 	var first, last *int64
 	if err := s.db.QueryRowContext(ctx, fmt.Sprintf(store.LedgerSeqsSQL, "?", "?"), store.LedgerSeqsArgs(from, to)...).Scan(&first, &last); err != nil {

@@ -89,7 +89,17 @@ type LedgerStore interface {
 	// or after from and the last stamped before to (to zero: the head);
 	// first > last when none is in the range.
 	LedgerSeqs(ctx context.Context, from, to time.Time) (first, last int64, err error)
+	// EraseLedgerPersonal erases the personal data (personal and salt) of
+	// the entries stamped before before, keeping their personal digests,
+	// and returns how many it erased: retention (SPEC §5). The chain still
+	// verifies; the erased data cannot be brought back.
+	EraseLedgerPersonal(ctx context.Context, before time.Time) (int64, error)
 }
+
+// EraseLedgerPersonalSQL is EraseLedgerPersonal's statement; its one
+// parameter is before in unix nanoseconds. It is the one update the
+// ledger's triggers allow.
+const EraseLedgerPersonalSQL = `UPDATE ledger SET personal = NULL, salt = NULL WHERE at < %s AND personal IS NOT NULL`
 
 // ErrNoSealer is returned by AppendLedger on a store without a sealer.
 var ErrNoSealer = errors.New("the store has no ledger sealer (no ledger key configured)")

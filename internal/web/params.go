@@ -24,6 +24,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/reconciliations":                 {"limit"},
 	"GET /api/v1/sources":                         {"as_of", "period"},
 	"GET /api/v1/ledger":                          {"from", "to", "limit"},
+	"GET /api/v1/evidence":                        {"from", "to"},
 	"GET /api/v1/metrics/{id}/acknowledgements":   nil,
 	"GET /api/v1/escalations":                     {"as_of", "window", "scope"},
 	"GET /api/v1/proposals":                       nil,

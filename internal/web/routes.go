@@ -103,6 +103,7 @@ func (s *Server) Routes() []Route {
 		// sender signs its own way (internal/connect).
 		{"POST", "/webhooks/{source}", Anyone, API, s.webhooks},
 		{"GET", "/api/v1/ledger", Need(auth.LedgerRead), API, s.getLedger},
+		{"GET", "/api/v1/evidence", Need(auth.EvidenceRead), API, s.getEvidence},
 		{"POST", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricAcknowledge), API, s.postAcknowledgement},
 		{"GET", "/api/v1/metrics/{id}/acknowledgements", Need(auth.MetricRead), API, s.listAcknowledgements},
 		{"GET", "/api/v1/escalations", Need(auth.MetricRead), API, s.getEscalations},

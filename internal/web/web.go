@@ -8,6 +8,7 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,6 +69,9 @@ type Server struct {
 	// Adoption counts who opens which page, metric and view (SPEC §5);
 	// nil counts nothing.
 	Adoption *adoption.Recorder
+	// LedgerKeys verify the audit ledger in evidence packs; none: the
+	// store's sealer's public key.
+	LedgerKeys []ed25519.PublicKey
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

@@ -434,6 +434,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runAuth(t, open, o)
 	runDeliveries(t, open, o)
 	runLedger(t, open, o)
+	runRetention(t, open)
 	runSync(t, open, o)
 	runGovernance(t, open, o)
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEvidencePack: the pack for the demo data holds every part the issue
+// lists, each explained by the index, and a second build of the same
+// period over the same ledger head is byte for byte the same. Bad dates
+// are refused naming the flag, and write nothing.
+func TestEvidencePack(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	gen := filepath.Join(dir, "org.ndjson")
+	// The ledger stamps entries with the clock, so the data ends today
+	// and the period covers today.
+	today := time.Now().UTC().Format(time.DateOnly)
+	from := time.Now().UTC().AddDate(0, 0, -90).Format(time.DateOnly)
+	mustRun(t, "generate", "--out", gen, "--scale", "0.01", "--end", today)
+	mustRun(t, "import", "--data", data, gen)
+	mustRun(t, "snapshot", "--data", data, "--as-of", today)
+
+	packs := []string{filepath.Join(dir, "a.zip"), filepath.Join(dir, "b.zip")}
+	for _, out := range packs {
+		r := mustRun(t, "evidence", "--data", data, "--from", from, "--to", today, "--out", out)
+		if !strings.Contains(r.stdout, "intact") || !strings.Contains(r.stdout, "1 KPI snapshots") {
+			t.Errorf("evidence says %q", r.stdout)
+		}
+	}
+	a, _ := os.ReadFile(packs[0])
+	b, _ := os.ReadFile(packs[1])
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatalf("two packs of the same period differ (%d and %d bytes)", len(a), len(b))
+	}
+
+	// A pack ending before the last entry is unchanged by entries
+	// appended after its end.
+	cut := time.Now().UTC().Format(time.RFC3339Nano)
+	time.Sleep(10 * time.Millisecond)
+	early := filepath.Join(dir, "early.zip")
+	mustRun(t, "evidence", "--data", data, "--from", from, "--to", cut, "--out", early)
+	before, _ := os.ReadFile(early)
+	mustRun(t, "snapshot", "--data", data, "--as-of", today)
+	mustRun(t, "evidence", "--data", data, "--from", from, "--to", cut, "--out", early)
+	if after, _ := os.ReadFile(early); !bytes.Equal(before, after) {
+		t.Errorf("a pack to %s changed when the ledger grew after it", cut)
+	}
+
+	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	var names []string
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		buf.ReadFrom(rc)
+		rc.Close()
+		files[f.Name] = buf.Bytes()
+		names = append(names, f.Name)
+		if !f.Modified.Equal(time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, 1)) {
+			t.Errorf("%s is stamped %v, want the period's end", f.Name, f.Modified)
+		}
+	}
+	for i := 1; i < len(names); i++ {
+		if names[i-1] >= names[i] {
+			t.Errorf("entries not sorted: %v", names)
+		}
+	}
+	index := string(files["index.md"])
+	for _, name := range []string{"definitions.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "ledger_verification.json"} {
+		if files[name] == nil {
+			t.Errorf("the pack has no %s (files %v)", name, names)
+		}
+		if !strings.Contains(index, "`"+name+"`") {
+			t.Errorf("index.md does not explain %s", name)
+		}
+	}
+
+	var defs struct {
+		Settings []struct{ Name string }
+		Sum      string `json:"settings_sha256"`
+		Metrics  []struct {
+			ID, Owner, Signoff, Effective string
+			Version                       int
+			Citation                      struct {
+				Settings string `json:"settings_hash"`
+			}
+		}
+	}
+	json.Unmarshal(files["definitions.json"], &defs)
+	if len(defs.Settings) == 0 || len(defs.Sum) != 64 || len(defs.Metrics) < 40 || defs.Metrics[0].Version < 1 || defs.Metrics[0].Owner == "" ||
+		defs.Metrics[0].Signoff == "" || defs.Metrics[0].Effective == "" || defs.Metrics[0].Citation.Settings == "" {
+		t.Errorf("definitions.json: %.600s", files["definitions.json"])
+	}
+
+	var snaps struct {
+		Snapshots []struct {
+			File    string
+			Matches bool `json:"matches_ledger"`
+		}
+	}
+	json.Unmarshal(files["kpi_snapshots.json"], &snaps)
+	if len(snaps.Snapshots) != 1 || !snaps.Snapshots[0].Matches || files[snaps.Snapshots[0].File] == nil {
+		t.Errorf("kpi_snapshots.json: %.600s (files %v)", files["kpi_snapshots.json"], names)
+	}
+
+	var rel struct {
+		Population, Failed int
+		Releases           []struct {
+			Selected      string
+			ChangeRequest string `json:"change_request"`
+			RolledBack    bool   `json:"rolled_back"`
+			Changes       []struct{ ID, Link string }
+			Incidents     []struct{ Postmortem, Link string }
+		}
+	}
+	json.Unmarshal(files["releases.json"], &rel)
+	var withCR, rolledBack, withIncident, random, withChanges int
+	for _, r := range rel.Releases {
+		if r.ChangeRequest != "" {
+			withCR++
+		}
+		if len(r.Changes) > 0 && r.Changes[0].Link != "" {
+			withChanges++
+		}
+		if r.RolledBack {
+			rolledBack++
+		}
+		if len(r.Incidents) > 0 && r.Incidents[0].Postmortem != "" && r.Incidents[0].Link != "" {
+			withIncident++
+		}
+		if r.Selected == "random" {
+			random++
+		}
+	}
+	if rel.Population <= 25 || random != 25 || len(rel.Releases) != 25+rel.Failed || withCR == 0 || withChanges == 0 || rolledBack == 0 || withIncident == 0 {
+		t.Errorf("releases.json: population %d, failed %d, %d sampled (%d random), %d with a change request, %d with changes, %d rolled back, %d with incidents",
+			rel.Population, rel.Failed, len(rel.Releases), random, withCR, withChanges, rolledBack, withIncident)
+	}
+
+	var tiers struct {
+		Organisation struct{ Deployments int }
+		Tiers        []struct {
+			Tier        string
+			Value       *float64
+			Deployments int
+		}
+	}
+	json.Unmarshal(files["release_success_by_tier.json"], &tiers)
+	if len(tiers.Tiers) < 2 || tiers.Organisation.Deployments != rel.Population || tiers.Tiers[0].Value == nil {
+		t.Errorf("release_success_by_tier.json: %s", files["release_success_by_tier.json"])
+	}
+
+	var em struct {
+		Changes []struct {
+			Retro     string `json:"retro_validation"`
+			Emergency bool
+		}
+	}
+	json.Unmarshal(files["emergency_changes.json"], &em)
+	if len(em.Changes) == 0 || !em.Changes[0].Emergency || em.Changes[0].Retro == "" {
+		t.Errorf("emergency_changes.json: %.600s", files["emergency_changes.json"])
+	}
+
+	var ver struct {
+		Intact  bool
+		Head    string
+		Entries int64
+	}
+	json.Unmarshal(files["ledger_verification.json"], &ver)
+	// The configuration's initial set (entry 1), the import, the snapshot.
+	if !ver.Intact || ver.Entries != 3 || !strings.HasPrefix(ver.Head, "3:") || !strings.Contains(index, ver.Head) {
+		t.Errorf("ledger_verification.json: %s", files["ledger_verification.json"])
+	}
+
+	for _, c := range []struct{ from, to, flag string }{
+		{"2026-13-01", today, "--from"}, {from, "yesterday", "--to"}, {"", today, "--from"}, {today, from, "--to"},
+	} {
+		out := filepath.Join(dir, "bad.zip")
+		r := run(t, "evidence", "--data", data, "--from", c.from, "--to", c.to, "--out", out)
+		if r.code != 2 || !strings.Contains(r.stderr, c.flag+":") {
+			t.Errorf("evidence --from %q --to %q: exit %d, stderr %q; want 2 naming %s", c.from, c.to, r.code, r.stderr, c.flag)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("a refused evidence command wrote %s", out)
+		}
+	}
+}

@@ -1,0 +1,469 @@
+// Package evidence builds the evidence pack an auditor asks for (SPEC §5,
+// issue 13): one zip archive for a period holding the definitions and
+// settings in force, the KPI snapshots the ledger chained in the period, a
+// sample of production releases with their change requests, incidents,
+// rollbacks and post-mortems, release success by service tier, emergency
+// changes and their retro-validation, and the ledger's verification as of
+// the period's end, with an index explaining each file.
+//
+// A pack depends only on the period, the records and the ledger up to its
+// head as of the period's end: it names that head, verifies up to it,
+// seeds its sample with it, and stamps every file with the period's end, so
+// the same period over the same ledger head gives the same bytes, however
+// much the ledger grew since.
+package evidence
+
+import (
+	"archive/zip"
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/schedule"
+	"github.com/candor/candor/internal/store"
+)
+
+// Period is [From, To).
+type Period struct {
+	From, To time.Time
+}
+
+// ParsePeriod reads a period's bounds: RFC 3339 times, or dates, a date
+// --to including its whole day. Errors name the parameter (from, to).
+func ParsePeriod(from, to string) (Period, error) {
+	var p Period
+	var err error
+	if p.From, err = bound("from", from, false); err != nil {
+		return p, err
+	}
+	if p.To, err = bound("to", to, true); err != nil {
+		return p, err
+	}
+	if !p.From.Before(p.To) {
+		return p, domain.InvalidParam("to", "%s is not after from (%s)", to, from)
+	}
+	return p, nil
+}
+
+func bound(name, v string, end bool) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, domain.InvalidParam(name, "required: a date (2026-03-01) or an RFC 3339 time")
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), nil
+	}
+	t, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return time.Time{}, domain.InvalidParam(name, "%q is not a date (2026-03-01) or an RFC 3339 time", v)
+	}
+	if end {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, nil
+}
+
+// Input is what a pack is built from.
+type Input struct {
+	Store   store.Store
+	Engine  *engine.Engine
+	Catalog *catalog.Catalog
+	// Keys verify the ledger; none: the store's sealer's public key.
+	Keys []ed25519.PublicKey
+}
+
+// SampleSize is how many releases the random part of the sample holds.
+const SampleSize = 25
+
+// Summary says what a pack holds.
+type Summary struct {
+	Head      store.LedgerHead
+	Intact    bool
+	Files     []string
+	Releases  int
+	Sampled   int
+	Snapshots int
+}
+
+// file is one entry of the archive: its name, what it holds (for the
+// index), and its bytes.
+type file struct {
+	name, about string
+	body        []byte
+}
+
+// Write builds the pack for p and writes it to w as a zip archive.
+func Write(ctx context.Context, in Input, p Period, w io.Writer) (Summary, error) {
+	files, sum, err := build(ctx, in, p)
+	if err != nil {
+		return sum, err
+	}
+	files = append(files, file{name: "index.md", body: index(p, sum, files)})
+	slices.SortFunc(files, func(a, b file) int { return strings.Compare(a.name, b.name) })
+	zw := zip.NewWriter(w)
+	// Every entry is stamped with the period's end (zip cannot go before
+	// 1980), never the clock, so two builds give the same bytes.
+	stampAt := p.To
+	if stampAt.Year() < 1980 {
+		stampAt = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	for _, f := range files {
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: f.name, Method: zip.Deflate, Modified: stampAt})
+		if err != nil {
+			return sum, err
+		}
+		if _, err := fw.Write(f.body); err != nil {
+			return sum, err
+		}
+		sum.Files = append(sum.Files, f.name)
+	}
+	return sum, zw.Close()
+}
+
+func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
+	var sum Summary
+	head, err := HeadAt(ctx, in.Store, p.To)
+	if err != nil {
+		return nil, sum, fmt.Errorf("reading the ledger head as of %s: %w", p.To.Format(time.RFC3339), err)
+	}
+	sum.Head = head
+	var files []file
+	add := func(name, about string, v any) error {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		files = append(files, file{name: name, about: about, body: append(b, '\n')})
+		return nil
+	}
+
+	verification, err := verify(ctx, in, head)
+	if err != nil {
+		return nil, sum, err
+	}
+	sum.Intact = verification.Intact
+	if err := add("ledger_verification.json", "The audit ledger verified from its first entry up to its head as of the period's end: "+
+		"entries checked, that head (publish or compare it: `candor ledger verify --head SEQ:HASH`), the keys trusted, and the first broken entry if any.", verification); err != nil {
+		return nil, sum, err
+	}
+
+	snaps, err := snapshots(ctx, in.Store, p, head)
+	if err != nil {
+		return nil, sum, err
+	}
+	sum.Snapshots = len(snaps.Snapshots)
+	if err := add("kpi_snapshots.json", "The KPI snapshots the ledger chained in the period (weekly and on demand): each entry's position, time "+
+		"and hash, the snapshot's slot and every metric's status as chained, and whether the stored document still matches the chained digest. "+
+		"The documents themselves are under snapshots/.", snaps); err != nil {
+		return nil, sum, err
+	}
+	for _, s := range snaps.Snapshots {
+		if s.body != nil {
+			files = append(files, file{name: s.File, about: "", body: s.body})
+		}
+	}
+
+	var defs DefinitionsDoc
+	var rel releasesDoc
+	var tiers tiersDoc
+	var emergency emergencyDoc
+	err = in.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		var err error
+		if defs, err = Definitions(in.Catalog, ds.Config()); err != nil {
+			return err
+		}
+		rel = releases(ds, p, head)
+		tiers, err = byTier(ds, p)
+		if err != nil {
+			return err
+		}
+		emergency = emergencies(ds, p)
+		return nil
+	})
+	if err != nil {
+		return nil, sum, err
+	}
+	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
+	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force: each definition's version, effective date, "+
+		"owner, priority, sign-off, window, thresholds, target and min_sample, and the citation its values carry (definition and formula "+
+		"versions, settings hash); each setting's effective value and the SHA-256 over them all.", defs); err != nil {
+		return nil, sum, err
+	}
+	if err := add("releases.json", "A sample of the production deployments that finished in the period: every one that failed (status failure, "+
+		"rolled back, or linked to an incident) and a random sample of the rest, drawn by a SHA-256 of the ledger head as of the period's end and each "+
+		"deployment's source and id (so nobody can steer it before the period closes, and anyone can redraw it). Each with its change request, "+
+		"the changes it shipped (listed or inferred), whether it was rolled back, its linked incidents (explicit or inferred, SPEC §2) and their post-mortem state.", rel); err != nil {
+		return nil, sum, err
+	}
+	if err := add("release_success_by_tier.json", "deployment_success_rate over the whole period, for the organisation and per service tier: the share "+
+		"of production deployments finishing in the period with status success, and how many deployments each rests on.", tiers); err != nil {
+		return nil, sum, err
+	}
+	if err := add("emergency_changes.json", "Every emergency production change finished before the period's end (emergency_retro_overdue counts them "+
+		"whenever they happened): when it was retro-validated, or that it is overdue (more than 72 h without validation).", emergency); err != nil {
+		return nil, sum, err
+	}
+	return files, sum, nil
+}
+
+// HeadAt is the ledger's head as of t: its last entry stamped before t
+// (Seq 0 when none is).
+func HeadAt(ctx context.Context, st store.LedgerStore, t time.Time) (store.LedgerHead, error) {
+	first, last, err := st.LedgerSeqs(ctx, time.Unix(0, 0), t)
+	if err != nil || first > last {
+		return store.LedgerHead{}, err
+	}
+	var h store.LedgerHead
+	err = st.LedgerScan(ctx, last, last, func(r store.LedgerRow) error {
+		h = store.LedgerHead{Seq: r.Seq, Hash: r.Hash}
+		return nil
+	})
+	return h, err
+}
+
+type verificationDoc struct {
+	Intact bool `json:"intact"`
+	// Head is the ledger head as of the period's end, SEQ:HASH ("" when
+	// the ledger held nothing then).
+	Head    string         `json:"head"`
+	Entries int64          `json:"entries"`
+	Broken  *ledger.Broken `json:"broken"`
+	KeyIDs  []string       `json:"key_ids"`
+	Keys    []string       `json:"public_keys"`
+}
+
+func verify(ctx context.Context, in Input, head store.LedgerHead) (verificationDoc, error) {
+	keys := in.Keys
+	if len(keys) == 0 {
+		if s, ok := in.Store.Sealer().(*ledger.Sealer); ok {
+			keys = []ed25519.PublicKey{s.PublicKey()}
+		}
+	}
+	doc := verificationDoc{Intact: true, KeyIDs: []string{}, Keys: []string{}}
+	for _, k := range keys {
+		doc.KeyIDs = append(doc.KeyIDs, ledger.KeyID(k))
+		doc.Keys = append(doc.Keys, ledger.FormatPublicKey(k))
+	}
+	if head.Seq == 0 {
+		return doc, nil
+	}
+	doc.Head = ledger.FormatHead(head)
+	rep, err := ledger.Verify(ctx, in.Store, ledger.VerifyOptions{Keys: keys, Head: doc.Head, UpTo: head.Seq})
+	if err != nil {
+		return doc, fmt.Errorf("verifying the ledger: %w", err)
+	}
+	doc.Intact, doc.Entries, doc.Broken = rep.Broken == nil, rep.Entries, rep.Broken
+	return doc, nil
+}
+
+type snapshotsDoc struct {
+	Snapshots []snapshotEntry `json:"snapshots"`
+}
+
+type snapshotEntry struct {
+	Seq  int64           `json:"ledger_seq"`
+	At   time.Time       `json:"ledger_at"`
+	Hash string          `json:"ledger_hash"`
+	Data json.RawMessage `json:"chained"`
+	// File is the document's path in the pack; MatchesLedger says whether
+	// its SHA-256 is the chained one.
+	File          string `json:"file"`
+	MatchesLedger bool   `json:"matches_ledger"`
+	body          []byte
+}
+
+func snapshots(ctx context.Context, st store.Store, p Period, head store.LedgerHead) (snapshotsDoc, error) {
+	doc := snapshotsDoc{Snapshots: []snapshotEntry{}}
+	if head.Seq == 0 {
+		return doc, nil
+	}
+	first, last, err := st.LedgerSeqs(ctx, p.From, p.To)
+	if err != nil || first > last {
+		return doc, err
+	}
+	err = st.LedgerScan(ctx, first, min(last, head.Seq), func(r store.LedgerRow) error {
+		if r.Type == ledger.TypeSnapshot {
+			doc.Snapshots = append(doc.Snapshots, snapshotEntry{Seq: r.Seq, At: r.At, Hash: r.Hash, Data: json.RawMessage(r.Data)})
+		}
+		return nil
+	})
+	if err != nil || len(doc.Snapshots) == 0 {
+		return doc, err
+	}
+	docs, err := st.Docs(ctx, schedule.Collection, 0)
+	if err != nil {
+		return doc, err
+	}
+	byID := map[int64][]byte{}
+	for _, d := range docs {
+		byID[d.ID] = d.Body
+	}
+	for i := range doc.Snapshots {
+		s := &doc.Snapshots[i]
+		var chained struct {
+			Doc    int64  `json:"doc"`
+			SHA256 string `json:"sha256"`
+		}
+		json.Unmarshal(s.Data, &chained)
+		body, ok := byID[chained.Doc]
+		if !ok {
+			continue
+		}
+		got := sha256.Sum256(body)
+		s.MatchesLedger = hex.EncodeToString(got[:]) == chained.SHA256
+		s.File = fmt.Sprintf("snapshots/%06d.json", s.Seq)
+		s.body = body
+	}
+	return doc, nil
+}
+
+type releasesDoc struct {
+	// Population is the production deployments finishing in the period;
+	// Failed those of them that failed; Seed the sample's seed.
+	Population int              `json:"population"`
+	Failed     int              `json:"failed"`
+	Seed       string           `json:"seed"`
+	Releases   []sampledRelease `json:"releases"`
+}
+
+type sampledRelease struct {
+	// Selected is why the release is in the sample: "failed" or "random".
+	Selected string `json:"selected"`
+	metrics.Release
+}
+
+// releases picks every failed release of the period and SampleSize of the
+// others, ranked by SHA-256(seed, source, id), seed being the ledger head
+// as of the period's end and the period, and lists them in finishing order.
+func releases(ds *metrics.Dataset, p Period, head store.LedgerHead) releasesDoc {
+	all := ds.Releases(p.From, p.To)
+	seed := fmt.Sprintf("%s %s %s", ledger.FormatHead(head), p.From.Format(time.RFC3339Nano), p.To.Format(time.RFC3339Nano))
+	doc := releasesDoc{Population: len(all), Seed: seed, Releases: []sampledRelease{}}
+	type ranked struct {
+		rank string
+		i    int
+	}
+	var rest []ranked
+	chosen := make([]string, len(all))
+	for i, r := range all {
+		if r.Failed != "" {
+			chosen[i] = "failed"
+			doc.Failed++
+			continue
+		}
+		h := sha256.Sum256([]byte(seed + "\x00" + r.Source + "\x00" + r.ID))
+		rest = append(rest, ranked{hex.EncodeToString(h[:]), i})
+	}
+	slices.SortFunc(rest, func(a, b ranked) int { return cmp.Compare(a.rank, b.rank) })
+	for _, r := range rest[:min(SampleSize, len(rest))] {
+		chosen[r.i] = "random"
+	}
+	for i, r := range all {
+		if chosen[i] != "" {
+			doc.Releases = append(doc.Releases, sampledRelease{Selected: chosen[i], Release: r})
+		}
+	}
+	return doc
+}
+
+type tiersDoc struct {
+	Metric       string     `json:"metric"`
+	Organisation tierLine   `json:"organisation"`
+	Tiers        []tierLine `json:"tiers"`
+}
+
+type tierLine struct {
+	Tier  string   `json:"tier,omitempty"`
+	Value *float64 `json:"value"`
+	Count int      `json:"deployments"`
+}
+
+const successMetric = "deployment_success_rate"
+
+func byTier(ds *metrics.Dataset, p Period) (tiersDoc, error) {
+	q := metrics.Query{AsOf: p.To, Window: p.To.Sub(p.From)}
+	doc := tiersDoc{Metric: successMetric, Tiers: []tierLine{}}
+	org, err := ds.Compute(successMetric, q)
+	if err != nil {
+		return doc, err
+	}
+	doc.Organisation = tierLine{Value: org.Value, Count: org.Count}
+	groups, err := ds.Breakdown(successMetric, q, "tier")
+	if err != nil {
+		return doc, err
+	}
+	for _, g := range groups {
+		doc.Tiers = append(doc.Tiers, tierLine{Tier: g.Key, Value: g.Value, Count: g.Count})
+	}
+	return doc, nil
+}
+
+type emergencyDoc struct {
+	Changes []emergencyChange `json:"changes"`
+}
+
+type emergencyChange struct {
+	// Retro is "validated", "overdue" or "pending" (within 72 h).
+	Retro string `json:"retro_validation"`
+	metrics.Release
+}
+
+func emergencies(ds *metrics.Dataset, p Period) emergencyDoc {
+	doc := emergencyDoc{Changes: []emergencyChange{}}
+	for _, r := range ds.EmergencyChanges(p.To) {
+		c := emergencyChange{Release: r, Retro: "pending"}
+		switch {
+		case r.RetroValidatedAt != nil:
+			c.Retro = "validated"
+		case p.To.Sub(r.FinishedAt) > 72*time.Hour:
+			c.Retro = "overdue"
+		}
+		doc.Changes = append(doc.Changes, c)
+	}
+	return doc
+}
+
+// index is the pack's index.md: the period, the head, and each file.
+func index(p Period, sum Summary, files []file) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# Candor evidence pack\n\nPeriod: %s to %s (UTC; the end excluded).\n\n", p.From.Format(time.RFC3339), p.To.Format(time.RFC3339))
+	if sum.Head.Seq == 0 {
+		b.WriteString("The audit ledger held no entry before the period's end.\n\n")
+	} else {
+		verdict := "intact"
+		if !sum.Intact {
+			verdict = "BROKEN (see ledger_verification.json)"
+		}
+		fmt.Fprintf(&b, "Ledger head as of the period's end: `%s` — %s.\n\n", ledger.FormatHead(sum.Head), verdict)
+	}
+	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again for the same " +
+		"period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
+		"(SPEC §2, §3), from the records as stored when the pack was made.\n\n" +
+		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force when the pack was made; this version of Candor " +
+		"keeps no history of definition proposals and approvals, so none are listed.\n\n## Files\n\n")
+	sorted := slices.Clone(files)
+	slices.SortFunc(sorted, func(a, b file) int { return strings.Compare(a.name, b.name) })
+	for _, f := range sorted {
+		if f.about != "" {
+			fmt.Fprintf(&b, "- `%s`: %s\n", f.name, f.about)
+		}
+	}
+	if sum.Snapshots > 0 {
+		b.WriteString("- `snapshots/SEQ.json`: each KPI snapshot's document as stored, named by its ledger entry's position.\n")
+	}
+	b.WriteString("- `index.md`: this file.\n")
+	return b.Bytes()
+}

@@ -1,0 +1,146 @@
+package metrics
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// What an evidence pack (package evidence) lists of the releases of a
+// period: each production deployment with what the linking rules of SPEC
+// §2 say about it as of the period's end. It reads the dataset through the
+// walk API and the links, like the formulas, so it agrees with them.
+
+// Release is a production deployment as audit evidence lists it.
+type Release struct {
+	ID          string    `json:"id"`
+	Source      string    `json:"source"`
+	Service     string    `json:"service"`
+	Tier        string    `json:"tier"`
+	Environment string    `json:"environment"`
+	FinishedAt  time.Time `json:"finished_at"`
+	// Status is the deployment's recorded status.
+	Status        string `json:"status"`
+	ChangeRequest string `json:"change_request"`
+	// Changes are the changes it shipped (SPEC §2), in merge order.
+	Changes   []ReleaseChange `json:"changes"`
+	Emergency bool            `json:"emergency"`
+	// RetroValidatedAt is when an emergency change was validated after the
+	// fact, if it was by the period's end.
+	RetroValidatedAt *time.Time `json:"retro_validated_at"`
+	RolledBack       bool       `json:"rolled_back"`
+	// Failed says why the release counts as failed (change_failure_rate),
+	// "" when it does not.
+	Failed    string            `json:"failed"`
+	Incidents []ReleaseIncident `json:"incidents"`
+}
+
+// ReleaseChange is a change a release shipped, and how it was linked:
+// explicit (the deployment lists it) or inferred.
+type ReleaseChange struct {
+	ID       string    `json:"id"`
+	Source   string    `json:"source"`
+	MergedAt time.Time `json:"merged_at"`
+	Link     string    `json:"link"`
+}
+
+// ReleaseIncident is an incident attributed to a release.
+type ReleaseIncident struct {
+	ID             string     `json:"id"`
+	Source         string     `json:"source"`
+	Severity       string     `json:"severity"`
+	OpenedAt       time.Time  `json:"opened_at"`
+	ResolvedAt     *time.Time `json:"resolved_at"`
+	CustomerFacing bool       `json:"customer_facing"`
+	// Link is how the incident was attributed: explicit or inferred.
+	Link string `json:"link"`
+	// Postmortem is the post-mortem's state at the period's end:
+	// "done", "overdue", "due" (not yet overdue), or "not required" (not
+	// customer-facing, or not resolved).
+	Postmortem     string     `json:"postmortem"`
+	PostmortemDue  *time.Time `json:"postmortem_due_at"`
+	PostmortemDone *time.Time `json:"postmortem_done_at"`
+}
+
+// Releases returns the production deployments (any status) finishing in
+// [from, to), in finishing order (ties by source and id), as known at to.
+func (d *Dataset) Releases(from, to time.Time) []Release {
+	rows := d.prodBetween(from.UnixNano(), to.UnixNano())
+	out := make([]Release, 0, len(rows))
+	for i := range rows {
+		out = append(out, d.release(rows[i].x, to.UnixNano()))
+	}
+	slices.SortFunc(out, byFinish)
+	return out
+}
+
+// EmergencyChanges returns every emergency production deployment finished
+// before to (emergency_retro_overdue looks at all of them, whenever they
+// happened), ordered as Releases.
+func (d *Dataset) EmergencyChanges(to time.Time) []Release {
+	var out []Release
+	for x := range d.emergencies() {
+		if x.Finished < to.UnixNano() {
+			out = append(out, d.release(x, to.UnixNano()))
+		}
+	}
+	slices.SortFunc(out, byFinish)
+	return out
+}
+
+// byFinish orders releases by finishing time, ties by source and id.
+func byFinish(a, b Release) int {
+	return cmp.Or(a.FinishedAt.Compare(b.FinishedAt), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+}
+
+var statusNames = [...]string{stSuccess: "success", stFailure: "failure", stRolledBack: "rolled_back"}
+
+func (d *Dataset) release(x *Dep, asOf int64) Release {
+	r := Release{
+		ID: x.ID, Source: x.Source, Service: x.Service, Tier: d.ServiceAttr(x.Service, "tier"), Environment: x.Env,
+		FinishedAt: time.Unix(0, x.Finished).UTC(), Status: statusNames[x.Status], ChangeRequest: x.ChangeRequest,
+		Changes: []ReleaseChange{}, Emergency: x.Emergency, RolledBack: d.rolledBack(x, asOf),
+		Failed: d.failed(x, asOf), Incidents: []ReleaseIncident{},
+	}
+	d.changesOf(x, asOf, func(c *Chg, link string) {
+		r.Changes = append(r.Changes, ReleaseChange{ID: c.ID, Source: c.Source, MergedAt: time.Unix(0, c.Merged).UTC(), Link: link})
+	})
+	slices.SortFunc(r.Changes, func(a, b ReleaseChange) int {
+		return cmp.Or(a.MergedAt.Compare(b.MergedAt), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+	})
+	if x.RetroValid != 0 && x.RetroValid <= asOf {
+		r.RetroValidatedAt = utcPtr(x.RetroValid)
+	}
+	for _, i := range d.attributedIncidents(x, asOf) {
+		_, link, _ := d.IncidentDeploymentAsOf(i, asOf)
+		ri := ReleaseIncident{ID: i.ID, Source: i.Source, Severity: "P" + string(rune('0'+i.Severity)), OpenedAt: time.Unix(0, i.Opened).UTC(),
+			CustomerFacing: i.CustomerFacing, Link: link, Postmortem: "not required"}
+		if i.Resolved != 0 && i.Resolved <= asOf {
+			ri.ResolvedAt = utcPtr(i.Resolved)
+		}
+		if i.PMDone != 0 && i.PMDone <= asOf {
+			ri.PostmortemDone = utcPtr(i.PMDone)
+		}
+		if due := i.due(); i.CustomerFacing && ri.ResolvedAt != nil && due != 0 {
+			ri.PostmortemDue = utcPtr(due)
+			switch {
+			case ri.PostmortemDone != nil:
+				ri.Postmortem = "done"
+			case due <= asOf:
+				ri.Postmortem = "overdue"
+			default:
+				ri.Postmortem = "due"
+			}
+		}
+		r.Incidents = append(r.Incidents, ri)
+	}
+	slices.SortFunc(r.Incidents, func(a, b ReleaseIncident) int {
+		return cmp.Or(a.OpenedAt.Compare(b.OpenedAt), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+	})
+	return r
+}
+
+func utcPtr(ns int64) *time.Time {
+	t := time.Unix(0, ns).UTC()
+	return &t
+}

@@ -1,0 +1,156 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/retention"
+	"github.com/candor/candor/internal/store"
+)
+
+// runRetention is the contract of retention on a store: pseudonymising
+// customers and erasing personal text in the records and the ledger keeps
+// every metric value, and the ledger verifies.
+func runRetention(t *testing.T, open Factory) {
+	t.Run("RetentionKeepsValuesAndLedger", func(t *testing.T) {
+		ctx := context.Background()
+		s := sealed(open(t))
+		now := time.Now().UTC()
+		end := now.Truncate(24 * time.Hour)
+		var buf bytes.Buffer
+		if _, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: 0.01, End: end, Days: 400}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ingest.Import(ctx, s, []ingest.Source{{Name: "org.ndjson", Reader: &buf}}, ingest.Options{By: "user:importer@example.com"}); err != nil {
+			t.Fatal(err)
+		}
+		appendEntry(t, s, 1)
+
+		follower := engine.New(s, metrics.DefaultConfig())
+		before := metricValues(t, follower, end)
+		policy := retention.Policy{PersonalAfter: 90 * 24 * time.Hour, Periods: map[string]time.Duration{retention.LedgerKind: time.Nanosecond},
+			Key: []byte("0123456789abcdef0123456789abcdef")}
+
+		// A dry run reports and changes nothing.
+		seq, _ := s.LastSeq(ctx)
+		dry, err := retention.Apply(ctx, s, policy, time.Now(), true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := s.LastSeq(ctx); after != seq {
+			t.Fatalf("a dry run wrote records (seq %d → %d)", seq, after)
+		}
+		if rows := ledgerRows(t, s); rows[len(rows)-1].Personal == nil || len(rows) != 2 {
+			t.Fatalf("a dry run changed the ledger: %d entries", len(rows))
+		}
+
+		rep, err := retention.Apply(ctx, s, policy, time.Now(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Customers == 0 || rep.Pseudonymised[domain.KindSubscription] == 0 || rep.Erased[domain.KindTicket] == 0 ||
+			rep.Erased[domain.KindChange] == 0 || rep.LedgerErased != 2 {
+			t.Fatalf("retention did too little to test: %+v", rep)
+		}
+		if dry.Customers != rep.Customers || dry.Rewritten != rep.Rewritten || dry.LedgerErased != rep.LedgerErased || dry.ContentSHA256 != rep.ContentSHA256 {
+			t.Errorf("the dry run reported %+v, the run did %+v", dry, rep)
+		}
+
+		// The ledger verifies: its personal data erased, the run chained.
+		rows := ledgerRows(t, s)
+		intact(t, s, 3)
+		for _, r := range rows[:2] {
+			if r.Personal != nil || r.Salt != "" || r.PersonalDigest == "" {
+				t.Errorf("entry %d: personal %s salt %q digest %q after erasure", r.Seq, r.Personal, r.Salt, r.PersonalDigest)
+			}
+		}
+		if rows[2].Type != "retention" || !bytes.Contains(rows[2].Data, []byte(rep.ContentSHA256)) {
+			t.Errorf("the run's ledger entry: %s %s", rows[2].Type, rows[2].Data)
+		}
+
+		// The records: pseudonyms and no personal text where due.
+		pseudonyms, texts := 0, 0
+		if _, err := s.Scan(ctx, 0, func(r store.Stored) error {
+			var f struct {
+				Customer, Text, Author string
+				EndedAt                string `json:"ended_at"`
+			}
+			json.Unmarshal(r.Body, &f)
+			if len(f.Customer) == 37 && f.Customer[:5] == "anon-" {
+				pseudonyms++
+				if r.Key.Kind == domain.KindSubscription && f.EndedAt == "" {
+					t.Errorf("subscription %s is active, and its customer was pseudonymised", r.Key)
+				}
+			}
+			if f.Text != "" || f.Author != "" {
+				texts++
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if pseudonyms == 0 || int64(pseudonyms) < rep.Pseudonymised[domain.KindSubscription] {
+			t.Errorf("%d records hold a pseudonym after %+v", pseudonyms, rep)
+		}
+
+		// Every metric value is as it was: in the engine that followed the
+		// rewrite, and in one loading afresh.
+		if err := follower.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for name, eng := range map[string]*engine.Engine{"following": follower, "fresh": engine.New(s, metrics.DefaultConfig())} {
+			after := metricValues(t, eng, end)
+			for k, v := range before {
+				if after[k] != v {
+					t.Errorf("%s engine: %s = %s after retention, was %s", name, k, after[k], v)
+				}
+			}
+		}
+
+		// Applying again finds nothing left to do.
+		again, err := retention.Apply(ctx, s, policy, time.Now(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Rewritten != 0 || again.LedgerErased != 0 {
+			t.Errorf("a second run rewrote %d records and erased %d entries", again.Rewritten, again.LedgerErased)
+		}
+		intact(t, s, 3)
+	})
+}
+
+// metricValues is every metric's value and count at organisation level as
+// of three times, by "metric@as_of".
+func metricValues(t *testing.T, eng *engine.Engine, end time.Time) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := eng.Read(context.Background(), func(ds *metrics.Dataset) error {
+		for _, at := range []time.Time{end, end.AddDate(0, 0, -100), end.AddDate(0, 0, -250)} {
+			for _, id := range metrics.IDs() {
+				r, err := ds.Compute(id, metrics.Query{AsOf: at, Window: 30 * 24 * time.Hour})
+				if err != nil {
+					return err
+				}
+				v := "none"
+				if r.Value != nil {
+					v = fmt.Sprint(*r.Value)
+				}
+				out[id+"@"+at.Format(time.DateOnly)] = fmt.Sprintf("%s n=%d", v, r.Count)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -25,7 +25,7 @@ var Units = []string{
 // in a definition would otherwise surface as an empty drill-down.
 var Dimensions = []string{
 	"team", "service", "environment", "tier", "category", "framework", "owner", "channel",
-	"campaign", "customer", "plan", "priority", "release", "stage",
+	"campaign", "customer", "plan", "priority", "release", "stage", "business_unit", "origin", "segment",
 }
 
 // Default freshness limits (SPEC §4): event sources should report daily; monthly sources (bills,

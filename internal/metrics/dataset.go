@@ -155,6 +155,9 @@ type Inc struct {
 	CausedBy, CausedByCR  string
 	CustomerFacing        bool
 	Category, Fingerprint string
+	// Origin is who reported it (monitoring, customer, internal; "" when
+	// unknown): incident metrics break down and scope by it.
+	Origin                string
 	PostmortemDue, PMDone int64
 }
 
@@ -662,7 +665,7 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 		ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
 		CausedBy: r.CausedBy, CausedByCR: r.CausedByChangeRequest, CustomerFacing: r.CustomerFacing,
-		Category: r.Category, Fingerprint: r.Fingerprint,
+		Category: r.Category, Fingerprint: r.Fingerprint, Origin: d.intern(r.Origin),
 		PostmortemDue: ns(r.PostmortemDueAt), PMDone: ns(r.PostmortemDoneAt),
 	}
 	d.incidents[k] = x
@@ -862,7 +865,8 @@ func (d *Dataset) Environments() []string {
 	return out
 }
 
-// ServiceAttr returns a service's team or tier ("" when unknown).
+// ServiceAttr returns a service's team, tier or business unit ("" when
+// unknown).
 func (d *Dataset) ServiceAttr(service, dim string) string {
 	s := d.Services[service]
 	switch dim {
@@ -873,6 +877,11 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 			return ""
 		}
 		return s.Team
+	case "business_unit":
+		if s == nil {
+			return ""
+		}
+		return s.BusinessUnit
 	case "tier":
 		if s == nil || s.Tier == 0 {
 			return ""

@@ -60,10 +60,11 @@ func (d *Dataset) prodBetween(lo, hi int64) []depRow { return d.prodDeps.between
 // no particular order.
 func (d *Dataset) emergencies() iter.Seq[*Dep] { return maps.Keys(d.emergency) }
 
-// incidentsOpened calls fn for the incidents in scope opened in W.
+// incidentsOpened calls fn for the incidents in scope (by service and
+// origin) opened in W.
 func (d *Dataset) incidentsOpened(q Query, fn func(i *Inc)) {
 	for _, i := range d.incByOpened.between(q.start(), q.end()) {
-		if d.matchService(q, i.Service) {
+		if d.matchInc(q, i) {
 			fn(i)
 		}
 	}

@@ -247,6 +247,8 @@ type Dataset struct {
 
 	slis   map[recKey]*SLISample
 	sliAll *sorted[*SLISample]
+	// sliLatency holds the latency SLIs (synthetic checks too) by start.
+	sliLatency *sorted[*SLISample]
 
 	// The other kinds are compact rows, one table per kind (rows.go,
 	// others.go); the metrics of the other pillars walk them.
@@ -401,6 +403,7 @@ func NewDataset(cfg Config) *Dataset {
 		incByCR:     map[string][]*Inc{},
 		slis:        map[recKey]*SLISample{},
 		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
+		sliLatency:  newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
 		names:       map[string]string{},
 		times:       map[domain.Kind]*kindTimes{},
 	}
@@ -708,20 +711,24 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 		d.removeSLI(k, old)
 	}
 	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
-	// Every SLI is kept (counted, and found when replaced); the
-	// availability metrics walk only the availability ones.
+	// The availability metrics walk the availability SLIs, latency
+	// compliance the latency ones.
 	x.latency = r.Objective != "" && r.Objective != "availability"
 	d.slis[k] = x
-	if !x.latency {
-		d.sliAll.add(x)
-	}
+	d.sliIndex(x).add(x)
 }
 
 func (d *Dataset) removeSLI(k recKey, old *SLISample) {
 	delete(d.slis, k)
-	if !old.latency {
-		d.sliAll.remove(old)
+	d.sliIndex(old).remove(old)
+}
+
+// sliIndex is the index an SLI of its objective is kept in.
+func (d *Dataset) sliIndex(x *SLISample) *sorted[*SLISample] {
+	if x.latency {
+		return d.sliLatency
 	}
+	return d.sliAll
 }
 
 // dataTimes are the moments a record says something happened, for the
@@ -797,6 +804,7 @@ func (d *Dataset) Prepare() {
 		s.prepare()
 	}
 	d.sliAll.prepare()
+	d.sliLatency.prepare()
 	d.rows.prepare()
 	for _, s := range d.times {
 		s.born.prepare()

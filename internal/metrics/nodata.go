@@ -97,8 +97,7 @@ var presenceAttrs = map[domain.Kind][]string{
 
 // presenceOf returns a record's defining time and scope attributes, for
 // the kinds not held as rows (row.presence has theirs); ok is false for
-// records that never count (services, which exist always, and SLIs of an
-// objective the dataset does not keep).
+// records that never count (services, which exist always).
 func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
 	t = bornAt(r)
 	switch r := r.(type) {
@@ -110,9 +109,6 @@ func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool
 	case *domain.Incident:
 		return t, incAttrs(r.Service, r.Origin), true
 	case *domain.SLI:
-		if r.Objective != "" && r.Objective != "availability" {
-			return 0, nil, false
-		}
 		return t, svcAttr(r.Service), true
 	}
 	return 0, nil, false

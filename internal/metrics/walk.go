@@ -91,6 +91,19 @@ func (d *Dataset) serviceOpenedBetween(service string, lo, hi int64) []*Inc {
 // [lo, hi), by start.
 func (d *Dataset) slisStarting(lo, hi int64) []*SLISample { return d.sliAll.between(lo, hi) }
 
+// latencySLIsStarting returns the latency SLIs (synthetic checks among
+// them) whose period starts in [lo, hi), by start.
+func (d *Dataset) latencySLIsStarting(lo, hi int64) []*SLISample { return d.sliLatency.between(lo, hi) }
+
+// serviceTier returns a service's tier; 0 when it has none (or no service
+// record).
+func (d *Dataset) serviceTier(service string) int {
+	if s := d.Services[service]; s != nil {
+		return s.Tier
+	}
+	return 0
+}
+
 // sloTarget returns a service's SLO target; ok is false when it has none.
 func (d *Dataset) sloTarget(service string) (float64, bool) {
 	s := d.Services[service]

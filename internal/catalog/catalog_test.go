@@ -20,11 +20,13 @@ var specMetrics = map[string][]string{
 	"delivery": {
 		"deployment_frequency", "lead_time_for_changes", "change_failure_rate",
 		"failed_deployment_recovery_time", "rework_rate", "rollback_rate",
-		"deployment_success_rate", "deployment_duration", "emergency_retro_overdue",
+		"deployment_success_rate", "deployment_duration", "customer_weighted_change_failure_rate",
+		"emergency_retro_overdue",
 	},
 	"reliability": {
 		"availability", "slo_compliance", "error_budget_remaining", "incidents_p0_p1", "mttr",
 		"time_to_detect", "incident_recurrence_rate", "postmortem_compliance", "error_rate",
+		"business_hours_availability", "latency_compliance", "mttr_baseline",
 	},
 	"security": {
 		"open_critical_vulnerabilities", "open_high_vulnerabilities", "time_to_patch_critical",
@@ -46,60 +48,63 @@ var specMetrics = map[string][]string{
 
 // specThresholds is SPEC §3's default threshold column, as the catalog must encode it.
 var specThresholds = map[string]Thresholds{
-	"deployment_frequency":            {Green: 1, Amber: 1.0 / 7},
-	"lead_time_for_changes":           {Green: 24, Amber: 168},
-	"change_failure_rate":             {Green: 5, Amber: 15},
-	"failed_deployment_recovery_time": {Green: 1, Amber: 24},
-	"rework_rate":                     {Green: 5, Amber: 15},
-	"rollback_rate":                   {Green: 2, Amber: 5},
-	"deployment_success_rate":         {Green: 95, Amber: 90},
-	"deployment_duration":             {Green: 15, Amber: 60},
-	"emergency_retro_overdue":         {Green: 0, Amber: 0},
-	"availability":                    {Green: 99.9, Amber: 99.5},
-	"slo_compliance":                  {Green: 100, Amber: 90},
-	"error_budget_remaining":          {Green: 50, Amber: 10},
-	"incidents_p0_p1":                 {Green: 0, Amber: 2},
-	"mttr":                            {Green: 1, Amber: 4},
-	"time_to_detect":                  {Green: 5, Amber: 30},
-	"incident_recurrence_rate":        {Green: 5, Amber: 15},
-	"postmortem_compliance":           {Green: 100, Amber: 90},
-	"error_rate":                      {Green: 0.1, Amber: 0.5},
-	"open_critical_vulnerabilities":   {Green: 0, Amber: 2},
-	"open_high_vulnerabilities":       {Green: 5, Amber: 20},
-	"time_to_patch_critical":          {Green: 7, Amber: 30},
-	"vulnerability_sla_breaches":      {Green: 0, Amber: 3},
-	"security_incidents_90d":          {Green: 0, Amber: 1},
-	"compliance_pass_rate":            {Green: 100, Amber: 95},
-	"cost_trend":                      {Green: 5, Amber: 15},
-	"cost_per_active_customer":        {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"cost_per_million_requests":       {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"budget_variance":                 {Green: 0, Amber: 10},
-	"csat":                            {Green: 90, Amber: 80},
-	"nps":                             {Green: 40, Amber: 20},
-	"logo_churn_rate":                 {Green: 1, Amber: 2},
-	"sla_adherence":                   {Green: 95, Amber: 90},
-	"open_escalations":                {Green: 2, Amber: 5},
-	"release_impact_score":            {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"mrr":                             {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
-	"arr":                             {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
-	"nrr":                             {Green: 110, Amber: 100},
-	"grr":                             {Green: 90, Amber: 85},
-	"pipeline_coverage":               {Green: 3, Amber: 2},
-	"win_rate":                        {Green: 25, Amber: 15},
-	"sales_cycle_length":              {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"sales_velocity":                  {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
-	"quota_attainment":                {Green: 100, Amber: 85, RelativeTo: RelativeToElapsed},
-	"cac":                             {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"cac_payback_months":              {Green: 12, Amber: 18},
-	"mql_volume":                      {Green: 1, Amber: 0.8, RelativeTo: RelativeToTarget},
-	"funnel_conversion":               {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"deployment_frequency":                  {Green: 1, Amber: 1.0 / 7},
+	"lead_time_for_changes":                 {Green: 24, Amber: 168},
+	"change_failure_rate":                   {Green: 5, Amber: 15},
+	"failed_deployment_recovery_time":       {Green: 1, Amber: 24},
+	"rework_rate":                           {Green: 5, Amber: 15},
+	"rollback_rate":                         {Green: 2, Amber: 5},
+	"deployment_success_rate":               {Green: 95, Amber: 90},
+	"deployment_duration":                   {Green: 15, Amber: 60},
+	"emergency_retro_overdue":               {Green: 0, Amber: 0},
+	"customer_weighted_change_failure_rate": {Green: 5, Amber: 15},
+	"business_hours_availability":           {Green: 99.9, Amber: 99.5},
+	"latency_compliance":                    {Green: 99, Amber: 95},
+	"availability":                          {Green: 99.9, Amber: 99.5},
+	"slo_compliance":                        {Green: 100, Amber: 90},
+	"error_budget_remaining":                {Green: 50, Amber: 10},
+	"incidents_p0_p1":                       {Green: 0, Amber: 2},
+	"mttr":                                  {Green: 1, Amber: 4},
+	"time_to_detect":                        {Green: 5, Amber: 30},
+	"incident_recurrence_rate":              {Green: 5, Amber: 15},
+	"postmortem_compliance":                 {Green: 100, Amber: 90},
+	"error_rate":                            {Green: 0.1, Amber: 0.5},
+	"open_critical_vulnerabilities":         {Green: 0, Amber: 2},
+	"open_high_vulnerabilities":             {Green: 5, Amber: 20},
+	"time_to_patch_critical":                {Green: 7, Amber: 30},
+	"vulnerability_sla_breaches":            {Green: 0, Amber: 3},
+	"security_incidents_90d":                {Green: 0, Amber: 1},
+	"compliance_pass_rate":                  {Green: 100, Amber: 95},
+	"cost_trend":                            {Green: 5, Amber: 15},
+	"cost_per_active_customer":              {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"cost_per_million_requests":             {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"budget_variance":                       {Green: 0, Amber: 10},
+	"csat":                                  {Green: 90, Amber: 80},
+	"nps":                                   {Green: 40, Amber: 20},
+	"logo_churn_rate":                       {Green: 1, Amber: 2},
+	"sla_adherence":                         {Green: 95, Amber: 90},
+	"open_escalations":                      {Green: 2, Amber: 5},
+	"release_impact_score":                  {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"mrr":                                   {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"arr":                                   {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"nrr":                                   {Green: 110, Amber: 100},
+	"grr":                                   {Green: 90, Amber: 85},
+	"pipeline_coverage":                     {Green: 3, Amber: 2},
+	"win_rate":                              {Green: 25, Amber: 15},
+	"sales_cycle_length":                    {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"sales_velocity":                        {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"quota_attainment":                      {Green: 100, Amber: 85, RelativeTo: RelativeToElapsed},
+	"cac":                                   {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"cac_payback_months":                    {Green: 12, Amber: 18},
+	"mql_volume":                            {Green: 1, Amber: 0.8, RelativeTo: RelativeToTarget},
+	"funnel_conversion":                     {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
 }
 
 // specLower lists SPEC §3's "better: lower" metrics; every other one is higher-better.
 var specLower = []string{
 	"lead_time_for_changes", "change_failure_rate", "failed_deployment_recovery_time",
 	"rework_rate", "rollback_rate", "deployment_duration", "emergency_retro_overdue",
-	"incidents_p0_p1", "mttr", "time_to_detect", "incident_recurrence_rate", "error_rate",
+	"customer_weighted_change_failure_rate", "mttr_baseline", "incidents_p0_p1", "mttr", "time_to_detect", "incident_recurrence_rate", "error_rate",
 	"open_critical_vulnerabilities", "open_high_vulnerabilities", "time_to_patch_critical",
 	"vulnerability_sla_breaches", "security_incidents_90d", "infrastructure_cost", "cost_trend",
 	"cost_per_active_customer", "cost_per_million_requests", "budget_variance",
@@ -140,8 +145,8 @@ func TestDefaultHoldsTheSpecCatalog(t *testing.T) {
 		}
 		total += len(specMetrics[p])
 	}
-	if len(c.Metrics) != total || total != 48 {
-		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 48)", len(c.Metrics), total)
+	if len(c.Metrics) != total || total != 52 {
+		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 52)", len(c.Metrics), total)
 	}
 
 	var headline, dora []string
@@ -177,9 +182,9 @@ func TestDefaultDefinitions(t *testing.T) {
 			if m.Better != wantBetter {
 				t.Errorf("better = %q, want %q", m.Better, wantBetter)
 			}
-			if m.ID == "infrastructure_cost" {
-				if m.JudgedBy != "budget_variance" || m.Thresholds != nil {
-					t.Errorf("judged_by = %q, thresholds = %v; want judged by budget_variance", m.JudgedBy, m.Thresholds)
+			if judge, ok := judgedBy[m.ID]; ok {
+				if m.JudgedBy != judge || m.Thresholds != nil {
+					t.Errorf("judged_by = %q, thresholds = %v; want judged by %s", m.JudgedBy, m.Thresholds, judge)
 				}
 			} else if want := specThresholds[m.ID]; m.Thresholds == nil || *m.Thresholds != want {
 				t.Errorf("thresholds = %+v, want %+v", m.Thresholds, want)
@@ -196,6 +201,9 @@ func TestDefaultDefinitions(t *testing.T) {
 			wantVersion, wantEffective := 1, "2026-01-01"
 			if revised[m.ID] {
 				wantVersion, wantEffective = 2, "2026-12-01"
+			}
+			if added[m.ID] {
+				wantEffective = "2026-12-01"
 			}
 			if m.Owner == "" || m.Description == "" || m.Formula == "" || m.Version != wantVersion || m.Effective != wantEffective {
 				t.Errorf("owner %q, description %q, formula %q, version %d, effective %q: want all set, version %d, effective %s",
@@ -906,6 +914,19 @@ var revised = map[string]bool{
 	"funnel_conversion": true, "cost_per_active_customer": true, "cost_per_million_requests": true,
 	"cost_trend": true, "budget_variance": true, "failed_deployment_recovery_time": true,
 }
+
+// added lists the definitions SPEC §3 gained after the first release: a
+// first version, effective the day it shipped.
+var added = map[string]bool{
+	"customer_weighted_change_failure_rate": true, "business_hours_availability": true,
+	"latency_compliance": true, "mttr_baseline": true,
+}
+
+// judgedBy lists the metrics that show another metric's status instead of
+// thresholds of their own: SPEC §3's "judged by budget_variance", and a
+// baseline that has no bar of its own ("—") showing the status of the
+// metric it is the yardstick of.
+var judgedBy = map[string]string{"infrastructure_cost": "budget_variance", "mttr_baseline": "mttr"}
 
 // TestSignoffAndPriority: every definition says who signs it off and whether they have (seed 003:
 // assumed until the owning function confirms it), and how much it matters (P0–P2); the owning

@@ -62,6 +62,13 @@ type Config struct {
 	// release_impact_score: field (priority, user_role, criticality) →
 	// value → weight.
 	ReleaseImpactWeights map[string]map[string]float64 `yaml:"release_impact_weights"`
+	// TierWeights weighs a production deployment by its service's tier in
+	// customer_weighted_change_failure_rate: "1", "2", "3" or "none" →
+	// weight (defaults 3, 2, 1, 1).
+	TierWeights map[string]float64 `yaml:"tier_weights"`
+	// BusinessHours is the organisation's business calendar and, under
+	// services, a service's own (business_hours_availability).
+	BusinessHours *BusinessHours `yaml:"business_hours"`
 	// MaxBodyBytes bounds an API request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// SnapshotInterval is how often the leader instance stores a KPI
@@ -373,6 +380,9 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 	}
 	applyMoney(&m, c)
 	if err := applyImpactWeights(&m, c.ReleaseImpactWeights); err != nil {
+		return m, err
+	}
+	if err := applyContext(&m, c); err != nil {
 		return m, err
 	}
 	return m, nil

@@ -78,6 +78,36 @@ metrics:
 	}
 }
 
+// Tier weights and business calendars reach the engine: a service's
+// calendar inherits what it does not set from the organisation's.
+func TestContextSettings(t *testing.T) {
+	p := write(t, `
+tier_weights: {1: 5, none: 0.5}
+business_hours:
+  time_zone: Europe/London
+  start: "08:30"
+  services:
+    checkout: {time_zone: America/New_York, days: [mon, tue, wed, thu, fri, sat]}
+`)
+	c, err := Load(p, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.EngineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.TierWeights["1"] != 5 || m.TierWeights["none"] != 0.5 {
+		t.Errorf("tier weights = %v", m.TierWeights)
+	}
+	if got := m.BusinessHours.String(); got != "mon–fri 08:30–17:00 Europe/London" {
+		t.Errorf("organisation calendar = %s", got)
+	}
+	if got := m.ServiceHours["checkout"].String(); got != "mon, tue, wed, thu, fri, sat 08:30–17:00 America/New_York" {
+		t.Errorf("checkout's calendar = %s", got)
+	}
+}
+
 func TestDefaultsWithoutFile(t *testing.T) {
 	c, err := Load("", env(nil))
 	if err != nil {
@@ -107,6 +137,11 @@ func TestRefused(t *testing.T) {
 		{"unknown metric override", "metrics: {no_such_metric: {owner: x}}\n", "no_such_metric"},
 		{"inconsistent thresholds", "metrics: {change_failure_rate: {thresholds: {green: 20, amber: 5}}}\n", "change_failure_rate"},
 		{"min_sample not whole", "metrics: {csat: {min_sample: 2.5}}\n", ".yaml:1:30: 2.5: want a whole number"},
+		{"tier weight tier", "tier_weights: {4: 2}\n", "tier_weights.4"},
+		{"tier weight value", "tier_weights: {1: -3}\n", "tier_weights.1"},
+		{"business time zone", "business_hours: {time_zone: Mars/Olympus}\n", "business_hours.time_zone"},
+		{"business days", "business_hours: {days: [mon, funday]}\n", "business_hours.days"},
+		{"service hours", "business_hours: {services: {api: {start: \"18:00\"}}}\n", "business_hours.services.api.end"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -48,6 +48,16 @@ type Config struct {
 	// ImpactWeights weighs release-impact tickets: field (priority,
 	// user_role, criticality) → value → weight; unknown values weigh 1.
 	ImpactWeights map[string]map[string]float64
+	// TierWeights weighs a production deployment in
+	// customer_weighted_change_failure_rate by its service's tier ("1",
+	// "2", "3", "none" for a service without one); a tier left out keeps
+	// its default (DefaultTierWeights).
+	TierWeights map[string]float64
+	// BusinessHours is the organisation's business calendar and
+	// ServiceHours a service's own (each resolved, Calendar.Resolve); the
+	// zero BusinessHours is DefaultCalendar.
+	BusinessHours Calendar
+	ServiceHours  map[string]Calendar
 }
 
 // DefaultConfig returns the SPEC defaults.

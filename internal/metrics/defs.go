@@ -95,6 +95,10 @@ func newRegistry() *registry {
 		{ID: "incident_recurrence_rate", Fn: recurrenceRate, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		{ID: "postmortem_compliance", Fn: postmortemCompliance, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		{ID: "error_rate", Fn: errorRate, Reads: k(sli), Requires: k(sli), Dims: reliability},
+		{ID: "business_hours_availability", Fn: businessHoursAvailability, Reads: k(sli), Requires: k(sli), Dims: reliability,
+			Settings: s(SettingBusinessHours)},
+		{ID: "latency_compliance", Fn: latencyCompliance, Reads: k(sli), Requires: k(sli), Dims: reliability},
+		{ID: "mttr_baseline", Fn: mttrBaseline, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		// Security & risk.
 		{ID: "open_critical_vulnerabilities", Fn: openVulns("critical"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "open_high_vulnerabilities", Fn: openVulns("high"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
@@ -112,6 +116,8 @@ func newRegistry() *registry {
 		{ID: "rollback_rate", Fn: rollbackRate, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "deployment_success_rate", Fn: successRate, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "deployment_duration", Fn: deploymentDuration, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
+		{ID: "customer_weighted_change_failure_rate", Fn: customerWeightedChangeFailureRate, Reads: k(dep, inc), Requires: k(dep), Dims: delivery,
+			Settings: s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingAttributionWindow, SettingTierWeights)},
 		{ID: "emergency_retro_overdue", Fn: emergencyRetroOverdue, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		// Cost & efficiency.
 		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},

@@ -8,7 +8,7 @@ import (
 
 // The window-walk API: everything a metric function (the formula files:
 // delivery.go, reliability.go, security.go, cost.go, customer.go,
-// growth.go, stages.go) reads of the dataset. A metric asks for the rows
+// growth.go, stages.go, context.go) reads of the dataset. A metric asks for the rows
 // of one kind whose time falls in a window — in time order, by service
 // where that is how they are kept — and for the links between records
 // (link.go: what a deployment shipped, whether it failed, when it

@@ -563,6 +563,18 @@ func TestParseRules(t *testing.T) {
 		{"signoff_by required", replace("{id: reliability, name: Reliability, signoff_by: engineering}", "{id: reliability, name: Reliability}"), []string{`metric "uptime": signoff_by: required`}, "- id: uptime"},
 		{"unknown field", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    colour: red\n    window: 30d\n    judged_by"), []string{`metric "spend": colour: unknown field "colour"`}, "colour: red"},
 		{"keys once", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    owner: CEO\n    window: 30d\n    judged_by"), []string{`metric "spend": owner: mapping key "owner" already defined`}, "owner: CEO"},
+		{"tier thresholds keyed by tier", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5}\n    thresholds_by_tier: {4: {green: 99, amber: 98}}"),
+			[]string{`metric "uptime": thresholds_by_tier.4: "4" is not a service tier (1, 2 or 3)`}, "thresholds_by_tier"},
+		{"tier thresholds follow the direction", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5}\n    thresholds_by_tier: {1: {green: 99, amber: 99.5}}"),
+			[]string{`metric "uptime": thresholds_by_tier.1: green 99 is below amber 99.5`}, "thresholds_by_tier"},
+		{"service thresholds relative alike", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5}\n    thresholds_by_service: {pay: {green: 1, amber: 0.9, relative_to: target}}"),
+			[]string{`metric "uptime": thresholds_by_service.pay.relative_to: "target" differs from the metric's thresholds ("")`}, "thresholds_by_service"},
+		{"no tier thresholds when judged by another", replace("judged_by: overrun", "judged_by: overrun\n    thresholds_by_tier: {1: {green: 1, amber: 2}}"),
+			[]string{`metric "spend": thresholds_by_tier.1: spend is judged by overrun`}, "thresholds_by_tier"},
+		{"baseline exists", replace("{green: 0, amber: 10}", "{green: 0, amber: 10}\n    baseline: history"), []string{`metric "overrun": baseline: unknown metric "history"`}, "baseline: history"},
+		{"baseline in the unit", replace("{green: 0, amber: 10}", "{green: 0, amber: 10}\n    baseline: spend"), []string{`metric "overrun": baseline: spend is in currency, overrun in %`}, "baseline: spend"},
+		{"baseline-relative needs a baseline", replace("{green: 0, amber: 10}", "{green: 1, amber: 1.3, relative_to: baseline}"),
+			[]string{`metric "overrun": baseline: required: thresholds relative to baseline`}, "- id: overrun"},
 		{"yaml syntax", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5"), []string{"t.yaml:"}, ""},
 	}
 	for _, tt := range tests {
@@ -681,6 +693,87 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// SPEC §3: thresholds per tier and per service, set in configuration. A scope of a service takes
+// its own, else its tier's, else the organisation's; a team or the organisation takes the
+// organisation's. judged_by: baseline turns mttr's bounds into factors of its own history.
+func TestApplyScopedThresholdsAndBaseline(t *testing.T) {
+	out, err := mustDefault(t).Apply(map[string]Override{
+		"change_failure_rate": {
+			ThresholdsByTier:    map[string]Thresholds{"1": {Green: 2, Amber: 5}, "3": {Green: 20, Amber: 30}},
+			ThresholdsByService: map[string]Thresholds{"payments": {Green: 1, Amber: 2}},
+		},
+		"mttr": {JudgedBy: "baseline"},
+		"time_to_detect": {
+			ThresholdsByTier: map[string]Thresholds{"2": {Green: 10, Amber: 20}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	cfr, _ := out.Metric("change_failure_rate")
+	for _, tt := range []struct {
+		service string
+		tier    int
+		want    Thresholds
+		from    string
+	}{
+		{"payments", 1, Thresholds{Green: 1, Amber: 2}, "service payments"},
+		{"checkout", 1, Thresholds{Green: 2, Amber: 5}, "tier 1"},
+		{"", 1, Thresholds{Green: 2, Amber: 5}, "tier 1"},
+		{"batch", 3, Thresholds{Green: 20, Amber: 30}, "tier 3"},
+		{"web", 2, Thresholds{Green: 5, Amber: 15}, FromOrganisation},
+		{"untiered", 0, Thresholds{Green: 5, Amber: 15}, FromOrganisation},
+		{"", 0, Thresholds{Green: 5, Amber: 15}, FromOrganisation},
+	} {
+		got, from := cfr.ThresholdsFor(tt.service, tt.tier)
+		if *got != tt.want || from != tt.from {
+			t.Errorf("ThresholdsFor(%q, %d) = %+v from %q, want %+v from %q", tt.service, tt.tier, *got, from, tt.want, tt.from)
+		}
+	}
+	// 12 % is red by the organisation's bar and green by tier 3's.
+	if st := cfr.Judge(JudgeInput{Value: ptr(12)}); st != Amber {
+		t.Errorf("12 %% by the organisation's = %s, want amber", st)
+	}
+	t3, _ := cfr.ThresholdsFor("batch", 3)
+	if st := cfr.Judge(JudgeInput{Value: ptr(12), Thresholds: t3}); st != Green {
+		t.Errorf("12 %% by tier 3's = %s, want green", st)
+	}
+	if cfr.Version != 2 || !slices.Contains(cfr.Overridden, "thresholds, tier 1: none → green ≤ 2, amber ≤ 5, red above") ||
+		!slices.Contains(cfr.Overridden, "thresholds, service payments: none → green ≤ 1, amber ≤ 2, red above") {
+		t.Errorf("change_failure_rate version %d notes %q", cfr.Version, cfr.Overridden)
+	}
+
+	mttr, _ := out.Metric("mttr")
+	if *mttr.Thresholds != BaselineFactors || mttr.Version != 2 {
+		t.Fatalf("mttr judged by baseline: thresholds %+v version %d", *mttr.Thresholds, mttr.Version)
+	}
+	for _, tt := range []struct {
+		value, baseline float64
+		want            Status
+	}{{2, 2, Green}, {2.6, 2, Amber}, {2.61, 2, Red}, {1, 4, Green}} {
+		if st := mttr.Judge(JudgeInput{Value: ptr(tt.value), Baseline: ptr(tt.baseline)}); st != tt.want {
+			t.Errorf("mttr %v against baseline %v = %s, want %s", tt.value, tt.baseline, st, tt.want)
+		}
+	}
+	if st := mttr.Judge(JudgeInput{Value: ptr(2)}); st != Unknown {
+		t.Errorf("mttr without a baseline = %s, want unknown", st)
+	}
+	// The organisation may give its own factors of the baseline, per tier too.
+	own, err := mustDefault(t).Apply(map[string]Override{"mttr": {JudgedBy: "baseline", Thresholds: &Thresholds{Green: 1.1, Amber: 1.5},
+		ThresholdsByTier: map[string]Thresholds{"1": {Green: 1, Amber: 1.1}}}})
+	if err != nil {
+		t.Fatalf("Apply with factors: %v", err)
+	}
+	m, _ := own.Metric("mttr")
+	if *m.Thresholds != (Thresholds{Green: 1.1, Amber: 1.5, RelativeTo: RelativeToBaseline}) ||
+		m.ThresholdsByTier[1] != (Thresholds{Green: 1, Amber: 1.1, RelativeTo: RelativeToBaseline}) {
+		t.Errorf("mttr with own factors = %+v, tier 1 %+v", *m.Thresholds, m.ThresholdsByTier[1])
+	}
+	if d := Docs(own); !strings.Contains(d, "| Thresholds, tier 1 | green ≤ baseline, amber ≤ 1.1 × baseline, red above |") {
+		t.Errorf("the guide does not state mttr's tier-1 bar:\n%s", d[strings.Index(d, "Time to restore (median)"):][:1500])
+	}
+}
+
 func TestApplyRefuses(t *testing.T) {
 	tests := []struct {
 		name string
@@ -700,6 +793,18 @@ func TestApplyRefuses(t *testing.T) {
 			`override "infrastructure_cost": thresholds: infrastructure_cost is judged by budget_variance`},
 		{"relative_to is definition", map[string]Override{"mrr": {Thresholds: &Thresholds{Green: 1, Amber: 0.9, RelativeTo: RelativeToElapsed}}},
 			`override "mrr": thresholds.relative_to: "elapsed" differs from the definition's "target"`},
+		{"tier is 1 to 3", map[string]Override{"mttr": {ThresholdsByTier: map[string]Thresholds{"gold": {Green: 1, Amber: 2}}}},
+			`override "mttr": thresholds_by_tier.gold: "gold" is not a service tier (1, 2 or 3)`},
+		{"tier bar follows the direction", map[string]Override{"mttr": {ThresholdsByTier: map[string]Thresholds{"2": {Green: 3, Amber: 2}}}},
+			`override "mttr": thresholds_by_tier.2: green 3 is above amber 2`},
+		{"service bar relative alike", map[string]Override{"mttr": {ThresholdsByService: map[string]Thresholds{"pay": {Green: 1, Amber: 1.3, RelativeTo: RelativeToBaseline}}}},
+			`override "mttr": thresholds_by_service.pay.relative_to: "baseline" differs from the definition's ""`},
+		{"service bar of a metric judged by another", map[string]Override{"infrastructure_cost": {ThresholdsByService: map[string]Thresholds{"pay": {Green: 1, Amber: 2}}}},
+			`override "infrastructure_cost": thresholds_by_service.pay: infrastructure_cost is judged by budget_variance`},
+		{"judged_by only baseline", map[string]Override{"mttr": {JudgedBy: "csat"}},
+			`override "mttr": judged_by: "csat": an organisation may only judge a metric by its baseline`},
+		{"judged_by baseline needs one", map[string]Override{"csat": {JudgedBy: "baseline"}},
+			`override "csat": judged_by: csat has no baseline to be judged by`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -55,6 +56,11 @@ type rawMetric struct {
 	Priority    string       `yaml:"priority"`
 	Signoff     string       `yaml:"signoff"`
 	SignoffBy   string       `yaml:"signoff_by"`
+
+	// Keyed by tier number or service id as written; converted and checked in catalog().
+	ThresholdsByTier    map[string]Thresholds `yaml:"thresholds_by_tier"`
+	ThresholdsByService map[string]Thresholds `yaml:"thresholds_by_service"`
+	Baseline            string                `yaml:"baseline"`
 }
 
 type rawView struct {
@@ -239,7 +245,9 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 			Headline: rm.Headline, DORA: rm.DORA, Breakdowns: rm.Breakdowns,
 			Sensitivity: rm.Sensitivity,
 			Priority:    rm.Priority, Signoff: rm.Signoff, SignoffBy: strings.TrimSpace(rm.SignoffBy),
+			ThresholdsByService: rm.ThresholdsByService, Baseline: rm.Baseline,
 		}
+		m.ThresholdsByTier = tierThresholds(p, rm.ThresholdsByTier)
 		// A sensitive pillar makes every metric in it sensitive, so a metric added to it later
 		// cannot show revenue to a principal without the grant by being left unmarked.
 		for _, pl := range r.Pillars {
@@ -279,6 +287,24 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 		c.Views = append(c.Views, View(rv))
 	}
 	return c, errs
+}
+
+// tierThresholds converts thresholds keyed by a tier as written ("1") to tier numbers,
+// reporting a key that is not a tier 1, 2 or 3.
+func tierThresholds(p problem, raw map[string]Thresholds) map[int]Thresholds {
+	if raw == nil {
+		return nil
+	}
+	out := map[int]Thresholds{}
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 1 || n > 3 {
+			p.add("thresholds_by_tier."+k, "%q is not a service tier (1, 2 or 3)", k)
+			continue
+		}
+		out[n] = raw[k]
+	}
+	return out
 }
 
 // decodeError turns the YAML library's error into a FieldError that names the file, the line and

@@ -33,8 +33,10 @@ gross_margin: 0.7
 funnel_maturation_lag: 60d
 release_impact_weights: {priority: {Urgent: 5}}
 metrics:
-  change_failure_rate: {owner: VP Eng, target: 10, thresholds: {green: 8, amber: 12}}
+  change_failure_rate:
+    {owner: VP Eng, target: 10, thresholds: {green: 8, amber: 12}, thresholds_by_tier: {1: {green: 3, amber: 8}}, thresholds_by_service: {payments: {green: 2, amber: 5}}}
   win_rate: {min_sample: 20}
+  mttr: {judged_by: baseline}
 `)
 	c, err := Load(p, env(map[string]string{"CANDOR_DATA": "/srv/candor", "CANDOR_MAX_BODY_BYTES": "1024"}))
 	if err != nil {
@@ -72,6 +74,15 @@ metrics:
 	cfr, _ := cat.Metric("change_failure_rate")
 	if cfr.Owner != "VP Eng" || cfr.Thresholds.Green != 8 || cfr.Version != 2 {
 		t.Errorf("override not applied: owner %q green %v version %d", cfr.Owner, cfr.Thresholds.Green, cfr.Version)
+	}
+	if th, from := cfr.ThresholdsFor("payments", 1); th.Green != 2 || from != "service payments" {
+		t.Errorf("payments' thresholds = %+v from %q, want its own", th, from)
+	}
+	if th, from := cfr.ThresholdsFor("checkout", 1); th.Green != 3 || from != "tier 1" {
+		t.Errorf("a tier-1 service's thresholds = %+v from %q, want tier 1's", th, from)
+	}
+	if m, _ := cat.Metric("mttr"); m.Thresholds.RelativeTo != "baseline" {
+		t.Errorf("mttr judged_by: baseline gave thresholds %+v", m.Thresholds)
 	}
 	if wr, _ := cat.Metric("win_rate"); wr.MinSample != 20 {
 		t.Errorf("win_rate min_sample = %d, want the configured 20", wr.MinSample)
@@ -136,6 +147,9 @@ func TestRefused(t *testing.T) {
 		{"impact field", "release_impact_weights: {colour: {red: 2}}\n", "release_impact_weights.colour"},
 		{"unknown metric override", "metrics: {no_such_metric: {owner: x}}\n", "no_such_metric"},
 		{"inconsistent thresholds", "metrics: {change_failure_rate: {thresholds: {green: 20, amber: 5}}}\n", "change_failure_rate"},
+		{"tier thresholds tier", "metrics: {mttr: {thresholds_by_tier: {0: {green: 1, amber: 2}}}}\n", `override "mttr": thresholds_by_tier.0: "0" is not a service tier`},
+		{"service thresholds direction", "metrics: {mttr: {thresholds_by_service: {api: {green: 3, amber: 2}}}}\n", "thresholds_by_service.api: green 3 is above amber 2"},
+		{"judged_by", "metrics: {mttr: {judged_by: history}}\n", `override "mttr": judged_by: "history"`},
 		{"min_sample not whole", "metrics: {csat: {min_sample: 2.5}}\n", ".yaml:1:30: 2.5: want a whole number"},
 		{"tier weight tier", "tier_weights: {4: 2}\n", "tier_weights.4"},
 		{"tier weight value", "tier_weights: {1: -3}\n", "tier_weights.1"},

@@ -5,6 +5,8 @@ import (
 	"html"
 	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/catalog"
 )
 
 // contextRecords give the seed's api a business unit and its incident
@@ -58,5 +60,47 @@ func TestContextDimensionsServed(t *testing.T) {
 	st, raw, _ = e.do(t, "GET", "/api/v1/metrics/mttr?as_of="+asOf+"&scope=origin:twitter", "", nil)
 	if st != 400 || !strings.Contains(string(raw), "customer, monitoring") {
 		t.Errorf("an unknown origin: %d %s", st, raw)
+	}
+}
+
+// A tier's own thresholds judge its services' lines and scopes, on the page and in the API, and
+// both say whose thresholds judged: api (tier 1) deploys 3 times with success in 30 days, 0.1/day, red by
+// the organisation's bar (green ≥ 1, amber ≥ 1/7) and green by tier 1's (green ≥ 0.1).
+func TestTierThresholdsServed(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		cat, err := s.Catalog.Apply(map[string]catalog.Override{"deployment_frequency": {
+			ThresholdsByTier: map[string]catalog.Thresholds{"1": {Green: 0.1, Amber: 0.05}},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Catalog = cat
+	})
+	cl := e.sessionAs(t, "executive")
+	body := html.UnescapeString(e.page(t, cl, "/metrics/deployment_frequency?as_of="+asOf+"&by=service", 200))
+	if !strings.Contains(body, "by tier 1's thresholds") {
+		t.Errorf("the api line does not say tier 1's thresholds judged it:\n%s", clip([]byte(body)))
+	}
+	body = html.UnescapeString(e.page(t, cl, "/metrics/deployment_frequency?as_of="+asOf+"&service=api", 200))
+	if !strings.Contains(body, "green ≥ 0.1 deploys/day, amber ≥ 0.05 deploys/day, red below (tier 1's own)") {
+		t.Errorf("the page scoped to api does not state tier 1's thresholds:\n%s", clip([]byte(body)))
+	}
+	st, raw, _ := e.do(t, "GET", "/api/v1/metrics/deployment_frequency?as_of="+asOf+"&by=service", "", nil)
+	var doc struct {
+		Metric struct {
+			Status         string
+			ThresholdsFrom string `json:"thresholds_from"`
+		}
+		Breakdown []struct {
+			Key, Status    string
+			ThresholdsFrom string `json:"thresholds_from"`
+		}
+	}
+	if err := json.Unmarshal(raw, &doc); st != 200 || err != nil {
+		t.Fatalf("API: %d %v %s", st, err, raw)
+	}
+	if doc.Metric.Status != "red" || doc.Metric.ThresholdsFrom != "organisation" || len(doc.Breakdown) == 0 ||
+		doc.Breakdown[0].Key != "api" || doc.Breakdown[0].Status != "green" || doc.Breakdown[0].ThresholdsFrom != "tier 1" {
+		t.Errorf("API deployment_frequency by service: %s", raw)
 	}
 }

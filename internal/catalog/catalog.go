@@ -175,11 +175,13 @@ func (m *Metric) RevenueSensitive() bool { return m.Sensitivity == SensitivityRe
 // View is a role view (SPEC §4): the metrics a role acts on and, per metric, the dimension the
 // view opens it broken down by.
 type View struct {
-	ID, Name, Description string
-	Metrics               []string
-	Breakdowns            map[string]string
+	ID          string            `yaml:"id"`
+	Name        string            `yaml:"name"`
+	Description string            `yaml:"description"`
+	Metrics     []string          `yaml:"metrics"`
+	Breakdowns  map[string]string `yaml:"breakdowns"`
 	// Sections are panels shown beside the metrics' cards (ViewSections).
-	Sections []string
+	Sections []string `yaml:"sections"`
 }
 
 // ViewSections are the panels a role view may show beside its metrics' cards, for what no single
@@ -275,12 +277,16 @@ func (c *Catalog) clone() *Catalog {
 		out.Metrics[i] = m.clone()
 	}
 	for i, v := range c.Views {
-		v.Metrics = slices.Clone(v.Metrics)
-		v.Breakdowns = maps.Clone(v.Breakdowns)
-		v.Sections = slices.Clone(v.Sections)
-		out.Views[i] = v
+		out.Views[i] = v.clone()
 	}
 	return out
+}
+
+func (v View) clone() View {
+	v.Metrics = slices.Clone(v.Metrics)
+	v.Breakdowns = maps.Clone(v.Breakdowns)
+	v.Sections = slices.Clone(v.Sections)
+	return v
 }
 
 func (m Metric) clone() Metric {

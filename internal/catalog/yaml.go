@@ -21,7 +21,7 @@ import (
 type rawCatalog struct {
 	Pillars []rawPillar `yaml:"pillars"`
 	Metrics []rawMetric `yaml:"metrics"`
-	Views   []rawView   `yaml:"views"`
+	Views   []View      `yaml:"views"`
 }
 
 type rawPillar struct {
@@ -61,15 +61,6 @@ type rawMetric struct {
 	ThresholdsByTier    map[string]Thresholds `yaml:"thresholds_by_tier"`
 	ThresholdsByService map[string]Thresholds `yaml:"thresholds_by_service"`
 	Baseline            string                `yaml:"baseline"`
-}
-
-type rawView struct {
-	ID          string            `yaml:"id"`
-	Name        string            `yaml:"name"`
-	Description string            `yaml:"description"`
-	Metrics     []string          `yaml:"metrics"`
-	Breakdowns  map[string]string `yaml:"breakdowns"`
-	Sections    []string          `yaml:"sections"`
 }
 
 // rawSource is either a bare kind ("incident") or {kind: quota, freshness: 95d}.
@@ -284,7 +275,7 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 		c.Metrics = append(c.Metrics, m)
 	}
 	for _, rv := range r.Views {
-		c.Views = append(c.Views, View(rv))
+		c.Views = append(c.Views, rv)
 	}
 	return c, errs
 }

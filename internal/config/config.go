@@ -79,6 +79,8 @@ type Config struct {
 	MaxLag string `yaml:"max_lag"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
+	// Views are the organisation's own role views, after the built-in ones (views.go).
+	Views []View `yaml:"views"`
 	// Auth configures sign-in, sessions and trusted proxies.
 	Auth AuthConfig `yaml:"auth"`
 	// Roles overrides the built-in roles' grants per role id.
@@ -88,6 +90,11 @@ type Config struct {
 	Connectors connect.Config `yaml:"connectors"`
 	// Ledger says where the audit ledger's signing key is.
 	Ledger LedgerConfig `yaml:"ledger"`
+
+	// file and src are the configuration file's name and bytes, kept so that checks made after
+	// decoding (a custom view's metric, a role it names) can point at the line.
+	file string
+	src  []byte
 }
 
 // Default returns the configuration used when nothing is set.
@@ -118,6 +125,7 @@ func Load(path string, env func(string) string) (Config, error) {
 		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
 			return c, yamlError(path, err)
 		}
+		c.file, c.src = path, b
 	}
 	if err := c.applyEnv(env); err != nil {
 		return c, err
@@ -138,14 +146,14 @@ func Load(path string, env func(string) string) (Config, error) {
 	// command at start rather than the first that builds a scorecard.
 	cat, err := c.Catalog()
 	if err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, located(path, err)
 	}
 	if _, err := c.AuthOptions(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	g, err := c.Grants(cat)
 	if err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, located(path, err)
 	}
 	if _, err := c.OIDC(g); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
@@ -394,12 +402,11 @@ func (c Config) Catalog() (*catalog.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(c.Metrics) == 0 {
-		return base, nil
+	out := base
+	if len(c.Metrics) > 0 {
+		if out, err = base.Apply(c.Metrics); err != nil {
+			return nil, fmt.Errorf("config metrics: %w", err)
+		}
 	}
-	out, err := base.Apply(c.Metrics)
-	if err != nil {
-		return nil, fmt.Errorf("config metrics: %w", err)
-	}
-	return out, nil
+	return c.addViews(out)
 }

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+)
+
+// View is an organisation's own role view, written under `views:` as a list: the metrics in the
+// order shown, the breakdown of each, panels beside them, and the roles that may open it. The
+// roles that hold view:* (executive, auditor) open every view, this one included.
+type View struct {
+	catalog.View `yaml:",inline"`
+	Roles        []string `yaml:"roles"`
+}
+
+// addViews adds the organisation's views to cat, checked like the built-in ones, each error
+// naming the file and line.
+func (c Config) addViews(cat *catalog.Catalog) (*catalog.Catalog, error) {
+	if len(c.Views) == 0 {
+		return cat, nil
+	}
+	views := make([]catalog.View, len(c.Views))
+	for i, v := range c.Views {
+		views[i] = v.View
+		views[i].Description = strings.TrimSpace(v.Description)
+	}
+	return cat.AddViews(views, orName(c.file), c.src)
+}
+
+// RoleOverrides returns the organisation's role overrides (`roles:`) with each custom view's
+// roles granted that view (view:ID added to their permissions). A role a view names must exist;
+// the error names the file, the line and the known roles.
+func (c Config) RoleOverrides() (map[string]auth.RoleOverride, error) {
+	out := maps.Clone(c.Roles)
+	builtin, err := auth.BuiltinRoles()
+	if err != nil {
+		return nil, err
+	}
+	known := make([]string, len(builtin))
+	for i, r := range builtin {
+		known[i] = r.ID
+	}
+	var errs []error
+	for i, v := range c.Views {
+		for j, role := range v.Roles {
+			k := slices.Index(known, role)
+			if k < 0 {
+				errs = append(errs, &catalog.FieldError{File: orName(c.file), Line: catalog.YAMLLine(c.src, fmt.Sprintf("views[%d].roles[%d]", i, j)),
+					Kind: "view", ID: v.ID, Field: fmt.Sprintf("roles[%d]", j), Msg: fmt.Sprintf("unknown role %q; known: %s", role, strings.Join(known, ", "))})
+				continue
+			}
+			if out == nil {
+				out = map[string]auth.RoleOverride{}
+			}
+			o := out[role]
+			perms := builtin[k].Permissions
+			if o.Permissions != nil {
+				perms = *o.Permissions
+			}
+			perms = append(slices.Clone(perms), auth.ViewPermission(v.ID))
+			o.Permissions = &perms
+			out[role] = o
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// located words an error of a check made after decoding: one that names the file and line
+// already (a custom view's) reads "config FILE:LINE: …" like a decoding error; any other gets
+// the file's name.
+func located(path string, err error) error {
+	if fe := (*catalog.FieldError)(nil); errors.As(err, &fe) && fe.File != "" {
+		return fmt.Errorf("config %w", err)
+	}
+	return fmt.Errorf("config %s: %w", orName(path), err)
+}

@@ -105,6 +105,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks,
+			ShareFrameAncestors: a.cfg.Share.FrameAncestors,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,

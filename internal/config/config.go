@@ -90,6 +90,8 @@ type Config struct {
 	Connectors connect.Config `yaml:"connectors"`
 	// Ledger says where the audit ledger's signing key is.
 	Ledger LedgerConfig `yaml:"ledger"`
+	// Share configures share links (views.go).
+	Share ShareConfig `yaml:"share"`
 
 	// file and src are the configuration file's name and bytes, kept so that checks made after
 	// decoding (a custom view's metric, a role it names) can point at the line.
@@ -156,6 +158,9 @@ func Load(path string, env func(string) string) (Config, error) {
 		return c, located(path, err)
 	}
 	if _, err := c.OIDC(g); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if err := c.checkShare(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	if err := c.checkLedger(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -79,4 +80,25 @@ func located(path string, err error) error {
 		return fmt.Errorf("config %w", err)
 	}
 	return fmt.Errorf("config %s: %w", orName(path), err)
+}
+
+// ShareConfig is the share: section.
+type ShareConfig struct {
+	// FrameAncestors are the origins whose pages may frame a share link (an intranet, a wiki):
+	// https://host or https://host:port, or https://*.example.com for its subdomains. Every
+	// other page keeps frame-ancestors 'none'.
+	FrameAncestors []string `yaml:"frame_ancestors"`
+}
+
+// frameSource is a CSP host source naming an origin: a scheme, a host (its leftmost label may
+// be *), an optional port, nothing else, so a value cannot smuggle in another directive.
+var frameSource = regexp.MustCompile(`^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$`)
+
+func (c Config) checkShare() error {
+	for i, o := range c.Share.FrameAncestors {
+		if !frameSource.MatchString(o) {
+			return fmt.Errorf("share.frame_ancestors[%d]: %q is not an origin such as https://wiki.example.com", i, o)
+		}
+	}
+	return nil
 }

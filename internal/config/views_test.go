@@ -89,3 +89,18 @@ func TestCustomViewRefused(t *testing.T) {
 		})
 	}
 }
+
+// Only an origin may frame share links: a value that is not one (a path, a keyword, another
+// directive smuggled in) stops Candor at load.
+func TestShareFrameAncestors(t *testing.T) {
+	c, err := Load(write(t, "share: {frame_ancestors: [\"https://wiki.example.com\", \"https://*.intranet.example:8443\"]}\n"), env(nil))
+	if err != nil || len(c.Share.FrameAncestors) != 2 {
+		t.Fatalf("Load = %+v, %v", c.Share, err)
+	}
+	for _, bad := range []string{"*", "'self'; script-src *", "https://wiki.example.com/page", "wiki.example.com"} {
+		_, err := Load(write(t, "share: {frame_ancestors: [\""+strings.ReplaceAll(bad, `"`, `\"`)+"\"]}\n"), env(nil))
+		if err == nil || !strings.Contains(err.Error(), "share.frame_ancestors[0]") {
+			t.Errorf("frame ancestor %q: %v, want refused", bad, err)
+		}
+	}
+}

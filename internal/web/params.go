@@ -26,6 +26,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/ledger":                          {"from", "to", "limit"},
 	"GET /api/v1/metrics/{id}/acknowledgements":   nil,
 	"GET /api/v1/escalations":                     {"as_of", "window", "scope"},
+	"GET /api/v1/shares":                          nil,
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},
@@ -42,6 +43,10 @@ var routeParams = map[string][]string{
 	// state, and extensions of its own (iss, scope, session_state,
 	// authuser, …), which must not fail a sign-in.
 	"GET /auth/oidc/callback": anyParams,
+	// A share link's filters are fixed in it: a query cannot widen or change what it shows.
+	"GET /share/{secret}":          nil,
+	"GET /share/{secret}/card.svg": nil,
+	"GET /share/{secret}/card.png": nil,
 }
 
 // anyParams marks a route whose query another party writes: not checked.

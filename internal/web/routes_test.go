@@ -64,6 +64,12 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 			body: `{"owner":"VP Engineering","note":"Canary for api","due":"` + time.Now().AddDate(0, 0, 14).Format(time.DateOnly) + `"}`, ok: 201, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/metrics/{id}/acknowledgements": {who: "metric:read", path: "/api/v1/metrics/change_failure_rate/acknowledgements", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/escalations":                   {who: "metric:read", path: "/api/v1/escalations?as_of=" + asOf, ok: 200},
+		// Anyone signed in may share what they see (a link never shows more than its creator's
+		// grants); no link has id 999999. TestShareLinkAccess opens real links as every caller.
+		"POST /api/v1/shares": {who: "signed in", body: `{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"` + asOf + `"}}`,
+			ok: 201, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /api/v1/shares":              {who: "signed in", ok: 200},
+		"POST /api/v1/shares/{id}/revoke": {who: "signed in", path: "/api/v1/shares/999999/revoke", ok: 404},
 		// Admitted whoever calls; the connector refuses an unsigned delivery.
 		"POST /webhooks/{source}":              {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
 		"GET /{$}":                             {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
@@ -77,7 +83,11 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /static/{file}":                   {who: "anyone", path: "{app.css}", ok: 200},
 		"GET /views/{role}":                    {who: "view:{role}", path: "/views/ceo?as_of=" + asOf, ok: 200},
 		"GET /sources":                         {who: "sources:read", path: "/sources?as_of=" + asOf, ok: 200},
-		"GET /admin":                           {who: "users:admin", ok: 200},
+		// The secret decides, not the caller: a link that does not exist is not found for all.
+		"GET /share/{secret}":          {who: "anyone", path: "/share/cds_nosuchlink", ok: 404},
+		"GET /share/{secret}/card.svg": {who: "anyone", path: "/share/cds_nosuchlink/card.svg", ok: 404},
+		"GET /share/{secret}/card.png": {who: "anyone", path: "/share/cds_nosuchlink/card.png", ok: 404},
+		"GET /admin":                   {who: "users:admin", ok: 200},
 		// The table lists these in this order: the user added first has
 		// its roles changed, then is disabled.
 		"POST /admin/users":         {who: "users:admin", body: "email=new%40example.com&role=support", ctype: formType, ok: 303},

@@ -53,6 +53,10 @@ type Server struct {
 		Handler(fail func(http.ResponseWriter, *http.Request, error)) http.Handler
 	}
 	hooks http.Handler
+	// ShareFrameAncestors are the origins that may frame a share link's page or picture
+	// (CSP frame-ancestors sources, e.g. https://wiki.example.com); empty: none may, as no
+	// other page may.
+	ShareFrameAncestors []string
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

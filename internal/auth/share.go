@@ -50,7 +50,7 @@ type NewShare struct {
 
 // ErrShareClosed is returned (wrapped) by OpenShare for a link that does not open: unknown,
 // malformed, expired or revoked. One error for all, so a guess learns nothing.
-var ErrShareClosed error = domain.Errorf(domain.ENotFound, "this share link does not exist, has expired or was revoked")
+var ErrShareClosed error = domain.Errorf(domain.ENotFound, "This share link does not exist, has expired or was revoked; ask whoever sent it for a new one.")
 
 func (s *Service) shareStore() (store.ShareStore, error) {
 	st, ok := s.st.(store.ShareStore)

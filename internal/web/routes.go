@@ -128,6 +128,7 @@ func (s *Server) Routes() []Route {
 		{"POST", "/admin/users/disable", Need(auth.UsersAdmin), HTML, s.adminDisableUser},
 		{"POST", "/admin/tokens", Need(auth.TokensAdmin), HTML, s.adminCreateToken},
 		{"POST", "/admin/tokens/revoke", Need(auth.TokensAdmin), HTML, s.adminRevokeToken},
+		{"POST", "/shares", SignedIn, HTML, s.shareForm},
 		// The link's secret, not the caller, decides: it opens with its creator's grants.
 		{"GET", "/share/{secret}", Anyone, HTML, s.sharePage},
 		{"GET", "/share/{secret}/card.svg", Anyone, HTML, s.shareImage("svg")},

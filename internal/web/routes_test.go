@@ -83,6 +83,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /static/{file}":                   {who: "anyone", path: "{app.css}", ok: 200},
 		"GET /views/{role}":                    {who: "view:{role}", path: "/views/ceo?as_of=" + asOf, ok: 200},
 		"GET /sources":                         {who: "sources:read", path: "/sources?as_of=" + asOf, ok: 200},
+		"POST /shares": {who: "signed in", body: "kind=card&subject=change_failure_rate&expires_in=7d&as_of=" + asOf, ctype: formType,
+			ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		// The secret decides, not the caller: a link that does not exist is not found for all.
 		"GET /share/{secret}":          {who: "anyone", path: "/share/cds_nosuchlink", ok: 404},
 		"GET /share/{secret}/card.svg": {who: "anyone", path: "/share/cds_nosuchlink/card.svg", ok: 404},

@@ -348,3 +348,47 @@ func (s *Server) cardPicture(c scorecard.Card, o *openedShare) chart.Card {
 	}
 	return chart.Card{Title: c.Name, Value: scorecard.FormatValue(c.Value, c.Unit, cur), Status: string(c.Status), Lines: lines}
 }
+
+// sharedPage is the Data of the page that shows a link just made from a metric page's form.
+type sharedPage struct {
+	ID                  int64
+	What, Name          string
+	URL, PNG, SVG, Back string
+	Expires             time.Time
+}
+
+// shareForm makes a link from the metric page's form and shows it, once.
+func (s *Server) shareForm(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.pageError(w, r, badParam("form", "could not be read: %v", err))
+		return
+	}
+	f := r.PostForm
+	in := shareRequest{Kind: f.Get("kind"), Subject: f.Get("subject"), ExpiresIn: f.Get("expires_in"), Filters: map[string]string{}}
+	for _, k := range queryKeys {
+		if v := f.Get(k); v != "" {
+			in.Filters[k] = v
+		}
+	}
+	ns, err := s.checkShare(r, in)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	secret, l, err := s.Auth.CreateShare(r.Context(), auth.PrincipalFrom(r.Context()), s.Auth.Client(r), ns)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	scheme := "http"
+	if s.Auth.Secure(r) {
+		scheme = "https"
+	}
+	link := scheme + "://" + r.Host + "/share/" + secret
+	m, _ := s.Catalog.Metric(l.Subject)
+	q, _ := url.ParseQuery(l.Query)
+	data := sharedPage{ID: l.ID, What: map[string]string{auth.ShareCard: "The card of ", auth.ShareChart: "The chart of "}[l.Kind] + m.Name,
+		Name: m.Name, URL: link, PNG: link + "/card.png", SVG: link + "/card.svg", Expires: l.ExpiresAt,
+		Back: "/metrics/" + m.ID + "?" + q.Encode()}
+	s.render(w, r, http.StatusOK, "shared", s.newPage(r, "Link created", Query{}, data))
+}

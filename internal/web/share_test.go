@@ -133,3 +133,30 @@ func TestShareLinkAccess(t *testing.T) {
 		t.Errorf("an expired link: %d, want 404", status)
 	}
 }
+
+// The metric page offers a share form to a signed-in reader; posting it shows the link once,
+// and the link opens the card at the page's filters.
+func TestShareFromMetricPage(t *testing.T) {
+	e := newEnv(t, 0)
+	cl := e.sessionAs(t, "engineering")
+	page := e.page(t, cl, "/metrics/deployment_frequency?as_of="+asOf+"&team=core", 200)
+	if !strings.Contains(page, `action="/shares"`) || !strings.Contains(page, `name="team" value="core"`) {
+		t.Fatalf("the metric page has no share form carrying its filters:\n%s", clip([]byte(page)))
+	}
+	status, body, _ := e.call(t, "POST", "/shares", "kind=card&subject=deployment_frequency&expires_in=1d&as_of="+asOf+"&team=core", formType, cl)
+	text := string(body)
+	i := strings.Index(text, "/share/"+auth.SharePrefix)
+	if status != 200 || i < 0 || !strings.Contains(text, "Link created") {
+		t.Fatalf("POST /shares: %d\n%s", status, clip(body))
+	}
+	path := text[i : i+strings.IndexAny(text[i:], `<" `)]
+	status, body, _ = e.call(t, "GET", path, "", "", caller{name: "anonymous"})
+	if status != 200 || !strings.Contains(string(body), "team <strong>core</strong>") || !strings.Contains(string(body), "0.1/day") {
+		t.Errorf("GET %s: %d\n%s", path, status, clip(body))
+	}
+	// Without a grant to the metric the form is refused like the API: support sees no delivery.
+	sup := e.sessionAs(t, "support")
+	if status, _, _ := e.call(t, "POST", "/shares", "kind=card&subject=deployment_frequency", formType, sup); status != 403 {
+		t.Errorf("support shares deployment_frequency: %d, want 403", status)
+	}
+}

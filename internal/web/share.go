@@ -392,3 +392,18 @@ func (s *Server) shareForm(w http.ResponseWriter, r *http.Request) {
 		Back: "/metrics/" + m.ID + "?" + q.Encode()}
 	s.render(w, r, http.StatusOK, "shared", s.newPage(r, "Link created", Query{}, data))
 }
+
+// loggedPath is a request path as the log keeps it: a share link's secret cut to its public
+// lookup part, so whoever reads the log cannot open the link.
+func loggedPath(p string) string {
+	rest, ok := strings.CutPrefix(p, "/share/"+auth.SharePrefix)
+	if !ok {
+		return p
+	}
+	secret, tail, _ := strings.Cut(rest, "/")
+	lookup, _, _ := strings.Cut(secret, "_")
+	if tail != "" {
+		tail = "/" + tail
+	}
+	return "/share/" + auth.SharePrefix + lookup + "_…" + tail
+}

@@ -160,3 +160,16 @@ func TestShareFromMetricPage(t *testing.T) {
 		t.Errorf("support shares deployment_frequency: %d, want 403", status)
 	}
 }
+
+// The request log keeps a share link's public part only: reading the log opens nothing.
+func TestShareSecretNotLogged(t *testing.T) {
+	for in, want := range map[string]string{
+		"/share/cds_abcdefghijklm_" + strings.Repeat("q", 52):               "/share/cds_abcdefghijklm_…",
+		"/share/cds_abcdefghijklm_" + strings.Repeat("q", 52) + "/card.png": "/share/cds_abcdefghijklm_…/card.png",
+		"/metrics/csat": "/metrics/csat",
+	} {
+		if got := loggedPath(in); got != want {
+			t.Errorf("loggedPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

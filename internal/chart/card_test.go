@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A card picture says the metric, its value and its status in words as well as colour, in SVG
@@ -54,4 +55,24 @@ func inked(img image.Image, x0, y0, w, h int) int {
 		}
 	}
 	return n
+}
+
+// A marked period (a change freeze) is shaded and labelled behind a trend's lines, clipped to the
+// chart's dates; one outside them is not drawn.
+func TestTrendPeriods(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC) }
+	pts := []Point{{At: day(1), Value: fp(1)}, {At: day(11), Value: fp(2)}, {At: day(21), Value: fp(3)}}
+	tr := Trend{Title: "x", Series: []Series{{Name: "x", Points: pts}}, Periods: []Period{
+		{From: day(6), To: day(16), Label: "Change freeze"},
+		{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), Label: "Last year"},
+	}}
+	svg := string(tr.SVG())
+	if strings.Count(svg, `class="annotation"`) != 1 || !strings.Contains(svg, "<title>Change freeze: 6 Mar 2026 to 16 Mar 2026</title>") ||
+		!strings.Contains(svg, ">Change freeze</text>") || strings.Contains(svg, "Last year") {
+		t.Errorf("periods drawn wrongly:\n%s", svg)
+	}
+	tr.Periods = nil
+	if strings.Contains(string(tr.SVG()), "annotation") {
+		t.Error("an annotation drawn without periods")
+	}
 }

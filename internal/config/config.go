@@ -92,6 +92,8 @@ type Config struct {
 	Ledger LedgerConfig `yaml:"ledger"`
 	// Share configures share links (views.go).
 	Share ShareConfig `yaml:"share"`
+	// Annotations mark business-cycle periods on every trend chart (views.go).
+	Annotations []Annotation `yaml:"annotations"`
 
 	// file and src are the configuration file's name and bytes, kept so that checks made after
 	// decoding (a custom view's metric, a role it names) can point at the line.
@@ -162,6 +164,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	}
 	if err := c.checkShare(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if _, err := c.Periods(); err != nil {
+		return c, located(path, err)
 	}
 	if err := c.checkLedger(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)

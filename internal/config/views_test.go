@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // boardView is a new CFO's own view: cost and revenue, budget variance by category, pillar health;
@@ -101,6 +102,32 @@ func TestShareFrameAncestors(t *testing.T) {
 		_, err := Load(write(t, "share: {frame_ancestors: [\""+strings.ReplaceAll(bad, `"`, `\"`)+"\"]}\n"), env(nil))
 		if err == nil || !strings.Contains(err.Error(), "share.frame_ancestors[0]") {
 			t.Errorf("frame ancestor %q: %v, want refused", bad, err)
+		}
+	}
+}
+
+// Business-cycle annotations become periods to shade on trend charts, the end date included;
+// a bad one stops Candor at load with the file, the line and the field.
+func TestAnnotations(t *testing.T) {
+	src := "annotations:\n  - {name: Q1 change freeze, kind: freeze, from: 2026-03-20, to: 2026-03-31}\n"
+	c, err := Load(write(t, src), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := c.Periods()
+	if err != nil || len(ps) != 1 || ps[0].Label != "Q1 change freeze" || ps[0].From.Format(time.DateOnly) != "2026-03-20" || ps[0].To.Format(time.DateOnly) != "2026-04-01" {
+		t.Fatalf("Periods = %+v, %v", ps, err)
+	}
+	for _, tt := range []struct{ edit, with, want string }{
+		{"kind: freeze", "kind: holiday", `annotations[0].kind: "holiday": want one of freeze, peak_season, quarter_end, launch, other`},
+		{"to: 2026-03-31", "to: 2026-03-01", "annotations[0].to: 2026-03-01 is before from (2026-03-20)"},
+		{"from: 2026-03-20", "from: 20 March", `annotations[0].from: "20 March" is not a date`},
+		{"name: Q1 change freeze, ", "", "annotations[0].name: required"},
+	} {
+		path := write(t, "data: x\n"+strings.Replace(src, tt.edit, tt.with, 1))
+		_, err := Load(path, env(nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path+":3:") {
+			t.Errorf("%s: err = %v, want %q at line 3", tt.with, err, tt.want)
 		}
 	}
 }

@@ -334,7 +334,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
 	}
 	tr := chart.Trend{Title: m.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: m.Name, Points: pts}},
-		Bands: bands, Target: c.Target, Format: format}
+		Bands: bands, Target: c.Target, Format: format, Periods: s.Annotations}
 	mp.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	mp.TrendNarrow = tr.SVG()

@@ -260,7 +260,7 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 	}
 	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.q.Filters(), Expires: o.link.ExpiresAt}
 	tr := chart.Trend{Title: c.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: seriesPoints(c)}},
-		Bands: cardBands(c), Target: c.Target, Format: s.chartFormat(c.Unit)}
+		Bands: cardBands(c), Target: c.Target, Format: s.chartFormat(c.Unit), Periods: s.Annotations}
 	data.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	data.Narrow = tr.SVG()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/chart"
 )
 
 // shareClock is a settable clock for the share tests' auth service, so a link can expire.
@@ -171,5 +172,21 @@ func TestShareSecretNotLogged(t *testing.T) {
 		if got := loggedPath(in); got != want {
 			t.Errorf("loggedPath(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The organisation's annotations are shaded on the metric page's trend and the shared chart.
+func TestAnnotationsOnTrends(t *testing.T) {
+	freeze := chart.Period{From: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), Label: "Change freeze"}
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Annotations = []chart.Period{freeze} })
+	cl := e.sessionAs(t, "engineering")
+	page := e.page(t, cl, "/metrics/deployment_frequency?as_of="+asOf, 200)
+	if !strings.Contains(page, `class="annotation"`) || !strings.Contains(page, "Change freeze: 10 Mar 2026 to 20 Mar 2026") {
+		t.Errorf("the metric page's trend does not mark the freeze")
+	}
+	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}
+	_, link, _ := e.share(t, eng, `{"kind":"chart","subject":"deployment_frequency","filters":{"as_of":"`+asOf+`"}}`)
+	if _, body, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"}); !strings.Contains(string(body), ">Change freeze</text>") {
+		t.Errorf("the shared chart does not mark the freeze:\n%s", clip(body))
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
@@ -57,6 +58,8 @@ type Server struct {
 	// (CSP frame-ancestors sources, e.g. https://wiki.example.com); empty: none may, as no
 	// other page may.
 	ShareFrameAncestors []string
+	// Annotations are the organisation's business-cycle periods, shaded on every trend chart.
+	Annotations []chart.Period
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

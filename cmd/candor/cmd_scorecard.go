@@ -104,7 +104,7 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	c.bind(fs)
 	var v viewFlags
 	v.bind(fs)
-	by := fs.String("by", "", "break down by a dimension: team, service, environment, tier (and others per metric)")
+	by := fs.String("by", "", "break down by a dimension: team, service, environment, tier, business_unit (and others per metric: origin, segment, priority, …)")
 	scope := fs.String("scope", "", "restrict to one group, DIMENSION:VALUE (e.g. team:payments; several joined by commas)")
 	rest, err := parse(fs, args)
 	if err != nil {

@@ -89,6 +89,10 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if err != nil {
 		return err
 	}
+	annotations, err := a.cfg.Periods()
+	if err != nil {
+		return err
+	}
 	hooks, err := connect.New(connect.Options{Store: a.store, Tokens: svc, Config: a.cfg.Connectors, Parse: a.parseOptions(), Log: log})
 	if err != nil {
 		return err
@@ -127,7 +131,9 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
 			Governance: a.gov, Adoption: opens,
-			LedgerKeys: ledgerKeys,
+			LedgerKeys:          ledgerKeys,
+			ShareFrameAncestors: a.cfg.Share.FrameAncestors,
+			Annotations:         annotations,
 		}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,

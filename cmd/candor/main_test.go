@@ -324,6 +324,15 @@ func TestGenerateImportScorecardMetric(t *testing.T) {
 			t.Errorf("--scope team:nonexistent error lacks %q:\n%s", want, r.stderr)
 		}
 	}
+	// Incidents by who reported them, within a business unit.
+	r = mustRun(t, "metric", "mttr", "--data", data, "--by", "origin", "--scope", "business_unit:commerce", "--as-of", "2026-06-01")
+	for _, want := range []string{"By origin:", "customer", "monitoring", "Scope: business_unit = commerce"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("mttr by origin in business unit commerce lacks %q:\n%s", want, clip(r.stdout))
+		}
+	}
+	r = run(t, "metric", "mttr", "--data", data, "--scope", "business_unit:nowhere")
+	r.want(t, 2, "metric", "--scope", "commerce, platform")
 }
 
 const (

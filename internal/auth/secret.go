@@ -35,10 +35,12 @@ func randomBytes(n int) []byte {
 	return b
 }
 
-func newToken() (token, lookup string) {
+func newToken() (token, lookup string) { return newSecret(TokenPrefix) }
+
+// newSecret is a token's shape under another prefix (a share link's).
+func newSecret(prefix string) (secret, lookup string) {
 	lookup = strings.ToLower(b32.EncodeToString(randomBytes(lookupBytes)))
-	secret := strings.ToLower(b32.EncodeToString(randomBytes(secretBytes)))
-	return TokenPrefix + lookup + "_" + secret, lookup
+	return prefix + lookup + "_" + strings.ToLower(b32.EncodeToString(randomBytes(secretBytes))), lookup
 }
 
 var (
@@ -47,8 +49,11 @@ var (
 )
 
 // tokenLookup returns the lookup part of a well-formed token.
-func tokenLookup(token string) (string, bool) {
-	rest, ok := strings.CutPrefix(token, TokenPrefix)
+func tokenLookup(token string) (string, bool) { return secretLookup(TokenPrefix, token) }
+
+// secretLookup returns the lookup part of a well-formed secret of newSecret's shape.
+func secretLookup(prefix, token string) (string, bool) {
+	rest, ok := strings.CutPrefix(token, prefix)
 	if !ok || len(rest) != lookupLen+1+secretLen || rest[lookupLen] != '_' {
 		return "", false
 	}

@@ -31,8 +31,9 @@ type Source struct {
 }
 
 // Thresholds are a metric's green and amber bounds; see Judge and the header of catalog.yaml.
-// RelativeTo is "" (absolute bounds in the metric's unit), "target" (factors of the target) or
-// "elapsed" (bounds scaled by the elapsed share of the period).
+// RelativeTo is "" (absolute bounds in the metric's unit), "target" (factors of the target),
+// "elapsed" (bounds scaled by the elapsed share of the period) or "baseline" (factors of the value
+// of the metric's Baseline, its own history).
 type Thresholds struct {
 	Green      float64 `yaml:"green"`
 	Amber      float64 `yaml:"amber"`
@@ -41,8 +42,9 @@ type Thresholds struct {
 
 // Relative-to values of Thresholds.
 const (
-	RelativeToTarget  = "target"
-	RelativeToElapsed = "elapsed"
+	RelativeToTarget   = "target"
+	RelativeToElapsed  = "elapsed"
+	RelativeToBaseline = "baseline"
 )
 
 // Directions of Metric.Better and kinds of Metric.Type.
@@ -63,6 +65,16 @@ type Metric struct {
 	// status (infrastructure_cost shows budget_variance's).
 	Thresholds *Thresholds
 	JudgedBy   string
+	// ThresholdsByTier and ThresholdsByService replace Thresholds for a scope or breakdown line
+	// of that service tier (1–3) or that service (SPEC §3: a tier-1 payment service need not
+	// share a tier-3 batch job's bar): a service's own win over its tier's, which win over
+	// Thresholds (ThresholdsFor). Each is relative to what Thresholds is relative to. Keyed by
+	// tier number and by service id, so a governance proposal can name one entry.
+	ThresholdsByTier    map[int]Thresholds
+	ThresholdsByService map[string]Thresholds
+	// Baseline is the metric whose value thresholds relative to "baseline" scale, in the same
+	// scope and window (mttr: mttr_baseline); "" when the metric has none.
+	Baseline string
 
 	Target  *float64
 	Sources []Source
@@ -102,6 +114,27 @@ type Metric struct {
 	Ref     string
 	Retired bool
 	gov     *governed
+}
+
+// Where the thresholds that judged a value come from (ThresholdsFor): the organisation's, a
+// tier's ("tier 1") or a service's ("service payments").
+const FromOrganisation = "organisation"
+
+// ThresholdsFor returns the thresholds that judge a scope of one service (service set; tier is
+// its tier, 0 when it has none) or of one tier (service empty), and where they come from: the
+// service's own, else its tier's, else the metric's (FromOrganisation). A scope of neither (a
+// team, the whole organisation) takes the metric's. Nil for a metric judged by another.
+func (m *Metric) ThresholdsFor(service string, tier int) (*Thresholds, string) {
+	if m.Thresholds == nil {
+		return nil, ""
+	}
+	if t, ok := m.ThresholdsByService[service]; ok && service != "" {
+		return &t, "service " + service
+	}
+	if t, ok := m.ThresholdsByTier[tier]; ok {
+		return &t, fmt.Sprintf("tier %d", tier)
+	}
+	return m.Thresholds, FromOrganisation
 }
 
 // Sign-off states of a definition (Metric.Signoff).
@@ -150,11 +183,13 @@ func (m *Metric) RevenueSensitive() bool { return m.Sensitivity == SensitivityRe
 // View is a role view (SPEC §4): the metrics a role acts on and, per metric, the dimension the
 // view opens it broken down by.
 type View struct {
-	ID, Name, Description string
-	Metrics               []string
-	Breakdowns            map[string]string
+	ID          string            `yaml:"id"`
+	Name        string            `yaml:"name"`
+	Description string            `yaml:"description"`
+	Metrics     []string          `yaml:"metrics"`
+	Breakdowns  map[string]string `yaml:"breakdowns"`
 	// Sections are panels shown beside the metrics' cards (ViewSections).
-	Sections []string
+	Sections []string `yaml:"sections"`
 }
 
 // ViewSections are the panels a role view may show beside its metrics' cards, for what no single
@@ -253,12 +288,16 @@ func (c *Catalog) clone() *Catalog {
 		out.Metrics[i] = m.clone()
 	}
 	for i, v := range c.Views {
-		v.Metrics = slices.Clone(v.Metrics)
-		v.Breakdowns = maps.Clone(v.Breakdowns)
-		v.Sections = slices.Clone(v.Sections)
-		out.Views[i] = v
+		out.Views[i] = v.clone()
 	}
 	return out
+}
+
+func (v View) clone() View {
+	v.Metrics = slices.Clone(v.Metrics)
+	v.Breakdowns = maps.Clone(v.Breakdowns)
+	v.Sections = slices.Clone(v.Sections)
+	return v
 }
 
 func (m Metric) clone() Metric {
@@ -270,6 +309,8 @@ func (m Metric) clone() Metric {
 		t := *m.Target
 		m.Target = &t
 	}
+	m.ThresholdsByTier = maps.Clone(m.ThresholdsByTier)
+	m.ThresholdsByService = maps.Clone(m.ThresholdsByService)
 	m.Sources = slices.Clone(m.Sources)
 	m.Breakdowns = slices.Clone(m.Breakdowns)
 	m.Overridden = slices.Clone(m.Overridden)

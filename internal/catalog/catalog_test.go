@@ -20,11 +20,13 @@ var specMetrics = map[string][]string{
 	"delivery": {
 		"deployment_frequency", "lead_time_for_changes", "change_failure_rate",
 		"failed_deployment_recovery_time", "rework_rate", "rollback_rate",
-		"deployment_success_rate", "deployment_duration", "emergency_retro_overdue",
+		"deployment_success_rate", "deployment_duration", "customer_weighted_change_failure_rate",
+		"emergency_retro_overdue",
 	},
 	"reliability": {
 		"availability", "slo_compliance", "error_budget_remaining", "incidents_p0_p1", "mttr",
 		"time_to_detect", "incident_recurrence_rate", "postmortem_compliance", "error_rate",
+		"business_hours_availability", "latency_compliance", "mttr_baseline",
 	},
 	"security": {
 		"open_critical_vulnerabilities", "open_high_vulnerabilities", "time_to_patch_critical",
@@ -46,60 +48,63 @@ var specMetrics = map[string][]string{
 
 // specThresholds is SPEC §3's default threshold column, as the catalog must encode it.
 var specThresholds = map[string]Thresholds{
-	"deployment_frequency":            {Green: 1, Amber: 1.0 / 7},
-	"lead_time_for_changes":           {Green: 24, Amber: 168},
-	"change_failure_rate":             {Green: 5, Amber: 15},
-	"failed_deployment_recovery_time": {Green: 1, Amber: 24},
-	"rework_rate":                     {Green: 5, Amber: 15},
-	"rollback_rate":                   {Green: 2, Amber: 5},
-	"deployment_success_rate":         {Green: 95, Amber: 90},
-	"deployment_duration":             {Green: 15, Amber: 60},
-	"emergency_retro_overdue":         {Green: 0, Amber: 0},
-	"availability":                    {Green: 99.9, Amber: 99.5},
-	"slo_compliance":                  {Green: 100, Amber: 90},
-	"error_budget_remaining":          {Green: 50, Amber: 10},
-	"incidents_p0_p1":                 {Green: 0, Amber: 2},
-	"mttr":                            {Green: 1, Amber: 4},
-	"time_to_detect":                  {Green: 5, Amber: 30},
-	"incident_recurrence_rate":        {Green: 5, Amber: 15},
-	"postmortem_compliance":           {Green: 100, Amber: 90},
-	"error_rate":                      {Green: 0.1, Amber: 0.5},
-	"open_critical_vulnerabilities":   {Green: 0, Amber: 2},
-	"open_high_vulnerabilities":       {Green: 5, Amber: 20},
-	"time_to_patch_critical":          {Green: 7, Amber: 30},
-	"vulnerability_sla_breaches":      {Green: 0, Amber: 3},
-	"security_incidents_90d":          {Green: 0, Amber: 1},
-	"compliance_pass_rate":            {Green: 100, Amber: 95},
-	"cost_trend":                      {Green: 5, Amber: 15},
-	"cost_per_active_customer":        {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"cost_per_million_requests":       {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"budget_variance":                 {Green: 0, Amber: 10},
-	"csat":                            {Green: 90, Amber: 80},
-	"nps":                             {Green: 40, Amber: 20},
-	"logo_churn_rate":                 {Green: 1, Amber: 2},
-	"sla_adherence":                   {Green: 95, Amber: 90},
-	"open_escalations":                {Green: 2, Amber: 5},
-	"release_impact_score":            {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"mrr":                             {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
-	"arr":                             {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
-	"nrr":                             {Green: 110, Amber: 100},
-	"grr":                             {Green: 90, Amber: 85},
-	"pipeline_coverage":               {Green: 3, Amber: 2},
-	"win_rate":                        {Green: 25, Amber: 15},
-	"sales_cycle_length":              {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"sales_velocity":                  {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
-	"quota_attainment":                {Green: 100, Amber: 85, RelativeTo: RelativeToElapsed},
-	"cac":                             {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
-	"cac_payback_months":              {Green: 12, Amber: 18},
-	"mql_volume":                      {Green: 1, Amber: 0.8, RelativeTo: RelativeToTarget},
-	"funnel_conversion":               {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"deployment_frequency":                  {Green: 1, Amber: 1.0 / 7},
+	"lead_time_for_changes":                 {Green: 24, Amber: 168},
+	"change_failure_rate":                   {Green: 5, Amber: 15},
+	"failed_deployment_recovery_time":       {Green: 1, Amber: 24},
+	"rework_rate":                           {Green: 5, Amber: 15},
+	"rollback_rate":                         {Green: 2, Amber: 5},
+	"deployment_success_rate":               {Green: 95, Amber: 90},
+	"deployment_duration":                   {Green: 15, Amber: 60},
+	"emergency_retro_overdue":               {Green: 0, Amber: 0},
+	"customer_weighted_change_failure_rate": {Green: 5, Amber: 15},
+	"business_hours_availability":           {Green: 99.9, Amber: 99.5},
+	"latency_compliance":                    {Green: 99, Amber: 95},
+	"availability":                          {Green: 99.9, Amber: 99.5},
+	"slo_compliance":                        {Green: 100, Amber: 90},
+	"error_budget_remaining":                {Green: 50, Amber: 10},
+	"incidents_p0_p1":                       {Green: 0, Amber: 2},
+	"mttr":                                  {Green: 1, Amber: 4},
+	"time_to_detect":                        {Green: 5, Amber: 30},
+	"incident_recurrence_rate":              {Green: 5, Amber: 15},
+	"postmortem_compliance":                 {Green: 100, Amber: 90},
+	"error_rate":                            {Green: 0.1, Amber: 0.5},
+	"open_critical_vulnerabilities":         {Green: 0, Amber: 2},
+	"open_high_vulnerabilities":             {Green: 5, Amber: 20},
+	"time_to_patch_critical":                {Green: 7, Amber: 30},
+	"vulnerability_sla_breaches":            {Green: 0, Amber: 3},
+	"security_incidents_90d":                {Green: 0, Amber: 1},
+	"compliance_pass_rate":                  {Green: 100, Amber: 95},
+	"cost_trend":                            {Green: 5, Amber: 15},
+	"cost_per_active_customer":              {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"cost_per_million_requests":             {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"budget_variance":                       {Green: 0, Amber: 10},
+	"csat":                                  {Green: 90, Amber: 80},
+	"nps":                                   {Green: 40, Amber: 20},
+	"logo_churn_rate":                       {Green: 1, Amber: 2},
+	"sla_adherence":                         {Green: 95, Amber: 90},
+	"open_escalations":                      {Green: 2, Amber: 5},
+	"release_impact_score":                  {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"mrr":                                   {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"arr":                                   {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"nrr":                                   {Green: 110, Amber: 100},
+	"grr":                                   {Green: 90, Amber: 85},
+	"pipeline_coverage":                     {Green: 3, Amber: 2},
+	"win_rate":                              {Green: 25, Amber: 15},
+	"sales_cycle_length":                    {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"sales_velocity":                        {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"quota_attainment":                      {Green: 100, Amber: 85, RelativeTo: RelativeToElapsed},
+	"cac":                                   {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"cac_payback_months":                    {Green: 12, Amber: 18},
+	"mql_volume":                            {Green: 1, Amber: 0.8, RelativeTo: RelativeToTarget},
+	"funnel_conversion":                     {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
 }
 
 // specLower lists SPEC §3's "better: lower" metrics; every other one is higher-better.
 var specLower = []string{
 	"lead_time_for_changes", "change_failure_rate", "failed_deployment_recovery_time",
 	"rework_rate", "rollback_rate", "deployment_duration", "emergency_retro_overdue",
-	"incidents_p0_p1", "mttr", "time_to_detect", "incident_recurrence_rate", "error_rate",
+	"customer_weighted_change_failure_rate", "mttr_baseline", "incidents_p0_p1", "mttr", "time_to_detect", "incident_recurrence_rate", "error_rate",
 	"open_critical_vulnerabilities", "open_high_vulnerabilities", "time_to_patch_critical",
 	"vulnerability_sla_breaches", "security_incidents_90d", "infrastructure_cost", "cost_trend",
 	"cost_per_active_customer", "cost_per_million_requests", "budget_variance",
@@ -140,8 +145,8 @@ func TestDefaultHoldsTheSpecCatalog(t *testing.T) {
 		}
 		total += len(specMetrics[p])
 	}
-	if len(c.Metrics) != total || total != 48 {
-		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 48)", len(c.Metrics), total)
+	if len(c.Metrics) != total || total != 52 {
+		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 52)", len(c.Metrics), total)
 	}
 
 	var headline, dora []string
@@ -177,9 +182,9 @@ func TestDefaultDefinitions(t *testing.T) {
 			if m.Better != wantBetter {
 				t.Errorf("better = %q, want %q", m.Better, wantBetter)
 			}
-			if m.ID == "infrastructure_cost" {
-				if m.JudgedBy != "budget_variance" || m.Thresholds != nil {
-					t.Errorf("judged_by = %q, thresholds = %v; want judged by budget_variance", m.JudgedBy, m.Thresholds)
+			if judge, ok := judgedBy[m.ID]; ok {
+				if m.JudgedBy != judge || m.Thresholds != nil {
+					t.Errorf("judged_by = %q, thresholds = %v; want judged by %s", m.JudgedBy, m.Thresholds, judge)
 				}
 			} else if want := specThresholds[m.ID]; m.Thresholds == nil || *m.Thresholds != want {
 				t.Errorf("thresholds = %+v, want %+v", m.Thresholds, want)
@@ -196,6 +201,9 @@ func TestDefaultDefinitions(t *testing.T) {
 			wantVersion, wantEffective := 1, "2026-01-01"
 			if revised[m.ID] {
 				wantVersion, wantEffective = 2, "2026-12-01"
+			}
+			if added[m.ID] {
+				wantEffective = "2026-12-01"
 			}
 			if m.Owner == "" || m.Description == "" || m.Formula == "" || m.Version != wantVersion || m.Effective != wantEffective {
 				t.Errorf("owner %q, description %q, formula %q, version %d, effective %q: want all set, version %d, effective %s",
@@ -555,6 +563,18 @@ func TestParseRules(t *testing.T) {
 		{"signoff_by required", replace("{id: reliability, name: Reliability, signoff_by: engineering}", "{id: reliability, name: Reliability}"), []string{`metric "uptime": signoff_by: required`}, "- id: uptime"},
 		{"unknown field", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    colour: red\n    window: 30d\n    judged_by"), []string{`metric "spend": colour: unknown field "colour"`}, "colour: red"},
 		{"keys once", replace("owner: CFO\n    window: 30d\n    judged_by", "owner: CFO\n    owner: CEO\n    window: 30d\n    judged_by"), []string{`metric "spend": owner: mapping key "owner" already defined`}, "owner: CEO"},
+		{"tier thresholds keyed by tier", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5}\n    thresholds_by_tier: {4: {green: 99, amber: 98}}"),
+			[]string{`metric "uptime": thresholds_by_tier.4: "4" is not a service tier (1, 2 or 3)`}, "thresholds_by_tier"},
+		{"tier thresholds follow the direction", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5}\n    thresholds_by_tier: {1: {green: 99, amber: 99.5}}"),
+			[]string{`metric "uptime": thresholds_by_tier.1: green 99 is below amber 99.5`}, "thresholds_by_tier"},
+		{"service thresholds relative alike", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5}\n    thresholds_by_service: {pay: {green: 1, amber: 0.9, relative_to: target}}"),
+			[]string{`metric "uptime": thresholds_by_service.pay.relative_to: "target" differs from the metric's thresholds ("")`}, "thresholds_by_service"},
+		{"no tier thresholds when judged by another", replace("judged_by: overrun", "judged_by: overrun\n    thresholds_by_tier: {1: {green: 1, amber: 2}}"),
+			[]string{`metric "spend": thresholds_by_tier.1: spend is judged by overrun`}, "thresholds_by_tier"},
+		{"baseline exists", replace("{green: 0, amber: 10}", "{green: 0, amber: 10}\n    baseline: history"), []string{`metric "overrun": baseline: unknown metric "history"`}, "baseline: history"},
+		{"baseline in the unit", replace("{green: 0, amber: 10}", "{green: 0, amber: 10}\n    baseline: spend"), []string{`metric "overrun": baseline: spend is in currency, overrun in %`}, "baseline: spend"},
+		{"baseline-relative needs a baseline", replace("{green: 0, amber: 10}", "{green: 1, amber: 1.3, relative_to: baseline}"),
+			[]string{`metric "overrun": baseline: required: thresholds relative to baseline`}, "- id: overrun"},
 		{"yaml syntax", replace("{green: 99.9, amber: 99.5}", "{green: 99.9, amber: 99.5"), []string{"t.yaml:"}, ""},
 	}
 	for _, tt := range tests {
@@ -673,6 +693,87 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// SPEC §3: thresholds per tier and per service, set in configuration. A scope of a service takes
+// its own, else its tier's, else the organisation's; a team or the organisation takes the
+// organisation's. judged_by: baseline turns mttr's bounds into factors of its own history.
+func TestApplyScopedThresholdsAndBaseline(t *testing.T) {
+	out, err := mustDefault(t).Apply(map[string]Override{
+		"change_failure_rate": {
+			ThresholdsByTier:    map[string]Thresholds{"1": {Green: 2, Amber: 5}, "3": {Green: 20, Amber: 30}},
+			ThresholdsByService: map[string]Thresholds{"payments": {Green: 1, Amber: 2}},
+		},
+		"mttr": {JudgedBy: "baseline"},
+		"time_to_detect": {
+			ThresholdsByTier: map[string]Thresholds{"2": {Green: 10, Amber: 20}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	cfr, _ := out.Metric("change_failure_rate")
+	for _, tt := range []struct {
+		service string
+		tier    int
+		want    Thresholds
+		from    string
+	}{
+		{"payments", 1, Thresholds{Green: 1, Amber: 2}, "service payments"},
+		{"checkout", 1, Thresholds{Green: 2, Amber: 5}, "tier 1"},
+		{"", 1, Thresholds{Green: 2, Amber: 5}, "tier 1"},
+		{"batch", 3, Thresholds{Green: 20, Amber: 30}, "tier 3"},
+		{"web", 2, Thresholds{Green: 5, Amber: 15}, FromOrganisation},
+		{"untiered", 0, Thresholds{Green: 5, Amber: 15}, FromOrganisation},
+		{"", 0, Thresholds{Green: 5, Amber: 15}, FromOrganisation},
+	} {
+		got, from := cfr.ThresholdsFor(tt.service, tt.tier)
+		if *got != tt.want || from != tt.from {
+			t.Errorf("ThresholdsFor(%q, %d) = %+v from %q, want %+v from %q", tt.service, tt.tier, *got, from, tt.want, tt.from)
+		}
+	}
+	// 12 % is red by the organisation's bar and green by tier 3's.
+	if st := cfr.Judge(JudgeInput{Value: ptr(12)}); st != Amber {
+		t.Errorf("12 %% by the organisation's = %s, want amber", st)
+	}
+	t3, _ := cfr.ThresholdsFor("batch", 3)
+	if st := cfr.Judge(JudgeInput{Value: ptr(12), Thresholds: t3}); st != Green {
+		t.Errorf("12 %% by tier 3's = %s, want green", st)
+	}
+	if cfr.Version != 2 || !slices.Contains(cfr.Overridden, "thresholds, tier 1: none → green ≤ 2, amber ≤ 5, red above") ||
+		!slices.Contains(cfr.Overridden, "thresholds, service payments: none → green ≤ 1, amber ≤ 2, red above") {
+		t.Errorf("change_failure_rate version %d notes %q", cfr.Version, cfr.Overridden)
+	}
+
+	mttr, _ := out.Metric("mttr")
+	if *mttr.Thresholds != BaselineFactors || mttr.Version != 2 {
+		t.Fatalf("mttr judged by baseline: thresholds %+v version %d", *mttr.Thresholds, mttr.Version)
+	}
+	for _, tt := range []struct {
+		value, baseline float64
+		want            Status
+	}{{2, 2, Green}, {2.6, 2, Amber}, {2.61, 2, Red}, {1, 4, Green}} {
+		if st := mttr.Judge(JudgeInput{Value: ptr(tt.value), Baseline: ptr(tt.baseline)}); st != tt.want {
+			t.Errorf("mttr %v against baseline %v = %s, want %s", tt.value, tt.baseline, st, tt.want)
+		}
+	}
+	if st := mttr.Judge(JudgeInput{Value: ptr(2)}); st != Unknown {
+		t.Errorf("mttr without a baseline = %s, want unknown", st)
+	}
+	// The organisation may give its own factors of the baseline, per tier too.
+	own, err := mustDefault(t).Apply(map[string]Override{"mttr": {JudgedBy: "baseline", Thresholds: &Thresholds{Green: 1.1, Amber: 1.5},
+		ThresholdsByTier: map[string]Thresholds{"1": {Green: 1, Amber: 1.1}}}})
+	if err != nil {
+		t.Fatalf("Apply with factors: %v", err)
+	}
+	m, _ := own.Metric("mttr")
+	if *m.Thresholds != (Thresholds{Green: 1.1, Amber: 1.5, RelativeTo: RelativeToBaseline}) ||
+		m.ThresholdsByTier[1] != (Thresholds{Green: 1, Amber: 1.1, RelativeTo: RelativeToBaseline}) {
+		t.Errorf("mttr with own factors = %+v, tier 1 %+v", *m.Thresholds, m.ThresholdsByTier[1])
+	}
+	if d := Docs(own); !strings.Contains(d, "| Thresholds, tier 1 | green ≤ baseline, amber ≤ 1.1 × baseline, red above |") {
+		t.Errorf("the guide does not state mttr's tier-1 bar:\n%s", d[strings.Index(d, "Time to restore (median)"):][:1500])
+	}
+}
+
 func TestApplyRefuses(t *testing.T) {
 	tests := []struct {
 		name string
@@ -692,6 +793,18 @@ func TestApplyRefuses(t *testing.T) {
 			`override "infrastructure_cost": thresholds: infrastructure_cost is judged by budget_variance`},
 		{"relative_to is definition", map[string]Override{"mrr": {Thresholds: &Thresholds{Green: 1, Amber: 0.9, RelativeTo: RelativeToElapsed}}},
 			`override "mrr": thresholds.relative_to: "elapsed" differs from the definition's "target"`},
+		{"tier is 1 to 3", map[string]Override{"mttr": {ThresholdsByTier: map[string]Thresholds{"gold": {Green: 1, Amber: 2}}}},
+			`override "mttr": thresholds_by_tier.gold: "gold" is not a service tier (1, 2 or 3)`},
+		{"tier bar follows the direction", map[string]Override{"mttr": {ThresholdsByTier: map[string]Thresholds{"2": {Green: 3, Amber: 2}}}},
+			`override "mttr": thresholds_by_tier.2: green 3 is above amber 2`},
+		{"service bar relative alike", map[string]Override{"mttr": {ThresholdsByService: map[string]Thresholds{"pay": {Green: 1, Amber: 1.3, RelativeTo: RelativeToBaseline}}}},
+			`override "mttr": thresholds_by_service.pay.relative_to: "baseline" differs from the definition's ""`},
+		{"service bar of a metric judged by another", map[string]Override{"infrastructure_cost": {ThresholdsByService: map[string]Thresholds{"pay": {Green: 1, Amber: 2}}}},
+			`override "infrastructure_cost": thresholds_by_service.pay: infrastructure_cost is judged by budget_variance`},
+		{"judged_by only baseline", map[string]Override{"mttr": {JudgedBy: "csat"}},
+			`override "mttr": judged_by: "csat": an organisation may only judge a metric by its baseline`},
+		{"judged_by baseline needs one", map[string]Override{"csat": {JudgedBy: "baseline"}},
+			`override "csat": judged_by: csat has no baseline to be judged by`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -906,6 +1019,19 @@ var revised = map[string]bool{
 	"funnel_conversion": true, "cost_per_active_customer": true, "cost_per_million_requests": true,
 	"cost_trend": true, "budget_variance": true, "failed_deployment_recovery_time": true,
 }
+
+// added lists the definitions SPEC §3 gained after the first release: a
+// first version, effective the day it shipped.
+var added = map[string]bool{
+	"customer_weighted_change_failure_rate": true, "business_hours_availability": true,
+	"latency_compliance": true, "mttr_baseline": true,
+}
+
+// judgedBy lists the metrics that show another metric's status instead of
+// thresholds of their own: SPEC §3's "judged by budget_variance", and a
+// baseline that has no bar of its own ("—") showing the status of the
+// metric it is the yardstick of.
+var judgedBy = map[string]string{"infrastructure_cost": "budget_variance", "mttr_baseline": "mttr"}
 
 // TestSignoffAndPriority: every definition says who signs it off and whether they have (seed 003:
 // assumed until the owning function confirms it), and how much it matters (P0–P2); the owning

@@ -3,9 +3,12 @@ package catalog
 import (
 	"cmp"
 	"fmt"
-	"github.com/candor/candor/internal/domain"
+	"maps"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // Docs renders the catalog as the Markdown metric definition guide (docs/metrics.md): per pillar,
@@ -108,6 +111,15 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 	row("Window", FormatWindow(m.Window))
 	if m.Thresholds != nil {
 		row("Thresholds", thresholdRule(*m.Thresholds, m.Better, m.Unit))
+		for _, tier := range slices.Sorted(maps.Keys(m.ThresholdsByTier)) {
+			row(fmt.Sprintf("Thresholds, tier %d", tier), thresholdRule(m.ThresholdsByTier[tier], m.Better, m.Unit))
+		}
+		for _, svc := range slices.Sorted(maps.Keys(m.ThresholdsByService)) {
+			row("Thresholds, service "+svc, thresholdRule(m.ThresholdsByService[svc], m.Better, m.Unit))
+		}
+		if b, ok := c.Metric(m.Baseline); ok {
+			w("| Baseline | [%s](#%s); an organisation may judge by it (`judged_by: baseline`) |\n", cell(b.Name), b.ID)
+		}
 	} else {
 		judge := m.JudgedBy
 		if o, ok := c.Metric(m.JudgedBy); ok {
@@ -188,6 +200,14 @@ func thresholdRule(t Thresholds, better, unit string) string {
 	case RelativeToElapsed:
 		return fmt.Sprintf("green %s %s × elapsed share of the period, amber %s %s × elapsed share, red %s",
 			op, formatValue(t.Green, unit), op, formatValue(t.Amber, unit), beyond)
+	case RelativeToBaseline:
+		rel := func(f float64) string {
+			if f == 1 {
+				return "baseline"
+			}
+			return formatNumber(f) + " × baseline"
+		}
+		return fmt.Sprintf("green %s %s, amber %s %s, red %s", op, rel(t.Green), op, rel(t.Amber), beyond)
 	}
 	if t.Green == t.Amber {
 		if better == Lower && t.Green == 0 {

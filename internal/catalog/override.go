@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -16,6 +17,16 @@ type Override struct {
 	// Thresholds replaces green and amber together. Its RelativeTo may be left empty; it cannot
 	// differ from the metric's, because what the bounds are relative to is part of the definition.
 	Thresholds *Thresholds `yaml:"thresholds,omitempty"`
+	// ThresholdsByTier and ThresholdsByService set a tier's (key "1"–"3") or a service's (key its
+	// id) own bar, each replacing the catalog's for that key and leaving the others; like
+	// Thresholds they are relative to what the metric's thresholds are.
+	ThresholdsByTier    map[string]Thresholds `yaml:"thresholds_by_tier,omitempty"`
+	ThresholdsByService map[string]Thresholds `yaml:"thresholds_by_service,omitempty"`
+	// JudgedBy "baseline" judges the metric against its own history (its catalog Baseline):
+	// green at or below the baseline, amber up to 1.3 times it (SPEC §3), unless Thresholds gives
+	// other factors. The catalog's per-tier and per-service bars, absolute ones, then no longer
+	// apply; ThresholdsByTier and ThresholdsByService may give factors of the baseline instead.
+	JudgedBy string `yaml:"judged_by,omitempty"`
 	// MinSample replaces the fewest cases a status is judged on; 0 removes the minimum.
 	MinSample *WholeNumber `yaml:"min_sample,omitempty"`
 	// Priority, Signoff and SignoffBy replace the metric's priority, sign-off state and the
@@ -66,12 +77,19 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 				m.Target = &v
 			}
 		}
+		if o.JudgedBy != "" {
+			changed = append(changed, judgeByBaseline(p, m, o.JudgedBy)...)
+		}
 		if o.Thresholds != nil {
-			if t, ok := overrideThresholds(p, m, *o.Thresholds); ok && t != *m.Thresholds {
+			if t, ok := overrideThresholds(p, m, "thresholds", *o.Thresholds); ok && t != *m.Thresholds {
 				changed = append(changed, fmt.Sprintf("thresholds: %s → %s", thresholdRule(*m.Thresholds, m.Better, ""), thresholdRule(t, m.Better, "")))
 				m.Thresholds = &t
 			}
 		}
+		changed = append(changed, scopedOverrides(p, m, "thresholds_by_tier", tierThresholds(p, o.ThresholdsByTier), &m.ThresholdsByTier,
+			func(k int) string { return fmt.Sprintf("tier %d", k) })...)
+		changed = append(changed, scopedOverrides(p, m, "thresholds_by_service", o.ThresholdsByService, &m.ThresholdsByService,
+			func(k string) string { return "service " + k })...)
 		if o.MinSample != nil {
 			switch n := int(*o.MinSample); {
 			case n < 0:
@@ -115,24 +133,83 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 	return out, nil
 }
 
-func overrideThresholds(p problem, m *Metric, t Thresholds) (Thresholds, bool) {
+// overrideThresholds checks an organisation's thresholds written under field (thresholds, or
+// thresholds_by_tier.1 and the like), filling in what they are relative to.
+func overrideThresholds(p problem, m *Metric, field string, t Thresholds) (Thresholds, bool) {
 	if m.Thresholds == nil {
-		p.add("thresholds", "%s is judged by %s; override %s's thresholds instead", m.ID, m.JudgedBy, m.JudgedBy)
+		p.add(field, "%s is judged by %s; override %s's thresholds instead", m.ID, m.JudgedBy, m.JudgedBy)
 		return t, false
 	}
 	if t.RelativeTo == "" {
 		t.RelativeTo = m.Thresholds.RelativeTo
 	}
 	if t.RelativeTo != m.Thresholds.RelativeTo {
-		p.add("thresholds.relative_to", "%q differs from the definition's %q; that is a definition change, not an override",
+		p.add(field+".relative_to", "%q differs from the definition's %q; that is a definition change, not an override",
 			t.RelativeTo, m.Thresholds.RelativeTo)
 		return t, false
 	}
-	if field, msg := checkThresholds(t, m.Better); msg != "" {
-		p.add(field, "%s", msg)
+	if f, msg := checkThresholds(t, m.Better); msg != "" {
+		p.add(field+strings.TrimPrefix(f, "thresholds"), "%s", msg)
 		return t, false
 	}
 	return t, true
+}
+
+// BaselineFactors are the thresholds of a metric judged by its baseline unless an organisation
+// gives others (SPEC §3: green ≤ baseline, amber ≤ 1.3 × baseline).
+var BaselineFactors = Thresholds{Green: 1, Amber: 1.3, RelativeTo: RelativeToBaseline}
+
+// judgeByBaseline switches m to thresholds relative to its baseline and says what changed.
+func judgeByBaseline(p problem, m *Metric, judgedBy string) []string {
+	switch {
+	case judgedBy != RelativeToBaseline:
+		p.add("judged_by", "%q: an organisation may only judge a metric by its baseline (judged_by: baseline)", judgedBy)
+		return nil
+	case m.Baseline == "":
+		p.add("judged_by", "%s has no baseline to be judged by", m.ID)
+		return nil
+	case m.Thresholds == nil:
+		p.add("judged_by", "%s is judged by %s", m.ID, m.JudgedBy)
+		return nil
+	case m.Thresholds.RelativeTo == RelativeToBaseline:
+		return nil
+	}
+	changed := []string{fmt.Sprintf("judged_by: thresholds %s → baseline %s (%s)",
+		thresholdRule(*m.Thresholds, m.Better, ""), m.Baseline, thresholdRule(BaselineFactors, m.Better, ""))}
+	t := BaselineFactors
+	m.Thresholds = &t
+	// Absolute bars per tier or service mean nothing beside factors of a baseline.
+	if len(m.ThresholdsByTier)+len(m.ThresholdsByService) > 0 {
+		changed = append(changed, "thresholds per tier and service: dropped (they were absolute)")
+	}
+	m.ThresholdsByTier, m.ThresholdsByService = nil, nil
+	return changed
+}
+
+// scopedOverrides applies an organisation's thresholds per tier or per service to dst, each
+// checked like the metric's own, and says what changed.
+func scopedOverrides[K cmp.Ordered](p problem, m *Metric, field string, in map[K]Thresholds, dst *map[K]Thresholds, name func(K) string) []string {
+	var changed []string
+	for _, k := range slices.Sorted(maps.Keys(in)) {
+		t, ok := overrideThresholds(p, m, fmt.Sprintf("%s.%v", field, k), in[k])
+		if !ok {
+			continue
+		}
+		old, had := (*dst)[k]
+		if had && old == t {
+			continue
+		}
+		was := "none"
+		if had {
+			was = thresholdRule(old, m.Better, "")
+		}
+		if *dst == nil {
+			*dst = map[K]Thresholds{}
+		}
+		(*dst)[k] = t
+		changed = append(changed, fmt.Sprintf("thresholds, %s: %s → %s", name(k), was, thresholdRule(t, m.Better, "")))
+	}
+	return changed
 }
 
 func formatTarget(t *float64) string {

@@ -55,6 +55,12 @@ type JudgeInput struct {
 	// ElapsedShare is the share (0..1] of the current period that has passed at as_of; only
 	// thresholds relative to "elapsed" read it.
 	ElapsedShare float64
+	// Thresholds, when set, judge instead of the metric's own: those of the scope's tier or
+	// service (ThresholdsFor).
+	Thresholds *Thresholds
+	// Baseline is the value of the metric's Baseline in the same scope and window; only
+	// thresholds relative to "baseline" read it.
+	Baseline *float64
 }
 
 // tolerance absorbs floating-point noise at a boundary: error_rate computed as (1 − 999/1000) ×
@@ -66,13 +72,17 @@ const tolerance = 1e-9
 //   - no value (nil, NaN or infinite) → Unknown;
 //   - a metric judged by another (JudgedBy set, Thresholds nil) → Unknown: the caller must judge
 //     the referenced metric and show that status, since only it has the other metric's value;
-//   - relative to target without a target, or relative to elapsed with ElapsedShare outside
-//     (0, 1] → Unknown: a zero share would make every value green, and it is far likelier to be a
-//     caller that forgot to set it than the first instant of a period;
+//   - relative to target without a target, relative to baseline without a baseline, or relative
+//     to elapsed with ElapsedShare outside (0, 1] → Unknown: a zero share would make every value
+//     green, and it is far likelier to be a caller that forgot to set it than the first instant
+//     of a period;
 //   - otherwise green when the value meets the green bound, amber when it meets the amber bound,
 //     else red, "meets" being ≥ for higher-better and ≤ for lower-better metrics.
 func (m *Metric) Judge(in JudgeInput) Status {
-	if in.Value == nil || !finite(*in.Value) || m.Thresholds == nil {
+	if in.Thresholds == nil {
+		in.Thresholds = m.Thresholds
+	}
+	if in.Value == nil || !finite(*in.Value) || in.Thresholds == nil {
 		return Unknown
 	}
 	v := *in.Value
@@ -92,7 +102,7 @@ func (m *Metric) Judge(in JudgeInput) Status {
 
 // bounds turns the thresholds into absolute bounds in the metric's unit.
 func (m *Metric) bounds(in JudgeInput) (green, amber float64, ok bool) {
-	t := m.Thresholds
+	t := in.Thresholds
 	switch t.RelativeTo {
 	case "":
 		return t.Green, t.Amber, true
@@ -111,6 +121,11 @@ func (m *Metric) bounds(in JudgeInput) (green, amber float64, ok bool) {
 			return 0, 0, false
 		}
 		return t.Green * s, t.Amber * s, true
+	case RelativeToBaseline:
+		if in.Baseline == nil || !finite(*in.Baseline) {
+			return 0, 0, false
+		}
+		return scaleTarget(*in.Baseline, t.Green), scaleTarget(*in.Baseline, t.Amber), true
 	default:
 		return 0, 0, false
 	}

@@ -25,7 +25,7 @@ var Units = []string{
 // in a definition would otherwise surface as an empty drill-down.
 var Dimensions = []string{
 	"team", "service", "environment", "tier", "category", "framework", "owner", "channel",
-	"campaign", "customer", "plan", "priority", "release", "stage",
+	"campaign", "customer", "plan", "priority", "release", "stage", "business_unit", "origin", "segment",
 }
 
 // Default freshness limits (SPEC §4): event sources should report daily; monthly sources (bills,
@@ -251,6 +251,7 @@ func (c *Catalog) checkMetric(p problem, m *Metric) {
 	default:
 		c.checkJudgedBy(p, m)
 	}
+	c.checkScopedThresholds(p, m, betterOK)
 
 	if m.Target != nil {
 		if msg := targetProblem(m, *m.Target); msg != "" {
@@ -310,6 +311,48 @@ func checkSensitivity(p problem, s string) {
 	}
 }
 
+// checkScopedThresholds checks the thresholds per tier and per service (each consistent with the
+// metric's direction and relative to what its own thresholds are) and the baseline that
+// baseline-relative thresholds scale.
+func (c *Catalog) checkScopedThresholds(p problem, m *Metric, betterOK bool) {
+	check := func(field string, t Thresholds) {
+		if m.Thresholds == nil {
+			p.add(field, "%s is judged by %s: it has no thresholds of its own to set per tier or service", m.ID, m.JudgedBy)
+			return
+		}
+		if t.RelativeTo != m.Thresholds.RelativeTo {
+			p.add(field+".relative_to", "%q differs from the metric's thresholds (%q): a tier's or service's bar is the same kind of bar",
+				t.RelativeTo, m.Thresholds.RelativeTo)
+			return
+		}
+		if f, msg := checkThresholds(t, m.Better); msg != "" && (betterOK || f != "thresholds") {
+			p.add(field+strings.TrimPrefix(f, "thresholds"), "%s", msg)
+		}
+	}
+	for _, tier := range slices.Sorted(maps.Keys(m.ThresholdsByTier)) {
+		check(fmt.Sprintf("thresholds_by_tier.%d", tier), m.ThresholdsByTier[tier])
+	}
+	for _, svc := range slices.Sorted(maps.Keys(m.ThresholdsByService)) {
+		if strings.TrimSpace(svc) == "" {
+			p.add("thresholds_by_service", "a service id is required")
+			continue
+		}
+		check("thresholds_by_service."+svc, m.ThresholdsByService[svc])
+	}
+	usesBaseline := m.Thresholds != nil && m.Thresholds.RelativeTo == RelativeToBaseline
+	switch b, ok := c.Metric(m.Baseline); {
+	case m.Baseline == "" && usesBaseline:
+		p.add("baseline", "required: thresholds relative to baseline scale the value of the metric named here")
+	case m.Baseline == "":
+	case m.Baseline == m.ID:
+		p.add("baseline", "a metric cannot be its own baseline")
+	case !ok:
+		p.add("baseline", "unknown metric %q", m.Baseline)
+	case b.Unit != m.Unit:
+		p.add("baseline", "%s is in %s, %s in %s: a baseline is in the metric's unit", b.ID, b.Unit, m.ID, m.Unit)
+	}
+}
+
 func (c *Catalog) checkJudgedBy(p problem, m *Metric) {
 	if m.JudgedBy == m.ID {
 		p.add("judged_by", "a metric cannot be judged by itself")
@@ -337,7 +380,7 @@ func checkThresholds(t Thresholds, better string) (field, msg string) {
 	}
 	switch t.RelativeTo {
 	case "":
-	case RelativeToTarget, RelativeToElapsed:
+	case RelativeToTarget, RelativeToElapsed, RelativeToBaseline:
 		if t.Green <= 0 || t.Amber <= 0 {
 			return "thresholds", fmt.Sprintf("green and amber relative to %s must be greater than zero, got green %s, amber %s",
 				t.RelativeTo, formatNumber(t.Green), formatNumber(t.Amber))
@@ -346,7 +389,7 @@ func checkThresholds(t Thresholds, better string) (field, msg string) {
 			return "thresholds.relative_to", "elapsed scales a cumulative total that should grow with the period; it needs better: higher"
 		}
 	default:
-		return "thresholds.relative_to", fmt.Sprintf("%q: want target, elapsed or nothing (absolute)", t.RelativeTo)
+		return "thresholds.relative_to", fmt.Sprintf("%q: want target, elapsed, baseline or nothing (absolute)", t.RelativeTo)
 	}
 	switch better {
 	case Higher:

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -20,7 +21,7 @@ import (
 type rawCatalog struct {
 	Pillars []rawPillar `yaml:"pillars"`
 	Metrics []rawMetric `yaml:"metrics"`
-	Views   []rawView   `yaml:"views"`
+	Views   []View      `yaml:"views"`
 }
 
 type rawPillar struct {
@@ -55,15 +56,11 @@ type rawMetric struct {
 	Priority    string       `yaml:"priority"`
 	Signoff     string       `yaml:"signoff"`
 	SignoffBy   string       `yaml:"signoff_by"`
-}
 
-type rawView struct {
-	ID          string            `yaml:"id"`
-	Name        string            `yaml:"name"`
-	Description string            `yaml:"description"`
-	Metrics     []string          `yaml:"metrics"`
-	Breakdowns  map[string]string `yaml:"breakdowns"`
-	Sections    []string          `yaml:"sections"`
+	// Keyed by tier number or service id as written; converted and checked in catalog().
+	ThresholdsByTier    map[string]Thresholds `yaml:"thresholds_by_tier"`
+	ThresholdsByService map[string]Thresholds `yaml:"thresholds_by_service"`
+	Baseline            string                `yaml:"baseline"`
 }
 
 // rawSource is either a bare kind ("incident") or {kind: quota, freshness: 95d}.
@@ -239,7 +236,9 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 			Headline: rm.Headline, DORA: rm.DORA, Breakdowns: rm.Breakdowns,
 			Sensitivity: rm.Sensitivity,
 			Priority:    rm.Priority, Signoff: rm.Signoff, SignoffBy: strings.TrimSpace(rm.SignoffBy),
+			ThresholdsByService: rm.ThresholdsByService, Baseline: rm.Baseline,
 		}
+		m.ThresholdsByTier = tierThresholds(p, rm.ThresholdsByTier)
 		// A sensitive pillar makes every metric in it sensitive, so a metric added to it later
 		// cannot show revenue to a principal without the grant by being left unmarked.
 		for _, pl := range r.Pillars {
@@ -276,9 +275,27 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 		c.Metrics = append(c.Metrics, m)
 	}
 	for _, rv := range r.Views {
-		c.Views = append(c.Views, View(rv))
+		c.Views = append(c.Views, rv)
 	}
 	return c, errs
+}
+
+// tierThresholds converts thresholds keyed by a tier as written ("1") to tier numbers,
+// reporting a key that is not a tier 1, 2 or 3.
+func tierThresholds(p problem, raw map[string]Thresholds) map[int]Thresholds {
+	if raw == nil {
+		return nil
+	}
+	out := map[int]Thresholds{}
+	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 1 || n > 3 {
+			p.add("thresholds_by_tier."+k, "%q is not a service tier (1, 2 or 3)", k)
+			continue
+		}
+		out[n] = raw[k]
+	}
+	return out
 }
 
 // decodeError turns the YAML library's error into a FieldError that names the file, the line and

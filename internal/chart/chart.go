@@ -147,6 +147,7 @@ const (
 	colGrid    = "#e3e6ea"
 	colAxis    = "#9aa1ab"
 	colTrack   = "#e9ecef"
+	colPeriod  = "#dfe5ee" // a marked period behind a trend's lines
 	colTarget  = "#111827"
 	colSeries1 = "#1f5fbf"
 	colSeries2 = "#6b3fa0"

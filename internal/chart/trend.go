@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"fmt"
 	"html/template"
 	"math"
 	"sort"
@@ -29,6 +30,15 @@ type Trend struct {
 	Format Format
 	// Width and Height in pixels; zero means 640×240. Values below 240×140 are raised to it.
 	Width, Height int
+	// Periods are stretches of time shaded behind the lines, each labelled (a change freeze, a
+	// peak season), so a dip is read in its context. Drawn on a date axis only, clipped to it.
+	Periods []Period
+}
+
+// Period is a marked stretch of time [From, To) of a trend chart.
+type Period struct {
+	From, To time.Time
+	Label    string
 }
 
 // Default trend chart size.
@@ -149,6 +159,9 @@ func (c Trend) SVG() template.HTML {
 	x, times := c.xScale(plotL, plotR)
 	c.dateTicks(&out, x, times, plotL, plotR, plotB)
 
+	if len(times) >= 2 {
+		c.periods(&out, x, times[0], times[len(times)-1], plotT, plotB)
+	}
 	for i := range lines {
 		lines[i].y = y.at(lines[i].v)
 	}
@@ -363,4 +376,27 @@ func spread(ys []float64, gap, lo, hi float64) []float64 {
 		}
 	}
 	return out
+}
+
+// periods shades each period that overlaps [first, last] and labels it at the top.
+func (c Trend) periods(out *svgWriter, x func(int, time.Time) float64, first, last time.Time, top, bottom float64) {
+	for _, p := range c.Periods {
+		from, to := p.From, p.To
+		if from.Before(first) {
+			from = first
+		}
+		if to.After(last) {
+			to = last
+		}
+		if !from.Before(to) {
+			continue
+		}
+		x0, x1 := x(-1, from), x(-1, to)
+		out.open("g", at("class", "annotation"))
+		out.element("title", fmt.Sprintf("%s: %s to %s", p.Label, p.From.UTC().Format("2 Jan 2006"), p.To.UTC().Format("2 Jan 2006")))
+		out.empty("rect", at("x", x0), at("y", top), at("width", math.Max(x1-x0, 2)), at("height", bottom-top),
+			at("fill", colPeriod), at("fill-opacity", 0.6))
+		out.text(clip(p.Label, 24), at("class", "label"), at("x", x0+3), at("y", top+10), at("font-size", 10.0), at("fill", colMuted))
+		out.close("g")
+	}
 }

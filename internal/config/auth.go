@@ -146,5 +146,9 @@ func (c Config) AuthOptions() (auth.Options, error) {
 // Grants returns the built-in roles with the organisation's overrides,
 // checked against the catalog (the one Catalog returns).
 func (c Config) Grants(cat *catalog.Catalog) (*auth.Grants, error) {
-	return auth.NewGrants(cat, c.Roles)
+	roles, err := c.RoleOverrides()
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewGrants(cat, roles)
 }

@@ -62,6 +62,13 @@ type Config struct {
 	// release_impact_score: field (priority, user_role, criticality) →
 	// value → weight.
 	ReleaseImpactWeights map[string]map[string]float64 `yaml:"release_impact_weights"`
+	// TierWeights weighs a production deployment by its service's tier in
+	// customer_weighted_change_failure_rate: "1", "2", "3" or "none" →
+	// weight (defaults 3, 2, 1, 1).
+	TierWeights map[string]float64 `yaml:"tier_weights"`
+	// BusinessHours is the organisation's business calendar and, under
+	// services, a service's own (business_hours_availability).
+	BusinessHours *BusinessHours `yaml:"business_hours"`
 	// MaxBodyBytes bounds an API request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// SnapshotInterval is how often the leader instance stores a KPI
@@ -72,6 +79,8 @@ type Config struct {
 	MaxLag string `yaml:"max_lag"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
+	// Views are the organisation's own role views, after the built-in ones (views.go).
+	Views []View `yaml:"views"`
 	// Auth configures sign-in, sessions and trusted proxies.
 	Auth AuthConfig `yaml:"auth"`
 	// Roles overrides the built-in roles' grants per role id.
@@ -84,11 +93,20 @@ type Config struct {
 	// Retention says when personal data is pseudonymised or erased.
 	Retention RetentionConfig `yaml:"retention"`
 
+	// Share configures share links (views.go).
+	Share ShareConfig `yaml:"share"`
+	// Annotations mark business-cycle periods on every trend chart (views.go).
+	Annotations []Annotation `yaml:"annotations"`
+
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
 	setByEnv map[string]string
 	// path is the file it was read from ("" for none).
 	path string
+	// file and src are the configuration file's name and bytes, kept so that checks made after
+	// decoding (a custom view's metric, a role it names) can point at the line.
+	file string
+	src  []byte
 }
 
 // Default returns the configuration used when nothing is set.
@@ -119,6 +137,7 @@ func Load(path string, env func(string) string) (Config, error) {
 		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
 			return c, yamlError(path, err)
 		}
+		c.file, c.src = path, b
 	}
 	c.path = path
 	if err := c.applyEnv(env); err != nil {
@@ -140,17 +159,23 @@ func Load(path string, env func(string) string) (Config, error) {
 	// command at start rather than the first that builds a scorecard.
 	cat, err := c.Catalog()
 	if err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, located(path, err)
 	}
 	if _, err := c.AuthOptions(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	g, err := c.Grants(cat)
 	if err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, located(path, err)
 	}
 	if _, err := c.OIDC(g); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if err := c.checkShare(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if _, err := c.Periods(); err != nil {
+		return c, located(path, err)
 	}
 	if err := c.checkLedger(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
@@ -399,6 +424,9 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 	if err := applyImpactWeights(&m, c.ReleaseImpactWeights); err != nil {
 		return m, err
 	}
+	if err := applyContext(&m, c); err != nil {
+		return m, err
+	}
 	return m, nil
 }
 
@@ -408,12 +436,11 @@ func (c Config) Catalog() (*catalog.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(c.Metrics) == 0 {
-		return base, nil
+	out := base
+	if len(c.Metrics) > 0 {
+		if out, err = base.Apply(c.Metrics); err != nil {
+			return nil, fmt.Errorf("config metrics: %w", err)
+		}
 	}
-	out, err := base.Apply(c.Metrics)
-	if err != nil {
-		return nil, fmt.Errorf("config metrics: %w", err)
-	}
-	return out, nil
+	return c.addViews(out)
 }

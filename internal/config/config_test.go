@@ -33,8 +33,10 @@ gross_margin: 0.7
 funnel_maturation_lag: 60d
 release_impact_weights: {priority: {Urgent: 5}}
 metrics:
-  change_failure_rate: {owner: VP Eng, target: 10, thresholds: {green: 8, amber: 12}}
+  change_failure_rate:
+    {owner: VP Eng, target: 10, thresholds: {green: 8, amber: 12}, thresholds_by_tier: {1: {green: 3, amber: 8}}, thresholds_by_service: {payments: {green: 2, amber: 5}}}
   win_rate: {min_sample: 20}
+  mttr: {judged_by: baseline}
 `)
 	c, err := Load(p, env(map[string]string{"CANDOR_DATA": "/srv/candor", "CANDOR_MAX_BODY_BYTES": "1024"}))
 	if err != nil {
@@ -73,8 +75,47 @@ metrics:
 	if cfr.Owner != "VP Eng" || cfr.Thresholds.Green != 8 || cfr.Version != 2 {
 		t.Errorf("override not applied: owner %q green %v version %d", cfr.Owner, cfr.Thresholds.Green, cfr.Version)
 	}
+	if th, from := cfr.ThresholdsFor("payments", 1); th.Green != 2 || from != "service payments" {
+		t.Errorf("payments' thresholds = %+v from %q, want its own", th, from)
+	}
+	if th, from := cfr.ThresholdsFor("checkout", 1); th.Green != 3 || from != "tier 1" {
+		t.Errorf("a tier-1 service's thresholds = %+v from %q, want tier 1's", th, from)
+	}
+	if m, _ := cat.Metric("mttr"); m.Thresholds.RelativeTo != "baseline" {
+		t.Errorf("mttr judged_by: baseline gave thresholds %+v", m.Thresholds)
+	}
 	if wr, _ := cat.Metric("win_rate"); wr.MinSample != 20 {
 		t.Errorf("win_rate min_sample = %d, want the configured 20", wr.MinSample)
+	}
+}
+
+// Tier weights and business calendars reach the engine: a service's
+// calendar inherits what it does not set from the organisation's.
+func TestContextSettings(t *testing.T) {
+	p := write(t, `
+tier_weights: {1: 5, none: 0.5}
+business_hours:
+  time_zone: Europe/London
+  start: "08:30"
+  services:
+    checkout: {time_zone: America/New_York, days: [mon, tue, wed, thu, fri, sat]}
+`)
+	c, err := Load(p, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.EngineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.TierWeights["1"] != 5 || m.TierWeights["none"] != 0.5 {
+		t.Errorf("tier weights = %v", m.TierWeights)
+	}
+	if got := m.BusinessHours.String(); got != "mon–fri 08:30–17:00 Europe/London" {
+		t.Errorf("organisation calendar = %s", got)
+	}
+	if got := m.ServiceHours["checkout"].String(); got != "mon, tue, wed, thu, fri, sat 08:30–17:00 America/New_York" {
+		t.Errorf("checkout's calendar = %s", got)
 	}
 }
 
@@ -106,7 +147,15 @@ func TestRefused(t *testing.T) {
 		{"impact field", "release_impact_weights: {colour: {red: 2}}\n", "release_impact_weights.colour"},
 		{"unknown metric override", "metrics: {no_such_metric: {owner: x}}\n", "no_such_metric"},
 		{"inconsistent thresholds", "metrics: {change_failure_rate: {thresholds: {green: 20, amber: 5}}}\n", "change_failure_rate"},
+		{"tier thresholds tier", "metrics: {mttr: {thresholds_by_tier: {0: {green: 1, amber: 2}}}}\n", `override "mttr": thresholds_by_tier.0: "0" is not a service tier`},
+		{"service thresholds direction", "metrics: {mttr: {thresholds_by_service: {api: {green: 3, amber: 2}}}}\n", "thresholds_by_service.api: green 3 is above amber 2"},
+		{"judged_by", "metrics: {mttr: {judged_by: history}}\n", `override "mttr": judged_by: "history"`},
 		{"min_sample not whole", "metrics: {csat: {min_sample: 2.5}}\n", ".yaml:1:30: 2.5: want a whole number"},
+		{"tier weight tier", "tier_weights: {4: 2}\n", "tier_weights.4"},
+		{"tier weight value", "tier_weights: {1: -3}\n", "tier_weights.1"},
+		{"business time zone", "business_hours: {time_zone: Mars/Olympus}\n", "business_hours.time_zone"},
+		{"business days", "business_hours: {days: [mon, funday]}\n", "business_hours.days"},
+		{"service hours", "business_hours: {services: {api: {start: \"18:00\"}}}\n", "business_hours.services.api.end"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -144,12 +144,12 @@ func fixtures() []fixture {
 			wantMin: &Ticket{Meta: Meta{ID: "T-1", Source: "import"}, CreatedAt: ts("2026-03-01T10:40:00Z")},
 			full: map[string]any{
 				"id": "T-1", "source": "zendesk", "created_at": "2026-03-01T10:40:00Z", "customer": "globex",
-				"resolved_at": "2026-03-01T14:00:00Z", "priority": "urgent", "category": "bug", "user_role": "admin",
+				"segment": "enterprise", "resolved_at": "2026-03-01T14:00:00Z", "priority": "urgent", "category": "bug", "user_role": "admin",
 				"criticality": "high", "escalated": true, "sla_due_at": "2026-03-01T18:40:00Z", "release": "dep-1",
 				"text": "Checkout fails: \"card declined\" <for> everyone & co;\nsecond line\twith a tab",
 			},
 			wantFull: &Ticket{
-				Meta: Meta{ID: "T-1", Source: "zendesk"}, CreatedAt: ts("2026-03-01T10:40:00Z"), Customer: "globex",
+				Meta: Meta{ID: "T-1", Source: "zendesk"}, CreatedAt: ts("2026-03-01T10:40:00Z"), Customer: "globex", Segment: "enterprise",
 				ResolvedAt: ts("2026-03-01T14:00:00Z"), Priority: "urgent", Category: "bug", UserRole: "admin",
 				Criticality: "high", Escalated: true, SLADueAt: ts("2026-03-01T18:40:00Z"), Release: "dep-1",
 				Text: "Checkout fails: \"card declined\" <for> everyone & co;\nsecond line\twith a tab",
@@ -371,7 +371,7 @@ var spec = map[Kind]struct{ required, optional []string }{
 	KindChange:        {[]string{"service", "merged_at"}, []string{"authored_at", "opened_at", "title", "author", "commit", "url"}},
 	KindIncident:      {[]string{"service", "severity", "opened_at"}, []string{"detected_at", "resolved_at", "caused_by", "caused_by_change_request", "customer_facing", "origin", "category", "fingerprint", "postmortem_due_at", "postmortem_done_at", "url"}},
 	KindSLI:           {[]string{"service", "period_start", "period_end", "good", "total"}, []string{"objective"}},
-	KindTicket:        {[]string{"created_at"}, []string{"customer", "resolved_at", "priority", "category", "user_role", "criticality", "escalated", "sla_due_at", "release", "text"}},
+	KindTicket:        {[]string{"created_at"}, []string{"customer", "segment", "resolved_at", "priority", "category", "user_role", "criticality", "escalated", "sla_due_at", "release", "text"}},
 	KindSurvey:        {[]string{"at", "type", "score"}, []string{"customer", "release"}},
 	KindVulnerability: {[]string{"severity", "opened_at"}, []string{"service", "fixed_at", "cve", "kev", "package", "url"}},
 	KindControl:       {[]string{"control", "checked_at", "passed"}, []string{"name", "framework", "evidence_url"}},

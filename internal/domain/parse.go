@@ -1075,6 +1075,7 @@ func (p *parser) fill(r Record, cur string) {
 	case *Ticket:
 		r.CreatedAt = p.time("created_at", true)
 		r.Customer = p.str("customer", false)
+		r.Segment = p.str("segment", false)
 		r.ResolvedAt = p.time("resolved_at", false)
 		p.order("created_at", "resolved_at", r.CreatedAt, r.ResolvedAt)
 		r.Priority = p.str("priority", false)

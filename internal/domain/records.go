@@ -123,6 +123,7 @@ type Ticket struct {
 	Meta
 	CreatedAt   time.Time `json:"created_at"`
 	Customer    string    `json:"customer,omitempty"`
+	Segment     string    `json:"segment,omitempty"`
 	ResolvedAt  time.Time `json:"resolved_at,omitzero"`
 	Priority    string    `json:"priority,omitempty"`
 	Category    string    `json:"category,omitempty"`

@@ -89,6 +89,7 @@ func (g *gen) ticket(created, rel int64, s *service) float64 {
 	e.ts("created_at", created)
 	if cust >= 0 {
 		e.ref("customer", "cus-", int64(cust)+1, 5)
+		e.str("segment", customerSegment(cust))
 	}
 	if resolved < g.end {
 		e.ts("resolved_at", resolved)
@@ -145,6 +146,19 @@ func (g *gen) ticket(created, rel int64, s *service) float64 {
 		}
 	}
 	return weight
+}
+
+// customerSegment is a customer's segment, fixed by its number so that
+// adding it draws nothing from the generator's random stream (the rest of
+// the data stays as it was).
+func customerSegment(cust int) string {
+	switch {
+	case cust%10 == 0:
+		return "enterprise"
+	case cust%3 == 0:
+		return "mid_market"
+	}
+	return "smb"
 }
 
 func (g *gen) pickTicketService() int {

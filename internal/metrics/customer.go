@@ -19,13 +19,19 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 				addDimValue(set, x.plan)
 			}
 		}
-	case "priority":
+	case "priority", "segment":
 		for t := range d.tickets().all() {
-			if matchAttr(q, dim, t.priority) {
-				addDimValue(set, t.priority)
+			if matchTicket(q, t) {
+				addDimValue(set, t.attr(dim))
 			}
 		}
 	}
+}
+
+// matchTicket reports whether a ticket passes the scope's priority and
+// segment filters.
+func matchTicket(q Query, t *ticketRow) bool {
+	return matchAttr(q, "priority", t.priority) && matchAttr(q, "segment", t.segment)
 }
 
 // surveysIn calls fn for the survey responses of a type whose at is in W.
@@ -131,7 +137,7 @@ func slaAdherence(d *Dataset, q Query) Result {
 	for t := range d.tickets().from(start) {
 		res := t.resolved
 		// Created after as_of: it does not exist yet, resolved or not.
-		if res < start || res >= end || t.created > end || t.slaDue == 0 || !matchAttr(q, "priority", t.priority) {
+		if res < start || res >= end || t.created > end || t.slaDue == 0 || !matchTicket(q, t) {
 			continue
 		}
 		r.Count++
@@ -152,7 +158,7 @@ func openEscalations(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	for t := range d.escalatedThrough(asOf) {
-		if !matchAttr(q, "priority", t.priority) {
+		if !matchTicket(q, t) {
 			continue
 		}
 		if res := t.resolved; res != 0 && res <= asOf {

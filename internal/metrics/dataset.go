@@ -48,6 +48,16 @@ type Config struct {
 	// ImpactWeights weighs release-impact tickets: field (priority,
 	// user_role, criticality) → value → weight; unknown values weigh 1.
 	ImpactWeights map[string]map[string]float64
+	// TierWeights weighs a production deployment in
+	// customer_weighted_change_failure_rate by its service's tier ("1",
+	// "2", "3", "none" for a service without one); a tier left out keeps
+	// its default (DefaultTierWeights).
+	TierWeights map[string]float64
+	// BusinessHours is the organisation's business calendar and
+	// ServiceHours a service's own (each resolved, Calendar.Resolve); the
+	// zero BusinessHours is DefaultCalendar.
+	BusinessHours Calendar
+	ServiceHours  map[string]Calendar
 }
 
 // DefaultConfig returns the SPEC defaults.
@@ -155,6 +165,9 @@ type Inc struct {
 	CausedBy, CausedByCR  string
 	CustomerFacing        bool
 	Category, Fingerprint string
+	// Origin is who reported it (monitoring, customer, internal; "" when
+	// unknown): incident metrics break down and scope by it.
+	Origin                string
 	PostmortemDue, PMDone int64
 }
 
@@ -247,6 +260,8 @@ type Dataset struct {
 
 	slis   map[recKey]*SLISample
 	sliAll *sorted[*SLISample]
+	// sliLatency holds the latency SLIs (synthetic checks too) by start.
+	sliLatency *sorted[*SLISample]
 
 	// The other kinds are compact rows, one table per kind (rows.go,
 	// others.go); the metrics of the other pillars walk them.
@@ -401,6 +416,7 @@ func NewDataset(cfg Config) *Dataset {
 		incByCR:     map[string][]*Inc{},
 		slis:        map[recKey]*SLISample{},
 		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
+		sliLatency:  newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
 		names:       map[string]string{},
 		times:       map[domain.Kind]*kindTimes{},
 	}
@@ -665,7 +681,7 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 		ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
 		CausedBy: r.CausedBy, CausedByCR: r.CausedByChangeRequest, CustomerFacing: r.CustomerFacing,
-		Category: r.Category, Fingerprint: r.Fingerprint,
+		Category: r.Category, Fingerprint: r.Fingerprint, Origin: d.intern(r.Origin),
 		PostmortemDue: ns(r.PostmortemDueAt), PMDone: ns(r.PostmortemDoneAt),
 	}
 	d.incidents[k] = x
@@ -708,20 +724,24 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 		d.removeSLI(k, old)
 	}
 	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
-	// Every SLI is kept (counted, and found when replaced); the
-	// availability metrics walk only the availability ones.
+	// The availability metrics walk the availability SLIs, latency
+	// compliance the latency ones.
 	x.latency = r.Objective != "" && r.Objective != "availability"
 	d.slis[k] = x
-	if !x.latency {
-		d.sliAll.add(x)
-	}
+	d.sliIndex(x).add(x)
 }
 
 func (d *Dataset) removeSLI(k recKey, old *SLISample) {
 	delete(d.slis, k)
-	if !old.latency {
-		d.sliAll.remove(old)
+	d.sliIndex(old).remove(old)
+}
+
+// sliIndex is the index an SLI of its objective is kept in.
+func (d *Dataset) sliIndex(x *SLISample) *sorted[*SLISample] {
+	if x.latency {
+		return d.sliLatency
 	}
+	return d.sliAll
 }
 
 // dataTimes are the moments a record says something happened, for the
@@ -797,6 +817,7 @@ func (d *Dataset) Prepare() {
 		s.prepare()
 	}
 	d.sliAll.prepare()
+	d.sliLatency.prepare()
 	d.rows.prepare()
 	for _, s := range d.times {
 		s.born.prepare()
@@ -865,7 +886,8 @@ func (d *Dataset) Environments() []string {
 	return out
 }
 
-// ServiceAttr returns a service's team or tier ("" when unknown).
+// ServiceAttr returns a service's team, tier or business unit ("" when
+// unknown).
 func (d *Dataset) ServiceAttr(service, dim string) string {
 	s := d.Services[service]
 	switch dim {
@@ -876,6 +898,11 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 			return ""
 		}
 		return s.Team
+	case "business_unit":
+		if s == nil {
+			return ""
+		}
+		return s.BusinessUnit
 	case "tier":
 		if s == nil || s.Tier == 0 {
 			return ""

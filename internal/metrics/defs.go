@@ -75,9 +75,12 @@ func newRegistry() *registry {
 	)
 	k := func(kinds ...domain.Kind) []domain.Kind { return kinds }
 	s := func(set ...Setting) []Setting { return set }
-	delivery := []string{"team", "service", "environment", "tier"}
-	reliability := []string{"team", "service", "tier"}
-	security := []string{"team", "service"}
+	delivery := []string{"team", "service", "environment", "tier", "business_unit"}
+	reliability := []string{"team", "service", "tier", "business_unit"}
+	// Incident metrics also break down by who reported the incident.
+	incidents := []string{"team", "service", "tier", "business_unit", "origin"}
+	security := []string{"team", "service", "business_unit"}
+	tickets := []string{"priority", "segment"}
 	envs := s(SettingProductionEnvironments, SettingEnvironmentAliases)
 	failure := s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingAttributionWindow)
 	money := s(SettingCurrency, SettingExchangeRates)
@@ -86,19 +89,23 @@ func newRegistry() *registry {
 		{ID: "availability", Fn: availability, Reads: k(sli), Requires: k(sli), Dims: reliability},
 		{ID: "slo_compliance", Fn: sloCompliance, Reads: k(sli), Requires: k(sli), Dims: reliability},
 		{ID: "error_budget_remaining", Fn: errorBudgetRemaining, Reads: k(sli), Requires: k(sli), Dims: reliability},
-		{ID: "incidents_p0_p1", Fn: incidentsP0P1, Reads: k(inc), Requires: k(inc), Dims: reliability},
-		{ID: "mttr", Fn: mttr, Reads: k(inc), Requires: k(inc), Dims: reliability},
-		{ID: "time_to_detect", Fn: timeToDetect, Reads: k(inc), Requires: k(inc), Dims: reliability},
-		{ID: "incident_recurrence_rate", Fn: recurrenceRate, Reads: k(inc), Requires: k(inc), Dims: reliability},
-		{ID: "postmortem_compliance", Fn: postmortemCompliance, Reads: k(inc), Requires: k(inc), Dims: reliability},
+		{ID: "incidents_p0_p1", Fn: incidentsP0P1, Reads: k(inc), Requires: k(inc), Dims: incidents},
+		{ID: "mttr", Fn: mttr, Reads: k(inc), Requires: k(inc), Dims: incidents},
+		{ID: "time_to_detect", Fn: timeToDetect, Reads: k(inc), Requires: k(inc), Dims: incidents},
+		{ID: "incident_recurrence_rate", Fn: recurrenceRate, Reads: k(inc), Requires: k(inc), Dims: incidents},
+		{ID: "postmortem_compliance", Fn: postmortemCompliance, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		{ID: "error_rate", Fn: errorRate, Reads: k(sli), Requires: k(sli), Dims: reliability},
+		{ID: "business_hours_availability", Fn: businessHoursAvailability, Reads: k(sli), Requires: k(sli), Dims: reliability,
+			Settings: s(SettingBusinessHours)},
+		{ID: "latency_compliance", Fn: latencyCompliance, Reads: k(sli), Requires: k(sli), Dims: reliability},
+		{ID: "mttr_baseline", Fn: mttrBaseline, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		// Security & risk.
 		{ID: "open_critical_vulnerabilities", Fn: openVulns("critical"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "open_high_vulnerabilities", Fn: openVulns("high"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "time_to_patch_critical", Fn: timeToPatchCritical, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "vulnerability_sla_breaches", Fn: vulnerabilitySLABreaches, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true,
 			Settings: s(SettingVulnerabilitySLA)},
-		{ID: "security_incidents_90d", Fn: securityIncidents90d, Reads: k(inc), Requires: k(inc), Dims: security, Target: true},
+		{ID: "security_incidents_90d", Fn: securityIncidents90d, Reads: k(inc), Requires: k(inc), Dims: []string{"team", "service", "business_unit", "origin"}, Target: true},
 		{ID: "compliance_pass_rate", Fn: compliancePassRate, Reads: k(ctl), Requires: k(ctl), Dims: []string{"framework"}, Target: true},
 		// Delivery & execution.
 		{ID: "deployment_frequency", Fn: deploymentFrequency, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
@@ -109,20 +116,22 @@ func newRegistry() *registry {
 		{ID: "rollback_rate", Fn: rollbackRate, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "deployment_success_rate", Fn: successRate, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "deployment_duration", Fn: deploymentDuration, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
+		{ID: "customer_weighted_change_failure_rate", Fn: customerWeightedChangeFailureRate, Reads: k(dep, inc), Requires: k(dep), Dims: delivery,
+			Settings: s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingAttributionWindow, SettingTierWeights)},
 		{ID: "emergency_retro_overdue", Fn: emergencyRetroOverdue, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		// Cost & efficiency.
-		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "category"}, Target: true, Settings: money},
-		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "category"}, Target: true, Settings: money},
-		{ID: "cost_per_active_customer", Fn: costPerActiveCustomer, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service"}, Target: true, Settings: money},
-		{ID: "cost_per_million_requests", Fn: costPerMillionRequests, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service"}, Target: true, Settings: money},
+		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},
+		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},
+		{ID: "cost_per_active_customer", Fn: costPerActiveCustomer, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
+		{ID: "cost_per_million_requests", Fn: costPerMillionRequests, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
 		{ID: "budget_variance", Fn: budgetVariance, Reads: k(cost, budget), Requires: k(cost, budget), Dims: []string{"category"}, Target: true, Settings: money},
 		// Customer trust & experience.
 		{ID: "csat", Fn: csat, Reads: k(survey), Requires: k(survey), Target: true},
 		{ID: "nps", Fn: nps, Reads: k(survey), Requires: k(survey), Target: true},
 		{ID: "logo_churn_rate", Fn: logoChurnRate, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true},
-		{ID: "sla_adherence", Fn: slaAdherence, Reads: k(ticket), Requires: k(ticket), Dims: []string{"priority"}, Target: true},
-		{ID: "open_escalations", Fn: openEscalations, Reads: k(ticket), Requires: k(ticket), Dims: []string{"priority"}, Target: true},
-		{ID: "release_impact_score", Fn: releaseImpactScore, Reads: k(dep, ticket), Requires: k(dep, ticket), Dims: []string{"team", "service"}, Target: true,
+		{ID: "sla_adherence", Fn: slaAdherence, Reads: k(ticket), Requires: k(ticket), Dims: tickets, Target: true},
+		{ID: "open_escalations", Fn: openEscalations, Reads: k(ticket), Requires: k(ticket), Dims: tickets, Target: true},
+		{ID: "release_impact_score", Fn: releaseImpactScore, Reads: k(dep, ticket), Requires: k(dep, ticket), Dims: []string{"team", "service", "business_unit"}, Target: true,
 			Settings: s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingReleaseImpactWeights, SettingReleaseImpactWindow)},
 		// Growth & revenue.
 		{ID: "mrr", Fn: mrrMetric, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
@@ -151,7 +160,7 @@ func newRegistry() *registry {
 		r.add(def)
 	}
 	r.dimValues = []func(d *Dataset, dim string, q Query, set map[string]bool){
-		frameworkDimValues, costDimValues, customerDimValues, growthDimValues,
+		frameworkDimValues, costDimValues, customerDimValues, growthDimValues, incidentDimValues,
 	}
 	return r
 }

@@ -16,6 +16,7 @@ type Detail struct {
 	Budget                 *float64            `json:"budget,omitzero"`
 	BySeverity             map[string]int      `json:"by_severity,omitzero"`
 	CAC                    *float64            `json:"cac,omitzero"`
+	Calendar               string              `json:"calendar,omitzero"`
 	Churned                *int                `json:"churned,omitzero"`
 	CohortEnd              *time.Time          `json:"cohort_end,omitzero"`
 	CohortStart            *time.Time          `json:"cohort_start,omitzero"`
@@ -62,6 +63,8 @@ type Detail struct {
 	Stages                 map[string]*float64 `json:"stages,omitzero"`
 	Target                 *float64            `json:"target,omitzero"`
 	Unrecovered            *int                `json:"unrecovered,omitzero"`
+	WeightFailed           *float64            `json:"weight_failed,omitzero"`
+	WeightTotal            *float64            `json:"weight_total,omitzero"`
 	WinRate                *float64            `json:"win_rate,omitzero"`
 	Won                    *float64            `json:"won,omitzero"`
 }

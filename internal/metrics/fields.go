@@ -206,13 +206,13 @@ var rowFields = map[domain.Kind]rowSpec{
 		},
 	},
 	domain.KindIncident: {
-		names: []string{"opened_at", "service", "severity", "resolved_at", "category", "customer_facing"},
+		names: []string{"opened_at", "service", "severity", "resolved_at", "category", "customer_facing", "origin"},
 		values: func(d *Dataset, k recKey, at int64) []any {
 			x := d.incidents[k]
 			if x == nil {
 				return nil
 			}
-			return []any{stamp(x.Opened, at), x.Service, severityName(x.Severity), stamp(x.Resolved, at), str(x.Category), x.CustomerFacing}
+			return []any{stamp(x.Opened, at), x.Service, severityName(x.Severity), stamp(x.Resolved, at), str(x.Category), x.CustomerFacing, str(x.Origin)}
 		},
 	},
 	domain.KindSLI: {
@@ -226,8 +226,8 @@ var rowFields = map[domain.Kind]rowSpec{
 		},
 	},
 	domain.KindTicket: other((*Dataset).tickets, func(x *ticketRow, at int64) []any {
-		return []any{stamp(x.created, at), str(x.customer), str(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated, str(x.release)}
-	}, "created_at", "customer", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
+		return []any{stamp(x.created, at), str(x.customer), str(x.segment), str(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated, str(x.release)}
+	}, "created_at", "customer", "segment", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
 	domain.KindSurvey: other((*Dataset).surveys, func(x *surveyRow, at int64) []any {
 		return []any{stamp(x.at, at), x.typ, x.score, str(x.customer)}
 	}, "at", "type", "score", "customer"),

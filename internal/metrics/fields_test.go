@@ -21,9 +21,9 @@ const everyKind = `
 {"kind":"service","id":"api","name":"API","team":"core","tier":1,"business_unit":"b2b","slo_target":0.999}
 {"kind":"deployment","id":"d1","service":"api","environment":"prod","finished_at":"2026-03-12T00:00:00Z","status":"failure"}
 {"kind":"change","id":"c1","service":"api","authored_at":"2026-03-09T00:00:00Z","merged_at":"2026-03-10T00:00:00Z"}
-{"kind":"incident","id":"i1","service":"api","severity":"P1","opened_at":"2026-03-20T00:00:00Z","resolved_at":"2026-04-02T00:00:00Z","category":"availability","customer_facing":true}
+{"kind":"incident","id":"i1","service":"api","severity":"P1","opened_at":"2026-03-20T00:00:00Z","resolved_at":"2026-04-02T00:00:00Z","category":"availability","customer_facing":true,"origin":"customer"}
 {"kind":"sli","id":"s1","service":"api","period_start":"2026-03-30T00:00:00Z","period_end":"2026-03-30T12:00:00Z","good":99,"total":100}
-{"kind":"ticket","id":"t1","created_at":"2026-03-03T00:00:00Z","customer":"acme","priority":"high","resolved_at":"2026-03-04T00:00:00Z","sla_due_at":"2026-03-05T00:00:00Z","escalated":true,"release":"d1"}
+{"kind":"ticket","id":"t1","created_at":"2026-03-03T00:00:00Z","customer":"acme","segment":"enterprise","priority":"high","resolved_at":"2026-03-04T00:00:00Z","sla_due_at":"2026-03-05T00:00:00Z","escalated":true,"release":"d1"}
 {"kind":"survey","id":"u1","at":"2026-03-06T00:00:00Z","type":"csat","score":4,"customer":"acme"}
 {"kind":"vulnerability","id":"v1","severity":"critical","opened_at":"2026-03-07T00:00:00Z","service":"api","fixed_at":"2026-04-01T00:00:00Z","cve":"CVE-2026-1"}
 {"kind":"control","id":"k1","control":"AC-1","checked_at":"2026-03-08T00:00:00Z","passed":false,"framework":"SOX"}
@@ -49,9 +49,9 @@ func TestRowFieldsEveryKind(t *testing.T) {
 		// alias of production (the stored record keeps "prod").
 		domain.KindDeployment:    `{"finished_at":"2026-03-12T00:00:00Z","service":"api","environment":"production","status":"failure"}`,
 		domain.KindChange:        `{"merged_at":"2026-03-10T00:00:00Z","service":"api","authored_at":"2026-03-09T00:00:00Z"}`,
-		domain.KindIncident:      `{"opened_at":"2026-03-20T00:00:00Z","service":"api","severity":"P1","resolved_at":null,"category":"availability","customer_facing":true}`,
+		domain.KindIncident:      `{"opened_at":"2026-03-20T00:00:00Z","service":"api","severity":"P1","resolved_at":null,"category":"availability","customer_facing":true,"origin":"customer"}`,
 		domain.KindSLI:           `{"period_start":"2026-03-30T00:00:00Z","period_end":"2026-03-30T12:00:00Z","service":"api","good":99,"total":100}`,
-		domain.KindTicket:        `{"created_at":"2026-03-03T00:00:00Z","customer":"acme","priority":"high","resolved_at":"2026-03-04T00:00:00Z","sla_due_at":"2026-03-05T00:00:00Z","escalated":true,"release":"d1"}`,
+		domain.KindTicket:        `{"created_at":"2026-03-03T00:00:00Z","customer":"acme","segment":"enterprise","priority":"high","resolved_at":"2026-03-04T00:00:00Z","sla_due_at":"2026-03-05T00:00:00Z","escalated":true,"release":"d1"}`,
 		domain.KindSurvey:        `{"at":"2026-03-06T00:00:00Z","type":"csat","score":4,"customer":"acme"}`,
 		domain.KindVulnerability: `{"opened_at":"2026-03-07T00:00:00Z","service":"api","severity":"critical","fixed_at":null,"cve":"CVE-2026-1"}`,
 		domain.KindControl:       `{"checked_at":"2026-03-08T00:00:00Z","control":"AC-1","passed":false,"framework":"SOX"}`,

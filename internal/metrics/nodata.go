@@ -81,13 +81,13 @@ type attrVal struct{ attr, value string }
 var presenceAttrs = map[domain.Kind][]string{
 	domain.KindDeployment:    {"service", "environment"},
 	domain.KindChange:        {"service"},
-	domain.KindIncident:      {"service"},
+	domain.KindIncident:      {"service", "origin"},
 	domain.KindSLI:           {"service"},
 	domain.KindVulnerability: {"service"},
 	domain.KindCost:          {"service", "category"},
 	domain.KindUsage:         {"service"},
 	domain.KindBudget:        {"category"},
-	domain.KindTicket:        {"priority"},
+	domain.KindTicket:        {"priority", "segment"},
 	domain.KindControl:       {"framework"},
 	domain.KindSubscription:  {"plan"},
 	domain.KindOpportunity:   {"owner"},
@@ -97,8 +97,7 @@ var presenceAttrs = map[domain.Kind][]string{
 
 // presenceOf returns a record's defining time and scope attributes, for
 // the kinds not held as rows (row.presence has theirs); ok is false for
-// records that never count (services, which exist always, and SLIs of an
-// objective the dataset does not keep).
+// records that never count (services, which exist always).
 func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool) {
 	t = bornAt(r)
 	switch r := r.(type) {
@@ -108,11 +107,8 @@ func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool
 	case *domain.Change:
 		return t, svcAttr(r.Service), true
 	case *domain.Incident:
-		return t, svcAttr(r.Service), true
+		return t, incAttrs(r.Service, r.Origin), true
 	case *domain.SLI:
-		if r.Objective != "" && r.Objective != "availability" {
-			return 0, nil, false
-		}
 		return t, svcAttr(r.Service), true
 	}
 	return 0, nil, false
@@ -133,7 +129,7 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 		}
 	case *domain.Incident:
 		if o := d.incidents[k]; o != nil {
-			return o.Opened, svcAttr(o.Service), true
+			return o.Opened, incAttrs(o.Service, o.Origin), true
 		}
 	case *domain.SLI:
 		if o := d.slis[k]; o != nil {
@@ -144,6 +140,10 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 }
 
 func svcAttr(s string) []attrVal { return []attrVal{{"service", valueOrNone(s)}} }
+
+func incAttrs(service, origin string) []attrVal {
+	return []attrVal{{"service", valueOrNone(service)}, {"origin", valueOrNone(origin)}}
+}
 
 func depAttrs(x *Dep) []attrVal {
 	return []attrVal{{"service", valueOrNone(x.Service)}, {"environment", valueOrNone(x.Env)}}
@@ -230,7 +230,7 @@ func (d *Dataset) rebuildPresence() {
 			}
 		case domain.KindIncident:
 			for _, x := range d.incidents {
-				d.presence.add(kind, x.Opened, svcAttr(x.Service))
+				d.presence.add(kind, x.Opened, incAttrs(x.Service, x.Origin))
 			}
 		case domain.KindSLI:
 			for _, x := range d.slis {
@@ -264,7 +264,7 @@ func (d *Dataset) present(kind domain.Kind, q Query) bool {
 	var svcFilters []Filter
 	for _, f := range q.Scope.Filters() {
 		switch {
-		case f.Dim == "service" || f.Dim == "team" || f.Dim == "tier":
+		case f.Dim == "service" || f.Dim == "team" || f.Dim == "tier" || f.Dim == "business_unit":
 			if carries("service") {
 				svcFilters = append(svcFilters, f)
 			}
@@ -282,7 +282,7 @@ func (d *Dataset) present(kind domain.Kind, q Query) bool {
 		t, ok := kp.by[attrVal{"service", svcFilters[0].Value}]
 		return ok && t <= asOf
 	}
-	// A team or tier (or several service-level filters): any service that
+	// A team, tier or business unit (or several service-level filters): any service that
 	// satisfies them all.
 	for a, t := range kp.by {
 		if a.attr != "service" || t > asOf {

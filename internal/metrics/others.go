@@ -215,7 +215,7 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 	// No metric reads the free text; the store keeps it for anyone
 	// drilling into the ticket, so a million copies need not sit here.
 	return ticketRow{
-		id: r.ID, source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority),
+		id: r.ID, source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority), segment: d.intern(r.Segment),
 		category: d.intern(r.Category), userRole: d.intern(r.UserRole), criticality: d.intern(r.Criticality),
 		release: r.Release, created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
 		at: ns(r.EventTime()), escalated: r.Escalated,

@@ -172,7 +172,8 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 	return out, nil
 }
 
-// noneKey stands for records whose service has no team or tier.
+// noneKey stands for records whose service has no team, tier or business
+// unit, and for records without a value of a dimension of their own.
 const noneKey = "(none)"
 
 // DimValues lists the values of a dimension present in the data.
@@ -183,7 +184,7 @@ func (d *Dataset) DimValues(dim string) []string {
 		for e := range d.envs {
 			set[e] = true
 		}
-	case "service", "team", "tier":
+	case "service", "team", "tier", "business_unit":
 		for _, s := range d.allServices() {
 			v := d.ServiceAttr(s, dim)
 			if v == "" {
@@ -242,15 +243,15 @@ func (d *Dataset) otherDimValues(dim string) map[string]bool {
 }
 
 // matchService reports whether a record of the service passes the scope's
-// service, team and tier filters. Environment filters do not apply to
-// service-level records.
+// service, team, tier and business unit filters. Environment filters do not
+// apply to service-level records.
 func (d *Dataset) matchService(q Query, service string) bool {
 	for i := range MaxFilters {
 		f := q.Scope.filter(i)
 		switch f.Dim {
 		case "":
 			return true
-		case "service", "team", "tier":
+		case "service", "team", "tier", "business_unit":
 			if valueOrNone(d.ServiceAttr(service, f.Dim)) != f.Value {
 				return false
 			}
@@ -261,6 +262,12 @@ func (d *Dataset) matchService(q Query, service string) bool {
 
 func (d *Dataset) matchDep(q Query, x *Dep) bool {
 	return matchAttr(q, "environment", x.Env) && d.matchService(q, x.Service)
+}
+
+// matchInc reports whether an incident passes the scope: its service's
+// filters and its origin.
+func (d *Dataset) matchInc(q Query, i *Inc) bool {
+	return matchAttr(q, "origin", i.Origin) && d.matchService(q, i.Service)
 }
 
 // median returns the ordinary median of v (which it reorders), or nil.

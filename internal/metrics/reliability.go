@@ -118,6 +118,19 @@ func errorBudgetRemaining(d *Dataset, q Query) Result {
 	return r
 }
 
+// incidentDimValues adds the origins of the incidents that pass the
+// query's scope ("(none)" for incidents without one).
+func incidentDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
+	if dim != "origin" {
+		return
+	}
+	for _, i := range d.openedBetween(math.MinInt64, math.MaxInt64) {
+		if d.matchInc(q, i) {
+			addDimValue(set, i.Origin)
+		}
+	}
+}
+
 func incRef(r *Result, q Query, i *Inc, v *float64, note string) {
 	r.ref(q, domain.KindIncident, i.ID, i.Source, v, note)
 }
@@ -141,7 +154,7 @@ func mttr(d *Dataset, q Query) Result {
 	for _, i := range d.resolvedBetween(q.start(), asOf) {
 		// An incident opened after as_of does not exist yet, whatever
 		// its resolved_at says (SPEC §3).
-		if i.Opened > asOf || !d.matchService(q, i.Service) {
+		if i.Opened > asOf || !d.matchInc(q, i) {
 			continue
 		}
 		h := hours(i.Resolved - i.Opened)
@@ -199,7 +212,7 @@ func postmortemCompliance(d *Dataset, q Query) Result {
 	done := 0
 	asOf := q.end()
 	for _, i := range d.postmortemsDueBetween(q.start(), asOf) {
-		if i.Opened > asOf || i.Resolved > asOf || !d.matchService(q, i.Service) {
+		if i.Opened > asOf || i.Resolved > asOf || !d.matchInc(q, i) {
 			continue
 		}
 		r.Count++

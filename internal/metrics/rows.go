@@ -18,6 +18,7 @@ import (
 type ticketRow struct {
 	id, source                                          string
 	customer, priority, category, userRole, criticality string
+	segment                                             string
 	release                                             string
 	created, resolved, slaDue, at                       int64
 	escalated                                           bool
@@ -140,7 +141,15 @@ func (r *ticketRow) stamps(t func(int64)) {
 	stampAll(t, r.created, r.resolved, r.at)
 }
 func (r *ticketRow) presence() (int64, []attrVal, bool) {
-	return r.created, attrs("priority", r.priority), true
+	return r.created, attrs("priority", r.priority, "segment", r.segment), true
+}
+
+// attr is the ticket's value of a breakdown dimension.
+func (r *ticketRow) attr(dim string) string {
+	if dim == "segment" {
+		return r.segment
+	}
+	return r.priority
 }
 
 func (r *surveyRow) rowKey() recKey                     { return key(r.source, r.id) }

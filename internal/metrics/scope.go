@@ -188,9 +188,10 @@ func (d *Dataset) CanonicalScope(s Scope) Scope {
 }
 
 // DimValuesIn lists the values of a dimension that the scope's records can
-// have: the lines of a breakdown under that scope. Service, team and tier
-// values come from the services that pass the scope's filters (and, under
-// an environment filter, deploy to that environment), environments from
+// have: the lines of a breakdown under that scope. Service, team, tier and
+// business unit values come from the services that pass the scope's
+// filters (and, under an environment filter, deploy to that environment;
+// under an origin filter, have an incident of that origin), environments from
 // those services' production deployments, other dimensions from the
 // records of their kinds that pass the scope's filters on their own fields.
 func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
@@ -198,15 +199,16 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 		return d.DimValues(dim)
 	}
 	q := Query{Scope: s}
-	envFilter := false
+	envFilter, originFilter := false, false
 	for _, f := range s.Filters() {
 		envFilter = envFilter || f.Dim == "environment"
+		originFilter = originFilter || f.Dim == "origin"
 	}
 	set := map[string]bool{}
 	switch dim {
-	case "service", "team", "tier":
+	case "service", "team", "tier", "business_unit":
 		for _, svc := range d.allServices() {
-			if d.matchService(q, svc) && (!envFilter || d.deploysIn(q, svc)) {
+			if d.matchService(q, svc) && (!envFilter || d.deploysIn(q, svc)) && (!originFilter || d.reportedIn(q, svc)) {
 				set[valueOrNone(d.ServiceAttr(svc, dim))] = true
 			}
 		}
@@ -232,6 +234,19 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// reportedIn reports whether the service has an incident of an origin the
+// scope allows.
+func (d *Dataset) reportedIn(q Query, svc string) bool {
+	if incs := d.svcInc[svc]; incs != nil {
+		for _, i := range incs.items {
+			if matchAttr(q, "origin", i.Origin) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // deploysIn reports whether the service has a production deployment in an

@@ -98,7 +98,7 @@ func securityIncidents90d(d *Dataset, q Query) Result {
 	from30 := end - int64(30*day)
 	last30 := 0
 	for _, i := range d.openedBetween(end-int64(securityWindow), end) {
-		if !strings.EqualFold(i.Category, "security") || !d.matchService(q, i.Service) {
+		if !strings.EqualFold(i.Category, "security") || !d.matchInc(q, i) {
 			continue
 		}
 		r.Count++

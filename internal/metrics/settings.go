@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ const (
 	SettingReleaseImpactWeights   Setting = "release_impact_weights"
 	SettingReleaseImpactWindow    Setting = "release_impact_window"
 	SettingFunnelMaturationLag    Setting = "funnel_maturation_lag"
+	SettingTierWeights            Setting = "tier_weights"
+	SettingBusinessHours          Setting = "business_hours"
 )
 
 // SettingDef describes one value-changing setting.
@@ -73,6 +76,16 @@ var ValueSettings = []SettingDef{
 		func(c *Config, _ int) any { return c.impactWindow() }},
 	{SettingFunnelMaturationLag, "maturation lag of funnel_conversion's cohort",
 		func(c *Config, _ int) any { return c.funnelLag() }},
+	{SettingTierWeights, "deployment weight per service tier (customer_weighted_change_failure_rate)",
+		func(c *Config, _ int) any { return c.tierWeights() }},
+	{SettingBusinessHours, "business calendars, the organisation's and per service (business_hours_availability)",
+		func(c *Config, _ int) any {
+			services := map[string]Calendar{}
+			for s, cal := range c.ServiceHours {
+				services[s] = cal
+			}
+			return map[string]any{"organisation": c.orgCalendar(), "services": services}
+		}},
 }
 
 // Citation says what produced a metric's value: the version of its
@@ -216,6 +229,34 @@ func (c *Config) impactWindow() time.Duration {
 		return c.ReleaseImpactWindow
 	}
 	return 48 * time.Hour
+}
+
+// DefaultTierWeights are SPEC §3's weights of
+// customer_weighted_change_failure_rate: tier 1 weighs 3, tier 2 weighs 2,
+// tier 3 or none 1.
+func DefaultTierWeights() map[string]float64 {
+	return map[string]float64{"1": 3, "2": 2, "3": 1, "none": 1}
+}
+
+// tierWeights are the weights in effect: the defaults, overridden per tier.
+func (c *Config) tierWeights() tierWeights {
+	w := DefaultTierWeights()
+	for k, v := range c.TierWeights {
+		w[k] = v
+	}
+	return w
+}
+
+// tierWeights maps a tier ("1", "2", "3", "none") to a deployment's weight.
+type tierWeights map[string]float64
+
+// of is the weight of a deployment of a service of the tier (0 for none);
+// a tier beyond those configured weighs as a service without one.
+func (w tierWeights) of(tier int) float64 {
+	if v, ok := w[strconv.Itoa(tier)]; ok && tier > 0 {
+		return v
+	}
+	return w["none"]
 }
 
 // funnelLag is funnel_conversion's maturation lag (default 90 days).

@@ -43,6 +43,10 @@ var settingChanges = map[Setting]func(c *Config){
 	SettingReleaseImpactWeights: func(c *Config) { c.ImpactWeights = map[string]map[string]float64{"priority": {"urgent": 10}} },
 	SettingReleaseImpactWindow:  func(c *Config) { c.ReleaseImpactWindow = 6 * time.Hour },
 	SettingFunnelMaturationLag:  func(c *Config) { c.FunnelLag = 30 * day },
+	SettingTierWeights:          func(c *Config) { c.TierWeights = map[string]float64{"1": 10} },
+	SettingBusinessHours: func(c *Config) {
+		c.BusinessHours, _ = Calendar{TimeZone: "America/Los_Angeles"}.Resolve(DefaultCalendar())
+	},
 }
 
 // Every metric declares the settings that change its results: this test

@@ -8,7 +8,7 @@ import (
 
 // The window-walk API: everything a metric function (the formula files:
 // delivery.go, reliability.go, security.go, cost.go, customer.go,
-// growth.go, stages.go) reads of the dataset. A metric asks for the rows
+// growth.go, stages.go, context.go) reads of the dataset. A metric asks for the rows
 // of one kind whose time falls in a window — in time order, by service
 // where that is how they are kept — and for the links between records
 // (link.go: what a deployment shipped, whether it failed, when it
@@ -60,10 +60,11 @@ func (d *Dataset) prodBetween(lo, hi int64) []depRow { return d.prodDeps.between
 // no particular order.
 func (d *Dataset) emergencies() iter.Seq[*Dep] { return maps.Keys(d.emergency) }
 
-// incidentsOpened calls fn for the incidents in scope opened in W.
+// incidentsOpened calls fn for the incidents in scope (by service and
+// origin) opened in W.
 func (d *Dataset) incidentsOpened(q Query, fn func(i *Inc)) {
 	for _, i := range d.incByOpened.between(q.start(), q.end()) {
-		if d.matchService(q, i.Service) {
+		if d.matchInc(q, i) {
 			fn(i)
 		}
 	}
@@ -89,6 +90,19 @@ func (d *Dataset) serviceOpenedBetween(service string, lo, hi int64) []*Inc {
 // slisStarting returns the availability SLIs whose period starts in
 // [lo, hi), by start.
 func (d *Dataset) slisStarting(lo, hi int64) []*SLISample { return d.sliAll.between(lo, hi) }
+
+// latencySLIsStarting returns the latency SLIs (synthetic checks among
+// them) whose period starts in [lo, hi), by start.
+func (d *Dataset) latencySLIsStarting(lo, hi int64) []*SLISample { return d.sliLatency.between(lo, hi) }
+
+// serviceTier returns a service's tier; 0 when it has none (or no service
+// record).
+func (d *Dataset) serviceTier(service string) int {
+	if s := d.Services[service]; s != nil {
+		return s.Tier
+	}
+	return 0
+}
 
 // sloTarget returns a service's SLO target; ok is false when it has none.
 func (d *Dataset) sloTarget(service string) (float64, bool) {

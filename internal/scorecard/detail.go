@@ -68,6 +68,9 @@ type BreakdownLine struct {
 	Status catalog.Status `json:"status"`
 	Reason string         `json:"reason,omitempty"`
 	Count  int            `json:"count"`
+	// ThresholdsFrom says whose thresholds judged the line (Card.ThresholdsFrom): a service's
+	// line is judged by its own or its tier's where the metric has them.
+	ThresholdsFrom string `json:"thresholds_from,omitempty"`
 }
 
 // ErrNotComputed is returned (wrapped) by Detail for a catalog metric that
@@ -246,9 +249,18 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 		gs, _ := scope.And(by, g.Key) // Breakdown had room for it
 		c := Evaluate(ds, m, opt, gs, false)
 		judgeCard(cat, ds, m, opt, gs, &c)
-		out = append(out, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count})
+		out = append(out, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count, ThresholdsFrom: c.ThresholdsFrom})
 	}
 	return out, nil
+}
+
+// thresholdsFromText names, in parentheses, the tier or service whose thresholds judged a value;
+// nothing for the organisation's, the usual case.
+func thresholdsFromText(from string) string {
+	if from == "" || from == catalog.FromOrganisation {
+		return ""
+	}
+	return " (" + from + ")"
 }
 
 // breakdownLineText renders a breakdown line for people, its reason beside
@@ -258,6 +270,9 @@ func breakdownLineText(l BreakdownLine, unit string, o TextOptions) string {
 		paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), plural.Count(l.Count, "record"))
 	if l.Reason != "" {
 		s += "  " + paint(o.Color, ansiDim, l.Reason)
+	}
+	if thresholdsFromText(l.ThresholdsFrom) != "" {
+		s += "  " + paint(o.Color, ansiDim, l.ThresholdsFrom+" thresholds")
 	}
 	return s
 }
@@ -292,7 +307,10 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	}
 	if c.Thresholds != nil {
 		t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
-		fmt.Fprintf(&b, "Thresholds: %s\n", catalog.ThresholdRule(t, c.Better, c.Unit))
+		fmt.Fprintf(&b, "Thresholds%s: %s\n", thresholdsFromText(c.ThresholdsFrom), catalog.ThresholdRule(t, c.Better, c.Unit))
+	}
+	if c.Baseline != nil {
+		fmt.Fprintf(&b, "Baseline: %s\n", FormatValue(c.Baseline, c.Unit, o.Currency))
 	}
 	if c.Target != nil {
 		fmt.Fprintf(&b, "Target: %s\n", FormatValue(c.Target, c.Unit, o.Currency))

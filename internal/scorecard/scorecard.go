@@ -10,6 +10,7 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -149,6 +150,12 @@ type Card struct {
 	// Retired is when the metric was retired; its card then shows the
 	// status it had at that time.
 	Retired *time.Time `json:"retired,omitempty"`
+	// ThresholdsFrom says whose thresholds judged the value: "organisation", "tier 1" or
+	// "service payments" (catalog.Metric.ThresholdsFor).
+	ThresholdsFrom string `json:"thresholds_from,omitempty"`
+	// Baseline is the value that thresholds relative to baseline scaled (mttr judged by its
+	// own history: mttr_baseline in the same scope).
+	Baseline *float64 `json:"baseline,omitempty"`
 
 	pillar string
 	dora   bool
@@ -379,13 +386,16 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	}
 	c := Card{
 		ID: m.ID, Name: m.Name, Description: m.Description, Unit: m.Unit, Better: m.Better,
-		Target: m.Target, Thresholds: thresholdsOf(m.Thresholds), JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
+		Target: m.Target, JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
 		Owner: m.Owner, Headline: m.Headline, Version: m.Version, Status: catalog.Unknown,
 		Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		pillar: m.Pillar, dora: m.DORA,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}
+	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
+	thr, from := m.ThresholdsFor(scopeService(ds, scope))
+	c.Thresholds, c.ThresholdsFrom = thresholdsOf(thr), from
 	if !metrics.Known(m.ID) {
 		c.Reason = "not computed yet"
 		return c
@@ -430,6 +440,10 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	if e := res.Detail.ElapsedShare; e != nil {
 		elapsed = *e
 	}
+	var baseReason string
+	if thr != nil && thr.RelativeTo == catalog.RelativeToBaseline {
+		c.Baseline, baseReason = baseline(ds, m, q)
+	}
 	switch {
 	case c.Reason != "":
 	case c.Freshness.Stale:
@@ -440,8 +454,10 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Reason = m.TooFew(res.Count)
 	case m.JudgedBy != "":
 		// Resolved by Build from the other metric.
+	case baseReason != "":
+		c.Reason = baseReason
 	default:
-		c.Status = judge.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed})
+		c.Status = judge.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed, Thresholds: thr, Baseline: c.Baseline})
 		if c.Status == catalog.Unknown {
 			c.Reason = "no target set"
 		}
@@ -452,6 +468,40 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Series, c.Degrading = weekly(ds, m, q)
 	}
 	return c
+}
+
+// scopeService returns the service a scope is of and its tier (0 when it has none), or the tier
+// alone for a scope of a tier: what picks the thresholds that judge it.
+func scopeService(ds *metrics.Dataset, scope metrics.Scope) (service string, tier int) {
+	for _, f := range scope.Filters() {
+		switch f.Dim {
+		case "service":
+			if s := ds.Services[f.Value]; s != nil {
+				return f.Value, s.Tier
+			}
+			return f.Value, 0
+		case "tier":
+			// "(none)" and the like are no tier.
+			tier, _ = strconv.Atoi(f.Value)
+		}
+	}
+	return "", tier
+}
+
+// baseline computes the value that m's baseline-relative thresholds scale, in q's scope and
+// window, or says why there is none to judge by: a baseline resting on too few cases would
+// paint the status as surely as too few cases of the metric itself.
+func baseline(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query) (*float64, string) {
+	r, err := ds.Compute(m.Baseline, q)
+	switch {
+	case err != nil:
+		return nil, "no baseline: " + err.Error()
+	case r.Value == nil:
+		return nil, "no baseline: " + m.Baseline + " has nothing to compute it from"
+	case m.TooFew(r.Count) != "":
+		return r.Value, "baseline " + m.Baseline + ": " + m.TooFew(r.Count)
+	}
+	return r.Value, ""
 }
 
 // noValueReason says why a fresh metric has no value: the metric's own

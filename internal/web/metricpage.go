@@ -299,8 +299,16 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		if om, ok := s.Catalog.Metric(m.JudgedBy); ok {
 			mp.JudgedBy = om.Name
 		}
-	case m.Thresholds != nil:
-		mp.Thresholds = catalog.ThresholdRule(*m.Thresholds, m.Better, m.Unit)
+	case c.Thresholds != nil:
+		// The card's, not the definition's: a service or tier in scope may have its own.
+		t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
+		mp.Thresholds = catalog.ThresholdRule(t, m.Better, m.Unit)
+		if from := c.ThresholdsFrom; from != catalog.FromOrganisation {
+			mp.Thresholds += " (" + from + "'s own)"
+		}
+		if b := c.Baseline; b != nil {
+			mp.Thresholds += "; baseline " + format(*b)
+		}
 	}
 	if m.Target != nil {
 		mp.Target = format(*m.Target)
@@ -326,7 +334,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
 	}
 	tr := chart.Trend{Title: m.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: m.Name, Points: pts}},
-		Bands: bands, Target: c.Target, Format: format}
+		Bands: bands, Target: c.Target, Format: format, Periods: s.Annotations}
 	mp.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	mp.TrendNarrow = tr.SVG()

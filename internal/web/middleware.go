@@ -98,7 +98,7 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		attrs := []any{"request_id", id, "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		attrs := []any{"request_id", id, "method", r.Method, "path", loggedPath(r.URL.Path), "status", sw.status,
 			"ms", float64(time.Since(start).Microseconds()) / 1000}
 		if info.pattern != "" {
 			attrs = append(attrs, "route", info.pattern)

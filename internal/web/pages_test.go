@@ -119,7 +119,7 @@ func TestMetricPage(t *testing.T) {
 			tabs = append(tabs, by)
 		}
 	}
-	if strings.Join(tabs, ",") != "team,service,environment,tier" {
+	if strings.Join(tabs, ",") != "team,service,environment,tier,business_unit" {
 		t.Errorf("breakdown tabs %v, want every dimension", tabs)
 	}
 	// A breakdown line by team scopes the page with the team filter.
@@ -200,7 +200,7 @@ func TestMetricPageBadInput(t *testing.T) {
 		{base + "&limit=0", 400, []string{"limit", "1 to 500"}},
 		{base + "&limit=501", 400, []string{"limit"}},
 		{base + "&offset=-1", 400, []string{"offset"}},
-		{base + "&by=plan", 400, []string{"plan", "team, service, environment, tier"}},
+		{base + "&by=plan", 400, []string{"plan", "team, service, environment, tier, business_unit"}},
 		{base + "&team=nosuch", 400, []string{"nosuch", "core", "growth"}},
 		{base + "&scope=tier:9", 400, []string{"tier", "9", "known"}},
 		{base + "&scope=team:core", 400, []string{"team", "control"}},

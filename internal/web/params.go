@@ -32,6 +32,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/metrics/{id}/history":            nil,
 	"GET /api/v1/adoption":                        {"from", "to"},
 	"GET /api/v1/adoption/review":                 {"as_of"},
+	"GET /api/v1/shares":                          nil,
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},
@@ -49,6 +50,10 @@ var routeParams = map[string][]string{
 	// state, and extensions of its own (iss, scope, session_state,
 	// authuser, …), which must not fail a sign-in.
 	"GET /auth/oidc/callback": anyParams,
+	// A share link's filters are fixed in it: a query cannot widen or change what it shows.
+	"GET /share/{secret}":          nil,
+	"GET /share/{secret}/card.svg": nil,
+	"GET /share/{secret}/card.png": nil,
 }
 
 // anyParams marks a route whose query another party writes: not checked.

@@ -13,15 +13,16 @@ import (
 )
 
 // Query is the state every page link carries: the date control (as_of,
-// window) and the filters (team, service, environment), as the reader
-// gave them. Empty fields are left out of URLs.
+// window) and the filters (team, service, environment, business unit), as
+// the reader gave them. Empty fields are left out of URLs.
 type Query struct {
 	AsOf, Window               string
 	Team, Service, Environment string
+	BusinessUnit               string
 }
 
 // queryKeys are the carried parameters, in the order URLs write them.
-var queryKeys = []string{"as_of", "window", "team", "service", "environment"}
+var queryKeys = []string{"as_of", "window", "team", "service", "environment", "business_unit"}
 
 func (q *Query) field(key string) *string {
 	switch key {
@@ -35,6 +36,8 @@ func (q *Query) field(key string) *string {
 		return &q.Service
 	case "environment":
 		return &q.Environment
+	case "business_unit":
+		return &q.BusinessUnit
 	}
 	return nil
 }
@@ -190,5 +193,6 @@ func choices(ds *metrics.Dataset) Choices {
 	return Choices{
 		Windows: windowChoices,
 		Teams:   ds.DimValues("team"), Services: ds.DimValues("service"), Environment: ds.DimValues("environment"),
+		BusinessUnits: ds.DimValues("business_unit"),
 	}
 }

@@ -340,7 +340,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query) roleMetric {
 		m.Phone = f.SVG()
 	} else {
 		t := chart.Trend{Title: c.Name + ", last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: seriesPoints(c)}},
-			Bands: cardBands(c), Target: c.Target, Format: format, Width: roleChartWidth, Height: roleTrendHeight}
+			Bands: cardBands(c), Target: c.Target, Format: format, Width: roleChartWidth, Height: roleTrendHeight, Periods: s.Annotations}
 		m.Chart = t.SVG()
 		t.Width = phoneChartWidth
 		m.Phone = t.SVG()

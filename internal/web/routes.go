@@ -115,6 +115,10 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/metrics/{id}/history", Need(auth.MetricRead), API, s.metricHistory},
 		{"GET", "/api/v1/adoption", Need(auth.AdoptionRead), API, s.getAdoption},
 		{"GET", "/api/v1/adoption/review", Need(auth.AdoptionRead), API, s.getReview},
+		// Anyone signed in may share what they can see; the handler checks the subject.
+		{"POST", "/api/v1/shares", SignedIn, API, s.createShare},
+		{"GET", "/api/v1/shares", SignedIn, API, s.listShares},
+		{"POST", "/api/v1/shares/{id}/revoke", SignedIn, API, s.revokeShare},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},
@@ -137,6 +141,11 @@ func (s *Server) Routes() []Route {
 		{"POST", "/admin/users/disable", Need(auth.UsersAdmin), HTML, s.adminDisableUser},
 		{"POST", "/admin/tokens", Need(auth.TokensAdmin), HTML, s.adminCreateToken},
 		{"POST", "/admin/tokens/revoke", Need(auth.TokensAdmin), HTML, s.adminRevokeToken},
+		{"POST", "/shares", SignedIn, HTML, s.shareForm},
+		// The link's secret, not the caller, decides: it opens with its creator's grants.
+		{"GET", "/share/{secret}", Anyone, HTML, s.sharePage},
+		{"GET", "/share/{secret}/card.svg", Anyone, HTML, s.shareImage("svg")},
+		{"GET", "/share/{secret}/card.png", Anyone, HTML, s.shareImage("png")},
 	}
 }
 

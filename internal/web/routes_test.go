@@ -75,6 +75,12 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/metrics/{id}/history":    {who: "metric:read", path: "/api/v1/metrics/mttr/history", ok: 200, sees: seesMetric(cat, "mttr")},
 		"GET /api/v1/adoption":                {who: "adoption:read", path: "/api/v1/adoption?from=2026-01-01&to=" + asOf, ok: 200},
 		"GET /api/v1/adoption/review":         {who: "adoption:read", path: "/api/v1/adoption/review?as_of=" + asOf, ok: 200},
+		// Anyone signed in may share what they see (a link never shows more than its creator's
+		// grants); no link has id 999999. TestShareLinkAccess opens real links as every caller.
+		"POST /api/v1/shares": {who: "signed in", body: `{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"` + asOf + `"}}`,
+			ok: 201, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /api/v1/shares":              {who: "signed in", ok: 200},
+		"POST /api/v1/shares/{id}/revoke": {who: "signed in", path: "/api/v1/shares/999999/revoke", ok: 404},
 		// Admitted whoever calls; the connector refuses an unsigned delivery.
 		"POST /webhooks/{source}":              {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
 		"GET /{$}":                             {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
@@ -93,6 +99,12 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /proposals":                      {who: "definitions:propose", ctype: formType, body: "kind=metric&metric=availability&owner=SRE+Lead&reason=route+test", ok: 303},
 		"POST /proposals/{id}/approve":         {who: "definitions:approve", ctype: formType, path: "/proposals/4/approve", body: "reason=route+test", ok: 303},
 		"POST /proposals/{id}/reject":          {who: "definitions:approve", ctype: formType, path: "/proposals/5/reject", body: "reason=route+test", ok: 303},
+		"POST /shares": {who: "signed in", body: "kind=card&subject=change_failure_rate&expires_in=7d&as_of=" + asOf, ctype: formType,
+			ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		// The secret decides, not the caller: a link that does not exist is not found for all.
+		"GET /share/{secret}":          {who: "anyone", path: "/share/cds_nosuchlink", ok: 404},
+		"GET /share/{secret}/card.svg": {who: "anyone", path: "/share/cds_nosuchlink/card.svg", ok: 404},
+		"GET /share/{secret}/card.png": {who: "anyone", path: "/share/cds_nosuchlink/card.png", ok: 404},
 		// The table lists these in this order: the user added first has
 		// its roles changed, then is disabled.
 		"POST /admin/users":         {who: "users:admin", body: "email=new%40example.com&role=support", ctype: formType, ok: 303},

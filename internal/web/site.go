@@ -187,6 +187,7 @@ type HiddenField struct{ Name, Value string }
 type Choices struct {
 	Windows                      []string
 	Teams, Services, Environment []string
+	BusinessUnits                []string
 }
 
 // windowChoices are the windows the date control offers besides the

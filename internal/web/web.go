@@ -23,6 +23,7 @@ import (
 	"github.com/candor/candor/internal/adoption"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
@@ -72,6 +73,12 @@ type Server struct {
 	// LedgerKeys verify the audit ledger in evidence packs; none: the
 	// store's sealer's public key.
 	LedgerKeys []ed25519.PublicKey
+	// ShareFrameAncestors are the origins that may frame a share link's page or picture
+	// (CSP frame-ancestors sources, e.g. https://wiki.example.com); empty: none may, as no
+	// other page may.
+	ShareFrameAncestors []string
+	// Annotations are the organisation's business-cycle periods, shaded on every trend chart.
+	Annotations []chart.Period
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

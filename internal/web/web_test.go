@@ -276,7 +276,7 @@ func TestReadAPI(t *testing.T) {
 					t.Errorf("%d metrics listed, want %d", len(ms), len(cat.Metrics))
 				}
 				for _, m := range ms {
-					if lookup(m, "id") == "change_failure_rate" && fmt.Sprint(lookup(m, "breakdowns")) != "[team service environment tier]" {
+					if lookup(m, "id") == "change_failure_rate" && fmt.Sprint(lookup(m, "breakdowns")) != "[team service environment tier business_unit]" {
 						t.Errorf("change_failure_rate breakdowns = %v", lookup(m, "breakdowns"))
 					}
 				}

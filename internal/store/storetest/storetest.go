@@ -432,6 +432,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 
 	runDocs(t, open, o)
 	runAuth(t, open, o)
+	runShares(t, open, o)
 	runDeliveries(t, open, o)
 	runLedger(t, open, o)
 	runRetention(t, open)

@@ -1,0 +1,43 @@
+package catalog
+
+import (
+	"cmp"
+	"slices"
+)
+
+// AddViews returns a new catalog with an organisation's own role views after the built-in ones
+// (SPEC §4: a new executive wants a page of their own); c is not modified. Each view is checked
+// like a built-in one (snake_case id, a name, known metrics listed once, breakdowns the metrics
+// offer, known sections) and its id may be neither a built-in view's nor another's. Errors are
+// *FieldErrors on "views[i]…"; with the configuration file's name and bytes (data may be nil)
+// they also name the file and the line.
+func (c *Catalog) AddViews(views []View, file string, data []byte) (*Catalog, error) {
+	out := c.clone()
+	var errs []*FieldError
+	seen := map[string]int{}
+	for i, v := range views {
+		p := problem{kind: "view", id: v.ID, list: "views", pos: i + 1, errs: &errs}
+		if _, builtIn := c.View(v.ID); builtIn && v.ID != "" {
+			p.add("id", "%q is a built-in view; choose another id", v.ID)
+		} else {
+			checkID(p, v.ID, seen, i)
+		}
+		out.checkView(p, v)
+		out.Views = append(out.Views, v.clone())
+	}
+	if len(errs) == 0 {
+		return out, nil
+	}
+	idx := indexYAML(data)
+	for _, e := range errs {
+		e.File = file
+		e.Line = idx.line(e.path)
+	}
+	slices.SortStableFunc(errs, func(a, b *FieldError) int { return cmp.Compare(lineOrLast(a.Line), lineOrLast(b.Line)) })
+	return nil, joinErrors(errs)
+}
+
+// YAMLLine returns the line of the YAML path ("views[2].roles[0]") in data, or of its nearest
+// written ancestor; 0 when neither is written. Configuration checks made after decoding use it
+// to point at what they refuse.
+func YAMLLine(data []byte, path string) int { return indexYAML(data).line(path) }

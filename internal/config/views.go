@@ -1,0 +1,150 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
+)
+
+// View is an organisation's own role view, written under `views:` as a list: the metrics in the
+// order shown, the breakdown of each, panels beside them, and the roles that may open it. The
+// roles that hold view:* (executive, auditor) open every view, this one included.
+type View struct {
+	catalog.View `yaml:",inline"`
+	Roles        []string `yaml:"roles"`
+}
+
+// addViews adds the organisation's views to cat, checked like the built-in ones, each error
+// naming the file and line.
+func (c Config) addViews(cat *catalog.Catalog) (*catalog.Catalog, error) {
+	if len(c.Views) == 0 {
+		return cat, nil
+	}
+	views := make([]catalog.View, len(c.Views))
+	for i, v := range c.Views {
+		views[i] = v.View
+		views[i].Description = strings.TrimSpace(v.Description)
+	}
+	return cat.AddViews(views, orName(c.file), c.src)
+}
+
+// RoleOverrides returns the organisation's role overrides (`roles:`) with each custom view's
+// roles granted that view (view:ID added to their permissions). A role a view names must exist;
+// the error names the file, the line and the known roles.
+func (c Config) RoleOverrides() (map[string]auth.RoleOverride, error) {
+	out := maps.Clone(c.Roles)
+	builtin, err := auth.BuiltinRoles()
+	if err != nil {
+		return nil, err
+	}
+	known := make([]string, len(builtin))
+	for i, r := range builtin {
+		known[i] = r.ID
+	}
+	var errs []error
+	for i, v := range c.Views {
+		for j, role := range v.Roles {
+			k := slices.Index(known, role)
+			if k < 0 {
+				errs = append(errs, &catalog.FieldError{File: orName(c.file), Line: catalog.YAMLLine(c.src, fmt.Sprintf("views[%d].roles[%d]", i, j)),
+					Kind: "view", ID: v.ID, Field: fmt.Sprintf("roles[%d]", j), Msg: fmt.Sprintf("unknown role %q; known: %s", role, strings.Join(known, ", "))})
+				continue
+			}
+			if out == nil {
+				out = map[string]auth.RoleOverride{}
+			}
+			o := out[role]
+			perms := builtin[k].Permissions
+			if o.Permissions != nil {
+				perms = *o.Permissions
+			}
+			perms = append(slices.Clone(perms), auth.ViewPermission(v.ID))
+			o.Permissions = &perms
+			out[role] = o
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// located words an error of a check made after decoding: one that names the file and line
+// already (a custom view's) reads "config FILE:LINE: …" like a decoding error; any other gets
+// the file's name.
+func located(path string, err error) error {
+	if fe := (*catalog.FieldError)(nil); errors.As(err, &fe) && fe.File != "" {
+		return fmt.Errorf("config %w", err)
+	}
+	return fmt.Errorf("config %s: %w", orName(path), err)
+}
+
+// ShareConfig is the share: section.
+type ShareConfig struct {
+	// FrameAncestors are the origins whose pages may frame a share link (an intranet, a wiki):
+	// https://host or https://host:port, or https://*.example.com for its subdomains. Every
+	// other page keeps frame-ancestors 'none'.
+	FrameAncestors []string `yaml:"frame_ancestors"`
+}
+
+// frameSource is a CSP host source naming an origin: a scheme, a host (its leftmost label may
+// be *), an optional port, nothing else, so a value cannot smuggle in another directive.
+var frameSource = regexp.MustCompile(`^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$`)
+
+func (c Config) checkShare() error {
+	for i, o := range c.Share.FrameAncestors {
+		if !frameSource.MatchString(o) {
+			return fmt.Errorf("share.frame_ancestors[%d]: %q is not an origin such as https://wiki.example.com", i, o)
+		}
+	}
+	return nil
+}
+
+// Annotation marks a business-cycle period (a change freeze, a peak season, a quarter end, a
+// launch) on every trend chart, so a dip is read in its context. From and To are dates
+// (YYYY-MM-DD, UTC), To inclusive.
+type Annotation struct {
+	Name string `yaml:"name"`
+	Kind string `yaml:"kind"`
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// AnnotationKinds are the kinds an annotation may have.
+var AnnotationKinds = []string{"freeze", "peak_season", "quarter_end", "launch", "other"}
+
+// Periods returns the annotations as periods [from, the day after to), each checked: a name, a
+// known kind, dates in order; an error names the file, the line and the field.
+func (c Config) Periods() ([]chart.Period, error) {
+	var out []chart.Period
+	for i, a := range c.Annotations {
+		bad := func(field, format string, args ...any) error {
+			path := fmt.Sprintf("annotations[%d].%s", i, field)
+			return &catalog.FieldError{File: orName(c.file), Line: catalog.YAMLLine(c.src, path), Field: path, Msg: fmt.Sprintf(format, args...)}
+		}
+		if strings.TrimSpace(a.Name) == "" {
+			return nil, bad("name", "required: what the period is (Q4 change freeze)")
+		}
+		if !slices.Contains(AnnotationKinds, a.Kind) {
+			return nil, bad("kind", "%q: want one of %s", a.Kind, strings.Join(AnnotationKinds, ", "))
+		}
+		from, err := time.Parse(time.DateOnly, a.From)
+		if err != nil {
+			return nil, bad("from", "%q is not a date (YYYY-MM-DD)", a.From)
+		}
+		to, err := time.Parse(time.DateOnly, a.To)
+		if err != nil {
+			return nil, bad("to", "%q is not a date (YYYY-MM-DD)", a.To)
+		}
+		if to.Before(from) {
+			return nil, bad("to", "%s is before from (%s)", a.To, a.From)
+		}
+		out = append(out, chart.Period{From: from, To: to.AddDate(0, 0, 1), Label: strings.TrimSpace(a.Name)})
+	}
+	return out, nil
+}

@@ -1,0 +1,135 @@
+package metrics
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The context dimensions of SPEC §3: business_unit (from the service),
+// origin (incidents), segment (tickets). Expected values are worked out by
+// hand; as_of = 2026-03-31T00:00Z, W = [03-01, 03-31).
+
+// dimData: pay (commerce, tier 1), shop (commerce, tier 2), batch (no
+// business unit, no tier). Incidents of every origin and one without;
+// tickets of two segments and one without.
+const dimData = `
+{"kind":"service","id":"pay","name":"Pay","team":"payments","tier":1,"business_unit":"commerce"}
+{"kind":"service","id":"shop","name":"Shop","team":"storefront","tier":2,"business_unit":"commerce"}
+{"kind":"service","id":"batch","name":"Batch","team":"data"}
+{"kind":"deployment","id":"p1","service":"pay","environment":"production","finished_at":"2026-03-02T00:00:00Z","status":"failure"}
+{"kind":"deployment","id":"p2","service":"pay","environment":"production","finished_at":"2026-03-03T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"s1","service":"shop","environment":"production","finished_at":"2026-03-04T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"s2","service":"shop","environment":"production","finished_at":"2026-03-05T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"b1","service":"batch","environment":"production","finished_at":"2026-03-06T00:00:00Z","status":"failure"}
+{"kind":"incident","id":"i1","service":"pay","severity":"P1","opened_at":"2026-03-10T00:00:00Z","resolved_at":"2026-03-10T02:00:00Z","origin":"customer"}
+{"kind":"incident","id":"i2","service":"pay","severity":"P2","opened_at":"2026-03-11T00:00:00Z","resolved_at":"2026-03-11T04:00:00Z","origin":"monitoring"}
+{"kind":"incident","id":"i3","service":"shop","severity":"P0","opened_at":"2026-03-12T00:00:00Z","resolved_at":"2026-03-12T06:00:00Z","origin":"customer"}
+{"kind":"incident","id":"i4","service":"batch","severity":"P1","opened_at":"2026-03-13T00:00:00Z","resolved_at":"2026-03-13T01:00:00Z"}
+{"kind":"ticket","id":"t1","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise","escalated":true}
+{"kind":"ticket","id":"t2","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-05T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise"}
+{"kind":"ticket","id":"t3","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"low","segment":"smb"}
+{"kind":"ticket","id":"t4","created_at":"2026-03-20T00:00:00Z","priority":"low","escalated":true}`
+
+func TestContextDimensions(t *testing.T) {
+	bu := func(v string) Scope { return Scope{Dim: "business_unit", Value: v} }
+	origin := func(v string) Scope { return Scope{Dim: "origin", Value: v} }
+	segment := func(v string) Scope { return Scope{Dim: "segment", Value: v} }
+	runCases(t, []mcase{
+		// commerce: p1 (failed), p2, s1, s2 → 1 of 4 failed.
+		{name: "change failure rate of a business unit", metric: "change_failure_rate", data: dimData, scope: bu("commerce"),
+			want: val(25), count: 4, ids: []string{"p1", "p2", "s1", "s2"}},
+		// A service without a business unit is the line "(none)": b1 only.
+		{name: "change failure rate without a business unit", metric: "change_failure_rate", data: dimData, scope: bu("(none)"),
+			want: val(100), count: 1, ids: []string{"b1"}},
+		// A service without a tier is "(none)" too.
+		{name: "deployments of services without a tier", metric: "deployment_success_rate", data: dimData, scope: Scope{Dim: "tier", Value: "(none)"},
+			want: val(0), count: 1, ids: []string{"b1"}},
+		// commerce incidents: i1 (2 h), i2 (4 h), i3 (6 h) → median 4 h.
+		{name: "mttr of a business unit", metric: "mttr", data: dimData, scope: bu("commerce"),
+			want: val(4), count: 3, ids: []string{"i1", "i2", "i3"}},
+		// Customer-reported: i1 (2 h), i3 (6 h) → median 4 h; P0/P1 among them: i1, i3.
+		{name: "mttr of customer-reported incidents", metric: "mttr", data: dimData, scope: origin("customer"),
+			want: val(4), count: 2, ids: []string{"i1", "i3"}},
+		{name: "P0/P1 reported by customers", metric: "incidents_p0_p1", data: dimData, scope: origin("customer"),
+			want: val(2), count: 2, ids: []string{"i1", "i3"}},
+		// An incident without an origin is "(none)": i4, 1 h.
+		{name: "mttr of incidents without an origin", metric: "mttr", data: dimData, scope: origin("(none)"),
+			want: val(1), count: 1, ids: []string{"i4"}},
+		// Enterprise: t1 met (resolved 03-03 ≤ due 03-04), t2 breached → 50 %.
+		{name: "SLA adherence of a segment", metric: "sla_adherence", data: dimData, scope: segment("enterprise"),
+			want: val(50), count: 2, ids: []string{"t1", "t2"}},
+		// Open escalations without a segment: t4 (t1 resolved).
+		{name: "open escalations without a segment", metric: "open_escalations", data: dimData, scope: segment("(none)"),
+			want: val(1), count: 1, ids: []string{"t4"}},
+	})
+}
+
+func TestContextBreakdowns(t *testing.T) {
+	d := load(t, nil, dimData)
+	q := mcase{}.query(t)
+	for _, c := range []struct {
+		metric, dim string
+		want        map[string]float64 // line → value
+	}{
+		{"change_failure_rate", "business_unit", map[string]float64{"commerce": 25, "(none)": 100}},
+		{"mttr", "origin", map[string]float64{"customer": 4, "monitoring": 4, "(none)": 1}},
+		{"mttr", "business_unit", map[string]float64{"commerce": 4, "(none)": 1}},
+		{"sla_adherence", "segment", map[string]float64{"enterprise": 50, "smb": 100}},
+		{"incidents_p0_p1", "origin", map[string]float64{"customer": 2, "monitoring": 0, "(none)": 1}},
+	} {
+		groups, err := d.Breakdown(c.metric, q, c.dim)
+		if err != nil {
+			t.Fatalf("%s by %s: %v", c.metric, c.dim, err)
+		}
+		got := map[string]float64{}
+		for _, g := range groups {
+			if g.Value != nil {
+				got[g.Key] = *g.Value
+			}
+		}
+		if len(got) != len(c.want) {
+			t.Errorf("%s by %s: lines %v, want %v", c.metric, c.dim, got, c.want)
+		}
+		for k, w := range c.want {
+			if !approx(got[k], w) {
+				t.Errorf("%s by %s: %s = %v, want %v", c.metric, c.dim, k, got[k], w)
+			}
+		}
+	}
+	// Origins within a business unit: commerce has customer and monitoring.
+	qs := q
+	qs.Scope = Scope{Dim: "business_unit", Value: "commerce"}
+	groups, err := d.Breakdown("incidents_p0_p1", qs, "origin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, g := range groups {
+		keys = append(keys, g.Key)
+	}
+	if !slices.Equal(keys, []string{"customer", "monitoring"}) {
+		t.Errorf("origins under business_unit:commerce: %v, want [customer monitoring]", keys)
+	}
+}
+
+func TestContextDimensionValuesChecked(t *testing.T) {
+	d := load(t, nil, dimData)
+	for _, c := range []struct {
+		dim, known string
+	}{
+		{"business_unit", "(none), commerce"},
+		{"origin", "(none), customer, monitoring"},
+		{"segment", "(none), enterprise, smb"},
+	} {
+		err := d.CheckScope(Scope{Dim: c.dim, Value: "nonesuch"})
+		var ue *UnknownValueError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "known: "+c.known) {
+			t.Errorf("%s:nonesuch: %v, want an UnknownValueError listing %s", c.dim, err, c.known)
+		}
+		if err := d.CheckScope(Scope{Dim: c.dim, Value: "(none)"}); err != nil {
+			t.Errorf("%s:(none): %v", c.dim, err)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/candor/candor/internal/store"
+)
+
+func (s *DB) CreateShare(ctx context.Context, l store.ShareLink, event []byte) (store.ShareLink, error) {
+	err := s.writeAuth(ctx, event, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO share_links (lookup, hash, kind, subject, query, creator_kind, creator_id, created_by, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+			l.Lookup, l.Hash, l.Kind, l.Subject, l.Query, l.CreatorKind, l.CreatorID, l.CreatedBy, l.CreatedAt.UnixNano(), l.ExpiresAt.UnixNano()).Scan(&l.ID)
+	})
+	return l, err
+}
+
+func (s *DB) ShareByLookup(ctx context.Context, lookup string) (store.ShareLink, error) {
+	return store.ScanShare(s.pool.QueryRow(ctx, `SELECT `+store.ShareColumns+` FROM share_links WHERE lookup = $1`, lookup), pgx.ErrNoRows)
+}
+
+func (s *DB) Shares(ctx context.Context) ([]store.ShareLink, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+store.ShareColumns+` FROM share_links ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.CollectRows(rows, func(r store.RowScanner) (store.ShareLink, error) { return store.ScanShare(r, pgx.ErrNoRows) })
+}
+
+func (s *DB) RevokeShare(ctx context.Context, id int64, at time.Time, by string, event []byte) error {
+	return s.writeAuth(ctx, event, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE share_links SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL`, at.UnixNano(), by, id)
+		return mustAffect(tag, err, fmt.Sprintf("no active share link with id %d", id))
+	})
+}

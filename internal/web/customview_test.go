@@ -1,0 +1,93 @@
+package web
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/config"
+)
+
+// customViewConfig is an organisation's own view for its new CFO, opened by ceo and vp_cs
+// besides the roles that open every view.
+const customViewConfig = `views:
+  - id: cfo
+    name: CFO
+    description: Spend against budget and what revenue it buys.
+    metrics: [budget_variance, change_failure_rate, arr]
+    breakdowns: {change_failure_rate: service}
+    roles: [ceo, vp_cs]
+`
+
+// withConfigViews serves the catalog and roles of a configuration holding customViewConfig.
+func withConfigViews(t *testing.T) func(s *Server, _ string) {
+	return func(s *Server, _ string) {
+		path := filepath.Join(t.TempDir(), "candor.yaml")
+		if err := os.WriteFile(path, []byte(customViewConfig), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(path, func(string) string { return "" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		cat, err := cfg.Catalog()
+		if err != nil {
+			t.Fatal(err)
+		}
+		roles, err := cfg.RoleOverrides()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Catalog, s.Auth = cat, newAuthWith(t, s.Store, cat, roles)
+	}
+}
+
+// The route × role test for a view defined in configuration: its page and its API answer every
+// role the view names and every role that opens all views, refuse the others (403) and the
+// unauthenticated (sign-in page, 401), and list it only to those who may open it.
+func TestCustomViewRouteAccess(t *testing.T) {
+	e := newEnvWith(t, 0, withConfigViews(t))
+	admitted := []string{"executive", "auditor", "ceo", "vp_cs"}
+	for _, rt := range []struct {
+		kind Kind
+		path string
+	}{{HTML, "/views/cfo?as_of=" + asOf}, {API, "/api/v1/views/cfo?as_of=" + asOf}} {
+		var saw []string
+		for _, cl := range e.callers(t, rt.kind) {
+			want := 403
+			switch {
+			case cl.roles == nil && rt.kind == API:
+				want = 401
+			case cl.roles == nil:
+				want = 303
+			case slices.Contains(admitted, cl.roles[0]):
+				want = 200
+				saw = append(saw, cl.roles[0])
+			}
+			status, body, hdr := e.call(t, "GET", rt.path, "", "", cl)
+			if status != want {
+				t.Errorf("GET %s as %s: %d, want %d\n%s", rt.path, cl.name, status, want, clip(body))
+				continue
+			}
+			checkRefusal(t, rt.path+" as "+cl.name, rt.kind, status, body, hdr)
+			if status == 200 && rt.kind == HTML {
+				page := string(body)
+				b, c, a := strings.Index(page, "Budget variance"), strings.Index(page, "Change failure rate"), strings.Index(page, "Annual recurring revenue")
+				if b < 0 || c < b || a < c {
+					t.Errorf("%s: the CFO page does not show its metrics in order (%d, %d, %d)", cl.name, b, c, a)
+				}
+			}
+		}
+		if len(saw) != len(admitted) {
+			t.Errorf("%s admitted %v, want %v", rt.path, saw, admitted)
+		}
+	}
+	for role, listed := range map[string]bool{"ceo": true, "vp_cs": true, "support": false} {
+		_, body, _ := e.call(t, "GET", "/api/v1/views", "", "", caller{name: role, roles: []string{role}, token: e.roleToken(t, role)})
+		if got := strings.Contains(string(body), `"id": "cfo"`); got != listed {
+			t.Errorf("GET /api/v1/views as %s lists cfo: %v, want %v\n%s", role, got, listed, clip(body))
+		}
+	}
+}

@@ -21,10 +21,12 @@ var specMetrics = map[string][]string{
 		"deployment_frequency", "lead_time_for_changes", "change_failure_rate",
 		"failed_deployment_recovery_time", "rework_rate", "rollback_rate",
 		"deployment_success_rate", "deployment_duration", "emergency_retro_overdue",
+		"coding_time", "pickup_time", "review_time", "deploy_time",
 	},
 	"reliability": {
 		"availability", "slo_compliance", "error_budget_remaining", "incidents_p0_p1", "mttr",
 		"time_to_detect", "incident_recurrence_rate", "postmortem_compliance", "error_rate",
+		"revenue_at_risk",
 	},
 	"security": {
 		"open_critical_vulnerabilities", "open_high_vulnerabilities", "time_to_patch_critical",
@@ -40,7 +42,8 @@ var specMetrics = map[string][]string{
 	"growth": {
 		"mrr", "arr", "nrr", "grr", "pipeline_coverage", "win_rate", "sales_cycle_length",
 		"sales_velocity", "quota_attainment", "cac", "cac_payback_months", "mql_volume",
-		"funnel_conversion",
+		"mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",
+		"quick_ratio", "ltv", "funnel_conversion",
 	},
 }
 
@@ -93,6 +96,18 @@ var specThresholds = map[string]Thresholds{
 	"cac_payback_months":              {Green: 12, Amber: 18},
 	"mql_volume":                      {Green: 1, Amber: 0.8, RelativeTo: RelativeToTarget},
 	"funnel_conversion":               {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"coding_time":                     {Green: 24, Amber: 72},
+	"pickup_time":                     {Green: 4, Amber: 24},
+	"review_time":                     {Green: 12, Amber: 48},
+	"deploy_time":                     {Green: 4, Amber: 24},
+	"revenue_at_risk":                 {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"mrr_new":                         {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"mrr_reactivation":                {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"mrr_expansion":                   {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"mrr_contraction":                 {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"mrr_churn":                       {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"quick_ratio":                     {Green: 4, Amber: 1},
+	"ltv":                             {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
 }
 
 // specLower lists SPEC §3's "better: lower" metrics; every other one is higher-better.
@@ -104,7 +119,8 @@ var specLower = []string{
 	"vulnerability_sla_breaches", "security_incidents_90d", "infrastructure_cost", "cost_trend",
 	"cost_per_active_customer", "cost_per_million_requests", "budget_variance",
 	"logo_churn_rate", "open_escalations", "release_impact_score", "sales_cycle_length", "cac",
-	"cac_payback_months",
+	"cac_payback_months", "coding_time", "pickup_time", "review_time", "deploy_time",
+	"revenue_at_risk", "mrr_contraction", "mrr_churn",
 }
 
 func mustDefault(t *testing.T) *Catalog {
@@ -140,8 +156,8 @@ func TestDefaultHoldsTheSpecCatalog(t *testing.T) {
 		}
 		total += len(specMetrics[p])
 	}
-	if len(c.Metrics) != total || total != 48 {
-		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 48)", len(c.Metrics), total)
+	if len(c.Metrics) != total || total != 60 {
+		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 60)", len(c.Metrics), total)
 	}
 
 	var headline, dora []string

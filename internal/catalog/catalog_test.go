@@ -559,7 +559,7 @@ func TestParseRules(t *testing.T) {
 		{"view metrics exist", replace("metrics: [uptime, overrun]", "metrics: [uptime, ghost]"), []string{`view "sre": metrics[1]: unknown metric "ghost"`}, "[uptime, ghost]"},
 		{"view breakdown offered", replace("{uptime: service}", "{uptime: team}"), []string{`view "sre": breakdowns.uptime: metric "uptime" cannot be broken down by "team" (it offers: service)`}, "{uptime: team}"},
 		{"view breakdown in view", replace("{uptime: service}", "{uptime: service, spend: service}"), []string{`view "sre": breakdowns.spend: metric "spend" is not among the view's metrics`}, "spend: service}"},
-		{"view section known", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, forecast]"), []string{`view "sre": sections[1]: unknown section "forecast" (want one of "pillars", "pipeline_by_stage", "quota_pace")`}, "sections: [pillars, forecast]"},
+		{"view section known", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, forecast]"), []string{`view "sre": sections[1]: unknown section "forecast" (want one of "pillars", "pipeline_by_stage", "quota_pace", "flow_stages", "mrr_bridge")`}, "sections: [pillars, forecast]"},
 		{"view section once", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, pillars]"), []string{`view "sre": sections[1]: "pillars" is listed twice`}, "sections: [pillars, pillars]"},
 		{"view id snake_case", replace("id: sre", "id: SRE"), []string{`view "SRE": id: "SRE" is not snake_case`}, "id: SRE"},
 		{"metric sensitivity known", replace("unit: currency", "unit: currency\n    sensitivity: secret"), []string{`metric "spend": sensitivity: unknown sensitivity "secret" (want "revenue" or nothing)`}, "sensitivity: secret"},
@@ -613,7 +613,7 @@ func TestValidateBuiltCatalog(t *testing.T) {
 		{"window", func(c *Catalog) { c.Metrics[0].Window = 0 }, `metric "availability": window: must be greater than zero`},
 		{"thresholds", func(c *Catalog) { c.Metrics[0].Thresholds.Amber = 100 }, `metric "availability": thresholds: green 99.9 is below amber 100`},
 		{"headline", func(c *Catalog) { c.Metrics[1].Headline = true }, `headline: at most 7 headline metrics`},
-		{"view", func(c *Catalog) { c.Views[0].Metrics = append(c.Views[0].Metrics, "ghost") }, `view "ceo": metrics[9]: unknown metric "ghost"`},
+		{"view", func(c *Catalog) { c.Views[0].Metrics = append(c.Views[0].Metrics, "ghost") }, `view "ceo": metrics[10]: unknown metric "ghost"`},
 		{"pillar", func(c *Catalog) { c.Metrics[0].Pillar = "ops" }, `metric "availability": pillar: unknown pillar "ops"`},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // flowSeed adds changes with every flow timestamp: team core's api ships
@@ -72,4 +74,21 @@ func TestRoleViewFlowAndBridgePanels(t *testing.T) {
 	}, "<td>acme</td>")
 	ceo := e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
 	mustContain(t, "the CEO view", ceo, []string{`id="sec-bridge"`, "−812.25 USD"})
+}
+
+// Revenue at risk's card says its formula with its own numbers, and the
+// bare formula when a number is missing.
+func TestRevenueAtRiskNote(t *testing.T) {
+	e := newEnv(t, 0)
+	v, avail, arr, days := 1232.88, 99.5, 900000.0, 30.0
+	c := scorecard.Card{ID: "revenue_at_risk", Name: "Revenue at risk", Unit: "currency", Value: &v,
+		Detail: metrics.Detail{Availability: &avail, ARR: &arr, WindowDays: &days, Currency: "EUR"}}
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf})
+	if want := "(1 − 99.5 % availability) × ARR 900,000 EUR × 30 days ÷ 365 = 1,233 EUR."; m.Note != want {
+		t.Errorf("note %q, want %q", m.Note, want)
+	}
+	c.Detail.ARR, c.Value = nil, nil
+	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}); m.Note != "Revenue at risk = (1 − availability) × ARR × window days ÷ 365." {
+		t.Errorf("note without ARR %q", m.Note)
+	}
 }

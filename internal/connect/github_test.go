@@ -122,8 +122,8 @@ func TestGitHubFirstReview(t *testing.T) {
 			t.Errorf("reason %v, want %q", a.body["reason"], want)
 		}
 	}
-	reason(e.ghPost("pull_request_review", "r-1", review).want(t, http.StatusOK, store.DeliveryIgnored), "first review kept until the pull request is merged")
-	reason(e.ghPost("pull_request_review", "r-2", at(review, "2019-05-15T15:21:05Z")).want(t, http.StatusOK, store.DeliveryIgnored), "an earlier review is kept for the pull request")
+	reason(e.ghPost("pull_request_review", "r-1", review).want(t, http.StatusOK, store.DeliveryIgnored), "first review kept until the merge")
+	reason(e.ghPost("pull_request_review", "r-2", at(review, "2019-05-15T15:21:05Z")).want(t, http.StatusOK, store.DeliveryIgnored), "an earlier review is kept")
 	byAuthor := edit(t, review, func(m map[string]any) { obj(m, "review", "user")["login"] = "Codertocat" })
 	reason(e.ghPost("pull_request_review", "r-3", byAuthor).want(t, http.StatusOK, store.DeliveryIgnored), "a review by the pull request's author")
 	e.ghPost("pull_request_review", "r-4", edit(t, review, func(m map[string]any) { m["action"] = "dismissed" })).want(t, http.StatusOK, store.DeliveryIgnored)

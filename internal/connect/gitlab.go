@@ -19,6 +19,7 @@ func gitlabConnector(cfg GitLab) connector {
 		verify:   verifyGitLabToken,
 		headerID: gitlabDeliveryID,
 		parse:    func(in *input) (*parsed, error) { return parseGitLab(cfg, in) },
+		stateful: true, // a merge is written with the first approval kept before it
 	}
 }
 
@@ -63,8 +64,13 @@ type glDeploymentEvent struct {
 
 type glMergeRequestEvent struct {
 	glHead
+	// User is who acted: on an approval, the approver.
+	User struct {
+		ID text `json:"id"`
+	} `json:"user"`
 	ObjectAttributes struct {
 		IID            text   `json:"iid"`
+		AuthorID       text   `json:"author_id"`
 		Action         string `json:"action"`
 		State          string `json:"state"`
 		Title          string `json:"title"`
@@ -178,9 +184,12 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 	case *glMergeRequestEvent:
 		mr := p.ObjectAttributes
 		event += "." + mr.Action
+		changeID := proj.PathWithNamespace + "!" + string(mr.IID)
 		switch {
 		case cfg.ChangesFrom == "push":
 			return ignored(id, event, "changes come from pushes (connectors.gitlab.changes_from: push)"), nil
+		case mr.Action == "approved" || mr.Action == "approval":
+			return gitlabApproval(id, event, changeID, proj, p)
 		case mr.Action != "merge" && mr.State != "merged":
 			return ignored(id, event, "only a merged merge request is a change"), nil
 		case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
@@ -191,8 +200,8 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 		if merged.IsZero() {
 			return nil, rejectf("object_attributes.updated_at: missing on a merged merge request")
 		}
-		return mapped(id, event, &domain.Change{
-			Meta: domain.Meta{ID: proj.PathWithNamespace + "!" + string(mr.IID)}, Service: service,
+		return withFirstReview(id, event, &domain.Change{
+			Meta: domain.Meta{ID: changeID}, Service: service,
 			MergedAt: merged.Time, OpenedAt: mr.CreatedAt.Time, Title: mr.Title, Commit: mr.MergeCommitSHA, URL: mr.URL,
 		}), nil
 	case *glPipelineEvent:
@@ -242,3 +251,19 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 }
 
 func (h *glHead) head() *glHead { return h }
+
+// gitlabApproval maps an approval of a merge request by someone other than
+// its author: its time (the merge request's last update, which the
+// approval is) is the change's first review when it is the earliest.
+func gitlabApproval(id, event, changeID string, proj glProject, p *glMergeRequestEvent) (*parsed, error) {
+	mr := p.ObjectAttributes
+	switch {
+	case p.User.ID != "" && p.User.ID == mr.AuthorID:
+		return ignored(id, event, "an approval by the merge request's author"), nil
+	case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
+		return ignored(id, event, "a merge request into %s, not the default branch %s", mr.TargetBranch, proj.DefaultBranch), nil
+	case mr.UpdatedAt.IsZero():
+		return nil, rejectf("object_attributes.updated_at: missing on an approval")
+	}
+	return firstReview(id, event, changeID, mr.UpdatedAt.Time), nil
+}

@@ -85,9 +85,9 @@ func firstReview(id, event, changeID string, at time.Time) *parsed {
 				return built{}, err
 			}
 			if kept.Equal(at) {
-				return built{ignored: "first review kept until the pull request is merged"}, nil
+				return built{ignored: "first review kept until the merge"}, nil
 			}
-			return built{ignored: "an earlier review is kept for the pull request"}, nil
+			return built{ignored: "an earlier review is kept"}, nil
 		}
 		if !c.FirstReviewAt.IsZero() && !at.Before(c.FirstReviewAt) {
 			return built{ignored: "the change has an earlier first review"}, nil

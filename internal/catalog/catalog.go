@@ -195,7 +195,7 @@ type View struct {
 // ViewSections are the panels a role view may show beside its metrics' cards, for what no single
 // metric says: the scorecard's pillar statuses, open pipeline by stage with its ageing, and quota
 // attainment against the elapsed share of the quota period. The scorecard builds each.
-var ViewSections = []string{"pillars", "pipeline_by_stage", "quota_pace"}
+var ViewSections = []string{"pillars", "pipeline_by_stage", "quota_pace", "flow_stages", "mrr_bridge"}
 
 // Catalog is a complete set of definitions, in display order.
 type Catalog struct {

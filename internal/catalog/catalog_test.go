@@ -22,11 +22,13 @@ var specMetrics = map[string][]string{
 		"failed_deployment_recovery_time", "rework_rate", "rollback_rate",
 		"deployment_success_rate", "deployment_duration", "customer_weighted_change_failure_rate",
 		"emergency_retro_overdue",
+		"coding_time", "pickup_time", "review_time", "deploy_time",
 	},
 	"reliability": {
 		"availability", "slo_compliance", "error_budget_remaining", "incidents_p0_p1", "mttr",
 		"time_to_detect", "incident_recurrence_rate", "postmortem_compliance", "error_rate",
 		"business_hours_availability", "latency_compliance", "mttr_baseline",
+		"revenue_at_risk",
 	},
 	"security": {
 		"open_critical_vulnerabilities", "open_high_vulnerabilities", "time_to_patch_critical",
@@ -42,7 +44,8 @@ var specMetrics = map[string][]string{
 	"growth": {
 		"mrr", "arr", "nrr", "grr", "pipeline_coverage", "win_rate", "sales_cycle_length",
 		"sales_velocity", "quota_attainment", "cac", "cac_payback_months", "mql_volume",
-		"funnel_conversion",
+		"mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",
+		"quick_ratio", "ltv", "funnel_conversion",
 	},
 }
 
@@ -98,6 +101,18 @@ var specThresholds = map[string]Thresholds{
 	"cac_payback_months":                    {Green: 12, Amber: 18},
 	"mql_volume":                            {Green: 1, Amber: 0.8, RelativeTo: RelativeToTarget},
 	"funnel_conversion":                     {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"coding_time":                           {Green: 24, Amber: 72},
+	"pickup_time":                           {Green: 4, Amber: 24},
+	"review_time":                           {Green: 12, Amber: 48},
+	"deploy_time":                           {Green: 4, Amber: 24},
+	"revenue_at_risk":                       {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"mrr_new":                               {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"mrr_reactivation":                      {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"mrr_expansion":                         {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
+	"mrr_contraction":                       {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"mrr_churn":                             {Green: 1, Amber: 1.1, RelativeTo: RelativeToTarget},
+	"quick_ratio":                           {Green: 4, Amber: 1},
+	"ltv":                                   {Green: 1, Amber: 0.9, RelativeTo: RelativeToTarget},
 }
 
 // specLower lists SPEC §3's "better: lower" metrics; every other one is higher-better.
@@ -109,7 +124,8 @@ var specLower = []string{
 	"vulnerability_sla_breaches", "security_incidents_90d", "infrastructure_cost", "cost_trend",
 	"cost_per_active_customer", "cost_per_million_requests", "budget_variance",
 	"logo_churn_rate", "open_escalations", "release_impact_score", "sales_cycle_length", "cac",
-	"cac_payback_months",
+	"cac_payback_months", "coding_time", "pickup_time", "review_time", "deploy_time",
+	"revenue_at_risk", "mrr_contraction", "mrr_churn",
 }
 
 func mustDefault(t *testing.T) *Catalog {
@@ -145,8 +161,8 @@ func TestDefaultHoldsTheSpecCatalog(t *testing.T) {
 		}
 		total += len(specMetrics[p])
 	}
-	if len(c.Metrics) != total || total != 52 {
-		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 52)", len(c.Metrics), total)
+	if len(c.Metrics) != total || total != 64 {
+		t.Errorf("catalog has %d metrics, SPEC §3 lists %d (want 64)", len(c.Metrics), total)
 	}
 
 	var headline, dora []string
@@ -551,7 +567,7 @@ func TestParseRules(t *testing.T) {
 		{"view metrics exist", replace("metrics: [uptime, overrun]", "metrics: [uptime, ghost]"), []string{`view "sre": metrics[1]: unknown metric "ghost"`}, "[uptime, ghost]"},
 		{"view breakdown offered", replace("{uptime: service}", "{uptime: team}"), []string{`view "sre": breakdowns.uptime: metric "uptime" cannot be broken down by "team" (it offers: service)`}, "{uptime: team}"},
 		{"view breakdown in view", replace("{uptime: service}", "{uptime: service, spend: service}"), []string{`view "sre": breakdowns.spend: metric "spend" is not among the view's metrics`}, "spend: service}"},
-		{"view section known", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, forecast]"), []string{`view "sre": sections[1]: unknown section "forecast" (want one of "pillars", "pipeline_by_stage", "quota_pace")`}, "sections: [pillars, forecast]"},
+		{"view section known", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, forecast]"), []string{`view "sre": sections[1]: unknown section "forecast" (want one of "pillars", "pipeline_by_stage", "quota_pace", "flow_stages", "mrr_bridge")`}, "sections: [pillars, forecast]"},
 		{"view section once", replace("breakdowns: {uptime: service}", "breakdowns: {uptime: service}\n    sections: [pillars, pillars]"), []string{`view "sre": sections[1]: "pillars" is listed twice`}, "sections: [pillars, pillars]"},
 		{"view id snake_case", replace("id: sre", "id: SRE"), []string{`view "SRE": id: "SRE" is not snake_case`}, "id: SRE"},
 		{"metric sensitivity known", replace("unit: currency", "unit: currency\n    sensitivity: secret"), []string{`metric "spend": sensitivity: unknown sensitivity "secret" (want "revenue" or nothing)`}, "sensitivity: secret"},
@@ -617,7 +633,7 @@ func TestValidateBuiltCatalog(t *testing.T) {
 		{"window", func(c *Catalog) { c.Metrics[0].Window = 0 }, `metric "availability": window: must be greater than zero`},
 		{"thresholds", func(c *Catalog) { c.Metrics[0].Thresholds.Amber = 100 }, `metric "availability": thresholds: green 99.9 is below amber 100`},
 		{"headline", func(c *Catalog) { c.Metrics[1].Headline = true }, `headline: at most 7 headline metrics`},
-		{"view", func(c *Catalog) { c.Views[0].Metrics = append(c.Views[0].Metrics, "ghost") }, `view "ceo": metrics[9]: unknown metric "ghost"`},
+		{"view", func(c *Catalog) { c.Views[0].Metrics = append(c.Views[0].Metrics, "ghost") }, `view "ceo": metrics[10]: unknown metric "ghost"`},
 		{"pillar", func(c *Catalog) { c.Metrics[0].Pillar = "ops" }, `metric "availability": pillar: unknown pillar "ops"`},
 	}
 	for _, tt := range tests {

@@ -263,4 +263,6 @@ var sectionDocs = map[string]string{
 	"pillars":           "every pillar's status with the metrics that set it",
 	"pipeline_by_stage": "open opportunities by stage (count, amount, median and oldest age in days)",
 	"quota_pace":        "quota attainment against the elapsed share of the quota period",
+	"flow_stages":       "where lead time goes: the median coding, pickup, review and deploy time per team, as stacked bars, with the changes each rests on",
+	"mrr_bridge":        "the MRR bridge over the window as a waterfall: MRR at its start, new, reactivation, expansion, contraction and churn, MRR at as_of",
 }

@@ -1,5 +1,7 @@
 // Package chart renders Candor's charts as inline SVG on the server: a sparkline, a trend line
-// chart, horizontal bars for a breakdown, a conversion funnel and a bullet chart for attainment.
+// chart, horizontal bars for a breakdown, a conversion funnel, a bullet chart for attainment,
+// stacked bars for the parts of a whole (where lead time goes) and a waterfall for how a level
+// moved (the MRR bridge).
 //
 // Each chart is a value type whose SVG method returns template.HTML, ready for
 // {{.Chart.SVG}} in an html/template page. The markup is safe by construction: every piece of
@@ -12,7 +14,7 @@
 // series-N, …) are hooks a stylesheet may use to override them; CSS (chart.css) holds the few
 // rules a page needs to make the charts responsive and print well.
 //
-// The wide charts (Trend, Bars, Funnel: 640 px) shrink to fit a narrow column, text included; on a
+// The wide charts (Trend, Bars, Funnel, StackedBars, Waterfall: 640 px) shrink to fit a narrow column, text included; on a
 // phone their text gets too small, so a page draws each a second time with Width 360 and lets its
 // stylesheet show one or the other by media query (display: none also hides the other from
 // screen readers). internal/browsertest's harness page does this.

@@ -75,6 +75,27 @@ func TestEveryChartIsWellFormedAndSafe(t *testing.T) {
 		{"funnel one stage", Funnel{Stages: []Stage{{"Leads", fp(10)}}}.SVG()},
 		{"funnel missing and zero", Funnel{Stages: []Stage{{"a", fp(0)}, {"b", nil}, {"c", fp(nan)}, {"d", fp(-5)}}}.SVG()},
 		{"funnel hostile", Funnel{Title: hostile, Stages: []Stage{{hostile, fp(2)}, {hostile, fp(1)}}}.SVG()},
+		{"stacked", StackedBars{Title: "Lead time", Series: []string{"Coding", "Pickup", "Review", "Deploy"},
+			Rows: []StackRow{{"All", []*float64{fp(10), fp(2), fp(12), fp(96)}, "n = 7"}, {"growth", []*float64{nil, fp(48), fp(24), fp(48)}, ""}}}.SVG()},
+		{"stacked empty", StackedBars{}.SVG()},
+		{"stacked no rows", StackedBars{Series: []string{"a", "b"}}.SVG()},
+		{"stacked all missing", StackedBars{Series: []string{"a"}, Rows: []StackRow{{"x", []*float64{nil}, ""}, {"y", []*float64{fp(nan)}, ""}}}.SVG()},
+		{"stacked zero and negative", StackedBars{Series: []string{"a", "b"}, Rows: []StackRow{{"x", []*float64{fp(0), fp(-3)}, ""}}}.SVG()},
+		{"stacked short values", StackedBars{Series: []string{"a", "b", "c"}, Rows: []StackRow{{"x", []*float64{fp(1)}, ""}}}.SVG()},
+		{"stacked huge", StackedBars{Series: []string{"a", "b"}, Rows: []StackRow{{"x", []*float64{fp(1e308), fp(1e308)}, ""}}}.SVG()},
+		{"stacked narrow", StackedBars{Series: []string{"Coding time", "Pickup time", "Review time", "Deploy time"}, Width: 300,
+			Rows: []StackRow{{"a team with a long name", []*float64{fp(1), fp(2), fp(3), fp(4)}, "n = 1"}}}.SVG()},
+		{"stacked hostile", StackedBars{Title: hostile, Series: []string{hostile}, Rows: []StackRow{{hostile, []*float64{fp(1)}, hostile}},
+			Format: func(float64) string { return hostile }}.SVG()},
+		{"waterfall", Waterfall{Title: "MRR", Steps: []Step{{"Start", fp(1000), true}, {"New", fp(200), false}, {"Churn", fp(-300), false}, {"End", fp(900), true}}}.SVG()},
+		{"waterfall empty", Waterfall{}.SVG()},
+		{"waterfall all missing", Waterfall{Steps: []Step{{"Start", nil, true}, {"New", nil, false}}}.SVG()},
+		{"waterfall unknown step", Waterfall{Steps: []Step{{"Start", fp(10), true}, {"a", fp(nan), false}, {"b", fp(5), false}, {"End", fp(20), true}}}.SVG()},
+		{"waterfall below zero", Waterfall{Steps: []Step{{"Start", fp(10), true}, {"a", fp(-50), false}, {"End", fp(-40), true}}}.SVG()},
+		{"waterfall zeros", Waterfall{Steps: []Step{{"Start", fp(0), true}, {"a", fp(0), false}, {"End", fp(0), true}}}.SVG()},
+		{"waterfall huge", Waterfall{Steps: []Step{{"Start", fp(1e308), true}, {"a", fp(1e308), false}, {"b", fp(-1e308), false}}}.SVG()},
+		{"waterfall hostile", Waterfall{Title: hostile, Steps: []Step{{hostile, fp(3), true}, {hostile, fp(1), false}},
+			Format: func(float64) string { return hostile }}.SVG()},
 		{"bullet", Bullet{Label: "Bookings", Value: fp(1.2e6), Target: fp(2e6), Elapsed: fp(0.55), Status: "amber"}.SVG()},
 		{"bullet empty", Bullet{}.SVG()},
 		{"bullet over target", Bullet{Value: fp(3), Target: fp(2), Elapsed: fp(1), Status: "green"}.SVG()},
@@ -626,5 +647,156 @@ func TestCSSShipsTheResponsiveRule(t *testing.T) {
 		if !strings.Contains(CSS, want) {
 			t.Errorf("chart.css lacks %q", want)
 		}
+	}
+}
+
+func TestStackedBars(t *testing.T) {
+	hours := func(v float64) string { return Number(v) + " h" }
+	c := StackedBars{Title: "Where lead time goes", Format: hours, Series: []string{"Coding", "Pickup", "Review", "Deploy"}, Rows: []StackRow{
+		{"All teams", []*float64{fp(10), fp(2), fp(12), fp(96)}, "n = 7"},
+		{"core", []*float64{fp(5), fp(1), fp(6), fp(48)}, ""},
+		{"growth", []*float64{nil, fp(48), fp(24), fp(-1)}, ""},
+	}}
+	root := checkSVG(t, c.SVG())
+	legend := root.byClass("g", "legend")
+	if len(legend) != 4 {
+		t.Fatalf("%d legend items, want 4", len(legend))
+	}
+	for i, l := range legend {
+		if l.named("text")[0].text != c.Series[i] || !l.hasClass("series-"+strconv.Itoa(i)) {
+			t.Errorf("legend %d = %q", i, l.inner)
+		}
+	}
+	rows := root.byClass("g", "row")
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	// One scale for every row, from the axis: all 120 h, core 60 h, growth 72 h (its coding
+	// unknown and its negative deploy time unknown: neither drawn).
+	axis := root.byClass("line", "axis")[0].f(t, "x1")
+	var ends []float64
+	for i, r := range rows {
+		segs := r.byClass("g", "segment")
+		want := []int{4, 4, 2}[i]
+		if len(segs) != want {
+			t.Fatalf("row %d: %d segments, want %d", i, len(segs), want)
+		}
+		x := axis
+		for _, s := range segs {
+			rect := s.named("rect")[0]
+			if math.Abs(rect.f(t, "x")-x) > 0.02 {
+				t.Errorf("row %d: segment %q starts at %v, not where the one before ended (%v)", i, s.attrs["class"], rect.f(t, "x"), x)
+			}
+			x = rect.f(t, "x") + rect.f(t, "width")
+		}
+		ends = append(ends, x-axis)
+	}
+	if math.Abs(ends[1]*2-ends[0]) > 0.1 || math.Abs(ends[2]*120/72-ends[0]) > 0.1 {
+		t.Errorf("bar lengths %v not proportional to 120, 60, 72", ends)
+	}
+	if got := rows[2].byClass("g", "segment")[0].attrs["class"]; got != "segment series-1" {
+		t.Errorf("growth's first segment is %q, want pickup's (series-1)", got)
+	}
+	// Each segment wide enough carries its value; the totals say what is unknown.
+	if got := rows[0].byClass("g", "segment")[3].byClass("text", "value"); len(got) != 1 || got[0].text != "96 h" {
+		t.Errorf("deploy segment text %v", texts(got))
+	}
+	want := []string{"120 h · n = 7", "60 h", "72 h + Coding, Deploy unknown"}
+	for i, r := range rows {
+		if got := r.byClass("text", "total")[0].text; got != want[i] {
+			t.Errorf("row %d total %q, want %q", i, got, want[i])
+		}
+	}
+	if desc := root.children[1].text; !strings.Contains(desc, "growth: Coding unknown, Pickup 48 h, Review 24 h, Deploy unknown (total 72 h + Coding, Deploy unknown)") {
+		t.Errorf("desc %q", desc)
+	}
+	// A narrow chart wraps its legend rather than overflowing.
+	c.Width = 300
+	c.Series = []string{"Coding time", "Pickup time", "Review time", "Deploy time"}
+	root = checkSVG(t, c.SVG())
+	ys := map[string]bool{}
+	for _, l := range root.byClass("g", "legend") {
+		ys[l.named("rect")[0].attrs["y"]] = true
+	}
+	if len(ys) < 2 {
+		t.Errorf("the legend of a 300 px chart is on %d line", len(ys))
+	}
+}
+
+func TestWaterfall(t *testing.T) {
+	c := Waterfall{Title: "MRR bridge", Steps: []Step{
+		{"Start", fp(1000), true}, {"New", fp(200), false}, {"Reactivation", fp(0), false}, {"Expansion", fp(50), false},
+		{"Contraction", fp(-100), false}, {"Churn", fp(-300), false}, {"End", fp(850), true},
+	}}
+	root := checkSVG(t, c.SVG())
+	rows := root.all(func(n *node) bool { return n.name == "g" && (n.hasClass("total") || n.hasClass("step")) })
+	if len(rows) != 7 {
+		t.Fatalf("%d rows, want 7", len(rows))
+	}
+	wantClass := []string{"total", "up", "up", "up", "down", "down", "total"}
+	wantText := []string{"1,000", "+200", "0", "+50", "−100", "−300", "850"}
+	rects := make([]*node, 7)
+	for i, r := range rows {
+		if !r.hasClass(wantClass[i]) {
+			t.Errorf("row %d class %q, want %s", i, r.attrs["class"], wantClass[i])
+		}
+		if got := r.byClass("text", "value")[0].text; got != wantText[i] {
+			t.Errorf("row %d text %q, want %q", i, got, wantText[i])
+		}
+		rects[i] = r.named("rect")[0]
+	}
+	// Levels 1000 → 1200 → 1200 → 1250 → 1150 → 850: the axis starts at 400 (the changes are
+	// small beside the totals), and says so.
+	px := func(v float64) float64 { return rects[0].f(t, "x") + (v-400)/(1000-400)*rects[0].f(t, "width") }
+	left := func(i int) float64 { return rects[i].f(t, "x") }
+	right := func(i int) float64 { return rects[i].f(t, "x") + rects[i].f(t, "width") }
+	checks := []struct {
+		what      string
+		got, want float64
+	}{
+		{"new starts at the start level", left(1), px(1000)}, {"new ends at 1200", right(1), px(1200)},
+		{"expansion from 1200", left(3), px(1200)}, {"expansion to 1250", right(3), px(1250)},
+		{"contraction from 1150", left(4), px(1150)}, {"contraction to 1250", right(4), px(1250)},
+		{"churn from 850", left(5), px(850)}, {"churn to 1150", right(5), px(1150)},
+		{"end total to 850", right(6), px(850)}, {"end total from the axis", left(6), left(0)},
+	}
+	for _, c := range checks {
+		if math.Abs(c.got-c.want) > 0.05 {
+			t.Errorf("%s: x %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	if rects[4].attrs["fill"] != fallDown || rects[1].attrs["fill"] != fallUp || rects[0].attrs["fill"] == fallUp {
+		t.Errorf("fills %q %q %q", rects[0].attrs["fill"], rects[1].attrs["fill"], rects[4].attrs["fill"])
+	}
+	if w := rects[2].f(t, "width"); w != 1 {
+		t.Errorf("a zero change is %v wide, want a 1 px mark", w)
+	}
+	if cap := root.byClass("text", "caption"); len(cap) != 1 || cap[0].text != "Axis starts at 400, not zero" {
+		t.Errorf("caption %v", texts(cap))
+	}
+	if len(root.byClass("polyline", "break")) != 2 {
+		t.Error("the total bars have no break mark")
+	}
+	if n := len(root.byClass("line", "connector")); n != 6 {
+		t.Errorf("%d connectors, want 6", n)
+	}
+	if desc := root.children[1].text; !strings.Contains(desc, "Start 1,000; New +200; Reactivation 0; Expansion +50; Contraction −100; Churn −300; End 850. The axis starts at 400, not zero.") {
+		t.Errorf("desc %q", desc)
+	}
+
+	// Large changes keep the axis at zero, with no caption.
+	root = checkSVG(t, Waterfall{Steps: []Step{{"Start", fp(100), true}, {"New", fp(100), false}, {"End", fp(200), true}}}.SVG())
+	if len(root.byClass("text", "caption")) != 0 || len(root.byClass("polyline", "break")) != 0 {
+		t.Error("an axis from zero is captioned as broken")
+	}
+	// An unknown change leaves the level unknown until the next total: later changes are
+	// written, not drawn.
+	root = checkSVG(t, Waterfall{Steps: []Step{{"Start", fp(100), true}, {"New", nil, false}, {"Expansion", fp(10), false}, {"End", fp(120), true}}}.SVG())
+	rows = root.all(func(n *node) bool { return n.name == "g" && (n.hasClass("total") || n.hasClass("step")) })
+	if len(rows[1].named("rect")) != 0 || len(rows[2].named("rect")) != 0 || len(rows[3].named("rect")) != 1 {
+		t.Error("changes after an unknown one are drawn")
+	}
+	if rows[1].byClass("text", "value")[0].text != "unknown" || rows[2].byClass("text", "value")[0].text != "+10" {
+		t.Errorf("texts %q %q", rows[1].inner, rows[2].inner)
 	}
 }

@@ -53,7 +53,7 @@ type Config struct {
 	VulnerabilitySLA map[string]string `yaml:"vulnerability_sla"`
 	// Freshness overrides the freshness limit of a source kind.
 	Freshness map[string]string `yaml:"freshness"`
-	// GrossMargin is used for CAC payback.
+	// GrossMargin is used for CAC payback and LTV.
 	GrossMargin *float64 `yaml:"gross_margin"`
 	// FunnelMaturationLag is how old funnel_conversion's cohort of leads
 	// is: created in [as_of − lag − window, as_of − lag) (default 90d).

@@ -25,6 +25,11 @@ func (emptyState) Get(context.Context, domain.Key) (store.Stored, error) {
 	return store.Stored{}, store.ErrNotFound
 }
 
+// AppendDocOnce keeps nothing: each build is the first to see its key.
+func (emptyState) AppendDocOnce(_ context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
+	return store.Doc{Collection: collection, Key: key, Body: body}, true, nil
+}
+
 func fuzzParse(t *testing.T, c connector, h http.Header, body []byte) {
 	p, err := c.parse(&input{header: h, body: body, now: testNow})
 	if err != nil {

@@ -11,7 +11,8 @@ import (
 )
 
 // GitHub: deployment_status (finished deployments), pull_request (merged
-// pull requests are changes), push (commits to the default branch, for
+// pull requests are changes), pull_request_review (a change's first
+// review), push (commits to the default branch, for
 // trunk-based teams), workflow_run (configured deploy workflows) and
 // release (when configured). Verified with X-Hub-Signature-256; the
 // delivery id is X-GitHub-Delivery, the same on a redelivery.
@@ -22,6 +23,7 @@ func githubConnector(cfg GitHub) connector {
 		verify:   verifyHubSignature("X-Hub-Signature-256"),
 		headerID: func(h http.Header) string { return h.Get("X-GitHub-Delivery") },
 		parse:    func(in *input) (*parsed, error) { return parseGitHub(cfg, in) },
+		stateful: true, // a merge is written with the first review kept before it
 	}
 }
 
@@ -91,6 +93,23 @@ type ghPull struct {
 	} `json:"base"`
 }
 
+// ghPullRequestReviewEvent is a review submitted on a pull request: its
+// time is the change's first_review_at when it is the earliest seen.
+type ghPullRequestReviewEvent struct {
+	ghHead
+	Review struct {
+		User        ghUser `json:"user"`
+		SubmittedAt when   `json:"submitted_at"`
+	} `json:"review"`
+	PullRequest struct {
+		Number text   `json:"number"`
+		User   ghUser `json:"user"`
+		Base   struct {
+			Ref string `json:"ref"`
+		} `json:"base"`
+	} `json:"pull_request"`
+}
+
 type ghPushEvent struct {
 	ghHead
 	Ref     string     `json:"ref"`
@@ -153,6 +172,8 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 		p = &ghDeploymentEvent{}
 	case "pull_request":
 		p = &ghPullRequestEvent{}
+	case "pull_request_review":
+		p = &ghPullRequestReviewEvent{}
 	case "push":
 		p = &ghPushEvent{}
 	case "workflow_run":
@@ -176,7 +197,9 @@ func parseGitHub(cfg GitHub, in *input) (*parsed, error) {
 	case *ghDeploymentEvent:
 		return outcome(id, event)(githubDeployment(cfg, repo, &p.Deployment, &p.DeploymentStatus))
 	case *ghPullRequestEvent:
-		return outcome(id, event)(githubChange(cfg, repo, &p.PullRequest, h.Action == "closed" && p.PullRequest.Merged))
+		return changeOutcome(id, event)(githubChange(cfg, repo, &p.PullRequest, h.Action == "closed" && p.PullRequest.Merged))
+	case *ghPullRequestReviewEvent:
+		return githubReview(cfg, id, event, repo, p)
 	case *ghPushEvent:
 		return githubPush(cfg, id, event, service, repo, p)
 	case *ghWorkflowRunEvent:
@@ -344,4 +367,27 @@ func firstTime(ts ...when) when {
 		}
 	}
 	return when{}
+}
+
+// githubReview maps a submitted review by someone other than the pull
+// request's author (SPEC §1: the author's own comments are no review).
+func githubReview(cfg GitHub, id, event string, repo ghRepo, p *ghPullRequestReviewEvent) (*parsed, error) {
+	pr, rv := p.PullRequest, p.Review
+	switch {
+	case cfg.ChangesFrom == "push":
+		return ignored(id, event, "changes come from pushes (connectors.github.changes_from: push)"), nil
+	case p.Action != "submitted":
+		return ignored(id, event, "only a submitted review is a review"), nil
+	case rv.User.Login != "" && rv.User.Login == pr.User.Login:
+		return ignored(id, event, "a review by the pull request's author"), nil
+	case repo.DefaultBranch != "" && pr.Base.Ref != repo.DefaultBranch:
+		return ignored(id, event, "a pull request into %s, not the default branch %s", pr.Base.Ref, repo.DefaultBranch), nil
+	}
+	if pr.Number == "" {
+		return nil, rejectf("pull_request.number: missing")
+	}
+	if rv.SubmittedAt.IsZero() {
+		return nil, rejectf("review.submitted_at: missing on a submitted review")
+	}
+	return firstReview(id, event, repo.FullName+"#"+string(pr.Number), rv.SubmittedAt.Time), nil
 }

@@ -106,6 +106,60 @@ func TestGitHubPullRequest(t *testing.T) {
 	e.ghPost("pull_request", "p-1", merged).want(t, http.StatusOK, store.DeliveryIgnored)
 }
 
+// A review comes before the merge: the first one by someone other than
+// the author is kept and written with the change when it merges; a review
+// after the merge updates the stored change when it is its earliest.
+func TestGitHubFirstReview(t *testing.T) {
+	e := ghEnv(t, GitHub{})
+	review := fixture(t, "github/derived.pull_request_review.submitted.payload.json")
+	merged := fixture(t, "github/derived.pull_request.closed.merged.payload.json")
+	at := func(body []byte, t0 string) []byte {
+		return edit(t, body, func(m map[string]any) { obj(m, "review")["submitted_at"] = t0 })
+	}
+	reason := func(a answer, want string) {
+		t.Helper()
+		if a.body["reason"] != want {
+			t.Errorf("reason %v, want %q", a.body["reason"], want)
+		}
+	}
+	reason(e.ghPost("pull_request_review", "r-1", review).want(t, http.StatusOK, store.DeliveryIgnored), "first review kept until the merge")
+	reason(e.ghPost("pull_request_review", "r-2", at(review, "2019-05-15T15:21:05Z")).want(t, http.StatusOK, store.DeliveryIgnored), "an earlier review is kept")
+	byAuthor := edit(t, review, func(m map[string]any) { obj(m, "review", "user")["login"] = "Codertocat" })
+	reason(e.ghPost("pull_request_review", "r-3", byAuthor).want(t, http.StatusOK, store.DeliveryIgnored), "a review by the pull request's author")
+	e.ghPost("pull_request_review", "r-4", edit(t, review, func(m map[string]any) { m["action"] = "dismissed" })).want(t, http.StatusOK, store.DeliveryIgnored)
+
+	e.ghPost("pull_request", "p-1", merged).want(t, http.StatusOK, store.DeliveryAccepted)
+	c := e.record(domain.KindChange, "github", "Codertocat/Hello-World#2").(*domain.Change)
+	if !c.FirstReviewAt.Equal(ts("2019-05-15T15:20:56Z")) || !c.OpenedAt.Equal(ts("2019-05-15T15:20:33Z")) {
+		t.Fatalf("merged change: first review %v, opened %v", c.FirstReviewAt, c.OpenedAt)
+	}
+	// A merge delivered again (a new delivery id) keeps it.
+	e.ghPost("pull_request", "p-2", merged).want(t, http.StatusOK, store.DeliveryAccepted)
+	if c := e.record(domain.KindChange, "github", "Codertocat/Hello-World#2").(*domain.Change); !c.FirstReviewAt.Equal(ts("2019-05-15T15:20:56Z")) {
+		t.Fatalf("redelivered merge: first review %v", c.FirstReviewAt)
+	}
+
+	// Merged before any review: a later review is the change's first,
+	// kept though after the merge (the metrics drop its negative span).
+	e = ghEnv(t, GitHub{})
+	e.ghPost("pull_request", "p-1", merged).want(t, http.StatusOK, store.DeliveryAccepted)
+	if c := e.record(domain.KindChange, "github", "Codertocat/Hello-World#2").(*domain.Change); !c.FirstReviewAt.IsZero() {
+		t.Fatalf("merged without a review: first review %v", c.FirstReviewAt)
+	}
+	e.ghPost("pull_request_review", "r-1", at(review, "2019-05-15T16:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	reason(e.ghPost("pull_request_review", "r-2", at(review, "2019-05-15T17:00:00Z")).want(t, http.StatusOK, store.DeliveryIgnored), "the change has an earlier first review")
+	e.ghPost("pull_request_review", "r-3", at(review, "2019-05-15T15:50:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if c := e.record(domain.KindChange, "github", "Codertocat/Hello-World#2").(*domain.Change); !c.FirstReviewAt.Equal(ts("2019-05-15T15:50:00Z")) || c.Title == "" {
+		t.Fatalf("review after the merge: %+v", c)
+	}
+
+	// Malformed: a submitted review without its time; with changes from
+	// pushes, reviews are not read.
+	e.ghPost("pull_request_review", "r-9", edit(t, review, func(m map[string]any) { delete(obj(m, "review"), "submitted_at") })).want(t, http.StatusBadRequest, store.DeliveryRejected)
+	e = ghEnv(t, GitHub{ChangesFrom: "push"})
+	e.ghPost("pull_request_review", "r-1", review).want(t, http.StatusOK, store.DeliveryIgnored)
+}
+
 func TestGitHubPush(t *testing.T) {
 	push := fixture(t, "github/push.with-new-branch.payload.json")
 	// By default changes come from pull requests.

@@ -20,6 +20,7 @@ func gitlabConnector(cfg GitLab) connector {
 		verify:   verifyGitLabToken,
 		headerID: gitlabDeliveryID,
 		parse:    func(in *input) (*parsed, error) { return parseGitLab(cfg, in) },
+		stateful: true, // a merge is written with the first approval kept before it
 	}
 }
 
@@ -64,6 +65,10 @@ type glDeploymentEvent struct {
 
 type glMergeRequestEvent struct {
 	glHead
+	// User is who acted: on an approval, the approver.
+	User struct {
+		ID text `json:"id"`
+	} `json:"user"`
 	ObjectAttributes glMergeRequest `json:"object_attributes"`
 }
 
@@ -72,6 +77,7 @@ type glMergeRequestEvent struct {
 // API's web_url and merged_at.
 type glMergeRequest struct {
 	IID            text   `json:"iid"`
+	AuthorID       text   `json:"author_id"`
 	Action         string `json:"action"`
 	State          string `json:"state"`
 	Title          string `json:"title"`
@@ -173,8 +179,15 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 		}
 		return outcome(id, event)(gitlabDeployment(cfg, proj, &d))
 	case *glMergeRequestEvent:
-		event += "." + p.ObjectAttributes.Action
-		return outcome(id, event)(gitlabChange(cfg, proj, &p.ObjectAttributes))
+		mr := &p.ObjectAttributes
+		event += "." + mr.Action
+		if mr.Action == "approved" || mr.Action == "approval" {
+			if cfg.ChangesFrom == "push" {
+				return ignored(id, event, "changes come from pushes (connectors.gitlab.changes_from: push)"), nil
+			}
+			return gitlabApproval(id, event, proj.PathWithNamespace+"!"+string(mr.IID), proj, p)
+		}
+		return changeOutcome(id, event)(gitlabChange(cfg, proj, mr))
 	case *glPipelineEvent:
 		var recs []domain.Record
 		for _, b := range p.Builds {
@@ -285,4 +298,20 @@ func gitlabChange(cfg GitLab, proj glProject, mr *glMergeRequest) (domain.Record
 		Meta: domain.Meta{ID: proj.PathWithNamespace + "!" + string(mr.IID)}, Service: cfg.service(proj),
 		MergedAt: merged.Time, OpenedAt: mr.CreatedAt.Time, Title: mr.Title, Commit: mr.MergeCommitSHA, URL: firstOf(mr.URL, mr.WebURL),
 	}, "", nil
+}
+
+// gitlabApproval maps an approval of a merge request by someone other than
+// its author: its time (the merge request's last update, which the
+// approval is) is the change's first review when it is the earliest.
+func gitlabApproval(id, event, changeID string, proj glProject, p *glMergeRequestEvent) (*parsed, error) {
+	mr := p.ObjectAttributes
+	switch {
+	case p.User.ID != "" && p.User.ID == mr.AuthorID:
+		return ignored(id, event, "an approval by the merge request's author"), nil
+	case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
+		return ignored(id, event, "a merge request into %s, not the default branch %s", mr.TargetBranch, proj.DefaultBranch), nil
+	case mr.UpdatedAt.IsZero():
+		return nil, rejectf("object_attributes.updated_at: missing on an approval")
+	}
+	return firstReview(id, event, changeID, mr.UpdatedAt.Time), nil
 }

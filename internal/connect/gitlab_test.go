@@ -77,6 +77,31 @@ func TestGitLabMergeRequest(t *testing.T) {
 	e.post("gitlab", fixture(t, "gitlab/go-gitlab.merge_request.json"), glHeaders("Merge Request Hook", "m-3")...).want(t, http.StatusOK, store.DeliveryIgnored)
 }
 
+// An approval is a review: the first one by someone other than the author
+// is written with the change when it merges. Derived in code from the real
+// merged delivery: its action set to approved and its time before the merge.
+func TestGitLabApprovalIsFirstReview(t *testing.T) {
+	e := glEnv(t, GitLab{})
+	merged := fixture(t, "gitlab/go-scm.pull_request_merge.json")
+	approval := func(at, userID string) []byte {
+		return edit(t, merged, func(m map[string]any) {
+			oa := obj(m, "object_attributes")
+			oa["action"], oa["state"], oa["updated_at"] = "approved", "opened", at
+			obj(m, "user")["id"] = userID
+		})
+	}
+	e.post("gitlab", approval("2017-12-10 17:05:00 UTC", "51764"), glHeaders("Merge Request Hook", "a-0")...).want(t, http.StatusOK, store.DeliveryIgnored)
+	a := e.post("gitlab", approval("2017-12-10 17:06:00 UTC", "7"), glHeaders("Merge Request Hook", "a-1")...).want(t, http.StatusOK, store.DeliveryIgnored)
+	if a.body["reason"] != "first review kept until the merge" {
+		t.Errorf("approval: %v", a.body["reason"])
+	}
+	e.post("gitlab", merged, glHeaders("Merge Request Hook", "m-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	c := e.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1").(*domain.Change)
+	if !c.FirstReviewAt.Equal(ts("2017-12-10T17:06:00Z")) {
+		t.Fatalf("first review %v, want the approval by someone else than the author, 17:06", c.FirstReviewAt)
+	}
+}
+
 func TestGitLabPush(t *testing.T) {
 	push := fixture(t, "gitlab/go-gitlab.push.json")
 	glEnv(t, GitLab{}).post("gitlab", push, glHeaders("Push Hook", "p-1")...).want(t, http.StatusOK, store.DeliveryIgnored)

@@ -88,13 +88,15 @@ func fixtures() []fixture {
 			full: map[string]any{
 				"id": "pr-101", "source": "github", "service": "checkout", "merged_at": "2026-03-01T08:00:00.123456789Z",
 				"authored_at": "2026-02-27T16:00:00-05:00", "opened_at": "2026-02-28T09:00:00Z",
-				"title": "Retry card auth on 503", "author": "bob", "commit": "4f2a9c1",
+				"first_review_at": "2026-02-28T15:30:00Z",
+				"title":           "Retry card auth on 503", "author": "bob", "commit": "4f2a9c1",
 				"url": "https://github.com/acme/shop/pull/101",
 			},
 			wantFull: &Change{
 				Meta: Meta{ID: "pr-101", Source: "github"}, Service: "checkout", MergedAt: ts("2026-03-01T08:00:00.123456789Z"),
 				AuthoredAt: ts("2026-02-27T21:00:00Z"), OpenedAt: ts("2026-02-28T09:00:00Z"),
-				Title: "Retry card auth on 503", Author: "bob", Commit: "4f2a9c1",
+				FirstReviewAt: ts("2026-02-28T15:30:00Z"),
+				Title:         "Retry card auth on 503", Author: "bob", Commit: "4f2a9c1",
 				URL: "https://github.com/acme/shop/pull/101",
 			},
 		},
@@ -368,7 +370,7 @@ func fixtures() []fixture {
 var spec = map[Kind]struct{ required, optional []string }{
 	KindService:       {[]string{"name"}, []string{"team", "owner", "tier", "customer_facing", "business_unit", "slo_target", "repo", "paths"}},
 	KindDeployment:    {[]string{"service", "environment", "finished_at", "status"}, []string{"env_type", "started_at", "cutover_at", "version", "commit", "changes", "change_request", "reason", "rollback_of", "emergency", "retro_validated_at", "risk_score", "coverage", "pipeline_url"}},
-	KindChange:        {[]string{"service", "merged_at"}, []string{"authored_at", "opened_at", "title", "author", "commit", "url"}},
+	KindChange:        {[]string{"service", "merged_at"}, []string{"authored_at", "opened_at", "first_review_at", "title", "author", "commit", "url"}},
 	KindIncident:      {[]string{"service", "severity", "opened_at"}, []string{"detected_at", "resolved_at", "caused_by", "caused_by_change_request", "customer_facing", "origin", "category", "fingerprint", "postmortem_due_at", "postmortem_done_at", "url"}},
 	KindSLI:           {[]string{"service", "period_start", "period_end", "good", "total"}, []string{"objective"}},
 	KindTicket:        {[]string{"created_at"}, []string{"customer", "segment", "resolved_at", "priority", "category", "user_role", "criticality", "escalated", "sla_due_at", "release", "text"}},

@@ -1039,6 +1039,8 @@ func (p *parser) fill(r Record, cur string) {
 		r.MergedAt = p.time("merged_at", true)
 		r.AuthoredAt = p.time("authored_at", false)
 		r.OpenedAt = p.time("opened_at", false)
+		r.FirstReviewAt = p.time("first_review_at", false)
+		p.order("opened_at", "first_review_at", r.OpenedAt, r.FirstReviewAt)
 		r.Title = p.prose("title")
 		r.Author = p.str("author", false)
 		r.Commit = p.str("commit", false)

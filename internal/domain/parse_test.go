@@ -821,6 +821,17 @@ func TestRules(t *testing.T) {
 		{name: "target period", kind: KindTarget, set: patch("period_end", S("2026-01-01T00:00:00Z")), field: "period_end", why: "must be after period_start"},
 		{name: "started after finished", kind: KindDeployment, set: patch("started_at", S("2026-03-01T10:00:01Z")), field: "finished_at", why: "2026-03-01T10:00:00Z is before started_at 2026-03-01T10:00:01Z"},
 		{name: "started = finished", kind: KindDeployment, set: patch("started_at", S("2026-03-01T10:00:00Z"))},
+		// SPEC §1: a first review before the pull request was opened is
+		// impossible; one after the merge is not (a review comment can
+		// follow a merge), so it is kept and the metrics drop its span.
+		{name: "first review before opened", kind: KindChange, full: true, set: patch("first_review_at", S("2026-02-28T08:59:59Z")), field: "first_review_at", why: "2026-02-28T08:59:59Z is before opened_at 2026-02-28T09:00:00Z"},
+		{name: "first review = opened", kind: KindChange, full: true, set: patch("first_review_at", S("2026-02-28T09:00:00Z"))},
+		{name: "first review after merge", kind: KindChange, full: true, set: patch("first_review_at", S("2026-03-02T00:00:00Z")), check: func(t *testing.T, r Record) {
+			if got := r.(*Change).FirstReviewAt; !got.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+				t.Fatalf("first_review_at = %v", got)
+			}
+		}},
+		{name: "first review without opened", kind: KindChange, set: patch("first_review_at", S("2026-02-01T00:00:00Z"))},
 		{name: "resolved before opened", kind: KindIncident, set: patch("resolved_at", S("2026-03-01T10:29:59Z")), field: "resolved_at", why: "is before opened_at"},
 		{name: "resolved = opened", kind: KindIncident, set: patch("resolved_at", S("2026-03-01T10:30:00Z"))},
 		{name: "fixed before opened", kind: KindVulnerability, set: patch("fixed_at", S("2026-02-28T00:00:00Z")), field: "fixed_at", why: "is before opened_at"},

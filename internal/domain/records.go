@@ -85,10 +85,14 @@ type Change struct {
 	MergedAt   time.Time `json:"merged_at"`
 	AuthoredAt time.Time `json:"authored_at,omitzero"`
 	OpenedAt   time.Time `json:"opened_at,omitzero"`
-	Title      string    `json:"title,omitempty"`
-	Author     string    `json:"author,omitempty"`
-	Commit     string    `json:"commit,omitempty"`
-	URL        string    `json:"url,omitempty"`
+	// FirstReviewAt is the first review or review comment by someone other
+	// than the author. It may follow the merge (a comment after merging);
+	// it may not precede opened_at.
+	FirstReviewAt time.Time `json:"first_review_at,omitzero"`
+	Title         string    `json:"title,omitempty"`
+	Author        string    `json:"author,omitempty"`
+	Commit        string    `json:"commit,omitempty"`
+	URL           string    `json:"url,omitempty"`
 }
 
 type Incident struct {

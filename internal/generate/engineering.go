@@ -259,12 +259,17 @@ func (g *gen) change(s *service, pr, fin int64, hotfix bool) {
 	e.close()
 	e.str("service", s.name)
 	e.ts("merged_at", merged)
+	var opened int64
 	if g.chance(0.8) {
 		authored := merged - g.dur(22*hour, 1.0, 10*minute, 20*day)
 		e.ts("authored_at", authored)
-		e.ts("opened_at", authored+int64(float64(merged-authored)*g.uni(0.1, 0.7)))
+		opened = authored + int64(float64(merged-authored)*g.uni(0.1, 0.7))
 	} else {
-		e.ts("opened_at", merged-g.dur(8*hour, 1.0, 5*minute, 5*day))
+		opened = merged - g.dur(8*hour, 1.0, 5*minute, 5*day)
+	}
+	e.ts("opened_at", opened)
+	if at, ok := g.firstReview(s, pr, opened, merged); ok {
+		e.ts("first_review_at", at)
 	}
 	e.open("title")
 	if hotfix {
@@ -285,6 +290,35 @@ func (g *gen) change(s *service, pr, fin int64, hotfix bool) {
 	e.b = appendPadded(e.b, pr, 1)
 	e.close()
 	e.end()
+}
+
+// reviewWait is, per team, the usual share of a pull request's open time
+// spent waiting for its first review: some teams pick reviews up at once,
+// others let them queue, so the Engineering view's stages differ by team.
+var reviewWait = map[string]float64{"storefront": 0.3, "payments": 0.65, "discovery": 0.15, "identity": 0.45, "platform": 0.25}
+
+// firstReview is a change's first review by someone other than its author.
+// It is derived from the change's number, not drawn: the random stream, and
+// so every other generated record, is what it was before reviews were
+// generated. One pull request in eight merges without a review, and one in
+// twenty-five is first commented on after the merge (SPEC §1 allows it;
+// the review time metric drops its negative span).
+func (g *gen) firstReview(s *service, pr, opened, merged int64) (int64, bool) {
+	h := uint64(14695981039346656037) // FNV-1a of the service, then the number mixed in
+	for i := 0; i < len(s.name); i++ {
+		h = (h ^ uint64(s.name[i])) * 1099511628211
+	}
+	h = (h ^ uint64(pr)) * 0x9E3779B97F4A7C15
+	h ^= h >> 31
+	switch {
+	case h%8 == 0:
+		return 0, false
+	case h%25 == 1:
+		at := merged + int64(1+(h>>8)%36)*hour
+		return at, at < g.end
+	}
+	share := reviewWait[s.baseService.team] * (0.5 + float64((h>>16)%1000)/1000)
+	return opened + int64(float64(merged-opened)*min(share, 0.95)), true
 }
 
 // incident writes one incident opened at opened on service s; cause is the

@@ -50,7 +50,7 @@ type fieldSpec struct {
 var spec = map[string]fieldSpec{
 	"service":       {[]string{"id", "name"}, []string{"team", "owner", "tier", "customer_facing", "business_unit", "slo_target", "repo", "paths"}},
 	"deployment":    {[]string{"id", "service", "environment", "finished_at", "status"}, []string{"env_type", "started_at", "cutover_at", "version", "commit", "changes", "change_request", "reason", "rollback_of", "emergency", "retro_validated_at", "risk_score", "coverage", "pipeline_url"}},
-	"change":        {[]string{"id", "service", "merged_at"}, []string{"authored_at", "opened_at", "title", "author", "commit", "url"}},
+	"change":        {[]string{"id", "service", "merged_at"}, []string{"authored_at", "opened_at", "first_review_at", "title", "author", "commit", "url"}},
 	"incident":      {[]string{"id", "service", "severity", "opened_at"}, []string{"detected_at", "resolved_at", "caused_by", "caused_by_change_request", "customer_facing", "origin", "category", "fingerprint", "postmortem_due_at", "postmortem_done_at", "url"}},
 	"sli":           {[]string{"id", "service", "period_start", "period_end", "good", "total"}, []string{"objective"}},
 	"ticket":        {[]string{"id", "created_at"}, []string{"customer", "segment", "resolved_at", "priority", "category", "user_role", "criticality", "escalated", "sla_due_at", "release", "text"}},
@@ -70,7 +70,7 @@ var spec = map[string]fieldSpec{
 
 var timeFields = map[string]bool{
 	"finished_at": true, "started_at": true, "cutover_at": true, "retro_validated_at": true,
-	"merged_at": true, "authored_at": true, "opened_at": true, "detected_at": true, "resolved_at": true,
+	"merged_at": true, "authored_at": true, "opened_at": true, "first_review_at": true, "detected_at": true, "resolved_at": true,
 	"postmortem_due_at": true, "postmortem_done_at": true, "period_start": true, "period_end": true,
 	"created_at": true, "sla_due_at": true, "at": true, "fixed_at": true, "checked_at": true,
 	"ended_at": true, "qualified_at": true, "closed_at": true, "mql_at": true, "sql_at": true,

@@ -69,6 +69,7 @@ func (d *Dataset) touchRecord(r domain.Record) {
 	case *domain.Change:
 		touch(r.AuthoredAt)
 		touch(r.OpenedAt)
+		touch(r.FirstReviewAt)
 	case *domain.Incident:
 		touch(r.DetectedAt)
 	case *domain.SLI:

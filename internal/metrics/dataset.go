@@ -150,6 +150,9 @@ func (d *Dep) eligible() bool { return d.Prod && d.Status != stFailure }
 type Chg struct {
 	ID, Source, Service string
 	Merged, Authored    int64
+	// Opened and FirstReview split lead time into its stages (flow.go);
+	// 0 when absent.
+	Opened, FirstReview int64
 	// explicit is the earliest eligible production deployment listing the
 	// change (SPEC §2), kept current by Prepare.
 	explicit *Dep
@@ -651,7 +654,8 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	if old := d.change(k); old != nil {
 		d.removeChange(old)
 	}
-	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt)}
+	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt),
+		Opened: ns(r.OpenedAt), FirstReview: ns(r.FirstReviewAt)}
 	chainAppend(d.changeByID, x.ID, x)
 	d.nChanges++
 	d.relink[x.ID] = true

@@ -99,6 +99,7 @@ func newRegistry() *registry {
 			Settings: s(SettingBusinessHours)},
 		{ID: "latency_compliance", Fn: latencyCompliance, Reads: k(sli), Requires: k(sli), Dims: reliability},
 		{ID: "mttr_baseline", Fn: mttrBaseline, Reads: k(inc), Requires: k(inc), Dims: incidents},
+		{ID: "revenue_at_risk", Fn: revenueAtRisk, Reads: k(sli, sub), Requires: k(sli, sub), Dims: reliability, Target: true, Settings: money},
 		// Security & risk.
 		{ID: "open_critical_vulnerabilities", Fn: openVulns("critical"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "open_high_vulnerabilities", Fn: openVulns("high"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
@@ -119,6 +120,11 @@ func newRegistry() *registry {
 		{ID: "customer_weighted_change_failure_rate", Fn: customerWeightedChangeFailureRate, Reads: k(dep, inc), Requires: k(dep), Dims: delivery,
 			Settings: s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingAttributionWindow, SettingTierWeights)},
 		{ID: "emergency_retro_overdue", Fn: emergencyRetroOverdue, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
+		// Flow: where lead time goes.
+		{ID: "coding_time", Fn: flowMetric(stageCoding), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
+		{ID: "pickup_time", Fn: flowMetric(stagePickup), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
+		{ID: "review_time", Fn: flowMetric(stageReview), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
+		{ID: "deploy_time", Fn: flowMetric(stageDeploy), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		// Cost & efficiency.
 		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},
 		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},
@@ -145,6 +151,15 @@ func newRegistry() *registry {
 		{ID: "quota_attainment", Fn: quotaAttainment, Reads: k(opp, quota), Requires: k(opp, quota), Dims: []string{"owner"}, Target: true, Settings: money},
 		{ID: "cac", Fn: cac, Reads: k(spend, sub), Requires: k(spend, sub), Target: true, Settings: money},
 		{ID: "cac_payback_months", Fn: cacPaybackMonths, Reads: k(spend, sub), Requires: k(spend, sub), Target: true,
+			Settings: s(SettingCurrency, SettingExchangeRates, SettingGrossMargin)},
+		// The MRR bridge over W, and what it says of growth's quality.
+		{ID: "mrr_new", Fn: bridgeMetric(MoveNew), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "mrr_reactivation", Fn: bridgeMetric(MoveReactivation), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "mrr_expansion", Fn: bridgeMetric(MoveExpansion), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "mrr_contraction", Fn: bridgeMetric(MoveContraction), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "mrr_churn", Fn: bridgeMetric(MoveChurn), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "quick_ratio", Fn: quickRatio, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "ltv", Fn: ltv, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true,
 			Settings: s(SettingCurrency, SettingExchangeRates, SettingGrossMargin)},
 		// mql_volume's target is the targets overlapping W, prorated: it
 		// reads them itself.

@@ -13,6 +13,9 @@ import (
 // Fields are declared in the order of their JSON names, so the object is
 // written with its names sorted, as it was when Detail was a map.
 type Detail struct {
+	ARPA                   *float64            `json:"arpa,omitzero"`
+	ARR                    *float64            `json:"arr,omitzero"`
+	Availability           *float64            `json:"availability,omitzero"`
 	Budget                 *float64            `json:"budget,omitzero"`
 	BySeverity             map[string]int      `json:"by_severity,omitzero"`
 	CAC                    *float64            `json:"cac,omitzero"`
@@ -25,6 +28,7 @@ type Detail struct {
 	CostReportedUntil      *time.Time          `json:"cost_reported_until,omitzero"`
 	Currency               string              `json:"currency,omitzero"`
 	Current                *float64            `json:"current,omitzero"`
+	Customers              []CustomerMove      `json:"customers,omitzero"`
 	DeploymentDaysPerWeek  *float64            `json:"deployment_days_per_week,omitzero"`
 	Detractors             *int                `json:"detractors,omitzero"`
 	DORALevel              string              `json:"dora_level,omitzero"`
@@ -40,8 +44,12 @@ type Detail struct {
 	MeanActiveCustomers    *float64            `json:"mean_active_customers,omitzero"`
 	MeanFirstMRR           *float64            `json:"mean_first_mrr,omitzero"`
 	MeanWonAmount          *float64            `json:"mean_won_amount,omitzero"`
+	MonthlyLogoChurn       *float64            `json:"monthly_logo_churn,omitzero"`
+	MRRGained              *float64            `json:"mrr_gained,omitzero"`
+	MRRLost                *float64            `json:"mrr_lost,omitzero"`
 	MRRNow                 *float64            `json:"mrr_now,omitzero"`
 	MRRRetained            *float64            `json:"mrr_retained,omitzero"`
+	MRRStart               *float64            `json:"mrr_start,omitzero"`
 	MRRT0                  *float64            `json:"mrr_t0,omitzero"`
 	NewCustomers           *int                `json:"new_customers,omitzero"`
 	ObservationWindowHours *float64            `json:"observation_window_hours,omitzero"`
@@ -66,6 +74,7 @@ type Detail struct {
 	WeightFailed           *float64            `json:"weight_failed,omitzero"`
 	WeightTotal            *float64            `json:"weight_total,omitzero"`
 	WinRate                *float64            `json:"win_rate,omitzero"`
+	WindowDays             *float64            `json:"window_days,omitzero"`
 	Won                    *float64            `json:"won,omitzero"`
 }
 

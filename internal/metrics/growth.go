@@ -92,29 +92,14 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[strin
 	from := asOf - int64(retentionYear)
 	t0, now = map[string]domain.Money{}, map[string]domain.Money{}
 	var seen []*subRow
-	for x := range d.subs().all() {
-		a0, a1 := subActiveAt(x, from), subActiveAt(x, asOf)
-		if !a0 && !a1 {
-			continue
-		}
-		m, ok := c.to(domain.KindSubscription, x.id, x.currency, x.mrr)
-		if !ok {
-			continue
-		}
-		if a0 {
-			t0[x.customer] += m
-		}
-		if a1 {
-			now[x.customer] += m
-		}
-		if q.Records {
-			seen = append(seen, x)
-		}
+	var keep func(x *subRow, _ *custMRR)
+	if q.Records {
+		keep = func(x *subRow, _ *custMRR) { seen = append(seen, x) }
 	}
-	// The cohort is the customers active at T0; drop everyone else.
-	for cust := range now {
-		if _, in := t0[cust]; !in {
-			delete(now, cust)
+	// The cohort is the customers active at T0.
+	for cust, cu := range d.customersMRR(q, from, asOf, c, keep) {
+		if cu.in0 {
+			t0[cust], now[cust] = cu.m0, cu.m1
 		}
 	}
 	r.Count = len(t0)

@@ -58,7 +58,7 @@ var ValueSettings = []SettingDef{
 		func(c *Config, _ int) any { return c.vulnSLAs() }},
 	{SettingAttributionWindow, "incident → deployment attribution window (change_failure_rate, failed_deployment_recovery_time)",
 		func(c *Config, _ int) any { return c.attributionWindow() }},
-	{SettingGrossMargin, "gross margin of cac_payback_months",
+	{SettingGrossMargin, "gross margin of cac_payback_months and ltv",
 		func(c *Config, _ int) any { return c.grossMargin() }},
 	{SettingProductionEnvironments, "which deployments are production (every delivery metric, release_impact_score)",
 		func(c *Config, _ int) any { return c.productionNames() }},

@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -33,6 +34,12 @@ type MetricDetail struct {
 	// Problems are the data problems among the records behind the value
 	// (a negative recovery span, a reference that links nothing).
 	Problems []metrics.Problem `json:"problems"`
+	// FlowStages are lead time's stages side by side, each with the
+	// changes it rests on (lead_time_for_changes only).
+	FlowStages []FlowStage `json:"flow_stages,omitempty"`
+	// Customers are the customers behind a movement of the MRR bridge,
+	// largest first, with their MRR at the window's start and at as_of.
+	Customers []metrics.CustomerMove `json:"customers,omitempty"`
 }
 
 // Definition is the catalog entry as shown with a value.
@@ -194,6 +201,13 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	if d.Problems == nil {
 		d.Problems = []metrics.Problem{}
 	}
+	d.Customers = res.Detail.Customers
+	if id == LeadTime {
+		// The stages over lead time's own window and scope.
+		so := opt
+		so.Window = win
+		d.FlowStages = flowStages(cat, ds, so, scope)
+	}
 	if by != "" {
 		if d.Breakdown, err = breakdownIn(cat, ds, m, opt, by, scope); err != nil {
 			return nil, err
@@ -346,6 +360,11 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 			fmt.Fprintf(&b, "  %s\n", breakdownLineText(l, c.Unit, o))
 		}
 	}
+	if len(d.FlowStages) > 0 {
+		b.WriteString("\n")
+		writeFlowStages(&b, d.FlowStages, o)
+	}
+	writeCustomers(&b, d.Customers, cmp.Or(c.Detail.Currency, o.Currency))
 	writeRecords(&b, d)
 	writeProblems(&b, d.Problems)
 	return b.String()

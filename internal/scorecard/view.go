@@ -32,6 +32,8 @@ type ViewResult struct {
 	Pillars   []PillarStatus    `json:"pillars,omitempty"`
 	Pipeline  *metrics.Pipeline `json:"pipeline_by_stage,omitempty"`
 	QuotaPace *QuotaPace        `json:"quota_pace,omitempty"`
+	Flow      *FlowBreakdown    `json:"flow_stages,omitempty"`
+	Bridge    *MRRBridge        `json:"mrr_bridge,omitempty"`
 	Metrics   []ViewMetric      `json:"metrics"`
 }
 
@@ -188,6 +190,8 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 var sectionMetrics = map[string][]string{
 	"pipeline_by_stage": {"pipeline_coverage"},
 	"quota_pace":        {"quota_attainment"},
+	"flow_stages":       {"coding_time", "pickup_time", "review_time", "deploy_time"},
+	"mrr_bridge":        {"mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn"},
 }
 
 func sectionVisible(cat *catalog.Catalog, sec string, opt Options) bool {
@@ -209,6 +213,14 @@ func buildSection(vr *ViewResult, sec string, cat *catalog.Catalog, ds *metrics.
 		vr.Pipeline = &p
 	case "quota_pace":
 		vr.QuotaPace = quotaPace(cat, ds, opt)
+	case "flow_stages":
+		fb, err := flowBreakdown(cat, ds, opt, "team")
+		if err != nil {
+			return err
+		}
+		vr.Flow = fb
+	case "mrr_bridge":
+		vr.Bridge = mrrBridge(cat, ds, opt)
 	default:
 		// Catalog validation rules this out; a hand-built catalog may not.
 		return fmt.Errorf("unknown section %q (known: %s)", sec, strings.Join(catalog.ViewSections, ", "))
@@ -283,6 +295,10 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			writePipeline(&b, v.Pipeline, o)
 		case "quota_pace":
 			writeQuotaPace(&b, v.QuotaPace, o)
+		case "flow_stages":
+			writeFlowBreakdown(&b, v.Flow, o)
+		case "mrr_bridge":
+			writeMRRBridge(&b, v.Bridge, o)
 		}
 	}
 	for _, m := range v.Metrics {

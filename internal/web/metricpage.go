@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,6 +68,11 @@ type metricPage struct {
 	Funnel, FunnelNarrow template.HTML
 	Cohort               string
 	Stages               []funnelStageRow
+	// FlowStages are lead time's stages side by side (its page only).
+	FlowStages []flowCell
+	// Customers are those behind a movement of the MRR bridge, with their
+	// MRR at the window's start and at as_of.
+	Customers []customerRow
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
 	// Tabs are the breakdown dimensions, the one shown Current.
@@ -370,6 +376,9 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 			mp.FunnelNarrow = f.SVG()
 		}
 	}
+
+	mp.FlowStages = s.flowCells(q, "", "", d.FlowStages)
+	mp.Customers = customerRows(d.Customers, cmp.Or(c.Detail.Currency, s.currency()))
 
 	// Breakdown: a tab per dimension, a line per group.
 	for _, dim := range d.Dimensions {

@@ -60,6 +60,8 @@ type roleViewPage struct {
 	Pillars  []pillarTile
 	Pipeline *pipelinePanel
 	Quota    *quotaPanel
+	Flow     *flowPanel
+	Bridge   *bridgePanel
 	Metrics  []roleMetric
 	// ScorecardURL is the one-page scorecard with the page's date.
 	ScorecardURL string
@@ -211,6 +213,10 @@ func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Qu
 			p.Pillars = s.pillarTiles(vr.Pillars, q)
 		case "pipeline_by_stage":
 			p.Pipeline = pipelineOf(vr.Pipeline, q, cur)
+		case "flow_stages":
+			p.Flow = s.flowPanelOf(vr.Flow, q)
+		case "mrr_bridge":
+			p.Bridge = s.bridgePanelOf(vr.Bridge, vr.AsOf, q)
 		case "quota_pace":
 			p.Quota = quotaOf(vr.QuotaPace, q, cur)
 			for _, vm := range vr.Metrics {
@@ -232,6 +238,8 @@ var sectionNames = map[string]string{
 	"pillars":           "pillar health",
 	"pipeline_by_stage": "open pipeline by stage",
 	"quota_pace":        "quota pace",
+	"flow_stages":       "where lead time goes",
+	"mrr_bridge":        "MRR bridge",
 }
 
 // metricHref is a metric's page with the page's date and filters, scoped
@@ -344,6 +352,10 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query) roleMetric {
 		m.Chart = t.SVG()
 		t.Width = phoneChartWidth
 		m.Phone = t.SVG()
+	}
+	if c.ID == "revenue_at_risk" {
+		// The business translation of unavailability says how it is made.
+		m.Note = revenueAtRiskNote(c, cur)
 	}
 	if vm.By == "" {
 		return m

@@ -149,8 +149,8 @@ func TestRoleViewsHideRevenue(t *testing.T) {
 	without := e.sessionAs(t, "vp_cs")
 	cs := e.page(t, without, "/views/vp_cs?as_of="+asOf, 200)
 	mustContain(t, "VP CS without revenue:read", cs,
-		[]string{"Not shown to you: Net revenue retention, Gross revenue retention. Your roles do not grant them.", "Logo churn rate"},
-		append(secrets, `id="m-nrr"`, `id="m-grr"`, "/metrics/nrr", "/metrics/grr")...)
+		[]string{"Not shown to you: Net revenue retention, Gross revenue retention, SaaS quick ratio, Customer lifetime value, MRR bridge. Your roles do not grant them.", "Logo churn rate"},
+		append(secrets, `id="m-nrr"`, `id="m-grr"`, "/metrics/nrr", "/metrics/grr", `id="sec-bridge"`, "/metrics/mrr_churn")...)
 	for _, role := range []string{"engineering", "support"} {
 		cl := e.sessionAs(t, role)
 		mustContain(t, role+"'s view", e.page(t, cl, "/views/"+role+"?as_of="+asOf, 200), nil, append(secrets, "Growth", "/metrics/arr")...)

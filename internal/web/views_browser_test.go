@@ -65,11 +65,14 @@ func TestBrowserRoleViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot(t, ctx, "cro")
-	for _, v := range []string{"vp_sales", "vp_marketing", "vp_cs", "engineering", "support"} {
-		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/views/"+v), chromedp.WaitVisible(chromedp.CSS(".rv-metrics"))); err != nil {
-			t.Fatal(err)
+	// Each view is ready when its metrics are; VP CS's MRR bridge and
+	// Engineering's stages must be drawn too.
+	for _, v := range []struct{ id, ready string }{{"vp_sales", ".rv-metrics"}, {"vp_marketing", ".rv-metrics"},
+		{"vp_cs", ".rv-bridge__chart"}, {"engineering", ".rv-flow__table"}, {"support", ".rv-metrics"}} {
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/views/"+v.id), chromedp.WaitVisible(chromedp.CSS(".rv-metrics")), chromedp.WaitVisible(chromedp.CSS(v.ready))); err != nil {
+			t.Fatalf("%s: %v", v.id, err)
 		}
-		shoot(t, ctx, v)
+		shoot(t, ctx, v.id)
 	}
 	// An administrator creates a token; it is shown once, and works.
 	if err := chromedp.Do(ctx,

@@ -5,20 +5,23 @@ import (
 	"testing"
 )
 
-// Role views carry their sections: the CEO's pillars, the CRO's pipeline by
-// stage and quota pace.
+// Role views carry their sections: the CEO's pillars and MRR bridge, the
+// CRO's pipeline by stage and quota pace, Engineering's flow stages.
 func TestViewSectionsAPI(t *testing.T) {
 	e := newEnv(t, 0)
 	e.run(t, scenario{name: "list", url: "/api/v1/views", status: 200,
 		fields: map[string]string{
-			"views.0.id": "ceo", "views.0.sections": "[pillars]",
+			"views.0.id": "ceo", "views.0.sections": "[pillars mrr_bridge]",
 			"views.1.id": "cro", "views.1.sections": "[pipeline_by_stage quota_pace]",
-			"views.5.id": "engineering", "views.5.sections": "[]",
+			"views.4.id": "vp_cs", "views.4.sections": "[mrr_bridge]",
+			"views.5.id": "engineering", "views.5.sections": "[flow_stages]",
 		}})
 	e.run(t, scenario{name: "ceo", url: "/api/v1/views/ceo?as_of=" + asOf, status: 200,
 		fields: map[string]string{
-			"sections":     "[pillars]",
+			"sections":     "[pillars mrr_bridge]",
 			"pillars.2.id": "delivery", "pillars.2.status": "red",
+			// The seed has no subscription: the bridge says so.
+			"mrr_bridge.start": "<nil>", "mrr_bridge.reason": "no subscription data at or before 2026-03-31T00:00:00Z",
 		},
 		check: func(t *testing.T, doc any) {
 			// Red from deployment frequency; change failure rate rests on

@@ -1,0 +1,112 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// A change's first review (first_review_at) arrives before the change: a
+// pull request is reviewed, then merged, and only the merge makes a change
+// record. The first review seen for a pull request is kept in the store's
+// document log under the change's id until the merge writes it with the
+// change; a review after the merge (a comment on a merged pull request)
+// updates the stored change when it is earlier than the one it has.
+
+// firstReviews is the document collection of the first reviews seen, one
+// document per change id ("<source>/<change id>"), written once.
+const firstReviews = "connect.first_reviews"
+
+// firstReviewDoc is a kept first review; At is zero when the merge came
+// before any review.
+type firstReviewDoc struct {
+	At time.Time `json:"first_review_at,omitzero"`
+}
+
+// keepFirstReview keeps at as the change's first review unless one is
+// kept already (or the merge came first), and returns the kept time.
+// Deliveries of a stateful source are serialised, so the first review
+// delivered is the one kept; reviews are delivered in the order they are
+// submitted, so it is the earliest.
+func (s *state) keepFirstReview(ctx context.Context, changeID string, at time.Time) (time.Time, error) {
+	body, err := json.Marshal(firstReviewDoc{At: at})
+	if err != nil {
+		return time.Time{}, err
+	}
+	doc, _, err := s.st.AppendDocOnce(ctx, firstReviews, s.source+"/"+changeID, body)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var kept firstReviewDoc
+	if err := json.Unmarshal(doc.Body, &kept); err != nil {
+		return time.Time{}, fmt.Errorf("kept first review of %s/%s: %w", s.source, changeID, err)
+	}
+	return kept.At, nil
+}
+
+// withFirstReview is a merged change written with the first review kept
+// for it, or the one its stored record has (a redelivered merge after a
+// review that followed the first merge), the earlier of them.
+func withFirstReview(id, event string, c *domain.Change) *parsed {
+	return &parsed{id: id, event: event, build: func(ctx context.Context, st *state) (built, error) {
+		// The merge closes the slot: a review after it updates the change.
+		kept, err := st.keepFirstReview(ctx, c.ID, time.Time{})
+		if err != nil {
+			return built{}, err
+		}
+		var old domain.Change
+		ok, err := st.get(ctx, domain.KindChange, c.ID, &old)
+		if err != nil {
+			return built{}, err
+		}
+		c.FirstReviewAt = kept
+		if ok {
+			c.FirstReviewAt = earliest(c.FirstReviewAt, old.FirstReviewAt)
+		}
+		return built{records: []domain.Record{c}}, nil
+	}}
+}
+
+// changeOutcome is outcome for a merged change: the first review kept
+// for it until the merge is written onto it (withFirstReview).
+func changeOutcome(id, event string) func(rec domain.Record, why string, err error) (*parsed, error) {
+	return func(rec domain.Record, why string, err error) (*parsed, error) {
+		switch {
+		case err != nil:
+			return nil, err
+		case rec == nil:
+			return ignored(id, event, "%s", why), nil
+		}
+		return withFirstReview(id, event, rec.(*domain.Change)), nil
+	}
+}
+
+// firstReview maps a review of a change: kept until the merge, or
+// written onto the stored change when it is its earliest review.
+func firstReview(id, event, changeID string, at time.Time) *parsed {
+	return &parsed{id: id, event: event, build: func(ctx context.Context, st *state) (built, error) {
+		var c domain.Change
+		ok, err := st.get(ctx, domain.KindChange, changeID, &c)
+		if err != nil {
+			return built{}, err
+		}
+		if !ok {
+			kept, err := st.keepFirstReview(ctx, changeID, at)
+			if err != nil {
+				return built{}, err
+			}
+			if kept.Equal(at) {
+				return built{ignored: "first review kept until the merge"}, nil
+			}
+			return built{ignored: "an earlier review is kept"}, nil
+		}
+		if !c.FirstReviewAt.IsZero() && !at.Before(c.FirstReviewAt) {
+			return built{ignored: "the change has an earlier first review"}, nil
+		}
+		c.FirstReviewAt = at
+		return built{records: []domain.Record{&c}}, nil
+	}}
+}

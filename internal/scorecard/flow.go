@@ -1,0 +1,235 @@
+package scorecard
+
+import (
+	"cmp"
+	"fmt"
+	"strings"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
+)
+
+// Where lead time goes and where MRR comes from (SPEC §3): the flow stages
+// beside lead time's drill-down and, per team, in the Engineering view;
+// the MRR bridge as a waterfall in the VP CS and CEO views.
+
+// LeadTime is the metric whose drill-down shows the flow stages.
+const LeadTime = "lead_time_for_changes"
+
+// Figure is a metric's value in a section, with the cases it rests on and
+// its status, judged like a card.
+type Figure struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Value  *float64       `json:"value"`
+	Count  int            `json:"count"`
+	Status catalog.Status `json:"status"`
+	Reason string         `json:"reason,omitempty"`
+}
+
+func figureOf(c Card) Figure {
+	return Figure{ID: c.ID, Name: c.Name, Value: c.Value, Count: c.Count, Status: c.Status, Reason: c.Reason}
+}
+
+// FlowStage is one stage of lead time as its drill-down and the
+// Engineering view show it: the stage's median and the changes it rests
+// on. From and To name the timestamps the stage runs between.
+type FlowStage struct {
+	Figure
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// flowStages evaluates the stages a reader may see for a scope, in the
+// order a change passes through them.
+func flowStages(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, scope metrics.Scope) []FlowStage {
+	var out []FlowStage
+	for _, s := range metrics.FlowStages {
+		m, ok := cat.Metric(s.ID)
+		if !ok || !opt.visible(m) {
+			continue
+		}
+		out = append(out, FlowStage{Figure: figureOf(Evaluate(ds, m, opt, scope, false)), From: s.From, To: s.To})
+	}
+	return out
+}
+
+// FlowBreakdown is the flow stages per group of a dimension (team in the
+// Engineering view), the organisation first.
+type FlowBreakdown struct {
+	By string `json:"by"`
+	// Stages name the columns: each row's Stages are in this order.
+	Stages []FlowStageHead `json:"stages"`
+	Rows   []FlowRow       `json:"rows"`
+}
+
+// FlowStageHead names a stage column.
+type FlowStageHead struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// FlowRow is one group's stages; Key is empty for the organisation.
+type FlowRow struct {
+	Key    string      `json:"key"`
+	Stages []FlowStage `json:"stages"`
+}
+
+// flowBreakdown lays out the stages by a dimension: the organisation's row,
+// then one per value that has a change in some stage.
+func flowBreakdown(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, by string) (*FlowBreakdown, error) {
+	fb := &FlowBreakdown{By: by}
+	org := flowStages(cat, ds, opt, metrics.Scope{})
+	fb.Rows = append(fb.Rows, FlowRow{Stages: org})
+	lines := map[string][]FlowStage{}
+	var keys []string
+	for i, s := range org {
+		fb.Stages = append(fb.Stages, FlowStageHead{ID: s.ID, Name: s.Name})
+		m, _ := cat.Metric(s.ID)
+		bl, err := breakdown(cat, ds, m, opt, by)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range bl {
+			if _, ok := lines[l.Key]; !ok {
+				keys = append(keys, l.Key)
+				lines[l.Key] = make([]FlowStage, len(org))
+			}
+			f := Figure{ID: s.ID, Name: s.Name, Value: l.Value, Count: l.Count, Status: l.Status, Reason: l.Reason}
+			lines[l.Key][i] = FlowStage{Figure: f, From: s.From, To: s.To}
+		}
+	}
+	for _, k := range keys {
+		row := FlowRow{Key: k, Stages: lines[k]}
+		for i := range row.Stages {
+			if row.Stages[i].ID == "" {
+				// The stage has no line for the group; say so in its column.
+				s := org[i]
+				f := Figure{ID: s.ID, Name: s.Name, Status: catalog.Unknown, Reason: "no change in the window"}
+				row.Stages[i] = FlowStage{Figure: f, From: s.From, To: s.To}
+			}
+		}
+		if row.hasCases() {
+			fb.Rows = append(fb.Rows, row)
+		}
+	}
+	return fb, nil
+}
+
+func (r FlowRow) hasCases() bool {
+	for _, s := range r.Stages {
+		if s.Count > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// writeFlowStages renders the stages for people, one line each.
+func writeFlowStages(b *strings.Builder, stages []FlowStage, o TextOptions) {
+	b.WriteString(paint(o.Color, ansiBold, "Where the time goes") + " (median per stage; each over the changes having both times):\n")
+	for _, s := range stages {
+		fmt.Fprintf(b, "  %-24s %10s  %s  (%s, %s → %s)", s.Name, FormatValue(s.Value, "hours", ""),
+			paint(o.Color, statusColor[s.Status], fmt.Sprintf("%-7s", statusMark[s.Status])), plural.Count(s.Count, "change"), s.From, s.To)
+		if s.Reason != "" {
+			fmt.Fprintf(b, "  %s", paint(o.Color, ansiDim, s.Reason))
+		}
+		b.WriteString("\n")
+	}
+}
+
+// writeFlowBreakdown renders the stages per group as a table.
+func writeFlowBreakdown(b *strings.Builder, fb *FlowBreakdown, o TextOptions) {
+	fmt.Fprintf(b, "%s\n", paint(o.Color, ansiBold, "Where lead time goes, by "+fb.By+" (median hours per stage, n changes):"))
+	fmt.Fprintf(b, "  %-24s", fb.By)
+	for _, h := range fb.Stages {
+		fmt.Fprintf(b, " %18s", strings.TrimSuffix(h.Name, " (median)"))
+	}
+	b.WriteString("\n")
+	for _, r := range fb.Rows {
+		fmt.Fprintf(b, "  %-24s", cmp.Or(r.Key, "all"))
+		for _, s := range r.Stages {
+			fmt.Fprintf(b, " %18s", fmt.Sprintf("%s (n=%d)", FormatValue(s.Value, "hours", ""), s.Count))
+		}
+		b.WriteString("\n")
+	}
+}
+
+// BridgeMove is one movement of the MRR bridge as the waterfall shows it
+// (new, reactivation, expansion, contraction or churn).
+type BridgeMove struct {
+	Figure
+	Move string `json:"move"`
+}
+
+// MRRBridge is MRR at W's start, each movement over W and MRR at as_of:
+// the waterfall of the VP CS and CEO views. Start + gains − losses = End.
+type MRRBridge struct {
+	Currency string       `json:"currency"`
+	Window   string       `json:"window"`
+	Start    *float64     `json:"start"`
+	End      *float64     `json:"end"`
+	Moves    []BridgeMove `json:"moves"`
+	// Reason says why there is no bridge (no subscription data, stale).
+	Reason string `json:"reason,omitempty"`
+}
+
+// mrrBridge evaluates the five movements over the window the view asks
+// for (each bridge metric's own window otherwise).
+func mrrBridge(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *MRRBridge {
+	mb := &MRRBridge{Currency: ds.Config().Currency}
+	for _, move := range metrics.BridgeMoves {
+		m, ok := cat.Metric(metrics.BridgeMetrics[move])
+		if !ok {
+			continue
+		}
+		c := Evaluate(ds, m, opt, metrics.Scope{}, false)
+		mb.Window = c.Window
+		mb.Moves = append(mb.Moves, BridgeMove{Figure: figureOf(c), Move: move})
+		if cur := c.Detail.Currency; cur != "" {
+			mb.Currency = cur
+		}
+		if c.Value != nil && mb.Start == nil {
+			mb.Start, mb.End = c.Detail.MRRStart, c.Detail.MRRNow
+		}
+		if c.Value == nil && mb.Reason == "" {
+			mb.Reason = cmp.Or(c.Detail.Reason, c.Reason)
+		}
+	}
+	return mb
+}
+
+func writeMRRBridge(b *strings.Builder, mb *MRRBridge, o TextOptions) {
+	cur := cmp.Or(mb.Currency, o.Currency)
+	head := paint(o.Color, ansiBold, "MRR bridge over "+mb.Window+":")
+	if mb.Start == nil {
+		fmt.Fprintf(b, "%s no value (%s)\n", head, mb.Reason)
+		return
+	}
+	fmt.Fprintf(b, "%s %s at the window's start\n", head, FormatValue(mb.Start, "currency", cur))
+	for _, m := range mb.Moves {
+		sign := "+"
+		if m.Move == metrics.MoveContraction || m.Move == metrics.MoveChurn {
+			sign = "−"
+		}
+		fmt.Fprintf(b, "  %s %-22s %16s  (%s)\n", sign, m.Name, FormatValue(m.Value, "currency", cur), plural.Count(m.Count, "customer"))
+	}
+	fmt.Fprintf(b, "  = %-22s %16s\n", "MRR at as_of", FormatValue(mb.End, "currency", cur))
+}
+
+// writeCustomers lists the customers behind a movement of the bridge.
+func writeCustomers(b *strings.Builder, moves []metrics.CustomerMove, cur string) {
+	if len(moves) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nCustomers behind the movement (%d), MRR at the window's start (m0) and at as_of (m1):\n", len(moves))
+	fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", "customer", "m0", "m1", "movement")
+	for i, m := range moves {
+		if i == TextRecords {
+			fmt.Fprintf(b, "  … %d more (--format json lists all)\n", len(moves)-i)
+			break
+		}
+		fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", m.Customer, money(m.M0, cur), money(m.M1, cur), money(m.Amount, cur))
+	}
+}

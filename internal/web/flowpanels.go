@@ -1,0 +1,195 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"html/template"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// Where lead time goes and where MRR comes from, as pages show them: the
+// flow stages (the lead-time metric page, and per team in the Engineering
+// view) and the MRR bridge's waterfall (VP CS and CEO views).
+
+// flowPanel is the stages of lead time per group, as stacked bars and a
+// table.
+type flowPanel struct {
+	By           string
+	Chart, Phone template.HTML
+	Heads        []flowHead
+	Rows         []flowRow
+}
+
+type flowHead struct{ Name, URL string }
+
+// flowRow is one group's stages; URL is lead time's page for the group.
+type flowRow struct {
+	Key, URL string
+	Cells    []flowCell
+}
+
+// flowCell is one stage's figure: its median, the changes it rests on,
+// and its status with the reason when unknown.
+type flowCell struct {
+	Name, Value, Count, URL string
+	Status                  StatusView
+	Reason                  string
+}
+
+// stageShort names a stage in a legend or a column head.
+func stageShort(name string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(name, " (median)"), " time")
+}
+
+func (s *Server) flowCells(q Query, dim, key string, stages []scorecard.FlowStage) []flowCell {
+	out := make([]flowCell, 0, len(stages))
+	for _, st := range stages {
+		out = append(out, flowCell{Name: stageShort(st.Name), Value: scorecard.FormatValue(st.Value, "hours", ""),
+			Count: plural.Count(st.Count, "change"), URL: metricHref(q, st.ID, dim, key), Status: statusView(st.Status), Reason: st.Reason})
+	}
+	return out
+}
+
+// flowPanelOf lays out a view's stages by group: a stacked bar per group,
+// the organisation first, on one scale.
+func (s *Server) flowPanelOf(fb *scorecard.FlowBreakdown, q Query) *flowPanel {
+	p := &flowPanel{By: fb.By}
+	var series []string
+	for _, h := range fb.Stages {
+		series = append(series, stageShort(h.Name))
+		p.Heads = append(p.Heads, flowHead{Name: stageShort(h.Name), URL: metricHref(q, h.ID, "", "")})
+	}
+	sb := chart.StackedBars{Title: "Where lead time goes, by " + idWords(fb.By) + " (median hours per stage)", Series: series,
+		Format: s.chartFormat("hours"), Width: roleChartWidth}
+	for i, r := range fb.Rows {
+		name, dim := r.Key, fb.By
+		if i == 0 {
+			name, dim = "All "+idWords(fb.By)+"s", ""
+		}
+		row := flowRow{Key: name, URL: metricHref(q, scorecard.LeadTime, dim, r.Key), Cells: s.flowCells(q, dim, r.Key, r.Stages)}
+		p.Rows = append(p.Rows, row)
+		sr := chart.StackRow{Label: name}
+		for _, st := range r.Stages {
+			sr.Values = append(sr.Values, st.Value)
+		}
+		sb.Rows = append(sb.Rows, sr)
+	}
+	p.Chart = sb.SVG()
+	sb.Width = phoneChartWidth
+	p.Phone = sb.SVG()
+	return p
+}
+
+// bridgePanel is the MRR bridge as a waterfall, with its movements listed.
+type bridgePanel struct {
+	Chart, Phone       template.HTML
+	Window, Start, End string
+	// From and To are the window's dates; StartURL is MRR's page as of
+	// the window's start, EndURL as of the page's date.
+	From, To         string
+	StartURL, EndURL string
+	Moves            []bridgeRow
+	Reason           string
+}
+
+// bridgeRow is one movement: signed amount, the customers behind it, and
+// its metric page (which lists them with m0 and m1).
+type bridgeRow struct {
+	Name, Value, Customers, URL string
+	Status                      StatusView
+}
+
+// bridgeMoveLabels name the movements on the waterfall.
+var bridgeMoveLabels = map[string]string{
+	metrics.MoveNew: "New", metrics.MoveReactivation: "Reactivation", metrics.MoveExpansion: "Expansion",
+	metrics.MoveContraction: "Contraction", metrics.MoveChurn: "Churn",
+}
+
+// losses are the movements that take MRR away.
+func loss(move string) bool { return move == metrics.MoveContraction || move == metrics.MoveChurn }
+
+func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query) *bridgePanel {
+	cur := cmp.Or(mb.Currency, s.currency())
+	money := func(v float64) string { return scorecard.FormatValue(&v, "currency", cur) }
+	p := &bridgePanel{Window: mb.Window, Start: scorecard.FormatValue(mb.Start, "currency", cur), End: scorecard.FormatValue(mb.End, "currency", cur),
+		Reason: mb.Reason, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
+	if w, err := parseWindow(mb.Window); err == nil {
+		start := asOf.Add(-w)
+		p.From = start.UTC().Format("2 Jan 2006")
+		p.StartURL = q.With("as_of", start.UTC().Format(time.RFC3339)).URL("/metrics/mrr")
+	}
+	p.To = asOf.UTC().Format("2 Jan 2006")
+	wf := chart.Waterfall{Title: "MRR bridge over " + mb.Window + ": where the change in MRR came from", Format: money, Width: roleChartWidth}
+	wf.Steps = append(wf.Steps, chart.Step{Label: "MRR at start", Value: mb.Start, Total: true})
+	for _, m := range mb.Moves {
+		v := m.Value
+		if v != nil && loss(m.Move) {
+			v = ptr(-*v)
+		}
+		wf.Steps = append(wf.Steps, chart.Step{Label: bridgeMoveLabels[m.Move], Value: v})
+		row := bridgeRow{Name: bridgeMoveLabels[m.Move], Value: "—", Customers: plural.Count(m.Count, "customer"), URL: metricHref(q, m.ID, "", ""), Status: statusView(m.Status)}
+		if v != nil {
+			row.Value = signedMoney(*v, money)
+		}
+		p.Moves = append(p.Moves, row)
+	}
+	wf.Steps = append(wf.Steps, chart.Step{Label: "MRR at end", Value: mb.End, Total: true})
+	p.Chart = wf.SVG()
+	wf.Width = phoneChartWidth
+	p.Phone = wf.SVG()
+	return p
+}
+
+// signedMoney writes a movement with its sign, as the waterfall does.
+func signedMoney(v float64, money func(float64) string) string {
+	switch {
+	case v > 0:
+		return "+" + money(v)
+	case v < 0:
+		return "−" + money(-v)
+	}
+	return money(0)
+}
+
+// parseWindow reads a window as cards write it ("30d", "12h").
+func parseWindow(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		var n float64
+		if _, err := fmt.Sscan(d, &n); err != nil {
+			return 0, err
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	return time.ParseDuration(s)
+}
+
+// revenueAtRiskNote writes revenue at risk's formula with the card's own
+// numbers, so an executive sees where the figure comes from.
+func revenueAtRiskNote(c scorecard.Card, cur string) string {
+	d := c.Detail
+	cur = cmp.Or(d.Currency, cur)
+	if d.Availability == nil || d.ARR == nil || d.WindowDays == nil {
+		return "Revenue at risk = (1 − availability) × ARR × window days ÷ 365."
+	}
+	return fmt.Sprintf("(1 − %s availability) × ARR %s × %s days ÷ 365 = %s.",
+		scorecard.FormatValue(d.Availability, "%", ""), scorecard.FormatValue(d.ARR, "currency", cur),
+		scorecard.FormatValue(d.WindowDays, "count", ""), scorecard.FormatValue(c.Value, "currency", cur))
+}
+
+// customerRow is a customer behind a movement of the MRR bridge.
+type customerRow struct{ Customer, M0, M1, Amount string }
+
+func customerRows(moves []metrics.CustomerMove, cur string) []customerRow {
+	out := make([]customerRow, 0, len(moves))
+	for _, m := range moves {
+		out = append(out, customerRow{Customer: m.Customer, M0: scorecard.FormatValue(&m.M0, "currency", cur),
+			M1: scorecard.FormatValue(&m.M1, "currency", cur), Amount: scorecard.FormatValue(&m.Amount, "currency", cur)})
+	}
+	return out
+}

@@ -28,7 +28,7 @@ func TestChangesWithSharedIDs(t *testing.T) {
 		}
 	}
 	n := 0
-	for c := d.changeByID["c1"]; c != nil; c = c.next {
+	for range d.chgsWithID(d.codeOrNone("c1")) {
 		n++
 	}
 	if n != 3 {

@@ -167,7 +167,7 @@ func (d *Dataset) hookTicket(i int32) {
 	l := d.rows.ticketsByRelease[t.release]
 	at, _ := slices.BinarySearchFunc(l, i, d.ticketOrder)
 	d.rows.ticketsByRelease[t.release] = slices.Insert(l, at, i)
-	for x := d.depByID[t.release]; x != nil; x = x.next {
+	for x := range d.depsWithID(d.codeOrNone(t.release)) {
 		if !x.hasTickets && x.Prod {
 			d.ticketRows = append(d.ticketRows, x)
 		}
@@ -180,7 +180,7 @@ func (d *Dataset) unhookTicket(i int32) {
 	t := &d.rows.tickets.rows[i]
 	if t.release != "" {
 		removeFrom(d.rows.ticketsByRelease, t.release, i)
-		d.forgetImpact(t.release)
+		d.forgetImpact(d.codeOrNone(t.release))
 	}
 	if t.escalated {
 		d.rows.escalated.remove(i)

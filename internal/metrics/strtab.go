@@ -1,0 +1,153 @@
+package metrics
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
+
+// strtab interns every id and name the dataset keeps: each distinct string
+// gets a small code and its bytes are kept once, in large chunks. A row then
+// holds 4-byte codes instead of 16-byte string headers pointing at separate
+// allocations, and references (a deployment's change list, rollback_of, …)
+// resolve by code. Nothing in it holds a pointer but the chunk list, so the
+// garbage collector has nearly nothing to scan however many strings it
+// holds, and its arrays can be written to a file and read back as they are.
+//
+// Strings handed out (str) point into the chunks, which are never moved or
+// overwritten; the table only grows (a string no record uses any more keeps
+// its code, which costs its bytes and 12 bytes of index).
+//
+// Code 0 is the empty string.
+type strtab struct {
+	chunks [][]byte
+	// loc locates each code's bytes: chunk (bits 63–44), offset in the
+	// chunk (43–24), length (23–0).
+	loc []uint64
+	// slots is an open-addressing hash table of code+1 (0: empty), its
+	// size a power of two kept at most 3/4 full.
+	slots []uint32
+}
+
+const (
+	strChunkMax = 1 << 20 // a chunk's size once the table is large
+	strLenBits  = 24      // a string is at most 16 MiB (records are at most 1 MiB)
+	strOffBits  = 20
+)
+
+func newStrtab() *strtab {
+	t := &strtab{loc: []uint64{0}, slots: make([]uint32, 16)}
+	t.slots[strHash("")&15] = 1
+	return t
+}
+
+// len is the number of codes.
+func (t *strtab) len() int { return len(t.loc) }
+
+// str returns the string of a code.
+func (t *strtab) str(c uint32) string {
+	l := t.loc[c]
+	n := int(l & (1<<strLenBits - 1))
+	if n == 0 {
+		return ""
+	}
+	ch := t.chunks[l>>(strLenBits+strOffBits)]
+	off := int(l>>strLenBits) & (1<<strOffBits - 1)
+	return unsafe.String(&ch[off], n)
+}
+
+// lookup returns the code of s; ok is false when s was never interned.
+func (t *strtab) lookup(s string) (uint32, bool) {
+	mask := uint64(len(t.slots) - 1)
+	for i := strHash(s) & mask; ; i = (i + 1) & mask {
+		c := t.slots[i]
+		if c == 0 {
+			return 0, false
+		}
+		if t.str(c-1) == s {
+			return c - 1, true
+		}
+	}
+}
+
+// code returns the code of s, interning it first when new.
+func (t *strtab) code(s string) uint32 {
+	mask := uint64(len(t.slots) - 1)
+	i := strHash(s) & mask
+	for ; ; i = (i + 1) & mask {
+		c := t.slots[i]
+		if c == 0 {
+			break
+		}
+		if t.str(c-1) == s {
+			return c - 1
+		}
+	}
+	c := uint32(len(t.loc))
+	t.loc = append(t.loc, t.store(s))
+	t.slots[i] = c + 1
+	if 4*len(t.loc) > 3*len(t.slots) {
+		t.grow()
+	}
+	return c
+}
+
+// store copies s into the chunks and returns its loc.
+func (t *strtab) store(s string) uint64 {
+	n := len(t.chunks)
+	if n == 0 || cap(t.chunks[n-1])-len(t.chunks[n-1]) < len(s) {
+		// Chunks double from 4 KiB (a small dataset stays small) up to
+		// strChunkMax; a string larger than that gets a chunk of its own.
+		size := 4096
+		if n > 0 {
+			size = min(2*cap(t.chunks[n-1]), strChunkMax)
+		}
+		t.chunks = append(t.chunks, make([]byte, 0, max(size, len(s))))
+		n++
+	}
+	ch := &t.chunks[n-1]
+	off := len(*ch)
+	*ch = append(*ch, s...)
+	if off >= 1<<strOffBits || len(s) >= 1<<strLenBits {
+		// Shared chunks are at most strChunkMax long and a larger string
+		// starts a chunk of its own, so offsets fit; validated records
+		// are at most 1 MiB, so lengths do.
+		panic("strtab: string out of range")
+	}
+	return uint64(n-1)<<(strLenBits+strOffBits) | uint64(off)<<strLenBits | uint64(len(s))
+}
+
+func (t *strtab) grow() {
+	slots := make([]uint32, 2*len(t.slots))
+	mask := uint64(len(slots) - 1)
+	for _, c := range t.slots {
+		if c == 0 {
+			continue
+		}
+		i := strHash(t.str(c-1)) & mask
+		for slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		slots[i] = c
+	}
+	t.slots = slots
+}
+
+// strHash is a fixed (unseeded) hash, so a table written to a file hashes
+// the same when read back: eight bytes at a time, multiply and fold.
+func strHash(s string) uint64 {
+	const m = 0x9E3779B97F4A7C15
+	h := uint64(len(s)) * m
+	for len(s) >= 8 {
+		v := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8))
+		hi, lo := bits.Mul64(h^v, m)
+		h = hi ^ lo
+		s = s[8:]
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		v |= uint64(s[i]) << (8 * i)
+	}
+	hi, lo := bits.Mul64(h^v, m^0xD6E8FEB86659FD93)
+	return hi ^ lo
+}

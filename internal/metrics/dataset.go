@@ -698,10 +698,10 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 		d.removeInc(old)
 	}
 	x := &Inc{
-		ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
+		ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
-		CausedBy: r.CausedBy, CausedByCR: r.CausedByChangeRequest, CustomerFacing: r.CustomerFacing,
-		Category: r.Category, Fingerprint: r.Fingerprint,
+		CausedBy: d.intern(r.CausedBy), CausedByCR: d.intern(r.CausedByChangeRequest), CustomerFacing: r.CustomerFacing,
+		Category: d.intern(r.Category), Fingerprint: d.intern(r.Fingerprint),
 		PostmortemDue: ns(r.PostmortemDueAt), PMDone: ns(r.PostmortemDoneAt),
 	}
 	d.incidents[k] = x
@@ -743,7 +743,7 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 	if old := d.slis[k]; old != nil {
 		d.removeSLI(k, old)
 	}
-	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	x := &SLISample{ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
 	// Every SLI is kept (counted, and found when replaced); the
 	// availability metrics walk only the availability ones.
 	x.latency = r.Objective != "" && r.Objective != "availability"

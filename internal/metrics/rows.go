@@ -249,8 +249,12 @@ type table[R any, P interface {
 	*R
 	row
 }] struct {
-	rows  []R
-	byKey map[recKey]int32
+	rows []R
+	// byKey holds the slot of each live row by the string table codes of
+	// its source and id (rowCode): 16 bytes a map slot, where the two
+	// strings of a recKey took 40.
+	byKey map[uint64]int32
+	strs  *strtab
 	free  []int32
 	order *sorted[int32]
 }
@@ -258,8 +262,8 @@ type table[R any, P interface {
 func newTable[R any, P interface {
 	*R
 	row
-}]() *table[R, P] {
-	t := &table[R, P]{byKey: map[recKey]int32{}}
+}](strs *strtab) *table[R, P] {
+	t := &table[R, P]{byKey: map[uint64]int32{}, strs: strs}
 	t.order = newSorted(func(i int32) (int64, string) {
 		r := P(&t.rows[i])
 		return r.eventAt(), r.rowKey().id
@@ -269,10 +273,32 @@ func newTable[R any, P interface {
 
 // get returns the live row with a key, or nil.
 func (t *table[R, P]) get(k recKey) P {
-	if i, ok := t.byKey[k]; ok {
+	if i, ok := t.slot(k); ok {
 		return P(&t.rows[i])
 	}
 	return nil
+}
+
+// slot returns the slot of the live row with a key; ok is false when none
+// has it.
+func (t *table[R, P]) slot(k recKey) (int32, bool) {
+	src, ok1 := t.strs.lookup(k.source)
+	id, ok2 := t.strs.lookup(k.id)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	i, ok := t.byKey[rowCode(src, id)]
+	return i, ok
+}
+
+// rowCode is a table's key of a row: the codes of its source and id. A
+// row's strings are interned when it is converted, so coding them adds
+// nothing to the string table.
+func rowCode(src, id uint32) uint64 { return uint64(src)<<32 | uint64(id) }
+
+func (t *table[R, P]) codeOf(p P) uint64 {
+	k := p.rowKey()
+	return rowCode(t.strs.code(k.source), t.strs.code(k.id))
 }
 
 // put stores a row (no row with its key may be live) and returns its slot.
@@ -286,7 +312,7 @@ func (t *table[R, P]) put(r R) int32 {
 		i = int32(len(t.rows))
 		t.rows = append(t.rows, r)
 	}
-	t.byKey[P(&t.rows[i]).rowKey()] = i
+	t.byKey[t.codeOf(&t.rows[i])] = i
 	t.order.add(i)
 	return i
 }
@@ -294,7 +320,7 @@ func (t *table[R, P]) put(r R) int32 {
 // drop removes the live row in slot i.
 func (t *table[R, P]) drop(i int32) {
 	t.order.remove(i)
-	delete(t.byKey, P(&t.rows[i]).rowKey())
+	delete(t.byKey, t.codeOf(&t.rows[i]))
 	var zero R
 	t.rows[i] = zero // let its strings go
 	t.free = append(t.free, i)

@@ -1,9 +1,9 @@
 package metrics
 
-// Deployments and changes are kept in one map from id code to row. The
+// Deployments and changes are kept in one index from id code to row. The
 // same id from another source — rare, but allowed (SPEC §1 keys records by
 // kind, source and id) — hangs off the first in a chain, oldest first; a
-// reference to the id resolves among them by SPEC §2 (resolveRef). One map
+// reference to the id resolves among them by SPEC §2 (resolveRef). One index
 // instead of a by-key map plus a by-id map of lists saves a map entry a
 // record.
 
@@ -23,8 +23,8 @@ func (c *chgRow) srcCode() uint32 { return c.src }
 func chainFind[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head map[uint32]int32, id, src uint32) int32 {
-	i, ok := head[id]
+}](s *slab[T], head *codeIndex, id, src uint32) int32 {
+	i, ok := head.get(id)
 	if !ok {
 		return -1
 	}
@@ -45,10 +45,10 @@ func chainFind[T any, P interface {
 func chainAppend[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head map[uint32]int32, id uint32, i int32) {
-	j, ok := head[id]
+}](s *slab[T], head *codeIndex, id uint32, i int32) {
+	j, ok := head.get(id)
 	if !ok {
-		head[id] = i
+		head.set(id, i)
 		return
 	}
 	for {
@@ -65,17 +65,17 @@ func chainAppend[T any, P interface {
 func chainRemove[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head map[uint32]int32, id uint32, i int32) {
+}](s *slab[T], head *codeIndex, id uint32, i int32) {
 	own := P(s.at(i)).link()
-	j, ok := head[id]
+	j, ok := head.get(id)
 	if !ok {
 		return
 	}
 	if j == i {
 		if *own == 0 {
-			delete(head, id)
+			head.clear(id)
 		} else {
-			head[id] = *own - 1
+			head.set(id, *own-1)
 		}
 		*own = 0
 		return
@@ -98,9 +98,9 @@ func chainRemove[T any, P interface {
 func chainRows[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head map[uint32]int32, id uint32) func(yield func(int32) bool) {
+}](s *slab[T], head *codeIndex, id uint32) func(yield func(int32) bool) {
 	return func(yield func(int32) bool) {
-		i, ok := head[id]
+		i, ok := head.get(id)
 		if !ok {
 			return
 		}

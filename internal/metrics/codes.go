@@ -37,3 +37,34 @@ func (p *codePool) compact(each func(fn func(s *span))) {
 	})
 	p.codes, p.dead = codes, 0
 }
+
+// codeIndex maps string table codes to row numbers: one int32 a code,
+// holding row+1 (0: none). Codes are dense (every id and name of the
+// dataset has one), so an index over the ids of one kind costs 4 bytes
+// for each string of the table, where a map cost ~14–26 bytes for each
+// entry, and holds no pointer.
+type codeIndex struct{ rows []int32 }
+
+// get returns the row of code c; ok is false when it has none.
+func (x *codeIndex) get(c uint32) (int32, bool) {
+	if int(c) >= len(x.rows) || x.rows[c] == 0 {
+		return 0, false
+	}
+	return x.rows[c] - 1, true
+}
+
+func (x *codeIndex) set(c uint32, row int32) {
+	if int(c) >= len(x.rows) {
+		// Grow by a quarter at least: codes arrive in increasing order
+		// while a store is loaded.
+		n := max(int(c)+1, len(x.rows)+len(x.rows)/4, 1024)
+		x.rows = append(x.rows, make([]int32, n-len(x.rows))...)
+	}
+	x.rows[c] = row + 1
+}
+
+func (x *codeIndex) clear(c uint32) {
+	if int(c) < len(x.rows) {
+		x.rows[c] = 0
+	}
+}

@@ -207,12 +207,12 @@ type Dataset struct {
 	// deps holds every deployment; depByID the row of the first of each
 	// id's deployments, namesakes chained (chain.go).
 	deps        slab[Dep]
-	depByID     map[uint32]int32
+	depByID     codeIndex
 	chgRefs     codePool // the change lists of the deployments
 	rollbacksOf map[uint32][]*Dep
 	// listedBy maps a change id to the eligible production deployment
 	// listing it; listedMore holds the rare further ones.
-	listedBy   map[uint32]*Dep
+	listedBy   codeIndex // rows of the deployments
 	listedMore map[uint32][]*Dep
 	relink     map[uint32]bool // change ids whose explicit deployment may have changed
 	// doubtful holds the listed change ids that may resolve to nothing at
@@ -253,7 +253,7 @@ type Dataset struct {
 	// chgs holds every change; changeByID the row of the first of each
 	// id's changes, namesakes chained (chain.go).
 	chgs       slab[chgRow]
-	changeByID map[uint32]int32
+	changeByID codeIndex
 	svcChanges map[string]*sorted[int32]
 
 	incidents   map[recKey]*Inc
@@ -389,9 +389,7 @@ func NewDataset(cfg Config) *Dataset {
 		cfg:         cfg,
 		Services:    map[string]*domain.Service{},
 		strs:        newStrtab(),
-		depByID:     map[uint32]int32{},
 		rollbacksOf: map[uint32][]*Dep{},
-		listedBy:    map[uint32]*Dep{},
 		listedMore:  map[uint32][]*Dep{},
 		relink:      map[uint32]bool{},
 		doubtful:    map[uint32]bool{},
@@ -407,7 +405,6 @@ func NewDataset(cfg Config) *Dataset {
 		svcElig:     map[string]*sorted[*Dep]{},
 		emergency:   map[*Dep]bool{},
 		envs:        map[string]int{},
-		changeByID:  map[uint32]int32{},
 		svcChanges:  map[string]*sorted[int32]{},
 		incidents:   map[recKey]*Inc{},
 		incByOpened: newSorted(incOpened),
@@ -556,7 +553,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	case domain.StatusRolledBack:
 		p.Status = stRolledBack
 	}
-	chainAppend(&d.deps, d.depByID, id, row)
+	chainAppend(&d.deps, &d.depByID, id, row)
 	p.hasTickets = len(d.rows.ticketsByRelease[p.ID]) > 0
 	if p.rollbackOf != 0 {
 		d.rollbacksOf[p.rollbackOf] = append(d.rollbacksOf[p.rollbackOf], p)
@@ -619,7 +616,7 @@ func (d *Dataset) removeDep(x *Dep) {
 		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
 	}
 	d.bumpFailLinks(x.rollbackOf, x.cr, x.id)
-	chainRemove(&d.deps, d.depByID, x.id, x.row)
+	chainRemove(&d.deps, &d.depByID, x.id, x.row)
 	d.forgetImpact(x.id)
 	for o := range d.depsWithID(x.id) {
 		d.touchNs(domain.KindDeployment, o.Finished)
@@ -665,7 +662,7 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	i, p := d.chgs.alloc()
 	*p = chgRow{id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), merged: ns(r.MergedAt), authored: ns(r.AuthoredAt)}
 	c := *p
-	chainAppend(&d.chgs, d.changeByID, c.id, i)
+	chainAppend(&d.chgs, &d.changeByID, c.id, i)
 	d.relink[c.id] = true
 	svc := d.strs.str(c.svc)
 	d.queue(memoEvent{svc, c.merged, evChange})
@@ -682,7 +679,7 @@ func (d *Dataset) removeChange(i int32) {
 	old := *d.chgs.at(i)
 	svc := d.strs.str(old.svc)
 	d.queue(memoEvent{svc, old.merged, evChange})
-	chainRemove(&d.chgs, d.changeByID, old.id, i)
+	chainRemove(&d.chgs, &d.changeByID, old.id, i)
 	d.svcChanges[svc].remove(i)
 	d.chgs.release(i)
 	// The deployments listing its id resolve it differently now.
@@ -958,8 +955,8 @@ func (d *Dataset) service(name string) *svcState {
 
 // list notes that deployment x lists change id; unlist undoes it.
 func (d *Dataset) list(id uint32, x *Dep) {
-	if d.listedBy[id] == nil {
-		d.listedBy[id] = x
+	if _, ok := d.listedBy.get(id); !ok {
+		d.listedBy.set(id, x.row)
 	} else {
 		d.listedMore[id] = append(d.listedMore[id], x)
 	}
@@ -967,12 +964,12 @@ func (d *Dataset) list(id uint32, x *Dep) {
 }
 
 func (d *Dataset) unlist(id uint32, x *Dep) {
-	if d.listedBy[id] == x {
+	if r, ok := d.listedBy.get(id); ok && r == x.row {
 		if more := d.listedMore[id]; len(more) > 0 {
-			d.listedBy[id] = more[0]
+			d.listedBy.set(id, more[0].row)
 			removeFrom(d.listedMore, id, more[0])
 		} else {
-			delete(d.listedBy, id)
+			d.listedBy.clear(id)
 		}
 	} else {
 		removeFrom(d.listedMore, id, x)
@@ -983,10 +980,10 @@ func (d *Dataset) unlist(id uint32, x *Dep) {
 // listDoubtful reports whether a listed change id may resolve to nothing
 // as of some time (see doubtful).
 func (d *Dataset) listDoubtful(id uint32) bool {
-	if d.listedBy[id] == nil {
+	if _, ok := d.listedBy.get(id); !ok {
 		return false
 	}
-	i, ok := d.changeByID[id]
+	i, ok := d.changeByID.get(id)
 	if !ok || d.chgs.at(i).next != 0 {
 		return true
 	}
@@ -998,8 +995,8 @@ func (d *Dataset) listDoubtful(id uint32) bool {
 
 // listing calls fn for every eligible production deployment listing id.
 func (d *Dataset) listing(id uint32, fn func(x *Dep)) {
-	if x := d.listedBy[id]; x != nil {
-		fn(x)
+	if r, ok := d.listedBy.get(id); ok {
+		fn(d.deps.at(r))
 		for _, y := range d.listedMore[id] {
 			fn(y)
 		}

@@ -11,7 +11,7 @@ func (d *Dataset) dep(k recKey) *Dep {
 	if !ok1 || !ok2 {
 		return nil
 	}
-	if i := chainFind(&d.deps, d.depByID, id, src); i >= 0 {
+	if i := chainFind(&d.deps, &d.depByID, id, src); i >= 0 {
 		return d.deps.at(i)
 	}
 	return nil
@@ -28,7 +28,7 @@ func (d *Dataset) depRef(r int32) *Dep {
 // depsWithID yields the deployments carrying an id, oldest first.
 func (d *Dataset) depsWithID(id uint32) iter.Seq[*Dep] {
 	return func(yield func(*Dep) bool) {
-		for i := range chainRows(&d.deps, d.depByID, id) {
+		for i := range chainRows(&d.deps, &d.depByID, id) {
 			if !yield(d.deps.at(i)) {
 				return
 			}
@@ -57,7 +57,7 @@ func (d *Dataset) changeRow(k recKey) int32 {
 	if !ok1 || !ok2 {
 		return -1
 	}
-	return chainFind(&d.chgs, d.changeByID, id, src)
+	return chainFind(&d.chgs, &d.changeByID, id, src)
 }
 
 // change returns a copy of the change with a key, or nil.
@@ -77,11 +77,11 @@ func (d *Dataset) chgView(i int32) Chg {
 }
 
 // chgsWithID yields the rows of the changes carrying an id, oldest first.
-func (d *Dataset) chgsWithID(id uint32) iter.Seq[int32] { return chainRows(&d.chgs, d.changeByID, id) }
+func (d *Dataset) chgsWithID(id uint32) iter.Seq[int32] { return chainRows(&d.chgs, &d.changeByID, id) }
 
 // sharedChangeID reports whether several sources have a change with id.
 func (d *Dataset) sharedChangeID(id uint32) bool {
-	i, ok := d.changeByID[id]
+	i, ok := d.changeByID.get(id)
 	return ok && d.chgs.at(i).next != 0
 }
 

@@ -36,11 +36,15 @@ func before(x, y *Dep) bool {
 // exists.
 func (d *Dataset) uniqueChange(i int32) bool {
 	c := d.chgs.at(i)
-	return c.next == 0 && d.changeByID[c.id] == i
+	head, _ := d.changeByID.get(c.id)
+	return c.next == 0 && head == i
 }
 
 // uniqueDep is uniqueChange for deployments.
-func (d *Dataset) uniqueDep(x *Dep) bool { return x.next == 0 && d.depByID[x.id] == x.row }
+func (d *Dataset) uniqueDep(x *Dep) bool {
+	head, _ := d.depByID.get(x.id)
+	return x.next == 0 && head == x.row
+}
 
 // explicitScan returns the earliest eligible production deployment that
 // finished by asOf and lists change i — its listing of the change's id

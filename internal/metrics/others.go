@@ -62,7 +62,7 @@ func (k *rowKind[R, P]) remove(d *Dataset, key recKey) {
 // (changed reports whether it did) — the kind's presence, rebuilt at
 // Prepare.
 func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, attrs []attrVal) bool) {
-	old := P(&k.t.rows[i])
+	old := P(k.t.at(i))
 	d.timesOf(k.kind).remove(old.life())
 	old.stamps(func(n int64) { d.touchNs(k.kind, n) })
 	if ob, oattrs, ok := old.presence(); ok && d.holdsMinimum(k.kind, ob, oattrs) && changed(ob, oattrs) {
@@ -142,19 +142,19 @@ func (d *Dataset) initRows() {
 	}
 	o.ticketsByRelease = map[string][]int32{}
 	o.escalated = newSorted(func(i int32) (int64, string) {
-		t := &o.tickets.rows[i]
+		t := o.tickets.at(i)
 		return t.created, t.id
 	})
 	o.oppByID = map[string][]int32{}
 }
 
 func (d *Dataset) ticketOrder(a, b int32) int {
-	x, y := &d.rows.tickets.rows[a], &d.rows.tickets.rows[b]
+	x, y := d.rows.tickets.at(a), d.rows.tickets.at(b)
 	return cmp.Or(cmp.Compare(x.created, y.created), cmp.Compare(x.id, y.id), cmp.Compare(x.source, y.source))
 }
 
 func (d *Dataset) hookTicket(i int32) {
-	t := &d.rows.tickets.rows[i]
+	t := d.rows.tickets.at(i)
 	// Open escalations walk the escalated tickets only.
 	if t.escalated {
 		d.rows.escalated.add(i)
@@ -177,7 +177,7 @@ func (d *Dataset) hookTicket(i int32) {
 }
 
 func (d *Dataset) unhookTicket(i int32) {
-	t := &d.rows.tickets.rows[i]
+	t := d.rows.tickets.at(i)
 	if t.release != "" {
 		removeFrom(d.rows.ticketsByRelease, t.release, i)
 		d.forgetImpact(d.codeOrNone(t.release))
@@ -189,12 +189,12 @@ func (d *Dataset) unhookTicket(i int32) {
 
 // The funnel finds a lead's opportunity by id, not by scanning history.
 func (d *Dataset) hookOpp(i int32) {
-	o := &d.rows.opps.rows[i]
+	o := d.rows.opps.at(i)
 	d.rows.oppByID[o.id] = append(d.rows.oppByID[o.id], i)
 }
 
 func (d *Dataset) unhookOpp(i int32) {
-	removeFrom(d.rows.oppByID, d.rows.opps.rows[i].id, i)
+	removeFrom(d.rows.oppByID, d.rows.opps.at(i).id, i)
 }
 
 // timesOf returns a kind's kindTimes, creating it.

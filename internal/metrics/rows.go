@@ -242,20 +242,20 @@ func (r *targetRow) presence() (int64, []attrVal, bool) { return r.start, nil, t
 
 // ---------------------------------------------------------------- tables
 
-// table holds one kind's rows: a slab whose slots are reused after a
-// removal (so a row's index is stable while it lives), the live rows by
+// table holds one kind's rows: a slab (slab.go) whose slots are reused
+// after a removal (so a row's index is stable while it lives) and which
+// grows without copying or slack, the live rows by
 // key, and their indexes ordered by (event time, id).
 type table[R any, P interface {
 	*R
 	row
 }] struct {
-	rows []R
+	rows slab[R]
 	// byKey holds the slot of each live row by the string table codes of
 	// its source and id (rowCode): 16 bytes a map slot, where the two
 	// strings of a recKey took 40.
 	byKey map[uint64]int32
 	strs  *strtab
-	free  []int32
 	order *sorted[int32]
 }
 
@@ -265,7 +265,7 @@ func newTable[R any, P interface {
 }](strs *strtab) *table[R, P] {
 	t := &table[R, P]{byKey: map[uint64]int32{}, strs: strs}
 	t.order = newSorted(func(i int32) (int64, string) {
-		r := P(&t.rows[i])
+		r := t.at(i)
 		return r.eventAt(), r.rowKey().id
 	})
 	return t
@@ -274,7 +274,7 @@ func newTable[R any, P interface {
 // get returns the live row with a key, or nil.
 func (t *table[R, P]) get(k recKey) P {
 	if i, ok := t.slot(k); ok {
-		return P(&t.rows[i])
+		return t.at(i)
 	}
 	return nil
 }
@@ -301,18 +301,14 @@ func (t *table[R, P]) codeOf(p P) uint64 {
 	return rowCode(t.strs.code(k.source), t.strs.code(k.id))
 }
 
+// at returns the row in slot i.
+func (t *table[R, P]) at(i int32) P { return P(t.rows.at(i)) }
+
 // put stores a row (no row with its key may be live) and returns its slot.
 func (t *table[R, P]) put(r R) int32 {
-	var i int32
-	if n := len(t.free); n > 0 {
-		i = t.free[n-1]
-		t.free = t.free[:n-1]
-		t.rows[i] = r
-	} else {
-		i = int32(len(t.rows))
-		t.rows = append(t.rows, r)
-	}
-	t.byKey[t.codeOf(&t.rows[i])] = i
+	i, p := t.rows.alloc()
+	*p = r
+	t.byKey[t.codeOf(p)] = i
 	t.order.add(i)
 	return i
 }
@@ -320,10 +316,8 @@ func (t *table[R, P]) put(r R) int32 {
 // drop removes the live row in slot i.
 func (t *table[R, P]) drop(i int32) {
 	t.order.remove(i)
-	delete(t.byKey, t.codeOf(&t.rows[i]))
-	var zero R
-	t.rows[i] = zero // let its strings go
-	t.free = append(t.free, i)
+	delete(t.byKey, t.codeOf(t.at(i)))
+	t.rows.release(i)
 }
 
 func (t *table[R, P]) len() int { return len(t.byKey) }
@@ -332,7 +326,7 @@ func (t *table[R, P]) len() int { return len(t.byKey) }
 func (t *table[R, P]) walk(idx []int32) iter.Seq[P] {
 	return func(yield func(P) bool) {
 		for _, i := range idx {
-			if !yield(P(&t.rows[i])) {
+			if !yield(t.at(i)) {
 				return
 			}
 		}
@@ -363,7 +357,7 @@ func (t *table[R, P]) in(lo, hi int64) iter.Seq[P] {
 func (t *table[R, P]) live() iter.Seq[P] {
 	return func(yield func(P) bool) {
 		for _, i := range t.byKey {
-			if !yield(P(&t.rows[i])) {
+			if !yield(t.at(i)) {
 				return
 			}
 		}

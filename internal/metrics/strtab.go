@@ -16,27 +16,30 @@ import (
 //
 // Strings handed out (str) point into the chunks, which are never moved or
 // overwritten; the table only grows (a string no record uses any more keeps
-// its code, which costs its bytes and 12 bytes of index).
+// its code, which costs its bytes and ~9 bytes of index).
 //
 // Code 0 is the empty string.
 type strtab struct {
 	chunks [][]byte
-	// loc locates each code's bytes: chunk (bits 63–44), offset in the
-	// chunk (43–24), length (23–0).
-	loc []uint64
+	// loc locates each code's string: chunk (bits 31–20) and offset in
+	// the chunk (19–0) of its length (a uvarint) followed by its bytes.
+	// 4 bytes a code: a million codes cost 4 MB here.
+	loc []uint32
 	// slots is an open-addressing hash table of code+1 (0: empty), its
 	// size a power of two kept at most 3/4 full.
 	slots []uint32
 }
 
 const (
-	strChunkMax = 1 << 20 // a chunk's size once the table is large
-	strLenBits  = 24      // a string is at most 16 MiB (records are at most 1 MiB)
+	strChunkMax = 1 << strOffBits // a chunk's size once the table is large
 	strOffBits  = 20
+	// strChunks bounds the chunks, and so the table, to ~4 GiB of
+	// strings: ~40 times what scale 10 holds.
+	strChunks = 1 << (32 - strOffBits)
 )
 
 func newStrtab() *strtab {
-	t := &strtab{loc: []uint64{0}, slots: make([]uint32, 16)}
+	t := &strtab{loc: []uint32{0}, slots: make([]uint32, 16)}
 	t.slots[strHash("")&15] = 1
 	return t
 }
@@ -46,14 +49,14 @@ func (t *strtab) len() int { return len(t.loc) }
 
 // str returns the string of a code.
 func (t *strtab) str(c uint32) string {
-	l := t.loc[c]
-	n := int(l & (1<<strLenBits - 1))
-	if n == 0 {
+	if c == 0 {
 		return ""
 	}
-	ch := t.chunks[l>>(strLenBits+strOffBits)]
-	off := int(l>>strLenBits) & (1<<strOffBits - 1)
-	return unsafe.String(&ch[off], n)
+	l := t.loc[c]
+	ch := t.chunks[l>>strOffBits]
+	off := int(l & (strChunkMax - 1))
+	n, k := binary.Uvarint(ch[off:])
+	return unsafe.String(&ch[off+k], int(n))
 }
 
 // lookup returns the code of s; ok is false when s was never interned.
@@ -92,29 +95,30 @@ func (t *strtab) code(s string) uint32 {
 	return c
 }
 
-// store copies s into the chunks and returns its loc.
-func (t *strtab) store(s string) uint64 {
+// store copies s, after its length, into the chunks and returns its loc.
+func (t *strtab) store(s string) uint32 {
+	need := binary.MaxVarintLen64 + len(s)
 	n := len(t.chunks)
-	if n == 0 || cap(t.chunks[n-1])-len(t.chunks[n-1]) < len(s) {
+	if n == 0 || cap(t.chunks[n-1])-len(t.chunks[n-1]) < need {
 		// Chunks double from 4 KiB (a small dataset stays small) up to
 		// strChunkMax; a string larger than that gets a chunk of its own.
 		size := 4096
 		if n > 0 {
 			size = min(2*cap(t.chunks[n-1]), strChunkMax)
 		}
-		t.chunks = append(t.chunks, make([]byte, 0, max(size, len(s))))
+		if n == strChunks {
+			panic("strtab: more than 4 GiB of strings")
+		}
+		t.chunks = append(t.chunks, make([]byte, 0, max(size, need)))
 		n++
 	}
 	ch := &t.chunks[n-1]
 	off := len(*ch)
+	// Shared chunks are at most strChunkMax long and a larger string
+	// starts a chunk of its own, so the offset fits.
+	*ch = binary.AppendUvarint(*ch, uint64(len(s)))
 	*ch = append(*ch, s...)
-	if off >= 1<<strOffBits || len(s) >= 1<<strLenBits {
-		// Shared chunks are at most strChunkMax long and a larger string
-		// starts a chunk of its own, so offsets fit; validated records
-		// are at most 1 MiB, so lengths do.
-		panic("strtab: string out of range")
-	}
-	return uint64(n-1)<<(strLenBits+strOffBits) | uint64(off)<<strLenBits | uint64(len(s))
+	return uint32(n-1)<<strOffBits | uint32(off)
 }
 
 func (t *strtab) grow() {

@@ -292,6 +292,12 @@ type Dataset struct {
 type kindTimes struct {
 	born *sorted[int64] // each record's defining time
 	data *sorted[int64] // each data timestamp, from when its record exists
+	// bornIsData says every record's first data time is its defining time
+	// — true of every kind that is not a period — so data leaves it out
+	// and born stands for it: one int64 a record instead of two. A record
+	// that breaks it (none should) puts the defining times into data for
+	// good, so the answers never depend on it.
+	bornIsData bool
 }
 
 // life is one record's entry in kindTimes; zero data times are absent.
@@ -301,8 +307,14 @@ type life struct {
 }
 
 func (k *kindTimes) add(l life) {
+	if k.bornIsData && (l.data[0] != l.born || l.born == 0) {
+		k.bornIsData = false
+		for _, t := range k.born.items {
+			k.data.add(t)
+		}
+	}
 	k.born.add(l.born)
-	for _, t := range l.data {
+	for _, t := range k.own(l) {
 		if t != 0 {
 			k.data.add(t)
 		}
@@ -311,11 +323,33 @@ func (k *kindTimes) add(l life) {
 
 func (k *kindTimes) remove(l life) {
 	k.born.remove(l.born)
-	for _, t := range l.data {
+	for _, t := range k.own(l) {
 		if t != 0 {
 			k.data.remove(t)
 		}
 	}
+}
+
+// own returns the data times of a record that data holds.
+func (k *kindTimes) own(l life) []int64 {
+	if k.bornIsData {
+		return l.data[1:]
+	}
+	return l.data[:]
+}
+
+// lastData is the newest data time at or before at; ok is false when
+// there is none.
+func (k *kindTimes) lastData(at int64) (t int64, ok bool) {
+	if i := k.data.upperBound(at); i > 0 {
+		t, ok = k.data.items[i-1], true
+	}
+	if k.bornIsData {
+		if i := k.born.upperBound(at); i > 0 && (!ok || k.born.items[i-1] > t) {
+			t, ok = k.born.items[i-1], true
+		}
+	}
+	return t, ok
 }
 
 // bornAt is a record's defining time (SPEC §3 conventions) for the
@@ -855,18 +889,18 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	at := asOf.UnixNano()
-	i := kt.data.upperBound(at)
 	// A period that has begun and not ended by as_of (a quarter's bill, a
 	// month-to-date figure) reports up to as_of: each period record has one
 	// data time, its end, so more records begun than ended means one is
 	// open.
-	if kind.Period() && kt.born.upperBound(at) > i {
+	if kind.Period() && kt.born.upperBound(at) > kt.data.upperBound(at) {
 		return asOf.UTC(), true
 	}
-	if i == 0 {
+	t, ok := kt.lastData(at)
+	if !ok {
 		return time.Time{}, false
 	}
-	return time.Unix(0, kt.data.items[i-1]).UTC(), true
+	return time.Unix(0, t).UTC(), true
 }
 
 // CountAt returns the number of records of a kind that exist at asOf (SPEC

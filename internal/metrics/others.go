@@ -202,7 +202,7 @@ func (d *Dataset) timesOf(k domain.Kind) *kindTimes {
 	kt := d.times[k]
 	if kt == nil {
 		byTime := func(t int64) (int64, string) { return t, "" }
-		kt = &kindTimes{born: newSorted(byTime), data: newSorted(byTime)}
+		kt = &kindTimes{born: newSorted(byTime), data: newSorted(byTime), bornIsData: !k.Period()}
 		d.times[k] = kt
 	}
 	return kt

@@ -107,6 +107,7 @@ type Dep struct {
 	// The change ids it lists, repeats dropped: d.chgRefs.at(x.changes).
 	changes span
 	next    int32 // row+1 of another source's deployment with the same id; 0: none
+	crNext  int32 // row+1 of the next deployment carrying its change request; 0: none
 	// Memos of per-deployment work that most windows repeat (see
 	// leadMemo, impactMemo); readers fill them, writers reset them.
 	impact atomic.Pointer[impactMemo]
@@ -242,7 +243,9 @@ type Dataset struct {
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty      map[domain.Kind]int64
 	dirtyAll   bool
-	depsByCR   map[uint32][]*Dep
+	// depsByCR holds the row of the first deployment carrying each change
+	// request; the others follow it through crNext, in arrival order.
+	depsByCR map[uint32]int32
 	prodDeps   *sorted[depRow]          // all production deployments by finished
 	ticketRows []*Dep                   // deployments whose row must learn they now have tickets
 	svcDeps    map[string]*sorted[*Dep] // production deployments per service
@@ -433,7 +436,7 @@ func NewDataset(cfg Config) *Dataset {
 		leadDays:    map[int64]*leadDay{},
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		svcs:        map[string]*svcState{},
-		depsByCR:    map[uint32][]*Dep{},
+		depsByCR:    map[uint32]int32{},
 		prodDeps:    &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
 		svcDeps:     map[string]*sorted[*Dep]{},
 		svcElig:     map[string]*sorted[*Dep]{},
@@ -593,7 +596,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.rollbacksOf[p.rollbackOf] = append(d.rollbacksOf[p.rollbackOf], p)
 	}
 	if p.cr != 0 {
-		d.depsByCR[p.cr] = append(d.depsByCR[p.cr], p)
+		d.addCR(p)
 	}
 	if !p.Prod {
 		return
@@ -659,7 +662,7 @@ func (d *Dataset) removeDep(x *Dep) {
 		removeFrom(d.rollbacksOf, x.rollbackOf, x)
 	}
 	if x.cr != 0 {
-		removeFrom(d.depsByCR, x.cr, x)
+		d.removeCR(x)
 	}
 	defer d.releaseDep(x)
 	if !x.Prod {
@@ -1058,7 +1061,7 @@ func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID uint32) {
 		}
 	}
 	if changeRequest != 0 {
-		for _, x := range d.depsByCR[changeRequest] {
+		for x := range d.depsWithCR(changeRequest) {
 			d.bumpFail(x.Service)
 		}
 	}

@@ -95,3 +95,60 @@ func (d *Dataset) allChanges() iter.Seq[int32] {
 		}
 	}
 }
+
+// A change request is usually carried by one or two deployments: a map
+// entry and a 4-byte link each, where a slice per change request cost
+// ~50 bytes a deployment.
+
+// depsWithCR yields the deployments carrying a change request (a code),
+// in the order they arrived.
+func (d *Dataset) depsWithCR(cr uint32) iter.Seq[*Dep] {
+	return func(yield func(*Dep) bool) {
+		i, ok := d.depsByCR[cr]
+		for ok {
+			x := d.deps.at(i)
+			if !yield(x) {
+				return
+			}
+			i, ok = x.crNext-1, x.crNext != 0
+		}
+	}
+}
+
+// addCR puts x last among the deployments carrying its change request.
+func (d *Dataset) addCR(x *Dep) {
+	i, ok := d.depsByCR[x.cr]
+	if !ok {
+		d.depsByCR[x.cr] = x.row
+		return
+	}
+	for y := d.deps.at(i); ; y = d.deps.at(y.crNext - 1) {
+		if y.crNext == 0 {
+			y.crNext = x.row + 1
+			return
+		}
+	}
+}
+
+// removeCR takes x out of the deployments carrying its change request.
+func (d *Dataset) removeCR(x *Dep) {
+	i, ok := d.depsByCR[x.cr]
+	if !ok {
+		return
+	}
+	if i == x.row {
+		if x.crNext == 0 {
+			delete(d.depsByCR, x.cr)
+		} else {
+			d.depsByCR[x.cr] = x.crNext - 1
+		}
+		x.crNext = 0
+		return
+	}
+	for y := d.deps.at(i); y.crNext != 0; y = d.deps.at(y.crNext - 1) {
+		if y.crNext-1 == x.row {
+			y.crNext, x.crNext = x.crNext, 0
+			return
+		}
+	}
+}

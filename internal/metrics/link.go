@@ -242,7 +242,7 @@ func (d *Dataset) changeRequestDeployment(i *Inc) *Dep {
 	if !ok {
 		return nil
 	}
-	for _, x := range d.depsByCR[cr] {
+	for x := range d.depsWithCR(cr) {
 		if !x.Prod {
 			continue
 		}

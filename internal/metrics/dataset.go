@@ -243,9 +243,7 @@ type Dataset struct {
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty      map[domain.Kind]int64
 	dirtyAll   bool
-	// depsByCR holds the row of the first deployment carrying each change
-	// request; the others follow it through crNext, in arrival order.
-	depsByCR map[uint32]int32
+	depsByCR   map[uint32]int32         // first row per change request; the others follow through crNext, in arrival order
 	prodDeps   *sorted[depRow]          // all production deployments by finished
 	ticketRows []*Dep                   // deployments whose row must learn they now have tickets
 	svcDeps    map[string]*sorted[*Dep] // production deployments per service

@@ -1,67 +1,118 @@
 package metrics
 
-// Deployments and changes are kept in one map by id. The same id from
-// another source — rare, but allowed (SPEC §1 keys records by kind, source
-// and id) — hangs off the first in a chain, oldest first; a reference to
-// the id resolves among them by SPEC §2 (resolveRef). One map instead of a
-// by-key map plus a by-id map of slices saves ~80 bytes a record.
+// Deployments and changes are kept in one index from id code to row. The
+// same id from another source — rare, but allowed (SPEC §1 keys records by
+// kind, source and id) — hangs off the first in a chain, oldest first; a
+// reference to the id resolves among them by SPEC §2 (resolveRef). One index
+// instead of a by-key map plus a by-id map of lists saves a map entry a
+// record.
 
-// chainLink is a record in such a chain.
-type chainLink[T comparable] interface {
-	comparable
-	link() *T // where its next namesake is kept
-	source() string
+// chainRow is a record in such a chain.
+type chainRow interface {
+	link() *int32 // row+1 of its next namesake; 0: none
+	srcCode() uint32
 }
 
-func (x *Dep) link() *(*Dep)  { return &x.next }
-func (x *Dep) source() string { return x.Source }
-func (c *Chg) link() *(*Chg)  { return &c.next }
-func (c *Chg) source() string { return c.Source }
+func (x *Dep) link() *int32       { return &x.next }
+func (x *Dep) srcCode() uint32    { return x.src }
+func (c *chgRow) link() *int32    { return &c.next }
+func (c *chgRow) srcCode() uint32 { return c.src }
 
-// chainFind returns the record of a source in the chain of id, or nil.
-func chainFind[T chainLink[T]](m map[string]T, k recKey) T {
-	var none T
-	for x := m[k.id]; x != none; x = *x.link() {
-		if x.source() == k.source {
-			return x
-		}
+// chainFind returns the row of the record of source src in the chain of
+// id, or -1.
+func chainFind[T any, P interface {
+	*T
+	chainRow
+}](s *slab[T], head *codeIndex, id, src uint32) int32 {
+	i, ok := head.get(id)
+	if !ok {
+		return -1
 	}
-	return none
+	for {
+		p := P(s.at(i))
+		if p.srcCode() == src {
+			return i
+		}
+		n := *p.link()
+		if n == 0 {
+			return -1
+		}
+		i = n - 1
+	}
 }
 
-// chainAppend adds x at the end of the chain of id.
-func chainAppend[T chainLink[T]](m map[string]T, id string, x T) {
-	var none T
-	p, ok := m[id]
-	if !ok || p == none {
-		m[id] = x
+// chainAppend adds row i at the end of the chain of id.
+func chainAppend[T any, P interface {
+	*T
+	chainRow
+}](s *slab[T], head *codeIndex, id uint32, i int32) {
+	j, ok := head.get(id)
+	if !ok {
+		head.set(id, i)
 		return
 	}
-	for *p.link() != none {
-		p = *p.link()
+	for {
+		l := P(s.at(j)).link()
+		if *l == 0 {
+			*l = i + 1
+			return
+		}
+		j = *l - 1
 	}
-	*p.link() = x
 }
 
-// chainRemove takes x out of the chain of id; it reports whether x was in.
-func chainRemove[T chainLink[T]](m map[string]T, id string, x T) bool {
-	var none T
-	p := m[id]
-	if p == x {
-		if next := *x.link(); next == none {
-			delete(m, id)
+// chainRemove takes row i out of the chain of id.
+func chainRemove[T any, P interface {
+	*T
+	chainRow
+}](s *slab[T], head *codeIndex, id uint32, i int32) {
+	own := P(s.at(i)).link()
+	j, ok := head.get(id)
+	if !ok {
+		return
+	}
+	if j == i {
+		if *own == 0 {
+			head.clear(id)
 		} else {
-			m[id] = next
+			head.set(id, *own-1)
 		}
-		*x.link() = none
-		return true
+		*own = 0
+		return
 	}
-	for ; p != none; p = *p.link() {
-		if *p.link() == x {
-			*p.link() = *x.link()
-			*x.link() = none
-			return true
+	for {
+		l := P(s.at(j)).link()
+		if *l == 0 {
+			return
+		}
+		if *l-1 == i {
+			*l = *own
+			*own = 0
+			return
+		}
+		j = *l - 1
+	}
+}
+
+// chainRows yields the rows of the chain of id, oldest first.
+func chainRows[T any, P interface {
+	*T
+	chainRow
+}](s *slab[T], head *codeIndex, id uint32) func(yield func(int32) bool) {
+	return func(yield func(int32) bool) {
+		i, ok := head.get(id)
+		if !ok {
+			return
+		}
+		for {
+			if !yield(i) {
+				return
+			}
+			n := *P(s.at(i)).link()
+			if n == 0 {
+				return
+			}
+			i = n - 1
 		}
 	}
-	return false
 }

@@ -89,27 +89,35 @@ const (
 	stRolledBack
 )
 
-// Dep is a deployment as the engine needs it.
+// Dep is a deployment as the engine needs it. Deployments live in a slab
+// (slab.go): a Dep keeps its address and row number while it lives, and
+// the rest of the dataset refers to it by either. Its strings point into
+// the dataset's string table; the ids it names (the changes it lists,
+// rollback_of, change_request) are held as codes of that table.
 // The small fields sit together so a million of them pad no more than
 // they must.
 type Dep struct {
-	ID, Source    string
-	Service, Env  string
-	Finished      int64 // unix ns
-	Started       int64 // 0 when absent
-	RetroValid    int64
-	RollbackOf    string
-	ChangeRequest string
-	Changes       []string
-	Prod          bool
-	Status        uint8
-	Rework        bool // reason hotfix/rollback or rollback_of set
-	Emergency     bool
+	ID, Source   string
+	Service, Env string
+	Finished     int64 // unix ns
+	Started      int64 // 0 when absent
+	RetroValid   int64
+	Prod         bool
+	Status       uint8
+	Rework       bool // reason hotfix/rollback or rollback_of set
+	Emergency    bool
 	// hasTickets says some ticket names this deployment as its release, so
 	// release impact skips the lookup for the many that have none. It may
 	// stay true after such a ticket is replaced; that only costs a lookup.
 	hasTickets bool
-	next       *Dep // another source's deployment with the same id
+	row        int32  // its slot in the deployment slab
+	id, src    uint32 // codes of ID and Source
+	rollbackOf uint32 // code of rollback_of; 0 when none
+	cr         uint32 // code of change_request; 0 when none
+	// The change ids it lists, repeats dropped: d.chgRefs.at(x.changes).
+	changes span
+	next    int32 // row+1 of another source's deployment with the same id; 0: none
+	crNext  int32 // row+1 of the next deployment carrying its change request; 0: none
 	// Memos of per-deployment work that most windows repeat (see
 	// leadMemo, impactMemo); readers fill them, writers reset them.
 	impact atomic.Pointer[impactMemo]
@@ -146,17 +154,26 @@ func (r *depRow) eligible() bool { return r.status != stFailure }
 // production with status success or rolled_back (SPEC §2).
 func (d *Dep) eligible() bool { return d.Prod && d.Status != stFailure }
 
-// Chg is a change.
+// Chg is a change as a metric sees it: a copy made for the call it is
+// passed to (changesOf), not kept. The dataset holds changes as chgRow.
 type Chg struct {
 	ID, Source, Service string
 	Merged, Authored    int64
 	// Opened and FirstReview split lead time into its stages (flow.go);
 	// 0 when absent.
 	Opened, FirstReview int64
-	// explicit is the earliest eligible production deployment listing the
-	// change (SPEC §2), kept current by Prepare.
-	explicit *Dep
-	next     *Chg // another source's change with the same id
+	row                 int32
+}
+
+// chgRow is a change as the dataset holds it: pointer-free, 56 bytes.
+type chgRow struct {
+	merged, authored    int64
+	opened, firstReview int64  // 0 when absent
+	id, src, svc        uint32 // string table codes
+	// explicit is the row+1 of the earliest eligible production deployment
+	// listing the change (SPEC §2), kept current by Prepare; 0: none.
+	explicit int32
+	next     int32 // row+1 of another source's change with the same id; 0: none
 }
 
 // Inc is an incident.
@@ -204,19 +221,25 @@ type Dataset struct {
 
 	Services map[string]*domain.Service
 
-	// depByID holds every deployment by id, namesakes chained (chain.go).
-	depByID     map[string]*Dep
-	nDeps       int
-	rollbacksOf map[string][]*Dep
+	// strs interns every id and name the dataset keeps (strtab.go); the
+	// maps below keyed by uint32 are keyed by its codes.
+	strs *strtab
+
+	// deps holds every deployment; depByID the row of the first of each
+	// id's deployments, namesakes chained (chain.go).
+	deps        slab[Dep]
+	depByID     codeIndex
+	chgRefs     codePool // the change lists of the deployments
+	rollbacksOf map[uint32][]*Dep
 	// listedBy maps a change id to the eligible production deployment
 	// listing it; listedMore holds the rare further ones.
-	listedBy   map[string]*Dep
-	listedMore map[string][]*Dep
-	relink     map[string]bool // change ids whose explicit deployment may have changed
+	listedBy   codeIndex // rows of the deployments
+	listedMore map[uint32][]*Dep
+	relink     map[uint32]bool // change ids whose explicit deployment may have changed
 	// doubtful holds the listed change ids that may resolve to nothing at
 	// some as_of (no change has the id, several do, or one merged after a
 	// deployment listing it finished): all Problems needs to look at.
-	doubtful map[string]bool
+	doubtful map[uint32]bool
 
 	// cache holds computed results; see cache.go for why time-based
 	// invalidation is exact. cacheMu guards it because readers fill it
@@ -240,7 +263,7 @@ type Dataset struct {
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty      map[domain.Kind]int64
 	dirtyAll   bool
-	depsByCR   map[string][]*Dep
+	depsByCR   map[uint32]int32         // first row per change request; the others follow through crNext, in arrival order
 	prodDeps   *sorted[depRow]          // all production deployments by finished
 	ticketRows []*Dep                   // deployments whose row must learn they now have tickets
 	svcDeps    map[string]*sorted[*Dep] // production deployments per service
@@ -248,10 +271,11 @@ type Dataset struct {
 	emergency  map[*Dep]bool
 	envs       map[string]int // production environment names in use
 
-	// changeByID holds every change by id, namesakes chained (chain.go).
-	changeByID map[string]*Chg
-	nChanges   int
-	svcChanges map[string]*sorted[*Chg]
+	// chgs holds every change; changeByID the row of the first of each
+	// id's changes, namesakes chained (chain.go).
+	chgs       slab[chgRow]
+	changeByID codeIndex
+	svcChanges map[string]*sorted[int32]
 
 	incidents   map[recKey]*Inc
 	incByOpened *sorted[*Inc]
@@ -269,10 +293,6 @@ type Dataset struct {
 	// The other kinds are compact rows, one table per kind (rows.go,
 	// others.go); the metrics of the other pillars walk them.
 	rows rowTables
-	// names interns the few distinct service, source and category strings
-	// that millions of records repeat, so each is held once.
-	names map[string]string
-
 	// presence says which kinds have data as of when (nodata.go).
 	presence presence
 
@@ -295,6 +315,12 @@ type Dataset struct {
 type kindTimes struct {
 	born *sorted[int64] // each record's defining time
 	data *sorted[int64] // each data timestamp, from when its record exists
+	// bornIsData says every record's first data time is its defining time
+	// — true of every kind that is not a period — so data leaves it out
+	// and born stands for it: one int64 a record instead of two. A record
+	// that breaks it (none should) puts the defining times into data for
+	// good, so the answers never depend on it.
+	bornIsData bool
 }
 
 // life is one record's entry in kindTimes; zero data times are absent.
@@ -304,8 +330,14 @@ type life struct {
 }
 
 func (k *kindTimes) add(l life) {
+	if k.bornIsData && (l.data[0] != l.born || l.born == 0) {
+		k.bornIsData = false
+		for _, t := range k.born.items {
+			k.data.add(t)
+		}
+	}
 	k.born.add(l.born)
-	for _, t := range l.data {
+	for _, t := range k.own(l) {
 		if t != 0 {
 			k.data.add(t)
 		}
@@ -314,11 +346,33 @@ func (k *kindTimes) add(l life) {
 
 func (k *kindTimes) remove(l life) {
 	k.born.remove(l.born)
-	for _, t := range l.data {
+	for _, t := range k.own(l) {
 		if t != 0 {
 			k.data.remove(t)
 		}
 	}
+}
+
+// own returns the data times of a record that data holds.
+func (k *kindTimes) own(l life) []int64 {
+	if k.bornIsData {
+		return l.data[1:]
+	}
+	return l.data[:]
+}
+
+// lastData is the newest data time at or before at; ok is false when
+// there is none.
+func (k *kindTimes) lastData(at int64) (t int64, ok bool) {
+	if i := k.data.upperBound(at); i > 0 {
+		t, ok = k.data.items[i-1], true
+	}
+	if k.bornIsData {
+		if i := k.born.upperBound(at); i > 0 && (!ok || k.born.items[i-1] > t) {
+			t, ok = k.born.items[i-1], true
+		}
+	}
+	return t, ok
 }
 
 // bornAt is a record's defining time (SPEC §3 conventions) for the
@@ -359,8 +413,9 @@ func (d *Dataset) storedLife(r domain.Record) (life, bool) {
 			return life{born: o.Finished, data: [3]int64{o.Finished}}, true
 		}
 	case *domain.Change:
-		if o := d.change(k); o != nil {
-			return life{born: o.Merged, data: [3]int64{o.Merged}}, true
+		if i := d.changeRow(k); i >= 0 {
+			m := d.chgs.at(i).merged
+			return life{born: m, data: [3]int64{m}}, true
 		}
 	case *domain.Incident:
 		if o := d.incidents[k]; o != nil {
@@ -390,26 +445,24 @@ func NewDataset(cfg Config) *Dataset {
 	d := &Dataset{
 		cfg:         cfg,
 		Services:    map[string]*domain.Service{},
-		depByID:     map[string]*Dep{},
-		rollbacksOf: map[string][]*Dep{},
-		listedBy:    map[string]*Dep{},
-		listedMore:  map[string][]*Dep{},
-		relink:      map[string]bool{},
-		doubtful:    map[string]bool{},
+		strs:        newStrtab(),
+		rollbacksOf: map[uint32][]*Dep{},
+		listedMore:  map[uint32][]*Dep{},
+		relink:      map[uint32]bool{},
+		doubtful:    map[uint32]bool{},
 		cache:       newResultCache(),
 		dirty:       map[domain.Kind]int64{},
 		flights:     map[cacheKey]*flight{},
 		leadDays:    map[int64]*leadDay{},
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		svcs:        map[string]*svcState{},
-		depsByCR:    map[string][]*Dep{},
+		depsByCR:    map[uint32]int32{},
 		prodDeps:    &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
 		svcDeps:     map[string]*sorted[*Dep]{},
 		svcElig:     map[string]*sorted[*Dep]{},
 		emergency:   map[*Dep]bool{},
 		envs:        map[string]int{},
-		changeByID:  map[string]*Chg{},
-		svcChanges:  map[string]*sorted[*Chg]{},
+		svcChanges:  map[string]*sorted[int32]{},
 		incidents:   map[recKey]*Inc{},
 		incByOpened: newSorted(incOpened),
 		incByRes:    newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
@@ -420,7 +473,6 @@ func NewDataset(cfg Config) *Dataset {
 		slis:        map[recKey]*SLISample{},
 		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
 		sliLatency:  newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
-		names:       map[string]string{},
 		times:       map[domain.Kind]*kindTimes{},
 	}
 	d.initRows()
@@ -443,15 +495,18 @@ type recKey struct{ source, id string }
 
 func key(source, id string) recKey { return recKey{source, id} }
 
-func (d *Dataset) intern(s string) string {
-	if v, ok := d.names[s]; ok {
-		return v
-	}
-	d.names[s] = s
-	return s
-}
+// intern returns s as kept in the string table: a record's strings are
+// kept only through it (or code), never as the decoded record holds them.
+func (d *Dataset) intern(s string) string { return d.strs.str(d.strs.code(s)) }
 
-func removeFrom[T comparable](m map[string][]T, k string, x T) {
+// code returns the string table code of s, interning it.
+func (d *Dataset) code(s string) uint32 { return d.strs.code(s) }
+
+// codeOf returns the code of s; ok is false when no record holds s, so
+// nothing can be found by it.
+func (d *Dataset) codeOf(s string) (uint32, bool) { return d.strs.lookup(s) }
+
+func removeFrom[K, T comparable](m map[K][]T, k K, x T) {
 	l := m[k]
 	for i, v := range l {
 		if v == x {
@@ -520,120 +575,122 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.removeDep(old)
 	}
 	d.service(r.Service)
-	d.bumpFailLinks(r.RollbackOf, r.ChangeRequest, r.ID)
 	env, prod := d.cfg.environment(r)
-	x := &Dep{
-		svc: d.svcs[r.Service],
-		ID:  r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Env: d.intern(env),
-		Prod:     prod,
-		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
-		Rework:     r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
-		RollbackOf: r.RollbackOf, ChangeRequest: r.ChangeRequest, Changes: uniqueIDs(r.Changes),
-		Emergency: r.Emergency, RetroValid: ns(r.RetroValidatedAt),
+	id, src := d.code(r.ID), d.code(r.Source)
+	var rollbackOf, cr uint32
+	if r.RollbackOf != "" {
+		rollbackOf = d.code(r.RollbackOf)
 	}
-	switch r.Status {
-	case domain.StatusFailure:
-		x.Status = stFailure
-	case domain.StatusRolledBack:
-		x.Status = stRolledBack
+	if r.ChangeRequest != "" {
+		cr = d.code(r.ChangeRequest)
 	}
+	d.bumpFailLinks(rollbackOf, cr, id)
 	// Another source's deployment with this id changes what references to
 	// the id resolve to (resolveRef) from its own time on, and the memos
 	// taken as of all data: results as of the namesakes' times change too.
-	d.forgetImpact(x.ID)
-	for o := d.depByID[x.ID]; o != nil; o = o.next {
+	d.forgetImpact(id)
+	for o := range d.depsWithID(id) {
 		d.touchNs(domain.KindDeployment, o.Finished)
 	}
-	chainAppend(d.depByID, x.ID, x)
-	d.nDeps++
-	x.hasTickets = len(d.rows.ticketsByRelease[x.ID]) > 0
-	if x.RollbackOf != "" {
-		d.rollbacksOf[x.RollbackOf] = append(d.rollbacksOf[x.RollbackOf], x)
+	row, p := d.deps.alloc()
+	*p = Dep{
+		svc: d.svcs[r.Service], row: row,
+		ID: d.strs.str(id), Source: d.strs.str(src), Service: d.intern(r.Service), Env: d.intern(env),
+		id: id, src: src, rollbackOf: rollbackOf, cr: cr,
+		Prod:     prod,
+		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
+		Rework:    r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
+		Emergency: r.Emergency, RetroValid: ns(r.RetroValidatedAt),
 	}
-	if x.ChangeRequest != "" {
-		d.depsByCR[x.ChangeRequest] = append(d.depsByCR[x.ChangeRequest], x)
+	if len(r.Changes) > 0 {
+		p.changes = d.chgRefs.add(d.uniqueCodes(r.Changes))
 	}
-	if !x.Prod {
+	switch r.Status {
+	case domain.StatusFailure:
+		p.Status = stFailure
+	case domain.StatusRolledBack:
+		p.Status = stRolledBack
+	}
+	chainAppend(&d.deps, &d.depByID, id, row)
+	p.hasTickets = len(d.rows.ticketsByRelease[p.ID]) > 0
+	if p.rollbackOf != 0 {
+		d.rollbacksOf[p.rollbackOf] = append(d.rollbacksOf[p.rollbackOf], p)
+	}
+	if p.cr != 0 {
+		d.addCR(p)
+	}
+	if !p.Prod {
 		return
 	}
 	// Only a deployment that went out (success or rolled_back) ships the
 	// changes it lists: a failed attempt shipped nothing, so its retry —
 	// or, failing that, inference — decides where a change went (SPEC §2,
 	// "ships with", read like the inference rule's status condition).
-	if x.eligible() {
-		for _, c := range x.Changes {
-			d.list(c, x)
+	if p.eligible() {
+		for _, c := range d.listed(p) {
+			d.list(c, p)
 		}
 	}
-	d.prodDeps.add(rowOf(x))
-	if x.eligible() {
-		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
+	d.prodDeps.add(rowOf(p))
+	if p.eligible() {
+		d.queue(memoEvent{p.Service, p.Finished, evDeployment})
 	}
 	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
-	sortedFor(d.svcDeps, x.Service, depKey).add(x)
-	if x.eligible() {
-		sortedFor(d.svcElig, x.Service, depKey).add(x)
+	sortedFor(d.svcDeps, p.Service, depKey).add(p)
+	if p.eligible() {
+		sortedFor(d.svcElig, p.Service, depKey).add(p)
 	}
-	if x.Emergency {
-		d.emergency[x] = true
+	if p.Emergency {
+		d.emergency[p] = true
 	}
-	d.envs[x.Env]++
+	d.envs[p.Env]++
 }
 
-// uniqueIDs drops repeats from a change list: a change is deployed once,
-// however often its deployment lists it.
-func uniqueIDs(ids []string) []string {
+// uniqueCodes returns the codes of a change list with repeats dropped: a
+// change is deployed once, however often its deployment lists it.
+func (d *Dataset) uniqueCodes(ids []string) []uint32 {
+	out := make([]uint32, 0, len(ids))
+	var seen map[uint32]bool
 	if len(ids) > 64 {
-		seen := make(map[string]bool, len(ids))
-		out := ids[:0:0]
-		for _, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				out = append(out, id)
-			}
-		}
-		if len(out) == len(ids) {
-			return ids
-		}
-		return out
+		seen = make(map[uint32]bool, len(ids))
 	}
-	for i := 1; i < len(ids); i++ {
-		if slices.Contains(ids[:i], ids[i]) {
-			out := slices.Clone(ids[:i])
-			for _, id := range ids[i+1:] {
-				if !slices.Contains(out, id) {
-					out = append(out, id)
-				}
+	for _, id := range ids {
+		c := d.code(id)
+		if seen != nil {
+			if seen[c] {
+				continue
 			}
-			return out
+			seen[c] = true
+		} else if slices.Contains(out, c) {
+			continue
 		}
+		out = append(out, c)
 	}
-	return ids
+	return out
 }
 
 func (d *Dataset) removeDep(x *Dep) {
 	if x.Prod && x.eligible() {
 		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
 	}
-	d.bumpFailLinks(x.RollbackOf, x.ChangeRequest, x.ID)
-	if chainRemove(d.depByID, x.ID, x) {
-		d.nDeps--
-	}
-	d.forgetImpact(x.ID)
-	for o := d.depByID[x.ID]; o != nil; o = o.next {
+	d.bumpFailLinks(x.rollbackOf, x.cr, x.id)
+	chainRemove(&d.deps, &d.depByID, x.id, x.row)
+	d.forgetImpact(x.id)
+	for o := range d.depsWithID(x.id) {
 		d.touchNs(domain.KindDeployment, o.Finished)
 	}
-	if x.RollbackOf != "" {
-		removeFrom(d.rollbacksOf, x.RollbackOf, x)
+	if x.rollbackOf != 0 {
+		removeFrom(d.rollbacksOf, x.rollbackOf, x)
 	}
-	if x.ChangeRequest != "" {
-		removeFrom(d.depsByCR, x.ChangeRequest, x)
+	if x.cr != 0 {
+		d.removeCR(x)
 	}
+	defer d.releaseDep(x)
 	if !x.Prod {
 		return
 	}
 	if x.eligible() {
-		for _, c := range x.Changes {
+		for _, c := range d.listed(x) {
 			d.unlist(c, x)
 		}
 	}
@@ -648,29 +705,44 @@ func (d *Dataset) removeDep(x *Dep) {
 	}
 }
 
+// releaseDep frees a removed deployment's slot and change list.
+func (d *Dataset) releaseDep(x *Dep) {
+	d.chgRefs.release(x.changes)
+	d.deps.release(x.row)
+}
+
 func (d *Dataset) applyChange(r *domain.Change) {
 	k := key(r.Source, r.ID)
 	d.service(r.Service)
-	if old := d.change(k); old != nil {
+	if old := d.changeRow(k); old >= 0 {
 		d.removeChange(old)
 	}
-	x := &Chg{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Merged: ns(r.MergedAt), Authored: ns(r.AuthoredAt),
-		Opened: ns(r.OpenedAt), FirstReview: ns(r.FirstReviewAt)}
-	chainAppend(d.changeByID, x.ID, x)
-	d.nChanges++
-	d.relink[x.ID] = true
-	d.queue(memoEvent{x.Service, x.Merged, evChange})
-	sortedFor(d.svcChanges, x.Service, func(c *Chg) (int64, string) { return c.Merged, c.ID }).add(x)
+	i, p := d.chgs.alloc()
+	*p = chgRow{id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), merged: ns(r.MergedAt), authored: ns(r.AuthoredAt),
+		opened: ns(r.OpenedAt), firstReview: ns(r.FirstReviewAt)}
+	c := *p
+	chainAppend(&d.chgs, &d.changeByID, c.id, i)
+	d.relink[c.id] = true
+	svc := d.strs.str(c.svc)
+	d.queue(memoEvent{svc, c.merged, evChange})
+	sortedFor(d.svcChanges, svc, d.chgKey).add(i)
 }
 
-func (d *Dataset) removeChange(old *Chg) {
-	d.queue(memoEvent{old.Service, old.Merged, evChange})
-	if chainRemove(d.changeByID, old.ID, old) {
-		d.nChanges--
-	}
-	d.svcChanges[old.Service].remove(old)
+// chgKey orders changes by merge time, then id.
+func (d *Dataset) chgKey(i int32) (int64, string) {
+	c := d.chgs.at(i)
+	return c.merged, d.strs.str(c.id)
+}
+
+func (d *Dataset) removeChange(i int32) {
+	old := *d.chgs.at(i)
+	svc := d.strs.str(old.svc)
+	d.queue(memoEvent{svc, old.merged, evChange})
+	chainRemove(&d.chgs, &d.changeByID, old.id, i)
+	d.svcChanges[svc].remove(i)
+	d.chgs.release(i)
 	// The deployments listing its id resolve it differently now.
-	d.relink[old.ID] = true
+	d.relink[old.id] = true
 }
 
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
@@ -682,10 +754,10 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 		d.removeInc(old)
 	}
 	x := &Inc{
-		ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
+		ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
-		CausedBy: r.CausedBy, CausedByCR: r.CausedByChangeRequest, CustomerFacing: r.CustomerFacing,
-		Category: r.Category, Fingerprint: r.Fingerprint, Origin: d.intern(r.Origin),
+		CausedBy: d.intern(r.CausedBy), CausedByCR: d.intern(r.CausedByChangeRequest), CustomerFacing: r.CustomerFacing,
+		Category: d.intern(r.Category), Fingerprint: d.intern(r.Fingerprint), Origin: d.intern(r.Origin),
 		PostmortemDue: ns(r.PostmortemDueAt), PMDone: ns(r.PostmortemDoneAt),
 	}
 	d.incidents[k] = x
@@ -727,8 +799,9 @@ func (d *Dataset) applySLI(r *domain.SLI) {
 	if old := d.slis[k]; old != nil {
 		d.removeSLI(k, old)
 	}
-	x := &SLISample{ID: r.ID, Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
-	// The availability metrics walk the availability SLIs, latency
+	x := &SLISample{ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	// Every SLI is kept (counted, and found when replaced); the
+	// availability metrics walk the availability SLIs, latency
 	// compliance the latency ones.
 	x.latency = r.Objective != "" && r.Objective != "availability"
 	d.slis[k] = x
@@ -775,28 +848,36 @@ func (d *Dataset) Prepare() {
 		} else {
 			delete(d.doubtful, id)
 		}
-		shared := d.changeByID[id] != nil && d.changeByID[id].next != nil
-		if shared && d.memoized.Load() {
+		if d.sharedChangeID(id) && d.memoized.Load() {
 			// Another source's change with this id moves when the id's
 			// links settle (changeSettled), which every deployment
 			// listing it keeps in its lead memo.
 			d.listing(id, d.resetLead)
 		}
-		for c := d.changeByID[id]; c != nil; c = c.next {
-			e := d.explicitScan(c, math.MaxInt64)
+		for i := range d.chgsWithID(id) {
+			e := d.explicitScan(i, math.MaxInt64)
+			c := d.chgs.at(i)
 			// The deployments it was and is listed by, and the one that
 			// would take it by inference, see a different set of changes.
 			if d.memoized.Load() {
-				d.resetLead(c.explicit)
+				d.resetLead(d.depRef(c.explicit))
 				d.resetLead(e)
-				d.queue(memoEvent{c.Service, c.Merged, evChange})
+				d.queue(memoEvent{d.strs.str(c.svc), c.merged, evChange})
 			}
-			c.explicit = e
+			c.explicit = 0
+			if e != nil {
+				c.explicit = e.row + 1
+			}
 		}
 	}
 	// A fresh map, not clear: after a bulk load the emptied map would keep
 	// room for every change id (~100 MB at scale 10) for good.
-	d.relink = map[string]bool{}
+	d.relink = map[uint32]bool{}
+	d.chgRefs.compact(func(fn func(s *span)) {
+		for x := range d.allDeps() {
+			fn(&x.changes)
+		}
+	})
 	d.rebuildPresence()
 	d.invalidate()
 	d.prodDeps.prepare()
@@ -839,18 +920,18 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	at := asOf.UnixNano()
-	i := kt.data.upperBound(at)
 	// A period that has begun and not ended by as_of (a quarter's bill, a
 	// month-to-date figure) reports up to as_of: each period record has one
 	// data time, its end, so more records begun than ended means one is
 	// open.
-	if kind.Period() && kt.born.upperBound(at) > i {
+	if kind.Period() && kt.born.upperBound(at) > kt.data.upperBound(at) {
 		return asOf.UTC(), true
 	}
-	if i == 0 {
+	t, ok := kt.lastData(at)
+	if !ok {
 		return time.Time{}, false
 	}
-	return time.Unix(0, kt.data.items[i-1]).UTC(), true
+	return time.Unix(0, t).UTC(), true
 }
 
 // CountAt returns the number of records of a kind that exist at asOf (SPEC
@@ -869,8 +950,8 @@ func (d *Dataset) CountAt(kind domain.Kind, asOf time.Time) int {
 // Counts returns the number of records held per kind.
 func (d *Dataset) Counts() map[domain.Kind]int {
 	out := map[domain.Kind]int{
-		domain.KindService: len(d.Services), domain.KindDeployment: d.nDeps,
-		domain.KindChange: d.nChanges, domain.KindIncident: len(d.incidents), domain.KindSLI: len(d.slis),
+		domain.KindService: len(d.Services), domain.KindDeployment: d.deps.live(),
+		domain.KindChange: d.chgs.live(), domain.KindIncident: len(d.incidents), domain.KindSLI: len(d.slis),
 	}
 	for k, t := range d.rows.byKind {
 		if n := t.count(); n > 0 {
@@ -917,8 +998,8 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 }
 
 // forgetImpact drops the release-impact memos of the deployments with an id.
-func (d *Dataset) forgetImpact(id string) {
-	for x := d.depByID[id]; x != nil; x = x.next {
+func (d *Dataset) forgetImpact(id uint32) {
+	for x := range d.depsWithID(id) {
 		x.impact.Store(nil)
 	}
 }
@@ -943,26 +1024,23 @@ func (d *Dataset) service(name string) *svcState {
 	return s
 }
 
-// change returns the change with a key, or nil.
-func (d *Dataset) change(k recKey) *Chg { return chainFind(d.changeByID, k) }
-
 // list notes that deployment x lists change id; unlist undoes it.
-func (d *Dataset) list(id string, x *Dep) {
-	if d.listedBy[id] == nil {
-		d.listedBy[id] = x
+func (d *Dataset) list(id uint32, x *Dep) {
+	if _, ok := d.listedBy.get(id); !ok {
+		d.listedBy.set(id, x.row)
 	} else {
 		d.listedMore[id] = append(d.listedMore[id], x)
 	}
 	d.relink[id] = true
 }
 
-func (d *Dataset) unlist(id string, x *Dep) {
-	if d.listedBy[id] == x {
+func (d *Dataset) unlist(id uint32, x *Dep) {
+	if r, ok := d.listedBy.get(id); ok && r == x.row {
 		if more := d.listedMore[id]; len(more) > 0 {
-			d.listedBy[id] = more[0]
+			d.listedBy.set(id, more[0].row)
 			removeFrom(d.listedMore, id, more[0])
 		} else {
-			delete(d.listedBy, id)
+			d.listedBy.clear(id)
 		}
 	} else {
 		removeFrom(d.listedMore, id, x)
@@ -972,37 +1050,26 @@ func (d *Dataset) unlist(id string, x *Dep) {
 
 // listDoubtful reports whether a listed change id may resolve to nothing
 // as of some time (see doubtful).
-func (d *Dataset) listDoubtful(id string) bool {
-	c := d.changeByID[id]
-	if d.listedBy[id] == nil {
+func (d *Dataset) listDoubtful(id uint32) bool {
+	if _, ok := d.listedBy.get(id); !ok {
 		return false
 	}
-	if c == nil || c.next != nil {
+	i, ok := d.changeByID.get(id)
+	if !ok || d.chgs.at(i).next != 0 {
 		return true
 	}
+	merged := d.chgs.at(i).merged
 	doubt := false
-	d.listing(id, func(x *Dep) { doubt = doubt || x.Finished < c.Merged })
+	d.listing(id, func(x *Dep) { doubt = doubt || x.Finished < merged })
 	return doubt
 }
 
 // listing calls fn for every eligible production deployment listing id.
-func (d *Dataset) listing(id string, fn func(x *Dep)) {
-	if x := d.listedBy[id]; x != nil {
-		fn(x)
+func (d *Dataset) listing(id uint32, fn func(x *Dep)) {
+	if r, ok := d.listedBy.get(id); ok {
+		fn(d.deps.at(r))
 		for _, y := range d.listedMore[id] {
 			fn(y)
-		}
-	}
-}
-
-// dep returns the deployment with a key, or nil.
-func (d *Dataset) dep(k recKey) *Dep { return chainFind(d.depByID, k) }
-
-// eachDep calls fn for every deployment.
-func (d *Dataset) eachDep(fn func(x *Dep)) {
-	for _, x := range d.depByID {
-		for ; x != nil; x = x.next {
-			fn(x)
 		}
 	}
 }
@@ -1017,17 +1084,18 @@ func (d *Dataset) bumpFail(service string) {
 // deployment that a record naming these can change the failure of: the
 // deployments with the id it names (rolled back, caused an incident), those
 // of the change request it names, and the namesakes of its own id.
-func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID string) {
-	for _, id := range [...]string{depID, ownID} {
-		if id == "" {
+// The ids are string table codes, 0 for none.
+func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID uint32) {
+	for _, id := range [...]uint32{depID, ownID} {
+		if id == 0 {
 			continue
 		}
-		for x := d.depByID[id]; x != nil; x = x.next {
+		for x := range d.depsWithID(id) {
 			d.bumpFail(x.Service)
 		}
 	}
-	if changeRequest != "" {
-		for _, x := range d.depsByCR[changeRequest] {
+	if changeRequest != 0 {
+		for x := range d.depsWithCR(changeRequest) {
 			d.bumpFail(x.Service)
 		}
 	}
@@ -1065,7 +1133,10 @@ func (d *Dataset) incidentEvent(service string, opened int64, causedBy, cr strin
 	if causedBy == "" && cr == "" {
 		d.queue(memoEvent{service, opened, evIncident})
 	}
-	d.bumpFailLinks(causedBy, cr, "")
+	// An id no record holds names no deployment: nothing to move.
+	dep, _ := d.codeOf(causedBy)
+	req, _ := d.codeOf(cr)
+	d.bumpFailLinks(dep, req, 0)
 }
 
 // applyEvents resets the memos the queued events reach. Before any memo

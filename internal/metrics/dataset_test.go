@@ -28,7 +28,7 @@ func TestChangesWithSharedIDs(t *testing.T) {
 		}
 	}
 	n := 0
-	for c := d.changeByID["c1"]; c != nil; c = c.next {
+	for range d.chgsWithID(d.codeOrNone("c1")) {
 		n++
 	}
 	if n != 3 {
@@ -91,4 +91,49 @@ func TestDeploymentsWithSharedIDs(t *testing.T) {
 	if got := len(d.prodDeps.items); got != 3 {
 		t.Errorf("%d production rows, want 3", got)
 	}
+}
+
+// A kind's times answer "newest data time by t" as if every data time
+// were kept, whether the defining times stand for the first data times
+// or, once a record breaks that, are kept among them too.
+func TestKindTimesLastData(t *testing.T) {
+	byTime := func(t int64) (int64, string) { return t, "" }
+	kt := &kindTimes{born: newSorted(byTime), data: newSorted(byTime), bornIsData: true}
+	var lives []life
+	check := func(when string) {
+		kt.born.prepare()
+		kt.data.prepare()
+		for at := int64(0); at <= 60; at++ {
+			var want int64
+			found := false
+			for _, l := range lives {
+				for _, d := range l.data {
+					if d != 0 && d <= at && (!found || d > want) {
+						want, found = d, true
+					}
+				}
+			}
+			if got, ok := kt.lastData(at); ok != found || got != want {
+				t.Fatalf("%s, at %d: %d, %v; want %d, %v", when, at, got, ok, want, found)
+			}
+		}
+	}
+	for _, l := range []life{{born: 10, data: [3]int64{10, 30}}, {born: 5, data: [3]int64{5}}, {born: 20, data: [3]int64{20, 25, 40}}} {
+		kt.add(l)
+		lives = append(lives, l)
+	}
+	check("born standing for data")
+	kt.remove(lives[1])
+	lives = []life{lives[0], lives[2]}
+	check("after a removal")
+	odd := life{born: 15, data: [3]int64{50}}
+	kt.add(odd)
+	lives = append(lives, odd)
+	if kt.bornIsData {
+		t.Fatal("a record whose first data time is not its defining time kept bornIsData")
+	}
+	check("after a record breaking it")
+	kt.remove(lives[0])
+	lives = lives[1:]
+	check("after removing a record added before")
 }

@@ -401,12 +401,12 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 	at := asOf.UnixNano()
 	var out []Problem
 	add := func(p Problem) { out = append(out, p) }
-	d.eachDep(func(x *Dep) {
+	for x := range d.allDeps() {
 		if x.Finished <= at {
 			d.listProblems(x, at, add)
 			d.rollbackProblem(x, at, add)
 		}
-	})
+	}
 	for _, row := range d.prodDeps.between(-1<<63, at+1) {
 		if d.failed(row.x, at) != "" {
 			if _, st := d.recovery(row.x, at); st == recNegative {

@@ -45,19 +45,20 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 				}
 			}
 		})
-		for _, id := range x.Changes {
-			if c := d.changeByID[id]; c != nil && c.next != nil {
+		for _, id := range d.listed(x) {
+			if d.sharedChangeID(id) {
 				m.validFrom = max(m.validFrom, d.changeSettled(id))
 			}
 		}
 		// changesOf skipped the inferred range's explicitly linked
 		// changes; as of before their deployments finished they were x's.
-		d.inferredRange(x, func(c *Chg) {
-			if c.explicit != nil {
-				m.validFrom = max(m.validFrom, c.explicit.Finished)
+		d.inferredRange(x, func(i int32) {
+			c := d.chgs.at(i)
+			if e := d.depRef(c.explicit); e != nil {
+				m.validFrom = max(m.validFrom, e.Finished)
 			}
-			if !d.uniqueChange(c) {
-				m.validFrom = max(m.validFrom, d.changeSettled(c.ID))
+			if !d.uniqueChange(i) {
+				m.validFrom = max(m.validFrom, d.changeSettled(c.id))
 			}
 		})
 		// Racing readers store equal memos: the data determines them.

@@ -31,61 +31,71 @@ func before(x, y *Dep) bool {
 	return x.Source < y.Source
 }
 
-// uniqueChange reports whether no other source has a change with c's id:
-// then a listing names c from any source, as soon as c exists.
-func (d *Dataset) uniqueChange(c *Chg) bool { return c.next == nil && d.changeByID[c.ID] == c }
+// uniqueChange reports whether no other source has a change with the id
+// of change i: then a listing names it from any source, as soon as it
+// exists.
+func (d *Dataset) uniqueChange(i int32) bool {
+	c := d.chgs.at(i)
+	head, _ := d.changeByID.get(c.id)
+	return c.next == 0 && head == i
+}
 
 // uniqueDep is uniqueChange for deployments.
-func (d *Dataset) uniqueDep(x *Dep) bool { return x.next == nil && d.depByID[x.ID] == x }
+func (d *Dataset) uniqueDep(x *Dep) bool {
+	head, _ := d.depByID.get(x.id)
+	return x.next == 0 && head == x.row
+}
 
 // explicitScan returns the earliest eligible production deployment that
-// finished by asOf and lists c — its listing of c's id resolving to c as
-// of asOf (failed ones ship nothing; see listedBy).
-func (d *Dataset) explicitScan(c *Chg, asOf int64) *Dep {
-	if c.Merged > asOf {
+// finished by asOf and lists change i — its listing of the change's id
+// resolving to it as of asOf (failed ones ship nothing; see listedBy).
+func (d *Dataset) explicitScan(i int32, asOf int64) *Dep {
+	c := d.chgs.at(i)
+	if c.merged > asOf {
 		return nil
 	}
 	var best *Dep
-	d.listing(c.ID, func(x *Dep) {
+	d.listing(c.id, func(x *Dep) {
 		if x.Finished > asOf || (best != nil && !before(x, best)) {
 			return
 		}
-		if r, _ := d.resolveChange(c.ID, x.Source, asOf); r == c {
+		if r, _ := d.resolveChange(c.id, x.src, asOf); r == i {
 			best = x
 		}
 	})
 	return best
 }
 
-// explicitAt is the deployment that ships c by explicit listing as of
-// asOf, nil when none has (or c has not merged yet: SPEC §3, a record
+// explicitAt is the deployment that ships change i by explicit listing as
+// of asOf, nil when none has (or it has not merged yet: SPEC §3, a record
 // exists from its defining time). Before the listing deployment finishes
 // nobody could know the list, so until then the change is linked by
 // inference; a record thus only ever changes results as of its own time or
-// later, which keeps cached results of earlier windows valid. c.explicit
-// holds the answer as of all data; for an id no other source reuses it is
-// the answer as of any time once both have happened.
-func (d *Dataset) explicitAt(c *Chg, asOf int64) *Dep {
-	if c.Merged > asOf {
+// later, which keeps cached results of earlier windows valid. The row's
+// explicit holds the answer as of all data; for an id no other source
+// reuses it is the answer as of any time once both have happened.
+func (d *Dataset) explicitAt(i int32, asOf int64) *Dep {
+	c := d.chgs.at(i)
+	if c.merged > asOf {
 		return nil
 	}
-	if d.uniqueChange(c) {
-		if e := c.explicit; e != nil && e.Finished <= asOf {
+	if d.uniqueChange(i) {
+		if e := d.depRef(c.explicit); e != nil && e.Finished <= asOf {
 			return e
 		}
 		return nil
 	}
-	return d.explicitScan(c, asOf)
+	return d.explicitScan(i, asOf)
 }
 
 // changeSettled is when the links of a change id stop depending on as_of
 // beyond "has it happened yet": every namesake has merged and every
 // deployment listing the id has finished. Only ids that several sources
 // share need it.
-func (d *Dataset) changeSettled(id string) int64 {
+func (d *Dataset) changeSettled(id uint32) int64 {
 	t := int64(math.MinInt64)
-	for c := range chainSeq(d.changeByID[id]) {
-		t = max(t, c.Merged)
+	for i := range d.chgsWithID(id) {
+		t = max(t, d.chgs.at(i).merged)
 	}
 	d.listing(id, func(x *Dep) { t = max(t, x.Finished) })
 	return t
@@ -98,7 +108,7 @@ func (d *Dataset) depSettled(x *Dep) int64 {
 		return math.MinInt64
 	}
 	t := int64(math.MinInt64)
-	for y := range chainSeq(d.depByID[x.ID]) {
+	for y := range d.depsWithID(x.id) {
 		t = max(t, y.Finished)
 	}
 	return t
@@ -112,10 +122,11 @@ func (d *Dataset) ChangeDeployment(c *Chg) (*Dep, string) {
 
 // ChangeDeploymentAsOf is ChangeDeployment as known at asOf.
 func (d *Dataset) ChangeDeploymentAsOf(c *Chg, asOf int64) (*Dep, string) {
+	i := c.row
 	if c.Merged > asOf {
 		return nil, ""
 	}
-	if x := d.explicitAt(c, asOf); x != nil {
+	if x := d.explicitAt(i, asOf); x != nil {
 		return x, Explicit
 	}
 	s := d.svcElig[c.Service]
@@ -129,29 +140,33 @@ func (d *Dataset) ChangeDeploymentAsOf(c *Chg, asOf int64) (*Dep, string) {
 }
 
 // changesOf calls fn for every change the deployment shipped as of asOf.
+// The change passed is a copy, valid for the call.
 func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) {
 	if !x.eligible() {
 		return
 	}
-	for _, id := range x.Changes {
-		if c, _ := d.resolveChange(id, x.Source, asOf); c != nil && d.explicitAt(c, asOf) == x {
-			fn(c, Explicit)
+	var v Chg
+	for _, id := range d.listed(x) {
+		if i, _ := d.resolveChange(id, x.src, asOf); i >= 0 && d.explicitAt(i, asOf) == x {
+			v = d.chgView(i)
+			fn(&v, Explicit)
 		}
 	}
 	// Changes merged in x's inferred range are x's, unless a deployment
 	// lists them explicitly.
-	d.inferredRange(x, func(c *Chg) {
-		if d.explicitAt(c, asOf) == nil {
-			fn(c, Inferred)
+	d.inferredRange(x, func(i int32) {
+		if d.explicitAt(i, asOf) == nil {
+			v = d.chgView(i)
+			fn(&v, Inferred)
 		}
 	})
 }
 
-// inferredRange calls fn for the changes of x's service merged in
-// (previous eligible deployment, x]. When two deployments finish at the
+// inferredRange calls fn for the rows of the changes of x's service merged
+// in (previous eligible deployment, x]. When two deployments finish at the
 // same instant the range of the second (by id) is empty: the first took
 // them.
-func (d *Dataset) inferredRange(x *Dep, fn func(c *Chg)) {
+func (d *Dataset) inferredRange(x *Dep, fn func(i int32)) {
 	s := d.svcElig[x.Service]
 	i := s.index(x)
 	lo := int64(-1 << 63)
@@ -164,7 +179,7 @@ func (d *Dataset) inferredRange(x *Dep, fn func(c *Chg)) {
 	}
 	for j := cs.upperBound(lo); j < len(cs.items); j++ {
 		c := cs.items[j]
-		if c.Merged > x.Finished {
+		if d.chgs.at(c).merged > x.Finished {
 			break
 		}
 		fn(c)
@@ -223,7 +238,11 @@ func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Pro
 // has finished by then, else none.
 func (d *Dataset) changeRequestDeployment(i *Inc) *Dep {
 	var live, first *Dep
-	for _, x := range d.depsByCR[i.CausedByCR] {
+	cr, ok := d.codeOf(i.CausedByCR)
+	if !ok {
+		return nil
+	}
+	for x := range d.depsWithCR(cr) {
 		if !x.Prod {
 			continue
 		}
@@ -282,7 +301,7 @@ func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
 // failAt computes a deployment's failure memo as of asOf.
 func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 	m := &failMemo{rollbackAt: math.MaxInt64}
-	for _, r := range d.rollbacksOf[x.ID] {
+	for _, r := range d.rollbacksOf[x.id] {
 		if d.rollsBack(r, x, asOf) {
 			m.rollbackAt = min(m.rollbackAt, r.Finished)
 		}
@@ -305,7 +324,7 @@ func (d *Dataset) rollsBack(r, x *Dep, asOf int64) bool {
 	if r == x || !r.Prod || r.Service != x.Service || r.Finished <= x.Finished || r.Finished > asOf {
 		return false
 	}
-	y, _ := d.resolveDep(r.RollbackOf, r.Source, asOf)
+	y, _ := d.resolveDepCode(r.rollbackOf, r.src, asOf)
 	return y == x
 }
 
@@ -324,8 +343,8 @@ func (d *Dataset) attributedIncidents(x *Dep, asOf int64) []*Inc {
 	for _, i := range d.incByCause[x.ID] {
 		add(i)
 	}
-	if x.ChangeRequest != "" {
-		for _, i := range d.incByCR[x.ChangeRequest] {
+	if x.cr != 0 {
+		for _, i := range d.incByCR[d.strs.str(x.cr)] {
 			add(i)
 		}
 	}

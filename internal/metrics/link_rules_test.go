@@ -56,17 +56,17 @@ func shipped(source, id string) func(t *testing.T, d *Dataset) string {
 		}
 		asOf := ts(t, defaultAsOf).UnixNano()
 		x, how := d.ChangeDeploymentAsOf(c, asOf)
-		d.eachDep(func(y *Dep) {
+		for y := range d.allDeps() {
 			n := 0
 			d.changesOf(y, asOf, func(ch *Chg, method string) {
-				if ch == c {
+				if ch.ID == c.ID && ch.Source == c.Source {
 					n++
 				}
 			})
 			if want := map[bool]int{true: 1, false: 0}[y == x]; n != want {
 				t.Errorf("changesOf(%s@%s) ships %s/%s %d times, want %d", y.ID, y.Source, source, id, n, want)
 			}
-		})
+		}
 		return describeDep(x, how)
 	}
 }

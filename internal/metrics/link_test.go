@@ -117,7 +117,7 @@ func TestChangeDeployment(t *testing.T) {
 			}
 			// changesOf must agree: the change is shipped by that
 			// deployment and by no other.
-			d.eachDep(func(y *Dep) {
+			for y := range d.allDeps() {
 				shipped := ""
 				d.changesOf(y, 1<<63-1, func(ch *Chg, method string) {
 					if ch.ID == c.change {
@@ -133,7 +133,7 @@ func TestChangeDeployment(t *testing.T) {
 				if y != x && shipped != "" {
 					t.Errorf("changesOf(%s) also ships %s (%s)", y.ID, c.change, shipped)
 				}
-			})
+			}
 		})
 	}
 }
@@ -233,7 +233,7 @@ func TestIncidentDeployment(t *testing.T) {
 			}
 			// incidentsOf is the reverse link and must agree.
 			asOf := ts(t, defaultAsOf).UnixNano()
-			d.eachDep(func(y *Dep) {
+			for y := range d.allDeps() {
 				linked := false
 				for _, j := range d.incidentsOf(y, asOf) {
 					linked = linked || j == i
@@ -241,7 +241,7 @@ func TestIncidentDeployment(t *testing.T) {
 				if linked != (y == x && y.Prod) {
 					t.Errorf("incidentsOf(%s) contains i = %v", y.ID, linked)
 				}
-			})
+			}
 		})
 	}
 }

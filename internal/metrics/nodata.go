@@ -221,12 +221,13 @@ func (d *Dataset) rebuildPresence() {
 		delete(d.presence.kinds, kind)
 		switch kind {
 		case domain.KindDeployment:
-			d.eachDep(func(x *Dep) { d.presence.add(kind, x.Finished, depAttrs(x)) })
+			for x := range d.allDeps() {
+				d.presence.add(kind, x.Finished, depAttrs(x))
+			}
 		case domain.KindChange:
-			for _, c := range d.changeByID {
-				for ; c != nil; c = c.next {
-					d.presence.add(kind, c.Merged, svcAttr(c.Service))
-				}
+			for i := range d.allChanges() {
+				c := d.chgs.at(i)
+				d.presence.add(kind, c.merged, svcAttr(d.strs.str(c.svc)))
 			}
 		case domain.KindIncident:
 			for _, x := range d.incidents {

@@ -34,7 +34,7 @@ func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
 	r := k.conv(d, rec)
 	p := P(&r)
 	born, at, ok := p.presence()
-	if i, held := k.t.byKey[p.rowKey()]; held {
+	if i, held := k.t.slot(p.rowKey()); held {
 		k.forget(d, i, func(ob int64, oattrs []attrVal) bool {
 			return !ok || ob != born || !sameAttrs(oattrs, at)
 		})
@@ -52,7 +52,7 @@ func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
 }
 
 func (k *rowKind[R, P]) remove(d *Dataset, key recKey) {
-	if i, held := k.t.byKey[key]; held {
+	if i, held := k.t.slot(key); held {
 		k.forget(d, i, func(int64, []attrVal) bool { return true })
 	}
 }
@@ -62,7 +62,7 @@ func (k *rowKind[R, P]) remove(d *Dataset, key recKey) {
 // (changed reports whether it did) — the kind's presence, rebuilt at
 // Prepare.
 func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, attrs []attrVal) bool) {
-	old := P(&k.t.rows[i])
+	old := P(k.t.at(i))
 	d.timesOf(k.kind).remove(old.life())
 	old.stamps(func(n int64) { d.touchNs(k.kind, n) })
 	if ob, oattrs, ok := old.presence(); ok && d.holdsMinimum(k.kind, ob, oattrs) && changed(ob, oattrs) {
@@ -114,47 +114,47 @@ type rowTables struct {
 func rowKindOf[R any, P interface {
 	*R
 	row
-}](t **table[R, P], kind domain.Kind, conv func(d *Dataset, r domain.Record) R) *rowKind[R, P] {
-	*t = newTable[R, P]()
+}](strs *strtab, t **table[R, P], kind domain.Kind, conv func(d *Dataset, r domain.Record) R) *rowKind[R, P] {
+	*t = newTable[R, P](strs)
 	return &rowKind[R, P]{kind: kind, t: *t, conv: conv}
 }
 
 func (d *Dataset) initRows() {
 	o := &d.rows
-	tk := rowKindOf(&o.tickets, domain.KindTicket, convTicket)
+	tk := rowKindOf(d.strs, &o.tickets, domain.KindTicket, convTicket)
 	tk.hook, tk.unhook = (*Dataset).hookTicket, (*Dataset).unhookTicket
-	op := rowKindOf(&o.opps, domain.KindOpportunity, convOpp)
+	op := rowKindOf(d.strs, &o.opps, domain.KindOpportunity, convOpp)
 	op.hook, op.unhook = (*Dataset).hookOpp, (*Dataset).unhookOpp
 	o.byKind = map[domain.Kind]kindTable{
 		domain.KindTicket:        tk,
-		domain.KindSurvey:        rowKindOf(&o.surveys, domain.KindSurvey, convSurvey),
-		domain.KindVulnerability: rowKindOf(&o.vulns, domain.KindVulnerability, convVuln),
-		domain.KindControl:       rowKindOf(&o.controls, domain.KindControl, convControl),
-		domain.KindCost:          rowKindOf(&o.costs, domain.KindCost, convCost),
-		domain.KindUsage:         rowKindOf(&o.usages, domain.KindUsage, convUsage),
-		domain.KindBudget:        rowKindOf(&o.budgets, domain.KindBudget, convBudget),
-		domain.KindSubscription:  rowKindOf(&o.subs, domain.KindSubscription, convSub),
+		domain.KindSurvey:        rowKindOf(d.strs, &o.surveys, domain.KindSurvey, convSurvey),
+		domain.KindVulnerability: rowKindOf(d.strs, &o.vulns, domain.KindVulnerability, convVuln),
+		domain.KindControl:       rowKindOf(d.strs, &o.controls, domain.KindControl, convControl),
+		domain.KindCost:          rowKindOf(d.strs, &o.costs, domain.KindCost, convCost),
+		domain.KindUsage:         rowKindOf(d.strs, &o.usages, domain.KindUsage, convUsage),
+		domain.KindBudget:        rowKindOf(d.strs, &o.budgets, domain.KindBudget, convBudget),
+		domain.KindSubscription:  rowKindOf(d.strs, &o.subs, domain.KindSubscription, convSub),
 		domain.KindOpportunity:   op,
-		domain.KindLead:          rowKindOf(&o.leads, domain.KindLead, convLead),
-		domain.KindQuota:         rowKindOf(&o.quotas, domain.KindQuota, convQuota),
-		domain.KindSpend:         rowKindOf(&o.spends, domain.KindSpend, convSpend),
-		domain.KindTarget:        rowKindOf(&o.targets, domain.KindTarget, convTarget),
+		domain.KindLead:          rowKindOf(d.strs, &o.leads, domain.KindLead, convLead),
+		domain.KindQuota:         rowKindOf(d.strs, &o.quotas, domain.KindQuota, convQuota),
+		domain.KindSpend:         rowKindOf(d.strs, &o.spends, domain.KindSpend, convSpend),
+		domain.KindTarget:        rowKindOf(d.strs, &o.targets, domain.KindTarget, convTarget),
 	}
 	o.ticketsByRelease = map[string][]int32{}
 	o.escalated = newSorted(func(i int32) (int64, string) {
-		t := &o.tickets.rows[i]
+		t := o.tickets.at(i)
 		return t.created, t.id
 	})
 	o.oppByID = map[string][]int32{}
 }
 
 func (d *Dataset) ticketOrder(a, b int32) int {
-	x, y := &d.rows.tickets.rows[a], &d.rows.tickets.rows[b]
+	x, y := d.rows.tickets.at(a), d.rows.tickets.at(b)
 	return cmp.Or(cmp.Compare(x.created, y.created), cmp.Compare(x.id, y.id), cmp.Compare(x.source, y.source))
 }
 
 func (d *Dataset) hookTicket(i int32) {
-	t := &d.rows.tickets.rows[i]
+	t := d.rows.tickets.at(i)
 	// Open escalations walk the escalated tickets only.
 	if t.escalated {
 		d.rows.escalated.add(i)
@@ -167,7 +167,7 @@ func (d *Dataset) hookTicket(i int32) {
 	l := d.rows.ticketsByRelease[t.release]
 	at, _ := slices.BinarySearchFunc(l, i, d.ticketOrder)
 	d.rows.ticketsByRelease[t.release] = slices.Insert(l, at, i)
-	for x := d.depByID[t.release]; x != nil; x = x.next {
+	for x := range d.depsWithID(d.codeOrNone(t.release)) {
 		if !x.hasTickets && x.Prod {
 			d.ticketRows = append(d.ticketRows, x)
 		}
@@ -177,10 +177,10 @@ func (d *Dataset) hookTicket(i int32) {
 }
 
 func (d *Dataset) unhookTicket(i int32) {
-	t := &d.rows.tickets.rows[i]
+	t := d.rows.tickets.at(i)
 	if t.release != "" {
 		removeFrom(d.rows.ticketsByRelease, t.release, i)
-		d.forgetImpact(t.release)
+		d.forgetImpact(d.codeOrNone(t.release))
 	}
 	if t.escalated {
 		d.rows.escalated.remove(i)
@@ -189,12 +189,12 @@ func (d *Dataset) unhookTicket(i int32) {
 
 // The funnel finds a lead's opportunity by id, not by scanning history.
 func (d *Dataset) hookOpp(i int32) {
-	o := &d.rows.opps.rows[i]
+	o := d.rows.opps.at(i)
 	d.rows.oppByID[o.id] = append(d.rows.oppByID[o.id], i)
 }
 
 func (d *Dataset) unhookOpp(i int32) {
-	removeFrom(d.rows.oppByID, d.rows.opps.rows[i].id, i)
+	removeFrom(d.rows.oppByID, d.rows.opps.at(i).id, i)
 }
 
 // timesOf returns a kind's kindTimes, creating it.
@@ -202,7 +202,7 @@ func (d *Dataset) timesOf(k domain.Kind) *kindTimes {
 	kt := d.times[k]
 	if kt == nil {
 		byTime := func(t int64) (int64, string) { return t, "" }
-		kt = &kindTimes{born: newSorted(byTime), data: newSorted(byTime)}
+		kt = &kindTimes{born: newSorted(byTime), data: newSorted(byTime), bornIsData: !k.Period()}
 		d.times[k] = kt
 	}
 	return kt
@@ -215,82 +215,82 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 	// No metric reads the free text; the store keeps it for anyone
 	// drilling into the ticket, so a million copies need not sit here.
 	return ticketRow{
-		id: r.ID, source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority), segment: d.intern(r.Segment),
+		id: d.intern(r.ID), source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority), segment: d.intern(r.Segment),
 		category: d.intern(r.Category), userRole: d.intern(r.UserRole), criticality: d.intern(r.Criticality),
-		release: r.Release, created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
+		release: d.intern(r.Release), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
 		at: ns(r.EventTime()), escalated: r.Escalated,
 	}
 }
 
 func convSurvey(d *Dataset, rec domain.Record) surveyRow {
 	r := rec.(*domain.Survey)
-	return surveyRow{id: r.ID, source: d.intern(r.Source), typ: d.intern(r.Type), customer: d.intern(r.Customer),
-		release: r.Release, score: r.Score, at: ns(r.At)}
+	return surveyRow{id: d.intern(r.ID), source: d.intern(r.Source), typ: d.intern(r.Type), customer: d.intern(r.Customer),
+		release: d.intern(r.Release), score: r.Score, at: ns(r.At)}
 }
 
 func convVuln(d *Dataset, rec domain.Record) vulnRow {
 	r := rec.(*domain.Vulnerability)
-	return vulnRow{id: r.ID, source: d.intern(r.Source), service: d.intern(r.Service), severity: d.intern(r.Severity),
+	return vulnRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), severity: d.intern(r.Severity),
 		cve: r.CVE, opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
 }
 
 func convControl(d *Dataset, rec domain.Record) controlRow {
 	r := rec.(*domain.Control)
-	return controlRow{id: r.ID, source: d.intern(r.Source), control: d.intern(r.Control), framework: d.intern(r.Framework),
+	return controlRow{id: d.intern(r.ID), source: d.intern(r.Source), control: d.intern(r.Control), framework: d.intern(r.Framework),
 		passed: r.Passed, checked: ns(r.CheckedAt)}
 }
 
 func convCost(d *Dataset, rec domain.Record) costRow {
 	r := rec.(*domain.Cost)
-	return costRow{id: r.ID, source: d.intern(r.Source), service: d.intern(r.Service), category: d.intern(r.Category),
+	return costRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), category: d.intern(r.Category),
 		currency: d.intern(r.Currency), amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convUsage(d *Dataset, rec domain.Record) usageRow {
 	r := rec.(*domain.Usage)
-	return usageRow{id: r.ID, source: d.intern(r.Source), service: d.intern(r.Service), requests: r.Requests,
+	return usageRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), requests: r.Requests,
 		activeCustomers: r.ActiveCustomers, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convBudget(d *Dataset, rec domain.Record) budgetRow {
 	r := rec.(*domain.Budget)
-	return budgetRow{id: r.ID, source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+	return budgetRow{id: d.intern(r.ID), source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convSub(d *Dataset, rec domain.Record) subRow {
 	r := rec.(*domain.Subscription)
-	return subRow{id: r.ID, source: d.intern(r.Source), customer: d.intern(r.Customer), plan: d.intern(r.Plan),
+	return subRow{id: d.intern(r.ID), source: d.intern(r.Source), customer: d.intern(r.Customer), plan: d.intern(r.Plan),
 		currency: d.intern(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
 }
 
 func convOpp(d *Dataset, rec domain.Record) oppRow {
 	r := rec.(*domain.Opportunity)
-	return oppRow{id: r.ID, source: d.intern(r.Source), owner: d.intern(r.Owner), stage: d.intern(r.Stage),
+	return oppRow{id: d.intern(r.ID), source: d.intern(r.Source), owner: d.intern(r.Owner), stage: d.intern(r.Stage),
 		channel: d.intern(r.Channel), currency: d.intern(r.Currency), amount: r.Amount, won: r.Won, closeDate: r.CloseDate,
 		created: ns(r.CreatedAt), qualified: ns(r.QualifiedAt), closed: ns(r.ClosedAt), at: ns(r.EventTime())}
 }
 
 func convLead(d *Dataset, rec domain.Record) leadRow {
 	r := rec.(*domain.Lead)
-	return leadRow{id: r.ID, source: d.intern(r.Source), channel: d.intern(r.Channel), campaign: d.intern(r.Campaign),
-		opportunity: r.Opportunity, created: ns(r.CreatedAt), mql: ns(r.MQLAt), sql: ns(r.SQLAt), at: ns(r.EventTime())}
+	return leadRow{id: d.intern(r.ID), source: d.intern(r.Source), channel: d.intern(r.Channel), campaign: d.intern(r.Campaign),
+		opportunity: d.intern(r.Opportunity), created: ns(r.CreatedAt), mql: ns(r.MQLAt), sql: ns(r.SQLAt), at: ns(r.EventTime())}
 }
 
 func convQuota(d *Dataset, rec domain.Record) quotaRow {
 	r := rec.(*domain.Quota)
-	return quotaRow{id: r.ID, source: d.intern(r.Source), owner: d.intern(r.Owner), currency: d.intern(r.Currency),
+	return quotaRow{id: d.intern(r.ID), source: d.intern(r.Source), owner: d.intern(r.Owner), currency: d.intern(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convSpend(d *Dataset, rec domain.Record) spendRow {
 	r := rec.(*domain.Spend)
-	return spendRow{id: r.ID, source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+	return spendRow{id: d.intern(r.ID), source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convTarget(d *Dataset, rec domain.Record) targetRow {
 	r := rec.(*domain.Target)
-	return targetRow{id: r.ID, source: d.intern(r.Source), metric: d.intern(r.Metric), scope: d.intern(r.Scope),
+	return targetRow{id: d.intern(r.ID), source: d.intern(r.Source), metric: d.intern(r.Metric), scope: d.intern(r.Scope),
 		value: r.Value, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }

@@ -63,7 +63,7 @@ const (
 // resolveRef applies SPEC §2's rule to the records carrying the id a
 // reference names: the one of the naming record's source, else the only
 // one. Only the records that exist (as of the time asked) take part.
-func resolveRef[T comparable](all iter.Seq[T], src string, source func(T) string, exists func(T) bool) (T, refState) {
+func resolveRef[T, S comparable](all iter.Seq[T], src S, source func(T) S, exists func(T) bool) (T, refState) {
 	var none, only T
 	n := 0
 	for x := range all {
@@ -85,43 +85,62 @@ func resolveRef[T comparable](all iter.Seq[T], src string, source func(T) string
 	return none, refAmbiguous
 }
 
-// chainSeq iterates the records of a chain (chain.go).
-func chainSeq[T chainLink[T]](head T) iter.Seq[T] {
-	return func(yield func(T) bool) {
-		var none T
-		for x := head; x != none; x = *x.link() {
-			if !yield(x) {
-				return
-			}
-		}
+// noCode stands for a string no record holds: it equals no code.
+const noCode = ^uint32(0)
+
+// codeOrNone is the code of s, or noCode when no record holds s.
+func (d *Dataset) codeOrNone(s string) uint32 {
+	if c, ok := d.codeOf(s); ok {
+		return c
 	}
+	return noCode
 }
 
 // resolveDep resolves a reference to a deployment id made by a record of
 // source src, among the deployments that exist (have finished) by asOf.
 func (d *Dataset) resolveDep(id, src string, asOf int64) (*Dep, refState) {
-	x := d.depByID[id]
-	if x != nil && x.next == nil {
+	c, ok := d.codeOf(id)
+	if !ok {
+		return nil, refUnknown
+	}
+	return d.resolveDepCode(c, d.codeOrNone(src), asOf)
+}
+
+// resolveDepCode is resolveDep with the id and source as codes.
+func (d *Dataset) resolveDepCode(id, src uint32, asOf int64) (*Dep, refState) {
+	i, ok := d.depByID.get(id)
+	if !ok {
+		return nil, refUnknown
+	}
+	if x := d.deps.at(i); x.next == 0 {
 		// The common case, an id no other source uses, without the walk.
 		if x.Finished <= asOf {
 			return x, refFound
 		}
 		return nil, refUnknown
 	}
-	return resolveRef(chainSeq(x), src, (*Dep).source, func(x *Dep) bool { return x.Finished <= asOf })
+	return resolveRef(d.depsWithID(id), src, func(x *Dep) uint32 { return x.src }, func(x *Dep) bool { return x.Finished <= asOf })
 }
 
 // resolveChange resolves a change id listed by a deployment of source src,
-// among the changes merged by asOf.
-func (d *Dataset) resolveChange(id, src string, asOf int64) (*Chg, refState) {
-	c := d.changeByID[id]
-	if c != nil && c.next == nil {
-		if c.Merged <= asOf {
-			return c, refFound
-		}
-		return nil, refUnknown
+// among the changes merged by asOf; it returns the change's row, -1 when
+// it resolves to nothing.
+func (d *Dataset) resolveChange(id, src uint32, asOf int64) (int32, refState) {
+	i, ok := d.changeByID.get(id)
+	if !ok {
+		return -1, refUnknown
 	}
-	return resolveRef(chainSeq(c), src, (*Chg).source, func(c *Chg) bool { return c.Merged <= asOf })
+	if c := d.chgs.at(i); c.next == 0 {
+		if c.merged <= asOf {
+			return i, refFound
+		}
+		return -1, refUnknown
+	}
+	r, st := resolveRef(d.chgsWithID(id), src, func(i int32) uint32 { return d.chgs.at(i).src }, func(i int32) bool { return d.chgs.at(i).merged <= asOf })
+	if st != refFound {
+		return -1, st
+	}
+	return r, st
 }
 
 // resolveOpportunity resolves a lead's opportunity among the opportunities
@@ -150,24 +169,24 @@ func (d *Dataset) listProblems(x *Dep, asOf int64, fn func(Problem)) {
 	if !x.eligible() {
 		return
 	}
-	for _, id := range x.Changes {
+	for _, id := range d.listed(x) {
 		d.listProblem(x, id, asOf, fn)
 	}
 }
 
-func (d *Dataset) listProblem(x *Dep, id string, asOf int64, fn func(Problem)) {
-	if _, st := d.resolveChange(id, x.Source, asOf); st != refFound {
-		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "changes", "change", id, st))
+func (d *Dataset) listProblem(x *Dep, id uint32, asOf int64, fn func(Problem)) {
+	if _, st := d.resolveChange(id, x.src, asOf); st != refFound {
+		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "changes", "change", d.strs.str(id), st))
 	}
 }
 
 // rollbackProblem reports a rollback_of that resolves to nothing.
 func (d *Dataset) rollbackProblem(x *Dep, asOf int64, fn func(Problem)) {
-	if x.RollbackOf == "" {
+	if x.rollbackOf == 0 {
 		return
 	}
-	if _, st := d.resolveDep(x.RollbackOf, x.Source, asOf); st != refFound {
-		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "rollback_of", "deployment", x.RollbackOf, st))
+	if _, st := d.resolveDepCode(x.rollbackOf, x.src, asOf); st != refFound {
+		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "rollback_of", "deployment", d.strs.str(x.rollbackOf), st))
 	}
 }
 
@@ -216,9 +235,17 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 	// clear reports whether every reference to id made by records that
 	// exist at asOf resolves: one deployment has the id and it existed
 	// by then (of production, for a cause).
+	clearCode := func(id uint32, prod bool) bool {
+		i, ok := d.depByID.get(id)
+		if !ok {
+			return false
+		}
+		x := d.deps.at(i)
+		return x.next == 0 && x.Finished <= at && (x.Prod || !prod)
+	}
 	clear := func(id string, prod bool) bool {
-		x := d.depByID[id]
-		return x != nil && x.next == nil && x.Finished <= at && (x.Prod || !prod)
+		c, ok := d.codeOf(id)
+		return ok && clearCode(c, prod)
 	}
 	for id := range d.doubtful {
 		d.listing(id, func(x *Dep) {
@@ -228,7 +255,7 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		})
 	}
 	for id, rs := range d.rollbacksOf {
-		if clear(id, false) {
+		if clearCode(id, false) {
 			continue
 		}
 		for _, r := range rs {

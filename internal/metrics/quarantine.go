@@ -80,7 +80,7 @@ func (d *Dataset) remove(k domain.Key) {
 			d.removeDep(old)
 		}
 	case domain.KindChange:
-		if old := d.change(rk); old != nil {
+		if old := d.changeRow(rk); old >= 0 {
 			d.removeChange(old)
 		}
 	case domain.KindIncident:

@@ -251,26 +251,30 @@ func (r *targetRow) presence() (int64, []attrVal, bool) { return r.start, nil, t
 
 // ---------------------------------------------------------------- tables
 
-// table holds one kind's rows: a slab whose slots are reused after a
-// removal (so a row's index is stable while it lives), the live rows by
+// table holds one kind's rows: a slab (slab.go) whose slots are reused
+// after a removal (so a row's index is stable while it lives) and which
+// grows without copying or slack, the live rows by
 // key, and their indexes ordered by (event time, id).
 type table[R any, P interface {
 	*R
 	row
 }] struct {
-	rows  []R
-	byKey map[recKey]int32
-	free  []int32
+	rows slab[R]
+	// byKey holds the slot of each live row by the string table codes of
+	// its source and id (rowCode): 16 bytes a map slot, where the two
+	// strings of a recKey took 40.
+	byKey map[uint64]int32
+	strs  *strtab
 	order *sorted[int32]
 }
 
 func newTable[R any, P interface {
 	*R
 	row
-}]() *table[R, P] {
-	t := &table[R, P]{byKey: map[recKey]int32{}}
+}](strs *strtab) *table[R, P] {
+	t := &table[R, P]{byKey: map[uint64]int32{}, strs: strs}
 	t.order = newSorted(func(i int32) (int64, string) {
-		r := P(&t.rows[i])
+		r := t.at(i)
 		return r.eventAt(), r.rowKey().id
 	})
 	return t
@@ -278,24 +282,42 @@ func newTable[R any, P interface {
 
 // get returns the live row with a key, or nil.
 func (t *table[R, P]) get(k recKey) P {
-	if i, ok := t.byKey[k]; ok {
-		return P(&t.rows[i])
+	if i, ok := t.slot(k); ok {
+		return t.at(i)
 	}
 	return nil
 }
 
+// slot returns the slot of the live row with a key; ok is false when none
+// has it.
+func (t *table[R, P]) slot(k recKey) (int32, bool) {
+	src, ok1 := t.strs.lookup(k.source)
+	id, ok2 := t.strs.lookup(k.id)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	i, ok := t.byKey[rowCode(src, id)]
+	return i, ok
+}
+
+// rowCode is a table's key of a row: the codes of its source and id. A
+// row's strings are interned when it is converted, so coding them adds
+// nothing to the string table.
+func rowCode(src, id uint32) uint64 { return uint64(src)<<32 | uint64(id) }
+
+func (t *table[R, P]) codeOf(p P) uint64 {
+	k := p.rowKey()
+	return rowCode(t.strs.code(k.source), t.strs.code(k.id))
+}
+
+// at returns the row in slot i.
+func (t *table[R, P]) at(i int32) P { return P(t.rows.at(i)) }
+
 // put stores a row (no row with its key may be live) and returns its slot.
 func (t *table[R, P]) put(r R) int32 {
-	var i int32
-	if n := len(t.free); n > 0 {
-		i = t.free[n-1]
-		t.free = t.free[:n-1]
-		t.rows[i] = r
-	} else {
-		i = int32(len(t.rows))
-		t.rows = append(t.rows, r)
-	}
-	t.byKey[P(&t.rows[i]).rowKey()] = i
+	i, p := t.rows.alloc()
+	*p = r
+	t.byKey[t.codeOf(p)] = i
 	t.order.add(i)
 	return i
 }
@@ -303,10 +325,8 @@ func (t *table[R, P]) put(r R) int32 {
 // drop removes the live row in slot i.
 func (t *table[R, P]) drop(i int32) {
 	t.order.remove(i)
-	delete(t.byKey, P(&t.rows[i]).rowKey())
-	var zero R
-	t.rows[i] = zero // let its strings go
-	t.free = append(t.free, i)
+	delete(t.byKey, t.codeOf(t.at(i)))
+	t.rows.release(i)
 }
 
 func (t *table[R, P]) len() int { return len(t.byKey) }
@@ -315,7 +335,7 @@ func (t *table[R, P]) len() int { return len(t.byKey) }
 func (t *table[R, P]) walk(idx []int32) iter.Seq[P] {
 	return func(yield func(P) bool) {
 		for _, i := range idx {
-			if !yield(P(&t.rows[i])) {
+			if !yield(t.at(i)) {
 				return
 			}
 		}
@@ -346,7 +366,7 @@ func (t *table[R, P]) in(lo, hi int64) iter.Seq[P] {
 func (t *table[R, P]) live() iter.Seq[P] {
 	return func(yield func(P) bool) {
 		for _, i := range t.byKey {
-			if !yield(P(&t.rows[i])) {
+			if !yield(t.at(i)) {
 				return
 			}
 		}

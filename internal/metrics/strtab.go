@@ -1,0 +1,157 @@
+package metrics
+
+import (
+	"encoding/binary"
+	"math/bits"
+	"unsafe"
+)
+
+// strtab interns every id and name the dataset keeps: each distinct string
+// gets a small code and its bytes are kept once, in large chunks. A row then
+// holds 4-byte codes instead of 16-byte string headers pointing at separate
+// allocations, and references (a deployment's change list, rollback_of, …)
+// resolve by code. Nothing in it holds a pointer but the chunk list, so the
+// garbage collector has nearly nothing to scan however many strings it
+// holds, and its arrays can be written to a file and read back as they are.
+//
+// Strings handed out (str) point into the chunks, which are never moved or
+// overwritten; the table only grows (a string no record uses any more keeps
+// its code, which costs its bytes and ~9 bytes of index).
+//
+// Code 0 is the empty string.
+type strtab struct {
+	chunks [][]byte
+	// loc locates each code's string: chunk (bits 31–20) and offset in
+	// the chunk (19–0) of its length (a uvarint) followed by its bytes.
+	// 4 bytes a code: a million codes cost 4 MB here.
+	loc []uint32
+	// slots is an open-addressing hash table of code+1 (0: empty), its
+	// size a power of two kept at most 3/4 full.
+	slots []uint32
+}
+
+const (
+	strChunkMax = 1 << strOffBits // a chunk's size once the table is large
+	strOffBits  = 20
+	// strChunks bounds the chunks, and so the table, to ~4 GiB of
+	// strings: ~40 times what scale 10 holds.
+	strChunks = 1 << (32 - strOffBits)
+)
+
+func newStrtab() *strtab {
+	t := &strtab{loc: []uint32{0}, slots: make([]uint32, 16)}
+	t.slots[strHash("")&15] = 1
+	return t
+}
+
+// len is the number of codes.
+func (t *strtab) len() int { return len(t.loc) }
+
+// str returns the string of a code.
+func (t *strtab) str(c uint32) string {
+	if c == 0 {
+		return ""
+	}
+	l := t.loc[c]
+	ch := t.chunks[l>>strOffBits]
+	off := int(l & (strChunkMax - 1))
+	n, k := binary.Uvarint(ch[off:])
+	return unsafe.String(&ch[off+k], int(n))
+}
+
+// lookup returns the code of s; ok is false when s was never interned.
+func (t *strtab) lookup(s string) (uint32, bool) {
+	mask := uint64(len(t.slots) - 1)
+	for i := strHash(s) & mask; ; i = (i + 1) & mask {
+		c := t.slots[i]
+		if c == 0 {
+			return 0, false
+		}
+		if t.str(c-1) == s {
+			return c - 1, true
+		}
+	}
+}
+
+// code returns the code of s, interning it first when new.
+func (t *strtab) code(s string) uint32 {
+	mask := uint64(len(t.slots) - 1)
+	i := strHash(s) & mask
+	for ; ; i = (i + 1) & mask {
+		c := t.slots[i]
+		if c == 0 {
+			break
+		}
+		if t.str(c-1) == s {
+			return c - 1
+		}
+	}
+	c := uint32(len(t.loc))
+	t.loc = append(t.loc, t.store(s))
+	t.slots[i] = c + 1
+	if 4*len(t.loc) > 3*len(t.slots) {
+		t.grow()
+	}
+	return c
+}
+
+// store copies s, after its length, into the chunks and returns its loc.
+func (t *strtab) store(s string) uint32 {
+	need := binary.MaxVarintLen64 + len(s)
+	n := len(t.chunks)
+	if n == 0 || cap(t.chunks[n-1])-len(t.chunks[n-1]) < need {
+		// Chunks double from 4 KiB (a small dataset stays small) up to
+		// strChunkMax; a string larger than that gets a chunk of its own.
+		size := 4096
+		if n > 0 {
+			size = min(2*cap(t.chunks[n-1]), strChunkMax)
+		}
+		if n == strChunks {
+			panic("strtab: more than 4 GiB of strings")
+		}
+		t.chunks = append(t.chunks, make([]byte, 0, max(size, need)))
+		n++
+	}
+	ch := &t.chunks[n-1]
+	off := len(*ch)
+	// Shared chunks are at most strChunkMax long and a larger string
+	// starts a chunk of its own, so the offset fits.
+	*ch = binary.AppendUvarint(*ch, uint64(len(s)))
+	*ch = append(*ch, s...)
+	return uint32(n-1)<<strOffBits | uint32(off)
+}
+
+func (t *strtab) grow() {
+	slots := make([]uint32, 2*len(t.slots))
+	mask := uint64(len(slots) - 1)
+	for _, c := range t.slots {
+		if c == 0 {
+			continue
+		}
+		i := strHash(t.str(c-1)) & mask
+		for slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		slots[i] = c
+	}
+	t.slots = slots
+}
+
+// strHash is a fixed (unseeded) hash, so a table written to a file hashes
+// the same when read back: eight bytes at a time, multiply and fold.
+func strHash(s string) uint64 {
+	const m = 0x9E3779B97F4A7C15
+	h := uint64(len(s)) * m
+	for len(s) >= 8 {
+		v := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8))
+		hi, lo := bits.Mul64(h^v, m)
+		h = hi ^ lo
+		s = s[8:]
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		v |= uint64(s[i]) << (8 * i)
+	}
+	hi, lo := bits.Mul64(h^v, m^0xD6E8FEB86659FD93)
+	return hi ^ lo
+}

@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,10 +71,11 @@ type Service struct {
 	retention  time.Duration
 	maxBody    int64
 	connectors map[string]connector
-	// stateful serialises, per source, the deliveries of connectors whose
-	// mapping reads stored records (an incident's opening, a subscription's
-	// current segment), from the read to the commit.
-	stateful map[string]*sync.Mutex
+	// stateful serialises, per source (or per key of a keyed connector),
+	// the deliveries of connectors whose mapping reads stored records (an
+	// incident's opening, a subscription's current segment, a pull
+	// request's first review), from the read to the commit.
+	stateful map[string]*sourceLock
 	// refusals bounds how many unverified deliveries a source logs: they
 	// cost a write each and anyone can send them.
 	refusals *auth.Limiter
@@ -96,7 +96,7 @@ func New(o Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{st: o.Store, commit: o.Committer, tokens: o.Tokens, cfg: o.Config, parse: o.Parse, now: o.Now, log: o.Log,
-		connectors: map[string]connector{}, stateful: map[string]*sync.Mutex{}, httpClient: o.HTTPClient, sleep: o.Sleep}
+		connectors: map[string]connector{}, stateful: map[string]*sourceLock{}, httpClient: o.HTTPClient, sleep: o.Sleep}
 	if s.httpClient == nil {
 		s.httpClient = &http.Client{Timeout: 60 * time.Second}
 	}
@@ -118,7 +118,7 @@ func New(o Options) (*Service, error) {
 	for _, c := range connectorsOf(o.Config) {
 		s.connectors[c.name] = c
 		if c.stateful {
-			s.stateful[c.name] = &sync.Mutex{}
+			s.stateful[c.name] = &sourceLock{}
 		}
 	}
 	return s, nil
@@ -219,9 +219,8 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 // replay (replay set) answers a delivery whose id is counted already as
 // re-mapped rather than as a duplicate.
 func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d store.Delivery, sum [32]byte, replay bool) (Result, error) {
-	if mu := s.stateful[c.name]; mu != nil {
-		mu.Lock()
-		defer mu.Unlock()
+	if l := s.stateful[c.name]; l != nil {
+		defer l.lock(c, p)()
 	}
 	fail := func(err error) (Result, error) {
 		if replay {

@@ -30,6 +30,11 @@ func (emptyState) AppendDocOnce(_ context.Context, collection, key string, body 
 	return store.Doc{Collection: collection, Key: key, Body: body}, true, nil
 }
 
+// DocByKey finds nothing kept.
+func (emptyState) DocByKey(context.Context, string, string) (store.Doc, bool, error) {
+	return store.Doc{}, false, nil
+}
+
 func fuzzParse(t *testing.T, c connector, h http.Header, body []byte) {
 	p, err := c.parse(&input{header: h, body: body, now: testNow})
 	if err != nil {

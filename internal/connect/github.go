@@ -23,7 +23,7 @@ func githubConnector(cfg GitHub) connector {
 		verify:   verifyHubSignature("X-Hub-Signature-256"),
 		headerID: func(h http.Header) string { return h.Get("X-GitHub-Delivery") },
 		parse:    func(in *input) (*parsed, error) { return parseGitHub(cfg, in) },
-		stateful: true, // a merge is written with the first review kept before it
+		stateful: true, keyed: true, // a merge is written with the first review kept before it
 	}
 }
 

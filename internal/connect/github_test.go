@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,6 +146,11 @@ func TestGitHubFirstReview(t *testing.T) {
 	e.ghPost("pull_request", "p-1", merged).want(t, http.StatusOK, store.DeliveryAccepted)
 	if c := e.record(domain.KindChange, "github", "Codertocat/Hello-World#2").(*domain.Change); !c.FirstReviewAt.IsZero() {
 		t.Fatalf("merged without a review: first review %v", c.FirstReviewAt)
+	}
+	// A merge only reads the kept review: a write of its own would be a
+	// second transaction for every merged pull request.
+	if kept, err := e.st.Docs(context.Background(), firstReviews, 0); err != nil || len(kept) != 0 {
+		t.Fatalf("a merge without a review kept %d documents (%v)", len(kept), err)
 	}
 	e.ghPost("pull_request_review", "r-1", at(review, "2019-05-15T16:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
 	reason(e.ghPost("pull_request_review", "r-2", at(review, "2019-05-15T17:00:00Z")).want(t, http.StatusOK, store.DeliveryIgnored), "the change has an earlier first review")

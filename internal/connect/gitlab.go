@@ -20,7 +20,7 @@ func gitlabConnector(cfg GitLab) connector {
 		verify:   verifyGitLabToken,
 		headerID: gitlabDeliveryID,
 		parse:    func(in *input) (*parsed, error) { return parseGitLab(cfg, in) },
-		stateful: true, // a merge is written with the first approval kept before it
+		stateful: true, keyed: true, // a merge is written with the first approval kept before it
 	}
 }
 

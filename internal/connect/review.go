@@ -20,17 +20,17 @@ import (
 // document per change id ("<source>/<change id>"), written once.
 const firstReviews = "connect.first_reviews"
 
-// firstReviewDoc is a kept first review; At is zero when the merge came
-// before any review.
+// firstReviewDoc is a kept first review. (Documents a merge wrote before
+// any review, with At zero, may exist from earlier versions.)
 type firstReviewDoc struct {
 	At time.Time `json:"first_review_at,omitzero"`
 }
 
 // keepFirstReview keeps at as the change's first review unless one is
-// kept already (or the merge came first), and returns the kept time.
-// Deliveries of a stateful source are serialised, so the first review
-// delivered is the one kept; reviews are delivered in the order they are
-// submitted, so it is the earliest.
+// kept already, and returns the kept time. The deliveries naming one
+// change are serialised (parsed.key), so the first review delivered is
+// the one kept; reviews are delivered in the order they are submitted,
+// so it is the earliest.
 func (s *state) keepFirstReview(ctx context.Context, changeID string, at time.Time) (time.Time, error) {
 	body, err := json.Marshal(firstReviewDoc{At: at})
 	if err != nil {
@@ -47,13 +47,28 @@ func (s *state) keepFirstReview(ctx context.Context, changeID string, at time.Ti
 	return kept.At, nil
 }
 
+// keptFirstReview is the first review kept for a change, zero when none:
+// a read, so a merge costs no write of its own. A review that follows the
+// merge finds the change stored (its delivery waits for the merge's
+// commit: both name the change, parsed.key) and updates it.
+func (s *state) keptFirstReview(ctx context.Context, changeID string) (time.Time, error) {
+	doc, ok, err := s.st.DocByKey(ctx, firstReviews, s.source+"/"+changeID)
+	if err != nil || !ok {
+		return time.Time{}, err
+	}
+	var kept firstReviewDoc
+	if err := json.Unmarshal(doc.Body, &kept); err != nil {
+		return time.Time{}, fmt.Errorf("kept first review of %s/%s: %w", s.source, changeID, err)
+	}
+	return kept.At, nil
+}
+
 // withFirstReview is a merged change written with the first review kept
 // for it, or the one its stored record has (a redelivered merge after a
 // review that followed the first merge), the earlier of them.
 func withFirstReview(id, event string, c *domain.Change) *parsed {
-	return &parsed{id: id, event: event, build: func(ctx context.Context, st *state) (built, error) {
-		// The merge closes the slot: a review after it updates the change.
-		kept, err := st.keepFirstReview(ctx, c.ID, time.Time{})
+	return &parsed{id: id, event: event, key: c.ID, build: func(ctx context.Context, st *state) (built, error) {
+		kept, err := st.keptFirstReview(ctx, c.ID)
 		if err != nil {
 			return built{}, err
 		}
@@ -87,7 +102,7 @@ func changeOutcome(id, event string) func(rec domain.Record, why string, err err
 // firstReview maps a review of a change: kept until the merge, or
 // written onto the stored change when it is its earliest review.
 func firstReview(id, event, changeID string, at time.Time) *parsed {
-	return &parsed{id: id, event: event, build: func(ctx context.Context, st *state) (built, error) {
+	return &parsed{id: id, event: event, key: changeID, build: func(ctx context.Context, st *state) (built, error) {
 		var c domain.Change
 		ok, err := st.get(ctx, domain.KindChange, changeID, &c)
 		if err != nil {

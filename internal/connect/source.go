@@ -44,6 +44,11 @@ type connector struct {
 	// stateful: building reads stored records, so deliveries of the
 	// source are serialised from that read to their commit.
 	stateful bool
+	// keyed: a stateful connector whose builds each read one thing, named
+	// by parsed.key; its deliveries are serialised per key rather than
+	// per source (a pull request's review and merge wait for each other,
+	// two pull requests do not).
+	keyed bool
 	// headers are the request headers parse reads, kept with the payload
 	// for replay (never a credential or a signature).
 	headers []string
@@ -74,6 +79,11 @@ type input struct {
 type parsed struct {
 	id    string // "" when the sender gives none: the payload's sha256 stands in
 	event string
+	// key names the one thing build reads from the store, for a connector
+	// whose deliveries are serialised per key (connector.keyed): only the
+	// deliveries naming the same key wait for each other. "" for a build
+	// that reads nothing.
+	key   string
 	build func(ctx context.Context, st *state) (built, error)
 }
 

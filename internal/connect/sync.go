@@ -237,11 +237,11 @@ func (s *Service) syncStream(ctx context.Context, source string, st stream, cur 
 // that cannot be mapped is rejected with its reason and left out, so one
 // bad object does not hold up every later page.
 func (s *Service) commitPage(ctx context.Context, source string, objs []object, opt SyncOptions, sum *SyncSummary) error {
-	if mu := s.stateful[source]; mu != nil {
-		// Building reads stored records: like a delivery, the page holds
-		// the source from that read to its commit.
-		mu.Lock()
-		defer mu.Unlock()
+	if l := s.stateful[source]; l != nil {
+		// Building reads stored records: the page holds the whole source
+		// from that read to its commit, as a delivery holds its key.
+		l.all.Lock()
+		defer l.all.Unlock()
 	}
 	var entries []ingest.Entry
 	reject := func(o object, err error) error {

@@ -980,6 +980,24 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 	return d, false, nil
 }
 
+func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, bool, error) {
+	if key == "" {
+		return store.Doc{}, false, nil // unkeyed documents are not found by key
+	}
+	d := store.Doc{Collection: collection, Key: key}
+	var created int64
+	err := s.pool.QueryRow(ctx, `SELECT id, created_at, body FROM docs WHERE collection = $1 AND key = $2`, collection, key).
+		Scan(&d.ID, &created, &d.Body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Doc{}, false, nil
+	}
+	if err != nil {
+		return store.Doc{}, false, err
+	}
+	d.CreatedAt = time.Unix(0, created).UTC()
+	return d, true, nil
+}
+
 func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Doc, error) {
 	var lim *int // LIMIT NULL is no limit
 	if limit > 0 {

@@ -185,6 +185,10 @@ type DocStore interface {
 	// empty: an unkeyed call would silently lose the guarantee the caller
 	// asked for. Keys are compared byte for byte.
 	AppendDocOnce(ctx context.Context, collection, key string, body []byte) (doc Doc, created bool, err error)
+	// DocByKey returns the document AppendDocOnce stored under key, and
+	// false when there is none: a read, for a caller that must not take
+	// the key (a connector's merge reading the first review kept for it).
+	DocByKey(ctx context.Context, collection, key string) (Doc, bool, error)
 	// Docs returns the collection's documents newest first (highest ID
 	// first), at most limit of them; limit <= 0 returns them all. A
 	// collection nothing was appended to is empty, not an error.

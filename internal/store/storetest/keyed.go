@@ -60,6 +60,19 @@ func runKeyedDocs(t *testing.T, open Factory, o options) {
 		if diff := sameDoc(again, first); diff != "" {
 			t.Errorf("second AppendDocOnce returned %s", diff)
 		}
+		// DocByKey reads it back; a key never taken, or none, is not there.
+		byKey, ok, err := s.DocByKey(ctx, "snap", key)
+		if err != nil || !ok {
+			t.Fatalf("DocByKey(snap, %s) = %v, %v", key, ok, err)
+		}
+		if diff := sameDoc(byKey, first); diff != "" {
+			t.Errorf("DocByKey returned %s", diff)
+		}
+		for _, c := range [][2]string{{"snap", "2026-03-09T00:00:00Z"}, {"other", key}, {"snap", ""}} {
+			if d, ok, err := s.DocByKey(ctx, c[0], c[1]); ok || err != nil {
+				t.Errorf("DocByKey(%q, %q) = %+v, %v, %v; want none", c[0], c[1], d, ok, err)
+			}
+		}
 		got := docs(t, s, "snap", 0)
 		if bodies(got) != `{"n":1} {"plain":1}` {
 			t.Fatalf("Docs = %s, want the keyed document once and the plain one", bodies(got))

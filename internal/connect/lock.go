@@ -1,0 +1,38 @@
+package connect
+
+import (
+	"hash/maphash"
+	"sync"
+)
+
+// sourceLock serialises a stateful source's work from the read of stored
+// state to the commit. A delivery of a keyed connector holds the source
+// shared and one stripe by its key, so deliveries about different pull
+// requests commit side by side (group commit needs several in flight);
+// anything else, and a collector's page, holds the whole source.
+type sourceLock struct {
+	all     sync.RWMutex
+	stripes [64]sync.Mutex
+}
+
+var stripeSeed = maphash.MakeSeed()
+
+// lock takes what a delivery of c parsed as p needs and returns its
+// release. A build that names no key reads no state: it waits only for a
+// collector's page.
+func (l *sourceLock) lock(c connector, p *parsed) (unlock func()) {
+	if !c.keyed {
+		l.all.Lock()
+		return l.all.Unlock
+	}
+	l.all.RLock()
+	if p.key == "" {
+		return l.all.RUnlock
+	}
+	m := &l.stripes[maphash.String(stripeSeed, p.key)%uint64(len(l.stripes))]
+	m.Lock()
+	return func() {
+		m.Unlock()
+		l.all.RUnlock()
+	}
+}

@@ -1,0 +1,53 @@
+package connect
+
+import (
+	"testing"
+	"time"
+)
+
+// held reports whether take returns (its lock granted) within a moment,
+// releasing it if so.
+func held(take func() func()) bool {
+	got := make(chan func(), 1)
+	go func() { got <- take() }()
+	select {
+	case unlock := <-got:
+		unlock()
+		return true
+	case <-time.After(50 * time.Millisecond):
+		// Still waiting: let it finish once the holder releases, so the
+		// goroutine does not leak past the test.
+		go func() { (<-got)() }()
+		return false
+	}
+}
+
+func TestSourceLock(t *testing.T) {
+	keyed, plain := connector{name: "k", stateful: true, keyed: true}, connector{name: "p", stateful: true}
+	pr := func(key string) *parsed { return &parsed{key: key} }
+
+	var l sourceLock
+	unlock := l.lock(keyed, pr("org/repo#1"))
+	if !held(func() func() { return l.lock(keyed, pr("org/repo#2")) }) {
+		t.Error("another pull request's delivery waited for the first one's")
+	}
+	if !held(func() func() { return l.lock(keyed, pr("")) }) {
+		t.Error("a delivery reading no state waited")
+	}
+	if held(func() func() { return l.lock(keyed, pr("org/repo#1")) }) {
+		t.Error("a second delivery about the same pull request did not wait")
+	}
+	if held(func() func() { l.all.Lock(); return l.all.Unlock }) {
+		t.Error("a collector's page did not wait for a delivery in flight")
+	}
+	unlock()
+	time.Sleep(20 * time.Millisecond) // let the waiters above go through
+
+	// A connector that is not keyed holds the whole source.
+	var p sourceLock
+	unlock = p.lock(plain, pr("a"))
+	if held(func() func() { return p.lock(plain, pr("b")) }) {
+		t.Error("a stateful connector without keys let two deliveries through at once")
+	}
+	unlock()
+}

@@ -44,7 +44,7 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	}
 	// Built in memory and written whole, so a failure leaves no half pack.
 	var buf bytes.Buffer
-	sum, err := evidence.Write(ctx, evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys}, p, &buf)
+	sum, err := evidence.Write(ctx, evidence.Input{Store: a.store, Engine: a.engine, Catalog: a.catalog, Keys: keys, Governance: a.gov}, p, &buf)
 	if err != nil {
 		return err
 	}

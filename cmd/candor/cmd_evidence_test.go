@@ -198,3 +198,83 @@ func TestEvidencePack(t *testing.T) {
 		}
 	}
 }
+
+// TestEvidencePackGovernance: the definitions part lists the versions in
+// force over the period with the proposal and approvals behind each, and a
+// proposal made after the period's end leaves the pack unchanged.
+func TestEvidencePackGovernance(t *testing.T) {
+	data := smallStore(t)
+	d := []string{"--data", data}
+	ann := cliToken(t, data, "ann", "executive")
+	bob := cliToken(t, data, "bob", "executive")
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Reliability Lead"}`, "--reason", "SRE owns recovery", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose")
+	var v struct{ ID int64 }
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 {
+		t.Fatalf("proposal: %s (%v)", r.stdout, err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...).want(t, 0, "catalog approve")
+	time.Sleep(10 * time.Millisecond)
+	cut := time.Now().UTC().Format(time.RFC3339Nano)
+	time.Sleep(10 * time.Millisecond)
+
+	from := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
+	pack := filepath.Join(t.TempDir(), "pack.zip")
+	read := func() (raw []byte, doc struct {
+		Governed struct {
+			Initial *struct {
+				Initial any `json:"initial"`
+			} `json:"initial_set"`
+			Versions []struct {
+				Metric    string
+				Version   int
+				Proposal  int64
+				Approvals []struct{ By, Reason string }
+			}
+			Proposals []struct {
+				ID     int64
+				Status string
+			}
+		}
+	}) {
+		t.Helper()
+		mustRun(t, append([]string{"evidence", "--from", from, "--to", cut, "--out", pack}, d...)...)
+		raw, _ = os.ReadFile(pack)
+		zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := zr.Open("definitions.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := json.NewDecoder(f).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		return raw, doc
+	}
+	before, doc := read()
+	g := doc.Governed
+	var mttr []int
+	for _, ver := range g.Versions {
+		if ver.Metric != "mttr" {
+			continue
+		}
+		mttr = append(mttr, ver.Version)
+		if ver.Version == 2 && (ver.Proposal != v.ID || len(ver.Approvals) != 1 || ver.Approvals[0].By != "token:bob" || ver.Approvals[0].Reason != "agreed") {
+			t.Errorf("mttr version 2 in the pack: %+v", ver)
+		}
+	}
+	if len(mttr) != 2 || mttr[0] != 1 || mttr[1] != 2 {
+		t.Errorf("mttr versions in force over the period: %v, want [1 2]", mttr)
+	}
+	if g.Initial == nil || g.Initial.Initial == nil || len(g.Proposals) != 1 || g.Proposals[0].Status != "approved" {
+		t.Errorf("initial set %v, proposals %+v", g.Initial, g.Proposals)
+	}
+	// A proposal after the period's end is not the period's.
+	runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Someone Else"}`, "--reason", "later"}, d...)...).want(t, 0, "catalog propose (later)")
+	if after, _ := read(); !bytes.Equal(before, after) {
+		t.Error("a proposal made after the period's end changed its pack")
+	}
+}

@@ -1,7 +1,13 @@
 package evidence
 
 import (
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -23,6 +29,9 @@ type DefinitionsDoc struct {
 	Settings       []metrics.SettingValue `json:"settings"`
 	SettingsSHA256 string                 `json:"settings_sha256"`
 	Metrics        []Definition           `json:"metrics"`
+	// Governed is the governed history over the period: nil when the pack
+	// was made without the governance registry.
+	Governed *Governed `json:"governed,omitempty"`
 }
 
 // Definition is one catalog definition as an auditor reads it.
@@ -67,8 +76,10 @@ func Definitions(cat *catalog.Catalog, cfg metrics.Config) (DefinitionsDoc, erro
 		return DefinitionsDoc{}, err
 	}
 	doc := DefinitionsDoc{
-		Scope: "The definitions and value-changing settings in force when the pack was made, with each definition's " +
-			"version and effective date. Proposals and approvals are not recorded by this version of Candor.",
+		Scope: "metrics and settings: the definitions and value-changing settings in force when the pack was made, with each " +
+			"definition's version and effective date. governed: every definition version in force at some time in the period " +
+			"with the proposal and approvals that made it (the configuration's initial set recorded at first start included), " +
+			"every proposal made before the period's end with the decisions given before it, and the settings approved in the period.",
 		Settings: settings, SettingsSHA256: sum, Metrics: make([]Definition, 0, len(cat.Metrics)),
 	}
 	for i := range cat.Metrics {
@@ -86,4 +97,92 @@ func Definitions(cat *catalog.Catalog, cfg metrics.Config) (DefinitionsDoc, erro
 		doc.Metrics = append(doc.Metrics, d)
 	}
 	return doc, nil
+}
+
+// Governed is the governed history over a period: every definition
+// version in force at some time in it, with the proposal and approvals
+// that made it, and the proposals (metric or setting) made or decided up
+// to the period's end with their decisions — only what existed by then,
+// so a later proposal leaves the pack unchanged.
+type Governed struct {
+	Initial   *governance.Proposal   `json:"initial_set"`
+	Versions  []GovernedVersion      `json:"versions"`
+	Proposals []governance.View      `json:"proposals"`
+	Settings  []GovernedSettingValue `json:"settings_decided"`
+}
+
+// GovernedVersion is one metric's version in force during the period.
+type GovernedVersion struct {
+	Metric string `json:"metric"`
+	governance.Version
+}
+
+// GovernedSettingValue is a setting's value approved in the period.
+type GovernedSettingValue struct {
+	Setting  string          `json:"setting"`
+	Value    json.RawMessage `json:"value"`
+	From     time.Time       `json:"from"`
+	Proposal int64           `json:"proposal"`
+}
+
+// governed folds the registry's state into what was in force or decided
+// in p: versions that overlap [From, To), proposals made before To (with
+// their decisions before To).
+func governed(ctx context.Context, reg *governance.Registry, cat *catalog.Catalog, p Period) (*Governed, error) {
+	st, err := reg.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := &Governed{Initial: st.Initial, Versions: []GovernedVersion{}, Proposals: []governance.View{}, Settings: []GovernedSettingValue{}}
+	for i := range cat.Metrics {
+		h, err := reg.MetricHistory(ctx, cat.Metrics[i].ID)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range h.Versions {
+			if v.From != nil && !v.From.Before(p.To) {
+				continue // not yet in force at the period's end
+			}
+			if k+1 < len(h.Versions) {
+				if next := h.Versions[k+1].From; next != nil && !next.After(p.From) {
+					continue // replaced before the period began
+				}
+			}
+			g.Versions = append(g.Versions, GovernedVersion{Metric: h.Metric, Version: v})
+		}
+	}
+	for _, v := range asOf(st, p.To).Proposals {
+		g.Proposals = append(g.Proposals, v)
+		if v.Setting != "" && v.Status == governance.Approved && v.Effective != nil && !v.Effective.Before(p.From) {
+			g.Settings = append(g.Settings, GovernedSettingValue{Setting: v.Setting, Value: v.Value, From: *v.Effective, Proposal: v.ID})
+		}
+	}
+	return g, nil
+}
+
+// asOf is the state as it stood at t: the proposals made and decisions
+// given before t, folded again by the same rules (governance.Fold).
+func asOf(st *governance.State, t time.Time) *governance.State {
+	var props []governance.Proposal
+	var decs []governance.Decision
+	for _, v := range st.Proposals {
+		if !v.At.Before(t) {
+			continue
+		}
+		props = append(props, v.Proposal)
+		for _, d := range append(append(slices.Clone(v.Approvals), v.Void...), deref(v.Rejection)...) {
+			if d.At.Before(t) {
+				d.Void = ""
+				decs = append(decs, d)
+			}
+		}
+	}
+	return governance.Fold(props, decs) // in the order they were stored (Fold sorts by id)
+}
+
+func deref(d *governance.Decision) []governance.Decision {
+	if d == nil {
+		return nil
+	}
+	return []governance.Decision{*d}
 }

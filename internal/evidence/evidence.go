@@ -31,6 +31,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/schedule"
@@ -83,6 +84,10 @@ type Input struct {
 	Catalog *catalog.Catalog
 	// Keys verify the ledger; none: the store's sealer's public key.
 	Keys []ed25519.PublicKey
+	// Governance is the definition governance registry: the pack lists the
+	// versions, proposals and approvals over the period from it. Nil: the
+	// definitions in force now only.
+	Governance *governance.Registry
 }
 
 // SampleSize is how many releases the random part of the sample holds.
@@ -196,10 +201,16 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if err != nil {
 		return nil, sum, err
 	}
+	if in.Governance != nil {
+		if defs.Governed, err = governed(ctx, in.Governance, in.Catalog, p); err != nil {
+			return nil, sum, fmt.Errorf("the governed definition history: %w", err)
+		}
+	}
 	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
 	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force: each definition's version, effective date, "+
 		"owner, priority, sign-off, window, thresholds, target and min_sample, and the citation its values carry (definition and formula "+
-		"versions, settings hash); each setting's effective value and the SHA-256 over them all.", defs); err != nil {
+		"versions, settings hash); each setting's effective value and the SHA-256 over them all; and, under governed, every "+
+		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end.", defs); err != nil {
 		return nil, sum, err
 	}
 	if err := add("releases.json", "A sample of the production deployments that finished in the period: every one that failed (status failure, "+
@@ -452,8 +463,9 @@ func index(p Period, sum Summary, files []file) []byte {
 	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again for the same " +
 		"period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
 		"(SPEC §2, §3), from the records as stored when the pack was made.\n\n" +
-		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force when the pack was made; this version of Candor " +
-		"keeps no history of definition proposals and approvals, so none are listed.\n\n## Files\n\n")
+		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force when the pack was made and, under `governed`, " +
+		"the versions in force during the period with the proposals and approvals behind them (a proposal or decision after the " +
+		"period's end is left out, so it does not change the pack).\n\n## Files\n\n")
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b file) int { return strings.Compare(a.name, b.name) })
 	for _, f := range sorted {

@@ -22,7 +22,7 @@ func (s *Server) getEvidence(w http.ResponseWriter, r *http.Request) {
 	// Built whole before the first byte, so a failure is an error answer
 	// rather than a cut archive.
 	var buf bytes.Buffer
-	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys}
+	in := evidence.Input{Store: s.Store, Engine: s.Engine, Catalog: s.Catalog, Keys: s.LedgerKeys, Governance: s.Governance}
 	if _, err := evidence.Write(r.Context(), in, p, &buf); err != nil {
 		s.writeError(w, r, err)
 		return

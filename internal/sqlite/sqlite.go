@@ -44,6 +44,9 @@ type DB struct {
 	inserts         map[int]*sql.Stmt // by rows (insertSizes)
 	// A webhook delivery's log row and the look-up for its redelivery.
 	logDelivery, countedDelivery *sql.Stmt
+	// The reads a stateful webhook mapping makes (the stored record, a
+	// kept document), compiled once rather than parsed per delivery.
+	getRecord, docByKey *sql.Stmt
 	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
 	// ledger.
 	store.SealerSlot
@@ -132,8 +135,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 }
 
 const (
-	lastSeqSQL = `SELECT coalesce(max(seq), 0) FROM records`
-	updateSQL  = `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?, raw_hash = ?
+	lastSeqSQL   = `SELECT coalesce(max(seq), 0) FROM records`
+	getRecordSQL = `SELECT seq, ingested_at, event_time, hash, body, raw_hash FROM records WHERE kind = ? AND source = ? AND id = ?`
+	docByKeySQL  = `SELECT id, created_at, body FROM docs WHERE collection = ? AND key = ?`
+	updateSQL    = `UPDATE records SET seq = ?, ingested_at = ?, event_time = ?, hash = ?, body = ?, raw_hash = ?
 		WHERE kind = ? AND source = ? AND id = ? AND hash <> ?`
 )
 
@@ -156,11 +161,17 @@ func (s *DB) prepare(ctx context.Context) error {
 	if s.countedDelivery, err = s.db.PrepareContext(ctx, countedDeliverySQL); err != nil {
 		return err
 	}
+	if s.getRecord, err = s.db.PrepareContext(ctx, getRecordSQL); err != nil {
+		return err
+	}
+	if s.docByKey, err = s.db.PrepareContext(ctx, docByKeySQL); err != nil {
+		return err
+	}
 	return nil
 }
 
 func (s *DB) Close() error {
-	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update, s.logDelivery, s.countedDelivery}, slices.Collect(maps.Values(s.inserts))...) {
+	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update, s.logDelivery, s.countedDelivery, s.getRecord, s.docByKey}, slices.Collect(maps.Values(s.inserts))...) {
 		if st != nil {
 			st.Close()
 		}
@@ -439,8 +450,7 @@ func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {
 	r := store.Stored{Key: key}
 	var ing int64
 	var ev sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT seq, ingested_at, event_time, hash, body, raw_hash FROM records WHERE kind = ? AND source = ? AND id = ?`,
-		string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body, &r.RawHash)
+	err := s.getRecord.QueryRowContext(ctx, string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body, &r.RawHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, store.ErrNotFound
 	}
@@ -554,8 +564,7 @@ func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, b
 	}
 	d := store.Doc{Collection: collection, Key: key}
 	var created int64
-	err := s.db.QueryRowContext(ctx, `SELECT id, created_at, body FROM docs WHERE collection = ? AND key = ?`, collection, key).
-		Scan(&d.ID, &created, &d.Body)
+	err := s.docByKey.QueryRowContext(ctx, collection, key).Scan(&d.ID, &created, &d.Body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Doc{}, false, nil
 	}

@@ -63,9 +63,10 @@ func (s *state) keptFirstReview(ctx context.Context, changeID string) (time.Time
 	return kept.At, nil
 }
 
-// withFirstReview is a merged change written with the first review kept
-// for it, or the one its stored record has (a redelivered merge after a
-// review that followed the first merge), the earlier of them.
+// withFirstReview is a merged change written with the earliest of its
+// own first review (a collector read it from the API), the one kept for
+// it, and the one its stored record has (a redelivered merge after a
+// review that followed the first merge).
 func withFirstReview(id, event string, c *domain.Change) *parsed {
 	return &parsed{id: id, event: event, key: c.ID, build: func(ctx context.Context, st *state) (built, error) {
 		kept, err := st.keptFirstReview(ctx, c.ID)
@@ -77,7 +78,9 @@ func withFirstReview(id, event string, c *domain.Change) *parsed {
 		if err != nil {
 			return built{}, err
 		}
-		c.FirstReviewAt = kept
+		// A collector's change comes with the first review the API
+		// gave; a webhook's with none.
+		c.FirstReviewAt = earliest(c.FirstReviewAt, kept)
 		if ok {
 			c.FirstReviewAt = earliest(c.FirstReviewAt, old.FirstReviewAt)
 		}

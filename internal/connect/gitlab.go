@@ -76,8 +76,12 @@ type glMergeRequestEvent struct {
 // and the REST API both give it: the webhook's has url and action, the
 // API's web_url and merged_at.
 type glMergeRequest struct {
-	IID            text   `json:"iid"`
-	AuthorID       text   `json:"author_id"`
+	IID      text `json:"iid"`
+	AuthorID text `json:"author_id"`
+	// Author is the REST API's (the webhook has author_id).
+	Author struct {
+		ID text `json:"id"`
+	} `json:"author"`
 	Action         string `json:"action"`
 	State          string `json:"state"`
 	Title          string `json:"title"`

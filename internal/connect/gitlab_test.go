@@ -80,16 +80,20 @@ func TestGitLabMergeRequest(t *testing.T) {
 // An approval is a review: the first one by someone other than the author
 // is written with the change when it merges. Derived in code from the real
 // merged delivery: its action set to approved and its time before the merge.
+// glApproval is the real merge of !1 edited into an approval by userID
+// at at (the author is 51764).
+func glApproval(t *testing.T, at, userID string) []byte {
+	return edit(t, fixture(t, "gitlab/go-scm.pull_request_merge.json"), func(m map[string]any) {
+		oa := obj(m, "object_attributes")
+		oa["action"], oa["state"], oa["updated_at"] = "approved", "opened", at
+		obj(m, "user")["id"] = userID
+	})
+}
+
 func TestGitLabApprovalIsFirstReview(t *testing.T) {
 	e := glEnv(t, GitLab{})
 	merged := fixture(t, "gitlab/go-scm.pull_request_merge.json")
-	approval := func(at, userID string) []byte {
-		return edit(t, merged, func(m map[string]any) {
-			oa := obj(m, "object_attributes")
-			oa["action"], oa["state"], oa["updated_at"] = "approved", "opened", at
-			obj(m, "user")["id"] = userID
-		})
-	}
+	approval := func(at, userID string) []byte { return glApproval(t, at, userID) }
 	e.post("gitlab", approval("2017-12-10 17:05:00 UTC", "51764"), glHeaders("Merge Request Hook", "a-0")...).want(t, http.StatusOK, store.DeliveryIgnored)
 	a := e.post("gitlab", approval("2017-12-10 17:06:00 UTC", "7"), glHeaders("Merge Request Hook", "a-1")...).want(t, http.StatusOK, store.DeliveryIgnored)
 	if a.body["reason"] != "first review kept until the merge" {

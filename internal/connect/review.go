@@ -128,3 +128,21 @@ func firstReview(id, event, changeID string, at time.Time) *parsed {
 		return built{records: []domain.Record{&c}}, nil
 	}}
 }
+
+// earliestReview is the earliest of a page of reviews (or comments) a
+// collector read, with the object as the API gave it: at gives an
+// object's time, zero when it is no review. None when none is.
+func earliestReview(items []json.RawMessage, at func(raw json.RawMessage) (time.Time, error)) (time.Time, json.RawMessage, error) {
+	var first time.Time
+	var firstRaw json.RawMessage
+	for _, r := range items {
+		t, err := at(r)
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		if !t.IsZero() && (firstRaw == nil || t.Before(first)) {
+			first, firstRaw = t, r
+		}
+	}
+	return first, firstRaw, nil
+}

@@ -117,19 +117,18 @@ func (p *ghPulls) firstReview(ctx context.Context, number, author string) (time.
 		if err != nil {
 			return time.Time{}, nil, err
 		}
-		var at time.Time
-		var atRaw json.RawMessage
-		for _, r := range items {
+		at, atRaw, err := earliestReview(items, func(r json.RawMessage) (time.Time, error) {
 			var rv ghReview
 			if err := decode(r, &rv); err != nil {
-				return time.Time{}, nil, err
+				return time.Time{}, err
 			}
-			if strings.EqualFold(rv.State, "PENDING") || rv.SubmittedAt.IsZero() || (author != "" && rv.User.Login == author) {
-				continue
+			if strings.EqualFold(rv.State, "PENDING") || (author != "" && rv.User.Login == author) {
+				return time.Time{}, nil
 			}
-			if atRaw == nil || rv.SubmittedAt.Before(at) {
-				at, atRaw = rv.SubmittedAt.Time, r
-			}
+			return rv.SubmittedAt.Time, nil
+		})
+		if err != nil {
+			return time.Time{}, nil, err
 		}
 		if next = nextLink(resp.header); atRaw != nil || next == "" {
 			return at, atRaw, nil

@@ -106,6 +106,44 @@ func TestGitLabApprovalIsFirstReview(t *testing.T) {
 	}
 }
 
+// A comment on a merge request (Note Hook) by someone other than its
+// author is a review: kept until the merge, then its first_review_at.
+func TestGitLabNoteIsFirstReview(t *testing.T) {
+	e := glEnv(t, GitLab{})
+	note := fixture(t, "gitlab/derived.note.merge_request.json")
+	// A comment without its merge request is refused, naming the field.
+	bad := edit(t, note, func(m map[string]any) { delete(m, "merge_request") })
+	e.malformed("gitlab", bad, "merge_request: missing", glHeaders("Note Hook", "n-bad")...)
+	comment := func(at, authorID string, set func(oa map[string]any)) []byte {
+		return edit(t, note, func(m map[string]any) {
+			oa := obj(m, "object_attributes")
+			oa["created_at"], oa["author_id"] = at, authorID
+			if set != nil {
+				set(oa)
+			}
+		})
+	}
+	for _, c := range []struct {
+		body []byte
+		why  string
+	}{
+		{comment("2017-12-10 17:02:00 UTC", "51764", nil), "a comment by the merge request's author"},
+		{comment("2017-12-10 17:02:30 UTC", "7", func(oa map[string]any) { oa["noteable_type"] = "Issue" }), `a comment with noteable_type "Issue", not MergeRequest`},
+		{comment("2017-12-10 17:03:00 UTC", "7", func(oa map[string]any) { oa["system"] = true }), "a system note is no review"},
+		{note, "first review kept until the merge"},
+	} {
+		a := e.post("gitlab", c.body, glHeaders("Note Hook", "n-"+c.why)...).want(t, http.StatusOK, store.DeliveryIgnored)
+		if a.body["reason"] != c.why {
+			t.Errorf("reason %v, want %q", a.body["reason"], c.why)
+		}
+	}
+	e.post("gitlab", fixture(t, "gitlab/go-scm.pull_request_merge.json"), glHeaders("Merge Request Hook", "m-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	c := e.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1").(*domain.Change)
+	if !c.FirstReviewAt.Equal(ts("2017-12-10T17:04:00Z")) {
+		t.Fatalf("first review %v, want the reviewer's comment at 17:04", c.FirstReviewAt)
+	}
+}
+
 func TestGitLabPush(t *testing.T) {
 	push := fixture(t, "gitlab/go-gitlab.push.json")
 	glEnv(t, GitLab{}).post("gitlab", push, glHeaders("Push Hook", "p-1")...).want(t, http.StatusOK, store.DeliveryIgnored)

@@ -371,3 +371,32 @@ func TestSyncGitHubReviewsOff(t *testing.T) {
 		t.Errorf("first review %v with reviews off", c5.FirstReviewAt)
 	}
 }
+
+// Reading reviews obeys the API's limits as every request does; a review
+// the API garbles rejects its pull request alone, naming it; a refusal
+// fails the run.
+func TestSyncGitHubReviewsLimitsAndFaults(t *testing.T) {
+	se, api := ghSyncEnv(t)
+	const reviews = "/repos/Codertocat/Hello-World/pulls/5/reviews"
+	api.fault(fault{path: reviews, status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "3"}, body: `{"message": "slow down"}`})
+	se.sync("github", SyncOptions{})
+	if w := se.tookWaits(); len(w) != 1 || w[0] < 3*time.Second {
+		t.Errorf("waits %v, want Retry-After's 3 s before the reviews again", w)
+	}
+	if c5 := se.record(domain.KindChange, "github", "Codertocat/Hello-World#5").(*domain.Change); !c5.FirstReviewAt.Equal(ts("2019-05-16T14:00:00Z")) {
+		t.Errorf("first review %v after the retry", c5.FirstReviewAt)
+	}
+
+	se, api = ghSyncEnv(t)
+	api.fault(fault{path: reviews, status: http.StatusOK, body: `[{"state": "APPROVED", "submitted_at": "yesterday"}]`})
+	sum := se.sync("github", SyncOptions{})
+	if sum.Rejected != 1 || len(sum.Problems) != 1 || !strings.HasPrefix(sum.Problems[0], "Codertocat/Hello-World#5: its reviews: ") || sum.Accepted != 3 {
+		t.Errorf("a garbled review: %+v", sum)
+	}
+
+	se, api = ghSyncEnv(t)
+	api.fault(fault{path: reviews, status: http.StatusForbidden, body: `{"message": "Resource not accessible by personal access token"}`})
+	if _, err := se.svc.Sync(context.Background(), "github", SyncOptions{}); err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "not accessible") {
+		t.Errorf("reviews refused: %v", err)
+	}
+}

@@ -76,8 +76,12 @@ type glMergeRequestEvent struct {
 // and the REST API both give it: the webhook's has url and action, the
 // API's web_url and merged_at.
 type glMergeRequest struct {
-	IID            text   `json:"iid"`
-	AuthorID       text   `json:"author_id"`
+	IID      text `json:"iid"`
+	AuthorID text `json:"author_id"`
+	// Author is the REST API's (the webhook has author_id).
+	Author struct {
+		ID text `json:"id"`
+	} `json:"author"`
 	Action         string `json:"action"`
 	State          string `json:"state"`
 	Title          string `json:"title"`
@@ -100,6 +104,20 @@ type glDeployment struct {
 	// FinishedAt is when the status changed to the one it has.
 	FinishedAt  when
 	Commit, Ref string
+}
+
+// glNoteEvent is a comment (note) on a merge request, an issue, a commit
+// or a snippet: on a merge request, by someone other than its author, it
+// is a review.
+type glNoteEvent struct {
+	glHead
+	ObjectAttributes struct {
+		NoteableType string `json:"noteable_type"`
+		AuthorID     text   `json:"author_id"`
+		System       bool   `json:"system"`
+		CreatedAt    when   `json:"created_at"`
+	} `json:"object_attributes"`
+	MergeRequest *glMergeRequest `json:"merge_request"`
 }
 
 type glPipelineEvent struct {
@@ -152,6 +170,8 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 		p = &glDeploymentEvent{}
 	case "merge_request":
 		p = &glMergeRequestEvent{}
+	case "note":
+		p = &glNoteEvent{}
 	case "pipeline":
 		p = &glPipelineEvent{}
 	case "push":
@@ -188,6 +208,8 @@ func parseGitLab(cfg GitLab, in *input) (*parsed, error) {
 			return gitlabApproval(id, event, proj.PathWithNamespace+"!"+string(mr.IID), proj, p)
 		}
 		return changeOutcome(id, event)(gitlabChange(cfg, proj, mr))
+	case *glNoteEvent:
+		return gitlabNote(cfg, id, event, proj, p)
 	case *glPipelineEvent:
 		var recs []domain.Record
 		for _, b := range p.Builds {
@@ -305,13 +327,42 @@ func gitlabChange(cfg GitLab, proj glProject, mr *glMergeRequest) (domain.Record
 // approval is) is the change's first review when it is the earliest.
 func gitlabApproval(id, event, changeID string, proj glProject, p *glMergeRequestEvent) (*parsed, error) {
 	mr := p.ObjectAttributes
+	return gitlabReview(id, event, changeID, proj, &mr, p.User.ID, mr.UpdatedAt, "an approval", "object_attributes.updated_at")
+}
+
+// gitlabReview maps a review (what) of merge request mr by the user by at
+// at (the field atField): the change's first review when it is the
+// earliest, unless by the merge request's author or of a merge request
+// into another branch than the default.
+func gitlabReview(id, event, changeID string, proj glProject, mr *glMergeRequest, by text, at when, what, atField string) (*parsed, error) {
 	switch {
-	case p.User.ID != "" && p.User.ID == mr.AuthorID:
-		return ignored(id, event, "an approval by the merge request's author"), nil
+	case by != "" && by == mr.AuthorID:
+		return ignored(id, event, "%s by the merge request's author", what), nil
 	case proj.DefaultBranch != "" && mr.TargetBranch != proj.DefaultBranch:
 		return ignored(id, event, "a merge request into %s, not the default branch %s", mr.TargetBranch, proj.DefaultBranch), nil
-	case mr.UpdatedAt.IsZero():
-		return nil, rejectf("object_attributes.updated_at: missing on an approval")
+	case at.IsZero():
+		return nil, rejectf("%s: missing on %s", atField, what)
 	}
-	return firstReview(id, event, changeID, mr.UpdatedAt.Time), nil
+	return firstReview(id, event, changeID, at.Time), nil
+}
+
+// gitlabNote maps a comment on a merge request (Note Hook) by someone
+// other than its author: its time is the change's first review when it is
+// the earliest. System notes are not delivered as comments; an approval
+// comes as a merge request event (gitlabApproval).
+func gitlabNote(cfg GitLab, id, event string, proj glProject, p *glNoteEvent) (*parsed, error) {
+	note, mr := p.ObjectAttributes, p.MergeRequest
+	switch {
+	case note.NoteableType != "MergeRequest":
+		return ignored(id, event, "a comment with noteable_type %q, not MergeRequest", note.NoteableType), nil
+	case cfg.ChangesFrom == "push":
+		return ignored(id, event, "changes come from pushes (connectors.gitlab.changes_from: push)"), nil
+	case note.System:
+		return ignored(id, event, "a system note is no review"), nil
+	case mr == nil:
+		return nil, rejectf("merge_request: missing on a comment on a merge request")
+	case mr.IID == "":
+		return nil, rejectf("merge_request.iid: missing")
+	}
+	return gitlabReview(id, event, proj.PathWithNamespace+"!"+string(mr.IID), proj, mr, note.AuthorID, note.CreatedAt, "a comment", "object_attributes.created_at")
 }

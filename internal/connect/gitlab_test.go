@@ -80,16 +80,20 @@ func TestGitLabMergeRequest(t *testing.T) {
 // An approval is a review: the first one by someone other than the author
 // is written with the change when it merges. Derived in code from the real
 // merged delivery: its action set to approved and its time before the merge.
+// glApproval is the real merge of !1 edited into an approval by userID
+// at at (the author is 51764).
+func glApproval(t *testing.T, at, userID string) []byte {
+	return edit(t, fixture(t, "gitlab/go-scm.pull_request_merge.json"), func(m map[string]any) {
+		oa := obj(m, "object_attributes")
+		oa["action"], oa["state"], oa["updated_at"] = "approved", "opened", at
+		obj(m, "user")["id"] = userID
+	})
+}
+
 func TestGitLabApprovalIsFirstReview(t *testing.T) {
 	e := glEnv(t, GitLab{})
 	merged := fixture(t, "gitlab/go-scm.pull_request_merge.json")
-	approval := func(at, userID string) []byte {
-		return edit(t, merged, func(m map[string]any) {
-			oa := obj(m, "object_attributes")
-			oa["action"], oa["state"], oa["updated_at"] = "approved", "opened", at
-			obj(m, "user")["id"] = userID
-		})
-	}
+	approval := func(at, userID string) []byte { return glApproval(t, at, userID) }
 	e.post("gitlab", approval("2017-12-10 17:05:00 UTC", "51764"), glHeaders("Merge Request Hook", "a-0")...).want(t, http.StatusOK, store.DeliveryIgnored)
 	a := e.post("gitlab", approval("2017-12-10 17:06:00 UTC", "7"), glHeaders("Merge Request Hook", "a-1")...).want(t, http.StatusOK, store.DeliveryIgnored)
 	if a.body["reason"] != "first review kept until the merge" {
@@ -99,6 +103,44 @@ func TestGitLabApprovalIsFirstReview(t *testing.T) {
 	c := e.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1").(*domain.Change)
 	if !c.FirstReviewAt.Equal(ts("2017-12-10T17:06:00Z")) {
 		t.Fatalf("first review %v, want the approval by someone else than the author, 17:06", c.FirstReviewAt)
+	}
+}
+
+// A comment on a merge request (Note Hook) by someone other than its
+// author is a review: kept until the merge, then its first_review_at.
+func TestGitLabNoteIsFirstReview(t *testing.T) {
+	e := glEnv(t, GitLab{})
+	note := fixture(t, "gitlab/derived.note.merge_request.json")
+	// A comment without its merge request is refused, naming the field.
+	bad := edit(t, note, func(m map[string]any) { delete(m, "merge_request") })
+	e.malformed("gitlab", bad, "merge_request: missing", glHeaders("Note Hook", "n-bad")...)
+	comment := func(at, authorID string, set func(oa map[string]any)) []byte {
+		return edit(t, note, func(m map[string]any) {
+			oa := obj(m, "object_attributes")
+			oa["created_at"], oa["author_id"] = at, authorID
+			if set != nil {
+				set(oa)
+			}
+		})
+	}
+	for _, c := range []struct {
+		body []byte
+		why  string
+	}{
+		{comment("2017-12-10 17:02:00 UTC", "51764", nil), "a comment by the merge request's author"},
+		{comment("2017-12-10 17:02:30 UTC", "7", func(oa map[string]any) { oa["noteable_type"] = "Issue" }), `a comment with noteable_type "Issue", not MergeRequest`},
+		{comment("2017-12-10 17:03:00 UTC", "7", func(oa map[string]any) { oa["system"] = true }), "a system note is no review"},
+		{note, "first review kept until the merge"},
+	} {
+		a := e.post("gitlab", c.body, glHeaders("Note Hook", "n-"+c.why)...).want(t, http.StatusOK, store.DeliveryIgnored)
+		if a.body["reason"] != c.why {
+			t.Errorf("reason %v, want %q", a.body["reason"], c.why)
+		}
+	}
+	e.post("gitlab", fixture(t, "gitlab/go-scm.pull_request_merge.json"), glHeaders("Merge Request Hook", "m-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	c := e.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1").(*domain.Change)
+	if !c.FirstReviewAt.Equal(ts("2017-12-10T17:04:00Z")) {
+		t.Fatalf("first review %v, want the reviewer's comment at 17:04", c.FirstReviewAt)
 	}
 }
 

@@ -63,9 +63,10 @@ func (s *state) keptFirstReview(ctx context.Context, changeID string) (time.Time
 	return kept.At, nil
 }
 
-// withFirstReview is a merged change written with the first review kept
-// for it, or the one its stored record has (a redelivered merge after a
-// review that followed the first merge), the earlier of them.
+// withFirstReview is a merged change written with the earliest of its
+// own first review (a collector read it from the API), the one kept for
+// it, and the one its stored record has (a redelivered merge after a
+// review that followed the first merge).
 func withFirstReview(id, event string, c *domain.Change) *parsed {
 	return &parsed{id: id, event: event, key: c.ID, build: func(ctx context.Context, st *state) (built, error) {
 		kept, err := st.keptFirstReview(ctx, c.ID)
@@ -77,7 +78,9 @@ func withFirstReview(id, event string, c *domain.Change) *parsed {
 		if err != nil {
 			return built{}, err
 		}
-		c.FirstReviewAt = kept
+		// A collector's change comes with the first review the API
+		// gave; a webhook's with none.
+		c.FirstReviewAt = earliest(c.FirstReviewAt, kept)
 		if ok {
 			c.FirstReviewAt = earliest(c.FirstReviewAt, old.FirstReviewAt)
 		}
@@ -124,4 +127,22 @@ func firstReview(id, event, changeID string, at time.Time) *parsed {
 		c.FirstReviewAt = at
 		return built{records: []domain.Record{&c}}, nil
 	}}
+}
+
+// earliestReview is the earliest of a page of reviews (or comments) a
+// collector read, with the object as the API gave it: at gives an
+// object's time, zero when it is no review. None when none is.
+func earliestReview(items []json.RawMessage, at func(raw json.RawMessage) (time.Time, error)) (time.Time, json.RawMessage, error) {
+	var first time.Time
+	var firstRaw json.RawMessage
+	for _, r := range items {
+		t, err := at(r)
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		if !t.IsZero() && (firstRaw == nil || t.Before(first)) {
+			first, firstRaw = t, r
+		}
+	}
+	return first, firstRaw, nil
 }

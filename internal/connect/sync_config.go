@@ -33,13 +33,24 @@ type Sync struct {
 type GitHubSync struct {
 	Sync  `yaml:",inline"`
 	Repos []string `yaml:"repos"`
+	// Reviews: each merged pull request's reviews are read for its first
+	// review (one request more per merged pull request, more when it has
+	// more than a page of reviews). Default true; false saves the
+	// requests and leaves first_review_at to the webhook.
+	Reviews *bool `yaml:"reviews"`
 }
 
 // GitLabSync names the projects to read by path ("acme/payments").
 type GitLabSync struct {
 	Sync     `yaml:",inline"`
 	Projects []string `yaml:"projects"`
+	// Reviews: each merged merge request's notes are read for its first
+	// review, as GitHubSync.Reviews.
+	Reviews *bool `yaml:"reviews"`
 }
+
+// on is a setting that is true unless set false.
+func on(b *bool) bool { return b == nil || *b }
 
 // PagerDutySync optionally narrows the incidents to some services (ids).
 type PagerDutySync struct {

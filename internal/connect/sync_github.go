@@ -3,10 +3,13 @@ package connect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // GitHub's REST API v3 lists pull requests and deployments newest first,
@@ -64,10 +67,74 @@ func (p *ghPulls) page(ctx context.Context, cur cursor) (page, error) {
 		if err := decode(raw, &pr); err != nil {
 			return time.Time{}, time.Time{}, newObject(p.repo.FullName+" pull request", raw, nil, err), nil
 		}
+		if pr.UpdatedAt.Before(cur.Since) && !pr.UpdatedAt.IsZero() {
+			// The walk ends here: no reviews asked for a pull request
+			// it does not map.
+			return pr.UpdatedAt.Time, pr.UpdatedAt.Time, object{}, nil
+		}
 		key := p.repo.FullName + "#" + string(pr.Number)
-		parsed, err := outcome(key, "pull_request")(githubChange(p.cfg, p.repo, &pr, pr.Merged || !pr.MergedAt.IsZero()))
-		return pr.UpdatedAt.Time, pr.UpdatedAt.Time, newObject(key, raw, parsed, err), nil
+		rec, why, err := githubChange(p.cfg, p.repo, &pr, pr.Merged || !pr.MergedAt.IsZero())
+		both := []byte(raw)
+		if c, ok := rec.(*domain.Change); ok && err == nil && on(p.cfg.Sync.Reviews) {
+			at, rvRaw, err := p.firstReview(ctx, string(pr.Number), pr.User.Login)
+			var re *rejection
+			switch {
+			case errors.As(err, &re):
+				return pr.UpdatedAt.Time, pr.UpdatedAt.Time, newObject(key, raw, nil, rejectf("its reviews: %s", re.reason)), nil
+			case err != nil:
+				return time.Time{}, time.Time{}, object{}, err
+			case rvRaw != nil:
+				// The record's raw hash is of the pull request and the
+				// review its first_review_at came from, one line each.
+				c.FirstReviewAt = at
+				both = append(append(append([]byte{}, raw...), '\n'), rvRaw...)
+			}
+		}
+		// Written as the webhook writes a merge: with the first review the
+		// webhook kept or stored, when it is earlier.
+		parsed, err := changeOutcome(key, "pull_request")(rec, why, err)
+		return pr.UpdatedAt.Time, pr.UpdatedAt.Time, newObject(key, both, parsed, err), nil
 	})
+}
+
+// ghReview is a pull request review as the REST API lists it.
+type ghReview struct {
+	User        ghUser `json:"user"`
+	State       string `json:"state"`
+	SubmittedAt when   `json:"submitted_at"`
+}
+
+// firstReview reads a pull request's reviews for its first one (SPEC §1):
+// the earliest submitted (not PENDING) by someone other than the author,
+// with the review as the API gave it; none when there is none. The API
+// lists reviews oldest first, so the walk ends at the first page holding
+// one.
+func (p *ghPulls) firstReview(ctx context.Context, number, author string) (time.Time, json.RawMessage, error) {
+	next := fmt.Sprintf("/repos/%s/pulls/%s/reviews?per_page=%d", escapeRepo(p.repo.FullName), url.PathEscape(number), p.size)
+	for range maxSyncPages {
+		var items []json.RawMessage
+		resp, err := getJSON(ctx, p.api, next, &items)
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		at, atRaw, err := earliestReview(items, func(r json.RawMessage) (time.Time, error) {
+			var rv ghReview
+			if err := decode(r, &rv); err != nil {
+				return time.Time{}, err
+			}
+			if strings.EqualFold(rv.State, "PENDING") || (author != "" && rv.User.Login == author) {
+				return time.Time{}, nil
+			}
+			return rv.SubmittedAt.Time, nil
+		})
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		if next = nextLink(resp.header); atRaw != nil || next == "" {
+			return at, atRaw, nil
+		}
+	}
+	return time.Time{}, nil, fmt.Errorf("pull request %s's reviews: stopped after %d pages", number, maxSyncPages)
 }
 
 // descend reads the page of a list sorted newest first that cur points

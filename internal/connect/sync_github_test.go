@@ -37,6 +37,8 @@ func githubAPI(t *testing.T) *fakeAPI {
 			ghPage(a, w, r, pulls)
 		case p == repo+"/deployments":
 			ghPage(a, w, r, deps)
+		case strings.HasPrefix(p, repo+"/pulls/") && strings.HasSuffix(p, "/reviews"):
+			ghPage(a, w, r, items(t, "sync/github/reviews."+strings.Split(p, "/")[5]+".json"))
 		case strings.HasPrefix(p, repo+"/deployments/") && strings.HasSuffix(p, "/statuses"):
 			writeJSON(w, fixture(t, "sync/github/statuses."+strings.Split(p, "/")[5]+".json"))
 		default:
@@ -115,7 +117,7 @@ func TestSyncGitHub(t *testing.T) {
 	}
 
 	// Pagination: the Link header's next pages, until the older one.
-	pulls := api.took("/repos/Codertocat/Hello-World/pulls")
+	pulls := api.took("/repos/Codertocat/Hello-World/pulls?")
 	if len(pulls) != 3 || query(t, pulls[0]).Get("page") != "" || query(t, pulls[1]).Get("page") != "2" || query(t, pulls[2]).Get("page") != "3" {
 		t.Errorf("pull request pages asked: %v", pulls)
 	}
@@ -129,8 +131,9 @@ func TestSyncGitHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raw := sha256.Sum256(compact(t, items(t, "sync/github/pulls.1.json")[0])); stored.RawHash != fmt.Sprintf("%x", raw) {
-		t.Errorf("raw hash %s, want the sha256 of the pull request object", stored.RawHash)
+	both := append(append(compact(t, items(t, "sync/github/pulls.1.json")[0]), '\n'), compact(t, items(t, "sync/github/reviews.5.json")[2])...)
+	if raw := sha256.Sum256(both); stored.RawHash != fmt.Sprintf("%x", raw) {
+		t.Errorf("raw hash %s, want the sha256 of the pull request object and its first review's", stored.RawHash)
 	}
 
 	// The cursor: the newest update seen; the run is logged.
@@ -145,7 +148,7 @@ func TestSyncGitHub(t *testing.T) {
 	// to the first pull request older than the cursor.
 	api.took("")
 	again := se.sync("github", SyncOptions{})
-	if pulls := api.took("/repos/Codertocat/Hello-World/pulls"); len(pulls) != 1 {
+	if pulls := api.took("/repos/Codertocat/Hello-World/pulls?"); len(pulls) != 1 {
 		t.Errorf("second run asked %v, want the first page only", pulls)
 	}
 	if again.Inserted != 0 || again.Replaced != 0 || se.recordCount() != 4 {
@@ -178,7 +181,7 @@ func TestSyncRetriesAndRateLimits(t *testing.T) {
 	if waits[2] < 30*time.Second || waits[2] > 31*time.Second {
 		t.Errorf("with the quota spent until +30s waited %v before the next request", waits[2])
 	}
-	if pulls := api.took("/repos/Codertocat/Hello-World/pulls"); len(pulls) != 3 {
+	if pulls := api.took("/repos/Codertocat/Hello-World/pulls?"); len(pulls) != 3 {
 		t.Errorf("pull requests asked %d times, want 3 (429, 502, then the empty list)", len(pulls))
 	}
 
@@ -220,7 +223,7 @@ func TestSyncResumesAfterACrashMidRun(t *testing.T) {
 	}
 
 	sum := se.resume("github")
-	pulls := api.took("/repos/Codertocat/Hello-World/pulls")
+	pulls := api.took("/repos/Codertocat/Hello-World/pulls?")
 	if len(pulls) != 2 || query(t, pulls[0]).Get("page") != "2" {
 		t.Fatalf("the resumed run asked %v, want pages 2 and 3", pulls)
 	}
@@ -304,5 +307,96 @@ func sameStored(t *testing.T, a, b *env, k domain.Key) {
 	}
 	if !reflect.DeepEqual(ra.Body, rb.Body) {
 		t.Errorf("%s\nwebhook %s\n   sync %s", k, ra.Body, rb.Body)
+	}
+}
+
+// The collector reads each merged pull request's reviews for its first
+// review: the earliest submitted by someone other than the author, a page
+// at a time until a page holds one (the API lists them oldest first).
+func TestSyncGitHubFirstReview(t *testing.T) {
+	se, api := ghSyncEnv(t)
+	se.sync("github", SyncOptions{})
+	c5 := se.record(domain.KindChange, "github", "Codertocat/Hello-World#5").(*domain.Change)
+	// Page 1 holds the author's own review and a pending one; page 2 the
+	// reviewer's changes requested at 14:00; page 3 is not read.
+	if !c5.FirstReviewAt.Equal(ts("2019-05-16T14:00:00Z")) {
+		t.Errorf("#5 first review %v, want the reviewer's at 14:00, not the author's at 09:40", c5.FirstReviewAt)
+	}
+	if rs := api.took("/repos/Codertocat/Hello-World/pulls/5/reviews"); len(rs) != 2 || query(t, rs[0]).Get("page") != "" || query(t, rs[1]).Get("page") != "2" {
+		t.Errorf("#5's reviews asked %v, want pages 1 and 2", rs)
+	}
+	if c2 := se.record(domain.KindChange, "github", "Codertocat/Hello-World#2").(*domain.Change); !c2.FirstReviewAt.IsZero() {
+		t.Errorf("#2 has no review, first review %v", c2.FirstReviewAt)
+	}
+	// Only merged pull requests the walk maps: not #4 (closed), #3
+	// (another branch) or #1 (before the backfill period).
+	if rs := api.took("/repos/Codertocat/Hello-World/pulls/"); len(rs) != 1 || !strings.HasPrefix(rs[0], "/repos/Codertocat/Hello-World/pulls/2/reviews") {
+		t.Errorf("other reviews asked: %v, want #2's only", rs)
+	}
+}
+
+// A review the webhook kept or wrote stays when it is earlier than the
+// API's; the API's replaces a later one.
+func TestSyncGitHubFirstReviewMeetsWebhook(t *testing.T) {
+	se, _ := ghSyncEnv(t)
+	review := fixture(t, "github/derived.pull_request_review.submitted.payload.json")
+	se.ghPost("pull_request_review", "r-2", review).want(t, http.StatusOK, store.DeliveryIgnored)
+	later := edit(t, review, func(m map[string]any) {
+		obj(m, "pull_request")["number"] = 5
+		obj(m, "review")["submitted_at"] = "2019-05-16T16:00:00Z"
+	})
+	se.ghPost("pull_request_review", "r-5", later).want(t, http.StatusOK, store.DeliveryIgnored)
+	se.sync("github", SyncOptions{})
+	if c2 := se.record(domain.KindChange, "github", "Codertocat/Hello-World#2").(*domain.Change); !c2.FirstReviewAt.Equal(ts("2019-05-15T15:20:56Z")) {
+		t.Errorf("#2 first review %v, want the webhook's (the API lists none)", c2.FirstReviewAt)
+	}
+	if c5 := se.record(domain.KindChange, "github", "Codertocat/Hello-World#5").(*domain.Change); !c5.FirstReviewAt.Equal(ts("2019-05-16T14:00:00Z")) {
+		t.Errorf("#5 first review %v, want the API's 14:00, earlier than the webhook's 16:00", c5.FirstReviewAt)
+	}
+}
+
+// connectors.github.sync.reviews: false asks for no reviews.
+func TestSyncGitHubReviewsOff(t *testing.T) {
+	api := githubAPI(t)
+	cfg := ghSyncConfig(api)
+	off := false
+	cfg.GitHub.Sync.Reviews = &off
+	se := newSyncEnv(t, cfg, api)
+	se.now = ghSyncNow
+	se.sync("github", SyncOptions{})
+	if rs := api.took("/repos/Codertocat/Hello-World/pulls/"); len(rs) != 0 {
+		t.Errorf("reviews asked %v with reviews off", rs)
+	}
+	if c5 := se.record(domain.KindChange, "github", "Codertocat/Hello-World#5").(*domain.Change); !c5.FirstReviewAt.IsZero() {
+		t.Errorf("first review %v with reviews off", c5.FirstReviewAt)
+	}
+}
+
+// Reading reviews obeys the API's limits as every request does; a review
+// the API garbles rejects its pull request alone, naming it; a refusal
+// fails the run.
+func TestSyncGitHubReviewsLimitsAndFaults(t *testing.T) {
+	se, api := ghSyncEnv(t)
+	const reviews = "/repos/Codertocat/Hello-World/pulls/5/reviews"
+	api.fault(fault{path: reviews, status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "3"}, body: `{"message": "slow down"}`})
+	se.sync("github", SyncOptions{})
+	if w := se.tookWaits(); len(w) != 1 || w[0] < 3*time.Second {
+		t.Errorf("waits %v, want Retry-After's 3 s before the reviews again", w)
+	}
+	if c5 := se.record(domain.KindChange, "github", "Codertocat/Hello-World#5").(*domain.Change); !c5.FirstReviewAt.Equal(ts("2019-05-16T14:00:00Z")) {
+		t.Errorf("first review %v after the retry", c5.FirstReviewAt)
+	}
+
+	se, api = ghSyncEnv(t)
+	api.fault(fault{path: reviews, status: http.StatusOK, body: `[{"state": "APPROVED", "submitted_at": "yesterday"}]`})
+	sum := se.sync("github", SyncOptions{})
+	if sum.Rejected != 1 || len(sum.Problems) != 1 || !strings.HasPrefix(sum.Problems[0], "Codertocat/Hello-World#5: its reviews: ") || sum.Accepted != 3 {
+		t.Errorf("a garbled review: %+v", sum)
+	}
+
+	se, api = ghSyncEnv(t)
+	api.fault(fault{path: reviews, status: http.StatusForbidden, body: `{"message": "Resource not accessible by personal access token"}`})
+	if _, err := se.svc.Sync(context.Background(), "github", SyncOptions{}); err == nil || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "not accessible") {
+		t.Errorf("reviews refused: %v", err)
 	}
 }

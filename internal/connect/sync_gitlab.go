@@ -3,11 +3,14 @@ package connect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // GitLab's REST API v4 filters merge requests and deployments by update
@@ -45,7 +48,7 @@ type glList struct {
 // fetch reads the page of the list at path the cursor points at, and
 // calls each with every object and its update time; it returns the next
 // cursor.
-func (l *glList) fetch(ctx context.Context, path string, cur cursor, extra url.Values, each func(raw json.RawMessage) (time.Time, object)) (page, error) {
+func (l *glList) fetch(ctx context.Context, path string, cur cursor, extra url.Values, each func(raw json.RawMessage) (time.Time, object, error)) (page, error) {
 	q := url.Values{"order_by": {"updated_at"}, "sort": {"asc"}, "per_page": {strconv.Itoa(l.size)}, "page": {firstOf(cur.Next, "1")},
 		// "after" may be strict: a second earlier reads the objects at
 		// the very time again rather than risk missing one.
@@ -61,17 +64,26 @@ func (l *glList) fetch(ctx context.Context, path string, cur cursor, extra url.V
 	var pg page
 	var high time.Time
 	for _, raw := range items {
-		t, o := each(raw)
+		t, o, err := each(raw)
+		if err != nil {
+			return page{}, err
+		}
 		high = latest(high, t)
 		pg.objects = append(pg.objects, o)
 	}
-	last := len(items) < l.size
-	if v, ok := resp.header["X-Next-Page"]; ok && len(v) > 0 && v[0] == "" {
-		last = true
-	}
+	last := l.lastPage(resp, len(items))
 	page, _ := strconv.Atoi(firstOf(cur.Next, "1"))
 	pg.next, pg.done = ascend(cur, high, last, strconv.Itoa(page+1), "")
 	return pg, nil
+}
+
+// lastPage says an answer of n objects is its list's last page: fewer
+// than a page, or X-Next-Page empty.
+func (l *glList) lastPage(resp *apiResponse, n int) bool {
+	if v, ok := resp.header["X-Next-Page"]; ok && len(v) > 0 && v[0] == "" {
+		return true
+	}
+	return n < l.size
 }
 
 // glMergeRequests walks a project's merged merge requests: changes
@@ -84,15 +96,86 @@ type glMergeRequests struct {
 func (m *glMergeRequests) name() string { return m.proj.PathWithNamespace + " merge requests" }
 
 func (m *glMergeRequests) page(ctx context.Context, cur cursor) (page, error) {
-	return m.fetch(ctx, "merge_requests", cur, url.Values{"state": {"merged"}}, func(raw json.RawMessage) (time.Time, object) {
+	return m.fetch(ctx, "merge_requests", cur, url.Values{"state": {"merged"}}, func(raw json.RawMessage) (time.Time, object, error) {
 		var mr glMergeRequest
 		if err := decode(raw, &mr); err != nil {
-			return time.Time{}, newObject(m.proj.PathWithNamespace+" merge request", raw, nil, err)
+			return time.Time{}, newObject(m.proj.PathWithNamespace+" merge request", raw, nil, err), nil
 		}
 		key := m.proj.PathWithNamespace + "!" + string(mr.IID)
-		p, err := outcome(key, "merge_request")(gitlabChange(m.cfg, m.proj, &mr))
-		return mr.UpdatedAt.Time, newObject(key, raw, p, err)
+		rec, why, err := gitlabChange(m.cfg, m.proj, &mr)
+		both := []byte(raw)
+		if c, ok := rec.(*domain.Change); ok && err == nil && on(m.cfg.Sync.Reviews) {
+			at, noteRaw, err := m.firstReview(ctx, string(mr.IID), firstOf(string(mr.AuthorID), string(mr.Author.ID)))
+			var re *rejection
+			switch {
+			case errors.As(err, &re):
+				return mr.UpdatedAt.Time, newObject(key, raw, nil, rejectf("its notes: %s", re.reason)), nil
+			case err != nil:
+				return time.Time{}, object{}, err
+			case noteRaw != nil:
+				// The record's raw hash is of the merge request and the
+				// note its first_review_at came from, one line each.
+				c.FirstReviewAt = at
+				both = append(append(append([]byte{}, raw...), '\n'), noteRaw...)
+			}
+		}
+		p, err := changeOutcome(key, "merge_request")(rec, why, err)
+		return mr.UpdatedAt.Time, newObject(key, both, p, err), nil
 	})
+}
+
+// glNote is a note (comment) on a merge request as the REST API lists it.
+type glNote struct {
+	Body   string `json:"body"`
+	System bool   `json:"system"`
+	Author struct {
+		ID text `json:"id"`
+	} `json:"author"`
+	CreatedAt when `json:"created_at"`
+}
+
+// approvalNote is the body of the system note GitLab adds when someone
+// approves a merge request. The approvals endpoint names the approvers
+// without times (in GitLab Free), so the note is where an approval's time
+// is.
+const approvalNote = "approved this merge request"
+
+// isReview says a note is a review of a merge request by someone other
+// than its author (SPEC §1): a comment, or an approval; the other system
+// notes (a commit added, a label changed) are no review.
+func (n *glNote) isReview(author string) bool {
+	if n.CreatedAt.IsZero() || (author != "" && string(n.Author.ID) == author) {
+		return false
+	}
+	return !n.System || strings.HasPrefix(strings.TrimSpace(n.Body), approvalNote)
+}
+
+// firstReview reads a merge request's notes, oldest first, for its first
+// review (isReview), with the note as the API gave it; none when there is
+// none. The walk ends at the first page holding one.
+func (m *glMergeRequests) firstReview(ctx context.Context, iid, author string) (time.Time, json.RawMessage, error) {
+	for n := 1; n <= maxSyncPages; n++ {
+		q := url.Values{"order_by": {"created_at"}, "sort": {"asc"}, "per_page": {strconv.Itoa(m.size)}, "page": {strconv.Itoa(n)}}
+		var items []json.RawMessage
+		resp, err := getJSON(ctx, m.api, "/api/v4/projects/"+url.PathEscape(m.proj.PathWithNamespace)+"/merge_requests/"+url.PathEscape(iid)+"/notes?"+q.Encode(), &items)
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		at, atRaw, err := earliestReview(items, func(r json.RawMessage) (time.Time, error) {
+			var note glNote
+			if err := decode(r, &note); err != nil || !note.isReview(author) {
+				return time.Time{}, err
+			}
+			return note.CreatedAt.Time, nil
+		})
+		if err != nil {
+			return time.Time{}, nil, err
+		}
+		if atRaw != nil || m.lastPage(resp, len(items)) {
+			return at, atRaw, nil
+		}
+	}
+	return time.Time{}, nil, fmt.Errorf("merge request !%s's notes: stopped after %d pages", iid, maxSyncPages)
 }
 
 // glDeploymentObject is a deployment as the REST API gives it.
@@ -123,10 +206,10 @@ type glDeployments struct {
 func (d *glDeployments) name() string { return d.proj.PathWithNamespace + " deployments" }
 
 func (d *glDeployments) page(ctx context.Context, cur cursor) (page, error) {
-	return d.fetch(ctx, "deployments", cur, nil, func(raw json.RawMessage) (time.Time, object) {
+	return d.fetch(ctx, "deployments", cur, nil, func(raw json.RawMessage) (time.Time, object, error) {
 		var o glDeploymentObject
 		if err := decode(raw, &o); err != nil {
-			return time.Time{}, newObject(d.proj.PathWithNamespace+" deployment", raw, nil, err)
+			return time.Time{}, newObject(d.proj.PathWithNamespace+" deployment", raw, nil, err), nil
 		}
 		key := d.proj.PathWithNamespace + " deployment " + string(o.ID)
 		dep := glDeployment{DeploymentID: o.ID, Environment: o.Environment.Name, Tier: o.Environment.Tier,
@@ -135,6 +218,6 @@ func (d *glDeployments) page(ctx context.Context, cur cursor) (page, error) {
 			dep.DeployableID, dep.DeployableURL = o.Deployable.ID, o.Deployable.WebURL
 		}
 		p, err := outcome(key, "deployment")(gitlabDeployment(d.cfg, d.proj, &dep))
-		return o.UpdatedAt.Time, newObject(key, raw, p, err)
+		return o.UpdatedAt.Time, newObject(key, raw, p, err), nil
 	})
 }

@@ -49,6 +49,16 @@ func gitlabAPI(t *testing.T) *fakeAPI {
 		case len(parts) == 1:
 			name, _ := url.PathUnescape(parts[0])
 			writeJSON(w, fixture(t, "sync/gitlab/project."+name[strings.LastIndexByte(name, '/')+1:]+".json"))
+		case len(parts) == 4 && parts[1] == "merge_requests" && parts[3] == "notes":
+			if q := r.URL.Query(); q.Get("order_by") != "created_at" || q.Get("sort") != "asc" {
+				t.Errorf("notes asked as %s", r.URL.RawQuery)
+			}
+			pg, n, more := pageOf(r, items(t, "sync/gitlab/notes."+parts[2]+".json"))
+			w.Header().Set("X-Next-Page", "")
+			if more {
+				w.Header().Set("X-Next-Page", strconv.Itoa(n+1))
+			}
+			writeJSON(w, pg)
 		default:
 			q := r.URL.Query()
 			if q.Get("order_by") != "updated_at" || q.Get("sort") != "asc" || (parts[1] == "merge_requests" && q.Get("state") != "merged") {
@@ -98,7 +108,7 @@ func TestSyncGitLab(t *testing.T) {
 		t.Fatalf("%d records after the crash, want the first page's 2", n)
 	}
 	sum := se.resume("gitlab")
-	mrs := api.took("/api/v4/projects/gitlab-org%2Fhello-world/merge_requests")
+	mrs := api.took("/api/v4/projects/gitlab-org%2Fhello-world/merge_requests?")
 	if len(mrs) != 1 || query(t, mrs[0]).Get("updated_after") != "2017-12-11T09:59:59Z" {
 		t.Errorf("resumed merge request queries %v", mrs)
 	}
@@ -131,6 +141,8 @@ func TestSyncGitLabSameRecordsAsWebhook(t *testing.T) {
 	se.now = time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)
 	se.sync("gitlab", SyncOptions{})
 	hook := glEnv(t, GitLab{})
+	// The approval the API's notes list as !1's first review, delivered.
+	hook.post("gitlab", glApproval(t, "2017-12-10 17:05:00 UTC", "7"), glHeaders("Merge Request Hook", "a-1")...).want(t, http.StatusOK, store.DeliveryIgnored)
 	hook.post("gitlab", fixture(t, "gitlab/go-scm.pull_request_merge.json"), glHeaders("Merge Request Hook", "m-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
 	// GitLab 15 and later send the environment's tier with the event (the
 	// recorded one, from 2021, has none).
@@ -138,4 +150,42 @@ func TestSyncGitLabSameRecordsAsWebhook(t *testing.T) {
 	hook.post("gitlab", dep, glHeaders("Deployment Hook", "u-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
 	sameStored(t, hook, se.env, domain.Key{Kind: domain.KindChange, Source: "gitlab", ID: "gitlab-org/hello-world!1"})
 	sameStored(t, hook, se.env, domain.Key{Kind: domain.KindDeployment, Source: "gitlab", ID: "job/796"})
+}
+
+// The collector reads each merged merge request's notes, oldest first,
+// for its first review: the earliest comment or approval by someone other
+// than the author, a page at a time until a page holds one.
+func TestSyncGitLabFirstReview(t *testing.T) {
+	api := gitlabAPI(t)
+	se := newSyncEnv(t, glSyncConfig(api), api)
+	se.now = time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)
+	se.sync("gitlab", SyncOptions{})
+	// Page 1: the author's own comment and another user's system note
+	// (not an approval); page 2: the approval at 17:05, then a comment.
+	c1 := se.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1").(*domain.Change)
+	if !c1.FirstReviewAt.Equal(ts("2017-12-10T17:05:00Z")) {
+		t.Errorf("!1 first review %v, want the approval at 17:05", c1.FirstReviewAt)
+	}
+	notes := api.took("/api/v4/projects/gitlab-org%2Fhello-world/merge_requests/1/notes")
+	if len(notes) != 2 || query(t, notes[0]).Get("page") != "1" || query(t, notes[1]).Get("page") != "2" {
+		t.Errorf("!1's notes asked %v, want pages 1 and 2", notes)
+	}
+	if c2 := se.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!2").(*domain.Change); !c2.FirstReviewAt.IsZero() {
+		t.Errorf("!2 has no note, first review %v", c2.FirstReviewAt)
+	}
+	if c3 := se.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!3").(*domain.Change); !c3.FirstReviewAt.Equal(ts("2017-12-12T09:10:00Z")) {
+		t.Errorf("!3 first review %v, want the comment at 09:10", c3.FirstReviewAt)
+	}
+
+	// connectors.gitlab.sync.reviews: false asks for no notes.
+	cfg := glSyncConfig(api)
+	off := false
+	cfg.GitLab.Sync.Reviews = &off
+	se = newSyncEnv(t, cfg, api)
+	se.now = time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)
+	api.took("")
+	se.sync("gitlab", SyncOptions{})
+	if rs := api.took("/api/v4/projects/gitlab-org%2Fhello-world/merge_requests/"); len(rs) != 0 {
+		t.Errorf("notes asked %v with reviews off", rs)
+	}
 }

@@ -7,8 +7,10 @@
 package alert
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -207,4 +209,158 @@ func (r Rule) appliesTo(m *catalog.Metric) bool {
 		return r.Metric == m.ID
 	}
 	return r.Kind != KindShortfall || m.Better == catalog.Higher
+}
+
+// Config is the alerts: section of the configuration.
+type Config struct {
+	// Rules are the organisation's rules, after the defaults unless
+	// NoDefaultRules; a rule named like a default replaces it.
+	Rules          []Rule `yaml:"rules"`
+	NoDefaultRules bool   `yaml:"no_default_rules"`
+	// EvaluateEvery is how often the leader evaluates the rules (default 1h).
+	EvaluateEvery string `yaml:"evaluate_every"`
+	// GroupInterval and RepeatInterval override DefaultTiming.
+	GroupInterval  string          `yaml:"group_interval"`
+	RepeatInterval string          `yaml:"repeat_interval"`
+	Channels       []ChannelConfig `yaml:"channels"`
+	SMTP           SMTPConfig      `yaml:"smtp"`
+	// Link is the address of the alerts in the web app, put in e-mails.
+	Link string `yaml:"link"`
+}
+
+// ChannelConfig is one notification channel.
+type ChannelConfig struct {
+	Name string `yaml:"name"`
+	// Type is email or webhook.
+	Type string `yaml:"type"`
+	// To are an e-mail channel's addresses (a rule's recipients replace them).
+	To []string `yaml:"to"`
+	// URL is a webhook's address; SecretEnv names the environment variable
+	// holding its HMAC secret (secrets stay out of the file).
+	URL       string `yaml:"url"`
+	SecretEnv string `yaml:"secret_env"`
+}
+
+// SMTPConfig is the mail server; CANDOR_SMTP_URL and CANDOR_SMTP_FROM
+// override it.
+type SMTPConfig struct {
+	URL  string `yaml:"url"`
+	From string `yaml:"from"`
+}
+
+// Settings are a checked Config.
+type Settings struct {
+	Rules    []Rule
+	Timing   Timing
+	Every    time.Duration
+	Channels map[string]Channel
+	// Kinds names each channel's type, for listing.
+	Kinds map[string]string
+}
+
+// Setup checks c against the catalog: the rules (Compile; line finds the
+// line of a path under alerts, "rules[2].metric"), durations, channels.
+// env reads the environment.
+func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string, line func(path string) int) (Settings, error) {
+	var errs []error
+	rules := c.Rules
+	if !c.NoDefaultRules {
+		var own []Rule
+		for _, d := range Defaults() {
+			if !slices.ContainsFunc(c.Rules, func(r Rule) bool { return r.Name == d.Name }) {
+				own = append(own, d)
+			}
+		}
+		rules = append(own, c.Rules...)
+	}
+	offset := len(rules) - len(c.Rules)
+	compiled, err := Compile(rules, cat, file, func(path string) int {
+		// Defaults have no line; the configured rules are after them.
+		var i int
+		var rest string
+		if _, e := fmt.Sscanf(path, "[%d]", &i); e != nil || i < offset || line == nil {
+			return 0
+		}
+		_, rest, _ = strings.Cut(path, "]")
+		return line(fmt.Sprintf("rules[%d]%s", i-offset, rest))
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	s := Settings{Rules: compiled, Timing: DefaultTiming, Every: time.Hour, Channels: map[string]Channel{}, Kinds: map[string]string{}}
+	dur := func(field, v string, into *time.Duration) {
+		if v == "" {
+			return
+		}
+		d, err := catalog.ParseWindow(v)
+		if err != nil || d <= 0 {
+			fe := &catalog.FieldError{File: file, Kind: "alerts", Field: field, Msg: fmt.Sprintf("not a positive duration: %q", v)}
+			if line != nil {
+				fe.Line = line(field)
+			}
+			errs = append(errs, fe)
+			return
+		}
+		*into = d
+	}
+	dur("evaluate_every", c.EvaluateEvery, &s.Every)
+	dur("group_interval", c.GroupInterval, &s.Timing.GroupInterval)
+	dur("repeat_interval", c.RepeatInterval, &s.Timing.RepeatInterval)
+	smtpURL, from := cmp.Or(env("CANDOR_SMTP_URL"), c.SMTP.URL), cmp.Or(env("CANDOR_SMTP_FROM"), c.SMTP.From)
+	for i, ch := range c.Channels {
+		bad := func(field, format string, a ...any) {
+			fe := &catalog.FieldError{File: file, Kind: "alert channel", ID: ch.Name, Field: field, Msg: fmt.Sprintf(format, a...)}
+			if line != nil {
+				fe.Line = line(fmt.Sprintf("channels[%d].%s", i, field))
+			}
+			errs = append(errs, fe)
+		}
+		if ch.Name == "" {
+			bad("name", "every channel needs a name")
+			continue
+		}
+		if _, dup := s.Kinds[ch.Name]; dup {
+			bad("name", "the name %q is used by an earlier channel", ch.Name)
+			continue
+		}
+		s.Kinds[ch.Name] = ch.Type
+		switch ch.Type {
+		case "email":
+			if smtpURL == "" {
+				bad("type", "an email channel needs a mail server: alerts.smtp.url or CANDOR_SMTP_URL")
+				continue
+			}
+			srv, err := ParseSMTP(smtpURL, from)
+			if err != nil {
+				bad("type", "%v", err)
+				continue
+			}
+			s.Channels[ch.Name] = Email{SMTP: srv, To: ch.To, Link: c.Link}
+		case "webhook":
+			u, err := url.Parse(ch.URL)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad("url", "not an http(s) URL: %q", ch.URL)
+				continue
+			}
+			if ch.SecretEnv == "" || env(ch.SecretEnv) == "" {
+				bad("secret_env", "a webhook is signed: name an environment variable that holds its secret (%q is empty)", ch.SecretEnv)
+				continue
+			}
+			s.Channels[ch.Name] = Webhook{URL: ch.URL, Secret: []byte(env(ch.SecretEnv))}
+		default:
+			bad("type", "unknown channel type %q; known: email, webhook", ch.Type)
+		}
+	}
+	for i, r := range c.Rules {
+		for j, name := range r.Channels {
+			if _, ok := s.Kinds[name]; !ok {
+				fe := &catalog.FieldError{File: file, Kind: "alert rule", ID: r.Name, Field: fmt.Sprintf("channels[%d]", j), Msg: fmt.Sprintf("unknown channel %q", name)}
+				if line != nil {
+					fe.Line = line(fmt.Sprintf("rules[%d].channels[%d]", i, j))
+				}
+				errs = append(errs, fe)
+			}
+		}
+	}
+	return s, errors.Join(errs...)
 }

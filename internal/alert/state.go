@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"time"
+
+	"github.com/candor/candor/internal/store"
 )
 
 // Alert states. Pending waits out the rule's `for`; a pending alert whose
@@ -36,21 +38,11 @@ type Alert struct {
 	SilenceID int64     `json:"silence_id,omitempty"`
 }
 
-// Silence mutes the alerts it matches from StartsAt to EndsAt; empty
-// matcher fields match anything.
-type Silence struct {
-	ID       int64     `json:"id"`
-	Rule     string    `json:"rule,omitempty"`
-	Metric   string    `json:"metric,omitempty"`
-	Scope    string    `json:"scope,omitempty"`
-	Reason   string    `json:"reason"`
-	Author   string    `json:"author"`
-	StartsAt time.Time `json:"starts_at"`
-	EndsAt   time.Time `json:"ends_at"`
-}
+// Silence is a stored silence (store.Silence).
+type Silence = store.Silence
 
-// Matches reports whether s mutes a at now.
-func (s Silence) Matches(a Alert, now time.Time) bool {
+// mutes reports whether s mutes a at now.
+func mutes(s Silence, a Alert, now time.Time) bool {
 	return !now.Before(s.StartsAt) && now.Before(s.EndsAt) &&
 		(s.Rule == "" || s.Rule == a.Rule) && (s.Metric == "" || s.Metric == a.Metric) && (s.Scope == "" || s.Scope == a.Scope)
 }
@@ -169,7 +161,7 @@ func Plan(alerts []Alert, silences []Silence, t Timing, now time.Time) ([]Alert,
 		a := &out[i]
 		a.Silenced, a.SilenceID = false, 0
 		for _, s := range silences {
-			if s.Matches(*a, now) {
+			if mutes(s, *a, now) {
 				a.Silenced, a.SilenceID = true, s.ID
 				break
 			}

@@ -37,7 +37,7 @@ type session struct {
 }
 
 func (b *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{box: b}, nil }
-func (s *session) AuthMechanisms() []string                       { return []string{sasl.Plain} }
+func (s *session) AuthMechanisms() []string                    { return []string{sasl.Plain} }
 func (s *session) Auth(string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(_, user, pass string) error {
 		if user != "user" || pass != "secret" {

@@ -291,3 +291,36 @@ func (s *Service) Test(ctx context.Context, channel string, to []string) error {
 		Observation: Observation{Rule: "test", Summary: "This is a test notification from Candor: the channel works."}}}}
 	return ch.Send(ctx, Envelope{Key: "test|" + channel + "|" + now.Format(time.RFC3339Nano), To: to, Message: m})
 }
+
+// Run evaluates the rules now and every `every` (the settings' Every),
+// and sends due notifications (retries) each minute in between, until ctx
+// ends. opt gives the scorecard options of an evaluation (the connectors'
+// health); nil evaluates with none.
+func (s *Service) Run(ctx context.Context, every time.Duration, opt func(ctx context.Context, asOf time.Time) (scorecard.Options, error)) {
+	next := time.Time{}
+	for {
+		if now := s.now(); !now.Before(next) {
+			o := scorecard.Options{}
+			var err error
+			if opt != nil {
+				o, err = opt(ctx, now)
+			}
+			if err == nil {
+				err = s.Evaluate(ctx, o)
+			}
+			if err != nil && ctx.Err() == nil && s.Log != nil {
+				s.Log.Error("evaluating alert rules", "err", err)
+			}
+			next = now.Add(every)
+		} else if _, err := s.Flush(ctx); err != nil && ctx.Err() == nil && s.Log != nil {
+			s.Log.Error("sending alert notifications", "err", err)
+		}
+		t := time.NewTimer(min(time.Minute, every))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}

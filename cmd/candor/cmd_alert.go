@@ -42,6 +42,20 @@ func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
 	return &alert.Service{Store: st, Engine: a.engine, Catalog: a.catalog, Rules: set.Rules, Timing: set.Timing, Channels: set.Channels, Log: log}, set, nil
 }
 
+// openAlerts opens the store and its alert service.
+func (c *common) openAlerts(ctx context.Context, env *Env, log *slog.Logger) (*app, *alert.Service, error) {
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, _, err := a.alerts(log)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, svc, nil
+}
+
 // notifiers tells each escalation to all of its notifiers.
 type notifiers []escalation.Notifier
 
@@ -71,15 +85,11 @@ func runAlertList(ctx context.Context, env *Env, args []string) error {
 	if *format != "text" && *format != "json" {
 		return usagef("--format: %q is not text or json", *format)
 	}
-	a, err := c.open(ctx, env)
+	a, svc, err := c.openAlerts(ctx, env, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	svc, _, err := a.alerts(nil)
-	if err != nil {
-		return err
-	}
 	list, err := svc.List(ctx)
 	if err != nil {
 		return err
@@ -122,15 +132,11 @@ func runAlertAck(ctx context.Context, env *Env, args []string) error {
 	if len(rest) != 1 {
 		return usagef("give the alert's KEY (see candor alert list)")
 	}
-	a, err := c.open(ctx, env)
+	a, svc, err := c.openAlerts(ctx, env, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	svc, _, err := a.alerts(nil)
-	if err != nil {
-		return err
-	}
 	if err := svc.Ack(ctx, rest[0], cliActor(env).Name, *note); err != nil {
 		return err
 	}
@@ -156,15 +162,11 @@ func runAlertSilence(ctx context.Context, env *Env, args []string) error {
 	if err != nil || d <= 0 {
 		return usagef("--for: give a positive duration such as 2h or 3d, not %q", *dur)
 	}
-	a, err := c.open(ctx, env)
+	a, svc, err := c.openAlerts(ctx, env, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	svc, _, err := a.alerts(nil)
-	if err != nil {
-		return err
-	}
 	x, err := svc.Silence(ctx, store.Silence{Rule: *rule, Metric: *metric, Scope: *scope, Reason: *reason, Author: cliActor(env).Name}, d)
 	if err != nil {
 		return flagError(err, map[string]string{"reason": "--reason", "rule": "--rule", "for": "--for", "author": "$USER"})
@@ -185,15 +187,11 @@ func runAlertTest(ctx context.Context, env *Env, args []string) error {
 	if len(rest) != 1 {
 		return usagef("give the CHANNEL's name")
 	}
-	a, err := c.open(ctx, env)
+	a, svc, err := c.openAlerts(ctx, env, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	svc, _, err := a.alerts(nil)
-	if err != nil {
-		return err
-	}
 	var addrs []string
 	if *to != "" {
 		addrs = strings.Split(*to, ",")
@@ -239,15 +237,11 @@ func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
 		}
 		now = t
 	}
-	a, err := c.open(ctx, env)
+	a, svc, err := c.openAlerts(ctx, env, slog.New(slog.NewTextHandler(env.Stderr, nil)))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	svc, _, err := a.alerts(slog.New(slog.NewTextHandler(env.Stderr, nil)))
-	if err != nil {
-		return err
-	}
 	svc.Now = func() time.Time { return now }
 	if err := svc.Evaluate(ctx, scorecard.Options{}); err != nil {
 		return err

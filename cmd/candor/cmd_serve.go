@@ -127,11 +127,13 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		}
 	}()
 	go followDefinitions(ctx, a, log)
+	// Checked by config.Load; a store that keeps no alerts leaves the routes answering 501.
+	alerts, _, _ := a.alerts(log)
 	srv := &http.Server{
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
-			Governance: a.gov, Adoption: opens,
+			Governance: a.gov, Adoption: opens, Alerts: alerts,
 			LedgerKeys:          ledgerKeys,
 			ShareFrameAncestors: a.cfg.Share.FrameAncestors,
 			Annotations:         annotations,

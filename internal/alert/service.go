@@ -200,7 +200,10 @@ func (s *Service) update(ctx context.Context, now time.Time, step func([]Alert) 
 			slices.Sort(chans)
 		}
 		for _, ch := range chans {
-			key := fmt.Sprintf("%s|%s|%s", m.Group, ch, now.Format(time.RFC3339Nano))
+			// One per group, channel and group_interval slot: a group is told
+			// at most once per slot, so an instance that wrongly believes it
+			// still leads and evaluates in the same slot queues nothing more.
+			key := fmt.Sprintf("%s|%s|%s", m.Group, ch, now.Truncate(max(s.Timing.GroupInterval, time.Second)).Format(time.RFC3339Nano))
 			body, err := json.Marshal(Envelope{Key: key, To: r.Recipients, Message: m})
 			if err != nil {
 				return err

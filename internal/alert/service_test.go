@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
@@ -110,5 +112,34 @@ func TestBackoff(t *testing.T) {
 		if got := backoff(attempts); got != want {
 			t.Errorf("backoff(%d) = %v, want %v", attempts, got, want)
 		}
+	}
+}
+
+func TestEscalationsBecomeAlerts(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	hook := &counter{}
+	svc := &Service{Store: db, Rules: []Rule{{Name: "esc", Kind: KindEscalation, Metric: "*", Severity: "critical"}, {Name: "mttr_only", Kind: KindEscalation, Metric: "mttr"}},
+		Timing: DefaultTiming, Channels: map[string]Channel{"hook": hook}, Now: func() time.Time { return now }}
+	e := escalation.Escalation{Metric: "win_rate", Name: "Win rate", Status: "red", Owner: "CRO", Why: escalation.Unacknowledged, Since: now.Add(-8 * 24 * time.Hour)}
+	if err := svc.Notify(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Key != "esc|win_rate|" || list[0].State != Firing || !strings.Contains(list[0].Summary, "no acknowledged action") || hook.sent != 1 {
+		t.Fatalf("after an escalation: %+v, %v; %d sent", list, err, hook.sent)
+	}
+	// Raised again the next day: the same alert, still firing, not told again before the repeat interval.
+	now = now.Add(time.Hour)
+	if err := svc.Notify(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ = svc.List(ctx); len(list) != 1 || hook.sent != 1 {
+		t.Errorf("a second raise: %+v; %d sent, want 1", list, hook.sent)
 	}
 }

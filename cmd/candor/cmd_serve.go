@@ -32,6 +32,7 @@ import (
 	"github.com/candor/candor/internal/postgres"
 	"github.com/candor/candor/internal/retention"
 	"github.com/candor/candor/internal/schedule"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/web"
 )
 
@@ -126,11 +127,13 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		}
 	}()
 	go followDefinitions(ctx, a, log)
+	// Checked by config.Load; a store that keeps no alerts leaves the routes answering 501.
+	alerts, _, _ := a.alerts(log)
 	srv := &http.Server{
 		Handler: (&web.Server{
 			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
-			Governance: a.gov, Adoption: opens,
+			Governance: a.gov, Adoption: opens, Alerts: alerts,
 			LedgerKeys:          ledgerKeys,
 			ShareFrameAncestors: a.cfg.Share.FrameAncestors,
 			Annotations:         annotations,
@@ -270,10 +273,24 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 		locker = leader.FileLock(a.cfg.Data)
 	}
 	el := &leader.Elector{Locker: locker, Retry: leaderRetry, Log: log}
-	// Escalations are raised to the log until the alerts work brings
-	// channels (escalation.Notifier).
-	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: escalation.LogNotifier{Log: log}, Log: log}
-	jobs := []func(context.Context) error{func(ctx context.Context) error { watch.Run(ctx); return nil }}
+	// Escalations are logged and become alerts (escalation rules), told
+	// through the alert channels; the rules are evaluated on the leader too.
+	var tell escalation.Notifier = escalation.LogNotifier{Log: log}
+	var jobs []func(context.Context) error
+	if svc, set, err := a.alerts(log); err == nil {
+		tell = notifiers{tell, svc}
+		jobs = append(jobs, func(ctx context.Context) error {
+			svc.Run(ctx, set.Every, func(ctx context.Context, asOf time.Time) (scorecard.Options, error) {
+				cs, err := hooks.Feeds(ctx, asOf)
+				return scorecard.Options{Connectors: cs}, err
+			})
+			return nil
+		})
+	} else {
+		log.Error("alerts off", "err", err)
+	}
+	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: tell, Log: log}
+	jobs = append(jobs, func(ctx context.Context) error { watch.Run(ctx); return nil })
 	if every > 0 {
 		jobs = append(jobs, (&schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log, Connectors: hooks.Feeds}).Run)
 	}

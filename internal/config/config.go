@@ -13,6 +13,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
@@ -97,6 +98,8 @@ type Config struct {
 	Share ShareConfig `yaml:"share"`
 	// Annotations mark business-cycle periods on every trend chart (views.go).
 	Annotations []Annotation `yaml:"annotations"`
+	// Alerts are the alerting rules, channels and timings (alerts.go).
+	Alerts alert.Config `yaml:"alerts"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -107,6 +110,8 @@ type Config struct {
 	// decoding (a custom view's metric, a role it names) can point at the line.
 	file string
 	src  []byte
+	// env is the environment Load read, kept for the alert channels' secrets.
+	env func(string) string
 }
 
 // Default returns the configuration used when nothing is set.
@@ -186,6 +191,10 @@ func Load(path string, env func(string) string) (Config, error) {
 	if err := c.Connectors.Validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	c.env = env
+	if _, err := c.AlertSettings(cat); err != nil {
+		return c, located(path, err)
+	}
 	return c, nil
 }
 
@@ -217,6 +226,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_LEDGER_KEY", "the audit ledger's signing key itself (candor ledger keygen); wins over ledger.key_file"},
 	{"CANDOR_LEDGER_KEY_FILE", "file holding the audit ledger's signing key (default for the embedded store: DATA/ledger.key)"},
 	{"CANDOR_RETENTION_KEY", "the pseudonym key of retention itself (base64 of 32 random bytes); wins over retention.key_file"},
+	{"CANDOR_SMTP_URL", "mail server of the alert e-mails, smtp://user:pass@host:port (STARTTLS when offered) or smtps://; over alerts.smtp.url"},
+	{"CANDOR_SMTP_FROM", "sender address of the alert e-mails; over alerts.smtp.from"},
 	{"CANDOR_RETENTION_KEY_FILE", "file holding the pseudonym key of retention (default for the embedded store: DATA/pseudonym.key)"},
 }
 

@@ -65,6 +65,9 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 			body: `{"owner":"VP Engineering","note":"Canary for api","due":"` + time.Now().AddDate(0, 0, 14).Format(time.DateOnly) + `"}`, ok: 201, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/metrics/{id}/acknowledgements": {who: "metric:read", path: "/api/v1/metrics/change_failure_rate/acknowledgements", ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/escalations":                   {who: "metric:read", path: "/api/v1/escalations?as_of=" + asOf, ok: 200},
+		"GET /api/v1/alerts":                        {who: "metric:read", ok: 200},
+		"POST /api/v1/alerts/ack":                   {who: "metric:acknowledge", body: `{"key": "metric_red|change_failure_rate|", "note": "on it"}`, ok: 200, sees: seesMetric(cat, "change_failure_rate")},
+		"POST /api/v1/alerts/silences":              {who: "metric:acknowledge", body: `{"rule": "metric_red", "reason": "quarter close", "for": "2h"}`, ok: 201},
 		// Proposals: only the executive may propose and decide; the seed
 		// proposals (seedProposals) are someone else's.
 		"POST /api/v1/proposals":              {who: "definitions:propose", body: `{"metric":"availability","changes":{"owner":"Reliability Lead"},"reason":"route test"}`, ok: 201},

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/adoption"
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
@@ -67,6 +68,9 @@ type Server struct {
 	// Governance holds the definition proposals and approvals (SPEC §5);
 	// without it their routes answer 501.
 	Governance *governance.Registry
+	// Alerts lists, acknowledges and silences alerts (SPEC §8); without it
+	// their routes answer 501.
+	Alerts *alert.Service
 	// Adoption counts who opens which page, metric and view (SPEC §5);
 	// nil counts nothing.
 	Adoption *adoption.Recorder

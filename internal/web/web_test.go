@@ -95,6 +95,7 @@ func newEnvFull(t *testing.T, maxBody int64, roles map[string]auth.RoleOverride,
 		Engine: eng, Catalog: cat, Store: st, MaxBody: maxBody, Auth: svc,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Webhooks: hooks, Connectors: hooks,
 		Governance: newGovernance(t, st, cat, eng),
+		Alerts:     newAlerts(t, st, cat, eng),
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	if configure != nil {

@@ -433,6 +433,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runDocs(t, open, o)
 	runAuth(t, open, o)
 	runShares(t, open, o)
+	runAlerts(t, open)
 	runDeliveries(t, open, o)
 	runLedger(t, open, o)
 	runRetention(t, open)

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
+	"github.com/candor/candor/internal/web"
+)
+
+func init() {
+	register(command{name: "alert", args: "list|ack|silence|test|evaluate [flags]", help: "alerts: list them, acknowledge one, silence some for a time, send a test through a channel, evaluate the rules now", run: runAlert})
+}
+
+func runAlert(ctx context.Context, env *Env, args []string) error {
+	return subcommand(ctx, env, "alert", args, map[string]func(context.Context, *Env, []string) error{
+		"list": runAlertList, "ack": runAlertAck, "silence": runAlertSilence, "test": runAlertTest, "evaluate": runAlertEvaluate,
+	}, []string{"list", "ack", "silence", "test", "evaluate"})
+}
+
+// alerts is the alert service of the configuration; log receives its
+// send failures (nil: none).
+func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
+	set, err := a.cfg.AlertSettings(a.catalog) // checked by config.Load
+	if err != nil {
+		return nil, set, err
+	}
+	st, ok := a.store.(store.AlertStore)
+	if !ok {
+		return nil, set, fmt.Errorf("the %T store keeps no alerts", a.store)
+	}
+	return &alert.Service{Store: st, Engine: a.engine, Catalog: a.catalog, Rules: set.Rules, Timing: set.Timing, Channels: set.Channels, Log: log}, set, nil
+}
+
+// openAlerts opens the store and its alert service.
+func (c *common) openAlerts(ctx context.Context, env *Env, log *slog.Logger) (*app, *alert.Service, error) {
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, _, err := a.alerts(log)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	return a, svc, nil
+}
+
+// notifiers tells each escalation to all of its notifiers.
+type notifiers []escalation.Notifier
+
+func (ns notifiers) Notify(ctx context.Context, e escalation.Escalation) error {
+	var errs []string
+	for _, n := range ns {
+		if err := n.Notify(ctx, e); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+func runAlertList(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "alert list", "[flags]", "Lists the alerts: firing, then pending (waiting out their rule's `for`), then resolved in the last 7 days,\neach with its key (for ack), rule, metric, scope, since when, and its acknowledgement or silence.")
+	var c common
+	c.bind(fs)
+	format := fs.String("format", "text", "text or json")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if *format != "text" && *format != "json" {
+		return usagef("--format: %q is not text or json", *format)
+	}
+	a, svc, err := c.openAlerts(ctx, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	list, err := svc.List(ctx)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, map[string]any{"alerts": list})
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(env.Stdout, "No alert.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tSEVERITY\tKEY\tSINCE\tSUMMARY\tNOTE")
+	for _, x := range list {
+		since := x.ActiveAt
+		if x.State == alert.Resolved {
+			since = x.ResolvedAt
+		}
+		note := ""
+		switch {
+		case x.Silenced:
+			note = fmt.Sprintf("silenced (#%d)", x.SilenceID)
+		case x.AckedBy != "":
+			note = fmt.Sprintf("acknowledged by %s %s", x.AckedBy, x.AckedAt.Format(time.DateTime))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.State, x.Severity, x.Key, since.Format(time.DateTime), x.Summary, note)
+	}
+	return tw.Flush()
+}
+
+func runAlertAck(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "alert ack", "KEY [--note TEXT] [flags]", "Acknowledges a pending or firing alert (its KEY from `candor alert list`): it is not repeated until it resolves;\nits resolution is still told. A new episode of the alert needs a new acknowledgement.")
+	var c common
+	c.bind(fs)
+	note := fs.String("note", "", "what is being done")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give the alert's KEY (see candor alert list)")
+	}
+	a, svc, err := c.openAlerts(ctx, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := svc.Ack(ctx, rest[0], cliActor(env).Name, *note); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Acknowledged %s.\n", rest[0])
+	return nil
+}
+
+func runAlertSilence(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "alert silence", "--reason TEXT --for DURATION [--rule R] [--metric M] [--scope DIM:VALUE] [flags]", "Silences the alerts matching rule, metric and scope (at least one) for a time: they are neither told nor repeated,\nand a resolution under the silence is not told. The silence keeps its reason and author.")
+	var c common
+	c.bind(fs)
+	reason := fs.String("reason", "", "why (required)")
+	dur := fs.String("for", "", "how long, e.g. 2h or 3d (required)")
+	rule := fs.String("rule", "", "rule name")
+	metric := fs.String("metric", "", "metric id")
+	scope := fs.String("scope", "", "scope, DIM:VALUE")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	d, err := catalog.ParseWindow(*dur)
+	if err != nil || d <= 0 {
+		return usagef("--for: give a positive duration such as 2h or 3d, not %q", *dur)
+	}
+	a, svc, err := c.openAlerts(ctx, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	x, err := svc.Silence(ctx, store.Silence{Rule: *rule, Metric: *metric, Scope: *scope, Reason: *reason, Author: cliActor(env).Name}, d)
+	if err != nil {
+		return flagError(err, map[string]string{"reason": "--reason", "rule": "--rule", "for": "--for", "author": "$USER"})
+	}
+	fmt.Fprintf(env.Stdout, "Silence #%d until %s.\n", x.ID, x.EndsAt.Format(time.RFC3339))
+	return nil
+}
+
+func runAlertTest(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "alert test", "CHANNEL [--to ADDRESS] [flags]", "Sends a test notification through the named channel (alerts.channels) now and says whether it went.")
+	var c common
+	c.bind(fs)
+	to := fs.String("to", "", "comma-separated addresses, replacing an email channel's")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give the CHANNEL's name")
+	}
+	a, svc, err := c.openAlerts(ctx, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var addrs []string
+	if *to != "" {
+		addrs = strings.Split(*to, ",")
+	}
+	if err := svc.Test(ctx, rest[0], addrs); err != nil {
+		if errors.As(err, new(*domain.Error)) {
+			return flagError(err, map[string]string{"channel": "CHANNEL"})
+		}
+		return fmt.Errorf("channel %s: %w", rest[0], err)
+	}
+	fmt.Fprintf(env.Stdout, "Sent a test notification through %s.\n", rest[0])
+	return nil
+}
+
+// flagError words an invalid parameter as a usage error naming its flag.
+func flagError(err error, flagOf map[string]string) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Param != "" {
+		f := flagOf[de.Param]
+		if f == "" {
+			f = de.Param
+		}
+		return usagef("%s: %s", f, de.Message)
+	}
+	return err
+}
+
+func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "alert evaluate", "[--as-of T] [flags]", "Evaluates the alert rules once, as the leader of candor serve does every alerts.evaluate_every, stores the\nnotifications due and sends them. --as-of evaluates as if it were that time (to replay generated data).")
+	var c common
+	c.bind(fs)
+	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	now := time.Now().UTC()
+	if *asOf != "" {
+		t, err := web.ParseTime(*asOf)
+		if err != nil {
+			return usagef("--as-of: %v", err)
+		}
+		now = t
+	}
+	a, svc, err := c.openAlerts(ctx, env, slog.New(slog.NewTextHandler(env.Stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc.Now = func() time.Time { return now }
+	if err := svc.Evaluate(ctx, scorecard.Options{}); err != nil {
+		return err
+	}
+	list, err := svc.List(ctx)
+	if err != nil {
+		return err
+	}
+	n := map[string]int{}
+	for _, x := range list {
+		n[x.State]++
+	}
+	fmt.Fprintf(env.Stdout, "Evaluated %d rules as of %s: %d firing, %d pending, %d resolved.\n", len(svc.Rules), now.Format(time.RFC3339), n[alert.Firing], n[alert.Pending], n[alert.Resolved])
+	return nil
+}

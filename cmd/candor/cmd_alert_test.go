@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/candor/candor/internal/alert"
+)
+
+// TestAlertCommands: the generated organisation has red metrics; an
+// evaluation fires alerts and sends one signed webhook per rule, a second
+// evaluation sends nothing new; ack and silence record their author, and
+// bad input is a usage error.
+func TestAlertCommands(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get(alert.SignatureHeader) != alert.Sign([]byte("hook-secret"), b) {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		bodies = append(bodies, string(b))
+	}))
+	defer hook.Close()
+	dir := t.TempDir()
+	data, gen, cfg := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson"), filepath.Join(dir, "candor.yaml")
+	if err := os.WriteFile(cfg, []byte("alerts:\n  channels:\n    - {name: ops, type: webhook, url: \""+hook.URL+"\", secret_env: OPS_SECRET}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runEnv := func(args ...string) result {
+		env, out, errb := testEnv(map[string]string{"OPS_SECRET": "hook-secret", "USER": "ann"})
+		code := Run(context.Background(), env, args)
+		return result{code, out.String(), errb.String()}
+	}
+	mustRun(t, "generate", "--out", gen, "--scale", "0.01", "--end", "2026-06-01")
+	mustRun(t, "import", "--data", data, gen)
+	r := runEnv("alert", "evaluate", "--config", cfg, "--data", data, "--as-of", "2026-06-01T12:00:00Z")
+	r.want(t, 0)
+	if !strings.Contains(r.stdout, "firing") {
+		t.Fatalf("evaluate: %s", r.stdout)
+	}
+	mu.Lock()
+	sent := len(bodies)
+	mu.Unlock()
+	if sent == 0 {
+		t.Fatalf("no webhook sent: %s %s", r.stdout, r.stderr)
+	}
+	runEnv("alert", "evaluate", "--config", cfg, "--data", data, "--as-of", "2026-06-01T12:30:00Z").want(t, 0)
+	if mu.Lock(); len(bodies) != sent {
+		t.Errorf("a second evaluation half an hour later sent %d more", len(bodies)-sent)
+	}
+	mu.Unlock()
+
+	r = runEnv("alert", "list", "--config", cfg, "--data", data, "--format", "json")
+	r.want(t, 0)
+	var doc struct{ Alerts []alert.Alert }
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Alerts) == 0 || doc.Alerts[0].State != alert.Firing {
+		t.Fatalf("alert list: %v\n%s", err, r.stdout)
+	}
+	key := doc.Alerts[0].Key
+	runEnv("alert", "ack", "--config", cfg, "--data", data, key, "--note", "on it").want(t, 0)
+	text := runEnv("alert", "list", "--config", cfg, "--data", data).stdout
+	if !strings.Contains(text, key) || !strings.Contains(text, "acknowledged by") {
+		t.Errorf("list after ack:\n%s", text)
+	}
+	if r := runEnv("alert", "ack", "--config", cfg, "--data", data, "nope|x|"); r.code == 0 || !strings.Contains(r.stderr, "no pending or firing alert") {
+		t.Errorf("ack of no alert: %d %s", r.code, r.stderr)
+	}
+	if r := runEnv("alert", "silence", "--config", cfg, "--data", data, "--rule", "metric_red", "--for", "2h"); r.code != 2 || !strings.Contains(r.stderr, "--reason") {
+		t.Errorf("silence without a reason: %d %s", r.code, r.stderr)
+	}
+	if r := runEnv("alert", "silence", "--config", cfg, "--data", data, "--rule", "metric_red", "--for", "2h", "--reason", "quarter close"); r.code != 0 || !strings.Contains(r.stdout, "Silence #1") {
+		t.Errorf("silence: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	mu.Lock()
+	before := len(bodies)
+	mu.Unlock()
+	runEnv("alert", "test", "--config", cfg, "--data", data, "ops").want(t, 0)
+	if mu.Lock(); len(bodies) != before+1 || !strings.Contains(bodies[len(bodies)-1], "test notification") {
+		t.Errorf("alert test sent %d", len(bodies)-before)
+	}
+	mu.Unlock()
+	if r := runEnv("alert", "test", "--config", cfg, "--data", data, "pager"); r.code != 2 || !strings.Contains(r.stderr, `unknown channel "pager"; configured: ops`) {
+		t.Errorf("test of no channel: %d %s", r.code, r.stderr)
+	}
+}

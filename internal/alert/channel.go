@@ -1,0 +1,246 @@
+package alert
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wneessen/go-mail"
+)
+
+// Envelope is a stored notification's body: the message and, for e-mail,
+// its addresses (the rule's recipients or the channel's).
+type Envelope struct {
+	ID      int64    `json:"id"`
+	Key     string   `json:"key"`
+	To      []string `json:"to,omitempty"`
+	Message Message  `json:"message"`
+}
+
+// Channel delivers notifications. Send must be safe to repeat for the same
+// envelope (it carries the notification's id for the receiver to drop a
+// repeat): a process that dies between sending and recording the send
+// sends it again on restart.
+type Channel interface {
+	Send(ctx context.Context, e Envelope) error
+}
+
+// SignatureHeader carries a webhook body's HMAC-SHA256 under the channel's
+// secret, as "sha256=HEX"; IDHeader the notification's id.
+const (
+	SignatureHeader = "X-Candor-Signature"
+	IDHeader        = "X-Candor-Notification"
+)
+
+// Sign is the value of SignatureHeader for body.
+func Sign(secret, body []byte) string {
+	h := hmac.New(sha256.New, secret)
+	h.Write(body)
+	return "sha256=" + hex.EncodeToString(h.Sum(nil))
+}
+
+// Webhook posts the envelope as JSON, signed.
+type Webhook struct {
+	URL    string
+	Secret []byte
+	Client *http.Client // http.DefaultClient with a 10 s timeout when nil
+}
+
+// Send implements Channel: any status but 2xx is a failure.
+func (w Webhook) Send(ctx context.Context, e Envelope) error {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(IDHeader, strconv.FormatInt(e.ID, 10))
+	req.Header.Set(SignatureHeader, Sign(w.Secret, body))
+	c := w.Client
+	if c == nil {
+		c = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("webhook answered %s", resp.Status)
+	}
+	return nil
+}
+
+// SMTP is a mail server: smtp://[user:pass@]host[:port] uses STARTTLS when
+// the server offers it (?tls=required insists, ?tls=none never tries);
+// smtps:// is TLS from the start.
+type SMTP struct {
+	Host       string
+	Port       int
+	User, Pass string
+	TLS        string // opportunistic, required, none, implicit
+	From       string
+}
+
+// ParseSMTP reads an smtp:// or smtps:// URL.
+func ParseSMTP(raw, from string) (SMTP, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return SMTP{}, fmt.Errorf("smtp url: %w", err)
+	}
+	s := SMTP{Host: u.Hostname(), From: from, TLS: "opportunistic", Port: 587}
+	switch u.Scheme {
+	case "smtp":
+	case "smtps":
+		s.TLS, s.Port = "implicit", 465
+	default:
+		return SMTP{}, fmt.Errorf("smtp url: scheme %q is not smtp or smtps", u.Scheme)
+	}
+	if s.Host == "" {
+		return SMTP{}, errors.New("smtp url: no host")
+	}
+	if p := u.Port(); p != "" {
+		if s.Port, err = strconv.Atoi(p); err != nil {
+			return SMTP{}, fmt.Errorf("smtp url: port %q", p)
+		}
+	}
+	if u.User != nil {
+		s.User = u.User.Username()
+		s.Pass, _ = u.User.Password()
+	}
+	switch t := u.Query().Get("tls"); t {
+	case "":
+	case "required", "none":
+		if s.TLS == "implicit" {
+			return SMTP{}, errors.New("smtp url: smtps is always TLS; drop ?tls=")
+		}
+		s.TLS = t
+	default:
+		return SMTP{}, fmt.Errorf("smtp url: tls=%q; known: required, none", t)
+	}
+	if from == "" {
+		return SMTP{}, errors.New("smtp: no sender address (smtp.from or CANDOR_SMTP_FROM)")
+	}
+	return s, nil
+}
+
+// Email sends a plain-text message per envelope.
+type Email struct {
+	SMTP SMTP
+	To   []string // when the envelope names none
+	// Link is the alerts page's address, put in the text.
+	Link string
+}
+
+// Send implements Channel. The Message-ID is derived from the
+// notification, so a mail client shows a repeat after a crash as one.
+func (m Email) Send(ctx context.Context, e Envelope) error {
+	to := e.To
+	if len(to) == 0 {
+		to = m.To
+	}
+	if len(to) == 0 {
+		return errors.New("no recipient")
+	}
+	msg := mail.NewMsg()
+	if err := msg.From(m.SMTP.From); err != nil {
+		return fmt.Errorf("sender: %w", err)
+	}
+	if err := msg.To(to...); err != nil {
+		return fmt.Errorf("recipients: %w", err)
+	}
+	msg.Subject(Subject(e.Message))
+	msg.SetMessageIDWithValue(fmt.Sprintf("candor-notification-%d@candor", e.ID))
+	msg.SetDateWithValue(e.Message.At)
+	msg.SetBodyString(mail.TypeTextPlain, Text(e.Message, m.Link))
+	opts := []mail.Option{mail.WithPort(m.SMTP.Port), mail.WithTimeout(15 * time.Second)}
+	switch m.SMTP.TLS {
+	case "implicit":
+		opts = append(opts, mail.WithSSL())
+	case "required":
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	}
+	if m.SMTP.User != "" {
+		// Discovery picks the strongest mechanism offered but never PLAIN
+		// in the clear; without TLS, PLAIN is what is left, and go-mail
+		// still refuses it to any host but localhost.
+		auth := mail.SMTPAuthAutoDiscover
+		if m.SMTP.TLS == "none" {
+			auth = mail.SMTPAuthPlain
+		}
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(m.SMTP.User), mail.WithPassword(m.SMTP.Pass))
+	}
+	c, err := mail.NewClient(m.SMTP.Host, opts...)
+	if err != nil {
+		return err
+	}
+	return c.DialAndSendWithContext(ctx, msg)
+}
+
+// Subject is a notification's one line.
+func Subject(m Message) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[Candor %s] %s:", strings.ToUpper(cmp.Or(m.Severity, "warning")), m.Group)
+	if len(m.Firing) > 0 {
+		fmt.Fprintf(&b, " %d firing", len(m.Firing))
+	}
+	if len(m.Resolved) > 0 {
+		fmt.Fprintf(&b, " %d resolved", len(m.Resolved))
+	}
+	if m.Repeat {
+		b.WriteString(" (reminder)")
+	}
+	return b.String()
+}
+
+// Text is a notification in plain text.
+func Text(m Message, link string) string {
+	var b strings.Builder
+	line := func(a Alert) {
+		fmt.Fprintf(&b, "- %s", a.Summary)
+		if a.Scope != "" {
+			fmt.Fprintf(&b, " [%s]", a.Scope)
+		}
+		if a.Owner != "" {
+			fmt.Fprintf(&b, " — owner: %s", a.Owner)
+		}
+		b.WriteString("\n")
+	}
+	if len(m.Firing) > 0 {
+		b.WriteString("Firing:\n")
+		for _, a := range m.Firing {
+			line(a)
+		}
+	}
+	if len(m.Resolved) > 0 {
+		b.WriteString("Resolved:\n")
+		for _, a := range m.Resolved {
+			line(a)
+		}
+	}
+	fmt.Fprintf(&b, "\nAs of %s.\n", m.At.UTC().Format(time.RFC3339))
+	if link != "" {
+		fmt.Fprintf(&b, "Alerts: %s\n", link)
+	}
+	return b.String()
+}

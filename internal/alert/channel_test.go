@@ -1,0 +1,170 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+)
+
+// mailbox is an in-process SMTP server that keeps what it receives; it
+// demands PLAIN auth as user/secret.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []received
+}
+
+type received struct {
+	From string
+	To   []string
+	Data string
+}
+
+type session struct {
+	box  *mailbox
+	auth bool
+	cur  received
+}
+
+func (b *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{box: b}, nil }
+func (s *session) AuthMechanisms() []string                    { return []string{sasl.Plain} }
+func (s *session) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != "user" || pass != "secret" {
+			return errors.New("bad credentials")
+		}
+		s.auth = true
+		return nil
+	}), nil
+}
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if !s.auth {
+		return smtp.ErrAuthRequired
+	}
+	s.cur.From = from
+	return nil
+}
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.cur.To = append(s.cur.To, to)
+	return nil
+}
+func (s *session) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.cur.Data = string(b)
+	s.box.mu.Lock()
+	s.box.msgs = append(s.box.msgs, s.cur)
+	s.box.mu.Unlock()
+	return nil
+}
+func (s *session) Reset()        { s.cur = received{} }
+func (s *session) Logout() error { return nil }
+
+func startSMTP(t *testing.T) (*mailbox, string) {
+	t.Helper()
+	box := &mailbox{}
+	srv := smtp.NewServer(box)
+	srv.Domain, srv.AllowInsecureAuth = "localhost", true
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return box, l.Addr().String()
+}
+
+func testMessage(at time.Time) Message {
+	return Message{Group: "pipeline_coverage_low", Severity: "critical", At: at,
+		Firing: []Alert{{Key: "pipeline_coverage_low|pipeline_coverage|", State: Firing,
+			Observation: Observation{Rule: "pipeline_coverage_low", Metric: "pipeline_coverage", Owner: "CRO", Summary: "Pipeline coverage is 2.1 x (alert when < 3)"}}},
+		Resolved: []Alert{{Key: "x", State: Resolved, Observation: Observation{Rule: "pipeline_coverage_low", Metric: "win_rate", Scope: "team:emea", Summary: "Win rate is 31 %"}}}}
+}
+
+func TestEmailOverSMTP(t *testing.T) {
+	box, addr := startSMTP(t)
+	s, err := ParseSMTP("smtp://user:secret@"+addr+"?tls=none", "candor@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ch := Email{SMTP: s, To: []string{"ops@example.com"}, Link: "https://candor.example.com/alerts"}
+	if err := ch.Send(context.Background(), Envelope{ID: 42, Key: "k", To: []string{"cro@example.com"}, Message: testMessage(at)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(box.msgs) != 1 {
+		t.Fatalf("%d messages received", len(box.msgs))
+	}
+	m := box.msgs[0]
+	if m.From != "candor@example.com" || len(m.To) != 1 || m.To[0] != "cro@example.com" {
+		t.Errorf("envelope from %q to %v; want the rule's recipient, not the channel's", m.From, m.To)
+	}
+	for _, want := range []string{"Subject: [Candor CRITICAL] pipeline_coverage_low: 1 firing 1 resolved", "Message-ID: <candor-notification-42@candor>",
+		"Pipeline coverage is 2.1 x (alert when < 3) =E2=80=94 owner: CRO", "Win rate is 31 % [team:emea]", "https://candor.example.com/alerts"} {
+		if !strings.Contains(m.Data, want) {
+			t.Errorf("message lacks %q:\n%s", want, m.Data)
+		}
+	}
+	bad, _ := ParseSMTP("smtp://user:wrong@"+addr+"?tls=none", "candor@example.com")
+	if err := (Email{SMTP: bad, To: []string{"a@example.com"}}).Send(context.Background(), Envelope{Message: testMessage(at)}); err == nil {
+		t.Error("sent with a wrong password")
+	}
+}
+
+func TestParseSMTP(t *testing.T) {
+	s, err := ParseSMTP("smtps://u:p@mail.example.com", "a@example.com")
+	if err != nil || s.Port != 465 || s.TLS != "implicit" || s.User != "u" || s.Pass != "p" {
+		t.Errorf("smtps = %+v, %v", s, err)
+	}
+	if s, err := ParseSMTP("smtp://mail.example.com:2525?tls=required", "a@example.com"); err != nil || s.Port != 2525 || s.TLS != "required" {
+		t.Errorf("smtp = %+v, %v", s, err)
+	}
+	for _, bad := range []string{"http://x", "smtp://", "smtp://x?tls=maybe", "smtps://x?tls=none"} {
+		if _, err := ParseSMTP(bad, "a@example.com"); err == nil {
+			t.Errorf("ParseSMTP(%q) accepted", bad)
+		}
+	}
+	if _, err := ParseSMTP("smtp://x", ""); err == nil || !strings.Contains(err.Error(), "CANDOR_SMTP_FROM") {
+		t.Errorf("no sender: %v", err)
+	}
+}
+
+func TestWebhookSigned(t *testing.T) {
+	var got []byte
+	var sig, id string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		sig, id = r.Header.Get(SignatureHeader), r.Header.Get(IDHeader)
+	}))
+	defer srv.Close()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	secret := []byte("s3cret")
+	if err := (Webhook{URL: srv.URL, Secret: secret}).Send(context.Background(), Envelope{ID: 7, Key: "k", Message: testMessage(at)}); err != nil {
+		t.Fatal(err)
+	}
+	if sig != Sign(secret, got) || !strings.HasPrefix(sig, "sha256=") || len(sig) != 7+64 || sig == Sign([]byte("other"), got) {
+		t.Errorf("signature %q does not sign the body", sig)
+	}
+	var e Envelope
+	if err := json.Unmarshal(got, &e); err != nil || id != "7" || e.ID != 7 || e.Message.Group != "pipeline_coverage_low" || len(e.Message.Firing) != 1 ||
+		e.Message.Firing[0].Metric != "pipeline_coverage" || len(e.Message.Resolved) != 1 {
+		t.Errorf("body %s (id header %q): %v", got, id, err)
+	}
+	fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusBadGateway) }))
+	defer fail.Close()
+	if err := (Webhook{URL: fail.URL, Secret: secret}).Send(context.Background(), Envelope{Message: testMessage(at)}); err == nil || !strings.Contains(err.Error(), "502") {
+		t.Errorf("a 502 answer: %v", err)
+	}
+}

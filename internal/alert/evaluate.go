@@ -1,0 +1,149 @@
+package alert
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// Observation is what one rule says about one metric at an evaluation.
+type Observation struct {
+	Rule     string   `json:"rule"`
+	Metric   string   `json:"metric,omitempty"`
+	Scope    string   `json:"scope,omitempty"`
+	Active   bool     `json:"active"`
+	Value    *float64 `json:"value,omitempty"`
+	Target   *float64 `json:"target,omitempty"`
+	Status   string   `json:"status,omitempty"`
+	Owner    string   `json:"owner,omitempty"`
+	Summary  string   `json:"summary"`
+	Severity string   `json:"severity"`
+}
+
+// Key identifies the alert an observation belongs to.
+func (o Observation) Key() string { return o.Rule + "|" + o.Metric + "|" + o.Scope }
+
+// Evaluate applies the rules (Compile's) to the scorecard as of opt.AsOf
+// and returns one observation per rule and metric it looks at, active or
+// not. Escalation rules are not evaluated here: the governance watcher
+// raises escalations (Service.Notify). Call it under the engine's read lock.
+func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt scorecard.Options) []Observation {
+	cards := map[string]map[string]scorecard.Card{} // scope → metric → card
+	cardsOf := func(scope metrics.Scope) map[string]scorecard.Card {
+		k := scope.String()
+		if c, ok := cards[k]; ok {
+			return c
+		}
+		o := opt
+		o.Scope = scope
+		c := map[string]scorecard.Card{}
+		for _, p := range scorecard.Build(cat, ds, o).Pillars {
+			for _, card := range p.Metrics {
+				c[card.ID] = card
+			}
+		}
+		cards[k] = c
+		return c
+	}
+	var out []Observation
+	for _, r := range rules {
+		switch r.Kind {
+		case KindEscalation:
+			continue
+		case KindQuarantine:
+			n := ds.QuarantinedCount()
+			v := float64(n)
+			out = append(out, Observation{Rule: r.Name, Active: n > 0, Value: &v, Severity: r.Severity,
+				Summary: fmt.Sprintf("%d stored rows are quarantined (could not be decoded)", n)})
+			continue
+		}
+		cs := cardsOf(r.scope)
+		for i := range cat.Metrics {
+			m := &cat.Metrics[i]
+			c, ok := cs[m.ID]
+			if !ok || !r.appliesTo(m) {
+				continue
+			}
+			o := Observation{Rule: r.Name, Metric: m.ID, Scope: r.scope.String(), Value: c.Value, Target: c.Target,
+				Status: string(c.Status), Owner: c.Owner, Severity: r.Severity}
+			o.Active, o.Summary = judge(r, c)
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// judge says whether rule r fires on card c, and in words why.
+func judge(r Rule, c scorecard.Card) (bool, string) {
+	name := c.Name
+	switch r.Kind {
+	case KindStatus:
+		for _, s := range r.Statuses {
+			if c.Status == s {
+				return true, fmt.Sprintf("%s is %s%s", name, c.Status, because(c.Reason))
+			}
+		}
+		return false, fmt.Sprintf("%s is %s", name, c.Status)
+	case KindThreshold:
+		if c.Value == nil {
+			return false, fmt.Sprintf("%s has no value%s", name, because(c.Reason))
+		}
+		v := *c.Value
+		fires := map[string]bool{"<": v < r.Value, "<=": v <= r.Value, ">": v > r.Value, ">=": v >= r.Value}[r.Op]
+		return fires, fmt.Sprintf("%s is %s %s (alert when %s %s)", name, num(v), c.Unit, r.Op, num(r.Value))
+	case KindChange:
+		if c.Value == nil || c.Trend.Previous == nil || *c.Trend.Previous == 0 {
+			return false, fmt.Sprintf("%s has no change to compare", name)
+		}
+		prev := *c.Trend.Previous
+		pct := (*c.Value - prev) / math.Abs(prev) * 100
+		var fires bool
+		switch r.Direction {
+		case "drop":
+			fires = -pct > r.Value
+		case "rise":
+			fires = pct > r.Value
+		default:
+			fires = math.Abs(pct) > r.Value
+		}
+		return fires, fmt.Sprintf("%s moved %+.1f %% against the previous window (%s → %s; alert over %s %%)", name, pct, num(prev), num(*c.Value), num(r.Value))
+	case KindShortfall:
+		if c.Value == nil || c.Target == nil || *c.Target <= 0 {
+			return false, fmt.Sprintf("%s has no value or no target", name)
+		}
+		share := *c.Value / *c.Target * 100
+		return share < r.Value, fmt.Sprintf("%s is %.1f %% of its target %s (alert under %s %%)", name, share, num(*c.Target), num(r.Value))
+	case KindStale:
+		if !c.Freshness.Stale {
+			return false, fmt.Sprintf("%s's sources are fresh", name)
+		}
+		var kinds []string
+		for _, s := range c.Freshness.Sources {
+			if s.Stale {
+				kinds = append(kinds, s.Kind)
+			}
+		}
+		return true, fmt.Sprintf("%s's data is stale: %s past the freshness limit", name, strings.Join(kinds, ", "))
+	case KindDegrading:
+		if c.Degrading {
+			return true, fmt.Sprintf("%s worsened three windows running", name)
+		}
+		return false, fmt.Sprintf("%s is not degrading", name)
+	}
+	return false, ""
+}
+
+func because(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " (" + reason + ")"
+}
+
+func num(v float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
+}

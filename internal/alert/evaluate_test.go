@@ -1,0 +1,42 @@
+package alert
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+func f(v float64) *float64 { return &v }
+
+func TestJudge(t *testing.T) {
+	card := scorecard.Card{Name: "Win rate", Value: f(27), Unit: "%", Status: catalog.Amber, Target: f(40),
+		Trend: scorecard.Trend{Previous: f(32)}, Freshness: scorecard.Freshness{Stale: true, Sources: []scorecard.SourceFresh{{Kind: "deal", Stale: true}}}}
+	cases := []struct {
+		rule Rule
+		card scorecard.Card
+		want bool
+		says string
+	}{
+		{Rule{Kind: KindStatus, Statuses: []catalog.Status{catalog.Amber, catalog.Red}}, card, true, "Win rate is amber"},
+		{Rule{Kind: KindStatus, Statuses: []catalog.Status{catalog.Red}}, card, false, "is amber"},
+		{Rule{Kind: KindThreshold, Op: "<", Value: 30}, card, true, "27 % (alert when < 30)"},
+		{Rule{Kind: KindThreshold, Op: ">=", Value: 30}, card, false, ""},
+		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "-15.6 %"},
+		{Rule{Kind: KindChange, Direction: "rise", Value: 10}, card, false, ""},
+		{Rule{Kind: KindChange, Direction: "drop", Value: 20}, card, false, ""},
+		{Rule{Kind: KindShortfall, Value: 80}, card, true, "67.5 % of its target 40"},
+		{Rule{Kind: KindShortfall, Value: 60}, card, false, ""},
+		{Rule{Kind: KindShortfall, Value: 80}, scorecard.Card{Name: "x", Value: f(1)}, false, "no target"},
+		{Rule{Kind: KindStale}, card, true, "deal past the freshness limit"},
+		{Rule{Kind: KindDegrading}, card, false, ""},
+		{Rule{Kind: KindDegrading}, scorecard.Card{Name: "x", Degrading: true}, true, "three windows"},
+	}
+	for _, c := range cases {
+		got, says := judge(c.rule, c.card)
+		if got != c.want || !strings.Contains(says, c.says) {
+			t.Errorf("%s %s %v: %v %q, want %v containing %q", c.rule.Kind, c.rule.Op, c.rule.Value, got, says, c.want, c.says)
+		}
+	}
+}

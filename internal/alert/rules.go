@@ -1,0 +1,366 @@
+// Package alert turns the scorecard into alerts (SPEC §8): rules over the
+// metrics, alert states (pending → firing → resolved) with grouping,
+// de-duplication, repeats, acknowledgements and silences, and
+// notifications that are stored before they are sent over e-mail or a
+// signed webhook. Prometheus Alertmanager's semantics are the reference;
+// the differences are said where they are made.
+package alert
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Rule kinds.
+const (
+	// KindStatus fires while the metric's status is one of To (default amber, red);
+	// the resolution is the metric back to green.
+	KindStatus = "status"
+	// KindThreshold fires while the value compares with Value by Op.
+	KindThreshold = "threshold"
+	// KindChange fires while the value moved by more than Value % against the
+	// previous window, in Direction (drop, rise, any).
+	KindChange = "change"
+	// KindShortfall fires while the value is below Value % of the target.
+	KindShortfall = "shortfall"
+	// KindStale fires while a source the metric reads is older than its own
+	// freshness limit (SPEC §4).
+	KindStale = "stale"
+	// KindDegrading fires while the metric worsened three windows running.
+	KindDegrading = "degrading"
+	// KindEscalation fires when the governance watcher raises an escalation
+	// (unacknowledged or overdue amber/red after 7 days) for the metric.
+	KindEscalation = "escalation"
+	// KindQuarantine fires while stored rows are quarantined (undecodable).
+	KindQuarantine = "quarantine"
+)
+
+// Kinds lists the rule kinds.
+var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine}
+
+// Rule is one alerting rule as configured under alerts.rules.
+type Rule struct {
+	// Name identifies the rule and is its alerts' group: one notification per
+	// rule and channel carries every alert of the rule.
+	Name string `yaml:"name" json:"name"`
+	Kind string `yaml:"kind" json:"kind"`
+	// Metric is a metric id, or "*" for every metric the kind applies to;
+	// none for quarantine.
+	Metric string `yaml:"metric" json:"metric,omitempty"`
+	// Scope narrows the metric to a team, service or environment
+	// ("team:core"); empty is the organisation.
+	Scope string `yaml:"scope" json:"scope,omitempty"`
+	// Statuses fire a status rule (default amber and red).
+	Statuses []catalog.Status `yaml:"statuses" json:"statuses,omitempty"`
+	// Op and Value: a threshold (op <, <=, >, >=); for change the percentage
+	// moved, for shortfall the percentage of the target that must be met.
+	Op        string  `yaml:"op" json:"op,omitempty"`
+	Value     float64 `yaml:"value" json:"value,omitempty"`
+	Direction string  `yaml:"direction" json:"direction,omitempty"`
+	// For is how long the condition must hold before the alert fires
+	// (a duration such as 2h; none fires at once).
+	For string `yaml:"for" json:"for,omitempty"`
+	// Severity is warning (default) or critical.
+	Severity string `yaml:"severity" json:"severity"`
+	// Channels are the channel names notified (default every channel).
+	Channels []string `yaml:"channels" json:"channels,omitempty"`
+	// Recipients replace an e-mail channel's own addresses for this rule.
+	Recipients []string `yaml:"recipients" json:"recipients,omitempty"`
+
+	forDur time.Duration
+	scope  metrics.Scope
+}
+
+// ForDuration is the parsed For.
+func (r Rule) ForDuration() time.Duration { return r.forDur }
+
+// Defaults are the rules shipped for the seeds' thresholds (issue 15):
+// pipeline coverage under 3×, win rate down more than 10 % on the previous
+// window, MQLs under 80 % of target, ARR behind target, the error budget
+// burning (its status amber or red: the catalog's thresholds on the budget
+// left stand in for the multiwindow burn rates until SLI burn is a metric),
+// every metric turning red, stale sources, degrading metrics, the
+// governance escalations and quarantined rows.
+func Defaults() []Rule {
+	return []Rule{
+		{Name: "pipeline_coverage_low", Kind: KindThreshold, Metric: "pipeline_coverage", Op: "<", Value: 3, For: "1h", Severity: "critical"},
+		{Name: "win_rate_drop", Kind: KindChange, Metric: "win_rate", Direction: "drop", Value: 10, Severity: "warning"},
+		{Name: "mql_shortfall", Kind: KindShortfall, Metric: "mql_volume", Value: 80, Severity: "warning"},
+		{Name: "arr_behind_target", Kind: KindShortfall, Metric: "arr", Value: 100, Severity: "critical"},
+		{Name: "error_budget_burn", Kind: KindStatus, Metric: "error_budget_remaining", Statuses: []catalog.Status{catalog.Amber, catalog.Red}, Severity: "critical"},
+		{Name: "metric_red", Kind: KindStatus, Metric: "*", Statuses: []catalog.Status{catalog.Red}, For: "1h", Severity: "warning"},
+		{Name: "source_stale", Kind: KindStale, Metric: "*", Severity: "warning"},
+		{Name: "metric_degrading", Kind: KindDegrading, Metric: "*", Severity: "warning"},
+		{Name: "escalation", Kind: KindEscalation, Metric: "*", Severity: "critical"},
+		{Name: "rows_quarantined", Kind: KindQuarantine, Severity: "critical"},
+	}
+}
+
+// Compile checks rules against the catalog and parses their durations and
+// scopes. Each problem is a *catalog.FieldError naming the rule; line
+// finds the line of a field given its path under rules ("[2].metric"),
+// or is nil when the rules come from no file.
+func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path string) int) ([]Rule, error) {
+	out := slices.Clone(rules)
+	var errs []error
+	names := map[string]bool{}
+	for i := range out {
+		r := &out[i]
+		bad := func(field, format string, a ...any) {
+			fe := &catalog.FieldError{File: file, Kind: "alert rule", ID: r.Name, Field: field, Msg: fmt.Sprintf(format, a...)}
+			if line != nil {
+				fe.Line = line(fmt.Sprintf("[%d].%s", i, field))
+			}
+			errs = append(errs, fe)
+		}
+		if r.Name == "" {
+			bad("name", "every rule needs a name")
+		} else if names[r.Name] {
+			bad("name", "the name %q is used by an earlier rule", r.Name)
+		}
+		names[r.Name] = true
+		if !slices.Contains(Kinds, r.Kind) {
+			bad("kind", "unknown kind %q; known: %s", r.Kind, strings.Join(Kinds, ", "))
+			continue
+		}
+		var m *catalog.Metric
+		switch {
+		case r.Kind == KindQuarantine:
+			if r.Metric != "" {
+				bad("metric", "a quarantine rule is about stored rows, not a metric")
+			}
+		case r.Metric == "*":
+		case r.Metric == "":
+			bad("metric", "a %s rule needs a metric id or \"*\"", r.Kind)
+		default:
+			var ok bool
+			if m, ok = cat.Metric(r.Metric); !ok {
+				bad("metric", "unknown metric %q", r.Metric)
+			}
+		}
+		if r.Scope != "" {
+			s, err := metrics.ParseScope(r.Scope)
+			if err != nil {
+				bad("scope", "%v", err)
+			}
+			r.scope = s
+		}
+		if r.For != "" {
+			d, err := catalog.ParseWindow(r.For)
+			if err != nil || d < 0 {
+				bad("for", "not a duration: %q", r.For)
+			}
+			r.forDur = d
+		}
+		switch r.Severity {
+		case "":
+			r.Severity = "warning"
+		case "warning", "critical":
+		default:
+			bad("severity", "unknown severity %q; known: warning, critical", r.Severity)
+		}
+		switch r.Kind {
+		case KindStatus:
+			if len(r.Statuses) == 0 {
+				r.Statuses = []catalog.Status{catalog.Amber, catalog.Red}
+			}
+			for j, s := range r.Statuses {
+				if s != catalog.Amber && s != catalog.Red && s != catalog.Unknown && s != catalog.Green {
+					bad(fmt.Sprintf("statuses[%d]", j), "unknown status %q; known: green, amber, red, unknown", s)
+				}
+			}
+		case KindThreshold:
+			if !slices.Contains([]string{"<", "<=", ">", ">="}, r.Op) {
+				bad("op", "op must be <, <=, > or >=, not %q", r.Op)
+			}
+		case KindChange:
+			if r.Direction == "" {
+				r.Direction = "any"
+			}
+			if !slices.Contains([]string{"drop", "rise", "any"}, r.Direction) {
+				bad("direction", "direction must be drop, rise or any, not %q", r.Direction)
+			}
+			if r.Value <= 0 {
+				bad("value", "a change rule needs a percentage above 0")
+			}
+		case KindShortfall:
+			if r.Value <= 0 {
+				bad("value", "a shortfall rule needs the percentage of target to meet, above 0")
+			}
+			if m != nil && m.Better != catalog.Higher {
+				bad("metric", "%q is better lower: a shortfall against its target is not defined", r.Metric)
+			}
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// appliesTo reports whether the rule looks at metric m.
+func (r Rule) appliesTo(m *catalog.Metric) bool {
+	if r.Metric != "*" {
+		return r.Metric == m.ID
+	}
+	return r.Kind != KindShortfall || m.Better == catalog.Higher
+}
+
+// Config is the alerts: section of the configuration.
+type Config struct {
+	// Rules are the organisation's rules, after the defaults unless
+	// NoDefaultRules; a rule named like a default replaces it.
+	Rules          []Rule `yaml:"rules"`
+	NoDefaultRules bool   `yaml:"no_default_rules"`
+	// EvaluateEvery is how often the leader evaluates the rules (default 1h).
+	EvaluateEvery string `yaml:"evaluate_every"`
+	// GroupInterval and RepeatInterval override DefaultTiming.
+	GroupInterval  string          `yaml:"group_interval"`
+	RepeatInterval string          `yaml:"repeat_interval"`
+	Channels       []ChannelConfig `yaml:"channels"`
+	SMTP           SMTPConfig      `yaml:"smtp"`
+	// Link is the address of the alerts in the web app, put in e-mails.
+	Link string `yaml:"link"`
+}
+
+// ChannelConfig is one notification channel.
+type ChannelConfig struct {
+	Name string `yaml:"name"`
+	// Type is email or webhook.
+	Type string `yaml:"type"`
+	// To are an e-mail channel's addresses (a rule's recipients replace them).
+	To []string `yaml:"to"`
+	// URL is a webhook's address; SecretEnv names the environment variable
+	// holding its HMAC secret (secrets stay out of the file).
+	URL       string `yaml:"url"`
+	SecretEnv string `yaml:"secret_env"`
+}
+
+// SMTPConfig is the mail server; CANDOR_SMTP_URL and CANDOR_SMTP_FROM
+// override it.
+type SMTPConfig struct {
+	URL  string `yaml:"url"`
+	From string `yaml:"from"`
+}
+
+// Settings are a checked Config.
+type Settings struct {
+	Rules    []Rule
+	Timing   Timing
+	Every    time.Duration
+	Channels map[string]Channel
+	// Kinds names each channel's type, for listing.
+	Kinds map[string]string
+}
+
+// Setup checks c against the catalog: the rules (Compile; line finds the
+// line of a path under alerts, "rules[2].metric"), durations, channels.
+// env reads the environment.
+func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string, line func(path string) int) (Settings, error) {
+	var errs []error
+	rules := c.Rules
+	if !c.NoDefaultRules {
+		var own []Rule
+		for _, d := range Defaults() {
+			if !slices.ContainsFunc(c.Rules, func(r Rule) bool { return r.Name == d.Name }) {
+				own = append(own, d)
+			}
+		}
+		rules = append(own, c.Rules...)
+	}
+	offset := len(rules) - len(c.Rules)
+	compiled, err := Compile(rules, cat, file, func(path string) int {
+		// Defaults have no line; the configured rules are after them.
+		var i int
+		var rest string
+		if _, e := fmt.Sscanf(path, "[%d]", &i); e != nil || i < offset || line == nil {
+			return 0
+		}
+		_, rest, _ = strings.Cut(path, "]")
+		return line(fmt.Sprintf("rules[%d]%s", i-offset, rest))
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	s := Settings{Rules: compiled, Timing: DefaultTiming, Every: time.Hour, Channels: map[string]Channel{}, Kinds: map[string]string{}}
+	dur := func(field, v string, into *time.Duration) {
+		if v == "" {
+			return
+		}
+		d, err := catalog.ParseWindow(v)
+		if err != nil || d <= 0 {
+			fe := &catalog.FieldError{File: file, Kind: "alerts", Field: field, Msg: fmt.Sprintf("not a positive duration: %q", v)}
+			if line != nil {
+				fe.Line = line(field)
+			}
+			errs = append(errs, fe)
+			return
+		}
+		*into = d
+	}
+	dur("evaluate_every", c.EvaluateEvery, &s.Every)
+	dur("group_interval", c.GroupInterval, &s.Timing.GroupInterval)
+	dur("repeat_interval", c.RepeatInterval, &s.Timing.RepeatInterval)
+	smtpURL, from := cmp.Or(env("CANDOR_SMTP_URL"), c.SMTP.URL), cmp.Or(env("CANDOR_SMTP_FROM"), c.SMTP.From)
+	for i, ch := range c.Channels {
+		bad := func(field, format string, a ...any) {
+			fe := &catalog.FieldError{File: file, Kind: "alert channel", ID: ch.Name, Field: field, Msg: fmt.Sprintf(format, a...)}
+			if line != nil {
+				fe.Line = line(fmt.Sprintf("channels[%d].%s", i, field))
+			}
+			errs = append(errs, fe)
+		}
+		if ch.Name == "" {
+			bad("name", "every channel needs a name")
+			continue
+		}
+		if _, dup := s.Kinds[ch.Name]; dup {
+			bad("name", "the name %q is used by an earlier channel", ch.Name)
+			continue
+		}
+		s.Kinds[ch.Name] = ch.Type
+		switch ch.Type {
+		case "email":
+			if smtpURL == "" {
+				bad("type", "an email channel needs a mail server: alerts.smtp.url or CANDOR_SMTP_URL")
+				continue
+			}
+			srv, err := ParseSMTP(smtpURL, from)
+			if err != nil {
+				bad("type", "%v", err)
+				continue
+			}
+			s.Channels[ch.Name] = Email{SMTP: srv, To: ch.To, Link: c.Link}
+		case "webhook":
+			u, err := url.Parse(ch.URL)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad("url", "not an http(s) URL: %q", ch.URL)
+				continue
+			}
+			if ch.SecretEnv == "" || env(ch.SecretEnv) == "" {
+				bad("secret_env", "a webhook is signed: name an environment variable that holds its secret (%q is empty)", ch.SecretEnv)
+				continue
+			}
+			s.Channels[ch.Name] = Webhook{URL: ch.URL, Secret: []byte(env(ch.SecretEnv))}
+		default:
+			bad("type", "unknown channel type %q; known: email, webhook", ch.Type)
+		}
+	}
+	for i, r := range c.Rules {
+		for j, name := range r.Channels {
+			if _, ok := s.Kinds[name]; !ok {
+				fe := &catalog.FieldError{File: file, Kind: "alert rule", ID: r.Name, Field: fmt.Sprintf("channels[%d]", j), Msg: fmt.Sprintf("unknown channel %q", name)}
+				if line != nil {
+					fe.Line = line(fmt.Sprintf("rules[%d].channels[%d]", i, j))
+				}
+				errs = append(errs, fe)
+			}
+		}
+	}
+	return s, errors.Join(errs...)
+}

@@ -1,0 +1,145 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
+)
+
+// counter is a channel that fails its first Fail sends and counts the
+// sends that went through.
+type counter struct {
+	Fail, tries, sent int
+}
+
+func (c *counter) Send(context.Context, Envelope) error {
+	c.tries++
+	if c.tries <= c.Fail {
+		return errors.New("connection refused")
+	}
+	c.sent++
+	return nil
+}
+
+func TestOutboxRetriesAndResumesAfterRestart(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	// Each action: "queue" (an alert fires, its notification is stored),
+	// "flush@S" (send what is due S seconds after t0), "restart" (the
+	// process dies: a new service on the reopened store).
+	cases := []struct {
+		name      string
+		hookFails int
+		max       int
+		actions   []string
+		wantMail  int // sends that went through
+		wantHook  int
+		wantState string // the hook notification's final state
+		wantTries int
+	}{
+		{"stored before sending: a restart sends it once", 0, 0,
+			[]string{"queue", "restart", "flush@0", "restart", "flush@0", "flush@3600"}, 1, 1, store.NotificationSent, 1},
+		{"retried with backoff across a restart, never sent twice", 2, 0,
+			[]string{"queue", "flush@0", "flush@10", "restart", "flush@30", "flush@60", "flush@90", "flush@5000"}, 1, 1, store.NotificationSent, 3},
+		{"gives up after the last attempt, kept as failed", 99, 3,
+			[]string{"queue", "flush@0", "flush@30", "flush@90", "flush@100000"}, 1, 0, store.NotificationFailed, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ctx := context.Background()
+			dir := t.TempDir()
+			var db *sqlite.DB
+			mail, hook := &counter{}, &counter{Fail: c.hookFails}
+			now := t0
+			var svc *Service
+			open := func() {
+				if db != nil {
+					db.Close()
+				}
+				var err error
+				if db, err = sqlite.Open(ctx, dir); err != nil {
+					t.Fatal(err)
+				}
+				svc = &Service{Store: db, Rules: []Rule{{Name: "r", Kind: KindStatus}}, Timing: DefaultTiming, MaxAttempts: c.max,
+					Channels: map[string]Channel{"mail": mail, "hook": hook}, Now: func() time.Time { return now }}
+			}
+			open()
+			defer func() { db.Close() }()
+			for _, a := range c.actions {
+				var secs int
+				switch {
+				case a == "queue":
+					obs := []Observation{{Rule: "r", Metric: "m", Active: true, Summary: "m is red"}}
+					if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, svc.Rules, now, time.Hour) }); err != nil {
+						t.Fatal(err)
+					}
+				case a == "restart":
+					open()
+				default:
+					if _, err := fmt.Sscanf(a, "flush@%d", &secs); err != nil {
+						t.Fatal(a)
+					}
+					now = t0.Add(time.Duration(secs) * time.Second)
+					if _, err := svc.Flush(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if mail.sent != c.wantMail || hook.sent != c.wantHook || hook.tries != c.wantTries {
+				t.Errorf("mail sent %d, hook sent %d in %d tries; want %d, %d in %d", mail.sent, hook.sent, hook.tries, c.wantMail, c.wantHook, c.wantTries)
+			}
+			ns, err := db.Notifications(ctx, 10)
+			if err != nil || len(ns) != 2 {
+				t.Fatalf("notifications %+v, %v", ns, err)
+			}
+			for _, n := range ns {
+				if n.Channel == "hook" && (n.State != c.wantState || n.Attempts != c.wantTries || (n.State == store.NotificationFailed) != (n.LastError != "")) {
+					t.Errorf("hook notification %+v; want state %s after %d attempts", n, c.wantState, c.wantTries)
+				}
+			}
+		})
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for attempts, want := range map[int]time.Duration{1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute, 7: 32 * time.Minute, 8: time.Hour, 30: time.Hour} {
+		if got := backoff(attempts); got != want {
+			t.Errorf("backoff(%d) = %v, want %v", attempts, got, want)
+		}
+	}
+}
+
+func TestEscalationsBecomeAlerts(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	hook := &counter{}
+	svc := &Service{Store: db, Rules: []Rule{{Name: "esc", Kind: KindEscalation, Metric: "*", Severity: "critical"}, {Name: "mttr_only", Kind: KindEscalation, Metric: "mttr"}},
+		Timing: DefaultTiming, Channels: map[string]Channel{"hook": hook}, Now: func() time.Time { return now }}
+	e := escalation.Escalation{Metric: "win_rate", Name: "Win rate", Status: "red", Owner: "CRO", Why: escalation.Unacknowledged, Since: now.Add(-8 * 24 * time.Hour)}
+	if err := svc.Notify(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	list, err := svc.List(ctx)
+	if err != nil || len(list) != 1 || list[0].Key != "esc|win_rate|" || list[0].State != Firing || !strings.Contains(list[0].Summary, "no acknowledged action") || hook.sent != 1 {
+		t.Fatalf("after an escalation: %+v, %v; %d sent", list, err, hook.sent)
+	}
+	// Raised again the next day: the same alert, still firing, not told again before the repeat interval.
+	now = now.Add(time.Hour)
+	if err := svc.Notify(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ = svc.List(ctx); len(list) != 1 || hook.sent != 1 {
+		t.Errorf("a second raise: %+v; %d sent, want 1", list, hook.sent)
+	}
+}

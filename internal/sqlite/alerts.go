@@ -1,0 +1,104 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/candor/candor/internal/store"
+)
+
+var _ store.AlertStore = (*DB)(nil)
+
+func (s *DB) Alerts(ctx context.Context) ([]store.AlertRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+store.AlertColumns+` FROM alerts ORDER BY key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.CollectRows(rows, store.ScanAlert)
+}
+
+func (s *DB) SaveAlerts(ctx context.Context, put []store.AlertRow, drop []string, notes []store.Notification) ([]store.Notification, error) {
+	var stored []store.Notification
+	err := s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
+		stored = stored[:0]
+		for _, a := range put {
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(store.UpsertAlertSQL, "?", "?", "?", "?"), a.Key, a.State, a.ActiveAt.UnixNano(), a.Body); err != nil {
+				return err
+			}
+		}
+		for _, k := range drop {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM alerts WHERE key = ?`, k); err != nil {
+				return err
+			}
+		}
+		for _, n := range notes {
+			err := tx.QueryRowContext(ctx, fmt.Sprintf(store.InsertNotificationSQL, "?", "?", "?", "?", "?", "?", "?"),
+				n.Key, n.Group, n.Channel, n.Body, store.NotificationPending, n.NextAt.UnixNano(), n.CreatedAt.UnixNano()).Scan(&n.ID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			n.State = store.NotificationPending
+			stored = append(stored, n)
+		}
+		return nil
+	})
+	return stored, err
+}
+
+func (s *DB) AckAlert(ctx context.Context, key, by, note string, at time.Time) error {
+	return s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, fmt.Sprintf(store.AckAlertSQL, "?", "?", "?", "?"), by, at.UnixNano(), note, key)
+		return mustAffect(r, err, fmt.Sprintf("no pending or firing alert %q", key))
+	})
+}
+
+func (s *DB) AddSilence(ctx context.Context, x store.Silence) (store.Silence, error) {
+	err := s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, fmt.Sprintf(store.InsertSilenceSQL, "?", "?", "?", "?", "?", "?", "?", "?"),
+			x.Rule, x.Metric, x.Scope, x.Reason, x.Author, x.StartsAt.UnixNano(), x.EndsAt.UnixNano(), x.CreatedAt.UnixNano()).Scan(&x.ID)
+	})
+	return x, err
+}
+
+func (s *DB) Silences(ctx context.Context) ([]store.Silence, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+store.SilenceColumns+` FROM alert_silences ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.CollectRows(rows, store.ScanSilence)
+}
+
+func (s *DB) Notifications(ctx context.Context, limit int) ([]store.Notification, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+store.NotificationColumns+` FROM notifications ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.CollectRows(rows, store.ScanNotification)
+}
+
+func (s *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]store.Notification, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+store.NotificationColumns+` FROM notifications WHERE state = ? AND next_at <= ? ORDER BY id LIMIT ?`,
+		store.NotificationPending, now.UnixNano(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return store.CollectRows(rows, store.ScanNotification)
+}
+
+func (s *DB) UpdateNotification(ctx context.Context, n store.Notification) error {
+	return s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, fmt.Sprintf(store.UpdateNotificationSQL, "?", "?", "?", "?", "?", "?"),
+			n.State, n.Attempts, n.NextAt.UnixNano(), store.NanosOrNil(n.SentAt), n.LastError, n.ID)
+		return mustAffect(r, err, fmt.Sprintf("no notification %d", n.ID))
+	})
+}

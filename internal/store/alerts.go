@@ -1,0 +1,131 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Notification states (package alert): a notification is stored pending
+// before anything is sent, and only a successful send marks it sent, so a
+// restart resumes what was not sent and never repeats what was.
+const (
+	NotificationPending = "pending"
+	NotificationSent    = "sent"
+	NotificationFailed  = "failed"
+)
+
+// AlertRow is one alert as the store keeps it. Body is package alert's
+// JSON; the acknowledgement is kept in its own columns so an evaluation
+// that read the alert before someone acknowledged it does not erase the
+// acknowledgement, while a new episode (another ActiveAt) clears it.
+type AlertRow struct {
+	Key      string
+	State    string
+	ActiveAt time.Time
+	Body     []byte
+	AckedBy  string
+	AckedAt  time.Time
+	AckNote  string
+}
+
+// Notification is one message to one channel about one alert group.
+type Notification struct {
+	ID int64
+	// Key is unique: storing a notification with a key already stored
+	// stores nothing, so two instances that both evaluate queue it once.
+	Key, Group, Channel string
+	Body                []byte
+	State               string
+	Attempts            int
+	NextAt, CreatedAt   time.Time
+	SentAt              time.Time // zero until sent
+	LastError           string
+}
+
+// Silence mutes the alerts it matches (empty fields match anything) from
+// StartsAt to EndsAt; it carries its reason and author.
+type Silence struct {
+	ID                  int64
+	Rule, Metric, Scope string
+	Reason, Author      string
+	StartsAt, EndsAt    time.Time
+	CreatedAt           time.Time
+}
+
+// AlertStore keeps alerts, silences and the notification outbox.
+type AlertStore interface {
+	// Alerts returns every alert, by key.
+	Alerts(ctx context.Context) ([]AlertRow, error)
+	// SaveAlerts upserts put, deletes drop and stores notes in one
+	// transaction; it returns the notes stored (with their IDs), leaving
+	// out those whose key was stored before.
+	SaveAlerts(ctx context.Context, put []AlertRow, drop []string, notes []Notification) ([]Notification, error)
+	// AckAlert acknowledges a pending or firing alert; ErrNotFound when no
+	// such alert is pending or firing.
+	AckAlert(ctx context.Context, key, by, note string, at time.Time) error
+	// AddSilence stores s (its ID is ignored) and returns it with its ID.
+	AddSilence(ctx context.Context, s Silence) (Silence, error)
+	// Silences returns every silence, oldest first.
+	Silences(ctx context.Context) ([]Silence, error)
+	// Notifications returns the latest limit notifications, newest first.
+	Notifications(ctx context.Context, limit int) ([]Notification, error)
+	// DueNotifications returns pending notifications with NextAt at or
+	// before now, oldest first.
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	// UpdateNotification records a send attempt: n's State, Attempts,
+	// NextAt, SentAt and LastError; ErrNotFound for no such id.
+	UpdateNotification(ctx context.Context, n Notification) error
+}
+
+// AlertColumns, NotificationColumns and SilenceColumns select rows in
+// ScanAlert's, ScanNotification's and ScanSilence's order.
+const (
+	AlertColumns        = `key, state, active_at, body, acked_by, acked_at, ack_note`
+	NotificationColumns = `id, key, group_name, channel, body, state, attempts, next_at, created_at, sent_at, last_error`
+	SilenceColumns      = `id, rule, metric, scope, reason, author, starts_at, ends_at, created_at`
+)
+
+// ScanAlert reads AlertColumns.
+func ScanAlert(r RowScanner) (AlertRow, error) {
+	var a AlertRow
+	var active int64
+	var acked *int64
+	err := r.Scan(&a.Key, &a.State, &active, &a.Body, &a.AckedBy, &acked, &a.AckNote)
+	a.ActiveAt, a.AckedAt = time.Unix(0, active).UTC(), TimeOrZero(acked)
+	return a, err
+}
+
+// ScanNotification reads NotificationColumns.
+func ScanNotification(r RowScanner) (Notification, error) {
+	var n Notification
+	var next, created int64
+	var sent *int64
+	err := r.Scan(&n.ID, &n.Key, &n.Group, &n.Channel, &n.Body, &n.State, &n.Attempts, &next, &created, &sent, &n.LastError)
+	n.NextAt, n.CreatedAt, n.SentAt = time.Unix(0, next).UTC(), time.Unix(0, created).UTC(), TimeOrZero(sent)
+	return n, err
+}
+
+// ScanSilence reads SilenceColumns.
+func ScanSilence(r RowScanner) (Silence, error) {
+	var s Silence
+	var starts, ends, created int64
+	err := r.Scan(&s.ID, &s.Rule, &s.Metric, &s.Scope, &s.Reason, &s.Author, &starts, &ends, &created)
+	s.StartsAt, s.EndsAt, s.CreatedAt = time.Unix(0, starts).UTC(), time.Unix(0, ends).UTC(), time.Unix(0, created).UTC()
+	return s, err
+}
+
+// SQL shared by both stores; %s are the dialect's placeholders in order.
+const (
+	// UpsertAlertSQL keeps the acknowledgement while the episode
+	// (active_at) is the same one.
+	UpsertAlertSQL = `INSERT INTO alerts (key, state, active_at, body) VALUES (%s, %s, %s, %s)
+		ON CONFLICT (key) DO UPDATE SET state = excluded.state, body = excluded.body, active_at = excluded.active_at,
+		acked_by = CASE WHEN alerts.active_at = excluded.active_at THEN alerts.acked_by ELSE '' END,
+		acked_at = CASE WHEN alerts.active_at = excluded.active_at THEN alerts.acked_at ELSE NULL END,
+		ack_note = CASE WHEN alerts.active_at = excluded.active_at THEN alerts.ack_note ELSE '' END`
+	InsertNotificationSQL = `INSERT INTO notifications (key, group_name, channel, body, state, attempts, next_at, created_at, last_error)
+		VALUES (%s, %s, %s, %s, %s, 0, %s, %s, '') ON CONFLICT (key) DO NOTHING RETURNING id`
+	AckAlertSQL           = `UPDATE alerts SET acked_by = %s, acked_at = %s, ack_note = %s WHERE key = %s AND state IN ('pending', 'firing')`
+	InsertSilenceSQL      = `INSERT INTO alert_silences (rule, metric, scope, reason, author, starts_at, ends_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id`
+	UpdateNotificationSQL = `UPDATE notifications SET state = %s, attempts = %s, next_at = %s, sent_at = %s, last_error = %s WHERE id = %s`
+)

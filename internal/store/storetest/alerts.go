@@ -1,0 +1,98 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/store"
+)
+
+// runAlerts is the contract of store.AlertStore: alerts upserted and
+// dropped, an acknowledgement kept through the episode and cleared by a new
+// one, notifications queued once per key and due until sent, silences kept.
+func runAlerts(t *testing.T, open Factory) {
+	t.Run("Alerts", func(t *testing.T) {
+		ctx := context.Background()
+		s, ok := open(t).(store.AlertStore)
+		if !ok {
+			t.Fatal("the store keeps no alerts")
+		}
+		t0 := time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)
+		a := store.AlertRow{Key: "r|m|", State: "firing", ActiveAt: t0, Body: []byte(`{"v":1}`)}
+		b := store.AlertRow{Key: "r|n|", State: "pending", ActiveAt: t0, Body: []byte(`{"v":2}`)}
+		notes := []store.Notification{
+			{Key: "r|mail|1", Group: "r", Channel: "mail", Body: []byte(`{"n":1}`), NextAt: t0, CreatedAt: t0},
+			{Key: "r|hook|1", Group: "r", Channel: "hook", Body: []byte(`{"n":2}`), NextAt: t0.Add(time.Hour), CreatedAt: t0},
+		}
+		got, err := s.SaveAlerts(ctx, []store.AlertRow{a, b}, nil, notes)
+		if err != nil || len(got) != 2 || got[0].ID <= 0 || got[1].ID <= got[0].ID || got[0].State != store.NotificationPending {
+			t.Fatalf("SaveAlerts = %+v, %v", got, err)
+		}
+		// The same key again (a second instance's evaluation) is not queued twice.
+		again, err := s.SaveAlerts(ctx, nil, nil, notes[:1])
+		if err != nil || len(again) != 0 {
+			t.Fatalf("SaveAlerts of a stored key = %+v, %v; want nothing stored", again, err)
+		}
+		if err := s.AckAlert(ctx, a.Key, "ann", "on it", t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AckAlert(ctx, "nope", "ann", "", t0); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("AckAlert of no alert: %v, want ErrNotFound", err)
+		}
+		// The same episode rewritten keeps the acknowledgement; b is dropped.
+		a.Body = []byte(`{"v":3}`)
+		if _, err := s.SaveAlerts(ctx, []store.AlertRow{a}, []string{b.Key}, nil); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.Alerts(ctx)
+		if err != nil || len(rows) != 1 || rows[0].Key != a.Key || string(rows[0].Body) != `{"v":3}` || rows[0].AckedBy != "ann" || rows[0].AckNote != "on it" {
+			t.Fatalf("Alerts = %+v, %v", rows, err)
+		}
+		sameInstant(t, "acked_at", rows[0].AckedAt, t0.Add(time.Minute))
+		sameInstant(t, "active_at", rows[0].ActiveAt, t0)
+		// A new episode clears it; a resolved alert cannot be acknowledged.
+		a.ActiveAt, a.State = t0.Add(time.Hour), "resolved"
+		if _, err := s.SaveAlerts(ctx, []store.AlertRow{a}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		if rows, _ = s.Alerts(ctx); rows[0].AckedBy != "" || !rows[0].AckedAt.IsZero() {
+			t.Errorf("acknowledgement survived a new episode: %+v", rows[0])
+		}
+		if err := s.AckAlert(ctx, a.Key, "ann", "", t0); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("AckAlert of a resolved alert: %v, want ErrNotFound", err)
+		}
+
+		due, err := s.DueNotifications(ctx, t0, 10)
+		if err != nil || len(due) != 1 || due[0].Key != "r|mail|1" || string(due[0].Body) != `{"n":1}` {
+			t.Fatalf("DueNotifications = %+v, %v", due, err)
+		}
+		n := due[0]
+		n.State, n.Attempts, n.SentAt = store.NotificationSent, 1, t0.Add(time.Second)
+		if err := s.UpdateNotification(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ = s.DueNotifications(ctx, t0.Add(2*time.Hour), 10); len(due) != 1 || due[0].Key != "r|hook|1" {
+			t.Errorf("DueNotifications after a send = %+v", due)
+		}
+		all, err := s.Notifications(ctx, 10)
+		if err != nil || len(all) != 2 || all[1].State != store.NotificationSent || all[1].Attempts != 1 {
+			t.Fatalf("Notifications = %+v, %v", all, err)
+		}
+		sameInstant(t, "sent_at", all[1].SentAt, t0.Add(time.Second))
+		if err := s.UpdateNotification(ctx, store.Notification{ID: 999}); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("UpdateNotification of no notification: %v", err)
+		}
+
+		x, err := s.AddSilence(ctx, store.Silence{Rule: "r", Metric: "m", Reason: "maintenance", Author: "ann", StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedAt: t0})
+		if err != nil || x.ID <= 0 {
+			t.Fatalf("AddSilence = %+v, %v", x, err)
+		}
+		ss, err := s.Silences(ctx)
+		if err != nil || len(ss) != 1 || ss[0].Reason != "maintenance" || ss[0].Author != "ann" || ss[0].Metric != "m" {
+			t.Fatalf("Silences = %+v, %v", ss, err)
+		}
+		sameInstant(t, "ends_at", ss[0].EndsAt, t0.Add(time.Hour))
+	})
+}

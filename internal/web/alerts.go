@@ -1,0 +1,124 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+// maxAlertBody bounds an acknowledgement's or a silence's body.
+const maxAlertBody = 16 << 10
+
+func (s *Server) alerts() (*alert.Service, error) {
+	if s.Alerts == nil {
+		return nil, domain.Errorf(domain.ENotImplemented, "alerts are not set up on this server")
+	}
+	return s.Alerts, nil
+}
+
+// getAlerts lists the alerts on the metrics the principal may see (and the
+// ones about no metric, quarantined rows): firing, pending, resolved.
+func (s *Server) getAlerts(w http.ResponseWriter, r *http.Request) {
+	svc, err := s.alerts()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := svc.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	access := s.access(r)
+	out := []alert.Alert{}
+	for _, a := range list {
+		if a.Metric == "" || s.canSeeMetric(access, a.Metric) == nil {
+			out = append(out, a)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": out})
+}
+
+// ackAlert acknowledges an alert on a metric the principal may see.
+func (s *Server) ackAlert(w http.ResponseWriter, r *http.Request) {
+	svc, err := s.alerts()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		Key  string `json:"key"`
+		Note string `json:"note"`
+	}
+	if err := decodeObject(http.MaxBytesReader(w, r.Body, maxAlertBody), &in, "key and note", `{"key": "metric_red|change_failure_rate|", "note": "rollback under way"}`,
+		func(string) bool { return false }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	list, err := svc.List(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	for _, a := range list {
+		if a.Key != in.Key {
+			continue
+		}
+		if a.Metric != "" {
+			if err := s.canSeeMetric(s.access(r), a.Metric); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if err := svc.Ack(r.Context(), in.Key, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name, in.Note); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"acknowledged": in.Key})
+		return
+	}
+	s.writeError(w, r, notFoundf("no alert %q; GET /api/v1/alerts lists them", in.Key))
+}
+
+// postSilence silences alerts for a time; the author is the principal.
+func (s *Server) postSilence(w http.ResponseWriter, r *http.Request) {
+	svc, err := s.alerts()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		Rule   string `json:"rule"`
+		Metric string `json:"metric"`
+		Scope  string `json:"scope"`
+		Reason string `json:"reason"`
+		For    string `json:"for"`
+	}
+	if err := decodeObject(http.MaxBytesReader(w, r.Body, maxAlertBody), &in, "rule, metric, scope, reason and for",
+		`{"rule": "metric_red", "metric": "win_rate", "reason": "quarter close", "for": "2d"}`, func(string) bool { return false }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if in.Metric != "" {
+		if err := s.canSeeMetric(s.access(r), in.Metric); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	d, err := catalog.ParseWindow(in.For)
+	if err != nil {
+		s.writeError(w, r, badParam("for", "a duration such as 2h or 3d, not %q", in.For))
+		return
+	}
+	x, err := svc.Silence(r.Context(), store.Silence{Rule: in.Rule, Metric: in.Metric, Scope: in.Scope, Reason: in.Reason,
+		Author: auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name}, d)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, x)
+}

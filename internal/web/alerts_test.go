@@ -1,0 +1,88 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/store"
+)
+
+// newAlerts is the alert service over st with the default rules and two
+// firing alerts: one on change_failure_rate (routeCases acknowledges it)
+// and one on arr, which only revenue readers see.
+func newAlerts(t testing.TB, st store.Store, cat *catalog.Catalog, eng *engine.Engine) *alert.Service {
+	t.Helper()
+	rules, err := alert.Compile(alert.Defaults(), cat, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := st.(store.AlertStore)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var rows []store.AlertRow
+	for _, o := range []alert.Observation{{Rule: "metric_red", Metric: "change_failure_rate", Active: true, Summary: "Change failure rate is red"},
+		{Rule: "arr_behind_target", Metric: "arr", Active: true, Summary: "ARR is 80 % of its target"}} {
+		b, _ := json.Marshal(alert.Alert{Key: o.Key(), Observation: o, State: alert.Firing, ActiveAt: t0})
+		rows = append(rows, store.AlertRow{Key: o.Key(), State: alert.Firing, ActiveAt: t0, Body: b})
+	}
+	if _, err := as.SaveAlerts(context.Background(), rows, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return &alert.Service{Store: as, Engine: eng, Catalog: cat, Rules: rules, Timing: alert.DefaultTiming}
+}
+
+func TestAlertsAPI(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	get := func(token string) []alert.Alert {
+		t.Helper()
+		status, body, _ := e.do(t, http.MethodGet, "/api/v1/alerts", "", bearer(token))
+		var doc struct{ Alerts []alert.Alert }
+		if status != 200 || json.Unmarshal(body, &doc) != nil {
+			t.Fatalf("GET /api/v1/alerts: %d %s", status, body)
+		}
+		return doc.Alerts
+	}
+	if got := get(e.token); len(got) != 2 {
+		t.Errorf("an executive sees %d alerts, want 2", len(got))
+	}
+	eng := e.roleToken(t, "engineering")
+	if got := get(eng); len(got) != 1 || got[0].Metric != "change_failure_rate" {
+		t.Errorf("engineering sees %+v; the ARR alert needs revenue:read", got)
+	}
+	for _, c := range []struct {
+		token, body string
+		status      int
+	}{
+		{eng, `{"key": "arr_behind_target|arr|"}`, 403},
+		{e.token, `{"key": "nope"}`, 404},
+		{e.token, `{"key": "arr_behind_target|arr|", "note": "pipeline review"}`, 200},
+	} {
+		if status, body, _ := e.do(t, http.MethodPost, "/api/v1/alerts/ack", c.body, bearer(c.token)); status != c.status {
+			t.Errorf("ack %s: %d %s, want %d", c.body, status, body, c.status)
+		}
+	}
+	for _, a := range get(e.token) {
+		if a.Metric == "arr" && (a.AckedBy == "" || a.AckNote != "pipeline review") {
+			t.Errorf("ARR alert not acknowledged: %+v", a)
+		}
+	}
+	for body, status := range map[string]int{
+		`{"rule": "metric_red", "for": "2h"}`:                            400,
+		`{"rule": "metric_red", "reason": "close", "for": "soon"}`:       400,
+		`{"reason": "close", "for": "2h"}`:                               400,
+		`{"rule": "metric_red", "reason": "quarter close", "for": "2h"}`: 201,
+	} {
+		if got, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences", body, bearer(e.token)); got != status {
+			t.Errorf("silence %s: %d %s, want %d", body, got, b, status)
+		}
+	}
+}
+
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}

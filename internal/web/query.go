@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/candor/candor/internal/catalog"
@@ -159,7 +160,7 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 		}
 		*q.field(k) = x
 	}
-	opt := scorecard.Options{AsOf: s.Now().UTC(), Scope: q.Scope()}
+	opt := scorecard.Options{AsOf: s.defaultAsOf(), Scope: q.Scope()}
 	if q.AsOf != "" {
 		t, err := ParseTime(q.AsOf)
 		if err != nil {
@@ -176,6 +177,13 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 	}
 	return q, opt, s.feeds(r, &opt)
 }
+
+// defaultAsOf is the instant a request without as_of is answered at: the
+// current minute, its seconds dropped. The engine caches results per
+// as_of, so every reader within a minute shares one computation (and the
+// warmer can have it ready), and a page agrees with the JSON API asked in
+// the same minute. Data is thus shown up to a minute late.
+func (s *Server) defaultAsOf() time.Time { return s.Now().UTC().Truncate(time.Minute) }
 
 // checkScope refuses a filter value the data does not have, naming the
 // filter and the values it has.

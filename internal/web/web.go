@@ -194,7 +194,7 @@ func ParseTime(v string) (time.Time, error) {
 
 func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 	q := r.URL.Query()
-	opt := scorecard.Options{AsOf: s.Now().UTC()}
+	opt := scorecard.Options{AsOf: s.defaultAsOf()}
 	if v := q.Get("as_of"); v != "" {
 		t, err := ParseTime(v)
 		if err != nil {
@@ -233,7 +233,7 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 
 // getSources serves the data sources report (scorecard.Sources).
 func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
-	asOf := s.Now().UTC()
+	asOf := s.Now().UTC() // as sourcesPage: deliveries seconds old count
 	if v := r.URL.Query().Get("as_of"); v != "" {
 		t, err := ParseTime(v)
 		if err != nil {

@@ -90,6 +90,8 @@ type Server struct {
 	// flashes keeps the outcome of an admin change for the page after
 	// its redirect.
 	flashes *flashStore
+	// sorted keeps the order of the records tables last sorted.
+	sorted *sortOrders
 }
 
 // Handler returns the routed handler. It parses the page templates and
@@ -119,6 +121,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.cop = http.NewCrossOriginProtection()
 	s.flashes = &flashStore{}
+	s.sorted = &sortOrders{}
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))
 }

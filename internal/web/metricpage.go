@@ -194,7 +194,7 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access); err != nil {
 			return err
 		}
-		ch = choices(ds)
+		ch = s.choices.choices(ds, s.Engine.Seq())
 		return nil
 	})
 	if err != nil {

@@ -92,6 +92,8 @@ type Server struct {
 	flashes *flashStore
 	// sorted keeps the order of the records tables last sorted.
 	sorted *sortOrders
+	// choices keeps the values the controls offer.
+	choices *choiceCache
 }
 
 // Handler returns the routed handler. It parses the page templates and
@@ -122,6 +124,7 @@ func (s *Server) Handler() http.Handler {
 	s.cop = http.NewCrossOriginProtection()
 	s.flashes = &flashStore{}
 	s.sorted = &sortOrders{}
+	s.choices = &choiceCache{}
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))
 }

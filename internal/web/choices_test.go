@@ -9,14 +9,7 @@ import (
 // same data reuses them, and new data (a new team) shows in the next.
 func TestChoicesListedOncePerData(t *testing.T) {
 	e := newEnv(t, 0)
-	get := func(path string) string {
-		t.Helper()
-		code, body, _ := e.do(t, "GET", path, "", nil)
-		if code != 200 {
-			t.Fatalf("GET %s: %d %s", path, code, clip(body))
-		}
-		return string(body)
-	}
+	get := func(path string) string { return e.get200(t, path) }
 	get("/?as_of=" + asOf)
 	get("/metrics/change_failure_rate?as_of=" + asOf)
 	if n := e.srv.choices.lists; n != 1 {
@@ -35,4 +28,14 @@ func TestChoicesListedOncePerData(t *testing.T) {
 	if n := e.srv.choices.lists; n != 2 {
 		t.Errorf("after new data the choices were listed %d times in all, want 2", n)
 	}
+}
+
+// get200 is the body of GET path, which must answer 200.
+func (e *env) get200(t *testing.T, path string) string {
+	t.Helper()
+	code, body, _ := e.do(t, "GET", path, "", nil)
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", path, code, clip(body))
+	}
+	return string(body)
 }

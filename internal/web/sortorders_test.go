@@ -11,11 +11,7 @@ func TestSortedTableOrderIsKept(t *testing.T) {
 	e := newEnv(t, 0)
 	page := func(q string) string {
 		t.Helper()
-		code, body, _ := e.do(t, "GET", "/metrics/change_failure_rate?as_of="+asOf+"&kind=deployment&"+q, "", nil)
-		if code != 200 {
-			t.Fatalf("GET %s: %d %s", q, code, clip(body))
-		}
-		return string(body)
+		return e.get200(t, "/metrics/change_failure_rate?as_of="+asOf+"&kind=deployment&"+q)
 	}
 	order := func(body string, ids ...string) {
 		t.Helper()

@@ -129,15 +129,16 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	go followDefinitions(ctx, a, log)
 	// Checked by config.Load; a store that keeps no alerts leaves the routes answering 501.
 	alerts, _, _ := a.alerts(log)
+	ws := &web.Server{
+		Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
+		MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
+		Governance: a.gov, Adoption: opens, Alerts: alerts,
+		LedgerKeys:          ledgerKeys,
+		ShareFrameAncestors: a.cfg.Share.FrameAncestors,
+		Annotations:         annotations,
+	}
 	srv := &http.Server{
-		Handler: (&web.Server{
-			Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
-			MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
-			Governance: a.gov, Adoption: opens, Alerts: alerts,
-			LedgerKeys:          ledgerKeys,
-			ShareFrameAncestors: a.cfg.Share.FrameAncestors,
-			Annotations:         annotations,
-		}).Handler(),
+		Handler:           ws.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       timeouts.Read,
 		WriteTimeout:      timeouts.Write,
@@ -147,6 +148,9 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	url := "http://" + ln.Addr().String()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// The first reader of each minute finds the scorecard and role views
+	// computed (see web.Server.Warm).
+	go ws.Warm(ctx)
 	log.Info("listening", "url", url)
 	// Announce the server ready (the demo prints its sign-in then) once the
 	// first load is published, so the first reader does not pay for it.

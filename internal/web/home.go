@@ -129,7 +129,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		sc = scorecard.Build(s.Catalog, ds, opt)
-		ch = choices(ds)
+		ch = s.choices.choices(ds, s.Engine.Seq())
 		return nil
 	})
 	if err != nil {

@@ -194,7 +194,7 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access); err != nil {
 			return err
 		}
-		ch = choices(ds)
+		ch = s.choices.choices(ds, s.Engine.Seq())
 		return nil
 	})
 	if err != nil {
@@ -424,7 +424,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 
 	var err error
-	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access)
+	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.sorted, s.Engine.Seq())
 	return mp, err
 }
 
@@ -436,7 +436,9 @@ var metricFunnelSteps = []struct{ key, share, label string }{
 }
 
 // newRecordsTable is the page of the records table the state asks for.
-func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access) (recordsTable, error) {
+//
+// orders keeps sorted orders across requests; seq is the data's sequence.
+func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access, orders *sortOrders, seq int64) (recordsTable, error) {
 	var t recordsTable
 	// The table's own links (kind, sort, page) hold the as_of the page was
 	// computed at: paging through a list that changes as records arrive
@@ -486,7 +488,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	t.Total = len(refs)
 	t.Hidden = hide(t.Kind)
 	t.Linked = access.CanReadKind(string(t.Kind))
-	rows := recordPage(ds, refs, d.AsOf, srt, st.Offset, st.Limit, hide)
+	rows := recordPage(ds, refs, d.AsOf, srt, st.Offset, st.Limit, hide, orders.memo(d.Records, t.Kind, d.AsOf, srt, t.Hidden, seq))
 	num := make([]bool, len(cols))
 	for _, r := range rows {
 		for i, col := range cols {

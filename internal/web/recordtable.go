@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/chart"
@@ -207,9 +208,15 @@ func sortOrder(rows []metrics.Ref, s recordSort) []int32 {
 // so, without its amounts. Only the page is described unless the sort is
 // by a row field; then every row is, after its amounts are hidden, so a
 // hidden amount neither shows nor orders the rows.
-func recordPage(ds *metrics.Dataset, refs []metrics.Ref, asOf time.Time, s recordSort, offset, limit int, hide func(domain.Kind) bool) []metrics.Ref {
+//
+// memo, when set, keeps the sorted order: paging on through the table
+// (its links pin the as_of) then sorts it once.
+func recordPage(ds *metrics.Dataset, refs []metrics.Ref, asOf time.Time, s recordSort, offset, limit int, hide func(domain.Kind) bool, memo sortMemo) []metrics.Ref {
 	if len(refs) == 0 {
 		return nil
+	}
+	if memo == nil {
+		memo = func(compute func() []int32) []int32 { return compute() }
 	}
 	lo := min(offset, len(refs))
 	hi := min(lo+limit, len(refs))
@@ -233,10 +240,82 @@ func recordPage(ds *metrics.Dataset, refs []metrics.Ref, asOf time.Time, s recor
 	case s.Col == "" || s.Col == colValue && hidden:
 		return hideAmounts(ds.Describe(refs[lo:hi], asOf))
 	case s.Col == colRecord || s.Col == colNote || s.Col == colValue:
-		return hideAmounts(ds.Describe(pick(refs, sortOrder(refs, s)), asOf))
+		return hideAmounts(ds.Describe(pick(refs, memo(func() []int32 { return sortOrder(refs, s) })), asOf))
 	}
-	rows := hideAmounts(ds.Describe(refs, asOf))
-	return pick(rows, sortOrder(rows, s))
+	// Describing a row and hiding its amounts depend on the row alone, so
+	// the page's rows described after sorting are those the sort saw.
+	order := memo(func() []int32 { return sortOrder(hideAmounts(ds.Describe(refs, asOf)), s) })
+	return hideAmounts(ds.Describe(pick(refs, order), asOf))
+}
+
+// sortMemo returns the order compute gives, or a copy kept from before.
+type sortMemo func(compute func() []int32) []int32
+
+// maxSortOrders is how many tables' orders sortOrders keeps: a table of
+// a quarter of a million rows keeps a megabyte.
+const maxSortOrders = 8
+
+// sortOrders keeps the sorted order of the last few records tables.
+// Sorting by a row field describes every row of the kind in the window —
+// the bulk of a large table's cost — and each page of it asks again.
+type sortOrders struct {
+	mu      sync.Mutex
+	entries []sortOrderEntry // the most recently used last
+	sorts   int              // orders computed, for tests
+}
+
+// sortOrderKey names one table's order. records is the drill-down's
+// rows as the engine's result cache holds them: the same slice while the
+// result stands, a new one once new data drops it (the entry holds the
+// slice, so its address is not reused while the entry lives). seq, the
+// data's sequence, covers data that changes a row's fields without
+// changing which records are behind the value.
+type sortOrderKey struct {
+	records *metrics.Ref
+	n       int
+	kind    domain.Kind
+	asOf    int64
+	sort    recordSort
+	hidden  bool
+	seq     int64
+}
+
+type sortOrderEntry struct {
+	key     sortOrderKey
+	records []metrics.Ref
+	order   []int32
+}
+
+// memo is the memo of one table: kind's rows of records (a drill-down's
+// records) as of asOf, sorted by s, amounts hidden or not, at data
+// sequence seq. A nil sortOrders keeps nothing.
+func (c *sortOrders) memo(records []metrics.Ref, kind domain.Kind, asOf time.Time, s recordSort, hidden bool, seq int64) sortMemo {
+	if c == nil || len(records) == 0 || s.Col == "" {
+		return nil
+	}
+	k := sortOrderKey{records: &records[0], n: len(records), kind: kind, asOf: asOf.UnixNano(), sort: s, hidden: hidden, seq: seq}
+	return func(compute func() []int32) []int32 {
+		c.mu.Lock()
+		for i, e := range c.entries {
+			if e.key == k {
+				c.entries = append(append(c.entries[:i:i], c.entries[i+1:]...), e)
+				c.mu.Unlock()
+				return e.order
+			}
+		}
+		c.mu.Unlock()
+		// Sorted outside the lock: two readers of one new table may
+		// both sort it, and other tables wait for neither.
+		order := compute()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.sorts++
+		if len(c.entries) == maxSortOrders {
+			c.entries = slices.Delete(c.entries, 0, 1)
+		}
+		c.entries = append(c.entries, sortOrderEntry{key: k, records: records, order: order})
+		return order
+	}
 }
 
 // cellText shows a row field for people: "—" for none, times in UTC

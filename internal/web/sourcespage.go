@@ -90,6 +90,11 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
+	if q.AsOf == "" {
+		// Not the current minute the other pages default to: the report
+		// is about deliveries and rejects seconds old, and it is cheap.
+		opt.AsOf = s.Now().UTC()
+	}
 	dropped := q.Filters()
 	q = Query{AsOf: q.AsOf}
 	var rep *scorecard.SourcesReport

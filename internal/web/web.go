@@ -94,6 +94,10 @@ type Server struct {
 	// flashes keeps the outcome of an admin change for the page after
 	// its redirect.
 	flashes *flashStore
+	// sorted keeps the order of the records tables last sorted.
+	sorted *sortOrders
+	// choices keeps the values the controls offer.
+	choices *choiceCache
 }
 
 // Handler returns the routed handler. It parses the page templates and
@@ -123,6 +127,8 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.cop = http.NewCrossOriginProtection()
 	s.flashes = &flashStore{}
+	s.sorted = &sortOrders{}
+	s.choices = &choiceCache{}
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))
 }
@@ -198,7 +204,7 @@ func ParseTime(v string) (time.Time, error) {
 
 func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 	q := r.URL.Query()
-	opt := scorecard.Options{AsOf: s.Now().UTC()}
+	opt := scorecard.Options{AsOf: s.defaultAsOf()}
 	if v := q.Get("as_of"); v != "" {
 		t, err := ParseTime(v)
 		if err != nil {
@@ -237,7 +243,7 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 
 // getSources serves the data sources report (scorecard.Sources).
 func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
-	asOf := s.Now().UTC()
+	asOf := s.Now().UTC() // as sourcesPage: deliveries seconds old count
 	if v := r.URL.Query().Get("as_of"); v != "" {
 		t, err := ParseTime(v)
 		if err != nil {

@@ -97,6 +97,8 @@ type Config struct {
 	Share ShareConfig `yaml:"share"`
 	// Annotations mark business-cycle periods on every trend chart (views.go).
 	Annotations []Annotation `yaml:"annotations"`
+	// Gates names the release gate policies file (gates.go).
+	Gates GatesConfig `yaml:"gates"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -185,6 +187,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	}
 	if err := c.Connectors.Validate(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
+	if _, err := c.GatePolicies(cat); err != nil {
+		return c, err
 	}
 	return c, nil
 }

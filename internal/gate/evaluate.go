@@ -172,7 +172,7 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 		case !k.known():
 			v.Verdict, v.Reason = unknownVerdict(p.canary.onUnknown), p.canaryKPI+" is unknown ("+orText(k.Reason, "no value")+"): cannot tell whether "+p.strategy+" is required"
 		case k.Status == catalog.Red:
-			v.Verdict, v.Reason = string(p.canary.severity), p.canaryKPI+" is red ("+num(*k.Value)+"): the service must deploy by "+p.strategy+", not "+orText(f.Strategy, "an unstated strategy")
+			v.Verdict, v.Reason = string(p.canary.severity), p.canaryKPI+" is red: the service must deploy by "+p.strategy+", not "+orText(f.Strategy, "an unstated strategy")
 		default:
 			v.Verdict, v.Reason = Pass, p.canaryKPI+" is "+string(k.Status)
 		}

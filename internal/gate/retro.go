@@ -89,7 +89,7 @@ func RecordRetro(ctx context.Context, docs store.DocStore, v RetroValidation) (R
 	return v, nil
 }
 
-// RetroValidations are the recorded retro-validations, oldest first.
+// RetroValidations are the recorded retro-validations, newest first.
 func RetroValidations(ctx context.Context, docs store.DocStore) ([]RetroValidation, error) {
 	return store.DecodeDocs(ctx, docs, RetroCollection, func(v *RetroValidation, id int64) { v.ID = id })
 }

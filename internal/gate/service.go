@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -54,7 +55,9 @@ func (q *Request) UnmarshalJSON(b []byte) error {
 		plain
 		Facts map[string]json.RawMessage `json:"facts"`
 	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
 		return err
 	}
 	*q = Request(raw.plain)
@@ -135,9 +138,9 @@ func Decisions(ctx context.Context, docs store.DocStore, service string) ([]Resu
 		return nil, err
 	}
 	out := []Result{}
-	for i := len(all) - 1; i >= 0; i-- {
-		if service == "" || all[i].Release.Service == service {
-			out = append(out, all[i])
+	for _, r := range all {
+		if service == "" || r.Release.Service == service {
+			out = append(out, r)
 		}
 	}
 	return out, nil

@@ -246,7 +246,7 @@ func AppendJSON(ctx context.Context, docs DocStore, collection string, v any) (D
 	return docs.AppendDoc(ctx, collection, body)
 }
 
-// DecodeDocs reads a collection's documents, oldest first, each decoded
+// DecodeDocs reads a collection's documents, newest first, each decoded
 // from JSON into a T and given its id by setID.
 func DecodeDocs[T any](ctx context.Context, docs DocStore, collection string, setID func(*T, int64)) ([]T, error) {
 	ds, err := docs.Docs(ctx, collection, 0)

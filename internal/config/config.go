@@ -223,6 +223,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_LEDGER_KEY_FILE", "file holding the audit ledger's signing key (default for the embedded store: DATA/ledger.key)"},
 	{"CANDOR_RETENTION_KEY", "the pseudonym key of retention itself (base64 of 32 random bytes); wins over retention.key_file"},
 	{"CANDOR_RETENTION_KEY_FILE", "file holding the pseudonym key of retention (default for the embedded store: DATA/pseudonym.key)"},
+	{"CANDOR_URL", "candor gate check: the Candor server to ask (instead of opening the store)"},
+	{"CANDOR_TOKEN", "candor gate check: the API token (role ingest) sent to CANDOR_URL"},
 }
 
 func init() {

@@ -64,6 +64,9 @@ func PrepareRetro(p *Policies, ds *metrics.Dataset, ref, note, by string, now ti
 		return RetroValidation{}, domain.InvalidParam("deployment", "%q is ambiguous: %s; give source/id", ref, strings.Join(names, ", "))
 	}
 	r := found[0]
+	if r.RetroValidatedAt != nil {
+		return RetroValidation{}, domain.Errorf(domain.EConflict, "deployment %s/%s was retro-validated at %s (its record's retro_validated_at)", r.Source, r.ID, r.RetroValidatedAt.Format(time.RFC3339))
+	}
 	return RetroValidation{Deployment: r.Source + "/" + r.ID, Service: r.Service, FinishedAt: r.FinishedAt,
 		Late: now.After(r.FinishedAt.Add(p.retro)), By: by, Note: note, At: now.UTC()}, nil
 }

@@ -344,3 +344,22 @@ func TestInvalidPolicyNamesLineAndColumn(t *testing.T) {
 		}
 	}
 }
+
+// The example in docs/gates.md: a time-zone-aware weekday test over the
+// release time.
+func TestDocsFridayPolicy(t *testing.T) {
+	p := load(t, noCanary+`coverage: {enabled: false}
+risk: {enabled: false}
+policies:
+  - id: small-friday-changes
+    require: |
+      facts.time.getDayOfWeek("Europe/London") != 5 ||
+      facts.changed_lines < 200
+    severity: escalate
+`)
+	for ts, want := range map[string]Severity{"2026-12-04T15:00:00Z": Escalate, "2026-12-03T15:00:00Z": Allow} {
+		if r := p.Evaluate(prod(facts(t, "changed_lines", "500", "time", ts)), nil, now); r.Decision != want {
+			t.Errorf("%s: %s %+v, want %s", ts, r.Decision, r.Rules, want)
+		}
+	}
+}

@@ -75,6 +75,16 @@ policies:
 	if json.Unmarshal(b, &list); len(list.Decisions) != 2 || list.Decisions[0].Decision != gate.Allow || list.Decisions[0].Release.ChangeRequest != "CHG-1" {
 		t.Errorf("decisions: %s", b)
 	}
+	// The deployment arrives after the decisions: its page shows them.
+	if status, b, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"deployment","id":"rel-123","service":"api","environment":"production","version":"1.2.3","finished_at":"2026-03-30T10:00:00Z","status":"success"}`, nil); status != 200 {
+		t.Fatalf("POST deployment: %d %s", status, b)
+	}
+	status, b, _ = e.do(t, "GET", "/records/deployment/import/rel-123", "", nil)
+	page := string(b)
+	if status != 200 || !strings.Contains(page, "Release gate") || strings.Count(page, "gate__decision--") != 2 ||
+		!strings.Contains(page, "gate__decision--escalate") || !strings.Contains(page, "change failure rate too high") && !strings.Contains(page, "whose status is unknown") {
+		t.Errorf("deployment page: %d\n%s", status, page)
+	}
 	// A CI token reads no numbers: the status stays, the value goes.
 	ci := newToken(t, e.srv.Auth, "ci", "ingest")
 	_, doc = post(ci, req("rolling"))

@@ -114,6 +114,10 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if _, _, err := a.retentionPolicy(); err != nil {
 		return err
 	}
+	gates, err := a.cfg.GatePolicies(a.catalog)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err
@@ -136,6 +140,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		LedgerKeys:          ledgerKeys,
 		ShareFrameAncestors: a.cfg.Share.FrameAncestors,
 		Annotations:         annotations,
+		Gates:               gates,
 	}
 	srv := &http.Server{
 		Handler:           ws.Handler(),

@@ -48,6 +48,20 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
+// exitError ends a command with its own exit code (candor gate check: 1
+// deny, 3 escalate, 4 no decision), printing err when there is one.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -78,6 +92,13 @@ func Run(ctx context.Context, env *Env, args []string) int {
 			}
 			if errors.Is(err, flag.ErrHelp) {
 				return 0
+			}
+			var ee *exitError
+			if errors.As(err, &ee) {
+				if ee.err != nil {
+					fmt.Fprintf(env.Stderr, "candor %s: %v\n", c.name, ee.err)
+				}
+				return ee.code
 			}
 			fmt.Fprintf(env.Stderr, "candor %s: %v\n", c.name, err)
 			var ue *usageError

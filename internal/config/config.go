@@ -100,6 +100,8 @@ type Config struct {
 	Annotations []Annotation `yaml:"annotations"`
 	// Alerts are the alerting rules, channels and timings (alerts.go).
 	Alerts alert.Config `yaml:"alerts"`
+	// Gates names the release gate policies file (gates.go).
+	Gates GatesConfig `yaml:"gates"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -195,6 +197,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.AlertSettings(cat); err != nil {
 		return c, located(path, err)
 	}
+	if _, err := c.GatePolicies(cat); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -229,6 +234,8 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_SMTP_URL", "mail server of the alert e-mails, smtp://user:pass@host:port (STARTTLS when offered) or smtps://; over alerts.smtp.url"},
 	{"CANDOR_SMTP_FROM", "sender address of the alert e-mails; over alerts.smtp.from"},
 	{"CANDOR_RETENTION_KEY_FILE", "file holding the pseudonym key of retention (default for the embedded store: DATA/pseudonym.key)"},
+	{"CANDOR_URL", "candor gate check: the Candor server to ask (instead of opening the store)"},
+	{"CANDOR_TOKEN", "candor gate check: the API token (role ingest) sent to CANDOR_URL"},
 }
 
 func init() {

@@ -60,12 +60,16 @@ const (
 	TypeGateDecision = "gate_decision"
 	TypeDelivery     = "delivery"
 	TypeRetention    = "retention"
+	// TypeRetroValidation is an emergency change validated after the fact
+	// (package gate).
+	TypeRetroValidation = "gate_retro_validation"
 )
 
 // Types lists every entry type.
 var Types = []string{
 	TypeRecords, TypeAccess, TypeSnapshot, TypeAcknowledgement, TypeEscalation,
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
+	TypeRetroValidation,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

@@ -5,9 +5,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
-	"github.com/candor/candor/internal/domain"
-	"github.com/candor/candor/internal/generate"
-	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/metrics/metricstest"
 )
 
 // BenchmarkScorecardAsOfNow is a scorecard "as of now" — an as_of never
@@ -17,16 +15,8 @@ import (
 //
 //	CANDOR_BENCH_SCALE=1 go test -run '^$' -bench AsOfNow -benchtime 5x ./internal/scorecard/
 func BenchmarkScorecardAsOfNow(b *testing.B) {
-	scale, err := generate.BenchScale(0.1)
-	if err != nil {
-		b.Fatal(err)
-	}
 	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	ds := metrics.NewDataset(metrics.DefaultConfig())
-	if _, err := generate.Records(generate.Options{Seed: 1, Scale: scale, End: end}, func(r domain.Record) { ds.Apply(r, time.Time{}) }); err != nil {
-		b.Fatal(err)
-	}
-	ds.Prepare()
+	ds := metricstest.Generated(b, 0.1, end)
 	cat, err := catalog.Default()
 	if err != nil {
 		b.Fatal(err)

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -238,4 +239,30 @@ func Put(ctx context.Context, s Store, items []Item) (WriteResult, error) {
 		return WriteResult{}, err
 	}
 	return res, nil
+}
+
+// AppendJSON appends v, encoded as JSON, to collection (DocStore.AppendDoc).
+func AppendJSON(ctx context.Context, docs DocStore, collection string, v any) (Doc, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return Doc{}, fmt.Errorf("%s document: %w", collection, err)
+	}
+	return docs.AppendDoc(ctx, collection, body)
+}
+
+// DecodeDocs reads a collection's documents, newest first, each decoded
+// from JSON into a T and given its id by setID.
+func DecodeDocs[T any](ctx context.Context, docs DocStore, collection string, setID func(*T, int64)) ([]T, error) {
+	ds, err := docs.Docs(ctx, collection, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(ds))
+	for i, d := range ds {
+		if err := json.Unmarshal(d.Body, &out[i]); err != nil {
+			return nil, fmt.Errorf("%s document %d: %w", collection, d.ID, err)
+		}
+		setID(&out[i], d.ID)
+	}
+	return out, nil
 }

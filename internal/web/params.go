@@ -34,6 +34,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/adoption":                        {"from", "to"},
 	"GET /api/v1/adoption/review":                 {"as_of"},
 	"GET /api/v1/shares":                          nil,
+	"GET /api/v1/gates/decisions":                 {"service"},
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},

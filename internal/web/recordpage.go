@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/gate"
 )
 
 // recordPageData is the Data of a record's page.
@@ -21,6 +23,10 @@ type recordPageData struct {
 	// Metrics are the metrics computed from records of this kind that
 	// the reader may see: where the record may be behind a value.
 	Metrics []metricLink
+	// Gates are a deployment's release gate decisions (by service,
+	// environment and version) and Retro its retro-validation.
+	Gates []gate.Result
+	Retro *gate.RetroValidation
 }
 
 // recordField is one top-level field of a stored record as the page shows
@@ -58,6 +64,12 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		m := &s.Catalog.Metrics[i]
 		if access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool { return src.Kind == string(kind) }) {
 			data.Metrics = append(data.Metrics, metricLink{m.Name, q.URL("/metrics/" + m.ID)})
+		}
+	}
+	if kind == domain.KindDeployment {
+		if err := s.deploymentGates(r, rec, data); err != nil {
+			s.pageError(w, r, err)
+			return
 		}
 	}
 	pg := s.newPage(r, fmt.Sprintf("%s %s", idWords(string(kind)), rec.ID), q, data)
@@ -111,4 +123,33 @@ func recordFields(body []byte) ([]recordField, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// deploymentGates finds the gate decisions made for a deployment before
+// its record existed — the same service, environment and version — and
+// its retro-validation.
+func (s *Server) deploymentGates(r *http.Request, rec *StoredRecord, data *recordPageData) error {
+	var d struct{ Service, Environment, Version string }
+	if err := json.Unmarshal(rec.Record, &d); err != nil {
+		return err
+	}
+	if d.Version != "" {
+		ds, err := gate.Decisions(r.Context(), s.Store, d.Service)
+		if err != nil {
+			return err
+		}
+		for _, g := range ds {
+			if strings.EqualFold(g.Release.Environment, d.Environment) && g.Release.Version == d.Version {
+				data.Gates = append(data.Gates, s.gateView(r, g))
+			}
+		}
+	}
+	vs, err := gate.RetroValidations(r.Context(), s.Store)
+	if err != nil {
+		return err
+	}
+	if i := slices.IndexFunc(vs, func(v gate.RetroValidation) bool { return v.Deployment == rec.Source+"/"+rec.ID }); i >= 0 {
+		data.Retro = &vs[i]
+	}
+	return nil
 }

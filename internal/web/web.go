@@ -28,6 +28,7 @@ import (
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/ingest"
@@ -83,6 +84,9 @@ type Server struct {
 	ShareFrameAncestors []string
 	// Annotations are the organisation's business-cycle periods, shaded on every trend chart.
 	Annotations []chart.Period
+	// Gates are the release gate policies; nil: the built-in ones with
+	// their defaults.
+	Gates *gate.Policies
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).
@@ -129,6 +133,9 @@ func (s *Server) Handler() http.Handler {
 	s.flashes = &flashStore{}
 	s.sorted = &sortOrders{}
 	s.choices = &choiceCache{}
+	if s.Gates == nil {
+		s.Gates = gate.Defaults(s.Catalog)
+	}
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))
 }

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/gate"
+	"github.com/candor/candor/internal/metrics"
+)
+
+func init() {
+	register(command{name: "gate", args: "check|retro-validate [flags]", help: "release gates: ask whether a release may go; retro-validate an emergency change", run: runGate})
+}
+
+// Exit codes of candor gate check (2 stays a usage error).
+const (
+	exitDeny       = 1
+	exitEscalate   = 3
+	exitNoDecision = 4
+)
+
+func runGate(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("give a subcommand: check or retro-validate")
+	}
+	switch args[0] {
+	case "check":
+		return runGateCheck(ctx, env, args[1:])
+	case "retro-validate":
+		return runGateRetro(ctx, env, args[1:])
+	}
+	return usagef("unknown subcommand %q: check or retro-validate", args[0])
+}
+
+// factFlags collects repeated --fact key=value flags.
+type factFlags map[string]string
+
+func (f factFlags) String() string { return "" }
+func (f factFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not key=value (e.g. coverage=0.92)", v)
+	}
+	if _, dup := f[k]; dup {
+		return fmt.Errorf("fact %s given twice", k)
+	}
+	f[k] = val
+	return nil
+}
+
+func runGateCheck(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "gate check", "--service S --environment E --version V [flags]",
+		"Asks whether a release may go (SPEC §6; docs/gates.md) and records the decision in the audit ledger.\n"+
+			"Exit status: 0 allow, 1 deny, 3 escalate (needs approval), 4 no decision (the server or store could\n"+
+			"not be reached, or it refused the request), 2 a usage error. With --server (or CANDOR_URL) it asks\n"+
+			"that Candor server with the token in CANDOR_TOKEN; otherwise it opens the store (--data/--db).\n"+
+			"Facts: coverage (0.92 or 92%), risk_score (0-100), changed_lines, dependency_changes, strategy,\n"+
+			"emergency (true/false), time (RFC 3339). In GitHub Actions and GitLab CI it also annotates the job.")
+	var c common
+	c.bind(fs)
+	var q gate.Request
+	fs.StringVar(&q.Service, "service", "", "the service released (required)")
+	fs.StringVar(&q.Environment, "environment", "", "the environment deployed to (required)")
+	fs.StringVar(&q.Version, "version", "", "the version released (required)")
+	fs.StringVar(&q.ChangeRequest, "change-request", "", "the change request (ITSM id)")
+	facts := factFlags{}
+	fs.Var(facts, "fact", "a fact key=value; repeat for each")
+	server := fs.String("server", "", "URL of the Candor server to ask (or CANDOR_URL)")
+	format := fs.String("format", "text", "text or json")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return usagef("unexpected argument %q", rest[0])
+	case q.Service == "" || q.Environment == "" || q.Version == "":
+		return usagef("--service, --environment and --version are required")
+	case *format != "text" && *format != "json":
+		return usagef("--format: %q is not text or json", *format)
+	}
+	q.Facts = facts
+	if _, err := gate.ParseFacts(facts); err != nil {
+		return usagef("--fact %v", err)
+	}
+	if *server == "" {
+		*server = env.Getenv("CANDOR_URL")
+	}
+	var res gate.Result
+	if *server != "" {
+		res, err = askServer(ctx, *server, env.Getenv("CANDOR_TOKEN"), q)
+	} else {
+		res, err = decideLocally(ctx, env, c, q)
+	}
+	if err != nil {
+		return &exitError{exitNoDecision, fmt.Errorf("no decision: %w", err)}
+	}
+	if *format == "json" {
+		if err := writeJSONOut(env, res); err != nil {
+			return &exitError{exitNoDecision, err}
+		}
+	} else {
+		writeGateSummary(env.Stdout, res)
+	}
+	annotate(env, res)
+	switch res.Decision {
+	case gate.Deny:
+		return &exitError{code: exitDeny}
+	case gate.Escalate:
+		return &exitError{code: exitEscalate}
+	}
+	return nil
+}
+
+func decideLocally(ctx context.Context, env *Env, c common, q gate.Request) (gate.Result, error) {
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	defer a.Close()
+	p, err := a.cfg.GatePolicies(a.catalog)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	var res gate.Result
+	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		var err error
+		res, err = gate.Evaluate(p, a.catalog, ds, q, time.Now())
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	return gate.Record(ctx, a.store, res, "cli")
+}
+
+// askServer posts the request to POST /api/v1/gates/evaluate.
+func askServer(ctx context.Context, server, token string, q gate.Request) (gate.Result, error) {
+	var res gate.Result
+	body, err := json.Marshal(q)
+	if err != nil {
+		return res, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(server, "/")+"/api/v1/gates/evaluate", bytes.NewReader(body))
+	if err != nil {
+		return res, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return res, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return res, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error, Param string }
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			if e.Param != "" {
+				return res, fmt.Errorf("%s answered %d: %s: %s", server, resp.StatusCode, e.Param, e.Error)
+			}
+			return res, fmt.Errorf("%s answered %d: %s", server, resp.StatusCode, e.Error)
+		}
+		return res, fmt.Errorf("%s answered %s", server, resp.Status)
+	}
+	if err := json.Unmarshal(b, &res); err != nil || res.Decision == "" {
+		return res, errors.New(server + " answered 200 without a decision")
+	}
+	return res, nil
+}
+
+// writeGateSummary is the short CI log: the decision, then a line per rule.
+func writeGateSummary(w io.Writer, r gate.Result) {
+	cr := ""
+	if r.Release.ChangeRequest != "" {
+		cr = " (" + r.Release.ChangeRequest + ")"
+	}
+	fmt.Fprintf(w, "Candor gate: %s — %s %s to %s%s, decision %d\n", strings.ToUpper(string(r.Decision)), r.Release.Service, r.Release.Version, r.Release.Environment, cr, r.ID)
+	for _, v := range r.Rules {
+		fmt.Fprintf(w, "  %-9s %-14s %s\n", v.Verdict, v.Rule, v.Reason)
+	}
+	if r.Bypass {
+		fmt.Fprintf(w, "  emergency change: the gates are bypassed; retro-validate it by %s (candor gate retro-validate SOURCE/ID)\n", r.RetroDue.Format(time.RFC3339))
+	}
+	for _, k := range r.KPIs {
+		val := "—"
+		if k.Value != nil {
+			val = fmt.Sprint(*k.Value)
+		}
+		fmt.Fprintf(w, "  kpi %s = %s (%s", k.ID, val, k.Status)
+		if k.Cites != nil {
+			fmt.Fprintf(w, ", definition v%d", k.Cites.Definition)
+		}
+		fmt.Fprintln(w, ")")
+	}
+}
+
+// annotate marks the job in GitHub Actions (workflow commands and the step
+// summary) and GitLab CI (a collapsible log section) when it runs there.
+func annotate(env *Env, r gate.Result) {
+	switch {
+	case env.Getenv("GITHUB_ACTIONS") == "true":
+		for _, v := range r.Rules {
+			level := map[string]string{"deny": "error", "escalate": "warning"}[v.Verdict]
+			if level != "" {
+				fmt.Fprintf(env.Stdout, "::%s title=%s::%s\n", level, ghProperty("Candor gate: "+v.Rule), ghData(v.Reason))
+			}
+		}
+		if path := env.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+			var b strings.Builder
+			fmt.Fprintf(&b, "### Candor gate: %s\n\n%s %s → %s\n\n| rule | verdict | reason |\n|---|---|---|\n", r.Decision, r.Release.Service, r.Release.Version, r.Release.Environment)
+			for _, v := range r.Rules {
+				fmt.Fprintf(&b, "| %s | %s | %s |\n", v.Rule, v.Verdict, strings.ReplaceAll(v.Reason, "|", `\|`))
+			}
+			if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				f.WriteString(b.String() + "\n")
+				f.Close()
+			}
+		}
+	case env.Getenv("GITLAB_CI") == "true":
+		ts := time.Now().Unix()
+		fmt.Fprintf(env.Stdout, "\x1b[0Ksection_start:%d:candor_gate\r\x1b[0KCandor gate: %s\n", ts, r.Decision)
+		for _, v := range r.Rules {
+			colour := map[string]string{"deny": "31", "escalate": "33", "pass": "32"}[v.Verdict]
+			fmt.Fprintf(env.Stdout, "\x1b[%sm%-9s\x1b[0m %s: %s\n", orDefault(colour, "0"), v.Verdict, v.Rule, v.Reason)
+		}
+		fmt.Fprintf(env.Stdout, "\x1b[0Ksection_end:%d:candor_gate\r\x1b[0K\n", ts)
+	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// ghData escapes a workflow command's message.
+func ghData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// ghProperty escapes a workflow command's property value.
+func ghProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+func runGateRetro(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "gate retro-validate", "DEPLOYMENT --note TEXT [flags]",
+		"Records that an emergency change (a production deployment with emergency = true, which bypassed the\n"+
+			"gates) was reviewed after the fact. DEPLOYMENT is source/id, or an id unique across sources. The\n"+
+			"retro-validation is a record of its own in the audit ledger; a deployment is validated once.")
+	var c common
+	c.bind(fs)
+	note := fs.String("note", "", "what the review found, and where it is written up (required)")
+	by := fs.String("by", "", "who reviewed it (default: cli)")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give one DEPLOYMENT (source/id or id)")
+	}
+	if strings.TrimSpace(*note) == "" {
+		return usagef("--note is required: what the review found")
+	}
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	p, err := a.cfg.GatePolicies(a.catalog)
+	if err != nil {
+		return err
+	}
+	who := orDefault(strings.TrimSpace(*by), "cli")
+	var v gate.RetroValidation
+	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		var err error
+		v, err = gate.PrepareRetro(p, ds, rest[0], *note, who, time.Now())
+		return err
+	}); err != nil {
+		return err
+	}
+	if v, err = gate.RecordRetro(ctx, a.store, v); err != nil {
+		return err
+	}
+	late := ""
+	if v.Late {
+		late = " (after its deadline)"
+	}
+	fmt.Fprintf(env.Stdout, "retro-validated %s (%s, finished %s)%s by %s\n", v.Deployment, v.Service, v.FinishedAt.Format(time.RFC3339), late, v.By)
+	return nil
+}

@@ -1,0 +1,328 @@
+package gate
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/types"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Release is what a gate is asked about, with what Candor knows of the
+// service: whether the environment is production and the service's tier
+// (0: none).
+type Release struct {
+	Service       string `json:"service"`
+	Environment   string `json:"environment"`
+	Version       string `json:"version"`
+	ChangeRequest string `json:"change_request,omitempty"`
+	Facts         Facts  `json:"facts"`
+	Production    bool   `json:"production"`
+	Tier          int    `json:"tier,omitempty"`
+}
+
+// KPI is a metric's current value and status for the service, with the
+// stamps of the definition that computed it.
+type KPI struct {
+	ID     string            `json:"id"`
+	Value  *float64          `json:"value"`
+	Status catalog.Status    `json:"status"`
+	Reason string            `json:"reason,omitempty"`
+	Cites  *metrics.Citation `json:"cites,omitempty"`
+}
+
+// known says whether a rule can judge by the KPI: it has a value and its
+// status is not unknown (stale data, too few cases).
+func (k KPI) known() bool { return k.Value != nil && k.Status != catalog.Unknown }
+
+// Verdict is one rule's judgement of the release.
+type Verdict struct {
+	Rule    string `json:"rule"`
+	Verdict string `json:"verdict"`
+	Reason  string `json:"reason"`
+	// KPIs are the metrics the rule read.
+	KPIs []string `json:"kpis,omitempty"`
+}
+
+// Result is a gate decision: allow, deny or escalate, every rule's
+// verdict, and the KPIs read.
+type Result struct {
+	// ID is the decision's document id, once recorded.
+	ID       int64     `json:"id,omitempty"`
+	Decision Severity  `json:"decision"`
+	Release  Release   `json:"release"`
+	Rules    []Verdict `json:"rules"`
+	KPIs     []KPI     `json:"kpis"`
+	// Bypass is set for an emergency change: it went through whatever the
+	// rules said, and must be retro-validated by RetroDue.
+	Bypass   bool       `json:"bypass,omitempty"`
+	RetroDue *time.Time `json:"retro_due,omitempty"`
+	// Time is the release time the rules judged (facts.time, else At).
+	Time time.Time `json:"time"`
+	At   time.Time `json:"at"`
+	By   string    `json:"by,omitempty"`
+}
+
+type rule struct {
+	id, message, text   string
+	severity, onUnknown Severity
+	scope               Scope
+	kpis                []string
+	prg                 cel.Program
+}
+
+// applies says whether a scope admits the release.
+func (s Scope) applies(r Release) bool {
+	if len(s.Services) > 0 && !slices.Contains(s.Services, r.Service) {
+		return false
+	}
+	if len(s.Tiers) > 0 && !slices.Contains(s.Tiers, r.Tier) {
+		return false
+	}
+	if len(s.Environments) > 0 && !slices.ContainsFunc(s.Environments, func(e string) bool {
+		return strings.EqualFold(e, r.Environment) || e == "production" && r.Production
+	}) {
+		return false
+	}
+	return true
+}
+
+// DeriveRisk is the risk score when none is given: changed lines give up
+// to 70 (70 × lines / 1000, capped at 1000 lines) and each dependency
+// change 10, up to 30; ok is false when neither fact is given.
+func DeriveRisk(f Facts) (score float64, ok bool) {
+	if f.ChangedLines == nil && f.DependencyChanges == nil {
+		return 0, false
+	}
+	if f.ChangedLines != nil {
+		score += 70 * math.Min(1, float64(*f.ChangedLines)/1000)
+	}
+	if f.DependencyChanges != nil {
+		score += math.Min(30, 10*float64(*f.DependencyChanges))
+	}
+	return math.Round(score*10) / 10, true
+}
+
+func pct(x float64) string { return strconv.FormatFloat(math.Round(x*1000)/10, 'f', -1, 64) + "%" }
+func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// Evaluate judges a release at now against the KPIs (by metric id; the
+// ones Policies.KPIs names). It reads nothing else and writes nothing.
+func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Result {
+	at := now.UTC()
+	res := Result{Release: rel, At: at, Time: at, Rules: make([]Verdict, 0, 4+len(p.rules))}
+	if rel.Facts.Time != nil {
+		res.Time = *rel.Facts.Time
+	}
+	f := rel.Facts
+	if p.coverage.on {
+		v := Verdict{Rule: "coverage"}
+		switch {
+		case !p.coverage.scope.applies(rel):
+			v.Verdict, v.Reason = Skip, "not in the policy's scope"
+		case f.Coverage == nil:
+			v.Verdict, v.Reason = unknownVerdict(p.coverage.onUnknown), "no coverage given (facts.coverage); needs ≥ "+pct(p.minCover)
+		case *f.Coverage < p.minCover:
+			v.Verdict, v.Reason = string(p.coverage.severity), "coverage "+pct(*f.Coverage)+" is below "+pct(p.minCover)
+		default:
+			v.Verdict, v.Reason = Pass, "coverage "+pct(*f.Coverage)+" ≥ "+pct(p.minCover)
+		}
+		res.Rules = append(res.Rules, v)
+	}
+	if p.risk.on {
+		v := Verdict{Rule: "risk"}
+		score, given := 0.0, f.RiskScore != nil
+		how := "risk score"
+		if given {
+			score = *f.RiskScore
+		} else if s, ok := DeriveRisk(f); ok {
+			score, given, how = s, true, "derived risk score"
+		}
+		switch {
+		case !p.risk.scope.applies(rel):
+			v.Verdict, v.Reason = Skip, "not in the policy's scope"
+		case !given:
+			v.Verdict, v.Reason = unknownVerdict(p.risk.onUnknown), "no risk_score, changed_lines or dependency_changes given"
+		case score > p.threshold:
+			v.Verdict, v.Reason = string(p.risk.severity), how+" "+num(score)+" is over "+num(p.threshold)+": an approver must accept it"
+		default:
+			v.Verdict, v.Reason = Pass, how+" "+num(score)+" ≤ "+num(p.threshold)
+		}
+		res.Rules = append(res.Rules, v)
+	}
+	if len(p.freeze.windows) > 0 {
+		res.Rules = append(res.Rules, p.freeze.judge(rel, res.Time))
+	}
+	if p.canary.on {
+		v := Verdict{Rule: "canary", KPIs: []string{p.canaryKPI}}
+		k := kpis[p.canaryKPI]
+		switch {
+		case !p.canary.scope.applies(rel):
+			v.Verdict, v.Reason, v.KPIs = Skip, "not in the policy's scope", nil
+		case f.Strategy == p.strategy:
+			// Satisfied by the facts: the KPI does not matter.
+			v.Verdict, v.Reason, v.KPIs = Pass, "deploys by "+p.strategy, nil
+		case !k.known():
+			v.Verdict, v.Reason = unknownVerdict(p.canary.onUnknown), p.canaryKPI+" is unknown ("+orText(k.Reason, "no value")+"): cannot tell whether "+p.strategy+" is required"
+		case k.Status == catalog.Red:
+			v.Verdict, v.Reason = string(p.canary.severity), p.canaryKPI+" is red: the service must deploy by "+p.strategy+", not "+orText(f.Strategy, "an unstated strategy")
+		default:
+			v.Verdict, v.Reason = Pass, p.canaryKPI+" is "+string(k.Status)
+		}
+		res.Rules = append(res.Rules, v)
+	}
+	if len(p.rules) > 0 {
+		vars := p.vars(rel, kpis)
+		for i := range p.rules {
+			res.Rules = append(res.Rules, p.rules[i].judge(rel, vars, kpis))
+		}
+	}
+	res.Decision = Allow
+	for _, v := range res.Rules {
+		switch Severity(v.Verdict) {
+		case Deny:
+			res.Decision = Deny
+		case Escalate:
+			if res.Decision != Deny {
+				res.Decision = Escalate
+			}
+		}
+	}
+	if f.Emergency && p.emergency {
+		res.Bypass, res.Decision = true, Allow
+		due := res.Time.Add(p.retro).UTC()
+		res.RetroDue = &due
+	}
+	for _, id := range p.kpis {
+		if k, ok := kpis[id]; ok {
+			res.KPIs = append(res.KPIs, k)
+		}
+	}
+	return res
+}
+
+func orText(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// unknownVerdict is a rule's verdict when what it needs is unknown.
+func unknownVerdict(s Severity) string {
+	if s == Allow {
+		return Pass
+	}
+	return string(s)
+}
+
+func (f freeze) judge(rel Release, t time.Time) Verdict {
+	v := Verdict{Rule: "freeze", Verdict: Pass, Reason: "outside every freeze window"}
+	for _, w := range f.windows {
+		if !w.scope.applies(rel) || !w.contains(t) {
+			continue
+		}
+		i := slices.IndexFunc(f.exceptions, func(e exception) bool {
+			return e.window == w.name && e.scope.applies(rel) && e.covers(t)
+		})
+		if i < 0 {
+			return Verdict{Rule: "freeze", Verdict: string(f.severity), Reason: fmt.Sprintf("%s is in the freeze window %q (%s)", t.In(w.loc).Format("Mon 2006-01-02 15:04 MST"), w.name, w.loc)}
+		}
+		e := f.exceptions[i]
+		v.Reason = fmt.Sprintf("in the freeze window %q, excepted by risk acceptance %q approved by %s", w.name, e.riskAcceptance, e.approvedBy)
+	}
+	return v
+}
+
+// vars are the CEL variables; the KPIs whose status is unknown are left
+// out, as unknowns, so that a rule needing one comes out unknown while a
+// rule the facts already satisfy does not.
+func (p *Policies) vars(rel Release, kpis map[string]KPI) map[string]any {
+	facts := map[string]any{}
+	f := rel.Facts
+	if f.Coverage != nil {
+		facts["coverage"] = *f.Coverage
+	}
+	if f.RiskScore != nil {
+		facts["risk_score"] = *f.RiskScore
+	} else if s, ok := DeriveRisk(f); ok {
+		facts["risk_score"] = s
+	}
+	if f.ChangedLines != nil {
+		facts["changed_lines"] = *f.ChangedLines
+	}
+	if f.DependencyChanges != nil {
+		facts["dependency_changes"] = *f.DependencyChanges
+	}
+	if f.Strategy != "" {
+		facts["strategy"] = f.Strategy
+	}
+	facts["emergency"] = f.Emergency
+	if f.Time != nil {
+		facts["time"] = types.Timestamp{Time: *f.Time}
+	}
+	kpi, status := map[string]float64{}, map[string]string{}
+	for id, k := range kpis {
+		status[id] = string(k.Status)
+		if k.known() {
+			kpi[id] = *k.Value
+		}
+	}
+	return map[string]any{
+		"facts": facts, "kpi": kpi, "status": status,
+		"service": rel.Service, "environment": rel.Environment, "production": rel.Production,
+		"tier": int64(rel.Tier), "version": rel.Version, "change_request": rel.ChangeRequest,
+	}
+}
+
+func (r *rule) judge(rel Release, vars map[string]any, kpis map[string]KPI) Verdict {
+	v := Verdict{Rule: r.id, KPIs: r.kpis}
+	if !r.scope.applies(rel) {
+		v.Verdict, v.Reason, v.KPIs = Skip, "not in the policy's scope", nil
+		return v
+	}
+	var unknown []string
+	for _, id := range r.kpis {
+		if !kpis[id].known() {
+			unknown = append(unknown, id)
+		}
+	}
+	var act any = vars
+	if len(unknown) > 0 {
+		pats := make([]*cel.AttributePatternType, len(unknown))
+		for i, id := range unknown {
+			pats[i] = cel.AttributePattern("kpi").QualString(id)
+		}
+		pa, err := cel.PartialVars(vars, pats...)
+		if err != nil {
+			v.Verdict, v.Reason = string(Escalate), "evaluation error: "+err.Error()
+			return v
+		}
+		act = pa
+	}
+	out, _, err := r.prg.Eval(act)
+	msg := orText(r.message, r.text)
+	switch {
+	case out != nil && types.IsUnknown(out):
+		why := make([]string, len(unknown))
+		for i, id := range unknown {
+			why[i] = id + " (" + orText(kpis[id].Reason, "no value") + ")"
+		}
+		v.Verdict, v.Reason = unknownVerdict(r.onUnknown), "needs "+strings.Join(why, ", ")+", whose status is unknown"
+	case err != nil:
+		// A rule that cannot be judged is never a silent pass.
+		v.Verdict, v.Reason = string(Escalate), "evaluation error: "+err.Error()
+	case out.Value() == true:
+		v.Verdict, v.Reason = Pass, "holds: "+r.text
+	default:
+		v.Verdict, v.Reason = string(r.severity), msg
+	}
+	return v
+}

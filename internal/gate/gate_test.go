@@ -1,0 +1,365 @@
+package gate
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+)
+
+func testCatalog(t testing.TB) *catalog.Catalog {
+	t.Helper()
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+func load(t testing.TB, src string) *Policies {
+	t.Helper()
+	p, err := Load("gates.yaml", []byte(src), testCatalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func facts(t testing.TB, kv ...string) Facts {
+	t.Helper()
+	m := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	f, err := ParseFacts(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func prod(f Facts) Release {
+	return Release{Service: "checkout", Environment: "production", Version: "1.2.3", Facts: f, Production: true, Tier: 1}
+}
+
+func verdict(t testing.TB, r Result, rule string) Verdict {
+	t.Helper()
+	for _, v := range r.Rules {
+		if v.Rule == rule {
+			return v
+		}
+	}
+	t.Fatalf("no verdict of rule %s in %+v", rule, r.Rules)
+	return Verdict{}
+}
+
+func f64(x float64) *float64 { return &x }
+
+var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+// noCanary keeps the canary rule out of tests about other rules.
+const noCanary = "canary: {enabled: false}\n"
+
+func TestParseFactsCoverage(t *testing.T) {
+	for in, want := range map[string]float64{"0.92": 0.92, "92%": 0.92, "100%": 1, "0": 0} {
+		f, err := ParseFacts(map[string]string{"coverage": in})
+		if err != nil || f.Coverage == nil || *f.Coverage != want {
+			t.Errorf("coverage %q: %v, %v; want %v", in, f.Coverage, err, want)
+		}
+	}
+	for _, in := range []string{"92", "1.5", "-0.1", "abc", "120%", ""} {
+		if _, err := ParseFacts(map[string]string{"coverage": in}); err == nil || !strings.Contains(err.Error(), "facts.coverage") {
+			t.Errorf("coverage %q: err %v, want a refusal naming facts.coverage", in, err)
+		}
+	}
+	if _, err := ParseFacts(map[string]string{"risk": "10"}); err == nil || !strings.Contains(err.Error(), "unknown fact") {
+		t.Errorf("unknown fact: %v", err)
+	}
+	if _, err := ParseFacts(map[string]string{"risk_score": "101"}); err == nil {
+		t.Error("risk_score 101 accepted")
+	}
+}
+
+func TestCoveragePolicy(t *testing.T) {
+	p := load(t, noCanary)
+	cases := []struct {
+		rel      Release
+		decision Severity
+		verdict  string
+	}{
+		{prod(facts(t, "coverage", "84%", "risk_score", "10")), Deny, "deny"},
+		{prod(facts(t, "coverage", "0.85", "risk_score", "10")), Allow, Pass},
+		{prod(facts(t, "risk_score", "10")), Escalate, "escalate"},
+		{Release{Service: "checkout", Environment: "staging", Facts: facts(t, "coverage", "0.5")}, Allow, Skip},
+	}
+	for i, c := range cases {
+		r := p.Evaluate(c.rel, nil, now)
+		if r.Decision != c.decision || verdict(t, r, "coverage").Verdict != c.verdict {
+			t.Errorf("case %d: decision %s, coverage %+v; want %s, %s", i, r.Decision, verdict(t, r, "coverage"), c.decision, c.verdict)
+		}
+	}
+	// The minimum is configurable.
+	p = load(t, noCanary+"coverage: {min: 0.8}\n")
+	if r := p.Evaluate(prod(facts(t, "coverage", "84%", "risk_score", "10")), nil, now); r.Decision != Allow {
+		t.Errorf("min 0.8, coverage 84%%: %s %+v", r.Decision, r.Rules)
+	}
+}
+
+func TestRiskPolicyDerivesScore(t *testing.T) {
+	p := load(t, noCanary)
+	r := p.Evaluate(prod(facts(t, "coverage", "0.9", "changed_lines", "900", "dependency_changes", "2")), nil, now)
+	v := verdict(t, r, "risk")
+	if r.Decision != Escalate || v.Verdict != "escalate" || !strings.Contains(v.Reason, "derived risk score 83") {
+		t.Errorf("900 lines + 2 dependencies: %s %+v", r.Decision, v)
+	}
+	r = p.Evaluate(prod(facts(t, "coverage", "0.9", "changed_lines", "100")), nil, now)
+	if r.Decision != Allow {
+		t.Errorf("100 lines (score 7): %s %+v", r.Decision, r.Rules)
+	}
+	r = p.Evaluate(prod(facts(t, "coverage", "0.9", "risk_score", "71")), nil, now)
+	if r.Decision != Escalate {
+		t.Errorf("risk 71: %s", r.Decision)
+	}
+	// No score and nothing to derive it from is unknown: it escalates.
+	if r = p.Evaluate(prod(facts(t, "coverage", "0.9")), nil, now); verdict(t, r, "risk").Verdict != "escalate" {
+		t.Errorf("no risk facts: %+v", verdict(t, r, "risk"))
+	}
+	p = load(t, noCanary+"risk: {threshold: 90}\n")
+	if r = p.Evaluate(prod(facts(t, "coverage", "0.9", "risk_score", "85")), nil, now); r.Decision != Allow {
+		t.Errorf("threshold 90, risk 85: %s", r.Decision)
+	}
+}
+
+const freezes = noCanary + `
+freeze:
+  windows:
+    - name: clocks-change
+      time_zone: Europe/Berlin
+      start: "2026-10-24T22:00"
+      end: "2026-10-25T04:00"
+      scope: {services: [billing]}
+    - name: weekend
+      time_zone: America/New_York
+      weekly: {from: "fri 16:00", to: "mon 08:00"}
+      scope: {environments: [production], services: [checkout, status-page, shop]}
+  exceptions:
+    - window: weekend
+      scope: {services: [status-page]}
+      risk_acceptance: "RA-7: the status page must be fixable any time"
+      approved_by: CTO
+    - window: weekend
+      scope: {services: [shop]}
+      from: "2026-11-27T00:00:00Z"
+      until: "2026-11-30T00:00:00Z"
+      risk_acceptance: "RA-9: Black Friday relaxation for the shop"
+      approved_by: CEO
+`
+
+func at(t testing.TB, p *Policies, service, ts string) Verdict {
+	t.Helper()
+	rel := prod(facts(t, "coverage", "0.9", "risk_score", "10", "time", ts))
+	rel.Service = service
+	return verdict(t, p.Evaluate(rel, nil, now), "freeze")
+}
+
+// A one-off window in Berlin from 22:00 to 04:00 local spans the end of
+// summer time (03:00 CEST → 02:00 CET on 25 October 2026): it is seven
+// hours long, ending at 03:00 UTC, not 02:00.
+func TestFreezeOneOffAcrossDST(t *testing.T) {
+	p := load(t, freezes)
+	for ts, want := range map[string]string{
+		"2026-10-24T19:59:00Z": Pass,   // 21:59 CEST
+		"2026-10-24T20:00:00Z": "deny", // 22:00 CEST
+		"2026-10-25T02:30:00Z": "deny", // 03:30 CET: after the change
+		"2026-10-25T03:00:00Z": Pass,   // 04:00 CET
+	} {
+		if v := at(t, p, "billing", ts); v.Verdict != want {
+			t.Errorf("%s: %+v, want %s", ts, v, want)
+		}
+	}
+}
+
+// A weekly window fri 16:00 → mon 08:00 New York time keeps its local
+// hours across the end of daylight time (1 November 2026).
+func TestFreezeWeeklyAcrossDST(t *testing.T) {
+	p := load(t, freezes)
+	for ts, want := range map[string]string{
+		"2026-10-30T19:59:00Z": Pass,   // Fri 15:59 EDT
+		"2026-10-30T20:00:00Z": "deny", // Fri 16:00 EDT
+		"2026-11-02T12:30:00Z": "deny", // Mon 07:30 EST (08:30 by the old offset)
+		"2026-11-02T13:00:00Z": Pass,   // Mon 08:00 EST
+		"2026-11-04T15:00:00Z": Pass,   // Wednesday
+	} {
+		if v := at(t, p, "checkout", ts); v.Verdict != want {
+			t.Errorf("%s: %+v, want %s", ts, v, want)
+		}
+	}
+}
+
+func TestFreezeExceptions(t *testing.T) {
+	p := load(t, freezes)
+	v := at(t, p, "status-page", "2026-10-31T15:00:00Z")
+	if v.Verdict != Pass || !strings.Contains(v.Reason, "RA-7") || !strings.Contains(v.Reason, "CTO") {
+		t.Errorf("standing exception: %+v", v)
+	}
+	// The seasonal relaxation covers its dates only.
+	if v = at(t, p, "shop", "2026-11-28T15:00:00Z"); v.Verdict != Pass || !strings.Contains(v.Reason, "RA-9") {
+		t.Errorf("in the relaxation: %+v", v)
+	}
+	if v = at(t, p, "shop", "2026-12-05T15:00:00Z"); v.Verdict != "deny" {
+		t.Errorf("after the relaxation: %+v", v)
+	}
+	_, err := Load("gates.yaml", []byte("freeze:\n  windows: [{name: w, time_zone: UTC, start: \"2026-12-20T00:00\", end: \"2026-12-27T00:00\"}]\n  exceptions: [{window: w, approved_by: CTO}]\n"), testCatalog(t))
+	if err == nil || !strings.Contains(err.Error(), "freeze.exceptions[0].risk_acceptance") {
+		t.Errorf("exception without a risk acceptance: %v", err)
+	}
+	_, err = Load("gates.yaml", []byte("freeze:\n  windows: [{name: w, time_zone: Mars/Olympus, weekly: {from: \"fri 16:00\", to: \"mon 08:00\"}}]\n"), testCatalog(t))
+	if err == nil || !strings.Contains(err.Error(), "freeze.windows[0].time_zone") {
+		t.Errorf("bad zone: %v", err)
+	}
+}
+
+func TestEmergencyBypass(t *testing.T) {
+	p := load(t, freezes)
+	rel := prod(facts(t, "coverage", "0.1", "emergency", "true", "time", "2026-10-30T21:00:00Z"))
+	r := p.Evaluate(rel, nil, now)
+	if r.Decision != Allow || !r.Bypass || r.RetroDue == nil || !r.RetroDue.Equal(time.Date(2026, 11, 2, 21, 0, 0, 0, time.UTC)) {
+		t.Fatalf("emergency: %s bypass %v due %v", r.Decision, r.Bypass, r.RetroDue)
+	}
+	// The rules are still judged and recorded.
+	if verdict(t, r, "coverage").Verdict != "deny" || verdict(t, r, "freeze").Verdict != "deny" {
+		t.Errorf("verdicts under bypass: %+v", r.Rules)
+	}
+	p = load(t, freezes+"emergency: {enabled: false}\n")
+	if r = p.Evaluate(rel, nil, now); r.Decision != Deny || r.Bypass {
+		t.Errorf("bypass disabled: %s %v", r.Decision, r.Bypass)
+	}
+}
+
+func kpi(id string, v float64, s catalog.Status) KPI { return KPI{ID: id, Value: f64(v), Status: s} }
+
+func TestCanaryPolicy(t *testing.T) {
+	p := load(t, "")
+	base := []string{"coverage", "0.9", "risk_score", "10"}
+	red := map[string]KPI{"release_impact_score": kpi("release_impact_score", 9, catalog.Red)}
+	r := p.Evaluate(prod(facts(t, append(base, "strategy", "rolling")...)), red, now)
+	if r.Decision != Deny || verdict(t, r, "canary").Verdict != "deny" {
+		t.Errorf("red impact, rolling: %s %+v", r.Decision, verdict(t, r, "canary"))
+	}
+	if len(r.KPIs) != 1 || r.KPIs[0].ID != "release_impact_score" {
+		t.Errorf("KPIs read: %+v", r.KPIs)
+	}
+	if r = p.Evaluate(prod(facts(t, append(base, "strategy", "canary")...)), red, now); r.Decision != Allow {
+		t.Errorf("red impact, canary: %s %+v", r.Decision, r.Rules)
+	}
+	green := map[string]KPI{"release_impact_score": kpi("release_impact_score", 1, catalog.Green)}
+	if r = p.Evaluate(prod(facts(t, append(base, "strategy", "rolling")...)), green, now); r.Decision != Allow {
+		t.Errorf("green impact, rolling: %s", r.Decision)
+	}
+	unknown := map[string]KPI{"release_impact_score": {ID: "release_impact_score", Value: f64(9), Status: catalog.Unknown, Reason: "no data since 2026-11-01"}}
+	r = p.Evaluate(prod(facts(t, append(base, "strategy", "rolling")...)), unknown, now)
+	if v := verdict(t, r, "canary"); r.Decision != Escalate || !strings.Contains(v.Reason, "no data since") {
+		t.Errorf("unknown impact, rolling: %s %+v", r.Decision, v)
+	}
+	// Canary already satisfies the rule: the unknown KPI is not needed.
+	if r = p.Evaluate(prod(facts(t, append(base, "strategy", "canary")...)), unknown, now); r.Decision != Allow {
+		t.Errorf("unknown impact, canary: %s %+v", r.Decision, r.Rules)
+	}
+}
+
+const cfrPolicy = noCanary + `
+coverage: {enabled: false}
+risk: {enabled: false}
+policies:
+  - id: cfr
+    message: change failure rate is too high for anything but a canary
+    require: facts.strategy == "canary" || kpi.change_failure_rate < 15.0
+    severity: deny
+`
+
+func TestCELPolicyOverKPIs(t *testing.T) {
+	p := load(t, cfrPolicy)
+	if got := p.KPIs(); len(got) != 1 || got[0] != "change_failure_rate" {
+		t.Fatalf("KPIs: %v", got)
+	}
+	high := map[string]KPI{"change_failure_rate": kpi("change_failure_rate", 30, catalog.Red)}
+	low := map[string]KPI{"change_failure_rate": kpi("change_failure_rate", 5, catalog.Green)}
+	unknown := map[string]KPI{"change_failure_rate": {ID: "change_failure_rate", Value: f64(2), Status: catalog.Unknown, Reason: "too few cases (n = 2, needs 5)"}}
+	rolling, canary := prod(facts(t, "strategy", "rolling")), prod(facts(t, "strategy", "canary"))
+	for i, c := range []struct {
+		rel  Release
+		kpis map[string]KPI
+		want Severity
+	}{
+		{rolling, high, Deny}, {rolling, low, Allow}, {canary, high, Allow},
+		// Unknown escalates, never a silent allow (the value 2 would pass)...
+		{rolling, unknown, Escalate},
+		// ...unless the facts already satisfy the rule.
+		{canary, unknown, Allow},
+	} {
+		r := p.Evaluate(c.rel, c.kpis, now)
+		if r.Decision != c.want {
+			t.Errorf("case %d: %s %+v, want %s", i, r.Decision, r.Rules, c.want)
+		}
+	}
+	r := p.Evaluate(rolling, high, now)
+	if v := verdict(t, r, "cfr"); v.Reason != "change failure rate is too high for anything but a canary" {
+		t.Errorf("reason: %q", v.Reason)
+	}
+	// on_unknown is configurable per policy.
+	p = load(t, strings.Replace(cfrPolicy, "severity: deny", "severity: deny\n    on_unknown: deny", 1))
+	if r := p.Evaluate(rolling, unknown, now); r.Decision != Deny {
+		t.Errorf("on_unknown deny: %s", r.Decision)
+	}
+}
+
+func TestCELRuntimeErrorEscalates(t *testing.T) {
+	p := load(t, noCanary+"coverage: {enabled: false}\nrisk: {enabled: false}\npolicies:\n  - id: small\n    require: facts.changed_lines < 500\n")
+	r := p.Evaluate(prod(Facts{}), nil, now)
+	if v := verdict(t, r, "small"); r.Decision != Escalate || !strings.Contains(v.Reason, "evaluation error") {
+		t.Errorf("missing fact: %s %+v", r.Decision, v)
+	}
+	if r = p.Evaluate(prod(facts(t, "changed_lines", "100")), nil, now); r.Decision != Allow {
+		t.Errorf("100 lines: %s %+v", r.Decision, r.Rules)
+	}
+}
+
+func TestInvalidPolicyNamesLineAndColumn(t *testing.T) {
+	cat := testCatalog(t)
+	for _, c := range []struct{ src, want string }{
+		{"policies:\n  - id: bad\n    require: facts.coverage >= \n", "gates.yaml:3:"},
+		{"policies:\n  - id: bad\n    require: \"kpi.change_failure_rate < 'x'\"\n", "gates.yaml:3:"},
+		{"policies:\n  - id: bad\n    require: facts.coverage + 1.0\n", "must give true or false"},
+		{"policies:\n  - id: bad\n    require: |\n      facts.strategy == \"canary\" ||\n      kpi.no_such_metric < 1.0\n", "gates.yaml:5:7: policies[0].require (bad): unknown metric \"no_such_metric\""},
+		{"policies:\n  - id: bad\n    require: facts.strategy == \"canary\" || kpi.no_such_metric < 1.0\n", "gates.yaml:3:44:"},
+		{"policies:\n  - id: Bad Id\n    require: \"true\"\n", "policies[0].id"},
+		{"policies:\n  - id: coverage\n    require: \"true\"\n", "used twice"},
+		{"policies:\n  - id: x\n    require: \"true\"\n    severity: warn\n", "policies[0].severity"},
+		{"coverage: {minimum: 0.9}\n", "gates.yaml:"},
+	} {
+		_, err := Load("gates.yaml", []byte(c.src), cat)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+// The example in docs/gates.md: a time-zone-aware weekday test over the
+// release time.
+func TestDocsFridayPolicy(t *testing.T) {
+	p := load(t, noCanary+`coverage: {enabled: false}
+risk: {enabled: false}
+policies:
+  - id: small-friday-changes
+    require: |
+      facts.time.getDayOfWeek("Europe/London") != 5 ||
+      facts.changed_lines < 200
+    severity: escalate
+`)
+	for ts, want := range map[string]Severity{"2026-12-04T15:00:00Z": Escalate, "2026-12-03T15:00:00Z": Allow} {
+		if r := p.Evaluate(prod(facts(t, "changed_lines", "500", "time", ts)), nil, now); r.Decision != want {
+			t.Errorf("%s: %s %+v, want %s", ts, r.Decision, r.Rules, want)
+		}
+	}
+}

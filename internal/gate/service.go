@@ -1,0 +1,147 @@
+package gate
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
+)
+
+// Collections of the gate's documents, each chained in the audit ledger
+// as it is appended.
+const (
+	DecisionCollection = "gate_decision"
+	RetroCollection    = "gate_retro_validation"
+)
+
+func init() {
+	// A decision holds every verdict and KPI: the entry chains its digest
+	// and says what was decided about which release.
+	ledger.RegisterDocs(DecisionCollection, ledger.DocSpec{Type: ledger.TypeGateDecision, Digest: true, Summary: func(body []byte) (map[string]any, error) {
+		var r Result
+		if err := json.Unmarshal(body, &r); err != nil {
+			return nil, err
+		}
+		return map[string]any{"decision": r.Decision, "service": r.Release.Service, "environment": r.Release.Environment,
+			"version": r.Release.Version, "change_request": r.Release.ChangeRequest, "bypass": r.Bypass}, nil
+	}})
+	ledger.RegisterDocs(RetroCollection, ledger.DocSpec{Type: ledger.TypeRetroValidation, Personal: []string{"by", "note"}})
+}
+
+// Request is a gate check as the API and the CLI take it.
+type Request struct {
+	Service       string            `json:"service"`
+	Environment   string            `json:"environment"`
+	Version       string            `json:"version"`
+	ChangeRequest string            `json:"change_request"`
+	Facts         map[string]string `json:"facts"`
+}
+
+// UnmarshalJSON takes facts as JSON values of any type (0.92, "92%",
+// true) and keeps their text for ParseFacts.
+func (q *Request) UnmarshalJSON(b []byte) error {
+	type plain Request
+	var raw struct {
+		plain
+		Facts map[string]json.RawMessage `json:"facts"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	*q = Request(raw.plain)
+	q.Facts = map[string]string{}
+	for k, v := range raw.Facts {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			s = string(v)
+		}
+		q.Facts[k] = s
+	}
+	return nil
+}
+
+// maxName bounds an identifier (SPEC §1).
+const maxName = 256
+
+// Evaluate judges a request at now: it reads the KPIs the policies need
+// for the service from ds (call it under the engine's read lock) and
+// returns the decision, not yet recorded. Bad input is invalid, naming
+// the field.
+func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, q Request, now time.Time) (Result, error) {
+	for _, f := range []struct{ name, v string }{{"service", q.Service}, {"environment", q.Environment}, {"version", q.Version}, {"change_request", q.ChangeRequest}} {
+		v := strings.TrimSpace(f.v)
+		switch {
+		case v == "" && f.name != "change_request":
+			return Result{}, domain.InvalidParam(f.name, "required")
+		case len(v) > maxName:
+			return Result{}, domain.InvalidParam(f.name, "%d bytes; at most %d", len(v), maxName)
+		case !utf8.ValidString(v):
+			return Result{}, domain.InvalidParam(f.name, "not valid UTF-8")
+		}
+	}
+	facts, err := ParseFacts(q.Facts)
+	if err != nil {
+		return Result{}, err
+	}
+	rel := Release{Service: strings.TrimSpace(q.Service), Environment: strings.TrimSpace(q.Environment), Version: strings.TrimSpace(q.Version),
+		ChangeRequest: strings.TrimSpace(q.ChangeRequest), Facts: facts}
+	rel.Production = (&domain.Deployment{Environment: ds.CanonicalEnvironment(rel.Environment)}).Production(ds.Config().ProductionNames) ||
+		(&domain.Deployment{Environment: rel.Environment}).Production(ds.Config().ProductionNames)
+	rel.Tier, _ = strconv.Atoi(ds.ServiceAttr(rel.Service, "tier"))
+	return p.Evaluate(rel, ServiceKPIs(p, cat, ds, rel.Service, now), now), nil
+}
+
+// ServiceKPIs are the policies' KPIs for a service as of now.
+func ServiceKPIs(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, service string, now time.Time) map[string]KPI {
+	out := make(map[string]KPI, len(p.kpis))
+	scope, _ := metrics.Scope{}.And("service", service)
+	for _, id := range p.kpis {
+		m, ok := cat.Metric(id)
+		if !ok {
+			continue
+		}
+		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: now}, scope, false)
+		out[id] = KPI{ID: id, Value: c.Value, Status: c.Status, Reason: c.Reason, Cites: c.Cites}
+	}
+	return out
+}
+
+// Record appends a decision (and its ledger entry, in the same
+// transaction) and returns it with its id.
+func Record(ctx context.Context, docs store.DocStore, r Result, by string) (Result, error) {
+	r.ID, r.By = 0, by
+	d, err := store.AppendJSON(ctx, docs, DecisionCollection, r)
+	if err != nil {
+		return r, err
+	}
+	r.ID = d.ID
+	return r, nil
+}
+
+// Decisions are the recorded decisions, newest first; of one service when
+// service is not "".
+func Decisions(ctx context.Context, docs store.DocStore, service string) ([]Result, error) {
+	all, err := store.DecodeDocs(ctx, docs, DecisionCollection, func(r *Result, id int64) { r.ID = id })
+	if err != nil {
+		return nil, err
+	}
+	out := []Result{}
+	for _, r := range all {
+		if service == "" || r.Release.Service == service {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

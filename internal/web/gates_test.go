@@ -1,0 +1,95 @@
+package web
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/gate"
+	"github.com/candor/candor/internal/ledger"
+)
+
+// TestGateEvaluateAPI: a gate check answers the decision with every
+// rule's verdict and the KPIs read with their stamps; an unknown KPI
+// escalates unless the facts already satisfy the rule; bad facts are 400
+// naming the fact; each decision is a ledger entry; a CI token sees no
+// KPI values.
+func TestGateEvaluateAPI(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		p, err := gate.Load("gates.yaml", []byte(`
+policies:
+  - id: cfr
+    message: change failure rate too high for anything but a canary
+    require: facts.strategy == "canary" || kpi.change_failure_rate < 15.0
+`), s.Catalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Gates = p
+		s.Store.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+		s.Now = func() time.Time { return time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC) }
+	})
+	post := func(token, body string) (int, map[string]any) {
+		t.Helper()
+		status, b, _ := e.do(t, "POST", "/api/v1/gates/evaluate", body, map[string]string{"Authorization": "Bearer " + token})
+		var doc map[string]any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		return status, doc
+	}
+	req := func(strategy string) string {
+		return `{"service":"api","environment":"production","version":"1.2.3","change_request":"CHG-1","facts":{"coverage":"92%","risk_score":10,"strategy":"` + strategy + `"}}`
+	}
+	status, doc := post(e.token, req("rolling"))
+	rules, _ := json.Marshal(doc["rules"])
+	if status != 200 || doc["decision"] != "escalate" || !strings.Contains(string(rules), `"rule":"cfr","verdict":"escalate"`) || !strings.Contains(string(rules), "whose status is unknown") {
+		t.Fatalf("rolling with an unknown change failure rate: %d %v", status, doc)
+	}
+	kpis, _ := json.Marshal(doc["kpis"])
+	if !strings.Contains(string(kpis), `"id":"change_failure_rate"`) || !strings.Contains(string(kpis), `"definition_version"`) || doc["id"] == nil {
+		t.Errorf("KPIs read: %s (id %v)", kpis, doc["id"])
+	}
+	if status, doc = post(e.token, req("canary")); status != 200 || doc["decision"] != "allow" {
+		t.Errorf("canary: %d %v", status, doc)
+	}
+	for _, c := range []struct{ body, param string }{
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":92}}`, "facts.coverage"},
+		{`{"service":"api","environment":"production","version":"1","facts":{"size":3}}`, "facts.size"},
+		{`{"environment":"production","version":"1"}`, "service"},
+		{`{"service":"api","environment":"production","version":"1","colour":"red"}`, "colour"},
+	} {
+		if status, doc := post(e.token, c.body); status != 400 || doc["param"] != c.param {
+			t.Errorf("%s: %d %v, want 400 naming %s", c.body, status, doc, c.param)
+		}
+	}
+	// Both decisions are in the ledger.
+	_, b, _ := e.do(t, "GET", "/api/v1/ledger", "", nil)
+	if n := strings.Count(string(b), `"type": "gate_decision"`) + strings.Count(string(b), `"type":"gate_decision"`); n != 2 {
+		t.Errorf("ledger holds %d gate decisions, want 2", n)
+	}
+	_, b, _ = e.do(t, "GET", "/api/v1/gates/decisions?service=api", "", nil)
+	var list struct{ Decisions []gate.Result }
+	if json.Unmarshal(b, &list); len(list.Decisions) != 2 || list.Decisions[0].Decision != gate.Allow || list.Decisions[0].Release.ChangeRequest != "CHG-1" {
+		t.Errorf("decisions: %s", b)
+	}
+	// The deployment arrives after the decisions: its page shows them.
+	if status, b, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"deployment","id":"rel-123","service":"api","environment":"production","version":"1.2.3","finished_at":"2026-03-30T10:00:00Z","status":"success"}`, nil); status != 200 {
+		t.Fatalf("POST deployment: %d %s", status, b)
+	}
+	status, b, _ = e.do(t, "GET", "/records/deployment/import/rel-123", "", nil)
+	page := string(b)
+	if status != 200 || !strings.Contains(page, "Release gate") || strings.Count(page, "gate__decision--") != 2 ||
+		!strings.Contains(page, "gate__decision--escalate") || !strings.Contains(page, "change failure rate too high") && !strings.Contains(page, "whose status is unknown") {
+		t.Errorf("deployment page: %d\n%s", status, page)
+	}
+	// A CI token reads no numbers: the status stays, the value goes.
+	ci := newToken(t, e.srv.Auth, "ci", "ingest")
+	_, doc = post(ci, req("rolling"))
+	k := doc["kpis"].([]any)[0].(map[string]any)
+	if k["value"] != nil || k["status"] != "unknown" {
+		t.Errorf("CI token sees %v", k)
+	}
+}

@@ -18,5 +18,5 @@ func (c Config) AlertSettings(cat *catalog.Catalog) (alert.Settings, error) {
 	if c.src != nil {
 		line = func(path string) int { return catalog.YAMLLine(c.src, "alerts."+path) }
 	}
-	return alert.Setup(c.Alerts, cat, env, orName(c.file), line)
+	return alert.Setup(c.Alerts, cat, env, orName(c.path), line)
 }

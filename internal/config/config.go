@@ -108,10 +108,9 @@ type Config struct {
 	setByEnv map[string]string
 	// path is the file it was read from ("" for none).
 	path string
-	// file and src are the configuration file's name and bytes, kept so that checks made after
-	// decoding (a custom view's metric, a role it names) can point at the line.
-	file string
-	src  []byte
+	// src is the configuration file's bytes, kept so that checks made after decoding (a custom
+	// view's metric, a role it names, an alert rule) can point at the line of path.
+	src []byte
 	// env is the environment Load read, kept for the alert channels' secrets.
 	env func(string) string
 }
@@ -144,7 +143,7 @@ func Load(path string, env func(string) string) (Config, error) {
 		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
 			return c, yamlError(path, err)
 		}
-		c.file, c.src = path, b
+		c.src = b
 	}
 	c.path = path
 	if err := c.applyEnv(env); err != nil {

@@ -33,7 +33,7 @@ func (c Config) addViews(cat *catalog.Catalog) (*catalog.Catalog, error) {
 		views[i] = v.View
 		views[i].Description = strings.TrimSpace(v.Description)
 	}
-	return cat.AddViews(views, orName(c.file), c.src)
+	return cat.AddViews(views, orName(c.path), c.src)
 }
 
 // RoleOverrides returns the organisation's role overrides (`roles:`) with each custom view's
@@ -54,7 +54,7 @@ func (c Config) RoleOverrides() (map[string]auth.RoleOverride, error) {
 		for j, role := range v.Roles {
 			k := slices.Index(known, role)
 			if k < 0 {
-				errs = append(errs, &catalog.FieldError{File: orName(c.file), Line: catalog.YAMLLine(c.src, fmt.Sprintf("views[%d].roles[%d]", i, j)),
+				errs = append(errs, &catalog.FieldError{File: orName(c.path), Line: catalog.YAMLLine(c.src, fmt.Sprintf("views[%d].roles[%d]", i, j)),
 					Kind: "view", ID: v.ID, Field: fmt.Sprintf("roles[%d]", j), Msg: fmt.Sprintf("unknown role %q; known: %s", role, strings.Join(known, ", "))})
 				continue
 			}
@@ -125,7 +125,7 @@ func (c Config) Periods() ([]chart.Period, error) {
 	for i, a := range c.Annotations {
 		bad := func(field, format string, args ...any) error {
 			path := fmt.Sprintf("annotations[%d].%s", i, field)
-			return &catalog.FieldError{File: orName(c.file), Line: catalog.YAMLLine(c.src, path), Field: path, Msg: fmt.Sprintf(format, args...)}
+			return &catalog.FieldError{File: orName(c.path), Line: catalog.YAMLLine(c.src, path), Field: path, Msg: fmt.Sprintf(format, args...)}
 		}
 		if strings.TrimSpace(a.Name) == "" {
 			return nil, bad("name", "required: what the period is (Q4 change freeze)")

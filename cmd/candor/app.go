@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/config"
@@ -17,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
+	"github.com/candor/candor/internal/web"
 )
 
 // common holds the flags every data command shares.
@@ -181,4 +183,16 @@ func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store
 		return nil, fmt.Errorf("opening the embedded store: %w", err)
 	}
 	return st, nil
+}
+
+// asOfTime reads an --as-of flag: now when empty.
+func asOfTime(v string) (time.Time, error) {
+	if v == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := web.ParseTime(v)
+	if err != nil {
+		return t, usagef("--as-of: %v", err)
+	}
+	return t, nil
 }

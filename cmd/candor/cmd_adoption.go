@@ -117,18 +117,6 @@ func runAdoptionReview(ctx context.Context, env *Env, args []string) error {
 	return err
 }
 
-// asOfTime reads an --as-of flag: now when empty.
-func asOfTime(v string) (time.Time, error) {
-	if v == "" {
-		return time.Now().UTC(), nil
-	}
-	t, err := web.ParseTime(v)
-	if err != nil {
-		return t, usagef("--as-of: %v", err)
-	}
-	return t, nil
-}
-
 // checkFormat refuses a --format other than text or json.
 func checkFormat(f string) error {
 	if f != "text" && f != "json" {

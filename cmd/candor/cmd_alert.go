@@ -15,7 +15,6 @@ import (
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
-	"github.com/candor/candor/internal/web"
 )
 
 func init() {
@@ -229,13 +228,9 @@ func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
 	} else if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	now := time.Now().UTC()
-	if *asOf != "" {
-		t, err := web.ParseTime(*asOf)
-		if err != nil {
-			return usagef("--as-of: %v", err)
-		}
-		now = t
+	now, err := asOfTime(*asOf)
+	if err != nil {
+		return err
 	}
 	a, svc, err := c.openAlerts(ctx, env, slog.New(slog.NewTextHandler(env.Stderr, nil)))
 	if err != nil {

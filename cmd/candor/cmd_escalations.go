@@ -9,7 +9,6 @@ import (
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
-	"github.com/candor/candor/internal/web"
 )
 
 func init() {
@@ -28,14 +27,11 @@ func runEscalations(ctx context.Context, env *Env, args []string) error {
 	} else if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	opt := escalation.Options{AsOf: time.Now().UTC()}
-	if *asOf != "" {
-		t, err := web.ParseTime(*asOf)
-		if err != nil {
-			return usagef("--as-of: %v", err)
-		}
-		opt.AsOf = t
+	at, err := asOfTime(*asOf)
+	if err != nil {
+		return err
 	}
+	opt := escalation.Options{AsOf: at}
 	if *scopeFlag != "" {
 		s, err := metrics.ParseScope(*scopeFlag)
 		if err != nil {

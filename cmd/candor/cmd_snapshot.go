@@ -7,7 +7,6 @@ import (
 
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/schedule"
-	"github.com/candor/candor/internal/web"
 )
 
 func init() {
@@ -24,13 +23,9 @@ func runSnapshot(ctx context.Context, env *Env, args []string) error {
 	} else if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	at := time.Now().UTC()
-	if *asOf != "" {
-		t, err := web.ParseTime(*asOf)
-		if err != nil {
-			return usagef("--as-of: %v", err)
-		}
-		at = t
+	at, err := asOfTime(*asOf)
+	if err != nil {
+		return err
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {

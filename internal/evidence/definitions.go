@@ -135,7 +135,7 @@ func governed(ctx context.Context, reg *governance.Registry, cat *catalog.Catalo
 	}
 	g := &Governed{Initial: st.Initial, Versions: []GovernedVersion{}, Proposals: []governance.View{}, Settings: []GovernedSettingValue{}}
 	for i := range cat.Metrics {
-		h, err := reg.MetricHistory(ctx, cat.Metrics[i].ID)
+		h, err := reg.HistoryIn(st, cat.Metrics[i].ID)
 		if err != nil {
 			return nil, err
 		}

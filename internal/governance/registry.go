@@ -602,6 +602,13 @@ func (r *Registry) MetricHistory(ctx context.Context, id string) (*History, erro
 	if err != nil {
 		return nil, err
 	}
+	return r.HistoryIn(st, id)
+}
+
+// HistoryIn returns a metric's history in st: for a caller reading many
+// metrics' histories from one state (an evidence pack), so they agree and
+// the store is asked once.
+func (r *Registry) HistoryIn(st *State, id string) (*History, error) {
 	m, ok := r.Catalog.Metric(id)
 	if !ok {
 		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)

@@ -251,6 +251,7 @@ func (g *gen) customerLife(ci int, start int64) {
 	p := g.weighted(planW)
 	mrr := g.planMRR(p)
 	t, spanStart := start, start
+	g.move(start, 0, mrr)
 	for t < g.end {
 		annual := g.chance(plans[p].annualP)
 		step := 30 * day
@@ -297,6 +298,10 @@ func (g *gen) customerLife(ci int, start int64) {
 			return
 		case 1:
 			c.spans = append(c.spans, span{spanStart, ended})
+			g.move(ended, 4, mrr)
+			if ended >= g.first {
+				g.churns++
+			}
 			if !g.chance(0.2) {
 				return
 			}
@@ -305,9 +310,23 @@ func (g *gen) customerLife(ci int, start int64) {
 			spanStart = t
 			p = max(0, p-g.intn(2))
 			mrr = g.planMRR(p)
+			g.move(t, 1, mrr)
 		case 2:
+			if newMRR > mrr {
+				g.move(ended, 2, newMRR-mrr)
+			} else {
+				g.move(ended, 3, mrr-newMRR)
+			}
 			t, p, mrr = ended, newP, newMRR
 		}
+	}
+}
+
+// move adds an MRR bridge movement (index into gen.bridge) at t when t
+// is inside the generated window.
+func (g *gen) move(t int64, kind int, amount float64) {
+	if t >= g.first && t < g.end {
+		g.bridge[kind] += amount
 	}
 }
 

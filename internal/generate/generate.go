@@ -203,6 +203,12 @@ type gen struct {
 	snaps      []int64 // month starts within the window, then End
 	mrrAt      []int64
 	spendMonth float64
+	// bridge sums the MRR bridge's movements that happened inside the
+	// window (new, reactivation, expansion, contraction, churn, in
+	// dollars) and churns counts lost logos, for the bridge's, LTV's and
+	// revenue at risk's plans.
+	bridge [5]float64
+	churns int
 }
 
 func newGen(opt Options, w *bufio.Writer) *gen {

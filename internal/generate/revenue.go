@@ -300,6 +300,61 @@ func (g *gen) targets() {
 			g.target("sales_velocity", label, qs, qe, math.Round(vel*g.uni(0.9, 1.2)))
 		}
 	}
+	g.bridgeTargets()
+}
+
+// bridgeTargets plans the MRR bridge's movements per month, and revenue at
+// risk and lifetime value per quarter, near the window's monthly averages:
+// without a plan these cards can only say "no target set". They come after
+// every other plan so that adding them left the others' random draws, and
+// so their values, as they were.
+func (g *gen) bridgeTargets() {
+	months := float64(g.end-g.first) / float64(30*day)
+	if months < 1 {
+		return
+	}
+	ids := [...]string{"mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn"}
+	for m := 0; m < len(g.mqlM); m++ {
+		ms, me := monthStart(g.first, int64(m)), monthStart(g.first, int64(m+1))
+		label := monthLabel(nil, ms)
+		for k, id := range ids {
+			avg := g.bridge[k] / months
+			if avg <= 0 {
+				continue
+			}
+			// Growth is planned a little above the average, losses a
+			// little below it: a plan asks for better than usual.
+			f := g.uni(0.95, 1.25)
+			if k >= 3 {
+				f = g.uni(0.8, 1.1)
+			}
+			g.target(id, label, ms, me, math.Round(avg*f))
+		}
+	}
+	var active int
+	for _, c := range g.customers {
+		if n := len(c.spans); n > 0 && c.spans[n-1].end == never {
+			active++
+		}
+	}
+	mrr := float64(g.mrrAt[len(g.mrrAt)-1]) / 100
+	// Revenue at risk's budget: the book's share of a month that the
+	// services' SLOs allow to be down, averaged over the services.
+	var budget float64
+	for _, s := range g.svcs {
+		budget += 1 - s.slo
+	}
+	budget /= float64(max(len(g.svcs), 1))
+	cur := g.quarterIdx(g.endFloor)
+	for q := 0; q <= cur; q++ {
+		qs, qe := quarterStart(g.first, int64(q)), quarterStart(g.first, int64(q+1))
+		label := quarterLabel(nil, qs)
+		g.target("revenue_at_risk", label, qs, qe, math.Round(12*mrr*budget*30/365*g.uni(0.5, 0.9)*100)/100)
+		if active > 0 && g.churns > 0 {
+			monthly := float64(g.churns) / months / float64(active)
+			g.target("ltv", label, qs, qe, math.Round(mrr/float64(active)*0.8/monthly*g.uni(0.85, 1.15)))
+		}
+	}
 }
 
 func median(v []float64) float64 {

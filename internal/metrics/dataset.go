@@ -743,6 +743,12 @@ func (d *Dataset) removeChange(i int32) {
 	d.chgs.release(i)
 	// The deployments listing its id resolve it differently now.
 	d.relink[old.id] = true
+	// Prepare's relink resets the memos of the deployments the id's
+	// remaining changes link to; a removed change is in none of them, so
+	// the deployment that took it must forget it here.
+	if d.memoized.Load() {
+		d.resetLead(d.depRef(old.explicit))
+	}
 }
 
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}

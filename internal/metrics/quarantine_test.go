@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,4 +118,32 @@ func cmpKey(a, b domain.Key) int {
 		return 1
 	}
 	return 0
+}
+
+// A quarantined change leaves the lead time of the deployment that listed
+// it, even when that deployment's lead memo was already computed and no
+// other change shares the id (Prepare's relink walks only the id's
+// remaining changes, so the removal itself must reset the memo). The
+// change names another service than the deployment, so no service
+// generation moves for the deployment either.
+func TestQuarantinedChangeLeavesTheLeadMemo(t *testing.T) {
+	const data = `
+{"kind":"change","id":"c1","source":"gh","service":"api","authored_at":"2026-03-10T00:00:00Z","merged_at":"2026-03-10T06:00:00Z"}
+{"kind":"change","id":"c2","source":"gh","service":"web","authored_at":"2026-03-10T12:00:00Z","merged_at":"2026-03-10T18:00:00Z"}
+{"kind":"deployment","id":"d1","source":"ci","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"success","changes":["c1","c2"]}`
+	q := Query{AsOf: ts(t, "2026-03-20T00:00:00Z"), Window: 30 * day}
+	held := load(t, nil, data)
+	if r, _ := held.Compute("lead_time_for_changes", q); r.Count != 2 {
+		t.Fatalf("before: %d changes, want 2", r.Count)
+	}
+	held.Quarantine(domain.Key{Kind: domain.KindChange, Source: "gh", ID: "c1"}, 7, "corrupt")
+	held.Prepare()
+	fresh := load(t, nil, strings.Join(strings.Split(data, "\n")[2:], "\n"))
+	a, _ := held.Compute("lead_time_for_changes", q)
+	b, _ := fresh.Compute("lead_time_for_changes", q)
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Errorf("after quarantining c1:\n%s\nwant (never held c1)\n%s", ja, jb)
+	}
 }

@@ -232,6 +232,10 @@ func quickRatio(d *Dataset, q Query) Result {
 	r.Detail.MRRLost = ptr(lost.Float())
 	if lost > 0 {
 		r.Value = num(float64(gained) / float64(lost))
+	} else {
+		// Without this the card says "nothing to compute it from", which
+		// reads as missing data; here the data is there and nothing was lost.
+		r.Detail.Reason = "no contraction or churn in the window: the ratio has no divisor"
 	}
 	return r
 }
@@ -271,6 +275,9 @@ func ltv(d *Dataset, q Query) Result {
 	monthly := *churnRate / 100 * 30 / (float64(q.Window) / float64(day))
 	r.Detail.MonthlyLogoChurn = ptr(100 * monthly)
 	if monthly == 0 || r.Detail.ARPA == nil {
+		if monthly == 0 {
+			r.Detail.Reason = "no customer churned in the window: lifetime value is unbounded"
+		}
 		return r
 	}
 	r.Value = num(*r.Detail.ARPA * gm / monthly)

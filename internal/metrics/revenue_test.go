@@ -97,6 +97,18 @@ func TestMRRBridge(t *testing.T) {
 		}
 	}
 
+	// Nothing lost is data, not its absence: the reason says so, so the card
+	// does not read "nothing to compute it from".
+	for id, want := range map[string]string{
+		"quick_ratio": "no contraction or churn in the window: the ratio has no divisor",
+		"ltv":         "no customer churned in the window: lifetime value is unbounded",
+	} {
+		r, _ := d.Compute(id, Query{AsOf: ts(t, "2026-03-11T00:00:00Z"), Window: 3 * day})
+		if r.Detail.Reason != want {
+			t.Errorf("%s reason = %q, want %q", id, r.Detail.Reason, want)
+		}
+	}
+
 	// The drill-down names the customers behind a movement, largest first,
 	// with m0 and m1, and their subscriptions.
 	r, _ := d.Compute("mrr_contraction", Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Records: true})

@@ -464,6 +464,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("importing the demo data: %w", err)
 	}
 	fmt.Fprintf(env.Stderr, "imported %s in %.1f s\n", plural.Count(sum.Records, "record"), sum.Seconds)
+	if n, left, err := demoActions(ctx, a, time.Now()); err != nil {
+		return err
+	} else if n > 0 {
+		fmt.Fprintf(env.Stderr, "recorded the owners' actions on %s; %s left to escalate\n", plural.Count(n, "amber or red metric"), plural.Count(left, "metric"))
+	}
 	signIn, token, err := demoAccess(ctx, a)
 	if err != nil {
 		return err

@@ -705,6 +705,22 @@ func TestDemo(t *testing.T) {
 	if code, _ := get(t, url+"/api/v1/metrics/change_failure_rate?by=team", token); code != 200 {
 		t.Errorf("the metric URL the demo prints answers %d", code)
 	}
+	// The owners have acted on all but a few amber and red metrics: the
+	// escalations the demo shows are the ones it left open, not every
+	// metric that is not green.
+	if !strings.Contains(p.errb.String(), "recorded the owners' actions on") {
+		t.Errorf("the demo does not say it recorded owners' actions:\n%s", p.errb.String())
+	}
+	code, body = get(t, url+"/api/v1/escalations", token)
+	var esc struct {
+		Escalations []struct{ Metric string } `json:"escalations"`
+	}
+	if err := json.Unmarshal(body, &esc); code != 200 || err != nil {
+		t.Fatalf("GET escalations = %d %v %s", code, err, clip(string(body)))
+	}
+	if n := len(esc.Escalations); n == 0 || n > demoLeftOpen {
+		t.Errorf("the demo shows %d escalations, want 1 to %d: %+v", n, demoLeftOpen, esc.Escalations)
+	}
 	p.stop(t)
 	if _, err := os.Stat(demoDir); !os.IsNotExist(err) {
 		t.Errorf("demo directory %s still exists after shutdown (%v)", demoDir, err)

@@ -20,7 +20,7 @@ type Config struct {
 	// Recipients are who gets the digest, each within their own grants.
 	Recipients []Recipient `yaml:"recipients"`
 	Digest     Schedule    `yaml:"digest"`
-	Board      Board       `yaml:"board"`
+	Board      BoardConfig `yaml:"board"`
 }
 
 // Recipient is an address and whose grants apply to what it gets: a
@@ -38,9 +38,9 @@ type Schedule struct {
 	Schedule string `yaml:"schedule"`
 }
 
-// Board is the monthly board pack's schedule and recipients: addresses of
+// BoardConfig is the monthly board pack's schedule and recipients: addresses of
 // configured recipients whose grants cover every metric in the pack.
-type Board struct {
+type BoardConfig struct {
 	Schedule string   `yaml:"schedule"`
 	To       []string `yaml:"to"`
 }

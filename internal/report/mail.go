@@ -169,3 +169,17 @@ func EML(msg *mail.Msg) ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// BoardMessage is the board pack as an e-mail with the PDF attached.
+func BoardMessage(b *Board, pdf []byte, from, to string, at time.Time) (*mail.Msg, error) {
+	msg, err := newMessage(from, to, "Candor board pack, "+b.MonthName(), "board|"+b.Month.Format("2006-01")+"|"+to, at)
+	if err != nil {
+		return nil, err
+	}
+	msg.SetBodyString(mail.TypeTextPlain, fmt.Sprintf("The Candor board pack for %s is attached: the scorecard as of %s, the trends, the revenue and delivery sections and the definitions appendix.\n",
+		b.MonthName(), b.AsOf.Format("2 Jan 2006 15:04 MST")))
+	if err := msg.AttachReader("candor-board-"+b.Month.Format("2006-01")+".pdf", bytes.NewReader(pdf), mail.WithFileContentType("application/pdf")); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}

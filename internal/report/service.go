@@ -210,3 +210,67 @@ func (s *Service) Resend(ctx context.Context, id int64, to []string, by string) 
 	}
 	return r, msgs, deliver(ctx, s.Docs, s.Mail, r, msgs, true, by, s.now())
 }
+
+// BoardRun is what a board pack run produced.
+type BoardRun struct {
+	Report  Report
+	Created bool
+	Board   *Board
+}
+
+// MakeBoard builds the board pack for month (its first day), archives it
+// (under slot when not zero) with one e-mail per board recipient
+// (Settings.BoardTo), and sends them when send is set. The pack shows every
+// metric, so each recipient's grants must cover every one of them: one
+// that does not is an error and nothing is archived or sent.
+func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send bool, by string) (BoardRun, error) {
+	if send && s.Mail == nil {
+		return BoardRun{}, errors.New("no mail server: set alerts.smtp.url or CANDOR_SMTP_URL, and CANDOR_SMTP_FROM")
+	}
+	var aud []audience
+	if send {
+		var err error
+		if len(s.Settings.BoardTo) == 0 {
+			return BoardRun{}, domain.InvalidParam("reports.board.to", "no board recipient configured")
+		}
+		if aud, err = s.audiences(ctx, s.Settings.BoardTo); err != nil {
+			return BoardRun{}, err
+		}
+	}
+	now := s.now()
+	var b *Board
+	err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		b = BuildBoard(s.Catalog, ds, month, nil, s.Annotations, s.Currency, now)
+		return nil
+	})
+	if err != nil {
+		return BoardRun{}, err
+	}
+	pdf, err := b.PDF()
+	if err != nil {
+		return BoardRun{}, fmt.Errorf("rendering the board pack: %w", err)
+	}
+	rep := Report{Kind: KindBoard, AsOf: b.AsOf, Month: month.Format("2006-01"), Slot: slot, By: by, CreatedAt: now.UTC(), Definitions: b.Definitions, PDF: pdf}
+	for _, a := range aud {
+		for _, d := range b.Definitions {
+			if m, ok := s.Catalog.At(b.AsOf).Metric(d.Metric); ok && !a.access.CanSeeMetric(m) {
+				return BoardRun{}, domain.InvalidParam("reports.board.to", "%s (%s) may not see %s: the board pack shows every metric, so it goes only to recipients who may see them all", a.to, a.grants, d.Metric)
+			}
+		}
+		msg, err := BoardMessage(b, pdf, s.From, a.to, now)
+		if err != nil {
+			return BoardRun{}, err
+		}
+		eml, err := EML(msg)
+		if err != nil {
+			return BoardRun{}, err
+		}
+		rep.Messages = append(rep.Messages, Message{To: a.to, Grants: a.grants, EML: eml})
+	}
+	run := BoardRun{Board: b}
+	run.Report, run.Created, err = Save(ctx, s.Docs, &rep)
+	if err != nil || !run.Created || !send {
+		return run, err
+	}
+	return run, deliver(ctx, s.Docs, s.Mail, run.Report, run.Report.Messages, false, by, s.now())
+}

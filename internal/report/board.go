@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -172,6 +173,15 @@ func (w *writer) scorecardPage() {
 	pdf := w.pdf
 	cols := []float64{62, 26, 26, 19, 14, 33}
 	head := []string{"Metric", "Value", "Target", "Status", "Trend", "Owner"}
+	w.font("B", 7.5, muted)
+	for i, h := range head {
+		align := "L"
+		if i == 1 || i == 2 {
+			align = "R"
+		}
+		pdf.CellFormat(cols[i], 5, h, "", 0, align, false, 0, "")
+	}
+	pdf.Ln(6)
 	for _, p := range sc.Pillars {
 		if pdf.GetY() > 262 {
 			pdf.AddPage()
@@ -193,7 +203,7 @@ func (w *writer) scorecardPage() {
 	}
 	pdf.Ln(2)
 	w.font("", 8, muted)
-	pdf.MultiCell(0, 4, w.tr(strings.Join(head, " · ")+": the P0 metrics of each pillar (headline metrics first). The definitions appendix lists every metric with its version and sign-off state."), "", "L", false)
+	pdf.MultiCell(0, 4, w.tr("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state."), "", "L", false)
 }
 
 func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
@@ -252,15 +262,16 @@ func (w *writer) cards(keep func(scorecard.Card, string) bool) []scorecard.Card 
 func (w *writer) trendsPage() {
 	cs := w.cards(func(c scorecard.Card, _ string) bool { return c.Headline })
 	w.heading("Trends", "The headline metrics over the last 12 weekly windows to the month's end. Shaded: business-cycle periods (annotations); dashed: the green and amber thresholds.")
-	w.charts(cs)
 	if len(w.b.Annotations) > 0 {
-		w.font("B", 9, ink)
-		w.pdf.CellFormat(0, 5, "Context", "", 1, "L", false, 0, "")
+		w.font("B", 8.5, ink)
+		w.pdf.CellFormat(0, 4.5, "Context", "", 1, "L", false, 0, "")
 		w.font("", 8.5, ink)
 		for _, a := range w.b.Annotations {
-			w.pdf.CellFormat(0, 4.5, w.tr("- "+a.Name+" ("+strings.ReplaceAll(a.Kind, "_", " ")+", "+funcs["period"].(func(Annotation) string)(a)+")"), "", 1, "L", false, 0, "")
+			w.pdf.CellFormat(0, 4.5, w.tr("- "+a.Name+" ("+strings.ReplaceAll(a.Kind, "_", " ")+", "+periodText(a)+")"), "", 1, "L", false, 0, "")
 		}
+		w.pdf.Ln(2)
 	}
+	w.charts(cs)
 }
 
 func (w *writer) sectionPage(pillar, title, sub string) {
@@ -288,16 +299,18 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 
 // charts draws cards' weekly series two to a row.
 func (w *writer) charts(cs []scorecard.Card) {
-	const cw, ch, gap = 87.0, 52.0, 6.0
+	const cw, ch, gap = 87.0, 48.0, 5.0
+	var y float64
 	for i, c := range cs {
 		if i%2 == 0 {
 			if w.pdf.GetY()+ch > 275 {
 				w.pdf.AddPage()
 			}
+			// Drawing moves the cursor: the row's top is kept for its
+			// second chart.
+			y = w.pdf.GetY()
 		}
-		x := 15 + float64(i%2)*(cw+gap)
-		y := w.pdf.GetY()
-		w.chart(x, y, cw, ch, c)
+		w.chart(15+float64(i%2)*(cw+gap), y, cw, ch, c)
 		if i%2 == 1 || i == len(cs)-1 {
 			w.pdf.SetXY(15, y+ch+gap)
 		}
@@ -360,7 +373,7 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	w.font("", 6.5, muted)
 	for _, v := range []float64{lo + pad, hi - pad} {
 		pdf.SetXY(x+1, yAt(v)-1.5)
-		pdf.CellFormat(12.5, 3, w.tr(fit(w.value(&v, c.Unit), 10)), "", 0, "R", false, 0, "")
+		pdf.CellFormat(12.5, 3, w.tr(axisValue(v, c.Unit, w.b.Currency)), "", 0, "R", false, 0, "")
 		pdf.Line(px-1, yAt(v), px, yAt(v))
 	}
 	pdf.SetXY(px, py+ph+0.8)
@@ -398,6 +411,20 @@ func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
 	pdf.SetLineWidth(0.2)
 }
 
+// axisValue is a value short enough for an axis: money in thousands or
+// millions.
+func axisValue(v float64, unit, currency string) string {
+	if strings.HasPrefix(unit, "currency") {
+		switch a := math.Abs(v); {
+		case a >= 1e6:
+			return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M " + currency
+		case a >= 1e4:
+			return strconv.FormatFloat(v/1e3, 'f', 0, 64) + "k " + currency
+		}
+	}
+	return fit(scorecard.FormatValue(&v, unit, currency), 10)
+}
+
 func maxTime(a, b time.Time) time.Time {
 	if a.After(b) {
 		return a
@@ -417,7 +444,7 @@ func (w *writer) appendix() {
 	pdf := w.pdf
 	cols := []float64{70, 16, 38, 16, 40}
 	w.font("B", 8, muted)
-	for i, h := range []string{"Metric", "Version", "Owner", "Priority", "Sign-off"} {
+	for i, h := range []string{"Metric", "Version", "Owner", "Priority", "Sign-off (owning function)"} {
 		pdf.CellFormat(cols[i], 5, h, "B", 0, "L", false, 0, "")
 	}
 	pdf.Ln(-1)
@@ -432,7 +459,7 @@ func (w *writer) appendix() {
 		pdf.CellFormat(cols[3], 5, d.Priority, "", 0, "L", false, 0, "")
 		so := d.Signoff
 		if d.SignoffBy != "" {
-			so += " by " + d.SignoffBy
+			so += " (" + d.SignoffBy + ")"
 		}
 		pdf.CellFormat(cols[4], 5, w.tr(fit(so, 28)), "", 1, "L", false, 0, "")
 	}

@@ -66,7 +66,7 @@ var CronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 func Setup(c Config, file string, line func(path string) int, checkRoles func([]string) error) (Settings, error) {
 	var errs []error
 	bad := func(path, format string, a ...any) {
-		fe := &catalog.FieldError{File: file, Kind: "reports", Field: "reports." + path, Msg: fmt.Sprintf(format, a...)}
+		fe := &catalog.FieldError{File: file, Field: "reports." + path, Msg: fmt.Sprintf(format, a...)}
 		if line != nil {
 			fe.Line = line(path)
 		}

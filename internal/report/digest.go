@@ -109,7 +109,7 @@ type Definition struct {
 	Owner    string `json:"owner"`
 	Priority string `json:"priority"`
 	Signoff  string `json:"signoff"`
-	// SignoffBy is who confirmed it, when confirmed.
+	// SignoffBy is the function that owns the definition and confirms it.
 	SignoffBy string `json:"signoff_by,omitempty"`
 }
 

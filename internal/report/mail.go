@@ -20,6 +20,15 @@ import (
 //go:embed templates
 var templates embed.FS
 
+// periodText is an annotation's days, its last inclusive.
+func periodText(a Annotation) string {
+	last := a.To.Add(-time.Nanosecond)
+	if a.From.Format(time.DateOnly) == last.Format(time.DateOnly) {
+		return a.From.UTC().Format("2 Jan 2006")
+	}
+	return a.From.UTC().Format("2 Jan") + " – " + last.UTC().Format("2 Jan 2006")
+}
+
 // statusLook is a status's colours and icon: colour is never the only
 // signal, the word and the icon say it too.
 var statusLook = map[catalog.Status]struct{ fg, bg, icon string }{
@@ -33,14 +42,8 @@ var funcs = map[string]any{
 	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
 	"kind":     func(k string) string { return strings.ReplaceAll(k, "_", " ") },
-	"period": func(a Annotation) string {
-		last := a.To.Add(-time.Nanosecond)
-		if a.From.Format(time.DateOnly) == last.Format(time.DateOnly) {
-			return a.From.UTC().Format("2 Jan")
-		}
-		return a.From.UTC().Format("2 Jan") + " – " + last.UTC().Format("2 Jan 2006")
-	},
-	"upper": func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
+	"period":   periodText,
+	"upper":    func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
 	"why": func(e escalation.Escalation) string {
 		if e.Why == escalation.Overdue && e.Acknowledgement != nil {
 			return "action overdue since " + e.Acknowledgement.Deadline().Format(time.DateOnly)

@@ -191,7 +191,11 @@ func (w *writer) scorecardPage() {
 		pdf.Rect(15, y, 180, 6.5, "F")
 		pdf.SetXY(16, y+0.5)
 		w.font("B", 10, ink)
-		pdf.CellFormat(140, 5.5, w.tr(p.Name), "", 0, "L", false, 0, "")
+		pdf.CellFormat(70, 5.5, w.tr(p.Name), "", 0, "L", false, 0, "")
+		// The pillar takes its worst metric, which may not be a P0 one
+		// listed below: say how many of each status it has.
+		w.font("", 7.5, muted)
+		pdf.CellFormat(88, 5.5, w.tr(tally(p.Metrics)), "", 0, "R", false, 0, "")
 		w.badge(176, y+0.3, p.Status)
 		pdf.SetXY(15, y+7.5)
 		for _, c := range p.Metrics {
@@ -204,6 +208,21 @@ func (w *writer) scorecardPage() {
 	pdf.Ln(2)
 	w.font("", 8, muted)
 	pdf.MultiCell(0, 4, w.tr("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state."), "", "L", false)
+}
+
+// tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".
+func tally(cs []scorecard.Card) string {
+	n := map[catalog.Status]int{}
+	for _, c := range cs {
+		n[c.Status]++
+	}
+	var parts []string
+	for _, s := range []catalog.Status{catalog.Red, catalog.Amber, catalog.Green, catalog.Unknown} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" of %d metrics", len(cs))
 }
 
 func (w *writer) scoreRow(cols []float64, c scorecard.Card) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,9 @@ func TestBoardPackPDF(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("the board pack's text lacks %q", want)
 		}
+	}
+	if !regexp.MustCompile(`\d+ amber.* of \d+ metrics`).MatchString(text) {
+		t.Error("no pillar says how many of its metrics are of each status")
 	}
 	if !strings.Contains(text, "v1") {
 		t.Error("the appendix names no definition version")

@@ -17,6 +17,10 @@ import (
 	"github.com/candor/candor/internal/scorecard"
 )
 
+// MaxEscalations bounds the escalations a digest lists: a reader acts on
+// the first few; the page has them all.
+const MaxEscalations = 10
+
 // Week is the digest's period: the 7 days to as_of, against the 7 before.
 const Week = 7 * 24 * time.Hour
 
@@ -66,7 +70,11 @@ type Digest struct {
 	// Turned are the metrics whose status became amber or red (or red
 	// from amber) during the week.
 	Turned      []Change                `json:"turned"`
-	Escalations []escalation.Escalation `json:"escalations"`
+	// Escalations are the first MaxEscalations open escalations (P0
+	// first, then red, then the longest-running); MoreEscalations counts
+	// the rest, which the escalations page lists.
+	Escalations     []escalation.Escalation `json:"escalations"`
+	MoreEscalations int                     `json:"more_escalations,omitempty"`
 	Annotations []Annotation            `json:"annotations"`
 	// Definitions are the definition versions the digest used.
 	Definitions []Definition `json:"definitions"`
@@ -84,6 +92,8 @@ type Line struct {
 	Previous string         `json:"previous"`
 	Change   string         `json:"change"`
 	Trend    string         `json:"trend"` // better, worse, same, or "" when unknown
+	// Direction is up, down or flat ("" when unknown).
+	Direction string `json:"direction,omitempty"`
 	Status   catalog.Status `json:"status"`
 	Reason   string         `json:"reason,omitempty"`
 	Owner    string         `json:"owner"`
@@ -166,7 +176,7 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 		}
 		c := week[i]
 		l := Line{Metric: m.ID, Name: m.Name, Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency),
-			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment,
+			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment, Direction: c.Trend.Direction,
 			Status: now[i].Status, Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
 		l.Change = change(c)
 		d.Headline = append(d.Headline, l)
@@ -181,6 +191,9 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 	}
 	slices.SortStableFunc(d.Turned, func(a, b Change) int { return rank(b.To) - rank(a.To) })
 	d.Escalations = escalation.Escalations(cat, ds, acks, escalation.Options{AsOf: asOf, Visible: opt.Visible})
+	if n := len(d.Escalations); n > MaxEscalations {
+		d.Escalations, d.MoreEscalations = d.Escalations[:MaxEscalations], n-MaxEscalations
+	}
 	return d
 }
 

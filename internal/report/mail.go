@@ -58,12 +58,12 @@ var funcs = map[string]any{
 		return template.HTML(fmt.Sprintf(`<span style="display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;color:%s;background:%s;">%s %s</span>`,
 			l.fg, l.bg, l.icon, template.HTMLEscapeString(string(s))))
 	},
-	"trendArrow": func(t string) string {
-		switch t {
-		case "better":
-			return "▲ better"
-		case "worse":
-			return "▼ worse"
+	"arrow": func(direction string) string {
+		switch direction {
+		case "up":
+			return "▲"
+		case "down":
+			return "▼"
 		}
 		return "■"
 	},

@@ -141,6 +141,11 @@ func TestDigestWithinGrants(t *testing.T) {
 	if c := turned["change_failure_rate"]; len(turned) != 3 || c.From != catalog.Green || c.To != catalog.Amber || c.Owner != "VP Engineering" || turned["deployment_success_rate"].To != catalog.Amber {
 		t.Errorf("turned = %+v; want change failure rate (plain and customer-weighted) and deployment success rate, green → amber, with their owners", eng.Turned)
 	}
+	// Most metrics have no data here, so most escalate: the digest lists
+	// the first ten, P0 first, and counts the rest.
+	if len(eng.Escalations) != MaxEscalations || eng.MoreEscalations == 0 || eng.Escalations[0].Priority != "P0" {
+		t.Errorf("escalations: %d listed, %d more; want %d, the rest counted, P0 first", len(eng.Escalations), eng.MoreEscalations, MaxEscalations)
+	}
 	if len(eng.Annotations) != 1 || eng.Annotations[0].Name != "Q4 change freeze" {
 		t.Errorf("annotations = %+v; want the freeze that overlaps the week, not the summer launch", eng.Annotations)
 	}

@@ -70,7 +70,7 @@ func TestBoardPackPDF(t *testing.T) {
 			t.Errorf("the board pack's text lacks %q", want)
 		}
 	}
-	if !regexp.MustCompile(`\d+ amber.* of \d+ metrics`).MatchString(text) {
+	if !regexp.MustCompile(`\d+ (red|amber|green|unknown)[a-z0-9, ]* of \d+ metrics`).MatchString(text) {
 		t.Error("no pillar says how many of its metrics are of each status")
 	}
 	if !strings.Contains(text, "v1") {

@@ -69,13 +69,13 @@ type Digest struct {
 	Headline []Line    `json:"headline"`
 	// Turned are the metrics whose status became amber or red (or red
 	// from amber) during the week.
-	Turned      []Change                `json:"turned"`
+	Turned []Change `json:"turned"`
 	// Escalations are the first MaxEscalations open escalations (P0
 	// first, then red, then the longest-running); MoreEscalations counts
 	// the rest, which the escalations page lists.
 	Escalations     []escalation.Escalation `json:"escalations"`
 	MoreEscalations int                     `json:"more_escalations,omitempty"`
-	Annotations []Annotation            `json:"annotations"`
+	Annotations     []Annotation            `json:"annotations"`
 	// Definitions are the definition versions the digest used.
 	Definitions []Definition `json:"definitions"`
 	// Links are the pages, absolute (empty without a base URL).
@@ -86,18 +86,18 @@ type Digest struct {
 
 // Line is a headline metric over the week against the week before.
 type Line struct {
-	Metric   string         `json:"metric"`
-	Name     string         `json:"name"`
-	Value    string         `json:"value"`
-	Previous string         `json:"previous"`
-	Change   string         `json:"change"`
-	Trend    string         `json:"trend"` // better, worse, same, or "" when unknown
+	Metric   string `json:"metric"`
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Previous string `json:"previous"`
+	Change   string `json:"change"`
+	Trend    string `json:"trend"` // better, worse, same, or "" when unknown
 	// Direction is up, down or flat ("" when unknown).
-	Direction string `json:"direction,omitempty"`
-	Status   catalog.Status `json:"status"`
-	Reason   string         `json:"reason,omitempty"`
-	Owner    string         `json:"owner"`
-	URL      string         `json:"url,omitempty"`
+	Direction string         `json:"direction,omitempty"`
+	Status    catalog.Status `json:"status"`
+	Reason    string         `json:"reason,omitempty"`
+	Owner     string         `json:"owner"`
+	URL       string         `json:"url,omitempty"`
 }
 
 // Change is a metric whose status worsened to amber or red.

@@ -183,8 +183,8 @@ type Mailer interface {
 
 var _ Mailer = alert.SMTP{}
 
-// deliver sends each message of r (to the addresses in to, all when
-// empty) and records every attempt; it returns the failures joined.
+// deliver sends msgs, archived messages of r, and records every attempt
+// (SendCollection); it returns the failures joined.
 func deliver(ctx context.Context, docs store.DocStore, m Mailer, r Report, msgs []Message, resend bool, by string, now time.Time) error {
 	var errs []error
 	for _, msg := range msgs {

@@ -56,6 +56,8 @@ func (s *Service) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
+var errNoMail = errors.New("no mail server: set alerts.smtp.url or CANDOR_SMTP_URL, and CANDOR_SMTP_FROM")
+
 // audience is a recipient's address and access.
 type audience struct {
 	to     string
@@ -139,7 +141,7 @@ type DigestRun struct {
 // after the others were tried; the archived report can be resent.
 func (s *Service) MakeDigest(ctx context.Context, asOf time.Time, to []string, slot time.Time, send bool, by string) (DigestRun, error) {
 	if send && s.Mail == nil {
-		return DigestRun{}, errors.New("no mail server: set alerts.smtp.url or CANDOR_SMTP_URL, and CANDOR_SMTP_FROM")
+		return DigestRun{}, errNoMail
 	}
 	aud, err := s.audiences(ctx, to)
 	if err != nil {
@@ -197,9 +199,6 @@ func sortedDefinitions(defs map[string]Definition) []Definition {
 // only, when given: each must be one of them, so a report never reaches an
 // address whose grants it was not made for).
 func (s *Service) Resend(ctx context.Context, id int64, to []string, by string) (Report, []Message, error) {
-	if s.Mail == nil {
-		return Report{}, nil, errors.New("no mail server: set alerts.smtp.url or CANDOR_SMTP_URL, and CANDOR_SMTP_FROM")
-	}
 	r, err := Get(ctx, s.Docs, id)
 	if err != nil {
 		return r, nil, err
@@ -207,6 +206,12 @@ func (s *Service) Resend(ctx context.Context, id int64, to []string, by string) 
 	msgs, err := pick(r.Messages, to)
 	if err != nil {
 		return r, nil, err
+	}
+	if len(msgs) == 0 {
+		return r, nil, domain.InvalidParam("id", "report %d has no recipient to send it to (a board pack written with --out only)", id)
+	}
+	if s.Mail == nil {
+		return r, nil, errNoMail
 	}
 	return r, msgs, deliver(ctx, s.Docs, s.Mail, r, msgs, true, by, s.now())
 }
@@ -225,7 +230,7 @@ type BoardRun struct {
 // that does not is an error and nothing is archived or sent.
 func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send bool, by string) (BoardRun, error) {
 	if send && s.Mail == nil {
-		return BoardRun{}, errors.New("no mail server: set alerts.smtp.url or CANDOR_SMTP_URL, and CANDOR_SMTP_FROM")
+		return BoardRun{}, errNoMail
 	}
 	var aud []audience
 	if send {

@@ -30,6 +30,7 @@ import (
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/postgres"
+	"github.com/candor/candor/internal/report"
 	"github.com/candor/candor/internal/retention"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/scorecard"
@@ -269,7 +270,8 @@ var leaderRetry = leader.DefaultRetry
 
 // startScheduled runs the elector and, while this instance leads, the KPI
 // snapshot job, the escalation watcher, retention and the scheduled collectors
-// (connectors.<source>.sync.every), until ctx ends; the returned channel
+// (connectors.<source>.sync.every) and the scheduled reports (reports.digest
+// and reports.board), until ctx ends; the returned channel
 // closes then.
 func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
@@ -315,6 +317,12 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	// Checked by serve before it started.
 	if p, retainEvery, err := a.retentionPolicy(); err == nil && p.Enabled() {
 		jobs = append(jobs, (&retention.Job{Store: a.store, Policy: p, Every: retainEvery, Applied: a.engine.Notify, Log: log}).Run)
+	}
+	if svc, err := a.reports(); err == nil {
+		svc.Log = log
+		jobs = append(jobs, (&report.Scheduler{Service: svc}).Run)
+	} else {
+		log.Error("scheduled reports off", "err", err)
 	}
 	go func() {
 		defer close(done)

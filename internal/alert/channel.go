@@ -169,8 +169,14 @@ func (m Email) Send(ctx context.Context, e Envelope) error {
 	msg.SetMessageIDWithValue(fmt.Sprintf("candor-notification-%d@candor", e.ID))
 	msg.SetDateWithValue(e.Message.At)
 	msg.SetBodyString(mail.TypeTextPlain, Text(e.Message, m.Link))
-	opts := []mail.Option{mail.WithPort(m.SMTP.Port), mail.WithTimeout(15 * time.Second)}
-	switch m.SMTP.TLS {
+	return m.SMTP.Deliver(ctx, msg)
+}
+
+// Deliver sends a composed message through the server: alerts and the
+// reports (package report) share this one client set-up.
+func (s SMTP) Deliver(ctx context.Context, msg *mail.Msg) error {
+	opts := []mail.Option{mail.WithPort(s.Port), mail.WithTimeout(15 * time.Second)}
+	switch s.TLS {
 	case "implicit":
 		opts = append(opts, mail.WithSSL())
 	case "required":
@@ -180,17 +186,17 @@ func (m Email) Send(ctx context.Context, e Envelope) error {
 	default:
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
 	}
-	if m.SMTP.User != "" {
+	if s.User != "" {
 		// Discovery picks the strongest mechanism offered but never PLAIN
 		// in the clear; without TLS, PLAIN is what is left, and go-mail
 		// still refuses it to any host but localhost.
 		auth := mail.SMTPAuthAutoDiscover
-		if m.SMTP.TLS == "none" {
+		if s.TLS == "none" {
 			auth = mail.SMTPAuthPlain
 		}
-		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(m.SMTP.User), mail.WithPassword(m.SMTP.Pass))
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(s.User), mail.WithPassword(s.Pass))
 	}
-	c, err := mail.NewClient(m.SMTP.Host, opts...)
+	c, err := mail.NewClient(s.Host, opts...)
 	if err != nil {
 		return err
 	}

@@ -3,88 +3,15 @@ package alert
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
+	"github.com/candor/candor/internal/smtptest"
 )
-
-// mailbox is an in-process SMTP server that keeps what it receives; it
-// demands PLAIN auth as user/secret.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []received
-}
-
-type received struct {
-	From string
-	To   []string
-	Data string
-}
-
-type session struct {
-	box  *mailbox
-	auth bool
-	cur  received
-}
-
-func (b *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{box: b}, nil }
-func (s *session) AuthMechanisms() []string                    { return []string{sasl.Plain} }
-func (s *session) Auth(string) (sasl.Server, error) {
-	return sasl.NewPlainServer(func(_, user, pass string) error {
-		if user != "user" || pass != "secret" {
-			return errors.New("bad credentials")
-		}
-		s.auth = true
-		return nil
-	}), nil
-}
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	if !s.auth {
-		return smtp.ErrAuthRequired
-	}
-	s.cur.From = from
-	return nil
-}
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.cur.To = append(s.cur.To, to)
-	return nil
-}
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.cur.Data = string(b)
-	s.box.mu.Lock()
-	s.box.msgs = append(s.box.msgs, s.cur)
-	s.box.mu.Unlock()
-	return nil
-}
-func (s *session) Reset()        { s.cur = received{} }
-func (s *session) Logout() error { return nil }
-
-func startSMTP(t *testing.T) (*mailbox, string) {
-	t.Helper()
-	box := &mailbox{}
-	srv := smtp.NewServer(box)
-	srv.Domain, srv.AllowInsecureAuth = "localhost", true
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return box, l.Addr().String()
-}
 
 func testMessage(at time.Time) Message {
 	return Message{Group: "pipeline_coverage_low", Severity: "critical", At: at,
@@ -94,8 +21,8 @@ func testMessage(at time.Time) Message {
 }
 
 func TestEmailOverSMTP(t *testing.T) {
-	box, addr := startSMTP(t)
-	s, err := ParseSMTP("smtp://user:secret@"+addr+"?tls=none", "candor@example.com")
+	box, url := smtptest.Start(t)
+	s, err := ParseSMTP(url, "candor@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +31,11 @@ func TestEmailOverSMTP(t *testing.T) {
 	if err := ch.Send(context.Background(), Envelope{ID: 42, Key: "k", To: []string{"cro@example.com"}, Message: testMessage(at)}); err != nil {
 		t.Fatal(err)
 	}
-	if len(box.msgs) != 1 {
-		t.Fatalf("%d messages received", len(box.msgs))
+	msgs := box.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages received", len(msgs))
 	}
-	m := box.msgs[0]
+	m := msgs[0]
 	if m.From != "candor@example.com" || len(m.To) != 1 || m.To[0] != "cro@example.com" {
 		t.Errorf("envelope from %q to %v; want the rule's recipient, not the channel's", m.From, m.To)
 	}
@@ -117,7 +45,7 @@ func TestEmailOverSMTP(t *testing.T) {
 			t.Errorf("message lacks %q:\n%s", want, m.Data)
 		}
 	}
-	bad, _ := ParseSMTP("smtp://user:wrong@"+addr+"?tls=none", "candor@example.com")
+	bad, _ := ParseSMTP(strings.Replace(url, smtptest.Pass, "wrong", 1), "candor@example.com")
 	if err := (Email{SMTP: bad, To: []string{"a@example.com"}}).Send(context.Background(), Envelope{Message: testMessage(at)}); err == nil {
 		t.Error("sent with a wrong password")
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/report"
 )
 
 // Config is the whole configuration.
@@ -102,6 +103,8 @@ type Config struct {
 	Alerts alert.Config `yaml:"alerts"`
 	// Gates names the release gate policies file (gates.go).
 	Gates GatesConfig `yaml:"gates"`
+	// Reports are the digest's and board pack's recipients and schedules (reports.go).
+	Reports report.Config `yaml:"reports"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -198,6 +201,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	}
 	if _, err := c.GatePolicies(cat); err != nil {
 		return c, err
+	}
+	if _, err := c.ReportSettings(cat); err != nil {
+		return c, located(c.path, err)
 	}
 	return c, nil
 }

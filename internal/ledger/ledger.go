@@ -63,13 +63,18 @@ const (
 	// TypeRetroValidation is an emergency change validated after the fact
 	// (package gate).
 	TypeRetroValidation = "gate_retro_validation"
+	// TypeReport is an archived report (weekly digest, monthly board pack;
+	// package report): its document's digest, kind, period and the
+	// definition versions it used. TypeReportSend is one sending of it.
+	TypeReport     = "report"
+	TypeReportSend = "report_send"
 )
 
 // Types lists every entry type.
 var Types = []string{
 	TypeRecords, TypeAccess, TypeSnapshot, TypeAcknowledgement, TypeEscalation,
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
-	TypeRetroValidation,
+	TypeRetroValidation, TypeReport, TypeReportSend,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

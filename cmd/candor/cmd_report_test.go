@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/smtptest"
+)
+
+// TestReportCommands makes a digest and a board pack of a generated
+// organisation, lists them, and resends the digest through an in-process
+// mail server.
+func TestReportCommands(t *testing.T) {
+	dir := t.TempDir()
+	data, gen, cfg := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson"), filepath.Join(dir, "candor.yaml")
+	mustRun(t, "generate", "--out", gen, "--scale", "0.01", "--end", "2026-12-01")
+	mustRun(t, "import", "--data", data, gen)
+	if err := os.WriteFile(cfg, []byte(`reports:
+  base_url: https://candor.example.com
+  recipients:
+    - address: ceo@example.com
+      roles: [ceo]
+    - address: eng@example.com
+      roles: [engineering]
+  board:
+    to: [ceo@example.com]
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eml := filepath.Join(dir, "eng.eml")
+	mustRun(t, "report", "digest", "--config", cfg, "--data", data, "--as-of", "2026-11-30T07:00:00Z", "--to", "eng@example.com", "--out", eml)
+	b, err := os.ReadFile(eml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"To: <eng@example.com>", "multipart/alternative", "text/plain", "text/html", "Subject: Candor weekly digest, week to 30 Nov 2026"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the .eml lacks %q", want)
+		}
+	}
+	if r := run(t, "report", "digest", "--config", cfg, "--data", data, "--out", eml); r.code != 2 || !strings.Contains(r.stderr, "one --to") {
+		t.Errorf("--out for two recipients: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "report", "digest", "--config", cfg, "--data", data); r.code == 0 || !strings.Contains(r.stderr, "no mail server") {
+		t.Errorf("digest without a mail server: %d %s", r.code, r.stderr)
+	}
+	pdf := filepath.Join(dir, "board.pdf")
+	out := mustRun(t, "report", "board", "--config", cfg, "--data", data, "--month", "2026-11", "--out", pdf).stdout
+	if p, _ := os.ReadFile(pdf); !strings.HasPrefix(string(p), "%PDF-") || !strings.Contains(out, "Board pack for November 2026") {
+		t.Errorf("board: %s", out)
+	}
+	if r := run(t, "report", "board", "--data", data, "--month", "November", "--out", pdf); r.code != 2 || !strings.Contains(r.stderr, "--month") {
+		t.Errorf("bad month: %d %s", r.code, r.stderr)
+	}
+	var list struct {
+		Reports []struct {
+			ID          int64
+			Kind        string
+			Recipients  []string
+			Definitions []struct{ Metric string }
+		}
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "report", "list", "--data", data, "--format", "json").stdout), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Reports) != 2 || list.Reports[0].Kind != "board" || list.Reports[1].Kind != "digest" || len(list.Reports[1].Recipients) != 1 || len(list.Reports[1].Definitions) == 0 {
+		t.Fatalf("list: %+v", list.Reports)
+	}
+	digest := strconv.FormatInt(list.Reports[1].ID, 10)
+
+	box, url := smtptest.Start(t)
+	env, stdout, stderr := testEnv(map[string]string{"CANDOR_SMTP_URL": url, "CANDOR_SMTP_FROM": "candor@example.com"})
+	if code := Run(context.Background(), env, []string{"report", "resend", digest, "--config", cfg, "--data", data}); code != 0 {
+		t.Fatalf("resend: %d %s", code, stderr)
+	}
+	if msgs := box.Messages(); len(msgs) != 1 || msgs[0].To[0] != "eng@example.com" || !strings.Contains(stdout.String(), "sent again to 1 recipient") {
+		t.Errorf("resend sent %+v; %s", msgs, stdout)
+	}
+	env, _, stderr = testEnv(map[string]string{"CANDOR_SMTP_URL": url, "CANDOR_SMTP_FROM": "candor@example.com"})
+	if code := Run(context.Background(), env, []string{"report", "resend", digest, "--to", "ceo@example.com", "--config", cfg, "--data", data}); code == 0 || !strings.Contains(stderr.String(), "did not get this report") {
+		t.Errorf("resend to another recipient: %d %s", code, stderr)
+	}
+	if r := run(t, "report", "resend", "999999", "--data", data); r.code == 0 || !strings.Contains(r.stderr, "no report 999999") {
+		t.Errorf("resend of no report: %d %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,226 @@
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/store"
+)
+
+// Collections of the archive: the reports, and each sending of one.
+const (
+	Collection     = "report"
+	SendCollection = "report_send"
+)
+
+// Report kinds.
+const (
+	KindDigest = "digest"
+	KindBoard  = "board"
+)
+
+// Report is an archived report: what was produced, for whom, from which
+// definition versions.
+type Report struct {
+	ID   int64  `json:"-"`
+	Kind string `json:"kind"`
+	// AsOf is the digest's as_of, or the end of the board pack's month.
+	AsOf time.Time `json:"as_of"`
+	// Month is the board pack's month, YYYY-MM.
+	Month string `json:"month,omitempty"`
+	// Slot is the schedule's slot the report was made for; zero on demand.
+	Slot      time.Time `json:"slot,omitzero"`
+	By        string    `json:"by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// Definitions are the metric definitions the report used, by id.
+	Definitions []Definition `json:"definitions"`
+	// Messages are the digest's messages, one per recipient, as sent.
+	Messages []Message `json:"messages,omitempty"`
+	// PDF is the board pack.
+	PDF []byte `json:"pdf,omitempty"`
+}
+
+// Message is one recipient's archived e-mail.
+type Message struct {
+	To string `json:"to"`
+	// Grants names whose grants shaped it: "user x@y" or "roles a, b".
+	Grants string `json:"grants"`
+	EML    []byte `json:"eml"`
+}
+
+// Send is one sending of a report to one address.
+type Send struct {
+	Report int64     `json:"report"`
+	To     string    `json:"to"`
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Error  string    `json:"error,omitempty"`
+	Resend bool      `json:"resend,omitempty"`
+	By     string    `json:"by,omitempty"`
+}
+
+func init() {
+	ledger.RegisterDocs(Collection, ledger.DocSpec{Type: ledger.TypeReport, Digest: true, Summary: summary})
+	ledger.RegisterDocs(SendCollection, ledger.DocSpec{Type: ledger.TypeReportSend, Personal: []string{"to", "by"}})
+}
+
+// summary is a report's ledger data beside its digest: never an address
+// (personal) or a number.
+func summary(body []byte) (map[string]any, error) {
+	var r Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, fmt.Errorf("not a report: %w", err)
+	}
+	defs := map[string]int{}
+	for _, d := range r.Definitions {
+		defs[d.Metric] = d.Version
+	}
+	out := map[string]any{"kind": r.Kind, "as_of": r.AsOf, "definitions": defs, "recipients": len(r.Messages)}
+	if r.Month != "" {
+		out["month"] = r.Month
+	}
+	return out, nil
+}
+
+// SlotKey is the document key of a scheduled report: its kind and slot.
+func SlotKey(kind string, slot time.Time) string {
+	return kind + "|" + slot.UTC().Format(time.RFC3339)
+}
+
+// Save archives r: keyed by its slot when scheduled, so that of several
+// instances only one stores (and then sends) it; created is false when
+// another stored the slot's report first, which is then returned.
+func Save(ctx context.Context, docs store.DocStore, r *Report) (saved Report, created bool, err error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return Report{}, false, err
+	}
+	var d store.Doc
+	if r.Slot.IsZero() {
+		d, err = docs.AppendDoc(ctx, Collection, body)
+		created = true
+	} else {
+		d, created, err = docs.AppendDocOnce(ctx, Collection, SlotKey(r.Kind, r.Slot), body)
+	}
+	if err != nil {
+		return Report{}, false, fmt.Errorf("archiving the %s: %w", r.Kind, err)
+	}
+	out, err := decode(d)
+	return out, created, err
+}
+
+func decode(d store.Doc) (Report, error) {
+	var r Report
+	if err := json.Unmarshal(d.Body, &r); err != nil {
+		return r, fmt.Errorf("report %d is corrupt: %w", d.ID, err)
+	}
+	r.ID = d.ID
+	return r, nil
+}
+
+// List returns the archived reports, newest first, at most limit (all
+// when limit <= 0).
+func List(ctx context.Context, docs store.DocStore, limit int) ([]Report, error) {
+	ds, err := docs.Docs(ctx, Collection, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Report, 0, len(ds))
+	for _, d := range ds {
+		r, err := decode(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Get returns the archived report id.
+func Get(ctx context.Context, docs store.DocStore, id int64) (Report, error) {
+	// The archive is small (a digest a week, a pack a month): a scan is
+	// fine and keeps the store's interface as it is.
+	all, err := List(ctx, docs, 0)
+	if err != nil {
+		return Report{}, err
+	}
+	for _, r := range all {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return Report{}, domain.Errorf(domain.ENotFound, "no report %d (candor report list shows them)", id)
+}
+
+// Sends returns the sendings of report id (every report when id is 0),
+// newest first.
+func Sends(ctx context.Context, docs store.DocStore, id int64) ([]Send, error) {
+	all, err := store.DecodeDocs[Send](ctx, docs, SendCollection, func(*Send, int64) {})
+	if err != nil {
+		return nil, err
+	}
+	if id == 0 {
+		return all, nil
+	}
+	return slices.DeleteFunc(all, func(s Send) bool { return s.Report != id }), nil
+}
+
+// Mailer sends a composed message (alert.SMTP.Deliver).
+type Mailer interface {
+	Deliver(ctx context.Context, msg *mail.Msg) error
+}
+
+var _ Mailer = alert.SMTP{}
+
+// deliver sends msgs, archived messages of r, and records every attempt
+// (SendCollection); it returns the failures joined.
+func deliver(ctx context.Context, docs store.DocStore, m Mailer, r Report, msgs []Message, resend bool, by string, now time.Time) error {
+	var errs []error
+	for _, msg := range msgs {
+		m2, err := mail.EMLToMsgFromString(string(msg.EML))
+		if err == nil {
+			err = m.Deliver(ctx, m2)
+		}
+		s := Send{Report: r.ID, To: msg.To, At: now.UTC(), OK: err == nil, Resend: resend, By: by}
+		if err != nil {
+			s.Error = err.Error()
+			errs = append(errs, fmt.Errorf("%s: %w", msg.To, err))
+		}
+		if _, err := store.AppendJSON(ctx, docs, SendCollection, s); err != nil {
+			return errors.Join(append(errs, fmt.Errorf("recording the send to %s: %w", msg.To, err))...)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// pick keeps the messages addressed to one of to (all when to is empty);
+// an address with no message is an error naming the report's recipients.
+func pick(msgs []Message, to []string) ([]Message, error) {
+	if len(to) == 0 {
+		return msgs, nil
+	}
+	by := map[string]Message{}
+	for _, m := range msgs {
+		by[strings.ToLower(m.To)] = m
+	}
+	var out []Message
+	for _, a := range to {
+		m, ok := by[strings.ToLower(a)]
+		if !ok {
+			return nil, domain.InvalidParam("to", "%s did not get this report; its recipients: %s", a, strings.Join(slices.Sorted(maps.Keys(by)), ", "))
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,485 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// ParseMonth reads YYYY-MM; empty is the last complete month before now.
+func ParseMonth(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		n := now.UTC()
+		return time.Date(n.Year(), n.Month()-1, 1, 0, 0, 0, 0, time.UTC), nil
+	}
+	t, err := time.Parse("2006-01", s)
+	if err != nil {
+		return t, fmt.Errorf("%q is not a month (YYYY-MM)", s)
+	}
+	return t, nil
+}
+
+// Board is a monthly board pack's content: the scorecard as of the
+// month's end, with the definitions it used.
+type Board struct {
+	Month       time.Time
+	AsOf        time.Time
+	Scorecard   *scorecard.Scorecard
+	Definitions []Definition
+	Annotations []Annotation
+	Currency    string
+	Generated   time.Time
+}
+
+// BuildBoard computes a board pack for the month starting at month, as of
+// the month's end (the first instant of the next month). Call it under the
+// engine's read lock. visible is the audience's grants (nil: everything).
+func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visible func(*catalog.Metric) bool, annotations []Annotation, currency string, now time.Time) *Board {
+	end := month.AddDate(0, 1, 0)
+	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Visible: visible})
+	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
+	at := cat.At(end)
+	for _, p := range sc.Pillars {
+		for _, c := range p.Metrics {
+			if m, ok := at.Metric(c.ID); ok {
+				b.Definitions = append(b.Definitions, definitionOf(m))
+			}
+		}
+	}
+	b.Annotations = Overlapping(annotations, end.AddDate(0, 0, -7*scorecard.SeriesPoints), end)
+	return b
+}
+
+// MonthName is "November 2026".
+func (b *Board) MonthName() string { return b.Month.Format("January 2006") }
+
+// colours, RGB.
+var (
+	ink     = [3]int{28, 36, 48}
+	muted   = [3]int{91, 102, 117}
+	rule    = [3]int{223, 229, 238}
+	accent  = [3]int{29, 78, 216}
+	shade   = [3]int{238, 242, 248}
+	pdfLook = map[catalog.Status][2][3]int{ // text, background
+		catalog.Green:   {{15, 107, 58}, {223, 243, 231}},
+		catalog.Amber:   {{138, 82, 0}, {255, 241, 214}},
+		catalog.Red:     {{164, 22, 26}, {253, 226, 225}},
+		catalog.Unknown: {{74, 83, 97}, {233, 237, 242}},
+	}
+)
+
+// pdfText replaces what the PDF core fonts (Windows-1252) cannot show.
+var pdfText = strings.NewReplacer("≥", ">=", "≤", "<=", "→", "->", "Σ", "sum", "≈", "~", "✓", "", "−", "-", "⁄", "/")
+
+// PDF renders the board pack: the one-page scorecard, the trends of the
+// headline metrics, the revenue and delivery sections with their charts,
+// and the definitions appendix with versions and sign-off state.
+func (b *Board) PDF() ([]byte, error) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCreationDate(b.Generated)
+	pdf.SetModificationDate(b.Generated)
+	pdf.SetTitle("Board pack "+b.MonthName(), true)
+	pdf.SetAuthor("Candor", true)
+	pdf.SetMargins(15, 15, 15)
+	pdf.SetAutoPageBreak(true, 18)
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	w := &writer{pdf: pdf, tr: func(s string) string { return tr(pdfText.Replace(s)) }, b: b}
+	pdf.AliasNbPages("{nb}")
+	pdf.SetFooterFunc(func() {
+		pdf.SetY(-12)
+		w.font("", 8, muted)
+		pdf.CellFormat(0, 5, w.tr(fmt.Sprintf("Candor board pack, %s · as of %s · generated %s · page %d of {nb}",
+			b.MonthName(), b.AsOf.Format("2 Jan 2006 15:04 MST"), b.Generated.Format("2 Jan 2006 15:04 MST"), pdf.PageNo())), "", 0, "C", false, 0, "")
+	})
+	w.scorecardPage()
+	w.trendsPage()
+	w.sectionPage("growth", "Revenue", "The Growth pillar: recurring revenue, retention and pipeline, as of the month's end.")
+	w.sectionPage("delivery", "Delivery", "How fast and how safely changes reach production: the DORA keys and their stages.")
+	w.appendix()
+	var out bytes.Buffer
+	if err := pdf.Output(&out); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+type writer struct {
+	pdf *fpdf.Fpdf
+	tr  func(string) string
+	b   *Board
+}
+
+func (w *writer) font(style string, size float64, c [3]int) {
+	w.pdf.SetFont("Helvetica", style, size)
+	w.pdf.SetTextColor(c[0], c[1], c[2])
+}
+
+func (w *writer) value(v *float64, unit string) string {
+	return scorecard.FormatValue(v, unit, w.b.Currency)
+}
+
+func (w *writer) heading(title, sub string) {
+	w.pdf.AddPage()
+	w.font("", 9, muted)
+	w.pdf.CellFormat(0, 5, w.tr("CANDOR BOARD PACK · "+strings.ToUpper(w.b.MonthName())), "", 1, "L", false, 0, "")
+	w.font("B", 18, ink)
+	w.pdf.CellFormat(0, 9, w.tr(title), "", 1, "L", false, 0, "")
+	if sub != "" {
+		w.font("", 9.5, muted)
+		w.pdf.MultiCell(0, 4.5, w.tr(sub), "", "L", false)
+	}
+	w.pdf.Ln(3)
+}
+
+// badge draws a status as a tinted box with its word: colour is never
+// the only signal.
+func (w *writer) badge(x, y float64, s catalog.Status) {
+	l, ok := pdfLook[s]
+	if !ok {
+		l = pdfLook[catalog.Unknown]
+	}
+	w.pdf.SetFillColor(l[1][0], l[1][1], l[1][2])
+	w.pdf.RoundedRect(x, y+0.8, 17, 4.4, 1.2, "1234", "F")
+	w.pdf.SetXY(x, y+0.8)
+	w.font("B", 7.5, l[0])
+	w.pdf.CellFormat(17, 4.4, strings.ToUpper(string(s)), "", 0, "C", false, 0, "")
+}
+
+func trendWord(t scorecard.Trend) string {
+	switch t.Assessment {
+	case "better":
+		return "better"
+	case "worse":
+		return "worse"
+	case "same":
+		return "flat"
+	}
+	return ""
+}
+
+func (w *writer) scorecardPage() {
+	sc := w.b.Scorecard
+	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s, each over its own window, against its target; the pillar takes its worst metric's status (unknown counts as amber). Trend: against the window before.",
+		w.b.AsOf.Format("2 Jan 2006 15:04 MST")))
+	pdf := w.pdf
+	cols := []float64{62, 26, 26, 19, 14, 33}
+	head := []string{"Metric", "Value", "Target", "Status", "Trend", "Owner"}
+	w.font("B", 7.5, muted)
+	for i, h := range head {
+		align := "L"
+		if i == 1 || i == 2 {
+			align = "R"
+		}
+		pdf.CellFormat(cols[i], 5, h, "", 0, align, false, 0, "")
+	}
+	pdf.Ln(6)
+	for _, p := range sc.Pillars {
+		if pdf.GetY() > 262 {
+			pdf.AddPage()
+		}
+		y := pdf.GetY()
+		pdf.SetFillColor(shade[0], shade[1], shade[2])
+		pdf.Rect(15, y, 180, 6.5, "F")
+		pdf.SetXY(16, y+0.5)
+		w.font("B", 10, ink)
+		pdf.CellFormat(70, 5.5, w.tr(p.Name), "", 0, "L", false, 0, "")
+		// The pillar takes its worst metric, which may not be a P0 one
+		// listed below: say how many of each status it has.
+		w.font("", 7.5, muted)
+		pdf.CellFormat(88, 5.5, w.tr(tally(p.Metrics)), "", 0, "R", false, 0, "")
+		w.badge(176, y+0.3, p.Status)
+		pdf.SetXY(15, y+7.5)
+		for _, c := range p.Metrics {
+			if !c.Headline && c.Priority != "P0" {
+				continue
+			}
+			w.scoreRow(cols, c)
+		}
+	}
+	pdf.Ln(2)
+	w.font("", 8, muted)
+	pdf.MultiCell(0, 4, w.tr("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state."), "", "L", false)
+}
+
+// tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".
+func tally(cs []scorecard.Card) string {
+	n := map[catalog.Status]int{}
+	for _, c := range cs {
+		n[c.Status]++
+	}
+	var parts []string
+	for _, s := range []catalog.Status{catalog.Red, catalog.Amber, catalog.Green, catalog.Unknown} {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	return strings.Join(parts, ", ") + fmt.Sprintf(" of %d metrics", len(cs))
+}
+
+func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
+	pdf := w.pdf
+	y := pdf.GetY()
+	x := 15.0
+	name := c.Name
+	if c.Headline {
+		name = "* " + name
+	}
+	w.font("", 8.5, ink)
+	pdf.SetXY(x, y)
+	pdf.CellFormat(cols[0], 5.6, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
+	x += cols[0]
+	w.font("B", 8.5, ink)
+	pdf.CellFormat(cols[1], 5.6, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
+	w.font("", 8.5, muted)
+	target := "—"
+	if c.Target != nil {
+		target = w.value(c.Target, c.Unit)
+	}
+	pdf.CellFormat(cols[2], 5.6, w.tr(target), "", 0, "R", false, 0, "")
+	x += cols[1] + cols[2]
+	w.badge(x+1, y, c.Status)
+	x += cols[3]
+	pdf.SetXY(x, y)
+	w.font("", 8, muted)
+	pdf.CellFormat(cols[4], 5.6, trendWord(c.Trend), "", 0, "L", false, 0, "")
+	pdf.CellFormat(cols[5], 5.6, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
+	pdf.SetDrawColor(rule[0], rule[1], rule[2])
+	pdf.Line(15, pdf.GetY(), 195, pdf.GetY())
+}
+
+// fit shortens s to n runes.
+func fit(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// cards returns the scorecard's cards that match keep, in pillar order.
+func (w *writer) cards(keep func(scorecard.Card, string) bool) []scorecard.Card {
+	var out []scorecard.Card
+	for _, p := range w.b.Scorecard.Pillars {
+		for _, c := range p.Metrics {
+			if keep(c, p.ID) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func (w *writer) trendsPage() {
+	cs := w.cards(func(c scorecard.Card, _ string) bool { return c.Headline })
+	w.heading("Trends", "The headline metrics over the last 12 weekly windows to the month's end. Shaded: business-cycle periods (annotations); dashed: the green and amber thresholds.")
+	if len(w.b.Annotations) > 0 {
+		w.font("B", 8.5, ink)
+		w.pdf.CellFormat(0, 4.5, "Context", "", 1, "L", false, 0, "")
+		w.font("", 8.5, ink)
+		for _, a := range w.b.Annotations {
+			w.pdf.CellFormat(0, 4.5, w.tr("- "+a.Name+" ("+strings.ReplaceAll(a.Kind, "_", " ")+", "+periodText(a)+")"), "", 1, "L", false, 0, "")
+		}
+		w.pdf.Ln(2)
+	}
+	w.charts(cs)
+}
+
+func (w *writer) sectionPage(pillar, title, sub string) {
+	cs := w.cards(func(c scorecard.Card, p string) bool { return p == pillar })
+	if len(cs) == 0 {
+		return
+	}
+	w.heading(title, sub)
+	cols := []float64{62, 26, 26, 19, 14, 33}
+	for _, c := range cs {
+		if w.pdf.GetY() > 265 {
+			w.pdf.AddPage()
+		}
+		w.scoreRow(cols, c)
+	}
+	w.pdf.Ln(4)
+	var charted []scorecard.Card
+	for _, c := range cs {
+		if c.Priority == "P0" || c.Headline {
+			charted = append(charted, c)
+		}
+	}
+	w.charts(charted)
+}
+
+// charts draws cards' weekly series two to a row.
+func (w *writer) charts(cs []scorecard.Card) {
+	const cw, ch, gap = 87.0, 48.0, 5.0
+	var y float64
+	for i, c := range cs {
+		if i%2 == 0 {
+			if w.pdf.GetY()+ch > 275 {
+				w.pdf.AddPage()
+			}
+			// Drawing moves the cursor: the row's top is kept for its
+			// second chart.
+			y = w.pdf.GetY()
+		}
+		w.chart(15+float64(i%2)*(cw+gap), y, cw, ch, c)
+		if i%2 == 1 || i == len(cs)-1 {
+			w.pdf.SetXY(15, y+ch+gap)
+		}
+	}
+}
+
+// chart draws one card's 12 weekly points as a line chart with its title,
+// status, thresholds and the annotations' periods.
+func (w *writer) chart(x, y, cw, ch float64, c scorecard.Card) {
+	pdf := w.pdf
+	pdf.SetDrawColor(rule[0], rule[1], rule[2])
+	pdf.SetLineWidth(0.2)
+	pdf.Rect(x, y, cw, ch, "D")
+	pdf.SetXY(x+2, y+1.5)
+	w.font("B", 8.5, ink)
+	pdf.CellFormat(cw-24, 4.5, w.tr(fit(c.Name, 40)), "", 0, "L", false, 0, "")
+	w.badge(x+cw-19, y+1.2, c.Status)
+	pdf.SetXY(x+2, y+6)
+	w.font("", 7.5, muted)
+	pdf.CellFormat(cw-4, 4, w.tr(fmt.Sprintf("Now %s · owner %s", w.value(c.Value, c.Unit), c.Owner)), "", 0, "L", false, 0, "")
+	px, py, pw, ph := x+14, y+12, cw-18, ch-20
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, p := range c.Series {
+		if p.Value != nil {
+			lo, hi = math.Min(lo, *p.Value), math.Max(hi, *p.Value)
+		}
+	}
+	thr := c.Thresholds
+	absolute := thr != nil && thr.RelativeTo == ""
+	if absolute {
+		lo, hi = math.Min(lo, math.Min(thr.Green, thr.Amber)), math.Max(hi, math.Max(thr.Green, thr.Amber))
+	}
+	if math.IsInf(lo, 1) {
+		w.font("", 8, muted)
+		pdf.SetXY(px, py+ph/2-2)
+		pdf.CellFormat(pw, 4, "no data in the last 12 weeks", "", 0, "C", false, 0, "")
+		return
+	}
+	if hi == lo {
+		hi, lo = hi+1, lo-1
+	}
+	pad := (hi - lo) * 0.08
+	lo, hi = lo-pad, hi+pad
+	n := len(c.Series)
+	start, end := c.Series[0].Start, c.Series[n-1].End
+	xAt := func(t time.Time) float64 {
+		return px + pw*float64(t.Sub(start))/float64(end.Sub(start))
+	}
+	yAt := func(v float64) float64 { return py + ph - (v-lo)/(hi-lo)*ph }
+	for _, a := range w.b.Annotations {
+		from, to := maxTime(a.From, start), minTime(a.To, end)
+		if !from.Before(to) {
+			continue
+		}
+		pdf.SetFillColor(223, 229, 238)
+		pdf.Rect(xAt(from), py, xAt(to)-xAt(from), ph, "F")
+	}
+	pdf.SetDrawColor(rule[0], rule[1], rule[2])
+	pdf.Line(px, py+ph, px+pw, py+ph)
+	w.font("", 6.5, muted)
+	for _, v := range []float64{lo + pad, hi - pad} {
+		pdf.SetXY(x+1, yAt(v)-1.5)
+		pdf.CellFormat(12.5, 3, w.tr(axisValue(v, c.Unit, w.b.Currency)), "", 0, "R", false, 0, "")
+		pdf.Line(px-1, yAt(v), px, yAt(v))
+	}
+	pdf.SetXY(px, py+ph+0.8)
+	pdf.CellFormat(pw/2, 3, start.Format("2 Jan"), "", 0, "L", false, 0, "")
+	pdf.CellFormat(pw/2, 3, end.Format("2 Jan 2006"), "", 0, "R", false, 0, "")
+	if absolute {
+		pdf.SetDashPattern([]float64{1, 1}, 0)
+		pdf.SetLineWidth(0.25)
+		for i, v := range []float64{thr.Green, thr.Amber} {
+			l := pdfLook[catalog.Green][0]
+			if i == 1 {
+				l = pdfLook[catalog.Amber][0]
+			}
+			pdf.SetDrawColor(l[0], l[1], l[2])
+			pdf.Line(px, yAt(v), px+pw, yAt(v))
+		}
+		pdf.SetDashPattern(nil, 0)
+	}
+	pdf.SetDrawColor(accent[0], accent[1], accent[2])
+	pdf.SetFillColor(accent[0], accent[1], accent[2])
+	pdf.SetLineWidth(0.5)
+	var prev *fpdf.PointType
+	for _, p := range c.Series {
+		if p.Value == nil {
+			prev = nil
+			continue
+		}
+		pt := fpdf.PointType{X: xAt(p.End), Y: yAt(*p.Value)}
+		if prev != nil {
+			pdf.Line(prev.X, prev.Y, pt.X, pt.Y)
+		}
+		pdf.Circle(pt.X, pt.Y, 0.6, "F")
+		prev = &pt
+	}
+	pdf.SetLineWidth(0.2)
+}
+
+// axisValue is a value short enough for an axis: money in thousands or
+// millions.
+func axisValue(v float64, unit, currency string) string {
+	if strings.HasPrefix(unit, "currency") {
+		switch a := math.Abs(v); {
+		case a >= 1e6:
+			return strconv.FormatFloat(v/1e6, 'f', 2, 64) + "M " + currency
+		case a >= 1e4:
+			return strconv.FormatFloat(v/1e3, 'f', 0, 64) + "k " + currency
+		}
+	}
+	return fit(scorecard.FormatValue(&v, unit, currency), 10)
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func (w *writer) appendix() {
+	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, its owner, priority and sign-off state (assumed until its owning function confirms it).")
+	pdf := w.pdf
+	cols := []float64{70, 16, 38, 16, 40}
+	w.font("B", 8, muted)
+	for i, h := range []string{"Metric", "Version", "Owner", "Priority", "Sign-off (owning function)"} {
+		pdf.CellFormat(cols[i], 5, h, "B", 0, "L", false, 0, "")
+	}
+	pdf.Ln(-1)
+	for _, d := range w.b.Definitions {
+		if pdf.GetY() > 272 {
+			pdf.AddPage()
+		}
+		w.font("", 8, ink)
+		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 48)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[1], 5, fmt.Sprintf("v%d", d.Version), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[2], 5, w.tr(fit(d.Owner, 26)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[3], 5, d.Priority, "", 0, "L", false, 0, "")
+		so := d.Signoff
+		if d.SignoffBy != "" {
+			so += " (" + d.SignoffBy + ")"
+		}
+		pdf.CellFormat(cols[4], 5, w.tr(fit(so, 28)), "", 1, "L", false, 0, "")
+	}
+}

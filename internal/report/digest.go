@@ -1,0 +1,254 @@
+// Package report is Candor's scheduled distribution (SPEC §8, issue 15):
+// the weekly executive digest by e-mail, each recipient's own and within
+// their grants, and the monthly board pack as a PDF; both archived with
+// the definition versions they used (Archive), written to the audit
+// ledger, re-sendable, and run on cron schedules by the leader instance.
+package report
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+)
+
+// MaxEscalations bounds the escalations a digest lists: a reader acts on
+// the first few; the page has them all.
+const MaxEscalations = 10
+
+// Week is the digest's period: the 7 days to as_of, against the 7 before.
+const Week = 7 * 24 * time.Hour
+
+// Annotation is a business-cycle period (configured or stored) shown in
+// the reports that overlap it: [From, To).
+type Annotation struct {
+	Name string    `json:"name"`
+	Kind string    `json:"kind,omitempty"`
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Overlapping keeps the annotations that overlap [from, to), by start.
+func Overlapping(as []Annotation, from, to time.Time) []Annotation {
+	var out []Annotation
+	for _, a := range as {
+		if a.From.Before(to) && a.To.After(from) {
+			out = append(out, a)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Annotation) int { return a.From.Compare(b.From) })
+	return out
+}
+
+// DigestOptions select a digest.
+type DigestOptions struct {
+	AsOf time.Time
+	// Visible keeps the metrics the recipient may see (auth.Access
+	// .CanSeeMetric): the others are not computed, so no number of them
+	// reaches the message.
+	Visible func(*catalog.Metric) bool
+	// Annotations are every known period; the digest keeps those that
+	// overlap its week.
+	Annotations []Annotation
+	// BaseURL is Candor's public address; links are left out without it.
+	BaseURL string
+	// Currency formats money values.
+	Currency string
+}
+
+// Digest is one recipient's weekly digest.
+type Digest struct {
+	AsOf time.Time `json:"as_of"`
+	// From is the start of the week: AsOf − 7 days.
+	From     time.Time `json:"from"`
+	Headline []Line    `json:"headline"`
+	// Turned are the metrics whose status became amber or red (or red
+	// from amber) during the week.
+	Turned []Change `json:"turned"`
+	// Escalations are the first MaxEscalations open escalations (P0
+	// first, then red, then the longest-running); MoreEscalations counts
+	// the rest, which the escalations page lists.
+	Escalations     []escalation.Escalation `json:"escalations"`
+	MoreEscalations int                     `json:"more_escalations,omitempty"`
+	Annotations     []Annotation            `json:"annotations"`
+	// Definitions are the definition versions the digest used.
+	Definitions []Definition `json:"definitions"`
+	// Links are the pages, absolute (empty without a base URL).
+	ScorecardURL   string `json:"scorecard_url,omitempty"`
+	EscalationsURL string `json:"escalations_url,omitempty"`
+	links          linker
+}
+
+// Line is a headline metric over the week against the week before.
+type Line struct {
+	Metric   string `json:"metric"`
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Previous string `json:"previous"`
+	Change   string `json:"change"`
+	Trend    string `json:"trend"` // better, worse, same, or "" when unknown
+	// Direction is up, down or flat ("" when unknown).
+	Direction string         `json:"direction,omitempty"`
+	Status    catalog.Status `json:"status"`
+	Reason    string         `json:"reason,omitempty"`
+	Owner     string         `json:"owner"`
+	URL       string         `json:"url,omitempty"`
+}
+
+// Change is a metric whose status worsened to amber or red.
+type Change struct {
+	Metric string         `json:"metric"`
+	Name   string         `json:"name"`
+	From   catalog.Status `json:"from"`
+	To     catalog.Status `json:"to"`
+	Value  string         `json:"value"`
+	Owner  string         `json:"owner"`
+	URL    string         `json:"url,omitempty"`
+}
+
+// Definition is a metric definition a report used.
+type Definition struct {
+	Metric   string `json:"metric"`
+	Name     string `json:"name"`
+	Version  int    `json:"version"`
+	Owner    string `json:"owner"`
+	Priority string `json:"priority"`
+	Signoff  string `json:"signoff"`
+	// SignoffBy is the function that owns the definition and confirms it.
+	SignoffBy string `json:"signoff_by,omitempty"`
+}
+
+// linker builds links to Candor's pages as of a time.
+type linker struct {
+	base string
+	asOf time.Time
+}
+
+func (l linker) page(path string) string {
+	if l.base == "" {
+		return ""
+	}
+	return strings.TrimRight(l.base, "/") + path + "?as_of=" + url.QueryEscape(l.asOf.UTC().Format(time.RFC3339))
+}
+
+func (l linker) metric(id string) string { return l.page("/metrics/" + url.PathEscape(id)) }
+
+// rank orders statuses from best to worst; unknown counts as amber
+// (SPEC §4), so green → unknown is not news but unknown → red is.
+func rank(s catalog.Status) int {
+	switch s {
+	case catalog.Green:
+		return 0
+	case catalog.Red:
+		return 2
+	}
+	return 1
+}
+
+// BuildDigest computes a digest. Call it under the engine's read lock;
+// acks are the acknowledgements, newest first (escalation.List).
+func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Acknowledgement, opt DigestOptions) *Digest {
+	asOf := opt.AsOf.UTC()
+	d := &Digest{AsOf: asOf, From: asOf.Add(-Week), links: linker{opt.BaseURL, asOf}}
+	d.ScorecardURL, d.EscalationsURL = d.links.page("/"), d.links.page("/escalations")
+	d.Annotations = Overlapping(opt.Annotations, d.From, asOf)
+	visible := func(m *catalog.Metric) bool { return opt.Visible == nil || opt.Visible(m) }
+	var shown []*catalog.Metric
+	for _, m := range cat.At(asOf).Metrics {
+		if !m.Retired && visible(&m) {
+			shown = append(shown, &m)
+		}
+	}
+	// The week's headline values (a 7-day window) and each metric's
+	// status by its own window, now and a week ago.
+	week := statuses(ds, shown, scorecard.Options{AsOf: asOf, Window: Week})
+	now := statuses(ds, shown, scorecard.Options{AsOf: asOf})
+	before := statuses(ds, shown, scorecard.Options{AsOf: d.From})
+	headline := slices.ContainsFunc(shown, headlineMetric)
+	for i, m := range shown {
+		if headline && !headlineMetric(m) || !headline && len(d.Headline) >= 7 {
+			continue
+		}
+		c := week[i]
+		l := Line{Metric: m.ID, Name: m.Name, Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency),
+			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment, Direction: c.Trend.Direction,
+			Status: now[i].Status, Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
+		l.Change = change(c)
+		d.Headline = append(d.Headline, l)
+	}
+	for i, m := range shown {
+		c := now[i]
+		if (c.Status == catalog.Amber || c.Status == catalog.Red) && rank(c.Status) > rank(before[i].Status) {
+			d.Turned = append(d.Turned, Change{Metric: m.ID, Name: m.Name, From: before[i].Status, To: c.Status,
+				Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency), Owner: m.Owner, URL: d.links.metric(m.ID)})
+		}
+		d.Definitions = append(d.Definitions, definitionOf(m))
+	}
+	slices.SortStableFunc(d.Turned, func(a, b Change) int { return rank(b.To) - rank(a.To) })
+	d.Escalations = escalation.Escalations(cat, ds, acks, escalation.Options{AsOf: asOf, Visible: opt.Visible})
+	if n := len(d.Escalations); n > MaxEscalations {
+		d.Escalations, d.MoreEscalations = d.Escalations[:MaxEscalations], n-MaxEscalations
+	}
+	return d
+}
+
+// headlineMetric says whether the digest leads with m: the scorecard's
+// headline metrics and, for whoever may see them, the revenue snapshot
+// (the Growth pillar's P0 metrics), which no scorecard headline covers.
+func headlineMetric(m *catalog.Metric) bool {
+	return m.Headline || m.Pillar == "growth" && m.Priority == "P0"
+}
+
+func definitionOf(m *catalog.Metric) Definition {
+	return Definition{Metric: m.ID, Name: m.Name, Version: m.Version, Owner: m.Owner, Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy}
+}
+
+// change is the week-over-week change of a card, in percent of the week
+// before, or "" when either week has no value.
+func change(c scorecard.Card) string {
+	if c.Value == nil || c.Trend.Previous == nil {
+		return ""
+	}
+	if *c.Trend.Previous == 0 {
+		if *c.Value == 0 {
+			return "±0 %"
+		}
+		return ""
+	}
+	p := (*c.Value - *c.Trend.Previous) / abs(*c.Trend.Previous) * 100
+	s := scorecard.FormatValue(&p, "%", "")
+	if p > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// statuses evaluates each metric without its weekly series; a metric
+// judged by another (infrastructure cost by budget variance) takes that
+// metric's status, as on the scorecard.
+func statuses(ds *metrics.Dataset, ms []*catalog.Metric, opt scorecard.Options) []scorecard.Card {
+	out := make([]scorecard.Card, len(ms))
+	byID := map[string]int{}
+	for i, m := range ms {
+		out[i] = scorecard.Evaluate(ds, m, opt, metrics.Scope{}, false)
+		byID[m.ID] = i
+	}
+	for i := range out {
+		if j, ok := byID[out[i].JudgedBy]; ok && out[i].Reason == "" {
+			out[i].Status = out[j].Status
+		}
+	}
+	return out
+}

@@ -1,0 +1,188 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"strings"
+	ttemplate "text/template"
+	"time"
+
+	"github.com/wneessen/go-mail"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/escalation"
+)
+
+//go:embed templates
+var templates embed.FS
+
+// periodText is an annotation's days, its last inclusive.
+func periodText(a Annotation) string {
+	last := a.To.Add(-time.Nanosecond)
+	if a.From.Format(time.DateOnly) == last.Format(time.DateOnly) {
+		return a.From.UTC().Format("2 Jan 2006")
+	}
+	return a.From.UTC().Format("2 Jan") + " – " + last.UTC().Format("2 Jan 2006")
+}
+
+// statusLook is a status's colours and icon: colour is never the only
+// signal, the word and the icon say it too.
+var statusLook = map[catalog.Status]struct{ fg, bg, icon string }{
+	catalog.Green:   {"#0f6b3a", "#dff3e7", "✓"},
+	catalog.Amber:   {"#8a5200", "#fff1d6", "!"},
+	catalog.Red:     {"#a4161a", "#fde2e1", "✕"},
+	catalog.Unknown: {"#4a5361", "#e9edf2", "?"},
+}
+
+var funcs = map[string]any{
+	"date":     func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
+	"kind":     func(k string) string { return strings.ReplaceAll(k, "_", " ") },
+	"period":   periodText,
+	"upper":    func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
+	"why": func(e escalation.Escalation) string {
+		if e.Why == escalation.Overdue && e.Acknowledgement != nil {
+			return "action overdue since " + e.Acknowledgement.Deadline().Format(time.DateOnly)
+		}
+		return "no action acknowledged"
+	},
+	"badge": func(s catalog.Status) template.HTML {
+		l, ok := statusLook[s]
+		if !ok {
+			l = statusLook[catalog.Unknown]
+		}
+		return template.HTML(fmt.Sprintf(`<span style="display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;color:%s;background:%s;">%s %s</span>`,
+			l.fg, l.bg, l.icon, template.HTMLEscapeString(string(s))))
+	},
+	"arrow": func(direction string) string {
+		switch direction {
+		case "up":
+			return "▲"
+		case "down":
+			return "▼"
+		}
+		return "■"
+	},
+	"trendColour": func(t string) template.CSS {
+		switch t {
+		case "better":
+			return "#0f6b3a"
+		case "worse":
+			return "#a4161a"
+		}
+		return "#5b6675"
+	},
+}
+
+var (
+	htmlDigest = template.Must(template.New("digest.html").Funcs(funcs).ParseFS(templates, "templates/digest.html"))
+	textDigest = ttemplate.Must(ttemplate.New("digest.txt").Funcs(funcs).ParseFS(templates, "templates/digest.txt"))
+)
+
+// view is what the digest templates see.
+type view struct {
+	D       *Digest
+	To      string
+	Subject string
+}
+
+// Subject is the digest's subject line: the week and what needs eyes.
+func (d *Digest) Subject() string {
+	var red, amber int
+	for _, l := range d.Headline {
+		switch l.Status {
+		case catalog.Red:
+			red++
+		case catalog.Amber:
+			amber++
+		}
+	}
+	s := "Candor weekly digest, week to " + d.AsOf.Format("2 Jan 2006")
+	var parts []string
+	if red > 0 {
+		parts = append(parts, fmt.Sprintf("%d red", red))
+	}
+	if amber > 0 {
+		parts = append(parts, fmt.Sprintf("%d amber", amber))
+	}
+	if n := len(d.Escalations); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d escalated", n))
+	}
+	if len(parts) > 0 {
+		s += ": " + strings.Join(parts, ", ")
+	}
+	return s
+}
+
+// Render returns the digest's HTML and plain-text bodies for to.
+func (d *Digest) Render(to string) (html, text string, err error) {
+	v := view{D: d, To: to, Subject: d.Subject()}
+	var h, t bytes.Buffer
+	if err := htmlDigest.Execute(&h, v); err != nil {
+		return "", "", err
+	}
+	if err := textDigest.Execute(&t, v); err != nil {
+		return "", "", err
+	}
+	return h.String(), t.String(), nil
+}
+
+// DigestMessage composes the digest as a multipart/alternative message
+// (plain text first, HTML preferred) from from to to, dated at.
+func DigestMessage(d *Digest, from, to string, at time.Time) (*mail.Msg, error) {
+	html, text, err := d.Render(to)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := newMessage(from, to, d.Subject(), "digest|"+d.AsOf.Format(time.RFC3339)+"|"+to, at)
+	if err != nil {
+		return nil, err
+	}
+	msg.SetBodyString(mail.TypeTextPlain, text)
+	msg.AddAlternativeString(mail.TypeTextHTML, html)
+	return msg, nil
+}
+
+// newMessage starts a message whose Message-ID derives from key, so a
+// report sent again after a crash shows in a mail client as one.
+func newMessage(from, to, subject, key string, at time.Time) (*mail.Msg, error) {
+	msg := mail.NewMsg()
+	if err := msg.From(from); err != nil {
+		return nil, fmt.Errorf("sender %q: %w", from, err)
+	}
+	if err := msg.To(to); err != nil {
+		return nil, fmt.Errorf("recipient %q: %w", to, err)
+	}
+	msg.Subject(subject)
+	sum := sha256.Sum256([]byte(key))
+	msg.SetMessageIDWithValue("candor-report-" + hex.EncodeToString(sum[:12]) + "@candor")
+	msg.SetDateWithValue(at)
+	return msg, nil
+}
+
+// EML is the message as an RFC 5322 file.
+func EML(msg *mail.Msg) ([]byte, error) {
+	var b bytes.Buffer
+	if _, err := msg.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// BoardMessage is the board pack as an e-mail with the PDF attached.
+func BoardMessage(b *Board, pdf []byte, from, to string, at time.Time) (*mail.Msg, error) {
+	msg, err := newMessage(from, to, "Candor board pack, "+b.MonthName(), "board|"+b.Month.Format("2006-01")+"|"+to, at)
+	if err != nil {
+		return nil, err
+	}
+	msg.SetBodyString(mail.TypeTextPlain, fmt.Sprintf("The Candor board pack for %s is attached: the scorecard as of %s, the trends, the revenue and delivery sections and the definitions appendix.\n",
+		b.MonthName(), b.AsOf.Format("2 Jan 2006 15:04 MST")))
+	if err := msg.AttachReader("candor-board-"+b.Month.Format("2006-01")+".pdf", bytes.NewReader(pdf), mail.WithFileContentType("application/pdf")); err != nil {
+		return nil, err
+	}
+	return msg, nil
+}

@@ -1,0 +1,311 @@
+package report
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/smtptest"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
+)
+
+// asOf is the tests' clock: data runs to it.
+var asOf = time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
+
+const day = 24 * time.Hour
+
+// org is 60 days of one service to asOf:
+//
+//   - ten production deployments a day; until 5 days before asOf all
+//     succeed, in the last 5 days six a day fail: change failure rate (30
+//     days) is 30/300 = 10 %, amber (green ≤ 5, amber ≤ 15); a week ago it
+//     was 0 %, green — it turned amber this week (so did its
+//     customer-weighted form and deployment success rate: 90 %);
+//   - ten customers paying 1,234 a month each since March: MRR 12,340, ARR
+//     148,080 — a revenue figure only some recipients may read.
+func org() string {
+	var b strings.Builder
+	b.WriteString(`{"kind":"service","id":"api","name":"API","team":"core"}` + "\n")
+	b.WriteString(`{"kind":"service","id":"web","name":"Web","team":"growth"}` + "\n")
+	start := asOf.Add(-60 * day)
+	for t, i := start, 0; t.Before(asOf); t, i = t.Add(day), i+1 {
+		// Incident data is fresh (so the failure rate is not unknown), on
+		// another service: no deployment of api is linked to it.
+		fmt.Fprintf(&b, `{"kind":"incident","id":"i%d","service":"web","severity":"P3","opened_at":%q,"resolved_at":%q}`+"\n",
+			i, t.Add(12*time.Hour).Format(time.RFC3339), t.Add(13*time.Hour).Format(time.RFC3339))
+		for k := range 10 {
+			status := "success"
+			if asOf.Sub(t) <= 5*day && k < 6 {
+				status = "failure"
+			}
+			at := t.Add(time.Duration(k) * time.Hour)
+			fmt.Fprintf(&b, `{"kind":"deployment","id":"d%d-%d","service":"api","environment":"production","finished_at":%q,"status":%q}`+"\n", i, k, at.Format(time.RFC3339), status)
+		}
+	}
+	for c := range 10 {
+		fmt.Fprintf(&b, `{"kind":"subscription","id":"s%d","customer":"c%d","started_at":"2026-03-01T00:00:00Z","mrr":1234}`+"\n", c, c)
+	}
+	return b.String()
+}
+
+type fixture struct {
+	st  *sqlite.DB
+	svc *Service
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	st := sqlitetest.Open(t)
+	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "org.ndjson", Reader: strings.NewReader(org())}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := auth.NewGrants(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Setup(Config{BaseURL: "https://candor.example.com/", Recipients: []Recipient{
+		{Address: "ceo@example.com", Roles: []string{"ceo"}},
+		{Address: "eng@example.com", Roles: []string{"engineering"}},
+	}}, "candor.yaml", nil, func(r []string) error { _, err := g.CheckRoles(r); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{Docs: st, Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Grants: g, Users: st,
+		Settings: set, From: "candor@example.com", Currency: "USD",
+		Annotations: []Annotation{
+			{Name: "Q4 change freeze", Kind: "freeze", From: asOf.Add(-3 * day), To: asOf.Add(20 * day)},
+			{Name: "Summer launch", Kind: "launch", From: asOf.Add(-120 * day), To: asOf.Add(-100 * day)},
+		},
+		Now: func() time.Time { return asOf.Add(time.Minute) }}
+	return &fixture{st: st, svc: svc}
+}
+
+// arr is the fixture's ARR as the digest formats it.
+var arr = "148,080 USD"
+
+func TestDigestWithinGrants(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	run, err := f.svc.MakeDigest(ctx, asOf, nil, time.Time{}, false, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Digests) != 2 {
+		t.Fatalf("%d digests, want one per recipient", len(run.Digests))
+	}
+	ceo, eng := run.Digests[0], run.Digests[1]
+	lines := func(d *Digest) map[string]Line {
+		out := map[string]Line{}
+		for _, l := range d.Headline {
+			out[l.Metric] = l
+		}
+		return out
+	}
+	if l, ok := lines(ceo)["arr"]; !ok || l.Value != arr {
+		t.Errorf("the CEO's digest: arr = %+v, want %s", l, arr)
+	}
+	if _, ok := lines(eng)["arr"]; ok {
+		t.Error("the engineering digest shows ARR")
+	}
+	cfr, ok := lines(eng)["change_failure_rate"]
+	if !ok || cfr.Status != catalog.Amber || cfr.Value != "42.86 %" || cfr.Previous != "0 %" || cfr.Trend != "worse" {
+		t.Errorf("change failure rate line = %+v; want amber, 30/70 = 42.86 %% this week against 0 %%", cfr)
+	}
+	turned := map[string]Change{}
+	for _, c := range eng.Turned {
+		turned[c.Metric] = c
+	}
+	if c := turned["change_failure_rate"]; len(turned) != 3 || c.From != catalog.Green || c.To != catalog.Amber || c.Owner != "VP Engineering" || turned["deployment_success_rate"].To != catalog.Amber {
+		t.Errorf("turned = %+v; want change failure rate (plain and customer-weighted) and deployment success rate, green → amber, with their owners", eng.Turned)
+	}
+	// Most metrics have no data here, so most escalate: the digest lists
+	// the first ten, P0 first, and counts the rest.
+	if len(eng.Escalations) != MaxEscalations || eng.MoreEscalations == 0 || eng.Escalations[0].Priority != "P0" {
+		t.Errorf("escalations: %d listed, %d more; want %d, the rest counted, P0 first", len(eng.Escalations), eng.MoreEscalations, MaxEscalations)
+	}
+	if len(eng.Annotations) != 1 || eng.Annotations[0].Name != "Q4 change freeze" {
+		t.Errorf("annotations = %+v; want the freeze that overlaps the week, not the summer launch", eng.Annotations)
+	}
+	if want := "https://candor.example.com/metrics/change_failure_rate?as_of=2026-11-30T07%3A00%3A00Z"; cfr.URL != want {
+		t.Errorf("link %q, want %q", cfr.URL, want)
+	}
+	for i, m := range run.Report.Messages {
+		s := string(m.EML)
+		if i == 1 && (strings.Contains(s, "148,080") || strings.Contains(s, "148080") || strings.Contains(s, "12,340") || strings.Contains(strings.ToLower(s), "recurring revenue")) {
+			t.Errorf("the engineering e-mail carries a revenue figure:\n%s", s)
+		}
+		if i == 0 && !strings.Contains(s, "148,080") {
+			t.Errorf("the CEO's e-mail lacks ARR")
+		}
+	}
+	got, err := List(ctx, f.st, 0)
+	if err != nil || len(got) != 1 || got[0].Kind != KindDigest || len(got[0].Messages) != 2 {
+		t.Fatalf("archive = %+v, %v", got, err)
+	}
+	var cfrVersion int
+	for _, d := range got[0].Definitions {
+		if d.Metric == "change_failure_rate" {
+			cfrVersion = d.Version
+		}
+	}
+	if cfrVersion != 1 {
+		t.Errorf("archived definitions lack change_failure_rate v1: %+v", got[0].Definitions)
+	}
+	if n := ledgerCount(t, f, ledger.TypeReport); n != 1 {
+		t.Errorf("%d report entries in the ledger, want 1", n)
+	}
+}
+
+// ledgerCount counts the ledger's entries of type typ.
+func ledgerCount(t *testing.T, f *fixture, typ string) int {
+	t.Helper()
+	p, err := ledger.Read(context.Background(), f.st, ledger.Range{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range p.Entries {
+		if e.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// parts reads a message's MIME parts by content type.
+func parts(t *testing.T, raw string) (subject string, byType map[string]string) {
+	t.Helper()
+	m, err := mail.ReadMessage(strings.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := new(mime.WordDecoder)
+	subject, _ = dec.DecodeHeader(m.Header.Get("Subject"))
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("content type %q (%v), want multipart/alternative", m.Header.Get("Content-Type"), err)
+	}
+	byType = map[string]string{}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		var body io.Reader = p
+		if p.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
+			body = quotedprintable.NewReader(p)
+		}
+		b, err := io.ReadAll(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byType[ct] = string(b)
+	}
+	return subject, byType
+}
+
+func TestDigestByMail(t *testing.T) {
+	f := newFixture(t)
+	box, url := smtptest.Start(t)
+	srv, err := alert.ParseSMTP(url, "candor@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Mail = srv
+	ctx := context.Background()
+	run, err := f.svc.MakeDigest(ctx, asOf, nil, time.Time{}, true, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs := box.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2", len(msgs))
+	}
+	for _, m := range msgs {
+		subject, byType := parts(t, m.Data)
+		if !strings.HasPrefix(subject, "Candor weekly digest, week to 30 Nov 2026") {
+			t.Errorf("subject %q", subject)
+		}
+		text, html := byType["text/plain"], byType["text/html"]
+		if text == "" || html == "" {
+			t.Fatalf("parts %v: want text/plain and text/html", slices.Collect(maps.Keys(byType)))
+		}
+		for _, want := range []string{"HEADLINE METRICS", "Change failure rate: 42.86 % (was 0 %", "owner VP Engineering", "Q4 change freeze (freeze, 27 Nov – 20 Dec 2026)", "https://candor.example.com/metrics/change_failure_rate?as_of="} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s: text part lacks %q:\n%s", m.To[0], want, text)
+			}
+		}
+		low := strings.ToLower(html)
+		for _, bad := range []string{"<script", "<img", "<link", "url(", "<style"} {
+			if strings.Contains(low, bad) {
+				t.Errorf("%s: HTML part has %q (inline CSS, no scripts, no remote images)", m.To[0], bad)
+			}
+		}
+		for _, want := range []string{`href="https://candor.example.com/metrics/change_failure_rate?as_of=`, "Turned amber or red this week", "amber</span>", "Q4 change freeze"} {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s: HTML part lacks %q", m.To[0], want)
+			}
+		}
+		revenue := strings.Contains(text, "148,080") || strings.Contains(html, "148,080")
+		if want := m.To[0] == "ceo@example.com"; revenue != want {
+			t.Errorf("%s: ARR shown = %v, want %v", m.To[0], revenue, want)
+		}
+	}
+	sends, err := Sends(ctx, f.st, run.Report.ID)
+	if err != nil || len(sends) != 2 || !sends[0].OK || !sends[1].OK {
+		t.Fatalf("sends = %+v, %v", sends, err)
+	}
+	// Resend to one of its recipients: the archived message, unchanged.
+	if _, _, err := f.svc.Resend(ctx, run.Report.ID, []string{"eng@example.com"}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	msgs = box.Messages()
+	if len(msgs) != 3 || msgs[2].To[0] != "eng@example.com" {
+		t.Fatalf("after resend: %d messages", len(msgs))
+	}
+	if _, byType := parts(t, msgs[2].Data); !strings.Contains(byType["text/plain"], "Change failure rate: 42.86 %") || byType["text/html"] == "" {
+		t.Errorf("the resent message lost a part: %v", byType)
+	}
+	// Never to an address the report was not made for.
+	if _, _, err := f.svc.Resend(ctx, run.Report.ID, []string{"cfo@example.com"}, "test"); err == nil || !strings.Contains(err.Error(), "ceo@example.com, eng@example.com") {
+		t.Errorf("resend to a stranger: %v", err)
+	}
+	if n := len(box.Messages()); n != 3 {
+		t.Errorf("%d messages after a refused resend", n)
+	}
+	if n := ledgerCount(t, f, ledger.TypeReportSend); n != 3 {
+		t.Errorf("%d report_send entries, want 3", n)
+	}
+	// An unknown --to address: no grants known, nothing built or sent.
+	if _, err := f.svc.MakeDigest(ctx, asOf, []string{"who@example.com"}, time.Time{}, true, "test"); err == nil || !strings.Contains(err.Error(), "neither a configured recipient") {
+		t.Errorf("digest to an unknown address: %v", err)
+	}
+}

@@ -1,0 +1,281 @@
+package report
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
+)
+
+// Users finds a Candor user by e-mail (store.AuthStore).
+type Users interface {
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+}
+
+// Service produces, archives and sends the reports.
+type Service struct {
+	Docs     store.DocStore
+	Engine   *engine.Engine
+	Catalog  *catalog.Catalog
+	Grants   *auth.Grants
+	Users    Users
+	Settings Settings
+	// Mail sends; nil means reports can be written and archived but not sent.
+	Mail Mailer
+	// From is the sender address.
+	From        string
+	Currency    string
+	Annotations []Annotation
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+var errNoMail = errors.New("no mail server: set alerts.smtp.url or CANDOR_SMTP_URL, and CANDOR_SMTP_FROM")
+
+// audience is a recipient's address and access.
+type audience struct {
+	to     string
+	grants string
+	access auth.Access
+}
+
+// audiences resolves the recipients named by to (every configured one
+// when empty): a configured recipient, or any active Candor user by
+// address, with their own roles. An address that is neither is an error:
+// nothing may go to an address whose grants are unknown.
+func (s *Service) audiences(ctx context.Context, to []string) ([]audience, error) {
+	byAddr := map[string]Recipient{}
+	for _, r := range s.Settings.Recipients {
+		byAddr[strings.ToLower(r.Address)] = r
+	}
+	if len(to) == 0 {
+		for _, r := range s.Settings.Recipients {
+			to = append(to, r.Address)
+		}
+		if len(to) == 0 {
+			return nil, domain.InvalidParam("to", "no recipient: configure reports.recipients or name one with --to")
+		}
+	}
+	var out []audience
+	for _, addr := range to {
+		r, ok := byAddr[strings.ToLower(addr)]
+		if !ok {
+			r = Recipient{Address: addr, User: addr}
+		}
+		a := audience{to: r.Address}
+		roles := r.Roles
+		if r.User != "" {
+			u, err := s.userRoles(ctx, r.User)
+			if err != nil {
+				if !ok {
+					return nil, domain.InvalidParam("to", "%s is neither a configured recipient (reports.recipients) nor a Candor user", addr)
+				}
+				return nil, err
+			}
+			roles, a.grants = u, "user "+r.User
+		} else {
+			a.grants = "roles " + strings.Join(roles, ", ")
+		}
+		a.access = s.Grants.Access(roles)
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (s *Service) userRoles(ctx context.Context, email string) ([]string, error) {
+	norm, err := auth.NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if s.Users == nil {
+		return nil, fmt.Errorf("user %s: no user store", email)
+	}
+	u, err := s.Users.UserByEmail(ctx, norm)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", email, err)
+	}
+	if u.Disabled() {
+		return nil, domain.Errorf(domain.EInvalid, "user %s is disabled: no report goes to them", email)
+	}
+	return u.Roles, nil
+}
+
+// DigestRun is what a digest run produced.
+type DigestRun struct {
+	Report Report
+	// Created is false when the schedule's slot was already archived by
+	// another instance (nothing was sent then).
+	Created bool
+	Digests []*Digest
+}
+
+// MakeDigest builds the digest as of asOf for each recipient (to, or every
+// configured one), archives it (under slot when not zero) and, when send
+// is set, sends it; every sending is recorded. A failed send is reported
+// after the others were tried; the archived report can be resent.
+func (s *Service) MakeDigest(ctx context.Context, asOf time.Time, to []string, slot time.Time, send bool, by string) (DigestRun, error) {
+	if send && s.Mail == nil {
+		return DigestRun{}, errNoMail
+	}
+	aud, err := s.audiences(ctx, to)
+	if err != nil {
+		return DigestRun{}, err
+	}
+	acks, err := escalation.List(ctx, s.Docs, "")
+	if err != nil {
+		return DigestRun{}, err
+	}
+	now := s.now()
+	rep := Report{Kind: KindDigest, AsOf: asOf.UTC(), Slot: slot, By: by, CreatedAt: now.UTC()}
+	var run DigestRun
+	defs := map[string]Definition{}
+	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		for _, a := range aud {
+			d := BuildDigest(s.Catalog, ds, acks, DigestOptions{AsOf: asOf, Visible: a.access.CanSeeMetric,
+				Annotations: s.Annotations, BaseURL: s.Settings.BaseURL, Currency: s.Currency})
+			msg, err := DigestMessage(d, s.From, a.to, now)
+			if err != nil {
+				return err
+			}
+			eml, err := EML(msg)
+			if err != nil {
+				return err
+			}
+			rep.Messages = append(rep.Messages, Message{To: a.to, Grants: a.grants, EML: eml})
+			for _, def := range d.Definitions {
+				defs[def.Metric] = def
+			}
+			run.Digests = append(run.Digests, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return DigestRun{}, err
+	}
+	rep.Definitions = sortedDefinitions(defs)
+	run.Report, run.Created, err = Save(ctx, s.Docs, &rep)
+	if err != nil || !run.Created || !send {
+		return run, err
+	}
+	return run, deliver(ctx, s.Docs, s.Mail, run.Report, run.Report.Messages, false, by, s.now())
+}
+
+func sortedDefinitions(defs map[string]Definition) []Definition {
+	out := make([]Definition, 0, len(defs))
+	for _, d := range defs {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Definition) int { return strings.Compare(a.Metric, b.Metric) })
+	return out
+}
+
+// Resend sends archived report id again to its recipients (those of to
+// only, when given: each must be one of them, so a report never reaches an
+// address whose grants it was not made for).
+func (s *Service) Resend(ctx context.Context, id int64, to []string, by string) (Report, []Message, error) {
+	r, err := Get(ctx, s.Docs, id)
+	if err != nil {
+		return r, nil, err
+	}
+	msgs, err := pick(r.Messages, to)
+	if err != nil {
+		return r, nil, err
+	}
+	if len(msgs) == 0 {
+		return r, nil, domain.InvalidParam("id", "report %d has no recipient to send it to (a board pack written with --out only)", id)
+	}
+	if s.Mail == nil {
+		return r, nil, errNoMail
+	}
+	return r, msgs, deliver(ctx, s.Docs, s.Mail, r, msgs, true, by, s.now())
+}
+
+// BoardRun is what a board pack run produced.
+type BoardRun struct {
+	Report  Report
+	Created bool
+	Board   *Board
+}
+
+// MakeBoard builds the board pack for month (its first day), archives it
+// (under slot when not zero) with one e-mail per board recipient
+// (Settings.BoardTo), and sends them when send is set. The pack shows every
+// metric, so each recipient's grants must cover every one of them: one
+// that does not is an error and nothing is archived or sent.
+func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send bool, by string) (BoardRun, error) {
+	if send && s.Mail == nil {
+		return BoardRun{}, errNoMail
+	}
+	var aud []audience
+	if send {
+		var err error
+		if len(s.Settings.BoardTo) == 0 {
+			return BoardRun{}, domain.InvalidParam("reports.board.to", "no board recipient configured")
+		}
+		if aud, err = s.audiences(ctx, s.Settings.BoardTo); err != nil {
+			return BoardRun{}, err
+		}
+	}
+	now := s.now()
+	var b *Board
+	err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		b = BuildBoard(s.Catalog, ds, month, nil, s.Annotations, s.Currency, now)
+		return nil
+	})
+	if err != nil {
+		return BoardRun{}, err
+	}
+	pdf, err := b.PDF()
+	if err != nil {
+		return BoardRun{}, fmt.Errorf("rendering the board pack: %w", err)
+	}
+	rep := Report{Kind: KindBoard, AsOf: b.AsOf, Month: month.Format("2006-01"), Slot: slot, By: by, CreatedAt: now.UTC(), Definitions: b.Definitions, PDF: pdf}
+	for _, a := range aud {
+		for _, d := range b.Definitions {
+			if m, ok := s.Catalog.At(b.AsOf).Metric(d.Metric); ok && !a.access.CanSeeMetric(m) {
+				return BoardRun{}, domain.InvalidParam("reports.board.to", "%s (%s) may not see %s: the board pack shows every metric, so it goes only to recipients who may see them all", a.to, a.grants, d.Metric)
+			}
+		}
+		msg, err := BoardMessage(b, pdf, s.From, a.to, now)
+		if err != nil {
+			return BoardRun{}, err
+		}
+		eml, err := EML(msg)
+		if err != nil {
+			return BoardRun{}, err
+		}
+		rep.Messages = append(rep.Messages, Message{To: a.to, Grants: a.grants, EML: eml})
+	}
+	run := BoardRun{Board: b}
+	run.Report, run.Created, err = Save(ctx, s.Docs, &rep)
+	if err != nil || !run.Created || !send {
+		return run, err
+	}
+	return run, deliver(ctx, s.Docs, s.Mail, run.Report, run.Report.Messages, false, by, s.now())
+}

@@ -39,6 +39,8 @@ type Trend struct {
 type Period struct {
 	From, To time.Time
 	Label    string
+	// Kind is what sort of period it is (freeze, peak_season, …); it is named in the tooltip.
+	Kind string
 }
 
 // Default trend chart size.

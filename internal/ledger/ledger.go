@@ -63,6 +63,9 @@ const (
 	// TypeRetroValidation is an emergency change validated after the fact
 	// (package gate).
 	TypeRetroValidation = "gate_retro_validation"
+	// TypeAnnotation is a business-cycle annotation posted or withdrawn over the API (package
+	// annotation).
+	TypeAnnotation = "annotation"
 )
 
 // Types lists every entry type.
@@ -70,6 +73,7 @@ var Types = []string{
 	TypeRecords, TypeAccess, TypeSnapshot, TypeAcknowledgement, TypeEscalation,
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
 	TypeRetroValidation,
+	TypeAnnotation,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

@@ -60,6 +60,8 @@ type metricPage struct {
 	Thresholds, Target, MinSample string
 	// JudgedBy links the metric whose status this one shows.
 	JudgedBy, JudgedByHref string
+	// Annotations name the periods shaded on the trend (its legend).
+	Annotations []annotationNote
 	// DORA says the DORA performance level, or why there is none, for a
 	// DORA key; "" for other metrics.
 	DORA                 string
@@ -191,7 +193,7 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return pageDimensionError(err, q)
 		}
-		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access); err != nil {
+		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access, opt.Annotations); err != nil {
 			return err
 		}
 		ch = s.choices.choices(ds, s.Engine.Seq())
@@ -273,7 +275,7 @@ func pageDimensionError(err error, q Query) error {
 
 // newMetricPage builds the page from a drill-down; the dataset gives the
 // records' row fields (under the engine's read lock).
-func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access) (*metricPage, error) {
+func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access, anns []catalog.Annotation) (*metricPage, error) {
 	path := "/metrics/" + m.ID
 	c := &d.Card
 	format := s.unitFormat(c.Unit)
@@ -339,8 +341,14 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
 		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
 	}
+	var scope metrics.Scope
+	if d.Scope != nil {
+		scope = *d.Scope
+	}
+	periods, notes := trendAnnotations(anns, scope, pts)
+	mp.Annotations = notes
 	tr := chart.Trend{Title: m.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: m.Name, Points: pts}},
-		Bands: bands, Target: c.Target, Format: format, Periods: s.Annotations}
+		Bands: bands, Target: c.Target, Format: format, Periods: periods}
 	mp.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	mp.TrendNarrow = tr.SVG()

@@ -187,6 +187,8 @@ type sharePageData struct {
 	Narrow  template.HTML
 	Filters []Filter
 	Expires time.Time
+	// Annotations name the periods shaded on the trend.
+	Annotations []annotationNote
 }
 
 // openedShare is a link opened for a request: what it shows, at which filters, for whom.
@@ -259,8 +261,11 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.q.Filters(), Expires: o.link.ExpiresAt}
-	tr := chart.Trend{Title: c.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: seriesPoints(c)}},
-		Bands: cardBands(c), Target: c.Target, Format: s.chartFormat(c.Unit), Periods: s.Annotations}
+	pts := seriesPoints(c)
+	var periods []chart.Period
+	periods, data.Annotations = trendAnnotations(o.opt.Annotations, o.opt.Scope, pts)
+	tr := chart.Trend{Title: c.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: pts}},
+		Bands: cardBands(c), Target: c.Target, Format: s.chartFormat(c.Unit), Periods: periods}
 	data.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	data.Narrow = tr.SVG()
@@ -287,7 +292,7 @@ func (s *Server) shareView(w http.ResponseWriter, r *http.Request, o *openedShar
 		s.pageError(w, r, err)
 		return
 	}
-	data := s.newRoleViewPage(v, vr, o.q, o.access)
+	data := s.newRoleViewPage(v, vr, o.q, o.access, o.opt.Annotations)
 	data.Switcher = nil
 	pg := s.newPage(r, v.Name+" view", o.q, data)
 	pg.Bare, pg.AsOf = true, vr.AsOf

@@ -300,7 +300,7 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	} else {
 		log.Error("alerts off", "err", err)
 	}
-	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: tell, Log: log}
+	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: tell, Log: log, Annotations: a.cfg.Annotations}
 	jobs = append(jobs, func(ctx context.Context) error { watch.Run(ctx); return nil })
 	if every > 0 {
 		jobs = append(jobs, (&schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log, Connectors: hooks.Feeds}).Run)

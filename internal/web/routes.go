@@ -154,6 +154,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/share/{secret}", Anyone, HTML, s.sharePage},
 		{"GET", "/share/{secret}/card.svg", Anyone, HTML, s.shareImage("svg")},
 		{"GET", "/share/{secret}/card.png", Anyone, HTML, s.shareImage("png")},
+		// The reader's own links (every link for users:admin); Auth.RevokeShare checks whose.
+		{"GET", "/shares", SignedIn, HTML, s.sharesList},
+		{"POST", "/shares/{id}/revoke", SignedIn, HTML, s.sharesRevoke},
 	}
 }
 

@@ -123,6 +123,9 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /api/v1/annotations":               {who: "metric:acknowledge", body: `{"name":"Route test","kind":"launch","from":"2026-03-20","to":"2026-03-20"}`, ok: 201},
 		"GET /api/v1/annotations":                {who: "metric:read", path: "/api/v1/annotations?from=2026-01-01&to=2026-12-31", ok: 200},
 		"POST /api/v1/annotations/{id}/withdraw": {who: "metric:acknowledge", path: "/api/v1/annotations/999999/withdraw", ok: 404},
+		// The share links page: anyone signed in sees their own links; no link has id 999999.
+		"GET /shares":              {who: "signed in", ok: 200},
+		"POST /shares/{id}/revoke": {who: "signed in", path: "/shares/999999/revoke", ctype: formType, ok: 404},
 	}
 }
 

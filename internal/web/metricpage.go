@@ -80,9 +80,9 @@ type metricPage struct {
 	// Tabs are the breakdown dimensions, the one shown Current.
 	Tabs []metricTab
 	BreakdownPanel
-	Problems         []metricProblemRow
-	HiddenProblems   int
-	Records          recordsTable
+	Problems       []metricProblemRow
+	HiddenProblems int
+	Records        recordsTable
 }
 
 // metricProblemRow is a data problem, linking to its record when the reader

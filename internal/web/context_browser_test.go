@@ -88,3 +88,32 @@ func TestBrowserAnnotationsAndShareLinks(t *testing.T) {
 		t.Errorf("the revoked link:\n%s", text)
 	}
 }
+
+// Issue 20's custom views in a browser: a view defined in configuration opens for a role it
+// names, at laptop and phone width, with its metrics in its order; a role it does not name gets
+// the 403 page.
+func TestBrowserCustomView(t *testing.T) {
+	ctx := browsertest.New(t)
+	e := newEnvWith(t, 0, withConfigViews(t))
+	addUser(t, e.srv.Auth, "cfo@example.com", "ceo")
+	addUser(t, e.srv.Auth, "desk@example.com", "support")
+
+	browserSignIn(t, ctx, e.url, "/views/cfo?as_of="+asOf, "cfo@example.com", ".rv-metrics")
+	names, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".rv-metric .sheet__title")].map(e => e.textContent.trim())`))
+	if err != nil || strings.Join(names, ",") != "Budget variance,Change failure rate,Annual recurring revenue" {
+		t.Errorf("the CFO view shows %q (%v)", names, err)
+	}
+	if title, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("h1"))); !strings.Contains(title, "CFO") {
+		t.Errorf("the view's title is %q", title)
+	}
+	shoot(t, ctx, "custom-view")
+
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelector("form.account__signout").submit()`),
+		chromedp.WaitVisible(chromedp.CSS("#email"))); err != nil {
+		t.Fatal(err)
+	}
+	browserSignIn(t, ctx, e.url, "/views/cfo?as_of="+asOf, "desk@example.com", ".error-page")
+	if status, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".error-page__status"))); !strings.EqualFold(status, "Error 403") {
+		t.Errorf("support opening the CFO view sees %q, want the 403 page", status)
+	}
+}

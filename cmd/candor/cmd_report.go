@@ -37,7 +37,7 @@ func (a *app) reports() (*report.Service, error) {
 		return nil, err
 	}
 	svc := &report.Service{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Grants: g, Settings: set,
-		Currency: a.cfg.Currency, Annotations: a.cfg.ReportAnnotations()}
+		Currency: a.cfg.Currency, Annotations: a.cfg.ReportAnnotations(a.store)}
 	if users, ok := a.store.(store.AuthStore); ok {
 		svc.Users = users
 	}

@@ -8,8 +8,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/candor/candor/internal/annotation"
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/smtptest"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // TestReportCommands makes a digest and a board pack of a generated
@@ -32,13 +36,23 @@ func TestReportCommands(t *testing.T) {
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// An annotation posted over the API (stored, not configured) is in the
+	// digest of a week it overlaps.
+	st, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := annotation.Add(context.Background(), st, catalog.Annotation{Name: "Posted launch week", Kind: "launch", From: "2026-11-25", To: "2026-11-27"}, "test", time.Now(), nil); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
 	eml := filepath.Join(dir, "eng.eml")
 	mustRun(t, "report", "digest", "--config", cfg, "--data", data, "--as-of", "2026-11-30T07:00:00Z", "--to", "eng@example.com", "--out", eml)
 	b, err := os.ReadFile(eml)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"To: <eng@example.com>", "multipart/alternative", "text/plain", "text/html", "Subject: Candor weekly digest, week to 30 Nov 2026"} {
+	for _, want := range []string{"Posted launch week", "To: <eng@example.com>", "multipart/alternative", "text/plain", "text/html", "Subject: Candor weekly digest, week to 30 Nov 2026"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the .eml lacks %q", want)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/candor/candor/internal/connect"
 
 	"github.com/candor/candor/internal/adoption"
+	"github.com/candor/candor/internal/annotation"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
@@ -91,10 +92,6 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if err != nil {
 		return err
 	}
-	annotations, err := a.cfg.Periods()
-	if err != nil {
-		return err
-	}
 	hooks, err := connect.New(connect.Options{Store: a.store, Tokens: svc, Config: a.cfg.Connectors, Parse: a.parseOptions(), Log: log})
 	if err != nil {
 		return err
@@ -140,7 +137,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		Governance: a.gov, Adoption: opens, Alerts: alerts,
 		LedgerKeys:          ledgerKeys,
 		ShareFrameAncestors: a.cfg.Share.FrameAncestors,
-		Annotations:         annotations,
+		Annotations:         a.cfg.Annotations,
 		Gates:               gates,
 	}
 	srv := &http.Server{
@@ -293,14 +290,19 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 		jobs = append(jobs, func(ctx context.Context) error {
 			svc.Run(ctx, set.Every, func(ctx context.Context, asOf time.Time) (scorecard.Options, error) {
 				cs, err := hooks.Feeds(ctx, asOf)
-				return scorecard.Options{Connectors: cs}, err
+				if err != nil {
+					return scorecard.Options{}, err
+				}
+				// The degrading rule skips the weeks a metric is exempt during, as pages do.
+				anns, err := annotation.List(ctx, a.store, a.cfg.Annotations)
+				return scorecard.Options{Connectors: cs, Annotations: annotation.Annotations(anns)}, err
 			})
 			return nil
 		})
 	} else {
 		log.Error("alerts off", "err", err)
 	}
-	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: tell, Log: log}
+	watch := &escalation.Watcher{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Notifier: tell, Log: log, Annotations: a.cfg.Annotations}
 	jobs = append(jobs, func(ctx context.Context) error { watch.Run(ctx); return nil })
 	if every > 0 {
 		jobs = append(jobs, (&schedule.Snapshots{Docs: a.store, Engine: a.engine, Catalog: a.catalog, Interval: every, Log: log, Connectors: hooks.Feeds}).Run)

@@ -56,7 +56,7 @@ type PermissionInfo struct {
 var Permissions = []PermissionInfo{
 	{ScorecardRead, "open the one-page scorecard (showing only the metrics the principal may see)"},
 	{MetricRead, "read values, trends, breakdowns and the records behind the metrics in the principal's pillars, metrics and views"},
-	{MetricAcknowledge, "acknowledge an amber, red or degrading metric the principal may see: owner, note, due date"},
+	{MetricAcknowledge, "acknowledge an amber, red or degrading metric the principal may see: owner, note, due date; post and withdraw business-cycle annotations"},
 	{RevenueRead, "see revenue-sensitive metrics (sensitivity: revenue) and records of the kinds they read"},
 	{RecordsRead, "read any record directly (records of revenue kinds also need revenue:read)"},
 	{RecordsWrite, "write records: the records API, imports and connector deliveries"},

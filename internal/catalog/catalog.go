@@ -103,6 +103,11 @@ type Metric struct {
 	// confirms it, then SignoffConfirmed.
 	Signoff, SignoffBy string
 
+	// DegradingExempt names the annotations (by kind, such as peak_season, or by name) during
+	// which a worse weekly window does not count towards the degrading flag: a dip in a peak
+	// season is the season, not a trend.
+	DegradingExempt []string
+
 	// Overridden records each change Apply made, as "field: old → new", so a scorecard or an
 	// evidence pack can say how this version differs from the built-in one.
 	Overridden []string

@@ -34,6 +34,9 @@ type Override struct {
 	Priority  string `yaml:"priority,omitempty"`
 	Signoff   string `yaml:"signoff,omitempty"`
 	SignoffBy string `yaml:"signoff_by,omitempty"`
+	// DegradingExempt replaces the annotations (kinds or names) whose periods do not count
+	// towards the metric's degrading flag; an empty list removes them.
+	DegradingExempt *[]string `yaml:"degrading_exempt,omitempty"`
 }
 
 // Apply returns a new catalog with the overrides applied; c is not modified. A metric that an
@@ -116,6 +119,10 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 				changed = append(changed, fmt.Sprintf("%s: %s → %s", f.name, *f.dst, f.value))
 				*f.dst = f.value
 			}
+		}
+		if o.DegradingExempt != nil && !slices.Equal(*o.DegradingExempt, m.DegradingExempt) {
+			changed = append(changed, fmt.Sprintf("degrading_exempt: [%s] → [%s]", strings.Join(m.DegradingExempt, ", "), strings.Join(*o.DegradingExempt, ", ")))
+			m.DegradingExempt = slices.Clone(*o.DegradingExempt)
 		}
 		if len(changed) > 0 {
 			m.Version++

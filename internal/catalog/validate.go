@@ -271,6 +271,11 @@ func (c *Catalog) checkMetric(p problem, m *Metric) {
 		p.add("effective", "%q is not a valid date YYYY-MM-DD", m.Effective)
 	}
 	checkList(p, "breakdowns", m.Breakdowns, Dimensions, "dimension")
+	for i, x := range m.DegradingExempt {
+		if strings.TrimSpace(x) == "" {
+			p.add(fmt.Sprintf("degrading_exempt[%d]", i), "empty: name an annotation kind (%s) or an annotation's name", strings.Join(AnnotationKinds, ", "))
+		}
+	}
 	checkSensitivity(p, m.Sensitivity)
 	if msg := priorityProblem(m.Priority); msg != "" {
 		p.add("priority", "%s", msg)

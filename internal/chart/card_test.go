@@ -63,11 +63,11 @@ func TestTrendPeriods(t *testing.T) {
 	day := func(d int) time.Time { return time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC) }
 	pts := []Point{{At: day(1), Value: fp(1)}, {At: day(11), Value: fp(2)}, {At: day(21), Value: fp(3)}}
 	tr := Trend{Title: "x", Series: []Series{{Name: "x", Points: pts}}, Periods: []Period{
-		{From: day(6), To: day(16), Label: "Change freeze"},
+		{From: day(6), To: day(16), Label: "Change freeze", Kind: "freeze"},
 		{From: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC), Label: "Last year"},
 	}}
 	svg := string(tr.SVG())
-	if strings.Count(svg, `class="annotation"`) != 1 || !strings.Contains(svg, "<title>Change freeze: 6 Mar 2026 to 16 Mar 2026</title>") ||
+	if strings.Count(svg, `class="annotation"`) != 1 || !strings.Contains(svg, "<title>Change freeze (freeze): 6 Mar 2026 to 15 Mar 2026</title>") ||
 		!strings.Contains(svg, ">Change freeze</text>") || strings.Contains(svg, "Last year") {
 		t.Errorf("periods drawn wrongly:\n%s", svg)
 	}

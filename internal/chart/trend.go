@@ -39,6 +39,8 @@ type Trend struct {
 type Period struct {
 	From, To time.Time
 	Label    string
+	// Kind is what sort of period it is (freeze, peak_season, …); it is named in the tooltip.
+	Kind string
 }
 
 // Default trend chart size.
@@ -393,7 +395,12 @@ func (c Trend) periods(out *svgWriter, x func(int, time.Time) float64, first, la
 		}
 		x0, x1 := x(-1, from), x(-1, to)
 		out.open("g", at("class", "annotation"))
-		out.element("title", fmt.Sprintf("%s: %s to %s", p.Label, p.From.UTC().Format("2 Jan 2006"), p.To.UTC().Format("2 Jan 2006")))
+		name := p.Label
+		if p.Kind != "" {
+			name += " (" + strings.ReplaceAll(p.Kind, "_", " ") + ")"
+		}
+		// To is excluded: the last day named is the one before it.
+		out.element("title", fmt.Sprintf("%s: %s to %s", name, p.From.UTC().Format("2 Jan 2006"), p.To.Add(-time.Nanosecond).UTC().Format("2 Jan 2006")))
 		out.empty("rect", at("x", x0), at("y", top), at("width", math.Max(x1-x0, 2)), at("height", bottom-top),
 			at("fill", colPeriod), at("fill-opacity", 0.6))
 		out.text(clip(p.Label, 24), at("class", "label"), at("x", x0+3), at("y", top+10), at("font-size", 10.0), at("fill", colMuted))

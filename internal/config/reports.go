@@ -2,12 +2,14 @@ package config
 
 import (
 	"cmp"
+	"context"
 	"os"
-	"time"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/annotation"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/report"
+	"github.com/candor/candor/internal/store"
 )
 
 // ReportSettings checks the reports: section (recipients, schedules, base
@@ -43,17 +45,21 @@ func (c Config) MailServer() (srv alert.SMTP, ok bool, err error) {
 	return srv, err == nil, err
 }
 
-// ReportAnnotations are the configured annotations as the reports show
-// them (checked by Periods at load).
-func (c Config) ReportAnnotations() []report.Annotation {
-	var out []report.Annotation
-	for _, a := range c.Annotations {
-		from, err1 := time.Parse(time.DateOnly, a.From)
-		to, err2 := time.Parse(time.DateOnly, a.To)
-		if err1 != nil || err2 != nil {
-			continue
+// ReportAnnotations are the annotations in force as the reports show them:
+// the configured ones (checked by Periods at load) and, with docs, those
+// posted over the API and not withdrawn, read when a report is made so a
+// scheduled report sees the ones posted since the server started.
+func (c Config) ReportAnnotations(docs store.DocStore) func(ctx context.Context) ([]report.Annotation, error) {
+	return func(ctx context.Context) ([]report.Annotation, error) {
+		all, err := annotation.List(ctx, docs, c.Annotations)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, report.Annotation{Name: a.Name, Kind: a.Kind, From: from, To: to.AddDate(0, 0, 1)})
+		out := make([]report.Annotation, 0, len(all))
+		for _, a := range all {
+			from, to := a.Span()
+			out = append(out, report.Annotation{Name: a.Name, Kind: a.Kind, From: from, To: to})
+		}
+		return out, nil
 	}
-	return out
 }

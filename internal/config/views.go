@@ -7,11 +7,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // View is an organisation's own role view, written under `views:` as a list: the metrics in the
@@ -105,46 +105,32 @@ func (c Config) checkShare() error {
 	return nil
 }
 
-// Annotation marks a business-cycle period (a change freeze, a peak season, a quarter end, a
-// launch) on every trend chart, so a dip is read in its context. From and To are dates
-// (YYYY-MM-DD, UTC), To inclusive.
-type Annotation struct {
-	Name string `yaml:"name"`
-	Kind string `yaml:"kind"`
-	From string `yaml:"from"`
-	To   string `yaml:"to"`
-}
+// Annotation is a business-cycle period written under `annotations:` (catalog.Annotation):
+// shaded on every trend chart, listed in the digest, merged with those posted over the API
+// (package annotation).
+type Annotation = catalog.Annotation
 
 // AnnotationKinds are the kinds an annotation may have.
-var AnnotationKinds = []string{"freeze", "peak_season", "quarter_end", "launch", "other"}
+var AnnotationKinds = catalog.AnnotationKinds
 
 // Periods returns the annotations as periods [from, the day after to), each checked: a name, a
-// known kind, dates in order; an error names the file, the line and the field.
+// known kind, dates in order, a scope of the form dimension:value; an error names the file, the
+// line and the field.
 func (c Config) Periods() ([]chart.Period, error) {
 	var out []chart.Period
 	for i, a := range c.Annotations {
-		bad := func(field, format string, args ...any) error {
+		field, msg := a.Check()
+		if field == "" && a.Scope != "" {
+			if _, err := metrics.ParseScope(a.Scope); err != nil {
+				field, msg = "scope", err.Error()
+			}
+		}
+		if field != "" {
 			path := fmt.Sprintf("annotations[%d].%s", i, field)
-			return &catalog.FieldError{File: orName(c.path), Line: catalog.YAMLLine(c.src, path), Field: path, Msg: fmt.Sprintf(format, args...)}
+			return nil, &catalog.FieldError{File: orName(c.path), Line: catalog.YAMLLine(c.src, path), Field: path, Msg: msg}
 		}
-		if strings.TrimSpace(a.Name) == "" {
-			return nil, bad("name", "required: what the period is (Q4 change freeze)")
-		}
-		if !slices.Contains(AnnotationKinds, a.Kind) {
-			return nil, bad("kind", "%q: want one of %s", a.Kind, strings.Join(AnnotationKinds, ", "))
-		}
-		from, err := time.Parse(time.DateOnly, a.From)
-		if err != nil {
-			return nil, bad("from", "%q is not a date (YYYY-MM-DD)", a.From)
-		}
-		to, err := time.Parse(time.DateOnly, a.To)
-		if err != nil {
-			return nil, bad("to", "%q is not a date (YYYY-MM-DD)", a.To)
-		}
-		if to.Before(from) {
-			return nil, bad("to", "%s is before from (%s)", a.To, a.From)
-		}
-		out = append(out, chart.Period{From: from, To: to.AddDate(0, 0, 1), Label: strings.TrimSpace(a.Name)})
+		from, to := a.Span()
+		out = append(out, chart.Period{From: from, To: to, Label: strings.TrimSpace(a.Name), Kind: a.Kind})
 	}
 	return out, nil
 }

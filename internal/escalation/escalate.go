@@ -50,6 +50,9 @@ type Options struct {
 	// Scope narrows the check to a team, service or environment; zero means
 	// the organisation, plus every scope someone acknowledged.
 	Scope metrics.Scope
+	// Annotations are the business-cycle periods in force: a metric exempt during one
+	// (degrading_exempt) is not degrading for a worse week inside it (scorecard.Options).
+	Annotations []catalog.Annotation
 }
 
 // Escalations lists what escalates as of opt.AsOf: P0 first, then red
@@ -103,7 +106,7 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 	}
 	var out []Escalation
 	for _, t := range targets {
-		if e, ok := escalates(ds, t.m, t.scope, acks, opt.AsOf); ok {
+		if e, ok := escalates(ds, t.m, t.scope, acks, opt.AsOf, opt.Annotations); ok {
 			out = append(out, e)
 		}
 	}
@@ -130,7 +133,7 @@ func checks(asOf time.Time) []time.Time {
 	return out
 }
 
-func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf time.Time) (Escalation, bool) {
+func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf time.Time, anns []catalog.Annotation) (Escalation, bool) {
 	cur := m.At(asOf) // its owner and priority in force
 	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: cur.Priority, Owner: cur.Owner, Scope: scope.String()}
 	a := latest(acks, m.ID, e.Scope, asOf)
@@ -141,7 +144,7 @@ func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks
 		// The trend series only matters when the status alone says green.
 		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, scope, false)
 		if c.Status == catalog.Green {
-			c = scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, scope, true)
+			c = scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t, Annotations: anns}, scope, true)
 		}
 		if !attention(c) {
 			return e, false

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/candor/candor/internal/annotation"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/metrics"
@@ -24,6 +25,9 @@ type Watcher struct {
 	// Now is the clock (time.Now when nil); Log receives failures.
 	Now func() time.Time
 	Log *slog.Logger
+	// Annotations are the configured business-cycle periods; with those posted over the API
+	// they exempt a metric's weeks from degrading as its definition says (Options).
+	Annotations []catalog.Annotation
 }
 
 // DefaultEvery is how often the watcher checks by default.
@@ -60,9 +64,13 @@ func (w *Watcher) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	anns, err := annotation.List(ctx, w.Docs, w.Annotations)
+	if err != nil {
+		return 0, err
+	}
 	var es []Escalation
 	if err := w.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		es = Escalations(w.Catalog, ds, acks, Options{AsOf: asOf})
+		es = Escalations(w.Catalog, ds, acks, Options{AsOf: asOf, Annotations: annotation.Annotations(anns)})
 		return nil
 	}); err != nil {
 		return 0, err

@@ -68,6 +68,9 @@ const (
 	// definition versions it used. TypeReportSend is one sending of it.
 	TypeReport     = "report"
 	TypeReportSend = "report_send"
+	// TypeAnnotation is a business-cycle annotation posted or withdrawn over the API (package
+	// annotation).
+	TypeAnnotation = "annotation"
 )
 
 // Types lists every entry type.
@@ -75,6 +78,7 @@ var Types = []string{
 	TypeRecords, TypeAccess, TypeSnapshot, TypeAcknowledgement, TypeEscalation,
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
 	TypeRetroValidation, TypeReport, TypeReportSend,
+	TypeAnnotation,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

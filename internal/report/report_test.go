@@ -95,9 +95,11 @@ func newFixture(t *testing.T) *fixture {
 	}
 	svc := &Service{Docs: st, Engine: engine.New(st, metrics.DefaultConfig()), Catalog: cat, Grants: g, Users: st,
 		Settings: set, From: "candor@example.com", Currency: "USD",
-		Annotations: []Annotation{
-			{Name: "Q4 change freeze", Kind: "freeze", From: asOf.Add(-3 * day), To: asOf.Add(20 * day)},
-			{Name: "Summer launch", Kind: "launch", From: asOf.Add(-120 * day), To: asOf.Add(-100 * day)},
+		Annotations: func(context.Context) ([]Annotation, error) {
+			return []Annotation{
+				{Name: "Q4 change freeze", Kind: "freeze", From: asOf.Add(-3 * day), To: asOf.Add(20 * day)},
+				{Name: "Summer launch", Kind: "launch", From: asOf.Add(-120 * day), To: asOf.Add(-100 * day)},
+			}, nil
 		},
 		Now: func() time.Time { return asOf.Add(time.Minute) }}
 	return &fixture{st: st, svc: svc}

@@ -34,12 +34,25 @@ type Service struct {
 	// Mail sends; nil means reports can be written and archived but not sent.
 	Mail Mailer
 	// From is the sender address.
-	From        string
-	Currency    string
-	Annotations []Annotation
+	From     string
+	Currency string
+	// Annotations reads the annotations in force when a report is made
+	// (none when nil).
+	Annotations func(ctx context.Context) ([]Annotation, error)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger
+}
+
+func (s *Service) annotations(ctx context.Context) ([]Annotation, error) {
+	if s.Annotations == nil {
+		return nil, nil
+	}
+	as, err := s.Annotations(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading the annotations: %w", err)
+	}
+	return as, nil
 }
 
 func (s *Service) now() time.Time {
@@ -151,6 +164,10 @@ func (s *Service) MakeDigest(ctx context.Context, asOf time.Time, to []string, s
 	if err != nil {
 		return DigestRun{}, err
 	}
+	notes, err := s.annotations(ctx)
+	if err != nil {
+		return DigestRun{}, err
+	}
 	now := s.now()
 	rep := Report{Kind: KindDigest, AsOf: asOf.UTC(), Slot: slot, By: by, CreatedAt: now.UTC()}
 	var run DigestRun
@@ -158,7 +175,7 @@ func (s *Service) MakeDigest(ctx context.Context, asOf time.Time, to []string, s
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
 		for _, a := range aud {
 			d := BuildDigest(s.Catalog, ds, acks, DigestOptions{AsOf: asOf, Visible: a.access.CanSeeMetric,
-				Annotations: s.Annotations, BaseURL: s.Settings.BaseURL, Currency: s.Currency})
+				Annotations: notes, BaseURL: s.Settings.BaseURL, Currency: s.Currency})
 			msg, err := DigestMessage(d, s.From, a.to, now)
 			if err != nil {
 				return err
@@ -242,10 +259,14 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 			return BoardRun{}, err
 		}
 	}
+	notes, err := s.annotations(ctx)
+	if err != nil {
+		return BoardRun{}, err
+	}
 	now := s.now()
 	var b *Board
-	err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		b = BuildBoard(s.Catalog, ds, month, nil, s.Annotations, s.Currency, now)
+	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		b = BuildBoard(s.Catalog, ds, month, nil, notes, s.Currency, now)
 		return nil
 	})
 	if err != nil {

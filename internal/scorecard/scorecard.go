@@ -38,6 +38,10 @@ type Options struct {
 	// (connect.Feeds): a state kind fed by one that has not worked within
 	// the kind's freshness limit is stale (SPEC §4).
 	Connectors []health.Connector
+	// Annotations are the business-cycle periods in force (configured and posted, package
+	// annotation): a metric naming one in DegradingExempt does not count a worse week inside
+	// it towards the degrading flag.
+	Annotations []catalog.Annotation
 }
 
 // visible reports whether Visible lets the metric be shown.
@@ -193,6 +197,9 @@ type Point struct {
 	Value  *float64  `json:"value"`
 	Count  int       `json:"count"`
 	Reason string    `json:"reason,omitempty"`
+	// Exempt names the annotation, among those the metric lists in DegradingExempt, that the
+	// window overlaps: the window takes no part in the degrading flag.
+	Exempt string `json:"exempt,omitempty"`
 }
 
 // Freshness says how current the metric's data is.
@@ -465,7 +472,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	prev, _ := ds.At(q.Previous().AsOf).Compute(m.ID, q.Previous())
 	c.Trend = trend(m.Better, c.Value, prev.Value)
 	if series {
-		c.Series, c.Degrading = weekly(ds, m, q)
+		c.Series, c.Degrading = weekly(ds, m, q, opt.Annotations)
 	}
 	return c
 }
@@ -573,8 +580,9 @@ func trend(better string, cur, prev *float64) Trend {
 }
 
 // weekly returns the metric over the last 12 weekly windows, oldest first,
-// and whether it worsened in each of the last three.
-func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query) ([]Point, bool) {
+// and whether it worsened in each of the last three; a window overlapping an
+// annotation the metric is exempt during is marked (Point.Exempt).
+func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, anns []catalog.Annotation) ([]Point, bool) {
 	pts := make([]Point, SeriesPoints)
 	for k := 0; k < SeriesPoints; k++ {
 		end := q.AsOf.Add(-time.Duration(SeriesPoints-1-k) * week)
@@ -584,8 +592,45 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query) ([]Point, b
 		if r.Value != nil {
 			pts[k].Reason = m.At(end).TooFew(r.Count)
 		}
+		pts[k].Exempt = exemptBy(m.At(end).DegradingExempt, anns, q.Scope, pts[k].Start, end)
 	}
 	return pts, Degrading(m.Better, pts)
+}
+
+// exemptBy returns the name of the first annotation that the list names (by kind or name),
+// that applies to the scope and that overlaps [start, end); "" when none does.
+func exemptBy(list []string, anns []catalog.Annotation, scope metrics.Scope, start, end time.Time) string {
+	if len(list) == 0 {
+		return ""
+	}
+	for _, a := range anns {
+		if a.Names(list) && AnnotationApplies(a, scope) && a.Overlaps(start, end) {
+			return a.Name
+		}
+	}
+	return ""
+}
+
+// AnnotationApplies reports whether an annotation concerns a scope: one without a scope
+// concerns every scope; one of a part of the organisation (service:payments) concerns that
+// part and what contains it (the organisation, its team), not a scope fixing a different value
+// of one of its dimensions (service:search).
+func AnnotationApplies(a catalog.Annotation, scope metrics.Scope) bool {
+	if a.Scope == "" {
+		return true
+	}
+	as, err := metrics.ParseScope(a.Scope)
+	if err != nil {
+		return false
+	}
+	for _, f := range as.Filters() {
+		for _, g := range scope.Filters() {
+			if g.Dim == f.Dim && g.Value != f.Value {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Degrading reports three consecutive worsening windows at the end of the
@@ -599,6 +644,11 @@ func Degrading(better string, pts []Point) bool {
 	for i := 1; i < len(last); i++ {
 		a, b := last[i-1].Value, last[i].Value
 		if a == nil || b == nil || last[i-1].Reason != "" || last[i].Reason != "" {
+			return false
+		}
+		// A worse week inside a period the metric is exempt during (a peak season) is the
+		// season, not a trend: it breaks the run like a flat one.
+		if last[i].Exempt != "" {
 			return false
 		}
 		if trend(better, b, a).Assessment != "worse" {

@@ -73,7 +73,7 @@ func (s *Server) getEscalations(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: scope})
+	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: scope, Annotations: opt.Annotations})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -83,12 +83,12 @@ func TestRevenueAtRiskNote(t *testing.T) {
 	v, avail, arr, days := 1232.88, 99.5, 900000.0, 30.0
 	c := scorecard.Card{ID: "revenue_at_risk", Name: "Revenue at risk", Unit: "currency", Value: &v,
 		Detail: metrics.Detail{Availability: &avail, ARR: &arr, WindowDays: &days, Currency: "EUR"}}
-	m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf})
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil)
 	if want := "(1 − 99.5 % availability) × ARR 900,000 EUR × 30 days ÷ 365 = 1,233 EUR."; m.Note != want {
 		t.Errorf("note %q, want %q", m.Note, want)
 	}
 	c.Detail.ARR, c.Value = nil, nil
-	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}); m.Note != "Revenue at risk = (1 − availability) × ARR × window days ÷ 365." {
+	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil); m.Note != "Revenue at risk = (1 − availability) × ARR × window days ÷ 365." {
 		t.Errorf("note without ARR %q", m.Note)
 	}
 }

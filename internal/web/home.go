@@ -137,7 +137,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hp := newHomePage(sc)
-	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope})
+	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations})
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -60,6 +60,8 @@ type metricPage struct {
 	Thresholds, Target, MinSample string
 	// JudgedBy links the metric whose status this one shows.
 	JudgedBy, JudgedByHref string
+	// Annotations name the periods shaded on the trend (its legend).
+	Annotations []annotationNote
 	// DORA says the DORA performance level, or why there is none, for a
 	// DORA key; "" for other metrics.
 	DORA                 string
@@ -76,12 +78,11 @@ type metricPage struct {
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
 	// Tabs are the breakdown dimensions, the one shown Current.
-	Tabs             []metricTab
-	Lines            []metricBreakdownRow
-	Bars, BarsNarrow template.HTML
-	Problems         []metricProblemRow
-	HiddenProblems   int
-	Records          recordsTable
+	Tabs []metricTab
+	BreakdownPanel
+	Problems       []metricProblemRow
+	HiddenProblems int
+	Records        recordsTable
 }
 
 // metricProblemRow is a data problem, linking to its record when the reader
@@ -191,7 +192,7 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return pageDimensionError(err, q)
 		}
-		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access); err != nil {
+		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access, opt.Annotations); err != nil {
 			return err
 		}
 		ch = s.choices.choices(ds, s.Engine.Seq())
@@ -273,7 +274,7 @@ func pageDimensionError(err error, q Query) error {
 
 // newMetricPage builds the page from a drill-down; the dataset gives the
 // records' row fields (under the engine's read lock).
-func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access) (*metricPage, error) {
+func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access, anns []catalog.Annotation) (*metricPage, error) {
 	path := "/metrics/" + m.ID
 	c := &d.Card
 	format := s.unitFormat(c.Unit)
@@ -339,8 +340,14 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
 		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
 	}
+	var scope metrics.Scope
+	if d.Scope != nil {
+		scope = *d.Scope
+	}
+	periods, notes := trendAnnotations(anns, scope, pts)
+	mp.Annotations = notes
 	tr := chart.Trend{Title: m.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: m.Name, Points: pts}},
-		Bands: bands, Target: c.Target, Format: format, Periods: s.Annotations}
+		Bands: bands, Target: c.Target, Format: format, Periods: periods}
 	mp.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	mp.TrendNarrow = tr.SVG()
@@ -384,30 +391,19 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	for _, dim := range d.Dimensions {
 		mp.Tabs = append(mp.Tabs, metricTab{Label: idWords(dim), Href: st.url(q, path, "by", dim), Current: dim == d.By})
 	}
-	bars := make([]chart.Bar, 0, len(d.Breakdown))
-	for _, l := range d.Breakdown {
-		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency())}
+	mp.BreakdownPanel = s.newBreakdownPanel(d, func(l scorecard.BreakdownLine) string {
 		// The line's own page: a carried filter for team, service and
 		// environment, the scope parameter for the metric's other
 		// dimensions; the table and breakdown start afresh there.
 		if q.field(d.By) != nil {
-			row.Href = st.url(q.With(d.By, l.Key), path, "by", "", "kind", "", "sort", "", "offset", "")
-		} else {
-			sc := d.By + ":" + l.Key
-			if st.Scope != "" {
-				sc = st.Scope + "," + sc
-			}
-			row.Href = st.url(q, path, "scope", sc, "by", "", "kind", "", "sort", "", "offset", "")
+			return st.url(q.With(d.By, l.Key), path, "by", "", "kind", "", "sort", "", "offset", "")
 		}
-		mp.Lines = append(mp.Lines, row)
-		bars = append(bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
-	}
-	if len(bars) > 0 {
-		b := chart.Bars{Title: m.Name + " by " + idWords(d.By), Bars: bars, Format: format}
-		mp.Bars = b.SVG()
-		b.Width = 360
-		mp.BarsNarrow = b.SVG()
-	}
+		sc := d.By + ":" + l.Key
+		if st.Scope != "" {
+			sc = st.Scope + "," + sc
+		}
+		return st.url(q, path, "scope", sc, "by", "", "kind", "", "sort", "", "offset", "")
+	})
 
 	// Problems name records: of a kind that reveals revenue, only for
 	// those who may read such records.
@@ -426,6 +422,32 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	var err error
 	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.sorted, s.Engine.Seq())
 	return mp, err
+}
+
+// BreakdownPanel is a drill-down's breakdown as the metric page and a share link show it: a
+// bar chart at laptop and phone width and a line per group.
+type BreakdownPanel struct {
+	By               string
+	Lines            []metricBreakdownRow
+	Bars, BarsNarrow template.HTML
+}
+
+// newBreakdownPanel draws d's breakdown; href links a line to its own page ("" for none).
+func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecard.BreakdownLine) string) BreakdownPanel {
+	c := &d.Card
+	p := BreakdownPanel{By: d.By}
+	bars := make([]chart.Bar, 0, len(d.Breakdown))
+	for _, l := range d.Breakdown {
+		p.Lines = append(p.Lines, metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l)})
+		bars = append(bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
+	}
+	if len(bars) > 0 {
+		b := chart.Bars{Title: c.Name + " by " + idWords(d.By), Bars: bars, Format: s.unitFormat(c.Unit)}
+		p.Bars = b.SVG()
+		b.Width = 360
+		p.BarsNarrow = b.SVG()
+	}
+	return p
 }
 
 // metricFunnelSteps are the funnel's stages: the key of its count in the

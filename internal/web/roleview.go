@@ -65,6 +65,9 @@ type roleViewPage struct {
 	Metrics  []roleMetric
 	// ScorecardURL is the one-page scorecard with the page's date.
 	ScorecardURL string
+	// Annotations name the periods shaded on the view's trends (one legend for them all:
+	// every trend spans the same twelve weeks of the whole organisation).
+	Annotations []annotationNote
 }
 
 // pillarTile is a pillar of the CEO's pillar health panel.
@@ -130,6 +133,8 @@ type roleMetric struct {
 	Bars, BarsP template.HTML
 	Lines       []breakdownRow
 	More        int
+	// annotations are the periods its trend shades, for the view's legend.
+	annotations []annotationNote
 	ByURL       string
 }
 
@@ -173,7 +178,7 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	data := s.newRoleViewPage(v, vr, q, access)
+	data := s.newRoleViewPage(v, vr, q, access, opt.Annotations)
 	data.Dropped = dropped
 	pg := s.newPage(r, v.Name+" view", q, data)
 	pg.Controls, pg.NoFilters, pg.AsOf = true, true, vr.AsOf
@@ -182,7 +187,7 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 
 // newRoleViewPage lays out a computed role view for the page: what to
 // show, formatted, with every link carrying q.
-func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Query, access auth.Access) roleViewPage {
+func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Query, access auth.Access, anns []catalog.Annotation) roleViewPage {
 	p := roleViewPage{View: vr, Status: statusView(vr.Status), ScorecardURL: q.URL("/")}
 	for _, cv := range s.Catalog.Views {
 		if access.CanSeeView(cv.ID) {
@@ -228,7 +233,13 @@ func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Qu
 		}
 	}
 	for _, vm := range vr.Metrics {
-		p.Metrics = append(p.Metrics, s.roleMetric(vm, q))
+		rm := s.roleMetric(vm, q, anns)
+		p.Metrics = append(p.Metrics, rm)
+		for _, n := range rm.annotations {
+			if !slices.Contains(p.Annotations, n) {
+				p.Annotations = append(p.Annotations, n)
+			}
+		}
 	}
 	return p
 }
@@ -333,7 +344,7 @@ func ptr[T any](v T) *T { return &v }
 
 // roleMetric is one metric's panel: its figures, its chart and its
 // breakdown.
-func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query) roleMetric {
+func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Annotation) roleMetric {
 	c := vm.Card
 	cur := s.currency()
 	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.FormatValue(c.Value, c.Unit, cur),
@@ -347,8 +358,11 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query) roleMetric {
 		f.Width = phoneChartWidth
 		m.Phone = f.SVG()
 	} else {
-		t := chart.Trend{Title: c.Name + ", last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: seriesPoints(c)}},
-			Bands: cardBands(c), Target: c.Target, Format: format, Width: roleChartWidth, Height: roleTrendHeight, Periods: s.Annotations}
+		pts := seriesPoints(c)
+		var periods []chart.Period
+		periods, m.annotations = trendAnnotations(anns, metrics.Scope{}, pts)
+		t := chart.Trend{Title: c.Name + ", last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: pts}},
+			Bands: cardBands(c), Target: c.Target, Format: format, Width: roleChartWidth, Height: roleTrendHeight, Periods: periods}
 		m.Chart = t.SVG()
 		t.Width = phoneChartWidth
 		m.Phone = t.SVG()

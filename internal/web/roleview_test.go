@@ -102,13 +102,13 @@ func TestRoleMetricCharts(t *testing.T) {
 		Detail: metrics.Detail{Reached: map[string]int{"lead": 200, "mql": 80, "sql": 30, "opportunity": 12, "won": 4},
 			CohortStart: ptr(time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)), CohortEnd: ptr(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 			MaturationLagDays: ptr(90.0)}}
-	m := e.srv.roleMetric(scorecard.ViewMetric{Card: funnel}, Query{AsOf: asOf})
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: funnel}, Query{AsOf: asOf}, nil)
 	mustContain(t, "the funnel panel", string(m.Chart), []string{"chart-funnel", "Leads", "200", "Won"}, "chart-trend")
 	if m.Note != "Leads created 1 Dec 2025 – 31 Dec 2025, each followed for 90 days." {
 		t.Errorf("funnel note %q", m.Note)
 	}
 	arr := scorecard.Card{ID: "arr", Name: "ARR", Unit: "currency", Value: &v, Series: []scorecard.Point{{End: end, Value: &v}}}
-	m = e.srv.roleMetric(scorecard.ViewMetric{Card: arr, By: "plan", Breakdown: []scorecard.BreakdownLine{{Key: "pro plan", Value: &v, Status: catalog.Green}}}, Query{AsOf: asOf, Window: "90d"})
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: arr, By: "plan", Breakdown: []scorecard.BreakdownLine{{Key: "pro plan", Value: &v, Status: catalog.Green}}}, Query{AsOf: asOf, Window: "90d"}, nil)
 	mustContain(t, "the ARR panel", string(m.Chart), []string{"chart-trend"}, "chart-funnel")
 	mustContain(t, "the ARR breakdown", string(m.Bars), []string{"chart-bars", "pro plan", "5 USD · green"})
 	if len(m.Lines) != 1 || m.Lines[0].URL != "/metrics/arr?as_of=2026-03-31&window=90d&scope=plan%3Apro+plan" || m.Wide {

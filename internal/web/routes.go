@@ -124,6 +124,9 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/shares/{id}/revoke", SignedIn, API, s.revokeShare},
 		{"POST", "/api/v1/gates/evaluate", Need(auth.GatesCheck), API, s.postGateEvaluate},
 		{"GET", "/api/v1/gates/decisions", Need(auth.RecordsRead), API, s.listGateDecisions},
+		{"POST", "/api/v1/annotations", Need(auth.MetricAcknowledge), API, s.postAnnotation},
+		{"GET", "/api/v1/annotations", Need(auth.MetricRead), API, s.listAnnotations},
+		{"POST", "/api/v1/annotations/{id}/withdraw", Need(auth.MetricAcknowledge), API, s.withdrawAnnotation},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},
@@ -151,6 +154,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/share/{secret}", Anyone, HTML, s.sharePage},
 		{"GET", "/share/{secret}/card.svg", Anyone, HTML, s.shareImage("svg")},
 		{"GET", "/share/{secret}/card.png", Anyone, HTML, s.shareImage("png")},
+		// The reader's own links (every link for users:admin); Auth.RevokeShare checks whose.
+		{"GET", "/shares", SignedIn, HTML, s.sharesList},
+		{"POST", "/shares/{id}/revoke", SignedIn, HTML, s.sharesRevoke},
 	}
 }
 

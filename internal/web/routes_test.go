@@ -118,6 +118,14 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /admin/tokens":        {who: "tokens:admin", body: "name=route-test&role=ingest", ctype: formType, ok: 303},
 		// No token has this id: refused in the form (400), after the policy.
 		"POST /admin/tokens/revoke": {who: "tokens:admin", body: "id=999999", ctype: formType, ok: 400},
+		// Annotations: those who acknowledge metrics write the context beside them; no
+		// annotation has id 999999. TestAnnotationsAPI withdraws real ones.
+		"POST /api/v1/annotations":               {who: "metric:acknowledge", body: `{"name":"Route test","kind":"launch","from":"2026-03-20","to":"2026-03-20"}`, ok: 201},
+		"GET /api/v1/annotations":                {who: "metric:read", path: "/api/v1/annotations?from=2026-01-01&to=2026-12-31", ok: 200},
+		"POST /api/v1/annotations/{id}/withdraw": {who: "metric:acknowledge", path: "/api/v1/annotations/999999/withdraw", ok: 404},
+		// The share links page: anyone signed in sees their own links; no link has id 999999.
+		"GET /shares":              {who: "signed in", ok: 200},
+		"POST /shares/{id}/revoke": {who: "signed in", path: "/shares/999999/revoke", ctype: formType, ok: 404},
 	}
 }
 

@@ -25,6 +25,9 @@ import (
 // no filter controls. Only the share routes may be framed, by the origins the organisation lists
 // (Server.ShareFrameAncestors); every other response keeps frame-ancestors 'none'.
 
+// maxPictureLines bounds the breakdown lines a card picture lists.
+const maxPictureLines = 3
+
 // maxShareBody bounds a share request's body.
 const maxShareBody = 8 << 10
 
@@ -122,8 +125,8 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 	}
 	v := url.Values{}
 	for _, k := range slices.Sorted(maps.Keys(in.Filters)) {
-		if !slices.Contains(queryKeys, k) {
-			return ns, domain.InvalidParam("filters."+k, "not a filter (want %s)", strings.Join(queryKeys, ", "))
+		if !slices.Contains(shareFilterKeys, k) {
+			return ns, domain.InvalidParam("filters."+k, "not a filter (want %s)", strings.Join(shareFilterKeys, ", "))
 		}
 		if in.Kind == auth.ShareView && k != "as_of" && k != "window" {
 			return ns, domain.InvalidParam("filters."+k, "a role view covers the whole organisation: it takes as_of and window only")
@@ -136,17 +139,50 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 	if err != nil {
 		return ns, err
 	}
-	if err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if in.Kind == auth.ShareView {
-			return nil
+	out := q.Values()
+	if in.Kind != auth.ShareView {
+		st, scope, err := s.shareState(fr, q, in.Subject)
+		if err != nil {
+			return ns, err
 		}
-		_, err := scorecard.CheckScope(ds, in.Subject, opt.Scope)
-		return err
-	}); err != nil {
-		return ns, err
+		// The scope and the breakdown are checked as the metric page checks them, by computing
+		// the drill-down once: a link never fixes what its page would refuse.
+		if err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+			if err := checkScope(ds, q.Scope()); err != nil {
+				return err
+			}
+			_, err := scorecard.Detail(s.Catalog, ds, in.Subject, opt, st.By, scope)
+			return pageDimensionError(err, q)
+		}); err != nil {
+			return ns, err
+		}
+		if st.Scope != "" {
+			out.Set("scope", st.Scope)
+		}
+		if st.By != "" {
+			out.Set("by", st.By)
+		}
 	}
-	ns.Query = q.Values().Encode()
+	ns.Query = encodeOrdered(out)
 	return ns, nil
+}
+
+// shareFilterKeys are the filters a link may fix: the pages' carried ones, and for a card or
+// chart the metric page's scope on the metric's other dimensions and its breakdown.
+var shareFilterKeys = append(slices.Clone(queryKeys), "scope", "by")
+
+// shareState reads a card or chart link's scope and breakdown as the metric page reads them; a
+// link shows a breakdown only when it names one.
+func (s *Server) shareState(r *http.Request, q Query, subject string) (metricState, metrics.Scope, error) {
+	m, ok := s.Catalog.Metric(subject)
+	if !ok {
+		return metricState{}, metrics.Scope{}, auth.ErrShareClosed
+	}
+	st, scope, err := metricPageState(r, q, m)
+	if r.URL.Query().Get("by") == "" {
+		st.By = ""
+	}
+	return st, scope, err
 }
 
 // listShares lists the caller's share links (every link for users:admin).
@@ -187,6 +223,23 @@ type sharePageData struct {
 	Narrow  template.HTML
 	Filters []Filter
 	Expires time.Time
+	// Annotations name the periods shaded on the trend.
+	Annotations []annotationNote
+	// BreakdownPanel is the breakdown the link names (By "" for none).
+	BreakdownPanel
+}
+
+// filters are the link's fixed filters as the page names them: the carried ones, then those
+// of its scope parameter.
+func (o *openedShare) filters() []Filter {
+	out := o.q.Filters()
+	if o.st.Scope != "" {
+		ps, _ := metrics.ParseScope(o.st.Scope)
+		for _, f := range ps.Filters() {
+			out = append(out, Filter{f.Dim, f.Value})
+		}
+	}
+	return out
 }
 
 // openedShare is a link opened for a request: what it shows, at which filters, for whom.
@@ -195,6 +248,10 @@ type openedShare struct {
 	access auth.Access
 	q      Query
 	opt    scorecard.Options
+	// st holds a card or chart link's scope parameter and breakdown; scope is the whole scope
+	// its value is computed under (the carried filters and the scope parameter's).
+	st    metricState
+	scope metrics.Scope
 }
 
 // openShare opens the link the request names; a closed link is a 404 that says why it may be.
@@ -210,25 +267,29 @@ func (s *Server) openShare(r *http.Request) (*openedShare, error) {
 		return nil, err
 	}
 	opt.Visible = access.CanSeeMetric
-	return &openedShare{link: l, access: access, q: q, opt: opt}, nil
+	o := &openedShare{link: l, access: access, q: q, opt: opt, scope: opt.Scope}
+	if l.Kind != auth.ShareView {
+		if o.st, o.scope, err = s.shareState(fr, q, l.Subject); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
 }
 
-// shareCard computes the card a card or chart link shows; ErrShareClosed when its creator can
-// no longer see the metric.
-func (s *Server) shareCard(r *http.Request, o *openedShare) (scorecard.Card, error) {
+// shareCard computes the drill-down a card or chart link shows (its card, and its breakdown
+// when the link names one); ErrShareClosed when its creator can no longer see the metric.
+func (s *Server) shareCard(r *http.Request, o *openedShare) (*scorecard.MetricDetail, error) {
 	m, ok := s.Catalog.Metric(o.link.Subject)
 	if !ok || !o.access.CanSeeMetric(m) {
-		return scorecard.Card{}, auth.ErrShareClosed
+		return nil, auth.ErrShareClosed
 	}
-	var c scorecard.Card
+	var d *scorecard.MetricDetail
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		d, err := scorecard.Detail(s.Catalog, ds, m.ID, o.opt, "", o.opt.Scope)
-		if err == nil {
-			c = d.Card
-		}
+		var err error
+		d, err = scorecard.Detail(s.Catalog, ds, m.ID, o.opt, o.st.By, o.scope)
 		return err
 	})
-	return c, err
+	return d, err
 }
 
 // allowFraming lets the organisation's listed origins frame a share response; without any the
@@ -253,14 +314,21 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 		s.shareView(w, r, o)
 		return
 	}
-	c, err := s.shareCard(r, o)
+	d, err := s.shareCard(r, o)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
-	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.q.Filters(), Expires: o.link.ExpiresAt}
-	tr := chart.Trend{Title: c.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: seriesPoints(c)}},
-		Bands: cardBands(c), Target: c.Target, Format: s.chartFormat(c.Unit), Periods: s.Annotations}
+	c := d.Card
+	// A link shows no records, so its lines link nowhere.
+	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.filters(), Expires: o.link.ExpiresAt,
+		BreakdownPanel: s.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })}
+	format := s.chartFormat(c.Unit)
+	pts := seriesPoints(c)
+	var periods []chart.Period
+	periods, data.Annotations = trendAnnotations(o.opt.Annotations, o.scope, pts)
+	tr := chart.Trend{Title: c.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: c.Name, Points: pts}},
+		Bands: cardBands(c), Target: c.Target, Format: format, Periods: periods}
 	data.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	data.Narrow = tr.SVG()
@@ -287,7 +355,7 @@ func (s *Server) shareView(w http.ResponseWriter, r *http.Request, o *openedShar
 		s.pageError(w, r, err)
 		return
 	}
-	data := s.newRoleViewPage(v, vr, o.q, o.access)
+	data := s.newRoleViewPage(v, vr, o.q, o.access, o.opt.Annotations)
 	data.Switcher = nil
 	pg := s.newPage(r, v.Name+" view", o.q, data)
 	pg.Bare, pg.AsOf = true, vr.AsOf
@@ -302,15 +370,15 @@ func (s *Server) shareImage(format string) http.HandlerFunc {
 		if err == nil && o.link.Kind == auth.ShareView {
 			err = notFoundf("a view link has no card picture; open the link itself")
 		}
-		var c scorecard.Card
+		var d *scorecard.MetricDetail
 		if err == nil {
-			c, err = s.shareCard(r, o)
+			d, err = s.shareCard(r, o)
 		}
 		if err != nil {
 			s.pageError(w, r, err)
 			return
 		}
-		pic := s.cardPicture(c, o)
+		pic := s.cardPicture(d, o)
 		var body []byte
 		switch format {
 		case "svg":
@@ -331,7 +399,8 @@ func (s *Server) shareImage(format string) http.HandlerFunc {
 
 // cardPicture is a card as chart.Card draws it: value, status, target and trend, the date and
 // the filters, and why a status is unknown.
-func (s *Server) cardPicture(c scorecard.Card, o *openedShare) chart.Card {
+func (s *Server) cardPicture(d *scorecard.MetricDetail, o *openedShare) chart.Card {
+	c := d.Card
 	cur := s.currency()
 	t := trendView(c.Trend)
 	first := t.Arrow + " " + t.Word
@@ -339,10 +408,19 @@ func (s *Server) cardPicture(c scorecard.Card, o *openedShare) chart.Card {
 		first = "Target " + scorecard.FormatValue(c.Target, c.Unit, cur) + " · " + first
 	}
 	second := "As of " + o.opt.AsOf.UTC().Format("2 Jan 2006 15:04 MST")
-	for _, f := range o.q.Filters() {
+	for _, f := range o.filters() {
 		second += fmt.Sprintf(" · %s %s", strings.ReplaceAll(f.Dim, "_", " "), f.Value)
 	}
 	lines := []string{first, second}
+	// A breakdown's worst lines first would need a rule of its own; its first few, as the
+	// page orders them, say what the link is about.
+	for i, l := range d.Breakdown {
+		if i == maxPictureLines {
+			lines = append(lines, fmt.Sprintf("… %d more by %s", len(d.Breakdown)-i, idWords(d.By)))
+			break
+		}
+		lines = append(lines, fmt.Sprintf("%s %s: %s (%s)", idWords(d.By), l.Key, scorecard.FormatValue(l.Value, c.Unit, cur), l.Status))
+	}
 	if c.Status == catalog.Unknown && c.Reason != "" {
 		lines = append(lines, "Unknown: "+c.Reason)
 	}
@@ -365,7 +443,7 @@ func (s *Server) shareForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := shareRequest{Kind: f.Get("kind"), Subject: f.Get("subject"), ExpiresIn: f.Get("expires_in"), Filters: map[string]string{}}
-	for _, k := range queryKeys {
+	for _, k := range shareFilterKeys {
 		if v := f.Get(k); v != "" {
 			in.Filters[k] = v
 		}

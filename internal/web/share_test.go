@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
-	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/catalog"
 )
 
 // shareClock is a settable clock for the share tests' auth service, so a link can expire.
@@ -177,11 +177,11 @@ func TestShareSecretNotLogged(t *testing.T) {
 
 // The organisation's annotations are shaded on the metric page's trend and the shared chart.
 func TestAnnotationsOnTrends(t *testing.T) {
-	freeze := chart.Period{From: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), Label: "Change freeze"}
-	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Annotations = []chart.Period{freeze} })
+	freeze := catalog.Annotation{Name: "Change freeze", Kind: "freeze", From: "2026-03-10", To: "2026-03-19"}
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Annotations = []catalog.Annotation{freeze} })
 	cl := e.sessionAs(t, "engineering")
 	page := e.page(t, cl, "/metrics/deployment_frequency?as_of="+asOf, 200)
-	if !strings.Contains(page, `class="annotation"`) || !strings.Contains(page, "Change freeze: 10 Mar 2026 to 20 Mar 2026") {
+	if !strings.Contains(page, `class="annotation"`) || !strings.Contains(page, "Change freeze (freeze): 10 Mar 2026 to 19 Mar 2026") {
 		t.Errorf("the metric page's trend does not mark the freeze")
 	}
 	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}

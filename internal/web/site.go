@@ -241,6 +241,7 @@ var navPages = []struct{ label, route, href string }{
 	{"Data sources", "GET /sources", "/sources"},
 	{"Definitions", "GET /proposals", "/proposals"},
 	{"Admin", "GET /admin", "/admin"},
+	{"Share links", "GET /shares", "/shares"},
 }
 
 func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {

@@ -24,7 +24,6 @@ import (
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
-	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
@@ -82,8 +81,9 @@ type Server struct {
 	// (CSP frame-ancestors sources, e.g. https://wiki.example.com); empty: none may, as no
 	// other page may.
 	ShareFrameAncestors []string
-	// Annotations are the organisation's business-cycle periods, shaded on every trend chart.
-	Annotations []chart.Period
+	// Annotations are the organisation's configured business-cycle periods; with those posted
+	// over the API (package annotation) they are shaded on every trend chart.
+	Annotations []catalog.Annotation
 	// Gates are the release gate policies; nil: the built-in ones with
 	// their defaults.
 	Gates *gate.Policies
@@ -146,12 +146,16 @@ type Connectors interface {
 	Feeds(ctx context.Context, asOf time.Time) ([]health.Connector, error)
 }
 
-// feeds is the connector health the scorecard's unknown rule reads.
+// feeds is what the scorecard reads from outside the data: the connector health its unknown
+// rule reads, and the annotations in force, which the degrading flag and the trend charts read.
 func (s *Server) feeds(r *http.Request, opt *scorecard.Options) error {
+	var err error
+	if opt.Annotations, err = s.inForce(r); err != nil {
+		return err
+	}
 	if s.Connectors == nil {
 		return nil
 	}
-	var err error
 	opt.Connectors, err = s.Connectors.Feeds(r.Context(), opt.AsOf)
 	return err
 }

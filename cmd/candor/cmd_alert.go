@@ -38,7 +38,8 @@ func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
 	if !ok {
 		return nil, set, fmt.Errorf("the %T store keeps no alerts", a.store)
 	}
-	return &alert.Service{Store: st, Engine: a.engine, Catalog: a.catalog, Rules: set.Rules, Timing: set.Timing, Channels: set.Channels, Log: log}, set, nil
+	docs, _ := a.store.(store.DocStore) // without documents, reconciliation rules are not evaluated
+	return &alert.Service{Store: st, Engine: a.engine, Catalog: a.catalog, Rules: set.Rules, Timing: set.Timing, Channels: set.Channels, Log: log, Docs: docs}, set, nil
 }
 
 // openAlerts opens the store and its alert service.

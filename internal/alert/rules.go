@@ -41,10 +41,17 @@ const (
 	KindEscalation = "escalation"
 	// KindQuarantine fires while stored rows are quarantined (undecodable).
 	KindQuarantine = "quarantine"
+	// KindReconcile fires while the latest reconciliation of the metric
+	// against its source system's figure (package reconcile) has one of
+	// Statuses (default amber, red: beyond the tolerance).
+	KindReconcile = "reconciliation"
+	// KindBurnRate fires while a service burns its error budget faster
+	// than a window's factor (Burn; default BurnDefaults).
+	KindBurnRate = "burn_rate"
 )
 
 // Kinds lists the rule kinds.
-var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine}
+var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine, KindReconcile, KindBurnRate}
 
 // Rule is one alerting rule as configured under alerts.rules.
 type Rule struct {
@@ -74,33 +81,42 @@ type Rule struct {
 	Channels []string `yaml:"channels" json:"channels,omitempty"`
 	// Recipients replace an e-mail channel's own addresses for this rule.
 	Recipients []string `yaml:"recipients" json:"recipients,omitempty"`
+	// Burn are a burn_rate rule's windows (default BurnDefaults).
+	Burn []BurnWindow `yaml:"burn" json:"burn,omitempty"`
+	// Every is how often the leader evaluates the rule (a duration; default
+	// DefaultEvery of its metric).
+	Every string `yaml:"every" json:"every,omitempty"`
 
 	forDur time.Duration
+	every  time.Duration
 	scope  metrics.Scope
 }
 
 // ForDuration is the parsed For.
 func (r Rule) ForDuration() time.Duration { return r.forDur }
 
+// EveryDuration is the parsed Every, or its default.
+func (r Rule) EveryDuration() time.Duration { return r.every }
+
 // Defaults are the rules shipped for the seeds' thresholds (issue 15):
 // pipeline coverage under 3×, win rate down more than 10 % on the previous
 // window, MQLs under 80 % of target, ARR behind target, the error budget
-// burning (its status amber or red: the catalog's thresholds on the budget
-// left stand in for the multiwindow burn rates until SLI burn is a metric),
-// every metric turning red, stale sources, degrading metrics, the
-// governance escalations and quarantined rows.
+// burning fast (the multiwindow burn rates, BurnDefaults), every metric
+// turning red, stale sources, degrading metrics, the governance
+// escalations, quarantined rows and failed reconciliations.
 func Defaults() []Rule {
 	return []Rule{
 		{Name: "pipeline_coverage_low", Kind: KindThreshold, Metric: "pipeline_coverage", Op: "<", Value: 3, For: "1h", Severity: "critical"},
 		{Name: "win_rate_drop", Kind: KindChange, Metric: "win_rate", Direction: "drop", Value: 10, Severity: "warning"},
 		{Name: "mql_shortfall", Kind: KindShortfall, Metric: "mql_volume", Value: 80, Severity: "warning"},
 		{Name: "arr_behind_target", Kind: KindShortfall, Metric: "arr", Value: 100, Severity: "critical"},
-		{Name: "error_budget_burn", Kind: KindStatus, Metric: "error_budget_remaining", Statuses: []catalog.Status{catalog.Amber, catalog.Red}, Severity: "critical"},
+		{Name: "error_budget_burn", Kind: KindBurnRate, Severity: "critical"},
 		{Name: "metric_red", Kind: KindStatus, Metric: "*", Statuses: []catalog.Status{catalog.Red}, For: "1h", Severity: "warning"},
 		{Name: "source_stale", Kind: KindStale, Metric: "*", Severity: "warning"},
 		{Name: "metric_degrading", Kind: KindDegrading, Metric: "*", Severity: "warning"},
 		{Name: "escalation", Kind: KindEscalation, Metric: "*", Severity: "critical"},
 		{Name: "rows_quarantined", Kind: KindQuarantine, Severity: "critical"},
+		{Name: "reconciliation_failed", Kind: KindReconcile, Metric: "*", Severity: "critical"},
 	}
 }
 
@@ -137,6 +153,10 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			if r.Metric != "" {
 				bad("metric", "a quarantine rule is about stored rows, not a metric")
 			}
+		case r.Kind == KindBurnRate:
+			if r.Metric != "" {
+				bad("metric", "a burn_rate rule reads each service's SLIs against its SLO target, not a metric")
+			}
 		case r.Metric == "*":
 		case r.Metric == "":
 			bad("metric", "a %s rule needs a metric id or \"*\"", r.Kind)
@@ -160,6 +180,15 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			}
 			r.forDur = d
 		}
+		if r.Every != "" {
+			d, err := catalog.ParseWindow(r.Every)
+			if err != nil || d <= 0 {
+				bad("every", "not a positive duration: %q", r.Every)
+			}
+			r.every = d
+		} else {
+			r.every = DefaultEvery(m)
+		}
 		switch r.Severity {
 		case "":
 			r.Severity = "warning"
@@ -168,7 +197,7 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			bad("severity", "unknown severity %q; known: warning, critical", r.Severity)
 		}
 		switch r.Kind {
-		case KindStatus:
+		case KindStatus, KindReconcile:
 			if len(r.Statuses) == 0 {
 				r.Statuses = []catalog.Status{catalog.Amber, catalog.Red}
 			}
@@ -190,6 +219,24 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			}
 			if r.Value <= 0 {
 				bad("value", "a change rule needs a percentage above 0")
+			}
+		case KindBurnRate:
+			if r.Scope != "" && !strings.HasPrefix(r.Scope, "service:") {
+				bad("scope", "a burn_rate rule's scope is one service (service:NAME), not %q", r.Scope)
+			}
+			if len(r.Burn) == 0 {
+				r.Burn = BurnDefaults()
+			}
+			for j := range r.Burn {
+				w := &r.Burn[j]
+				d, err := catalog.ParseWindow(w.Window)
+				if err != nil || d < time.Hour || d%time.Hour != 0 {
+					bad(fmt.Sprintf("burn[%d].window", j), "a burn window is whole hours (SLIs are hourly at finest), not %q", w.Window)
+				}
+				w.dur = d
+				if w.Factor <= 0 {
+					bad(fmt.Sprintf("burn[%d].factor", j), "a burn factor is above 0 (14.4 burns a 30-day budget in 2 days)")
+				}
 			}
 		case KindShortfall:
 			if r.Value <= 0 {

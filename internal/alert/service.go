@@ -17,6 +17,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/reconcile"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -39,8 +40,36 @@ type Service struct {
 	MaxAttempts int
 	Now         func() time.Time
 	Log         *slog.Logger
+	// Docs holds the reconciliation results reconciliation rules read; nil
+	// leaves those rules unevaluated.
+	Docs store.DocStore
 
 	mu sync.Mutex // one evaluation or escalation at a time
+	// last is when each rule was last evaluated by this process: a rule is
+	// due once per slot of its `every` (see due).
+	last map[string]time.Time
+}
+
+// due returns the rules to evaluate at now and marks them evaluated: a
+// rule is due at the first evaluation in each UTC-aligned slot of its
+// `every` (a daily rule at the first after midnight UTC). Escalation rules
+// are always "due": the watcher raises them, Step holds them. A restarted
+// or newly elected leader evaluates every rule once.
+func (s *Service) due(now time.Time) []Rule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]time.Time{}
+	}
+	var out []Rule
+	for _, r := range s.Rules {
+		every := max(r.every, time.Second)
+		if last, ok := s.last[r.Name]; r.Kind == KindEscalation || !ok || !now.Truncate(every).Equal(last.Truncate(every)) {
+			out = append(out, r)
+			s.last[r.Name] = now
+		}
+	}
+	return out
 }
 
 func (s *Service) now() time.Time {
@@ -112,15 +141,37 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 func (s *Service) Evaluate(ctx context.Context, opt scorecard.Options) error {
 	now := s.now()
 	opt.AsOf = now
+	rules := s.due(now)
 	var obs []Observation
 	if err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		obs = Evaluate(s.Catalog, ds, s.Rules, opt)
+		obs = Evaluate(s.Catalog, ds, rules, opt)
 		return nil
 	}); err != nil {
 		return err
 	}
+	if s.Docs != nil && slices.ContainsFunc(rules, func(r Rule) bool { return r.Kind == KindReconcile }) {
+		results, err := reconcile.List(ctx, s.Docs, 0)
+		if err != nil {
+			return err
+		}
+		obs = append(obs, ReconcileObservations(s.Catalog, rules, results)...)
+	}
 	if err := s.update(ctx, now, func(prev []Alert) ([]Alert, []string) {
-		return Step(prev, obs, s.Rules, now, cmp.Or(s.Keep, 7*24*time.Hour))
+		// Alerts of rules not due this time stand as they are; those of
+		// rules no longer configured go through Step and resolve.
+		var stepped, held []Alert
+		for _, a := range prev {
+			if slices.ContainsFunc(s.Rules, func(r Rule) bool { return r.Name == a.Rule }) &&
+				!slices.ContainsFunc(rules, func(r Rule) bool { return r.Name == a.Rule }) {
+				held = append(held, a)
+			} else {
+				stepped = append(stepped, a)
+			}
+		}
+		next, drop := Step(stepped, obs, s.Rules, now, cmp.Or(s.Keep, 7*24*time.Hour))
+		next = append(next, held...)
+		slices.SortFunc(next, func(a, b Alert) int { return cmp.Compare(a.Key, b.Key) })
+		return next, drop
 	}); err != nil {
 		return err
 	}

@@ -278,12 +278,13 @@ type Config struct {
 // ChannelConfig is one notification channel.
 type ChannelConfig struct {
 	Name string `yaml:"name"`
-	// Type is email or webhook.
+	// Type is email, webhook or slack.
 	Type string `yaml:"type"`
 	// To are an e-mail channel's addresses (a rule's recipients replace them).
 	To []string `yaml:"to"`
 	// URL is a webhook's address; SecretEnv names the environment variable
-	// holding its HMAC secret (secrets stay out of the file).
+	// holding its HMAC secret (secrets stay out of the file), or a slack
+	// channel's whole URL.
 	URL       string `yaml:"url"`
 	SecretEnv string `yaml:"secret_env"`
 }
@@ -394,8 +395,21 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 				continue
 			}
 			s.Channels[ch.Name] = Webhook{URL: ch.URL, Secret: []byte(env(ch.SecretEnv))}
+		case "slack":
+			// An incoming webhook's URL is its credential: it may come from
+			// the environment variable secret_env names instead of the file.
+			raw, field := ch.URL, "url"
+			if ch.SecretEnv != "" {
+				raw, field = env(ch.SecretEnv), "secret_env"
+			}
+			u, err := url.Parse(raw)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad(field, "a slack channel needs its incoming webhook's http(s) URL in url or in the environment variable secret_env names")
+				continue
+			}
+			s.Channels[ch.Name] = Slack{URL: raw, Link: c.Link}
 		default:
-			bad("type", "unknown channel type %q; known: email, webhook", ch.Type)
+			bad("type", "unknown channel type %q; known: email, webhook, slack", ch.Type)
 		}
 	}
 	for i, r := range c.Rules {

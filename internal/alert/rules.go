@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -273,6 +274,10 @@ type Config struct {
 	SMTP           SMTPConfig      `yaml:"smtp"`
 	// Link is the address of the alerts in the web app, put in e-mails.
 	Link string `yaml:"link"`
+	// Routes send alerts by role, address and owner (after DefaultRoutes
+	// unless NoDefaultRoutes; a route named like a default replaces it).
+	Routes          []Route `yaml:"routes"`
+	NoDefaultRoutes bool    `yaml:"no_default_routes"`
 }
 
 // ChannelConfig is one notification channel.
@@ -287,6 +292,9 @@ type ChannelConfig struct {
 	// channel's whole URL.
 	URL       string `yaml:"url"`
 	SecretEnv string `yaml:"secret_env"`
+	// Revenue lets a webhook or slack channel carry revenue-sensitive
+	// alerts: who reads it is unknown, so it is off by default.
+	Revenue bool `yaml:"revenue"`
 }
 
 // SMTPConfig is the mail server; CANDOR_SMTP_URL and CANDOR_SMTP_FROM
@@ -304,6 +312,16 @@ type Settings struct {
 	Channels map[string]Channel
 	// Kinds names each channel's type, for listing.
 	Kinds map[string]string
+	// Routes are the checked routes, defaults first; Revenue and To are
+	// Router's.
+	Routes  []Route
+	Revenue map[string]bool
+	To      map[string][]string
+}
+
+// Router is the settings' router under the catalog and the grants.
+func (s Settings) Router(cat *catalog.Catalog, g *auth.Grants) Router {
+	return Router{Routes: s.Routes, Catalog: cat, Grants: g, Kinds: s.Kinds, Revenue: s.Revenue, To: s.To}
 }
 
 // Setup checks c against the catalog: the rules (Compile; line finds the
@@ -335,7 +353,8 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 	if err != nil {
 		errs = append(errs, err)
 	}
-	s := Settings{Rules: compiled, Timing: DefaultTiming, Every: time.Hour, Channels: map[string]Channel{}, Kinds: map[string]string{}}
+	s := Settings{Rules: compiled, Timing: DefaultTiming, Every: time.Hour, Channels: map[string]Channel{}, Kinds: map[string]string{},
+		Revenue: map[string]bool{}, To: map[string][]string{}}
 	dur := func(field, v string, into *time.Duration) {
 		if v == "" {
 			return
@@ -372,6 +391,7 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 			continue
 		}
 		s.Kinds[ch.Name] = ch.Type
+		s.Revenue[ch.Name], s.To[ch.Name] = ch.Revenue, ch.To
 		switch ch.Type {
 		case "email":
 			if smtpURL == "" {
@@ -423,5 +443,24 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 			}
 		}
 	}
+	routes := c.Routes
+	if !c.NoDefaultRoutes {
+		var own []Route
+		for _, d := range DefaultRoutes() {
+			if !slices.ContainsFunc(c.Routes, func(r Route) bool { return r.Name == d.Name }) {
+				own = append(own, d)
+			}
+		}
+		routes = append(own, c.Routes...)
+	}
+	roff := len(routes) - len(c.Routes)
+	checkRoutes(routes, cat, compiled, s.Kinds, func(i int, id, field, format string, a ...any) {
+		fe := &catalog.FieldError{File: file, Kind: "alert route", ID: id, Field: field, Msg: fmt.Sprintf(format, a...)}
+		if line != nil && i >= roff {
+			fe.Line = line(fmt.Sprintf("routes[%d].%s", i-roff, field))
+		}
+		errs = append(errs, fe)
+	})
+	s.Routes = routes
 	return s, errors.Join(errs...)
 }

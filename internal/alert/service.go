@@ -3,6 +3,8 @@ package alert
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +42,10 @@ type Service struct {
 	MaxAttempts int
 	Now         func() time.Time
 	Log         *slog.Logger
+	// Router, when set, decides each alert's channels and recipients
+	// (routes, grants); Users lists the people it chooses from.
+	Router *Router
+	Users  func(ctx context.Context) ([]store.User, error)
 	// Docs holds the reconciliation results reconciliation rules read; nil
 	// leaves those rules unevaluated.
 	Docs store.DocStore
@@ -237,29 +243,33 @@ func (s *Service) update(ctx context.Context, now time.Time, step func([]Alert) 
 	next, drop := step(prev)
 	next, msgs := Plan(next, silences, s.Timing, now)
 	var notes []store.Notification
+	var users []store.User
+	if s.Router != nil && s.Users != nil && len(msgs) > 0 {
+		if users, err = s.Users(ctx); err != nil {
+			return err
+		}
+	}
 	for _, m := range msgs {
 		i := slices.IndexFunc(s.Rules, func(r Rule) bool { return r.Name == m.Group })
 		var r Rule
 		if i >= 0 {
 			r = s.Rules[i]
 		}
-		chans := r.Channels
-		if len(chans) == 0 {
-			for name := range s.Channels {
-				chans = append(chans, name)
+		for _, p := range s.split(m, r, users) {
+			// One per group, channel, recipients and group_interval slot: a
+			// group is told at most once per slot, so an instance that
+			// wrongly believes it still leads and evaluates in the same slot
+			// queues nothing more.
+			key := fmt.Sprintf("%s|%s|%s", m.Group, p.channel, now.Truncate(max(s.Timing.GroupInterval, time.Second)).Format(time.RFC3339Nano))
+			if s.Router != nil && len(p.to) > 0 {
+				h := sha256.Sum256([]byte(strings.Join(p.to, ",")))
+				key += "|" + hex.EncodeToString(h[:6])
 			}
-			slices.Sort(chans)
-		}
-		for _, ch := range chans {
-			// One per group, channel and group_interval slot: a group is told
-			// at most once per slot, so an instance that wrongly believes it
-			// still leads and evaluates in the same slot queues nothing more.
-			key := fmt.Sprintf("%s|%s|%s", m.Group, ch, now.Truncate(max(s.Timing.GroupInterval, time.Second)).Format(time.RFC3339Nano))
-			body, err := json.Marshal(Envelope{Key: key, To: r.Recipients, Message: m})
+			body, err := json.Marshal(Envelope{Key: key, To: p.to, Message: p.msg})
 			if err != nil {
 				return err
 			}
-			notes = append(notes, store.Notification{Key: key, Group: m.Group, Channel: ch, Body: body, NextAt: now, CreatedAt: now})
+			notes = append(notes, store.Notification{Key: key, Group: m.Group, Channel: p.channel, Body: body, NextAt: now, CreatedAt: now})
 		}
 	}
 	put := make([]store.AlertRow, 0, len(next))
@@ -272,6 +282,60 @@ func (s *Service) update(ctx context.Context, now time.Time, step func([]Alert) 
 	}
 	_, err = s.Store.SaveAlerts(ctx, put, drop, notes)
 	return err
+}
+
+// part is the share of a group's message one channel and set of
+// recipients gets.
+type part struct {
+	channel string
+	to      []string
+	msg     Message
+}
+
+// split divides m among channels and recipients: without a Router every
+// channel the rule names (or every one) gets all of it, addressed to the
+// rule's recipients; with one, each alert goes where Router.Plan says, so
+// a recipient gets only the alerts routed to them and may see.
+func (s *Service) split(m Message, r Rule, users []store.User) []part {
+	if s.Router == nil {
+		chans := r.Channels
+		if len(chans) == 0 {
+			for name := range s.Channels {
+				chans = append(chans, name)
+			}
+			slices.Sort(chans)
+		}
+		out := make([]part, 0, len(chans))
+		for _, ch := range chans {
+			out = append(out, part{channel: ch, to: r.Recipients, msg: m})
+		}
+		return out
+	}
+	var out []part
+	place := func(a Alert, resolved bool) {
+		ds, _ := s.Router.Plan(a.Observation, r, users)
+		for _, d := range ds {
+			i := slices.IndexFunc(out, func(p part) bool { return p.channel == d.Channel && slices.Equal(p.to, d.To) })
+			if i < 0 {
+				msg := m
+				msg.Firing, msg.Resolved = nil, nil
+				out = append(out, part{channel: d.Channel, to: d.To, msg: msg})
+				i = len(out) - 1
+			}
+			if resolved {
+				out[i].msg.Resolved = append(out[i].msg.Resolved, a)
+			} else {
+				out[i].msg.Firing = append(out[i].msg.Firing, a)
+			}
+		}
+	}
+	for _, a := range m.Firing {
+		place(a, false)
+	}
+	for _, a := range m.Resolved {
+		place(a, true)
+	}
+	return out
 }
 
 // backoff is the wait before a notification's next attempt after attempt

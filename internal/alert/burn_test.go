@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
@@ -8,8 +9,11 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/reconcile"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 func defaultCatalog(t testing.TB) *catalog.Catalog {
@@ -174,5 +178,45 @@ func TestBurnRuleChecked(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("want an error on %s, got %v", want, err)
 		}
+	}
+}
+
+// An alert of a rule that is not due stands; when the rule is due again
+// and its condition has cleared, the alert resolves.
+func TestNotDueAlertsStand(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{Name: "daily", Kind: KindShortfall, Metric: "arr", Value: 100, every: 24 * time.Hour}}
+	svc := &Service{Store: db, Engine: engine.New(db, metrics.DefaultConfig()), Catalog: defaultCatalog(t), Rules: rules, Timing: DefaultTiming,
+		Now: func() time.Time { return now }, last: map[string]time.Time{"daily": now.Add(-time.Hour)}}
+	obs := []Observation{{Rule: "daily", Metric: "arr", Active: true, Summary: "ARR is short"}}
+	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		as, err := svc.List(ctx)
+		if err != nil || len(as) != 1 {
+			t.Fatalf("%v %+v", err, as)
+		}
+		return as[0].State
+	}
+	now = now.Add(5 * time.Hour)
+	if err := svc.Evaluate(ctx, scorecard.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s != Firing {
+		t.Errorf("not due: %s, want it to stand firing", s)
+	}
+	now = now.Add(12 * time.Hour) // the next UTC day: due; an empty store has no ARR
+	if err := svc.Evaluate(ctx, scorecard.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s != Resolved {
+		t.Errorf("due again: %s, want resolved", s)
 	}
 }

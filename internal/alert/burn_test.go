@@ -10,10 +10,12 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/reconcile"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
 )
 
 func defaultCatalog(t testing.TB) *catalog.Catalog {
@@ -218,5 +220,63 @@ func TestNotDueAlertsStand(t *testing.T) {
 	}
 	if s := state(); s != Resolved {
 		t.Errorf("due again: %s, want resolved", s)
+	}
+}
+
+// After an ingest the quarantine and staleness rules are judged again,
+// at most once a minute, and only when records arrived; the other rules'
+// alerts stand.
+func TestAfterIngest(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.Open(t)
+	eng := engine.New(st, metrics.DefaultConfig())
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{Name: "rows", Kind: KindQuarantine}, {Name: "stale", Kind: KindStale, Metric: "*"}, {Name: "daily", Kind: KindShortfall, Metric: "arr", Value: 100, every: 24 * time.Hour}}
+	svc := &Service{Store: st, Engine: eng, Catalog: defaultCatalog(t), Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	obs := []Observation{{Rule: "daily", Metric: "arr", Active: true, Summary: "ARR is short"}}
+	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	ingestOne := func(id string) {
+		in := `{"kind":"ticket","id":"` + id + `","customer":"acme","created_at":"2026-03-01T00:00:00Z"}` + "\n"
+		if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "in.ndjson", Reader: strings.NewReader(in)}}, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.Refresh(ctx); err != nil { // the server's follower does this
+			t.Fatal(err)
+		}
+	}
+	steps := []struct {
+		after  time.Duration
+		ingest string
+		want   bool
+	}{
+		{0, "", false}, // no records yet
+		{10 * time.Second, "", false},
+		{2 * time.Minute, "t1", true},
+		{2*time.Minute + 30*time.Second, "t2", false}, // a minute has not passed
+		{3*time.Minute + 30*time.Second, "", true},    // t2 is judged now
+		{5 * time.Minute, "", false},
+	}
+	for _, s := range steps {
+		now = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).Add(s.after)
+		if s.ingest != "" {
+			ingestOne(s.ingest)
+		}
+		got, err := svc.AfterIngest(ctx, nil)
+		if err != nil || got != s.want {
+			t.Errorf("at +%v: evaluated %v (%v), want %v", s.after, got, err, s.want)
+		}
+	}
+	as, err := svc.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rulesSeen := map[string]string{}
+	for _, a := range as {
+		rulesSeen[a.Rule] = a.State
+	}
+	if rulesSeen["daily"] != Firing || rulesSeen["stale"] == "" {
+		t.Errorf("states by rule %v: the daily rule's should stand firing, the stale rule judged", rulesSeen)
 	}
 }

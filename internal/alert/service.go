@@ -54,6 +54,10 @@ type Service struct {
 	// last is when each rule was last evaluated by this process: a rule is
 	// due once per slot of its `every` (see due).
 	last map[string]time.Time
+	// seq is the engine sequence last evaluated; ingestAt when AfterIngest
+	// last evaluated.
+	seq      int64
+	ingestAt time.Time
 }
 
 // due returns the rules to evaluate at now and marks them evaluated: a
@@ -146,8 +150,59 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 // stores the notifications due, then sends what is due.
 func (s *Service) Evaluate(ctx context.Context, opt scorecard.Options) error {
 	now := s.now()
+	return s.evaluate(ctx, opt, now, s.due(now))
+}
+
+// OnIngest are the rule kinds evaluated again after an ingest, whatever
+// their schedule: quarantined rows are counted, and new data may end a
+// staleness (staleness begins with time passing, not with an ingest, so
+// the schedule finds it).
+var OnIngest = []string{KindQuarantine, KindStale}
+
+// AfterIngest evaluates the OnIngest rules when the engine's data moved
+// on since the last evaluation here and the last one of them is at least
+// a minute old (a stream of small batches is judged once a minute). It
+// reports whether it evaluated.
+// opt, when set, gives the scorecard options (asked only when it
+// evaluates).
+func (s *Service) AfterIngest(ctx context.Context, opt func(ctx context.Context, asOf time.Time) (scorecard.Options, error)) (bool, error) {
+	now := s.now()
+	seq := s.Engine.Seq()
+	s.mu.Lock()
+	moved := seq != s.seq && now.Sub(s.ingestAt) >= time.Minute
+	if moved {
+		s.seq, s.ingestAt = seq, now
+	}
+	s.mu.Unlock()
+	if !moved {
+		return false, nil
+	}
+	var rules []Rule
+	for _, r := range s.Rules {
+		if slices.Contains(OnIngest, r.Kind) {
+			rules = append(rules, r)
+		}
+	}
+	if len(rules) == 0 {
+		return false, nil
+	}
+	o := scorecard.Options{}
+	if opt != nil {
+		var err error
+		if o, err = opt(ctx, now); err != nil {
+			return false, err
+		}
+	}
+	return true, s.evaluate(ctx, o, now, rules)
+}
+
+func (s *Service) evaluate(ctx context.Context, opt scorecard.Options, now time.Time, rules []Rule) error {
 	opt.AsOf = now
-	rules := s.due(now)
+	if s.Engine != nil {
+		s.mu.Lock()
+		s.seq = max(s.seq, s.Engine.Seq())
+		s.mu.Unlock()
+	}
 	var obs []Observation
 	if err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
 		obs = Evaluate(s.Catalog, ds, rules, opt)
@@ -410,9 +465,10 @@ func (s *Service) Test(ctx context.Context, channel string, to []string) error {
 	return ch.Send(ctx, Envelope{Key: "test|" + channel + "|" + now.Format(time.RFC3339Nano), To: to, Message: m})
 }
 
-// Run evaluates the rules now and every `every` (the settings' Every),
-// and sends due notifications (retries) each minute in between, until ctx
-// ends. opt gives the scorecard options of an evaluation (the connectors'
+// Run evaluates the rules due now and every `every` (the settings'
+// Every), and each minute in between evaluates the OnIngest rules when
+// records arrived (AfterIngest) and sends due notifications (retries),
+// until ctx ends. opt gives the scorecard options of an evaluation (the connectors'
 // health); nil evaluates with none.
 func (s *Service) Run(ctx context.Context, every time.Duration, opt func(ctx context.Context, asOf time.Time) (scorecard.Options, error)) {
 	next := time.Time{}
@@ -430,8 +486,13 @@ func (s *Service) Run(ctx context.Context, every time.Duration, opt func(ctx con
 				s.Log.Error("evaluating alert rules", "err", err)
 			}
 			next = now.Add(every)
-		} else if _, err := s.Flush(ctx); err != nil && ctx.Err() == nil && s.Log != nil {
-			s.Log.Error("sending alert notifications", "err", err)
+		} else {
+			if _, err := s.AfterIngest(ctx, opt); err != nil && ctx.Err() == nil && s.Log != nil {
+				s.Log.Error("evaluating alert rules after an ingest", "err", err)
+			}
+			if _, err := s.Flush(ctx); err != nil && ctx.Err() == nil && s.Log != nil {
+				s.Log.Error("sending alert notifications", "err", err)
+			}
 		}
 		t := time.NewTimer(min(time.Minute, every))
 		select {

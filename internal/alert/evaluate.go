@@ -41,6 +41,7 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 		}
 		o := opt
 		o.Scope = scope
+		o.Points = 4 // Degrading reads the last four weeks; the rest is for charts
 		c := map[string]scorecard.Card{}
 		for _, p := range scorecard.Build(cat, ds, o).Pillars {
 			for _, card := range p.Metrics {

@@ -6,6 +6,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -38,6 +39,10 @@ type Options struct {
 	// (connect.Feeds): a state kind fed by one that has not worked within
 	// the kind's freshness limit is stale (SPEC §4).
 	Connectors []health.Connector
+	// Points, when positive, is how many weekly points each card's series
+	// has instead of SeriesPoints: Degrading reads only the last four, so
+	// the alert rules ask for 4 and skip two thirds of the series' cost.
+	Points int
 }
 
 // visible reports whether Visible lets the metric be shown.
@@ -465,7 +470,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	prev, _ := ds.At(q.Previous().AsOf).Compute(m.ID, q.Previous())
 	c.Trend = trend(m.Better, c.Value, prev.Value)
 	if series {
-		c.Series, c.Degrading = weekly(ds, m, q)
+		c.Series, c.Degrading = weekly(ds, m, q, cmp.Or(opt.Points, SeriesPoints))
 	}
 	return c
 }
@@ -572,12 +577,12 @@ func trend(better string, cur, prev *float64) Trend {
 	return t
 }
 
-// weekly returns the metric over the last 12 weekly windows, oldest first,
+// weekly returns the metric over the last n weekly windows, oldest first,
 // and whether it worsened in each of the last three.
-func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query) ([]Point, bool) {
-	pts := make([]Point, SeriesPoints)
-	for k := 0; k < SeriesPoints; k++ {
-		end := q.AsOf.Add(-time.Duration(SeriesPoints-1-k) * week)
+func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int) ([]Point, bool) {
+	pts := make([]Point, n)
+	for k := 0; k < n; k++ {
+		end := q.AsOf.Add(-time.Duration(n-1-k) * week)
 		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope}
 		r, _ := ds.At(end).Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}

@@ -48,6 +48,7 @@ func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
 	if us, ok := a.store.(store.AuthStore); ok {
 		svc.Users = us.Users
 	}
+	svc.Ledger, _ = a.store.(store.LedgerStore)
 	return svc, set, nil
 }
 

@@ -2,12 +2,14 @@ package alert
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
@@ -149,5 +151,47 @@ func TestRoutedNotifications(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s carries %q, want %q (all: %v)", k, got[k], v, got)
 		}
+	}
+}
+
+// Acknowledgements and silences are written to the ledger, the author and
+// the note or reason as personal data.
+func TestAckAndSilenceInLedger(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{Name: "red", Kind: KindStatus}}
+	svc := &Service{Store: db, Ledger: db, Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	obs := []Observation{{Rule: "red", Metric: "mttr", Active: true, Summary: "MTTR is red"}}
+	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Ack(ctx, "red|mttr|", "ann@example.com", "rolling back"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Silence(ctx, store.Silence{Rule: "red", Reason: "maintenance", Author: "bob@example.com"}, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Ack(ctx, "nope", "ann@example.com", ""); err == nil {
+		t.Error("an unknown alert acknowledged")
+	}
+	page, err := ledger.Read(ctx, db, ledger.Range{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, e.Type+" "+string(e.Data)+" "+string(e.Personal))
+	}
+	all := strings.Join(got, "\n")
+	if len(got) != 2 || !strings.Contains(got[0], `alert_ack {"at":"2026-03-02T09:00:00Z","key":"red|mttr|","metric":"mttr","rule":"red","scope":"","state":"firing"}`) ||
+		!strings.Contains(got[0], `"by":"ann@example.com"`) || !strings.Contains(got[1], `alert_silence`) || !strings.Contains(got[1], `"ends_at":"2026-03-02T11:00:00Z"`) ||
+		!strings.Contains(got[1], `"reason":"maintenance"`) {
+		t.Errorf("ledger:\n%s", all)
 	}
 }

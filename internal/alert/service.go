@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/reconcile"
 	"github.com/candor/candor/internal/scorecard"
@@ -46,6 +47,10 @@ type Service struct {
 	// (routes, grants); Users lists the people it chooses from.
 	Router *Router
 	Users  func(ctx context.Context) ([]store.User, error)
+	// Ledger, when set, gets an entry for every acknowledgement and
+	// silence (after it is stored: the alert store and the ledger may be
+	// one database, but not one transaction here).
+	Ledger store.LedgerStore
 	// Docs holds the reconciliation results reconciliation rules read; nil
 	// leaves those rules unevaluated.
 	Docs store.DocStore
@@ -116,11 +121,26 @@ func (s *Service) Ack(ctx context.Context, key, by, note string) error {
 	if strings.TrimSpace(by) == "" {
 		return domain.InvalidParam("by", "an acknowledgement needs its author")
 	}
-	if err := s.Store.AckAlert(ctx, key, by, note, s.now()); err != nil {
+	now := s.now()
+	if err := s.Store.AckAlert(ctx, key, by, note, now); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return domain.Errorf(domain.ENotFound, "no pending or firing alert %q", key)
 		}
 		return err
+	}
+	if s.Ledger == nil {
+		return nil
+	}
+	as, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"key": key, "at": now}
+	if i := slices.IndexFunc(as, func(a Alert) bool { return a.Key == key }); i >= 0 {
+		data["rule"], data["metric"], data["scope"], data["state"] = as[i].Rule, as[i].Metric, as[i].Scope, as[i].State
+	}
+	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertAck, data, map[string]string{"by": by, "note": note}); err != nil {
+		return fmt.Errorf("the acknowledgement is stored but not in the ledger: %w", err)
 	}
 	return nil
 }
@@ -143,7 +163,15 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 	}
 	now := s.now()
 	x.StartsAt, x.EndsAt, x.CreatedAt = now, now.Add(d), now
-	return s.Store.AddSilence(ctx, x)
+	x, err := s.Store.AddSilence(ctx, x)
+	if err != nil || s.Ledger == nil {
+		return x, err
+	}
+	data := map[string]any{"id": x.ID, "rule": x.Rule, "metric": x.Metric, "scope": x.Scope, "starts_at": x.StartsAt, "ends_at": x.EndsAt}
+	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertSilence, data, map[string]string{"author": x.Author, "reason": x.Reason}); err != nil {
+		return x, fmt.Errorf("the silence is stored but not in the ledger: %w", err)
+	}
+	return x, nil
 }
 
 // Evaluate applies the rules to the scorecard now, advances the alerts,

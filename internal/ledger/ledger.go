@@ -63,13 +63,17 @@ const (
 	// TypeRetroValidation is an emergency change validated after the fact
 	// (package gate).
 	TypeRetroValidation = "gate_retro_validation"
+	// TypeAlertAck and TypeAlertSilence are an alert acknowledged and
+	// alerts silenced (package alert).
+	TypeAlertAck     = "alert_ack"
+	TypeAlertSilence = "alert_silence"
 )
 
 // Types lists every entry type.
 var Types = []string{
 	TypeRecords, TypeAccess, TypeSnapshot, TypeAcknowledgement, TypeEscalation,
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
-	TypeRetroValidation,
+	TypeRetroValidation, TypeAlertAck, TypeAlertSilence,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

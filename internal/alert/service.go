@@ -421,6 +421,33 @@ func (s *Service) split(m Message, r Rule, users []store.User) []part {
 	return out
 }
 
+// NotificationView is a stored notification without its addresses and
+// text: what the alerts page shows of the outbox.
+type NotificationView struct {
+	store.Notification
+	// Firing and Resolved count the alerts it carries.
+	Firing, Resolved int
+}
+
+// Notifications returns the latest limit notifications, newest first.
+func (s *Service) Notifications(ctx context.Context, limit int) ([]NotificationView, error) {
+	ns, err := s.Store.Notifications(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NotificationView, 0, len(ns))
+	for _, n := range ns {
+		v := NotificationView{Notification: n}
+		var e Envelope
+		if json.Unmarshal(n.Body, &e) == nil {
+			v.Firing, v.Resolved = len(e.Message.Firing), len(e.Message.Resolved)
+		}
+		v.Body = nil
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // backoff is the wait before a notification's next attempt after attempt
 // failed ones: 30 s doubling, at most an hour.
 func backoff(attempts int) time.Duration {

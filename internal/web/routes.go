@@ -151,6 +151,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/share/{secret}", Anyone, HTML, s.sharePage},
 		{"GET", "/share/{secret}/card.svg", Anyone, HTML, s.shareImage("svg")},
 		{"GET", "/share/{secret}/card.png", Anyone, HTML, s.shareImage("png")},
+		{"GET", "/alerts", Need(auth.MetricRead), HTML, s.alertsPage},
+		{"POST", "/alerts/ack", Need(auth.MetricAcknowledge), HTML, s.ackAlertForm},
+		{"POST", "/alerts/silences", Need(auth.MetricAcknowledge), HTML, s.silenceForm},
 	}
 }
 

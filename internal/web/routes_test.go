@@ -118,6 +118,10 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /admin/tokens":        {who: "tokens:admin", body: "name=route-test&role=ingest", ctype: formType, ok: 303},
 		// No token has this id: refused in the form (400), after the policy.
 		"POST /admin/tokens/revoke": {who: "tokens:admin", body: "id=999999", ctype: formType, ok: 400},
+		"GET /alerts":               {who: "metric:read", ok: 200},
+		"POST /alerts/ack": {who: "metric:acknowledge", body: "key=metric_red%7Cchange_failure_rate%7C&note=on+it", ctype: formType, ok: 303,
+			sees: seesMetric(cat, "change_failure_rate")},
+		"POST /alerts/silences": {who: "metric:acknowledge", body: "rule=metric_red&reason=quarter+close&for=2h", ctype: formType, ok: 303},
 	}
 }
 

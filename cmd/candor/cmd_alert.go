@@ -39,6 +39,7 @@ func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
 		return nil, set, fmt.Errorf("the %T store keeps no alerts", a.store)
 	}
 	docs, _ := a.store.(store.DocStore) // without documents, reconciliation rules are not evaluated
+	set = set.WithInbox(docs)
 	g, err := a.cfg.Grants(a.catalog)
 	if err != nil {
 		return nil, set, err

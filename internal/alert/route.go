@@ -200,7 +200,7 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 	slices.Sort(all)
 	out := map[string]*Delivery{}
 	add := func(ch string, to []string, why string) {
-		if revenue && rt.Kinds[ch] != "email" && !rt.Revenue[ch] {
+		if revenue && !addressed(rt.Kinds[ch]) && !rt.Revenue[ch] {
 			hold("channel "+ch, "a "+rt.Kinds[ch]+" channel not marked revenue: true")
 			return
 		}
@@ -212,8 +212,12 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 		if !slices.Contains(d.Why, why) {
 			d.Why = append(d.Why, why)
 		}
-		if d.Kind == "email" {
+		if addressed(d.Kind) {
 			for _, a := range to {
+				if _, user := byMail[strings.ToLower(a)]; d.Kind == "inapp" && !user {
+					hold(a, "not a Candor user: no in-app inbox")
+					continue
+				}
 				if may(a) && !slices.Contains(d.To, a) {
 					d.To = append(d.To, a)
 				}
@@ -261,7 +265,7 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 	var ds []Delivery
 	for _, ch := range all {
 		if d := out[ch]; d != nil {
-			if d.Kind == "email" && len(d.To) == 0 {
+			if addressed(d.Kind) && len(d.To) == 0 {
 				hold("channel "+ch, "no recipient may receive it")
 				continue
 			}
@@ -271,6 +275,10 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 	}
 	return ds, withheld
 }
+
+// addressed reports whether a channel kind goes to people (e-mail, the
+// in-app inbox) rather than to a place (a webhook, a chat channel).
+func addressed(kind string) bool { return kind == "email" || kind == "inapp" }
 
 func (route Route) matches(o Observation, m *catalog.Metric) bool {
 	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }

@@ -195,3 +195,60 @@ func TestAckAndSilenceInLedger(t *testing.T) {
 		t.Errorf("ledger:\n%s", all)
 	}
 }
+
+// An in-app channel stores the notification in each routed user's inbox
+// once, counts what is unread and marks it read; an address that is no
+// user has no inbox.
+func TestInAppInbox(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cat := defaultCatalog(t)
+	g, err := auth.NewGrants(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Setup(Config{Channels: []ChannelConfig{{Name: "app", Type: "inapp"}}, NoDefaultRoutes: true,
+		Routes: []Route{{Name: "sre", Match: RouteMatch{Pillars: []string{"reliability"}}, Roles: []string{"engineering"}, Users: []string{"outsider@example.org"}}}},
+		cat, func(string) string { return "" }, "c.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set = set.WithInbox(db)
+	rt := set.Router(cat, g)
+	users := []store.User{{Email: "Eng@example.com", Roles: []string{"engineering"}}, {Email: "ceo@example.com", Roles: []string{"ceo"}}}
+	ds, wh := rt.Plan(Observation{Rule: "r", Metric: "mttr"}, Rule{}, users)
+	if len(ds) != 1 || ds[0].Kind != "inapp" || strings.Join(ds[0].To, ",") != "Eng@example.com" || len(wh) != 1 || wh[0].Who != "outsider@example.org" {
+		t.Fatalf("plan %+v withheld %+v", ds, wh)
+	}
+	ch := set.Channels["app"]
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	e := Envelope{ID: 7, To: ds[0].To, Message: Message{Group: "r", At: at, Firing: []Alert{{Observation: Observation{Summary: "MTTR is red"}}}}}
+	for range 2 { // a repeat after a crash stores nothing more
+		if err := ch.Send(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, unread, err := Inbox(ctx, db, "eng@example.com", 10)
+	if err != nil || len(items) != 1 || unread != 1 || items[0].Lines[0] != "Firing: MTTR is red" || !items[0].Unread {
+		t.Fatalf("inbox %+v unread %d: %v", items, unread, err)
+	}
+	if other, n, _ := Inbox(ctx, db, "ceo@example.com", 10); len(other) != 0 || n != 0 {
+		t.Errorf("the CEO's inbox holds %+v", other)
+	}
+	if err := MarkRead(ctx, db, "eng@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, _ := Inbox(ctx, db, "eng@example.com", 10); n != 0 {
+		t.Errorf("%d unread after marking read", n)
+	}
+	if err := (InApp{Docs: db}).Send(ctx, Envelope{ID: 8, To: []string{"eng@example.com"}, Message: e.Message}); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, _ := Inbox(ctx, db, "eng@example.com", 10); n != 1 {
+		t.Errorf("%d unread after a new one, want 1", n)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
 )
 
 // Rule kinds.
@@ -283,7 +284,7 @@ type Config struct {
 // ChannelConfig is one notification channel.
 type ChannelConfig struct {
 	Name string `yaml:"name"`
-	// Type is email, webhook or slack.
+	// Type is email, webhook, slack or inapp.
 	Type string `yaml:"type"`
 	// To are an e-mail channel's addresses (a rule's recipients replace them).
 	To []string `yaml:"to"`
@@ -317,6 +318,16 @@ type Settings struct {
 	Routes  []Route
 	Revenue map[string]bool
 	To      map[string][]string
+}
+
+// WithInbox gives the in-app channels the store that keeps the inboxes.
+func (s Settings) WithInbox(docs store.DocStore) Settings {
+	for name, ch := range s.Channels {
+		if _, ok := ch.(InApp); ok {
+			s.Channels[name] = InApp{Docs: docs}
+		}
+	}
+	return s
 }
 
 // Router is the settings' router under the catalog and the grants.
@@ -428,8 +439,11 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 				continue
 			}
 			s.Channels[ch.Name] = Slack{URL: raw, Link: c.Link}
+		case "inapp":
+			// Its Docs are the store's, set by the caller (Settings.Inbox).
+			s.Channels[ch.Name] = InApp{}
 		default:
-			bad("type", "unknown channel type %q; known: email, webhook, slack", ch.Type)
+			bad("type", "unknown channel type %q; known: email, webhook, slack, inapp", ch.Type)
 		}
 	}
 	for i, r := range c.Rules {

@@ -25,7 +25,29 @@ import (
 // maxPageNotifications is how many notifications the page lists.
 const maxPageNotifications = 50
 
+// maxInbox is how many in-app notifications the page lists.
+const maxInbox = 20
+
+// unreadAlerts counts the user's unread in-app notifications (0 for a
+// token, or without alerts); a failure to read them is logged, not
+// shown: the navigation must not break a page.
+func (s *Server) unreadAlerts(r *http.Request, p auth.Principal) int {
+	docs, ok := s.Store.(store.DocStore)
+	if s.Alerts == nil || !ok || p.Kind != auth.KindUser {
+		return 0
+	}
+	_, n, err := alert.Inbox(r.Context(), docs, p.Name, 0)
+	if err != nil {
+		s.logger(r).Warn("counting in-app notifications", "err", err)
+	}
+	return n
+}
+
 type alertsPage struct {
+	// Inbox are the reader's in-app notifications, Unread how many are new.
+	Inbox  []alert.InboxItem
+	Unread int
+
 	Firing, Pending, Resolved []alertRow
 	// Lists are the three above as the page shows them.
 	Lists                     []alertList
@@ -115,6 +137,12 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		default:
 			row.Since = a.ResolvedAt
 			data.Resolved = append(data.Resolved, row)
+		}
+	}
+	if docs, ok := s.Store.(store.DocStore); ok && auth.PrincipalFrom(ctx).Kind == auth.KindUser {
+		if data.Inbox, data.Unread, err = alert.Inbox(ctx, docs, auth.PrincipalFrom(ctx).Name, maxInbox); err != nil {
+			s.pageError(w, r, err)
+			return
 		}
 	}
 	data.Lists = []alertList{
@@ -240,6 +268,25 @@ func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.alertsRedirect(w, r, fmt.Sprintf("Silenced until %s.", x.EndsAt.UTC().Format("2 Jan 2006 15:04 MST")))
+}
+
+// inboxReadForm serves POST /alerts/inbox/read: the reader's in-app
+// notifications are marked read.
+func (s *Server) inboxReadForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.alertForm(w, r); !ok {
+		return
+	}
+	p := auth.PrincipalFrom(r.Context())
+	docs, ok := s.Store.(store.DocStore)
+	if !ok || p.Kind != auth.KindUser {
+		s.pageError(w, r, domain.Errorf(domain.ENotImplemented, "no in-app notifications here"))
+		return
+	}
+	if err := alert.MarkRead(r.Context(), docs, p.Name); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.alertsRedirect(w, r, "Marked read.")
 }
 
 // alertFormRefused shows the page again with why a form was refused.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -58,6 +59,31 @@ func TestAlertsPage(t *testing.T) {
 	mustContain(t, "after the ack", e.page(t, exec, loc, 200), []string{"Acknowledged: the alert is not repeated", "Acknowledged by", "pipeline review"})
 	if st, body, _ := e.post(t, eng, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}}); st != http.StatusForbidden || strings.Contains(body, "ARR is 80") {
 		t.Errorf("engineering acknowledging the ARR alert: %d", st)
+	}
+
+	// In-app: a notification in the executive's inbox is counted in the
+	// navigation on every page until marked read.
+	docs := e.srv.Store.(store.DocStore)
+	var execMail string
+	for m := range e.users {
+		if strings.HasPrefix(m, "executive-") {
+			execMail = m
+		}
+	}
+	if err := (alert.InApp{Docs: docs}).Send(ctx, alert.Envelope{ID: 99, To: []string{execMail}, Message: alert.Message{Group: "metric_red", At: now,
+		Firing: []alert.Alert{{Observation: alert.Observation{Summary: "Change failure rate is red"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the nav with an unread notification", e.page(t, exec, "/proposals", 200), []string{`<span class="nav-count">1<span class="visually-hidden"> unread</span>`})
+	mustContain(t, "the inbox", e.page(t, exec, "/alerts", 200), []string{"Your notifications", "1 new", "Firing: Change failure rate is red", "Mark all read"})
+	if p := e.page(t, eng, "/alerts", 200); strings.Contains(p, "Your notifications") || strings.Contains(p, "nav-count") {
+		t.Error("another user sees the executive's in-app notification")
+	}
+	if st, _, _ := e.post(t, exec, "/alerts/inbox/read", url.Values{}); st != http.StatusSeeOther {
+		t.Errorf("mark read: %d", st)
+	}
+	if p := e.page(t, exec, "/alerts", 200); strings.Contains(p, "nav-count") || strings.Contains(p, "1 new") {
+		t.Error("still unread after marking read")
 	}
 
 	st, body, _ := e.post(t, exec, "/alerts/silences", url.Values{"rule": {"metric_red"}, "for": {"2h"}})

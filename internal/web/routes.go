@@ -154,6 +154,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/alerts", Need(auth.MetricRead), HTML, s.alertsPage},
 		{"POST", "/alerts/ack", Need(auth.MetricAcknowledge), HTML, s.ackAlertForm},
 		{"POST", "/alerts/silences", Need(auth.MetricAcknowledge), HTML, s.silenceForm},
+		{"POST", "/alerts/inbox/read", SignedIn, HTML, s.inboxReadForm},
 	}
 }
 

@@ -121,7 +121,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /alerts":               {who: "metric:read", ok: 200},
 		"POST /alerts/ack": {who: "metric:acknowledge", body: "key=metric_red%7Cchange_failure_rate%7C&note=on+it", ctype: formType, ok: 303,
 			sees: seesMetric(cat, "change_failure_rate")},
-		"POST /alerts/silences": {who: "metric:acknowledge", body: "rule=metric_red&reason=quarter+close&for=2h", ctype: formType, ok: 303},
+		"POST /alerts/silences":   {who: "metric:acknowledge", body: "rule=metric_red&reason=quarter+close&for=2h", ctype: formType, ok: 303},
+		"POST /alerts/inbox/read": {who: "signed in", ctype: formType, ok: 303},
 	}
 }
 

@@ -18,13 +18,13 @@ import (
 )
 
 func init() {
-	register(command{name: "alert", args: "list|ack|silence|test|evaluate [flags]", help: "alerts: list them, acknowledge one, silence some for a time, send a test through a channel, evaluate the rules now", run: runAlert})
+	register(command{name: "alert", args: "list|ack|silence|test|evaluate|route [flags]", help: "alerts: list them, acknowledge one, silence some for a time, send a test through a channel, evaluate the rules now, show where a metric's alert would go", run: runAlert})
 }
 
 func runAlert(ctx context.Context, env *Env, args []string) error {
 	return subcommand(ctx, env, "alert", args, map[string]func(context.Context, *Env, []string) error{
-		"list": runAlertList, "ack": runAlertAck, "silence": runAlertSilence, "test": runAlertTest, "evaluate": runAlertEvaluate,
-	}, []string{"list", "ack", "silence", "test", "evaluate"})
+		"list": runAlertList, "ack": runAlertAck, "silence": runAlertSilence, "test": runAlertTest, "evaluate": runAlertEvaluate, "route": runAlertRoute,
+	}, []string{"list", "ack", "silence", "test", "evaluate", "route"})
 }
 
 // alerts is the alert service of the configuration; log receives its
@@ -38,7 +38,19 @@ func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
 	if !ok {
 		return nil, set, fmt.Errorf("the %T store keeps no alerts", a.store)
 	}
-	return &alert.Service{Store: st, Engine: a.engine, Catalog: a.catalog, Rules: set.Rules, Timing: set.Timing, Channels: set.Channels, Log: log}, set, nil
+	docs, _ := a.store.(store.DocStore) // without documents, reconciliation rules are not evaluated
+	set = set.WithInbox(docs)
+	g, err := a.cfg.Grants(a.catalog)
+	if err != nil {
+		return nil, set, err
+	}
+	router := set.Router(a.catalog, g)
+	svc := &alert.Service{Store: st, Engine: a.engine, Catalog: a.catalog, Rules: set.Rules, Timing: set.Timing, Channels: set.Channels, Log: log, Docs: docs, Router: &router}
+	if us, ok := a.store.(store.AuthStore); ok {
+		svc.Users = us.Users
+	}
+	svc.Ledger, _ = a.store.(store.LedgerStore)
+	return svc, set, nil
 }
 
 // openAlerts opens the store and its alert service.
@@ -250,5 +262,51 @@ func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
 		n[x.State]++
 	}
 	fmt.Fprintf(env.Stdout, "Evaluated %d rules as of %s: %d firing, %d pending, %d resolved.\n", len(svc.Rules), now.Format(time.RFC3339), n[alert.Firing], n[alert.Pending], n[alert.Resolved])
+	return nil
+}
+
+func runAlertRoute(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "alert route", "METRIC [--scope DIM:VALUE] [--rule NAME] [flags]", "Shows where an alert on METRIC would go from each rule that looks at it: the routes that match,\nthe channels and addresses, and who is withheld and why (no revenue figure to a recipient without revenue:read).")
+	var c common
+	c.bind(fs)
+	scope := fs.String("scope", "", "team:NAME, service:NAME or environment:NAME (default the organisation)")
+	rule := fs.String("rule", "", "only this rule")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give the METRIC's id")
+	}
+	a, svc, err := c.openAlerts(ctx, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	answers, err := svc.Explain(ctx, rest[0], *scope, *rule)
+	if err != nil {
+		return flagError(err, map[string]string{"metric": "METRIC", "scope": "--scope", "rule": "--rule"})
+	}
+	if len(answers) == 0 {
+		fmt.Fprintf(env.Stdout, "No rule looks at %s.\n", rest[0])
+		return nil
+	}
+	w := env.Stdout
+	for _, an := range answers {
+		fmt.Fprintf(w, "%s (%s):\n", an.Rule, an.Severity)
+		if len(an.Deliveries) == 0 {
+			fmt.Fprintln(w, "  goes nowhere")
+		}
+		for _, d := range an.Deliveries {
+			to := ""
+			if d.Kind == "email" {
+				to = " to " + strings.Join(d.To, ", ")
+			}
+			fmt.Fprintf(w, "  %s (%s)%s — %s\n", d.Channel, d.Kind, to, strings.Join(d.Why, ", "))
+		}
+		for _, h := range an.Withheld {
+			fmt.Fprintf(w, "  withheld from %s: %s\n", h.Who, h.Why)
+		}
+	}
 	return nil
 }

@@ -95,3 +95,35 @@ func TestAlertCommands(t *testing.T) {
 		t.Errorf("test of no channel: %d %s", r.code, r.stderr)
 	}
 }
+
+// candor alert route shows the routes, channels and addresses of a
+// metric's alerts, and who is withheld a revenue figure.
+func TestAlertRouteCommand(t *testing.T) {
+	dir := t.TempDir()
+	data, cfg := filepath.Join(dir, "data"), filepath.Join(dir, "candor.yaml")
+	conf := "alerts:\n  smtp: {url: \"smtp://mail.example.com\", from: c@example.com}\n  channels:\n    - {name: exec, type: email}\n    - {name: eng, type: slack, url: \"https://hooks.example.com/x\"}\n" +
+		"  routes:\n    - {name: finance, match: {metrics: [arr]}, users: [cfo@example.org]}\n    - {name: sre, match: {pillars: [reliability]}, users: [sre@example.org], channels: [eng]}\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	gen := filepath.Join(dir, "org.ndjson")
+	mustRun(t, "generate", "--out", gen, "--scale", "0.01", "--end", "2026-06-01")
+	mustRun(t, "import", "--data", data, gen)
+	r := mustRun(t, "alert", "route", "--config", cfg, "--data", data, "arr", "--rule", "arr_behind_target").stdout
+	for _, want := range []string{"arr_behind_target (critical):", "withheld from cfo@example.org: not a Candor user, so not granted revenue:read", "withheld from channel eng: a slack channel not marked revenue: true"} {
+		if !strings.Contains(r, want) {
+			t.Errorf("no %q in\n%s", want, r)
+		}
+	}
+	r = mustRun(t, "alert", "route", "--config", cfg, "--data", data, "mttr", "--scope", "service:payments").stdout
+	if !strings.Contains(r, "eng (slack) — route service_owners, route sre") || !strings.Contains(r, "metric_red (warning):") {
+		t.Errorf("mttr:\n%s", r)
+	}
+	if err := os.WriteFile(cfg, []byte(conf+"    - {name: bad, roles: [chief]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env, _, errb := testEnv(nil)
+	if code := Run(context.Background(), env, []string{"alert", "route", "--config", cfg, "--data", data, "arr"}); code == 0 || !strings.Contains(errb.String(), "candor.yaml:9") || !strings.Contains(errb.String(), `unknown role "chief"`) {
+		t.Errorf("a bad route: %d %s", code, errb.String())
+	}
+}

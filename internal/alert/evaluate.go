@@ -30,7 +30,8 @@ func (o Observation) Key() string { return o.Rule + "|" + o.Metric + "|" + o.Sco
 // Evaluate applies the rules (Compile's) to the scorecard as of opt.AsOf
 // and returns one observation per rule and metric it looks at, active or
 // not. Escalation rules are not evaluated here: the governance watcher
-// raises escalations (Service.Notify). Call it under the engine's read lock.
+// raises escalations (Service.Notify); nor reconciliation rules, which
+// read the kept results (ReconcileObservations). Call it under the engine's read lock.
 func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt scorecard.Options) []Observation {
 	cards := map[string]map[string]scorecard.Card{} // scope → metric → card
 	cardsOf := func(scope metrics.Scope) map[string]scorecard.Card {
@@ -40,6 +41,7 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 		}
 		o := opt
 		o.Scope = scope
+		o.Points = 4 // Degrading reads the last four weeks; the rest is for charts
 		c := map[string]scorecard.Card{}
 		for _, p := range scorecard.Build(cat, ds, o).Pillars {
 			for _, card := range p.Metrics {
@@ -52,7 +54,10 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 	var out []Observation
 	for _, r := range rules {
 		switch r.Kind {
-		case KindEscalation:
+		case KindEscalation, KindReconcile:
+			continue
+		case KindBurnRate:
+			out = append(out, burnObservations(cat, ds, r, opt.AsOf)...)
 			continue
 		case KindQuarantine:
 			n := ds.QuarantinedCount()

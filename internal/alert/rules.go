@@ -15,8 +15,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
 )
 
 // Rule kinds.
@@ -41,10 +43,17 @@ const (
 	KindEscalation = "escalation"
 	// KindQuarantine fires while stored rows are quarantined (undecodable).
 	KindQuarantine = "quarantine"
+	// KindReconcile fires while the latest reconciliation of the metric
+	// against its source system's figure (package reconcile) has one of
+	// Statuses (default amber, red: beyond the tolerance).
+	KindReconcile = "reconciliation"
+	// KindBurnRate fires while a service burns its error budget faster
+	// than a window's factor (Burn; default BurnDefaults).
+	KindBurnRate = "burn_rate"
 )
 
 // Kinds lists the rule kinds.
-var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine}
+var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine, KindReconcile, KindBurnRate}
 
 // Rule is one alerting rule as configured under alerts.rules.
 type Rule struct {
@@ -74,33 +83,42 @@ type Rule struct {
 	Channels []string `yaml:"channels" json:"channels,omitempty"`
 	// Recipients replace an e-mail channel's own addresses for this rule.
 	Recipients []string `yaml:"recipients" json:"recipients,omitempty"`
+	// Burn are a burn_rate rule's windows (default BurnDefaults).
+	Burn []BurnWindow `yaml:"burn" json:"burn,omitempty"`
+	// Every is how often the leader evaluates the rule (a duration; default
+	// DefaultEvery of its metric).
+	Every string `yaml:"every" json:"every,omitempty"`
 
 	forDur time.Duration
+	every  time.Duration
 	scope  metrics.Scope
 }
 
 // ForDuration is the parsed For.
 func (r Rule) ForDuration() time.Duration { return r.forDur }
 
+// EveryDuration is the parsed Every, or its default.
+func (r Rule) EveryDuration() time.Duration { return r.every }
+
 // Defaults are the rules shipped for the seeds' thresholds (issue 15):
 // pipeline coverage under 3×, win rate down more than 10 % on the previous
 // window, MQLs under 80 % of target, ARR behind target, the error budget
-// burning (its status amber or red: the catalog's thresholds on the budget
-// left stand in for the multiwindow burn rates until SLI burn is a metric),
-// every metric turning red, stale sources, degrading metrics, the
-// governance escalations and quarantined rows.
+// burning fast (the multiwindow burn rates, BurnDefaults), every metric
+// turning red, stale sources, degrading metrics, the governance
+// escalations, quarantined rows and failed reconciliations.
 func Defaults() []Rule {
 	return []Rule{
 		{Name: "pipeline_coverage_low", Kind: KindThreshold, Metric: "pipeline_coverage", Op: "<", Value: 3, For: "1h", Severity: "critical"},
 		{Name: "win_rate_drop", Kind: KindChange, Metric: "win_rate", Direction: "drop", Value: 10, Severity: "warning"},
 		{Name: "mql_shortfall", Kind: KindShortfall, Metric: "mql_volume", Value: 80, Severity: "warning"},
 		{Name: "arr_behind_target", Kind: KindShortfall, Metric: "arr", Value: 100, Severity: "critical"},
-		{Name: "error_budget_burn", Kind: KindStatus, Metric: "error_budget_remaining", Statuses: []catalog.Status{catalog.Amber, catalog.Red}, Severity: "critical"},
+		{Name: "error_budget_burn", Kind: KindBurnRate, Severity: "critical"},
 		{Name: "metric_red", Kind: KindStatus, Metric: "*", Statuses: []catalog.Status{catalog.Red}, For: "1h", Severity: "warning"},
 		{Name: "source_stale", Kind: KindStale, Metric: "*", Severity: "warning"},
 		{Name: "metric_degrading", Kind: KindDegrading, Metric: "*", Severity: "warning"},
 		{Name: "escalation", Kind: KindEscalation, Metric: "*", Severity: "critical"},
 		{Name: "rows_quarantined", Kind: KindQuarantine, Severity: "critical"},
+		{Name: "reconciliation_failed", Kind: KindReconcile, Metric: "*", Severity: "critical"},
 	}
 }
 
@@ -137,6 +155,10 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			if r.Metric != "" {
 				bad("metric", "a quarantine rule is about stored rows, not a metric")
 			}
+		case r.Kind == KindBurnRate:
+			if r.Metric != "" {
+				bad("metric", "a burn_rate rule reads each service's SLIs against its SLO target, not a metric")
+			}
 		case r.Metric == "*":
 		case r.Metric == "":
 			bad("metric", "a %s rule needs a metric id or \"*\"", r.Kind)
@@ -160,6 +182,15 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			}
 			r.forDur = d
 		}
+		if r.Every != "" {
+			d, err := catalog.ParseWindow(r.Every)
+			if err != nil || d <= 0 {
+				bad("every", "not a positive duration: %q", r.Every)
+			}
+			r.every = d
+		} else {
+			r.every = DefaultEvery(m)
+		}
 		switch r.Severity {
 		case "":
 			r.Severity = "warning"
@@ -168,7 +199,7 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			bad("severity", "unknown severity %q; known: warning, critical", r.Severity)
 		}
 		switch r.Kind {
-		case KindStatus:
+		case KindStatus, KindReconcile:
 			if len(r.Statuses) == 0 {
 				r.Statuses = []catalog.Status{catalog.Amber, catalog.Red}
 			}
@@ -190,6 +221,24 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			}
 			if r.Value <= 0 {
 				bad("value", "a change rule needs a percentage above 0")
+			}
+		case KindBurnRate:
+			if r.Scope != "" && !strings.HasPrefix(r.Scope, "service:") {
+				bad("scope", "a burn_rate rule's scope is one service (service:NAME), not %q", r.Scope)
+			}
+			if len(r.Burn) == 0 {
+				r.Burn = BurnDefaults()
+			}
+			for j := range r.Burn {
+				w := &r.Burn[j]
+				d, err := catalog.ParseWindow(w.Window)
+				if err != nil || d < time.Hour || d%time.Hour != 0 {
+					bad(fmt.Sprintf("burn[%d].window", j), "a burn window is whole hours (SLIs are hourly at finest), not %q", w.Window)
+				}
+				w.dur = d
+				if w.Factor <= 0 {
+					bad(fmt.Sprintf("burn[%d].factor", j), "a burn factor is above 0 (14.4 burns a 30-day budget in 2 days)")
+				}
 			}
 		case KindShortfall:
 			if r.Value <= 0 {
@@ -226,19 +275,27 @@ type Config struct {
 	SMTP           SMTPConfig      `yaml:"smtp"`
 	// Link is the address of the alerts in the web app, put in e-mails.
 	Link string `yaml:"link"`
+	// Routes send alerts by role, address and owner (after DefaultRoutes
+	// unless NoDefaultRoutes; a route named like a default replaces it).
+	Routes          []Route `yaml:"routes"`
+	NoDefaultRoutes bool    `yaml:"no_default_routes"`
 }
 
 // ChannelConfig is one notification channel.
 type ChannelConfig struct {
 	Name string `yaml:"name"`
-	// Type is email or webhook.
+	// Type is email, webhook, slack or inapp.
 	Type string `yaml:"type"`
 	// To are an e-mail channel's addresses (a rule's recipients replace them).
 	To []string `yaml:"to"`
 	// URL is a webhook's address; SecretEnv names the environment variable
-	// holding its HMAC secret (secrets stay out of the file).
+	// holding its HMAC secret (secrets stay out of the file), or a slack
+	// channel's whole URL.
 	URL       string `yaml:"url"`
 	SecretEnv string `yaml:"secret_env"`
+	// Revenue lets a webhook or slack channel carry revenue-sensitive
+	// alerts: who reads it is unknown, so it is off by default.
+	Revenue bool `yaml:"revenue"`
 }
 
 // SMTPConfig is the mail server; CANDOR_SMTP_URL and CANDOR_SMTP_FROM
@@ -256,6 +313,26 @@ type Settings struct {
 	Channels map[string]Channel
 	// Kinds names each channel's type, for listing.
 	Kinds map[string]string
+	// Routes are the checked routes, defaults first; Revenue and To are
+	// Router's.
+	Routes  []Route
+	Revenue map[string]bool
+	To      map[string][]string
+}
+
+// WithInbox gives the in-app channels the store that keeps the inboxes.
+func (s Settings) WithInbox(docs store.DocStore) Settings {
+	for name, ch := range s.Channels {
+		if _, ok := ch.(InApp); ok {
+			s.Channels[name] = InApp{Docs: docs}
+		}
+	}
+	return s
+}
+
+// Router is the settings' router under the catalog and the grants.
+func (s Settings) Router(cat *catalog.Catalog, g *auth.Grants) Router {
+	return Router{Routes: s.Routes, Catalog: cat, Grants: g, Kinds: s.Kinds, Revenue: s.Revenue, To: s.To}
 }
 
 // Setup checks c against the catalog: the rules (Compile; line finds the
@@ -287,7 +364,8 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 	if err != nil {
 		errs = append(errs, err)
 	}
-	s := Settings{Rules: compiled, Timing: DefaultTiming, Every: time.Hour, Channels: map[string]Channel{}, Kinds: map[string]string{}}
+	s := Settings{Rules: compiled, Timing: DefaultTiming, Every: time.Hour, Channels: map[string]Channel{}, Kinds: map[string]string{},
+		Revenue: map[string]bool{}, To: map[string][]string{}}
 	dur := func(field, v string, into *time.Duration) {
 		if v == "" {
 			return
@@ -324,6 +402,7 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 			continue
 		}
 		s.Kinds[ch.Name] = ch.Type
+		s.Revenue[ch.Name], s.To[ch.Name] = ch.Revenue, ch.To
 		switch ch.Type {
 		case "email":
 			if smtpURL == "" {
@@ -347,8 +426,24 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 				continue
 			}
 			s.Channels[ch.Name] = Webhook{URL: ch.URL, Secret: []byte(env(ch.SecretEnv))}
+		case "slack":
+			// An incoming webhook's URL is its credential: it may come from
+			// the environment variable secret_env names instead of the file.
+			raw, field := ch.URL, "url"
+			if ch.SecretEnv != "" {
+				raw, field = env(ch.SecretEnv), "secret_env"
+			}
+			u, err := url.Parse(raw)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				bad(field, "a slack channel needs its incoming webhook's http(s) URL in url or in the environment variable secret_env names")
+				continue
+			}
+			s.Channels[ch.Name] = Slack{URL: raw, Link: c.Link}
+		case "inapp":
+			// Its Docs are the store's, set by the caller (Settings.Inbox).
+			s.Channels[ch.Name] = InApp{}
 		default:
-			bad("type", "unknown channel type %q; known: email, webhook", ch.Type)
+			bad("type", "unknown channel type %q; known: email, webhook, slack, inapp", ch.Type)
 		}
 	}
 	for i, r := range c.Rules {
@@ -362,5 +457,24 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 			}
 		}
 	}
+	routes := c.Routes
+	if !c.NoDefaultRoutes {
+		var own []Route
+		for _, d := range DefaultRoutes() {
+			if !slices.ContainsFunc(c.Routes, func(r Route) bool { return r.Name == d.Name }) {
+				own = append(own, d)
+			}
+		}
+		routes = append(own, c.Routes...)
+	}
+	roff := len(routes) - len(c.Routes)
+	checkRoutes(routes, cat, compiled, s.Kinds, func(i int, id, field, format string, a ...any) {
+		fe := &catalog.FieldError{File: file, Kind: "alert route", ID: id, Field: field, Msg: fmt.Sprintf(format, a...)}
+		if line != nil && i >= roff {
+			fe.Line = line(fmt.Sprintf("routes[%d].%s", i-roff, field))
+		}
+		errs = append(errs, fe)
+	})
+	s.Routes = routes
 	return s, errors.Join(errs...)
 }

@@ -3,6 +3,8 @@ package alert
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +18,9 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/reconcile"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -39,8 +43,48 @@ type Service struct {
 	MaxAttempts int
 	Now         func() time.Time
 	Log         *slog.Logger
+	// Router, when set, decides each alert's channels and recipients
+	// (routes, grants); Users lists the people it chooses from.
+	Router *Router
+	Users  func(ctx context.Context) ([]store.User, error)
+	// Ledger, when set, gets an entry for every acknowledgement and
+	// silence (after it is stored: the alert store and the ledger may be
+	// one database, but not one transaction here).
+	Ledger store.LedgerStore
+	// Docs holds the reconciliation results reconciliation rules read; nil
+	// leaves those rules unevaluated.
+	Docs store.DocStore
 
 	mu sync.Mutex // one evaluation or escalation at a time
+	// last is when each rule was last evaluated by this process: a rule is
+	// due once per slot of its `every` (see due).
+	last map[string]time.Time
+	// seq is the engine sequence last evaluated; ingestAt when AfterIngest
+	// last evaluated.
+	seq      int64
+	ingestAt time.Time
+}
+
+// due returns the rules to evaluate at now and marks them evaluated: a
+// rule is due at the first evaluation in each UTC-aligned slot of its
+// `every` (a daily rule at the first after midnight UTC). Escalation rules
+// are always "due": the watcher raises them, Step holds them. A restarted
+// or newly elected leader evaluates every rule once.
+func (s *Service) due(now time.Time) []Rule {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		s.last = map[string]time.Time{}
+	}
+	var out []Rule
+	for _, r := range s.Rules {
+		every := max(r.every, time.Second)
+		if last, ok := s.last[r.Name]; r.Kind == KindEscalation || !ok || !now.Truncate(every).Equal(last.Truncate(every)) {
+			out = append(out, r)
+			s.last[r.Name] = now
+		}
+	}
+	return out
 }
 
 func (s *Service) now() time.Time {
@@ -77,11 +121,26 @@ func (s *Service) Ack(ctx context.Context, key, by, note string) error {
 	if strings.TrimSpace(by) == "" {
 		return domain.InvalidParam("by", "an acknowledgement needs its author")
 	}
-	if err := s.Store.AckAlert(ctx, key, by, note, s.now()); err != nil {
+	now := s.now()
+	if err := s.Store.AckAlert(ctx, key, by, note, now); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return domain.Errorf(domain.ENotFound, "no pending or firing alert %q", key)
 		}
 		return err
+	}
+	if s.Ledger == nil {
+		return nil
+	}
+	as, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"key": key, "at": now}
+	if i := slices.IndexFunc(as, func(a Alert) bool { return a.Key == key }); i >= 0 {
+		data["rule"], data["metric"], data["scope"], data["state"] = as[i].Rule, as[i].Metric, as[i].Scope, as[i].State
+	}
+	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertAck, data, map[string]string{"by": by, "note": note}); err != nil {
+		return fmt.Errorf("the acknowledgement is stored but not in the ledger: %w", err)
 	}
 	return nil
 }
@@ -104,23 +163,104 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 	}
 	now := s.now()
 	x.StartsAt, x.EndsAt, x.CreatedAt = now, now.Add(d), now
-	return s.Store.AddSilence(ctx, x)
+	x, err := s.Store.AddSilence(ctx, x)
+	if err != nil || s.Ledger == nil {
+		return x, err
+	}
+	data := map[string]any{"id": x.ID, "rule": x.Rule, "metric": x.Metric, "scope": x.Scope, "starts_at": x.StartsAt, "ends_at": x.EndsAt}
+	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertSilence, data, map[string]string{"author": x.Author, "reason": x.Reason}); err != nil {
+		return x, fmt.Errorf("the silence is stored but not in the ledger: %w", err)
+	}
+	return x, nil
 }
 
 // Evaluate applies the rules to the scorecard now, advances the alerts,
 // stores the notifications due, then sends what is due.
 func (s *Service) Evaluate(ctx context.Context, opt scorecard.Options) error {
 	now := s.now()
+	return s.evaluate(ctx, opt, now, s.due(now))
+}
+
+// OnIngest are the rule kinds evaluated again after an ingest, whatever
+// their schedule: quarantined rows are counted, and new data may end a
+// staleness (staleness begins with time passing, not with an ingest, so
+// the schedule finds it).
+var OnIngest = []string{KindQuarantine, KindStale}
+
+// AfterIngest evaluates the OnIngest rules when the engine's data moved
+// on since the last evaluation here and the last one of them is at least
+// a minute old (a stream of small batches is judged once a minute). It
+// reports whether it evaluated.
+// opt, when set, gives the scorecard options (asked only when it
+// evaluates).
+func (s *Service) AfterIngest(ctx context.Context, opt func(ctx context.Context, asOf time.Time) (scorecard.Options, error)) (bool, error) {
+	now := s.now()
+	seq := s.Engine.Seq()
+	s.mu.Lock()
+	moved := seq != s.seq && now.Sub(s.ingestAt) >= time.Minute
+	if moved {
+		s.seq, s.ingestAt = seq, now
+	}
+	s.mu.Unlock()
+	if !moved {
+		return false, nil
+	}
+	var rules []Rule
+	for _, r := range s.Rules {
+		if slices.Contains(OnIngest, r.Kind) {
+			rules = append(rules, r)
+		}
+	}
+	if len(rules) == 0 {
+		return false, nil
+	}
+	o := scorecard.Options{}
+	if opt != nil {
+		var err error
+		if o, err = opt(ctx, now); err != nil {
+			return false, err
+		}
+	}
+	return true, s.evaluate(ctx, o, now, rules)
+}
+
+func (s *Service) evaluate(ctx context.Context, opt scorecard.Options, now time.Time, rules []Rule) error {
 	opt.AsOf = now
+	if s.Engine != nil {
+		s.mu.Lock()
+		s.seq = max(s.seq, s.Engine.Seq())
+		s.mu.Unlock()
+	}
 	var obs []Observation
 	if err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		obs = Evaluate(s.Catalog, ds, s.Rules, opt)
+		obs = Evaluate(s.Catalog, ds, rules, opt)
 		return nil
 	}); err != nil {
 		return err
 	}
+	if s.Docs != nil && slices.ContainsFunc(rules, func(r Rule) bool { return r.Kind == KindReconcile }) {
+		results, err := reconcile.List(ctx, s.Docs, 0)
+		if err != nil {
+			return err
+		}
+		obs = append(obs, ReconcileObservations(s.Catalog, rules, results)...)
+	}
 	if err := s.update(ctx, now, func(prev []Alert) ([]Alert, []string) {
-		return Step(prev, obs, s.Rules, now, cmp.Or(s.Keep, 7*24*time.Hour))
+		// Alerts of rules not due this time stand as they are; those of
+		// rules no longer configured go through Step and resolve.
+		var stepped, held []Alert
+		for _, a := range prev {
+			if slices.ContainsFunc(s.Rules, func(r Rule) bool { return r.Name == a.Rule }) &&
+				!slices.ContainsFunc(rules, func(r Rule) bool { return r.Name == a.Rule }) {
+				held = append(held, a)
+			} else {
+				stepped = append(stepped, a)
+			}
+		}
+		next, drop := Step(stepped, obs, s.Rules, now, cmp.Or(s.Keep, 7*24*time.Hour))
+		next = append(next, held...)
+		slices.SortFunc(next, func(a, b Alert) int { return cmp.Compare(a.Key, b.Key) })
+		return next, drop
 	}); err != nil {
 		return err
 	}
@@ -186,29 +326,33 @@ func (s *Service) update(ctx context.Context, now time.Time, step func([]Alert) 
 	next, drop := step(prev)
 	next, msgs := Plan(next, silences, s.Timing, now)
 	var notes []store.Notification
+	var users []store.User
+	if s.Router != nil && s.Users != nil && len(msgs) > 0 {
+		if users, err = s.Users(ctx); err != nil {
+			return err
+		}
+	}
 	for _, m := range msgs {
 		i := slices.IndexFunc(s.Rules, func(r Rule) bool { return r.Name == m.Group })
 		var r Rule
 		if i >= 0 {
 			r = s.Rules[i]
 		}
-		chans := r.Channels
-		if len(chans) == 0 {
-			for name := range s.Channels {
-				chans = append(chans, name)
+		for _, p := range s.split(m, r, users) {
+			// One per group, channel, recipients and group_interval slot: a
+			// group is told at most once per slot, so an instance that
+			// wrongly believes it still leads and evaluates in the same slot
+			// queues nothing more.
+			key := fmt.Sprintf("%s|%s|%s", m.Group, p.channel, now.Truncate(max(s.Timing.GroupInterval, time.Second)).Format(time.RFC3339Nano))
+			if s.Router != nil && len(p.to) > 0 {
+				h := sha256.Sum256([]byte(strings.Join(p.to, ",")))
+				key += "|" + hex.EncodeToString(h[:6])
 			}
-			slices.Sort(chans)
-		}
-		for _, ch := range chans {
-			// One per group, channel and group_interval slot: a group is told
-			// at most once per slot, so an instance that wrongly believes it
-			// still leads and evaluates in the same slot queues nothing more.
-			key := fmt.Sprintf("%s|%s|%s", m.Group, ch, now.Truncate(max(s.Timing.GroupInterval, time.Second)).Format(time.RFC3339Nano))
-			body, err := json.Marshal(Envelope{Key: key, To: r.Recipients, Message: m})
+			body, err := json.Marshal(Envelope{Key: key, To: p.to, Message: p.msg})
 			if err != nil {
 				return err
 			}
-			notes = append(notes, store.Notification{Key: key, Group: m.Group, Channel: ch, Body: body, NextAt: now, CreatedAt: now})
+			notes = append(notes, store.Notification{Key: key, Group: m.Group, Channel: p.channel, Body: body, NextAt: now, CreatedAt: now})
 		}
 	}
 	put := make([]store.AlertRow, 0, len(next))
@@ -221,6 +365,87 @@ func (s *Service) update(ctx context.Context, now time.Time, step func([]Alert) 
 	}
 	_, err = s.Store.SaveAlerts(ctx, put, drop, notes)
 	return err
+}
+
+// part is the share of a group's message one channel and set of
+// recipients gets.
+type part struct {
+	channel string
+	to      []string
+	msg     Message
+}
+
+// split divides m among channels and recipients: without a Router every
+// channel the rule names (or every one) gets all of it, addressed to the
+// rule's recipients; with one, each alert goes where Router.Plan says, so
+// a recipient gets only the alerts routed to them and may see.
+func (s *Service) split(m Message, r Rule, users []store.User) []part {
+	if s.Router == nil {
+		chans := r.Channels
+		if len(chans) == 0 {
+			for name := range s.Channels {
+				chans = append(chans, name)
+			}
+			slices.Sort(chans)
+		}
+		out := make([]part, 0, len(chans))
+		for _, ch := range chans {
+			out = append(out, part{channel: ch, to: r.Recipients, msg: m})
+		}
+		return out
+	}
+	var out []part
+	place := func(a Alert, resolved bool) {
+		ds, _ := s.Router.Plan(a.Observation, r, users)
+		for _, d := range ds {
+			i := slices.IndexFunc(out, func(p part) bool { return p.channel == d.Channel && slices.Equal(p.to, d.To) })
+			if i < 0 {
+				msg := m
+				msg.Firing, msg.Resolved = nil, nil
+				out = append(out, part{channel: d.Channel, to: d.To, msg: msg})
+				i = len(out) - 1
+			}
+			if resolved {
+				out[i].msg.Resolved = append(out[i].msg.Resolved, a)
+			} else {
+				out[i].msg.Firing = append(out[i].msg.Firing, a)
+			}
+		}
+	}
+	for _, a := range m.Firing {
+		place(a, false)
+	}
+	for _, a := range m.Resolved {
+		place(a, true)
+	}
+	return out
+}
+
+// NotificationView is a stored notification without its addresses and
+// text: what the alerts page shows of the outbox.
+type NotificationView struct {
+	store.Notification
+	// Firing and Resolved count the alerts it carries.
+	Firing, Resolved int
+}
+
+// Notifications returns the latest limit notifications, newest first.
+func (s *Service) Notifications(ctx context.Context, limit int) ([]NotificationView, error) {
+	ns, err := s.Store.Notifications(ctx, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NotificationView, 0, len(ns))
+	for _, n := range ns {
+		v := NotificationView{Notification: n}
+		var e Envelope
+		if json.Unmarshal(n.Body, &e) == nil {
+			v.Firing, v.Resolved = len(e.Message.Firing), len(e.Message.Resolved)
+		}
+		v.Body = nil
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // backoff is the wait before a notification's next attempt after attempt
@@ -295,9 +520,10 @@ func (s *Service) Test(ctx context.Context, channel string, to []string) error {
 	return ch.Send(ctx, Envelope{Key: "test|" + channel + "|" + now.Format(time.RFC3339Nano), To: to, Message: m})
 }
 
-// Run evaluates the rules now and every `every` (the settings' Every),
-// and sends due notifications (retries) each minute in between, until ctx
-// ends. opt gives the scorecard options of an evaluation (the connectors'
+// Run evaluates the rules due now and every `every` (the settings'
+// Every), and each minute in between evaluates the OnIngest rules when
+// records arrived (AfterIngest) and sends due notifications (retries),
+// until ctx ends. opt gives the scorecard options of an evaluation (the connectors'
 // health); nil evaluates with none.
 func (s *Service) Run(ctx context.Context, every time.Duration, opt func(ctx context.Context, asOf time.Time) (scorecard.Options, error)) {
 	next := time.Time{}
@@ -315,8 +541,13 @@ func (s *Service) Run(ctx context.Context, every time.Duration, opt func(ctx con
 				s.Log.Error("evaluating alert rules", "err", err)
 			}
 			next = now.Add(every)
-		} else if _, err := s.Flush(ctx); err != nil && ctx.Err() == nil && s.Log != nil {
-			s.Log.Error("sending alert notifications", "err", err)
+		} else {
+			if _, err := s.AfterIngest(ctx, opt); err != nil && ctx.Err() == nil && s.Log != nil {
+				s.Log.Error("evaluating alert rules after an ingest", "err", err)
+			}
+			if _, err := s.Flush(ctx); err != nil && ctx.Err() == nil && s.Log != nil {
+				s.Log.Error("sending alert notifications", "err", err)
+			}
 		}
 		t := time.NewTimer(min(time.Minute, every))
 		select {

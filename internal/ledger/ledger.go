@@ -71,6 +71,10 @@ const (
 	// TypeAnnotation is a business-cycle annotation posted or withdrawn over the API (package
 	// annotation).
 	TypeAnnotation = "annotation"
+	// TypeAlertAck and TypeAlertSilence are an alert acknowledged and
+	// alerts silenced (package alert).
+	TypeAlertAck     = "alert_ack"
+	TypeAlertSilence = "alert_silence"
 )
 
 // Types lists every entry type.
@@ -79,6 +83,7 @@ var Types = []string{
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
 	TypeRetroValidation, TypeReport, TypeReportSend,
 	TypeAnnotation,
+	TypeAlertAck, TypeAlertSilence,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

@@ -6,6 +6,7 @@
 package scorecard
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"runtime"
@@ -42,6 +43,10 @@ type Options struct {
 	// annotation): a metric naming one in DegradingExempt does not count a worse week inside
 	// it towards the degrading flag.
 	Annotations []catalog.Annotation
+	// Points, when positive, is how many weekly points each card's series
+	// has instead of SeriesPoints: Degrading reads only the last four, so
+	// the alert rules ask for 4 and skip two thirds of the series' cost.
+	Points int
 }
 
 // visible reports whether Visible lets the metric be shown.
@@ -472,7 +477,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	prev, _ := ds.At(q.Previous().AsOf).Compute(m.ID, q.Previous())
 	c.Trend = trend(m.Better, c.Value, prev.Value)
 	if series {
-		c.Series, c.Degrading = weekly(ds, m, q, opt.Annotations)
+		c.Series, c.Degrading = weekly(ds, m, q, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
 	}
 	return c
 }
@@ -579,13 +584,13 @@ func trend(better string, cur, prev *float64) Trend {
 	return t
 }
 
-// weekly returns the metric over the last 12 weekly windows, oldest first,
+// weekly returns the metric over the last n weekly windows, oldest first,
 // and whether it worsened in each of the last three; a window overlapping an
 // annotation the metric is exempt during is marked (Point.Exempt).
-func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, anns []catalog.Annotation) ([]Point, bool) {
-	pts := make([]Point, SeriesPoints)
-	for k := 0; k < SeriesPoints; k++ {
-		end := q.AsOf.Add(-time.Duration(SeriesPoints-1-k) * week)
+func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns []catalog.Annotation) ([]Point, bool) {
+	pts := make([]Point, n)
+	for k := 0; k < n; k++ {
+		end := q.AsOf.Add(-time.Duration(n-1-k) * week)
 		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope}
 		r, _ := ds.At(end).Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}

@@ -157,6 +157,10 @@ func (s *Server) Routes() []Route {
 		// The reader's own links (every link for users:admin); Auth.RevokeShare checks whose.
 		{"GET", "/shares", SignedIn, HTML, s.sharesList},
 		{"POST", "/shares/{id}/revoke", SignedIn, HTML, s.sharesRevoke},
+		{"GET", "/alerts", Need(auth.MetricRead), HTML, s.alertsPage},
+		{"POST", "/alerts/ack", Need(auth.MetricAcknowledge), HTML, s.ackAlertForm},
+		{"POST", "/alerts/silences", Need(auth.MetricAcknowledge), HTML, s.silenceForm},
+		{"POST", "/alerts/inbox/read", SignedIn, HTML, s.inboxReadForm},
 	}
 }
 

@@ -126,6 +126,11 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		// The share links page: anyone signed in sees their own links; no link has id 999999.
 		"GET /shares":              {who: "signed in", ok: 200},
 		"POST /shares/{id}/revoke": {who: "signed in", path: "/shares/999999/revoke", ctype: formType, ok: 404},
+		"GET /alerts":              {who: "metric:read", ok: 200},
+		"POST /alerts/ack": {who: "metric:acknowledge", body: "key=metric_red%7Cchange_failure_rate%7C&note=on+it", ctype: formType, ok: 303,
+			sees: seesMetric(cat, "change_failure_rate")},
+		"POST /alerts/silences":   {who: "metric:acknowledge", body: "rule=metric_red&reason=quarter+close&for=2h", ctype: formType, ok: 303},
+		"POST /alerts/inbox/read": {who: "signed in", ctype: formType, ok: 303},
 	}
 }
 

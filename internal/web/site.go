@@ -178,6 +178,9 @@ type NavItem struct {
 	Href    string
 	Current bool
 	Items   []NavItem
+	// Count, when positive, is shown beside the label (unread in-app
+	// notifications beside Alerts).
+	Count int
 }
 
 // HiddenField is a name and value a form sends as a hidden input.
@@ -240,6 +243,7 @@ var navPages = []struct{ label, route, href string }{
 	{"Role views", "GET /views/{role}", "/views/"},
 	{"Data sources", "GET /sources", "/sources"},
 	{"Definitions", "GET /proposals", "/proposals"},
+	{"Alerts", "GET /alerts", "/alerts"},
 	{"Admin", "GET /admin", "/admin"},
 	{"Share links", "GET /shares", "/shares"},
 }
@@ -270,7 +274,11 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 		if !rt.Policy.anyone && !rt.Policy.signedIn && !access.Can(rt.Policy.perm) {
 			continue
 		}
-		out = append(out, NavItem{Label: np.label, Href: q.URL(np.href), Current: r.URL.Path == np.href})
+		item := NavItem{Label: np.label, Href: q.URL(np.href), Current: r.URL.Path == np.href}
+		if np.route == "GET /alerts" {
+			item.Count = s.unreadAlerts(r, p)
+		}
+		out = append(out, item)
 	}
 	return out
 }

@@ -1,0 +1,341 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
+)
+
+// Route sends the alerts it matches to people by role, by address and to
+// the alert's owner, over its channels. Every matching route applies (not
+// Alertmanager's first match in a tree): a CEO route and a CRO route both
+// get an ARR alert that matches both.
+type Route struct {
+	Name  string     `yaml:"name" json:"name"`
+	Match RouteMatch `yaml:"match" json:"match"`
+	// Roles send to every enabled user holding one of them.
+	Roles []string `yaml:"roles" json:"roles,omitempty"`
+	// Users are e-mail addresses.
+	Users []string `yaml:"users" json:"users,omitempty"`
+	// Owner sends to the alert's owner too when the owner is a Candor
+	// user's address (a service's owner on a burn_rate alert).
+	Owner bool `yaml:"owner" json:"owner,omitempty"`
+	// Channels are the channels used (default: the rule's, else every one).
+	Channels []string `yaml:"channels" json:"channels,omitempty"`
+}
+
+// RouteMatch: every list given must contain the alert's field; an empty
+// list matches anything.
+type RouteMatch struct {
+	Rules      []string `yaml:"rules" json:"rules,omitempty"`
+	Metrics    []string `yaml:"metrics" json:"metrics,omitempty"`
+	Pillars    []string `yaml:"pillars" json:"pillars,omitempty"`
+	Owners     []string `yaml:"owners" json:"owners,omitempty"`
+	Severities []string `yaml:"severities" json:"severities,omitempty"`
+}
+
+// DefaultRoutes are the shipped routes (issue 15): the CRO gets the
+// metrics the CRO owns (pipeline, win rate, bookings), the VP Marketing
+// the MQL and other marketing metrics, the CEO ARR, and engineering plus
+// each service's owner the delivery and reliability alerts.
+func DefaultRoutes() []Route {
+	return []Route{
+		{Name: "cro", Match: RouteMatch{Owners: []string{"CRO"}}, Roles: []string{"cro"}},
+		{Name: "vp_marketing", Match: RouteMatch{Owners: []string{"VP Marketing"}}, Roles: []string{"vp_marketing"}},
+		{Name: "ceo_arr", Match: RouteMatch{Metrics: []string{"arr"}}, Roles: []string{"ceo"}},
+		{Name: "service_owners", Match: RouteMatch{Pillars: []string{"delivery", "reliability"}}, Roles: []string{"engineering"}, Owner: true},
+	}
+}
+
+// checkRoutes checks routes against the catalog, the built-in roles, the
+// rules and the channels; bad reports a field of route i.
+func checkRoutes(routes []Route, cat *catalog.Catalog, rules []Rule, channels map[string]string, bad func(i int, id, field, format string, a ...any)) {
+	roles, err := auth.BuiltinRoles()
+	var roleIDs []string
+	if err == nil {
+		for _, r := range roles {
+			roleIDs = append(roleIDs, r.ID)
+		}
+	}
+	var pillars []string
+	for _, p := range cat.Pillars {
+		pillars = append(pillars, p.ID)
+	}
+	names := map[string]bool{}
+	for i, rt := range routes {
+		b := func(field, format string, a ...any) { bad(i, rt.Name, field, format, a...) }
+		switch {
+		case rt.Name == "":
+			b("name", "every route needs a name")
+		case names[rt.Name]:
+			b("name", "the name %q is used by an earlier route", rt.Name)
+		}
+		names[rt.Name] = true
+		if len(rt.Roles) == 0 && len(rt.Users) == 0 && !rt.Owner && len(rt.Channels) == 0 {
+			b("roles", "a route needs roles, users, owner: true or channels")
+		}
+		for j, r := range rt.Roles {
+			if !slices.Contains(roleIDs, r) {
+				b(fmt.Sprintf("roles[%d]", j), "unknown role %q; known: %s", r, strings.Join(roleIDs, ", "))
+			}
+		}
+		for j, u := range rt.Users {
+			if _, err := mail.ParseAddress(u); err != nil {
+				b(fmt.Sprintf("users[%d]", j), "not an e-mail address: %q", u)
+			}
+		}
+		for j, c := range rt.Channels {
+			if _, ok := channels[c]; !ok {
+				b(fmt.Sprintf("channels[%d]", j), "unknown channel %q", c)
+			}
+		}
+		for j, m := range rt.Match.Metrics {
+			if _, ok := cat.Metric(m); !ok {
+				b(fmt.Sprintf("match.metrics[%d]", j), "unknown metric %q", m)
+			}
+		}
+		for j, p := range rt.Match.Pillars {
+			if !slices.Contains(pillars, p) {
+				b(fmt.Sprintf("match.pillars[%d]", j), "unknown pillar %q; known: %s", p, strings.Join(pillars, ", "))
+			}
+		}
+		for j, r := range rt.Match.Rules {
+			if !slices.ContainsFunc(rules, func(x Rule) bool { return x.Name == r }) {
+				b(fmt.Sprintf("match.rules[%d]", j), "unknown rule %q", r)
+			}
+		}
+		for j, s := range rt.Match.Severities {
+			if s != "warning" && s != "critical" {
+				b(fmt.Sprintf("match.severities[%d]", j), "unknown severity %q; known: warning, critical", s)
+			}
+		}
+	}
+}
+
+// Router decides where an alert goes: its routes' recipients over their
+// channels, filtered by what each recipient may see.
+type Router struct {
+	Routes  []Route
+	Catalog *catalog.Catalog
+	Grants  *auth.Grants
+	// Kinds names each channel's type; Revenue the channels (webhook,
+	// slack) allowed revenue-sensitive alerts: their readers are unknown.
+	Kinds   map[string]string
+	Revenue map[string]bool
+	// To are the e-mail channels' own addresses, used when no route
+	// matches and the rule names no recipients.
+	To map[string][]string
+}
+
+// Delivery is one channel an alert goes to and, for e-mail, to whom.
+type Delivery struct {
+	Channel string   `json:"channel"`
+	Kind    string   `json:"kind"`
+	To      []string `json:"to,omitempty"`
+	// Why names the routes (or the fallback) that chose it.
+	Why []string `json:"why"`
+}
+
+// Withheld is a recipient or channel an alert matched but may not reach.
+type Withheld struct {
+	Who string `json:"who"`
+	Why string `json:"why"`
+}
+
+// Plan says where the observation o of rule r goes given the users.
+// Without a matching route it goes where the rule says (its channels and
+// recipients, or every channel), as before routing. A recipient gets an
+// alert only when the recipient's roles may see the metric (metric:read,
+// the pillar, and revenue:read for a revenue-sensitive metric); an address
+// that is no Candor user, and a webhook or slack channel not marked
+// `revenue: true`, gets no revenue-sensitive alert.
+func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []Withheld) {
+	m, _ := rt.Catalog.Metric(o.Metric)
+	revenue := m != nil && m.RevenueSensitive()
+	byMail := map[string]store.User{}
+	for _, u := range users {
+		if u.DisabledAt.IsZero() {
+			byMail[strings.ToLower(u.Email)] = u
+		}
+	}
+	var withheld []Withheld
+	hold := func(who, why string) {
+		if !slices.Contains(withheld, Withheld{who, why}) {
+			withheld = append(withheld, Withheld{who, why})
+		}
+	}
+	may := func(addr string) bool {
+		u, ok := byMail[strings.ToLower(addr)]
+		switch {
+		case m == nil:
+			return true // quarantine: about stored rows, no figure of a metric
+		case !ok && revenue:
+			hold(addr, "not a Candor user, so not granted revenue:read")
+			return false
+		case !ok:
+			return true
+		case rt.Grants != nil && !rt.Grants.Access(u.Roles).CanSeeMetric(m):
+			why := fmt.Sprintf("roles %s may not see %s", strings.Join(u.Roles, ", "), m.ID)
+			if revenue && !rt.Grants.Access(u.Roles).Can(auth.RevenueRead) {
+				why = fmt.Sprintf("roles %s lack revenue:read", strings.Join(u.Roles, ", "))
+			}
+			hold(addr, why)
+			return false
+		}
+		return true
+	}
+	all := make([]string, 0, len(rt.Kinds))
+	for name := range rt.Kinds {
+		all = append(all, name)
+	}
+	slices.Sort(all)
+	out := map[string]*Delivery{}
+	add := func(ch string, to []string, why string) {
+		if revenue && !addressed(rt.Kinds[ch]) && !rt.Revenue[ch] {
+			hold("channel "+ch, "a "+rt.Kinds[ch]+" channel not marked revenue: true")
+			return
+		}
+		d := out[ch]
+		if d == nil {
+			d = &Delivery{Channel: ch, Kind: rt.Kinds[ch]}
+			out[ch] = d
+		}
+		if !slices.Contains(d.Why, why) {
+			d.Why = append(d.Why, why)
+		}
+		if addressed(d.Kind) {
+			for _, a := range to {
+				if _, user := byMail[strings.ToLower(a)]; d.Kind == "inapp" && !user {
+					hold(a, "not a Candor user: no in-app inbox")
+					continue
+				}
+				if may(a) && !slices.Contains(d.To, a) {
+					d.To = append(d.To, a)
+				}
+			}
+		}
+	}
+	chansOf := func(own []string) []string {
+		if len(own) > 0 {
+			return own
+		}
+		if len(r.Channels) > 0 {
+			return r.Channels
+		}
+		return all
+	}
+	matched := false
+	for _, route := range rt.Routes {
+		if !route.matches(o, m) {
+			continue
+		}
+		matched = true
+		var to []string
+		for _, u := range users {
+			if u.DisabledAt.IsZero() && slices.ContainsFunc(u.Roles, func(x string) bool { return slices.Contains(route.Roles, x) }) {
+				to = append(to, u.Email)
+			}
+		}
+		to = append(to, route.Users...)
+		if _, ok := byMail[strings.ToLower(o.Owner)]; route.Owner && ok {
+			to = append(to, o.Owner)
+		}
+		for _, ch := range chansOf(route.Channels) {
+			add(ch, to, "route "+route.Name)
+		}
+	}
+	if !matched {
+		for _, ch := range chansOf(nil) {
+			to := r.Recipients
+			if len(to) == 0 {
+				to = rt.To[ch]
+			}
+			add(ch, to, "no route matches: the rule's channels")
+		}
+	}
+	var ds []Delivery
+	for _, ch := range all {
+		if d := out[ch]; d != nil {
+			if addressed(d.Kind) && len(d.To) == 0 {
+				hold("channel "+ch, "no recipient may receive it")
+				continue
+			}
+			slices.Sort(d.To)
+			ds = append(ds, *d)
+		}
+	}
+	return ds, withheld
+}
+
+// addressed reports whether a channel kind goes to people (e-mail, the
+// in-app inbox) rather than to a place (a webhook, a chat channel).
+func addressed(kind string) bool { return kind == "email" || kind == "inapp" }
+
+func (route Route) matches(o Observation, m *catalog.Metric) bool {
+	in := func(list []string, v string) bool { return len(list) == 0 || slices.Contains(list, v) }
+	pillar, owner := "", o.Owner
+	if m != nil {
+		pillar = m.Pillar
+		owner = m.Owner
+	}
+	return in(route.Match.Rules, o.Rule) && in(route.Match.Metrics, o.Metric) && in(route.Match.Pillars, pillar) &&
+		in(route.Match.Owners, owner) && in(route.Match.Severities, o.Severity)
+}
+
+// RouteAnswer is where one rule's alert on a metric would go.
+type RouteAnswer struct {
+	Rule       string     `json:"rule"`
+	Severity   string     `json:"severity"`
+	Deliveries []Delivery `json:"deliveries"`
+	Withheld   []Withheld `json:"withheld,omitempty"`
+}
+
+// Explain says where an alert on metric (in scope, "" for the
+// organisation) would go from each rule that looks at it, or only from
+// the rule named. The alert's owner is the metric's.
+func (s *Service) Explain(ctx context.Context, metric, scope, rule string) ([]RouteAnswer, error) {
+	m, ok := s.Catalog.Metric(metric)
+	if !ok {
+		return nil, domain.InvalidParam("metric", "unknown metric %q", metric)
+	}
+	if scope != "" {
+		sc, err := metrics.ParseScope(scope)
+		if err != nil {
+			return nil, domain.InvalidParam("scope", "%v", err)
+		}
+		scope = sc.String()
+	}
+	if s.Router == nil {
+		return nil, errors.New("no router: routing is not configured for this service")
+	}
+	var users []store.User
+	if s.Users != nil {
+		var err error
+		if users, err = s.Users(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var out []RouteAnswer
+	for _, r := range s.Rules {
+		looks := r.Kind != KindQuarantine && r.appliesTo(m) || r.Kind == KindBurnRate && m.ID == "error_budget_remaining"
+		if rule != "" && r.Name != rule || rule == "" && !looks {
+			continue
+		}
+		o := Observation{Rule: r.Name, Metric: m.ID, Scope: scope, Owner: m.Owner, Severity: r.Severity}
+		ds, wh := s.Router.Plan(o, r, users)
+		out = append(out, RouteAnswer{Rule: r.Name, Severity: r.Severity, Deliveries: ds, Withheld: wh})
+	}
+	if rule != "" && len(out) == 0 {
+		return nil, domain.InvalidParam("rule", "unknown rule %q", rule)
+	}
+	return out, nil
+}

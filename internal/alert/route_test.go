@@ -1,0 +1,254 @@
+package alert
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
+)
+
+func testRouter(t *testing.T) (Router, []store.User) {
+	t.Helper()
+	cat := defaultCatalog(t)
+	g, err := auth.NewGrants(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := func(k string) string { return map[string]string{"S": "x"}[k] }
+	set, err := Setup(Config{
+		SMTP: SMTPConfig{URL: "smtp://mail.example.com", From: "c@example.com"},
+		Channels: []ChannelConfig{{Name: "mail", Type: "email", To: []string{"ops@example.com"}},
+			{Name: "eng-slack", Type: "slack", URL: "https://hooks.example.com/1"},
+			{Name: "board-hook", Type: "webhook", URL: "https://hooks.example.com/2", SecretEnv: "S", Revenue: true}},
+		Routes: []Route{{Name: "sre_slack", Match: RouteMatch{Pillars: []string{"reliability"}}, Channels: []string{"eng-slack"}},
+			{Name: "finance", Match: RouteMatch{Metrics: []string{"arr"}}, Users: []string{"cfo@example.com", "outsider@example.org"}, Channels: []string{"mail", "eng-slack", "board-hook"}}},
+	}, cat, env, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := []store.User{
+		{Email: "ceo@example.com", Roles: []string{"ceo"}},
+		{Email: "cro@example.com", Roles: []string{"cro"}},
+		{Email: "mkt@example.com", Roles: []string{"vp_marketing"}},
+		{Email: "eng@example.com", Roles: []string{"engineering"}},
+		{Email: "payments-lead@example.com", Roles: []string{"engineering"}},
+		{Email: "cfo@example.com", Roles: []string{"support"}},
+		{Email: "gone@example.com", Roles: []string{"ceo"}, DisabledAt: time.Now()},
+	}
+	return set.Router(cat, g), users
+}
+
+func TestRouterPlan(t *testing.T) {
+	rt, users := testRouter(t)
+	cases := []struct {
+		name     string
+		o        Observation
+		rule     Rule
+		want     string // channel:to,to;…
+		withheld string
+	}{
+		{"CRO gets pipeline", Observation{Rule: "p", Metric: "pipeline_coverage", Severity: "critical"}, Rule{},
+			"board-hook:;mail:cro@example.com", "channel eng-slack"},
+		{"VP Marketing gets MQL, over the rule's channels", Observation{Rule: "m", Metric: "mql_volume"}, Rule{Channels: []string{"mail"}},
+			"mail:mkt@example.com", ""},
+		{"CEO gets ARR; no revenue to an outsider, a role without revenue:read, or an unmarked slack", Observation{Rule: "a", Metric: "arr"}, Rule{},
+			"board-hook:;mail:ceo@example.com,cro@example.com", "cfo@example.com;outsider@example.org;channel eng-slack"},
+		{"service owner and engineering get reliability; the slack route too", Observation{Rule: "b", Metric: "error_budget_remaining", Scope: "service:payments", Owner: "payments-lead@example.com"}, Rule{},
+			"board-hook:;eng-slack:;mail:eng@example.com,payments-lead@example.com", ""},
+		{"no route: the rule's channels and recipients", Observation{Rule: "q", Metric: "vulnerability_backlog"}, Rule{Channels: []string{"mail"}, Recipients: []string{"sec@example.com"}},
+			"mail:sec@example.com", ""},
+		{"no route, no recipients: the channel's own list", Observation{Rule: "rows"}, Rule{Channels: []string{"mail"}},
+			"mail:ops@example.com", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ds, wh := rt.Plan(c.o, c.rule, users)
+			var got []string
+			for _, d := range ds {
+				got = append(got, d.Channel+":"+strings.Join(d.To, ","))
+			}
+			if strings.Join(got, ";") != c.want {
+				t.Errorf("deliveries %q, want %q", strings.Join(got, ";"), c.want)
+			}
+			var held []string
+			for _, w := range wh {
+				held = append(held, w.Who)
+			}
+			for _, w := range strings.Split(c.withheld, ";") {
+				if w != "" && !strings.Contains(strings.Join(held, ";"), w) {
+					t.Errorf("%q not withheld: %+v", w, wh)
+				}
+			}
+			if c.withheld == "" && len(wh) > 0 {
+				t.Errorf("withheld %+v", wh)
+			}
+		})
+	}
+}
+
+func TestRoutesChecked(t *testing.T) {
+	cat := defaultCatalog(t)
+	lines := map[string]int{"routes[0].roles[0]": 41, "routes[0].match.metrics[0]": 42, "routes[0].channels[0]": 43, "routes[1].roles": 50}
+	_, err := Setup(Config{Routes: []Route{
+		{Name: "x", Roles: []string{"chief"}, Match: RouteMatch{Metrics: []string{"nope"}}, Channels: []string{"pager"}},
+		{Name: "y"},
+	}}, cat, func(string) string { return "" }, "candor.yaml", func(p string) int { return lines[p] })
+	for _, want := range []string{`candor.yaml:41`, `unknown role "chief"`, `candor.yaml:42`, `unknown metric "nope"`, `candor.yaml:43`, `unknown channel "pager"`, `candor.yaml:50`, "a route needs"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("want %q in %v", want, err)
+		}
+	}
+}
+
+// With a router, each recipient set gets its own notification carrying
+// only its alerts: the CEO's mail has ARR, the CRO's the pipeline.
+func TestRoutedNotifications(t *testing.T) {
+	ctx := context.Background()
+	rt, users := testRouter(t)
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{Name: "red", Kind: KindStatus, Channels: []string{"mail"}}}
+	svc := &Service{Store: db, Rules: rules, Timing: DefaultTiming, Router: &rt, Now: func() time.Time { return now },
+		Users: func(context.Context) ([]store.User, error) { return users, nil }, Channels: map[string]Channel{"mail": &counter{}}}
+	obs := []Observation{{Rule: "red", Metric: "arr", Active: true, Summary: "ARR is red"}, {Rule: "red", Metric: "pipeline_coverage", Active: true, Summary: "Pipeline coverage is red"}}
+	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	due, err := db.DueNotifications(ctx, now, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, n := range due {
+		var e Envelope
+		if err := json.Unmarshal(n.Body, &e); err != nil {
+			t.Fatal(err)
+		}
+		var ms []string
+		for _, a := range e.Message.Firing {
+			ms = append(ms, a.Metric)
+		}
+		got[n.Channel+":"+strings.Join(e.To, ",")] = strings.Join(ms, ",")
+	}
+	// ARR's owner is the CRO, so the CRO gets both; the finance route adds
+	// the webhook marked revenue: true.
+	want := map[string]string{"mail:ceo@example.com,cro@example.com": "arr", "mail:cro@example.com": "pipeline_coverage", "board-hook:": "arr"}
+	if len(got) != len(want) {
+		t.Fatalf("notifications %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s carries %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+// Acknowledgements and silences are written to the ledger, the author and
+// the note or reason as personal data.
+func TestAckAndSilenceInLedger(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{Name: "red", Kind: KindStatus}}
+	svc := &Service{Store: db, Ledger: db, Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	obs := []Observation{{Rule: "red", Metric: "mttr", Active: true, Summary: "MTTR is red"}}
+	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Ack(ctx, "red|mttr|", "ann@example.com", "rolling back"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Silence(ctx, store.Silence{Rule: "red", Reason: "maintenance", Author: "bob@example.com"}, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Ack(ctx, "nope", "ann@example.com", ""); err == nil {
+		t.Error("an unknown alert acknowledged")
+	}
+	page, err := ledger.Read(ctx, db, ledger.Range{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, e.Type+" "+string(e.Data)+" "+string(e.Personal))
+	}
+	all := strings.Join(got, "\n")
+	if len(got) != 2 || !strings.Contains(got[0], `alert_ack {"at":"2026-03-02T09:00:00Z","key":"red|mttr|","metric":"mttr","rule":"red","scope":"","state":"firing"}`) ||
+		!strings.Contains(got[0], `"by":"ann@example.com"`) || !strings.Contains(got[1], `alert_silence`) || !strings.Contains(got[1], `"ends_at":"2026-03-02T11:00:00Z"`) ||
+		!strings.Contains(got[1], `"reason":"maintenance"`) {
+		t.Errorf("ledger:\n%s", all)
+	}
+}
+
+// An in-app channel stores the notification in each routed user's inbox
+// once, counts what is unread and marks it read; an address that is no
+// user has no inbox.
+func TestInAppInbox(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cat := defaultCatalog(t)
+	g, err := auth.NewGrants(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Setup(Config{Channels: []ChannelConfig{{Name: "app", Type: "inapp"}}, NoDefaultRoutes: true,
+		Routes: []Route{{Name: "sre", Match: RouteMatch{Pillars: []string{"reliability"}}, Roles: []string{"engineering"}, Users: []string{"outsider@example.org"}}}},
+		cat, func(string) string { return "" }, "c.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set = set.WithInbox(db)
+	rt := set.Router(cat, g)
+	users := []store.User{{Email: "Eng@example.com", Roles: []string{"engineering"}}, {Email: "ceo@example.com", Roles: []string{"ceo"}}}
+	ds, wh := rt.Plan(Observation{Rule: "r", Metric: "mttr"}, Rule{}, users)
+	if len(ds) != 1 || ds[0].Kind != "inapp" || strings.Join(ds[0].To, ",") != "Eng@example.com" || len(wh) != 1 || wh[0].Who != "outsider@example.org" {
+		t.Fatalf("plan %+v withheld %+v", ds, wh)
+	}
+	ch := set.Channels["app"]
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	e := Envelope{ID: 7, To: ds[0].To, Message: Message{Group: "r", At: at, Firing: []Alert{{Observation: Observation{Summary: "MTTR is red"}}}}}
+	for range 2 { // a repeat after a crash stores nothing more
+		if err := ch.Send(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, unread, err := Inbox(ctx, db, "eng@example.com", 10)
+	if err != nil || len(items) != 1 || unread != 1 || items[0].Lines[0] != "Firing: MTTR is red" || !items[0].Unread {
+		t.Fatalf("inbox %+v unread %d: %v", items, unread, err)
+	}
+	if other, n, _ := Inbox(ctx, db, "ceo@example.com", 10); len(other) != 0 || n != 0 {
+		t.Errorf("the CEO's inbox holds %+v", other)
+	}
+	if err := MarkRead(ctx, db, "eng@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, _ := Inbox(ctx, db, "eng@example.com", 10); n != 0 {
+		t.Errorf("%d unread after marking read", n)
+	}
+	if err := (InApp{Docs: db}).Send(ctx, Envelope{ID: 8, To: []string{"eng@example.com"}, Message: e.Message}); err != nil {
+		t.Fatal(err)
+	}
+	if _, n, _ := Inbox(ctx, db, "eng@example.com", 10); n != 1 {
+		t.Errorf("%d unread after a new one, want 1", n)
+	}
+}

@@ -1,0 +1,308 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
+)
+
+// The alerts page (/alerts): the alerts on metrics the reader may see,
+// firing, pending and resolved; the silences in force; the latest
+// notifications with failed sends and their retry state; and, for those
+// who may acknowledge, forms to acknowledge an alert and to silence
+// alerts. Forms post with the CSRF token and redirect (Post/Redirect/Get);
+// a refused one shows the page again with why.
+
+// maxPageNotifications is how many notifications the page lists.
+const maxPageNotifications = 50
+
+// maxInbox is how many in-app notifications the page lists.
+const maxInbox = 20
+
+// unreadAlerts counts the user's unread in-app notifications (0 for a
+// token, or without alerts); a failure to read them is logged, not
+// shown: the navigation must not break a page.
+func (s *Server) unreadAlerts(r *http.Request, p auth.Principal) int {
+	docs, ok := s.Store.(store.DocStore)
+	if s.Alerts == nil || !ok || p.Kind != auth.KindUser {
+		return 0
+	}
+	_, n, err := alert.Inbox(r.Context(), docs, p.Name, 0)
+	if err != nil {
+		s.logger(r).Warn("counting in-app notifications", "err", err)
+	}
+	return n
+}
+
+type alertsPage struct {
+	// Inbox are the reader's in-app notifications, Unread how many are new.
+	Inbox  []alert.InboxItem
+	Unread int
+
+	Firing, Pending, Resolved []alertRow
+	// Lists are the three above as the page shows them.
+	Lists                     []alertList
+	Silences                  []silenceRow
+	Notifications             []notificationRow
+	Failed                    int
+	CanAck                    bool
+	Rules                     []string
+	Metrics                   []metricChoice
+	Done, Problem, FailedForm string
+	Form                      url.Values
+}
+
+type alertList struct {
+	ID, Title, Lede, Empty string
+	Rows                   []alertRow
+}
+
+type alertRow struct {
+	Key, Rule, Summary, Scope, Owner, Severity string
+	Metric, MetricName, MetricURL              string
+	Status                                     StatusView
+	State                                      string
+	Since                                      time.Time
+	AckedBy, AckNote                           string
+	AckedAt                                    time.Time
+	Silenced                                   bool
+	Anchor                                     string
+}
+
+type silenceRow struct {
+	Rule, Metric, Scope, Reason, Author string
+	Ends                                time.Time
+}
+
+type notificationRow struct {
+	ID                   int64
+	Group, Channel       string
+	State                string
+	Status               StatusView
+	Attempts             int
+	Created, Next, Sent  time.Time
+	LastError            string
+	Firing, ResolvedSize int
+}
+
+// alertsPage serves GET /alerts.
+func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
+	s.renderAlerts(w, r, http.StatusOK, "", "", nil)
+}
+
+func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int, failed, problem string, form url.Values) {
+	svc, err := s.alerts()
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	list, err := svc.List(ctx)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	access := s.access(r)
+	now := s.Now().UTC()
+	data := alertsPage{CanAck: access.Can(auth.MetricAcknowledge), Problem: problem, FailedForm: failed, Form: form}
+	if key := r.URL.Query().Get("done"); key != "" {
+		if d, ok := s.flashes.take(flashOwner(auth.PrincipalFrom(ctx)), key, now); ok {
+			data.Done = d.Message
+		}
+	}
+	for i, a := range list {
+		if a.Metric != "" && s.canSeeMetric(access, a.Metric) != nil {
+			continue
+		}
+		row := alertRow{Key: a.Key, Rule: a.Rule, Summary: a.Summary, Scope: a.Scope, Owner: a.Owner, Severity: a.Severity,
+			Metric: a.Metric, State: a.State, Since: a.ActiveAt, AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: a.AckedAt,
+			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
+		if m, ok := s.Catalog.Metric(a.Metric); ok {
+			row.MetricName, row.MetricURL = m.Name, "/metrics/"+url.PathEscape(m.ID)
+		}
+		switch a.State {
+		case alert.Firing:
+			data.Firing = append(data.Firing, row)
+		case alert.Pending:
+			data.Pending = append(data.Pending, row)
+		default:
+			row.Since = a.ResolvedAt
+			data.Resolved = append(data.Resolved, row)
+		}
+	}
+	if docs, ok := s.Store.(store.DocStore); ok && auth.PrincipalFrom(ctx).Kind == auth.KindUser {
+		if data.Inbox, data.Unread, err = alert.Inbox(ctx, docs, auth.PrincipalFrom(ctx).Name, maxInbox); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	data.Lists = []alertList{
+		{ID: "firing", Title: "Firing", Empty: "Nothing is firing.", Rows: data.Firing},
+		{ID: "pending", Title: "Pending", Lede: "The condition holds, not yet for the rule's for: nobody has been told.", Empty: "Nothing is pending.", Rows: data.Pending},
+		{ID: "resolved", Title: "Resolved in the last 7 days", Empty: "Nothing resolved in the last 7 days.", Rows: data.Resolved},
+	}
+	sils, err := svc.Store.Silences(ctx)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	for _, x := range sils {
+		if !now.Before(x.EndsAt) || x.Metric != "" && s.canSeeMetric(access, x.Metric) != nil {
+			continue
+		}
+		data.Silences = append(data.Silences, silenceRow{Rule: x.Rule, Metric: x.Metric, Scope: x.Scope, Reason: x.Reason, Author: personWords(x.Author), Ends: x.EndsAt})
+	}
+	notes, err := svc.Notifications(ctx, maxPageNotifications)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	for _, n := range notes {
+		// The state in words beside the icon: a notification is sent,
+		// waiting (first try or a retry) or failed, not green or red.
+		st := map[string]catalog.Status{store.NotificationSent: catalog.Green, store.NotificationPending: catalog.Amber, store.NotificationFailed: catalog.Red}[n.State]
+		view := statusView(st)
+		view.Word = map[string]string{store.NotificationSent: "Sent", store.NotificationPending: "Waiting", store.NotificationFailed: "Failed"}[n.State]
+		if n.State == store.NotificationPending && n.Attempts > 0 {
+			view.Word = "Retrying"
+		}
+		row := notificationRow{ID: n.ID, Group: n.Group, Channel: n.Channel, State: n.State, Status: view, Attempts: n.Attempts,
+			Created: n.CreatedAt, Next: n.NextAt, Sent: n.SentAt, LastError: n.LastError, Firing: n.Firing, ResolvedSize: n.Resolved}
+		if n.State == store.NotificationFailed || n.State == store.NotificationPending && n.Attempts > 0 {
+			data.Failed++
+		}
+		data.Notifications = append(data.Notifications, row)
+	}
+	for _, rl := range svc.Rules {
+		data.Rules = append(data.Rules, rl.Name)
+	}
+	cat := s.Catalog.At(now)
+	for i := range cat.Metrics {
+		m := &cat.Metrics[i]
+		if !m.Retired && access.CanSeeMetric(m) {
+			data.Metrics = append(data.Metrics, metricChoice{m.ID, m.Name})
+		}
+	}
+	pg := s.newPage(r, "Alerts", Query{}, data)
+	s.render(w, r, status, "alerts", pg)
+}
+
+// ackAlertForm serves POST /alerts/ack.
+func (s *Server) ackAlertForm(w http.ResponseWriter, r *http.Request) {
+	svc, ok := s.alertForm(w, r)
+	if !ok {
+		return
+	}
+	key := r.PostForm.Get("key")
+	err := s.ackVisible(r, svc, key, strings.TrimSpace(r.PostForm.Get("note")))
+	if err != nil {
+		s.alertFormRefused(w, r, "ack:"+key, err, r.PostForm)
+		return
+	}
+	s.alertsRedirect(w, r, "Acknowledged: the alert is not repeated until it resolves.")
+}
+
+// alertForm reads a posted alerts form and the alert service, answering
+// a failure itself.
+func (s *Server) alertForm(w http.ResponseWriter, r *http.Request) (*alert.Service, bool) {
+	if !s.readForm(w, r) {
+		return nil, false
+	}
+	svc, err := s.alerts()
+	if err != nil {
+		s.pageError(w, r, err)
+		return nil, false
+	}
+	return svc, true
+}
+
+// ackVisible acknowledges an alert on a metric the reader may see.
+func (s *Server) ackVisible(r *http.Request, svc *alert.Service, key, note string) error {
+	list, err := svc.List(r.Context())
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list, func(a alert.Alert) bool { return a.Key == key })
+	if i < 0 {
+		return notFoundf("no alert %q; GET /api/v1/alerts lists them", key)
+	}
+	if list[i].Metric != "" {
+		if err := s.canSeeMetric(s.access(r), list[i].Metric); err != nil {
+			return err
+		}
+	}
+	return svc.Ack(r.Context(), key, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name, note)
+}
+
+// silenceForm serves POST /alerts/silences.
+func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
+	svc, ok := s.alertForm(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	if m := f.Get("metric"); m != "" {
+		if err := s.canSeeMetric(s.access(r), m); err != nil {
+			s.alertFormRefused(w, r, "silence", err, f)
+			return
+		}
+	}
+	d, err := catalog.ParseWindow(f.Get("for"))
+	if err != nil {
+		s.alertFormRefused(w, r, "silence", domain.InvalidParam("for", "a duration such as 2h or 3d, not %q", f.Get("for")), f)
+		return
+	}
+	x, err := svc.Silence(r.Context(), store.Silence{Rule: f.Get("rule"), Metric: f.Get("metric"), Scope: strings.TrimSpace(f.Get("scope")),
+		Reason: strings.TrimSpace(f.Get("reason")), Author: auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name}, d)
+	if err != nil {
+		s.alertFormRefused(w, r, "silence", err, f)
+		return
+	}
+	s.alertsRedirect(w, r, fmt.Sprintf("Silenced until %s.", x.EndsAt.UTC().Format("2 Jan 2006 15:04 MST")))
+}
+
+// inboxReadForm serves POST /alerts/inbox/read: the reader's in-app
+// notifications are marked read.
+func (s *Server) inboxReadForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.alertForm(w, r); !ok {
+		return
+	}
+	p := auth.PrincipalFrom(r.Context())
+	docs, ok := s.Store.(store.DocStore)
+	if !ok || p.Kind != auth.KindUser {
+		s.pageError(w, r, domain.Errorf(domain.ENotImplemented, "no in-app notifications here"))
+		return
+	}
+	if err := alert.MarkRead(r.Context(), docs, p.Name); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	s.alertsRedirect(w, r, "Marked read.")
+}
+
+// alertFormRefused shows the page again with why a form was refused.
+func (s *Server) alertFormRefused(w http.ResponseWriter, r *http.Request, failed string, err error, form url.Values) {
+	e := s.describe(r, err)
+	switch {
+	case e == nil:
+		return
+	case e.Code != domain.EInvalid && e.Code != domain.ENotFound && e.Code != domain.EForbidden:
+		s.pageError(w, r, err)
+		return
+	}
+	s.renderAlerts(w, r, e.status, failed, e.Message, form)
+}
+
+func (s *Server) alertsRedirect(w http.ResponseWriter, r *http.Request, msg string) {
+	key := s.flashes.put(flashOwner(auth.PrincipalFrom(r.Context())), adminDone{Message: msg}, s.Now())
+	http.Redirect(w, r, "/alerts?done="+url.QueryEscape(key), http.StatusSeeOther)
+}

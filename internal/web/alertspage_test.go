@@ -1,0 +1,98 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/store"
+)
+
+// The alerts page lists the alerts the reader may see, the silences and
+// the outbox with failed sends and their retry state; its forms
+// acknowledge and silence with the CSRF token and redirect.
+func TestAlertsPage(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	ctx := context.Background()
+	as := e.srv.Alerts.Store
+	now := time.Now().UTC()
+	notes, err := as.SaveAlerts(ctx, nil, nil, []store.Notification{
+		{Key: "n1", Group: "metric_red", Channel: "ops-hook", Body: []byte(`{"message":{"firing":[{},{}]}}`), NextAt: now, CreatedAt: now},
+		{Key: "n2", Group: "arr_behind_target", Channel: "exec-mail", Body: []byte(`{}`), NextAt: now, CreatedAt: now},
+	})
+	if err != nil || len(notes) != 2 {
+		t.Fatal(notes, err)
+	}
+	notes[0].State, notes[0].Attempts, notes[0].LastError = store.NotificationFailed, 8, "webhook answered 502 Bad Gateway"
+	notes[1].State, notes[1].Attempts, notes[1].LastError, notes[1].NextAt = store.NotificationPending, 2, "dial tcp: connection refused", now.Add(time.Minute)
+	for _, n := range notes {
+		if err := as.UpdateNotification(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec := e.sessionAs(t, "executive")
+	page := e.page(t, exec, "/alerts", 200)
+	mustContain(t, "the alerts page", page, []string{"Change failure rate is red", "ARR is 80 % of its target", "Firing", "Acknowledge",
+		"2 not sent", "webhook answered 502 Bad Gateway", "dial tcp: connection refused", "retry due", "Retrying", "Failed", "2 firing", "Silence", `href="/alerts"`})
+	eng := e.sessionAs(t, "engineering")
+	if p := e.page(t, eng, "/alerts", 200); strings.Contains(p, "ARR is 80") || !strings.Contains(p, "Change failure rate is red") {
+		t.Error("engineering sees the ARR alert (needs revenue:read) or not its own")
+	}
+	sup := e.sessionAs(t, "support")
+	if p := e.page(t, sup, "/alerts", 200); strings.Contains(p, `action="/alerts/ack`) {
+		t.Error("support (no metric:acknowledge) gets the acknowledge form")
+	}
+
+	noCSRF := exec
+	noCSRF.csrf = ""
+	if st, _, _ := e.post(t, noCSRF, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}}); st != http.StatusForbidden {
+		t.Errorf("ack without the CSRF token: %d", st)
+	}
+	st, _, loc := e.post(t, exec, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}, "note": {"pipeline review"}})
+	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/alerts?done=") {
+		t.Fatalf("ack: %d %q", st, loc)
+	}
+	mustContain(t, "after the ack", e.page(t, exec, loc, 200), []string{"Acknowledged: the alert is not repeated", "Acknowledged by", "pipeline review"})
+	if st, body, _ := e.post(t, eng, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}}); st != http.StatusForbidden || strings.Contains(body, "ARR is 80") {
+		t.Errorf("engineering acknowledging the ARR alert: %d", st)
+	}
+
+	// In-app: a notification in the executive's inbox is counted in the
+	// navigation on every page until marked read.
+	docs := e.srv.Store.(store.DocStore)
+	var execMail string
+	for m := range e.users {
+		if strings.HasPrefix(m, "executive-") {
+			execMail = m
+		}
+	}
+	if err := (alert.InApp{Docs: docs}).Send(ctx, alert.Envelope{ID: 99, To: []string{execMail}, Message: alert.Message{Group: "metric_red", At: now,
+		Firing: []alert.Alert{{Observation: alert.Observation{Summary: "Change failure rate is red"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the nav with an unread notification", e.page(t, exec, "/proposals", 200), []string{`<span class="nav-count">1<span class="visually-hidden"> unread</span>`})
+	mustContain(t, "the inbox", e.page(t, exec, "/alerts", 200), []string{"Your notifications", "1 new", "Firing: Change failure rate is red", "Mark all read"})
+	if p := e.page(t, eng, "/alerts", 200); strings.Contains(p, "Your notifications") || strings.Contains(p, "nav-count") {
+		t.Error("another user sees the executive's in-app notification")
+	}
+	if st, _, _ := e.post(t, exec, "/alerts/inbox/read", url.Values{}); st != http.StatusSeeOther {
+		t.Errorf("mark read: %d", st)
+	}
+	if p := e.page(t, exec, "/alerts", 200); strings.Contains(p, "nav-count") || strings.Contains(p, "1 new") {
+		t.Error("still unread after marking read")
+	}
+
+	st, body, _ := e.post(t, exec, "/alerts/silences", url.Values{"rule": {"metric_red"}, "for": {"2h"}})
+	if st != http.StatusBadRequest || !strings.Contains(body, "Nothing was silenced") || !strings.Contains(body, "a silence needs a reason") || !strings.Contains(body, `value="2h"`) {
+		t.Errorf("a silence without a reason: %d %s", st, clip([]byte(body)))
+	}
+	st, _, loc = e.post(t, exec, "/alerts/silences", url.Values{"rule": {"metric_red"}, "for": {"2h"}, "reason": {"quarter close"}})
+	if st != http.StatusSeeOther {
+		t.Fatalf("silence: %d", st)
+	}
+	mustContain(t, "after the silence", e.page(t, exec, loc, 200), []string{"Silenced until", "quarter close", "<code>metric_red</code>"})
+}

@@ -47,7 +47,13 @@ type Input struct {
 	Changes json.RawMessage `json:"changes"`
 	Setting string          `json:"setting"`
 	Value   json.RawMessage `json:"value"`
-	Reason  string          `json:"reason"`
+	// Section names a governed configuration section (config.Sections);
+	// Value is then its text (a JSON string: the section as the
+	// configuration file writes it) or its value (JSON), and File the
+	// name its errors give.
+	Section string `json:"section"`
+	File    string `json:"file"`
+	Reason  string `json:"reason"`
 }
 
 // Proposal is a stored proposal.
@@ -71,6 +77,18 @@ type Proposal struct {
 	Needs int `json:"needs"`
 	// Initial is the configuration's set, recorded at first start.
 	Initial *InitialSet `json:"initial,omitempty"`
+	// Section, with Value (its canonical JSON, null: not set), is a
+	// governed configuration section's proposal; Source is its text as
+	// proposed and File the name given with it.
+	Section string `json:"section,omitempty"`
+	Source  string `json:"source,omitempty"`
+	File    string `json:"file,omitempty"`
+	// FromConfig marks the configuration's section values recorded at the
+	// first start that governed them, for a store whose initial set
+	// predates governed sections (Sections); and, in State.Sections, a
+	// section's value from the start.
+	FromConfig bool                       `json:"from_config,omitempty"`
+	Sections   map[string]json.RawMessage `json:"sections,omitempty"`
 }
 
 // Standing is a metric as it stood at a time: its version, and its status
@@ -101,6 +119,10 @@ type InitialSet struct {
 	Settings map[string]json.RawMessage `json:"settings"`
 	SHA256   string                     `json:"sha256"`
 	Source   string                     `json:"source"`
+	// Sections are the governed configuration sections' values
+	// (config.Config.SectionValue); not part of SHA256, which predates
+	// them.
+	Sections map[string]json.RawMessage `json:"sections,omitempty"`
 }
 
 // Decision is an approval or a rejection.
@@ -198,7 +220,7 @@ func (p *Proposal) catalogChange(at time.Time) (catalog.Change, error) {
 
 // Ref names the proposal in a definition's history.
 func (p *Proposal) Ref() string {
-	if p.Initial != nil {
+	if p.Initial != nil || p.FromConfig {
 		return "configuration"
 	}
 	return fmt.Sprintf("proposal %d", p.ID)

@@ -124,6 +124,7 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/shares/{id}/revoke", SignedIn, API, s.revokeShare},
 		{"POST", "/api/v1/gates/evaluate", Need(auth.GatesCheck), API, s.postGateEvaluate},
 		{"GET", "/api/v1/gates/decisions", Need(auth.RecordsRead), API, s.listGateDecisions},
+		{"GET", "/api/v1/sections/{name}/history", Need(auth.MetricRead), API, s.sectionHistory},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},

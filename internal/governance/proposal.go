@@ -23,6 +23,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/store"
 )
 
 // Document collections: proposals (the initial set under the key
@@ -36,8 +37,17 @@ const (
 // Each proposal and decision is chained in the audit ledger as it is
 // appended; who made it is personal data (chained through its digest).
 func init() {
-	ledger.RegisterDocs(Proposals, ledger.DocSpec{Type: ledger.TypeProposal, Personal: []string{"by"}})
-	ledger.RegisterDocs(Decisions, ledger.DocSpec{Type: ledger.TypeDecision, Personal: []string{"by"}})
+	// Retention pseudonymises who made them (never erases: Fold compares
+	// a decision's author with the proposal's), a proposal and its
+	// decisions together.
+	ledger.RegisterDocs(Proposals, ledger.DocSpec{Type: ledger.TypeProposal, Personal: []string{"by"}, Pseudonymise: []string{"by"},
+		Group: func(d store.Doc) string { return fmt.Sprintf("proposal %d", d.ID) }})
+	ledger.RegisterDocs(Decisions, ledger.DocSpec{Type: ledger.TypeDecision, Personal: []string{"by"}, Pseudonymise: []string{"by"},
+		Group: func(d store.Doc) string {
+			var x Decision
+			json.Unmarshal(d.Body, &x)
+			return fmt.Sprintf("proposal %d", x.Proposal)
+		}})
 }
 
 // Input is a proposal as a person makes it: a metric and its changes, or a

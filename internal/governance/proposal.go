@@ -111,7 +111,8 @@ type Standing struct {
 	Number  *float64       `json:"value,omitempty"`
 	Reason  string         `json:"reason,omitempty"`
 	Scopes  []ScopeStatus  `json:"scopes,omitempty"`
-	// Setting is the setting's value in force (JSON; null: the default).
+	// Setting is the setting's (or the section's) value in force (JSON;
+	// null: the default).
 	Setting json.RawMessage `json:"setting,omitempty"`
 }
 

@@ -107,3 +107,20 @@ func TestGovernedAlertRules(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomViewIsServed: a custom view from the configuration (a governed
+// section) is in the app's catalog: the view command shows it, and the
+// access grants that name it load (they failed before: "unknown view").
+func TestCustomViewIsServed(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	os.WriteFile(conf, []byte("views:\n  - id: ops\n    name: Ops\n    metrics: [deployment_frequency, mttr]\n    roles: [ceo]\n"), 0o644)
+	file := filepath.Join(dir, "org.ndjson")
+	os.WriteFile(file, []byte(smallOrg), 0o644)
+	d := []string{"--config", conf, "--data", filepath.Join(dir, "data")}
+	mustRun(t, append([]string{"import", file}, d...)...)
+	if r := mustRun(t, append([]string{"view", "ops"}, d...)...); !strings.Contains(r.stdout, "Ops") {
+		t.Errorf("candor view ops:\n%s", r.stdout)
+	}
+	mustRun(t, append([]string{"user", "list"}, d...)...)
+}

@@ -35,6 +35,8 @@ var routeParams = map[string][]string{
 	"GET /api/v1/adoption/review":                 {"as_of"},
 	"GET /api/v1/shares":                          nil,
 	"GET /api/v1/gates/decisions":                 {"service"},
+	// A governed configuration section's history.
+	"GET /api/v1/sections/{name}/history": nil,
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},

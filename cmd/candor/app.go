@@ -126,7 +126,6 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	cat := base.Governed()
 	st, err := openStore(ctx, cfg, create)
 	if err != nil {
 		return nil, err
@@ -140,10 +139,29 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	}
 	st.SetSealer(ledger.NewSealer(key))
 	eng := engine.New(st, mcfg)
-	gov := &governance.Registry{Docs: st, Catalog: cat, Engine: eng, Config: cfg}
-	settings, err := cfg.Governed()
+	gov := &governance.Registry{Docs: st, Catalog: base.Governed(), Engine: eng, Config: cfg}
+	in := governance.Initial{Metrics: cfg.Metrics, Env: cfg.SetByEnv(), Source: configSource(cfg)}
+	in.Settings, err = cfg.Governed()
 	if err == nil {
-		err = gov.Init(ctx, governance.Initial{Metrics: cfg.Metrics, Settings: settings, Env: cfg.SetByEnv(), Source: configSource(cfg)})
+		in.Sections, err = governance.SectionValues(cfg)
+	}
+	if err == nil {
+		err = gov.Init(ctx, in)
+	}
+	// Gate policies, alert rules and custom views in force are the
+	// governed sections' (the configuration's at first start, then
+	// approved proposals'), and the custom views are part of the catalog.
+	if err == nil {
+		cfg, err = gov.Configure(ctx, cfg)
+	}
+	var cat *catalog.Catalog
+	if err == nil {
+		cat, err = cfg.AddViews(base)
+	}
+	if err == nil {
+		cat = cat.Governed()
+		gov.Catalog, gov.Config = cat, cfg
+		err = gov.Load(ctx)
 	}
 	if err != nil {
 		st.Close()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/governance"
 )
 
@@ -77,12 +78,14 @@ func (t *tokenFlag) principal(ctx context.Context, env *Env, a *app, perm auth.P
 }
 
 func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "catalog propose", "(--metric ID (--changes JSON | --retire) | --setting NAME --value JSON) --reason TEXT [flags]",
+	fs := flags(env, "catalog propose", "(--metric ID (--changes JSON | --retire) | --setting NAME --value JSON | --section NAME --file FILE) --reason TEXT [flags]",
 		"Proposes a change of a metric's definition or of a value-changing setting; an executive other than you approves it\n"+
 			"(candor catalog approve). While the metric is red, a change that loosens it needs two. The API token of who\n"+
 			"proposes (definitions:propose) is read from standard input or --token-file.\n"+
 			`Changes are the fields of an override: {"thresholds": {"green": 3, "amber": 10}}, {"target": 99.9}, {"window": "14d"},`+"\n"+
-			`{"owner": "CTO"}, {"min_sample": 10}, {"signoff": "confirmed"}.`)
+			`{"owner": "CTO"}, {"min_sample": 10}, {"signoff": "confirmed"}.`+"\n"+
+			"A section ("+strings.Join(config.SectionNames(), ", ")+") is proposed as a YAML file holding it as the\n"+
+			"configuration file writes it (alerts: {rules: [...]}; views: [...]); for gates, a release gate policies file.")
 	var c common
 	c.bind(fs)
 	var tok tokenFlag
@@ -93,12 +96,25 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	value := fs.String("value", "", "the setting's new value as JSON (null restores the default)")
 	fs.StringVar(&in.Metric, "metric", "", "the metric to change")
 	fs.StringVar(&in.Setting, "setting", "", "the value-changing setting to change")
+	fs.StringVar(&in.Section, "section", "", "the governed configuration section to change: "+strings.Join(config.SectionNames(), ", "))
+	file := fs.String("file", "", "the section's new text (YAML), with --section")
 	fs.StringVar(&in.Reason, "reason", "", "why (required)")
 	format := fs.String("format", "text", "text or json")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
+	}
+	switch {
+	case (in.Section != "") != (*file != ""):
+		return usagef("--section and --file go together: the section's new text is read from the file")
+	case *file != "":
+		b, err := os.ReadFile(*file)
+		if err != nil {
+			return usagef("--file: %v", err)
+		}
+		in.Value, _ = json.Marshal(string(b))
+		in.File = *file
 	}
 	switch {
 	case *retire && *changes != "":
@@ -189,27 +205,44 @@ func runCatalogDecide(ctx context.Context, env *Env, decision string, args []str
 }
 
 func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "catalog history", "[METRIC] [flags]",
-		"Prints a metric's definition versions (who proposed and approved each, and when it took effect) and its proposals;\n"+
-			"without a metric, every proposal, newest first.")
+	fs := flags(env, "catalog history", "[METRIC | --section NAME] [flags]",
+		"Prints a metric's definition versions (who proposed and approved each, and when it took effect) and its proposals,\n"+
+			"or a governed section's values (--section); without either, every proposal, newest first.")
 	var c common
 	c.bind(fs)
 	format := fs.String("format", "text", "text or json")
+	section := fs.String("section", "", "a governed configuration section: "+strings.Join(config.SectionNames(), ", "))
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 1 {
-		return usagef("unexpected argument %q", rest[1])
+	if len(rest) > 1 || (len(rest) > 0 && *section != "") {
+		return usagef("unexpected argument %q", rest[len(rest)-1])
 	}
 	if err := checkFormat(*format); err != nil {
 		return err
+	}
+	if *section != "" {
+		if _, err := config.SectionByName(*section); err != nil {
+			return usagef("--section: %v", err)
+		}
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if *section != "" {
+		h, err := a.gov.SectionHistory(ctx, *section)
+		if err != nil {
+			return err
+		}
+		if *format == "json" {
+			return writeJSONOut(env, h)
+		}
+		fmt.Fprint(env.Stdout, sectionHistoryText(h))
+		return nil
+	}
 	if len(rest) == 0 {
 		list, err := a.gov.List(ctx)
 		if err != nil {
@@ -244,8 +277,14 @@ func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
 func proposalText(v *governance.View) string {
 	var b strings.Builder
 	what := v.Metric + " " + string(v.Changes)
-	if v.Setting != "" {
+	switch {
+	case v.Setting != "":
 		what = "setting " + v.Setting + " = " + string(v.Value)
+	case v.Section != "":
+		what = "section " + v.Section
+		if v.File != "" {
+			what += " from " + v.File
+		}
 	}
 	fmt.Fprintf(&b, "Proposal %d: %s\n", v.ID, what)
 	fmt.Fprintf(&b, "  %s by %s at %s: %s\n", strings.ToUpper(v.Status), v.By, v.At.Format(time.RFC3339), v.Reason)
@@ -253,6 +292,7 @@ func proposalText(v *governance.View) string {
 		switch {
 		case v.Setting != "":
 			fmt.Fprintf(&b, "  was %s\n", s.Setting)
+		case v.Section != "":
 		default:
 			fmt.Fprintf(&b, "  when proposed: version %d, %s", s.Version, strings.ToUpper(string(s.Status)))
 			if s.Reason != "" {
@@ -283,10 +323,7 @@ func historyText(h *governance.History) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Definition history of %s\n", h.Metric)
 	for _, v := range h.Versions {
-		from := "from the start"
-		if v.From != nil {
-			from = "from " + v.From.Format(time.RFC3339)
-		}
+		from := fromText(v.From)
 		ref := v.Ref
 		if ref == "" {
 			ref = "built-in"
@@ -307,12 +344,47 @@ func historyText(h *governance.History) string {
 				strconv.FormatFloat(v.Threshold.Green, 'g', -1, 64), strconv.FormatFloat(v.Threshold.Amber, 'g', -1, 64), v.MinSample)
 		}
 	}
-	open := 0
-	for _, p := range h.Proposals {
-		if p.Status == governance.Open {
-			open++
+	fmt.Fprintf(&b, "%d proposals (%d open); candor catalog history --format json for each\n", len(h.Proposals), openCount(h.Proposals))
+	return b.String()
+}
+
+// sectionHistoryText lists a section's values.
+func sectionHistoryText(h *governance.SectionHistory) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "History of section %s\n", h.Section)
+	for _, v := range h.Versions {
+		from := fromText(v.From)
+		ref := v.Ref
+		switch {
+		case v.Proposal == 0 && v.File != "":
+			ref = v.File
+		case v.File != "":
+			ref += ", " + v.File
+		}
+		fmt.Fprintf(&b, "  version %d, %s (%s) by %s: %s\n", v.Version, from, ref, v.By, v.Reason)
+		for _, a := range v.Approvals {
+			fmt.Fprintf(&b, "    approved by %s: %s\n", a.By, a.Reason)
 		}
 	}
-	fmt.Fprintf(&b, "%d proposals (%d open); candor catalog history --format json for each\n", len(h.Proposals), open)
+	fmt.Fprintf(&b, "%d proposals (%d open); --format json for each value\n", len(h.Proposals), openCount(h.Proposals))
 	return b.String()
+}
+
+// openCount is how many of the proposals are open.
+func openCount(ps []governance.View) int {
+	n := 0
+	for _, p := range ps {
+		if p.Status == governance.Open {
+			n++
+		}
+	}
+	return n
+}
+
+// fromText says from when a version is in force (nil: from the start).
+func fromText(t *time.Time) string {
+	if t == nil {
+		return "from the start"
+	}
+	return "from " + t.Format(time.RFC3339)
 }

@@ -20,11 +20,12 @@ func TestGateCheckCommand(t *testing.T) {
 	dir := t.TempDir()
 	data, gen, gates, cfg := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson"), filepath.Join(dir, "gates.yaml"), filepath.Join(dir, "candor.yaml")
 	mustRun(t, "generate", "--out", gen, "--scale", "0.01", "--end", "2026-06-01")
-	mustRun(t, "import", "--data", data, gen)
 	// The data ends in June: KPIs read now are stale, so the canary rule
 	// is left out here (its unknown case is tested in internal/gate).
 	os.WriteFile(cfg, []byte("gates: {policies: gates.yaml}\n"), 0o600)
 	os.WriteFile(gates, []byte("canary: {enabled: false}\n"), 0o600)
+	// The policies are governed: the first start records them.
+	mustRun(t, "import", "--config", cfg, "--data", data, gen)
 	base := []string{"gate", "check", "--config", cfg, "--data", data, "--service", "checkout", "--environment", "production", "--version", "9.9.9"}
 	check := func(args ...string) result { return run(t, append(append([]string{}, base...), args...)...) }
 

@@ -20,7 +20,7 @@ func runRetention(ctx context.Context, env *Env, args []string) error {
 }
 
 func runRetentionApply(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "retention apply", "[--dry-run] [--json] [flags]", "Applies the retention: configuration now (the leader of candor serve also does, every retention.every):\ncustomers whose every record is past its kind's period get a keyed pseudonym, the same in every record, so\nevery metric value stays the same; ticket text and change authors past their period are erased; so is the\naudit ledger's personal data past the ledger's period (its chain still verifies). --dry-run only reports.")
+	fs := flags(env, "retention apply", "[--dry-run] [--json] [flags]", "Applies the retention: configuration now (the leader of candor serve also does, every retention.every):\ncustomers whose every record is past its kind's period get a keyed pseudonym, the same in every record, so\nevery metric value stays the same; ticket text and change authors past their period are erased; so is the\naudit ledger's personal data past the ledger's period (its chain still verifies), and in the documents it\nchains (access events, acknowledgements, escalations, proposals and decisions) people get pseudonyms and notes\nand addresses are erased, and adoption counts forget who opened what. --dry-run only reports.")
 	var c common
 	c.bind(fs)
 	dry := fs.Bool("dry-run", false, "report what would change and change nothing")
@@ -57,8 +57,8 @@ func runRetentionApply(ctx context.Context, env *Env, args []string) error {
 	for _, k := range slices.Sorted(maps.Keys(rep.Periods)) {
 		periods = append(periods, k+" "+rep.Periods[k])
 	}
-	fmt.Fprintf(env.Stdout, "retention (%s): %s %d customers in %d records; %s the personal text of %d records and the personal data of %d ledger entries\n",
-		strings.Join(periods, ", "), pseud, rep.Customers, sum(rep.Pseudonymised), erased, sum(rep.Erased), rep.LedgerErased)
+	fmt.Fprintf(env.Stdout, "retention (%s): %s %d customers in %d records; %s the personal text of %d records and the personal data of %d ledger entries; %s people in %d documents and %d adoption counts\n",
+		strings.Join(periods, ", "), pseud, rep.Customers, sum(rep.Pseudonymised), erased, sum(rep.Erased), rep.LedgerErased, pseud, sum(rep.Documents), rep.Openers)
 	return nil
 }
 

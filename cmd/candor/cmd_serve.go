@@ -204,6 +204,9 @@ var definitionsPoll = 2 * time.Second
 func followDefinitions(ctx context.Context, a *app, log *slog.Logger) {
 	t := time.NewTicker(definitionsPoll)
 	defer t.Stop()
+	// Gate policies, alert rules and custom views are read at start: a
+	// section approved since is put in force by the next start.
+	started, told := time.Now(), ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -212,6 +215,10 @@ func followDefinitions(ctx context.Context, a *app, log *slog.Logger) {
 		}
 		if err := a.gov.Refresh(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("following definition changes", "err", err)
+		}
+		if changed, err := a.gov.SectionsChanged(ctx, started); err == nil && len(changed) > 0 && strings.Join(changed, ",") != told {
+			told = strings.Join(changed, ",")
+			log.Warn("approved proposals changed configuration sections since this instance started: restart it to put them in force", "sections", changed)
 		}
 	}
 }

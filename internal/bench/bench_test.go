@@ -39,6 +39,8 @@ func TestSmoke(t *testing.T) {
 		"api_p99_ms": rep.APIP99Ms, "peak_rss_mb": rep.PeakRSSMB,
 		"api_p99_during_import_ms": rep.APIP99DuringImportMs, "import_during_readable_s": rep.ImportDuringReadableS,
 		"import_during_reads": float64(rep.ImportDuringReads), "peak_rss_with_import_mb": rep.PeakRSSWithImportMB,
+		"import_cpu_us_per_record": rep.ImportCPUUsPerRecord, "webhook_cpu_us_per_event": rep.WebhookCPUUsPerEvent,
+		"ledger_append_cpu_us": rep.LedgerAppendCPUUs,
 	} {
 		if v <= 0 {
 			t.Errorf("%s = %v, want a positive figure", name, v)

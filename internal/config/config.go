@@ -116,6 +116,9 @@ type Config struct {
 	src []byte
 	// env is the environment Load read, kept for the alert channels' secrets.
 	env func(string) string
+	// gates, when set, are the gate policies a proposal put in force
+	// (WithSection), in place of the file Gates names.
+	gates *sectionDoc
 }
 
 // Default returns the configuration used when nothing is set.

@@ -1,8 +1,6 @@
 package config
 
 import (
-	"path/filepath"
-
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/gate"
 )
@@ -18,12 +16,12 @@ type GatesConfig struct {
 // GatePolicies loads and compiles the release gate policies; an invalid
 // one is an error naming its file, line and column.
 func (c Config) GatePolicies(cat *catalog.Catalog) (*gate.Policies, error) {
+	if c.gates != nil {
+		// A proposal's policies are in force (WithSection).
+		return gate.Load(c.gates.label, c.gates.src, cat)
+	}
 	if c.Gates.Policies == "" {
 		return gate.Defaults(cat), nil
 	}
-	path := c.Gates.Policies
-	if !filepath.IsAbs(path) && c.path != "" {
-		path = filepath.Join(filepath.Dir(c.path), path)
-	}
-	return gate.LoadFile(path, cat)
+	return gate.LoadFile(c.gatesFile(), cat)
 }

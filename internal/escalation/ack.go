@@ -31,7 +31,8 @@ const Collection = "acknowledgement"
 // Each acknowledgement is chained in the audit ledger as it is appended;
 // who owns the action, what it says and who recorded it are personal data.
 func init() {
-	ledger.RegisterDocs(Collection, ledger.DocSpec{Type: ledger.TypeAcknowledgement, Personal: []string{"owner", "note", "by"}})
+	ledger.RegisterDocs(Collection, ledger.DocSpec{Type: ledger.TypeAcknowledgement, Personal: []string{"owner", "note", "by"},
+		Pseudonymise: []string{"owner", "by"}})
 }
 
 // Acknowledgement is an action recorded on a metric that was amber, red,

@@ -39,7 +39,8 @@ const RaisedCollection = "escalation"
 // note and author: it is chained as personal data (its id stays in the
 // entry's key), so retention can erase it and the chain still verifies.
 func init() {
-	ledger.RegisterDocs(RaisedCollection, ledger.DocSpec{Type: ledger.TypeEscalation, Personal: []string{"acknowledgement"}})
+	ledger.RegisterDocs(RaisedCollection, ledger.DocSpec{Type: ledger.TypeEscalation, Personal: []string{"acknowledgement"},
+		Pseudonymise: []string{"acknowledgement.owner", "acknowledgement.by"}, Erase: []string{"acknowledgement.note"}})
 }
 
 // Raised is the body of a raised escalation's document.

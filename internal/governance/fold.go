@@ -33,6 +33,9 @@ type View struct {
 type State struct {
 	// Initial is the configuration's set (nil before first start).
 	Initial *Proposal
+	// Sections are the configuration sections' values recorded at the
+	// first start that governed them, by name.
+	Sections map[string]*Proposal
 	// Proposals are the others, oldest first.
 	Proposals []View
 }
@@ -44,9 +47,17 @@ type State struct {
 // decides; a proposal is approved by the approval that brings it to the
 // approvals it needs.
 func Fold(props []Proposal, decs []Decision) *State {
-	st := &State{}
+	st := &State{Sections: map[string]*Proposal{}}
 	byID := map[int64]*View{}
+	var sections *Proposal
 	for _, p := range props {
+		if p.FromConfig {
+			if sections == nil {
+				p := p
+				sections = &p
+			}
+			continue
+		}
 		if p.Initial != nil {
 			if st.Initial == nil {
 				p := p
@@ -55,6 +66,16 @@ func Fold(props []Proposal, decs []Decision) *State {
 			continue
 		}
 		st.Proposals = append(st.Proposals, View{Proposal: p, Status: Open, Needed: max(1, p.Needs), Approvals: []Decision{}})
+	}
+	if st.Initial != nil && st.Initial.Initial.Sections != nil {
+		sections = &Proposal{ID: st.Initial.ID, By: st.Initial.By, At: st.Initial.At, Reason: st.Initial.Reason,
+			File: st.Initial.Initial.Source, Sections: st.Initial.Initial.Sections}
+	}
+	if sections != nil {
+		for name, v := range sections.Sections {
+			st.Sections[name] = &Proposal{ID: sections.ID, Section: name, Value: v, FromConfig: true, By: sections.By, At: sections.At,
+				Reason: sections.Reason, File: sections.File}
+		}
 	}
 	slices.SortFunc(st.Proposals, func(a, b View) int { return cmpInt(a.ID, b.ID) })
 	for i := range st.Proposals {

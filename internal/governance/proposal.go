@@ -23,6 +23,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/store"
 )
 
 // Document collections: proposals (the initial set under the key
@@ -36,8 +37,17 @@ const (
 // Each proposal and decision is chained in the audit ledger as it is
 // appended; who made it is personal data (chained through its digest).
 func init() {
-	ledger.RegisterDocs(Proposals, ledger.DocSpec{Type: ledger.TypeProposal, Personal: []string{"by"}})
-	ledger.RegisterDocs(Decisions, ledger.DocSpec{Type: ledger.TypeDecision, Personal: []string{"by"}})
+	// Retention pseudonymises who made them (never erases: Fold compares
+	// a decision's author with the proposal's), a proposal and its
+	// decisions together.
+	ledger.RegisterDocs(Proposals, ledger.DocSpec{Type: ledger.TypeProposal, Personal: []string{"by"}, Pseudonymise: []string{"by"},
+		Group: func(d store.Doc) string { return fmt.Sprintf("proposal %d", d.ID) }})
+	ledger.RegisterDocs(Decisions, ledger.DocSpec{Type: ledger.TypeDecision, Personal: []string{"by"}, Pseudonymise: []string{"by"},
+		Group: func(d store.Doc) string {
+			var x Decision
+			json.Unmarshal(d.Body, &x)
+			return fmt.Sprintf("proposal %d", x.Proposal)
+		}})
 }
 
 // Input is a proposal as a person makes it: a metric and its changes, or a
@@ -47,7 +57,13 @@ type Input struct {
 	Changes json.RawMessage `json:"changes"`
 	Setting string          `json:"setting"`
 	Value   json.RawMessage `json:"value"`
-	Reason  string          `json:"reason"`
+	// Section names a governed configuration section (config.Sections);
+	// Value is then its text (a JSON string: the section as the
+	// configuration file writes it) or its value (JSON), and File the
+	// name its errors give.
+	Section string `json:"section"`
+	File    string `json:"file"`
+	Reason  string `json:"reason"`
 }
 
 // Proposal is a stored proposal.
@@ -71,6 +87,18 @@ type Proposal struct {
 	Needs int `json:"needs"`
 	// Initial is the configuration's set, recorded at first start.
 	Initial *InitialSet `json:"initial,omitempty"`
+	// Section, with Value (its canonical JSON, null: not set), is a
+	// governed configuration section's proposal; Source is its text as
+	// proposed and File the name given with it.
+	Section string `json:"section,omitempty"`
+	Source  string `json:"source,omitempty"`
+	File    string `json:"file,omitempty"`
+	// FromConfig marks the configuration's section values recorded at the
+	// first start that governed them, for a store whose initial set
+	// predates governed sections (Sections); and, in State.Sections, a
+	// section's value from the start.
+	FromConfig bool                       `json:"from_config,omitempty"`
+	Sections   map[string]json.RawMessage `json:"sections,omitempty"`
 }
 
 // Standing is a metric as it stood at a time: its version, and its status
@@ -83,7 +111,8 @@ type Standing struct {
 	Number  *float64       `json:"value,omitempty"`
 	Reason  string         `json:"reason,omitempty"`
 	Scopes  []ScopeStatus  `json:"scopes,omitempty"`
-	// Setting is the setting's value in force (JSON; null: the default).
+	// Setting is the setting's (or the section's) value in force (JSON;
+	// null: the default).
 	Setting json.RawMessage `json:"setting,omitempty"`
 }
 
@@ -101,6 +130,10 @@ type InitialSet struct {
 	Settings map[string]json.RawMessage `json:"settings"`
 	SHA256   string                     `json:"sha256"`
 	Source   string                     `json:"source"`
+	// Sections are the governed configuration sections' values
+	// (config.Config.SectionValue); not part of SHA256, which predates
+	// them.
+	Sections map[string]json.RawMessage `json:"sections,omitempty"`
 }
 
 // Decision is an approval or a rejection.
@@ -198,7 +231,7 @@ func (p *Proposal) catalogChange(at time.Time) (catalog.Change, error) {
 
 // Ref names the proposal in a definition's history.
 func (p *Proposal) Ref() string {
-	if p.Initial != nil {
+	if p.Initial != nil || p.FromConfig {
 		return "configuration"
 	}
 	return fmt.Sprintf("proposal %d", p.ID)

@@ -65,6 +65,9 @@ type Initial struct {
 	Env map[string]string
 	// Source names the configuration ("config FILE"), for the record.
 	Source string
+	// Sections are the governed configuration sections' values
+	// (SectionValues).
+	Sections map[string]json.RawMessage
 }
 
 // ChangedError refuses a start whose configuration changes the definitions
@@ -122,6 +125,7 @@ func (in Initial) set() (*InitialSet, error) {
 		fmt.Fprintf(h, "setting %s %s\n", k, s.Settings[k])
 	}
 	s.SHA256 = hex.EncodeToString(h.Sum(nil))
+	s.Sections = in.Sections
 	return s, nil
 }
 
@@ -166,6 +170,9 @@ func (r *Registry) Init(ctx context.Context, in Initial) error {
 		}
 		if was.Initial.SHA256 != set.SHA256 {
 			return changed(was, *set, in.Env)
+		}
+		if err := r.checkSections(ctx, was, in); err != nil {
+			return err
 		}
 	}
 	return r.Load(ctx)
@@ -383,6 +390,12 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 	switch {
 	case in.Metric != "" && in.Setting != "":
 		return nil, domain.InvalidParam("setting", "a proposal changes a metric or a setting, not both")
+	case in.Section != "" && (in.Metric != "" || in.Setting != ""):
+		return nil, domain.InvalidParam("section", "a proposal changes a metric, a setting or a section, one of them")
+	case in.Section != "":
+		if err := r.proposeSection(in, &p); err != nil {
+			return nil, err
+		}
 	case in.Metric != "":
 		if len(bytes.TrimSpace(in.Value)) > 0 {
 			return nil, domain.InvalidParam("value", "a metric's proposal gives changes, not a value")
@@ -435,7 +448,7 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 		p.Setting, p.Value = in.Setting, v
 		p.Before = &Standing{AsOf: now, Setting: was}
 	default:
-		return nil, domain.InvalidParam("metric", `name a metric and its changes ({"metric": ID, "changes": {…}}) or a setting and its value ({"setting": NAME, "value": …})`)
+		return nil, domain.InvalidParam("metric", `name a metric and its changes ({"metric": ID, "changes": {…}}), a setting and its value ({"setting": NAME, "value": …}) or a section and its text ({"section": NAME, "value": "YAML"})`)
 	}
 	body, err := json.Marshal(p)
 	if err != nil {

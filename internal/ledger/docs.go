@@ -1,12 +1,14 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/candor/candor/internal/store"
@@ -31,12 +33,25 @@ type DocSpec struct {
 	// fields it returns.
 	Digest  bool
 	Summary func(body []byte) (map[string]any, error)
+	// Retention rewrites a document's personal fields once it is past the
+	// ledger's period (Redact): Pseudonymise names the fields — or paths
+	// inside one, "acknowledgement.owner" — that identify a person and get
+	// a keyed pseudonym (the same person the same pseudonym everywhere, so
+	// "who approved whose proposal" still compares); Erase names those
+	// emptied (free text, addresses). A personal field with neither itself
+	// nor a path inside it named is erased whole.
+	Pseudonymise, Erase []string
+	// Group, when set, names the documents that must be rewritten together
+	// (a proposal and its decisions): none of them is until all are past
+	// the period, so comparisons between them never see one rewritten and
+	// the other not.
+	Group func(d store.Doc) string
 }
 
 var (
 	docsMu sync.RWMutex
 	docs   = map[string]DocSpec{
-		store.AccessCollection: {Type: TypeAccess, Personal: []string{"actor", "subject", "client"}},
+		store.AccessCollection: {Type: TypeAccess, Personal: []string{"actor", "subject", "client"}, Pseudonymise: []string{"actor", "subject"}},
 	}
 )
 
@@ -103,4 +118,81 @@ func docEntry(spec DocSpec, d store.Doc) (store.LedgerEntry, error) {
 		p = personal
 	}
 	return Entry(spec.Type, data, p)
+}
+
+// Redactable returns the collections whose documents hold personal fields
+// (DocSpec.Personal) with their specs, by collection name.
+func Redactable() map[string]DocSpec {
+	docsMu.RLock()
+	defer docsMu.RUnlock()
+	out := map[string]DocSpec{}
+	for c, spec := range docs {
+		if len(spec.Personal) > 0 && !spec.Digest {
+			out[c] = spec
+		}
+	}
+	return out
+}
+
+// NoPerson are values of a personal field that name no person and stay as
+// they are: none, and the configuration (a proposal's author at first
+// start).
+var NoPerson = []string{"", "config"}
+
+// Redact rewrites a document's personal fields per spec: identifiers get
+// pseudonym(value), the rest are emptied. changed is false when there was
+// nothing left to rewrite (already done, or no personal data). Every other
+// field keeps its value (numbers exactly), so the document still matches
+// its ledger entry's data; the personal digest the entry chains was of the
+// fields as they were, and retention erases it from the ledger too.
+func Redact(spec DocSpec, body []byte, pseudonym func(string) string) (out []byte, changed bool, err error) {
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, false, fmt.Errorf("not a JSON object: %w", err)
+	}
+	set := func(parent map[string]any, key, path string) {
+		v, ok := parent[key]
+		if !ok {
+			return
+		}
+		s, isString := v.(string)
+		switch {
+		case slices.Contains(spec.Pseudonymise, path):
+			if isString && !slices.Contains(NoPerson, s) {
+				if p := pseudonym(s); p != s {
+					parent[key], changed = p, true
+				}
+			}
+		case isString:
+			if s != "" {
+				parent[key], changed = "", true
+			}
+		case v != nil:
+			delete(parent, key)
+			changed = true
+		}
+	}
+	for _, f := range spec.Personal {
+		inside := func(p string) bool { return strings.HasPrefix(p, f+".") }
+		if !slices.ContainsFunc(spec.Pseudonymise, inside) && !slices.ContainsFunc(spec.Erase, inside) {
+			set(doc, f, f)
+			continue
+		}
+		sub, _ := doc[f].(map[string]any)
+		if sub == nil {
+			continue
+		}
+		for _, p := range append(slices.Clone(spec.Pseudonymise), spec.Erase...) {
+			if inside(p) && !strings.Contains(p[len(f)+1:], ".") {
+				set(sub, p[len(f)+1:], p)
+			}
+		}
+	}
+	if !changed {
+		return body, false, nil
+	}
+	out, err = json.Marshal(doc)
+	return out, true, err
 }

@@ -116,3 +116,20 @@ func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, 
 	first2, last2 := store.LedgerSeqRange(first, last)
 	return first2, last2, nil
 }
+
+func (s *DB) RedactDocs(ctx context.Context, docs []store.Doc) (int64, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback(ctx)
+	var n int64
+	for _, d := range docs {
+		tag, err := tx.Exec(ctx, `UPDATE docs SET body = $1, redacted = true WHERE id = $2 AND collection = $3 AND NOT redacted`, d.Body, d.ID, d.Collection)
+		if err != nil {
+			return 0, fmt.Errorf("rewriting %s document %d: %w", d.Collection, d.ID, err)
+		}
+		n += tag.RowsAffected()
+	}
+	return n, tx.Commit(ctx)
+}

@@ -14,6 +14,7 @@
 package retention
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -129,6 +130,12 @@ type Report struct {
 	ContentSHA256 string `json:"content_sha256,omitempty"`
 	// LedgerErased is the ledger entries whose personal data was erased.
 	LedgerErased int64 `json:"ledger_erased"`
+	// Documents counts, per collection, the documents chained in the
+	// ledger whose personal fields were pseudonymised or erased (past the
+	// ledger's period); Openers the adoption counts whose person was
+	// forgotten (their weeks' counts merged, totals unchanged).
+	Documents map[string]int64 `json:"documents,omitempty"`
+	Openers   int64            `json:"adoption_openers,omitempty"`
 }
 
 // batchSize bounds the records written per Add.
@@ -226,9 +233,22 @@ func Apply(ctx context.Context, st store.Store, p Policy, now time.Time, dryRun 
 	if d := p.Period(LedgerKind); d > 0 {
 		ledgerBefore = now.Add(-d)
 	}
+	var redacted []store.Doc
+	if !ledgerBefore.IsZero() {
+		if redacted, err = redactDocs(ctx, st, p.Key, ledgerBefore); err != nil {
+			return nil, err
+		}
+		rep.Documents = map[string]int64{}
+		for _, d := range redacted {
+			rep.Documents[d.Collection]++
+		}
+	}
 	if dryRun {
 		if !ledgerBefore.IsZero() {
 			rep.LedgerErased, err = countLedgerPersonal(ctx, st, ledgerBefore)
+			if err == nil {
+				rep.Openers, err = countOpeners(ctx, st, week(ledgerBefore))
+			}
 		}
 		return rep, err
 	}
@@ -236,13 +256,115 @@ func Apply(ctx context.Context, st store.Store, p Policy, now time.Time, dryRun 
 		if err := write(ctx, st, items, rep); err != nil {
 			return nil, err
 		}
+	} else if len(redacted) > 0 {
+		// The rewritten documents are said in the ledger even when no
+		// record was.
+		if _, err := ledger.Append(ctx, st, ledger.TypeRetention, rep, nil); err != nil {
+			return nil, err
+		}
 	}
 	if !ledgerBefore.IsZero() {
+		if len(redacted) > 0 {
+			r, ok := st.(store.DocRedactor)
+			if !ok {
+				return nil, fmt.Errorf("retention: the %T store cannot rewrite documents", st)
+			}
+			if _, err := r.RedactDocs(ctx, redacted); err != nil {
+				return nil, err
+			}
+		}
+		if rep.Openers, err = st.ForgetOpeners(ctx, week(ledgerBefore)); err != nil {
+			return nil, err
+		}
 		if rep.LedgerErased, err = st.EraseLedgerPersonal(ctx, ledgerBefore); err != nil {
 			return nil, err
 		}
 	}
 	return rep, nil
+}
+
+// week is the Monday (UTC) of the week holding t: adoption counts of the
+// weeks before it are past the period.
+func week(t time.Time) string {
+	t = t.UTC().Truncate(24 * time.Hour)
+	return t.AddDate(0, 0, -((int(t.Weekday()) + 6) % 7)).Format(time.DateOnly)
+}
+
+// countOpeners counts the adoption rows before the week that name someone.
+func countOpeners(ctx context.Context, st store.Store, before string) (int64, error) {
+	opens, err := st.Opens(ctx, "0000-01-01", before)
+	var n int64
+	for _, o := range opens {
+		if o.Who != "" {
+			n++
+		}
+	}
+	return n, err
+}
+
+// personKinds prefix identifiers ("user:ann@example.com"): a pseudonym
+// keeps the prefix, which says what kind of principal it was, not who.
+var personKinds = []string{"user", "token", "cli", "oidc"}
+
+// personPseudonym is the pseudonym of a person's identifier in a
+// document: the same identifier the same pseudonym, in every document and
+// run; one already a pseudonym is left as it is.
+func personPseudonym(key []byte) func(string) string {
+	return func(s string) string {
+		kind, name, ok := strings.Cut(s, ":")
+		if !ok || !slices.Contains(personKinds, kind) {
+			kind, name = "", s
+		}
+		if isPseudonym(name) {
+			return s
+		}
+		if kind == "" {
+			return Pseudonym(key, s)
+		}
+		return kind + ":" + Pseudonym(key, s)
+	}
+}
+
+// redactDocs returns the documents of the ledger's chained collections
+// appended before before whose personal fields are still there, rewritten
+// (ledger.Redact). A group of documents (a proposal and its decisions) is
+// rewritten only once all of it is before before.
+func redactDocs(ctx context.Context, st store.Store, key []byte, before time.Time) ([]store.Doc, error) {
+	pseudonym := personPseudonym(key)
+	specs := ledger.Redactable()
+	late := map[string]bool{}
+	var due []store.Doc
+	for _, coll := range slices.Sorted(maps.Keys(specs)) {
+		docs, err := st.Docs(ctx, coll, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range docs {
+			if g := specs[coll].Group; g != nil && !d.CreatedAt.Before(before) {
+				late[g(d)] = true
+			}
+			if d.CreatedAt.Before(before) {
+				due = append(due, d)
+			}
+		}
+	}
+	var out []store.Doc
+	for _, d := range due {
+		spec := specs[d.Collection]
+		if spec.Group != nil && late[spec.Group(d)] {
+			continue
+		}
+		body, changed, err := ledger.Redact(spec, d.Body, pseudonym)
+		if err != nil {
+			return nil, fmt.Errorf("retention: %s document %d: %w", d.Collection, d.ID, err)
+		}
+		if changed {
+			d.Body = body
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Doc) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // candidates reads every record of a kind with personal data that has any

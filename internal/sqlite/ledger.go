@@ -108,3 +108,27 @@ func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, 
 	first2, last2 := store.LedgerSeqRange(first, last)
 	return first2, last2, nil
 }
+
+func (s *DB) RedactDocs(ctx context.Context, docs []store.Doc) (int64, error) {
+	select {
+	case s.writer <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-s.writer }()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	var n int64
+	for _, d := range docs {
+		res, err := tx.ExecContext(ctx, `UPDATE docs SET body = ?, redacted = 1 WHERE id = ? AND collection = ? AND redacted = 0`, d.Body, d.ID, d.Collection)
+		if err != nil {
+			return 0, fmt.Errorf("rewriting %s document %d: %w", d.Collection, d.ID, err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, tx.Commit()
+}

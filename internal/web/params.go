@@ -36,6 +36,8 @@ var routeParams = map[string][]string{
 	"GET /api/v1/shares":                          nil,
 	"GET /api/v1/gates/decisions":                 {"service"},
 	"GET /api/v1/annotations":                     {"from", "to"},
+	// A governed configuration section's history.
+	"GET /api/v1/sections/{name}/history": nil,
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},

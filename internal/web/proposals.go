@@ -186,3 +186,20 @@ func (s *Server) metricHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, h)
 }
+
+// sectionHistory serves GET /api/v1/sections/{name}/history: a governed
+// configuration section's values (alert rules, gate policies, custom
+// views) and its proposals.
+func (s *Server) sectionHistory(w http.ResponseWriter, r *http.Request) {
+	g, err := s.governance()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h, err := g.SectionHistory(r.Context(), r.PathValue("name"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}

@@ -150,6 +150,14 @@ func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
 	row := proposalRow{ID: v.ID, Reason: v.Reason, By: personWords(v.By), At: v.At, Status: v.Status, Needed: v.Needed,
 		Effective: v.Effective, Mine: v.By == me}
 	switch {
+	case v.Section != "":
+		// The text itself is long: its history (JSON) shows it whole.
+		row.Title, row.URL = "Section "+v.Section, "/api/v1/sections/"+url.PathEscape(v.Section)+"/history"
+		what := fmt.Sprintf("new text of %d lines", strings.Count(strings.TrimRight(v.Source, "\n"), "\n")+1)
+		if v.File != "" {
+			what += " from " + v.File
+		}
+		row.Changes = []string{what}
 	case v.Setting != "":
 		row.Title = "Setting " + v.Setting
 		row.Changes = []string{v.Setting + " → " + jsonWords(v.Value)}

@@ -127,6 +127,7 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/annotations", Need(auth.MetricAcknowledge), API, s.postAnnotation},
 		{"GET", "/api/v1/annotations", Need(auth.MetricRead), API, s.listAnnotations},
 		{"POST", "/api/v1/annotations/{id}/withdraw", Need(auth.MetricAcknowledge), API, s.withdrawAnnotation},
+		{"GET", "/api/v1/sections/{name}/history", Need(auth.MetricRead), API, s.sectionHistory},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},

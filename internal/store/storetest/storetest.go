@@ -437,6 +437,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runDeliveries(t, open, o)
 	runLedger(t, open, o)
 	runRetention(t, open)
+	runRetentionDocs(t, open)
 	runSync(t, open, o)
 	runGovernance(t, open, o)
 }

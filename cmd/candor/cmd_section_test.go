@@ -1,0 +1,126 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/governance"
+)
+
+// TestGovernedAlertRules: the alert rules are a governed section. The
+// configuration's rules are recorded at first start; an edited rules
+// section at a later start is refused, pointing to a section proposal;
+// a proposal with a bad rule is refused naming its file and line; the
+// proposer cannot approve it; once another executive approves it, its
+// rules are the ones in force, and the section's history lists both.
+func TestGovernedAlertRules(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	write := func(name, s string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const first = "alerts:\n  rules:\n    - {name: cfr_red, kind: status, metric: change_failure_rate, statuses: [red]}\n"
+	write("candor.yaml", first)
+	file := write("org.ndjson", smallOrg)
+	data := filepath.Join(dir, "data")
+	d := []string{"--config", conf, "--data", data}
+	mustRun(t, append([]string{"import", file}, d...)...)
+
+	write("candor.yaml", first+"    - {name: mttr_red, kind: status, metric: mttr, statuses: [red]}\n")
+	r := run(t, append([]string{"scorecard"}, d...)...)
+	r.want(t, 1, "scorecard (edited alert rules)")
+	for _, want := range []string{"alerts.rules", "candor catalog propose --section alerts.rules --file NEW.yaml"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("refusal lacks %q: %s", want, r.stderr)
+		}
+	}
+	write("candor.yaml", first)
+
+	token := func(name string) string {
+		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		return lines[len(lines)-1]
+	}
+	ann, bob := token("ann"), token("bob")
+
+	bad := write("bad.yaml", "alerts:\n  rules:\n    - name: nope\n      kind: status\n      metric: no_such_metric\n")
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "alerts.rules", "--file", bad, "--reason", "more alerts"}, d...)...)
+	r.want(t, 1, "catalog propose (bad rule)")
+	if !strings.Contains(r.stderr, bad+":5") || !strings.Contains(r.stderr, "no_such_metric") {
+		t.Errorf("a bad rule's refusal should name the proposal's file and line 5: %s", r.stderr)
+	}
+
+	next := write("next.yaml", "alerts:\n  rules:\n    - {name: cfr_red, kind: status, metric: change_failure_rate, statuses: [red]}\n"+
+		"    - {name: mttr_red, kind: status, metric: mttr, statuses: [red]}\n")
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "alerts.rules", "--file", next, "--reason", "recovery is watched too", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose --section")
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 || v.Section != "alerts.rules" || v.Status != governance.Open {
+		t.Fatalf("proposal: %s (%v)", r.stdout, err)
+	}
+	inForce := func() []string {
+		t.Helper()
+		env, _, _ := testEnv(nil)
+		c := common{config: conf, data: data}
+		a, err := c.open(t.Context(), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		_, set, err := a.alerts(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range set.Rules {
+			names = append(names, r.Name)
+		}
+		return names
+	}
+	if slices.Contains(inForce(), "mttr_red") {
+		t.Fatal("an open proposal's rule is in force")
+	}
+	r = runWith(t, ann, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "mine"}, d...)...)
+	r.want(t, 1, "catalog approve (own section proposal)")
+	if !strings.Contains(r.stderr, "an approver must not be the proposer") {
+		t.Errorf("own approval: %s", r.stderr)
+	}
+	r = runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...)
+	r.want(t, 0, "catalog approve")
+	if got := inForce(); !slices.Contains(got, "mttr_red") || !slices.Contains(got, "cfr_red") {
+		t.Errorf("rules in force after approval: %v", got)
+	}
+	// The configuration file still holds the first rules, and is accepted.
+	r = mustRun(t, append([]string{"catalog", "history", "--section", "alerts.rules"}, d...)...)
+	for _, want := range []string{"version 1, from the start (configuration file " + conf, "version 2, from ", "proposal " + itoa(v.ID), "approved by token:bob: agreed"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("history lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestCustomViewIsServed: a custom view from the configuration (a governed
+// section) is in the app's catalog: the view command shows it, and the
+// access grants that name it load (they failed before: "unknown view").
+func TestCustomViewIsServed(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	os.WriteFile(conf, []byte("views:\n  - id: ops\n    name: Ops\n    metrics: [deployment_frequency, mttr]\n    roles: [ceo]\n"), 0o644)
+	file := filepath.Join(dir, "org.ndjson")
+	os.WriteFile(file, []byte(smallOrg), 0o644)
+	d := []string{"--config", conf, "--data", filepath.Join(dir, "data")}
+	mustRun(t, append([]string{"import", file}, d...)...)
+	if r := mustRun(t, append([]string{"view", "ops"}, d...)...); !strings.Contains(r.stdout, "Ops") {
+		t.Errorf("candor view ops:\n%s", r.stdout)
+	}
+	mustRun(t, append([]string{"user", "list"}, d...)...)
+}

@@ -1,0 +1,267 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/gate"
+)
+
+// Gate policies, alert rules and custom views are governed like metric
+// definitions (SPEC §5): the configuration gives them at first start, and
+// from then on they change only through approved proposals
+// (internal/governance). A proposal carries the section as it is written in
+// the configuration file (for gates, the policies file itself), so its
+// lines are the ones an error names; here a section is read from a
+// configuration or a proposal, compared, and put in a configuration,
+// checked the way Load checks it.
+
+// Section is a governed section of the configuration.
+type Section struct {
+	Name string
+	// Keys are the configuration's paths the section holds; none for
+	// gates, whose value is the file gates.policies names.
+	Keys []string
+	Help string
+	// apply copies the section's fields from src into dst; check makes
+	// the checks Load makes of them.
+	apply func(dst *Config, src Config)
+	check func(c Config, cat *catalog.Catalog) error
+}
+
+// Sections are the governed sections.
+var Sections = []Section{
+	{Name: "alerts.rules", Keys: []string{"alerts.rules", "alerts.no_default_rules"},
+		Help: "the alert rules (alerts.rules and alerts.no_default_rules)",
+		apply: func(dst *Config, src Config) {
+			dst.Alerts.Rules, dst.Alerts.NoDefaultRules = src.Alerts.Rules, src.Alerts.NoDefaultRules
+		},
+		check: func(c Config, cat *catalog.Catalog) error { _, err := c.AlertSettings(cat); return err }},
+	{Name: "gates", Help: "the release gate policies (the file gates.policies names)"},
+	{Name: "views", Keys: []string{"views"}, Help: "the organisation's own role views (views)",
+		apply: func(dst *Config, src Config) { dst.Views = src.Views },
+		check: func(c Config, cat *catalog.Catalog) error {
+			if _, err := c.addViews(cat); err != nil {
+				return err
+			}
+			_, err := c.RoleOverrides()
+			return err
+		}},
+}
+
+// SectionNames lists the governed sections' names.
+func SectionNames() []string {
+	out := make([]string, len(Sections))
+	for i, s := range Sections {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// SectionByName returns the governed section called name; an unknown one
+// is an error naming those there are.
+func SectionByName(name string) (Section, error) {
+	for _, s := range Sections {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Section{}, fmt.Errorf("%q is not a governed section; those are %s", name, strings.Join(SectionNames(), ", "))
+}
+
+// sectionDoc is a governed section's text in force in place of the
+// configuration's, and the name its errors give (a proposal).
+type sectionDoc struct {
+	label string
+	src   []byte
+}
+
+// gatesFile is the gate policies file with the configuration's folder
+// applied ("" for none).
+func (c Config) gatesFile() string {
+	path := c.Gates.Policies
+	if path != "" && !filepath.IsAbs(path) && c.path != "" {
+		path = filepath.Join(filepath.Dir(c.path), path)
+	}
+	return path
+}
+
+// SectionValue is the section's value as the configuration gives it, as
+// canonical JSON (keys sorted; null when it is not set): what a later
+// start compares with the value recorded at first start. Formatting and
+// comments are not part of it; every value is.
+func (c Config) SectionValue(name string) (json.RawMessage, error) {
+	s, err := SectionByName(name)
+	if err != nil {
+		return nil, err
+	}
+	if s.Keys == nil {
+		if c.Gates.Policies == "" {
+			return json.RawMessage("null"), nil
+		}
+		b, err := os.ReadFile(c.gatesFile())
+		if err != nil {
+			return nil, fmt.Errorf("gate policies: %w", err)
+		}
+		return canonicalDoc(c.gatesFile(), b)
+	}
+	var doc any
+	if err := yaml.Unmarshal(c.src, &doc); err != nil {
+		return nil, yamlError(orName(c.path), err)
+	}
+	return extract(s, doc)
+}
+
+// SectionOf reads a proposal's text of the section — the section as
+// written in the configuration file (views: …; alerts: {rules: …}), or
+// for gates a policies file — and returns its value as SectionValue does.
+// Keys outside the section are refused: a proposal changes one section.
+func SectionOf(name, label string, src []byte) (json.RawMessage, error) {
+	s, err := SectionByName(name)
+	if err != nil {
+		return nil, err
+	}
+	if s.Keys == nil {
+		return canonicalDoc(label, src)
+	}
+	var doc any
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, yamlError(label, err)
+	}
+	if err := onlySection(s, "", doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	return extract(s, doc)
+}
+
+// onlySection refuses a key of doc (under prefix) outside s's keys.
+func onlySection(s Section, prefix string, doc any) error {
+	if doc == nil {
+		return nil
+	}
+	m, ok := doc.(map[string]any)
+	if !ok {
+		if prefix == "" {
+			return fmt.Errorf("not the section as the configuration file writes it: want %s at the top", strings.Join(s.Keys, " and "))
+		}
+		return fmt.Errorf("%s is not a mapping", prefix)
+	}
+	for k, v := range m {
+		p := k
+		if prefix != "" {
+			p = prefix + "." + k
+		}
+		switch {
+		case slices.Contains(s.Keys, p):
+		case slices.ContainsFunc(s.Keys, func(key string) bool { return strings.HasPrefix(key, p+".") }):
+			if err := onlySection(s, p, v); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s is not part of section %s (%s): a proposal changes one section", p, s.Name, strings.Join(s.Keys, ", "))
+		}
+	}
+	return nil
+}
+
+// extract is the canonical JSON of s's keys in doc, nested as written;
+// null when none is there.
+func extract(s Section, doc any) (json.RawMessage, error) {
+	out := map[string]any{}
+	for _, key := range s.Keys {
+		parts := strings.Split(key, ".")
+		v, ok := doc, true
+		for _, p := range parts {
+			m, isMap := v.(map[string]any)
+			if v, ok = m[p]; !isMap || !ok {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		dst := out
+		for _, p := range parts[:len(parts)-1] {
+			next, _ := dst[p].(map[string]any)
+			if next == nil {
+				next = map[string]any{}
+				dst[p] = next
+			}
+			dst = next
+		}
+		dst[parts[len(parts)-1]] = v
+	}
+	if len(out) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("section %s: %w", s.Name, err)
+	}
+	return b, nil
+}
+
+// canonicalDoc is a whole YAML document as canonical JSON.
+func canonicalDoc(label string, src []byte) (json.RawMessage, error) {
+	var doc any
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, yamlError(label, err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", label, err)
+	}
+	return b, nil
+}
+
+// WithSection returns a copy of the configuration with the section taken
+// from src (as SectionOf reads it) in place of the configured one, checked
+// against cat as Load checks the file: every error names label (the
+// proposal) and src's line.
+func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog) (Config, error) {
+	s, err := SectionByName(name)
+	if err != nil {
+		return c, err
+	}
+	out := c
+	if s.Keys == nil {
+		if _, err := gate.Load(label, src, cat); err != nil {
+			return c, err
+		}
+		out.gates = &sectionDoc{label: label, src: src}
+		return out, nil
+	}
+	var p Config
+	if len(bytes.TrimSpace(src)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField())
+		if err := dec.Decode(&p); err != nil && err.Error() != "EOF" {
+			return c, yamlError(label, err)
+		}
+	}
+	s.apply(&out, p)
+	chk := out
+	chk.src, chk.path = src, label
+	if err := s.check(chk, cat); err != nil {
+		return c, located(label, err)
+	}
+	return out, nil
+}
+
+// AddViews returns cat with the organisation's views (the configured ones,
+// or those a proposal put in force) after the built-in ones.
+func (c Config) AddViews(cat *catalog.Catalog) (*catalog.Catalog, error) {
+	out, err := c.addViews(cat)
+	if err != nil {
+		return nil, located(c.path, err)
+	}
+	return out, nil
+}

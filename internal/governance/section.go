@@ -1,0 +1,298 @@
+package governance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/domain"
+)
+
+// Gate policies, alert rules and custom views — the governed sections of
+// the configuration (config.Sections) — follow the metric definitions'
+// rules: the configuration's values at first start are recorded with the
+// initial set (chained in the ledger), a later start whose configuration
+// gives another value is refused, and a value changes only through a
+// proposal an executive other than the proposer approves. The values in
+// force are put into the configuration at start (Configure), so every
+// command and server uses them.
+
+// SectionChangedError refuses a start whose configuration changes governed
+// sections.
+type SectionChangedError struct {
+	Since    time.Time
+	Sections []string
+}
+
+func (e *SectionChangedError) ErrorCode() domain.Code { return domain.EConflict }
+
+func (e *SectionChangedError) Error() string {
+	return fmt.Sprintf("the configuration changes sections recorded at first start (%s): %s. "+
+		"Gate policies, alert rules and custom views change only through approved proposals: restore the configuration "+
+		"as it was, then propose the new section: candor catalog propose --section %s --file NEW.yaml --reason \"…\" "+
+		"(NEW.yaml holds the section as the configuration file writes it; for gates, the policies file), or POST /api/v1/proposals",
+		e.Since.Format(time.DateOnly), strings.Join(e.Sections, ", "), e.Sections[0])
+}
+
+// SectionValues are the governed sections' values as cfg gives them
+// (Initial.Sections).
+func SectionValues(cfg config.Config) (map[string]json.RawMessage, error) {
+	out := map[string]json.RawMessage{}
+	for _, s := range config.Sections {
+		v, err := cfg.SectionValue(s.Name)
+		if err != nil {
+			return nil, err
+		}
+		out[s.Name] = v
+	}
+	return out, nil
+}
+
+// sectionsKey is the key of the sections' first values for a store whose
+// initial set was recorded without them.
+const sectionsKey = "sections"
+
+// checkSections refuses (*SectionChangedError) a configuration whose
+// sections differ from those recorded at first start: in the initial set,
+// or, for a store whose initial set predates governed sections, in a
+// document of their own, recorded now the first time.
+func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial) error {
+	recorded, since := was.Initial.Sections, was.At
+	if recorded == nil {
+		body, err := json.Marshal(Proposal{FromConfig: true, Sections: in.Sections, File: in.Source,
+			Reason: "the configuration's sections at the first start that governed them", By: "config", At: r.now()})
+		if err != nil {
+			return err
+		}
+		doc, _, err := r.Docs.AppendDocOnce(ctx, Proposals, sectionsKey, body)
+		if err != nil {
+			return fmt.Errorf("recording the configuration's sections: %w", err)
+		}
+		var p Proposal
+		if err := json.Unmarshal(doc.Body, &p); err != nil {
+			return fmt.Errorf("the recorded sections (document %d) cannot be read: %v", doc.ID, err)
+		}
+		recorded, since = p.Sections, p.At
+	}
+	e := &SectionChangedError{Since: since}
+	for _, s := range config.Sections {
+		if v, ok := recorded[s.Name]; ok && !bytes.Equal(v, in.Sections[s.Name]) {
+			e.Sections = append(e.Sections, s.Name)
+		}
+	}
+	if len(e.Sections) > 0 {
+		return e
+	}
+	return nil
+}
+
+// Configure returns cfg with the sections' values that approved proposals
+// put in force, each checked against the catalog as the configuration is
+// (an error names the proposal and its line).
+func (r *Registry) Configure(ctx context.Context, cfg config.Config) (config.Config, error) {
+	st, err := r.State(ctx)
+	if err != nil {
+		return cfg, err
+	}
+	for _, s := range config.Sections {
+		p := st.SectionAt(s.Name, r.now())
+		if p == nil || p.FromConfig {
+			continue
+		}
+		if cfg, err = cfg.WithSection(s.Name, p.label(), []byte(p.Source), r.Catalog); err != nil {
+			return cfg, fmt.Errorf("section %s in force: %w", s.Name, err)
+		}
+	}
+	return cfg, nil
+}
+
+// label names a section proposal in its errors: "proposal 12 (rules.yaml)".
+func (p *Proposal) label() string {
+	if p.File == "" {
+		return fmt.Sprintf("proposal %d", p.ID)
+	}
+	return fmt.Sprintf("proposal %d (%s)", p.ID, p.File)
+}
+
+// SectionAt is the proposal whose value of the section is in force at t:
+// the last approved by then, else the configuration's recorded value (nil
+// when none was recorded).
+func (s *State) SectionAt(name string, t time.Time) *Proposal {
+	out := s.Sections[name]
+	for _, v := range s.approved() {
+		if v.Section == name && !v.Effective.After(t) {
+			p := v.Proposal
+			out = &p
+		}
+	}
+	return out
+}
+
+// maxSection bounds a section's text.
+const maxSection = 64 << 10
+
+// sectionText is the section's text a proposal gives: a JSON string is the
+// YAML text itself; any other JSON value is the value of the section's
+// first key (the list of rules, of views; the policies), written as the
+// configuration file writes it.
+func sectionText(s config.Section, value json.RawMessage) ([]byte, error) {
+	raw := bytes.TrimSpace(value)
+	if len(raw) == 0 {
+		return nil, domain.InvalidParam("value", "required: the section as the configuration file writes it (YAML text, a JSON string), or its value as JSON")
+	}
+	if len(raw) > maxSection {
+		return nil, domain.InvalidParam("value", "%d bytes; at most %d", len(raw), maxSection)
+	}
+	var text string
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return nil, domain.InvalidParam("value", "%v", err)
+		}
+		return []byte(text), nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, domain.InvalidParam("value", "not JSON: %v", err)
+	}
+	if v == nil {
+		return []byte{}, nil
+	}
+	if len(s.Keys) > 0 {
+		parts := strings.Split(s.Keys[0], ".")
+		for i := len(parts) - 1; i >= 0; i-- {
+			v = map[string]any{parts[i]: v}
+		}
+	}
+	b, err := yaml.Marshal(v)
+	if err != nil {
+		return nil, domain.InvalidParam("value", "%v", err)
+	}
+	return b, nil
+}
+
+// proposeSection fills p with a section proposal, checked as the
+// configuration is.
+func (r *Registry) proposeSection(in Input, p *Proposal) error {
+	s, err := config.SectionByName(in.Section)
+	if err != nil {
+		return domain.InvalidParam("section", "%v", err)
+	}
+	if len(bytes.TrimSpace(in.Changes)) > 0 {
+		return domain.InvalidParam("changes", "a section's proposal gives a value (its text), not changes")
+	}
+	src, err := sectionText(s, in.Value)
+	if err != nil {
+		return err
+	}
+	file := strings.TrimSpace(in.File)
+	if len(file) > 200 {
+		return domain.InvalidParam("file", "%d bytes; at most 200", len(file))
+	}
+	label := "the proposal"
+	if file != "" {
+		label = file
+	}
+	v, err := config.SectionOf(s.Name, label, src)
+	if err != nil {
+		return domain.InvalidParam("value", "%v", err)
+	}
+	if _, err := r.Config.WithSection(s.Name, label, src, r.Catalog); err != nil {
+		return domain.InvalidParam("value", "%v", err)
+	}
+	r.loadMu.Lock()
+	was := r.state.SectionAt(s.Name, p.At)
+	r.loadMu.Unlock()
+	before := json.RawMessage("null")
+	if was != nil {
+		before = was.Value
+	}
+	if bytes.Equal(before, v) {
+		return domain.Errorf(domain.EConflict, "the proposal changes nothing: section %s already has this value", s.Name)
+	}
+	p.Section, p.Value, p.Source, p.File = s.Name, v, string(src), file
+	p.Before = &Standing{AsOf: p.At, Setting: before}
+	return nil
+}
+
+// SectionVersion is one value of a section in its history.
+type SectionVersion struct {
+	Version int        `json:"version"`
+	From    *time.Time `json:"from"` // nil: from the start
+	Ref     string     `json:"ref"`
+	// Proposal is the approved proposal's id (0 for the configuration's).
+	Proposal  int64           `json:"proposal,omitempty"`
+	Value     json.RawMessage `json:"value"`
+	Source    string          `json:"source,omitempty"`
+	File      string          `json:"file,omitempty"`
+	By        string          `json:"by"`
+	Reason    string          `json:"reason"`
+	Approvals []Decision      `json:"approvals,omitempty"`
+}
+
+// SectionHistory is a section's values, oldest first, and every proposal
+// made for it, newest first.
+type SectionHistory struct {
+	Section   string           `json:"section"`
+	Versions  []SectionVersion `json:"versions"`
+	Proposals []View           `json:"proposals"`
+}
+
+// SectionHistory returns a governed section's history.
+func (r *Registry) SectionHistory(ctx context.Context, name string) (*SectionHistory, error) {
+	if _, err := config.SectionByName(name); err != nil {
+		return nil, domain.Errorf(domain.ENotFound, "%v", err)
+	}
+	st, err := r.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := &SectionHistory{Section: name, Versions: []SectionVersion{}, Proposals: []View{}}
+	if p := st.Sections[name]; p != nil {
+		h.Versions = append(h.Versions, SectionVersion{Version: 1, Ref: p.Ref(), Value: p.Value, File: p.File, By: p.By, Reason: p.Reason})
+	}
+	for _, v := range st.approved() {
+		if v.Section != name {
+			continue
+		}
+		from := *v.Effective
+		h.Versions = append(h.Versions, SectionVersion{Version: len(h.Versions) + 1, From: &from, Ref: v.Ref(), Proposal: v.ID,
+			Value: v.Value, Source: v.Source, File: v.File, By: v.By, Reason: v.Reason, Approvals: v.Approvals})
+	}
+	for _, v := range slices.Backward(st.Proposals) {
+		if v.Section == name {
+			h.Proposals = append(h.Proposals, v)
+		}
+	}
+	return h, nil
+}
+
+// SectionsChanged names the sections whose value in force now differs from
+// the one in force at since: a server puts them in force at its next
+// start, and says so.
+func (r *Registry) SectionsChanged(ctx context.Context, since time.Time) ([]string, error) {
+	st, err := r.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, s := range config.Sections {
+		if idOf(st.SectionAt(s.Name, since)) != idOf(st.SectionAt(s.Name, r.now())) {
+			out = append(out, s.Name)
+		}
+	}
+	return out, nil
+}
+
+func idOf(p *Proposal) int64 {
+	if p == nil {
+		return -1
+	}
+	return p.ID
+}

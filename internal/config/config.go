@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/insight"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -102,6 +103,9 @@ type Config struct {
 	Alerts alert.Config `yaml:"alerts"`
 	// Gates names the release gate policies file (gates.go).
 	Gates GatesConfig `yaml:"gates"`
+	// Impact configures release impact, spikes, the survey webhook and
+	// the insights' thresholds (insight.Config).
+	Impact insight.Config `yaml:"impact"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -198,6 +202,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	}
 	if _, err := c.GatePolicies(cat); err != nil {
 		return c, err
+	}
+	if _, err := c.Impact.Resolve(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	return c, nil
 }

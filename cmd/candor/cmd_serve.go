@@ -133,6 +133,10 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	go followDefinitions(ctx, a, log)
 	// Checked by config.Load; a store that keeps no alerts leaves the routes answering 501.
 	alerts, _, _ := a.alerts(log)
+	impact, err := a.cfg.Impact.Resolve()
+	if err != nil {
+		return err
+	}
 	ws := &web.Server{
 		Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 		MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
@@ -141,6 +145,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		ShareFrameAncestors: a.cfg.Share.FrameAncestors,
 		Annotations:         annotations,
 		Gates:               gates,
+		Impact:              &impact,
 	}
 	srv := &http.Server{
 		Handler:           ws.Handler(),

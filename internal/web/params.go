@@ -56,6 +56,10 @@ var routeParams = map[string][]string{
 	"GET /share/{secret}":          nil,
 	"GET /share/{secret}/card.svg": nil,
 	"GET /share/{secret}/card.png": nil,
+
+	"GET /api/v1/releases":                  queryKeys,
+	"GET /api/v1/releases/{source}/{id...}": {"as_of"},
+	"GET /releases":                         queryKeys,
 }
 
 // anyParams marks a route whose query another party writes: not checked.

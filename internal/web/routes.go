@@ -151,6 +151,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/share/{secret}", Anyone, HTML, s.sharePage},
 		{"GET", "/share/{secret}/card.svg", Anyone, HTML, s.shareImage("svg")},
 		{"GET", "/share/{secret}/card.png", Anyone, HTML, s.shareImage("png")},
+		{"GET", "/api/v1/releases", Need(auth.MetricRead), API, s.getReleases},
+		{"GET", "/api/v1/releases/{source}/{id...}", Need(auth.MetricRead), API, s.getRelease},
+		{"GET", "/releases", Need(auth.MetricRead), HTML, s.releasesPage},
 	}
 }
 

@@ -118,6 +118,11 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /admin/tokens":        {who: "tokens:admin", body: "name=route-test&role=ingest", ctype: formType, ok: 303},
 		// No token has this id: refused in the form (400), after the policy.
 		"POST /admin/tokens/revoke": {who: "tokens:admin", body: "id=999999", ctype: formType, ok: 400},
+
+		// Release impact is release_impact_score's detail: its visibility too.
+		"GET /api/v1/releases":                  {who: "metric:read", path: "/api/v1/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
+		"GET /api/v1/releases/{source}/{id...}": {who: "metric:read", path: "/api/v1/releases/import/d1?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
+		"GET /releases":                         {who: "metric:read", path: "/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
 	}
 }
 

@@ -239,6 +239,7 @@ var navPages = []struct{ label, route, href string }{
 	{"Scorecard", "GET /{$}", "/"},
 	{"Role views", "GET /views/{role}", "/views/"},
 	{"Data sources", "GET /sources", "/sources"},
+	{"Releases", "GET /releases", "/releases"},
 	{"Definitions", "GET /proposals", "/proposals"},
 	{"Admin", "GET /admin", "/admin"},
 }

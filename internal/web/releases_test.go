@@ -1,0 +1,44 @@
+package web
+
+import (
+	"strings"
+	"testing"
+)
+
+// releaseTickets are two tickets after d4 (2026-03-30T12:00): one naming
+// it, one about api without a release; and one about web (no release).
+const releaseTickets = `{"kind":"ticket","id":"k1","created_at":"2026-03-30T13:00:00Z","release":"d4","priority":"urgent"}
+{"kind":"ticket","id":"k2","created_at":"2026-03-30T14:00:00Z","service":"api"}
+{"kind":"ticket","id":"k3","created_at":"2026-03-30T15:00:00Z","service":"web"}
+`
+
+func TestReleasesAPI(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets, status: 200})
+	e.run(t, scenario{url: "/api/v1/releases?as_of=" + asOf, status: 200, fields: map[string]string{
+		// d4 first: the only release with tickets (3 + 1).
+		"releases.0.deployment": "d4", "releases.0.tickets": "2", "releases.0.explicit": "1", "releases.0.inferred": "1",
+		"releases.0.weighted": "4", "releases.0.spike.test": "Poisson upper tail", "releases.0.open": "true",
+		"releases.3.tickets": "0",
+	}})
+	e.run(t, scenario{url: "/api/v1/releases/import/d4?as_of=2026-04-05", status: 200, fields: map[string]string{
+		"deployment": "d4", "open": "false", "ticket_list.0.id": "k1", "ticket_list.0.link": "explicit",
+		"ticket_list.1.id": "k2", "ticket_list.1.link": "inferred",
+	}})
+	e.run(t, scenario{url: "/api/v1/releases/import/nope?as_of=" + asOf, status: 404})
+	e.run(t, scenario{url: "/api/v1/releases?as_of=" + asOf + "&service=nope", status: 400, fields: map[string]string{"param": "service"}})
+
+	// The deployment's page shows its impact; a page of a release without
+	// tickets says no spike.
+	exec := e.sessionAs(t, "executive")
+	body := e.page(t, exec, "/records/deployment/import/d4?as_of=2026-04-05", 200)
+	for _, want := range []string{"Customer impact", "2 tickets in the observation window", "1 naming this release, 1 about api", "/records/ticket/import/k1"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("d4's page lacks %q", want)
+		}
+	}
+	list := e.page(t, exec, "/releases?as_of="+asOf, 200)
+	if i, j := strings.Index(list, ">d4<"), strings.Index(list, ">d1<"); i < 0 || j < 0 || i > j {
+		t.Errorf("the release list does not put d4 (2 tickets) before d1 (none)")
+	}
+}

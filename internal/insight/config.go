@@ -66,11 +66,12 @@ type MTTROver struct {
 	MinSample int     `yaml:"min_sample"` // resolved incidents, default 3
 }
 
-// Canary: a service whose releases hurt customers.
+// Canary: a service whose releases hurt customers more often than the
+// others'.
 type Canary struct {
 	Window    string  `yaml:"window"`     // default 90d
-	Threshold float64 `yaml:"threshold"`  // mean weighted tickets per release, default 5
-	MinSample int     `yaml:"min_sample"` // releases, default 5
+	Threshold float64 `yaml:"threshold"`  // share of its releases with a spike, default 0.10
+	MinSample int     `yaml:"min_sample"` // releases, default 10
 }
 
 // Retirement: a KPI that does not move with customer outcomes.
@@ -141,8 +142,8 @@ func (c Config) Resolve() (Settings, error) {
 	dflt(&t.MTTROverTarget.Over, 0.30)
 	dflt(&t.MTTROverTarget.MinSample, 3)
 	dflt(&t.CanaryCandidate.Window, "90d")
-	dflt(&t.CanaryCandidate.Threshold, 5)
-	dflt(&t.CanaryCandidate.MinSample, 5)
+	dflt(&t.CanaryCandidate.Threshold, 0.10)
+	dflt(&t.CanaryCandidate.MinSample, 10)
 	dflt(&t.KPIRetirement.Period, "30d")
 	dflt(&t.KPIRetirement.Periods, 8)
 	dflt(&t.KPIRetirement.MaxR, 0.2)

@@ -1,6 +1,6 @@
 // Package stats holds the few significance tests the release-impact and
-// insight analyses name in their results: a Poisson upper tail, a one-sided
-// binomial-proportion z-test, and Pearson's correlation with a Fisher-z
+// insight analyses name in their results: Poisson and binomial upper
+// tails, a one-sided two-proportion z-test, and Pearson's correlation with a Fisher-z
 // confidence interval. It depends on nothing else in the project.
 package stats
 
@@ -31,6 +31,29 @@ func PoissonUpper(k int, lambda float64) float64 {
 	for i := k; term > sum*1e-16 && i < k+10000; i++ {
 		sum += term
 		term *= lambda / float64(i+1)
+	}
+	return math.Min(1, sum)
+}
+
+// BinomialUpper returns P(X ≥ k) for X ~ Binomial(n, p): the chance of at
+// least k of n trials failing at rate p. It sums the tail's terms from k.
+func BinomialUpper(k, n int, p float64) float64 {
+	switch {
+	case k <= 0:
+		return 1
+	case k > n || p <= 0:
+		return 0
+	case p >= 1:
+		return 1
+	}
+	lgn, _ := math.Lgamma(float64(n) + 1)
+	lgk, _ := math.Lgamma(float64(k) + 1)
+	lgr, _ := math.Lgamma(float64(n-k) + 1)
+	term := math.Exp(lgn - lgk - lgr + float64(k)*math.Log(p) + float64(n-k)*math.Log1p(-p))
+	sum := 0.0
+	for i := k; i <= n; i++ {
+		sum += term
+		term *= float64(n-i) / float64(i+1) * p / (1 - p)
 	}
 	return math.Min(1, sum)
 }

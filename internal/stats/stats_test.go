@@ -64,3 +64,23 @@ func TestPearson(t *testing.T) {
 		t.Error("a constant series has no correlation")
 	}
 }
+
+func TestBinomialUpper(t *testing.T) {
+	// 1 − pbinom(k−1, n, p) in R.
+	cases := []struct {
+		k, n int
+		p    float64
+		want float64
+	}{
+		{0, 10, 0.3, 1},
+		{3, 10, 0.1, 0.0701908264},
+		{10, 10, 0.5, 0.0009765625},
+		{12, 40, 0.1, 0.000380834},
+		{11, 10, 0.5, 0},
+	}
+	for _, c := range cases {
+		if got := BinomialUpper(c.k, c.n, c.p); !near(got, c.want, 1e-3) {
+			t.Errorf("BinomialUpper(%d, %d, %v) = %g, want %g", c.k, c.n, c.p, got, c.want)
+		}
+	}
+}

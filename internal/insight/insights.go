@@ -18,6 +18,7 @@ type Insight struct {
 	// ID is the analysis (deploy_time_risk, …); Key names this insight
 	// among that analysis's (id and subject).
 	ID        string `json:"id"`
+	Title     string `json:"title"`
 	Key       string `json:"key"`
 	Subject   string `json:"subject"`
 	Statement string `json:"statement"`
@@ -38,6 +39,7 @@ type Num struct {
 // too small a sample to say).
 type Quiet struct {
 	ID     string `json:"id"`
+	Title  string `json:"title"`
 	Reason string `json:"reason"`
 }
 
@@ -51,6 +53,12 @@ type Report struct {
 
 // Analyses are the insight ids, in the order a report lists them.
 var Analyses = []string{"deploy_time_risk", "recurring_after_release", "mttr_over_target", "canary_candidate", "kpi_retirement", "dora_outcomes"}
+
+// Titles name the analyses for readers.
+var Titles = map[string]string{
+	"deploy_time_risk": "Deploy time risk", "recurring_after_release": "Recurring after release", "mttr_over_target": "MTTR over target",
+	"canary_candidate": "Canary candidate", "kpi_retirement": "KPI retirement", "dora_outcomes": "DORA and outcomes",
+}
 
 // Options are what a report is computed for. Window, when set, replaces
 // every analysis's configured window (--window).
@@ -72,7 +80,7 @@ func Compute(cat *catalog.Catalog, ds *metrics.Dataset, st Settings, opt Options
 		before := len(rep.Insights)
 		why := analyses[id](a)
 		if len(rep.Insights) == before {
-			rep.Quiet = append(rep.Quiet, Quiet{ID: id, Reason: why})
+			rep.Quiet = append(rep.Quiet, Quiet{ID: id, Title: Titles[id], Reason: why})
 		}
 	}
 	return rep
@@ -122,7 +130,10 @@ func (a *run) window(name string) time.Duration {
 	return a.st.window(name)
 }
 
-func (a *run) add(in Insight) { a.rep.Insights = append(a.rep.Insights, in) }
+func (a *run) add(in Insight) {
+	in.Title = Titles[in.ID]
+	a.rep.Insights = append(a.rep.Insights, in)
+}
 
 func pct(x float64) string { return fmt.Sprintf("%.0f %%", 100*x) }
 

@@ -60,6 +60,8 @@ var routeParams = map[string][]string{
 	"GET /api/v1/releases":                  queryKeys,
 	"GET /api/v1/releases/{source}/{id...}": {"as_of"},
 	"GET /releases":                         queryKeys,
+	"GET /api/v1/insights":                  {"as_of", "window"},
+	"GET /insights":                         {"as_of", "window"},
 }
 
 // anyParams marks a route whose query another party writes: not checked.

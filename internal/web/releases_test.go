@@ -42,3 +42,17 @@ func TestReleasesAPI(t *testing.T) {
 		t.Errorf("the release list does not put d4 (2 tickets) before d1 (none)")
 	}
 }
+
+func TestInsightsAPI(t *testing.T) {
+	e := newEnv(t, 0)
+	doc := e.run(t, scenario{url: "/api/v1/insights?as_of=" + asOf, status: 200, fields: map[string]string{"time_zone": "UTC"}})
+	quiet, _ := lookup(doc, "quiet").([]any)
+	if len(quiet) != 6 {
+		t.Errorf("the seed is too small for any insight: want 6 quiet analyses, got %v", quiet)
+	}
+	e.run(t, scenario{url: "/api/v1/insights?window=soon", status: 400, fields: map[string]string{"param": "window"}})
+	page := e.page(t, e.sessionAs(t, "executive"), "/insights?as_of="+asOf, 200)
+	if !strings.Contains(page, "Nothing to report") || !strings.Contains(page, "Deploy time risk") {
+		t.Errorf("the insights page lacks its quiet analyses")
+	}
+}

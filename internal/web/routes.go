@@ -154,6 +154,8 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/releases", Need(auth.MetricRead), API, s.getReleases},
 		{"GET", "/api/v1/releases/{source}/{id...}", Need(auth.MetricRead), API, s.getRelease},
 		{"GET", "/releases", Need(auth.MetricRead), HTML, s.releasesPage},
+		{"GET", "/api/v1/insights", Need(auth.MetricRead), API, s.getInsights},
+		{"GET", "/insights", Need(auth.MetricRead), HTML, s.insightsPage},
 	}
 }
 

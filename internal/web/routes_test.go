@@ -123,6 +123,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/releases":                  {who: "metric:read", path: "/api/v1/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
 		"GET /api/v1/releases/{source}/{id...}": {who: "metric:read", path: "/api/v1/releases/import/d1?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
 		"GET /releases":                         {who: "metric:read", path: "/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
+		"GET /api/v1/insights":                  {who: "metric:read", path: "/api/v1/insights?as_of=" + asOf, ok: 200},
+		"GET /insights":                         {who: "metric:read", path: "/insights?as_of=" + asOf, ok: 200},
 	}
 }
 

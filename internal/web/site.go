@@ -240,6 +240,7 @@ var navPages = []struct{ label, route, href string }{
 	{"Role views", "GET /views/{role}", "/views/"},
 	{"Data sources", "GET /sources", "/sources"},
 	{"Releases", "GET /releases", "/releases"},
+	{"Insights", "GET /insights", "/insights"},
 	{"Definitions", "GET /proposals", "/proposals"},
 	{"Admin", "GET /admin", "/admin"},
 }

@@ -83,11 +83,13 @@ type Spike struct {
 	Flagged  bool    `json:"flagged"`
 }
 
-// ImpactTicket is a ticket attributed to a release (no text, no customer:
-// the reader follows the id to the record).
+// ImpactTicket is a ticket attributed to a release: no text (the reader
+// follows the id to the record); the customer, as the ticket record holds
+// it (pseudonymised once retention has), for a post-release survey.
 type ImpactTicket struct {
 	ID        string    `json:"id"`
 	Source    string    `json:"source"`
+	Customer  string    `json:"customer,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	Weight    float64   `json:"weight"`
 	// Link is how it was attributed: explicit (its release) or inferred
@@ -219,7 +221,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 		o.Inferred++
 	}
 	if r.list {
-		o.TicketList = append(o.TicketList, ImpactTicket{ID: t.id, Source: t.source, CreatedAt: time.Unix(0, t.created).UTC(), Weight: wt, Link: link})
+		o.TicketList = append(o.TicketList, ImpactTicket{ID: t.id, Source: t.source, Customer: t.customer, CreatedAt: time.Unix(0, t.created).UTC(), Weight: wt, Link: link})
 	}
 }
 

@@ -40,15 +40,11 @@ func runInsights(ctx context.Context, env *Env, args []string) error {
 	if *format != "text" && *format != "json" {
 		return usagef("--format: %q is not text or json", *format)
 	}
-	a, err := c.open(ctx, env)
+	a, st, err := c.openImpact(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	st, err := a.cfg.Impact.Resolve()
-	if err != nil {
-		return err
-	}
 	var rep insight.Report
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		rep = insight.Compute(a.catalog, ds, st, opt)
@@ -81,4 +77,18 @@ func insightsText(rep insight.Report) string {
 		}
 	}
 	return b.String()
+}
+
+// openImpact opens the store with the configuration's impact settings.
+func (c *common) openImpact(ctx context.Context, env *Env) (*app, insight.Settings, error) {
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return nil, insight.Settings{}, err
+	}
+	st, err := a.cfg.Impact.Resolve()
+	if err != nil {
+		a.Close()
+		return nil, st, err
+	}
+	return a, st, nil
 }

@@ -78,15 +78,11 @@ func runRelease(ctx context.Context, env *Env, args []string) error {
 			return usagef("--window: %v", err)
 		}
 	}
-	a, err := c.open(ctx, env)
+	a, st, err := c.openImpact(ctx, env)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	st, err := a.cfg.Impact.Resolve()
-	if err != nil {
-		return err
-	}
 	if send != nil && *send && st.Webhook == nil {
 		return usagef("--send: no survey webhook is configured (impact.survey_webhook)")
 	}

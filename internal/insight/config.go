@@ -70,7 +70,7 @@ type MTTROver struct {
 // others'.
 type Canary struct {
 	Window    string  `yaml:"window"`     // default 90d
-	Threshold float64 `yaml:"threshold"`  // share of its releases with a spike, default 0.10
+	Threshold float64 `yaml:"threshold"`  // share of its releases with a spike, default 0.05
 	MinSample int     `yaml:"min_sample"` // releases, default 10
 }
 
@@ -142,7 +142,7 @@ func (c Config) Resolve() (Settings, error) {
 	dflt(&t.MTTROverTarget.Over, 0.30)
 	dflt(&t.MTTROverTarget.MinSample, 3)
 	dflt(&t.CanaryCandidate.Window, "90d")
-	dflt(&t.CanaryCandidate.Threshold, 0.10)
+	dflt(&t.CanaryCandidate.Threshold, 0.05)
 	dflt(&t.CanaryCandidate.MinSample, 10)
 	dflt(&t.KPIRetirement.Period, "30d")
 	dflt(&t.KPIRetirement.Periods, 8)

@@ -74,13 +74,18 @@ type ReleaseImpact struct {
 // about its service then against the service's tickets in the same hours
 // of the previous weeks.
 type Spike struct {
-	Test     string  `json:"test"`
-	Observed int     `json:"observed"`
-	Weeks    []int   `json:"previous_weeks"`
-	Expected float64 `json:"expected"`
-	P        float64 `json:"p"`
-	Alpha    float64 `json:"alpha"`
-	Flagged  bool    `json:"flagged"`
+	Test string `json:"test"`
+	// Until ends the window tested: the observation window's end, or the
+	// service's next production release when that came first, so that a
+	// wave of tickets is flagged with the release that preceded it rather
+	// than with every release whose window it overlaps.
+	Until    time.Time `json:"until"`
+	Observed int       `json:"observed"`
+	Weeks    []int     `json:"previous_weeks"`
+	Expected float64   `json:"expected"`
+	P        float64   `json:"p"`
+	Alpha    float64   `json:"alpha"`
+	Flagged  bool      `json:"flagged"`
 }
 
 // ImpactTicket is a ticket attributed to a release: no text (the reader
@@ -226,7 +231,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 }
 
 // spike tests the tickets about the release's service in its observation
-// window (so far) against the same hours of the previous weeks: X ~
+// window (so far, and until the service's next release) against the same hours of the previous weeks: X ~
 // Poisson(mean of those weeks), flagged when P(X ≥ observed) < alpha and
 // at least MinTickets were seen. With no ticket in those weeks the rate is
 // taken as half a ticket over them, so a quiet service's first few tickets
@@ -239,11 +244,14 @@ func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
 		return b - a
 	}
 	end := o.ObservedUntil.UnixNano()
-	s := Spike{Test: SpikeTestName, Alpha: r.opt.Alpha, Observed: count(x.Finished, end)}
 	if o.Open {
 		end++ // the window so far includes as_of itself
-		s.Observed = count(x.Finished, end)
 	}
+	deps := r.bySvc[x.Service]
+	if i := sort.Search(len(deps), func(k int) bool { return deps[k].Finished > x.Finished }); i < len(deps) {
+		end = min(end, deps[i].Finished)
+	}
+	s := Spike{Test: SpikeTestName, Alpha: r.opt.Alpha, Until: time.Unix(0, end).UTC(), Observed: count(x.Finished, end)}
 	sum := 0
 	for k := 1; k <= r.opt.Weeks; k++ {
 		off := int64(k) * int64(7*day)

@@ -137,6 +137,14 @@ func (a *run) add(in Insight) {
 
 func pct(x float64) string { return fmt.Sprintf("%.0f %%", 100*x) }
 
+// poss is a name's possessive.
+func poss(name string) string {
+	if strings.HasSuffix(name, "s") {
+		return name + "'"
+	}
+	return name + "'s"
+}
+
 func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
 
 // bands split a local day into the hours deployments are compared by.
@@ -286,13 +294,13 @@ func (a *run) recurringAfterRelease() string {
 		pv := p
 		a.add(Insight{
 			ID: "recurring_after_release", Key: "recurring_after_release:" + k.svc + ":" + k.cat, Subject: k.svc + " · " + k.cat,
-			Statement: fmt.Sprintf("%s incidents followed %d of %s's %d releases in the last %s (latest: %s); at the other services' rate %.1f were expected.",
-				k.cat, len(ids), k.svc, n, days(w), strings.Join(shown, ", "), expected),
+			Statement: fmt.Sprintf("%s incidents followed %d of %s %d releases in the last %s (latest: %s); at the other services' rate %.1f were expected.",
+				k.cat, len(ids), poss(k.svc), n, days(w), strings.Join(shown, ", "), expected),
 			Numbers: []Num{{"releases", float64(n)}, {"followed", float64(len(ids))}, {"expected", expected}, {"other_share", share}},
 			Test: fmt.Sprintf("Poisson upper tail of releases followed by the category against the other services' share, p = %.2g below %.2g (%.2g Bonferroni-divided by the %d services × categories); at least %d releases",
 				p, level, alpha, tested, c.MinReleases),
 			P:      &pv,
-			Action: fmt.Sprintf("Widen the test scope of %s's releases to cover %s (tests or checks in its pipeline that would catch these before production).", k.svc, k.cat),
+			Action: fmt.Sprintf("Widen the test scope of %s releases to cover %s (tests or checks in its pipeline that would catch these before production).", poss(k.svc), k.cat),
 		})
 	}
 	return fmt.Sprintf("no incident category followed one service's releases more than the others' (%d releases in the last %s, %d services and categories tested)", len(rels), days(w), tested)
@@ -311,13 +319,21 @@ func mttrTarget(m *catalog.Metric, service string, tier int) (float64, bool) {
 	return t.Green, true
 }
 
-// mttrOverTarget lists services whose MTTR over the window exceeds the
-// target by more than the configured fraction, on at least min_sample
-// resolved incidents.
+// mttrOverTarget finds the services whose MTTR over the window exceeds
+// the target by more than the configured fraction, on at least
+// min_sample resolved incidents: one insight naming them all, worst
+// first (one review of rollback procedures, not one per service).
 func (a *run) mttrOverTarget() string {
 	c := a.st.Config.Insights.MTTROverTarget
 	w := a.window("mttr_over_target.window")
 	m, _ := a.cat.Metric("mttr")
+	type over struct {
+		svc          string
+		mttr, target float64
+		over         float64
+		incidents    int
+	}
+	var found []over
 	small := 0
 	for _, svc := range a.ds.DimValues("service") {
 		tier := 0
@@ -334,17 +350,30 @@ func (a *run) mttrOverTarget() string {
 			small++
 			continue
 		}
-		over := *r.Value/target - 1
-		if over <= c.Over {
-			continue
+		if x := *r.Value/target - 1; x > c.Over {
+			found = append(found, over{svc, *r.Value, target, x, r.Count})
+		}
+	}
+	slices.SortFunc(found, func(x, y over) int { return cmp.Or(cmp.Compare(y.over, x.over), cmp.Compare(x.svc, y.svc)) })
+	if len(found) > 0 {
+		var parts, names []string
+		var nums []Num
+		for _, f := range found {
+			parts = append(parts, fmt.Sprintf("%s %.1f h against %.1f h (%s over, %d incidents)", f.svc, f.mttr, f.target, pct(f.over), f.incidents))
+			names = append(names, f.svc)
+			nums = append(nums, Num{f.svc + "_mttr_hours", f.mttr}, Num{f.svc + "_over", f.over})
+		}
+		subject := found[0].svc
+		if len(found) > 1 {
+			subject = fmt.Sprintf("%d services", len(found))
 		}
 		a.add(Insight{
-			ID: "mttr_over_target", Key: "mttr_over_target:" + svc, Subject: svc,
-			Statement: fmt.Sprintf("%s took %.1f h (median) to restore service over the last %s, %s over its %.1f h target (%d incidents resolved).",
-				svc, *r.Value, days(w), pct(over), target, r.Count),
-			Numbers: []Num{{"mttr_hours", *r.Value}, {"target_hours", target}, {"over", over}, {"incidents", float64(r.Count)}},
+			ID: "mttr_over_target", Key: "mttr_over_target:" + strings.Join(names, ","), Subject: subject,
+			Statement: fmt.Sprintf("Restoring service took more than %s longer than the MTTR target over the last %s (median time to restore): %s.",
+				pct(c.Over), days(w), strings.Join(parts, "; ")),
+			Numbers: nums,
 			Test:    fmt.Sprintf("median time to restore against the target, more than %s over, on at least %d resolved incidents", pct(c.Over), c.MinSample),
-			Action:  fmt.Sprintf("Review %s's rollback procedure and runbooks: can a bad release be rolled back in minutes, and is that rehearsed?", svc),
+			Action:  fmt.Sprintf("Review the rollback procedures and runbooks of %s, worst first: can a bad release be rolled back in minutes, and is that rehearsed?", strings.Join(names, ", ")),
 		})
 	}
 	if small > 0 {
@@ -405,8 +434,8 @@ func (a *run) canaryCandidate() string {
 		pv := p
 		a.add(Insight{
 			ID: "canary_candidate", Key: "canary_candidate:" + s, Subject: s,
-			Statement: fmt.Sprintf("%d of %s's %d releases in the last %s were followed by a spike in customer tickets (%s), against %s of the other services' releases; its releases averaged %.1f weighted tickets.",
-				x.spikes, s, x.n, days(w), pct(share), pct(others), x.sum/float64(x.n)),
+			Statement: fmt.Sprintf("%d of %s %d releases in the last %s were followed by a spike in customer tickets (%s), against %s of the other services' releases; its releases averaged %.1f weighted tickets.",
+				x.spikes, poss(s), x.n, days(w), pct(share), pct(others), x.sum/float64(x.n)),
 			Numbers: []Num{{"releases", float64(x.n)}, {"spikes", float64(x.spikes)}, {"spike_share", share}, {"other_share", others},
 				{"expected", expected}, {"mean_weighted_tickets", x.sum / float64(x.n)}, {"threshold", c.Threshold}},
 			Test: fmt.Sprintf("Poisson upper tail of releases with a spike against the other services' share, p = %.2g below %.2g; spike share at least %s on at least %d releases",

@@ -110,6 +110,22 @@ type SurveySummary struct {
 	NPSScore  *float64 `json:"nps,omitempty"`
 }
 
+// CSATMean is the CSAT mean for display; 0 when there is none.
+func (s SurveySummary) CSATMean() float64 {
+	if s.CSATScore == nil {
+		return 0
+	}
+	return *s.CSATScore
+}
+
+// NPSValue is the NPS for display; 0 when there is none.
+func (s SurveySummary) NPSValue() float64 {
+	if s.NPSScore == nil {
+		return 0
+	}
+	return *s.NPSScore
+}
+
 type impactRun struct {
 	d      *Dataset
 	asOf   int64

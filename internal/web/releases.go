@@ -7,6 +7,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/insight"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 )
 
 // The release impact routes (issue 16, SPEC §7): each production
@@ -37,11 +38,13 @@ func (s *Server) canSeeImpact(r *http.Request) error {
 }
 
 type releasesData struct {
-	AsOf     time.Time
-	Window   time.Duration
-	Releases []metrics.ReleaseImpact
-	Spikes   int
-	choices  Choices
+	AsOf   time.Time
+	Window time.Duration
+	// WindowText is the window in words (30 days, 36 hours).
+	WindowText string
+	Releases   []metrics.ReleaseImpact
+	Spikes     int
+	choices    Choices
 }
 
 // releaseList computes the release list of the request's query.
@@ -56,6 +59,10 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 	data := releasesData{AsOf: opt.AsOf, Window: opt.Window}
 	if data.Window == 0 {
 		data.Window = defaultReleaseWindow
+	}
+	data.WindowText = plural.Count(int(data.Window.Hours()), "hour")
+	if data.Window%(24*time.Hour) == 0 {
+		data.WindowText = plural.Count(int(data.Window.Hours()/24), "day")
 	}
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds, opt.Scope); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -173,15 +174,14 @@ func (c Config) Resolve() (Settings, error) {
 	return s, nil
 }
 
-// parseDays reads a Go duration or a whole number of days ("90d").
+// parseDays reads a window as the catalog does (90d, 2w, 48h).
 func parseDays(v string) (time.Duration, error) {
-	var n int
-	if _, err := fmt.Sscanf(v, "%dd", &n); err == nil && fmt.Sprintf("%dd", n) == v && n > 0 {
-		return time.Duration(n) * 24 * time.Hour, nil
+	d, err := catalog.ParseWindow(v)
+	if err != nil {
+		return 0, err
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration (e.g. 90d, 48h)", v)
+	if d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive window", v)
 	}
 	return d, nil
 }

@@ -332,3 +332,30 @@ func (r *impactRun) surveys() {
 		}
 	}
 }
+
+// TicketRef is a ticket as theme analysis needs it: where to read its text,
+// the service it is about (its own, or its release's) and its release.
+type TicketRef struct {
+	ID, Source, Service, Release string
+	CreatedAt                    time.Time
+}
+
+// TicketsCreated lists the tickets created in [from, to), in no particular
+// order; of one service, and of one release (a deployment id), when set.
+func (d *Dataset) TicketsCreated(from, to time.Time, service, release string) []TicketRef {
+	var out []TicketRef
+	asOf := to.UnixNano()
+	for t := range d.ticketsCreatedIn(from.UnixNano(), asOf) {
+		svc := t.service
+		if t.release != "" && svc == "" {
+			if x, _ := d.resolveDep(t.release, t.source, asOf); x != nil {
+				svc = x.Service
+			}
+		}
+		if service != "" && svc != service || release != "" && t.release != release {
+			continue
+		}
+		out = append(out, TicketRef{ID: t.id, Source: t.source, Service: svc, Release: t.release, CreatedAt: time.Unix(0, t.created).UTC()})
+	}
+	return out
+}

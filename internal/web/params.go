@@ -62,6 +62,7 @@ var routeParams = map[string][]string{
 	"GET /releases":                         queryKeys,
 	"GET /api/v1/insights":                  {"as_of", "window"},
 	"GET /insights":                         {"as_of", "window"},
+	"GET /api/v1/themes":                    {"as_of", "window", "service", "release"},
 }
 
 // anyParams marks a route whose query another party writes: not checked.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -68,4 +69,28 @@ func TestReleasePagesShowSurveys(t *testing.T) {
 	if page := e.page(t, exec, "/records/deployment/import/d4?as_of="+asOf, 200); !strings.Contains(page, "CSAT 3.5 from 2 responses") {
 		t.Errorf("d4's page does not show its CSAT")
 	}
+}
+
+func TestThemesAPI(t *testing.T) {
+	e := newEnv(t, 0)
+	var b strings.Builder
+	for i := range 12 {
+		// The baseline weeks: sign-in trouble; the last week: refunds too.
+		b.WriteString(`{"kind":"ticket","id":"b` + strconv.Itoa(i) + `","created_at":"2026-03-0` + strconv.Itoa(1+i%9) + `T10:00:00Z","service":"api","text":"Cannot sign in to my account"}` + "\n")
+	}
+	for i := range 5 {
+		b.WriteString(`{"kind":"ticket","id":"n` + strconv.Itoa(i) + `","created_at":"2026-03-2` + strconv.Itoa(5+i%5) + `T10:00:00Z","service":"api","text":"Refund missing after cancelled order"}` + "\n")
+	}
+	b.WriteString(`{"kind":"ticket","id":"n9","created_at":"2026-03-29T11:00:00Z","service":"api","text":"Cannot sign in"}` + "\n")
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: b.String(), status: 200})
+	e.run(t, scenario{url: "/api/v1/themes?as_of=" + asOf + "&service=api", status: 200, fields: map[string]string{
+		"tickets": "6", "themes.0.tickets": "5", "themes.0.baseline_tickets": "0", "themes.0.examples.0": "import/n0",
+	}, check: func(t *testing.T, doc any) {
+		for _, th := range lookup(doc, "themes").([]any) {
+			if p := th.(map[string]any)["phrase"].(string); strings.Contains(p, "sign") || strings.Contains(p, "account") {
+				t.Errorf("a baseline phrase stands out: %v", th)
+			}
+		}
+	}})
+	e.run(t, scenario{url: "/api/v1/themes?service=nope", status: 400, fields: map[string]string{"param": "service"}})
 }

@@ -156,6 +156,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/releases", Need(auth.MetricRead), HTML, s.releasesPage},
 		{"GET", "/api/v1/insights", Need(auth.MetricRead), API, s.getInsights},
 		{"GET", "/insights", Need(auth.MetricRead), HTML, s.insightsPage},
+		{"GET", "/api/v1/themes", Need(auth.RecordsRead), API, s.getThemes},
 	}
 }
 

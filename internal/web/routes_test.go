@@ -125,6 +125,7 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /releases":                         {who: "metric:read", path: "/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
 		"GET /api/v1/insights":                  {who: "metric:read", path: "/api/v1/insights?as_of=" + asOf, ok: 200},
 		"GET /insights":                         {who: "metric:read", path: "/insights?as_of=" + asOf, ok: 200},
+		"GET /api/v1/themes":                    {who: "records:read", path: "/api/v1/themes?as_of=" + asOf, ok: 200, sees: func(a auth.Access) bool { return a.CanReadKind("ticket") }},
 	}
 }
 

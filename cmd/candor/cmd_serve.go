@@ -131,6 +131,10 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	go followDefinitions(ctx, a, log)
 	// Checked by config.Load; a store that keeps no alerts leaves the routes answering 501.
 	alerts, _, _ := a.alerts(log)
+	impact, err := a.cfg.Impact.Resolve()
+	if err != nil {
+		return err
+	}
 	ws := &web.Server{
 		Engine: a.engine, Catalog: a.catalog, Store: a.store, Auth: svc, OIDC: oc, Parse: a.parseOptions(),
 		MaxBody: a.cfg.MaxBodyBytes, Log: log, Version: shortVersion(), Webhooks: hooks, Connectors: hooks,
@@ -139,6 +143,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		ShareFrameAncestors: a.cfg.Share.FrameAncestors,
 		Annotations:         a.cfg.Annotations,
 		Gates:               gates,
+		Impact:              &impact,
 	}
 	srv := &http.Server{
 		Handler:           ws.Handler(),

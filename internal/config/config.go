@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/insight"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/report"
 )
@@ -105,6 +106,9 @@ type Config struct {
 	Gates GatesConfig `yaml:"gates"`
 	// Reports are the digest's and board pack's recipients and schedules (reports.go).
 	Reports report.Config `yaml:"reports"`
+	// Impact configures release impact, spikes, the survey webhook and
+	// the insights' thresholds (insight.Config).
+	Impact insight.Config `yaml:"impact"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -207,6 +211,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	}
 	if _, err := c.ReportSettings(cat); err != nil {
 		return c, located(c.path, err)
+	}
+	if _, err := c.Impact.Resolve(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
 	return c, nil
 }

@@ -1088,6 +1088,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.SLADueAt = p.time("sla_due_at", false)
 		r.Release = p.str("release", false)
 		r.Text = p.prose("text")
+		r.Service = p.str("service", false)
 	case *Survey:
 		r.At = p.time("at", true)
 		r.Type = p.enum("type", true, "csat", "nps")

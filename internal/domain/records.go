@@ -137,6 +137,9 @@ type Ticket struct {
 	SLADueAt    time.Time `json:"sla_due_at,omitzero"`
 	Release     string    `json:"release,omitempty"`
 	Text        string    `json:"text,omitempty"`
+	// Service is what the ticket is about, when its source knows; release
+	// impact attributes a ticket without a release by it.
+	Service string `json:"service,omitempty"`
 }
 
 type Survey struct {

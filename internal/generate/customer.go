@@ -64,6 +64,15 @@ func (g *gen) ticket(created, rel int64, s *service) float64 {
 	g.nTkt++
 	cust := g.pickCustomer()
 	var pri int
+	// about is the service the ticket is about, when the help desk knows
+	// (SPEC §1 ticket.service): a wave's release's, the one a customer
+	// blames, or, for half the background tickets, one picked by the
+	// ticket's number (no random draw, so the rest of the data stays as
+	// it was before tickets carried a service).
+	about := ""
+	if s != nil {
+		about = s.name
+	}
 	if rel >= 0 {
 		pri = g.weighted(spikeP)
 	} else {
@@ -73,7 +82,11 @@ func (g *gen) ticket(created, rel int64, s *service) float64 {
 			cand := g.svcs[g.pickTicketService()]
 			if r, ok := cand.latestBefore(created, 7*day); ok {
 				rel = r
+				about = cand.name
 			}
+		}
+		if about == "" && n%2 == 0 {
+			about = g.svcs[g.ticketServiceAt(math.Mod(float64(n)*0.6180339887498949, 1))].name
 		}
 	}
 	escalated := g.chance(escalateP[pri])
@@ -125,6 +138,9 @@ func (g *gen) ticket(created, rel int64, s *service) float64 {
 	if rel >= 0 {
 		e.ref("release", "dep-", rel, 7)
 	}
+	if about != "" {
+		e.str("service", about)
+	}
 	e.open("text")
 	e.b = append(e.b, text...)
 	e.b = append(e.b, g.pick(ticketSuffixes)...)
@@ -161,8 +177,11 @@ func customerSegment(cust int) string {
 	return "smb"
 }
 
-func (g *gen) pickTicketService() int {
-	u := g.f() * g.tktCum[len(g.tktCum)-1]
+func (g *gen) pickTicketService() int { return g.ticketServiceAt(g.f()) }
+
+// ticketServiceAt picks the service at u ∈ [0, 1) of the ticket shares.
+func (g *gen) ticketServiceAt(u float64) int {
+	u *= g.tktCum[len(g.tktCum)-1]
 	lo, hi := 0, len(g.tktCum)-1
 	for lo < hi {
 		mid := (lo + hi) / 2

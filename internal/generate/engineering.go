@@ -1,6 +1,9 @@
 package generate
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 // Severity P0…P4: how often, how long to resolve (median) and what share
 // of requests fail while it is open.
@@ -40,9 +43,16 @@ func (g *gen) deploy(s *service, d, fin int64) {
 	g.nDep++
 	start := fin - g.dur(12*minute, 0.6, 3*minute, 60*minute)
 	status := "success"
+	// Planted for the insights (docs/insights.md): production deployments
+	// finishing on a Friday from 15:00 UTC fail three times as often (36 %
+	// against 12 %), which deploy_time_risk must find.
+	failFrom := 0.88
+	if t := time.Unix(fin, 0).UTC(); prod && t.Weekday() == time.Friday && t.Hour() >= 15 {
+		failFrom = 0.64
+	}
 	if u := g.f(); u >= 0.95 {
 		status = "rolled_back"
-	} else if u >= 0.88 {
+	} else if u >= failFrom {
 		status = "failure"
 	}
 	hotfix := prod && g.chance(0.04)
@@ -182,7 +192,13 @@ func (g *gen) deploy(s *service, d, fin int64) {
 			g.incident(s, d, t, n, cr)
 		}
 	}
-	if g.chance(0.02) {
+	// Planted: recommendations' releases bring a ticket wave six times
+	// as often as the others' (canary_candidate must name it).
+	spikeP := 0.02
+	if s.baseService.name == "recommendations" {
+		spikeP = 0.12
+	}
+	if g.chance(spikeP) {
 		g.spike(s, n, fin)
 	}
 }

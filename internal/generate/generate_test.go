@@ -53,7 +53,7 @@ var spec = map[string]fieldSpec{
 	"change":        {[]string{"id", "service", "merged_at"}, []string{"authored_at", "opened_at", "first_review_at", "title", "author", "commit", "url"}},
 	"incident":      {[]string{"id", "service", "severity", "opened_at"}, []string{"detected_at", "resolved_at", "caused_by", "caused_by_change_request", "customer_facing", "origin", "category", "fingerprint", "postmortem_due_at", "postmortem_done_at", "url"}},
 	"sli":           {[]string{"id", "service", "period_start", "period_end", "good", "total"}, []string{"objective"}},
-	"ticket":        {[]string{"id", "created_at"}, []string{"customer", "segment", "resolved_at", "priority", "category", "user_role", "criticality", "escalated", "sla_due_at", "release", "text"}},
+	"ticket":        {[]string{"id", "created_at"}, []string{"customer", "segment", "resolved_at", "priority", "category", "user_role", "criticality", "escalated", "sla_due_at", "release", "text", "service"}},
 	"survey":        {[]string{"id", "at", "type", "score"}, []string{"customer", "release"}},
 	"vulnerability": {[]string{"id", "severity", "opened_at"}, []string{"service", "fixed_at", "cve", "kev", "package", "url"}},
 	"control":       {[]string{"id", "control", "checked_at", "passed"}, []string{"name", "framework", "evidence_url"}},

@@ -49,6 +49,7 @@ type ReleaseIncident struct {
 	ID             string     `json:"id"`
 	Source         string     `json:"source"`
 	Severity       string     `json:"severity"`
+	Category       string     `json:"category,omitempty"`
 	OpenedAt       time.Time  `json:"opened_at"`
 	ResolvedAt     *time.Time `json:"resolved_at"`
 	CustomerFacing bool       `json:"customer_facing"`
@@ -113,7 +114,7 @@ func (d *Dataset) release(x *Dep, asOf int64) Release {
 	}
 	for _, i := range d.attributedIncidents(x, asOf) {
 		_, link, _ := d.IncidentDeploymentAsOf(i, asOf)
-		ri := ReleaseIncident{ID: i.ID, Source: i.Source, Severity: "P" + string(rune('0'+i.Severity)), OpenedAt: time.Unix(0, i.Opened).UTC(),
+		ri := ReleaseIncident{ID: i.ID, Source: i.Source, Severity: "P" + string(rune('0'+i.Severity)), Category: i.Category, OpenedAt: time.Unix(0, i.Opened).UTC(),
 			CustomerFacing: i.CustomerFacing, Link: link, Postmortem: "not required"}
 		if i.Resolved != 0 && i.Resolved <= asOf {
 			ri.ResolvedAt = utcPtr(i.Resolved)

@@ -217,7 +217,7 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 	return ticketRow{
 		id: d.intern(r.ID), source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority), segment: d.intern(r.Segment),
 		category: d.intern(r.Category), userRole: d.intern(r.UserRole), criticality: d.intern(r.Criticality),
-		release: d.intern(r.Release), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
+		release: d.intern(r.Release), service: d.intern(r.Service), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
 		at: ns(r.EventTime()), escalated: r.Escalated,
 	}
 }

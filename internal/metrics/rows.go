@@ -20,6 +20,7 @@ type ticketRow struct {
 	customer, priority, category, userRole, criticality string
 	segment                                             string
 	release                                             string
+	service                                             string // what it is about; "" when the source does not know
 	created, resolved, slaDue, at                       int64
 	escalated                                           bool
 }

@@ -28,7 +28,9 @@ func settingsBase() Config {
 // settingChanges changes one value-changing setting in a way the generated
 // data feels; min_sample is not part of Config (see TestCiteFollowsMinSample).
 var settingChanges = map[Setting]func(c *Config){
-	SettingVulnerabilitySLA:  func(c *Config) { c.VulnerabilitySLA = map[string]time.Duration{"critical": day, "high": 2 * day} },
+	SettingVulnerabilitySLA: func(c *Config) {
+		c.VulnerabilitySLA = map[string]time.Duration{"critical": day, "high": day, "medium": day, "low": day}
+	},
 	SettingAttributionWindow: func(c *Config) { c.AttributionWindow = time.Hour },
 	SettingGrossMargin:       func(c *Config) { c.GrossMargin = 0.5 },
 	SettingProductionEnvironments: func(c *Config) {

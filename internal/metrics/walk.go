@@ -40,6 +40,34 @@ func (d *Dataset) escalatedThrough(t int64) iter.Seq[*ticketRow] {
 	return d.rows.tickets.walk(d.rows.escalated.between(math.MinInt64, t+1))
 }
 
+// ticketsCreatedIn yields the tickets created in [lo, hi), by event time
+// (a ticket's event time is its creation or, later, its resolution, so
+// the walk starts at lo and runs to the newest row).
+func (d *Dataset) ticketsCreatedIn(lo, hi int64) iter.Seq[*ticketRow] {
+	return func(yield func(*ticketRow) bool) {
+		for t := range d.rows.tickets.from(lo) {
+			if t.created >= lo && t.created < hi && !yield(t) {
+				return
+			}
+		}
+	}
+}
+
+// deployment returns the deployment with this source and id, nil when
+// there is none.
+func (d *Dataset) deployment(source, id string) *Dep {
+	c, ok := d.codeOf(id)
+	if !ok {
+		return nil
+	}
+	for x := range d.depsWithID(c) {
+		if x.Source == source {
+			return x
+		}
+	}
+	return nil
+}
+
 // prodIn calls fn for the production deployments in scope finishing in W,
 // in finishing order.
 func (d *Dataset) prodIn(q Query, fn func(row *depRow)) {

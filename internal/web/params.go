@@ -61,6 +61,13 @@ var routeParams = map[string][]string{
 	"GET /share/{secret}/card.png": nil,
 	"GET /shares":                  {"done"},
 	"GET /alerts":                  {"done"},
+
+	"GET /api/v1/releases":                  queryKeys,
+	"GET /api/v1/releases/{source}/{id...}": {"as_of"},
+	"GET /releases":                         queryKeys,
+	"GET /api/v1/insights":                  {"as_of", "window"},
+	"GET /insights":                         {"as_of", "window"},
+	"GET /api/v1/themes":                    {"as_of", "window", "service", "release"},
 }
 
 // anyParams marks a route whose query another party writes: not checked.

@@ -12,6 +12,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gate"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // recordPageData is the Data of a record's page.
@@ -27,6 +28,10 @@ type recordPageData struct {
 	// environment and version) and Retro its retro-validation.
 	Gates []gate.Result
 	Retro *gate.RetroValidation
+	// Impact is a production deployment's customer impact (releases.go);
+	// TicketsReadable says its tickets may be linked.
+	Impact          *metrics.ReleaseImpact
+	TicketsReadable bool
 }
 
 // recordField is one top-level field of a stored record as the page shows
@@ -44,7 +49,7 @@ type metricLink struct{ Name, Href string }
 
 // recordPage shows one stored record field by field, with its provenance.
 func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
-	q, _, err := s.pageQuery(r)
+	q, opt, err := s.pageQuery(r)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -68,6 +73,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if kind == domain.KindDeployment {
 		if err := s.deploymentGates(r, rec, data); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		if err := s.deploymentImpact(r, rec, opt.AsOf, data); err != nil {
 			s.pageError(w, r, err)
 			return
 		}

@@ -162,6 +162,12 @@ func (s *Server) Routes() []Route {
 		{"POST", "/alerts/ack", Need(auth.MetricAcknowledge), HTML, s.ackAlertForm},
 		{"POST", "/alerts/silences", Need(auth.MetricAcknowledge), HTML, s.silenceForm},
 		{"POST", "/alerts/inbox/read", SignedIn, HTML, s.inboxReadForm},
+		{"GET", "/api/v1/releases", Need(auth.MetricRead), API, s.getReleases},
+		{"GET", "/api/v1/releases/{source}/{id...}", Need(auth.MetricRead), API, s.getRelease},
+		{"GET", "/releases", Need(auth.MetricRead), HTML, s.releasesPage},
+		{"GET", "/api/v1/insights", Need(auth.MetricRead), API, s.getInsights},
+		{"GET", "/insights", Need(auth.MetricRead), HTML, s.insightsPage},
+		{"GET", "/api/v1/themes", Need(auth.RecordsRead), API, s.getThemes},
 	}
 }
 

@@ -134,6 +134,14 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 			sees: seesMetric(cat, "change_failure_rate")},
 		"POST /alerts/silences":   {who: "metric:acknowledge", body: "rule=metric_red&reason=quarter+close&for=2h", ctype: formType, ok: 303},
 		"POST /alerts/inbox/read": {who: "signed in", ctype: formType, ok: 303},
+
+		// Release impact is release_impact_score's detail: its visibility too.
+		"GET /api/v1/releases":                  {who: "metric:read", path: "/api/v1/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
+		"GET /api/v1/releases/{source}/{id...}": {who: "metric:read", path: "/api/v1/releases/import/d1?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
+		"GET /releases":                         {who: "metric:read", path: "/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
+		"GET /api/v1/insights":                  {who: "metric:read", path: "/api/v1/insights?as_of=" + asOf, ok: 200},
+		"GET /insights":                         {who: "metric:read", path: "/insights?as_of=" + asOf, ok: 200},
+		"GET /api/v1/themes":                    {who: "records:read", path: "/api/v1/themes?as_of=" + asOf, ok: 200, sees: func(a auth.Access) bool { return a.CanReadKind("ticket") }},
 	}
 }
 

@@ -242,6 +242,8 @@ var navPages = []struct{ label, route, href string }{
 	{"Scorecard", "GET /{$}", "/"},
 	{"Role views", "GET /views/{role}", "/views/"},
 	{"Data sources", "GET /sources", "/sources"},
+	{"Releases", "GET /releases", "/releases"},
+	{"Insights", "GET /insights", "/insights"},
 	{"Definitions", "GET /proposals", "/proposals"},
 	{"Alerts", "GET /alerts", "/alerts"},
 	{"Admin", "GET /admin", "/admin"},

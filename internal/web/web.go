@@ -31,6 +31,7 @@ import (
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/insight"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/oidc"
 	"github.com/candor/candor/internal/scorecard"
@@ -87,6 +88,9 @@ type Server struct {
 	// Gates are the release gate policies; nil: the built-in ones with
 	// their defaults.
 	Gates *gate.Policies
+	// Impact are the release impact and insight settings; nil: the
+	// defaults.
+	Impact *insight.Settings
 
 	// records commits posted records; concurrent requests share
 	// transactions (group commit).

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
+)
+
+func init() {
+	register(command{name: "release", args: "list|show|customers [flags]", help: "release impact: releases by customer impact, one release's tickets and spike test, the customers it affected (CSV, or sent to the survey webhook)", run: runRelease})
+}
+
+const releaseUsage = `list [--as-of T] [--window W] [--service S] [--format text|json]
+       candor release show DEPLOYMENT [--source S] [--as-of T] [--format text|json]
+       candor release customers DEPLOYMENT [--source S] [--as-of T] [--format csv|json] [--send]`
+
+func runRelease(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("release: say list, show or customers")
+	}
+	sub := args[0]
+	fs := flags(env, "release "+sub, releaseUsage, "Release impact (docs/insights.md): tickets created in each production release's observation window, weighted\nby priority, user role and criticality; tickets without a release are attributed by their service and time.\nThe spike test is a Poisson upper tail against the same hours of the previous weeks.")
+	var c common
+	c.bind(fs)
+	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
+	format := fs.String("format", "text", "text or json (customers: csv or json)")
+	var window, service, source *string
+	var send *bool
+	switch sub {
+	case "list":
+		window = fs.String("window", "30d", "releases finishing in this window before as-of")
+		service = fs.String("service", "", "only this service's releases")
+	case "show", "customers":
+		source = fs.String("source", "import", "the deployment's source")
+		if sub == "customers" {
+			send = fs.Bool("send", false, "post the customers to the configured survey webhook (impact.survey_webhook)")
+		}
+	default:
+		return usagef("release: unknown subcommand %q (list, show, customers)", sub)
+	}
+	rest, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	var id string
+	if sub != "list" {
+		if len(rest) != 1 {
+			return usagef("release %s: say which DEPLOYMENT (its id)", sub)
+		}
+		id = rest[0]
+	} else if len(rest) > 0 {
+		return usagef("unexpected argument %q", rest[0])
+	}
+	if sub == "customers" && *format == "text" {
+		*format = "csv"
+	}
+	ok := map[string][]string{"list": {"text", "json"}, "show": {"text", "json"}, "customers": {"csv", "json"}}[sub]
+	if !slices.Contains(ok, *format) {
+		return usagef("--format: %q is not %s", *format, strings.Join(ok, " or "))
+	}
+	at, err := asOfTime(*asOf)
+	if err != nil {
+		return err
+	}
+	var w time.Duration
+	if window != nil {
+		if w, err = catalog.ParseWindow(*window); err != nil {
+			return usagef("--window: %v", err)
+		}
+	}
+	a, st, err := c.openImpact(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if send != nil && *send && st.Webhook == nil {
+		return usagef("--send: no survey webhook is configured (impact.survey_webhook)")
+	}
+	var list []metrics.ReleaseImpact
+	var one metrics.ReleaseImpact
+	found := false
+	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		if sub == "list" {
+			q := metrics.Query{AsOf: at, Window: w}
+			if *service != "" {
+				q.Scope = metrics.Scope{Dim: "service", Value: *service}
+				if err := ds.CheckScope(q.Scope); err != nil {
+					return usagef("--service: %v", err)
+				}
+			}
+			list = ds.ReleaseImpacts(q, st.Spike)
+			return nil
+		}
+		one, found = ds.ReleaseImpactOf(*source, id, at, st.Spike)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if sub != "list" && !found {
+		return fmt.Errorf("release %s: no production deployment %s/%s by %s", sub, *source, id, at.Format(time.RFC3339))
+	}
+	switch {
+	case sub == "list" && *format == "json":
+		if list == nil {
+			list = []metrics.ReleaseImpact{}
+		}
+		return writeJSONOut(env, map[string]any{"as_of": at, "window": w.String(), "releases": list})
+	case sub == "list":
+		fmt.Fprint(env.Stdout, releasesText(list, at, w))
+	case sub == "show" && *format == "json":
+		return writeJSONOut(env, one)
+	case sub == "show":
+		fmt.Fprint(env.Stdout, releaseText(one))
+	default:
+		cs := releaseCustomers(one)
+		if send != nil && *send {
+			if err := sendSurvey(ctx, st.Webhook.String(), one, cs); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stderr, "sent %s of release %s to the survey webhook\n", plural.Count(len(cs), "customer"), one.Deployment)
+			return nil
+		}
+		if *format == "json" {
+			return writeJSONOut(env, map[string]any{"release": one.Deployment, "source": one.Source, "service": one.Service, "customers": cs})
+		}
+		return writeCustomersCSV(env, cs)
+	}
+	return nil
+}
+
+// affectedCustomer is a customer with tickets attributed to a release.
+type affectedCustomer struct {
+	Customer    string    `json:"customer"`
+	Tickets     int       `json:"tickets"`
+	Weighted    float64   `json:"weighted"`
+	FirstTicket time.Time `json:"first_ticket_at"`
+}
+
+// releaseCustomers are the customers of a release's attributed tickets,
+// most weighted first; tickets without a customer name none.
+func releaseCustomers(r metrics.ReleaseImpact) []affectedCustomer {
+	by := map[string]*affectedCustomer{}
+	for _, t := range r.TicketList {
+		if t.Customer == "" {
+			continue
+		}
+		c := by[t.Customer]
+		if c == nil {
+			c = &affectedCustomer{Customer: t.Customer, FirstTicket: t.CreatedAt}
+			by[t.Customer] = c
+		}
+		c.Tickets++
+		c.Weighted += t.Weight
+		if t.CreatedAt.Before(c.FirstTicket) {
+			c.FirstTicket = t.CreatedAt
+		}
+	}
+	out := make([]affectedCustomer, 0, len(by))
+	for _, c := range by {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b affectedCustomer) int {
+		if a.Weighted != b.Weighted {
+			if a.Weighted > b.Weighted {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Customer, b.Customer)
+	})
+	return out
+}
+
+func writeCustomersCSV(env *Env, cs []affectedCustomer) error {
+	w := csv.NewWriter(env.Stdout)
+	w.Write([]string{"customer", "tickets", "weighted", "first_ticket_at"})
+	for _, c := range cs {
+		w.Write([]string{c.Customer, fmt.Sprint(c.Tickets), fmt.Sprintf("%g", c.Weighted), c.FirstTicket.Format(time.RFC3339)})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// sendSurvey posts a release's affected customers to the survey webhook;
+// a refusal (not 2xx) is an error naming the status.
+func sendSurvey(ctx context.Context, url string, r metrics.ReleaseImpact, cs []affectedCustomer) error {
+	body, err := json.Marshal(map[string]any{"release": r.Deployment, "source": r.Source, "service": r.Service,
+		"finished_at": r.FinishedAt, "customers": cs})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("survey webhook: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("survey webhook %s answered %s; nothing was sent", url, resp.Status)
+	}
+	return nil
+}
+
+func spikeText(s metrics.Spike) string {
+	verdict := "no spike"
+	if s.Flagged {
+		verdict = "SPIKE"
+	}
+	return fmt.Sprintf("%s: %d tickets vs %.1f expected (previous weeks %v), %s p = %.2g", verdict, s.Observed, s.Expected, s.Weeks, s.Test, s.P)
+}
+
+func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s finished in the %s before %s, most customer impact first\n", plural.Count(len(rs), "production release"), w, at.Format(time.RFC3339))
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%-16s %-16s %s  %3d tickets (%d by service)  weighted %6.1f  %s\n", r.Deployment, r.Service, r.FinishedAt.Format("2006-01-02 15:04"),
+			r.Tickets, r.Inferred, r.Weighted, spikeText(r.Spike))
+	}
+	return b.String()
+}
+
+func releaseText(r metrics.ReleaseImpact) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Release %s/%s of %s (%s), finished %s\n", r.Source, r.Deployment, r.Service, r.Status, r.FinishedAt.Format(time.RFC3339))
+	state := "closed"
+	if r.Open {
+		state = "still open"
+	}
+	fmt.Fprintf(&b, "Observation window to %s (%s): %d tickets, %d naming the release, %d about %s; weighted %.1f\n",
+		r.ObservedUntil.Format(time.RFC3339), state, r.Tickets, r.Explicit, r.Inferred, r.Service, r.Weighted)
+	fmt.Fprintf(&b, "Spike test: %s\n", spikeText(r.Spike))
+	if r.Surveys.CSAT > 0 {
+		fmt.Fprintf(&b, "CSAT of surveys naming it: %.2f from %s\n", *r.Surveys.CSATScore, plural.Count(r.Surveys.CSAT, "response"))
+	}
+	if r.Surveys.NPS > 0 {
+		fmt.Fprintf(&b, "NPS of surveys naming it: %.0f from %s\n", *r.Surveys.NPSScore, plural.Count(r.Surveys.NPS, "response"))
+	}
+	for _, t := range r.TicketList {
+		fmt.Fprintf(&b, "  %s/%s  %s  %s  weight %g\n", t.Source, t.ID, t.CreatedAt.Format(time.RFC3339), t.Link, t.Weight)
+	}
+	return b.String()
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const releaseOrg = `{"kind":"service","id":"api","name":"API","team":"core"}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-05T10:00:00Z","status":"success"}
+{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-12T10:00:00Z","status":"success"}
+{"kind":"ticket","id":"k1","created_at":"2026-03-12T11:00:00Z","release":"d2","priority":"urgent","customer":"cus-1"}
+{"kind":"ticket","id":"k2","created_at":"2026-03-12T12:00:00Z","service":"api","customer":"cus-2"}
+{"kind":"ticket","id":"k3","created_at":"2026-03-12T13:00:00Z","service":"api","customer":"cus-1"}
+{"kind":"ticket","id":"k4","created_at":"2026-03-12T14:00:00Z","service":"api"}
+{"kind":"survey","id":"s1","at":"2026-03-13T10:00:00Z","type":"csat","score":2,"release":"d2"}
+`
+
+func TestReleaseCommand(t *testing.T) {
+	dir := t.TempDir()
+	data, in := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson")
+	os.WriteFile(in, []byte(releaseOrg), 0o600)
+	mustRun(t, "import", "--data", data, in)
+
+	list := mustRun(t, "release", "list", "--data", data, "--as-of", "2026-03-20", "--format", "json").stdout
+	var doc struct {
+		Releases []struct {
+			Deployment string
+			Tickets    int
+		}
+	}
+	if err := json.Unmarshal([]byte(list), &doc); err != nil || len(doc.Releases) != 2 || doc.Releases[0].Deployment != "d2" || doc.Releases[0].Tickets != 4 {
+		t.Fatalf("release list: %v\n%s", err, list)
+	}
+	show := mustRun(t, "release", "show", "d2", "--data", data, "--as-of", "2026-03-20").stdout
+	for _, want := range []string{"4 tickets, 1 naming the release, 3 about api", "CSAT of surveys naming it: 2.00 from 1 response", "Poisson upper tail", "import/k1"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("release show lacks %q:\n%s", want, show)
+		}
+	}
+	// Customers: cus-1 (urgent 3 + 1), cus-2 (1); k4 names none.
+	csv := mustRun(t, "release", "customers", "d2", "--data", data, "--as-of", "2026-03-20", "--format", "csv").stdout
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) != 3 || lines[0] != "customer,tickets,weighted,first_ticket_at" || !strings.HasPrefix(lines[1], "cus-1,2,4,") || !strings.HasPrefix(lines[2], "cus-2,1,1,") {
+		t.Errorf("customers csv:\n%s", csv)
+	}
+	if r := run(t, "release", "customers", "nope", "--data", data); r.code == 0 || !strings.Contains(r.stderr, "no production deployment import/nope") {
+		t.Errorf("unknown release: %d %s", r.code, r.stderr)
+	}
+	if r := run(t, "release", "customers", "d2", "--data", data, "--send"); r.code != 2 || !strings.Contains(r.stderr, "impact.survey_webhook") {
+		t.Errorf("--send without a webhook: %d %s", r.code, r.stderr)
+	}
+
+	// With a survey webhook configured, --send posts the customers.
+	var got []byte
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got, _ = io.ReadAll(r.Body) }))
+	defer hook.Close()
+	cfg := filepath.Join(dir, "candor.yaml")
+	os.WriteFile(cfg, []byte("impact:\n  survey_webhook: "+hook.URL+"\n"), 0o600)
+	mustRun(t, "release", "customers", "d2", "--data", data, "--config", cfg, "--as-of", "2026-03-20", "--send")
+	if !strings.Contains(string(got), `"customer":"cus-1"`) || !strings.Contains(string(got), `"release":"d2"`) {
+		t.Errorf("webhook body: %s", got)
+	}
+
+	ins := mustRun(t, "insights", "--data", data, "--as-of", "2026-03-20").stdout
+	if !strings.Contains(ins, "Nothing to report:") || !strings.Contains(ins, "Deploy time risk: no weekday and hour band had 20") {
+		t.Errorf("insights:\n%s", ins)
+	}
+	if r := run(t, "insights", "--data", data, "--window", "soon"); r.code != 2 || !strings.Contains(r.stderr, "--window") {
+		t.Errorf("bad window: %d %s", r.code, r.stderr)
+	}
+}

@@ -1,0 +1,88 @@
+package insight
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// periodOrg has eight 30-day periods ending at orgEnd. In period i there
+// are 5 + 3·deps[i] production deployments, ten CSAT responses of which
+// csat[i] + 1 are satisfied, and 2 + esc[i] escalated tickets still open at its end.
+func periodOrg(deps, csat, esc []int) *metrics.Dataset {
+	ds := metrics.NewDataset(metrics.DefaultConfig())
+	add := func(r domain.Record) { ds.Apply(r, time.Time{}) }
+	add(&domain.Service{Meta: meta("svc", 0), Name: "api", Team: "core"})
+	n := 0
+	for i := range 8 {
+		start := orgEnd.Add(-time.Duration(8-i) * 30 * 24 * time.Hour)
+		for k := range 5 + 3*deps[i] {
+			n++
+			add(&domain.Deployment{Meta: meta("d", n), Service: "svc0", Environment: "production", FinishedAt: start.Add(time.Duration(k+1) * 7 * time.Hour), Status: "success"})
+		}
+		for k := range 10 {
+			n++
+			score := 2.0
+			if k <= csat[i] {
+				score = 5
+			}
+			add(&domain.Survey{Meta: meta("s", n), At: start.Add(time.Duration(k+1) * 24 * time.Hour), Type: "csat", Score: score})
+		}
+		for k := range 2 + esc[i] {
+			n++
+			at := start.Add(time.Duration(20+k) * 24 * time.Hour)
+			add(&domain.Ticket{Meta: meta("e", n), CreatedAt: at, Escalated: true, ResolvedAt: start.Add(31 * 24 * time.Hour)})
+		}
+	}
+	ds.Prepare()
+	return ds
+}
+
+var deployOrder = []int{3, 7, 1, 5, 0, 6, 2, 4}
+
+func keys(ins []Insight) []string {
+	var out []string
+	for _, in := range ins {
+		out = append(out, in.Key)
+	}
+	return out
+}
+
+func TestDORAOutcomes(t *testing.T) {
+	// CSAT tracks the deployment frequency: a correlation is reported,
+	// worded as one.
+	rep := report(t, periodOrg(deployOrder, deployOrder, []int{0, 1, 2, 3, 4, 6, 5, 7}))
+	got := keys(byID(rep, "dora_outcomes"))
+	if !slices.Contains(got, "dora_outcomes:the organisation:deployment_frequency:csat") {
+		t.Fatalf("dora_outcomes: %v; quiet %+v", got, rep.Quiet)
+	}
+	for _, in := range byID(rep, "dora_outcomes") {
+		if in.P == nil || !contains(in.Statement, "not evidence that one causes the other") || !contains(in.Statement, "95 % interval") {
+			t.Errorf("not worded as a correlation with its interval: %s", in.Statement)
+		}
+	}
+	if slices.Contains(keys(byID(rep, "kpi_retirement")), "kpi_retirement:deployment_frequency") {
+		t.Errorf("deployment frequency moves with CSAT but is a retirement candidate")
+	}
+	// CSAT and escalations unrelated to it (|r| ≤ 0.1): no correlation, and
+	// deployment frequency is a retirement candidate with N shown.
+	rep = report(t, periodOrg(deployOrder, []int{0, 1, 2, 3, 4, 6, 5, 7}, []int{0, 1, 2, 3, 4, 5, 6, 7}))
+	if got := keys(byID(rep, "dora_outcomes")); len(got) > 0 {
+		t.Errorf("dora_outcomes without a relation: %v", got)
+	}
+	var cand *Insight
+	for _, in := range byID(rep, "kpi_retirement") {
+		if in.Key == "kpi_retirement:deployment_frequency" {
+			cand = &in
+		}
+	}
+	if cand == nil || !contains(cand.Statement, "over the last 8 periods") {
+		t.Errorf("kpi_retirement: %v; quiet %+v", keys(byID(rep, "kpi_retirement")), rep.Quiet)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,0 +1,361 @@
+package metrics
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/candor/candor/internal/stats"
+)
+
+// Release impact as an analysis (SPEC §7, issue 16): what customers felt
+// after each production deployment. release_impact_score (customer.go)
+// keeps its definition — tickets naming the release, against the
+// service's per-release baseline; this analysis also attributes tickets
+// without a release by their service and time, and tests each release's
+// observation window for a spike.
+
+// SpikeOptions configure the spike test; zero fields take the defaults.
+type SpikeOptions struct {
+	// Alpha is the p-value under which an excess is a spike (0.01).
+	Alpha float64
+	// Weeks is how many previous weeks give the service's rate in the same
+	// hours (4).
+	Weeks int
+	// MinTickets is the fewest tickets in a window that can be a spike (3),
+	// so that one ticket for a quiet service is not one.
+	MinTickets int
+}
+
+func (o SpikeOptions) norm() SpikeOptions {
+	if o.Alpha <= 0 {
+		o.Alpha = 0.01
+	}
+	if o.Weeks <= 0 {
+		o.Weeks = 4
+	}
+	if o.MinTickets <= 0 {
+		o.MinTickets = 3
+	}
+	return o
+}
+
+// SpikeTestName names the test in results.
+const SpikeTestName = "Poisson upper tail"
+
+// ReleaseImpact is one production deployment's customer impact.
+type ReleaseImpact struct {
+	Deployment  string    `json:"deployment"`
+	Source      string    `json:"source"`
+	Service     string    `json:"service"`
+	Environment string    `json:"environment"`
+	Status      string    `json:"status"`
+	FinishedAt  time.Time `json:"finished_at"`
+	// ObservedUntil is the end of the observation window, or as_of while
+	// it is still open (Open).
+	ObservedUntil time.Time `json:"observed_until"`
+	Open          bool      `json:"open"`
+	// Tickets are attributed to the release: Explicit name it as their
+	// release, Inferred have no release but are about its service and were
+	// created in its window before the service's next release.
+	Tickets  int     `json:"tickets"`
+	Explicit int     `json:"explicit"`
+	Inferred int     `json:"inferred"`
+	Weighted float64 `json:"weighted"`
+	Spike    Spike   `json:"spike"`
+	// TicketList is filled for one release (ReleaseImpactOf).
+	TicketList []ImpactTicket `json:"ticket_list,omitempty"`
+	// Surveys are the survey responses naming this release.
+	Surveys SurveySummary `json:"surveys"`
+}
+
+// Spike is the spike test of a release's observation window: the tickets
+// about its service then against the service's tickets in the same hours
+// of the previous weeks.
+type Spike struct {
+	Test string `json:"test"`
+	// Until ends the window tested: the observation window's end, or the
+	// service's next production release when that came first, so that a
+	// wave of tickets is flagged with the release that preceded it rather
+	// than with every release whose window it overlaps.
+	Until    time.Time `json:"until"`
+	Observed int       `json:"observed"`
+	Weeks    []int     `json:"previous_weeks"`
+	Expected float64   `json:"expected"`
+	P        float64   `json:"p"`
+	Alpha    float64   `json:"alpha"`
+	Flagged  bool      `json:"flagged"`
+}
+
+// ImpactTicket is a ticket attributed to a release: no text (the reader
+// follows the id to the record); the customer, as the ticket record holds
+// it (pseudonymised once retention has), for a post-release survey.
+type ImpactTicket struct {
+	ID        string    `json:"id"`
+	Source    string    `json:"source"`
+	Customer  string    `json:"customer,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Weight    float64   `json:"weight"`
+	// Link is how it was attributed: explicit (its release) or inferred
+	// (its service and time).
+	Link string `json:"link"`
+}
+
+// SurveySummary is the survey responses tagged with a release.
+type SurveySummary struct {
+	CSAT      int      `json:"csat_responses"`
+	CSATScore *float64 `json:"csat_mean,omitempty"`
+	NPS       int      `json:"nps_responses"`
+	NPSScore  *float64 `json:"nps,omitempty"`
+}
+
+// CSATMean is the CSAT mean for display; 0 when there is none.
+func (s SurveySummary) CSATMean() float64 {
+	if s.CSATScore == nil {
+		return 0
+	}
+	return *s.CSATScore
+}
+
+// NPSValue is the NPS for display; 0 when there is none.
+func (s SurveySummary) NPSValue() float64 {
+	if s.NPSScore == nil {
+		return 0
+	}
+	return *s.NPSScore
+}
+
+type impactRun struct {
+	d      *Dataset
+	asOf   int64
+	window int64
+	w      impactWeights
+	opt    SpikeOptions
+	// deps are the releases analysed; at maps each to its index.
+	deps []*Dep
+	at   map[*Dep]int
+	out  []ReleaseImpact
+	// bySvc are every production deployment of a service finishing from
+	// the first window's start − window to as_of, in finishing order, for
+	// inferring a ticket's release.
+	bySvc map[string][]*Dep
+	// times are the creation times of the tickets about each service.
+	times map[string][]int64
+	list  bool
+}
+
+// ReleaseImpacts analyses the production deployments in scope finishing
+// in q's window, worst first (weighted tickets, then spike p-value).
+func (d *Dataset) ReleaseImpacts(q Query, opt SpikeOptions) []ReleaseImpact {
+	var deps []*Dep
+	d.prodIn(q, func(row *depRow) { deps = append(deps, row.x) })
+	out := d.analyseReleases(deps, q.end(), opt, false)
+	slices.SortFunc(out, func(a, b ReleaseImpact) int {
+		return cmp.Or(cmp.Compare(b.Weighted, a.Weighted), cmp.Compare(a.Spike.P, b.Spike.P),
+			b.FinishedAt.Compare(a.FinishedAt), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Deployment, b.Deployment))
+	})
+	return out
+}
+
+// ReleaseImpactOf analyses one deployment as of asOf, with its tickets
+// listed; ok is false when there is no such deployment by then or it is
+// not a production one.
+func (d *Dataset) ReleaseImpactOf(source, id string, asOf time.Time, opt SpikeOptions) (ReleaseImpact, bool) {
+	x := d.deployment(source, id)
+	if x == nil || !x.Prod || x.Finished > asOf.UnixNano() {
+		return ReleaseImpact{}, false
+	}
+	return d.analyseReleases([]*Dep{x}, asOf.UnixNano(), opt, true)[0], true
+}
+
+func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, list bool) []ReleaseImpact {
+	r := &impactRun{d: d, asOf: asOf, window: int64(d.cfg.impactWindow()), w: d.cfg.impactWeights(), opt: opt.norm(),
+		deps: deps, at: map[*Dep]int{}, out: make([]ReleaseImpact, len(deps)), bySvc: map[string][]*Dep{},
+		times: map[string][]int64{}, list: list}
+	if len(deps) == 0 {
+		return nil
+	}
+	first, last := deps[0].Finished, deps[0].Finished
+	for i, x := range deps {
+		r.at[x] = i
+		first, last = min(first, x.Finished), max(last, x.Finished)
+		end := min(x.Finished+r.window, asOf)
+		r.out[i] = ReleaseImpact{Deployment: x.ID, Source: x.Source, Service: x.Service, Environment: x.Env,
+			Status: statusNames[x.Status], FinishedAt: time.Unix(0, x.Finished).UTC(), ObservedUntil: time.Unix(0, end).UTC(),
+			Open: x.Finished+r.window > asOf}
+	}
+	for _, row := range d.prodBetween(first-r.window, asOf+1) {
+		r.bySvc[row.x.Service] = append(r.bySvc[row.x.Service], row.x)
+	}
+	lookback := int64(r.opt.Weeks) * int64(7*day)
+	for t := range d.ticketsCreatedIn(first-lookback, min(last+r.window, asOf+1)) {
+		r.ticket(t)
+	}
+	for _, ts := range r.times {
+		slices.Sort(ts)
+	}
+	for i, x := range deps {
+		r.spike(&r.out[i], x)
+	}
+	r.surveys()
+	return r.out
+}
+
+// ticket attributes one ticket (SPEC §2 for the release reference): to
+// the release it names, when that is one analysed and the ticket falls in
+// its observation window; else, when it names no release but a service, to
+// that service's latest production deployment finished at or before its
+// creation, when the ticket falls in that one's window. Either way it is
+// also counted for its service's spike test.
+func (r *impactRun) ticket(t *ticketRow) {
+	svc := t.service
+	var x *Dep
+	link := "explicit"
+	if t.release != "" {
+		x, _ = r.d.resolveDep(t.release, t.source, r.asOf)
+		if x != nil && svc == "" {
+			svc = x.Service
+		}
+	} else if svc != "" {
+		link = "inferred"
+		deps := r.bySvc[svc]
+		i := sort.Search(len(deps), func(k int) bool { return deps[k].Finished > t.created })
+		if i > 0 {
+			x = deps[i-1]
+		}
+	}
+	if svc != "" && t.created <= r.asOf {
+		r.times[svc] = append(r.times[svc], t.created)
+	}
+	i, ok := r.at[x]
+	if x == nil || !ok || t.created < x.Finished || t.created >= x.Finished+r.window || t.created > r.asOf {
+		return
+	}
+	o := &r.out[i]
+	wt := r.w.of(t)
+	o.Tickets++
+	o.Weighted += wt
+	if link == "explicit" {
+		o.Explicit++
+	} else {
+		o.Inferred++
+	}
+	if r.list {
+		o.TicketList = append(o.TicketList, ImpactTicket{ID: t.id, Source: t.source, Customer: t.customer, CreatedAt: time.Unix(0, t.created).UTC(), Weight: wt, Link: link})
+	}
+}
+
+// spike tests the tickets about the release's service in its observation
+// window (so far, and until the service's next release) against the same hours of the previous weeks: X ~
+// Poisson(mean of those weeks), flagged when P(X ≥ observed) < alpha and
+// at least MinTickets were seen. With no ticket in those weeks the rate is
+// taken as half a ticket over them, so a quiet service's first few tickets
+// are not certain to be a spike.
+func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
+	ts := r.times[x.Service]
+	count := func(lo, hi int64) int {
+		a, _ := slices.BinarySearch(ts, lo)
+		b, _ := slices.BinarySearch(ts, hi)
+		return b - a
+	}
+	end := o.ObservedUntil.UnixNano()
+	if o.Open {
+		end++ // the window so far includes as_of itself
+	}
+	deps := r.bySvc[x.Service]
+	if i := sort.Search(len(deps), func(k int) bool { return deps[k].Finished > x.Finished }); i < len(deps) {
+		end = min(end, deps[i].Finished)
+	}
+	s := Spike{Test: SpikeTestName, Alpha: r.opt.Alpha, Until: time.Unix(0, end).UTC(), Observed: count(x.Finished, end)}
+	sum := 0
+	for k := 1; k <= r.opt.Weeks; k++ {
+		off := int64(k) * int64(7*day)
+		n := count(x.Finished-off, end-off)
+		s.Weeks = append(s.Weeks, n)
+		sum += n
+	}
+	s.Expected = float64(sum) / float64(r.opt.Weeks)
+	lambda := s.Expected
+	if sum == 0 {
+		lambda = 0.5 / float64(r.opt.Weeks)
+	}
+	s.P = stats.PoissonUpper(s.Observed, lambda)
+	s.Flagged = s.Observed >= r.opt.MinTickets && s.P < r.opt.Alpha
+	o.Spike = s
+}
+
+// surveys reports the survey responses naming an analysed release.
+func (r *impactRun) surveys() {
+	type acc struct {
+		csat, nps, promoters, detractors int
+		csatSum                          float64
+	}
+	accs := make([]acc, len(r.deps))
+	first := r.deps[0].Finished
+	for _, x := range r.deps {
+		first = min(first, x.Finished)
+	}
+	for s := range r.d.surveys().in(first, r.asOf+1) {
+		if s.release == "" {
+			continue
+		}
+		x, _ := r.d.resolveDep(s.release, s.source, r.asOf)
+		i, ok := r.at[x]
+		if x == nil || !ok {
+			continue
+		}
+		a := &accs[i]
+		if s.typ == "csat" {
+			a.csat++
+			a.csatSum += s.score
+		} else {
+			a.nps++
+			switch {
+			case s.score >= 9:
+				a.promoters++
+			case s.score <= 6:
+				a.detractors++
+			}
+		}
+	}
+	for i, a := range accs {
+		o := &r.out[i].Surveys
+		o.CSAT, o.NPS = a.csat, a.nps
+		if a.csat > 0 {
+			v := a.csatSum / float64(a.csat)
+			o.CSATScore = &v
+		}
+		if a.nps > 0 {
+			v := 100 * float64(a.promoters-a.detractors) / float64(a.nps)
+			o.NPSScore = &v
+		}
+	}
+}
+
+// TicketRef is a ticket as theme analysis needs it: where to read its text,
+// the service it is about (its own, or its release's) and its release.
+type TicketRef struct {
+	ID, Source, Service, Release string
+	CreatedAt                    time.Time
+}
+
+// TicketsCreated lists the tickets created in [from, to), in no particular
+// order; of one service, and of one release (a deployment id), when set.
+func (d *Dataset) TicketsCreated(from, to time.Time, service, release string) []TicketRef {
+	var out []TicketRef
+	asOf := to.UnixNano()
+	for t := range d.ticketsCreatedIn(from.UnixNano(), asOf) {
+		svc := t.service
+		if t.release != "" && svc == "" {
+			if x, _ := d.resolveDep(t.release, t.source, asOf); x != nil {
+				svc = x.Service
+			}
+		}
+		if service != "" && svc != service || release != "" && t.release != release {
+			continue
+		}
+		out = append(out, TicketRef{ID: t.id, Source: t.source, Service: svc, Release: t.release, CreatedAt: time.Unix(0, t.created).UTC()})
+	}
+	return out
+}

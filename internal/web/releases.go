@@ -1,0 +1,156 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/insight"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
+)
+
+// The release impact routes (issue 16, SPEC §7): each production
+// deployment's customer tickets in its observation window and its spike
+// test, as a list sorted by impact, one release, and a panel of the
+// deployment's record page. Reading them needs release_impact_score's
+// visibility; the tickets' ids need the ticket records' too.
+
+// defaultReleaseWindow is the release list's window when none is asked.
+const defaultReleaseWindow = 30 * 24 * time.Hour
+
+// impactSettings are the configured impact settings, or the defaults.
+func (s *Server) impactSettings() insight.Settings {
+	if s.Impact != nil {
+		return *s.Impact
+	}
+	st, _ := insight.Config{}.Resolve() // the defaults always resolve
+	return st
+}
+
+// canSeeImpact refuses a reader who may not see release_impact_score.
+func (s *Server) canSeeImpact(r *http.Request) error {
+	m, ok := s.Catalog.Metric("release_impact_score")
+	if !ok || !s.access(r).CanSeeMetric(m) {
+		return domain.Errorf(domain.EForbidden, "release impact is release_impact_score's detail: reading it needs that metric's visibility")
+	}
+	return nil
+}
+
+type releasesData struct {
+	AsOf   time.Time
+	Window time.Duration
+	// WindowText is the window in words (30 days, 36 hours).
+	WindowText string
+	Releases   []metrics.ReleaseImpact
+	Spikes     int
+	choices    Choices
+}
+
+// releaseList computes the release list of the request's query.
+func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
+	q, opt, err := s.pageQuery(r)
+	if err != nil {
+		return q, releasesData{}, err
+	}
+	if err := s.canSeeImpact(r); err != nil {
+		return q, releasesData{}, err
+	}
+	data := releasesData{AsOf: opt.AsOf, Window: opt.Window}
+	if data.Window == 0 {
+		data.Window = defaultReleaseWindow
+	}
+	data.WindowText = plural.Count(int(data.Window.Hours()), "hour")
+	if data.Window%(24*time.Hour) == 0 {
+		data.WindowText = plural.Count(int(data.Window.Hours()/24), "day")
+	}
+	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if err := checkScope(ds, opt.Scope); err != nil {
+			return err
+		}
+		data.choices = s.choices.choices(ds, s.Engine.Seq())
+		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, s.impactSettings().Spike)
+		return nil
+	})
+	for _, rel := range data.Releases {
+		if rel.Spike.Flagged {
+			data.Spikes++
+		}
+	}
+	if data.Releases == nil {
+		data.Releases = []metrics.ReleaseImpact{}
+	}
+	return q, data, err
+}
+
+// getReleases lists the production deployments finishing in the window,
+// most impact first.
+func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) {
+	_, data, err := s.releaseList(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": data.AsOf, "window": data.Window.String(), "releases": data.Releases})
+}
+
+// releaseOf analyses one deployment as of the request's as_of.
+func (s *Server) releaseOf(r *http.Request, source, id string, asOf time.Time) (*metrics.ReleaseImpact, error) {
+	if err := s.canSeeImpact(r); err != nil {
+		return nil, err
+	}
+	var out *metrics.ReleaseImpact
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if ri, ok := ds.ReleaseImpactOf(source, id, asOf, s.impactSettings().Spike); ok {
+			out = &ri
+		}
+		return nil
+	})
+	if out != nil && !s.access(r).CanReadKind(string(domain.KindTicket)) {
+		out.TicketList = nil
+	}
+	return out, err
+}
+
+// getRelease is one release's impact, its tickets listed.
+func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) {
+	opt, err := s.options(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	source, id := r.PathValue("source"), r.PathValue("id")
+	ri, err := s.releaseOf(r, source, id, opt.AsOf)
+	if err == nil && ri == nil {
+		err = notFoundf("no production deployment %s/%s by %s", source, id, opt.AsOf.Format(time.RFC3339))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ri)
+}
+
+// releasesPage lists the releases by impact.
+func (s *Server) releasesPage(w http.ResponseWriter, r *http.Request) {
+	q, data, err := s.releaseList(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	pg := s.newPage(r, "Release impact", q, data)
+	pg.Controls, pg.Choices, pg.AsOf = true, data.choices, data.AsOf
+	s.render(w, r, http.StatusOK, "releases", pg)
+}
+
+// deploymentImpact fills a deployment page's customer impact panel; none
+// for a reader who may not see it or a deployment that is not production.
+func (s *Server) deploymentImpact(r *http.Request, rec *StoredRecord, asOf time.Time, data *recordPageData) error {
+	ri, err := s.releaseOf(r, rec.Source, rec.ID, asOf)
+	if domain.CodeOf(err) == domain.EForbidden {
+		return nil
+	}
+	data.Impact = ri
+	data.TicketsReadable = s.access(r).CanReadKind(string(domain.KindTicket))
+	return err
+}

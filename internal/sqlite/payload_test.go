@@ -16,11 +16,7 @@ import (
 // back.
 func TestKeptPayloadEncoding(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	payload := bytes.Repeat([]byte(`{"repository":{"full_name":"acme/api","url":"https://api.github.com/repos/acme/api"}},`), 300)
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	encoded := store.Delivery{Source: "github", DeliveryID: "d-1", ReceivedAt: at, Outcome: store.DeliveryAccepted, PayloadSHA256: "x", Payload: payload}
@@ -51,7 +47,7 @@ func TestKeptPayloadEncoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
-	err = s.KeptPayloads(ctx, "github", time.Time{}, func(d store.Delivery) error {
+	err := s.KeptPayloads(ctx, "github", time.Time{}, func(d store.Delivery) error {
 		n++
 		if !bytes.Equal(d.Payload, payload) {
 			t.Errorf("delivery %s: payload read back as %d bytes, want the %d sent", d.DeliveryID, len(d.Payload), len(payload))
@@ -61,4 +57,16 @@ func TestKeptPayloadEncoding(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("KeptPayloads: %d payloads, %v; want 3", n, err)
 	}
+}
+
+// openTemp opens a store in a temporary directory, closed at the end of
+// the test.
+func openTemp(t *testing.T) *DB {
+	t.Helper()
+	s, err := Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
 )
 
 // A change's first review (first_review_at) arrives before the change: a
@@ -40,24 +41,13 @@ func (s *state) keepFirstReview(ctx context.Context, changeID string, at time.Ti
 	if err != nil {
 		return time.Time{}, err
 	}
-	var kept firstReviewDoc
-	if err := json.Unmarshal(doc.Body, &kept); err != nil {
-		return time.Time{}, fmt.Errorf("kept first review of %s/%s: %w", s.source, changeID, err)
-	}
-	return kept.At, nil
+	return s.decodeKept(changeID, doc.Body)
 }
 
-// keptFirstReview is the first review kept for a change, zero when none:
-// a read, so a merge costs no write of its own. A review that follows the
-// merge finds the change stored (its delivery waits for the merge's
-// commit: both name the change, parsed.key) and updates it.
-func (s *state) keptFirstReview(ctx context.Context, changeID string) (time.Time, error) {
-	doc, ok, err := s.st.DocByKey(ctx, firstReviews, s.source+"/"+changeID)
-	if err != nil || !ok {
-		return time.Time{}, err
-	}
+// decodeKept is the time of a kept first review document.
+func (s *state) decodeKept(changeID string, body []byte) (time.Time, error) {
 	var kept firstReviewDoc
-	if err := json.Unmarshal(doc.Body, &kept); err != nil {
+	if err := json.Unmarshal(body, &kept); err != nil {
 		return time.Time{}, fmt.Errorf("kept first review of %s/%s: %w", s.source, changeID, err)
 	}
 	return kept.At, nil
@@ -69,19 +59,28 @@ func (s *state) keptFirstReview(ctx context.Context, changeID string) (time.Time
 // review that followed the first merge).
 func withFirstReview(id, event string, c *domain.Change) *parsed {
 	return &parsed{id: id, event: event, key: c.ID, build: func(ctx context.Context, st *state) (built, error) {
-		kept, err := st.keptFirstReview(ctx, c.ID)
-		if err != nil {
-			return built{}, err
-		}
-		var old domain.Change
-		ok, err := st.get(ctx, domain.KindChange, c.ID, &old)
+		// Both in one read, not two: a merge reads no more than this. A
+		// review that follows the merge finds the change stored (its
+		// delivery waits for the merge's commit: both name the change,
+		// parsed.key) and updates it.
+		both, err := store.GetWithDoc(ctx, st.st, domain.Key{Kind: domain.KindChange, Source: st.source, ID: c.ID}, firstReviews, st.source+"/"+c.ID)
 		if err != nil {
 			return built{}, err
 		}
 		// A collector's change comes with the first review the API
 		// gave; a webhook's with none.
-		c.FirstReviewAt = earliest(c.FirstReviewAt, kept)
-		if ok {
+		if both.DocFound {
+			kept, err := st.decodeKept(c.ID, both.Doc.Body)
+			if err != nil {
+				return built{}, err
+			}
+			c.FirstReviewAt = earliest(c.FirstReviewAt, kept)
+		}
+		if both.Found {
+			var old domain.Change
+			if err := st.decodeStored(domain.KindChange, c.ID, both.Record.Body, &old); err != nil {
+				return built{}, err
+			}
 			c.FirstReviewAt = earliest(c.FirstReviewAt, old.FirstReviewAt)
 		}
 		return built{records: []domain.Record{c}}, nil

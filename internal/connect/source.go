@@ -173,10 +173,16 @@ func (s *state) get(ctx context.Context, kind domain.Kind, id string, r domain.R
 	if err != nil {
 		return false, err
 	}
-	if err := json.Unmarshal(got.Body, r); err != nil {
-		return false, fmt.Errorf("stored %s %s/%s: %w", kind, s.source, id, err)
+	return true, s.decodeStored(kind, id, got.Body, r)
+}
+
+// decodeStored decodes the body of the stored record of the kind and id
+// into r.
+func (s *state) decodeStored(kind domain.Kind, id string, body []byte, r domain.Record) error {
+	if err := json.Unmarshal(body, r); err != nil {
+		return fmt.Errorf("stored %s %s/%s: %w", kind, s.source, id, err)
 	}
-	return true, nil
+	return nil
 }
 
 // text is a JSON string or number read as text: senders write ids both

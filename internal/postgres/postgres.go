@@ -980,6 +980,18 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 	return d, false, nil
 }
 
+// GetWithDoc is Get and DocByKey in one round trip (store.RecordDocGetter).
+func (s *DB) GetWithDoc(ctx context.Context, key domain.Key, collection, docKey string) (store.RecordWithDoc, error) {
+	var row store.RecordDocRow
+	if err := s.pool.QueryRow(ctx, `SELECT r.seq, r.ingested_at, r.event_time, r.hash, r.raw_hash, r.body, d.id, d.created_at, d.body
+		FROM (SELECT 1) AS one LEFT JOIN records r ON r.kind = $1 AND r.source = $2 AND r.id = $3
+		LEFT JOIN docs d ON d.collection = $4 AND d.key = $5::text`, string(key.Kind), key.Source, key.ID, collection, store.DocKeyArg(docKey)).
+		Scan(&row.Seq, &row.IngestedAt, &row.EventTime, &row.Hash, &row.RawHash, &row.Body, &row.DocID, &row.DocCreatedAt, &row.DocBody); err != nil {
+		return store.RecordWithDoc{}, err
+	}
+	return row.Result(key, collection, docKey), nil
+}
+
 func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, bool, error) {
 	if key == "" {
 		return store.Doc{}, false, nil // unkeyed documents are not found by key

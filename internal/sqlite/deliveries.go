@@ -10,6 +10,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/golang/snappy"
+
 	"github.com/candor/candor/internal/store"
 )
 
@@ -34,7 +36,7 @@ func logDelivery(ctx context.Context, q *sql.Stmt, d *store.Delivery) (created b
 	case d.Payload != nil && d.Encoded:
 		payload = d.Payload
 	case d.Payload != nil:
-		payload = deflate(d.Payload)
+		payload = encodePayload(d.Payload)
 	}
 	err = q.QueryRowContext(ctx, d.Source, d.DeliveryID, d.ReceivedAt.UnixNano(), d.Outcome, d.Event, d.Reason,
 		d.PayloadSHA256, store.EncodeKeys(d.Keys), d.Truncated, store.EncodeHeaders(d.Headers), payload).Scan(&d.Seq)
@@ -120,7 +122,7 @@ func (s *DB) KeptPayloads(ctx context.Context, source string, since time.Time, f
 			if err != nil {
 				return d, err
 			}
-			if d.Payload, err = inflate(payload); err != nil {
+			if d.Payload, err = decodePayload(payload); err != nil {
 				return d, fmt.Errorf("the kept payload of delivery %d: %w", d.Seq, err)
 			}
 			return d, nil
@@ -142,46 +144,42 @@ func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error
 	return r.RowsAffected()
 }
 
-// EncodePayload deflates d's payload, off the writer (store.PayloadEncoder).
+// EncodePayload compresses d's payload, off the writer
+// (store.PayloadEncoder).
 func (s *DB) EncodePayload(d *store.Delivery) {
 	if d.Payload != nil && !d.Encoded {
-		d.Payload, d.Encoded = deflate(d.Payload), true
+		d.Payload, d.Encoded = encodePayload(d.Payload), true
 	}
 }
 
-// Payloads are kept deflated: webhook bodies are verbose JSON that
+// Payloads are kept compressed: webhook bodies are verbose JSON that
 // shrinks five- to tenfold, and a 20 KB GitHub payload written as is
 // spills into overflow pages, which cost the single writer more than
-// compressing it does. (PostgreSQL compresses large values itself.)
-func deflate(b []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(b)/4 + 64) // JSON deflates to a fifth or less
-	var w *flate.Writer
-	select {
-	case w = <-deflaters:
-		w.Reset(&buf)
-	default:
-		w, _ = flate.NewWriter(&buf, flate.BestSpeed) // the level is valid
-	}
-	w.Write(b)
-	w.Close()
-	select {
-	case deflaters <- w:
-	default:
-	}
-	return buf.Bytes()
+// compressing it does. Snappy, not deflate: deflate's fastest level took
+// 50 µs of CPU for a 25 KB pull request payload and was the largest
+// single cost of a webhook delivery (15-20 %); Snappy takes 7 µs for
+// 3.7 KB instead of 2.8 KB, still well inside a 16 KB page. (PostgreSQL
+// compresses large values itself.)
+//
+// snappyMark starts a Snappy-compressed payload (block format after it).
+// Payloads kept by earlier versions are raw deflate streams, which never
+// start with it: 0xff would be a final block of the reserved type 3.
+const snappyMark = 0xff
+
+func encodePayload(b []byte) []byte {
+	out := make([]byte, 1+snappy.MaxEncodedLen(len(b)))
+	out[0] = snappyMark
+	n := len(snappy.Encode(out[1:], b))
+	// The bound is ~1.17 times the payload; keep only what is used.
+	return append([]byte(nil), out[:1+n]...)
 }
 
-// deflaters keeps compressors for reuse: each holds about a megabyte of
-// state, which allocated per payload cost more than the compression. Not
-// a sync.Pool: that is emptied at every garbage collection, and under a
-// steady stream of deliveries it made a new compressor every few hundred
-// payloads — a megabyte that brought the next collection nearer. A few
-// are kept for good: as many as payloads are deflated at once, about the
-// cores.
-var deflaters = make(chan *flate.Writer, 8)
-
-func inflate(b []byte) ([]byte, error) {
+// decodePayload reads a kept payload back: Snappy behind its mark, else
+// deflated by an earlier version.
+func decodePayload(b []byte) ([]byte, error) {
+	if len(b) > 0 && b[0] == snappyMark {
+		return snappy.Decode(nil, b[1:])
+	}
 	return io.ReadAll(flate.NewReader(bytes.NewReader(b)))
 }
 

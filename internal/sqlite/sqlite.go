@@ -46,7 +46,7 @@ type DB struct {
 	logDelivery, countedDelivery *sql.Stmt
 	// The reads a stateful webhook mapping makes (the stored record, a
 	// kept document), compiled once rather than parsed per delivery.
-	getRecord, docByKey *sql.Stmt
+	getRecord, docByKey, getWithDoc *sql.Stmt
 	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
 	// ledger.
 	store.SealerSlot
@@ -142,6 +142,12 @@ const (
 		WHERE kind = ? AND source = ? AND id = ? AND hash <> ?`
 )
 
+// getWithDocSQL is getRecordSQL and docByKeySQL in one row: the columns
+// of whichever is missing are NULL.
+const getWithDocSQL = `SELECT r.seq, r.ingested_at, r.event_time, r.hash, r.body, r.raw_hash, d.id, d.created_at, d.body
+	FROM (SELECT 1) LEFT JOIN records r ON r.kind = ? AND r.source = ? AND r.id = ?
+	LEFT JOIN docs d ON d.collection = ? AND d.key = ?`
+
 func (s *DB) prepare(ctx context.Context) error {
 	var err error
 	if s.lastSeq, err = s.db.PrepareContext(ctx, lastSeqSQL); err != nil {
@@ -167,11 +173,14 @@ func (s *DB) prepare(ctx context.Context) error {
 	if s.docByKey, err = s.db.PrepareContext(ctx, docByKeySQL); err != nil {
 		return err
 	}
+	if s.getWithDoc, err = s.db.PrepareContext(ctx, getWithDocSQL); err != nil {
+		return err
+	}
 	return nil
 }
 
 func (s *DB) Close() error {
-	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update, s.logDelivery, s.countedDelivery, s.getRecord, s.docByKey}, slices.Collect(maps.Values(s.inserts))...) {
+	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update, s.logDelivery, s.countedDelivery, s.getRecord, s.docByKey, s.getWithDoc}, slices.Collect(maps.Values(s.inserts))...) {
 		if st != nil {
 			st.Close()
 		}
@@ -556,6 +565,16 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 	}
 	d.CreatedAt = time.Unix(0, created).UTC()
 	return d, false, nil
+}
+
+// GetWithDoc is Get and DocByKey in one statement (store.RecordDocGetter).
+func (s *DB) GetWithDoc(ctx context.Context, key domain.Key, collection, docKey string) (store.RecordWithDoc, error) {
+	var row store.RecordDocRow
+	if err := s.getWithDoc.QueryRowContext(ctx, string(key.Kind), key.Source, key.ID, collection, store.DocKeyArg(docKey)).
+		Scan(&row.Seq, &row.IngestedAt, &row.EventTime, &row.Hash, &row.Body, &row.RawHash, &row.DocID, &row.DocCreatedAt, &row.DocBody); err != nil {
+		return store.RecordWithDoc{}, err
+	}
+	return row.Result(key, collection, docKey), nil
 }
 
 func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, bool, error) {

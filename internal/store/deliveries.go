@@ -66,7 +66,7 @@ type Delivery struct {
 	Encoded bool
 }
 
-// PayloadEncoder is a store that keeps payloads encoded (SQLite deflates
+// PayloadEncoder is a store that keeps payloads encoded (SQLite compresses
 // them). The committer has each delivery's payload encoded on the
 // caller's goroutine, before the delivery joins a group, so the single
 // writer only copies it.

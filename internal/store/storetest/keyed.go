@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -32,6 +33,60 @@ func sameDoc(a, b store.Doc) string {
 // runKeyedDocs is the contract of AppendDocOnce.
 func runKeyedDocs(t *testing.T, open Factory, o options) {
 	ctx := context.Background()
+
+	// GetWithDoc reads what Get and DocByKey read, whichever of the two
+	// exists, in the store's one statement if it has one.
+	t.Run("GetWithDoc", func(t *testing.T) {
+		s := open(t)
+		t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+		if _, err := store.Put(ctx, s, []store.Item{item(domain.KindChange, "github", "c1", `{"c":1}`, t0), item(domain.KindService, "github", "svc", `{"s":1}`, time.Time{})}); err != nil {
+			t.Fatal(err)
+		}
+		appendDoc(t, s, "reviews", `{"plain":1}`)
+		kept, _ := appendOnce(t, s, "reviews", "github/c1", `{"at":1}`)
+		appendOnce(t, s, "reviews", "github/c2", `{"at":2}`)
+		if _, ok := s.(store.RecordDocGetter); !ok {
+			t.Fatalf("%T reads a record and a document in two statements; it should be a store.RecordDocGetter", s)
+		}
+		for _, c := range []struct {
+			id, collection, docKey string
+			kind                   domain.Kind
+		}{
+			{"c1", "reviews", "github/c1", domain.KindChange},   // both
+			{"c2", "reviews", "github/c2", domain.KindChange},   // the document only
+			{"c1", "reviews", "github/c9", domain.KindChange},   // the record only
+			{"c9", "other", "github/c1", domain.KindChange},     // neither
+			{"c1", "reviews", "", domain.KindChange},            // an unkeyed document is not found by key
+			{"svc", "reviews", "github/c1", domain.KindService}, // a record without event time
+		} {
+			key := domain.Key{Kind: c.kind, Source: "github", ID: c.id}
+			got, err := store.GetWithDoc(ctx, s, key, c.collection, c.docKey)
+			if err != nil {
+				t.Fatalf("GetWithDoc(%s, %s, %q): %v", key, c.collection, c.docKey, err)
+			}
+			rec, err := s.Get(ctx, key)
+			if found := err == nil; found != got.Found {
+				t.Errorf("GetWithDoc(%s): found %v, Get: %v", key, got.Found, err)
+			} else if found && (rec.Seq != got.Record.Seq || rec.Key != got.Record.Key || !rec.IngestedAt.Equal(got.Record.IngestedAt) || !rec.EventTime.Equal(got.Record.EventTime) ||
+				rec.Hash != got.Record.Hash || rec.RawHash != got.Record.RawHash || string(rec.Body) != string(got.Record.Body)) {
+				t.Errorf("GetWithDoc(%s) = %+v, Get = %+v", key, got.Record, rec)
+			}
+			doc, ok, err := s.DocByKey(ctx, c.collection, c.docKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != got.DocFound {
+				t.Errorf("GetWithDoc(%s, %q): doc found %v, DocByKey %v", c.collection, c.docKey, got.DocFound, ok)
+			} else if ok {
+				if diff := sameDoc(got.Doc, doc); diff != "" {
+					t.Errorf("GetWithDoc(%s, %q): %s", c.collection, c.docKey, diff)
+				}
+			}
+		}
+		if got, _ := store.GetWithDoc(ctx, s, domain.Key{Kind: domain.KindChange, Source: "github", ID: "c1"}, "reviews", "github/c1"); got.Doc.ID != kept.ID {
+			t.Errorf("GetWithDoc read document %d, want %d", got.Doc.ID, kept.ID)
+		}
+	})
 
 	t.Run("DocsOnceCreatesOnce", func(t *testing.T) {
 		s := open(t)

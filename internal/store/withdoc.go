@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// RecordWithDoc is a record and a keyed document read together
+// (GetWithDoc); Found and DocFound say which of them exist.
+type RecordWithDoc struct {
+	Record   Stored
+	Found    bool
+	Doc      Doc
+	DocFound bool
+}
+
+// RecordDocGetter is a store that reads a record and a keyed document in
+// one statement. A connector's merged pull request reads both for every
+// delivery (the stored change, the first review kept for it); as two
+// statements each began a read of its own, which in SQLite after every
+// commit re-reads the pages the writer changed.
+type RecordDocGetter interface {
+	GetWithDoc(ctx context.Context, key domain.Key, collection, docKey string) (RecordWithDoc, error)
+}
+
+// GetWithDoc reads the record of key and the document of collection kept
+// under docKey: in one statement when st is a RecordDocGetter, else as
+// Get and DocByKey do.
+func GetWithDoc(ctx context.Context, st Store, key domain.Key, collection, docKey string) (RecordWithDoc, error) {
+	if g, ok := st.(RecordDocGetter); ok {
+		return g.GetWithDoc(ctx, key, collection, docKey)
+	}
+	var out RecordWithDoc
+	var err error
+	if out.Doc, out.DocFound, err = st.DocByKey(ctx, collection, docKey); err != nil {
+		return out, err
+	}
+	out.Record, err = st.Get(ctx, key)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		out.Record = Stored{Key: key}
+		return out, nil
+	case err != nil:
+		return out, err
+	}
+	out.Found = true
+	return out, nil
+}
+
+// RecordDocRow is the row a store's GetWithDoc statement reads: the
+// record's columns and the document's, each nil when it has none.
+type RecordDocRow struct {
+	Seq, IngestedAt, EventTime, DocID, DocCreatedAt *int64
+	Hash, RawHash                                   *string
+	Body, DocBody                                   []byte
+}
+
+// Result is what the row read for key and the document of collection
+// kept under docKey.
+func (r RecordDocRow) Result(key domain.Key, collection, docKey string) RecordWithDoc {
+	out := RecordWithDoc{Record: Stored{Key: key}}
+	if r.Seq != nil {
+		out.Found = true
+		out.Record.Seq, out.Record.IngestedAt, out.Record.Body = *r.Seq, time.Unix(0, deref(r.IngestedAt)).UTC(), r.Body
+		out.Record.Hash, out.Record.RawHash = deref(r.Hash), deref(r.RawHash)
+		if r.EventTime != nil {
+			out.Record.EventTime = time.Unix(0, *r.EventTime).UTC()
+		}
+	}
+	if r.DocID != nil {
+		out.DocFound = true
+		out.Doc = Doc{Collection: collection, Key: docKey, ID: *r.DocID, CreatedAt: time.Unix(0, deref(r.DocCreatedAt)).UTC(), Body: r.DocBody}
+	}
+	return out
+}
+
+func deref[T any](p *T) T {
+	var v T
+	if p != nil {
+		v = *p
+	}
+	return v
+}
+
+// DocKeyArg is docKey as a GetWithDoc statement's argument: NULL for
+// "", since unkeyed documents are not found by key and "key = NULL" holds
+// for none.
+func DocKeyArg(docKey string) any {
+	if docKey == "" {
+		return nil
+	}
+	return docKey
+}

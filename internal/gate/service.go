@@ -120,13 +120,17 @@ func ServiceKPIs(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, service
 
 // Record appends a decision (and its ledger entry, in the same
 // transaction) and returns it with its id.
-func Record(ctx context.Context, docs store.DocStore, r Result, by string) (Result, error) {
-	r.ID, r.By = 0, by
+func Record(ctx context.Context, docs store.DocStore, r Result, by, requester string) (Result, error) {
+	r.ID, r.By, r.Requester, r.State, r.Approval = 0, by, requester, "", nil
 	d, err := store.AppendJSON(ctx, docs, DecisionCollection, r)
 	if err != nil {
 		return r, err
 	}
 	r.ID = d.ID
+	r.State = string(r.Decision)
+	if r.Decision == Escalate {
+		r.State = StatePending
+	}
 	return r, nil
 }
 
@@ -143,5 +147,10 @@ func Decisions(ctx context.Context, docs store.DocStore, service string) ([]Resu
 			out = append(out, r)
 		}
 	}
+	as, err := Approvals(ctx, docs)
+	if err != nil {
+		return nil, err
+	}
+	settle(out, as)
 	return out, nil
 }

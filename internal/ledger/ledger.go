@@ -63,13 +63,17 @@ const (
 	// TypeRetroValidation is an emergency change validated after the fact
 	// (package gate).
 	TypeRetroValidation = "gate_retro_validation"
+	// TypeGateApproval is an escalated gate decision approved or rejected;
+	// TypeRollbackWatch is a post-deploy watch's outcome (package gate).
+	TypeGateApproval  = "gate_approval"
+	TypeRollbackWatch = "rollback_watch"
 )
 
 // Types lists every entry type.
 var Types = []string{
 	TypeRecords, TypeAccess, TypeSnapshot, TypeAcknowledgement, TypeEscalation,
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
-	TypeRetroValidation,
+	TypeRetroValidation, TypeGateApproval, TypeRollbackWatch,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

@@ -124,6 +124,11 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/shares/{id}/revoke", SignedIn, API, s.revokeShare},
 		{"POST", "/api/v1/gates/evaluate", Need(auth.GatesCheck), API, s.postGateEvaluate},
 		{"GET", "/api/v1/gates/decisions", Need(auth.RecordsRead), API, s.listGateDecisions},
+		// The pipeline polls with its gates:check token; an approver holds
+		// one of the roles the escalating rules name (the handlers check).
+		{"GET", "/api/v1/gates/decisions/{id}", SignedIn, API, s.getGateDecision},
+		{"POST", "/api/v1/gates/decisions/{id}/approve", SignedIn, API, s.approveGate},
+		{"POST", "/api/v1/gates/decisions/{id}/reject", SignedIn, API, s.rejectGate},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},
@@ -151,6 +156,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/share/{secret}", Anyone, HTML, s.sharePage},
 		{"GET", "/share/{secret}/card.svg", Anyone, HTML, s.shareImage("svg")},
 		{"GET", "/share/{secret}/card.png", Anyone, HTML, s.shareImage("png")},
+		{"GET", "/gates", SignedIn, HTML, s.gatesPage},
+		{"POST", "/gates/{id}/approve", SignedIn, HTML, s.approveGateForm},
+		{"POST", "/gates/{id}/reject", SignedIn, HTML, s.rejectGateForm},
 	}
 }
 

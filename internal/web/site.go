@@ -240,6 +240,7 @@ var navPages = []struct{ label, route, href string }{
 	{"Role views", "GET /views/{role}", "/views/"},
 	{"Data sources", "GET /sources", "/sources"},
 	{"Definitions", "GET /proposals", "/proposals"},
+	{"Release gates", "GET /gates", "/gates"},
 	{"Admin", "GET /admin", "/admin"},
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/leader"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/plural"
@@ -311,6 +312,15 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 			}
 			return err
 		}}).Run)
+	}
+	// The post-deploy watch judges each production deployment's rollback
+	// trigger; its state is the deployments and outcomes in the store, so
+	// the next leader carries on. (The policies were checked by serve.)
+	if gates, err := a.cfg.GatePolicies(a.catalog); err == nil && gates.Watching() {
+		jobs = append(jobs, func(ctx context.Context) error {
+			(&gate.Watcher{Policies: gates, Docs: a.store, Read: a.engine.Read, Log: log}).Run(ctx)
+			return nil
+		})
 	}
 	// Checked by serve before it started.
 	if p, retainEvery, err := a.retentionPolicy(); err == nil && p.Enabled() {

@@ -205,6 +205,19 @@ func (w watchPolicy) rule(service string) watchRule {
 	return w.def
 }
 
+// Watching says whether the post-deploy watch is on for any service.
+func (p *Policies) Watching() bool {
+	if p.watch.def.on {
+		return true
+	}
+	for _, r := range p.watch.services {
+		if r.on {
+			return true
+		}
+	}
+	return false
+}
+
 // Watch is a post-deploy watch's outcome.
 type Watch struct {
 	ID int64 `json:"id,omitempty"`

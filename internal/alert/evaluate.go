@@ -52,7 +52,7 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 	var out []Observation
 	for _, r := range rules {
 		switch r.Kind {
-		case KindEscalation:
+		case KindEscalation, KindRollbackWatch:
 			continue
 		case KindQuarantine:
 			n := ds.QuarantinedCount()

@@ -41,10 +41,14 @@ const (
 	KindEscalation = "escalation"
 	// KindQuarantine fires while stored rows are quarantined (undecodable).
 	KindQuarantine = "quarantine"
+	// KindRollbackWatch fires when a production deployment's post-deploy
+	// watch fails (a rollback) or is inconclusive (package gate raises it,
+	// Service.NotifyWatch); a later pass for the service resolves it.
+	KindRollbackWatch = "rollback_watch"
 )
 
 // Kinds lists the rule kinds.
-var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine}
+var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine, KindRollbackWatch}
 
 // Rule is one alerting rule as configured under alerts.rules.
 type Rule struct {
@@ -136,6 +140,10 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 		case r.Kind == KindQuarantine:
 			if r.Metric != "" {
 				bad("metric", "a quarantine rule is about stored rows, not a metric")
+			}
+		case r.Kind == KindRollbackWatch:
+			if r.Metric != "" {
+				bad("metric", "a rollback_watch rule is about deployments, not a metric")
 			}
 		case r.Metric == "*":
 		case r.Metric == "":

@@ -21,6 +21,7 @@ import (
 	"github.com/candor/candor/internal/connect"
 
 	"github.com/candor/candor/internal/adoption"
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
@@ -287,8 +288,12 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	// through the alert channels; the rules are evaluated on the leader too.
 	var tell escalation.Notifier = escalation.LogNotifier{Log: log}
 	var jobs []func(context.Context) error
+	var watchAlerts func(context.Context, gate.Watch) error
 	if svc, set, err := a.alerts(log); err == nil {
 		tell = notifiers{tell, svc}
+		watchAlerts = func(ctx context.Context, w gate.Watch) error {
+			return svc.NotifyWatch(ctx, alert.RollbackWatch{Deployment: w.Deployment, Service: w.Service, Outcome: w.Outcome, Reason: w.Reason})
+		}
 		jobs = append(jobs, func(ctx context.Context) error {
 			svc.Run(ctx, set.Every, func(ctx context.Context, asOf time.Time) (scorecard.Options, error) {
 				cs, err := hooks.Feeds(ctx, asOf)
@@ -318,7 +323,7 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	// the next leader carries on. (The policies were checked by serve.)
 	if gates, err := a.cfg.GatePolicies(a.catalog); err == nil && gates.Watching() {
 		jobs = append(jobs, func(ctx context.Context) error {
-			(&gate.Watcher{Policies: gates, Docs: a.store, Read: a.engine.Read, Log: log}).Run(ctx)
+			(&gate.Watcher{Policies: gates, Docs: a.store, Read: a.engine.Read, Log: log, Notify: watchAlerts}).Run(ctx)
 			return nil
 		})
 	}

@@ -278,6 +278,9 @@ type Watcher struct {
 	Now   func() time.Time
 	Log   *slog.Logger
 	Every time.Duration // how often Run looks (default 15 s)
+	// Notify, when set, is told each outcome recorded (the alert rules of
+	// kind rollback_watch); its failure is logged, the outcome stays.
+	Notify func(ctx context.Context, w Watch) error
 }
 
 func (w *Watcher) now() time.Time {
@@ -395,6 +398,11 @@ func (w *Watcher) Once(ctx context.Context) ([]Watch, error) {
 		res.ID = doc.ID
 		if w.Log != nil {
 			w.Log.Info("post-deploy watch", "deployment", key, "service", res.Service, "outcome", res.Outcome, "reason", res.Reason)
+		}
+		if w.Notify != nil {
+			if err := w.Notify(ctx, res); err != nil && w.Log != nil {
+				w.Log.Error("post-deploy watch: alerting", "deployment", key, "err", err)
+			}
 		}
 		out = append(out, res)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/sqlite"
@@ -88,5 +89,24 @@ func TestSettleEscalation(t *testing.T) {
 	}
 	if len(pending) != 0 || states[r2.ID] != StateRejected || states[allow.ID] != "allow" {
 		t.Errorf("pending %d, states %v", len(pending), states)
+	}
+}
+
+// TestKPICache: a service's KPIs are computed once per data sequence and
+// reused for at most KPIMaxAge; a new sequence, an earlier time or seq < 0
+// computes them again.
+func TestKPICache(t *testing.T) {
+	var c kpiCache
+	n := 0
+	compute := func() map[string]KPI { n++; return map[string]KPI{} }
+	for _, step := range []struct {
+		seq   int64
+		at    time.Duration
+		wantN int
+	}{{1, 0, 1}, {1, 30 * time.Second, 1}, {2, 31 * time.Second, 2}, {2, 31*time.Second + KPIMaxAge, 3}, {2, 0, 4}, {-1, 0, 5}, {-1, 0, 6}} {
+		c.get("checkout", step.seq, now.Add(step.at), compute)
+		if n != step.wantN {
+			t.Errorf("seq %d at +%s: %d computations, want %d", step.seq, step.at, n, step.wantN)
+		}
 	}
 }

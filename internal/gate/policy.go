@@ -181,6 +181,7 @@ type Policies struct {
 	// rule escalates.
 	approvers map[string][]string
 	watch     watchPolicy
+	cache     kpiCache
 }
 
 type builtin struct {

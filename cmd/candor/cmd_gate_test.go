@@ -96,7 +96,7 @@ func TestGateRetroValidate(t *testing.T) {
 	if !strings.Contains(r.stdout, "retro-validated github/e1 (checkout, finished 2026-05-01T10:00:00Z) (after its deadline) by sre-lead") {
 		t.Errorf("stdout: %s", r.stdout)
 	}
-	if r = run(t, "gate", "retro-validate", "--data", data, "github/e1", "--note", "again"); r.code != 1 || !strings.Contains(r.stderr, "already retro-validated") {
+	if r = run(t, "gate", "retro-validate", "--data", data, "github/e1", "--note", "again"); r.code != 1 || !strings.Contains(r.stderr, "github/e1 was retro-validated at ") {
 		t.Errorf("twice: %d %s", r.code, r.stderr)
 	}
 	if r = run(t, "gate", "retro-validate", "--data", data, "e2", "--note", "x"); r.code != 1 || !strings.Contains(r.stderr, "ambiguous") || !strings.Contains(r.stderr, "jenkins/e2") {

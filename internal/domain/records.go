@@ -365,6 +365,8 @@ func New(k Kind) Record {
 		return &Spend{}
 	case KindTarget:
 		return &Target{}
+	case KindRetroValidation:
+		return &RetroValidation{}
 	}
 	return nil
 }

@@ -247,11 +247,11 @@ type Dataset struct {
 	cacheMu sync.Mutex
 	// svcs and gen version each service's deployments and changes for the
 	// per-deployment memos (see svcState).
-	svcs    map[string]*svcState
+	svcs map[string]*svcState
 	// retro holds the retro-validations recorded apart from the
 	// deployments (domain.RetroValidation), by deployment: a deployment
 	// redelivered without retro_validated_at keeps its validation.
-	retro map[recKey]int64
+	retro   map[recKey]int64
 	gen     uint64
 	cache   resultCache
 	flights map[cacheKey]*flight

@@ -110,3 +110,27 @@ func TestKPICache(t *testing.T) {
 		}
 	}
 }
+
+// TestInPeriod: the evidence pack's gate records are the decisions of
+// the period with the approvals made before its end, the bypasses and the
+// watch outcomes, oldest first.
+func TestInPeriod(t *testing.T) {
+	ctx := context.Background()
+	st := openDocs(t)
+	p := load(t, "canary: {enabled: false}\n")
+	at := func(r Result, t0 time.Time) Result { r.At = t0; return r }
+	esc, _ := Record(ctx, st, at(p.Evaluate(prod(facts(t, "coverage", "0.9", "risk_score", "90")), nil, now), now), "token:ci", "token:ci")
+	Record(ctx, st, at(p.Evaluate(prod(facts(t, "coverage", "0.5", "emergency", "true")), nil, now), now.Add(time.Hour)), "token:ci", "token:ci")
+	Record(ctx, st, at(p.Evaluate(prod(facts(t, "coverage", "0.5")), nil, now), now.Add(48*time.Hour)), "token:ci", "token:ci")
+	if _, err := Settle(ctx, st, esc.ID, true, Approver{Person: "user:cto@example.com", Roles: []string{"executive"}}, "ok", now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := InPeriod(ctx, st, now, now.Add(24*time.Hour))
+	if err != nil || len(got.Decisions) != 2 || got.Decisions[0].ID != esc.ID || got.Decisions[0].State != StateApproved || got.Bypasses != 1 || got.Approved != 1 {
+		t.Errorf("in the day: %+v (%v)", got, err)
+	}
+	// Over a period ending before the approval, it is pending.
+	if got, _ = InPeriod(ctx, st, now, now.Add(90*time.Minute)); got.Decisions[0].State != StatePending || got.Approved != 0 {
+		t.Errorf("before the approval: %+v", got.Decisions[0])
+	}
+}

@@ -137,4 +137,11 @@ func TestGateApprovalAPI(t *testing.T) {
 	if !strings.Contains(string(b), "gate_approval") {
 		t.Errorf("no gate_approval in the ledger")
 	}
+	// The deployment's page shows the approval once the record arrives.
+	if status, b, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"deployment","id":"rel-200","service":"api","environment":"production","version":"2.0.0","finished_at":"2026-03-30T10:00:00Z","status":"success"}`, nil); status != 200 {
+		t.Fatalf("POST deployment: %d %s", status, b)
+	}
+	if _, b, _ = e.do(t, "GET", "/records/deployment/import/rel-200", "", nil); !strings.Contains(string(b), "by token:role-executive") || !strings.Contains(string(b), "risk accepted for the hotfix") {
+		t.Errorf("the deployment's page does not show the approval")
+	}
 }

@@ -27,6 +27,7 @@ type recordPageData struct {
 	// environment and version) and Retro its retro-validation.
 	Gates []gate.Result
 	Retro *gate.RetroValidation
+	Watch *gate.Watch
 }
 
 // recordField is one top-level field of a stored record as the page shows
@@ -150,6 +151,13 @@ func (s *Server) deploymentGates(r *http.Request, rec *StoredRecord, data *recor
 	}
 	if i := slices.IndexFunc(vs, func(v gate.RetroValidation) bool { return v.Deployment == rec.Source+"/"+rec.ID }); i >= 0 {
 		data.Retro = &vs[i]
+	}
+	ws, err := gate.Watches(r.Context(), s.Store)
+	if err != nil {
+		return err
+	}
+	if i := slices.IndexFunc(ws, func(w gate.Watch) bool { return w.Deployment == rec.Source+"/"+rec.ID }); i >= 0 {
+		data.Watch = &ws[i]
 	}
 	return nil
 }

@@ -277,3 +277,34 @@ func TestWatchPrometheus(t *testing.T) {
 		t.Errorf("webhook calls: %v", h.calls)
 	}
 }
+
+// TestDocsExamples: the approvers and watch examples of docs/gates.md load.
+func TestDocsExamples(t *testing.T) {
+	p := load(t, `risk: {threshold: 60, approvers: [executive, engineering]}
+coverage: {severity: escalate}
+policies:
+  - id: cab
+    require: change_request != ""
+    severity: escalate
+    approvers: [executive]
+watch:
+  error_rate: 0.05
+  within: 15m
+  min_requests: 100
+  webhook: https://deploy.example.com/hooks/rollback
+  prometheus:
+    url: http://prometheus:9090
+    step: 15s
+    errors: sum(rate(http_requests_total{service="$service",code=~"5.."}[1m]))
+    requests: sum(rate(http_requests_total{service="$service"}[1m]))
+  services:
+    search: {within: 30m}
+    status-page: {enabled: false}
+`)
+	if r := p.watch.rule("search"); r.within != 30*time.Minute || r.prom == nil || r.prom.step != 15*time.Second {
+		t.Errorf("search's watch: %+v", r)
+	}
+	if p.watch.rule("status-page").on || !p.watch.rule("checkout").on || p.Approvers("cab")[0] != "executive" || p.Approvers("coverage")[0] != "executive" {
+		t.Errorf("watch or approvers: %+v %v", p.watch, p.approvers)
+	}
+}

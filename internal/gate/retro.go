@@ -103,12 +103,17 @@ func RecordRetro(ctx context.Context, st store.Store, v RetroValidation) (RetroV
 	return v, nil
 }
 
-// RetroSource is the source of the retro-validation records Candor writes.
+// RetroSource is the source of the records Candor writes itself
+// (retro-validations, incidents the post-deploy watch opens).
 const RetroSource = "candor"
 
 func writeRetroRecord(ctx context.Context, st store.Store, v RetroValidation) error {
 	src, id, _ := strings.Cut(v.Deployment, "/")
-	r := &domain.RetroValidation{Meta: domain.Meta{ID: v.Deployment, Source: RetroSource}, DeploymentSource: src, DeploymentID: id, ValidatedAt: v.At}
+	return writeRecord(ctx, st, &domain.RetroValidation{Meta: domain.Meta{ID: v.Deployment, Source: RetroSource}, DeploymentSource: src, DeploymentID: id, ValidatedAt: v.At})
+}
+
+// writeRecord stores a record Candor makes itself, in its canonical form.
+func writeRecord(ctx context.Context, st store.Store, r domain.Record) error {
 	body, hash, err := ingest.Canonical(r)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/store"
@@ -72,6 +73,10 @@ type WatchConfig struct {
 	Lookback string `yaml:"lookback"`
 	// Webhook is called (POST, JSON) with every fail.
 	Webhook string `yaml:"webhook"`
+	// OpenIncident opens an incident record for every fail, of
+	// IncidentSeverity (default P2).
+	OpenIncident     bool   `yaml:"open_incident"`
+	IncidentSeverity string `yaml:"incident_severity"`
 	// Prometheus is the default query; Services override it per service.
 	Prometheus *PromConfig             `yaml:"prometheus"`
 	Services   map[string]ServiceWatch `yaml:"services"`
@@ -117,6 +122,8 @@ type watchPolicy struct {
 	services map[string]watchRule
 	lookback time.Duration
 	webhook  string
+	// incident is the severity of the incident a fail opens; "": none.
+	incident string
 }
 
 func compileWatch(c WatchConfig) (watchPolicy, error) {
@@ -138,6 +145,15 @@ func compileWatch(c WatchConfig) (watchPolicy, error) {
 			return w, fmt.Errorf("watch.webhook: %q is not an http(s) URL", c.Webhook)
 		}
 		w.webhook = c.Webhook
+	}
+	if c.OpenIncident {
+		w.incident = "P2"
+		if c.IncidentSeverity != "" {
+			w.incident = c.IncidentSeverity
+		}
+		if !regexp.MustCompile(`^P[0-4]$`).MatchString(w.incident) {
+			return w, fmt.Errorf("watch.incident_severity: %q is not P0…P4", c.IncidentSeverity)
+		}
 	}
 	for _, name := range slices.Sorted(func(yield func(string) bool) {
 		for k := range c.Services {
@@ -234,8 +250,9 @@ type Watch struct {
 	Reason   string   `json:"reason"`
 	Evidence Evidence `json:"evidence"`
 	// Webhook says what the rollback webhook answered ("" when none was
-	// called).
-	Webhook string    `json:"webhook,omitempty"`
+	// called); Incident is the incident opened (source/id), if any.
+	Webhook  string    `json:"webhook,omitempty"`
+	Incident string    `json:"incident,omitempty"`
 	At      time.Time `json:"at"`
 }
 
@@ -269,7 +286,8 @@ type PromPoint struct {
 // on the leader.
 type Watcher struct {
 	Policies *Policies
-	Docs     store.DocStore
+	// Docs keeps the outcomes; incidents are written to it as records.
+	Docs store.Store
 	// Read runs fn with the dataset under the engine's read lock.
 	Read func(ctx context.Context, fn func(ds *metrics.Dataset) error) error
 	// HTTP calls Prometheus and the webhook (default: a client with a 10 s
@@ -382,6 +400,18 @@ func (w *Watcher) Once(ctx context.Context) ([]Watch, error) {
 		res.At = now
 		if res.Outcome == WatchFail && wp.webhook != "" {
 			res.Webhook = w.callWebhook(ctx, wp.webhook, res)
+		}
+		if res.Outcome == WatchFail && wp.incident != "" {
+			// Keyed by the deployment: a second leader's overlap writes
+			// the same record again, unchanged.
+			inc := &domain.Incident{Meta: domain.Meta{ID: "rollback-" + d.rel.Source + "-" + d.rel.ID, Source: RetroSource}, Service: res.Service,
+				Severity: wp.incident, OpenedAt: now, DetectedAt: now, CausedBy: d.rel.ID, Origin: "monitoring", Category: "availability",
+				Fingerprint: "rollback_watch:" + res.Service}
+			if err := writeRecord(ctx, w.Docs, inc); err != nil {
+				errs = append(errs, fmt.Errorf("%s: opening an incident: %w", key, err))
+			} else {
+				res.Incident = inc.Source + "/" + inc.ID
+			}
 		}
 		body, err := json.Marshal(res)
 		if err != nil {

@@ -81,7 +81,7 @@ func newHook(t *testing.T) *hook {
 func TestWatchPushedSamples(t *testing.T) {
 	ctx := context.Background()
 	h := newHook(t)
-	p := load(t, "watch: {webhook: "+h.srv.URL+"}\n")
+	p := load(t, "watch: {open_incident: true, webhook: "+h.srv.URL+"}\n")
 	t0 := now.Add(-time.Hour)
 	ds := watchData(map[string]time.Time{
 		"checkout-1": t0, "search-1": t0, "billing-1": t0, "quiet-1": t0, "cart-1": now.Add(-5 * time.Minute),
@@ -117,6 +117,11 @@ func TestWatchPushedSamples(t *testing.T) {
 	}
 	if r := got["ci/search-1"]; !r.Rollback || !strings.Contains(r.Reason, "error rate 10% over 1000 requests is above 5%") || r.Webhook != "answered 202 Accepted" {
 		t.Errorf("fail: %+v", r)
+	}
+	if r := got["ci/search-1"]; r.Incident != "candor/rollback-ci-search-1" {
+		t.Errorf("incident: %q", r.Incident)
+	} else if inc, err := st.Get(ctx, domain.Key{Kind: domain.KindIncident, Source: "candor", ID: "rollback-ci-search-1"}); err != nil || !strings.Contains(string(inc.Body), `"caused_by":"search-1"`) {
+		t.Errorf("incident record: %s %v", inc.Body, err)
 	}
 	if r := got["ci/quiet-1"]; !strings.Contains(r.Reason, "fewer than the minimum 100") {
 		t.Errorf("quiet: %s", r.Reason)
@@ -154,6 +159,7 @@ func TestWatchConfigErrors(t *testing.T) {
 		"watch: {error_rate: 5}":                                   "watch.error_rate: 5 is not a fraction",
 		"watch: {within: soon}":                                    "watch.within",
 		"watch: {webhook: 'ftp://x'}":                              "watch.webhook",
+		"watch: {open_incident: true, incident_severity: sev1}":    "watch.incident_severity",
 		"watch: {prometheus: {url: 'http://p:9090', errors: 'x'}}": "errors and requests",
 		"watch: {services: {api: {prometheus: {url: 'nope'}}}}":    "watch.services.api.prometheus.url",
 	} {

@@ -253,7 +253,7 @@ type Watch struct {
 	// called); Incident is the incident opened (source/id), if any.
 	Webhook  string    `json:"webhook,omitempty"`
 	Incident string    `json:"incident,omitempty"`
-	At      time.Time `json:"at"`
+	At       time.Time `json:"at"`
 }
 
 // Evidence is what the outcome rests on.

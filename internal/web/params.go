@@ -35,6 +35,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/adoption/review":                 {"as_of"},
 	"GET /api/v1/shares":                          nil,
 	"GET /api/v1/gates/decisions":                 {"service"},
+	"GET /api/v1/gates/decisions/{id}":            nil,
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},
@@ -56,6 +57,7 @@ var routeParams = map[string][]string{
 	"GET /share/{secret}":          nil,
 	"GET /share/{secret}/card.svg": nil,
 	"GET /share/{secret}/card.png": nil,
+	"GET /gates":                   append([]string{"done"}, queryKeys...),
 }
 
 // anyParams marks a route whose query another party writes: not checked.

@@ -79,7 +79,7 @@ func TestEvidencePack(t *testing.T) {
 		}
 	}
 	index := string(files["index.md"])
-	for _, name := range []string{"definitions.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "ledger_verification.json"} {
+	for _, name := range []string{"definitions.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "release_gates.json", "ledger_verification.json"} {
 		if files[name] == nil {
 			t.Errorf("the pack has no %s (files %v)", name, names)
 		}

@@ -9,15 +9,17 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/metrics"
 )
 
 func init() {
-	register(command{name: "gate", args: "check|retro-validate [flags]", help: "release gates: ask whether a release may go; retro-validate an emergency change", run: runGate})
+	register(command{name: "gate", args: "check|approve|reject|retro-validate [flags]", help: "release gates: ask whether a release may go; approve or reject an escalated one; retro-validate an emergency change", run: runGate})
 }
 
 // Exit codes of candor gate check (2 stays a usage error).
@@ -29,15 +31,17 @@ const (
 
 func runGate(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("give a subcommand: check or retro-validate")
+		return usagef("give a subcommand: check, approve, reject or retro-validate")
 	}
 	switch args[0] {
 	case "check":
 		return runGateCheck(ctx, env, args[1:])
+	case "approve", "reject":
+		return runGateSettle(ctx, env, args[0], args[1:])
 	case "retro-validate":
 		return runGateRetro(ctx, env, args[1:])
 	}
-	return usagef("unknown subcommand %q: check or retro-validate", args[0])
+	return usagef("unknown subcommand %q: check, approve, reject or retro-validate", args[0])
 }
 
 // factFlags collects repeated --fact key=value flags.
@@ -63,7 +67,9 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 			"not be reached, or it refused the request), 2 a usage error. With --server (or CANDOR_URL) it asks\n"+
 			"that Candor server with the token in CANDOR_TOKEN; otherwise it opens the store (--data/--db).\n"+
 			"Facts: coverage (0.92 or 92%), risk_score (0-100), changed_lines, dependency_changes, strategy,\n"+
-			"emergency (true/false), time (RFC 3339). In GitHub Actions and GitLab CI it also annotates the job.")
+			"emergency (true/false), time (RFC 3339). In GitHub Actions and GitLab CI it also annotates the job.\n"+
+			"With --wait, an escalated release waits for an approver (candor gate approve|reject, the API or the\n"+
+			"/gates page): exit 0 when approved, 1 when rejected, 3 when the wait runs out undecided.")
 	var c common
 	c.bind(fs)
 	var q gate.Request
@@ -75,6 +81,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 	fs.Var(facts, "fact", "a fact key=value; repeat for each")
 	server := fs.String("server", "", "URL of the Candor server to ask (or CANDOR_URL)")
 	format := fs.String("format", "text", "text or json")
+	wait := fs.Duration("wait", 0, "how long to wait for an approver when the release is escalated (e.g. 30m; 0: do not wait)")
+	poll := fs.Duration("poll", 10*time.Second, "how often to look while waiting")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -84,6 +92,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected argument %q", rest[0])
 	case q.Service == "" || q.Environment == "" || q.Version == "":
 		return usagef("--service, --environment and --version are required")
+	case *wait < 0 || *poll <= 0:
+		return usagef("--wait must be ≥ 0 and --poll positive")
 	case *format != "text" && *format != "json":
 		return usagef("--format: %q is not text or json", *format)
 	}
@@ -103,6 +113,22 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return &exitError{exitNoDecision, fmt.Errorf("no decision: %w", err)}
 	}
+	timedOut := false
+	if res.Decision == gate.Escalate && *wait > 0 {
+		if *format == "text" {
+			fmt.Fprintf(env.Stdout, "Candor gate: decision %d is escalated; waiting up to %s for an approver (candor gate approve %d --reason …)\n", res.ID, *wait, res.ID)
+		}
+		read := func(ctx context.Context) (gate.Result, error) {
+			if *server != "" {
+				return getDecision(ctx, *server, env.Getenv("CANDOR_TOKEN"), res.ID)
+			}
+			return readLocally(ctx, env, c, res.ID)
+		}
+		res, timedOut, err = waitSettled(ctx, res, read, *wait, *poll)
+		if err != nil {
+			return &exitError{exitNoDecision, fmt.Errorf("no decision: while waiting for an approver: %w", err)}
+		}
+	}
 	if *format == "json" {
 		if err := writeJSONOut(env, res); err != nil {
 			return &exitError{exitNoDecision, err}
@@ -111,13 +137,172 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 		writeGateSummary(env.Stdout, res)
 	}
 	annotate(env, res)
-	switch res.Decision {
-	case gate.Deny:
+	switch {
+	case timedOut:
+		return &exitError{exitEscalate, fmt.Errorf("timed out: nobody approved or rejected decision %d within %s", res.ID, *wait)}
+	case res.State == gate.StateApproved:
+		return nil
+	case res.State == gate.StateRejected, res.Decision == gate.Deny:
 		return &exitError{code: exitDeny}
-	case gate.Escalate:
+	case res.Decision == gate.Escalate:
 		return &exitError{code: exitEscalate}
 	}
 	return nil
+}
+
+// waitSettled polls an escalated decision until it is approved or
+// rejected or the wait runs out (timedOut).
+func waitSettled(ctx context.Context, res gate.Result, read func(context.Context) (gate.Result, error), wait, poll time.Duration) (gate.Result, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return res, true, nil
+		case <-t.C:
+		}
+		got, err := read(ctx)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return res, true, nil
+		case err != nil:
+			return res, false, err
+		case got.State != gate.StatePending:
+			return got, false, nil
+		}
+	}
+}
+
+func readLocally(ctx context.Context, env *Env, c common, id int64) (gate.Result, error) {
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	defer a.Close()
+	return gate.Decision(ctx, a.store, id)
+}
+
+// getDecision reads GET /api/v1/gates/decisions/{id}.
+func getDecision(ctx context.Context, server, token string, id int64) (gate.Result, error) {
+	var res gate.Result
+	err := callServer(ctx, http.MethodGet, server, "/api/v1/gates/decisions/"+strconv.FormatInt(id, 10), token, nil, &res)
+	return res, err
+}
+
+// callServer calls the Candor API and decodes a 200 answer into out; any
+// other status is an error carrying the server's message.
+func callServer(ctx context.Context, method, server, path, token string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(server, "/")+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct{ Error, Param string }
+		if json.Unmarshal(b, &e) == nil && e.Error != "" {
+			if e.Param != "" {
+				return fmt.Errorf("%s answered %d: %s: %s", server, resp.StatusCode, e.Param, e.Error)
+			}
+			return fmt.Errorf("%s answered %d: %s", server, resp.StatusCode, e.Error)
+		}
+		return fmt.Errorf("%s answered %s", server, resp.Status)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s answered 200 with something else than JSON: %w", server, err)
+	}
+	return nil
+}
+
+func runGateSettle(ctx context.Context, env *Env, verb string, args []string) error {
+	fs := flags(env, "gate "+verb, "ID --reason TEXT [flags]",
+		"Approves or rejects a release a gate escalated (ID is the decision's id, as gate check prints it). You must\n"+
+			"hold one of the roles each escalating rule names (default executive; risk: executive or engineering) and\n"+
+			"must not be who asked for the release. With --server (or CANDOR_URL) it calls that server with the token\n"+
+			"in CANDOR_TOKEN; otherwise it opens the store, and reads your API token from standard input or --token-file.")
+	var c common
+	c.bind(fs)
+	var tok tokenFlag
+	tok.bind(fs)
+	reason := fs.String("reason", "", "why (required)")
+	server := fs.String("server", "", "URL of the Candor server (or CANDOR_URL)")
+	format := fs.String("format", "text", "text or json")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("give the decision's id (gate check prints it; GET /api/v1/gates/decisions lists them)")
+	}
+	id, err := strconv.ParseInt(rest[0], 10, 64)
+	if err != nil || id <= 0 {
+		return usagef("%q is not a gate decision id", rest[0])
+	}
+	if strings.TrimSpace(*reason) == "" {
+		return usagef("--reason is required: say why")
+	}
+	if *format != "text" && *format != "json" {
+		return usagef("--format: %q is not text or json", *format)
+	}
+	if *server == "" {
+		*server = env.Getenv("CANDOR_URL")
+	}
+	var res gate.Result
+	if *server != "" {
+		err = callServer(ctx, http.MethodPost, *server, "/api/v1/gates/decisions/"+rest[0]+"/"+verb, env.Getenv("CANDOR_TOKEN"), map[string]string{"reason": *reason}, &res)
+	} else {
+		res, err = settleLocally(ctx, env, c, tok, id, verb == "approve", *reason)
+	}
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeJSONOut(env, res)
+	}
+	a := res.Approval
+	fmt.Fprintf(env.Stdout, "gate decision %d (%s %s to %s): %s by %s: %s\n", res.ID, res.Release.Service, res.Release.Version, res.Release.Environment, res.State, a.By, a.Reason)
+	return nil
+}
+
+func settleLocally(ctx context.Context, env *Env, c common, tok tokenFlag, id int64, approve bool, reason string) (gate.Result, error) {
+	a, err := c.open(ctx, env)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	defer a.Close()
+	p, err := tok.principal(ctx, env, a, "")
+	if err != nil {
+		return gate.Result{}, err
+	}
+	if _, err := gate.Settle(ctx, a.store, id, approve, gate.Approver{Person: auth.Person(p), Roles: p.Roles}, reason, time.Now()); err != nil {
+		return gate.Result{}, err
+	}
+	return gate.Decision(ctx, a.store, id)
 }
 
 func decideLocally(ctx context.Context, env *Env, c common, q gate.Request) (gate.Result, error) {
@@ -133,52 +318,23 @@ func decideLocally(ctx context.Context, env *Env, c common, q gate.Request) (gat
 	var res gate.Result
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var err error
-		res, err = gate.Evaluate(p, a.catalog, ds, q, time.Now())
+		res, err = gate.Evaluate(p, a.catalog, ds, a.engine.Seq(), q, time.Now())
 		return err
 	})
 	if err != nil {
 		return res, err
 	}
-	return gate.Record(ctx, a.store, res, "cli")
+	who := auth.CLIActor(env.Getenv("USER")).Name
+	return gate.Record(ctx, a.store, res, who, who)
 }
 
 // askServer posts the request to POST /api/v1/gates/evaluate.
 func askServer(ctx context.Context, server, token string, q gate.Request) (gate.Result, error) {
 	var res gate.Result
-	body, err := json.Marshal(q)
-	if err != nil {
+	if err := callServer(ctx, http.MethodPost, server, "/api/v1/gates/evaluate", token, q, &res); err != nil {
 		return res, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(server, "/")+"/api/v1/gates/evaluate", bytes.NewReader(body))
-	if err != nil {
-		return res, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return res, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return res, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error, Param string }
-		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			if e.Param != "" {
-				return res, fmt.Errorf("%s answered %d: %s: %s", server, resp.StatusCode, e.Param, e.Error)
-			}
-			return res, fmt.Errorf("%s answered %d: %s", server, resp.StatusCode, e.Error)
-		}
-		return res, fmt.Errorf("%s answered %s", server, resp.Status)
-	}
-	if err := json.Unmarshal(b, &res); err != nil || res.Decision == "" {
+	if res.Decision == "" {
 		return res, errors.New(server + " answered 200 without a decision")
 	}
 	return res, nil
@@ -191,6 +347,9 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 		cr = " (" + r.Release.ChangeRequest + ")"
 	}
 	fmt.Fprintf(w, "Candor gate: %s — %s %s to %s%s, decision %d\n", strings.ToUpper(string(r.Decision)), r.Release.Service, r.Release.Version, r.Release.Environment, cr, r.ID)
+	if a := r.Approval; a != nil {
+		fmt.Fprintf(w, "  %s by %s: %s\n", strings.ToUpper(a.Verdict), a.By, a.Reason)
+	}
 	for _, v := range r.Rules {
 		fmt.Fprintf(w, "  %-9s %-14s %s\n", v.Verdict, v.Rule, v.Reason)
 	}

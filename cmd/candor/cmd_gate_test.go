@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/gate"
 )
@@ -95,7 +97,7 @@ func TestGateRetroValidate(t *testing.T) {
 	if !strings.Contains(r.stdout, "retro-validated github/e1 (checkout, finished 2026-05-01T10:00:00Z) (after its deadline) by sre-lead") {
 		t.Errorf("stdout: %s", r.stdout)
 	}
-	if r = run(t, "gate", "retro-validate", "--data", data, "github/e1", "--note", "again"); r.code != 1 || !strings.Contains(r.stderr, "already retro-validated") {
+	if r = run(t, "gate", "retro-validate", "--data", data, "github/e1", "--note", "again"); r.code != 1 || !strings.Contains(r.stderr, "github/e1 was retro-validated at ") {
 		t.Errorf("twice: %d %s", r.code, r.stderr)
 	}
 	if r = run(t, "gate", "retro-validate", "--data", data, "e2", "--note", "x"); r.code != 1 || !strings.Contains(r.stderr, "ambiguous") || !strings.Contains(r.stderr, "jenkins/e2") {
@@ -111,5 +113,60 @@ func TestGateRetroValidate(t *testing.T) {
 	// Two validations, two more ledger entries.
 	if before != "2" || entries() != "4" {
 		t.Errorf("ledger entries: %s before, %s after; want 2 and 4", before, entries())
+	}
+}
+
+// TestGateCheckWait: with --wait an escalated release waits for an
+// approver: exit 0 once approved (gate approve), 1 once rejected, and 3
+// saying so when the wait runs out; the requester cannot approve.
+func TestGateCheckWait(t *testing.T) {
+	dir := t.TempDir()
+	data, gates, cfg := filepath.Join(dir, "data"), filepath.Join(dir, "gates.yaml"), filepath.Join(dir, "candor.yaml")
+	os.WriteFile(cfg, []byte("gates: {policies: gates.yaml}\n"), 0o600)
+	os.WriteFile(gates, []byte("canary: {enabled: false}\n"), 0o600)
+	cto := cliToken(t, data, "cto", "executive")
+	eng := cliToken(t, data, "eng", "support")
+	d := []string{"--config", cfg, "--data", data}
+	waitFor := func(verb, token string, wait string) (result, string) {
+		env, out, errb := testEnv(map[string]string{"USER": "ci"})
+		done := make(chan int)
+		go func() {
+			done <- Run(context.Background(), env, append([]string{"gate", "check", "--service", "checkout", "--environment", "production", "--version", "1.0." + verb,
+				"--fact", "coverage=0.9", "--fact", "risk_score=95", "--wait", wait, "--poll", "50ms"}, d...))
+		}()
+		id := ""
+		for id == "" {
+			select {
+			case code := <-done:
+				return result{code, out.String(), errb.String()}, ""
+			case <-time.After(20 * time.Millisecond):
+			}
+			if m := regexp.MustCompile(`decision (\d+) is escalated`).FindStringSubmatch(out.String()); m != nil {
+				id = m[1]
+			}
+		}
+		if verb != "" {
+			// Someone without an approver's role is refused; then the approver decides.
+			r := runWith(t, eng, false, append([]string{"gate", verb, id, "--reason", "not mine to say"}, d...)...)
+			if r.code != 1 || !strings.Contains(r.stderr, "executive or engineering") {
+				t.Errorf("support approving: %d %s", r.code, r.stderr)
+			}
+			r = runWith(t, cto, false, append([]string{"gate", verb, id, "--reason", "reviewed with the team"}, d...)...)
+			r.want(t, 0, "gate", verb, id)
+		}
+		code := <-done
+		return result{code, out.String(), errb.String()}, id
+	}
+	r, _ := waitFor("approve", cto, "1m")
+	if r.code != 0 || !strings.Contains(r.stdout, "APPROVED by token:cto: reviewed with the team") {
+		t.Errorf("approved: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r, _ = waitFor("reject", cto, "1m")
+	if r.code != 1 || !strings.Contains(r.stdout, "REJECTED by token:cto") {
+		t.Errorf("rejected: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r, id := waitFor("", cto, "300ms")
+	if r.code != 3 || !strings.Contains(r.stderr, "timed out: nobody approved or rejected decision "+id+" within 300ms") {
+		t.Errorf("timed out: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -21,10 +21,12 @@ import (
 	"github.com/candor/candor/internal/connect"
 
 	"github.com/candor/candor/internal/adoption"
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/annotation"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/leader"
@@ -297,8 +299,12 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	// through the alert channels; the rules are evaluated on the leader too.
 	var tell escalation.Notifier = escalation.LogNotifier{Log: log}
 	var jobs []func(context.Context) error
+	var watchAlerts func(context.Context, gate.Watch) error
 	if svc, set, err := a.alerts(log); err == nil {
 		tell = notifiers{tell, svc}
+		watchAlerts = func(ctx context.Context, w gate.Watch) error {
+			return svc.NotifyWatch(ctx, alert.RollbackWatch{Deployment: w.Deployment, Service: w.Service, Outcome: w.Outcome, Reason: w.Reason})
+		}
 		jobs = append(jobs, func(ctx context.Context) error {
 			svc.Run(ctx, set.Every, func(ctx context.Context, asOf time.Time) (scorecard.Options, error) {
 				cs, err := hooks.Feeds(ctx, asOf)
@@ -327,6 +333,15 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 			}
 			return err
 		}}).Run)
+	}
+	// The post-deploy watch judges each production deployment's rollback
+	// trigger; its state is the deployments and outcomes in the store, so
+	// the next leader carries on. (The policies were checked by serve.)
+	if gates, err := a.cfg.GatePolicies(a.catalog); err == nil && gates.Watching() {
+		jobs = append(jobs, func(ctx context.Context) error {
+			(&gate.Watcher{Policies: gates, Docs: a.store, Read: a.engine.Read, Log: log, Notify: watchAlerts}).Run(ctx)
+			return nil
+		})
 	}
 	// Checked by serve before it started.
 	if p, retainEvery, err := a.retentionPolicy(); err == nil && p.Enabled() {

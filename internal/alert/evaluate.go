@@ -54,7 +54,7 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 	var out []Observation
 	for _, r := range rules {
 		switch r.Kind {
-		case KindEscalation, KindReconcile:
+		case KindEscalation, KindReconcile, KindRollbackWatch:
 			continue
 		case KindBurnRate:
 			out = append(out, burnObservations(cat, ds, r, opt.AsOf)...)

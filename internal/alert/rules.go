@@ -50,10 +50,14 @@ const (
 	// KindBurnRate fires while a service burns its error budget faster
 	// than a window's factor (Burn; default BurnDefaults).
 	KindBurnRate = "burn_rate"
+	// KindRollbackWatch fires when a production deployment's post-deploy
+	// watch fails (a rollback) or is inconclusive (package gate raises it,
+	// Service.NotifyWatch); a later pass for the service resolves it.
+	KindRollbackWatch = "rollback_watch"
 )
 
 // Kinds lists the rule kinds.
-var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine, KindReconcile, KindBurnRate}
+var Kinds = []string{KindStatus, KindThreshold, KindChange, KindShortfall, KindStale, KindDegrading, KindEscalation, KindQuarantine, KindReconcile, KindBurnRate, KindRollbackWatch}
 
 // Rule is one alerting rule as configured under alerts.rules.
 type Rule struct {
@@ -158,6 +162,10 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 		case r.Kind == KindBurnRate:
 			if r.Metric != "" {
 				bad("metric", "a burn_rate rule reads each service's SLIs against its SLO target, not a metric")
+			}
+		case r.Kind == KindRollbackWatch:
+			if r.Metric != "" {
+				bad("metric", "a rollback_watch rule is about deployments, not a metric")
 			}
 		case r.Metric == "*":
 		case r.Metric == "":

@@ -284,6 +284,13 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 		obs = append(obs, Observation{Rule: r.Name, Metric: e.Metric, Scope: e.Scope, Active: true, Status: string(e.Status),
 			Owner: e.Owner, Severity: r.Severity, Summary: summary})
 	}
+	return s.raise(ctx, now, obs)
+}
+
+// raise fires the observations' alerts at once (they are raised, not
+// observed at each evaluation) and, for an inactive one, resolves its
+// firing alert; then it sends what is due.
+func (s *Service) raise(ctx context.Context, now time.Time, obs []Observation) error {
 	if len(obs) == 0 {
 		return nil
 	}
@@ -291,6 +298,12 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 		next := slices.Clone(prev)
 		for _, o := range obs {
 			i := slices.IndexFunc(next, func(a Alert) bool { return a.Key == o.Key() })
+			if !o.Active {
+				if i >= 0 && next[i].State != Resolved {
+					next[i].State, next[i].ResolvedAt, next[i].LastEval = Resolved, now, now
+				}
+				continue
+			}
 			if i < 0 || next[i].State == Resolved {
 				a := Alert{Key: o.Key(), State: Firing, ActiveAt: now, FiredAt: now}
 				if i < 0 {
@@ -308,6 +321,28 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 	}
 	_, err := s.Flush(ctx)
 	return err
+}
+
+// RollbackWatch is a post-deploy watch's outcome (package gate) as the
+// rollback_watch rules see it.
+type RollbackWatch struct {
+	Deployment, Service, Outcome, Reason string
+}
+
+// NotifyWatch raises a rollback_watch alert for the service when its
+// deployment's watch failed or was inconclusive, and resolves it when one
+// passed.
+func (s *Service) NotifyWatch(ctx context.Context, w RollbackWatch) error {
+	var obs []Observation
+	for _, r := range s.Rules {
+		if r.Kind != KindRollbackWatch {
+			continue
+		}
+		o := Observation{Rule: r.Name, Scope: "service:" + w.Service, Active: w.Outcome != "pass", Status: w.Outcome, Severity: r.Severity,
+			Summary: fmt.Sprintf("post-deploy watch of %s (%s): %s — %s", w.Deployment, w.Service, w.Outcome, w.Reason)}
+		obs = append(obs, o)
+	}
+	return s.raise(ctx, s.now(), obs)
 }
 
 // update reads the alerts, applies step, plans the notifications and

@@ -143,3 +143,42 @@ func TestEscalationsBecomeAlerts(t *testing.T) {
 		t.Errorf("a second raise: %+v; %d sent, want 1", list, hook.sent)
 	}
 }
+
+// TestRollbackWatchAlerts: a failed or inconclusive post-deploy watch
+// fires the rollback_watch rule's alert for the service at once, a pass
+// resolves it, and the periodic evaluation leaves it be.
+func TestRollbackWatchAlerts(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	hook := &counter{}
+	rules, err := Compile([]Rule{{Name: "rollback", Kind: KindRollbackWatch, Severity: "critical"}}, nil, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{Store: db, Rules: rules, Timing: DefaultTiming, Channels: map[string]Channel{"hook": hook}, Now: func() time.Time { return now }}
+	if err := svc.NotifyWatch(ctx, RollbackWatch{Deployment: "ci/d1", Service: "checkout", Outcome: "inconclusive", Reason: "no traffic data"}); err != nil {
+		t.Fatal(err)
+	}
+	list, _ := svc.List(ctx)
+	if len(list) != 1 || list[0].Key != "rollback||service:checkout" || list[0].State != Firing || !strings.Contains(list[0].Summary, "ci/d1 (checkout): inconclusive — no traffic data") || hook.sent != 1 {
+		t.Fatalf("after an inconclusive watch: %+v; %d sent", list, hook.sent)
+	}
+	if _, drop := Step(list, nil, rules, now.Add(time.Hour), time.Hour); len(drop) != 0 {
+		t.Errorf("an evaluation dropped the raised alert: %v", drop)
+	}
+	now = now.Add(time.Hour)
+	if err := svc.NotifyWatch(ctx, RollbackWatch{Deployment: "ci/d2", Service: "checkout", Outcome: "pass"}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ = svc.List(ctx); len(list) != 1 || list[0].State != Resolved {
+		t.Errorf("after a pass: %+v", list)
+	}
+	if _, err := Compile([]Rule{{Name: "x", Kind: KindRollbackWatch, Metric: "mttr"}}, nil, "", nil); err == nil || !strings.Contains(err.Error(), "about deployments") {
+		t.Errorf("a rollback_watch rule with a metric: %v", err)
+	}
+}

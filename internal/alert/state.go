@@ -117,7 +117,7 @@ const escalationHold = 25 * time.Hour
 
 func isEscalation(a Alert, rules []Rule) bool {
 	i := slices.IndexFunc(rules, func(r Rule) bool { return r.Name == a.Rule })
-	return i >= 0 && rules[i].Kind == KindEscalation
+	return i >= 0 && (rules[i].Kind == KindEscalation || rules[i].Kind == KindRollbackWatch)
 }
 
 // Timing is how notifications of a group are spaced (Alertmanager's

@@ -368,6 +368,8 @@ func New(k Kind) Record {
 		return &Spend{}
 	case KindTarget:
 		return &Target{}
+	case KindRetroValidation:
+		return &RetroValidation{}
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
@@ -225,6 +226,16 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	}
 	if err := add("emergency_changes.json", "Every emergency production change finished before the period's end (emergency_retro_overdue counts them "+
 		"whenever they happened): when it was retro-validated, or that it is overdue (more than 72 h without validation).", emergency); err != nil {
+		return nil, sum, err
+	}
+	gates, err := gate.InPeriod(ctx, in.Store, p.From, p.To)
+	if err != nil {
+		return nil, sum, fmt.Errorf("the release gate records: %w", err)
+	}
+	if err := add("release_gates.json", "The release gate decisions made in the period, each with every rule's verdict and reason, the KPIs it read "+
+		"with their definition stamps, who asked, and — for an escalated one — its approval or rejection (who, which roles, why) if made "+
+		"before the period's end; the emergency bypasses among them (with their retro-validation due date); and the post-deploy watch "+
+		"outcomes (pass, fail with the rollback webhook's answer, inconclusive) with the evidence each rests on.", gates); err != nil {
 		return nil, sum, err
 	}
 	return files, sum, nil

@@ -49,6 +49,9 @@ type Verdict struct {
 	Reason  string `json:"reason"`
 	// KPIs are the metrics the rule read.
 	KPIs []string `json:"kpis,omitempty"`
+	// Approvers are the roles that may approve the release when the rule
+	// escalates it.
+	Approvers []string `json:"approvers,omitempty"`
 }
 
 // Result is a gate decision: allow, deny or escalate, every rule's
@@ -68,6 +71,14 @@ type Result struct {
 	Time time.Time `json:"time"`
 	At   time.Time `json:"at"`
 	By   string    `json:"by,omitempty"`
+	// Requester is the person behind By (auth.Person): who may not
+	// approve their own release.
+	Requester string `json:"requester,omitempty"`
+	// State and Approval are read, not stored: allow, deny, or for an
+	// escalated decision pending, approved or rejected, with the
+	// approval or rejection that settled it.
+	State    string    `json:"state,omitempty"`
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 type rule struct {
@@ -185,11 +196,12 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 		}
 	}
 	res.Decision = Allow
-	for _, v := range res.Rules {
+	for i, v := range res.Rules {
 		switch Severity(v.Verdict) {
 		case Deny:
 			res.Decision = Deny
 		case Escalate:
+			res.Rules[i].Approvers = p.Approvers(v.Rule)
 			if res.Decision != Deny {
 				res.Decision = Escalate
 			}

@@ -12,6 +12,7 @@ type FreezeConfig struct {
 	Severity   Severity          `yaml:"severity"`
 	Windows    []WindowConfig    `yaml:"windows"`
 	Exceptions []ExceptionConfig `yaml:"exceptions"`
+	Approvers  []string          `yaml:"approvers"`
 }
 
 // WindowConfig is a freeze window in a time zone: one-off (start and end,

@@ -70,6 +70,7 @@ type Config struct {
 	Canary    CanaryConfig    `yaml:"canary"`
 	Emergency EmergencyConfig `yaml:"emergency"`
 	Policies  []PolicyConfig  `yaml:"policies"`
+	Watch     WatchConfig     `yaml:"watch"`
 }
 
 // RuleConfig is what every built-in policy has: whether it is on
@@ -80,6 +81,9 @@ type RuleConfig struct {
 	Severity  Severity `yaml:"severity"`
 	OnUnknown Severity `yaml:"on_unknown"`
 	Scope     *Scope   `yaml:"scope"`
+	// Approvers are the roles that may approve a release the policy
+	// escalates (default: executive; risk: executive and engineering).
+	Approvers []string `yaml:"approvers"`
 }
 
 // CoverageConfig: production coverage must be at least Min (default 0.85).
@@ -118,6 +122,7 @@ type PolicyConfig struct {
 	Severity  Severity `yaml:"severity"`
 	OnUnknown Severity `yaml:"on_unknown"`
 	Scope     Scope    `yaml:"scope"`
+	Approvers []string `yaml:"approvers"`
 }
 
 // Expr is a CEL expression with where it starts in the file, so that a
@@ -172,6 +177,11 @@ type Policies struct {
 	rules     []rule
 	// kpis are the metrics the rules read, in order.
 	kpis []string
+	// approvers are, by rule id, the roles that may approve a release the
+	// rule escalates.
+	approvers map[string][]string
+	watch     watchPolicy
+	cache     kpiCache
 }
 
 type builtin struct {
@@ -254,7 +264,22 @@ type locError struct {
 func (e *locError) Error() string { return fmt.Sprintf("%d:%d: %s", e.line, e.col, e.msg) }
 
 func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
-	p := &Policies{minCover: 0.85, threshold: 70, canaryKPI: "release_impact_score", strategy: "canary", retro: 72 * time.Hour}
+	p := &Policies{minCover: 0.85, threshold: 70, canaryKPI: "release_impact_score", strategy: "canary", retro: 72 * time.Hour,
+		approvers: map[string][]string{}}
+	for _, a := range []struct {
+		id    string
+		roles []string
+		def   []string
+	}{
+		{"coverage", c.Coverage.Approvers, DefaultApprovers},
+		{"risk", c.Risk.Approvers, RiskApprovers},
+		{"freeze", c.Freeze.Approvers, DefaultApprovers},
+		{"canary", c.Canary.Approvers, DefaultApprovers},
+	} {
+		if err := p.setApprovers(a.id, a.roles, a.def, a.id+".approvers"); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.coverage.set(c.Coverage.RuleConfig, Deny, "coverage"); err != nil {
 		return nil, err
 	}
@@ -300,6 +325,9 @@ func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
 	if p.freeze, err = compileFreeze(c.Freeze); err != nil {
 		return nil, err
 	}
+	if p.watch, err = compileWatch(c.Watch); err != nil {
+		return nil, err
+	}
 	env, err := celEnv()
 	if err != nil {
 		return nil, err
@@ -314,6 +342,9 @@ func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
 			return nil, fmt.Errorf("%s.id: %q is used twice (coverage, risk, freeze and canary are the built-in policies')", field, pc.ID)
 		}
 		seen[pc.ID] = true
+		if err := p.setApprovers(pc.ID, pc.Approvers, DefaultApprovers, field+".approvers"); err != nil {
+			return nil, err
+		}
 		r, err := compileRule(env, cat, pc, field)
 		if err != nil {
 			return nil, err
@@ -329,6 +360,38 @@ func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
 }
 
 var validID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// DefaultApprovers may approve what a policy escalates unless it names
+// its own; RiskApprovers are the risk policy's default: an executive, or
+// the engineering role the service owner's team leads hold.
+var (
+	DefaultApprovers = []string{"executive"}
+	RiskApprovers    = []string{"executive", "engineering"}
+)
+
+var validRole = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+func (p *Policies) setApprovers(id string, roles, def []string, field string) error {
+	if len(roles) == 0 {
+		p.approvers[id] = def
+		return nil
+	}
+	for i, r := range roles {
+		if !validRole.MatchString(r) {
+			return fmt.Errorf("%s[%d]: %q is not a role id (executive, engineering, …)", field, i, r)
+		}
+	}
+	p.approvers[id] = slices.Clone(roles)
+	return nil
+}
+
+// Approvers are the roles that may approve a release the rule escalates.
+func (p *Policies) Approvers(rule string) []string {
+	if a, ok := p.approvers[rule]; ok {
+		return slices.Clone(a)
+	}
+	return slices.Clone(DefaultApprovers)
+}
 
 // readable says whether a metric can be read per service.
 func readable(cat *catalog.Catalog, id string) error {

@@ -2,12 +2,14 @@ package gate
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/store"
 )
@@ -65,31 +67,67 @@ func PrepareRetro(p *Policies, ds *metrics.Dataset, ref, note, by string, now ti
 	}
 	r := found[0]
 	if r.RetroValidatedAt != nil {
-		return RetroValidation{}, domain.Errorf(domain.EConflict, "deployment %s/%s was retro-validated at %s (its record's retro_validated_at)", r.Source, r.ID, r.RetroValidatedAt.Format(time.RFC3339))
+		return RetroValidation{}, domain.Errorf(domain.EConflict, "deployment %s/%s was retro-validated at %s", r.Source, r.ID, r.RetroValidatedAt.Format(time.RFC3339))
 	}
 	return RetroValidation{Deployment: r.Source + "/" + r.ID, Service: r.Service, FinishedAt: r.FinishedAt,
 		Late: now.After(r.FinishedAt.Add(p.retro)), By: by, Note: note, At: now.UTC()}, nil
 }
 
-// RecordRetro appends a retro-validation, once per deployment: a second
-// is a conflict naming the first.
-func RecordRetro(ctx context.Context, docs store.DocStore, v RetroValidation) (RetroValidation, error) {
+// RecordRetro appends a retro-validation, once per deployment (a second
+// is a conflict naming the first), and writes its record
+// (domain.RetroValidation), which the metrics read: the deployment no
+// longer counts in emergency_retro_overdue, whatever redelivery of the
+// deployment's own record says. Recording again after a failed record
+// write completes it.
+func RecordRetro(ctx context.Context, st store.Store, v RetroValidation) (RetroValidation, error) {
 	v.ID = 0
 	body, err := json.Marshal(v)
 	if err != nil {
 		return v, err
 	}
-	d, created, err := docs.AppendDocOnce(ctx, RetroCollection, v.Deployment, body)
+	d, created, err := st.AppendDocOnce(ctx, RetroCollection, v.Deployment, body)
 	if err != nil {
 		return v, err
 	}
+	first := v
 	if !created {
-		var first RetroValidation
 		_ = json.Unmarshal(d.Body, &first)
+	}
+	if err := writeRetroRecord(ctx, st, first); err != nil {
+		return v, err
+	}
+	if !created {
 		return v, domain.Errorf(domain.EConflict, "deployment %s was already retro-validated at %s", v.Deployment, first.At.Format(time.RFC3339))
 	}
 	v.ID = d.ID
 	return v, nil
+}
+
+// RetroSource is the source of the records Candor writes itself
+// (retro-validations, incidents the post-deploy watch opens).
+const RetroSource = "candor"
+
+func writeRetroRecord(ctx context.Context, st store.Store, v RetroValidation) error {
+	src, id, _ := strings.Cut(v.Deployment, "/")
+	return writeRecord(ctx, st, &domain.RetroValidation{Meta: domain.Meta{ID: v.Deployment, Source: RetroSource}, DeploymentSource: src, DeploymentID: id, ValidatedAt: v.At})
+}
+
+// writeRecord stores a record Candor makes itself, in its canonical form.
+func writeRecord(ctx context.Context, st store.Store, r domain.Record) error {
+	body, hash, err := ingest.Canonical(r)
+	if err != nil {
+		return err
+	}
+	it := store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash[:]), RawHash: hex.EncodeToString(hash[:]), Body: body}
+	b, err := st.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := b.Add(ctx, []store.Item{it}); err != nil {
+		b.Rollback()
+		return err
+	}
+	return b.Commit()
 }
 
 // RetroValidations are the recorded retro-validations, newest first.

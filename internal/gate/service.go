@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -77,9 +78,12 @@ const maxName = 256
 
 // Evaluate judges a request at now: it reads the KPIs the policies need
 // for the service from ds (call it under the engine's read lock) and
-// returns the decision, not yet recorded. Bad input is invalid, naming
-// the field.
-func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, q Request, now time.Time) (Result, error) {
+// returns the decision, not yet recorded. seq is the store sequence ds
+// reflects (engine.Seq under the read lock): the service's KPIs are
+// computed once per sequence and reused for up to KPIMaxAge, so a burst
+// of checks costs one computation; seq < 0 always computes. Bad input is
+// invalid, naming the field.
+func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, seq int64, q Request, now time.Time) (Result, error) {
 	for _, f := range []struct{ name, v string }{{"service", q.Service}, {"environment", q.Environment}, {"version", q.Version}, {"change_request", q.ChangeRequest}} {
 		v := strings.TrimSpace(f.v)
 		switch {
@@ -100,7 +104,46 @@ func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, q Request,
 	rel.Production = (&domain.Deployment{Environment: ds.CanonicalEnvironment(rel.Environment)}).Production(ds.Config().ProductionNames) ||
 		(&domain.Deployment{Environment: rel.Environment}).Production(ds.Config().ProductionNames)
 	rel.Tier, _ = strconv.Atoi(ds.ServiceAttr(rel.Service, "tier"))
-	return p.Evaluate(rel, ServiceKPIs(p, cat, ds, rel.Service, now), now), nil
+	return p.Evaluate(rel, p.cache.get(rel.Service, seq, now, func() map[string]KPI { return ServiceKPIs(p, cat, ds, rel.Service, now) }), now), nil
+}
+
+// KPIMaxAge is how long a service's KPIs computed for a data sequence are
+// reused: the KPIs a gate reads are as of at most this long before the
+// check (their windows are days long; a minute moves them by nothing a
+// gate could tell).
+const KPIMaxAge = time.Minute
+
+// kpiCache keeps each service's KPIs of the latest data sequence.
+type kpiCache struct {
+	mu sync.Mutex
+	m  map[string]kpiEntry
+}
+
+type kpiEntry struct {
+	seq  int64
+	at   time.Time
+	kpis map[string]KPI
+}
+
+func (c *kpiCache) get(service string, seq int64, now time.Time, compute func() map[string]KPI) map[string]KPI {
+	if seq < 0 {
+		return compute()
+	}
+	c.mu.Lock()
+	e, ok := c.m[service]
+	c.mu.Unlock()
+	if ok && e.seq == seq && !now.Before(e.at) && now.Sub(e.at) < KPIMaxAge {
+		return e.kpis
+	}
+	kpis := compute()
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]kpiEntry{}
+	}
+	// One entry per service: the cache is bounded by the services checked.
+	c.m[service] = kpiEntry{seq: seq, at: now, kpis: kpis}
+	c.mu.Unlock()
+	return kpis
 }
 
 // ServiceKPIs are the policies' KPIs for a service as of now.
@@ -120,13 +163,17 @@ func ServiceKPIs(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, service
 
 // Record appends a decision (and its ledger entry, in the same
 // transaction) and returns it with its id.
-func Record(ctx context.Context, docs store.DocStore, r Result, by string) (Result, error) {
-	r.ID, r.By = 0, by
+func Record(ctx context.Context, docs store.DocStore, r Result, by, requester string) (Result, error) {
+	r.ID, r.By, r.Requester, r.State, r.Approval = 0, by, requester, "", nil
 	d, err := store.AppendJSON(ctx, docs, DecisionCollection, r)
 	if err != nil {
 		return r, err
 	}
 	r.ID = d.ID
+	r.State = string(r.Decision)
+	if r.Decision == Escalate {
+		r.State = StatePending
+	}
 	return r, nil
 }
 
@@ -143,5 +190,10 @@ func Decisions(ctx context.Context, docs store.DocStore, service string) ([]Resu
 			out = append(out, r)
 		}
 	}
+	as, err := Approvals(ctx, docs)
+	if err != nil {
+		return nil, err
+	}
+	settle(out, as)
 	return out, nil
 }

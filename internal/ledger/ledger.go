@@ -75,6 +75,10 @@ const (
 	// alerts silenced (package alert).
 	TypeAlertAck     = "alert_ack"
 	TypeAlertSilence = "alert_silence"
+	// TypeGateApproval is an escalated gate decision approved or rejected;
+	// TypeRollbackWatch is a post-deploy watch's outcome (package gate).
+	TypeGateApproval  = "gate_approval"
+	TypeRollbackWatch = "rollback_watch"
 )
 
 // Types lists every entry type.
@@ -84,6 +88,7 @@ var Types = []string{
 	TypeRetroValidation, TypeReport, TypeReportSend,
 	TypeAnnotation,
 	TypeAlertAck, TypeAlertSilence,
+	TypeGateApproval, TypeRollbackWatch,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

@@ -247,7 +247,11 @@ type Dataset struct {
 	cacheMu sync.Mutex
 	// svcs and gen version each service's deployments and changes for the
 	// per-deployment memos (see svcState).
-	svcs    map[string]*svcState
+	svcs map[string]*svcState
+	// retro holds the retro-validations recorded apart from the
+	// deployments (domain.RetroValidation), by deployment: a deployment
+	// redelivered without retro_validated_at keeps its validation.
+	retro   map[recKey]int64
 	gen     uint64
 	cache   resultCache
 	flights map[cacheKey]*flight
@@ -456,6 +460,7 @@ func NewDataset(cfg Config) *Dataset {
 		leadDays:    map[int64]*leadDay{},
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		svcs:        map[string]*svcState{},
+		retro:       map[recKey]int64{},
 		depsByCR:    map[uint32]int32{},
 		prodDeps:    &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
 		svcDeps:     map[string]*sorted[*Dep]{},
@@ -533,6 +538,10 @@ func sortedFor[T comparable](m map[string]*sorted[T], k string, key func(T) (int
 // Apply adds or replaces a record. ingested is when the store received it
 // (zero when unknown).
 func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
+	if rv, ok := r.(*domain.RetroValidation); ok {
+		d.applyRetro(rv)
+		return
+	}
 	k := r.Kind()
 	if len(d.quarantine) > 0 {
 		delete(d.quarantine, domain.KeyOf(r))
@@ -601,6 +610,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:    r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
 		Emergency: r.Emergency, RetroValid: ns(r.RetroValidatedAt),
+	}
+	if v := d.retro[k]; v != 0 && (p.RetroValid == 0 || v < p.RetroValid) {
+		p.RetroValid = v
 	}
 	if len(r.Changes) > 0 {
 		p.changes = d.chgRefs.add(d.uniqueCodes(r.Changes))

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/netip"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ingest"
@@ -146,5 +148,26 @@ func newGovernance(t testing.TB, st store.Store, cat *catalog.Catalog, eng *engi
 			t.Fatalf("seed proposal for %s has id %d, want %d", p.metric, v.ID, p.id)
 		}
 	}
+	seedGateDecisions(t, st)
 	return g
+}
+
+// seedGateDecisions are escalated gate decisions asked for by a CI token
+// no test uses, one per route that settles one (routeCases): ids 6 to 9,
+// after the seed proposals. Their rule names the default approvers
+// (executive).
+func seedGateDecisions(t testing.TB, st store.Store) {
+	t.Helper()
+	for i := range 4 {
+		r := gate.Result{Decision: gate.Escalate, Release: gate.Release{Service: "billing", Environment: "production", Version: fmt.Sprintf("0.9.%d", i), Production: true},
+			Rules: []gate.Verdict{{Rule: "coverage", Verdict: "escalate", Reason: "no coverage given", Approvers: gate.DefaultApprovers}},
+			At:    time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC), Time: time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)}
+		got, err := gate.Record(context.Background(), st, r, "token:seed-ci", "token:seed-ci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := int64(6 + i); got.ID != want {
+			t.Fatalf("seed gate decision %d has id %d, want %d", i, got.ID, want)
+		}
+	}
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -25,11 +27,12 @@ func (s *Server) postGateEvaluate(w http.ResponseWriter, r *http.Request) {
 	var res gate.Result
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var err error
-		res, err = gate.Evaluate(s.Gates, s.Catalog, ds, q, s.Now())
+		res, err = gate.Evaluate(s.Gates, s.Catalog, ds, s.Engine.Seq(), q, s.Now())
 		return err
 	})
 	if err == nil {
-		res, err = gate.Record(r.Context(), s.Store, res, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name)
+		p := auth.PrincipalFrom(r.Context())
+		res, err = gate.Record(r.Context(), s.Store, res, auth.ActorOf(p, auth.Client{}).Name, auth.Person(p))
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -65,4 +68,70 @@ func (s *Server) listGateDecisions(w http.ResponseWriter, r *http.Request) {
 		ds[i] = s.gateView(r, ds[i])
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"decisions": ds})
+}
+
+// canReadDecisions: the pipeline that asked (gates:check) polls a
+// decision; people who read records see them too.
+func canReadDecisions(a interface{ Can(auth.Permission) bool }) bool {
+	return a.Can(auth.GatesCheck) || a.Can(auth.RecordsRead)
+}
+
+// gateDecision reads the decision named by the path's id.
+func (s *Server) gateDecision(r *http.Request) (gate.Result, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return gate.Result{}, domain.InvalidParam("id", "%q is not a gate decision id", r.PathValue("id"))
+	}
+	return gate.Decision(r.Context(), s.Store, id)
+}
+
+// getGateDecision serves GET /api/v1/gates/decisions/{id}: the decision
+// with its state (pending, approved, rejected; or allow, deny), which a
+// pipeline polls while an approver decides.
+func (s *Server) getGateDecision(w http.ResponseWriter, r *http.Request) {
+	if !canReadDecisions(s.access(r)) {
+		s.writeError(w, r, domain.Errorf(domain.EForbidden, "reading a gate decision needs gates:check or records:read"))
+		return
+	}
+	d, err := s.gateDecision(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.gateView(r, d))
+}
+
+func (s *Server) approveGate(w http.ResponseWriter, r *http.Request) { s.settleGate(w, r, true) }
+func (s *Server) rejectGate(w http.ResponseWriter, r *http.Request)  { s.settleGate(w, r, false) }
+
+// settleGate serves POST /api/v1/gates/decisions/{id}/approve and /reject
+// with {"reason": …}: 200 with the decision as settled.
+func (s *Server) settleGate(w http.ResponseWriter, r *http.Request, approve bool) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeObject(http.MaxBytesReader(w, r.Body, maxGateBody), &in, "reason", `{"reason": "…"}`, func(string) bool { return false }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.settle(r, approve, in.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.gateView(r, d))
+}
+
+// settle records the principal's approval or rejection of the decision
+// the path names and returns the decision as it now stands.
+func (s *Server) settle(r *http.Request, approve bool, reason string) (gate.Result, error) {
+	d, err := s.gateDecision(r)
+	if err != nil {
+		return d, err
+	}
+	p := auth.PrincipalFrom(r.Context())
+	if _, err := gate.Settle(r.Context(), s.Store, d.ID, approve, gate.Approver{Person: auth.Person(p), Roles: p.Roles}, reason, s.Now()); err != nil {
+		return d, err
+	}
+	return gate.Decision(r.Context(), s.Store, d.ID)
 }

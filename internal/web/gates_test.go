@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +92,56 @@ policies:
 	k := doc["kpis"].([]any)[0].(map[string]any)
 	if k["value"] != nil || k["status"] != "unknown" {
 		t.Errorf("CI token sees %v", k)
+	}
+}
+
+// TestGateApprovalAPI: the pipeline's token polls its escalated decision
+// (pending); it may not approve it; an executive approves with a reason
+// and the decision reads approved, in the ledger too.
+func TestGateApprovalAPI(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		s.Store.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	})
+	ci := map[string]string{"Authorization": "Bearer " + e.roleToken(t, "ingest")}
+	exec := map[string]string{"Authorization": "Bearer " + e.roleToken(t, "executive")}
+	status, b, _ := e.do(t, "POST", "/api/v1/gates/evaluate", `{"service":"api","environment":"production","version":"2.0.0","facts":{"coverage":0.9,"risk_score":90,"strategy":"canary"}}`, ci)
+	var d gate.Result
+	if err := json.Unmarshal(b, &d); err != nil || status != 200 || d.Decision != gate.Escalate || d.State != gate.StatePending {
+		t.Fatalf("evaluate: %d %s", status, b)
+	}
+	path := "/api/v1/gates/decisions/" + strconv.FormatInt(d.ID, 10)
+	read := func(b []byte) gate.Result {
+		var r gate.Result
+		json.Unmarshal(b, &r)
+		return r
+	}
+	if status, b, _ = e.do(t, "GET", path, "", ci); status != 200 || read(b).State != gate.StatePending {
+		t.Errorf("poll: %d %s", status, b)
+	}
+	if status, b, _ = e.do(t, "POST", path+"/approve", `{"reason":"mine"}`, ci); status != 403 {
+		t.Errorf("requester approving: %d %s", status, b)
+	}
+	if status, b, _ = e.do(t, "POST", path+"/approve", `{}`, exec); status != 400 || !strings.Contains(string(b), "reason") {
+		t.Errorf("no reason: %d %s", status, b)
+	}
+	if status, b, _ = e.do(t, "POST", path+"/approve", `{"reason":"risk accepted for the hotfix"}`, exec); status != 200 || read(b).State != gate.StateApproved {
+		t.Errorf("approve: %d %s", status, b)
+	}
+	if status, b, _ = e.do(t, "GET", path, "", ci); read(b).Approval == nil || read(b).Approval.Reason != "risk accepted for the hotfix" || read(b).Approval.By != "token:role-executive" {
+		t.Errorf("poll after approval: %d %s", status, b)
+	}
+	if status, _, _ = e.do(t, "POST", path+"/reject", `{"reason":"changed my mind"}`, exec); status != 409 {
+		t.Errorf("second decision: %d", status)
+	}
+	_, b, _ = e.do(t, "GET", "/api/v1/ledger", "", nil)
+	if !strings.Contains(string(b), "gate_approval") {
+		t.Errorf("no gate_approval in the ledger")
+	}
+	// The deployment's page shows the approval once the record arrives.
+	if status, b, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"deployment","id":"rel-200","service":"api","environment":"production","version":"2.0.0","finished_at":"2026-03-30T10:00:00Z","status":"success"}`, nil); status != 200 {
+		t.Fatalf("POST deployment: %d %s", status, b)
+	}
+	if _, b, _ = e.do(t, "GET", "/records/deployment/import/rel-200", "", nil); !strings.Contains(string(b), "by token:role-executive") || !strings.Contains(string(b), "risk accepted for the hotfix") {
+		t.Errorf("the deployment's page does not show the approval")
 	}
 }

@@ -38,6 +38,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/annotations":                     {"from", "to"},
 	// A governed configuration section's history.
 	"GET /api/v1/sections/{name}/history": nil,
+	"GET /api/v1/gates/decisions/{id}":    nil,
 
 	"GET /{$}":                             queryKeys,
 	"GET /login":                           {"next"},
@@ -68,6 +69,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/insights":                  {"as_of", "window"},
 	"GET /insights":                         {"as_of", "window"},
 	"GET /api/v1/themes":                    {"as_of", "window", "service", "release"},
+	"GET /gates":                            append([]string{"done"}, queryKeys...),
 }
 
 // anyParams marks a route whose query another party writes: not checked.

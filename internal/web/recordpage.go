@@ -32,6 +32,7 @@ type recordPageData struct {
 	// TicketsReadable says its tickets may be linked.
 	Impact          *metrics.ReleaseImpact
 	TicketsReadable bool
+	Watch           *gate.Watch
 }
 
 // recordField is one top-level field of a stored record as the page shows
@@ -159,6 +160,13 @@ func (s *Server) deploymentGates(r *http.Request, rec *StoredRecord, data *recor
 	}
 	if i := slices.IndexFunc(vs, func(v gate.RetroValidation) bool { return v.Deployment == rec.Source+"/"+rec.ID }); i >= 0 {
 		data.Retro = &vs[i]
+	}
+	ws, err := gate.Watches(r.Context(), s.Store)
+	if err != nil {
+		return err
+	}
+	if i := slices.IndexFunc(ws, func(w gate.Watch) bool { return w.Deployment == rec.Source+"/"+rec.ID }); i >= 0 {
+		data.Watch = &ws[i]
 	}
 	return nil
 }

@@ -128,6 +128,11 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/annotations", Need(auth.MetricRead), API, s.listAnnotations},
 		{"POST", "/api/v1/annotations/{id}/withdraw", Need(auth.MetricAcknowledge), API, s.withdrawAnnotation},
 		{"GET", "/api/v1/sections/{name}/history", Need(auth.MetricRead), API, s.sectionHistory},
+		// The pipeline polls with its gates:check token; an approver holds
+		// one of the roles the escalating rules name (the handlers check).
+		{"GET", "/api/v1/gates/decisions/{id}", SignedIn, API, s.getGateDecision},
+		{"POST", "/api/v1/gates/decisions/{id}/approve", SignedIn, API, s.approveGate},
+		{"POST", "/api/v1/gates/decisions/{id}/reject", SignedIn, API, s.rejectGate},
 
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},
@@ -168,6 +173,9 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/insights", Need(auth.MetricRead), API, s.getInsights},
 		{"GET", "/insights", Need(auth.MetricRead), HTML, s.insightsPage},
 		{"GET", "/api/v1/themes", Need(auth.RecordsRead), API, s.getThemes},
+		{"GET", "/gates", SignedIn, HTML, s.gatesPage},
+		{"POST", "/gates/{id}/approve", SignedIn, HTML, s.approveGateForm},
+		{"POST", "/gates/{id}/reject", SignedIn, HTML, s.rejectGateForm},
 	}
 }
 

@@ -37,6 +37,10 @@ type routeCase struct {
 
 const formType = "application/x-www-form-urlencoded"
 
+// isExecutive: of the built-in roles, only the executive holds
+// definitions:approve.
+func isExecutive(a auth.Access) bool { return a.Can(auth.DefinitionsApprove) }
+
 func seesMetric(cat *catalog.Catalog, id string) func(auth.Access) bool {
 	m, _ := cat.Metric(id)
 	return func(a auth.Access) bool { return a.CanSeeMetric(m) }
@@ -89,6 +93,12 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 
 		// A governed configuration section's history (alert rules, gate policies, custom views).
 		"GET /api/v1/sections/{name}/history": {who: "metric:read", path: "/api/v1/sections/alerts.rules/history", ok: 200},
+		// The seed gate decisions (seedGateDecisions) escalate by a rule
+		// whose approvers are executives, the one role granted
+		// definitions:approve; a CI token (gates:check) polls its decision.
+		"GET /api/v1/gates/decisions/{id}":          {who: "signed in", path: "/api/v1/gates/decisions/6", ok: 200, sees: func(a auth.Access) bool { return a.Can(auth.GatesCheck) || a.Can(auth.RecordsRead) }},
+		"POST /api/v1/gates/decisions/{id}/approve": {who: "signed in", path: "/api/v1/gates/decisions/6/approve", body: `{"reason":"route test"}`, ok: 200, sees: isExecutive},
+		"POST /api/v1/gates/decisions/{id}/reject":  {who: "signed in", path: "/api/v1/gates/decisions/7/reject", body: `{"reason":"route test"}`, ok: 200, sees: isExecutive},
 		// Admitted whoever calls; the connector refuses an unsigned delivery.
 		"POST /webhooks/{source}":              {who: "anyone", path: "/webhooks/github", body: `{"zen":"hi"}`, ok: 401},
 		"GET /{$}":                             {who: "scorecard:read", path: "/?as_of=" + asOf, ok: 200},
@@ -111,6 +121,9 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 			ok: 200, sees: seesMetric(cat, "change_failure_rate")},
 		// The secret decides, not the caller: a link that does not exist is not found for all.
 		"GET /share/{secret}":          {who: "anyone", path: "/share/cds_nosuchlink", ok: 404},
+		"GET /gates":                   {who: "signed in", ok: 200},
+		"POST /gates/{id}/approve":     {who: "signed in", ctype: formType, path: "/gates/8/approve", body: "reason=route+test", ok: 303, sees: isExecutive},
+		"POST /gates/{id}/reject":      {who: "signed in", ctype: formType, path: "/gates/9/reject", body: "reason=route+test", ok: 303, sees: isExecutive},
 		"GET /share/{secret}/card.svg": {who: "anyone", path: "/share/cds_nosuchlink/card.svg", ok: 404},
 		"GET /share/{secret}/card.png": {who: "anyone", path: "/share/cds_nosuchlink/card.png", ok: 404},
 		// The table lists these in this order: the user added first has

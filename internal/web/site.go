@@ -246,6 +246,7 @@ var navPages = []struct{ label, route, href string }{
 	{"Insights", "GET /insights", "/insights"},
 	{"Definitions", "GET /proposals", "/proposals"},
 	{"Alerts", "GET /alerts", "/alerts"},
+	{"Release gates", "GET /gates", "/gates"},
 	{"Admin", "GET /admin", "/admin"},
 	{"Share links", "GET /shares", "/shares"},
 }

@@ -1,0 +1,136 @@
+package gate
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/sqlite"
+)
+
+func openDocs(t testing.TB) *sqlite.DB {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// TestSettleEscalation: an escalated decision is pending until an allowed
+// approver (a role each escalating rule names; never its requester)
+// approves or rejects it, once; the risk policy admits engineering, a CEL
+// rule without approvers only executives.
+func TestSettleEscalation(t *testing.T) {
+	ctx := context.Background()
+	st := openDocs(t)
+	p := load(t, "canary: {enabled: false}\npolicies:\n  - {id: big, require: 'facts.changed_lines < 100', severity: escalate}\n  - {id: cab, require: 'change_request != \"\"', severity: escalate, approvers: [cab_member]}\n")
+	rel := prod(facts(t, "coverage", "0.9", "risk_score", "90", "changed_lines", "10"))
+	rel.ChangeRequest = "CHG-2"
+	risky := p.Evaluate(rel, nil, now)
+	both := p.Evaluate(prod(facts(t, "coverage", "0.9", "risk_score", "90", "changed_lines", "500")), nil, now)
+	if risky.Decision != Escalate || !strings.Contains(strings.Join(verdict(t, risky, "risk").Approvers, ","), "engineering") {
+		t.Fatalf("risky: %+v", risky)
+	}
+	r1, err := Record(ctx, st, risky, "token:ci", "token:ci")
+	if err != nil || r1.State != StatePending {
+		t.Fatalf("record: %v %+v", err, r1)
+	}
+	r2, _ := Record(ctx, st, both, "token:ci", "token:ci")
+	ok := prod(facts(t, "coverage", "0.9", "risk_score", "1", "changed_lines", "1"))
+	ok.ChangeRequest = "CHG-1"
+	allow, _ := Record(ctx, st, p.Evaluate(ok, nil, now), "token:ci", "token:ci")
+
+	eng := Approver{Person: "user:eng@example.com", Roles: []string{"engineering"}}
+	exec := Approver{Person: "user:cto@example.com", Roles: []string{"executive"}}
+	for _, c := range []struct {
+		id   int64
+		who  Approver
+		code domain.Code
+		want string
+	}{
+		{r1.ID, Approver{Person: "token:ci", Roles: []string{"executive"}}, domain.EForbidden, "must not be who asked"},
+		{r1.ID, Approver{Person: "user:s@example.com", Roles: []string{"support"}}, domain.EForbidden, "executive or engineering"},
+		{r2.ID, eng, domain.EForbidden, "rule big escalated the release: its approver must hold the role executive"},
+		{r2.ID, exec, domain.EForbidden, "rule cab escalated the release: its approver must hold the role cab_member"},
+		{allow.ID, exec, domain.EConflict, "only an escalated decision"},
+		{999, exec, domain.ENotFound, "no gate decision 999"},
+	} {
+		_, err := Settle(ctx, st, c.id, true, c.who, "ok", now)
+		if domain.CodeOf(err) != c.code || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("decision %d by %v: %v, want %s %q", c.id, c.who, err, c.code, c.want)
+		}
+	}
+	if _, err := Settle(ctx, st, r1.ID, true, eng, " ", now); domain.ParamOf(err) != "reason" {
+		t.Errorf("no reason: %v", err)
+	}
+	a, err := Settle(ctx, st, r1.ID, true, eng, "small change, reviewed", now)
+	if err != nil || a.Verdict != StateApproved {
+		t.Fatalf("approve: %v %+v", err, a)
+	}
+	if _, err := Settle(ctx, st, r1.ID, false, exec, "no", now); domain.CodeOf(err) != domain.EConflict {
+		t.Errorf("second decision: %v", err)
+	}
+	got, err := Decision(ctx, st, r1.ID)
+	if err != nil || got.State != StateApproved || got.Approval == nil || got.Approval.By != eng.Person {
+		t.Errorf("approved decision reads %+v (%v)", got, err)
+	}
+	if _, err := Settle(ctx, st, r2.ID, false, Approver{Person: "user:both@example.com", Roles: []string{"executive", "cab_member"}}, "CAB did not meet", now); err != nil {
+		t.Fatal(err)
+	}
+	pending, _ := Pending(ctx, st)
+	all, _ := Decisions(ctx, st, "checkout")
+	states := map[int64]string{}
+	for _, r := range all {
+		states[r.ID] = r.State
+	}
+	if len(pending) != 0 || states[r2.ID] != StateRejected || states[allow.ID] != "allow" {
+		t.Errorf("pending %d, states %v", len(pending), states)
+	}
+}
+
+// TestKPICache: a service's KPIs are computed once per data sequence and
+// reused for at most KPIMaxAge; a new sequence, an earlier time or seq < 0
+// computes them again.
+func TestKPICache(t *testing.T) {
+	var c kpiCache
+	n := 0
+	compute := func() map[string]KPI { n++; return map[string]KPI{} }
+	for _, step := range []struct {
+		seq   int64
+		at    time.Duration
+		wantN int
+	}{{1, 0, 1}, {1, 30 * time.Second, 1}, {2, 31 * time.Second, 2}, {2, 31*time.Second + KPIMaxAge, 3}, {2, 0, 4}, {-1, 0, 5}, {-1, 0, 6}} {
+		c.get("checkout", step.seq, now.Add(step.at), compute)
+		if n != step.wantN {
+			t.Errorf("seq %d at +%s: %d computations, want %d", step.seq, step.at, n, step.wantN)
+		}
+	}
+}
+
+// TestInPeriod: the evidence pack's gate records are the decisions of
+// the period with the approvals made before its end, the bypasses and the
+// watch outcomes, oldest first.
+func TestInPeriod(t *testing.T) {
+	ctx := context.Background()
+	st := openDocs(t)
+	p := load(t, "canary: {enabled: false}\n")
+	at := func(r Result, t0 time.Time) Result { r.At = t0; return r }
+	esc, _ := Record(ctx, st, at(p.Evaluate(prod(facts(t, "coverage", "0.9", "risk_score", "90")), nil, now), now), "token:ci", "token:ci")
+	Record(ctx, st, at(p.Evaluate(prod(facts(t, "coverage", "0.5", "emergency", "true")), nil, now), now.Add(time.Hour)), "token:ci", "token:ci")
+	Record(ctx, st, at(p.Evaluate(prod(facts(t, "coverage", "0.5")), nil, now), now.Add(48*time.Hour)), "token:ci", "token:ci")
+	if _, err := Settle(ctx, st, esc.ID, true, Approver{Person: "user:cto@example.com", Roles: []string{"executive"}}, "ok", now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := InPeriod(ctx, st, now, now.Add(24*time.Hour))
+	if err != nil || len(got.Decisions) != 2 || got.Decisions[0].ID != esc.ID || got.Decisions[0].State != StateApproved || got.Bypasses != 1 || got.Approved != 1 {
+		t.Errorf("in the day: %+v (%v)", got, err)
+	}
+	// Over a period ending before the approval, it is pending.
+	if got, _ = InPeriod(ctx, st, now, now.Add(90*time.Minute)); got.Decisions[0].State != StatePending || got.Approved != 0 {
+		t.Errorf("before the approval: %+v", got.Decisions[0])
+	}
+}

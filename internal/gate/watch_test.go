@@ -1,0 +1,316 @@
+package gate
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// watchData is a dataset of production deployments (source "ci", ids as
+// given) finished at their times, and pushed availability samples.
+func watchData(deps map[string]time.Time, slis ...domain.SLI) *metrics.Dataset {
+	ds := metrics.NewDataset(metrics.DefaultConfig())
+	for id, at := range deps {
+		svc, _, _ := strings.Cut(id, "-")
+		ds.Apply(&domain.Deployment{Meta: domain.Meta{ID: id, Source: "ci"}, Service: svc, Environment: "production", FinishedAt: at, Status: "success"}, at)
+	}
+	for i := range slis {
+		s := slis[i]
+		s.ID, s.Source = fmt.Sprintf("s%d", i), "push"
+		ds.Apply(&s, s.PeriodEnd)
+	}
+	ds.Prepare()
+	return ds
+}
+
+func sli(svc string, start time.Time, good, total float64) domain.SLI {
+	return domain.SLI{Service: svc, PeriodStart: start, PeriodEnd: start.Add(time.Minute), Good: good, Total: total}
+}
+
+func reader(ds *metrics.Dataset) func(context.Context, func(*metrics.Dataset) error) error {
+	var mu sync.Mutex
+	return func(_ context.Context, fn func(*metrics.Dataset) error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return fn(ds)
+	}
+}
+
+// hook records the webhook's calls.
+type hook struct {
+	srv   *httptest.Server
+	mu    sync.Mutex
+	calls []map[string]any
+}
+
+func newHook(t *testing.T) *hook {
+	h := &hook{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		json.NewDecoder(r.Body).Decode(&body)
+		h.mu.Lock()
+		h.calls = append(h.calls, body)
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+// TestWatchPushedSamples: from pushed sli samples, a deployment whose
+// error rate stays under 5 % passes once its 15 minutes are over; one
+// above it fails at once — a rollback, the webhook called with the
+// deployment and the evidence; one without samples, or with less traffic
+// than the guard, is inconclusive, never a pass; each is judged once,
+// and a new watcher (a restart) judges only what is left.
+func TestWatchPushedSamples(t *testing.T) {
+	ctx := context.Background()
+	h := newHook(t)
+	p := load(t, "watch: {open_incident: true, webhook: "+h.srv.URL+"}\n")
+	t0 := now.Add(-time.Hour)
+	ds := watchData(map[string]time.Time{
+		"checkout-1": t0, "search-1": t0, "billing-1": t0, "quiet-1": t0, "cart-1": now.Add(-5 * time.Minute),
+	},
+		sli("checkout", t0.Add(time.Minute), 990, 1000), sli("checkout", t0.Add(5*time.Minute), 985, 1000),
+		sli("search", t0.Add(2*time.Minute), 900, 1000),
+		sli("quiet", t0.Add(2*time.Minute), 40, 50),
+		sli("cart", now.Add(-4*time.Minute), 1000, 1000),
+		// Outside the period: not read.
+		sli("billing", t0.Add(20*time.Minute), 0, 1000),
+	)
+	st := openDocs(t)
+	w := &Watcher{Policies: p, Docs: st, Read: reader(ds), Now: func() time.Time { return now }}
+	out, err := w.Once(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Watch{}
+	for _, o := range out {
+		got[o.Deployment] = o
+	}
+	want := map[string]string{"ci/checkout-1": WatchPass, "ci/search-1": WatchFail, "ci/billing-1": WatchInconclusive, "ci/quiet-1": WatchInconclusive}
+	if len(got) != len(want) {
+		t.Errorf("judged %d deployments, want %d (cart-1 is still in its period): %+v", len(got), len(want), out)
+	}
+	for dep, o := range want {
+		if got[dep].Outcome != o {
+			t.Errorf("%s: %s (%s), want %s", dep, got[dep].Outcome, got[dep].Reason, o)
+		}
+	}
+	if r := got["ci/checkout-1"]; r.Evidence.Requests != 2000 || *r.Evidence.ErrorRate != 0.0125 || r.Evidence.From != "sli" || r.Webhook != "" {
+		t.Errorf("pass evidence: %+v", r)
+	}
+	if r := got["ci/search-1"]; !r.Rollback || !strings.Contains(r.Reason, "error rate 10% over 1000 requests is above 5%") || r.Webhook != "answered 202 Accepted" {
+		t.Errorf("fail: %+v", r)
+	}
+	if r := got["ci/search-1"]; r.Incident != "candor/rollback-ci-search-1" {
+		t.Errorf("incident: %q", r.Incident)
+	} else if inc, err := st.Get(ctx, domain.Key{Kind: domain.KindIncident, Source: "candor", ID: "rollback-ci-search-1"}); err != nil || !strings.Contains(string(inc.Body), `"caused_by":"search-1"`) {
+		t.Errorf("incident record: %s %v", inc.Body, err)
+	}
+	if r := got["ci/quiet-1"]; !strings.Contains(r.Reason, "fewer than the minimum 100") {
+		t.Errorf("quiet: %s", r.Reason)
+	}
+	if r := got["ci/billing-1"]; !strings.Contains(r.Reason, "no traffic data") || r.Evidence.ErrorRate != nil {
+		t.Errorf("no data: %+v", r)
+	}
+	h.mu.Lock()
+	if len(h.calls) != 1 || h.calls[0]["deployment"] != "ci/search-1" || h.calls[0]["event"] != "rollback" {
+		t.Errorf("webhook calls: %v", h.calls)
+	} else if ev, _ := h.calls[0]["evidence"].(map[string]any); ev["error_rate"] != 0.1 || ev["requests"] != 1000.0 || ev["from"] != "sli" {
+		t.Errorf("webhook evidence: %v", ev)
+	}
+	h.mu.Unlock()
+
+	// A restart: a new watcher over the same store judges nothing twice;
+	// once cart-1's period is over (its samples clean), it passes.
+	w = &Watcher{Policies: p, Docs: st, Read: reader(ds), Now: func() time.Time { return now }}
+	if out, err := w.Once(ctx); err != nil || len(out) != 0 {
+		t.Errorf("again: %v %+v", err, out)
+	}
+	w.Now = func() time.Time { return now.Add(11 * time.Minute) }
+	if out, err := w.Once(ctx); err != nil || len(out) != 1 || out[0].Deployment != "ci/cart-1" || out[0].Outcome != WatchPass {
+		t.Errorf("after cart-1's period: %v %+v", err, out)
+	}
+	all, _ := Watches(ctx, st)
+	if len(all) != 5 {
+		t.Errorf("%d outcomes stored, want 5", len(all))
+	}
+}
+
+// TestWatchConfigErrors: a bad watch setting is refused at load, naming it.
+func TestWatchConfigErrors(t *testing.T) {
+	for src, want := range map[string]string{
+		"watch: {error_rate: 5}":                                   "watch.error_rate: 5 is not a fraction",
+		"watch: {within: soon}":                                    "watch.within",
+		"watch: {webhook: 'ftp://x'}":                              "watch.webhook",
+		"watch: {open_incident: true, incident_severity: sev1}":    "watch.incident_severity",
+		"watch: {prometheus: {url: 'http://p:9090', errors: 'x'}}": "errors and requests",
+		"watch: {services: {api: {prometheus: {url: 'nope'}}}}":    "watch.services.api.prometheus.url",
+	} {
+		if _, err := Load("gates.yaml", []byte(src), testCatalog(t)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", src, err, want)
+		}
+	}
+}
+
+// startPrometheus runs the Debian prometheus binary on a loopback port,
+// scraping target every second, and returns its URL. Without the binary
+// the test is skipped, unless CANDOR_REQUIRE_PROMETHEUS=1 (CI).
+func startPrometheus(t *testing.T, target string) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		if os.Getenv("CANDOR_REQUIRE_PROMETHEUS") == "1" {
+			t.Fatal("CANDOR_REQUIRE_PROMETHEUS=1 but no prometheus binary on PATH (apt-get install prometheus)")
+		}
+		t.Skip("no prometheus binary on PATH")
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "prometheus.yml")
+	os.WriteFile(conf, []byte(fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: app\n    static_configs: [{targets: [%q]}]\n", target)), 0o600)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
+	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		logf.Close()
+	})
+	url := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return url
+			}
+		}
+		if time.Now().After(deadline) {
+			b, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+			t.Fatalf("prometheus did not get ready: %v\n%s", err, b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestWatchPrometheus: against a real Prometheus scraping a small
+// exporter, a service answering 10 % errors fails (webhook called, the
+// query and its points in the evidence), one answering 1 % passes, and a
+// service Prometheus has no series for is inconclusive.
+func TestWatchPrometheus(t *testing.T) {
+	// Every scrape, each service has served 100 more requests.
+	var scrapes atomic.Int64
+	exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := scrapes.Add(1) * 100
+		io.WriteString(w, "# TYPE http_requests_total counter\n")
+		for _, s := range []struct {
+			svc  string
+			errs int64
+		}{{"checkout", 10}, {"search", 1}} {
+			fmt.Fprintf(w, "http_requests_total{service=%q,code=\"200\"} %d\n", s.svc, n*(100-s.errs)/100)
+			fmt.Fprintf(w, "http_requests_total{service=%q,code=\"500\"} %d\n", s.svc, n*s.errs/100)
+		}
+	}))
+	defer exporter.Close()
+	prom := startPrometheus(t, strings.TrimPrefix(exporter.URL, "http://"))
+	// Wait for a few scrapes, then deploy.
+	for scrapes.Load() < 3 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	finished := time.Now().UTC()
+	h := newHook(t)
+	p := load(t, fmt.Sprintf(`watch:
+  within: 4s
+  min_requests: 50
+  webhook: %s
+  prometheus:
+    url: %s
+    step: 1s
+    errors: sum(rate(http_requests_total{service="$service",code=~"5.."}[3s]))
+    requests: sum(rate(http_requests_total{service="$service"}[3s]))
+`, h.srv.URL, prom))
+	ds := watchData(map[string]time.Time{"checkout-9": finished, "search-9": finished, "ghost-9": finished})
+	time.Sleep(time.Until(finished.Add(4500 * time.Millisecond)))
+	st := openDocs(t)
+	w := &Watcher{Policies: p, Docs: st, Read: reader(ds)}
+	out, err := w.Once(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Watch{}
+	for _, o := range out {
+		got[o.Deployment] = o
+	}
+	if r := got["ci/checkout-9"]; r.Outcome != WatchFail || r.Evidence.From != "prometheus" || len(r.Evidence.Points) < 3 || !strings.Contains(r.Evidence.Query, `service="checkout"`) ||
+		r.Evidence.ErrorRate == nil || *r.Evidence.ErrorRate < 0.09 || *r.Evidence.ErrorRate > 0.11 || r.Webhook != "answered 202 Accepted" {
+		t.Errorf("checkout: %+v", r)
+	}
+	if r := got["ci/search-9"]; r.Outcome != WatchPass || *r.Evidence.ErrorRate > 0.02 {
+		t.Errorf("search: %+v", r)
+	}
+	if r := got["ci/ghost-9"]; r.Outcome != WatchInconclusive || !strings.Contains(r.Reason, "no traffic data") {
+		t.Errorf("ghost: %+v", r)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.calls) != 1 || h.calls[0]["deployment"] != "ci/checkout-9" {
+		t.Errorf("webhook calls: %v", h.calls)
+	}
+}
+
+// TestDocsExamples: the approvers and watch examples of docs/gates.md load.
+func TestDocsExamples(t *testing.T) {
+	p := load(t, `risk: {threshold: 60, approvers: [executive, engineering]}
+coverage: {severity: escalate}
+policies:
+  - id: cab
+    require: change_request != ""
+    severity: escalate
+    approvers: [executive]
+watch:
+  error_rate: 0.05
+  within: 15m
+  min_requests: 100
+  webhook: https://deploy.example.com/hooks/rollback
+  prometheus:
+    url: http://prometheus:9090
+    step: 15s
+    errors: sum(rate(http_requests_total{service="$service",code=~"5.."}[1m]))
+    requests: sum(rate(http_requests_total{service="$service"}[1m]))
+  services:
+    search: {within: 30m}
+    status-page: {enabled: false}
+`)
+	if r := p.watch.rule("search"); r.within != 30*time.Minute || r.prom == nil || r.prom.step != 15*time.Second {
+		t.Errorf("search's watch: %+v", r)
+	}
+	if p.watch.rule("status-page").on || !p.watch.rule("checkout").on || p.Approvers("cab")[0] != "executive" || p.Approvers("coverage")[0] != "executive" {
+		t.Errorf("watch or approvers: %+v %v", p.watch, p.approvers)
+	}
+}

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/gate"
+)
+
+// The release gates page (/gates): escalated decisions waiting for an
+// approver, each with approve and reject forms for those who may settle
+// it (CSRF, Post/Redirect/Get), then the decisions made — of one service
+// with ?service= — with their approvals, bypasses and watch outcomes.
+
+// maxPageGates bounds the decisions listed below the pending ones.
+const maxPageGates = 50
+
+type gatesPage struct {
+	Pending  []gateRow
+	Recent   []gateRow
+	Watches  []gate.Watch
+	Services []string
+	Service  string
+	// Done is the outcome of the form just posted; Problem why one was
+	// refused, for the decision Failed.
+	Done, Problem string
+	Failed        int64
+}
+
+type gateRow struct {
+	gate.Result
+	// CanSettle says the reader gets the forms; Why why not, when they
+	// would otherwise expect them.
+	CanSettle bool
+	Why       string
+}
+
+func (s *Server) gatesPage(w http.ResponseWriter, r *http.Request) {
+	s.renderGates(w, r, http.StatusOK, 0, "")
+}
+
+func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int, failed int64, problem string) {
+	q, _, err := s.pageQuery(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	all, err := gate.Decisions(r.Context(), s.Store, "")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	watches, err := gate.Watches(r.Context(), s.Store)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	p := auth.PrincipalFrom(r.Context())
+	who := gate.Approver{Person: auth.Person(p), Roles: p.Roles}
+	data := gatesPage{Service: q.Service, Problem: problem, Failed: failed}
+	if key := r.URL.Query().Get("done"); key != "" {
+		if d, ok := s.flashes.take(flashOwner(p), key, s.Now()); ok {
+			data.Done = d.Message
+		}
+	}
+	for _, d := range all {
+		if !slices.Contains(data.Services, d.Release.Service) {
+			data.Services = append(data.Services, d.Release.Service)
+		}
+		row := gateRow{Result: s.gateView(r, d)}
+		if d.State == gate.StatePending {
+			if err := gate.CheckApprover(d, who); err != nil {
+				row.Why = err.Error()
+			} else {
+				row.CanSettle = true
+			}
+			data.Pending = append(data.Pending, row)
+			continue
+		}
+		if (q.Service == "" || d.Release.Service == q.Service) && len(data.Recent) < maxPageGates {
+			data.Recent = append(data.Recent, row)
+		}
+	}
+	for _, w := range watches {
+		if q.Service == "" || w.Service == q.Service {
+			data.Watches = append(data.Watches, w)
+		}
+	}
+	slices.Sort(data.Services)
+	title := "Release gates"
+	if q.Service != "" {
+		title += " · " + q.Service
+	}
+	s.render(w, r, status, "gates", s.newPage(r, title, q, data))
+}
+
+func (s *Server) approveGateForm(w http.ResponseWriter, r *http.Request) {
+	s.settleGateForm(w, r, true)
+}
+func (s *Server) rejectGateForm(w http.ResponseWriter, r *http.Request) {
+	s.settleGateForm(w, r, false)
+}
+
+// settleGateForm serves POST /gates/{id}/approve and /reject.
+func (s *Server) settleGateForm(w http.ResponseWriter, r *http.Request, approve bool) {
+	if !s.readForm(w, r) {
+		return
+	}
+	d, err := s.settle(r, approve, r.PostForm.Get("reason"))
+	if err != nil {
+		e := s.describe(r, err)
+		switch {
+		case e == nil:
+		case e.Code == domain.EInvalid || e.Code == domain.EForbidden || e.Code == domain.EConflict:
+			id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+			s.renderGates(w, r, e.status, id, e.Message)
+		default:
+			s.pageError(w, r, err)
+		}
+		return
+	}
+	msg := fmt.Sprintf("Gate decision %d (%s %s to %s) %s.", d.ID, d.Release.Service, d.Release.Version, d.Release.Environment, d.State)
+	key := s.flashes.put(flashOwner(auth.PrincipalFrom(r.Context())), adminDone{Message: msg}, s.Now())
+	http.Redirect(w, r, "/gates?done="+url.QueryEscape(key), http.StatusSeeOther)
+}

@@ -124,8 +124,13 @@ func TestGateCheckWait(t *testing.T) {
 	data, gates, cfg := filepath.Join(dir, "data"), filepath.Join(dir, "gates.yaml"), filepath.Join(dir, "candor.yaml")
 	os.WriteFile(cfg, []byte("gates: {policies: gates.yaml}\n"), 0o600)
 	os.WriteFile(gates, []byte("canary: {enabled: false}\n"), 0o600)
-	cto := cliToken(t, data, "cto", "executive")
-	eng := cliToken(t, data, "eng", "support")
+	// The first start records the gate policies (a governed section), so
+	// every command on the store names the configuration.
+	token := func(name, role string) string {
+		lines := strings.Split(strings.TrimSpace(mustRun(t, "token", "create", "--name", name, "--role", role, "--config", cfg, "--data", data).stdout), "\n")
+		return lines[len(lines)-1]
+	}
+	cto, eng := token("cto", "executive"), token("eng", "support")
 	d := []string{"--config", cfg, "--data", data}
 	waitFor := func(verb, token string, wait string) (result, string) {
 		env, out, errb := testEnv(map[string]string{"USER": "ci"})

@@ -237,23 +237,26 @@ func (s *Server) roleNames(ids []string) string {
 
 // navPages are the navigation's entries, by the route that serves each;
 // an entry shows when its route exists and admits the reader, so a page
-// joins the navigation by joining the route table.
-var navPages = []struct{ label, route, href string }{
-	{"Scorecard", "GET /{$}", "/"},
-	{"Role views", "GET /views/{role}", "/views/"},
-	{"Data sources", "GET /sources", "/sources"},
-	{"Releases", "GET /releases", "/releases"},
-	{"Insights", "GET /insights", "/insights"},
-	{"Definitions", "GET /proposals", "/proposals"},
-	{"Alerts", "GET /alerts", "/alerts"},
-	{"Release gates", "GET /gates", "/gates"},
-	{"Admin", "GET /admin", "/admin"},
-	{"Share links", "GET /shares", "/shares"},
+// joins the navigation by joining the route table. Entries with a group
+// share one menu under the group's name: ten links side by side ran into
+// the account on a laptop, and the menus keep the bar to six.
+var navPages = []struct{ label, route, href, group string }{
+	{"Scorecard", "GET /{$}", "/", ""},
+	{"Role views", "GET /views/{role}", "/views/", ""},
+	{"Alerts", "GET /alerts", "/alerts", ""},
+	{"Insights", "GET /insights", "/insights", ""},
+	{"Release impact", "GET /releases", "/releases", "Releases"},
+	{"Release gates", "GET /gates", "/gates", "Releases"},
+	{"Definitions", "GET /proposals", "/proposals", "Governance"},
+	{"Data sources", "GET /sources", "/sources", "Governance"},
+	{"Share links", "GET /shares", "/shares", "Governance"},
+	{"Admin", "GET /admin", "/admin", "Governance"},
 }
 
 func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 	access := s.Auth.Grants().Access(p.Roles)
 	var out []NavItem
+	groups := map[string]int{} // group name → its menu's index in out
 	for _, np := range navPages {
 		rt, ok := s.route(np.route)
 		if !ok {
@@ -281,7 +284,18 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 		if np.route == "GET /alerts" {
 			item.Count = s.unreadAlerts(r, p)
 		}
-		out = append(out, item)
+		if np.group == "" {
+			out = append(out, item)
+			continue
+		}
+		i, ok := groups[np.group]
+		if !ok {
+			i = len(out)
+			groups[np.group] = i
+			out = append(out, NavItem{Label: np.group})
+		}
+		out[i].Items = append(out[i].Items, item)
+		out[i].Current = out[i].Current || item.Current
 	}
 	return out
 }

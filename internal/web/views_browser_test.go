@@ -76,6 +76,7 @@ func TestBrowserRoleViews(t *testing.T) {
 	}
 	// An administrator creates a token; it is shown once, and works.
 	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.site-nav details:has(a[href="/admin"]) > summary`)),
 		chromedp.Click(chromedp.CSS(`.site-nav a[href="/admin"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#new-token")),
 		chromedp.SendKeys(chromedp.CSS("#new-token"), "finance-checks"),
@@ -109,6 +110,7 @@ func TestBrowserRoleViews(t *testing.T) {
 	}
 
 	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.site-nav details:has(a[href="/sources"]) > summary`)),
 		chromedp.Click(chromedp.CSS(`.site-nav a[href="/sources"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#sec-kinds")),
 	); err != nil {

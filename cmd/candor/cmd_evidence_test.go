@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,6 +236,10 @@ func TestEvidencePackGovernance(t *testing.T) {
 				ID     int64
 				Status string
 			}
+			Sections []struct {
+				Section string
+				Version int
+			}
 		}
 	}) {
 		t.Helper()
@@ -271,6 +276,15 @@ func TestEvidencePackGovernance(t *testing.T) {
 	}
 	if g.Initial == nil || g.Initial.Initial == nil || len(g.Proposals) != 1 || g.Proposals[0].Status != "approved" {
 		t.Errorf("initial set %v, proposals %+v", g.Initial, g.Proposals)
+	}
+	// The governed configuration sections are there too, each with the
+	// value recorded at first start.
+	var secs []string
+	for _, sv := range g.Sections {
+		secs = append(secs, fmt.Sprintf("%s v%d", sv.Section, sv.Version))
+	}
+	if got := strings.Join(secs, ", "); got != "alerts.rules v1, gates v1, views v1" {
+		t.Errorf("sections in force over the period: %s", got)
 	}
 	// A proposal after the period's end is not the period's.
 	runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Someone Else"}`, "--reason", "later"}, d...)...).want(t, 0, "catalog propose (later)")

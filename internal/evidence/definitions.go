@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -105,8 +106,12 @@ func Definitions(cat *catalog.Catalog, cfg metrics.Config) (DefinitionsDoc, erro
 // to the period's end with their decisions — only what existed by then,
 // so a later proposal leaves the pack unchanged.
 type Governed struct {
-	Initial   *governance.Proposal   `json:"initial_set"`
-	Versions  []GovernedVersion      `json:"versions"`
+	Initial  *governance.Proposal `json:"initial_set"`
+	Versions []GovernedVersion    `json:"versions"`
+	// Sections are the governed configuration sections' values (gate
+	// policies, alert rules, custom views) in force at some time in the
+	// period, with the proposal and approvals that made each.
+	Sections  []GovernedSectionVersion `json:"sections"`
 	Proposals []governance.View      `json:"proposals"`
 	Settings  []GovernedSettingValue `json:"settings_decided"`
 }
@@ -115,6 +120,13 @@ type Governed struct {
 type GovernedVersion struct {
 	Metric string `json:"metric"`
 	governance.Version
+}
+
+// GovernedSectionVersion is one configuration section's value in force
+// during the period.
+type GovernedSectionVersion struct {
+	Section string `json:"section"`
+	governance.SectionVersion
 }
 
 // GovernedSettingValue is a setting's value approved in the period.
@@ -133,22 +145,25 @@ func governed(ctx context.Context, reg *governance.Registry, cat *catalog.Catalo
 	if err != nil {
 		return nil, err
 	}
-	g := &Governed{Initial: st.Initial, Versions: []GovernedVersion{}, Proposals: []governance.View{}, Settings: []GovernedSettingValue{}}
+	g := &Governed{Initial: st.Initial, Versions: []GovernedVersion{}, Sections: []GovernedSectionVersion{},
+		Proposals: []governance.View{}, Settings: []GovernedSettingValue{}}
 	for i := range cat.Metrics {
 		h, err := reg.HistoryIn(st, cat.Metrics[i].ID)
 		if err != nil {
 			return nil, err
 		}
 		for k, v := range h.Versions {
-			if v.From != nil && !v.From.Before(p.To) {
-				continue // not yet in force at the period's end
+			if inForce(p, v.From, k, len(h.Versions), func(k int) *time.Time { return h.Versions[k].From }) {
+				g.Versions = append(g.Versions, GovernedVersion{Metric: h.Metric, Version: v})
 			}
-			if k+1 < len(h.Versions) {
-				if next := h.Versions[k+1].From; next != nil && !next.After(p.From) {
-					continue // replaced before the period began
-				}
+		}
+	}
+	for _, sec := range config.Sections {
+		h := st.SectionHistory(sec.Name)
+		for k, v := range h.Versions {
+			if inForce(p, v.From, k, len(h.Versions), func(k int) *time.Time { return h.Versions[k].From }) {
+				g.Sections = append(g.Sections, GovernedSectionVersion{Section: sec.Name, SectionVersion: v})
 			}
-			g.Versions = append(g.Versions, GovernedVersion{Metric: h.Metric, Version: v})
 		}
 	}
 	for _, v := range asOf(st, p.To).Proposals {
@@ -158,6 +173,22 @@ func governed(ctx context.Context, reg *governance.Registry, cat *catalog.Catalo
 		}
 	}
 	return g, nil
+}
+
+// inForce reports whether the k-th of n versions, in force from from (nil:
+// from the start) until the next one's from, was in force at some time in
+// p: not yet in force at the period's end, or replaced before it began, it
+// was not.
+func inForce(p Period, from *time.Time, k, n int, fromOf func(int) *time.Time) bool {
+	if from != nil && !from.Before(p.To) {
+		return false
+	}
+	if k+1 < n {
+		if next := fromOf(k + 1); next != nil && !next.After(p.From) {
+			return false
+		}
+	}
+	return true
 }
 
 // asOf is the state as it stood at t: the proposals made and decisions

@@ -253,6 +253,12 @@ func (r *Registry) SectionHistory(ctx context.Context, name string) (*SectionHis
 	if err != nil {
 		return nil, err
 	}
+	return st.SectionHistory(name), nil
+}
+
+// SectionHistory is a section's history in this state (evidence packs
+// read every section from one state).
+func (st *State) SectionHistory(name string) *SectionHistory {
 	h := &SectionHistory{Section: name, Versions: []SectionVersion{}, Proposals: []View{}}
 	if p := st.Sections[name]; p != nil {
 		h.Versions = append(h.Versions, SectionVersion{Version: 1, Ref: p.Ref(), Value: p.Value, File: p.File, By: p.By, Reason: p.Reason})
@@ -270,7 +276,7 @@ func (r *Registry) SectionHistory(ctx context.Context, name string) (*SectionHis
 			h.Proposals = append(h.Proposals, v)
 		}
 	}
-	return h, nil
+	return h
 }
 
 // SectionsChanged names the sections whose value in force now differs from

@@ -112,8 +112,8 @@ type Governed struct {
 	// policies, alert rules, custom views) in force at some time in the
 	// period, with the proposal and approvals that made each.
 	Sections  []GovernedSectionVersion `json:"sections"`
-	Proposals []governance.View      `json:"proposals"`
-	Settings  []GovernedSettingValue `json:"settings_decided"`
+	Proposals []governance.View        `json:"proposals"`
+	Settings  []GovernedSettingValue   `json:"settings_decided"`
 }
 
 // GovernedVersion is one metric's version in force during the period.

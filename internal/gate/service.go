@@ -155,7 +155,7 @@ func ServiceKPIs(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, service
 		if !ok {
 			continue
 		}
-		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: now}, scope, false)
+		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: now, NoTrend: true}, scope, false)
 		out[id] = KPI{ID: id, Value: c.Value, Status: c.Status, Reason: c.Reason, Cites: c.Cites}
 	}
 	return out

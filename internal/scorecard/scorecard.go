@@ -43,6 +43,10 @@ type Options struct {
 	// annotation): a metric naming one in DegradingExempt does not count a worse week inside
 	// it towards the degrading flag.
 	Annotations []catalog.Annotation
+	// NoTrend skips the window before (Card.Trend stays empty): a release
+	// gate reads a KPI's value and status, not its direction, and the
+	// previous window was half the cost of a gate's first check.
+	NoTrend bool
 	// Points, when positive, is how many weekly points each card's series
 	// has instead of SeriesPoints: Degrading reads only the last four, so
 	// the alert rules ask for 4 and skip two thirds of the series' cost.
@@ -474,8 +478,10 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 			c.Reason = "no target set"
 		}
 	}
-	prev, _ := ds.At(q.Previous().AsOf).Compute(m.ID, q.Previous())
-	c.Trend = trend(m.Better, c.Value, prev.Value)
+	if !opt.NoTrend {
+		prev, _ := ds.At(q.Previous().AsOf).Compute(m.ID, q.Previous())
+		c.Trend = trend(m.Better, c.Value, prev.Value)
+	}
 	if series {
 		c.Series, c.Degrading = weekly(ds, m, q, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
 	}

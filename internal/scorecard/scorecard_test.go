@@ -201,6 +201,32 @@ func TestStatusFromThresholds(t *testing.T) {
 	}
 }
 
+// NoTrend leaves out only the window before: the value, status and reason
+// of every card are the ones a full evaluation gives, and the trend is
+// empty (a gate reads no trend and skips its cost).
+func TestNoTrendJudgesTheSame(t *testing.T) {
+	cat := handCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org)
+	trends := 0
+	for i := range cat.Metrics {
+		m := &cat.Metrics[i]
+		full := Evaluate(ds, m, Options{AsOf: asOf}, metrics.Scope{}, false)
+		lean := Evaluate(ds, m, Options{AsOf: asOf, NoTrend: true}, metrics.Scope{}, false)
+		if show(full.Value) != show(lean.Value) || full.Status != lean.Status || full.Reason != lean.Reason {
+			t.Errorf("%s: full %s %s %q, without the trend %s %s %q", m.ID, show(full.Value), full.Status, full.Reason, show(lean.Value), lean.Status, lean.Reason)
+		}
+		if lean.Trend != (Trend{}) {
+			t.Errorf("%s: trend %+v without the window before", m.ID, lean.Trend)
+		}
+		if full.Trend.Previous != nil {
+			trends++
+		}
+	}
+	if trends == 0 {
+		t.Error("no metric has a previous window in the test data: the test shows nothing")
+	}
+}
+
 func TestThresholdBoundaries(t *testing.T) {
 	// Exactly on a bound meets it: 1/7 a day is amber, not red, and 1 a
 	// day is green (deployment_frequency, higher is better); 15 % change

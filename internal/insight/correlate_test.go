@@ -1,6 +1,7 @@
 package insight
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -86,3 +87,40 @@ func TestDORAOutcomes(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestCorrelationFalsePositiveRates measures, over many seeds, how often
+// the two correlation analyses speak wrongly: dora_outcomes reporting a
+// relation where deployments, CSAT and escalations are independent random
+// orders, and kpi_retirement naming deployment frequency as a retirement
+// candidate where CSAT tracks it. dora_outcomes tests its pairs at a
+// family-wise 5 % (Bonferroni), so about 5 % is its design; the test
+// allows sampling noise above that. The rates are logged for the notes.
+func TestCorrelationFalsePositiveRates(t *testing.T) {
+	if testing.Short() {
+		t.Skip("many generated organisations")
+	}
+	const seeds = 100
+	rng := rand.New(rand.NewPCG(7, 8))
+	perm := func() []int { return rng.Perm(8) }
+	doraFP, retireFP := 0, 0
+	for range seeds {
+		deps := perm()
+		if len(byID(report(t, periodOrg(deps, perm(), perm())), "dora_outcomes")) > 0 {
+			doraFP++
+		}
+		// CSAT follows the deployments but for two neighbouring values
+		// trading places (r about 0.98).
+		track := slices.Clone(deps)
+		v := rng.IntN(7)
+		i, j := slices.Index(track, v), slices.Index(track, v+1)
+		track[i], track[j] = track[j], track[i]
+		if slices.Contains(keys(byID(report(t, periodOrg(deps, track, perm())), "kpi_retirement")), "kpi_retirement:deployment_frequency") {
+			retireFP++
+		}
+	}
+	t.Logf("dora_outcomes: a relation reported in %d of %d organisations without one", doraFP, seeds)
+	t.Logf("kpi_retirement: deployment frequency named in %d of %d organisations where CSAT tracks it", retireFP, seeds)
+	if doraFP > seeds/10 || retireFP > seeds/20 {
+		t.Errorf("false positives: dora_outcomes %d, kpi_retirement %d of %d", doraFP, retireFP, seeds)
+	}
+}

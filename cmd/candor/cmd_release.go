@@ -228,7 +228,7 @@ func spikeText(s metrics.Spike) string {
 
 func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s finished in the %s before %s, most customer impact first\n", plural.Count(len(rs), "production release"), w, at.Format(time.RFC3339))
+	fmt.Fprintf(&b, "%s finished in the %s before %s, most customer impact first\n", plural.Count(len(rs), "production release"), catalog.FormatWindow(w), at.Format(time.RFC3339))
 	for _, r := range rs {
 		fmt.Fprintf(&b, "%-16s %-16s %s  %3d tickets (%d by service)  weighted %6.1f  %s\n", r.Deployment, r.Service, r.FinishedAt.Format("2006-01-02 15:04"),
 			r.Tickets, r.Inferred, r.Weighted, spikeText(r.Spike))
@@ -251,6 +251,9 @@ func releaseText(r metrics.ReleaseImpact) string {
 	}
 	if r.Surveys.NPS > 0 {
 		fmt.Fprintf(&b, "NPS of surveys naming it: %.0f from %s\n", *r.Surveys.NPSScore, plural.Count(r.Surveys.NPS, "response"))
+	}
+	if r.ActiveCustomers != nil {
+		fmt.Fprintf(&b, "Exposed: %.0f active customers of %s on average over the window (usage records; usage names no customer)\n", *r.ActiveCustomers, r.Service)
 	}
 	for _, t := range r.TicketList {
 		fmt.Fprintf(&b, "  %s/%s  %s  %s  weight %g\n", t.Source, t.ID, t.CreatedAt.Format(time.RFC3339), t.Link, t.Weight)

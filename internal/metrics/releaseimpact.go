@@ -68,6 +68,11 @@ type ReleaseImpact struct {
 	TicketList []ImpactTicket `json:"ticket_list,omitempty"`
 	// Surveys are the survey responses naming this release.
 	Surveys SurveySummary `json:"surveys"`
+	// ActiveCustomers is, for one release (ReleaseImpactOf), the mean of
+	// its service's active customers over the observation window from the
+	// `usage` records of the service: the customers exposed to it, who may
+	// not have written in. A count only: usage records name no customer.
+	ActiveCustomers *float64 `json:"active_customers,omitempty"`
 }
 
 // Spike is the spike test of a release's observation window: the tickets
@@ -166,7 +171,14 @@ func (d *Dataset) ReleaseImpactOf(source, id string, asOf time.Time, opt SpikeOp
 	if x == nil || !x.Prod || x.Finished > asOf.UnixNano() {
 		return ReleaseImpact{}, false
 	}
-	return d.analyseReleases([]*Dep{x}, asOf.UnixNano(), opt, true)[0], true
+	ri := d.analyseReleases([]*Dep{x}, asOf.UnixNano(), opt, true)[0]
+	if win := ri.ObservedUntil.Sub(ri.FinishedAt); win > 0 {
+		u := d.usageOver(Query{AsOf: ri.ObservedUntil, Window: win, Scope: Scope{Dim: "service", Value: x.Service}}, &Result{})
+		if mean, ok := u.meanCustomers(); ok {
+			ri.ActiveCustomers = &mean
+		}
+	}
+	return ri, true
 }
 
 func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, list bool) []ReleaseImpact {

@@ -51,6 +51,21 @@ func TestReleaseImpactAttribution(t *testing.T) {
 	if _, ok := d.ReleaseImpactOf("import", "nope", asOf, SpikeOptions{}); ok {
 		t.Error("an unknown deployment was found")
 	}
+	if one.ActiveCustomers != nil {
+		t.Errorf("active customers without usage records: %v", *one.ActiveCustomers)
+	}
+	// Usage of api over d1's 48 h window (120 active customers in one
+	// record, 80 in another covering a quarter of the window, weighted by
+	// time: (120·36 + 80·12) ÷ 48 = 110); web's usage does not count.
+	withUsage := bizDS(nil,
+		impactDep("d1", "api", t0),
+		&domain.Usage{Meta: bizMeta("u1"), PeriodStart: t0, PeriodEnd: h(36), Service: "api", ActiveCustomers: ptr(120.0)},
+		&domain.Usage{Meta: bizMeta("u2"), PeriodStart: h(36), PeriodEnd: h(60), Service: "api", ActiveCustomers: ptr(80.0)},
+		&domain.Usage{Meta: bizMeta("u3"), PeriodStart: t0, PeriodEnd: h(48), Service: "web", ActiveCustomers: ptr(500.0)},
+	)
+	if r, _ := withUsage.ReleaseImpactOf("import", "d1", asOf, SpikeOptions{}); r.ActiveCustomers == nil || *r.ActiveCustomers != 110 {
+		t.Errorf("active customers of api over d1's window = %v, want 110", r.ActiveCustomers)
+	}
 	// As of 90 minutes after d1 its window is open and holds k1 only.
 	open, _ := d.ReleaseImpactOf("import", "d1", t0.Add(90*time.Minute), SpikeOptions{})
 	if !open.Open || open.Tickets != 1 || !open.ObservedUntil.Equal(t0.Add(90*time.Minute)) {

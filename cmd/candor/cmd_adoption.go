@@ -30,10 +30,8 @@ func runAdoptionWeeks(ctx context.Context, env *Env, args []string) error {
 	from := fs.String("from", "", "first day, RFC 3339 or YYYY-MM-DD (default 12 weeks before --to)")
 	to := fs.String("to", "", "last day, RFC 3339 or YYYY-MM-DD (default now)")
 	format := fs.String("format", "text", "text or json")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	var t [2]time.Time
 	for i, f := range []struct{ name, v string }{{"--from", *from}, {"--to", *to}} {
@@ -77,10 +75,8 @@ func runAdoptionReview(ctx context.Context, env *Env, args []string) error {
 	c.bind(fs)
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
 	format := fs.String("format", "text", "text or json")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	at, err := asOfTime(*asOf)
 	if err == nil {
@@ -115,12 +111,4 @@ func runAdoptionReview(ctx context.Context, env *Env, args []string) error {
 	}
 	_, err = fmt.Fprint(env.Stdout, rv.Text())
 	return err
-}
-
-// checkFormat refuses a --format other than text or json.
-func checkFormat(f string) error {
-	if f != "text" && f != "json" {
-		return usagef("--format: %q is not text or json", f)
-	}
-	return nil
 }

@@ -88,13 +88,11 @@ func runAlertList(ctx context.Context, env *Env, args []string) error {
 	var c common
 	c.bind(fs)
 	format := fs.String("format", "text", "text or json")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	a, svc, err := c.openAlerts(ctx, env, nil)
 	if err != nil {
@@ -164,10 +162,8 @@ func runAlertSilence(ctx context.Context, env *Env, args []string) error {
 	rule := fs.String("rule", "", "rule name")
 	metric := fs.String("metric", "", "metric id")
 	scope := fs.String("scope", "", "scope, DIM:VALUE")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	d, err := catalog.ParseWindow(*dur)
 	if err != nil || d <= 0 {
@@ -235,10 +231,8 @@ func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
 	var c common
 	c.bind(fs)
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	now, err := asOfTime(*asOf)
 	if err != nil {

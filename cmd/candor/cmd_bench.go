@@ -31,10 +31,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	anchorExplain := fs.String("anchor-explain", "", "write the anchor queries' plans to `FILE` (PostgreSQL: EXPLAIN ANALYZE, which runs them again)")
 	anchorProfile := fs.String("anchor-cpuprofile", "", "write CPU profiles of the anchor metrics to `PREFIX`.candor.ID.pprof (and PREFIX.sql.ID.pprof on SQLite)")
 	noLedger := fs.Bool("no-ledger", false, "keep no audit ledger, to see what it costs (by default a fresh key signs it, as in production)")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if *scale <= 0 {
 		return usagef("--scale must be positive")
@@ -56,8 +54,8 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if (*anchorExplain != "" || *anchorProfile != "" || *anchorRuns > 1) && !*anchors && !*anchorsOnly {
 		return usagef("--anchor-runs, --anchor-explain and --anchor-cpuprofile need --anchors or --anchors-only")
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	dir, err := os.MkdirTemp("", "candor-bench-")
 	if err != nil {

@@ -103,10 +103,8 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	file := fs.String("file", "", "the section's new text (YAML), with --section")
 	fs.StringVar(&in.Reason, "reason", "", "why (required)")
 	format := fs.String("format", "text", "text or json")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	switch {
 	case (in.Section != "") != (*file != ""):

@@ -22,10 +22,8 @@ func runEscalations(ctx context.Context, env *Env, args []string) error {
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
 	scopeFlag := fs.String("scope", "", "a team, service or environment, DIM:VALUE (default: the organisation and every acknowledged scope)")
 	format := fs.String("format", "text", "text or json")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	at, err := asOfTime(*asOf)
 	if err != nil {
@@ -39,8 +37,8 @@ func runEscalations(ctx context.Context, env *Env, args []string) error {
 		}
 		opt.Scope = s
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {

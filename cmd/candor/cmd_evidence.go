@@ -21,10 +21,8 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	from := fs.String("from", "", "start of the period, a date (2026-01-01) or an RFC 3339 time")
 	to := fs.String("to", "", "end of the period, a date (included) or an RFC 3339 time (excluded)")
 	out := fs.String("out", "", "the zip file to write")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	p, err := evidence.ParsePeriod(*from, *to)
 	if err != nil {

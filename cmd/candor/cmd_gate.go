@@ -87,6 +87,7 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	badFormat := checkFormat(*format)
 	switch {
 	case len(rest) > 0:
 		return usagef("unexpected argument %q", rest[0])
@@ -94,8 +95,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 		return usagef("--service, --environment and --version are required")
 	case *wait < 0 || *poll <= 0:
 		return usagef("--wait must be ≥ 0 and --poll positive")
-	case *format != "text" && *format != "json":
-		return usagef("--format: %q is not text or json", *format)
+	case badFormat != nil:
+		return badFormat
 	}
 	q.Facts = facts
 	if _, err := gate.ParseFacts(facts); err != nil {
@@ -266,8 +267,8 @@ func runGateSettle(ctx context.Context, env *Env, verb string, args []string) er
 	if strings.TrimSpace(*reason) == "" {
 		return usagef("--reason is required: say why")
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	if *server == "" {
 		*server = env.Getenv("CANDOR_URL")

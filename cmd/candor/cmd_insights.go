@@ -22,10 +22,8 @@ func runInsights(ctx context.Context, env *Env, args []string) error {
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
 	window := fs.String("window", "", "replaces every analysis's own window, e.g. 90d (default: each its configured one)")
 	format := fs.String("format", "text", "text or json")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	at, err := asOfTime(*asOf)
 	if err != nil {
@@ -37,8 +35,8 @@ func runInsights(ctx context.Context, env *Env, args []string) error {
 			return usagef("--window: %v", err)
 		}
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	a, st, err := c.openImpact(ctx, env)
 	if err != nil {

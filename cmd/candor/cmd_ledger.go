@@ -27,10 +27,8 @@ var errBroken = errors.New("the ledger does not verify")
 func runLedgerKeygen(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "ledger keygen", "[--out FILE]", "Makes a new Ed25519 key for signing the audit ledger. With --out it is written to FILE (readable by its owner only; an\nexisting file is never overwritten), to set as ledger.key_file; without, it is printed, to put in CANDOR_LEDGER_KEY.\nKeep it outside the database and its backups. The public key, which verifies without signing, goes to stderr.")
 	out := fs.String("out", "", "write the key to this new file")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	key, err := ledger.GenerateKey()
 	if err != nil {
@@ -51,10 +49,8 @@ func runLedgerHead(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "ledger head", "[flags]", "Prints the ledger's head as SEQ:HASH: the number of entries and the last one's hash. Publish it somewhere\nthe database's administrators cannot change (a ticket, an e-mail to the auditors); candor ledger verify --head\nchecks later that no entry was cut from the end since.")
 	var c common
 	c.bind(fs)
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	st, err := c.openLedgerStore(ctx, env)
 	if err != nil {
@@ -80,10 +76,8 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	var pubs stringsFlag
 	fs.Var(&pubs, "public-key", "a public key to verify with instead of the configured key (repeatable)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if *head != "" {
 		if _, err := ledger.ParseHead(*head); err != nil {

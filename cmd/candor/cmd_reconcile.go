@@ -33,10 +33,8 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 	note := fs.String("note", "", "free-text note kept with the result")
 	list := fs.Bool("list", false, "list the kept results, newest first")
 	limit := fs.Int("limit", 20, "with --list: how many results")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	opt, err := v.options()
 	if err != nil {

@@ -32,8 +32,8 @@ func runRecord(ctx context.Context, env *Env, args []string) error {
 	if len(rest) != 3 {
 		return usagef("give KIND SOURCE ID, e.g. candor record deployment import d42")
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	kind, err := domain.ParseKind(rest[0])
 	if err != nil {

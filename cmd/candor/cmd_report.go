@@ -83,10 +83,8 @@ func runReportDigest(ctx context.Context, env *Env, args []string) error {
 	var to addresses
 	fs.Var(&to, "to", "a recipient's address (repeat for more; default every configured recipient)")
 	out := fs.String("out", "", "write the message to this .eml file instead of sending (needs exactly one recipient)")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	at, err := asOfTime(*asOf)
 	if err != nil {
@@ -122,10 +120,8 @@ func runReportBoard(ctx context.Context, env *Env, args []string) error {
 	month := fs.String("month", "", "the month, YYYY-MM (default the last complete month)")
 	out := fs.String("out", "", "the PDF file to write")
 	send := fs.Bool("send", false, "also mail it to the board recipients (reports.board.to)")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if *out == "" {
 		return usagef("--out FILE.pdf is required")
@@ -158,13 +154,11 @@ func runReportList(ctx context.Context, env *Env, args []string) error {
 	var c common
 	c.bind(fs)
 	format := fs.String("format", "text", "text or json")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {

@@ -25,10 +25,8 @@ func runRetentionApply(ctx context.Context, env *Env, args []string) error {
 	c.bind(fs)
 	dry := fs.Bool("dry-run", false, "report what would change and change nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {

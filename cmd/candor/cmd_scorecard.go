@@ -48,8 +48,8 @@ func (v *viewFlags) options() (scorecard.Options, error) {
 		}
 		opt.Window = d
 	}
-	if v.format != "text" && v.format != "json" {
-		return opt, usagef("--format: %q is not text or json", v.format)
+	if err := checkFormat(v.format); err != nil {
+		return opt, err
 	}
 	return opt, nil
 }
@@ -67,10 +67,8 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	var v viewFlags
 	v.bind(fs)
 	all := fs.Bool("all", false, "list every metric in text output")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	opt, err := v.options()
 	if err != nil {

@@ -52,10 +52,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	var c common
 	c.bind(fs)
 	addr := fs.String("addr", "", "listen address HOST:PORT (or CANDOR_ADDR; default 127.0.0.1:8080)")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
@@ -404,10 +402,8 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	out := fs.String("out", "", "output file (- for stdout)")
 	var g genFlags
 	g.bind(fs, 1)
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	if *out == "" {
 		return usagef("--out is required")
@@ -457,10 +453,8 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	keep := fs.String("data", "", "keep the demo store in this directory instead of a temporary one")
 	var g genFlags
 	g.bind(fs, 0.1)
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	opt, err := g.options()
 	if err != nil {

@@ -18,10 +18,8 @@ func runSnapshot(ctx context.Context, env *Env, args []string) error {
 	var c common
 	c.bind(fs)
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	at, err := asOfTime(*asOf)
 	if err != nil {

@@ -28,10 +28,8 @@ func runSources(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&v.asOf, "as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
 	fs.StringVar(&v.format, "format", "text", "text or json")
 	period := fs.String("period", "7d", "the period before --as-of that connectors' delivery counts cover")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	opt, err := v.options()
 	if err != nil {

@@ -32,8 +32,8 @@ func runSync(ctx context.Context, env *Env, args []string) error {
 	if len(rest) != 1 {
 		return usagef("name one collector (%s)", strings.Join(connect.SyncSources(), ", "))
 	}
-	if *format != "text" && *format != "json" {
-		return usagef("--format: %q is not text or json", *format)
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	opt := connect.SyncOptions{DryRun: *dry}
 	if *since != "" {

@@ -147,6 +147,24 @@ var helpText sync.Map
 
 // parse parses flags, turning flag errors into usage errors. Flags may
 // follow positional arguments (candor import FILE --skip-invalid).
+// parseNone parses a command that takes flags only: a positional argument
+// is a usage error naming it.
+func parseNone(fs *flag.FlagSet, args []string) error {
+	rest, err := parse(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = usagef("unexpected argument %q", rest[0])
+	}
+	return err
+}
+
+// checkFormat refuses a --format other than text or json.
+func checkFormat(f string) error {
+	if f != "text" && f != "json" {
+		return usagef("--format: %q is not text or json", f)
+	}
+	return nil
+}
+
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

@@ -18,10 +18,8 @@ func init() {
 
 func runVersion(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "version", "", "Prints the version of this candor binary, its VCS revision when the build recorded one, and the Go version.")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("unexpected argument %q", rest[0])
 	}
 	fmt.Fprintln(env.Stdout, versionLine(debug.ReadBuildInfo()))
 	return nil

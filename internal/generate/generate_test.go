@@ -513,3 +513,23 @@ func TestBenchScale(t *testing.T) {
 		}
 	}
 }
+
+// The plans the demo's "vs target" cards are judged by include the MRR
+// bridge's movements, revenue at risk and lifetime value, for the period
+// that holds End: without them those cards can only say "no target set".
+func TestBridgeAndRiskPlans(t *testing.T) {
+	end := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	planned := map[string]bool{}
+	if _, err := Records(Options{Seed: 1, Scale: 0.1, End: end, Days: 365}, func(r domain.Record) {
+		if x, ok := r.(*domain.Target); ok && !x.PeriodStart.After(end.Add(-time.Second)) && x.PeriodEnd.After(end.Add(-time.Second)) {
+			planned[x.Metric] = true
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"mrr_new", "mrr_expansion", "mrr_churn", "revenue_at_risk", "ltv"} {
+		if !planned[id] {
+			t.Errorf("no target for %s in the period holding End", id)
+		}
+	}
+}

@@ -24,6 +24,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	events := fs.Int("events", 5000, "records posted in the ingestion test")
 	requests := fs.Int("requests", 400, "API reads in the latency test")
 	conc := fs.Int("concurrency", 8, "concurrent HTTP clients")
+	copies := fs.Int("copies", 2, "copies of the data the following engine keeps (read_copies: 1 or 2)")
 	during := fs.Int("import-during", 0, "records imported while the API is read (default 1,000,000, scaled down below scale 1)")
 	anchors := fs.Bool("anchors", false, "also compute DORA metrics as SQL over the raw records table (DevLake/Four Keys style) and compare with Candor")
 	anchorsOnly := fs.Bool("anchors-only", false, "import only services, deployments, changes and incidents and run only the anchor comparison (fits scale 30 in memory)")
@@ -39,6 +40,9 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	}
 	if *during < 0 {
 		return usagef("--import-during must not be negative")
+	}
+	if *copies != 1 && *copies != 2 {
+		return usagef("--copies must be 1 or 2")
 	}
 	for _, f := range []struct {
 		name string
@@ -66,6 +70,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 		Anchors: *anchors || *anchorsOnly, AnchorsOnly: *anchorsOnly, AnchorRuns: *anchorRuns, AnchorExplain: *anchorExplain, AnchorProfile: *anchorProfile}
 	opt.Open = func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, dir) }
 	opt.ImportDuring = *during
+	opt.Copies = *copies
 	// The whole-process scorecard runs this binary against the store.
 	exe, exeErr := os.Executable()
 	if exeErr == nil {

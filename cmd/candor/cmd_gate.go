@@ -319,7 +319,7 @@ func decideLocally(ctx context.Context, env *Env, c common, q gate.Request) (gat
 	var res gate.Result
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var err error
-		res, err = gate.Evaluate(p, a.catalog, ds, a.engine.Seq(), q, time.Now())
+		res, err = gate.Evaluate(p, a.catalog, ds, ds.Seq(), q, time.Now())
 		return err
 	})
 	if err != nil {

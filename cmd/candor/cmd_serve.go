@@ -102,6 +102,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	start := time.Now()
 	a.engine.Log = log
 	a.engine.MaxLag, _ = a.cfg.Lag() // validated by config.Load
+	a.engine.Copies, _ = a.cfg.Copies()
 	a.engine.Start(ctx)
 	ledgerKeys, err := a.ledgerKeys()
 	if err != nil {

@@ -432,6 +432,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"bench", "--anchor-runs", "3"}, 2, nil, []string{"need --anchors or --anchors-only"}},
 		{[]string{"bench", "--format", "xml"}, 2, nil, []string{"xml"}},
 		{[]string{"bench", "--import-during", "-1"}, 2, nil, []string{"--import-during must not be negative"}},
+		{[]string{"bench", "--copies", "3"}, 2, nil, []string{"--copies must be 1 or 2"}},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

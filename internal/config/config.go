@@ -80,6 +80,11 @@ type Config struct {
 	// MaxLag is how far the data `candor serve` reads may fall behind the
 	// store before /healthz reports it lagging (default 1s). See Lag.
 	MaxLag string `yaml:"max_lag"`
+	// ReadCopies is how many copies of the data `candor serve` keeps in
+	// memory: 2 (default) so reads never wait for new rows being applied,
+	// 1 to halve the memory (a read then waits for at most one apply
+	// step). See Copies.
+	ReadCopies int `yaml:"read_copies"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
 	// Views are the organisation's own role views, after the built-in ones (views.go).
@@ -165,6 +170,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.Lag(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if _, err := c.Copies(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	if _, err := c.SnapshotEvery(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
@@ -239,6 +247,7 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_PRODUCTION_ENVIRONMENTS", "comma-separated production environment names (default production,prod,prd,live)"},
 	{"CANDOR_ENVIRONMENT_ALIASES", "environment aliases, CANONICAL=ALIAS,ALIAS;… (e.g. production=prod,live;staging=stage), or none"},
 	{"CANDOR_MAX_BODY_BYTES", "largest accepted API request body in bytes (default 33554432)"},
+	{"CANDOR_READ_COPIES", "copies of the data `candor serve` keeps in memory: 2 (default, reads never wait) or 1"},
 	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
 	{"CANDOR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"CANDOR_SECURE_COOKIES", "true: cookies are always Secure, even over plain HTTP (default false)"},
@@ -291,6 +300,13 @@ func (c *Config) applyEnv(env func(string) string) error {
 			return fmt.Errorf("CANDOR_ENVIRONMENT_ALIASES: %v", err)
 		}
 		c.EnvironmentAliases = a
+	}
+	if v := env("CANDOR_READ_COPIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || (n != 1 && n != 2) {
+			return fmt.Errorf("CANDOR_READ_COPIES: %q is not 1 or 2", v)
+		}
+		c.ReadCopies = n
 	}
 	if v := env("CANDOR_MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -371,6 +387,17 @@ func (c Config) Lag() (time.Duration, error) {
 		return 0, fmt.Errorf("max_lag: %v", err)
 	}
 	return d, nil
+}
+
+// Copies is read_copies: 2 when unset; 1 or 2 otherwise.
+func (c Config) Copies() (int, error) {
+	switch c.ReadCopies {
+	case 0:
+		return 2, nil
+	case 1, 2:
+		return c.ReadCopies, nil
+	}
+	return 0, fmt.Errorf("read_copies: %d is not 1 or 2", c.ReadCopies)
 }
 
 // setDuration parses v ("30d", "12h") into dst, naming field when it is

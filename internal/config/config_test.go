@@ -197,6 +197,45 @@ func TestMaxLag(t *testing.T) {
 	}
 }
 
+// read_copies is 1 or 2 (2 by default), from the file or CANDOR_READ_COPIES;
+// anything else is refused at load naming the key or variable.
+func TestReadCopies(t *testing.T) {
+	if got, err := (Config{}).Copies(); err != nil || got != 2 {
+		t.Errorf("default: %v, %v", got, err)
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	for _, c := range []struct {
+		file, env string
+		want      int
+		bad       string
+	}{
+		{file: "read_copies: 1\n", want: 1},
+		{file: "read_copies: 2\n", want: 2},
+		{file: "read_copies: 1\n", env: "2", want: 2},
+		{file: "read_copies: 3\n", bad: "read_copies"},
+		{file: "", env: "0", bad: "CANDOR_READ_COPIES"},
+		{file: "", env: "two", bad: "CANDOR_READ_COPIES"},
+	} {
+		if err := os.WriteFile(path, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		vars := map[string]string{}
+		if c.env != "" {
+			vars["CANDOR_READ_COPIES"] = c.env
+		}
+		cfg, err := Load(path, env(vars))
+		if c.bad != "" {
+			if err == nil || !strings.Contains(err.Error(), c.bad) {
+				t.Errorf("%q env %q: err = %v, want one naming %s", c.file, c.env, err, c.bad)
+			}
+			continue
+		}
+		if got, _ := cfg.Copies(); err != nil || got != c.want {
+			t.Errorf("%q env %q: %d, %v; want %d", c.file, c.env, got, err, c.want)
+		}
+	}
+}
+
 func TestSnapshotInterval(t *testing.T) {
 	for _, c := range []struct {
 		v    string

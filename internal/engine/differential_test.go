@@ -49,6 +49,10 @@ func TestFollowerMatchesFreshLoadByteForByte(t *testing.T) {
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	follower.Start(fctx)
+	follower.Read(ctx, func(*metrics.Dataset) error { return nil })
+	// Two copies: rounds are published alternately from each, so both
+	// are held to the fresh load.
+	waitCopies(t, follower, 2)
 
 	view := func(e *engine.Engine) string {
 		var b strings.Builder

@@ -48,21 +48,31 @@ type Engine struct {
 	StepRows int
 	StepTime time.Duration
 
-	mu sync.RWMutex // readers hold it shared; applying a step holds it
-	ds *metrics.Dataset
-	// epochs are the datasets of the settings in force over the history,
-	// applied in step with ds (epochs.go); empty while settings never
-	// changed.
-	epochs []epoch
+	// Copies is how many copies of the data a following engine keeps: 2
+	// (the default) lets reads go on while rows are applied to the other
+	// copy (generations.go); 1 halves the memory and makes a read wait for
+	// at most one apply step. An engine without a follower keeps one.
+	Copies int
+
+	cur atomic.Pointer[world] // the published copy: what reads use
 
 	refresh sync.Mutex // one catch-up at a time
 	seq     int64      // highest seq applied, guarded by refresh
 	checked time.Time  // last LastSeq check, guarded by refresh
+	// Guarded by refresh: the copy applied to next (nil while there is
+	// one copy); settingsGen counts settings changes, which drop it; the
+	// rows applied while a second copy loads (generations.go).
+	spare       *world
+	settingsGen int
+	retaining   bool
+	retained    []decoded
+	spareLost   chan struct{} // a settings change dropped the second copy
 
 	published   atomic.Int64 // seq the readable dataset reflects
 	storeSeq    atomic.Int64 // the store's last seq when last asked
 	behindSince atomic.Int64 // unix ns the store was first seen ahead of published; 0 when caught up
 	quarantined atomic.Int64
+	copiesHeld  atomic.Int32
 	ready       atomic.Bool
 	readyCh     chan struct{} // closed once the first load is published
 
@@ -76,10 +86,14 @@ type Engine struct {
 
 // New returns an engine; nothing is loaded until Start or the first read.
 func New(st store.Store, cfg metrics.Config) *Engine {
-	return &Engine{
-		st: st, ds: metrics.NewDataset(cfg),
+	e := &Engine{
+		st:      st,
 		readyCh: make(chan struct{}), pubCh: make(chan struct{}), poke: make(chan struct{}, 1),
+		spareLost: make(chan struct{}, 1),
 	}
+	e.cur.Store(&world{ds: metrics.NewDataset(cfg)})
+	e.copiesHeld.Store(1)
+	return e
 }
 
 // DefaultStepRows and DefaultStepTime bound an apply step once the engine
@@ -116,6 +130,10 @@ type Status struct {
 	// Quarantined counts the stored rows left out because they could not
 	// be decoded (the data sources report lists them).
 	Quarantined int64 `json:"quarantined_rows"`
+	// Copies is how many copies of the data are held now: 2 once a
+	// following engine's second copy is loaded (reads then never wait for
+	// the follower), else 1.
+	Copies int `json:"copies"`
 	// Error is the follower's last failure to read the store, if its last
 	// attempt failed.
 	Error string `json:"error,omitempty"`
@@ -125,7 +143,7 @@ type Status struct {
 func (e *Engine) Status() Status {
 	s := Status{
 		Ready: e.Ready(), Published: e.published.Load(), Store: e.storeSeq.Load(),
-		Quarantined: e.quarantined.Load(),
+		Quarantined: e.quarantined.Load(), Copies: int(e.copiesHeld.Load()),
 	}
 	if since := e.behindSince.Load(); since != 0 {
 		s.Lag = time.Since(time.Unix(0, since))
@@ -158,6 +176,9 @@ func (e *Engine) poll() time.Duration {
 func (e *Engine) Start(ctx context.Context) {
 	if !e.following.CompareAndSwap(false, true) {
 		return
+	}
+	if e.copies() > 1 {
+		go e.spareLoop(ctx)
 	}
 	go func() {
 		backoff := e.poll()
@@ -266,9 +287,9 @@ func (e *Engine) Read(ctx context.Context, fn func(ds *metrics.Dataset) error) e
 	} else if err := e.catchUp(ctx, false); err != nil {
 		return fmt.Errorf("refreshing from the store: %w", err)
 	}
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return fn(e.ds)
+	w := e.acquire()
+	defer w.mu.RUnlock()
+	return fn(w.ds)
 }
 
 func (e *Engine) log() *slog.Logger {
@@ -278,7 +299,8 @@ func (e *Engine) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// publish makes the applied rows up to seq readable.
+// publish makes the applied rows up to seq readable: the published
+// world holds them.
 func (e *Engine) publish(seq int64) {
 	e.published.Store(seq)
 	if e.storeSeq.Load() <= seq {
@@ -325,6 +347,12 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 		}
 	}
 	if !e.ready.Load() || e.published.Load() < e.seq || e.behindSince.Load() != 0 {
+		if w := e.cur.Load(); w.seq != e.seq {
+			// Nothing new was applied (an empty store's first load).
+			w.mu.Lock()
+			w.stamp(e.seq)
+			w.mu.Unlock()
+		}
 		e.publish(e.seq)
 	}
 	e.checked = now
@@ -360,14 +388,52 @@ type decoded struct {
 	err      error // the row could not be decoded: it is quarantined
 }
 
-// load scans the new rows and decodes them on every core, in order, while
-// this goroutine applies them. The first load is applied in one step
-// (nobody reads before it is published); later loads in steps of at most
-// StepRows rows and StepTime of applying, each published when applied,
-// so readers wait for one step at most. Rows are applied only once the
+// load scans the new rows (decoded on every core, in order) and applies
+// them. The first load is applied in one step (nobody reads before it is
+// published); later loads in steps of at most StepRows rows, each
+// applied and published whole (applyStep). Rows are applied only once the
 // step they belong to was scanned whole: a scan that fails leaves its
 // step unapplied, and the next catch-up starts after the last row applied.
 func (e *Engine) load(ctx context.Context) error {
+	if !e.ready.Load() {
+		// One step for the whole first load, under the lock throughout.
+		w := e.cur.Load()
+		w.mu.Lock()
+		err := e.scanDecoded(ctx, e.seq, func(dec []decoded) {
+			for _, d := range dec {
+				e.logQuarantine(d)
+				applyTo(w, d)
+			}
+			if len(dec) > 0 {
+				e.seq = dec[len(dec)-1].seq
+			}
+		})
+		// Order the indexes even after an error: what was applied is
+		// committed data, and the next catch-up goes on from it.
+		w.prepare()
+		w.stamp(e.seq)
+		w.mu.Unlock()
+		e.quarantined.Store(int64(w.ds.QuarantinedCount()))
+		return err
+	}
+	var step []decoded
+	err := e.scanDecoded(ctx, e.seq, func(dec []decoded) {
+		step = append(step, dec...)
+		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
+			e.applyStep(step)
+			step = nil
+		}
+	})
+	if err != nil {
+		return err
+	}
+	e.applyStep(step)
+	return nil
+}
+
+// scanDecoded scans the store's rows after seq and decodes them on every
+// core while fn receives them, in sequence order, on this goroutine.
+func (e *Engine) scanDecoded(ctx context.Context, after int64, fn func([]decoded)) error {
 	const chunk = 4096
 	type job struct {
 		rows []store.Stored
@@ -377,7 +443,6 @@ func (e *Engine) load(ctx context.Context) error {
 	results := make(chan chan []decoded, 8)
 	workers := max(1, runtime.GOMAXPROCS(0))
 	var scanErr error
-	from := e.seq
 	scanCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
@@ -399,7 +464,7 @@ func (e *Engine) load(ctx context.Context) error {
 			buf = make([]store.Stored, 0, chunk)
 			return true
 		}
-		_, scanErr = e.st.Scan(scanCtx, from, func(r store.Stored) error {
+		_, scanErr = e.st.Scan(scanCtx, after, func(r store.Stored) error {
 			buf = append(buf, r)
 			if len(buf) == chunk && !send() {
 				return scanCtx.Err()
@@ -421,88 +486,126 @@ func (e *Engine) load(ctx context.Context) error {
 			}
 		}()
 	}
-	first := !e.ready.Load()
-	var step []decoded
-	apply := func() {
-		e.applyStep(step)
-		step = step[:0]
-	}
-	if first {
-		// One step for the whole first load, under the lock throughout.
-		e.mu.Lock()
-		n := 0
-		for out := range results {
-			dec := <-out
-			n = e.applyLocked(dec)
-			if len(dec) > 0 {
-				e.seq = dec[len(dec)-1].seq
-			}
-		}
-		// Order the indexes even after an error: what was applied is
-		// committed data, and the next catch-up goes on from it.
-		e.prepareAll()
-		e.mu.Unlock()
-		e.quarantined.Store(int64(n))
-		return scanErr
-	}
 	for out := range results {
-		step = append(step, <-out...)
-		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
-			apply()
-		}
+		fn(<-out)
 	}
-	if scanErr != nil {
-		return scanErr
-	}
-	apply()
-	return nil
+	return scanErr
 }
 
 // applyStep applies decoded rows (read from the store up to the last of
-// them) a slice at a time, each slice bounded in time as well as in rows
-// — on a busy machine many rows can take long, and readers wait for one
-// slice — and publishes each.
+// them) a slice at a time, each slice bounded in time as well as in rows,
+// and publishes each: to the other copy, then swapped in, when there are
+// two; else to the published copy, which readers wait for meanwhile (on a
+// busy machine many rows can take long, so the slices are short).
 func (e *Engine) applyStep(step []decoded) {
+	e.retain(step)
+	for _, d := range step {
+		e.logQuarantine(d)
+	}
 	for len(step) > 0 {
-		e.mu.Lock()
-		deadline := time.Now().Add(cmp.Or(e.StepTime, DefaultStepTime))
-		k, n := 0, 0
-		for k < len(step) {
-			j := min(k+256, len(step))
-			n = e.applyLocked(step[k:j])
-			k = j
-			if time.Now().After(deadline) {
-				break
-			}
+		var k int
+		if e.spare != nil {
+			k = e.stepTwo(step)
+		} else {
+			k = e.stepOne(step)
 		}
-		e.seq = step[k-1].seq
-		e.prepareAll()
-		// Published under the lock: a reader holding the dataset sees
-		// the sequence it reflects.
-		e.published.Store(e.seq)
-		e.mu.Unlock()
-		e.quarantined.Store(int64(n))
-		e.publish(e.seq)
 		step = step[k:]
 	}
 }
 
-// applyLocked applies decoded rows (the write lock held) and returns the
-// number of quarantined rows the dataset now holds.
-func (e *Engine) applyLocked(dec []decoded) int {
-	for _, d := range dec {
-		if d.err != nil {
-			for _, ds := range e.datasets() {
-				ds.Quarantine(d.key, d.seq, d.err.Error())
-			}
-			e.log().Warn("stored row quarantined: it cannot be decoded and is left out", "kind", d.key.Kind, "source", d.key.Source, "id", d.key.ID, "seq", d.seq, "err", d.err)
-			continue
+// applySlice applies rows of step to w until the deadline (at least one
+// slice of them) and returns how many.
+func (e *Engine) applySlice(w *world, step []decoded, d time.Duration) int {
+	deadline := time.Now().Add(d)
+	k := 0
+	for k < len(step) {
+		j := min(k+256, len(step))
+		for _, d := range step[k:j] {
+			applyTo(w, d)
 		}
-		for _, ds := range e.datasets() {
+		k = j
+		if time.Now().After(deadline) {
+			break
+		}
+	}
+	return k
+}
+
+// stepOne applies a slice to the published copy, readers waiting.
+func (e *Engine) stepOne(step []decoded) int {
+	w := e.cur.Load()
+	w.mu.Lock()
+	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
+	e.seq = step[k-1].seq
+	w.prepare()
+	w.stamp(e.seq)
+	// Published under the lock: a reader holding the dataset sees the
+	// sequence it reflects.
+	e.published.Store(e.seq)
+	w.mu.Unlock()
+	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
+	e.publish(e.seq)
+	return k
+}
+
+// stepTwo applies a slice to the other copy, warms it with what readers
+// of the published copy have cached, publishes it, then brings the
+// retired copy up to the same rows.
+func (e *Engine) stepTwo(step []decoded) int {
+	w, pub := e.spare, e.cur.Load()
+	w.mu.Lock() // waits for readers still on it from before it was retired
+	k := e.applySlice(w, step, e.stepTimeTwo())
+	seq := step[k-1].seq
+	w.prepare()
+	w.warmFrom(pub, e.warmBudget())
+	w.stamp(seq)
+	w.mu.Unlock()
+	e.cur.Store(w)
+	e.seq = seq
+	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
+	e.publish(seq)
+
+	pub.mu.Lock()
+	for _, d := range step[:k] {
+		applyTo(pub, d)
+	}
+	pub.prepare()
+	pub.stamp(seq)
+	pub.mu.Unlock()
+	e.spare = pub
+	return k
+}
+
+// warmBudget bounds the time spent warming a copy before it is published:
+// the step's time again, so warming at most doubles a step's lag.
+func (e *Engine) warmBudget() time.Duration { return e.stepTimeTwo() }
+
+// stepTimeTwo bounds a step with two copies: readers do not wait for it,
+// and each step published makes the next copy recompute what readers use,
+// so steps are longer than with one copy — a quarter of max_lag.
+func (e *Engine) stepTimeTwo() time.Duration {
+	if e.StepTime > 0 {
+		return e.StepTime
+	}
+	return max(DefaultStepTime, e.maxLag()/4)
+}
+
+func (e *Engine) logQuarantine(d decoded) {
+	if d.err != nil {
+		e.log().Warn("stored row quarantined: it cannot be decoded and is left out", "kind", d.key.Kind, "source", d.key.Source, "id", d.key.ID, "seq", d.seq, "err", d.err)
+	}
+}
+
+// applyTo applies one decoded row to every dataset of a world (its write
+// lock held, or the world not yet shared).
+func applyTo(w *world, d decoded) {
+	for _, ds := range w.datasets() {
+		if d.err != nil {
+			ds.Quarantine(d.key, d.seq, d.err.Error())
+		} else {
 			ds.Apply(d.rec, d.ingested)
 		}
 	}
-	return e.ds.QuarantinedCount()
 }
 
 func decodeStored(r store.Stored) decoded {

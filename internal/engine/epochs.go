@@ -35,29 +35,6 @@ type epoch struct {
 	ds   *metrics.Dataset
 }
 
-// datasets are the distinct datasets rows are applied to: ds, and the
-// other epochs'. Call with mu or refresh held.
-func (e *Engine) datasets() []*metrics.Dataset {
-	if len(e.epochs) == 0 {
-		return []*metrics.Dataset{e.ds}
-	}
-	out := make([]*metrics.Dataset, 0, len(e.epochs))
-	seen := map[*metrics.Dataset]bool{}
-	for _, ep := range e.epochs {
-		if !seen[ep.ds] {
-			seen[ep.ds] = true
-			out = append(out, ep.ds)
-		}
-	}
-	return out
-}
-
-func (e *Engine) prepareAll() {
-	for _, ds := range e.datasets() {
-		ds.Prepare()
-	}
-}
-
 // configKey identifies a set of settings.
 func configKey(c metrics.Config) string {
 	b, err := json.Marshal(c)
@@ -85,11 +62,12 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 	}
 	e.refresh.Lock()
 	defer e.refresh.Unlock()
+	cur := e.cur.Load()
 	held := map[string]*metrics.Dataset{}
-	if len(e.epochs) == 0 {
-		held[configKey(e.ds.Config())] = e.ds
+	if len(cur.epochs) == 0 {
+		held[configKey(cur.ds.Config())] = cur.ds
 	}
-	for _, ep := range e.epochs {
+	for _, ep := range cur.epochs {
 		held[ep.key] = ep.ds
 	}
 	next := make([]epoch, len(epochs))
@@ -103,33 +81,22 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 			if err := e.loadUpTo(ctx, ds); err != nil {
 				return err
 			}
+			ds.SetSeq(e.seq)
 			held[k] = ds
 		}
 		next[i] = epoch{from: ep.From, key: k, ds: ds}
 	}
-	at := func(t time.Time) *metrics.Dataset {
-		ds := next[0].ds
-		for _, ep := range next[1:] {
-			if ep.from.After(t) {
-				break
-			}
-			ds = ep.ds
-		}
-		return ds
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	// The second copy holds the old settings' datasets: it is dropped and
+	// loaded again under the new ones (generations.go).
+	e.dropSpare()
+	cur.mu.Lock()
+	defer cur.mu.Unlock()
 	if len(next) == 1 {
-		e.epochs = nil
-		e.ds = next[0].ds
-		e.ds.SetEpochs(nil)
-		return nil
+		cur.epochs, cur.ds = nil, next[0].ds
+	} else {
+		cur.epochs, cur.ds = next, next[len(next)-1].ds
 	}
-	e.epochs = next
-	e.ds = next[len(next)-1].ds
-	for _, ds := range e.datasets() {
-		ds.SetEpochs(at)
-	}
+	cur.linkEpochs()
 	return nil
 }
 

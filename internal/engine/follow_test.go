@@ -94,9 +94,16 @@ func TestSyncReadsYourWrites(t *testing.T) {
 // the store), some reads see the import part-applied, and the engine ends
 // equal to a fresh load.
 func TestReadsContinueDuringLargeImport(t *testing.T) {
+	for _, copies := range []int{2, 1} {
+		t.Run(fmt.Sprintf("copies=%d", copies), func(t *testing.T) { readsDuringLargeImport(t, copies) })
+	}
+}
+
+func readsDuringLargeImport(t *testing.T, copies int) {
 	st := open(t, t.TempDir())
 	e := engine.New(st, metrics.DefaultConfig())
 	e.StepRows = 8192 // several steps for this import
+	e.Copies = copies
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
@@ -104,6 +111,7 @@ func TestReadsContinueDuringLargeImport(t *testing.T) {
 	if err := e.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	waitCopies(t, e, copies)
 	base := e.Seq()
 	const n = 40_000 // five apply steps
 	lines := make([]string, n)
@@ -119,7 +127,7 @@ func TestReadsContinueDuringLargeImport(t *testing.T) {
 			defer wg.Done()
 			for readers.Err() == nil {
 				err := e.Read(readers, func(ds *metrics.Dataset) error {
-					seq := e.Seq()
+					seq := ds.Seq()
 					deps := ds.Counts()[domain.KindDeployment]
 					if int64(deps) != 1+seq-base {
 						wrong.Add(1)
@@ -171,7 +179,7 @@ func TestStatusJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"ready":true,"published_seq":1,"store_seq":1,"lag_ms":0,"lagging":false,"quarantined_rows":0}`
+	want := `{"ready":true,"published_seq":1,"store_seq":1,"lag_ms":0,"lagging":false,"quarantined_rows":0,"copies":1}`
 	if string(b) != want {
 		t.Errorf("status JSON %s, want %s", b, want)
 	}

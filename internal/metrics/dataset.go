@@ -310,6 +310,8 @@ type Dataset struct {
 	// quarantine holds the stored rows that could not be decoded, by key
 	// (quarantine.go).
 	quarantine map[domain.Key]QuarantinedRow
+
+	seq seqStamp // the store sequence it reflects (seq.go)
 }
 
 // kindTimes holds a kind's records' times, so how many of them exist and

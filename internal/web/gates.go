@@ -27,7 +27,7 @@ func (s *Server) postGateEvaluate(w http.ResponseWriter, r *http.Request) {
 	var res gate.Result
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var err error
-		res, err = gate.Evaluate(s.Gates, s.Catalog, ds, s.Engine.Seq(), q, s.Now())
+		res, err = gate.Evaluate(s.Gates, s.Catalog, ds, ds.Seq(), q, s.Now())
 		return err
 	})
 	if err == nil {

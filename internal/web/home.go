@@ -129,7 +129,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		sc = scorecard.Build(s.Catalog, ds, opt)
-		ch = s.choices.choices(ds, s.Engine.Seq())
+		ch = s.choices.choices(ds, ds.Seq())
 		return nil
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ func (s *Server) insightsReport(r *http.Request) (Query, insight.Report, Choices
 	var rep insight.Report
 	var ch Choices
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		ch = s.choices.choices(ds, s.Engine.Seq())
+		ch = s.choices.choices(ds, ds.Seq())
 		rep = insight.Compute(s.Catalog, ds, s.impactSettings(), insight.Options{AsOf: opt.AsOf, Window: opt.Window, Visible: s.access(r).CanSeeMetric})
 		return nil
 	})

@@ -195,7 +195,7 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access, opt.Annotations); err != nil {
 			return err
 		}
-		ch = s.choices.choices(ds, s.Engine.Seq())
+		ch = s.choices.choices(ds, ds.Seq())
 		return nil
 	})
 	if err != nil {
@@ -420,7 +420,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 
 	var err error
-	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.sorted, s.Engine.Seq())
+	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.sorted, ds.Seq())
 	return mp, err
 }
 

@@ -68,7 +68,7 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 		if err := checkScope(ds, opt.Scope); err != nil {
 			return err
 		}
-		data.choices = s.choices.choices(ds, s.Engine.Seq())
+		data.choices = s.choices.choices(ds, ds.Seq())
 		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, s.impactSettings().Spike)
 		return nil
 	})

@@ -1,0 +1,279 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Reads never wait for the follower. A long-running engine keeps two
+// copies of the data (two worlds): readers use the published one while
+// the follower applies new rows to the other, warms it with the results
+// readers were using, and publishes it by swapping one pointer. The copy
+// just retired is then brought up to the same rows — waiting, if it must,
+// for the readers that took it before the swap — and becomes the next one
+// applied to. Every row is applied twice, and the data is held twice in
+// memory: that is what readers that never wait cost without an immutable
+// layout (docs/design.md, "Generations").
+//
+// Until the second copy exists — while it is loaded in the background
+// after the first load, after a settings change, or with Copies set to 1 —
+// the follower applies to the published copy in steps and a read waits
+// for at most one step, as before.
+
+// world is one complete copy of the data: the dataset of the settings in
+// force now and those of earlier epochs, all at one store sequence.
+type world struct {
+	// mu is held shared by readers and exclusively by the follower while
+	// it applies rows — to the published world only when it is the only
+	// one.
+	mu     sync.RWMutex
+	ds     *metrics.Dataset
+	epochs []epoch
+	seq    int64 // the store sequence applied
+}
+
+// datasets are the distinct datasets rows are applied to, in the order of
+// the epochs (the two worlds' lists match index for index).
+func (w *world) datasets() []*metrics.Dataset {
+	if len(w.epochs) == 0 {
+		return []*metrics.Dataset{w.ds}
+	}
+	out := make([]*metrics.Dataset, 0, len(w.epochs))
+	seen := map[*metrics.Dataset]bool{}
+	for _, ep := range w.epochs {
+		if !seen[ep.ds] {
+			seen[ep.ds] = true
+			out = append(out, ep.ds)
+		}
+	}
+	return out
+}
+
+func (w *world) prepare() {
+	for _, ds := range w.datasets() {
+		ds.Prepare()
+	}
+}
+
+// stamp records the sequence the world reflects, for its readers.
+func (w *world) stamp(seq int64) {
+	w.seq = seq
+	for _, ds := range w.datasets() {
+		ds.SetSeq(seq)
+	}
+}
+
+// emptyLike returns an empty world under the same settings and epochs.
+func (w *world) emptyLike() *world {
+	n := &world{}
+	if len(w.epochs) == 0 {
+		n.ds = metrics.NewDataset(w.ds.Config())
+		return n
+	}
+	made := map[*metrics.Dataset]*metrics.Dataset{}
+	n.epochs = make([]epoch, len(w.epochs))
+	for i, ep := range w.epochs {
+		ds := made[ep.ds]
+		if ds == nil {
+			ds = metrics.NewDataset(ep.ds.Config())
+			made[ep.ds] = ds
+		}
+		n.epochs[i] = epoch{from: ep.from, key: ep.key, ds: ds}
+	}
+	n.ds = made[w.ds]
+	n.linkEpochs()
+	return n
+}
+
+// linkEpochs lets each of the world's datasets find the others by time.
+func (w *world) linkEpochs() {
+	if len(w.epochs) == 0 {
+		w.ds.SetEpochs(nil)
+		return
+	}
+	eps := w.epochs
+	at := func(t time.Time) *metrics.Dataset {
+		ds := eps[0].ds
+		for _, ep := range eps[1:] {
+			if ep.from.After(t) {
+				break
+			}
+			ds = ep.ds
+		}
+		return ds
+	}
+	for _, ds := range w.datasets() {
+		ds.SetEpochs(at)
+	}
+}
+
+// warmFrom computes on w, before it is published, what readers of the
+// published world have cached and w has not, until the budget is spent.
+func (w *world) warmFrom(pub *world, budget time.Duration) int {
+	deadline := time.Now().Add(budget)
+	src := pub.datasets()
+	n := 0
+	for i, ds := range w.datasets() {
+		if i < len(src) {
+			n += ds.WarmFrom(src[i], deadline)
+		}
+	}
+	return n
+}
+
+// DefaultCopies is how many copies of the data a following engine keeps
+// when Copies is 0.
+const DefaultCopies = 2
+
+func (e *Engine) copies() int {
+	if e.Copies == 1 {
+		return 1
+	}
+	return DefaultCopies
+}
+
+// acquire returns the published world, read-locked. A world the follower
+// is applying to is never waited for unless it is the published one (a
+// single copy): a reader that finds its world locked after a swap moves to
+// the new one.
+func (e *Engine) acquire() *world {
+	for {
+		w := e.cur.Load()
+		if w.mu.TryRLock() {
+			if e.cur.Load() == w {
+				return w
+			}
+			w.mu.RUnlock()
+			continue
+		}
+		if e.cur.Load() != w {
+			continue // retired while we looked: the follower is bringing it up to date
+		}
+		w.mu.RLock()
+		if e.cur.Load() == w {
+			return w
+		}
+		w.mu.RUnlock()
+	}
+}
+
+// dropSpare drops the second copy (refresh lock held), abandons one being
+// loaded, and has spareLoop load it again.
+func (e *Engine) dropSpare() {
+	e.settingsGen++
+	e.spare = nil
+	e.retaining, e.retained = false, nil
+	e.copiesHeld.Store(1)
+	select {
+	case e.spareLost <- struct{}{}:
+	default:
+	}
+}
+
+// maxRetained bounds the rows kept for a second copy being loaded: past
+// it, the load starts again later rather than hold a large import twice.
+const maxRetained = 1 << 18
+
+// buildSpare loads the second copy in the background while the follower
+// goes on with the published one alone, keeping the rows it applies
+// meanwhile; once loaded, the copy takes those it lacks and the follower
+// applies to both in turn. It gives up (and the caller retries later) if
+// the settings change or too many rows arrive meanwhile.
+func (e *Engine) buildSpare(ctx context.Context) error {
+	e.refresh.Lock()
+	if e.spare != nil || e.copies() < 2 {
+		e.refresh.Unlock()
+		return nil
+	}
+	w := e.cur.Load().emptyLike()
+	gen := e.settingsGen
+	e.retaining, e.retained = true, nil
+	e.refresh.Unlock()
+
+	var seq int64
+	err := e.scanDecoded(ctx, 0, func(dec []decoded) {
+		for _, d := range dec {
+			applyTo(w, d)
+		}
+		if len(dec) > 0 {
+			seq = dec[len(dec)-1].seq
+		}
+	})
+	w.prepare()
+
+	e.refresh.Lock()
+	defer e.refresh.Unlock()
+	defer func() { e.retaining, e.retained = false, nil }()
+	if err != nil {
+		return fmt.Errorf("loading the second copy of the data: %w", err)
+	}
+	if gen != e.settingsGen || !e.retaining {
+		return errSpareAbandoned
+	}
+	// The published copy must have every row the new one has; rows it
+	// applies now are retained as well.
+	if e.seq < seq {
+		if err := e.catchUpLocked(ctx, true); err != nil {
+			return err
+		}
+		if gen != e.settingsGen || !e.retaining {
+			return errSpareAbandoned
+		}
+	}
+	for _, d := range e.retained {
+		if d.seq > seq {
+			applyTo(w, d)
+		}
+	}
+	w.prepare()
+	w.stamp(e.seq)
+	e.spare = w
+	e.copiesHeld.Store(2)
+	return nil
+}
+
+var errSpareAbandoned = errors.New("the second copy of the data was abandoned (settings changed, or a large import arrived meanwhile)")
+
+// retain keeps rows applied to the published copy for the second copy
+// being loaded (refresh lock held).
+func (e *Engine) retain(step []decoded) {
+	if !e.retaining {
+		return
+	}
+	if len(e.retained)+len(step) > maxRetained {
+		e.retaining, e.retained = false, nil
+		return
+	}
+	e.retained = append(e.retained, step...)
+}
+
+// spareLoop keeps a second copy while the engine follows: it builds one
+// after the first load and again after a settings change dropped it.
+func (e *Engine) spareLoop(ctx context.Context) {
+	select {
+	case <-e.readyCh:
+	case <-ctx.Done():
+		return
+	}
+	for ctx.Err() == nil {
+		if err := e.buildSpare(ctx); err != nil && ctx.Err() == nil {
+			e.log().Info("reads wait for each apply step until the second copy of the data is loaded", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(10 * time.Second):
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.spareLost:
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// waitCopies waits until a following engine holds n copies of the data.
+func waitCopies(t testing.TB, e *engine.Engine, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.Status().Copies != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine holds %d copies of the data after 30 s, want %d", e.Status().Copies, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// With two copies, a read is served from the newest published copy while
+// the follower is held up bringing the other copy up to date: a reader
+// that keeps the old copy for long delays the follower, never another
+// reader. With one copy (the control) the same read waits for the slow
+// reader, since the follower applies to the copy readers use.
+func TestReadsNeverWaitForTheFollower(t *testing.T) {
+	for _, copies := range []int{2, 1} {
+		t.Run(fmt.Sprintf("copies=%d", copies), func(t *testing.T) {
+			st := open(t, t.TempDir())
+			importLines(t, st, dep("d0", "success"))
+			e := engine.New(st, metrics.DefaultConfig())
+			e.Copies = copies
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			e.Start(ctx)
+			read(t, e)
+			waitCopies(t, e, copies)
+
+			// A slow reader holds the published copy.
+			holding, release := make(chan struct{}), make(chan struct{})
+			slowDone := make(chan int)
+			go func() {
+				var n int
+				e.Read(ctx, func(ds *metrics.Dataset) error {
+					close(holding)
+					<-release
+					n = ds.Counts()[domain.KindDeployment]
+					return nil
+				})
+				slowDone <- n
+			}()
+			<-holding
+			importLines(t, st, dep("d1", "success"), dep("d2", "failure"))
+			e.Notify()
+
+			fast := make(chan view, 1)
+			go func() {
+				// Wait until the rows are published (with one copy they
+				// never are while the slow reader holds the copy).
+				for e.Seq() < 3 && ctx.Err() == nil {
+					time.Sleep(time.Millisecond)
+				}
+				fast <- read(t, e)
+			}()
+			select {
+			case v := <-fast:
+				if copies == 1 {
+					t.Fatalf("with one copy a read was served (%v) while a reader held the copy the follower applies to", v.counts)
+				}
+				if v.counts[domain.KindDeployment] != 3 || v.cfr.Count != 3 {
+					t.Errorf("the read after the import saw %v deployments, change failure rate over %d; want 3 and 3", v.counts, v.cfr.Count)
+				}
+			case <-time.After(2 * time.Second):
+				if copies == 2 {
+					t.Fatal("a read waited 2 s for the follower while a slow reader held the retired copy")
+				}
+			}
+			close(release)
+			if n := <-slowDone; n != 1 {
+				t.Errorf("the slow reader's copy changed under it: %d deployments, want the 1 it started with", n)
+			}
+			if copies == 1 {
+				if v := <-fast; v.counts[domain.KindDeployment] != 3 {
+					t.Errorf("after the slow reader: %v", v.counts)
+				}
+			}
+			// Both copies end up with every row: read a few times, so that
+			// reads land on each copy in turn as later rows are published.
+			for i := 3; i < 6; i++ {
+				importLines(t, st, dep(fmt.Sprintf("d%d", i), "success"))
+				if err := e.Sync(ctx); err != nil {
+					t.Fatal(err)
+				}
+				if v := read(t, e); v.counts[domain.KindDeployment] != i+1 {
+					t.Fatalf("after d%d: %v", i, v.counts)
+				}
+			}
+		})
+	}
+}
+
+// The copy about to be published is warmed with what readers of the
+// published one have cached: a value a reader asked for before new rows
+// came is computed before the new copy is published, not by the next
+// reader.
+func TestNewCopyIsWarm(t *testing.T) {
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("d0", "success"))
+	e := engine.New(st, metrics.DefaultConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Start(ctx)
+	read(t, e)
+	waitCopies(t, e, 2)
+	read(t, e) // the published copy caches the two values
+	importLines(t, st, dep("d1", "failure"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := e.Read(ctx, func(ds *metrics.Dataset) error {
+		if !ds.Cached("change_failure_rate", query) || !ds.Cached("deployment_frequency", query) {
+			t.Error("the newly published copy does not hold the values readers were using")
+		}
+		r, err := ds.Compute("change_failure_rate", query)
+		if err == nil && (r.Count != 2 || *r.Value != 50) {
+			t.Errorf("warmed change failure rate %v over %d, want 50 over 2", *r.Value, r.Count)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

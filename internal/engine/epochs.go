@@ -87,8 +87,11 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 		next[i] = epoch{from: ep.From, key: k, ds: ds}
 	}
 	// The second copy holds the old settings' datasets: it is dropped and
-	// loaded again under the new ones (generations.go).
-	e.dropSpare()
+	// loaded again under the new ones (generations.go) — unless nothing
+	// changed (governance puts the same epochs in force at every start).
+	if !sameEpochs(cur, next) {
+		e.dropSpare()
+	}
 	cur.mu.Lock()
 	defer cur.mu.Unlock()
 	if len(next) == 1 {
@@ -98,6 +101,23 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 	}
 	cur.linkEpochs()
 	return nil
+}
+
+// sameEpochs reports whether w already computes under exactly these
+// epochs, dataset for dataset.
+func sameEpochs(w *world, next []epoch) bool {
+	if len(next) == 1 {
+		return len(w.epochs) == 0 && w.ds == next[0].ds
+	}
+	if len(w.epochs) != len(next) {
+		return false
+	}
+	for i, ep := range next {
+		if w.epochs[i].ds != ep.ds || !w.epochs[i].from.Equal(ep.from) {
+			return false
+		}
+	}
+	return true
 }
 
 // errEnough stops a scan at the applied sequence.

@@ -136,3 +136,46 @@ func TestNewCopyIsWarm(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A settings change drops the second copy (it holds the old settings'
+// datasets) and loads it again under the new epochs; putting the same
+// epochs in force again (as every start does) keeps it. Either way every
+// read computes under the settings in force.
+func TestSettingsChangeReloadsSecondCopy(t *testing.T) {
+	st := open(t, t.TempDir())
+	line := func(id, env string) string {
+		return fmt.Sprintf(`{"kind":"deployment","id":%q,"service":"api","environment":%q,"finished_at":"2026-03-10T12:00:00Z","status":"success"}`, id, env)
+	}
+	importLines(t, st, line("p1", "production"), line("e1", "edge"))
+	before := metrics.DefaultConfig()
+	e := engine.New(st, before)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Start(ctx)
+	read(t, e)
+	waitCopies(t, e, 2)
+	if err := e.SetEpochs(ctx, []engine.Epoch{{Config: before}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.Status().Copies; c != 2 {
+		t.Fatalf("the same settings put in force again: %d copies, want 2 kept", c)
+	}
+	after := metrics.DefaultConfig()
+	after.ProductionNames = []string{"production", "edge"}
+	after.EnvironmentAliases = nil
+	if err := e.SetEpochs(ctx, []engine.Epoch{{Config: after}}); err != nil {
+		t.Fatal(err)
+	}
+	waitCopies(t, e, 2)
+	// Rows published alternately from each copy: both compute under the
+	// new settings.
+	for i := range 4 {
+		importLines(t, st, line(fmt.Sprintf("p%d", i+2), "production"))
+		if err := e.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if v := read(t, e); v.freq.Count != i+3 {
+			t.Fatalf("after p%d: %d production deployments, want %d (edge counts as production now)", i+2, v.freq.Count, i+3)
+		}
+	}
+}

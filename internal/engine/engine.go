@@ -67,6 +67,11 @@ type Engine struct {
 	retaining   bool
 	retained    []decoded
 	spareLost   chan struct{} // a settings change dropped the second copy
+	// missed are the rows of the last step, applied to the published
+	// copy and not yet to the other; inline is set while a writer waiting
+	// for its rows applies them (refresh lock).
+	missed []decoded
+	inline bool
 
 	published   atomic.Int64 // seq the readable dataset reflects
 	storeSeq    atomic.Int64 // the store's last seq when last asked
@@ -183,7 +188,11 @@ func (e *Engine) Start(ctx context.Context) {
 	go func() {
 		backoff := e.poll()
 		for {
-			if err := e.catchUp(ctx, false); err != nil && ctx.Err() == nil {
+			err := e.catchUp(ctx, false)
+			if err == nil {
+				e.settle()
+			}
+			if err != nil && ctx.Err() == nil {
 				msg := err.Error()
 				if p := e.lastErr.Load(); p == nil || *p != msg {
 					e.log().Error("following the store", "err", err)
@@ -249,17 +258,27 @@ func (e *Engine) WaitFor(ctx context.Context, seq int64) error {
 		// goroutine (on a busy machine each handover waits for a core),
 		// and the writers waiting with it are served by the same pass.
 		if e.refresh.TryLock() {
+			e.inline = true
 			err := e.catchUpLocked(ctx, true)
+			e.inline = false
 			e.refresh.Unlock()
+			// The other copy lacks the rows just published: the follower
+			// applies them once idle rather than this writer.
+			e.Notify()
 			if err != nil {
 				return err
 			}
 			continue
 		}
+		// Someone else holds the refresh lock: the follower applying (it
+		// publishes), or a holder that publishes nothing (bringing the
+		// other copy up to date, loading it, a settings change) — so look
+		// again soon rather than wait for a publish that may not come.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ch:
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
@@ -548,32 +567,52 @@ func (e *Engine) stepOne(step []decoded) int {
 	return k
 }
 
-// stepTwo applies a slice to the other copy, warms it with what readers
-// of the published copy have cached, publishes it, then brings the
-// retired copy up to the same rows.
+// stepTwo applies a slice to the other copy (first the rows it missed
+// while it was published), warms it with what readers of the published
+// copy have cached — unless a writer waits for the step (it then serves
+// only its own read-your-writes) —, and publishes it. The retired copy
+// keeps the slice to apply as missed rows: at its next step, or sooner
+// when the follower is idle (settle).
 func (e *Engine) stepTwo(step []decoded) int {
 	w, pub := e.spare, e.cur.Load()
 	w.mu.Lock() // waits for readers still on it from before it was retired
+	for _, d := range e.missed {
+		applyTo(w, d)
+	}
+	e.missed = nil
 	k := e.applySlice(w, step, e.stepTimeTwo())
 	seq := step[k-1].seq
 	w.prepare()
-	w.warmFrom(pub, e.warmBudget())
+	if !e.inline {
+		w.warmFrom(pub, e.warmBudget())
+	}
 	w.stamp(seq)
 	w.mu.Unlock()
 	e.cur.Store(w)
 	e.seq = seq
 	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 	e.publish(seq)
-
-	pub.mu.Lock()
-	for _, d := range step[:k] {
-		applyTo(pub, d)
-	}
-	pub.prepare()
-	pub.stamp(seq)
-	pub.mu.Unlock()
-	e.spare = pub
+	e.spare, e.missed = pub, step[:k:k]
 	return k
+}
+
+// settle brings the retired copy up to the published one's rows, so the
+// next step applies only its own.
+func (e *Engine) settle() {
+	e.refresh.Lock()
+	defer e.refresh.Unlock()
+	if e.spare == nil || len(e.missed) == 0 {
+		return
+	}
+	w := e.spare
+	w.mu.Lock() // waits for readers still on it from before it was retired
+	for _, d := range e.missed {
+		applyTo(w, d)
+	}
+	w.prepare()
+	w.stamp(e.seq)
+	w.mu.Unlock()
+	e.missed = nil
 }
 
 // warmBudget bounds the time spent warming a copy before it is published:

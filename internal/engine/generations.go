@@ -166,7 +166,7 @@ func (e *Engine) acquire() *world {
 // loaded, and has spareLoop load it again.
 func (e *Engine) dropSpare() {
 	e.settingsGen++
-	e.spare = nil
+	e.spare, e.missed = nil, nil
 	e.retaining, e.retained = false, nil
 	e.copiesHeld.Store(1)
 	select {
@@ -232,7 +232,7 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 	}
 	w.prepare()
 	w.stamp(e.seq)
-	e.spare = w
+	e.spare, e.missed = w, nil
 	e.copiesHeld.Store(2)
 	return nil
 }

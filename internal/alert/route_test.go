@@ -122,7 +122,7 @@ func TestRoutedNotifications(t *testing.T) {
 	svc := &Service{Store: db, Rules: rules, Timing: DefaultTiming, Router: &rt, Now: func() time.Time { return now },
 		Users: func(context.Context) ([]store.User, error) { return users, nil }, Channels: map[string]Channel{"mail": &counter{}}}
 	obs := []Observation{{Rule: "red", Metric: "arr", Active: true, Summary: "ARR is red"}, {Rule: "red", Metric: "pipeline_coverage", Active: true, Summary: "Pipeline coverage is red"}}
-	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+	if err := svc.update(ctx, now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
 		t.Fatal(err)
 	}
 	due, err := db.DueNotifications(ctx, now, 100)
@@ -168,7 +168,7 @@ func TestAckAndSilenceInLedger(t *testing.T) {
 	rules := []Rule{{Name: "red", Kind: KindStatus}}
 	svc := &Service{Store: db, Ledger: db, Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
 	obs := []Observation{{Rule: "red", Metric: "mttr", Active: true, Summary: "MTTR is red"}}
-	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+	if err := svc.update(ctx, now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Ack(ctx, "red|mttr|", "ann@example.com", "rolling back"); err != nil {

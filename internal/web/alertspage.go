@@ -182,7 +182,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		}
 		data.Notifications = append(data.Notifications, row)
 	}
-	for _, rl := range svc.Rules {
+	for _, rl := range svc.RulesInForce() {
 		data.Rules = append(data.Rules, rl.Name)
 	}
 	cat := s.Catalog.At(now)

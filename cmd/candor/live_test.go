@@ -169,6 +169,10 @@ func TestSectionsTakeEffectWhileServing(t *testing.T) {
 	for _, p := range procs {
 		p.stop(t)
 	}
-	// Each record is chained in the ledger, which verifies.
+	// Each record is chained in the ledger, which verifies; the history
+	// says it in words too.
 	mustRun(t, append([]string{"ledger", "verify"}, d...)...)
+	if r := mustRun(t, append([]string{"catalog", "history", "--section", "gates"}, d...)...); strings.Count(r.stdout, "in force in the running server") != 2 {
+		t.Errorf("candor catalog history --section gates:\n%s", r.stdout)
+	}
 }

@@ -2,9 +2,9 @@ package alert
 
 import (
 	"context"
-	"fmt"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -22,6 +23,17 @@ const (
 	InboxCollection = "alert_inbox"
 	SeenCollection  = "alert_inbox_seen"
 )
+
+// Retention pseudonymises the address in each inbox document and read
+// mark past the ledger's period (the keys hold only its digest).
+func init() {
+	spec := ledger.DocSpec{Personal: []string{"user"}, Pseudonymise: []string{"user"}}
+	for _, c := range []string{InboxCollection, SeenCollection} {
+		ledger.RegisterRewrite(c, func(body []byte, pseudonym func(string) string) ([]byte, bool, error) {
+			return ledger.Redact(spec, body, pseudonym)
+		})
+	}
+}
 
 // inboxPrefix starts the keys of a user's inbox documents and read marks:
 // a digest of the lower-cased address, not the address, because a key is

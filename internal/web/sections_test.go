@@ -102,6 +102,9 @@ func TestSectionProposalForm(t *testing.T) {
 		!strings.Contains(body, "metric: no_such_metric\n</textarea>") {
 		t.Errorf("a bad rule through the form: %d, want 400 naming rules.yaml:5 and keeping the text\n%s", status, body)
 	}
+	if n := strings.Count(body, `value="more alerts"`); n != 1 {
+		t.Errorf("the refused section's reason is in %d fields, want its own form's only", n)
+	}
 	form.Set("text", "alerts:\n  rules:\n    - {name: mttr_red, kind: status, metric: mttr, statuses: [red]}\n")
 	if status, _ = page(ann, "POST", "/proposals", form, false); status != 403 {
 		t.Errorf("the form without its CSRF token: %d, want 403", status)

@@ -50,6 +50,15 @@ type app struct {
 	ledgerKey  ed25519.PrivateKey
 	ledgerFrom string
 	keyCreated bool
+	// loaded is the configuration before the governed sections in force
+	// were put in it, and sections names the proposals they came from: a
+	// server puts sections approved later in force from them (live.go).
+	loaded   config.Config
+	sections governance.SectionIDs
+	// What the governed sections make, built once per app and shared by
+	// its holders so that a section approved while serving changes them
+	// all (applySections).
+	live liveParts
 }
 
 func (a *app) Close() {
@@ -151,8 +160,10 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	// Gate policies, alert rules and custom views in force are the
 	// governed sections' (the configuration's at first start, then
 	// approved proposals'), and the custom views are part of the catalog.
+	loaded := cfg
+	var sections governance.SectionIDs
 	if err == nil {
-		cfg, err = gov.Configure(ctx, cfg)
+		cfg, sections, err = gov.ConfigureSections(ctx, cfg)
 	}
 	var cat *catalog.Catalog
 	if err == nil {
@@ -167,7 +178,8 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 		st.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: eng, gov: gov, ledgerKey: key, ledgerFrom: from, keyCreated: created}, nil
+	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: eng, gov: gov, ledgerKey: key, ledgerFrom: from, keyCreated: created,
+		loaded: loaded, sections: sections}, nil
 }
 
 // configSource names where the initial definitions came from, for the

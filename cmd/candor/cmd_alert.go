@@ -28,8 +28,22 @@ func runAlert(ctx context.Context, env *Env, args []string) error {
 }
 
 // alerts is the alert service of the configuration; log receives its
-// send failures (nil: none).
+// send failures (nil: none). It is built once per app: a server's pages
+// and its leader's evaluations share it, and an approved alerts.rules
+// section changes its rules (applySections).
 func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
+	a.live.alertsOnce.Do(func() {
+		svc, set, err := a.newAlerts(log)
+		a.live.mu.Lock()
+		a.live.alerts, a.live.alertSet, a.live.alertErr = svc, set, err
+		a.live.mu.Unlock()
+	})
+	a.live.mu.Lock()
+	defer a.live.mu.Unlock()
+	return a.live.alerts, a.live.alertSet, a.live.alertErr
+}
+
+func (a *app) newAlerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
 	set, err := a.cfg.AlertSettings(a.catalog) // checked by config.Load
 	if err != nil {
 		return nil, set, err
@@ -40,7 +54,7 @@ func (a *app) alerts(log *slog.Logger) (*alert.Service, alert.Settings, error) {
 	}
 	docs, _ := a.store.(store.DocStore) // without documents, reconciliation rules are not evaluated
 	set = set.WithInbox(docs)
-	g, err := a.cfg.Grants(a.catalog)
+	g, err := a.grants()
 	if err != nil {
 		return nil, set, err
 	}
@@ -255,7 +269,7 @@ func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
 	for _, x := range list {
 		n[x.State]++
 	}
-	fmt.Fprintf(env.Stdout, "Evaluated %d rules as of %s: %d firing, %d pending, %d resolved.\n", len(svc.Rules), now.Format(time.RFC3339), n[alert.Firing], n[alert.Pending], n[alert.Resolved])
+	fmt.Fprintf(env.Stdout, "Evaluated %d rules as of %s: %d firing, %d pending, %d resolved.\n", len(svc.RulesInForce()), now.Format(time.RFC3339), n[alert.Firing], n[alert.Pending], n[alert.Resolved])
 	return nil
 }
 

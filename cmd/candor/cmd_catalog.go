@@ -366,6 +366,9 @@ func sectionHistoryText(h *governance.SectionHistory) string {
 		for _, a := range v.Approvals {
 			fmt.Fprintf(&b, "    approved by %s: %s\n", a.By, a.Reason)
 		}
+		for _, x := range v.InForce {
+			fmt.Fprintf(&b, "    in force in the running server %s from %s\n", x.Instance, x.At.Format(time.RFC3339))
+		}
 	}
 	fmt.Fprintf(&b, "%d proposals (%d open); --format json for each value\n", len(h.Proposals), openCount(h.Proposals))
 	return b.String()

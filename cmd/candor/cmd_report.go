@@ -32,7 +32,7 @@ func (a *app) reports() (*report.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	g, err := a.cfg.Grants(a.catalog)
+	g, err := a.grants()
 	if err != nil {
 		return nil, err
 	}

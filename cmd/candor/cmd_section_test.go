@@ -20,14 +20,7 @@ import (
 func TestGovernedAlertRules(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "candor.yaml")
-	write := func(name, s string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writerIn(t, dir)
 	const first = "alerts:\n  rules:\n    - {name: cfr_red, kind: status, metric: change_failure_rate, statuses: [red]}\n"
 	write("candor.yaml", first)
 	file := write("org.ndjson", smallOrg)

@@ -28,6 +28,7 @@ import (
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/leader"
 	"github.com/candor/candor/internal/ledger"
@@ -113,7 +114,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	if _, _, err := a.retentionPolicy(); err != nil {
 		return err
 	}
-	gates, err := a.cfg.GatePolicies(a.catalog)
+	gates, err := a.gatePolicies()
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 			log.Warn("adding adoption counts", "err", err)
 		}
 	}()
-	go followDefinitions(ctx, a, log)
+	go followDefinitions(ctx, a, a.liveSections(ln.Addr().String(), log), log)
 	// Checked by config.Load; a store that keeps no alerts leaves the routes answering 501.
 	alerts, _, _ := a.alerts(log)
 	impact, err := a.cfg.Impact.Resolve()
@@ -205,14 +206,14 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 // approved by another instance sharing the store.
 var definitionsPoll = 2 * time.Second
 
-// followDefinitions keeps the governed definitions and settings in step
-// with proposals approved elsewhere until ctx ends.
-func followDefinitions(ctx context.Context, a *app, log *slog.Logger) {
+// followDefinitions keeps the governed definitions, settings and
+// configuration sections (gate policies, alert rules, custom views) in
+// step with proposals approved elsewhere until ctx ends: a section
+// approved on another instance is in force here within definitionsPoll.
+func followDefinitions(ctx context.Context, a *app, live *governance.Live, log *slog.Logger) {
 	t := time.NewTicker(definitionsPoll)
 	defer t.Stop()
-	// Gate policies, alert rules and custom views are read at start: a
-	// section approved since is put in force by the next start.
-	started, told := time.Now(), ""
+	told := ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -222,9 +223,13 @@ func followDefinitions(ctx context.Context, a *app, log *slog.Logger) {
 		if err := a.gov.Refresh(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("following definition changes", "err", err)
 		}
-		if changed, err := a.gov.SectionsChanged(ctx, started); err == nil && len(changed) > 0 && strings.Join(changed, ",") != told {
-			told = strings.Join(changed, ",")
-			log.Warn("approved proposals changed configuration sections since this instance started: restart it to put them in force", "sections", changed)
+		// A section that cannot be put in force is told once, not at
+		// every poll; the next poll tries again.
+		if err := syncSections(ctx, live, log); err != nil && ctx.Err() == nil && err.Error() != told {
+			log.Error("approved configuration sections", "err", err)
+			told = err.Error()
+		} else if err == nil {
+			told = ""
 		}
 	}
 }
@@ -335,10 +340,12 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	}
 	// The post-deploy watch judges each production deployment's rollback
 	// trigger; its state is the deployments and outcomes in the store, so
-	// the next leader carries on. (The policies were checked by serve.)
-	if gates, err := a.cfg.GatePolicies(a.catalog); err == nil && gates.Watching() {
+	// the next leader carries on. It runs whether or not the policies in
+	// force watch, since an approved gates section may turn it on. (The
+	// policies were checked by serve.)
+	if gates, err := a.gatePolicies(); err == nil {
 		jobs = append(jobs, func(ctx context.Context) error {
-			(&gate.Watcher{Policies: gates, Docs: a.store, Read: a.engine.Read, Log: log, Notify: watchAlerts}).Run(ctx)
+			(&gate.Watcher{Current: gates, Docs: a.store, Read: a.engine.Read, Log: log, Notify: watchAlerts}).Run(ctx)
 			return nil
 		})
 	}

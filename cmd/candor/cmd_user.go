@@ -83,7 +83,7 @@ func openAuth(ctx context.Context, env *Env, c common) (*authApp, error) {
 
 // authService is access control over the app's store, configured.
 func (a *app) authService() (*auth.Service, error) {
-	g, err := a.cfg.Grants(a.catalog)
+	g, err := a.grants()
 	if err != nil {
 		return nil, err
 	}

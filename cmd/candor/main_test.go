@@ -551,9 +551,18 @@ func (p *proc) stop(t *testing.T) {
 // get asks for url with the API token.
 func get(t *testing.T, url, token string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
+	return request(t, "GET", url, token, nil)
+}
+
+// request calls url with the API token (none: anonymous); a body is JSON.
+func request(t *testing.T, method, url, token string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

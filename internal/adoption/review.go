@@ -117,7 +117,7 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks 
 			rv.Unacknowledged = append(rv.Unacknowledged, red)
 		}
 	}
-	for _, v := range cat.Views {
+	for _, v := range cat.ViewsInForce() {
 		if !opened[ViewSubject(v.ID)] {
 			rv.Views = append(rv.Views, Item{ID: v.ID, Name: v.Name})
 		}

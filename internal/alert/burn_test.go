@@ -164,7 +164,7 @@ func TestRuleSchedules(t *testing.T) {
 	}
 	for _, tk := range ticks {
 		var names []string
-		for _, r := range svc.due(day.Add(tk.at)) {
+		for _, r := range svc.due(day.Add(tk.at), svc.Rules) {
 			names = append(names, r.Name)
 		}
 		if got := strings.Join(names, " "); got != tk.want {
@@ -197,7 +197,7 @@ func TestNotDueAlertsStand(t *testing.T) {
 	svc := &Service{Store: db, Engine: engine.New(db, metrics.DefaultConfig()), Catalog: defaultCatalog(t), Rules: rules, Timing: DefaultTiming,
 		Now: func() time.Time { return now }, last: map[string]time.Time{"daily": now.Add(-time.Hour)}}
 	obs := []Observation{{Rule: "daily", Metric: "arr", Active: true, Summary: "ARR is short"}}
-	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+	if err := svc.update(ctx, now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
 		t.Fatal(err)
 	}
 	state := func() string {
@@ -234,7 +234,7 @@ func TestAfterIngest(t *testing.T) {
 	rules := []Rule{{Name: "rows", Kind: KindQuarantine}, {Name: "stale", Kind: KindStale, Metric: "*"}, {Name: "daily", Kind: KindShortfall, Metric: "arr", Value: 100, every: 24 * time.Hour}}
 	svc := &Service{Store: st, Engine: eng, Catalog: defaultCatalog(t), Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
 	obs := []Observation{{Rule: "daily", Metric: "arr", Active: true, Summary: "ARR is short"}}
-	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+	if err := svc.update(ctx, now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
 		t.Fatal(err)
 	}
 	ingestOne := func(id string) {

@@ -2,24 +2,46 @@ package alert
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 )
 
 // InboxCollection keeps in-app notifications, one document per user and
-// notification; SeenCollection the marks of how far each user has read.
+// notification; SeenCollection each user's marks of how far they have
+// read. Both are keyed by the user (inboxPrefix), so one user's documents
+// are read through the store's key index (store.KeyPrefixReader) without
+// reading anyone else's: a page view counts its reader's unread with one
+// indexed read of their newest mark and one indexed count.
 const (
 	InboxCollection = "alert_inbox"
 	SeenCollection  = "alert_inbox_seen"
 )
 
-// inboxScan bounds the documents read for one user's inbox: the latest
-// this many of every user's.
-const inboxScan = 500
+// Retention pseudonymises the address in each inbox document and read
+// mark past the ledger's period (the keys hold only its digest).
+func init() {
+	spec := ledger.DocSpec{Personal: []string{"user"}, Pseudonymise: []string{"user"}}
+	for _, c := range []string{InboxCollection, SeenCollection} {
+		ledger.RegisterRewrite(c, func(body []byte, pseudonym func(string) string) ([]byte, bool, error) {
+			return ledger.Redact(spec, body, pseudonym)
+		})
+	}
+}
+
+// inboxPrefix starts the keys of a user's inbox documents and read marks:
+// a digest of the lower-cased address, not the address, because a key is
+// never rewritten and retention pseudonymises the address in the bodies.
+func inboxPrefix(user string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(user)))
+	return hex.EncodeToString(h[:16]) + "|"
+}
 
 // InApp stores a notification in each recipient's inbox in the web app
 // (the envelope's addresses: Candor users, chosen by the routes). A
@@ -58,7 +80,7 @@ func (c InApp) Send(ctx context.Context, e Envelope) error {
 		if err != nil {
 			return err
 		}
-		if _, _, err := c.Docs.AppendDocOnce(ctx, InboxCollection, fmt.Sprintf("%d|%s", e.ID, user), body); err != nil {
+		if _, _, err := c.Docs.AppendDocOnce(ctx, InboxCollection, fmt.Sprintf("%s%d", inboxPrefix(user), e.ID), body); err != nil {
 			return err
 		}
 	}
@@ -70,54 +92,90 @@ type seenMark struct {
 	Upto int64  `json:"upto"`
 }
 
+// prefixReader is the store's key index, or an error saying there is none.
+func prefixReader(docs store.DocStore) (store.KeyPrefixReader, error) {
+	r, ok := docs.(store.KeyPrefixReader)
+	if !ok {
+		return nil, fmt.Errorf("in-app notifications need a store that reads documents by key (%T does not)", docs)
+	}
+	return r, nil
+}
+
+// readUpto is the newest document id the user has marked read (0: none).
+func readUpto(ctx context.Context, r store.KeyPrefixReader, user string) (int64, error) {
+	marks, err := r.DocsByKeyPrefix(ctx, SeenCollection, inboxPrefix(user), 0, 1)
+	if err != nil || len(marks) == 0 {
+		return 0, err
+	}
+	var m seenMark
+	if err := json.Unmarshal(marks[0].Body, &m); err != nil {
+		return 0, fmt.Errorf("read mark %d: %w", marks[0].ID, err)
+	}
+	return m.Upto, nil
+}
+
+// Unread counts the user's notifications newer than their last MarkRead.
+func Unread(ctx context.Context, docs store.DocStore, user string) (int, error) {
+	r, err := prefixReader(docs)
+	if err != nil {
+		return 0, err
+	}
+	upto, err := readUpto(ctx, r, user)
+	if err != nil {
+		return 0, err
+	}
+	n, err := r.CountDocsByKeyPrefix(ctx, InboxCollection, inboxPrefix(user), upto)
+	return int(n), err
+}
+
 // Inbox returns the user's in-app notifications, newest first, at most
 // limit, and how many are unread (newer than the user's last MarkRead).
 func Inbox(ctx context.Context, docs store.DocStore, user string, limit int) ([]InboxItem, int, error) {
-	user = strings.ToLower(user)
-	seen, err := docs.Docs(ctx, SeenCollection, inboxScan)
+	r, err := prefixReader(docs)
 	if err != nil {
 		return nil, 0, err
 	}
-	var upto int64
-	for _, d := range seen {
-		var m seenMark
-		if json.Unmarshal(d.Body, &m) == nil && m.User == user {
-			upto = m.Upto
-			break
-		}
-	}
-	all, err := docs.Docs(ctx, InboxCollection, inboxScan)
+	upto, err := readUpto(ctx, r, user)
 	if err != nil {
 		return nil, 0, err
 	}
-	var out []InboxItem
-	unread := 0
-	for _, d := range all {
+	unread, err := r.CountDocsByKeyPrefix(ctx, InboxCollection, inboxPrefix(user), upto)
+	if err != nil || limit <= 0 {
+		return nil, int(unread), err
+	}
+	list, err := r.DocsByKeyPrefix(ctx, InboxCollection, inboxPrefix(user), 0, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]InboxItem, 0, len(list))
+	for _, d := range list {
 		var it InboxItem
-		if err := json.Unmarshal(d.Body, &it); err != nil || it.User != user {
-			continue
+		if err := json.Unmarshal(d.Body, &it); err != nil {
+			return nil, 0, fmt.Errorf("in-app notification %d: %w", d.ID, err)
 		}
 		it.ID, it.Unread = d.ID, d.ID > upto
-		if it.Unread {
-			unread++
-		}
-		if len(out) < limit {
-			out = append(out, it)
-		}
+		out = append(out, it)
 	}
-	return out, unread, nil
+	return out, int(unread), nil
 }
 
-// MarkRead marks the user's notifications up to the newest as read.
+// MarkRead marks the user's notifications up to their newest as read: a
+// mark of their own, which no one else's marks can push out.
 func MarkRead(ctx context.Context, docs store.DocStore, user string) error {
-	all, err := docs.Docs(ctx, InboxCollection, 1)
-	if err != nil || len(all) == 0 {
-		return err
-	}
-	body, err := json.Marshal(seenMark{User: strings.ToLower(user), Upto: all[0].ID})
+	r, err := prefixReader(docs)
 	if err != nil {
 		return err
 	}
-	_, err = docs.AppendDoc(ctx, SeenCollection, body)
+	newest, err := r.DocsByKeyPrefix(ctx, InboxCollection, inboxPrefix(user), 0, 1)
+	if err != nil || len(newest) == 0 {
+		return err
+	}
+	upto := newest[0].ID
+	body, err := json.Marshal(seenMark{User: strings.ToLower(user), Upto: upto})
+	if err != nil {
+		return err
+	}
+	// Keyed by the user and how far: marking the same again stores nothing.
+	_, _, err = docs.AppendDocOnce(ctx, SeenCollection, fmt.Sprintf("%s%020d", inboxPrefix(user), upto), body)
 	return err
 }

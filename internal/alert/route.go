@@ -325,7 +325,7 @@ func (s *Service) Explain(ctx context.Context, metric, scope, rule string) ([]Ro
 		}
 	}
 	var out []RouteAnswer
-	for _, r := range s.Rules {
+	for _, r := range s.RulesInForce() {
 		looks := r.Kind != KindQuarantine && r.appliesTo(m) || r.Kind == KindBurnRate && m.ID == "error_budget_remaining"
 		if rule != "" && r.Name != rule || rule == "" && !looks {
 			continue

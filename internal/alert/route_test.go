@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,7 @@ func TestRoutedNotifications(t *testing.T) {
 	svc := &Service{Store: db, Rules: rules, Timing: DefaultTiming, Router: &rt, Now: func() time.Time { return now },
 		Users: func(context.Context) ([]store.User, error) { return users, nil }, Channels: map[string]Channel{"mail": &counter{}}}
 	obs := []Observation{{Rule: "red", Metric: "arr", Active: true, Summary: "ARR is red"}, {Rule: "red", Metric: "pipeline_coverage", Active: true, Summary: "Pipeline coverage is red"}}
-	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+	if err := svc.update(ctx, now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
 		t.Fatal(err)
 	}
 	due, err := db.DueNotifications(ctx, now, 100)
@@ -168,7 +169,7 @@ func TestAckAndSilenceInLedger(t *testing.T) {
 	rules := []Rule{{Name: "red", Kind: KindStatus}}
 	svc := &Service{Store: db, Ledger: db, Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
 	obs := []Observation{{Rule: "red", Metric: "mttr", Active: true, Summary: "MTTR is red"}}
-	if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+	if err := svc.update(ctx, now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.Ack(ctx, "red|mttr|", "ann@example.com", "rolling back"); err != nil {
@@ -250,5 +251,71 @@ func TestInAppInbox(t *testing.T) {
 	}
 	if _, n, _ := Inbox(ctx, db, "eng@example.com", 10); n != 1 {
 		t.Errorf("%d unread after a new one, want 1", n)
+	}
+}
+
+// countingDocs counts the documents a store hands back.
+type countingDocs struct {
+	*sqlite.DB
+	read int
+}
+
+func (c *countingDocs) Docs(ctx context.Context, collection string, limit int) ([]store.Doc, error) {
+	ds, err := c.DB.Docs(ctx, collection, limit)
+	c.read += len(ds)
+	return ds, err
+}
+
+func (c *countingDocs) DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]store.Doc, error) {
+	ds, err := c.DB.DocsByKeyPrefix(ctx, collection, prefix, after, limit)
+	c.read += len(ds)
+	return ds, err
+}
+
+// TestInboxReadMarkPerUser: a user's read mark is theirs, whatever others
+// mark after it — 501 others marking read (and 501 notifications for
+// them) leave the user's old notification read — and counting the unread
+// reads a document or two, not everyone's.
+func TestInboxReadMarkPerUser(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ch := InApp{Docs: db}
+	msg := Message{Group: "r", At: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), Firing: []Alert{{Observation: Observation{Summary: "MTTR is red"}}}}
+	if err := ch.Send(ctx, Envelope{ID: 1, To: []string{"ann@example.com"}, Message: msg}); err != nil {
+		t.Fatal(err)
+	}
+	if err := MarkRead(ctx, db, "ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 501 {
+		who := fmt.Sprintf("user%d@example.com", i)
+		if err := ch.Send(ctx, Envelope{ID: int64(2 + i), To: []string{who}, Message: msg}); err != nil {
+			t.Fatal(err)
+		}
+		if err := MarkRead(ctx, db, who); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &countingDocs{DB: db}
+	n, err := Unread(ctx, c, "Ann@example.com")
+	if err != nil || n != 0 {
+		t.Errorf("ann's unread after 501 others marked read: %d (%v), want 0", n, err)
+	}
+	if c.read > 2 {
+		t.Errorf("counting one user's unread read %d documents", c.read)
+	}
+	items, n, err := Inbox(ctx, c, "ann@example.com", 10)
+	if err != nil || n != 0 || len(items) != 1 || items[0].Unread {
+		t.Errorf("ann's inbox: %+v, %d unread (%v)", items, n, err)
+	}
+	if err := ch.Send(ctx, Envelope{ID: 999, To: []string{"ann@example.com"}, Message: msg}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Unread(ctx, db, "ann@example.com"); err != nil || n != 1 {
+		t.Errorf("ann's unread after a new one: %d (%v), want 1", n, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -55,6 +56,9 @@ type Service struct {
 	// leaves those rules unevaluated.
 	Docs store.DocStore
 
+	// live, once SetRules put a rule set in force, replaces Rules.
+	live atomic.Pointer[[]Rule]
+
 	mu sync.Mutex // one evaluation or escalation at a time
 	// last is when each rule was last evaluated by this process: a rule is
 	// due once per slot of its `every` (see due).
@@ -70,14 +74,14 @@ type Service struct {
 // `every` (a daily rule at the first after midnight UTC). Escalation rules
 // are always "due": the watcher raises them, Step holds them. A restarted
 // or newly elected leader evaluates every rule once.
-func (s *Service) due(now time.Time) []Rule {
+func (s *Service) due(now time.Time, all []Rule) []Rule {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last == nil {
 		s.last = map[string]time.Time{}
 	}
 	var out []Rule
-	for _, r := range s.Rules {
+	for _, r := range all {
 		every := max(r.every, time.Second)
 		if last, ok := s.last[r.Name]; r.Kind == KindEscalation || !ok || !now.Truncate(every).Equal(last.Truncate(every)) {
 			out = append(out, r)
@@ -85,6 +89,25 @@ func (s *Service) due(now time.Time) []Rule {
 		}
 	}
 	return out
+}
+
+// SetRules puts another rule set in force (an alerts.rules section
+// approved while the server runs). Each evaluation, escalation or watch
+// outcome takes the rules in force once, at its start, and uses them
+// whole; a new rule is due at the next evaluation, and the alerts of a
+// rule no longer in force resolve there.
+func (s *Service) SetRules(rules []Rule) {
+	rules = slices.Clone(rules)
+	s.live.Store(&rules)
+}
+
+// RulesInForce returns the rules in force: those SetRules put in force
+// last, or Rules. Read them; do not modify them.
+func (s *Service) RulesInForce() []Rule {
+	if p := s.live.Load(); p != nil {
+		return *p
+	}
+	return s.Rules
 }
 
 func (s *Service) now() time.Time {
@@ -158,7 +181,7 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 	case d <= 0:
 		return x, domain.InvalidParam("for", "a silence needs a positive duration, not %v", d)
 	}
-	if x.Rule != "" && !slices.ContainsFunc(s.Rules, func(r Rule) bool { return r.Name == x.Rule }) {
+	if x.Rule != "" && !slices.ContainsFunc(s.RulesInForce(), func(r Rule) bool { return r.Name == x.Rule }) {
 		return x, domain.InvalidParam("rule", "unknown rule %q", x.Rule)
 	}
 	now := s.now()
@@ -178,7 +201,8 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 // stores the notifications due, then sends what is due.
 func (s *Service) Evaluate(ctx context.Context, opt scorecard.Options) error {
 	now := s.now()
-	return s.evaluate(ctx, opt, now, s.due(now))
+	all := s.RulesInForce()
+	return s.evaluate(ctx, opt, now, all, s.due(now, all))
 }
 
 // OnIngest are the rule kinds evaluated again after an ingest, whatever
@@ -206,7 +230,8 @@ func (s *Service) AfterIngest(ctx context.Context, opt func(ctx context.Context,
 		return false, nil
 	}
 	var rules []Rule
-	for _, r := range s.Rules {
+	all := s.RulesInForce()
+	for _, r := range all {
 		if slices.Contains(OnIngest, r.Kind) {
 			rules = append(rules, r)
 		}
@@ -221,10 +246,11 @@ func (s *Service) AfterIngest(ctx context.Context, opt func(ctx context.Context,
 			return false, err
 		}
 	}
-	return true, s.evaluate(ctx, o, now, rules)
+	return true, s.evaluate(ctx, o, now, all, rules)
 }
 
-func (s *Service) evaluate(ctx context.Context, opt scorecard.Options, now time.Time, rules []Rule) error {
+// evaluate observes rules, those due of all (the rules in force).
+func (s *Service) evaluate(ctx context.Context, opt scorecard.Options, now time.Time, all, rules []Rule) error {
 	opt.AsOf = now
 	if s.Engine != nil {
 		s.mu.Lock()
@@ -245,19 +271,19 @@ func (s *Service) evaluate(ctx context.Context, opt scorecard.Options, now time.
 		}
 		obs = append(obs, ReconcileObservations(s.Catalog, rules, results)...)
 	}
-	if err := s.update(ctx, now, func(prev []Alert) ([]Alert, []string) {
+	if err := s.update(ctx, now, all, func(prev []Alert) ([]Alert, []string) {
 		// Alerts of rules not due this time stand as they are; those of
 		// rules no longer configured go through Step and resolve.
 		var stepped, held []Alert
 		for _, a := range prev {
-			if slices.ContainsFunc(s.Rules, func(r Rule) bool { return r.Name == a.Rule }) &&
+			if slices.ContainsFunc(all, func(r Rule) bool { return r.Name == a.Rule }) &&
 				!slices.ContainsFunc(rules, func(r Rule) bool { return r.Name == a.Rule }) {
 				held = append(held, a)
 			} else {
 				stepped = append(stepped, a)
 			}
 		}
-		next, drop := Step(stepped, obs, s.Rules, now, cmp.Or(s.Keep, 7*24*time.Hour))
+		next, drop := Step(stepped, obs, all, now, cmp.Or(s.Keep, 7*24*time.Hour))
 		next = append(next, held...)
 		slices.SortFunc(next, func(a, b Alert) int { return cmp.Compare(a.Key, b.Key) })
 		return next, drop
@@ -272,8 +298,9 @@ func (s *Service) evaluate(ctx context.Context, opt scorecard.Options, now time.
 // at the metric fires an alert for it, told like any other.
 func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 	now := s.now()
+	all := s.RulesInForce()
 	var obs []Observation
-	for _, r := range s.Rules {
+	for _, r := range all {
 		if r.Kind != KindEscalation || (r.Metric != "*" && r.Metric != e.Metric) {
 			continue
 		}
@@ -284,17 +311,17 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 		obs = append(obs, Observation{Rule: r.Name, Metric: e.Metric, Scope: e.Scope, Active: true, Status: string(e.Status),
 			Owner: e.Owner, Severity: r.Severity, Summary: summary})
 	}
-	return s.raise(ctx, now, obs)
+	return s.raise(ctx, now, all, obs)
 }
 
 // raise fires the observations' alerts at once (they are raised, not
 // observed at each evaluation) and, for an inactive one, resolves its
 // firing alert; then it sends what is due.
-func (s *Service) raise(ctx context.Context, now time.Time, obs []Observation) error {
+func (s *Service) raise(ctx context.Context, now time.Time, all []Rule, obs []Observation) error {
 	if len(obs) == 0 {
 		return nil
 	}
-	if err := s.update(ctx, now, func(prev []Alert) ([]Alert, []string) {
+	if err := s.update(ctx, now, all, func(prev []Alert) ([]Alert, []string) {
 		next := slices.Clone(prev)
 		for _, o := range obs {
 			i := slices.IndexFunc(next, func(a Alert) bool { return a.Key == o.Key() })
@@ -334,7 +361,8 @@ type RollbackWatch struct {
 // passed.
 func (s *Service) NotifyWatch(ctx context.Context, w RollbackWatch) error {
 	var obs []Observation
-	for _, r := range s.Rules {
+	all := s.RulesInForce()
+	for _, r := range all {
 		if r.Kind != KindRollbackWatch {
 			continue
 		}
@@ -342,12 +370,13 @@ func (s *Service) NotifyWatch(ctx context.Context, w RollbackWatch) error {
 			Summary: fmt.Sprintf("post-deploy watch of %s (%s): %s — %s", w.Deployment, w.Service, w.Outcome, w.Reason)}
 		obs = append(obs, o)
 	}
-	return s.raise(ctx, s.now(), obs)
+	return s.raise(ctx, s.now(), all, obs)
 }
 
-// update reads the alerts, applies step, plans the notifications and
-// stores the alerts with the notifications in one transaction.
-func (s *Service) update(ctx context.Context, now time.Time, step func([]Alert) ([]Alert, []string)) error {
+// update reads the alerts, applies step, plans the notifications (each
+// told as its rule among all says) and stores the alerts with the
+// notifications in one transaction.
+func (s *Service) update(ctx context.Context, now time.Time, all []Rule, step func([]Alert) ([]Alert, []string)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	silences, err := s.Store.Silences(ctx)
@@ -368,10 +397,10 @@ func (s *Service) update(ctx context.Context, now time.Time, step func([]Alert) 
 		}
 	}
 	for _, m := range msgs {
-		i := slices.IndexFunc(s.Rules, func(r Rule) bool { return r.Name == m.Group })
+		i := slices.IndexFunc(all, func(r Rule) bool { return r.Name == m.Group })
 		var r Rule
 		if i >= 0 {
-			r = s.Rules[i]
+			r = all[i]
 		}
 		for _, p := range s.split(m, r, users) {
 			// One per group, channel, recipients and group_interval slot: a

@@ -76,7 +76,7 @@ func TestOutboxRetriesAndResumesAfterRestart(t *testing.T) {
 				switch {
 				case a == "queue":
 					obs := []Observation{{Rule: "r", Metric: "m", Active: true, Summary: "m is red"}}
-					if err := svc.update(ctx, now, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, svc.Rules, now, time.Hour) }); err != nil {
+					if err := svc.update(ctx, now, svc.Rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, svc.Rules, now, time.Hour) }); err != nil {
 						t.Fatal(err)
 					}
 				case a == "restart":

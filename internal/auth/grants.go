@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/goccy/go-yaml"
 
@@ -114,8 +115,13 @@ func BuiltinRoles() ([]Role, error) {
 }
 
 // Grants answers what a principal may do and see. It is built once from the
-// roles and the catalog, and safe for concurrent use.
+// roles and the catalog, and safe for concurrent use. Replace puts other
+// grants in force in it (an approved views section grants its roles the
+// view), so whoever holds it — the access service, the alert router, the
+// reports — answers from them.
 type Grants struct {
+	// next, once set by Replace, answers instead.
+	next  atomic.Pointer[Grants]
 	roles []Role
 	byID  map[string]*Access
 	cat   *catalog.Catalog
@@ -236,7 +242,7 @@ func (g *Grants) compile(r Role) (*Access, []error) {
 		}
 		a.metrics[id] = true
 	}
-	for _, v := range g.cat.Views {
+	for _, v := range g.cat.ViewsInForce() {
 		if a.allViews || a.views[v.ID] {
 			for _, id := range v.Metrics {
 				a.metrics[id] = true
@@ -257,8 +263,9 @@ func permissionNames() string {
 }
 
 func (g *Grants) viewIDs() []string {
-	ids := make([]string, len(g.cat.Views))
-	for i, v := range g.cat.Views {
+	views := g.cat.ViewsInForce()
+	ids := make([]string, len(views))
+	for i, v := range views {
 		ids[i] = v.ID
 	}
 	return ids
@@ -272,11 +279,24 @@ func (g *Grants) pillarIDs() []string {
 	return ids
 }
 
+// Replace puts other grants in force in g, whole: each later question is
+// answered from them.
+func (g *Grants) Replace(other *Grants) { g.next.Store(other.inForce()) }
+
+// inForce is the grants that answer for g.
+func (g *Grants) inForce() *Grants {
+	if n := g.next.Load(); n != nil {
+		return n
+	}
+	return g
+}
+
 // Roles returns the roles in their file's order, overrides applied.
-func (g *Grants) Roles() []Role { return slices.Clone(g.roles) }
+func (g *Grants) Roles() []Role { return slices.Clone(g.inForce().roles) }
 
 // RoleIDs returns the role ids in their file's order.
 func (g *Grants) RoleIDs() []string {
+	g = g.inForce()
 	ids := make([]string, len(g.roles))
 	for i, r := range g.roles {
 		ids[i] = r.ID
@@ -301,6 +321,7 @@ func (g *Grants) CheckRoles(roles []string) ([]string, error) {
 	if len(roles) == 0 {
 		return nil, errors.New("at least one role is required")
 	}
+	g = g.inForce()
 	var out []string
 	for _, r := range roles {
 		if _, ok := g.byID[r]; !ok {
@@ -316,6 +337,7 @@ func (g *Grants) CheckRoles(roles []string) ([]string, error) {
 // Access returns the union of the roles' grants. Unknown role names (a
 // role stored by a newer version) grant nothing.
 func (g *Grants) Access(roles []string) Access {
+	g = g.inForce()
 	u := Access{perms: map[Permission]bool{}, pillars: map[string]bool{}, metrics: map[string]bool{}, views: map[string]bool{}, g: g}
 	for _, id := range roles {
 		a, ok := g.byID[id]

@@ -195,6 +195,9 @@ type View struct {
 	Breakdowns  map[string]string `yaml:"breakdowns"`
 	// Sections are panels shown beside the metrics' cards (ViewSections).
 	Sections []string `yaml:"sections"`
+
+	// custom marks an organisation's own view (AddViews), which another list of them replaces.
+	custom bool
 }
 
 // ViewSections are the panels a role view may show beside its metrics' cards, for what no single
@@ -249,15 +252,16 @@ func (c *Catalog) PillarMetrics(pillarID string) []*Metric {
 	return out
 }
 
-// View returns the role view with the given id; the pointer aliases c.Views.
+// View returns the role view in force with the given id; the pointer aliases ViewsInForce's.
 //
 // People type roles as they say them: the id or the name, in any case,
 // with spaces or hyphens for underscores ("CEO", "VP Sales", "vp-sales").
 func (c *Catalog) View(id string) (*View, bool) {
 	want := roleKey(id)
-	for i := range c.Views {
-		if roleKey(c.Views[i].ID) == want || roleKey(c.Views[i].Name) == want {
-			return &c.Views[i], true
+	views := c.ViewsInForce()
+	for i := range views {
+		if roleKey(views[i].ID) == want || roleKey(views[i].Name) == want {
+			return &views[i], true
 		}
 	}
 	return nil, false

@@ -11,19 +11,31 @@ import (
 // offer, known sections) and its id may be neither a built-in view's nor another's. Errors are
 // *FieldErrors on "views[i]…"; with the configuration file's name and bytes (data may be nil)
 // they also name the file and the line.
+//
+// The views given replace any the organisation's views c already holds (in force in a governed
+// catalog): an approved views section is the whole list, and its views may keep their ids.
 func (c *Catalog) AddViews(views []View, file string, data []byte) (*Catalog, error) {
 	out := c.clone()
+	out.Views = out.Views[:0]
+	for _, v := range c.ViewsInForce() {
+		if !v.custom {
+			out.Views = append(out.Views, v.clone())
+		}
+	}
+	builtIn := &Catalog{Views: slices.Clone(out.Views)}
 	var errs []*FieldError
 	seen := map[string]int{}
 	for i, v := range views {
 		p := problem{kind: "view", id: v.ID, list: "views", pos: i + 1, errs: &errs}
-		if _, builtIn := c.View(v.ID); builtIn && v.ID != "" {
+		if _, ok := builtIn.View(v.ID); ok && v.ID != "" {
 			p.add("id", "%q is a built-in view; choose another id", v.ID)
 		} else {
 			checkID(p, v.ID, seen, i)
 		}
 		out.checkView(p, v)
-		out.Views = append(out.Views, v.clone())
+		v = v.clone()
+		v.custom = true
+		out.Views = append(out.Views, v)
 	}
 	if len(errs) == 0 {
 		return out, nil

@@ -40,8 +40,12 @@ type Change struct {
 	Ref string
 }
 
-// governed holds a catalog's history, shared by its copies.
-type governed struct{ cur atomic.Pointer[history] }
+// governed holds a catalog's history, shared by its copies, and the role views in force once an
+// approved section replaced them (SetViews; nil: the catalog's Views).
+type governed struct {
+	cur   atomic.Pointer[history]
+	views atomic.Pointer[[]View]
+}
 
 // history is each metric's versions, oldest first: the built-in definition, then one per change,
 // and the changes that made them, in order.
@@ -214,6 +218,33 @@ func (c *Catalog) At(t time.Time) *Catalog {
 		out.Metrics[i] = *c.Metrics[i].At(t)
 	}
 	return out
+}
+
+// SetViews puts another list of role views (the built-in ones and the organisation's, as
+// AddViews makes it) in force in a governed catalog and every copy of it: an approved views
+// section, while the server runs. The list is replaced whole, so a reader of ViewsInForce or View
+// sees the old list or the new one, never a mix.
+func (c *Catalog) SetViews(views []View) error {
+	if c.gov == nil {
+		return errors.New("catalog: SetViews on a catalog that is not governed (see Governed)")
+	}
+	out := make([]View, len(views))
+	for i, v := range views {
+		out[i] = v.clone()
+	}
+	c.gov.views.Store(&out)
+	return nil
+}
+
+// ViewsInForce returns the role views in force: those SetViews put in force last, or the catalog's
+// Views. The result is shared: read it, do not modify it.
+func (c *Catalog) ViewsInForce() []View {
+	if c.gov != nil {
+		if p := c.gov.views.Load(); p != nil {
+			return *p
+		}
+	}
+	return c.Views
 }
 
 // MetricAt returns the metric's version in force at t.

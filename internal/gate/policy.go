@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"cel.dev/cel-go/cel"
@@ -511,3 +512,22 @@ func (p *Policies) Describe() []string {
 	}
 	return out
 }
+
+// Current holds the policies in force: a gate policies section approved
+// while the server runs replaces them whole (Set), so an evaluation that
+// took them with Get uses the old policies or the new ones, never a mix.
+// Safe for concurrent use.
+type Current struct{ p atomic.Pointer[Policies] }
+
+// NewCurrent holds p.
+func NewCurrent(p *Policies) *Current {
+	c := &Current{}
+	c.p.Store(p)
+	return c
+}
+
+// Get returns the policies in force (nil when none was set).
+func (c *Current) Get() *Policies { return c.p.Load() }
+
+// Set puts p in force.
+func (c *Current) Set(p *Policies) { c.p.Store(p) }

@@ -286,6 +286,9 @@ type PromPoint struct {
 // on the leader.
 type Watcher struct {
 	Policies *Policies
+	// Current, when set, gives the policies in force at each pass instead
+	// of Policies (a section approved while the server runs).
+	Current *Current
 	// Docs keeps the outcomes; incidents are written to it as records.
 	Docs store.Store
 	// Read runs fn with the dataset under the engine's read lock.
@@ -347,7 +350,14 @@ type due struct {
 // lookback, whose period has ended — or that already fails before its
 // end, since a rollback should not wait for the period to run out.
 func (w *Watcher) Once(ctx context.Context) ([]Watch, error) {
-	wp := w.Policies.watch
+	p := w.Policies
+	if w.Current != nil {
+		p = w.Current.Get()
+	}
+	if !p.Watching() {
+		return nil, nil
+	}
+	wp := p.watch
 	now := w.now().UTC()
 	var list []due
 	err := w.Read(ctx, func(ds *metrics.Dataset) error {

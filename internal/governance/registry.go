@@ -39,6 +39,9 @@ type Registry struct {
 	// replaced by those in force.
 	Config config.Config
 	Now    func() time.Time
+	// Decided, when set, is called after each decision is stored: a
+	// server puts an approved section in force then (Live.Sync).
+	Decided func(ctx context.Context)
 
 	mu     sync.Mutex // one decision at a time in this process
 	loadMu sync.Mutex
@@ -503,6 +506,14 @@ func CheckDecider(roles []string) error {
 // red now, or when proposed, needs two approvers; the approval that
 // completes a proposal puts it in force at once.
 func (r *Registry) Decide(ctx context.Context, id int64, decision, reason, by string) (*View, error) {
+	v, err := r.decide(ctx, id, decision, reason, by)
+	if err == nil && r.Decided != nil {
+		r.Decided(ctx)
+	}
+	return v, err
+}
+
+func (r *Registry) decide(ctx context.Context, id int64, decision, reason, by string) (*View, error) {
 	reason, err := checkReason(reason)
 	if err != nil {
 		return nil, err

@@ -22,7 +22,8 @@ import (
 // gives another value is refused, and a value changes only through a
 // proposal an executive other than the proposer approves. The values in
 // force are put into the configuration at start (Configure), so every
-// command and server uses them.
+// command and server uses them, and into a running server when approved
+// (Live).
 
 // SectionChangedError refuses a start whose configuration changes governed
 // sections.
@@ -97,20 +98,8 @@ func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial) 
 // put in force, each checked against the catalog as the configuration is
 // (an error names the proposal and its line).
 func (r *Registry) Configure(ctx context.Context, cfg config.Config) (config.Config, error) {
-	st, err := r.State(ctx)
-	if err != nil {
-		return cfg, err
-	}
-	for _, s := range config.Sections {
-		p := st.SectionAt(s.Name, r.now())
-		if p == nil || p.FromConfig {
-			continue
-		}
-		if cfg, err = cfg.WithSection(s.Name, p.label(), []byte(p.Source), r.Catalog); err != nil {
-			return cfg, fmt.Errorf("section %s in force: %w", s.Name, err)
-		}
-	}
-	return cfg, nil
+	cfg, _, err := r.ConfigureSections(ctx, cfg)
+	return cfg, err
 }
 
 // label names a section proposal in its errors: "proposal 12 (rules.yaml)".
@@ -234,6 +223,9 @@ type SectionVersion struct {
 	By        string          `json:"by"`
 	Reason    string          `json:"reason"`
 	Approvals []Decision      `json:"approvals,omitempty"`
+	// InForce are the times running servers put the value in force
+	// (without a restart), each server's, oldest first.
+	InForce []InForce `json:"in_force,omitempty"`
 }
 
 // SectionHistory is a section's values, oldest first, and every proposal
@@ -253,7 +245,19 @@ func (r *Registry) SectionHistory(ctx context.Context, name string) (*SectionHis
 	if err != nil {
 		return nil, err
 	}
-	return st.SectionHistory(name), nil
+	h := st.SectionHistory(name)
+	times, err := inForceTimes(ctx, r.Docs, name)
+	if err != nil {
+		return nil, err
+	}
+	for i := range h.Versions {
+		id := h.Versions[i].Proposal
+		if id == 0 && st.Sections[name] != nil {
+			id = st.Sections[name].ID
+		}
+		h.Versions[i].InForce = times[id]
+	}
+	return h, nil
 }
 
 // SectionHistory is a section's history in this state (evidence packs
@@ -277,23 +281,6 @@ func (st *State) SectionHistory(name string) *SectionHistory {
 		}
 	}
 	return h
-}
-
-// SectionsChanged names the sections whose value in force now differs from
-// the one in force at since: a server puts them in force at its next
-// start, and says so.
-func (r *Registry) SectionsChanged(ctx context.Context, since time.Time) ([]string, error) {
-	st, err := r.State(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range config.Sections {
-		if idOf(st.SectionAt(s.Name, since)) != idOf(st.SectionAt(s.Name, r.now())) {
-			out = append(out, s.Name)
-		}
-	}
-	return out, nil
 }
 
 func idOf(p *Proposal) int64 {

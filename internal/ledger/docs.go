@@ -196,3 +196,35 @@ func Redact(spec DocSpec, body []byte, pseudonym func(string) string) (out []byt
 	out, err = json.Marshal(doc)
 	return out, true, err
 }
+
+// Rewrite rewrites a document's personal data for retention: identifiers
+// get pseudonym(value), the rest is erased; changed is false when nothing
+// was left to rewrite.
+type Rewrite func(body []byte, pseudonym func(string) string) (out []byte, changed bool, err error)
+
+var rewrites = map[string]Rewrite{}
+
+// RegisterRewrite says how retention rewrites the personal data of a
+// collection the ledger does not chain field by field — not at all (the
+// in-app inboxes) or by its digest (the report archive, whose entry then
+// names the body as archived). Call it from an init function.
+func RegisterRewrite(collection string, f Rewrite) {
+	docsMu.Lock()
+	defer docsMu.Unlock()
+	rewrites[collection] = f
+}
+
+// Rewrites returns every collection's retention rewrite: those
+// RegisterRewrite added, and Redact per spec for the Redactable ones.
+func Rewrites() map[string]Rewrite {
+	out := map[string]Rewrite{}
+	for c, spec := range Redactable() {
+		out[c] = func(body []byte, pseudonym func(string) string) ([]byte, bool, error) {
+			return Redact(spec, body, pseudonym)
+		}
+	}
+	docsMu.RLock()
+	defer docsMu.RUnlock()
+	maps.Copy(out, rewrites)
+	return out
+}

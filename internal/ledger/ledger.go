@@ -79,6 +79,9 @@ const (
 	// TypeRollbackWatch is a post-deploy watch's outcome (package gate).
 	TypeGateApproval  = "gate_approval"
 	TypeRollbackWatch = "rollback_watch"
+	// TypeSectionInForce is an approved governed section put in force in
+	// a running server (package governance).
+	TypeSectionInForce = "section_in_force"
 )
 
 // Types lists every entry type.
@@ -89,6 +92,7 @@ var Types = []string{
 	TypeAnnotation,
 	TypeAlertAck, TypeAlertSilence,
 	TypeGateApproval, TypeRollbackWatch,
+	TypeSectionInForce,
 }
 
 // Entry builds a store entry of type typ from data and personal, each

@@ -1010,6 +1010,29 @@ func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, b
 	return d, true, nil
 }
 
+// DocsByKeyPrefix implements store.KeyPrefixReader. Keys are in the "C"
+// collation, so the range is the prefix's byte for byte.
+func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]store.Doc, error) {
+	var lim *int // LIMIT NULL is no limit
+	if limit > 0 {
+		lim = &limit
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, created_at, key, body FROM docs
+		WHERE collection = $1 AND key >= $2 AND ($3 = '' OR key < $3) AND id > $4 ORDER BY id DESC LIMIT $5`, collection, prefix, store.PrefixEnd(prefix), after, lim)
+	if err != nil {
+		return nil, err
+	}
+	return scanDocs(rows, collection)
+}
+
+// CountDocsByKeyPrefix implements store.KeyPrefixReader.
+func (s *DB) CountDocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM docs WHERE collection = $1 AND key >= $2 AND ($3 = '' OR key < $3) AND id > $4`,
+		collection, prefix, store.PrefixEnd(prefix), after).Scan(&n)
+	return n, err
+}
+
 func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Doc, error) {
 	var lim *int // LIMIT NULL is no limit
 	if limit > 0 {
@@ -1019,6 +1042,11 @@ func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Do
 	if err != nil {
 		return nil, err
 	}
+	return scanDocs(rows, collection)
+}
+
+// scanDocs reads rows of id, created_at, key and body, which it closes.
+func scanDocs(rows pgx.Rows, collection string) ([]store.Doc, error) {
 	defer rows.Close()
 	out := []store.Doc{}
 	for rows.Next() {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -73,6 +74,61 @@ type Send struct {
 func init() {
 	ledger.RegisterDocs(Collection, ledger.DocSpec{Type: ledger.TypeReport, Digest: true, Summary: summary})
 	ledger.RegisterDocs(SendCollection, ledger.DocSpec{Type: ledger.TypeReportSend, Personal: []string{"to", "by"}})
+	ledger.RegisterRewrite(Collection, redactRecipients)
+}
+
+// redactRecipients rewrites an archived report for retention: each
+// recipient's address becomes its pseudonym — the message's To, the
+// grants that shaped it, every place the address is written in its EML —
+// and so does who made it; the archive keeps what was sent, not to whom.
+// (Its ledger entry names the body as archived, by digest.)
+func redactRecipients(body []byte, pseudonym func(string) string) ([]byte, bool, error) {
+	var r Report
+	if err := json.Unmarshal(body, &r); err != nil {
+		return nil, false, fmt.Errorf("not a report: %w", err)
+	}
+	changed := false
+	if r.By != "" {
+		if p := pseudonym(r.By); p != r.By {
+			r.By, changed = p, true
+		}
+	}
+	for i := range r.Messages {
+		m := &r.Messages[i]
+		if m.To == "" {
+			continue
+		}
+		p := pseudonym(m.To)
+		if p == m.To {
+			continue // a pseudonym already
+		}
+		m.EML = replaceFold(m.EML, m.To, p)
+		m.Grants = string(replaceFold([]byte(m.Grants), m.To, p))
+		m.To, changed = p, true
+	}
+	if !changed {
+		return body, false, nil
+	}
+	out, err := json.Marshal(r)
+	return out, true, err
+}
+
+// replaceFold replaces every occurrence of old in b, in any ASCII case (a
+// header may capitalise an address), with new.
+func replaceFold(b []byte, old, new string) []byte {
+	lower, want := bytes.ToLower(b), bytes.ToLower([]byte(old))
+	if len(lower) != len(b) || len(want) == 0 {
+		return bytes.ReplaceAll(b, []byte(old), []byte(new))
+	}
+	var out []byte
+	for {
+		i := bytes.Index(lower, want)
+		if i < 0 {
+			return append(out, b...)
+		}
+		out = append(append(out, b[:i]...), new...)
+		b, lower = b[i+len(want):], lower[i+len(want):]
+	}
 }
 
 // summary is a report's ledger data beside its digest: never an address

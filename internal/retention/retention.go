@@ -325,16 +325,19 @@ func personPseudonym(key []byte) func(string) string {
 	}
 }
 
-// redactDocs returns the documents of the ledger's chained collections
-// appended before before whose personal fields are still there, rewritten
-// (ledger.Redact). A group of documents (a proposal and its decisions) is
+// redactDocs returns the documents appended before before whose personal
+// fields are still there, rewritten: those of the ledger's chained
+// collections (ledger.Redact), and of the collections that registered a
+// rewrite of their own (ledger.RegisterRewrite: the report archive's
+// recipients, the in-app inboxes and read marks). A group of documents (a proposal and its decisions) is
 // rewritten only once all of it is before before.
 func redactDocs(ctx context.Context, st store.Store, key []byte, before time.Time) ([]store.Doc, error) {
 	pseudonym := personPseudonym(key)
 	specs := ledger.Redactable()
+	rewrites := ledger.Rewrites()
 	late := map[string]bool{}
 	var due []store.Doc
-	for _, coll := range slices.Sorted(maps.Keys(specs)) {
+	for _, coll := range slices.Sorted(maps.Keys(rewrites)) {
 		docs, err := st.Docs(ctx, coll, 0)
 		if err != nil {
 			return nil, err
@@ -354,7 +357,7 @@ func redactDocs(ctx context.Context, st store.Store, key []byte, before time.Tim
 		if spec.Group != nil && late[spec.Group(d)] {
 			continue
 		}
-		body, changed, err := ledger.Redact(spec, d.Body, pseudonym)
+		body, changed, err := rewrites[d.Collection](d.Body, pseudonym)
 		if err != nil {
 			return nil, fmt.Errorf("retention: %s document %d: %w", d.Collection, d.ID, err)
 		}

@@ -104,8 +104,9 @@ func (e *UnknownViewError) Error() string {
 
 // ViewIDs lists the catalog's role views in catalog order.
 func ViewIDs(cat *catalog.Catalog) []string {
-	ids := make([]string, len(cat.Views))
-	for i, v := range cat.Views {
+	views := cat.ViewsInForce()
+	ids := make([]string, len(views))
+	for i, v := range views {
 		ids[i] = v.ID
 	}
 	return ids

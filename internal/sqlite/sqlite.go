@@ -594,6 +594,29 @@ func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, b
 	return d, true, nil
 }
 
+// DocsByKeyPrefix implements store.KeyPrefixReader.
+func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]store.Doc, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	end := store.PrefixEnd(prefix)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, key, body FROM docs
+		WHERE collection = ? AND key >= ? AND (? = '' OR key < ?) AND id > ? ORDER BY id DESC LIMIT ?`, collection, prefix, end, end, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanDocs(rows, collection)
+}
+
+// CountDocsByKeyPrefix implements store.KeyPrefixReader.
+func (s *DB) CountDocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64) (int64, error) {
+	end := store.PrefixEnd(prefix)
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM docs WHERE collection = ? AND key >= ? AND (? = '' OR key < ?) AND id > ?`,
+		collection, prefix, end, end, after).Scan(&n)
+	return n, err
+}
+
 func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Doc, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
@@ -602,6 +625,11 @@ func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Do
 	if err != nil {
 		return nil, err
 	}
+	return scanDocs(rows, collection)
+}
+
+// scanDocs reads rows of id, created_at, key and body, which it closes.
+func scanDocs(rows *sql.Rows, collection string) ([]store.Doc, error) {
 	defer rows.Close()
 	out := []store.Doc{}
 	for rows.Next() {

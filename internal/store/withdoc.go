@@ -94,3 +94,33 @@ func DocKeyArg(docKey string) any {
 	}
 	return docKey
 }
+
+// KeyPrefixReader reads a collection's keyed documents whose key starts
+// with a prefix, through the (collection, key) index: one person's
+// documents among everyone's (an in-app inbox and its read marks keyed
+// by the person), without reading the others'. Both SQL stores implement
+// it.
+type KeyPrefixReader interface {
+	// DocsByKeyPrefix returns the documents of collection whose key
+	// starts with prefix and whose id is above after, newest first, at
+	// most limit (all when limit <= 0).
+	DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]Doc, error)
+	// CountDocsByKeyPrefix counts those documents.
+	CountDocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64) (int64, error)
+}
+
+// PrefixEnd is the least key above every key starting with prefix (keys
+// compare byte for byte), or "" when there is none (a prefix of 0xff
+// bytes, or empty): the range is then open above. Stores read the
+// prefix's keys as key >= prefix AND key < PrefixEnd(prefix), which the
+// (collection, key) index answers.
+func PrefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return ""
+}

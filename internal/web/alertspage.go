@@ -36,7 +36,7 @@ func (s *Server) unreadAlerts(r *http.Request, p auth.Principal) int {
 	if s.Alerts == nil || !ok || p.Kind != auth.KindUser {
 		return 0
 	}
-	_, n, err := alert.Inbox(r.Context(), docs, p.Name, 0)
+	n, err := alert.Unread(r.Context(), docs, p.Name)
 	if err != nil {
 		s.logger(r).Warn("counting in-app notifications", "err", err)
 	}
@@ -182,7 +182,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		}
 		data.Notifications = append(data.Notifications, row)
 	}
-	for _, rl := range svc.Rules {
+	for _, rl := range svc.RulesInForce() {
 		data.Rules = append(data.Rules, rl.Name)
 	}
 	cat := s.Catalog.At(now)

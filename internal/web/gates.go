@@ -25,9 +25,11 @@ func (s *Server) postGateEvaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var res gate.Result
+	// One evaluation, one set of policies, whatever is approved meanwhile.
+	policies := s.Gates.Get()
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var err error
-		res, err = gate.Evaluate(s.Gates, s.Catalog, ds, ds.Seq(), q, s.Now())
+		res, err = gate.Evaluate(policies, s.Catalog, ds, ds.Seq(), q, s.Now())
 		return err
 	})
 	if err == nil {

@@ -28,7 +28,7 @@ policies:
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Gates = p
+		s.Gates = gate.NewCurrent(p)
 		s.Store.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
 		s.Now = func() time.Time { return time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC) }
 	})

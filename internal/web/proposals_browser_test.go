@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +101,41 @@ func TestBrowserProposals(t *testing.T) {
 		t.Errorf("the proposals page scrolls sideways on a phone (%v)", err)
 	}
 	browsertest.Screenshot(ctx, t, "proposals-phone")
+
+	// A configuration section pasted into its form: a bad rule shows the
+	// page again with the check's error naming the line, the text kept.
+	browsertest.SetViewport(ctx, t, browsertest.Laptop)
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(ts.URL+"/proposals#propose-section"),
+		chromedp.WaitVisible(chromedp.CSS("#pc-text")),
+		chromedp.SetValue(chromedp.CSS("#pc-section"), "alerts.rules"),
+		chromedp.SendKeys(chromedp.CSS("#pc-file"), "rules.yaml"),
+		chromedp.SetValue(chromedp.CSS("#pc-text"), "alerts:\n  rules:\n    - name: cfr_red\n      kind: status\n      metric: change_failure_rte\n      statuses: [red]\n"),
+		chromedp.SendKeys(chromedp.CSS("#pc-reason"), "delivery leads want to hear of a red failure rate"),
+		chromedp.Click(chromedp.CSS("#propose-section button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".gov-errors")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	problem, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".gov-errors")))
+	if err != nil || !strings.Contains(problem, "rules.yaml:5") || !strings.Contains(problem, "change_failure_rte") {
+		t.Errorf("the section form's error: %q (%v), want rules.yaml:5 and the unknown metric", problem, err)
+	}
+	// The refused form is answered 400, which the browser logs; nothing else.
+	if errs := slices.DeleteFunc(browsertest.ConsoleErrors(ctx), func(e string) bool { return strings.Contains(e, "status of 400") }); len(errs) > 0 {
+		t.Errorf("the section form reported errors:\n%s", strings.Join(errs, "\n"))
+	}
+	browsertest.Screenshot(ctx, t, "section-form-laptop")
+	if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#propose-section"))); err == nil {
+		browsertest.SaveArtifact(t, "section-form-laptop-form.png", png)
+	}
+	browsertest.SetViewport(ctx, t, browsertest.Phone)
+	overflow, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+	if err != nil || overflow {
+		t.Errorf("the section form scrolls sideways on a phone (%v)", err)
+	}
+	browsertest.Screenshot(ctx, t, "section-form-phone")
+	if png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS("#propose-section"))); err == nil {
+		browsertest.SaveArtifact(t, "section-form-phone-form.png", png)
+	}
 }

@@ -37,6 +37,7 @@ type proposalsPage struct {
 	CanPropose, CanApprove bool
 	Metrics                []metricChoice
 	Settings               []string
+	Sections               []sectionChoice
 	// Done is the outcome of the change just made; Problem why a form was
 	// refused, Failed which (a proposal id, or "propose"), Form its values.
 	Done    string
@@ -48,6 +49,9 @@ type proposalsPage struct {
 }
 
 type metricChoice struct{ ID, Name string }
+
+// sectionChoice is a governed configuration section the form offers.
+type sectionChoice struct{ Name, Help string }
 
 type proposalRow struct {
 	ID        int64
@@ -107,6 +111,9 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 	canDecide := access.Can(auth.DefinitionsApprove) && governance.CheckDecider(auth.PrincipalFrom(r.Context()).Roles) == nil
 	data := proposalsPage{CanPropose: access.Can(auth.DefinitionsPropose), CanApprove: canDecide,
 		Problem: problem, Failed: failed, Form: form, Now: now, Settings: config.GovernedSettings()}
+	for _, sec := range config.Sections {
+		data.Sections = append(data.Sections, sectionChoice{sec.Name, sec.Help})
+	}
 	if key := r.URL.Query().Get("done"); key != "" {
 		if d, ok := s.flashes.take(flashOwner(auth.PrincipalFrom(r.Context())), key, now); ok {
 			data.Done = d.Message
@@ -261,7 +268,7 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 }
 
 // proposeForm serves POST /proposals: a metric's changes from the form's
-// fields (only those filled in), or a setting's value.
+// fields (only those filled in), a setting's value, or a section's text.
 func (s *Server) proposeForm(w http.ResponseWriter, r *http.Request) {
 	if !s.readForm(w, r) {
 		return
@@ -281,7 +288,16 @@ func (s *Server) proposeForm(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.formRefused(w, r, "propose", err, f)
+		failed := "propose"
+		if f.Get("kind") == "section" {
+			failed = "section"
+			// The text pasted is the API's value: say the check, not the name.
+			var de *domain.Error
+			if errors.As(err, &de) && de.Param == "value" {
+				err = &domain.Error{Code: de.Code, Param: "text", Message: strings.TrimPrefix(de.Message, "value: "), Err: de.Err}
+			}
+		}
+		s.formRefused(w, r, failed, err, f)
 		return
 	}
 	msg := fmt.Sprintf("Proposal %d recorded; it needs %d approval%s by an executive other than you.", v.ID, v.Needed, plural1(v.Needed))
@@ -298,6 +314,18 @@ func plural1(n int) string {
 // proposalInput reads the propose form.
 func proposalInput(f url.Values) (governance.Input, error) {
 	in := governance.Input{Reason: f.Get("reason")}
+	if f.Get("kind") == "section" {
+		// The text pasted is checked as `candor catalog propose --section
+		// --file` checks its file: errors name the line, under the name
+		// given (or "the proposal").
+		in.Section, in.File = strings.TrimSpace(f.Get("section")), strings.TrimSpace(f.Get("file"))
+		text := strings.ReplaceAll(f.Get("text"), "\r\n", "\n")
+		if strings.TrimSpace(text) == "" {
+			return in, domain.InvalidParam("text", "paste the section as the configuration file writes it")
+		}
+		in.Value, _ = json.Marshal(text)
+		return in, nil
+	}
 	if f.Get("kind") == "setting" {
 		in.Setting = strings.TrimSpace(f.Get("setting"))
 		v := strings.TrimSpace(f.Get("value"))

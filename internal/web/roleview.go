@@ -189,7 +189,7 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 // show, formatted, with every link carrying q.
 func (s *Server) newRoleViewPage(v *catalog.View, vr *scorecard.ViewResult, q Query, access auth.Access, anns []catalog.Annotation) roleViewPage {
 	p := roleViewPage{View: vr, Status: statusView(vr.Status), ScorecardURL: q.URL("/")}
-	for _, cv := range s.Catalog.Views {
+	for _, cv := range s.Catalog.ViewsInForce() {
 		if access.CanSeeView(cv.ID) {
 			p.Switcher = append(p.Switcher, NavItem{Label: cv.Name, Href: q.URL("/views/" + cv.ID), Current: cv.ID == v.ID})
 		}

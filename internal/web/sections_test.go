@@ -3,10 +3,13 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/governance"
 )
 
 // TestSectionProposalAPI: a governed section (the alert rules) is proposed
@@ -62,5 +65,71 @@ func TestSectionProposalAPI(t *testing.T) {
 	}
 	if status, _, _ := e.do(t, "GET", "/api/v1/sections/metrics/history", "", map[string]string{"Authorization": bob}); status != 404 {
 		t.Errorf("an unknown section: %d", status)
+	}
+}
+
+// TestSectionProposalForm: the proposals page offers those who may
+// propose a form for a section's text; a text the configuration's checks
+// refuse shows the page again (400) with the error naming the line, the
+// text kept; a good one is recorded as a section proposal; without the
+// CSRF token nothing is, and a role that may not propose gets no form
+// and 403.
+func TestSectionProposalForm(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "sue@example.com", "support")
+	ann, sue := signIn(t, e.srv.Auth, "ann@example.com"), signIn(t, e.srv.Auth, "sue@example.com")
+	page := func(l auth.Login, method, path string, form url.Values, csrf bool) (int, string) {
+		t.Helper()
+		cl := caller{cookie: l.Secret}
+		if csrf {
+			cl.csrf = l.Principal.CSRFToken()
+		}
+		ctype := ""
+		if form != nil {
+			ctype = formType
+		}
+		status, body, _ := e.call(t, method, path, form.Encode(), ctype, cl)
+		return status, string(body)
+	}
+	if _, body := page(ann, "GET", "/proposals", nil, true); !strings.Contains(body, `id="propose-section"`) || !strings.Contains(body, "alerts.rules") {
+		t.Fatalf("the page offers an executive no section form")
+	}
+	bad := "alerts:\n  rules:\n    - name: nope\n      kind: status\n      metric: no_such_metric\n"
+	form := url.Values{"kind": {"section"}, "section": {"alerts.rules"}, "file": {"rules.yaml"}, "text": {bad}, "reason": {"more alerts"}}
+	status, body := page(ann, "POST", "/proposals", form, true)
+	if status != 400 || !strings.Contains(body, "rules.yaml:5") || !strings.Contains(body, "no_such_metric") ||
+		!strings.Contains(body, "metric: no_such_metric\n</textarea>") {
+		t.Errorf("a bad rule through the form: %d, want 400 naming rules.yaml:5 and keeping the text\n%s", status, body)
+	}
+	if n := strings.Count(body, `value="more alerts"`); n != 1 {
+		t.Errorf("the refused section's reason is in %d fields, want its own form's only", n)
+	}
+	form.Set("text", "alerts:\n  rules:\n    - {name: mttr_red, kind: status, metric: mttr, statuses: [red]}\n")
+	if status, _ = page(ann, "POST", "/proposals", form, false); status != 403 {
+		t.Errorf("the form without its CSRF token: %d, want 403", status)
+	}
+	if status, _ = page(sue, "POST", "/proposals", form, true); status != 403 {
+		t.Errorf("support proposing a section: %d, want 403", status)
+	}
+	if _, body = page(sue, "GET", "/proposals", nil, true); strings.Contains(body, `id="propose-section"`) {
+		t.Errorf("support is offered the section form")
+	}
+	sections := func() []governance.View {
+		t.Helper()
+		list, err := e.srv.Governance.List(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.DeleteFunc(list, func(v governance.View) bool { return v.Section == "" })
+	}
+	if list := sections(); len(list) != 0 {
+		t.Fatalf("refused forms recorded section proposals: %+v", list)
+	}
+	if status, _ = page(ann, "POST", "/proposals", form, true); status != 303 {
+		t.Fatalf("a good section through the form: %d", status)
+	}
+	if list := sections(); len(list) != 1 || list[0].Section != "alerts.rules" || list[0].File != "rules.yaml" || !strings.Contains(list[0].Source, "mttr_red") {
+		t.Errorf("the recorded proposal: %+v", list)
 	}
 }

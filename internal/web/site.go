@@ -264,7 +264,7 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 		}
 		if rt.Policy.viewParam != "" {
 			menu := NavItem{Label: np.label}
-			for _, v := range s.Catalog.Views {
+			for _, v := range s.Catalog.ViewsInForce() {
 				if access.CanSeeView(v.ID) {
 					href := np.href + v.ID
 					cur := r.URL.Path == href

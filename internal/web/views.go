@@ -22,7 +22,7 @@ type viewSummary struct {
 func (s *Server) listViews(w http.ResponseWriter, r *http.Request) {
 	access := s.access(r)
 	out := []viewSummary{}
-	for _, v := range s.Catalog.Views {
+	for _, v := range s.Catalog.ViewsInForce() {
 		if !access.CanSeeView(v.ID) {
 			continue
 		}

@@ -119,7 +119,7 @@ func (s *Server) warmAt(ctx context.Context, at time.Time) error {
 		opt := scorecard.Options{AsOf: at}
 		scorecard.Build(s.Catalog, ds, opt)
 		escalation.Escalations(s.Catalog, ds, acks, escalation.Options{AsOf: at})
-		for _, v := range s.Catalog.Views {
+		for _, v := range s.Catalog.ViewsInForce() {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}

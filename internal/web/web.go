@@ -85,9 +85,10 @@ type Server struct {
 	// Annotations are the organisation's configured business-cycle periods; with those posted
 	// over the API (package annotation) they are shaded on every trend chart.
 	Annotations []catalog.Annotation
-	// Gates are the release gate policies; nil: the built-in ones with
+	// Gates hold the release gate policies in force (an approved section
+	// replaces them while the server runs); nil: the built-in ones with
 	// their defaults.
-	Gates *gate.Policies
+	Gates *gate.Current
 	// Impact are the release impact and insight settings; nil: the
 	// defaults.
 	Impact *insight.Settings
@@ -138,7 +139,7 @@ func (s *Server) Handler() http.Handler {
 	s.sorted = &sortOrders{}
 	s.choices = &choiceCache{}
 	if s.Gates == nil {
-		s.Gates = gate.Defaults(s.Catalog)
+		s.Gates = gate.NewCurrent(gate.Defaults(s.Catalog))
 	}
 	s.routes = s.Routes()
 	return s.logRequests(securityHeaders(s.unrouted(s.mux(s.routes))))

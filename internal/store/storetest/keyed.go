@@ -34,6 +34,40 @@ func sameDoc(a, b store.Doc) string {
 func runKeyedDocs(t *testing.T, open Factory, o options) {
 	ctx := context.Background()
 
+	// A key prefix reads one person's documents, byte for byte: not a
+	// longer prefix's neighbour, nor an unkeyed document, nor another
+	// collection's; after and limit cut the newest-first list.
+	t.Run("KeyPrefix", func(t *testing.T) {
+		s := open(t)
+		r, ok := s.(store.KeyPrefixReader)
+		if !ok {
+			t.Fatalf("%T does not read documents by key prefix", s)
+		}
+		a1, _ := appendOnce(t, s, "inbox", "ab|1", `{"n":1}`)
+		appendOnce(t, s, "inbox", "abc|1", `{"n":2}`)
+		appendOnce(t, s, "inbox", "ab}", `{"n":3}`)
+		appendOnce(t, s, "other", "ab|2", `{"n":4}`)
+		appendDoc(t, s, "inbox", `{"n":5}`)
+		a2, _ := appendOnce(t, s, "inbox", "ab|2", `{"n":6}`)
+		a3, _ := appendOnce(t, s, "inbox", "ab|\u00e9", `{"n":7}`)
+		got, err := r.DocsByKeyPrefix(ctx, "inbox", "ab|", 0, 0)
+		if err != nil || bodies(got) != `{"n":7} {"n":6} {"n":1}` || got[0].ID != a3.ID || got[0].Key != "ab|\u00e9" || got[0].Collection != "inbox" {
+			t.Fatalf("DocsByKeyPrefix = %s (%v)", bodies(got), err)
+		}
+		if got, err = r.DocsByKeyPrefix(ctx, "inbox", "ab|", a1.ID, 1); err != nil || len(got) != 1 || got[0].ID != a3.ID {
+			t.Fatalf("DocsByKeyPrefix after %d, limit 1 = %s (%v)", a1.ID, bodies(got), err)
+		}
+		for _, c := range []struct {
+			prefix string
+			after  int64
+			want   int64
+		}{{"ab|", 0, 3}, {"ab|", a2.ID, 1}, {"ab", 0, 5}, {"abd", 0, 0}, {"", 0, 5}} {
+			if n, err := r.CountDocsByKeyPrefix(ctx, "inbox", c.prefix, c.after); err != nil || n != c.want {
+				t.Errorf("CountDocsByKeyPrefix(%q, after %d) = %d (%v), want %d", c.prefix, c.after, n, err, c.want)
+			}
+		}
+	})
+
 	// GetWithDoc reads what Get and DocByKey read, whichever of the two
 	// exists, in the store's one statement if it has one.
 	t.Run("GetWithDoc", func(t *testing.T) {

@@ -5,14 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/report"
 	"github.com/candor/candor/internal/retention"
 	"github.com/candor/candor/internal/store"
 )
@@ -147,15 +150,7 @@ func runRetentionDocs(t *testing.T, open Factory) {
 		if err := s.AddOpens(ctx, opens); err != nil {
 			t.Fatal(err)
 		}
-		policy := retention.Policy{Periods: map[string]time.Duration{retention.LedgerKind: time.Nanosecond}, Key: []byte("0123456789abcdef0123456789abcdef")}
-		dry, err := retention.Apply(ctx, s, policy, time.Now(), true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := retention.Apply(ctx, s, policy, time.Now(), false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		policy, dry, rep := applyLedgerPeriod(t, s)
 		if rep.Documents[store.AccessCollection] != 3 || dry.Documents[store.AccessCollection] != 3 || rep.Openers != 2 || dry.Openers != 2 {
 			t.Fatalf("the run: %+v; the dry run: %+v", rep, dry)
 		}
@@ -186,6 +181,108 @@ func runRetentionDocs(t *testing.T, open Factory) {
 			t.Errorf("a second run: %+v, %v", again, err)
 		}
 		intact(t, s, 4)
+	})
+}
+
+// applyLedgerPeriod applies a ledger period of a nanosecond, dry and then
+// for real, and returns the policy and both reports.
+func applyLedgerPeriod(t *testing.T, s store.Store) (retention.Policy, *retention.Report, *retention.Report) {
+	t.Helper()
+	policy := retention.Policy{Periods: map[string]time.Duration{retention.LedgerKind: time.Nanosecond}, Key: []byte("0123456789abcdef0123456789abcdef")}
+	dry, err := retention.Apply(context.Background(), s, policy, time.Now(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := retention.Apply(context.Background(), s, policy, time.Now(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return policy, dry, rep
+}
+
+// runRetentionArchives: past the ledger's period, the report archive's
+// recipient addresses (in each message's To, its grants and its EML) and
+// the in-app inboxes' and read marks' addresses become pseudonyms; the
+// inbox still serves its user, the ledger verifies, and every metric value
+// stays as it was.
+func runRetentionArchives(t *testing.T, open Factory) {
+	t.Run("RetentionRewritesArchivesAndInboxes", func(t *testing.T) {
+		ctx := context.Background()
+		s := sealed(open(t))
+		end := time.Now().UTC().Truncate(24 * time.Hour)
+		var buf bytes.Buffer
+		if _, err := generate.Write(&buf, generate.Options{Seed: 2, Scale: 0.002, End: end, Days: 60}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ingest.Import(ctx, s, []ingest.Source{{Name: "org.ndjson", Reader: &buf}}, ingest.Options{By: "cli:test"}); err != nil {
+			t.Fatal(err)
+		}
+		follower := engine.New(s, metrics.DefaultConfig())
+		before := metricValues(t, follower, end)
+
+		eml := "To: Ann@Example.com\r\nSubject: Weekly digest\r\n\r\nSent to ann@example.com, as her grants allow.\r\n"
+		saved, _, err := report.Save(ctx, s, &report.Report{Kind: report.KindDigest, AsOf: end, By: "user:boss@example.com", CreatedAt: end,
+			Messages: []report.Message{{To: "ann@example.com", Grants: "user ann@example.com", EML: []byte(eml)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inbox := alert.InApp{Docs: s}
+		msg := alert.Message{Group: "r", At: end, Firing: []alert.Alert{{Observation: alert.Observation{Summary: "MTTR is red"}}}}
+		for id, who := range []string{"ann@example.com", "bob@example.com"} {
+			if err := inbox.Send(ctx, alert.Envelope{ID: int64(id + 1), To: []string{who}, Message: msg}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := alert.MarkRead(ctx, s, "ann@example.com"); err != nil {
+			t.Fatal(err)
+		}
+		entries := len(ledgerRows(t, s))
+
+		policy, dry, rep := applyLedgerPeriod(t, s)
+		want := map[string]int64{report.Collection: 1, alert.InboxCollection: 2, alert.SeenCollection: 1}
+		for c, n := range want {
+			if rep.Documents[c] != n || dry.Documents[c] != n {
+				t.Errorf("%s: %d rewritten (dry run: %d), want %d", c, rep.Documents[c], dry.Documents[c], n)
+			}
+		}
+		for _, c := range []string{report.Collection, alert.InboxCollection, alert.SeenCollection} {
+			docs, err := s.Docs(ctx, c, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range docs {
+				if bytes.Contains(bytes.ToLower(d.Body), []byte("example.com")) {
+					t.Errorf("%s document %d after retention: %s", c, d.ID, d.Body)
+				}
+			}
+		}
+		archived, err := report.List(ctx, s, 0)
+		if err != nil || len(archived) != 1 || archived[0].ID != saved.ID || !strings.HasPrefix(archived[0].Messages[0].To, "anon-") ||
+			!bytes.Contains(archived[0].Messages[0].EML, []byte("Subject: Weekly digest")) || !bytes.Contains(archived[0].Messages[0].EML, []byte(archived[0].Messages[0].To)) ||
+			bytes.Contains(bytes.ToLower(archived[0].Messages[0].EML), []byte("example.com")) || strings.Contains(archived[0].Messages[0].Grants+archived[0].By, "example.com") {
+			t.Errorf("the archive after retention: %+v (%v)", archived, err)
+		}
+		items, unread, err := alert.Inbox(ctx, s, "ann@example.com", 10)
+		if err != nil || len(items) != 1 || unread != 0 || items[0].Lines[0] != "Firing: MTTR is red" {
+			t.Errorf("ann's inbox after retention: %+v, %d unread (%v)", items, unread, err)
+		}
+		if n, err := alert.Unread(ctx, s, "bob@example.com"); err != nil || n != 1 {
+			t.Errorf("bob's unread after retention: %d (%v)", n, err)
+		}
+		// The ledger verifies: the run's entry added to those there were.
+		intact(t, s, int64(entries+1))
+		if err := follower.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range metricValues(t, follower, end) {
+			if before[k] != v {
+				t.Errorf("%s = %s after retention, was %s", k, v, before[k])
+			}
+		}
+		again, err := retention.Apply(ctx, s, policy, time.Now(), false)
+		if err != nil || len(again.Documents) != 0 {
+			t.Errorf("a second run: %+v, %v", again, err)
+		}
 	})
 }
 

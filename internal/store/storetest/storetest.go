@@ -438,6 +438,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runLedger(t, open, o)
 	runRetention(t, open)
 	runRetentionDocs(t, open)
+	runRetentionArchives(t, open)
 	runSync(t, open, o)
 	runGovernance(t, open, o)
 }

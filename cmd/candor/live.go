@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/gate"
+	"github.com/candor/candor/internal/governance"
+)
+
+// liveParts are what the governed sections make, each built once per app:
+// the access grants (custom views grant their roles), the gate policies
+// and the alert service. The web server, the leader's jobs and the alert
+// router hold these same values, so putting an approved section in force
+// (applySections) changes what all of them use.
+type liveParts struct {
+	mu         sync.Mutex
+	alertsOnce sync.Once
+	grants     *auth.Grants
+	gates      *gate.Current
+	alerts     *alert.Service
+	alertSet   alert.Settings
+	alertErr   error
+}
+
+// grants are the app's access grants.
+func (a *app) grants() (*auth.Grants, error) {
+	a.live.mu.Lock()
+	defer a.live.mu.Unlock()
+	if a.live.grants == nil {
+		g, err := a.cfg.Grants(a.catalog)
+		if err != nil {
+			return nil, err
+		}
+		a.live.grants = g
+	}
+	return a.live.grants, nil
+}
+
+// gatePolicies are the app's gate policies in force.
+func (a *app) gatePolicies() (*gate.Current, error) {
+	a.live.mu.Lock()
+	defer a.live.mu.Unlock()
+	if a.live.gates == nil {
+		p, err := a.cfg.GatePolicies(a.catalog)
+		if err != nil {
+			return nil, err
+		}
+		a.live.gates = gate.NewCurrent(p)
+	}
+	return a.live.gates, nil
+}
+
+// applySections builds what cfg's governed sections make — the role views
+// with the grants they give, the gate policies, the alert rules — checked
+// as at start, and only when every part is valid puts them in force in
+// the app's catalog, grants, gate policies and alert service. Each is
+// swapped whole. The grants go first: while the views follow, a view
+// just added is not found yet and one just removed is no longer granted,
+// so no one sees a view neither value grants them.
+func (a *app) applySections(cfg config.Config) error {
+	base, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	withViews, err := cfg.AddViews(base)
+	if err != nil {
+		return err
+	}
+	g, err := cfg.Grants(withViews)
+	if err != nil {
+		return err
+	}
+	policies, err := cfg.GatePolicies(a.catalog)
+	if err != nil {
+		return err
+	}
+	set, err := cfg.AlertSettings(a.catalog)
+	if err != nil {
+		return err
+	}
+	a.live.mu.Lock()
+	defer a.live.mu.Unlock()
+	if a.live.grants != nil {
+		a.live.grants.Replace(g)
+	}
+	if err := a.catalog.SetViews(withViews.Views); err != nil {
+		return err
+	}
+	if a.live.gates != nil {
+		a.live.gates.Set(policies)
+	}
+	if a.live.alerts != nil {
+		a.live.alerts.SetRules(set.Rules)
+	}
+	return nil
+}
+
+// liveSections follows the governed sections approved while serving:
+// the instance that records an approval puts the section in force at
+// once, the others at their next poll of the proposals (followDefinitions).
+// addr, the address the server listens at, tells its records from those
+// of another server in the same process.
+func (a *app) liveSections(addr string, log *slog.Logger) *governance.Live {
+	host, _ := os.Hostname()
+	l := &governance.Live{Registry: a.gov, Config: a.loaded, Applied: a.sections, Apply: a.applySections,
+		Instance: fmt.Sprintf("%s %s (pid %d)", host, addr, os.Getpid())}
+	a.gov.Decided = func(ctx context.Context) {
+		if err := syncSections(ctx, l, log); err != nil {
+			log.Error("approved configuration sections", "err", err)
+		}
+	}
+	return l
+}
+
+// syncSections puts the approved sections in force, logs those it did and
+// returns why it could not.
+func syncSections(ctx context.Context, l *governance.Live, log *slog.Logger) error {
+	changed, err := l.Sync(ctx)
+	if len(changed) > 0 {
+		log.Info("approved configuration sections put in force", "sections", changed, "instance", l.Instance)
+	}
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

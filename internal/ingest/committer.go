@@ -69,9 +69,11 @@ type request struct {
 	parts   []part
 	records int
 	// delivery, when set, is logged in the same transaction (Deliver);
-	// logged is then whether it was stored.
+	// logged is then whether it was stored. replay: its records are
+	// written even when its delivery is counted already (Replay).
 	delivery *store.Delivery
 	logged   bool
+	replay   bool
 	// origin, by and sources go into the group's ledger entry.
 	origin, by string
 	sources    []string
@@ -108,7 +110,33 @@ type DeliveryResult struct {
 // they came from as its raw hash, and its row in the delivery log, all in
 // one transaction grouped with concurrent imports and deliveries. It
 // returns once the store committed; on error nothing of it was written.
+//
+// When the store logs deliveries first (LogsDeliveriesFirst), a delivery
+// counted already writes nothing: its records are not written, only
+// reported as a duplicate.
 func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
+	return c.deliver(ctx, records, raw, d, false)
+}
+
+// Replay is Deliver for a delivery replayed from its kept payload: its
+// records are written even when its delivery is counted already (it
+// then is not logged again, and the result says Duplicate).
+func (c *Committer) Replay(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
+	return c.deliver(ctx, records, raw, d, true)
+}
+
+// LogsDeliveriesFirst reports whether the committer logs a group's
+// deliveries before it writes their records, and writes none of a
+// delivery counted already (a redelivery): stores with no round trip to
+// save (store.DeliveryLogFirst) do. Then a connector need not look for a
+// redelivery before mapping it: the commit finds it, in the writer's
+// transaction.
+func (c *Committer) LogsDeliveriesFirst() bool {
+	_, ok := c.st.(store.DeliveryLogFirst)
+	return ok
+}
+
+func (c *Committer) deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery, replay bool) (DeliveryResult, error) {
 	if err := store.CheckDelivery(d); err != nil {
 		return DeliveryResult{}, err
 	}
@@ -124,7 +152,7 @@ func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [3
 		}
 		items[i], kinds[i] = it, rec.Kind()
 	}
-	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d, origin: "webhook", sources: []string{d.Source}})
+	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d, replay: replay, origin: "webhook", sources: []string{d.Source}})
 	if err != nil {
 		return DeliveryResult{}, err
 	}
@@ -266,27 +294,21 @@ func finish(r *request, res []store.WriteResult, err error) {
 func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*request) (err error) {
 	// One step for the whole group: a store with round trips sends every
 	// request's records, and the commit, at once.
-	var parts []part
-	for _, r := range group {
-		parts = append(parts, r.parts...)
-	}
 	var res []store.WriteResult
+	writing := group
 	err = guard(func() error {
 		var err error
 		if !logsDeliveries(group) && c.st.Sealer() == nil {
-			res, err = store.CommitEach(ctx, b, listsOf(parts))
+			res, err = store.CommitEach(ctx, b, listsOf(partsOf(group)))
 			return err
 		}
-		if res, err = b.AddEach(ctx, listsOf(parts)); err != nil {
-			return err
-		}
-		if err = logDeliveries(ctx, b, group); err != nil {
+		if writing, res, err = c.writeGroup(ctx, b, group); err != nil {
 			return err
 		}
 		// The group's ledger entry counts what the writes did, so it is
 		// recorded between them and the commit.
-		if c.st.Sealer() != nil {
-			err = recordGroup(b, group, res)
+		if c.st.Sealer() != nil && len(writing) > 0 {
+			err = recordGroup(b, writing, res)
 		}
 		if err != nil {
 			return err
@@ -298,11 +320,54 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 		return err
 	}
 	for _, r := range group {
+		if len(writing) == 0 || writing[0] != r {
+			finish(r, make([]store.WriteResult, len(r.parts)), nil) // a redelivery: nothing written
+			continue
+		}
+		writing = writing[1:]
 		n := len(r.parts)
 		finish(r, res[:n:n], nil)
 		res = res[n:]
 	}
 	return nil
+}
+
+// writeGroup writes the records of group and logs its deliveries in b,
+// and returns the requests whose records it wrote, in order, with the
+// results of their parts. A store that logs deliveries first has the
+// deliveries logged before the records, and the records of a delivery
+// counted already (a redelivery, not replayed) are not written; any other
+// has the records go first, so that a store with round trips sends them
+// with the transaction's opening (see store.Batch.AddEach), and writes
+// them all.
+func (c *Committer) writeGroup(ctx context.Context, b store.Batch, group []*request) ([]*request, []store.WriteResult, error) {
+	if !c.LogsDeliveriesFirst() {
+		res, err := b.AddEach(ctx, listsOf(partsOf(group)))
+		if err != nil {
+			return nil, nil, err
+		}
+		return group, res, logDeliveries(ctx, b, group)
+	}
+	if err := logDeliveries(ctx, b, group); err != nil {
+		return nil, nil, err
+	}
+	writing := make([]*request, 0, len(group))
+	for _, r := range group {
+		if r.delivery == nil || r.logged || r.replay {
+			writing = append(writing, r)
+		}
+	}
+	res, err := b.AddEach(ctx, listsOf(partsOf(writing)))
+	return writing, res, err
+}
+
+// partsOf is the parts of the requests, in order.
+func partsOf(group []*request) []part {
+	var parts []part
+	for _, r := range group {
+		parts = append(parts, r.parts...)
+	}
+	return parts
 }
 
 // commitOne writes one request in a transaction of its own.
@@ -311,16 +376,14 @@ func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.Writ
 	if err != nil {
 		return nil, err
 	}
+	var writing []*request
 	err = guard(func() error {
-		res, err = writeParts(ctx, b, r.parts)
+		writing, res, err = c.writeGroup(ctx, b, []*request{r})
 		if err != nil {
 			return err
 		}
-		if err = logDeliveries(ctx, b, []*request{r}); err != nil {
-			return err
-		}
-		if c.st.Sealer() != nil {
-			if err = recordGroup(b, []*request{r}, res); err != nil {
+		if c.st.Sealer() != nil && len(writing) > 0 {
+			if err = recordGroup(b, writing, res); err != nil {
 				return err
 			}
 		}
@@ -329,6 +392,9 @@ func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.Writ
 	if err != nil {
 		b.Rollback()
 		return nil, err
+	}
+	if len(writing) == 0 {
+		return make([]store.WriteResult, len(r.parts)), nil // a redelivery: nothing written
 	}
 	return res, nil
 }

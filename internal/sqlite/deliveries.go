@@ -85,6 +85,10 @@ func (b *batch) LogDeliveries(ctx context.Context, ds []store.Delivery) ([]bool,
 	return created, nil
 }
 
+// LogsDeliveriesFirst: a batch's statements run in this process, in
+// any order at the same cost (store.DeliveryLogFirst).
+func (s *DB) LogsDeliveriesFirst() {}
+
 func (s *DB) CountedDelivery(ctx context.Context, source, deliveryID string) (store.Delivery, error) {
 	return store.ScanDelivery(s.countedDelivery.QueryRowContext(ctx, source, deliveryID), sql.ErrNoRows)
 }

@@ -200,12 +200,13 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 	if len(d.DeliveryID) > domain.MaxName {
 		return s.reject(ctx, d, req.Body, rejectf("the delivery id is %d bytes long; at most %d", len(d.DeliveryID), domain.MaxName))
 	}
-	prior, err := s.st.CountedDelivery(ctx, c.name, d.DeliveryID)
-	switch {
-	case err == nil:
-		return s.duplicate(ctx, d, prior)
-	case !errors.Is(err, store.ErrNotFound):
-		return Result{}, err
+	if !s.commit.LogsDeliveriesFirst() {
+		// Else the commit finds a redelivery before it writes anything,
+		// in the writer's transaction, and this read is saved (it was the
+		// largest read of a delivery).
+		if prior, found, err := s.counted(ctx, d); found || err != nil {
+			return s.duplicate(ctx, d, prior, err)
+		}
 	}
 	d.Payload = s.keep(req.Body)
 	res, err := s.commitParsed(ctx, c, p, d, sum, false)
@@ -225,6 +226,14 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 	fail := func(err error) (Result, error) {
 		if replay {
 			return replayRejected(d, err) // its payload is logged already
+		}
+		var re *rejection
+		if errors.As(err, &re) && s.commit.LogsDeliveriesFirst() {
+			// A redelivery was not looked for before mapping: it is
+			// answered as one, whatever its mapping says now.
+			if prior, found, err := s.counted(ctx, d); found || err != nil {
+				return s.duplicate(ctx, d, prior, err)
+			}
 		}
 		return s.reject(ctx, d, d.Payload, err)
 	}
@@ -246,13 +255,24 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 	for _, r := range recs {
 		d.Keys = append(d.Keys, domain.KeyOf(r))
 	}
-	w, err := s.commit.Deliver(ctx, recs, sum, d)
+	deliver := s.commit.Deliver
+	if replay {
+		deliver = s.commit.Replay
+	}
+	w, err := deliver(ctx, recs, sum, d)
 	if err != nil {
 		return Result{}, err
 	}
 	res := result(d, "")
 	res.Inserted, res.Replaced, res.Unchanged = w.Inserted, w.Replaced, w.Unchanged
 	if w.Duplicate && !replay {
+		if s.commit.LogsDeliveriesFirst() {
+			// A redelivery, found by the commit, which wrote nothing.
+			prior, found, err := s.counted(ctx, d)
+			if found {
+				return s.duplicate(ctx, d, prior, err)
+			}
+		}
 		// Another instance, or a concurrent redelivery, committed it
 		// first: the records just written were its records again.
 		res.Outcome = store.DeliveryDuplicate
@@ -262,6 +282,19 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 		}
 	}
 	return res, nil
+}
+
+// counted finds the counted delivery with d's source and id: found
+// false, with no error, when there is none.
+func (s *Service) counted(ctx context.Context, d store.Delivery) (prior store.Delivery, found bool, err error) {
+	prior, err = s.st.CountedDelivery(ctx, d.Source, d.DeliveryID)
+	switch {
+	case err == nil:
+		return prior, true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return prior, false, nil
+	}
+	return prior, false, err
 }
 
 func result(d store.Delivery, code domain.Code) Result {
@@ -302,9 +335,13 @@ func (s *Service) reject(ctx context.Context, d store.Delivery, body []byte, err
 	return result(d, domain.EInvalid), nil
 }
 
-// duplicate logs and answers a redelivery of a counted delivery.
-func (s *Service) duplicate(ctx context.Context, d store.Delivery, prior store.Delivery) (Result, error) {
-	d.Outcome = store.DeliveryDuplicate
+// duplicate logs and answers a redelivery of a counted delivery (err:
+// the store failed to look for it).
+func (s *Service) duplicate(ctx context.Context, d store.Delivery, prior store.Delivery, err error) (Result, error) {
+	if err != nil {
+		return Result{}, err
+	}
+	d.Outcome, d.Payload, d.Truncated, d.Keys = store.DeliveryDuplicate, nil, 0, nil
 	d.Reason = fmt.Sprintf("delivery %s was %s at %s", d.DeliveryID, prior.Outcome, prior.ReceivedAt.Format(time.RFC3339))
 	if prior.PayloadSHA256 != d.PayloadSHA256 {
 		d.Reason += " with a different payload"

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -150,5 +151,24 @@ func TestStoreFailureIs500(t *testing.T) {
 	}
 	if _, err := e.svc.Receive(context.Background(), Request{Source: "github"}); err == nil {
 		t.Fatal("Receive on a closed store: no error")
+	}
+}
+
+// A delivery's body is read into a reused buffer: reading one after
+// another allocates nothing.
+func TestReadBodyReusesItsBuffer(t *testing.T) {
+	payload := bytes.Repeat([]byte("x"), 25<<10)
+	rd := bytes.NewReader(payload)
+	read := func() {
+		rd.Reset(payload)
+		body, buf, err := readBody(rd, int64(len(payload)), 1<<20)
+		if err != nil || !bytes.Equal(body, payload) {
+			t.Fatalf("readBody = %d bytes, %v; want the %d sent", len(body), err, len(payload))
+		}
+		releaseBody(buf)
+	}
+	read()
+	if n := testing.AllocsPerRun(20, read); n != 0 {
+		t.Fatalf("%.0f allocations a body, want none", n)
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -254,4 +257,46 @@ func TestGitHubMalformed(t *testing.T) {
 	}
 	// A rejected delivery is not counted: sent again, it is judged again.
 	e.malformed("github", wrongType, "pull_request.title", ghHeaders("pull_request", "m-3", wrongType)...)
+}
+
+// countingStore counts the redelivery reads (CountedDelivery).
+type countingStore struct {
+	*sqlite.DB
+	counted atomic.Int64
+}
+
+func (s *countingStore) CountedDelivery(ctx context.Context, source, id string) (store.Delivery, error) {
+	s.counted.Add(1)
+	return s.DB.CountedDelivery(ctx, source, id)
+}
+
+// On SQLite a delivery is not looked up before it is mapped: the commit
+// finds a redelivery in the writer's transaction, and only then is the
+// first delivery read, to answer the redelivery as one. A redelivery
+// whose mapping is now rejected is a duplicate all the same.
+func TestGitHubNoRedeliveryReadBeforeMapping(t *testing.T) {
+	e := ghEnv(t, GitHub{})
+	cs := &countingStore{DB: e.st}
+	var err error
+	if e.svc, err = New(Options{Store: cs, Config: Config{GitHub: GitHub{Secret: ghSecret}}, Now: func() time.Time { return e.now }}); err != nil {
+		t.Fatal(err)
+	}
+	e.h = e.svc.Handler(writeTestError)
+	body := fixture(t, "github/derived.pull_request.closed.merged.payload.json")
+	e.post("github", body, ghHeaders("pull_request", "p-1", body)...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if n := cs.counted.Load(); n != 0 {
+		t.Fatalf("%d redelivery reads for a first delivery, want none", n)
+	}
+	records, seq := e.recordCount(), e.lastSeq()
+	again := e.post("github", body, ghHeaders("pull_request", "p-1", body)...).want(t, http.StatusOK, store.DeliveryDuplicate)
+	if reason, _ := again.body["reason"].(string); !strings.HasPrefix(reason, "delivery p-1 was accepted at ") {
+		t.Fatalf("redelivery reason %q", reason)
+	}
+	long := edit(t, body, func(m map[string]any) { obj(m, "repository")["name"] = strings.Repeat("x", domain.MaxName+1) })
+	e.post("github", long, ghHeaders("pull_request", "p-1", long)...).want(t, http.StatusOK, store.DeliveryDuplicate)
+	if e.recordCount() != records || e.lastSeq() != seq {
+		t.Fatal("a redelivery wrote records")
+	}
+	// The rejected mapping is not a duplicate when it is a new delivery.
+	e.post("github", long, ghHeaders("pull_request", "p-2", long)...).want(t, http.StatusBadRequest, store.DeliveryRejected)
 }

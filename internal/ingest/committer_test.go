@@ -574,8 +574,8 @@ func TestGathers(t *testing.T) {
 		want   bool
 	}{
 		{time.Millisecond, 1, true},
-		{time.Millisecond, 3, true},
-		{time.Millisecond, 4, false},
+		{time.Millisecond, gatherMin - 1, true},
+		{time.Millisecond, gatherMin, false},
 		{5 * time.Millisecond, 1, false},
 		{time.Hour, 1, false},
 	} {
@@ -585,5 +585,37 @@ func TestGathers(t *testing.T) {
 	}
 	if gathers(now, time.Time{}, 1) {
 		t.Error("the first group waits")
+	}
+}
+
+// The committer's wait for more requests ends as soon as the queue holds
+// gatherMin of them, not when its time is up.
+func TestGatherEndsWhenTheGroupIsFull(t *testing.T) {
+	c := NewCommitter(newStore(t))
+	c.wait = time.Hour
+	c.mu.Lock()
+	c.running = true // no committer goroutine: the test is the committer
+	c.gathering = true
+	c.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		c.gather()
+		close(done)
+	}()
+	for i := range gatherMin {
+		select {
+		case <-done:
+			t.Fatalf("the wait ended with %d requests queued, want %d", i, gatherMin)
+		default:
+		}
+		c.enqueue(&request{done: make(chan struct{})})
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the wait did not end with %d requests queued", gatherMin)
+	}
+	if c.gathering || len(c.full) != 0 {
+		t.Fatalf("after the wait: gathering %v, %d signals left", c.gathering, len(c.full))
 	}
 }

@@ -159,3 +159,50 @@ func TestDeliverFailureWritesNothing(t *testing.T) {
 		}
 	}
 }
+
+// On a store that logs deliveries first (SQLite), a redelivery writes
+// nothing, even when its mapping now gives other records (a stateful
+// mapping reads what was stored since); a replay writes its records.
+func TestDeliverRedeliveryWritesNoRecords(t *testing.T) {
+	st := newStore(t)
+	c := NewCommitter(st)
+	if !c.LogsDeliveriesFirst() {
+		t.Fatal("the SQLite store does not log deliveries first")
+	}
+	ctx := context.Background()
+	key := domain.Key{Kind: domain.KindDeployment, Source: "github", ID: "d1"}
+	mapped := func(status string) []domain.Record {
+		r, err := domain.ParseJSON([]byte(depLineStatus("d1", status)), "", domain.ParseOptions{DefaultSource: "github"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []domain.Record{r}
+	}
+	if _, err := c.Deliver(ctx, mapped("success"), [32]byte{1}, testDelivery("g-1", store.DeliveryAccepted)); err != nil {
+		t.Fatal(err)
+	}
+	first, err := st.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := c.Deliver(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Duplicate || again.Inserted+again.Replaced+again.Unchanged != 0 {
+		t.Fatalf("redelivery: %+v, want a duplicate that wrote nothing", again)
+	}
+	if got, _ := st.Get(ctx, key); got.Hash != first.Hash || got.Seq != first.Seq {
+		t.Fatalf("the redelivery rewrote %s (seq %d → %d)", key, first.Seq, got.Seq)
+	}
+	replayed, err := c.Replay(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !replayed.Duplicate || replayed.Replaced != 1 {
+		t.Fatalf("replay: %+v, want its record replaced and the delivery not logged again", replayed)
+	}
+	if ds, _ := st.Deliveries(ctx, store.DeliveryFilter{}); len(ds) != 1 {
+		t.Fatalf("%d deliveries logged, want 1", len(ds))
+	}
+}

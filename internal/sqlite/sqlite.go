@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -47,6 +48,9 @@ type DB struct {
 	// The reads a stateful webhook mapping makes (the stored record, a
 	// kept document), compiled once rather than parsed per delivery.
 	getRecord, docByKey, getWithDoc *sql.Stmt
+	// batchConn is the connection batches write on (batchTx), guarded by
+	// the writer slot.
+	batchConn *sql.Conn
 	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
 	// ledger.
 	store.SealerSlot
@@ -116,12 +120,14 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(4)
+	// Four for readers and other writers, one kept by the batches
+	// (batchTx).
+	db.SetMaxOpenConns(5)
 	// As many kept idle: with database/sql's default of two, concurrent
 	// readers (a webhook's redelivery check per request) closed and opened
 	// connections all the time — each opening runs the pragmas and
 	// prepares the statements again.
-	db.SetMaxIdleConns(4)
+	db.SetMaxIdleConns(5)
 	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
@@ -180,6 +186,9 @@ func (s *DB) prepare(ctx context.Context) error {
 }
 
 func (s *DB) Close() error {
+	if s.batchConn != nil {
+		s.batchConn.Close()
+	}
 	for _, st := range append([]*sql.Stmt{s.lastSeq, s.update, s.logDelivery, s.countedDelivery, s.getRecord, s.docByKey, s.getWithDoc}, slices.Collect(maps.Values(s.inserts))...) {
 		if st != nil {
 			st.Close()
@@ -241,13 +250,40 @@ type batch struct {
 	ledger []store.LedgerEntry
 }
 
+// batchTx begins a batch's transaction on the batches' own connection,
+// opening it if need be; the caller holds the writer slot, which guards
+// s.batchConn.
+//
+// Batches keep to one connection so that its page cache survives from one
+// commit to the next: SQLite empties a connection's cache when it begins
+// a transaction after another connection committed. Over the pool, each
+// group commit of webhook deliveries began on whichever connection the
+// last read had used, and read back the index pages the commit before had
+// just written.
+func (s *DB) batchTx(ctx context.Context) (*sql.Tx, error) {
+	if s.batchConn == nil {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.batchConn = c
+	}
+	tx, err := s.batchConn.BeginTx(ctx, nil)
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+		// The connection broke: the next batch opens another.
+		s.batchConn.Close()
+		s.batchConn = nil
+	}
+	return tx, err
+}
+
 func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
 	select {
 	case s.writer <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.batchTx(ctx)
 	if err != nil {
 		<-s.writer
 		return nil, err

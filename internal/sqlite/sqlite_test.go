@@ -216,3 +216,44 @@ func TestPageSize(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Batches write on one connection of their own, whatever the pool did in
+// between, so that its page cache survives from commit to commit. (A
+// temporary table is seen only by the connection that made it.)
+func TestBatchesKeepTheirConnection(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	b, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.(*batch).tx.ExecContext(ctx, `CREATE TEMP TABLE batch_conn (x)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Readers hold the connections the pool would hand out first.
+	var held []*sql.Conn
+	for range 3 {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	b, err = s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Rollback()
+	var n int
+	if err := b.(*batch).tx.QueryRowContext(ctx, `SELECT count(*) FROM temp.sqlite_master WHERE name = 'batch_conn'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the second batch does not see the first one's connection (temporary table found %d times, %v)", n, err)
+	}
+}

@@ -74,6 +74,16 @@ type PayloadEncoder interface {
 	EncodePayload(d *Delivery)
 }
 
+// DeliveryLogFirst is a store whose batches log deliveries before their
+// records at no extra cost: SQLite, in this process, with no round trip
+// to save by sending the records with the transaction's opening. The
+// committer then writes no records of a delivery counted already, and a
+// connector need not look for a redelivery (a read of its own, before
+// mapping) — the writer's transaction finds it (ingest.Committer).
+type DeliveryLogFirst interface {
+	LogsDeliveriesFirst()
+}
+
 // DeliveryFilter selects deliveries from the log.
 type DeliveryFilter struct {
 	Source  string    // "" for every source

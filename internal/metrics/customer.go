@@ -21,8 +21,8 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		}
 	case "priority", "segment":
 		for t := range d.tickets().all() {
-			if matchTicket(q, t) {
-				addDimValue(set, t.attr(dim))
+			if d.matchTicket(q, t) {
+				addDimValue(set, d.str(t.attr(dim)))
 			}
 		}
 	}
@@ -30,8 +30,8 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 
 // matchTicket reports whether a ticket passes the scope's priority and
 // segment filters.
-func matchTicket(q Query, t *ticketRow) bool {
-	return matchAttr(q, "priority", t.priority) && matchAttr(q, "segment", t.segment)
+func (d *Dataset) matchTicket(q Query, t *ticketRow) bool {
+	return matchAttr(q, "priority", d.str(t.priority)) && matchAttr(q, "segment", d.str(t.segment))
 }
 
 // surveysIn calls fn for the survey responses of a type whose at is in W.
@@ -137,7 +137,7 @@ func slaAdherence(d *Dataset, q Query) Result {
 	for t := range d.tickets().from(start) {
 		res := t.resolved
 		// Created after as_of: it does not exist yet, resolved or not.
-		if res < start || res >= end || t.created > end || t.slaDue == 0 || !matchTicket(q, t) {
+		if res < start || res >= end || t.created > end || t.slaDue == 0 || !d.matchTicket(q, t) {
 			continue
 		}
 		r.Count++
@@ -146,7 +146,7 @@ func slaAdherence(d *Dataset, q Query) Result {
 			met++
 			note = "met"
 		}
-		r.ref(q, domain.KindTicket, t.id, t.source, nil, note)
+		r.rowRef(q, d, t, nil, note)
 	}
 	r.Value = share(met, r.Count)
 	return r
@@ -158,14 +158,14 @@ func openEscalations(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	for t := range d.escalatedThrough(asOf) {
-		if !matchTicket(q, t) {
+		if !d.matchTicket(q, t) {
 			continue
 		}
 		if res := t.resolved; res != 0 && res <= asOf {
 			continue
 		}
 		r.Count++
-		r.ref(q, domain.KindTicket, t.id, t.source, nil, t.customer)
+		r.rowRef(q, d, t, nil, d.str(t.customer))
 	}
 	r.Value = num(float64(r.Count))
 	return r
@@ -264,7 +264,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		for _, ri := range inW {
 			x := ri.x
 			d.releaseTickets(x, window, end, func(t *ticketRow) {
-				r.ref(q, domain.KindTicket, t.id, t.source, num(w.of(t)), "release "+x.ID)
+				r.rowRef(q, d, t, num(w.of(d, t)), "release "+x.ID)
 			})
 		}
 	}

@@ -624,7 +624,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		p.Status = stRolledBack
 	}
 	chainAppend(&d.deps, &d.depByID, id, row)
-	p.hasTickets = len(d.rows.ticketsByRelease[p.ID]) > 0
+	p.hasTickets = len(d.rows.ticketsByRelease[id]) > 0
 	if p.rollbackOf != 0 {
 		d.rollbacksOf[p.rollbackOf] = append(d.rollbacksOf[p.rollbackOf], p)
 	}

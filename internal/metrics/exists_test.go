@@ -424,7 +424,7 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 	}
 	var named []naming
 	for r := range d.tickets().all() {
-		named = append(named, naming{domain.KindTicket, r.source, r.id, r.release, "release", r.created})
+		named = append(named, naming{domain.KindTicket, d.str(r.source), d.str(r.id), d.str(r.release), "release", r.created})
 	}
 	for r := range d.surveys().all() {
 		named = append(named, naming{domain.KindSurvey, r.source, r.id, r.release, "release", r.at})

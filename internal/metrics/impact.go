@@ -38,9 +38,9 @@ const impactTopN = 10
 
 type impactWeights map[string]map[string]float64
 
-func (w impactWeights) of(t *ticketRow) float64 {
+func (w impactWeights) of(d *Dataset, t *ticketRow) float64 {
 	x := 1.0
-	for _, fv := range [...][2]string{{"priority", t.priority}, {"user_role", t.userRole}, {"criticality", t.criticality}} {
+	for _, fv := range [...][2]string{{"priority", d.str(t.priority)}, {"user_role", d.str(t.userRole)}, {"criticality", d.str(t.criticality)}} {
 		if fv[1] == "" {
 			continue
 		}
@@ -72,8 +72,8 @@ func (d *Dataset) releaseTickets(x *Dep, window, end int64, fn func(t *ticketRow
 	if !x.hasTickets {
 		return
 	}
-	for t := range d.rows.tickets.walk(d.rows.ticketsByRelease[x.ID]) {
-		if y, _ := d.resolveDep(t.release, t.source, end); y != x {
+	for t := range d.rows.tickets.walk(d.rows.ticketsByRelease[x.id]) {
+		if y, _ := d.resolveDepCode(t.release, t.source, end); y != x {
 			continue
 		}
 		c := t.created
@@ -99,7 +99,7 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	var sum float64
 	n := 0
 	d.releaseTickets(x, window, end, func(t *ticketRow) {
-		sum += w.of(t)
+		sum += w.of(d, t)
 		n++
 	})
 	if closed {

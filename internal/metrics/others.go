@@ -33,8 +33,8 @@ type kindTable interface {
 func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
 	r := k.conv(d, rec)
 	p := P(&r)
-	born, at, ok := p.presence()
-	if i, held := k.t.slot(p.rowKey()); held {
+	born, at, ok := p.presence(d.strs)
+	if i, held := k.t.slotOf(p); held {
 		k.forget(d, i, func(ob int64, oattrs []attrVal) bool {
 			return !ok || ob != born || !sameAttrs(oattrs, at)
 		})
@@ -65,7 +65,7 @@ func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, att
 	old := P(k.t.at(i))
 	d.timesOf(k.kind).remove(old.life())
 	old.stamps(func(n int64) { d.touchNs(k.kind, n) })
-	if ob, oattrs, ok := old.presence(); ok && d.holdsMinimum(k.kind, ob, oattrs) && changed(ob, oattrs) {
+	if ob, oattrs, ok := old.presence(d.strs); ok && d.holdsMinimum(k.kind, ob, oattrs) && changed(ob, oattrs) {
 		d.presence.stale[k.kind] = true
 	}
 	if k.unhook != nil {
@@ -78,7 +78,7 @@ func (k *rowKind[R, P]) count() int { return k.t.len() }
 
 func (k *rowKind[R, P]) eachPresence(fn func(int64, []attrVal)) {
 	for r := range k.t.live() {
-		if born, at, ok := r.presence(); ok {
+		if born, at, ok := r.presence(k.t.strs); ok {
 			fn(born, at)
 		}
 	}
@@ -106,8 +106,8 @@ type rowTables struct {
 	// release, in creation order (then id, source) whatever order they
 	// came in: a drill-down lists them so, and must read the same in
 	// every process holding the same records.
-	ticketsByRelease map[string][]int32
-	escalated        *sorted[int32] // escalated tickets by creation
+	ticketsByRelease map[uint32][]int32 // by the release's code
+	escalated        *sorted[int32]     // escalated tickets by creation
 	oppByID          map[string][]int32
 }
 
@@ -140,17 +140,17 @@ func (d *Dataset) initRows() {
 		domain.KindSpend:         rowKindOf(d.strs, &o.spends, domain.KindSpend, convSpend),
 		domain.KindTarget:        rowKindOf(d.strs, &o.targets, domain.KindTarget, convTarget),
 	}
-	o.ticketsByRelease = map[string][]int32{}
+	o.ticketsByRelease = map[uint32][]int32{}
 	o.escalated = newSorted(func(i int32) (int64, string) {
 		t := o.tickets.at(i)
-		return t.created, t.id
+		return t.created, d.str(t.id)
 	})
 	o.oppByID = map[string][]int32{}
 }
 
 func (d *Dataset) ticketOrder(a, b int32) int {
 	x, y := d.rows.tickets.at(a), d.rows.tickets.at(b)
-	return cmp.Or(cmp.Compare(x.created, y.created), cmp.Compare(x.id, y.id), cmp.Compare(x.source, y.source))
+	return cmp.Or(cmp.Compare(x.created, y.created), cmp.Compare(d.str(x.id), d.str(y.id)), cmp.Compare(d.str(x.source), d.str(y.source)))
 }
 
 func (d *Dataset) hookTicket(i int32) {
@@ -159,7 +159,7 @@ func (d *Dataset) hookTicket(i int32) {
 	if t.escalated {
 		d.rows.escalated.add(i)
 	}
-	if t.release == "" {
+	if t.release == 0 {
 		return
 	}
 	// Release impact looks tickets up by the deployment they name, so it
@@ -167,7 +167,7 @@ func (d *Dataset) hookTicket(i int32) {
 	l := d.rows.ticketsByRelease[t.release]
 	at, _ := slices.BinarySearchFunc(l, i, d.ticketOrder)
 	d.rows.ticketsByRelease[t.release] = slices.Insert(l, at, i)
-	for x := range d.depsWithID(d.codeOrNone(t.release)) {
+	for x := range d.depsWithID(t.release) {
 		if !x.hasTickets && x.Prod {
 			d.ticketRows = append(d.ticketRows, x)
 		}
@@ -178,9 +178,9 @@ func (d *Dataset) hookTicket(i int32) {
 
 func (d *Dataset) unhookTicket(i int32) {
 	t := d.rows.tickets.at(i)
-	if t.release != "" {
+	if t.release != 0 {
 		removeFrom(d.rows.ticketsByRelease, t.release, i)
-		d.forgetImpact(d.codeOrNone(t.release))
+		d.forgetImpact(t.release)
 	}
 	if t.escalated {
 		d.rows.escalated.remove(i)
@@ -215,9 +215,9 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 	// No metric reads the free text; the store keeps it for anyone
 	// drilling into the ticket, so a million copies need not sit here.
 	return ticketRow{
-		id: d.intern(r.ID), source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority), segment: d.intern(r.Segment),
-		category: d.intern(r.Category), userRole: d.intern(r.UserRole), criticality: d.intern(r.Criticality),
-		release: d.intern(r.Release), service: d.intern(r.Service), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
+		id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), priority: d.code(r.Priority), segment: d.code(r.Segment),
+		category: d.code(r.Category), userRole: d.code(r.UserRole), criticality: d.code(r.Criticality),
+		release: d.code(r.Release), service: d.code(r.Service), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
 		at: ns(r.EventTime()), escalated: r.Escalated,
 	}
 }

@@ -299,12 +299,12 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		}
 	}
 	for id, ts := range d.rows.ticketsByRelease {
-		if clear(id, false) {
+		if clearCode(id, false) {
 			continue
 		}
 		for t := range d.rows.tickets.walk(ts) {
 			if t.created <= at {
-				release(domain.KindTicket, t.source, t.id, t.release)
+				release(domain.KindTicket, d.str(t.source), d.str(t.id), d.str(t.release))
 			}
 		}
 	}

@@ -221,11 +221,11 @@ func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, lis
 // creation, when the ticket falls in that one's window. Either way it is
 // also counted for its service's spike test.
 func (r *impactRun) ticket(t *ticketRow) {
-	svc := t.service
+	svc := r.d.str(t.service)
 	var x *Dep
 	link := "explicit"
-	if t.release != "" {
-		x, _ = r.d.resolveDep(t.release, t.source, r.asOf)
+	if t.release != 0 {
+		x, _ = r.d.resolveDepCode(t.release, t.source, r.asOf)
 		if x != nil && svc == "" {
 			svc = x.Service
 		}
@@ -245,7 +245,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 		return
 	}
 	o := &r.out[i]
-	wt := r.w.of(t)
+	wt := r.w.of(r.d, t)
 	o.Tickets++
 	o.Weighted += wt
 	if link == "explicit" {
@@ -254,7 +254,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 		o.Inferred++
 	}
 	if r.list {
-		o.TicketList = append(o.TicketList, ImpactTicket{ID: t.id, Source: t.source, Customer: t.customer, CreatedAt: time.Unix(0, t.created).UTC(), Weight: wt, Link: link})
+		o.TicketList = append(o.TicketList, ImpactTicket{ID: r.d.str(t.id), Source: r.d.str(t.source), Customer: r.d.str(t.customer), CreatedAt: time.Unix(0, t.created).UTC(), Weight: wt, Link: link})
 	}
 }
 
@@ -358,16 +358,16 @@ func (d *Dataset) TicketsCreated(from, to time.Time, service, release string) []
 	var out []TicketRef
 	asOf := to.UnixNano()
 	for t := range d.ticketsCreatedIn(from.UnixNano(), asOf) {
-		svc := t.service
-		if t.release != "" && svc == "" {
-			if x, _ := d.resolveDep(t.release, t.source, asOf); x != nil {
+		svc, rel := d.str(t.service), d.str(t.release)
+		if rel != "" && svc == "" {
+			if x, _ := d.resolveDepCode(t.release, t.source, asOf); x != nil {
 				svc = x.Service
 			}
 		}
-		if service != "" && svc != service || release != "" && t.release != release {
+		if service != "" && svc != service || release != "" && rel != release {
 			continue
 		}
-		out = append(out, TicketRef{ID: t.id, Source: t.source, Service: svc, Release: t.release, CreatedAt: time.Unix(0, t.created).UTC()})
+		out = append(out, TicketRef{ID: d.str(t.id), Source: d.str(t.source), Service: svc, Release: rel, CreatedAt: time.Unix(0, t.created).UTC()})
 	}
 	return out
 }

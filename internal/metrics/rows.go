@@ -14,15 +14,18 @@ import (
 // timestamp a cached result may depend on (stamps) and the scope
 // attributes the presence index keeps (presence). Metric functions walk
 // rows through a kind's table (walk.go), never the dataset's indexes.
+//
+// A row's strings are string table codes (uint32, 0 for ""), read with
+// d.str: 4 bytes each where a string header took 16.
 
 type ticketRow struct {
-	id, source                                          string
-	customer, priority, category, userRole, criticality string
-	segment                                             string
-	release                                             string
-	service                                             string // what it is about; "" when the source does not know
-	created, resolved, slaDue, at                       int64
-	escalated                                           bool
+	created, resolved, slaDue, at int64
+	id, source                    uint32
+	customer, priority, category  uint32
+	userRole, criticality         uint32
+	segment, release              uint32
+	service                       uint32 // what it is about; "" when the source does not know
+	escalated                     bool
 }
 
 type surveyRow struct {
@@ -99,7 +102,9 @@ type targetRow struct {
 
 // row is what a table needs of its rows.
 type row interface {
-	rowKey() recKey
+	kind() domain.Kind
+	// codes are the string table codes of its source and id.
+	codes(s *strtab) (src, id uint32)
 	// eventAt is the record's event time (domain.Record.EventTime), the
 	// order its table keeps: every timestamp of the record is at or before
 	// it, so "records with a time in [a, b)" are among those with an event
@@ -107,7 +112,15 @@ type row interface {
 	eventAt() int64
 	life() life
 	stamps(touch func(int64))
-	presence() (born int64, attrs []attrVal, ok bool)
+	presence(s *strtab) (born int64, attrs []attrVal, ok bool)
+}
+
+// rowRef is r.ref for a row of any kind.
+func (r *Result) rowRef(q Query, d *Dataset, x row, v *float64, note string) {
+	if q.Records {
+		src, id := x.codes(d.strs)
+		r.Records = append(r.Records, Ref{Kind: x.kind(), ID: d.str(id), Source: d.str(src), Value: v, Note: note})
+	}
 }
 
 // lifeFrom builds a row's life: data times count from its defining time.
@@ -135,120 +148,133 @@ func attrs(kv ...string) []attrVal {
 	return out
 }
 
-func (r *ticketRow) rowKey() recKey { return key(r.source, r.id) }
-func (r *ticketRow) eventAt() int64 { return r.at }
-func (r *ticketRow) life() life     { return lifeFrom(r.created, r.created, r.resolved) }
+func (r *ticketRow) kind() domain.Kind              { return domain.KindTicket }
+func (r *ticketRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
+func (r *ticketRow) eventAt() int64                 { return r.at }
+func (r *ticketRow) life() life                     { return lifeFrom(r.created, r.created, r.resolved) }
 func (r *ticketRow) stamps(t func(int64)) {
 	stampAll(t, r.created, r.resolved, r.at)
 }
-func (r *ticketRow) presence() (int64, []attrVal, bool) {
-	return r.created, attrs("priority", r.priority, "segment", r.segment), true
+func (r *ticketRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.created, attrs("priority", s.str(r.priority), "segment", s.str(r.segment)), true
 }
 
-// attr is the ticket's value of a breakdown dimension.
-func (r *ticketRow) attr(dim string) string {
+// attr is the code of the ticket's value of a breakdown dimension.
+func (r *ticketRow) attr(dim string) uint32 {
 	if dim == "segment" {
 		return r.segment
 	}
 	return r.priority
 }
 
-func (r *surveyRow) rowKey() recKey                     { return key(r.source, r.id) }
-func (r *surveyRow) eventAt() int64                     { return r.at }
-func (r *surveyRow) life() life                         { return lifeFrom(r.at, r.at) }
-func (r *surveyRow) stamps(t func(int64))               { t(r.at) }
-func (r *surveyRow) presence() (int64, []attrVal, bool) { return r.at, nil, true }
+func (r *surveyRow) kind() domain.Kind                         { return domain.KindSurvey }
+func (r *surveyRow) codes(s *strtab) (uint32, uint32)          { return s.code(r.source), s.code(r.id) }
+func (r *surveyRow) eventAt() int64                            { return r.at }
+func (r *surveyRow) life() life                                { return lifeFrom(r.at, r.at) }
+func (r *surveyRow) stamps(t func(int64))                      { t(r.at) }
+func (r *surveyRow) presence(*strtab) (int64, []attrVal, bool) { return r.at, nil, true }
 
-func (r *vulnRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *vulnRow) eventAt() int64       { return r.at }
-func (r *vulnRow) life() life           { return lifeFrom(r.opened, r.opened, r.fixed) }
-func (r *vulnRow) stamps(t func(int64)) { stampAll(t, r.opened, r.fixed, r.at) }
-func (r *vulnRow) presence() (int64, []attrVal, bool) {
+func (r *vulnRow) kind() domain.Kind                { return domain.KindVulnerability }
+func (r *vulnRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *vulnRow) eventAt() int64                   { return r.at }
+func (r *vulnRow) life() life                       { return lifeFrom(r.opened, r.opened, r.fixed) }
+func (r *vulnRow) stamps(t func(int64))             { stampAll(t, r.opened, r.fixed, r.at) }
+func (r *vulnRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.opened, attrs("service", r.service), true
 }
 
-func (r *controlRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *controlRow) eventAt() int64       { return r.checked }
-func (r *controlRow) life() life           { return lifeFrom(r.checked, r.checked) }
-func (r *controlRow) stamps(t func(int64)) { t(r.checked) }
-func (r *controlRow) presence() (int64, []attrVal, bool) {
+func (r *controlRow) kind() domain.Kind                { return domain.KindControl }
+func (r *controlRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *controlRow) eventAt() int64                   { return r.checked }
+func (r *controlRow) life() life                       { return lifeFrom(r.checked, r.checked) }
+func (r *controlRow) stamps(t func(int64))             { t(r.checked) }
+func (r *controlRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.checked, attrs("framework", r.framework), true
 }
 
-func (r *costRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *costRow) eventAt() int64       { return r.end }
-func (r *costRow) life() life           { return lifeFrom(r.start, r.end) }
-func (r *costRow) stamps(t func(int64)) { stampAll(t, r.start, r.end) }
-func (r *costRow) presence() (int64, []attrVal, bool) {
+func (r *costRow) kind() domain.Kind                { return domain.KindCost }
+func (r *costRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *costRow) eventAt() int64                   { return r.end }
+func (r *costRow) life() life                       { return lifeFrom(r.start, r.end) }
+func (r *costRow) stamps(t func(int64))             { stampAll(t, r.start, r.end) }
+func (r *costRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("service", r.service, "category", r.category), true
 }
 
-func (r *usageRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *usageRow) eventAt() int64       { return r.end }
-func (r *usageRow) life() life           { return lifeFrom(r.start, r.end) }
-func (r *usageRow) stamps(t func(int64)) { stampAll(t, r.start, r.end) }
-func (r *usageRow) presence() (int64, []attrVal, bool) {
+func (r *usageRow) kind() domain.Kind                { return domain.KindUsage }
+func (r *usageRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *usageRow) eventAt() int64                   { return r.end }
+func (r *usageRow) life() life                       { return lifeFrom(r.start, r.end) }
+func (r *usageRow) stamps(t func(int64))             { stampAll(t, r.start, r.end) }
+func (r *usageRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("service", r.service), true
 }
 
-func (r *budgetRow) rowKey() recKey { return key(r.source, r.id) }
-func (r *budgetRow) eventAt() int64 { return r.start }
+func (r *budgetRow) kind() domain.Kind                { return domain.KindBudget }
+func (r *budgetRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *budgetRow) eventAt() int64                   { return r.start }
 
 // A period record reports up to the end of its period (LastData).
 func (r *budgetRow) life() life           { return lifeFrom(r.start, r.end) }
 func (r *budgetRow) stamps(t func(int64)) { t(r.start) }
-func (r *budgetRow) presence() (int64, []attrVal, bool) {
+func (r *budgetRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("category", r.category), true
 }
 
-func (r *subRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *subRow) eventAt() int64       { return r.at }
-func (r *subRow) life() life           { return lifeFrom(r.started, r.started, r.ended) }
-func (r *subRow) stamps(t func(int64)) { stampAll(t, r.started, r.ended, r.at) }
-func (r *subRow) presence() (int64, []attrVal, bool) {
+func (r *subRow) kind() domain.Kind                { return domain.KindSubscription }
+func (r *subRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *subRow) eventAt() int64                   { return r.at }
+func (r *subRow) life() life                       { return lifeFrom(r.started, r.started, r.ended) }
+func (r *subRow) stamps(t func(int64))             { stampAll(t, r.started, r.ended, r.at) }
+func (r *subRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.started, attrs("plan", r.plan), true
 }
 
-func (r *oppRow) rowKey() recKey { return key(r.source, r.id) }
-func (r *oppRow) eventAt() int64 { return r.at }
-func (r *oppRow) life() life     { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
+func (r *oppRow) kind() domain.Kind                { return domain.KindOpportunity }
+func (r *oppRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *oppRow) eventAt() int64                   { return r.at }
+func (r *oppRow) life() life                       { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
 func (r *oppRow) stamps(t func(int64)) {
 	if !r.closeDate.IsZero() {
 		t(r.closeDate.UnixNano())
 	}
 	stampAll(t, r.created, r.qualified, r.closed, r.at)
 }
-func (r *oppRow) presence() (int64, []attrVal, bool) {
+func (r *oppRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.created, attrs("owner", r.owner), true
 }
 
-func (r *leadRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *leadRow) eventAt() int64       { return r.at }
-func (r *leadRow) life() life           { return lifeFrom(r.created, r.created, r.mql, r.sql) }
-func (r *leadRow) stamps(t func(int64)) { stampAll(t, r.created, r.mql, r.sql, r.at) }
-func (r *leadRow) presence() (int64, []attrVal, bool) {
+func (r *leadRow) kind() domain.Kind                { return domain.KindLead }
+func (r *leadRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *leadRow) eventAt() int64                   { return r.at }
+func (r *leadRow) life() life                       { return lifeFrom(r.created, r.created, r.mql, r.sql) }
+func (r *leadRow) stamps(t func(int64))             { stampAll(t, r.created, r.mql, r.sql, r.at) }
+func (r *leadRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.created, attrs("channel", r.channel, "campaign", r.campaign), true
 }
 
-func (r *quotaRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *quotaRow) eventAt() int64       { return r.start }
-func (r *quotaRow) life() life           { return lifeFrom(r.start, r.end) }
-func (r *quotaRow) stamps(t func(int64)) { t(r.start) }
-func (r *quotaRow) presence() (int64, []attrVal, bool) {
+func (r *quotaRow) kind() domain.Kind                { return domain.KindQuota }
+func (r *quotaRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
+func (r *quotaRow) eventAt() int64                   { return r.start }
+func (r *quotaRow) life() life                       { return lifeFrom(r.start, r.end) }
+func (r *quotaRow) stamps(t func(int64))             { t(r.start) }
+func (r *quotaRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("owner", r.owner), true
 }
 
-func (r *spendRow) rowKey() recKey                     { return key(r.source, r.id) }
-func (r *spendRow) eventAt() int64                     { return r.end }
-func (r *spendRow) life() life                         { return lifeFrom(r.start, r.end) }
-func (r *spendRow) stamps(t func(int64))               { stampAll(t, r.start, r.end) }
-func (r *spendRow) presence() (int64, []attrVal, bool) { return r.start, nil, true }
+func (r *spendRow) kind() domain.Kind                         { return domain.KindSpend }
+func (r *spendRow) codes(s *strtab) (uint32, uint32)          { return s.code(r.source), s.code(r.id) }
+func (r *spendRow) eventAt() int64                            { return r.end }
+func (r *spendRow) life() life                                { return lifeFrom(r.start, r.end) }
+func (r *spendRow) stamps(t func(int64))                      { stampAll(t, r.start, r.end) }
+func (r *spendRow) presence(*strtab) (int64, []attrVal, bool) { return r.start, nil, true }
 
-func (r *targetRow) rowKey() recKey                     { return key(r.source, r.id) }
-func (r *targetRow) eventAt() int64                     { return r.start }
-func (r *targetRow) life() life                         { return lifeFrom(r.start, r.end) }
-func (r *targetRow) stamps(t func(int64))               { t(r.start) }
-func (r *targetRow) presence() (int64, []attrVal, bool) { return r.start, nil, true }
+func (r *targetRow) kind() domain.Kind                         { return domain.KindTarget }
+func (r *targetRow) codes(s *strtab) (uint32, uint32)          { return s.code(r.source), s.code(r.id) }
+func (r *targetRow) eventAt() int64                            { return r.start }
+func (r *targetRow) life() life                                { return lifeFrom(r.start, r.end) }
+func (r *targetRow) stamps(t func(int64))                      { t(r.start) }
+func (r *targetRow) presence(*strtab) (int64, []attrVal, bool) { return r.start, nil, true }
 
 // ---------------------------------------------------------------- tables
 
@@ -276,7 +302,8 @@ func newTable[R any, P interface {
 	t := &table[R, P]{byKey: map[uint64]int32{}, strs: strs}
 	t.order = newSorted(func(i int32) (int64, string) {
 		r := t.at(i)
-		return r.eventAt(), r.rowKey().id
+		_, id := r.codes(strs)
+		return r.eventAt(), strs.str(id)
 	})
 	return t
 }
@@ -306,9 +333,13 @@ func (t *table[R, P]) slot(k recKey) (int32, bool) {
 // nothing to the string table.
 func rowCode(src, id uint32) uint64 { return uint64(src)<<32 | uint64(id) }
 
-func (t *table[R, P]) codeOf(p P) uint64 {
-	k := p.rowKey()
-	return rowCode(t.strs.code(k.source), t.strs.code(k.id))
+func (t *table[R, P]) codeOf(p P) uint64 { return rowCode(p.codes(t.strs)) }
+
+// slotOf returns the slot of the live row with p's key; ok is false when
+// none has it.
+func (t *table[R, P]) slotOf(p P) (int32, bool) {
+	i, ok := t.byKey[t.codeOf(p)]
+	return i, ok
 }
 
 // at returns the row in slot i.

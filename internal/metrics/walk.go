@@ -34,6 +34,9 @@ func (d *Dataset) quotas() *table[quotaRow, *quotaRow]       { return d.rows.quo
 func (d *Dataset) spends() *table[spendRow, *spendRow]       { return d.rows.spends }
 func (d *Dataset) targets() *table[targetRow, *targetRow]    { return d.rows.targets }
 
+// str returns the string of a row's string table code ("" for 0).
+func (d *Dataset) str(c uint32) string { return d.strs.str(c) }
+
 // escalatedThrough yields the escalated tickets created at or before t,
 // by creation.
 func (d *Dataset) escalatedThrough(t int64) iter.Seq[*ticketRow] {

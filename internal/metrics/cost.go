@@ -48,8 +48,8 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	for x := range d.costs().all() {
-		if d.matchService(q, x.service) && matchAttr(q, dim, x.category) {
-			addDimValue(set, x.category)
+		if d.matchService(q, d.str(x.service)) && matchAttr(q, dim, d.str(x.category)) {
+			addDimValue(set, d.str(x.category))
 		}
 	}
 	// Budgets belong to no service: a service scope has none.
@@ -57,8 +57,8 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	for x := range d.budgets().all() {
-		if matchAttr(q, dim, x.category) {
-			addDimValue(set, x.category)
+		if matchAttr(q, dim, d.str(x.category)) {
+			addDimValue(set, d.str(x.category))
 		}
 	}
 }
@@ -69,17 +69,20 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // in a currency without a configured rate is recorded in err; a metric that
 // met one has no value (money in different currencies is never mixed).
 type converter struct {
+	d     *Dataset // reads the codes of ids and currencies
 	org   string
 	rates map[string]float64
 	err   string
 }
 
 func (d *Dataset) converter() *converter {
-	return &converter{org: d.cfg.orgCurrency(), rates: d.cfg.ExchangeRates}
+	return &converter{d: d, org: d.cfg.orgCurrency(), rates: d.cfg.ExchangeRates}
 }
 
-// to converts one record's amount, rounded to the nearest Money unit.
-func (c *converter) to(kind domain.Kind, id, cur string, m domain.Money) (domain.Money, bool) {
+// to converts one record's amount, rounded to the nearest Money unit; its
+// id and currency are string table codes.
+func (c *converter) to(kind domain.Kind, idCode, curCode uint32, m domain.Money) (domain.Money, bool) {
+	cur := c.d.str(curCode)
 	if cur == "" || strings.EqualFold(cur, c.org) {
 		return m, true
 	}
@@ -89,7 +92,7 @@ func (c *converter) to(kind domain.Kind, id, cur string, m domain.Money) (domain
 	}
 	if !ok || rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
 		if c.err == "" {
-			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, id, cur, cur, c.org)
+			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, c.d.str(idCode), cur, cur, c.org)
 		}
 		return 0, false
 	}
@@ -231,7 +234,7 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 	// Cost records are ordered by period_end: only those ending after ws
 	// can overlap.
 	for x := range d.costs().from(ws + 1) {
-		if x.start >= we || !d.matchService(q, x.service) || !matchAttr(q, "category", x.category) {
+		if x.start >= we || !d.matchService(q, d.str(x.service)) || !matchAttr(q, "category", d.str(x.category)) {
 			continue
 		}
 		m, ok := prorate(x.amount, x.start, x.end, ws, we)
@@ -246,7 +249,7 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 		until = max(until, min(x.end, we))
 		if r != nil {
 			r.Count++
-			r.ref(q, domain.KindCost, x.id, x.source, num(m.Float()), "")
+			r.rowRef(q, d, x, num(m.Float()), "")
 		}
 	}
 	return total, until
@@ -462,7 +465,7 @@ func budgetVariance(d *Dataset, q Query) Result {
 	var budget domain.Money
 	// Budgets are ordered by period_start: only those starting before as_of.
 	for x := range d.budgets().through(end - 1) {
-		if !matchAttr(q, "category", x.category) {
+		if !matchAttr(q, "category", d.str(x.category)) {
 			continue
 		}
 		m, ok := prorate(x.amount, x.start, x.end, start, end)
@@ -473,7 +476,7 @@ func budgetVariance(d *Dataset, q Query) Result {
 			continue
 		}
 		budget += m
-		r.ref(q, domain.KindBudget, x.id, x.source, num(m.Float()), "budget")
+		r.rowRef(q, d, x, num(m.Float()), "budget")
 	}
 	r.Detail.Currency = c.org
 	if c.fail(&r) {

@@ -15,8 +15,8 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "plan":
 		for x := range d.subs().all() {
-			if matchAttr(q, dim, x.plan) {
-				addDimValue(set, x.plan)
+			if matchAttr(q, dim, d.str(x.plan)) {
+				addDimValue(set, d.str(x.plan))
 			}
 		}
 	case "priority", "segment":
@@ -98,13 +98,14 @@ func logoChurnRate(d *Dataset, q Query) Result {
 	base := map[string]*subRow{} // customer → a subscription active at W's start
 	activeEnd := map[string]bool{}
 	for x := range d.subs().all() {
-		if subActiveAt(x, s) && matchAttr(q, "plan", x.plan) {
-			if b := base[x.customer]; b == nil || x.id < b.id {
-				base[x.customer] = x
+		c := d.str(x.customer)
+		if subActiveAt(x, s) && matchAttr(q, "plan", d.str(x.plan)) {
+			if b := base[c]; b == nil || d.str(x.id) < d.str(b.id) {
+				base[c] = x
 			}
 		}
 		if subActiveAt(x, e) {
-			activeEnd[x.customer] = true
+			activeEnd[c] = true
 		}
 	}
 	customers := make([]string, 0, len(base))
@@ -118,11 +119,11 @@ func logoChurnRate(d *Dataset, q Query) Result {
 	for _, c := range customers {
 		x := base[c]
 		if activeEnd[c] {
-			r.ref(q, domain.KindSubscription, x.id, x.source, nil, "kept: "+c)
+			r.rowRef(q, d, x, nil, "kept: "+c)
 			continue
 		}
 		churned++
-		r.ref(q, domain.KindSubscription, x.id, x.source, nil, "churned: "+c)
+		r.rowRef(q, d, x, nil, "churned: "+c)
 	}
 	r.Count = len(base)
 	r.Value = share(churned, len(base))

@@ -430,14 +430,14 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 		named = append(named, naming{domain.KindSurvey, r.source, r.id, r.release, "release", r.at})
 	}
 	for r := range d.leads().all() {
-		named = append(named, naming{domain.KindLead, r.source, r.id, r.opportunity, "opportunity", r.created})
+		named = append(named, naming{domain.KindLead, d.str(r.source), d.str(r.id), d.str(r.opportunity), "opportunity", r.created})
 	}
 	for _, n := range named {
 		if n.ref == "" || n.born > at {
 			continue
 		}
 		if n.kind == domain.KindLead {
-			if _, st := d.resolveOpportunity(n.ref, n.source, at); st != refFound {
+			if _, st := d.resolveOpportunity(d.codeOrNone(n.ref), d.codeOrNone(n.source), at); st != refFound {
 				add(refProblem(n.kind, n.source, n.id, n.field, "opportunity", n.ref, st))
 			}
 		} else if _, st := d.resolveDep(n.ref, n.source, at); st != refFound {

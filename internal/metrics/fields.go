@@ -238,16 +238,16 @@ var rowFields = map[domain.Kind]rowSpec{
 		return []any{stamp(x.checked, at), x.control, x.passed, str(x.framework)}
 	}, "checked_at", "control", "passed", "framework"),
 	domain.KindCost: other((*Dataset).costs, func(d *Dataset, x *costRow, at int64) []any {
-		return []any{period(x.start), period(x.end), str(x.service), str(x.category), x.amount, x.currency}
+		return []any{period(x.start), period(x.end), d.strOrNil(x.service), d.strOrNil(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "service", "category", "amount", "currency"),
 	domain.KindUsage: other((*Dataset).usages, func(d *Dataset, x *usageRow, at int64) []any {
 		return []any{period(x.start), period(x.end), str(x.service), floatPtr(x.requests), floatPtr(x.activeCustomers)}
 	}, "period_start", "period_end", "service", "requests", "active_customers"),
 	domain.KindBudget: other((*Dataset).budgets, func(d *Dataset, x *budgetRow, at int64) []any {
-		return []any{period(x.start), period(x.end), str(x.category), x.amount, x.currency}
+		return []any{period(x.start), period(x.end), d.strOrNil(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "category", "amount", "currency"),
 	domain.KindSubscription: other((*Dataset).subs, func(d *Dataset, x *subRow, at int64) []any {
-		return []any{stamp(x.started, at), x.customer, x.mrr, x.currency, str(x.plan), stamp(x.ended, at)}
+		return []any{stamp(x.started, at), d.str(x.customer), x.mrr, d.str(x.currency), d.strOrNil(x.plan), stamp(x.ended, at)}
 	}, "started_at", "customer", "mrr", "currency", "plan", "ended_at"),
 	domain.KindOpportunity: other((*Dataset).opps, func(d *Dataset, x *oppRow, at int64) []any {
 		closed := stamp(x.closed, at)
@@ -257,19 +257,19 @@ var rowFields = map[domain.Kind]rowSpec{
 			won = x.won
 		}
 		var closeDate any
-		if !x.closeDate.IsZero() {
-			closeDate = x.closeDate.String()
+		if x.hasClose {
+			closeDate = x.closeDate()
 		}
-		return []any{stamp(x.created, at), str(x.owner), x.stage, x.amount, x.currency, closeDate, closed, won}
+		return []any{stamp(x.created, at), d.strOrNil(x.owner), d.str(x.stage), x.amount, d.str(x.currency), closeDate, closed, won}
 	}, "created_at", "owner", "stage", "amount", "currency", "close_date", "closed_at", "won"),
 	domain.KindLead: other((*Dataset).leads, func(d *Dataset, x *leadRow, at int64) []any {
-		return []any{stamp(x.created, at), str(x.channel), str(x.campaign), stamp(x.mql, at), stamp(x.sql, at), str(x.opportunity)}
+		return []any{stamp(x.created, at), d.strOrNil(x.channel), d.strOrNil(x.campaign), stamp(x.mql, at), stamp(x.sql, at), d.strOrNil(x.opportunity)}
 	}, "created_at", "channel", "campaign", "mql_at", "sql_at", "opportunity"),
 	domain.KindQuota: other((*Dataset).quotas, func(d *Dataset, x *quotaRow, at int64) []any {
-		return []any{period(x.start), period(x.end), x.owner, x.amount, x.currency}
+		return []any{period(x.start), period(x.end), d.str(x.owner), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "owner", "amount", "currency"),
 	domain.KindSpend: other((*Dataset).spends, func(d *Dataset, x *spendRow, at int64) []any {
-		return []any{period(x.start), period(x.end), x.category, x.amount, x.currency}
+		return []any{period(x.start), period(x.end), d.str(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "category", "amount", "currency"),
 	domain.KindTarget: other((*Dataset).targets, func(d *Dataset, x *targetRow, at int64) []any {
 		return []any{period(x.start), period(x.end), x.metric, x.value, str(x.scope)}

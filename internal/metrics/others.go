@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -108,7 +109,7 @@ type rowTables struct {
 	// every process holding the same records.
 	ticketsByRelease map[uint32][]int32 // by the release's code
 	escalated        *sorted[int32]     // escalated tickets by creation
-	oppByID          map[string][]int32
+	oppByID          map[uint32][]int32 // by the id's code
 }
 
 func rowKindOf[R any, P interface {
@@ -145,7 +146,7 @@ func (d *Dataset) initRows() {
 		t := o.tickets.at(i)
 		return t.created, d.str(t.id)
 	})
-	o.oppByID = map[string][]int32{}
+	o.oppByID = map[uint32][]int32{}
 }
 
 func (d *Dataset) ticketOrder(a, b int32) int {
@@ -242,8 +243,8 @@ func convControl(d *Dataset, rec domain.Record) controlRow {
 
 func convCost(d *Dataset, rec domain.Record) costRow {
 	r := rec.(*domain.Cost)
-	return costRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), category: d.intern(r.Category),
-		currency: d.intern(r.Currency), amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+	return costRow{id: d.code(r.ID), source: d.code(r.Source), service: d.code(r.Service), category: d.code(r.Category),
+		currency: d.code(r.Currency), amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convUsage(d *Dataset, rec domain.Record) usageRow {
@@ -254,38 +255,38 @@ func convUsage(d *Dataset, rec domain.Record) usageRow {
 
 func convBudget(d *Dataset, rec domain.Record) budgetRow {
 	r := rec.(*domain.Budget)
-	return budgetRow{id: d.intern(r.ID), source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+	return budgetRow{id: d.code(r.ID), source: d.code(r.Source), category: d.code(r.Category), currency: d.code(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convSub(d *Dataset, rec domain.Record) subRow {
 	r := rec.(*domain.Subscription)
-	return subRow{id: d.intern(r.ID), source: d.intern(r.Source), customer: d.intern(r.Customer), plan: d.intern(r.Plan),
-		currency: d.intern(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
+	return subRow{id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), plan: d.code(r.Plan),
+		currency: d.code(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
 }
 
 func convOpp(d *Dataset, rec domain.Record) oppRow {
 	r := rec.(*domain.Opportunity)
-	return oppRow{id: d.intern(r.ID), source: d.intern(r.Source), owner: d.intern(r.Owner), stage: d.intern(r.Stage),
-		channel: d.intern(r.Channel), currency: d.intern(r.Currency), amount: r.Amount, won: r.Won, closeDate: r.CloseDate,
+	return oppRow{id: d.code(r.ID), source: d.code(r.Source), owner: d.code(r.Owner), stage: d.code(r.Stage),
+		channel: d.code(r.Channel), currency: d.code(r.Currency), amount: r.Amount, won: r.Won, hasClose: !r.CloseDate.IsZero(), closeDay: int32(r.CloseDate.Unix() / int64(day/time.Second)),
 		created: ns(r.CreatedAt), qualified: ns(r.QualifiedAt), closed: ns(r.ClosedAt), at: ns(r.EventTime())}
 }
 
 func convLead(d *Dataset, rec domain.Record) leadRow {
 	r := rec.(*domain.Lead)
-	return leadRow{id: d.intern(r.ID), source: d.intern(r.Source), channel: d.intern(r.Channel), campaign: d.intern(r.Campaign),
-		opportunity: d.intern(r.Opportunity), created: ns(r.CreatedAt), mql: ns(r.MQLAt), sql: ns(r.SQLAt), at: ns(r.EventTime())}
+	return leadRow{id: d.code(r.ID), source: d.code(r.Source), channel: d.code(r.Channel), campaign: d.code(r.Campaign),
+		opportunity: d.code(r.Opportunity), created: ns(r.CreatedAt), mql: ns(r.MQLAt), sql: ns(r.SQLAt), at: ns(r.EventTime())}
 }
 
 func convQuota(d *Dataset, rec domain.Record) quotaRow {
 	r := rec.(*domain.Quota)
-	return quotaRow{id: d.intern(r.ID), source: d.intern(r.Source), owner: d.intern(r.Owner), currency: d.intern(r.Currency),
+	return quotaRow{id: d.code(r.ID), source: d.code(r.Source), owner: d.code(r.Owner), currency: d.code(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convSpend(d *Dataset, rec domain.Record) spendRow {
 	r := rec.(*domain.Spend)
-	return spendRow{id: d.intern(r.ID), source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+	return spendRow{id: d.code(r.ID), source: d.code(r.Source), category: d.code(r.Category), currency: d.code(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 

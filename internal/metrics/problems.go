@@ -145,8 +145,8 @@ func (d *Dataset) resolveChange(id, src uint32, asOf int64) (int32, refState) {
 
 // resolveOpportunity resolves a lead's opportunity among the opportunities
 // created by asOf.
-func (d *Dataset) resolveOpportunity(id, src string, asOf int64) (*oppRow, refState) {
-	return resolveRef(d.oppsWithID(id), src, func(o *oppRow) string { return o.source },
+func (d *Dataset) resolveOpportunity(id, src uint32, asOf int64) (*oppRow, refState) {
+	return resolveRef(d.oppsWithID(id), src, func(o *oppRow) uint32 { return o.source },
 		func(o *oppRow) bool { return o.created <= asOf })
 }
 
@@ -314,11 +314,11 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		}
 	}
 	for l := range d.rows.leads.all() {
-		if l.opportunity == "" || l.created > at {
+		if l.opportunity == 0 || l.created > at {
 			continue
 		}
 		if _, st := d.resolveOpportunity(l.opportunity, l.source, at); st != refFound {
-			add(refProblem(domain.KindLead, l.source, l.id, "opportunity", "opportunity", l.opportunity, st))
+			add(refProblem(domain.KindLead, d.str(l.source), d.str(l.id), "opportunity", "opportunity", d.str(l.opportunity), st))
 		}
 	}
 	return sortProblems(out)

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"iter"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -46,9 +47,9 @@ type controlRow struct {
 }
 
 type costRow struct {
-	id, source, service, category, currency string
 	amount                                  domain.Money
 	start, end                              int64
+	id, source, service, category, currency uint32
 }
 
 type usageRow struct {
@@ -58,40 +59,43 @@ type usageRow struct {
 }
 
 type budgetRow struct {
-	id, source, category, currency string
 	amount                         domain.Money
 	start, end                     int64
+	id, source, category, currency uint32
 }
 
 type subRow struct {
-	id, source, customer, plan, currency string
 	mrr                                  domain.Money
 	started, ended, at                   int64
+	id, source, customer, plan, currency uint32
 }
 
 type oppRow struct {
-	id, source, owner, stage, channel, currency string
 	amount                                      domain.Money
-	won                                         bool
-	closeDate                                   domain.Date
 	created, qualified, closed, at              int64
+	id, source, owner, stage, channel, currency uint32
+	// closeDay is close_date as days since 1970-01-01 (a date is
+	// midnight UTC); hasClose says it is set.
+	closeDay int32
+	hasClose bool
+	won      bool
 }
 
 type leadRow struct {
-	id, source, channel, campaign, opportunity string
 	created, mql, sql, at                      int64
+	id, source, channel, campaign, opportunity uint32
 }
 
 type quotaRow struct {
-	id, source, owner, currency string
 	amount                      domain.Money
 	start, end                  int64
+	id, source, owner, currency uint32
 }
 
 type spendRow struct {
-	id, source, category, currency string
 	amount                         domain.Money
 	start, end                     int64
+	id, source, category, currency uint32
 }
 
 type targetRow struct {
@@ -113,6 +117,14 @@ type row interface {
 	life() life
 	stamps(touch func(int64))
 	presence(s *strtab) (born int64, attrs []attrVal, ok bool)
+}
+
+// closeAt is the opportunity's close date in unix ns (midnight UTC).
+func (r *oppRow) closeAt() int64 { return int64(r.closeDay) * int64(day) }
+
+// closeDate is the opportunity's close date, YYYY-MM-DD.
+func (r *oppRow) closeDate() string {
+	return time.Unix(int64(r.closeDay)*int64(day/time.Second), 0).UTC().Format(time.DateOnly)
 }
 
 // rowRef is r.ref for a row of any kind.
@@ -192,13 +204,13 @@ func (r *controlRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.checked, attrs("framework", r.framework), true
 }
 
-func (r *costRow) kind() domain.Kind                { return domain.KindCost }
-func (r *costRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *costRow) eventAt() int64                   { return r.end }
-func (r *costRow) life() life                       { return lifeFrom(r.start, r.end) }
-func (r *costRow) stamps(t func(int64))             { stampAll(t, r.start, r.end) }
-func (r *costRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.start, attrs("service", r.service, "category", r.category), true
+func (r *costRow) kind() domain.Kind              { return domain.KindCost }
+func (r *costRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
+func (r *costRow) eventAt() int64                 { return r.end }
+func (r *costRow) life() life                     { return lifeFrom(r.start, r.end) }
+func (r *costRow) stamps(t func(int64))           { stampAll(t, r.start, r.end) }
+func (r *costRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("service", s.str(r.service), "category", s.str(r.category)), true
 }
 
 func (r *usageRow) kind() domain.Kind                { return domain.KindUsage }
@@ -210,60 +222,60 @@ func (r *usageRow) presence(*strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("service", r.service), true
 }
 
-func (r *budgetRow) kind() domain.Kind                { return domain.KindBudget }
-func (r *budgetRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *budgetRow) eventAt() int64                   { return r.start }
+func (r *budgetRow) kind() domain.Kind              { return domain.KindBudget }
+func (r *budgetRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
+func (r *budgetRow) eventAt() int64                 { return r.start }
 
 // A period record reports up to the end of its period (LastData).
 func (r *budgetRow) life() life           { return lifeFrom(r.start, r.end) }
 func (r *budgetRow) stamps(t func(int64)) { t(r.start) }
-func (r *budgetRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.start, attrs("category", r.category), true
+func (r *budgetRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("category", s.str(r.category)), true
 }
 
-func (r *subRow) kind() domain.Kind                { return domain.KindSubscription }
-func (r *subRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *subRow) eventAt() int64                   { return r.at }
-func (r *subRow) life() life                       { return lifeFrom(r.started, r.started, r.ended) }
-func (r *subRow) stamps(t func(int64))             { stampAll(t, r.started, r.ended, r.at) }
-func (r *subRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.started, attrs("plan", r.plan), true
+func (r *subRow) kind() domain.Kind              { return domain.KindSubscription }
+func (r *subRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
+func (r *subRow) eventAt() int64                 { return r.at }
+func (r *subRow) life() life                     { return lifeFrom(r.started, r.started, r.ended) }
+func (r *subRow) stamps(t func(int64))           { stampAll(t, r.started, r.ended, r.at) }
+func (r *subRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.started, attrs("plan", s.str(r.plan)), true
 }
 
-func (r *oppRow) kind() domain.Kind                { return domain.KindOpportunity }
-func (r *oppRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *oppRow) eventAt() int64                   { return r.at }
-func (r *oppRow) life() life                       { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
+func (r *oppRow) kind() domain.Kind              { return domain.KindOpportunity }
+func (r *oppRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
+func (r *oppRow) eventAt() int64                 { return r.at }
+func (r *oppRow) life() life                     { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
 func (r *oppRow) stamps(t func(int64)) {
-	if !r.closeDate.IsZero() {
-		t(r.closeDate.UnixNano())
+	if r.hasClose {
+		t(r.closeAt())
 	}
 	stampAll(t, r.created, r.qualified, r.closed, r.at)
 }
-func (r *oppRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.created, attrs("owner", r.owner), true
+func (r *oppRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.created, attrs("owner", s.str(r.owner)), true
 }
 
-func (r *leadRow) kind() domain.Kind                { return domain.KindLead }
-func (r *leadRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *leadRow) eventAt() int64                   { return r.at }
-func (r *leadRow) life() life                       { return lifeFrom(r.created, r.created, r.mql, r.sql) }
-func (r *leadRow) stamps(t func(int64))             { stampAll(t, r.created, r.mql, r.sql, r.at) }
-func (r *leadRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.created, attrs("channel", r.channel, "campaign", r.campaign), true
+func (r *leadRow) kind() domain.Kind              { return domain.KindLead }
+func (r *leadRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
+func (r *leadRow) eventAt() int64                 { return r.at }
+func (r *leadRow) life() life                     { return lifeFrom(r.created, r.created, r.mql, r.sql) }
+func (r *leadRow) stamps(t func(int64))           { stampAll(t, r.created, r.mql, r.sql, r.at) }
+func (r *leadRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.created, attrs("channel", s.str(r.channel), "campaign", s.str(r.campaign)), true
 }
 
-func (r *quotaRow) kind() domain.Kind                { return domain.KindQuota }
-func (r *quotaRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *quotaRow) eventAt() int64                   { return r.start }
-func (r *quotaRow) life() life                       { return lifeFrom(r.start, r.end) }
-func (r *quotaRow) stamps(t func(int64))             { t(r.start) }
-func (r *quotaRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.start, attrs("owner", r.owner), true
+func (r *quotaRow) kind() domain.Kind              { return domain.KindQuota }
+func (r *quotaRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
+func (r *quotaRow) eventAt() int64                 { return r.start }
+func (r *quotaRow) life() life                     { return lifeFrom(r.start, r.end) }
+func (r *quotaRow) stamps(t func(int64))           { t(r.start) }
+func (r *quotaRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("owner", s.str(r.owner)), true
 }
 
 func (r *spendRow) kind() domain.Kind                         { return domain.KindSpend }
-func (r *spendRow) codes(s *strtab) (uint32, uint32)          { return s.code(r.source), s.code(r.id) }
+func (r *spendRow) codes(*strtab) (uint32, uint32)            { return r.source, r.id }
 func (r *spendRow) eventAt() int64                            { return r.end }
 func (r *spendRow) life() life                                { return lifeFrom(r.start, r.end) }
 func (r *spendRow) stamps(t func(int64))                      { stampAll(t, r.start, r.end) }

@@ -146,7 +146,7 @@ func (d *Dataset) sloTarget(service string) (float64, bool) {
 
 // oppsWithID yields the opportunities carrying an id (several sources may
 // reuse one).
-func (d *Dataset) oppsWithID(id string) iter.Seq[*oppRow] {
+func (d *Dataset) oppsWithID(id uint32) iter.Seq[*oppRow] {
 	return d.rows.opps.walk(d.rows.oppByID[id])
 }
 

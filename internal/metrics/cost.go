@@ -189,7 +189,7 @@ func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 	var best *targetRow
 	// Targets are ordered by period_start: only those started by as_of.
 	for t := range d.targets().through(asOf) {
-		if t.metric != metric || t.end <= asOf || !targetScopeMatches(t.scope, q) {
+		if d.str(t.metric) != metric || t.end <= asOf || !targetScopeMatches(d.str(t.scope), q) {
 			continue
 		}
 		if best == nil || t.start >= best.start {
@@ -207,7 +207,7 @@ func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, bool) {
 	sum, found := 0.0, false
 	for t := range d.targets().through(we - 1) {
-		if t.metric != metric || !targetScopeMatches(t.scope, q) {
+		if d.str(t.metric) != metric || !targetScopeMatches(d.str(t.scope), q) {
 			continue
 		}
 		s := overlapShare(t.start, t.end, ws, we)
@@ -340,12 +340,12 @@ func (u usage) meanCustomers() (float64, bool) {
 func (u *usage) add(x *usageRow, ws, we int64) {
 	ps, pe := x.start, x.end
 	ov := min(pe, we) - max(ps, ws)
-	if x.activeCustomers != nil {
-		u.customerTime += *x.activeCustomers * float64(ov)
+	if x.hasActive {
+		u.customerTime += x.activeCustomers * float64(ov)
 		u.covered += float64(ov)
 	}
-	if x.requests != nil {
-		u.requests += *x.requests * float64(ov) / float64(pe-ps)
+	if x.hasRequests {
+		u.requests += x.requests * float64(ov) / float64(pe-ps)
 		u.withRequests = true
 	}
 }
@@ -365,28 +365,28 @@ func (d *Dataset) usageOver(q Query, r *Result) usage {
 			continue
 		}
 		switch {
-		case q.Scope.Dim == "" && x.service == "":
+		case q.Scope.Dim == "" && x.service == 0:
 			org.add(x, ws, we)
 			orgRefs = append(orgRefs, x)
-		case x.service != "" && d.matchService(q, x.service):
+		case x.service != 0 && d.matchService(q, d.str(x.service)):
 			svc.add(x, ws, we)
 			svcRefs = append(svcRefs, x)
 		}
 	}
 	if q.Scope.Dim != "" {
 		for _, x := range svcRefs {
-			r.ref(q, domain.KindUsage, x.id, x.source, nil, "usage of "+x.service)
+			r.rowRef(q, d, x, nil, "usage of "+d.str(x.service))
 		}
 		return svc
 	}
 	for _, x := range orgRefs {
-		r.ref(q, domain.KindUsage, x.id, x.source, nil, "organisation usage")
+		r.rowRef(q, d, x, nil, "organisation usage")
 	}
 	if !org.withRequests && svc.withRequests {
 		org.requests, org.withRequests = svc.requests, true
 		for _, x := range svcRefs {
-			if x.requests != nil {
-				r.ref(q, domain.KindUsage, x.id, x.source, nil, "requests of "+x.service)
+			if x.hasRequests {
+				r.rowRef(q, d, x, nil, "requests of "+d.str(x.service))
 			}
 		}
 	}

@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/candor/candor/internal/domain"
 )
 
 // Customer Trust & Experience (SPEC §3, §7).
@@ -37,7 +35,7 @@ func (d *Dataset) matchTicket(q Query, t *ticketRow) bool {
 // surveysIn calls fn for the survey responses of a type whose at is in W.
 func (d *Dataset) surveysIn(q Query, typ string, fn func(s *surveyRow)) {
 	for s := range d.surveys().in(q.start(), q.end()) {
-		if strings.EqualFold(s.typ, typ) {
+		if strings.EqualFold(d.str(s.typ), typ) {
 			fn(s)
 		}
 	}
@@ -51,7 +49,7 @@ func csat(d *Dataset, q Query) Result {
 		if s.score >= 4 {
 			good++
 		}
-		r.ref(q, domain.KindSurvey, s.id, s.source, num(s.score), "")
+		r.rowRef(q, d, s, num(s.score), "")
 	})
 	r.Value = share(good, r.Count)
 	return r
@@ -68,7 +66,7 @@ func nps(d *Dataset, q Query) Result {
 		case s.score <= 6:
 			detractors++
 		}
-		r.ref(q, domain.KindSurvey, s.id, s.source, num(s.score), "")
+		r.rowRef(q, d, s, num(s.score), "")
 	})
 	if r.Count > 0 {
 		r.Value = num(100 * float64(promoters-detractors) / float64(r.Count))

@@ -427,7 +427,7 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 		named = append(named, naming{domain.KindTicket, d.str(r.source), d.str(r.id), d.str(r.release), "release", r.created})
 	}
 	for r := range d.surveys().all() {
-		named = append(named, naming{domain.KindSurvey, r.source, r.id, r.release, "release", r.at})
+		named = append(named, naming{domain.KindSurvey, d.str(r.source), d.str(r.id), d.str(r.release), "release", r.at})
 	}
 	for r := range d.leads().all() {
 		named = append(named, naming{domain.KindLead, d.str(r.source), d.str(r.id), d.str(r.opportunity), "opportunity", r.created})

@@ -229,19 +229,19 @@ var rowFields = map[domain.Kind]rowSpec{
 		return []any{stamp(x.created, at), d.strOrNil(x.customer), d.strOrNil(x.segment), d.strOrNil(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated, d.strOrNil(x.release)}
 	}, "created_at", "customer", "segment", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
 	domain.KindSurvey: other((*Dataset).surveys, func(d *Dataset, x *surveyRow, at int64) []any {
-		return []any{stamp(x.at, at), x.typ, x.score, str(x.customer)}
+		return []any{stamp(x.at, at), d.str(x.typ), x.score, d.strOrNil(x.customer)}
 	}, "at", "type", "score", "customer"),
 	domain.KindVulnerability: other((*Dataset).vulns, func(d *Dataset, x *vulnRow, at int64) []any {
-		return []any{stamp(x.opened, at), str(x.service), x.severity, stamp(x.fixed, at), str(x.cve)}
+		return []any{stamp(x.opened, at), d.strOrNil(x.service), d.str(x.severity), stamp(x.fixed, at), d.strOrNil(x.cve)}
 	}, "opened_at", "service", "severity", "fixed_at", "cve"),
 	domain.KindControl: other((*Dataset).controls, func(d *Dataset, x *controlRow, at int64) []any {
-		return []any{stamp(x.checked, at), x.control, x.passed, str(x.framework)}
+		return []any{stamp(x.checked, at), d.str(x.control), x.passed, d.strOrNil(x.framework)}
 	}, "checked_at", "control", "passed", "framework"),
 	domain.KindCost: other((*Dataset).costs, func(d *Dataset, x *costRow, at int64) []any {
 		return []any{period(x.start), period(x.end), d.strOrNil(x.service), d.strOrNil(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "service", "category", "amount", "currency"),
 	domain.KindUsage: other((*Dataset).usages, func(d *Dataset, x *usageRow, at int64) []any {
-		return []any{period(x.start), period(x.end), str(x.service), floatPtr(x.requests), floatPtr(x.activeCustomers)}
+		return []any{period(x.start), period(x.end), d.strOrNil(x.service), floatIf(x.requests, x.hasRequests), floatIf(x.activeCustomers, x.hasActive)}
 	}, "period_start", "period_end", "service", "requests", "active_customers"),
 	domain.KindBudget: other((*Dataset).budgets, func(d *Dataset, x *budgetRow, at int64) []any {
 		return []any{period(x.start), period(x.end), d.strOrNil(x.category), x.amount, d.str(x.currency)}
@@ -272,7 +272,7 @@ var rowFields = map[domain.Kind]rowSpec{
 		return []any{period(x.start), period(x.end), d.str(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "category", "amount", "currency"),
 	domain.KindTarget: other((*Dataset).targets, func(d *Dataset, x *targetRow, at int64) []any {
-		return []any{period(x.start), period(x.end), x.metric, x.value, str(x.scope)}
+		return []any{period(x.start), period(x.end), d.str(x.metric), x.value, d.strOrNil(x.scope)}
 	}, "period_start", "period_end", "metric", "value", "scope"),
 }
 
@@ -367,9 +367,10 @@ func floatOrNil(v float64) any {
 	return v
 }
 
-func floatPtr(v *float64) any {
-	if v == nil {
+// floatIf is v when the record gave it (ok), else nil.
+func floatIf(v float64, ok bool) any {
+	if !ok {
 		return nil
 	}
-	return *v
+	return v
 }

@@ -225,19 +225,19 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 
 func convSurvey(d *Dataset, rec domain.Record) surveyRow {
 	r := rec.(*domain.Survey)
-	return surveyRow{id: d.intern(r.ID), source: d.intern(r.Source), typ: d.intern(r.Type), customer: d.intern(r.Customer),
-		release: d.intern(r.Release), score: r.Score, at: ns(r.At)}
+	return surveyRow{id: d.code(r.ID), source: d.code(r.Source), typ: d.code(r.Type), customer: d.code(r.Customer),
+		release: d.code(r.Release), score: r.Score, at: ns(r.At)}
 }
 
 func convVuln(d *Dataset, rec domain.Record) vulnRow {
 	r := rec.(*domain.Vulnerability)
-	return vulnRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), severity: d.intern(r.Severity),
-		cve: r.CVE, opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
+	return vulnRow{id: d.code(r.ID), source: d.code(r.Source), service: d.code(r.Service), severity: d.code(r.Severity),
+		cve: d.code(r.CVE), opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
 }
 
 func convControl(d *Dataset, rec domain.Record) controlRow {
 	r := rec.(*domain.Control)
-	return controlRow{id: d.intern(r.ID), source: d.intern(r.Source), control: d.intern(r.Control), framework: d.intern(r.Framework),
+	return controlRow{id: d.code(r.ID), source: d.code(r.Source), control: d.code(r.Control), framework: d.code(r.Framework),
 		passed: r.Passed, checked: ns(r.CheckedAt)}
 }
 
@@ -249,8 +249,8 @@ func convCost(d *Dataset, rec domain.Record) costRow {
 
 func convUsage(d *Dataset, rec domain.Record) usageRow {
 	r := rec.(*domain.Usage)
-	return usageRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), requests: r.Requests,
-		activeCustomers: r.ActiveCustomers, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+	return usageRow{id: d.code(r.ID), source: d.code(r.Source), service: d.code(r.Service),
+		requests: deref(r.Requests), hasRequests: r.Requests != nil, activeCustomers: deref(r.ActiveCustomers), hasActive: r.ActiveCustomers != nil, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convBudget(d *Dataset, rec domain.Record) budgetRow {
@@ -292,6 +292,6 @@ func convSpend(d *Dataset, rec domain.Record) spendRow {
 
 func convTarget(d *Dataset, rec domain.Record) targetRow {
 	r := rec.(*domain.Target)
-	return targetRow{id: d.intern(r.ID), source: d.intern(r.Source), metric: d.intern(r.Metric), scope: d.intern(r.Scope),
+	return targetRow{id: d.code(r.ID), source: d.code(r.Source), metric: d.code(r.Metric), scope: d.code(r.Scope),
 		value: r.Value, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }

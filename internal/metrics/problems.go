@@ -309,8 +309,8 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		}
 	}
 	for s := range d.rows.surveys.all() {
-		if s.release != "" && s.at <= at {
-			release(domain.KindSurvey, s.source, s.id, s.release)
+		if s.release != 0 && s.at <= at {
+			release(domain.KindSurvey, d.str(s.source), d.str(s.id), d.str(s.release))
 		}
 	}
 	for l := range d.rows.leads.all() {

@@ -309,16 +309,16 @@ func (r *impactRun) surveys() {
 		first = min(first, x.Finished)
 	}
 	for s := range r.d.surveys().in(first, r.asOf+1) {
-		if s.release == "" {
+		if s.release == 0 {
 			continue
 		}
-		x, _ := r.d.resolveDep(s.release, s.source, r.asOf)
+		x, _ := r.d.resolveDepCode(s.release, s.source, r.asOf)
 		i, ok := r.at[x]
 		if x == nil || !ok {
 			continue
 		}
 		a := &accs[i]
-		if s.typ == "csat" {
+		if r.d.str(s.typ) == "csat" {
 			a.csat++
 			a.csatSum += s.score
 		} else {

@@ -30,20 +30,20 @@ type ticketRow struct {
 }
 
 type surveyRow struct {
-	id, source, typ, customer, release string
 	score                              float64
 	at                                 int64
+	id, source, typ, customer, release uint32
 }
 
 type vulnRow struct {
-	id, source, service, severity, cve string
 	opened, fixed, at                  int64
+	id, source, service, severity, cve uint32
 }
 
 type controlRow struct {
-	id, source, control, framework string
-	passed                         bool
 	checked                        int64
+	id, source, control, framework uint32
+	passed                         bool
 }
 
 type costRow struct {
@@ -53,9 +53,12 @@ type costRow struct {
 }
 
 type usageRow struct {
-	id, source, service       string
-	requests, activeCustomers *float64
+	requests, activeCustomers float64
 	start, end                int64
+	id, source, service       uint32
+	// hasRequests and hasActive say the record gave requests and
+	// active_customers (either may be absent, unlike 0).
+	hasRequests, hasActive bool
 }
 
 type budgetRow struct {
@@ -99,16 +102,16 @@ type spendRow struct {
 }
 
 type targetRow struct {
-	id, source, metric, scope string
 	value                     float64
 	start, end                int64
+	id, source, metric, scope uint32
 }
 
 // row is what a table needs of its rows.
 type row interface {
 	kind() domain.Kind
 	// codes are the string table codes of its source and id.
-	codes(s *strtab) (src, id uint32)
+	codes() (src, id uint32)
 	// eventAt is the record's event time (domain.Record.EventTime), the
 	// order its table keeps: every timestamp of the record is at or before
 	// it, so "records with a time in [a, b)" are among those with an event
@@ -127,10 +130,18 @@ func (r *oppRow) closeDate() string {
 	return time.Unix(int64(r.closeDay)*int64(day/time.Second), 0).UTC().Format(time.DateOnly)
 }
 
+// deref is *p, 0 when p is nil.
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
 // rowRef is r.ref for a row of any kind.
 func (r *Result) rowRef(q Query, d *Dataset, x row, v *float64, note string) {
 	if q.Records {
-		src, id := x.codes(d.strs)
+		src, id := x.codes()
 		r.Records = append(r.Records, Ref{Kind: x.kind(), ID: d.str(id), Source: d.str(src), Value: v, Note: note})
 	}
 }
@@ -160,10 +171,10 @@ func attrs(kv ...string) []attrVal {
 	return out
 }
 
-func (r *ticketRow) kind() domain.Kind              { return domain.KindTicket }
-func (r *ticketRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
-func (r *ticketRow) eventAt() int64                 { return r.at }
-func (r *ticketRow) life() life                     { return lifeFrom(r.created, r.created, r.resolved) }
+func (r *ticketRow) kind() domain.Kind       { return domain.KindTicket }
+func (r *ticketRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *ticketRow) eventAt() int64          { return r.at }
+func (r *ticketRow) life() life              { return lifeFrom(r.created, r.created, r.resolved) }
 func (r *ticketRow) stamps(t func(int64)) {
 	stampAll(t, r.created, r.resolved, r.at)
 }
@@ -180,51 +191,51 @@ func (r *ticketRow) attr(dim string) uint32 {
 }
 
 func (r *surveyRow) kind() domain.Kind                         { return domain.KindSurvey }
-func (r *surveyRow) codes(s *strtab) (uint32, uint32)          { return s.code(r.source), s.code(r.id) }
+func (r *surveyRow) codes() (uint32, uint32)                   { return r.source, r.id }
 func (r *surveyRow) eventAt() int64                            { return r.at }
 func (r *surveyRow) life() life                                { return lifeFrom(r.at, r.at) }
 func (r *surveyRow) stamps(t func(int64))                      { t(r.at) }
 func (r *surveyRow) presence(*strtab) (int64, []attrVal, bool) { return r.at, nil, true }
 
-func (r *vulnRow) kind() domain.Kind                { return domain.KindVulnerability }
-func (r *vulnRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *vulnRow) eventAt() int64                   { return r.at }
-func (r *vulnRow) life() life                       { return lifeFrom(r.opened, r.opened, r.fixed) }
-func (r *vulnRow) stamps(t func(int64))             { stampAll(t, r.opened, r.fixed, r.at) }
-func (r *vulnRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.opened, attrs("service", r.service), true
+func (r *vulnRow) kind() domain.Kind       { return domain.KindVulnerability }
+func (r *vulnRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *vulnRow) eventAt() int64          { return r.at }
+func (r *vulnRow) life() life              { return lifeFrom(r.opened, r.opened, r.fixed) }
+func (r *vulnRow) stamps(t func(int64))    { stampAll(t, r.opened, r.fixed, r.at) }
+func (r *vulnRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.opened, attrs("service", s.str(r.service)), true
 }
 
-func (r *controlRow) kind() domain.Kind                { return domain.KindControl }
-func (r *controlRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *controlRow) eventAt() int64                   { return r.checked }
-func (r *controlRow) life() life                       { return lifeFrom(r.checked, r.checked) }
-func (r *controlRow) stamps(t func(int64))             { t(r.checked) }
-func (r *controlRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.checked, attrs("framework", r.framework), true
+func (r *controlRow) kind() domain.Kind       { return domain.KindControl }
+func (r *controlRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *controlRow) eventAt() int64          { return r.checked }
+func (r *controlRow) life() life              { return lifeFrom(r.checked, r.checked) }
+func (r *controlRow) stamps(t func(int64))    { t(r.checked) }
+func (r *controlRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.checked, attrs("framework", s.str(r.framework)), true
 }
 
-func (r *costRow) kind() domain.Kind              { return domain.KindCost }
-func (r *costRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
-func (r *costRow) eventAt() int64                 { return r.end }
-func (r *costRow) life() life                     { return lifeFrom(r.start, r.end) }
-func (r *costRow) stamps(t func(int64))           { stampAll(t, r.start, r.end) }
+func (r *costRow) kind() domain.Kind       { return domain.KindCost }
+func (r *costRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *costRow) eventAt() int64          { return r.end }
+func (r *costRow) life() life              { return lifeFrom(r.start, r.end) }
+func (r *costRow) stamps(t func(int64))    { stampAll(t, r.start, r.end) }
 func (r *costRow) presence(s *strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("service", s.str(r.service), "category", s.str(r.category)), true
 }
 
-func (r *usageRow) kind() domain.Kind                { return domain.KindUsage }
-func (r *usageRow) codes(s *strtab) (uint32, uint32) { return s.code(r.source), s.code(r.id) }
-func (r *usageRow) eventAt() int64                   { return r.end }
-func (r *usageRow) life() life                       { return lifeFrom(r.start, r.end) }
-func (r *usageRow) stamps(t func(int64))             { stampAll(t, r.start, r.end) }
-func (r *usageRow) presence(*strtab) (int64, []attrVal, bool) {
-	return r.start, attrs("service", r.service), true
+func (r *usageRow) kind() domain.Kind       { return domain.KindUsage }
+func (r *usageRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *usageRow) eventAt() int64          { return r.end }
+func (r *usageRow) life() life              { return lifeFrom(r.start, r.end) }
+func (r *usageRow) stamps(t func(int64))    { stampAll(t, r.start, r.end) }
+func (r *usageRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("service", s.str(r.service)), true
 }
 
-func (r *budgetRow) kind() domain.Kind              { return domain.KindBudget }
-func (r *budgetRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
-func (r *budgetRow) eventAt() int64                 { return r.start }
+func (r *budgetRow) kind() domain.Kind       { return domain.KindBudget }
+func (r *budgetRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *budgetRow) eventAt() int64          { return r.start }
 
 // A period record reports up to the end of its period (LastData).
 func (r *budgetRow) life() life           { return lifeFrom(r.start, r.end) }
@@ -233,19 +244,19 @@ func (r *budgetRow) presence(s *strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("category", s.str(r.category)), true
 }
 
-func (r *subRow) kind() domain.Kind              { return domain.KindSubscription }
-func (r *subRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
-func (r *subRow) eventAt() int64                 { return r.at }
-func (r *subRow) life() life                     { return lifeFrom(r.started, r.started, r.ended) }
-func (r *subRow) stamps(t func(int64))           { stampAll(t, r.started, r.ended, r.at) }
+func (r *subRow) kind() domain.Kind       { return domain.KindSubscription }
+func (r *subRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *subRow) eventAt() int64          { return r.at }
+func (r *subRow) life() life              { return lifeFrom(r.started, r.started, r.ended) }
+func (r *subRow) stamps(t func(int64))    { stampAll(t, r.started, r.ended, r.at) }
 func (r *subRow) presence(s *strtab) (int64, []attrVal, bool) {
 	return r.started, attrs("plan", s.str(r.plan)), true
 }
 
-func (r *oppRow) kind() domain.Kind              { return domain.KindOpportunity }
-func (r *oppRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
-func (r *oppRow) eventAt() int64                 { return r.at }
-func (r *oppRow) life() life                     { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
+func (r *oppRow) kind() domain.Kind       { return domain.KindOpportunity }
+func (r *oppRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *oppRow) eventAt() int64          { return r.at }
+func (r *oppRow) life() life              { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
 func (r *oppRow) stamps(t func(int64)) {
 	if r.hasClose {
 		t(r.closeAt())
@@ -256,33 +267,33 @@ func (r *oppRow) presence(s *strtab) (int64, []attrVal, bool) {
 	return r.created, attrs("owner", s.str(r.owner)), true
 }
 
-func (r *leadRow) kind() domain.Kind              { return domain.KindLead }
-func (r *leadRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
-func (r *leadRow) eventAt() int64                 { return r.at }
-func (r *leadRow) life() life                     { return lifeFrom(r.created, r.created, r.mql, r.sql) }
-func (r *leadRow) stamps(t func(int64))           { stampAll(t, r.created, r.mql, r.sql, r.at) }
+func (r *leadRow) kind() domain.Kind       { return domain.KindLead }
+func (r *leadRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *leadRow) eventAt() int64          { return r.at }
+func (r *leadRow) life() life              { return lifeFrom(r.created, r.created, r.mql, r.sql) }
+func (r *leadRow) stamps(t func(int64))    { stampAll(t, r.created, r.mql, r.sql, r.at) }
 func (r *leadRow) presence(s *strtab) (int64, []attrVal, bool) {
 	return r.created, attrs("channel", s.str(r.channel), "campaign", s.str(r.campaign)), true
 }
 
-func (r *quotaRow) kind() domain.Kind              { return domain.KindQuota }
-func (r *quotaRow) codes(*strtab) (uint32, uint32) { return r.source, r.id }
-func (r *quotaRow) eventAt() int64                 { return r.start }
-func (r *quotaRow) life() life                     { return lifeFrom(r.start, r.end) }
-func (r *quotaRow) stamps(t func(int64))           { t(r.start) }
+func (r *quotaRow) kind() domain.Kind       { return domain.KindQuota }
+func (r *quotaRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *quotaRow) eventAt() int64          { return r.start }
+func (r *quotaRow) life() life              { return lifeFrom(r.start, r.end) }
+func (r *quotaRow) stamps(t func(int64))    { t(r.start) }
 func (r *quotaRow) presence(s *strtab) (int64, []attrVal, bool) {
 	return r.start, attrs("owner", s.str(r.owner)), true
 }
 
 func (r *spendRow) kind() domain.Kind                         { return domain.KindSpend }
-func (r *spendRow) codes(*strtab) (uint32, uint32)            { return r.source, r.id }
+func (r *spendRow) codes() (uint32, uint32)                   { return r.source, r.id }
 func (r *spendRow) eventAt() int64                            { return r.end }
 func (r *spendRow) life() life                                { return lifeFrom(r.start, r.end) }
 func (r *spendRow) stamps(t func(int64))                      { stampAll(t, r.start, r.end) }
 func (r *spendRow) presence(*strtab) (int64, []attrVal, bool) { return r.start, nil, true }
 
 func (r *targetRow) kind() domain.Kind                         { return domain.KindTarget }
-func (r *targetRow) codes(s *strtab) (uint32, uint32)          { return s.code(r.source), s.code(r.id) }
+func (r *targetRow) codes() (uint32, uint32)                   { return r.source, r.id }
 func (r *targetRow) eventAt() int64                            { return r.start }
 func (r *targetRow) life() life                                { return lifeFrom(r.start, r.end) }
 func (r *targetRow) stamps(t func(int64))                      { t(r.start) }
@@ -314,7 +325,7 @@ func newTable[R any, P interface {
 	t := &table[R, P]{byKey: map[uint64]int32{}, strs: strs}
 	t.order = newSorted(func(i int32) (int64, string) {
 		r := t.at(i)
-		_, id := r.codes(strs)
+		_, id := r.codes()
 		return r.eventAt(), strs.str(id)
 	})
 	return t
@@ -345,7 +356,7 @@ func (t *table[R, P]) slot(k recKey) (int32, bool) {
 // nothing to the string table.
 func rowCode(src, id uint32) uint64 { return uint64(src)<<32 | uint64(id) }
 
-func (t *table[R, P]) codeOf(p P) uint64 { return rowCode(p.codes(t.strs)) }
+func (t *table[R, P]) codeOf(p P) uint64 { return rowCode(p.codes()) }
 
 // slotOf returns the slot of the live row with p's key; ok is false when
 // none has it.

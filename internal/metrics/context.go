@@ -20,14 +20,14 @@ func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 	var failedW, totalW float64
 	d.prodIn(q, func(row *depRow) {
 		r.Count++
-		wt := w.of(d.serviceTier(row.x.Service))
+		wt := w.of(d.serviceTier(row.x.service()))
 		totalW += wt
 		why := d.failed(row.x, asOf)
 		if why != "" {
 			failed++
 			failedW += wt
 		}
-		depRef(&r, q, row.x, num(wt), why)
+		r.depRef(q, d, row.x, num(wt), why)
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)

@@ -194,7 +194,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	org := q.Scope.Dim == ""
 	for i := range rows {
 		row := &rows[i]
-		if !org && !d.matchService(q, row.x.Service) {
+		if !org && !d.matchService(q, row.x.service()) {
 			continue
 		}
 		ri := releaseImpact{x: row.x, svc: row.svc}
@@ -226,7 +226,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		if a.ri.x.Finished != b.ri.x.Finished {
 			return a.ri.x.Finished < b.ri.x.Finished
 		}
-		return a.ri.x.ID < b.ri.x.ID
+		return d.str(a.ri.x.id) < d.str(b.ri.x.id)
 	}
 	// The scorecard needs only the worst few, kept by insertion; a
 	// drill-down lists them all, sorted once.
@@ -253,17 +253,17 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	for i, l := range lines {
 		if i < impactTopN {
 			top = append(top, ReleaseLine{
-				Deployment: l.ri.x.ID, Service: l.ri.x.Service, FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
+				Deployment: d.str(l.ri.x.id), Service: l.ri.x.service(), FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
 				Tickets: l.ri.tickets, Weighted: l.ri.weighted, Baseline: l.base, Score: l.score,
 			})
 		}
-		depRef(&r, q, l.ri.x, num(l.score), "release impact")
+		r.depRef(q, d, l.ri.x, num(l.score), "release impact")
 	}
 	if q.Records {
 		for _, ri := range inW {
 			x := ri.x
 			d.releaseTickets(x, window, end, func(t *ticketRow) {
-				r.rowRef(q, d, t, num(w.of(d, t)), "release "+x.ID)
+				r.rowRef(q, d, t, num(w.of(d, t)), "release "+d.str(x.id))
 			})
 		}
 	}

@@ -91,27 +91,27 @@ const (
 
 // Dep is a deployment as the engine needs it. Deployments live in a slab
 // (slab.go): a Dep keeps its address and row number while it lives, and
-// the rest of the dataset refers to it by either. Its strings point into
-// the dataset's string table; the ids it names (the changes it lists,
-// rollback_of, change_request) are held as codes of that table.
+// the rest of the dataset refers to it by either. Its strings — id,
+// source, environment and the ids it names (the changes it lists,
+// rollback_of, change_request) — are held as codes of the dataset's
+// string table (d.str reads one); its service is svc.name.
 // The small fields sit together so a million of them pad no more than
 // they must.
 type Dep struct {
-	ID, Source   string
-	Service, Env string
-	Finished     int64 // unix ns
-	Started      int64 // 0 when absent
-	RetroValid   int64
-	Prod         bool
-	Status       uint8
-	Rework       bool // reason hotfix/rollback or rollback_of set
-	Emergency    bool
+	Finished   int64 // unix ns
+	Started    int64 // 0 when absent
+	RetroValid int64
+	Prod       bool
+	Status     uint8
+	Rework     bool // reason hotfix/rollback or rollback_of set
+	Emergency  bool
 	// hasTickets says some ticket names this deployment as its release, so
 	// release impact skips the lookup for the many that have none. It may
 	// stay true after such a ticket is replaced; that only costs a lookup.
 	hasTickets bool
 	row        int32  // its slot in the deployment slab
-	id, src    uint32 // codes of ID and Source
+	id, src    uint32 // codes of its id and source
+	env        uint32 // code of its environment (canonical name)
 	rollbackOf uint32 // code of rollback_of; 0 when none
 	cr         uint32 // code of change_request; 0 when none
 	// The change ids it lists, repeats dropped: d.chgRefs.at(x.changes).
@@ -125,6 +125,9 @@ type Dep struct {
 	fail   atomic.Pointer[failMemo]
 	svc    *svcState
 }
+
+// service is the deployment's service.
+func (x *Dep) service() string { return x.svc.name }
 
 // depRow is a production deployment as the window walks see it. The
 // fields the share metrics test sit inline, so walking a month of
@@ -462,7 +465,6 @@ func NewDataset(cfg Config) *Dataset {
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
 		depsByCR:    map[uint32]int32{},
-		prodDeps:    &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
 		svcDeps:     map[string]*sorted[*Dep]{},
 		svcElig:     map[string]*sorted[*Dep]{},
 		emergency:   map[*Dep]bool{},
@@ -480,6 +482,7 @@ func NewDataset(cfg Config) *Dataset {
 		sliLatency:  newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
 		times:       map[domain.Kind]*kindTimes{},
 	}
+	d.prodDeps = &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, d.str(r.x.id) }, same: func(a, b depRow) bool { return a.x == b.x }}
 	d.initRows()
 	return d
 }
@@ -604,8 +607,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	row, p := d.deps.alloc()
 	*p = Dep{
 		svc: d.svcs[r.Service], row: row,
-		ID: d.strs.str(id), Source: d.strs.str(src), Service: d.intern(r.Service), Env: d.intern(env),
-		id: id, src: src, rollbackOf: rollbackOf, cr: cr,
+		id: id, src: src, env: d.code(env), rollbackOf: rollbackOf, cr: cr,
 		Prod:     prod,
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:    r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
@@ -645,17 +647,17 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	}
 	d.prodDeps.add(rowOf(p))
 	if p.eligible() {
-		d.queue(memoEvent{p.Service, p.Finished, evDeployment})
+		d.queue(memoEvent{p.service(), p.Finished, evDeployment})
 	}
-	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
-	sortedFor(d.svcDeps, p.Service, depKey).add(p)
+	depKey := func(x *Dep) (int64, string) { return x.Finished, d.str(x.id) }
+	sortedFor(d.svcDeps, p.service(), depKey).add(p)
 	if p.eligible() {
-		sortedFor(d.svcElig, p.Service, depKey).add(p)
+		sortedFor(d.svcElig, p.service(), depKey).add(p)
 	}
 	if p.Emergency {
 		d.emergency[p] = true
 	}
-	d.envs[p.Env]++
+	d.envs[d.str(p.env)]++
 }
 
 // uniqueCodes returns the codes of a change list with repeats dropped: a
@@ -683,7 +685,7 @@ func (d *Dataset) uniqueCodes(ids []string) []uint32 {
 
 func (d *Dataset) removeDep(x *Dep) {
 	if x.Prod && x.eligible() {
-		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
+		d.queue(memoEvent{x.service(), x.Finished, evDeployment})
 	}
 	d.bumpFailLinks(x.rollbackOf, x.cr, x.id)
 	chainRemove(&d.deps, &d.depByID, x.id, x.row)
@@ -707,13 +709,14 @@ func (d *Dataset) removeDep(x *Dep) {
 		}
 	}
 	d.prodDeps.remove(rowOf(x))
-	d.svcDeps[x.Service].remove(x)
+	d.svcDeps[x.service()].remove(x)
 	if x.eligible() {
-		d.svcElig[x.Service].remove(x)
+		d.svcElig[x.service()].remove(x)
 	}
 	delete(d.emergency, x)
-	if d.envs[x.Env]--; d.envs[x.Env] <= 0 {
-		delete(d.envs, x.Env)
+	env := d.str(x.env)
+	if d.envs[env]--; d.envs[env] <= 0 {
+		delete(d.envs, env)
 	}
 }
 
@@ -1036,7 +1039,7 @@ type svcState struct {
 func (d *Dataset) service(name string) *svcState {
 	s := d.svcs[name]
 	if s == nil {
-		s = &svcState{name: name}
+		s = &svcState{name: d.intern(name)}
 		d.svcs[name] = s
 	}
 	return s
@@ -1109,12 +1112,12 @@ func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID uint32) {
 			continue
 		}
 		for x := range d.depsWithID(id) {
-			d.bumpFail(x.Service)
+			d.bumpFail(x.service())
 		}
 	}
 	if changeRequest != 0 {
 		for x := range d.depsWithCR(changeRequest) {
-			d.bumpFail(x.Service)
+			d.bumpFail(x.service())
 		}
 	}
 }

@@ -53,7 +53,7 @@ func TestListedByMany(t *testing.T) {
 	want := func(id string) {
 		t.Helper()
 		x, m := d.ChangeDeployment(chgByID(t, d, "c1"))
-		if x == nil || x.ID != id || m != Explicit {
+		if x == nil || d.str(x.id) != id || m != Explicit {
 			t.Fatalf("c1 shipped by %v (%s), want %s explicitly", x, m, id)
 		}
 	}
@@ -81,10 +81,10 @@ func TestDeploymentsWithSharedIDs(t *testing.T) {
 		if n := d.Counts()[domain.KindDeployment]; n != 3 {
 			t.Fatalf("after replacing %s: count = %d, want 3", src, n)
 		}
-		if x := d.dep(key(src, "d1")); x == nil || x.Service != "mobile" {
+		if x := d.dep(key(src, "d1")); x == nil || x.service() != "mobile" {
 			t.Fatalf("after replacing %s: deployment = %+v, want the mobile version", src, x)
 		}
-		if x, _ := d.resolveDep("d1", src, all); x == nil || x.Source != src {
+		if x, _ := d.resolveDep("d1", src, all); x == nil || d.str(x.src) != src {
 			t.Fatalf("resolveDep from %s = %v", src, x)
 		}
 	}

@@ -257,7 +257,7 @@ func TestListedChangeExistsFromItsMerge(t *testing.T) {
 		}
 	}
 	if x, _ := d.ChangeDeploymentAsOf(chgByID(t, d, "c1"), ts(t, "2026-03-11T00:00:00Z").UnixNano()); x != nil {
-		t.Errorf("as of 03-11 c1 is linked to %s; it does not exist yet", x.ID)
+		t.Errorf("as of 03-11 c1 is linked to %s; it does not exist yet", d.str(x.id))
 	}
 }
 

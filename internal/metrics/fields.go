@@ -192,7 +192,7 @@ var rowFields = map[domain.Kind]rowSpec{
 			if x == nil {
 				return nil
 			}
-			return []any{stamp(x.Finished, at), x.Service, x.Env, depStatusName[x.Status]}
+			return []any{stamp(x.Finished, at), x.service(), d.str(x.env), depStatusName[x.Status]}
 		},
 	},
 	domain.KindChange: {

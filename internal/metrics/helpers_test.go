@@ -202,11 +202,11 @@ func depByID(t testing.TB, d *Dataset, id string) *Dep {
 	return x
 }
 
-func depID(x *Dep) string {
+func depID(d *Dataset, x *Dep) string {
 	if x == nil {
 		return "<nil>"
 	}
-	return x.ID
+	return d.str(x.id)
 }
 
 // detailFields is a Detail as its JSON object: the fields it sets.

@@ -21,14 +21,14 @@ const (
 )
 
 // before orders deployments by finished_at, ties by id, then source.
-func before(x, y *Dep) bool {
+func (d *Dataset) before(x, y *Dep) bool {
 	if x.Finished != y.Finished {
 		return x.Finished < y.Finished
 	}
-	if x.ID != y.ID {
-		return x.ID < y.ID
+	if d.str(x.id) != d.str(y.id) {
+		return d.str(x.id) < d.str(y.id)
 	}
-	return x.Source < y.Source
+	return d.str(x.src) < d.str(y.src)
 }
 
 // uniqueChange reports whether no other source has a change with the id
@@ -56,7 +56,7 @@ func (d *Dataset) explicitScan(i int32, asOf int64) *Dep {
 	}
 	var best *Dep
 	d.listing(c.id, func(x *Dep) {
-		if x.Finished > asOf || (best != nil && !before(x, best)) {
+		if x.Finished > asOf || (best != nil && !d.before(x, best)) {
 			return
 		}
 		if r, _ := d.resolveChange(c.id, x.src, asOf); r == i {
@@ -167,13 +167,13 @@ func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) 
 // same instant the range of the second (by id) is empty: the first took
 // them.
 func (d *Dataset) inferredRange(x *Dep, fn func(i int32)) {
-	s := d.svcElig[x.Service]
+	s := d.svcElig[x.service()]
 	i := s.index(x)
 	lo := int64(-1 << 63)
 	if i > 0 {
 		lo = s.items[i-1].Finished
 	}
-	cs := d.svcChanges[x.Service]
+	cs := d.svcChanges[x.service()]
 	if cs == nil {
 		return
 	}
@@ -207,7 +207,7 @@ func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Pro
 		}
 		if !x.Prod {
 			return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: i.Source, ID: i.ID, Field: "caused_by",
-				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (environment %s); it links nothing", x.ID, x.Env)}
+				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (environment %s); it links nothing", d.str(x.id), d.str(x.env))}
 		}
 		return x, Explicit, nil
 	}
@@ -246,10 +246,10 @@ func (d *Dataset) changeRequestDeployment(i *Inc) *Dep {
 		if !x.Prod {
 			continue
 		}
-		if x.Finished <= i.Opened && (live == nil || x.Finished > live.Finished || (x.Finished == live.Finished && before(x, live))) {
+		if x.Finished <= i.Opened && (live == nil || x.Finished > live.Finished || (x.Finished == live.Finished && d.before(x, live))) {
 			live = x
 		}
-		if first == nil || before(x, first) {
+		if first == nil || d.before(x, first) {
 			first = x
 		}
 	}
@@ -321,7 +321,7 @@ func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 // service, finished after x (and by asOf), whose rollback_of resolves to
 // x, rolls x back.
 func (d *Dataset) rollsBack(r, x *Dep, asOf int64) bool {
-	if r == x || !r.Prod || r.Service != x.Service || r.Finished <= x.Finished || r.Finished > asOf {
+	if r == x || !r.Prod || r.service() != x.service() || r.Finished <= x.Finished || r.Finished > asOf {
 		return false
 	}
 	y, _ := d.resolveDepCode(r.rollbackOf, r.src, asOf)
@@ -340,7 +340,7 @@ func (d *Dataset) attributedIncidents(x *Dep, asOf int64) []*Inc {
 			out = append(out, i)
 		}
 	}
-	for _, i := range d.incByCause[x.ID] {
+	for _, i := range d.incByCause[d.str(x.id)] {
 		add(i)
 	}
 	if x.cr != 0 {
@@ -349,7 +349,7 @@ func (d *Dataset) attributedIncidents(x *Dep, asOf int64) []*Inc {
 		}
 	}
 	if x.eligible() {
-		if s := d.svcInc[x.Service]; s != nil {
+		if s := d.svcInc[x.service()]; s != nil {
 			for _, i := range s.between(x.Finished, x.Finished+int64(d.cfg.AttributionWindow)+1) {
 				if i.CausedBy == "" && i.CausedByCR == "" {
 					add(i)
@@ -404,7 +404,7 @@ func (d *Dataset) recovery(x *Dep, asOf int64) (int64, uint8) {
 		}
 		return last, recDone
 	}
-	s := d.svcDeps[x.Service]
+	s := d.svcDeps[x.service()]
 	for j := s.index(x) + 1; j < len(s.items); j++ {
 		y := s.items[j]
 		if y.Finished > asOf {

@@ -121,7 +121,7 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 	switch r.(type) {
 	case *domain.Deployment:
 		if o := d.dep(k); o != nil {
-			return o.Finished, depAttrs(o), true
+			return o.Finished, d.depAttrs(o), true
 		}
 	case *domain.Change:
 		if o := d.change(k); o != nil {
@@ -145,8 +145,8 @@ func incAttrs(service, origin string) []attrVal {
 	return []attrVal{{"service", valueOrNone(service)}, {"origin", valueOrNone(origin)}}
 }
 
-func depAttrs(x *Dep) []attrVal {
-	return []attrVal{{"service", valueOrNone(x.Service)}, {"environment", valueOrNone(x.Env)}}
+func (d *Dataset) depAttrs(x *Dep) []attrVal {
+	return []attrVal{{"service", valueOrNone(x.service())}, {"environment", valueOrNone(d.str(x.env))}}
 }
 
 // notePresence updates the index for a record about to be applied.
@@ -222,7 +222,7 @@ func (d *Dataset) rebuildPresence() {
 		switch kind {
 		case domain.KindDeployment:
 			for x := range d.allDeps() {
-				d.presence.add(kind, x.Finished, depAttrs(x))
+				d.presence.add(kind, x.Finished, d.depAttrs(x))
 			}
 		case domain.KindChange:
 			for i := range d.allChanges() {

@@ -176,7 +176,7 @@ func (d *Dataset) listProblems(x *Dep, asOf int64, fn func(Problem)) {
 
 func (d *Dataset) listProblem(x *Dep, id uint32, asOf int64, fn func(Problem)) {
 	if _, st := d.resolveChange(id, x.src, asOf); st != refFound {
-		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "changes", "change", d.strs.str(id), st))
+		fn(refProblem(domain.KindDeployment, d.str(x.src), d.str(x.id), "changes", "change", d.strs.str(id), st))
 	}
 }
 
@@ -186,7 +186,7 @@ func (d *Dataset) rollbackProblem(x *Dep, asOf int64, fn func(Problem)) {
 		return
 	}
 	if _, st := d.resolveDepCode(x.rollbackOf, x.src, asOf); st != refFound {
-		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "rollback_of", "deployment", d.strs.str(x.rollbackOf), st))
+		fn(refProblem(domain.KindDeployment, d.str(x.src), d.str(x.id), "rollback_of", "deployment", d.strs.str(x.rollbackOf), st))
 	}
 }
 
@@ -213,7 +213,7 @@ func (d *Dataset) negativeRecovery(x *Dep, at int64, fn func(Problem)) {
 	}
 	fn(Problem{Kind: domain.KindIncident, Source: last.Source, ID: last.ID, Field: "resolved_at",
 		Reason: fmt.Sprintf("resolved at %s, %s before deployment %s it is linked to finished (%s); the negative recovery span is left out of failed_deployment_recovery_time",
-			rfc(last.Resolved), time.Duration(x.Finished-last.Resolved), x.ID, rfc(x.Finished))})
+			rfc(last.Resolved), time.Duration(x.Finished-last.Resolved), d.str(x.id), rfc(x.Finished))})
 }
 
 func rfc(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339) }

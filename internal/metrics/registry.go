@@ -261,7 +261,7 @@ func (d *Dataset) matchService(q Query, service string) bool {
 }
 
 func (d *Dataset) matchDep(q Query, x *Dep) bool {
-	return matchAttr(q, "environment", x.Env) && d.matchService(q, x.Service)
+	return matchAttr(q, "environment", d.str(x.env)) && d.matchService(q, x.service())
 }
 
 // matchInc reports whether an incident passes the scope: its service's

@@ -173,7 +173,7 @@ func (d *Dataset) ReleaseImpactOf(source, id string, asOf time.Time, opt SpikeOp
 	}
 	ri := d.analyseReleases([]*Dep{x}, asOf.UnixNano(), opt, true)[0]
 	if win := ri.ObservedUntil.Sub(ri.FinishedAt); win > 0 {
-		u := d.usageOver(Query{AsOf: ri.ObservedUntil, Window: win, Scope: Scope{Dim: "service", Value: x.Service}}, &Result{})
+		u := d.usageOver(Query{AsOf: ri.ObservedUntil, Window: win, Scope: Scope{Dim: "service", Value: x.service()}}, &Result{})
 		if mean, ok := u.meanCustomers(); ok {
 			ri.ActiveCustomers = &mean
 		}
@@ -193,12 +193,12 @@ func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, lis
 		r.at[x] = i
 		first, last = min(first, x.Finished), max(last, x.Finished)
 		end := min(x.Finished+r.window, asOf)
-		r.out[i] = ReleaseImpact{Deployment: x.ID, Source: x.Source, Service: x.Service, Environment: x.Env,
+		r.out[i] = ReleaseImpact{Deployment: d.str(x.id), Source: d.str(x.src), Service: x.service(), Environment: d.str(x.env),
 			Status: statusNames[x.Status], FinishedAt: time.Unix(0, x.Finished).UTC(), ObservedUntil: time.Unix(0, end).UTC(),
 			Open: x.Finished+r.window > asOf}
 	}
 	for _, row := range d.prodBetween(first-r.window, asOf+1) {
-		r.bySvc[row.x.Service] = append(r.bySvc[row.x.Service], row.x)
+		r.bySvc[row.x.service()] = append(r.bySvc[row.x.service()], row.x)
 	}
 	lookback := int64(r.opt.Weeks) * int64(7*day)
 	for t := range d.ticketsCreatedIn(first-lookback, min(last+r.window, asOf+1)) {
@@ -227,7 +227,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 	if t.release != 0 {
 		x, _ = r.d.resolveDepCode(t.release, t.source, r.asOf)
 		if x != nil && svc == "" {
-			svc = x.Service
+			svc = x.service()
 		}
 	} else if svc != "" {
 		link = "inferred"
@@ -265,7 +265,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 // taken as half a ticket over them, so a quiet service's first few tickets
 // are not certain to be a spike.
 func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
-	ts := r.times[x.Service]
+	ts := r.times[x.service()]
 	count := func(lo, hi int64) int {
 		a, _ := slices.BinarySearch(ts, lo)
 		b, _ := slices.BinarySearch(ts, hi)
@@ -275,7 +275,7 @@ func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
 	if o.Open {
 		end++ // the window so far includes as_of itself
 	}
-	deps := r.bySvc[x.Service]
+	deps := r.bySvc[x.service()]
 	if i := sort.Search(len(deps), func(k int) bool { return deps[k].Finished > x.Finished }); i < len(deps) {
 		end = min(end, deps[i].Finished)
 	}
@@ -361,7 +361,7 @@ func (d *Dataset) TicketsCreated(from, to time.Time, service, release string) []
 		svc, rel := d.str(t.service), d.str(t.release)
 		if rel != "" && svc == "" {
 			if x, _ := d.resolveDepCode(t.release, t.source, asOf); x != nil {
-				svc = x.Service
+				svc = x.service()
 			}
 		}
 		if service != "" && svc != service || release != "" && rel != release {

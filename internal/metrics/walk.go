@@ -64,7 +64,7 @@ func (d *Dataset) deployment(source, id string) *Dep {
 		return nil
 	}
 	for x := range d.depsWithID(c) {
-		if x.Source == source {
+		if d.str(x.src) == source {
 			return x
 		}
 	}

@@ -23,8 +23,8 @@ func (c *chgRow) srcCode() uint32 { return c.src }
 func chainFind[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id, src uint32) int32 {
-	i, ok := head.get(id)
+}](s *slab[T], head *rowIndex, id, src uint32) int32 {
+	i, ok := head.get(uint64(id))
 	if !ok {
 		return -1
 	}
@@ -45,10 +45,10 @@ func chainFind[T any, P interface {
 func chainAppend[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id uint32, i int32) {
-	j, ok := head.get(id)
+}](s *slab[T], head *rowIndex, id uint32, i int32) {
+	j, ok := head.get(uint64(id))
 	if !ok {
-		head.set(id, i)
+		head.set(uint64(id), i)
 		return
 	}
 	for {
@@ -65,17 +65,17 @@ func chainAppend[T any, P interface {
 func chainRemove[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id uint32, i int32) {
+}](s *slab[T], head *rowIndex, id uint32, i int32) {
 	own := P(s.at(i)).link()
-	j, ok := head.get(id)
+	j, ok := head.get(uint64(id))
 	if !ok {
 		return
 	}
 	if j == i {
 		if *own == 0 {
-			head.clear(id)
+			head.clear(uint64(id))
 		} else {
-			head.set(id, *own-1)
+			head.set(uint64(id), *own-1)
 		}
 		*own = 0
 		return
@@ -98,9 +98,9 @@ func chainRemove[T any, P interface {
 func chainRows[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id uint32) func(yield func(int32) bool) {
+}](s *slab[T], head *rowIndex, id uint32) func(yield func(int32) bool) {
 	return func(yield func(int32) bool) {
-		i, ok := head.get(id)
+		i, ok := head.get(uint64(id))
 		if !ok {
 			return
 		}

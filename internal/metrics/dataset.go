@@ -231,12 +231,12 @@ type Dataset struct {
 	// deps holds every deployment; depByID the row of the first of each
 	// id's deployments, namesakes chained (chain.go).
 	deps        slab[Dep]
-	depByID     codeIndex
+	depByID     rowIndex
 	chgRefs     codePool // the change lists of the deployments
 	rollbacksOf map[uint32][]*Dep
 	// listedBy maps a change id to the eligible production deployment
 	// listing it; listedMore holds the rare further ones.
-	listedBy   codeIndex // rows of the deployments
+	listedBy   rowIndex // rows of the deployments, by change id code
 	listedMore map[uint32][]*Dep
 	relink     map[uint32]bool // change ids whose explicit deployment may have changed
 	// doubtful holds the listed change ids that may resolve to nothing at
@@ -281,7 +281,7 @@ type Dataset struct {
 	// chgs holds every change; changeByID the row of the first of each
 	// id's changes, namesakes chained (chain.go).
 	chgs       slab[chgRow]
-	changeByID codeIndex
+	changeByID rowIndex
 	svcChanges map[string]*sorted[int32]
 
 	incidents   map[recKey]*Inc
@@ -482,6 +482,8 @@ func NewDataset(cfg Config) *Dataset {
 		sliLatency:  newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
 		times:       map[domain.Kind]*kindTimes{},
 	}
+	d.depByID.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).id) }
+	d.changeByID.keyOf = func(r int32) uint64 { return uint64(d.chgs.at(r).id) }
 	d.prodDeps = &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, d.str(r.x.id) }, same: func(a, b depRow) bool { return a.x == b.x }}
 	d.initRows()
 	return d
@@ -1047,8 +1049,8 @@ func (d *Dataset) service(name string) *svcState {
 
 // list notes that deployment x lists change id; unlist undoes it.
 func (d *Dataset) list(id uint32, x *Dep) {
-	if _, ok := d.listedBy.get(id); !ok {
-		d.listedBy.set(id, x.row)
+	if _, ok := d.listedBy.get(uint64(id)); !ok {
+		d.listedBy.set(uint64(id), x.row)
 	} else {
 		d.listedMore[id] = append(d.listedMore[id], x)
 	}
@@ -1056,12 +1058,12 @@ func (d *Dataset) list(id uint32, x *Dep) {
 }
 
 func (d *Dataset) unlist(id uint32, x *Dep) {
-	if r, ok := d.listedBy.get(id); ok && r == x.row {
+	if r, ok := d.listedBy.get(uint64(id)); ok && r == x.row {
 		if more := d.listedMore[id]; len(more) > 0 {
-			d.listedBy.set(id, more[0].row)
+			d.listedBy.set(uint64(id), more[0].row)
 			removeFrom(d.listedMore, id, more[0])
 		} else {
-			d.listedBy.clear(id)
+			d.listedBy.clear(uint64(id))
 		}
 	} else {
 		removeFrom(d.listedMore, id, x)
@@ -1072,10 +1074,10 @@ func (d *Dataset) unlist(id uint32, x *Dep) {
 // listDoubtful reports whether a listed change id may resolve to nothing
 // as of some time (see doubtful).
 func (d *Dataset) listDoubtful(id uint32) bool {
-	if _, ok := d.listedBy.get(id); !ok {
+	if _, ok := d.listedBy.get(uint64(id)); !ok {
 		return false
 	}
-	i, ok := d.changeByID.get(id)
+	i, ok := d.changeByID.get(uint64(id))
 	if !ok || d.chgs.at(i).next != 0 {
 		return true
 	}
@@ -1087,7 +1089,7 @@ func (d *Dataset) listDoubtful(id uint32) bool {
 
 // listing calls fn for every eligible production deployment listing id.
 func (d *Dataset) listing(id uint32, fn func(x *Dep)) {
-	if r, ok := d.listedBy.get(id); ok {
+	if r, ok := d.listedBy.get(uint64(id)); ok {
 		fn(d.deps.at(r))
 		for _, y := range d.listedMore[id] {
 			fn(y)

@@ -82,7 +82,7 @@ func (d *Dataset) chgsWithID(id uint32) iter.Seq[int32] { return chainRows(&d.ch
 
 // sharedChangeID reports whether several sources have a change with id.
 func (d *Dataset) sharedChangeID(id uint32) bool {
-	i, ok := d.changeByID.get(id)
+	i, ok := d.changeByID.get(uint64(id))
 	return ok && d.chgs.at(i).next != 0
 }
 

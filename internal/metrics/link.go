@@ -36,13 +36,13 @@ func (d *Dataset) before(x, y *Dep) bool {
 // exists.
 func (d *Dataset) uniqueChange(i int32) bool {
 	c := d.chgs.at(i)
-	head, _ := d.changeByID.get(c.id)
+	head, _ := d.changeByID.get(uint64(c.id))
 	return c.next == 0 && head == i
 }
 
 // uniqueDep is uniqueChange for deployments.
 func (d *Dataset) uniqueDep(x *Dep) bool {
-	head, _ := d.depByID.get(x.id)
+	head, _ := d.depByID.get(uint64(x.id))
 	return x.next == 0 && head == x.row
 }
 

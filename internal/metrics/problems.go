@@ -108,7 +108,7 @@ func (d *Dataset) resolveDep(id, src string, asOf int64) (*Dep, refState) {
 
 // resolveDepCode is resolveDep with the id and source as codes.
 func (d *Dataset) resolveDepCode(id, src uint32, asOf int64) (*Dep, refState) {
-	i, ok := d.depByID.get(id)
+	i, ok := d.depByID.get(uint64(id))
 	if !ok {
 		return nil, refUnknown
 	}
@@ -126,7 +126,7 @@ func (d *Dataset) resolveDepCode(id, src uint32, asOf int64) (*Dep, refState) {
 // among the changes merged by asOf; it returns the change's row, -1 when
 // it resolves to nothing.
 func (d *Dataset) resolveChange(id, src uint32, asOf int64) (int32, refState) {
-	i, ok := d.changeByID.get(id)
+	i, ok := d.changeByID.get(uint64(id))
 	if !ok {
 		return -1, refUnknown
 	}
@@ -236,7 +236,7 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 	// exist at asOf resolves: one deployment has the id and it existed
 	// by then (of production, for a cause).
 	clearCode := func(id uint32, prod bool) bool {
-		i, ok := d.depByID.get(id)
+		i, ok := d.depByID.get(uint64(id))
 		if !ok {
 			return false
 		}

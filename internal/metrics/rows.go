@@ -311,9 +311,10 @@ type table[R any, P interface {
 }] struct {
 	rows slab[R]
 	// byKey holds the slot of each live row by the string table codes of
-	// its source and id (rowCode): 16 bytes a map slot, where the two
-	// strings of a recKey took 40.
-	byKey map[uint64]int32
+	// its source and id (rowCode, read from the row): 4 bytes a slot,
+	// where a map from the codes took ~28 bytes a row and one from the
+	// two strings of a recKey more.
+	byKey rowIndex
 	strs  *strtab
 	order *sorted[int32]
 }
@@ -322,7 +323,8 @@ func newTable[R any, P interface {
 	*R
 	row
 }](strs *strtab) *table[R, P] {
-	t := &table[R, P]{byKey: map[uint64]int32{}, strs: strs}
+	t := &table[R, P]{strs: strs}
+	t.byKey.keyOf = func(i int32) uint64 { return t.codeOf(t.at(i)) }
 	t.order = newSorted(func(i int32) (int64, string) {
 		r := t.at(i)
 		_, id := r.codes()
@@ -347,7 +349,7 @@ func (t *table[R, P]) slot(k recKey) (int32, bool) {
 	if !ok1 || !ok2 {
 		return 0, false
 	}
-	i, ok := t.byKey[rowCode(src, id)]
+	i, ok := t.byKey.get(rowCode(src, id))
 	return i, ok
 }
 
@@ -361,7 +363,7 @@ func (t *table[R, P]) codeOf(p P) uint64 { return rowCode(p.codes()) }
 // slotOf returns the slot of the live row with p's key; ok is false when
 // none has it.
 func (t *table[R, P]) slotOf(p P) (int32, bool) {
-	i, ok := t.byKey[t.codeOf(p)]
+	i, ok := t.byKey.get(t.codeOf(p))
 	return i, ok
 }
 
@@ -372,7 +374,7 @@ func (t *table[R, P]) at(i int32) P { return P(t.rows.at(i)) }
 func (t *table[R, P]) put(r R) int32 {
 	i, p := t.rows.alloc()
 	*p = r
-	t.byKey[t.codeOf(p)] = i
+	t.byKey.set(t.codeOf(p), i)
 	t.order.add(i)
 	return i
 }
@@ -380,11 +382,11 @@ func (t *table[R, P]) put(r R) int32 {
 // drop removes the live row in slot i.
 func (t *table[R, P]) drop(i int32) {
 	t.order.remove(i)
-	delete(t.byKey, t.codeOf(t.at(i)))
+	t.byKey.clear(t.codeOf(t.at(i)))
 	t.rows.release(i)
 }
 
-func (t *table[R, P]) len() int { return len(t.byKey) }
+func (t *table[R, P]) len() int { return t.byKey.len() }
 
 // walk yields the rows of slots idx, in that order.
 func (t *table[R, P]) walk(idx []int32) iter.Seq[P] {
@@ -420,10 +422,6 @@ func (t *table[R, P]) in(lo, hi int64) iter.Seq[P] {
 // live yields every live row in no particular order.
 func (t *table[R, P]) live() iter.Seq[P] {
 	return func(yield func(P) bool) {
-		for _, i := range t.byKey {
-			if !yield(t.at(i)) {
-				return
-			}
-		}
+		t.byKey.each(func(i int32) bool { return yield(t.at(i)) })
 	}
 }

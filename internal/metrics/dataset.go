@@ -109,6 +109,7 @@ type Dep struct {
 	// release impact skips the lookup for the many that have none. It may
 	// stay true after such a ticket is replaced; that only costs a lookup.
 	hasTickets bool
+	notFirst   bool   // another source's deployment with the same id precedes it (chain.go)
 	row        int32  // its slot in the deployment slab
 	id, src    uint32 // codes of its id and source
 	env        uint32 // code of its environment (canonical name)
@@ -177,6 +178,7 @@ type chgRow struct {
 	// listing the change (SPEC §2), kept current by Prepare; 0: none.
 	explicit int32
 	next     int32 // row+1 of another source's change with the same id; 0: none
+	notFirst bool  // another source's change with the same id precedes it (chain.go)
 }
 
 // Inc is an incident.
@@ -484,7 +486,8 @@ func NewDataset(cfg Config) *Dataset {
 	}
 	d.depByID.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).id) }
 	d.changeByID.keyOf = func(r int32) uint64 { return uint64(d.chgs.at(r).id) }
-	d.prodDeps = &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, d.str(r.x.id) }, same: func(a, b depRow) bool { return a.x == b.x }}
+	d.prodDeps = newSortedBy(func(r depRow) int64 { return r.fin }, func(r depRow) string { return d.str(r.x.id) })
+	d.prodDeps.same = func(a, b depRow) bool { return a.x == b.x }
 	d.initRows()
 	return d
 }
@@ -531,10 +534,10 @@ func removeFrom[K, T comparable](m map[K][]T, k K, x T) {
 	}
 }
 
-func sortedFor[T comparable](m map[string]*sorted[T], k string, key func(T) (int64, string)) *sorted[T] {
+func sortedFor[T comparable](m map[string]*sorted[T], k string, time func(T) int64, id func(T) string) *sorted[T] {
 	s := m[k]
 	if s == nil {
-		s = newSorted(key)
+		s = newSortedBy(time, id)
 		m[k] = s
 	}
 	return s
@@ -651,10 +654,9 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	if p.eligible() {
 		d.queue(memoEvent{p.service(), p.Finished, evDeployment})
 	}
-	depKey := func(x *Dep) (int64, string) { return x.Finished, d.str(x.id) }
-	sortedFor(d.svcDeps, p.service(), depKey).add(p)
+	sortedFor(d.svcDeps, p.service(), depTime, d.depID).add(p)
 	if p.eligible() {
-		sortedFor(d.svcElig, p.service(), depKey).add(p)
+		sortedFor(d.svcElig, p.service(), depTime, d.depID).add(p)
 	}
 	if p.Emergency {
 		d.emergency[p] = true
@@ -742,14 +744,16 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	d.relink[c.id] = true
 	svc := d.strs.str(c.svc)
 	d.queue(memoEvent{svc, c.merged, evChange})
-	sortedFor(d.svcChanges, svc, d.chgKey).add(i)
+	sortedFor(d.svcChanges, svc, d.chgMerged, d.chgID).add(i)
 }
 
-// chgKey orders changes by merge time, then id.
-func (d *Dataset) chgKey(i int32) (int64, string) {
-	c := d.chgs.at(i)
-	return c.merged, d.strs.str(c.id)
-}
+// Changes are ordered by merge time, then id.
+func (d *Dataset) chgMerged(i int32) int64 { return d.chgs.at(i).merged }
+func (d *Dataset) chgID(i int32) string    { return d.strs.str(d.chgs.at(i).id) }
+
+// Deployments are ordered by finish time, then id.
+func depTime(x *Dep) int64             { return x.Finished }
+func (d *Dataset) depID(x *Dep) string { return d.strs.str(x.id) }
 
 func (d *Dataset) removeChange(i int32) {
 	old := *d.chgs.at(i)
@@ -791,7 +795,7 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 			d.incByDue.add(x)
 		}
 	}
-	sortedFor(d.svcInc, x.Service, d.incByOpened.key).add(x)
+	sortedFor(d.svcInc, x.Service, d.incByOpened.time, d.incByOpened.id).add(x)
 	if x.CausedBy != "" {
 		d.incByCause[x.CausedBy] = append(d.incByCause[x.CausedBy], x)
 	} else if x.CausedByCR != "" {

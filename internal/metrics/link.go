@@ -34,17 +34,10 @@ func (d *Dataset) before(x, y *Dep) bool {
 // uniqueChange reports whether no other source has a change with the id
 // of change i: then a listing names it from any source, as soon as it
 // exists.
-func (d *Dataset) uniqueChange(i int32) bool {
-	c := d.chgs.at(i)
-	head, _ := d.changeByID.get(uint64(c.id))
-	return c.next == 0 && head == i
-}
+func (d *Dataset) uniqueChange(i int32) bool { return !shared(d.chgs.at(i)) }
 
 // uniqueDep is uniqueChange for deployments.
-func (d *Dataset) uniqueDep(x *Dep) bool {
-	head, _ := d.depByID.get(uint64(x.id))
-	return x.next == 0 && head == x.row
-}
+func (d *Dataset) uniqueDep(x *Dep) bool { return !shared(x) }
 
 // explicitScan returns the earliest eligible production deployment that
 // finished by asOf and lists change i — its listing of the change's id

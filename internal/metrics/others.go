@@ -142,10 +142,7 @@ func (d *Dataset) initRows() {
 		domain.KindTarget:        rowKindOf(d.strs, &o.targets, domain.KindTarget, convTarget),
 	}
 	o.ticketsByRelease = map[uint32][]int32{}
-	o.escalated = newSorted(func(i int32) (int64, string) {
-		t := o.tickets.at(i)
-		return t.created, d.str(t.id)
-	})
+	o.escalated = newSortedBy(func(i int32) int64 { return o.tickets.at(i).created }, func(i int32) string { return d.str(o.tickets.at(i).id) })
 	o.oppByID = map[uint32][]int32{}
 }
 

@@ -325,10 +325,9 @@ func newTable[R any, P interface {
 }](strs *strtab) *table[R, P] {
 	t := &table[R, P]{strs: strs}
 	t.byKey.keyOf = func(i int32) uint64 { return t.codeOf(t.at(i)) }
-	t.order = newSorted(func(i int32) (int64, string) {
-		r := t.at(i)
-		_, id := r.codes()
-		return r.eventAt(), strs.str(id)
+	t.order = newSortedBy(func(i int32) int64 { return t.at(i).eventAt() }, func(i int32) string {
+		_, id := t.at(i).codes()
+		return strs.str(id)
 	})
 	return t
 }

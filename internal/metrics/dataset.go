@@ -181,19 +181,20 @@ type chgRow struct {
 	notFirst bool  // another source's change with the same id precedes it (chain.go)
 }
 
-// Inc is an incident.
+// Inc is an incident. Its strings are string table codes (d.str reads
+// one; 0 is "").
 type Inc struct {
-	ID, Source, Service   string
-	Severity              uint8 // 0..4 for P0..P4
 	Opened, Detected      int64
 	Resolved              int64
-	CausedBy, CausedByCR  string
-	CustomerFacing        bool
-	Category, Fingerprint string
-	// Origin is who reported it (monitoring, customer, internal; "" when
-	// unknown): incident metrics break down and scope by it.
-	Origin                string
 	PostmortemDue, PMDone int64
+	id, src, svc          uint32
+	causedBy, causedByCR  uint32
+	category, fingerprint uint32
+	// origin is who reported it (monitoring, customer, internal; "" when
+	// unknown): incident metrics break down and scope by it.
+	origin         uint32
+	Severity       uint8 // 0..4 for P0..P4
+	CustomerFacing bool
 }
 
 // due is the post-mortem due time: explicit, else resolved + 5 days.
@@ -207,12 +208,13 @@ func (i *Inc) due() int64 {
 	return i.Resolved + int64(5*day)
 }
 
-// SLISample is an SLI record.
+// SLISample is an SLI record; its id, source and service are string
+// table codes.
 type SLISample struct {
-	ID, Source, Service string
-	Start, End          int64
-	Good, Total         float64
-	latency             bool // objective latency: not an availability sample
+	Start, End   int64
+	Good, Total  float64
+	id, src, svc uint32
+	latency      bool // objective latency: not an availability sample
 }
 
 // Dataset is the in-memory, indexed copy of the store's records. It is not
@@ -286,15 +288,15 @@ type Dataset struct {
 	changeByID rowIndex
 	svcChanges map[string]*sorted[int32]
 
-	incidents   map[recKey]*Inc
+	incidents   map[uint64]*Inc // by the codes of source and id (rowCode)
 	incByOpened *sorted[*Inc]
 	incByRes    *sorted[*Inc]
 	incByDue    *sorted[*Inc]
 	svcInc      map[string]*sorted[*Inc]
-	incByCause  map[string][]*Inc // caused_by deployment id
-	incByCR     map[string][]*Inc // caused_by_change_request
+	incByCause  map[uint32][]*Inc // by the code of the caused_by deployment id
+	incByCR     map[uint32][]*Inc // by the code of caused_by_change_request
 
-	slis   map[recKey]*SLISample
+	slis   map[uint64]*SLISample // by rowCode
 	sliAll *sorted[*SLISample]
 	// sliLatency holds the latency SLIs (synthetic checks too) by start.
 	sliLatency *sorted[*SLISample]
@@ -427,7 +429,7 @@ func (d *Dataset) storedLife(r domain.Record) (life, bool) {
 			return life{born: m, data: [3]int64{m}}, true
 		}
 	case *domain.Incident:
-		if o := d.incidents[k]; o != nil {
+		if o := d.incident(k); o != nil {
 			l := life{born: o.Opened, data: [3]int64{o.Opened}}
 			if o.Resolved != 0 {
 				l.data[1] = max(o.Resolved, o.Opened)
@@ -435,7 +437,7 @@ func (d *Dataset) storedLife(r domain.Record) (life, bool) {
 			return l, true
 		}
 	case *domain.SLI:
-		if o := d.slis[k]; o != nil {
+		if o := d.sli(k); o != nil {
 			return life{born: o.Start, data: [3]int64{max(o.End, o.Start)}}, true
 		}
 	}
@@ -450,7 +452,6 @@ func NewDataset(cfg Config) *Dataset {
 	if cfg.AttributionWindow <= 0 {
 		cfg.AttributionWindow = 24 * time.Hour
 	}
-	incOpened := func(i *Inc) (int64, string) { return i.Opened, i.ID }
 	d := &Dataset{
 		cfg:         cfg,
 		Services:    map[string]*domain.Service{},
@@ -472,18 +473,19 @@ func NewDataset(cfg Config) *Dataset {
 		emergency:   map[*Dep]bool{},
 		envs:        map[string]int{},
 		svcChanges:  map[string]*sorted[int32]{},
-		incidents:   map[recKey]*Inc{},
-		incByOpened: newSorted(incOpened),
-		incByRes:    newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
-		incByDue:    newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
+		incidents:   map[uint64]*Inc{},
 		svcInc:      map[string]*sorted[*Inc]{},
-		incByCause:  map[string][]*Inc{},
-		incByCR:     map[string][]*Inc{},
-		slis:        map[recKey]*SLISample{},
-		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
-		sliLatency:  newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
+		incByCause:  map[uint32][]*Inc{},
+		incByCR:     map[uint32][]*Inc{},
+		slis:        map[uint64]*SLISample{},
 		times:       map[domain.Kind]*kindTimes{},
 	}
+	incID := func(i *Inc) string { return d.str(i.id) }
+	d.incByOpened = newSortedBy(func(i *Inc) int64 { return i.Opened }, incID)
+	d.incByRes = newSortedBy(func(i *Inc) int64 { return i.Resolved }, incID)
+	d.incByDue = newSortedBy((*Inc).due, incID)
+	sliStart, sliID := func(s *SLISample) int64 { return s.Start }, func(s *SLISample) string { return d.str(s.id) }
+	d.sliAll, d.sliLatency = newSortedBy(sliStart, sliID), newSortedBy(sliStart, sliID)
 	d.depByID.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).id) }
 	d.changeByID.keyOf = func(r int32) uint64 { return uint64(d.chgs.at(r).id) }
 	d.prodDeps = newSortedBy(func(r depRow) int64 { return r.fin }, func(r depRow) string { return d.str(r.x.id) })
@@ -776,18 +778,17 @@ var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 func (d *Dataset) applyIncident(r *domain.Incident) {
 	d.incidentEvent(r.Service, ns(r.OpenedAt), r.CausedBy, r.CausedByChangeRequest)
-	k := key(r.Source, r.ID)
-	if old := d.incidents[k]; old != nil {
+	if old := d.incident(key(r.Source, r.ID)); old != nil {
 		d.removeInc(old)
 	}
 	x := &Inc{
-		ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
+		id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
-		CausedBy: d.intern(r.CausedBy), CausedByCR: d.intern(r.CausedByChangeRequest), CustomerFacing: r.CustomerFacing,
-		Category: d.intern(r.Category), Fingerprint: d.intern(r.Fingerprint), Origin: d.intern(r.Origin),
+		causedBy: d.code(r.CausedBy), causedByCR: d.code(r.CausedByChangeRequest), CustomerFacing: r.CustomerFacing,
+		category: d.code(r.Category), fingerprint: d.code(r.Fingerprint), origin: d.code(r.Origin),
 		PostmortemDue: ns(r.PostmortemDueAt), PMDone: ns(r.PostmortemDoneAt),
 	}
-	d.incidents[k] = x
+	d.incidents[rowCode(x.src, x.id)] = x
 	d.incByOpened.add(x)
 	if x.Resolved != 0 {
 		d.incByRes.add(x)
@@ -795,17 +796,17 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 			d.incByDue.add(x)
 		}
 	}
-	sortedFor(d.svcInc, x.Service, d.incByOpened.time, d.incByOpened.id).add(x)
-	if x.CausedBy != "" {
-		d.incByCause[x.CausedBy] = append(d.incByCause[x.CausedBy], x)
-	} else if x.CausedByCR != "" {
-		d.incByCR[x.CausedByCR] = append(d.incByCR[x.CausedByCR], x)
+	sortedFor(d.svcInc, d.str(x.svc), d.incByOpened.time, d.incByOpened.id).add(x)
+	if x.causedBy != 0 {
+		d.incByCause[x.causedBy] = append(d.incByCause[x.causedBy], x)
+	} else if x.causedByCR != 0 {
+		d.incByCR[x.causedByCR] = append(d.incByCR[x.causedByCR], x)
 	}
 }
 
 func (d *Dataset) removeInc(x *Inc) {
-	d.incidentEvent(x.Service, x.Opened, x.CausedBy, x.CausedByCR)
-	delete(d.incidents, key(x.Source, x.ID))
+	d.incidentEvent(d.str(x.svc), x.Opened, d.str(x.causedBy), d.str(x.causedByCR))
+	delete(d.incidents, rowCode(x.src, x.id))
 	d.incByOpened.remove(x)
 	if x.Resolved != 0 {
 		d.incByRes.remove(x)
@@ -813,30 +814,29 @@ func (d *Dataset) removeInc(x *Inc) {
 			d.incByDue.remove(x)
 		}
 	}
-	d.svcInc[x.Service].remove(x)
-	if x.CausedBy != "" {
-		removeFrom(d.incByCause, x.CausedBy, x)
-	} else if x.CausedByCR != "" {
-		removeFrom(d.incByCR, x.CausedByCR, x)
+	d.svcInc[d.str(x.svc)].remove(x)
+	if x.causedBy != 0 {
+		removeFrom(d.incByCause, x.causedBy, x)
+	} else if x.causedByCR != 0 {
+		removeFrom(d.incByCR, x.causedByCR, x)
 	}
 }
 
 func (d *Dataset) applySLI(r *domain.SLI) {
-	k := key(r.Source, r.ID)
-	if old := d.slis[k]; old != nil {
-		d.removeSLI(k, old)
+	if old := d.sli(key(r.Source, r.ID)); old != nil {
+		d.removeSLI(old)
 	}
-	x := &SLISample{ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	x := &SLISample{id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
 	// Every SLI is kept (counted, and found when replaced); the
 	// availability metrics walk the availability SLIs, latency
 	// compliance the latency ones.
 	x.latency = r.Objective != "" && r.Objective != "availability"
-	d.slis[k] = x
+	d.slis[rowCode(x.src, x.id)] = x
 	d.sliIndex(x).add(x)
 }
 
-func (d *Dataset) removeSLI(k recKey, old *SLISample) {
-	delete(d.slis, k)
+func (d *Dataset) removeSLI(old *SLISample) {
+	delete(d.slis, rowCode(old.src, old.id))
 	d.sliIndex(old).remove(old)
 }
 

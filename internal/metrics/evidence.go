@@ -114,7 +114,7 @@ func (d *Dataset) release(x *Dep, asOf int64) Release {
 	}
 	for _, i := range d.attributedIncidents(x, asOf) {
 		_, link, _ := d.IncidentDeploymentAsOf(i, asOf)
-		ri := ReleaseIncident{ID: i.ID, Source: i.Source, Severity: "P" + string(rune('0'+i.Severity)), Category: i.Category, OpenedAt: time.Unix(0, i.Opened).UTC(),
+		ri := ReleaseIncident{ID: d.str(i.id), Source: d.str(i.src), Severity: "P" + string(rune('0'+i.Severity)), Category: d.str(i.category), OpenedAt: time.Unix(0, i.Opened).UTC(),
 			CustomerFacing: i.CustomerFacing, Link: link, Postmortem: "not required"}
 		if i.Resolved != 0 && i.Resolved <= asOf {
 			ri.ResolvedAt = utcPtr(i.Resolved)

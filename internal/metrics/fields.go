@@ -208,21 +208,21 @@ var rowFields = map[domain.Kind]rowSpec{
 	domain.KindIncident: {
 		names: []string{"opened_at", "service", "severity", "resolved_at", "category", "customer_facing", "origin"},
 		values: func(d *Dataset, k recKey, at int64) []any {
-			x := d.incidents[k]
+			x := d.incident(k)
 			if x == nil {
 				return nil
 			}
-			return []any{stamp(x.Opened, at), x.Service, severityName(x.Severity), stamp(x.Resolved, at), str(x.Category), x.CustomerFacing, str(x.Origin)}
+			return []any{stamp(x.Opened, at), d.str(x.svc), severityName(x.Severity), stamp(x.Resolved, at), str(d.str(x.category)), x.CustomerFacing, str(d.str(x.origin))}
 		},
 	},
 	domain.KindSLI: {
 		names: []string{"period_start", "period_end", "service", "good", "total"},
 		values: func(d *Dataset, k recKey, _ int64) []any {
-			x := d.slis[k]
+			x := d.sli(k)
 			if x == nil {
 				return nil
 			}
-			return []any{period(x.Start), period(x.End), x.Service, x.Good, x.Total}
+			return []any{period(x.Start), period(x.End), d.str(x.svc), x.Good, x.Total}
 		},
 	},
 	domain.KindTicket: other((*Dataset).tickets, func(d *Dataset, x *ticketRow, at int64) []any {

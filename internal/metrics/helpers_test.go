@@ -186,7 +186,7 @@ func chgByID(t testing.TB, d *Dataset, id string) *Chg {
 
 func incByID(t testing.TB, d *Dataset, id string) *Inc {
 	t.Helper()
-	i := d.incidents[key("import", id)]
+	i := d.incident(key("import", id))
 	if i == nil {
 		t.Fatalf("no incident %s", id)
 	}

@@ -17,6 +17,26 @@ func (d *Dataset) dep(k recKey) *Dep {
 	return nil
 }
 
+// incident returns the incident with a key, or nil.
+func (d *Dataset) incident(k recKey) *Inc {
+	id, ok1 := d.codeOf(k.id)
+	src, ok2 := d.codeOf(k.source)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return d.incidents[rowCode(src, id)]
+}
+
+// sli returns the SLI with a key, or nil.
+func (d *Dataset) sli(k recKey) *SLISample {
+	id, ok1 := d.codeOf(k.id)
+	src, ok2 := d.codeOf(k.source)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return d.slis[rowCode(src, id)]
+}
+
 // depRef returns the deployment of a row+1 reference, nil for 0.
 func (d *Dataset) depRef(r int32) *Dep {
 	if r == 0 {

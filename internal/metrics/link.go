@@ -192,26 +192,26 @@ func (d *Dataset) IncidentDeployment(i *Inc) (*Dep, string, *Problem) {
 // request. An explicit reference that links nothing leaves the incident
 // unattributed; inference is not tried instead.
 func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Problem) {
-	if i.CausedBy != "" {
-		x, st := d.resolveDep(i.CausedBy, i.Source, asOf)
+	if i.causedBy != 0 {
+		x, st := d.resolveDepCode(i.causedBy, i.src, asOf)
 		if st != refFound {
-			p := refProblem(domain.KindIncident, i.Source, i.ID, "caused_by", "deployment", i.CausedBy, st)
+			p := refProblem(domain.KindIncident, d.str(i.src), d.str(i.id), "caused_by", "deployment", d.str(i.causedBy), st)
 			return nil, Explicit, &p
 		}
 		if !x.Prod {
-			return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: i.Source, ID: i.ID, Field: "caused_by",
+			return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: d.str(i.src), ID: d.str(i.id), Field: "caused_by",
 				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (environment %s); it links nothing", d.str(x.id), d.str(x.env))}
 		}
 		return x, Explicit, nil
 	}
-	if i.CausedByCR != "" {
+	if i.causedByCR != 0 {
 		if best := d.changeRequestDeployment(i); best != nil && best.Finished <= asOf {
 			return best, Explicit, nil
 		}
-		return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: i.Source, ID: i.ID, Field: "caused_by_change_request",
-			Reason: fmt.Sprintf("no production deployment carries change request %s; it links nothing", i.CausedByCR)}
+		return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: d.str(i.src), ID: d.str(i.id), Field: "caused_by_change_request",
+			Reason: fmt.Sprintf("no production deployment carries change request %s; it links nothing", d.str(i.causedByCR))}
 	}
-	s := d.svcElig[i.Service]
+	s := d.svcElig[d.str(i.svc)]
 	if s == nil {
 		return nil, "", nil
 	}
@@ -231,11 +231,10 @@ func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Pro
 // has finished by then, else none.
 func (d *Dataset) changeRequestDeployment(i *Inc) *Dep {
 	var live, first *Dep
-	cr, ok := d.codeOf(i.CausedByCR)
-	if !ok {
+	if i.causedByCR == 0 {
 		return nil
 	}
-	for x := range d.depsWithCR(cr) {
+	for x := range d.depsWithCR(i.causedByCR) {
 		if !x.Prod {
 			continue
 		}
@@ -305,7 +304,7 @@ func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 		if ia.Opened != ib.Opened {
 			return ia.Opened < ib.Opened
 		}
-		return ia.ID < ib.ID
+		return d.str(ia.id) < d.str(ib.id)
 	})
 	return m
 }
@@ -333,18 +332,18 @@ func (d *Dataset) attributedIncidents(x *Dep, asOf int64) []*Inc {
 			out = append(out, i)
 		}
 	}
-	for _, i := range d.incByCause[d.str(x.id)] {
+	for _, i := range d.incByCause[x.id] {
 		add(i)
 	}
 	if x.cr != 0 {
-		for _, i := range d.incByCR[d.strs.str(x.cr)] {
+		for _, i := range d.incByCR[x.cr] {
 			add(i)
 		}
 	}
 	if x.eligible() {
 		if s := d.svcInc[x.service()]; s != nil {
 			for _, i := range s.between(x.Finished, x.Finished+int64(d.cfg.AttributionWindow)+1) {
-				if i.CausedBy == "" && i.CausedByCR == "" {
+				if i.causedBy == 0 && i.causedByCR == 0 {
 					add(i)
 				}
 			}

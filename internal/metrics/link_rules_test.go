@@ -74,8 +74,8 @@ func shipped(source, id string) func(t *testing.T, d *Dataset) string {
 // causedBy describes the deployment incident i (of any source) is
 // attributed to as of the default as_of.
 func causedBy(t *testing.T, d *Dataset) string {
-	for k, i := range d.incidents {
-		if k.id == "i" {
+	for _, i := range d.incidents {
+		if d.str(i.id) == "i" {
 			x, how, _ := d.IncidentDeploymentAsOf(i, ts(t, defaultAsOf).UnixNano())
 			return describeDep(d, x, how)
 		}

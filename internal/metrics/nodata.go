@@ -128,12 +128,12 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 			return o.Merged, svcAttr(o.Service), true
 		}
 	case *domain.Incident:
-		if o := d.incidents[k]; o != nil {
-			return o.Opened, incAttrs(o.Service, o.Origin), true
+		if o := d.incident(k); o != nil {
+			return o.Opened, incAttrs(d.str(o.svc), d.str(o.origin)), true
 		}
 	case *domain.SLI:
-		if o := d.slis[k]; o != nil {
-			return o.Start, svcAttr(o.Service), true
+		if o := d.sli(k); o != nil {
+			return o.Start, svcAttr(d.str(o.svc)), true
 		}
 	}
 	return 0, nil, false
@@ -231,11 +231,11 @@ func (d *Dataset) rebuildPresence() {
 			}
 		case domain.KindIncident:
 			for _, x := range d.incidents {
-				d.presence.add(kind, x.Opened, incAttrs(x.Service, x.Origin))
+				d.presence.add(kind, x.Opened, incAttrs(d.str(x.svc), d.str(x.origin)))
 			}
 		case domain.KindSLI:
 			for _, x := range d.slis {
-				d.presence.add(kind, x.Start, svcAttr(x.Service))
+				d.presence.add(kind, x.Start, svcAttr(d.str(x.svc)))
 			}
 		default:
 			if t := d.rows.byKind[kind]; t != nil {

@@ -204,14 +204,14 @@ func (d *Dataset) incidentProblem(i *Inc, asOf int64, fn func(Problem)) {
 func (d *Dataset) negativeRecovery(x *Dep, at int64, fn func(Problem)) {
 	var last *Inc
 	for _, i := range d.incidentsOf(x, at) {
-		if last == nil || i.Resolved > last.Resolved || (i.Resolved == last.Resolved && i.ID < last.ID) {
+		if last == nil || i.Resolved > last.Resolved || (i.Resolved == last.Resolved && d.str(i.id) < d.str(last.id)) {
 			last = i
 		}
 	}
 	if last == nil {
 		return
 	}
-	fn(Problem{Kind: domain.KindIncident, Source: last.Source, ID: last.ID, Field: "resolved_at",
+	fn(Problem{Kind: domain.KindIncident, Source: d.str(last.src), ID: d.str(last.id), Field: "resolved_at",
 		Reason: fmt.Sprintf("resolved at %s, %s before deployment %s it is linked to finished (%s); the negative recovery span is left out of failed_deployment_recovery_time",
 			rfc(last.Resolved), time.Duration(x.Finished-last.Resolved), d.str(x.id), rfc(x.Finished))})
 }
@@ -232,20 +232,16 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 	at := asOf.UnixNano()
 	var out []Problem
 	add := func(p Problem) { out = append(out, p) }
-	// clear reports whether every reference to id made by records that
-	// exist at asOf resolves: one deployment has the id and it existed
-	// by then (of production, for a cause).
-	clearCode := func(id uint32, prod bool) bool {
+	// clear reports whether every reference to id (a code) made by
+	// records that exist at asOf resolves: one deployment has the id and
+	// it existed by then (of production, for a cause).
+	clear := func(id uint32, prod bool) bool {
 		i, ok := d.depByID.get(uint64(id))
 		if !ok {
 			return false
 		}
 		x := d.deps.at(i)
 		return x.next == 0 && x.Finished <= at && (x.Prod || !prod)
-	}
-	clear := func(id string, prod bool) bool {
-		c, ok := d.codeOf(id)
-		return ok && clearCode(c, prod)
 	}
 	for id := range d.doubtful {
 		d.listing(id, func(x *Dep) {
@@ -255,7 +251,7 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		})
 	}
 	for id, rs := range d.rollbacksOf {
-		if clearCode(id, false) {
+		if clear(id, false) {
 			continue
 		}
 		for _, r := range rs {
@@ -299,7 +295,7 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		}
 	}
 	for id, ts := range d.rows.ticketsByRelease {
-		if clearCode(id, false) {
+		if clear(id, false) {
 			continue
 		}
 		for t := range d.rows.tickets.walk(ts) {

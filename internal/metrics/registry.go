@@ -222,7 +222,7 @@ func (d *Dataset) allServices() []string {
 		set[s] = true
 	}
 	for _, x := range d.slis {
-		set[x.Service] = true
+		set[d.str(x.svc)] = true
 	}
 	out := make([]string, 0, len(set))
 	for s := range set {
@@ -267,7 +267,7 @@ func (d *Dataset) matchDep(q Query, x *Dep) bool {
 // matchInc reports whether an incident passes the scope: its service's
 // filters and its origin.
 func (d *Dataset) matchInc(q Query, i *Inc) bool {
-	return matchAttr(q, "origin", i.Origin) && d.matchService(q, i.Service)
+	return matchAttr(q, "origin", d.str(i.origin)) && d.matchService(q, d.str(i.svc))
 }
 
 // median returns the ordinary median of v (which it reorders), or nil.

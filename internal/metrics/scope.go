@@ -241,7 +241,7 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 func (d *Dataset) reportedIn(q Query, svc string) bool {
 	if incs := d.svcInc[svc]; incs != nil {
 		for _, i := range incs.items {
-			if matchAttr(q, "origin", i.Origin) {
+			if matchAttr(q, "origin", d.str(i.origin)) {
 				return true
 			}
 		}

@@ -97,14 +97,14 @@ func securityIncidents90d(d *Dataset, q Query) Result {
 	from30 := end - int64(30*day)
 	last30 := 0
 	for _, i := range d.openedBetween(end-int64(securityWindow), end) {
-		if !strings.EqualFold(i.Category, "security") || !d.matchInc(q, i) {
+		if !strings.EqualFold(d.str(i.category), "security") || !d.matchInc(q, i) {
 			continue
 		}
 		r.Count++
 		if i.Opened >= from30 {
 			last30++
 		}
-		incRef(&r, q, i, nil, "")
+		r.incRef(q, d, i, nil, "")
 	}
 	r.Value = num(float64(r.Count))
 	r.Detail.LastThirtyDays = ptr(last30)

@@ -17,24 +17,28 @@ func (d *Dataset) dep(k recKey) *Dep {
 	return nil
 }
 
-// incident returns the incident with a key, or nil.
-func (d *Dataset) incident(k recKey) *Inc {
+// keyCode is the rowCode of a key; ok is false when no record holds its
+// source or id.
+func (d *Dataset) keyCode(k recKey) (uint64, bool) {
 	id, ok1 := d.codeOf(k.id)
 	src, ok2 := d.codeOf(k.source)
-	if !ok1 || !ok2 {
-		return nil
+	return rowCode(src, id), ok1 && ok2
+}
+
+// incident returns the incident with a key, or nil.
+func (d *Dataset) incident(k recKey) *Inc {
+	if c, ok := d.keyCode(k); ok {
+		return d.incidents[c]
 	}
-	return d.incidents[rowCode(src, id)]
+	return nil
 }
 
 // sli returns the SLI with a key, or nil.
 func (d *Dataset) sli(k recKey) *SLISample {
-	id, ok1 := d.codeOf(k.id)
-	src, ok2 := d.codeOf(k.source)
-	if !ok1 || !ok2 {
-		return nil
+	if c, ok := d.keyCode(k); ok {
+		return d.slis[c]
 	}
-	return d.slis[rowCode(src, id)]
+	return nil
 }
 
 // depRef returns the deployment of a row+1 reference, nil for 0.

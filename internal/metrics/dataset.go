@@ -119,12 +119,73 @@ type Dep struct {
 	changes span
 	next    int32 // row+1 of another source's deployment with the same id; 0: none
 	crNext  int32 // row+1 of the next deployment carrying its change request; 0: none
-	// Memos of per-deployment work that most windows repeat (see
-	// leadMemo, impactMemo); readers fill them, writers reset them.
+	svc     *svcState
+}
+
+// depMemos are the memos of per-deployment work that most windows repeat
+// (leadMemo, failMemo, impactMemo); readers fill them, writers reset them.
+// They are kept apart from the deployments, in chunks that match the
+// deployment slab's and are allocated when a reader first fills a memo of
+// one of the chunk's deployments: the history no window reaches costs no
+// memo slots.
+type depMemos struct {
 	impact atomic.Pointer[impactMemo]
 	lead   atomic.Pointer[leadMemo]
 	fail   atomic.Pointer[failMemo]
-	svc    *svcState
+}
+
+type memoChunk [1 << slabShift]depMemos
+
+// memos returns x's memos for a reader to fill, allocating their chunk.
+func (d *Dataset) memos(x *Dep) *depMemos {
+	c := &d.memoChunks[x.row>>slabShift]
+	m := c.Load()
+	if m == nil {
+		// Racing readers allocate one chunk each; the first stored wins.
+		c.CompareAndSwap(nil, new(memoChunk))
+		m = c.Load()
+	}
+	return &m[x.row&(1<<slabShift-1)]
+}
+
+// Which memos dropMemos drops.
+const (
+	memoImpact = 1 << iota
+	memoLead
+	memoFail
+)
+
+// dropMemos drops the memos of x named in which; a chunk never filled has
+// none to drop.
+func (d *Dataset) dropMemos(x *Dep, which int) {
+	c := d.memoChunks[x.row>>slabShift].Load()
+	if c == nil {
+		return
+	}
+	m := &c[x.row&(1<<slabShift-1)]
+	if which&memoImpact != 0 {
+		m.impact.Store(nil)
+	}
+	if which&memoLead != 0 {
+		m.lead.Store(nil)
+	}
+	if which&memoFail != 0 {
+		m.fail.Store(nil)
+	}
+}
+
+// growMemos makes room for the memos of deployment slab slot row (under
+// the write lock: no reader holds the slice).
+func (d *Dataset) growMemos(row int32) {
+	n := int(row>>slabShift) + 1
+	if n <= len(d.memoChunks) {
+		return
+	}
+	grown := make([]atomic.Pointer[memoChunk], max(n, 2*len(d.memoChunks)))
+	for i := range d.memoChunks {
+		grown[i].Store(d.memoChunks[i].Load())
+	}
+	d.memoChunks = grown
 }
 
 // service is the deployment's service.
@@ -235,6 +296,7 @@ type Dataset struct {
 	// deps holds every deployment; depByID the row of the first of each
 	// id's deployments, namesakes chained (chain.go).
 	deps        slab[Dep]
+	memoChunks  []atomic.Pointer[memoChunk] // the deployments' memos, a chunk per slab chunk
 	depByID     rowIndex
 	chgRefs     codePool // the change lists of the deployments
 	rollbacksOf map[uint32][]*Dep
@@ -612,6 +674,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.touchNs(domain.KindDeployment, o.Finished)
 	}
 	row, p := d.deps.alloc()
+	d.growMemos(row)
 	*p = Dep{
 		svc: d.svcs[r.Service], row: row,
 		id: id, src: src, env: d.code(env), rollbackOf: rollbackOf, cr: cr,
@@ -728,6 +791,7 @@ func (d *Dataset) removeDep(x *Dep) {
 
 // releaseDep frees a removed deployment's slot and change list.
 func (d *Dataset) releaseDep(x *Dep) {
+	d.dropMemos(x, memoImpact|memoLead|memoFail)
 	d.chgRefs.release(x.changes)
 	d.deps.release(x.row)
 }
@@ -1027,7 +1091,7 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 // forgetImpact drops the release-impact memos of the deployments with an id.
 func (d *Dataset) forgetImpact(id uint32) {
 	for x := range d.depsWithID(id) {
-		x.impact.Store(nil)
+		d.dropMemos(x, memoImpact)
 	}
 }
 
@@ -1185,13 +1249,13 @@ func (d *Dataset) applyEvents() {
 			// attribution window after it moved to it from earlier ones.
 			d.resetFrom(s, ev.at)
 			for _, x := range s.between(ev.at-w, ev.at+1) {
-				x.fail.Store(nil)
+				d.dropMemos(x, memoFail)
 			}
 		case evChange:
 			d.resetFrom(s, ev.at)
 		case evIncident:
 			for _, x := range s.between(ev.at-w, ev.at+1) {
-				x.fail.Store(nil)
+				d.dropMemos(x, memoFail)
 			}
 		}
 	}
@@ -1213,7 +1277,7 @@ func (d *Dataset) resetLead(x *Dep) {
 	if x == nil {
 		return
 	}
-	x.lead.Store(nil)
+	d.dropMemos(x, memoLead)
 	d.cacheMu.Lock()
 	delete(d.leadDays, floorDay(x.Finished))
 	d.cacheMu.Unlock()

@@ -93,7 +93,8 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	// The memo holds as of all data: while another source's deployment
 	// shares x's id, the tickets naming it resolve as of end (SPEC §2).
 	closed := x.Finished+window <= end && d.uniqueDep(x)
-	if m := x.impact.Load(); closed && m != nil {
+	memo := &d.memos(x).impact
+	if m := memo.Load(); closed && m != nil {
 		return m.weighted, m.tickets
 	}
 	var sum float64
@@ -105,7 +106,7 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	if closed {
 		// Readers fill memos concurrently under the engine's read lock;
 		// racing readers store the same value, which the data determines.
-		x.impact.Store(&impactMemo{weighted: sum, tickets: n})
+		memo.Store(&impactMemo{weighted: sum, tickets: n})
 	}
 	return sum, n
 }

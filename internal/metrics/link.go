@@ -275,14 +275,15 @@ type failMemo struct {
 }
 
 func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
-	m := x.fail.Load()
+	memo := &d.memos(x).fail
+	m := memo.Load()
 	if m == nil || m.links != x.svc.failGen {
 		d.memoized.Store(true)
 		links := x.svc.failGen
 		m = d.failAt(x, math.MaxInt64)
 		m.links, m.validFrom = links, d.depSettled(x)
 		// Racing readers store equal memos: the data determines them.
-		x.fail.Store(m)
+		memo.Store(m)
 	}
 	if asOf < m.validFrom {
 		return d.failAt(x, asOf)

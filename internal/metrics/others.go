@@ -170,7 +170,7 @@ func (d *Dataset) hookTicket(i int32) {
 			d.ticketRows = append(d.ticketRows, x)
 		}
 		x.hasTickets = true
-		x.impact.Store(nil)
+		d.dropMemos(x, memoImpact)
 	}
 }
 

@@ -485,11 +485,6 @@ func (d *Dataset) storedLife(r domain.Record) (life, bool) {
 		if o := d.dep(k); o != nil {
 			return life{born: o.Finished, data: [3]int64{o.Finished}}, true
 		}
-	case *domain.Change:
-		if i := d.changeRow(k); i >= 0 {
-			m := d.chgs.at(i).merged
-			return life{born: m, data: [3]int64{m}}, true
-		}
 	case *domain.Incident:
 		if o := d.incident(k); o != nil {
 			l := life{born: o.Opened, data: [3]int64{o.Opened}}
@@ -622,7 +617,7 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 		t.apply(d, r)
 		return
 	}
-	if k != domain.KindService {
+	if k != domain.KindService && k != domain.KindChange {
 		kt := d.timesOf(k)
 		// Freshness follows the records' own timestamps, not when they were
 		// imported: re-importing an old export must not make a source that
@@ -1006,11 +1001,17 @@ func (d *Dataset) Prepare() {
 // the records that exist then, by their own timestamps — and whether the
 // kind has any data by then. Services have no time: never any.
 func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
+	at := asOf.UnixNano()
+	if kind == domain.KindChange {
+		if _, t, ok := d.changesMergedBy(at); ok {
+			return time.Unix(0, t).UTC(), true
+		}
+		return time.Time{}, false
+	}
 	kt := d.times[kind]
 	if kt == nil {
 		return time.Time{}, false
 	}
-	at := asOf.UnixNano()
 	// A period that has begun and not ended by as_of (a quarter's bill, a
 	// month-to-date figure) reports up to as_of: each period record has one
 	// data time, its end, so more records begun than ended means one is
@@ -1031,6 +1032,10 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 func (d *Dataset) CountAt(kind domain.Kind, asOf time.Time) int {
 	if kind == domain.KindService {
 		return len(d.Services)
+	}
+	if kind == domain.KindChange {
+		n, _, _ := d.changesMergedBy(asOf.UnixNano())
+		return n
 	}
 	if kt := d.times[kind]; kt != nil {
 		return kt.born.upperBound(asOf.UnixNano())

@@ -101,6 +101,24 @@ func (d *Dataset) chgView(i int32) Chg {
 		Opened: c.opened, FirstReview: c.firstReview, row: i}
 }
 
+// changesMergedBy counts the changes merged at or before at and finds the
+// latest merge among them (ok false: none). Changes keep no kindTimes: a
+// change exists from its merge and has no other data time, and svcChanges
+// already holds every change by merge time, per service — a search per
+// service instead of 8 bytes a change.
+func (d *Dataset) changesMergedBy(at int64) (n int, last int64, ok bool) {
+	for _, s := range d.svcChanges {
+		i := s.upperBound(at)
+		n += i
+		if i > 0 {
+			if t := d.chgs.at(s.items[i-1]).merged; !ok || t > last {
+				last, ok = t, true
+			}
+		}
+	}
+	return n, last, ok
+}
+
 // chgsWithID yields the rows of the changes carrying an id, oldest first.
 func (d *Dataset) chgsWithID(id uint32) iter.Seq[int32] { return chainRows(&d.chgs, &d.changeByID, id) }
 

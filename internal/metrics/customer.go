@@ -197,7 +197,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		if !org && !d.matchService(q, row.x.service()) {
 			continue
 		}
-		ri := releaseImpact{x: row.x, svc: row.svc}
+		ri := releaseImpact{x: row.x, svc: row.x.svc}
 		if row.tickets {
 			ri.weighted, ri.tickets = d.tally(row.x, w, window, end)
 		}

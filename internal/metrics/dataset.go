@@ -199,7 +199,6 @@ type depRow struct {
 	fin     int64
 	dur     int64 // finished − started; -1 when started is unknown
 	x       *Dep
-	svc     *svcState
 	status  uint8
 	rework  bool
 	tickets bool // x.hasTickets, brought up to date by Prepare
@@ -210,7 +209,7 @@ func rowOf(x *Dep) depRow {
 	if x.Started != 0 {
 		dur = x.Finished - x.Started
 	}
-	return depRow{fin: x.Finished, dur: dur, x: x, svc: x.svc, status: x.Status, rework: x.Rework, tickets: x.hasTickets}
+	return depRow{fin: x.Finished, dur: dur, x: x, status: x.Status, rework: x.Rework, tickets: x.hasTickets}
 }
 
 func (r *depRow) eligible() bool { return r.status != stFailure }
@@ -336,7 +335,7 @@ type Dataset struct {
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty      map[domain.Kind]int64
 	dirtyAll   bool
-	depsByCR   map[uint32]int32         // first row per change request; the others follow through crNext, in arrival order
+	depsByCR   rowIndex                 // first row per change request code; the others follow through crNext, in arrival order
 	prodDeps   *sorted[depRow]          // all production deployments by finished
 	ticketRows []*Dep                   // deployments whose row must learn they now have tickets
 	svcDeps    map[string]*sorted[*Dep] // production deployments per service
@@ -524,7 +523,6 @@ func NewDataset(cfg Config) *Dataset {
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
-		depsByCR:    map[uint32]int32{},
 		svcDeps:     map[string]*sorted[*Dep]{},
 		svcElig:     map[string]*sorted[*Dep]{},
 		emergency:   map[*Dep]bool{},
@@ -543,6 +541,7 @@ func NewDataset(cfg Config) *Dataset {
 	d.incByDue = newSortedBy((*Inc).due, incID)
 	sliStart, sliID := func(s *SLISample) int64 { return s.Start }, func(s *SLISample) string { return d.str(s.id) }
 	d.sliAll, d.sliLatency = newSortedBy(sliStart, sliID), newSortedBy(sliStart, sliID)
+	d.depsByCR.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).cr) }
 	d.depByID.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).id) }
 	d.changeByID.keyOf = func(r int32) uint64 { return uint64(d.chgs.at(r).id) }
 	d.prodDeps = newSortedBy(func(r depRow) int64 { return r.fin }, func(r depRow) string { return d.str(r.x.id) })

@@ -141,7 +141,7 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 				a.sum, _ = d.tally(row.x, w, window, end)
 			}
 			a.n = 1
-			add(row.svc, a)
+			add(row.x.svc, a)
 		}
 	}
 	from := start - int64(impactBaseline)
@@ -187,13 +187,13 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcS
 			m = nil
 			break
 		}
-		a := m[row.svc]
+		a := m[row.x.svc]
 		if row.tickets {
 			weighted, _ := d.tally(row.x, w, window, math.MaxInt64)
 			a.sum += weighted
 		}
 		a.n++
-		m[row.svc] = a
+		m[row.x.svc] = a
 	}
 	d.cacheMu.Lock()
 	if len(d.impactDays) >= maxLeadDays {

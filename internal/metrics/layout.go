@@ -139,15 +139,15 @@ func (d *Dataset) allChanges() iter.Seq[int32] {
 	}
 }
 
-// A change request is usually carried by one or two deployments: a map
-// entry and a 4-byte link each, where a slice per change request cost
-// ~50 bytes a deployment.
+// A change request is usually carried by one or two deployments: an index
+// slot (rowIndex, keyed by the first one's change request) and a 4-byte
+// link each, where a slice per change request cost ~50 bytes a deployment.
 
 // depsWithCR yields the deployments carrying a change request (a code),
 // in the order they arrived.
 func (d *Dataset) depsWithCR(cr uint32) iter.Seq[*Dep] {
 	return func(yield func(*Dep) bool) {
-		i, ok := d.depsByCR[cr]
+		i, ok := d.depsByCR.get(uint64(cr))
 		for ok {
 			x := d.deps.at(i)
 			if !yield(x) {
@@ -160,9 +160,9 @@ func (d *Dataset) depsWithCR(cr uint32) iter.Seq[*Dep] {
 
 // addCR puts x last among the deployments carrying its change request.
 func (d *Dataset) addCR(x *Dep) {
-	i, ok := d.depsByCR[x.cr]
+	i, ok := d.depsByCR.get(uint64(x.cr))
 	if !ok {
-		d.depsByCR[x.cr] = x.row
+		d.depsByCR.set(uint64(x.cr), x.row)
 		return
 	}
 	for y := d.deps.at(i); ; y = d.deps.at(y.crNext - 1) {
@@ -175,15 +175,15 @@ func (d *Dataset) addCR(x *Dep) {
 
 // removeCR takes x out of the deployments carrying its change request.
 func (d *Dataset) removeCR(x *Dep) {
-	i, ok := d.depsByCR[x.cr]
+	i, ok := d.depsByCR.get(uint64(x.cr))
 	if !ok {
 		return
 	}
 	if i == x.row {
 		if x.crNext == 0 {
-			delete(d.depsByCR, x.cr)
+			d.depsByCR.clear(uint64(x.cr))
 		} else {
-			d.depsByCR[x.cr] = x.crNext - 1
+			d.depsByCR.set(uint64(x.cr), x.crNext-1)
 		}
 		x.crNext = 0
 		return

@@ -22,6 +22,9 @@ func (x *Dep) srcCode() uint32    { return x.src }
 func (c *chgRow) link() *int32    { return &c.next }
 func (c *chgRow) follows() *bool  { return &c.notFirst }
 func (c *chgRow) srcCode() uint32 { return c.src }
+func (o *oppRow) link() *int32    { return &o.next }
+func (o *oppRow) follows() *bool  { return &o.notFirst }
+func (o *oppRow) srcCode() uint32 { return o.source }
 
 // shared reports whether another record has the id of p.
 func shared[T any, P interface {

@@ -109,7 +109,7 @@ type rowTables struct {
 	// every process holding the same records.
 	ticketsByRelease map[uint32][]int32 // by the release's code
 	escalated        *sorted[int32]     // escalated tickets by creation
-	oppByID          map[uint32][]int32 // by the id's code
+	oppByID          rowIndex           // the first opportunity of each id; namesakes chained (chain.go)
 }
 
 func rowKindOf[R any, P interface {
@@ -143,7 +143,7 @@ func (d *Dataset) initRows() {
 	}
 	o.ticketsByRelease = map[uint32][]int32{}
 	o.escalated = newSortedBy(func(i int32) int64 { return o.tickets.at(i).created }, func(i int32) string { return d.str(o.tickets.at(i).id) })
-	o.oppByID = map[uint32][]int32{}
+	o.oppByID.keyOf = func(i int32) uint64 { return uint64(o.opps.at(i).id) }
 }
 
 func (d *Dataset) ticketOrder(a, b int32) int {
@@ -188,11 +188,11 @@ func (d *Dataset) unhookTicket(i int32) {
 // The funnel finds a lead's opportunity by id, not by scanning history.
 func (d *Dataset) hookOpp(i int32) {
 	o := d.rows.opps.at(i)
-	d.rows.oppByID[o.id] = append(d.rows.oppByID[o.id], i)
+	chainAppend(&d.rows.opps.rows, &d.rows.oppByID, o.id, i)
 }
 
 func (d *Dataset) unhookOpp(i int32) {
-	removeFrom(d.rows.oppByID, d.rows.opps.at(i).id, i)
+	chainRemove(&d.rows.opps.rows, &d.rows.oppByID, d.rows.opps.at(i).id, i)
 }
 
 // timesOf returns a kind's kindTimes, creating it.

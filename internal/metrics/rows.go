@@ -80,8 +80,11 @@ type oppRow struct {
 	// closeDay is close_date as days since 1970-01-01 (a date is
 	// midnight UTC); hasClose says it is set.
 	closeDay int32
+	// next and notFirst chain the opportunities sharing an id (chain.go).
+	next     int32
 	hasClose bool
 	won      bool
+	notFirst bool
 }
 
 type leadRow struct {

@@ -147,7 +147,13 @@ func (d *Dataset) sloTarget(service string) (float64, bool) {
 // oppsWithID yields the opportunities carrying an id (several sources may
 // reuse one).
 func (d *Dataset) oppsWithID(id uint32) iter.Seq[*oppRow] {
-	return d.rows.opps.walk(d.rows.oppByID[id])
+	return func(yield func(*oppRow) bool) {
+		for i := range chainRows(&d.rows.opps.rows, &d.rows.oppByID, id) {
+			if !yield(d.rows.opps.at(i)) {
+				return
+			}
+		}
+	}
 }
 
 // prepare restores the row indexes' order after a round of Apply calls.

@@ -49,24 +49,38 @@ func (p *codePool) compact(each func(fn func(s *span))) {
 //
 // A row's key must not change while it is indexed: set replaces a row by
 // another with the same key, and clear runs before the row is released.
+//
+// A slot holds row+1 in its low rowBits bits and a few bits of its key's
+// hash above them, so a probe passing another key's slot seldom reads
+// that row (a cache miss each).
 type rowIndex struct {
-	rows  []int32  // row+1; 0: empty
+	rows  []uint32 // tag | row+1; 0: empty
 	keys  []uint32 // the keys when keyOf is nil
 	n     int
 	shift uint8 // 64 − log2(len(rows))
 	keyOf func(row int32) uint64
 }
 
+const (
+	rowBits = 27 // up to 2^27 − 1 rows an index
+	rowMask = 1<<rowBits - 1
+)
+
 func (x *rowIndex) len() int { return x.n }
 
 func (x *rowIndex) keyAt(slot int) uint64 {
 	if x.keyOf != nil {
-		return x.keyOf(x.rows[slot] - 1)
+		return x.keyOf(int32(x.rows[slot]&rowMask) - 1)
 	}
 	return uint64(x.keys[slot])
 }
 
-func (x *rowIndex) home(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >> x.shift) }
+const rowHash = 0x9E3779B97F4A7C15
+
+// home is a key's first slot (the hash's top bits); tag is other bits of
+// the hash, kept in the slot above the row.
+func (x *rowIndex) home(k uint64) int { return int((k * rowHash) >> x.shift) }
+func tag(k uint64) uint32             { return uint32(k*rowHash) &^ rowMask }
 
 // find returns the slot holding key k (ok) or the empty slot ending its
 // probe; -1 when the table has no slots.
@@ -74,12 +88,13 @@ func (x *rowIndex) find(k uint64) (int, bool) {
 	if len(x.rows) == 0 {
 		return -1, false
 	}
-	mask := len(x.rows) - 1
+	mask, t := len(x.rows)-1, tag(k)
 	for i := x.home(k); ; i = (i + 1) & mask {
-		if x.rows[i] == 0 {
+		s := x.rows[i]
+		if s == 0 {
 			return i, false
 		}
-		if x.keyAt(i) == k {
+		if s&^rowMask == t && x.keyAt(i) == k {
 			return i, true
 		}
 	}
@@ -88,7 +103,7 @@ func (x *rowIndex) find(k uint64) (int, bool) {
 // get returns the row with key k; ok is false when none has it.
 func (x *rowIndex) get(k uint64) (int32, bool) {
 	if i, ok := x.find(k); ok {
-		return x.rows[i] - 1, true
+		return int32(x.rows[i]&rowMask) - 1, true
 	}
 	return 0, false
 }
@@ -100,7 +115,10 @@ func (x *rowIndex) set(k uint64, row int32) {
 		x.grow()
 		i, _ = x.find(k)
 	}
-	x.rows[i] = row + 1
+	if row+1 > rowMask {
+		panic("rowIndex: more rows than a slot can name")
+	}
+	x.rows[i] = tag(k) | uint32(row+1)
 	if x.keyOf == nil {
 		x.keys[i] = uint32(k)
 	}
@@ -135,7 +153,7 @@ func (x *rowIndex) clear(k uint64) {
 func (x *rowIndex) grow() {
 	old, oldKeys := x.rows, x.keys
 	size := max(16, 2*len(old))
-	x.rows = make([]int32, size)
+	x.rows = make([]uint32, size)
 	if x.keyOf == nil {
 		x.keys = make([]uint32, size)
 	}
@@ -147,7 +165,7 @@ func (x *rowIndex) grow() {
 		}
 		var k uint64
 		if x.keyOf != nil {
-			k = x.keyOf(r - 1)
+			k = x.keyOf(int32(r&rowMask) - 1)
 		} else {
 			k = uint64(oldKeys[j])
 		}
@@ -165,7 +183,7 @@ func (x *rowIndex) grow() {
 // each calls fn with every row held, in no particular order.
 func (x *rowIndex) each(fn func(row int32) bool) {
 	for _, r := range x.rows {
-		if r != 0 && !fn(r-1) {
+		if r != 0 && !fn(int32(r&rowMask)-1) {
 			return
 		}
 	}

@@ -277,11 +277,11 @@ func (d *Dataset) touchReplaced(r domain.Record) {
 			ts(o.Merged, o.Authored)
 		}
 	case *domain.Incident:
-		if o := d.incidents[k]; o != nil {
+		if o := d.incident(k); o != nil {
 			ts(o.Opened, o.Detected, o.Resolved)
 		}
 	case *domain.SLI:
-		if o := d.slis[k]; o != nil {
+		if o := d.sli(k); o != nil {
 			ts(o.Start)
 		}
 	}

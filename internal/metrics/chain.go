@@ -10,21 +10,37 @@ package metrics
 // chainRow is a record in such a chain.
 type chainRow interface {
 	link() *int32 // row+1 of its next namesake; 0: none
+	// follows says a namesake precedes it in the chain, so whether an id
+	// is shared is known from its record without a lookup of the head.
+	follows() *bool
 	srcCode() uint32
 }
 
 func (x *Dep) link() *int32       { return &x.next }
+func (x *Dep) follows() *bool     { return &x.notFirst }
 func (x *Dep) srcCode() uint32    { return x.src }
 func (c *chgRow) link() *int32    { return &c.next }
+func (c *chgRow) follows() *bool  { return &c.notFirst }
 func (c *chgRow) srcCode() uint32 { return c.src }
+func (o *oppRow) link() *int32    { return &o.next }
+func (o *oppRow) follows() *bool  { return &o.notFirst }
+func (o *oppRow) srcCode() uint32 { return o.source }
+
+// shared reports whether another record has the id of p.
+func shared[T any, P interface {
+	*T
+	chainRow
+}](p P) bool {
+	return *p.link() != 0 || *p.follows()
+}
 
 // chainFind returns the row of the record of source src in the chain of
 // id, or -1.
 func chainFind[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id, src uint32) int32 {
-	i, ok := head.get(id)
+}](s *slab[T], head *rowIndex, id, src uint32) int32 {
+	i, ok := head.get(uint64(id))
 	if !ok {
 		return -1
 	}
@@ -45,12 +61,13 @@ func chainFind[T any, P interface {
 func chainAppend[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id uint32, i int32) {
-	j, ok := head.get(id)
+}](s *slab[T], head *rowIndex, id uint32, i int32) {
+	j, ok := head.get(uint64(id))
 	if !ok {
-		head.set(id, i)
+		head.set(uint64(id), i)
 		return
 	}
+	*P(s.at(i)).follows() = true
 	for {
 		l := P(s.at(j)).link()
 		if *l == 0 {
@@ -65,17 +82,18 @@ func chainAppend[T any, P interface {
 func chainRemove[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id uint32, i int32) {
+}](s *slab[T], head *rowIndex, id uint32, i int32) {
 	own := P(s.at(i)).link()
-	j, ok := head.get(id)
+	j, ok := head.get(uint64(id))
 	if !ok {
 		return
 	}
 	if j == i {
 		if *own == 0 {
-			head.clear(id)
+			head.clear(uint64(id))
 		} else {
-			head.set(id, *own-1)
+			head.set(uint64(id), *own-1)
+			*P(s.at(*own - 1)).follows() = false
 		}
 		*own = 0
 		return
@@ -88,6 +106,7 @@ func chainRemove[T any, P interface {
 		if *l-1 == i {
 			*l = *own
 			*own = 0
+			*P(s.at(i)).follows() = false
 			return
 		}
 		j = *l - 1
@@ -98,9 +117,9 @@ func chainRemove[T any, P interface {
 func chainRows[T any, P interface {
 	*T
 	chainRow
-}](s *slab[T], head *codeIndex, id uint32) func(yield func(int32) bool) {
+}](s *slab[T], head *rowIndex, id uint32) func(yield func(int32) bool) {
 	return func(yield func(int32) bool) {
-		i, ok := head.get(id)
+		i, ok := head.get(uint64(id))
 		if !ok {
 			return
 		}

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -40,5 +41,66 @@ func TestCodePoolCompact(t *testing.T) {
 	p.compact(each)
 	if p.dead != 3 {
 		t.Errorf("one released list of %d compacted away early", len(live))
+	}
+}
+
+// A row index answers as a map does through random sets, replacements and
+// removals — with keys read from the rows and with keys kept — and is
+// sized to its entries, not to the largest key.
+func TestRowIndexMatchesMap(t *testing.T) {
+	for _, fromRows := range []bool{true, false} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		keyOfRow := map[int32]uint64{} // the rows' keys, for keyOf
+		var x rowIndex
+		if fromRows {
+			x.keyOf = func(r int32) uint64 { return keyOfRow[r] }
+		}
+		want := map[uint64]int32{}
+		next := int32(0)
+		for step := range 200_000 {
+			// Few distinct keys, so sets replace and clears hit; the
+			// codes are dense, as string table codes are.
+			k := uint64(rng.IntN(5000))
+			switch rng.IntN(3) {
+			case 0, 1:
+				next++
+				keyOfRow[next] = k
+				x.set(k, next)
+				want[k] = next
+			case 2:
+				x.clear(k)
+				delete(want, k)
+			}
+			if step%1000 == 0 || step > 199_000 {
+				if x.len() != len(want) {
+					t.Fatalf("step %d: %d entries, want %d", step, x.len(), len(want))
+				}
+				for k := range uint64(5000) {
+					r, ok := x.get(k)
+					if w, in := want[k]; ok != in || r != w {
+						t.Fatalf("keys from rows %v, step %d: get(%d) = %d %v, want %d %v", fromRows, step, k, r, ok, w, in)
+					}
+				}
+			}
+		}
+		for k := range want {
+			x.clear(k)
+		}
+		if x.len() != 0 {
+			t.Fatalf("%d entries after clearing all", x.len())
+		}
+		n := 0
+		x.each(func(int32) bool { n++; return true })
+		if n != 0 {
+			t.Fatalf("each yields %d rows after clearing all", n)
+		}
+		// Sized to its entries: 3,000 entries take 4,096 slots.
+		var y rowIndex
+		for k := range uint64(3000) {
+			y.set(k*1_000_003, int32(k))
+		}
+		if len(y.rows) != 4096 {
+			t.Errorf("3,000 entries in %d slots, want 4,096", len(y.rows))
+		}
 	}
 }

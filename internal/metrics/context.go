@@ -20,14 +20,14 @@ func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 	var failedW, totalW float64
 	d.prodIn(q, func(row *depRow) {
 		r.Count++
-		wt := w.of(d.serviceTier(row.x.Service))
+		wt := w.of(d.serviceTier(row.x.service()))
 		totalW += wt
 		why := d.failed(row.x, asOf)
 		if why != "" {
 			failed++
 			failedW += wt
 		}
-		depRef(&r, q, row.x, num(wt), why)
+		r.depRef(q, d, row.x, num(wt), why)
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
@@ -45,7 +45,7 @@ func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 func businessHoursAvailability(d *Dataset, q Query) Result {
 	var r Result
 	r.Value = d.pooledIn(q, d.slisStarting(q.start(), q.end()), &r, func(s *SLISample) bool {
-		return d.cfg.calendarOf(s.Service).contains(s.Start, s.End)
+		return d.cfg.calendarOf(d.str(s.svc)).contains(s.Start, s.End)
 	})
 	cal := d.cfg.orgCalendar()
 	if q.Scope.Dim == "service" && len(q.Scope.Filters()) == 1 {
@@ -71,13 +71,13 @@ func (d *Dataset) pooledIn(q Query, slis []*SLISample, r *Result, keep func(*SLI
 	var good, total float64
 	end := q.end()
 	for _, s := range slis {
-		if s.End > end || !d.matchService(q, s.Service) || keep != nil && !keep(s) {
+		if s.End > end || !d.matchService(q, d.str(s.svc)) || keep != nil && !keep(s) {
 			continue
 		}
 		good += s.Good
 		total += s.Total
 		r.Count++
-		r.ref(q, domain.KindSLI, s.ID, s.Source, nil, "")
+		r.ref(q, domain.KindSLI, d.str(s.id), d.str(s.src), nil, "")
 	}
 	if total == 0 {
 		return nil

@@ -48,8 +48,8 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	for x := range d.costs().all() {
-		if d.matchService(q, x.service) && matchAttr(q, dim, x.category) {
-			addDimValue(set, x.category)
+		if d.matchService(q, d.str(x.service)) && matchAttr(q, dim, d.str(x.category)) {
+			addDimValue(set, d.str(x.category))
 		}
 	}
 	// Budgets belong to no service: a service scope has none.
@@ -57,8 +57,8 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	for x := range d.budgets().all() {
-		if matchAttr(q, dim, x.category) {
-			addDimValue(set, x.category)
+		if matchAttr(q, dim, d.str(x.category)) {
+			addDimValue(set, d.str(x.category))
 		}
 	}
 }
@@ -69,17 +69,20 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // in a currency without a configured rate is recorded in err; a metric that
 // met one has no value (money in different currencies is never mixed).
 type converter struct {
+	d     *Dataset // reads the codes of ids and currencies
 	org   string
 	rates map[string]float64
 	err   string
 }
 
 func (d *Dataset) converter() *converter {
-	return &converter{org: d.cfg.orgCurrency(), rates: d.cfg.ExchangeRates}
+	return &converter{d: d, org: d.cfg.orgCurrency(), rates: d.cfg.ExchangeRates}
 }
 
-// to converts one record's amount, rounded to the nearest Money unit.
-func (c *converter) to(kind domain.Kind, id, cur string, m domain.Money) (domain.Money, bool) {
+// to converts one record's amount, rounded to the nearest Money unit; its
+// id and currency are string table codes.
+func (c *converter) to(kind domain.Kind, idCode, curCode uint32, m domain.Money) (domain.Money, bool) {
+	cur := c.d.str(curCode)
 	if cur == "" || strings.EqualFold(cur, c.org) {
 		return m, true
 	}
@@ -89,7 +92,7 @@ func (c *converter) to(kind domain.Kind, id, cur string, m domain.Money) (domain
 	}
 	if !ok || rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
 		if c.err == "" {
-			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, id, cur, cur, c.org)
+			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, c.d.str(idCode), cur, cur, c.org)
 		}
 		return 0, false
 	}
@@ -186,7 +189,7 @@ func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 	var best *targetRow
 	// Targets are ordered by period_start: only those started by as_of.
 	for t := range d.targets().through(asOf) {
-		if t.metric != metric || t.end <= asOf || !targetScopeMatches(t.scope, q) {
+		if d.str(t.metric) != metric || t.end <= asOf || !targetScopeMatches(d.str(t.scope), q) {
 			continue
 		}
 		if best == nil || t.start >= best.start {
@@ -204,7 +207,7 @@ func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, bool) {
 	sum, found := 0.0, false
 	for t := range d.targets().through(we - 1) {
-		if t.metric != metric || !targetScopeMatches(t.scope, q) {
+		if d.str(t.metric) != metric || !targetScopeMatches(d.str(t.scope), q) {
 			continue
 		}
 		s := overlapShare(t.start, t.end, ws, we)
@@ -231,7 +234,7 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 	// Cost records are ordered by period_end: only those ending after ws
 	// can overlap.
 	for x := range d.costs().from(ws + 1) {
-		if x.start >= we || !d.matchService(q, x.service) || !matchAttr(q, "category", x.category) {
+		if x.start >= we || !d.matchService(q, d.str(x.service)) || !matchAttr(q, "category", d.str(x.category)) {
 			continue
 		}
 		m, ok := prorate(x.amount, x.start, x.end, ws, we)
@@ -246,7 +249,7 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 		until = max(until, min(x.end, we))
 		if r != nil {
 			r.Count++
-			r.ref(q, domain.KindCost, x.id, x.source, num(m.Float()), "")
+			r.rowRef(q, d, x, num(m.Float()), "")
 		}
 	}
 	return total, until
@@ -337,12 +340,12 @@ func (u usage) meanCustomers() (float64, bool) {
 func (u *usage) add(x *usageRow, ws, we int64) {
 	ps, pe := x.start, x.end
 	ov := min(pe, we) - max(ps, ws)
-	if x.activeCustomers != nil {
-		u.customerTime += *x.activeCustomers * float64(ov)
+	if x.hasActive {
+		u.customerTime += x.activeCustomers * float64(ov)
 		u.covered += float64(ov)
 	}
-	if x.requests != nil {
-		u.requests += *x.requests * float64(ov) / float64(pe-ps)
+	if x.hasRequests {
+		u.requests += x.requests * float64(ov) / float64(pe-ps)
 		u.withRequests = true
 	}
 }
@@ -362,28 +365,28 @@ func (d *Dataset) usageOver(q Query, r *Result) usage {
 			continue
 		}
 		switch {
-		case q.Scope.Dim == "" && x.service == "":
+		case q.Scope.Dim == "" && x.service == 0:
 			org.add(x, ws, we)
 			orgRefs = append(orgRefs, x)
-		case x.service != "" && d.matchService(q, x.service):
+		case x.service != 0 && d.matchService(q, d.str(x.service)):
 			svc.add(x, ws, we)
 			svcRefs = append(svcRefs, x)
 		}
 	}
 	if q.Scope.Dim != "" {
 		for _, x := range svcRefs {
-			r.ref(q, domain.KindUsage, x.id, x.source, nil, "usage of "+x.service)
+			r.rowRef(q, d, x, nil, "usage of "+d.str(x.service))
 		}
 		return svc
 	}
 	for _, x := range orgRefs {
-		r.ref(q, domain.KindUsage, x.id, x.source, nil, "organisation usage")
+		r.rowRef(q, d, x, nil, "organisation usage")
 	}
 	if !org.withRequests && svc.withRequests {
 		org.requests, org.withRequests = svc.requests, true
 		for _, x := range svcRefs {
-			if x.requests != nil {
-				r.ref(q, domain.KindUsage, x.id, x.source, nil, "requests of "+x.service)
+			if x.hasRequests {
+				r.rowRef(q, d, x, nil, "requests of "+d.str(x.service))
 			}
 		}
 	}
@@ -462,7 +465,7 @@ func budgetVariance(d *Dataset, q Query) Result {
 	var budget domain.Money
 	// Budgets are ordered by period_start: only those starting before as_of.
 	for x := range d.budgets().through(end - 1) {
-		if !matchAttr(q, "category", x.category) {
+		if !matchAttr(q, "category", d.str(x.category)) {
 			continue
 		}
 		m, ok := prorate(x.amount, x.start, x.end, start, end)
@@ -473,7 +476,7 @@ func budgetVariance(d *Dataset, q Query) Result {
 			continue
 		}
 		budget += m
-		r.ref(q, domain.KindBudget, x.id, x.source, num(m.Float()), "budget")
+		r.rowRef(q, d, x, num(m.Float()), "budget")
 	}
 	r.Detail.Currency = c.org
 	if c.fail(&r) {

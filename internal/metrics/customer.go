@@ -5,8 +5,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/candor/candor/internal/domain"
 )
 
 // Customer Trust & Experience (SPEC §3, §7).
@@ -15,14 +13,14 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "plan":
 		for x := range d.subs().all() {
-			if matchAttr(q, dim, x.plan) {
-				addDimValue(set, x.plan)
+			if matchAttr(q, dim, d.str(x.plan)) {
+				addDimValue(set, d.str(x.plan))
 			}
 		}
 	case "priority", "segment":
 		for t := range d.tickets().all() {
-			if matchTicket(q, t) {
-				addDimValue(set, t.attr(dim))
+			if d.matchTicket(q, t) {
+				addDimValue(set, d.str(t.attr(dim)))
 			}
 		}
 	}
@@ -30,14 +28,14 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 
 // matchTicket reports whether a ticket passes the scope's priority and
 // segment filters.
-func matchTicket(q Query, t *ticketRow) bool {
-	return matchAttr(q, "priority", t.priority) && matchAttr(q, "segment", t.segment)
+func (d *Dataset) matchTicket(q Query, t *ticketRow) bool {
+	return matchAttr(q, "priority", d.str(t.priority)) && matchAttr(q, "segment", d.str(t.segment))
 }
 
 // surveysIn calls fn for the survey responses of a type whose at is in W.
 func (d *Dataset) surveysIn(q Query, typ string, fn func(s *surveyRow)) {
 	for s := range d.surveys().in(q.start(), q.end()) {
-		if strings.EqualFold(s.typ, typ) {
+		if strings.EqualFold(d.str(s.typ), typ) {
 			fn(s)
 		}
 	}
@@ -51,7 +49,7 @@ func csat(d *Dataset, q Query) Result {
 		if s.score >= 4 {
 			good++
 		}
-		r.ref(q, domain.KindSurvey, s.id, s.source, num(s.score), "")
+		r.rowRef(q, d, s, num(s.score), "")
 	})
 	r.Value = share(good, r.Count)
 	return r
@@ -68,7 +66,7 @@ func nps(d *Dataset, q Query) Result {
 		case s.score <= 6:
 			detractors++
 		}
-		r.ref(q, domain.KindSurvey, s.id, s.source, num(s.score), "")
+		r.rowRef(q, d, s, num(s.score), "")
 	})
 	if r.Count > 0 {
 		r.Value = num(100 * float64(promoters-detractors) / float64(r.Count))
@@ -98,13 +96,14 @@ func logoChurnRate(d *Dataset, q Query) Result {
 	base := map[string]*subRow{} // customer → a subscription active at W's start
 	activeEnd := map[string]bool{}
 	for x := range d.subs().all() {
-		if subActiveAt(x, s) && matchAttr(q, "plan", x.plan) {
-			if b := base[x.customer]; b == nil || x.id < b.id {
-				base[x.customer] = x
+		c := d.str(x.customer)
+		if subActiveAt(x, s) && matchAttr(q, "plan", d.str(x.plan)) {
+			if b := base[c]; b == nil || d.str(x.id) < d.str(b.id) {
+				base[c] = x
 			}
 		}
 		if subActiveAt(x, e) {
-			activeEnd[x.customer] = true
+			activeEnd[c] = true
 		}
 	}
 	customers := make([]string, 0, len(base))
@@ -118,11 +117,11 @@ func logoChurnRate(d *Dataset, q Query) Result {
 	for _, c := range customers {
 		x := base[c]
 		if activeEnd[c] {
-			r.ref(q, domain.KindSubscription, x.id, x.source, nil, "kept: "+c)
+			r.rowRef(q, d, x, nil, "kept: "+c)
 			continue
 		}
 		churned++
-		r.ref(q, domain.KindSubscription, x.id, x.source, nil, "churned: "+c)
+		r.rowRef(q, d, x, nil, "churned: "+c)
 	}
 	r.Count = len(base)
 	r.Value = share(churned, len(base))
@@ -137,7 +136,7 @@ func slaAdherence(d *Dataset, q Query) Result {
 	for t := range d.tickets().from(start) {
 		res := t.resolved
 		// Created after as_of: it does not exist yet, resolved or not.
-		if res < start || res >= end || t.created > end || t.slaDue == 0 || !matchTicket(q, t) {
+		if res < start || res >= end || t.created > end || t.slaDue == 0 || !d.matchTicket(q, t) {
 			continue
 		}
 		r.Count++
@@ -146,7 +145,7 @@ func slaAdherence(d *Dataset, q Query) Result {
 			met++
 			note = "met"
 		}
-		r.ref(q, domain.KindTicket, t.id, t.source, nil, note)
+		r.rowRef(q, d, t, nil, note)
 	}
 	r.Value = share(met, r.Count)
 	return r
@@ -158,14 +157,14 @@ func openEscalations(d *Dataset, q Query) Result {
 	var r Result
 	asOf := q.end()
 	for t := range d.escalatedThrough(asOf) {
-		if !matchTicket(q, t) {
+		if !d.matchTicket(q, t) {
 			continue
 		}
 		if res := t.resolved; res != 0 && res <= asOf {
 			continue
 		}
 		r.Count++
-		r.ref(q, domain.KindTicket, t.id, t.source, nil, t.customer)
+		r.rowRef(q, d, t, nil, d.str(t.customer))
 	}
 	r.Value = num(float64(r.Count))
 	return r
@@ -195,10 +194,10 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	org := q.Scope.Dim == ""
 	for i := range rows {
 		row := &rows[i]
-		if !org && !d.matchService(q, row.x.Service) {
+		if !org && !d.matchService(q, row.x.service()) {
 			continue
 		}
-		ri := releaseImpact{x: row.x, svc: row.svc}
+		ri := releaseImpact{x: row.x, svc: row.x.svc}
 		if row.tickets {
 			ri.weighted, ri.tickets = d.tally(row.x, w, window, end)
 		}
@@ -227,7 +226,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		if a.ri.x.Finished != b.ri.x.Finished {
 			return a.ri.x.Finished < b.ri.x.Finished
 		}
-		return a.ri.x.ID < b.ri.x.ID
+		return d.str(a.ri.x.id) < d.str(b.ri.x.id)
 	}
 	// The scorecard needs only the worst few, kept by insertion; a
 	// drill-down lists them all, sorted once.
@@ -254,17 +253,17 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	for i, l := range lines {
 		if i < impactTopN {
 			top = append(top, ReleaseLine{
-				Deployment: l.ri.x.ID, Service: l.ri.x.Service, FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
+				Deployment: d.str(l.ri.x.id), Service: l.ri.x.service(), FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
 				Tickets: l.ri.tickets, Weighted: l.ri.weighted, Baseline: l.base, Score: l.score,
 			})
 		}
-		depRef(&r, q, l.ri.x, num(l.score), "release impact")
+		r.depRef(q, d, l.ri.x, num(l.score), "release impact")
 	}
 	if q.Records {
 		for _, ri := range inW {
 			x := ri.x
 			d.releaseTickets(x, window, end, func(t *ticketRow) {
-				r.ref(q, domain.KindTicket, t.id, t.source, num(w.of(t)), "release "+x.ID)
+				r.rowRef(q, d, t, num(w.of(d, t)), "release "+d.str(x.id))
 			})
 		}
 	}

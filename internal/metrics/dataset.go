@@ -91,40 +91,105 @@ const (
 
 // Dep is a deployment as the engine needs it. Deployments live in a slab
 // (slab.go): a Dep keeps its address and row number while it lives, and
-// the rest of the dataset refers to it by either. Its strings point into
-// the dataset's string table; the ids it names (the changes it lists,
-// rollback_of, change_request) are held as codes of that table.
+// the rest of the dataset refers to it by either. Its strings — id,
+// source, environment and the ids it names (the changes it lists,
+// rollback_of, change_request) — are held as codes of the dataset's
+// string table (d.str reads one); its service is svc.name.
 // The small fields sit together so a million of them pad no more than
 // they must.
 type Dep struct {
-	ID, Source   string
-	Service, Env string
-	Finished     int64 // unix ns
-	Started      int64 // 0 when absent
-	RetroValid   int64
-	Prod         bool
-	Status       uint8
-	Rework       bool // reason hotfix/rollback or rollback_of set
-	Emergency    bool
+	Finished   int64 // unix ns
+	Started    int64 // 0 when absent
+	RetroValid int64
+	Prod       bool
+	Status     uint8
+	Rework     bool // reason hotfix/rollback or rollback_of set
+	Emergency  bool
 	// hasTickets says some ticket names this deployment as its release, so
 	// release impact skips the lookup for the many that have none. It may
 	// stay true after such a ticket is replaced; that only costs a lookup.
 	hasTickets bool
+	notFirst   bool   // another source's deployment with the same id precedes it (chain.go)
 	row        int32  // its slot in the deployment slab
-	id, src    uint32 // codes of ID and Source
+	id, src    uint32 // codes of its id and source
+	env        uint32 // code of its environment (canonical name)
 	rollbackOf uint32 // code of rollback_of; 0 when none
 	cr         uint32 // code of change_request; 0 when none
 	// The change ids it lists, repeats dropped: d.chgRefs.at(x.changes).
 	changes span
 	next    int32 // row+1 of another source's deployment with the same id; 0: none
 	crNext  int32 // row+1 of the next deployment carrying its change request; 0: none
-	// Memos of per-deployment work that most windows repeat (see
-	// leadMemo, impactMemo); readers fill them, writers reset them.
+	svc     *svcState
+}
+
+// depMemos are the memos of per-deployment work that most windows repeat
+// (leadMemo, failMemo, impactMemo); readers fill them, writers reset them.
+// They are kept apart from the deployments, in chunks that match the
+// deployment slab's and are allocated when a reader first fills a memo of
+// one of the chunk's deployments: the history no window reaches costs no
+// memo slots.
+type depMemos struct {
 	impact atomic.Pointer[impactMemo]
 	lead   atomic.Pointer[leadMemo]
 	fail   atomic.Pointer[failMemo]
-	svc    *svcState
 }
+
+type memoChunk [1 << slabShift]depMemos
+
+// memos returns x's memos for a reader to fill, allocating their chunk.
+func (d *Dataset) memos(x *Dep) *depMemos {
+	c := &d.memoChunks[x.row>>slabShift]
+	m := c.Load()
+	if m == nil {
+		// Racing readers allocate one chunk each; the first stored wins.
+		c.CompareAndSwap(nil, new(memoChunk))
+		m = c.Load()
+	}
+	return &m[x.row&(1<<slabShift-1)]
+}
+
+// Which memos dropMemos drops.
+const (
+	memoImpact = 1 << iota
+	memoLead
+	memoFail
+)
+
+// dropMemos drops the memos of x named in which; a chunk never filled has
+// none to drop.
+func (d *Dataset) dropMemos(x *Dep, which int) {
+	c := d.memoChunks[x.row>>slabShift].Load()
+	if c == nil {
+		return
+	}
+	m := &c[x.row&(1<<slabShift-1)]
+	if which&memoImpact != 0 {
+		m.impact.Store(nil)
+	}
+	if which&memoLead != 0 {
+		m.lead.Store(nil)
+	}
+	if which&memoFail != 0 {
+		m.fail.Store(nil)
+	}
+}
+
+// growMemos makes room for the memos of deployment slab slot row (under
+// the write lock: no reader holds the slice).
+func (d *Dataset) growMemos(row int32) {
+	n := int(row>>slabShift) + 1
+	if n <= len(d.memoChunks) {
+		return
+	}
+	grown := make([]atomic.Pointer[memoChunk], max(n, 2*len(d.memoChunks)))
+	for i := range d.memoChunks {
+		grown[i].Store(d.memoChunks[i].Load())
+	}
+	d.memoChunks = grown
+}
+
+// service is the deployment's service.
+func (x *Dep) service() string { return x.svc.name }
 
 // depRow is a production deployment as the window walks see it. The
 // fields the share metrics test sit inline, so walking a month of
@@ -134,7 +199,6 @@ type depRow struct {
 	fin     int64
 	dur     int64 // finished − started; -1 when started is unknown
 	x       *Dep
-	svc     *svcState
 	status  uint8
 	rework  bool
 	tickets bool // x.hasTickets, brought up to date by Prepare
@@ -145,7 +209,7 @@ func rowOf(x *Dep) depRow {
 	if x.Started != 0 {
 		dur = x.Finished - x.Started
 	}
-	return depRow{fin: x.Finished, dur: dur, x: x, svc: x.svc, status: x.Status, rework: x.Rework, tickets: x.hasTickets}
+	return depRow{fin: x.Finished, dur: dur, x: x, status: x.Status, rework: x.Rework, tickets: x.hasTickets}
 }
 
 func (r *depRow) eligible() bool { return r.status != stFailure }
@@ -174,21 +238,23 @@ type chgRow struct {
 	// listing the change (SPEC §2), kept current by Prepare; 0: none.
 	explicit int32
 	next     int32 // row+1 of another source's change with the same id; 0: none
+	notFirst bool  // another source's change with the same id precedes it (chain.go)
 }
 
-// Inc is an incident.
+// Inc is an incident. Its strings are string table codes (d.str reads
+// one; 0 is "").
 type Inc struct {
-	ID, Source, Service   string
-	Severity              uint8 // 0..4 for P0..P4
 	Opened, Detected      int64
 	Resolved              int64
-	CausedBy, CausedByCR  string
-	CustomerFacing        bool
-	Category, Fingerprint string
-	// Origin is who reported it (monitoring, customer, internal; "" when
-	// unknown): incident metrics break down and scope by it.
-	Origin                string
 	PostmortemDue, PMDone int64
+	id, src, svc          uint32
+	causedBy, causedByCR  uint32
+	category, fingerprint uint32
+	// origin is who reported it (monitoring, customer, internal; "" when
+	// unknown): incident metrics break down and scope by it.
+	origin         uint32
+	Severity       uint8 // 0..4 for P0..P4
+	CustomerFacing bool
 }
 
 // due is the post-mortem due time: explicit, else resolved + 5 days.
@@ -202,12 +268,13 @@ func (i *Inc) due() int64 {
 	return i.Resolved + int64(5*day)
 }
 
-// SLISample is an SLI record.
+// SLISample is an SLI record; its id, source and service are string
+// table codes.
 type SLISample struct {
-	ID, Source, Service string
-	Start, End          int64
-	Good, Total         float64
-	latency             bool // objective latency: not an availability sample
+	Start, End   int64
+	Good, Total  float64
+	id, src, svc uint32
+	latency      bool // objective latency: not an availability sample
 }
 
 // Dataset is the in-memory, indexed copy of the store's records. It is not
@@ -228,12 +295,13 @@ type Dataset struct {
 	// deps holds every deployment; depByID the row of the first of each
 	// id's deployments, namesakes chained (chain.go).
 	deps        slab[Dep]
-	depByID     codeIndex
+	memoChunks  []atomic.Pointer[memoChunk] // the deployments' memos, a chunk per slab chunk
+	depByID     rowIndex
 	chgRefs     codePool // the change lists of the deployments
 	rollbacksOf map[uint32][]*Dep
 	// listedBy maps a change id to the eligible production deployment
 	// listing it; listedMore holds the rare further ones.
-	listedBy   codeIndex // rows of the deployments
+	listedBy   rowIndex // rows of the deployments, by change id code
 	listedMore map[uint32][]*Dep
 	relink     map[uint32]bool // change ids whose explicit deployment may have changed
 	// doubtful holds the listed change ids that may resolve to nothing at
@@ -267,7 +335,7 @@ type Dataset struct {
 	// the last Prepare; dirtyAll is set by reference data (see cache.go).
 	dirty      map[domain.Kind]int64
 	dirtyAll   bool
-	depsByCR   map[uint32]int32         // first row per change request; the others follow through crNext, in arrival order
+	depsByCR   rowIndex                 // first row per change request code; the others follow through crNext, in arrival order
 	prodDeps   *sorted[depRow]          // all production deployments by finished
 	ticketRows []*Dep                   // deployments whose row must learn they now have tickets
 	svcDeps    map[string]*sorted[*Dep] // production deployments per service
@@ -278,18 +346,18 @@ type Dataset struct {
 	// chgs holds every change; changeByID the row of the first of each
 	// id's changes, namesakes chained (chain.go).
 	chgs       slab[chgRow]
-	changeByID codeIndex
+	changeByID rowIndex
 	svcChanges map[string]*sorted[int32]
 
-	incidents   map[recKey]*Inc
+	incidents   map[uint64]*Inc // by the codes of source and id (rowCode)
 	incByOpened *sorted[*Inc]
 	incByRes    *sorted[*Inc]
 	incByDue    *sorted[*Inc]
 	svcInc      map[string]*sorted[*Inc]
-	incByCause  map[string][]*Inc // caused_by deployment id
-	incByCR     map[string][]*Inc // caused_by_change_request
+	incByCause  map[uint32][]*Inc // by the code of the caused_by deployment id
+	incByCR     map[uint32][]*Inc // by the code of caused_by_change_request
 
-	slis   map[recKey]*SLISample
+	slis   map[uint64]*SLISample // by rowCode
 	sliAll *sorted[*SLISample]
 	// sliLatency holds the latency SLIs (synthetic checks too) by start.
 	sliLatency *sorted[*SLISample]
@@ -418,13 +486,8 @@ func (d *Dataset) storedLife(r domain.Record) (life, bool) {
 		if o := d.dep(k); o != nil {
 			return life{born: o.Finished, data: [3]int64{o.Finished}}, true
 		}
-	case *domain.Change:
-		if i := d.changeRow(k); i >= 0 {
-			m := d.chgs.at(i).merged
-			return life{born: m, data: [3]int64{m}}, true
-		}
 	case *domain.Incident:
-		if o := d.incidents[k]; o != nil {
+		if o := d.incident(k); o != nil {
 			l := life{born: o.Opened, data: [3]int64{o.Opened}}
 			if o.Resolved != 0 {
 				l.data[1] = max(o.Resolved, o.Opened)
@@ -432,7 +495,7 @@ func (d *Dataset) storedLife(r domain.Record) (life, bool) {
 			return l, true
 		}
 	case *domain.SLI:
-		if o := d.slis[k]; o != nil {
+		if o := d.sli(k); o != nil {
 			return life{born: o.Start, data: [3]int64{max(o.End, o.Start)}}, true
 		}
 	}
@@ -447,7 +510,6 @@ func NewDataset(cfg Config) *Dataset {
 	if cfg.AttributionWindow <= 0 {
 		cfg.AttributionWindow = 24 * time.Hour
 	}
-	incOpened := func(i *Inc) (int64, string) { return i.Opened, i.ID }
 	d := &Dataset{
 		cfg:         cfg,
 		Services:    map[string]*domain.Service{},
@@ -463,25 +525,29 @@ func NewDataset(cfg Config) *Dataset {
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
-		depsByCR:    map[uint32]int32{},
-		prodDeps:    &sorted[depRow]{key: func(r depRow) (int64, string) { return r.fin, r.x.ID }, same: func(a, b depRow) bool { return a.x == b.x }},
 		svcDeps:     map[string]*sorted[*Dep]{},
 		svcElig:     map[string]*sorted[*Dep]{},
 		emergency:   map[*Dep]bool{},
 		envs:        map[string]int{},
 		svcChanges:  map[string]*sorted[int32]{},
-		incidents:   map[recKey]*Inc{},
-		incByOpened: newSorted(incOpened),
-		incByRes:    newSorted(func(i *Inc) (int64, string) { return i.Resolved, i.ID }),
-		incByDue:    newSorted(func(i *Inc) (int64, string) { return i.due(), i.ID }),
+		incidents:   map[uint64]*Inc{},
 		svcInc:      map[string]*sorted[*Inc]{},
-		incByCause:  map[string][]*Inc{},
-		incByCR:     map[string][]*Inc{},
-		slis:        map[recKey]*SLISample{},
-		sliAll:      newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
-		sliLatency:  newSorted(func(s *SLISample) (int64, string) { return s.Start, s.ID }),
+		incByCause:  map[uint32][]*Inc{},
+		incByCR:     map[uint32][]*Inc{},
+		slis:        map[uint64]*SLISample{},
 		times:       map[domain.Kind]*kindTimes{},
 	}
+	incID := func(i *Inc) string { return d.str(i.id) }
+	d.incByOpened = newSortedBy(func(i *Inc) int64 { return i.Opened }, incID)
+	d.incByRes = newSortedBy(func(i *Inc) int64 { return i.Resolved }, incID)
+	d.incByDue = newSortedBy((*Inc).due, incID)
+	sliStart, sliID := func(s *SLISample) int64 { return s.Start }, func(s *SLISample) string { return d.str(s.id) }
+	d.sliAll, d.sliLatency = newSortedBy(sliStart, sliID), newSortedBy(sliStart, sliID)
+	d.depsByCR.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).cr) }
+	d.depByID.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).id) }
+	d.changeByID.keyOf = func(r int32) uint64 { return uint64(d.chgs.at(r).id) }
+	d.prodDeps = newSortedBy(func(r depRow) int64 { return r.fin }, func(r depRow) string { return d.str(r.x.id) })
+	d.prodDeps.same = func(a, b depRow) bool { return a.x == b.x }
 	d.initRows()
 	return d
 }
@@ -528,10 +594,10 @@ func removeFrom[K, T comparable](m map[K][]T, k K, x T) {
 	}
 }
 
-func sortedFor[T comparable](m map[string]*sorted[T], k string, key func(T) (int64, string)) *sorted[T] {
+func sortedFor[T comparable](m map[string]*sorted[T], k string, time func(T) int64, id func(T) string) *sorted[T] {
 	s := m[k]
 	if s == nil {
-		s = newSorted(key)
+		s = newSortedBy(time, id)
 		m[k] = s
 	}
 	return s
@@ -552,7 +618,7 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 		t.apply(d, r)
 		return
 	}
-	if k != domain.KindService {
+	if k != domain.KindService && k != domain.KindChange {
 		kt := d.timesOf(k)
 		// Freshness follows the records' own timestamps, not when they were
 		// imported: re-importing an old export must not make a source that
@@ -604,10 +670,10 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		d.touchNs(domain.KindDeployment, o.Finished)
 	}
 	row, p := d.deps.alloc()
+	d.growMemos(row)
 	*p = Dep{
 		svc: d.svcs[r.Service], row: row,
-		ID: d.strs.str(id), Source: d.strs.str(src), Service: d.intern(r.Service), Env: d.intern(env),
-		id: id, src: src, rollbackOf: rollbackOf, cr: cr,
+		id: id, src: src, env: d.code(env), rollbackOf: rollbackOf, cr: cr,
 		Prod:     prod,
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:    r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
@@ -626,7 +692,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 		p.Status = stRolledBack
 	}
 	chainAppend(&d.deps, &d.depByID, id, row)
-	p.hasTickets = len(d.rows.ticketsByRelease[p.ID]) > 0
+	p.hasTickets = len(d.rows.ticketsByRelease[id]) > 0
 	if p.rollbackOf != 0 {
 		d.rollbacksOf[p.rollbackOf] = append(d.rollbacksOf[p.rollbackOf], p)
 	}
@@ -647,17 +713,16 @@ func (d *Dataset) applyDeployment(r *domain.Deployment) {
 	}
 	d.prodDeps.add(rowOf(p))
 	if p.eligible() {
-		d.queue(memoEvent{p.Service, p.Finished, evDeployment})
+		d.queue(memoEvent{p.service(), p.Finished, evDeployment})
 	}
-	depKey := func(d *Dep) (int64, string) { return d.Finished, d.ID }
-	sortedFor(d.svcDeps, p.Service, depKey).add(p)
+	sortedFor(d.svcDeps, p.service(), depTime, d.depID).add(p)
 	if p.eligible() {
-		sortedFor(d.svcElig, p.Service, depKey).add(p)
+		sortedFor(d.svcElig, p.service(), depTime, d.depID).add(p)
 	}
 	if p.Emergency {
 		d.emergency[p] = true
 	}
-	d.envs[p.Env]++
+	d.envs[d.str(p.env)]++
 }
 
 // uniqueCodes returns the codes of a change list with repeats dropped: a
@@ -685,7 +750,7 @@ func (d *Dataset) uniqueCodes(ids []string) []uint32 {
 
 func (d *Dataset) removeDep(x *Dep) {
 	if x.Prod && x.eligible() {
-		d.queue(memoEvent{x.Service, x.Finished, evDeployment})
+		d.queue(memoEvent{x.service(), x.Finished, evDeployment})
 	}
 	d.bumpFailLinks(x.rollbackOf, x.cr, x.id)
 	chainRemove(&d.deps, &d.depByID, x.id, x.row)
@@ -709,18 +774,20 @@ func (d *Dataset) removeDep(x *Dep) {
 		}
 	}
 	d.prodDeps.remove(rowOf(x))
-	d.svcDeps[x.Service].remove(x)
+	d.svcDeps[x.service()].remove(x)
 	if x.eligible() {
-		d.svcElig[x.Service].remove(x)
+		d.svcElig[x.service()].remove(x)
 	}
 	delete(d.emergency, x)
-	if d.envs[x.Env]--; d.envs[x.Env] <= 0 {
-		delete(d.envs, x.Env)
+	env := d.str(x.env)
+	if d.envs[env]--; d.envs[env] <= 0 {
+		delete(d.envs, env)
 	}
 }
 
 // releaseDep frees a removed deployment's slot and change list.
 func (d *Dataset) releaseDep(x *Dep) {
+	d.dropMemos(x, memoImpact|memoLead|memoFail)
 	d.chgRefs.release(x.changes)
 	d.deps.release(x.row)
 }
@@ -739,14 +806,16 @@ func (d *Dataset) applyChange(r *domain.Change) {
 	d.relink[c.id] = true
 	svc := d.strs.str(c.svc)
 	d.queue(memoEvent{svc, c.merged, evChange})
-	sortedFor(d.svcChanges, svc, d.chgKey).add(i)
+	sortedFor(d.svcChanges, svc, d.chgMerged, d.chgID).add(i)
 }
 
-// chgKey orders changes by merge time, then id.
-func (d *Dataset) chgKey(i int32) (int64, string) {
-	c := d.chgs.at(i)
-	return c.merged, d.strs.str(c.id)
-}
+// Changes are ordered by merge time, then id.
+func (d *Dataset) chgMerged(i int32) int64 { return d.chgs.at(i).merged }
+func (d *Dataset) chgID(i int32) string    { return d.strs.str(d.chgs.at(i).id) }
+
+// Deployments are ordered by finish time, then id.
+func depTime(x *Dep) int64             { return x.Finished }
+func (d *Dataset) depID(x *Dep) string { return d.strs.str(x.id) }
 
 func (d *Dataset) removeChange(i int32) {
 	old := *d.chgs.at(i)
@@ -769,18 +838,17 @@ var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
 func (d *Dataset) applyIncident(r *domain.Incident) {
 	d.incidentEvent(r.Service, ns(r.OpenedAt), r.CausedBy, r.CausedByChangeRequest)
-	k := key(r.Source, r.ID)
-	if old := d.incidents[k]; old != nil {
+	if old := d.incident(key(r.Source, r.ID)); old != nil {
 		d.removeInc(old)
 	}
 	x := &Inc{
-		ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Severity: severities[r.Severity],
+		id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
-		CausedBy: d.intern(r.CausedBy), CausedByCR: d.intern(r.CausedByChangeRequest), CustomerFacing: r.CustomerFacing,
-		Category: d.intern(r.Category), Fingerprint: d.intern(r.Fingerprint), Origin: d.intern(r.Origin),
+		causedBy: d.code(r.CausedBy), causedByCR: d.code(r.CausedByChangeRequest), CustomerFacing: r.CustomerFacing,
+		category: d.code(r.Category), fingerprint: d.code(r.Fingerprint), origin: d.code(r.Origin),
 		PostmortemDue: ns(r.PostmortemDueAt), PMDone: ns(r.PostmortemDoneAt),
 	}
-	d.incidents[k] = x
+	d.incidents[rowCode(x.src, x.id)] = x
 	d.incByOpened.add(x)
 	if x.Resolved != 0 {
 		d.incByRes.add(x)
@@ -788,17 +856,17 @@ func (d *Dataset) applyIncident(r *domain.Incident) {
 			d.incByDue.add(x)
 		}
 	}
-	sortedFor(d.svcInc, x.Service, d.incByOpened.key).add(x)
-	if x.CausedBy != "" {
-		d.incByCause[x.CausedBy] = append(d.incByCause[x.CausedBy], x)
-	} else if x.CausedByCR != "" {
-		d.incByCR[x.CausedByCR] = append(d.incByCR[x.CausedByCR], x)
+	sortedFor(d.svcInc, d.str(x.svc), d.incByOpened.time, d.incByOpened.id).add(x)
+	if x.causedBy != 0 {
+		d.incByCause[x.causedBy] = append(d.incByCause[x.causedBy], x)
+	} else if x.causedByCR != 0 {
+		d.incByCR[x.causedByCR] = append(d.incByCR[x.causedByCR], x)
 	}
 }
 
 func (d *Dataset) removeInc(x *Inc) {
-	d.incidentEvent(x.Service, x.Opened, x.CausedBy, x.CausedByCR)
-	delete(d.incidents, key(x.Source, x.ID))
+	d.incidentEvent(d.str(x.svc), x.Opened, d.str(x.causedBy), d.str(x.causedByCR))
+	delete(d.incidents, rowCode(x.src, x.id))
 	d.incByOpened.remove(x)
 	if x.Resolved != 0 {
 		d.incByRes.remove(x)
@@ -806,30 +874,29 @@ func (d *Dataset) removeInc(x *Inc) {
 			d.incByDue.remove(x)
 		}
 	}
-	d.svcInc[x.Service].remove(x)
-	if x.CausedBy != "" {
-		removeFrom(d.incByCause, x.CausedBy, x)
-	} else if x.CausedByCR != "" {
-		removeFrom(d.incByCR, x.CausedByCR, x)
+	d.svcInc[d.str(x.svc)].remove(x)
+	if x.causedBy != 0 {
+		removeFrom(d.incByCause, x.causedBy, x)
+	} else if x.causedByCR != 0 {
+		removeFrom(d.incByCR, x.causedByCR, x)
 	}
 }
 
 func (d *Dataset) applySLI(r *domain.SLI) {
-	k := key(r.Source, r.ID)
-	if old := d.slis[k]; old != nil {
-		d.removeSLI(k, old)
+	if old := d.sli(key(r.Source, r.ID)); old != nil {
+		d.removeSLI(old)
 	}
-	x := &SLISample{ID: d.intern(r.ID), Source: d.intern(r.Source), Service: d.intern(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	x := &SLISample{id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
 	// Every SLI is kept (counted, and found when replaced); the
 	// availability metrics walk the availability SLIs, latency
 	// compliance the latency ones.
 	x.latency = r.Objective != "" && r.Objective != "availability"
-	d.slis[k] = x
+	d.slis[rowCode(x.src, x.id)] = x
 	d.sliIndex(x).add(x)
 }
 
-func (d *Dataset) removeSLI(k recKey, old *SLISample) {
-	delete(d.slis, k)
+func (d *Dataset) removeSLI(old *SLISample) {
+	delete(d.slis, rowCode(old.src, old.id))
 	d.sliIndex(old).remove(old)
 }
 
@@ -935,11 +1002,17 @@ func (d *Dataset) Prepare() {
 // the records that exist then, by their own timestamps — and whether the
 // kind has any data by then. Services have no time: never any.
 func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
+	at := asOf.UnixNano()
+	if kind == domain.KindChange {
+		if _, t, ok := d.changesMergedBy(at); ok {
+			return time.Unix(0, t).UTC(), true
+		}
+		return time.Time{}, false
+	}
 	kt := d.times[kind]
 	if kt == nil {
 		return time.Time{}, false
 	}
-	at := asOf.UnixNano()
 	// A period that has begun and not ended by as_of (a quarter's bill, a
 	// month-to-date figure) reports up to as_of: each period record has one
 	// data time, its end, so more records begun than ended means one is
@@ -960,6 +1033,10 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 func (d *Dataset) CountAt(kind domain.Kind, asOf time.Time) int {
 	if kind == domain.KindService {
 		return len(d.Services)
+	}
+	if kind == domain.KindChange {
+		n, _, _ := d.changesMergedBy(asOf.UnixNano())
+		return n
 	}
 	if kt := d.times[kind]; kt != nil {
 		return kt.born.upperBound(asOf.UnixNano())
@@ -1020,7 +1097,7 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 // forgetImpact drops the release-impact memos of the deployments with an id.
 func (d *Dataset) forgetImpact(id uint32) {
 	for x := range d.depsWithID(id) {
-		x.impact.Store(nil)
+		d.dropMemos(x, memoImpact)
 	}
 }
 
@@ -1038,7 +1115,7 @@ type svcState struct {
 func (d *Dataset) service(name string) *svcState {
 	s := d.svcs[name]
 	if s == nil {
-		s = &svcState{name: name}
+		s = &svcState{name: d.intern(name)}
 		d.svcs[name] = s
 	}
 	return s
@@ -1046,8 +1123,8 @@ func (d *Dataset) service(name string) *svcState {
 
 // list notes that deployment x lists change id; unlist undoes it.
 func (d *Dataset) list(id uint32, x *Dep) {
-	if _, ok := d.listedBy.get(id); !ok {
-		d.listedBy.set(id, x.row)
+	if _, ok := d.listedBy.get(uint64(id)); !ok {
+		d.listedBy.set(uint64(id), x.row)
 	} else {
 		d.listedMore[id] = append(d.listedMore[id], x)
 	}
@@ -1055,12 +1132,12 @@ func (d *Dataset) list(id uint32, x *Dep) {
 }
 
 func (d *Dataset) unlist(id uint32, x *Dep) {
-	if r, ok := d.listedBy.get(id); ok && r == x.row {
+	if r, ok := d.listedBy.get(uint64(id)); ok && r == x.row {
 		if more := d.listedMore[id]; len(more) > 0 {
-			d.listedBy.set(id, more[0].row)
+			d.listedBy.set(uint64(id), more[0].row)
 			removeFrom(d.listedMore, id, more[0])
 		} else {
-			d.listedBy.clear(id)
+			d.listedBy.clear(uint64(id))
 		}
 	} else {
 		removeFrom(d.listedMore, id, x)
@@ -1071,10 +1148,10 @@ func (d *Dataset) unlist(id uint32, x *Dep) {
 // listDoubtful reports whether a listed change id may resolve to nothing
 // as of some time (see doubtful).
 func (d *Dataset) listDoubtful(id uint32) bool {
-	if _, ok := d.listedBy.get(id); !ok {
+	if _, ok := d.listedBy.get(uint64(id)); !ok {
 		return false
 	}
-	i, ok := d.changeByID.get(id)
+	i, ok := d.changeByID.get(uint64(id))
 	if !ok || d.chgs.at(i).next != 0 {
 		return true
 	}
@@ -1086,7 +1163,7 @@ func (d *Dataset) listDoubtful(id uint32) bool {
 
 // listing calls fn for every eligible production deployment listing id.
 func (d *Dataset) listing(id uint32, fn func(x *Dep)) {
-	if r, ok := d.listedBy.get(id); ok {
+	if r, ok := d.listedBy.get(uint64(id)); ok {
 		fn(d.deps.at(r))
 		for _, y := range d.listedMore[id] {
 			fn(y)
@@ -1111,12 +1188,12 @@ func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID uint32) {
 			continue
 		}
 		for x := range d.depsWithID(id) {
-			d.bumpFail(x.Service)
+			d.bumpFail(x.service())
 		}
 	}
 	if changeRequest != 0 {
 		for x := range d.depsWithCR(changeRequest) {
-			d.bumpFail(x.Service)
+			d.bumpFail(x.service())
 		}
 	}
 }
@@ -1178,13 +1255,13 @@ func (d *Dataset) applyEvents() {
 			// attribution window after it moved to it from earlier ones.
 			d.resetFrom(s, ev.at)
 			for _, x := range s.between(ev.at-w, ev.at+1) {
-				x.fail.Store(nil)
+				d.dropMemos(x, memoFail)
 			}
 		case evChange:
 			d.resetFrom(s, ev.at)
 		case evIncident:
 			for _, x := range s.between(ev.at-w, ev.at+1) {
-				x.fail.Store(nil)
+				d.dropMemos(x, memoFail)
 			}
 		}
 	}
@@ -1206,7 +1283,7 @@ func (d *Dataset) resetLead(x *Dep) {
 	if x == nil {
 		return
 	}
-	x.lead.Store(nil)
+	d.dropMemos(x, memoLead)
 	d.cacheMu.Lock()
 	delete(d.leadDays, floorDay(x.Finished))
 	d.cacheMu.Unlock()

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -53,7 +54,7 @@ func TestListedByMany(t *testing.T) {
 	want := func(id string) {
 		t.Helper()
 		x, m := d.ChangeDeployment(chgByID(t, d, "c1"))
-		if x == nil || x.ID != id || m != Explicit {
+		if x == nil || d.str(x.id) != id || m != Explicit {
 			t.Fatalf("c1 shipped by %v (%s), want %s explicitly", x, m, id)
 		}
 	}
@@ -81,10 +82,10 @@ func TestDeploymentsWithSharedIDs(t *testing.T) {
 		if n := d.Counts()[domain.KindDeployment]; n != 3 {
 			t.Fatalf("after replacing %s: count = %d, want 3", src, n)
 		}
-		if x := d.dep(key(src, "d1")); x == nil || x.Service != "mobile" {
+		if x := d.dep(key(src, "d1")); x == nil || x.service() != "mobile" {
 			t.Fatalf("after replacing %s: deployment = %+v, want the mobile version", src, x)
 		}
-		if x, _ := d.resolveDep("d1", src, all); x == nil || x.Source != src {
+		if x, _ := d.resolveDep("d1", src, all); x == nil || d.str(x.src) != src {
 			t.Fatalf("resolveDep from %s = %v", src, x)
 		}
 	}
@@ -136,4 +137,46 @@ func TestKindTimesLastData(t *testing.T) {
 	kt.remove(lives[0])
 	lives = lives[1:]
 	check("after removing a record added before")
+}
+
+// Changes keep no times of their own: how many exist and the latest merge
+// as of a time come from the changes by service, and follow a replacement
+// that moves a change to another service and time, and a removal.
+func TestChangeTimesFromServiceIndex(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"change","id":"c1","service":"api","merged_at":"2026-03-01T00:00:00Z"}
+{"kind":"change","id":"c2","service":"web","merged_at":"2026-03-03T00:00:00Z"}
+{"kind":"change","id":"c3","service":"api","merged_at":"2026-03-05T00:00:00Z"}
+{"kind":"change","id":"c3","source":"gl","service":"db","merged_at":"2026-03-04T00:00:00Z"}`)
+	check := func(when string, merged map[string]string) {
+		t.Helper()
+		for day := 0; day <= 8; day++ {
+			at := ts(t, "2026-02-28T12:00:00Z").Add(time.Duration(day) * 24 * time.Hour)
+			n, last := 0, time.Time{}
+			for _, m := range merged {
+				if mt := ts(t, m); !mt.After(at) {
+					n++
+					if mt.After(last) {
+						last = mt
+					}
+				}
+			}
+			if got := d.CountAt(domain.KindChange, at); got != n {
+				t.Errorf("%s: changes as of %s = %d, want %d", when, at.Format(time.DateOnly), got, n)
+			}
+			got, ok := d.LastData(domain.KindChange, at)
+			if ok != (n > 0) || !got.Equal(last) {
+				t.Errorf("%s: last change data as of %s = %v %v, want %v %v", when, at.Format(time.DateOnly), got, ok, last, n > 0)
+			}
+		}
+	}
+	check("loaded", map[string]string{"c1": "2026-03-01T00:00:00Z", "c2": "2026-03-03T00:00:00Z", "c3": "2026-03-05T00:00:00Z", "gl/c3": "2026-03-04T00:00:00Z"})
+	r, err := domain.ParseJSON([]byte(`{"kind":"change","id":"c1","service":"web","merged_at":"2026-03-06T00:00:00Z"}`), "", domain.ParseOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Apply(r, time.Time{})
+	d.remove(domain.Key{Kind: domain.KindChange, Source: "import", ID: "c2"})
+	d.Prepare()
+	check("after a replacement and a removal", map[string]string{"c1": "2026-03-06T00:00:00Z", "c3": "2026-03-05T00:00:00Z", "gl/c3": "2026-03-04T00:00:00Z"})
 }

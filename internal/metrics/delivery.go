@@ -10,9 +10,9 @@ import (
 
 // depRef notes a deployment behind a value; the pointer is only followed
 // for a drill-down.
-func depRef(r *Result, q Query, x *Dep, v *float64, note string) {
+func (r *Result) depRef(q Query, d *Dataset, x *Dep, v *float64, note string) {
 	if q.Records {
-		r.ref(q, domain.KindDeployment, x.ID, x.Source, v, note)
+		r.ref(q, domain.KindDeployment, d.str(x.id), d.str(x.src), v, note)
 	}
 }
 
@@ -23,7 +23,7 @@ func deploymentFrequency(d *Dataset, q Query) Result {
 		if row.status != stFailure {
 			r.Count++
 			times = append(times, row.fin)
-			depRef(&r, q, row.x, nil, "")
+			r.depRef(q, d, row.x, nil, "")
 		}
 	})
 	r.Value = num(float64(r.Count) / (float64(q.Window) / float64(day)))
@@ -150,7 +150,7 @@ func leadTime(d *Dataset, q Query) Result {
 			} else {
 				inferred++
 			}
-			r.ref(q, domain.KindChange, c.ID, c.Source, num(h), method+" via deployment "+x.ID)
+			r.ref(q, domain.KindChange, c.ID, c.Source, num(h), method+" via deployment "+d.str(x.id))
 		})
 	})
 	r.Count = len(spans)
@@ -200,7 +200,7 @@ func changeFailureRate(d *Dataset, q Query) Result {
 		if why != "" {
 			failed++
 		}
-		depRef(&r, q, row.x, nil, why)
+		r.depRef(q, d, row.x, nil, why)
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
@@ -236,11 +236,11 @@ func recoveryTime(d *Dataset, q Query) Result {
 		switch st {
 		case recOpen:
 			unrecovered++
-			depRef(&r, q, x, nil, "not recovered")
+			r.depRef(q, d, x, nil, "not recovered")
 			return
 		case recNegative:
 			// SPEC §3: dropped and reported as a data problem.
-			depRef(&r, q, x, nil, "left out: its incidents were resolved before it finished (see problems)")
+			r.depRef(q, d, x, nil, "left out: its incidents were resolved before it finished (see problems)")
 			if q.Records {
 				d.negativeRecovery(x, asOf, func(p Problem) { r.problem(q, p) })
 			}
@@ -248,7 +248,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 		}
 		h := hours(at - x.Finished)
 		spans = append(spans, h)
-		depRef(&r, q, x, num(h), "")
+		r.depRef(q, d, x, num(h), "")
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
@@ -281,7 +281,7 @@ func prodShare(d *Dataset, q Query, pred func(row *depRow) string) Result {
 		if note != "" {
 			hit++
 		}
-		depRef(&r, q, row.x, nil, note)
+		r.depRef(q, d, row.x, nil, note)
 	})
 	r.Value = share(hit, r.Count)
 	return r
@@ -330,7 +330,7 @@ func deploymentDuration(d *Dataset, q Query) Result {
 		}
 		m := minutes(row.dur)
 		spans = append(spans, m)
-		depRef(&r, q, row.x, num(m), "")
+		r.depRef(q, d, row.x, num(m), "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -352,7 +352,7 @@ func emergencyRetroOverdue(d *Dataset, q Query) Result {
 			continue
 		}
 		n++
-		depRef(&r, q, x, nil, "retro-validation overdue")
+		r.depRef(q, d, x, nil, "retro-validation overdue")
 	}
 	r.Count = n
 	r.Value = num(float64(n))

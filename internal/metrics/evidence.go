@@ -98,7 +98,7 @@ var statusNames = [...]string{stSuccess: "success", stFailure: "failure", stRoll
 
 func (d *Dataset) release(x *Dep, asOf int64) Release {
 	r := Release{
-		ID: x.ID, Source: x.Source, Service: x.Service, Tier: d.ServiceAttr(x.Service, "tier"), Environment: x.Env,
+		ID: d.str(x.id), Source: d.str(x.src), Service: x.service(), Tier: d.ServiceAttr(x.service(), "tier"), Environment: d.str(x.env),
 		FinishedAt: time.Unix(0, x.Finished).UTC(), Status: statusNames[x.Status], ChangeRequest: d.strs.str(x.cr), // "" for none (code 0)
 		Changes: []ReleaseChange{}, Emergency: x.Emergency, RolledBack: d.rolledBack(x, asOf),
 		Failed: d.failed(x, asOf), Incidents: []ReleaseIncident{},
@@ -114,7 +114,7 @@ func (d *Dataset) release(x *Dep, asOf int64) Release {
 	}
 	for _, i := range d.attributedIncidents(x, asOf) {
 		_, link, _ := d.IncidentDeploymentAsOf(i, asOf)
-		ri := ReleaseIncident{ID: i.ID, Source: i.Source, Severity: "P" + string(rune('0'+i.Severity)), Category: i.Category, OpenedAt: time.Unix(0, i.Opened).UTC(),
+		ri := ReleaseIncident{ID: d.str(i.id), Source: d.str(i.src), Severity: "P" + string(rune('0'+i.Severity)), Category: d.str(i.category), OpenedAt: time.Unix(0, i.Opened).UTC(),
 			CustomerFacing: i.CustomerFacing, Link: link, Postmortem: "not required"}
 		if i.Resolved != 0 && i.Resolved <= asOf {
 			ri.ResolvedAt = utcPtr(i.Resolved)

@@ -257,7 +257,7 @@ func TestListedChangeExistsFromItsMerge(t *testing.T) {
 		}
 	}
 	if x, _ := d.ChangeDeploymentAsOf(chgByID(t, d, "c1"), ts(t, "2026-03-11T00:00:00Z").UnixNano()); x != nil {
-		t.Errorf("as of 03-11 c1 is linked to %s; it does not exist yet", x.ID)
+		t.Errorf("as of 03-11 c1 is linked to %s; it does not exist yet", d.str(x.id))
 	}
 }
 
@@ -424,20 +424,20 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 	}
 	var named []naming
 	for r := range d.tickets().all() {
-		named = append(named, naming{domain.KindTicket, r.source, r.id, r.release, "release", r.created})
+		named = append(named, naming{domain.KindTicket, d.str(r.source), d.str(r.id), d.str(r.release), "release", r.created})
 	}
 	for r := range d.surveys().all() {
-		named = append(named, naming{domain.KindSurvey, r.source, r.id, r.release, "release", r.at})
+		named = append(named, naming{domain.KindSurvey, d.str(r.source), d.str(r.id), d.str(r.release), "release", r.at})
 	}
 	for r := range d.leads().all() {
-		named = append(named, naming{domain.KindLead, r.source, r.id, r.opportunity, "opportunity", r.created})
+		named = append(named, naming{domain.KindLead, d.str(r.source), d.str(r.id), d.str(r.opportunity), "opportunity", r.created})
 	}
 	for _, n := range named {
 		if n.ref == "" || n.born > at {
 			continue
 		}
 		if n.kind == domain.KindLead {
-			if _, st := d.resolveOpportunity(n.ref, n.source, at); st != refFound {
+			if _, st := d.resolveOpportunity(d.codeOrNone(n.ref), d.codeOrNone(n.source), at); st != refFound {
 				add(refProblem(n.kind, n.source, n.id, n.field, "opportunity", n.ref, st))
 			}
 		} else if _, st := d.resolveDep(n.ref, n.source, at); st != refFound {

@@ -192,7 +192,7 @@ var rowFields = map[domain.Kind]rowSpec{
 			if x == nil {
 				return nil
 			}
-			return []any{stamp(x.Finished, at), x.Service, x.Env, depStatusName[x.Status]}
+			return []any{stamp(x.Finished, at), x.service(), d.str(x.env), depStatusName[x.Status]}
 		},
 	},
 	domain.KindChange: {
@@ -208,48 +208,48 @@ var rowFields = map[domain.Kind]rowSpec{
 	domain.KindIncident: {
 		names: []string{"opened_at", "service", "severity", "resolved_at", "category", "customer_facing", "origin"},
 		values: func(d *Dataset, k recKey, at int64) []any {
-			x := d.incidents[k]
+			x := d.incident(k)
 			if x == nil {
 				return nil
 			}
-			return []any{stamp(x.Opened, at), x.Service, severityName(x.Severity), stamp(x.Resolved, at), str(x.Category), x.CustomerFacing, str(x.Origin)}
+			return []any{stamp(x.Opened, at), d.str(x.svc), severityName(x.Severity), stamp(x.Resolved, at), str(d.str(x.category)), x.CustomerFacing, str(d.str(x.origin))}
 		},
 	},
 	domain.KindSLI: {
 		names: []string{"period_start", "period_end", "service", "good", "total"},
 		values: func(d *Dataset, k recKey, _ int64) []any {
-			x := d.slis[k]
+			x := d.sli(k)
 			if x == nil {
 				return nil
 			}
-			return []any{period(x.Start), period(x.End), x.Service, x.Good, x.Total}
+			return []any{period(x.Start), period(x.End), d.str(x.svc), x.Good, x.Total}
 		},
 	},
-	domain.KindTicket: other((*Dataset).tickets, func(x *ticketRow, at int64) []any {
-		return []any{stamp(x.created, at), str(x.customer), str(x.segment), str(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated, str(x.release)}
+	domain.KindTicket: other((*Dataset).tickets, func(d *Dataset, x *ticketRow, at int64) []any {
+		return []any{stamp(x.created, at), d.strOrNil(x.customer), d.strOrNil(x.segment), d.strOrNil(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated, d.strOrNil(x.release)}
 	}, "created_at", "customer", "segment", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
-	domain.KindSurvey: other((*Dataset).surveys, func(x *surveyRow, at int64) []any {
-		return []any{stamp(x.at, at), x.typ, x.score, str(x.customer)}
+	domain.KindSurvey: other((*Dataset).surveys, func(d *Dataset, x *surveyRow, at int64) []any {
+		return []any{stamp(x.at, at), d.str(x.typ), x.score, d.strOrNil(x.customer)}
 	}, "at", "type", "score", "customer"),
-	domain.KindVulnerability: other((*Dataset).vulns, func(x *vulnRow, at int64) []any {
-		return []any{stamp(x.opened, at), str(x.service), x.severity, stamp(x.fixed, at), str(x.cve)}
+	domain.KindVulnerability: other((*Dataset).vulns, func(d *Dataset, x *vulnRow, at int64) []any {
+		return []any{stamp(x.opened, at), d.strOrNil(x.service), d.str(x.severity), stamp(x.fixed, at), d.strOrNil(x.cve)}
 	}, "opened_at", "service", "severity", "fixed_at", "cve"),
-	domain.KindControl: other((*Dataset).controls, func(x *controlRow, at int64) []any {
-		return []any{stamp(x.checked, at), x.control, x.passed, str(x.framework)}
+	domain.KindControl: other((*Dataset).controls, func(d *Dataset, x *controlRow, at int64) []any {
+		return []any{stamp(x.checked, at), d.str(x.control), x.passed, d.strOrNil(x.framework)}
 	}, "checked_at", "control", "passed", "framework"),
-	domain.KindCost: other((*Dataset).costs, func(x *costRow, at int64) []any {
-		return []any{period(x.start), period(x.end), str(x.service), str(x.category), x.amount, x.currency}
+	domain.KindCost: other((*Dataset).costs, func(d *Dataset, x *costRow, at int64) []any {
+		return []any{period(x.start), period(x.end), d.strOrNil(x.service), d.strOrNil(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "service", "category", "amount", "currency"),
-	domain.KindUsage: other((*Dataset).usages, func(x *usageRow, at int64) []any {
-		return []any{period(x.start), period(x.end), str(x.service), floatPtr(x.requests), floatPtr(x.activeCustomers)}
+	domain.KindUsage: other((*Dataset).usages, func(d *Dataset, x *usageRow, at int64) []any {
+		return []any{period(x.start), period(x.end), d.strOrNil(x.service), floatIf(x.requests, x.hasRequests), floatIf(x.activeCustomers, x.hasActive)}
 	}, "period_start", "period_end", "service", "requests", "active_customers"),
-	domain.KindBudget: other((*Dataset).budgets, func(x *budgetRow, at int64) []any {
-		return []any{period(x.start), period(x.end), str(x.category), x.amount, x.currency}
+	domain.KindBudget: other((*Dataset).budgets, func(d *Dataset, x *budgetRow, at int64) []any {
+		return []any{period(x.start), period(x.end), d.strOrNil(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "category", "amount", "currency"),
-	domain.KindSubscription: other((*Dataset).subs, func(x *subRow, at int64) []any {
-		return []any{stamp(x.started, at), x.customer, x.mrr, x.currency, str(x.plan), stamp(x.ended, at)}
+	domain.KindSubscription: other((*Dataset).subs, func(d *Dataset, x *subRow, at int64) []any {
+		return []any{stamp(x.started, at), d.str(x.customer), x.mrr, d.str(x.currency), d.strOrNil(x.plan), stamp(x.ended, at)}
 	}, "started_at", "customer", "mrr", "currency", "plan", "ended_at"),
-	domain.KindOpportunity: other((*Dataset).opps, func(x *oppRow, at int64) []any {
+	domain.KindOpportunity: other((*Dataset).opps, func(d *Dataset, x *oppRow, at int64) []any {
 		closed := stamp(x.closed, at)
 		// Won is an outcome: unknown until the opportunity has closed.
 		var won any
@@ -257,22 +257,22 @@ var rowFields = map[domain.Kind]rowSpec{
 			won = x.won
 		}
 		var closeDate any
-		if !x.closeDate.IsZero() {
-			closeDate = x.closeDate.String()
+		if x.hasClose {
+			closeDate = x.closeDate()
 		}
-		return []any{stamp(x.created, at), str(x.owner), x.stage, x.amount, x.currency, closeDate, closed, won}
+		return []any{stamp(x.created, at), d.strOrNil(x.owner), d.str(x.stage), x.amount, d.str(x.currency), closeDate, closed, won}
 	}, "created_at", "owner", "stage", "amount", "currency", "close_date", "closed_at", "won"),
-	domain.KindLead: other((*Dataset).leads, func(x *leadRow, at int64) []any {
-		return []any{stamp(x.created, at), str(x.channel), str(x.campaign), stamp(x.mql, at), stamp(x.sql, at), str(x.opportunity)}
+	domain.KindLead: other((*Dataset).leads, func(d *Dataset, x *leadRow, at int64) []any {
+		return []any{stamp(x.created, at), d.strOrNil(x.channel), d.strOrNil(x.campaign), stamp(x.mql, at), stamp(x.sql, at), d.strOrNil(x.opportunity)}
 	}, "created_at", "channel", "campaign", "mql_at", "sql_at", "opportunity"),
-	domain.KindQuota: other((*Dataset).quotas, func(x *quotaRow, at int64) []any {
-		return []any{period(x.start), period(x.end), x.owner, x.amount, x.currency}
+	domain.KindQuota: other((*Dataset).quotas, func(d *Dataset, x *quotaRow, at int64) []any {
+		return []any{period(x.start), period(x.end), d.str(x.owner), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "owner", "amount", "currency"),
-	domain.KindSpend: other((*Dataset).spends, func(x *spendRow, at int64) []any {
-		return []any{period(x.start), period(x.end), x.category, x.amount, x.currency}
+	domain.KindSpend: other((*Dataset).spends, func(d *Dataset, x *spendRow, at int64) []any {
+		return []any{period(x.start), period(x.end), d.str(x.category), x.amount, d.str(x.currency)}
 	}, "period_start", "period_end", "category", "amount", "currency"),
-	domain.KindTarget: other((*Dataset).targets, func(x *targetRow, at int64) []any {
-		return []any{period(x.start), period(x.end), x.metric, x.value, str(x.scope)}
+	domain.KindTarget: other((*Dataset).targets, func(d *Dataset, x *targetRow, at int64) []any {
+		return []any{period(x.start), period(x.end), d.str(x.metric), x.value, d.strOrNil(x.scope)}
 	}, "period_start", "period_end", "metric", "value", "scope"),
 }
 
@@ -280,13 +280,13 @@ var rowFields = map[domain.Kind]rowSpec{
 func other[R any, P interface {
 	*R
 	row
-}](tbl func(d *Dataset) *table[R, P], values func(x P, at int64) []any, names ...string) rowSpec {
+}](tbl func(d *Dataset) *table[R, P], values func(d *Dataset, x P, at int64) []any, names ...string) rowSpec {
 	return rowSpec{names: names, values: func(d *Dataset, k recKey, at int64) []any {
 		x := tbl(d).get(k)
 		if x == nil {
 			return nil
 		}
-		return values(x, at)
+		return values(d, x, at)
 	}}
 }
 
@@ -350,6 +350,9 @@ func str(s string) any {
 	return s
 }
 
+// strOrNil is str of a string table code.
+func (d *Dataset) strOrNil(c uint32) any { return str(d.str(c)) }
+
 func intOrNil(n int) any {
 	if n == 0 {
 		return nil
@@ -364,9 +367,10 @@ func floatOrNil(v float64) any {
 	return v
 }
 
-func floatPtr(v *float64) any {
-	if v == nil {
+// floatIf is v when the record gave it (ok), else nil.
+func floatIf(v float64, ok bool) any {
+	if !ok {
 		return nil
 	}
-	return *v
+	return v
 }

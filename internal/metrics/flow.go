@@ -82,7 +82,7 @@ func flowMetric(stage int) Func {
 					return
 				}
 				spans = append(spans, h)
-				r.ref(q, domain.KindChange, c.ID, c.Source, num(h), method+" via deployment "+x.ID)
+				r.ref(q, domain.KindChange, c.ID, c.Source, num(h), method+" via deployment "+d.str(x.id))
 			})
 		})
 		r.Count = len(spans)

@@ -15,24 +15,24 @@ func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "owner":
 		for x := range d.quotas().all() {
-			if matchAttr(q, dim, x.owner) {
-				addDimValue(set, x.owner)
+			if matchAttr(q, dim, d.str(x.owner)) {
+				addDimValue(set, d.str(x.owner))
 			}
 		}
 		for o := range d.opps().all() {
-			if matchAttr(q, dim, o.owner) {
-				addDimValue(set, o.owner)
+			if matchAttr(q, dim, d.str(o.owner)) {
+				addDimValue(set, d.str(o.owner))
 			}
 		}
 	case "channel", "campaign":
 		for l := range d.leads().all() {
-			if !leadInScope(q, l) {
+			if !d.leadInScope(q, l) {
 				continue
 			}
 			if dim == "channel" {
-				addDimValue(set, l.channel)
+				addDimValue(set, d.str(l.channel))
 			} else {
-				addDimValue(set, l.campaign)
+				addDimValue(set, d.str(l.campaign))
 			}
 		}
 	}
@@ -45,7 +45,7 @@ func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money {
 	var total domain.Money
 	for x := range d.subs().all() {
-		if !subActiveAt(x, t) || !matchAttr(q, "plan", x.plan) {
+		if !subActiveAt(x, t) || !matchAttr(q, "plan", d.str(x.plan)) {
 			continue
 		}
 		m, ok := c.to(domain.KindSubscription, x.id, x.currency, x.mrr)
@@ -54,7 +54,7 @@ func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money 
 		}
 		total += m
 		r.Count++
-		r.ref(q, domain.KindSubscription, x.id, x.source, num(m.Float()), x.customer)
+		r.rowRef(q, d, x, num(m.Float()), d.str(x.customer))
 	}
 	return total
 }
@@ -104,7 +104,7 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[strin
 	}
 	r.Count = len(t0)
 	for _, x := range seen {
-		if _, in := t0[x.customer]; !in {
+		if _, in := t0[d.str(x.customer)]; !in {
 			continue
 		}
 		note := "active at T0 and as_of"
@@ -114,7 +114,7 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[strin
 		case !subActiveAt(x, from):
 			note = "active at as_of only"
 		}
-		r.ref(q, domain.KindSubscription, x.id, x.source, nil, x.customer+": "+note)
+		r.rowRef(q, d, x, nil, d.str(x.customer)+": "+note)
 	}
 	return t0, now
 }
@@ -217,7 +217,7 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 	// Quotas are ordered by period_start: only those started by as_of.
 	for x := range d.quotas().through(asOf) {
 		ps, pe := x.start, x.end
-		if pe <= asOf || !matchAttr(q, "owner", x.owner) {
+		if pe <= asOf || !matchAttr(q, "owner", d.str(x.owner)) {
 			continue
 		}
 		m, ok := c.to(domain.KindQuota, x.id, x.currency, x.amount)
@@ -230,7 +230,7 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 		}
 		p.start, p.end = min(p.start, ps), max(p.end, pe)
 		p.quota += m
-		r.ref(q, domain.KindQuota, x.id, x.source, num(m.Float()), "quota "+x.owner)
+		r.rowRef(q, d, x, num(m.Float()), "quota "+d.str(x.owner))
 	}
 	if found {
 		r.Detail.PeriodStart = ptr(time.Unix(0, p.start).UTC())
@@ -253,7 +253,7 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 	n := 0
 	asOf := q.end()
 	for o := range d.opps().from(lo) {
-		if !wonIn(o, lo, asOf) || !matchAttr(q, "owner", o.owner) {
+		if !wonIn(o, lo, asOf) || !matchAttr(q, "owner", d.str(o.owner)) {
 			continue
 		}
 		m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount)
@@ -262,7 +262,7 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 		}
 		total += m
 		n++
-		r.ref(q, domain.KindOpportunity, o.id, o.source, num(m.Float()), "won")
+		r.rowRef(q, d, o, num(m.Float()), "won")
 	}
 	return total, n
 }
@@ -278,10 +278,10 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 	from, to := utcDate(p.start), utcDate(p.end)
 	var pipeline domain.Money
 	for o := range d.opps().all() {
-		if o.closeDate.IsZero() || !oppOpenAt(o, asOf) || !matchAttr(q, "owner", o.owner) {
+		if !o.hasClose || !oppOpenAt(o, asOf) || !matchAttr(q, "owner", d.str(o.owner)) {
 			continue
 		}
-		cd := ns(o.closeDate.Time)
+		cd := o.closeAt()
 		if cd < from || cd >= to {
 			continue
 		}
@@ -291,7 +291,7 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 		}
 		pipeline += m
 		r.Count++
-		r.ref(q, domain.KindOpportunity, o.id, o.source, num(m.Float()), "open, closing "+o.closeDate.String())
+		r.rowRef(q, d, o, num(m.Float()), "open, closing "+o.closeDate())
 	}
 	won, _ := d.wonSince(q, p.start, c, &r)
 	if c.fail(&r) {
@@ -322,7 +322,7 @@ func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) close
 	start, end := q.start(), q.end()
 	for o := range d.opps().from(start) {
 		cl := o.closed
-		if cl == 0 || cl < start || cl >= end || o.created > end || !matchAttr(q, "owner", o.owner) {
+		if cl == 0 || cl < start || cl >= end || o.created > end || !matchAttr(q, "owner", d.str(o.owner)) {
 			continue
 		}
 		qa := o.qualified
@@ -346,9 +346,9 @@ func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) close
 			if o.won {
 				note = "won"
 			}
-			r.ref(q, domain.KindOpportunity, o.id, o.source, nil, note)
+			r.rowRef(q, d, o, nil, note)
 		case refs == "cycle" && o.won:
-			r.ref(q, domain.KindOpportunity, o.id, o.source, num(days(cl-o.created)), "won")
+			r.rowRef(q, d, o, num(days(cl-o.created)), "won")
 		}
 	}
 	return s
@@ -382,9 +382,9 @@ func salesVelocity(d *Dataset, q Query) Result {
 	asOf := q.end()
 	open := 0
 	for o := range d.opps().all() {
-		if oppOpenAt(o, asOf) && matchAttr(q, "owner", o.owner) {
+		if oppOpenAt(o, asOf) && matchAttr(q, "owner", d.str(o.owner)) {
 			open++
-			r.ref(q, domain.KindOpportunity, o.id, o.source, nil, "open")
+			r.rowRef(q, d, o, nil, "open")
 		}
 	}
 	// The cases are the deals won in W: the mean amount and the cycle rest
@@ -441,17 +441,17 @@ func quotaAttainment(d *Dataset, q Query) Result {
 func (d *Dataset) newCustomers(q Query) map[string][]*subRow {
 	first := map[string]int64{}
 	for x := range d.subs().all() {
-		t := x.started
-		if f, ok := first[x.customer]; !ok || t < f {
-			first[x.customer] = t
+		t, c := x.started, d.str(x.customer)
+		if f, ok := first[c]; !ok || t < f {
+			first[c] = t
 		}
 	}
 	start, end := q.start(), q.end()
 	out := map[string][]*subRow{}
 	// A first subscription starting in W has its event time ≥ W's start.
 	for x := range d.subs().from(start) {
-		if t := x.started; t >= start && t < end && first[x.customer] == t {
-			out[x.customer] = append(out[x.customer], x)
+		if c := d.str(x.customer); x.started >= start && x.started < end && first[c] == x.started {
+			out[c] = append(out[c], x)
 		}
 	}
 	return out
@@ -463,7 +463,7 @@ func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Mone
 	var total domain.Money
 	// Spend is ordered by period_end: only those ending after W's start.
 	for x := range d.spends().from(start + 1) {
-		if !strings.EqualFold(x.category, "sales") && !strings.EqualFold(x.category, "marketing") {
+		if !strings.EqualFold(d.str(x.category), "sales") && !strings.EqualFold(d.str(x.category), "marketing") {
 			continue
 		}
 		m, ok := prorate(x.amount, x.start, x.end, start, end)
@@ -474,7 +474,7 @@ func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Mone
 			continue
 		}
 		total += m
-		r.ref(q, domain.KindSpend, x.id, x.source, num(m.Float()), x.category)
+		r.rowRef(q, d, x, num(m.Float()), d.str(x.category))
 	}
 	return total
 }
@@ -491,9 +491,9 @@ func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firs
 		for _, l := range firsts {
 			subs = append(subs, l...)
 		}
-		sort.Slice(subs, func(i, j int) bool { return subs[i].id < subs[j].id })
+		sort.Slice(subs, func(i, j int) bool { return d.str(subs[i].id) < d.str(subs[j].id) })
 		for _, x := range subs {
-			r.ref(q, domain.KindSubscription, x.id, x.source, nil, "first subscription of "+x.customer)
+			r.rowRef(q, d, x, nil, "first subscription of "+d.str(x.customer))
 		}
 	}
 	if c.fail(r) {
@@ -547,19 +547,19 @@ func cacPaybackMonths(d *Dataset, q Query) Result {
 
 // ---------------------------------------------------------------- leads
 
-func leadInScope(q Query, l *leadRow) bool {
-	return matchAttr(q, "channel", l.channel) && matchAttr(q, "campaign", l.campaign)
+func (d *Dataset) leadInScope(q Query, l *leadRow) bool {
+	return matchAttr(q, "channel", d.str(l.channel)) && matchAttr(q, "campaign", d.str(l.campaign))
 }
 
 func mqlVolume(d *Dataset, q Query) Result {
 	var r Result
 	start, end := q.start(), q.end()
 	for l := range d.leads().from(start) {
-		if t := l.mql; t < start || t >= end || l.created > end || !leadInScope(q, l) {
+		if t := l.mql; t < start || t >= end || l.created > end || !d.leadInScope(q, l) {
 			continue
 		}
 		r.Count++
-		r.ref(q, domain.KindLead, l.id, l.source, nil, "")
+		r.rowRef(q, d, l, nil, "")
 	}
 	r.Value = num(float64(r.Count))
 	// The target for W: the mql_volume targets overlapping W, prorated,
@@ -598,7 +598,7 @@ func funnelConversion(d *Dataset, q Query) Result {
 	at := func(t int64) bool { return t != 0 && t <= end }
 	var reached [5]int // lead, MQL, SQL, opportunity, won
 	for l := range d.leads().from(from) {
-		if t := l.created; t < from || t >= to || !leadInScope(q, l) {
+		if t := l.created; t < from || t >= to || !d.leadInScope(q, l) {
 			continue
 		}
 		stage := 0
@@ -617,7 +617,7 @@ func funnelConversion(d *Dataset, q Query) Result {
 		for s := 0; s <= stage; s++ {
 			reached[s]++
 		}
-		r.ref(q, domain.KindLead, l.id, l.source, nil, funnelStageNames[stage])
+		r.rowRef(q, d, l, nil, funnelStageNames[stage])
 	}
 	stages := map[string]*float64{}
 	counts := map[string]int{}

@@ -186,7 +186,7 @@ func chgByID(t testing.TB, d *Dataset, id string) *Chg {
 
 func incByID(t testing.TB, d *Dataset, id string) *Inc {
 	t.Helper()
-	i := d.incidents[key("import", id)]
+	i := d.incident(key("import", id))
 	if i == nil {
 		t.Fatalf("no incident %s", id)
 	}
@@ -202,11 +202,11 @@ func depByID(t testing.TB, d *Dataset, id string) *Dep {
 	return x
 }
 
-func depID(x *Dep) string {
+func depID(d *Dataset, x *Dep) string {
 	if x == nil {
 		return "<nil>"
 	}
-	return x.ID
+	return d.str(x.id)
 }
 
 // detailFields is a Detail as its JSON object: the fields it sets.

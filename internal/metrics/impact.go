@@ -38,9 +38,9 @@ const impactTopN = 10
 
 type impactWeights map[string]map[string]float64
 
-func (w impactWeights) of(t *ticketRow) float64 {
+func (w impactWeights) of(d *Dataset, t *ticketRow) float64 {
 	x := 1.0
-	for _, fv := range [...][2]string{{"priority", t.priority}, {"user_role", t.userRole}, {"criticality", t.criticality}} {
+	for _, fv := range [...][2]string{{"priority", d.str(t.priority)}, {"user_role", d.str(t.userRole)}, {"criticality", d.str(t.criticality)}} {
 		if fv[1] == "" {
 			continue
 		}
@@ -72,8 +72,8 @@ func (d *Dataset) releaseTickets(x *Dep, window, end int64, fn func(t *ticketRow
 	if !x.hasTickets {
 		return
 	}
-	for t := range d.rows.tickets.walk(d.rows.ticketsByRelease[x.ID]) {
-		if y, _ := d.resolveDep(t.release, t.source, end); y != x {
+	for t := range d.rows.tickets.walk(d.rows.ticketsByRelease[x.id]) {
+		if y, _ := d.resolveDepCode(t.release, t.source, end); y != x {
 			continue
 		}
 		c := t.created
@@ -93,19 +93,20 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	// The memo holds as of all data: while another source's deployment
 	// shares x's id, the tickets naming it resolve as of end (SPEC §2).
 	closed := x.Finished+window <= end && d.uniqueDep(x)
-	if m := x.impact.Load(); closed && m != nil {
+	memo := &d.memos(x).impact
+	if m := memo.Load(); closed && m != nil {
 		return m.weighted, m.tickets
 	}
 	var sum float64
 	n := 0
 	d.releaseTickets(x, window, end, func(t *ticketRow) {
-		sum += w.of(t)
+		sum += w.of(d, t)
 		n++
 	})
 	if closed {
 		// Readers fill memos concurrently under the engine's read lock;
 		// racing readers store the same value, which the data determines.
-		x.impact.Store(&impactMemo{weighted: sum, tickets: n})
+		memo.Store(&impactMemo{weighted: sum, tickets: n})
 	}
 	return sum, n
 }
@@ -140,7 +141,7 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 				a.sum, _ = d.tally(row.x, w, window, end)
 			}
 			a.n = 1
-			add(row.svc, a)
+			add(row.x.svc, a)
 		}
 	}
 	from := start - int64(impactBaseline)
@@ -186,13 +187,13 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcS
 			m = nil
 			break
 		}
-		a := m[row.svc]
+		a := m[row.x.svc]
 		if row.tickets {
 			weighted, _ := d.tally(row.x, w, window, math.MaxInt64)
 			a.sum += weighted
 		}
 		a.n++
-		m[row.svc] = a
+		m[row.x.svc] = a
 	}
 	d.cacheMu.Lock()
 	if len(d.impactDays) >= maxLeadDays {

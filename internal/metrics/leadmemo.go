@@ -23,7 +23,8 @@ type leadMemo struct {
 // leadOf returns x's memo for asOf, taking it when missing or stale; nil
 // when asOf is before the memo's validity.
 func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
-	m := x.lead.Load()
+	memo := &d.memos(x).lead
+	m := memo.Load()
 	if m == nil {
 		d.memoized.Store(true)
 		m = &leadMemo{}
@@ -62,7 +63,7 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 			}
 		})
 		// Racing readers store equal memos: the data determines them.
-		x.lead.Store(m)
+		memo.Store(m)
 	}
 	if asOf < m.validFrom {
 		return nil

@@ -21,30 +21,23 @@ const (
 )
 
 // before orders deployments by finished_at, ties by id, then source.
-func before(x, y *Dep) bool {
+func (d *Dataset) before(x, y *Dep) bool {
 	if x.Finished != y.Finished {
 		return x.Finished < y.Finished
 	}
-	if x.ID != y.ID {
-		return x.ID < y.ID
+	if d.str(x.id) != d.str(y.id) {
+		return d.str(x.id) < d.str(y.id)
 	}
-	return x.Source < y.Source
+	return d.str(x.src) < d.str(y.src)
 }
 
 // uniqueChange reports whether no other source has a change with the id
 // of change i: then a listing names it from any source, as soon as it
 // exists.
-func (d *Dataset) uniqueChange(i int32) bool {
-	c := d.chgs.at(i)
-	head, _ := d.changeByID.get(c.id)
-	return c.next == 0 && head == i
-}
+func (d *Dataset) uniqueChange(i int32) bool { return !shared(d.chgs.at(i)) }
 
 // uniqueDep is uniqueChange for deployments.
-func (d *Dataset) uniqueDep(x *Dep) bool {
-	head, _ := d.depByID.get(x.id)
-	return x.next == 0 && head == x.row
-}
+func (d *Dataset) uniqueDep(x *Dep) bool { return !shared(x) }
 
 // explicitScan returns the earliest eligible production deployment that
 // finished by asOf and lists change i — its listing of the change's id
@@ -56,7 +49,7 @@ func (d *Dataset) explicitScan(i int32, asOf int64) *Dep {
 	}
 	var best *Dep
 	d.listing(c.id, func(x *Dep) {
-		if x.Finished > asOf || (best != nil && !before(x, best)) {
+		if x.Finished > asOf || (best != nil && !d.before(x, best)) {
 			return
 		}
 		if r, _ := d.resolveChange(c.id, x.src, asOf); r == i {
@@ -167,13 +160,13 @@ func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) 
 // same instant the range of the second (by id) is empty: the first took
 // them.
 func (d *Dataset) inferredRange(x *Dep, fn func(i int32)) {
-	s := d.svcElig[x.Service]
+	s := d.svcElig[x.service()]
 	i := s.index(x)
 	lo := int64(-1 << 63)
 	if i > 0 {
 		lo = s.items[i-1].Finished
 	}
-	cs := d.svcChanges[x.Service]
+	cs := d.svcChanges[x.service()]
 	if cs == nil {
 		return
 	}
@@ -199,26 +192,26 @@ func (d *Dataset) IncidentDeployment(i *Inc) (*Dep, string, *Problem) {
 // request. An explicit reference that links nothing leaves the incident
 // unattributed; inference is not tried instead.
 func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Problem) {
-	if i.CausedBy != "" {
-		x, st := d.resolveDep(i.CausedBy, i.Source, asOf)
+	if i.causedBy != 0 {
+		x, st := d.resolveDepCode(i.causedBy, i.src, asOf)
 		if st != refFound {
-			p := refProblem(domain.KindIncident, i.Source, i.ID, "caused_by", "deployment", i.CausedBy, st)
+			p := refProblem(domain.KindIncident, d.str(i.src), d.str(i.id), "caused_by", "deployment", d.str(i.causedBy), st)
 			return nil, Explicit, &p
 		}
 		if !x.Prod {
-			return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: i.Source, ID: i.ID, Field: "caused_by",
-				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (environment %s); it links nothing", x.ID, x.Env)}
+			return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: d.str(i.src), ID: d.str(i.id), Field: "caused_by",
+				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (environment %s); it links nothing", d.str(x.id), d.str(x.env))}
 		}
 		return x, Explicit, nil
 	}
-	if i.CausedByCR != "" {
+	if i.causedByCR != 0 {
 		if best := d.changeRequestDeployment(i); best != nil && best.Finished <= asOf {
 			return best, Explicit, nil
 		}
-		return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: i.Source, ID: i.ID, Field: "caused_by_change_request",
-			Reason: fmt.Sprintf("no production deployment carries change request %s; it links nothing", i.CausedByCR)}
+		return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: d.str(i.src), ID: d.str(i.id), Field: "caused_by_change_request",
+			Reason: fmt.Sprintf("no production deployment carries change request %s; it links nothing", d.str(i.causedByCR))}
 	}
-	s := d.svcElig[i.Service]
+	s := d.svcElig[d.str(i.svc)]
 	if s == nil {
 		return nil, "", nil
 	}
@@ -238,18 +231,17 @@ func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Pro
 // has finished by then, else none.
 func (d *Dataset) changeRequestDeployment(i *Inc) *Dep {
 	var live, first *Dep
-	cr, ok := d.codeOf(i.CausedByCR)
-	if !ok {
+	if i.causedByCR == 0 {
 		return nil
 	}
-	for x := range d.depsWithCR(cr) {
+	for x := range d.depsWithCR(i.causedByCR) {
 		if !x.Prod {
 			continue
 		}
-		if x.Finished <= i.Opened && (live == nil || x.Finished > live.Finished || (x.Finished == live.Finished && before(x, live))) {
+		if x.Finished <= i.Opened && (live == nil || x.Finished > live.Finished || (x.Finished == live.Finished && d.before(x, live))) {
 			live = x
 		}
-		if first == nil || before(x, first) {
+		if first == nil || d.before(x, first) {
 			first = x
 		}
 	}
@@ -283,14 +275,15 @@ type failMemo struct {
 }
 
 func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
-	m := x.fail.Load()
+	memo := &d.memos(x).fail
+	m := memo.Load()
 	if m == nil || m.links != x.svc.failGen {
 		d.memoized.Store(true)
 		links := x.svc.failGen
 		m = d.failAt(x, math.MaxInt64)
 		m.links, m.validFrom = links, d.depSettled(x)
 		// Racing readers store equal memos: the data determines them.
-		x.fail.Store(m)
+		memo.Store(m)
 	}
 	if asOf < m.validFrom {
 		return d.failAt(x, asOf)
@@ -312,7 +305,7 @@ func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 		if ia.Opened != ib.Opened {
 			return ia.Opened < ib.Opened
 		}
-		return ia.ID < ib.ID
+		return d.str(ia.id) < d.str(ib.id)
 	})
 	return m
 }
@@ -321,7 +314,7 @@ func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 // service, finished after x (and by asOf), whose rollback_of resolves to
 // x, rolls x back.
 func (d *Dataset) rollsBack(r, x *Dep, asOf int64) bool {
-	if r == x || !r.Prod || r.Service != x.Service || r.Finished <= x.Finished || r.Finished > asOf {
+	if r == x || !r.Prod || r.service() != x.service() || r.Finished <= x.Finished || r.Finished > asOf {
 		return false
 	}
 	y, _ := d.resolveDepCode(r.rollbackOf, r.src, asOf)
@@ -340,18 +333,18 @@ func (d *Dataset) attributedIncidents(x *Dep, asOf int64) []*Inc {
 			out = append(out, i)
 		}
 	}
-	for _, i := range d.incByCause[x.ID] {
+	for _, i := range d.incByCause[x.id] {
 		add(i)
 	}
 	if x.cr != 0 {
-		for _, i := range d.incByCR[d.strs.str(x.cr)] {
+		for _, i := range d.incByCR[x.cr] {
 			add(i)
 		}
 	}
 	if x.eligible() {
-		if s := d.svcInc[x.Service]; s != nil {
+		if s := d.svcInc[x.service()]; s != nil {
 			for _, i := range s.between(x.Finished, x.Finished+int64(d.cfg.AttributionWindow)+1) {
-				if i.CausedBy == "" && i.CausedByCR == "" {
+				if i.causedBy == 0 && i.causedByCR == 0 {
 					add(i)
 				}
 			}
@@ -404,7 +397,7 @@ func (d *Dataset) recovery(x *Dep, asOf int64) (int64, uint8) {
 		}
 		return last, recDone
 	}
-	s := d.svcDeps[x.Service]
+	s := d.svcDeps[x.service()]
 	for j := s.index(x) + 1; j < len(s.items); j++ {
 		y := s.items[j]
 		if y.Finished > asOf {

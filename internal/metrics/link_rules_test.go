@@ -39,11 +39,11 @@ func runLinkCases(t *testing.T, cases []linkCase) {
 	}
 }
 
-func describeDep(x *Dep, how string) string {
+func describeDep(d *Dataset, x *Dep, how string) string {
 	if x == nil {
 		return "none"
 	}
-	return fmt.Sprintf("%s@%s %s", x.ID, x.Source, how)
+	return fmt.Sprintf("%s@%s %s", d.str(x.id), d.str(x.src), how)
 }
 
 // shipped describes the deployment that shipped a change (source, id), as
@@ -64,20 +64,20 @@ func shipped(source, id string) func(t *testing.T, d *Dataset) string {
 				}
 			})
 			if want := map[bool]int{true: 1, false: 0}[y == x]; n != want {
-				t.Errorf("changesOf(%s@%s) ships %s/%s %d times, want %d", y.ID, y.Source, source, id, n, want)
+				t.Errorf("changesOf(%s@%s) ships %s/%s %d times, want %d", d.str(y.id), d.str(y.src), source, id, n, want)
 			}
 		}
-		return describeDep(x, how)
+		return describeDep(d, x, how)
 	}
 }
 
 // causedBy describes the deployment incident i (of any source) is
 // attributed to as of the default as_of.
 func causedBy(t *testing.T, d *Dataset) string {
-	for k, i := range d.incidents {
-		if k.id == "i" {
+	for _, i := range d.incidents {
+		if d.str(i.id) == "i" {
 			x, how, _ := d.IncidentDeploymentAsOf(i, ts(t, defaultAsOf).UnixNano())
-			return describeDep(x, how)
+			return describeDep(d, x, how)
 		}
 	}
 	t.Fatal("no incident i")

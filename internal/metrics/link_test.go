@@ -112,8 +112,8 @@ func TestChangeDeployment(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			d := load(t, nil, c.data)
 			x, how := d.ChangeDeployment(chgByID(t, d, c.change))
-			if depID(x) != c.wantDep || how != c.wantHow {
-				t.Errorf("ChangeDeployment(%s) = %s %q, want %s %q", c.change, depID(x), how, c.wantDep, c.wantHow)
+			if depID(d, x) != c.wantDep || how != c.wantHow {
+				t.Errorf("ChangeDeployment(%s) = %s %q, want %s %q", c.change, depID(d, x), how, c.wantDep, c.wantHow)
 			}
 			// changesOf must agree: the change is shipped by that
 			// deployment and by no other.
@@ -122,16 +122,16 @@ func TestChangeDeployment(t *testing.T) {
 				d.changesOf(y, 1<<63-1, func(ch *Chg, method string) {
 					if ch.ID == c.change {
 						if shipped != "" {
-							t.Errorf("%s ships %s twice", y.ID, c.change)
+							t.Errorf("%s ships %s twice", d.str(y.id), c.change)
 						}
 						shipped = method
 					}
 				})
 				if y == x && shipped != c.wantHow {
-					t.Errorf("changesOf(%s) gives %s as %q, want %q", y.ID, c.change, shipped, c.wantHow)
+					t.Errorf("changesOf(%s) gives %s as %q, want %q", d.str(y.id), c.change, shipped, c.wantHow)
 				}
 				if y != x && shipped != "" {
-					t.Errorf("changesOf(%s) also ships %s (%s)", y.ID, c.change, shipped)
+					t.Errorf("changesOf(%s) also ships %s (%s)", d.str(y.id), c.change, shipped)
 				}
 			}
 		})
@@ -228,8 +228,8 @@ func TestIncidentDeployment(t *testing.T) {
 			if p != nil {
 				problem = p.Field + ": " + p.Reason
 			}
-			if depID(x) != c.wantDep || how != c.wantHow || problem != c.wantProblem {
-				t.Errorf("IncidentDeployment = %s %q %q, want %s %q %q", depID(x), how, problem, c.wantDep, c.wantHow, c.wantProblem)
+			if depID(d, x) != c.wantDep || how != c.wantHow || problem != c.wantProblem {
+				t.Errorf("IncidentDeployment = %s %q %q, want %s %q %q", depID(d, x), how, problem, c.wantDep, c.wantHow, c.wantProblem)
 			}
 			// incidentsOf is the reverse link and must agree.
 			asOf := ts(t, defaultAsOf).UnixNano()
@@ -239,7 +239,7 @@ func TestIncidentDeployment(t *testing.T) {
 					linked = linked || j == i
 				}
 				if linked != (y == x && y.Prod) {
-					t.Errorf("incidentsOf(%s) contains i = %v", y.ID, linked)
+					t.Errorf("incidentsOf(%s) contains i = %v", d.str(y.id), linked)
 				}
 			}
 		})

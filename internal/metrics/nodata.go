@@ -121,19 +121,19 @@ func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bo
 	switch r.(type) {
 	case *domain.Deployment:
 		if o := d.dep(k); o != nil {
-			return o.Finished, depAttrs(o), true
+			return o.Finished, d.depAttrs(o), true
 		}
 	case *domain.Change:
 		if o := d.change(k); o != nil {
 			return o.Merged, svcAttr(o.Service), true
 		}
 	case *domain.Incident:
-		if o := d.incidents[k]; o != nil {
-			return o.Opened, incAttrs(o.Service, o.Origin), true
+		if o := d.incident(k); o != nil {
+			return o.Opened, incAttrs(d.str(o.svc), d.str(o.origin)), true
 		}
 	case *domain.SLI:
-		if o := d.slis[k]; o != nil {
-			return o.Start, svcAttr(o.Service), true
+		if o := d.sli(k); o != nil {
+			return o.Start, svcAttr(d.str(o.svc)), true
 		}
 	}
 	return 0, nil, false
@@ -145,8 +145,8 @@ func incAttrs(service, origin string) []attrVal {
 	return []attrVal{{"service", valueOrNone(service)}, {"origin", valueOrNone(origin)}}
 }
 
-func depAttrs(x *Dep) []attrVal {
-	return []attrVal{{"service", valueOrNone(x.Service)}, {"environment", valueOrNone(x.Env)}}
+func (d *Dataset) depAttrs(x *Dep) []attrVal {
+	return []attrVal{{"service", valueOrNone(x.service())}, {"environment", valueOrNone(d.str(x.env))}}
 }
 
 // notePresence updates the index for a record about to be applied.
@@ -222,7 +222,7 @@ func (d *Dataset) rebuildPresence() {
 		switch kind {
 		case domain.KindDeployment:
 			for x := range d.allDeps() {
-				d.presence.add(kind, x.Finished, depAttrs(x))
+				d.presence.add(kind, x.Finished, d.depAttrs(x))
 			}
 		case domain.KindChange:
 			for i := range d.allChanges() {
@@ -231,11 +231,11 @@ func (d *Dataset) rebuildPresence() {
 			}
 		case domain.KindIncident:
 			for _, x := range d.incidents {
-				d.presence.add(kind, x.Opened, incAttrs(x.Service, x.Origin))
+				d.presence.add(kind, x.Opened, incAttrs(d.str(x.svc), d.str(x.origin)))
 			}
 		case domain.KindSLI:
 			for _, x := range d.slis {
-				d.presence.add(kind, x.Start, svcAttr(x.Service))
+				d.presence.add(kind, x.Start, svcAttr(d.str(x.svc)))
 			}
 		default:
 			if t := d.rows.byKind[kind]; t != nil {

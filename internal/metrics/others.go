@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -33,8 +34,8 @@ type kindTable interface {
 func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
 	r := k.conv(d, rec)
 	p := P(&r)
-	born, at, ok := p.presence()
-	if i, held := k.t.slot(p.rowKey()); held {
+	born, at, ok := p.presence(d.strs)
+	if i, held := k.t.slotOf(p); held {
 		k.forget(d, i, func(ob int64, oattrs []attrVal) bool {
 			return !ok || ob != born || !sameAttrs(oattrs, at)
 		})
@@ -65,7 +66,7 @@ func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, att
 	old := P(k.t.at(i))
 	d.timesOf(k.kind).remove(old.life())
 	old.stamps(func(n int64) { d.touchNs(k.kind, n) })
-	if ob, oattrs, ok := old.presence(); ok && d.holdsMinimum(k.kind, ob, oattrs) && changed(ob, oattrs) {
+	if ob, oattrs, ok := old.presence(d.strs); ok && d.holdsMinimum(k.kind, ob, oattrs) && changed(ob, oattrs) {
 		d.presence.stale[k.kind] = true
 	}
 	if k.unhook != nil {
@@ -78,7 +79,7 @@ func (k *rowKind[R, P]) count() int { return k.t.len() }
 
 func (k *rowKind[R, P]) eachPresence(fn func(int64, []attrVal)) {
 	for r := range k.t.live() {
-		if born, at, ok := r.presence(); ok {
+		if born, at, ok := r.presence(k.t.strs); ok {
 			fn(born, at)
 		}
 	}
@@ -106,9 +107,9 @@ type rowTables struct {
 	// release, in creation order (then id, source) whatever order they
 	// came in: a drill-down lists them so, and must read the same in
 	// every process holding the same records.
-	ticketsByRelease map[string][]int32
-	escalated        *sorted[int32] // escalated tickets by creation
-	oppByID          map[string][]int32
+	ticketsByRelease map[uint32][]int32 // by the release's code
+	escalated        *sorted[int32]     // escalated tickets by creation
+	oppByID          rowIndex           // the first opportunity of each id; namesakes chained (chain.go)
 }
 
 func rowKindOf[R any, P interface {
@@ -140,17 +141,14 @@ func (d *Dataset) initRows() {
 		domain.KindSpend:         rowKindOf(d.strs, &o.spends, domain.KindSpend, convSpend),
 		domain.KindTarget:        rowKindOf(d.strs, &o.targets, domain.KindTarget, convTarget),
 	}
-	o.ticketsByRelease = map[string][]int32{}
-	o.escalated = newSorted(func(i int32) (int64, string) {
-		t := o.tickets.at(i)
-		return t.created, t.id
-	})
-	o.oppByID = map[string][]int32{}
+	o.ticketsByRelease = map[uint32][]int32{}
+	o.escalated = newSortedBy(func(i int32) int64 { return o.tickets.at(i).created }, func(i int32) string { return d.str(o.tickets.at(i).id) })
+	o.oppByID.keyOf = func(i int32) uint64 { return uint64(o.opps.at(i).id) }
 }
 
 func (d *Dataset) ticketOrder(a, b int32) int {
 	x, y := d.rows.tickets.at(a), d.rows.tickets.at(b)
-	return cmp.Or(cmp.Compare(x.created, y.created), cmp.Compare(x.id, y.id), cmp.Compare(x.source, y.source))
+	return cmp.Or(cmp.Compare(x.created, y.created), cmp.Compare(d.str(x.id), d.str(y.id)), cmp.Compare(d.str(x.source), d.str(y.source)))
 }
 
 func (d *Dataset) hookTicket(i int32) {
@@ -159,7 +157,7 @@ func (d *Dataset) hookTicket(i int32) {
 	if t.escalated {
 		d.rows.escalated.add(i)
 	}
-	if t.release == "" {
+	if t.release == 0 {
 		return
 	}
 	// Release impact looks tickets up by the deployment they name, so it
@@ -167,20 +165,20 @@ func (d *Dataset) hookTicket(i int32) {
 	l := d.rows.ticketsByRelease[t.release]
 	at, _ := slices.BinarySearchFunc(l, i, d.ticketOrder)
 	d.rows.ticketsByRelease[t.release] = slices.Insert(l, at, i)
-	for x := range d.depsWithID(d.codeOrNone(t.release)) {
+	for x := range d.depsWithID(t.release) {
 		if !x.hasTickets && x.Prod {
 			d.ticketRows = append(d.ticketRows, x)
 		}
 		x.hasTickets = true
-		x.impact.Store(nil)
+		d.dropMemos(x, memoImpact)
 	}
 }
 
 func (d *Dataset) unhookTicket(i int32) {
 	t := d.rows.tickets.at(i)
-	if t.release != "" {
+	if t.release != 0 {
 		removeFrom(d.rows.ticketsByRelease, t.release, i)
-		d.forgetImpact(d.codeOrNone(t.release))
+		d.forgetImpact(t.release)
 	}
 	if t.escalated {
 		d.rows.escalated.remove(i)
@@ -190,11 +188,11 @@ func (d *Dataset) unhookTicket(i int32) {
 // The funnel finds a lead's opportunity by id, not by scanning history.
 func (d *Dataset) hookOpp(i int32) {
 	o := d.rows.opps.at(i)
-	d.rows.oppByID[o.id] = append(d.rows.oppByID[o.id], i)
+	chainAppend(&d.rows.opps.rows, &d.rows.oppByID, o.id, i)
 }
 
 func (d *Dataset) unhookOpp(i int32) {
-	removeFrom(d.rows.oppByID, d.rows.opps.at(i).id, i)
+	chainRemove(&d.rows.opps.rows, &d.rows.oppByID, d.rows.opps.at(i).id, i)
 }
 
 // timesOf returns a kind's kindTimes, creating it.
@@ -215,82 +213,82 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 	// No metric reads the free text; the store keeps it for anyone
 	// drilling into the ticket, so a million copies need not sit here.
 	return ticketRow{
-		id: d.intern(r.ID), source: d.intern(r.Source), customer: d.intern(r.Customer), priority: d.intern(r.Priority), segment: d.intern(r.Segment),
-		category: d.intern(r.Category), userRole: d.intern(r.UserRole), criticality: d.intern(r.Criticality),
-		release: d.intern(r.Release), service: d.intern(r.Service), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
+		id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), priority: d.code(r.Priority), segment: d.code(r.Segment),
+		category: d.code(r.Category), userRole: d.code(r.UserRole), criticality: d.code(r.Criticality),
+		release: d.code(r.Release), service: d.code(r.Service), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
 		at: ns(r.EventTime()), escalated: r.Escalated,
 	}
 }
 
 func convSurvey(d *Dataset, rec domain.Record) surveyRow {
 	r := rec.(*domain.Survey)
-	return surveyRow{id: d.intern(r.ID), source: d.intern(r.Source), typ: d.intern(r.Type), customer: d.intern(r.Customer),
-		release: d.intern(r.Release), score: r.Score, at: ns(r.At)}
+	return surveyRow{id: d.code(r.ID), source: d.code(r.Source), typ: d.code(r.Type), customer: d.code(r.Customer),
+		release: d.code(r.Release), score: r.Score, at: ns(r.At)}
 }
 
 func convVuln(d *Dataset, rec domain.Record) vulnRow {
 	r := rec.(*domain.Vulnerability)
-	return vulnRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), severity: d.intern(r.Severity),
-		cve: r.CVE, opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
+	return vulnRow{id: d.code(r.ID), source: d.code(r.Source), service: d.code(r.Service), severity: d.code(r.Severity),
+		cve: d.code(r.CVE), opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
 }
 
 func convControl(d *Dataset, rec domain.Record) controlRow {
 	r := rec.(*domain.Control)
-	return controlRow{id: d.intern(r.ID), source: d.intern(r.Source), control: d.intern(r.Control), framework: d.intern(r.Framework),
+	return controlRow{id: d.code(r.ID), source: d.code(r.Source), control: d.code(r.Control), framework: d.code(r.Framework),
 		passed: r.Passed, checked: ns(r.CheckedAt)}
 }
 
 func convCost(d *Dataset, rec domain.Record) costRow {
 	r := rec.(*domain.Cost)
-	return costRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), category: d.intern(r.Category),
-		currency: d.intern(r.Currency), amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+	return costRow{id: d.code(r.ID), source: d.code(r.Source), service: d.code(r.Service), category: d.code(r.Category),
+		currency: d.code(r.Currency), amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convUsage(d *Dataset, rec domain.Record) usageRow {
 	r := rec.(*domain.Usage)
-	return usageRow{id: d.intern(r.ID), source: d.intern(r.Source), service: d.intern(r.Service), requests: r.Requests,
-		activeCustomers: r.ActiveCustomers, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+	return usageRow{id: d.code(r.ID), source: d.code(r.Source), service: d.code(r.Service),
+		requests: deref(r.Requests), hasRequests: r.Requests != nil, activeCustomers: deref(r.ActiveCustomers), hasActive: r.ActiveCustomers != nil, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convBudget(d *Dataset, rec domain.Record) budgetRow {
 	r := rec.(*domain.Budget)
-	return budgetRow{id: d.intern(r.ID), source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+	return budgetRow{id: d.code(r.ID), source: d.code(r.Source), category: d.code(r.Category), currency: d.code(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convSub(d *Dataset, rec domain.Record) subRow {
 	r := rec.(*domain.Subscription)
-	return subRow{id: d.intern(r.ID), source: d.intern(r.Source), customer: d.intern(r.Customer), plan: d.intern(r.Plan),
-		currency: d.intern(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
+	return subRow{id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), plan: d.code(r.Plan),
+		currency: d.code(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
 }
 
 func convOpp(d *Dataset, rec domain.Record) oppRow {
 	r := rec.(*domain.Opportunity)
-	return oppRow{id: d.intern(r.ID), source: d.intern(r.Source), owner: d.intern(r.Owner), stage: d.intern(r.Stage),
-		channel: d.intern(r.Channel), currency: d.intern(r.Currency), amount: r.Amount, won: r.Won, closeDate: r.CloseDate,
+	return oppRow{id: d.code(r.ID), source: d.code(r.Source), owner: d.code(r.Owner), stage: d.code(r.Stage),
+		channel: d.code(r.Channel), currency: d.code(r.Currency), amount: r.Amount, won: r.Won, hasClose: !r.CloseDate.IsZero(), closeDay: int32(r.CloseDate.Unix() / int64(day/time.Second)),
 		created: ns(r.CreatedAt), qualified: ns(r.QualifiedAt), closed: ns(r.ClosedAt), at: ns(r.EventTime())}
 }
 
 func convLead(d *Dataset, rec domain.Record) leadRow {
 	r := rec.(*domain.Lead)
-	return leadRow{id: d.intern(r.ID), source: d.intern(r.Source), channel: d.intern(r.Channel), campaign: d.intern(r.Campaign),
-		opportunity: d.intern(r.Opportunity), created: ns(r.CreatedAt), mql: ns(r.MQLAt), sql: ns(r.SQLAt), at: ns(r.EventTime())}
+	return leadRow{id: d.code(r.ID), source: d.code(r.Source), channel: d.code(r.Channel), campaign: d.code(r.Campaign),
+		opportunity: d.code(r.Opportunity), created: ns(r.CreatedAt), mql: ns(r.MQLAt), sql: ns(r.SQLAt), at: ns(r.EventTime())}
 }
 
 func convQuota(d *Dataset, rec domain.Record) quotaRow {
 	r := rec.(*domain.Quota)
-	return quotaRow{id: d.intern(r.ID), source: d.intern(r.Source), owner: d.intern(r.Owner), currency: d.intern(r.Currency),
+	return quotaRow{id: d.code(r.ID), source: d.code(r.Source), owner: d.code(r.Owner), currency: d.code(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convSpend(d *Dataset, rec domain.Record) spendRow {
 	r := rec.(*domain.Spend)
-	return spendRow{id: d.intern(r.ID), source: d.intern(r.Source), category: d.intern(r.Category), currency: d.intern(r.Currency),
+	return spendRow{id: d.code(r.ID), source: d.code(r.Source), category: d.code(r.Category), currency: d.code(r.Currency),
 		amount: r.Amount, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }
 
 func convTarget(d *Dataset, rec domain.Record) targetRow {
 	r := rec.(*domain.Target)
-	return targetRow{id: d.intern(r.ID), source: d.intern(r.Source), metric: d.intern(r.Metric), scope: d.intern(r.Scope),
+	return targetRow{id: d.code(r.ID), source: d.code(r.Source), metric: d.code(r.Metric), scope: d.code(r.Scope),
 		value: r.Value, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
 }

@@ -108,7 +108,7 @@ func (d *Dataset) resolveDep(id, src string, asOf int64) (*Dep, refState) {
 
 // resolveDepCode is resolveDep with the id and source as codes.
 func (d *Dataset) resolveDepCode(id, src uint32, asOf int64) (*Dep, refState) {
-	i, ok := d.depByID.get(id)
+	i, ok := d.depByID.get(uint64(id))
 	if !ok {
 		return nil, refUnknown
 	}
@@ -126,7 +126,7 @@ func (d *Dataset) resolveDepCode(id, src uint32, asOf int64) (*Dep, refState) {
 // among the changes merged by asOf; it returns the change's row, -1 when
 // it resolves to nothing.
 func (d *Dataset) resolveChange(id, src uint32, asOf int64) (int32, refState) {
-	i, ok := d.changeByID.get(id)
+	i, ok := d.changeByID.get(uint64(id))
 	if !ok {
 		return -1, refUnknown
 	}
@@ -145,8 +145,8 @@ func (d *Dataset) resolveChange(id, src uint32, asOf int64) (int32, refState) {
 
 // resolveOpportunity resolves a lead's opportunity among the opportunities
 // created by asOf.
-func (d *Dataset) resolveOpportunity(id, src string, asOf int64) (*oppRow, refState) {
-	return resolveRef(d.oppsWithID(id), src, func(o *oppRow) string { return o.source },
+func (d *Dataset) resolveOpportunity(id, src uint32, asOf int64) (*oppRow, refState) {
+	return resolveRef(d.oppsWithID(id), src, func(o *oppRow) uint32 { return o.source },
 		func(o *oppRow) bool { return o.created <= asOf })
 }
 
@@ -176,7 +176,7 @@ func (d *Dataset) listProblems(x *Dep, asOf int64, fn func(Problem)) {
 
 func (d *Dataset) listProblem(x *Dep, id uint32, asOf int64, fn func(Problem)) {
 	if _, st := d.resolveChange(id, x.src, asOf); st != refFound {
-		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "changes", "change", d.strs.str(id), st))
+		fn(refProblem(domain.KindDeployment, d.str(x.src), d.str(x.id), "changes", "change", d.strs.str(id), st))
 	}
 }
 
@@ -186,7 +186,7 @@ func (d *Dataset) rollbackProblem(x *Dep, asOf int64, fn func(Problem)) {
 		return
 	}
 	if _, st := d.resolveDepCode(x.rollbackOf, x.src, asOf); st != refFound {
-		fn(refProblem(domain.KindDeployment, x.Source, x.ID, "rollback_of", "deployment", d.strs.str(x.rollbackOf), st))
+		fn(refProblem(domain.KindDeployment, d.str(x.src), d.str(x.id), "rollback_of", "deployment", d.strs.str(x.rollbackOf), st))
 	}
 }
 
@@ -204,16 +204,16 @@ func (d *Dataset) incidentProblem(i *Inc, asOf int64, fn func(Problem)) {
 func (d *Dataset) negativeRecovery(x *Dep, at int64, fn func(Problem)) {
 	var last *Inc
 	for _, i := range d.incidentsOf(x, at) {
-		if last == nil || i.Resolved > last.Resolved || (i.Resolved == last.Resolved && i.ID < last.ID) {
+		if last == nil || i.Resolved > last.Resolved || (i.Resolved == last.Resolved && d.str(i.id) < d.str(last.id)) {
 			last = i
 		}
 	}
 	if last == nil {
 		return
 	}
-	fn(Problem{Kind: domain.KindIncident, Source: last.Source, ID: last.ID, Field: "resolved_at",
+	fn(Problem{Kind: domain.KindIncident, Source: d.str(last.src), ID: d.str(last.id), Field: "resolved_at",
 		Reason: fmt.Sprintf("resolved at %s, %s before deployment %s it is linked to finished (%s); the negative recovery span is left out of failed_deployment_recovery_time",
-			rfc(last.Resolved), time.Duration(x.Finished-last.Resolved), x.ID, rfc(x.Finished))})
+			rfc(last.Resolved), time.Duration(x.Finished-last.Resolved), d.str(x.id), rfc(x.Finished))})
 }
 
 func rfc(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339) }
@@ -232,20 +232,16 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 	at := asOf.UnixNano()
 	var out []Problem
 	add := func(p Problem) { out = append(out, p) }
-	// clear reports whether every reference to id made by records that
-	// exist at asOf resolves: one deployment has the id and it existed
-	// by then (of production, for a cause).
-	clearCode := func(id uint32, prod bool) bool {
-		i, ok := d.depByID.get(id)
+	// clear reports whether every reference to id (a code) made by
+	// records that exist at asOf resolves: one deployment has the id and
+	// it existed by then (of production, for a cause).
+	clear := func(id uint32, prod bool) bool {
+		i, ok := d.depByID.get(uint64(id))
 		if !ok {
 			return false
 		}
 		x := d.deps.at(i)
 		return x.next == 0 && x.Finished <= at && (x.Prod || !prod)
-	}
-	clear := func(id string, prod bool) bool {
-		c, ok := d.codeOf(id)
-		return ok && clearCode(c, prod)
 	}
 	for id := range d.doubtful {
 		d.listing(id, func(x *Dep) {
@@ -255,7 +251,7 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		})
 	}
 	for id, rs := range d.rollbacksOf {
-		if clearCode(id, false) {
+		if clear(id, false) {
 			continue
 		}
 		for _, r := range rs {
@@ -304,21 +300,21 @@ func (d *Dataset) Problems(asOf time.Time) []Problem {
 		}
 		for t := range d.rows.tickets.walk(ts) {
 			if t.created <= at {
-				release(domain.KindTicket, t.source, t.id, t.release)
+				release(domain.KindTicket, d.str(t.source), d.str(t.id), d.str(t.release))
 			}
 		}
 	}
 	for s := range d.rows.surveys.all() {
-		if s.release != "" && s.at <= at {
-			release(domain.KindSurvey, s.source, s.id, s.release)
+		if s.release != 0 && s.at <= at {
+			release(domain.KindSurvey, d.str(s.source), d.str(s.id), d.str(s.release))
 		}
 	}
 	for l := range d.rows.leads.all() {
-		if l.opportunity == "" || l.created > at {
+		if l.opportunity == 0 || l.created > at {
 			continue
 		}
 		if _, st := d.resolveOpportunity(l.opportunity, l.source, at); st != refFound {
-			add(refProblem(domain.KindLead, l.source, l.id, "opportunity", "opportunity", l.opportunity, st))
+			add(refProblem(domain.KindLead, d.str(l.source), d.str(l.id), "opportunity", "opportunity", d.str(l.opportunity), st))
 		}
 	}
 	return sortProblems(out)

@@ -84,12 +84,12 @@ func (d *Dataset) remove(k domain.Key) {
 			d.removeChange(old)
 		}
 	case domain.KindIncident:
-		if old := d.incidents[rk]; old != nil {
+		if old := d.incident(rk); old != nil {
 			d.removeInc(old)
 		}
 	case domain.KindSLI:
-		if old := d.slis[rk]; old != nil {
-			d.removeSLI(rk, old)
+		if old := d.sli(rk); old != nil {
+			d.removeSLI(old)
 		}
 	}
 }

@@ -222,7 +222,7 @@ func (d *Dataset) allServices() []string {
 		set[s] = true
 	}
 	for _, x := range d.slis {
-		set[x.Service] = true
+		set[d.str(x.svc)] = true
 	}
 	out := make([]string, 0, len(set))
 	for s := range set {
@@ -261,13 +261,13 @@ func (d *Dataset) matchService(q Query, service string) bool {
 }
 
 func (d *Dataset) matchDep(q Query, x *Dep) bool {
-	return matchAttr(q, "environment", x.Env) && d.matchService(q, x.Service)
+	return matchAttr(q, "environment", d.str(x.env)) && d.matchService(q, x.service())
 }
 
 // matchInc reports whether an incident passes the scope: its service's
 // filters and its origin.
 func (d *Dataset) matchInc(q Query, i *Inc) bool {
-	return matchAttr(q, "origin", i.Origin) && d.matchService(q, i.Service)
+	return matchAttr(q, "origin", d.str(i.origin)) && d.matchService(q, d.str(i.svc))
 }
 
 // median returns the ordinary median of v (which it reorders), or nil.

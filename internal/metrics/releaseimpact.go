@@ -173,7 +173,7 @@ func (d *Dataset) ReleaseImpactOf(source, id string, asOf time.Time, opt SpikeOp
 	}
 	ri := d.analyseReleases([]*Dep{x}, asOf.UnixNano(), opt, true)[0]
 	if win := ri.ObservedUntil.Sub(ri.FinishedAt); win > 0 {
-		u := d.usageOver(Query{AsOf: ri.ObservedUntil, Window: win, Scope: Scope{Dim: "service", Value: x.Service}}, &Result{})
+		u := d.usageOver(Query{AsOf: ri.ObservedUntil, Window: win, Scope: Scope{Dim: "service", Value: x.service()}}, &Result{})
 		if mean, ok := u.meanCustomers(); ok {
 			ri.ActiveCustomers = &mean
 		}
@@ -193,12 +193,12 @@ func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, lis
 		r.at[x] = i
 		first, last = min(first, x.Finished), max(last, x.Finished)
 		end := min(x.Finished+r.window, asOf)
-		r.out[i] = ReleaseImpact{Deployment: x.ID, Source: x.Source, Service: x.Service, Environment: x.Env,
+		r.out[i] = ReleaseImpact{Deployment: d.str(x.id), Source: d.str(x.src), Service: x.service(), Environment: d.str(x.env),
 			Status: statusNames[x.Status], FinishedAt: time.Unix(0, x.Finished).UTC(), ObservedUntil: time.Unix(0, end).UTC(),
 			Open: x.Finished+r.window > asOf}
 	}
 	for _, row := range d.prodBetween(first-r.window, asOf+1) {
-		r.bySvc[row.x.Service] = append(r.bySvc[row.x.Service], row.x)
+		r.bySvc[row.x.service()] = append(r.bySvc[row.x.service()], row.x)
 	}
 	lookback := int64(r.opt.Weeks) * int64(7*day)
 	for t := range d.ticketsCreatedIn(first-lookback, min(last+r.window, asOf+1)) {
@@ -221,13 +221,13 @@ func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, lis
 // creation, when the ticket falls in that one's window. Either way it is
 // also counted for its service's spike test.
 func (r *impactRun) ticket(t *ticketRow) {
-	svc := t.service
+	svc := r.d.str(t.service)
 	var x *Dep
 	link := "explicit"
-	if t.release != "" {
-		x, _ = r.d.resolveDep(t.release, t.source, r.asOf)
+	if t.release != 0 {
+		x, _ = r.d.resolveDepCode(t.release, t.source, r.asOf)
 		if x != nil && svc == "" {
-			svc = x.Service
+			svc = x.service()
 		}
 	} else if svc != "" {
 		link = "inferred"
@@ -245,7 +245,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 		return
 	}
 	o := &r.out[i]
-	wt := r.w.of(t)
+	wt := r.w.of(r.d, t)
 	o.Tickets++
 	o.Weighted += wt
 	if link == "explicit" {
@@ -254,7 +254,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 		o.Inferred++
 	}
 	if r.list {
-		o.TicketList = append(o.TicketList, ImpactTicket{ID: t.id, Source: t.source, Customer: t.customer, CreatedAt: time.Unix(0, t.created).UTC(), Weight: wt, Link: link})
+		o.TicketList = append(o.TicketList, ImpactTicket{ID: r.d.str(t.id), Source: r.d.str(t.source), Customer: r.d.str(t.customer), CreatedAt: time.Unix(0, t.created).UTC(), Weight: wt, Link: link})
 	}
 }
 
@@ -265,7 +265,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 // taken as half a ticket over them, so a quiet service's first few tickets
 // are not certain to be a spike.
 func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
-	ts := r.times[x.Service]
+	ts := r.times[x.service()]
 	count := func(lo, hi int64) int {
 		a, _ := slices.BinarySearch(ts, lo)
 		b, _ := slices.BinarySearch(ts, hi)
@@ -275,7 +275,7 @@ func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
 	if o.Open {
 		end++ // the window so far includes as_of itself
 	}
-	deps := r.bySvc[x.Service]
+	deps := r.bySvc[x.service()]
 	if i := sort.Search(len(deps), func(k int) bool { return deps[k].Finished > x.Finished }); i < len(deps) {
 		end = min(end, deps[i].Finished)
 	}
@@ -309,16 +309,16 @@ func (r *impactRun) surveys() {
 		first = min(first, x.Finished)
 	}
 	for s := range r.d.surveys().in(first, r.asOf+1) {
-		if s.release == "" {
+		if s.release == 0 {
 			continue
 		}
-		x, _ := r.d.resolveDep(s.release, s.source, r.asOf)
+		x, _ := r.d.resolveDepCode(s.release, s.source, r.asOf)
 		i, ok := r.at[x]
 		if x == nil || !ok {
 			continue
 		}
 		a := &accs[i]
-		if s.typ == "csat" {
+		if r.d.str(s.typ) == "csat" {
 			a.csat++
 			a.csatSum += s.score
 		} else {
@@ -358,16 +358,16 @@ func (d *Dataset) TicketsCreated(from, to time.Time, service, release string) []
 	var out []TicketRef
 	asOf := to.UnixNano()
 	for t := range d.ticketsCreatedIn(from.UnixNano(), asOf) {
-		svc := t.service
-		if t.release != "" && svc == "" {
-			if x, _ := d.resolveDep(t.release, t.source, asOf); x != nil {
-				svc = x.Service
+		svc, rel := d.str(t.service), d.str(t.release)
+		if rel != "" && svc == "" {
+			if x, _ := d.resolveDepCode(t.release, t.source, asOf); x != nil {
+				svc = x.service()
 			}
 		}
-		if service != "" && svc != service || release != "" && t.release != release {
+		if service != "" && svc != service || release != "" && rel != release {
 			continue
 		}
-		out = append(out, TicketRef{ID: t.id, Source: t.source, Service: svc, Release: t.release, CreatedAt: time.Unix(0, t.created).UTC()})
+		out = append(out, TicketRef{ID: d.str(t.id), Source: d.str(t.source), Service: svc, Release: rel, CreatedAt: time.Unix(0, t.created).UTC()})
 	}
 	return out
 }

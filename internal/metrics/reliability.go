@@ -16,18 +16,18 @@ func (d *Dataset) slisIn(q Query, r *Result, keep func(service string) bool) map
 	out := map[string]*goodTotal{}
 	end := q.end()
 	for _, s := range d.slisStarting(q.start(), end) {
-		if s.End > end || !d.matchService(q, s.Service) || (keep != nil && !keep(s.Service)) {
+		if s.End > end || !d.matchService(q, d.str(s.svc)) || (keep != nil && !keep(d.str(s.svc))) {
 			continue
 		}
-		g := out[s.Service]
+		g := out[d.str(s.svc)]
 		if g == nil {
 			g = &goodTotal{}
-			out[s.Service] = g
+			out[d.str(s.svc)] = g
 		}
 		g.good += s.Good
 		g.total += s.Total
 		r.Count++
-		r.ref(q, domain.KindSLI, s.ID, s.Source, nil, "")
+		r.ref(q, domain.KindSLI, d.str(s.id), d.str(s.src), nil, "")
 	}
 	return out
 }
@@ -126,13 +126,13 @@ func incidentDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	}
 	for _, i := range d.openedBetween(math.MinInt64, math.MaxInt64) {
 		if d.matchInc(q, i) {
-			addDimValue(set, i.Origin)
+			addDimValue(set, d.str(i.origin))
 		}
 	}
 }
 
-func incRef(r *Result, q Query, i *Inc, v *float64, note string) {
-	r.ref(q, domain.KindIncident, i.ID, i.Source, v, note)
+func (r *Result) incRef(q Query, d *Dataset, i *Inc, v *float64, note string) {
+	r.ref(q, domain.KindIncident, d.str(i.id), d.str(i.src), v, note)
 }
 
 func incidentsP0P1(d *Dataset, q Query) Result {
@@ -140,7 +140,7 @@ func incidentsP0P1(d *Dataset, q Query) Result {
 	d.incidentsOpened(q, func(i *Inc) {
 		if i.Severity <= 1 {
 			r.Count++
-			incRef(&r, q, i, nil, "")
+			r.incRef(q, d, i, nil, "")
 		}
 	})
 	r.Value = num(float64(r.Count))
@@ -159,7 +159,7 @@ func mttr(d *Dataset, q Query) Result {
 		}
 		h := hours(i.Resolved - i.Opened)
 		spans = append(spans, h)
-		incRef(&r, q, i, num(h), "")
+		r.incRef(q, d, i, num(h), "")
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -176,7 +176,7 @@ func timeToDetect(d *Dataset, q Query) Result {
 		}
 		m := minutes(i.Detected - i.Opened)
 		spans = append(spans, m)
-		incRef(&r, q, i, num(m), "")
+		r.incRef(q, d, i, num(m), "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -192,16 +192,16 @@ func recurrenceRate(d *Dataset, q Query) Result {
 	d.incidentsOpened(q, func(i *Inc) {
 		r.Count++
 		note := ""
-		if i.Fingerprint != "" {
-			for _, p := range d.serviceOpenedBetween(i.Service, i.Opened-int64(recurrenceLookback), i.Opened) {
-				if p != i && p.Fingerprint == i.Fingerprint {
+		if i.fingerprint != 0 {
+			for _, p := range d.serviceOpenedBetween(d.str(i.svc), i.Opened-int64(recurrenceLookback), i.Opened) {
+				if p != i && p.fingerprint == i.fingerprint {
 					hit++
-					note = "recurrence of " + p.ID
+					note = "recurrence of " + d.str(p.id)
 					break
 				}
 			}
 		}
-		incRef(&r, q, i, nil, note)
+		r.incRef(q, d, i, nil, note)
 	})
 	r.Value = share(hit, r.Count)
 	return r
@@ -221,7 +221,7 @@ func postmortemCompliance(d *Dataset, q Query) Result {
 			done++
 			note = "post-mortem done"
 		}
-		incRef(&r, q, i, nil, note)
+		r.incRef(q, d, i, nil, note)
 	}
 	r.Value = share(done, r.Count)
 	return r

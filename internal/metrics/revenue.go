@@ -65,7 +65,7 @@ type custMRR struct {
 func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[string]*custMRR {
 	out := map[string]*custMRR{}
 	for x := range d.subs().all() {
-		if x.started > t1 || !matchAttr(q, "plan", x.plan) {
+		if x.started > t1 || !matchAttr(q, "plan", d.str(x.plan)) {
 			continue // not yet in existence, or outside the scope
 		}
 		a0, a1 := subActiveAt(x, t0), subActiveAt(x, t1)
@@ -80,10 +80,10 @@ func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x 
 				continue
 			}
 		}
-		cu := out[x.customer]
+		cu := out[d.str(x.customer)]
 		if cu == nil {
 			cu = &custMRR{}
-			out[x.customer] = cu
+			out[d.str(x.customer)] = cu
 		}
 		cu.before = cu.before || before
 		if a0 {
@@ -187,9 +187,9 @@ func bridgeMetric(move string) Func {
 		r.Detail.Customers = moves
 		for _, m := range moves {
 			subs := b.customers[m.Customer].subs
-			sort.Slice(subs, func(i, j int) bool { return subs[i].id < subs[j].id })
+			sort.Slice(subs, func(i, j int) bool { return d.str(subs[i].id) < d.str(subs[j].id) })
 			for _, x := range subs {
-				r.ref(q, domain.KindSubscription, x.id, x.source, nil, bridgeNote(m, x, q))
+				r.rowRef(q, d, x, nil, bridgeNote(m, x, q))
 			}
 		}
 		return r
@@ -220,7 +220,7 @@ func quickRatio(d *Dataset, q Query) Result {
 			r.Count++
 			if q.Records {
 				for _, x := range cu.subs {
-					r.ref(q, domain.KindSubscription, x.id, x.source, nil, "")
+					r.rowRef(q, d, x, nil, "")
 				}
 			}
 		}
@@ -251,10 +251,10 @@ func ltv(d *Dataset, q Query) Result {
 	var mrr domain.Money
 	active := map[string]bool{}
 	for x := range d.subs().all() {
-		if !subActiveAt(x, q.end()) || !matchAttr(q, "plan", x.plan) {
+		if !subActiveAt(x, q.end()) || !matchAttr(q, "plan", d.str(x.plan)) {
 			continue
 		}
-		active[x.customer] = true
+		active[d.str(x.customer)] = true
 		if m, ok := c.to(domain.KindSubscription, x.id, x.currency, x.mrr); ok {
 			mrr += m
 		}

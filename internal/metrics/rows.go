@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"iter"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -14,92 +15,106 @@ import (
 // timestamp a cached result may depend on (stamps) and the scope
 // attributes the presence index keeps (presence). Metric functions walk
 // rows through a kind's table (walk.go), never the dataset's indexes.
+//
+// A row's strings are string table codes (uint32, 0 for ""), read with
+// d.str: 4 bytes each where a string header took 16.
 
 type ticketRow struct {
-	id, source                                          string
-	customer, priority, category, userRole, criticality string
-	segment                                             string
-	release                                             string
-	service                                             string // what it is about; "" when the source does not know
-	created, resolved, slaDue, at                       int64
-	escalated                                           bool
+	created, resolved, slaDue, at int64
+	id, source                    uint32
+	customer, priority, category  uint32
+	userRole, criticality         uint32
+	segment, release              uint32
+	service                       uint32 // what it is about; "" when the source does not know
+	escalated                     bool
 }
 
 type surveyRow struct {
-	id, source, typ, customer, release string
 	score                              float64
 	at                                 int64
+	id, source, typ, customer, release uint32
 }
 
 type vulnRow struct {
-	id, source, service, severity, cve string
 	opened, fixed, at                  int64
+	id, source, service, severity, cve uint32
 }
 
 type controlRow struct {
-	id, source, control, framework string
-	passed                         bool
 	checked                        int64
+	id, source, control, framework uint32
+	passed                         bool
 }
 
 type costRow struct {
-	id, source, service, category, currency string
 	amount                                  domain.Money
 	start, end                              int64
+	id, source, service, category, currency uint32
 }
 
 type usageRow struct {
-	id, source, service       string
-	requests, activeCustomers *float64
+	requests, activeCustomers float64
 	start, end                int64
+	id, source, service       uint32
+	// hasRequests and hasActive say the record gave requests and
+	// active_customers (either may be absent, unlike 0).
+	hasRequests, hasActive bool
 }
 
 type budgetRow struct {
-	id, source, category, currency string
 	amount                         domain.Money
 	start, end                     int64
+	id, source, category, currency uint32
 }
 
 type subRow struct {
-	id, source, customer, plan, currency string
 	mrr                                  domain.Money
 	started, ended, at                   int64
+	id, source, customer, plan, currency uint32
 }
 
 type oppRow struct {
-	id, source, owner, stage, channel, currency string
 	amount                                      domain.Money
-	won                                         bool
-	closeDate                                   domain.Date
 	created, qualified, closed, at              int64
+	id, source, owner, stage, channel, currency uint32
+	// closeDay is close_date as days since 1970-01-01 (a date is
+	// midnight UTC); hasClose says it is set.
+	closeDay int32
+	// next and notFirst chain the opportunities sharing an id (chain.go).
+	next     int32
+	hasClose bool
+	won      bool
+	notFirst bool
 }
 
 type leadRow struct {
-	id, source, channel, campaign, opportunity string
 	created, mql, sql, at                      int64
+	id, source, channel, campaign, opportunity uint32
 }
 
 type quotaRow struct {
-	id, source, owner, currency string
 	amount                      domain.Money
 	start, end                  int64
+	id, source, owner, currency uint32
 }
 
 type spendRow struct {
-	id, source, category, currency string
 	amount                         domain.Money
 	start, end                     int64
+	id, source, category, currency uint32
 }
 
 type targetRow struct {
-	id, source, metric, scope string
 	value                     float64
 	start, end                int64
+	id, source, metric, scope uint32
 }
 
 // row is what a table needs of its rows.
 type row interface {
-	rowKey() recKey
+	kind() domain.Kind
+	// codes are the string table codes of its source and id.
+	codes() (src, id uint32)
 	// eventAt is the record's event time (domain.Record.EventTime), the
 	// order its table keeps: every timestamp of the record is at or before
 	// it, so "records with a time in [a, b)" are among those with an event
@@ -107,7 +122,31 @@ type row interface {
 	eventAt() int64
 	life() life
 	stamps(touch func(int64))
-	presence() (born int64, attrs []attrVal, ok bool)
+	presence(s *strtab) (born int64, attrs []attrVal, ok bool)
+}
+
+// closeAt is the opportunity's close date in unix ns (midnight UTC).
+func (r *oppRow) closeAt() int64 { return int64(r.closeDay) * int64(day) }
+
+// closeDate is the opportunity's close date, YYYY-MM-DD.
+func (r *oppRow) closeDate() string {
+	return time.Unix(int64(r.closeDay)*int64(day/time.Second), 0).UTC().Format(time.DateOnly)
+}
+
+// deref is *p, 0 when p is nil.
+func deref(p *float64) float64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// rowRef is r.ref for a row of any kind.
+func (r *Result) rowRef(q Query, d *Dataset, x row, v *float64, note string) {
+	if q.Records {
+		src, id := x.codes()
+		r.Records = append(r.Records, Ref{Kind: x.kind(), ID: d.str(id), Source: d.str(src), Value: v, Note: note})
+	}
 }
 
 // lifeFrom builds a row's life: data times count from its defining time.
@@ -135,120 +174,133 @@ func attrs(kv ...string) []attrVal {
 	return out
 }
 
-func (r *ticketRow) rowKey() recKey { return key(r.source, r.id) }
-func (r *ticketRow) eventAt() int64 { return r.at }
-func (r *ticketRow) life() life     { return lifeFrom(r.created, r.created, r.resolved) }
+func (r *ticketRow) kind() domain.Kind       { return domain.KindTicket }
+func (r *ticketRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *ticketRow) eventAt() int64          { return r.at }
+func (r *ticketRow) life() life              { return lifeFrom(r.created, r.created, r.resolved) }
 func (r *ticketRow) stamps(t func(int64)) {
 	stampAll(t, r.created, r.resolved, r.at)
 }
-func (r *ticketRow) presence() (int64, []attrVal, bool) {
-	return r.created, attrs("priority", r.priority, "segment", r.segment), true
+func (r *ticketRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.created, attrs("priority", s.str(r.priority), "segment", s.str(r.segment)), true
 }
 
-// attr is the ticket's value of a breakdown dimension.
-func (r *ticketRow) attr(dim string) string {
+// attr is the code of the ticket's value of a breakdown dimension.
+func (r *ticketRow) attr(dim string) uint32 {
 	if dim == "segment" {
 		return r.segment
 	}
 	return r.priority
 }
 
-func (r *surveyRow) rowKey() recKey                     { return key(r.source, r.id) }
-func (r *surveyRow) eventAt() int64                     { return r.at }
-func (r *surveyRow) life() life                         { return lifeFrom(r.at, r.at) }
-func (r *surveyRow) stamps(t func(int64))               { t(r.at) }
-func (r *surveyRow) presence() (int64, []attrVal, bool) { return r.at, nil, true }
+func (r *surveyRow) kind() domain.Kind                         { return domain.KindSurvey }
+func (r *surveyRow) codes() (uint32, uint32)                   { return r.source, r.id }
+func (r *surveyRow) eventAt() int64                            { return r.at }
+func (r *surveyRow) life() life                                { return lifeFrom(r.at, r.at) }
+func (r *surveyRow) stamps(t func(int64))                      { t(r.at) }
+func (r *surveyRow) presence(*strtab) (int64, []attrVal, bool) { return r.at, nil, true }
 
-func (r *vulnRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *vulnRow) eventAt() int64       { return r.at }
-func (r *vulnRow) life() life           { return lifeFrom(r.opened, r.opened, r.fixed) }
-func (r *vulnRow) stamps(t func(int64)) { stampAll(t, r.opened, r.fixed, r.at) }
-func (r *vulnRow) presence() (int64, []attrVal, bool) {
-	return r.opened, attrs("service", r.service), true
+func (r *vulnRow) kind() domain.Kind       { return domain.KindVulnerability }
+func (r *vulnRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *vulnRow) eventAt() int64          { return r.at }
+func (r *vulnRow) life() life              { return lifeFrom(r.opened, r.opened, r.fixed) }
+func (r *vulnRow) stamps(t func(int64))    { stampAll(t, r.opened, r.fixed, r.at) }
+func (r *vulnRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.opened, attrs("service", s.str(r.service)), true
 }
 
-func (r *controlRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *controlRow) eventAt() int64       { return r.checked }
-func (r *controlRow) life() life           { return lifeFrom(r.checked, r.checked) }
-func (r *controlRow) stamps(t func(int64)) { t(r.checked) }
-func (r *controlRow) presence() (int64, []attrVal, bool) {
-	return r.checked, attrs("framework", r.framework), true
+func (r *controlRow) kind() domain.Kind       { return domain.KindControl }
+func (r *controlRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *controlRow) eventAt() int64          { return r.checked }
+func (r *controlRow) life() life              { return lifeFrom(r.checked, r.checked) }
+func (r *controlRow) stamps(t func(int64))    { t(r.checked) }
+func (r *controlRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.checked, attrs("framework", s.str(r.framework)), true
 }
 
-func (r *costRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *costRow) eventAt() int64       { return r.end }
-func (r *costRow) life() life           { return lifeFrom(r.start, r.end) }
-func (r *costRow) stamps(t func(int64)) { stampAll(t, r.start, r.end) }
-func (r *costRow) presence() (int64, []attrVal, bool) {
-	return r.start, attrs("service", r.service, "category", r.category), true
+func (r *costRow) kind() domain.Kind       { return domain.KindCost }
+func (r *costRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *costRow) eventAt() int64          { return r.end }
+func (r *costRow) life() life              { return lifeFrom(r.start, r.end) }
+func (r *costRow) stamps(t func(int64))    { stampAll(t, r.start, r.end) }
+func (r *costRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("service", s.str(r.service), "category", s.str(r.category)), true
 }
 
-func (r *usageRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *usageRow) eventAt() int64       { return r.end }
-func (r *usageRow) life() life           { return lifeFrom(r.start, r.end) }
-func (r *usageRow) stamps(t func(int64)) { stampAll(t, r.start, r.end) }
-func (r *usageRow) presence() (int64, []attrVal, bool) {
-	return r.start, attrs("service", r.service), true
+func (r *usageRow) kind() domain.Kind       { return domain.KindUsage }
+func (r *usageRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *usageRow) eventAt() int64          { return r.end }
+func (r *usageRow) life() life              { return lifeFrom(r.start, r.end) }
+func (r *usageRow) stamps(t func(int64))    { stampAll(t, r.start, r.end) }
+func (r *usageRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("service", s.str(r.service)), true
 }
 
-func (r *budgetRow) rowKey() recKey { return key(r.source, r.id) }
-func (r *budgetRow) eventAt() int64 { return r.start }
+func (r *budgetRow) kind() domain.Kind       { return domain.KindBudget }
+func (r *budgetRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *budgetRow) eventAt() int64          { return r.start }
 
 // A period record reports up to the end of its period (LastData).
 func (r *budgetRow) life() life           { return lifeFrom(r.start, r.end) }
 func (r *budgetRow) stamps(t func(int64)) { t(r.start) }
-func (r *budgetRow) presence() (int64, []attrVal, bool) {
-	return r.start, attrs("category", r.category), true
+func (r *budgetRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("category", s.str(r.category)), true
 }
 
-func (r *subRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *subRow) eventAt() int64       { return r.at }
-func (r *subRow) life() life           { return lifeFrom(r.started, r.started, r.ended) }
-func (r *subRow) stamps(t func(int64)) { stampAll(t, r.started, r.ended, r.at) }
-func (r *subRow) presence() (int64, []attrVal, bool) {
-	return r.started, attrs("plan", r.plan), true
+func (r *subRow) kind() domain.Kind       { return domain.KindSubscription }
+func (r *subRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *subRow) eventAt() int64          { return r.at }
+func (r *subRow) life() life              { return lifeFrom(r.started, r.started, r.ended) }
+func (r *subRow) stamps(t func(int64))    { stampAll(t, r.started, r.ended, r.at) }
+func (r *subRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.started, attrs("plan", s.str(r.plan)), true
 }
 
-func (r *oppRow) rowKey() recKey { return key(r.source, r.id) }
-func (r *oppRow) eventAt() int64 { return r.at }
-func (r *oppRow) life() life     { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
+func (r *oppRow) kind() domain.Kind       { return domain.KindOpportunity }
+func (r *oppRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *oppRow) eventAt() int64          { return r.at }
+func (r *oppRow) life() life              { return lifeFrom(r.created, r.created, r.qualified, r.closed) }
 func (r *oppRow) stamps(t func(int64)) {
-	if !r.closeDate.IsZero() {
-		t(r.closeDate.UnixNano())
+	if r.hasClose {
+		t(r.closeAt())
 	}
 	stampAll(t, r.created, r.qualified, r.closed, r.at)
 }
-func (r *oppRow) presence() (int64, []attrVal, bool) {
-	return r.created, attrs("owner", r.owner), true
+func (r *oppRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.created, attrs("owner", s.str(r.owner)), true
 }
 
-func (r *leadRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *leadRow) eventAt() int64       { return r.at }
-func (r *leadRow) life() life           { return lifeFrom(r.created, r.created, r.mql, r.sql) }
-func (r *leadRow) stamps(t func(int64)) { stampAll(t, r.created, r.mql, r.sql, r.at) }
-func (r *leadRow) presence() (int64, []attrVal, bool) {
-	return r.created, attrs("channel", r.channel, "campaign", r.campaign), true
+func (r *leadRow) kind() domain.Kind       { return domain.KindLead }
+func (r *leadRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *leadRow) eventAt() int64          { return r.at }
+func (r *leadRow) life() life              { return lifeFrom(r.created, r.created, r.mql, r.sql) }
+func (r *leadRow) stamps(t func(int64))    { stampAll(t, r.created, r.mql, r.sql, r.at) }
+func (r *leadRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.created, attrs("channel", s.str(r.channel), "campaign", s.str(r.campaign)), true
 }
 
-func (r *quotaRow) rowKey() recKey       { return key(r.source, r.id) }
-func (r *quotaRow) eventAt() int64       { return r.start }
-func (r *quotaRow) life() life           { return lifeFrom(r.start, r.end) }
-func (r *quotaRow) stamps(t func(int64)) { t(r.start) }
-func (r *quotaRow) presence() (int64, []attrVal, bool) {
-	return r.start, attrs("owner", r.owner), true
+func (r *quotaRow) kind() domain.Kind       { return domain.KindQuota }
+func (r *quotaRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *quotaRow) eventAt() int64          { return r.start }
+func (r *quotaRow) life() life              { return lifeFrom(r.start, r.end) }
+func (r *quotaRow) stamps(t func(int64))    { t(r.start) }
+func (r *quotaRow) presence(s *strtab) (int64, []attrVal, bool) {
+	return r.start, attrs("owner", s.str(r.owner)), true
 }
 
-func (r *spendRow) rowKey() recKey                     { return key(r.source, r.id) }
-func (r *spendRow) eventAt() int64                     { return r.end }
-func (r *spendRow) life() life                         { return lifeFrom(r.start, r.end) }
-func (r *spendRow) stamps(t func(int64))               { stampAll(t, r.start, r.end) }
-func (r *spendRow) presence() (int64, []attrVal, bool) { return r.start, nil, true }
+func (r *spendRow) kind() domain.Kind                         { return domain.KindSpend }
+func (r *spendRow) codes() (uint32, uint32)                   { return r.source, r.id }
+func (r *spendRow) eventAt() int64                            { return r.end }
+func (r *spendRow) life() life                                { return lifeFrom(r.start, r.end) }
+func (r *spendRow) stamps(t func(int64))                      { stampAll(t, r.start, r.end) }
+func (r *spendRow) presence(*strtab) (int64, []attrVal, bool) { return r.start, nil, true }
 
-func (r *targetRow) rowKey() recKey                     { return key(r.source, r.id) }
-func (r *targetRow) eventAt() int64                     { return r.start }
-func (r *targetRow) life() life                         { return lifeFrom(r.start, r.end) }
-func (r *targetRow) stamps(t func(int64))               { t(r.start) }
-func (r *targetRow) presence() (int64, []attrVal, bool) { return r.start, nil, true }
+func (r *targetRow) kind() domain.Kind                         { return domain.KindTarget }
+func (r *targetRow) codes() (uint32, uint32)                   { return r.source, r.id }
+func (r *targetRow) eventAt() int64                            { return r.start }
+func (r *targetRow) life() life                                { return lifeFrom(r.start, r.end) }
+func (r *targetRow) stamps(t func(int64))                      { t(r.start) }
+func (r *targetRow) presence(*strtab) (int64, []attrVal, bool) { return r.start, nil, true }
 
 // ---------------------------------------------------------------- tables
 
@@ -262,9 +314,10 @@ type table[R any, P interface {
 }] struct {
 	rows slab[R]
 	// byKey holds the slot of each live row by the string table codes of
-	// its source and id (rowCode): 16 bytes a map slot, where the two
-	// strings of a recKey took 40.
-	byKey map[uint64]int32
+	// its source and id (rowCode, read from the row): 4 bytes a slot,
+	// where a map from the codes took ~28 bytes a row and one from the
+	// two strings of a recKey more.
+	byKey rowIndex
 	strs  *strtab
 	order *sorted[int32]
 }
@@ -273,10 +326,11 @@ func newTable[R any, P interface {
 	*R
 	row
 }](strs *strtab) *table[R, P] {
-	t := &table[R, P]{byKey: map[uint64]int32{}, strs: strs}
-	t.order = newSorted(func(i int32) (int64, string) {
-		r := t.at(i)
-		return r.eventAt(), r.rowKey().id
+	t := &table[R, P]{strs: strs}
+	t.byKey.keyOf = func(i int32) uint64 { return t.codeOf(t.at(i)) }
+	t.order = newSortedBy(func(i int32) int64 { return t.at(i).eventAt() }, func(i int32) string {
+		_, id := t.at(i).codes()
+		return strs.str(id)
 	})
 	return t
 }
@@ -297,7 +351,7 @@ func (t *table[R, P]) slot(k recKey) (int32, bool) {
 	if !ok1 || !ok2 {
 		return 0, false
 	}
-	i, ok := t.byKey[rowCode(src, id)]
+	i, ok := t.byKey.get(rowCode(src, id))
 	return i, ok
 }
 
@@ -306,9 +360,13 @@ func (t *table[R, P]) slot(k recKey) (int32, bool) {
 // nothing to the string table.
 func rowCode(src, id uint32) uint64 { return uint64(src)<<32 | uint64(id) }
 
-func (t *table[R, P]) codeOf(p P) uint64 {
-	k := p.rowKey()
-	return rowCode(t.strs.code(k.source), t.strs.code(k.id))
+func (t *table[R, P]) codeOf(p P) uint64 { return rowCode(p.codes()) }
+
+// slotOf returns the slot of the live row with p's key; ok is false when
+// none has it.
+func (t *table[R, P]) slotOf(p P) (int32, bool) {
+	i, ok := t.byKey.get(t.codeOf(p))
+	return i, ok
 }
 
 // at returns the row in slot i.
@@ -318,7 +376,7 @@ func (t *table[R, P]) at(i int32) P { return P(t.rows.at(i)) }
 func (t *table[R, P]) put(r R) int32 {
 	i, p := t.rows.alloc()
 	*p = r
-	t.byKey[t.codeOf(p)] = i
+	t.byKey.set(t.codeOf(p), i)
 	t.order.add(i)
 	return i
 }
@@ -326,11 +384,11 @@ func (t *table[R, P]) put(r R) int32 {
 // drop removes the live row in slot i.
 func (t *table[R, P]) drop(i int32) {
 	t.order.remove(i)
-	delete(t.byKey, t.codeOf(t.at(i)))
+	t.byKey.clear(t.codeOf(t.at(i)))
 	t.rows.release(i)
 }
 
-func (t *table[R, P]) len() int { return len(t.byKey) }
+func (t *table[R, P]) len() int { return t.byKey.len() }
 
 // walk yields the rows of slots idx, in that order.
 func (t *table[R, P]) walk(idx []int32) iter.Seq[P] {
@@ -366,10 +424,6 @@ func (t *table[R, P]) in(lo, hi int64) iter.Seq[P] {
 // live yields every live row in no particular order.
 func (t *table[R, P]) live() iter.Seq[P] {
 	return func(yield func(P) bool) {
-		for _, i := range t.byKey {
-			if !yield(t.at(i)) {
-				return
-			}
-		}
+		t.byKey.each(func(i int32) bool { return yield(t.at(i)) })
 	}
 }

@@ -218,8 +218,8 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 				continue
 			}
 			for _, x := range deps.items {
-				if matchAttr(q, "environment", x.Env) {
-					set[x.Env] = true
+				if matchAttr(q, "environment", d.str(x.env)) {
+					set[d.str(x.env)] = true
 				}
 			}
 		}
@@ -241,7 +241,7 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 func (d *Dataset) reportedIn(q Query, svc string) bool {
 	if incs := d.svcInc[svc]; incs != nil {
 		for _, i := range incs.items {
-			if matchAttr(q, "origin", i.Origin) {
+			if matchAttr(q, "origin", d.str(i.origin)) {
 				return true
 			}
 		}
@@ -254,7 +254,7 @@ func (d *Dataset) reportedIn(q Query, svc string) bool {
 func (d *Dataset) deploysIn(q Query, svc string) bool {
 	if deps := d.svcDeps[svc]; deps != nil {
 		for _, x := range deps.items {
-			if matchAttr(q, "environment", x.Env) {
+			if matchAttr(q, "environment", d.str(x.env)) {
 				return true
 			}
 		}

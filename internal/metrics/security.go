@@ -3,8 +3,6 @@ package metrics
 import (
 	"sort"
 	"strings"
-
-	"github.com/candor/candor/internal/domain"
 )
 
 // Security & Risk (SPEC §3).
@@ -25,7 +23,7 @@ func vulnOpenAt(v *vulnRow, asOf int64) bool {
 func (d *Dataset) eachOpenVuln(q Query, fn func(v *vulnRow)) {
 	asOf := q.end()
 	for v := range d.vulns().all() {
-		if vulnOpenAt(v, asOf) && d.matchService(q, v.service) {
+		if vulnOpenAt(v, asOf) && d.matchService(q, d.str(v.service)) {
 			fn(v)
 		}
 	}
@@ -35,9 +33,9 @@ func openVulns(severity string) Func {
 	return func(d *Dataset, q Query) Result {
 		var r Result
 		d.eachOpenVuln(q, func(v *vulnRow) {
-			if strings.EqualFold(v.severity, severity) {
+			if strings.EqualFold(d.str(v.severity), severity) {
 				r.Count++
-				r.ref(q, domain.KindVulnerability, v.id, v.source, nil, v.cve)
+				r.rowRef(q, d, v, nil, d.str(v.cve))
 			}
 		})
 		r.Value = num(float64(r.Count))
@@ -52,12 +50,12 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 	for v := range d.vulns().from(start) {
 		f := v.fixed
 		// Opened after as_of: it does not exist yet, fixed or not.
-		if f < start || f >= end || v.opened > end || !strings.EqualFold(v.severity, "critical") || !d.matchService(q, v.service) {
+		if f < start || f >= end || v.opened > end || !strings.EqualFold(d.str(v.severity), "critical") || !d.matchService(q, d.str(v.service)) {
 			continue
 		}
 		dd := days(f - v.opened)
 		spans = append(spans, dd)
-		r.ref(q, domain.KindVulnerability, v.id, v.source, num(dd), v.cve)
+		r.rowRef(q, d, v, num(dd), d.str(v.cve))
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -70,7 +68,8 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	bySeverity := map[string]int{}
 	slas := d.cfg.vulnSLAs()
 	d.eachOpenVuln(q, func(v *vulnRow) {
-		sla, ok := slas[strings.ToLower(v.severity)]
+		sev := d.str(v.severity)
+		sla, ok := slas[strings.ToLower(sev)]
 		if !ok {
 			return
 		}
@@ -80,8 +79,8 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 			return
 		}
 		r.Count++
-		bySeverity[strings.ToLower(v.severity)]++
-		r.ref(q, domain.KindVulnerability, v.id, v.source, num(days(age)), "age in days; SLA "+v.severity)
+		bySeverity[strings.ToLower(sev)]++
+		r.rowRef(q, d, v, num(days(age)), "age in days; SLA "+sev)
 	})
 	r.Value = num(float64(r.Count))
 	r.Detail.BySeverity = bySeverity
@@ -98,14 +97,14 @@ func securityIncidents90d(d *Dataset, q Query) Result {
 	from30 := end - int64(30*day)
 	last30 := 0
 	for _, i := range d.openedBetween(end-int64(securityWindow), end) {
-		if !strings.EqualFold(i.Category, "security") || !d.matchInc(q, i) {
+		if !strings.EqualFold(d.str(i.category), "security") || !d.matchInc(q, i) {
 			continue
 		}
 		r.Count++
 		if i.Opened >= from30 {
 			last30++
 		}
-		incRef(&r, q, i, nil, "")
+		r.incRef(q, d, i, nil, "")
 	}
 	r.Value = num(float64(r.Count))
 	r.Detail.LastThirtyDays = ptr(last30)
@@ -125,7 +124,7 @@ func frameworkDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	}
 	if q.Scope.IsZero() {
 		for c := range d.controls().all() {
-			addDimValue(set, c.framework)
+			addDimValue(set, d.str(c.framework))
 		}
 		return
 	}
@@ -133,13 +132,14 @@ func frameworkDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	// frameworks within a scope are all those of the controls in it.
 	controls := map[string]*controlState{}
 	for c := range d.controls().all() {
-		s := controls[c.control]
+		name := d.str(c.control)
+		s := controls[name]
 		if s == nil {
 			s = &controlState{frameworks: map[string]bool{}}
-			controls[c.control] = s
+			controls[name] = s
 		}
-		if c.framework != "" {
-			s.frameworks[c.framework] = true
+		if c.framework != 0 {
+			s.frameworks[d.str(c.framework)] = true
 		}
 	}
 	for _, s := range controls {
@@ -177,22 +177,23 @@ func compliancePassRate(d *Dataset, q Query) Result {
 	controls := map[string]*controlState{}
 	ids := map[string]*controlRow{} // latest check per control, for drill-down
 	for c := range d.controls().through(asOf) {
-		s := controls[c.control]
+		name := d.str(c.control)
+		s := controls[name]
 		if s == nil {
 			s = &controlState{at: -1 << 63, frameworks: map[string]bool{}}
-			controls[c.control] = s
+			controls[name] = s
 		}
-		if c.framework != "" {
-			s.frameworks[c.framework] = true
+		if c.framework != 0 {
+			s.frameworks[d.str(c.framework)] = true
 		}
 		t := c.checked
 		switch {
 		case t > s.at:
 			s.at, s.passed = t, c.passed
-			ids[c.control] = c
+			ids[name] = c
 		case t == s.at && !c.passed:
 			s.passed = false
-			ids[c.control] = c
+			ids[name] = c
 		}
 	}
 	names := make([]string, 0, len(controls))
@@ -226,7 +227,7 @@ func compliancePassRate(d *Dataset, q Query) Result {
 			note = "failed"
 		}
 		c := ids[n]
-		r.ref(q, domain.KindControl, c.id, c.source, nil, n+": "+note)
+		r.rowRef(q, d, c, nil, n+": "+note)
 	}
 	r.Value = share(passed, r.Count)
 	r.Detail.Frameworks = frameworks

@@ -16,7 +16,7 @@ type SLIPoint struct {
 func (d *Dataset) ServiceSLIs(service string, from, to time.Time) []SLIPoint {
 	var out []SLIPoint
 	for _, x := range d.slisStarting(from.UnixNano(), to.UnixNano()) {
-		if x.Service == service && x.End <= to.UnixNano() {
+		if d.str(x.svc) == service && x.End <= to.UnixNano() {
 			out = append(out, SLIPoint{Start: time.Unix(0, x.Start).UTC(), End: time.Unix(0, x.End).UTC(), Good: x.Good, Total: x.Total})
 		}
 	}

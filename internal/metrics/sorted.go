@@ -14,7 +14,10 @@ import (
 // slice, so readers never mutate.
 type sorted[T comparable] struct {
 	items []T
-	key   func(T) (int64, string)
+	time  func(T) int64
+	// id orders the items of one time. It is read only on ties: it may
+	// have to look a string up (a string table code's).
+	id func(T) string
 	// n is how many items from the start are in order; items[n:] is the
 	// unsorted tail.
 	n int
@@ -31,16 +34,20 @@ func (s *sorted[T]) is(a, b T) bool {
 }
 
 func newSorted[T comparable](key func(T) (int64, string)) *sorted[T] {
-	return &sorted[T]{key: key}
+	return newSortedBy(func(x T) int64 { t, _ := key(x); return t }, func(x T) string { _, id := key(x); return id })
+}
+
+// newSortedBy is newSorted with the time and the id read apart.
+func newSortedBy[T comparable](time func(T) int64, id func(T) string) *sorted[T] {
+	return &sorted[T]{time: time, id: id}
 }
 
 func (s *sorted[T]) less(a, b T) bool {
-	ta, ia := s.key(a)
-	tb, ib := s.key(b)
+	ta, tb := s.time(a), s.time(b)
 	if ta != tb {
 		return ta < tb
 	}
-	return ia < ib
+	return s.id(a) < s.id(b)
 }
 
 // nearEnd bounds how far from the end an out-of-order item is inserted in
@@ -71,17 +78,17 @@ func (s *sorted[T]) add(x T) {
 
 func (s *sorted[T]) remove(x T) {
 	i := -1
-	t, id := s.key(x)
+	t, id := s.time(x), s.id(x)
 	j := sort.Search(s.n, func(k int) bool {
-		tk, ik := s.key(s.items[k])
-		return tk > t || (tk == t && ik >= id)
+		tk := s.time(s.items[k])
+		return tk > t || (tk == t && s.id(s.items[k]) >= id)
 	})
 	for ; j < s.n; j++ {
 		if s.is(s.items[j], x) {
 			i = j
 			break
 		}
-		if tk, _ := s.key(s.items[j]); tk != t {
+		if s.time(s.items[j]) != t {
 			break
 		}
 	}
@@ -126,16 +133,14 @@ func (s *sorted[T]) prepare() {
 // lowerBound is the first index whose time is ≥ t.
 func (s *sorted[T]) lowerBound(t int64) int {
 	return sort.Search(len(s.items), func(k int) bool {
-		tk, _ := s.key(s.items[k])
-		return tk >= t
+		return s.time(s.items[k]) >= t
 	})
 }
 
 // upperBound is the first index whose time is > t.
 func (s *sorted[T]) upperBound(t int64) int {
 	return sort.Search(len(s.items), func(k int) bool {
-		tk, _ := s.key(s.items[k])
-		return tk > t
+		return s.time(s.items[k]) > t
 	})
 }
 
@@ -149,8 +154,7 @@ func (s *sorted[T]) between(lo, hi int64) []T {
 
 // index returns x's position (x must be present).
 func (s *sorted[T]) index(x T) int {
-	t, _ := s.key(x)
-	for j := s.lowerBound(t); j < len(s.items); j++ {
+	for j := s.lowerBound(s.time(x)); j < len(s.items); j++ {
 		if s.is(s.items[j], x) {
 			return j
 		}

@@ -63,10 +63,10 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 		if cl := o.closed; cl != 0 && cl <= at {
 			continue
 		}
-		s := stages[o.stage]
+		s := stages[d.str(o.stage)]
 		if s == nil {
 			s = &acc{}
-			stages[o.stage] = s
+			stages[d.str(o.stage)] = s
 		}
 		p.Open++
 		s.ages = append(s.ages, days(at-created))
@@ -74,7 +74,7 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 			s.amount += m
 			total += m
 		}
-		if s.oldest == nil || created < s.oldest.created || (created == s.oldest.created && o.id < s.oldest.id) {
+		if s.oldest == nil || created < s.oldest.created || (created == s.oldest.created && d.str(o.id) < d.str(s.oldest.id)) {
 			s.oldest = o
 		}
 	}
@@ -103,7 +103,7 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 		p.Stages = append(p.Stages, StageLine{
 			Stage: name, Count: len(s.ages), Amount: money(s.amount),
 			MedianAgeDays: *median(s.ages), OldestAgeDays: oldest,
-			Oldest: Ref{Kind: domain.KindOpportunity, ID: s.oldest.id, Source: s.oldest.source},
+			Oldest: Ref{Kind: domain.KindOpportunity, ID: d.str(s.oldest.id), Source: d.str(s.oldest.source)},
 		})
 	}
 	slices.SortFunc(p.Stages, func(a, b StageLine) int {

@@ -34,6 +34,9 @@ func (d *Dataset) quotas() *table[quotaRow, *quotaRow]       { return d.rows.quo
 func (d *Dataset) spends() *table[spendRow, *spendRow]       { return d.rows.spends }
 func (d *Dataset) targets() *table[targetRow, *targetRow]    { return d.rows.targets }
 
+// str returns the string of a row's string table code ("" for 0).
+func (d *Dataset) str(c uint32) string { return d.strs.str(c) }
+
 // escalatedThrough yields the escalated tickets created at or before t,
 // by creation.
 func (d *Dataset) escalatedThrough(t int64) iter.Seq[*ticketRow] {
@@ -61,7 +64,7 @@ func (d *Dataset) deployment(source, id string) *Dep {
 		return nil
 	}
 	for x := range d.depsWithID(c) {
-		if x.Source == source {
+		if d.str(x.src) == source {
 			return x
 		}
 	}
@@ -143,8 +146,14 @@ func (d *Dataset) sloTarget(service string) (float64, bool) {
 
 // oppsWithID yields the opportunities carrying an id (several sources may
 // reuse one).
-func (d *Dataset) oppsWithID(id string) iter.Seq[*oppRow] {
-	return d.rows.opps.walk(d.rows.oppByID[id])
+func (d *Dataset) oppsWithID(id uint32) iter.Seq[*oppRow] {
+	return func(yield func(*oppRow) bool) {
+		for i := range chainRows(&d.rows.opps.rows, &d.rows.oppByID, id) {
+			if !yield(d.rows.opps.at(i)) {
+				return
+			}
+		}
+	}
 }
 
 // prepare restores the row indexes' order after a round of Apply calls.

@@ -5,16 +5,17 @@ import (
 	"time"
 )
 
-// held reports whether take returns (its lock granted) within a moment,
-// releasing it if so.
-func held(take func() func()) bool {
+// held reports whether take returns (its lock granted) within d, releasing
+// it if so. A lock that should be granted is given seconds (a loaded machine
+// may not run the goroutine for a while); one that should wait, a moment.
+func held(take func() func(), d time.Duration) bool {
 	got := make(chan func(), 1)
 	go func() { got <- take() }()
 	select {
 	case unlock := <-got:
 		unlock()
 		return true
-	case <-time.After(50 * time.Millisecond):
+	case <-time.After(d):
 		// Still waiting: let it finish once the holder releases, so the
 		// goroutine does not leak past the test.
 		go func() { (<-got)() }()
@@ -28,16 +29,17 @@ func TestSourceLock(t *testing.T) {
 
 	var l sourceLock
 	unlock := l.lock(keyed, pr("org/repo#1"))
-	if !held(func() func() { return l.lock(keyed, pr("org/repo#2")) }) {
+	const granted, waits = 10 * time.Second, 50 * time.Millisecond
+	if !held(func() func() { return l.lock(keyed, pr("org/repo#2")) }, granted) {
 		t.Error("another pull request's delivery waited for the first one's")
 	}
-	if !held(func() func() { return l.lock(keyed, pr("")) }) {
+	if !held(func() func() { return l.lock(keyed, pr("")) }, granted) {
 		t.Error("a delivery reading no state waited")
 	}
-	if held(func() func() { return l.lock(keyed, pr("org/repo#1")) }) {
+	if held(func() func() { return l.lock(keyed, pr("org/repo#1")) }, waits) {
 		t.Error("a second delivery about the same pull request did not wait")
 	}
-	if held(func() func() { l.all.Lock(); return l.all.Unlock }) {
+	if held(func() func() { l.all.Lock(); return l.all.Unlock }, waits) {
 		t.Error("a collector's page did not wait for a delivery in flight")
 	}
 	unlock()
@@ -46,7 +48,7 @@ func TestSourceLock(t *testing.T) {
 	// A connector that is not keyed holds the whole source.
 	var p sourceLock
 	unlock = p.lock(plain, pr("a"))
-	if held(func() func() { return p.lock(plain, pr("b")) }) {
+	if held(func() func() { return p.lock(plain, pr("b")) }, waits) {
 		t.Error("a stateful connector without keys let two deliveries through at once")
 	}
 	unlock()

@@ -39,6 +39,10 @@ func init() {
 // inboxPrefix starts the keys of a user's inbox documents and read marks:
 // a digest of the lower-cased address, not the address, because a key is
 // never rewritten and retention pseudonymises the address in the bodies.
+// The digest is not keyed, so someone with the database can confirm a
+// guessed address: retention's pseudonym key would hide it, but with
+// PostgreSQL that key exists only where retention is configured, and
+// replacing it would orphan every inbox.
 func inboxPrefix(user string) string {
 	h := sha256.Sum256([]byte(strings.ToLower(user)))
 	return hex.EncodeToString(h[:16]) + "|"

@@ -89,6 +89,12 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		log.Warn("no users yet, so nobody can sign in: add one with `candor user add --email you@example.com --role admin --role executive` (it asks for a password)")
 	}
 	logLedgerKey(log, a)
+	// Before serving, so no page reads an inbox of the old form.
+	if n, m, err := alert.ConvertOldInbox(ctx, a.store); err != nil {
+		return fmt.Errorf("converting the in-app inboxes to keys by user: %w", err)
+	} else if n+m > 0 {
+		log.Info("in-app inboxes converted to keys by user", "notifications", n, "read_marks", m)
+	}
 	timeouts, err := a.cfg.Timeouts()
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,10 @@ func init() {
 // inboxPrefix starts the keys of a user's inbox documents and read marks:
 // a digest of the lower-cased address, not the address, because a key is
 // never rewritten and retention pseudonymises the address in the bodies.
+// The digest is not keyed, so someone with the database can confirm a
+// guessed address: retention's pseudonym key would hide it, but with
+// PostgreSQL that key exists only where retention is configured, and
+// replacing it would orphan every inbox.
 func inboxPrefix(user string) string {
 	h := sha256.Sum256([]byte(strings.ToLower(user)))
 	return hex.EncodeToString(h[:16]) + "|"
@@ -178,4 +183,111 @@ func MarkRead(ctx context.Context, docs store.DocStore, user string) error {
 	// Keyed by the user and how far: marking the same again stores nothing.
 	_, _, err = docs.AppendDocOnce(ctx, SeenCollection, fmt.Sprintf("%s%020d", inboxPrefix(user), upto), body)
 	return err
+}
+
+// convertedCollection records, under convertedKey, that the inbox
+// documents and read marks stored in the old form were converted.
+const (
+	convertedCollection = "alert_inbox_converted"
+	convertedKey        = "user-digest-keys"
+)
+
+// oldInboxKey parses an inbox document key of the old form, the
+// notification and the address ("42|ann@example.com"). The new form's
+// first part, 32 hex digits, is never an int64.
+func oldInboxKey(key string) (notification int64, user string, ok bool) {
+	left, user, found := strings.Cut(key, "|")
+	if !found || user == "" {
+		return 0, "", false
+	}
+	n, err := strconv.ParseInt(left, 10, 64)
+	return n, user, err == nil
+}
+
+// ConvertOldInbox gives the in-app notifications and read marks stored
+// before their keys began with the user's digest (inbox keys
+// "notification|address", read marks unkeyed and shared by everyone)
+// keys of the new form, so that each user's earlier notifications are
+// listed and counted again: each is copied once under the key Send now
+// uses, in the order they were stored, and each user's last old mark
+// becomes a mark of their own up to the copy of the newest notification
+// it covered. The store is append-only, so the old documents stay. It
+// runs once: when done it is recorded, and later calls read that record
+// only. Two instances converting at once write each copy once
+// (AppendDocOnce) and agree on the copies' ids. A mark whose address
+// retention has already pseudonymised names no one and is left; that
+// user's old notifications then show as unread. It returns how many
+// notifications and marks it copied.
+func ConvertOldInbox(ctx context.Context, docs store.DocStore) (notifications, marks int, err error) {
+	if _, done, err := docs.DocByKey(ctx, convertedCollection, convertedKey); err != nil || done {
+		return 0, 0, err
+	}
+	all, err := docs.Docs(ctx, InboxCollection, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	// copied is each user's old notifications' ids and their copies',
+	// oldest first.
+	type copied struct{ old, new int64 }
+	byUser := map[string][]copied{}
+	for i := len(all) - 1; i >= 0; i-- {
+		d := all[i]
+		id, user, ok := oldInboxKey(d.Key)
+		if !ok {
+			continue
+		}
+		// The key, written by the old Send, holds the address even when
+		// retention has pseudonymised the body's.
+		user = strings.ToLower(user)
+		c, created, err := docs.AppendDocOnce(ctx, InboxCollection, fmt.Sprintf("%s%d", inboxPrefix(user), id), d.Body)
+		if err != nil {
+			return notifications, marks, fmt.Errorf("converting in-app notification %d: %w", d.ID, err)
+		}
+		if created {
+			notifications++
+		}
+		byUser[user] = append(byUser[user], copied{d.ID, c.ID})
+	}
+	seen, err := docs.Docs(ctx, SeenCollection, 0)
+	if err != nil {
+		return notifications, marks, err
+	}
+	done := map[string]bool{}
+	for _, d := range seen { // newest first: a user's first is their last
+		var m seenMark
+		if d.Key != "" || json.Unmarshal(d.Body, &m) != nil {
+			continue // a new mark, or one the old code ignored too
+		}
+		user := strings.ToLower(m.User)
+		if done[user] {
+			continue
+		}
+		done[user] = true
+		var upto int64
+		for _, c := range byUser[user] {
+			if c.old <= m.Upto && c.new > upto {
+				upto = c.new
+			}
+		}
+		if upto == 0 {
+			continue
+		}
+		body, err := json.Marshal(seenMark{User: user, Upto: upto})
+		if err != nil {
+			return notifications, marks, err
+		}
+		_, created, err := docs.AppendDocOnce(ctx, SeenCollection, fmt.Sprintf("%s%020d", inboxPrefix(user), upto), body)
+		if err != nil {
+			return notifications, marks, fmt.Errorf("converting read mark %d: %w", d.ID, err)
+		}
+		if created {
+			marks++
+		}
+	}
+	body, err := json.Marshal(map[string]int{"notifications": notifications, "marks": marks})
+	if err != nil {
+		return notifications, marks, err
+	}
+	_, _, err = docs.AppendDocOnce(ctx, convertedCollection, convertedKey, body)
+	return notifications, marks, err
 }

@@ -441,4 +441,5 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runRetentionArchives(t, open)
 	runSync(t, open, o)
 	runGovernance(t, open, o)
+	runInboxConversion(t, open)
 }

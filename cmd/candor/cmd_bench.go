@@ -24,7 +24,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	events := fs.Int("events", 5000, "records posted in the ingestion test")
 	requests := fs.Int("requests", 400, "API reads in the latency test")
 	conc := fs.Int("concurrency", 8, "concurrent HTTP clients")
-	copies := fs.Int("copies", 2, "copies of the data the following engine keeps (read_copies: 1 or 2)")
+	copies := fs.Int("copies", 1, "copies of the data the following engine keeps (read_copies: 1 or 2)")
 	during := fs.Int("import-during", 0, "records imported while the API is read (default 1,000,000, scaled down below scale 1)")
 	anchors := fs.Bool("anchors", false, "also compute DORA metrics as SQL over the raw records table (DevLake/Four Keys style) and compare with Candor")
 	anchorsOnly := fs.Bool("anchors-only", false, "import only services, deployments, changes and incidents and run only the anchor comparison (fits scale 30 in memory)")

@@ -85,7 +85,7 @@ type Options struct {
 	// (default 1M records, scaled down below scale 1).
 	ImportDuring int
 	// Copies is how many copies of the data the following engine keeps
-	// (engine.Engine.Copies; 0: its default, two).
+	// (engine.Engine.Copies; 0: its default, one).
 	Copies int
 }
 

@@ -45,9 +45,9 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	// The second copy of the data is loaded in the background after the
 	// first load: the reads measured here are those of a server that has
 	// it.
-	want := 2
-	if opt.Copies == 1 {
-		want = 1
+	want := 1
+	if opt.Copies == 2 {
+		want = 2
 	}
 	for wait := time.Now(); eng.Status().Copies < want; time.Sleep(10 * time.Millisecond) {
 		if time.Since(wait) > 10*time.Minute {

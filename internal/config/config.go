@@ -81,9 +81,9 @@ type Config struct {
 	// store before /healthz reports it lagging (default 1s). See Lag.
 	MaxLag string `yaml:"max_lag"`
 	// ReadCopies is how many copies of the data `candor serve` keeps in
-	// memory: 2 (default) so reads never wait for new rows being applied,
-	// 1 to halve the memory (a read then waits for at most one apply
-	// step). See Copies.
+	// memory: 1 (default; a read waits for at most one apply step) or 2
+	// (reads never wait for new rows being applied, at twice the memory
+	// and the applying). See Copies.
 	ReadCopies int `yaml:"read_copies"`
 	// Metrics overrides catalog definitions per metric id.
 	Metrics map[string]catalog.Override `yaml:"metrics"`
@@ -247,7 +247,7 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_PRODUCTION_ENVIRONMENTS", "comma-separated production environment names (default production,prod,prd,live)"},
 	{"CANDOR_ENVIRONMENT_ALIASES", "environment aliases, CANONICAL=ALIAS,ALIAS;… (e.g. production=prod,live;staging=stage), or none"},
 	{"CANDOR_MAX_BODY_BYTES", "largest accepted API request body in bytes (default 33554432)"},
-	{"CANDOR_READ_COPIES", "copies of the data `candor serve` keeps in memory: 2 (default, reads never wait) or 1"},
+	{"CANDOR_READ_COPIES", "copies of the data `candor serve` keeps in memory: 1 (default) or 2 (reads never wait for the rows being applied)"},
 	{"CANDOR_SNAPSHOT_INTERVAL", "how often the leader stores a KPI snapshot, e.g. 168h or 1d; 0 disables (default 168h)"},
 	{"CANDOR_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For/-Proto are believed"},
 	{"CANDOR_SECURE_COOKIES", "true: cookies are always Secure, even over plain HTTP (default false)"},
@@ -389,11 +389,11 @@ func (c Config) Lag() (time.Duration, error) {
 	return d, nil
 }
 
-// Copies is read_copies: 2 when unset; 1 or 2 otherwise.
+// Copies is read_copies: 1 when unset; 1 or 2 otherwise.
 func (c Config) Copies() (int, error) {
 	switch c.ReadCopies {
 	case 0:
-		return 2, nil
+		return 1, nil
 	case 1, 2:
 		return c.ReadCopies, nil
 	}

@@ -197,10 +197,10 @@ func TestMaxLag(t *testing.T) {
 	}
 }
 
-// read_copies is 1 or 2 (2 by default), from the file or CANDOR_READ_COPIES;
+// read_copies is 1 or 2 (1 by default), from the file or CANDOR_READ_COPIES;
 // anything else is refused at load naming the key or variable.
 func TestReadCopies(t *testing.T) {
-	if got, err := (Config{}).Copies(); err != nil || got != 2 {
+	if got, err := (Config{}).Copies(); err != nil || got != 1 {
 		t.Errorf("default: %v, %v", got, err)
 	}
 	path := filepath.Join(t.TempDir(), "c.yaml")

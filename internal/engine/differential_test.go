@@ -25,6 +25,12 @@ import (
 // later written again, serves byte for byte the scorecard, drill-downs
 // and data sources report of a process started from the store alone.
 func TestFollowerMatchesFreshLoadByteForByte(t *testing.T) {
+	for _, copies := range []int{1, 2} {
+		t.Run(fmt.Sprintf("copies=%d", copies), func(t *testing.T) { followerMatchesFreshLoad(t, copies) })
+	}
+}
+
+func followerMatchesFreshLoad(t *testing.T, copies int) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	st := open(t, dir)
@@ -46,13 +52,14 @@ func TestFollowerMatchesFreshLoadByteForByte(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 8))
 
 	follower := engine.New(st, metrics.DefaultConfig())
+	follower.Copies = copies
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	follower.Start(fctx)
 	follower.Read(ctx, func(*metrics.Dataset) error { return nil })
-	// Two copies: rounds are published alternately from each, so both
-	// are held to the fresh load.
-	waitCopies(t, follower, 2)
+	// With two copies rounds are published alternately from each, so
+	// both are held to the fresh load.
+	waitCopies(t, follower, copies)
 
 	view := func(e *engine.Engine) string {
 		var b strings.Builder

@@ -48,10 +48,11 @@ type Engine struct {
 	StepRows int
 	StepTime time.Duration
 
-	// Copies is how many copies of the data a following engine keeps: 2
-	// (the default) lets reads go on while rows are applied to the other
-	// copy (generations.go); 1 halves the memory and makes a read wait for
-	// at most one apply step. An engine without a follower keeps one.
+	// Copies is how many copies of the data a following engine keeps: 1
+	// (the default) makes a read wait for at most one apply step; 2 lets
+	// reads go on while rows are applied to the other copy
+	// (generations.go), at twice the memory and the applying. An engine
+	// without a follower keeps one.
 	Copies int
 
 	cur atomic.Pointer[world] // the published copy: what reads use

@@ -10,8 +10,8 @@ import (
 	"github.com/candor/candor/internal/metrics"
 )
 
-// Reads never wait for the follower. A long-running engine keeps two
-// copies of the data (two worlds): readers use the published one while
+// Reads never wait for the follower when a long-running engine keeps two
+// copies of the data (two worlds; Copies = 2, not the default): readers use the published one while
 // the follower applies new rows to the other, warms it with the results
 // readers were using, and publishes it by swapping one pointer. The copy
 // just retired is then brought up to the same rows — waiting, if it must,
@@ -127,12 +127,17 @@ func (w *world) warmFrom(pub *world, budget time.Duration) int {
 }
 
 // DefaultCopies is how many copies of the data a following engine keeps
-// when Copies is 0.
-const DefaultCopies = 2
+// when Copies is 0: one. Two make reads independent of the follower but,
+// as built, cost more than they save (docs/performance.md, "Two copies of
+// the data"): every step is applied and prepared twice and warmed, which
+// at scale 1 cut POST /api/v1/records from 3,057 to 693 a second, while
+// reads during a large import were no faster — their cost is recomputing
+// what the import invalidated, not waiting for the follower.
+const DefaultCopies = 1
 
 func (e *Engine) copies() int {
-	if e.Copies == 1 {
-		return 1
+	if e.Copies == 2 {
+		return 2
 	}
 	return DefaultCopies
 }

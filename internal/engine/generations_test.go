@@ -113,6 +113,7 @@ func TestNewCopyIsWarm(t *testing.T) {
 	st := open(t, t.TempDir())
 	importLines(t, st, dep("d0", "success"))
 	e := engine.New(st, metrics.DefaultConfig())
+	e.Copies = 2
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
@@ -153,6 +154,7 @@ func TestSettingsChangeReloadsSecondCopy(t *testing.T) {
 	importLines(t, st, line("p1", "production"), line("e1", "edge"))
 	before := metrics.DefaultConfig()
 	e := engine.New(st, before)
+	e.Copies = 2
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)

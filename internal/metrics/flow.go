@@ -33,6 +33,7 @@ const (
 	stagePickup
 	stageReview
 	stageDeploy
+	stageCount
 )
 
 // stageSpan is a stage's span in hours for change c shipped by x, as of
@@ -62,6 +63,15 @@ func stageSpan(stage int, x *Dep, c *Chg, asOf int64) (float64, bool) {
 	return hours(to - from), true
 }
 
+// memoLead is x's lead memo as of asOf, for an eligible deployment (the
+// only ones that have one); nil otherwise.
+func (d *Dataset) memoLead(x *Dep, asOf int64) *leadMemo {
+	if !x.eligible() {
+		return nil
+	}
+	return d.leadOf(x, asOf)
+}
+
 // flowMetric is the median of one stage over the lead-time population.
 func flowMetric(stage int) Func {
 	return func(d *Dataset, q Query) Result {
@@ -72,6 +82,11 @@ func flowMetric(stage int) Func {
 			x := row.x
 			if q.Records {
 				d.listProblems(x, asOf, func(p Problem) { r.problem(q, p) })
+			} else if m := d.memoLead(x, asOf); m != nil {
+				// The deployment's lead memo holds its changes' stage
+				// spans as of all data, valid from validFrom on.
+				spans = append(spans, m.stages[stage]...)
+				return
 			}
 			d.changesOf(x, asOf, func(c *Chg, method string) {
 				if _, ok := leadSpan(x, c, asOf); !ok {

@@ -18,6 +18,10 @@ type leadMemo struct {
 	validFrom          int64
 	spans              []float64
 	explicit, inferred int
+	// stages holds, per flow stage (flow.go), the spans of the changes in
+	// the lead-time population that have the stage: the flow metrics read
+	// them instead of walking every deployment's changes again.
+	stages [stageCount][]float64
 }
 
 // leadOf returns x's memo for asOf, taking it when missing or stale; nil
@@ -37,7 +41,20 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 			if c.Authored > x.Finished {
 				m.validFrom = max(m.validFrom, c.Authored)
 			}
+			// So do a stage's timestamps after it finished (a review
+			// after the deployment): as of before them they are absent.
+			if c.Opened > x.Finished {
+				m.validFrom = max(m.validFrom, c.Opened)
+			}
+			if c.FirstReview > x.Finished {
+				m.validFrom = max(m.validFrom, c.FirstReview)
+			}
 			if h, ok := leadSpan(x, c, math.MaxInt64); ok {
+				for s := range m.stages {
+					if h, ok := stageSpan(s, x, c, math.MaxInt64); ok {
+						m.stages[s] = append(m.stages[s], h)
+					}
+				}
 				m.spans = append(m.spans, h)
 				if method == Explicit {
 					m.explicit++

@@ -83,7 +83,7 @@ type Engine struct {
 	readyCh     chan struct{} // closed once the first load is published
 
 	pubMu sync.Mutex
-	pubCh chan struct{} // closed and replaced at every publish
+	pubCh chan struct{} // closed and replaced at every publish and refresh release (wake)
 
 	following atomic.Bool
 	poke      chan struct{}
@@ -97,7 +97,7 @@ func New(st store.Store, cfg metrics.Config) *Engine {
 		readyCh: make(chan struct{}), pubCh: make(chan struct{}), poke: make(chan struct{}, 1),
 		spareLost: make(chan struct{}, 1),
 	}
-	e.cur.Store(&world{ds: metrics.NewDataset(cfg)})
+	e.cur.Store(newWorld(metrics.NewDataset(cfg), nil))
 	e.copiesHeld.Store(1)
 	return e
 }
@@ -262,7 +262,7 @@ func (e *Engine) WaitFor(ctx context.Context, seq int64) error {
 			e.inline = true
 			err := e.catchUpLocked(ctx, true)
 			e.inline = false
-			e.refresh.Unlock()
+			e.releaseRefresh()
 			// The other copy lacks the rows just published: the follower
 			// applies them once idle rather than this writer.
 			e.Notify()
@@ -271,15 +271,12 @@ func (e *Engine) WaitFor(ctx context.Context, seq int64) error {
 			}
 			continue
 		}
-		// Someone else holds the refresh lock: the follower applying (it
-		// publishes), or a holder that publishes nothing (bringing the
-		// other copy up to date, loading it, a settings change) — so look
-		// again soon rather than wait for a publish that may not come.
+		// Someone else holds the refresh lock: wait until it publishes or
+		// lets go of the lock (releaseRefresh), then look again.
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ch:
-		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
@@ -329,17 +326,31 @@ func (e *Engine) publish(seq int64) {
 	if e.ready.CompareAndSwap(false, true) {
 		close(e.readyCh)
 	}
+	e.wake()
+}
+
+// wake releases everyone waiting in WaitFor to look again.
+func (e *Engine) wake() {
 	e.pubMu.Lock()
 	close(e.pubCh)
 	e.pubCh = make(chan struct{})
 	e.pubMu.Unlock()
 }
 
+// releaseRefresh unlocks the refresh lock and wakes the writers waiting
+// in WaitFor: not every holder publishes (bringing the other copy up to
+// date, loading it, a settings change, a catch-up with nothing new), and a
+// writer that found the lock taken must then catch up itself.
+func (e *Engine) releaseRefresh() {
+	e.refresh.Unlock()
+	e.wake()
+}
+
 // catchUp applies the rows committed since the last one applied. force
 // ignores MinInterval (a writer syncing).
 func (e *Engine) catchUp(ctx context.Context, force bool) error {
 	e.refresh.Lock()
-	defer e.refresh.Unlock()
+	defer e.releaseRefresh()
 	return e.catchUpLocked(ctx, force)
 }
 
@@ -601,7 +612,7 @@ func (e *Engine) stepTwo(step []decoded) int {
 // next step applies only its own.
 func (e *Engine) settle() {
 	e.refresh.Lock()
-	defer e.refresh.Unlock()
+	defer e.releaseRefresh()
 	if e.spare == nil || len(e.missed) == 0 {
 		return
 	}

@@ -61,7 +61,7 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 		}
 	}
 	e.refresh.Lock()
-	defer e.refresh.Unlock()
+	defer e.releaseRefresh()
 	cur := e.cur.Load()
 	held := map[string]*metrics.Dataset{}
 	if len(cur.epochs) == 0 {
@@ -95,11 +95,10 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 	cur.mu.Lock()
 	defer cur.mu.Unlock()
 	if len(next) == 1 {
-		cur.epochs, cur.ds = nil, next[0].ds
+		cur.set(next[0].ds, nil)
 	} else {
-		cur.epochs, cur.ds = next, next[len(next)-1].ds
+		cur.set(next[len(next)-1].ds, next)
 	}
-	cur.linkEpochs()
 	return nil
 }
 

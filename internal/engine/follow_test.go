@@ -63,14 +63,25 @@ func TestFollowerReadiness(t *testing.T) {
 // A writer that syncs after its commit reads its write, even when the
 // follower would not have looked for an hour; nobody else's read waits
 // for it.
+// With two copies the follower also holds the refresh lock to bring the
+// other copy up to date, publishing nothing: a writer that found the lock
+// taken is woken when it is let go, or it would wait for the next poll.
 func TestSyncReadsYourWrites(t *testing.T) {
+	for _, copies := range []int{1, 2} {
+		t.Run(fmt.Sprintf("copies=%d", copies), func(t *testing.T) { syncReadsYourWrites(t, copies) })
+	}
+}
+
+func syncReadsYourWrites(t *testing.T, copies int) {
 	st := open(t, t.TempDir())
 	e := engine.New(st, metrics.DefaultConfig())
+	e.Copies = copies
 	e.Poll = time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
 	read(t, e) // first load (an empty store)
+	waitCopies(t, e, copies)
 	for i := range 5 {
 		importLines(t, st, dep(fmt.Sprintf("d%d", i), "success"))
 		if err := e.Sync(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,25 +35,50 @@ type world struct {
 	mu     sync.RWMutex
 	ds     *metrics.Dataset
 	epochs []epoch
-	seq    int64 // the store sequence applied
+	// sets are the distinct datasets rows are applied to, in the order of
+	// the epochs (the two worlds' lists match index for index); kept with
+	// ds and epochs by set, since every applied row visits them.
+	sets []*metrics.Dataset
+	seq  int64 // the store sequence applied
 }
 
-// datasets are the distinct datasets rows are applied to, in the order of
-// the epochs (the two worlds' lists match index for index).
-func (w *world) datasets() []*metrics.Dataset {
-	if len(w.epochs) == 0 {
-		return []*metrics.Dataset{w.ds}
+func newWorld(ds *metrics.Dataset, epochs []epoch) *world {
+	w := &world{}
+	w.set(ds, epochs)
+	return w
+}
+
+// set puts a dataset and its epochs in force (none: ds alone) and lets each
+// of the world's datasets find the others by time.
+func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
+	w.ds, w.epochs = ds, epochs
+	if len(epochs) == 0 {
+		w.sets = []*metrics.Dataset{ds}
+		ds.SetEpochs(nil)
+		return
 	}
-	out := make([]*metrics.Dataset, 0, len(w.epochs))
-	seen := map[*metrics.Dataset]bool{}
-	for _, ep := range w.epochs {
-		if !seen[ep.ds] {
-			seen[ep.ds] = true
-			out = append(out, ep.ds)
+	w.sets = nil
+	for _, ep := range epochs {
+		if !slices.Contains(w.sets, ep.ds) {
+			w.sets = append(w.sets, ep.ds)
 		}
 	}
-	return out
+	at := func(t time.Time) *metrics.Dataset {
+		ds := epochs[0].ds
+		for _, ep := range epochs[1:] {
+			if ep.from.After(t) {
+				break
+			}
+			ds = ep.ds
+		}
+		return ds
+	}
+	for _, ds := range w.sets {
+		ds.SetEpochs(at)
+	}
 }
+
+func (w *world) datasets() []*metrics.Dataset { return w.sets }
 
 func (w *world) prepare() {
 	for _, ds := range w.datasets() {
@@ -70,46 +96,20 @@ func (w *world) stamp(seq int64) {
 
 // emptyLike returns an empty world under the same settings and epochs.
 func (w *world) emptyLike() *world {
-	n := &world{}
 	if len(w.epochs) == 0 {
-		n.ds = metrics.NewDataset(w.ds.Config())
-		return n
+		return newWorld(metrics.NewDataset(w.ds.Config()), nil)
 	}
 	made := map[*metrics.Dataset]*metrics.Dataset{}
-	n.epochs = make([]epoch, len(w.epochs))
+	epochs := make([]epoch, len(w.epochs))
 	for i, ep := range w.epochs {
 		ds := made[ep.ds]
 		if ds == nil {
 			ds = metrics.NewDataset(ep.ds.Config())
 			made[ep.ds] = ds
 		}
-		n.epochs[i] = epoch{from: ep.from, key: ep.key, ds: ds}
+		epochs[i] = epoch{from: ep.from, key: ep.key, ds: ds}
 	}
-	n.ds = made[w.ds]
-	n.linkEpochs()
-	return n
-}
-
-// linkEpochs lets each of the world's datasets find the others by time.
-func (w *world) linkEpochs() {
-	if len(w.epochs) == 0 {
-		w.ds.SetEpochs(nil)
-		return
-	}
-	eps := w.epochs
-	at := func(t time.Time) *metrics.Dataset {
-		ds := eps[0].ds
-		for _, ep := range eps[1:] {
-			if ep.from.After(t) {
-				break
-			}
-			ds = ep.ds
-		}
-		return ds
-	}
-	for _, ds := range w.datasets() {
-		ds.SetEpochs(at)
-	}
+	return newWorld(made[w.ds], epochs)
 }
 
 // warmFrom computes on w, before it is published, what readers of the
@@ -192,13 +192,13 @@ const maxRetained = 1 << 18
 func (e *Engine) buildSpare(ctx context.Context) error {
 	e.refresh.Lock()
 	if e.spare != nil || e.copies() < 2 {
-		e.refresh.Unlock()
+		e.releaseRefresh()
 		return nil
 	}
 	w := e.cur.Load().emptyLike()
 	gen := e.settingsGen
 	e.retaining, e.retained = true, nil
-	e.refresh.Unlock()
+	e.releaseRefresh()
 
 	var seq int64
 	err := e.scanDecoded(ctx, 0, func(dec []decoded) {
@@ -212,7 +212,7 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 	w.prepare()
 
 	e.refresh.Lock()
-	defer e.refresh.Unlock()
+	defer e.releaseRefresh()
 	defer func() { e.retaining, e.retained = false, nil }()
 	if err != nil {
 		return fmt.Errorf("loading the second copy of the data: %w", err)

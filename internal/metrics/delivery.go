@@ -128,8 +128,8 @@ func leadTime(d *Dataset, q Query) Result {
 	}
 	d.prodIn(q, func(row *depRow) {
 		x := row.x
-		if !q.Records && x.eligible() {
-			if m := d.leadOf(x, q.end()); m != nil {
+		if !q.Records {
+			if m := d.memoLead(x, q.end()); m != nil {
 				spans = append(spans, m.spans...)
 				explicit += m.explicit
 				inferred += m.inferred

@@ -63,15 +63,6 @@ func stageSpan(stage int, x *Dep, c *Chg, asOf int64) (float64, bool) {
 	return hours(to - from), true
 }
 
-// memoLead is x's lead memo as of asOf, for an eligible deployment (the
-// only ones that have one); nil otherwise.
-func (d *Dataset) memoLead(x *Dep, asOf int64) *leadMemo {
-	if !x.eligible() {
-		return nil
-	}
-	return d.leadOf(x, asOf)
-}
-
 // flowMetric is the median of one stage over the lead-time population.
 func flowMetric(stage int) Func {
 	return func(d *Dataset, q Query) Result {

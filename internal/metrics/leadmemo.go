@@ -87,3 +87,12 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 	}
 	return m
 }
+
+// memoLead is x's lead memo as of asOf, for an eligible deployment (the
+// only ones that have one); nil otherwise.
+func (d *Dataset) memoLead(x *Dep, asOf int64) *leadMemo {
+	if !x.eligible() {
+		return nil
+	}
+	return d.leadOf(x, asOf)
+}

@@ -239,6 +239,27 @@ func (e *Engine) Sync(ctx context.Context) error {
 	return e.WaitFor(ctx, last)
 }
 
+// WaitWritten is read-your-writes for a writer whose commit reported
+// sequence bound seq (store.WriteResult.Seq): it waits until the writer's
+// own rows are readable, not for what other writers committed after it
+// (an import running beside an API client). The bound may lie above the
+// store's last sequence when the write's last rows were unchanged; the
+// write is then readable once that last sequence is.
+func (e *Engine) WaitWritten(ctx context.Context, seq int64) error {
+	if seq <= 0 || !e.following.Load() {
+		// Nothing written, or no follower: every read catches up first.
+		return nil
+	}
+	if e.published.Load() >= seq && e.Ready() {
+		return nil
+	}
+	last, err := e.st.LastSeq(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the store's last sequence: %w", err)
+	}
+	return e.WaitFor(ctx, min(seq, last))
+}
+
 // WaitFor waits until the published data reflects store sequence seq.
 func (e *Engine) WaitFor(ctx context.Context, seq int64) error {
 	for {

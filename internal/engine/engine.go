@@ -608,6 +608,7 @@ func (e *Engine) stepOne(step []decoded) int {
 // when the follower is idle (settle).
 func (e *Engine) stepTwo(step []decoded) int {
 	w, pub := e.spare, e.cur.Load()
+	start := time.Now()
 	w.mu.Lock() // waits for readers still on it from before it was retired
 	for _, d := range e.missed {
 		applyTo(w, d)
@@ -617,7 +618,7 @@ func (e *Engine) stepTwo(step []decoded) int {
 	seq := step[k-1].seq
 	w.prepare()
 	if !e.inline {
-		w.warmFrom(pub, e.warmBudget())
+		w.warmFrom(pub, e.warmBudget(time.Since(start)))
 	}
 	w.stamp(seq)
 	w.mu.Unlock()
@@ -648,9 +649,17 @@ func (e *Engine) settle() {
 	e.missed = nil
 }
 
-// warmBudget bounds the time spent warming a copy before it is published:
-// the step's time again, so warming at most doubles a step's lag.
-func (e *Engine) warmBudget() time.Duration { return e.stepTimeTwo() }
+// warmBudget bounds the time spent warming a copy before it is published,
+// after applying its step took spent: what is left of three quarters of
+// max_lag, and at least the step's time. Readers keep the published copy
+// meanwhile, so a longer warm costs them nothing but the data's age, and a
+// copy published half-warm makes every reader of a value it lacks
+// recompute it (an uncached scorecard is ~170 ms at scale 1): during a
+// large import, warming for one step's time only left reads as slow with
+// two copies as with one.
+func (e *Engine) warmBudget(spent time.Duration) time.Duration {
+	return max(e.stepTimeTwo(), e.maxLag()*3/4-spent)
+}
 
 // stepTimeTwo bounds a step with two copies: readers do not wait for it,
 // and each step published makes the next copy recompute what readers use,

@@ -1,6 +1,10 @@
 package metrics
 
-import "github.com/candor/candor/internal/domain"
+import (
+	"slices"
+
+	"github.com/candor/candor/internal/domain"
+)
 
 // Flow — where lead time goes (SPEC §3): lead time split into the stages a
 // pull request passes through, first commit → opened → first review →
@@ -67,6 +71,20 @@ func stageSpan(stage int, x *Dep, c *Chg, asOf int64) (float64, bool) {
 func flowMetric(stage int) Func {
 	return func(d *Dataset, q Query) Result {
 		var r Result
+		if q.Scope.Dim == "" && !q.Records {
+			// The organisation's spans come a day at a time, as lead
+			// time's do (leadday.go).
+			runs, rest, _, _ := d.orgSpans(stage, q.start(), q.end())
+			slices.Sort(rest)
+			if len(rest) > 0 {
+				runs = append(runs, rest)
+			}
+			for _, run := range runs {
+				r.Count += len(run)
+			}
+			r.Value = medianOfRuns(runs)
+			return r
+		}
 		var spans []float64
 		asOf := q.end()
 		d.prodIn(q, func(row *depRow) {

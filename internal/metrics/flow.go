@@ -1,8 +1,6 @@
 package metrics
 
 import (
-	"slices"
-
 	"github.com/candor/candor/internal/domain"
 )
 
@@ -70,21 +68,13 @@ func stageSpan(stage int, x *Dep, c *Chg, asOf int64) (float64, bool) {
 // flowMetric is the median of one stage over the lead-time population.
 func flowMetric(stage int) Func {
 	return func(d *Dataset, q Query) Result {
-		var r Result
 		if q.Scope.Dim == "" && !q.Records {
 			// The organisation's spans come a day at a time, as lead
 			// time's do (leadday.go).
-			runs, rest, _, _ := d.orgSpans(stage, q.start(), q.end())
-			slices.Sort(rest)
-			if len(rest) > 0 {
-				runs = append(runs, rest)
-			}
-			for _, run := range runs {
-				r.Count += len(run)
-			}
-			r.Value = medianOfRuns(runs)
+			r, _, _ := d.orgMedian(stage, q)
 			return r
 		}
+		var r Result
 		var spans []float64
 		asOf := q.end()
 		d.prodIn(q, func(row *depRow) {

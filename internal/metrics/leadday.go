@@ -91,16 +91,26 @@ func (d *Dataset) leadDayAt(day, asOf int64) *leadDay {
 
 const dayDur = day
 
-// orgLeadTime gathers the organisation's lead times in [start, end) as
-// sorted runs plus one unsorted remainder (partial days, and days whose
-// links were different as of end).
-func (d *Dataset) orgLeadTime(start, end int64) (runs [][]float64, rest []float64, explicit, inferred int) {
-	return d.orgSpans(leadStage, start, end)
+// orgMedian is the organisation's median lead time (leadStage) or flow
+// stage span over W, with its count and how the changes were linked.
+func (d *Dataset) orgMedian(stage int, q Query) (r Result, explicit, inferred int) {
+	runs, rest, explicit, inferred := d.orgSpans(stage, q.start(), q.end())
+	slices.Sort(rest)
+	if len(rest) > 0 {
+		runs = append(runs, rest)
+	}
+	for _, run := range runs {
+		r.Count += len(run)
+	}
+	r.Value = medianOfRuns(runs)
+	return r, explicit, inferred
 }
 
-// orgSpans is orgLeadTime for lead time (leadStage) or one flow stage's
-// spans, over the same population: the changes of the lead-time
-// population that have both of the stage's timestamps.
+// orgSpans gathers the organisation's lead times (leadStage) or one flow
+// stage's spans in [start, end) — the stage's over the same population:
+// the changes of the lead-time population that have both of its
+// timestamps — as sorted runs plus one unsorted remainder (partial days,
+// and days whose links were different as of end).
 func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest []float64, explicit, inferred int) {
 	first := ceilDay(start)
 	last := floorDay(end)

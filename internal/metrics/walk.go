@@ -33,6 +33,9 @@ func (d *Dataset) leads() *table[leadRow, *leadRow]          { return d.rows.lea
 func (d *Dataset) quotas() *table[quotaRow, *quotaRow]       { return d.rows.quotas }
 func (d *Dataset) spends() *table[spendRow, *spendRow]       { return d.rows.spends }
 func (d *Dataset) targets() *table[targetRow, *targetRow]    { return d.rows.targets }
+func (d *Dataset) measurements() *table[measurementRow, *measurementRow] {
+	return d.rows.measures
+}
 
 // str returns the string of a row's string table code ("" for 0).
 func (d *Dataset) str(c uint32) string { return d.strs.str(c) }
@@ -159,7 +162,7 @@ func (d *Dataset) oppsWithID(id uint32) iter.Seq[*oppRow] {
 // prepare restores the row indexes' order after a round of Apply calls.
 func (o *rowTables) prepare() {
 	for _, t := range []interface{ prepareOrder() }{o.tickets, o.surveys, o.vulns, o.controls, o.costs, o.usages,
-		o.budgets, o.subs, o.opps, o.leads, o.quotas, o.spends, o.targets} {
+		o.budgets, o.subs, o.opps, o.leads, o.quotas, o.spends, o.targets, o.measures} {
 		t.prepareOrder()
 	}
 	o.escalated.prepare()

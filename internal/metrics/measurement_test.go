@@ -141,3 +141,34 @@ func TestMeasurementTeam(t *testing.T) {
 		t.Errorf("team growth holds %v, want m4 only (m3 names its own team)", in)
 	}
 }
+
+// measurementsIn walks W — at in [as_of − window, as_of) — in the
+// query's scope, by at.
+func TestMeasurementsIn(t *testing.T) {
+	d := load(t, nil, measurementData)
+	walk := func(q Query) []string {
+		var ids []string
+		for x := range d.measurementsIn(q) {
+			ids = append(ids, d.str(x.id))
+		}
+		return ids
+	}
+	asOf := ts(t, "2026-03-20T00:00:00Z")
+	for _, c := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{AsOf: asOf, Window: 30 * day}, []string{"m1", "m2", "m3"}}, // m4 at as_of: not yet in W
+		{Query{AsOf: asOf.Add(time.Nanosecond), Window: 30 * day}, []string{"m1", "m2", "m3", "m4"}},
+		{Query{AsOf: asOf, Window: 8 * day}, []string{"m2", "m3"}}, // W starts 03-12, m2's at: in
+		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "service", Value: "web"}}, []string{"m3", "m4"}},
+		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "team", Value: "growth"}}, []string{"m4"}},
+		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "team", Value: "culture"}}, []string{"m2"}},
+		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "tier", Value: "1"}}, []string{"m1"}},
+		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "segment", Value: noneKey}}, []string{"m2", "m3", "m4"}},
+	} {
+		if got := walk(c.q); !slices.Equal(got, c.want) {
+			t.Errorf("as of %s window %s scope %v: %v, want %v", c.q.AsOf, c.q.Window, c.q.Scope, got, c.want)
+		}
+	}
+}

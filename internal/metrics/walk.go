@@ -59,6 +59,20 @@ func (d *Dataset) ticketsCreatedIn(lo, hi int64) iter.Seq[*ticketRow] {
 	}
 }
 
+// measurementsIn yields the measurements in the query's scope
+// (matchMeasurement) taken in W — at in [as_of − window, as_of) — by at.
+// A measurement's event time is its at, so the walk reads W's rows only.
+func (d *Dataset) measurementsIn(q Query) iter.Seq[*measurementRow] {
+	return func(yield func(*measurementRow) bool) {
+		org := q.Scope.IsZero()
+		for x := range d.rows.measures.in(q.start(), q.end()) {
+			if (org || d.matchMeasurement(q, x)) && !yield(x) {
+				return
+			}
+		}
+	}
+}
+
 // deployment returns the deployment with this source and id, nil when
 // there is none.
 func (d *Dataset) deployment(source, id string) *Dep {

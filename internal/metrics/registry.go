@@ -198,6 +198,9 @@ func (d *Dataset) DimValues(dim string) []string {
 			}
 			set[v] = true
 		}
+		if dim == "team" { // measurements may name a team of their own
+			measurementDimValues(d, dim, Query{}, set)
+		}
 	default:
 		for v := range d.otherDimValues(dim) {
 			set[v] = true

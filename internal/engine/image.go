@@ -1,0 +1,323 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/image"
+	"github.com/candor/candor/internal/store"
+)
+
+// A starting engine with an image path (Engine.Image) reads the image
+// instead of the store's rows up to the image's sequence, then the store's
+// newer rows as the follower does (internal/image; docs/design.md, "The
+// image"). The image holds the stored rows themselves (decoded records and
+// quarantined keys, in sequence order), so image + newer rows is the
+// store: a row replaced after the image comes again among the newer rows
+// and replaces the image's, as a follower's dataset replaces it; the store
+// never deletes a row (retention rewrites it, with a new sequence). An
+// image that is missing, of another build, of another store, ahead of the
+// store, or damaged is ignored with one log line, and the store is read
+// as without one.
+
+// imageCollection keeps the store's identity: one document written once,
+// under imageIdentityKey, by the first engine that writes an image.
+const (
+	imageCollection  = "engine_image"
+	imageIdentityKey = "store"
+)
+
+// recordSettings is the Settings hash of an image of stored records: they
+// depend on no setting (derived fields — a deployment being production —
+// are computed when applied, under the settings of the process reading).
+const recordSettings = "records"
+
+// ImageStatus is what /healthz shows of the image.
+type ImageStatus struct {
+	Path string `json:"path"`
+	// Seq is the sequence of the image on disk: the last one this process
+	// wrote, or the one it started from (0: none known).
+	Seq int64 `json:"seq"`
+	// Used says whether the start read the image (of sequence StartSeq);
+	// Ignored, when it did not, why.
+	Used     bool   `json:"used_at_start"`
+	StartSeq int64  `json:"start_seq,omitempty"`
+	Ignored  string `json:"ignored,omitempty"`
+	// Written is when this process last wrote the image; Error its last
+	// failure to.
+	Written time.Time `json:"written_at,omitzero"`
+	Error   string    `json:"error,omitempty"`
+}
+
+type imageState struct {
+	mu     sync.Mutex
+	st     ImageStatus
+	writer sync.Mutex // one write at a time
+}
+
+func (e *Engine) imageStatus() *ImageStatus {
+	if e.Image == "" {
+		return nil
+	}
+	e.img.mu.Lock()
+	defer e.img.mu.Unlock()
+	s := e.img.st
+	s.Path = e.Image
+	return &s
+}
+
+func (e *Engine) noteImage(fn func(*ImageStatus)) {
+	e.img.mu.Lock()
+	fn(&e.img.st)
+	e.img.mu.Unlock()
+}
+
+// StoreIdentity returns the store's identity: a random id kept in the
+// store itself, so an image written for one database is never read
+// against another (a copy keeps it, which the image's last-row check
+// covers). create makes one when there is none yet.
+func StoreIdentity(ctx context.Context, st store.DocStore, create bool) (string, error) {
+	d, ok, err := st.DocByKey(ctx, imageCollection, imageIdentityKey)
+	if err != nil || ok || !create {
+		return string(d.Body), err
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	d, _, err = st.AppendDocOnce(ctx, imageCollection, imageIdentityKey, []byte(hex.EncodeToString(id[:])))
+	return string(d.Body), err
+}
+
+// startFromImage applies the image to w (not yet shared: the first load)
+// when it is usable against a store whose last sequence is last, and
+// returns the sequence it reflects (0 when it was not used).
+func (e *Engine) startFromImage(ctx context.Context, w *world, last int64) int64 {
+	seq, err := e.applyImage(ctx, w, last)
+	if err != nil {
+		if errors.Is(err, image.ErrMissing) {
+			e.log().Info("no dataset image yet: reading the store", "path", e.Image)
+		} else {
+			e.log().Warn("dataset image ignored: reading the store", "path", e.Image, "reason", err.Error())
+		}
+		e.noteImage(func(s *ImageStatus) { s.Used, s.Ignored = false, err.Error() })
+		return 0
+	}
+	e.noteImage(func(s *ImageStatus) { s.Used, s.StartSeq, s.Seq, s.Ignored = true, seq, seq, "" })
+	return seq
+}
+
+func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, error) {
+	h, secs, err := image.Read(e.Image)
+	if err != nil {
+		return 0, err
+	}
+	if err := e.checkImage(ctx, h, last); err != nil {
+		return 0, err
+	}
+	if len(secs) == 0 || secs[0].Kind != image.SectionStrings {
+		return 0, errors.New("no string table")
+	}
+	strs, err := image.Strings(secs[0].Data)
+	if err != nil {
+		return 0, err
+	}
+	// Sections are decoded on one goroutine while the rows of earlier
+	// ones are applied on this one.
+	type part struct {
+		rows []image.Row
+		err  error
+	}
+	parts := make(chan part, 2)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(parts)
+		for i, s := range secs[1:] {
+			var p part
+			if s.Kind != image.SectionRows {
+				p.err = fmt.Errorf("section %d of unknown kind %d", i+1, s.Kind)
+			} else {
+				p.rows, p.err = image.DecodeRows(strs, s.Data)
+			}
+			select {
+			case parts <- p:
+			case <-stop:
+				return
+			}
+			if p.err != nil {
+				return
+			}
+		}
+	}()
+	applied := false
+	for p := range parts {
+		if p.err == nil && len(p.rows) > 0 && p.rows[len(p.rows)-1].Seq > h.Seq {
+			p.err = fmt.Errorf("rows beyond the image's sequence %d", h.Seq)
+		}
+		if p.err != nil {
+			if applied {
+				// Checksums matched yet a section does not decode (a
+				// defect): start again from nothing.
+				fresh := w.emptyLike()
+				w.set(fresh.ds, fresh.epochs)
+			}
+			return 0, p.err
+		}
+		for _, r := range p.rows {
+			d := decoded{rec: r.Rec, ingested: r.Ingested, seq: r.Seq, key: r.Key}
+			if r.Rec == nil {
+				d.err = errors.New(r.Quarantine)
+				e.logQuarantine(d)
+			}
+			applyTo(w, d)
+			applied = true
+		}
+	}
+	return h.Seq, nil
+}
+
+// checkImage holds the image's header to this build and this store.
+func (e *Engine) checkImage(ctx context.Context, h image.Header, last int64) error {
+	switch {
+	case h.Version != image.Build():
+		return fmt.Errorf("written by Candor %s, this is %s", h.Version, image.Build())
+	case h.Schema != image.Schema():
+		return errors.New("written by a build whose records differ")
+	case h.Settings != recordSettings:
+		return fmt.Errorf("content depends on other settings (%q)", h.Settings)
+	case h.Seq <= 0:
+		return errors.New("empty image")
+	case h.Seq > last:
+		return fmt.Errorf("image reflects sequence %d, the store's last is %d", h.Seq, last)
+	}
+	id, err := StoreIdentity(ctx, e.st, false)
+	if err != nil {
+		return fmt.Errorf("reading the store's identity: %w", err)
+	}
+	if id == "" || id != h.Store {
+		return errors.New("written for another store")
+	}
+	key := domain.Key{Kind: domain.Kind(h.LastKind), Source: h.LastSource, ID: h.LastID}
+	r, err := e.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("its last row %s is not in the store", key)
+	}
+	if err != nil {
+		return fmt.Errorf("reading its last row: %w", err)
+	}
+	if r.Seq < h.Seq || (r.Seq == h.Seq && r.Hash != h.LastHash) {
+		return fmt.Errorf("its last row %s is not the store's (sequence %d): the store is not the one the image was written from", key, r.Seq)
+	}
+	return nil
+}
+
+// WriteImage writes the image of the store's rows as they are now, in the
+// background of a serving process (it reads the store, not the dataset,
+// so readers are not held). It returns the sequence written.
+func (e *Engine) WriteImage(ctx context.Context) (int64, error) {
+	if e.Image == "" {
+		return 0, errors.New("no image path")
+	}
+	e.img.writer.Lock()
+	defer e.img.writer.Unlock()
+	seq, err := e.writeImage(ctx)
+	e.noteImage(func(s *ImageStatus) {
+		if err != nil {
+			s.Error = err.Error()
+			return
+		}
+		s.Seq, s.Written, s.Error = seq, time.Now().UTC(), ""
+	})
+	return seq, err
+}
+
+func (e *Engine) writeImage(ctx context.Context) (int64, error) {
+	id, err := StoreIdentity(ctx, e.st, true)
+	if err != nil {
+		return 0, fmt.Errorf("the store's identity: %w", err)
+	}
+	b := image.NewBuilder()
+	var lastHash string
+	if _, err := e.st.Scan(ctx, 0, func(r store.Stored) error {
+		d := decodeStored(r)
+		row := image.Row{Seq: d.seq, Ingested: d.ingested, Rec: d.rec, Key: d.key}
+		if d.err != nil {
+			row.Quarantine = d.err.Error()
+		}
+		lastHash = r.Hash
+		return b.Add(row)
+	}); err != nil {
+		return 0, fmt.Errorf("reading the store for the image: %w", err)
+	}
+	if b.Rows == 0 {
+		return 0, errors.New("the store is empty")
+	}
+	h := image.Header{
+		Version: image.Build(), Schema: image.Schema(), Store: id, Settings: recordSettings,
+		Seq: b.Last.Seq, LastHash: lastHash,
+	}
+	k := b.Last.Key
+	h.LastKind, h.LastSource, h.LastID = string(k.Kind), k.Source, k.ID
+	if err := image.Write(e.Image, h, b.Sections()); err != nil {
+		return 0, err
+	}
+	return h.Seq, nil
+}
+
+// DefaultImageEvery and DefaultImageRows say when a serving engine
+// writes its image again: after ImageRows new rows (a large import) at
+// the next check, else once ImageEvery has passed since the last image
+// when anything was published since.
+const (
+	DefaultImageEvery = 10 * time.Minute
+	DefaultImageRows  = 100_000
+	imageCheck        = time.Minute
+)
+
+// KeepImage writes the image while ctx lasts: a minute after the first
+// load is published when the start did not use an image of the store's
+// current rows, then as DefaultImageEvery and DefaultImageRows say. A
+// failure is logged and retried at the next period.
+func (e *Engine) KeepImage(ctx context.Context, every time.Duration) {
+	if e.Image == "" {
+		return
+	}
+	if every <= 0 {
+		every = DefaultImageEvery
+	}
+	select {
+	case <-e.readyCh:
+	case <-ctx.Done():
+		return
+	}
+	var lastTry time.Time
+	failed := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(imageCheck):
+		}
+		have := e.imageStatus().Seq
+		moved := e.published.Load() - have
+		soon := (have == 0 || moved >= DefaultImageRows) && !failed
+		if moved <= 0 || (!soon && time.Since(lastTry) < every) {
+			continue
+		}
+		lastTry = time.Now()
+		start := time.Now()
+		seq, err := e.WriteImage(ctx)
+		if failed = err != nil; failed {
+			if ctx.Err() == nil {
+				e.log().Error("writing the dataset image", "path", e.Image, "err", err)
+			}
+			continue
+		}
+		e.log().Info("dataset image written", "path", e.Image, "seq", seq, "seconds", time.Since(start).Seconds())
+	}
+}

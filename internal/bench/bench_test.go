@@ -40,7 +40,7 @@ func TestSmoke(t *testing.T) {
 		"api_p99_during_import_ms": rep.APIP99DuringImportMs, "import_during_readable_s": rep.ImportDuringReadableS,
 		"import_during_reads": float64(rep.ImportDuringReads), "peak_rss_with_import_mb": rep.PeakRSSWithImportMB,
 		"import_cpu_us_per_record": rep.ImportCPUUsPerRecord, "webhook_cpu_us_per_event": rep.WebhookCPUUsPerEvent,
-		"ledger_append_cpu_us": rep.LedgerAppendCPUUs,
+		"ledger_append_cpu_us":    rep.LedgerAppendCPUUs,
 		"scorecard_cold_image_ms": rep.ScorecardColdImageMs, "load_image_ms": rep.LoadImageMs, "image_write_ms": rep.ImageWriteMs, "image_mb": rep.ImageMB,
 	} {
 		if v <= 0 {

@@ -112,18 +112,13 @@ func (e *Engine) startFromImage(ctx context.Context, w *world, last int64) int64
 }
 
 func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, error) {
-	h, secs, err := image.Read(e.Image)
+	m, err := image.Read(e.Image)
 	if err != nil {
 		return 0, err
 	}
+	h, secs := m.Header, m.Sections
 	if err := e.checkImage(ctx, h, last); err != nil {
-		return 0, err
-	}
-	if len(secs) == 0 || secs[0].Kind != image.SectionStrings {
-		return 0, errors.New("no string table")
-	}
-	strs, err := image.Strings(secs[0].Data)
-	if err != nil {
+		m.Close()
 		return 0, err
 	}
 	// Sections are decoded on one goroutine while the rows of earlier
@@ -134,15 +129,23 @@ func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, e
 	}
 	parts := make(chan part, 2)
 	stop := make(chan struct{})
-	defer close(stop)
+	defer func() {
+		// The decoder reads the mapping: it must have stopped before the
+		// mapping goes. Rows hold copies of what they read.
+		close(stop)
+		for range parts {
+		}
+		m.Close()
+	}()
 	go func() {
 		defer close(parts)
-		for i, s := range secs[1:] {
+		for i, s := range secs {
 			var p part
 			if s.Kind != image.SectionRows {
-				p.err = fmt.Errorf("section %d of unknown kind %d", i+1, s.Kind)
+				p.err = fmt.Errorf("section %d of unknown kind %d", i, s.Kind)
 			} else {
-				p.rows, p.err = image.DecodeRows(strs, s.Data)
+				p.rows, p.err = image.DecodeRows(s.Data)
+				m.Done(i)
 			}
 			select {
 			case parts <- p:

@@ -191,7 +191,7 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 		{"a bit flipped in the header", "checksum", flip(40)},
 		{"a bit flipped in the rows", "checksum", flip(len(good) - 40)},
 		{"truncated", "truncated", func() { os.WriteFile(path, good[:len(good)/2], 0o644) }},
-		{"not an image", "magic", func() { os.WriteFile(path, []byte("hello"), 0o644) }},
+		{"not an image", "not an image", func() { os.WriteFile(path, []byte("hello"), 0o644) }},
 		{"another store's", "another store", otherStore},
 		{"deleted", "no dataset image yet", func() { os.Remove(path) }},
 	} {

@@ -25,10 +25,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"sync"
+	"syscall"
 )
 
 // Format is the version of the container and its content; a file of
@@ -165,19 +167,62 @@ func encodeHeader(h Header, sections []Section) []byte {
 // ErrMissing is returned by Read when there is no image at the path.
 var ErrMissing = errors.New("no image")
 
-// Read reads the image at path whole and verifies it: its magic, format,
-// trailer and every checksum. The sections' data are slices of one
-// buffer. A file that fails any check is an error naming what failed.
-func Read(path string) (Header, []Section, error) {
-	b, err := os.ReadFile(path)
+// Mapped is an image mapped read-only and verified.
+type Mapped struct {
+	Header   Header
+	Sections []Section
+	b        []byte
+}
+
+// Read maps the image at path (read-only) and verifies it: its magic,
+// format, trailer and every checksum. The sections' data are slices of
+// the mapping: valid until Close, so the caller copies out what it keeps.
+// A file that fails any check is an error naming what failed.
+func Read(path string) (*Mapped, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return Header{}, nil, ErrMissing
+		return nil, ErrMissing
 	}
 	if err != nil {
-		return Header{}, nil, err
+		return nil, err
 	}
-	return Parse(b)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() < 16+trailerSz || fi.Size() > math.MaxInt {
+		return nil, fmt.Errorf("not an image (%d bytes)", fi.Size())
+	}
+	// Mapped rather than read into the heap: the pages are the kernel's
+	// page cache, counted in the process's memory only while touched and
+	// mapped (Done lets go of a section's).
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping the image: %w", err)
+	}
+	m := &Mapped{b: b}
+	if m.Header, m.Sections, err = Parse(b); err != nil {
+		m.Close()
+		return nil, err
+	}
+	// The checksums touched every page: let go of them until each
+	// section is read.
+	syscall.Madvise(b, syscall.MADV_DONTNEED)
+	return m, nil
 }
+
+// Done lets go of section i's pages once the caller has read it; reading
+// it again faults them back in from the page cache.
+func (m *Mapped) Done(i int) {
+	s := m.Sections[i].Data
+	if len(s) > 0 {
+		syscall.Madvise(s, syscall.MADV_DONTNEED)
+	}
+}
+
+// Close unmaps the image.
+func (m *Mapped) Close() { syscall.Munmap(m.b) }
 
 // Parse verifies and splits an image held in memory.
 func Parse(b []byte) (Header, []Section, error) {

@@ -68,9 +68,14 @@ func TestRecordsRoundTrip(t *testing.T) {
 	if err := Write(path, h, b.Sections()); err != nil {
 		t.Fatal(err)
 	}
-	gotH, secs, err := Read(path)
+	m, err := Read(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer m.Close()
+	gotH, secs := m.Header, m.Sections
+	for i := range secs {
+		m.Done(i) // the pages come back from the file when read
 	}
 	if gotH != h {
 		t.Fatalf("header %+v, want %+v", gotH, h)
@@ -88,16 +93,12 @@ func TestRecordsRoundTrip(t *testing.T) {
 
 func decodeAll(t *testing.T, secs []Section) []Row {
 	t.Helper()
-	if len(secs) < 2 || secs[0].Kind != SectionStrings {
-		t.Fatalf("sections %d, first %d", len(secs), secs[0].Kind)
-	}
-	strs, err := Strings(secs[0].Data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var rows []Row
-	for _, s := range secs[1:] {
-		r, err := DecodeRows(strs, s.Data)
+	for _, s := range secs {
+		if s.Kind != SectionRows {
+			t.Fatalf("section of kind %d", s.Kind)
+		}
+		r, err := DecodeRows(s.Data)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,6 +117,7 @@ func TestDamagedImagesAreRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	secsLastID := b.Last.Rec.Header().ID
 	secs := b.Sections()
 	if len(secs) < 3 {
 		t.Fatalf("want several row sections, got %d", len(secs))
@@ -129,8 +131,12 @@ func TestDamagedImagesAreRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Parse(good); err != nil {
+	_, parsed, err := Parse(good)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if rows := decodeAll(t, parsed); len(rows) != 40000 || rows[39999].Rec.Header().ID != secsLastID {
+		t.Fatalf("%d rows back, the last %v", len(rows), rows[len(rows)-1])
 	}
 	if len(good)%4096 == 0 || len(good) < 3*4096 {
 		t.Fatalf("unexpected size %d", len(good))
@@ -155,7 +161,7 @@ func TestDamagedImagesAreRefused(t *testing.T) {
 			t.Fatalf("truncated to %d bytes, accepted", n)
 		}
 	}
-	if _, _, err := Read(filepath.Join(dir, "none")); !errors.Is(err, ErrMissing) {
+	if _, err := Read(filepath.Join(dir, "none")); !errors.Is(err, ErrMissing) {
 		t.Fatalf("missing file: %v", err)
 	}
 	other := append([]byte(nil), good...)

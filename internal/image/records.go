@@ -16,18 +16,18 @@ import (
 )
 
 // The first content of an image: the store's rows themselves, decoded, in
-// a compact binary form — no SQL scan and no JSON decoding at start. Every
-// string is kept once in a string table and named by its index, so
-// decoding a row allocates the record and nothing else for its strings.
+// a compact binary form — no SQL scan and no JSON decoding at start. Each
+// section of rows starts with its own string table, every string of its
+// rows kept once and named by its index, so decoding a row allocates the
+// record and no more than a section's distinct strings; a table per
+// section keeps what a reader holds at once to a section's.
 // Each record type is encoded field by field in the order reflection gives
 // (a plan per type, whose description is the Schema hash): a field of a
 // type the plan has no code for is kept as its JSON.
 
-// Section kinds of the records content.
-const (
-	SectionStrings uint32 = 1
-	SectionRows    uint32 = 2
-)
+// SectionRows is the section kind of the records content: a string table
+// and up to rowsPerChunk rows.
+const SectionRows uint32 = 2
 
 // Row is one stored row: its record, or — for a row the store held but
 // that could not be decoded — its key and why (Quarantine).
@@ -50,10 +50,10 @@ const (
 
 // Builder collects rows (in sequence order) into sections.
 type Builder struct {
-	index  map[string]uint32
+	index  map[string]uint32 // the current section's strings
 	strs   []string
 	chunks [][]byte
-	cur    []byte
+	cur    []byte // the current section's rows
 	n      int
 	prev   int64
 	Last   Row // the last row added
@@ -62,7 +62,27 @@ type Builder struct {
 
 // NewBuilder returns an empty builder.
 func NewBuilder() *Builder {
-	return &Builder{index: map[string]uint32{"": 0}, strs: []string{""}}
+	b := &Builder{}
+	b.reset()
+	return b
+}
+
+func (b *Builder) reset() {
+	b.index, b.strs, b.cur, b.n = map[string]uint32{"": 0}, []string{""}, nil, 0
+}
+
+// flush ends the current section: its string table, then its rows.
+func (b *Builder) flush() {
+	var st []byte
+	st = binary.AppendUvarint(st, uint64(len(b.strs)))
+	for _, s := range b.strs {
+		st = binary.AppendUvarint(st, uint64(len(s)))
+	}
+	for _, s := range b.strs {
+		st = append(st, s...)
+	}
+	b.chunks = append(b.chunks, append(st, b.cur...))
+	b.reset()
 }
 
 func (b *Builder) str(s string) {
@@ -81,8 +101,7 @@ func (b *Builder) Add(r Row) error {
 		return fmt.Errorf("image: row of sequence %d after %d", r.Seq, b.prev)
 	}
 	if b.n == rowsPerChunk {
-		b.chunks = append(b.chunks, b.cur)
-		b.cur, b.n = nil, 0
+		b.flush()
 	}
 	mark := len(b.cur)
 	if b.n == 0 {
@@ -123,33 +142,28 @@ func (b *Builder) Add(r Row) error {
 	return nil
 }
 
-// Sections returns the string table and the rows, in order.
+// Sections ends the rows and returns their sections, in order.
 func (b *Builder) Sections() []Section {
-	var st []byte
-	st = binary.AppendUvarint(st, uint64(len(b.strs)))
-	for _, s := range b.strs {
-		st = binary.AppendUvarint(st, uint64(len(s)))
-	}
-	for _, s := range b.strs {
-		st = append(st, s...)
-	}
-	out := []Section{{Kind: SectionStrings, Data: st}}
-	for _, c := range b.chunks {
-		out = append(out, Section{Kind: SectionRows, Data: c})
-	}
 	if b.n > 0 {
-		out = append(out, Section{Kind: SectionRows, Data: b.cur})
+		b.flush()
+	}
+	out := make([]Section, len(b.chunks))
+	for i, c := range b.chunks {
+		out[i] = Section{Kind: SectionRows, Data: c}
 	}
 	return out
 }
 
-// Strings decodes a string table section. The strings share one backing
-// string: one allocation for the whole table.
-func Strings(data []byte) ([]string, error) {
-	d := dec{b: data}
+// strings decodes a section's string table. Each string is a copy of its
+// own (none shares the section's memory, which may be a mapping unmapped
+// after the load, nor one backing array, which any string kept by the
+// dataset would keep alive whole).
+func (d *dec) strings() {
+	data := d.b
 	n := d.uvarint()
 	if d.err != nil || n > uint64(len(data)) {
-		return nil, errors.New("image: damaged string table")
+		d.fail("damaged string table")
+		return
 	}
 	lens := make([]uint64, n)
 	var total uint64
@@ -157,22 +171,21 @@ func Strings(data []byte) ([]string, error) {
 		lens[i] = d.uvarint()
 		total += lens[i]
 	}
-	if d.err != nil || total != uint64(len(data)-d.off) {
-		return nil, errors.New("image: damaged string table")
+	if d.err != nil || total > uint64(len(data)-d.off) {
+		d.fail("damaged string table")
+		return
 	}
-	all := string(data[d.off:])
-	out := make([]string, n)
-	off := uint64(0)
+	d.strs = make([]string, n)
 	for i, l := range lens {
-		out[i] = all[off : off+l]
-		off += l
+		d.strs[i] = string(data[d.off : d.off+int(l)])
+		d.off += int(l)
 	}
-	return out, nil
 }
 
-// DecodeRows decodes one rows section against the string table.
-func DecodeRows(strs []string, data []byte) ([]Row, error) {
-	d := dec{b: data, strs: strs}
+// DecodeRows decodes one rows section.
+func DecodeRows(data []byte) ([]Row, error) {
+	d := dec{b: data}
+	d.strings()
 	var rows []Row
 	prev := int64(0)
 	for d.off < len(d.b) && d.err == nil {

@@ -40,7 +40,8 @@ const recordSettings = "records"
 
 // ImageStatus is what /healthz shows of the image.
 type ImageStatus struct {
-	Path string `json:"path"`
+	// Path is not shown: /healthz answers anyone.
+	Path string `json:"-"`
 	// Seq is the sequence of the image on disk: the last one this process
 	// wrote, or the one it started from (0: none known).
 	Seq int64 `json:"seq"`
@@ -49,9 +50,11 @@ type ImageStatus struct {
 	Used     bool   `json:"used_at_start"`
 	StartSeq int64  `json:"start_seq,omitempty"`
 	Ignored  string `json:"ignored,omitempty"`
-	// Written is when this process last wrote the image; Error its last
-	// failure to.
+	// Written is when this process last wrote the image, From the
+	// sequence of the image it was written from (0: from the whole store);
+	// Error its last failure to.
 	Written time.Time `json:"written_at,omitzero"`
+	From    int64     `json:"written_from_seq,omitempty"`
 	Error   string    `json:"error,omitempty"`
 }
 
@@ -228,48 +231,137 @@ func (e *Engine) WriteImage(ctx context.Context) (int64, error) {
 	}
 	e.img.writer.Lock()
 	defer e.img.writer.Unlock()
-	seq, err := e.writeImage(ctx)
+	seq, from, err := e.writeImage(ctx)
 	e.noteImage(func(s *ImageStatus) {
 		if err != nil {
 			s.Error = err.Error()
 			return
 		}
-		s.Seq, s.Written, s.Error = seq, time.Now().UTC(), ""
+		s.Seq, s.From, s.Written, s.Error = seq, from, time.Now().UTC(), ""
 	})
 	return seq, err
 }
 
-func (e *Engine) writeImage(ctx context.Context) (int64, error) {
+func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	id, err := StoreIdentity(ctx, e.st, true)
 	if err != nil {
-		return 0, fmt.Errorf("the store's identity: %w", err)
+		return 0, 0, fmt.Errorf("the store's identity: %w", err)
+	}
+	// From the image on disk, when it is usable, plus the rows since:
+	// its sections are kept as they are, except those holding a row
+	// replaced since, which are written again without it.
+	base := e.baseImage(ctx)
+	after := int64(0)
+	if base != nil {
+		defer base.Close()
+		after = base.Header.Seq
 	}
 	b := image.NewBuilder()
 	var lastHash string
-	if _, err := e.st.Scan(ctx, 0, func(r store.Stored) error {
+	newer := map[domain.Key]struct{}{}
+	if _, err := e.st.Scan(ctx, after, func(r store.Stored) error {
 		d := decodeStored(r)
 		row := image.Row{Seq: d.seq, Ingested: d.ingested, Rec: d.rec, Key: d.key}
 		if d.err != nil {
 			row.Quarantine = d.err.Error()
 		}
 		lastHash = r.Hash
+		if base != nil {
+			newer[r.Key] = struct{}{}
+		}
 		return b.Add(row)
 	}); err != nil {
-		return 0, fmt.Errorf("reading the store for the image: %w", err)
+		return 0, 0, fmt.Errorf("reading the store for the image: %w", err)
 	}
-	if b.Rows == 0 {
-		return 0, errors.New("the store is empty")
+	h := image.Header{Version: image.Build(), Schema: image.Schema(), Store: id, Settings: recordSettings}
+	var sections []image.Section
+	switch {
+	case b.Rows > 0:
+		h.Seq, h.LastHash = b.Last.Seq, lastHash
+		k := b.Last.Key
+		h.LastKind, h.LastSource, h.LastID = string(k.Kind), k.Source, k.ID
+	case base != nil:
+		h.Seq, h.LastHash = base.Header.Seq, base.Header.LastHash
+		h.LastKind, h.LastSource, h.LastID = base.Header.LastKind, base.Header.LastSource, base.Header.LastID
+	default:
+		return 0, 0, errors.New("the store is empty")
 	}
-	h := image.Header{
-		Version: image.Build(), Schema: image.Schema(), Store: id, Settings: recordSettings,
-		Seq: b.Last.Seq, LastHash: lastHash,
+	if base != nil {
+		if sections, err = keptSections(base, newer); err != nil {
+			return 0, 0, err
+		}
 	}
-	k := b.Last.Key
-	h.LastKind, h.LastSource, h.LastID = string(k.Kind), k.Source, k.ID
-	if err := image.Write(e.Image, h, b.Sections()); err != nil {
-		return 0, err
+	sections = append(sections, b.Sections()...)
+	if err := image.Write(e.Image, h, sections); err != nil {
+		return 0, 0, err
 	}
-	return h.Seq, nil
+	return h.Seq, after, nil
+}
+
+// baseImage returns the image on disk when a new one can start from it:
+// it passes the checks of a start. Nil otherwise (a full scan then).
+func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
+	m, err := image.Read(e.Image)
+	if err != nil {
+		return nil
+	}
+	last, err := e.st.LastSeq(ctx)
+	if err == nil {
+		err = e.checkImage(ctx, m.Header, last)
+	}
+	if err != nil {
+		m.Close()
+		return nil
+	}
+	return m
+}
+
+// keptSections returns base's sections without the rows whose keys have
+// a newer row: a section none of whose rows is replaced as it is, the
+// others written again with the rest of their rows.
+func keptSections(base *image.Mapped, newer map[domain.Key]struct{}) ([]image.Section, error) {
+	if len(newer) == 0 {
+		return base.Sections, nil
+	}
+	var out []image.Section
+	for i, s := range base.Sections {
+		rows, err := image.DecodeRows(s.Data)
+		if err != nil {
+			return nil, fmt.Errorf("reading the previous image: %w", err)
+		}
+		base.Done(i)
+		replaced := false
+		for _, r := range rows {
+			if _, ok := newer[rowKey(r)]; ok {
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			out = append(out, s)
+			continue
+		}
+		b := image.NewBuilder()
+		for _, r := range rows {
+			if _, ok := newer[rowKey(r)]; ok {
+				continue
+			}
+			if err := b.Add(r); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, b.Sections()...)
+	}
+	return out, nil
+}
+
+// rowKey is the store key of an image row: a record's own (the store
+// keys a record by its kind, source and id), or a quarantined row's.
+func rowKey(r image.Row) domain.Key {
+	if r.Rec == nil {
+		return r.Key
+	}
+	return domain.KeyOf(r.Rec)
 }
 
 // DefaultImageEvery and DefaultImageRows say when a serving engine

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -52,6 +53,26 @@ func BenchmarkStart(b *testing.B) {
 			e.Image = path
 			if _, err := e.WriteImage(ctx); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	// Again after a new deployment and a correction of an old one: from
+	// the image just written plus the rows since.
+	b.Run("rewrite", func(b *testing.B) {
+		e := engine.New(st, metrics.DefaultConfig())
+		e.Image = path
+		n := 0
+		for b.Loop() {
+			b.StopTimer()
+			n++
+			importLines(b, st, fmt.Sprintf(`{"kind":"deployment","id":"bench-%d","service":"api","environment":"production","finished_at":"2026-10-30T12:00:00Z","status":"success"}`, n),
+				fmt.Sprintf(`{"kind":"deployment","id":"bench-0","service":"api","environment":"production","finished_at":"2026-10-30T12:00:00Z","status":"failure","version":"%d"}`, n))
+			b.StartTimer()
+			if _, err := e.WriteImage(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if e.Status().Image.From == 0 {
+				b.Fatal("written from the whole store")
 			}
 		}
 	})

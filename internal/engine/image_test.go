@@ -151,6 +151,10 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 			if seq <= written {
 				t.Fatalf("round %d: image of sequence %d after one of %d", round, seq, written)
 			}
+			// Written from the previous image and the rows since.
+			if from := writer.Status().Image.From; from != written {
+				t.Fatalf("round %d: image written from sequence %d, want the previous image's %d", round, from, written)
+			}
 			written = seq
 		}
 		// Newer rows than the image: the rest of the round, corrections
@@ -207,9 +211,13 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 			t.Errorf("%s: want one line a start naming %q, logged:\n%s", c.name, c.reason, logs)
 		}
 	}
-	// Written again, it is used again.
+	// Written again (from the whole store: the last one was deleted), it
+	// is used again.
 	if _, err := writer.WriteImage(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if from := writer.Status().Image.From; from != 0 {
+		t.Fatalf("written from an image of sequence %d, though there was none", from)
 	}
 	start("written again", true)
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -61,7 +62,8 @@ type ImageStatus struct {
 type imageState struct {
 	mu     sync.Mutex
 	st     ImageStatus
-	writer sync.Mutex // one write at a time
+	writer sync.Mutex    // one write at a time
+	check  time.Duration // how often KeepImage looks (imageCheck; tests set less)
 }
 
 func (e *Engine) imageStatus() *ImageStatus {
@@ -371,8 +373,10 @@ func rowKey(r image.Row) domain.Key {
 const (
 	DefaultImageEvery = 10 * time.Minute
 	DefaultImageRows  = 100_000
-	imageCheck        = time.Minute
 )
+
+// imageCheck is how often KeepImage looks at the published sequence.
+const imageCheck = time.Minute
 
 // KeepImage writes the image while ctx lasts: a minute after the first
 // load is published when the start did not use an image of the store's
@@ -396,7 +400,7 @@ func (e *Engine) KeepImage(ctx context.Context, every time.Duration) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(imageCheck):
+		case <-time.After(cmp.Or(e.img.check, imageCheck)):
 		}
 		have := e.imageStatus().Seq
 		moved := e.published.Load() - have

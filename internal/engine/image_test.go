@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
@@ -220,4 +221,42 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 		t.Fatalf("written from an image of sequence %d, though there was none", from)
 	}
 	start("written again", true)
+}
+
+// A following engine keeps its image: it writes one soon after a start
+// that had none, and writes again (from that one) once the published
+// sequence moved and the period has passed.
+func TestKeepImageWritesAfterStartAndWhenDataMoves(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("k1", "success"))
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Image = filepath.Join(t.TempDir(), "candor.image")
+	e.SetImageCheck(5 * time.Millisecond)
+	e.Start(ctx)
+	go e.KeepImage(ctx, 20*time.Millisecond)
+	waitImage := func(seq int64, from int64) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			s := e.Status().Image
+			if s.Seq == seq && s.From == from && s.Error == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("image %+v, want sequence %d written from %d", s, seq, from)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	last, _ := st.LastSeq(ctx)
+	waitImage(last, 0)
+	importLines(t, st, dep("k2", "failure"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prev := last
+	last, _ = st.LastSeq(ctx)
+	waitImage(last, prev)
 }

@@ -258,7 +258,24 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		defer base.Close()
 		after = base.Header.Seq
 	}
+	// Rows after the image go to the file at once when there is no image
+	// to start from (the whole store: a section at a time in memory);
+	// after the image's kept sections otherwise, so they are held until
+	// then (the rows since the last image, usually few).
+	w, err := image.Create(e.Image)
+	if err != nil {
+		return 0, 0, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			w.Abort()
+		}
+	}()
 	b := image.NewBuilder()
+	if base == nil {
+		b.Stream(w)
+	}
 	var lastHash string
 	newer := map[domain.Key]struct{}{}
 	if _, err := e.st.Scan(ctx, after, func(r store.Stored) error {
@@ -276,7 +293,6 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		return 0, 0, fmt.Errorf("reading the store for the image: %w", err)
 	}
 	h := image.Header{Version: image.Build(), Schema: image.Schema(), Store: id, Settings: recordSettings}
-	var sections []image.Section
 	switch {
 	case b.Rows > 0:
 		h.Seq, h.LastHash = b.Last.Seq, lastHash
@@ -289,12 +305,20 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		return 0, 0, errors.New("the store is empty")
 	}
 	if base != nil {
-		if sections, err = keptSections(base, newer); err != nil {
+		if err := keepSections(w, base, newer); err != nil {
 			return 0, 0, err
 		}
 	}
-	sections = append(sections, b.Sections()...)
-	if err := image.Write(e.Image, h, sections); err != nil {
+	for _, s := range b.Sections() {
+		if err := w.Add(s); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := b.Err(); err != nil {
+		return 0, 0, err
+	}
+	committed = true
+	if err := w.Commit(h); err != nil {
 		return 0, 0, err
 	}
 	return h.Seq, after, nil
@@ -318,20 +342,21 @@ func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
 	return m
 }
 
-// keptSections returns base's sections without the rows whose keys have
-// a newer row: a section none of whose rows is replaced as it is, the
-// others written again with the rest of their rows.
-func keptSections(base *image.Mapped, newer map[domain.Key]struct{}) ([]image.Section, error) {
-	if len(newer) == 0 {
-		return base.Sections, nil
-	}
-	var out []image.Section
+// keepSections writes base's sections to w without the rows whose keys
+// have a newer row: a section none of whose rows is replaced as it is,
+// the others again with the rest of their rows.
+func keepSections(w *image.Writer, base *image.Mapped, newer map[domain.Key]struct{}) error {
 	for i, s := range base.Sections {
+		if len(newer) == 0 {
+			if err := w.Add(s); err != nil {
+				return err
+			}
+			continue
+		}
 		rows, err := image.DecodeRows(s.Data)
 		if err != nil {
-			return nil, fmt.Errorf("reading the previous image: %w", err)
+			return fmt.Errorf("reading the previous image: %w", err)
 		}
-		base.Done(i)
 		replaced := false
 		for _, r := range rows {
 			if _, ok := newer[rowKey(r)]; ok {
@@ -340,21 +365,29 @@ func keptSections(base *image.Mapped, newer map[domain.Key]struct{}) ([]image.Se
 			}
 		}
 		if !replaced {
-			out = append(out, s)
-			continue
-		}
-		b := image.NewBuilder()
-		for _, r := range rows {
-			if _, ok := newer[rowKey(r)]; ok {
-				continue
+			err = w.Add(s)
+		} else {
+			b := image.NewBuilder()
+			b.Stream(w)
+			for _, r := range rows {
+				if _, ok := newer[rowKey(r)]; ok {
+					continue
+				}
+				if err = b.Add(r); err != nil {
+					break
+				}
 			}
-			if err := b.Add(r); err != nil {
-				return nil, err
+			if err == nil {
+				b.Sections()
+				err = b.Err()
 			}
 		}
-		out = append(out, b.Sections()...)
+		base.Done(i)
+		if err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // rowKey is the store key of an image row: a record's own (the store

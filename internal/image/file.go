@@ -6,18 +6,20 @@
 //
 // Layout (all integers little-endian):
 //
-//	0       magic "CANDORIM", format version u32, header length u32
-//	16      header: fields as u32-length-prefixed strings (Version, Schema,
+//	0       magic "CANDORIM", format version u32, zero u32
+//	4096    each section, starting at a multiple of 4 KiB
+//	H       header: fields as u32-length-prefixed strings (Version, Schema,
 //	        Store, Settings, LastKind, LastSource, LastID, LastHash), Seq
 //	        i64, section count u32, then per section kind u32, offset u64,
 //	        length u64, CRC-32C u32
-//	…       each section, starting at a multiple of 4 KiB
-//	end−24  trailer: header end u64, CRC-32C of bytes [0, header end) u32,
-//	        zero u32, end magic "CANDOREN"
+//	end−24  trailer: H u64, CRC-32C of the first 16 bytes and the header
+//	        u32, header length u32, end magic "CANDOREN"
 //
-// A reader checks the trailer, the header's CRC and every section's CRC
-// before it hands out anything, so a truncated, bit-flipped or half
-// written file is refused whole, never read in part.
+// The header follows the sections so that a writer streams sections to
+// the file as it makes them and holds none (Writer). A reader checks the
+// trailer, the header's CRC and every section's CRC before it hands out
+// anything, so a truncated, bit-flipped or half written file is refused
+// whole, never read in part.
 package image
 
 import (
@@ -35,7 +37,7 @@ import (
 
 // Format is the version of the container and its content; a file of
 // another format is refused.
-const Format = 1
+const Format = 2
 
 const (
 	magic     = "CANDORIM"
@@ -77,90 +79,142 @@ type Section struct {
 	Data []byte
 }
 
-// Write writes the image to path atomically: to a temporary file beside
-// it, synced, then renamed over path (and the directory synced), so a
-// reader finds the old image or the new one, never part of one.
-func Write(path string, h Header, sections []Section) (err error) {
+// Writer streams an image to a temporary file beside its path; Commit
+// renames it over the path.
+type Writer struct {
+	path  string
+	f     *os.File
+	off   int64
+	table []entry
+}
+
+type entry struct {
+	kind     uint32
+	off, len uint64
+	crc      uint32
+}
+
+// Create starts an image to be written to path.
+func Create(path string) (*Writer, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("image: %w", err)
+		return nil, fmt.Errorf("image: %w", err)
 	}
 	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("image: %w", err)
+		return nil, fmt.Errorf("image: %w", err)
 	}
+	w := &Writer{path: path, f: f}
+	if err := w.write(prefix()); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+func prefix() []byte {
+	b := []byte(magic)
+	b = binary.LittleEndian.AppendUint32(b, Format)
+	return binary.LittleEndian.AppendUint32(b, 0)
+}
+
+func (w *Writer) write(b []byte) error {
+	if _, err := w.f.Write(b); err != nil {
+		return fmt.Errorf("image: writing %s: %w", w.f.Name(), err)
+	}
+	w.off += int64(len(b))
+	return nil
+}
+
+// Add writes a section (at the next multiple of 4 KiB).
+func (w *Writer) Add(s Section) error {
+	if pad := padTo(w.off); pad > 0 {
+		if err := w.write(make([]byte, pad)); err != nil {
+			return err
+		}
+	}
+	w.table = append(w.table, entry{kind: s.Kind, off: uint64(w.off), len: uint64(len(s.Data)), crc: crc32.Checksum(s.Data, castagnoli)})
+	return w.write(s.Data)
+}
+
+// Commit writes the header and trailer, syncs the file and renames it
+// over the path (then syncs the directory), so a reader finds the old
+// image or the new one, never part of one. On error the temporary file is
+// removed.
+func (w *Writer) Commit(h Header) (err error) {
 	defer func() {
 		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+			w.Abort()
 		}
 	}()
-	head := encodeHeader(h, sections)
-	if _, err := f.Write(head); err != nil {
-		return fmt.Errorf("image: writing %s: %w", f.Name(), err)
-	}
-	off := int64(len(head))
-	for _, s := range sections {
-		if pad := padTo(off); pad > 0 {
-			if _, err := f.Write(make([]byte, pad)); err != nil {
-				return fmt.Errorf("image: writing %s: %w", f.Name(), err)
-			}
-			off += pad
-		}
-		if _, err := f.Write(s.Data); err != nil {
-			return fmt.Errorf("image: writing %s: %w", f.Name(), err)
-		}
-		off += int64(len(s.Data))
+	head := encodeHeader(h, w.table)
+	at := w.off
+	if err := w.write(head); err != nil {
+		return err
 	}
 	var tr [trailerSz]byte
-	binary.LittleEndian.PutUint64(tr[0:], uint64(len(head)))
-	binary.LittleEndian.PutUint32(tr[8:], crc32.Checksum(head, castagnoli))
+	binary.LittleEndian.PutUint64(tr[0:], uint64(at))
+	binary.LittleEndian.PutUint32(tr[8:], crc32.Update(crc32.Checksum(prefix(), castagnoli), castagnoli, head))
+	binary.LittleEndian.PutUint32(tr[12:], uint32(len(head)))
 	copy(tr[16:], endMagic)
-	if _, err := f.Write(tr[:]); err != nil {
-		return fmt.Errorf("image: writing %s: %w", f.Name(), err)
+	if err := w.write(tr[:]); err != nil {
+		return err
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("image: syncing %s: %w", f.Name(), err)
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("image: syncing %s: %w", w.f.Name(), err)
 	}
-	if err := f.Close(); err != nil {
+	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("image: %w", err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := os.Rename(w.f.Name(), w.path); err != nil {
 		return fmt.Errorf("image: %w", err)
 	}
 	// The rename is durable once the directory is.
-	if d, err := os.Open(dir); err == nil {
+	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
 		d.Sync()
 		d.Close()
 	}
 	return nil
 }
 
+// Abort gives the image up: the temporary file is removed.
+func (w *Writer) Abort() {
+	w.f.Close()
+	os.Remove(w.f.Name())
+}
+
+// Write writes an image whose sections are all in hand.
+func Write(path string, h Header, sections []Section) error {
+	w, err := Create(path)
+	if err != nil {
+		return err
+	}
+	for _, s := range sections {
+		if err := w.Add(s); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Commit(h)
+}
+
 func padTo(off int64) int64 { return (align - off%align) % align }
 
-// encodeHeader lays out the magic, the header and the section table,
-// with each section's offset as Write places them.
-func encodeHeader(h Header, sections []Section) []byte {
-	b := []byte(magic)
-	b = binary.LittleEndian.AppendUint32(b, Format)
-	b = binary.LittleEndian.AppendUint32(b, 0) // header length, set below
+// encodeHeader lays out the header and the section table.
+func encodeHeader(h Header, table []entry) []byte {
+	var b []byte
 	for _, s := range []string{h.Version, h.Schema, h.Store, h.Settings, h.LastKind, h.LastSource, h.LastID, h.LastHash} {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
 		b = append(b, s...)
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(h.Seq))
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(sections)))
-	const entry = 4 + 8 + 8 + 4
-	off := int64(len(b) + entry*len(sections))
-	for _, s := range sections {
-		off += padTo(off)
-		b = binary.LittleEndian.AppendUint32(b, s.Kind)
-		b = binary.LittleEndian.AppendUint64(b, uint64(off))
-		b = binary.LittleEndian.AppendUint64(b, uint64(len(s.Data)))
-		b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(s.Data, castagnoli))
-		off += int64(len(s.Data))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(table)))
+	for _, e := range table {
+		b = binary.LittleEndian.AppendUint32(b, e.kind)
+		b = binary.LittleEndian.AppendUint64(b, e.off)
+		b = binary.LittleEndian.AppendUint64(b, e.len)
+		b = binary.LittleEndian.AppendUint32(b, e.crc)
 	}
-	binary.LittleEndian.PutUint32(b[12:], uint32(len(b)-16))
 	return b
 }
 
@@ -234,34 +288,34 @@ func Parse(b []byte) (Header, []Section, error) {
 		return h, nil, fmt.Errorf("image format %d, this version reads %d", f, Format)
 	}
 	tr := b[len(b)-trailerSz:]
-	if string(tr[16:]) != endMagic || binary.LittleEndian.Uint32(tr[12:]) != 0 {
+	if string(tr[16:]) != endMagic {
 		return h, nil, errors.New("truncated (no trailer)")
 	}
-	end := binary.LittleEndian.Uint64(tr[0:])
-	if end < 16 || end > uint64(len(b)-trailerSz) || uint64(binary.LittleEndian.Uint32(b[12:]))+16 != end {
-		return h, nil, errors.New("truncated or damaged (header length)")
+	at, n := binary.LittleEndian.Uint64(tr[0:]), uint64(binary.LittleEndian.Uint32(tr[12:]))
+	body := uint64(len(b) - trailerSz)
+	if at < 16 || at > body || at+n != body {
+		return h, nil, errors.New("truncated or damaged (header position)")
 	}
-	head := b[:end]
-	if crc32.Checksum(head, castagnoli) != binary.LittleEndian.Uint32(tr[8:]) {
+	head := b[at:body]
+	if crc32.Update(crc32.Checksum(b[:16], castagnoli), castagnoli, head) != binary.LittleEndian.Uint32(tr[8:]) {
 		return h, nil, errors.New("header checksum mismatch")
 	}
-	r := reader{b: head, off: 16}
+	r := reader{b: head}
 	for _, s := range []*string{&h.Version, &h.Schema, &h.Store, &h.Settings, &h.LastKind, &h.LastSource, &h.LastID, &h.LastHash} {
 		*s = r.str()
 	}
 	h.Seq = int64(r.u64())
-	n := r.u32()
-	if r.bad || uint64(n)*24 > uint64(len(head)) {
+	count := r.u32()
+	if r.bad || uint64(count)*24 > uint64(len(head)) {
 		return h, nil, errors.New("damaged header")
 	}
-	body := uint64(len(b) - trailerSz)
-	sections := make([]Section, 0, n)
-	for i := range n {
+	sections := make([]Section, 0, count)
+	for i := range count {
 		kind, off, length, sum := r.u32(), r.u64(), r.u64(), r.u32()
 		if r.bad {
 			return h, nil, errors.New("damaged section table")
 		}
-		if off < end || off > body || length > body-off {
+		if off < 16 || off > at || length > at-off {
 			return h, nil, fmt.Errorf("section %d lies outside the file (truncated?)", i)
 		}
 		data := b[off : off+length]
@@ -270,7 +324,7 @@ func Parse(b []byte) (Header, []Section, error) {
 		}
 		sections = append(sections, Section{Kind: kind, Data: data})
 	}
-	if r.off != len(head) {
+	if r.off != len(head) || binary.LittleEndian.Uint32(b[12:]) != 0 {
 		return h, nil, errors.New("damaged header (trailing bytes)")
 	}
 	return h, sections, nil

@@ -58,7 +58,15 @@ type Builder struct {
 	prev   int64
 	Last   Row // the last row added
 	Rows   int
+	// out, when set, receives each section as it is made (Stream), so
+	// the builder holds one section at a time; err is its first failure.
+	out *Writer
+	err error
 }
+
+// Stream makes the builder write each section to w as soon as it is
+// full, instead of keeping it for Sections.
+func (b *Builder) Stream(w *Writer) { b.out = w }
 
 // NewBuilder returns an empty builder.
 func NewBuilder() *Builder {
@@ -81,8 +89,13 @@ func (b *Builder) flush() {
 	for _, s := range b.strs {
 		st = append(st, s...)
 	}
-	b.chunks = append(b.chunks, append(st, b.cur...))
+	sec := append(st, b.cur...)
 	b.reset()
+	if b.out == nil {
+		b.chunks = append(b.chunks, sec)
+	} else if b.err == nil {
+		b.err = b.out.Add(Section{Kind: SectionRows, Data: sec})
+	}
 }
 
 func (b *Builder) str(s string) {
@@ -102,6 +115,9 @@ func (b *Builder) Add(r Row) error {
 	}
 	if b.n == rowsPerChunk {
 		b.flush()
+	}
+	if b.err != nil {
+		return b.err
 	}
 	mark := len(b.cur)
 	if b.n == 0 {
@@ -142,7 +158,8 @@ func (b *Builder) Add(r Row) error {
 	return nil
 }
 
-// Sections ends the rows and returns their sections, in order.
+// Sections ends the rows and returns their sections, in order (none
+// when streaming: Err then says whether they were all written).
 func (b *Builder) Sections() []Section {
 	if b.n > 0 {
 		b.flush()
@@ -153,6 +170,9 @@ func (b *Builder) Sections() []Section {
 	}
 	return out
 }
+
+// Err is the first failure to write a streamed section.
+func (b *Builder) Err() error { return b.err }
 
 // strings decodes a section's string table. Each string is a copy of its
 // own (none shares the section's memory, which may be a mapping unmapped

@@ -148,6 +148,7 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	}
 	st.SetSealer(ledger.NewSealer(key))
 	eng := engine.New(st, mcfg)
+	eng.Image = cfg.ImagePath()
 	gov := &governance.Registry{Docs: st, Catalog: base.Governed(), Engine: eng, Config: cfg}
 	in := governance.Initial{Metrics: cfg.Metrics, Env: cfg.SetByEnv(), Source: configSource(cfg)}
 	in.Settings, err = cfg.Governed()

@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/importer"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/web"
@@ -129,6 +130,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	writeImageAfter(ctx, env, a, sum)
 	if *asJSON {
 		// The API's summary shape: encoding sum directly would give the
 		// per-kind counts capitalised keys (Inserted, …) from the embedded
@@ -222,3 +224,19 @@ func (t *toolFlags) options() (importer.Options, error) {
 	}
 	return opt, nil
 }
+
+// writeImageAfter writes the dataset image after an import of many rows,
+// so the next `candor scorecard` or `candor serve` reads it instead of
+// the store's rows; a failure only costs that and is said on stderr.
+func writeImageAfter(ctx context.Context, env *Env, a *app, sum *ingest.Summary) {
+	if a.engine.Image == "" || sum == nil || sum.Inserted+sum.Replaced < imageAfterRows {
+		return
+	}
+	if _, err := a.engine.WriteImage(ctx); err != nil {
+		fmt.Fprintf(env.Stderr, "candor: the dataset image was not written (the next start reads the whole store): %v\n", err)
+	}
+}
+
+// imageAfterRows is how many new or replaced rows make an import write
+// the image (a variable for tests).
+var imageAfterRows int64 = engine.DefaultImageRows

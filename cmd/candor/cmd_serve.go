@@ -111,6 +111,11 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 	a.engine.MaxLag, _ = a.cfg.Lag() // validated by config.Load
 	a.engine.Copies, _ = a.cfg.Copies()
 	a.engine.Start(ctx)
+	imageEvery, _ := a.cfg.ImageEvery() // validated by config.Load
+	if _, ok := a.store.(*postgres.DB); ok {
+		// Each instance keeps its own image, in its own data directory.
+		go a.engine.KeepImage(ctx, imageEvery)
+	}
 	ledgerKeys, err := a.ledgerKeys()
 	if err != nil {
 		return err
@@ -358,6 +363,12 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	// Checked by serve before it started.
 	if p, retainEvery, err := a.retentionPolicy(); err == nil && p.Enabled() {
 		jobs = append(jobs, (&retention.Job{Store: a.store, Policy: p, Every: retainEvery, Applied: a.engine.Notify, Log: log}).Run)
+	}
+	// The embedded store's instances share one data directory, so one
+	// image: the leader writes it.
+	if _, ok := a.store.(*postgres.DB); !ok {
+		imageEvery, _ := a.cfg.ImageEvery()
+		jobs = append(jobs, func(ctx context.Context) error { a.engine.KeepImage(ctx, imageEvery); return nil })
 	}
 	if svc, err := a.reports(); err == nil {
 		svc.Log = log

@@ -40,7 +40,8 @@ func TestSmoke(t *testing.T) {
 		"api_p99_during_import_ms": rep.APIP99DuringImportMs, "import_during_readable_s": rep.ImportDuringReadableS,
 		"import_during_reads": float64(rep.ImportDuringReads), "peak_rss_with_import_mb": rep.PeakRSSWithImportMB,
 		"import_cpu_us_per_record": rep.ImportCPUUsPerRecord, "webhook_cpu_us_per_event": rep.WebhookCPUUsPerEvent,
-		"ledger_append_cpu_us": rep.LedgerAppendCPUUs,
+		"ledger_append_cpu_us":    rep.LedgerAppendCPUUs,
+		"scorecard_cold_image_ms": rep.ScorecardColdImageMs, "load_image_ms": rep.LoadImageMs, "image_write_ms": rep.ImageWriteMs, "image_mb": rep.ImageMB,
 	} {
 		if v <= 0 {
 			t.Errorf("%s = %v, want a positive figure", name, v)
@@ -70,6 +71,7 @@ func BenchmarkScorecard(b *testing.B) {
 		}
 		b.ReportMetric(rep.ImportRecordsPerS, "import_records/s")
 		b.ReportMetric(rep.ScorecardColdMs, "cold_ms")
+		b.ReportMetric(rep.ScorecardColdImageMs, "cold_image_ms")
 		b.ReportMetric(rep.ScorecardWarmMs, "warm_ms")
 		b.ReportMetric(rep.MetricDrilldownMs, "drilldown_ms")
 		b.ReportMetric(rep.PeakRSSMB, "peak_rss_MiB")

@@ -114,6 +114,8 @@ type Config struct {
 	// Impact configures release impact, spikes, the survey webhook and
 	// the insights' thresholds (insight.Config).
 	Impact insight.Config `yaml:"impact"`
+	// Image is the dataset image read at start (image.go).
+	Image ImageConfig `yaml:"image"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -223,6 +225,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.Impact.Resolve(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
 	}
+	if _, err := c.ImageEvery(); err != nil {
+		return c, fmt.Errorf("config %s: %w", orName(path), err)
+	}
 	return c, nil
 }
 
@@ -260,6 +265,7 @@ var Env = []struct{ Name, Help string }{
 	{"CANDOR_RETENTION_KEY_FILE", "file holding the pseudonym key of retention (default for the embedded store: DATA/pseudonym.key)"},
 	{"CANDOR_URL", "candor gate check: the Candor server to ask (instead of opening the store)"},
 	{"CANDOR_TOKEN", "candor gate check: the API token (role ingest) sent to CANDOR_URL"},
+	{"CANDOR_IMAGE", "path of the dataset image read at start (default DATA/candor.image), or off"},
 }
 
 func init() {
@@ -286,6 +292,7 @@ func (c *Config) applyEnv(env func(string) string) error {
 	set("CANDOR_CURRENCY", &c.Currency)
 	set("CANDOR_ATTRIBUTION_WINDOW", &c.AttributionWindow)
 	set("CANDOR_SNAPSHOT_INTERVAL", &c.SnapshotInterval)
+	c.applyImageEnv(env)
 	if v := env("CANDOR_PRODUCTION_ENVIRONMENTS"); v != "" {
 		c.ProductionEnvironments = nil
 		for _, s := range strings.Split(v, ",") {

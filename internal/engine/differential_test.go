@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // A process that followed the store through imports cut at random points,
@@ -32,23 +33,7 @@ func TestFollowerMatchesFreshLoadByteForByte(t *testing.T) {
 
 func followerMatchesFreshLoad(t *testing.T, copies int) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	st := open(t, dir)
-	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "candor.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	var buf bytes.Buffer
-	if _, err := generate.Write(&buf, generate.Options{Seed: 3, Scale: 0.01, End: end, Days: 150}); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	st, raw, cat, end, lines := differentialSetup(t, 3)
 	rng := rand.New(rand.NewPCG(5, 8))
 
 	follower := engine.New(st, metrics.DefaultConfig())
@@ -61,33 +46,7 @@ func followerMatchesFreshLoad(t *testing.T, copies int) {
 	// both are held to the fresh load.
 	waitCopies(t, follower, copies)
 
-	view := func(e *engine.Engine) string {
-		var b strings.Builder
-		err := e.Read(ctx, func(ds *metrics.Dataset) error {
-			for _, asOf := range []time.Time{end, end.Add(-40*24*time.Hour - 5*time.Hour)} {
-				opt := scorecard.Options{AsOf: asOf}
-				parts := []any{scorecard.Build(cat, ds, opt), scorecard.Sources(cat, ds, asOf)}
-				for _, id := range []string{"change_failure_rate", "lead_time_for_changes", "release_impact_score", "sla_adherence", "mrr", "funnel_conversion"} {
-					d, err := scorecard.Detail(cat, ds, id, opt, metrics.Dims(id)[0], metrics.Scope{})
-					if err != nil {
-						return err
-					}
-					d.Page(ds, 0, 1<<20)
-					parts = append(parts, d)
-				}
-				j, err := json.Marshal(parts)
-				if err != nil {
-					return err
-				}
-				b.Write(j)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b.String()
-	}
+	view := func(e *engine.Engine) string { return engineView(t, cat, end, e) }
 	importText := func(text string) {
 		t.Helper()
 		if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "d.ndjson", Reader: strings.NewReader(text)}}, ingest.Options{}); err != nil {
@@ -152,4 +111,59 @@ func followerMatchesFreshLoad(t *testing.T, copies int) {
 		}
 		from = to
 	}
+}
+
+// engineView is what the differential tests compare: the scorecard, the
+// data sources report and drill-downs with every row, at two as_of.
+func engineView(t *testing.T, cat *catalog.Catalog, end time.Time, e *engine.Engine) string {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	err := e.Read(ctx, func(ds *metrics.Dataset) error {
+		for _, asOf := range []time.Time{end, end.Add(-40*24*time.Hour - 5*time.Hour)} {
+			opt := scorecard.Options{AsOf: asOf}
+			parts := []any{scorecard.Build(cat, ds, opt), scorecard.Sources(cat, ds, asOf)}
+			for _, id := range []string{"change_failure_rate", "lead_time_for_changes", "release_impact_score", "sla_adherence", "mrr", "funnel_conversion"} {
+				d, err := scorecard.Detail(cat, ds, id, opt, metrics.Dims(id)[0], metrics.Scope{})
+				if err != nil {
+					return err
+				}
+				d.Page(ds, 0, 1<<20)
+				parts = append(parts, d)
+			}
+			j, err := json.Marshal(parts)
+			if err != nil {
+				return err
+			}
+			b.Write(j)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// differentialSetup opens a store in a new directory, the same database
+// directly (to corrupt rows), the catalog, and generated NDJSON lines of
+// 150 days ending at end.
+func differentialSetup(t *testing.T, seed int64) (st *sqlite.DB, raw *sql.DB, cat *catalog.Catalog, end time.Time, lines []string) {
+	t.Helper()
+	dir := t.TempDir()
+	st = open(t, dir)
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	if cat, err = catalog.Default(); err != nil {
+		t.Fatal(err)
+	}
+	end = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var buf bytes.Buffer
+	if _, err := generate.Write(&buf, generate.Options{Seed: seed, Scale: 0.01, End: end, Days: 150}); err != nil {
+		t.Fatal(err)
+	}
+	return st, raw, cat, end, strings.Split(strings.TrimSpace(buf.String()), "\n")
 }

@@ -55,6 +55,11 @@ type Engine struct {
 	// without a follower keeps one.
 	Copies int
 
+	// Image is the path of the dataset image (image.go): read at the first
+	// load, written by WriteImage and KeepImage; empty: no image.
+	Image string
+	img   imageState
+
 	cur atomic.Pointer[world] // the published copy: what reads use
 
 	refresh sync.Mutex // one catch-up at a time
@@ -143,6 +148,8 @@ type Status struct {
 	// Error is the follower's last failure to read the store, if its last
 	// attempt failed.
 	Error string `json:"error,omitempty"`
+	// Image is the dataset image's state (nil when the engine has none).
+	Image *ImageStatus `json:"image,omitempty"`
 }
 
 // Status reports readiness, sequences, lag and quarantined rows.
@@ -150,6 +157,7 @@ func (e *Engine) Status() Status {
 	s := Status{
 		Ready: e.Ready(), Published: e.published.Load(), Store: e.storeSeq.Load(),
 		Quarantined: e.quarantined.Load(), Copies: int(e.copiesHeld.Load()),
+		Image: e.imageStatus(),
 	}
 	if since := e.behindSince.Load(); since != 0 {
 		s.Lag = time.Since(time.Unix(0, since))
@@ -451,6 +459,9 @@ func (e *Engine) load(ctx context.Context) error {
 		// One step for the whole first load, under the lock throughout.
 		w := e.cur.Load()
 		w.mu.Lock()
+		if e.seq == 0 && e.Image != "" {
+			e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
+		}
 		err := e.scanDecoded(ctx, e.seq, func(dec []decoded) {
 			for _, d := range dec {
 				e.logQuarantine(d)

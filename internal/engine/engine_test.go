@@ -27,7 +27,7 @@ import (
 // finishes inside it.
 var query = metrics.Query{AsOf: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), Window: 30 * 24 * time.Hour}
 
-func open(t *testing.T, dir string) *sqlite.DB {
+func open(t testing.TB, dir string) *sqlite.DB {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), dir)
 	if err != nil {

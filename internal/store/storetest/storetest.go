@@ -494,4 +494,5 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runSync(t, open, o)
 	runGovernance(t, open, o)
 	runInboxConversion(t, open)
+	runImage(t, open)
 }

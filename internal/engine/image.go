@@ -1,0 +1,455 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/image"
+	"github.com/candor/candor/internal/store"
+)
+
+// A starting engine with an image path (Engine.Image) reads the image
+// instead of the store's rows up to the image's sequence, then the store's
+// newer rows as the follower does (internal/image; docs/design.md, "The
+// image"). The image holds the stored rows themselves (decoded records and
+// quarantined keys, in sequence order), so image + newer rows is the
+// store: a row replaced after the image comes again among the newer rows
+// and replaces the image's, as a follower's dataset replaces it; the store
+// never deletes a row (retention rewrites it, with a new sequence). An
+// image that is missing, of another build, of another store, ahead of the
+// store, or damaged is ignored with one log line, and the store is read
+// as without one.
+
+// imageCollection keeps the store's identity: one document written once,
+// under imageIdentityKey, by the first engine that writes an image.
+const (
+	imageCollection  = "engine_image"
+	imageIdentityKey = "store"
+)
+
+// recordSettings is the Settings hash of an image of stored records: they
+// depend on no setting (derived fields — a deployment being production —
+// are computed when applied, under the settings of the process reading).
+const recordSettings = "records"
+
+// ImageStatus is what /healthz shows of the image.
+type ImageStatus struct {
+	// Path is not shown: /healthz answers anyone.
+	Path string `json:"-"`
+	// Seq is the sequence of the image on disk: the last one this process
+	// wrote, or the one it started from (0: none known).
+	Seq int64 `json:"seq"`
+	// Used says whether the start read the image (of sequence StartSeq);
+	// Ignored, when it did not, why.
+	Used     bool   `json:"used_at_start"`
+	StartSeq int64  `json:"start_seq,omitempty"`
+	Ignored  string `json:"ignored,omitempty"`
+	// Written is when this process last wrote the image, From the
+	// sequence of the image it was written from (0: from the whole store);
+	// Error its last failure to.
+	Written time.Time `json:"written_at,omitzero"`
+	From    int64     `json:"written_from_seq,omitempty"`
+	Error   string    `json:"error,omitempty"`
+}
+
+type imageState struct {
+	mu     sync.Mutex
+	st     ImageStatus
+	writer sync.Mutex    // one write at a time
+	check  time.Duration // how often KeepImage looks (imageCheck; tests set less)
+}
+
+func (e *Engine) imageStatus() *ImageStatus {
+	if e.Image == "" {
+		return nil
+	}
+	e.img.mu.Lock()
+	defer e.img.mu.Unlock()
+	s := e.img.st
+	s.Path = e.Image
+	return &s
+}
+
+func (e *Engine) noteImage(fn func(*ImageStatus)) {
+	e.img.mu.Lock()
+	fn(&e.img.st)
+	e.img.mu.Unlock()
+}
+
+// StoreIdentity returns the store's identity: a random id kept in the
+// store itself, so an image written for one database is never read
+// against another (a copy keeps it, which the image's last-row check
+// covers). create makes one when there is none yet.
+func StoreIdentity(ctx context.Context, st store.DocStore, create bool) (string, error) {
+	d, ok, err := st.DocByKey(ctx, imageCollection, imageIdentityKey)
+	if err != nil || ok || !create {
+		return string(d.Body), err
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	d, _, err = st.AppendDocOnce(ctx, imageCollection, imageIdentityKey, []byte(hex.EncodeToString(id[:])))
+	return string(d.Body), err
+}
+
+// startFromImage applies the image to w (not yet shared: the first load)
+// when it is usable against a store whose last sequence is last, and
+// returns the sequence it reflects (0 when it was not used).
+func (e *Engine) startFromImage(ctx context.Context, w *world, last int64) int64 {
+	seq, err := e.applyImage(ctx, w, last)
+	if err != nil {
+		if errors.Is(err, image.ErrMissing) {
+			e.log().Info("no dataset image yet: reading the store", "path", e.Image)
+		} else {
+			e.log().Warn("dataset image ignored: reading the store", "path", e.Image, "reason", err.Error())
+		}
+		e.noteImage(func(s *ImageStatus) { s.Used, s.Ignored = false, err.Error() })
+		return 0
+	}
+	e.noteImage(func(s *ImageStatus) { s.Used, s.StartSeq, s.Seq, s.Ignored = true, seq, seq, "" })
+	return seq
+}
+
+func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, error) {
+	m, err := image.Read(e.Image)
+	if err != nil {
+		return 0, err
+	}
+	h, secs := m.Header, m.Sections
+	if err := e.checkImage(ctx, h, last); err != nil {
+		m.Close()
+		return 0, err
+	}
+	// Sections are decoded on one goroutine while the rows of earlier
+	// ones are applied on this one.
+	type part struct {
+		rows []image.Row
+		err  error
+	}
+	parts := make(chan part, 2)
+	stop := make(chan struct{})
+	defer func() {
+		// The decoder reads the mapping: it must have stopped before the
+		// mapping goes. Rows hold copies of what they read.
+		close(stop)
+		for range parts {
+		}
+		m.Close()
+	}()
+	go func() {
+		defer close(parts)
+		for i, s := range secs {
+			var p part
+			if s.Kind != image.SectionRows {
+				p.err = fmt.Errorf("section %d of unknown kind %d", i, s.Kind)
+			} else {
+				p.rows, p.err = image.DecodeRows(s.Data)
+				m.Done(i)
+			}
+			select {
+			case parts <- p:
+			case <-stop:
+				return
+			}
+			if p.err != nil {
+				return
+			}
+		}
+	}()
+	applied := false
+	for p := range parts {
+		if p.err == nil && len(p.rows) > 0 && p.rows[len(p.rows)-1].Seq > h.Seq {
+			p.err = fmt.Errorf("rows beyond the image's sequence %d", h.Seq)
+		}
+		if p.err != nil {
+			if applied {
+				// Checksums matched yet a section does not decode (a
+				// defect): start again from nothing.
+				fresh := w.emptyLike()
+				w.set(fresh.ds, fresh.epochs)
+			}
+			return 0, p.err
+		}
+		for _, r := range p.rows {
+			d := decoded{rec: r.Rec, ingested: r.Ingested, seq: r.Seq, key: r.Key}
+			if r.Rec == nil {
+				d.err = errors.New(r.Quarantine)
+				e.logQuarantine(d)
+			}
+			applyTo(w, d)
+			applied = true
+		}
+	}
+	return h.Seq, nil
+}
+
+// checkImage holds the image's header to this build and this store.
+func (e *Engine) checkImage(ctx context.Context, h image.Header, last int64) error {
+	switch {
+	case h.Version != image.Build():
+		return fmt.Errorf("written by Candor %s, this is %s", h.Version, image.Build())
+	case h.Schema != image.Schema():
+		return errors.New("written by a build whose records differ")
+	case h.Settings != recordSettings:
+		return fmt.Errorf("content depends on other settings (%q)", h.Settings)
+	case h.Seq <= 0:
+		return errors.New("empty image")
+	case h.Seq > last:
+		return fmt.Errorf("image reflects sequence %d, the store's last is %d", h.Seq, last)
+	}
+	id, err := StoreIdentity(ctx, e.st, false)
+	if err != nil {
+		return fmt.Errorf("reading the store's identity: %w", err)
+	}
+	if id == "" || id != h.Store {
+		return errors.New("written for another store")
+	}
+	key := domain.Key{Kind: domain.Kind(h.LastKind), Source: h.LastSource, ID: h.LastID}
+	r, err := e.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("its last row %s is not in the store", key)
+	}
+	if err != nil {
+		return fmt.Errorf("reading its last row: %w", err)
+	}
+	if r.Seq < h.Seq || (r.Seq == h.Seq && r.Hash != h.LastHash) {
+		return fmt.Errorf("its last row %s is not the store's (sequence %d): the store is not the one the image was written from", key, r.Seq)
+	}
+	return nil
+}
+
+// WriteImage writes the image of the store's rows as they are now, in the
+// background of a serving process (it reads the store, not the dataset,
+// so readers are not held). It returns the sequence written.
+func (e *Engine) WriteImage(ctx context.Context) (int64, error) {
+	if e.Image == "" {
+		return 0, errors.New("no image path")
+	}
+	e.img.writer.Lock()
+	defer e.img.writer.Unlock()
+	seq, from, err := e.writeImage(ctx)
+	e.noteImage(func(s *ImageStatus) {
+		if err != nil {
+			s.Error = err.Error()
+			return
+		}
+		s.Seq, s.From, s.Written, s.Error = seq, from, time.Now().UTC(), ""
+	})
+	return seq, err
+}
+
+func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
+	id, err := StoreIdentity(ctx, e.st, true)
+	if err != nil {
+		return 0, 0, fmt.Errorf("the store's identity: %w", err)
+	}
+	// From the image on disk, when it is usable, plus the rows since:
+	// its sections are kept as they are, except those holding a row
+	// replaced since, which are written again without it.
+	base := e.baseImage(ctx)
+	after := int64(0)
+	if base != nil {
+		defer base.Close()
+		after = base.Header.Seq
+	}
+	// Rows after the image go to the file at once when there is no image
+	// to start from (the whole store: a section at a time in memory);
+	// after the image's kept sections otherwise, so they are held until
+	// then (the rows since the last image, usually few).
+	w, err := image.Create(e.Image)
+	if err != nil {
+		return 0, 0, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			w.Abort()
+		}
+	}()
+	b := image.NewBuilder()
+	if base == nil {
+		b.Stream(w)
+	}
+	var lastHash string
+	newer := map[domain.Key]struct{}{}
+	if _, err := e.st.Scan(ctx, after, func(r store.Stored) error {
+		d := decodeStored(r)
+		row := image.Row{Seq: d.seq, Ingested: d.ingested, Rec: d.rec, Key: d.key}
+		if d.err != nil {
+			row.Quarantine = d.err.Error()
+		}
+		lastHash = r.Hash
+		if base != nil {
+			newer[r.Key] = struct{}{}
+		}
+		return b.Add(row)
+	}); err != nil {
+		return 0, 0, fmt.Errorf("reading the store for the image: %w", err)
+	}
+	h := image.Header{Version: image.Build(), Schema: image.Schema(), Store: id, Settings: recordSettings}
+	switch {
+	case b.Rows > 0:
+		h.Seq, h.LastHash = b.Last.Seq, lastHash
+		k := b.Last.Key
+		h.LastKind, h.LastSource, h.LastID = string(k.Kind), k.Source, k.ID
+	case base != nil:
+		h.Seq, h.LastHash = base.Header.Seq, base.Header.LastHash
+		h.LastKind, h.LastSource, h.LastID = base.Header.LastKind, base.Header.LastSource, base.Header.LastID
+	default:
+		return 0, 0, errors.New("the store is empty")
+	}
+	if base != nil {
+		if err := keepSections(w, base, newer); err != nil {
+			return 0, 0, err
+		}
+	}
+	for _, s := range b.Sections() {
+		if err := w.Add(s); err != nil {
+			return 0, 0, err
+		}
+	}
+	if err := b.Err(); err != nil {
+		return 0, 0, err
+	}
+	committed = true
+	if err := w.Commit(h); err != nil {
+		return 0, 0, err
+	}
+	return h.Seq, after, nil
+}
+
+// baseImage returns the image on disk when a new one can start from it:
+// it passes the checks of a start. Nil otherwise (a full scan then).
+func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
+	m, err := image.Read(e.Image)
+	if err != nil {
+		return nil
+	}
+	last, err := e.st.LastSeq(ctx)
+	if err == nil {
+		err = e.checkImage(ctx, m.Header, last)
+	}
+	if err != nil {
+		m.Close()
+		return nil
+	}
+	return m
+}
+
+// keepSections writes base's sections to w without the rows whose keys
+// have a newer row: a section none of whose rows is replaced as it is,
+// the others again with the rest of their rows.
+func keepSections(w *image.Writer, base *image.Mapped, newer map[domain.Key]struct{}) error {
+	for i, s := range base.Sections {
+		if len(newer) == 0 {
+			if err := w.Add(s); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := image.DecodeRows(s.Data)
+		if err != nil {
+			return fmt.Errorf("reading the previous image: %w", err)
+		}
+		replaced := false
+		for _, r := range rows {
+			if _, ok := newer[rowKey(r)]; ok {
+				replaced = true
+				break
+			}
+		}
+		if !replaced {
+			err = w.Add(s)
+		} else {
+			b := image.NewBuilder()
+			b.Stream(w)
+			for _, r := range rows {
+				if _, ok := newer[rowKey(r)]; ok {
+					continue
+				}
+				if err = b.Add(r); err != nil {
+					break
+				}
+			}
+			if err == nil {
+				b.Sections()
+				err = b.Err()
+			}
+		}
+		base.Done(i)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rowKey is the store key of an image row: a record's own (the store
+// keys a record by its kind, source and id), or a quarantined row's.
+func rowKey(r image.Row) domain.Key {
+	if r.Rec == nil {
+		return r.Key
+	}
+	return domain.KeyOf(r.Rec)
+}
+
+// DefaultImageEvery and DefaultImageRows say when a serving engine
+// writes its image again: after ImageRows new rows (a large import) at
+// the next check, else once ImageEvery has passed since the last image
+// when anything was published since.
+const (
+	DefaultImageEvery = 10 * time.Minute
+	DefaultImageRows  = 100_000
+)
+
+// imageCheck is how often KeepImage looks at the published sequence.
+const imageCheck = time.Minute
+
+// KeepImage writes the image while ctx lasts: a minute after the first
+// load is published when the start did not use an image of the store's
+// current rows, then as DefaultImageEvery and DefaultImageRows say. A
+// failure is logged and retried at the next period.
+func (e *Engine) KeepImage(ctx context.Context, every time.Duration) {
+	if e.Image == "" {
+		return
+	}
+	if every <= 0 {
+		every = DefaultImageEvery
+	}
+	select {
+	case <-e.readyCh:
+	case <-ctx.Done():
+		return
+	}
+	var lastTry time.Time
+	failed := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(cmp.Or(e.img.check, imageCheck)):
+		}
+		have := e.imageStatus().Seq
+		moved := e.published.Load() - have
+		soon := (have == 0 || moved >= DefaultImageRows) && !failed
+		if moved <= 0 || (!soon && time.Since(lastTry) < every) {
+			continue
+		}
+		lastTry = time.Now()
+		start := time.Now()
+		seq, err := e.WriteImage(ctx)
+		if failed = err != nil; failed {
+			if ctx.Err() == nil {
+				e.log().Error("writing the dataset image", "path", e.Image, "err", err)
+			}
+			continue
+		}
+		e.log().Info("dataset image written", "path", e.Image, "seq", seq, "seconds", time.Since(start).Seconds())
+	}
+}

@@ -1,0 +1,262 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
+)
+
+// scanCounter is a store that notes the lowest sequence a scan handed out,
+// to show that a start from an image read only the rows after it.
+type scanCounter struct {
+	store.Store
+	mu     sync.Mutex
+	lowest int64
+}
+
+func (s *scanCounter) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
+	return s.Store.Scan(ctx, after, func(r store.Stored) error {
+		s.mu.Lock()
+		if s.lowest == 0 || r.Seq < s.lowest {
+			s.lowest = r.Seq
+		}
+		s.mu.Unlock()
+		return fn(r)
+	})
+}
+
+// A process started from the image plus the store's newer rows serves
+// byte for byte what a process started from the store alone serves — the
+// scorecard, drill-downs with every row and the data sources report —
+// with images written at random cut points, records corrected and rows
+// corrupted in the database after the image (and before it), under the
+// default settings and with other production environment names; and an
+// image that is damaged, truncated, deleted or of another store is
+// ignored with one log line, the store read whole, and the result the
+// same.
+func TestImageStartMatchesStoreByteForByte(t *testing.T) {
+	ctx := context.Background()
+	st, raw, cat, end, lines := differentialSetup(t, 4)
+	rng := rand.New(rand.NewPCG(9, 2))
+	path := filepath.Join(t.TempDir(), "candor.image")
+	writer := engine.New(st, metrics.DefaultConfig())
+	writer.Image = path
+
+	other := metrics.DefaultConfig()
+	other.ProductionNames = []string{"production", "staging"}
+	configs := map[string]metrics.Config{"default": metrics.DefaultConfig(), "production_environments": other}
+
+	// start compares a process started with the image at path against one
+	// started from the store, under each configuration, and returns what
+	// the image-started one logged.
+	start := func(label string, wantUsed bool) string {
+		t.Helper()
+		var logs bytes.Buffer
+		for name, cfg := range configs {
+			sc := &scanCounter{Store: st}
+			e := engine.New(sc, cfg)
+			e.Image = path
+			e.Log = slog.New(slog.NewTextHandler(&logs, nil))
+			fresh := engine.New(st, cfg)
+			got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh)
+			if got != want {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("%s, %s settings: the start from the image differs from the store at byte %d:\n…%s\nstore:\n…%s", label, name,
+					i, got[max(0, i-300):min(len(got), i+200)], want[max(0, i-300):min(len(want), i+200)])
+			}
+			s := e.Status()
+			if s.Quarantined != fresh.Status().Quarantined || s.Published != fresh.Status().Published {
+				t.Fatalf("%s: status %+v, from the store %+v", label, s, fresh.Status())
+			}
+			if s.Image == nil || s.Image.Used != wantUsed {
+				t.Fatalf("%s: image status %+v, want used=%v", label, s.Image, wantUsed)
+			}
+			if wantUsed && sc.lowest != 0 && sc.lowest <= s.Image.StartSeq {
+				t.Fatalf("%s: started from the image of sequence %d yet read row %d from the store", label, s.Image.StartSeq, sc.lowest)
+			}
+		}
+		return logs.String()
+	}
+	importText := func(text string) {
+		t.Helper()
+		if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "d.ndjson", Reader: strings.NewReader(text)}}, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	change := func(to int) {
+		t.Helper()
+		// Corrections: earlier records sent again with a field changed.
+		var fixes []string
+		for range 20 {
+			l := lines[rng.IntN(to)]
+			for _, swap := range [][2]string{{`"status":"success"`, `"status":"failure"`}, {`"priority":"high"`, `"priority":"low"`}, {`"severity":"P3"`, `"severity":"P1"`}, {`"status":"failure"`, `"status":"success"`}} {
+				l = strings.Replace(l, swap[0], swap[1], 1)
+			}
+			fixes = append(fixes, l)
+		}
+		importText(strings.Join(fixes, "\n"))
+		// A row corrupted in the database (quarantined), and one corrupted
+		// earlier written good again.
+		var id string
+		if err := raw.QueryRow(`SELECT id FROM records WHERE kind <> 'service' ORDER BY random() LIMIT 1`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(`UPDATE records SET body = x'7b226964223a', seq = (SELECT max(seq) FROM records) + 1 WHERE id = ?`, id); err != nil {
+			t.Fatal(err)
+		}
+		var bad string
+		if err := raw.QueryRow(`SELECT id FROM records WHERE body = x'7b226964223a' ORDER BY random() LIMIT 1`).Scan(&bad); err != nil {
+			t.Fatal(err)
+		}
+		if rng.IntN(2) == 0 {
+			if _, err := raw.Exec(`UPDATE records SET hash = 'rewrite' WHERE id = ?`, bad); err != nil {
+				t.Fatal(err)
+			}
+			var again []string
+			for _, l := range lines[:to] {
+				if strings.Contains(l, fmt.Sprintf(`"id":%q`, bad)) {
+					again = append(again, l)
+				}
+			}
+			importText(strings.Join(again, "\n"))
+		}
+	}
+
+	written := int64(0)
+	for from, round := 0, 0; from < len(lines); round++ {
+		to := min(len(lines), from+1+rng.IntN(len(lines)/3))
+		cut := from + rng.IntN(to-from+1)
+		importText(strings.Join(lines[from:cut], "\n"))
+		change(max(cut, 1))
+		if round == 0 || rng.IntN(3) > 0 {
+			seq, err := writer.WriteImage(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seq <= written {
+				t.Fatalf("round %d: image of sequence %d after one of %d", round, seq, written)
+			}
+			// Written from the previous image and the rows since.
+			if from := writer.Status().Image.From; from != written {
+				t.Fatalf("round %d: image written from sequence %d, want the previous image's %d", round, from, written)
+			}
+			written = seq
+		}
+		// Newer rows than the image: the rest of the round, corrections
+		// and corruptions of rows the image holds.
+		if cut < to {
+			importText(strings.Join(lines[cut:to], "\n"))
+		}
+		change(to)
+		start(fmt.Sprintf("round %d (image at %d)", round, written), true)
+		from = to
+	}
+
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flip := func(at int) func() {
+		return func() {
+			b := append([]byte(nil), good...)
+			b[at] ^= 0x04
+			os.WriteFile(path, b, 0o644)
+		}
+	}
+	otherStore := func() {
+		dir2 := t.TempDir()
+		st2 := open(t, dir2)
+		importLines(t, st2, lines[:50]...)
+		e := engine.New(st2, metrics.DefaultConfig())
+		e.Image = path
+		if _, err := e.WriteImage(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name, reason string
+		do           func()
+	}{
+		{"a bit flipped in the header", "checksum", flip(len(good) - 30)},
+		{"a bit flipped in the rows", "checksum", flip(4096 + 100)},
+		{"truncated", "truncated", func() { os.WriteFile(path, good[:len(good)/2], 0o644) }},
+		{"not an image", "not an image", func() { os.WriteFile(path, []byte("hello"), 0o644) }},
+		{"another store's", "another store", otherStore},
+		{"deleted", "no dataset image yet", func() { os.Remove(path) }},
+	} {
+		c.do()
+		logs := start(c.name, false)
+		var lines []string
+		for _, l := range strings.Split(logs, "\n") {
+			if strings.Contains(l, "image") {
+				lines = append(lines, l)
+			}
+		}
+		if n := strings.Count(strings.Join(lines, "\n"), c.reason); n != len(configs) || len(lines) != len(configs) {
+			t.Errorf("%s: want one line a start naming %q, logged:\n%s", c.name, c.reason, logs)
+		}
+	}
+	// Written again (from the whole store: the last one was deleted), it
+	// is used again.
+	if _, err := writer.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if from := writer.Status().Image.From; from != 0 {
+		t.Fatalf("written from an image of sequence %d, though there was none", from)
+	}
+	start("written again", true)
+}
+
+// A following engine keeps its image: it writes one soon after a start
+// that had none, and writes again (from that one) once the published
+// sequence moved and the period has passed.
+func TestKeepImageWritesAfterStartAndWhenDataMoves(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("k1", "success"))
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Image = filepath.Join(t.TempDir(), "candor.image")
+	e.SetImageCheck(5 * time.Millisecond)
+	e.Start(ctx)
+	go e.KeepImage(ctx, 20*time.Millisecond)
+	waitImage := func(seq int64, from int64) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			s := e.Status().Image
+			if s.Seq == seq && s.From == from && s.Error == "" {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("image %+v, want sequence %d written from %d", s, seq, from)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	last, _ := st.LastSeq(ctx)
+	waitImage(last, 0)
+	importLines(t, st, dep("k2", "failure"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	prev := last
+	last, _ = st.LastSeq(ctx)
+	waitImage(last, prev)
+}

@@ -1,0 +1,389 @@
+// Package image reads and writes the dataset image: a file that lets a
+// starting process skip most of the store (docs/design.md, "The image").
+// The file says which store and sequence it reflects and which version of
+// Candor wrote it; every byte of it is covered by a CRC-32C. This file is
+// the container; records.go is the first content kept in it.
+//
+// Layout (all integers little-endian):
+//
+//	0       magic "CANDORIM", format version u32, zero u32
+//	4096    each section, starting at a multiple of 4 KiB
+//	H       header: fields as u32-length-prefixed strings (Version, Schema,
+//	        Store, Settings, LastKind, LastSource, LastID, LastHash), Seq
+//	        i64, section count u32, then per section kind u32, offset u64,
+//	        length u64, CRC-32C u32
+//	end−24  trailer: H u64, CRC-32C of the first 16 bytes and the header
+//	        u32, header length u32, end magic "CANDOREN"
+//
+// The header follows the sections so that a writer streams sections to
+// the file as it makes them and holds none (Writer). A reader checks the
+// trailer, the header's CRC and every section's CRC before it hands out
+// anything, so a truncated, bit-flipped or half written file is refused
+// whole, never read in part.
+package image
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"syscall"
+)
+
+// Format is the version of the container and its content; a file of
+// another format is refused.
+const Format = 2
+
+const (
+	magic     = "CANDORIM"
+	endMagic  = "CANDOREN"
+	align     = 4096
+	trailerSz = 24
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Header says what an image reflects. A reader uses the image only when
+// every field matches what it expects (Check).
+type Header struct {
+	// Version is the Candor build that wrote the file; Schema a hash of
+	// the content's encoding (the record types it encodes, field by
+	// field), so a development build whose records changed is refused too.
+	Version string
+	Schema  string
+	// Store identifies the store the rows came from (engine.StoreIdentity).
+	Store string
+	// Settings is a hash of the settings the content depends on. Records
+	// as stored depend on none; content holding derived fields (a
+	// dataset's own indexes) would name theirs.
+	Settings string
+	// Seq is the store sequence the image reflects: every row with a
+	// sequence up to it, as the store held them when the image was
+	// written.
+	Seq int64
+	// The row of sequence Seq, which a reader finds again in the store
+	// (at Seq with the same hash, or replaced by a later row): a store
+	// restored from an older backup and written to since has other rows
+	// under the same sequences, and this is how that is noticed.
+	LastKind, LastSource, LastID, LastHash string
+}
+
+// Section is one checksummed part of the content.
+type Section struct {
+	Kind uint32
+	Data []byte
+}
+
+// Writer streams an image to a temporary file beside its path; Commit
+// renames it over the path.
+type Writer struct {
+	path  string
+	f     *os.File
+	off   int64
+	table []entry
+}
+
+type entry struct {
+	kind     uint32
+	off, len uint64
+	crc      uint32
+}
+
+// Create starts an image to be written to path.
+func Create(path string) (*Writer, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, fmt.Errorf("image: %w", err)
+	}
+	w := &Writer{path: path, f: f}
+	if err := w.write(prefix()); err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return w, nil
+}
+
+func prefix() []byte {
+	b := []byte(magic)
+	b = binary.LittleEndian.AppendUint32(b, Format)
+	return binary.LittleEndian.AppendUint32(b, 0)
+}
+
+func (w *Writer) write(b []byte) error {
+	if _, err := w.f.Write(b); err != nil {
+		return fmt.Errorf("image: writing %s: %w", w.f.Name(), err)
+	}
+	w.off += int64(len(b))
+	return nil
+}
+
+// Add writes a section (at the next multiple of 4 KiB).
+func (w *Writer) Add(s Section) error {
+	if pad := padTo(w.off); pad > 0 {
+		if err := w.write(make([]byte, pad)); err != nil {
+			return err
+		}
+	}
+	w.table = append(w.table, entry{kind: s.Kind, off: uint64(w.off), len: uint64(len(s.Data)), crc: crc32.Checksum(s.Data, castagnoli)})
+	return w.write(s.Data)
+}
+
+// Commit writes the header and trailer, syncs the file and renames it
+// over the path (then syncs the directory), so a reader finds the old
+// image or the new one, never part of one. On error the temporary file is
+// removed.
+func (w *Writer) Commit(h Header) (err error) {
+	defer func() {
+		if err != nil {
+			w.Abort()
+		}
+	}()
+	head := encodeHeader(h, w.table)
+	at := w.off
+	if err := w.write(head); err != nil {
+		return err
+	}
+	var tr [trailerSz]byte
+	binary.LittleEndian.PutUint64(tr[0:], uint64(at))
+	binary.LittleEndian.PutUint32(tr[8:], crc32.Update(crc32.Checksum(prefix(), castagnoli), castagnoli, head))
+	binary.LittleEndian.PutUint32(tr[12:], uint32(len(head)))
+	copy(tr[16:], endMagic)
+	if err := w.write(tr[:]); err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("image: syncing %s: %w", w.f.Name(), err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	if err := os.Rename(w.f.Name(), w.path); err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	// The rename is durable once the directory is.
+	if d, err := os.Open(filepath.Dir(w.path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Abort gives the image up: the temporary file is removed.
+func (w *Writer) Abort() {
+	w.f.Close()
+	os.Remove(w.f.Name())
+}
+
+// Write writes an image whose sections are all in hand.
+func Write(path string, h Header, sections []Section) error {
+	w, err := Create(path)
+	if err != nil {
+		return err
+	}
+	for _, s := range sections {
+		if err := w.Add(s); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Commit(h)
+}
+
+func padTo(off int64) int64 { return (align - off%align) % align }
+
+// encodeHeader lays out the header and the section table.
+func encodeHeader(h Header, table []entry) []byte {
+	var b []byte
+	for _, s := range []string{h.Version, h.Schema, h.Store, h.Settings, h.LastKind, h.LastSource, h.LastID, h.LastHash} {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	b = binary.LittleEndian.AppendUint64(b, uint64(h.Seq))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(table)))
+	for _, e := range table {
+		b = binary.LittleEndian.AppendUint32(b, e.kind)
+		b = binary.LittleEndian.AppendUint64(b, e.off)
+		b = binary.LittleEndian.AppendUint64(b, e.len)
+		b = binary.LittleEndian.AppendUint32(b, e.crc)
+	}
+	return b
+}
+
+// ErrMissing is returned by Read when there is no image at the path.
+var ErrMissing = errors.New("no image")
+
+// Mapped is an image mapped read-only and verified.
+type Mapped struct {
+	Header   Header
+	Sections []Section
+	b        []byte
+}
+
+// Read maps the image at path (read-only) and verifies it: its magic,
+// format, trailer and every checksum. The sections' data are slices of
+// the mapping: valid until Close, so the caller copies out what it keeps.
+// A file that fails any check is an error naming what failed.
+func Read(path string) (*Mapped, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrMissing
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() < 16+trailerSz || fi.Size() > math.MaxInt {
+		return nil, fmt.Errorf("not an image (%d bytes)", fi.Size())
+	}
+	// Mapped rather than read into the heap: the pages are the kernel's
+	// page cache, counted in the process's memory only while touched and
+	// mapped (Done lets go of a section's).
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("mapping the image: %w", err)
+	}
+	m := &Mapped{b: b}
+	if m.Header, m.Sections, err = Parse(b); err != nil {
+		m.Close()
+		return nil, err
+	}
+	// The checksums touched every page: let go of them until each
+	// section is read.
+	syscall.Madvise(b, syscall.MADV_DONTNEED)
+	return m, nil
+}
+
+// Done lets go of section i's pages once the caller has read it; reading
+// it again faults them back in from the page cache.
+func (m *Mapped) Done(i int) {
+	s := m.Sections[i].Data
+	if len(s) > 0 {
+		syscall.Madvise(s, syscall.MADV_DONTNEED)
+	}
+}
+
+// Close unmaps the image.
+func (m *Mapped) Close() { syscall.Munmap(m.b) }
+
+// Parse verifies and splits an image held in memory.
+func Parse(b []byte) (Header, []Section, error) {
+	var h Header
+	if len(b) < 16+trailerSz || string(b[:8]) != magic {
+		return h, nil, errors.New("not an image (no CANDORIM magic)")
+	}
+	if f := binary.LittleEndian.Uint32(b[8:]); f != Format {
+		return h, nil, fmt.Errorf("image format %d, this version reads %d", f, Format)
+	}
+	tr := b[len(b)-trailerSz:]
+	if string(tr[16:]) != endMagic {
+		return h, nil, errors.New("truncated (no trailer)")
+	}
+	at, n := binary.LittleEndian.Uint64(tr[0:]), uint64(binary.LittleEndian.Uint32(tr[12:]))
+	body := uint64(len(b) - trailerSz)
+	if at < 16 || at > body || at+n != body {
+		return h, nil, errors.New("truncated or damaged (header position)")
+	}
+	head := b[at:body]
+	if crc32.Update(crc32.Checksum(b[:16], castagnoli), castagnoli, head) != binary.LittleEndian.Uint32(tr[8:]) {
+		return h, nil, errors.New("header checksum mismatch")
+	}
+	r := reader{b: head}
+	for _, s := range []*string{&h.Version, &h.Schema, &h.Store, &h.Settings, &h.LastKind, &h.LastSource, &h.LastID, &h.LastHash} {
+		*s = r.str()
+	}
+	h.Seq = int64(r.u64())
+	count := r.u32()
+	if r.bad || uint64(count)*24 > uint64(len(head)) {
+		return h, nil, errors.New("damaged header")
+	}
+	sections := make([]Section, 0, count)
+	for i := range count {
+		kind, off, length, sum := r.u32(), r.u64(), r.u64(), r.u32()
+		if r.bad {
+			return h, nil, errors.New("damaged section table")
+		}
+		if off < 16 || off > at || length > at-off {
+			return h, nil, fmt.Errorf("section %d lies outside the file (truncated?)", i)
+		}
+		data := b[off : off+length]
+		if crc32.Checksum(data, castagnoli) != sum {
+			return h, nil, fmt.Errorf("section %d checksum mismatch", i)
+		}
+		sections = append(sections, Section{Kind: kind, Data: data})
+	}
+	if r.off != len(head) || binary.LittleEndian.Uint32(b[12:]) != 0 {
+		return h, nil, errors.New("damaged header (trailing bytes)")
+	}
+	return h, sections, nil
+}
+
+// reader reads the header's fields; bad is set once it runs off the end.
+type reader struct {
+	b   []byte
+	off int
+	bad bool
+}
+
+func (r *reader) take(n int) []byte {
+	if r.bad || n < 0 || r.off+n > len(r.b) {
+		r.bad = true
+		return nil
+	}
+	s := r.b[r.off : r.off+n]
+	r.off += n
+	return s
+}
+
+func (r *reader) u32() uint32 {
+	if s := r.take(4); s != nil {
+		return binary.LittleEndian.Uint32(s)
+	}
+	return 0
+}
+
+func (r *reader) u64() uint64 {
+	if s := r.take(8); s != nil {
+		return binary.LittleEndian.Uint64(s)
+	}
+	return 0
+}
+
+func (r *reader) str() string { return string(r.take(int(r.u32()))) }
+
+// Build names the Candor build for an image's header: the module version
+// and, when the binary carries them, the VCS revision and whether the tree
+// was modified.
+func Build() string {
+	buildOnce.Do(func() {
+		build = "(unknown)"
+		info, ok := debug.ReadBuildInfo()
+		if !ok {
+			return
+		}
+		build = info.Main.Version
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				build += " " + s.Key + "=" + s.Value
+			}
+		}
+	})
+	return build
+}
+
+var (
+	buildOnce sync.Once
+	build     string
+)

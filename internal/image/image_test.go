@@ -1,0 +1,197 @@
+package image
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+)
+
+// Every generated record, as the engine decodes it from its stored JSON,
+// comes back from an image identical field for field (reflect.DeepEqual,
+// so times keep their location too), in order, with its sequence and
+// ingestion time; quarantined rows keep their key and reason.
+func TestRecordsRoundTrip(t *testing.T) {
+	b := NewBuilder()
+	var want []Row
+	seq := int64(0)
+	ing := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	kinds := map[domain.Kind]bool{}
+	_, err := generate.Records(generate.Options{Seed: 7, Scale: 0.005, End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), Days: 120}, func(r domain.Record) {
+		body, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := domain.New(r.Kind())
+		if err := json.Unmarshal(body, rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Header().Source = r.Header().Source
+		seq += 1 + seq%3
+		row := Row{Seq: seq, Ingested: ing.Add(time.Duration(seq) * time.Millisecond), Rec: rec}
+		if seq%997 == 0 {
+			row = Row{Seq: seq, Ingested: row.Ingested, Key: domain.KeyOf(rec), Quarantine: "stored record is corrupt: unexpected end of JSON input"}
+		}
+		kinds[r.Kind()] = true
+		if err := b.Add(row); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, row)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kinds) < 10 {
+		t.Fatalf("only %d kinds generated", len(kinds))
+	}
+	// A non-UTC time and a nil list beside an empty one take the other paths.
+	odd := &domain.Deployment{Meta: domain.Meta{ID: "odd", Source: "x"}, FinishedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("", 3600)), Changes: []string{}}
+	seq++
+	if err := b.Add(Row{Seq: seq, Rec: odd}); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, Row{Seq: seq, Rec: odd})
+	if err := b.Add(Row{Seq: seq, Rec: odd}); err == nil {
+		t.Fatal("a row out of sequence order was accepted")
+	}
+
+	path := filepath.Join(t.TempDir(), "candor.image")
+	h := Header{Version: "v", Schema: Schema(), Store: "s", Seq: seq}
+	if err := Write(path, h, b.Sections()); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	gotH, secs := m.Header, m.Sections
+	for i := range secs {
+		m.Done(i) // the pages come back from the file when read
+	}
+	if gotH != h {
+		t.Fatalf("header %+v, want %+v", gotH, h)
+	}
+	got := decodeAll(t, secs)
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Fatalf("row %d:\n got %#v\nwant %#v", i, got[i], want[i])
+		}
+	}
+}
+
+func decodeAll(t *testing.T, secs []Section) []Row {
+	t.Helper()
+	var rows []Row
+	for _, s := range secs {
+		if s.Kind != SectionRows {
+			t.Fatalf("section of kind %d", s.Kind)
+		}
+		r, err := DecodeRows(s.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	return rows
+}
+
+// Any damage to the file — a byte flipped anywhere, a truncation, a
+// missing file, another format — is refused by Read, never half read.
+func TestDamagedImagesAreRefused(t *testing.T) {
+	b := NewBuilder()
+	for i := range 40000 {
+		r := &domain.Change{Meta: domain.Meta{ID: strings.Repeat("c", i%7) + string(rune('a'+i%26)), Source: "git"}, Service: "svc", MergedAt: time.Unix(int64(i)*60, 0).UTC()}
+		if err := b.Add(Row{Seq: int64(i + 1), Rec: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secsLastID := b.Last.Rec.Header().ID
+	secs := b.Sections()
+	if len(secs) < 3 {
+		t.Fatalf("want several row sections, got %d", len(secs))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "candor.image")
+	if err := Write(path, Header{Version: "v", Seq: 40000}, secs); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, parsed, err := Parse(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := decodeAll(t, parsed); len(rows) != 40000 || rows[39999].Rec.Header().ID != secsLastID {
+		t.Fatalf("%d rows back, the last %v", len(rows), rows[len(rows)-1])
+	}
+	if len(good) < 3*4096 {
+		t.Fatalf("unexpected size %d", len(good))
+	}
+	// Every 1021st byte, and every byte of the header and trailer.
+	for i := 0; i < len(good); i++ {
+		if i > 600 && i < len(good)-30 && i%1021 != 0 {
+			continue
+		}
+		bad := append([]byte(nil), good...)
+		bad[i] ^= 0x10
+		if _, _, err := Parse(bad); err == nil {
+			// Padding between sections is not covered by a checksum and
+			// carries nothing.
+			if !inPadding(good, i) {
+				t.Fatalf("a flipped bit at byte %d of %d was not noticed", i, len(good))
+			}
+		}
+	}
+	for _, n := range []int{0, 10, len(good) / 2, len(good) - 1} {
+		if _, _, err := Parse(good[:n]); err == nil {
+			t.Fatalf("truncated to %d bytes, accepted", n)
+		}
+	}
+	if _, err := Read(filepath.Join(dir, "none")); !errors.Is(err, ErrMissing) {
+		t.Fatalf("missing file: %v", err)
+	}
+	other := append([]byte(nil), good...)
+	other[8] = 9
+	if _, _, err := Parse(other); err == nil || !strings.Contains(err.Error(), "format 9") {
+		t.Fatalf("another format: %v", err)
+	}
+}
+
+// inPadding reports whether byte i of an image lies in the zero padding
+// between its header and sections.
+func inPadding(b []byte, i int) bool {
+	_, secs, _ := Parse(b)
+	end := 16
+	for _, s := range secs {
+		start := uintptrOf(b, s.Data)
+		if i >= end && i < start {
+			return true
+		}
+		end = start + len(s.Data)
+	}
+	head := int(binary.LittleEndian.Uint64(b[len(b)-trailerSz:]))
+	return i >= end && i < head
+}
+
+func uintptrOf(b, sub []byte) int {
+	for off := range b {
+		if &b[off] == &sub[0] {
+			return off
+		}
+	}
+	return -1
+}

@@ -54,7 +54,7 @@ func (d *Dataset) WarmFrom(src *Dataset, deadline time.Time) int {
 // Cached reports whether the value of a query is in the result cache (a
 // test of warming; reading it does not compute anything).
 func (d *Dataset) Cached(id string, q Query) bool {
-	def, err := reg.def(id)
+	def, err := d.def(id)
 	if err != nil {
 		return false
 	}

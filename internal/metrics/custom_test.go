@@ -1,0 +1,157 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+)
+
+// builtinsAsCustom are SPEC §3's expressiveness test: six built-ins
+// written as organisation-defined metrics. The ids carry a prefix, as a
+// custom metric may not take a built-in's id.
+var builtinsAsCustom = []struct {
+	builtin string
+	def     CustomDef
+}{
+	{"deployment_frequency", CustomDef{ID: "my_deployment_frequency", Kind: domain.KindDeployment, Time: "finished_at",
+		Filter: `status != "failure"`, Aggregate: AggregateCountPerDay}},
+	{"mttr", CustomDef{ID: "my_mttr", Kind: domain.KindIncident, Time: "resolved_at",
+		Value: `hours(resolved_at.value() - opened_at)`, Aggregate: AggregateMedian}},
+	{"incidents_p0_p1", CustomDef{ID: "my_incidents_p0_p1", Kind: domain.KindIncident, Time: "opened_at",
+		Filter: `severity in ["P0", "P1"]`, Aggregate: AggregateCount}},
+	{"csat", CustomDef{ID: "my_csat", Kind: domain.KindSurvey, Time: "at",
+		Filter: `type.lowerAscii() == "csat"`, Aggregate: AggregateShare, Matching: `score >= 4`}},
+	{"sla_adherence", CustomDef{ID: "my_sla_adherence", Kind: domain.KindTicket, Time: "resolved_at",
+		Filter: `sla_due_at.hasValue()`, Aggregate: AggregateShare, Matching: `resolved_at.value() <= sla_due_at.value()`}},
+	{"open_escalations", CustomDef{ID: "my_open_escalations", Kind: domain.KindTicket, Time: TimeState,
+		Filter: `escalated && !resolved_at.hasValue()`, Aggregate: AggregateCount}},
+}
+
+// customDataset is generated data (seed 1, a small scale) under a
+// configuration carrying defs.
+func customDataset(t testing.TB, scale float64, end time.Time, defs ...CustomDef) *Dataset {
+	t.Helper()
+	cfg := DefaultConfig()
+	var ms []*CustomMetric
+	for _, def := range defs {
+		m, err := CompileCustom(def)
+		if err != nil {
+			t.Fatalf("%s: %v", def.ID, err)
+		}
+		ms = append(ms, m)
+	}
+	if err := cfg.SetCustom(ms); err != nil {
+		t.Fatal(err)
+	}
+	d := NewDataset(cfg)
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: scale, End: end}, func(r domain.Record) {
+		d.Apply(r, time.Time{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.Prepare()
+	return d
+}
+
+func TestCustomMetricsMatchTheBuiltIns(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	var defs []CustomDef
+	for _, c := range builtinsAsCustom {
+		defs = append(defs, c.def)
+	}
+	d := customDataset(t, 0.02, end, defs...)
+	windows := []time.Duration{day, 7 * day, 30 * day, 90 * day}
+	compared, nonZero := 0, 0
+	for _, c := range builtinsAsCustom {
+		dims := d.Dims(c.builtin)
+		scopes := []Scope{{}}
+		for _, dim := range []string{"team", "service", "priority", "origin"} {
+			if !slices.Contains(dims, dim) {
+				continue
+			}
+			vals := d.DimValues(dim)
+			for i, v := range vals {
+				if i < 3 {
+					scopes = append(scopes, Scope{Dim: dim, Value: v})
+				}
+			}
+		}
+		for step := 0; step < 40; step++ {
+			// as_of at odd hours over a year: mid-window resolutions,
+			// escalations open at one as_of and closed at the next.
+			asOf := end.Add(-time.Duration(step) * (9*day + 7*time.Hour + 13*time.Minute))
+			for _, w := range windows {
+				for _, s := range scopes {
+					q := Query{AsOf: asOf, Window: w, Scope: s}
+					want, err := d.Compute(c.builtin, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := d.Compute(c.def.ID, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					compared++
+					if want.Value != nil && *want.Value != 0 {
+						nonZero++
+					}
+					if fmtVal(got.Value) != fmtVal(want.Value) || (got.Value != nil && *got.Value != *want.Value) || got.Count != want.Count {
+						t.Fatalf("%s as of %s, window %s, scope %s: custom %s (n = %d), built-in %s (n = %d)",
+							c.builtin, asOf.Format(time.RFC3339), w, s, fmtVal(got.Value), got.Count, fmtVal(want.Value), want.Count)
+					}
+				}
+			}
+		}
+	}
+	// The comparison means something only where there is something to compare.
+	if nonZero < compared/3 {
+		t.Fatalf("only %d of %d comparisons had a non-zero value: the data does not exercise the definitions", nonZero, compared)
+	}
+	t.Logf("%d comparisons, %d with a non-zero value", compared, nonZero)
+}
+
+func TestCompileCustomRefuses(t *testing.T) {
+	base := CustomDef{ID: "x", Kind: domain.KindIncident, Time: "opened_at", Aggregate: AggregateCount}
+	cases := []struct {
+		name string
+		edit func(*CustomDef)
+		want ExprError
+	}{
+		{"unknown field", func(d *CustomDef) { d.Filter = `severity == "P1" && sevrity == "P2"` },
+			ExprError{Field: "filter", Line: 1, Column: 21, Msg: `unknown field "sevrity"`}},
+		{"wrong type", func(d *CustomDef) { d.Filter = `opened_at > 3` },
+			ExprError{Field: "filter", Line: 1, Column: 11}},
+		{"non-boolean filter", func(d *CustomDef) { d.Filter = `severity` },
+			ExprError{Field: "filter", Line: 1, Column: 1, Msg: "expected a condition (true or false), but the expression is of type string"}},
+		{"optional not unwrapped", func(d *CustomDef) { d.Aggregate, d.Value = AggregateMedian, `hours(resolved_at - opened_at)` },
+			ExprError{Field: "value", Line: 1, Column: 19}},
+		{"bad aggregate", func(d *CustomDef) { d.Aggregate = "average" },
+			ExprError{Field: "aggregate", Msg: `"average" is not an aggregate; expected one of count, count_per_day, sum, mean, median, percentile, share, latest`}},
+		{"second line", func(d *CustomDef) { d.Filter = "severity == \"P1\"\n  && bogus" },
+			ExprError{Field: "filter", Line: 2, Column: 6, Msg: `unknown field "bogus"`}},
+		{"built-in id", func(d *CustomDef) { d.ID = "mttr" }, ExprError{Field: "id"}},
+		{"time of another kind", func(d *CustomDef) { d.Time = "finished_at" }, ExprError{Field: "time"}},
+		{"too costly", func(d *CustomDef) {
+			d.Filter = `[1,2,3,4,5,6,7,8,9,10].all(a, [1,2,3,4,5,6,7,8,9,10].all(b, [1,2,3,4,5,6,7,8,9,10].all(c, [1,2,3,4,5,6,7,8,9,10].all(e, category.contains(string(a+b+c+e))))))`
+		}, ExprError{Field: "filter"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			def := base
+			c.edit(&def)
+			_, err := CompileCustom(def)
+			var e *ExprError
+			if !errors.As(err, &e) {
+				t.Fatalf("got %v, want an *ExprError", err)
+			}
+			if e.Field != c.want.Field || e.Line != c.want.Line || e.Column != c.want.Column || (c.want.Msg != "" && e.Msg != c.want.Msg) {
+				t.Fatalf("got %s (line %d, column %d), want %s", e.Msg, e.Line, e.Column, fmt.Sprint(&c.want))
+			}
+		})
+	}
+}

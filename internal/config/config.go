@@ -114,6 +114,8 @@ type Config struct {
 	// Impact configures release impact, spikes, the survey webhook and
 	// the insights' thresholds (insight.Config).
 	Impact insight.Config `yaml:"impact"`
+	// CustomMetricDefs are the organisation-defined metrics (custommetrics.go).
+	CustomMetricDefs []CustomMetric `yaml:"custom_metrics"`
 
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
@@ -165,7 +167,7 @@ func Load(path string, env func(string) string) (Config, error) {
 		return c, err
 	}
 	if _, err := c.EngineConfig(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, located(path, err)
 	}
 	if _, err := c.Lag(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
@@ -487,6 +489,13 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 	if err := applyContext(&m, c); err != nil {
 		return m, err
 	}
+	custom, err := c.CustomMetrics()
+	if err != nil {
+		return m, err
+	}
+	if err := m.SetCustom(custom); err != nil {
+		return m, err
+	}
 	return m, nil
 }
 
@@ -502,5 +511,11 @@ func (c Config) Catalog() (*catalog.Catalog, error) {
 			return nil, fmt.Errorf("config metrics: %w", err)
 		}
 	}
-	return c.addViews(out)
+	if out, err = c.addCustomMetrics(out); err != nil {
+		return nil, err
+	}
+	if out, err = c.addViews(out); err != nil {
+		return nil, err
+	}
+	return out, c.showCustomMetrics(out)
 }

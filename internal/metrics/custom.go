@@ -220,7 +220,7 @@ func CompileCustom(def CustomDef) (*CustomMetric, error) {
 		if src == "" || errs != nil {
 			return nil
 		}
-		p, err := compileExpr(env, field, src, want, wantText)
+		p, err := compileExpr(env, k, field, src, want, wantText)
 		if err != nil {
 			errs = err
 		}
@@ -248,11 +248,11 @@ func orNothing(v []string) string {
 
 // compileExpr parses and type-checks one expression, requires its type,
 // bounds its estimated cost and plans it with run-time cost tracking.
-func compileExpr(env *cel.Env, field, src string, want *cel.Type, wantText string) (cel.Program, error) {
+func compileExpr(env *cel.Env, k *customKind, field, src string, want *cel.Type, wantText string) (cel.Program, error) {
 	ast, iss := env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		e := iss.Errors()[0]
-		return nil, &ExprError{Field: field, Line: e.Location.Line(), Column: e.Location.Column() + 1, Msg: explainCEL(e.Message)}
+		return nil, &ExprError{Field: field, Line: e.Location.Line(), Column: e.Location.Column() + 1, Msg: explainCEL(k, e.Message)}
 	}
 	out := ast.OutputType()
 	ok := out.IsExactType(want)
@@ -283,10 +283,14 @@ func compileExpr(env *cel.Env, field, src string, want *cel.Type, wantText strin
 }
 
 // explainCEL turns the checker's words into the definition's.
-func explainCEL(msg string) string {
+func explainCEL(k *customKind, msg string) string {
 	if strings.HasPrefix(msg, "undeclared reference to '") {
 		name, _, _ := strings.Cut(strings.TrimPrefix(msg, "undeclared reference to '"), "'")
-		return fmt.Sprintf("unknown field %q", name)
+		names := make([]string, len(k.fields))
+		for i, f := range k.fields {
+			names[i] = f.name
+		}
+		return fmt.Sprintf("unknown field %q; expected a field of %s (%s), as_of or window_start", name, k.kind, strings.Join(names, ", "))
 	}
 	if strings.HasPrefix(msg, "found no matching overload for") {
 		return msg + " (the operands' types do not fit: an optional field needs .value(); a duration needs hours(…))"

@@ -1,0 +1,100 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// teamHealth is a definition a finance analyst can read aloud: the share of P0/P1 incidents
+// resolved within four hours.
+const teamHealth = `custom_metrics:
+  - id: fast_major_recovery
+    name: Major incidents recovered within 4 h
+    pillar: reliability
+    description: Share of P0 and P1 incidents resolved in the window within four hours of opening.
+    owner: Head of SRE
+    unit: "%"
+    better: higher
+    thresholds: {green: 90, amber: 75}
+    views: [engineering]
+    kind: incident
+    time: resolved_at
+    filter: severity in ["P0", "P1"]
+    aggregate: share
+    matching: |
+      hours(resolved_at.value() - opened_at) <= 4.0
+`
+
+func TestCustomMetricLoads(t *testing.T) {
+	c, err := Load(write(t, teamHealth), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := c.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := cat.Metric("fast_major_recovery")
+	if !ok || !m.Custom || m.Owner != "Head of SRE" || m.MinSample != 5 || len(m.Sources) != 1 || m.Sources[0].Kind != "incident" {
+		t.Fatalf("catalog metric = %+v (found %v)", m, ok)
+	}
+	v, _ := cat.View("engineering")
+	if v.Metrics[len(v.Metrics)-1] != "fast_major_recovery" {
+		t.Errorf("engineering view metrics = %v, want the custom metric last", v.Metrics)
+	}
+	mc, err := c.EngineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = mc
+}
+
+// SPEC §3: a definition that does not type-check is refused at load with the file, the line and
+// the column, and what was expected.
+func TestCustomMetricLoadErrors(t *testing.T) {
+	cases := []struct {
+		name, edit, want string
+		line, col        int
+	}{
+		// Line 13 holds the filter; its text starts at column 13, after "    filter: ", and
+		// "sevrity" 28 characters into it.
+		{"unknown field", `filter: severity in ["P0", "P1"] && sevrity == "P2"`, `filter: unknown field "sevrity"`, 13, 41},
+		// The checker points at the operator that has no overload for the operands.
+		{"wrong type", `filter: opened_at > 3`, `filter: found no matching overload for '_>_' applied to '(timestamp, int)'`, 13, 23},
+		// A quoted expression starts after its quote.
+		{"non-boolean filter", `filter: '"P1"'`, `filter: expected a condition (true or false), but the expression is of type string`, 13, 14},
+		{"bad aggregate", `filter: severity == "P1"` + "\n    aggregate: averge", `aggregate: "averge" is not an aggregate; expected one of count, count_per_day, sum, mean, median, percentile, share, latest`, 14, 16},
+		// A literal block keeps its lines: the text's second line is the file's 15th.
+		{"second line of a block", "filter: |\n      severity == \"P1\"\n        && sevrity", `filter: unknown field "sevrity"`, 15, 12},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(teamHealth, `filter: severity in ["P0", "P1"]`, c.edit, 1)
+			if c.name == "bad aggregate" {
+				src = strings.Replace(src, "    aggregate: share\n", "", 1)
+				src = strings.Replace(src, "    matching: |\n      hours(resolved_at.value() - opened_at) <= 4.0\n", "", 1)
+			}
+			path := write(t, src)
+			_, err := Load(path, env(nil))
+			var ce *CustomMetricError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *CustomMetricError", err)
+			}
+			wantPos := fmt.Sprintf("config %s:%d:%d: custom metric \"fast_major_recovery\": ", path, c.line, c.col)
+			if !strings.HasPrefix(err.Error(), wantPos) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got  %s\nwant %s…%s", err, wantPos, c.want)
+			}
+		})
+	}
+}
+
+// SPEC §4: at most seven headline KPIs, the organisation's own counted with the built-ins.
+func TestCustomHeadlineCountsTowardTheCap(t *testing.T) {
+	src := strings.Replace(teamHealth, "    views: [engineering]\n", "    views: [engineering]\n    headline: true\n", 1)
+	_, err := Load(write(t, src), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "at most 7 headline metrics are allowed, built-in and custom together") {
+		t.Fatalf("got %v, want the headline cap", err)
+	}
+}

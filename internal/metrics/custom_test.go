@@ -155,3 +155,51 @@ func TestCompileCustomRefuses(t *testing.T) {
 		})
 	}
 }
+
+// everyKindCustom is one or more organisation-defined metrics per kind, over the times a cache is
+// most likely to get wrong: a timestamp other than the defining one, the state at as_of, a
+// period's overlap, a derived field (rolled_back).
+var everyKindCustom = []CustomDef{
+	{ID: "c_rolled_back_share", Kind: domain.KindDeployment, Time: "finished_at", Aggregate: AggregateShare, Matching: "rolled_back"},
+	{ID: "c_retro_validations", Kind: domain.KindDeployment, Time: "retro_validated_at", Aggregate: AggregateCount},
+	{ID: "c_mttr", Kind: domain.KindIncident, Time: "resolved_at", Value: "hours(resolved_at.value() - opened_at)", Aggregate: AggregateMedian},
+	{ID: "c_open_incidents", Kind: domain.KindIncident, Time: TimeState, Filter: "!resolved_at.hasValue()", Aggregate: AggregateCount},
+	{ID: "c_sli_good", Kind: domain.KindSLI, Time: TimePeriod, Value: "good", Aggregate: AggregateSum},
+	{ID: "c_sla", Kind: domain.KindTicket, Time: "resolved_at", Filter: "sla_due_at.hasValue()", Aggregate: AggregateShare, Matching: "resolved_at.value() <= sla_due_at.value()"},
+	{ID: "c_open_escalations", Kind: domain.KindTicket, Time: TimeState, Filter: "escalated && !resolved_at.hasValue()", Aggregate: AggregateCount},
+	{ID: "c_csat_p90", Kind: domain.KindSurvey, Time: "at", Filter: `type == "csat"`, Value: "score", Aggregate: AggregatePercentile, P: 90},
+	{ID: "c_open_vulns", Kind: domain.KindVulnerability, Time: TimeState, Filter: "!fixed_at.hasValue()", Aggregate: AggregateCount},
+	{ID: "c_patch_days", Kind: domain.KindVulnerability, Time: "fixed_at", Value: "days(fixed_at.value() - opened_at)", Aggregate: AggregateMean},
+	{ID: "c_controls_passed", Kind: domain.KindControl, Time: "checked_at", Aggregate: AggregateShare, Matching: "passed"},
+	{ID: "c_cost", Kind: domain.KindCost, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum},
+	{ID: "c_requests", Kind: domain.KindUsage, Time: TimePeriod, Value: "requests.orValue(0.0)", Aggregate: AggregateSum},
+	{ID: "c_budget", Kind: domain.KindBudget, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum},
+	{ID: "c_mrr", Kind: domain.KindSubscription, Time: TimeState, Filter: "!ended_at.hasValue()", Value: "mrr", Aggregate: AggregateSum},
+	{ID: "c_win_share", Kind: domain.KindOpportunity, Time: "closed_at", Aggregate: AggregateShare, Matching: "won"},
+	{ID: "c_due_to_close", Kind: domain.KindOpportunity, Time: "close_date", Filter: "!closed_at.hasValue()", Aggregate: AggregateCount},
+	{ID: "c_mqls", Kind: domain.KindLead, Time: "mql_at", Aggregate: AggregateCountPerDay},
+	{ID: "c_quota", Kind: domain.KindQuota, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum},
+	{ID: "c_spend", Kind: domain.KindSpend, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum},
+	{ID: "c_latest_target", Kind: domain.KindTarget, Time: TimeState, Value: "value", Aggregate: AggregateLatest},
+}
+
+// customConfig is the default configuration with everyKindCustom.
+func customConfig(t testing.TB) Config {
+	t.Helper()
+	cfg := DefaultConfig()
+	var ms []*CustomMetric
+	for _, def := range everyKindCustom {
+		m, err := CompileCustom(def)
+		if err != nil {
+			t.Fatalf("%s: %v", def.ID, err)
+		}
+		ms = append(ms, m)
+	}
+	if err := cfg.SetCustom(ms); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// allIDs are the built-in metrics and the dataset's own.
+func allIDs(d *Dataset) []string { return append(IDs(), d.CustomIDs()...) }

@@ -103,6 +103,10 @@ type CustomMetric struct {
 	kind                    *customKind
 	timeIdx                 int // index of the time field in kind.fields; -1 for state and period
 	filter, value, matching cel.Program
+	// The same expressions compiled to Go where they can be
+	// (customnative.go); nil where not.
+	nFilter, nMatching func(a *customAct) (bool, bool)
+	nValue             func(a *customAct) (float64, bool)
 }
 
 // Requires is the kind without which the metric has no value.
@@ -216,21 +220,31 @@ func CompileCustom(def CustomDef) (*CustomMetric, error) {
 		return nil, err
 	}
 	var errs error
-	compile := func(field, src string, want *cel.Type, wantText string) cel.Program {
+	compile := func(field, src string, want *cel.Type, wantText string) (cel.Program, *cel.Ast) {
 		if src == "" || errs != nil {
-			return nil
+			return nil, nil
 		}
-		p, err := compileExpr(env, k, field, src, want, wantText)
+		p, ast, err := compileExpr(env, k, field, src, want, wantText)
 		if err != nil {
 			errs = err
 		}
-		return p
+		return p, ast
 	}
-	m.filter = compile("filter", def.Filter, cel.BoolType, "a condition (true or false)")
-	m.value = compile("value", def.Value, cel.DoubleType, "a number")
-	m.matching = compile("matching", def.Matching, cel.BoolType, "a condition (true or false)")
+	var fa, va, ma *cel.Ast
+	m.filter, fa = compile("filter", def.Filter, cel.BoolType, "a condition (true or false)")
+	m.value, va = compile("value", def.Value, cel.DoubleType, "a number")
+	m.matching, ma = compile("matching", def.Matching, cel.BoolType, "a condition (true or false)")
 	if errs != nil {
 		return nil, errs
+	}
+	if fa != nil {
+		m.nFilter = nativeBool(k, fa)
+	}
+	if va != nil {
+		m.nValue = nativeNum(k, va)
+	}
+	if ma != nil {
+		m.nMatching = nativeBool(k, ma)
 	}
 	h := sha256.Sum256([]byte(strings.Join([]string{string(def.Kind), def.Time, def.Filter, def.Value,
 		def.Aggregate, fmt.Sprint(def.P), def.Matching}, "\x00")))
@@ -248,11 +262,11 @@ func orNothing(v []string) string {
 
 // compileExpr parses and type-checks one expression, requires its type,
 // bounds its estimated cost and plans it with run-time cost tracking.
-func compileExpr(env *cel.Env, k *customKind, field, src string, want *cel.Type, wantText string) (cel.Program, error) {
+func compileExpr(env *cel.Env, k *customKind, field, src string, want *cel.Type, wantText string) (cel.Program, *cel.Ast, error) {
 	ast, iss := env.Compile(src)
 	if iss != nil && iss.Err() != nil {
 		e := iss.Errors()[0]
-		return nil, &ExprError{Field: field, Line: e.Location.Line(), Column: e.Location.Column() + 1, Msg: explainCEL(k, e.Message)}
+		return nil, nil, &ExprError{Field: field, Line: e.Location.Line(), Column: e.Location.Column() + 1, Msg: explainCEL(k, e.Message)}
 	}
 	out := ast.OutputType()
 	ok := out.IsExactType(want)
@@ -266,20 +280,20 @@ func compileExpr(env *cel.Env, k *customKind, field, src string, want *cel.Type,
 		} else if strings.HasPrefix(out.String(), "optional_type") {
 			hint = " (an optional field: say .value(), or .orValue(…) for what absent means)"
 		}
-		return nil, &ExprError{Field: field, Line: 1, Column: 1, Msg: fmt.Sprintf("expected %s, but the expression is of type %s%s", wantText, out, hint)}
+		return nil, nil, &ExprError{Field: field, Line: 1, Column: 1, Msg: fmt.Sprintf("expected %s, but the expression is of type %s%s", wantText, out, hint)}
 	}
 	est, err := env.EstimateCost(ast, sizeEstimator{})
 	if err != nil {
-		return nil, &ExprError{Field: field, Msg: "its cost cannot be bounded: " + err.Error()}
+		return nil, nil, &ExprError{Field: field, Msg: "its cost cannot be bounded: " + err.Error()}
 	}
 	if est.Max > CustomCostLimit {
-		return nil, &ExprError{Field: field, Msg: fmt.Sprintf("its worst-case cost per record is estimated at %d, over the limit of %d: simplify it", est.Max, CustomCostLimit)}
+		return nil, nil, &ExprError{Field: field, Msg: fmt.Sprintf("its worst-case cost per record is estimated at %d, over the limit of %d: simplify it", est.Max, CustomCostLimit)}
 	}
 	p, err := env.Program(ast, cel.CostLimit(CustomCostLimit), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, &ExprError{Field: field, Msg: err.Error()}
+		return nil, nil, &ExprError{Field: field, Msg: err.Error()}
 	}
-	return p, nil
+	return p, ast, nil
 }
 
 // explainCEL turns the checker's words into the definition's.

@@ -36,19 +36,7 @@ var builtinsAsCustom = []struct {
 // configuration carrying defs.
 func customDataset(t testing.TB, scale float64, end time.Time, defs ...CustomDef) *Dataset {
 	t.Helper()
-	cfg := DefaultConfig()
-	var ms []*CustomMetric
-	for _, def := range defs {
-		m, err := CompileCustom(def)
-		if err != nil {
-			t.Fatalf("%s: %v", def.ID, err)
-		}
-		ms = append(ms, m)
-	}
-	if err := cfg.SetCustom(ms); err != nil {
-		t.Fatal(err)
-	}
-	d := NewDataset(cfg)
+	d := NewDataset(configWith(t, defs...))
 	if _, err := generate.Records(generate.Options{Seed: 1, Scale: scale, End: end}, func(r domain.Record) {
 		d.Apply(r, time.Time{})
 	}); err != nil {
@@ -184,11 +172,14 @@ var everyKindCustom = []CustomDef{
 }
 
 // customConfig is the default configuration with everyKindCustom.
-func customConfig(t testing.TB) Config {
+func customConfig(t testing.TB) Config { return configWith(t, everyKindCustom...) }
+
+// configWith is the default configuration with the organisation-defined metrics defs.
+func configWith(t testing.TB, defs ...CustomDef) Config {
 	t.Helper()
 	cfg := DefaultConfig()
 	var ms []*CustomMetric
-	for _, def := range everyKindCustom {
+	for _, def := range defs {
 		m, err := CompileCustom(def)
 		if err != nil {
 			t.Fatalf("%s: %v", def.ID, err)
@@ -203,3 +194,64 @@ func customConfig(t testing.TB) Config {
 
 // allIDs are the built-in metrics and the dataset's own.
 func allIDs(d *Dataset) []string { return append(IDs(), d.CustomIDs()...) }
+
+// The closures compiled from a definition (customnative.go) are the interpreter's answers,
+// faster: every definition of these tests, plus ones that fail on some records and ones the
+// closures leave to the interpreter, give the same value, count and failure both ways.
+func TestNativeMatchesInterpreter(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	defs := slices.Clone(everyKindCustom)
+	for _, c := range builtinsAsCustom {
+		defs = append(defs, c.def)
+	}
+	for _, c := range comparableCustom {
+		defs = append(defs, c.def)
+	}
+	defs = append(defs,
+		// Unwraps resolved_at on unresolved incidents: no value, and the same reason.
+		CustomDef{ID: "n_unguarded", Kind: domain.KindIncident, Time: "opened_at", Filter: "resolved_at.value() > opened_at", Aggregate: AggregateCount},
+		// An error on one side of || gives way to true on the other.
+		CustomDef{ID: "n_or_error", Kind: domain.KindIncident, Time: "opened_at", Filter: `resolved_at.value() > opened_at || severity != "P9"`, Aggregate: AggregateCount},
+		// …but not to true under &&: the error stands.
+		CustomDef{ID: "n_and_error", Kind: domain.KindIncident, Time: "opened_at", Filter: `resolved_at.value() > opened_at && severity != "P9"`, Aggregate: AggregateCount},
+		CustomDef{ID: "n_and_false", Kind: domain.KindIncident, Time: "opened_at", Filter: `severity == "P9" && resolved_at.value() > opened_at`, Aggregate: AggregateCount},
+		// Compiled arithmetic and comparisons across int and double.
+		CustomDef{ID: "n_arith", Kind: domain.KindSLI, Time: "period_start", Filter: "total > 0 && tier <= 2.5", Value: "100.0 * good / total", Aggregate: AggregateMean},
+		CustomDef{ID: "n_orvalue", Kind: domain.KindTicket, Time: "created_at", Value: "hours(resolved_at.orValue(as_of) - created_at)", Aggregate: AggregatePercentile, P: 90},
+		// Left to the interpreter: a ternary and a string function the closures do not know.
+		CustomDef{ID: "n_interpreted", Kind: domain.KindTicket, Time: "created_at", Filter: `customer.startsWith("c") ? escalated : true`, Aggregate: AggregateCount},
+	)
+	d := customDataset(t, 0.02, end, defs...)
+	compiled := 0
+	for _, def := range defs {
+		cdef, _ := d.def(def.ID)
+		m, _ := CompileCustom(def)
+		if (m.filter == nil) == (m.nFilter == nil) && (m.value == nil) == (m.nValue == nil) && (m.matching == nil) == (m.nMatching == nil) {
+			compiled++
+		} else {
+			t.Logf("%s is left to the interpreter", def.ID)
+		}
+		for step := range 6 {
+			for _, w := range []time.Duration{7 * day, 30 * day} {
+				// Odd hours over the last weeks of the data, when incidents are still open.
+				q := Query{AsOf: end.Add(-10*day - time.Duration(step)*(5*day+7*time.Hour)), Window: w}
+				fast := d.run(def.ID, cdef, q)
+				interpreterOnly = true
+				slow := d.run(def.ID, cdef, q)
+				interpreterOnly = false
+				if fmtVal(fast.Value) != fmtVal(slow.Value) || (fast.Value != nil && *fast.Value != *slow.Value) ||
+					fast.Count != slow.Count || fast.Detail.Error != slow.Detail.Error {
+					t.Fatalf("%s as of %s: compiled %s (n = %d, %q), interpreted %s (n = %d, %q)", def.ID, q.AsOf.Format(time.DateOnly),
+						fmtVal(fast.Value), fast.Count, fast.Detail.Error, fmtVal(slow.Value), slow.Count, slow.Detail.Error)
+				}
+			}
+		}
+	}
+	if compiled < len(defs)-1 {
+		t.Errorf("only %d of %d definitions compiled to closures", compiled, len(defs))
+	}
+	m, _ := CompileCustom(defs[len(defs)-1])
+	if m.nFilter != nil {
+		t.Error("a ternary was compiled: the test no longer covers the interpreter's path")
+	}
+}

@@ -54,7 +54,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			}
 		}
 		if m.filter != nil {
-			ok, err := evalBool(m.filter, a)
+			ok, err := evalBool(m.nFilter, m.filter, a)
 			if err != nil {
 				failure = m.failure("filter", a, err)
 				return
@@ -68,7 +68,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		var vp *float64
 		if m.value != nil {
 			var err error
-			if v, err = evalNum(m.value, a); err != nil {
+			if v, err = evalNum(m.nValue, m.value, a); err != nil {
 				failure = m.failure("value", a, err)
 				return
 			}
@@ -81,7 +81,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		case AggregateMean, AggregateMedian, AggregatePercentile:
 			vals = append(vals, v)
 		case AggregateShare:
-			ok, err := evalBool(m.matching, a)
+			ok, err := evalBool(m.nMatching, m.matching, a)
 			if err != nil {
 				failure = m.failure("matching", a, err)
 				return
@@ -143,7 +143,16 @@ func (m *CustomMetric) failure(field string, a *customAct, err error) string {
 		a.k.fields[a.k.byName["id"]].s(a), err)
 }
 
-func evalBool(p cel.Program, a *customAct) (bool, error) {
+// interpreterOnly turns the compiled closures off, for the test that
+// holds them to the interpreter.
+var interpreterOnly = false
+
+func evalBool(n func(a *customAct) (bool, bool), p cel.Program, a *customAct) (bool, error) {
+	if n != nil && !interpreterOnly {
+		if v, ok := n(a); ok {
+			return v, nil
+		}
+	}
 	out, _, err := p.Eval(a)
 	if err != nil {
 		return false, err
@@ -155,7 +164,12 @@ func evalBool(p cel.Program, a *customAct) (bool, error) {
 	return bool(b), nil
 }
 
-func evalNum(p cel.Program, a *customAct) (float64, error) {
+func evalNum(n func(a *customAct) (float64, bool), p cel.Program, a *customAct) (float64, error) {
+	if n != nil && !interpreterOnly {
+		if v, ok := n(a); ok && !math.IsNaN(v) && !math.IsInf(v, 0) {
+			return v, nil
+		}
+	}
 	out, _, err := p.Eval(a)
 	if err != nil {
 		return 0, err

@@ -511,11 +511,5 @@ func (c Config) Catalog() (*catalog.Catalog, error) {
 			return nil, fmt.Errorf("config metrics: %w", err)
 		}
 	}
-	if out, err = c.addCustomMetrics(out); err != nil {
-		return nil, err
-	}
-	if out, err = c.addViews(out); err != nil {
-		return nil, err
-	}
-	return out, c.showCustomMetrics(out)
+	return c.addOwn(out)
 }

@@ -305,3 +305,15 @@ func (c Config) showCustomMetrics(cat *catalog.Catalog) error {
 	}
 	return nil
 }
+
+// addOwn adds the organisation's own metrics and views to cat.
+func (c Config) addOwn(cat *catalog.Catalog) (*catalog.Catalog, error) {
+	out, err := c.addCustomMetrics(cat)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = c.addViews(out); err != nil {
+		return nil, err
+	}
+	return out, c.showCustomMetrics(out)
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,5 +254,27 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 	m, _ := CompileCustom(defs[len(defs)-1])
 	if m.nFilter != nil {
 		t.Error("a ternary was compiled: the test no longer covers the interpreter's path")
+	}
+}
+
+// An evaluation that runs over its cost limit leaves the metric without a value, with the reason;
+// it does not stop the computation of anything else.
+func TestCustomCostOverrunGivesNoValue(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	runtimeCostLimit = 1
+	def := CustomDef{ID: "costly", Kind: domain.KindTicket, Time: "created_at",
+		Filter: `customer.startsWith("c") ? escalated : priority.contains("1")`, Aggregate: AggregateCount}
+	d := customDataset(t, 0.01, end, def)
+	runtimeCostLimit = CustomCostLimit
+	r, err := d.Compute("costly", Query{AsOf: end.Add(-10 * day), Window: 30 * day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Value != nil || !strings.Contains(r.Detail.Error, "costly of custom metric: evaluating its filter on ticket") ||
+		!strings.Contains(r.Detail.Error, "cost limit exceeded") {
+		t.Fatalf("value %s, reason %q: want no value and the overrun named", fmtVal(r.Value), r.Detail.Error)
+	}
+	if r2, _ := d.Compute("sla_adherence", Query{AsOf: end.Add(-10 * day), Window: 30 * day}); r2.Value == nil {
+		t.Error("a built-in beside it lost its value")
 	}
 }

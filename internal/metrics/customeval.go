@@ -65,14 +65,12 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		}
 		r.Count++
 		var v float64
-		var vp *float64
 		if m.value != nil {
 			var err error
 			if v, err = evalNum(m.nValue, m.value, a); err != nil {
 				failure = m.failure("value", a, err)
 				return
 			}
-			vp = &v
 		}
 		note := ""
 		switch m.Def.Aggregate {
@@ -98,6 +96,12 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 			}
 		}
 		if q.Records {
+			// Only a drill-down keeps the value: a pointer taken for every
+			// record would put each on the heap.
+			var vp *float64
+			if m.value != nil {
+				vp = num(v)
+			}
 			r.ref(q, k.kind, k.fields[idIdx].s(a), k.fields[srcIdx].s(a), vp, note)
 		}
 	})

@@ -394,6 +394,9 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 		return err
 	}
 	defer stop()
+	if err := waitCopies(opt, eng); err != nil {
+		return err
+	}
 
 	settle()
 	opt.logf("ingesting %d records over HTTP with %d clients …", opt.Events, opt.Concurrency)

@@ -1137,3 +1137,11 @@ func TestPillarMetricsByPriority(t *testing.T) {
 		t.Errorf("%d headline metrics, want %d", n, MaxHeadline)
 	}
 }
+
+// A metric may read measurements (SPEC §1); they are judged stale after a
+// month's silence unless the metric sets its own limit.
+func TestMeasurementIsASource(t *testing.T) {
+	if d, ok := DefaultFreshness("measurement"); !ok || d != MonthlyFreshness {
+		t.Fatalf("DefaultFreshness(measurement) = %v, %v; want %v, true", d, ok, MonthlyFreshness)
+	}
+}

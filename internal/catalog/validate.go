@@ -53,6 +53,10 @@ var sourceFreshness = func() map[string]time.Duration {
 	for _, k := range MonthlyKinds {
 		m[k] = MonthlyFreshness
 	}
+	// Measurements arrive at every cadence, from a daily page latency to a
+	// monthly team-health survey: by default a month's silence is what
+	// makes them stale; a metric reading a daily figure sets its own limit.
+	m["measurement"] = MonthlyFreshness
 	return m
 }()
 

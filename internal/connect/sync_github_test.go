@@ -112,7 +112,7 @@ func TestSyncGitHub(t *testing.T) {
 	}
 	want := SyncSummary{Pages: 5, Objects: 7, Accepted: 4, Ignored: 3, WriteResult: store.WriteResult{Inserted: 4}}
 	if sum.Pages != want.Pages || sum.Objects != want.Objects || sum.Accepted != want.Accepted || sum.Ignored != want.Ignored ||
-		sum.Rejected != 0 || sum.WriteResult != want.WriteResult || sum.Kinds[domain.KindChange] != 2 || sum.Kinds[domain.KindDeployment] != 2 {
+		sum.Rejected != 0 || sum.WriteResult.Counts() != want.WriteResult || sum.Kinds[domain.KindChange] != 2 || sum.Kinds[domain.KindDeployment] != 2 {
 		t.Errorf("summary %+v, want %+v", sum, want)
 	}
 

@@ -362,6 +362,24 @@ func fixtures() []fixture {
 				PeriodEnd: ts("2026-04-01T00:00:00Z"), Value: 0, Scope: "team:payments",
 			},
 		},
+		{
+			kind: KindMeasurement,
+			// 0 is a value, not an absence.
+			min: map[string]any{"id": "m-1", "metric": "team_health", "at": "2026-03-01T09:00:00+01:00", "value": num("0")},
+			wantMin: &Measurement{
+				Meta: Meta{ID: "m-1", Source: "import"}, Metric: "team_health", At: ts("2026-03-01T08:00:00Z"), Value: 0,
+			},
+			full: map[string]any{
+				"id": "m-1", "source": "culture-amp", "metric": "page_latency_p95", "at": "2026-03-01T08:00:00Z", "value": num("-412.75"),
+				"service": "checkout", "team": "payments", "customer": "globex", "segment": "enterprise", "unit": "ms",
+				"tags": []string{"region=eu", "browser=firefox"},
+			},
+			wantFull: &Measurement{
+				Meta: Meta{ID: "m-1", Source: "culture-amp"}, Metric: "page_latency_p95", At: ts("2026-03-01T08:00:00Z"), Value: -412.75,
+				Service: "checkout", Team: "payments", Customer: "globex", Segment: "enterprise", Unit: "ms",
+				Tags: []string{"region=eu", "browser=firefox"},
+			},
+		},
 	}
 }
 
@@ -386,4 +404,5 @@ var spec = map[Kind]struct{ required, optional []string }{
 	KindQuota:         {[]string{"owner", "period_start", "period_end", "amount"}, []string{"currency"}},
 	KindSpend:         {[]string{"period_start", "period_end", "category", "amount"}, []string{"currency"}},
 	KindTarget:        {[]string{"metric", "period_start", "period_end", "value"}, []string{"scope"}},
+	KindMeasurement:   {[]string{"metric", "at", "value"}, []string{"service", "team", "customer", "segment", "unit", "tags"}},
 }

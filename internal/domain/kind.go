@@ -31,6 +31,7 @@ const (
 	KindQuota         Kind = "quota"
 	KindSpend         Kind = "spend"
 	KindTarget        Kind = "target"
+	KindMeasurement   Kind = "measurement"
 )
 
 // Kinds lists every kind in a stable order (reference data first, then
@@ -40,6 +41,7 @@ var Kinds = []Kind{
 	KindTicket, KindSurvey, KindVulnerability, KindControl,
 	KindCost, KindUsage, KindBudget,
 	KindSubscription, KindOpportunity, KindLead, KindQuota, KindSpend, KindTarget,
+	KindMeasurement,
 }
 
 // ParseKind accepts a kind name, case-insensitively, and also the plural

@@ -749,7 +749,7 @@ func (p *parser) boolean(name string, required bool) bool {
 // list reads a list of strings: a JSON array, or a CSV cell with the items
 // ';'-separated. Items are trimmed and blank or null ones dropped; an empty
 // list is nil (absent), so a record reads back the same after it is
-// stored. With keyValue (cost tags), a JSON object is also accepted, as
+// stored. With keyValue (cost and measurement tags), a JSON object is also accepted, as
 // "key=value" items in key order: FOCUS files and cloud bills send tags
 // that way. Each item is a name (MaxName bytes); a tag's key and value are
 // each one.
@@ -1197,6 +1197,17 @@ func (p *parser) fill(r Record, cur string) {
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Value, _ = p.number("value", true)
 		r.Scope = p.str("scope", false)
+	case *Measurement:
+		r.Metric = p.str("metric", true)
+		r.At = p.time("at", true)
+		// number refuses NaN and infinities: a value is a finite number.
+		r.Value, _ = p.number("value", true)
+		r.Service = p.str("service", false)
+		r.Team = p.str("team", false)
+		r.Customer = p.str("customer", false)
+		r.Segment = p.str("segment", false)
+		r.Unit = p.str("unit", false)
+		r.Tags = p.list("tags", true)
 	}
 }
 

@@ -1187,6 +1187,7 @@ func TestEventTime(t *testing.T) {
 		KindQuota:         {"2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"}, // period start
 		KindSpend:         {"2026-03-01T00:00:00Z", "2026-03-01T00:00:00Z"}, // period end
 		KindTarget:        {"2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"}, // period start
+		KindMeasurement:   {"2026-03-01T08:00:00Z", "2026-03-01T08:00:00Z"}, // at
 	}
 	at := func(s string) time.Time {
 		if s == "" {

@@ -267,6 +267,26 @@ type Target struct {
 	Scope       string    `json:"scope,omitempty"`
 }
 
+// Measurement is any number an organisation tracks that no other kind
+// holds — a team-health survey score, a feature's adoption, a conversion
+// rate, a page latency from an analytics tool — at the moment it was
+// taken. Organisation-defined metrics read it.
+type Measurement struct {
+	Meta
+	Metric string    `json:"metric"`
+	At     time.Time `json:"at"`
+	Value  float64   `json:"value"`
+	// Service, Team, Customer and Segment say what the number is about,
+	// when it is about something narrower than the organisation.
+	Service  string `json:"service,omitempty"`
+	Team     string `json:"team,omitempty"`
+	Customer string `json:"customer,omitempty"`
+	Segment  string `json:"segment,omitempty"`
+	Unit     string `json:"unit,omitempty"`
+	// Tags are "key=value" items (or plain labels), read as cost tags are.
+	Tags []string `json:"tags,omitempty"`
+}
+
 func (*Service) Kind() Kind       { return KindService }
 func (*Deployment) Kind() Kind    { return KindDeployment }
 func (*Change) Kind() Kind        { return KindChange }
@@ -285,6 +305,7 @@ func (*Lead) Kind() Kind          { return KindLead }
 func (*Quota) Kind() Kind         { return KindQuota }
 func (*Spend) Kind() Kind         { return KindSpend }
 func (*Target) Kind() Kind        { return KindTarget }
+func (*Measurement) Kind() Kind   { return KindMeasurement }
 
 func (m *Meta) Header() *Meta { return m }
 
@@ -321,6 +342,9 @@ func (r *Lead) EventTime() time.Time   { return latest(latest(r.CreatedAt, r.MQL
 func (r *Quota) EventTime() time.Time  { return r.PeriodStart }
 func (r *Spend) EventTime() time.Time  { return r.PeriodEnd }
 func (r *Target) EventTime() time.Time { return r.PeriodStart }
+
+// A measurement is a reading at one moment; nothing about it happens later.
+func (r *Measurement) EventTime() time.Time { return r.At }
 
 func latest(a, b time.Time) time.Time {
 	if b.After(a) {
@@ -368,6 +392,8 @@ func New(k Kind) Record {
 		return &Spend{}
 	case KindTarget:
 		return &Target{}
+	case KindMeasurement:
+		return &Measurement{}
 	case KindRetroValidation:
 		return &RetroValidation{}
 	}

@@ -112,8 +112,15 @@ func (w *world) emptyLike() *world {
 	return newWorld(made[w.ds], epochs)
 }
 
+func (w *world) trackAsked() {
+	for _, ds := range w.datasets() {
+		ds.TrackAsked()
+	}
+}
+
 // warmFrom computes on w, before it is published, what readers of the
-// published world have cached and w has not, until the budget is spent.
+// published world asked for since it was published and w has not cached,
+// until the budget is spent.
 func (w *world) warmFrom(pub *world, budget time.Duration) int {
 	deadline := time.Now().Add(budget)
 	src := pub.datasets()
@@ -127,12 +134,10 @@ func (w *world) warmFrom(pub *world, budget time.Duration) int {
 }
 
 // DefaultCopies is how many copies of the data a following engine keeps
-// when Copies is 0: one. Two make reads independent of the follower but,
-// as built, cost more than they save (docs/performance.md, "Two copies of
-// the data"): every step is applied and prepared twice and warmed, which
-// at scale 1 cut POST /api/v1/records from 3,057 to 693 a second, while
-// reads during a large import were no faster — their cost is recomputing
-// what the import invalidated, not waiting for the follower.
+// when Copies is 0: one. Two make reads independent of the follower at the
+// cost of holding the data twice; whether they also make reads during a
+// large import faster is to be measured on a quiet machine
+// (docs/design.md, "Generations").
 const DefaultCopies = 1
 
 func (e *Engine) copies() int {
@@ -237,6 +242,10 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 	}
 	w.prepare()
 	w.stamp(e.seq)
+	// From now on each copy remembers what its readers ask for: what the
+	// other is warmed with before it is published.
+	w.trackAsked()
+	e.cur.Load().trackAsked()
 	e.spare, e.missed = w, nil
 	e.copiesHeld.Store(2)
 	return nil

@@ -9,6 +9,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/store"
 )
 
 // waitCopies waits until a following engine holds n copies of the data.
@@ -104,21 +105,28 @@ func TestReadsNeverWaitForTheFollower(t *testing.T) {
 	}
 }
 
+// twoCopies starts an engine keeping two copies of a store holding one
+// deployment, d0, and returns once both copies are loaded.
+func twoCopies(t *testing.T) (store.Store, *engine.Engine, context.Context) {
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("d0", "success"))
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Copies = 2
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	e.Start(ctx)
+	read(t, e)
+	waitCopies(t, e, 2)
+	return st, e, ctx
+}
+
 // The copy about to be published is warmed with what readers of the
 // published one have cached: a value a reader asked for before new rows
 // came is computed before the new copy is published, not by the next
 // reader. (A writer waiting for its own rows is answered without the
 // warming.)
 func TestNewCopyIsWarm(t *testing.T) {
-	st := open(t, t.TempDir())
-	importLines(t, st, dep("d0", "success"))
-	e := engine.New(st, metrics.DefaultConfig())
-	e.Copies = 2
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	e.Start(ctx)
-	read(t, e)
-	waitCopies(t, e, 2)
+	st, e, ctx := twoCopies(t)
 	read(t, e) // the published copy caches the two values
 	importLines(t, st, dep("d1", "failure"))
 	// The follower applies the row (a writer syncing would be served its
@@ -139,6 +147,37 @@ func TestNewCopyIsWarm(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Only what readers asked for since the last publish is warmed: a stream
+// of new rows with nobody reading must not recompute every cached value
+// at each one (it cut POST /api/v1/records to a quarter with two copies).
+func TestOnlyAskedValuesAreWarmed(t *testing.T) {
+	st, e, ctx := twoCopies(t)
+	read(t, e)
+	cached := func() bool {
+		var ok bool
+		if err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			ok = ds.Cached("change_failure_rate", query)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for i, want := range []bool{true, false, true, false} {
+		if i == 2 {
+			read(t, e) // asked again
+		}
+		importLines(t, st, dep(fmt.Sprintf("d%d", i+1), "success"))
+		e.Notify()
+		for e.Seq() < int64(i+2) {
+			time.Sleep(time.Millisecond)
+		}
+		if got := cached(); got != want {
+			t.Fatalf("after row %d: the published copy holds the value: %v, want %v", i+1, got, want)
+		}
 	}
 }
 

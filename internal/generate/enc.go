@@ -26,12 +26,14 @@ const (
 	kQuota
 	kSpend
 	kTarget
+	kMeasurement
 	nKinds
 )
 
 var kindNames = [nKinds]string{
 	"service", "deployment", "change", "incident", "sli", "ticket", "survey", "vulnerability",
 	"control", "cost", "usage", "budget", "subscription", "opportunity", "lead", "quota", "spend", "target",
+	"measurement",
 }
 
 // enc writes one NDJSON record at a time by appending into a reused buffer.

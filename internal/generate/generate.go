@@ -1,6 +1,7 @@
 // Package generate produces a deterministic, realistic organisation's data
 // as NDJSON in the canonical import format (SPEC §1): services, delivery,
-// reliability, security, cost, customer and revenue records. It feeds
+// reliability, security, cost, customer and revenue records, and the
+// measurements other tools would send (measure.go). It feeds
 // `candor generate`, `candor demo` and `candor bench`.
 //
 // The output is streamed day by day so that memory stays flat at any scale;
@@ -161,8 +162,9 @@ func (s *service) latestBefore(t, maxAge int64) (int64, bool) {
 }
 
 type gen struct {
-	r *rand.Rand
-	e enc
+	r    *rand.Rand
+	seed int64
+	e    enc
 
 	scale, custScale  float64
 	end               int64 // first second not generated
@@ -218,6 +220,7 @@ func newGen(opt Options, w *bufio.Writer) *gen {
 	}
 	g := &gen{
 		r:     rand.New(rand.NewPCG(uint64(opt.Seed), 0x5ca1ab1e_c0ffee)),
+		seed:  opt.Seed,
 		e:     enc{w: w, b: make([]byte, 0, 1024)},
 		scale: opt.Scale,
 		end:   end,
@@ -422,6 +425,7 @@ func (g *gen) run() {
 	}
 	g.quotas()
 	g.targets()
+	g.measurements()
 }
 
 func (g *gen) services() {

@@ -66,6 +66,7 @@ var spec = map[string]fieldSpec{
 	"quota":         {[]string{"id", "owner", "period_start", "period_end", "amount"}, []string{"currency"}},
 	"spend":         {[]string{"id", "period_start", "period_end", "category", "amount"}, []string{"currency"}},
 	"target":        {[]string{"id", "metric", "period_start", "period_end", "value"}, []string{"scope"}},
+	"measurement":   {[]string{"id", "metric", "at", "value"}, []string{"source", "service", "team", "customer", "segment", "unit", "tags"}},
 }
 
 var timeFields = map[string]bool{

@@ -192,7 +192,7 @@ func seqOrder(t *testing.T, st store.Store) []string {
 
 // counted is what a summary says per kind, for comparing two summaries.
 func counted(s *Summary) string {
-	return fmt.Sprintf("records %d invalid %d total %+v by kind %v", s.Records, s.Invalid, s.WriteResult, byKind(s))
+	return fmt.Sprintf("records %d invalid %d total %+v by kind %v", s.Records, s.Invalid, s.WriteResult.Counts(), byKind(s))
 }
 
 // Many concurrent requests waiting for the writer are committed in one

@@ -391,7 +391,9 @@ func listsOf(parts []part) [][]store.Item {
 }
 
 func (im *importer) counted(k domain.Kind, res store.WriteResult) {
-	im.sum.ByKind[k].Add(res)
+	// A kind's summary counts; only the whole import's bounds its
+	// sequences (read-your-writes waits for it).
+	im.sum.ByKind[k].Add(res.Counts())
 	im.sum.WriteResult.Add(res)
 }
 

@@ -214,9 +214,15 @@ type flight struct {
 // cachedOrFlying returns the cached result (ok), or the flight to wait on,
 // or neither — and then the caller is registered as computing k and must
 // land it.
-func (d *Dataset) cachedOrFlying(k cacheKey) (Result, *flight, bool) {
+func (d *Dataset) cachedOrFlying(k cacheKey, asked bool) (Result, *flight, bool) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
+	if asked && d.trackAsked {
+		if d.asked == nil || len(d.asked) >= maxCached {
+			d.asked = map[cacheKey]struct{}{}
+		}
+		d.asked[k] = struct{}{}
+	}
 	if r, ok := d.cache.get(k); ok {
 		return r, nil, true
 	}

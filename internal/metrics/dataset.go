@@ -325,6 +325,11 @@ type Dataset struct {
 	gen     uint64
 	cache   resultCache
 	flights map[cacheKey]*flight
+	// asked holds the keys readers asked for since WarmFrom last took
+	// them, once TrackAsked is on (an engine keeping two copies): what a
+	// copy about to be published is warmed with.
+	asked      map[cacheKey]struct{}
+	trackAsked bool
 	// pending holds the memo events of the Apply calls since Prepare;
 	// memoized is set once any memo was taken (see applyEvents).
 	pending  []memoEvent

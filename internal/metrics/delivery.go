@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"slices"
 	"sort"
 	"time"
 
@@ -115,15 +114,7 @@ func leadTime(d *Dataset, q Query) Result {
 	var spans []float64
 	explicit, inferred := 0, 0
 	if q.Scope.Dim == "" && !q.Records {
-		runs, rest, e, i := d.orgLeadTime(q.start(), q.end())
-		slices.Sort(rest)
-		if len(rest) > 0 {
-			runs = append(runs, rest)
-		}
-		for _, run := range runs {
-			r.Count += len(run)
-		}
-		r.Value = medianOfRuns(runs)
+		r, e, i := d.orgMedian(leadStage, q)
 		return leadTimeDetail(r, e, i)
 	}
 	d.prodIn(q, func(row *depRow) {

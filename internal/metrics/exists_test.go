@@ -215,6 +215,8 @@ func bornField(t *testing.T, r domain.Record) (born, end *time.Time) {
 		return &r.PeriodStart, &r.PeriodEnd
 	case *domain.Target:
 		return &r.PeriodStart, &r.PeriodEnd
+	case *domain.Measurement:
+		return &r.At, nil
 	}
 	t.Fatalf("kind %s has no defining time here: add it (SPEC §3 conventions name one for every kind)", r.Kind())
 	return nil, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -274,6 +275,14 @@ var rowFields = map[domain.Kind]rowSpec{
 	domain.KindTarget: other((*Dataset).targets, func(d *Dataset, x *targetRow, at int64) []any {
 		return []any{period(x.start), period(x.end), d.str(x.metric), x.value, d.strOrNil(x.scope)}
 	}, "period_start", "period_end", "metric", "value", "scope"),
+	domain.KindMeasurement: other((*Dataset).measurements, func(d *Dataset, x *measurementRow, at int64) []any {
+		var tags any
+		if x.tags != 0 {
+			tags = strings.Join(d.measurementTags(x), "; ")
+		}
+		return []any{stamp(x.at, at), d.str(x.metric), x.value, d.strOrNil(x.service), d.strOrNil(x.team), d.strOrNil(x.customer),
+			d.strOrNil(x.segment), d.strOrNil(x.unit), tags}
+	}, "at", "metric", "value", "service", "team", "customer", "segment", "unit", "tags"),
 }
 
 // other is the row of a kind the dataset holds as rows.

@@ -36,6 +36,7 @@ const everyKind = `
 {"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":30000}
 {"kind":"spend","id":"sp1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","category":"marketing","amount":700}
 {"kind":"target","id":"tg1","metric":"mrr","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":12000}
+{"kind":"measurement","id":"m1","metric":"page_latency_p95","at":"2026-03-15T00:00:00Z","value":412.5,"service":"api","team":"web","customer":"acme","segment":"enterprise","unit":"ms","tags":{"region":"eu","browser":"firefox"}}
 `
 
 // Every kind declares its row fields once, and a row of each shows them,
@@ -64,6 +65,7 @@ func TestRowFieldsEveryKind(t *testing.T) {
 		domain.KindQuota:         `{"period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","owner":"ann","amount":30000,"currency":"USD"}`,
 		domain.KindSpend:         `{"period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","category":"marketing","amount":700,"currency":"USD"}`,
 		domain.KindTarget:        `{"period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","metric":"mrr","value":12000,"scope":null}`,
+		domain.KindMeasurement:   `{"at":"2026-03-15T00:00:00Z","metric":"page_latency_p95","value":412.5,"service":"api","team":"web","customer":"acme","segment":"enterprise","unit":"ms","tags":"browser=firefox; region=eu"}`,
 	}
 	ids := map[domain.Kind]string{}
 	for _, line := range strings.Split(strings.TrimSpace(everyKind), "\n") {

@@ -1,6 +1,8 @@
 package metrics
 
-import "github.com/candor/candor/internal/domain"
+import (
+	"github.com/candor/candor/internal/domain"
+)
 
 // Flow — where lead time goes (SPEC §3): lead time split into the stages a
 // pull request passes through, first commit → opened → first review →
@@ -66,6 +68,12 @@ func stageSpan(stage int, x *Dep, c *Chg, asOf int64) (float64, bool) {
 // flowMetric is the median of one stage over the lead-time population.
 func flowMetric(stage int) Func {
 	return func(d *Dataset, q Query) Result {
+		if q.Scope.Dim == "" && !q.Records {
+			// The organisation's spans come a day at a time, as lead
+			// time's do (leadday.go).
+			r, _, _ := d.orgMedian(stage, q)
+			return r
+		}
 		var r Result
 		var spans []float64
 		asOf := q.end()

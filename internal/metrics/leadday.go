@@ -23,7 +23,22 @@ type leadDay struct {
 	validFrom          int64
 	spans              []float64
 	explicit, inferred int
+	// stages holds each flow stage's spans of the same changes, sorted:
+	// the flow metrics read days as lead time does.
+	stages [stageCount][]float64
 }
+
+// run is the day's sorted spans of lead time (stage leadStage) or of a
+// flow stage.
+func (b *leadDay) run(stage int) []float64 {
+	if stage == leadStage {
+		return b.spans
+	}
+	return b.stages[stage]
+}
+
+// leadStage stands for lead time itself where a flow stage may be named.
+const leadStage = -1
 
 func (b *leadDay) valid(asOf int64) bool { return asOf >= b.validFrom }
 
@@ -31,13 +46,17 @@ func (b *leadDay) valid(asOf int64) bool { return asOf >= b.validFrom }
 const maxLeadDays = 10_000
 
 // leadDayAt returns the day starting at day (unix ns, UTC midnight) valid
-// as of asOf, building it when missing or stale; nil when as of asOf a
-// change of that day was still linked differently (before validFrom).
+// as of asOf, building it when missing; nil when as of asOf a change of
+// that day was still linked differently (before validFrom). A kept day
+// reflects the data as it is — new data and memo resets drop it (cache.go,
+// resetLead) — so one not valid as of asOf is not rebuilt: a rebuild
+// would give the same day, and an earlier as_of (a weekly trend's) asked
+// for it again at every call, sorting the whole day each time.
 func (d *Dataset) leadDayAt(day, asOf int64) *leadDay {
 	d.cacheMu.Lock()
 	b := d.leadDays[day]
 	d.cacheMu.Unlock()
-	if b == nil || !b.valid(asOf) {
+	if b == nil {
 		d.memoized.Store(true)
 		b = &leadDay{}
 		for _, row := range d.prodDeps.between(day, day+int64(dayDur)) {
@@ -49,27 +68,50 @@ func (d *Dataset) leadDayAt(day, asOf int64) *leadDay {
 			b.spans = append(b.spans, m.spans...)
 			b.explicit += m.explicit
 			b.inferred += m.inferred
+			for s := range b.stages {
+				b.stages[s] = append(b.stages[s], m.stages[s]...)
+			}
 		}
 		slices.Sort(b.spans)
+		for s := range b.stages {
+			slices.Sort(b.stages[s])
+		}
 		d.cacheMu.Lock()
 		if len(d.leadDays) >= maxLeadDays {
 			clear(d.leadDays)
 		}
 		d.leadDays[day] = b
 		d.cacheMu.Unlock()
-		if asOf < b.validFrom {
-			return nil
-		}
+	}
+	if !b.valid(asOf) {
+		return nil
 	}
 	return b
 }
 
 const dayDur = day
 
-// orgLeadTime gathers the organisation's lead times in [start, end) as
-// sorted runs plus one unsorted remainder (partial days, and days whose
-// links were different as of end).
-func (d *Dataset) orgLeadTime(start, end int64) (runs [][]float64, rest []float64, explicit, inferred int) {
+// orgMedian is the organisation's median lead time (leadStage) or flow
+// stage span over W, with its count and how the changes were linked.
+func (d *Dataset) orgMedian(stage int, q Query) (r Result, explicit, inferred int) {
+	runs, rest, explicit, inferred := d.orgSpans(stage, q.start(), q.end())
+	slices.Sort(rest)
+	if len(rest) > 0 {
+		runs = append(runs, rest)
+	}
+	for _, run := range runs {
+		r.Count += len(run)
+	}
+	r.Value = medianOfRuns(runs)
+	return r, explicit, inferred
+}
+
+// orgSpans gathers the organisation's lead times (leadStage) or one flow
+// stage's spans in [start, end) — the stage's over the same population:
+// the changes of the lead-time population that have both of its
+// timestamps — as sorted runs plus one unsorted remainder (partial days,
+// and days whose links were different as of end).
+func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest []float64, explicit, inferred int) {
 	first := ceilDay(start)
 	last := floorDay(end)
 	perDep := func(lo, hi int64) {
@@ -78,13 +120,21 @@ func (d *Dataset) orgLeadTime(start, end int64) (runs [][]float64, rest []float6
 				continue
 			}
 			if m := d.leadOf(row.x, end); m != nil {
-				rest = append(rest, m.spans...)
+				if stage == leadStage {
+					rest = append(rest, m.spans...)
+				} else {
+					rest = append(rest, m.stages[stage]...)
+				}
 				explicit += m.explicit
 				inferred += m.inferred
 				continue
 			}
 			d.changesOf(row.x, end, func(c *Chg, method string) {
-				if h, ok := leadSpan(row.x, c, end); ok {
+				h, ok := leadSpan(row.x, c, end)
+				if ok && stage != leadStage {
+					h, ok = stageSpan(stage, row.x, c, end)
+				}
+				if ok {
 					rest = append(rest, h)
 					if method == Explicit {
 						explicit++
@@ -106,8 +156,8 @@ func (d *Dataset) orgLeadTime(start, end int64) (runs [][]float64, rest []float6
 			perDep(day, day+int64(dayDur))
 			continue
 		}
-		if len(b.spans) > 0 {
-			runs = append(runs, b.spans)
+		if run := b.run(stage); len(run) > 0 {
+			runs = append(runs, run)
 		}
 		explicit += b.explicit
 		inferred += b.inferred

@@ -93,6 +93,7 @@ var presenceAttrs = map[domain.Kind][]string{
 	domain.KindOpportunity:   {"owner"},
 	domain.KindQuota:         {"owner"},
 	domain.KindLead:          {"channel", "campaign"},
+	domain.KindMeasurement:   {"service", "team", "segment"},
 }
 
 // presenceOf returns a record's defining time and scope attributes, for
@@ -215,6 +216,13 @@ func (p *presence) add(kind domain.Kind, t int64, attrs []attrVal) {
 	}
 }
 
+// since reports whether a record with the attribute value exists at or
+// before t.
+func (kp *kindPresence) since(a attrVal, t int64) bool {
+	first, ok := kp.by[a]
+	return ok && first <= t
+}
+
 // rebuildPresence recomputes the kinds marked stale from the records held.
 func (d *Dataset) rebuildPresence() {
 	for kind := range d.presence.stale {
@@ -265,6 +273,9 @@ func (d *Dataset) present(kind domain.Kind, q Query) bool {
 	var svcFilters []Filter
 	for _, f := range q.Scope.Filters() {
 		switch {
+		case f.Dim == "team" && carries("team") && kp.since(attrVal{"team", f.Value}, asOf):
+			// A record naming the team itself (a measurement) is in it
+			// whatever its service.
 		case f.Dim == "service" || f.Dim == "team" || f.Dim == "tier" || f.Dim == "business_unit":
 			if carries("service") {
 				svcFilters = append(svcFilters, f)

@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -100,6 +101,7 @@ type rowTables struct {
 	quotas   *table[quotaRow, *quotaRow]
 	spends   *table[spendRow, *spendRow]
 	targets  *table[targetRow, *targetRow]
+	measures *table[measurementRow, *measurementRow]
 
 	byKind map[domain.Kind]kindTable
 
@@ -140,6 +142,7 @@ func (d *Dataset) initRows() {
 		domain.KindQuota:         rowKindOf(d.strs, &o.quotas, domain.KindQuota, convQuota),
 		domain.KindSpend:         rowKindOf(d.strs, &o.spends, domain.KindSpend, convSpend),
 		domain.KindTarget:        rowKindOf(d.strs, &o.targets, domain.KindTarget, convTarget),
+		domain.KindMeasurement:   rowKindOf(d.strs, &o.measures, domain.KindMeasurement, convMeasurement),
 	}
 	o.ticketsByRelease = map[uint32][]int32{}
 	o.escalated = newSortedBy(func(i int32) int64 { return o.tickets.at(i).created }, func(i int32) string { return d.str(o.tickets.at(i).id) })
@@ -291,4 +294,11 @@ func convTarget(d *Dataset, rec domain.Record) targetRow {
 	r := rec.(*domain.Target)
 	return targetRow{id: d.code(r.ID), source: d.code(r.Source), metric: d.code(r.Metric), scope: d.code(r.Scope),
 		value: r.Value, start: ns(r.PeriodStart), end: ns(r.PeriodEnd)}
+}
+
+func convMeasurement(d *Dataset, rec domain.Record) measurementRow {
+	r := rec.(*domain.Measurement)
+	return measurementRow{id: d.code(r.ID), source: d.code(r.Source), metric: d.code(r.Metric), service: d.code(r.Service),
+		team: d.code(r.Team), customer: d.code(r.Customer), segment: d.code(r.Segment), unit: d.code(r.Unit),
+		tags: d.code(strings.Join(r.Tags, tagSep)), value: r.Value, at: ns(r.At)}
 }

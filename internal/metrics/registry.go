@@ -100,8 +100,14 @@ func (d *Dataset) Compute(id string, q Query) (Result, error) {
 // too, a few at a time (maxDrills): their record lists are large, but a
 // client paging through one asks for the same window again and again.
 func (d *Dataset) compute(id string, def *Def, q Query) Result {
+	return d.computeAs(id, def, q, true)
+}
+
+// computeAs is compute; asked says a reader asked for it (not a warmer),
+// so the copy published next is warmed with it.
+func (d *Dataset) computeAs(id string, def *Def, q Query, asked bool) Result {
 	k := cacheKey{def: def, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
-	r, f, ok := d.cachedOrFlying(k)
+	r, f, ok := d.cachedOrFlying(k, asked)
 	if ok {
 		return r
 	}
@@ -191,6 +197,9 @@ func (d *Dataset) DimValues(dim string) []string {
 				v = noneKey
 			}
 			set[v] = true
+		}
+		if dim == "team" { // measurements may name a team of their own
+			measurementDimValues(d, dim, Query{}, set)
 		}
 	default:
 		for v := range d.otherDimValues(dim) {

@@ -110,6 +110,17 @@ type targetRow struct {
 	id, source, metric, scope uint32
 }
 
+// measurementRow is a measurement (SPEC §1): a number at a moment. tags
+// is the code of the record's tags joined by NUL, which no tag can hold
+// (measurementTags splits them), so a row costs one code however many
+// tags it has and readings sharing a tag set share its bytes.
+type measurementRow struct {
+	value                             float64
+	at                                int64
+	id, source, metric, service, team uint32
+	customer, segment, unit, tags     uint32
+}
+
 // row is what a table needs of its rows.
 type row interface {
 	kind() domain.Kind
@@ -301,6 +312,22 @@ func (r *targetRow) eventAt() int64                            { return r.start 
 func (r *targetRow) life() life                                { return lifeFrom(r.start, r.end) }
 func (r *targetRow) stamps(t func(int64))                      { t(r.start) }
 func (r *targetRow) presence(*strtab) (int64, []attrVal, bool) { return r.start, nil, true }
+
+func (r *measurementRow) kind() domain.Kind       { return domain.KindMeasurement }
+func (r *measurementRow) codes() (uint32, uint32) { return r.source, r.id }
+func (r *measurementRow) eventAt() int64          { return r.at }
+func (r *measurementRow) life() life              { return lifeFrom(r.at, r.at) }
+func (r *measurementRow) stamps(t func(int64))    { t(r.at) }
+
+// A measurement is in a service's scopes through its service, in a team's
+// through its own team when it names one (measurementTeam).
+func (r *measurementRow) presence(s *strtab) (int64, []attrVal, bool) {
+	a := attrs("service", s.str(r.service), "segment", s.str(r.segment))
+	if r.team != 0 {
+		a = append(a, attrVal{"team", s.str(r.team)})
+	}
+	return r.at, a, true
+}
 
 // ---------------------------------------------------------------- tables
 

@@ -212,6 +212,9 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 				set[valueOrNone(d.ServiceAttr(svc, dim))] = true
 			}
 		}
+		if dim == "team" { // measurements may name a team of their own
+			measurementDimValues(d, dim, q, set)
+		}
 	case "environment":
 		for svc, deps := range d.svcDeps {
 			if !d.matchService(q, svc) {

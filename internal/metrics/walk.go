@@ -33,6 +33,9 @@ func (d *Dataset) leads() *table[leadRow, *leadRow]          { return d.rows.lea
 func (d *Dataset) quotas() *table[quotaRow, *quotaRow]       { return d.rows.quotas }
 func (d *Dataset) spends() *table[spendRow, *spendRow]       { return d.rows.spends }
 func (d *Dataset) targets() *table[targetRow, *targetRow]    { return d.rows.targets }
+func (d *Dataset) measurements() *table[measurementRow, *measurementRow] {
+	return d.rows.measures
+}
 
 // str returns the string of a row's string table code ("" for 0).
 func (d *Dataset) str(c uint32) string { return d.strs.str(c) }
@@ -50,6 +53,20 @@ func (d *Dataset) ticketsCreatedIn(lo, hi int64) iter.Seq[*ticketRow] {
 	return func(yield func(*ticketRow) bool) {
 		for t := range d.rows.tickets.from(lo) {
 			if t.created >= lo && t.created < hi && !yield(t) {
+				return
+			}
+		}
+	}
+}
+
+// measurementsIn yields the measurements in the query's scope
+// (matchMeasurement) taken in W — at in [as_of − window, as_of) — by at.
+// A measurement's event time is its at, so the walk reads W's rows only.
+func (d *Dataset) measurementsIn(q Query) iter.Seq[*measurementRow] {
+	return func(yield func(*measurementRow) bool) {
+		org := q.Scope.IsZero()
+		for x := range d.rows.measures.in(q.start(), q.end()) {
+			if (org || d.matchMeasurement(q, x)) && !yield(x) {
 				return
 			}
 		}
@@ -159,7 +176,7 @@ func (d *Dataset) oppsWithID(id uint32) iter.Seq[*oppRow] {
 // prepare restores the row indexes' order after a round of Apply calls.
 func (o *rowTables) prepare() {
 	for _, t := range []interface{ prepareOrder() }{o.tickets, o.surveys, o.vulns, o.controls, o.costs, o.usages,
-		o.budgets, o.subs, o.opps, o.leads, o.quotas, o.spends, o.targets} {
+		o.budgets, o.subs, o.opps, o.leads, o.quotas, o.spends, o.targets, o.measures} {
 		t.prepareOrder()
 	}
 	o.escalated.prepare()

@@ -6,21 +6,23 @@ import (
 	"time"
 )
 
-// WarmFrom computes on d the results src has cached and d has not — what
-// readers of src asked for that d's newer data invalidated — newest as_of
-// first and values before drill-downs, until deadline. The engine calls it
-// on the copy of the data it is about to publish, so readers moving to it
-// find warm what they were reading (engine generations). It returns the
-// number of results computed. Both datasets must hold the same settings;
-// d must not be published yet (nothing else reads it).
+// WarmFrom computes on d the results readers of src asked for since the
+// last WarmFrom from it (TrackAsked) and d has not cached — what src's
+// readers are using that d's newer data invalidated — newest as_of first
+// and values before drill-downs, until deadline. The engine calls it on
+// the copy of the data it is about to publish, so readers moving to it
+// find warm what they were reading (engine generations). Only what was
+// asked is warmed, not all src holds: a stream of webhook deliveries with
+// nobody reading would otherwise recompute every cached value at each
+// one. It returns the number of results computed. Both datasets must hold
+// the same settings; d must not be published yet (nothing else reads it).
 func (d *Dataset) WarmFrom(src *Dataset, deadline time.Time) int {
 	src.cacheMu.Lock()
-	keys := make([]cacheKey, 0, src.cache.n)
-	for _, m := range src.cache.byDef {
-		for k := range m {
-			keys = append(keys, k)
-		}
+	keys := make([]cacheKey, 0, len(src.asked))
+	for k := range src.asked {
+		keys = append(keys, k)
 	}
+	clear(src.asked)
 	src.cacheMu.Unlock()
 	d.cacheMu.Lock()
 	keys = slices.DeleteFunc(keys, func(k cacheKey) bool {
@@ -45,10 +47,19 @@ func (d *Dataset) WarmFrom(src *Dataset, deadline time.Time) int {
 		// The key holds the window's ends in unix ns, which is all a
 		// computation reads of the query's times.
 		q := Query{AsOf: time.Unix(0, k.asOf).UTC(), Window: time.Duration(k.asOf - k.start), Scope: k.scope, Records: k.records}
-		d.compute(k.def.ID, k.def, q)
+		d.computeAs(k.def.ID, k.def, q, false)
 		n++
 	}
 	return n
+}
+
+// TrackAsked makes d remember the keys readers ask for, for WarmFrom: on
+// for the datasets of an engine keeping two copies (off, the set would
+// grow with nothing to take it).
+func (d *Dataset) TrackAsked() {
+	d.cacheMu.Lock()
+	d.trackAsked = true
+	d.cacheMu.Unlock()
 }
 
 // Cached reports whether the value of a query is in the result cache (a

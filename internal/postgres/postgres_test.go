@@ -222,7 +222,7 @@ func replay(t *testing.T, pg *DB, gen func(*rand.Rand) []store.Item) {
 					t.Fatal(err)
 				}
 			}
-			if fmt.Sprint(res[0]) != fmt.Sprint(res[1]) {
+			if fmt.Sprint(counts(res[0])) != fmt.Sprint(counts(res[1])) {
 				t.Fatalf("round %d, mode %d: postgres %+v, sqlite %+v for %d lists", round, mode, res[1], res[0], len(lists))
 			}
 			if mode == 3 {
@@ -264,7 +264,7 @@ func replay(t *testing.T, pg *DB, gen func(*rand.Rand) []store.Item) {
 					t.Fatal(err)
 				}
 			}
-			if fmt.Sprint(res[0]) != fmt.Sprint(res[1]) {
+			if fmt.Sprint(counts(res[0])) != fmt.Sprint(counts(res[1])) {
 				t.Fatalf("round %d, one-step CommitEach: postgres %+v, sqlite %+v", round, res[1], res[0])
 			}
 		}
@@ -562,7 +562,7 @@ func TestRawHash(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := (store.WriteResult{Inserted: 3, Replaced: 5, Unchanged: 4}); res != want {
+				if want := (store.WriteResult{Inserted: 3, Replaced: 5, Unchanged: 4}); res.Counts() != want {
 					t.Errorf("result %+v, want %+v", res, want)
 				}
 				want := map[string]string{"a": "ra2", "b": "rb1", "c": "rc2", "d": "rd2", "e": "re1", "f": "rf3"}
@@ -731,4 +731,14 @@ func TestCommitEachRefusedCommitsNothing(t *testing.T) {
 	if n := s.pool.Stat().AcquiredConns(); n != 0 {
 		t.Fatalf("%d connections still held after the batch ended", n)
 	}
+}
+
+// counts is each result without its sequence bound: the two stores number
+// rows differently.
+func counts(res []store.WriteResult) []store.WriteResult {
+	out := make([]store.WriteResult, len(res))
+	for i, r := range res {
+		out[i] = r.Counts()
+	}
+	return out
 }

@@ -72,6 +72,7 @@ var PersonalFields = map[domain.Kind]struct{ Customer, Erased []string }{
 	domain.KindSurvey:       {Customer: []string{"customer"}},
 	domain.KindSubscription: {Customer: []string{"customer"}},
 	domain.KindChange:       {Erased: []string{"author"}},
+	domain.KindMeasurement:  {Customer: []string{"customer"}},
 }
 
 // fields returns pointers to a record's customer identifier (nil when its
@@ -86,6 +87,8 @@ func fields(rec domain.Record) (customer *string, erased []*string) {
 		return &r.Customer, nil
 	case *domain.Change:
 		return nil, []*string{&r.Author}
+	case *domain.Measurement:
+		return &r.Customer, nil
 	}
 	return nil, nil
 }

@@ -47,12 +47,27 @@ type WriteResult struct {
 	Inserted  int64
 	Replaced  int64
 	Unchanged int64
+	// Seq bounds the sequences the write gave its rows: none is above it,
+	// and once committed every row up to it is in the store or was
+	// replaced by a later write. A writer needing read-your-writes waits
+	// for the engine to publish min(Seq, the store's last sequence) —
+	// its own rows and nothing a later writer added (engine.WaitWritten).
+	// 0 when nothing was inserted or replaced.
+	Seq int64 `json:"-"`
 }
 
 func (r *WriteResult) Add(o WriteResult) {
 	r.Inserted += o.Inserted
 	r.Replaced += o.Replaced
 	r.Unchanged += o.Unchanged
+	r.Seq = max(r.Seq, o.Seq)
+}
+
+// Counts is r without Seq: what a write did, to compare with another
+// write's, whose rows got other sequences.
+func (r WriteResult) Counts() WriteResult {
+	r.Seq = 0
+	return r
 }
 
 // Batch is an open all-or-nothing write: nothing is visible to readers

@@ -421,9 +421,9 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
 	if err == nil && sum.Inserted+sum.Replaced > 0 {
 		// Read-your-writes: the answer waits until what was written is
-		// readable, so the client's next read sees it. The write stands
-		// either way.
-		if serr := s.Engine.Sync(r.Context()); serr != nil && r.Context().Err() == nil {
+		// readable, so the client's next read sees it — its own rows, not
+		// an import committed after them. The write stands either way.
+		if serr := s.Engine.WaitWritten(r.Context(), sum.Seq); serr != nil && r.Context().Err() == nil {
 			s.Log.Warn("records written but not yet readable", "err", serr)
 		}
 	}

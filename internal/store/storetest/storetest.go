@@ -78,7 +78,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res != (store.WriteResult{Inserted: 3}) {
+		if res.Counts() != (store.WriteResult{Inserted: 3}) {
 			t.Fatalf("result = %+v, want 3 inserted", res)
 		}
 		rows, last := scanAll(t, s, 0)
@@ -152,7 +152,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res != (store.WriteResult{Unchanged: 2}) {
+		if res.Counts() != (store.WriteResult{Unchanged: 2}) {
 			t.Fatalf("re-put result = %+v, want 2 unchanged", res)
 		}
 		if after, _ := s.LastSeq(ctx); after != before {
@@ -165,7 +165,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res != (store.WriteResult{Inserted: 1, Replaced: 1}) {
+		if res.Counts() != (store.WriteResult{Inserted: 1, Replaced: 1}) {
 			t.Fatalf("result = %+v, want 1 inserted 1 replaced", res)
 		}
 		rows, _ := scanAll(t, s, before)
@@ -201,6 +201,56 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		if string(got.Body) != `{"v":2}` {
 			t.Fatalf("body = %s, want the later line", got.Body)
 		}
+	})
+
+	t.Run("WriteSeqBoundsItsRows", func(t *testing.T) {
+		// Read-your-writes waits for min(Seq, LastSeq): Seq must be at or
+		// above every row the write made, and a write that changed
+		// nothing must not ask to wait at all.
+		s := open(t)
+		inc := func(id, v string) store.Item {
+			return item(domain.KindIncident, "import", id, `{"v":`+v+`}`, t0)
+		}
+		check := func(name string, items ...[]store.Item) {
+			t.Helper()
+			before, _ := s.LastSeq(ctx)
+			b, err := s.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := b.AddEach(ctx, items)
+			if err != nil {
+				b.Rollback()
+				t.Fatal(err)
+			}
+			if err := b.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			var sum store.WriteResult
+			for _, r := range res {
+				sum.Add(r)
+			}
+			rows, last := scanAll(t, s, before)
+			if len(rows) == 0 {
+				if sum.Seq != 0 {
+					t.Fatalf("%s: nothing changed, Seq = %d, want 0", name, sum.Seq)
+				}
+				return
+			}
+			if sum.Seq < rows[len(rows)-1].Seq || min(sum.Seq, last) < rows[len(rows)-1].Seq {
+				t.Fatalf("%s: Seq = %d (last %d), below the write's newest row %d", name, sum.Seq, last, rows[len(rows)-1].Seq)
+			}
+			for i, r := range res {
+				if r.Inserted+r.Replaced == 0 && r.Seq != 0 {
+					t.Fatalf("%s: list %d changed nothing but has Seq %d", name, i, r.Seq)
+				}
+			}
+		}
+		check("new", []store.Item{inc("a", "1"), inc("b", "1")})
+		check("unchanged", []store.Item{inc("a", "1"), inc("b", "1")})
+		check("partly new, partly unchanged", []store.Item{inc("a", "1"), inc("c", "1"), inc("b", "1")})
+		check("replaced", []store.Item{inc("a", "2")})
+		check("two lists", []store.Item{inc("d", "1")}, []store.Item{inc("b", "1")}, []store.Item{inc("b", "3"), inc("e", "1")})
 	})
 
 	t.Run("AddEachIsAddInTurn", func(t *testing.T) {
@@ -265,7 +315,9 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 			}
 			all, _ := scanAll(t, s, 0)
 			var o outcome
-			o.res = res
+			for _, r := range res {
+				o.res = append(o.res, r.Counts()) // sequences differ by how the group was written
+			}
 			for _, r := range all {
 				o.rows = append(o.rows, fmt.Sprintf("%s=%s %s", r.Key.ID, r.Body, r.RawHash))
 			}

@@ -317,12 +317,28 @@ func explainCEL(k *customKind, msg string) string {
 }
 
 // sizeEstimator bounds the sizes the cost estimate assumes: every string a
-// record holds is an identifier or name of at most 256 bytes (SPEC §1).
+// record holds is an identifier or name of at most 256 bytes (SPEC §1), a
+// tag a key and value of that size each; a measurement's tags are taken
+// to number at most maxTags — a record with more (SPEC §1 bounds only the
+// record's bytes) can run over at run time, where the tracked limit stops
+// it.
 type sizeEstimator struct{}
 
+const maxTags = 100
+
 func (sizeEstimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
-	if n.Type() != nil && n.Type().IsExactType(cel.StringType) && len(n.Path()) > 0 {
+	t := n.Type()
+	if t == nil || len(n.Path()) == 0 {
+		return nil
+	}
+	switch {
+	case t.IsExactType(cel.StringType):
 		s := cost.RangedSizeEstimate(0, 256)
+		return &s
+	case t.IsExactType(cel.ListType(cel.StringType)):
+		elem := cost.RangedSizeEstimate(0, 2*256+1)
+		s := cost.RangedSizeEstimate(0, maxTags)
+		s.Elem = &elem
 		return &s
 	}
 	return nil

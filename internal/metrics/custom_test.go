@@ -170,6 +170,8 @@ var everyKindCustom = []CustomDef{
 	{ID: "c_quota", Kind: domain.KindQuota, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum},
 	{ID: "c_spend", Kind: domain.KindSpend, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum},
 	{ID: "c_latest_target", Kind: domain.KindTarget, Time: TimeState, Value: "value", Aggregate: AggregateLatest},
+	{ID: "c_team_health", Kind: domain.KindMeasurement, Time: "at", Filter: `metric == "team_health"`, Value: "value", Aggregate: AggregateMean},
+	{ID: "c_adoption_at_goal", Kind: domain.KindMeasurement, Time: "at", Filter: `"feature=saved_carts" in tags`, Aggregate: AggregateShare, Matching: "value >= 20"},
 }
 
 // customConfig is the default configuration with everyKindCustom.
@@ -248,7 +250,7 @@ func TestNativeMatchesInterpreter(t *testing.T) {
 			}
 		}
 	}
-	if compiled < len(defs)-1 {
+	if compiled < len(defs)-2 { // the ternary, and a test of the tags list
 		t.Errorf("only %d of %d definitions compiled to closures", compiled, len(defs))
 	}
 	m, _ := CompileCustom(defs[len(defs)-1])
@@ -276,5 +278,71 @@ func TestCustomCostOverrunGivesNoValue(t *testing.T) {
 	}
 	if r2, _ := d.Compute("sla_adherence", Query{AsOf: end.Add(-10 * day), Window: 30 * day}); r2.Value == nil {
 		t.Error("a built-in beside it lost its value")
+	}
+}
+
+// The worked examples over measurements (docs/custom-metrics.md 1 and 2) on generated data, against
+// the same figures computed straight from the records: team health's mean per team, and the share
+// of feature-adoption readings at goal, for one feature picked by its tag.
+func TestCustomMeasurementExamples(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	defs := []CustomDef{
+		{ID: "team_health", Kind: domain.KindMeasurement, Time: "at", Filter: `metric == "team_health"`, Value: "value", Aggregate: AggregateMean},
+		{ID: "saved_carts_at_goal", Kind: domain.KindMeasurement, Time: "at", Filter: `metric == "feature_adoption" && "feature=saved_carts" in tags`,
+			Aggregate: AggregateShare, Matching: "value >= 40"},
+	}
+	d := customDataset(t, 0.02, end, defs...)
+	var ms []*domain.Measurement
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: 0.02, End: end}, func(r domain.Record) {
+		if m, ok := r.(*domain.Measurement); ok {
+			ms = append(ms, m)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for step := range 8 {
+		q := Query{AsOf: end.Add(-time.Duration(step) * 41 * day), Window: 90 * day}
+		lo := q.AsOf.Add(-q.Window)
+		in := func(m *domain.Measurement) bool { return !m.At.Before(lo) && m.At.Before(q.AsOf) }
+		teams := map[string][]float64{}
+		goal, readings := 0, 0
+		for _, m := range ms {
+			if !in(m) {
+				continue
+			}
+			if m.Metric == "team_health" {
+				teams[m.Team] = append(teams[m.Team], m.Value)
+			}
+			if m.Metric == "feature_adoption" && slices.Contains(m.Tags, "feature=saved_carts") {
+				readings++
+				if m.Value >= 40 {
+					goal++
+				}
+			}
+		}
+		for team, vals := range teams {
+			sq := q
+			sq.Scope = Scope{Dim: "team", Value: team}
+			got, err := d.Compute("team_health", sq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum float64
+			for _, v := range vals {
+				sum += v
+			}
+			if got.Value == nil || got.Count != len(vals) || !approx(*got.Value, sum/float64(len(vals))) {
+				t.Fatalf("team_health of %s as of %s: %s (n = %d), want %v (n = %d)", team, q.AsOf.Format(time.DateOnly), fmtVal(got.Value), got.Count, sum/float64(len(vals)), len(vals))
+			}
+			checked++
+		}
+		got, _ := d.Compute("saved_carts_at_goal", q)
+		if fmtVal(got.Value) != fmtVal(share(goal, readings)) || got.Count != readings {
+			t.Fatalf("saved_carts_at_goal as of %s: %s (n = %d), want %s (n = %d)", q.AsOf.Format(time.DateOnly), fmtVal(got.Value), got.Count, fmtVal(share(goal, readings)), readings)
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d team values compared", checked)
 	}
 }

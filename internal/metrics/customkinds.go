@@ -39,6 +39,7 @@ const (
 	fStr
 	fBool
 	fInt
+	fList // a list of strings (a measurement's tags); read by the interpreter only
 )
 
 type customField struct {
@@ -52,6 +53,7 @@ type customField struct {
 	s             func(a *customAct) string
 	b             func(a *customAct) bool
 	i             func(a *customAct) int64
+	l             func(a *customAct) []string
 }
 
 func (f *customField) celType() *cel.Type {
@@ -65,6 +67,8 @@ func (f *customField) celType() *cel.Type {
 		t = cel.StringType
 	case fBool:
 		t = cel.BoolType
+	case fList:
+		t = cel.ListType(cel.StringType)
 	default:
 		t = cel.IntType
 	}
@@ -132,6 +136,7 @@ type customAct struct {
 	qu  *quotaRow
 	sp  *spendRow
 	tg  *targetRow
+	ms  *measurementRow
 }
 
 var _ interpreter.Activation = (*customAct)(nil)
@@ -168,6 +173,8 @@ func (a *customAct) ResolveName(name string) (any, bool) {
 		v = types.String(f.s(a))
 	case fBool:
 		v = types.Bool(f.b(a))
+	case fList:
+		v = types.NewStringList(types.DefaultTypeAdapter, f.l(a))
 	default:
 		v = types.Int(f.i(a))
 	}
@@ -628,5 +635,28 @@ func buildCustomKinds() []*customKind {
 	))
 	target.walk = tableWalk((*Dataset).targets, func(a *customAct, x *targetRow) { a.tg = x }, noScope, false)
 	out = append(out, target)
+
+	// Measurements: a team is the measurement's own team when it names one,
+	// else its service's (measurement.go), in a field as in a scope.
+	msSvc := func(a *customAct) string { return a.d.str(a.ms.service) }
+	ms := newCustomKind(customKind{kind: domain.KindMeasurement, dims: []string{"team", "service", "tier", "business_unit", "segment"}},
+		code("id", func(a *customAct) uint32 { return a.ms.id }),
+		code("source", func(a *customAct) uint32 { return a.ms.source }),
+		code("metric", func(a *customAct) uint32 { return a.ms.metric }),
+		fT("at", false, func(a *customAct) int64 { return a.ms.at }),
+		fN("value", func(a *customAct) float64 { return a.ms.value }),
+		fS("service", msSvc),
+		fS("team", func(a *customAct) string { return a.d.measurementTeam(a.ms) }),
+		fS("business_unit", func(a *customAct) string { return a.d.ServiceAttr(msSvc(a), "business_unit") }),
+		fI("tier", func(a *customAct) int64 { return int64(a.d.serviceTier(msSvc(a))) }),
+		code("customer", func(a *customAct) uint32 { return a.ms.customer }),
+		code("segment", func(a *customAct) uint32 { return a.ms.segment }),
+		code("unit", func(a *customAct) uint32 { return a.ms.unit }),
+		customField{name: "tags", typ: fList, l: func(a *customAct) []string { return a.d.measurementTags(a.ms) }},
+	)
+	ms.born = ms.idx("at")
+	ms.walk = tableWalk((*Dataset).measurements, func(a *customAct, x *measurementRow) { a.ms = x },
+		func(a *customAct, q Query, x *measurementRow) bool { return a.d.matchMeasurement(q, x) }, true)
+	out = append(out, ms)
 	return out
 }

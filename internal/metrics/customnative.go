@@ -124,6 +124,9 @@ func nativeIdent(k *customKind, name string) *native {
 		return nil
 	}
 	f := &k.fields[i]
+	if f.typ == fList {
+		return nil // lists are the interpreter's
+	}
 	out := &native{typ: f.typ}
 	switch f.typ {
 	case fTime:

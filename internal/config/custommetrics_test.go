@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -143,5 +144,33 @@ func TestCustomMetricsDocExamples(t *testing.T) {
 	}
 	if loaded < 7 {
 		t.Errorf("only %d examples loaded", loaded)
+	}
+}
+
+// A release gate may read an organisation's own metric by id, per service like a built-in; one
+// that cannot be read per service is refused naming why.
+func TestGateReadsCustomMetric(t *testing.T) {
+	src := teamHealth + "gates: {policies: gates.yaml}\n"
+	cfg := write(t, src)
+	gates := filepath.Join(filepath.Dir(cfg), "gates.yaml")
+	if err := os.WriteFile(gates, []byte("policies:\n  - id: recovery\n    require: kpi.fast_major_recovery >= 75.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(cfg, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, _ := c.Catalog()
+	p, err := c.GatePolicies(cat)
+	if err != nil || !strings.Contains(strings.Join(p.KPIs(), ","), "fast_major_recovery") {
+		t.Fatalf("policy on a custom metric: %v %v", p, err)
+	}
+	// Broken down by origin only, it has no value per service to gate a release on.
+	perOrigin := strings.Replace(src, "    views: [engineering]\n", "    views: [engineering]\n    breakdowns: [origin]\n", 1)
+	if err := os.WriteFile(cfg, []byte(perOrigin), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(cfg, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), `metric "fast_major_recovery" cannot be broken down by service`) {
+		t.Fatalf("policy on a custom metric without a service breakdown: %v", err)
 	}
 }

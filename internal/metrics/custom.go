@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
+	celast "cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
+	"cel.dev/cel-go/common/operators"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
@@ -45,6 +47,14 @@ type CustomDef struct {
 	// kind's records carry (CustomDims).
 	Dims []string
 }
+
+// What a walk is told of the time tested (customKind.walk): a field's
+// index, or one of these.
+const (
+	tfState  = -1 // every record that exists at as_of
+	tfAll    = -2 // a field that may lie after the row's event time: every row
+	tfPeriod = -3 // a period overlapping W
+)
 
 // Times of a CustomDef besides a timestamp field.
 const (
@@ -105,12 +115,15 @@ type CustomMetric struct {
 	// of the computation's text, so any change to it changes the citation.
 	Formula                 int
 	kind                    *customKind
-	timeIdx                 int // index of the time field in kind.fields; -1 for state and period
+	timeIdx                 int // index of the time field in kind.fields; tfState or tfPeriod
 	filter, value, matching cel.Program
 	// The same expressions compiled to Go where they can be
 	// (customnative.go); nil where not.
 	nFilter, nMatching func(a *customAct) (bool, bool)
 	nValue             func(a *customAct) (float64, bool)
+	// escalatedOnly says the filter of a ticket metric requires escalated
+	// (a conjunct of its top-level &&), so only escalated tickets are walked.
+	escalatedOnly bool
 }
 
 // Requires is the kind without which the metric has no value.
@@ -182,10 +195,11 @@ func CompileCustom(def CustomDef) (*CustomMetric, error) {
 		}
 		return nil, bad("kind", "%q is not a kind a metric can read; expected one of %s", def.Kind, strings.Join(names, ", "))
 	}
-	m := &CustomMetric{Def: def, kind: k, timeIdx: -1}
+	m := &CustomMetric{Def: def, kind: k, timeIdx: tfState}
 	switch def.Time {
 	case TimeState:
 	case TimePeriod:
+		m.timeIdx = tfPeriod
 		if !k.period {
 			return nil, bad("time", "%q applies to the period kinds only; expected one of %s", def.Time, strings.Join(CustomTimes(def.Kind), ", "))
 		}
@@ -243,6 +257,7 @@ func CompileCustom(def CustomDef) (*CustomMetric, error) {
 	}
 	if fa != nil {
 		m.nFilter = nativeBool(k, fa)
+		m.escalatedOnly = def.Kind == domain.KindTicket && requires(fa.NativeRep().Expr(), "escalated")
 	}
 	if va != nil {
 		m.nValue = nativeNum(k, va)
@@ -446,4 +461,23 @@ func (c *Config) customDef(id string) (*Def, bool) {
 	}
 	def, ok := c.custom.defs[id]
 	return def, ok
+}
+
+// requires reports whether e is false whenever the boolean variable name
+// is: e is name, or a conjunction with it among its top-level conjuncts.
+func requires(e celast.Expr, name string) bool {
+	switch e.Kind() {
+	case celast.IdentKind:
+		return e.AsIdent() == name
+	case celast.CallKind:
+		c := e.AsCall()
+		if c.FunctionName() == operators.LogicalAnd && !c.IsMemberFunction() {
+			for _, arg := range c.Args() {
+				if requires(arg, name) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -22,7 +22,7 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 	var r Result
 	k := m.kind
 	lo, hi := q.start(), q.end()
-	a := &customAct{d: d, k: k, asOf: hi, start: lo, conv: d.converter()}
+	a := &customAct{d: d, k: k, asOf: hi, start: lo, conv: d.converter(), escalatedOnly: m.escalatedOnly}
 	idIdx, srcIdx := k.byName["id"], k.byName["source"]
 	var (
 		vals    []float64
@@ -33,16 +33,19 @@ func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 		latestI string
 		latestV float64
 	)
+	latest := m.Def.Aggregate == AggregateLatest
 	k.walk(a, q, m.timeIdx, func() {
 		if failure != "" {
 			return
 		}
 		share := 1.0
 		var at int64
-		switch m.Def.Time {
-		case TimeState:
-			at = k.fields[k.born].t(a)
-		case TimePeriod:
+		switch m.timeIdx {
+		case tfState:
+			if latest {
+				at = k.fields[k.born].t(a)
+			}
+		case tfPeriod:
 			ps, pe := k.fields[k.start].t(a), k.fields[k.end].t(a)
 			if share = overlapShare(ps, pe, lo, hi); share == 0 {
 				return

@@ -92,8 +92,8 @@ type customKind struct {
 	settings   []Setting
 	// walk calls fn with a set to each record that exists at as_of, in
 	// the query's scope, that may pass the time test: the caller tests it.
-	// tf is the time field's index (-1 for state and period): a walk may
-	// use an index of it to skip records outside W.
+	// tf is the time field's index (or tfState, tfAll, tfPeriod): a walk
+	// may use an index of it to skip records outside W.
 	walk func(a *customAct, q Query, tf int, fn func())
 
 	envOnce *sync.Once
@@ -119,6 +119,9 @@ type customAct struct {
 	k           *customKind
 	asOf, start int64
 	conv        *converter
+	// escalatedOnly: the filter is false for a ticket that is not
+	// escalated, so the walk may read the escalated ones only.
+	escalatedOnly bool
 
 	dep *Dep
 	inc *Inc
@@ -287,13 +290,17 @@ func tableWalk[R any, P interface {
 	return func(a *customAct, q Query, tf int, fn func()) {
 		t := tab(a.d)
 		seq := t.all()
-		if eventMax && tf != -2 {
+		// A row with a time in W, or a period reaching into it, has an
+		// event time at or after W's start; a record standing at as_of may
+		// have any.
+		if eventMax && (tf >= 0 || tf == tfPeriod) {
 			seq = t.from(q.start())
 		}
-		born := a.k.born
+		bornAt := a.k.fields[a.k.born].t
+		org := q.Scope.Dim == ""
 		for x := range seq {
 			set(a, x)
-			if a.k.fields[born].t(a) > a.asOf || !scope(a, q, x) {
+			if bornAt(a) > a.asOf || !org && !scope(a, q, x) {
 				continue
 			}
 			fn()
@@ -314,6 +321,13 @@ func customKindOf(kind domain.Kind) *customKind {
 	return nil
 }
 
+// depStatuses and severities5 name a deployment's status and an
+// incident's severity without a map lookup or a string built per record.
+var (
+	depStatuses = [3]string{stSuccess: domain.StatusSuccess, stFailure: domain.StatusFailure, stRolledBack: domain.StatusRolledBack}
+	severities5 = [5]string{"P0", "P1", "P2", "P3", "P4"}
+)
+
 func buildCustomKinds() []*customKind {
 	envs := []Setting{SettingProductionEnvironments, SettingEnvironmentAliases}
 	money := []Setting{SettingCurrency, SettingExchangeRates}
@@ -329,7 +343,7 @@ func buildCustomKinds() []*customKind {
 			code("environment", func(a *customAct) uint32 { return a.dep.env }),
 			fT("finished_at", false, func(a *customAct) int64 { return a.dep.Finished }),
 			fT("started_at", true, func(a *customAct) int64 { return a.dep.Started }),
-			fS("status", func(a *customAct) string { return depStatusName[a.dep.Status] }),
+			fS("status", func(a *customAct) string { return depStatuses[a.dep.Status%3] }),
 			fB("rolled_back", func(a *customAct) bool { return a.d.rolledBack(a.dep, a.asOf) }),
 			fB("rework", func(a *customAct) bool { return a.dep.Rework }),
 			fB("emergency", func(a *customAct) bool { return a.dep.Emergency }),
@@ -359,7 +373,7 @@ func buildCustomKinds() []*customKind {
 		append([]customField{
 			code("id", func(a *customAct) uint32 { return a.inc.id }),
 			code("source", func(a *customAct) uint32 { return a.inc.src }),
-			fS("severity", func(a *customAct) string { return severityName(a.inc.Severity) }),
+			fS("severity", func(a *customAct) string { return severities5[min(a.inc.Severity, 4)] }),
 			fT("opened_at", false, func(a *customAct) int64 { return a.inc.Opened }),
 			fT("detected_at", true, func(a *customAct) int64 { return a.inc.Detected }),
 			fT("resolved_at", true, func(a *customAct) int64 { return a.inc.Resolved }),
@@ -445,8 +459,22 @@ func buildCustomKinds() []*customKind {
 		code("release", func(a *customAct) uint32 { return a.tk.release }),
 	)
 	ticket.born = ticket.idx("created_at")
-	ticket.walk = tableWalk((*Dataset).tickets, func(a *customAct, x *ticketRow) { a.tk = x },
+	ticketWalk := tableWalk((*Dataset).tickets, func(a *customAct, x *ticketRow) { a.tk = x },
 		func(a *customAct, q Query, x *ticketRow) bool { return a.d.matchTicket(q, x) }, true)
+	ticket.walk = func(a *customAct, q Query, tf int, fn func()) {
+		if !a.escalatedOnly {
+			ticketWalk(a, q, tf, fn)
+			return
+		}
+		// The filter requires escalated: walk the escalated tickets created
+		// by as_of (open_escalations' index) instead of every ticket.
+		for x := range a.d.escalatedThrough(a.asOf) {
+			if a.d.matchTicket(q, x) {
+				a.tk = x
+				fn()
+			}
+		}
+	}
 	out = append(out, ticket)
 
 	survey := newCustomKind(customKind{kind: domain.KindSurvey},
@@ -572,13 +600,13 @@ func buildCustomKinds() []*customKind {
 	)
 	opp.born = opp.idx("created_at")
 	// close_date may lie after the row's event time: a test of it walks
-	// every row (tf -2 below).
+	// every row (tfAll).
 	oppWalk := tableWalk((*Dataset).opps, func(a *customAct, x *oppRow) { a.op = x },
 		func(a *customAct, q Query, x *oppRow) bool { return matchAttr(q, "owner", a.d.str(x.owner)) }, true)
 	closeDate := opp.idx("close_date")
 	opp.walk = func(a *customAct, q Query, tf int, fn func()) {
 		if tf == closeDate {
-			tf = -2
+			tf = tfAll
 		}
 		oppWalk(a, q, tf, fn)
 	}

@@ -37,6 +37,7 @@ type native struct {
 	// getter above gives.
 	present func(a *customAct) bool
 	list    []*native // a list literal (the right of `in`)
+	lit     *string   // a string literal's text
 }
 
 const fDur fieldType = 100
@@ -98,7 +99,7 @@ func nativeLiteral(v any) *native {
 	switch x := v.(type) {
 	case types.String:
 		s := string(x)
-		return &native{typ: fStr, s: func(*customAct) (string, bool) { return s, true }}
+		return &native{typ: fStr, s: func(*customAct) (string, bool) { return s, true }, lit: &s}
 	case types.Double:
 		f := float64(x)
 		return &native{typ: fNum, n: func(*customAct) (float64, bool) { return f, true }}
@@ -341,6 +342,13 @@ func nativeCompare(op string, x, y *native) *native {
 			p, ok1 := xn(a)
 			q, ok2 := yn(a)
 			return cmp(three(p < q, p > q)), ok1 && ok2
+		}}
+	case x.typ == fStr && y.typ == fStr && y.lit != nil && (op == operators.Equals || op == operators.NotEquals):
+		// A field against a literal, the commonest test: one call, not three.
+		lit, eq := *y.lit, op == operators.Equals
+		return &native{typ: fBool, b: func(a *customAct) (bool, bool) {
+			p, ok := x.s(a)
+			return (p == lit) == eq, ok
 		}}
 	case x.typ == fStr && y.typ == fStr:
 		return &native{typ: fBool, b: func(a *customAct) (bool, bool) {

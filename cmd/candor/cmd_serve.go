@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/ed25519"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -472,6 +474,11 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
+// demoConfig is the demo organisation's configuration: its own metrics.
+//
+//go:embed demo.yaml
+var demoConfig []byte
+
 func runDemo(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "demo", "[flags]", "Generates a demo organisation into a temporary store, prints the URL and serves it until interrupted.")
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address HOST:PORT (port 0 picks a free one)")
@@ -495,6 +502,14 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	var c common
 	c.data = dir
+	if env.Getenv("CANDOR_CONFIG") == "" {
+		// The demo organisation's own metrics (custom_metrics) come with
+		// it, unless a configuration is given.
+		c.config = filepath.Join(dir, "demo.yaml")
+		if err := os.WriteFile(c.config, demoConfig, 0o600); err != nil {
+			return err
+		}
+	}
 	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
 		return err

@@ -698,9 +698,13 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("GET scorecard = %d %s", code, clip(string(body)))
 	}
 	doc := parseScorecard(t, string(body))
-	found := false
+	found, custom := false, false
 	for _, p := range doc.Pillars {
 		for _, c := range p.Metrics {
+			// The demo organisation's own metrics (demo.yaml) are computed beside the built-ins.
+			if c.ID == "innovation_capacity" {
+				custom = c.Value != nil && c.Count > 0
+			}
 			if c.ID == "deployment_frequency" {
 				found = true
 				if c.Freshness.LastData == nil || c.Value == nil || *c.Value <= 0 || c.Count == 0 {
@@ -711,6 +715,9 @@ func TestDemo(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("demo scorecard has no deployment_frequency")
+	}
+	if !custom {
+		t.Errorf("demo scorecard has no value for its own metric innovation_capacity")
 	}
 	if code, _ := get(t, url+"/api/v1/metrics/change_failure_rate?by=team", token); code != 200 {
 		t.Errorf("the metric URL the demo prints answers %d", code)

@@ -98,7 +98,7 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks 
 		}
 		// A status is the metric's numbers speaking: only for those who
 		// may see them.
-		if (visible != nil && !visible(m)) || acked[m.ID] || !metrics.Known(m.ID) || m.JudgedBy != "" {
+		if (visible != nil && !visible(m)) || acked[m.ID] || !scorecard.Computed(m) || m.JudgedBy != "" {
 			continue
 		}
 		red := RedItem{Item: it}

@@ -90,6 +90,10 @@ type Metric struct {
 	Headline, DORA bool
 	Breakdowns     []string
 
+	// Custom marks an organisation-defined metric (AddMetrics): computed from its definition in
+	// the configuration, not by a built-in formula.
+	Custom bool
+
 	// Sensitivity is SensitivityRevenue for a metric that reveals revenue, by its own marking or
 	// its pillar's (resolved when the catalog is parsed); only principals granted revenue:read
 	// see its numbers (SPEC §9).

@@ -40,13 +40,19 @@ func (c *Catalog) AddViews(views []View, file string, data []byte) (*Catalog, er
 	if len(errs) == 0 {
 		return out, nil
 	}
+	return nil, placeErrors(errs, file, data)
+}
+
+// placeErrors names the file and line of each error of a configuration's section and joins them
+// in the file's order.
+func placeErrors(errs []*FieldError, file string, data []byte) error {
 	idx := indexYAML(data)
 	for _, e := range errs {
 		e.File = file
 		e.Line = idx.line(e.path)
 	}
 	slices.SortStableFunc(errs, func(a, b *FieldError) int { return cmp.Compare(lineOrLast(a.Line), lineOrLast(b.Line)) })
-	return nil, joinErrors(errs)
+	return joinErrors(errs)
 }
 
 // YAMLLine returns the line of the YAML path ("views[2].roles[0]") in data, or of its nearest

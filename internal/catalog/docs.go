@@ -231,6 +231,7 @@ var unitSuffix = map[string]string{
 	"%": " %", "x": "×", "count": "", "hours": " h", "minutes": " min", "days": " days",
 	"months": " months", "points": " points", "score": "", "deploys/day": " deploys/day",
 	"currency": " (currency)", "currency/day": " (currency)/day", "currency/30d": " (currency) per 30 days",
+	"ms": " ms",
 }
 
 func formatValue(v float64, unit string) string {

@@ -18,7 +18,7 @@ const MaxHeadline = 7
 // Units lists the unit strings a metric may use; Docs and the web layer format values by them.
 var Units = []string{
 	"deploys/day", "hours", "minutes", "days", "%", "count", "points", "score",
-	"currency", "currency/day", "currency/30d", "months", "x",
+	"currency", "currency/day", "currency/30d", "months", "x", "ms",
 }
 
 // Dimensions lists the breakdown dimensions the computation layer knows how to group by; a typo

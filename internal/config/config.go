@@ -117,6 +117,9 @@ type Config struct {
 	// Image is the dataset image read at start (image.go).
 	Image ImageConfig `yaml:"image"`
 
+	// CustomMetricDefs are the organisation-defined metrics (custommetrics.go).
+	CustomMetricDefs []CustomMetric `yaml:"custom_metrics"`
+
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
 	setByEnv map[string]string
@@ -167,7 +170,7 @@ func Load(path string, env func(string) string) (Config, error) {
 		return c, err
 	}
 	if _, err := c.EngineConfig(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, located(path, err)
 	}
 	if _, err := c.Lag(); err != nil {
 		return c, fmt.Errorf("config %s: %w", orName(path), err)
@@ -494,6 +497,13 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 	if err := applyContext(&m, c); err != nil {
 		return m, err
 	}
+	custom, err := c.CustomMetrics()
+	if err != nil {
+		return m, err
+	}
+	if err := m.SetCustom(custom); err != nil {
+		return m, err
+	}
 	return m, nil
 }
 
@@ -509,5 +519,5 @@ func (c Config) Catalog() (*catalog.Catalog, error) {
 			return nil, fmt.Errorf("config metrics: %w", err)
 		}
 	}
-	return c.addViews(out)
+	return c.addOwn(out)
 }

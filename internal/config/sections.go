@@ -256,10 +256,12 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 	return out, nil
 }
 
-// AddViews returns cat with the organisation's views (the configured ones,
-// or those a proposal put in force) after the built-in ones.
+// AddViews returns cat with the organisation's own metrics (custom_metrics)
+// after the built-in ones and the organisation's views (the configured ones,
+// or those a proposal put in force) after the built-in ones, each custom
+// metric shown in the views it names.
 func (c Config) AddViews(cat *catalog.Catalog) (*catalog.Catalog, error) {
-	out, err := c.addViews(cat)
+	out, err := c.addOwn(cat)
 	if err != nil {
 		return nil, located(c.path, err)
 	}

@@ -81,6 +81,9 @@ func located(path string, err error) error {
 	if fe := (*catalog.FieldError)(nil); errors.As(err, &fe) && fe.File != "" {
 		return fmt.Errorf("config %w", err)
 	}
+	if ce := (*CustomMetricError)(nil); errors.As(err, &ce) {
+		return fmt.Errorf("config %w", err)
+	}
 	return fmt.Errorf("config %s: %w", orName(path), err)
 }
 

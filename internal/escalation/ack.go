@@ -101,7 +101,7 @@ func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by 
 	if !ok {
 		return Acknowledgement{}, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
 	}
-	if !metrics.Known(id) {
+	if !scorecard.Computed(m) {
 		return Acknowledgement{}, domain.Errorf(domain.ENotImplemented, "metric %s is defined but not computed yet: it has no status to acknowledge", id)
 	}
 	a := Acknowledgement{Metric: id, Owner: strings.TrimSpace(in.Owner), Note: strings.TrimSpace(in.Note), Due: strings.TrimSpace(in.Due), By: by, At: now.UTC()}

@@ -79,7 +79,7 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 	for i := range cat.Metrics {
 		m := &cat.Metrics[i]
 		// A retired metric is judged no more, so it cannot escalate.
-		if m.At(opt.AsOf).Retired || m.JudgedBy != "" || !metrics.Known(m.ID) || (opt.Visible != nil && !opt.Visible(m)) {
+		if m.At(opt.AsOf).Retired || m.JudgedBy != "" || !scorecard.Computed(m) || (opt.Visible != nil && !opt.Visible(m)) {
 			continue
 		}
 		if !opt.Scope.IsZero() {

@@ -396,13 +396,18 @@ func (p *Policies) Approvers(rule string) []string {
 
 // readable says whether a metric can be read per service.
 func readable(cat *catalog.Catalog, id string) error {
-	if _, ok := cat.Metric(id); !ok {
+	m, ok := cat.Metric(id)
+	if !ok {
 		return fmt.Errorf("unknown metric %q", id)
 	}
-	if !metrics.Known(id) {
+	dims := metrics.Dims(id)
+	if m.Custom {
+		// The organisation's own metric: its definition says what it breaks down by.
+		dims = m.Breakdowns
+	} else if !metrics.Known(id) {
 		return fmt.Errorf("metric %q is defined but not computed yet", id)
 	}
-	if !slices.Contains(metrics.Dims(id), "service") {
+	if !slices.Contains(dims, "service") {
 		return fmt.Errorf("metric %q cannot be broken down by service", id)
 	}
 	return nil

@@ -329,7 +329,7 @@ func (r *Registry) SettingsNow(ctx context.Context) (metrics.Config, error) {
 // in the scopes given.
 func (r *Registry) standing(ctx context.Context, m *catalog.Metric, t time.Time, scopes []metrics.Scope) (*Standing, error) {
 	s := &Standing{AsOf: t, Version: m.Version}
-	if r.Engine == nil || !metrics.Known(m.ID) {
+	if r.Engine == nil || !scorecard.Computed(m) {
 		s.Status, s.Reason = catalog.Unknown, "not computed"
 		return s, nil
 	}

@@ -58,6 +58,8 @@ type Config struct {
 	// zero BusinessHours is DefaultCalendar.
 	BusinessHours Calendar
 	ServiceHours  map[string]Calendar
+	// custom holds the organisation-defined metrics (SetCustom, custom.go).
+	custom *customRegistry
 }
 
 // DefaultConfig returns the SPEC defaults.

@@ -121,9 +121,12 @@ func (d *Dataset) Cite(id string, definition, minSample int) Citation {
 // Cite is Dataset.Cite for a configuration.
 func Cite(cfg Config, id string, definition, minSample int) Citation {
 	c := Citation{Definition: definition, Formula: FormulaVersion(id)}
+	declared := Settings(id)
+	if def, ok := cfg.customDef(id); ok {
+		c.Formula, declared = def.Formula, def.Settings
+	}
 	h := sha256.New()
 	fmt.Fprintf(h, "metric %s\nformula %d\n", id, c.Formula)
-	declared := Settings(id)
 	for _, s := range ValueSettings {
 		if s.Name != SettingMinSample && !slices.Contains(declared, s.Name) {
 			continue

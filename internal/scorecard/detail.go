@@ -116,7 +116,7 @@ func (e *DimensionError) Error() string {
 // and the data has each of its values; else a *DimensionError (param
 // "scope") naming what is wrong.
 func CheckScope(ds *metrics.Dataset, id string, scope metrics.Scope) (metrics.Scope, error) {
-	dims := metrics.Dims(id)
+	dims := ds.Dims(id)
 	for _, f := range scope.Filters() {
 		if !slices.Contains(dims, f.Dim) {
 			return scope, &DimensionError{Param: "scope", Metric: id, Dim: f.Dim, Dims: dims}
@@ -140,7 +140,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	if !ok {
 		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
 	}
-	if !metrics.Known(id) {
+	if !Computed(m) {
 		return nil, fmt.Errorf("metric %s is %w", id, ErrNotComputed)
 	}
 	var retired *time.Time
@@ -150,7 +150,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		retired, opt.AsOf = &from, from
 		m = m.At(from.Add(-time.Nanosecond))
 	}
-	dims := metrics.Dims(id)
+	dims := Dims(m)
 	check := func(param, dim string) error {
 		if slices.Contains(dims, dim) {
 			return nil
@@ -226,7 +226,7 @@ func judgeCard(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, opt
 		return
 	}
 	for _, f := range scope.Filters() {
-		if !slices.Contains(metrics.Dims(om.ID), f.Dim) {
+		if !slices.Contains(Dims(om), f.Dim) {
 			// The judging metric has no value for this group (no budget
 			// per service): the group has nothing to be judged against.
 			if c.Reason == "" {

@@ -63,7 +63,7 @@ func (o Options) shows(m *catalog.Metric) bool {
 		return false
 	}
 	for _, f := range o.Scope.Filters() {
-		if !slices.Contains(metrics.Dims(m.ID), f.Dim) {
+		if !slices.Contains(Dims(m), f.Dim) {
 			return false
 		}
 	}
@@ -412,7 +412,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
 	c.Thresholds, c.ThresholdsFrom = thresholdsOf(thr), from
-	if !metrics.Known(m.ID) {
+	if !Computed(m) {
 		c.Reason = "not computed yet"
 		return c
 	}
@@ -667,4 +667,18 @@ func Degrading(better string, pts []Point) bool {
 		}
 	}
 	return true
+}
+
+// Computed reports whether a catalog metric has a computation: a built-in formula, or the
+// organisation's own definition (custom_metrics) for a custom one. A dataset built from the same
+// configuration computes it (Dataset.Known).
+func Computed(m *catalog.Metric) bool { return m.Custom || metrics.Known(m.ID) }
+
+// Dims returns a catalog metric's breakdown dimensions: a built-in's from its formula, a custom
+// one's from its definition (the catalog holds them as its breakdowns).
+func Dims(m *catalog.Metric) []string {
+	if m.Custom {
+		return m.Breakdowns
+	}
+	return metrics.Dims(m.ID)
 }

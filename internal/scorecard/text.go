@@ -51,6 +51,8 @@ func FormatValue(v *float64, unit, currency string) string {
 		return trim(x, 1) + " h"
 	case "minutes":
 		return trim(x, 1) + " min"
+	case "ms":
+		return trim(x, 0) + " ms"
 	case "days":
 		return trim(x, 1) + " d"
 	case "months":

@@ -153,7 +153,7 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 			vm.Card = Evaluate(ds, m, opt, metrics.Scope{}, true)
 			judgeCard(cat, ds, m, opt, metrics.Scope{}, &vm.Card)
 			by := v.Breakdowns[m.ID]
-			if by == "" || !metrics.Known(m.ID) {
+			if by == "" || !Computed(m) {
 				// A metric not computed yet says so on its card; it has
 				// nothing to break down.
 				return

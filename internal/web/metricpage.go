@@ -239,7 +239,7 @@ func metricPageState(r *http.Request, q Query, m *catalog.Metric) (metricState, 
 	if st.By == "" {
 		// The first dimension the scope does not fix: a breakdown by a
 		// dimension the scope fixes has one line.
-		for _, d := range metrics.Dims(m.ID) {
+		for _, d := range scorecard.Dims(m) {
 			if !slices.ContainsFunc(scope.Filters(), func(f metrics.Filter) bool { return f.Dim == d }) {
 				st.By = d
 				break

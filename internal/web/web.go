@@ -318,7 +318,7 @@ func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		out = append(out, map[string]any{"id": m.ID, "name": m.Name, "pillar": m.Pillar, "unit": m.Unit, "owner": m.Owner,
-			"computed": metrics.Known(m.ID), "breakdowns": metrics.Dims(m.ID),
+			"computed": scorecard.Computed(m), "breakdowns": scorecard.Dims(m),
 			"priority": m.Priority, "signoff": m.Signoff, "signoff_by": m.SignoffBy})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"metrics": out})

@@ -1,0 +1,71 @@
+package catalog
+
+import (
+	"slices"
+	"strings"
+)
+
+// AddMetrics returns a new catalog with an organisation's own metrics (SPEC §3, organisation-defined
+// metrics; the configuration's custom_metrics) after the built-in ones; c is not modified. Each is
+// checked like a built-in definition — snake_case id that no other metric has, a known pillar, an
+// owner, unit, direction, thresholds or judged_by — and SPEC §4's cap of MaxHeadline headline
+// metrics counts them with the built-ins. A metric's pillar lends it its sensitivity and sign-off
+// function as it does a built-in's. Errors are *FieldErrors on "custom_metrics[i]…"; with the
+// configuration file's name and bytes they also name the file and the line.
+func (c *Catalog) AddMetrics(ms []Metric, file string, data []byte) (*Catalog, error) {
+	out := c.clone()
+	var errs []*FieldError
+	seen := map[string]int{}
+	var headline []string
+	for i, m := range out.Metrics {
+		seen[m.ID] = -1 - i
+		if m.Headline {
+			headline = append(headline, m.ID)
+		}
+	}
+	for i, m := range ms {
+		p := problem{kind: "metric", id: m.ID, list: "custom_metrics", pos: i + 1, errs: &errs}
+		if first, ok := seen[m.ID]; ok && first < 0 {
+			p.add("id", "%q is a built-in metric; choose another id", m.ID)
+		} else {
+			checkID(p, m.ID, seen, i)
+		}
+		m = m.clone()
+		m.Custom = true
+		for _, pl := range out.Pillars {
+			if pl.ID == m.Pillar && pl.Sensitivity == SensitivityRevenue {
+				m.Sensitivity = SensitivityRevenue
+			}
+			if pl.ID == m.Pillar && m.SignoffBy == "" {
+				m.SignoffBy = pl.SignoffBy
+			}
+		}
+		out.checkMetric(p, &m)
+		if m.Headline {
+			headline = append(headline, m.ID)
+			if len(headline) == MaxHeadline+1 {
+				p.add("headline", "at most %d headline metrics are allowed, built-in and custom together; this is the %dth (after %s): set headline: false here or on another metric",
+					MaxHeadline, MaxHeadline+1, strings.Join(headline[:MaxHeadline], ", "))
+			}
+		}
+		out.Metrics = append(out.Metrics, m)
+	}
+	if len(errs) == 0 {
+		return out, nil
+	}
+	return nil, placeErrors(errs, file, data)
+}
+
+// ShowIn adds a metric to the end of a role view's metrics (an organisation-defined metric's
+// views); false when c has no view with that id. It changes c.
+func (c *Catalog) ShowIn(view, metric string) bool {
+	for i := range c.Views {
+		if c.Views[i].ID == view {
+			if !slices.Contains(c.Views[i].Metrics, metric) {
+				c.Views[i].Metrics = append(c.Views[i].Metrics, metric)
+			}
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,170 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/metrics"
+)
+
+// teamHealth is a definition a finance analyst can read aloud: the share of P0/P1 incidents
+// resolved within four hours.
+const teamHealth = `custom_metrics:
+  - id: fast_major_recovery
+    name: Major incidents recovered within 4 h
+    pillar: reliability
+    description: Share of P0 and P1 incidents resolved in the window within four hours of opening.
+    owner: Head of SRE
+    unit: "%"
+    better: higher
+    thresholds: {green: 90, amber: 75}
+    views: [engineering]
+    kind: incident
+    time: resolved_at
+    filter: severity in ["P0", "P1"]
+    aggregate: share
+    matching: |
+      hours(resolved_at.value() - opened_at) <= 4.0
+`
+
+func TestCustomMetricLoads(t *testing.T) {
+	c, err := Load(write(t, teamHealth), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := c.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := cat.Metric("fast_major_recovery")
+	if !ok || !m.Custom || m.Owner != "Head of SRE" || m.MinSample != 5 || len(m.Sources) != 1 || m.Sources[0].Kind != "incident" {
+		t.Fatalf("catalog metric = %+v (found %v)", m, ok)
+	}
+	v, _ := cat.View("engineering")
+	if v.Metrics[len(v.Metrics)-1] != "fast_major_recovery" {
+		t.Errorf("engineering view metrics = %v, want the custom metric last", v.Metrics)
+	}
+	mc, err := c.EngineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = mc
+}
+
+// SPEC §3: a definition that does not type-check is refused at load with the file, the line and
+// the column, and what was expected.
+func TestCustomMetricLoadErrors(t *testing.T) {
+	cases := []struct {
+		name, edit, want string
+		line, col        int
+	}{
+		// Line 13 holds the filter; its text starts at column 13, after "    filter: ", and
+		// "sevrity" 28 characters into it.
+		{"unknown field", `filter: severity in ["P0", "P1"] && sevrity == "P2"`, `filter: unknown field "sevrity"`, 13, 41},
+		// The checker points at the operator that has no overload for the operands.
+		{"wrong type", `filter: opened_at > 3`, `filter: found no matching overload for '_>_' applied to '(timestamp, int)'`, 13, 23},
+		// A quoted expression starts after its quote.
+		{"non-boolean filter", `filter: '"P1"'`, `filter: expected a condition (true or false), but the expression is of type string`, 13, 14},
+		{"bad aggregate", `filter: severity == "P1"` + "\n    aggregate: averge", `aggregate: "averge" is not an aggregate; expected one of count, count_per_day, sum, mean, median, percentile, share, latest`, 14, 16},
+		// A literal block keeps its lines: the text's second line is the file's 15th.
+		{"second line of a block", "filter: |\n      severity == \"P1\"\n        && sevrity", `filter: unknown field "sevrity"`, 15, 12},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := strings.Replace(teamHealth, `filter: severity in ["P0", "P1"]`, c.edit, 1)
+			if c.name == "bad aggregate" {
+				src = strings.Replace(src, "    aggregate: share\n", "", 1)
+				src = strings.Replace(src, "    matching: |\n      hours(resolved_at.value() - opened_at) <= 4.0\n", "", 1)
+			}
+			path := write(t, src)
+			_, err := Load(path, env(nil))
+			var ce *CustomMetricError
+			if !errors.As(err, &ce) {
+				t.Fatalf("got %v, want a *CustomMetricError", err)
+			}
+			wantPos := fmt.Sprintf("config %s:%d:%d: custom metric \"fast_major_recovery\": ", path, c.line, c.col)
+			if !strings.HasPrefix(err.Error(), wantPos) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got  %s\nwant %s…%s", err, wantPos, c.want)
+			}
+		})
+	}
+}
+
+// SPEC §4: at most seven headline KPIs, the organisation's own counted with the built-ins.
+func TestCustomHeadlineCountsTowardTheCap(t *testing.T) {
+	src := strings.Replace(teamHealth, "    views: [engineering]\n", "    views: [engineering]\n    headline: true\n", 1)
+	_, err := Load(write(t, src), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "at most 7 headline metrics are allowed, built-in and custom together") {
+		t.Fatalf("got %v, want the headline cap", err)
+	}
+}
+
+// Every worked example of docs/custom-metrics.md loads: it checks and joins the catalog.
+func TestCustomMetricsDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/custom-metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, examples, ok := strings.Cut(string(doc), "## Ten worked examples")
+	if !ok {
+		t.Fatal("docs/custom-metrics.md has no worked examples section")
+	}
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(examples, -1)
+	if len(blocks) != 10 {
+		t.Fatalf("%d examples, want 10", len(blocks))
+	}
+	kinds := map[string]bool{}
+	for _, k := range metrics.CustomKinds() {
+		kinds[string(k)] = true
+	}
+	loaded := 0
+	for i, b := range blocks {
+		kind := regexp.MustCompile(`(?m)^    kind: (\w+)$`).FindStringSubmatch(b[1])
+		if kind == nil {
+			t.Fatalf("example %d names no kind", i+1)
+		}
+		if !kinds[kind[1]] {
+			// The measurement kind arrives with its own branch (issue 19 item 1).
+			t.Logf("example %d reads %s, which the engine does not hold yet", i+1, kind[1])
+			continue
+		}
+		c, err := Load(write(t, b[1]), env(nil))
+		if err != nil {
+			t.Fatalf("example %d: %v", i+1, err)
+		}
+		if _, err := c.Catalog(); err != nil {
+			t.Fatalf("example %d: %v", i+1, err)
+		}
+		loaded++
+	}
+	if loaded < 7 {
+		t.Errorf("only %d examples loaded", loaded)
+	}
+}
+
+// A release gate may read an organisation's own metric by id, per service like a built-in; one
+// that cannot be read per service is refused naming why.
+func TestGateReadsCustomMetric(t *testing.T) {
+	src := teamHealth + "gates: {policies: gates.yaml}\n"
+	cfg := write(t, src)
+	gates := filepath.Join(filepath.Dir(cfg), "gates.yaml")
+	if err := os.WriteFile(gates, []byte("policies:\n  - id: recovery\n    require: kpi.fast_major_recovery >= 75.0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if kpis := policyKPIs(t, cfg); !strings.Contains(kpis, "fast_major_recovery") {
+		t.Fatalf("policy on a custom metric reads %s", kpis)
+	}
+	// Broken down by origin only, it has no value per service to gate a release on.
+	perOrigin := strings.Replace(src, "    views: [engineering]\n", "    views: [engineering]\n    breakdowns: [origin]\n", 1)
+	if err := os.WriteFile(cfg, []byte(perOrigin), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(cfg, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), `metric "fast_major_recovery" cannot be broken down by service`) {
+		t.Fatalf("policy on a custom metric without a service breakdown: %v", err)
+	}
+}

@@ -1,0 +1,70 @@
+package governance
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
+)
+
+// An organisation's own metric is governed like a built-in (SPEC §5): while it is red, loosening
+// its thresholds needs two approvers other than the proposer, and the approved version judges it.
+func TestCustomMetricIsGoverned(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "candor.yaml")
+	if err := os.WriteFile(path, []byte(`custom_metrics:
+  - id: failed_deployment_share
+    name: Failed deployments
+    pillar: delivery
+    description: Share of the production deployments finishing in the window whose status is failure.
+    owner: VP Engineering
+    unit: "%"
+    better: lower
+    thresholds: {green: 5, amber: 15}
+    kind: deployment
+    time: finished_at
+    aggregate: share
+    matching: status == "failure"
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, cfg)
+	// The app's catalog: the built-ins with the organisation's own.
+	withOwn, err := cfg.AddViews(f.cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cat = withOwn.Governed()
+	f.reg.Catalog = f.cat
+	if err := f.reg.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.card(t, "failed_deployment_share", f.now); c.Status != catalog.Red || c.Value == nil || *c.Value != 25 {
+		t.Fatalf("fixture: failed_deployment_share is %s %v (%s), want red at 25 %%", c.Status, c.Value, c.Reason)
+	}
+	v := f.propose(t, Input{Metric: "failed_deployment_share", Changes: raw(`{"thresholds": {"green": 30, "amber": 40}}`), Reason: "a quarter fail, and that is fine"}, ann)
+	if v.Needed != 2 || v.Before.Status != catalog.Red {
+		t.Fatalf("proposal: needs %d, before %+v", v.Needed, v.Before)
+	}
+	f.now = start.Add(time.Hour)
+	if _, err := f.reg.Decide(context.Background(), v.ID, Approve, "fine", bob); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.card(t, "failed_deployment_share", f.now); c.Status != catalog.Red {
+		t.Fatalf("one approval loosened a red custom metric: %s", c.Status)
+	}
+	f.now = start.Add(2 * time.Hour)
+	if two, err := f.reg.Decide(context.Background(), v.ID, Approve, "agreed", cat); err != nil || two.Status != Approved {
+		t.Fatalf("second approval: %+v %v", two, err)
+	}
+	if c := f.card(t, "failed_deployment_share", f.now); c.Status != catalog.Green || c.Version != 2 {
+		t.Errorf("after approval: %s, version %d; want green under version 2", c.Status, c.Version)
+	}
+}

@@ -86,7 +86,7 @@ func followerMatchesFreshLoad(t *testing.T, copies int) {
 		}
 		for range 2 {
 			var id string
-			if err := raw.QueryRow(`SELECT id FROM records WHERE kind <> 'service' ORDER BY random() LIMIT 1`).Scan(&id); err != nil {
+			if err := raw.QueryRow(`SELECT id FROM records WHERE kind <> 'service' GROUP BY id HAVING count(*) = 1 ORDER BY random() LIMIT 1`).Scan(&id); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := raw.Exec(`UPDATE records SET body = x'7b226964223a', seq = (SELECT max(seq) FROM records) + 1 WHERE id = ?`, id); err != nil {

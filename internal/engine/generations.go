@@ -134,10 +134,9 @@ func (w *world) warmFrom(pub *world, budget time.Duration) int {
 }
 
 // DefaultCopies is how many copies of the data a following engine keeps
-// when Copies is 0: one. Two make reads independent of the follower at the
-// cost of holding the data twice; whether they also make reads during a
-// large import faster is to be measured on a quiet machine
-// (docs/design.md, "Generations").
+// when Copies is 0: one. Two make reads independent of the follower, and
+// faster during a large import (p99 98–134 against 219–241 ms at scale 1),
+// at the cost of holding the data twice (docs/design.md, "Generations").
 const DefaultCopies = 1
 
 func (e *Engine) copies() int {

@@ -1145,3 +1145,16 @@ func TestMeasurementIsASource(t *testing.T) {
 		t.Fatalf("DefaultFreshness(measurement) = %v, %v; want %v, true", d, ok, MonthlyFreshness)
 	}
 }
+
+// A definition that names no effective date (an organisation's own metric
+// without `effective`) reads as in effect for all data, not as a date in 1970.
+func TestEffectiveLabel(t *testing.T) {
+	for _, c := range []struct{ effective, want string }{
+		{"2026-01-01", "effective 2026-01-01"},
+		{FromTheStart, "in effect for all data"},
+	} {
+		if got := (&Metric{Effective: c.effective}).EffectiveLabel(); got != c.want {
+			t.Errorf("EffectiveLabel(%q) = %q, want %q", c.effective, got, c.want)
+		}
+	}
+}

@@ -5,6 +5,20 @@ import (
 	"strings"
 )
 
+// FromTheStart is the effective date of a definition that names none (an
+// organisation's own metric without `effective`): in force for all data.
+const FromTheStart = "1970-01-01"
+
+// EffectiveLabel says when the version took effect, for a reader: "effective
+// 2026-01-01", or "in effect for all data" for a definition that names no
+// date (not a date in 1970).
+func (m Metric) EffectiveLabel() string {
+	if m.Effective == FromTheStart {
+		return "in effect for all data"
+	}
+	return "effective " + m.Effective
+}
+
 // AddMetrics returns a new catalog with an organisation's own metrics (SPEC §3, organisation-defined
 // metrics; the configuration's custom_metrics) after the built-in ones; c is not modified. Each is
 // checked like a built-in definition — snake_case id that no other metric has, a known pillar, an

@@ -156,7 +156,7 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 	row("Breakdowns", orNone(m.Breakdowns))
 	row("Priority", m.Priority)
 	row("Sign-off", SignoffText(m))
-	row("Version", fmt.Sprintf("%d, effective %s", m.Version, m.Effective))
+	row("Version", fmt.Sprintf("%d, %s", m.Version, m.EffectiveLabel()))
 	row("Headline", yesNo(m.Headline))
 	row("DORA", yesNo(m.DORA))
 	if m.RevenueSensitive() {

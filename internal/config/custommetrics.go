@@ -212,7 +212,7 @@ func (c Config) customCatalogMetrics() ([]catalog.Metric, error) {
 			m.Priority = "P1"
 		}
 		if m.Effective == "" {
-			m.Effective = "1970-01-01"
+			m.Effective = catalog.FromTheStart
 		}
 		win := cm.Window
 		if win == "" {

@@ -42,6 +42,11 @@ type MetricDetail struct {
 	Customers []metrics.CustomerMove `json:"customers,omitempty"`
 }
 
+// EffectiveLabel is catalog.Metric.EffectiveLabel for the shown entry.
+func (d Definition) EffectiveLabel() string {
+	return catalog.Metric{Effective: d.Effective}.EffectiveLabel()
+}
+
 // Definition is the catalog entry as shown with a value.
 type Definition struct {
 	ID          string   `json:"id"`

@@ -91,7 +91,7 @@ func TestBrowserCustomMetricInView(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Innovation capacity", "!rework", "payments"} {
+	for _, want := range []string{"Innovation capacity", "!rework", "payments", "version 1, in effect for all data"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the metric page lacks %q:\n%s", want, clipText(text))
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,8 +9,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // teamHealth is a definition a finance analyst can read aloud: the share of P0/P1 incidents
@@ -166,5 +173,96 @@ func TestGateReadsCustomMetric(t *testing.T) {
 	}
 	if _, err := Load(cfg, func(string) string { return "" }); err == nil || !strings.Contains(err.Error(), `metric "fast_major_recovery" cannot be broken down by service`) {
 		t.Fatalf("policy on a custom metric without a service breakdown: %v", err)
+	}
+}
+
+// An alert rule may name an organisation's own metric as it names a
+// built-in; a misspelt one is refused naming the rule's line.
+func TestAlertRuleReadsCustomMetric(t *testing.T) {
+	rules := `alerts:
+  rules:
+    - name: recovery_red
+      kind: threshold
+      metric: fast_major_recovery
+      op: "<"
+      value: 75
+`
+	c, err := Load(write(t, teamHealth+rules), env(nil))
+	if err != nil {
+		t.Fatalf("a rule on a custom metric: %v", err)
+	}
+	cat, err := c.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AlertSettings(cat); err != nil {
+		t.Fatalf("alert settings with a rule on a custom metric: %v", err)
+	}
+	p := write(t, teamHealth+strings.Replace(rules, "metric: fast_major_recovery", "metric: fast_major_recover", 1))
+	if _, err := Load(p, env(nil)); err == nil || !strings.Contains(err.Error(), `alert rule "recovery_red": metric: unknown metric "fast_major_recover"`) {
+		t.Fatalf("a rule on a misspelt custom metric: %v", err)
+	}
+}
+
+// An alert rule on an organisation's own metric is evaluated from the
+// records like one on a built-in: P1 incidents that all took ten hours to
+// resolve put fast_major_recovery at 0 %, under the rule's 75.
+func TestAlertRuleOnCustomMetricFires(t *testing.T) {
+	ctx := context.Background()
+	c, err := Load(write(t, teamHealth+`alerts:
+  rules:
+    - name: recovery_low
+      kind: threshold
+      metric: fast_major_recovery
+      op: "<"
+      value: 75
+`), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := c.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := c.AlertSettings(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, err := c.EngineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	var lines []string
+	for i := range 6 {
+		opened := now.Add(-time.Duration(i+2) * 24 * time.Hour)
+		lines = append(lines, fmt.Sprintf(`{"kind":"incident","id":"i%d","service":"checkout","severity":"P1","opened_at":%q,"resolved_at":%q}`,
+			i, opened.Format(time.RFC3339), opened.Add(10*time.Hour).Format(time.RFC3339)))
+	}
+	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "incidents.ndjson", Reader: strings.NewReader(strings.Join(lines, "\n"))}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &alert.Service{Store: st, Engine: engine.New(st, mc), Catalog: cat, Rules: set.Rules, Timing: set.Timing, Channels: set.Channels,
+		Now: func() time.Time { return now }}
+	if err := svc.Evaluate(ctx, scorecard.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	alerts, err := svc.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, a := range alerts {
+		if a.Rule == "recovery_low" && a.Metric == "fast_major_recovery" {
+			found = a.Active && a.Value != nil && *a.Value == 0
+		}
+	}
+	if !found {
+		t.Fatalf("no active recovery_low alert at 0 %% among %+v", alerts)
 	}
 }

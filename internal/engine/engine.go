@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -237,14 +238,7 @@ func (e *Engine) Notify() {
 // be published, nothing more. Without a follower there is nothing to wait
 // for: every read catches up with the store first.
 func (e *Engine) Sync(ctx context.Context) error {
-	if !e.following.Load() {
-		return nil
-	}
-	last, err := e.st.LastSeq(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the store's last sequence: %w", err)
-	}
-	return e.WaitFor(ctx, last)
+	return e.WaitWritten(ctx, math.MaxInt64)
 }
 
 // WaitWritten is read-your-writes for a writer whose commit reported

@@ -543,17 +543,10 @@ func (d *dec) uvarint() uint64 {
 	return x
 }
 
+// varint undoes binary.AppendVarint's zig-zag on the unsigned varint.
 func (d *dec) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	x, n := binary.Varint(d.b[d.off:])
-	if n <= 0 {
-		d.fail("bad varint")
-		return 0
-	}
-	d.off += n
-	return x
+	u := d.uvarint()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 func (d *dec) u64() uint64 {

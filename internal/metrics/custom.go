@@ -402,7 +402,8 @@ type customRegistry struct {
 func (c *Config) SetCustom(ms []*CustomMetric) error {
 	r := &customRegistry{defs: map[string]*Def{}}
 	for _, m := range ms {
-		if _, dup := r.defs[m.Def.ID]; dup || Known(m.Def.ID) {
+		// A built-in's id was refused already (CompileCustom).
+		if _, dup := r.defs[m.Def.ID]; dup {
 			return fmt.Errorf("custom metric %q is defined twice", m.Def.ID)
 		}
 		dims := m.Def.Dims

@@ -165,8 +165,8 @@ func (a *customAct) ResolveName(name string) (any, bool) {
 	present := true
 	switch f.typ {
 	case fTime:
-		t := f.t(a)
-		present = t != 0 && (f.deadline || t <= a.asOf)
+		t := a.timeOf(f)
+		present = t != 0
 		v = tsVal(t)
 	case fNum:
 		var x float64
@@ -192,8 +192,9 @@ func (a *customAct) ResolveName(name string) (any, bool) {
 
 // time returns field i's time for the window test (0: absent or, for an
 // event, not yet happened).
-func (a *customAct) time(i int) int64 {
-	f := &a.k.fields[i]
+func (a *customAct) time(i int) int64 { return a.timeOf(&a.k.fields[i]) }
+
+func (a *customAct) timeOf(f *customField) int64 {
 	t := f.t(a)
 	if !f.deadline && t > a.asOf {
 		return 0

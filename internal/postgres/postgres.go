@@ -377,9 +377,7 @@ func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteRe
 	res.Inserted += ins
 	res.Replaced += rep
 	res.Unchanged += n0 - ins - rep
-	if res.Inserted+res.Replaced > 0 {
-		res.Seq = b.next - 1
-	}
+	res.Wrote(b.next - 1)
 	return res, nil
 }
 
@@ -531,9 +529,7 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	count(inserted, func(r *store.WriteResult) { r.Inserted++ })
 	count(rewritten, func(r *store.WriteResult) { r.Replaced++ })
 	for i := range res {
-		if res[i].Inserted+res[i].Replaced > 0 {
-			res[i].Seq = b.next - 1
-		}
+		res[i].Wrote(b.next - 1)
 	}
 	return res, true, nil
 }

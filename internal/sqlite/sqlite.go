@@ -425,9 +425,7 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 		res.Replaced += replaced
 		res.Unchanged += int64(n) - ins - replaced
 	}
-	if res.Inserted+res.Replaced > 0 {
-		res.Seq = b.next - 1
-	}
+	res.Wrote(b.next - 1)
 	return res, nil
 }
 

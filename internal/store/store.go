@@ -63,6 +63,15 @@ func (r *WriteResult) Add(o WriteResult) {
 	r.Seq = max(r.Seq, o.Seq)
 }
 
+// Wrote sets Seq to last, the highest sequence the write may have given a
+// row, when it inserted or replaced any (a write that changed nothing asks
+// nobody to wait).
+func (r *WriteResult) Wrote(last int64) {
+	if r.Inserted+r.Replaced > 0 {
+		r.Seq = last
+	}
+}
+
 // Counts is r without Seq: what a write did, to compare with another
 // write's, whose rows got other sequences.
 func (r WriteResult) Counts() WriteResult {

@@ -29,10 +29,16 @@ func (l *sourceLock) lock(c connector, p *parsed) (unlock func()) {
 	if p.key == "" {
 		return l.all.RUnlock
 	}
-	m := &l.stripes[maphash.String(stripeSeed, p.key)%uint64(len(l.stripes))]
+	m := l.stripe(p.key)
 	m.Lock()
 	return func() {
 		m.Unlock()
 		l.all.RUnlock()
 	}
+}
+
+// stripe is the mutex a key's deliveries share. Two keys may share one (the
+// seed is random per process), which costs only concurrency.
+func (l *sourceLock) stripe(key string) *sync.Mutex {
+	return &l.stripes[maphash.String(stripeSeed, key)%uint64(len(l.stripes))]
 }

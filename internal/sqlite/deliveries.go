@@ -58,12 +58,10 @@ func logDelivery(ctx context.Context, q *sql.Stmt, d *store.Delivery) (created b
 // import instead of failing on SQLite's busy lock.
 func (s *DB) LogDelivery(ctx context.Context, d store.Delivery) (store.Delivery, bool, error) {
 	return store.LogOnce(ctx, d, func(d *store.Delivery) (bool, error) {
-		select {
-		case s.writer <- struct{}{}:
-		case <-ctx.Done():
-			return false, ctx.Err()
+		if err := s.take(ctx); err != nil {
+			return false, err
 		}
-		defer func() { <-s.writer }()
+		defer s.give()
 		return logDelivery(ctx, s.logDelivery, d)
 	}, s.CountedDelivery)
 }
@@ -143,12 +141,10 @@ func (s *DB) KeptPayloads(ctx context.Context, source string, since time.Time, f
 }
 
 func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error) {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return 0, err
 	}
-	defer func() { <-s.writer }()
+	defer s.give()
 	r, err := s.db.ExecContext(ctx, `UPDATE deliveries SET payload = NULL WHERE payload IS NOT NULL AND received_at < ?`, before.UnixNano())
 	if err != nil {
 		return 0, err

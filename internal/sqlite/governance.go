@@ -11,12 +11,10 @@ import (
 // write runs fn in a transaction holding the writer slot, so it queues
 // behind an import instead of failing on SQLite's busy lock.
 func (s *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return err
 	}
-	defer func() { <-s.writer }()
+	defer s.give()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -20,12 +20,10 @@ func (s *DB) AppendLedger(ctx context.Context, entries ...store.LedgerEntry) ([]
 	if s.Sealer() == nil {
 		return nil, store.ErrNoSealer
 	}
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return nil, err
 	}
-	defer func() { <-s.writer }()
+	defer s.give()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -87,12 +85,10 @@ func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.Ledge
 }
 
 func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (int64, error) {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return 0, err
 	}
-	defer func() { <-s.writer }()
+	defer s.give()
 	res, err := s.db.ExecContext(ctx, fmt.Sprintf(store.EraseLedgerPersonalSQL, "?"), before.UnixNano())
 	if err != nil {
 		return 0, fmt.Errorf("erasing the ledger's personal data: %w", err)
@@ -110,12 +106,10 @@ func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, 
 }
 
 func (s *DB) RedactDocs(ctx context.Context, docs []store.Doc) (int64, error) {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return 0, err
 	}
-	defer func() { <-s.writer }()
+	defer s.give()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err

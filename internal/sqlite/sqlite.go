@@ -36,7 +36,12 @@ type DB struct {
 	// writer serialises batches inside this process so a short API write
 	// queues behind a long import instead of failing on a busy lock.
 	writer chan struct{}
-	now    func() time.Time
+	// wrote tells the checkpointer (writer.go) a write was made;
+	// stopCheckpoints ends it and checkpointed is closed when it has.
+	wrote           chan struct{}
+	stopCheckpoints context.CancelFunc
+	checkpointed    chan struct{}
+	now             func() time.Time
 	// The write statements, prepared once: compiling them in every batch
 	// cost more than running them when batches are small (an API request
 	// with one record). database/sql keeps one compiled copy per pooled
@@ -109,8 +114,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	// temp_store(memory) keeps statement journals off disk: an insert that
 	// may abort halfway inside a batch (the delivery log's upsert) would
 	// otherwise write one to a temporary file on every row.
+	// wal_autocheckpoint(0): Candor checkpoints in the background
+	// (writer.go).
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(ctx, path); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", path, err)
@@ -121,14 +128,14 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, err
 	}
 	// Four for readers and other writers, one kept by the batches
-	// (batchTx).
-	db.SetMaxOpenConns(5)
+	// (batchTx), one for the checkpointer.
+	db.SetMaxOpenConns(6)
 	// As many kept idle: with database/sql's default of two, concurrent
 	// readers (a webhook's redelivery check per request) closed and opened
 	// connections all the time — each opening runs the pragmas and
 	// prepares the statements again.
-	db.SetMaxIdleConns(5)
-	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
+	db.SetMaxIdleConns(6)
+	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), wrote: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -137,6 +144,10 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	var cctx context.Context
+	cctx, s.stopCheckpoints = context.WithCancel(context.Background())
+	s.checkpointed = make(chan struct{})
+	go s.checkpoints(cctx)
 	return s, nil
 }
 
@@ -186,6 +197,10 @@ func (s *DB) prepare(ctx context.Context) error {
 }
 
 func (s *DB) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+		<-s.checkpointed
+	}
 	if s.batchConn != nil {
 		s.batchConn.Close()
 	}
@@ -278,20 +293,18 @@ func (s *DB) batchTx(ctx context.Context) (*sql.Tx, error) {
 }
 
 func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return nil, err
 	}
 	tx, err := s.batchTx(ctx)
 	if err != nil {
-		<-s.writer
+		s.give()
 		return nil, err
 	}
 	var last int64
 	if err := tx.StmtContext(ctx, s.lastSeq).QueryRowContext(ctx).Scan(&last); err != nil {
 		tx.Rollback()
-		<-s.writer
+		s.give()
 		return nil, err
 	}
 	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), inserts: map[int]*sql.Stmt{}}, nil
@@ -432,7 +445,7 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 func (b *batch) end() {
 	if !b.done {
 		b.done = true
-		<-b.s.writer
+		b.s.give()
 	}
 }
 
@@ -557,12 +570,10 @@ func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []b
 // appendDoc appends a document; key "" is stored as NULL, which the unique
 // index lets repeat.
 func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return store.Doc{}, false, ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return store.Doc{}, false, err
 	}
-	defer func() { <-s.writer }()
+	defer s.give()
 	var k any
 	if key != "" {
 		k = key

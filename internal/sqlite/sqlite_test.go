@@ -5,8 +5,11 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
@@ -255,5 +258,63 @@ func TestBatchesKeepTheirConnection(t *testing.T) {
 	var n int
 	if err := b.(*batch).tx.QueryRowContext(ctx, `SELECT count(*) FROM temp.sqlite_master WHERE name = 'batch_conn'`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("the second batch does not see the first one's connection (temporary table found %d times, %v)", n, err)
+	}
+}
+
+// The checkpointer keeps the WAL short under a steady stream of commits,
+// with SQLite's own checkpoint (run inside a commit) turned off. Without
+// it the WAL would hold every page written below; with SQLite's default
+// it would grow to 1,000 pages (16 MiB) before a commit copied it back.
+func TestCheckpointsKeepTheWALShort(t *testing.T) {
+	every, limit := checkpointEvery, walLimit
+	checkpointEvery, walLimit = time.Millisecond, 8
+	defer func() { checkpointEvery, walLimit = every, limit }()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var auto int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != 0 {
+		t.Fatalf("connections checkpoint every %d pages (%v), want never (0): the checkpointer does it", auto, err)
+	}
+	body := []byte(`{"note":"` + strings.Repeat("x", 2000) + `"}`)
+	wal := filepath.Join(dir, "candor.db-wal")
+	const batches, per = 1000, 20
+	var most int64
+	for i := range batches {
+		items := make([]store.Item, per)
+		for j := range items {
+			items[j] = store.Item{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: fmt.Sprintf("l%d-%d", i, j)}, Hash: "h", Body: body}
+		}
+		if _, err := store.Put(ctx, s, items); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(wal); err == nil {
+			most = max(most, fi.Size())
+		}
+		time.Sleep(100 * time.Microsecond) // a stream, not one burst
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A round of the checkpointer syncs two files and may take tens of
+	// milliseconds, while this loop writes megabytes: the bound is loose,
+	// and still under the 16 MiB (16,777,216 bytes) SQLite's own
+	// checkpoint lets the WAL reach.
+	written := int64(batches * per * len(body))
+	const bound = 16_000_000
+	if most > bound {
+		t.Errorf("the WAL grew to %d bytes while %d were written; want at most %d", most, written, bound)
+	}
+	s, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM records`).Scan(&n); err != nil || n != batches*per {
+		t.Fatalf("%d records after reopening (%v), want %d", n, err, batches*per)
 	}
 }

@@ -58,11 +58,9 @@ func (s *DB) SyncRuns(ctx context.Context, f store.SyncRunFilter) ([]store.SyncR
 
 // exclusive runs fn holding the writer slot.
 func (s *DB) exclusive(ctx context.Context, fn func() error) error {
-	select {
-	case s.writer <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.take(ctx); err != nil {
+		return err
 	}
-	defer func() { <-s.writer }()
+	defer s.give()
 	return fn()
 }

@@ -31,7 +31,7 @@ func TestSourceLock(t *testing.T) {
 	var l sourceLock
 	unlock := l.lock(keyed, pr("org/repo#1"))
 	const granted, waits = 10 * time.Second, 50 * time.Millisecond
-	// Keys share a stripe one time in 64 with a random seed: take another
+	// Keys share a stripe one time in 1,024 with a random seed: take another
 	// pull request whose stripe is surely a different one.
 	other := "org/repo#2"
 	for n := 3; l.stripe(other) == l.stripe("org/repo#1"); n++ {

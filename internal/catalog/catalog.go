@@ -233,23 +233,26 @@ func Default() (*Catalog, error) {
 	return c.clone(), nil
 }
 
-// Metric returns the metric with the given id; the pointer aliases c.Metrics.
+// Metric returns the metric with the given id; the pointer aliases c.Metrics (MetricsInForce's
+// for a governed catalog).
 func (c *Catalog) Metric(id string) (*Metric, bool) {
-	for i := range c.Metrics {
-		if c.Metrics[i].ID == id {
-			return &c.Metrics[i], true
+	ms := c.MetricsInForce()
+	for i := range ms {
+		if ms[i].ID == id {
+			return &ms[i], true
 		}
 	}
 	return nil, false
 }
 
 // PillarMetrics returns the pillar's metrics in display order: by priority, and in catalog order
-// within a priority. The pointers alias c.Metrics.
+// within a priority. The pointers alias c.Metrics (MetricsInForce's for a governed catalog).
 func (c *Catalog) PillarMetrics(pillarID string) []*Metric {
 	var out []*Metric
-	for i := range c.Metrics {
-		if c.Metrics[i].Pillar == pillarID {
-			out = append(out, &c.Metrics[i])
+	ms := c.MetricsInForce()
+	for i := range ms {
+		if ms[i].Pillar == pillarID {
+			out = append(out, &ms[i])
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *Metric) int { return PriorityRank(a.Priority) - PriorityRank(b.Priority) })
@@ -283,9 +286,10 @@ func roleKey(s string) string {
 // Headline returns the headline metrics in catalog order.
 func (c *Catalog) Headline() []*Metric {
 	var out []*Metric
-	for i := range c.Metrics {
-		if c.Metrics[i].Headline {
-			out = append(out, &c.Metrics[i])
+	ms := c.MetricsInForce()
+	for i := range ms {
+		if ms[i].Headline {
+			out = append(out, &ms[i])
 		}
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,8 @@ type Change struct {
 type governed struct {
 	cur   atomic.Pointer[history]
 	views atomic.Pointer[[]View]
+	// mu orders the writers of cur (Govern, SetCustomMetrics); readers only Load.
+	mu sync.Mutex
 }
 
 // history is each metric's versions, oldest first: the built-in definition, then one per change,
@@ -52,6 +55,10 @@ type governed struct {
 type history struct {
 	versions map[string][]Metric
 	changes  []Change
+	// metrics are the definitions the changes apply to once SetCustomMetrics replaced the
+	// organisation's own (nil: the catalog's Metrics). Kept with the versions made of them, so a
+	// reader sees both of one set, never a mix.
+	metrics []Metric
 }
 
 // Governed returns a copy of c that keeps a history of approved changes (none yet); see Govern.
@@ -72,10 +79,21 @@ func (c *Catalog) Govern(changes []Change) error {
 	if c.gov == nil {
 		return errors.New("catalog: Govern on a catalog that is not governed (see Governed)")
 	}
-	h, err := c.build(changes)
+	c.gov.mu.Lock()
+	defer c.gov.mu.Unlock()
+	var list []Metric
+	if prev := c.gov.cur.Load(); prev != nil {
+		list = prev.metrics
+	}
+	base := list
+	if base == nil {
+		base = c.Metrics
+	}
+	h, err := c.build(base, changes)
 	if err != nil {
 		return err
 	}
+	h.metrics = list
 	c.gov.cur.Store(h)
 	return nil
 }
@@ -83,20 +101,73 @@ func (c *Catalog) Govern(changes []Change) error {
 // Check reports whether the changes, applied in order after the history in force, would make a
 // valid history: what Govern would say, without changing anything.
 func (c *Catalog) Check(changes []Change) error {
-	_, err := c.build(changes)
+	_, err := c.build(c.MetricsInForce(), changes)
 	return err
 }
 
-func (c *Catalog) build(changes []Change) (*history, error) {
+// SetCustomMetrics puts another list of the organisation's own metrics (as AddMetrics makes them)
+// in force in a governed catalog and every copy of it, after the built-in ones: an approved
+// custom_metrics section, while the server runs. The approved changes are applied to the new
+// definitions; one that names a metric no longer there is an error, and nothing changes. Readers
+// of MetricsInForce, Metric, At and the versions see the old list or the new one, never a mix.
+func (c *Catalog) SetCustomMetrics(own []Metric) error {
+	if c.gov == nil {
+		return errors.New("catalog: SetCustomMetrics on a catalog that is not governed (see Governed)")
+	}
+	c.gov.mu.Lock()
+	defer c.gov.mu.Unlock()
+	list := make([]Metric, 0, len(own))
+	for _, m := range own {
+		m = m.clone()
+		m.Custom, m.gov = true, c.gov
+		list = append(list, m)
+	}
+	var changes []Change
+	if h := c.gov.cur.Load(); h != nil {
+		changes = h.changes
+	}
+	h, err := c.build(c.base(list), changes)
+	if err != nil {
+		return fmt.Errorf("the organisation's metrics: %w", err)
+	}
+	h.metrics = c.base(list)
+	c.gov.cur.Store(h)
+	return nil
+}
+
+// base is the built-in metrics followed by own.
+func (c *Catalog) base(own []Metric) []Metric {
+	out := make([]Metric, 0, len(c.Metrics)+len(own))
+	for _, m := range c.Metrics {
+		if !m.Custom {
+			out = append(out, m)
+		}
+	}
+	return append(out, own...)
+}
+
+// MetricsInForce returns the definitions the history starts from: the built-in metrics and the
+// organisation's own in force (SetCustomMetrics; until then the catalog's Metrics). Each metric's
+// version at a time is its At. The result is shared: read it, do not modify it.
+func (c *Catalog) MetricsInForce() []Metric {
+	if c.gov != nil {
+		if h := c.gov.cur.Load(); h != nil && h.metrics != nil {
+			return h.metrics
+		}
+	}
+	return c.Metrics
+}
+
+func (c *Catalog) build(base []Metric, changes []Change) (*history, error) {
 	ordered := slices.Clone(changes)
 	slices.SortStableFunc(ordered, func(a, b Change) int { return a.At.Compare(b.At) })
-	// The built-in definitions, without the history: Apply works on plain catalogs.
-	cur := c.clone()
-	cur.gov = nil
-	h := &history{versions: map[string][]Metric{}, changes: ordered}
-	for i := range cur.Metrics {
+	// The definitions, without the history: Apply works on plain catalogs.
+	cur := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(base))}
+	for i, m := range base {
+		cur.Metrics[i] = m.clone()
 		cur.Metrics[i].gov = nil
 	}
+	h := &history{versions: map[string][]Metric{}, changes: ordered}
 	for _, ch := range ordered {
 		old, ok := cur.Metric(ch.Metric)
 		if !ok {
@@ -160,7 +231,7 @@ func (c *Catalog) Next(ch Change) (next, old *Metric, err error) {
 		return nil, nil, fmt.Errorf("no metric %q in the catalog", ch.Metric)
 	}
 	old = base.At(ch.At)
-	h, err := c.build(append(c.Changes(), ch))
+	h, err := c.build(c.MetricsInForce(), append(c.Changes(), ch))
 	if err != nil {
 		return nil, old, err
 	}
@@ -213,9 +284,10 @@ func (c *Catalog) At(t time.Time) *Catalog {
 	if c.gov == nil || c.gov.cur.Load() == nil {
 		return c
 	}
-	out := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(c.Metrics)), gov: c.gov}
-	for i := range c.Metrics {
-		out.Metrics[i] = *c.Metrics[i].At(t)
+	base := c.MetricsInForce()
+	out := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(base)), gov: c.gov}
+	for i := range base {
+		out.Metrics[i] = *base[i].At(t)
 	}
 	return out
 }

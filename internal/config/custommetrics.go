@@ -317,3 +317,77 @@ func (c Config) addOwn(cat *catalog.Catalog) (*catalog.Catalog, error) {
 	}
 	return out, c.showCustomMetrics(out)
 }
+
+// checkCustomMetrics makes Load's checks of the organisation's metrics alone — each compiled
+// against its kind's fields, its catalog attributes against the built-in catalog, the views it
+// names among the built-in and the organisation's views — each error at c's file, line and
+// column (a proposal's text, for the custom_metrics section).
+func (c Config) checkCustomMetrics() error {
+	base, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	cat, err := c.addCustomMetrics(base)
+	if err != nil {
+		return err
+	}
+	// Only the views' ids matter here; what they show is checked with the
+	// rest of the configuration (customMetricsUsed).
+	for _, v := range c.Views {
+		if _, ok := cat.View(v.ID); !ok {
+			cat.Views = append(cat.Views, catalog.View{ID: v.ID})
+		}
+	}
+	return c.showCustomMetrics(cat)
+}
+
+// customMetricsUsed refuses organisation metrics that leave something naming a metric no longer
+// there — a view, an alert rule, a gate policy, a role's grants, a report, an approved change to
+// a definition (cat's) — with
+// what names it. Removing or renaming a metric starts with whatever still uses it.
+func (c Config) customMetricsUsed(cat *catalog.Catalog) error {
+	keep := map[string]bool{}
+	for _, m := range c.CustomMetricDefs {
+		keep[m.ID] = true
+	}
+	var gone []string
+	for _, m := range cat.MetricsInForce() {
+		if m.Custom && !keep[m.ID] {
+			gone = append(gone, m.ID)
+		}
+	}
+	err := c.checkUses(cat)
+	if err == nil {
+		return nil
+	}
+	if len(gone) == 0 {
+		return err
+	}
+	return fmt.Errorf("it removes or renames %s, still in use: %w", strings.Join(gone, ", "), err)
+}
+
+// checkUses checks what names metrics against the catalog c's own metrics make.
+func (c Config) checkUses(cat *catalog.Catalog) error {
+	base, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	own, err := c.AddViews(base)
+	if err != nil {
+		return err
+	}
+	if _, err := c.AlertSettings(own); err != nil {
+		return located(c.path, err)
+	}
+	if _, err := c.GatePolicies(own); err != nil {
+		return err
+	}
+	// The roles' metric grants and the reports' metrics.
+	if _, err := c.ReportSettings(own); err != nil {
+		return located(c.path, err)
+	}
+	if err := own.Governed().Check(cat.Changes()); err != nil {
+		return fmt.Errorf("an approved change to a definition: %w", err)
+	}
+	return nil
+}

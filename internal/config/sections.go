@@ -32,9 +32,12 @@ type Section struct {
 	Keys []string
 	Help string
 	// apply copies the section's fields from src into dst; check makes
-	// the checks Load makes of them.
+	// the checks Load makes of them. uses, when set, checks that what
+	// the rest of the configuration names is still there once the section
+	// is replaced (c is the whole configuration, cat the catalog in force).
 	apply func(dst *Config, src Config)
 	check func(c Config, cat *catalog.Catalog) error
+	uses  func(c Config, cat *catalog.Catalog) error
 }
 
 // Sections are the governed sections.
@@ -55,6 +58,13 @@ var Sections = []Section{
 			_, err := c.RoleOverrides()
 			return err
 		}},
+	// Last: the other sections are checked against the catalog the
+	// organisation's metrics are part of.
+	{Name: "custom_metrics", Keys: []string{"custom_metrics"},
+		Help:  "the organisation's own metrics, their computations and catalog attributes (custom_metrics)",
+		apply: func(dst *Config, src Config) { dst.CustomMetricDefs = src.CustomMetricDefs },
+		check: func(c Config, _ *catalog.Catalog) error { return c.checkCustomMetrics() },
+		uses:  func(c Config, cat *catalog.Catalog) error { return c.customMetricsUsed(cat) }},
 }
 
 // SectionNames lists the governed sections' names.
@@ -252,6 +262,11 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 	chk.src, chk.path = src, label
 	if err := s.check(chk, cat); err != nil {
 		return c, located(label, err)
+	}
+	if s.uses != nil {
+		if err := s.uses(out, cat); err != nil {
+			return c, fmt.Errorf("%s: %w", label, err)
+		}
 	}
 	return out, nil
 }

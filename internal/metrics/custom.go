@@ -482,3 +482,45 @@ func requires(e celast.Expr, name string) bool {
 	}
 	return false
 }
+
+// CustomSet is one configuration's organisation-defined metrics as
+// compiled (SetCustom), to put in force in datasets already loaded
+// (Dataset.SetCustom): an approved custom_metrics section in a running
+// server.
+type CustomSet struct{ r *customRegistry }
+
+// CustomSet returns the configuration's organisation-defined metrics.
+func (c Config) CustomSet() CustomSet { return CustomSet{c.custom} }
+
+// UseCustom makes the configuration compute set's organisation-defined
+// metrics in place of its own.
+func (c *Config) UseCustom(set CustomSet) { c.custom = set.r }
+
+// SetCustom puts another set of organisation-defined metrics in force in
+// the dataset. The results cached for the metrics it replaces are dropped:
+// each compiled metric has a Def of its own, so a changed definition never
+// finds the old one's results, and dropping them returns their room. Call
+// it while no reader holds the dataset (the engine's write lock).
+func (d *Dataset) SetCustom(set CustomSet) {
+	old := d.cfg.custom
+	d.cfg.custom = set.r
+	if old == nil || old == set.r {
+		return
+	}
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	for _, def := range old.defs {
+		for k := range d.cache.byDef[def] {
+			d.cache.n--
+			if k.records {
+				d.cache.drills--
+			}
+		}
+		delete(d.cache.byDef, def)
+	}
+	for k := range d.asked {
+		if old.defs[k.def.ID] == k.def {
+			delete(d.asked, k)
+		}
+	}
+}

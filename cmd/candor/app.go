@@ -170,6 +170,14 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	if err == nil {
 		cat, err = cfg.AddViews(base)
 	}
+	// The organisation's metrics are computed as the custom_metrics in
+	// force define them, in every dataset the engine makes.
+	if err == nil {
+		var set metrics.CustomSet
+		if set, err = cfg.CustomSet(); err == nil {
+			eng.SetCustom(set)
+		}
+	}
 	if err == nil {
 		cat = cat.Governed()
 		gov.Catalog, gov.Config = cat, cfg

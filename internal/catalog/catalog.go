@@ -295,13 +295,15 @@ func (c *Catalog) Headline() []*Metric {
 	return out
 }
 
+// clone copies c, with the metrics in force for a governed catalog (not its history).
 func (c *Catalog) clone() *Catalog {
+	ms := c.MetricsInForce()
 	out := &Catalog{
 		Pillars: slices.Clone(c.Pillars),
-		Metrics: make([]Metric, len(c.Metrics)),
+		Metrics: make([]Metric, len(ms)),
 		Views:   make([]View, len(c.Views)),
 	}
-	for i, m := range c.Metrics {
+	for i, m := range ms {
 		out.Metrics[i] = m.clone()
 	}
 	for i, v := range c.Views {

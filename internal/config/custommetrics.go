@@ -391,3 +391,29 @@ func (c Config) checkUses(cat *catalog.Catalog) error {
 	}
 	return nil
 }
+
+// CustomSet is the organisation's metrics compiled for the engine (engine.Engine.SetCustom): the
+// custom_metrics in force, once an approved section has put its value in the configuration.
+func (c Config) CustomSet() (metrics.CustomSet, error) {
+	ms, err := c.CustomMetrics()
+	if err != nil {
+		return metrics.CustomSet{}, located(c.path, err)
+	}
+	var m metrics.Config
+	if err := m.SetCustom(ms); err != nil {
+		return metrics.CustomSet{}, err
+	}
+	return m.CustomSet(), nil
+}
+
+// OwnMetrics are the catalog entries of the organisation's metrics in cat (as AddViews made it),
+// in its order: what catalog.Catalog.SetCustomMetrics puts in force.
+func OwnMetrics(cat *catalog.Catalog) []catalog.Metric {
+	var out []catalog.Metric
+	for _, m := range cat.MetricsInForce() {
+		if m.Custom {
+			out = append(out, m)
+		}
+	}
+	return out
+}

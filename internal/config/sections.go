@@ -32,9 +32,9 @@ type Section struct {
 	Keys []string
 	Help string
 	// apply copies the section's fields from src into dst; check makes
-	// the checks Load makes of them. uses, when set, checks that what
-	// the rest of the configuration names is still there once the section
-	// is replaced (c is the whole configuration, cat the catalog in force).
+	// the checks Load makes of them (cat holds c's own metrics). uses,
+	// when set, checks that what the rest of the configuration names is
+	// still there once the section is replaced (CheckUses).
 	apply func(dst *Config, src Config)
 	check func(c Config, cat *catalog.Catalog) error
 	uses  func(c Config, cat *catalog.Catalog) error
@@ -42,6 +42,13 @@ type Section struct {
 
 // Sections are the governed sections.
 var Sections = []Section{
+	// First: the other sections are checked against the catalog the
+	// organisation's metrics in force are part of.
+	{Name: "custom_metrics", Keys: []string{"custom_metrics"},
+		Help:  "the organisation's own metrics, their computations and catalog attributes (custom_metrics)",
+		apply: func(dst *Config, src Config) { dst.CustomMetricDefs = src.CustomMetricDefs },
+		check: func(c Config, _ *catalog.Catalog) error { return c.checkCustomMetrics() },
+		uses:  func(c Config, cat *catalog.Catalog) error { return c.customMetricsUsed(cat) }},
 	{Name: "alerts.rules", Keys: []string{"alerts.rules", "alerts.no_default_rules"},
 		Help: "the alert rules (alerts.rules and alerts.no_default_rules)",
 		apply: func(dst *Config, src Config) {
@@ -58,13 +65,6 @@ var Sections = []Section{
 			_, err := c.RoleOverrides()
 			return err
 		}},
-	// Last: the other sections are checked against the catalog the
-	// organisation's metrics are part of.
-	{Name: "custom_metrics", Keys: []string{"custom_metrics"},
-		Help:  "the organisation's own metrics, their computations and catalog attributes (custom_metrics)",
-		apply: func(dst *Config, src Config) { dst.CustomMetricDefs = src.CustomMetricDefs },
-		check: func(c Config, _ *catalog.Catalog) error { return c.checkCustomMetrics() },
-		uses:  func(c Config, cat *catalog.Catalog) error { return c.customMetricsUsed(cat) }},
 }
 
 // SectionNames lists the governed sections' names.
@@ -244,7 +244,11 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 	}
 	out := c
 	if s.Keys == nil {
-		if _, err := gate.Load(label, src, cat); err != nil {
+		own, err := c.sectionCatalog(cat)
+		if err != nil {
+			return c, err
+		}
+		if _, err := gate.Load(label, src, own); err != nil {
 			return c, err
 		}
 		out.gates = &sectionDoc{label: label, src: src}
@@ -260,13 +264,43 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 	s.apply(&out, p)
 	chk := out
 	chk.src, chk.path = src, label
-	if err := s.check(chk, cat); err != nil {
+	own := cat
+	if s.uses == nil {
+		// The organisation's metrics' own section is checked on its own
+		// (its errors name the proposal's lines), and reads no catalog.
+		if own, err = out.sectionCatalog(cat); err != nil {
+			return c, err
+		}
+	}
+	if err := s.check(chk, own); err != nil {
 		return c, located(label, err)
 	}
-	if s.uses != nil {
-		if err := s.uses(out, cat); err != nil {
-			return c, fmt.Errorf("%s: %w", label, err)
-		}
+	return out, nil
+}
+
+// CheckUses checks, for a proposal, that what the configuration names is
+// still there with the section's value it has (as WithSection put it):
+// for custom_metrics, that no view, alert rule, gate policy, role, report
+// or approved change to a definition (cat's) names a metric it drops.
+func (c Config) CheckUses(name, label string, cat *catalog.Catalog) error {
+	s, err := SectionByName(name)
+	if err != nil || s.uses == nil {
+		return err
+	}
+	if err := s.uses(c, cat); err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	return nil
+}
+
+// sectionCatalog is the catalog the sections' checks read: cat with c's
+// own metrics in place of those it holds (at start, the server's catalog
+// is not built yet; while it runs, a custom_metrics value approved before
+// is).
+func (c Config) sectionCatalog(cat *catalog.Catalog) (*catalog.Catalog, error) {
+	out, err := c.addCustomMetrics(cat.WithoutCustom())
+	if err != nil {
+		return nil, located(c.path, err)
 	}
 	return out, nil
 }

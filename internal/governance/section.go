@@ -222,12 +222,23 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 	if err != nil {
 		return domain.InvalidParam("value", "%v", err)
 	}
-	if _, err := r.Config.WithSection(s.Name, label, src, r.Catalog); err != nil {
+	r.loadMu.Lock()
+	st := r.state
+	was := st.SectionAt(s.Name, p.At)
+	r.loadMu.Unlock()
+	// Checked in the configuration as it is now: every section in force,
+	// approved since the start included.
+	base, _, err := r.configureIn(st, r.Config, p.At)
+	if err != nil {
+		return err
+	}
+	next, err := base.WithSection(s.Name, label, src, r.Catalog)
+	if err == nil {
+		err = next.CheckUses(s.Name, label, r.Catalog)
+	}
+	if err != nil {
 		return domain.InvalidParam("value", "%v", err)
 	}
-	r.loadMu.Lock()
-	was := r.state.SectionAt(s.Name, p.At)
-	r.loadMu.Unlock()
 	before := json.RawMessage("null")
 	if was != nil {
 		before = was.Value

@@ -503,8 +503,13 @@ func (c *Config) UseCustom(set CustomSet) { c.custom = set.r }
 // it while no reader holds the dataset (the engine's write lock).
 func (d *Dataset) SetCustom(set CustomSet) {
 	old := d.cfg.custom
+	if old == set.r {
+		return
+	}
 	d.cfg.custom = set.r
-	if old == nil || old == set.r {
+	// A citation names the formula version, which the new set may change.
+	d.cites.Clear()
+	if old == nil {
 		return
 	}
 	d.cacheMu.Lock()

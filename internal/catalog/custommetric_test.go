@@ -1,0 +1,69 @@
+package catalog
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// ownMetric is an organisation's metric as AddMetrics checks it.
+func ownMetric(id, name string) Metric {
+	return Metric{ID: id, Name: name, Pillar: "delivery", Description: "d", Unit: "count", Better: Lower, Type: Lagging,
+		Owner: "VP Engineering", Priority: "P1", Thresholds: &Thresholds{Green: 1, Amber: 2}, Window: 30 * 24 * time.Hour,
+		Formula: "count of deployment records", Version: 1, Effective: FromTheStart, Signoff: SignoffAssumed, Sources: []Source{{Kind: "deployment", Freshness: time.Hour}}}
+}
+
+// TestSetCustomMetrics: another list of the organisation's metrics put in
+// force in a governed catalog is what every copy's lookups, listings and
+// versions read — the approved changes applied to the new definitions —
+// and one that drops a metric an approved change names is refused,
+// leaving the catalog as it was.
+func TestSetCustomMetrics(t *testing.T) {
+	base, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	withOwn, err := base.AddMetrics([]Metric{ownMetric("failed_deploys", "Failed deployments")}, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := withOwn.Governed()
+	change := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	if err := c.Govern([]Change{{Metric: "failed_deploys", At: change, Override: Override{Owner: "CTO"}, Ref: "proposal 3"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The entries as AddMetrics makes them (sign-off from the pillar, …).
+	own := func(ms ...Metric) []Metric {
+		t.Helper()
+		cat, err := base.AddMetrics(ms, "proposal", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cat.Metrics[len(base.Metrics):]
+	}
+	next := ownMetric("failed_deploys", "Failed production deployments")
+	if err := c.SetCustomMetrics(own(next, ownMetric("rollbacks", "Rollbacks"))); err != nil {
+		t.Fatal(err)
+	}
+	m, ok := c.Metric("failed_deploys")
+	if !ok || m.Name != "Failed production deployments" || !m.Custom {
+		t.Fatalf("Metric after SetCustomMetrics: %+v %v", m, ok)
+	}
+	if v := m.At(change.Add(time.Hour)); v.Owner != "CTO" || v.Name != "Failed production deployments" || v.Version != 2 {
+		t.Errorf("the approved change on the new definition: owner %q, name %q, version %d", v.Owner, v.Name, v.Version)
+	}
+	if _, ok := c.At(change).Metric("rollbacks"); !ok {
+		t.Error("At does not list the added metric")
+	}
+	n := len(c.MetricsInForce())
+	if n != len(base.Metrics)+2 {
+		t.Errorf("metrics in force: %d, want the built-ins and two", n)
+	}
+	err = c.SetCustomMetrics(own(ownMetric("rollbacks", "Rollbacks")))
+	if err == nil || !strings.Contains(err.Error(), `no metric "failed_deploys"`) {
+		t.Fatalf("dropping a metric an approved change names: %v", err)
+	}
+	if _, ok := c.Metric("failed_deploys"); !ok || len(c.MetricsInForce()) != n {
+		t.Error("a refused list changed the catalog")
+	}
+}

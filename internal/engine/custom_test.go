@@ -1,0 +1,84 @@
+package engine_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// customConfig is settings with one organisation-defined metric,
+// "deploys", counting the deployments that match.
+func customConfig(t *testing.T, filter string) metrics.Config {
+	t.Helper()
+	m, err := metrics.CompileCustom(metrics.CustomDef{ID: "deploys", Kind: "deployment", Time: "finished_at", Filter: filter, Aggregate: metrics.AggregateCount})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := metrics.DefaultConfig()
+	if err := cfg.SetCustom([]*metrics.CustomMetric{m}); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestSetCustomReplacesCachedResults: an organisation-defined metric's
+// computation put in force in a loaded engine (an approved custom_metrics
+// section) gives the new definition's value at the next read — the
+// result cached under the old one is not served — with the new formula
+// version in its citation, in every epoch's dataset, and in a dataset
+// made later for new settings.
+func TestSetCustomReplacesCachedResults(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("d1", "success"), dep("d2", "success"), dep("d3", "failure"))
+	e := engine.New(st, customConfig(t, `status == "failure"`))
+	compute := func(asOf time.Time) (float64, int) {
+		t.Helper()
+		var v float64
+		var formula int
+		err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			ds = ds.At(asOf)
+			r, err := ds.Compute("deploys", metrics.Query{AsOf: asOf, Window: query.Window})
+			if err != nil {
+				return err
+			}
+			v, formula = *r.Value, ds.Cite("deploys", 1, 0).Formula
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, formula
+	}
+	before, f1 := compute(query.AsOf)
+	if before != 1 {
+		t.Fatalf("failed deployments: %v, want 1", before)
+	}
+	next := customConfig(t, `status != "failure"`)
+	e.SetCustom(next.CustomSet())
+	after, f2 := compute(query.AsOf)
+	if after != 2 {
+		t.Errorf("after SetCustom: %v, want 2 (the cached 1 of the old definition was served)", after)
+	}
+	if f2 == f1 {
+		t.Errorf("the formula version did not change with the expression: %d", f1)
+	}
+
+	// Settings epochs: every dataset computes the definition in force,
+	// including one made after SetCustom from settings that carry the old.
+	change := query.AsOf.Add(-24 * time.Hour)
+	old := customConfig(t, `status == "failure"`)
+	other := customConfig(t, `status == "failure"`)
+	other.GrossMargin = 0.5
+	if err := e.SetEpochs(ctx, []engine.Epoch{{Config: old}, {From: change, Config: other}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, asOf := range []time.Time{change.Add(-time.Hour), query.AsOf} {
+		if v, f := compute(asOf); v != 2 || f != f2 {
+			t.Errorf("as of %s under epochs: %v (formula %d), want 2 (formula %d)", asOf, v, f, f2)
+		}
+	}
+}

@@ -343,8 +343,8 @@ func (c Config) checkCustomMetrics() error {
 
 // customMetricsUsed refuses organisation metrics that leave something naming a metric no longer
 // there — a view, an alert rule, a gate policy, a role's grants, a report, an approved change to
-// a definition (cat's) — with
-// what names it. Removing or renaming a metric starts with whatever still uses it.
+// a definition (cat's) — with what names it: removing or renaming a metric starts with whatever
+// still uses it.
 func (c Config) customMetricsUsed(cat *catalog.Catalog) error {
 	keep := map[string]bool{}
 	for _, m := range c.CustomMetricDefs {
@@ -366,7 +366,8 @@ func (c Config) customMetricsUsed(cat *catalog.Catalog) error {
 	return fmt.Errorf("it removes or renames %s, still in use: %w", strings.Join(gone, ", "), err)
 }
 
-// checkUses checks what names metrics against the catalog c's own metrics make.
+// checkUses checks what names a metric or a view against the catalog c's own metrics and views
+// make (the views the organisation's metrics name included), and the approved changes of cat.
 func (c Config) checkUses(cat *catalog.Catalog) error {
 	base, err := catalog.Default()
 	if err != nil {

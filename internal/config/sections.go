@@ -280,14 +280,20 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 
 // CheckUses checks, for a proposal, that what the configuration names is
 // still there with the section's value it has (as WithSection put it):
-// for custom_metrics, that no view, alert rule, gate policy, role, report
-// or approved change to a definition (cat's) names a metric it drops.
+// no view, alert rule, gate policy, role, report or approved change to a
+// definition (cat's) names a metric no longer there, no organisation's
+// metric a view no longer there. A section is checked on its own first
+// (WithSection); this is what another section may break.
 func (c Config) CheckUses(name, label string, cat *catalog.Catalog) error {
 	s, err := SectionByName(name)
-	if err != nil || s.uses == nil {
+	if err != nil {
 		return err
 	}
-	if err := s.uses(c, cat); err != nil {
+	uses := s.uses
+	if uses == nil {
+		uses = Config.checkUses
+	}
+	if err := uses(c, cat); err != nil {
 		return fmt.Errorf("%s: %w", label, err)
 	}
 	return nil

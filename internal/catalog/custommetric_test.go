@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -66,4 +67,65 @@ func TestSetCustomMetrics(t *testing.T) {
 	if _, ok := c.Metric("failed_deploys"); !ok || len(c.MetricsInForce()) != n {
 		t.Error("a refused list changed the catalog")
 	}
+}
+
+// TestSetCustomMetricsWhileReading: readers of a governed catalog — lookups,
+// listings, the catalog at a time, the views — run while the
+// organisation's metrics are replaced; run with -race, it shows the swap
+// is safe, and each reader sees one list or the other, whole.
+func TestSetCustomMetricsWhileReading(t *testing.T) {
+	base, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := func(ms ...Metric) []Metric {
+		cat, err := base.AddMetrics(ms, "proposal", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cat.Metrics[len(base.Metrics):]
+	}
+	one, two := own(ownMetric("a", "A")), own(ownMetric("a", "A"), ownMetric("b", "B"))
+	withOwn, err := base.AddMetrics(one, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := withOwn.Governed()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				n := len(c.MetricsInForce())
+				if n != len(base.Metrics)+1 && n != len(base.Metrics)+2 {
+					t.Errorf("a reader saw %d metrics", n)
+					return
+				}
+				if _, ok := c.Metric("a"); !ok {
+					t.Error("a reader lost metric a")
+					return
+				}
+				_ = c.At(time.Now()).Metrics
+				_ = c.PillarMetrics("delivery")
+			}
+		}()
+	}
+	for i := range 200 {
+		next := one
+		if i%2 == 0 {
+			next = two
+		}
+		if err := c.SetCustomMetrics(next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
 }

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,6 +80,71 @@ func TestSetCustomReplacesCachedResults(t *testing.T) {
 	for _, asOf := range []time.Time{change.Add(-time.Hour), query.AsOf} {
 		if v, f := compute(asOf); v != 2 || f != f2 {
 			t.Errorf("as of %s under epochs: %v (formula %d), want 2 (formula %d)", asOf, v, f, f2)
+		}
+	}
+}
+
+// TestSetCustomWhileReading: reads of a following engine go on while the
+// organisation's metrics are replaced again and again; each read sees one
+// definition or the other, with its own formula version (run with -race).
+func TestSetCustomWhileReading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("d1", "success"), dep("d2", "success"), dep("d3", "failure"))
+	failed, shipped := customConfig(t, `status == "failure"`), customConfig(t, `status != "failure"`)
+	e := engine.New(st, failed)
+	e.Start(ctx)
+	want := map[int]float64{}
+	for _, c := range []metrics.Config{failed, shipped} {
+		e.SetCustom(c.CustomSet())
+		if err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			r, err := ds.Compute("deploys", query)
+			want[ds.Cite("deploys", 1, 0).Formula] = *r.Value
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				err := e.Read(ctx, func(ds *metrics.Dataset) error {
+					r, err := ds.Compute("deploys", query)
+					if err != nil {
+						return err
+					}
+					if f := ds.Cite("deploys", 1, 0).Formula; want[f] != *r.Value {
+						return fmt.Errorf("value %v under formula %d, want %v", *r.Value, f, want[f])
+					}
+					return nil
+				})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for i := range 100 {
+		c := failed
+		if i%2 == 0 {
+			c = shipped
+		}
+		e.SetCustom(c.CustomSet())
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
 		}
 	}
 }

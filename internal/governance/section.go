@@ -226,17 +226,7 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 	st := r.state
 	was := st.SectionAt(s.Name, p.At)
 	r.loadMu.Unlock()
-	// Checked in the configuration as it is now: every section in force,
-	// approved since the start included.
-	base, _, err := r.configureIn(st, r.Config, p.At)
-	if err != nil {
-		return err
-	}
-	next, err := base.WithSection(s.Name, label, src, r.Catalog)
-	if err == nil {
-		err = next.CheckUses(s.Name, label, r.Catalog)
-	}
-	if err != nil {
+	if err := r.checkSection(st, s.Name, label, src, p.At); err != nil {
 		return domain.InvalidParam("value", "%v", err)
 	}
 	before := json.RawMessage("null")
@@ -249,6 +239,22 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 	p.Section, p.Value, p.Source, p.File = s.Name, v, string(src), file
 	p.Before = &Standing{AsOf: p.At, Setting: before}
 	return nil
+}
+
+// checkSection checks a section's text in the configuration as it is at t
+// — every section in force then, approved since the start included — as
+// the configuration is checked at start, and against what the rest of it
+// names (config.Config.CheckUses).
+func (r *Registry) checkSection(st *State, name, label string, src []byte, t time.Time) error {
+	base, _, err := r.configureIn(st, r.Config, t)
+	if err != nil {
+		return err
+	}
+	next, err := base.WithSection(name, label, src, r.Catalog)
+	if err != nil {
+		return err
+	}
+	return next.CheckUses(name, label, r.Catalog)
 }
 
 // SectionVersion is one value of a section in its history.

@@ -217,6 +217,9 @@ type Catalog struct {
 
 	// gov holds the approved changes of a governed catalog (history.go); nil for a plain one.
 	gov *governed
+	// at marks the catalog in force at a time (At): its Metrics are the versions then, not the
+	// definitions the history starts from.
+	at bool
 }
 
 var builtin = sync.OnceValues(func() (*Catalog, error) {

@@ -56,6 +56,10 @@ func TestSetCustomMetrics(t *testing.T) {
 	if _, ok := c.At(change).Metric("rollbacks"); !ok {
 		t.Error("At does not list the added metric")
 	}
+	// The catalog in force at a time looks up its own versions.
+	if v, ok := c.At(change.Add(time.Hour)).Metric("failed_deploys"); !ok || v.Owner != "CTO" {
+		t.Errorf("At(t).Metric after SetCustomMetrics: %+v", v)
+	}
 	n := len(c.MetricsInForce())
 	if n != len(base.Metrics)+2 {
 		t.Errorf("metrics in force: %d, want the built-ins and two", n)
@@ -128,4 +132,62 @@ func TestSetCustomMetricsWhileReading(t *testing.T) {
 	}
 	close(done)
 	wg.Wait()
+}
+
+// TestSetCustomVersions: with the organisation's metrics in force over
+// time, a metric's version at t is its entry in the list in force then,
+// with the approved changes up to t; one added later answers with its
+// first entry.
+func TestSetCustomVersions(t *testing.T) {
+	base, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := func(ms ...Metric) []Metric {
+		cat, err := base.AddMetrics(ms, "proposal", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cat.Metrics[len(base.Metrics):]
+	}
+	first := own(ownMetric("a", "Old"))
+	withOwn, err := base.AddMetrics(first, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := withOwn.Governed()
+	owner := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := c.Govern([]Change{{Metric: "a", At: owner, Override: Override{Owner: "CTO"}, Ref: "proposal 2"}}); err != nil {
+		t.Fatal(err)
+	}
+	change := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if err := c.SetCustomVersions([]CustomEra{{Metrics: first}, {From: change, Metrics: own(ownMetric("a", "New"), ownMetric("b", "B"))}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at          time.Time
+		name, owner string
+	}{
+		{owner.Add(-time.Hour), "Old", "VP Engineering"},
+		{owner.Add(time.Hour), "Old", "CTO"},
+		{change.Add(time.Hour), "New", "CTO"},
+	} {
+		m, ok := c.At(tc.at).Metric("a")
+		if !ok || m.Name != tc.name || m.Owner != tc.owner {
+			t.Errorf("a at %s: %+v %v; want %s owned by %s", tc.at, m, ok, tc.name, tc.owner)
+		}
+	}
+	if m, ok := c.Metric("a"); !ok || m.Name != "New" {
+		t.Errorf("the metric in force: %+v", m)
+	}
+	if m, ok := c.At(owner).Metric("b"); !ok || m.Name != "B" {
+		t.Errorf("a metric added later, before it was: %+v %v", m, ok)
+	}
+	// Governing again keeps the lists over time.
+	if err := c.Govern(c.Changes()); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := c.At(owner.Add(time.Hour)).Metric("a"); m.Name != "Old" {
+		t.Errorf("after Govern, a before the change: %q", m.Name)
+	}
 }

@@ -148,3 +148,32 @@ func TestSetCustomWhileReading(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomVersionsComputeEachAsOf: with the organisation's metrics in
+// force over time, a value as of t is computed, and cited, by the
+// computation in force at t.
+func TestCustomVersionsComputeEachAsOf(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("d1", "success"), dep("d2", "success"), dep("d3", "failure"))
+	failed, shipped := customConfig(t, `status == "failure"`), customConfig(t, `status != "failure"`)
+	e := engine.New(st, failed)
+	change := query.AsOf.Add(-12 * time.Hour)
+	e.SetCustom(metrics.CustomVersions([]metrics.CustomVersion{{Set: failed.CustomSet()}, {From: change, Set: shipped.CustomSet()}}))
+	formulas := map[float64]int{}
+	for _, asOf := range []time.Time{change.Add(-time.Hour), query.AsOf} {
+		err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			r, err := ds.Compute("deploys", metrics.Query{AsOf: asOf, Window: query.Window})
+			if err == nil {
+				formulas[*r.Value] = ds.CiteAt("deploys", asOf, 1, 0).Formula
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(formulas) != 2 || formulas[1] == formulas[2] || formulas[1] == 0 {
+		t.Errorf("before the change 1 failed deployment, after it 2 shipped, each with its formula version; got %v", formulas)
+	}
+}

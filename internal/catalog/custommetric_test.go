@@ -20,10 +20,7 @@ func ownMetric(id, name string) Metric {
 // and one that drops a metric an approved change names is refused,
 // leaving the catalog as it was.
 func TestSetCustomMetrics(t *testing.T) {
-	base, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, own := ownMetrics(t)
 	withOwn, err := base.AddMetrics([]Metric{ownMetric("failed_deploys", "Failed deployments")}, "candor.yaml", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -32,15 +29,6 @@ func TestSetCustomMetrics(t *testing.T) {
 	change := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	if err := c.Govern([]Change{{Metric: "failed_deploys", At: change, Override: Override{Owner: "CTO"}, Ref: "proposal 3"}}); err != nil {
 		t.Fatal(err)
-	}
-	// The entries as AddMetrics makes them (sign-off from the pillar, …).
-	own := func(ms ...Metric) []Metric {
-		t.Helper()
-		cat, err := base.AddMetrics(ms, "proposal", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cat.Metrics[len(base.Metrics):]
 	}
 	next := ownMetric("failed_deploys", "Failed production deployments")
 	if err := c.SetCustomMetrics(own(next, ownMetric("rollbacks", "Rollbacks"))); err != nil {
@@ -78,17 +66,7 @@ func TestSetCustomMetrics(t *testing.T) {
 // organisation's metrics are replaced; run with -race, it shows the swap
 // is safe, and each reader sees one list or the other, whole.
 func TestSetCustomMetricsWhileReading(t *testing.T) {
-	base, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := func(ms ...Metric) []Metric {
-		cat, err := base.AddMetrics(ms, "proposal", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cat.Metrics[len(base.Metrics):]
-	}
+	base, own := ownMetrics(t)
 	one, two := own(ownMetric("a", "A")), own(ownMetric("a", "A"), ownMetric("b", "B"))
 	withOwn, err := base.AddMetrics(one, "candor.yaml", nil)
 	if err != nil {
@@ -139,17 +117,7 @@ func TestSetCustomMetricsWhileReading(t *testing.T) {
 // with the approved changes up to t; one added later answers with its
 // first entry.
 func TestSetCustomVersions(t *testing.T) {
-	base, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own := func(ms ...Metric) []Metric {
-		cat, err := base.AddMetrics(ms, "proposal", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cat.Metrics[len(base.Metrics):]
-	}
+	base, own := ownMetrics(t)
 	first := own(ownMetric("a", "Old"))
 	withOwn, err := base.AddMetrics(first, "candor.yaml", nil)
 	if err != nil {
@@ -189,5 +157,23 @@ func TestSetCustomVersions(t *testing.T) {
 	}
 	if m, _ := c.At(owner.Add(time.Hour)).Metric("a"); m.Name != "Old" {
 		t.Errorf("after Govern, a before the change: %q", m.Name)
+	}
+}
+
+// ownMetrics is the built-in catalog and a function making the organisation's metrics' entries
+// as AddMetrics does (sign-off from the pillar, …).
+func ownMetrics(t *testing.T) (*Catalog, func(ms ...Metric) []Metric) {
+	t.Helper()
+	base, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base, func(ms ...Metric) []Metric {
+		t.Helper()
+		cat, err := base.AddMetrics(ms, "proposal", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cat.Metrics[len(base.Metrics):]
 	}
 }

@@ -28,8 +28,10 @@ func customSection(filter string) string {
 // and column; one that drops a metric a view still shows is refused with
 // why; a proposal changing the computation, approved by another executive
 // through the API of a running server, changes the value that server
-// serves at once, with another formula version; the section's history
-// lists both versions.
+// serves at once as of any time after the approval, with another formula
+// version — as of a date before it, the computation in force then — and
+// so does a command started later; the section's history lists both
+// versions.
 func TestGovernedCustomMetrics(t *testing.T) {
 	dir := t.TempDir()
 	write := writerIn(t, dir)
@@ -90,16 +92,20 @@ func TestGovernedCustomMetrics(t *testing.T) {
 			} `json:"cites"`
 		} `json:"metric"`
 	}
-	metric := func() detail {
+	// As of the end of March, and as of a time after the approval below,
+	// over a window that reaches March.
+	const march = "as_of=2026-03-31T00:00:00Z"
+	later := "as_of=" + time.Now().UTC().Add(time.Hour).Format(time.RFC3339) + "&window=400d"
+	metricAt := func(query string) detail {
 		t.Helper()
-		code, body := get(t, url+"/api/v1/metrics/failed_deploys?as_of=2026-03-31T00:00:00Z", ann)
+		code, body := get(t, url+"/api/v1/metrics/failed_deploys?"+query, ann)
 		var d detail
 		if err := json.Unmarshal(body, &d); code != 200 || err != nil || d.Card.Value == nil {
 			t.Fatalf("GET /api/v1/metrics/failed_deploys: %d %s", code, body)
 		}
 		return d
 	}
-	before := metric()
+	before := metricAt(later)
 	if *before.Card.Value != 1 {
 		t.Fatalf("failed deployments before the proposal: %v, want 1", *before.Card.Value)
 	}
@@ -110,13 +116,13 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	if err := json.Unmarshal(body, &v); code != 201 || err != nil {
 		t.Fatalf("proposing custom_metrics: %d %s", code, body)
 	}
-	if got := metric(); *got.Card.Value != 1 {
+	if got := metricAt(later); *got.Card.Value != 1 {
 		t.Fatalf("an open proposal's computation is in force: %v", *got.Card.Value)
 	}
 	if code, body := send(t, fmt.Sprintf("%s/api/v1/proposals/%d/approve", url, v.ID), bob, map[string]string{"reason": "agreed"}); code != 200 {
 		t.Fatalf("approving: %d %s", code, body)
 	}
-	after := metric()
+	after := metricAt(later)
 	if *after.Card.Value != 3 {
 		t.Errorf("after the approval the server serves %v, want 3 (the new computation)", *after.Card.Value)
 	}
@@ -125,6 +131,12 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	}
 	if !strings.Contains(after.Definition.Formula, `status != "failure"`) {
 		t.Errorf("the catalog entry's formula: %q", after.Definition.Formula)
+	}
+	// As of a date before the approval, the computation in force then.
+	if past := metricAt(march); *past.Card.Value != 1 || past.Card.Cites.Formula != before.Card.Cites.Formula ||
+		!strings.Contains(past.Definition.Formula, `status == "failure"`) {
+		t.Errorf("as of March, after the approval: %v under formula %d (%q); want 1 under %d, the computation then",
+			*past.Card.Value, past.Card.Cites.Formula, past.Definition.Formula, before.Card.Cites.Formula)
 	}
 
 	// A command started now computes the approved definition too (the
@@ -135,11 +147,19 @@ func TestGovernedCustomMetrics(t *testing.T) {
 		t.Errorf("the catalog of a command started after the approval: %+v", m)
 	}
 	err := a.engine.Read(t.Context(), func(ds *metrics.Dataset) error {
-		res, err := ds.Compute("failed_deploys", metrics.Query{AsOf: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), Window: 30 * 24 * time.Hour})
-		if err == nil && (res.Value == nil || *res.Value != 3) {
-			t.Errorf("a command started after the approval computes %s, want 3", fmtValue(res.Value))
+		for _, c := range []struct {
+			asOf time.Time
+			want float64
+		}{{time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), 1}, {time.Now().Add(time.Hour), 3}} {
+			res, err := ds.Compute("failed_deploys", metrics.Query{AsOf: c.asOf, Window: 400 * 24 * time.Hour})
+			if err != nil {
+				return err
+			}
+			if res.Value == nil || *res.Value != c.want {
+				t.Errorf("a command started after the approval computes %s as of %s, want %v", fmtValue(res.Value), c.asOf, c.want)
+			}
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

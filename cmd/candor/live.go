@@ -81,11 +81,15 @@ func (a *app) applySections(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	custom, err := json.Marshal(cfg.CustomMetricDefs)
+	custom, err := json.Marshal(cfg.CustomEras())
 	if err != nil {
 		return err
 	}
 	customSet, err := cfg.CustomSet()
+	if err != nil {
+		return err
+	}
+	customEras, err := cfg.CustomCatalogEras(base, config.OwnMetrics(withViews))
 	if err != nil {
 		return err
 	}
@@ -103,7 +107,7 @@ func (a *app) applySections(cfg config.Config) error {
 	}
 	a.live.mu.Lock()
 	defer a.live.mu.Unlock()
-	if err := a.applyCustom(custom, customSet, config.OwnMetrics(withViews)); err != nil {
+	if err := a.applyCustom(custom, customSet, customEras); err != nil {
 		return err
 	}
 	policies, err := cfg.GatePolicies(a.catalog)
@@ -137,10 +141,10 @@ func (a *app) applySections(cfg config.Config) error {
 // the old definitions are dropped. Between the two steps a card may show
 // the new entry with the old number for an instant; the number always
 // cites the formula version that computed it.
-func (a *app) applyCustom(value []byte, set metrics.CustomSet, own []catalog.Metric) error {
+func (a *app) applyCustom(value []byte, set metrics.CustomSet, eras []catalog.CustomEra) error {
 	was := a.live.custom
 	if was == nil {
-		b, err := json.Marshal(a.cfg.CustomMetricDefs)
+		b, err := json.Marshal(a.cfg.CustomEras())
 		if err != nil {
 			return err
 		}
@@ -149,7 +153,7 @@ func (a *app) applyCustom(value []byte, set metrics.CustomSet, own []catalog.Met
 	if bytes.Equal(was, value) {
 		return nil
 	}
-	if err := a.catalog.SetCustomMetrics(own); err != nil {
+	if err := a.catalog.SetCustomVersions(eras); err != nil {
 		return err
 	}
 	a.engine.SetCustom(set)

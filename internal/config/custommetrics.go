@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -393,18 +394,75 @@ func (c Config) checkUses(cat *catalog.Catalog) error {
 	return nil
 }
 
+// CustomEra is a custom_metrics value and when it took effect.
+type CustomEra struct {
+	From time.Time
+	Defs []CustomMetric
+}
+
+// WithCustomEras returns the configuration computing each custom_metrics value over its time
+// (oldest first; the first from the start, the last in force now and the configuration's
+// CustomMetricDefs): governance gives the values approved over the history.
+func (c Config) WithCustomEras(eras []CustomEra) Config {
+	if len(eras) == 0 {
+		return c
+	}
+	c.customEras = eras
+	c.CustomMetricDefs = eras[len(eras)-1].Defs
+	return c
+}
+
+// CustomEras are the custom_metrics values over time (one, from the start, without
+// WithCustomEras).
+func (c Config) CustomEras() []CustomEra {
+	if len(c.customEras) == 0 {
+		return []CustomEra{{Defs: c.CustomMetricDefs}}
+	}
+	return c.customEras
+}
+
 // CustomSet is the organisation's metrics compiled for the engine (engine.Engine.SetCustom): the
-// custom_metrics in force, once an approved section has put its value in the configuration.
+// custom_metrics in force, once an approved section has put its value in the configuration, and
+// those in force before it, each computing the as_of in its time.
 func (c Config) CustomSet() (metrics.CustomSet, error) {
-	ms, err := c.CustomMetrics()
-	if err != nil {
-		return metrics.CustomSet{}, located(c.path, err)
+	var vs []metrics.CustomVersion
+	for _, e := range c.CustomEras() {
+		ce := c
+		ce.CustomMetricDefs = e.Defs
+		ms, err := ce.CustomMetrics()
+		if err != nil {
+			return metrics.CustomSet{}, located(c.path, err)
+		}
+		var m metrics.Config
+		if err := m.SetCustom(ms); err != nil {
+			return metrics.CustomSet{}, err
+		}
+		vs = append(vs, metrics.CustomVersion{From: e.From, Set: m.CustomSet()})
 	}
-	var m metrics.Config
-	if err := m.SetCustom(ms); err != nil {
-		return metrics.CustomSet{}, err
+	return metrics.CustomVersions(vs), nil
+}
+
+// CustomCatalogEras are the catalog entries of each custom_metrics value over time, added to base
+// (catalog.Catalog.SetCustomVersions); now are those of the value in force (OwnMetrics of the
+// app's catalog, with the views that show them).
+func (c Config) CustomCatalogEras(base *catalog.Catalog, now []catalog.Metric) ([]catalog.CustomEra, error) {
+	eras := c.CustomEras()
+	out := make([]catalog.CustomEra, len(eras))
+	for i, e := range eras {
+		out[i].From = e.From
+		if i == len(eras)-1 {
+			out[i].Metrics = now
+			continue
+		}
+		ce := c
+		ce.CustomMetricDefs = e.Defs
+		cat, err := ce.addCustomMetrics(base)
+		if err != nil {
+			return nil, fmt.Errorf("custom_metrics in force from %s: %w", e.From.Format(time.RFC3339), err)
+		}
+		out[i].Metrics = OwnMetrics(cat)
 	}
-	return m.CustomSet(), nil
+	return out, nil
 }
 
 // OwnMetrics are the catalog entries of the organisation's metrics in cat (as AddViews made it),

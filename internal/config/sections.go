@@ -40,13 +40,16 @@ type Section struct {
 	uses  func(c Config, cat *catalog.Catalog) error
 }
 
+// CustomMetricsSection is the section of the organisation's own metrics.
+const CustomMetricsSection = "custom_metrics"
+
 // Sections are the governed sections.
 var Sections = []Section{
 	// First: the other sections are checked against the catalog the
 	// organisation's metrics in force are part of.
-	{Name: "custom_metrics", Keys: []string{"custom_metrics"},
+	{Name: CustomMetricsSection, Keys: []string{"custom_metrics"},
 		Help:  "the organisation's own metrics, their computations and catalog attributes (custom_metrics)",
-		apply: func(dst *Config, src Config) { dst.CustomMetricDefs = src.CustomMetricDefs },
+		apply: func(dst *Config, src Config) { dst.CustomMetricDefs, dst.customEras = src.CustomMetricDefs, nil },
 		check: func(c Config, _ *catalog.Catalog) error { return c.checkCustomMetrics() },
 		uses:  func(c Config, cat *catalog.Catalog) error { return c.customMetricsUsed(cat) }},
 	{Name: "alerts.rules", Keys: []string{"alerts.rules", "alerts.no_default_rules"},

@@ -170,8 +170,24 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	if err == nil {
 		cat, err = cfg.AddViews(base)
 	}
+	// The organisation's metrics are computed as the custom_metrics in
+	// force define them, in every dataset the engine makes.
+	if err == nil {
+		var set metrics.CustomSet
+		if set, err = cfg.CustomSet(); err == nil {
+			eng.SetCustom(set)
+		}
+	}
 	if err == nil {
 		cat = cat.Governed()
+		// Each custom_metrics value over time gives the catalog's entries
+		// in its time.
+		var eras []catalog.CustomEra
+		if eras, err = cfg.CustomCatalogEras(base, config.OwnMetrics(cat)); err == nil && len(eras) > 1 {
+			err = cat.SetCustomVersions(eras)
+		}
+	}
+	if err == nil {
 		gov.Catalog, gov.Config = cat, cfg
 		err = gov.Load(ctx)
 	}

@@ -88,7 +88,8 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 			`Changes are the fields of an override: {"thresholds": {"green": 3, "amber": 10}}, {"target": 99.9}, {"window": "14d"},`+"\n"+
 			`{"owner": "CTO"}, {"min_sample": 10}, {"signoff": "confirmed"}.`+"\n"+
 			"A section ("+strings.Join(config.SectionNames(), ", ")+") is proposed as a YAML file holding it as the\n"+
-			"configuration file writes it (alerts: {rules: [...]}; views: [...]); for gates, a release gate policies file.")
+			"configuration file writes it (alerts: {rules: [...]}; views: [...]; custom_metrics: [...], the whole list, each\n"+
+			"computation and its catalog attributes); for gates, a release gate policies file.")
 	var c common
 	c.bind(fs)
 	var tok tokenFlag

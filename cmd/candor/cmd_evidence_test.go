@@ -283,7 +283,7 @@ func TestEvidencePackGovernance(t *testing.T) {
 	for _, sv := range g.Sections {
 		secs = append(secs, fmt.Sprintf("%s v%d", sv.Section, sv.Version))
 	}
-	if got := strings.Join(secs, ", "); got != "alerts.rules v1, gates v1, views v1" {
+	if got := strings.Join(secs, ", "); got != "custom_metrics v1, alerts.rules v1, gates v1, views v1" {
 		t.Errorf("sections in force over the period: %s", got)
 	}
 	// A proposal after the period's end is not the period's.

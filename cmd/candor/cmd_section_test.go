@@ -62,12 +62,7 @@ func TestGovernedAlertRules(t *testing.T) {
 	}
 	inForce := func() []string {
 		t.Helper()
-		env, _, _ := testEnv(nil)
-		c := common{config: conf, data: data}
-		a, err := c.open(t.Context(), env)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := openApp(t, conf, data)
 		defer a.Close()
 		_, set, err := a.alerts(nil)
 		if err != nil {

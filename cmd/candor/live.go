@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +16,7 @@ import (
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // liveParts are what the governed sections make, each built once per app:
@@ -22,7 +25,10 @@ import (
 // router hold these same values, so putting an approved section in force
 // (applySections) changes what all of them use.
 type liveParts struct {
-	mu         sync.Mutex
+	mu sync.Mutex
+	// custom is the custom_metrics value the engine and catalog compute
+	// (nil: the configuration's as the app opened it).
+	custom     []byte
 	alertsOnce sync.Once
 	grants     *auth.Grants
 	gates      *gate.Current
@@ -75,8 +81,33 @@ func (a *app) applySections(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
+	custom, err := json.Marshal(cfg.CustomEras())
+	if err != nil {
+		return err
+	}
+	customSet, err := cfg.CustomSet()
+	if err != nil {
+		return err
+	}
+	customEras, err := cfg.CustomCatalogEras(base, config.OwnMetrics(withViews))
+	if err != nil {
+		return err
+	}
 	g, err := cfg.Grants(withViews)
 	if err != nil {
+		return err
+	}
+	// Checked against the organisation's metrics the value brings, built
+	// on the app's catalog once those are in force in it.
+	if _, err := cfg.GatePolicies(withViews); err != nil {
+		return err
+	}
+	if _, err := cfg.AlertSettings(withViews); err != nil {
+		return err
+	}
+	a.live.mu.Lock()
+	defer a.live.mu.Unlock()
+	if err := a.applyCustom(custom, customSet, customEras); err != nil {
 		return err
 	}
 	policies, err := cfg.GatePolicies(a.catalog)
@@ -87,8 +118,6 @@ func (a *app) applySections(cfg config.Config) error {
 	if err != nil {
 		return err
 	}
-	a.live.mu.Lock()
-	defer a.live.mu.Unlock()
 	if a.live.grants != nil {
 		a.live.grants.Replace(g)
 	}
@@ -101,6 +130,34 @@ func (a *app) applySections(cfg config.Config) error {
 	if a.live.alerts != nil {
 		a.live.alerts.SetRules(set.Rules)
 	}
+	return nil
+}
+
+// applyCustom puts the organisation's metrics of an approved custom_metrics
+// value in force, when it differs from those the app computes (a.live.mu
+// held): the catalog's entries first — the one step that can still refuse
+// (an approved change naming a metric no longer there), leaving everything
+// as it was — then the engine's computations, whose results cached under
+// the old definitions are dropped. Between the two steps a card may show
+// the new entry with the old number for an instant; the number always
+// cites the formula version that computed it.
+func (a *app) applyCustom(value []byte, set metrics.CustomSet, eras []catalog.CustomEra) error {
+	was := a.live.custom
+	if was == nil {
+		b, err := json.Marshal(a.cfg.CustomEras())
+		if err != nil {
+			return err
+		}
+		was = b
+	}
+	if bytes.Equal(was, value) {
+		return nil
+	}
+	if err := a.catalog.SetCustomVersions(eras); err != nil {
+		return err
+	}
+	a.engine.SetCustom(set)
+	a.live.custom = value
 	return nil
 }
 

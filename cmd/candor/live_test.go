@@ -38,7 +38,8 @@ func send(t *testing.T, url, token string, body any) (int, []byte) {
 // views and alerts.rules section proposed and approved through the API of
 // the first is in force there at once — the next gate evaluation applies
 // the new policy, the new view is served, the leader's next alert
-// evaluation runs the new rule — and in the second within its poll,
+// evaluation runs the new rule, a new organisation's metric is computed —
+// and in the second within its poll,
 // without a restart; the section's history says when each server put it
 // in force.
 func TestSectionsTakeEffectWhileServing(t *testing.T) {
@@ -155,6 +156,25 @@ func TestSectionsTakeEffectWhileServing(t *testing.T) {
 		last = string(body)
 		return strings.Contains(string(body), `"rule": "any_frequency"`)
 	})
+
+	// The organisation's metrics: one added, computed by both servers.
+	approve("custom_metrics", customSection(`status == "failure"`))
+	failed := func(url string) string {
+		code, body := get(t, url+"/api/v1/metrics/failed_deploys?as_of=2026-03-31T00:00:00Z", ann)
+		var d struct {
+			Card struct {
+				Value *float64 `json:"value"`
+			} `json:"metric"`
+		}
+		if err := json.Unmarshal(body, &d); code != 200 || err != nil {
+			return fmt.Sprintf("%d %s", code, body)
+		}
+		return fmtValue(d.Card.Value)
+	}
+	if got := failed(urls[0]); got != "1" {
+		t.Errorf("the approved metric on the same server: %s", got)
+	}
+	eventually("the approved metric on the second server", func() bool { return failed(urls[1]) == "1" })
 
 	// The history says when each server put the gate policies in force.
 	code, body := get(t, urls[0]+"/api/v1/sections/gates/history", ann)

@@ -67,8 +67,9 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 			continue
 		}
 		cs := cardsOf(r.scope)
-		for i := range cat.Metrics {
-			m := &cat.Metrics[i]
+		ms := cat.MetricsInForce()
+		for i := range ms {
+			m := &ms[i]
 			c, ok := cs[m.ID]
 			if !ok || !r.appliesTo(m) {
 				continue

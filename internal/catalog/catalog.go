@@ -217,6 +217,9 @@ type Catalog struct {
 
 	// gov holds the approved changes of a governed catalog (history.go); nil for a plain one.
 	gov *governed
+	// at marks the catalog in force at a time (At): its Metrics are the versions then, not the
+	// definitions the history starts from.
+	at bool
 }
 
 var builtin = sync.OnceValues(func() (*Catalog, error) {
@@ -233,23 +236,26 @@ func Default() (*Catalog, error) {
 	return c.clone(), nil
 }
 
-// Metric returns the metric with the given id; the pointer aliases c.Metrics.
+// Metric returns the metric with the given id; the pointer aliases c.Metrics (MetricsInForce's
+// for a governed catalog).
 func (c *Catalog) Metric(id string) (*Metric, bool) {
-	for i := range c.Metrics {
-		if c.Metrics[i].ID == id {
-			return &c.Metrics[i], true
+	ms := c.MetricsInForce()
+	for i := range ms {
+		if ms[i].ID == id {
+			return &ms[i], true
 		}
 	}
 	return nil, false
 }
 
 // PillarMetrics returns the pillar's metrics in display order: by priority, and in catalog order
-// within a priority. The pointers alias c.Metrics.
+// within a priority. The pointers alias c.Metrics (MetricsInForce's for a governed catalog).
 func (c *Catalog) PillarMetrics(pillarID string) []*Metric {
 	var out []*Metric
-	for i := range c.Metrics {
-		if c.Metrics[i].Pillar == pillarID {
-			out = append(out, &c.Metrics[i])
+	ms := c.MetricsInForce()
+	for i := range ms {
+		if ms[i].Pillar == pillarID {
+			out = append(out, &ms[i])
 		}
 	}
 	slices.SortStableFunc(out, func(a, b *Metric) int { return PriorityRank(a.Priority) - PriorityRank(b.Priority) })
@@ -283,21 +289,24 @@ func roleKey(s string) string {
 // Headline returns the headline metrics in catalog order.
 func (c *Catalog) Headline() []*Metric {
 	var out []*Metric
-	for i := range c.Metrics {
-		if c.Metrics[i].Headline {
-			out = append(out, &c.Metrics[i])
+	ms := c.MetricsInForce()
+	for i := range ms {
+		if ms[i].Headline {
+			out = append(out, &ms[i])
 		}
 	}
 	return out
 }
 
+// clone copies c, with the metrics in force for a governed catalog (not its history).
 func (c *Catalog) clone() *Catalog {
+	ms := c.MetricsInForce()
 	out := &Catalog{
 		Pillars: slices.Clone(c.Pillars),
-		Metrics: make([]Metric, len(c.Metrics)),
+		Metrics: make([]Metric, len(ms)),
 		Views:   make([]View, len(c.Views)),
 	}
-	for i, m := range c.Metrics {
+	for i, m := range ms {
 		out.Metrics[i] = m.clone()
 	}
 	for i, v := range c.Views {

@@ -83,3 +83,22 @@ func (c *Catalog) ShowIn(view, metric string) bool {
 	}
 	return false
 }
+
+// WithoutCustom returns a plain copy of c without the organisation's own metrics (AddMetrics),
+// nor the views' places for them: the catalog another list of them is added to.
+func (c *Catalog) WithoutCustom() *Catalog {
+	out := c.clone()
+	out.gov = nil
+	own := map[string]bool{}
+	out.Metrics = slices.DeleteFunc(out.Metrics, func(m Metric) bool {
+		own[m.ID] = m.Custom
+		return m.Custom
+	})
+	for i := range out.Metrics {
+		out.Metrics[i].gov = nil
+	}
+	for i := range out.Views {
+		out.Views[i].Metrics = slices.DeleteFunc(out.Views[i].Metrics, func(id string) bool { return own[id] })
+	}
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,8 @@ type Change struct {
 type governed struct {
 	cur   atomic.Pointer[history]
 	views atomic.Pointer[[]View]
+	// mu orders the writers of cur (Govern, SetCustomMetrics); readers only Load.
+	mu sync.Mutex
 }
 
 // history is each metric's versions, oldest first: the built-in definition, then one per change,
@@ -52,6 +55,28 @@ type governed struct {
 type history struct {
 	versions map[string][]Metric
 	changes  []Change
+	// metrics are the definitions the changes apply to once SetCustomMetrics replaced the
+	// organisation's own (nil: the catalog's Metrics). Kept with the versions made of them, so a
+	// reader sees both of one set, never a mix.
+	metrics []Metric
+	// earlier are the organisation's metrics in force before them, oldest first
+	// (SetCustomVersions), each with the versions the changes make of it.
+	earlier []era
+}
+
+// era is a list of the catalog's metrics in force until a time, with the versions the changes
+// make of it.
+type era struct {
+	until    time.Time
+	metrics  []Metric
+	versions map[string][]Metric
+}
+
+// CustomEra is a list of the organisation's own metrics (as AddMetrics makes them) and when it
+// took effect.
+type CustomEra struct {
+	From    time.Time
+	Metrics []Metric
 }
 
 // Governed returns a copy of c that keeps a history of approved changes (none yet); see Govern.
@@ -72,8 +97,23 @@ func (c *Catalog) Govern(changes []Change) error {
 	if c.gov == nil {
 		return errors.New("catalog: Govern on a catalog that is not governed (see Governed)")
 	}
-	h, err := c.build(changes)
+	c.gov.mu.Lock()
+	defer c.gov.mu.Unlock()
+	var list []Metric
+	var earlier []era
+	if prev := c.gov.cur.Load(); prev != nil {
+		list, earlier = prev.metrics, prev.earlier
+	}
+	base := list
+	if base == nil {
+		base = c.Metrics
+	}
+	h, err := c.build(base, changes)
 	if err != nil {
+		return err
+	}
+	h.metrics = list
+	if h.earlier, err = c.buildEras(earlier, changes); err != nil {
 		return err
 	}
 	c.gov.cur.Store(h)
@@ -83,20 +123,117 @@ func (c *Catalog) Govern(changes []Change) error {
 // Check reports whether the changes, applied in order after the history in force, would make a
 // valid history: what Govern would say, without changing anything.
 func (c *Catalog) Check(changes []Change) error {
-	_, err := c.build(changes)
+	_, err := c.build(c.MetricsInForce(), changes)
 	return err
 }
 
-func (c *Catalog) build(changes []Change) (*history, error) {
+// SetCustomMetrics puts another list of the organisation's own metrics (as AddMetrics makes them)
+// in force in a governed catalog and every copy of it, after the built-in ones: an approved
+// custom_metrics section, while the server runs. The approved changes are applied to the new
+// definitions; one that names a metric no longer there is an error, and nothing changes. Readers
+// of MetricsInForce, Metric, At and the versions see the old list or the new one, never a mix.
+func (c *Catalog) SetCustomMetrics(own []Metric) error {
+	return c.SetCustomVersions([]CustomEra{{Metrics: own}})
+}
+
+// SetCustomVersions is SetCustomMetrics with the lists in force over time, oldest first (the
+// first from the start, the last in force now): a metric's version at t (At) is then its entry in
+// the list in force at t — or, for one that list lacks, in the first later one that has it — with
+// the approved changes up to t applied. The last list is the one MetricsInForce, Metric and
+// Versions read.
+func (c *Catalog) SetCustomVersions(eras []CustomEra) error {
+	if c.gov == nil {
+		return errors.New("catalog: SetCustomVersions on a catalog that is not governed (see Governed)")
+	}
+	if len(eras) == 0 {
+		return errors.New("catalog: SetCustomVersions without a list")
+	}
+	c.gov.mu.Lock()
+	defer c.gov.mu.Unlock()
+	lists := make([][]Metric, len(eras))
+	for i, e := range eras {
+		own := make([]Metric, 0, len(e.Metrics))
+		for _, m := range e.Metrics {
+			m = m.clone()
+			m.Custom, m.gov = true, c.gov
+			own = append(own, m)
+		}
+		lists[i] = c.base(own)
+	}
+	var changes []Change
+	if h := c.gov.cur.Load(); h != nil {
+		changes = h.changes
+	}
+	last := lists[len(lists)-1]
+	h, err := c.build(last, changes)
+	if err != nil {
+		return fmt.Errorf("the organisation's metrics: %w", err)
+	}
+	h.metrics = last
+	var earlier []era
+	for i := range eras[:len(eras)-1] {
+		earlier = append(earlier, era{until: eras[i+1].From, metrics: lists[i]})
+	}
+	if h.earlier, err = c.buildEras(earlier, changes); err != nil {
+		return fmt.Errorf("the organisation's metrics: %w", err)
+	}
+	c.gov.cur.Store(h)
+	return nil
+}
+
+// buildEras makes the versions the changes make of each earlier list. A change naming a metric an
+// earlier list lacks (added since) is left out of that list's versions.
+func (c *Catalog) buildEras(eras []era, changes []Change) ([]era, error) {
+	out := make([]era, len(eras))
+	for i, e := range eras {
+		var kept []Change
+		for _, ch := range changes {
+			if slices.ContainsFunc(e.metrics, func(m Metric) bool { return m.ID == ch.Metric }) {
+				kept = append(kept, ch)
+			}
+		}
+		h, err := c.build(e.metrics, kept)
+		if err != nil {
+			return nil, fmt.Errorf("the list in force until %s: %w", e.until.Format(time.RFC3339), err)
+		}
+		out[i] = era{until: e.until, metrics: e.metrics, versions: h.versions}
+	}
+	return out, nil
+}
+
+// base is the built-in metrics followed by own.
+func (c *Catalog) base(own []Metric) []Metric {
+	out := make([]Metric, 0, len(c.Metrics)+len(own))
+	for _, m := range c.Metrics {
+		if !m.Custom {
+			out = append(out, m)
+		}
+	}
+	return append(out, own...)
+}
+
+// MetricsInForce returns the definitions the history starts from: the built-in metrics and the
+// organisation's own in force (SetCustomMetrics; until then the catalog's Metrics). Each metric's
+// version at a time is its At. The result is shared: read it, do not modify it.
+func (c *Catalog) MetricsInForce() []Metric {
+	if c.gov != nil && !c.at {
+		if h := c.gov.cur.Load(); h != nil && h.metrics != nil {
+			return h.metrics
+		}
+	}
+	return c.Metrics
+}
+
+func (c *Catalog) build(base []Metric, changes []Change) (*history, error) {
 	ordered := slices.Clone(changes)
 	slices.SortStableFunc(ordered, func(a, b Change) int { return a.At.Compare(b.At) })
-	// The built-in definitions, without the history: Apply works on plain catalogs.
-	cur := c.clone()
-	cur.gov = nil
-	h := &history{versions: map[string][]Metric{}, changes: ordered}
-	for i := range cur.Metrics {
+	// The definitions, without the history: Apply works on plain catalogs.
+	cur := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(base))}
+	for i, m := range base {
+		cur.Metrics[i] = m.clone()
 		cur.Metrics[i].gov = nil
 	}
+	h := &history{versions: map[string][]Metric{}, changes: ordered}
 	for _, ch := range ordered {
 		old, ok := cur.Metric(ch.Metric)
 		if !ok {
@@ -160,7 +297,7 @@ func (c *Catalog) Next(ch Change) (next, old *Metric, err error) {
 		return nil, nil, fmt.Errorf("no metric %q in the catalog", ch.Metric)
 	}
 	old = base.At(ch.At)
-	h, err := c.build(append(c.Changes(), ch))
+	h, err := c.build(c.MetricsInForce(), append(c.Changes(), ch))
 	if err != nil {
 		return nil, old, err
 	}
@@ -175,7 +312,7 @@ func (c *Catalog) Next(ch Change) (next, old *Metric, err error) {
 // before t. A metric of a catalog that is not governed, or without changes, is its own only
 // version. The result is shared: read it, do not modify it.
 func (m *Metric) At(t time.Time) *Metric {
-	vs := m.versions()
+	vs := m.versionsAt(t)
 	if len(vs) == 0 {
 		return m
 	}
@@ -206,6 +343,32 @@ func (m *Metric) versions() []Metric {
 	return h.versions[m.ID]
 }
 
+// versionsAt are the versions of the list in force at t that has the metric (SetCustomVersions):
+// an organisation's metric's entry in an earlier list, alone when no change made another.
+func (m *Metric) versionsAt(t time.Time) []Metric {
+	if m.gov == nil || !m.Custom {
+		return m.versions()
+	}
+	h := m.gov.cur.Load()
+	if h == nil {
+		return nil
+	}
+	for _, e := range h.earlier {
+		if !t.Before(e.until) {
+			continue
+		}
+		if vs, ok := e.versions[m.ID]; ok {
+			return vs
+		}
+		for i := range e.metrics {
+			if e.metrics[i].ID == m.ID {
+				return e.metrics[i : i+1]
+			}
+		}
+	}
+	return h.versions[m.ID]
+}
+
 // At returns the catalog in force at t: every metric at its version in force then (retired ones
 // included, marked Retired; Live leaves them out). A catalog that is not governed is returned as
 // it is. The result shares the versions: read it, do not modify it.
@@ -213,9 +376,10 @@ func (c *Catalog) At(t time.Time) *Catalog {
 	if c.gov == nil || c.gov.cur.Load() == nil {
 		return c
 	}
-	out := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(c.Metrics)), gov: c.gov}
-	for i := range c.Metrics {
-		out.Metrics[i] = *c.Metrics[i].At(t)
+	base := c.MetricsInForce()
+	out := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(base)), gov: c.gov, at: true}
+	for i := range base {
+		out.Metrics[i] = *base[i].At(t)
 	}
 	return out
 }

@@ -133,6 +133,9 @@ type Config struct {
 	// gates, when set, are the gate policies a proposal put in force
 	// (WithSection), in place of the file Gates names.
 	gates *sectionDoc
+	// customEras are the custom_metrics values in force over time, the
+	// last CustomMetricDefs (WithCustomEras); none: those alone.
+	customEras []CustomEra
 }
 
 // Default returns the configuration used when nothing is set.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
@@ -316,4 +317,162 @@ func (c Config) addOwn(cat *catalog.Catalog) (*catalog.Catalog, error) {
 		return nil, err
 	}
 	return out, c.showCustomMetrics(out)
+}
+
+// checkCustomMetrics makes Load's checks of the organisation's metrics alone — each compiled
+// against its kind's fields, its catalog attributes against the built-in catalog, the views it
+// names among the built-in and the organisation's views — each error at c's file, line and
+// column (a proposal's text, for the custom_metrics section).
+func (c Config) checkCustomMetrics() error {
+	base, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	cat, err := c.addCustomMetrics(base)
+	if err != nil {
+		return err
+	}
+	// Only the views' ids matter here; what they show is checked with the
+	// rest of the configuration (customMetricsUsed).
+	for _, v := range c.Views {
+		if _, ok := cat.View(v.ID); !ok {
+			cat.Views = append(cat.Views, catalog.View{ID: v.ID})
+		}
+	}
+	return c.showCustomMetrics(cat)
+}
+
+// customMetricsUsed refuses organisation metrics that leave something naming a metric no longer
+// there — a view, an alert rule, a gate policy, a role's grants, a report, an approved change to
+// a definition (cat's) — with what names it: removing or renaming a metric starts with whatever
+// still uses it.
+func (c Config) customMetricsUsed(cat *catalog.Catalog) error {
+	keep := map[string]bool{}
+	for _, m := range c.CustomMetricDefs {
+		keep[m.ID] = true
+	}
+	var gone []string
+	for _, m := range cat.MetricsInForce() {
+		if m.Custom && !keep[m.ID] {
+			gone = append(gone, m.ID)
+		}
+	}
+	err := c.checkUses(cat)
+	if err == nil {
+		return nil
+	}
+	if len(gone) == 0 {
+		return err
+	}
+	return fmt.Errorf("it removes or renames %s, still in use: %w", strings.Join(gone, ", "), err)
+}
+
+// checkUses checks what names a metric or a view against the catalog c's own metrics and views
+// make (the views the organisation's metrics name included), and the approved changes of cat.
+func (c Config) checkUses(cat *catalog.Catalog) error {
+	base, err := catalog.Default()
+	if err != nil {
+		return err
+	}
+	own, err := c.AddViews(base)
+	if err != nil {
+		return err
+	}
+	if _, err := c.AlertSettings(own); err != nil {
+		return located(c.path, err)
+	}
+	if _, err := c.GatePolicies(own); err != nil {
+		return err
+	}
+	// The roles' metric grants and the reports' metrics.
+	if _, err := c.ReportSettings(own); err != nil {
+		return located(c.path, err)
+	}
+	if err := own.Governed().Check(cat.Changes()); err != nil {
+		return fmt.Errorf("an approved change to a definition: %w", err)
+	}
+	return nil
+}
+
+// CustomEra is a custom_metrics value and when it took effect.
+type CustomEra struct {
+	From time.Time
+	Defs []CustomMetric
+}
+
+// WithCustomEras returns the configuration computing each custom_metrics value over its time
+// (oldest first; the first from the start, the last in force now and the configuration's
+// CustomMetricDefs): governance gives the values approved over the history.
+func (c Config) WithCustomEras(eras []CustomEra) Config {
+	if len(eras) == 0 {
+		return c
+	}
+	c.customEras = eras
+	c.CustomMetricDefs = eras[len(eras)-1].Defs
+	return c
+}
+
+// CustomEras are the custom_metrics values over time (one, from the start, without
+// WithCustomEras).
+func (c Config) CustomEras() []CustomEra {
+	if len(c.customEras) == 0 {
+		return []CustomEra{{Defs: c.CustomMetricDefs}}
+	}
+	return c.customEras
+}
+
+// CustomSet is the organisation's metrics compiled for the engine (engine.Engine.SetCustom): the
+// custom_metrics in force, once an approved section has put its value in the configuration, and
+// those in force before it, each computing the as_of in its time.
+func (c Config) CustomSet() (metrics.CustomSet, error) {
+	var vs []metrics.CustomVersion
+	for _, e := range c.CustomEras() {
+		ce := c
+		ce.CustomMetricDefs = e.Defs
+		ms, err := ce.CustomMetrics()
+		if err != nil {
+			return metrics.CustomSet{}, located(c.path, err)
+		}
+		var m metrics.Config
+		if err := m.SetCustom(ms); err != nil {
+			return metrics.CustomSet{}, err
+		}
+		vs = append(vs, metrics.CustomVersion{From: e.From, Set: m.CustomSet()})
+	}
+	return metrics.CustomVersions(vs), nil
+}
+
+// CustomCatalogEras are the catalog entries of each custom_metrics value over time, added to base
+// (catalog.Catalog.SetCustomVersions); now are those of the value in force (OwnMetrics of the
+// app's catalog, with the views that show them).
+func (c Config) CustomCatalogEras(base *catalog.Catalog, now []catalog.Metric) ([]catalog.CustomEra, error) {
+	eras := c.CustomEras()
+	out := make([]catalog.CustomEra, len(eras))
+	for i, e := range eras {
+		out[i].From = e.From
+		if i == len(eras)-1 {
+			out[i].Metrics = now
+			continue
+		}
+		ce := c
+		ce.CustomMetricDefs = e.Defs
+		cat, err := ce.addCustomMetrics(base)
+		if err != nil {
+			return nil, fmt.Errorf("custom_metrics in force from %s: %w", e.From.Format(time.RFC3339), err)
+		}
+		out[i].Metrics = OwnMetrics(cat)
+	}
+	return out, nil
+}
+
+// OwnMetrics are the catalog entries of the organisation's metrics in cat (as AddViews made it),
+// in its order: what catalog.Catalog.SetCustomMetrics puts in force.
+func OwnMetrics(cat *catalog.Catalog) []catalog.Metric {
+	var out []catalog.Metric
+	for _, m := range cat.MetricsInForce() {
+		if m.Custom {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -32,13 +32,26 @@ type Section struct {
 	Keys []string
 	Help string
 	// apply copies the section's fields from src into dst; check makes
-	// the checks Load makes of them.
+	// the checks Load makes of them (cat holds c's own metrics). uses,
+	// when set, checks that what the rest of the configuration names is
+	// still there once the section is replaced (CheckUses).
 	apply func(dst *Config, src Config)
 	check func(c Config, cat *catalog.Catalog) error
+	uses  func(c Config, cat *catalog.Catalog) error
 }
+
+// CustomMetricsSection is the section of the organisation's own metrics.
+const CustomMetricsSection = "custom_metrics"
 
 // Sections are the governed sections.
 var Sections = []Section{
+	// First: the other sections are checked against the catalog the
+	// organisation's metrics in force are part of.
+	{Name: CustomMetricsSection, Keys: []string{"custom_metrics"},
+		Help:  "the organisation's own metrics, their computations and catalog attributes (custom_metrics)",
+		apply: func(dst *Config, src Config) { dst.CustomMetricDefs, dst.customEras = src.CustomMetricDefs, nil },
+		check: func(c Config, _ *catalog.Catalog) error { return c.checkCustomMetrics() },
+		uses:  func(c Config, cat *catalog.Catalog) error { return c.customMetricsUsed(cat) }},
 	{Name: "alerts.rules", Keys: []string{"alerts.rules", "alerts.no_default_rules"},
 		Help: "the alert rules (alerts.rules and alerts.no_default_rules)",
 		apply: func(dst *Config, src Config) {
@@ -234,7 +247,11 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 	}
 	out := c
 	if s.Keys == nil {
-		if _, err := gate.Load(label, src, cat); err != nil {
+		own, err := c.sectionCatalog(cat)
+		if err != nil {
+			return c, err
+		}
+		if _, err := gate.Load(label, src, own); err != nil {
 			return c, err
 		}
 		out.gates = &sectionDoc{label: label, src: src}
@@ -250,8 +267,49 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 	s.apply(&out, p)
 	chk := out
 	chk.src, chk.path = src, label
-	if err := s.check(chk, cat); err != nil {
+	own := cat
+	if s.uses == nil {
+		// The organisation's metrics' own section is checked on its own
+		// (its errors name the proposal's lines), and reads no catalog.
+		if own, err = out.sectionCatalog(cat); err != nil {
+			return c, err
+		}
+	}
+	if err := s.check(chk, own); err != nil {
 		return c, located(label, err)
+	}
+	return out, nil
+}
+
+// CheckUses checks, for a proposal, that what the configuration names is
+// still there with the section's value it has (as WithSection put it):
+// no view, alert rule, gate policy, role, report or approved change to a
+// definition (cat's) names a metric no longer there, no organisation's
+// metric a view no longer there. A section is checked on its own first
+// (WithSection); this is what another section may break.
+func (c Config) CheckUses(name, label string, cat *catalog.Catalog) error {
+	s, err := SectionByName(name)
+	if err != nil {
+		return err
+	}
+	uses := s.uses
+	if uses == nil {
+		uses = Config.checkUses
+	}
+	if err := uses(c, cat); err != nil {
+		return fmt.Errorf("%s: %w", label, err)
+	}
+	return nil
+}
+
+// sectionCatalog is the catalog the sections' checks read: cat with c's
+// own metrics in place of those it holds (at start, the server's catalog
+// is not built yet; while it runs, a custom_metrics value approved before
+// is).
+func (c Config) sectionCatalog(cat *catalog.Catalog) (*catalog.Catalog, error) {
+	out, err := c.addCustomMetrics(cat.WithoutCustom())
+	if err != nil {
+		return nil, located(c.path, err)
 	}
 	return out, nil
 }

@@ -81,3 +81,67 @@ func TestWithSection(t *testing.T) {
 		t.Errorf("the proposal's policies: %v", err)
 	}
 }
+
+// TestCustomMetricsSection: the organisation's metrics are a section. A
+// proposal's text is checked as at load — a type error named with the
+// proposal, its line and column — and replaces the configured list; a list
+// that renames a metric a view shows is refused saying so, and so is a
+// views value that drops a view a metric names.
+func TestCustomMetricsSection(t *testing.T) {
+	metric := func(id, filter string) string {
+		return "  - id: " + id + "\n    name: Failed deployments\n    pillar: delivery\n    description: d\n    owner: VP Engineering\n" +
+			"    unit: count\n    better: lower\n    thresholds: {green: 1, amber: 3}\n    views: [ops]\n    kind: deployment\n" +
+			"    time: finished_at\n    filter: " + filter + "\n    aggregate: count\n"
+	}
+	const views = "views:\n  - id: ops\n    name: Ops\n    metrics: [failed_deploys, mttr]\n    roles: [ceo]\n"
+	c, err := Load(write(t, "custom_metrics:\n"+metric("failed_deploys", `status == "failure"`)+views), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := c.AddViews(mustDefault(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat = cat.Governed()
+	if v, err := c.SectionValue("custom_metrics"); err != nil || !strings.Contains(string(v), `"filter":"status == \"failure\""`) {
+		t.Errorf("the configured value: %s %v", v, err)
+	}
+	_, err = c.WithSection("custom_metrics", "proposal 12 (metrics.yaml)", []byte("custom_metrics:\n"+metric("failed_deploys", "status > 3")), cat)
+	if err == nil || !strings.Contains(err.Error(), `proposal 12 (metrics.yaml):13:20: custom metric "failed_deploys": filter:`) {
+		t.Errorf("a type error: %v", err)
+	}
+	out, err := c.WithSection("custom_metrics", "proposal 13", []byte("custom_metrics:\n"+metric("failed_deploys", `status != "failure"`)), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := out.CheckUses("custom_metrics", "proposal 13", cat); err != nil {
+		t.Errorf("a changed computation: %v", err)
+	}
+	if len(out.CustomMetricDefs) != 1 || out.CustomMetricDefs[0].Filter != `status != "failure"` {
+		t.Errorf("the proposal's list is not in force: %+v", out.CustomMetricDefs)
+	}
+	renamed, err := c.WithSection("custom_metrics", "proposal 14", []byte("custom_metrics:\n"+metric("deploys_failed", `status == "failure"`)), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := renamed.CheckUses("custom_metrics", "proposal 14", cat); err == nil ||
+		!strings.Contains(err.Error(), "proposal 14: it removes or renames failed_deploys, still in use") || !strings.Contains(err.Error(), `view "ops"`) {
+		t.Errorf("a rename the view does not follow: %v", err)
+	}
+	noOps, err := c.WithSection("views", "proposal 15", []byte("views: []\n"), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := noOps.CheckUses("views", "proposal 15", cat); err == nil || !strings.Contains(err.Error(), `views[0]: unknown view "ops"`) {
+		t.Errorf("dropping a view a metric names: %v", err)
+	}
+}
+
+func mustDefault(t *testing.T) *catalog.Catalog {
+	t.Helper()
+	c, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

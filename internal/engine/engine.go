@@ -74,6 +74,9 @@ type Engine struct {
 	retaining   bool
 	retained    []decoded
 	spareLost   chan struct{} // a settings change dropped the second copy
+	// custom is the organisation-defined metric set SetCustom put in
+	// force (nil: each dataset's configuration's own); guarded by refresh.
+	custom *metrics.CustomSet
 	// missed are the rows of the last step, applied to the published
 	// copy and not yet to the other; inline is set while a writer waiting
 	// for its rows applies them (refresh lock).

@@ -73,7 +73,11 @@ func (e *Engine) SetEpochs(ctx context.Context, epochs []Epoch) error {
 	next := make([]epoch, len(epochs))
 	for i, ep := range epochs {
 		// Keyed by the settings as a dataset holds them, defaults applied.
-		fresh := metrics.NewDataset(ep.Config)
+		cfg := ep.Config
+		if e.custom != nil {
+			cfg.UseCustom(*e.custom)
+		}
+		fresh := metrics.NewDataset(cfg)
 		k := configKey(fresh.Config())
 		ds := held[k]
 		if ds == nil {
@@ -145,4 +149,25 @@ func (e *Engine) loadUpTo(ctx context.Context, ds *metrics.Dataset) error {
 	}
 	ds.Prepare()
 	return nil
+}
+
+// SetCustom puts another set of organisation-defined metrics in force in
+// every dataset the engine holds, and in those it makes later for new
+// settings (SetEpochs): an approved custom_metrics section, in a running
+// server. The metrics are the same in every epoch — the one in force now
+// computes every as_of — and their results cached under the set replaced
+// are dropped (metrics.Dataset.SetCustom), so no read after SetCustom
+// returns sees a number of the old definitions. The second copy of the
+// data, if any, is dropped and loaded again under the new set.
+func (e *Engine) SetCustom(set metrics.CustomSet) {
+	e.refresh.Lock()
+	defer e.releaseRefresh()
+	e.custom = &set
+	e.dropSpare()
+	w := e.cur.Load()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ds := range w.datasets() {
+		ds.SetCustom(set)
+	}
 }

@@ -76,8 +76,9 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 		scope metrics.Scope
 	}
 	var targets []target
-	for i := range cat.Metrics {
-		m := &cat.Metrics[i]
+	ms := cat.MetricsInForce()
+	for i := range ms {
+		m := &ms[i]
 		// A retired metric is judged no more, so it cannot escalate.
 		if m.At(opt.AsOf).Retired || m.JudgedBy != "" || !scorecard.Computed(m) || (opt.Visible != nil && !opt.Visible(m)) {
 			continue

@@ -147,8 +147,8 @@ func governed(ctx context.Context, reg *governance.Registry, cat *catalog.Catalo
 	}
 	g := &Governed{Initial: st.Initial, Versions: []GovernedVersion{}, Sections: []GovernedSectionVersion{},
 		Proposals: []governance.View{}, Settings: []GovernedSettingValue{}}
-	for i := range cat.Metrics {
-		h, err := reg.HistoryIn(st, cat.Metrics[i].ID)
+	for _, m := range cat.MetricsInForce() {
+		h, err := reg.HistoryIn(st, m.ID)
 		if err != nil {
 			return nil, err
 		}

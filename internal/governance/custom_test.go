@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,38 +15,7 @@ import (
 // An organisation's own metric is governed like a built-in (SPEC §5): while it is red, loosening
 // its thresholds needs two approvers other than the proposer, and the approved version judges it.
 func TestCustomMetricIsGoverned(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "candor.yaml")
-	if err := os.WriteFile(path, []byte(`custom_metrics:
-  - id: failed_deployment_share
-    name: Failed deployments
-    pillar: delivery
-    description: Share of the production deployments finishing in the window whose status is failure.
-    owner: VP Engineering
-    unit: "%"
-    better: lower
-    thresholds: {green: 5, amber: 15}
-    kind: deployment
-    time: finished_at
-    aggregate: share
-    matching: status == "failure"
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path, func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newFixture(t, cfg)
-	// The app's catalog: the built-ins with the organisation's own.
-	withOwn, err := cfg.AddViews(f.cat)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.cat = withOwn.Governed()
-	f.reg.Catalog = f.cat
-	if err := f.reg.Load(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	f := customFixture(t)
 	if c := f.card(t, "failed_deployment_share", f.now); c.Status != catalog.Red || c.Value == nil || *c.Value != 25 {
 		t.Fatalf("fixture: failed_deployment_share is %s %v (%s), want red at 25 %%", c.Status, c.Value, c.Reason)
 	}
@@ -67,4 +37,67 @@ func TestCustomMetricIsGoverned(t *testing.T) {
 	if c := f.card(t, "failed_deployment_share", f.now); c.Status != catalog.Green || c.Version != 2 {
 		t.Errorf("after approval: %s, version %d; want green under version 2", c.Status, c.Version)
 	}
+}
+
+// TestCustomSectionRecheckedAtApproval: a custom_metrics proposal is
+// checked again when approved: one that dropped a metric nothing named
+// when proposed is refused once an approved change to that metric names
+// it — approving it would stop the next start.
+func TestCustomSectionRecheckedAtApproval(t *testing.T) {
+	ctx := context.Background()
+	f := customFixture(t)
+	drop := f.propose(t, Input{Section: "custom_metrics", Value: raw(`"custom_metrics: []\n"`), File: "none.yaml", Reason: "not needed"}, ann)
+	owner := f.propose(t, Input{Metric: "failed_deployment_share", Changes: raw(`{"owner": "CTO"}`), Reason: "the CTO owns it"}, ann)
+	if _, err := f.reg.Decide(ctx, owner.ID, Approve, "yes", bob); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.reg.Decide(ctx, drop.ID, Approve, "yes", bob)
+	if err == nil || !strings.Contains(err.Error(), "would make an invalid configuration") || !strings.Contains(err.Error(), `no metric "failed_deployment_share"`) {
+		t.Fatalf("approving a drop of a metric an approved change names: %v", err)
+	}
+	if v, _ := f.reg.Get(ctx, drop.ID); v.Status != Open {
+		t.Errorf("the refused approval changed the proposal: %s", v.Status)
+	}
+}
+
+// failedShare is a custom_metrics section with one metric: the share of
+// the production deployments finishing in the window that failed.
+const failedShare = `custom_metrics:
+  - id: failed_deployment_share
+    name: Failed deployments
+    pillar: delivery
+    description: Share of the production deployments finishing in the window whose status is failure.
+    owner: VP Engineering
+    unit: "%"
+    better: lower
+    thresholds: {green: 5, amber: 15}
+    kind: deployment
+    time: finished_at
+    aggregate: share
+    matching: status == "failure"
+`
+
+// customFixture is a fixture whose configuration holds failedShare, with
+// the app's catalog: the built-ins with the organisation's own.
+func customFixture(t *testing.T) *fixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "candor.yaml")
+	if err := os.WriteFile(path, []byte(failedShare), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, cfg)
+	withOwn, err := cfg.AddViews(f.cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.cat = withOwn.Governed()
+	f.reg.Catalog = f.cat
+	if err := f.reg.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -49,13 +49,13 @@ type State struct {
 func Fold(props []Proposal, decs []Decision) *State {
 	st := &State{Sections: map[string]*Proposal{}}
 	byID := map[int64]*View{}
-	var sections *Proposal
+	// The configuration's recorded sections: the initial set's, else the
+	// first document of them; then, for a section neither holds (governed
+	// since), the first document holding it.
+	var fromConfig []Proposal
 	for _, p := range props {
 		if p.FromConfig {
-			if sections == nil {
-				p := p
-				sections = &p
-			}
+			fromConfig = append(fromConfig, p)
 			continue
 		}
 		if p.Initial != nil {
@@ -67,12 +67,16 @@ func Fold(props []Proposal, decs []Decision) *State {
 		}
 		st.Proposals = append(st.Proposals, View{Proposal: p, Status: Open, Needed: max(1, p.Needs), Approvals: []Decision{}})
 	}
+	slices.SortFunc(fromConfig, func(a, b Proposal) int { return cmpInt(a.ID, b.ID) })
 	if st.Initial != nil && st.Initial.Initial.Sections != nil {
-		sections = &Proposal{ID: st.Initial.ID, By: st.Initial.By, At: st.Initial.At, Reason: st.Initial.Reason,
-			File: st.Initial.Initial.Source, Sections: st.Initial.Initial.Sections}
+		fromConfig = append([]Proposal{{ID: st.Initial.ID, By: st.Initial.By, At: st.Initial.At, Reason: st.Initial.Reason,
+			File: st.Initial.Initial.Source, Sections: st.Initial.Initial.Sections}}, fromConfig...)
 	}
-	if sections != nil {
+	for _, sections := range fromConfig {
 		for name, v := range sections.Sections {
+			if st.Sections[name] != nil {
+				continue
+			}
 			st.Sections[name] = &Proposal{ID: sections.ID, Section: name, Value: v, FromConfig: true, By: sections.By, At: sections.At,
 				Reason: sections.Reason, File: sections.File}
 		}

@@ -61,6 +61,19 @@ func (r *Registry) ConfigureSections(ctx context.Context, cfg config.Config) (co
 // the configuration is (an error names the proposal and its line).
 func (r *Registry) configureIn(st *State, cfg config.Config, t time.Time) (config.Config, SectionIDs, error) {
 	ids := SectionIDs{}
+	// The organisation's metrics compute each as_of by the value in force
+	// then: the configuration's from the start, then each approved one.
+	eras := []config.CustomEra{{Defs: cfg.CustomMetricDefs}}
+	for _, v := range st.approved() {
+		if v.Section != config.CustomMetricsSection || v.Effective.After(t) {
+			continue
+		}
+		next, err := cfg.WithSection(v.Section, v.label(), []byte(v.Source), r.Catalog)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("section %s approved at %s: %w", v.Section, v.Effective.Format(time.RFC3339), err)
+		}
+		eras = append(eras, config.CustomEra{From: *v.Effective, Defs: next.CustomMetricDefs})
+	}
 	for _, s := range config.Sections {
 		p := st.SectionAt(s.Name, t)
 		ids[s.Name] = idOf(p)
@@ -72,7 +85,7 @@ func (r *Registry) configureIn(st *State, cfg config.Config, t time.Time) (confi
 			return cfg, nil, fmt.Errorf("section %s in force: %w", s.Name, err)
 		}
 	}
-	return cfg, ids, nil
+	return cfg.WithCustomEras(eras), ids, nil
 }
 
 // Live keeps a running server's governed sections in step with the

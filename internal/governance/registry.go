@@ -541,6 +541,15 @@ func (r *Registry) decide(ctx context.Context, id int64, decision, reason, by st
 		return nil, domain.Errorf(domain.EConflict, "%s has approved proposal %d already; it needs the approval of another executive", by, id)
 	default:
 		d.Needs = v.Needed
+		if v.Section != "" {
+			// What changed since it was proposed (another section, a
+			// definition) may leave it naming what is no longer there:
+			// approving it would stop the next start.
+			p := v.Proposal
+			if err := r.checkSection(r.state, v.Section, p.label(), []byte(v.Source), now); err != nil {
+				return nil, domain.Errorf(domain.EConflict, "approving proposal %d would make an invalid configuration: %v", id, err)
+			}
+		}
 		if v.Metric != "" {
 			// Red now counts as much as red when proposed: the rule holds
 			// while the metric is red.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ func (e *SectionChangedError) ErrorCode() domain.Code { return domain.EConflict 
 
 func (e *SectionChangedError) Error() string {
 	return fmt.Sprintf("the configuration changes sections recorded at first start (%s): %s. "+
-		"Gate policies, alert rules and custom views change only through approved proposals: restore the configuration "+
+		"Gate policies, alert rules, custom views and the organisation's own metrics change only through approved proposals: restore the configuration "+
 		"as it was, then propose the new section: candor catalog propose --section %s --file NEW.yaml --reason \"…\" "+
 		"(NEW.yaml holds the section as the configuration file writes it; for gates, the policies file), or POST /api/v1/proposals",
 		e.Since.Format(time.DateOnly), strings.Join(e.Sections, ", "), e.Sections[0])
@@ -57,30 +58,41 @@ func SectionValues(cfg config.Config) (map[string]json.RawMessage, error) {
 }
 
 // sectionsKey is the key of the sections' first values for a store whose
-// initial set was recorded without them.
+// initial set was recorded without them; a section governed later still
+// (custom_metrics) is recorded under sectionsKey + ":" + its name.
 const sectionsKey = "sections"
 
 // checkSections refuses (*SectionChangedError) a configuration whose
 // sections differ from those recorded at first start: in the initial set,
 // or, for a store whose initial set predates governed sections, in a
-// document of their own, recorded now the first time.
+// document of their own, recorded now the first time; a section governed
+// since the store's sections were recorded is recorded now in a document
+// of its own.
 func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial) error {
-	recorded, since := was.Initial.Sections, was.At
+	recorded, since := maps.Clone(was.Initial.Sections), was.At
 	if recorded == nil {
-		body, err := json.Marshal(Proposal{FromConfig: true, Sections: in.Sections, File: in.Source,
-			Reason: "the configuration's sections at the first start that governed them", By: "config", At: r.now()})
+		p, err := r.recordSections(ctx, sectionsKey, in.Sections, in.Source, "the configuration's sections at the first start that governed them")
 		if err != nil {
 			return err
 		}
-		doc, _, err := r.Docs.AppendDocOnce(ctx, Proposals, sectionsKey, body)
+		recorded, since = maps.Clone(p.Sections), p.At
+	}
+	if recorded == nil {
+		recorded = map[string]json.RawMessage{}
+	}
+	for _, s := range config.Sections {
+		v, ok := in.Sections[s.Name]
+		if _, had := recorded[s.Name]; had || !ok {
+			continue
+		}
+		p, err := r.recordSections(ctx, sectionsKey+":"+s.Name, map[string]json.RawMessage{s.Name: v}, in.Source,
+			"the configuration's section "+s.Name+" at the first start that governed it")
 		if err != nil {
-			return fmt.Errorf("recording the configuration's sections: %w", err)
+			return err
 		}
-		var p Proposal
-		if err := json.Unmarshal(doc.Body, &p); err != nil {
-			return fmt.Errorf("the recorded sections (document %d) cannot be read: %v", doc.ID, err)
+		if v, ok := p.Sections[s.Name]; ok {
+			recorded[s.Name] = v
 		}
-		recorded, since = p.Sections, p.At
 	}
 	e := &SectionChangedError{Since: since}
 	for _, s := range config.Sections {
@@ -92,6 +104,24 @@ func (r *Registry) checkSections(ctx context.Context, was Proposal, in Initial) 
 		return e
 	}
 	return nil
+}
+
+// recordSections records sections' values from the configuration once,
+// under key, and returns what is recorded (an earlier start's, if any).
+func (r *Registry) recordSections(ctx context.Context, key string, values map[string]json.RawMessage, source, reason string) (*Proposal, error) {
+	body, err := json.Marshal(Proposal{FromConfig: true, Sections: values, File: source, Reason: reason, By: "config", At: r.now()})
+	if err != nil {
+		return nil, err
+	}
+	doc, _, err := r.Docs.AppendDocOnce(ctx, Proposals, key, body)
+	if err != nil {
+		return nil, fmt.Errorf("recording the configuration's sections: %w", err)
+	}
+	var p Proposal
+	if err := json.Unmarshal(doc.Body, &p); err != nil {
+		return nil, fmt.Errorf("the recorded sections (document %d) cannot be read: %v", doc.ID, err)
+	}
+	return &p, nil
 }
 
 // Configure returns cfg with the sections' values that approved proposals
@@ -192,12 +222,13 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 	if err != nil {
 		return domain.InvalidParam("value", "%v", err)
 	}
-	if _, err := r.Config.WithSection(s.Name, label, src, r.Catalog); err != nil {
+	r.loadMu.Lock()
+	st := r.state
+	was := st.SectionAt(s.Name, p.At)
+	r.loadMu.Unlock()
+	if err := r.checkSection(st, s.Name, label, src, p.At); err != nil {
 		return domain.InvalidParam("value", "%v", err)
 	}
-	r.loadMu.Lock()
-	was := r.state.SectionAt(s.Name, p.At)
-	r.loadMu.Unlock()
 	before := json.RawMessage("null")
 	if was != nil {
 		before = was.Value
@@ -208,6 +239,22 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 	p.Section, p.Value, p.Source, p.File = s.Name, v, string(src), file
 	p.Before = &Standing{AsOf: p.At, Setting: before}
 	return nil
+}
+
+// checkSection checks a section's text in the configuration as it is at t
+// — every section in force then, approved since the start included — as
+// the configuration is checked at start, and against what the rest of it
+// names (config.Config.CheckUses).
+func (r *Registry) checkSection(st *State, name, label string, src []byte, t time.Time) error {
+	base, _, err := r.configureIn(st, r.Config, t)
+	if err != nil {
+		return err
+	}
+	next, err := base.WithSection(name, label, src, r.Catalog)
+	if err != nil {
+		return err
+	}
+	return next.CheckUses(name, label, r.Catalog)
 }
 
 // SectionVersion is one value of a section in its history.

@@ -64,3 +64,38 @@ func TestSectionsOfAnOlderStore(t *testing.T) {
 		t.Errorf("the same value again: %v", err)
 	}
 }
+
+// TestSectionGovernedLater: a store whose sections were recorded before
+// custom_metrics was governed records the configuration's custom_metrics
+// at the first start that governs it, once, and refuses another value at
+// a later start, naming the section; its history starts from that value.
+func TestSectionGovernedLater(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, config.Config{})
+	in := initial(t, config.Config{}, nil)
+	in.Sections = map[string]json.RawMessage{"alerts.rules": raw("null"), "gates": raw("null"), "views": raw("null")}
+	if err := f.reg.Init(ctx, in); err != nil {
+		t.Fatalf("a start before custom_metrics was governed: %v", err)
+	}
+	in.Sections["custom_metrics"] = raw(`{"custom_metrics":[{"id":"team_health"}]}`)
+	if err := f.reg.Init(ctx, in); err != nil {
+		t.Fatalf("the first start that governs custom_metrics: %v", err)
+	}
+	if err := f.reg.Init(ctx, in); err != nil {
+		t.Fatalf("the same configuration again: %v", err)
+	}
+	in.Sections["custom_metrics"] = raw(`{"custom_metrics":[{"id":"team_health_v2"}]}`)
+	var ce *SectionChangedError
+	if err := f.reg.Init(ctx, in); !errors.As(err, &ce) || strings.Join(ce.Sections, ",") != "custom_metrics" ||
+		!strings.Contains(err.Error(), "candor catalog propose --section custom_metrics --file NEW.yaml") {
+		t.Fatalf("an edited custom_metrics: %v", err)
+	}
+	h, err := f.reg.SectionHistory(ctx, "custom_metrics")
+	if err != nil || len(h.Versions) != 1 || string(h.Versions[0].Value) != `{"custom_metrics":[{"id":"team_health"}]}` {
+		t.Fatalf("history: %+v, %v", h, err)
+	}
+	// The sections recorded with the initial set keep their values.
+	if h, err := f.reg.SectionHistory(ctx, "views"); err != nil || len(h.Versions) != 1 || string(h.Versions[0].Value) != "null" {
+		t.Fatalf("views history: %+v, %v", h, err)
+	}
+}

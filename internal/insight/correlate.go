@@ -67,8 +67,9 @@ func (a *run) kpiRetirement() string {
 		return fmt.Sprintf("fewer than two customer outcomes (%s) have a value in each of the last %d periods of %s", strings.Join(customerOutcomes, ", "), n, days(period))
 	}
 	tested := 0
-	for i := range a.cat.Metrics {
-		m := &a.cat.Metrics[i]
+	ms := a.cat.MetricsInForce()
+	for i := range ms {
+		m := &ms[i]
 		if isOutcome(m.ID) || a.opt.Visible != nil && !a.opt.Visible(m) {
 			continue
 		}

@@ -394,6 +394,44 @@ func celEnvOptions() []cel.EnvOption {
 type customRegistry struct {
 	defs map[string]*Def
 	ids  []string
+	// earlier are the registries in force before this one, oldest first
+	// (CustomVersions): an as_of before one's end is computed by it.
+	earlier []earlierRegistry
+}
+
+// earlierRegistry is a registry in force until a time (unix ns, excluded).
+type earlierRegistry struct {
+	until int64
+	r     *customRegistry
+}
+
+// at returns the definition of the metric in force at t (unix ns): the
+// registry in force then, or, for a metric it lacks (added since), the
+// first later one that has it.
+func (r *customRegistry) at(id string, t int64) (*Def, bool) {
+	for _, e := range r.earlier {
+		if t < e.until {
+			if def, ok := e.r.defs[id]; ok {
+				return def, true
+			}
+		}
+	}
+	def, ok := r.defs[id]
+	return def, ok
+}
+
+// all are every registry's definitions, the earlier ones' included.
+func (r *customRegistry) all() map[*Def]bool {
+	out := map[*Def]bool{}
+	for _, e := range r.earlier {
+		for _, def := range e.r.defs {
+			out[def] = true
+		}
+	}
+	for _, def := range r.defs {
+		out[def] = true
+	}
+	return out
 }
 
 // SetCustom puts compiled organisation-defined metrics in the
@@ -419,6 +457,18 @@ func (c *Config) SetCustom(ms []*CustomMetric) error {
 	slices.Sort(r.ids)
 	c.custom = r
 	return nil
+}
+
+// defAt returns the metric's definition in force at t: the
+// configuration's own (its version in force then, CustomVersions) first,
+// then the built-in table.
+func (d *Dataset) defAt(id string, t time.Time) (*Def, error) {
+	if r := d.cfg.custom; r != nil {
+		if def, ok := r.at(id, t.UnixNano()); ok {
+			return def, nil
+		}
+	}
+	return reg.def(id)
 }
 
 // def returns the metric's definition: the configuration's own first, then
@@ -481,4 +531,89 @@ func requires(e celast.Expr, name string) bool {
 		}
 	}
 	return false
+}
+
+// CustomSet is one configuration's organisation-defined metrics as
+// compiled (SetCustom), to put in force in datasets already loaded
+// (Dataset.SetCustom): an approved custom_metrics section in a running
+// server.
+type CustomSet struct{ r *customRegistry }
+
+// CustomSet returns the configuration's organisation-defined metrics.
+func (c Config) CustomSet() CustomSet { return CustomSet{c.custom} }
+
+// CustomVersion is a set of organisation-defined metrics and when it took
+// effect.
+type CustomVersion struct {
+	From time.Time
+	Set  CustomSet
+}
+
+// CustomVersions makes of sets in force one after another (oldest first;
+// the first's From is ignored: it is in force from the start) the set a
+// dataset computes: a value as of t is computed by the version in force
+// at t — each point of a weekly series by its own — and a metric that
+// version lacks by the first later version that has it. What does not
+// depend on a time (Known, Dims, CustomIDs, Cite) answers for the last.
+func CustomVersions(vs []CustomVersion) CustomSet {
+	if len(vs) == 0 {
+		return CustomSet{}
+	}
+	last := vs[len(vs)-1].Set.r
+	if len(vs) == 1 || last == nil {
+		return CustomSet{last}
+	}
+	r := &customRegistry{defs: last.defs, ids: last.ids}
+	for i, v := range vs[:len(vs)-1] {
+		if v.Set.r != nil {
+			r.earlier = append(r.earlier, earlierRegistry{until: vs[i+1].From.UnixNano(), r: v.Set.r})
+		}
+	}
+	return CustomSet{r}
+}
+
+// UseCustom makes the configuration compute set's organisation-defined
+// metrics in place of its own.
+func (c *Config) UseCustom(set CustomSet) { c.custom = set.r }
+
+// SetCustom puts another set of organisation-defined metrics in force in
+// the dataset. The results cached for the metrics it replaces are dropped:
+// each compiled metric has a Def of its own, so a changed definition never
+// finds the old one's results, and dropping them returns their room. Call
+// it while no reader holds the dataset (the engine's write lock).
+func (d *Dataset) SetCustom(set CustomSet) {
+	old := d.cfg.custom
+	if old == set.r {
+		return
+	}
+	d.cfg.custom = set.r
+	// A citation names the formula version, which the new set may change.
+	d.cites.Clear()
+	if old == nil {
+		return
+	}
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	var kept map[*Def]bool
+	if set.r != nil {
+		kept = set.r.all()
+	}
+	gone := old.all()
+	for def := range gone {
+		if kept[def] {
+			continue
+		}
+		for k := range d.cache.byDef[def] {
+			d.cache.n--
+			if k.records {
+				d.cache.drills--
+			}
+		}
+		delete(d.cache.byDef, def)
+	}
+	for k := range d.asked {
+		if gone[k.def] && !kept[k.def] {
+			delete(d.asked, k)
+		}
+	}
 }

@@ -81,7 +81,7 @@ type Func func(d *Dataset, q Query) Result
 
 // Compute evaluates a metric.
 func (d *Dataset) Compute(id string, q Query) (Result, error) {
-	def, err := d.def(id)
+	def, err := d.defAt(id, q.AsOf)
 	if err != nil {
 		return Result{}, err
 	}
@@ -156,7 +156,7 @@ type Group struct {
 // query's scope: each line is computed under the scope's filters and its
 // own, so a breakdown under a scope holds only the scope's records.
 func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
-	def, err := d.def(id)
+	def, err := d.defAt(id, q.AsOf)
 	if err != nil {
 		return nil, err
 	}

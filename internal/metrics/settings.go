@@ -103,27 +103,50 @@ type Citation struct {
 type citeKey struct {
 	id                    string
 	definition, minSample int
+	custom                *Def // an organisation's metric's version
 }
 
 // Cite returns the citation of a metric's values under this dataset's
 // configuration, for the catalog definition version and min_sample given
 // (organisations override min_sample, which makes a new version).
 func (d *Dataset) Cite(id string, definition, minSample int) Citation {
-	k := citeKey{id, definition, minSample}
+	def, _ := d.cfg.customDef(id)
+	return d.cite(id, def, definition, minSample)
+}
+
+// CiteAt is Cite for the values as of t: an organisation's metric cites
+// the version of its computation in force then (CustomVersions).
+func (d *Dataset) CiteAt(id string, t time.Time, definition, minSample int) Citation {
+	var def *Def
+	if r := d.cfg.custom; r != nil {
+		def, _ = r.at(id, t.UnixNano())
+	}
+	return d.cite(id, def, definition, minSample)
+}
+
+func (d *Dataset) cite(id string, custom *Def, definition, minSample int) Citation {
+	k := citeKey{id, definition, minSample, custom}
 	if c, ok := d.cites.Load(k); ok {
 		return c.(Citation)
 	}
-	c := Cite(d.cfg, id, definition, minSample)
+	c := cite(d.cfg, id, custom, definition, minSample)
 	d.cites.Store(k, c)
 	return c
 }
 
 // Cite is Dataset.Cite for a configuration.
 func Cite(cfg Config, id string, definition, minSample int) Citation {
+	def, _ := cfg.customDef(id)
+	return cite(cfg, id, def, definition, minSample)
+}
+
+// cite is the citation of a built-in metric, or of the organisation's
+// metric computed by custom.
+func cite(cfg Config, id string, custom *Def, definition, minSample int) Citation {
 	c := Citation{Definition: definition, Formula: FormulaVersion(id)}
 	declared := Settings(id)
-	if def, ok := cfg.customDef(id); ok {
-		c.Formula, declared = def.Formula, def.Settings
+	if custom != nil {
+		c.Formula, declared = custom.Formula, custom.Settings
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "metric %s\nformula %d\n", id, c.Formula)

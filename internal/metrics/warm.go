@@ -65,7 +65,7 @@ func (d *Dataset) TrackAsked() {
 // Cached reports whether the value of a query is in the result cache (a
 // test of warming; reading it does not compute anything).
 func (d *Dataset) Cached(id string, q Query) bool {
-	def, err := d.def(id)
+	def, err := d.defAt(id, q.AsOf)
 	if err != nil {
 		return false
 	}

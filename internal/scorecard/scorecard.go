@@ -416,7 +416,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Reason = "not computed yet"
 		return c
 	}
-	cites := ds.Cite(m.ID, m.Version, m.MinSample)
+	cites := ds.CiteAt(m.ID, opt.AsOf, m.Version, m.MinSample)
 	c.Cites = &cites
 	res, err := ds.Compute(m.ID, q)
 	if err != nil {

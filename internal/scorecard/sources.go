@@ -138,7 +138,7 @@ func connectorReason(s SourceFresh) string {
 // kind uses (the page says stale when any card would), else the default.
 func kindLimit(cat *catalog.Catalog, ds *metrics.Dataset, k domain.Kind) time.Duration {
 	var limit time.Duration
-	for _, m := range cat.Metrics {
+	for _, m := range cat.MetricsInForce() {
 		for _, s := range m.Sources {
 			if s.Kind == string(k) && (limit == 0 || s.Freshness < limit) {
 				limit = s.Freshness

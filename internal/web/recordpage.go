@@ -66,8 +66,9 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, fmt.Errorf("record %s: %w", domain.Key{Kind: kind, Source: rec.Source, ID: rec.ID}, err))
 		return
 	}
-	for i := range s.Catalog.Metrics {
-		m := &s.Catalog.Metrics[i]
+	ms := s.Catalog.MetricsInForce()
+	for i := range ms {
+		m := &ms[i]
 		if access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool { return src.Kind == string(kind) }) {
 			data.Metrics = append(data.Metrics, metricLink{m.Name, q.URL("/metrics/" + m.ID)})
 		}

@@ -105,6 +105,16 @@ func TestSectionProposalForm(t *testing.T) {
 	if n := strings.Count(body, `value="more alerts"`); n != 1 {
 		t.Errorf("the refused section's reason is in %d fields, want its own form's only", n)
 	}
+	// The organisation's metrics are a section too: a type error in an
+	// expression is named with its line and column.
+	custom := "custom_metrics:\n  - id: failed_deploys\n    name: Failed deployments\n    pillar: delivery\n" +
+		"    description: Deployments that failed.\n    owner: VP Engineering\n    unit: count\n    better: lower\n" +
+		"    thresholds: {green: 1, amber: 3}\n    kind: deployment\n    time: finished_at\n    filter: status > 3\n    aggregate: count\n"
+	status, body = page(ann, "POST", "/proposals", url.Values{"kind": {"section"}, "section": {"custom_metrics"}, "file": {"metrics.yaml"},
+		"text": {custom}, "reason": {"failures"}}, true)
+	if status != 400 || !strings.Contains(body, "metrics.yaml:12:20: custom metric &#34;failed_deploys&#34;: filter:") {
+		t.Errorf("a custom metric's type error through the form: %d, want 400 naming metrics.yaml, line 12, column 20\n%s", status, body)
+	}
 	form.Set("text", "alerts:\n  rules:\n    - {name: mttr_red, kind: status, metric: mttr, statuses: [red]}\n")
 	if status, _ = page(ann, "POST", "/proposals", form, false); status != 403 {
 		t.Errorf("the form without its CSRF token: %d, want 403", status)

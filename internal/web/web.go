@@ -312,8 +312,9 @@ func visibleProblems(access auth.Access, ps []metrics.Problem) ([]metrics.Proble
 func (s *Server) listMetrics(w http.ResponseWriter, r *http.Request) {
 	access := s.access(r)
 	out := []map[string]any{}
-	for i := range s.Catalog.Metrics {
-		m := &s.Catalog.Metrics[i]
+	ms := s.Catalog.MetricsInForce()
+	for i := range ms {
+		m := &ms[i]
 		if !access.CanSeeMetric(m) {
 			continue
 		}

@@ -301,7 +301,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	var b strings.Builder
 	c := d.Card
 	def := d.Definition
-	fmt.Fprintf(&b, "%s (%s) — %s, v%d effective %s\n", paint(o.Color, ansiBold, def.Name), def.ID, def.Pillar, def.Version, def.Effective)
+	fmt.Fprintf(&b, "%s (%s) — %s, v%d %s\n", paint(o.Color, ansiBold, def.Name), def.ID, def.Pillar, def.Version, def.EffectiveLabel())
 	fmt.Fprintf(&b, "%s\n", def.Description)
 	if def.Formula != "" {
 		fmt.Fprintf(&b, "Formula: %s\n", strings.TrimSpace(def.Formula))

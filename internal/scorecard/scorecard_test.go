@@ -868,6 +868,13 @@ func TestDetail(t *testing.T) {
 	if strings.Contains(text, "\x1b[") {
 		t.Errorf("detail text has ANSI escapes without colour")
 	}
+	// A definition naming no effective date (an organisation's own)
+	// reads as in effect for all data, not as effective in 1970.
+	undated := *d
+	undated.Definition.Effective = catalog.FromTheStart
+	if text := DetailText(&undated, TextOptions{}); !strings.Contains(text, ", v1 in effect for all data") || strings.Contains(text, "1970") {
+		t.Errorf("an undated definition's heading: %s", strings.SplitN(text, "\n", 2)[0])
+	}
 
 	// A scope narrows the value and the records.
 	d, err = Detail(cat, ds, "change_failure_rate", opt, "", metrics.Scope{Dim: "team", Value: "growth"})

@@ -103,7 +103,7 @@ func judge(r Rule, c scorecard.Card) (bool, string) {
 		return fires, fmt.Sprintf("%s is %s %s (alert when %s %s)", name, num(v), c.Unit, r.Op, num(r.Value))
 	case KindChange:
 		if c.Value == nil || c.Trend.Previous == nil || *c.Trend.Previous == 0 {
-			return false, fmt.Sprintf("%s has no change to compare", name)
+			return false, fmt.Sprintf("%s has no change to compare%s", name, because(c.Trend.NotComparable))
 		}
 		prev := *c.Trend.Previous
 		pct := (*c.Value - prev) / math.Abs(prev) * 100

@@ -26,6 +26,8 @@ func TestJudge(t *testing.T) {
 		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "-15.6 %"},
 		{Rule{Kind: KindChange, Direction: "rise", Value: 10}, card, false, ""},
 		{Rule{Kind: KindChange, Direction: "drop", Value: 20}, card, false, ""},
+		{Rule{Kind: KindChange, Direction: "any", Value: 1}, scorecard.Card{Name: "x", Value: f(1), Trend: scorecard.Trend{NotComparable: "the computation changed since the window before"}},
+			false, "no change to compare (the computation changed"},
 		{Rule{Kind: KindShortfall, Value: 80}, card, true, "67.5 % of its target 40"},
 		{Rule{Kind: KindShortfall, Value: 60}, card, false, ""},
 		{Rule{Kind: KindShortfall, Value: 80}, scorecard.Card{Name: "x", Value: f(1)}, false, "no target"},

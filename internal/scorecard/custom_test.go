@@ -3,6 +3,7 @@ package scorecard_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -94,4 +95,50 @@ func TestCustomMetricCard(t *testing.T) {
 	if c2.Cites == nil || c2.Cites.Formula == c.Cites.Formula || c2.Cites.Settings == c.Cites.Settings {
 		t.Errorf("citations %+v and %+v: a changed definition must cite differently", c.Cites, c2.Cites)
 	}
+}
+
+// A value is compared with the window before only when both were computed alike: after an
+// approved change of an organisation's metric's computation, the card says why there is no
+// trend instead of calling the change's effect better or worse (and gives no previous value, so
+// a digest's week-over-week change or an alert on a change of the value does not fire on it).
+func TestTrendAcrossAComputationChange(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	opt := scorecard.Options{AsOf: time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC), Window: 90 * 24 * time.Hour}
+	cat, ds := loadCustom(t, customMTTR, end)
+	m, _ := cat.Metric("major_incident_recovery")
+	same := scorecard.Evaluate(ds, m, opt, metrics.Scope{}, false)
+	if same.Trend.NotComparable != "" || same.Trend.Previous == nil {
+		t.Fatalf("one computation throughout: trend %+v, want a comparison", same.Trend)
+	}
+
+	// The mean replaces the median between the window before and this one.
+	_, mean := loadCustom(t, strings.Replace(customMTTR, "aggregate: median", "aggregate: mean", 1), end)
+	cfg := mean.Config()
+	cfg.UseCustom(metrics.CustomVersions([]metrics.CustomVersion{
+		{Set: ds.Config().CustomSet()},
+		{From: opt.AsOf.Add(-time.Hour), Set: mean.Config().CustomSet()},
+	}))
+	changed := metrics.NewDataset(cfg)
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: 0.02, End: end}, func(r domain.Record) { changed.Apply(r, time.Time{}) }); err != nil {
+		t.Fatal(err)
+	}
+	changed.Prepare()
+	c := scorecard.Evaluate(changed, m, opt, metrics.Scope{}, false)
+	if c.Value == nil || c.Trend.Previous != nil || c.Trend.Direction != "" || !strings.Contains(c.Trend.NotComparable, "computation changed") {
+		t.Fatalf("across the change: value %s, trend %+v; want a value and no comparison, saying why", show(c.Value), c.Trend)
+	}
+	d, err := scorecard.Detail(cat, changed, m.ID, opt, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := scorecard.DetailText(d, scorecard.TextOptions{}); !strings.Contains(text, "no trend (the computation changed since the window before") {
+		t.Errorf("the drill-down's text does not say why there is no trend:\n%s", text)
+	}
+}
+
+func show(v *float64) string {
+	if v == nil {
+		return "none"
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
 }

@@ -320,6 +320,9 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if c.Trend.Previous != nil {
 		fmt.Fprintf(&b, " (previous window %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency))
 	}
+	if why := c.Trend.NotComparable; why != "" {
+		fmt.Fprintf(&b, " (%s)", why)
+	}
 	b.WriteString("\n")
 	if c.Reason != "" {
 		fmt.Fprintf(&b, "Why: %s\n", c.Reason)

@@ -195,6 +195,11 @@ type Trend struct {
 	Direction string `json:"direction"`
 	// Assessment is better, worse or same given the metric's direction.
 	Assessment string `json:"assessment"`
+	// NotComparable says why the window before is not compared (its
+	// Previous is then nil): the metric's computation, or a setting its
+	// values read, changed between the two windows' as_of, so a rise or
+	// fall would be the definition's, not the organisation's.
+	NotComparable string `json:"not_comparable,omitempty"`
 }
 
 // Point is one weekly window of the series. Reason is set when the value
@@ -479,8 +484,14 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		}
 	}
 	if !opt.NoTrend {
-		prev, _ := ds.At(q.Previous().AsOf).Compute(m.ID, q.Previous())
-		c.Trend = trend(m.Better, c.Value, prev.Value)
+		pq := q.Previous()
+		pds := ds.At(pq.AsOf)
+		if why := notComparable(cites, pds.CiteAt(m.ID, pq.AsOf, m.Version, m.MinSample)); why != "" {
+			c.Trend = Trend{NotComparable: why}
+		} else {
+			prev, _ := pds.Compute(m.ID, pq)
+			c.Trend = trend(m.Better, c.Value, prev.Value)
+		}
 	}
 	if series {
 		c.Series, c.Degrading = weekly(ds, m, q, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
@@ -564,6 +575,21 @@ func freshness(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, conns []h
 		f.Sources = append(f.Sources, sf)
 	}
 	return f
+}
+
+// notComparable says why values cited cur and prev cannot be compared: an
+// approved change of the computation (an organisation's metric) or of a
+// value-changing setting the metric reads, in force between the two; ""
+// when both were computed alike. (The definition version and min_sample
+// are the same in both citations: they change a status, not a value.)
+func notComparable(cur, prev metrics.Citation) string {
+	switch {
+	case cur.Formula != prev.Formula:
+		return "the computation changed since the window before"
+	case cur.Settings != prev.Settings:
+		return "a setting its values depend on changed since the window before"
+	}
+	return ""
 }
 
 func trend(better string, cur, prev *float64) Trend {

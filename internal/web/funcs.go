@@ -123,6 +123,9 @@ type TrendView struct {
 }
 
 func trendView(t scorecard.Trend) TrendView {
+	if t.NotComparable != "" {
+		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + t.NotComparable}
+	}
 	if t.Direction == "" {
 		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: no value for this or the previous window"}
 	}

@@ -123,9 +123,15 @@ func TestTrendAcrossAComputationChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed.Prepare()
-	c := scorecard.Evaluate(changed, m, opt, metrics.Scope{}, false)
+	c := scorecard.Evaluate(changed, m, opt, metrics.Scope{}, true)
 	if c.Value == nil || c.Trend.Previous != nil || c.Trend.Direction != "" || !strings.Contains(c.Trend.NotComparable, "computation changed") {
 		t.Fatalf("across the change: value %s, trend %+v; want a value and no comparison, saying why", show(c.Value), c.Trend)
+	}
+	// The weekly series: only the last week is computed by the mean, and only it says so.
+	for i, p := range c.Series {
+		if last := i == len(c.Series)-1; (p.NotComparable != "") != last {
+			t.Errorf("week ending %s: not comparable %q", p.End.Format(time.DateOnly), p.NotComparable)
+		}
 	}
 	d, err := scorecard.Detail(cat, changed, m.ID, opt, "", metrics.Scope{})
 	if err != nil {

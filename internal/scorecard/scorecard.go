@@ -214,6 +214,9 @@ type Point struct {
 	// Exempt names the annotation, among those the metric lists in DegradingExempt, that the
 	// window overlaps: the window takes no part in the degrading flag.
 	Exempt string `json:"exempt,omitempty"`
+	// NotComparable says why the window is not compared with the one before (notComparable):
+	// it breaks the degrading run like a flat week.
+	NotComparable string `json:"not_comparable,omitempty"`
 }
 
 // Freshness says how current the metric's data is.
@@ -621,11 +624,18 @@ func trend(better string, cur, prev *float64) Trend {
 // annotation the metric is exempt during is marked (Point.Exempt).
 func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns []catalog.Annotation) ([]Point, bool) {
 	pts := make([]Point, n)
+	var before metrics.Citation
 	for k := 0; k < n; k++ {
 		end := q.AsOf.Add(-time.Duration(n-1-k) * week)
 		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope}
-		r, _ := ds.At(end).Compute(m.ID, wq)
+		at := ds.At(end)
+		r, _ := at.Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}
+		cites := at.CiteAt(m.ID, end, m.Version, m.MinSample)
+		if k > 0 {
+			pts[k].NotComparable = notComparable(cites, before)
+		}
+		before = cites
 		if r.Value != nil {
 			pts[k].Reason = m.At(end).TooFew(r.Count)
 		}
@@ -686,6 +696,10 @@ func Degrading(better string, pts []Point) bool {
 		// A worse week inside a period the metric is exempt during (a peak season) is the
 		// season, not a trend: it breaks the run like a flat one.
 		if last[i].Exempt != "" {
+			return false
+		}
+		// Nor is a week computed by another definition than the week before.
+		if last[i].NotComparable != "" {
 			return false
 		}
 		if trend(better, b, a).Assessment != "worse" {

@@ -593,6 +593,14 @@ func TestDegrading(t *testing.T) {
 		{"too short", catalog.Higher, pts(9.0, 8.0, 7.0), false},
 		{"earlier worsening does not count", catalog.Higher, pts(10.0, 9.0, 8.0, 7.0, 8.0), false},
 	}
+	changed := pts(10.0, 9.0, 8.0, 7.0)
+	changed[2].NotComparable = "the computation changed since the window before"
+	cases = append(cases, struct {
+		name   string
+		better string
+		pts    []Point
+		want   bool
+	}{"a week computed by another definition", catalog.Higher, changed, false})
 	for _, tc := range cases {
 		if got := Degrading(tc.better, tc.pts); got != tc.want {
 			t.Errorf("%s: Degrading = %v, want %v", tc.name, got, tc.want)

@@ -51,12 +51,18 @@ func loadCustom(t *testing.T, yaml string, end time.Time) (*catalog.Catalog, *me
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := metrics.NewDataset(mc)
+	return cat, generated(t, mc, end)
+}
+
+// generated is a dataset of generated data under cfg.
+func generated(t *testing.T, cfg metrics.Config, end time.Time) *metrics.Dataset {
+	t.Helper()
+	ds := metrics.NewDataset(cfg)
 	if _, err := generate.Records(generate.Options{Seed: 1, Scale: 0.02, End: end}, func(r domain.Record) { ds.Apply(r, time.Time{}) }); err != nil {
 		t.Fatal(err)
 	}
 	ds.Prepare()
-	return cat, ds
+	return ds
 }
 
 // SPEC §3: an organisation-defined metric is first-class — card, status by its thresholds, trend,
@@ -118,11 +124,7 @@ func TestTrendAcrossAComputationChange(t *testing.T) {
 		{Set: ds.Config().CustomSet()},
 		{From: opt.AsOf.Add(-time.Hour), Set: mean.Config().CustomSet()},
 	}))
-	changed := metrics.NewDataset(cfg)
-	if _, err := generate.Records(generate.Options{Seed: 1, Scale: 0.02, End: end}, func(r domain.Record) { changed.Apply(r, time.Time{}) }); err != nil {
-		t.Fatal(err)
-	}
-	changed.Prepare()
+	changed := generated(t, cfg, end)
 	c := scorecard.Evaluate(changed, m, opt, metrics.Scope{}, true)
 	if c.Value == nil || c.Trend.Previous != nil || c.Trend.Direction != "" || !strings.Contains(c.Trend.NotComparable, "computation changed") {
 		t.Fatalf("across the change: value %s, trend %+v; want a value and no comparison, saying why", show(c.Value), c.Trend)

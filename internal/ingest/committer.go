@@ -55,14 +55,19 @@ type Committer struct {
 // waiting most groups held one or two; their commits, whose cost is
 // writing the same few pages whatever the group's size (the last leaf of
 // each table and index a delivery writes: seven or eight 16 KB WAL
-// frames), were the largest part of the writer's work. With 8 concurrent
-// senders, groups of 4 (a 200 µs wait) left the writer at ~190 µs of CPU
-// a delivery; groups of 6 (up to 1 ms) at ~120 µs. An isolated request
+// frames), were the largest part of the writer's work. Waiting for too
+// many costs more than it saves, though: with 8 concurrent senders, a
+// group of 6 leaves two senders at work while it waits and commits, and
+// the cores idle. Since the store checkpoints in the background
+// (internal/sqlite/writer.go), groups of 4 with a 500 µs wait took
+// 3,100–3,400 signed GitHub deliveries a second against 2,600–2,700 for
+// groups of 6 with a 1 ms wait, at the same CPU a delivery
+// (BenchmarkGitHubDeliveries, docs/performance.md). An isolated request
 // never waits.
 const (
 	busyGap    = 2 * time.Millisecond
-	gatherMin  = 6
-	gatherWait = time.Millisecond
+	gatherMin  = 4
+	gatherWait = 500 * time.Microsecond
 )
 
 // gathers reports whether the committer waits for more requests before

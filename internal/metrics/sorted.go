@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"cmp"
 	"slices"
 	"sort"
+	"strings"
 )
 
 // sorted keeps items ordered by (time, id). Appends in time order — the
@@ -112,8 +114,7 @@ func (s *sorted[T]) prepare() {
 	if s.n == len(s.items) {
 		return
 	}
-	tail := slices.Clone(s.items[s.n:])
-	sort.SliceStable(tail, func(i, j int) bool { return s.less(tail[i], tail[j]) })
+	tail := s.sortedTail()
 	// Merge from the back: the larger of the two heads goes last, an item
 	// of the ordered part before an equal one of the tail.
 	a, b, w := s.n-1, len(tail)-1, len(s.items)-1
@@ -128,6 +129,38 @@ func (s *sorted[T]) prepare() {
 		w--
 	}
 	s.n = len(s.items)
+}
+
+// sortedTail returns the unsorted tail's items in the order a stable sort
+// by less gives. A start from the dataset image applies every row out of
+// time order, so this sorts hundreds of thousands of items: each item's
+// time is read once into a key beside its position and the keys sorted
+// (pdqsort, ties by id and then by position, which makes it stable),
+// where a stable sort calling less took a quarter of Prepare.
+func (s *sorted[T]) sortedTail() []T {
+	tail := s.items[s.n:]
+	type key struct {
+		t int64
+		i int
+	}
+	keys := make([]key, len(tail))
+	for i, x := range tail {
+		keys[i] = key{s.time(x), i}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if a.t != b.t {
+			return cmp.Compare(a.t, b.t)
+		}
+		if c := strings.Compare(s.id(tail[a.i]), s.id(tail[b.i])); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	out := make([]T, len(tail))
+	for j, k := range keys {
+		out[j] = tail[k.i]
+	}
+	return out
 }
 
 // lowerBound is the first index whose time is ≥ t.

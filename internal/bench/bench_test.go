@@ -3,9 +3,11 @@ package bench
 import (
 	"context"
 	"crypto/ed25519"
+	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
@@ -75,5 +77,33 @@ func BenchmarkScorecard(b *testing.B) {
 		b.ReportMetric(rep.ScorecardWarmMs, "warm_ms")
 		b.ReportMetric(rep.MetricDrilldownMs, "drilldown_ms")
 		b.ReportMetric(rep.PeakRSSMB, "peak_rss_MiB")
+	}
+}
+
+// The whole-process scorecard gets the ledger's key, which a PostgreSQL
+// store has nowhere else to come from: the benchmark's own when it keeps
+// the ledger, else a fresh one.
+func TestCLIEnvCarriesTheLedgerKey(t *testing.T) {
+	want := ed25519.NewKeyFromSeed(make([]byte, 32))
+	for _, key := range []ed25519.PrivateKey{want, nil} {
+		env, err := cliEnv(key, "/tmp/x.image")
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars := map[string]string{}
+		for _, kv := range env {
+			k, v, _ := strings.Cut(kv, "=")
+			vars[k] = v
+		}
+		if vars["CANDOR_IMAGE"] != "/tmp/x.image" {
+			t.Errorf("CANDOR_IMAGE = %q", vars["CANDOR_IMAGE"])
+		}
+		got, err := ledger.ParseKey(vars["CANDOR_LEDGER_KEY"])
+		if err != nil {
+			t.Fatalf("key %v: CANDOR_LEDGER_KEY %q: %v", key != nil, vars["CANDOR_LEDGER_KEY"], err)
+		}
+		if key != nil && !got.Equal(want) {
+			t.Error("the child gets another key than the benchmark's")
+		}
 	}
 }

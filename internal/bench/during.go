@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -161,11 +163,31 @@ func cliScorecard(ctx context.Context, opt *Options, rep *Report) error {
 	return nil
 }
 
+// cliEnv is the environment a whole `candor scorecard` runs with beyond
+// the benchmark's own: the image to start from and the ledger's key. The
+// child opens the store as any command does, which takes the key: a
+// PostgreSQL store has no data directory to keep one in (the child
+// refused to start), and an embedded one would get a key file of its own
+// made. With no ledger kept, any key does: the child writes nothing.
+func cliEnv(key ed25519.PrivateKey, image string) ([]string, error) {
+	if key == nil {
+		var err error
+		if key, err = ledger.GenerateKey(); err != nil {
+			return nil, err
+		}
+	}
+	return []string{"CANDOR_IMAGE=" + image, "CANDOR_LEDGER_KEY=" + ledger.FormatKey(key)}, nil
+}
+
 // cliRun runs one whole `candor scorecard` with CANDOR_IMAGE set to image.
 func cliRun(ctx context.Context, opt *Options, image string, took, peakMB *float64) error {
 	args := append(append([]string{"scorecard"}, opt.CLI[1:]...), "--format", "json", "--as-of", End.Format(time.RFC3339))
 	cmd := exec.CommandContext(ctx, opt.CLI[0], args...)
-	cmd.Env = append(os.Environ(), "CANDOR_IMAGE="+image)
+	env, err := cliEnv(opt.LedgerKey, image)
+	if err != nil {
+		return err
+	}
+	cmd.Env = append(os.Environ(), env...)
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	settle()
@@ -191,7 +213,7 @@ func cliRun(ctx context.Context, opt *Options, image string, took, peakMB *float
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	err := cmd.Wait()
+	err = cmd.Wait()
 	*took = ms(time.Since(start))
 	<-polled
 	if err != nil {

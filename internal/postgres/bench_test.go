@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/pgtest"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
@@ -163,6 +166,40 @@ func BenchmarkSmallAdds(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(items)*b.N)/b.Elapsed().Seconds(), "records/s")
+		})
+	}
+}
+
+// BenchmarkIngestImport is a whole import of a generated organisation
+// (parse, validate, canonicalise, hash, store) into each store, at
+// CANDOR_BENCH_SCALE (default 0.05): the figure candor bench reports as
+// import_records_per_s, with its SQLite reference beside it.
+//
+//	CANDOR_BENCH_SCALE=1 go test -run '^$' -bench IngestImport -benchtime 1x ./internal/postgres/
+func BenchmarkIngestImport(b *testing.B) {
+	scale, err := generate.BenchScale(0.05)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buf bytes.Buffer
+	gen, err := generate.Write(&buf, generate.Options{Seed: 1, Scale: scale, End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bs := range benchStores {
+		b.Run(bs.name, func(b *testing.B) {
+			var took time.Duration
+			for range b.N {
+				b.StopTimer()
+				s := bs.open(b)
+				b.StartTimer()
+				start := time.Now()
+				if _, err := ingest.Import(context.Background(), s, []ingest.Source{{Name: "bench.ndjson", Reader: bytes.NewReader(buf.Bytes())}}, ingest.Options{}); err != nil {
+					b.Fatal(err)
+				}
+				took += time.Since(start)
+			}
+			b.ReportMetric(float64(gen.Records)*float64(b.N)/took.Seconds(), "records/s")
 		})
 	}
 }

@@ -81,12 +81,14 @@ func BenchmarkScorecard(b *testing.B) {
 }
 
 // The whole-process scorecard gets the ledger's key, which a PostgreSQL
-// store has nowhere else to come from: the benchmark's own when it keeps
-// the ledger, else a fresh one.
+// store has nowhere else to come from (the benchmark's own when it keeps
+// the ledger, else a fresh one), and not the benchmark's own variables,
+// which Candor refuses as unknown.
 func TestCLIEnvCarriesTheLedgerKey(t *testing.T) {
 	want := ed25519.NewKeyFromSeed(make([]byte, 32))
+	base := []string{"HOME=/root", "CANDOR_BENCH_CPUPROFILE=/tmp/p", "CANDOR_BENCH_SCALE=1", "CANDOR_DATA=/tmp/d"}
 	for _, key := range []ed25519.PrivateKey{want, nil} {
-		env, err := cliEnv(key, "/tmp/x.image")
+		env, err := cliEnv(base, key, "/tmp/x.image")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,8 +97,13 @@ func TestCLIEnvCarriesTheLedgerKey(t *testing.T) {
 			k, v, _ := strings.Cut(kv, "=")
 			vars[k] = v
 		}
-		if vars["CANDOR_IMAGE"] != "/tmp/x.image" {
-			t.Errorf("CANDOR_IMAGE = %q", vars["CANDOR_IMAGE"])
+		if vars["CANDOR_IMAGE"] != "/tmp/x.image" || vars["HOME"] != "/root" || vars["CANDOR_DATA"] != "/tmp/d" {
+			t.Errorf("environment %v", env)
+		}
+		for k := range vars {
+			if strings.HasPrefix(k, "CANDOR_BENCH_") {
+				t.Errorf("the child gets %s", k)
+			}
 		}
 		got, err := ledger.ParseKey(vars["CANDOR_LEDGER_KEY"])
 		if err != nil {

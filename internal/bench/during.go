@@ -163,31 +163,39 @@ func cliScorecard(ctx context.Context, opt *Options, rep *Report) error {
 	return nil
 }
 
-// cliEnv is the environment a whole `candor scorecard` runs with beyond
-// the benchmark's own: the image to start from and the ledger's key. The
-// child opens the store as any command does, which takes the key: a
-// PostgreSQL store has no data directory to keep one in (the child
-// refused to start), and an embedded one would get a key file of its own
-// made. With no ledger kept, any key does: the child writes nothing.
-func cliEnv(key ed25519.PrivateKey, image string) ([]string, error) {
+// cliEnv is the environment a whole `candor scorecard` runs with: the
+// benchmark's own (base) without the variables meant for the benchmark
+// (CANDOR_BENCH_…, which Candor's configuration refuses as unknown), plus
+// the image to start from and the ledger's key. The child opens the store
+// as any command does, which takes the key: a PostgreSQL store has no data
+// directory to keep one in (the child refused to start), and an embedded
+// one would get a key file of its own made. With no ledger kept, any key
+// does: the child writes nothing.
+func cliEnv(base []string, key ed25519.PrivateKey, image string) ([]string, error) {
 	if key == nil {
 		var err error
 		if key, err = ledger.GenerateKey(); err != nil {
 			return nil, err
 		}
 	}
-	return []string{"CANDOR_IMAGE=" + image, "CANDOR_LEDGER_KEY=" + ledger.FormatKey(key)}, nil
+	var env []string
+	for _, kv := range base {
+		if !strings.HasPrefix(kv, "CANDOR_BENCH_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "CANDOR_IMAGE="+image, "CANDOR_LEDGER_KEY="+ledger.FormatKey(key)), nil
 }
 
 // cliRun runs one whole `candor scorecard` with CANDOR_IMAGE set to image.
 func cliRun(ctx context.Context, opt *Options, image string, took, peakMB *float64) error {
 	args := append(append([]string{"scorecard"}, opt.CLI[1:]...), "--format", "json", "--as-of", End.Format(time.RFC3339))
 	cmd := exec.CommandContext(ctx, opt.CLI[0], args...)
-	env, err := cliEnv(opt.LedgerKey, image)
+	env, err := cliEnv(os.Environ(), opt.LedgerKey, image)
 	if err != nil {
 		return err
 	}
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = env
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	settle()

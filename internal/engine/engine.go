@@ -83,13 +83,17 @@ type Engine struct {
 	missed []decoded
 	inline bool
 
-	published   atomic.Int64 // seq the readable dataset reflects
-	storeSeq    atomic.Int64 // the store's last seq when last asked
-	behindSince atomic.Int64 // unix ns the store was first seen ahead of published; 0 when caught up
-	quarantined atomic.Int64
-	copiesHeld  atomic.Int32
-	ready       atomic.Bool
-	readyCh     chan struct{} // closed once the first load is published
+	published atomic.Int64 // seq the readable dataset reflects
+	storeSeq  atomic.Int64 // the store's last seq when last asked
+	// passes counts the catch-up passes begun; passed is the number of the
+	// last one that ended with everything up to the store's last sequence
+	// it read published (catchUpLocked; passes run one at a time).
+	passes, passed atomic.Int64
+	behindSince    atomic.Int64 // unix ns the store was first seen ahead of published; 0 when caught up
+	quarantined    atomic.Int64
+	copiesHeld     atomic.Int32
+	ready          atomic.Bool
+	readyCh        chan struct{} // closed once the first load is published
 
 	pubMu sync.Mutex
 	pubCh chan struct{} // closed and replaced at every publish and refresh release (wake)
@@ -258,20 +262,30 @@ func (e *Engine) WaitWritten(ctx context.Context, seq int64) error {
 	if e.published.Load() >= seq && e.Ready() {
 		return nil
 	}
-	last, err := e.st.LastSeq(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the store's last sequence: %w", err)
-	}
-	return e.WaitFor(ctx, min(seq, last))
+	// No read of the store's last sequence here: a catch-up pass that
+	// began after this call read one at or past the writer's rows, which
+	// were committed before it, and published them before it ended. On
+	// PostgreSQL that read was a round trip for every posted request,
+	// beside the pass's own.
+	begun := e.passes.Load()
+	return e.waitUntil(ctx, func() bool {
+		return e.Ready() && (e.published.Load() >= seq || e.passed.Load() > begun)
+	})
 }
 
 // WaitFor waits until the published data reflects store sequence seq.
 func (e *Engine) WaitFor(ctx context.Context, seq int64) error {
+	return e.waitUntil(ctx, func() bool { return e.published.Load() >= seq && e.Ready() })
+}
+
+// waitUntil waits until done reports true, looked at after every publish
+// and every catch-up pass.
+func (e *Engine) waitUntil(ctx context.Context, done func() bool) error {
 	for {
 		e.pubMu.Lock()
 		ch := e.pubCh
 		e.pubMu.Unlock()
-		if e.published.Load() >= seq && e.Ready() {
+		if done() {
 			return nil
 		}
 		if !e.following.Load() {
@@ -385,6 +399,10 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 	if !force && !e.following.Load() && e.MinInterval > 0 && e.ready.Load() && time.Since(e.checked) < e.MinInterval {
 		return nil
 	}
+	// A pass's number is taken before it reads the store's last
+	// sequence, and recorded in passed once everything up to it is
+	// published (WaitWritten).
+	pass := e.passes.Add(1)
 	now := time.Now()
 	last, err := e.st.LastSeq(ctx)
 	if err != nil {
@@ -413,6 +431,7 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 		e.publish(e.seq)
 	}
 	e.checked = now
+	e.passed.Store(pass)
 	return nil
 }
 

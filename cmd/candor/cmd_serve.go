@@ -499,6 +499,10 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		// A directory to keep the demo in is made, as serve's data
+		// directory is, rather than failing on the file written into it.
+		return fmt.Errorf("--data: %w", err)
 	}
 	var c common
 	c.data = dir

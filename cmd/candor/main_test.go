@@ -743,3 +743,17 @@ func TestDemo(t *testing.T) {
 		t.Errorf("demo directory %s still exists after shutdown (%v)", demoDir, err)
 	}
 }
+
+// A demo kept with --data in a directory that does not exist yet makes it
+// (it failed on writing its configuration there) and keeps the store.
+func TestDemoKeepsANewDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "new", "demo")
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--scale", "0.01", "--data", dir)
+	p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		return "", strings.Contains(p.out.String(), "running at http://")
+	})
+	p.stop(t)
+	if _, err := os.Stat(filepath.Join(dir, "candor.db")); err != nil {
+		t.Errorf("the kept demo store: %v", err)
+	}
+}

@@ -1,8 +1,11 @@
 package connect
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
@@ -52,4 +55,33 @@ func TestOpsgenieRedeliveryUnmappedMalformed(t *testing.T) {
 	e = newEnv(t, Config{})
 	e.malformed("opsgenie", []byte(`{"action":"Create"}`), "alert.alertId", e.bearer()...)
 	e.malformed("opsgenie", []byte(`{"action":"Create","alert":{"alertId":"x","priority":[1]}}`), "priority", e.bearer()...)
+}
+
+// A time given as a number is read as unix seconds, milliseconds or
+// nanoseconds by its size; one that lands outside the years 1–9999 (a
+// microsecond count read as milliseconds) is the sender's error, answered
+// as such, not a record that cannot be written (FuzzOpsgenie found one).
+func TestWhenOutOfRange(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Time
+		bad  bool
+	}{
+		{"1700000000", time.Unix(1700000000, 0).UTC(), false},
+		{"1700000000123", time.UnixMilli(1700000000123).UTC(), false},
+		{"1700000000123456789", time.Unix(0, 1700000000123456789).UTC(), false},
+		{"2452374669001603", time.Time{}, true},
+		{"-99999999999999", time.Time{}, true},
+	} {
+		got, err := parseWhen(c.in)
+		if (err != nil) != c.bad || !got.Equal(c.want) {
+			t.Errorf("parseWhen(%s) = %v, %v; want %v, error %v", c.in, got, err, c.want, c.bad)
+		}
+	}
+	body := []byte(`{"action":"Close","alert":{"alertId":"c","createdAt":2,"updatedAt":2452374669001603}}`)
+	_, err := opsgenieConnector(Opsgenie{}).parse(&input{header: header(), body: body, now: testNow})
+	var re *rejection
+	if !errors.As(err, &re) || !strings.Contains(re.reason, "2452374669001603") {
+		t.Errorf("an Opsgenie alert updated in the year 79,000: %v, want a rejection naming the value", err)
+	}
 }

@@ -238,7 +238,14 @@ func parseWhen(s string) (time.Time, error) {
 		}
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return unixAny(n), nil
+		// A number of the wrong unit (microseconds read as milliseconds)
+		// lands tens of thousands of years away, which no record can
+		// hold (its JSON stops at year 9999): the sender's mistake, not
+		// a time.
+		if t := unixAny(n); t.Year() >= 1 && t.Year() <= 9999 {
+			return t, nil
+		}
+		return time.Time{}, fmt.Errorf("%s is not a time between the years 1 and 9999 as unix seconds, milliseconds or nanoseconds", s)
 	}
 	return time.Time{}, fmt.Errorf("%q is not a time", clip(s))
 }

@@ -469,16 +469,11 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 	var firstErr atomic.Value
 	// CANDOR_BENCH_CPUPROFILE=FILE profiles this phase alone: the posted
 	// records, the server and the engine following them.
-	if path := os.Getenv("CANDOR_BENCH_CPUPROFILE"); path != "" {
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+	stopProfile, err := phaseProfile(os.Getenv("CANDOR_BENCH_CPUPROFILE"))
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	start, c0 := time.Now(), cpuTime()
 	var wg sync.WaitGroup
 	for range opt.Concurrency {
@@ -510,7 +505,7 @@ func httpLoad(ctx context.Context, opt *Options, rep *Report, st store.Store, en
 		}()
 	}
 	wg.Wait()
-	pprof.StopCPUProfile() // none running: nothing happens
+	stopProfile()
 	if err, _ := firstErr.Load().(error); err != nil {
 		return err
 	}
@@ -751,4 +746,26 @@ func generateAndImport(ctx context.Context, opt *Options, rep *Report, kinds []s
 	}
 	rep.ImportRecordsPerS = sum.PerSecond
 	return st, nil
+}
+
+// phaseProfile starts a CPU profile of one phase into path
+// (CANDOR_BENCH_CPUPROFILE) and returns what stops it, once however often
+// it is called. With no path it does nothing and stops nothing: a profile
+// the caller runs (go test -cpuprofile) goes on.
+func phaseProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return sync.OnceFunc(func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}), nil
 }

@@ -1,8 +1,13 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 
@@ -112,5 +117,35 @@ func TestCLIEnvCarriesTheLedgerKey(t *testing.T) {
 		if key != nil && !got.Equal(want) {
 			t.Error("the child gets another key than the benchmark's")
 		}
+	}
+}
+
+// The phase profile stops only a profile it started: without
+// CANDOR_BENCH_CPUPROFILE, a profile the caller runs (go test
+// -cpuprofile around BenchmarkScorecard) goes on.
+func TestPhaseProfileLeavesTheCallersProfile(t *testing.T) {
+	var caller bytes.Buffer
+	if err := pprof.StartCPUProfile(&caller); err != nil {
+		t.Skipf("a CPU profile runs already: %v", err)
+	}
+	stop, err := phaseProfile("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := pprof.StartCPUProfile(io.Discard); err == nil {
+		pprof.StopCPUProfile()
+		t.Error("the phase stopped the caller's profile")
+	}
+	pprof.StopCPUProfile()
+
+	path := filepath.Join(t.TempDir(), "phase.pprof")
+	if stop, err = phaseProfile(path); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	stop() // once only
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Errorf("the phase's profile: %v", err)
 	}
 }

@@ -241,9 +241,9 @@ func (e *Engine) Notify() {
 
 // Sync waits until everything committed before the call is readable:
 // read-your-writes for a writer that has just committed (the API after
-// POST /api/v1/records). It waits for the store's current last sequence to
-// be published, nothing more. Without a follower there is nothing to wait
-// for: every read catches up with the store first.
+// POST /api/v1/records). It waits for a catch-up pass begun after the call
+// to be published, nothing more. Without a follower there is nothing to
+// wait for: every read catches up with the store first.
 func (e *Engine) Sync(ctx context.Context) error {
 	return e.WaitWritten(ctx, math.MaxInt64)
 }
@@ -253,7 +253,7 @@ func (e *Engine) Sync(ctx context.Context) error {
 // own rows are readable, not for what other writers committed after it
 // (an import running beside an API client). The bound may lie above the
 // store's last sequence when the write's last rows were unchanged; the
-// write is then readable once that last sequence is.
+// write is then readable once a catch-up pass begun after the call ends.
 func (e *Engine) WaitWritten(ctx context.Context, seq int64) error {
 	if seq <= 0 || !e.following.Load() {
 		// Nothing written, or no follower: every read catches up first.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"regexp"
@@ -123,11 +124,9 @@ type TrendView struct {
 }
 
 func trendView(t scorecard.Trend) TrendView {
-	if t.NotComparable != "" {
-		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + t.NotComparable}
-	}
-	if t.Direction == "" {
-		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: no value for this or the previous window"}
+	if t.Direction == "" { // also when the windows are not comparable
+		why := cmp.Or(t.NotComparable, "no value for this or the previous window")
+		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + why}
 	}
 	arrow := map[string]string{"up": "↑", "down": "↓", "flat": "→"}[t.Direction]
 	word := map[string]string{"better": "better", "worse": "worse", "same": "unchanged"}[t.Assessment]

@@ -12,6 +12,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 var hrefAttr = regexp.MustCompile(`href="([^"]*)"`)
@@ -383,4 +384,22 @@ func customerOrder(page string) string {
 		names[i] = f.name
 	}
 	return strings.Join(names, ",")
+}
+
+// A card with no trend says why: no value in one of the windows, or a
+// computation changed between them (scorecard.Trend.NotComparable).
+func TestTrendViewSaysWhyThereIsNone(t *testing.T) {
+	prev := 1.0
+	for _, c := range []struct {
+		trend       scorecard.Trend
+		word, label string
+	}{
+		{scorecard.Trend{}, "no trend", "No trend: no value for this or the previous window"},
+		{scorecard.Trend{NotComparable: "the computation changed since the window before"}, "no trend", "No trend: the computation changed since the window before"},
+		{scorecard.Trend{Previous: &prev, Direction: "up", Assessment: "better"}, "better", "Better vs the previous window (up)"},
+	} {
+		if v := trendView(c.trend); v.Word != c.word || v.Label != c.label {
+			t.Errorf("trendView(%+v) = %+v, want %q, %q", c.trend, v, c.word, c.label)
+		}
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/candor/candor/internal/gcpace"
 )
 
 // command is one subcommand.
@@ -66,6 +68,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, IsTerminal: isTerminal}
+	// The collector's headroom follows what the work needs, not the size
+	// of the dataset held (internal/gcpace); GOGC or GOMEMLIMIT set by the
+	// operator take over instead.
+	if gcpace.Enabled(os.Getenv) {
+		gcpace.Start(gcpace.Default)
+	}
 	os.Exit(Run(ctx, env, os.Args[1:]))
 }
 

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -175,8 +176,24 @@ var End = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 func (o *Options) logf(format string, args ...any) {
 	if o.Log != nil {
-		fmt.Fprintf(o.Log, format+"\n", args...)
+		fmt.Fprintf(o.Log, format+"  [%s]\n", append(args, memoryNow())...)
 	}
+}
+
+// memoryNow says, for the phase log, the heap live after the last
+// collection, the memory the Go runtime holds, the resident set and its
+// peak so far: which phase sets the peak, and how much of it is not the
+// Go heap, is what the peak_rss figure alone does not tell.
+func memoryNow() string {
+	s := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	rtmetrics.Read(s)
+	mib := func(i int) float64 {
+		if s[i].Value.Kind() != rtmetrics.KindUint64 {
+			return 0
+		}
+		return float64(s[i].Value.Uint64()) / (1 << 20)
+	}
+	return fmt.Sprintf("heap live %.0f MiB, Go runtime %.0f MiB, RSS %.0f MiB, peak %.0f MiB", mib(0), mib(1)-mib(2), vmRSS("/proc/self/status"), peakRSS())
 }
 
 // Run performs the benchmark.
@@ -624,16 +641,22 @@ func timedGet(client *http.Client, url string) (float64, error) {
 // peakRSS reads the process's peak resident set (VmHWM) in MiB.
 func peakRSS() float64 { return vmHWM("/proc/self/status") }
 
+// vmRSS reads VmRSS from a /proc status file, in MiB (0 when unreadable).
+func vmRSS(path string) float64 { return statusMiB(path, "VmRSS:") }
+
 // vmHWM reads VmHWM from a /proc status file, in MiB (0 when unreadable).
-func vmHWM(path string) float64 {
+func vmHWM(path string) float64 { return statusMiB(path, "VmHWM:") }
+
+// statusMiB reads the field named (with its colon) from a /proc status
+// file, in MiB (0 when unreadable).
+func statusMiB(path, field string) float64 {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		if bytes.HasPrefix(line, []byte("VmHWM:")) {
-			f := strings.Fields(string(line[6:]))
-			if len(f) > 0 {
+		if rest, ok := bytes.CutPrefix(line, []byte(field)); ok {
+			if f := strings.Fields(string(rest)); len(f) > 0 {
 				kb, _ := strconv.ParseFloat(f[0], 64)
 				return kb / 1024
 			}

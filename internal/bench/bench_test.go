@@ -149,3 +149,29 @@ func TestPhaseProfileLeavesTheCallersProfile(t *testing.T) {
 		t.Errorf("the phase's profile: %v", err)
 	}
 }
+
+// TestStatusMiB reads the resident set and its peak from a /proc status
+// file, and nothing from a field that is absent or a file that is not
+// there: the phase log and the peak figures come from it.
+func TestStatusMiB(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "status")
+	text := "Name:\tcandor\nVmPeak:\t 9999 kB\nVmHWM:\t  262144 kB\nVmRSS:\t  131072 kB\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := vmHWM(path); got != 256 {
+		t.Errorf("VmHWM = %v MiB, want 256", got)
+	}
+	if got := vmRSS(path); got != 128 {
+		t.Errorf("VmRSS = %v MiB, want 128", got)
+	}
+	if got := statusMiB(path, "VmSwap:"); got != 0 {
+		t.Errorf("absent field = %v, want 0", got)
+	}
+	if got := vmRSS(filepath.Join(t.TempDir(), "none")); got != 0 {
+		t.Errorf("no file = %v, want 0", got)
+	}
+	if !strings.Contains(memoryNow(), "heap live ") {
+		t.Errorf("memoryNow() = %q", memoryNow())
+	}
+}

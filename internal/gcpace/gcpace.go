@@ -1,0 +1,139 @@
+// Package gcpace paces Go's garbage collector to the data the process
+// holds.
+//
+// GOGC sets the collector's headroom in proportion to the live heap: at
+// the default of 100 the heap may grow to twice what is live before the
+// next collection. Most of what a Candor server holds live is its dataset
+// — long-lived, mostly pointer-free columns that a collection marks
+// cheaply and never frees — while the garbage that needs headroom comes
+// from requests, imports and refreshes, whose size does not grow with the
+// data. Proportional headroom therefore doubles the memory of a large
+// dataset to make room for garbage a fraction its size (docs/performance.md,
+// "Peak memory and the collector"). The pacer keeps the headroom at what
+// the work needs instead: after each collection it sets GOGC so the heap
+// may grow by max(Floor, Fraction × live), never more than GOGC 100 would
+// allow.
+//
+// An operator's own GOGC or GOMEMLIMIT wins: the pacer does not start.
+package gcpace
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+)
+
+// Policy says how much the heap may grow past what is live.
+type Policy struct {
+	// Floor is the least headroom in bytes, whatever the live heap.
+	Floor uint64
+	// Fraction of the live heap is the headroom once that is more than
+	// Floor.
+	Fraction float64
+	// Min and Max bound the GOGC set.
+	Min, Max int
+}
+
+// Default is the policy candor's commands run with: 64 MiB of headroom,
+// or a quarter of the live heap past 256 MiB live, GOGC between 25 and
+// 100. At scale 1 (~100 MiB live) that is GOGC ~64; a small
+// organisation's process keeps GOGC 100.
+var Default = Policy{Floor: 64 << 20, Fraction: 0.25, Min: 25, Max: 100}
+
+// GOGC is the percentage that gives live bytes of heap the policy's
+// headroom.
+func (p Policy) GOGC(live uint64) int {
+	if live == 0 {
+		return p.Max
+	}
+	room := max(float64(p.Floor), p.Fraction*float64(live))
+	g := int(100 * room / float64(live))
+	return min(max(g, p.Min), p.Max)
+}
+
+// Enabled says whether the pacer should run in a process with this
+// environment: not when the operator set GOGC or GOMEMLIMIT.
+func Enabled(getenv func(string) string) bool {
+	return getenv("GOGC") == "" && getenv("GOMEMLIMIT") == ""
+}
+
+var (
+	mu      sync.Mutex
+	running *pacer
+)
+
+type pacer struct {
+	p       Policy
+	stopped atomic.Bool
+	set     atomic.Int64 // the GOGC last set
+}
+
+// sentinel is allocated once per collection cycle; its cleanup running
+// says a collection has ended.
+type sentinel struct{ _ [16]byte }
+
+// Start runs the pacer until the returned function is called; the GOGC in
+// force before is restored then. One pacer runs at a time: a second Start
+// replaces the first's policy.
+func Start(p Policy) (stop func()) {
+	mu.Lock()
+	if running != nil {
+		running.stopped.Store(true)
+	}
+	pc := &pacer{p: p}
+	running = pc
+	before := debug.SetGCPercent(p.Max)
+	pc.set.Store(int64(p.Max))
+	mu.Unlock()
+	pc.arm()
+	pc.adjust()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			pc.stopped.Store(true)
+			if running == pc {
+				running = nil
+				debug.SetGCPercent(before)
+			}
+		})
+	}
+}
+
+// arm allocates a sentinel whose cleanup, run once a collection found it
+// unreachable, adjusts GOGC and arms the next one.
+func (pc *pacer) arm() {
+	s := new(sentinel)
+	runtime.AddCleanup(s, func(pc *pacer) {
+		if pc.stopped.Load() {
+			return
+		}
+		pc.adjust()
+		pc.arm()
+	}, pc)
+}
+
+// adjust sets GOGC from the live heap the last collection measured.
+func (pc *pacer) adjust() {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	g := pc.p.GOGC(s[0].Value.Uint64())
+	// Setting GOGC recomputes the pacer's goal under the heap lock; a
+	// change of a few points is not worth it.
+	if old := int(pc.set.Load()); g == old || (g > old-3 && g < old+3 && g != pc.p.Min && g != pc.p.Max) {
+		return
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if pc.stopped.Load() {
+		return
+	}
+	debug.SetGCPercent(g)
+	pc.set.Store(int64(g))
+}

@@ -1,0 +1,108 @@
+package gcpace
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"testing"
+	"time"
+)
+
+func TestPolicyGOGC(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{0, 100},         // nothing measured yet
+		{10 * mib, 100},  // 64 MiB of room is more than GOGC 100 gives
+		{64 * mib, 100},  // exactly GOGC 100
+		{100 * mib, 64},  // scale 1: the floor
+		{256 * mib, 25},  // the floor meets a quarter
+		{900 * mib, 25},  // scale 10: a quarter
+		{4096 * mib, 25}, // never below Min
+		{128 * mib, 50},  // half
+		{1 * mib, 100},   // never above Max
+		{65 * mib, 98},   // just under GOGC 100
+		{300 * mib, 25},  // a quarter again
+		{200 * mib, 32},  // 64/200
+		{160 * mib, 40},  // 64/160
+		{512 * mib, 25},  // a quarter
+		{2 * 1024 * mib, 25},
+	} {
+		if got := Default.GOGC(c.live); got != c.want {
+			t.Errorf("GOGC(%d MiB) = %d, want %d", c.live/mib, got, c.want)
+		}
+	}
+	low := Policy{Floor: 0, Fraction: 0.1, Min: 5, Max: 80}
+	if got := low.GOGC(100 * mib); got != 10 {
+		t.Errorf("a tenth: GOGC = %d, want 10", got)
+	}
+}
+
+func TestEnabledLeavesTheOperatorsSettings(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if !Enabled(env(nil)) {
+		t.Error("no GOGC, no GOMEMLIMIT: the pacer should run")
+	}
+	if Enabled(env(map[string]string{"GOGC": "50"})) {
+		t.Error("GOGC set: the pacer should not run")
+	}
+	if Enabled(env(map[string]string{"GOMEMLIMIT": "1GiB"})) {
+		t.Error("GOMEMLIMIT set: the pacer should not run")
+	}
+}
+
+// gogc reads the GOGC in force from the runtime itself.
+func gogc() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
+}
+
+// waitGOGC collects until the runtime's GOGC is want: the pacer adjusts
+// after a collection, on the goroutine that runs cleanups.
+func waitGOGC(t *testing.T, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for gogc() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("GOGC is %d, want %d", gogc(), want)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var kept []byte
+
+func TestPacerFollowsTheLiveHeap(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(77))
+	stop := Start(Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
+	if got := gogc(); got != 100 {
+		t.Errorf("after Start: GOGC %d, want 100 (a small heap keeps the most room)", got)
+	}
+	// 128 MiB live: a quarter is 32 MiB, over the 8 MiB floor, so GOGC 25.
+	kept = make([]byte, 128<<20)
+	for i := range kept {
+		kept[i] = byte(i)
+	}
+	waitGOGC(t, 25)
+	// Let it go: a few MiB live want 8 MiB of room, more than GOGC 100.
+	kept = nil
+	waitGOGC(t, 100)
+	stop()
+	if got := gogc(); got != 77 {
+		t.Errorf("after stop: GOGC %d, want 77 (what it was before Start)", got)
+	}
+	// A stopped pacer sets nothing more.
+	debug.SetGCPercent(61)
+	kept = make([]byte, 128<<20)
+	runtime.GC()
+	runtime.GC()
+	time.Sleep(50 * time.Millisecond)
+	kept = nil
+	if got := gogc(); got != 61 {
+		t.Errorf("a stopped pacer changed GOGC to %d", got)
+	}
+}

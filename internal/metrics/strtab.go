@@ -25,9 +25,14 @@ type strtab struct {
 	// the chunk (19–0) of its length (a uvarint) followed by its bytes.
 	// 4 bytes a code: a million codes cost 4 MB here.
 	loc []uint32
-	// slots is an open-addressing hash table of code+1 (0: empty), its
-	// size a power of two kept at most 3/4 full.
+	// slots is an open-addressing hash table, its size 2^bits kept at
+	// most 3/4 full. A slot holds code+1 in its low bits (0: empty) and,
+	// in the bits the code does not need, bits of its string's hash: a
+	// probe past another string's slot then seldom reads that string,
+	// which is a cache miss in the chunks (most probes of a load are for
+	// strings not interned yet, which pass every slot of their run).
 	slots []uint32
+	bits  uint
 }
 
 const (
@@ -39,10 +44,20 @@ const (
 )
 
 func newStrtab() *strtab {
-	t := &strtab{loc: []uint32{0}, slots: make([]uint32, 16)}
-	t.slots[strHash("")&15] = 1
+	t := &strtab{loc: []uint32{0}, slots: make([]uint32, 16), bits: 4}
+	h := strHash("")
+	t.slots[h&15] = t.tag(h) | 1
 	return t
 }
+
+// codeMask selects code+1 in a slot: code+1 ≤ 3/4 of the slots, so it
+// fits in bits bits.
+func (t *strtab) codeMask() uint32 { return uint32(uint64(1)<<t.bits - 1) }
+
+// tag is the slot's hash bits of a string with hash h: bits of h the slot
+// index does not use, in the slot's bits above the code's (none once the
+// table has 2^32 slots).
+func (t *strtab) tag(h uint64) uint32 { return uint32(h>>32) &^ t.codeMask() }
 
 // len is the number of codes.
 func (t *strtab) len() int { return len(t.loc) }
@@ -61,34 +76,35 @@ func (t *strtab) str(c uint32) string {
 
 // lookup returns the code of s; ok is false when s was never interned.
 func (t *strtab) lookup(s string) (uint32, bool) {
-	mask := uint64(len(t.slots) - 1)
-	for i := strHash(s) & mask; ; i = (i + 1) & mask {
-		c := t.slots[i]
-		if c == 0 {
-			return 0, false
+	c, _, _, ok := t.find(s)
+	return c, ok
+}
+
+// find returns the code of s, or the empty slot where it would go and
+// its hash.
+func (t *strtab) find(s string) (code uint32, slot, h uint64, ok bool) {
+	h = strHash(s)
+	mask, cmask, tag := uint64(len(t.slots)-1), t.codeMask(), t.tag(h)
+	for i := h & mask; ; i = (i + 1) & mask {
+		v := t.slots[i]
+		if v == 0 {
+			return 0, i, h, false
 		}
-		if t.str(c-1) == s {
-			return c - 1, true
+		if v&^cmask == tag && t.str(v&cmask-1) == s {
+			return v&cmask - 1, i, h, true
 		}
 	}
 }
 
 // code returns the code of s, interning it first when new.
 func (t *strtab) code(s string) uint32 {
-	mask := uint64(len(t.slots) - 1)
-	i := strHash(s) & mask
-	for ; ; i = (i + 1) & mask {
-		c := t.slots[i]
-		if c == 0 {
-			break
-		}
-		if t.str(c-1) == s {
-			return c - 1
-		}
+	c, i, h, ok := t.find(s)
+	if ok {
+		return c
 	}
-	c := uint32(len(t.loc))
+	c = uint32(len(t.loc))
 	t.loc = append(t.loc, t.store(s))
-	t.slots[i] = c + 1
+	t.slots[i] = t.tag(h) | (c + 1)
 	if 4*len(t.loc) > 3*len(t.slots) {
 		t.grow()
 	}
@@ -122,19 +138,21 @@ func (t *strtab) store(s string) uint32 {
 }
 
 func (t *strtab) grow() {
-	slots := make([]uint32, 2*len(t.slots))
-	mask := uint64(len(slots) - 1)
-	for _, c := range t.slots {
-		if c == 0 {
+	old, cmask := t.slots, t.codeMask()
+	t.slots, t.bits = make([]uint32, 2*len(old)), t.bits+1
+	mask := uint64(len(t.slots) - 1)
+	for _, v := range old {
+		if v == 0 {
 			continue
 		}
-		i := strHash(t.str(c-1)) & mask
-		for slots[i] != 0 {
+		c := v & cmask
+		h := strHash(t.str(c - 1))
+		i := h & mask
+		for t.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
-		slots[i] = c
+		t.slots[i] = t.tag(h) | c
 	}
-	t.slots = slots
 }
 
 // strHash is a fixed (unseeded) hash, so a table written to a file hashes

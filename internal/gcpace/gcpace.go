@@ -71,8 +71,10 @@ type pacer struct {
 }
 
 // sentinel is allocated once per collection cycle; its cleanup running
-// says a collection has ended.
-type sentinel struct{ _ [16]byte }
+// says a collection has ended. 32 bytes: an object under 16 bytes without
+// pointers may share a block with others (the tiny allocator) and then
+// need not be freed, and its cleanup not run.
+type sentinel struct{ _ [32]byte }
 
 // Start runs the pacer until the returned function is called; the GOGC in
 // force before is restored then. One pacer runs at a time: a second Start

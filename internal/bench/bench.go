@@ -342,6 +342,7 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 	rep.PeakRSSWithImportMB = peakRSS()
+	opt.logf("done")
 	return rep, nil
 }
 

@@ -66,6 +66,7 @@ var (
 
 type pacer struct {
 	p       Policy
+	before  int // the GOGC in force before the first of the pacers Start ran
 	stopped atomic.Bool
 	set     atomic.Int64 // the GOGC last set
 }
@@ -78,15 +79,19 @@ type sentinel struct{ _ [32]byte }
 
 // Start runs the pacer until the returned function is called; the GOGC in
 // force before is restored then. One pacer runs at a time: a second Start
-// replaces the first's policy.
+// replaces the first's policy (the first's stop then does nothing, and the
+// second's restores the GOGC from before the first).
 func Start(p Policy) (stop func()) {
 	mu.Lock()
-	if running != nil {
-		running.stopped.Store(true)
-	}
 	pc := &pacer{p: p}
+	pc.before = debug.SetGCPercent(p.Max)
+	if running != nil {
+		// What is in force now is the replaced pacer's; what its stop
+		// would have restored is what this one's must.
+		running.stopped.Store(true)
+		pc.before = running.before
+	}
 	running = pc
-	before := debug.SetGCPercent(p.Max)
 	pc.set.Store(int64(p.Max))
 	mu.Unlock()
 	pc.arm()
@@ -99,7 +104,7 @@ func Start(p Policy) (stop func()) {
 			pc.stopped.Store(true)
 			if running == pc {
 				running = nil
-				debug.SetGCPercent(before)
+				debug.SetGCPercent(pc.before)
 			}
 		})
 	}

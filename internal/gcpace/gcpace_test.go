@@ -61,7 +61,7 @@ func gogc() int {
 }
 
 // waitGOGC collects until the runtime's GOGC is want: the pacer adjusts
-// after a collection, on the goroutine that runs cleanups.
+// after a collection, when the runtime runs the sentinel's cleanup.
 func waitGOGC(t *testing.T, want int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -76,9 +76,20 @@ func waitGOGC(t *testing.T, want int) {
 
 var kept []byte
 
+// collectAll drops what the tests kept and collects, so the live heap the
+// next Start reads is the test binary's own few MiB.
+func collectAll() {
+	kept = nil
+	runtime.GC()
+	runtime.GC()
+}
+
 func TestPacerFollowsTheLiveHeap(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(77))
+	collectAll()
+	defer collectAll()
 	stop := Start(Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
+	defer stop()
 	if got := gogc(); got != 100 {
 		t.Errorf("after Start: GOGC %d, want 100 (a small heap keeps the most room)", got)
 	}
@@ -95,14 +106,40 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 	if got := gogc(); got != 77 {
 		t.Errorf("after stop: GOGC %d, want 77 (what it was before Start)", got)
 	}
-	// A stopped pacer sets nothing more.
+	// A stopped pacer sets nothing more, however the live heap moves.
 	debug.SetGCPercent(61)
 	kept = make([]byte, 128<<20)
-	runtime.GC()
-	runtime.GC()
-	time.Sleep(50 * time.Millisecond)
-	kept = nil
+	for range 5 {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
 	if got := gogc(); got != 61 {
 		t.Errorf("a stopped pacer changed GOGC to %d", got)
+	}
+}
+
+// A second Start replaces the first pacer; stopping both, in either
+// order, leaves the GOGC from before the first.
+func TestSecondStartRestoresTheFirstsGOGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(77))
+	collectAll()
+	defer collectAll()
+	p := Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100}
+	for _, secondFirst := range []bool{false, true} {
+		stop1 := Start(p)
+		kept = make([]byte, 128<<20)
+		waitGOGC(t, 25)
+		stop2 := Start(p) // GOGC 25 is in force: not what to restore
+		if secondFirst {
+			stop2()
+			stop1()
+		} else {
+			stop1()
+			stop2()
+		}
+		if got := gogc(); got != 77 {
+			t.Errorf("second stopped first %v: GOGC %d, want 77", secondFirst, got)
+		}
+		collectAll()
 	}
 }

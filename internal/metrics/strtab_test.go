@@ -47,3 +47,54 @@ func TestStrtab(t *testing.T) {
 		}
 	}
 }
+
+// Every slot holds its string's hash bits above its code, and every code
+// is in exactly one slot, at every size the table grows through: a slot
+// whose tag were wrong would hide its string from every lookup.
+func TestStrtabSlotTags(t *testing.T) {
+	tab := newStrtab()
+	check := func() {
+		t.Helper()
+		cmask := tab.codeMask()
+		seen := make([]bool, tab.len())
+		for i, v := range tab.slots {
+			if v == 0 {
+				continue
+			}
+			c := v&cmask - 1
+			if int(c) >= tab.len() || seen[c] {
+				t.Fatalf("%d slots: slot %d holds code %d twice or out of range", len(tab.slots), i, c)
+			}
+			seen[c] = true
+			if want := tab.tag(strHash(tab.str(c))); v&^cmask != want {
+				t.Fatalf("%d slots: code %d tagged %#x, want %#x", len(tab.slots), c, v&^cmask, want)
+			}
+		}
+		for c, ok := range seen {
+			if !ok {
+				t.Fatalf("%d slots: code %d in none", len(tab.slots), c)
+			}
+		}
+	}
+	for i := range 100_000 {
+		tab.code(fmt.Sprintf("s-%d", i))
+		if i&(i+1) == 0 { // at 1, 3, 7, … : every size the table passes
+			check()
+		}
+	}
+	check()
+	// The code's bits and the tag's share the word: at 2^k slots the tag
+	// takes the bits from k up, and none once the code needs all 32.
+	for _, c := range []struct {
+		bits uint
+		mask uint32
+	}{{4, 0xf}, {17, 1<<17 - 1}, {31, 1<<31 - 1}, {32, 0xffffffff}} {
+		x := &strtab{bits: c.bits}
+		if x.codeMask() != c.mask {
+			t.Errorf("bits %d: mask %#x, want %#x", c.bits, x.codeMask(), c.mask)
+		}
+		if tag := x.tag(^uint64(0)); tag != ^c.mask {
+			t.Errorf("bits %d: tag %#x, want %#x", c.bits, tag, ^c.mask)
+		}
+	}
+}

@@ -461,7 +461,8 @@ type decoded struct {
 	ingested time.Time
 	key      domain.Key
 	seq      int64
-	err      error // the row could not be decoded: it is quarantined
+	hash     string // the stored body's hash (the image names its last row's)
+	err      error  // the row could not be decoded: it is quarantined
 }
 
 // load scans the new rows (decoded on every core, in order) and applies
@@ -513,6 +514,11 @@ func (e *Engine) load(ctx context.Context) error {
 // scanDecoded scans the store's rows after seq and decodes them on every
 // core while fn receives them, in sequence order, on this goroutine.
 func (e *Engine) scanDecoded(ctx context.Context, after int64, fn func([]decoded)) error {
+	return e.scanDecodedOn(ctx, after, runtime.GOMAXPROCS(0), fn)
+}
+
+// scanDecodedOn is scanDecoded with workers decoding goroutines.
+func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, fn func([]decoded)) error {
 	const chunk = 4096
 	type job struct {
 		rows []store.Stored
@@ -520,7 +526,7 @@ func (e *Engine) scanDecoded(ctx context.Context, after int64, fn func([]decoded
 	}
 	jobs := make(chan job, 8)
 	results := make(chan chan []decoded, 8)
-	workers := max(1, runtime.GOMAXPROCS(0))
+	workers = max(1, workers)
 	var scanErr error
 	scanCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -717,7 +723,7 @@ func applyTo(w *world, d decoded) {
 }
 
 func decodeStored(r store.Stored) decoded {
-	d := decoded{key: r.Key, seq: r.Seq, ingested: r.IngestedAt}
+	d := decoded{key: r.Key, seq: r.Seq, ingested: r.IngestedAt, hash: r.Hash}
 	rec := domain.New(r.Key.Kind)
 	if rec == nil {
 		d.err = fmt.Errorf("stored record %s is of a kind this version does not know (%q)", r.Key, r.Key.Kind)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -278,18 +279,39 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	}
 	var lastHash string
 	newer := map[domain.Key]struct{}{}
-	if _, err := e.st.Scan(ctx, after, func(r store.Stored) error {
-		d := decodeStored(r)
-		row := image.Row{Seq: d.seq, Ingested: d.ingested, Rec: d.rec, Key: d.key}
-		if d.err != nil {
-			row.Quarantine = d.err.Error()
+	// The store's rows are decoded on other goroutines while this one
+	// encodes them: a command waiting for the image (candor import) on
+	// every core; a following engine, which writes it in the background
+	// beside its readers, on one.
+	workers := runtime.GOMAXPROCS(0)
+	if e.following.Load() {
+		workers = 1
+	}
+	scanCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var addErr error
+	err = e.scanDecodedOn(scanCtx, after, workers, func(dec []decoded) {
+		for _, d := range dec {
+			if addErr != nil {
+				return
+			}
+			row := image.Row{Seq: d.seq, Ingested: d.ingested, Rec: d.rec, Key: d.key}
+			if d.err != nil {
+				row.Quarantine = d.err.Error()
+			}
+			lastHash = d.hash
+			if base != nil {
+				newer[d.key] = struct{}{}
+			}
+			if addErr = b.Add(row); addErr != nil {
+				cancel()
+			}
 		}
-		lastHash = r.Hash
-		if base != nil {
-			newer[r.Key] = struct{}{}
-		}
-		return b.Add(row)
-	}); err != nil {
+	})
+	if addErr != nil {
+		return 0, 0, addErr
+	}
+	if err != nil {
 		return 0, 0, fmt.Errorf("reading the store for the image: %w", err)
 	}
 	h := image.Header{Version: image.Build(), Schema: image.Schema(), Store: id, Settings: recordSettings}

@@ -20,6 +20,10 @@ func browserSignIn(t *testing.T, ctx context.Context, base, path, email, ready s
 		chromedp.SendKeys(chromedp.CSS("#email"), email),
 		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
 		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
+		// Off the sign-in page first: it has a main too, and a test that
+		// navigated while the sign-in's redirect was under way had its own
+		// navigation aborted (net::ERR_ABORTED).
+		chromedp.WaitNotPresent(chromedp.CSS("#email")),
 		chromedp.WaitVisible(chromedp.CSS(ready)),
 	); err != nil {
 		t.Fatal(err)

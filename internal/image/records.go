@@ -220,7 +220,9 @@ func (d *dec) strings() {
 func DecodeRows(data []byte) ([]Row, error) {
 	d := dec{b: data}
 	d.strings()
-	var rows []Row
+	// Sized for a full section at once: grown by appending, the rows were
+	// copied over and over, most of the decoding's copying.
+	rows := make([]Row, 0, rowsPerChunk)
 	prev := int64(0)
 	for d.off < len(d.b) && d.err == nil {
 		tag := d.byte()

@@ -48,6 +48,10 @@ const (
 	tagQuarantine = 1
 )
 
+// minRowBytes is the least a row takes: a byte each for its tag, sequence
+// delta, ingestion time and kind.
+const minRowBytes = 4
+
 // Builder collects rows (in sequence order) into sections.
 type Builder struct {
 	index  map[string]uint32 // the current section's strings
@@ -70,7 +74,7 @@ func (b *Builder) Stream(w *Writer) { b.out = w }
 
 // NewBuilder returns an empty builder.
 func NewBuilder() *Builder {
-	b := &Builder{}
+	b := &Builder{index: map[string]uint32{}}
 	b.reset()
 	return b
 }
@@ -79,9 +83,6 @@ func NewBuilder() *Builder {
 // (flush copies what it keeps): grown afresh for each of a large store's
 // sections, they were a tenth of writing the image.
 func (b *Builder) reset() {
-	if b.index == nil {
-		b.index = map[string]uint32{}
-	}
 	clear(b.index)
 	b.index[""] = 0
 	clear(b.strs)
@@ -220,9 +221,11 @@ func (d *dec) strings() {
 func DecodeRows(data []byte) ([]Row, error) {
 	d := dec{b: data}
 	d.strings()
-	// Sized for a full section at once: grown by appending, the rows were
-	// copied over and over, most of the decoding's copying.
-	rows := make([]Row, 0, rowsPerChunk)
+	// Sized once: grown by appending, the rows were copied over and over,
+	// most of the decoding's copying. A row takes at least minRowBytes (its
+	// tag, sequence, time and kind), so a small section (a follower's
+	// rewrite, a test's image) does not get a full one's room.
+	rows := make([]Row, 0, min(rowsPerChunk, (len(data)-d.off)/minRowBytes+1))
 	prev := int64(0)
 	for d.off < len(d.b) && d.err == nil {
 		tag := d.byte()

@@ -134,6 +134,9 @@ type Report struct {
 	ImportDuringRecords   int     `json:"import_during_records"`
 	ImportDuringReads     int     `json:"import_during_reads"`
 	ImportDuringReadableS float64 `json:"import_during_readable_s"`
+	// ImportDuringStaleServed counts the results those reads were served
+	// stale while the engine recomputed them (engine.Status).
+	ImportDuringStaleServed int64 `json:"import_during_stale_served"`
 	// ReadCopies is how many copies of the data the engine held while the
 	// reads during the import ran (engine generations: with two, reads
 	// never wait for the rows being applied).
@@ -692,7 +695,7 @@ func (r *Report) Text() string {
 		{"api_p99_ms", r.APIP99Ms, "ms"},
 		{"escalations_ms", r.EscalationsMs, "ms (warm " + strconv.FormatFloat(r.EscalationsWarmMs, 'f', 1, 64) + " ms)"},
 		{"cli_scorecard_ms", r.CLIScorecardMs, "ms (a whole candor scorecard process from the image; peak " + strconv.FormatFloat(r.CLIPeakRSSMB, 'f', 0, 64) + " MiB; without the image " + strconv.FormatFloat(r.CLIScorecardNoImageMs, 'f', 0, 64) + " ms, peak " + strconv.FormatFloat(r.CLIPeakRSSNoImageMB, 'f', 0, 64) + " MiB)"},
-		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s; " + plural.Counts(int64(r.ReadCopies), "copy", "copies") + " of the data)"},
+		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s; " + plural.Count(r.ImportDuringStaleServed, "result") + " served stale; " + plural.Counts(int64(r.ReadCopies), "copy", "copies") + " of the data)"},
 		{"peak_rss_mb", r.PeakRSSMB, "MiB (" + strconv.FormatFloat(r.PeakRSSWithImportMB, 'f', 0, 64) + " MiB with the records imported during the reads)"},
 	}
 	if r.Ledger {

@@ -51,6 +51,13 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	rep.ReadCopies = eng.Status().Copies
 	settle()
 	opt.logf("API reads while %d records are imported …", n)
+	// CANDOR_BENCH_DURING_CPUPROFILE=FILE profiles this phase alone.
+	stopProfile, err := phaseProfile(os.Getenv("CANDOR_BENCH_DURING_CPUPROFILE"))
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
+	staleBefore := eng.Status().StaleServed
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeBulk(pw, n)) }()
 	imported := make(chan error, 1)
@@ -89,6 +96,7 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	err = <-imported
 	done.Store(true)
 	wg.Wait()
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("the import run during the reads: %w", err)
 	}
@@ -99,6 +107,7 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	rep.ImportDuringReadableS = time.Since(start).Seconds()
 	rep.ImportDuringReads = len(lat)
 	rep.APIP99DuringImportMs = p99(lat)
+	rep.ImportDuringStaleServed = eng.Status().StaleServed - staleBefore
 	return nil
 }
 

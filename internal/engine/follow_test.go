@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -140,13 +141,7 @@ func readsDuringLargeImport(t *testing.T, copies int) {
 	e := engine.New(st, metrics.DefaultConfig())
 	e.StepRows = 8192 // several steps for this import
 	e.Copies = copies
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	e.Start(ctx)
-	importLines(t, st, dep("first", "success"))
-	if err := e.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
+	ctx := followFirst(t, st, e)
 	waitCopies(t, e, copies)
 	base := e.Seq()
 	const n = 40_000 // five apply steps
@@ -215,8 +210,99 @@ func TestStatusJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"ready":true,"published_seq":1,"store_seq":1,"lag_ms":0,"lagging":false,"quarantined_rows":0,"copies":1}`
+	want := `{"ready":true,"published_seq":1,"store_seq":1,"lag_ms":0,"lagging":false,"quarantined_rows":0,"copies":1,"stale_results_served":0,"stale_result_max_ms":0}`
 	if string(b) != want {
 		t.Errorf("status JSON %s, want %s", b, want)
 	}
+}
+
+// During a large import a following engine serves readers that accept it
+// the results the import's steps invalidated (metrics.Query.Stale), while
+// it recomputes them in the background; a writer's few rows are read
+// fresh, and a reader that does not accept stale results never gets one.
+func TestStaleReadsDuringLargeImport(t *testing.T) {
+	st := open(t, t.TempDir())
+	e := engine.New(st, metrics.DefaultConfig())
+	e.StepRows = 4096
+	e.MaxLag = time.Minute // nothing expires during the test
+	ctx := followFirst(t, st, e)
+	stale := query
+	stale.Stale = true
+	count := func(q metrics.Query) int {
+		t.Helper()
+		var n int
+		err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			r, err := ds.Compute("deployment_frequency", q)
+			n = r.Count
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(stale); n != 1 {
+		t.Fatalf("first count %d, want 1", n)
+	}
+	const n = 10_000
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"kind":"deployment","id":"big-%05d","service":"api","environment":"production","finished_at":"2026-03-%02dT12:00:00Z","status":"success"}`, i, 1+i%29)
+	}
+	importLines(t, st, lines...)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(stale); got != 1 {
+		t.Errorf("a reader accepting a stale result right after the import counted %d, want the 1 cached before it", got)
+	}
+	if s := e.Status(); s.StaleServed != 1 || s.StaleMaxMS <= 0 || s.StaleMaxMS > 60_000 {
+		t.Errorf("status: %d stale results served, the oldest %v ms; want 1, within max_lag", s.StaleServed, s.StaleMaxMS)
+	}
+	// The engine recomputes what it served stale.
+	deadline := time.Now().Add(10 * time.Second)
+	for count(stale) != n+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the stale result was not recomputed within 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// A few rows, as a webhook writes, are read fresh at once.
+	importLines(t, st, dep("small", "success"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(stale); got != n+2 {
+		t.Errorf("after a small write: %d, want %d", got, n+2)
+	}
+	// And a reader not accepting stale results never gets one.
+	served := e.Status().StaleServed
+	more := make([]string, n)
+	for i := range more {
+		more[i] = strings.Replace(lines[i], "big-", "more-", 1)
+	}
+	importLines(t, st, more...)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(query); got != 2*n+2 {
+		t.Errorf("a reader not accepting stale results counted %d, want %d", got, 2*n+2)
+	}
+	if s := e.Status(); s.StaleServed != served {
+		t.Errorf("%d stale results served to readers not accepting them", s.StaleServed-served)
+	}
+}
+
+// followFirst starts e following st until the test ends, with one
+// deployment ("first") written and readable.
+func followFirst(t *testing.T, st store.Store, e *engine.Engine) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	e.Start(ctx)
+	importLines(t, st, dep("first", "success"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
 }

@@ -80,9 +80,11 @@ func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
 
 func (w *world) datasets() []*metrics.Dataset { return w.sets }
 
-func (w *world) prepare() {
+// prepare orders the indexes of the rows applied since the last one;
+// keep (nil: none) lets the results it invalidates be served stale.
+func (w *world) prepare(keep *metrics.Keep) {
 	for _, ds := range w.datasets() {
-		ds.Prepare()
+		ds.PrepareKeeping(keep)
 	}
 }
 
@@ -213,7 +215,7 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 			seq = dec[len(dec)-1].seq
 		}
 	})
-	w.prepare()
+	w.prepare(nil)
 
 	e.refresh.Lock()
 	defer e.releaseRefresh()
@@ -239,7 +241,7 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 			applyTo(w, d)
 		}
 	}
-	w.prepare()
+	w.prepare(nil)
 	w.stamp(e.seq)
 	// From now on each copy remembers what its readers ask for: what the
 	// other is warmed with before it is published.
@@ -290,3 +292,42 @@ func (e *Engine) spareLoop(ctx context.Context) {
 		}
 	}
 }
+
+// keep says what the step being prepared lets readers be served stale:
+// with a follower, during the steps of a large catch-up, the results the
+// step invalidates, for up to max_lag (metrics/stale.go); otherwise
+// nothing — a writer's few rows are read fresh.
+func (e *Engine) keep() *metrics.Keep {
+	if !e.following.Load() || !e.bulk {
+		return nil
+	}
+	return &metrics.Keep{MaxAge: e.maxLag(), Stats: e.stale}
+}
+
+// refreshStale recomputes the stale results readers were served, one
+// slice of work per read lock so that the follower's next step waits for
+// little, until none is left; then it waits to be told of more.
+func (e *Engine) refreshStale(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.stale.Wanted:
+		}
+		for left := true; left && ctx.Err() == nil; {
+			w := e.acquire()
+			left = false
+			deadline := time.Now().Add(staleSlice)
+			for _, ds := range w.datasets() {
+				if ds.RefreshStale(deadline) {
+					left = true
+				}
+			}
+			w.mu.RUnlock()
+		}
+	}
+}
+
+// staleSlice bounds the recomputing refreshStale does under one read
+// lock (at least one result).
+const staleSlice = 20 * time.Millisecond

@@ -81,19 +81,28 @@ func (d *Dataset) touchRecord(r domain.Record) {
 	touch(r.EventTime())
 }
 
-// invalidate drops cached results that changed data can reach.
+// invalidate drops cached results that changed data can reach — into the
+// stale results when the caller of Prepare allows them (PrepareKeeping).
 func (d *Dataset) invalidate() {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
+	keep := d.keep
+	d.keep = nil
 	defer func() {
 		clear(d.dirty)
 		d.dirtyAll = false
 	}()
+	now := time.Now().UnixNano()
+	d.cache.dropExpired(now)
 	if !d.dirtyAll && len(d.dirty) == 0 {
 		return
 	}
 	if d.dirtyAll || d.cache.n > maxCached {
-		d.cache.clear()
+		if d.cache.n > maxCached {
+			keep = nil
+			clear(d.cache.stale)
+		}
+		d.cache.clear(keep, now)
 		clear(d.leadDays)
 		clear(d.impactDays)
 		return
@@ -123,7 +132,7 @@ func (d *Dataset) invalidate() {
 			delete(d.impactDays, day)
 		}
 	}
-	d.cache.invalidate(d.dirty)
+	d.cache.invalidate(d.dirty, keep, now)
 }
 
 // resultCache holds computed results per metric, so that new data of a
@@ -133,9 +142,14 @@ type resultCache struct {
 	byDef  map[*Def]map[cacheKey]Result
 	n      int // results held
 	drills int // drill-downs among them
+	// stale holds results newer data invalidated, which a reader may be
+	// served until they expire (stale.go); never drill-downs.
+	stale map[cacheKey]staleResult
 }
 
-func newResultCache() resultCache { return resultCache{byDef: map[*Def]map[cacheKey]Result{}} }
+func newResultCache() resultCache {
+	return resultCache{byDef: map[*Def]map[cacheKey]Result{}, stale: map[cacheKey]staleResult{}}
+}
 
 func (c *resultCache) get(k cacheKey) (Result, bool) {
 	r, ok := c.byDef[k.def][k]
@@ -157,7 +171,15 @@ func (c *resultCache) put(k cacheKey, r Result) {
 	m[k] = r
 }
 
-func (c *resultCache) clear() {
+// clear drops every result, keeping those keep allows as stale.
+func (c *resultCache) clear(keep *Keep, now int64) {
+	if keep != nil {
+		for _, m := range c.byDef {
+			for k, r := range m {
+				c.keepStale(keep, k, r, now)
+			}
+		}
+	}
 	clear(c.byDef)
 	c.n, c.drills = 0, 0
 }
@@ -177,7 +199,7 @@ func (c *resultCache) dropDrills() {
 
 // invalidate drops the results ending at or after the earliest time of
 // changed data of a kind their metric reads.
-func (c *resultCache) invalidate(dirty map[domain.Kind]int64) {
+func (c *resultCache) invalidate(dirty map[domain.Kind]int64, keep *Keep, now int64) {
 	for def, m := range c.byDef {
 		earliest := int64(noneDirty)
 		for _, kind := range def.Reads {
@@ -190,6 +212,7 @@ func (c *resultCache) invalidate(dirty map[domain.Kind]int64) {
 		}
 		for k := range m {
 			if k.asOf >= earliest {
+				c.keepStale(keep, k, m[k], now)
 				delete(m, k)
 				c.n--
 				if k.records {
@@ -211,10 +234,10 @@ type flight struct {
 	waiters int
 }
 
-// cachedOrFlying returns the cached result (ok), or the flight to wait on,
-// or neither — and then the caller is registered as computing k and must
+// cachedOrFlying returns the cached result (ok) — or a stale one, which
+// spares waiting for a flight too —, or the flight to wait on, or neither — and then the caller is registered as computing k and must
 // land it.
-func (d *Dataset) cachedOrFlying(k cacheKey, asked bool) (Result, *flight, bool) {
+func (d *Dataset) cachedOrFlying(k cacheKey, asked, stale bool) (Result, *flight, bool) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
 	if asked && d.trackAsked {
@@ -225,6 +248,11 @@ func (d *Dataset) cachedOrFlying(k cacheKey, asked bool) (Result, *flight, bool)
 	}
 	if r, ok := d.cache.get(k); ok {
 		return r, nil, true
+	}
+	if stale {
+		if r, ok := d.takeStale(k); ok {
+			return r, nil, true
+		}
 	}
 	if f := d.flights[k]; f != nil {
 		f.waiters++
@@ -239,12 +267,13 @@ func (d *Dataset) land(k cacheKey, r Result) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
 	if d.cache.n >= maxCached {
-		d.cache.clear()
+		d.cache.clear(nil, 0)
 	}
 	if k.records && d.cache.drills >= maxDrills {
 		d.cache.dropDrills()
 	}
 	d.cache.put(k, r)
+	delete(d.cache.stale, k)
 	if f := d.flights[k]; f != nil {
 		f.r, f.ok = r, true
 		delete(d.flights, k)

@@ -330,6 +330,11 @@ type Dataset struct {
 	// copy about to be published is warmed with.
 	asked      map[cacheKey]struct{}
 	trackAsked bool
+	// keep is what the Prepare under way lets become stale (stale.go);
+	// wanted holds the stale results readers were served since
+	// RefreshStale last took them.
+	keep   *Keep
+	wanted map[cacheKey]struct{}
 	// pending holds the memo events of the Apply calls since Prepare;
 	// memoized is set once any memo was taken (see applyEvents).
 	pending  []memoEvent

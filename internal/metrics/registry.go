@@ -17,6 +17,11 @@ type Query struct {
 	// Records asks for the ids of the records behind the value (drill-down);
 	// the scorecard leaves it off.
 	Records bool
+	// Stale accepts a result newer rows invalidated a moment ago, while it
+	// is recomputed, where the engine allows it (stale.go): an interactive
+	// read, not a gate's, an alert's or a report's. Not part of the
+	// result's key.
+	Stale bool
 }
 
 func (q Query) start() int64 { return q.AsOf.Add(-q.Window).UnixNano() }
@@ -107,7 +112,7 @@ func (d *Dataset) compute(id string, def *Def, q Query) Result {
 // so the copy published next is warmed with it.
 func (d *Dataset) computeAs(id string, def *Def, q Query, asked bool) Result {
 	k := cacheKey{def: def, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
-	r, f, ok := d.cachedOrFlying(k, asked)
+	r, f, ok := d.cachedOrFlying(k, asked, asked && q.Stale)
 	if ok {
 		return r
 	}

@@ -148,6 +148,9 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	if !Computed(m) {
 		return nil, fmt.Errorf("metric %s is %w", id, ErrNotComputed)
 	}
+	// The records behind the value are never served stale, so neither is
+	// the value they add up to, nor what the page shows beside it.
+	opt.Recent = false
 	var retired *time.Time
 	if m.Retired {
 		// A retired metric's page shows what it was when retired.

@@ -51,6 +51,11 @@ type Options struct {
 	// has instead of SeriesPoints: Degrading reads only the last four, so
 	// the alert rules ask for 4 and skip two thirds of the series' cost.
 	Points int
+	// Recent accepts results up to max_lag older than the published data
+	// while the engine recomputes them during a large import
+	// (metrics.Query.Stale): pages and API reads, not gates, alerts or
+	// reports.
+	Recent bool
 }
 
 // visible reports whether Visible lets the metric be shown.
@@ -416,7 +421,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pillar: m.Pillar, dora: m.DORA,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
-	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}
+	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.Recent}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
 	c.Thresholds, c.ThresholdsFrom = thresholdsOf(thr), from
@@ -627,7 +632,7 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns
 	var before metrics.Citation
 	for k := 0; k < n; k++ {
 		end := q.AsOf.Add(-time.Duration(n-1-k) * week)
-		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope}
+		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope, Stale: q.Stale}
 		at := ds.At(end)
 		r, _ := at.Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}

@@ -161,7 +161,9 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 		}
 		*q.field(k) = x
 	}
-	opt := scorecard.Options{AsOf: s.defaultAsOf(), Scope: q.Scope()}
+	// A page may show a result up to max_lag old while a large import is
+	// applied (scorecard.Options.Recent).
+	opt := scorecard.Options{AsOf: s.defaultAsOf(), Scope: q.Scope(), Recent: true}
 	if q.AsOf != "" {
 		t, err := ParseTime(q.AsOf)
 		if err != nil {

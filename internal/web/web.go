@@ -220,7 +220,7 @@ func ParseTime(v string) (time.Time, error) {
 
 func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 	q := r.URL.Query()
-	opt := scorecard.Options{AsOf: s.defaultAsOf()}
+	opt := scorecard.Options{AsOf: s.defaultAsOf(), Recent: true}
 	if v := q.Get("as_of"); v != "" {
 		t, err := ParseTime(v)
 		if err != nil {

@@ -1,0 +1,144 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// applyKeeping is apply with the Prepare a following engine makes during a
+// large catch-up.
+func applyKeeping(t *testing.T, d *Dataset, keep *Keep, ndjson string) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(ndjson), "\n") {
+		r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Apply(r, time.Time{})
+	}
+	d.PrepareKeeping(keep)
+}
+
+// A result newer rows invalidated is served to a reader that accepts it
+// (Query.Stale) until it expires or is recomputed; never to one that does
+// not, never as a drill-down, and never after a Prepare that keeps
+// nothing.
+func TestStaleResultsWithinTheirBound(t *testing.T) {
+	d := load(t, nil, dailyDeps(t, "d", "api", "2026-03-01", 10, 2))
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
+	qs := q
+	qs.Stale = true
+	count := func(q Query) int {
+		t.Helper()
+		r, err := d.Compute("change_failure_rate", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Records && len(r.Records) != r.Count {
+			t.Fatalf("%d records behind a count of %d", len(r.Records), r.Count)
+		}
+		return r.Count
+	}
+	if n := count(qs); n != 10 {
+		t.Fatalf("first count %d, want 10", n)
+	}
+	stats := NewStaleStats()
+	late := func(id string) string {
+		return `{"kind":"deployment","id":"` + id + `","service":"api","environment":"production","finished_at":"2026-03-20T12:00:00Z","status":"failure"}`
+	}
+	applyKeeping(t, d, &Keep{MaxAge: time.Hour, Stats: stats}, late("late1"))
+
+	if n := count(qs); n != 10 {
+		t.Errorf("a reader accepting a stale result counted %d, want the 10 cached before the new row", n)
+	}
+	if n, age := stats.Served(); n != 1 || age <= 0 || age > time.Hour {
+		t.Errorf("served %d stale results, the oldest %v old; want 1, within the hour", n, age)
+	}
+	select {
+	case <-stats.Wanted:
+	default:
+		t.Error("serving a stale result did not ask for it to be recomputed")
+	}
+	drill := qs
+	drill.Records = true
+	if n := count(drill); n != 11 {
+		t.Errorf("a drill-down counted %d, want 11: its records are never stale", n)
+	}
+	// The refresh recomputes what was served stale; readers then get it.
+	if left := d.RefreshStale(time.Now().Add(time.Minute)); left {
+		t.Error("RefreshStale left work with a minute to do it")
+	}
+	if !d.Cached("change_failure_rate", q) {
+		t.Error("RefreshStale did not cache the recomputed result")
+	}
+	if n := count(qs); n != 11 {
+		t.Errorf("after the refresh: %d, want 11", n)
+	}
+
+	// A reader that does not accept stale results gets the fresh one.
+	applyKeeping(t, d, &Keep{MaxAge: time.Hour, Stats: stats}, late("late2"))
+	if n := count(q); n != 12 {
+		t.Errorf("a reader not accepting stale results counted %d, want 12", n)
+	}
+	if n, _ := stats.Served(); n != 1 {
+		t.Errorf("served %d stale results, want still 1", n)
+	}
+
+	// An expired one is not served.
+	applyKeeping(t, d, &Keep{MaxAge: time.Nanosecond, Stats: stats}, late("late3"))
+	time.Sleep(time.Millisecond)
+	if n := count(qs); n != 13 {
+		t.Errorf("with the stale result expired: %d, want 13", n)
+	}
+
+	// Nor one a plain Prepare invalidated.
+	apply(t, d, late("late4"))
+	if n := count(qs); n != 14 {
+		t.Errorf("after a Prepare keeping nothing: %d, want 14", n)
+	}
+	if n, _ := stats.Served(); n != 1 {
+		t.Errorf("served %d stale results, want still 1", n)
+	}
+}
+
+// A change that reaches every result (a service, reference data) keeps
+// them stale too, and a refresh hands back what its deadline left.
+func TestStaleResultsAfterAClear(t *testing.T) {
+	d := load(t, nil, dailyDeps(t, "d", "api", "2026-03-01", 10, 2))
+	qs := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Stale: true}
+	ids := []string{"change_failure_rate", "deployment_frequency"}
+	for _, id := range ids {
+		if _, err := d.Compute(id, qs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stats := NewStaleStats()
+	applyKeeping(t, d, &Keep{MaxAge: time.Hour, Stats: stats},
+		`{"kind":"service","id":"api","name":"API","team":"core","tier":1}`)
+	for _, id := range ids {
+		if d.Cached(id, qs) {
+			t.Errorf("%s still cached after a service changed", id)
+		}
+		if _, err := d.Compute(id, qs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := stats.Served(); n != 2 {
+		t.Fatalf("served %d stale results, want 2", n)
+	}
+	// A deadline already passed still computes one, and hands back the other.
+	if left := d.RefreshStale(time.Now().Add(-time.Second)); !left {
+		t.Error("RefreshStale with its deadline passed reported nothing left")
+	}
+	if left := d.RefreshStale(time.Now().Add(time.Minute)); left {
+		t.Error("the second RefreshStale left work")
+	}
+	for _, id := range ids {
+		if !d.Cached(id, qs) {
+			t.Errorf("%s not recomputed", id)
+		}
+	}
+}

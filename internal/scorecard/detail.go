@@ -149,8 +149,9 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		return nil, fmt.Errorf("metric %s is %w", id, ErrNotComputed)
 	}
 	// The records behind the value are never served stale, so neither is
-	// the value they add up to, nor what the page shows beside it.
-	opt.Recent = false
+	// the value they add up to, nor a breakdown of it; the window before
+	// and the weekly series may be.
+	opt.freshValue = true
 	var retired *time.Time
 	if m.Retired {
 		// A retired metric's page shows what it was when retired.
@@ -262,7 +263,7 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 	if opt.Window > 0 {
 		win = opt.Window
 	}
-	groups, err := ds.At(opt.AsOf).Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope}, by)
+	groups, err := ds.At(opt.AsOf).Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.Recent && !opt.freshValue}, by)
 	if err != nil {
 		return nil, err
 	}

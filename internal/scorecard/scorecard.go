@@ -56,6 +56,10 @@ type Options struct {
 	// (metrics.Query.Stale): pages and API reads, not gates, alerts or
 	// reports.
 	Recent bool
+	// freshValue keeps Recent for a card's context (the window before,
+	// the weekly series) but not for its value: a metric's page, whose
+	// records are never stale, shows the value they add up to (Detail).
+	freshValue bool
 }
 
 // visible reports whether Visible lets the metric be shown.
@@ -421,7 +425,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pillar: m.Pillar, dora: m.DORA,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
-	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.Recent}
+	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.Recent && !opt.freshValue}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
 	c.Thresholds, c.ThresholdsFrom = thresholdsOf(thr), from
@@ -493,6 +497,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	}
 	if !opt.NoTrend {
 		pq := q.Previous()
+		pq.Stale = opt.Recent
 		pds := ds.At(pq.AsOf)
 		if why := notComparable(cites, pds.CiteAt(m.ID, pq.AsOf, m.Version, m.MinSample)); why != "" {
 			c.Trend = Trend{NotComparable: why}
@@ -502,7 +507,9 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		}
 	}
 	if series {
-		c.Series, c.Degrading = weekly(ds, m, q, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
+		sq := q
+		sq.Stale = opt.Recent
+		c.Series, c.Degrading = weekly(ds, m, sq, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
 	}
 	return c
 }

@@ -69,7 +69,10 @@ type Engine struct {
 	// Guarded by refresh: the copy applied to next (nil while there is
 	// one copy); settingsGen counts settings changes, which drop it; the
 	// rows applied while a second copy loads (generations.go).
-	spare       *world
+	spare *world
+	// retired is when the spare was retired with results readers could
+	// still be served, zero once it holds the published rows (settle).
+	retired     time.Time
 	settingsGen int
 	retaining   bool
 	retained    []decoded
@@ -644,7 +647,7 @@ func (e *Engine) stepOne(step []decoded) int {
 	w.mu.Lock()
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
 	e.seq = step[k-1].seq
-	w.prepare(e.keep())
+	w.prepare(e.keep(time.Time{}))
 	w.stamp(e.seq)
 	// Published under the lock: a reader holding the dataset sees the
 	// sequence it reflects.
@@ -671,7 +674,7 @@ func (e *Engine) stepTwo(step []decoded) int {
 	e.missed = nil
 	k := e.applySlice(w, step, e.stepTimeTwo())
 	seq := step[k-1].seq
-	w.prepare(e.keep())
+	w.prepare(e.keep(e.retired))
 	if !e.inline {
 		w.warmFrom(pub, e.warmBudget(time.Since(start)))
 	}
@@ -681,7 +684,7 @@ func (e *Engine) stepTwo(step []decoded) int {
 	e.seq = seq
 	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 	e.publish(seq)
-	e.spare, e.missed = pub, step[:k:k]
+	e.spare, e.missed, e.retired = pub, step[:k:k], time.Now()
 	return k
 }
 
@@ -701,7 +704,7 @@ func (e *Engine) settle() {
 	w.prepare(nil)
 	w.stamp(e.seq)
 	w.mu.Unlock()
-	e.missed = nil
+	e.missed, e.retired = nil, time.Time{}
 }
 
 // warmBudget bounds the time spent warming a copy before it is published,

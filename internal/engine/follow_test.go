@@ -141,6 +141,7 @@ func readsDuringLargeImport(t *testing.T, copies int) {
 	e := engine.New(st, metrics.DefaultConfig())
 	e.StepRows = 8192 // several steps for this import
 	e.Copies = copies
+	e.MaxLag = time.Second
 	ctx := followFirst(t, st, e)
 	waitCopies(t, e, copies)
 	base := e.Seq()
@@ -171,6 +172,13 @@ func readsDuringLargeImport(t *testing.T, copies int) {
 					if err == nil && r.Count != deps {
 						wrong.Add(1)
 					}
+					// A reader accepting stale results may be shown an
+					// earlier count, never one the data never had.
+					stale := query
+					stale.Stale = true
+					if r, err := ds.Compute("deployment_frequency", stale); err == nil && (r.Count < 1 || r.Count > deps) {
+						wrong.Add(1)
+					}
 					return err
 				})
 				if err != nil && readers.Err() == nil {
@@ -190,6 +198,9 @@ func readsDuringLargeImport(t *testing.T, copies int) {
 	t.Logf("%d reads, %d of them while the import was part-applied", reads.Load(), midway.Load())
 	if wrong.Load() > 0 {
 		t.Errorf("%d reads saw data that is not the store up to their sequence", wrong.Load())
+	}
+	if s := e.Status(); s.StaleMaxMS > float64(e.MaxLag.Milliseconds()) {
+		t.Errorf("a stale result %v ms old was served, max_lag %v", s.StaleMaxMS, e.MaxLag)
 	}
 	if midway.Load() == 0 {
 		t.Error("no read was served while the import was being applied")

@@ -177,7 +177,7 @@ func (e *Engine) acquire() *world {
 // loaded, and has spareLoop load it again.
 func (e *Engine) dropSpare() {
 	e.settingsGen++
-	e.spare, e.missed = nil, nil
+	e.spare, e.missed, e.retired = nil, nil, time.Time{}
 	e.retaining, e.retained = false, nil
 	e.copiesHeld.Store(1)
 	select {
@@ -295,13 +295,14 @@ func (e *Engine) spareLoop(ctx context.Context) {
 
 // keep says what the step being prepared lets readers be served stale:
 // with a follower, during the steps of a large catch-up, the results the
-// step invalidates, for up to max_lag (metrics/stale.go); otherwise
-// nothing — a writer's few rows are read fresh.
-func (e *Engine) keep() *metrics.Keep {
+// step invalidates, for up to max_lag after since (zero: now) — when the
+// world being prepared was retired, if it was (metrics/stale.go);
+// otherwise nothing — a writer's few rows are read fresh.
+func (e *Engine) keep(since time.Time) *metrics.Keep {
 	if !e.following.Load() || !e.bulk {
 		return nil
 	}
-	return &metrics.Keep{MaxAge: e.maxLag(), Stats: e.stale}
+	return &metrics.Keep{MaxAge: e.maxLag(), Stats: e.stale, Since: since}
 }
 
 // refreshStale recomputes the stale results readers were served, one

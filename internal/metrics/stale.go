@@ -22,10 +22,16 @@ import (
 // client that posts a record and reads the scorecard sees its record.
 
 // Keep is what a Prepare lets become stale: results it invalidates may
-// be served for MaxAge after, and Stats counts what readers were served.
+// be served for MaxAge after Since, and Stats counts what readers were
+// served.
 type Keep struct {
 	MaxAge time.Duration
 	Stats  *StaleStats
+	// Since is when the dataset's results stopped reflecting the newest
+	// published data; zero: now, at the Prepare (one copy of the data:
+	// nothing newer was published before). A copy that was retired while
+	// another, newer, was published stopped then.
+	Since time.Time
 }
 
 // StaleStats counts the stale results served, for /healthz; an engine
@@ -76,10 +82,13 @@ func (c *resultCache) keepStale(keep *Keep, k cacheKey, r Result, now int64) {
 	if len(c.stale) >= maxCached {
 		return
 	}
+	since := now
+	if !keep.Since.IsZero() {
+		since = min(now, keep.Since.UnixNano())
+	}
 	// A result already stale under this key is older than r (landing a
-	// result drops its stale one), so r replaces it; since is now, when
-	// the data r reflects stopped being the newest published.
-	c.stale[k] = staleResult{r: r, since: now, until: now + int64(keep.MaxAge), stats: keep.Stats}
+	// result drops its stale one), so r replaces it.
+	c.stale[k] = staleResult{r: r, since: since, until: since + int64(keep.MaxAge), stats: keep.Stats}
 }
 
 func (c *resultCache) dropExpired(now int64) {
@@ -119,6 +128,10 @@ func (d *Dataset) PrepareKeeping(keep *Keep) {
 	d.keep = keep
 	d.cacheMu.Unlock()
 	d.Prepare()
+	// Not left for a later Prepare should this one not have invalidated.
+	d.cacheMu.Lock()
+	d.keep = nil
+	d.cacheMu.Unlock()
 }
 
 // RefreshStale computes the stale results readers were served and that

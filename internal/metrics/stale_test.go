@@ -142,3 +142,33 @@ func TestStaleResultsAfterAClear(t *testing.T) {
 		}
 	}
 }
+
+// A copy of the data retired while a newer one was published keeps its
+// results stale from then, not from its next Prepare: the bound is on how
+// far behind the newest published data a result is.
+func TestStaleResultsBoundedFromSince(t *testing.T) {
+	for _, c := range []struct {
+		ago    time.Duration
+		served bool
+	}{{30 * time.Minute, true}, {2 * time.Hour, false}} {
+		d := load(t, nil, dailyDeps(t, "d", "api", "2026-03-01", 10, 2))
+		qs := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Stale: true}
+		if _, err := d.Compute("change_failure_rate", qs); err != nil {
+			t.Fatal(err)
+		}
+		stats := NewStaleStats()
+		applyKeeping(t, d, &Keep{MaxAge: time.Hour, Stats: stats, Since: time.Now().Add(-c.ago)},
+			`{"kind":"deployment","id":"late","service":"api","environment":"production","finished_at":"2026-03-20T12:00:00Z","status":"failure"}`)
+		r, err := d.Compute("change_failure_rate", qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, age := stats.Served()
+		if got := r.Count == 10; got != c.served || (n == 1) != c.served {
+			t.Errorf("retired %v ago with an hour's bound: count %d, %d served; want served %v", c.ago, r.Count, n, c.served)
+		}
+		if c.served && age < c.ago {
+			t.Errorf("served %v old, want at least %v", age, c.ago)
+		}
+	}
+}

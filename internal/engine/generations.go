@@ -137,8 +137,9 @@ func (w *world) warmFrom(pub *world, budget time.Duration) int {
 
 // DefaultCopies is how many copies of the data a following engine keeps
 // when Copies is 0: one. Two make reads independent of the follower, and
-// faster during a large import (p99 98–134 against 219–241 ms at scale 1),
-// at the cost of holding the data twice (docs/design.md, "Generations").
+// a little faster during a large import now that stale results spare one
+// copy's readers the recomputing (p99 155–172 against 188–191 ms at scale
+// 1), at the cost of holding the data twice (docs/design.md, "Generations").
 const DefaultCopies = 1
 
 func (e *Engine) copies() int {

@@ -91,6 +91,9 @@ type Engine struct {
 	// stale counts the stale results readers were served and signals the
 	// goroutine refreshing them (refreshStale).
 	stale *metrics.StaleStats
+	// fresh is the highest store sequence a writer waited to read
+	// (WaitWritten): no step that may hold it keeps stale results.
+	fresh atomic.Int64
 
 	published atomic.Int64 // seq the readable dataset reflects
 	storeSeq  atomic.Int64 // the store's last seq when last asked
@@ -284,6 +287,16 @@ func (e *Engine) WaitWritten(ctx context.Context, seq int64) error {
 	}
 	if e.published.Load() >= seq && e.Ready() {
 		return nil
+	}
+	if seq != math.MaxInt64 {
+		// The writer must read its rows: the step holding them keeps no
+		// stale result its rows reach (keep).
+		for {
+			f := e.fresh.Load()
+			if f >= seq || e.fresh.CompareAndSwap(f, seq) {
+				break
+			}
+		}
 	}
 	// No read of the store's last sequence here: a catch-up pass that
 	// began after this call read one at or past the writer's rows, which
@@ -646,8 +659,9 @@ func (e *Engine) stepOne(step []decoded) int {
 	w := e.cur.Load()
 	w.mu.Lock()
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
+	prev := e.seq
 	e.seq = step[k-1].seq
-	w.prepare(e.keep(time.Time{}))
+	w.prepare(e.keep(time.Time{}, prev))
 	w.stamp(e.seq)
 	// Published under the lock: a reader holding the dataset sees the
 	// sequence it reflects.
@@ -674,17 +688,18 @@ func (e *Engine) stepTwo(step []decoded) int {
 	e.missed = nil
 	k := e.applySlice(w, step, e.stepTimeTwo())
 	seq := step[k-1].seq
-	w.prepare(e.keep(e.retired))
+	w.prepare(e.keep(e.retired, e.seq))
 	if !e.inline {
 		w.warmFrom(pub, e.warmBudget(time.Since(start)))
 	}
 	w.stamp(seq)
 	w.mu.Unlock()
+	retired := time.Now()
 	e.cur.Store(w)
 	e.seq = seq
 	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 	e.publish(seq)
-	e.spare, e.missed, e.retired = pub, step[:k:k], time.Now()
+	e.spare, e.missed, e.retired = pub, step[:k:k], retired
 	return k
 }
 

@@ -294,13 +294,16 @@ func (e *Engine) spareLoop(ctx context.Context) {
 	}
 }
 
-// keep says what the step being prepared lets readers be served stale:
-// with a follower, during the steps of a large catch-up, the results the
-// step invalidates, for up to max_lag after since (zero: now) — when the
-// world being prepared was retired, if it was (metrics/stale.go);
-// otherwise nothing — a writer's few rows are read fresh.
-func (e *Engine) keep(since time.Time) *metrics.Keep {
-	if !e.following.Load() || !e.bulk {
+// keep says what the step being prepared, applying the rows after
+// sequence prev, lets readers be served stale: with a follower, during the
+// steps of a large catch-up, the results the step invalidates, for up to
+// max_lag after since (zero: now) — when the world being prepared was
+// retired, if it was (metrics/stale.go). Otherwise nothing, and the stale
+// results the step reaches are dropped: a webhook's few rows, and any step
+// while a writer waits to read rows after prev (WaitWritten), are read
+// fresh.
+func (e *Engine) keep(since time.Time, prev int64) *metrics.Keep {
+	if !e.following.Load() || !e.bulk || e.fresh.Load() > prev {
 		return nil
 	}
 	return &metrics.Keep{MaxAge: e.maxLag(), Stats: e.stale, Since: since}
@@ -315,6 +318,15 @@ func (e *Engine) refreshStale(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-e.stale.Wanted:
+		case <-time.After(e.maxLag()):
+			// Expired stale results would otherwise stay until the next
+			// step, on a server that may have gone quiet.
+			w := e.acquire()
+			for _, ds := range w.datasets() {
+				ds.DropExpiredStale()
+			}
+			w.mu.RUnlock()
+			continue
 		}
 		for left := true; left && ctx.Err() == nil; {
 			w := e.acquire()

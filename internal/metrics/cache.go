@@ -98,7 +98,7 @@ func (d *Dataset) invalidate() {
 		return
 	}
 	if d.dirtyAll || d.cache.n > maxCached {
-		if d.cache.n > maxCached {
+		if keep == nil || d.cache.n > maxCached {
 			keep = nil
 			clear(d.cache.stale)
 		}
@@ -145,6 +145,9 @@ type resultCache struct {
 	// stale holds results newer data invalidated, which a reader may be
 	// served until they expire (stale.go); never drill-downs.
 	stale map[cacheKey]staleResult
+	// staleNext is the earliest expiry among them: until then nothing
+	// needs looking at (dropExpired runs at every Prepare).
+	staleNext int64
 }
 
 func newResultCache() resultCache {
@@ -199,14 +202,20 @@ func (c *resultCache) dropDrills() {
 
 // invalidate drops the results ending at or after the earliest time of
 // changed data of a kind their metric reads.
+//
+// A Prepare that keeps nothing — one that may hold a writer's rows, which
+// the writer must read — drops the stale results the changed data reaches
+// too: they lack those rows.
 func (c *resultCache) invalidate(dirty map[domain.Kind]int64, keep *Keep, now int64) {
-	for def, m := range c.byDef {
-		earliest := int64(noneDirty)
-		for _, kind := range def.Reads {
-			if t, ok := dirty[kind]; ok && t < earliest {
-				earliest = t
+	if keep == nil {
+		for k := range c.stale {
+			if k.asOf >= earliestFor(k.def, dirty) {
+				delete(c.stale, k)
 			}
 		}
+	}
+	for def, m := range c.byDef {
+		earliest := earliestFor(def, dirty)
 		if earliest == noneDirty {
 			continue
 		}
@@ -221,6 +230,18 @@ func (c *resultCache) invalidate(dirty map[domain.Kind]int64, keep *Keep, now in
 			}
 		}
 	}
+}
+
+// earliestFor is the earliest changed time of a kind def reads (noneDirty:
+// none).
+func earliestFor(def *Def, dirty map[domain.Kind]int64) int64 {
+	earliest := int64(noneDirty)
+	for _, kind := range def.Reads {
+		if t, ok := dirty[kind]; ok && t < earliest {
+			earliest = t
+		}
+	}
+	return earliest
 }
 
 // flight is a result being computed by one reader for others to wait on.

@@ -616,4 +616,10 @@ func (d *Dataset) SetCustom(set CustomSet) {
 			delete(d.asked, k)
 		}
 	}
+	for k := range d.cache.stale {
+		if gone[k.def] && !kept[k.def] {
+			delete(d.cache.stale, k)
+			delete(d.wanted, k)
+		}
+	}
 }

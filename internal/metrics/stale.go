@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -88,13 +89,44 @@ func (c *resultCache) keepStale(keep *Keep, k cacheKey, r Result, now int64) {
 	}
 	// A result already stale under this key is older than r (landing a
 	// result drops its stale one), so r replaces it.
-	c.stale[k] = staleResult{r: r, since: since, until: since + int64(keep.MaxAge), stats: keep.Stats}
+	until := since + int64(keep.MaxAge)
+	if until <= now {
+		return
+	}
+	if len(c.stale) == 0 || until < c.staleNext {
+		c.staleNext = until
+	}
+	c.stale[k] = staleResult{r: r, since: since, until: until, stats: keep.Stats}
 }
 
 func (c *resultCache) dropExpired(now int64) {
+	if len(c.stale) == 0 || now < c.staleNext {
+		return
+	}
+	c.staleNext = math.MaxInt64
 	for k, s := range c.stale {
 		if now >= s.until {
 			delete(c.stale, k)
+		} else {
+			c.staleNext = min(c.staleNext, s.until)
+		}
+	}
+	if len(c.stale) == 0 {
+		// A fresh map: an emptied one keeps its room for good.
+		c.stale = map[cacheKey]staleResult{}
+	}
+}
+
+// DropExpiredStale lets go of the stale results that have expired (the
+// engine calls it now and then: after an import on a quiet server,
+// nothing else would until the next Prepare).
+func (d *Dataset) DropExpiredStale() {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	d.cache.dropExpired(time.Now().UnixNano())
+	for k := range d.wanted {
+		if _, ok := d.cache.stale[k]; !ok {
+			delete(d.wanted, k)
 		}
 	}
 }

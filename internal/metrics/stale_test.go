@@ -94,13 +94,26 @@ func TestStaleResultsWithinTheirBound(t *testing.T) {
 		t.Errorf("with the stale result expired: %d, want 13", n)
 	}
 
-	// Nor one a plain Prepare invalidated.
-	apply(t, d, late("late4"))
-	if n := count(qs); n != 14 {
-		t.Errorf("after a Prepare keeping nothing: %d, want 14", n)
+	// Nor one a Prepare keeping nothing (a writer's rows) reaches, though
+	// it has not expired: it lacks the writer's rows.
+	applyKeeping(t, d, &Keep{MaxAge: time.Hour, Stats: stats}, late("late4"))
+	apply(t, d, late("late5"))
+	if n := count(qs); n != 15 {
+		t.Errorf("after a Prepare keeping nothing: %d, want 15", n)
 	}
 	if n, _ := stats.Served(); n != 1 {
 		t.Errorf("served %d stale results, want still 1", n)
+	}
+
+	// One it does not reach stays servable: a ticket changes no
+	// deployment metric.
+	applyKeeping(t, d, &Keep{MaxAge: time.Hour, Stats: stats}, late("late6"))
+	apply(t, d, `{"kind":"ticket","id":"t1","created_at":"2026-03-20T12:00:00Z","priority":"high"}`)
+	if n := count(qs); n != 15 {
+		t.Errorf("after a ticket: %d, want the stale 15", n)
+	}
+	if n, _ := stats.Served(); n != 2 {
+		t.Errorf("served %d stale results, want 2", n)
 	}
 }
 

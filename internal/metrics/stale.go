@@ -19,8 +19,10 @@ import (
 // published data. Only readers take stale results (not warming, not a
 // refresh), never drill-downs (whose rows are described from the data as
 // it is now), and only where the engine asked for it (PrepareKeeping):
-// the steps of a large catch-up, not the few rows a webhook wrote, so a
-// client that posts a record and reads the scorecard sees its record.
+// the steps of a large catch-up. A Prepare that keeps nothing — the few
+// rows a webhook wrote, or any step while a writer waits for its rows —
+// drops the stale results its rows reach (resultCache.invalidate), so a
+// client that posts records and reads the scorecard sees them.
 
 // Keep is what a Prepare lets become stale: results it invalidates may
 // be served for MaxAge after Since, and Stats counts what readers were

@@ -148,6 +148,8 @@ type resultCache struct {
 	// staleNext is the earliest expiry among them: until then nothing
 	// needs looking at (dropExpired runs at every Prepare).
 	staleNext int64
+	// stats counts the stale results served (the engine's, from Keep).
+	stats *StaleStats
 }
 
 func newResultCache() resultCache {
@@ -255,9 +257,10 @@ type flight struct {
 	waiters int
 }
 
-// cachedOrFlying returns the cached result (ok) — or a stale one, which
-// spares waiting for a flight too —, or the flight to wait on, or neither — and then the caller is registered as computing k and must
-// land it.
+// cachedOrFlying returns the cached result (ok) — or, when stale allows,
+// a stale one, which spares waiting for a flight too —, or the flight to
+// wait on, or neither — and then the caller is registered as computing k
+// and must land it.
 func (d *Dataset) cachedOrFlying(k cacheKey, asked, stale bool) (Result, *flight, bool) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()

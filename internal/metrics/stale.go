@@ -1,7 +1,7 @@
 package metrics
 
 import (
-	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"sync/atomic"
@@ -75,7 +75,6 @@ func (s *StaleStats) note(age int64) {
 type staleResult struct {
 	r            Result
 	since, until int64
-	stats        *StaleStats
 }
 
 func (c *resultCache) keepStale(keep *Keep, k cacheKey, r Result, now int64) {
@@ -98,7 +97,8 @@ func (c *resultCache) keepStale(keep *Keep, k cacheKey, r Result, now int64) {
 	if len(c.stale) == 0 || until < c.staleNext {
 		c.staleNext = until
 	}
-	c.stale[k] = staleResult{r: r, since: since, until: until, stats: keep.Stats}
+	c.stale[k] = staleResult{r: r, since: since, until: until}
+	c.stats = keep.Stats
 }
 
 func (c *resultCache) dropExpired(now int64) {
@@ -149,8 +149,8 @@ func (d *Dataset) takeStale(k cacheKey) (Result, bool) {
 		d.wanted = map[cacheKey]struct{}{}
 	}
 	d.wanted[k] = struct{}{}
-	if s.stats != nil {
-		s.stats.note(now - s.since)
+	if d.cache.stats != nil {
+		d.cache.stats.note(now - s.since)
 	}
 	return s.r, true
 }
@@ -174,27 +174,18 @@ func (d *Dataset) PrepareKeeping(keep *Keep) {
 // holds (the engine's read lock).
 func (d *Dataset) RefreshStale(deadline time.Time) (left bool) {
 	d.cacheMu.Lock()
-	keys := make([]cacheKey, 0, len(d.wanted))
-	for k := range d.wanted {
-		if _, ok := d.cache.get(k); !ok {
-			keys = append(keys, k)
-		}
-	}
+	keys := slices.Collect(maps.Keys(d.wanted))
 	clear(d.wanted)
 	d.cacheMu.Unlock()
-	slices.SortFunc(keys, func(a, b cacheKey) int { return cmp.Compare(b.asOf, a.asOf) })
-	for i, k := range keys {
-		if i > 0 && !time.Now().Before(deadline) {
-			// Handed back for the next call.
-			d.cacheMu.Lock()
-			for _, k := range keys[i:] {
-				d.wanted[k] = struct{}{}
-			}
-			d.cacheMu.Unlock()
-			return true
-		}
-		q := Query{AsOf: time.Unix(0, k.asOf).UTC(), Window: time.Duration(k.asOf - k.start), Scope: k.scope}
-		d.computeAs(k.def.ID, k.def, q, false)
+	_, rest := d.computeUntil(keys, deadline, true)
+	if len(rest) == 0 {
+		return false
 	}
-	return false
+	// Handed back for the next call.
+	d.cacheMu.Lock()
+	for _, k := range rest {
+		d.wanted[k] = struct{}{}
+	}
+	d.cacheMu.Unlock()
+	return true
 }

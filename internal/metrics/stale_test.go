@@ -185,3 +185,27 @@ func TestStaleResultsBoundedFromSince(t *testing.T) {
 		}
 	}
 }
+
+// The results that expired are let go on their own (the engine asks now
+// and then), with the readers' wish to see them recomputed.
+func TestDropExpiredStale(t *testing.T) {
+	d := load(t, nil, dailyDeps(t, "d", "api", "2026-03-01", 10, 2))
+	qs := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Stale: true}
+	if _, err := d.Compute("change_failure_rate", qs); err != nil {
+		t.Fatal(err)
+	}
+	applyKeeping(t, d, &Keep{MaxAge: 500 * time.Millisecond, Stats: NewStaleStats()},
+		`{"kind":"deployment","id":"late","service":"api","environment":"production","finished_at":"2026-03-20T12:00:00Z","status":"failure"}`)
+	if r, _ := d.Compute("change_failure_rate", qs); r.Count != 10 {
+		t.Fatalf("count %d, want the stale 10", r.Count)
+	}
+	d.DropExpiredStale()
+	if len(d.cache.stale) != 1 || len(d.wanted) != 1 {
+		t.Fatalf("before expiry: %d stale, %d wanted; want 1 and 1", len(d.cache.stale), len(d.wanted))
+	}
+	time.Sleep(600 * time.Millisecond)
+	d.DropExpiredStale()
+	if len(d.cache.stale) != 0 || len(d.wanted) != 0 {
+		t.Errorf("after expiry: %d stale, %d wanted; want none", len(d.cache.stale), len(d.wanted))
+	}
+}

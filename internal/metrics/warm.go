@@ -24,6 +24,15 @@ func (d *Dataset) WarmFrom(src *Dataset, deadline time.Time) int {
 	}
 	clear(src.asked)
 	src.cacheMu.Unlock()
+	n, _ := d.computeUntil(keys, deadline, false)
+	return n
+}
+
+// computeUntil computes the results of keys d has not cached — values
+// before drill-downs, newest as_of first — until deadline (at least one
+// when first is set: a caller that must make progress), and returns how
+// many it computed and the keys it did not reach.
+func (d *Dataset) computeUntil(keys []cacheKey, deadline time.Time, first bool) (int, []cacheKey) {
 	d.cacheMu.Lock()
 	keys = slices.DeleteFunc(keys, func(k cacheKey) bool {
 		_, ok := d.cache.get(k)
@@ -39,18 +48,16 @@ func (d *Dataset) WarmFrom(src *Dataset, deadline time.Time) int {
 		}
 		return cmp.Compare(b.asOf, a.asOf)
 	})
-	n := 0
-	for _, k := range keys {
-		if !time.Now().Before(deadline) {
-			break
+	for i, k := range keys {
+		if (i > 0 || !first) && !time.Now().Before(deadline) {
+			return i, keys[i:]
 		}
 		// The key holds the window's ends in unix ns, which is all a
 		// computation reads of the query's times.
 		q := Query{AsOf: time.Unix(0, k.asOf).UTC(), Window: time.Duration(k.asOf - k.start), Scope: k.scope, Records: k.records}
 		d.computeAs(k.def.ID, k.def, q, false)
-		n++
 	}
-	return n
+	return len(keys), nil
 }
 
 // TrackAsked makes d remember the keys readers ask for, for WarmFrom: on

@@ -85,9 +85,6 @@ type Engine struct {
 	// for its rows applies them (refresh lock).
 	missed []decoded
 	inline bool
-	// bulk is set while load applies the steps of a large catch-up: the
-	// results they invalidate may be served stale meanwhile (keep).
-	bulk bool
 	// stale counts the stale results readers were served and signals the
 	// goroutine refreshing them (refreshStale).
 	stale *metrics.StaleStats
@@ -488,7 +485,7 @@ func (e *Engine) loadInline(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	e.applyStep(step)
+	e.applyStep(step, false)
 	return nil
 }
 
@@ -532,20 +529,18 @@ func (e *Engine) load(ctx context.Context) error {
 		e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 		return err
 	}
-	e.bulk = true
-	defer func() { e.bulk = false }()
 	var step []decoded
 	err := e.scanDecoded(ctx, e.seq, func(dec []decoded) {
 		step = append(step, dec...)
 		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
-			e.applyStep(step)
+			e.applyStep(step, true)
 			step = nil
 		}
 	})
 	if err != nil {
 		return err
 	}
-	e.applyStep(step)
+	e.applyStep(step, true)
 	return nil
 }
 
@@ -619,8 +614,10 @@ func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, fn
 // them) a slice at a time, each slice bounded in time as well as in rows,
 // and publishes each: to the other copy, then swapped in, when there are
 // two; else to the published copy, which readers wait for meanwhile (on a
-// busy machine many rows can take long, so the slices are short).
-func (e *Engine) applyStep(step []decoded) {
+// busy machine many rows can take long, so the slices are short). bulk
+// says the steps are a large catch-up's, whose invalidated results may be
+// served stale meanwhile (keep).
+func (e *Engine) applyStep(step []decoded, bulk bool) {
 	e.retain(step)
 	for _, d := range step {
 		e.logQuarantine(d)
@@ -628,9 +625,9 @@ func (e *Engine) applyStep(step []decoded) {
 	for len(step) > 0 {
 		var k int
 		if e.spare != nil {
-			k = e.stepTwo(step)
+			k = e.stepTwo(step, bulk)
 		} else {
-			k = e.stepOne(step)
+			k = e.stepOne(step, bulk)
 		}
 		step = step[k:]
 	}
@@ -655,13 +652,13 @@ func (e *Engine) applySlice(w *world, step []decoded, d time.Duration) int {
 }
 
 // stepOne applies a slice to the published copy, readers waiting.
-func (e *Engine) stepOne(step []decoded) int {
+func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	w := e.cur.Load()
 	w.mu.Lock()
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
 	prev := e.seq
 	e.seq = step[k-1].seq
-	w.prepare(e.keep(time.Time{}, prev))
+	w.prepare(e.keep(bulk, time.Time{}, prev))
 	w.stamp(e.seq)
 	// Published under the lock: a reader holding the dataset sees the
 	// sequence it reflects.
@@ -678,7 +675,7 @@ func (e *Engine) stepOne(step []decoded) int {
 // only its own read-your-writes) —, and publishes it. The retired copy
 // keeps the slice to apply as missed rows: at its next step, or sooner
 // when the follower is idle (settle).
-func (e *Engine) stepTwo(step []decoded) int {
+func (e *Engine) stepTwo(step []decoded, bulk bool) int {
 	w, pub := e.spare, e.cur.Load()
 	start := time.Now()
 	w.mu.Lock() // waits for readers still on it from before it was retired
@@ -688,7 +685,7 @@ func (e *Engine) stepTwo(step []decoded) int {
 	e.missed = nil
 	k := e.applySlice(w, step, e.stepTimeTwo())
 	seq := step[k-1].seq
-	w.prepare(e.keep(e.retired, e.seq))
+	w.prepare(e.keep(bulk, e.retired, e.seq))
 	if !e.inline {
 		w.warmFrom(pub, e.warmBudget(time.Since(start)))
 	}

@@ -295,15 +295,15 @@ func (e *Engine) spareLoop(ctx context.Context) {
 }
 
 // keep says what the step being prepared, applying the rows after
-// sequence prev, lets readers be served stale: with a follower, during the
-// steps of a large catch-up, the results the step invalidates, for up to
+// sequence prev, lets readers be served stale: with a follower, for the
+// steps of a large catch-up (bulk), the results the step invalidates, for up to
 // max_lag after since (zero: now) — when the world being prepared was
 // retired, if it was (metrics/stale.go). Otherwise nothing, and the stale
 // results the step reaches are dropped: a webhook's few rows, and any step
 // while a writer waits to read rows after prev (WaitWritten), are read
 // fresh.
-func (e *Engine) keep(since time.Time, prev int64) *metrics.Keep {
-	if !e.following.Load() || !e.bulk || e.fresh.Load() > prev {
+func (e *Engine) keep(bulk bool, since time.Time, prev int64) *metrics.Keep {
+	if !bulk || !e.following.Load() || e.fresh.Load() > prev {
 		return nil
 	}
 	return &metrics.Keep{MaxAge: e.maxLag(), Stats: e.stale, Since: since}

@@ -263,7 +263,7 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 	if opt.Window > 0 {
 		win = opt.Window
 	}
-	groups, err := ds.At(opt.AsOf).Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.Recent && !opt.freshValue}, by)
+	groups, err := ds.At(opt.AsOf).Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale()}, by)
 	if err != nil {
 		return nil, err
 	}

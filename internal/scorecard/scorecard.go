@@ -62,6 +62,10 @@ type Options struct {
 	freshValue bool
 }
 
+// valueStale says whether a card's own value (and a breakdown of it) may
+// be stale.
+func (o Options) valueStale() bool { return o.Recent && !o.freshValue }
+
 // visible reports whether Visible lets the metric be shown.
 func (o Options) visible(m *catalog.Metric) bool { return o.Visible == nil || o.Visible(m) }
 
@@ -425,7 +429,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pillar: m.Pillar, dora: m.DORA,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
-	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.Recent && !opt.freshValue}
+	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale()}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
 	c.Thresholds, c.ThresholdsFrom = thresholdsOf(thr), from

@@ -9,7 +9,6 @@ package web
 import (
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -168,14 +167,6 @@ func (s *Server) feeds(r *http.Request, opt *scorecard.Options) error {
 // access is what the request's principal may see and do.
 func (s *Server) access(r *http.Request) auth.Access {
 	return s.Auth.Grants().Access(auth.PrincipalFrom(r.Context()).Roles)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
 }
 
 // healthz is liveness: the process answers and reaches its store.

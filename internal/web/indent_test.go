@@ -1,0 +1,190 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"math/rand/v2"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// jsonIndent is what the API answered with before appendIndented, and
+// what it must still answer byte for byte.
+func jsonIndent(t testing.TB, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+type rawer struct{}
+
+// MarshalJSON answers with spaces and newlines, which json.Marshal
+// compacts before appendIndented sees them.
+func (rawer) MarshalJSON() ([]byte, error) {
+	return []byte("{ \"a\" : [ 1 , {} , [ ] ],\n \"b\":\"x\\\"y\" }"), nil
+}
+
+func TestWriteJSONIndentsAsTheEncoder(t *testing.T) {
+	cases := map[string]any{
+		"empty object":   map[string]any{},
+		"empty array":    []int{},
+		"nil slice":      []int(nil),
+		"null":           nil,
+		"number":         42.5,
+		"string":         "plain",
+		"bool":           true,
+		"nested empties": map[string]any{"a": map[string]any{}, "b": []any{}, "c": []any{map[string]any{}, []any{}}},
+		"deep":           map[string]any{"a": []any{1, []any{2, []any{3, map[string]any{"b": []any{}}}}}},
+		// Punctuation, quotes and backslashes inside strings and names
+		// must pass through untouched, escaped quotes not end the string.
+		"punctuation in strings": map[string]any{
+			`k{e}y[,]:"q"`:   `v,a:l{u}e[]`,
+			`back\slash`:     `ends in a backslash \`,
+			`two\\`:          `"\\"`,
+			"quote at start": `"`,
+			"escaped":        "tab\tnewline\nunicode é ✓ \u2028 <b>&amp;</b>",
+		},
+		"marshaler": map[string]any{"raw": rawer{}, "list": []rawer{{}, {}}},
+		"struct": struct {
+			Name  string            `json:"name"`
+			When  time.Time         `json:"when"`
+			Tags  []string          `json:"tags,omitempty"`
+			Attrs map[string]string `json:"attrs"`
+			Value *float64          `json:"value"`
+		}{Name: "x", When: time.Date(2026, 12, 2, 17, 0, 0, 5, time.UTC), Attrs: map[string]string{"z": "", "a": "{}"}},
+	}
+	for name, v := range cases {
+		t.Run(name, func(t *testing.T) {
+			want := jsonIndent(t, v)
+			rec := httptest.NewRecorder()
+			writeJSON(rec, 201, v)
+			if rec.Code != 201 || rec.Header().Get("Content-Type") != "application/json" {
+				t.Fatalf("status %d, type %q", rec.Code, rec.Header().Get("Content-Type"))
+			}
+			if got := rec.Body.Bytes(); !bytes.Equal(got, want) {
+				t.Fatalf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+// randomValue builds a JSON-shaped value from r: nesting, empty and
+// one-element containers, and strings full of the bytes that matter.
+func randomValue(r *rand.Rand, depth int) any {
+	const alphabet = `ab"\{}[],: é<>&` + "\n\t\x01"
+	str := func() string {
+		var b strings.Builder
+		for n := r.IntN(6); n > 0; n-- {
+			b.WriteString(string([]rune(alphabet)[r.IntN(len([]rune(alphabet)))]))
+		}
+		return b.String()
+	}
+	k := r.IntN(8)
+	if depth > 4 {
+		k %= 4
+	}
+	switch k {
+	case 0:
+		return str()
+	case 1:
+		return r.Float64() * 1e6
+	case 2:
+		return r.IntN(2) == 0
+	case 3:
+		return nil
+	case 4, 5:
+		m := map[string]any{}
+		for n := r.IntN(4); n > 0; n-- {
+			m[str()] = randomValue(r, depth+1)
+		}
+		return m
+	default:
+		a := []any{}
+		for n := r.IntN(4); n > 0; n-- {
+			a = append(a, randomValue(r, depth+1))
+		}
+		return a
+	}
+}
+
+func TestAppendIndentedMatchesJSONIndent(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 2026))
+	for i := range 5000 {
+		v := randomValue(r, 0)
+		src, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, src, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendIndented(nil, src); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("value %d, %s:\ngot\n%s\nwant\n%s", i, src, got, want.Bytes())
+		}
+	}
+}
+
+func FuzzAppendIndented(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,{},[]],"b":"x\"y\\"}`, `"\\\\\""`, `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var v any
+		if json.Unmarshal([]byte(s), &v) != nil {
+			return
+		}
+		src, err := json.Marshal(v)
+		if err != nil {
+			return
+		}
+		var want bytes.Buffer
+		if err := json.Indent(&want, src, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got := appendIndented(nil, src); !bytes.Equal(got, want.Bytes()) {
+			t.Fatalf("%s:\ngot\n%s\nwant\n%s", src, got, want.Bytes())
+		}
+	})
+}
+
+// BenchmarkWriteJSON: a metric page's answer of a few hundred KB, written
+// as the API writes it and as json.Encoder indented it.
+func BenchmarkWriteJSON(b *testing.B) {
+	type rec struct {
+		Kind, Source, ID, Service string
+		At                        time.Time
+		Fields                    map[string]any
+	}
+	var page struct {
+		Metric  string         `json:"metric"`
+		Value   float64        `json:"value"`
+		Records []rec          `json:"records"`
+		Extra   map[string]any `json:"extra"`
+	}
+	page.Metric = "change_failure_rate"
+	for i := range 1000 {
+		page.Records = append(page.Records, rec{"deployment", "github", "deploy-" + strings.Repeat("x", i%7), "payments",
+			time.Unix(int64(i)*3600, 0).UTC(), map[string]any{"status": "success", "changes": []string{"a", "b"}, "note": `said "ok"`}})
+	}
+	b.Run("appendIndented", func(b *testing.B) {
+		for b.Loop() {
+			writeJSON(httptest.NewRecorder(), 200, page)
+		}
+	})
+	b.Run("json.Encoder", func(b *testing.B) {
+		for b.Loop() {
+			w := httptest.NewRecorder()
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			enc.Encode(page)
+		}
+	})
+}

@@ -524,6 +524,7 @@ func (e *Engine) load(ctx context.Context) error {
 		// Order the indexes even after an error: what was applied is
 		// committed data, and the next catch-up goes on from it.
 		w.prepare(nil)
+		w.trim()
 		w.stamp(e.seq)
 		w.mu.Unlock()
 		e.quarantined.Store(int64(w.ds.QuarantinedCount()))

@@ -88,6 +88,13 @@ func (w *world) prepare(keep *metrics.Keep) {
 	}
 }
 
+// trim gives back the room a load's appends left (Dataset.Trim).
+func (w *world) trim() {
+	for _, ds := range w.datasets() {
+		ds.Trim()
+	}
+}
+
 // stamp records the sequence the world reflects, for its readers.
 func (w *world) stamp(seq int64) {
 	w.seq = seq

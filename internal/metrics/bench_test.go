@@ -101,6 +101,7 @@ func benchDataset(b *testing.B) (*Dataset, int) {
 		b.Fatal(err)
 	}
 	d.Prepare()
+	d.Trim() // as the engine does after a load
 	return d, n
 }
 

@@ -12,26 +12,36 @@ type chainRow interface {
 	link() *int32 // row+1 of its next namesake; 0: none
 	// follows says a namesake precedes it in the chain, so whether an id
 	// is shared is known from its record without a lookup of the head.
-	follows() *bool
+	follows() bool
+	setFollows(bool)
 	srcCode() uint32
 }
 
-func (x *Dep) link() *int32       { return &x.next }
-func (x *Dep) follows() *bool     { return &x.notFirst }
-func (x *Dep) srcCode() uint32    { return x.src }
-func (c *chgRow) link() *int32    { return &c.next }
-func (c *chgRow) follows() *bool  { return &c.notFirst }
-func (c *chgRow) srcCode() uint32 { return c.src }
-func (o *oppRow) link() *int32    { return &o.next }
-func (o *oppRow) follows() *bool  { return &o.notFirst }
-func (o *oppRow) srcCode() uint32 { return o.source }
+func (x *Dep) link() *int32         { return &x.next }
+func (x *Dep) follows() bool        { return x.notFirst }
+func (x *Dep) setFollows(f bool)    { x.notFirst = f }
+func (x *Dep) srcCode() uint32      { return x.src }
+func (c *chgRow) link() *int32      { return &c.next }
+func (c *chgRow) follows() bool     { return c.srcFlag&chgFollows != 0 }
+func (c *chgRow) srcCode() uint32   { return c.srcFlag &^ chgFollows }
+func (o *oppRow) link() *int32      { return &o.next }
+func (o *oppRow) follows() bool     { return o.notFirst }
+func (o *oppRow) setFollows(f bool) { o.notFirst = f }
+func (o *oppRow) srcCode() uint32   { return o.source }
+
+func (c *chgRow) setFollows(f bool) {
+	c.srcFlag &^= chgFollows
+	if f {
+		c.srcFlag |= chgFollows
+	}
+}
 
 // shared reports whether another record has the id of p.
 func shared[T any, P interface {
 	*T
 	chainRow
 }](p P) bool {
-	return *p.link() != 0 || *p.follows()
+	return *p.link() != 0 || p.follows()
 }
 
 // chainFind returns the row of the record of source src in the chain of
@@ -67,7 +77,7 @@ func chainAppend[T any, P interface {
 		head.set(uint64(id), i)
 		return
 	}
-	*P(s.at(i)).follows() = true
+	P(s.at(i)).setFollows(true)
 	for {
 		l := P(s.at(j)).link()
 		if *l == 0 {
@@ -93,7 +103,7 @@ func chainRemove[T any, P interface {
 			head.clear(uint64(id))
 		} else {
 			head.set(uint64(id), *own-1)
-			*P(s.at(*own - 1)).follows() = false
+			P(s.at(*own - 1)).setFollows(false)
 		}
 		*own = 0
 		return
@@ -106,7 +116,7 @@ func chainRemove[T any, P interface {
 		if *l-1 == i {
 			*l = *own
 			*own = 0
-			*P(s.at(i)).follows() = false
+			P(s.at(i)).setFollows(false)
 			return
 		}
 		j = *l - 1

@@ -29,7 +29,7 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // matchTicket reports whether a ticket passes the scope's priority and
 // segment filters.
 func (d *Dataset) matchTicket(q Query, t *ticketRow) bool {
-	return matchAttr(q, "priority", d.str(t.priority)) && matchAttr(q, "segment", d.str(t.segment))
+	return matchAttr(q, "priority", d.str(t.priority)) && matchAttr(q, "segment", d.str(t.segment()))
 }
 
 // surveysIn calls fn for the survey responses of a type whose at is in W.

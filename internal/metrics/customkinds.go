@@ -450,13 +450,13 @@ func buildCustomKinds() []*customKind {
 		fT("resolved_at", true, func(a *customAct) int64 { return a.tk.resolved }),
 		fDeadline("sla_due_at", true, func(a *customAct) int64 { return a.tk.slaDue }),
 		code("customer", func(a *customAct) uint32 { return a.tk.customer }),
-		code("segment", func(a *customAct) uint32 { return a.tk.segment }),
+		code("segment", func(a *customAct) uint32 { return a.tk.segment() }),
 		code("service", func(a *customAct) uint32 { return a.tk.service }),
 		code("priority", func(a *customAct) uint32 { return a.tk.priority }),
 		code("category", func(a *customAct) uint32 { return a.tk.category }),
 		code("user_role", func(a *customAct) uint32 { return a.tk.userRole }),
 		code("criticality", func(a *customAct) uint32 { return a.tk.criticality }),
-		fB("escalated", func(a *customAct) bool { return a.tk.escalated }),
+		fB("escalated", func(a *customAct) bool { return a.tk.escalated() }),
 		code("release", func(a *customAct) uint32 { return a.tk.release }),
 	)
 	ticket.born = ticket.idx("created_at")

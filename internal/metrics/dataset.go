@@ -231,17 +231,35 @@ type Chg struct {
 	row                 int32
 }
 
-// chgRow is a change as the dataset holds it: pointer-free, 56 bytes.
+// chgRow is a change as the dataset holds it: pointer-free, 52 bytes.
+// Half the records of an organisation are changes, so its size counts:
+// its times are held as pairs of 32-bit words and the namesake flag in a
+// code's spare bit, which keep it to 4-byte alignment and 52 bytes where
+// int64 fields and a bool padded it to 56.
 type chgRow struct {
-	merged, authored    int64
-	opened, firstReview int64  // 0 when absent
-	id, src, svc        uint32 // string table codes
+	merged, authored    nanos
+	opened, firstReview nanos  // 0 when absent
+	id, svc             uint32 // string table codes
+	// srcFlag is the source's code (srcCode) and, in its top bit
+	// (chgFollows), whether another source's change with the same id
+	// precedes it (chain.go). Codes stay below 2^31: the string table
+	// holds at most 2^32 bytes, and each code's string takes two or more.
+	srcFlag uint32
 	// explicit is the row+1 of the earliest eligible production deployment
 	// listing the change (SPEC §2), kept current by Prepare; 0: none.
 	explicit int32
 	next     int32 // row+1 of another source's change with the same id; 0: none
-	notFirst bool  // another source's change with the same id precedes it (chain.go)
 }
+
+const chgFollows = 1 << 31
+
+// nanos is a Unix time in nanoseconds as two 32-bit words, so that a row
+// holding it needs only 4-byte alignment.
+type nanos struct{ lo, hi uint32 }
+
+func nanosOf(n int64) nanos { return nanos{uint32(n), uint32(uint64(n) >> 32)} }
+
+func (t nanos) ns() int64 { return int64(uint64(t.hi)<<32 | uint64(t.lo)) }
 
 // Inc is an incident. Its strings are string table codes (d.str reads
 // one; 0 is "").
@@ -811,18 +829,18 @@ func (d *Dataset) applyChange(r *domain.Change) {
 		d.removeChange(old)
 	}
 	i, p := d.chgs.alloc()
-	*p = chgRow{id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), merged: ns(r.MergedAt), authored: ns(r.AuthoredAt),
-		opened: ns(r.OpenedAt), firstReview: ns(r.FirstReviewAt)}
+	*p = chgRow{id: d.code(r.ID), srcFlag: d.code(r.Source), svc: d.code(r.Service), merged: nanosOf(ns(r.MergedAt)), authored: nanosOf(ns(r.AuthoredAt)),
+		opened: nanosOf(ns(r.OpenedAt)), firstReview: nanosOf(ns(r.FirstReviewAt))}
 	c := *p
 	chainAppend(&d.chgs, &d.changeByID, c.id, i)
 	d.relink[c.id] = true
 	svc := d.strs.str(c.svc)
-	d.queue(memoEvent{svc, c.merged, evChange})
+	d.queue(memoEvent{svc, c.merged.ns(), evChange})
 	sortedFor(d.svcChanges, svc, d.chgMerged, d.chgID).add(i)
 }
 
 // Changes are ordered by merge time, then id.
-func (d *Dataset) chgMerged(i int32) int64 { return d.chgs.at(i).merged }
+func (d *Dataset) chgMerged(i int32) int64 { return d.chgs.at(i).merged.ns() }
 func (d *Dataset) chgID(i int32) string    { return d.strs.str(d.chgs.at(i).id) }
 
 // Deployments are ordered by finish time, then id.
@@ -832,7 +850,7 @@ func (d *Dataset) depID(x *Dep) string { return d.strs.str(x.id) }
 func (d *Dataset) removeChange(i int32) {
 	old := *d.chgs.at(i)
 	svc := d.strs.str(old.svc)
-	d.queue(memoEvent{svc, old.merged, evChange})
+	d.queue(memoEvent{svc, old.merged.ns(), evChange})
 	chainRemove(&d.chgs, &d.changeByID, old.id, i)
 	d.svcChanges[svc].remove(i)
 	d.chgs.release(i)
@@ -961,7 +979,7 @@ func (d *Dataset) Prepare() {
 			if d.memoized.Load() {
 				d.resetLead(d.depRef(c.explicit))
 				d.resetLead(e)
-				d.queue(memoEvent{d.strs.str(c.svc), c.merged, evChange})
+				d.queue(memoEvent{d.strs.str(c.svc), c.merged.ns(), evChange})
 			}
 			c.explicit = 0
 			if e != nil {
@@ -1167,7 +1185,7 @@ func (d *Dataset) listDoubtful(id uint32) bool {
 	if !ok || d.chgs.at(i).next != 0 {
 		return true
 	}
-	merged := d.chgs.at(i).merged
+	merged := d.chgs.at(i).merged.ns()
 	doubt := false
 	d.listing(id, func(x *Dep) { doubt = doubt || x.Finished < merged })
 	return doubt

@@ -227,7 +227,7 @@ var rowFields = map[domain.Kind]rowSpec{
 		},
 	},
 	domain.KindTicket: other((*Dataset).tickets, func(d *Dataset, x *ticketRow, at int64) []any {
-		return []any{stamp(x.created, at), d.strOrNil(x.customer), d.strOrNil(x.segment), d.strOrNil(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated, d.strOrNil(x.release)}
+		return []any{stamp(x.created, at), d.strOrNil(x.customer), d.strOrNil(x.segment()), d.strOrNil(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated(), d.strOrNil(x.release)}
 	}, "created_at", "customer", "segment", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
 	domain.KindSurvey: other((*Dataset).surveys, func(d *Dataset, x *surveyRow, at int64) []any {
 		return []any{stamp(x.at, at), d.str(x.typ), x.score, d.strOrNil(x.customer)}

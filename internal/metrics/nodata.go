@@ -235,7 +235,7 @@ func (d *Dataset) rebuildPresence() {
 		case domain.KindChange:
 			for i := range d.allChanges() {
 				c := d.chgs.at(i)
-				d.presence.add(kind, c.merged, svcAttr(d.strs.str(c.svc)))
+				d.presence.add(kind, c.merged.ns(), svcAttr(d.strs.str(c.svc)))
 			}
 		case domain.KindIncident:
 			for _, x := range d.incidents {

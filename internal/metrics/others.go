@@ -30,6 +30,7 @@ type kindTable interface {
 	remove(d *Dataset, k recKey)
 	count() int
 	eachPresence(fn func(born int64, attrs []attrVal))
+	trim()
 }
 
 func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
@@ -77,6 +78,8 @@ func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, att
 }
 
 func (k *rowKind[R, P]) count() int { return k.t.len() }
+
+func (k *rowKind[R, P]) trim() { k.t.order.trim() }
 
 func (k *rowKind[R, P]) eachPresence(fn func(int64, []attrVal)) {
 	for r := range k.t.live() {
@@ -157,7 +160,7 @@ func (d *Dataset) ticketOrder(a, b int32) int {
 func (d *Dataset) hookTicket(i int32) {
 	t := d.rows.tickets.at(i)
 	// Open escalations walk the escalated tickets only.
-	if t.escalated {
+	if t.escalated() {
 		d.rows.escalated.add(i)
 	}
 	if t.release == 0 {
@@ -183,7 +186,7 @@ func (d *Dataset) unhookTicket(i int32) {
 		removeFrom(d.rows.ticketsByRelease, t.release, i)
 		d.forgetImpact(t.release)
 	}
-	if t.escalated {
+	if t.escalated() {
 		d.rows.escalated.remove(i)
 	}
 }
@@ -215,12 +218,16 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 	r := rec.(*domain.Ticket)
 	// No metric reads the free text; the store keeps it for anyone
 	// drilling into the ticket, so a million copies need not sit here.
-	return ticketRow{
-		id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), priority: d.code(r.Priority), segment: d.code(r.Segment),
+	t := ticketRow{
+		id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), priority: d.code(r.Priority), segFlag: d.code(r.Segment),
 		category: d.code(r.Category), userRole: d.code(r.UserRole), criticality: d.code(r.Criticality),
 		release: d.code(r.Release), service: d.code(r.Service), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
-		at: ns(r.EventTime()), escalated: r.Escalated,
+		at: ns(r.EventTime()),
 	}
+	if r.Escalated {
+		t.segFlag |= ticketEscalated
+	}
+	return t
 }
 
 func convSurvey(d *Dataset, rec domain.Record) surveyRow {

@@ -19,15 +19,26 @@ import (
 // A row's strings are string table codes (uint32, 0 for ""), read with
 // d.str: 4 bytes each where a string header took 16.
 
+// ticketRow is 72 bytes: whether the ticket was escalated is a bit of its
+// segment's code (a bool field padded the row to 80; a million tickets at
+// scale 10).
 type ticketRow struct {
 	created, resolved, slaDue, at int64
 	id, source                    uint32
 	customer, priority, category  uint32
 	userRole, criticality         uint32
-	segment, release              uint32
+	release                       uint32
 	service                       uint32 // what it is about; "" when the source does not know
-	escalated                     bool
+	// segFlag is the segment's code (segment) and, in its top bit
+	// (ticketEscalated), whether the ticket was escalated. Codes stay
+	// below 2^31 (strtab.code).
+	segFlag uint32
 }
+
+const ticketEscalated = 1 << 31
+
+func (r *ticketRow) segment() uint32 { return r.segFlag &^ ticketEscalated }
+func (r *ticketRow) escalated() bool { return r.segFlag&ticketEscalated != 0 }
 
 type surveyRow struct {
 	score                              float64
@@ -193,13 +204,13 @@ func (r *ticketRow) stamps(t func(int64)) {
 	stampAll(t, r.created, r.resolved, r.at)
 }
 func (r *ticketRow) presence(s *strtab) (int64, []attrVal, bool) {
-	return r.created, attrs("priority", s.str(r.priority), "segment", s.str(r.segment)), true
+	return r.created, attrs("priority", s.str(r.priority), "segment", s.str(r.segment())), true
 }
 
 // attr is the code of the ticket's value of a breakdown dimension.
 func (r *ticketRow) attr(dim string) uint32 {
 	if dim == "segment" {
-		return r.segment
+		return r.segment()
 	}
 	return r.priority
 }

@@ -103,6 +103,11 @@ func (t *strtab) code(s string) uint32 {
 		return c
 	}
 	c = uint32(len(t.loc))
+	if c >= chgFollows {
+		// Unreachable within store's 4 GiB (two bytes a string at least);
+		// chgRow and ticketRow keep a flag in the bit above.
+		panic("strtab: more than 2^31 strings")
+	}
 	t.loc = append(t.loc, t.store(s))
 	t.slots[i] = t.tag(h) | (c + 1)
 	if 4*len(t.loc) > 3*len(t.slots) {

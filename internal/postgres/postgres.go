@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -47,6 +48,9 @@ type DB struct {
 	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
 	// ledger.
 	store.SealerSlot
+	// newCopies counts the chunks copyNew wrote, so tests know that path
+	// was taken.
+	newCopies atomic.Int64
 }
 
 var _ store.Store = (*DB)(nil)
@@ -339,6 +343,18 @@ func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteRe
 	// Ords count from 1; each row gets seq base+ord whichever statement
 	// writes it, and no row is written twice in one round.
 	base, base1 := b.next-1, b.next-1+n0
+	if b.fresh && n1 == 0 && n0 >= int64(copyMinRows) {
+		ok, err := b.copyNew(ctx, items, base)
+		if err != nil {
+			return store.WriteResult{}, err
+		}
+		if ok {
+			b.next += n0
+			res.Inserted += n0
+			res.Wrote(b.next - 1)
+			return res, nil
+		}
+	}
 	sql, run := &viaArrays, b.writeArrays
 	if n0+n1 >= int64(copyMinRows) {
 		if err := b.stage(ctx, items); err != nil {
@@ -660,6 +676,83 @@ func insertNew(src rowSource) string {
 )
 SELECT count(*), 0::bigint FROM w`
 }
+
+// rangeTaken says whether any row is stored with the kind and source
+// given and an id in [lo, hi] (insertNew's chunk-level probe).
+const rangeTaken = `SELECT EXISTS (SELECT FROM records x
+	WHERE x.kind = $1::text COLLATE "C" AND x.source = $2::text COLLATE "C"
+	AND x.id >= $3::text COLLATE "C" AND x.id <= $4::text COLLATE "C")`
+
+// keysTaken says whether any of the ids ($3) is stored with the kind and
+// source given: one index probe per id (a scalar subquery, which the
+// planner cannot turn into a join over the whole table).
+const keysTaken = `SELECT EXISTS (SELECT FROM unnest($3::text[]) AS u(id)
+	WHERE (SELECT true FROM records x WHERE x.kind = $1::text COLLATE "C" AND x.source = $2::text COLLATE "C"
+		AND x.id = u.id COLLATE "C") IS NOT NULL)`
+
+var recordCols = []string{"seq", "kind", "source", "id", "ingested_at", "event_time", "hash", "raw_hash", "body"}
+
+// copyNew writes round 0 of a chunk straight into records with COPY when
+// the chunk is a run of new keys (one kind and source, an id range nothing
+// is stored in: most chunks of a first import), and reports whether it
+// did. The staged path copies the rows into a temporary table and then
+// inserts them from it; this skips that second pass over every row, which
+// was most of the server's work in a large import. The seqs are the ones
+// insertNew would give (base + the row's place in round 0), and the writer
+// lock keeps any other writer from storing one of these keys until commit.
+func (b *batch) copyNew(ctx context.Context, items []store.Item, base int64) (bool, error) {
+	kr := keyRange(items, b.round0)
+	if kr[0] != true {
+		return false, nil
+	}
+	var taken bool
+	if err := b.tx.QueryRow(ctx, rangeTaken, kr[1:]...).Scan(&taken); err != nil {
+		return false, err
+	}
+	if taken {
+		// The range holds stored rows (ids that do not sort in arrival
+		// order, like a change's repo-pr-N): probe each key instead.
+		ids := make([]string, len(b.round0))
+		for j, i := range b.round0 {
+			ids[j] = items[i].Key.ID
+		}
+		if err := b.tx.QueryRow(ctx, keysTaken, kr[1], kr[2], ids).Scan(&taken); err != nil || taken {
+			return false, err
+		}
+	}
+	src := &recordSource{items: items, round0: b.round0, base: base, now: b.now, i: -1}
+	n, err := b.tx.CopyFrom(ctx, pgx.Identifier{"records"}, recordCols, src)
+	if err != nil {
+		return false, err
+	}
+	if n != int64(len(b.round0)) {
+		return false, fmt.Errorf("postgres: copied %d new records, want %d", n, len(b.round0))
+	}
+	b.s.newCopies.Add(1)
+	return true, nil
+}
+
+// recordSource feeds copyNew's COPY, one reused row at a time.
+type recordSource struct {
+	items     []store.Item
+	round0    []int
+	base, now int64
+	i         int
+	vals      [9]any
+}
+
+func (s *recordSource) Next() bool {
+	s.i++
+	return s.i < len(s.round0)
+}
+
+func (s *recordSource) Values() ([]any, error) {
+	it := &s.items[s.round0[s.i]]
+	s.vals = [9]any{s.base + int64(s.i+1), string(it.Key.Kind), it.Key.Source, it.Key.ID, s.now, eventNanos(it.EventTime), it.Hash, it.RawHash, it.Body}
+	return s.vals[:], nil
+}
+
+func (s *recordSource) Err() error { return nil }
 
 // keyRange is insertNew's chunk-level parameters for the rows at idx.
 // Go compares strings bytewise, as the "C" collation does.

@@ -20,14 +20,15 @@ func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 	var failedW, totalW float64
 	d.prodIn(q, func(row *depRow) {
 		r.Count++
-		wt := w.of(d.serviceTier(row.x.service()))
+		x := d.depOf(row.i)
+		wt := w.of(d.serviceTier(x.service()))
 		totalW += wt
-		why := d.failed(row.x, asOf)
+		why := d.failed(x, asOf)
 		if why != "" {
 			failed++
 			failedW += wt
 		}
-		r.depRef(q, d, row.x, num(wt), why)
+		r.depRef(q, d, x, num(wt), why)
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)

@@ -194,12 +194,13 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	org := q.Scope.Dim == ""
 	for i := range rows {
 		row := &rows[i]
-		if !org && !d.matchService(q, row.x.service()) {
+		x := d.depOf(row.i)
+		if !org && !d.matchService(q, x.service()) {
 			continue
 		}
-		ri := releaseImpact{x: row.x, svc: row.x.svc}
+		ri := releaseImpact{x: x, svc: x.svc}
 		if row.tickets {
-			ri.weighted, ri.tickets = d.tally(row.x, w, window, end)
+			ri.weighted, ri.tickets = d.tally(x, w, window, end)
 		}
 		inW = append(inW, ri)
 	}

@@ -361,8 +361,8 @@ func buildCustomKinds() []*customKind {
 		}
 		org := q.Scope.Dim == ""
 		for _, r := range a.d.prodBetween(lo, hi) {
-			if org || a.d.matchDep(q, r.x) {
-				a.dep = r.x
+			if x := a.d.depOf(r.i); org || a.d.matchDep(q, x) {
+				a.dep = x
 				fn()
 			}
 		}

@@ -197,13 +197,15 @@ func (x *Dep) service() string { return x.svc.name }
 // fields the share metrics test sit inline, so walking a month of
 // deployments reads one contiguous slice instead of following a pointer
 // per deployment (at scale 10 that pointer chase was most of the cost).
+// It names its deployment by slab row, not by pointer: 24 bytes instead of
+// 32, and nothing in the order for the collector to scan.
 type depRow struct {
 	fin     int64
 	dur     int64 // finished − started; -1 when started is unknown
-	x       *Dep
+	i       int32 // the deployment's row: d.deps.at(i)
 	status  uint8
 	rework  bool
-	tickets bool // x.hasTickets, brought up to date by Prepare
+	tickets bool // the deployment's hasTickets, brought up to date by Prepare
 }
 
 func rowOf(x *Dep) depRow {
@@ -211,7 +213,7 @@ func rowOf(x *Dep) depRow {
 	if x.Started != 0 {
 		dur = x.Finished - x.Started
 	}
-	return depRow{fin: x.Finished, dur: dur, x: x, status: x.Status, rework: x.Rework, tickets: x.hasTickets}
+	return depRow{fin: x.Finished, dur: dur, i: x.row, status: x.Status, rework: x.Rework, tickets: x.hasTickets}
 }
 
 func (r *depRow) eligible() bool { return r.status != stFailure }
@@ -576,8 +578,8 @@ func NewDataset(cfg Config) *Dataset {
 	d.depsByCR.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).cr) }
 	d.depByID.keyOf = func(r int32) uint64 { return uint64(d.deps.at(r).id) }
 	d.changeByID.keyOf = func(r int32) uint64 { return uint64(d.chgs.at(r).id) }
-	d.prodDeps = newSortedBy(func(r depRow) int64 { return r.fin }, func(r depRow) string { return d.str(r.x.id) })
-	d.prodDeps.same = func(a, b depRow) bool { return a.x == b.x }
+	d.prodDeps = newSortedBy(func(r depRow) int64 { return r.fin }, func(r depRow) string { return d.str(d.deps.at(r.i).id) })
+	d.prodDeps.same = func(a, b depRow) bool { return a.i == b.i }
 	d.initRows()
 	return d
 }
@@ -999,7 +1001,7 @@ func (d *Dataset) Prepare() {
 	d.invalidate()
 	d.prodDeps.prepare()
 	for _, x := range d.ticketRows {
-		if i := d.prodDeps.index(depRow{fin: x.Finished, x: x}); i >= 0 {
+		if i := d.prodDeps.index(depRow{fin: x.Finished, i: x.row}); i >= 0 {
 			d.prodDeps.items[i].tickets = x.hasTickets
 		}
 	}

@@ -22,7 +22,7 @@ func deploymentFrequency(d *Dataset, q Query) Result {
 		if row.status != stFailure {
 			r.Count++
 			times = append(times, row.fin)
-			r.depRef(q, d, row.x, nil, "")
+			r.depRef(q, d, d.depOf(row.i), nil, "")
 		}
 	})
 	r.Value = num(float64(r.Count) / (float64(q.Window) / float64(day)))
@@ -118,7 +118,7 @@ func leadTime(d *Dataset, q Query) Result {
 		return leadTimeDetail(r, e, i)
 	}
 	d.prodIn(q, func(row *depRow) {
-		x := row.x
+		x := d.depOf(row.i)
 		if !q.Records {
 			if m := d.memoLead(x, q.end()); m != nil {
 				spans = append(spans, m.spans...)
@@ -177,7 +177,7 @@ func (d *Dataset) linkProblems(q Query, r *Result) {
 		return
 	}
 	add := func(p Problem) { r.problem(q, p) }
-	d.prodIn(q, func(row *depRow) { d.rollbackProblem(row.x, q.end(), add) })
+	d.prodIn(q, func(row *depRow) { d.rollbackProblem(d.depOf(row.i), q.end(), add) })
 	d.incidentsOpened(q, func(i *Inc) { d.incidentProblem(i, q.end(), add) })
 }
 
@@ -187,11 +187,11 @@ func changeFailureRate(d *Dataset, q Query) Result {
 	asOf := q.end()
 	d.prodIn(q, func(row *depRow) {
 		r.Count++
-		why := d.failed(row.x, asOf)
+		why := d.failed(d.depOf(row.i), asOf)
 		if why != "" {
 			failed++
 		}
-		r.depRef(q, d, row.x, nil, why)
+		r.depRef(q, d, d.depOf(row.i), nil, why)
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
@@ -219,7 +219,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 	asOf := q.end()
 	unrecovered := 0
 	d.prodIn(q, func(row *depRow) {
-		x := row.x
+		x := d.depOf(row.i)
 		if d.failed(x, asOf) == "" {
 			return
 		}
@@ -272,7 +272,7 @@ func prodShare(d *Dataset, q Query, pred func(row *depRow) string) Result {
 		if note != "" {
 			hit++
 		}
-		r.depRef(q, d, row.x, nil, note)
+		r.depRef(q, d, d.depOf(row.i), nil, note)
 	})
 	r.Value = share(hit, r.Count)
 	return r
@@ -290,13 +290,13 @@ func reworkRate(d *Dataset, q Query) Result {
 func rollbackRate(d *Dataset, q Query) Result {
 	asOf := q.end()
 	r := prodShare(d, q, func(row *depRow) string {
-		if row.status == stRolledBack || d.rolledBack(row.x, asOf) {
+		if row.status == stRolledBack || d.rolledBack(d.depOf(row.i), asOf) {
 			return "rolled back"
 		}
 		return ""
 	})
 	if q.Records {
-		d.prodIn(q, func(row *depRow) { d.rollbackProblem(row.x, asOf, func(p Problem) { r.problem(q, p) }) })
+		d.prodIn(q, func(row *depRow) { d.rollbackProblem(d.depOf(row.i), asOf, func(p Problem) { r.problem(q, p) }) })
 		r.Problems = sortProblems(r.Problems)
 	}
 	return r
@@ -321,7 +321,7 @@ func deploymentDuration(d *Dataset, q Query) Result {
 		}
 		m := minutes(row.dur)
 		spans = append(spans, m)
-		r.depRef(q, d, row.x, num(m), "")
+		r.depRef(q, d, d.depOf(row.i), num(m), "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)

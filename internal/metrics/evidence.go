@@ -69,7 +69,7 @@ func (d *Dataset) Releases(from, to time.Time) []Release {
 	rows := d.prodBetween(from.UnixNano(), to.UnixNano())
 	out := make([]Release, 0, len(rows))
 	for i := range rows {
-		out = append(out, d.release(rows[i].x, to.UnixNano()))
+		out = append(out, d.release(d.depOf(rows[i].i), to.UnixNano()))
 	}
 	slices.SortFunc(out, byFinish)
 	return out

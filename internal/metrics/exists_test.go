@@ -410,9 +410,9 @@ func fullScanProblems(d *Dataset, asOf time.Time) []Problem {
 		}
 	}
 	for _, row := range d.prodDeps.between(-1<<63, at+1) {
-		if d.failed(row.x, at) != "" {
-			if _, st := d.recovery(row.x, at); st == recNegative {
-				d.negativeRecovery(row.x, at, add)
+		if x := d.deps.at(row.i); d.failed(x, at) != "" {
+			if _, st := d.recovery(x, at); st == recNegative {
+				d.negativeRecovery(x, at, add)
 			}
 		}
 	}

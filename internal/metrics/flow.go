@@ -78,7 +78,7 @@ func flowMetric(stage int) Func {
 		var spans []float64
 		asOf := q.end()
 		d.prodIn(q, func(row *depRow) {
-			x := row.x
+			x := d.depOf(row.i)
 			if q.Records {
 				d.listProblems(x, asOf, func(p Problem) { r.problem(q, p) })
 			} else if m := d.memoLead(x, asOf); m != nil {

@@ -137,11 +137,12 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 	walk := func(lo, hi int64) {
 		for _, row := range d.prodBetween(lo, hi) {
 			var a impactAcc
+			x := d.depOf(row.i)
 			if row.tickets {
-				a.sum, _ = d.tally(row.x, w, window, end)
+				a.sum, _ = d.tally(x, w, window, end)
 			}
 			a.n = 1
-			add(row.x.svc, a)
+			add(x.svc, a)
 		}
 	}
 	from := start - int64(impactBaseline)
@@ -183,17 +184,18 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcS
 	}
 	m = map[*svcState]impactAcc{}
 	for _, row := range d.prodBetween(day, day+int64(dayDur)) {
-		if !d.uniqueDep(row.x) {
+		x := d.depOf(row.i)
+		if !d.uniqueDep(x) {
 			m = nil
 			break
 		}
-		a := m[row.x.svc]
+		a := m[x.svc]
 		if row.tickets {
-			weighted, _ := d.tally(row.x, w, window, math.MaxInt64)
+			weighted, _ := d.tally(x, w, window, math.MaxInt64)
 			a.sum += weighted
 		}
 		a.n++
-		m[row.x.svc] = a
+		m[x.svc] = a
 	}
 	d.cacheMu.Lock()
 	if len(d.impactDays) >= maxLeadDays {

@@ -63,7 +63,7 @@ func (d *Dataset) leadDayAt(day, asOf int64) *leadDay {
 			if !row.eligible() {
 				continue
 			}
-			m := d.leadOf(row.x, math.MaxInt64)
+			m := d.leadOf(d.depOf(row.i), math.MaxInt64)
 			b.validFrom = max(b.validFrom, m.validFrom)
 			b.spans = append(b.spans, m.spans...)
 			b.explicit += m.explicit
@@ -119,7 +119,8 @@ func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest 
 			if !row.eligible() {
 				continue
 			}
-			if m := d.leadOf(row.x, end); m != nil {
+			x := d.depOf(row.i)
+			if m := d.leadOf(x, end); m != nil {
 				if stage == leadStage {
 					rest = append(rest, m.spans...)
 				} else {
@@ -129,10 +130,10 @@ func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest 
 				inferred += m.inferred
 				continue
 			}
-			d.changesOf(row.x, end, func(c *Chg, method string) {
-				h, ok := leadSpan(row.x, c, end)
+			d.changesOf(x, end, func(c *Chg, method string) {
+				h, ok := leadSpan(x, c, end)
 				if ok && stage != leadStage {
-					h, ok = stageSpan(stage, row.x, c, end)
+					h, ok = stageSpan(stage, x, c, end)
 				}
 				if ok {
 					rest = append(rest, h)

@@ -154,7 +154,7 @@ type impactRun struct {
 // in q's window, worst first (weighted tickets, then spike p-value).
 func (d *Dataset) ReleaseImpacts(q Query, opt SpikeOptions) []ReleaseImpact {
 	var deps []*Dep
-	d.prodIn(q, func(row *depRow) { deps = append(deps, row.x) })
+	d.prodIn(q, func(row *depRow) { deps = append(deps, d.depOf(row.i)) })
 	out := d.analyseReleases(deps, q.end(), opt, false)
 	slices.SortFunc(out, func(a, b ReleaseImpact) int {
 		return cmp.Or(cmp.Compare(b.Weighted, a.Weighted), cmp.Compare(a.Spike.P, b.Spike.P),
@@ -198,7 +198,8 @@ func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, lis
 			Open: x.Finished+r.window > asOf}
 	}
 	for _, row := range d.prodBetween(first-r.window, asOf+1) {
-		r.bySvc[row.x.service()] = append(r.bySvc[row.x.service()], row.x)
+		x := d.depOf(row.i)
+		r.bySvc[x.service()] = append(r.bySvc[x.service()], x)
 	}
 	lookback := int64(r.opt.Weeks) * int64(7*day)
 	for t := range d.ticketsCreatedIn(first-lookback, min(last+r.window, asOf+1)) {

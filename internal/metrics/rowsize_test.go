@@ -14,6 +14,7 @@ func TestRowSizes(t *testing.T) {
 		"chgRow (a change)":    {unsafe.Sizeof(chgRow{}), 52},
 		"Dep (a deployment)":   {unsafe.Sizeof(Dep{}), 80},
 		"ticketRow (a ticket)": {unsafe.Sizeof(ticketRow{}), 72},
+		"depRow (a production deployment in the walk order)": {unsafe.Sizeof(depRow{}), 24},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s is %d bytes, want %d", name, c.got, c.want)

@@ -37,6 +37,9 @@ func (d *Dataset) measurements() *table[measurementRow, *measurementRow] {
 	return d.rows.measures
 }
 
+// depOf returns the deployment a walk row (depRow) names by its row.
+func (d *Dataset) depOf(i int32) *Dep { return d.deps.at(i) }
+
 // str returns the string of a row's string table code ("" for 0).
 func (d *Dataset) str(c uint32) string { return d.strs.str(c) }
 
@@ -94,7 +97,7 @@ func (d *Dataset) prodIn(q Query, fn func(row *depRow)) {
 	rows := d.prodDeps.between(q.start(), q.end())
 	org := q.Scope.Dim == ""
 	for i := range rows {
-		if org || d.matchDep(q, rows[i].x) {
+		if org || d.matchDep(q, d.depOf(rows[i].i)) {
 			fn(&rows[i])
 		}
 	}

@@ -148,6 +148,7 @@ func (e *Engine) loadUpTo(ctx context.Context, ds *metrics.Dataset) error {
 		return fmt.Errorf("loading the data under earlier settings: %w", err)
 	}
 	ds.Prepare()
+	ds.Trim()
 	return nil
 }
 

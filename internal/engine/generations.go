@@ -250,6 +250,7 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 		}
 	}
 	w.prepare(nil)
+	w.trim() // private until e.spare is set below
 	w.stamp(e.seq)
 	// From now on each copy remembers what its readers ask for: what the
 	// other is warmed with before it is published.

@@ -163,16 +163,28 @@ func (s *Summary) Kinds() []domain.Kind {
 // others, Committer).
 const chunkSize = 2048
 
-// streamChunk is the records handed to the store at a time once an import
-// streams into its own transaction (its first chunkSize records are
-// written). Split by kind, a chunk of 2,048 gave a PostgreSQL store parts
-// of a few hundred rows, each a statement; at 16,384 the larger kinds'
-// parts reach its COPY path, and a scale-1 import went from ~40–46k to
-// ~52–60k records a second there, SQLite's unchanged (docs/performance.md,
-// "PostgreSQL imports in larger chunks"). It holds ~10–12 MB of records
-// of a few hundred bytes (each item, its copy split by kind, its hashes
-// and body), against ~1.5 MB at 2,048.
-const streamChunk = 16384
+// StreamChunker is implemented by a store that wants a streaming import
+// (one past its first chunkSize records, in its own transaction) handed
+// more records at a time than chunkSize. Split by kind, a chunk of 2,048
+// gave a PostgreSQL store parts of a few hundred rows, each a statement;
+// at 16,384 its larger kinds' parts reach its COPY path and a scale-1
+// import went from ~40–56k to ~50–68k records a second. The embedded
+// store is better off with 2,048: its writer then overlaps the parsing
+// more closely, and at 16,384 a scale-10 import fell from ~94–103k to
+// ~87–90k records a second (docs/performance.md, "PostgreSQL imports in
+// larger chunks"). 16,384 records of a few hundred bytes hold ~10–12 MB
+// (each item, its copy split by kind, its hashes and body).
+type StreamChunker interface {
+	StreamChunk() int
+}
+
+// streamChunk is the records a streaming import hands st at a time.
+func streamChunk(st store.Store) int {
+	if c, ok := st.(StreamChunker); ok {
+		return max(c.StreamChunk(), chunkSize)
+	}
+	return chunkSize
+}
 
 type pending struct {
 	items []store.Item
@@ -214,7 +226,7 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 	}
 	start := time.Now()
 	sum := &Summary{ByKind: map[domain.Kind]*KindSummary{}}
-	im := &importer{ctx: ctx, st: st, group: c, opt: opt, sum: sum}
+	im := &importer{ctx: ctx, st: st, stream: streamChunk(st), group: c, opt: opt, sum: sum}
 	defer func() {
 		if im.batch != nil {
 			im.batch.Rollback()
@@ -268,6 +280,9 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 type importer struct {
 	ctx context.Context
 	st  store.Store
+	// stream is the records handed to st at a time once the import
+	// streams (streamChunk).
+	stream int
 	// batch is opened at the first write, so an input refused before then
 	// never takes the store's writer.
 	batch store.Batch
@@ -351,7 +366,7 @@ func (im *importer) addItem(kind domain.Kind, it store.Item) error {
 	}
 	im.buf.items = append(im.buf.items, it)
 	im.buf.kinds = append(im.buf.kinds, kind)
-	if n := len(im.buf.items); n >= chunkSize && (im.batch == nil || n >= streamChunk) {
+	if n := len(im.buf.items); n >= chunkSize && (im.batch == nil || n >= im.stream) {
 		return im.flush(false)
 	}
 	return nil

@@ -1388,3 +1388,44 @@ func TestImportReusedBuffersKeepEveryRecord(t *testing.T) {
 		}
 	}
 }
+
+type chunkySpy struct {
+	*spyStore
+	chunk int
+}
+
+func (c chunkySpy) StreamChunk() int { return c.chunk }
+
+// A store may ask a streaming import for larger chunks (a PostgreSQL store
+// does); the first chunkSize records still come alone, so an input under
+// them can be held and grouped, and no chunk is smaller than chunkSize
+// whatever a store asks.
+func TestStreamChunk(t *testing.T) {
+	var lines []string
+	for i := range 12000 {
+		lines = append(lines, depLine(fmt.Sprintf("s%05d", i)))
+	}
+	for _, c := range []struct {
+		name string
+		st   func(*spyStore) store.Store
+		want []int
+	}{
+		{"the store's default", func(s *spyStore) store.Store { return s }, []int{2048, 2048, 2048, 2048, 2048, 1760}},
+		{"a store asking for 8,192", func(s *spyStore) store.Store { return chunkySpy{s, 8192} }, []int{2048, 8192, 1760}},
+		{"a store asking for 10", func(s *spyStore) store.Store { return chunkySpy{s, 10} }, []int{2048, 2048, 2048, 2048, 2048, 1760}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			spy := &spyStore{Store: newStore(t)}
+			if _, err := Import(context.Background(), c.st(spy), []Source{src("d.ndjson", nd(lines...))}, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			for _, a := range spy.adds {
+				got = append(got, len(a))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("the store was handed %v records at a time, want %v", got, c.want)
+			}
+		})
+	}
+}

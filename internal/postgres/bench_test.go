@@ -203,3 +203,6 @@ func BenchmarkIngestImport(b *testing.B) {
 		})
 	}
 }
+
+// An import streaming into PostgreSQL asks for chunks its COPY path takes.
+var _ ingest.StreamChunker = (*DB)(nil)

@@ -55,6 +55,12 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
+// StreamChunk asks a streaming import for 16,384 records at a time
+// (ingest.StreamChunker): split by kind, the larger kinds' parts then
+// reach the COPY path (copyMinRows) instead of a statement per few
+// hundred rows.
+func (s *DB) StreamChunk() int { return 16384 }
+
 // Open connects to the database at url (postgres://user:pass@host/db or
 // key=value form) and applies migrations. Several instances may open the
 // same database at once.

@@ -22,19 +22,13 @@ func (x *Dep) follows() bool        { return x.notFirst }
 func (x *Dep) setFollows(f bool)    { x.notFirst = f }
 func (x *Dep) srcCode() uint32      { return x.src }
 func (c *chgRow) link() *int32      { return &c.next }
-func (c *chgRow) follows() bool     { return c.srcFlag&chgFollows != 0 }
-func (c *chgRow) srcCode() uint32   { return c.srcFlag &^ chgFollows }
+func (c *chgRow) follows() bool     { return c.src.flag() }
+func (c *chgRow) setFollows(f bool) { c.src.setFlag(f) }
+func (c *chgRow) srcCode() uint32   { return c.src.code() }
 func (o *oppRow) link() *int32      { return &o.next }
 func (o *oppRow) follows() bool     { return o.notFirst }
 func (o *oppRow) setFollows(f bool) { o.notFirst = f }
 func (o *oppRow) srcCode() uint32   { return o.source }
-
-func (c *chgRow) setFollows(f bool) {
-	c.srcFlag &^= chgFollows
-	if f {
-		c.srcFlag |= chgFollows
-	}
-}
 
 // shared reports whether another record has the id of p.
 func shared[T any, P interface {

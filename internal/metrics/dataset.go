@@ -242,18 +242,14 @@ type chgRow struct {
 	merged, authored    nanos
 	opened, firstReview nanos  // 0 when absent
 	id, svc             uint32 // string table codes
-	// srcFlag is the source's code (srcCode) and, in its top bit
-	// (chgFollows), whether another source's change with the same id
-	// precedes it (chain.go). Codes stay below 2^31: the string table
-	// holds at most 2^32 bytes, and each code's string takes two or more.
-	srcFlag uint32
+	// src is the source's code (srcCode), flagged when another source's
+	// change with the same id precedes it (follows, chain.go).
+	src flagged
 	// explicit is the row+1 of the earliest eligible production deployment
 	// listing the change (SPEC §2), kept current by Prepare; 0: none.
 	explicit int32
 	next     int32 // row+1 of another source's change with the same id; 0: none
 }
-
-const chgFollows = 1 << 31
 
 // nanos is a Unix time in nanoseconds as two 32-bit words, so that a row
 // holding it needs only 4-byte alignment.
@@ -831,7 +827,7 @@ func (d *Dataset) applyChange(r *domain.Change) {
 		d.removeChange(old)
 	}
 	i, p := d.chgs.alloc()
-	*p = chgRow{id: d.code(r.ID), srcFlag: d.code(r.Source), svc: d.code(r.Service), merged: nanosOf(ns(r.MergedAt)), authored: nanosOf(ns(r.AuthoredAt)),
+	*p = chgRow{id: d.code(r.ID), src: flagged(d.code(r.Source)), svc: d.code(r.Service), merged: nanosOf(ns(r.MergedAt)), authored: nanosOf(ns(r.AuthoredAt)),
 		opened: nanosOf(ns(r.OpenedAt)), firstReview: nanosOf(ns(r.FirstReviewAt))}
 	c := *p
 	chainAppend(&d.chgs, &d.changeByID, c.id, i)

@@ -218,16 +218,12 @@ func convTicket(d *Dataset, rec domain.Record) ticketRow {
 	r := rec.(*domain.Ticket)
 	// No metric reads the free text; the store keeps it for anyone
 	// drilling into the ticket, so a million copies need not sit here.
-	t := ticketRow{
-		id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), priority: d.code(r.Priority), segFlag: d.code(r.Segment),
+	return ticketRow{
+		id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), priority: d.code(r.Priority), seg: withFlag(d.code(r.Segment), r.Escalated),
 		category: d.code(r.Category), userRole: d.code(r.UserRole), criticality: d.code(r.Criticality),
 		release: d.code(r.Release), service: d.code(r.Service), created: ns(r.CreatedAt), resolved: ns(r.ResolvedAt), slaDue: ns(r.SLADueAt),
 		at: ns(r.EventTime()),
 	}
-	if r.Escalated {
-		t.segFlag |= ticketEscalated
-	}
-	return t
 }
 
 func convSurvey(d *Dataset, rec domain.Record) surveyRow {

@@ -28,17 +28,12 @@ type ticketRow struct {
 	customer, priority, category  uint32
 	userRole, criticality         uint32
 	release                       uint32
-	service                       uint32 // what it is about; "" when the source does not know
-	// segFlag is the segment's code (segment) and, in its top bit
-	// (ticketEscalated), whether the ticket was escalated. Codes stay
-	// below 2^31 (strtab.code).
-	segFlag uint32
+	service                       uint32  // what it is about; "" when the source does not know
+	seg                           flagged // the segment's code, flagged when escalated
 }
 
-const ticketEscalated = 1 << 31
-
-func (r *ticketRow) segment() uint32 { return r.segFlag &^ ticketEscalated }
-func (r *ticketRow) escalated() bool { return r.segFlag&ticketEscalated != 0 }
+func (r *ticketRow) segment() uint32 { return r.seg.code() }
+func (r *ticketRow) escalated() bool { return r.seg.flag() }
 
 type surveyRow struct {
 	score                              float64

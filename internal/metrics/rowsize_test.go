@@ -31,7 +31,7 @@ func TestNanosRoundTrip(t *testing.T) {
 }
 
 func TestChangeNamesakeFlagKeepsTheSource(t *testing.T) {
-	c := chgRow{srcFlag: 12345}
+	c := chgRow{src: 12345}
 	c.setFollows(true)
 	if !c.follows() || c.srcCode() != 12345 {
 		t.Fatalf("after setFollows(true): follows %v, source %d", c.follows(), c.srcCode())

@@ -96,6 +96,30 @@ func (t *strtab) find(s string) (code uint32, slot, h uint64, ok bool) {
 	}
 }
 
+// codeFlag is the top bit of a code, which no code reaches (code panics
+// first): a row field holding a code may keep one flag there (flagged),
+// where a bool of its own would pad the row by 4 or 8 bytes.
+const codeFlag = 1 << 31
+
+// flagged is a string table code with a flag in its top bit.
+type flagged uint32
+
+func withFlag(code uint32, on bool) flagged {
+	f := flagged(code)
+	f.setFlag(on)
+	return f
+}
+
+func (f flagged) code() uint32 { return uint32(f) &^ codeFlag }
+func (f flagged) flag() bool   { return f&codeFlag != 0 }
+
+func (f *flagged) setFlag(on bool) {
+	*f &^= codeFlag
+	if on {
+		*f |= codeFlag
+	}
+}
+
 // code returns the code of s, interning it first when new.
 func (t *strtab) code(s string) uint32 {
 	c, i, h, ok := t.find(s)
@@ -103,9 +127,9 @@ func (t *strtab) code(s string) uint32 {
 		return c
 	}
 	c = uint32(len(t.loc))
-	if c >= chgFollows {
+	if c >= codeFlag {
 		// Unreachable within store's 4 GiB (two bytes a string at least);
-		// chgRow and ticketRow keep a flag in the bit above.
+		// rows keep a flag in that bit (flagged).
 		panic("strtab: more than 2^31 strings")
 	}
 	t.loc = append(t.loc, t.store(s))

@@ -995,35 +995,50 @@ func (d *Dataset) Prepare() {
 	})
 	d.rebuildPresence()
 	d.invalidate()
-	d.prodDeps.prepare()
+	d.eachOrder(order.prepare)
 	for _, x := range d.ticketRows {
 		if i := d.prodDeps.index(depRow{fin: x.Finished, i: x.row}); i >= 0 {
 			d.prodDeps.items[i].tickets = x.hasTickets
 		}
 	}
 	d.ticketRows = d.ticketRows[:0]
+	d.applyEvents()
+}
+
+// order is one of the dataset's time orders (a sorted index): Prepare
+// sorts in what was applied since, Trim gives back append's room.
+type order interface {
+	prepare()
+	trim()
+}
+
+// eachOrder calls fn with every time order the dataset keeps.
+func (d *Dataset) eachOrder(fn func(order)) {
+	fn(d.prodDeps)
 	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
 		for _, s := range m {
-			s.prepare()
+			fn(s)
 		}
 	}
 	for _, s := range d.svcChanges {
-		s.prepare()
+		fn(s)
 	}
-	d.incByOpened.prepare()
-	d.incByRes.prepare()
-	d.incByDue.prepare()
+	for _, s := range []*sorted[*Inc]{d.incByOpened, d.incByRes, d.incByDue} {
+		fn(s)
+	}
 	for _, s := range d.svcInc {
-		s.prepare()
+		fn(s)
 	}
-	d.sliAll.prepare()
-	d.sliLatency.prepare()
-	d.rows.prepare()
-	for _, s := range d.times {
-		s.born.prepare()
-		s.data.prepare()
+	fn(d.sliAll)
+	fn(d.sliLatency)
+	for _, t := range d.rows.byKind {
+		fn(t.timeOrder())
 	}
-	d.applyEvents()
+	fn(d.rows.escalated)
+	for _, k := range d.times {
+		fn(k.born)
+		fn(k.data)
+	}
 }
 
 // LastData returns the newest data time of a kind at or before asOf — of

@@ -30,7 +30,7 @@ type kindTable interface {
 	remove(d *Dataset, k recKey)
 	count() int
 	eachPresence(fn func(born int64, attrs []attrVal))
-	trim()
+	timeOrder() *sorted[int32] // the rows by event time
 }
 
 func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
@@ -79,7 +79,7 @@ func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, att
 
 func (k *rowKind[R, P]) count() int { return k.t.len() }
 
-func (k *rowKind[R, P]) trim() { k.t.order.trim() }
+func (k *rowKind[R, P]) timeOrder() *sorted[int32] { return k.t.order }
 
 func (k *rowKind[R, P]) eachPresence(fn func(int64, []attrVal)) {
 	for r := range k.t.live() {

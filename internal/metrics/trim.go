@@ -10,31 +10,7 @@ import "slices"
 // it under the write lock after a load — not after every Prepare, where
 // the next append would only grow the array again by copying it.
 func (d *Dataset) Trim() {
-	for _, k := range d.times {
-		k.born.trim()
-		k.data.trim()
-	}
-	d.prodDeps.trim()
-	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
-		for _, s := range m {
-			s.trim()
-		}
-	}
-	for _, s := range d.svcChanges {
-		s.trim()
-	}
-	for _, s := range []*sorted[*Inc]{d.incByOpened, d.incByRes, d.incByDue} {
-		s.trim()
-	}
-	for _, s := range d.svcInc {
-		s.trim()
-	}
-	d.sliAll.trim()
-	d.sliLatency.trim()
-	for _, t := range d.rows.byKind {
-		t.trim()
-	}
-	d.rows.escalated.trim()
+	d.eachOrder(order.trim)
 	d.strs.loc = clipped(d.strs.loc)
 	d.chgRefs.codes = clipped(d.chgRefs.codes)
 }

@@ -175,14 +175,3 @@ func (d *Dataset) oppsWithID(id uint32) iter.Seq[*oppRow] {
 		}
 	}
 }
-
-// prepare restores the row indexes' order after a round of Apply calls.
-func (o *rowTables) prepare() {
-	for _, t := range []interface{ prepareOrder() }{o.tickets, o.surveys, o.vulns, o.controls, o.costs, o.usages,
-		o.budgets, o.subs, o.opps, o.leads, o.quotas, o.spends, o.targets, o.measures} {
-		t.prepareOrder()
-	}
-	o.escalated.prepare()
-}
-
-func (t *table[R, P]) prepareOrder() { t.order.prepare() }

@@ -1,0 +1,87 @@
+package metrics
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+)
+
+func TestClipped(t *testing.T) {
+	for _, c := range []struct {
+		len, cap int
+		copied   bool
+	}{
+		{0, 0, false}, {10, 50, false}, {10, 73, false}, {10, 74, true}, // room of 64 or more
+		{1000, 1124, false}, {1000, 1125, true}, // room of an eighth or more
+	} {
+		a := make([]int, c.len, c.cap)
+		for i := range a {
+			a[i] = i
+		}
+		got := clipped(a)
+		if !slices.Equal(got, a) {
+			t.Errorf("len %d cap %d: contents changed", c.len, c.cap)
+		}
+		if copied := cap(got) != c.cap; copied != c.copied {
+			t.Errorf("len %d cap %d: copied %v, want %v (cap now %d)", c.len, c.cap, copied, c.copied, cap(got))
+		}
+		// A copy may round its capacity up to the allocator's size class,
+		// never to room worth another copy.
+		if c.copied && cap(got)-len(got) >= max(len(got)/8, 64) {
+			t.Errorf("len %d cap %d: copy has cap %d", c.len, c.cap, cap(got))
+		}
+	}
+}
+
+// Trim leaves every time order without room worth a copy, and every
+// metric's value, breakdown and records as they were.
+func TestTrimKeepsResults(t *testing.T) {
+	build := func() *Dataset {
+		d := NewDataset(DefaultConfig())
+		if _, err := generate.Records(generate.Options{Seed: 3, Scale: 0.02, End: benchEnd}, func(r domain.Record) {
+			d.Apply(r, time.Time{})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		d.Prepare()
+		return d
+	}
+	plain, trimmed := build(), build()
+	roomy := 0
+	trimmed.eachOrder(func(o order) {
+		if s, ok := o.(interface{ room() int }); ok && s.room() > 0 {
+			roomy++
+		}
+	})
+	trimmed.Trim()
+	trimmed.eachOrder(func(o order) {
+		if s, ok := o.(interface{ room() int }); ok && s.room() > 0 {
+			roomy--
+		}
+	})
+	if roomy <= 0 {
+		t.Errorf("Trim clipped no time order (%d fewer with room)", roomy)
+	}
+	q := Query{AsOf: benchEnd, Window: 30 * day, Records: true}
+	for _, id := range IDs() {
+		a, errA := plain.Compute(id, q)
+		b, errB := trimmed.Compute(id, q)
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if (errA == nil) != (errB == nil) || string(ja) != string(jb) {
+			t.Errorf("%s: trimmed %s (%v), untrimmed %s (%v)", id, jb, errB, ja, errA)
+		}
+	}
+}
+
+// room is how much room worth a copy an order keeps (clipped's rule).
+func (s *sorted[T]) room() int {
+	if r := cap(s.items) - len(s.items); r >= max(len(s.items)/8, 64) {
+		return r
+	}
+	return 0
+}

@@ -644,7 +644,7 @@ var upsertSeqs = upsertThen(arrayRows, changedOnly, "coalesce($1::bigint, ("+las
 
 func upsertThen(src rowSource, guard, base, final string) string {
 	return `WITH w AS (
-	INSERT INTO records AS r (seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body)
+	INSERT INTO records AS r (` + recordList + `)
 	SELECT ` + base + ` + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.raw_hash, s.body
 	FROM ` + src.from + ` WHERE ` + src.where + `
 	ON CONFLICT (kind, source, id) DO UPDATE SET
@@ -670,33 +670,46 @@ func upsertThen(src rowSource, guard, base, final string) string {
 func insertNew(src rowSource) string {
 	p := func(i int) string { return "$" + strconv.Itoa(src.param+i) }
 	return `WITH w AS (
-	INSERT INTO records (seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body)
+	INSERT INTO records (` + recordList + `)
 	SELECT $1::bigint + s.ord, s.kind, s.source, s.id, $2::bigint, s.event_time, s.hash, s.raw_hash, s.body
 	FROM ` + src.from + ` WHERE ` + src.where + ` AND (
-		(` + p(0) + `::boolean AND NOT EXISTS (SELECT FROM records x
-			WHERE x.kind = ` + p(1) + `::text COLLATE "C" AND x.source = ` + p(2) + `::text COLLATE "C"
-			AND x.id >= ` + p(3) + `::text COLLATE "C" AND x.id <= ` + p(4) + `::text COLLATE "C"))
-		OR (SELECT true FROM records x
-			WHERE x.kind = s.kind COLLATE "C" AND x.source = s.source COLLATE "C" AND x.id = s.id COLLATE "C") IS NULL)
+		(` + p(0) + `::boolean AND NOT EXISTS (` + storedInRange(p(1), p(2), p(3), p(4)) + `))
+		OR (` + storedKey("s.kind", "s.source", "s.id") + `) IS NULL)
 	RETURNING 1
 )
 SELECT count(*), 0::bigint FROM w`
 }
 
+// storedInRange selects the stored rows of a kind and source (text
+// parameters) with an id in [lo, hi]: one range probe of the key index.
+func storedInRange(kind, source, lo, hi string) string {
+	return `SELECT FROM records x
+		WHERE x.kind = ` + kind + `::text COLLATE "C" AND x.source = ` + source + `::text COLLATE "C"
+		AND x.id >= ` + lo + `::text COLLATE "C" AND x.id <= ` + hi + `::text COLLATE "C"`
+}
+
+// storedKey selects true for the stored row with a key, as a scalar
+// subquery: one index probe, which the planner cannot turn into a join
+// over the whole table (as it may NOT EXISTS).
+func storedKey(kind, source, id string) string {
+	return `SELECT true FROM records x
+		WHERE x.kind = ` + kind + ` COLLATE "C" AND x.source = ` + source + ` COLLATE "C" AND x.id = ` + id + ` COLLATE "C"`
+}
+
 // rangeTaken says whether any row is stored with the kind and source
-// given and an id in [lo, hi] (insertNew's chunk-level probe).
-const rangeTaken = `SELECT EXISTS (SELECT FROM records x
-	WHERE x.kind = $1::text COLLATE "C" AND x.source = $2::text COLLATE "C"
-	AND x.id >= $3::text COLLATE "C" AND x.id <= $4::text COLLATE "C")`
+// given and an id in [lo, hi] (insertNew's chunk-level probe); keysTaken
+// whether any of the ids ($3) is, probing each.
+var (
+	rangeTaken = `SELECT EXISTS (` + storedInRange("$1", "$2", "$3", "$4") + `)`
+	keysTaken  = `SELECT EXISTS (SELECT FROM unnest($3::text[]) AS u(id)
+		WHERE (` + storedKey("$1::text", "$2::text", "u.id") + `) IS NOT NULL)`
+)
 
-// keysTaken says whether any of the ids ($3) is stored with the kind and
-// source given: one index probe per id (a scalar subquery, which the
-// planner cannot turn into a join over the whole table).
-const keysTaken = `SELECT EXISTS (SELECT FROM unnest($3::text[]) AS u(id)
-	WHERE (SELECT true FROM records x WHERE x.kind = $1::text COLLATE "C" AND x.source = $2::text COLLATE "C"
-		AND x.id = u.id COLLATE "C") IS NOT NULL)`
-
-var recordCols = []string{"seq", "kind", "source", "id", "ingested_at", "event_time", "hash", "raw_hash", "body"}
+// recordCols are the records table's columns in the order the writes name them.
+var (
+	recordCols = []string{"seq", "kind", "source", "id", "ingested_at", "event_time", "hash", "raw_hash", "body"}
+	recordList = strings.Join(recordCols, ", ")
+)
 
 // copyNew writes round 0 of a chunk straight into records with COPY when
 // the chunk is a run of new keys (one kind and source, an id range nothing

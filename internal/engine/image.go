@@ -127,6 +127,9 @@ func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, e
 		m.Close()
 		return 0, err
 	}
+	for _, ds := range w.datasets() {
+		ds.Reserve(len(secs) * image.MaxSectionRows)
+	}
 	// Sections are decoded on one goroutine while the rows of earlier
 	// ones are applied on this one.
 	type part struct {

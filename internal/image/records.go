@@ -43,6 +43,9 @@ type Row struct {
 // one goroutine while it applies earlier ones on another.
 const rowsPerChunk = 16384
 
+// MaxSectionRows bounds the rows of one section of the records content.
+const MaxSectionRows = rowsPerChunk
+
 const (
 	tagRecord     = 0
 	tagQuarantine = 1

@@ -75,7 +75,8 @@ func (d *Dataset) touchRecord(r domain.Record) {
 	case *domain.SLI:
 		touch(r.PeriodStart)
 	}
-	for _, t := range dataTimes(r) {
+	ts, n := dataTimes(r)
+	for _, t := range ts[:n] {
 		touch(t)
 	}
 	touch(r.EventTime())
@@ -316,32 +317,23 @@ func (d *Dataset) abandon(k cacheKey) {
 	}
 }
 
-// touchReplaced notes the timestamps of the version a record replaces:
+// touchHeld notes the timestamps of the version a record replaces:
 // results that counted the old version change too.
-func (d *Dataset) touchReplaced(r domain.Record) {
-	k := key(r.Header().Source, r.Header().ID)
-	kind := r.Kind()
+func (d *Dataset) touchHeld(kind domain.Kind, h held) {
 	ts := func(v ...int64) {
 		for _, n := range v {
 			d.touchNs(kind, n)
 		}
 	}
-	switch r.(type) {
-	case *domain.Deployment:
-		if o := d.dep(k); o != nil {
-			ts(o.Finished, o.Started)
-		}
-	case *domain.Change:
-		if o := d.change(k); o != nil {
-			ts(o.Merged, o.Authored)
-		}
-	case *domain.Incident:
-		if o := d.incident(k); o != nil {
-			ts(o.Opened, o.Detected, o.Resolved)
-		}
-	case *domain.SLI:
-		if o := d.sli(k); o != nil {
-			ts(o.Start)
-		}
+	switch {
+	case h.dep != nil:
+		ts(h.dep.Finished, h.dep.Started)
+	case h.chg >= 0:
+		c := d.chgs.at(h.chg)
+		ts(c.merged.ns(), c.authored.ns())
+	case h.inc != nil:
+		ts(h.inc.Opened, h.inc.Detected, h.inc.Resolved)
+	case h.sli != nil:
+		ts(h.sli.Start)
 	}
 }

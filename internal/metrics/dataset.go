@@ -143,6 +143,8 @@ func (d *Dataset) memos(x *Dep) *depMemos {
 	c := &d.memoChunks[x.row>>slabShift]
 	m := c.Load()
 	if m == nil {
+		// Writers skip the work of resetting memos until one exists.
+		d.memoized.Store(true)
 		// Racing readers allocate one chunk each; the first stored wins.
 		c.CompareAndSwap(nil, new(memoChunk))
 		m = c.Load()
@@ -496,7 +498,8 @@ func bornAt(r domain.Record) int64 {
 // lifeOf is a record's kindTimes entry.
 func lifeOf(r domain.Record) life {
 	l := life{born: bornAt(r)}
-	for i, t := range dataTimes(r) {
+	ts, n := dataTimes(r)
+	for i, t := range ts[:n] {
 		if !t.IsZero() {
 			l.data[i] = max(t.UnixNano(), l.born)
 		}
@@ -504,28 +507,23 @@ func lifeOf(r domain.Record) life {
 	return l
 }
 
-// storedLife is the kindTimes entry of the record a new one replaces, from
+// heldLife is the kindTimes entry of the record a new one replaces, from
 // the form the dataset keeps it in; ok is false when there is none.
-func (d *Dataset) storedLife(r domain.Record) (life, bool) {
-	k := key(r.Header().Source, r.Header().ID)
-	switch r.(type) {
-	case *domain.Service:
-	case *domain.Deployment:
-		if o := d.dep(k); o != nil {
-			return life{born: o.Finished, data: [3]int64{o.Finished}}, true
+func (d *Dataset) heldLife(h held) (life, bool) {
+	switch {
+	case h.dep != nil:
+		o := h.dep
+		return life{born: o.Finished, data: [3]int64{o.Finished}}, true
+	case h.inc != nil:
+		o := h.inc
+		l := life{born: o.Opened, data: [3]int64{o.Opened}}
+		if o.Resolved != 0 {
+			l.data[1] = max(o.Resolved, o.Opened)
 		}
-	case *domain.Incident:
-		if o := d.incident(k); o != nil {
-			l := life{born: o.Opened, data: [3]int64{o.Opened}}
-			if o.Resolved != 0 {
-				l.data[1] = max(o.Resolved, o.Opened)
-			}
-			return l, true
-		}
-	case *domain.SLI:
-		if o := d.sli(k); o != nil {
-			return life{born: o.Start, data: [3]int64{max(o.End, o.Start)}}, true
-		}
+		return l, true
+	case h.sli != nil:
+		o := h.sli
+		return life{born: o.Start, data: [3]int64{max(o.End, o.Start)}}, true
 	}
 	return life{}, false
 }
@@ -600,6 +598,11 @@ func key(source, id string) recKey { return recKey{source, id} }
 // kept only through it (or code), never as the decoded record holds them.
 func (d *Dataset) intern(s string) string { return d.strs.str(d.strs.code(s)) }
 
+// Reserve makes room for about n records about to be applied (a load
+// whose row count is known): their strings are interned without the
+// string table growing on the way. Trim gives back what was not used.
+func (d *Dataset) Reserve(n int) { d.strs.reserve(n) }
+
 // code returns the string table code of s, interning it.
 func (d *Dataset) code(s string) uint32 { return d.strs.code(s) }
 
@@ -646,42 +649,91 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 		t.apply(d, r)
 		return
 	}
+	h := d.heldOf(k, r.Header().Source, r.Header().ID)
 	if k != domain.KindService && k != domain.KindChange {
 		kt := d.timesOf(k)
 		// Freshness follows the records' own timestamps, not when they were
 		// imported: re-importing an old export must not make a source that
 		// stopped months ago look current. ingested is kept in the
 		// signature for provenance views.
-		if old, ok := d.storedLife(r); ok {
+		if old, ok := d.heldLife(h); ok {
 			kt.remove(old)
 		}
 		kt.add(lifeOf(r))
 	}
 	d.touchRecord(r)
-	d.touchReplaced(r)
-	d.notePresence(r)
+	d.touchHeld(k, h)
+	d.notePresence(r, h)
 	switch r := r.(type) {
 	case *domain.Service:
 		d.Services[r.ID] = r
 	case *domain.Deployment:
-		d.applyDeployment(r)
+		d.applyDeployment(r, h)
 	case *domain.Change:
-		d.applyChange(r)
+		d.applyChange(r, h)
 	case *domain.Incident:
-		d.applyIncident(r)
+		d.applyIncident(r, h)
 	case *domain.SLI:
-		d.applySLI(r)
+		d.applySLI(r, h)
 	}
 }
 
-func (d *Dataset) applyDeployment(r *domain.Deployment) {
+// held is what the dataset holds under a record's key, for the kinds not
+// held as rows. Apply looks it up once: the replaced record's times, its
+// presence and its removal are all read before anything changes, where
+// each step looking it up by the key's strings again cost a deployment
+// four lookups.
+type held struct {
+	// id and src are the codes of the key's id and source when interned
+	// (known), so applying need not hash the strings again.
+	id, src uint32
+	known   bool
+	dep     *Dep
+	chg     int32 // the change's row; -1: none
+	inc     *Inc
+	sli     *SLISample
+}
+
+// heldOf finds what is held under (kind, source, id).
+func (d *Dataset) heldOf(kind domain.Kind, source, id string) held {
+	h := held{chg: -1}
+	ic, ok1 := d.codeOf(id)
+	sc, ok2 := d.codeOf(source)
+	if !ok1 || !ok2 {
+		return h
+	}
+	h.id, h.src, h.known = ic, sc, true
+	switch kind {
+	case domain.KindDeployment:
+		if i := chainFind(&d.deps, &d.depByID, ic, sc); i >= 0 {
+			h.dep = d.deps.at(i)
+		}
+	case domain.KindChange:
+		h.chg = chainFind(&d.chgs, &d.changeByID, ic, sc)
+	case domain.KindIncident:
+		h.inc = d.incidents[rowCode(sc, ic)]
+	case domain.KindSLI:
+		h.sli = d.slis[rowCode(sc, ic)]
+	}
+	return h
+}
+
+// codes returns the codes of the key's id and source, interning them.
+func (h held) codes(d *Dataset, source, id string) (uint32, uint32) {
+	if h.known {
+		return h.id, h.src
+	}
+	return d.code(id), d.code(source)
+}
+
+func (d *Dataset) applyDeployment(r *domain.Deployment, h held) {
 	k := key(r.Source, r.ID)
-	if old := d.dep(k); old != nil {
-		d.removeDep(old)
+	if h.dep != nil {
+		d.removeDep(h.dep)
 	}
 	d.service(r.Service)
 	env, prod := d.cfg.environment(r)
-	id, src := d.code(r.ID), d.code(r.Source)
+	id, src := h.codes(d, r.Source, r.ID)
 	var rollbackOf, cr uint32
 	if r.RollbackOf != "" {
 		rollbackOf = d.code(r.RollbackOf)
@@ -820,14 +872,14 @@ func (d *Dataset) releaseDep(x *Dep) {
 	d.deps.release(x.row)
 }
 
-func (d *Dataset) applyChange(r *domain.Change) {
-	k := key(r.Source, r.ID)
+func (d *Dataset) applyChange(r *domain.Change, h held) {
 	d.service(r.Service)
-	if old := d.changeRow(k); old >= 0 {
-		d.removeChange(old)
+	if h.chg >= 0 {
+		d.removeChange(h.chg)
 	}
+	id, src := h.codes(d, r.Source, r.ID)
 	i, p := d.chgs.alloc()
-	*p = chgRow{id: d.code(r.ID), src: flagged(d.code(r.Source)), svc: d.code(r.Service), merged: nanosOf(ns(r.MergedAt)), authored: nanosOf(ns(r.AuthoredAt)),
+	*p = chgRow{id: id, src: flagged(src), svc: d.code(r.Service), merged: nanosOf(ns(r.MergedAt)), authored: nanosOf(ns(r.AuthoredAt)),
 		opened: nanosOf(ns(r.OpenedAt)), firstReview: nanosOf(ns(r.FirstReviewAt))}
 	c := *p
 	chainAppend(&d.chgs, &d.changeByID, c.id, i)
@@ -864,13 +916,14 @@ func (d *Dataset) removeChange(i int32) {
 
 var severities = map[string]uint8{"P0": 0, "P1": 1, "P2": 2, "P3": 3, "P4": 4}
 
-func (d *Dataset) applyIncident(r *domain.Incident) {
+func (d *Dataset) applyIncident(r *domain.Incident, h held) {
 	d.incidentEvent(r.Service, ns(r.OpenedAt), r.CausedBy, r.CausedByChangeRequest)
-	if old := d.incident(key(r.Source, r.ID)); old != nil {
-		d.removeInc(old)
+	if h.inc != nil {
+		d.removeInc(h.inc)
 	}
+	id, src := h.codes(d, r.Source, r.ID)
 	x := &Inc{
-		id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), Severity: severities[r.Severity],
+		id: id, src: src, svc: d.code(r.Service), Severity: severities[r.Severity],
 		Opened: ns(r.OpenedAt), Detected: ns(r.DetectedAt), Resolved: ns(r.ResolvedAt),
 		causedBy: d.code(r.CausedBy), causedByCR: d.code(r.CausedByChangeRequest), CustomerFacing: r.CustomerFacing,
 		category: d.code(r.Category), fingerprint: d.code(r.Fingerprint), origin: d.code(r.Origin),
@@ -910,11 +963,12 @@ func (d *Dataset) removeInc(x *Inc) {
 	}
 }
 
-func (d *Dataset) applySLI(r *domain.SLI) {
-	if old := d.sli(key(r.Source, r.ID)); old != nil {
-		d.removeSLI(old)
+func (d *Dataset) applySLI(r *domain.SLI, h held) {
+	if h.sli != nil {
+		d.removeSLI(h.sli)
 	}
-	x := &SLISample{id: d.code(r.ID), src: d.code(r.Source), svc: d.code(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
+	id, src := h.codes(d, r.Source, r.ID)
+	x := &SLISample{id: id, src: src, svc: d.code(r.Service), Start: ns(r.PeriodStart), End: ns(r.PeriodEnd), Good: r.Good, Total: r.Total}
 	// Every SLI is kept (counted, and found when replaced); the
 	// availability metrics walk the availability SLIs, latency
 	// compliance the latency ones.
@@ -939,20 +993,20 @@ func (d *Dataset) sliIndex(x *SLISample) *sorted[*SLISample] {
 // dataTimes are the moments a record says something happened, for the
 // kinds not held as rows: its newest event and, for an incident, whose
 // resolution may still lie ahead of an as_of, the moment it began.
-func dataTimes(r domain.Record) []time.Time {
+func dataTimes(r domain.Record) ([2]time.Time, int) {
 	switch r := r.(type) {
 	case *domain.Deployment:
 		// finished_at, not a later cutover: it is when the deployment
 		// exists (SPEC §3), and what a replaced one is found by.
-		return []time.Time{r.FinishedAt}
+		return [2]time.Time{r.FinishedAt}, 1
 	case *domain.Incident:
-		return []time.Time{r.OpenedAt, r.ResolvedAt}
+		return [2]time.Time{r.OpenedAt, r.ResolvedAt}, 2
 	// A period record reports up to the end of its period, whatever the
 	// kind's event time.
 	case *domain.SLI:
-		return []time.Time{r.PeriodEnd}
+		return [2]time.Time{r.PeriodEnd}, 1
 	}
-	return []time.Time{r.EventTime()}
+	return [2]time.Time{r.EventTime()}, 1
 }
 
 // Prepare restores the indexes' order after a round of Apply calls.
@@ -1139,6 +1193,9 @@ func (d *Dataset) ServiceAttr(service, dim string) string {
 
 // forgetImpact drops the release-impact memos of the deployments with an id.
 func (d *Dataset) forgetImpact(id uint32) {
+	if !d.memoized.Load() {
+		return // no memo to forget: a load applies no faster without this
+	}
 	for x := range d.depsWithID(id) {
 		d.dropMemos(x, memoImpact)
 	}
@@ -1226,6 +1283,11 @@ func (d *Dataset) bumpFail(service string) {
 // of the change request it names, and the namesakes of its own id.
 // The ids are string table codes, 0 for none.
 func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID uint32) {
+	if !d.memoized.Load() {
+		// Generations only tell failure memos apart, and none was taken
+		// (a first load): finding the deployments would be the cost.
+		return
+	}
 	for _, id := range [...]uint32{depID, ownID} {
 		if id == 0 {
 			continue

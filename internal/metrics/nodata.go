@@ -117,25 +117,17 @@ func (d *Dataset) presenceOf(r domain.Record) (t int64, attrs []attrVal, ok bool
 
 // heldPresence is what the dataset holds for the record a new one
 // replaces, in presenceOf's terms; ok is false when it holds none.
-func (d *Dataset) heldPresence(r domain.Record) (t int64, attrs []attrVal, ok bool) {
-	k := key(r.Header().Source, r.Header().ID)
-	switch r.(type) {
-	case *domain.Deployment:
-		if o := d.dep(k); o != nil {
-			return o.Finished, d.depAttrs(o), true
-		}
-	case *domain.Change:
-		if o := d.change(k); o != nil {
-			return o.Merged, svcAttr(o.Service), true
-		}
-	case *domain.Incident:
-		if o := d.incident(k); o != nil {
-			return o.Opened, incAttrs(d.str(o.svc), d.str(o.origin)), true
-		}
-	case *domain.SLI:
-		if o := d.sli(k); o != nil {
-			return o.Start, svcAttr(d.str(o.svc)), true
-		}
+func (d *Dataset) heldPresence(h held) (t int64, attrs []attrVal, ok bool) {
+	switch {
+	case h.dep != nil:
+		return h.dep.Finished, d.depAttrs(h.dep), true
+	case h.chg >= 0:
+		c := d.chgs.at(h.chg)
+		return c.merged.ns(), svcAttr(d.str(c.svc)), true
+	case h.inc != nil:
+		return h.inc.Opened, incAttrs(d.str(h.inc.svc), d.str(h.inc.origin)), true
+	case h.sli != nil:
+		return h.sli.Start, svcAttr(d.str(h.sli.svc)), true
 	}
 	return 0, nil, false
 }
@@ -151,11 +143,11 @@ func (d *Dataset) depAttrs(x *Dep) []attrVal {
 }
 
 // notePresence updates the index for a record about to be applied.
-func (d *Dataset) notePresence(r domain.Record) {
+func (d *Dataset) notePresence(r domain.Record, h held) {
 	d.presenceKinds()
 	kind := r.Kind()
 	t, attrs, ok := d.presenceOf(r)
-	if ot, oattrs, held := d.heldPresence(r); held && d.holdsMinimum(kind, ot, oattrs) &&
+	if ot, oattrs, held := d.heldPresence(h); held && d.holdsMinimum(kind, ot, oattrs) &&
 		(!ok || t != ot || !sameAttrs(attrs, oattrs)) {
 		d.presence.stale[kind] = true
 	}

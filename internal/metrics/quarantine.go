@@ -54,43 +54,32 @@ func (d *Dataset) remove(k domain.Key) {
 		t.remove(d, key(k.Source, k.ID))
 		return
 	}
-	probe := domain.New(k.Kind)
-	if probe == nil {
-		return
-	}
-	probe.Header().Source, probe.Header().ID = k.Source, k.ID
-	if kt := d.times[k.Kind]; kt != nil {
-		if old, ok := d.storedLife(probe); ok {
-			kt.remove(old)
-		}
-	}
-	d.touchReplaced(probe)
-	if t, attrs, held := d.heldPresence(probe); held && d.holdsMinimum(k.Kind, t, attrs) {
-		d.presence.stale[k.Kind] = true
-	}
-	rk := key(k.Source, k.ID)
-	switch k.Kind {
-	case domain.KindService:
+	if k.Kind == domain.KindService {
 		if s := d.Services[k.ID]; s != nil && s.Source == k.Source {
 			delete(d.Services, k.ID)
 			d.touchAll()
 		}
-	case domain.KindDeployment:
-		if old := d.dep(rk); old != nil {
-			d.removeDep(old)
+		return
+	}
+	h := d.heldOf(k.Kind, k.Source, k.ID)
+	if kt := d.times[k.Kind]; kt != nil {
+		if old, ok := d.heldLife(h); ok {
+			kt.remove(old)
 		}
-	case domain.KindChange:
-		if old := d.changeRow(rk); old >= 0 {
-			d.removeChange(old)
-		}
-	case domain.KindIncident:
-		if old := d.incident(rk); old != nil {
-			d.removeInc(old)
-		}
-	case domain.KindSLI:
-		if old := d.sli(rk); old != nil {
-			d.removeSLI(old)
-		}
+	}
+	d.touchHeld(k.Kind, h)
+	if t, attrs, ok := d.heldPresence(h); ok && d.holdsMinimum(k.Kind, t, attrs) {
+		d.presence.stale[k.Kind] = true
+	}
+	switch {
+	case h.dep != nil:
+		d.removeDep(h.dep)
+	case h.chg >= 0:
+		d.removeChange(h.chg)
+	case h.inc != nil:
+		d.removeInc(h.inc)
+	case h.sli != nil:
+		d.removeSLI(h.sli)
 	}
 }
 

@@ -98,3 +98,32 @@ func TestStrtabSlotTags(t *testing.T) {
 		}
 	}
 }
+
+// TestStrtabReserve: after reserve(n), n strings go in without the table
+// growing, and each keeps the code it was given.
+func TestStrtabReserve(t *testing.T) {
+	s := newStrtab()
+	s.code("before")
+	const n = 5000
+	s.reserve(n)
+	slots := len(s.slots)
+	if 4*n > 3*slots {
+		t.Fatalf("%d slots cannot hold %d strings at 3/4", slots, n)
+	}
+	codes := map[string]uint32{}
+	for i := range n - 2 {
+		k := fmt.Sprintf("id-%d", i)
+		codes[k] = s.code(k)
+	}
+	if len(s.slots) != slots {
+		t.Fatalf("grew from %d to %d slots after reserve", slots, len(s.slots))
+	}
+	for k, c := range codes {
+		if got, ok := s.lookup(k); !ok || got != c || s.str(c) != k {
+			t.Fatalf("%q: code %d, lookup %d %v, str %q", k, c, got, ok, s.str(c))
+		}
+	}
+	if c, ok := s.lookup("before"); !ok || s.str(c) != "before" {
+		t.Fatal("a string interned before reserve was lost")
+	}
+}

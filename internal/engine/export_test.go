@@ -4,3 +4,14 @@ import "time"
 
 // SetImageCheck sets how often KeepImage looks (before it starts).
 func (e *Engine) SetImageCheck(d time.Duration) { e.img.check = d }
+
+// StaleHeld is the number of stale results the published datasets hold.
+func (e *Engine) StaleHeld() int {
+	w := e.acquire()
+	defer w.mu.RUnlock()
+	n := 0
+	for _, ds := range w.datasets() {
+		n += ds.StaleHeld()
+	}
+	return n
+}

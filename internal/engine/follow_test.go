@@ -337,3 +337,41 @@ func followFirst(t *testing.T, st store.Store, e *engine.Engine) context.Context
 	}
 	return ctx
 }
+
+// TestStaleResultsLetGoOnAQuietServer: stale results kept by a large
+// import that no reader asks for are let go within max_lag or so of
+// expiring, with no further step to drop them (refreshStale's timer).
+func TestStaleResultsLetGoOnAQuietServer(t *testing.T) {
+	st := open(t, t.TempDir())
+	e := engine.New(st, metrics.DefaultConfig())
+	e.StepRows = 4096
+	e.MaxLag = 2 * time.Second
+	ctx := followFirst(t, st, e)
+	stale := query
+	stale.Stale = true
+	if err := e.Read(ctx, func(ds *metrics.Dataset) error {
+		_, err := ds.Compute("deployment_frequency", stale)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	lines := make([]string, 10_000)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"kind":"deployment","id":"quiet-%05d","service":"api","environment":"production","finished_at":"2026-03-%02dT12:00:00Z","status":"success"}`, i, 1+i%29)
+	}
+	importLines(t, st, lines...)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.StaleHeld(); n == 0 {
+		t.Fatal("the import kept no stale result: the test shows nothing")
+	}
+	// Nothing is read or written from here on.
+	deadline := time.Now().Add(4*e.MaxLag + 5*time.Second)
+	for e.StaleHeld() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d stale results still held %v after the import on a quiet server (max_lag %v)", e.StaleHeld(), time.Since(deadline.Add(-4*e.MaxLag-5*time.Second)), e.MaxLag)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

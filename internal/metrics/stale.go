@@ -133,6 +133,13 @@ func (d *Dataset) DropExpiredStale() {
 	}
 }
 
+// StaleHeld is the number of stale results held, expired or not.
+func (d *Dataset) StaleHeld() int {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	return len(d.cache.stale)
+}
+
 // takeStale returns the stale result under k if it has not expired, and
 // notes it as wanted by readers (cacheMu held).
 func (d *Dataset) takeStale(k cacheKey) (Result, bool) {

@@ -510,7 +510,9 @@ func (e *Engine) load(ctx context.Context) error {
 		w := e.cur.Load()
 		w.mu.Lock()
 		if e.seq == 0 && e.Image != "" {
-			e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
+			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load()); e.seq == 0 {
+				e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
+			}
 		}
 		err := e.scanDecoded(ctx, e.seq, func(dec []decoded) {
 			for _, d := range dec {

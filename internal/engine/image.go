@@ -58,6 +58,13 @@ type ImageStatus struct {
 	Written time.Time `json:"written_at,omitzero"`
 	From    int64     `json:"written_from_seq,omitempty"`
 	Error   string    `json:"error,omitempty"`
+	// The dataset's state beside it (state.go): whether the start read it,
+	// why not, the sequence of the last one written or read, and when
+	// this process last wrote it.
+	DatasetUsed    bool      `json:"dataset_used_at_start"`
+	DatasetIgnored string    `json:"dataset_ignored,omitempty"`
+	DatasetSeq     int64     `json:"dataset_seq,omitempty"`
+	DatasetWritten time.Time `json:"dataset_written_at,omitzero"`
 }
 
 type imageState struct {
@@ -123,7 +130,7 @@ func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, e
 		return 0, err
 	}
 	h, secs := m.Header, m.Sections
-	if err := e.checkImage(ctx, h, last); err != nil {
+	if err := e.checkHeader(ctx, h, last, image.Schema(), recordSettings); err != nil {
 		m.Close()
 		return 0, err
 	}
@@ -193,14 +200,15 @@ func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, e
 	return h.Seq, nil
 }
 
-// checkImage holds the image's header to this build and this store.
-func (e *Engine) checkImage(ctx context.Context, h image.Header, last int64) error {
+// checkHeader holds an image's header to this build, the content's schema
+// and settings, and this store.
+func (e *Engine) checkHeader(ctx context.Context, h image.Header, last int64, schema, settings string) error {
 	switch {
 	case h.Version != image.Build():
 		return fmt.Errorf("written by Candor %s, this is %s", h.Version, image.Build())
-	case h.Schema != image.Schema():
+	case h.Schema != schema:
 		return errors.New("written by a build whose records differ")
-	case h.Settings != recordSettings:
+	case h.Settings != settings:
 		return fmt.Errorf("content depends on other settings (%q)", h.Settings)
 	case h.Seq <= 0:
 		return errors.New("empty image")
@@ -346,6 +354,10 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	if err := w.Commit(h); err != nil {
 		return 0, 0, err
 	}
+	if err := e.writeState(h); err != nil {
+		// The rows image stands alone: a start reads it instead.
+		e.log().Warn("dataset state not written", "path", e.statePath(), "err", err)
+	}
 	return h.Seq, after, nil
 }
 
@@ -358,7 +370,7 @@ func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
 	}
 	last, err := e.st.LastSeq(ctx)
 	if err == nil {
-		err = e.checkImage(ctx, m.Header, last)
+		err = e.checkHeader(ctx, m.Header, last, image.Schema(), recordSettings)
 	}
 	if err != nil {
 		m.Close()

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,7 +63,7 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 	// start compares a process started with the image at path against one
 	// started from the store, under each configuration, and returns what
 	// the image-started one logged.
-	start := func(label string, wantUsed bool) string {
+	start := func(label string, wantUsed, wantState bool) string {
 		t.Helper()
 		var logs bytes.Buffer
 		for name, cfg := range configs {
@@ -86,6 +87,10 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 			}
 			if s.Image == nil || s.Image.Used != wantUsed {
 				t.Fatalf("%s: image status %+v, want used=%v", label, s.Image, wantUsed)
+			}
+			// The dataset's state is of the default settings only.
+			if s.Image.DatasetUsed != (wantState && name == "default") {
+				t.Fatalf("%s, %s settings: dataset state used=%v (%q), want %v", label, name, s.Image.DatasetUsed, s.Image.DatasetIgnored, wantState && name == "default")
 			}
 			if wantUsed && sc.lowest != 0 && sc.lowest <= s.Image.StartSeq {
 				t.Fatalf("%s: started from the image of sequence %d yet read row %d from the store", label, s.Image.StartSeq, sc.lowest)
@@ -139,12 +144,23 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 	}
 
 	written := int64(0)
+	state := false
+	statePath := strings.TrimSuffix(path, ".image") + ".dataset"
 	for from, round := 0, 0; from < len(lines); round++ {
 		to := min(len(lines), from+1+rng.IntN(len(lines)/3))
 		cut := from + rng.IntN(to-from+1)
 		importText(strings.Join(lines[from:cut], "\n"))
 		change(max(cut, 1))
 		if round == 0 || rng.IntN(3) > 0 {
+			// A writer holding the store's rows writes its dataset's state
+			// too; one that has not read them since writes the rows alone,
+			// and the state on disk is an older one.
+			fresh := rng.IntN(3) > 0
+			if fresh {
+				if err := writer.Refresh(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
 			seq, err := writer.WriteImage(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -157,6 +173,12 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 				t.Fatalf("round %d: image written from sequence %d, want the previous image's %d", round, from, written)
 			}
 			written = seq
+			if fresh {
+				if ds := writer.Status().Image.DatasetSeq; ds != seq {
+					t.Fatalf("round %d: dataset state of sequence %d beside the image of %d", round, ds, seq)
+				}
+				state = true
+			}
 		}
 		// Newer rows than the image: the rest of the round, corrections
 		// and corruptions of rows the image holds.
@@ -164,7 +186,7 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 			importText(strings.Join(lines[cut:to], "\n"))
 		}
 		change(to)
-		start(fmt.Sprintf("round %d (image at %d)", round, written), true)
+		start(fmt.Sprintf("round %d (image at %d, state %v)", round, written, state), true, state)
 		from = to
 	}
 
@@ -189,6 +211,37 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	goodState, err := os.ReadFile(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A damaged state: the start reads the image of the rows instead, and
+	// says why once.
+	for _, c := range []struct {
+		name, reason string
+		do           func()
+	}{
+		{"a bit flipped in the state's header", "checksum", func() {
+			b := slices.Clone(goodState)
+			b[len(b)-30] ^= 0x04
+			os.WriteFile(statePath, b, 0o644)
+		}},
+		{"a bit flipped in the state", "checksum", func() {
+			b := slices.Clone(goodState)
+			b[4096+100] ^= 0x04
+			os.WriteFile(statePath, b, 0o644)
+		}},
+		{"the state truncated", "truncated", func() { os.WriteFile(statePath, goodState[:len(goodState)/2], 0o644) }},
+		{"the rows image as the state", "records differ", func() { os.WriteFile(statePath, good, 0o644) }},
+	} {
+		c.do()
+		logs := start(c.name, true, false)
+		if n := strings.Count(logs, "dataset state ignored"); n != len(configs) || strings.Count(logs, c.reason) != len(configs) {
+			t.Errorf("%s: want one line a start naming %q, logged:\n%s", c.name, c.reason, logs)
+		}
+	}
+	// A damaged image of the rows, no state beside it.
+	os.Remove(statePath)
 	for _, c := range []struct {
 		name, reason string
 		do           func()
@@ -201,7 +254,7 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 		{"deleted", "no dataset image yet", func() { os.Remove(path) }},
 	} {
 		c.do()
-		logs := start(c.name, false)
+		logs := start(c.name, false, false)
 		var lines []string
 		for _, l := range strings.Split(logs, "\n") {
 			if strings.Contains(l, "image") {
@@ -220,7 +273,14 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 	if from := writer.Status().Image.From; from != 0 {
 		t.Fatalf("written from an image of sequence %d, though there was none", from)
 	}
-	start("written again", true)
+	start("written again", true, false)
+	if err := writer.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start("written again with the state", true, true)
 }
 
 // A following engine keeps its image: it writes one soon after a start

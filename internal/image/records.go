@@ -29,6 +29,10 @@ import (
 // and up to rowsPerChunk rows.
 const SectionRows uint32 = 2
 
+// SectionDataset is the section kind of a dataset's state
+// (metrics.Dataset.WriteState): a cut of its encoding, read in order.
+const SectionDataset uint32 = 3
+
 // Row is one stored row: its record, or — for a row the store held but
 // that could not be decoded — its key and why (Quarantine).
 type Row struct {

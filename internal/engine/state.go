@@ -1,0 +1,118 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/image"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Beside the image of the stored rows, the engine keeps the dataset's own
+// state (metrics.Dataset.WriteState) in a second file of the same format:
+// a start that can use it copies the dataset back instead of applying
+// every row (~20 ms against ~1.1 s at scale 1), then reads the newer rows
+// from the store as after the rows image. It is written right after the
+// rows image, from the published dataset when that reflects the same
+// sequence, and holds the same header (store, sequence, last row) with
+// its own schema (the row layouts) and settings (those applying a record
+// derives fields under: production environments, their aliases, the
+// attribution window). A start under other settings, with earlier
+// settings epochs, or from a file that fails any check reads the rows
+// image instead — never a different number.
+
+// statePath is where the dataset's state is kept: beside the image,
+// candor.dataset for candor.image.
+func (e *Engine) statePath() string {
+	return strings.TrimSuffix(e.Image, ".image") + ".dataset"
+}
+
+// startFromState puts the dataset of the state file in w (not yet shared:
+// the first load) when it is usable against a store whose last sequence
+// is last, and returns the sequence it reflects (0 when it was not used,
+// w untouched).
+func (e *Engine) startFromState(ctx context.Context, w *world, last int64) int64 {
+	if len(w.epochs) > 0 {
+		e.noteImage(func(s *ImageStatus) { s.DatasetIgnored = "settings have earlier epochs" })
+		return 0
+	}
+	ds, seq, err := e.readState(ctx, w.ds.Config(), last)
+	if err != nil {
+		if !errors.Is(err, image.ErrMissing) {
+			e.log().Warn("dataset state ignored: reading the image of the rows", "path", e.statePath(), "reason", err.Error())
+		}
+		e.noteImage(func(s *ImageStatus) { s.DatasetIgnored = err.Error() })
+		return 0
+	}
+	w.set(ds, nil)
+	e.noteImage(func(s *ImageStatus) {
+		s.Used, s.StartSeq, s.Seq, s.Ignored = true, seq, seq, ""
+		s.DatasetUsed, s.DatasetSeq, s.DatasetIgnored = true, seq, ""
+	})
+	return seq
+}
+
+func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) (*metrics.Dataset, int64, error) {
+	m, err := image.Read(e.statePath())
+	if err != nil {
+		return nil, 0, err
+	}
+	defer m.Close()
+	h := m.Header
+	if err := e.checkHeader(ctx, h, last, metrics.StateSchema(), cfg.StateHash()); err != nil {
+		return nil, 0, err
+	}
+	pieces := make([][]byte, len(m.Sections))
+	for i, s := range m.Sections {
+		if s.Kind != image.SectionDataset {
+			return nil, 0, fmt.Errorf("section %d of kind %d, not a dataset's", i, s.Kind)
+		}
+		pieces[i] = s.Data
+	}
+	ds, err := metrics.ReadState(cfg, pieces, m.Done)
+	if err != nil {
+		return nil, 0, err
+	}
+	if ds.Seq() != h.Seq {
+		return nil, 0, fmt.Errorf("the dataset reflects sequence %d, its header %d", ds.Seq(), h.Seq)
+	}
+	return ds, h.Seq, nil
+}
+
+// writeState writes the published dataset's state beside the image of
+// the rows just written (header rows), when that dataset reflects the
+// same sequence and no earlier settings epoch; otherwise it leaves the
+// state on disk as it is (a start holds it to the store, and a stale one
+// is refused or followed by the newer rows). Readers keep reading
+// meanwhile; with one copy of the data the follower's next step waits for
+// the write (~0.1 s at scale 1).
+func (e *Engine) writeState(rows image.Header) error {
+	if !e.ready.Load() {
+		return nil
+	}
+	w := e.acquire()
+	defer w.mu.RUnlock()
+	if len(w.datasets()) != 1 || w.ds.Seq() != rows.Seq {
+		return nil
+	}
+	f, err := image.Create(e.statePath())
+	if err != nil {
+		return err
+	}
+	if err := w.ds.WriteState(func(p []byte) error {
+		return f.Add(image.Section{Kind: image.SectionDataset, Data: p})
+	}); err != nil {
+		f.Abort()
+		return err
+	}
+	h := rows
+	h.Schema, h.Settings = metrics.StateSchema(), w.ds.Config().StateHash()
+	if err := f.Commit(h); err != nil {
+		return err
+	}
+	e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten = h.Seq, time.Now().UTC() })
+	return nil
+}

@@ -1,0 +1,831 @@
+package metrics
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// The dataset's state: everything a load builds — the string table, the
+// slabs of rows, the id indexes, the time orders, the presence index and
+// the links Prepare settled — written as it is, so that a start reads it
+// back with copies instead of applying every record again (interning each
+// string, probing each index, sorting each order). Rows and index arrays
+// are written byte for byte; what holds pointers (a deployment's service,
+// the incidents and SLIs, the per-service orders of deployments) is
+// written as row numbers and rebuilt. Caches and memos are not written: a
+// read fills them again.
+//
+// The encoding depends on the row layouts (StateSchema) and on the settings
+// applying a record derives fields under (Config.StateHash); a reader
+// holds both to its own and refuses a mismatch. A dataset under earlier
+// settings (epochs) is not written: its owner loads it from records.
+
+// stateVersion changes when the encoding below changes.
+const stateVersion = 1
+
+// StateSchema names the state's encoding and the layout of every row
+// written byte for byte: a build whose rows changed reads another schema.
+func StateSchema() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "state %d\n", stateVersion)
+	for _, v := range stateRowTypes {
+		describeType(h, reflect.TypeOf(v))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// stateRowTypes are the types written as raw memory.
+var stateRowTypes = []any{
+	Dep{}, chgRow{}, depRow{}, Inc{}, SLISample{},
+	ticketRow{}, surveyRow{}, vulnRow{}, controlRow{}, costRow{}, usageRow{}, budgetRow{},
+	subRow{}, oppRow{}, leadRow{}, quotaRow{}, spendRow{}, targetRow{}, measurementRow{},
+}
+
+func describeType(h interface{ Write([]byte) (int, error) }, t reflect.Type) {
+	fmt.Fprintf(h, "%s size %d\n", t.Name(), t.Size())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		fmt.Fprintf(h, "  %s %s @%d\n", f.Name, f.Type, f.Offset)
+	}
+}
+
+// StateHash names the settings the state was derived under: applying a
+// record derives fields from them (a deployment being production, an
+// environment's canonical name), so a state written under others is not
+// this configuration's.
+func (c Config) StateHash() string {
+	b, err := json.Marshal(struct {
+		ProductionNames    []string
+		EnvironmentAliases map[string]string
+		AttributionWindow  int64
+	}{c.ProductionNames, c.EnvironmentAliases, int64(c.AttributionWindow)})
+	if err != nil {
+		panic(err) // strings and a number
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:16])
+}
+
+// ---------------------------------------------------------------- writing
+
+// stateWriter hands the encoding out in pieces of about stateChunk bytes,
+// so a caller can write a large dataset with little memory of its own.
+type stateWriter struct {
+	buf  []byte
+	emit func([]byte) error
+	err  error
+}
+
+const stateChunk = 4 << 20
+
+func (w *stateWriter) flush() {
+	if w.err == nil && len(w.buf) > 0 {
+		w.err = w.emit(w.buf)
+	}
+	w.buf = w.buf[:0]
+}
+
+func (w *stateWriter) bytes(p []byte) {
+	for len(p) > 0 {
+		n := min(len(p), stateChunk-len(w.buf))
+		w.buf = append(w.buf, p[:n]...)
+		p = p[n:]
+		if len(w.buf) >= stateChunk {
+			w.flush()
+		}
+	}
+}
+
+func (w *stateWriter) u64(v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	w.bytes(b[:])
+}
+
+func (w *stateWriter) int(v int) { w.u64(uint64(v)) }
+
+func (w *stateWriter) str(s string) {
+	w.int(len(s))
+	w.bytes(unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// rawOf writes a slice of a pointer-free type as its memory.
+func rawOf[T any](w *stateWriter, a []T) {
+	w.int(len(a))
+	if len(a) > 0 {
+		w.bytes(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), len(a)*int(unsafe.Sizeof(a[0]))))
+	}
+}
+
+// ---------------------------------------------------------------- reading
+
+// stateReader reads the encoding back from the pieces it was handed out
+// in (or any other cut of the same bytes); everything read is copied.
+type stateReader struct {
+	pieces [][]byte
+	cur    []byte
+	next   int       // the index of pieces[0] among all the pieces
+	done   func(int) // told of each piece read to its end; may be nil
+	err    error
+}
+
+var errStateShort = errors.New("dataset state: truncated")
+
+func (r *stateReader) fill(dst []byte) {
+	for len(dst) > 0 {
+		if len(r.cur) == 0 {
+			if len(r.pieces) == 0 {
+				if r.err == nil {
+					r.err = errStateShort
+				}
+				clear(dst)
+				return
+			}
+			if r.next > 0 && r.done != nil {
+				r.done(r.next - 1)
+			}
+			r.cur, r.pieces = r.pieces[0], r.pieces[1:]
+			r.next++
+			continue
+		}
+		n := copy(dst, r.cur)
+		dst, r.cur = dst[n:], r.cur[n:]
+	}
+}
+
+func (r *stateReader) u64() uint64 {
+	var b [8]byte
+	r.fill(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// int reads a length or count, bounded by what is left to read so that a
+// damaged count fails instead of allocating without end.
+func (r *stateReader) int() int {
+	v := r.u64()
+	if v > 1<<40 {
+		if r.err == nil {
+			r.err = fmt.Errorf("dataset state: implausible count %d", v)
+		}
+		return 0
+	}
+	return int(v)
+}
+
+func (r *stateReader) str() string {
+	n := r.int()
+	if r.err != nil || n == 0 {
+		return ""
+	}
+	b := make([]byte, n)
+	r.fill(b)
+	return string(b)
+}
+
+func rawRead[T any](r *stateReader) []T {
+	n := r.int()
+	if r.err != nil || n == 0 {
+		return nil
+	}
+	a := make([]T, n)
+	r.fill(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), n*int(unsafe.Sizeof(a[0]))))
+	return a
+}
+
+// rawInto reads a slice written by rawOf into dst, which must have its
+// length: a slab chunk keeps its size.
+func rawInto[T any](r *stateReader, dst []T) {
+	n := r.int()
+	if r.err == nil && n != len(dst) {
+		r.err = fmt.Errorf("dataset state: a chunk of %d rows, want %d", n, len(dst))
+	}
+	if r.err != nil || n == 0 {
+		return
+	}
+	r.fill(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), n*int(unsafe.Sizeof(dst[0]))))
+}
+
+// ---------------------------------------------------------------- parts
+
+func writeSlab[T any](w *stateWriter, s *slab[T], row func(*T) T) {
+	w.int(int(s.n))
+	rawOf(w, s.free)
+	w.int(len(s.chunks))
+	for _, c := range s.chunks {
+		if row == nil {
+			rawOf(w, c)
+			continue
+		}
+		// Rows holding a pointer are written with it cleared (the
+		// caller's row), a chunk at a time.
+		cc := make([]T, len(c))
+		for i := range c {
+			cc[i] = row(&c[i])
+		}
+		rawOf(w, cc)
+	}
+}
+
+func readSlab[T any](r *stateReader, s *slab[T]) {
+	s.n = int32(r.int())
+	s.free = rawRead[int32](r)
+	n := r.int()
+	if r.err != nil {
+		return
+	}
+	s.chunks = make([][]T, n)
+	for i := range s.chunks {
+		s.chunks[i] = make([]T, 1<<slabShift)
+		rawInto(r, s.chunks[i])
+	}
+}
+
+func writeIndex(w *stateWriter, x *rowIndex) {
+	rawOf(w, x.rows)
+	rawOf(w, x.keys)
+	w.int(x.n)
+	w.int(int(x.shift))
+}
+
+func readIndex(r *stateReader, x *rowIndex) {
+	x.rows = rawRead[uint32](r)
+	x.keys = rawRead[uint32](r)
+	x.n = r.int()
+	x.shift = uint8(r.int())
+}
+
+func writeOrder[T comparable](w *stateWriter, s *sorted[T]) {
+	rawOf(w, s.items)
+	w.int(s.n)
+}
+
+func readOrder[T comparable](r *stateReader, s *sorted[T]) {
+	s.items = rawRead[T](r)
+	s.n = r.int()
+}
+
+// An order of pointers is written as the rows (or positions) they name.
+func writeOrderOf[T comparable](w *stateWriter, s *sorted[T], num func(T) int32) {
+	rows := make([]int32, len(s.items))
+	for i, x := range s.items {
+		rows[i] = num(x)
+	}
+	rawOf(w, rows)
+	w.int(s.n)
+}
+
+func readOrderOf[T comparable](r *stateReader, s *sorted[T], at func(int32) T) {
+	rows := rawRead[int32](r)
+	s.items = make([]T, len(rows))
+	for i, n := range rows {
+		s.items[i] = at(n)
+	}
+	s.n = r.int()
+}
+
+func writeLists[K cmp.Ordered, T any](w *stateWriter, m map[K][]T, key func(K), num func(T) int32) {
+	w.int(len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		key(k)
+		l := m[k]
+		rows := make([]int32, len(l))
+		for i, x := range l {
+			rows[i] = num(x)
+		}
+		rawOf(w, rows)
+	}
+}
+
+func readLists[K comparable, T any](r *stateReader, key func() K, at func(int32) T) map[K][]T {
+	n := r.int()
+	m := make(map[K][]T, n)
+	for range n {
+		if r.err != nil {
+			break
+		}
+		k := key()
+		rows := rawRead[int32](r)
+		l := make([]T, len(rows))
+		for i, x := range rows {
+			l[i] = at(x)
+		}
+		m[k] = l
+	}
+	return m
+}
+
+func writeCodeSet(w *stateWriter, m map[uint32]bool) {
+	var ks []uint32
+	for k, v := range m {
+		if v {
+			ks = append(ks, k)
+		}
+	}
+	slices.Sort(ks)
+	rawOf(w, ks)
+}
+
+func readCodeSet(r *stateReader) map[uint32]bool {
+	ks := rawRead[uint32](r)
+	m := make(map[uint32]bool, len(ks))
+	for _, k := range ks {
+		m[k] = true
+	}
+	return m
+}
+
+func writeTable[R any, P interface {
+	*R
+	row
+}](w *stateWriter, t *table[R, P]) {
+	writeSlab(w, &t.rows, nil)
+	writeIndex(w, &t.byKey)
+	writeOrder(w, t.order)
+}
+
+func readTable[R any, P interface {
+	*R
+	row
+}](r *stateReader, t *table[R, P]) {
+	readSlab(r, &t.rows)
+	readIndex(r, &t.byKey)
+	readOrder(r, t.order)
+}
+
+// tablesOf lists the row tables in a fixed order, for a writer and a
+// reader to visit alike.
+func (o *rowTables) each(w func(writeFn func(*stateWriter), readFn func(*stateReader))) {
+	add := func(wf func(*stateWriter), rf func(*stateReader)) { w(wf, rf) }
+	add(func(s *stateWriter) { writeTable(s, o.tickets) }, func(s *stateReader) { readTable(s, o.tickets) })
+	add(func(s *stateWriter) { writeTable(s, o.surveys) }, func(s *stateReader) { readTable(s, o.surveys) })
+	add(func(s *stateWriter) { writeTable(s, o.vulns) }, func(s *stateReader) { readTable(s, o.vulns) })
+	add(func(s *stateWriter) { writeTable(s, o.controls) }, func(s *stateReader) { readTable(s, o.controls) })
+	add(func(s *stateWriter) { writeTable(s, o.costs) }, func(s *stateReader) { readTable(s, o.costs) })
+	add(func(s *stateWriter) { writeTable(s, o.usages) }, func(s *stateReader) { readTable(s, o.usages) })
+	add(func(s *stateWriter) { writeTable(s, o.budgets) }, func(s *stateReader) { readTable(s, o.budgets) })
+	add(func(s *stateWriter) { writeTable(s, o.subs) }, func(s *stateReader) { readTable(s, o.subs) })
+	add(func(s *stateWriter) { writeTable(s, o.opps) }, func(s *stateReader) { readTable(s, o.opps) })
+	add(func(s *stateWriter) { writeTable(s, o.leads) }, func(s *stateReader) { readTable(s, o.leads) })
+	add(func(s *stateWriter) { writeTable(s, o.quotas) }, func(s *stateReader) { readTable(s, o.quotas) })
+	add(func(s *stateWriter) { writeTable(s, o.spends) }, func(s *stateReader) { readTable(s, o.spends) })
+	add(func(s *stateWriter) { writeTable(s, o.targets) }, func(s *stateReader) { readTable(s, o.targets) })
+	add(func(s *stateWriter) { writeTable(s, o.measures) }, func(s *stateReader) { readTable(s, o.measures) })
+}
+
+// writeHeld writes the records of a kind held by pointer, in key order,
+// and returns the position of each for the orders and lists naming them.
+func writeHeld[T any](w *stateWriter, m map[uint64]*T) func(*T) int32 {
+	keys := slices.Sorted(maps.Keys(m))
+	pos := make(map[*T]int32, len(keys))
+	all := make([]T, len(keys))
+	for i, k := range keys {
+		all[i] = *m[k]
+		pos[m[k]] = int32(i)
+	}
+	rawOf(w, all)
+	return func(x *T) int32 { return pos[x] }
+}
+
+// readHeld reads the records of a kind held by pointer (written as an
+// array by position), hands each to put, and returns the lookup of one by
+// its position, which fails the read for a position out of range.
+func readHeld[T any](r *stateReader, what string, put func(*T)) func(int32) *T {
+	all := rawRead[T](r)
+	for i := range all {
+		put(&all[i])
+	}
+	return func(i int32) *T {
+		if i < 0 || int(i) >= len(all) {
+			if r.err == nil {
+				r.err = fmt.Errorf("dataset state: %s %d of %d", what, i, len(all))
+			}
+			return nil
+		}
+		return &all[i]
+	}
+}
+
+// ---------------------------------------------------------------- the dataset
+
+// ErrStateUnwritable says a dataset cannot be written as it is: applied
+// rows are waiting for Prepare.
+var ErrStateUnwritable = errors.New("dataset state: rows applied since the last Prepare")
+
+// WriteState writes the dataset's state, handing the encoding to emit in
+// pieces (each valid only during the call). The caller holds the dataset
+// still (its read lock, or a dataset no one else writes); it must have
+// been prepared since the last Apply.
+func (d *Dataset) WriteState(emit func([]byte) error) error {
+	if len(d.relink) > 0 || len(d.pending) > 0 || len(d.ticketRows) > 0 {
+		return ErrStateUnwritable
+	}
+	w := &stateWriter{buf: make([]byte, 0, stateChunk), emit: emit}
+	w.int(stateVersion)
+	w.int(int(d.seq.n.Load()))
+
+	// Reference data and the string table.
+	svcIDs := slices.Sorted(maps.Keys(d.Services))
+	w.int(len(svcIDs))
+	for _, id := range svcIDs {
+		b, err := json.Marshal(d.Services[id])
+		if err != nil {
+			return err
+		}
+		w.str(id)
+		w.str(string(b))
+	}
+	t := d.strs
+	w.int(len(t.chunks))
+	for _, c := range t.chunks {
+		w.int(cap(c))
+		rawOf(w, c)
+	}
+	rawOf(w, t.loc)
+	rawOf(w, t.slots)
+	w.int(int(t.bits))
+
+	// Services' states, by name; a deployment names its service by the
+	// position of its state here.
+	names := slices.Sorted(maps.Keys(d.svcs))
+	pos := make(map[*svcState]uint32, len(names))
+	w.int(len(names))
+	for i, n := range names {
+		w.str(n)
+		w.u64(d.svcs[n].failGen)
+		pos[d.svcs[n]] = uint32(i)
+	}
+	w.u64(d.gen)
+
+	// Deployments: rows with the service pointer cleared, then each
+	// row's service.
+	writeSlab(w, &d.deps, func(x *Dep) Dep { c := *x; c.svc = nil; return c })
+	svcOf := make([]uint32, d.deps.n)
+	for i := range d.deps.n {
+		if s := d.deps.at(i).svc; s != nil {
+			svcOf[i] = pos[s] + 1
+		}
+	}
+	rawOf(w, svcOf)
+	writeIndex(w, &d.depByID)
+	rawOf(w, d.chgRefs.codes)
+	w.int(d.chgRefs.dead)
+	depNum := func(x *Dep) int32 { return x.row }
+	u32 := func(k uint32) { w.u64(uint64(k)) }
+	writeLists(w, d.rollbacksOf, u32, depNum)
+	writeIndex(w, &d.listedBy)
+	writeLists(w, d.listedMore, u32, depNum)
+	writeCodeSet(w, d.doubtful)
+	retro := slices.SortedFunc(maps.Keys(d.retro), func(a, b recKey) int {
+		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.id, b.id))
+	})
+	w.int(len(retro))
+	for _, k := range retro {
+		w.str(k.source)
+		w.str(k.id)
+		w.u64(uint64(d.retro[k]))
+	}
+	writeIndex(w, &d.depsByCR)
+	writeOrder(w, d.prodDeps)
+	strKey := func(s string) { w.str(s) }
+	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
+		w.int(len(m))
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			strKey(k)
+			writeOrderOf(w, m[k], depNum)
+		}
+	}
+	var emergency []int32
+	for x, on := range d.emergency {
+		if on {
+			emergency = append(emergency, x.row)
+		}
+	}
+	slices.Sort(emergency)
+	rawOf(w, emergency)
+	envs := slices.Sorted(maps.Keys(d.envs))
+	w.int(len(envs))
+	for _, k := range envs {
+		w.str(k)
+		w.int(d.envs[k])
+	}
+
+	// Changes.
+	writeSlab(w, &d.chgs, nil)
+	writeIndex(w, &d.changeByID)
+	w.int(len(d.svcChanges))
+	for _, k := range slices.Sorted(maps.Keys(d.svcChanges)) {
+		w.str(k)
+		writeOrder(w, d.svcChanges[k])
+	}
+
+	// Incidents and SLIs, by key; the orders and lists name them by
+	// their position in that list.
+	incNum := writeHeld(w, d.incidents)
+	for _, s := range []*sorted[*Inc]{d.incByOpened, d.incByRes, d.incByDue} {
+		writeOrderOf(w, s, incNum)
+	}
+	w.int(len(d.svcInc))
+	for _, k := range slices.Sorted(maps.Keys(d.svcInc)) {
+		w.str(k)
+		writeOrderOf(w, d.svcInc[k], incNum)
+	}
+	writeLists(w, d.incByCause, u32, incNum)
+	writeLists(w, d.incByCR, u32, incNum)
+	sliNum := writeHeld(w, d.slis)
+	writeOrderOf(w, d.sliAll, sliNum)
+	writeOrderOf(w, d.sliLatency, sliNum)
+
+	// The other kinds' rows.
+	d.rows.each(func(wf func(*stateWriter), _ func(*stateReader)) { wf(w) })
+	writeLists(w, d.rows.ticketsByRelease, u32, func(i int32) int32 { return i })
+	writeOrder(w, d.rows.escalated)
+	writeIndex(w, &d.rows.oppByID)
+
+	// What existence and freshness are judged from.
+	p := &d.presence
+	pk := slices.Sorted(maps.Keys(p.kinds))
+	w.int(len(pk))
+	for _, k := range pk {
+		kp := p.kinds[k]
+		w.str(string(k))
+		w.u64(uint64(kp.first))
+		attrs := slices.SortedFunc(maps.Keys(kp.by), func(a, b attrVal) int {
+			return cmp.Or(cmp.Compare(a.attr, b.attr), cmp.Compare(a.value, b.value))
+		})
+		w.int(len(attrs))
+		for _, a := range attrs {
+			w.str(a.attr)
+			w.str(a.value)
+			w.u64(uint64(kp.by[a]))
+		}
+	}
+	var staleKinds []string
+	for k, v := range p.stale {
+		if v {
+			staleKinds = append(staleKinds, string(k))
+		}
+	}
+	sort.Strings(staleKinds)
+	w.int(len(staleKinds))
+	for _, k := range staleKinds {
+		w.str(k)
+	}
+	tk := slices.Sorted(maps.Keys(d.times))
+	w.int(len(tk))
+	for _, k := range tk {
+		kt := d.times[k]
+		w.str(string(k))
+		writeOrder(w, kt.born)
+		writeOrder(w, kt.data)
+		b := 0
+		if kt.bornIsData {
+			b = 1
+		}
+		w.int(b)
+	}
+
+	// Rows that could not be decoded.
+	qk := slices.SortedFunc(maps.Keys(d.quarantine), func(a, b domain.Key) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+	})
+	w.int(len(qk))
+	for _, k := range qk {
+		b, err := json.Marshal(d.quarantine[k])
+		if err != nil {
+			return err
+		}
+		w.str(string(b))
+	}
+	w.u64(stateEnd)
+	w.flush()
+	return w.err
+}
+
+// stateEnd closes the encoding: a reader that does not find it there read
+// something else than was written.
+const stateEnd = 0x454e4453544154 // "TATSDNE"
+
+// ReadState builds a dataset under cfg from a state WriteState wrote,
+// given as the pieces it was handed out in or any other cut of the same
+// bytes; done (nil: none) is told of each piece once it has been read, so
+// a caller reading a mapped file can let its pages go. Nothing of the
+// pieces is kept.
+func ReadState(cfg Config, pieces [][]byte, done func(piece int)) (*Dataset, error) {
+	d := NewDataset(cfg)
+	r := &stateReader{pieces: pieces, done: done}
+	if v := r.int(); r.err == nil && v != stateVersion {
+		return nil, fmt.Errorf("dataset state: version %d, this build reads %d", v, stateVersion)
+	}
+	d.seq.n.Store(int64(r.int()))
+
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		id, body := r.str(), r.str()
+		s := new(domain.Service)
+		if err := json.Unmarshal([]byte(body), s); err != nil && r.err == nil {
+			r.err = fmt.Errorf("dataset state: service %q: %w", id, err)
+		}
+		d.Services[id] = s
+	}
+	t := d.strs
+	t.chunks = make([][]byte, r.int())
+	for i := range t.chunks {
+		if r.err != nil {
+			break
+		}
+		c := r.int()
+		b := rawRead[byte](r)
+		if len(b) > c {
+			c = len(b)
+		}
+		// A chunk keeps its capacity: the last one takes the strings
+		// interned after the load.
+		t.chunks[i] = append(make([]byte, 0, c), b...)
+	}
+	t.loc = rawRead[uint32](r)
+	t.slots = rawRead[uint32](r)
+	t.bits = uint(r.int())
+
+	names := make([]*svcState, r.int())
+	for i := range names {
+		if r.err != nil {
+			break
+		}
+		n := r.str()
+		s := &svcState{name: d.intern(n), failGen: r.u64()}
+		d.svcs[n] = s
+		names[i] = s
+	}
+	d.gen = r.u64()
+
+	readSlab(r, &d.deps)
+	svcOf := rawRead[uint32](r)
+	if r.err == nil && len(svcOf) != int(d.deps.n) {
+		r.err = fmt.Errorf("dataset state: %d deployments, %d services of them", d.deps.n, len(svcOf))
+	}
+	for i, s := range svcOf {
+		if r.err != nil {
+			break
+		}
+		if s > uint32(len(names)) {
+			r.err = fmt.Errorf("dataset state: deployment %d of service %d of %d", i, s, len(names))
+			break
+		}
+		if s > 0 {
+			d.deps.at(int32(i)).svc = names[s-1]
+		}
+	}
+	d.memoChunks = make([]atomic.Pointer[memoChunk], len(d.deps.chunks))
+	readIndex(r, &d.depByID)
+	d.chgRefs.codes = rawRead[uint32](r)
+	d.chgRefs.dead = r.int()
+	dep := func(i int32) *Dep {
+		if i < 0 || i >= d.deps.n {
+			if r.err == nil {
+				r.err = fmt.Errorf("dataset state: deployment row %d of %d", i, d.deps.n)
+			}
+			return d.deps.at(0)
+		}
+		return d.deps.at(i)
+	}
+	u32 := func() uint32 { return uint32(r.u64()) }
+	d.rollbacksOf = readLists(r, u32, dep)
+	readIndex(r, &d.listedBy)
+	d.listedMore = readLists(r, u32, dep)
+	d.doubtful = readCodeSet(r)
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		src, id := r.str(), r.str()
+		d.retro[key(src, id)] = int64(r.u64())
+	}
+	readIndex(r, &d.depsByCR)
+	readOrder(r, d.prodDeps)
+	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
+		for range r.int() {
+			if r.err != nil {
+				break
+			}
+			s := sortedFor(m, r.str(), depTime, d.depID)
+			readOrderOf(r, s, dep)
+		}
+	}
+	for _, i := range rawRead[int32](r) {
+		d.emergency[dep(i)] = true
+	}
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		k := r.str()
+		d.envs[k] = r.int()
+	}
+
+	readSlab(r, &d.chgs)
+	readIndex(r, &d.changeByID)
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		s := sortedFor(d.svcChanges, r.str(), d.chgMerged, d.chgID)
+		readOrder(r, s)
+	}
+
+	inc := readHeld(r, "incident", func(x *Inc) { d.incidents[rowCode(x.src, x.id)] = x })
+	for _, s := range []*sorted[*Inc]{d.incByOpened, d.incByRes, d.incByDue} {
+		readOrderOf(r, s, inc)
+	}
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		s := sortedFor(d.svcInc, r.str(), d.incByOpened.time, d.incByOpened.id)
+		readOrderOf(r, s, inc)
+	}
+	d.incByCause = readLists(r, u32, inc)
+	d.incByCR = readLists(r, u32, inc)
+	sli := readHeld(r, "SLI", func(x *SLISample) { d.slis[rowCode(x.src, x.id)] = x })
+	readOrderOf(r, d.sliAll, sli)
+	readOrderOf(r, d.sliLatency, sli)
+
+	d.rows.each(func(_ func(*stateWriter), rf func(*stateReader)) {
+		if r.err == nil {
+			rf(r)
+		}
+	})
+	d.rows.ticketsByRelease = readLists(r, u32, func(i int32) int32 { return i })
+	readOrder(r, d.rows.escalated)
+	readIndex(r, &d.rows.oppByID)
+
+	d.presenceKinds()
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		k := domain.Kind(r.str())
+		kp := &kindPresence{first: int64(r.u64()), by: map[attrVal]int64{}}
+		for range r.int() {
+			if r.err != nil {
+				break
+			}
+			a := attrVal{attr: r.str(), value: r.str()}
+			kp.by[a] = int64(r.u64())
+		}
+		d.presence.kinds[k] = kp
+	}
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		d.presence.stale[domain.Kind(r.str())] = true
+	}
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		kt := d.timesOf(domain.Kind(r.str()))
+		readOrder(r, kt.born)
+		readOrder(r, kt.data)
+		kt.bornIsData = r.int() == 1
+	}
+
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		var q QuarantinedRow
+		if err := json.Unmarshal([]byte(r.str()), &q); err != nil && r.err == nil {
+			r.err = fmt.Errorf("dataset state: quarantined row: %w", err)
+		}
+		if d.quarantine == nil {
+			d.quarantine = map[domain.Key]QuarantinedRow{}
+		}
+		d.quarantine[domain.Key{Kind: q.Kind, Source: q.Source, ID: q.ID}] = q
+	}
+	if end := r.u64(); r.err == nil && end != stateEnd {
+		r.err = errors.New("dataset state: does not end where it should")
+	}
+	if r.err == nil && (len(r.cur) > 0 || len(r.pieces) > 0) {
+		r.err = errors.New("dataset state: bytes after its end")
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return d, nil
+}

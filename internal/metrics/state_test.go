@@ -1,0 +1,346 @@
+package metrics
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+)
+
+// TestStateRowTypesHoldNoPointers: what is written as raw memory holds no
+// pointer, string, slice or map — except a deployment's service, which is
+// cleared before and set again after.
+func TestStateRowTypesHoldNoPointers(t *testing.T) {
+	var check func(path string, ty reflect.Type)
+	check = func(path string, ty reflect.Type) {
+		switch ty.Kind() {
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				f := ty.Field(i)
+				if ty == reflect.TypeOf(Dep{}) && f.Name == "svc" {
+					continue
+				}
+				check(path+"."+f.Name, f.Type)
+			}
+		case reflect.Array:
+			check(path+"[]", ty.Elem())
+		case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+			t.Errorf("%s is a %s: it cannot be written as memory", path, ty.Kind())
+		}
+	}
+	for _, v := range stateRowTypes {
+		check(reflect.TypeOf(v).Name(), reflect.TypeOf(v))
+	}
+}
+
+// stateFields says, for every field of Dataset, how the state treats it:
+// a field added to Dataset fails TestStateCoversTheDataset until it is
+// written or said to be rebuilt.
+var stateFields = map[string]string{
+	"cfg": "given to ReadState", "epochs": "set by the owner", "Services": "written",
+	"strs": "written", "deps": "written", "memoChunks": "empty: filled by reads", "depByID": "written",
+	"chgRefs": "written", "rollbacksOf": "written", "listedBy": "written", "listedMore": "written",
+	"relink": "empty after Prepare (checked)", "doubtful": "written", "cacheMu": "a lock",
+	"svcs": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",
+	"flights": "empty", "asked": "empty", "trackAsked": "set by the owner", "keep": "empty after Prepare",
+	"wanted": "empty", "pending": "empty after Prepare (checked)", "memoized": "false: no memo",
+	"leadDays": "empty: a cache", "impactDays": "empty: a cache", "dirty": "empty after Prepare",
+	"dirtyAll": "false after Prepare", "depsByCR": "written", "prodDeps": "written",
+	"ticketRows": "empty after Prepare (checked)", "svcDeps": "written", "svcElig": "written",
+	"emergency": "written", "envs": "written", "chgs": "written", "changeByID": "written",
+	"svcChanges": "written", "incidents": "written", "incByOpened": "written", "incByRes": "written",
+	"incByDue": "written", "svcInc": "written", "incByCause": "written", "incByCR": "written",
+	"slis": "written", "sliAll": "written", "sliLatency": "written", "rows": "written",
+	"presence": "written", "times": "written", "cites": "empty: a cache", "quarantine": "written",
+	"seq": "written",
+}
+
+func TestStateCoversTheDataset(t *testing.T) {
+	ty := reflect.TypeOf(Dataset{})
+	seen := map[string]bool{}
+	for i := range ty.NumField() {
+		name := ty.Field(i).Name
+		seen[name] = true
+		if _, ok := stateFields[name]; !ok {
+			t.Errorf("Dataset.%s: the dataset state neither writes it nor says why not (state.go, stateFields)", name)
+		}
+	}
+	for name := range stateFields {
+		if !seen[name] {
+			t.Errorf("stateFields names %s, which Dataset no longer has", name)
+		}
+	}
+}
+
+// stateTestData is a generated organisation with what a load can hold
+// beyond it: corrections, ids another source shares, a retro-validation,
+// a quarantined row.
+func stateTestData(t *testing.T) (first, later []domain.Record) {
+	t.Helper()
+	var recs []domain.Record
+	if _, err := generate.Records(generate.Options{Seed: 11, Scale: 0.01, End: benchEnd, Days: 120}, func(r domain.Record) { recs = append(recs, r) }); err != nil {
+		t.Fatal(err)
+	}
+	var extra []domain.Record
+	n := 0
+	for _, r := range recs {
+		switch x := r.(type) {
+		case *domain.Deployment:
+			if n++; n%97 == 0 {
+				c := *x
+				c.Source = "other"
+				c.Status = domain.StatusFailure
+				extra = append(extra, &c)
+			}
+			if n%89 == 0 {
+				c := *x
+				c.Status = domain.StatusRolledBack
+				extra = append(extra, &c)
+			}
+		case *domain.Change:
+			if n%53 == 0 {
+				c := *x
+				c.Source = "other"
+				extra = append(extra, &c)
+			}
+		}
+	}
+	recs = append(recs, extra...)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
+	cut := len(recs) * 9 / 10
+	return recs[:cut], recs[cut:]
+}
+
+func writeStateBytes(t *testing.T, d *Dataset) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := d.WriteState(func(p []byte) error { buf.Write(p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// cut splits b into random pieces, as sections of a file would.
+func cut(b []byte, rng *rand.Rand) [][]byte {
+	var out [][]byte
+	for len(b) > 0 {
+		n := min(len(b), 1+rng.IntN(1<<16))
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	return out
+}
+
+// stateView is what readers see of a dataset: every metric's value and
+// records for several queries, a breakdown, the data problems, the
+// described records and the quarantine.
+func stateView(t *testing.T, d *Dataset) []string {
+	t.Helper()
+	var out []string
+	var qs []Query
+	for _, w := range []time.Duration{30 * day, 90 * day} {
+		for k := range 3 {
+			qs = append(qs, Query{AsOf: benchEnd.Add(-time.Duration(k) * 20 * day), Window: w, Records: true})
+		}
+	}
+	qs = append(qs, Query{AsOf: benchEnd, Window: 30 * day, Scope: Scope{Dim: "team", Value: "payments"}, Records: true})
+	for _, id := range allIDs(d) {
+		for _, q := range qs {
+			if q.Scope.Dim != "" && !contains(d.Dims(id), q.Scope.Dim) {
+				continue
+			}
+			r, err := d.Compute(id, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Records = d.Describe(r.Records, q.AsOf)
+			b, _ := json.Marshal(r)
+			out = append(out, fmt.Sprintf("%s %s %s %v: %s", id, q.AsOf.Format(time.DateOnly), q.Window, q.Scope, b))
+		}
+		if dims := d.Dims(id); len(dims) > 0 {
+			g, err := d.Breakdown(id, qs[0], dims[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(g)
+			out = append(out, fmt.Sprintf("%s by %s: %s", id, dims[0], b))
+		}
+	}
+	b, _ := json.Marshal(d.Problems(benchEnd))
+	out = append(out, "problems: "+string(b))
+	b, _ = json.Marshal(d.Quarantined())
+	out = append(out, "quarantined: "+string(b))
+	return out
+}
+
+func sameView(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d lines, want %d", what, len(got), len(want))
+	}
+	bad := 0
+	for i := range got {
+		if got[i] != want[i] {
+			if bad++; bad <= 5 {
+				t.Errorf("%s:\n got %s\nwant %s", what, got[i], want[i])
+			}
+		}
+	}
+	if bad > 5 {
+		t.Errorf("%s: %d lines differ in all", what, bad)
+	}
+}
+
+// TestStateRoundTrip: a dataset read back from its state answers every
+// read as the dataset written, writes the same state again, and goes on
+// taking rows (new, corrected, quarantined) as the original does.
+func TestStateRoundTrip(t *testing.T) {
+	first, later := stateTestData(t)
+	build := func() *Dataset {
+		d := NewDataset(customConfig(t))
+		for _, r := range first {
+			d.Apply(r, time.Time{})
+		}
+		d.Apply(&domain.RetroValidation{DeploymentID: first[0].Header().ID, DeploymentSource: first[0].Header().Source, ValidatedAt: benchEnd.Add(-day)}, time.Time{})
+		d.Quarantine(domain.Key{Kind: domain.KindIncident, Source: "pagerduty", ID: "broken-1"}, 42, "stored record is corrupt")
+		d.Prepare()
+		d.Trim()
+		d.SetSeq(1234)
+		return d
+	}
+	orig := build()
+	state := writeStateBytes(t, orig)
+	rng := rand.New(rand.NewPCG(5, 6))
+	pieces := cut(state, rng)
+	var doneAt []int
+	got, err := ReadState(customConfig(t), pieces, func(i int) { doneAt = append(doneAt, i) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(pieces) - 1; len(doneAt) != want || (want > 0 && doneAt[want-1] != want-1) {
+		t.Errorf("told of pieces read %v, want 0 to %d", doneAt, want-1)
+	}
+	if got.Seq() != 1234 {
+		t.Errorf("sequence %d, want 1234", got.Seq())
+	}
+	if again := writeStateBytes(t, got); !bytes.Equal(again, state) {
+		t.Errorf("the state read back writes %d bytes that differ from the %d read", len(again), len(state))
+	}
+	// Views are compared against a dataset never written: the original
+	// fills caches and memos as it is read.
+	sameView(t, "read back", stateView(t, got), stateView(t, build()))
+
+	// Rows after the state: the same on both, including corrections of
+	// rows the state holds and a row quarantined, then lifted.
+	more := func(d *Dataset) {
+		for _, r := range later {
+			d.Apply(r, time.Time{})
+		}
+		for _, r := range first[:200] {
+			switch x := r.(type) {
+			case *domain.Deployment:
+				c := *x
+				c.Status = domain.StatusFailure
+				d.Apply(&c, time.Time{})
+			case *domain.Incident:
+				c := *x
+				c.Severity = "P1"
+				d.Apply(&c, time.Time{})
+			case *domain.Ticket:
+				d.Quarantine(domain.KeyOf(x), 99, "corrupted later")
+			}
+		}
+		d.Apply(&domain.Incident{Meta: domain.Meta{ID: "broken-1", Source: "pagerduty"}, Service: "api", Severity: "P2",
+			OpenedAt: benchEnd.Add(-3 * day), ResolvedAt: benchEnd.Add(-3*day + time.Hour)}, time.Time{})
+		d.Prepare()
+	}
+	fresh := build()
+	more(fresh)
+	more(got)
+	sameView(t, "after more rows", stateView(t, got), stateView(t, fresh))
+}
+
+// TestStateRefusesDamage: a state cut short, with bytes after its end, or
+// of another version does not read; nor is one written with rows waiting
+// for Prepare.
+func TestStateRefusesDamage(t *testing.T) {
+	first, _ := stateTestData(t)
+	d := NewDataset(DefaultConfig())
+	for _, r := range first[:2000] {
+		d.Apply(r, time.Time{})
+	}
+	if err := d.WriteState(func([]byte) error { return nil }); !errors.Is(err, ErrStateUnwritable) {
+		t.Errorf("written before Prepare: %v", err)
+	}
+	d.Prepare()
+	state := writeStateBytes(t, d)
+	for name, b := range map[string][]byte{
+		"truncated":      state[:len(state)/2],
+		"end cut":        state[:len(state)-3],
+		"trailing bytes": append(slices.Clone(state), 0),
+		"other version":  append([]byte{stateVersion + 1, 0, 0, 0, 0, 0, 0, 0}, state[8:]...),
+		"empty":          nil,
+	} {
+		if _, err := ReadState(DefaultConfig(), [][]byte{b}, nil); err == nil {
+			t.Errorf("%s: read without an error", name)
+		}
+	}
+	if _, err := ReadState(DefaultConfig(), [][]byte{state}, nil); err != nil {
+		t.Errorf("undamaged: %v", err)
+	}
+}
+
+// BenchmarkState writes and reads back the state of a generated
+// organisation (CANDOR_BENCH_SCALE, default 0.1) and compares with
+// applying its records.
+func BenchmarkState(b *testing.B) {
+	scale, err := generate.BenchScale(0.1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs []domain.Record
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: scale, End: benchEnd}, func(r domain.Record) { recs = append(recs, r) }); err != nil {
+		b.Fatal(err)
+	}
+	d := NewDataset(DefaultConfig())
+	for _, r := range recs {
+		d.Apply(r, time.Time{})
+	}
+	d.Prepare()
+	d.Trim()
+	var pieces [][]byte
+	size := 0
+	b.Run("write", func(b *testing.B) {
+		for b.Loop() {
+			pieces, size = nil, 0
+			if err := d.WriteState(func(p []byte) error { pieces = append(pieces, slices.Clone(p)); size += len(p); return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(size)/float64(len(recs)), "B/record")
+	})
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := ReadState(DefaultConfig(), pieces, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("apply", func(b *testing.B) {
+		for b.Loop() {
+			d := NewDataset(DefaultConfig())
+			for _, r := range recs {
+				d.Apply(r, time.Time{})
+			}
+			d.Prepare()
+		}
+	})
+}

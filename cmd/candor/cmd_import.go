@@ -234,6 +234,12 @@ func writeImageAfter(ctx context.Context, env *Env, a *app, sum *ingest.Summary)
 	}
 	if _, err := a.engine.WriteImage(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "candor: the dataset image was not written (the next start reads the whole store): %v\n", err)
+		return
+	}
+	// And the dataset's own state, which a start copies back instead of
+	// applying the rows: this process reads them once for every later one.
+	if err := a.engine.WriteState(ctx); err != nil {
+		fmt.Fprintf(env.Stderr, "candor: the dataset state was not written (the next start applies the image's rows): %v\n", err)
 	}
 }
 

@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// An import of many rows writes the dataset image into the data
-// directory; `candor serve` then starts from it, and /healthz says so
-// (image sequence, used at start). With the image off nothing is written.
+// An import of many rows writes the dataset image and the dataset's state
+// into the data directory; `candor serve` then starts from the state, and
+// /healthz says so (image sequence, used at start, the state used). With
+// the image off nothing is written.
 func TestImportWritesImageServeStartsFromIt(t *testing.T) {
 	old := imageAfterRows
 	imageAfterRows = 2
@@ -34,8 +35,10 @@ func TestImportWritesImageServeStartsFromIt(t *testing.T) {
 	}
 
 	mustRun(t, "import", "--data", data, file)
-	if _, err := os.Stat(filepath.Join(data, "candor.image")); err != nil {
-		t.Fatalf("no image after the import: %v", err)
+	for _, f := range []string{"candor.image", "candor.dataset"} {
+		if _, err := os.Stat(filepath.Join(data, f)); err != nil {
+			t.Fatalf("no %s after the import: %v", f, err)
+		}
 	}
 	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	url := p.waitFor(t, "the listening log line", p.listeningURL)
@@ -48,15 +51,16 @@ func TestImportWritesImageServeStartsFromIt(t *testing.T) {
 		Engine struct {
 			Published int64 `json:"published_seq"`
 			Image     *struct {
-				Seq  int64 `json:"seq"`
-				Used bool  `json:"used_at_start"`
+				Seq         int64 `json:"seq"`
+				Used        bool  `json:"used_at_start"`
+				DatasetUsed bool  `json:"dataset_used_at_start"`
 			} `json:"image"`
 		} `json:"engine"`
 	}
 	if err := json.Unmarshal(body, &h); code != 200 || err != nil {
 		t.Fatalf("GET /healthz = %d %s (%v)", code, body, err)
 	}
-	if im := h.Engine.Image; im == nil || !im.Used || im.Seq == 0 || im.Seq > h.Engine.Published {
+	if im := h.Engine.Image; im == nil || !im.Used || !im.DatasetUsed || im.Seq == 0 || im.Seq > h.Engine.Published {
 		t.Fatalf("/healthz does not show a start from the image: %s", body)
 	}
 }

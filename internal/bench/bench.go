@@ -232,13 +232,13 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if rep.LoadMs, rep.ScorecardColdMs, err = coldStart(ctx, eng, cat); err != nil {
 		return nil, err
 	}
-	// Cold again from the dataset image (written here, as the leader
-	// would), the store's engine dropped first so the two are not held at
-	// once; the rest of the benchmark uses the engine started from it.
-	eng = nil
-	settle()
-	debug.FreeOSMemory()
-	if eng, err = coldFromImage(ctx, &opt, rep, st, cat); err != nil {
+	// Cold again from the dataset image and state, written here by the
+	// engine that read the store, as the leader would, which is then
+	// dropped so that the two are not held at once; the rest of the
+	// benchmark uses the engine started from them.
+	writer := eng
+	eng = nil // build, below, holds eng: the writer must not stay held here
+	if eng, err = coldFromImage(ctx, &opt, rep, st, cat, writer); err != nil {
 		return nil, err
 	}
 	build := func() (*scorecard.Scorecard, error) {
@@ -367,30 +367,38 @@ func coldStart(ctx context.Context, eng *engine.Engine, cat *catalog.Catalog) (l
 	return loadMs, ms(time.Since(start)), err
 }
 
-// coldFromImage writes the dataset image, then times a fresh engine's
-// start from it (which must use it) and its first scorecard.
-func coldFromImage(ctx context.Context, opt *Options, rep *Report, st store.Store, cat *catalog.Catalog) (*engine.Engine, error) {
+// coldFromImage writes the dataset image and state with w (an engine
+// that has read the store), drops w, then times a fresh engine's start
+// from them (which must use both) and its first scorecard.
+func coldFromImage(ctx context.Context, opt *Options, rep *Report, st store.Store, cat *catalog.Catalog, w *engine.Engine) (*engine.Engine, error) {
 	opt.logf("writing the dataset image …")
-	w := engine.New(st, metrics.DefaultConfig())
-	w.Image = imagePath(opt)
+	path := imagePath(opt)
+	w.Image = path
 	c0, t0 := cpuTime(), time.Now()
 	if _, err := w.WriteImage(ctx); err != nil {
 		return nil, err
 	}
 	rep.ImageWriteMs, rep.ImageWriteCPUMs = ms(time.Since(t0)), ms(cpuTime()-c0)
-	if fi, err := os.Stat(w.Image); err == nil {
-		rep.ImageMB = float64(fi.Size()) / (1 << 20)
+	if im := w.Status().Image; im == nil || im.DatasetWritten.IsZero() {
+		return nil, fmt.Errorf("the dataset state was not written beside the image: %+v", im)
 	}
+	for _, p := range []string{path, strings.TrimSuffix(path, ".image") + ".dataset"} {
+		if fi, err := os.Stat(p); err == nil {
+			rep.ImageMB += float64(fi.Size()) / (1 << 20)
+		}
+	}
+	w = nil
 	settle()
+	debug.FreeOSMemory()
 	opt.logf("cold scorecard from the image …")
 	eng := engine.New(st, metrics.DefaultConfig())
-	eng.Image = w.Image
+	eng.Image = path
 	var err error
 	if rep.LoadImageMs, rep.ScorecardColdImageMs, err = coldStart(ctx, eng, cat); err != nil {
 		return nil, err
 	}
-	if im := eng.Status().Image; im == nil || !im.Used {
-		return nil, fmt.Errorf("the start did not use the image just written: %+v", im)
+	if im := eng.Status().Image; im == nil || !im.Used || !im.DatasetUsed {
+		return nil, fmt.Errorf("the start did not use the image and state just written: %+v", im)
 	}
 	return eng, nil
 }

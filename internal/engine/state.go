@@ -82,6 +82,31 @@ func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) 
 	return ds, h.Seq, nil
 }
 
+// WriteState writes the dataset's state beside the image on disk, as
+// WriteImage does after writing the image: for a command that wrote the
+// image without having read the data (candor import), which loads it
+// first — from that image — so the next start copies it instead.
+func (e *Engine) WriteState(ctx context.Context) error {
+	if e.Image == "" {
+		return errors.New("no image path")
+	}
+	e.img.writer.Lock()
+	defer e.img.writer.Unlock()
+	if err := e.Refresh(ctx); err != nil {
+		return err
+	}
+	m, err := image.Read(e.Image)
+	if err != nil {
+		return err
+	}
+	h := m.Header
+	m.Close()
+	if h.Settings != recordSettings {
+		return errors.New("the file at the image's path is not an image of rows")
+	}
+	return e.writeState(h)
+}
+
 // writeState writes the published dataset's state beside the image of
 // the rows just written (header rows), when that dataset reflects the
 // same sequence and no earlier settings epoch; otherwise it leaves the

@@ -25,16 +25,18 @@ import (
 // string, probing each index, sorting each order). Rows and index arrays
 // are written byte for byte; what holds pointers (a deployment's service,
 // the incidents and SLIs, the per-service orders of deployments) is
-// written as row numbers and rebuilt. Caches and memos are not written: a
-// read fills them again.
+// written as row numbers and rebuilt. Other caches and memos are not
+// written: a read fills them again.
 //
 // The encoding depends on the row layouts (StateSchema) and on the settings
 // applying a record derives fields under (Config.StateHash); a reader
-// holds both to its own and refuses a mismatch. A dataset under earlier
+// holds both to its own and refuses a mismatch. Of the caches only the
+// organisation's lead times per day are written: the largest part of a
+// first scorecard, and valid for any as_of (leadday.go). A dataset under earlier
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 1
+const stateVersion = 2
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -597,6 +599,25 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 		w.int(b)
 	}
 
+	// The organisation's lead times per day, most of what a first
+	// scorecard computes; a reader's later rows drop the days they reach
+	// as on any dataset (invalidate, resetLead).
+	d.cacheMu.Lock()
+	days := maps.Clone(d.leadDays)
+	d.cacheMu.Unlock()
+	w.int(len(days))
+	for _, day := range slices.Sorted(maps.Keys(days)) {
+		b := days[day]
+		w.u64(uint64(day))
+		w.u64(uint64(b.validFrom))
+		w.int(b.explicit)
+		w.int(b.inferred)
+		rawOf(w, b.spans)
+		for _, st := range b.stages {
+			rawOf(w, st)
+		}
+	}
+
 	// Rows that could not be decoded.
 	qk := slices.SortedFunc(maps.Keys(d.quarantine), func(a, b domain.Key) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
@@ -803,6 +824,23 @@ func ReadState(cfg Config, pieces [][]byte, done func(piece int)) (*Dataset, err
 		readOrder(r, kt.born)
 		readOrder(r, kt.data)
 		kt.bornIsData = r.int() == 1
+	}
+
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		day := int64(r.u64())
+		b := &leadDay{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
+		for i := range b.stages {
+			b.stages[i] = rawRead[float64](r)
+		}
+		d.leadDays[day] = b
+	}
+	if len(d.leadDays) > 0 {
+		// Rows applied after the state must reset what they reach: the
+		// days are memos (applyEvents skips its work until one exists).
+		d.memoized.Store(true)
 	}
 
 	for range r.int() {

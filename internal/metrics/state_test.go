@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"bytes"
+	"math"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ var stateFields = map[string]string{
 	"svcs": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",
 	"flights": "empty", "asked": "empty", "trackAsked": "set by the owner", "keep": "empty after Prepare",
 	"wanted": "empty", "pending": "empty after Prepare (checked)", "memoized": "false: no memo",
-	"leadDays": "empty: a cache", "impactDays": "empty: a cache", "dirty": "empty after Prepare",
+	"leadDays": "written", "impactDays": "empty: a cache", "dirty": "empty after Prepare",
 	"dirtyAll": "false after Prepare", "depsByCR": "written", "prodDeps": "written",
 	"ticketRows": "empty after Prepare (checked)", "svcDeps": "written", "svcElig": "written",
 	"emergency": "written", "envs": "written", "chgs": "written", "changeByID": "written",
@@ -152,6 +153,12 @@ func stateView(t *testing.T, d *Dataset) []string {
 		}
 	}
 	qs = append(qs, Query{AsOf: benchEnd, Window: 30 * day, Scope: Scope{Dim: "team", Value: "payments"}, Records: true})
+	// And without the records, as a scorecard asks: the lead-time days
+	// serve these.
+	for _, q := range qs[:len(qs):len(qs)] {
+		q.Records = false
+		qs = append(qs, q)
+	}
 	for _, id := range allIDs(d) {
 		for _, q := range qs {
 			if q.Scope.Dim != "" && !contains(d.Dims(id), q.Scope.Dim) {
@@ -209,6 +216,12 @@ func TestStateRoundTrip(t *testing.T) {
 		for _, r := range first {
 			d.Apply(r, time.Time{})
 		}
+		// A change inferred to a deployment ten days before the end,
+		// which a later deployment will list (more, below).
+		d.Apply(&domain.Change{Meta: domain.Meta{ID: "relinked", Source: "git"}, Service: "relink-svc",
+			AuthoredAt: benchEnd.Add(-12 * day), MergedAt: benchEnd.Add(-11 * day)}, time.Time{})
+		d.Apply(&domain.Deployment{Meta: domain.Meta{ID: "relink-a", Source: "ci"}, Service: "relink-svc", Environment: "production",
+			Status: domain.StatusSuccess, FinishedAt: benchEnd.Add(-10 * day)}, time.Time{})
 		d.Apply(&domain.RetroValidation{DeploymentID: first[0].Header().ID, DeploymentSource: first[0].Header().Source, ValidatedAt: benchEnd.Add(-day)}, time.Time{})
 		d.Quarantine(domain.Key{Kind: domain.KindIncident, Source: "pagerduty", ID: "broken-1"}, 42, "stored record is corrupt")
 		d.Prepare()
@@ -217,6 +230,17 @@ func TestStateRoundTrip(t *testing.T) {
 		return d
 	}
 	orig := build()
+	// Written after reads, with what they cached beside the data.
+	for _, id := range allIDs(orig) {
+		for k := range 4 {
+			if _, err := orig.Compute(id, Query{AsOf: benchEnd.Add(-time.Duration(k) * 7 * day), Window: 30 * day}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(orig.leadDays) == 0 {
+		t.Fatal("the reads kept no lead-time day: the test shows nothing of them")
+	}
 	state := writeStateBytes(t, orig)
 	rng := rand.New(rand.NewPCG(5, 6))
 	pieces := cut(state, rng)
@@ -262,7 +286,29 @@ func TestStateRoundTrip(t *testing.T) {
 			OpenedAt: benchEnd.Add(-3 * day), ResolvedAt: benchEnd.Add(-3*day + time.Hour)}, time.Time{})
 		d.Prepare()
 	}
+	// First alone, right after the read as a start applies the newer
+	// rows: a change listed by a later deployment leaves the earlier
+	// one's day, which only the memo resets reach.
+	relink := func(d *Dataset) {
+		d.Apply(&domain.Deployment{Meta: domain.Meta{ID: "relink-b", Source: "ci"}, Service: "relink-svc", Environment: "production",
+			Status: domain.StatusSuccess, FinishedAt: benchEnd.Add(-7 * day), Changes: []string{"relinked"}}, time.Time{})
+		d.Prepare()
+	}
+	got, err = ReadState(customConfig(t), [][]byte{state}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	fresh := build()
+	relink(fresh)
+	relink(got)
+	// The organisation's median hides one change moving; its days do not.
+	for day := floorDay(benchEnd.Add(-40 * day).UnixNano()); day < benchEnd.UnixNano(); day += int64(dayDur) {
+		a, b := got.leadDayAt(day, math.MaxInt64), fresh.leadDayAt(day, math.MaxInt64)
+		if (a == nil) != (b == nil) || a != nil && !slices.Equal(a.spans, b.spans) {
+			t.Errorf("lead-time day %s after a relink: read back %v, fresh %v", time.Unix(0, day).UTC().Format(time.DateOnly), a, b)
+		}
+	}
+	sameView(t, "after a relink", stateView(t, got), stateView(t, fresh))
 	more(fresh)
 	more(got)
 	sameView(t, "after more rows", stateView(t, got), stateView(t, fresh))

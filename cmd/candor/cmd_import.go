@@ -16,6 +16,8 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/importer"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/web"
 )
 
@@ -237,7 +239,16 @@ func writeImageAfter(ctx context.Context, env *Env, a *app, sum *ingest.Summary)
 		return
 	}
 	// And the dataset's own state, which a start copies back instead of
-	// applying the rows: this process reads them once for every later one.
+	// applying the rows: this process reads them once for every later one,
+	// and builds the scorecard once so that the organisation's lead times
+	// per day, most of a first scorecard's work, are in it too.
+	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
+		scorecard.Build(a.catalog, ds, scorecard.Options{AsOf: time.Now()})
+		return nil
+	}); err != nil {
+		fmt.Fprintf(env.Stderr, "candor: the dataset state was not written: %v\n", err)
+		return
+	}
 	if err := a.engine.WriteState(ctx); err != nil {
 		fmt.Fprintf(env.Stderr, "candor: the dataset state was not written (the next start applies the image's rows): %v\n", err)
 	}

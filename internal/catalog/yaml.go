@@ -187,7 +187,6 @@ func Parse(data []byte, name string) (*Catalog, error) {
 	if err := yaml.UnmarshalWithOptions(data, &raw, yaml.DisallowUnknownField()); err != nil {
 		return nil, decodeError(name, data, err)
 	}
-	idx := indexYAML(data)
 	c, errs := raw.catalog()
 	reported := map[string]bool{}
 	for _, e := range errs {
@@ -201,6 +200,10 @@ func Parse(data []byte, name string) (*Catalog, error) {
 	if len(errs) == 0 {
 		return c, nil
 	}
+	// Lines are looked up only to report: the index is a second parse of
+	// the file, a third of the start of every command reading the
+	// built-in catalog.
+	idx := indexYAML(data)
 	for _, e := range errs {
 		e.File = name
 		e.Line = idx.line(e.path)

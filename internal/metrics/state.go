@@ -31,12 +31,13 @@ import (
 // The encoding depends on the row layouts (StateSchema) and on the settings
 // applying a record derives fields under (Config.StateHash); a reader
 // holds both to its own and refuses a mismatch. Of the caches only the
-// organisation's lead times per day are written: the largest part of a
-// first scorecard, and valid for any as_of (leadday.go). A dataset under earlier
+// organisation's lead times per day and the deployments' lead-time memos
+// are written: the largest part of a first scorecard, and valid for any
+// as_of (leadday.go, leadmemo.go). A dataset under earlier
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 2
+const stateVersion = 3
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -618,6 +619,26 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 		}
 	}
 
+	// And the deployments' lead-time memos, which the partial days at a
+	// window's edges read.
+	var leads []int32
+	for i := range d.deps.n {
+		if c := d.memoChunks[i>>slabShift].Load(); c != nil && c[i&(1<<slabShift-1)].lead.Load() != nil {
+			leads = append(leads, i)
+		}
+	}
+	rawOf(w, leads)
+	for _, i := range leads {
+		m := d.memoChunks[i>>slabShift].Load()[i&(1<<slabShift-1)].lead.Load()
+		w.u64(uint64(m.validFrom))
+		w.int(m.explicit)
+		w.int(m.inferred)
+		rawOf(w, m.spans)
+		for _, st := range m.stages {
+			rawOf(w, st)
+		}
+	}
+
 	// Rows that could not be decoded.
 	qk := slices.SortedFunc(maps.Keys(d.quarantine), func(a, b domain.Key) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
@@ -837,9 +858,20 @@ func ReadState(cfg Config, pieces [][]byte, done func(piece int)) (*Dataset, err
 		}
 		d.leadDays[day] = b
 	}
+	for _, i := range rawRead[int32](r) {
+		if r.err != nil {
+			break
+		}
+		m := &leadMemo{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
+		for s := range m.stages {
+			m.stages[s] = rawRead[float64](r)
+		}
+		d.memos(dep(i)).lead.Store(m)
+	}
 	if len(d.leadDays) > 0 {
 		// Rows applied after the state must reset what they reach: the
-		// days are memos (applyEvents skips its work until one exists).
+		// days are memos (applyEvents skips its work until one exists;
+		// a lead-time memo read back sets it as any memo taken does).
 		d.memoized.Store(true)
 	}
 

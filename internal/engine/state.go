@@ -111,15 +111,18 @@ func (e *Engine) WriteState(ctx context.Context) error {
 // the rows just written (header rows), when that dataset reflects the
 // same sequence and no earlier settings epoch; otherwise it leaves the
 // state on disk as it is (a start holds it to the store, and a stale one
-// is refused or followed by the newer rows). Readers keep reading
-// meanwhile; with one copy of the data the follower's next step waits for
-// the write (~0.1 s at scale 1).
+// is refused or followed by the newer rows). It holds the refresh lock,
+// not the world's: no row is applied meanwhile (the follower's next step
+// and a writer waiting to read its rows wait for the write, ~0.1 s at
+// scale 1), while readers go on — they change only caches and memos,
+// which the state reads under the cache's lock or atomically.
 func (e *Engine) writeState(rows image.Header) error {
 	if !e.ready.Load() {
 		return nil
 	}
-	w := e.acquire()
-	defer w.mu.RUnlock()
+	e.refresh.Lock()
+	defer e.releaseRefresh()
+	w := e.cur.Load()
 	if len(w.datasets()) != 1 || w.ds.Seq() != rows.Seq {
 		return nil
 	}

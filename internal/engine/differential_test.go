@@ -27,17 +27,36 @@ import (
 // and data sources report of a process started from the store alone.
 func TestFollowerMatchesFreshLoadByteForByte(t *testing.T) {
 	for _, copies := range []int{1, 2} {
-		t.Run(fmt.Sprintf("copies=%d", copies), func(t *testing.T) { followerMatchesFreshLoad(t, copies) })
+		t.Run(fmt.Sprintf("copies=%d", copies), func(t *testing.T) { followerMatchesFreshLoad(t, copies, false) })
+	}
+	// Started from a dataset state written after a quarter of the rows:
+	// the published copy and the second one are read from it.
+	for _, copies := range []int{1, 2} {
+		t.Run(fmt.Sprintf("copies=%d,state", copies), func(t *testing.T) { followerMatchesFreshLoad(t, copies, true) })
 	}
 }
 
-func followerMatchesFreshLoad(t *testing.T, copies int) {
+func followerMatchesFreshLoad(t *testing.T, copies int, state bool) {
 	ctx := context.Background()
 	st, raw, cat, end, lines := differentialSetup(t, 3)
 	rng := rand.New(rand.NewPCG(5, 8))
 
 	follower := engine.New(st, metrics.DefaultConfig())
 	follower.Copies = copies
+	first := 0
+	if state {
+		first = len(lines) / 4
+		importLines(t, st, lines[:first]...)
+		writer := engine.New(st, metrics.DefaultConfig())
+		writer.Image = filepath.Join(t.TempDir(), "candor.image")
+		if err := writer.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := writer.WriteImage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		follower.Image = writer.Image
+	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	follower.Start(fctx)
@@ -45,6 +64,9 @@ func followerMatchesFreshLoad(t *testing.T, copies int) {
 	// With two copies rounds are published alternately from each, so
 	// both are held to the fresh load.
 	waitCopies(t, follower, copies)
+	if im := follower.Status().Image; state && (im == nil || !im.DatasetUsed) {
+		t.Fatalf("the follower did not start from the dataset state: %+v", im)
+	}
 
 	view := func(e *engine.Engine) string { return engineView(t, cat, end, e) }
 	importText := func(text string) {
@@ -54,7 +76,7 @@ func followerMatchesFreshLoad(t *testing.T, copies int) {
 		}
 	}
 	var corrupted []string // ids whose stored row is corrupt, to write again
-	for from, round := 0, 0; from < len(lines); round++ {
+	for from, round := first, 0; from < len(lines); round++ {
 		to := min(len(lines), from+1+rng.IntN(len(lines)/3))
 		importText(strings.Join(lines[from:to], "\n"))
 		// Corrections: earlier records sent again with a field changed.

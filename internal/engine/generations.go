@@ -214,8 +214,16 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 	e.retaining, e.retained = true, nil
 	e.releaseRefresh()
 
+	// From the dataset's state when there is a usable one: a copy of it
+	// instead of every row applied again.
 	var seq int64
-	err := e.scanDecoded(ctx, 0, func(dec []decoded) {
+	if e.Image != "" && len(w.epochs) == 0 {
+		if ds, s, err := e.readState(ctx, w.ds.Config(), e.storeSeq.Load()); err == nil {
+			w.set(ds, nil)
+			seq = s
+		}
+	}
+	err := e.scanDecoded(ctx, seq, func(dec []decoded) {
 		for _, d := range dec {
 			applyTo(w, d)
 		}

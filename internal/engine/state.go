@@ -57,7 +57,10 @@ func (e *Engine) startFromState(ctx context.Context, w *world, last int64) int64
 }
 
 func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) (*metrics.Dataset, int64, error) {
-	m, err := image.Read(e.statePath())
+	// Each section's checksum is checked as it is read, not all first:
+	// nothing read is kept unless every one passes, and the file is read
+	// once (at scale 10 a first pass cost ~0.2 s and faulted in 800 MB).
+	m, err := image.ReadDeferred(e.statePath())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -79,7 +82,12 @@ func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) 
 		// nothing to free (~10 % of a start's CPU at scale 1).
 		defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	}
-	ds, err := metrics.ReadState(cfg, pieces, m.Done)
+	ds, err := metrics.ReadState(cfg, pieces, func(i int) error {
+		if i > 0 {
+			m.Done(i - 1)
+		}
+		return m.Sections[i].Verify()
+	})
 	if err != nil {
 		return nil, 0, err
 	}

@@ -77,6 +77,18 @@ type Header struct {
 type Section struct {
 	Kind uint32
 	Data []byte
+	// sum is the checksum the file gives for Data, index the section's
+	// place in it (0 for a section being written).
+	sum   uint32
+	index int
+}
+
+// Verify checks a section read from a file against its checksum.
+func (s Section) Verify() error {
+	if crc32.Checksum(s.Data, castagnoli) != s.sum {
+		return fmt.Errorf("section %d checksum mismatch", s.index)
+	}
+	return nil
 }
 
 // Writer streams an image to a temporary file beside its path; Commit
@@ -232,7 +244,14 @@ type Mapped struct {
 // format, trailer and every checksum. The sections' data are slices of
 // the mapping: valid until Close, so the caller copies out what it keeps.
 // A file that fails any check is an error naming what failed.
-func Read(path string) (*Mapped, error) {
+func Read(path string) (*Mapped, error) { return read(path, true) }
+
+// ReadDeferred is Read leaving each section's checksum to Section.Verify,
+// for a reader that takes the sections in order and keeps nothing of them
+// until the last has passed: the file is then read once, not twice.
+func ReadDeferred(path string) (*Mapped, error) { return read(path, false) }
+
+func read(path string, verify bool) (*Mapped, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrMissing
@@ -256,13 +275,15 @@ func Read(path string) (*Mapped, error) {
 		return nil, fmt.Errorf("mapping the image: %w", err)
 	}
 	m := &Mapped{b: b}
-	if m.Header, m.Sections, err = Parse(b); err != nil {
+	if m.Header, m.Sections, err = parse(b, verify); err != nil {
 		m.Close()
 		return nil, err
 	}
-	// The checksums touched every page: let go of them until each
-	// section is read.
-	syscall.Madvise(b, syscall.MADV_DONTNEED)
+	if verify {
+		// The checksums touched every page: let go of them until each
+		// section is read.
+		syscall.Madvise(b, syscall.MADV_DONTNEED)
+	}
 	return m, nil
 }
 
@@ -279,7 +300,9 @@ func (m *Mapped) Done(i int) {
 func (m *Mapped) Close() { syscall.Munmap(m.b) }
 
 // Parse verifies and splits an image held in memory.
-func Parse(b []byte) (Header, []Section, error) {
+func Parse(b []byte) (Header, []Section, error) { return parse(b, true) }
+
+func parse(b []byte, verify bool) (Header, []Section, error) {
 	var h Header
 	if len(b) < 16+trailerSz || string(b[:8]) != magic {
 		return h, nil, errors.New("not an image (no CANDORIM magic)")
@@ -318,11 +341,13 @@ func Parse(b []byte) (Header, []Section, error) {
 		if off < 16 || off > at || length > at-off {
 			return h, nil, fmt.Errorf("section %d lies outside the file (truncated?)", i)
 		}
-		data := b[off : off+length]
-		if crc32.Checksum(data, castagnoli) != sum {
-			return h, nil, fmt.Errorf("section %d checksum mismatch", i)
+		sec := Section{Kind: kind, Data: b[off : off+length], sum: sum, index: int(i)}
+		if verify {
+			if err := sec.Verify(); err != nil {
+				return h, nil, err
+			}
 		}
-		sections = append(sections, Section{Kind: kind, Data: data})
+		sections = append(sections, sec)
 	}
 	if r.off != len(head) || binary.LittleEndian.Uint32(b[12:]) != 0 {
 		return h, nil, errors.New("damaged header (trailing bytes)")

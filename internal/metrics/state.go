@@ -140,8 +140,8 @@ func rawOf[T any](w *stateWriter, a []T) {
 type stateReader struct {
 	pieces [][]byte
 	cur    []byte
-	next   int       // the index of pieces[0] among all the pieces
-	done   func(int) // told of each piece read to its end; may be nil
+	next   int             // the index of pieces[0] among all the pieces
+	enter  func(int) error // called before a piece is read; may be nil
 	err    error
 }
 
@@ -157,8 +157,12 @@ func (r *stateReader) fill(dst []byte) {
 				clear(dst)
 				return
 			}
-			if r.next > 0 && r.done != nil {
-				r.done(r.next - 1)
+			if r.enter != nil {
+				if err := r.enter(r.next); err != nil {
+					r.err = err
+					clear(dst)
+					return
+				}
 			}
 			r.cur, r.pieces = r.pieces[0], r.pieces[1:]
 			r.next++
@@ -662,12 +666,13 @@ const stateEnd = 0x454e4453544154 // "TATSDNE"
 
 // ReadState builds a dataset under cfg from a state WriteState wrote,
 // given as the pieces it was handed out in or any other cut of the same
-// bytes; done (nil: none) is told of each piece once it has been read, so
-// a caller reading a mapped file can let its pages go. Nothing of the
-// pieces is kept.
-func ReadState(cfg Config, pieces [][]byte, done func(piece int)) (*Dataset, error) {
+// bytes; enter (nil: none) is called before each piece is read, in order,
+// so that a caller reading a mapped file can check a piece's checksum then
+// and let the previous one's pages go; an error from it ends the read.
+// Nothing of the pieces is kept.
+func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (*Dataset, error) {
 	d := NewDataset(cfg)
-	r := &stateReader{pieces: pieces, done: done}
+	r := &stateReader{pieces: pieces, enter: enter}
 	if v := r.int(); r.err == nil && v != stateVersion {
 		return nil, fmt.Errorf("dataset state: version %d, this build reads %d", v, stateVersion)
 	}

@@ -244,13 +244,21 @@ func TestStateRoundTrip(t *testing.T) {
 	state := writeStateBytes(t, orig)
 	rng := rand.New(rand.NewPCG(5, 6))
 	pieces := cut(state, rng)
-	var doneAt []int
-	got, err := ReadState(customConfig(t), pieces, func(i int) { doneAt = append(doneAt, i) })
+	var entered []int
+	got, err := ReadState(customConfig(t), pieces, func(i int) error { entered = append(entered, i); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := len(pieces) - 1; len(doneAt) != want || (want > 0 && doneAt[want-1] != want-1) {
-		t.Errorf("told of pieces read %v, want 0 to %d", doneAt, want-1)
+	if len(entered) != len(pieces) || entered[len(entered)-1] != len(pieces)-1 {
+		t.Errorf("pieces entered %v, want 0 to %d", entered, len(pieces)-1)
+	}
+	if _, err := ReadState(customConfig(t), pieces, func(i int) error {
+		if i == len(pieces)/2 {
+			return errors.New("piece damaged")
+		}
+		return nil
+	}); err == nil || err.Error() != "piece damaged" {
+		t.Errorf("a piece refused on entering: %v", err)
 	}
 	if got.Seq() != 1234 {
 		t.Errorf("sequence %d, want 1234", got.Seq())

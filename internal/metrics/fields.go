@@ -33,7 +33,10 @@ func (f Fields) MarshalJSON() ([]byte, error) {
 	// Written by hand: a page of a thousand rows is several thousand
 	// values, and a json.Marshal per value made the page cost twenty times
 	// its ids alone.
-	b := make([]byte, 0, 32*len(f)+2)
+	return f.appendJSON(make([]byte, 0, 32*len(f)+2))
+}
+
+func (f Fields) appendJSON(b []byte) ([]byte, error) {
 	b = append(b, '{')
 	for i, x := range f {
 		if i > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,8 +47,13 @@ func runImage(t *testing.T, open Factory) {
 		}
 		put(lines[:half])
 		path := filepath.Join(t.TempDir(), "candor.image")
+		// A writer holding the data, as a server's leader: the dataset's
+		// state is written beside the image.
 		w := engine.New(s, metrics.DefaultConfig())
 		w.Image = path
+		if err := w.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
 		seq, err := w.WriteImage(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -75,18 +81,28 @@ func runImage(t *testing.T, open Factory) {
 			t.Fatalf("retention: %+v, %v", rep, err)
 		}
 
-		e := engine.New(s, metrics.DefaultConfig())
-		e.Image = path
-		got, want := imageView(t, e, end), imageView(t, engine.New(s, metrics.DefaultConfig()), end)
-		if st := e.Status().Image; st == nil || !st.Used || st.StartSeq != seq {
-			t.Fatalf("the start did not use the image of sequence %d: %+v", seq, st)
-		}
-		if got != want {
-			i := 0
-			for i < len(got) && i < len(want) && got[i] == want[i] {
-				i++
+		want := imageView(t, engine.New(s, metrics.DefaultConfig()), end)
+		// From the dataset's state, then — the state gone — from the
+		// image of the rows.
+		for _, state := range []bool{true, false} {
+			if !state {
+				if err := os.Remove(strings.TrimSuffix(path, ".image") + ".dataset"); err != nil {
+					t.Fatal(err)
+				}
 			}
-			t.Fatalf("started from the image, differs from the store at byte %d:\n…%s\nstore:\n…%s", i, got[max(0, i-200):min(len(got), i+200)], want[max(0, i-200):min(len(want), i+200)])
+			e := engine.New(s, metrics.DefaultConfig())
+			e.Image = path
+			got := imageView(t, e, end)
+			if st := e.Status().Image; st == nil || !st.Used || st.StartSeq != seq || st.DatasetUsed != state {
+				t.Fatalf("the start did not use the image of sequence %d (the state: %v): %+v", seq, state, st)
+			}
+			if got != want {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("started from the image (the state: %v), differs from the store at byte %d:\n…%s\nstore:\n…%s", state, i, got[max(0, i-200):min(len(got), i+200)], want[max(0, i-200):min(len(want), i+200)])
+			}
 		}
 	})
 }

@@ -487,6 +487,10 @@ func (e *Engine) KeepImage(ctx context.Context, every time.Duration) {
 			}
 			continue
 		}
-		e.log().Info("dataset image written", "path", e.Image, "seq", seq, "seconds", time.Since(start).Seconds())
+		state := false
+		if im := e.imageStatus(); im != nil {
+			state = im.DatasetSeq == seq && !im.DatasetWritten.IsZero()
+		}
+		e.log().Info("dataset image written", "path", e.Image, "seq", seq, "dataset_state", state, "seconds", time.Since(start).Seconds())
 	}
 }

@@ -42,10 +42,13 @@ func (e *Engine) startFromState(ctx context.Context, w *world, last int64) int64
 	}
 	ds, seq, err := e.readState(ctx, w.ds.Config(), last)
 	if err != nil {
-		if !errors.Is(err, image.ErrMissing) {
-			e.log().Warn("dataset state ignored: reading the image of the rows", "path", e.statePath(), "reason", err.Error())
+		reason := err.Error()
+		if errors.Is(err, image.ErrMissing) {
+			reason = "no dataset state yet"
+		} else {
+			e.log().Warn("dataset state ignored: reading the image of the rows", "path", e.statePath(), "reason", reason)
 		}
-		e.noteImage(func(s *ImageStatus) { s.DatasetIgnored = err.Error() })
+		e.noteImage(func(s *ImageStatus) { s.DatasetIgnored = reason })
 		return 0
 	}
 	w.set(ds, nil)

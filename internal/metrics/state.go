@@ -31,13 +31,13 @@ import (
 // The encoding depends on the row layouts (StateSchema) and on the settings
 // applying a record derives fields under (Config.StateHash); a reader
 // holds both to its own and refuses a mismatch. Of the caches only the
-// organisation's lead times per day and the deployments' lead-time memos
-// are written: the largest part of a first scorecard, and valid for any
-// as_of (leadday.go, leadmemo.go). A dataset under earlier
+// organisation's lead times per day and the deployments' lead-time and
+// failure memos are written: the largest part of a first scorecard, and
+// valid for any as_of (leadday.go, leadmemo.go, link.go). A dataset under earlier
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 3
+const stateVersion = 4
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -643,6 +643,43 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 		}
 	}
 
+	// And their failure memos (rollback, attributed incidents), which
+	// every change-failure and recovery window reads.
+	memoAt := func(i int32) *depMemos {
+		if c := d.memoChunks[i>>slabShift].Load(); c != nil {
+			return &c[i&(1<<slabShift-1)]
+		}
+		return nil
+	}
+	var fails []int32
+	for i := range d.deps.n {
+		m := memoAt(i)
+		if m == nil || m.fail.Load() == nil {
+			continue
+		}
+		// A memo naming an incident the dataset no longer holds would be
+		// a stale one (links moved on); it is left to be taken again.
+		held := true
+		for _, x := range m.fail.Load().incidents {
+			held = held && d.incidents[rowCode(x.src, x.id)] == x
+		}
+		if held {
+			fails = append(fails, i)
+		}
+	}
+	rawOf(w, fails)
+	for _, i := range fails {
+		m := memoAt(i).fail.Load()
+		w.u64(m.links)
+		w.u64(uint64(m.validFrom))
+		w.u64(uint64(m.rollbackAt))
+		incs := make([]int32, len(m.incidents))
+		for k, x := range m.incidents {
+			incs[k] = incNum(x)
+		}
+		rawOf(w, incs)
+	}
+
 	// Rows that could not be decoded.
 	qk := slices.SortedFunc(maps.Keys(d.quarantine), func(a, b domain.Key) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
@@ -872,6 +909,16 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (*Datas
 			m.stages[s] = rawRead[float64](r)
 		}
 		d.memos(dep(i)).lead.Store(m)
+	}
+	for _, i := range rawRead[int32](r) {
+		if r.err != nil {
+			break
+		}
+		m := &failMemo{links: r.u64(), validFrom: int64(r.u64()), rollbackAt: int64(r.u64())}
+		for _, k := range rawRead[int32](r) {
+			m.incidents = append(m.incidents, inc(k))
+		}
+		d.memos(dep(i)).fail.Store(m)
 	}
 	if len(d.leadDays) > 0 {
 		// Rows applied after the state must reset what they reach: the

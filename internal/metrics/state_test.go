@@ -47,7 +47,7 @@ func TestStateRowTypesHoldNoPointers(t *testing.T) {
 // written or said to be rebuilt.
 var stateFields = map[string]string{
 	"cfg": "given to ReadState", "epochs": "set by the owner", "Services": "written",
-	"strs": "written", "deps": "written", "memoChunks": "the lead-time memos written, the others filled by reads", "depByID": "written",
+	"strs": "written", "deps": "written", "memoChunks": "the lead-time and failure memos written, the others filled by reads", "depByID": "written",
 	"chgRefs": "written", "rollbacksOf": "written", "listedBy": "written", "listedMore": "written",
 	"relink": "empty after Prepare (checked)", "doubtful": "written", "cacheMu": "a lock",
 	"svcs": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",

@@ -44,6 +44,11 @@ const stateVersion = 4
 func StateSchema() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "state %d\n", stateVersion)
+	// The layout's constants and hashes: the string table's locations,
+	// its slots and the id indexes' slots mean nothing under others, and
+	// rows are written in this machine's byte order.
+	fmt.Fprintf(h, "slab %d str %d row %d %x endian %v\n", slabShift, strOffBits, rowBits, uint64(rowHash), binary.NativeEndian.Uint16([]byte{1, 0}) == 1)
+	fmt.Fprintf(h, "strHash %x %x\n", strHash("candor"), strHash("a string longer than one word of eight bytes"))
 	for _, v := range stateRowTypes {
 		describeType(h, reflect.TypeOf(v))
 	}

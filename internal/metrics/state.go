@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/bits"
 	"reflect"
 	"slices"
 	"sort"
@@ -277,6 +278,11 @@ func readIndex(r *stateReader, x *rowIndex) {
 	x.keys = rawRead[uint32](r)
 	x.n = r.int()
 	x.shift = uint8(r.int())
+	n := len(x.rows)
+	if r.err == nil && n > 0 && (n&(n-1) != 0 || int(x.shift) != 64-bits.TrailingZeros(uint(n)) ||
+		(len(x.keys) != 0 && len(x.keys) != n) || x.n > n) {
+		r.err = fmt.Errorf("dataset state: an index of %d slots with shift %d, %d keys and %d entries", n, x.shift, len(x.keys), x.n)
+	}
 }
 
 func writeOrder[T comparable](w *stateWriter, s *sorted[T]) {
@@ -712,7 +718,15 @@ const stateEnd = 0x454e4453544154 // "TATSDNE"
 // so that a caller reading a mapped file can check a piece's checksum then
 // and let the previous one's pages go; an error from it ends the read.
 // Nothing of the pieces is kept.
-func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (*Dataset, error) {
+func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dataset, err error) {
+	// A state that passed its checksums and checks yet does not hold
+	// together (a defect) fails the read rather than the process: the
+	// dataset being built is no one else's.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("dataset state: does not hold together: %v", p)
+		}
+	}()
 	d := NewDataset(cfg)
 	r := &stateReader{pieces: pieces, enter: enter}
 	if v := r.int(); r.err == nil && v != stateVersion {
@@ -749,6 +763,17 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (*Datas
 	t.loc = rawRead[uint32](r)
 	t.slots = rawRead[uint32](r)
 	t.bits = uint(r.int())
+	if r.err == nil && (t.bits > 32 || len(t.slots) != 1<<t.bits || len(t.loc) == 0) {
+		r.err = fmt.Errorf("dataset state: a string table of %d slots, %d bits and %d strings", len(t.slots), t.bits, len(t.loc))
+	}
+	for c, l := range t.loc {
+		if r.err != nil || c == 0 {
+			continue
+		}
+		if ch := int(l >> strOffBits); ch >= len(t.chunks) || int(l&(strChunkMax-1)) >= len(t.chunks[ch]) {
+			r.err = fmt.Errorf("dataset state: string %d lies outside the table", c)
+		}
+	}
 
 	names := make([]*svcState, r.int())
 	for i := range names {

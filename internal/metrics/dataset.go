@@ -152,6 +152,15 @@ func (d *Dataset) memos(x *Dep) *depMemos {
 	return &m[x.row&(1<<slabShift-1)]
 }
 
+// heldMemos returns the memos of the deployment in row, nil when no read
+// has filled one of its chunk's.
+func (d *Dataset) heldMemos(row int32) *depMemos {
+	if c := d.memoChunks[row>>slabShift].Load(); c != nil {
+		return &c[row&(1<<slabShift-1)]
+	}
+	return nil
+}
+
 // Which memos dropMemos drops.
 const (
 	memoImpact = 1 << iota
@@ -162,11 +171,10 @@ const (
 // dropMemos drops the memos of x named in which; a chunk never filled has
 // none to drop.
 func (d *Dataset) dropMemos(x *Dep, which int) {
-	c := d.memoChunks[x.row>>slabShift].Load()
-	if c == nil {
+	m := d.heldMemos(x.row)
+	if m == nil {
 		return
 	}
-	m := &c[x.row&(1<<slabShift-1)]
 	if which&memoImpact != 0 {
 		m.impact.Store(nil)
 	}

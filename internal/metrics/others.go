@@ -31,6 +31,9 @@ type kindTable interface {
 	count() int
 	eachPresence(fn func(born int64, attrs []attrVal))
 	timeOrder() *sorted[int32] // the rows by event time
+	// writeState and readState write and read back its table (state.go).
+	writeState(w *stateWriter)
+	readState(r *stateReader)
 }
 
 func (k *rowKind[R, P]) apply(d *Dataset, rec domain.Record) {
@@ -80,6 +83,18 @@ func (k *rowKind[R, P]) forget(d *Dataset, i int32, changed func(born int64, att
 func (k *rowKind[R, P]) count() int { return k.t.len() }
 
 func (k *rowKind[R, P]) timeOrder() *sorted[int32] { return k.t.order }
+
+func (k *rowKind[R, P]) writeState(w *stateWriter) {
+	writeSlab(w, &k.t.rows, nil)
+	writeIndex(w, &k.t.byKey)
+	writeOrder(w, k.t.order)
+}
+
+func (k *rowKind[R, P]) readState(r *stateReader) {
+	readSlab(r, &k.t.rows)
+	readIndex(r, &k.t.byKey)
+	readOrder(r, k.t.order)
+}
 
 func (k *rowKind[R, P]) eachPresence(fn func(int64, []attrVal)) {
 	for r := range k.t.live() {

@@ -38,7 +38,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 4
+const stateVersion = 5
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -148,7 +148,22 @@ type stateReader struct {
 	cur    []byte
 	next   int             // the index of pieces[0] among all the pieces
 	enter  func(int) error // called before a piece is read; may be nil
+	left   int             // bytes not read yet, in all the pieces
 	err    error
+}
+
+// fits reports whether n items of size bytes can still be read, failing
+// the read when not: a damaged count then ends it instead of allocating
+// without bound.
+func (r *stateReader) fits(n, size int) bool {
+	if r.err != nil {
+		return false
+	}
+	if n < 0 || size > 0 && n > r.left/size {
+		r.err = fmt.Errorf("dataset state: %d items of %d bytes, %d bytes left", n, size, r.left)
+		return false
+	}
+	return true
 }
 
 var errStateShort = errors.New("dataset state: truncated")
@@ -176,6 +191,7 @@ func (r *stateReader) fill(dst []byte) {
 		}
 		n := copy(dst, r.cur)
 		dst, r.cur = dst[n:], r.cur[n:]
+		r.left -= n
 	}
 }
 
@@ -185,13 +201,13 @@ func (r *stateReader) u64() uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-// int reads a length or count, bounded by what is left to read so that a
-// damaged count fails instead of allocating without end.
+// int reads a length or count: every counted thing takes a byte or more
+// of what is left, so a larger one is damage.
 func (r *stateReader) int() int {
 	v := r.u64()
-	if v > 1<<40 {
+	if v > uint64(r.left) {
 		if r.err == nil {
-			r.err = fmt.Errorf("dataset state: implausible count %d", v)
+			r.err = fmt.Errorf("dataset state: a count of %d with %d bytes left", v, r.left)
 		}
 		return 0
 	}
@@ -209,8 +225,9 @@ func (r *stateReader) str() string {
 }
 
 func rawRead[T any](r *stateReader) []T {
+	var zero T
 	n := r.int()
-	if r.err != nil || n == 0 {
+	if n == 0 || !r.fits(n, int(unsafe.Sizeof(zero))) {
 		return nil
 	}
 	a := make([]T, n)
@@ -253,10 +270,11 @@ func writeSlab[T any](w *stateWriter, s *slab[T], row func(*T) T) {
 }
 
 func readSlab[T any](r *stateReader, s *slab[T]) {
+	var zero T
 	s.n = int32(r.int())
 	s.free = rawRead[int32](r)
 	n := r.int()
-	if r.err != nil {
+	if !r.fits(n, 1<<slabShift*int(unsafe.Sizeof(zero))) {
 		return
 	}
 	s.chunks = make([][]T, n)
@@ -365,42 +383,44 @@ func readCodeSet(r *stateReader) map[uint32]bool {
 	return m
 }
 
-func writeTable[R any, P interface {
-	*R
-	row
-}](w *stateWriter, t *table[R, P]) {
-	writeSlab(w, &t.rows, nil)
-	writeIndex(w, &t.byKey)
-	writeOrder(w, t.order)
+// writeOrders writes orders by name (a service's), in name order; an
+// order of pointers as the rows or positions num gives them.
+func writeOrders[T comparable](w *stateWriter, m map[string]*sorted[T], num func(T) int32) {
+	w.int(len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		w.str(k)
+		writeOrderOf(w, m[k], num)
+	}
 }
 
-func readTable[R any, P interface {
-	*R
-	row
-}](r *stateReader, t *table[R, P]) {
-	readSlab(r, &t.rows)
-	readIndex(r, &t.byKey)
-	readOrder(r, t.order)
+// readOrders reads what writeOrders wrote into m, each order made by
+// sortedFor with time and id as the dataset makes it.
+func readOrders[T comparable](r *stateReader, m map[string]*sorted[T], time func(T) int64, id func(T) string, at func(int32) T) {
+	for range r.int() {
+		if r.err != nil {
+			break
+		}
+		readOrderOf(r, sortedFor(m, r.str(), time, id), at)
+	}
 }
 
-// tablesOf lists the row tables in a fixed order, for a writer and a
-// reader to visit alike.
-func (o *rowTables) each(w func(writeFn func(*stateWriter), readFn func(*stateReader))) {
-	add := func(wf func(*stateWriter), rf func(*stateReader)) { w(wf, rf) }
-	add(func(s *stateWriter) { writeTable(s, o.tickets) }, func(s *stateReader) { readTable(s, o.tickets) })
-	add(func(s *stateWriter) { writeTable(s, o.surveys) }, func(s *stateReader) { readTable(s, o.surveys) })
-	add(func(s *stateWriter) { writeTable(s, o.vulns) }, func(s *stateReader) { readTable(s, o.vulns) })
-	add(func(s *stateWriter) { writeTable(s, o.controls) }, func(s *stateReader) { readTable(s, o.controls) })
-	add(func(s *stateWriter) { writeTable(s, o.costs) }, func(s *stateReader) { readTable(s, o.costs) })
-	add(func(s *stateWriter) { writeTable(s, o.usages) }, func(s *stateReader) { readTable(s, o.usages) })
-	add(func(s *stateWriter) { writeTable(s, o.budgets) }, func(s *stateReader) { readTable(s, o.budgets) })
-	add(func(s *stateWriter) { writeTable(s, o.subs) }, func(s *stateReader) { readTable(s, o.subs) })
-	add(func(s *stateWriter) { writeTable(s, o.opps) }, func(s *stateReader) { readTable(s, o.opps) })
-	add(func(s *stateWriter) { writeTable(s, o.leads) }, func(s *stateReader) { readTable(s, o.leads) })
-	add(func(s *stateWriter) { writeTable(s, o.quotas) }, func(s *stateReader) { readTable(s, o.quotas) })
-	add(func(s *stateWriter) { writeTable(s, o.spends) }, func(s *stateReader) { readTable(s, o.spends) })
-	add(func(s *stateWriter) { writeTable(s, o.targets) }, func(s *stateReader) { readTable(s, o.targets) })
-	add(func(s *stateWriter) { writeTable(s, o.measures) }, func(s *stateReader) { readTable(s, o.measures) })
+// writeLead writes a lead-time memo or day (the same fields).
+func writeLead(w *stateWriter, m *leadMemo) {
+	w.u64(uint64(m.validFrom))
+	w.int(m.explicit)
+	w.int(m.inferred)
+	rawOf(w, m.spans)
+	for _, st := range m.stages {
+		rawOf(w, st)
+	}
+}
+
+func readLead(r *stateReader) *leadMemo {
+	m := &leadMemo{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
+	for i := range m.stages {
+		m.stages[i] = rawRead[float64](r)
+	}
+	return m
 }
 
 // writeHeld writes the records of a kind held by pointer, in key order,
@@ -517,14 +537,8 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	}
 	writeIndex(w, &d.depsByCR)
 	writeOrder(w, d.prodDeps)
-	strKey := func(s string) { w.str(s) }
-	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
-		w.int(len(m))
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			strKey(k)
-			writeOrderOf(w, m[k], depNum)
-		}
-	}
+	writeOrders(w, d.svcDeps, depNum)
+	writeOrders(w, d.svcElig, depNum)
 	var emergency []int32
 	for x, on := range d.emergency {
 		if on {
@@ -543,11 +557,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	// Changes.
 	writeSlab(w, &d.chgs, nil)
 	writeIndex(w, &d.changeByID)
-	w.int(len(d.svcChanges))
-	for _, k := range slices.Sorted(maps.Keys(d.svcChanges)) {
-		w.str(k)
-		writeOrder(w, d.svcChanges[k])
-	}
+	writeOrders(w, d.svcChanges, func(i int32) int32 { return i })
 
 	// Incidents and SLIs, by key; the orders and lists name them by
 	// their position in that list.
@@ -555,11 +565,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	for _, s := range []*sorted[*Inc]{d.incByOpened, d.incByRes, d.incByDue} {
 		writeOrderOf(w, s, incNum)
 	}
-	w.int(len(d.svcInc))
-	for _, k := range slices.Sorted(maps.Keys(d.svcInc)) {
-		w.str(k)
-		writeOrderOf(w, d.svcInc[k], incNum)
-	}
+	writeOrders(w, d.svcInc, incNum)
 	writeLists(w, d.incByCause, u32, incNum)
 	writeLists(w, d.incByCR, u32, incNum)
 	sliNum := writeHeld(w, d.slis)
@@ -567,7 +573,9 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	writeOrderOf(w, d.sliLatency, sliNum)
 
 	// The other kinds' rows.
-	d.rows.each(func(wf func(*stateWriter), _ func(*stateReader)) { wf(w) })
+	for _, k := range slices.Sorted(maps.Keys(d.rows.byKind)) {
+		d.rows.byKind[k].writeState(w)
+	}
 	writeLists(w, d.rows.ticketsByRelease, u32, func(i int32) int32 { return i })
 	writeOrder(w, d.rows.escalated)
 	writeIndex(w, &d.rows.oppByID)
@@ -623,48 +631,28 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	d.cacheMu.Unlock()
 	w.int(len(days))
 	for _, day := range slices.Sorted(maps.Keys(days)) {
-		b := days[day]
 		w.u64(uint64(day))
-		w.u64(uint64(b.validFrom))
-		w.int(b.explicit)
-		w.int(b.inferred)
-		rawOf(w, b.spans)
-		for _, st := range b.stages {
-			rawOf(w, st)
-		}
+		writeLead(w, (*leadMemo)(days[day]))
 	}
 
 	// And the deployments' lead-time memos, which the partial days at a
 	// window's edges read.
 	var leads []int32
 	for i := range d.deps.n {
-		if c := d.memoChunks[i>>slabShift].Load(); c != nil && c[i&(1<<slabShift-1)].lead.Load() != nil {
+		if m := d.heldMemos(i); m != nil && m.lead.Load() != nil {
 			leads = append(leads, i)
 		}
 	}
 	rawOf(w, leads)
 	for _, i := range leads {
-		m := d.memoChunks[i>>slabShift].Load()[i&(1<<slabShift-1)].lead.Load()
-		w.u64(uint64(m.validFrom))
-		w.int(m.explicit)
-		w.int(m.inferred)
-		rawOf(w, m.spans)
-		for _, st := range m.stages {
-			rawOf(w, st)
-		}
+		writeLead(w, d.heldMemos(i).lead.Load())
 	}
 
 	// And their failure memos (rollback, attributed incidents), which
 	// every change-failure and recovery window reads.
-	memoAt := func(i int32) *depMemos {
-		if c := d.memoChunks[i>>slabShift].Load(); c != nil {
-			return &c[i&(1<<slabShift-1)]
-		}
-		return nil
-	}
 	var fails []int32
 	for i := range d.deps.n {
-		m := memoAt(i)
+		m := d.heldMemos(i)
 		if m == nil || m.fail.Load() == nil {
 			continue
 		}
@@ -680,7 +668,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	}
 	rawOf(w, fails)
 	for _, i := range fails {
-		m := memoAt(i).fail.Load()
+		m := d.heldMemos(i).fail.Load()
 		w.u64(m.links)
 		w.u64(uint64(m.validFrom))
 		w.u64(uint64(m.rollbackAt))
@@ -729,6 +717,9 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 	}()
 	d := NewDataset(cfg)
 	r := &stateReader{pieces: pieces, enter: enter}
+	for _, p := range pieces {
+		r.left += len(p)
+	}
 	if v := r.int(); r.err == nil && v != stateVersion {
 		return nil, fmt.Errorf("dataset state: version %d, this build reads %d", v, stateVersion)
 	}
@@ -831,15 +822,8 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 	}
 	readIndex(r, &d.depsByCR)
 	readOrder(r, d.prodDeps)
-	for _, m := range []map[string]*sorted[*Dep]{d.svcDeps, d.svcElig} {
-		for range r.int() {
-			if r.err != nil {
-				break
-			}
-			s := sortedFor(m, r.str(), depTime, d.depID)
-			readOrderOf(r, s, dep)
-		}
-	}
+	readOrders(r, d.svcDeps, depTime, d.depID, dep)
+	readOrders(r, d.svcElig, depTime, d.depID, dep)
 	for _, i := range rawRead[int32](r) {
 		d.emergency[dep(i)] = true
 	}
@@ -853,36 +837,24 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 
 	readSlab(r, &d.chgs)
 	readIndex(r, &d.changeByID)
-	for range r.int() {
-		if r.err != nil {
-			break
-		}
-		s := sortedFor(d.svcChanges, r.str(), d.chgMerged, d.chgID)
-		readOrder(r, s)
-	}
+	readOrders(r, d.svcChanges, d.chgMerged, d.chgID, func(i int32) int32 { return i })
 
 	inc := readHeld(r, "incident", func(x *Inc) { d.incidents[rowCode(x.src, x.id)] = x })
 	for _, s := range []*sorted[*Inc]{d.incByOpened, d.incByRes, d.incByDue} {
 		readOrderOf(r, s, inc)
 	}
-	for range r.int() {
-		if r.err != nil {
-			break
-		}
-		s := sortedFor(d.svcInc, r.str(), d.incByOpened.time, d.incByOpened.id)
-		readOrderOf(r, s, inc)
-	}
+	readOrders(r, d.svcInc, d.incByOpened.time, d.incByOpened.id, inc)
 	d.incByCause = readLists(r, u32, inc)
 	d.incByCR = readLists(r, u32, inc)
 	sli := readHeld(r, "SLI", func(x *SLISample) { d.slis[rowCode(x.src, x.id)] = x })
 	readOrderOf(r, d.sliAll, sli)
 	readOrderOf(r, d.sliLatency, sli)
 
-	d.rows.each(func(_ func(*stateWriter), rf func(*stateReader)) {
+	for _, k := range slices.Sorted(maps.Keys(d.rows.byKind)) {
 		if r.err == nil {
-			rf(r)
+			d.rows.byKind[k].readState(r)
 		}
-	})
+	}
 	d.rows.ticketsByRelease = readLists(r, u32, func(i int32) int32 { return i })
 	readOrder(r, d.rows.escalated)
 	readIndex(r, &d.rows.oppByID)
@@ -924,21 +896,13 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 			break
 		}
 		day := int64(r.u64())
-		b := &leadDay{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
-		for i := range b.stages {
-			b.stages[i] = rawRead[float64](r)
-		}
-		d.leadDays[day] = b
+		d.leadDays[day] = (*leadDay)(readLead(r))
 	}
 	for _, i := range rawRead[int32](r) {
 		if r.err != nil {
 			break
 		}
-		m := &leadMemo{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
-		for s := range m.stages {
-			m.stages[s] = rawRead[float64](r)
-		}
-		d.memos(dep(i)).lead.Store(m)
+		d.memos(dep(i)).lead.Store(readLead(r))
 	}
 	for _, i := range rawRead[int32](r) {
 		if r.err != nil {

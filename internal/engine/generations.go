@@ -217,11 +217,8 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 	// From the dataset's state when there is a usable one: a copy of it
 	// instead of every row applied again.
 	var seq int64
-	if e.Image != "" && len(w.epochs) == 0 {
-		if ds, s, err := e.readState(ctx, w.ds.Config(), e.storeSeq.Load()); err == nil {
-			w.set(ds, nil)
-			seq = s
-		}
+	if e.Image != "" {
+		seq, _ = e.stateInto(ctx, w, e.storeSeq.Load()) // none usable: the whole store
 	}
 	err := e.scanDecoded(ctx, seq, func(dec []decoded) {
 		for _, d := range dec {

@@ -36,27 +36,43 @@ func (e *Engine) statePath() string {
 // is last, and returns the sequence it reflects (0 when it was not used,
 // w untouched).
 func (e *Engine) startFromState(ctx context.Context, w *world, last int64) int64 {
-	if len(w.epochs) > 0 {
-		e.noteImage(func(s *ImageStatus) { s.DatasetIgnored = "settings have earlier epochs" })
-		return 0
-	}
-	ds, seq, err := e.readState(ctx, w.ds.Config(), last)
+	seq, err := e.stateInto(ctx, w, last)
 	if err != nil {
 		reason := err.Error()
-		if errors.Is(err, image.ErrMissing) {
+		switch {
+		case errors.Is(err, image.ErrMissing):
 			reason = "no dataset state yet"
-		} else {
+		case errors.Is(err, errEpochs):
+			// Expected while the settings have a history: no warning.
+		default:
 			e.log().Warn("dataset state ignored: reading the image of the rows", "path", e.statePath(), "reason", reason)
 		}
 		e.noteImage(func(s *ImageStatus) { s.DatasetIgnored = reason })
 		return 0
 	}
-	w.set(ds, nil)
 	e.noteImage(func(s *ImageStatus) {
 		s.Used, s.StartSeq, s.Seq, s.Ignored = true, seq, seq, ""
 		s.DatasetUsed, s.DatasetSeq, s.DatasetIgnored = true, seq, ""
 	})
 	return seq
+}
+
+// errEpochs: a state holds one dataset, a world with earlier settings
+// epochs several.
+var errEpochs = errors.New("settings have earlier epochs")
+
+// stateInto puts the state's dataset in w, a world no reader has yet (the
+// first load, a second copy being built), and returns its sequence.
+func (e *Engine) stateInto(ctx context.Context, w *world, last int64) (int64, error) {
+	if len(w.epochs) > 0 {
+		return 0, errEpochs
+	}
+	ds, seq, err := e.readState(ctx, w.ds.Config(), last)
+	if err != nil {
+		return 0, err
+	}
+	w.set(ds, nil)
+	return seq, nil
 }
 
 func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) (*metrics.Dataset, int64, error) {
@@ -113,7 +129,9 @@ func (e *Engine) WriteState(ctx context.Context) error {
 	if err := e.Refresh(ctx); err != nil {
 		return err
 	}
-	m, err := image.Read(e.Image)
+	// The header only: the image was just written, its sections need no
+	// second reading.
+	m, err := image.ReadDeferred(e.Image)
 	if err != nil {
 		return err
 	}

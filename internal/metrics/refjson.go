@@ -20,11 +20,11 @@ func AppendRefs(b []byte, refs []Ref) ([]byte, error) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"kind":`...)
-		b = appendMarshalString(b, string(r.Kind))
+		b = appendJSONString(b, string(r.Kind))
 		b = append(b, `,"id":`...)
-		b = appendMarshalString(b, r.ID)
+		b = appendJSONString(b, r.ID)
 		b = append(b, `,"source":`...)
-		b = appendMarshalString(b, r.Source)
+		b = appendJSONString(b, r.Source)
 		if r.Value != nil {
 			b = append(b, `,"value":`...)
 			var err error
@@ -34,28 +34,25 @@ func AppendRefs(b []byte, refs []Ref) ([]byte, error) {
 		}
 		if r.Note != "" {
 			b = append(b, `,"note":`...)
-			b = appendMarshalString(b, r.Note)
+			b = appendJSONString(b, r.Note)
 		}
 		if len(r.Fields) > 0 {
 			b = append(b, `,"fields":`...)
-			start := len(b)
 			var err error
 			if b, err = r.Fields.appendJSON(b); err != nil {
 				return nil, err
 			}
-			// json.Marshal compacts a MarshalJSON's output escaping HTML:
-			// the same bytes, so the strings of fields read as before.
-			b = escapeHTMLIn(b, start)
 		}
 		b = append(b, '}')
 	}
 	return append(b, ']'), nil
 }
 
-// appendMarshalString quotes s as json.Marshal does: HTML's <, > and &
-// escaped too, \b \f \n \r \t short, other control characters and
+// appendJSONString quotes s as json.Marshal does — so the fields a
+// MarshalJSON writes come out of json.Marshal's compaction unchanged —:
+// HTML's <, > and & escaped too, \b \f \n \r \t short, other control characters and
 // U+2028/U+2029 as \u escapes, invalid UTF-8 as U+FFFD.
-func appendMarshalString(b []byte, s string) []byte {
+func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -106,29 +103,4 @@ func appendMarshalString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// escapeHTMLIn escapes <, > and & in b[start:], valid JSON whose strings
-// are the only place they can be, as json.Marshal's compaction does.
-func escapeHTMLIn(b []byte, start int) []byte {
-	n := 0
-	for _, c := range b[start:] {
-		if c == '<' || c == '>' || c == '&' {
-			n++
-		}
-	}
-	if n == 0 {
-		return b
-	}
-	tail := append([]byte(nil), b[start:]...)
-	b = b[:start]
-	const hex = "0123456789abcdef"
-	for _, c := range tail {
-		if c == '<' || c == '>' || c == '&' {
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			continue
-		}
-		b = append(b, c)
-	}
-	return b
 }

@@ -409,3 +409,27 @@ func BenchmarkState(b *testing.B) {
 		}
 	})
 }
+
+// TestStateHashNamesTheDerivingSettings: a state is refused under other
+// production environments, aliases or attribution window — what applying
+// a record derives fields under — and kept under any other change.
+func TestStateHashNamesTheDerivingSettings(t *testing.T) {
+	base := DefaultConfig()
+	for name, change := range map[string]func(*Config){
+		"production names":   func(c *Config) { c.ProductionNames = []string{"prod", "live"} },
+		"aliases":            func(c *Config) { c.EnvironmentAliases = map[string]string{"prd": "production"} },
+		"attribution window": func(c *Config) { c.AttributionWindow = 48 * time.Hour },
+	} {
+		c := DefaultConfig()
+		change(&c)
+		if c.StateHash() == base.StateHash() {
+			t.Errorf("%s changed, the state's settings hash did not", name)
+		}
+	}
+	c := DefaultConfig()
+	c.GrossMargin = 0.5
+	c.ExchangeRates = map[string]float64{"EUR": 1.1}
+	if c.StateHash() != base.StateHash() {
+		t.Error("a setting no record is applied under changed the state's settings hash")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"math/bits"
 	"reflect"
 	"slices"
@@ -201,21 +202,31 @@ func (r *stateReader) u64() uint64 {
 	return binary.LittleEndian.Uint64(b[:])
 }
 
-// int reads a length or count: every counted thing takes a byte or more
-// of what is left, so a larger one is damage.
+// int reads a number written by stateWriter.int.
 func (r *stateReader) int() int {
 	v := r.u64()
-	if v > uint64(r.left) {
+	if v > math.MaxInt64 {
 		if r.err == nil {
-			r.err = fmt.Errorf("dataset state: a count of %d with %d bytes left", v, r.left)
+			r.err = fmt.Errorf("dataset state: a number of %d", v)
 		}
 		return 0
 	}
 	return int(v)
 }
 
-func (r *stateReader) str() string {
+// count reads how many things follow: each takes a byte or more of what
+// is left, so a larger count is damage, which ends the read before
+// anything is allocated by it.
+func (r *stateReader) count() int {
 	n := r.int()
+	if !r.fits(n, 1) {
+		return 0
+	}
+	return n
+}
+
+func (r *stateReader) str() string {
+	n := r.count()
 	if r.err != nil || n == 0 {
 		return ""
 	}
@@ -346,7 +357,7 @@ func writeLists[K cmp.Ordered, T any](w *stateWriter, m map[K][]T, key func(K), 
 }
 
 func readLists[K comparable, T any](r *stateReader, key func() K, at func(int32) T) map[K][]T {
-	n := r.int()
+	n := r.count()
 	m := make(map[K][]T, n)
 	for range n {
 		if r.err != nil {
@@ -396,7 +407,7 @@ func writeOrders[T comparable](w *stateWriter, m map[string]*sorted[T], num func
 // readOrders reads what writeOrders wrote into m, each order made by
 // sortedFor with time and id as the dataset makes it.
 func readOrders[T comparable](r *stateReader, m map[string]*sorted[T], time func(T) int64, id func(T) string, at func(int32) T) {
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
@@ -725,7 +736,7 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 	}
 	d.seq.n.Store(int64(r.int()))
 
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
@@ -737,16 +748,15 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		d.Services[id] = s
 	}
 	t := d.strs
-	t.chunks = make([][]byte, r.int())
+	t.chunks = make([][]byte, r.count())
 	for i := range t.chunks {
 		if r.err != nil {
 			break
 		}
+		// A capacity, not a count: bounded by the largest a chunk takes.
 		c := r.int()
 		b := rawRead[byte](r)
-		if len(b) > c {
-			c = len(b)
-		}
+		c = max(len(b), min(c, strChunkMax))
 		// A chunk keeps its capacity: the last one takes the strings
 		// interned after the load.
 		t.chunks[i] = append(make([]byte, 0, c), b...)
@@ -766,7 +776,7 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		}
 	}
 
-	names := make([]*svcState, r.int())
+	names := make([]*svcState, r.count())
 	for i := range names {
 		if r.err != nil {
 			break
@@ -813,7 +823,7 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 	readIndex(r, &d.listedBy)
 	d.listedMore = readLists(r, u32, dep)
 	d.doubtful = readCodeSet(r)
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
@@ -827,7 +837,7 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 	for _, i := range rawRead[int32](r) {
 		d.emergency[dep(i)] = true
 	}
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
@@ -860,13 +870,13 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 	readIndex(r, &d.rows.oppByID)
 
 	d.presenceKinds()
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
 		k := domain.Kind(r.str())
 		kp := &kindPresence{first: int64(r.u64()), by: map[attrVal]int64{}}
-		for range r.int() {
+		for range r.count() {
 			if r.err != nil {
 				break
 			}
@@ -875,13 +885,13 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		}
 		d.presence.kinds[k] = kp
 	}
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
 		d.presence.stale[domain.Kind(r.str())] = true
 	}
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
@@ -891,7 +901,7 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		kt.bornIsData = r.int() == 1
 	}
 
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
@@ -921,7 +931,7 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		d.memoized.Store(true)
 	}
 
-	for range r.int() {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}

@@ -350,6 +350,14 @@ func TestStateRefusesDamage(t *testing.T) {
 	if _, err := ReadState(DefaultConfig(), [][]byte{state}, nil); err != nil {
 		t.Errorf("undamaged: %v", err)
 	}
+	// A state smaller than the string table's room reads back: a chunk's
+	// capacity is not a count of what follows.
+	one := NewDataset(DefaultConfig())
+	one.Apply(first[0], time.Time{})
+	one.Prepare()
+	if _, err := ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, one)}, nil); err != nil {
+		t.Errorf("a dataset of one record: %v", err)
+	}
 	// Bytes damaged where no checksum would see them (a defect): the read
 	// fails or not, but never takes the process down.
 	rng := rand.New(rand.NewPCG(7, 8))

@@ -465,16 +465,33 @@ func (e *Engine) KeepImage(ctx context.Context, every time.Duration) {
 		return
 	}
 	var lastTry time.Time
-	failed := false
+	failed, stateTried := false, int64(0)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(cmp.Or(e.img.check, imageCheck)):
 		}
-		have := e.imageStatus().Seq
+		st := e.imageStatus()
+		have := st.Seq
 		moved := e.published.Load() - have
 		soon := (have == 0 || moved >= DefaultImageRows) && !failed
+		if moved <= 0 && have > 0 && st.DatasetSeq < have && stateTried != have {
+			// The image is current but the state is not: a start from
+			// the rows image (the state missing, damaged, or of another
+			// build after an upgrade) writes it once, else every start
+			// until new rows arrive would apply every row again. Tried
+			// once per image: a dataset with earlier settings epochs
+			// writes none.
+			stateTried = have
+			start := time.Now()
+			if err := e.WriteState(ctx); err != nil {
+				e.log().Error("writing the dataset state", "path", e.statePath(), "err", err)
+			} else if st := e.imageStatus(); st.DatasetSeq == have {
+				e.log().Info("dataset state written", "path", e.statePath(), "seq", have, "seconds", time.Since(start).Seconds())
+			}
+			continue
+		}
 		if moved <= 0 || (!soon && time.Since(lastTry) < every) {
 			continue
 		}

@@ -322,3 +322,57 @@ func TestKeepImageWritesAfterStartAndWhenDataMoves(t *testing.T) {
 	last, _ = st.LastSeq(ctx)
 	waitImage(last, prev)
 }
+
+// A start from a current image of the rows without a usable state (none
+// yet, a damaged one, one of the build before an upgrade) writes the state
+// soon, without waiting for new rows: else every start until then applies
+// every row again.
+func TestKeepImageWritesAMissingState(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("k1", "success"), dep("k2", "failure"))
+	path := filepath.Join(t.TempDir(), "candor.image")
+	statePath := strings.TrimSuffix(path, ".image") + ".dataset"
+	w := engine.New(st, metrics.DefaultConfig())
+	w.Image = path
+	if err := w.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(statePath); err != nil {
+		t.Fatalf("the image was written without its state: %v", err)
+	}
+	last, _ := st.LastSeq(ctx)
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Image = path
+	e.SetImageCheck(5 * time.Millisecond)
+	e.Start(ctx)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Status().Image; !s.Used || s.DatasetUsed {
+		t.Fatalf("start: %+v, want the rows image used and no state", s)
+	}
+	go e.KeepImage(ctx, time.Hour)
+	deadline := time.Now().Add(20 * time.Second)
+	for e.Status().Image.DatasetSeq != last {
+		if time.Now().After(deadline) {
+			t.Fatalf("no state written: %+v", e.Status().Image)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s := e.Status().Image; s.Seq != last || s.From != 0 {
+		t.Errorf("the image was written again (%+v): only the state was missing", s)
+	}
+	again := engine.New(st, metrics.DefaultConfig())
+	again.Image = path
+	if err := again.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := again.Status().Image; !s.DatasetUsed || s.DatasetSeq != last {
+		t.Errorf("the next start: %+v, want the state of sequence %d used", s, last)
+	}
+}

@@ -244,14 +244,20 @@ type Mapped struct {
 // format, trailer and every checksum. The sections' data are slices of
 // the mapping: valid until Close, so the caller copies out what it keeps.
 // A file that fails any check is an error naming what failed.
-func Read(path string) (*Mapped, error) { return read(path, true) }
+func Read(path string) (*Mapped, error) { return read(path, true, false) }
 
 // ReadDeferred is Read leaving each section's checksum to Section.Verify,
 // for a reader that takes the sections in order and keeps nothing of them
 // until the last has passed: the file is then read once, not twice.
-func ReadDeferred(path string) (*Mapped, error) { return read(path, false) }
+func ReadDeferred(path string) (*Mapped, error) { return read(path, false, false) }
 
-func read(path string, verify bool) (*Mapped, error) {
+// ReadPrivate is ReadDeferred mapping the file copy-on-write: the caller
+// may write to the sections, which changes its pages and never the file,
+// and may keep using them after the file is replaced (the rename leaves
+// the mapped file in place until the mapping goes).
+func ReadPrivate(path string) (*Mapped, error) { return read(path, false, true) }
+
+func read(path string, verify, private bool) (*Mapped, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrMissing
@@ -270,7 +276,11 @@ func read(path string, verify bool) (*Mapped, error) {
 	// Mapped rather than read into the heap: the pages are the kernel's
 	// page cache, counted in the process's memory only while touched and
 	// mapped (Done lets go of a section's).
-	b, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	prot, flags := syscall.PROT_READ, syscall.MAP_SHARED
+	if private {
+		prot, flags = syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), prot, flags)
 	if err != nil {
 		return nil, fmt.Errorf("mapping the image: %w", err)
 	}
@@ -288,7 +298,9 @@ func read(path string, verify bool) (*Mapped, error) {
 }
 
 // Done lets go of section i's pages once the caller has read it; reading
-// it again faults them back in from the page cache.
+// it again faults them back in from the page cache. In a private mapping
+// (ReadPrivate) it also drops what was written to them: call it only
+// before writing.
 func (m *Mapped) Done(i int) {
 	s := m.Sections[i].Data
 	if len(s) > 0 {

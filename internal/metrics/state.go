@@ -39,7 +39,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 5
+const stateVersion = 6
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -95,16 +95,20 @@ func (c Config) StateHash() string {
 // so a caller can write a large dataset with little memory of its own.
 type stateWriter struct {
 	buf  []byte
+	done int // bytes handed to emit
 	emit func([]byte) error
 	err  error
 }
 
-const stateChunk = 4 << 20
+// A variable so that tests make pieces small enough for their datasets to
+// reach every way an array is placed.
+var stateChunk = 4 << 20
 
 func (w *stateWriter) flush() {
 	if w.err == nil && len(w.buf) > 0 {
 		w.err = w.emit(w.buf)
 	}
+	w.done += len(w.buf)
 	w.buf = w.buf[:0]
 }
 
@@ -132,24 +136,61 @@ func (w *stateWriter) str(s string) {
 	w.bytes(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
-// rawOf writes a slice of a pointer-free type as its memory.
+// rawOf writes a slice of a pointer-free type as its memory, starting and
+// ending at a multiple of 8 bytes of the encoding and within one piece, so
+// that a reader of a mapped file can use it where it lies
+// (stateReader.inPlace): one too large for the rest of the piece starts
+// the next, and one of a piece or more is a piece of its own, handed to
+// emit as it is.
 func rawOf[T any](w *stateWriter, a []T) {
 	w.int(len(a))
-	if len(a) > 0 {
-		w.bytes(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), len(a)*int(unsafe.Sizeof(a[0]))))
+	if len(a) == 0 {
+		return
 	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), len(a)*int(unsafe.Sizeof(a[0])))
+	w.align()
+	if len(b) > stateChunk-len(w.buf) {
+		w.flush()
+		if len(b) >= stateChunk {
+			if len(b)%8 != 0 {
+				// Every piece but the last is a multiple of 8 bytes long,
+				// so that a piece's offsets and the encoding's agree on
+				// alignment.
+				b = append(b[:len(b):len(b)], make([]byte, -len(b)&7)...)
+			}
+			if w.err == nil {
+				w.err = w.emit(b)
+			}
+			w.done += len(b)
+			return
+		}
+	}
+	w.bytes(b)
+	w.align()
+}
+
+// align pads the encoding to a multiple of 8 bytes. Pieces start at a
+// multiple of 4 KiB of the file (image.Writer) and, but for the last, are
+// multiples of 8 bytes long, so an array written next lies at an address
+// any row type can be read at.
+func (w *stateWriter) align() {
+	var zero [8]byte
+	w.bytes(zero[:-(w.done+len(w.buf))&7])
 }
 
 // ---------------------------------------------------------------- reading
 
 // stateReader reads the encoding back from the pieces it was handed out
-// in (or any other cut of the same bytes); everything read is copied.
+// in. Unless keep is set everything read is copied; with keep, arrays of
+// rows and numbers that lie whole in a piece are used where they lie.
 type stateReader struct {
 	pieces [][]byte
 	cur    []byte
 	next   int             // the index of pieces[0] among all the pieces
 	enter  func(int) error // called before a piece is read; may be nil
 	left   int             // bytes not read yet, in all the pieces
+	size   int             // bytes in all the pieces
+	keep   bool
 	err    error
 }
 
@@ -169,31 +210,62 @@ func (r *stateReader) fits(n, size int) bool {
 
 var errStateShort = errors.New("dataset state: truncated")
 
+// advance moves to the next piece once cur is read, failing the read
+// when there is none or it fails its check.
+func (r *stateReader) advance() bool {
+	if len(r.pieces) == 0 {
+		if r.err == nil {
+			r.err = errStateShort
+		}
+		return false
+	}
+	if r.enter != nil {
+		if err := r.enter(r.next); err != nil {
+			r.err = err
+			return false
+		}
+	}
+	r.cur, r.pieces = r.pieces[0], r.pieces[1:]
+	r.next++
+	return true
+}
+
 func (r *stateReader) fill(dst []byte) {
 	for len(dst) > 0 {
 		if len(r.cur) == 0 {
-			if len(r.pieces) == 0 {
-				if r.err == nil {
-					r.err = errStateShort
-				}
+			if !r.advance() {
 				clear(dst)
 				return
 			}
-			if r.enter != nil {
-				if err := r.enter(r.next); err != nil {
-					r.err = err
-					clear(dst)
-					return
-				}
-			}
-			r.cur, r.pieces = r.pieces[0], r.pieces[1:]
-			r.next++
 			continue
 		}
 		n := copy(dst, r.cur)
 		dst, r.cur = dst[n:], r.cur[n:]
 		r.left -= n
 	}
+}
+
+// align skips the padding stateWriter.align wrote.
+func (r *stateReader) align() {
+	var pad [8]byte
+	r.fill(pad[:-(r.size-r.left)&7])
+}
+
+// inPlace returns the next n bytes where they lie, for an array of items
+// aligned to a bytes: only when the reader may keep them and they lie
+// whole in one piece at such an address (nil otherwise: the caller copies
+// them). The slice's capacity is its length, so appending to it copies.
+func (r *stateReader) inPlace(n, a int) []byte {
+	if !r.keep || r.err != nil || n == 0 || len(r.cur) == 0 && !r.advance() {
+		return nil
+	}
+	if len(r.cur) < n || uintptr(unsafe.Pointer(unsafe.SliceData(r.cur)))%uintptr(a) != 0 {
+		return nil
+	}
+	b := r.cur[:n:n]
+	r.cur = r.cur[n:]
+	r.left -= n
+	return b
 }
 
 func (r *stateReader) u64() uint64 {
@@ -235,14 +307,23 @@ func (r *stateReader) str() string {
 	return string(b)
 }
 
+// rawRead reads a slice written by rawOf: where it lies when the reader
+// keeps the pieces, else a copy. T holds no pointer (rawOf wrote its
+// memory).
 func rawRead[T any](r *stateReader) []T {
 	var zero T
+	size := int(unsafe.Sizeof(zero))
 	n := r.int()
-	if n == 0 || !r.fits(n, int(unsafe.Sizeof(zero))) {
+	if n == 0 || !r.fits(n, size) {
 		return nil
 	}
+	r.align()
+	defer r.align()
+	if b := r.inPlace(n*size, int(unsafe.Alignof(zero))); b != nil {
+		return unsafe.Slice((*T)(unsafe.Pointer(&b[0])), n)
+	}
 	a := make([]T, n)
-	r.fill(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), n*int(unsafe.Sizeof(a[0]))))
+	r.fill(unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), n*size))
 	return a
 }
 
@@ -256,7 +337,9 @@ func rawInto[T any](r *stateReader, dst []T) {
 	if r.err != nil || n == 0 {
 		return
 	}
+	r.align()
 	r.fill(unsafe.Slice((*byte)(unsafe.Pointer(&dst[0])), n*int(unsafe.Sizeof(dst[0]))))
+	r.align()
 }
 
 // ---------------------------------------------------------------- parts
@@ -289,7 +372,19 @@ func readSlab[T any](r *stateReader, s *slab[T]) {
 		return
 	}
 	s.chunks = make([][]T, n)
+	// A deployment row holds its service by pointer, which the collector
+	// must see: its chunks are copied to the heap, as are every kind's
+	// when the reader does not keep the pieces.
+	_, copied := any(s).(*slab[Dep])
 	for i := range s.chunks {
+		if r.keep && !copied {
+			c := rawRead[T](r)
+			if r.err == nil && len(c) != 1<<slabShift {
+				r.err = fmt.Errorf("dataset state: a chunk of %d rows, want %d", len(c), 1<<slabShift)
+			}
+			s.chunks[i] = c
+			continue
+		}
 		s.chunks[i] = make([]T, 1<<slabShift)
 		rawInto(r, s.chunks[i])
 	}
@@ -716,8 +811,13 @@ const stateEnd = 0x454e4453544154 // "TATSDNE"
 // bytes; enter (nil: none) is called before each piece is read, in order,
 // so that a caller reading a mapped file can check a piece's checksum then
 // and let the previous one's pages go; an error from it ends the read.
-// Nothing of the pieces is kept.
-func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dataset, err error) {
+// With keep, the dataset keeps using the pieces where arrays of rows and
+// numbers lie whole in one (slabs, indexes, orders, the string table): the
+// caller then never lets go of them, and they must be writable memory no
+// one else writes (a private mapping of the file: see engine.readState).
+// The read itself writes nothing to them.
+// Without, nothing of the pieces is kept.
+func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) error) (_ *Dataset, err error) {
 	// A state that passed its checksums and checks yet does not hold
 	// together (a defect) fails the read rather than the process: the
 	// dataset being built is no one else's.
@@ -727,10 +827,11 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		}
 	}()
 	d := NewDataset(cfg)
-	r := &stateReader{pieces: pieces, enter: enter}
+	r := &stateReader{pieces: pieces, enter: enter, keep: keep}
 	for _, p := range pieces {
 		r.left += len(p)
 	}
+	r.size = r.left
 	if v := r.int(); r.err == nil && v != stateVersion {
 		return nil, fmt.Errorf("dataset state: version %d, this build reads %d", v, stateVersion)
 	}
@@ -757,8 +858,13 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		c := r.int()
 		b := rawRead[byte](r)
 		c = max(len(b), min(c, strChunkMax))
-		// A chunk keeps its capacity: the last one takes the strings
-		// interned after the load.
+		// The last chunk keeps its capacity: it takes the strings
+		// interned after the load. The others are full and are kept
+		// where they lie when the reader may.
+		if r.keep && i < len(t.chunks)-1 {
+			t.chunks[i] = b
+			continue
+		}
 		t.chunks[i] = append(make([]byte, 0, c), b...)
 	}
 	t.loc = rawRead[uint32](r)
@@ -781,8 +887,14 @@ func ReadState(cfg Config, pieces [][]byte, enter func(piece int) error) (_ *Dat
 		if r.err != nil {
 			break
 		}
+		// Looked up, not interned: the read writes nothing to the
+		// pieces it keeps (a caller lets their pages go as it reads).
 		n := r.str()
-		s := &svcState{name: d.intern(n), failGen: r.u64()}
+		c, ok := d.strs.lookup(n)
+		if !ok && r.err == nil {
+			r.err = fmt.Errorf("dataset state: service %q is not in the string table", n)
+		}
+		s := &svcState{name: d.strs.str(c), failGen: r.u64()}
 		d.svcs[n] = s
 		names[i] = s
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/generate"
@@ -129,6 +130,28 @@ func writeStateBytes(t *testing.T, d *Dataset) []byte {
 	return buf.Bytes()
 }
 
+// writeStatePieces writes a dataset's state as the pieces WriteState
+// hands out, each in its own allocation as in a file's sections.
+func writeStatePieces(t *testing.T, d *Dataset) [][]byte {
+	t.Helper()
+	var out [][]byte
+	if err := d.WriteState(func(p []byte) error { out = append(out, bytes.Clone(p)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// within reports whether p points into one of the pieces.
+func within[T any](p *T, pieces [][]byte) bool {
+	a := uintptr(unsafe.Pointer(p))
+	for _, b := range pieces {
+		if start := uintptr(unsafe.Pointer(unsafe.SliceData(b))); a >= start && a < start+uintptr(len(b)) {
+			return true
+		}
+	}
+	return false
+}
+
 // cut splits b into random pieces, as sections of a file would.
 func cut(b []byte, rng *rand.Rand) [][]byte {
 	var out [][]byte
@@ -245,14 +268,14 @@ func TestStateRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	pieces := cut(state, rng)
 	var entered []int
-	got, err := ReadState(customConfig(t), pieces, func(i int) error { entered = append(entered, i); return nil })
+	got, err := ReadState(customConfig(t), pieces, false, func(i int) error { entered = append(entered, i); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(entered) != len(pieces) || entered[len(entered)-1] != len(pieces)-1 {
 		t.Errorf("pieces entered %v, want 0 to %d", entered, len(pieces)-1)
 	}
-	if _, err := ReadState(customConfig(t), pieces, func(i int) error {
+	if _, err := ReadState(customConfig(t), pieces, false, func(i int) error {
 		if i == len(pieces)/2 {
 			return errors.New("piece damaged")
 		}
@@ -302,11 +325,41 @@ func TestStateRoundTrip(t *testing.T) {
 			Status: domain.StatusSuccess, FinishedAt: benchEnd.Add(-7 * day), Changes: []string{"relinked"}}, time.Time{})
 		d.Prepare()
 	}
-	got, err = ReadState(customConfig(t), [][]byte{state}, nil)
+	// Kept where they lie, from random cuts (arrays straddling pieces or
+	// misaligned are copied) and from the writer's own pieces, small
+	// enough for arrays to start a piece or be one: each read back
+	// answers as the original, and goes on taking rows as it does.
+	got, err = ReadState(customConfig(t), pieces, true, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sameView(t, "kept from random cuts", stateView(t, got), stateView(t, build()))
+	defer func(n int) { stateChunk = n }(stateChunk)
+	stateChunk = 4096
+	own := writeStatePieces(t, orig)
+	if len(own) < 10 {
+		t.Fatalf("%d pieces of %d bytes: the test reaches no piece boundary", len(own), stateChunk)
+	}
+	got, err = ReadState(customConfig(t), own, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !within(&got.chgs.chunks[0][0], own) || !within(&got.depByID.rows[0], own) || !within(&got.strs.loc[0], own) {
+		t.Error("a state read from its own pieces copied the change rows, the deployments' index or the strings' locations")
+	}
+	if within(&got.deps.chunks[0][0], own) {
+		t.Error("the deployments' rows, which hold a pointer, were kept in the pieces")
+	}
 	fresh := build()
+	more(fresh)
+	more(got)
+	sameView(t, "kept from its own pieces, after more rows", stateView(t, got), stateView(t, fresh))
+
+	got, err = ReadState(customConfig(t), [][]byte{state}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh = build()
 	relink(fresh)
 	relink(got)
 	// The organisation's median hides one change moving; its days do not.
@@ -343,11 +396,11 @@ func TestStateRefusesDamage(t *testing.T) {
 		"other version":  append([]byte{stateVersion + 1, 0, 0, 0, 0, 0, 0, 0}, state[8:]...),
 		"empty":          nil,
 	} {
-		if _, err := ReadState(DefaultConfig(), [][]byte{b}, nil); err == nil {
+		if _, err := ReadState(DefaultConfig(), [][]byte{b}, false, nil); err == nil {
 			t.Errorf("%s: read without an error", name)
 		}
 	}
-	if _, err := ReadState(DefaultConfig(), [][]byte{state}, nil); err != nil {
+	if _, err := ReadState(DefaultConfig(), [][]byte{state}, false, nil); err != nil {
 		t.Errorf("undamaged: %v", err)
 	}
 	// A state smaller than the string table's room reads back: a chunk's
@@ -355,7 +408,7 @@ func TestStateRefusesDamage(t *testing.T) {
 	one := NewDataset(DefaultConfig())
 	one.Apply(first[0], time.Time{})
 	one.Prepare()
-	if _, err := ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, one)}, nil); err != nil {
+	if _, err := ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, one)}, false, nil); err != nil {
 		t.Errorf("a dataset of one record: %v", err)
 	}
 	// Bytes damaged where no checksum would see them (a defect): the read
@@ -367,7 +420,7 @@ func TestStateRefusesDamage(t *testing.T) {
 		for k := range 1 + rng.IntN(8) {
 			b[at+k] = byte(rng.Uint32())
 		}
-		ReadState(DefaultConfig(), [][]byte{b}, nil)
+		ReadState(DefaultConfig(), [][]byte{b}, false, nil)
 	}
 }
 
@@ -402,7 +455,7 @@ func BenchmarkState(b *testing.B) {
 	})
 	b.Run("read", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := ReadState(DefaultConfig(), pieces, nil); err != nil {
+			if _, err := ReadState(DefaultConfig(), pieces, false, nil); err != nil {
 				b.Fatal(err)
 			}
 		}

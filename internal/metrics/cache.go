@@ -98,6 +98,7 @@ func (d *Dataset) invalidate() {
 	if !d.dirtyAll && len(d.dirty) == 0 {
 		return
 	}
+	clear(d.leadsAsOf)
 	if d.dirtyAll || d.cache.n > maxCached {
 		if keep == nil || d.cache.n > maxCached {
 			keep = nil

@@ -342,7 +342,7 @@ func TestMedianOfRunsMatchesMedian(t *testing.T) {
 	for trial := 0; trial < 500; trial++ {
 		var runs [][]float64
 		var all []float64
-		for range rng.IntN(6) + 1 {
+		for range rng.IntN(6+trial%60) + 1 {
 			run := make([]float64, rng.IntN(20))
 			for i := range run {
 				run[i] = float64(rng.IntN(1 + trial%50))
@@ -354,6 +354,12 @@ func TestMedianOfRunsMatchesMedian(t *testing.T) {
 		got, want := medianOfRuns(runs), median(slices.Clone(all))
 		if cacheVal(got) != cacheVal(want) {
 			t.Fatalf("runs %v: median %s, want %s", runs, cacheVal(got), cacheVal(want))
+		}
+		slices.Sort(all)
+		for k, v := range all {
+			if got := kthOfSorted(runs, k); got != v {
+				t.Fatalf("runs %v: value %d is %v, want %v", runs, k, got, v)
+			}
 		}
 	}
 }

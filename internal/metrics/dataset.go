@@ -367,6 +367,10 @@ type Dataset struct {
 	memoized atomic.Bool
 	// leadDays caches organisation lead times per UTC day (leadday.go).
 	leadDays map[int64]*leadDay
+	// leadsAsOf caches deployments' lead times as of an earlier time than
+	// their memos are valid from (leadday.go, leadAt); emptied whenever
+	// rows are applied.
+	leadsAsOf map[leadAsOf]*leadMemo
 	// impactDays caches release-impact sums per UTC day (customer.go).
 	impactDays map[int64]map[*svcState]impactAcc
 	// dirty holds, per kind, the earliest timestamp of data applied since
@@ -557,6 +561,7 @@ func NewDataset(cfg Config) *Dataset {
 		flights:     map[cacheKey]*flight{},
 		leadDays:    map[int64]*leadDay{},
 		impactDays:  map[int64]map[*svcState]impactAcc{},
+		leadsAsOf:   map[leadAsOf]*leadMemo{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
 		svcDeps:     map[string]*sorted[*Dep]{},

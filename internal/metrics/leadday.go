@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -16,76 +17,77 @@ import (
 // edges still go deployment by deployment.
 
 // leadDay holds the sorted lead times of the changes shipped by the
-// production deployments finishing in one UTC day. It is valid while every
-// service it drew on keeps its generation (the same rule as leadMemo) and
-// for as_of at or after validFrom.
+// production deployments finishing in one UTC day, in two parts. settled
+// holds those of the deployments whose memos are valid from the day's end
+// on, so in any window the day lies whole in. late holds the others' (a
+// change a later deployment lists, one merged or reviewed after the
+// deployment: leadMemo), valid as of late.validFrom; before then a window
+// reads settled and the late deployments one by one (lateDeps, their slab
+// rows). At scale 10 about one deployment in ten is late, and most days in
+// the last week before a weekly trend point's end have one: reading those
+// days whole, deployment by deployment, was a third of a first
+// scorecard. A day is valid while every service it drew on keeps its
+// generation (the same rule as leadMemo).
 type leadDay struct {
-	validFrom          int64
-	spans              []float64
-	explicit, inferred int
-	// stages holds each flow stage's spans of the same changes, sorted:
-	// the flow metrics read days as lead time does.
-	stages [stageCount][]float64
+	settled, late leadMemo
+	lateDeps      []int32
 }
 
-// run is the day's sorted spans of lead time (stage leadStage) or of a
-// flow stage.
-func (b *leadDay) run(stage int) []float64 {
+// run is the sorted spans of lead time (stage leadStage) or of a flow
+// stage.
+func (m *leadMemo) run(stage int) []float64 {
 	if stage == leadStage {
-		return b.spans
+		return m.spans
 	}
-	return b.stages[stage]
+	return m.stages[stage]
 }
 
 // leadStage stands for lead time itself where a flow stage may be named.
 const leadStage = -1
 
-func (b *leadDay) valid(asOf int64) bool { return asOf >= b.validFrom }
-
 // maxLeadDays bounds the kept days (about 30 years of history).
 const maxLeadDays = 10_000
 
-// leadDayAt returns the day starting at day (unix ns, UTC midnight) valid
-// as of asOf, building it when missing; nil when as of asOf a change of
-// that day was still linked differently (before validFrom). A kept day
-// reflects the data as it is — new data and memo resets drop it (cache.go,
-// resetLead) — so one not valid as of asOf is not rebuilt: a rebuild
-// would give the same day, and an earlier as_of (a weekly trend's) asked
-// for it again at every call, sorting the whole day each time.
-func (d *Dataset) leadDayAt(day, asOf int64) *leadDay {
+// leadDayAt returns the day starting at day (unix ns, UTC midnight),
+// building it when missing. A kept day reflects the data as it is — new
+// data and memo resets drop it (cache.go, resetLead).
+func (d *Dataset) leadDayAt(day int64) *leadDay {
 	d.cacheMu.Lock()
 	b := d.leadDays[day]
 	d.cacheMu.Unlock()
-	if b == nil {
-		d.memoized.Store(true)
-		b = &leadDay{}
-		for _, row := range d.prodDeps.between(day, day+int64(dayDur)) {
-			if !row.eligible() {
-				continue
-			}
-			m := d.leadOf(d.depOf(row.i), math.MaxInt64)
-			b.validFrom = max(b.validFrom, m.validFrom)
-			b.spans = append(b.spans, m.spans...)
-			b.explicit += m.explicit
-			b.inferred += m.inferred
-			for s := range b.stages {
-				b.stages[s] = append(b.stages[s], m.stages[s]...)
-			}
-		}
-		slices.Sort(b.spans)
-		for s := range b.stages {
-			slices.Sort(b.stages[s])
-		}
-		d.cacheMu.Lock()
-		if len(d.leadDays) >= maxLeadDays {
-			clear(d.leadDays)
-		}
-		d.leadDays[day] = b
-		d.cacheMu.Unlock()
+	if b != nil {
+		return b
 	}
-	if !b.valid(asOf) {
-		return nil
+	d.memoized.Store(true)
+	b = &leadDay{}
+	end := day + int64(dayDur)
+	for _, row := range d.prodDeps.between(day, end) {
+		if !row.eligible() {
+			continue
+		}
+		m := d.leadOf(d.depOf(row.i), math.MaxInt64)
+		part := &b.settled
+		if m.validFrom > end {
+			part = &b.late
+			b.lateDeps = append(b.lateDeps, row.i)
+		}
+		part.validFrom = max(part.validFrom, m.validFrom)
+		part.spans = append(part.spans, m.spans...)
+		part.explicit += m.explicit
+		part.inferred += m.inferred
+		for s := range part.stages {
+			part.stages[s] = append(part.stages[s], m.stages[s]...)
+		}
 	}
+	for _, part := range []*leadMemo{&b.settled, &b.late} {
+		slices.Sort(part.spans)
+		for s := range part.stages {
+			slices.Sort(part.stages[s])
+		}
+	}
+	d.cacheMu.Lock()
+	putBounded(d.leadDays, day, b, maxLeadDays)
+	d.cacheMu.Unlock()
 	return b
 }
 
@@ -114,37 +116,28 @@ func (d *Dataset) orgMedian(stage int, q Query) (r Result, explicit, inferred in
 func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest []float64, explicit, inferred int) {
 	first := ceilDay(start)
 	last := floorDay(end)
+	one := func(x *Dep) {
+		m := d.leadOf(x, end)
+		if m == nil {
+			m = d.leadAt(x, end)
+		}
+		rest = append(rest, m.run(stage)...)
+		explicit += m.explicit
+		inferred += m.inferred
+	}
 	perDep := func(lo, hi int64) {
 		for _, row := range d.prodDeps.between(lo, hi) {
-			if !row.eligible() {
-				continue
+			if row.eligible() {
+				one(d.depOf(row.i))
 			}
-			x := d.depOf(row.i)
-			if m := d.leadOf(x, end); m != nil {
-				if stage == leadStage {
-					rest = append(rest, m.spans...)
-				} else {
-					rest = append(rest, m.stages[stage]...)
-				}
-				explicit += m.explicit
-				inferred += m.inferred
-				continue
-			}
-			d.changesOf(x, end, func(c *Chg, method string) {
-				h, ok := leadSpan(x, c, end)
-				if ok && stage != leadStage {
-					h, ok = stageSpan(stage, x, c, end)
-				}
-				if ok {
-					rest = append(rest, h)
-					if method == Explicit {
-						explicit++
-					} else {
-						inferred++
-					}
-				}
-			})
 		}
+	}
+	whole := func(m *leadMemo) {
+		if run := m.run(stage); len(run) > 0 {
+			runs = append(runs, run)
+		}
+		explicit += m.explicit
+		inferred += m.inferred
 	}
 	if first >= last {
 		perDep(start, end)
@@ -152,19 +145,75 @@ func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest 
 	}
 	perDep(start, first)
 	for day := first; day < last; day += int64(dayDur) {
-		b := d.leadDayAt(day, end)
-		if b == nil {
-			perDep(day, day+int64(dayDur))
+		b := d.leadDayAt(day)
+		whole(&b.settled)
+		if end >= b.late.validFrom {
+			whole(&b.late)
 			continue
 		}
-		if run := b.run(stage); len(run) > 0 {
-			runs = append(runs, run)
+		for _, i := range b.lateDeps {
+			one(d.depOf(i))
 		}
-		explicit += b.explicit
-		inferred += b.inferred
 	}
 	perDep(last, end)
 	return
+}
+
+// leadAsOf keys a deployment's lead times as of a time (leadAt).
+type leadAsOf struct {
+	row  int32
+	asOf int64
+}
+
+// maxLeadsAsOf bounds leadsAsOf (a weekly trend of the five lead-time and
+// flow metrics at scale 10 keeps ~10,000).
+const maxLeadsAsOf = 1 << 16
+
+// leadAt returns x's lead times as of asOf, before its memo is valid (a
+// change a later deployment lists was still x's by inference, …): the
+// changes as linked then, with every flow stage's spans, counted as the
+// memo counts them. Lead time and the four flow stages ask for the same
+// deployments as of the same ends of a weekly trend, so each is worked
+// out once between two applies of rows.
+func (d *Dataset) leadAt(x *Dep, asOf int64) *leadMemo {
+	k := leadAsOf{row: x.row, asOf: asOf}
+	d.cacheMu.Lock()
+	m := d.leadsAsOf[k]
+	d.cacheMu.Unlock()
+	if m != nil {
+		return m
+	}
+	m = &leadMemo{}
+	d.changesOf(x, asOf, func(c *Chg, method string) {
+		h, ok := leadSpan(x, c, asOf)
+		if !ok {
+			return
+		}
+		m.spans = append(m.spans, h)
+		for s := range m.stages {
+			if h, ok := stageSpan(s, x, c, asOf); ok {
+				m.stages[s] = append(m.stages[s], h)
+			}
+		}
+		if method == Explicit {
+			m.explicit++
+		} else {
+			m.inferred++
+		}
+	})
+	d.cacheMu.Lock()
+	putBounded(d.leadsAsOf, k, m, maxLeadsAsOf)
+	d.cacheMu.Unlock()
+	return m
+}
+
+// putBounded puts v in a cache map, emptying it first when it holds max
+// entries: what was kept is worked out again when asked for.
+func putBounded[K comparable, V any](m map[K]V, k K, v V, max int) {
+	if len(m) >= max {
+		clear(m)
+	}
+	m[k] = v
 }
 
 func floorDay(t int64) int64 {
@@ -202,22 +251,67 @@ func medianOfRuns(runs [][]float64) *float64 {
 }
 
 // kthOfSorted returns the k-th smallest (0-based) value of the union of
-// sorted runs: the smallest run value v with at least k+1 values ≤ v,
-// found by binary search within each run on that count.
+// sorted runs, 0 ≤ k < their total length. Each step takes as pivot the
+// weighted median of the runs' middle values (weights: what is left of
+// each), which is at or above and at or below a quarter of what is left
+// each, counts the values below and at it in every run (binary search),
+// and either answers or drops the side the k-th value is not on: a few
+// dozen steps of one search per run, where searching each run on a count
+// over all of them was runs² searches (a 30-day window has up to 60 runs,
+// a day's settled and late part each).
 func kthOfSorted(runs [][]float64, k int) float64 {
-	atMost := func(v float64) int {
-		c := 0
-		for _, r := range runs {
-			c += sort.Search(len(r), func(i int) bool { return r[i] > v })
-		}
-		return c
+	type part struct {
+		r      []float64
+		lt, le int
 	}
-	best, found := 0.0, false
+	parts := make([]part, 0, len(runs))
 	for _, r := range runs {
-		i := sort.Search(len(r), func(i int) bool { return atMost(r[i]) > k })
-		if i < len(r) && (!found || r[i] < best) {
-			best, found = r[i], true
+		if len(r) > 0 {
+			parts = append(parts, part{r: r})
 		}
 	}
-	return best
+	type mid struct {
+		v float64
+		w int
+	}
+	mids := make([]mid, 0, len(parts))
+	for {
+		mids = mids[:0]
+		total := 0
+		for _, p := range parts {
+			if len(p.r) > 0 {
+				mids = append(mids, mid{p.r[len(p.r)/2], len(p.r)})
+				total += len(p.r)
+			}
+		}
+		slices.SortFunc(mids, func(a, b mid) int { return cmp.Compare(a.v, b.v) })
+		pivot, acc := mids[len(mids)-1].v, 0
+		for _, m := range mids {
+			if acc += m.w; 2*acc >= total {
+				pivot = m.v
+				break
+			}
+		}
+		lt, le := 0, 0
+		for i := range parts {
+			p := &parts[i]
+			p.lt = sort.SearchFloat64s(p.r, pivot)
+			p.le = p.lt + sort.Search(len(p.r)-p.lt, func(j int) bool { return p.r[p.lt+j] > pivot })
+			lt += p.lt
+			le += p.le
+		}
+		switch {
+		case k < lt:
+			for i := range parts {
+				parts[i].r = parts[i].r[:parts[i].lt]
+			}
+		case k < le:
+			return pivot
+		default:
+			k -= le
+			for i := range parts {
+				parts[i].r = parts[i].r[parts[i].le:]
+			}
+		}
+	}
 }

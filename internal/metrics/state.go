@@ -39,7 +39,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 6
+const stateVersion = 7
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -510,7 +510,7 @@ func readOrders[T comparable](r *stateReader, m map[string]*sorted[T], time func
 	}
 }
 
-// writeLead writes a lead-time memo or day (the same fields).
+// writeLead writes a lead-time memo or one part of a day (leadDay).
 func writeLead(w *stateWriter, m *leadMemo) {
 	w.u64(uint64(m.validFrom))
 	w.int(m.explicit)
@@ -738,7 +738,10 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	w.int(len(days))
 	for _, day := range slices.Sorted(maps.Keys(days)) {
 		w.u64(uint64(day))
-		writeLead(w, (*leadMemo)(days[day]))
+		b := days[day]
+		writeLead(w, &b.settled)
+		writeLead(w, &b.late)
+		rawOf(w, b.lateDeps)
 	}
 
 	// And the deployments' lead-time memos, which the partial days at a
@@ -1018,7 +1021,11 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 			break
 		}
 		day := int64(r.u64())
-		d.leadDays[day] = (*leadDay)(readLead(r))
+		b := &leadDay{settled: *readLead(r), late: *readLead(r), lateDeps: rawRead[int32](r)}
+		for _, i := range b.lateDeps {
+			dep(i)
+		}
+		d.leadDays[day] = b
 	}
 	for _, i := range rawRead[int32](r) {
 		if r.err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -54,7 +53,7 @@ var stateFields = map[string]string{
 	"svcs": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",
 	"flights": "empty", "asked": "empty", "trackAsked": "set by the owner", "keep": "empty after Prepare",
 	"wanted": "empty", "pending": "empty after Prepare (checked)", "memoized": "false: no memo",
-	"leadDays": "written", "impactDays": "empty: a cache", "dirty": "empty after Prepare",
+	"leadDays": "written", "impactDays": "empty: a cache", "leadsAsOf": "empty: a cache of one prepared dataset", "dirty": "empty after Prepare",
 	"dirtyAll": "false after Prepare", "depsByCR": "written", "prodDeps": "written",
 	"ticketRows": "empty after Prepare (checked)", "svcDeps": "written", "svcElig": "written",
 	"emergency": "written", "envs": "written", "chgs": "written", "changeByID": "written",
@@ -364,9 +363,9 @@ func TestStateRoundTrip(t *testing.T) {
 	relink(got)
 	// The organisation's median hides one change moving; its days do not.
 	for day := floorDay(benchEnd.Add(-40 * day).UnixNano()); day < benchEnd.UnixNano(); day += int64(dayDur) {
-		a, b := got.leadDayAt(day, math.MaxInt64), fresh.leadDayAt(day, math.MaxInt64)
-		if (a == nil) != (b == nil) || a != nil && !slices.Equal(a.spans, b.spans) {
-			t.Errorf("lead-time day %s after a relink: read back %v, fresh %v", time.Unix(0, day).UTC().Format(time.DateOnly), a, b)
+		a, b := got.leadDayAt(day), fresh.leadDayAt(day)
+		if !slices.Equal(a.settled.spans, b.settled.spans) || !slices.Equal(a.late.spans, b.late.spans) || !slices.Equal(a.lateDeps, b.lateDeps) {
+			t.Errorf("lead-time day %s after a relink: read back %+v, fresh %+v", time.Unix(0, day).UTC().Format(time.DateOnly), a, b)
 		}
 	}
 	sameView(t, "after a relink", stateView(t, got), stateView(t, fresh))

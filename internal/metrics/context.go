@@ -21,7 +21,7 @@ func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 	d.prodIn(q, func(row *depRow) {
 		r.Count++
 		x := d.depOf(row.i)
-		wt := w.of(d.serviceTier(x.service()))
+		wt := w.of(d.serviceTier(d.depService(x)))
 		totalW += wt
 		why := d.failed(x, asOf)
 		if why != "" {

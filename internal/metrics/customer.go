@@ -195,10 +195,10 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	for i := range rows {
 		row := &rows[i]
 		x := d.depOf(row.i)
-		if !org && !d.matchService(q, x.service()) {
+		if !org && !d.matchService(q, d.depService(x)) {
 			continue
 		}
-		ri := releaseImpact{x: x, svc: x.svc}
+		ri := releaseImpact{x: x, svc: d.depSvc(x)}
 		if row.tickets {
 			ri.weighted, ri.tickets = d.tally(x, w, window, end)
 		}
@@ -254,7 +254,7 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 	for i, l := range lines {
 		if i < impactTopN {
 			top = append(top, ReleaseLine{
-				Deployment: d.str(l.ri.x.id), Service: l.ri.x.service(), FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
+				Deployment: d.str(l.ri.x.id), Service: d.depService(l.ri.x), FinishedAt: time.Unix(0, l.ri.x.Finished).UTC(),
 				Tickets: l.ri.tickets, Weighted: l.ri.weighted, Baseline: l.base, Score: l.score,
 			})
 		}

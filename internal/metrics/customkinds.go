@@ -336,7 +336,7 @@ func buildCustomKinds() []*customKind {
 
 	// Deployments: the production deployments the delivery metrics read
 	// (SPEC §3), by finishing time.
-	depSvc := func(a *customAct) string { return a.dep.service() }
+	depSvc := func(a *customAct) string { return a.d.depService(a.dep) }
 	dep := newCustomKind(customKind{kind: domain.KindDeployment, dims: []string{"team", "service", "environment", "tier", "business_unit"}, settings: envs},
 		append([]customField{
 			code("id", func(a *customAct) uint32 { return a.dep.id }),

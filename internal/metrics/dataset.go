@@ -121,7 +121,10 @@ type Dep struct {
 	changes span
 	next    int32 // row+1 of another source's deployment with the same id; 0: none
 	crNext  int32 // row+1 of the next deployment carrying its change request; 0: none
-	svc     *svcState
+	// svc is its service's place in svcList, plus one: a number, not a
+	// pointer, so the rows hold none (the collector does not scan them,
+	// and the dataset's state keeps them where they lie in the file).
+	svc uint32
 }
 
 // depMemos are the memos of per-deployment work that most windows repeat
@@ -201,8 +204,6 @@ func (d *Dataset) growMemos(row int32) {
 }
 
 // service is the deployment's service.
-func (x *Dep) service() string { return x.svc.name }
-
 // depRow is a production deployment as the window walks see it. The
 // fields the share metrics test sit inline, so walking a month of
 // deployments reads one contiguous slice instead of following a pointer
@@ -344,6 +345,9 @@ type Dataset struct {
 	// svcs and gen version each service's deployments and changes for the
 	// per-deployment memos (see svcState).
 	svcs map[string]*svcState
+	// svcList holds every service's state in the order they came; a
+	// deployment names its service by place in it (Dep.svc).
+	svcList []*svcState
 	// retro holds the retro-validations recorded apart from the
 	// deployments (domain.RetroValidation), by deployment: a deployment
 	// redelivered without retro_validated_at keeps its validation.
@@ -765,7 +769,7 @@ func (d *Dataset) applyDeployment(r *domain.Deployment, h held) {
 	row, p := d.deps.alloc()
 	d.growMemos(row)
 	*p = Dep{
-		svc: d.svcs[r.Service], row: row,
+		svc: d.service(r.Service).pos, row: row,
 		id: id, src: src, env: d.code(env), rollbackOf: rollbackOf, cr: cr,
 		Prod:     prod,
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
@@ -806,11 +810,11 @@ func (d *Dataset) applyDeployment(r *domain.Deployment, h held) {
 	}
 	d.prodDeps.add(rowOf(p))
 	if p.eligible() {
-		d.queue(memoEvent{p.service(), p.Finished, evDeployment})
+		d.queue(memoEvent{d.depService(p), p.Finished, evDeployment})
 	}
-	sortedFor(d.svcDeps, p.service(), depTime, d.depID).add(p)
+	sortedFor(d.svcDeps, d.depService(p), depTime, d.depID).add(p)
 	if p.eligible() {
-		sortedFor(d.svcElig, p.service(), depTime, d.depID).add(p)
+		sortedFor(d.svcElig, d.depService(p), depTime, d.depID).add(p)
 	}
 	if p.Emergency {
 		d.emergency[p] = true
@@ -843,7 +847,7 @@ func (d *Dataset) uniqueCodes(ids []string) []uint32 {
 
 func (d *Dataset) removeDep(x *Dep) {
 	if x.Prod && x.eligible() {
-		d.queue(memoEvent{x.service(), x.Finished, evDeployment})
+		d.queue(memoEvent{d.depService(x), x.Finished, evDeployment})
 	}
 	d.bumpFailLinks(x.rollbackOf, x.cr, x.id)
 	chainRemove(&d.deps, &d.depByID, x.id, x.row)
@@ -867,9 +871,9 @@ func (d *Dataset) removeDep(x *Dep) {
 		}
 	}
 	d.prodDeps.remove(rowOf(x))
-	d.svcDeps[x.service()].remove(x)
+	d.svcDeps[d.depService(x)].remove(x)
 	if x.eligible() {
-		d.svcElig[x.service()].remove(x)
+		d.svcElig[d.depService(x)].remove(x)
 	}
 	delete(d.emergency, x)
 	env := d.str(x.env)
@@ -1218,6 +1222,7 @@ func (d *Dataset) forgetImpact(id uint32) {
 // memos. Written only under the write lock.
 type svcState struct {
 	name string
+	pos  uint32 // its place in svcList, plus one (Dep.svc)
 	// failGen versions what decides its deployments' failures beyond gen:
 	// incidents and rollbacks naming them, change requests and ids they
 	// share with other deployments (failMemo).
@@ -1228,11 +1233,18 @@ type svcState struct {
 func (d *Dataset) service(name string) *svcState {
 	s := d.svcs[name]
 	if s == nil {
-		s = &svcState{name: d.intern(name)}
+		d.svcList = append(d.svcList, &svcState{name: d.intern(name), pos: uint32(len(d.svcList) + 1)})
+		s = d.svcList[len(d.svcList)-1]
 		d.svcs[name] = s
 	}
 	return s
 }
+
+// depSvc is a deployment's service (Dep.svc).
+func (d *Dataset) depSvc(x *Dep) *svcState { return d.svcList[x.svc-1] }
+
+// depService is the name of a deployment's service.
+func (d *Dataset) depService(x *Dep) string { return d.svcList[x.svc-1].name }
 
 // list notes that deployment x lists change id; unlist undoes it.
 func (d *Dataset) list(id uint32, x *Dep) {
@@ -1306,12 +1318,12 @@ func (d *Dataset) bumpFailLinks(depID, changeRequest, ownID uint32) {
 			continue
 		}
 		for x := range d.depsWithID(id) {
-			d.bumpFail(x.service())
+			d.bumpFail(d.depService(x))
 		}
 	}
 	if changeRequest != 0 {
 		for x := range d.depsWithCR(changeRequest) {
-			d.bumpFail(x.service())
+			d.bumpFail(d.depService(x))
 		}
 	}
 }

@@ -82,7 +82,7 @@ func TestDeploymentsWithSharedIDs(t *testing.T) {
 		if n := d.Counts()[domain.KindDeployment]; n != 3 {
 			t.Fatalf("after replacing %s: count = %d, want 3", src, n)
 		}
-		if x := d.dep(key(src, "d1")); x == nil || x.service() != "mobile" {
+		if x := d.dep(key(src, "d1")); x == nil || d.depService(x) != "mobile" {
 			t.Fatalf("after replacing %s: deployment = %+v, want the mobile version", src, x)
 		}
 		if x, _ := d.resolveDep("d1", src, all); x == nil || d.str(x.src) != src {

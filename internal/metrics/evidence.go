@@ -98,7 +98,7 @@ var statusNames = [...]string{stSuccess: "success", stFailure: "failure", stRoll
 
 func (d *Dataset) release(x *Dep, asOf int64) Release {
 	r := Release{
-		ID: d.str(x.id), Source: d.str(x.src), Service: x.service(), Tier: d.ServiceAttr(x.service(), "tier"), Environment: d.str(x.env),
+		ID: d.str(x.id), Source: d.str(x.src), Service: d.depService(x), Tier: d.ServiceAttr(d.depService(x), "tier"), Environment: d.str(x.env),
 		FinishedAt: time.Unix(0, x.Finished).UTC(), Status: statusNames[x.Status], ChangeRequest: d.strs.str(x.cr), // "" for none (code 0)
 		Changes: []ReleaseChange{}, Emergency: x.Emergency, RolledBack: d.rolledBack(x, asOf),
 		Failed: d.failed(x, asOf), Incidents: []ReleaseIncident{},

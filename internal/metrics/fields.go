@@ -158,7 +158,7 @@ var rowFields = map[domain.Kind]rowSpec{
 			if x == nil {
 				return nil
 			}
-			return []any{stamp(x.Finished, at), x.service(), d.str(x.env), depStatusName[x.Status]}
+			return []any{stamp(x.Finished, at), d.depService(x), d.str(x.env), depStatusName[x.Status]}
 		},
 	},
 	domain.KindChange: {

@@ -142,7 +142,7 @@ func (d *Dataset) impactBaselines(q Query, w impactWeights, window int64) map[*s
 				a.sum, _ = d.tally(x, w, window, end)
 			}
 			a.n = 1
-			add(x.svc, a)
+			add(d.depSvc(x), a)
 		}
 	}
 	from := start - int64(impactBaseline)
@@ -189,13 +189,13 @@ func (d *Dataset) impactDay(day int64, w impactWeights, window int64) (map[*svcS
 			m = nil
 			break
 		}
-		a := m[x.svc]
+		a := m[d.depSvc(x)]
 		if row.tickets {
 			weighted, _ := d.tally(x, w, window, math.MaxInt64)
 			a.sum += weighted
 		}
 		a.n++
-		m[x.svc] = a
+		m[d.depSvc(x)] = a
 	}
 	d.cacheMu.Lock()
 	if len(d.impactDays) >= maxLeadDays {

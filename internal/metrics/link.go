@@ -160,13 +160,13 @@ func (d *Dataset) changesOf(x *Dep, asOf int64, fn func(c *Chg, method string)) 
 // same instant the range of the second (by id) is empty: the first took
 // them.
 func (d *Dataset) inferredRange(x *Dep, fn func(i int32)) {
-	s := d.svcElig[x.service()]
+	s := d.svcElig[d.depService(x)]
 	i := s.index(x)
 	lo := int64(-1 << 63)
 	if i > 0 {
 		lo = s.items[i-1].Finished
 	}
-	cs := d.svcChanges[x.service()]
+	cs := d.svcChanges[d.depService(x)]
 	if cs == nil {
 		return
 	}
@@ -277,9 +277,9 @@ type failMemo struct {
 func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
 	memo := &d.memos(x).fail
 	m := memo.Load()
-	if m == nil || m.links != x.svc.failGen {
+	if m == nil || m.links != d.depSvc(x).failGen {
 		d.memoized.Store(true)
-		links := x.svc.failGen
+		links := d.depSvc(x).failGen
 		m = d.failAt(x, math.MaxInt64)
 		m.links, m.validFrom = links, d.depSettled(x)
 		// Racing readers store equal memos: the data determines them.
@@ -314,7 +314,7 @@ func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 // service, finished after x (and by asOf), whose rollback_of resolves to
 // x, rolls x back.
 func (d *Dataset) rollsBack(r, x *Dep, asOf int64) bool {
-	if r == x || !r.Prod || r.service() != x.service() || r.Finished <= x.Finished || r.Finished > asOf {
+	if r == x || !r.Prod || d.depService(r) != d.depService(x) || r.Finished <= x.Finished || r.Finished > asOf {
 		return false
 	}
 	y, _ := d.resolveDepCode(r.rollbackOf, r.src, asOf)
@@ -342,7 +342,7 @@ func (d *Dataset) attributedIncidents(x *Dep, asOf int64) []*Inc {
 		}
 	}
 	if x.eligible() {
-		if s := d.svcInc[x.service()]; s != nil {
+		if s := d.svcInc[d.depService(x)]; s != nil {
 			for _, i := range s.between(x.Finished, x.Finished+int64(d.cfg.AttributionWindow)+1) {
 				if i.causedBy == 0 && i.causedByCR == 0 {
 					add(i)
@@ -397,7 +397,7 @@ func (d *Dataset) recovery(x *Dep, asOf int64) (int64, uint8) {
 		}
 		return last, recDone
 	}
-	s := d.svcDeps[x.service()]
+	s := d.svcDeps[d.depService(x)]
 	for j := s.index(x) + 1; j < len(s.items); j++ {
 		y := s.items[j]
 		if y.Finished > asOf {

@@ -139,7 +139,7 @@ func incAttrs(service, origin string) []attrVal {
 }
 
 func (d *Dataset) depAttrs(x *Dep) []attrVal {
-	return []attrVal{{"service", valueOrNone(x.service())}, {"environment", valueOrNone(d.str(x.env))}}
+	return []attrVal{{"service", valueOrNone(d.depService(x))}, {"environment", valueOrNone(d.str(x.env))}}
 }
 
 // notePresence updates the index for a record about to be applied.

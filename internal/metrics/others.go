@@ -85,7 +85,7 @@ func (k *rowKind[R, P]) count() int { return k.t.len() }
 func (k *rowKind[R, P]) timeOrder() *sorted[int32] { return k.t.order }
 
 func (k *rowKind[R, P]) writeState(w *stateWriter) {
-	writeSlab(w, &k.t.rows, nil)
+	writeSlab(w, &k.t.rows)
 	writeIndex(w, &k.t.byKey)
 	writeOrder(w, k.t.order)
 }

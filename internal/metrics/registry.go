@@ -275,7 +275,7 @@ func (d *Dataset) matchService(q Query, service string) bool {
 }
 
 func (d *Dataset) matchDep(q Query, x *Dep) bool {
-	return matchAttr(q, "environment", d.str(x.env)) && d.matchService(q, x.service())
+	return matchAttr(q, "environment", d.str(x.env)) && d.matchService(q, d.depService(x))
 }
 
 // matchInc reports whether an incident passes the scope: its service's

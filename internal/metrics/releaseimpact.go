@@ -173,7 +173,7 @@ func (d *Dataset) ReleaseImpactOf(source, id string, asOf time.Time, opt SpikeOp
 	}
 	ri := d.analyseReleases([]*Dep{x}, asOf.UnixNano(), opt, true)[0]
 	if win := ri.ObservedUntil.Sub(ri.FinishedAt); win > 0 {
-		u := d.usageOver(Query{AsOf: ri.ObservedUntil, Window: win, Scope: Scope{Dim: "service", Value: x.service()}}, &Result{})
+		u := d.usageOver(Query{AsOf: ri.ObservedUntil, Window: win, Scope: Scope{Dim: "service", Value: d.depService(x)}}, &Result{})
 		if mean, ok := u.meanCustomers(); ok {
 			ri.ActiveCustomers = &mean
 		}
@@ -193,13 +193,13 @@ func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, lis
 		r.at[x] = i
 		first, last = min(first, x.Finished), max(last, x.Finished)
 		end := min(x.Finished+r.window, asOf)
-		r.out[i] = ReleaseImpact{Deployment: d.str(x.id), Source: d.str(x.src), Service: x.service(), Environment: d.str(x.env),
+		r.out[i] = ReleaseImpact{Deployment: d.str(x.id), Source: d.str(x.src), Service: d.depService(x), Environment: d.str(x.env),
 			Status: statusNames[x.Status], FinishedAt: time.Unix(0, x.Finished).UTC(), ObservedUntil: time.Unix(0, end).UTC(),
 			Open: x.Finished+r.window > asOf}
 	}
 	for _, row := range d.prodBetween(first-r.window, asOf+1) {
 		x := d.depOf(row.i)
-		r.bySvc[x.service()] = append(r.bySvc[x.service()], x)
+		r.bySvc[d.depService(x)] = append(r.bySvc[d.depService(x)], x)
 	}
 	lookback := int64(r.opt.Weeks) * int64(7*day)
 	for t := range d.ticketsCreatedIn(first-lookback, min(last+r.window, asOf+1)) {
@@ -228,7 +228,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 	if t.release != 0 {
 		x, _ = r.d.resolveDepCode(t.release, t.source, r.asOf)
 		if x != nil && svc == "" {
-			svc = x.service()
+			svc = r.d.depService(x)
 		}
 	} else if svc != "" {
 		link = "inferred"
@@ -266,7 +266,7 @@ func (r *impactRun) ticket(t *ticketRow) {
 // taken as half a ticket over them, so a quiet service's first few tickets
 // are not certain to be a spike.
 func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
-	ts := r.times[x.service()]
+	ts := r.times[r.d.depService(x)]
 	count := func(lo, hi int64) int {
 		a, _ := slices.BinarySearch(ts, lo)
 		b, _ := slices.BinarySearch(ts, hi)
@@ -276,7 +276,7 @@ func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
 	if o.Open {
 		end++ // the window so far includes as_of itself
 	}
-	deps := r.bySvc[x.service()]
+	deps := r.bySvc[r.d.depService(x)]
 	if i := sort.Search(len(deps), func(k int) bool { return deps[k].Finished > x.Finished }); i < len(deps) {
 		end = min(end, deps[i].Finished)
 	}
@@ -362,7 +362,7 @@ func (d *Dataset) TicketsCreated(from, to time.Time, service, release string) []
 		svc, rel := d.str(t.service), d.str(t.release)
 		if rel != "" && svc == "" {
 			if x, _ := d.resolveDepCode(t.release, t.source, asOf); x != nil {
-				svc = x.service()
+				svc = d.depService(x)
 			}
 		}
 		if service != "" && svc != service || release != "" && rel != release {

@@ -39,7 +39,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 7
+const stateVersion = 8
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -344,22 +344,12 @@ func rawInto[T any](r *stateReader, dst []T) {
 
 // ---------------------------------------------------------------- parts
 
-func writeSlab[T any](w *stateWriter, s *slab[T], row func(*T) T) {
+func writeSlab[T any](w *stateWriter, s *slab[T]) {
 	w.int(int(s.n))
 	rawOf(w, s.free)
 	w.int(len(s.chunks))
 	for _, c := range s.chunks {
-		if row == nil {
-			rawOf(w, c)
-			continue
-		}
-		// Rows holding a pointer are written with it cleared (the
-		// caller's row), a chunk at a time.
-		cc := make([]T, len(c))
-		for i := range c {
-			cc[i] = row(&c[i])
-		}
-		rawOf(w, cc)
+		rawOf(w, c)
 	}
 }
 
@@ -372,12 +362,8 @@ func readSlab[T any](r *stateReader, s *slab[T]) {
 		return
 	}
 	s.chunks = make([][]T, n)
-	// A deployment row holds its service by pointer, which the collector
-	// must see: its chunks are copied to the heap, as are every kind's
-	// when the reader does not keep the pieces.
-	_, copied := any(s).(*slab[Dep])
 	for i := range s.chunks {
-		if r.keep && !copied {
+		if r.keep {
 			c := rawRead[T](r)
 			if r.err == nil && len(c) != 1<<slabShift {
 				r.err = fmt.Errorf("dataset state: a chunk of %d rows, want %d", len(c), 1<<slabShift)
@@ -601,28 +587,15 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	rawOf(w, t.slots)
 	w.int(int(t.bits))
 
-	// Services' states, by name; a deployment names its service by the
-	// position of its state here.
-	names := slices.Sorted(maps.Keys(d.svcs))
-	pos := make(map[*svcState]uint32, len(names))
-	w.int(len(names))
-	for i, n := range names {
-		w.str(n)
-		w.u64(d.svcs[n].failGen)
-		pos[d.svcs[n]] = uint32(i)
+	// Services' states, in the order a deployment names them by (Dep.svc).
+	w.int(len(d.svcList))
+	for _, s := range d.svcList {
+		w.str(s.name)
+		w.u64(s.failGen)
 	}
 	w.u64(d.gen)
 
-	// Deployments: rows with the service pointer cleared, then each
-	// row's service.
-	writeSlab(w, &d.deps, func(x *Dep) Dep { c := *x; c.svc = nil; return c })
-	svcOf := make([]uint32, d.deps.n)
-	for i := range d.deps.n {
-		if s := d.deps.at(i).svc; s != nil {
-			svcOf[i] = pos[s] + 1
-		}
-	}
-	rawOf(w, svcOf)
+	writeSlab(w, &d.deps)
 	writeIndex(w, &d.depByID)
 	rawOf(w, d.chgRefs.codes)
 	w.int(d.chgRefs.dead)
@@ -661,7 +634,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	}
 
 	// Changes.
-	writeSlab(w, &d.chgs, nil)
+	writeSlab(w, &d.chgs)
 	writeIndex(w, &d.changeByID)
 	writeOrders(w, d.svcChanges, func(i int32) int32 { return i })
 
@@ -885,8 +858,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		}
 	}
 
-	names := make([]*svcState, r.count())
-	for i := range names {
+	for range r.count() {
 		if r.err != nil {
 			break
 		}
@@ -897,29 +869,13 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		if !ok && r.err == nil {
 			r.err = fmt.Errorf("dataset state: service %q is not in the string table", n)
 		}
-		s := &svcState{name: d.strs.str(c), failGen: r.u64()}
+		s := &svcState{name: d.strs.str(c), failGen: r.u64(), pos: uint32(len(d.svcList) + 1)}
 		d.svcs[n] = s
-		names[i] = s
+		d.svcList = append(d.svcList, s)
 	}
 	d.gen = r.u64()
 
 	readSlab(r, &d.deps)
-	svcOf := rawRead[uint32](r)
-	if r.err == nil && len(svcOf) != int(d.deps.n) {
-		r.err = fmt.Errorf("dataset state: %d deployments, %d services of them", d.deps.n, len(svcOf))
-	}
-	for i, s := range svcOf {
-		if r.err != nil {
-			break
-		}
-		if s > uint32(len(names)) {
-			r.err = fmt.Errorf("dataset state: deployment %d of service %d of %d", i, s, len(names))
-			break
-		}
-		if s > 0 {
-			d.deps.at(int32(i)).svc = names[s-1]
-		}
-	}
 	d.memoChunks = make([]atomic.Pointer[memoChunk], len(d.deps.chunks))
 	readIndex(r, &d.depByID)
 	d.chgRefs.codes = rawRead[uint32](r)

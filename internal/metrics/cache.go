@@ -99,6 +99,7 @@ func (d *Dataset) invalidate() {
 		return
 	}
 	clear(d.leadsAsOf)
+	clear(d.bridges)
 	if d.dirtyAll || d.cache.n > maxCached {
 		if keep == nil || d.cache.n > maxCached {
 			keep = nil
@@ -337,4 +338,19 @@ func (d *Dataset) touchHeld(kind domain.Kind, h held) {
 	case h.sli != nil:
 		ts(h.sli.Start)
 	}
+}
+
+// keptBridge returns the MRR bridge kept for k since rows were last
+// applied (revenue.go); keepBridge keeps one.
+func (d *Dataset) keptBridge(k bridgeKey) (mrrBridge, bool) {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	b, ok := d.bridges[k]
+	return b, ok
+}
+
+func (d *Dataset) keepBridge(k bridgeKey, b mrrBridge) {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	putBounded(d.bridges, k, b, maxBridges)
 }

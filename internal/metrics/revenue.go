@@ -118,6 +118,15 @@ func (c *custMRR) move() (string, domain.Money) {
 	return "", 0
 }
 
+// bridgeKey names a bridge kept between applies of rows (Dataset.bridges).
+type bridgeKey struct {
+	scope      Scope
+	start, end int64
+}
+
+// maxBridges bounds the bridges kept (a scorecard's weekly trends keep ~15).
+const maxBridges = 1024
+
 // mrrBridge is the bridge over W: MRR at W's start and at as_of, and each
 // movement's Σ, in money, so that end − start = new + reactivation +
 // expansion − contraction − churn exactly.
@@ -131,21 +140,33 @@ type mrrBridge struct {
 // scope (a plan scope takes that plan's subscriptions only, so the bridge
 // is mrr's for the plan). ok is false when an amount could not be
 // converted (r says why).
+//
+// The six metrics read from the bridge (quick ratio and each movement) ask
+// for the same windows, so a bridge without records is kept until rows are
+// next applied (bridges): at scale 10 each walked every subscription, a
+// tenth of a first scorecard.
 func (d *Dataset) bridge(q Query, c *converter, r *Result) (mrrBridge, bool) {
-	b := mrrBridge{moves: map[string]domain.Money{}}
-	var keep func(x *subRow, cu *custMRR)
-	if q.Records {
-		keep = func(x *subRow, cu *custMRR) { cu.subs = append(cu.subs, x) }
-	}
-	b.customers = d.customersMRR(q, q.start(), q.end(), c, keep)
-	if c.fail(r) {
-		return b, false
-	}
-	for _, cu := range b.customers {
-		b.start += cu.m0
-		b.end += cu.m1
-		if mv, amt := cu.move(); mv != "" {
-			b.moves[mv] += amt
+	k := bridgeKey{scope: q.Scope, start: q.start(), end: q.end()}
+	b, kept := d.keptBridge(k)
+	if !kept || q.Records {
+		b = mrrBridge{moves: map[string]domain.Money{}}
+		var keep func(x *subRow, cu *custMRR)
+		if q.Records {
+			keep = func(x *subRow, cu *custMRR) { cu.subs = append(cu.subs, x) }
+		}
+		b.customers = d.customersMRR(q, q.start(), q.end(), c, keep)
+		if c.fail(r) {
+			return b, false
+		}
+		for _, cu := range b.customers {
+			b.start += cu.m0
+			b.end += cu.m1
+			if mv, amt := cu.move(); mv != "" {
+				b.moves[mv] += amt
+			}
+		}
+		if !q.Records {
+			d.keepBridge(k, b)
 		}
 	}
 	r.Detail.Currency = c.org

@@ -223,6 +223,9 @@ type Catalog struct {
 }
 
 var builtin = sync.OnceValues(func() (*Catalog, error) {
+	if c, ok := fromSnapshot(builtinSnapshot, builtinYAML); ok {
+		return c, nil
+	}
 	return Parse(builtinYAML, builtinName)
 })
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/image"
@@ -122,11 +123,39 @@ func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) 
 	// them, and the process holds only what its reads touch. At scale 10
 	// a whole `candor scorecard` peaked at 851 MB instead of 1.11 GB
 	// holding every page, or 1.03 GB letting each go before it was read.
+	//
+	// The checksums are worked out on another core, at most two sections
+	// ahead of the read (more would hold their pages: the file's worth
+	// once the verifier ran ahead of a slow read), while the read goes on:
+	// at scale 1 they were half of the read's 39 ms.
+	sums := make([]chan error, len(m.Sections))
+	for i := range sums {
+		sums[i] = make(chan error, 1)
+	}
+	ahead, quit := make(chan struct{}, 2), make(chan struct{})
+	var verifier sync.WaitGroup
+	verifier.Go(func() {
+		for i, s := range m.Sections {
+			select {
+			case ahead <- struct{}{}:
+			case <-quit:
+				return
+			}
+			sums[i] <- s.Verify()
+		}
+	})
+	// Before the mapping may go (the deferred Close above runs after).
+	defer func() {
+		close(quit)
+		verifier.Wait()
+	}()
 	ds, err := metrics.ReadState(cfg, pieces, true, func(i int) error {
 		if i > 0 {
 			m.Done(i - 1)
 		}
-		return m.Sections[i].Verify()
+		err := <-sums[i]
+		<-ahead
+		return err
 	})
 	if err != nil {
 		return nil, 0, err

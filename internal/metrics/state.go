@@ -213,6 +213,11 @@ var errStateShort = errors.New("dataset state: truncated")
 // advance moves to the next piece once cur is read, failing the read
 // when there is none or it fails its check.
 func (r *stateReader) advance() bool {
+	if r.err != nil {
+		// enter is called once a piece: a piece it refused is not
+		// entered again by the reads that follow the failure.
+		return false
+	}
 	if len(r.pieces) == 0 {
 		if r.err == nil {
 			r.err = errStateShort

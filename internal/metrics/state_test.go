@@ -279,6 +279,19 @@ func TestStateRoundTrip(t *testing.T) {
 	}); err == nil || err.Error() != "piece damaged" {
 		t.Errorf("a piece refused on entering: %v", err)
 	}
+	// Each piece is entered once, a refused one too (a caller checking a
+	// piece as it is entered answers each piece once).
+	entered = entered[:0]
+	ReadState(customConfig(t), pieces, false, func(i int) error {
+		entered = append(entered, i)
+		if i == 0 {
+			return errors.New("piece damaged")
+		}
+		return nil
+	})
+	if !slices.Equal(entered, []int{0}) {
+		t.Errorf("pieces entered after the first was refused: %v, want [0]", entered)
+	}
 	if got.Seq() != 1234 {
 		t.Errorf("sequence %d, want 1234", got.Seq())
 	}

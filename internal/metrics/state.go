@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -33,13 +34,16 @@ import (
 // The encoding depends on the row layouts (StateSchema) and on the settings
 // applying a record derives fields under (Config.StateHash); a reader
 // holds both to its own and refuses a mismatch. Of the caches only the
-// organisation's lead times per day and the deployments' lead-time and
-// failure memos are written: the largest part of a first scorecard, and
-// valid for any as_of (leadday.go, leadmemo.go, link.go). A dataset under earlier
+// organisation's lead times per day, the deployments' lead-time and
+// failure memos and the release-impact sums per day and per deployment are
+// written: the largest part of a first scorecard, and valid for any as_of
+// (leadday.go, leadmemo.go, link.go, impact.go); the release-impact sums
+// with the settings they were made under (Config.impactKey), which a
+// reader under others leaves. A dataset under earlier
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 8
+const stateVersion = 9
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -84,6 +88,21 @@ func (c Config) StateHash() string {
 	}{c.ProductionNames, c.EnvironmentAliases, int64(c.AttributionWindow)})
 	if err != nil {
 		panic(err) // strings and a number
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:16])
+}
+
+// impactKey names the settings release-impact sums are made under (the
+// tickets' weights and the observation window): the state keeps the sums
+// with it, and a reader under other settings leaves them.
+func (c Config) impactKey() string {
+	b, err := json.Marshal(struct {
+		Weights impactWeights
+		Window  int64
+	}{c.impactWeights(), int64(c.impactWindow())})
+	if err != nil {
+		panic(err) // maps of strings to numbers, and a number
 	}
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:16])
@@ -555,6 +574,30 @@ func readHeld[T any](r *stateReader, what string, put func(*T)) func(int32) *T {
 
 // ---------------------------------------------------------------- the dataset
 
+// writeDays writes a cache kept per day, taken under its lock (readers
+// fill it meanwhile), in day order: each day, then what each writes of it.
+func writeDays[V any](w *stateWriter, mu *sync.Mutex, m map[int64]V, each func(V)) {
+	mu.Lock()
+	days := maps.Clone(m)
+	mu.Unlock()
+	w.int(len(days))
+	for _, day := range slices.Sorted(maps.Keys(days)) {
+		w.u64(uint64(day))
+		each(days[day])
+	}
+}
+
+// memoRows returns the deployment rows whose memos have what has says.
+func (d *Dataset) memoRows(has func(*depMemos) bool) []int32 {
+	var rows []int32
+	for i := range d.deps.n {
+		if m := d.heldMemos(i); m != nil && has(m) {
+			rows = append(rows, i)
+		}
+	}
+	return rows
+}
+
 // ErrStateUnwritable says a dataset cannot be written as it is: applied
 // rows are waiting for Prepare.
 var ErrStateUnwritable = errors.New("dataset state: rows applied since the last Prepare")
@@ -710,26 +753,15 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	// The organisation's lead times per day, most of what a first
 	// scorecard computes; a reader's later rows drop the days they reach
 	// as on any dataset (invalidate, resetLead).
-	d.cacheMu.Lock()
-	days := maps.Clone(d.leadDays)
-	d.cacheMu.Unlock()
-	w.int(len(days))
-	for _, day := range slices.Sorted(maps.Keys(days)) {
-		w.u64(uint64(day))
-		b := days[day]
+	writeDays(w, &d.cacheMu, d.leadDays, func(b *leadDay) {
 		writeLead(w, &b.settled)
 		writeLead(w, &b.late)
 		rawOf(w, b.lateDeps)
-	}
+	})
 
 	// And the deployments' lead-time memos, which the partial days at a
 	// window's edges read.
-	var leads []int32
-	for i := range d.deps.n {
-		if m := d.heldMemos(i); m != nil && m.lead.Load() != nil {
-			leads = append(leads, i)
-		}
-	}
+	leads := d.memoRows(func(m *depMemos) bool { return m.lead.Load() != nil })
 	rawOf(w, leads)
 	for _, i := range leads {
 		writeLead(w, d.heldMemos(i).lead.Load())
@@ -737,22 +769,20 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 
 	// And their failure memos (rollback, attributed incidents), which
 	// every change-failure and recovery window reads.
-	var fails []int32
-	for i := range d.deps.n {
-		m := d.heldMemos(i)
-		if m == nil || m.fail.Load() == nil {
-			continue
+	fails := d.memoRows(func(m *depMemos) bool {
+		f := m.fail.Load()
+		if f == nil {
+			return false
 		}
 		// A memo naming an incident the dataset no longer holds would be
 		// a stale one (links moved on); it is left to be taken again.
-		held := true
-		for _, x := range m.fail.Load().incidents {
-			held = held && d.incidents[rowCode(x.src, x.id)] == x
+		for _, x := range f.incidents {
+			if d.incidents[rowCode(x.src, x.id)] != x {
+				return false
+			}
 		}
-		if held {
-			fails = append(fails, i)
-		}
-	}
+		return true
+	})
 	rawOf(w, fails)
 	for _, i := range fails {
 		m := d.heldMemos(i).fail.Load()
@@ -764,6 +794,30 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 			incs[k] = incNum(x)
 		}
 		rawOf(w, incs)
+	}
+
+	// And the release-impact sums per day and per deployment (closed
+	// observation windows), under the weights and window they were summed
+	// with: a reader under others leaves them.
+	w.str(d.cfg.impactKey())
+	writeDays(w, &d.cacheMu, d.impactDays, func(m map[*svcState]impactAcc) {
+		if m == nil {
+			w.int(0) // a day walked instead (impactDay)
+			return
+		}
+		w.int(len(m) + 1)
+		for _, s := range slices.SortedFunc(maps.Keys(m), func(a, b *svcState) int { return cmp.Compare(a.pos, b.pos) }) {
+			w.int(int(s.pos))
+			w.u64(math.Float64bits(m[s].sum))
+			w.int(m[s].n)
+		}
+	})
+	impacts := d.memoRows(func(m *depMemos) bool { return m.impact.Load() != nil })
+	rawOf(w, impacts)
+	for _, i := range impacts {
+		m := d.heldMemos(i).impact.Load()
+		w.u64(math.Float64bits(m.weighted))
+		w.int(m.tickets)
 	}
 
 	// Rows that could not be decoded.
@@ -1004,10 +1058,42 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		}
 		d.memos(dep(i)).fail.Store(m)
 	}
-	if len(d.leadDays) > 0 {
+	same := r.str() == d.cfg.impactKey()
+	for range r.count() {
+		if r.err != nil {
+			break
+		}
+		day := int64(r.u64())
+		n := r.count()
+		var m map[*svcState]impactAcc
+		if n > 0 {
+			m = make(map[*svcState]impactAcc, n-1)
+		}
+		for range max(n-1, 0) {
+			pos := r.int()
+			a := impactAcc{sum: math.Float64frombits(r.u64()), n: r.int()}
+			if pos < 1 || pos > len(d.svcList) {
+				if r.err == nil {
+					r.err = fmt.Errorf("dataset state: service %d of %d", pos, len(d.svcList))
+				}
+				break
+			}
+			m[d.svcList[pos-1]] = a
+		}
+		if same {
+			d.impactDays[day] = m
+		}
+	}
+	for _, i := range rawRead[int32](r) {
+		m := &impactMemo{weighted: math.Float64frombits(r.u64()), tickets: r.int()}
+		if same && r.err == nil {
+			d.memos(dep(i)).impact.Store(m)
+		}
+	}
+	if len(d.leadDays) > 0 || len(d.impactDays) > 0 {
 		// Rows applied after the state must reset what they reach: the
 		// days are memos (applyEvents skips its work until one exists;
-		// a lead-time memo read back sets it as any memo taken does).
+		// a memo read back sets it as any memo taken does).
 		d.memoized.Store(true)
 	}
 

@@ -44,13 +44,13 @@ func TestStateRowTypesHoldNoPointers(t *testing.T) {
 // written or said to be rebuilt.
 var stateFields = map[string]string{
 	"cfg": "given to ReadState", "epochs": "set by the owner", "Services": "written",
-	"strs": "written", "deps": "written", "memoChunks": "the lead-time and failure memos written, the others filled by reads", "depByID": "written",
+	"strs": "written", "deps": "written", "memoChunks": "the lead-time, failure and release-impact memos written", "depByID": "written",
 	"chgRefs": "written", "rollbacksOf": "written", "listedBy": "written", "listedMore": "written",
 	"relink": "empty after Prepare (checked)", "doubtful": "written", "cacheMu": "a lock",
 	"svcs": "written", "svcList": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",
 	"flights": "empty", "asked": "empty", "trackAsked": "set by the owner", "keep": "empty after Prepare",
 	"wanted": "empty", "pending": "empty after Prepare (checked)", "memoized": "false: no memo",
-	"leadDays": "written", "impactDays": "empty: a cache", "leadsAsOf": "empty: a cache of one prepared dataset", "bridges": "empty: a cache of one prepared dataset", "dirty": "empty after Prepare",
+	"leadDays": "written", "impactDays": "written", "leadsAsOf": "empty: a cache of one prepared dataset", "bridges": "empty: a cache of one prepared dataset", "dirty": "empty after Prepare",
 	"dirtyAll": "false after Prepare", "depsByCR": "written", "prodDeps": "written",
 	"ticketRows": "empty after Prepare (checked)", "svcDeps": "written", "svcElig": "written",
 	"emergency": "written", "envs": "written", "chgs": "written", "changeByID": "written",
@@ -230,8 +230,8 @@ func sameView(t *testing.T, what string, got, want []string) {
 // taking rows (new, corrected, quarantined) as the original does.
 func TestStateRoundTrip(t *testing.T) {
 	first, later := stateTestData(t)
-	build := func() *Dataset {
-		d := NewDataset(customConfig(t))
+	buildWith := func(cfg Config) *Dataset {
+		d := NewDataset(cfg)
 		for _, r := range first {
 			d.Apply(r, time.Time{})
 		}
@@ -248,6 +248,7 @@ func TestStateRoundTrip(t *testing.T) {
 		d.SetSeq(1234)
 		return d
 	}
+	build := func() *Dataset { return buildWith(customConfig(t)) }
 	orig := build()
 	// Written after reads, with what they cached beside the data.
 	for _, id := range allIDs(orig) {
@@ -257,8 +258,8 @@ func TestStateRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if len(orig.leadDays) == 0 {
-		t.Fatal("the reads kept no lead-time day: the test shows nothing of them")
+	if len(orig.leadDays) == 0 || len(orig.impactDays) == 0 {
+		t.Fatal("the reads kept no lead-time or release-impact day: the test shows nothing of them")
 	}
 	state := writeStateBytes(t, orig)
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -334,6 +335,19 @@ func TestStateRoundTrip(t *testing.T) {
 			Status: domain.StatusSuccess, FinishedAt: benchEnd.Add(-7 * day), Changes: []string{"relinked"}}, time.Time{})
 		d.Prepare()
 	}
+	// Under other release-impact weights the sums are left, and the
+	// dataset answers as one built under those weights.
+	other := customConfig(t)
+	other.ImpactWeights = map[string]map[string]float64{"priority": {"urgent": 7, "high": 3}}
+	got, err = ReadState(other, pieces, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.impactDays) != 0 {
+		t.Errorf("%d release-impact days kept under other weights", len(got.impactDays))
+	}
+	sameView(t, "under other weights", stateView(t, got), stateView(t, buildWith(other)))
+
 	// Kept where they lie, from random cuts (arrays straddling pieces or
 	// misaligned are copied) and from the writer's own pieces, small
 	// enough for arrays to start a piece or be one: each read back

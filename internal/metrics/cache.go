@@ -99,7 +99,7 @@ func (d *Dataset) invalidate() {
 		return
 	}
 	clear(d.leadsAsOf)
-	clear(d.bridges)
+	clear(d.mrrs)
 	if d.dirtyAll || d.cache.n > maxCached {
 		if keep == nil || d.cache.n > maxCached {
 			keep = nil
@@ -340,17 +340,17 @@ func (d *Dataset) touchHeld(kind domain.Kind, h held) {
 	}
 }
 
-// keptBridge returns the MRR bridge kept for k since rows were last
-// applied (revenue.go); keepBridge keeps one.
-func (d *Dataset) keptBridge(k bridgeKey) (mrrBridge, bool) {
+// keptMRR returns the customers' MRR kept for k since rows were last
+// applied (revenue.go, customersMRR); keepMRR keeps one.
+func (d *Dataset) keptMRR(k mrrKey) (map[string]*custMRR, bool) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
-	b, ok := d.bridges[k]
-	return b, ok
+	m, ok := d.mrrs[k]
+	return m, ok
 }
 
-func (d *Dataset) keepBridge(k bridgeKey, b mrrBridge) {
+func (d *Dataset) keepMRR(k mrrKey, m map[string]*custMRR) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
-	putBounded(d.bridges, k, b, maxBridges)
+	putBounded(d.mrrs, k, m, maxMRRs)
 }

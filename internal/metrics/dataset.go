@@ -375,9 +375,10 @@ type Dataset struct {
 	// their memos are valid from (leadday.go, leadAt); emptied whenever
 	// rows are applied.
 	leadsAsOf map[leadAsOf]*leadMemo
-	// bridges caches MRR bridges without records (revenue.go); emptied
-	// whenever rows are applied. Readers only read what they are given.
-	bridges map[bridgeKey]mrrBridge
+	// mrrs caches customers' MRR at two times (revenue.go,
+	// customersMRR); emptied whenever rows are applied. Readers only read
+	// what they are given.
+	mrrs map[mrrKey]map[string]*custMRR
 	// impactDays caches release-impact sums per UTC day (customer.go).
 	impactDays map[int64]map[*svcState]impactAcc
 	// dirty holds, per kind, the earliest timestamp of data applied since
@@ -569,7 +570,7 @@ func NewDataset(cfg Config) *Dataset {
 		leadDays:    map[int64]*leadDay{},
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		leadsAsOf:   map[leadAsOf]*leadMemo{},
-		bridges:     map[bridgeKey]mrrBridge{},
+		mrrs:        map[mrrKey]map[string]*custMRR{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
 		svcDeps:     map[string]*sorted[*Dep]{},

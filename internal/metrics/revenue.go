@@ -62,7 +62,27 @@ type custMRR struct {
 // at either time, with its customer's sums, in the order they are kept. It
 // scans every
 // subscription: one active at t0 can have started at any time.
+//
+// Without seen the result is kept until rows are next applied, and must
+// only be read: the MRR bridge's six metrics (quick ratio and each
+// movement) and the retention metrics (NRR, GRR, logo churn, LTV) ask for
+// the same windows, and each walked every subscription (at scale 10 a
+// tenth of a first scorecard).
 func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[string]*custMRR {
+	k := mrrKey{scope: q.Scope, t0: t0, t1: t1}
+	if seen == nil {
+		if out, ok := d.keptMRR(k); ok {
+			return out
+		}
+	}
+	out := d.walkMRR(q, t0, t1, c, seen)
+	if seen == nil && c.err == "" {
+		d.keepMRR(k, out)
+	}
+	return out
+}
+
+func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[string]*custMRR {
 	out := map[string]*custMRR{}
 	for x := range d.subs().all() {
 		if x.started > t1 || !matchAttr(q, "plan", d.str(x.plan)) {
@@ -118,14 +138,16 @@ func (c *custMRR) move() (string, domain.Money) {
 	return "", 0
 }
 
-// bridgeKey names a bridge kept between applies of rows (Dataset.bridges).
-type bridgeKey struct {
-	scope      Scope
-	start, end int64
+// mrrKey names the customers' MRR at two times kept between applies of
+// rows (customersMRR).
+type mrrKey struct {
+	scope  Scope
+	t0, t1 int64
 }
 
-// maxBridges bounds the bridges kept (a scorecard's weekly trends keep ~15).
-const maxBridges = 1024
+// maxMRRs bounds what customersMRR keeps (a scorecard's weekly trends keep
+// ~30).
+const maxMRRs = 1024
 
 // mrrBridge is the bridge over W: MRR at W's start and at as_of, and each
 // movement's Σ, in money, so that end − start = new + reactivation +
@@ -140,33 +162,21 @@ type mrrBridge struct {
 // scope (a plan scope takes that plan's subscriptions only, so the bridge
 // is mrr's for the plan). ok is false when an amount could not be
 // converted (r says why).
-//
-// The six metrics read from the bridge (quick ratio and each movement) ask
-// for the same windows, so a bridge without records is kept until rows are
-// next applied (bridges): at scale 10 each walked every subscription, a
-// tenth of a first scorecard.
 func (d *Dataset) bridge(q Query, c *converter, r *Result) (mrrBridge, bool) {
-	k := bridgeKey{scope: q.Scope, start: q.start(), end: q.end()}
-	b, kept := d.keptBridge(k)
-	if !kept || q.Records {
-		b = mrrBridge{moves: map[string]domain.Money{}}
-		var keep func(x *subRow, cu *custMRR)
-		if q.Records {
-			keep = func(x *subRow, cu *custMRR) { cu.subs = append(cu.subs, x) }
-		}
-		b.customers = d.customersMRR(q, q.start(), q.end(), c, keep)
-		if c.fail(r) {
-			return b, false
-		}
-		for _, cu := range b.customers {
-			b.start += cu.m0
-			b.end += cu.m1
-			if mv, amt := cu.move(); mv != "" {
-				b.moves[mv] += amt
-			}
-		}
-		if !q.Records {
-			d.keepBridge(k, b)
+	b := mrrBridge{moves: map[string]domain.Money{}}
+	var keep func(x *subRow, cu *custMRR)
+	if q.Records {
+		keep = func(x *subRow, cu *custMRR) { cu.subs = append(cu.subs, x) }
+	}
+	b.customers = d.customersMRR(q, q.start(), q.end(), c, keep)
+	if c.fail(r) {
+		return b, false
+	}
+	for _, cu := range b.customers {
+		b.start += cu.m0
+		b.end += cu.m1
+		if mv, amt := cu.move(); mv != "" {
+			b.moves[mv] += amt
 		}
 	}
 	r.Detail.Currency = c.org

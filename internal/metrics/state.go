@@ -13,7 +13,7 @@ import (
 	"math/bits"
 	"reflect"
 	"slices"
-	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 9
+const stateVersion = 10
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -149,6 +149,23 @@ func (w *stateWriter) u64(v uint64) {
 }
 
 func (w *stateWriter) int(v int) { w.u64(uint64(v)) }
+
+// json writes v as its JSON (reference data, quarantined rows: small and
+// few), failing the write when it does not marshal.
+func (w *stateWriter) json(v any) {
+	b, err := json.Marshal(v)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.str(string(b))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 func (w *stateWriter) str(s string) {
 	w.int(len(s))
@@ -321,6 +338,24 @@ func (r *stateReader) count() int {
 	return n
 }
 
+// each reads a count and calls fn that many times, stopping at the first
+// failure.
+func (r *stateReader) each(fn func()) {
+	for range r.count() {
+		if r.err != nil {
+			return
+		}
+		fn()
+	}
+}
+
+// json reads what stateWriter.json wrote into v.
+func (r *stateReader) json(v any, what string) {
+	if err := json.Unmarshal([]byte(r.str()), v); err != nil && r.err == nil {
+		r.err = fmt.Errorf("dataset state: %s: %w", what, err)
+	}
+}
+
 func (r *stateReader) str() string {
 	n := r.count()
 	if r.err != nil || n == 0 {
@@ -449,16 +484,14 @@ func readOrderOf[T comparable](r *stateReader, s *sorted[T], at func(int32) T) {
 }
 
 func writeLists[K cmp.Ordered, T any](w *stateWriter, m map[K][]T, key func(K), num func(T) int32) {
-	w.int(len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	writeMap(w, m, cmp.Compare, func(k K, l []T) {
 		key(k)
-		l := m[k]
 		rows := make([]int32, len(l))
 		for i, x := range l {
 			rows[i] = num(x)
 		}
 		rawOf(w, rows)
-	}
+	})
 }
 
 func readLists[K comparable, T any](r *stateReader, key func() K, at func(int32) T) map[K][]T {
@@ -502,22 +535,18 @@ func readCodeSet(r *stateReader) map[uint32]bool {
 // writeOrders writes orders by name (a service's), in name order; an
 // order of pointers as the rows or positions num gives them.
 func writeOrders[T comparable](w *stateWriter, m map[string]*sorted[T], num func(T) int32) {
-	w.int(len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
+	writeMap(w, m, cmp.Compare, func(k string, s *sorted[T]) {
 		w.str(k)
-		writeOrderOf(w, m[k], num)
-	}
+		writeOrderOf(w, s, num)
+	})
 }
 
 // readOrders reads what writeOrders wrote into m, each order made by
 // sortedFor with time and id as the dataset makes it.
 func readOrders[T comparable](r *stateReader, m map[string]*sorted[T], time func(T) int64, id func(T) string, at func(int32) T) {
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		readOrderOf(r, sortedFor(m, r.str(), time, id), at)
-	}
+	})
 }
 
 // writeLead writes a lead-time memo or one part of a day (leadDay).
@@ -574,17 +603,26 @@ func readHeld[T any](r *stateReader, what string, put func(*T)) func(int32) *T {
 
 // ---------------------------------------------------------------- the dataset
 
+// writeMap writes a map's size, then each entry in the order of its keys
+// by compare, so that a dataset writes the same bytes whatever its maps'
+// iteration order; readEach reads it back.
+func writeMap[K comparable, V any](w *stateWriter, m map[K]V, compare func(a, b K) int, each func(K, V)) {
+	w.int(len(m))
+	for _, k := range slices.SortedFunc(maps.Keys(m), compare) {
+		each(k, m[k])
+	}
+}
+
 // writeDays writes a cache kept per day, taken under its lock (readers
 // fill it meanwhile), in day order: each day, then what each writes of it.
 func writeDays[V any](w *stateWriter, mu *sync.Mutex, m map[int64]V, each func(V)) {
 	mu.Lock()
 	days := maps.Clone(m)
 	mu.Unlock()
-	w.int(len(days))
-	for _, day := range slices.Sorted(maps.Keys(days)) {
+	writeMap(w, days, cmp.Compare, func(day int64, v V) {
 		w.u64(uint64(day))
-		each(days[day])
-	}
+		each(v)
+	})
 }
 
 // memoRows returns the deployment rows whose memos have what has says.
@@ -615,16 +653,10 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	w.int(int(d.seq.n.Load()))
 
 	// Reference data and the string table.
-	svcIDs := slices.Sorted(maps.Keys(d.Services))
-	w.int(len(svcIDs))
-	for _, id := range svcIDs {
-		b, err := json.Marshal(d.Services[id])
-		if err != nil {
-			return err
-		}
+	writeMap(w, d.Services, cmp.Compare, func(id string, s *domain.Service) {
 		w.str(id)
-		w.str(string(b))
-	}
+		w.json(s)
+	})
 	t := d.strs
 	w.int(len(t.chunks))
 	for _, c := range t.chunks {
@@ -653,15 +685,13 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	writeIndex(w, &d.listedBy)
 	writeLists(w, d.listedMore, u32, depNum)
 	writeCodeSet(w, d.doubtful)
-	retro := slices.SortedFunc(maps.Keys(d.retro), func(a, b recKey) int {
+	writeMap(w, d.retro, func(a, b recKey) int {
 		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.id, b.id))
-	})
-	w.int(len(retro))
-	for _, k := range retro {
+	}, func(k recKey, at int64) {
 		w.str(k.source)
 		w.str(k.id)
-		w.u64(uint64(d.retro[k]))
-	}
+		w.u64(uint64(at))
+	})
 	writeIndex(w, &d.depsByCR)
 	writeOrder(w, d.prodDeps)
 	writeOrders(w, d.svcDeps, depNum)
@@ -674,12 +704,10 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	}
 	slices.Sort(emergency)
 	rawOf(w, emergency)
-	envs := slices.Sorted(maps.Keys(d.envs))
-	w.int(len(envs))
-	for _, k := range envs {
+	writeMap(w, d.envs, cmp.Compare, func(k string, n int) {
 		w.str(k)
-		w.int(d.envs[k])
-	}
+		w.int(n)
+	})
 
 	// Changes.
 	writeSlab(w, &d.chgs)
@@ -709,46 +737,27 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 
 	// What existence and freshness are judged from.
 	p := &d.presence
-	pk := slices.Sorted(maps.Keys(p.kinds))
-	w.int(len(pk))
-	for _, k := range pk {
-		kp := p.kinds[k]
+	writeMap(w, p.kinds, cmp.Compare, func(k domain.Kind, kp *kindPresence) {
 		w.str(string(k))
 		w.u64(uint64(kp.first))
-		attrs := slices.SortedFunc(maps.Keys(kp.by), func(a, b attrVal) int {
+		writeMap(w, kp.by, func(a, b attrVal) int {
 			return cmp.Or(cmp.Compare(a.attr, b.attr), cmp.Compare(a.value, b.value))
-		})
-		w.int(len(attrs))
-		for _, a := range attrs {
+		}, func(a attrVal, at int64) {
 			w.str(a.attr)
 			w.str(a.value)
-			w.u64(uint64(kp.by[a]))
-		}
-	}
-	var staleKinds []string
-	for k, v := range p.stale {
-		if v {
-			staleKinds = append(staleKinds, string(k))
-		}
-	}
-	sort.Strings(staleKinds)
-	w.int(len(staleKinds))
-	for _, k := range staleKinds {
-		w.str(k)
-	}
-	tk := slices.Sorted(maps.Keys(d.times))
-	w.int(len(tk))
-	for _, k := range tk {
-		kt := d.times[k]
+			w.u64(uint64(at))
+		})
+	})
+	writeMap(w, p.stale, cmp.Compare, func(k domain.Kind, stale bool) {
+		w.str(string(k))
+		w.int(boolInt(stale))
+	})
+	writeMap(w, d.times, cmp.Compare, func(k domain.Kind, kt *kindTimes) {
 		w.str(string(k))
 		writeOrder(w, kt.born)
 		writeOrder(w, kt.data)
-		b := 0
-		if kt.bornIsData {
-			b = 1
-		}
-		w.int(b)
-	}
+		w.int(boolInt(kt.bornIsData))
+	})
 
 	// The organisation's lead times per day, most of what a first
 	// scorecard computes; a reader's later rows drop the days they reach
@@ -801,16 +810,12 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	// with: a reader under others leaves them.
 	w.str(d.cfg.impactKey())
 	writeDays(w, &d.cacheMu, d.impactDays, func(m map[*svcState]impactAcc) {
-		if m == nil {
-			w.int(0) // a day walked instead (impactDay)
-			return
-		}
-		w.int(len(m) + 1)
-		for _, s := range slices.SortedFunc(maps.Keys(m), func(a, b *svcState) int { return cmp.Compare(a.pos, b.pos) }) {
+		w.int(boolInt(m != nil)) // nil: a day walked instead (impactDay)
+		writeMap(w, m, func(a, b *svcState) int { return cmp.Compare(a.pos, b.pos) }, func(s *svcState, a impactAcc) {
 			w.int(int(s.pos))
-			w.u64(math.Float64bits(m[s].sum))
-			w.int(m[s].n)
-		}
+			w.u64(math.Float64bits(a.sum))
+			w.int(a.n)
+		})
 	})
 	impacts := d.memoRows(func(m *depMemos) bool { return m.impact.Load() != nil })
 	rawOf(w, impacts)
@@ -821,17 +826,9 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	}
 
 	// Rows that could not be decoded.
-	qk := slices.SortedFunc(maps.Keys(d.quarantine), func(a, b domain.Key) int {
+	writeMap(w, d.quarantine, func(a, b domain.Key) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
-	})
-	w.int(len(qk))
-	for _, k := range qk {
-		b, err := json.Marshal(d.quarantine[k])
-		if err != nil {
-			return err
-		}
-		w.str(string(b))
-	}
+	}, func(_ domain.Key, q QuarantinedRow) { w.json(q) })
 	w.u64(stateEnd)
 	w.flush()
 	return w.err
@@ -872,17 +869,11 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	}
 	d.seq.n.Store(int64(r.int()))
 
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
-		id, body := r.str(), r.str()
-		s := new(domain.Service)
-		if err := json.Unmarshal([]byte(body), s); err != nil && r.err == nil {
-			r.err = fmt.Errorf("dataset state: service %q: %w", id, err)
-		}
+	r.each(func() {
+		id, s := r.str(), new(domain.Service)
+		r.json(s, "service "+strconv.Quote(id))
 		d.Services[id] = s
-	}
+	})
 	t := d.strs
 	t.chunks = make([][]byte, r.count())
 	for i := range t.chunks {
@@ -917,10 +908,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		}
 	}
 
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		// Looked up, not interned: the read writes nothing to the
 		// pieces it keeps (a caller lets their pages go as it reads).
 		n := r.str()
@@ -931,7 +919,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		s := &svcState{name: d.strs.str(c), failGen: r.u64(), pos: uint32(len(d.svcList) + 1)}
 		d.svcs[n] = s
 		d.svcList = append(d.svcList, s)
-	}
+	})
 	d.gen = r.u64()
 
 	readSlab(r, &d.deps)
@@ -953,13 +941,10 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	readIndex(r, &d.listedBy)
 	d.listedMore = readLists(r, u32, dep)
 	d.doubtful = readCodeSet(r)
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		src, id := r.str(), r.str()
 		d.retro[key(src, id)] = int64(r.u64())
-	}
+	})
 	readIndex(r, &d.depsByCR)
 	readOrder(r, d.prodDeps)
 	readOrders(r, d.svcDeps, depTime, d.depID, dep)
@@ -967,13 +952,10 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	for _, i := range rawRead[int32](r) {
 		d.emergency[dep(i)] = true
 	}
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		k := r.str()
 		d.envs[k] = r.int()
-	}
+	})
 
 	readSlab(r, &d.chgs)
 	readIndex(r, &d.changeByID)
@@ -1000,10 +982,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	readIndex(r, &d.rows.oppByID)
 
 	d.presenceKinds()
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		k := domain.Kind(r.str())
 		kp := &kindPresence{first: int64(r.u64()), by: map[attrVal]int64{}}
 		for range r.count() {
@@ -1014,34 +993,26 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 			kp.by[a] = int64(r.u64())
 		}
 		d.presence.kinds[k] = kp
-	}
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
-		d.presence.stale[domain.Kind(r.str())] = true
-	}
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	})
+	r.each(func() {
+		k := domain.Kind(r.str())
+		d.presence.stale[k] = r.int() == 1
+	})
+	r.each(func() {
 		kt := d.timesOf(domain.Kind(r.str()))
 		readOrder(r, kt.born)
 		readOrder(r, kt.data)
 		kt.bornIsData = r.int() == 1
-	}
+	})
 
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		day := int64(r.u64())
 		b := &leadDay{settled: *readLead(r), late: *readLead(r), lateDeps: rawRead[int32](r)}
 		for _, i := range b.lateDeps {
 			dep(i)
 		}
 		d.leadDays[day] = b
-	}
+	})
 	for _, i := range rawRead[int32](r) {
 		if r.err != nil {
 			break
@@ -1059,31 +1030,27 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		d.memos(dep(i)).fail.Store(m)
 	}
 	same := r.str() == d.cfg.impactKey()
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		day := int64(r.u64())
-		n := r.count()
 		var m map[*svcState]impactAcc
-		if n > 0 {
-			m = make(map[*svcState]impactAcc, n-1)
+		if r.int() == 1 {
+			m = map[*svcState]impactAcc{}
 		}
-		for range max(n-1, 0) {
+		r.each(func() {
 			pos := r.int()
 			a := impactAcc{sum: math.Float64frombits(r.u64()), n: r.int()}
-			if pos < 1 || pos > len(d.svcList) {
+			if pos < 1 || pos > len(d.svcList) || m == nil {
 				if r.err == nil {
-					r.err = fmt.Errorf("dataset state: service %d of %d", pos, len(d.svcList))
+					r.err = fmt.Errorf("dataset state: release impact of service %d of %d", pos, len(d.svcList))
 				}
-				break
+				return
 			}
 			m[d.svcList[pos-1]] = a
-		}
+		})
 		if same {
 			d.impactDays[day] = m
 		}
-	}
+	})
 	for _, i := range rawRead[int32](r) {
 		m := &impactMemo{weighted: math.Float64frombits(r.u64()), tickets: r.int()}
 		if same && r.err == nil {
@@ -1097,19 +1064,14 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		d.memoized.Store(true)
 	}
 
-	for range r.count() {
-		if r.err != nil {
-			break
-		}
+	r.each(func() {
 		var q QuarantinedRow
-		if err := json.Unmarshal([]byte(r.str()), &q); err != nil && r.err == nil {
-			r.err = fmt.Errorf("dataset state: quarantined row: %w", err)
-		}
+		r.json(&q, "quarantined row")
 		if d.quarantine == nil {
 			d.quarantine = map[domain.Key]QuarantinedRow{}
 		}
 		d.quarantine[domain.Key{Kind: q.Kind, Source: q.Source, ID: q.ID}] = q
-	}
+	})
 	if end := r.u64(); r.err == nil && end != stateEnd {
 		r.err = errors.New("dataset state: does not end where it should")
 	}

@@ -238,7 +238,7 @@ func writeImageAfter(ctx context.Context, env *Env, a *app, sum *ingest.Summary)
 		fmt.Fprintf(env.Stderr, "candor: the dataset image was not written (the next start reads the whole store): %v\n", err)
 		return
 	}
-	// And the dataset's own state, which a start copies back instead of
+	// And the dataset's own state, which a start uses in place instead of
 	// applying the rows: this process reads them once for every later one,
 	// and builds the scorecard once so that the organisation's lead times
 	// per day, most of a first scorecard's work, are in it too.

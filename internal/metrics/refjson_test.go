@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,18 @@ func randomText(rng *rand.Rand) string {
 // TestAppendRefsMatchesMarshal: the hand-written encoding of a page of
 // drill-down rows is json.Marshal's, byte for byte.
 func TestAppendRefsMatchesMarshal(t *testing.T) {
+	// A member added to Ref with omitempty would be left out by AppendRefs
+	// and by the random rows below alike: the list names what it writes.
+	written := []string{"Kind", "ID", "Source", "Value", "Note", "Fields"}
+	ty := reflect.TypeOf(Ref{})
+	if ty.NumField() != len(written) {
+		t.Fatalf("Ref has %d members, AppendRefs writes %d: add the new one to it, to the rows below and here", ty.NumField(), len(written))
+	}
+	for i, name := range written {
+		if ty.Field(i).Name != name {
+			t.Fatalf("member %d is %s, AppendRefs writes %s there", i, ty.Field(i).Name, name)
+		}
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	values := []any{nil, "text", 3, 2.5, 1e-7, 1e21, -0.0, 123456789.125, true, false,
 		time.Date(2026, 3, 1, 12, 0, 0, 5, time.UTC), domain.Money(12_340_000), []string{"a", "<b>"}, map[string]int{"x": 1}}

@@ -44,6 +44,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	} else {
 		b, err = json.Marshal(v)
 	}
+	defer func() {
+		if cap(buf.out) <= maxPooledJSON && cap(buf.raw) <= maxPooledJSON {
+			jsonBufs.Put(buf)
+		}
+	}()
 	if err != nil {
 		// As json.Encoder did: the status is sent, the body is empty. A
 		// value the API answers with always marshals; this is a defect.
@@ -51,9 +56,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	buf.out = append(appendIndented(buf.out[:0], b), '\n')
 	w.Write(buf.out)
-	if cap(buf.out) <= maxPooledJSON && cap(buf.raw) <= maxPooledJSON {
-		jsonBufs.Put(buf)
-	}
 }
 
 // appendIndented appends src, one compact JSON value as json.Marshal

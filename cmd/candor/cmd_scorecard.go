@@ -17,8 +17,8 @@ import (
 )
 
 func init() {
-	register(command{name: "scorecard", args: "[flags]", help: "the one-page executive scorecard", run: runScorecard})
-	register(command{name: "metric", args: "ID [flags]", help: "one metric: definition, value, breakdown and the records behind it", run: runMetric})
+	register(command{name: "scorecard", args: "[flags]", help: "the one-page executive scorecard", run: runScorecard, oneShot: true})
+	register(command{name: "metric", args: "ID [flags]", help: "one metric: definition, value, breakdown and the records behind it", run: runMetric, oneShot: true})
 }
 
 // viewFlags are the as-of, window and format flags of read commands.

@@ -23,6 +23,9 @@ import (
 type command struct {
 	name, args, help string
 	run              func(ctx context.Context, env *Env, args []string) error
+	// oneShot says the command computes one answer from the dataset and
+	// exits: it runs under gcpace.OneShot.
+	oneShot bool
 }
 
 var commands []command
@@ -72,9 +75,19 @@ func main() {
 	// of the dataset held (internal/gcpace); GOGC or GOMEMLIMIT set by the
 	// operator take over instead.
 	if gcpace.Enabled(os.Getenv) {
-		gcpace.Start(gcpace.Default)
+		gcpace.Start(pacing(os.Args[1:]))
 	}
 	os.Exit(Run(ctx, env, os.Args[1:]))
+}
+
+// pacing is the collector's policy for a command line.
+func pacing(args []string) gcpace.Policy {
+	for _, c := range commands {
+		if len(args) > 0 && c.name == args[0] && c.oneShot {
+			return gcpace.OneShot
+		}
+	}
+	return gcpace.Default
 }
 
 // Run executes a command line and returns the exit code.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/gcpace"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite"
@@ -398,6 +399,23 @@ func TestImportInvalid(t *testing.T) {
 	// A missing file is an error, not a crash.
 	r = run(t, "import", "--data", data, filepath.Join(dir, "missing.ndjson"))
 	r.want(t, 1, "import", "missing")
+}
+
+// The commands that answer once and exit run under the one-shot policy;
+// the rest, the server above all, under the default.
+func TestPacing(t *testing.T) {
+	for args, want := range map[string]gcpace.Policy{
+		"scorecard --format json": gcpace.OneShot,
+		"metric lead_time":        gcpace.OneShot,
+		"serve":                   gcpace.Default,
+		"import x.ndjson":         gcpace.Default,
+		"":                        gcpace.Default,
+		"no-such-command":         gcpace.Default,
+	} {
+		if got := pacing(strings.Fields(args)); got != want {
+			t.Errorf("pacing(%q) = %+v, want %+v", args, got, want)
+		}
+	}
 }
 
 func TestUsage(t *testing.T) {

@@ -34,6 +34,19 @@ func TestPolicyGOGC(t *testing.T) {
 			t.Errorf("GOGC(%d MiB) = %d, want %d", c.live/mib, got, c.want)
 		}
 	}
+	for _, c := range []struct {
+		live uint64
+		want int
+	}{
+		{100 * mib, 128}, // scale 10 from the state: the floor, past GOGC 100
+		{50 * mib, 200},  // never above Max
+		{512 * mib, 25},  // the floor meets a quarter
+		{900 * mib, 25},  // from the store: a quarter
+	} {
+		if got := OneShot.GOGC(c.live); got != c.want {
+			t.Errorf("OneShot GOGC(%d MiB) = %d, want %d", c.live/mib, got, c.want)
+		}
+	}
 	low := Policy{Floor: 0, Fraction: 0.1, Min: 5, Max: 80}
 	if got := low.GOGC(100 * mib); got != 10 {
 		t.Errorf("a tenth: GOGC = %d, want 10", got)

@@ -74,6 +74,18 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 						inc.Apply(dep, time.Time{})
 					}
 				}
+				// And leads created at another time before: the funnel's
+				// cohort is walked by creation (leadsByCreated).
+				fixed := 0
+				for _, r := range order[lo:hi] {
+					if l, ok := r.(*domain.Lead); ok && fixed < 20 {
+						c := *l
+						c.CreatedAt = c.CreatedAt.Add(-45 * day)
+						inc.Apply(&c, time.Time{})
+						inc.Apply(l, time.Time{})
+						fixed++
+					}
+				}
 				inc.Prepare()
 				fresh := NewDataset(customConfig(t))
 				for _, r := range order[:hi] {

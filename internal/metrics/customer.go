@@ -133,7 +133,11 @@ func slaAdherence(d *Dataset, q Query) Result {
 	var r Result
 	start, end := q.start(), q.end()
 	met := 0
-	for t := range d.tickets().from(start) {
+	// A ticket counted here was resolved in W and created by as_of, so its
+	// event time (the later of the two) lies in [start, end]: the walk
+	// stops at as_of instead of running on to the newest ticket, which for
+	// a trend point weeks back was most of the walk.
+	for t := range d.tickets().in(start, end+1) {
 		res := t.resolved
 		// Created after as_of: it does not exist yet, resolved or not.
 		if res < start || res >= end || t.created > end || t.slaDue == 0 || !d.matchTicket(q, t) {

@@ -1111,6 +1111,7 @@ func (d *Dataset) eachOrder(fn func(order)) {
 		fn(t.timeOrder())
 	}
 	fn(d.rows.escalated)
+	fn(d.rows.leadsByCreated)
 	for _, k := range d.times {
 		fn(k.born)
 		fn(k.data)

@@ -597,8 +597,8 @@ func funnelConversion(d *Dataset, q Query) Result {
 	lag, from, to := d.funnelCohort(q)
 	at := func(t int64) bool { return t != 0 && t <= end }
 	var reached [5]int // lead, MQL, SQL, opportunity, won
-	for l := range d.leads().from(from) {
-		if t := l.created; t < from || t >= to || !d.leadInScope(q, l) {
+	for l := range d.leadsCreatedIn(from, to) {
+		if !d.leadInScope(q, l) {
 			continue
 		}
 		stage := 0

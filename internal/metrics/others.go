@@ -129,7 +129,11 @@ type rowTables struct {
 	// every process holding the same records.
 	ticketsByRelease map[uint32][]int32 // by the release's code
 	escalated        *sorted[int32]     // escalated tickets by creation
-	oppByID          rowIndex           // the first opportunity of each id; namesakes chained (chain.go)
+	// leadsByCreated holds every lead by creation: a funnel cohort is the
+	// leads created in a window, while a lead's event time is its latest
+	// stage, so walking by event time ran on to the newest lead.
+	leadsByCreated *sorted[int32]
+	oppByID        rowIndex // the first opportunity of each id; namesakes chained (chain.go)
 }
 
 func rowKindOf[R any, P interface {
@@ -146,6 +150,9 @@ func (d *Dataset) initRows() {
 	tk.hook, tk.unhook = (*Dataset).hookTicket, (*Dataset).unhookTicket
 	op := rowKindOf(d.strs, &o.opps, domain.KindOpportunity, convOpp)
 	op.hook, op.unhook = (*Dataset).hookOpp, (*Dataset).unhookOpp
+	ld := rowKindOf(d.strs, &o.leads, domain.KindLead, convLead)
+	ld.hook = func(d *Dataset, i int32) { d.rows.leadsByCreated.add(i) }
+	ld.unhook = func(d *Dataset, i int32) { d.rows.leadsByCreated.remove(i) }
 	o.byKind = map[domain.Kind]kindTable{
 		domain.KindTicket:        tk,
 		domain.KindSurvey:        rowKindOf(d.strs, &o.surveys, domain.KindSurvey, convSurvey),
@@ -156,7 +163,7 @@ func (d *Dataset) initRows() {
 		domain.KindBudget:        rowKindOf(d.strs, &o.budgets, domain.KindBudget, convBudget),
 		domain.KindSubscription:  rowKindOf(d.strs, &o.subs, domain.KindSubscription, convSub),
 		domain.KindOpportunity:   op,
-		domain.KindLead:          rowKindOf(d.strs, &o.leads, domain.KindLead, convLead),
+		domain.KindLead:          ld,
 		domain.KindQuota:         rowKindOf(d.strs, &o.quotas, domain.KindQuota, convQuota),
 		domain.KindSpend:         rowKindOf(d.strs, &o.spends, domain.KindSpend, convSpend),
 		domain.KindTarget:        rowKindOf(d.strs, &o.targets, domain.KindTarget, convTarget),
@@ -164,6 +171,7 @@ func (d *Dataset) initRows() {
 	}
 	o.ticketsByRelease = map[uint32][]int32{}
 	o.escalated = newSortedBy(func(i int32) int64 { return o.tickets.at(i).created }, func(i int32) string { return d.str(o.tickets.at(i).id) })
+	o.leadsByCreated = newSortedBy(func(i int32) int64 { return o.leads.at(i).created }, func(i int32) string { return d.str(o.leads.at(i).id) })
 	o.oppByID.keyOf = func(i int32) uint64 { return uint64(o.opps.at(i).id) }
 }
 

@@ -448,8 +448,9 @@ func (t *table[R, P]) through(hi int64) iter.Seq[P] {
 	return t.walk(t.order.items[:t.order.upperBound(hi)])
 }
 
-// in yields the rows whose event time is in [lo, hi); only for kinds whose
-// event time is the timestamp tested.
+// in yields the rows whose event time is in [lo, hi): for kinds whose
+// event time is the timestamp tested, or where every row wanted is known
+// to have its event time in that range (its caller says why).
 func (t *table[R, P]) in(lo, hi int64) iter.Seq[P] {
 	return t.walk(t.order.between(lo, hi))
 }

@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 10
+const stateVersion = 11
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -733,6 +733,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	}
 	writeLists(w, d.rows.ticketsByRelease, u32, func(i int32) int32 { return i })
 	writeOrder(w, d.rows.escalated)
+	writeOrder(w, d.rows.leadsByCreated)
 	writeIndex(w, &d.rows.oppByID)
 
 	// What existence and freshness are judged from.
@@ -979,6 +980,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	}
 	d.rows.ticketsByRelease = readLists(r, u32, func(i int32) int32 { return i })
 	readOrder(r, d.rows.escalated)
+	readOrder(r, d.rows.leadsByCreated)
 	readIndex(r, &d.rows.oppByID)
 
 	d.presenceKinds()

@@ -49,6 +49,11 @@ func (d *Dataset) escalatedThrough(t int64) iter.Seq[*ticketRow] {
 	return d.rows.tickets.walk(d.rows.escalated.between(math.MinInt64, t+1))
 }
 
+// leadsCreatedIn yields the leads created in [lo, hi), by creation.
+func (d *Dataset) leadsCreatedIn(lo, hi int64) iter.Seq[*leadRow] {
+	return d.rows.leads.walk(d.rows.leadsByCreated.between(lo, hi))
+}
+
 // ticketsCreatedIn yields the tickets created in [lo, hi), by event time
 // (a ticket's event time is its creation or, later, its resolution, so
 // the walk starts at lo and runs to the newest row).

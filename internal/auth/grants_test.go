@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -256,5 +257,25 @@ func TestPrincipalInContext(t *testing.T) {
 	p := as("cro")
 	if got := PrincipalFrom(WithPrincipal(context.Background(), p)); got.Name != p.Name || !slices.Equal(got.Roles, p.Roles) {
 		t.Errorf("PrincipalFrom = %+v", got)
+	}
+}
+
+// The roles are parsed once; each caller gets a copy it may change without
+// changing what the next one gets.
+func TestBuiltinRolesAreCopies(t *testing.T) {
+	a, err := BuiltinRoles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprint(a)
+	a[0].ID = "changed"
+	a[0].Permissions[0] = "changed"
+	a[0].Pillars = append(a[0].Pillars[:0], "changed")
+	b, err := BuiltinRoles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(b); got != want {
+		t.Errorf("a caller's change reached the next caller:\n%s\nwant\n%s", got, want)
 	}
 }

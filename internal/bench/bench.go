@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	rtmetrics "runtime/metrics"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -788,6 +789,17 @@ func generateAndImport(ctx context.Context, opt *Options, rep *Report, kinds []s
 // it is called. With no path it does nothing and stops nothing: a profile
 // the caller runs (go test -cpuprofile) goes on.
 func phaseProfile(path string) (stop func(), err error) {
+	return phaseOutput(path, pprof.StartCPUProfile, pprof.StopCPUProfile)
+}
+
+// phaseTrace writes an execution trace to path until stop is called;
+// nothing when path is "".
+func phaseTrace(path string) (stop func(), err error) {
+	return phaseOutput(path, trace.Start, trace.Stop)
+}
+
+// phaseOutput runs start on a new file at path until stop is called.
+func phaseOutput(path string, start func(io.Writer) error, end func()) (stop func(), err error) {
 	if path == "" {
 		return func() {}, nil
 	}
@@ -795,12 +807,12 @@ func phaseProfile(path string) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		f.Close()
 		return nil, err
 	}
 	return sync.OnceFunc(func() {
-		pprof.StopCPUProfile()
+		end()
 		f.Close()
 	}), nil
 }

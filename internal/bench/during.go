@@ -57,6 +57,13 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 		return err
 	}
 	defer stopProfile()
+	// CANDOR_BENCH_DURING_TRACE=FILE writes an execution trace of it, for
+	// `go tool trace -pprof=sched FILE`: where the reads waited for a core.
+	stopTrace, err := phaseTrace(os.Getenv("CANDOR_BENCH_DURING_TRACE"))
+	if err != nil {
+		return err
+	}
+	defer stopTrace()
 	staleBefore := eng.Status().StaleServed
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeBulk(pw, n)) }()
@@ -97,6 +104,7 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	done.Store(true)
 	wg.Wait()
 	stopProfile()
+	stopTrace()
 	if err != nil {
 		return fmt.Errorf("the import run during the reads: %w", err)
 	}

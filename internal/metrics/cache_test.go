@@ -74,16 +74,33 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 						inc.Apply(dep, time.Time{})
 					}
 				}
-				// And leads created at another time before: the funnel's
-				// cohort is walked by creation (leadsByCreated).
-				fixed := 0
+				// And leads and opportunities with other times before:
+				// windows on those times are walked by them (byOrders).
+				leads, opps := 0, 0
 				for _, r := range order[lo:hi] {
-					if l, ok := r.(*domain.Lead); ok && fixed < 20 {
-						c := *l
-						c.CreatedAt = c.CreatedAt.Add(-45 * day)
-						inc.Apply(&c, time.Time{})
-						inc.Apply(l, time.Time{})
-						fixed++
+					switch x := r.(type) {
+					case *domain.Lead:
+						if leads < 20 {
+							c := *x
+							c.CreatedAt = c.CreatedAt.Add(-45 * day)
+							if !c.MQLAt.IsZero() {
+								c.MQLAt = c.MQLAt.Add(-40 * day)
+							}
+							inc.Apply(&c, time.Time{})
+							inc.Apply(x, time.Time{})
+							leads++
+						}
+					case *domain.Opportunity:
+						if opps < 20 {
+							c := *x
+							c.ClosedAt = c.CreatedAt.Add(-3 * day)
+							if !c.CloseDate.IsZero() {
+								c.CloseDate = domain.Date{Time: c.CloseDate.Add(-60 * day)}
+							}
+							inc.Apply(&c, time.Time{})
+							inc.Apply(x, time.Time{})
+							opps++
+						}
 					}
 				}
 				inc.Prepare()

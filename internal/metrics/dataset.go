@@ -1111,7 +1111,9 @@ func (d *Dataset) eachOrder(fn func(order)) {
 		fn(t.timeOrder())
 	}
 	fn(d.rows.escalated)
-	fn(d.rows.leadsByCreated)
+	for _, s := range d.rows.byOrders() {
+		fn(s)
+	}
 	for _, k := range d.times {
 		fn(k.born)
 		fn(k.data)

@@ -252,7 +252,7 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 	var total domain.Money
 	n := 0
 	asOf := q.end()
-	for o := range d.opps().from(lo) {
+	for o := range d.oppsClosedIn(lo, asOf) {
 		if !wonIn(o, lo, asOf) || !matchAttr(q, "owner", d.str(o.owner)) {
 			continue
 		}
@@ -267,8 +267,8 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 	return total, n
 }
 
-// pipelineCoverage scans every opportunity: an open one can have been
-// created at any time.
+// pipelineCoverage reads the opportunities due to close in the quota
+// period (an open one can have been created at any time).
 func pipelineCoverage(d *Dataset, q Query) Result {
 	r, c, p, ok := d.quotaStart(q)
 	if !ok {
@@ -277,12 +277,8 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 	asOf := q.end()
 	from, to := utcDate(p.start), utcDate(p.end)
 	var pipeline domain.Money
-	for o := range d.opps().all() {
+	for o := range d.oppsClosingIn(from, to) {
 		if !o.hasClose || !oppOpenAt(o, asOf) || !matchAttr(q, "owner", d.str(o.owner)) {
-			continue
-		}
-		cd := o.closeAt()
-		if cd < from || cd >= to {
 			continue
 		}
 		m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount)
@@ -320,9 +316,9 @@ type closedStats struct {
 func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) closedStats {
 	var s closedStats
 	start, end := q.start(), q.end()
-	for o := range d.opps().from(start) {
+	for o := range d.oppsClosedIn(start, end) {
 		cl := o.closed
-		if cl == 0 || cl < start || cl >= end || o.created > end || !matchAttr(q, "owner", d.str(o.owner)) {
+		if cl == 0 || o.created > end || !matchAttr(q, "owner", d.str(o.owner)) {
 			continue
 		}
 		qa := o.qualified
@@ -374,14 +370,15 @@ func salesCycleLength(d *Dataset, q Query) Result {
 	return r
 }
 
-// salesVelocity = N × A × R ÷ L; N scans every opportunity.
+// salesVelocity = N × A × R ÷ L; N reads the opportunities not closed by
+// as_of.
 func salesVelocity(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	s := d.closedInW(q, c, &r, "")
 	asOf := q.end()
 	open := 0
-	for o := range d.opps().all() {
+	for o := range d.oppsNotClosedBy(asOf) {
 		if oppOpenAt(o, asOf) && matchAttr(q, "owner", d.str(o.owner)) {
 			open++
 			r.rowRef(q, d, o, nil, "open")
@@ -554,8 +551,8 @@ func (d *Dataset) leadInScope(q Query, l *leadRow) bool {
 func mqlVolume(d *Dataset, q Query) Result {
 	var r Result
 	start, end := q.start(), q.end()
-	for l := range d.leads().from(start) {
-		if t := l.mql; t < start || t >= end || l.created > end || !d.leadInScope(q, l) {
+	for l := range d.leadsMQLIn(start, end) {
+		if l.created > end || !d.leadInScope(q, l) {
 			continue
 		}
 		r.Count++

@@ -129,11 +129,16 @@ type rowTables struct {
 	// every process holding the same records.
 	ticketsByRelease map[uint32][]int32 // by the release's code
 	escalated        *sorted[int32]     // escalated tickets by creation
-	// leadsByCreated holds every lead by creation: a funnel cohort is the
-	// leads created in a window, while a lead's event time is its latest
-	// stage, so walking by event time ran on to the newest lead.
-	leadsByCreated *sorted[int32]
-	oppByID        rowIndex // the first opportunity of each id; namesakes chained (chain.go)
+	// Leads and opportunities by one of their times: a row's event time
+	// is its latest, so a window on another time walked by event time ran
+	// on to the newest row — for a trend point weeks back, most of them.
+	// A funnel cohort is the leads created in a window, MQL volume those
+	// reaching MQL in it; win rate, cycle and velocity read the deals
+	// closed in it, pipeline coverage those due to close in the quota
+	// period. The slots of every row, by that time (byOrders lists them).
+	leadsByCreated, leadsByMQL  *sorted[int32]
+	oppsByClosed, oppsByCloseAt *sorted[int32]
+	oppByID                     rowIndex // the first opportunity of each id; namesakes chained (chain.go)
 }
 
 func rowKindOf[R any, P interface {
@@ -151,8 +156,14 @@ func (d *Dataset) initRows() {
 	op := rowKindOf(d.strs, &o.opps, domain.KindOpportunity, convOpp)
 	op.hook, op.unhook = (*Dataset).hookOpp, (*Dataset).unhookOpp
 	ld := rowKindOf(d.strs, &o.leads, domain.KindLead, convLead)
-	ld.hook = func(d *Dataset, i int32) { d.rows.leadsByCreated.add(i) }
-	ld.unhook = func(d *Dataset, i int32) { d.rows.leadsByCreated.remove(i) }
+	ld.hook = func(d *Dataset, i int32) {
+		d.rows.leadsByCreated.add(i)
+		d.rows.leadsByMQL.add(i)
+	}
+	ld.unhook = func(d *Dataset, i int32) {
+		d.rows.leadsByCreated.remove(i)
+		d.rows.leadsByMQL.remove(i)
+	}
 	o.byKind = map[domain.Kind]kindTable{
 		domain.KindTicket:        tk,
 		domain.KindSurvey:        rowKindOf(d.strs, &o.surveys, domain.KindSurvey, convSurvey),
@@ -171,8 +182,23 @@ func (d *Dataset) initRows() {
 	}
 	o.ticketsByRelease = map[uint32][]int32{}
 	o.escalated = newSortedBy(func(i int32) int64 { return o.tickets.at(i).created }, func(i int32) string { return d.str(o.tickets.at(i).id) })
-	o.leadsByCreated = newSortedBy(func(i int32) int64 { return o.leads.at(i).created }, func(i int32) string { return d.str(o.leads.at(i).id) })
+	leadBy := func(t func(*leadRow) int64) *sorted[int32] {
+		return newSortedBy(func(i int32) int64 { return t(o.leads.at(i)) }, func(i int32) string { return d.str(o.leads.at(i).id) })
+	}
+	oppBy := func(t func(*oppRow) int64) *sorted[int32] {
+		return newSortedBy(func(i int32) int64 { return t(o.opps.at(i)) }, func(i int32) string { return d.str(o.opps.at(i).id) })
+	}
+	o.leadsByCreated = leadBy(func(l *leadRow) int64 { return l.created })
+	o.leadsByMQL = leadBy(func(l *leadRow) int64 { return l.mql })
+	o.oppsByClosed = oppBy(func(x *oppRow) int64 { return x.closed })
+	o.oppsByCloseAt = oppBy((*oppRow).closeAt)
 	o.oppByID.keyOf = func(i int32) uint64 { return uint64(o.opps.at(i).id) }
+}
+
+// byOrders are the orders of leads and opportunities by one of their
+// times, in the order the state writes them.
+func (o *rowTables) byOrders() []*sorted[int32] {
+	return []*sorted[int32]{o.leadsByCreated, o.leadsByMQL, o.oppsByClosed, o.oppsByCloseAt}
 }
 
 func (d *Dataset) ticketOrder(a, b int32) int {
@@ -218,10 +244,14 @@ func (d *Dataset) unhookTicket(i int32) {
 func (d *Dataset) hookOpp(i int32) {
 	o := d.rows.opps.at(i)
 	chainAppend(&d.rows.opps.rows, &d.rows.oppByID, o.id, i)
+	d.rows.oppsByClosed.add(i)
+	d.rows.oppsByCloseAt.add(i)
 }
 
 func (d *Dataset) unhookOpp(i int32) {
 	chainRemove(&d.rows.opps.rows, &d.rows.oppByID, d.rows.opps.at(i).id, i)
+	d.rows.oppsByClosed.remove(i)
+	d.rows.oppsByCloseAt.remove(i)
 }
 
 // timesOf returns a kind's kindTimes, creating it.

@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 11
+const stateVersion = 12
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -733,7 +733,9 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	}
 	writeLists(w, d.rows.ticketsByRelease, u32, func(i int32) int32 { return i })
 	writeOrder(w, d.rows.escalated)
-	writeOrder(w, d.rows.leadsByCreated)
+	for _, s := range d.rows.byOrders() {
+		writeOrder(w, s)
+	}
 	writeIndex(w, &d.rows.oppByID)
 
 	// What existence and freshness are judged from.
@@ -980,7 +982,9 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	}
 	d.rows.ticketsByRelease = readLists(r, u32, func(i int32) int32 { return i })
 	readOrder(r, d.rows.escalated)
-	readOrder(r, d.rows.leadsByCreated)
+	for _, s := range d.rows.byOrders() {
+		readOrder(r, s)
+	}
 	readIndex(r, &d.rows.oppByID)
 
 	d.presenceKinds()

@@ -54,6 +54,39 @@ func (d *Dataset) leadsCreatedIn(lo, hi int64) iter.Seq[*leadRow] {
 	return d.rows.leads.walk(d.rows.leadsByCreated.between(lo, hi))
 }
 
+// leadsMQLIn yields the leads that reached MQL in [lo, hi), by then.
+func (d *Dataset) leadsMQLIn(lo, hi int64) iter.Seq[*leadRow] {
+	return d.rows.leads.walk(d.rows.leadsByMQL.between(lo, hi))
+}
+
+// oppsClosedIn yields the opportunities closed in [lo, hi), by closing.
+func (d *Dataset) oppsClosedIn(lo, hi int64) iter.Seq[*oppRow] {
+	return d.rows.opps.walk(d.rows.oppsByClosed.between(lo, hi))
+}
+
+// oppsClosingIn yields the opportunities whose close date (closeAt) is in
+// [lo, hi), by it; those without one have none there unless lo ≤ 0.
+func (d *Dataset) oppsClosingIn(lo, hi int64) iter.Seq[*oppRow] {
+	return d.rows.opps.walk(d.rows.oppsByCloseAt.between(lo, hi))
+}
+
+// oppsNotClosedBy yields the opportunities not closed by t — never
+// closed, or closed after it — and those closed before 1970: every
+// opportunity open at t is among them, where walking them all read every
+// deal the organisation ever closed.
+func (d *Dataset) oppsNotClosedBy(t int64) iter.Seq[*oppRow] {
+	s := d.rows.oppsByClosed
+	return func(yield func(*oppRow) bool) {
+		for _, part := range [][]int32{s.between(math.MinInt64, 1), s.between(t+1, math.MaxInt64)} {
+			for o := range d.rows.opps.walk(part) {
+				if !yield(o) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // ticketsCreatedIn yields the tickets created in [lo, hi), by event time
 // (a ticket's event time is its creation or, later, its resolution, so
 // the walk starts at lo and runs to the newest row).

@@ -14,14 +14,14 @@ import (
 // weight.
 func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 	var r Result
-	w := d.cfg.tierWeights()
+	weight := d.depTierWeights(d.cfg.tierWeights())
 	asOf := q.end()
 	failed := 0
 	var failedW, totalW float64
 	d.prodIn(q, func(row *depRow) {
 		r.Count++
 		x := d.depOf(row.i)
-		wt := w.of(d.serviceTier(d.depService(x)))
+		wt := weight(x)
 		totalW += wt
 		why := d.failed(x, asOf)
 		if why != "" {

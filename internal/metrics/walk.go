@@ -186,6 +186,21 @@ func (d *Dataset) latencySLIsStarting(lo, hi int64) []*SLISample { return d.sliL
 
 // serviceTier returns a service's tier; 0 when it has none (or no service
 // record).
+// depTierWeights returns what gives a deployment its service tier's
+// weight under w, looking each service up once: a window at scale holds
+// tens of thousands of deployments of a hundred services, and the lookup
+// by name was most of what a deployment cost.
+func (d *Dataset) depTierWeights(w tierWeights) func(x *Dep) float64 {
+	weights := make([]float64, len(d.svcList)+1)
+	known := make([]bool, len(d.svcList)+1)
+	return func(x *Dep) float64 {
+		if !known[x.svc] {
+			weights[x.svc], known[x.svc] = w.of(d.serviceTier(d.depService(x))), true
+		}
+		return weights[x.svc]
+	}
+}
+
 func (d *Dataset) serviceTier(service string) int {
 	if s := d.Services[service]; s != nil {
 		return s.Tier

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strings"
 	"testing"
 
@@ -147,6 +148,30 @@ func TestPhaseProfileLeavesTheCallersProfile(t *testing.T) {
 	stop() // once only
 	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
 		t.Errorf("the phase's profile: %v", err)
+	}
+}
+
+// The phase trace writes a trace to its file, and nothing without one.
+func TestPhaseTrace(t *testing.T) {
+	stop, err := phaseTrace("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if trace.IsEnabled() {
+		t.Error("a trace runs with no file asked for")
+	}
+	path := filepath.Join(t.TempDir(), "phase.trace")
+	if stop, err = phaseTrace(path); err != nil {
+		t.Fatal(err)
+	}
+	if !trace.IsEnabled() {
+		t.Error("no trace runs")
+	}
+	stop()
+	stop() // once only
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Errorf("the phase's trace: %v", err)
 	}
 }
 

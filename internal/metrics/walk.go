@@ -184,12 +184,10 @@ func (d *Dataset) slisStarting(lo, hi int64) []*SLISample { return d.sliAll.betw
 // them) whose period starts in [lo, hi), by start.
 func (d *Dataset) latencySLIsStarting(lo, hi int64) []*SLISample { return d.sliLatency.between(lo, hi) }
 
-// serviceTier returns a service's tier; 0 when it has none (or no service
-// record).
 // depTierWeights returns what gives a deployment its service tier's
 // weight under w, looking each service up once: a window at scale holds
-// tens of thousands of deployments of a hundred services, and the lookup
-// by name was most of what a deployment cost.
+// tens of thousands of deployments of a hundred services, each of which
+// otherwise hashed its service's name to find the tier.
 func (d *Dataset) depTierWeights(w tierWeights) func(x *Dep) float64 {
 	weights := make([]float64, len(d.svcList)+1)
 	known := make([]bool, len(d.svcList)+1)
@@ -201,6 +199,8 @@ func (d *Dataset) depTierWeights(w tierWeights) func(x *Dep) float64 {
 	}
 }
 
+// serviceTier returns a service's tier; 0 when it has none (or no service
+// record).
 func (d *Dataset) serviceTier(service string) int {
 	if s := d.Services[service]; s != nil {
 		return s.Tier

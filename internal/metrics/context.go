@@ -72,7 +72,7 @@ func (d *Dataset) pooledIn(q Query, slis []*SLISample, r *Result, keep func(*SLI
 	var good, total float64
 	end := q.end()
 	for _, s := range slis {
-		if s.End > end || !d.matchService(q, d.str(s.svc)) || keep != nil && !keep(s) {
+		if s.End > end || !d.matchServiceCode(q, s.svc) || keep != nil && !keep(s) {
 			continue
 		}
 		good += s.Good

@@ -48,7 +48,7 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	for x := range d.costs().all() {
-		if d.matchService(q, d.str(x.service)) && matchAttr(q, dim, d.str(x.category)) {
+		if d.matchServiceCode(q, x.service) && d.matchCode(q, dim, x.category) {
 			addDimValue(set, d.str(x.category))
 		}
 	}
@@ -57,7 +57,7 @@ func costDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 		return
 	}
 	for x := range d.budgets().all() {
-		if matchAttr(q, dim, d.str(x.category)) {
+		if d.matchCode(q, dim, x.category) {
 			addDimValue(set, d.str(x.category))
 		}
 	}
@@ -234,7 +234,7 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 	// Cost records are ordered by period_end: only those ending after ws
 	// can overlap.
 	for x := range d.costs().from(ws + 1) {
-		if x.start >= we || !d.matchService(q, d.str(x.service)) || !matchAttr(q, "category", d.str(x.category)) {
+		if x.start >= we || !d.matchServiceCode(q, x.service) || !d.matchCode(q, "category", x.category) {
 			continue
 		}
 		m, ok := prorate(x.amount, x.start, x.end, ws, we)
@@ -368,7 +368,7 @@ func (d *Dataset) usageOver(q Query, r *Result) usage {
 		case q.Scope.Dim == "" && x.service == 0:
 			org.add(x, ws, we)
 			orgRefs = append(orgRefs, x)
-		case x.service != 0 && d.matchService(q, d.str(x.service)):
+		case x.service != 0 && d.matchServiceCode(q, x.service):
 			svc.add(x, ws, we)
 			svcRefs = append(svcRefs, x)
 		}
@@ -465,7 +465,7 @@ func budgetVariance(d *Dataset, q Query) Result {
 	var budget domain.Money
 	// Budgets are ordered by period_start: only those starting before as_of.
 	for x := range d.budgets().through(end - 1) {
-		if !matchAttr(q, "category", d.str(x.category)) {
+		if !d.matchCode(q, "category", x.category) {
 			continue
 		}
 		m, ok := prorate(x.amount, x.start, x.end, start, end)

@@ -13,7 +13,7 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "plan":
 		for x := range d.subs().all() {
-			if matchAttr(q, dim, d.str(x.plan)) {
+			if d.matchCode(q, dim, x.plan) {
 				addDimValue(set, d.str(x.plan))
 			}
 		}
@@ -29,7 +29,7 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // matchTicket reports whether a ticket passes the scope's priority and
 // segment filters.
 func (d *Dataset) matchTicket(q Query, t *ticketRow) bool {
-	return matchAttr(q, "priority", d.str(t.priority)) && matchAttr(q, "segment", d.str(t.segment()))
+	return d.matchCode(q, "priority", t.priority) && d.matchCode(q, "segment", t.segment())
 }
 
 // surveysIn calls fn for the survey responses of a type whose at is in W.
@@ -97,7 +97,7 @@ func logoChurnRate(d *Dataset, q Query) Result {
 	activeEnd := map[string]bool{}
 	for x := range d.subs().all() {
 		c := d.str(x.customer)
-		if subActiveAt(x, s) && matchAttr(q, "plan", d.str(x.plan)) {
+		if subActiveAt(x, s) && d.matchCode(q, "plan", x.plan) {
 			if b := base[c]; b == nil || d.str(x.id) < d.str(b.id) {
 				base[c] = x
 			}

@@ -434,7 +434,7 @@ func buildCustomKinds() []*customKind {
 		}
 		for _, rows := range [][]*SLISample{a.d.slisStarting(lo, a.asOf+1), a.d.latencySLIsStarting(lo, a.asOf+1)} {
 			for _, s := range rows {
-				if a.d.matchService(q, a.d.str(s.svc)) {
+				if a.d.matchServiceCode(q, s.svc) {
 					a.sli = s
 					fn()
 				}
@@ -503,7 +503,7 @@ func buildCustomKinds() []*customKind {
 		}, serviceFields(vulnSvc)...)...)
 	vuln.born = vuln.idx("opened_at")
 	vuln.walk = tableWalk((*Dataset).vulns, func(a *customAct, x *vulnRow) { a.vu = x },
-		func(a *customAct, q Query, x *vulnRow) bool { return a.d.matchService(q, a.d.str(x.service)) }, true)
+		func(a *customAct, q Query, x *vulnRow) bool { return a.d.matchServiceCode(q, x.service) }, true)
 	out = append(out, vuln)
 
 	ctl := newCustomKind(customKind{kind: domain.KindControl, dims: []string{"framework"}},
@@ -517,7 +517,7 @@ func buildCustomKinds() []*customKind {
 	ctl.born = ctl.idx("checked_at")
 	ctl.walk = tableWalk((*Dataset).controls, func(a *customAct, x *controlRow) { a.ct = x },
 		func(a *customAct, q Query, x *controlRow) bool {
-			return matchAttr(q, "framework", a.d.str(x.framework))
+			return a.d.matchCode(q, "framework", x.framework)
 		}, true)
 	out = append(out, ctl)
 
@@ -537,7 +537,7 @@ func buildCustomKinds() []*customKind {
 	))
 	costK.walk = tableWalk((*Dataset).costs, func(a *customAct, x *costRow) { a.co = x },
 		func(a *customAct, q Query, x *costRow) bool {
-			return a.d.matchService(q, a.d.str(x.service)) && matchAttr(q, "category", a.d.str(x.category))
+			return a.d.matchServiceCode(q, x.service) && a.d.matchCode(q, "category", x.category)
 		}, true)
 	out = append(out, costK)
 
@@ -551,7 +551,7 @@ func buildCustomKinds() []*customKind {
 		code("service", func(a *customAct) uint32 { return a.us.service }),
 	))
 	usage.walk = tableWalk((*Dataset).usages, func(a *customAct, x *usageRow) { a.us = x },
-		func(a *customAct, q Query, x *usageRow) bool { return a.d.matchService(q, a.d.str(x.service)) }, true)
+		func(a *customAct, q Query, x *usageRow) bool { return a.d.matchServiceCode(q, x.service) }, true)
 	out = append(out, usage)
 
 	budget := period(newCustomKind(customKind{kind: domain.KindBudget, dims: []string{"category"}, settings: money},
@@ -563,7 +563,7 @@ func buildCustomKinds() []*customKind {
 		code("category", func(a *customAct) uint32 { return a.bu.category }),
 	))
 	budget.walk = tableWalk((*Dataset).budgets, func(a *customAct, x *budgetRow) { a.bu = x },
-		func(a *customAct, q Query, x *budgetRow) bool { return matchAttr(q, "category", a.d.str(x.category)) }, false)
+		func(a *customAct, q Query, x *budgetRow) bool { return a.d.matchCode(q, "category", x.category) }, false)
 	out = append(out, budget)
 
 	sub := newCustomKind(customKind{kind: domain.KindSubscription, dims: []string{"plan"}, settings: money},
@@ -577,7 +577,7 @@ func buildCustomKinds() []*customKind {
 	)
 	sub.born = sub.idx("started_at")
 	sub.walk = tableWalk((*Dataset).subs, func(a *customAct, x *subRow) { a.sb = x },
-		func(a *customAct, q Query, x *subRow) bool { return matchAttr(q, "plan", a.d.str(x.plan)) }, true)
+		func(a *customAct, q Query, x *subRow) bool { return a.d.matchCode(q, "plan", x.plan) }, true)
 	out = append(out, sub)
 
 	opp := newCustomKind(customKind{kind: domain.KindOpportunity, dims: []string{"owner"}, settings: money},
@@ -603,7 +603,7 @@ func buildCustomKinds() []*customKind {
 	// close_date may lie after the row's event time: a test of it walks
 	// every row (tfAll).
 	oppWalk := tableWalk((*Dataset).opps, func(a *customAct, x *oppRow) { a.op = x },
-		func(a *customAct, q Query, x *oppRow) bool { return matchAttr(q, "owner", a.d.str(x.owner)) }, true)
+		func(a *customAct, q Query, x *oppRow) bool { return a.d.matchCode(q, "owner", x.owner) }, true)
 	closeDate := opp.idx("close_date")
 	opp.walk = func(a *customAct, q Query, tf int, fn func()) {
 		if tf == closeDate {
@@ -626,7 +626,7 @@ func buildCustomKinds() []*customKind {
 	lead.born = lead.idx("created_at")
 	lead.walk = tableWalk((*Dataset).leads, func(a *customAct, x *leadRow) { a.ld = x },
 		func(a *customAct, q Query, x *leadRow) bool {
-			return matchAttr(q, "channel", a.d.str(x.channel)) && matchAttr(q, "campaign", a.d.str(x.campaign))
+			return a.d.matchCode(q, "channel", x.channel) && a.d.matchCode(q, "campaign", x.campaign)
 		}, true)
 	out = append(out, lead)
 
@@ -639,7 +639,7 @@ func buildCustomKinds() []*customKind {
 		moneyField("amount", domain.KindQuota, func(a *customAct) (uint32, uint32, domain.Money) { return a.qu.id, a.qu.currency, a.qu.amount }),
 	))
 	quota.walk = tableWalk((*Dataset).quotas, func(a *customAct, x *quotaRow) { a.qu = x },
-		func(a *customAct, q Query, x *quotaRow) bool { return matchAttr(q, "owner", a.d.str(x.owner)) }, false)
+		func(a *customAct, q Query, x *quotaRow) bool { return a.d.matchCode(q, "owner", x.owner) }, false)
 	out = append(out, quota)
 
 	spend := period(newCustomKind(customKind{kind: domain.KindSpend, settings: money},

@@ -15,12 +15,12 @@ func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 	switch dim {
 	case "owner":
 		for x := range d.quotas().all() {
-			if matchAttr(q, dim, d.str(x.owner)) {
+			if d.matchCode(q, dim, x.owner) {
 				addDimValue(set, d.str(x.owner))
 			}
 		}
 		for o := range d.opps().all() {
-			if matchAttr(q, dim, d.str(o.owner)) {
+			if d.matchCode(q, dim, o.owner) {
 				addDimValue(set, d.str(o.owner))
 			}
 		}
@@ -45,7 +45,7 @@ func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money {
 	var total domain.Money
 	for x := range d.subs().all() {
-		if !subActiveAt(x, t) || !matchAttr(q, "plan", d.str(x.plan)) {
+		if !subActiveAt(x, t) || !d.matchCode(q, "plan", x.plan) {
 			continue
 		}
 		m, ok := c.to(domain.KindSubscription, x.id, x.currency, x.mrr)
@@ -217,7 +217,7 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 	// Quotas are ordered by period_start: only those started by as_of.
 	for x := range d.quotas().through(asOf) {
 		ps, pe := x.start, x.end
-		if pe <= asOf || !matchAttr(q, "owner", d.str(x.owner)) {
+		if pe <= asOf || !d.matchCode(q, "owner", x.owner) {
 			continue
 		}
 		m, ok := c.to(domain.KindQuota, x.id, x.currency, x.amount)
@@ -253,7 +253,7 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 	n := 0
 	asOf := q.end()
 	for o := range d.oppsClosedIn(lo, asOf) {
-		if !wonIn(o, lo, asOf) || !matchAttr(q, "owner", d.str(o.owner)) {
+		if !wonIn(o, lo, asOf) || !d.matchCode(q, "owner", o.owner) {
 			continue
 		}
 		m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount)
@@ -278,7 +278,7 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 	from, to := utcDate(p.start), utcDate(p.end)
 	var pipeline domain.Money
 	for o := range d.oppsClosingIn(from, to) {
-		if !o.hasClose || !oppOpenAt(o, asOf) || !matchAttr(q, "owner", d.str(o.owner)) {
+		if !o.hasClose || !oppOpenAt(o, asOf) || !d.matchCode(q, "owner", o.owner) {
 			continue
 		}
 		m, ok := c.to(domain.KindOpportunity, o.id, o.currency, o.amount)
@@ -318,7 +318,7 @@ func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) close
 	start, end := q.start(), q.end()
 	for o := range d.oppsClosedIn(start, end) {
 		cl := o.closed
-		if cl == 0 || o.created > end || !matchAttr(q, "owner", d.str(o.owner)) {
+		if cl == 0 || o.created > end || !d.matchCode(q, "owner", o.owner) {
 			continue
 		}
 		qa := o.qualified
@@ -379,7 +379,7 @@ func salesVelocity(d *Dataset, q Query) Result {
 	asOf := q.end()
 	open := 0
 	for o := range d.oppsNotClosedBy(asOf) {
-		if oppOpenAt(o, asOf) && matchAttr(q, "owner", d.str(o.owner)) {
+		if oppOpenAt(o, asOf) && d.matchCode(q, "owner", o.owner) {
 			open++
 			r.rowRef(q, d, o, nil, "open")
 		}
@@ -545,7 +545,7 @@ func cacPaybackMonths(d *Dataset, q Query) Result {
 // ---------------------------------------------------------------- leads
 
 func (d *Dataset) leadInScope(q Query, l *leadRow) bool {
-	return matchAttr(q, "channel", d.str(l.channel)) && matchAttr(q, "campaign", d.str(l.campaign))
+	return d.matchCode(q, "channel", l.channel) && d.matchCode(q, "campaign", l.campaign)
 }
 
 func mqlVolume(d *Dataset, q Query) Result {
@@ -605,10 +605,14 @@ func funnelConversion(d *Dataset, q Query) Result {
 		if at(l.sql) {
 			stage = 2
 		}
-		if o, _ := d.resolveOpportunity(l.opportunity, l.source, end); o != nil {
-			stage = 3
-			if o.won && at(o.closed) {
-				stage = 4
+		// Most leads name no opportunity (code 0, which no opportunity's
+		// id has): no lookup for them.
+		if l.opportunity != 0 {
+			if o, _ := d.resolveOpportunity(l.opportunity, l.source, end); o != nil {
+				stage = 3
+				if o.won && at(o.closed) {
+					stage = 4
+				}
 			}
 		}
 		for s := 0; s <= stage; s++ {

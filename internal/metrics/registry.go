@@ -275,13 +275,13 @@ func (d *Dataset) matchService(q Query, service string) bool {
 }
 
 func (d *Dataset) matchDep(q Query, x *Dep) bool {
-	return matchAttr(q, "environment", d.str(x.env)) && d.matchService(q, d.depService(x))
+	return d.matchCode(q, "environment", x.env) && d.matchService(q, d.depService(x))
 }
 
 // matchInc reports whether an incident passes the scope: its service's
 // filters and its origin.
 func (d *Dataset) matchInc(q Query, i *Inc) bool {
-	return matchAttr(q, "origin", d.str(i.origin)) && d.matchService(q, d.str(i.svc))
+	return d.matchCode(q, "origin", i.origin) && d.matchServiceCode(q, i.svc)
 }
 
 // median returns the ordinary median of v (which it reorders), or nil.

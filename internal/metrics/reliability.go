@@ -16,7 +16,7 @@ func (d *Dataset) slisIn(q Query, r *Result, keep func(service string) bool) map
 	out := map[string]*goodTotal{}
 	end := q.end()
 	for _, s := range d.slisStarting(q.start(), end) {
-		if s.End > end || !d.matchService(q, d.str(s.svc)) || (keep != nil && !keep(d.str(s.svc))) {
+		if s.End > end || !d.matchServiceCode(q, s.svc) || (keep != nil && !keep(d.str(s.svc))) {
 			continue
 		}
 		g := out[d.str(s.svc)]

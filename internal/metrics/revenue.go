@@ -85,7 +85,7 @@ func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x 
 func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[string]*custMRR {
 	out := map[string]*custMRR{}
 	for x := range d.subs().all() {
-		if x.started > t1 || !matchAttr(q, "plan", d.str(x.plan)) {
+		if x.started > t1 || !d.matchCode(q, "plan", x.plan) {
 			continue // not yet in existence, or outside the scope
 		}
 		a0, a1 := subActiveAt(x, t0), subActiveAt(x, t1)
@@ -282,7 +282,7 @@ func ltv(d *Dataset, q Query) Result {
 	var mrr domain.Money
 	active := map[string]bool{}
 	for x := range d.subs().all() {
-		if !subActiveAt(x, q.end()) || !matchAttr(q, "plan", d.str(x.plan)) {
+		if !subActiveAt(x, q.end()) || !d.matchCode(q, "plan", x.plan) {
 			continue
 		}
 		active[d.str(x.customer)] = true

@@ -221,7 +221,7 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 				continue
 			}
 			for _, x := range deps.items {
-				if matchAttr(q, "environment", d.str(x.env)) {
+				if d.matchCode(q, "environment", x.env) {
 					set[d.str(x.env)] = true
 				}
 			}
@@ -244,7 +244,7 @@ func (d *Dataset) DimValuesIn(dim string, s Scope) []string {
 func (d *Dataset) reportedIn(q Query, svc string) bool {
 	if incs := d.svcInc[svc]; incs != nil {
 		for _, i := range incs.items {
-			if matchAttr(q, "origin", d.str(i.origin)) {
+			if d.matchCode(q, "origin", i.origin) {
 				return true
 			}
 		}
@@ -257,7 +257,7 @@ func (d *Dataset) reportedIn(q Query, svc string) bool {
 func (d *Dataset) deploysIn(q Query, svc string) bool {
 	if deps := d.svcDeps[svc]; deps != nil {
 		for _, x := range deps.items {
-			if matchAttr(q, "environment", d.str(x.env)) {
+			if d.matchCode(q, "environment", x.env) {
 				return true
 			}
 		}

@@ -23,7 +23,7 @@ func vulnOpenAt(v *vulnRow, asOf int64) bool {
 func (d *Dataset) eachOpenVuln(q Query, fn func(v *vulnRow)) {
 	asOf := q.end()
 	for v := range d.vulns().all() {
-		if vulnOpenAt(v, asOf) && d.matchService(q, d.str(v.service)) {
+		if vulnOpenAt(v, asOf) && d.matchServiceCode(q, v.service) {
 			fn(v)
 		}
 	}
@@ -50,7 +50,7 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 	for v := range d.vulns().from(start) {
 		f := v.fixed
 		// Opened after as_of: it does not exist yet, fixed or not.
-		if f < start || f >= end || v.opened > end || !strings.EqualFold(d.str(v.severity), "critical") || !d.matchService(q, d.str(v.service)) {
+		if f < start || f >= end || v.opened > end || !strings.EqualFold(d.str(v.severity), "critical") || !d.matchServiceCode(q, v.service) {
 			continue
 		}
 		dd := days(f - v.opened)

@@ -184,6 +184,27 @@ func (d *Dataset) slisStarting(lo, hi int64) []*SLISample { return d.sliAll.betw
 // them) whose period starts in [lo, hi), by start.
 func (d *Dataset) latencySLIsStarting(lo, hi int64) []*SLISample { return d.sliLatency.between(lo, hi) }
 
+// matchCode is matchAttr for a value held as a string table code. The
+// whole organisation's scope matches without looking the string up: its
+// walks (every trend point's) looked up every row's value only to match
+// it against no filter, a read of the string table's locations each.
+func (d *Dataset) matchCode(q Query, dim string, c uint32) bool {
+	if q.Scope.IsZero() {
+		return true
+	}
+	return matchAttr(q, dim, d.str(c))
+}
+
+// matchServiceCode is matchService for a service held as a string table
+// code, matching the whole organisation's scope without the lookup
+// (matchCode).
+func (d *Dataset) matchServiceCode(q Query, c uint32) bool {
+	if q.Scope.IsZero() {
+		return true
+	}
+	return d.matchService(q, d.str(c))
+}
+
 // depTierWeights returns what gives a deployment its service tier's
 // weight under w, looking each service up once: a window at scale holds
 // tens of thousands of deployments of a hundred services, each of which

@@ -28,7 +28,7 @@ func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 			failed++
 			failedW += wt
 		}
-		r.depRef(q, d, x, num(wt), why)
+		r.depRefV(q, d, x, wt, why)
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)

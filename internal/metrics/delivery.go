@@ -15,6 +15,13 @@ func (r *Result) depRef(q Query, d *Dataset, x *Dep, v *float64, note string) {
 	}
 }
 
+// depRefV is depRef with a value boxed only for a drill-down (rowRefV).
+func (r *Result) depRefV(q Query, d *Dataset, x *Dep, v float64, note string) {
+	if q.Records {
+		r.depRef(q, d, x, num(v), note)
+	}
+}
+
 func deploymentFrequency(d *Dataset, q Query) Result {
 	var r Result
 	var times []int64
@@ -239,7 +246,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 		}
 		h := hours(at - x.Finished)
 		spans = append(spans, h)
-		r.depRef(q, d, x, num(h), "")
+		r.depRefV(q, d, x, h, "")
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
@@ -321,7 +328,7 @@ func deploymentDuration(d *Dataset, q Query) Result {
 		}
 		m := minutes(row.dur)
 		spans = append(spans, m)
-		r.depRef(q, d, d.depOf(row.i), num(m), "")
+		r.depRefV(q, d, d.depOf(row.i), m, "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)

@@ -765,6 +765,28 @@ func TestRecordsOnlyWhenAsked(t *testing.T) {
 	if without.Records != nil || without.Value == nil || *without.Value != 40 || without.Count != 5 {
 		t.Errorf("without Records: %+v, want value 40, count 5 and no records", without)
 	}
+	// A drill-down's records carry the values the metric is made of (the
+	// values are boxed only when records are asked for: depRefV).
+	d = load(t, nil, `
+{"kind":"deployment","id":"f1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"failure"}
+{"kind":"deployment","id":"s1","service":"api","environment":"production","finished_at":"2026-03-10T02:00:00Z","status":"success"}
+{"kind":"deployment","id":"f2","service":"web","environment":"production","finished_at":"2026-03-11T00:00:00Z","status":"failure"}
+{"kind":"deployment","id":"s2","service":"web","environment":"production","finished_at":"2026-03-11T05:00:00Z","status":"success"}
+`)
+	q = Query{AsOf: time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), Window: 30 * day, Records: true}
+	rec, err := d.Compute("failed_deployment_recovery_time", q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spans []float64
+	for _, ref := range rec.Records {
+		if ref.Value != nil {
+			spans = append(spans, *ref.Value)
+		}
+	}
+	if rec.Value == nil || len(spans) != rec.Count || *median(spans) != *rec.Value {
+		t.Errorf("recovery time %s (n=%d), its records' values %v", cacheVal(rec.Value), rec.Count, spans)
+	}
 }
 
 // TestReimportReplaces: re-importing a record with the same (kind, source,

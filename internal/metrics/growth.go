@@ -54,7 +54,7 @@ func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money 
 		}
 		total += m
 		r.Count++
-		r.rowRef(q, d, x, num(m.Float()), d.str(x.customer))
+		r.rowRefV(q, d, x, m.Float(), d.str(x.customer))
 	}
 	return total
 }
@@ -230,7 +230,7 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 		}
 		p.start, p.end = min(p.start, ps), max(p.end, pe)
 		p.quota += m
-		r.rowRef(q, d, x, num(m.Float()), "quota "+d.str(x.owner))
+		r.rowRefV(q, d, x, m.Float(), "quota "+d.str(x.owner))
 	}
 	if found {
 		r.Detail.PeriodStart = ptr(time.Unix(0, p.start).UTC())
@@ -262,7 +262,7 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 		}
 		total += m
 		n++
-		r.rowRef(q, d, o, num(m.Float()), "won")
+		r.rowRefV(q, d, o, m.Float(), "won")
 	}
 	return total, n
 }
@@ -287,7 +287,9 @@ func pipelineCoverage(d *Dataset, q Query) Result {
 		}
 		pipeline += m
 		r.Count++
-		r.rowRef(q, d, o, num(m.Float()), "open, closing "+o.closeDate())
+		if q.Records {
+			r.rowRef(q, d, o, num(m.Float()), "open, closing "+o.closeDate())
+		}
 	}
 	won, _ := d.wonSince(q, p.start, c, &r)
 	if c.fail(&r) {
@@ -344,7 +346,7 @@ func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) close
 			}
 			r.rowRef(q, d, o, nil, note)
 		case refs == "cycle" && o.won:
-			r.rowRef(q, d, o, num(days(cl-o.created)), "won")
+			r.rowRefV(q, d, o, days(cl-o.created), "won")
 		}
 	}
 	return s
@@ -471,7 +473,7 @@ func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Mone
 			continue
 		}
 		total += m
-		r.rowRef(q, d, x, num(m.Float()), d.str(x.category))
+		r.rowRefV(q, d, x, m.Float(), d.str(x.category))
 	}
 	return total
 }

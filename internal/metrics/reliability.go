@@ -132,7 +132,18 @@ func incidentDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 }
 
 func (r *Result) incRef(q Query, d *Dataset, i *Inc, v *float64, note string) {
-	r.ref(q, domain.KindIncident, d.str(i.id), d.str(i.src), v, note)
+	// Checked here too: the id and source are looked up only for a
+	// drill-down, not for every incident of every trend point's walk.
+	if q.Records {
+		r.ref(q, domain.KindIncident, d.str(i.id), d.str(i.src), v, note)
+	}
+}
+
+// incRefV is incRef with a value boxed only for a drill-down (rowRefV).
+func (r *Result) incRefV(q Query, d *Dataset, i *Inc, v float64, note string) {
+	if q.Records {
+		r.incRef(q, d, i, num(v), note)
+	}
 }
 
 func incidentsP0P1(d *Dataset, q Query) Result {
@@ -159,7 +170,7 @@ func mttr(d *Dataset, q Query) Result {
 		}
 		h := hours(i.Resolved - i.Opened)
 		spans = append(spans, h)
-		r.incRef(q, d, i, num(h), "")
+		r.incRefV(q, d, i, h, "")
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -176,7 +187,7 @@ func timeToDetect(d *Dataset, q Query) Result {
 		}
 		m := minutes(i.Detected - i.Opened)
 		spans = append(spans, m)
-		r.incRef(q, d, i, num(m), "")
+		r.incRefV(q, d, i, m, "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)

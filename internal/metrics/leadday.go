@@ -71,13 +71,7 @@ func (d *Dataset) leadDayAt(day int64) *leadDay {
 			part = &b.late
 			b.lateDeps = append(b.lateDeps, row.i)
 		}
-		part.validFrom = max(part.validFrom, m.validFrom)
-		part.spans = append(part.spans, m.spans...)
-		part.explicit += m.explicit
-		part.inferred += m.inferred
-		for s := range part.stages {
-			part.stages[s] = append(part.stages[s], m.stages[s]...)
-		}
+		part.addMemo(m)
 	}
 	for _, part := range []*leadMemo{&b.settled, &b.late} {
 		slices.Sort(part.spans)
@@ -184,23 +178,7 @@ func (d *Dataset) leadAt(x *Dep, asOf int64) *leadMemo {
 		return m
 	}
 	m = &leadMemo{}
-	d.changesOf(x, asOf, func(c *Chg, method string) {
-		h, ok := leadSpan(x, c, asOf)
-		if !ok {
-			return
-		}
-		m.spans = append(m.spans, h)
-		for s := range m.stages {
-			if h, ok := stageSpan(s, x, c, asOf); ok {
-				m.stages[s] = append(m.stages[s], h)
-			}
-		}
-		if method == Explicit {
-			m.explicit++
-		} else {
-			m.inferred++
-		}
-	})
+	d.changesOf(x, asOf, func(c *Chg, method string) { m.addChange(x, c, method, asOf) })
 	d.cacheMu.Lock()
 	putBounded(d.leadsAsOf, k, m, maxLeadsAsOf)
 	d.cacheMu.Unlock()

@@ -49,19 +49,7 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 			if c.FirstReview > x.Finished {
 				m.validFrom = max(m.validFrom, c.FirstReview)
 			}
-			if h, ok := leadSpan(x, c, math.MaxInt64); ok {
-				for s := range m.stages {
-					if h, ok := stageSpan(s, x, c, math.MaxInt64); ok {
-						m.stages[s] = append(m.stages[s], h)
-					}
-				}
-				m.spans = append(m.spans, h)
-				if method == Explicit {
-					m.explicit++
-				} else {
-					m.inferred++
-				}
-			}
+			m.addChange(x, c, method, math.MaxInt64)
 		})
 		for _, id := range d.listed(x) {
 			if d.sharedChangeID(id) {
@@ -86,6 +74,39 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 		return nil
 	}
 	return m
+}
+
+// addChange adds change c of deployment x, linked by method, to the memo
+// as of asOf: its lead time and each flow stage's span it has, when it is
+// in the lead-time population then.
+func (m *leadMemo) addChange(x *Dep, c *Chg, method string, asOf int64) {
+	h, ok := leadSpan(x, c, asOf)
+	if !ok {
+		return
+	}
+	m.spans = append(m.spans, h)
+	for s := range m.stages {
+		if h, ok := stageSpan(s, x, c, asOf); ok {
+			m.stages[s] = append(m.stages[s], h)
+		}
+	}
+	if method == Explicit {
+		m.explicit++
+	} else {
+		m.inferred++
+	}
+}
+
+// addMemo adds another memo's spans and counts to the memo, which is
+// valid from the later of the two validities.
+func (m *leadMemo) addMemo(o *leadMemo) {
+	m.validFrom = max(m.validFrom, o.validFrom)
+	m.spans = append(m.spans, o.spans...)
+	m.explicit += o.explicit
+	m.inferred += o.inferred
+	for s := range m.stages {
+		m.stages[s] = append(m.stages[s], o.stages[s]...)
+	}
 }
 
 // memoLead is x's lead memo as of asOf, for an eligible deployment (the

@@ -312,9 +312,10 @@ func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 
 // rollsBack applies SPEC §2: only a production deployment of the same
 // service, finished after x (and by asOf), whose rollback_of resolves to
-// x, rolls x back.
+// x, rolls x back. (Deployments of one service hold the same svc: the
+// service's place in svcList.)
 func (d *Dataset) rollsBack(r, x *Dep, asOf int64) bool {
-	if r == x || !r.Prod || d.depService(r) != d.depService(x) || r.Finished <= x.Finished || r.Finished > asOf {
+	if r == x || !r.Prod || r.svc != x.svc || r.Finished <= x.Finished || r.Finished > asOf {
 		return false
 	}
 	y, _ := d.resolveDepCode(r.rollbackOf, r.src, asOf)

@@ -52,7 +52,6 @@ type CustomDef struct {
 // index, or one of these.
 const (
 	tfState  = -1 // every record that exists at as_of
-	tfAll    = -2 // a field that may lie after the row's event time: every row
 	tfPeriod = -3 // a period overlapping W
 )
 

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"iter"
 	"math"
 	"sync"
 	"time"
@@ -92,7 +93,7 @@ type customKind struct {
 	settings   []Setting
 	// walk calls fn with a set to each record that exists at as_of, in
 	// the query's scope, that may pass the time test: the caller tests it.
-	// tf is the time field's index (or tfState, tfAll, tfPeriod): a walk
+	// tf is the time field's index (or tfState, tfPeriod): a walk
 	// may use an index of it to skip records outside W.
 	walk func(a *customAct, q Query, tf int, fn func())
 
@@ -288,14 +289,35 @@ func tableWalk[R any, P interface {
 	*R
 	row
 }](tab func(d *Dataset) *table[R, P], set func(a *customAct, x P), scope func(a *customAct, q Query, x P) bool, eventMax bool) func(a *customAct, q Query, tf int, fn func()) {
+	return tableWalkBy(tab, set, scope, eventMax, nil)
+}
+
+// tableWalkBy is tableWalk for a kind with orders of its own by some of
+// its time fields: by returns the rows whose field tf lies in [lo, hi)
+// (walk.go's leadsMQLIn, oppsClosingIn, …), or nil for a field it has no
+// order of. A window on such a field walks the rows in it, not every row
+// from W's start to the newest (or, for a field that may lie after the
+// event time, every row).
+func tableWalkBy[R any, P interface {
+	*R
+	row
+}](tab func(d *Dataset) *table[R, P], set func(a *customAct, x P), scope func(a *customAct, q Query, x P) bool, eventMax bool,
+	by func(d *Dataset, tf int, lo, hi int64) iter.Seq[P]) func(a *customAct, q Query, tf int, fn func()) {
 	return func(a *customAct, q Query, tf int, fn func()) {
 		t := tab(a.d)
-		seq := t.all()
+		var seq iter.Seq[P]
+		if by != nil && tf >= 0 {
+			seq = by(a.d, tf, q.start(), q.end())
+		}
+		switch {
+		case seq != nil:
 		// A row with a time in W, or a period reaching into it, has an
 		// event time at or after W's start; a record standing at as_of may
 		// have any.
-		if eventMax && (tf >= 0 || tf == tfPeriod) {
+		case eventMax && (tf >= 0 || tf == tfPeriod):
 			seq = t.from(q.start())
+		default:
+			seq = t.all()
 		}
 		bornAt := a.k.fields[a.k.born].t
 		org := q.Scope.Dim == ""
@@ -600,17 +622,20 @@ func buildCustomKinds() []*customKind {
 		fB("won", func(a *customAct) bool { return a.op.won && a.op.closed != 0 && a.op.closed <= a.asOf }),
 	)
 	opp.born = opp.idx("created_at")
-	// close_date may lie after the row's event time: a test of it walks
-	// every row (tfAll).
-	oppWalk := tableWalk((*Dataset).opps, func(a *customAct, x *oppRow) { a.op = x },
-		func(a *customAct, q Query, x *oppRow) bool { return a.d.matchCode(q, "owner", x.owner) }, true)
-	closeDate := opp.idx("close_date")
-	opp.walk = func(a *customAct, q Query, tf int, fn func()) {
-		if tf == closeDate {
-			tf = tfAll
-		}
-		oppWalk(a, q, tf, fn)
-	}
+	// close_date may lie after the row's event time; it and closed_at
+	// have orders of their own.
+	closedAt, closeDate := opp.idx("closed_at"), opp.idx("close_date")
+	opp.walk = tableWalkBy((*Dataset).opps, func(a *customAct, x *oppRow) { a.op = x },
+		func(a *customAct, q Query, x *oppRow) bool { return a.d.matchCode(q, "owner", x.owner) }, true,
+		func(d *Dataset, tf int, lo, hi int64) iter.Seq[*oppRow] {
+			switch tf {
+			case closedAt:
+				return d.oppsClosedIn(lo, hi)
+			case closeDate:
+				return d.oppsClosingIn(lo, hi)
+			}
+			return nil
+		})
 	out = append(out, opp)
 
 	lead := newCustomKind(customKind{kind: domain.KindLead, dims: []string{"channel", "campaign"}},
@@ -624,10 +649,20 @@ func buildCustomKinds() []*customKind {
 		code("campaign", func(a *customAct) uint32 { return a.ld.campaign }),
 	)
 	lead.born = lead.idx("created_at")
-	lead.walk = tableWalk((*Dataset).leads, func(a *customAct, x *leadRow) { a.ld = x },
+	mqlAt := lead.idx("mql_at")
+	lead.walk = tableWalkBy((*Dataset).leads, func(a *customAct, x *leadRow) { a.ld = x },
 		func(a *customAct, q Query, x *leadRow) bool {
 			return a.d.matchCode(q, "channel", x.channel) && a.d.matchCode(q, "campaign", x.campaign)
-		}, true)
+		}, true,
+		func(d *Dataset, tf int, lo, hi int64) iter.Seq[*leadRow] {
+			switch tf {
+			case lead.born:
+				return d.leadsCreatedIn(lo, hi)
+			case mqlAt:
+				return d.leadsMQLIn(lo, hi)
+			}
+			return nil
+		})
 	out = append(out, lead)
 
 	quota := period(newCustomKind(customKind{kind: domain.KindQuota, dims: []string{"owner"}, settings: money},

@@ -28,7 +28,7 @@ func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 			failed++
 			failedW += wt
 		}
-		r.depRefV(q, d, x, wt, why)
+		r.depRef(q, d, x, refValue(q, wt), why)
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)

@@ -249,7 +249,7 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 		until = max(until, min(x.end, we))
 		if r != nil {
 			r.Count++
-			r.rowRefV(q, d, x, m.Float(), "")
+			r.rowRef(q, d, x, refValue(q, m.Float()), "")
 		}
 	}
 	return total, until
@@ -476,7 +476,7 @@ func budgetVariance(d *Dataset, q Query) Result {
 			continue
 		}
 		budget += m
-		r.rowRefV(q, d, x, m.Float(), "budget")
+		r.rowRef(q, d, x, refValue(q, m.Float()), "budget")
 	}
 	r.Detail.Currency = c.org
 	if c.fail(&r) {

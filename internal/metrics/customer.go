@@ -49,7 +49,7 @@ func csat(d *Dataset, q Query) Result {
 		if s.score >= 4 {
 			good++
 		}
-		r.rowRefV(q, d, s, s.score, "")
+		r.rowRef(q, d, s, refValue(q, s.score), "")
 	})
 	r.Value = share(good, r.Count)
 	return r
@@ -66,7 +66,7 @@ func nps(d *Dataset, q Query) Result {
 		case s.score <= 6:
 			detractors++
 		}
-		r.rowRefV(q, d, s, s.score, "")
+		r.rowRef(q, d, s, refValue(q, s.score), "")
 	})
 	if r.Count > 0 {
 		r.Value = num(100 * float64(promoters-detractors) / float64(r.Count))
@@ -262,13 +262,13 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 				Tickets: l.ri.tickets, Weighted: l.ri.weighted, Baseline: l.base, Score: l.score,
 			})
 		}
-		r.depRefV(q, d, l.ri.x, l.score, "release impact")
+		r.depRef(q, d, l.ri.x, refValue(q, l.score), "release impact")
 	}
 	if q.Records {
 		for _, ri := range inW {
 			x := ri.x
 			d.releaseTickets(x, window, end, func(t *ticketRow) {
-				r.rowRefV(q, d, t, w.of(d, t), "release "+d.str(x.id))
+				r.rowRef(q, d, t, refValue(q, w.of(d, t)), "release "+d.str(x.id))
 			})
 		}
 	}

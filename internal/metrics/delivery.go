@@ -15,13 +15,6 @@ func (r *Result) depRef(q Query, d *Dataset, x *Dep, v *float64, note string) {
 	}
 }
 
-// depRefV is depRef with a value boxed only for a drill-down (rowRefV).
-func (r *Result) depRefV(q Query, d *Dataset, x *Dep, v float64, note string) {
-	if q.Records {
-		r.depRef(q, d, x, num(v), note)
-	}
-}
-
 func deploymentFrequency(d *Dataset, q Query) Result {
 	var r Result
 	var times []int64
@@ -246,7 +239,7 @@ func recoveryTime(d *Dataset, q Query) Result {
 		}
 		h := hours(at - x.Finished)
 		spans = append(spans, h)
-		r.depRefV(q, d, x, h, "")
+		r.depRef(q, d, x, refValue(q, h), "")
 	})
 	d.linkProblems(q, &r)
 	r.Problems = sortProblems(r.Problems)
@@ -328,7 +321,7 @@ func deploymentDuration(d *Dataset, q Query) Result {
 		}
 		m := minutes(row.dur)
 		spans = append(spans, m)
-		r.depRefV(q, d, d.depOf(row.i), m, "")
+		r.depRef(q, d, d.depOf(row.i), refValue(q, m), "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)

@@ -766,7 +766,7 @@ func TestRecordsOnlyWhenAsked(t *testing.T) {
 		t.Errorf("without Records: %+v, want value 40, count 5 and no records", without)
 	}
 	// A drill-down's records carry the values the metric is made of (the
-	// values are boxed only when records are asked for: depRefV).
+	// values are boxed only when records are asked for: refValue).
 	d = load(t, nil, `
 {"kind":"deployment","id":"f1","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"failure"}
 {"kind":"deployment","id":"s1","service":"api","environment":"production","finished_at":"2026-03-10T02:00:00Z","status":"success"}

@@ -54,7 +54,7 @@ func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money 
 		}
 		total += m
 		r.Count++
-		r.rowRefV(q, d, x, m.Float(), d.str(x.customer))
+		r.rowRef(q, d, x, refValue(q, m.Float()), d.str(x.customer))
 	}
 	return total
 }
@@ -230,7 +230,7 @@ func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPer
 		}
 		p.start, p.end = min(p.start, ps), max(p.end, pe)
 		p.quota += m
-		r.rowRefV(q, d, x, m.Float(), "quota "+d.str(x.owner))
+		r.rowRef(q, d, x, refValue(q, m.Float()), "quota "+d.str(x.owner))
 	}
 	if found {
 		r.Detail.PeriodStart = ptr(time.Unix(0, p.start).UTC())
@@ -262,7 +262,7 @@ func (d *Dataset) wonSince(q Query, lo int64, c *converter, r *Result) (domain.M
 		}
 		total += m
 		n++
-		r.rowRefV(q, d, o, m.Float(), "won")
+		r.rowRef(q, d, o, refValue(q, m.Float()), "won")
 	}
 	return total, n
 }
@@ -346,7 +346,7 @@ func (d *Dataset) closedInW(q Query, c *converter, r *Result, refs string) close
 			}
 			r.rowRef(q, d, o, nil, note)
 		case refs == "cycle" && o.won:
-			r.rowRefV(q, d, o, days(cl-o.created), "won")
+			r.rowRef(q, d, o, refValue(q, days(cl-o.created)), "won")
 		}
 	}
 	return s
@@ -473,7 +473,7 @@ func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Mone
 			continue
 		}
 		total += m
-		r.rowRefV(q, d, x, m.Float(), d.str(x.category))
+		r.rowRef(q, d, x, refValue(q, m.Float()), d.str(x.category))
 	}
 	return total
 }

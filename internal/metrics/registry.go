@@ -354,5 +354,17 @@ func share(num, den int) *float64 {
 
 func num(v float64) *float64 { return &v }
 
+// refValue is a drill-down row's value: boxed only when the query asks for
+// records, which are the only place it goes. num(v) there would box it for
+// every row of every walk (a heap allocation each, v escaping).
+func refValue(q Query, v float64) *float64 {
+	if !q.Records {
+		return nil
+	}
+	p := new(float64)
+	*p = v
+	return p
+}
+
 func hours(d int64) float64   { return float64(d) / float64(time.Hour) }
 func minutes(d int64) float64 { return float64(d) / float64(time.Minute) }

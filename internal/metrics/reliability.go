@@ -139,13 +139,6 @@ func (r *Result) incRef(q Query, d *Dataset, i *Inc, v *float64, note string) {
 	}
 }
 
-// incRefV is incRef with a value boxed only for a drill-down (rowRefV).
-func (r *Result) incRefV(q Query, d *Dataset, i *Inc, v float64, note string) {
-	if q.Records {
-		r.incRef(q, d, i, num(v), note)
-	}
-}
-
 func incidentsP0P1(d *Dataset, q Query) Result {
 	var r Result
 	d.incidentsOpened(q, func(i *Inc) {
@@ -170,7 +163,7 @@ func mttr(d *Dataset, q Query) Result {
 		}
 		h := hours(i.Resolved - i.Opened)
 		spans = append(spans, h)
-		r.incRefV(q, d, i, h, "")
+		r.incRef(q, d, i, refValue(q, h), "")
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -187,7 +180,7 @@ func timeToDetect(d *Dataset, q Query) Result {
 		}
 		m := minutes(i.Detected - i.Opened)
 		spans = append(spans, m)
-		r.incRefV(q, d, i, m, "")
+		r.incRef(q, d, i, refValue(q, m), "")
 	})
 	r.Count = len(spans)
 	r.Value = median(spans)

@@ -166,15 +166,6 @@ func (r *Result) rowRef(q Query, d *Dataset, x row, v *float64, note string) {
 	}
 }
 
-// rowRefV is rowRef with a value, boxed only for a drill-down: a walk
-// without one (every scorecard's, each trend point's) boxed one per row,
-// a heap allocation each.
-func (r *Result) rowRefV(q Query, d *Dataset, x row, v float64, note string) {
-	if q.Records {
-		r.rowRef(q, d, x, num(v), note)
-	}
-}
-
 // lifeFrom builds a row's life: data times count from its defining time.
 func lifeFrom(born int64, data ...int64) life {
 	l := life{born: born}

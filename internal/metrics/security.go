@@ -55,7 +55,7 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 		}
 		dd := days(f - v.opened)
 		spans = append(spans, dd)
-		r.rowRefV(q, d, v, dd, d.str(v.cve))
+		r.rowRef(q, d, v, refValue(q, dd), d.str(v.cve))
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -80,7 +80,7 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 		}
 		r.Count++
 		bySeverity[strings.ToLower(sev)]++
-		r.rowRefV(q, d, v, days(age), "age in days; SLA "+sev)
+		r.rowRef(q, d, v, refValue(q, days(age)), "age in days; SLA "+sev)
 	})
 	r.Value = num(float64(r.Count))
 	r.Detail.BySeverity = bySeverity

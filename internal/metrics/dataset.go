@@ -203,7 +203,6 @@ func (d *Dataset) growMemos(row int32) {
 	d.memoChunks = grown
 }
 
-// service is the deployment's service.
 // depRow is a production deployment as the window walks see it. The
 // fields the share metrics test sit inline, so walking a month of
 // deployments reads one contiguous slice instead of following a pointer

@@ -433,25 +433,32 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 		return nil
 	}
 	// A pass's number is taken before it reads the store's last
-	// sequence, and recorded in passed once everything up to it is
-	// published (WaitWritten).
+	// sequence (or the rows that end with it, tailInline), and recorded
+	// in passed once everything up to it is published (WaitWritten).
 	pass := e.passes.Add(1)
 	now := time.Now()
-	last, err := e.st.LastSeq(ctx)
+	tailed, err := e.tailInline(ctx, now)
 	if err != nil {
+		// The next read must retry, not serve this for MinInterval.
+		e.checked = time.Time{}
 		return err
 	}
-	e.storeSeq.Store(last)
-	if last > e.seq {
-		e.behindSince.CompareAndSwap(0, now.UnixNano())
-		load := e.load
-		if e.ready.Load() && last-e.seq <= smallCatchUp {
-			load = e.loadInline
-		}
-		if err := load(ctx); err != nil {
-			// The next read must retry, not serve this for MinInterval.
-			e.checked = time.Time{}
+	if !tailed {
+		last, err := e.st.LastSeq(ctx)
+		if err != nil {
 			return err
+		}
+		e.storeSeq.Store(last)
+		if last > e.seq {
+			e.behindSince.CompareAndSwap(0, now.UnixNano())
+			load := e.load
+			if e.ready.Load() && last-e.seq <= smallCatchUp {
+				load = e.loadInline
+			}
+			if err := load(ctx); err != nil {
+				e.checked = time.Time{}
+				return err
+			}
 		}
 	}
 	if !e.ready.Load() || e.published.Load() < e.seq || e.behindSince.Load() != 0 {
@@ -474,6 +481,35 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 // them, which on a busy machine each wait for a core. (Sequences have gaps
 // where rows were replaced, so this counts at most that many rows.)
 const smallCatchUp = 1024
+
+// tailInline is the small catch-up in one read of the store where the
+// store can (store.Tailer): the rows after those applied are read with at
+// most smallCatchUp of them, the last of which is then the store's last
+// sequence, and applied as one step as loadInline does. It reports false,
+// having applied nothing, when the store cannot, before the first load,
+// or when there are more rows: then the caller reads the last sequence
+// and loads. On PostgreSQL this spares each webhook group's catch-up a
+// round trip.
+func (e *Engine) tailInline(ctx context.Context, now time.Time) (bool, error) {
+	t, ok := e.st.(store.Tailer)
+	if !ok || !e.ready.Load() {
+		return false, nil
+	}
+	var step []decoded
+	last, all, err := t.Tail(ctx, e.seq, smallCatchUp, func(r store.Stored) error {
+		step = append(step, decodeStored(r))
+		return nil
+	})
+	if err != nil || !all {
+		return false, err
+	}
+	e.storeSeq.Store(last)
+	if len(step) > 0 {
+		e.behindSince.CompareAndSwap(0, now.UnixNano())
+		e.applyStep(step, false)
+	}
+	return true, nil
+}
 
 // loadInline is load for a small catch-up: the rows are read, decoded and
 // applied as one step here, and only once the scan has succeeded.

@@ -433,6 +433,38 @@ func (c *countingStore) Scan(ctx context.Context, after int64, fn func(store.Sto
 	})
 }
 
+// tailingStore is a countingStore with the store's Tail, which fails as
+// its Scan does: the engine reads a small catch-up with Tail where the
+// store has it, and with LastSeq and Scan where not.
+type tailingStore struct{ *countingStore }
+
+func (c tailingStore) Tail(ctx context.Context, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
+	t := c.Store.(store.Tailer)
+	n := c.failScan.Swap(0)
+	if n == 0 {
+		return t.Tail(ctx, after, max, fn)
+	}
+	return t.Tail(ctx, after, max, func(r store.Stored) error {
+		if n--; n < 0 {
+			return errScan
+		}
+		return fn(r)
+	})
+}
+
+// failingStores runs f with a store whose reads can be made to fail, one
+// that has Tail and one that has not.
+func failingStores(t *testing.T, f func(t *testing.T, st store.Store, failScan *atomic.Int64)) {
+	t.Run("scan", func(t *testing.T) {
+		st := &countingStore{Store: open(t, t.TempDir())}
+		f(t, st, &st.failScan)
+	})
+	t.Run("tail", func(t *testing.T) {
+		st := tailingStore{&countingStore{Store: open(t, t.TempDir())}}
+		f(t, st, &st.failScan)
+	})
+}
+
 func TestMinInterval(t *testing.T) {
 	t.Run("zero checks on every read", func(t *testing.T) {
 		st := &countingStore{Store: open(t, t.TempDir())}
@@ -490,31 +522,38 @@ func TestMinInterval(t *testing.T) {
 // A load that fails half-way has applied part of a batch; reads within
 // MinInterval must retry it, never serve that state as if all were well.
 func TestMinIntervalRetriesAfterFailedLoad(t *testing.T) {
-	st := &countingStore{Store: open(t, t.TempDir())}
-	e := engine.New(st, metrics.DefaultConfig())
-	e.MinInterval = time.Hour
-	var lines []string
-	for i := range 10 {
-		lines = append(lines, dep(fmt.Sprintf("d%d", i), "success"))
-	}
-	importLines(t, st, lines...)
-	st.failScan.Store(4)
-	if err := e.Read(context.Background(), func(*metrics.Dataset) error { return nil }); !errors.Is(err, errScan) {
-		t.Fatalf("Read error = %v, want the scan's", err)
-	}
-	if v := read(t, e); v.counts[domain.KindDeployment] != 10 {
-		t.Errorf("read after a failed load saw %d deployments, want 10", v.counts[domain.KindDeployment])
-	}
-	if e.Seq() != 10 {
-		t.Errorf("Seq = %d", e.Seq())
-	}
+	failingStores(t, func(t *testing.T, st store.Store, failScan *atomic.Int64) {
+		e := engine.New(st, metrics.DefaultConfig())
+		e.MinInterval = time.Hour
+		read(t, e) // ready: a catch-up of a few rows is then Tail's
+		var lines []string
+		for i := range 10 {
+			lines = append(lines, dep(fmt.Sprintf("d%d", i), "success"))
+		}
+		importLines(t, st, lines...)
+		failScan.Store(4)
+		e.MinInterval = 0 // this read checks, and fails
+		if err := e.Read(context.Background(), func(*metrics.Dataset) error { return nil }); !errors.Is(err, errScan) {
+			t.Fatalf("Read error = %v, want the scan's", err)
+		}
+		e.MinInterval = time.Hour
+		if v := read(t, e); v.counts[domain.KindDeployment] != 10 {
+			t.Errorf("read after a failed load saw %d deployments, want 10", v.counts[domain.KindDeployment])
+		}
+		if e.Seq() != 10 {
+			t.Errorf("Seq = %d", e.Seq())
+		}
+	})
 }
 
 // While loads keep failing half-way (here an injected scan error; in life a
 // cancelled request or a store error), no reader may see part of a batch,
 // including one that refreshed just before the failing load began.
 func TestNoReadSeesAFailedLoad(t *testing.T) {
-	st := &countingStore{Store: open(t, t.TempDir())}
+	failingStores(t, noReadSeesAFailedLoad)
+}
+
+func noReadSeesAFailedLoad(t *testing.T, st store.Store, failScan *atomic.Int64) {
 	e := engine.New(st, metrics.DefaultConfig())
 	const batches, per = 100, 50
 	ctx, cancel := context.WithCancel(context.Background())
@@ -550,12 +589,12 @@ func TestNoReadSeesAFailedLoad(t *testing.T) {
 			lines = append(lines, dep(fmt.Sprintf("b%03d-%02d", b, i), "success"))
 		}
 		importLines(t, st, lines...)
-		st.failScan.Store(int64(1 + b%(per-1))) // the next load fails after some rows
+		failScan.Store(int64(1 + b%(per-1))) // the next load fails after some rows
 		time.Sleep(2 * time.Millisecond)
 	}
 	cancel()
 	wg.Wait()
-	st.failScan.Store(0)
+	failScan.Store(0)
 	close(errs)
 	for err := range errs {
 		t.Error(err)

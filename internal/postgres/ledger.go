@@ -42,36 +42,61 @@ func (s *DB) appendLedgerTx(ctx context.Context, tx pgx.Tx, entries []store.Ledg
 	if s.Sealer() == nil || len(entries) == 0 {
 		return nil, nil
 	}
-	// The head is read by a statement of its own, after the lock: in READ
-	// COMMITTED a statement's snapshot is taken when it starts, so it sees
-	// the append of whoever held the lock before. Both go in one round trip.
-	var pb pgx.Batch
-	pb.Queue(`SELECT pg_advisory_xact_lock($1)`, ledgerLockKey)
-	pb.Queue(store.LedgerHeadSQL)
-	br := tx.SendBatch(ctx, &pb)
-	_, err := br.Exec()
-	var head store.LedgerHead
-	if err == nil {
-		head, err = store.ScanLedgerHead(br.QueryRow(), pgx.ErrNoRows)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
+	head, err := s.ledgerHeadTx(ctx, tx)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: reading the ledger head: %w", err)
+		return nil, err
 	}
 	rows, err := s.Seal(head, s.now(), entries)
 	if err != nil {
 		return nil, err
 	}
-	pb = pgx.Batch{}
-	for _, r := range rows {
-		pb.Queue(`INSERT INTO ledger (`+store.LedgerColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, store.LedgerArgs(r)...)
-	}
+	var pb pgx.Batch
+	queueLedgerRows(&pb, rows)
 	if err := tx.SendBatch(ctx, &pb).Close(); err != nil {
 		return nil, fmt.Errorf("postgres: appending to the ledger: %w", err)
 	}
 	return rows, nil
+}
+
+// ledgerHeadTx takes the ledger lock in tx and reads the head, in one
+// round trip; the lock is held until tx ends.
+func (s *DB) ledgerHeadTx(ctx context.Context, tx pgx.Tx) (store.LedgerHead, error) {
+	var pb pgx.Batch
+	queueLedgerHead(&pb)
+	br := tx.SendBatch(ctx, &pb)
+	head, err := readLedgerHead(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return head, err
+}
+
+// queueLedgerHead queues taking the ledger lock and reading the head,
+// whose results readLedgerHead reads. The head is read by a statement of
+// its own, after the lock: in READ COMMITTED a statement's snapshot is
+// taken when it starts, so it sees the append of whoever held the lock
+// before.
+func queueLedgerHead(pb *pgx.Batch) {
+	pb.Queue(`SELECT pg_advisory_xact_lock($1)`, ledgerLockKey)
+	pb.Queue(store.LedgerHeadSQL)
+}
+
+func readLedgerHead(br pgx.BatchResults) (store.LedgerHead, error) {
+	_, err := br.Exec()
+	var head store.LedgerHead
+	if err == nil {
+		head, err = store.ScanLedgerHead(br.QueryRow(), pgx.ErrNoRows)
+	}
+	if err != nil {
+		return head, fmt.Errorf("postgres: reading the ledger head: %w", err)
+	}
+	return head, nil
+}
+
+func queueLedgerRows(pb *pgx.Batch, rows []store.LedgerRow) {
+	for _, r := range rows {
+		pb.Queue(`INSERT INTO ledger (`+store.LedgerColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, store.LedgerArgs(r)...)
+	}
 }
 
 // docLedgerTx appends the ledger entry of a document just inserted in tx,

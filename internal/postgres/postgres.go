@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -164,8 +163,16 @@ func (s *DB) migrate(ctx context.Context) error {
 }
 
 type batch struct {
-	s    *DB
-	tx   pgx.Tx
+	s  *DB
+	tx pgx.Tx
+	// conn holds tx's connection, given back to the pool when the batch
+	// ends: a transaction whose COMMIT went in a pipeline (Commit) has
+	// ended without tx knowing, and tx.Commit would send a second one.
+	conn *pgxpool.Conn
+	// head is the ledger's head, read under the ledger lock in this
+	// transaction's first round trip (addDistinct), so that Commit can
+	// append the batch's entries and commit in one more.
+	head *store.LedgerHead
 	next int64 // lowest seq not yet handed out
 	now  int64
 	done bool
@@ -244,10 +251,15 @@ func (b *batch) open(ctx context.Context, more func(pb *pgx.Batch)) (pgx.BatchRe
 	if more != nil {
 		more(&pb)
 	}
-	br := b.s.pool.SendBatch(ctx, &pb)
+	c, err := b.s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b.conn = c
+	br := c.SendBatch(ctx, &pb)
 	b.tx = br.Tx()
 	var last int64
-	_, err := br.Exec()
+	_, err = br.Exec()
 	if err == nil {
 		if _, err = br.Exec(); err != nil {
 			err = fmt.Errorf("waiting for the writer lock: %w", err)
@@ -498,22 +510,31 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	args := b.arrayArgs(all, b.round0, 0)
 	args[0] = nil
 	var inserted, rewritten []int64
+	// A batch that may append ledger entries at its commit takes the
+	// ledger lock and reads the head now, in this round trip (in the same
+	// order as appendLedgerTx: writer lock, then ledger lock).
+	ledger := !commit && b.s.Sealer() != nil
 	br, err := b.open(ctx, func(pb *pgx.Batch) {
 		pb.Queue(upsertSeqs, args...)
 		if commit {
 			pb.Queue("COMMIT")
+		}
+		if ledger {
+			queueLedgerHead(pb)
 		}
 	})
 	if err != nil {
 		return nil, true, err
 	}
 	err = br.QueryRow().Scan(&inserted, &rewritten)
-	if err == nil && commit {
-		// A transaction that failed answers COMMIT with ROLLBACK.
-		var tag pgconn.CommandTag
-		if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
-			err = pgx.ErrTxCommitRollback
+	if err == nil && ledger {
+		var head store.LedgerHead
+		if head, err = readLedgerHead(br); err == nil {
+			b.head = &head
 		}
+	}
+	if err == nil && commit {
+		err = readCommit(br)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -522,8 +543,8 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 		return nil, true, err
 	}
 	if commit {
-		// Committed in the pipeline: this marks the transaction ended and
-		// gives its connection back, without a round trip.
+		// Committed in the pipeline: this marks the transaction ended,
+		// without a round trip (end gives the connection back).
 		b.tx.Commit(context.Background())
 	}
 	base := b.next - 1
@@ -890,6 +911,12 @@ func (s *stageSource) Err() error { return nil }
 func (b *batch) end() {
 	if !b.done {
 		b.done = true
+		if b.conn != nil {
+			// A connection left inside a transaction is closed, not
+			// pooled (pgxpool).
+			b.conn.Release()
+			b.conn = nil
+		}
 		<-b.s.writer
 	}
 }
@@ -912,15 +939,65 @@ func (b *batch) Commit() error {
 		}
 		return nil
 	}
-	if _, err := b.s.appendLedgerTx(ctx, b.tx, b.ledger); err != nil {
-		b.tx.Rollback(ctx)
-		return err
+	// The entries and COMMIT go in one round trip. Only the head needs
+	// one of its own, when the first write did not read it.
+	var pb pgx.Batch
+	if len(b.ledger) > 0 && b.s.Sealer() != nil {
+		if b.head == nil {
+			head, err := b.s.ledgerHeadTx(ctx, b.tx)
+			if err != nil {
+				b.rollbackOpen(ctx)
+				return err
+			}
+			b.head = &head
+		}
+		rows, err := b.s.Seal(*b.head, b.s.now(), b.ledger)
+		if err != nil {
+			b.rollbackOpen(ctx)
+			return err
+		}
+		queueLedgerRows(&pb, rows)
 	}
-	if err := b.tx.Commit(ctx); err != nil {
+	pb.Queue("COMMIT")
+	br := b.tx.SendBatch(ctx, &pb)
+	var err error
+	for range len(pb.QueuedQueries) - 1 {
+		if _, err = br.Exec(); err != nil {
+			err = fmt.Errorf("postgres: appending to the ledger: %w", err)
+			break
+		}
+	}
+	if err == nil {
+		err = readCommit(br)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		b.rollbackOpen(ctx)
 		return err
 	}
 	b.committed()
 	return nil
+}
+
+// readCommit reads the result of a COMMIT sent in a pipeline.
+func readCommit(br pgx.BatchResults) error {
+	// A transaction that failed answers COMMIT with ROLLBACK.
+	tag, err := br.Exec()
+	if err == nil && tag.String() != "COMMIT" {
+		err = pgx.ErrTxCommitRollback
+	}
+	return err
+}
+
+// rollbackOpen rolls back b's transaction if it is still open on its
+// connection (a failed COMMIT has ended it already; ROLLBACK then would
+// only draw a warning from the server).
+func (b *batch) rollbackOpen(ctx context.Context) {
+	if b.tx.Conn().PgConn().TxStatus() != 'I' {
+		b.tx.Rollback(ctx)
+	}
 }
 
 // committed follows a commit.
@@ -947,6 +1024,9 @@ func (b *batch) Rollback() error {
 	if b.tx == nil {
 		return nil
 	}
+	if b.tx.Conn().PgConn().TxStatus() == 'I' {
+		return nil // ended already: COMMIT in a pipeline, or it failed
+	}
 	err := b.tx.Rollback(context.Background())
 	if errors.Is(err, pgx.ErrTxClosed) {
 		return nil
@@ -961,31 +1041,52 @@ func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error)
 	// Scan reads every row, and a cached statement would soon switch to a
 	// generic plan costed on that — a sequential scan and sort of the whole
 	// table for each following read of a few new rows (0.8 s at scale 10).
-	rows, err := s.pool.Query(ctx, `SELECT seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body FROM records WHERE seq > $1 ORDER BY seq`, pgx.QueryExecModeExec, after)
+	rows, err := s.pool.Query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > $1 ORDER BY seq`, pgx.QueryExecModeExec, after)
 	if err != nil {
 		return after, err
 	}
-	defer rows.Close()
-	last := after
-	for rows.Next() {
-		var r store.Stored
-		var kind string
-		var ing int64
-		var ev pgtype.Int8
-		if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.RawHash, &r.Body); err != nil {
-			return last, err
-		}
-		r.Key.Kind = domain.Kind(kind)
-		r.IngestedAt = time.Unix(0, ing).UTC()
-		if ev.Valid {
-			r.EventTime = time.Unix(0, ev.Int64).UTC()
-		}
-		if err := fn(r); err != nil {
-			return last, err
-		}
-		last = r.Seq
+	last, _, err := eachStored(rows, after, -1, fn)
+	return last, err
+}
+
+// Tail reads one row more than max, to tell whether there were more. It
+// is planned at every call too (an index range read of the newest rows).
+func (s *DB) Tail(ctx context.Context, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > $1 ORDER BY seq LIMIT $2`, pgx.QueryExecModeExec, after, max+1)
+	if err != nil {
+		return after, false, err
 	}
-	return last, rows.Err()
+	return eachStored(rows, after, max, fn)
+}
+
+// eachStored is store.EachStored over rows (of scanColumns), which it
+// closes.
+func eachStored(rows pgx.Rows, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
+	defer rows.Close()
+	last, all, err := store.EachStored(rows.Next, func() (store.Stored, error) { return scanStored(rows) }, after, max, fn)
+	if err == nil {
+		err = rows.Err()
+	}
+	return last, all && err == nil, err
+}
+
+const scanColumns = `seq, kind, source, id, ingested_at, event_time, hash, raw_hash, body`
+
+// scanStored reads a row of scanColumns.
+func scanStored(rows pgx.Rows) (store.Stored, error) {
+	var r store.Stored
+	var kind string
+	var ing int64
+	var ev pgtype.Int8
+	if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.RawHash, &r.Body); err != nil {
+		return r, err
+	}
+	r.Key.Kind = domain.Kind(kind)
+	r.IngestedAt = time.Unix(0, ing).UTC()
+	if ev.Valid {
+		r.EventTime = time.Unix(0, ev.Int64).UTC()
+	}
+	return r, nil
 }
 
 func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {

@@ -478,31 +478,51 @@ func (b *batch) Rollback() error {
 }
 
 func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, source, id, ingested_at, event_time, hash, body, raw_hash FROM records WHERE seq > ? ORDER BY seq`, after)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq`, after)
 	if err != nil {
 		return after, err
 	}
-	defer rows.Close()
-	last := after
-	for rows.Next() {
-		var r store.Stored
-		var kind string
-		var ing int64
-		var ev sql.NullInt64
-		if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.Body, &r.RawHash); err != nil {
-			return last, err
-		}
-		r.Key.Kind = domain.Kind(kind)
-		r.IngestedAt = time.Unix(0, ing).UTC()
-		if ev.Valid {
-			r.EventTime = time.Unix(0, ev.Int64).UTC()
-		}
-		if err := fn(r); err != nil {
-			return last, err
-		}
-		last = r.Seq
+	last, _, err := eachStored(rows, after, -1, fn)
+	return last, err
+}
+
+// Tail reads one row more than max, to tell whether there were more.
+func (s *DB) Tail(ctx context.Context, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq LIMIT ?`, after, max+1)
+	if err != nil {
+		return after, false, err
 	}
-	return last, rows.Err()
+	return eachStored(rows, after, max, fn)
+}
+
+// eachStored is store.EachStored over rows (of scanColumns), which it
+// closes.
+func eachStored(rows *sql.Rows, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
+	defer rows.Close()
+	last, all, err := store.EachStored(rows.Next, func() (store.Stored, error) { return scanStored(rows) }, after, max, fn)
+	if err == nil {
+		err = rows.Err()
+	}
+	return last, all && err == nil, err
+}
+
+const scanColumns = `seq, kind, source, id, ingested_at, event_time, hash, body, raw_hash`
+
+// scanStored reads a row of scanColumns.
+func scanStored(rows *sql.Rows) (store.Stored, error) {
+	var r store.Stored
+	var kind string
+	var ing int64
+	var ev sql.NullInt64
+	if err := rows.Scan(&r.Seq, &kind, &r.Key.Source, &r.Key.ID, &ing, &ev, &r.Hash, &r.Body, &r.RawHash); err != nil {
+		return r, err
+	}
+	r.Key.Kind = domain.Kind(kind)
+	r.IngestedAt = time.Unix(0, ing).UTC()
+	if ev.Valid {
+		r.EventTime = time.Unix(0, ev.Int64).UTC()
+	}
+	return r, nil
 }
 
 func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {

@@ -145,6 +145,42 @@ func CommitEach(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, er
 	return res, nil
 }
 
+// Tailer is a Store that reads the few rows after a sequence in one
+// statement, without asking for its last sequence first: a follower's
+// catch-up after a webhook group, which on PostgreSQL would otherwise pay
+// a round trip more per group. Both stores implement it; the engine uses
+// LastSeq and Scan for a store that does not.
+type Tailer interface {
+	// Tail calls fn, in Seq order, for the first records (at most max)
+	// with Seq > afterSeq, all read in one snapshot. It returns the
+	// highest Seq it handed to fn (afterSeq when none) and whether those
+	// were every record after afterSeq in that snapshot; when they were,
+	// that Seq is the snapshot's last (what LastSeq would have read).
+	Tail(ctx context.Context, afterSeq int64, max int, fn func(Stored) error) (last int64, all bool, err error)
+}
+
+// EachStored is the loop of a Scan or a Tail over a driver's rows: next
+// moves to the next row and read reads it. It hands fn the rows after
+// after — with max ≥ 0 at most max of them, all reporting whether there
+// were no more — and returns the last Seq it handed out (after when none).
+func EachStored(next func() bool, read func() (Stored, error), after int64, max int, fn func(Stored) error) (last int64, all bool, err error) {
+	last = after
+	for n := 0; next(); n++ {
+		if n == max {
+			return last, false, nil
+		}
+		r, err := read()
+		if err != nil {
+			return last, false, err
+		}
+		if err := fn(r); err != nil {
+			return last, false, err
+		}
+		last = r.Seq
+	}
+	return last, true, nil
+}
+
 // Store is the storage interface. Implementations must be safe for
 // concurrent use.
 type Store interface {

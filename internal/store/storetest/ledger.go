@@ -258,7 +258,16 @@ func runLedger(t *testing.T, open Factory, o options) {
 							if b, err = st.Begin(ctx); err == nil {
 								e, _ := ledger.Entry(ledger.TypeRecords, map[string]any{"batch": fmt.Sprint(h, w, i)}, nil)
 								b.Record(e)
-								if _, err = b.Add(ctx, []store.Item{item(domain.KindTicket, "x", fmt.Sprint(h, w, i), `{}`, time.Time{})}); err == nil {
+								// Every other batch writes with AddEach, as a
+								// group commit does (PostgreSQL reads the
+								// ledger's head with that first write).
+								items := []store.Item{item(domain.KindTicket, "x", fmt.Sprint(h, w, i), `{}`, time.Time{})}
+								if i%2 == 0 {
+									_, err = b.Add(ctx, items)
+								} else {
+									_, err = b.AddEach(ctx, [][]store.Item{items})
+								}
+								if err == nil {
 									err = b.Commit()
 								} else {
 									b.Rollback()

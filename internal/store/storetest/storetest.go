@@ -132,6 +132,68 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		}
 	})
 
+	// Tail hands out what Scan does, at most max rows of it, and says
+	// whether that was all: the follower applies a tail it read whole
+	// without asking for the last sequence, so "all" must never be said of
+	// a partial read, and a replaced row must come as its newer version.
+	t.Run("TailIsScanBounded", func(t *testing.T) {
+		s := open(t)
+		tl, ok := s.(store.Tailer)
+		if !ok {
+			t.Fatalf("%T does not implement store.Tailer", s)
+		}
+		var items []store.Item
+		for i := range 5 {
+			items = append(items, item(domain.KindChange, "import", fmt.Sprint("c", i), `{"v":1}`, t0))
+		}
+		if _, err := store.Put(ctx, s, items); err != nil {
+			t.Fatal(err)
+		}
+		// c1 corrected: its row moves to the newest sequence.
+		if _, err := store.Put(ctx, s, []store.Item{item(domain.KindChange, "import", "c1", `{"v":2}`, t0)}); err != nil {
+			t.Fatal(err)
+		}
+		tail := func(after int64, max int) ([]store.Stored, int64, bool) {
+			t.Helper()
+			var out []store.Stored
+			last, all, err := tl.Tail(ctx, after, max, func(r store.Stored) error {
+				out = append(out, r)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return out, last, all
+		}
+		for _, after := range []int64{0, 2, 4} {
+			want, wantLast := scanAll(t, s, after)
+			for max := 1; max <= len(want)+1; max++ {
+				got, last, all := tail(after, max)
+				n := min(max, len(want))
+				if len(got) != n || all != (max >= len(want)) {
+					t.Fatalf("Tail(%d, %d) = %d rows, all %v; Scan has %d", after, max, len(got), all, len(want))
+				}
+				for i := range got {
+					if got[i].Seq != want[i].Seq || got[i].Key != want[i].Key || string(got[i].Body) != string(want[i].Body) ||
+						got[i].Hash != want[i].Hash || got[i].RawHash != want[i].RawHash ||
+						!got[i].IngestedAt.Equal(want[i].IngestedAt) || !got[i].EventTime.Equal(want[i].EventTime) {
+						t.Fatalf("Tail(%d, %d) row %d = %+v, Scan's %+v", after, max, i, got[i], want[i])
+					}
+				}
+				if all && last != wantLast || !all && last != got[n-1].Seq {
+					t.Fatalf("Tail(%d, %d) last = %d (all %v), Scan's %d", after, max, last, all, wantLast)
+				}
+			}
+		}
+		ls, _ := s.LastSeq(ctx)
+		if got, last, all := tail(ls, 10); len(got) != 0 || last != ls || !all {
+			t.Fatalf("Tail after the last = %d rows, last %d, all %v; want none, %d, true", len(got), last, all, ls)
+		}
+		if got, _, _ := tail(0, 10); string(got[len(got)-1].Body) != `{"v":2}` || got[len(got)-1].Key.ID != "c1" || len(got) != 5 {
+			t.Fatalf("Tail's newest row = %s %s of %d, want c1's correction of 5", got[len(got)-1].Key.ID, got[len(got)-1].Body, len(got))
+		}
+	})
+
 	t.Run("ReplaceIsIdempotent", func(t *testing.T) {
 		s := open(t)
 		items := []store.Item{

@@ -145,6 +145,13 @@ type Options struct {
 	SecureCookies bool
 	// Params are the argon2id costs of new password hashes.
 	Params Params
+	// TokenRecheck is how long an API token, once authenticated, is
+	// trusted without reading it (and its owner) from the store again;
+	// zero reads it on every request. A token revoked, or its owner
+	// disabled or given other roles, through this Service is refused or
+	// held to the new roles at once; changed elsewhere (another instance,
+	// the CLI), within TokenRecheck.
+	TokenRecheck time.Duration
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -153,6 +160,7 @@ type Options struct {
 const (
 	DefaultSessionMaxAge = 7 * 24 * time.Hour
 	DefaultSessionIdle   = 24 * time.Hour
+	DefaultTokenRecheck  = time.Second
 )
 
 // DefaultOptions: a week-long session that ends after a day unused; five
@@ -165,6 +173,7 @@ func DefaultOptions() Options {
 		AccountLimit:  Rate{Attempts: 5, Per: 15 * time.Minute},
 		AddressLimit:  Rate{Attempts: 20, Per: 15 * time.Minute},
 		Params:        DefaultParams,
+		TokenRecheck:  DefaultTokenRecheck,
 		Now:           time.Now,
 	}
 }
@@ -178,6 +187,8 @@ func (o Options) Validate() error {
 		return errors.New("session_idle_timeout must be positive")
 	case o.SessionIdle > o.SessionMaxAge:
 		return fmt.Errorf("session_idle_timeout %v is longer than session_max_age %v", o.SessionIdle, o.SessionMaxAge)
+	case o.TokenRecheck < 0 || o.TokenRecheck > time.Minute:
+		return fmt.Errorf("token_recheck %v is outside 0s–1m", o.TokenRecheck)
 	}
 	if err := o.AccountLimit.validate(); err != nil {
 		return fmt.Errorf("login_rate_limit.per_account: %v", err)
@@ -207,6 +218,8 @@ type Service struct {
 	// dummyHash is verified against when the e-mail address has no user,
 	// so an unknown address takes as long to refuse as a wrong password.
 	dummyHash func() (string, error)
+	// tokens are the tokens authenticated within TokenRecheck.
+	tokens tokenCache
 }
 
 // NewService returns the service. Options left zero take their defaults.

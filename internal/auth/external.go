@@ -140,7 +140,9 @@ func (s *Service) SignInExternal(ctx context.Context, p External, c Client, veri
 	if !sameRoles(u.Roles, roles) {
 		e := s.event(EventRolesChanged, Actor{Name: p.Via, Client: c}, "user:"+u.Email)
 		e.Roles, e.RolesBefore = roles, u.Roles
-		if err := s.st.SetUserRoles(ctx, u.ID, roles, e.encode()); err != nil {
+		err := s.st.SetUserRoles(ctx, u.ID, roles, e.encode())
+		s.tokens.clear() // tokens the user owns are held to the new roles
+		if err != nil {
 			return Login{}, err
 		}
 		u.Roles = roles

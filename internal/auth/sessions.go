@@ -185,34 +185,55 @@ func (s *Service) AuthenticateToken(ctx context.Context, token string) (Principa
 	if !ok {
 		return Principal{}, ErrInvalidCredentials
 	}
-	t, err := s.st.TokenByLookup(ctx, lookup)
+	now := s.opt.Now()
+	e, err := s.tokenEntry(ctx, lookup, now)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, ErrInvalidCredentials
 	}
 	if err != nil {
 		return Principal{}, err
 	}
+	t := e.token
 	if !sameHash(hashSecret(token), t.Hash) || t.Revoked() {
 		return Principal{}, ErrInvalidCredentials
 	}
 	roles := t.Roles
 	var ownerEmail string
 	if t.OwnerID != 0 {
-		owner, err := s.st.UserByID(ctx, t.OwnerID)
-		if err != nil {
-			return Principal{}, err
-		}
-		if owner.Disabled() {
+		if e.owner.Disabled() {
 			return Principal{}, ErrInvalidCredentials
 		}
-		roles = slices.DeleteFunc(slices.Clone(roles), func(r string) bool { return !slices.Contains(owner.Roles, r) })
-		ownerEmail = owner.Email
+		roles = slices.DeleteFunc(slices.Clone(roles), func(r string) bool { return !slices.Contains(e.owner.Roles, r) })
+		ownerEmail = e.owner.Email
 	}
-	now := s.opt.Now()
 	if now.Sub(t.LastUsed) >= touchEvery {
 		s.touch(ctx, func(ctx context.Context) error { return s.st.TouchToken(ctx, t.ID, now.UTC()) })
+		s.tokens.touched(lookup, now)
 	}
 	return Principal{Kind: KindToken, ID: t.ID, Name: t.Name, Roles: roles, Owner: ownerEmail}, nil
+}
+
+// tokenEntry is the token with the lookup and its owner, as read from the
+// store within TokenRecheck of now.
+func (s *Service) tokenEntry(ctx context.Context, lookup string, now time.Time) (tokenEntry, error) {
+	if e, ok := s.tokens.get(lookup, now, s.opt.TokenRecheck); ok {
+		return e, nil
+	}
+	gen := s.tokens.generation()
+	t, err := s.st.TokenByLookup(ctx, lookup)
+	if err != nil {
+		return tokenEntry{}, err
+	}
+	e := tokenEntry{token: t, read: now}
+	if t.OwnerID != 0 {
+		if e.owner, err = s.st.UserByID(ctx, t.OwnerID); err != nil {
+			return tokenEntry{}, err
+		}
+	}
+	if s.opt.TokenRecheck > 0 {
+		s.tokens.put(lookup, e, gen)
+	}
+	return e, nil
 }
 
 // touchWait bounds how long a request waits to record that a session or

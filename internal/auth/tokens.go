@@ -95,6 +95,7 @@ func (s *Service) RevokeToken(ctx context.Context, by Actor, name string, id int
 	t := all[i]
 	e := s.event(EventTokenRevoked, by, "token:"+t.Name)
 	e.Token = TokenDisplay(t.Lookup)
+	defer s.tokens.clear()
 	if err := s.st.RevokeToken(ctx, t.ID, e.At, e.encode()); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return t, fmt.Errorf("token %d was revoked meanwhile", t.ID)

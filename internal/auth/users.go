@@ -128,6 +128,7 @@ func (s *Service) DisableUser(ctx context.Context, by Actor, email string) (sess
 		return 0, 0, inputErr("email", "%s is disabled already (since %s)", u.Email, u.DisabledAt.Format("2006-01-02 15:04 MST"))
 	}
 	e := s.event(EventUserDisabled, by, "user:"+u.Email)
+	defer s.tokens.clear()
 	return s.st.DisableUser(ctx, u.ID, e.At, e.encode())
 }
 
@@ -147,5 +148,6 @@ func (s *Service) SetRoles(ctx context.Context, by Actor, email string, roles []
 	}
 	e := s.event(EventRolesChanged, by, "user:"+u.Email)
 	e.Roles, e.RolesBefore = after, u.Roles
+	defer s.tokens.clear()
 	return u.Roles, after, s.st.SetUserRoles(ctx, u.ID, after, e.encode())
 }

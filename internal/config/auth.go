@@ -23,7 +23,10 @@ type AuthConfig struct {
 	// SessionMaxAge and SessionIdleTimeout are durations ("7d", "24h").
 	SessionMaxAge      string `yaml:"session_max_age"`
 	SessionIdleTimeout string `yaml:"session_idle_timeout"`
-	LoginRateLimit     struct {
+	// TokenRecheck is how long an authenticated API token is trusted
+	// before it is read again ("1s"; "0s": every request).
+	TokenRecheck   string `yaml:"token_recheck"`
+	LoginRateLimit struct {
 		PerAccount *RateConfig `yaml:"per_account"`
 		PerAddress *RateConfig `yaml:"per_address"`
 	} `yaml:"login_rate_limit"`
@@ -113,6 +116,15 @@ func (c Config) AuthOptions() (auth.Options, error) {
 	}
 	if err := dur("session_idle_timeout", a.SessionIdleTimeout, &o.SessionIdle); err != nil {
 		return o, err
+	}
+	if a.TokenRecheck != "" {
+		// Zero is allowed here (every request reads the token), unlike the
+		// other durations.
+		d, err := time.ParseDuration(strings.TrimSpace(a.TokenRecheck))
+		if err != nil || d < 0 || d > time.Minute {
+			return o, fmt.Errorf("auth.token_recheck: %q; want a duration from 0s to 1m, such as 1s", a.TokenRecheck)
+		}
+		o.TokenRecheck = d
 	}
 	for _, r := range []struct {
 		field string

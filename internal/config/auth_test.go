@@ -15,6 +15,7 @@ auth:
   trusted_proxies: [10.0.0.0/8, 127.0.0.1]
   session_max_age: 3d
   session_idle_timeout: 8h
+  token_recheck: 0s
   login_rate_limit:
     per_account: {attempts: 3, per: 10m}
 roles:
@@ -33,7 +34,7 @@ roles:
 		t.Fatal(err)
 	}
 	if len(o.TrustedProxies) != 2 || o.TrustedProxies[1].String() != "127.0.0.1/32" || !o.SecureCookies ||
-		o.SessionMaxAge != 72*time.Hour || o.SessionIdle != 8*time.Hour ||
+		o.SessionMaxAge != 72*time.Hour || o.SessionIdle != 8*time.Hour || o.TokenRecheck != 0 ||
 		o.AccountLimit != (auth.Rate{Attempts: 3, Per: 10 * time.Minute}) || o.AddressLimit != auth.DefaultOptions().AddressLimit {
 		t.Errorf("options = %+v", o)
 	}
@@ -57,7 +58,7 @@ roles:
 	}
 	o, _ = d.AuthOptions()
 	def := auth.DefaultOptions()
-	if o.SessionMaxAge != def.SessionMaxAge || o.SessionIdle != def.SessionIdle || o.SecureCookies || len(o.TrustedProxies) != 2 {
+	if o.SessionMaxAge != def.SessionMaxAge || o.SessionIdle != def.SessionIdle || o.SecureCookies || len(o.TrustedProxies) != 2 || o.TokenRecheck != time.Second {
 		t.Errorf("default options = %+v", o)
 	}
 	if ids := slices.Collect(func(yield func(string) bool) {
@@ -74,6 +75,8 @@ func TestAuthSettingsRefused(t *testing.T) {
 		{"proxy", "auth: {trusted_proxies: [10.0.0.0/33]}\n", "auth.trusted_proxies[0]"},
 		{"max age", "auth: {session_max_age: forever}\n", "auth.session_max_age"},
 		{"idle over max", "auth: {session_max_age: 1h, session_idle_timeout: 2h}\n", "session_idle_timeout"},
+		{"token recheck", "auth: {token_recheck: 5m}\n", "auth.token_recheck"},
+		{"token recheck unit", "auth: {token_recheck: 1d}\n", "auth.token_recheck"},
 		{"attempts", "auth: {login_rate_limit: {per_address: {attempts: 0, per: 1m}}}\n", "auth.login_rate_limit.per_address"},
 		{"rate period", "auth: {login_rate_limit: {per_account: {attempts: 5, per: often}}}\n", "auth.login_rate_limit.per_account.per"},
 		{"unknown auth key", "auth: {secure: true}\n", "secure"},

@@ -222,7 +222,8 @@ type Service struct {
 	tokens tokenCache
 }
 
-// NewService returns the service. Options left zero take their defaults.
+// NewService returns the service. Options left zero take their defaults,
+// but for TokenRecheck: zero reads a token at every request.
 func NewService(st Store, g *Grants, opt Options) (*Service, error) {
 	def := DefaultOptions()
 	if opt.SessionMaxAge == 0 {

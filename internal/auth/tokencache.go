@@ -16,7 +16,9 @@ import (
 //
 // Every change to access made through the Service (a token revoked, a user
 // disabled, roles changed) empties the cache, and so does a read that
-// began before such a change: it keeps nothing (generation).
+// began before such a change: it keeps nothing (generation). A new Service
+// method that changes tokens or users must call clear after its write, or
+// the change waits for TokenRecheck on this instance too.
 type tokenCache struct {
 	mu      sync.Mutex
 	gen     uint64

@@ -495,17 +495,22 @@ func (e *Engine) tailInline(ctx context.Context, now time.Time) (bool, error) {
 	if !ok || !e.ready.Load() {
 		return false, nil
 	}
-	var step []decoded
+	// Decoded only once the read is known to be all there is.
+	var rows []store.Stored
 	last, all, err := t.Tail(ctx, e.seq, smallCatchUp, func(r store.Stored) error {
-		step = append(step, decodeStored(r))
+		rows = append(rows, r)
 		return nil
 	})
 	if err != nil || !all {
 		return false, err
 	}
 	e.storeSeq.Store(last)
-	if len(step) > 0 {
+	if len(rows) > 0 {
 		e.behindSince.CompareAndSwap(0, now.UnixNano())
+		step := make([]decoded, len(rows))
+		for i, r := range rows {
+			step[i] = decodeStored(r)
+		}
 		e.applyStep(step, false)
 	}
 	return true, nil

@@ -349,6 +349,7 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 			res, err = store.CommitEach(ctx, b, listsOf(partsOf(group)))
 			return err
 		}
+		store.CommitsNext(b)
 		if writing, res, err = c.writeGroup(ctx, b, group); err != nil {
 			return err
 		}
@@ -425,6 +426,7 @@ func (c *Committer) commitOne(ctx context.Context, r *request) (res []store.Writ
 	}
 	var writing []*request
 	err = guard(func() error {
+		store.CommitsNext(b)
 		writing, res, err = c.writeGroup(ctx, b, []*request{r})
 		if err != nil {
 			return err

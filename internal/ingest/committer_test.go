@@ -37,6 +37,9 @@ type spyStore struct {
 	failCommit func(n int) error
 	// inAdd, when set, is called at every Add before it writes.
 	inAdd func()
+	// shortAdds counts the Adds of batches told that they commit next
+	// (store.ShortBatch).
+	shortAdds int
 }
 
 func (s *spyStore) Begin(ctx context.Context) (store.Batch, error) {
@@ -64,8 +67,11 @@ func (s *spyStore) transactions() int {
 
 type spyBatch struct {
 	store.Batch
-	s *spyStore
+	s     *spyStore
+	short bool
 }
+
+func (b *spyBatch) CommitsNext() { b.short = true }
 
 func (b *spyBatch) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
 	if b.s.inAdd != nil {
@@ -73,6 +79,9 @@ func (b *spyBatch) Add(ctx context.Context, items []store.Item) (store.WriteResu
 	}
 	b.s.mu.Lock()
 	b.s.adds = append(b.s.adds, slices.Clone(items))
+	if b.short {
+		b.s.shortAdds++
+	}
 	b.s.mu.Unlock()
 	if b.s.failAdd != nil {
 		if err := b.s.failAdd(items); err != nil {
@@ -617,5 +626,41 @@ func TestGatherEndsWhenTheGroupIsFull(t *testing.T) {
 	}
 	if c.gathering || len(c.full) != 0 {
 		t.Fatalf("after the wait: gathering %v, %d signals left", c.gathering, len(c.full))
+	}
+}
+
+// A group of requests tells its batch that it commits right after its
+// write (store.ShortBatch: PostgreSQL then reads the ledger's head with
+// it); a streamed input, which writes for long, does not, so that it
+// holds the ledger's lock only at its commit.
+func TestCommitterSaysWhenItCommitsNext(t *testing.T) {
+	spy := &spyStore{Store: sealedStore(t)}
+	c := NewCommitter(spy)
+	var bodies []string
+	for i := range 5 {
+		bodies = append(bodies, nd(depLine(fmt.Sprintf("d%d", i))))
+	}
+	var lines []string
+	for i := range 2*chunkSize + 10 {
+		lines = append(lines, depLine(fmt.Sprintf("big%d", i)))
+	}
+	for i, o := range submitAll(t, c, spy, true, bodies) {
+		if o.err != nil {
+			t.Fatalf("request %d: %v", i, o.err)
+		}
+	}
+	spy.mu.Lock()
+	short, all := spy.shortAdds, len(spy.adds)
+	spy.mu.Unlock()
+	if all == 0 || short != all {
+		t.Errorf("a group's %d adds, %d of them told the batch commits next", all, short)
+	}
+	if _, err := c.Import(context.Background(), []Source{src("big.ndjson", nd(lines...))}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	spy.mu.Lock()
+	defer spy.mu.Unlock()
+	if len(spy.adds) == all || spy.shortAdds != short {
+		t.Errorf("a streamed import: %d adds, %d told the batch commits next; want some, none", len(spy.adds)-all, spy.shortAdds-short)
 	}
 }

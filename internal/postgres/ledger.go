@@ -13,9 +13,10 @@ import (
 // ledgerLockKey is the transaction-level advisory lock every ledger append
 // holds from reading the head until it commits, so appends from every
 // instance extend one chain. It is not the writer lock: a sign-in must not
-// wait for an import. A record batch takes it only at its commit, after the
-// writer lock it already holds (always in that order, so the two cannot
-// deadlock). Never change it ("cand" "ledg").
+// wait for an import. A record batch takes it only at its commit, or with
+// its write when told that it commits right after (a webhook group,
+// store.ShortBatch), after the writer lock it already holds (always in
+// that order, so the two cannot deadlock). Never change it ("cand" "ledg").
 const ledgerLockKey int64 = 0x63616e64_6c656467
 
 // AppendLedger appends entries in a transaction of their own.

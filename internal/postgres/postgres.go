@@ -170,12 +170,14 @@ type batch struct {
 	// ended without tx knowing, and tx.Commit would send a second one.
 	conn *pgxpool.Conn
 	// head is the ledger's head, read under the ledger lock in this
-	// transaction's first round trip (addDistinct), so that Commit can
-	// append the batch's entries and commit in one more.
-	head *store.LedgerHead
-	next int64 // lowest seq not yet handed out
-	now  int64
-	done bool
+	// transaction's first round trip (addDistinct) when the batch was told
+	// it commits next (short), so that Commit can append the batch's
+	// entries and commit in one more.
+	head  *store.LedgerHead
+	short bool
+	next  int64 // lowest seq not yet handed out
+	now   int64
+	done  bool
 	// written counts the rows inserted or replaced, to analyse the table
 	// after a bulk load (Commit).
 	written int64
@@ -510,10 +512,12 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	args := b.arrayArgs(all, b.round0, 0)
 	args[0] = nil
 	var inserted, rewritten []int64
-	// A batch that may append ledger entries at its commit takes the
-	// ledger lock and reads the head now, in this round trip (in the same
-	// order as appendLedgerTx: writer lock, then ledger lock).
-	ledger := !commit && b.s.Sealer() != nil
+	// A batch that commits next (store.ShortBatch), and may append
+	// ledger entries then, takes the ledger lock and reads the head now,
+	// in this round trip (in the same order as appendLedgerTx: writer
+	// lock, then ledger lock). Any other holds the ledger lock only at its
+	// commit: an import's first write must not keep sign-ins waiting.
+	ledger := !commit && b.short && b.s.Sealer() != nil
 	br, err := b.open(ctx, func(pb *pgx.Batch) {
 		pb.Queue(upsertSeqs, args...)
 		if commit {
@@ -542,11 +546,9 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	if err != nil {
 		return nil, true, err
 	}
-	if commit {
-		// Committed in the pipeline: this marks the transaction ended,
-		// without a round trip (end gives the connection back).
-		b.tx.Commit(context.Background())
-	}
+	// Committed in the pipeline, the transaction has ended: closing the
+	// results saw the connection idle and marked it so (end gives the
+	// connection back).
 	base := b.next - 1
 	for _, ords := range [][]int64{inserted, rewritten} {
 		for k := range ords {
@@ -925,6 +927,8 @@ func (b *batch) end() {
 // abandoning one halfway would leave the outcome unknown anyway.
 func (b *batch) Record(entries ...store.LedgerEntry) { b.ledger = append(b.ledger, entries...) }
 
+func (b *batch) CommitsNext() { b.short = true }
+
 func (b *batch) Commit() error {
 	if b.done {
 		return errors.New("batch already ended")
@@ -1008,7 +1012,10 @@ func (b *batch) committed() {
 	// second at scale 10. Statistics are an optimisation, so a failure here
 	// does not fail the committed batch.
 	if b.written >= analyzeAfter {
-		b.s.pool.Exec(context.Background(), `ANALYZE records`)
+		// On the batch's own connection, idle now: from the pool it
+		// would wait for another while this one is held (for ever with a
+		// pool of one).
+		b.conn.Exec(context.Background(), `ANALYZE records`)
 	}
 }
 

@@ -145,6 +145,25 @@ func CommitEach(ctx context.Context, b Batch, lists [][]Item) ([]WriteResult, er
 	return res, nil
 }
 
+// ShortBatch is a Batch that can be told it commits right after its next
+// write (a group of webhook requests, not an import): it may then take
+// with that write what it would otherwise take at the commit — on
+// PostgreSQL the ledger's lock and head, saving a round trip. A batch not
+// told so holds nothing beyond its writer lock until its commit, so that
+// an import never holds up a sign-in's ledger append.
+type ShortBatch interface {
+	Batch
+	CommitsNext()
+}
+
+// CommitsNext tells b, if it can use it, that it commits right after its
+// next write.
+func CommitsNext(b Batch) {
+	if s, ok := b.(ShortBatch); ok {
+		s.CommitsNext()
+	}
+}
+
 // Tailer is a Store that reads the few rows after a sequence in one
 // statement, without asking for its last sequence first: a follower's
 // catch-up after a webhook group, which on PostgreSQL would otherwise pay

@@ -258,13 +258,14 @@ func runLedger(t *testing.T, open Factory, o options) {
 							if b, err = st.Begin(ctx); err == nil {
 								e, _ := ledger.Entry(ledger.TypeRecords, map[string]any{"batch": fmt.Sprint(h, w, i)}, nil)
 								b.Record(e)
-								// Every other batch writes with AddEach, as a
-								// group commit does (PostgreSQL reads the
-								// ledger's head with that first write).
+								// Every other batch writes as a group commit
+								// does (PostgreSQL then reads the ledger's
+								// head with that first write).
 								items := []store.Item{item(domain.KindTicket, "x", fmt.Sprint(h, w, i), `{}`, time.Time{})}
 								if i%2 == 0 {
 									_, err = b.Add(ctx, items)
 								} else {
+									store.CommitsNext(b)
 									_, err = b.AddEach(ctx, [][]store.Item{items})
 								}
 								if err == nil {

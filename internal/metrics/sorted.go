@@ -26,6 +26,9 @@ type sorted[T comparable] struct {
 	// same identifies an item for remove and index when == is too strict
 	// (rows whose flags change after insertion); nil means ==.
 	same func(a, b T) bool
+	// moved counts the items moved by inserts in place since the last
+	// prepare (add).
+	moved int
 }
 
 func (s *sorted[T]) is(a, b T) bool {
@@ -55,6 +58,10 @@ func (s *sorted[T]) less(a, b T) bool {
 // nearEnd bounds how far from the end an out-of-order item is inserted in
 // place: live data arrives slightly late (a deployment reported a minute
 // after a later one), and moving a few elements beats merging millions.
+// Many of them between two prepares (a batch of late rows: the incidents
+// a start applies after the dataset's state) would move up to nearEnd
+// items each, so once the moves since the last prepare reach the slice's
+// length — what a merge moves at most — the rest go to the tail.
 const nearEnd = 4096
 
 func (s *sorted[T]) add(x T) {
@@ -69,10 +76,11 @@ func (s *sorted[T]) add(x T) {
 		return
 	}
 	lo := max(0, n-nearEnd)
-	if !s.less(x, s.items[lo]) {
+	if s.moved < n && !s.less(x, s.items[lo]) {
 		i := lo + sort.Search(n-lo, func(k int) bool { return s.less(x, s.items[lo+k]) })
 		s.items = slices.Insert(s.items, i, x)
 		s.n++
+		s.moved += n - i
 		return
 	}
 	s.items = append(s.items, x)
@@ -111,6 +119,7 @@ func (s *sorted[T]) remove(x T) {
 // keeps the order of equal items as they were added (a stable sort of
 // all items would give the same order).
 func (s *sorted[T]) prepare() {
+	s.moved = 0
 	if s.n == len(s.items) {
 		return
 	}

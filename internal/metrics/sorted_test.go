@@ -67,3 +67,46 @@ func check[T comparable](t *testing.T, got, live []T, key func(T) (int64, string
 		}
 	}
 }
+
+// A batch of late items between two prepares is inserted in place only
+// until it has moved as many items as the slice holds; the rest go to the
+// tail, which prepare merges, and the order is the stable sort's either
+// way.
+func TestSortedBoundsInsertsInPlace(t *testing.T) {
+	type item struct {
+		t  int64
+		id string
+	}
+	key := func(x *item) (int64, string) { return x.t, x.id }
+	s := newSorted(key)
+	var live []*item
+	for i := range 1000 {
+		x := &item{int64(10 * i), "a"}
+		s.add(x)
+		live = append(live, x)
+	}
+	s.prepare()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		x := &item{int64(9000 + rng.IntN(1000)), "b"} // late, within nearEnd
+		s.add(x)
+		live = append(live, x)
+	}
+	if s.n == len(s.items) {
+		t.Errorf("500 late items all inserted in place, moving %d items", s.moved)
+	}
+	if s.moved > 1000+nearEnd {
+		t.Errorf("moved %d items in place, more than the slice's length allows", s.moved)
+	}
+	s.prepare()
+	check(t, s.items, live, key, 0, -1)
+	// After a prepare, a late item is inserted in place again.
+	x := &item{int64(9995), "c"}
+	s.add(x)
+	live = append(live, x)
+	if s.n != len(s.items) {
+		t.Error("a late item after a prepare went to the tail")
+	}
+	s.prepare()
+	check(t, s.items, live, key, 0, -1)
+}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -640,6 +641,9 @@ func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, fn
 	for range workers {
 		go func() {
 			for j := range jobs {
+				if e.ready.Load() {
+					priority.Background() // not the first load: nobody reads yet
+				}
 				dec := make([]decoded, len(j.rows))
 				for i, r := range j.rows {
 					dec[i] = decodeStored(r)
@@ -667,6 +671,12 @@ func (e *Engine) applyStep(step []decoded, bulk bool) {
 		e.logQuarantine(d)
 	}
 	for len(step) > 0 {
+		if bulk && !e.inline && e.fresh.Load() <= e.seq {
+			// A large catch-up's steps let the pages and API reads in
+			// progress go first; a writer waiting for its rows does not
+			// wait for them.
+			priority.Background()
+		}
 		var k int
 		if e.spare != nil {
 			k = e.stepTwo(step, bulk)

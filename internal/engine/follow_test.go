@@ -13,6 +13,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -373,5 +374,34 @@ func TestStaleResultsLetGoOnAQuietServer(t *testing.T) {
 			t.Fatalf("%d stale results still held %v after the import on a quiet server (max_lag %v)", e.StaleHeld(), time.Since(deadline.Add(-4*e.MaxLag-5*time.Second)), e.MaxLag)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A writer waiting for its own rows is not held back by the pages and
+// API reads in progress (internal/priority): only a large catch-up's
+// steps let them go first.
+func TestWriterDoesNotWaitForReads(t *testing.T) {
+	defer priority.SetMaxWait(time.Hour)()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("d0", "success"))
+	e := engine.New(st, metrics.DefaultConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.Start(ctx)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer priority.Foreground()()
+	for i := range 3 {
+		sum := importLines(t, st, dep(fmt.Sprint("w", i), "success"))
+		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+		err := e.WaitWritten(wctx, sum.Seq)
+		wcancel()
+		if err != nil {
+			t.Fatalf("WaitWritten with a read in progress: %v", err)
+		}
+		if v := read(t, e); v.counts[domain.KindDeployment] != i+2 {
+			t.Fatalf("after writing w%d: %v", i, v.counts)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/priority"
 )
 
 // Reads never wait for the follower when a long-running engine keeps two
@@ -342,6 +343,7 @@ func (e *Engine) refreshStale(ctx context.Context) {
 			continue
 		}
 		for left := true; left && ctx.Err() == nil; {
+			priority.Background()
 			w := e.acquire()
 			left = false
 			deadline := time.Now().Add(staleSlice)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -539,6 +540,14 @@ type parseJob struct {
 	names names // kept as the job is reused
 }
 
+// bulkAfter is the line from which an input is bulk work: its parsing and
+// writing let the pages and API reads in progress go first
+// (priority.Background). A request's or a webhook's few records never
+// wait.
+const bulkAfter = 1024
+
+func (j *parseJob) bulk() bool { return len(j.nums) > 0 && j.nums[0] > bulkAfter }
+
 type parsedLine struct {
 	line int
 	rec  domain.Record
@@ -612,6 +621,9 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		go func() {
 			for j := range jobs {
+				if j.bulk() {
+					priority.Background()
+				}
 				j.out <- j.run()
 			}
 		}()
@@ -619,6 +631,9 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 	for j := range order {
 		if err := im.ctx.Err(); err != nil {
 			return err
+		}
+		if j.bulk() {
+			priority.Background()
 		}
 		for _, p := range <-j.out {
 			if p.err != nil {

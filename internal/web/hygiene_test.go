@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/priority"
 )
 
 // Every answer carries the security headers; what a signed-in reader sees
@@ -203,5 +204,27 @@ func TestQueryURL(t *testing.T) {
 	}
 	if s := q.Scope(); s.Dim != "team" || s.Value != "core & more" {
 		t.Errorf("scope %v", s)
+	}
+}
+
+// Pages and API reads are foreground work while they are served, so that
+// bulk work (an import, the follower applying it) lets them go first
+// (internal/priority); a POST — an import sent to the API — is not.
+func TestReadsGoBeforeBulkWork(t *testing.T) {
+	e := newEnv(t, 0)
+	var during int
+	h := e.srv.logRequests(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { during = priority.InProgress() }))
+	for _, c := range []struct {
+		method string
+		more   int
+	}{{"GET", 1}, {"HEAD", 1}, {"POST", 0}} {
+		before := priority.InProgress()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(c.method, "/x", nil))
+		if during-before != c.more {
+			t.Errorf("%s: %d more requests in progress while served, want %d", c.method, during-before, c.more)
+		}
+		if n := priority.InProgress(); n != before {
+			t.Errorf("%s: %d requests in progress after it, %d before", c.method, n, before)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/priority"
 )
 
 // ContentSecurityPolicy is sent with every response: no inline script or
@@ -97,6 +98,12 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		w.Header().Set(RequestIDHeader, id)
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			// Pages and API reads go before bulk work (an import, the
+			// follower applying it). Not a POST: an import sent to the
+			// API is the bulk work, and would wait for itself.
+			defer priority.Foreground()()
+		}
 		h.ServeHTTP(sw, r)
 		attrs := []any{"request_id", id, "method", r.Method, "path", loggedPath(r.URL.Path), "status", sw.status,
 			"ms", float64(time.Since(start).Microseconds()) / 1000}

@@ -1,0 +1,62 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/priority"
+)
+
+// An input's first lines (a request's, a webhook's) never wait for the
+// pages and API reads in progress; past bulkAfter lines, an import lets
+// them go first and goes on once they end.
+func TestImportLetsReadsGoFirst(t *testing.T) {
+	defer priority.SetMaxWait(time.Hour)()
+	st := newStore(t)
+	ctx := context.Background()
+	done := priority.Foreground()
+	defer done()
+
+	small := make(chan error, 1)
+	go func() {
+		_, err := Import(ctx, st, []Source{src("small.ndjson", nd(depLine("s1"), depLine("s2")))}, Options{})
+		small <- err
+	}()
+	select {
+	case err := <-small:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a two-line import waited for a read in progress")
+	}
+
+	var lines []string
+	for i := range 3 * bulkAfter {
+		lines = append(lines, depLine(fmt.Sprint("b", i)))
+	}
+	large := make(chan error, 1)
+	go func() {
+		_, err := Import(ctx, st, []Source{src("large.ndjson", nd(lines...))}, Options{})
+		large <- err
+	}()
+	select {
+	case err := <-large:
+		t.Fatalf("a %d-line import finished while a read was in progress (%v)", len(lines), err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	done()
+	select {
+	case err := <-large:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the import did not go on once the read ended")
+	}
+	if got := counts(t, st); got["deployment"] != int64(2+len(lines)) {
+		t.Errorf("stored %v", got)
+	}
+}

@@ -556,7 +556,7 @@ func (e *Engine) load(ctx context.Context) error {
 				e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
 			}
 		}
-		err := e.scanDecoded(ctx, e.seq, func(dec []decoded) {
+		err := e.scanDecoded(ctx, e.seq, false, func(dec []decoded) {
 			for _, d := range dec {
 				e.logQuarantine(d)
 				applyTo(w, d)
@@ -575,7 +575,7 @@ func (e *Engine) load(ctx context.Context) error {
 		return err
 	}
 	var step []decoded
-	err := e.scanDecoded(ctx, e.seq, func(dec []decoded) {
+	err := e.scanDecoded(ctx, e.seq, e.bulkCatchUp(), func(dec []decoded) {
 		step = append(step, dec...)
 		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
 			e.applyStep(step, true)
@@ -589,14 +589,23 @@ func (e *Engine) load(ctx context.Context) error {
 	return nil
 }
 
+// bulkCatchUp reports whether the catch-up under way (refresh lock held)
+// is bulk work, which lets the pages and API reads in progress go first:
+// not when a writer waits for its rows, on this goroutine (inline) or on
+// the follower's (fresh).
+func (e *Engine) bulkCatchUp() bool { return !e.inline && e.fresh.Load() <= e.seq }
+
 // scanDecoded scans the store's rows after seq and decodes them on every
-// core while fn receives them, in sequence order, on this goroutine.
-func (e *Engine) scanDecoded(ctx context.Context, after int64, fn func([]decoded)) error {
-	return e.scanDecodedOn(ctx, after, runtime.GOMAXPROCS(0), fn)
+// core while fn receives them, in sequence order, on this goroutine. Bulk
+// work lets the pages and API reads in progress go first before each
+// chunk it decodes (priority.Background): not the first load (nobody
+// reads yet) nor rows a writer waits for.
+func (e *Engine) scanDecoded(ctx context.Context, after int64, bulk bool, fn func([]decoded)) error {
+	return e.scanDecodedOn(ctx, after, runtime.GOMAXPROCS(0), bulk, fn)
 }
 
 // scanDecodedOn is scanDecoded with workers decoding goroutines.
-func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, fn func([]decoded)) error {
+func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, bulk bool, fn func([]decoded)) error {
 	const chunk = 4096
 	type job struct {
 		rows []store.Stored
@@ -641,8 +650,8 @@ func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, fn
 	for range workers {
 		go func() {
 			for j := range jobs {
-				if e.ready.Load() {
-					priority.Background() // not the first load: nobody reads yet
+				if bulk {
+					priority.Background()
 				}
 				dec := make([]decoded, len(j.rows))
 				for i, r := range j.rows {
@@ -671,10 +680,7 @@ func (e *Engine) applyStep(step []decoded, bulk bool) {
 		e.logQuarantine(d)
 	}
 	for len(step) > 0 {
-		if bulk && !e.inline && e.fresh.Load() <= e.seq {
-			// A large catch-up's steps let the pages and API reads in
-			// progress go first; a writer waiting for its rows does not
-			// wait for them.
+		if bulk && e.bulkCatchUp() {
 			priority.Background()
 		}
 		var k int

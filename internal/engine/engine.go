@@ -556,7 +556,7 @@ func (e *Engine) load(ctx context.Context) error {
 				e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
 			}
 		}
-		err := e.scanDecoded(ctx, e.seq, false, func(dec []decoded) {
+		err := e.scanDecoded(ctx, e.seq, nil, func(dec []decoded) {
 			for _, d := range dec {
 				e.logQuarantine(d)
 				applyTo(w, d)
@@ -575,7 +575,11 @@ func (e *Engine) load(ctx context.Context) error {
 		return err
 	}
 	var step []decoded
-	err := e.scanDecoded(ctx, e.seq, e.bulkCatchUp(), func(dec []decoded) {
+	// Read on the decoding goroutines: e.seq is not theirs to read, the
+	// sequence the scan starts after is.
+	inline, after := e.inline, e.seq
+	bulk := func() bool { return !inline && e.fresh.Load() <= after }
+	err := e.scanDecoded(ctx, e.seq, bulk, func(dec []decoded) {
 		step = append(step, dec...)
 		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
 			e.applyStep(step, true)
@@ -596,16 +600,19 @@ func (e *Engine) load(ctx context.Context) error {
 func (e *Engine) bulkCatchUp() bool { return !e.inline && e.fresh.Load() <= e.seq }
 
 // scanDecoded scans the store's rows after seq and decodes them on every
-// core while fn receives them, in sequence order, on this goroutine. Bulk
-// work lets the pages and API reads in progress go first before each
-// chunk it decodes (priority.Background): not the first load (nobody
-// reads yet) nor rows a writer waits for.
-func (e *Engine) scanDecoded(ctx context.Context, after int64, bulk bool, fn func([]decoded)) error {
+// core while fn receives them, in sequence order, on this goroutine. While
+// bulk (nil: never) reports true, the pages and API reads in progress go
+// first before each chunk is decoded (priority.Background): not in the
+// first load (nobody reads yet) nor once a writer waits for the rows.
+func (e *Engine) scanDecoded(ctx context.Context, after int64, bulk func() bool, fn func([]decoded)) error {
 	return e.scanDecodedOn(ctx, after, runtime.GOMAXPROCS(0), bulk, fn)
 }
 
+// always is the bulk of work nobody waits for.
+func always() bool { return true }
+
 // scanDecodedOn is scanDecoded with workers decoding goroutines.
-func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, bulk bool, fn func([]decoded)) error {
+func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, bulk func() bool, fn func([]decoded)) error {
 	const chunk = 4096
 	type job struct {
 		rows []store.Stored
@@ -650,8 +657,8 @@ func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, bu
 	for range workers {
 		go func() {
 			for j := range jobs {
-				if bulk {
-					priority.Background()
+				if bulk != nil && bulk() {
+					priority.BackgroundUnless(func() bool { return !bulk() })
 				}
 				dec := make([]decoded, len(j.rows))
 				for i, r := range j.rows {
@@ -681,7 +688,7 @@ func (e *Engine) applyStep(step []decoded, bulk bool) {
 	}
 	for len(step) > 0 {
 		if bulk && e.bulkCatchUp() {
-			priority.Background()
+			priority.BackgroundUnless(func() bool { return !e.bulkCatchUp() })
 		}
 		var k int
 		if e.spare != nil {

@@ -378,30 +378,41 @@ func TestStaleResultsLetGoOnAQuietServer(t *testing.T) {
 }
 
 // A writer waiting for its own rows is not held back by the pages and
-// API reads in progress (internal/priority): only a large catch-up's
-// steps let them go first.
+// API reads in progress (internal/priority): a large catch-up under way,
+// which lets them go first, stops doing so once a writer waits for its
+// rows.
 func TestWriterDoesNotWaitForReads(t *testing.T) {
 	defer priority.SetMaxWait(time.Hour)()
-	st := open(t, t.TempDir())
+	dir := t.TempDir()
+	st := open(t, dir)
 	importLines(t, st, dep("d0", "success"))
 	e := engine.New(st, metrics.DefaultConfig())
+	e.Poll = time.Hour
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.Start(ctx)
 	if err := e.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer priority.Foreground()()
-	for i := range 3 {
-		sum := importLines(t, st, dep(fmt.Sprint("w", i), "success"))
-		wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
-		err := e.WaitWritten(wctx, sum.Seq)
-		wcancel()
-		if err != nil {
-			t.Fatalf("WaitWritten with a read in progress: %v", err)
-		}
-		if v := read(t, e); v.counts[domain.KindDeployment] != i+2 {
-			t.Fatalf("after writing w%d: %v", i, v.counts)
-		}
+	// More rows than a small catch-up, written before the read begins
+	// (the import would wait for it) and through another handle, so that
+	// the follower hears of them only when told.
+	var lines []string
+	for i := range 3000 {
+		lines = append(lines, dep(fmt.Sprint("w", i), "success"))
+	}
+	sum := importLines(t, open(t, dir), lines...)
+	_, done := priority.Foreground(ctx)
+	defer done()
+	e.Notify()
+	time.Sleep(100 * time.Millisecond) // the follower is at its catch-up, giving way to the read
+	// Well within MaxHold, after which the read would no longer count.
+	wctx, wcancel := context.WithTimeout(ctx, priority.MaxHold*8/10)
+	defer wcancel()
+	if err := e.WaitWritten(wctx, sum.Seq); err != nil {
+		t.Fatalf("WaitWritten with a read in progress: %v", err)
+	}
+	if v := read(t, e); v.counts[domain.KindDeployment] != 3001 {
+		t.Fatalf("after the writer's rows: %v", v.counts)
 	}
 }

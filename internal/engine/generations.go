@@ -221,7 +221,7 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 	if e.Image != "" {
 		seq, _ = e.stateInto(ctx, w, e.storeSeq.Load()) // none usable: the whole store
 	}
-	err := e.scanDecoded(ctx, seq, true, func(dec []decoded) {
+	err := e.scanDecoded(ctx, seq, always, func(dec []decoded) {
 		for _, d := range dec {
 			applyTo(w, d)
 		}

@@ -301,7 +301,7 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	scanCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var addErr error
-	err = e.scanDecodedOn(scanCtx, after, workers, true, func(dec []decoded) {
+	err = e.scanDecodedOn(scanCtx, after, workers, always, func(dec []decoded) {
 		for _, d := range dec {
 			if addErr != nil {
 				return

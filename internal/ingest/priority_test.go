@@ -16,7 +16,7 @@ func TestImportLetsReadsGoFirst(t *testing.T) {
 	defer priority.SetMaxWait(time.Hour)()
 	st := newStore(t)
 	ctx := context.Background()
-	done := priority.Foreground()
+	_, done := priority.Foreground(ctx)
 	defer done()
 
 	small := make(chan error, 1)

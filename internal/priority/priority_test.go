@@ -1,59 +1,93 @@
 package priority
 
 import (
+	"context"
 	"testing"
 	"time"
 )
 
+// returns reports whether f returns within d.
+func returns(f func(), d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // Background waits while a request is in progress and goes on once none
-// is; with none it does not wait; and a wait is bounded.
+// is; with none it does not wait; a request blocked on the store does not
+// count, nor one past MaxHold; and a wait is bounded.
 func TestBackgroundWaitsForForeground(t *testing.T) {
 	defer SetMaxWait(time.Hour)()
-
-	returned := make(chan struct{})
-	go func() { Background(); close(returned) }()
-	select {
-	case <-returned:
-	case <-time.After(5 * time.Second):
+	ctx := context.Background()
+	if !returns(Background, 5*time.Second) {
 		t.Fatal("Background waited with no request in progress")
 	}
 
-	done := Foreground()
-	other := Foreground()
+	c1, done := Foreground(ctx)
+	_, other := Foreground(ctx)
 	if n := InProgress(); n != 2 {
 		t.Fatalf("%d requests in progress, want 2", n)
 	}
-	returned = make(chan struct{})
-	go func() { Background(); close(returned) }()
+	waiting := make(chan struct{})
+	go func() { Background(); close(waiting) }()
 	select {
-	case <-returned:
+	case <-waiting:
 		t.Fatal("Background went on while requests were in progress")
 	case <-time.After(50 * time.Millisecond):
 	}
 	done()
 	done() // twice is once
-	select {
-	case <-returned:
-		t.Fatal("Background went on while a request was in progress")
-	case <-time.After(50 * time.Millisecond):
+	if n := InProgress(); n != 1 {
+		t.Fatalf("%d requests in progress after one ended, want 1", n)
+	}
+	resume := Blocked(c1) // an ended request: nothing to take out or put back
+	resume()
+	if n := InProgress(); n != 1 {
+		t.Fatalf("%d requests in progress after an ended one blocked and resumed, want 1", n)
 	}
 	other()
 	select {
-	case <-returned:
+	case <-waiting:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Background still waiting after the requests ended")
 	}
+
+	// Blocked on the store: not counted until it resumes.
+	c, done := Foreground(ctx)
+	resume = Blocked(c)
+	if !returns(Background, 5*time.Second) {
+		t.Fatal("Background waited for a request blocked on the store")
+	}
+	resume()
+	if n := InProgress(); n != 1 {
+		t.Fatalf("%d requests in progress after it resumed, want 1", n)
+	}
+	if returns(Background, 50*time.Millisecond) {
+		t.Fatal("Background went on while the resumed request was in progress")
+	}
+	// A stop condition ends the wait.
+	if !returns(func() { BackgroundUnless(func() bool { return true }) }, 5*time.Second) {
+		t.Fatal("BackgroundUnless waited though told to stop")
+	}
+	// Past MaxHold the request no longer counts.
+	time.Sleep(MaxHold + 100*time.Millisecond)
 	if n := InProgress(); n != 0 {
-		t.Errorf("%d requests in progress after every one ended", n)
+		t.Fatalf("%d requests in progress past MaxHold, want 0", n)
+	}
+	done()
+	if !returns(Background, 5*time.Second) {
+		t.Fatal("Background waited with no request in progress")
 	}
 
 	defer SetMaxWait(10 * time.Millisecond)()
-	defer Foreground()()
-	returned = make(chan struct{})
-	go func() { Background(); close(returned) }()
-	select {
-	case <-returned:
-	case <-time.After(5 * time.Second):
+	_, held := Foreground(ctx)
+	defer held()
+	if !returns(Background, 5*time.Second) {
 		t.Fatal("Background waited past its bound")
 	}
 }

@@ -4,10 +4,20 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/candor/candor/internal/priority"
 )
 
 // take waits for the process's writer slot (see DB.writer).
 func (s *DB) take(ctx context.Context) error {
+	select {
+	case s.writer <- struct{}{}:
+		return nil
+	default:
+	}
+	// A page waiting for an import's commit is no reason for the import
+	// to give way to it (priority.Blocked).
+	defer priority.Blocked(ctx)()
 	select {
 	case s.writer <- struct{}{}:
 		return nil

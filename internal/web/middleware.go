@@ -102,7 +102,9 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 			// Pages and API reads go before bulk work (an import, the
 			// follower applying it). Not a POST: an import sent to the
 			// API is the bulk work, and would wait for itself.
-			defer priority.Foreground()()
+			ctx, done := priority.Foreground(r.Context())
+			defer done()
+			r = r.WithContext(ctx)
 		}
 		h.ServeHTTP(sw, r)
 		attrs := []any{"request_id", id, "method", r.Method, "path", loggedPath(r.URL.Path), "status", sw.status,

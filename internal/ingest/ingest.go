@@ -782,6 +782,12 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		return nil
 	}
 	row := func(line int, cells []string) error {
+		// Parsed and written on this goroutine, a row at a time: past
+		// bulkAfter lines, every jobLines rows let the reads in progress
+		// go first, as an NDJSON input's jobs do.
+		if line > bulkAfter && line%jobLines == 0 {
+			priority.Background()
+		}
 		f := make(domain.Fields, len(cells))
 		for i, v := range cells {
 			f[cols[i]] = domain.Value{Raw: []byte(v), Text: true}

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,8 +12,30 @@ import (
 
 // An input's first lines (a request's, a webhook's) never wait for the
 // pages and API reads in progress; past bulkAfter lines, an import lets
-// them go first and goes on once they end.
+// them go first and goes on once they end. NDJSON and CSV alike.
 func TestImportLetsReadsGoFirst(t *testing.T) {
+	t.Run("ndjson", func(t *testing.T) {
+		importLetsReadsGoFirst(t, func(ids ...string) Source {
+			var lines []string
+			for _, id := range ids {
+				lines = append(lines, depLine(id))
+			}
+			return src("x.ndjson", nd(lines...))
+		})
+	})
+	t.Run("csv", func(t *testing.T) {
+		importLetsReadsGoFirst(t, func(ids ...string) Source {
+			var b strings.Builder
+			b.WriteString("id,service,environment,finished_at,status\n")
+			for _, id := range ids {
+				fmt.Fprintf(&b, "%s,api,production,2026-03-10T12:00:00Z,success\n", id)
+			}
+			return src("deployments.csv", b.String())
+		})
+	})
+}
+
+func importLetsReadsGoFirst(t *testing.T, input func(ids ...string) Source) {
 	defer priority.SetMaxWait(time.Hour)()
 	st := newStore(t)
 	ctx := context.Background()
@@ -21,7 +44,7 @@ func TestImportLetsReadsGoFirst(t *testing.T) {
 
 	small := make(chan error, 1)
 	go func() {
-		_, err := Import(ctx, st, []Source{src("small.ndjson", nd(depLine("s1"), depLine("s2")))}, Options{})
+		_, err := Import(ctx, st, []Source{input("s1", "s2")}, Options{})
 		small <- err
 	}()
 	select {
@@ -35,11 +58,11 @@ func TestImportLetsReadsGoFirst(t *testing.T) {
 
 	var lines []string
 	for i := range 3 * bulkAfter {
-		lines = append(lines, depLine(fmt.Sprint("b", i)))
+		lines = append(lines, fmt.Sprint("b", i))
 	}
 	large := make(chan error, 1)
 	go func() {
-		_, err := Import(ctx, st, []Source{src("large.ndjson", nd(lines...))}, Options{})
+		_, err := Import(ctx, st, []Source{input(lines...)}, Options{})
 		large <- err
 	}()
 	select {

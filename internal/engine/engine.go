@@ -452,11 +452,7 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 		e.storeSeq.Store(last)
 		if last > e.seq {
 			e.behindSince.CompareAndSwap(0, now.UnixNano())
-			load := e.load
-			if e.ready.Load() && last-e.seq <= smallCatchUp {
-				load = e.loadInline
-			}
-			if err := load(ctx); err != nil {
+			if err := e.load(ctx); err != nil {
 				e.checked = time.Time{}
 				return err
 			}
@@ -483,22 +479,21 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 // where rows were replaced, so this counts at most that many rows.)
 const smallCatchUp = 1024
 
-// tailInline is the small catch-up in one read of the store where the
-// store can (store.Tailer): the rows after those applied are read with at
-// most smallCatchUp of them, the last of which is then the store's last
-// sequence, and applied as one step as loadInline does. It reports false,
-// having applied nothing, when the store cannot, before the first load,
-// or when there are more rows: then the caller reads the last sequence
-// and loads. On PostgreSQL this spares each webhook group's catch-up a
+// tailInline is the small catch-up: the rows after those applied, if
+// there are at most smallCatchUp, are read in one statement (store.Tail;
+// the last of them is then the store's last sequence), decoded and
+// applied as one step here, and only once the read has succeeded. It
+// reports false, having applied nothing, before the first load or when
+// there are more rows: then the caller reads the last sequence and loads.
+// On PostgreSQL the one statement spares each webhook group's catch-up a
 // round trip.
 func (e *Engine) tailInline(ctx context.Context, now time.Time) (bool, error) {
-	t, ok := e.st.(store.Tailer)
-	if !ok || !e.ready.Load() {
+	if !e.ready.Load() {
 		return false, nil
 	}
 	// Decoded only once the read is known to be all there is.
 	var rows []store.Stored
-	last, all, err := t.Tail(ctx, e.seq, smallCatchUp, func(r store.Stored) error {
+	last, all, err := store.Tail(ctx, e.st, e.seq, smallCatchUp, func(r store.Stored) error {
 		rows = append(rows, r)
 		return nil
 	})
@@ -515,20 +510,6 @@ func (e *Engine) tailInline(ctx context.Context, now time.Time) (bool, error) {
 		e.applyStep(step, false)
 	}
 	return true, nil
-}
-
-// loadInline is load for a small catch-up: the rows are read, decoded and
-// applied as one step here, and only once the scan has succeeded.
-func (e *Engine) loadInline(ctx context.Context) error {
-	var step []decoded
-	if _, err := e.st.Scan(ctx, e.seq, func(r store.Stored) error {
-		step = append(step, decodeStored(r))
-		return nil
-	}); err != nil {
-		return err
-	}
-	e.applyStep(step, false)
-	return nil
 }
 
 type decoded struct {

@@ -178,6 +178,36 @@ type Tailer interface {
 	Tail(ctx context.Context, afterSeq int64, max int, fn func(Stored) error) (last int64, all bool, err error)
 }
 
+// Tail is st's Tail (Tailer) or, for a store without one, LastSeq and then
+// Scan: more than max sequences after afterSeq may hold more than max
+// rows, and is reported as not all without a scan; otherwise the scan
+// stops after max rows (more were committed since LastSeq).
+func Tail(ctx context.Context, st Store, afterSeq int64, max int, fn func(Stored) error) (last int64, all bool, err error) {
+	if t, ok := st.(Tailer); ok {
+		return t.Tail(ctx, afterSeq, max, fn)
+	}
+	if last, err = st.LastSeq(ctx); err != nil || last-afterSeq > int64(max) {
+		return afterSeq, false, err
+	}
+	if last <= afterSeq {
+		return afterSeq, true, nil
+	}
+	n := 0
+	last, err = st.Scan(ctx, afterSeq, func(r Stored) error {
+		if n == max {
+			return errTailFull
+		}
+		n++
+		return fn(r)
+	})
+	if errors.Is(err, errTailFull) {
+		return last, false, nil
+	}
+	return last, err == nil, err
+}
+
+var errTailFull = errors.New("more rows than the tail holds")
+
 // EachStored is the loop of a Scan or a Tail over a driver's rows: next
 // moves to the next row and read reads it. It hands fn the rows after
 // after — with max ≥ 0 at most max of them, all reporting whether there

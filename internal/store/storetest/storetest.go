@@ -192,6 +192,32 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		if got, _, _ := tail(0, 10); string(got[len(got)-1].Body) != `{"v":2}` || got[len(got)-1].Key.ID != "c1" || len(got) != 5 {
 			t.Fatalf("Tail's newest row = %s %s of %d, want c1's correction of 5", got[len(got)-1].Key.ID, got[len(got)-1].Body, len(got))
 		}
+		// store.Tail over a store without a Tail of its own reads the last
+		// sequence, then scans: what it hands out is Scan's first rows, it
+		// says all only when they are all of them, and a tail of at most
+		// max sequences is read whole.
+		bare := struct{ store.Store }{s}
+		for _, after := range []int64{0, 2, 4} {
+			want, wantLast := scanAll(t, s, after)
+			for max := 1; max <= int(wantLast-after)+1; max++ {
+				var got []store.Stored
+				last, all, err := store.Tail(ctx, bare, after, max, func(r store.Stored) error {
+					got = append(got, r)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) > max || all != (len(got) == len(want)) || all && last != wantLast || int64(max) >= wantLast-after && !all {
+					t.Fatalf("store.Tail(%d, %d) without Tail = %d rows, last %d, all %v; Scan has %d to %d", after, max, len(got), last, all, len(want), wantLast)
+				}
+				for i := range got {
+					if got[i].Seq != want[i].Seq {
+						t.Fatalf("store.Tail(%d, %d) without Tail: row %d has seq %d, Scan's %d", after, max, i, got[i].Seq, want[i].Seq)
+					}
+				}
+			}
+		}
 	})
 
 	t.Run("ReplaceIsIdempotent", func(t *testing.T) {

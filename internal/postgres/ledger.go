@@ -40,21 +40,37 @@ func (s *DB) AppendLedger(ctx context.Context, entries ...store.LedgerEntry) ([]
 // and inserts them; the lock is held until tx ends. No sealer appends
 // nothing.
 func (s *DB) appendLedgerTx(ctx context.Context, tx pgx.Tx, entries []store.LedgerEntry) ([]store.LedgerRow, error) {
+	var pb pgx.Batch
+	rows, err := s.queueLedgerAppend(ctx, tx, nil, entries, &pb)
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	if err := tx.SendBatch(ctx, &pb).Close(); err != nil {
+		return nil, fmt.Errorf("postgres: appending to the ledger: %w", err)
+	}
+	return rows, nil
+}
+
+// queueLedgerAppend seals entries after head — read now, taking the ledger
+// lock in tx, when nil — and queues their inserts in pb, for the caller to
+// send (with COMMIT, in a batch's). No sealer appends nothing.
+func (s *DB) queueLedgerAppend(ctx context.Context, tx pgx.Tx, head *store.LedgerHead, entries []store.LedgerEntry, pb *pgx.Batch) ([]store.LedgerRow, error) {
 	if s.Sealer() == nil || len(entries) == 0 {
 		return nil, nil
 	}
-	head, err := s.ledgerHeadTx(ctx, tx)
+	if head == nil {
+		h, err := s.ledgerHeadTx(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		head = &h
+	}
+	rows, err := s.Seal(*head, s.now(), entries)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.Seal(head, s.now(), entries)
-	if err != nil {
-		return nil, err
-	}
-	var pb pgx.Batch
-	queueLedgerRows(&pb, rows)
-	if err := tx.SendBatch(ctx, &pb).Close(); err != nil {
-		return nil, fmt.Errorf("postgres: appending to the ledger: %w", err)
+	for _, r := range rows {
+		pb.Queue(`INSERT INTO ledger (`+store.LedgerColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, store.LedgerArgs(r)...)
 	}
 	return rows, nil
 }
@@ -92,12 +108,6 @@ func readLedgerHead(br pgx.BatchResults) (store.LedgerHead, error) {
 		return head, fmt.Errorf("postgres: reading the ledger head: %w", err)
 	}
 	return head, nil
-}
-
-func queueLedgerRows(pb *pgx.Batch, rows []store.LedgerRow) {
-	for _, r := range rows {
-		pb.Queue(`INSERT INTO ledger (`+store.LedgerColumns+`) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, store.LedgerArgs(r)...)
-	}
 }
 
 // docLedgerTx appends the ledger entry of a document just inserted in tx,

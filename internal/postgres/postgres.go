@@ -946,21 +946,9 @@ func (b *batch) Commit() error {
 	// The entries and COMMIT go in one round trip. Only the head needs
 	// one of its own, when the first write did not read it.
 	var pb pgx.Batch
-	if len(b.ledger) > 0 && b.s.Sealer() != nil {
-		if b.head == nil {
-			head, err := b.s.ledgerHeadTx(ctx, b.tx)
-			if err != nil {
-				b.rollbackOpen(ctx)
-				return err
-			}
-			b.head = &head
-		}
-		rows, err := b.s.Seal(*b.head, b.s.now(), b.ledger)
-		if err != nil {
-			b.rollbackOpen(ctx)
-			return err
-		}
-		queueLedgerRows(&pb, rows)
+	if _, err := b.s.queueLedgerAppend(ctx, b.tx, b.head, b.ledger, &pb); err != nil {
+		b.rollbackOpen(ctx)
+		return err
 	}
 	pb.Queue("COMMIT")
 	br := b.tx.SendBatch(ctx, &pb)

@@ -377,10 +377,9 @@ func TestStaleResultsLetGoOnAQuietServer(t *testing.T) {
 	}
 }
 
-// A writer waiting for its own rows is not held back by the pages and
-// API reads in progress (internal/priority): a large catch-up under way,
-// which lets them go first, stops doing so once a writer waits for its
-// rows.
+// A large catch-up lets the pages and API reads in progress go first
+// (internal/priority), and stops doing so once a writer waits for its
+// rows: the writer is not held back by the reads.
 func TestWriterDoesNotWaitForReads(t *testing.T) {
 	defer priority.SetMaxWait(time.Hour)()
 	dir := t.TempDir()
@@ -406,6 +405,9 @@ func TestWriterDoesNotWaitForReads(t *testing.T) {
 	defer done()
 	e.Notify()
 	time.Sleep(100 * time.Millisecond) // the follower is at its catch-up, giving way to the read
+	if p := e.Status().Published; p >= sum.Seq {
+		t.Fatalf("the large catch-up was published (%d of %d) while a read was in progress", p, sum.Seq)
+	}
 	// Well within MaxHold, after which the read would no longer count.
 	wctx, wcancel := context.WithTimeout(ctx, priority.MaxHold*8/10)
 	defer wcancel()

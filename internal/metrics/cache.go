@@ -99,6 +99,7 @@ func (d *Dataset) invalidate() {
 		return
 	}
 	clear(d.leadsAsOf)
+	clear(d.orgWindows)
 	clear(d.mrrs)
 	if d.dirtyAll || d.cache.n > maxCached {
 		if keep == nil || d.cache.n > maxCached {
@@ -342,14 +343,14 @@ func (d *Dataset) touchHeld(kind domain.Kind, h held) {
 
 // keptMRR returns the customers' MRR kept for k since rows were last
 // applied (revenue.go, customersMRR); keepMRR keeps one.
-func (d *Dataset) keptMRR(k mrrKey) (map[string]*custMRR, bool) {
+func (d *Dataset) keptMRR(k mrrKey) (map[uint32]*custMRR, bool) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
 	m, ok := d.mrrs[k]
 	return m, ok
 }
 
-func (d *Dataset) keepMRR(k mrrKey, m map[string]*custMRR) {
+func (d *Dataset) keepMRR(k mrrKey, m map[uint32]*custMRR) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
 	putBounded(d.mrrs, k, m, maxMRRs)

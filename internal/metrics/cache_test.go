@@ -365,7 +365,8 @@ func TestCacheFollowsReusedDeploymentID(t *testing.T) {
 }
 
 // The organisation's lead time takes its median across per-day sorted
-// runs; it must equal the median of their concatenation.
+// runs and the unsorted spans of the deployments read one by one; it must
+// equal the median of their concatenation.
 func TestMedianOfRunsMatchesMedian(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for trial := 0; trial < 500; trial++ {
@@ -384,10 +385,26 @@ func TestMedianOfRunsMatchesMedian(t *testing.T) {
 		if cacheVal(got) != cacheVal(want) {
 			t.Fatalf("runs %v: median %s, want %s", runs, cacheVal(got), cacheVal(want))
 		}
+		// Some of the values come unsorted beside the runs, as the
+		// deployments read one by one do (orgSpans).
+		rest := make([]float64, rng.IntN(3)*rng.IntN(40))
+		for i := range rest {
+			rest[i] = float64(rng.IntN(1 + trial%50))
+		}
+		withRest := append(slices.Clone(all), rest...)
+		if got, want := medianOfRunsAndRest(runs, slices.Clone(rest)), median(slices.Clone(withRest)); cacheVal(got) != cacheVal(want) {
+			t.Fatalf("runs %v and %v: median %s, want %s", runs, rest, cacheVal(got), cacheVal(want))
+		}
 		slices.Sort(all)
 		for k, v := range all {
 			if got := kthOfSorted(runs, k); got != v {
 				t.Fatalf("runs %v: value %d is %v, want %v", runs, k, got, v)
+			}
+		}
+		slices.Sort(withRest)
+		for k, v := range withRest {
+			if got := kthOfRunsAndRest(runs, rest, k); got != v {
+				t.Fatalf("runs %v and %v: value %d is %v, want %v", runs, rest, k, got, v)
 			}
 		}
 	}

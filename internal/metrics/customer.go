@@ -93,10 +93,12 @@ func subActiveAt(s *subRow, t int64) bool {
 func logoChurnRate(d *Dataset, q Query) Result {
 	var r Result
 	s, e := q.start(), q.end()
-	base := map[string]*subRow{} // customer → a subscription active at W's start
-	activeEnd := map[string]bool{}
+	// By customer (string table code): a subscription active at W's
+	// start, and whether one is active at its end.
+	n := d.subs().len()
+	base, activeEnd := make(map[uint32]*subRow, n), make(map[uint32]bool, n)
 	for x := range d.subs().all() {
-		c := d.str(x.customer)
+		c := x.customer
 		if subActiveAt(x, s) && d.matchCode(q, "plan", x.plan) {
 			if b := base[c]; b == nil || d.str(x.id) < d.str(b.id) {
 				base[c] = x
@@ -106,22 +108,27 @@ func logoChurnRate(d *Dataset, q Query) Result {
 			activeEnd[c] = true
 		}
 	}
-	customers := make([]string, 0, len(base))
+	churned := 0
 	for c := range base {
-		customers = append(customers, c)
+		if !activeEnd[c] {
+			churned++
+		}
 	}
-	sort.Strings(customers)
 	// Every customer of the denominator is behind the value, churned or
 	// kept: a 0 % rate still rests on the customers who stayed.
-	churned := 0
-	for _, c := range customers {
-		x := base[c]
-		if activeEnd[c] {
-			r.rowRef(q, d, x, nil, "kept: "+c)
-			continue
+	if q.Records {
+		customers := make([]uint32, 0, len(base))
+		for c := range base {
+			customers = append(customers, c)
 		}
-		churned++
-		r.rowRef(q, d, x, nil, "churned: "+c)
+		slices.SortFunc(customers, func(a, b uint32) int { return strings.Compare(d.str(a), d.str(b)) })
+		for _, c := range customers {
+			note := "churned: "
+			if activeEnd[c] {
+				note = "kept: "
+			}
+			r.rowRef(q, d, base[c], nil, note+d.str(c))
+		}
 	}
 	r.Count = len(base)
 	r.Value = share(churned, len(base))

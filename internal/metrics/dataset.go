@@ -374,10 +374,13 @@ type Dataset struct {
 	// their memos are valid from (leadday.go, leadAt); emptied whenever
 	// rows are applied.
 	leadsAsOf map[leadAsOf]*leadMemo
+	// orgWindows caches the memos the organisation's lead time and flow
+	// stages read for a window (leadday.go, orgWindowAt).
+	orgWindows map[orgKey]*orgWindow
 	// mrrs caches customers' MRR at two times (revenue.go,
 	// customersMRR); emptied whenever rows are applied. Readers only read
 	// what they are given.
-	mrrs map[mrrKey]map[string]*custMRR
+	mrrs map[mrrKey]map[uint32]*custMRR
 	// impactDays caches release-impact sums per UTC day (customer.go).
 	impactDays map[int64]map[*svcState]impactAcc
 	// dirty holds, per kind, the earliest timestamp of data applied since
@@ -569,7 +572,8 @@ func NewDataset(cfg Config) *Dataset {
 		leadDays:    map[int64]*leadDay{},
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		leadsAsOf:   map[leadAsOf]*leadMemo{},
-		mrrs:        map[mrrKey]map[string]*custMRR{},
+		orgWindows:  map[orgKey]*orgWindow{},
+		mrrs:        map[mrrKey]map[uint32]*custMRR{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
 		svcDeps:     map[string]*sorted[*Dep]{},
@@ -1423,5 +1427,6 @@ func (d *Dataset) resetLead(x *Dep) {
 	d.dropMemos(x, memoLead)
 	d.cacheMu.Lock()
 	delete(d.leadDays, floorDay(x.Finished))
+	clear(d.orgWindows)
 	d.cacheMu.Unlock()
 }

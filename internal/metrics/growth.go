@@ -85,26 +85,27 @@ func arrMetric(d *Dataset, q Query) Result {
 // the window.
 const retentionYear = 365 * day
 
-// retention returns, per customer active at T0, its MRR at T0 and at
-// as_of (all its subscriptions active then), in the organisation currency.
-func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[string]domain.Money) {
+// retention returns every customer's MRR at T0 and at as_of (all its
+// subscriptions active then), in the organisation currency, by customer
+// code: the cohort is those active at T0 (in0), r.Count their number. The
+// map may be kept by customersMRR and must only be read.
+func (d *Dataset) retention(q Query, c *converter, r *Result) map[uint32]*custMRR {
 	asOf := q.end()
 	from := asOf - int64(retentionYear)
-	t0, now = map[string]domain.Money{}, map[string]domain.Money{}
 	var seen []*subRow
 	var keep func(x *subRow, _ *custMRR)
 	if q.Records {
 		keep = func(x *subRow, _ *custMRR) { seen = append(seen, x) }
 	}
-	// The cohort is the customers active at T0.
-	for cust, cu := range d.customersMRR(q, from, asOf, c, keep) {
+	custs := d.customersMRR(q, from, asOf, c, keep)
+	r.Count = 0
+	for _, cu := range custs {
 		if cu.in0 {
-			t0[cust], now[cust] = cu.m0, cu.m1
+			r.Count++
 		}
 	}
-	r.Count = len(t0)
 	for _, x := range seen {
-		if _, in := t0[d.str(x.customer)]; !in {
+		if cu := custs[x.customer]; cu == nil || !cu.in0 {
 			continue
 		}
 		note := "active at T0 and as_of"
@@ -116,21 +117,23 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) (t0, now map[strin
 		}
 		r.rowRef(q, d, x, nil, d.str(x.customer)+": "+note)
 	}
-	return t0, now
+	return custs
 }
 
 func nrr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	t0, now := d.retention(q, c, &r)
+	custs := d.retention(q, c, &r)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
 	var base, cur domain.Money
-	for cust, m := range t0 {
-		base += m
-		cur += now[cust]
+	for _, cu := range custs {
+		if cu.in0 {
+			base += cu.m0
+			cur += cu.m1
+		}
 	}
 	r.Detail.MRRT0 = ptr(base.Float())
 	r.Detail.MRRNow = ptr(cur.Float())
@@ -143,15 +146,17 @@ func nrr(d *Dataset, q Query) Result {
 func grr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	t0, now := d.retention(q, c, &r)
+	custs := d.retention(q, c, &r)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
 	var base, kept domain.Money
-	for cust, m := range t0 {
-		base += m
-		kept += min(m, now[cust])
+	for _, cu := range custs {
+		if cu.in0 {
+			base += cu.m0
+			kept += min(cu.m0, cu.m1)
+		}
 	}
 	r.Detail.MRRT0 = ptr(base.Float())
 	r.Detail.MRRRetained = ptr(kept.Float())
@@ -437,20 +442,19 @@ func quotaAttainment(d *Dataset, q Query) Result {
 // newCustomers returns the customers whose first-ever subscription
 // started in W, each with its first subscriptions (those starting at that
 // first instant; normally one). It scans every subscription.
-func (d *Dataset) newCustomers(q Query) map[string][]*subRow {
-	first := map[string]int64{}
+func (d *Dataset) newCustomers(q Query) map[uint32][]*subRow {
+	first := make(map[uint32]int64, d.subs().len())
 	for x := range d.subs().all() {
-		t, c := x.started, d.str(x.customer)
-		if f, ok := first[c]; !ok || t < f {
-			first[c] = t
+		if f, ok := first[x.customer]; !ok || x.started < f {
+			first[x.customer] = x.started
 		}
 	}
 	start, end := q.start(), q.end()
-	out := map[string][]*subRow{}
+	out := map[uint32][]*subRow{}
 	// A first subscription starting in W has its event time ≥ W's start.
 	for x := range d.subs().from(start) {
-		if c := d.str(x.customer); x.started >= start && x.started < end && first[c] == x.started {
-			out[c] = append(out[c], x)
+		if x.started >= start && x.started < end && first[x.customer] == x.started {
+			out[x.customer] = append(out[x.customer], x)
 		}
 	}
 	return out
@@ -480,7 +484,7 @@ func (d *Dataset) acquisitionSpend(q Query, c *converter, r *Result) domain.Mone
 
 // cacParts computes CAC (nil when no customer is new) and the new
 // customers; ok is false when an amount could not be converted.
-func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firsts map[string][]*subRow, ok bool) {
+func (d *Dataset) cacParts(q Query, c *converter, r *Result) (cac *float64, firsts map[uint32][]*subRow, ok bool) {
 	r.Detail.Currency = c.org
 	spend := d.acquisitionSpend(q, c, r)
 	firsts = d.newCustomers(q)

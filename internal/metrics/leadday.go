@@ -52,14 +52,11 @@ const maxLeadDays = 10_000
 // building it when missing. A kept day reflects the data as it is — new
 // data and memo resets drop it (cache.go, resetLead).
 func (d *Dataset) leadDayAt(day int64) *leadDay {
-	d.cacheMu.Lock()
-	b := d.leadDays[day]
-	d.cacheMu.Unlock()
-	if b != nil {
+	if b := cachedIn(d, d.leadDays, day); b != nil {
 		return b
 	}
 	d.memoized.Store(true)
-	b = &leadDay{}
+	b := &leadDay{}
 	end := day + int64(dayDur)
 	for _, row := range d.prodDeps.between(day, end) {
 		if !row.eligible() {
@@ -79,9 +76,7 @@ func (d *Dataset) leadDayAt(day int64) *leadDay {
 			slices.Sort(part.stages[s])
 		}
 	}
-	d.cacheMu.Lock()
-	putBounded(d.leadDays, day, b, maxLeadDays)
-	d.cacheMu.Unlock()
+	keepIn(d, d.leadDays, day, b, maxLeadDays)
 	return b
 }
 
@@ -91,14 +86,11 @@ const dayDur = day
 // stage span over W, with its count and how the changes were linked.
 func (d *Dataset) orgMedian(stage int, q Query) (r Result, explicit, inferred int) {
 	runs, rest, explicit, inferred := d.orgSpans(stage, q.start(), q.end())
-	slices.Sort(rest)
-	if len(rest) > 0 {
-		runs = append(runs, rest)
-	}
+	r.Count = len(rest)
 	for _, run := range runs {
 		r.Count += len(run)
 	}
-	r.Value = medianOfRuns(runs)
+	r.Value = medianOfRunsAndRest(runs, rest)
 	return r, explicit, inferred
 }
 
@@ -108,6 +100,55 @@ func (d *Dataset) orgMedian(stage int, q Query) (r Result, explicit, inferred in
 // timestamps — as sorted runs plus one unsorted remainder (partial days,
 // and days whose links were different as of end).
 func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest []float64, explicit, inferred int) {
+	w := d.orgWindowAt(start, end)
+	n := 0
+	for _, m := range w.each {
+		n += len(m.run(stage))
+	}
+	rest = make([]float64, 0, n)
+	for _, m := range w.whole {
+		if run := m.run(stage); len(run) > 0 {
+			runs = append(runs, run)
+		}
+		explicit += m.explicit
+		inferred += m.inferred
+	}
+	for _, m := range w.each {
+		rest = append(rest, m.run(stage)...)
+		explicit += m.explicit
+		inferred += m.inferred
+	}
+	return runs, rest, explicit, inferred
+}
+
+// orgWindow is what orgSpans reads for a window: the memos whose runs it
+// takes whole (the parts of the days inside the window that are valid as
+// of its end) and those of the deployments it reads one by one. Lead time
+// and the four flow stages ask for the same windows of a trend, and
+// finding the memos — a lookup a deployment — was most of their cost
+// (~a fifth of a first scorecard at scale 1); each stage now only copies
+// its own spans out of them.
+type orgWindow struct {
+	whole, each []*leadMemo
+}
+
+// orgKey names a window kept in orgWindows.
+type orgKey struct{ start, end int64 }
+
+// maxOrgWindows bounds the kept windows (a scorecard's weekly trends keep
+// ~30).
+const maxOrgWindows = 1024
+
+// orgWindowAt returns the memos orgSpans reads for [start, end), finding
+// them when not kept. Kept windows reflect the data as it is: applying
+// rows drops them all (cache.go), as it does leadsAsOf, which they draw
+// on.
+func (d *Dataset) orgWindowAt(start, end int64) *orgWindow {
+	k := orgKey{start, end}
+	if w := cachedIn(d, d.orgWindows, k); w != nil {
+		return w
+	}
+	w := &orgWindow{}
 	first := ceilDay(start)
 	last := floorDay(end)
 	one := func(x *Dep) {
@@ -115,9 +156,7 @@ func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest 
 		if m == nil {
 			m = d.leadAt(x, end)
 		}
-		rest = append(rest, m.run(stage)...)
-		explicit += m.explicit
-		inferred += m.inferred
+		w.each = append(w.each, m)
 	}
 	perDep := func(lo, hi int64) {
 		for _, row := range d.prodDeps.between(lo, hi) {
@@ -126,31 +165,25 @@ func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest 
 			}
 		}
 	}
-	whole := func(m *leadMemo) {
-		if run := m.run(stage); len(run) > 0 {
-			runs = append(runs, run)
-		}
-		explicit += m.explicit
-		inferred += m.inferred
-	}
 	if first >= last {
 		perDep(start, end)
-		return
-	}
-	perDep(start, first)
-	for day := first; day < last; day += int64(dayDur) {
-		b := d.leadDayAt(day)
-		whole(&b.settled)
-		if end >= b.late.validFrom {
-			whole(&b.late)
-			continue
+	} else {
+		perDep(start, first)
+		for day := first; day < last; day += int64(dayDur) {
+			b := d.leadDayAt(day)
+			w.whole = append(w.whole, &b.settled)
+			if end >= b.late.validFrom {
+				w.whole = append(w.whole, &b.late)
+				continue
+			}
+			for _, i := range b.lateDeps {
+				one(d.depOf(i))
+			}
 		}
-		for _, i := range b.lateDeps {
-			one(d.depOf(i))
-		}
+		perDep(last, end)
 	}
-	perDep(last, end)
-	return
+	keepIn(d, d.orgWindows, k, w, maxOrgWindows)
+	return w
 }
 
 // leadAsOf keys a deployment's lead times as of a time (leadAt).
@@ -171,18 +204,26 @@ const maxLeadsAsOf = 1 << 16
 // out once between two applies of rows.
 func (d *Dataset) leadAt(x *Dep, asOf int64) *leadMemo {
 	k := leadAsOf{row: x.row, asOf: asOf}
-	d.cacheMu.Lock()
-	m := d.leadsAsOf[k]
-	d.cacheMu.Unlock()
-	if m != nil {
+	if m := cachedIn(d, d.leadsAsOf, k); m != nil {
 		return m
 	}
-	m = &leadMemo{}
+	m := &leadMemo{}
 	d.changesOf(x, asOf, func(c *Chg, method string) { m.addChange(x, c, method, asOf) })
-	d.cacheMu.Lock()
-	putBounded(d.leadsAsOf, k, m, maxLeadsAsOf)
-	d.cacheMu.Unlock()
+	keepIn(d, d.leadsAsOf, k, m, maxLeadsAsOf)
 	return m
+}
+
+// cachedIn reads a cache map of d under its lock; keepIn puts in one.
+func cachedIn[K comparable, V any](d *Dataset, m map[K]V, k K) V {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	return m[k]
+}
+
+func keepIn[K comparable, V any](d *Dataset, m map[K]V, k K, v V, max int) {
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	putBounded(m, k, v, max)
 }
 
 // putBounded puts v in a cache map, emptying it first when it holds max
@@ -226,6 +267,97 @@ func medianOfRuns(runs [][]float64) *float64 {
 		m = (kthOfSorted(runs, n/2-1) + m) / 2
 	}
 	return &m
+}
+
+// medianOfRunsAndRest is the median of the union of sorted runs and an
+// unsorted rest (which it reorders), exactly as median would compute it on
+// the concatenation.
+func medianOfRunsAndRest(runs [][]float64, rest []float64) *float64 {
+	n := len(rest)
+	for _, r := range runs {
+		n += len(r)
+	}
+	if n == 0 {
+		return nil
+	}
+	m := kthOfRunsAndRest(runs, rest, n/2)
+	if n%2 == 0 {
+		m = (kthOfRunsAndRest(runs, rest, n/2-1) + m) / 2
+	}
+	return &m
+}
+
+// kthOfRunsAndRest returns the k-th smallest (0-based) value of the union
+// of sorted runs and an unsorted rest (which it reorders), 0 ≤ k < their
+// total length. The rest — the deployments read one by one, thousands in
+// a window at scale 1 — was sorted to join the runs: a tenth of a first
+// scorecard. Instead each step partitions what is left of it around a
+// pivot taken from it, counts the runs' values below and at the pivot
+// (binary search), and either answers or keeps the side the k-th value
+// is on, as quickselect does: linear in the rest. Once no rest is left
+// the runs answer alone (kthOfSorted).
+func kthOfRunsAndRest(runs [][]float64, rest []float64, k int) float64 {
+	runs = slices.Clone(runs) // narrowed below; the caller's stay whole
+	for len(rest) > 0 {
+		p := median3(rest[0], rest[len(rest)/2], rest[len(rest)-1])
+		lt, gt := partition3(rest, p)
+		below, atOrBelow := lt, gt
+		lts := make([]int, len(runs))
+		les := make([]int, len(runs))
+		for i, r := range runs {
+			lts[i] = sort.SearchFloat64s(r, p)
+			les[i] = lts[i] + sort.Search(len(r)-lts[i], func(j int) bool { return r[lts[i]+j] > p })
+			below += lts[i]
+			atOrBelow += les[i]
+		}
+		switch {
+		case k < below:
+			rest = rest[:lt]
+			for i := range runs {
+				runs[i] = runs[i][:lts[i]]
+			}
+		case k < atOrBelow:
+			return p
+		default:
+			k -= atOrBelow
+			rest = rest[gt:]
+			for i := range runs {
+				runs[i] = runs[i][les[i]:]
+			}
+		}
+	}
+	return kthOfSorted(runs, k)
+}
+
+// median3 is the middle one of three values.
+func median3(a, b, c float64) float64 {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	return max(a, b)
+}
+
+// partition3 reorders v into the values below p, those equal to it and
+// those above it, and returns where the second and third parts start.
+func partition3(v []float64, p float64) (lt, gt int) {
+	lt, i, gt := 0, 0, len(v)
+	for i < gt {
+		switch x := v[i]; {
+		case x < p:
+			v[lt], v[i] = x, v[lt]
+			lt++
+			i++
+		case x > p:
+			gt--
+			v[gt], v[i] = x, v[gt]
+		default:
+			i++
+		}
+	}
+	return lt, gt
 }
 
 // kthOfSorted returns the k-th smallest (0-based) value of the union of

@@ -68,7 +68,7 @@ type custMRR struct {
 // movement) and the retention metrics (NRR, GRR, logo churn, LTV) ask for
 // the same windows, and each walked every subscription (at scale 10 a
 // tenth of a first scorecard).
-func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[string]*custMRR {
+func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[uint32]*custMRR {
 	k := mrrKey{scope: q.Scope, t0: t0, t1: t1}
 	if seen == nil {
 		if out, ok := d.keptMRR(k); ok {
@@ -82,8 +82,8 @@ func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x 
 	return out
 }
 
-func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[string]*custMRR {
-	out := map[string]*custMRR{}
+func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[uint32]*custMRR {
+	out := make(map[uint32]*custMRR, d.subs().len())
 	for x := range d.subs().all() {
 		if x.started > t1 || !d.matchCode(q, "plan", x.plan) {
 			continue // not yet in existence, or outside the scope
@@ -100,10 +100,10 @@ func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subR
 				continue
 			}
 		}
-		cu := out[d.str(x.customer)]
+		cu := out[x.customer]
 		if cu == nil {
 			cu = &custMRR{}
-			out[d.str(x.customer)] = cu
+			out[x.customer] = cu
 		}
 		cu.before = cu.before || before
 		if a0 {
@@ -155,7 +155,7 @@ const maxMRRs = 1024
 type mrrBridge struct {
 	start, end domain.Money
 	moves      map[string]domain.Money
-	customers  map[string]*custMRR
+	customers  map[uint32]*custMRR // by customer (string table code)
 }
 
 // bridge computes the MRR bridge per customer over the subscriptions in
@@ -194,33 +194,37 @@ func bridgeMetric(move string) Func {
 		if !ok {
 			return r
 		}
-		var names []string
-		for name, cu := range b.customers {
+		var codes []uint32
+		for code, cu := range b.customers {
 			if mv, _ := cu.move(); mv == move {
-				names = append(names, name)
+				codes = append(codes, code)
 			}
 		}
-		r.Count = len(names)
+		r.Count = len(codes)
 		r.Value = moneyValue(b.moves[move])
 		if !q.Records {
 			return r
 		}
-		moves := make([]CustomerMove, 0, len(names))
-		for _, name := range names {
-			cu := b.customers[name]
-			_, amt := cu.move()
-			moves = append(moves, CustomerMove{Customer: name, M0: cu.m0.Float(), M1: cu.m1.Float(), Amount: amt.Float()})
-		}
 		// Largest first: the customers that made the movement.
-		slices.SortFunc(moves, func(a, b CustomerMove) int {
+		type moved struct {
+			CustomerMove
+			subs []*subRow
+		}
+		all := make([]moved, 0, len(codes))
+		for _, code := range codes {
+			cu := b.customers[code]
+			_, amt := cu.move()
+			all = append(all, moved{CustomerMove{Customer: d.str(code), M0: cu.m0.Float(), M1: cu.m1.Float(), Amount: amt.Float()}, cu.subs})
+		}
+		slices.SortFunc(all, func(a, b moved) int {
 			return cmp.Or(cmp.Compare(b.Amount, a.Amount), cmp.Compare(a.Customer, b.Customer))
 		})
-		r.Detail.Customers = moves
-		for _, m := range moves {
-			subs := b.customers[m.Customer].subs
-			sort.Slice(subs, func(i, j int) bool { return d.str(subs[i].id) < d.str(subs[j].id) })
-			for _, x := range subs {
-				r.rowRef(q, d, x, nil, bridgeNote(m, x, q))
+		r.Detail.Customers = make([]CustomerMove, len(all))
+		for i, m := range all {
+			r.Detail.Customers[i] = m.CustomerMove
+			sort.Slice(m.subs, func(i, j int) bool { return d.str(m.subs[i].id) < d.str(m.subs[j].id) })
+			for _, x := range m.subs {
+				r.rowRef(q, d, x, nil, bridgeNote(m.CustomerMove, x, q))
 			}
 		}
 		return r
@@ -280,12 +284,12 @@ func ltv(d *Dataset, q Query) Result {
 	r.Value = nil
 	c := d.converter()
 	var mrr domain.Money
-	active := map[string]bool{}
+	active := make(map[uint32]bool, d.subs().len())
 	for x := range d.subs().all() {
 		if !subActiveAt(x, q.end()) || !d.matchCode(q, "plan", x.plan) {
 			continue
 		}
-		active[d.str(x.customer)] = true
+		active[x.customer] = true
 		if m, ok := c.to(domain.KindSubscription, x.id, x.currency, x.mrr); ok {
 			mrr += m
 		}

@@ -294,11 +294,11 @@ func medianOfRunsAndRest(runs [][]float64, rest []float64) *float64 {
 // scorecard. Instead each step partitions what is left of it around a
 // pivot taken from it, counts the runs' values below and at the pivot
 // (binary search), and either answers or keeps the side the k-th value
-// is on, as quickselect does: linear in the rest. Once no rest is left
-// the runs answer alone (kthOfSorted).
+// is on, as quickselect does: linear in the rest. What is left of the rest
+// then joins the runs, sorted, and they answer (kthOfSorted).
 func kthOfRunsAndRest(runs [][]float64, rest []float64, k int) float64 {
 	runs = slices.Clone(runs) // narrowed below; the caller's stay whole
-	for len(rest) > 0 {
+	for len(rest) > sortRest {
 		p := median3(rest[0], rest[len(rest)/2], rest[len(rest)-1])
 		lt, gt := partition3(rest, p)
 		below, atOrBelow := lt, gt
@@ -326,8 +326,19 @@ func kthOfRunsAndRest(runs [][]float64, rest []float64, k int) float64 {
 			}
 		}
 	}
+	if len(rest) > 0 {
+		slices.Sort(rest)
+		runs = append(runs, rest)
+	}
 	return kthOfSorted(runs, k)
 }
+
+// sortRest is the rest kthOfRunsAndRest sorts into a run rather than
+// narrows: each narrowing step searches every run (a 30-day window has up
+// to 60), which costs more than sorting a few hundred values — the rest of
+// a window ending at midnight, where only the late deployments are read
+// one by one.
+const sortRest = 1024
 
 // median3 is the middle one of three values.
 func median3(a, b, c float64) float64 {

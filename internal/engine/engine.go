@@ -599,8 +599,14 @@ func (e *Engine) scanDecodedOn(ctx context.Context, after int64, workers int, bu
 		rows []store.Stored
 		out  chan []decoded
 	}
-	jobs := make(chan job, 8)
-	results := make(chan chan []decoded, 8)
+	// At most ahead chunks are read and not yet handed to fn: decoded
+	// rows are several times their stored size, and a deeper queue held
+	// tens of MiB of them whenever fn was the slower side (the image
+	// writer's encoding, a first load's applying) — which set the peak of
+	// a store-loaded process writing its image.
+	const ahead = 4
+	jobs := make(chan job, ahead)
+	results := make(chan chan []decoded, ahead)
 	workers = max(1, workers)
 	var scanErr error
 	scanCtx, cancel := context.WithCancel(ctx)

@@ -48,9 +48,10 @@ type DB struct {
 	// with one record). database/sql keeps one compiled copy per pooled
 	// connection and hands it to each transaction on that connection.
 	lastSeq, update *sql.Stmt
-	// inserts are the INSERT statements by rows (insertSizes), each
-	// prepared at its first use under insertsMu: a command that only reads
-	// (candor scorecard) spent ~4 ms of its start preparing them.
+	// inserts are the INSERT statements by rows (insertSizes), prepared
+	// before the first batch takes the writer (prepareInserts), under
+	// insertsMu: a command that only reads (candor scorecard) spent ~4 ms
+	// of its start preparing them.
 	inserts   map[int]*sql.Stmt
 	insertsMu sync.Mutex
 	// A webhook delivery's log row and the look-up for its redelivery.
@@ -239,6 +240,10 @@ func (s *DB) migrate(ctx context.Context) error {
 		}
 		applied[v] = true
 	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
 	if err := rows.Close(); err != nil {
 		return err
 	}
@@ -321,6 +326,9 @@ func (s *DB) batchTx(ctx context.Context) (*sql.Tx, error) {
 }
 
 func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
+	if err := s.prepareInserts(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.take(ctx); err != nil {
 		return nil, err
 	}
@@ -373,21 +381,34 @@ func insertSQL(n int) string {
 	return sb.String()
 }
 
-// insertStmt is the store's INSERT of n rows, prepared at its first use.
-func (s *DB) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	if !slices.Contains(insertSizes, n) {
-		return nil, fmt.Errorf("no INSERT statement for %d rows", n)
-	}
+// prepareInserts prepares the INSERTs not prepared yet. Begin calls it
+// before it takes the writer: preparing takes a pooled connection, which
+// a batch holding the writer and its transaction must not wait for while
+// readers hold the others.
+func (s *DB) prepareInserts(ctx context.Context) error {
 	s.insertsMu.Lock()
 	defer s.insertsMu.Unlock()
-	if st, ok := s.inserts[n]; ok {
-		return st, nil
+	for _, n := range insertSizes {
+		if _, ok := s.inserts[n]; ok {
+			continue
+		}
+		st, err := s.db.PrepareContext(ctx, insertSQL(n))
+		if err != nil {
+			return err
+		}
+		s.inserts[n] = st
 	}
-	st, err := s.db.PrepareContext(ctx, insertSQL(n))
-	if err != nil {
-		return nil, err
+	return nil
+}
+
+// insertStmt is the store's INSERT of n rows (prepareInserts).
+func (s *DB) insertStmt(n int) (*sql.Stmt, error) {
+	s.insertsMu.Lock()
+	defer s.insertsMu.Unlock()
+	st, ok := s.inserts[n]
+	if !ok {
+		return nil, fmt.Errorf("no INSERT statement for %d rows", n)
 	}
-	s.inserts[n] = st
 	return st, nil
 }
 
@@ -395,7 +416,7 @@ func (b *batch) insertStmt(ctx context.Context, n int) (*sql.Stmt, error) {
 	if st, ok := b.inserts[n]; ok {
 		return st, nil
 	}
-	shared, err := b.s.insertStmt(ctx, n)
+	shared, err := b.s.insertStmt(n)
 	if err != nil {
 		return nil, err
 	}

@@ -100,6 +100,7 @@ func (d *Dataset) invalidate() {
 	}
 	clear(d.leadsAsOf)
 	clear(d.orgWindows)
+	clear(d.failWindows)
 	clear(d.mrrs)
 	if d.dirtyAll || d.cache.n > maxCached {
 		if keep == nil || d.cache.n > maxCached {

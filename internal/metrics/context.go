@@ -15,15 +15,13 @@ import (
 func customerWeightedChangeFailureRate(d *Dataset, q Query) Result {
 	var r Result
 	weight := d.depTierWeights(d.cfg.tierWeights())
-	asOf := q.end()
 	failed := 0
 	var failedW, totalW float64
-	d.prodIn(q, func(row *depRow) {
+	d.prodFailIn(q, func(row *depRow, why string) {
 		r.Count++
 		x := d.depOf(row.i)
 		wt := weight(x)
 		totalW += wt
-		why := d.failed(x, asOf)
 		if why != "" {
 			failed++
 			failedW += wt

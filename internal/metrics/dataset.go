@@ -377,6 +377,9 @@ type Dataset struct {
 	// orgWindows caches the memos the organisation's lead time and flow
 	// stages read for a window (leadday.go, orgWindowAt).
 	orgWindows map[orgKey]*orgWindow
+	// failWindows caches why the production deployments of a window
+	// failed (link.go, failWindowAt).
+	failWindows map[orgKey][]uint8
 	// mrrs caches customers' MRR at two times (revenue.go,
 	// customersMRR); emptied whenever rows are applied. Readers only read
 	// what they are given.
@@ -573,6 +576,7 @@ func NewDataset(cfg Config) *Dataset {
 		impactDays:  map[int64]map[*svcState]impactAcc{},
 		leadsAsOf:   map[leadAsOf]*leadMemo{},
 		orgWindows:  map[orgKey]*orgWindow{},
+		failWindows: map[orgKey][]uint8{},
 		mrrs:        map[mrrKey]map[uint32]*custMRR{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},

@@ -184,10 +184,8 @@ func (d *Dataset) linkProblems(q Query, r *Result) {
 func changeFailureRate(d *Dataset, q Query) Result {
 	var r Result
 	failed := 0
-	asOf := q.end()
-	d.prodIn(q, func(row *depRow) {
+	d.prodFailIn(q, func(row *depRow, why string) {
 		r.Count++
-		why := d.failed(d.depOf(row.i), asOf)
 		if why != "" {
 			failed++
 		}
@@ -218,11 +216,11 @@ func recoveryTime(d *Dataset, q Query) Result {
 	var spans []float64
 	asOf := q.end()
 	unrecovered := 0
-	d.prodIn(q, func(row *depRow) {
-		x := d.depOf(row.i)
-		if d.failed(x, asOf) == "" {
+	d.prodFailIn(q, func(row *depRow, why string) {
+		if why == "" {
 			return
 		}
+		x := d.depOf(row.i)
 		at, st := d.recovery(x, asOf)
 		switch st {
 		case recOpen:

@@ -559,7 +559,7 @@ func (e *Engine) load(ctx context.Context) error {
 	// Read on the decoding goroutines: e.seq is not theirs to read, the
 	// sequence the scan starts after is.
 	inline, after := e.inline, e.seq
-	bulk := func() bool { return !inline && e.fresh.Load() <= after }
+	bulk := func() bool { return e.bulkAfter(inline, after) }
 	err := e.scanDecoded(ctx, e.seq, bulk, func(dec []decoded) {
 		step = append(step, dec...)
 		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
@@ -578,7 +578,11 @@ func (e *Engine) load(ctx context.Context) error {
 // is bulk work, which lets the pages and API reads in progress go first:
 // not when a writer waits for its rows, on this goroutine (inline) or on
 // the follower's (fresh).
-func (e *Engine) bulkCatchUp() bool { return !e.inline && e.fresh.Load() <= e.seq }
+func (e *Engine) bulkCatchUp() bool { return e.bulkAfter(e.inline, e.seq) }
+
+// bulkAfter is bulkCatchUp for a catch-up past seq, inline or not, for
+// goroutines that may not read e.seq or e.inline (the decoding ones).
+func (e *Engine) bulkAfter(inline bool, seq int64) bool { return !inline && e.fresh.Load() <= seq }
 
 // scanDecoded scans the store's rows after seq and decodes them on every
 // core while fn receives them, in sequence order, on this goroutine. While

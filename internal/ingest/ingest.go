@@ -546,7 +546,10 @@ type parseJob struct {
 // wait.
 const bulkAfter = 1024
 
-func (j *parseJob) bulk() bool { return len(j.nums) > 0 && j.nums[0] > bulkAfter }
+func (j *parseJob) bulk() bool { return len(j.nums) > 0 && bulkLine(j.nums[0]) }
+
+// bulkLine says whether an input's line is past bulkAfter.
+func bulkLine(line int) bool { return line > bulkAfter }
 
 type parsedLine struct {
 	line int
@@ -785,7 +788,7 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 		// Parsed and written on this goroutine, a row at a time: past
 		// bulkAfter lines, every jobLines rows let the reads in progress
 		// go first, as an NDJSON input's jobs do.
-		if line > bulkAfter && line%jobLines == 0 {
+		if bulkLine(line) && line%jobLines == 0 {
 			priority.Background()
 		}
 		f := make(domain.Fields, len(cells))

@@ -47,14 +47,7 @@ func importLetsReadsGoFirst(t *testing.T, input func(ids ...string) Source) {
 		_, err := Import(ctx, st, []Source{input("s1", "s2")}, Options{})
 		small <- err
 	}()
-	select {
-	case err := <-small:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a two-line import waited for a read in progress")
-	}
+	waitImported(t, small, "a two-line import waited for a read in progress")
 
 	var lines []string
 	for i := range 3 * bulkAfter {
@@ -71,15 +64,22 @@ func importLetsReadsGoFirst(t *testing.T, input func(ids ...string) Source) {
 	case <-time.After(200 * time.Millisecond):
 	}
 	done()
+	waitImported(t, large, "the import did not go on once the read ended")
+	if got := counts(t, st); got["deployment"] != int64(2+len(lines)) {
+		t.Errorf("stored %v", got)
+	}
+}
+
+// waitImported waits up to 10 s for an import's end and fails with late
+// if it does not come.
+func waitImported(t *testing.T, done <-chan error, late string) {
+	t.Helper()
 	select {
-	case err := <-large:
+	case err := <-done:
 		if err != nil {
 			t.Fatal(err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the import did not go on once the read ended")
-	}
-	if got := counts(t, st); got["deployment"] != int64(2+len(lines)) {
-		t.Errorf("stored %v", got)
+		t.Fatal(late)
 	}
 }

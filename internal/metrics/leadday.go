@@ -252,26 +252,9 @@ func ceilDay(t int64) int64 {
 	return f + int64(dayDur)
 }
 
-// medianOfRuns is the median of the union of sorted runs, exactly as
-// median would compute it on the concatenation.
-func medianOfRuns(runs [][]float64) *float64 {
-	n := 0
-	for _, r := range runs {
-		n += len(r)
-	}
-	if n == 0 {
-		return nil
-	}
-	m := kthOfSorted(runs, n/2)
-	if n%2 == 0 {
-		m = (kthOfSorted(runs, n/2-1) + m) / 2
-	}
-	return &m
-}
-
 // medianOfRunsAndRest is the median of the union of sorted runs and an
-// unsorted rest (which it reorders), exactly as median would compute it on
-// the concatenation.
+// unsorted rest (which it reorders; nil: none), exactly as median would
+// compute it on the concatenation.
 func medianOfRunsAndRest(runs [][]float64, rest []float64) *float64 {
 	n := len(rest)
 	for _, r := range runs {
@@ -298,12 +281,12 @@ func medianOfRunsAndRest(runs [][]float64, rest []float64) *float64 {
 // then joins the runs, sorted, and they answer (kthOfSorted).
 func kthOfRunsAndRest(runs [][]float64, rest []float64, k int) float64 {
 	runs = slices.Clone(runs) // narrowed below; the caller's stay whole
+	// Where each run's values below and at the pivot end.
+	lts, les := make([]int, len(runs)), make([]int, len(runs))
 	for len(rest) > sortRest {
 		p := median3(rest[0], rest[len(rest)/2], rest[len(rest)-1])
 		lt, gt := partition3(rest, p)
 		below, atOrBelow := lt, gt
-		lts := make([]int, len(runs))
-		les := make([]int, len(runs))
 		for i, r := range runs {
 			lts[i] = sort.SearchFloat64s(r, p)
 			les[i] = lts[i] + sort.Search(len(r)-lts[i], func(j int) bool { return r[lts[i]+j] > p })

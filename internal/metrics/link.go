@@ -368,16 +368,29 @@ func (d *Dataset) failed(x *Dep, asOf int64) string { return failWhy[d.failedCod
 func (d *Dataset) failedCode(x *Dep, asOf int64) uint8 {
 	switch {
 	case x.Status == stFailure:
-		return 1
+		return failStatus
 	case d.rolledBack(x, asOf):
-		return 2
+		return failRolledBack
 	case len(d.incidentsOf(x, asOf)) > 0:
-		return 3
+		return failIncident
 	}
-	return 0
+	return failNone
 }
 
-var failWhy = [...]string{"", "status failure", "rolled back", "caused an incident"}
+// Why a deployment failed, as failedCode says it.
+const (
+	failNone uint8 = iota
+	failStatus
+	failRolledBack
+	failIncident
+)
+
+var failWhy = [...]string{
+	failNone:       "",
+	failStatus:     "status failure",
+	failRolledBack: "rolled back",
+	failIncident:   "caused an incident",
+}
 
 // prodFailIn is prodIn with why each deployment failed as of W's end (""
 // when it did not). In the organisation's scope the reasons come from

@@ -195,3 +195,73 @@ func uintptrOf(b, sub []byte) int {
 	}
 	return -1
 }
+
+// A section damaged on disk is caught by the checksums read from the
+// file: Read refuses the file, and a deferred reader's VerifyRead names
+// that section and passes the others, in buffers of any size.
+func TestVerifyReadFindsDamageOnDisk(t *testing.T) {
+	secs := []Section{
+		{Kind: 7, Data: []byte(strings.Repeat("a", 3*verifyBuf+5))},
+		{Kind: 7, Data: []byte(strings.Repeat("b", 9000))},
+		{Kind: 7, Data: nil},
+	}
+	path := filepath.Join(t.TempDir(), "candor.dataset")
+	if err := Write(path, Header{Version: "v", Seq: 3}, secs); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Read(path)
+	if err != nil {
+		t.Fatalf("a good file refused: %v", err)
+	}
+	m.Close()
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last byte of the first section's fourth read, and one of the
+	// second section.
+	for _, at := range []int{4096 + 3*verifyBuf + 4, int(parsedOffset(t, good, 1)) + 100} {
+		bad := append([]byte(nil), good...)
+		bad[at] ^= 1
+		if err := os.WriteFile(path, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Read(path); err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
+			t.Fatalf("byte %d flipped: Read gave %v", at, err)
+		}
+		m, err := ReadDeferred(path)
+		if err != nil {
+			t.Fatalf("byte %d flipped: the header is good, ReadDeferred gave %v", at, err)
+		}
+		damaged := -1
+		for i := range m.Sections {
+			for _, buf := range [][]byte{nil, make([]byte, 4096), make([]byte, 777)} {
+				err := m.VerifyRead(i, buf)
+				if err != nil {
+					damaged = i
+					if !strings.Contains(err.Error(), "section "+string(rune('0'+i))) {
+						t.Fatalf("the error does not name section %d: %v", i, err)
+					}
+				}
+			}
+		}
+		if want := map[bool]int{true: 0, false: 1}[at < 4096+3*verifyBuf+5]; damaged != want {
+			t.Fatalf("byte %d flipped: section %d found damaged, want %d", at, damaged, want)
+		}
+		m.Verified()
+		if err := m.VerifyRead(1, nil); err == nil {
+			t.Fatal("VerifyRead after Verified checked nothing and passed")
+		}
+		m.Close()
+	}
+}
+
+// parsedOffset is where section i's data starts in an image file.
+func parsedOffset(t *testing.T, b []byte, i int) int64 {
+	t.Helper()
+	_, secs, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secs[i].off
+}

@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
@@ -337,7 +337,9 @@ func (im *importer) add(r domain.Record, raw [32]byte) error {
 // a field), and a re-import must then replace the stored record rather
 // than count it unchanged.
 func Canonical(r domain.Record) ([]byte, [32]byte, error) {
-	body, err := json.Marshal(r)
+	// json.Marshal's bytes, written without its reflection (jsonenc):
+	// stored hashes were made of those bytes.
+	body, err := jsonenc.Marshal(r)
 	if err != nil {
 		return nil, [32]byte{}, err
 	}

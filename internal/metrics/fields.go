@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/jsonenc"
 )
 
 // Field is one named value of a drill-down row. Value is a time.Time, a
@@ -41,7 +41,7 @@ func (f Fields) appendJSON(b []byte) ([]byte, error) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 		b = append(b, ':')
 		var err error
 		if b, err = appendJSONValue(b, x.Value); err != nil {
@@ -56,23 +56,20 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendJSONString(b, x), nil
+		return jsonenc.AppendString(b, x), nil
 	case time.Time:
-		b = append(b, '"')
-		b = x.AppendFormat(b, time.RFC3339Nano)
-		return append(b, '"'), nil
+		if b, ok := jsonenc.AppendTime(b, x); ok {
+			return b, nil
+		}
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case float64:
-		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return nil, fmt.Errorf("field value %v is not a JSON number", x)
+		if b, ok := jsonenc.AppendFloat(b, x); ok {
+			return b, nil
 		}
-		if a := math.Abs(x); a != 0 && (a < 1e-6 || a >= 1e21) {
-			return strconv.AppendFloat(b, x, 'e', -1, 64), nil
-		}
-		return strconv.AppendFloat(b, x, 'f', -1, 64), nil
+		return nil, fmt.Errorf("field value %v is not a JSON number", x)
 	case domain.Money:
 		return append(b, x.String()...), nil
 	}

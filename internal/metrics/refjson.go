@@ -1,8 +1,6 @@
 package metrics
 
-import (
-	"unicode/utf8"
-)
+import "github.com/candor/candor/internal/jsonenc"
 
 // AppendRefs appends refs as JSON, byte for byte what json.Marshal writes
 // for them (null for nil). A drill-down page is up to thousands of rows:
@@ -20,11 +18,11 @@ func AppendRefs(b []byte, refs []Ref) ([]byte, error) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"kind":`...)
-		b = appendJSONString(b, string(r.Kind))
+		b = jsonenc.AppendString(b, string(r.Kind))
 		b = append(b, `,"id":`...)
-		b = appendJSONString(b, r.ID)
+		b = jsonenc.AppendString(b, r.ID)
 		b = append(b, `,"source":`...)
-		b = appendJSONString(b, r.Source)
+		b = jsonenc.AppendString(b, r.Source)
 		if r.Value != nil {
 			b = append(b, `,"value":`...)
 			var err error
@@ -34,7 +32,7 @@ func AppendRefs(b []byte, refs []Ref) ([]byte, error) {
 		}
 		if r.Note != "" {
 			b = append(b, `,"note":`...)
-			b = appendJSONString(b, r.Note)
+			b = jsonenc.AppendString(b, r.Note)
 		}
 		if len(r.Fields) > 0 {
 			b = append(b, `,"fields":`...)
@@ -46,61 +44,4 @@ func AppendRefs(b []byte, refs []Ref) ([]byte, error) {
 		b = append(b, '}')
 	}
 	return append(b, ']'), nil
-}
-
-// appendJSONString quotes s as json.Marshal does — so the fields a
-// MarshalJSON writes come out of json.Marshal's compaction unchanged —:
-// HTML's <, > and & escaped too, \b \f \n \r \t short, other control characters and
-// U+2028/U+2029 as \u escapes, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += n
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += n
-			start = i
-			continue
-		}
-		i += n
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

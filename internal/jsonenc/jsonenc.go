@@ -1,0 +1,437 @@
+// Package jsonenc writes JSON byte for byte as encoding/json's Marshal
+// does, without its costs where they add up: a record's canonical body is
+// written for every record imported (its hash is the record's identity in
+// the store, so a single byte of difference would make a re-import
+// replace what it should leave alone), and json.Marshal spent a sixth of
+// an import's CPU on it — reflecting over each field, calling time.Time's
+// MarshalJSON and then validating and compacting what it returned.
+//
+// Append handles pointers to structs whose fields are strings, bools,
+// integers, float64s and pointers to them, string slices, times, and types
+// with a MarshalJSON of their own (domain.Money, domain.Date), embedded
+// structs included; for any other type, or any value json.Marshal would
+// refuse, it returns json.Marshal's own result. Tests compare the two on
+// every record kind with random values.
+package jsonenc
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// AppendString quotes s as json.Marshal does: HTML's <, > and & escaped
+// too, \b \f \n \r \t short, other control characters and U+2028/U+2029
+// as \u escapes, invalid UTF-8 as U+FFFD.
+func AppendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += n
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += n
+			start = i
+			continue
+		}
+		i += n
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// AppendFloat writes f as json.Marshal writes a float64; ok is false for
+// NaN and the infinities, which it refuses.
+func AppendFloat(b []byte, f float64) (_ []byte, ok bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, false
+	}
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		b = strconv.AppendFloat(b, f, 'e', -1, 64)
+		// An exponent of one digit is written as one: e-7, not e-07.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+		return b, true
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64), true
+}
+
+// AppendTime writes t as its MarshalJSON does (RFC 3339 with nanoseconds,
+// quoted); ok is false where MarshalJSON fails: a year outside 0–9999 or
+// a zone offset of 24 hours or more.
+func AppendTime(b []byte, t time.Time) (_ []byte, ok bool) {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return b, false
+	}
+	if _, off := t.Zone(); off <= -24*3600 || off >= 24*3600 {
+		return b, false
+	}
+	b = append(b, '"')
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), true
+}
+
+// Append appends json.Marshal(v) to b.
+func Append(b []byte, v any) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		if p := planOf(rv.Type().Elem()); p != nil {
+			if out, ok := p.append(b, rv.UnsafePointer()); ok {
+				return out, nil
+			}
+		}
+	}
+	// Another type, or a value Marshal refuses: its words for it.
+	j, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, j...), nil
+}
+
+// Marshal is json.Marshal(v).
+func Marshal(v any) ([]byte, error) { return Append(nil, v) }
+
+// A plan is how to write one struct type: its fields in json.Marshal's
+// order, each with its key and how it is omitted and written.
+type plan struct {
+	fields []field
+	// size is a guess at the output's length (the last one's, and an
+	// eighth), so that one allocation usually holds it.
+	size atomic.Int64
+}
+
+type field struct {
+	key  []byte // the quoted name and a colon
+	off  uintptr
+	omit func(unsafe.Pointer) bool // nil: never
+	enc  func([]byte, unsafe.Pointer) ([]byte, bool)
+}
+
+var plans sync.Map // reflect.Type → *plan (nil: not handled here)
+
+func planOf(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	p := makePlan(t)
+	plans.Store(t, p)
+	return p
+}
+
+func (p *plan) append(b []byte, base unsafe.Pointer) ([]byte, bool) {
+	if n := int(p.size.Load()); cap(b)-len(b) < n {
+		b = append(make([]byte, 0, len(b)+n), b...)
+	}
+	start := len(b)
+	defer func() { p.size.Store(int64(len(b)-start) * 9 / 8) }()
+	b = append(b, '{')
+	first := true
+	for i := range p.fields {
+		f := &p.fields[i]
+		at := unsafe.Add(base, f.off)
+		if f.omit != nil && f.omit(at) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, f.key...)
+		var ok bool
+		if b, ok = f.enc(b, at); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+var (
+	marshalerType = reflect.TypeFor[json.Marshaler]()
+	textType      = reflect.TypeFor[interface{ MarshalText() ([]byte, error) }]()
+	zeroerType    = reflect.TypeFor[interface{ IsZero() bool }]()
+	timeType      = reflect.TypeFor[time.Time]()
+)
+
+// makePlan returns the plan of struct type t, or nil when t has anything
+// this package does not write exactly as json.Marshal does — a kind of
+// field it does not know, options it does not follow, names that clash —
+// so that Append leaves t to json.Marshal.
+func makePlan(t reflect.Type) *plan {
+	if t.Kind() != reflect.Struct || t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) ||
+		t.Implements(textType) || reflect.PointerTo(t).Implements(textType) {
+		return nil
+	}
+	p := &plan{}
+	if !p.add(t, 0, 0) {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, f := range p.fields {
+		if seen[string(f.key)] {
+			// json.Marshal's rules for clashing names (the shallower
+			// wins, equals cancel) are not followed here.
+			return nil
+		}
+		seen[string(f.key)] = true
+	}
+	p.size.Store(64)
+	return p
+}
+
+// add appends the fields of struct type t at offset off, embedded
+// structs' fields in their place, as json.Marshal orders them.
+func (p *plan) add(t reflect.Type, off uintptr, depth int) bool {
+	if depth > 4 {
+		return false
+	}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		tag, tagged := sf.Tag.Lookup("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if sf.Anonymous && name == "" {
+			ft := sf.Type
+			if ft.Kind() != reflect.Struct {
+				if ft.Kind() == reflect.Pointer || sf.IsExported() {
+					// A pointer's fields are promoted (when not nil), a
+					// named non-struct is a field of its own.
+					return false
+				}
+				continue
+			}
+			if ft.Implements(marshalerType) || reflect.PointerTo(ft).Implements(marshalerType) ||
+				ft.Implements(textType) || reflect.PointerTo(ft).Implements(textType) {
+				return false
+			}
+			if !p.add(ft, off+sf.Offset, depth+1) {
+				return false
+			}
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		if !tagged || name == "" {
+			name = sf.Name
+		}
+		if !plainName(name) {
+			return false
+		}
+		var omitEmpty, omitZero bool
+		for o := range strings.SplitSeq(opts, ",") {
+			switch o {
+			case "":
+			case "omitempty":
+				omitEmpty = true
+			case "omitzero":
+				omitZero = true
+			default:
+				return false // ",string" and options to come
+			}
+		}
+		f := field{key: append(AppendString(nil, name), ':'), off: off + sf.Offset}
+		var ok bool
+		if f.enc, ok = encoderOf(sf.Type); !ok {
+			return false
+		}
+		if f.omit, ok = omitterOf(sf.Type, omitEmpty, omitZero); !ok {
+			return false
+		}
+		p.fields = append(p.fields, f)
+	}
+	return true
+}
+
+// plainName reports whether a field name is one json.Marshal takes from
+// a tag as it is and needs no escaping.
+func plainName(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func encoderOf(t reflect.Type) (func([]byte, unsafe.Pointer) ([]byte, bool), bool) {
+	switch {
+	case t == timeType:
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendTime(b, *(*time.Time)(p)) }, true
+	case t.Implements(marshalerType):
+		if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
+			return nil, false
+		}
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			j, err := reflect.NewAt(t, p).Elem().Interface().(json.Marshaler).MarshalJSON()
+			if err != nil || !compact(j) {
+				return b, false
+			}
+			return append(b, j...), true
+		}, true
+	case reflect.PointerTo(t).Implements(marshalerType), t.Implements(textType), reflect.PointerTo(t).Implements(textType):
+		return nil, false
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendString(b, *(*string)(p)), true }, true
+	case reflect.Bool:
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return strconv.AppendBool(b, *(*bool)(p)), true }, true
+	case reflect.Int:
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return strconv.AppendInt(b, int64(*(*int)(p)), 10), true
+		}, true
+	case reflect.Int64:
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return strconv.AppendInt(b, *(*int64)(p), 10), true }, true
+	case reflect.Int32:
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return strconv.AppendInt(b, int64(*(*int32)(p)), 10), true
+		}, true
+	case reflect.Float64:
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendFloat(b, *(*float64)(p)) }, true
+	case reflect.Pointer:
+		elem, ok := encoderOf(t.Elem())
+		if !ok || t.Elem().Kind() == reflect.Pointer {
+			return nil, false
+		}
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			q := *(*unsafe.Pointer)(p)
+			if q == nil {
+				return append(b, "null"...), true
+			}
+			return elem(b, q)
+		}, true
+	case reflect.Slice:
+		if t.Elem() != reflect.TypeFor[string]() {
+			return nil, false
+		}
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			s := *(*[]string)(p)
+			if s == nil {
+				return append(b, "null"...), true
+			}
+			b = append(b, '[')
+			for i, x := range s {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = AppendString(b, x)
+			}
+			return append(b, ']'), true
+		}, true
+	}
+	return nil, false
+}
+
+// compact reports whether a MarshalJSON's output is already what
+// json.Marshal makes of it (it compacts it and escapes HTML's characters
+// in it): valid, no whitespace and none of <, > and & or U+2028/U+2029.
+func compact(j []byte) bool {
+	for _, c := range j {
+		if c <= ' ' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return json.Valid(j)
+}
+
+// omitterOf returns when a field of type t is left out: with omitempty
+// when empty as json.Marshal judges it (structs never are), with
+// omitzero when zero (by its IsZero method if it has one).
+func omitterOf(t reflect.Type, omitEmpty, omitZero bool) (func(unsafe.Pointer) bool, bool) {
+	var empty, zero func(unsafe.Pointer) bool
+	if omitEmpty {
+		switch t.Kind() {
+		case reflect.String:
+			empty = func(p unsafe.Pointer) bool { return len(*(*string)(p)) == 0 }
+		case reflect.Bool:
+			empty = func(p unsafe.Pointer) bool { return !*(*bool)(p) }
+		case reflect.Int:
+			empty = func(p unsafe.Pointer) bool { return *(*int)(p) == 0 }
+		case reflect.Int64:
+			empty = func(p unsafe.Pointer) bool { return *(*int64)(p) == 0 }
+		case reflect.Int32:
+			empty = func(p unsafe.Pointer) bool { return *(*int32)(p) == 0 }
+		case reflect.Float64:
+			empty = func(p unsafe.Pointer) bool { return *(*float64)(p) == 0 }
+		case reflect.Pointer:
+			empty = func(p unsafe.Pointer) bool { return *(*unsafe.Pointer)(p) == nil }
+		case reflect.Slice:
+			empty = func(p unsafe.Pointer) bool { return len(*(*[]string)(p)) == 0 }
+		case reflect.Struct:
+		default:
+			return nil, false
+		}
+	}
+	if omitZero {
+		switch {
+		case t == timeType:
+			zero = func(p unsafe.Pointer) bool { return (*time.Time)(p).IsZero() }
+		case t.Implements(zeroerType):
+			if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
+				return nil, false
+			}
+			zero = func(p unsafe.Pointer) bool {
+				return reflect.NewAt(t, p).Elem().Interface().(interface{ IsZero() bool }).IsZero()
+			}
+		case reflect.PointerTo(t).Implements(zeroerType):
+			return nil, false
+		default:
+			zero = func(p unsafe.Pointer) bool { return reflect.NewAt(t, p).Elem().IsZero() }
+		}
+	}
+	switch {
+	case empty != nil && zero != nil:
+		return func(p unsafe.Pointer) bool { return empty(p) || zero(p) }, true
+	case empty != nil:
+		return empty, true
+	}
+	return zero, true
+}

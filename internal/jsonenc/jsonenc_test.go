@@ -1,0 +1,237 @@
+package jsonenc
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/generate"
+)
+
+// same fails the test unless Append writes v as json.Marshal does, error
+// for error.
+func same(t *testing.T, v any) {
+	t.Helper()
+	a, errA := Append([]byte("prefix"), v)
+	m, errM := json.Marshal(v)
+	if (errA == nil) != (errM == nil) {
+		t.Fatalf("%T: Append's error %v, Marshal's %v", v, errA, errM)
+	}
+	if errM != nil {
+		if errA.Error() != errM.Error() {
+			t.Fatalf("%T: Append's error %q, Marshal's %q", v, errA, errM)
+		}
+		return
+	}
+	if !bytes.HasPrefix(a, []byte("prefix")) || !bytes.Equal(a[len("prefix"):], m) {
+		t.Fatalf("%T:\nAppend  %s\nMarshal %s", v, a, m)
+	}
+}
+
+// Every record of a generated organisation.
+func TestGeneratedRecordsAsMarshal(t *testing.T) {
+	kinds := map[domain.Kind]int{}
+	_, err := generate.Records(generate.Options{Seed: 3, Scale: 0.01, End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), Days: 120}, func(r domain.Record) {
+		kinds[r.Kind()]++
+		same(t, r)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kinds) < 15 {
+		t.Fatalf("only %d kinds generated: %v", len(kinds), kinds)
+	}
+}
+
+// Every record kind, each field empty, zero or set to values chosen to
+// trip an encoder: strings with every escape, floats at the format's
+// edges, times in other zones and years, nil and empty slices.
+func TestRandomRecordsAsMarshal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, k := range domain.Kinds {
+		if domain.New(k) == nil {
+			t.Fatalf("no record type for %s", k)
+		}
+		if planOf(reflect.TypeOf(domain.New(k)).Elem()) == nil {
+			t.Fatalf("%s: left to json.Marshal; every record kind is written here", k)
+		}
+		for range 3000 {
+			r := domain.New(k)
+			fill(rng, reflect.ValueOf(r).Elem())
+			same(t, r)
+		}
+	}
+}
+
+var (
+	strs = []string{"", "a", "checkout", `quote " and \ back`, "<b>&amp;</b>", "tab\tnl\nret\rbs\bff\f", "\x00\x01\x1f\x7f",
+		"é ü 日本", "\u2028\u2029", "bad \xff utf8 \xe2\x80", "\xed\xa0\x80", "emoji 🙂", " lead and trail "}
+	floats = []float64{0, math.Copysign(0, -1), 1, -1, 0.1, 1e-6, 9.99e-7, 1e-7, 1.5e-9, 1e20, 1e21, 123456789.125, -2.5e-300,
+		math.MaxFloat64, math.SmallestNonzeroFloat64, math.NaN(), math.Inf(1)}
+	zones = []*time.Location{time.UTC, time.FixedZone("x", 5*3600+1800), time.FixedZone("y", -11*3600), time.FixedZone("z", 24*3600), time.FixedZone("s", 59)}
+)
+
+func fill(rng *rand.Rand, v reflect.Value) {
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if !f.CanSet() {
+			continue
+		}
+		if rng.IntN(4) == 0 {
+			continue // left zero
+		}
+		switch x := f.Addr().Interface().(type) {
+		case *time.Time:
+			sec := rng.Int64N(4e9) - 1e9
+			if rng.IntN(20) == 0 {
+				sec = []int64{-62167219200 - 1, 253402300800, -62135596800}[rng.IntN(3)] // years -1, 10000 and 1
+			}
+			*x = time.Unix(sec, rng.Int64N(3)*rng.Int64N(1e9)).In(zones[rng.IntN(len(zones))])
+			continue
+		case *domain.Money:
+			*x = domain.Money(rng.Int64() >> rng.IntN(63))
+			if rng.IntN(2) == 0 {
+				*x = -*x
+			}
+			continue
+		case *domain.Date:
+			x.Time = time.Date(1990+rng.IntN(50), time.Month(1+rng.IntN(12)), 1+rng.IntN(28), 0, 0, 0, 0, time.UTC)
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(strs[rng.IntN(len(strs))])
+		case reflect.Bool:
+			f.SetBool(rng.IntN(2) == 0)
+		case reflect.Int, reflect.Int64, reflect.Int32:
+			f.SetInt(rng.Int64N(2e6) - 1e6)
+		case reflect.Float64:
+			f.SetFloat(randFloat(rng))
+		case reflect.Pointer:
+			if f.Type().Elem().Kind() != reflect.Float64 {
+				panic("fill: a pointer to " + f.Type().Elem().String())
+			}
+			p := randFloat(rng)
+			f.Set(reflect.ValueOf(&p))
+		case reflect.Slice:
+			n := rng.IntN(4)
+			s := make([]string, n)
+			for j := range s {
+				s[j] = strs[rng.IntN(len(strs))]
+			}
+			f.Set(reflect.ValueOf(s))
+		case reflect.Struct:
+			fill(rng, f)
+		default:
+			panic("fill: a field of kind " + f.Kind().String())
+		}
+	}
+}
+
+func randFloat(rng *rand.Rand) float64 {
+	if rng.IntN(2) == 0 {
+		return floats[rng.IntN(len(floats))]
+	}
+	return math.Float64frombits(rng.Uint64())
+}
+
+// Types it does not handle are json.Marshal's, value and error alike.
+func TestOtherTypesAreMarshals(t *testing.T) {
+	type inner struct {
+		A string `json:"a"`
+	}
+	type clash struct {
+		inner
+		A string `json:"a"`
+	}
+	type withMap struct {
+		M map[string]int `json:"m"`
+	}
+	type stringOpt struct {
+		N int `json:"n,string"`
+	}
+	type nested struct {
+		In inner `json:"in"`
+	}
+	type ptrEmbed struct {
+		*inner
+		B bool
+	}
+	type untagged struct {
+		Name  string
+		skip  string
+		Skip  string `json:"-"`
+		Dash  string `json:"-,"`
+		inner        // promoted though unexported
+	}
+	for _, v := range []any{
+		&clash{inner{"x"}, "y"}, &withMap{map[string]int{"b": 1, "a": 2}}, &stringOpt{5}, &nested{inner{"<"}},
+		&ptrEmbed{&inner{"p"}, true}, &ptrEmbed{nil, false}, &untagged{"n", "s", "S", "d", inner{"i"}},
+		inner{"by value"}, (*inner)(nil), 3.5, []string{"a"}, nil,
+		&struct {
+			F float64 `json:"f"`
+		}{math.NaN()},
+		&struct {
+			T time.Time `json:"t"`
+		}{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		same(t, v)
+	}
+	if planOf(reflect.TypeFor[clash]()) != nil || planOf(reflect.TypeFor[withMap]()) != nil || planOf(reflect.TypeFor[stringOpt]()) != nil {
+		t.Fatal("a type this package cannot write exactly got a plan")
+	}
+	if planOf(reflect.TypeFor[untagged]()) == nil {
+		t.Fatal("untagged, skipped and promoted fields: no plan")
+	}
+}
+
+func TestAppendStringAndFloat(t *testing.T) {
+	var all strings.Builder
+	for c := range 256 {
+		all.WriteByte(byte(c))
+	}
+	for _, s := range append(strs, all.String(), strings.Repeat("é<", 100)) {
+		m, _ := json.Marshal(s)
+		if got := AppendString(nil, s); !bytes.Equal(got, m) {
+			t.Fatalf("%q: %s, want %s", s, got, m)
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 200000 {
+		f := randFloat(rng)
+		if i < len(floats) {
+			f = floats[i]
+		}
+		m, err := json.Marshal(f)
+		got, ok := AppendFloat(nil, f)
+		if ok != (err == nil) || ok && !bytes.Equal(got, m) {
+			t.Fatalf("%v: %s %v, want %s %v", f, got, ok, m, err)
+		}
+	}
+}
+
+func BenchmarkIncident(b *testing.B) {
+	r := &domain.Incident{Meta: domain.Meta{ID: "INC-123456", Source: "pagerduty"}, Service: "checkout", Severity: "P2",
+		OpenedAt: time.Date(2026, 5, 1, 10, 4, 5, 0, time.UTC), ResolvedAt: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC),
+		CausedBy: "deploy-991", CustomerFacing: true, Category: "latency"}
+	b.Run("Append", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Marshal(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("json.Marshal", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := json.Marshal(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

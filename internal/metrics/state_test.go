@@ -372,8 +372,12 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	fresh := build()
 	more(fresh)
+	n := got.strs.len()
 	more(got)
 	sameView(t, "kept from its own pieces, after more rows", stateView(t, got), stateView(t, fresh))
+	if got.strs.len() == n || !within(&got.strs.loc[0], own) {
+		t.Errorf("%d strings interned after the read: the locations were copied, not appended in the state's spare room", got.strs.len()-n)
+	}
 
 	got, err = ReadState(customConfig(t), [][]byte{state}, true, nil)
 	if err != nil {

@@ -32,6 +32,9 @@ import (
 // Engine owns a Dataset that mirrors a store.
 type Engine struct {
 	st store.Store
+	// prefetchRows bounds the rows read ahead of a start from the
+	// dataset's state (0: defaultPrefetchRows; tests set fewer).
+	prefetchRows int
 
 	// Log receives the quarantined rows and the follower's errors; nil
 	// discards them.
@@ -532,12 +535,7 @@ func (e *Engine) load(ctx context.Context) error {
 		// One step for the whole first load, under the lock throughout.
 		w := e.cur.Load()
 		w.mu.Lock()
-		if e.seq == 0 && e.Image != "" {
-			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load()); e.seq == 0 {
-				e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
-			}
-		}
-		err := e.scanDecoded(ctx, e.seq, nil, func(dec []decoded) {
+		apply := func(dec []decoded) {
 			for _, d := range dec {
 				e.logQuarantine(d)
 				applyTo(w, d)
@@ -545,7 +543,20 @@ func (e *Engine) load(ctx context.Context) error {
 			if len(dec) > 0 {
 				e.seq = dec[len(dec)-1].seq
 			}
-		})
+		}
+		if e.seq == 0 && e.Image != "" {
+			var pre *prefetched
+			if len(w.epochs) == 0 {
+				pre = e.prefetchAfterState(ctx, w.ds.Config(), e.storeSeq.Load())
+			}
+			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load()); e.seq == 0 {
+				pre.discard()
+				e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
+			} else {
+				apply(pre.take(e.seq))
+			}
+		}
+		err := e.scanDecoded(ctx, e.seq, nil, apply)
 		// Order the indexes even after an error: what was applied is
 		// committed data, and the next catch-up goes on from it.
 		w.prepare(nil)

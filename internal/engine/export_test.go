@@ -15,3 +15,6 @@ func (e *Engine) StaleHeld() int {
 	}
 	return n
 }
+
+// SetPrefetchRows bounds the rows read ahead of a start from the state.
+func (e *Engine) SetPrefetchRows(n int) { e.prefetchRows = n }

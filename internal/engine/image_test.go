@@ -63,6 +63,10 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 	// start compares a process started with the image at path against one
 	// started from the store, under each configuration, and returns what
 	// the image-started one logged.
+	// damagedState: a state whose header passes and whose sections do not
+	// is refused after the rows after its sequence were read ahead for it
+	// (prefetchAfterState), which may lie at or below the image's.
+	damagedState := false
 	start := func(label string, wantUsed, wantState bool) string {
 		t.Helper()
 		var logs bytes.Buffer
@@ -70,6 +74,9 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 			sc := &scanCounter{Store: st}
 			e := engine.New(sc, cfg)
 			e.Image = path
+			// Rows read ahead while the state is read: bounded short of
+			// the newer rows, at times (the rest read after).
+			e.SetPrefetchRows(1 + rng.IntN(200))
 			e.Log = slog.New(slog.NewTextHandler(&logs, nil))
 			fresh := engine.New(st, cfg)
 			got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh)
@@ -92,7 +99,7 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 			if s.Image.DatasetUsed != (wantState && name == "default") {
 				t.Fatalf("%s, %s settings: dataset state used=%v (%q), want %v", label, name, s.Image.DatasetUsed, s.Image.DatasetIgnored, wantState && name == "default")
 			}
-			if wantUsed && sc.lowest != 0 && sc.lowest <= s.Image.StartSeq {
+			if wantUsed && !damagedState && sc.lowest != 0 && sc.lowest <= s.Image.StartSeq {
 				t.Fatalf("%s: started from the image of sequence %d yet read row %d from the store", label, s.Image.StartSeq, sc.lowest)
 			}
 		}
@@ -235,7 +242,9 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 		{"the rows image as the state", "records differ", func() { os.WriteFile(statePath, good, 0o644) }},
 	} {
 		c.do()
+		damagedState = c.reason == "checksum"
 		logs := start(c.name, true, false)
+		damagedState = false
 		// Under the other settings the header refuses it before any
 		// section is checked: the reason is named under the default.
 		if n := strings.Count(logs, "dataset state ignored"); n != len(configs) || strings.Count(logs, c.reason) < 1 {

@@ -401,13 +401,14 @@ func (p *parser) get(name string, required bool) (Value, bool) {
 // bound in bytes (MaxName or MaxText), checked on the trimmed text.
 func (p *parser) text(name string, v Value, max int) string {
 	var s string
+	checked := false // valid UTF-8 without NUL, known already
 	if v.Text {
 		s = string(v.Raw)
 	} else {
 		raw := bytes.TrimSpace(v.Raw)
 		switch {
 		case len(raw) >= 2 && raw[0] == '"' && raw[len(raw)-1] == '"' && simpleString(raw[1:len(raw)-1]):
-			s = string(raw[1 : len(raw)-1])
+			s, checked = string(raw[1:len(raw)-1]), true
 		case len(raw) > 0 && raw[0] == '"':
 			if !utf8.Valid(raw) {
 				p.fail(name, "is not valid UTF-8 text (save the file as UTF-8)")
@@ -424,11 +425,11 @@ func (p *parser) text(name string, v Value, max int) string {
 			return ""
 		}
 	}
-	if !utf8.ValidString(s) {
+	if !checked && !utf8.ValidString(s) {
 		p.fail(name, "is not valid UTF-8 text (save the file as UTF-8)")
 		return ""
 	}
-	if strings.IndexByte(s, 0) >= 0 {
+	if !checked && strings.IndexByte(s, 0) >= 0 {
 		p.fail(name, "contains a NUL character")
 		return ""
 	}
@@ -449,14 +450,23 @@ func boundText(max int) string {
 }
 
 // simpleString reports whether the inside of a JSON string literal needs
-// no decoding: no escapes, no control characters, valid UTF-8.
+// no decoding: no escapes, no control characters (NUL included), valid
+// UTF-8 — in one pass while it is ASCII.
 func simpleString(b []byte) bool {
-	for _, c := range b {
+	for i, c := range b {
 		if c == '\\' || c == '"' || c < 0x20 {
 			return false
 		}
+		if c >= utf8.RuneSelf {
+			for _, c := range b[i:] {
+				if c == '\\' || c == '"' || c < 0x20 {
+					return false
+				}
+			}
+			return utf8.Valid(b[i:])
+		}
 	}
-	return utf8.Valid(b)
+	return true
 }
 
 func isJSONNumber(b []byte) bool {

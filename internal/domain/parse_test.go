@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // ---- helpers ---------------------------------------------------------------
@@ -1224,6 +1226,30 @@ func TestEventTime(t *testing.T) {
 	} {
 		if got := c.r.EventTime(); !got.Equal(ts(c.want)) {
 			t.Errorf("%T %+v: EventTime = %v, want %s", c.r, c.r, got, c.want)
+		}
+	}
+}
+
+// simpleString's ASCII fast path agrees with the rule it stands for, on
+// random bytes weighted towards the ones that matter.
+func TestSimpleStringMatchesItsRule(t *testing.T) {
+	rule := func(b []byte) bool {
+		for _, c := range b {
+			if c == '\\' || c == '"' || c < 0x20 {
+				return false
+			}
+		}
+		return utf8.Valid(b)
+	}
+	alphabet := []byte("aZ9 -\\\"\x00\x1f\x7f\xc3\xa9\xe2\x80\xa8\xff\xf0\x9f\x99\x82")
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if simpleString(b) != rule(b) {
+			t.Fatalf("%q: simpleString %v, the rule %v", b, simpleString(b), rule(b))
 		}
 	}
 }

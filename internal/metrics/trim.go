@@ -1,7 +1,5 @@
 package metrics
 
-import "slices"
-
 // Trim gives back the room append left at the end of the dataset's
 // growable arrays: the time orders, the string table's locations and the
 // deployments' change lists. A load grows each of them by appending, and
@@ -11,7 +9,9 @@ import "slices"
 // the next append would only grow the array again by copying it.
 func (d *Dataset) Trim() {
 	d.eachOrder(order.trim)
-	d.strs.loc = clipped(d.strs.loc)
+	// The locations keep the room the state holds after them (locSpare),
+	// so that writing the state does not copy them to add it.
+	d.strs.loc = clippedWith(d.strs.loc, locSpare(len(d.strs.loc)))
 	d.chgRefs.codes = clipped(d.chgRefs.codes)
 }
 
@@ -19,9 +19,12 @@ func (s *sorted[T]) trim() { s.items = clipped(s.items) }
 
 // clipped returns a copy of a without the room after its length when that
 // room is worth a copy (an eighth of it or more), else a itself.
-func clipped[T any](a []T) []T {
-	if cap(a)-len(a) < max(len(a)/8, 64) {
+func clipped[T any](a []T) []T { return clippedWith(a, 0) }
+
+// clippedWith is clipped keeping room for spare more items.
+func clippedWith[T any](a []T, spare int) []T {
+	if room := cap(a) - len(a); room >= spare && room-spare < max(len(a)/8, 64) {
 		return a
 	}
-	return slices.Clone(a)
+	return append(make([]T, 0, len(a)+spare), a...)
 }

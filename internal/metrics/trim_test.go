@@ -37,6 +37,45 @@ func TestClipped(t *testing.T) {
 	}
 }
 
+// clippedWith keeps room for the spare asked for — adding it by a copy
+// when it is missing — and clips only the room past it worth a copy.
+func TestClippedWithSpare(t *testing.T) {
+	for _, c := range []struct {
+		len, cap, spare int
+		copied          bool
+	}{
+		{1000, 1000, 16, true}, {1000, 1010, 16, true}, // too little room
+		{1000, 1016, 16, false}, {1000, 1140, 16, false}, // the spare and less than an eighth past it
+		{1000, 1141, 16, true}, // an eighth past the spare
+	} {
+		a := make([]int, c.len, c.cap)
+		for i := range a {
+			a[i] = i
+		}
+		got := clippedWith(a, c.spare)
+		if !slices.Equal(got, a) || cap(got)-len(got) < c.spare {
+			t.Errorf("len %d cap %d: contents changed or room %d under %d", c.len, c.cap, cap(got)-len(got), c.spare)
+		}
+		if copied := &got[0] != &a[0]; copied != c.copied {
+			t.Errorf("len %d cap %d spare %d: copied %v, want %v", c.len, c.cap, c.spare, copied, c.copied)
+		}
+	}
+	// A trimmed dataset's locations hold the state's room: writing the
+	// state adds it without copying them.
+	d := NewDataset(DefaultConfig())
+	if _, err := generate.Records(generate.Options{Seed: 3, Scale: 0.01, End: benchEnd}, func(r domain.Record) {
+		d.Apply(r, time.Time{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.Prepare()
+	d.strs.loc = slices.Clip(d.strs.loc)
+	d.Trim()
+	if w := withSpare(d.strs.loc); &w[0] != &d.strs.loc[0] {
+		t.Error("the state's room after the locations was added by a copy after Trim")
+	}
+}
+
 // Trim leaves every time order without room worth a copy, and every
 // metric's value, breakdown and records as they were.
 func TestTrimKeepsResults(t *testing.T) {

@@ -62,13 +62,7 @@ func TestClippedWithSpare(t *testing.T) {
 	}
 	// A trimmed dataset's locations hold the state's room: writing the
 	// state adds it without copying them.
-	d := NewDataset(DefaultConfig())
-	if _, err := generate.Records(generate.Options{Seed: 3, Scale: 0.01, End: benchEnd}, func(r domain.Record) {
-		d.Apply(r, time.Time{})
-	}); err != nil {
-		t.Fatal(err)
-	}
-	d.Prepare()
+	d := generated(t, 0.01)
 	d.strs.loc = slices.Clip(d.strs.loc)
 	d.Trim()
 	if w := withSpare(d.strs.loc); &w[0] != &d.strs.loc[0] {
@@ -79,17 +73,7 @@ func TestClippedWithSpare(t *testing.T) {
 // Trim leaves every time order without room worth a copy, and every
 // metric's value, breakdown and records as they were.
 func TestTrimKeepsResults(t *testing.T) {
-	build := func() *Dataset {
-		d := NewDataset(DefaultConfig())
-		if _, err := generate.Records(generate.Options{Seed: 3, Scale: 0.02, End: benchEnd}, func(r domain.Record) {
-			d.Apply(r, time.Time{})
-		}); err != nil {
-			t.Fatal(err)
-		}
-		d.Prepare()
-		return d
-	}
-	plain, trimmed := build(), build()
+	plain, trimmed := generated(t, 0.02), generated(t, 0.02)
 	roomy := 0
 	trimmed.eachOrder(func(o order) {
 		if s, ok := o.(interface{ room() int }); ok && s.room() > 0 {
@@ -123,4 +107,17 @@ func (s *sorted[T]) room() int {
 		return r
 	}
 	return 0
+}
+
+// generated is a prepared dataset of a generated organisation.
+func generated(t *testing.T, scale float64) *Dataset {
+	t.Helper()
+	d := NewDataset(DefaultConfig())
+	if _, err := generate.Records(generate.Options{Seed: 3, Scale: scale, End: benchEnd}, func(r domain.Record) {
+		d.Apply(r, time.Time{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d.Prepare()
+	return d
 }

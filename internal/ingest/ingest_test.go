@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1427,5 +1428,75 @@ func TestStreamChunk(t *testing.T) {
 				t.Errorf("the store was handed %v records at a time, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// remoteStore is a store that asks for its chunks to be written while the
+// next is parsed (StreamChunker), as PostgreSQL does; failAt makes that
+// AddEach of its batches fail (0: none), and inFlight counts the writes
+// under way at once.
+type remoteStore struct {
+	store.Store
+	failAt   int
+	adds     atomic.Int32
+	inFlight atomic.Int32
+	maxOver  atomic.Int32
+}
+
+func (s *remoteStore) StreamChunk() int { return 3000 }
+
+func (s *remoteStore) Begin(ctx context.Context) (store.Batch, error) {
+	b, err := s.Store.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &remoteBatch{Batch: b, s: s}, nil
+}
+
+type remoteBatch struct {
+	store.Batch
+	s *remoteStore
+}
+
+func (b *remoteBatch) AddEach(ctx context.Context, lists [][]store.Item) ([]store.WriteResult, error) {
+	if n := b.s.inFlight.Add(1); n > b.s.maxOver.Load() {
+		b.s.maxOver.Store(n)
+	}
+	defer b.s.inFlight.Add(-1)
+	time.Sleep(2 * time.Millisecond) // a round trip, during which the next chunk is parsed
+	if n := b.s.adds.Add(1); int(n) == b.s.failAt {
+		return nil, errors.New("the connection was lost")
+	}
+	return b.Batch.AddEach(ctx, lists)
+}
+
+// A store that writes each chunk while the next is parsed stores every
+// record once, counts them all, never has two writes under way at once,
+// and keeps nothing when a write fails after later chunks were parsed.
+func TestChunksWrittenWhileTheNextIsParsed(t *testing.T) {
+	const n = 20_000
+	st := &remoteStore{Store: newStore(t)}
+	sum := mustImport(t, st, Options{}, Source{Name: "big.ndjson", Reader: &lineReader{n: n, line: genDeployment}})
+	if sum.Records != n || sum.Inserted != n || counts(t, st)[domain.KindDeployment] != n {
+		t.Fatalf("records %d, inserted %d, stored %d; want %d", sum.Records, sum.Inserted, counts(t, st)[domain.KindDeployment], n)
+	}
+	if st.adds.Load() < 4 || st.maxOver.Load() != 1 {
+		t.Fatalf("%d writes, up to %d at once: want several, one at a time", st.adds.Load(), st.maxOver.Load())
+	}
+	// Again, corrected: each record once more, replaced, counted as such.
+	sum = mustImport(t, st, Options{}, Source{Name: "again.ndjson", Reader: &lineReader{n: n, line: func(buf []byte, i int) []byte {
+		return bytes.Replace(genDeployment(buf, i), []byte(`"success"`), []byte(`"failure"`), 1)
+	}}})
+	if sum.Replaced != n || sum.Inserted != 0 {
+		t.Fatalf("re-import: replaced %d, inserted %d; want %d and 0", sum.Replaced, sum.Inserted, n)
+	}
+
+	failing := &remoteStore{Store: newStore(t), failAt: 3}
+	_, err := doImport(context.Background(), failing, []Source{{Name: "big.ndjson", Reader: &lineReader{n: n, line: genDeployment}}}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "connection was lost") {
+		t.Fatalf("a failed write: %v", err)
+	}
+	if got := counts(t, failing)[domain.KindDeployment]; got != 0 {
+		t.Fatalf("%d records stored after a failed write, want none", got)
 	}
 }

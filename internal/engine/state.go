@@ -114,9 +114,13 @@ func (p *prefetched) take(seq int64) []decoded {
 	if p == nil {
 		return nil
 	}
+	if p.after != seq {
+		p.discard() // the state used is not the one read ahead for
+		return nil
+	}
 	<-p.done
 	p.cancel()
-	if p.after != seq || p.err != nil {
+	if p.err != nil {
 		return nil
 	}
 	return p.rows

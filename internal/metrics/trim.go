@@ -21,9 +21,13 @@ func (s *sorted[T]) trim() { s.items = clipped(s.items) }
 // room is worth a copy (an eighth of it or more), else a itself.
 func clipped[T any](a []T) []T { return clippedWith(a, 0) }
 
-// clippedWith is clipped keeping room for spare more items.
+// clippedWith is clipped keeping room for spare more items. It copies a to
+// add that room only when less than half of it is left: a dataset read
+// from the state has used some of it for the strings of the rows newer
+// than the state, and copying the locations again after a start (30 MB
+// at scale 10) is what the room is there to avoid.
 func clippedWith[T any](a []T, spare int) []T {
-	if room := cap(a) - len(a); room >= spare && room-spare < max(len(a)/8, 64) {
+	if room := cap(a) - len(a); room >= spare/2 && room-spare < max(len(a)/8, 64) {
 		return a
 	}
 	return append(make([]T, 0, len(a)+spare), a...)

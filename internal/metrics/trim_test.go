@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -44,8 +45,8 @@ func TestClippedWithSpare(t *testing.T) {
 		len, cap, spare int
 		copied          bool
 	}{
-		{1000, 1000, 16, true}, {1000, 1010, 16, true}, // too little room
-		{1000, 1016, 16, false}, {1000, 1140, 16, false}, // the spare and less than an eighth past it
+		{1000, 1000, 16, true}, {1000, 1007, 16, true}, // less than half the spare
+		{1000, 1008, 16, false}, {1000, 1016, 16, false}, {1000, 1140, 16, false}, // half the spare, up to an eighth past it
 		{1000, 1141, 16, true}, // an eighth past the spare
 	} {
 		a := make([]int, c.len, c.cap)
@@ -53,8 +54,8 @@ func TestClippedWithSpare(t *testing.T) {
 			a[i] = i
 		}
 		got := clippedWith(a, c.spare)
-		if !slices.Equal(got, a) || cap(got)-len(got) < c.spare {
-			t.Errorf("len %d cap %d: contents changed or room %d under %d", c.len, c.cap, cap(got)-len(got), c.spare)
+		if !slices.Equal(got, a) || cap(got)-len(got) < c.spare/2 {
+			t.Errorf("len %d cap %d: contents changed or room %d under half of %d", c.len, c.cap, cap(got)-len(got), c.spare)
 		}
 		if copied := &got[0] != &a[0]; copied != c.copied {
 			t.Errorf("len %d cap %d spare %d: copied %v, want %v", c.len, c.cap, c.spare, copied, c.copied)
@@ -67,6 +68,20 @@ func TestClippedWithSpare(t *testing.T) {
 	d.Trim()
 	if w := withSpare(d.strs.loc); &w[0] != &d.strs.loc[0] {
 		t.Error("the state's room after the locations was added by a copy after Trim")
+	}
+	// Read back from the state, a few strings interned, trimmed: the
+	// locations stay where they lie, in the state's room.
+	back, err := ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, d)}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		back.strs.code(fmt.Sprintf("new-%d", i))
+	}
+	at := &back.strs.loc[0]
+	back.Trim()
+	if &back.strs.loc[0] != at {
+		t.Error("Trim copied the locations read from the state after a few new strings")
 	}
 }
 

@@ -545,15 +545,15 @@ func (e *Engine) load(ctx context.Context) error {
 			}
 		}
 		if e.seq == 0 && e.Image != "" {
+			// The rows after the state are read and decoded on other
+			// goroutines while it is read (prefetchAfter).
 			var pre *prefetched
-			if len(w.epochs) == 0 {
-				pre = e.prefetchAfterState(ctx, w.ds.Config(), e.storeSeq.Load())
-			}
-			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load()); e.seq == 0 {
+			ahead := func(seq int64) { pre = e.prefetchAfter(ctx, seq) }
+			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load(), ahead); e.seq == 0 {
 				pre.discard()
 				e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
 			} else {
-				apply(pre.take(e.seq))
+				apply(pre.take())
 			}
 		}
 		err := e.scanDecoded(ctx, e.seq, nil, apply)

@@ -219,7 +219,7 @@ func (e *Engine) buildSpare(ctx context.Context) error {
 	// instead of every row applied again.
 	var seq int64
 	if e.Image != "" {
-		seq, _ = e.stateInto(ctx, w, e.storeSeq.Load()) // none usable: the whole store
+		seq, _ = e.stateInto(ctx, w, e.storeSeq.Load(), nil) // none usable: the whole store
 	}
 	err := e.scanDecoded(ctx, seq, always, func(dec []decoded) {
 		for _, d := range dec {

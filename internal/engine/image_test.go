@@ -65,7 +65,7 @@ func TestImageStartMatchesStoreByteForByte(t *testing.T) {
 	// the image-started one logged.
 	// damagedState: a state whose header passes and whose sections do not
 	// is refused after the rows after its sequence were read ahead for it
-	// (prefetchAfterState), which may lie at or below the image's.
+	// (prefetchAfter), which may lie at or below the image's.
 	damagedState := false
 	start := func(label string, wantUsed, wantState bool) string {
 		t.Helper()

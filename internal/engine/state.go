@@ -36,9 +36,10 @@ func (e *Engine) statePath() string {
 // startFromState puts the dataset of the state file in w (not yet shared:
 // the first load) when it is usable against a store whose last sequence
 // is last, and returns the sequence it reflects (0 when it was not used,
-// w untouched).
-func (e *Engine) startFromState(ctx context.Context, w *world, last int64) int64 {
-	seq, err := e.stateInto(ctx, w, last)
+// w untouched). ahead (nil: none) is called with the state's sequence once
+// its header passed the checks, before its sections are read.
+func (e *Engine) startFromState(ctx context.Context, w *world, last int64, ahead func(seq int64)) int64 {
+	seq, err := e.stateInto(ctx, w, last, ahead)
 	if err != nil {
 		reason := err.Error()
 		switch {
@@ -68,31 +69,19 @@ const defaultPrefetchRows = 8192
 // scorecard` applies the rows written since the state was: at scale 10,
 // ~60 ms for 5,000 of them, done one after the other before).
 type prefetched struct {
-	after  int64
 	done   chan struct{}
 	cancel context.CancelFunc
 	rows   []decoded
 	err    error
 }
 
-// prefetchAfterState starts reading the rows after the sequence the
-// state file's header gives, up to prefetchRows of them, when the header
-// passes the checks a start makes of it (a state of other settings, say,
-// is not read); nil otherwise. Only a state whose sections then fail
-// their checksums has rows read for nothing.
-func (e *Engine) prefetchAfterState(ctx context.Context, cfg metrics.Config, last int64) *prefetched {
-	m, err := image.ReadDeferred(e.statePath())
-	if err != nil {
-		return nil
-	}
-	h := m.Header
-	m.Close()
-	if e.checkHeader(ctx, h, last, metrics.StateSchema(), cfg.StateHash()) != nil {
-		return nil
-	}
-	after, bound := h.Seq, cmp.Or(e.prefetchRows, defaultPrefetchRows)
+// prefetchAfter starts reading the rows after seq, up to e.prefetchRows
+// of them. A state refused after its header passed (a damaged section)
+// has had them read for nothing.
+func (e *Engine) prefetchAfter(ctx context.Context, after int64) *prefetched {
+	bound := cmp.Or(e.prefetchRows, defaultPrefetchRows)
 	ctx, cancel := context.WithCancel(ctx)
-	p := &prefetched{after: after, done: make(chan struct{}), cancel: cancel}
+	p := &prefetched{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(p.done)
 		p.err = e.scanDecoded(ctx, after, nil, func(dec []decoded) {
@@ -108,14 +97,10 @@ func (e *Engine) prefetchAfterState(ctx context.Context, cfg metrics.Config, las
 	return p
 }
 
-// take returns the rows read when the state used reflects seq — a run in
-// sequence order from just after it — or none (the load then reads them).
-func (p *prefetched) take(seq int64) []decoded {
+// take returns the rows read — a run in sequence order from just after
+// the state's sequence — or none (the load then reads them).
+func (p *prefetched) take() []decoded {
 	if p == nil {
-		return nil
-	}
-	if p.after != seq {
-		p.discard() // the state used is not the one read ahead for
 		return nil
 	}
 	<-p.done
@@ -140,11 +125,11 @@ var errEpochs = errors.New("settings have earlier epochs")
 
 // stateInto puts the state's dataset in w, a world no reader has yet (the
 // first load, a second copy being built), and returns its sequence.
-func (e *Engine) stateInto(ctx context.Context, w *world, last int64) (int64, error) {
+func (e *Engine) stateInto(ctx context.Context, w *world, last int64, ahead func(seq int64)) (int64, error) {
 	if len(w.epochs) > 0 {
 		return 0, errEpochs
 	}
-	ds, seq, err := e.readState(ctx, w.ds.Config(), last)
+	ds, seq, err := e.readState(ctx, w.ds.Config(), last, ahead)
 	if err != nil {
 		return 0, err
 	}
@@ -152,7 +137,7 @@ func (e *Engine) stateInto(ctx context.Context, w *world, last int64) (int64, er
 	return seq, nil
 }
 
-func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) (*metrics.Dataset, int64, error) {
+func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64, ahead func(seq int64)) (*metrics.Dataset, int64, error) {
 	// Each section's checksum is checked as it is read, not all first:
 	// nothing read is kept unless every one passes, and the file is read
 	// once (at scale 10 a first pass cost ~0.2 s and faulted in 800 MB).
@@ -179,6 +164,9 @@ func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64) 
 	h := m.Header
 	if err := e.checkHeader(ctx, h, last, metrics.StateSchema(), cfg.StateHash()); err != nil {
 		return nil, 0, err
+	}
+	if ahead != nil {
+		ahead(h.Seq)
 	}
 	pieces := make([][]byte, len(m.Sections))
 	for i, s := range m.Sections {

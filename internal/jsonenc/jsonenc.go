@@ -150,7 +150,26 @@ type field struct {
 	key  []byte // the quoted name and a colon
 	off  uintptr
 	omit func(unsafe.Pointer) bool // nil: never
-	enc  func([]byte, unsafe.Pointer) ([]byte, bool)
+	enc  encoder
+}
+
+// encoder appends the value a field's pointer points at; false when
+// json.Marshal must write it instead (it refuses the value).
+type encoder func(b []byte, p unsafe.Pointer) ([]byte, bool)
+
+// intEncoder writes an integer of type T.
+func intEncoder[T ~int | ~int32 | ~int64]() encoder {
+	return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		return strconv.AppendInt(b, int64(*(*T)(p)), 10), true
+	}
+}
+
+// isZero reports whether a T is its zero value, which for the kinds it
+// serves is what json.Marshal's omitempty calls empty ("", false, 0 and
+// −0, nil).
+func isZero[T comparable](p unsafe.Pointer) bool {
+	var z T
+	return *(*T)(p) == z
 }
 
 var plans sync.Map // reflect.Type → *plan (nil: not handled here)
@@ -301,7 +320,7 @@ func plainName(s string) bool {
 	return s != ""
 }
 
-func encoderOf(t reflect.Type) (func([]byte, unsafe.Pointer) ([]byte, bool), bool) {
+func encoderOf(t reflect.Type) (encoder, bool) {
 	switch {
 	case t == timeType:
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendTime(b, *(*time.Time)(p)) }, true
@@ -325,15 +344,11 @@ func encoderOf(t reflect.Type) (func([]byte, unsafe.Pointer) ([]byte, bool), boo
 	case reflect.Bool:
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return strconv.AppendBool(b, *(*bool)(p)), true }, true
 	case reflect.Int:
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
-			return strconv.AppendInt(b, int64(*(*int)(p)), 10), true
-		}, true
+		return intEncoder[int](), true
 	case reflect.Int64:
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return strconv.AppendInt(b, *(*int64)(p), 10), true }, true
+		return intEncoder[int64](), true
 	case reflect.Int32:
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
-			return strconv.AppendInt(b, int64(*(*int32)(p)), 10), true
-		}, true
+		return intEncoder[int32](), true
 	case reflect.Float64:
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendFloat(b, *(*float64)(p)) }, true
 	case reflect.Pointer:
@@ -390,19 +405,19 @@ func omitterOf(t reflect.Type, omitEmpty, omitZero bool) (func(unsafe.Pointer) b
 	if omitEmpty {
 		switch t.Kind() {
 		case reflect.String:
-			empty = func(p unsafe.Pointer) bool { return len(*(*string)(p)) == 0 }
+			empty = isZero[string]
 		case reflect.Bool:
-			empty = func(p unsafe.Pointer) bool { return !*(*bool)(p) }
+			empty = isZero[bool]
 		case reflect.Int:
-			empty = func(p unsafe.Pointer) bool { return *(*int)(p) == 0 }
+			empty = isZero[int]
 		case reflect.Int64:
-			empty = func(p unsafe.Pointer) bool { return *(*int64)(p) == 0 }
+			empty = isZero[int64]
 		case reflect.Int32:
-			empty = func(p unsafe.Pointer) bool { return *(*int32)(p) == 0 }
+			empty = isZero[int32]
 		case reflect.Float64:
-			empty = func(p unsafe.Pointer) bool { return *(*float64)(p) == 0 }
+			empty = isZero[float64]
 		case reflect.Pointer:
-			empty = func(p unsafe.Pointer) bool { return *(*unsafe.Pointer)(p) == nil }
+			empty = isZero[unsafe.Pointer]
 		case reflect.Slice:
 			empty = func(p unsafe.Pointer) bool { return len(*(*[]string)(p)) == 0 }
 		case reflect.Struct:

@@ -402,7 +402,7 @@ func (d *Dataset) prodFailIn(q Query, fn func(row *depRow, why string)) {
 		return
 	}
 	start, end := q.start(), q.end()
-	rows := d.prodDeps.between(start, end)
+	rows := d.prodBetween(start, end)
 	codes := d.failWindowAt(start, end, rows)
 	for i := range rows {
 		fn(&rows[i], failWhy[codes[i]])

@@ -917,7 +917,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	}
 	n := r.int()
 	t.loc = rawRead[uint32](r)
-	if r.err == nil && (n > len(t.loc) || len(t.loc) != n+locSpare(n)) {
+	if r.err == nil && len(t.loc) != n+locSpare(n) {
 		r.err = fmt.Errorf("dataset state: %d strings in a table of %d", n, len(t.loc))
 	}
 	if r.err == nil {

@@ -141,6 +141,11 @@ func randFloat(rng *rand.Rand) float64 {
 	return math.Float64frombits(rng.Uint64())
 }
 
+// rawJSON marshals as its own text, whatever it is.
+type rawJSON string
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
+
 // Types it does not handle are json.Marshal's, value and error alike.
 func TestOtherTypesAreMarshals(t *testing.T) {
 	type inner struct {
@@ -180,6 +185,11 @@ func TestOtherTypesAreMarshals(t *testing.T) {
 		&struct {
 			T time.Time `json:"t"`
 		}{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		// A field's MarshalJSON output that json.Marshal compacts or
+		// escapes, or refuses, is left to it.
+		&struct {
+			A, B, C, D rawJSON
+		}{`{ "a" : 1 }`, `"<b>"`, `{"a":`, `7`},
 	} {
 		same(t, v)
 	}

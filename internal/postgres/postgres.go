@@ -291,7 +291,18 @@ func (b *batch) ensureOpen(ctx context.Context) error {
 	return br.Close()
 }
 
+// lastSeqSQL is what a writer reads under the writer lock: no row is in
+// flight then, and max(seq) is right whoever wrote last.
 const lastSeqSQL = `SELECT coalesce(max(seq), 0) FROM records`
+
+// headSQL is the last committed seq for readers (migration 018), and
+// headBound bounds their scans by it, in the scan's own snapshot: rows up
+// to the head are committed, and the index's entries past it — an
+// import's rows in flight — are never visited.
+const (
+	headSQL   = `SELECT seq FROM records_head`
+	headBound = `seq <= (` + headSQL + `)`
+)
 
 // chunkRows bounds the rows one statement writes. Measured with 300-byte
 // records: 1,000 to 4,000 rows per statement is the sweet spot for both
@@ -1036,7 +1047,7 @@ func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error)
 	// Scan reads every row, and a cached statement would soon switch to a
 	// generic plan costed on that — a sequential scan and sort of the whole
 	// table for each following read of a few new rows (0.8 s at scale 10).
-	rows, err := s.pool.Query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > $1 ORDER BY seq`, pgx.QueryExecModeExec, after)
+	rows, err := s.pool.Query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > $1 AND `+headBound+` ORDER BY seq`, pgx.QueryExecModeExec, after)
 	if err != nil {
 		return after, err
 	}
@@ -1047,7 +1058,7 @@ func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error)
 // Tail reads one row more than max, to tell whether there were more. It
 // is planned at every call too (an index range read of the newest rows).
 func (s *DB) Tail(ctx context.Context, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > $1 ORDER BY seq LIMIT $2`, pgx.QueryExecModeExec, after, max+1)
+	rows, err := s.pool.Query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > $1 AND `+headBound+` ORDER BY seq LIMIT $2`, pgx.QueryExecModeExec, after, max+1)
 	if err != nil {
 		return after, false, err
 	}
@@ -1123,11 +1134,9 @@ func (s *DB) Counts(ctx context.Context) (map[domain.Kind]int64, error) {
 
 func (s *DB) LastSeq(ctx context.Context) (int64, error) {
 	var n int64
-	// Planned at every call (an unnamed statement): a cached plan made
-	// while the table was empty is a sequential scan, and PostgreSQL keeps
-	// it until the table is analysed — 24 ms at scale 0.2, 0.8 s at scale
-	// 10, on every read. Planned now, it is one index probe.
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM records`, pgx.QueryExecModeExec).Scan(&n)
+	// The head row, not max(seq): during an import max(seq) visits every
+	// row in flight (migration 018).
+	err := s.pool.QueryRow(ctx, headSQL).Scan(&n)
 	return n, err
 }
 

@@ -6,18 +6,25 @@
 // an import's CPU on it — reflecting over each field, calling time.Time's
 // MarshalJSON and then validating and compacting what it returned.
 //
-// Append handles pointers to structs whose fields are strings, bools,
-// integers, float64s and pointers to them, string slices, times, and types
-// with a MarshalJSON of their own (domain.Money, domain.Date), embedded
-// structs included; for any other type, or any value json.Marshal would
-// refuse, it returns json.Marshal's own result. Tests compare the two on
-// every record kind with random values.
+// The API's answers (a scorecard of ~150 fields a card, a metric page)
+// went through json.Marshal too, on every read.
+//
+// Append handles structs (by a plan per type: offsets, keys, omitempty
+// and omitzero) whose fields are strings, bools, integers, float64s,
+// times, pointers, slices, maps with string keys, interfaces, other such
+// structs, and types with a MarshalJSON of their own on a value receiver
+// (domain.Money, domain.Date), embedded structs included; for any other
+// type — a recursive one, a []byte, a float32, a MarshalText — or any
+// value json.Marshal would refuse, it returns json.Marshal's own result.
+// Tests compare the two on every record kind and on nested values, filled
+// at random.
 package jsonenc
 
 import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,9 +126,20 @@ func AppendTime(b []byte, t time.Time) (_ []byte, ok bool) {
 // Append appends json.Marshal(v) to b.
 func Append(b []byte, v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() == reflect.Pointer && !rv.IsNil() {
+	switch {
+	case rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Type().Elem().Kind() == reflect.Struct:
 		if p := planOf(rv.Type().Elem()); p != nil {
 			if out, ok := p.append(b, rv.UnsafePointer()); ok {
+				return out, nil
+			}
+		}
+	case v != nil:
+		// Any other value is written from a copy: json.Marshal's value
+		// is not addressable either.
+		if enc := encoderFor(rv.Type()); enc != nil {
+			at := reflect.New(rv.Type())
+			at.Elem().Set(rv)
+			if out, ok := enc(b, at.UnsafePointer()); ok {
 				return out, nil
 			}
 		}
@@ -158,9 +176,23 @@ type field struct {
 type encoder func(b []byte, p unsafe.Pointer) ([]byte, bool)
 
 // intEncoder writes an integer of type T.
-func intEncoder[T ~int | ~int32 | ~int64]() encoder {
+func intEncoder[T ~int | ~int8 | ~int16 | ~int32 | ~int64]() encoder {
 	return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
 		return strconv.AppendInt(b, int64(*(*T)(p)), 10), true
+	}
+}
+
+// uintEncoder writes an unsigned integer of size bytes; T is the unsigned
+// type of that size (uint and uintptr are uint64's on 64-bit machines and
+// uint32's otherwise).
+func uintEncoder[T ~uint8 | ~uint16 | ~uint32 | ~uint64](size uintptr) encoder {
+	if size == 4 {
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			return strconv.AppendUint(b, uint64(*(*uint32)(p)), 10), true
+		}
+	}
+	return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		return strconv.AppendUint(b, uint64(*(*T)(p)), 10), true
 	}
 }
 
@@ -174,13 +206,57 @@ func isZero[T comparable](p unsafe.Pointer) bool {
 
 var plans sync.Map // reflect.Type → *plan (nil: not handled here)
 
+// Plans are made one at a time: a struct's plan makes those of the
+// structs in its fields, and building records the types under way so that
+// a type reached again inside itself is found (and left to json.Marshal)
+// rather than planned for ever.
+var (
+	buildMu  sync.Mutex
+	building = map[reflect.Type]bool{}
+)
+
 func planOf(t reflect.Type) *plan {
 	if p, ok := plans.Load(t); ok {
 		return p.(*plan)
 	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	return planLocked(t)
+}
+
+// planLocked is planOf with buildMu held. A type met again while its own
+// plan is being made is recursive: nil, and not stored, so the plan that
+// reached it fails too (and is stored as nil itself).
+func planLocked(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	if building[t] {
+		return nil
+	}
+	building[t] = true
 	p := makePlan(t)
+	delete(building, t)
 	plans.Store(t, p)
 	return p
+}
+
+var encoders sync.Map // reflect.Type → encoder (nil: not handled here)
+
+// encoderFor returns the encoder of a value of type t, nil when this
+// package leaves t to json.Marshal.
+func encoderFor(t reflect.Type) encoder {
+	if e, ok := encoders.Load(t); ok {
+		return e.(encoder)
+	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	enc, ok := encoderOf(t)
+	if !ok {
+		enc = nil
+	}
+	encoders.Store(t, enc)
+	return enc
 }
 
 func (p *plan) append(b []byte, base unsafe.Pointer) ([]byte, bool) {
@@ -189,6 +265,11 @@ func (p *plan) append(b []byte, base unsafe.Pointer) ([]byte, bool) {
 	}
 	start := len(b)
 	defer func() { p.size.Store(int64(len(b)-start) * 9 / 8) }()
+	return p.object(b, base)
+}
+
+// object writes the struct at base as a JSON object.
+func (p *plan) object(b []byte, base unsafe.Pointer) ([]byte, bool) {
 	b = append(b, '{')
 	first := true
 	for i := range p.fields {
@@ -320,7 +401,29 @@ func plainName(s string) bool {
 	return s != ""
 }
 
+// encoderOf returns how to write a value of type t (buildMu held: a
+// struct's encoder is its plan). Types with a MarshalJSON of their own are
+// written by it when its receiver is a value, and left to json.Marshal
+// when it is a pointer (json.Marshal calls those only where the value is
+// addressable), as are types with a MarshalText.
 func encoderOf(t reflect.Type) (encoder, bool) {
+	if t.Kind() == reflect.Pointer && t.Elem().Kind() != reflect.Pointer &&
+		(t.Elem().Implements(marshalerType) || !t.Implements(marshalerType)) {
+		// A pointer writes null or what it points at, MarshalJSON
+		// included: json.Marshal writes a nil *T as null without calling
+		// T's method.
+		elem, ok := encoderOf(t.Elem())
+		if !ok {
+			return nil, false
+		}
+		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+			q := *(*unsafe.Pointer)(p)
+			if q == nil {
+				return append(b, "null"...), true
+			}
+			return elem(b, q)
+		}, true
+	}
 	switch {
 	case t == timeType:
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendTime(b, *(*time.Time)(p)) }, true
@@ -349,24 +452,62 @@ func encoderOf(t reflect.Type) (encoder, bool) {
 		return intEncoder[int64](), true
 	case reflect.Int32:
 		return intEncoder[int32](), true
+	case reflect.Int16:
+		return intEncoder[int16](), true
+	case reflect.Int8:
+		return intEncoder[int8](), true
+	case reflect.Uint, reflect.Uint64, reflect.Uintptr:
+		return uintEncoder[uint64](t.Size()), true
+	case reflect.Uint32:
+		return uintEncoder[uint32](4), true
+	case reflect.Uint16:
+		return uintEncoder[uint16](2), true
+	case reflect.Uint8:
+		return uintEncoder[uint8](1), true
 	case reflect.Float64:
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendFloat(b, *(*float64)(p)) }, true
-	case reflect.Pointer:
-		elem, ok := encoderOf(t.Elem())
-		if !ok || t.Elem().Kind() == reflect.Pointer {
+	case reflect.Struct:
+		sp := planLocked(t)
+		if sp == nil {
 			return nil, false
 		}
+		return sp.object, true
+	case reflect.Slice:
+		return sliceEncoder(t)
+	case reflect.Map:
+		return mapEncoder(t)
+	case reflect.Interface:
+		if t.NumMethod() != 0 {
+			return nil, false
+		}
+		// What an any holds is written as json.Marshal writes it alone:
+		// encoding/json writes an interface's value with the same options
+		// and never as addressable.
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
-			q := *(*unsafe.Pointer)(p)
-			if q == nil {
+			v := *(*any)(p)
+			if v == nil {
 				return append(b, "null"...), true
 			}
-			return elem(b, q)
+			j, err := json.Marshal(v)
+			if err != nil {
+				return b, false
+			}
+			return append(b, j...), true
 		}, true
-	case reflect.Slice:
-		if t.Elem() != reflect.TypeFor[string]() {
-			return nil, false
-		}
+	}
+	return nil, false
+}
+
+// sliceHeader is a slice's layout, for slices whose element type is only
+// known by reflection.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+func sliceEncoder(t reflect.Type) (encoder, bool) {
+	et := t.Elem()
+	if et == reflect.TypeFor[string]() {
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
 			s := *(*[]string)(p)
 			if s == nil {
@@ -382,7 +523,74 @@ func encoderOf(t reflect.Type) (encoder, bool) {
 			return append(b, ']'), true
 		}, true
 	}
-	return nil, false
+	if et.Kind() == reflect.Uint8 {
+		return nil, false // bytes are written as base64
+	}
+	elem, ok := encoderOf(et)
+	if !ok {
+		return nil, false
+	}
+	size := et.Size()
+	return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		h := (*sliceHeader)(p)
+		if h.data == nil {
+			return append(b, "null"...), true
+		}
+		b = append(b, '[')
+		for i := range h.len {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = elem(b, unsafe.Add(h.data, uintptr(i)*size)); !ok {
+				return b, false
+			}
+		}
+		return append(b, ']'), true
+	}, true
+}
+
+// mapEncoder writes maps with string keys as json.Marshal does: keys
+// sorted, nil as null. Maps are rare in what is written here and small, so
+// reflection is enough.
+func mapEncoder(t reflect.Type) (encoder, bool) {
+	if t.Key().Kind() != reflect.String {
+		return nil, false
+	}
+	elem, ok := encoderOf(t.Elem())
+	if !ok {
+		return nil, false
+	}
+	type entry struct {
+		key string
+		val reflect.Value
+	}
+	return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
+		m := reflect.NewAt(t, p).Elem()
+		if m.IsNil() {
+			return append(b, "null"...), true
+		}
+		entries := make([]entry, 0, m.Len())
+		for it := m.MapRange(); it.Next(); {
+			// Copied where the encoder can point at it.
+			v := reflect.New(t.Elem()).Elem()
+			v.Set(it.Value())
+			entries = append(entries, entry{it.Key().String(), v})
+		}
+		slices.SortFunc(entries, func(x, y entry) int { return strings.Compare(x.key, y.key) })
+		b = append(b, '{')
+		for i, e := range entries {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(AppendString(b, e.key), ':')
+			var ok bool
+			if b, ok = elem(b, e.val.Addr().UnsafePointer()); !ok {
+				return b, false
+			}
+		}
+		return append(b, '}'), true
+	}, true
 }
 
 // compact reports whether a MarshalJSON's output is already what
@@ -414,12 +622,33 @@ func omitterOf(t reflect.Type, omitEmpty, omitZero bool) (func(unsafe.Pointer) b
 			empty = isZero[int64]
 		case reflect.Int32:
 			empty = isZero[int32]
+		case reflect.Int16:
+			empty = isZero[int16]
+		case reflect.Int8, reflect.Uint8:
+			empty = isZero[uint8]
+		case reflect.Uint16:
+			empty = isZero[uint16]
+		case reflect.Uint32:
+			empty = isZero[uint32]
+		case reflect.Uint, reflect.Uint64, reflect.Uintptr:
+			if t.Size() == 4 {
+				empty = isZero[uint32]
+			} else {
+				empty = isZero[uint64]
+			}
 		case reflect.Float64:
 			empty = isZero[float64]
 		case reflect.Pointer:
 			empty = isZero[unsafe.Pointer]
 		case reflect.Slice:
-			empty = func(p unsafe.Pointer) bool { return len(*(*[]string)(p)) == 0 }
+			empty = func(p unsafe.Pointer) bool { return (*sliceHeader)(p).len == 0 }
+		case reflect.Map:
+			empty = func(p unsafe.Pointer) bool { return reflect.NewAt(t, p).Elem().Len() == 0 }
+		case reflect.Interface:
+			if t.NumMethod() != 0 {
+				return nil, false
+			}
+			empty = func(p unsafe.Pointer) bool { return *(*any)(p) == nil }
 		case reflect.Struct:
 		default:
 			return nil, false
@@ -429,6 +658,17 @@ func omitterOf(t reflect.Type, omitEmpty, omitZero bool) (func(unsafe.Pointer) b
 		switch {
 		case t == timeType:
 			zero = func(p unsafe.Pointer) bool { return (*time.Time)(p).IsZero() }
+		case t.Kind() == reflect.Pointer && t.Elem() == timeType:
+			// As json.Marshal: nil, or pointing at a zero time.
+			zero = func(p unsafe.Pointer) bool {
+				q := *(*unsafe.Pointer)(p)
+				return q == nil || (*time.Time)(q).IsZero()
+			}
+		case t.Kind() == reflect.Pointer && t.Implements(zeroerType):
+			zero = func(p unsafe.Pointer) bool {
+				q := *(*unsafe.Pointer)(p)
+				return q == nil || reflect.NewAt(t.Elem(), q).Interface().(interface{ IsZero() bool }).IsZero()
+			}
 		case t.Implements(zeroerType):
 			if t.Kind() == reflect.Pointer || t.Kind() == reflect.Interface {
 				return nil, false

@@ -1,9 +1,9 @@
 package scorecard
 
 import (
-	"encoding/json"
 	"strconv"
 
+	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -11,7 +11,7 @@ import (
 // it, with the page of records encoded by hand (metrics.AppendRefs): they
 // are nearly all of a metric page's bytes, and json.Marshal reflected over
 // every row and compacted every row's fields a second time. The other
-// members are small and go through json.Marshal. A member added to
+// members are small and go through jsonenc. A member added to
 // MetricDetail must be added here (TestDetailAppendJSONMatchesMarshal).
 func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) {
 	var err error
@@ -22,19 +22,15 @@ func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) {
 		b = append(b, ',', '"')
 		b = append(b, name...)
 		b = append(b, '"', ':')
-		var j []byte
-		if j, err = json.Marshal(v); err == nil {
-			b = append(b, j...)
-		}
+		b, err = jsonenc.Append(b, v)
 	}
 	b = append(b, `{"definition":`...)
-	j, err := json.Marshal(d.Definition)
+	b, err = jsonenc.Append(b, &d.Definition)
 	if err != nil {
 		return nil, err
 	}
-	b = append(b, j...)
 	member("as_of", d.AsOf)
-	member("metric", d.Card)
+	member("metric", &d.Card)
 	if d.By != "" {
 		member("by", d.By)
 	}

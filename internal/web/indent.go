@@ -2,9 +2,10 @@ package web
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"sync"
+
+	"github.com/candor/candor/internal/jsonenc"
 )
 
 // The API's answers are indented: people read them with curl. But
@@ -42,7 +43,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		buf.raw, err = a.AppendJSON(buf.raw[:0])
 		b = buf.raw
 	} else {
-		b, err = json.Marshal(v)
+		buf.raw, err = jsonenc.Append(buf.raw[:0], v)
+		b = buf.raw
 	}
 	defer func() {
 		if cap(buf.out) <= maxPooledJSON && cap(buf.raw) <= maxPooledJSON {

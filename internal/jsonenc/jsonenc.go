@@ -605,6 +605,38 @@ func compact(j []byte) bool {
 	return json.Valid(j)
 }
 
+// zeroOf returns reflect's IsZero for type t, which omitzero asks of a
+// type without an IsZero method: a comparison for the kinds a field
+// usually has (−0 is a zero float, as == says), reflection for the rest.
+func zeroOf(t reflect.Type) func(unsafe.Pointer) bool {
+	switch t.Kind() {
+	case reflect.String:
+		return isZero[string]
+	case reflect.Bool, reflect.Int8, reflect.Uint8:
+		return isZero[uint8]
+	case reflect.Int16, reflect.Uint16:
+		return isZero[uint16]
+	case reflect.Int32, reflect.Uint32:
+		return isZero[uint32]
+	case reflect.Float32:
+		return isZero[float32]
+	case reflect.Float64:
+		return isZero[float64]
+	case reflect.Int, reflect.Int64, reflect.Uint, reflect.Uint64, reflect.Uintptr:
+		if t.Size() == 4 {
+			return isZero[uint32]
+		}
+		return isZero[uint64]
+	case reflect.Pointer, reflect.Map, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return isZero[unsafe.Pointer]
+	case reflect.Slice:
+		return func(p unsafe.Pointer) bool { return (*sliceHeader)(p).data == nil }
+	case reflect.Interface:
+		return func(p unsafe.Pointer) bool { return reflect.NewAt(t, p).Elem().IsNil() }
+	}
+	return func(p unsafe.Pointer) bool { return reflect.NewAt(t, p).Elem().IsZero() }
+}
+
 // omitterOf returns when a field of type t is left out: with omitempty
 // when empty as json.Marshal judges it (structs never are), with
 // omitzero when zero (by its IsZero method if it has one).
@@ -679,7 +711,7 @@ func omitterOf(t reflect.Type, omitEmpty, omitZero bool) (func(unsafe.Pointer) b
 		case reflect.PointerTo(t).Implements(zeroerType):
 			return nil, false
 		default:
-			zero = func(p unsafe.Pointer) bool { return reflect.NewAt(t, p).Elem().IsZero() }
+			zero = zeroOf(t)
 		}
 	}
 	switch {

@@ -263,6 +263,13 @@ type (
 		TZ  *time.Time        `json:"tz,omitzero"`
 		D   *domain.Date      `json:"d,omitzero"`
 		MZ  map[string]int    `json:"mz,omitzero"`
+		FZ  float64           `json:"fz,omitzero"`
+		PZ  *float64          `json:"pz,omitzero"`
+		SZ  string            `json:"sz,omitzero"`
+		LZ  []string          `json:"lz,omitzero"`
+		IZ  int32             `json:"iz,omitzero"`
+		BZ  bool              `json:"bz,omitzero"`
+		AZ  any               `json:"az,omitzero"`
 		M   domain.Money      `json:"m"`
 		PM  *domain.Money     `json:"pm"`
 		Any any               `json:"any"`
@@ -351,6 +358,9 @@ func fillAny(rng *rand.Rand, v reflect.Value, depth int) {
 		f := randFloat(rng)
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			f = 0.5 // refused values are TestOtherTypesAreMarshals'
+		}
+		if rng.IntN(8) == 0 {
+			f = math.Copysign(0, -1) // zero to omitempty and omitzero
 		}
 		v.SetFloat(f)
 	case reflect.Pointer:

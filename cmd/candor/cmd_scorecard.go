@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/web"
@@ -54,10 +54,21 @@ func (v *viewFlags) options() (scorecard.Options, error) {
 	return opt, nil
 }
 
+// writeJSONOut writes v indented, as json.Encoder with two spaces would
+// (jsonenc: the scorecard's JSON without reflection, indented in one pass).
 func writeJSONOut(env *Env, v any) error {
-	enc := json.NewEncoder(env.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	var b []byte
+	var err error
+	if a, ok := v.(interface{ AppendJSON([]byte) ([]byte, error) }); ok {
+		b, err = a.AppendJSON(nil)
+	} else {
+		b, err = jsonenc.Marshal(v)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = env.Stdout.Write(append(jsonenc.AppendIndent(make([]byte, 0, 2*len(b)), b), '\n'))
+	return err
 }
 
 func runScorecard(ctx context.Context, env *Env, args []string) error {

@@ -3,14 +3,13 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"math/rand/v2"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 )
 
-// jsonIndent is what the API answered with before appendIndented, and
+// jsonIndent is what the API answered with before jsonenc.AppendIndent, and
 // what it must still answer byte for byte.
 func jsonIndent(t testing.TB, v any) []byte {
 	t.Helper()
@@ -26,7 +25,7 @@ func jsonIndent(t testing.TB, v any) []byte {
 type rawer struct{}
 
 // MarshalJSON answers with spaces and newlines, which json.Marshal
-// compacts before appendIndented sees them.
+// compacts before jsonenc.AppendIndent sees them.
 func (rawer) MarshalJSON() ([]byte, error) {
 	return []byte("{ \"a\" : [ 1 , {} , [ ] ],\n \"b\":\"x\\\"y\" }"), nil
 }
@@ -75,86 +74,6 @@ func TestWriteJSONIndentsAsTheEncoder(t *testing.T) {
 	}
 }
 
-// randomValue builds a JSON-shaped value from r: nesting, empty and
-// one-element containers, and strings full of the bytes that matter.
-func randomValue(r *rand.Rand, depth int) any {
-	const alphabet = `ab"\{}[],: é<>&` + "\n\t\x01"
-	str := func() string {
-		var b strings.Builder
-		for n := r.IntN(6); n > 0; n-- {
-			b.WriteString(string([]rune(alphabet)[r.IntN(len([]rune(alphabet)))]))
-		}
-		return b.String()
-	}
-	k := r.IntN(8)
-	if depth > 4 {
-		k %= 4
-	}
-	switch k {
-	case 0:
-		return str()
-	case 1:
-		return r.Float64() * 1e6
-	case 2:
-		return r.IntN(2) == 0
-	case 3:
-		return nil
-	case 4, 5:
-		m := map[string]any{}
-		for n := r.IntN(4); n > 0; n-- {
-			m[str()] = randomValue(r, depth+1)
-		}
-		return m
-	default:
-		a := []any{}
-		for n := r.IntN(4); n > 0; n-- {
-			a = append(a, randomValue(r, depth+1))
-		}
-		return a
-	}
-}
-
-func TestAppendIndentedMatchesJSONIndent(t *testing.T) {
-	r := rand.New(rand.NewPCG(12, 2026))
-	for i := range 5000 {
-		v := randomValue(r, 0)
-		src, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var want bytes.Buffer
-		if err := json.Indent(&want, src, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		if got := appendIndented(nil, src); !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("value %d, %s:\ngot\n%s\nwant\n%s", i, src, got, want.Bytes())
-		}
-	}
-}
-
-func FuzzAppendIndented(f *testing.F) {
-	for _, s := range []string{`{}`, `[]`, `{"a":[1,{},[]],"b":"x\"y\\"}`, `"\\\\\""`, `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var v any
-		if json.Unmarshal([]byte(s), &v) != nil {
-			return
-		}
-		src, err := json.Marshal(v)
-		if err != nil {
-			return
-		}
-		var want bytes.Buffer
-		if err := json.Indent(&want, src, "", "  "); err != nil {
-			t.Fatal(err)
-		}
-		if got := appendIndented(nil, src); !bytes.Equal(got, want.Bytes()) {
-			t.Fatalf("%s:\ngot\n%s\nwant\n%s", src, got, want.Bytes())
-		}
-	})
-}
-
 // BenchmarkWriteJSON: a metric page's answer of a few hundred KB, written
 // as the API writes it and as json.Encoder indented it.
 func BenchmarkWriteJSON(b *testing.B) {
@@ -174,7 +93,7 @@ func BenchmarkWriteJSON(b *testing.B) {
 		page.Records = append(page.Records, rec{"deployment", "github", "deploy-" + strings.Repeat("x", i%7), "payments",
 			time.Unix(int64(i)*3600, 0).UTC(), map[string]any{"status": "success", "changes": []string{"a", "b"}, "note": `said "ok"`}})
 	}
-	b.Run("appendIndented", func(b *testing.B) {
+	b.Run("AppendIndent", func(b *testing.B) {
 		for b.Loop() {
 			writeJSON(httptest.NewRecorder(), 200, page)
 		}

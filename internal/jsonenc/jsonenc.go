@@ -14,7 +14,8 @@
 // times, pointers, slices, maps with string keys, interfaces, other such
 // structs, and types with a MarshalJSON of their own on a value receiver
 // (domain.Money, domain.Date), embedded structs included; for any other
-// type — a recursive one, a []byte, a float32, a MarshalText — or any
+// type — a recursive one, a []byte, a float32, a json.Number, a
+// MarshalText, an unexported embedded struct with a name — or any
 // value json.Marshal would refuse, it returns json.Marshal's own result.
 // Tests compare the two on every record kind and on nested values, filled
 // at random.
@@ -296,6 +297,7 @@ var (
 	textType      = reflect.TypeFor[interface{ MarshalText() ([]byte, error) }]()
 	zeroerType    = reflect.TypeFor[interface{ IsZero() bool }]()
 	timeType      = reflect.TypeFor[time.Time]()
+	numberType    = reflect.TypeFor[json.Number]()
 )
 
 // makePlan returns the plan of struct type t, or nil when t has anything
@@ -357,6 +359,10 @@ func (p *plan) add(t reflect.Type, off uintptr, depth int) bool {
 			continue
 		}
 		if !sf.IsExported() {
+			if sf.Anonymous && (sf.Type.Kind() == reflect.Struct ||
+				sf.Type.Kind() == reflect.Pointer && sf.Type.Elem().Kind() == reflect.Struct) {
+				return false // json.Marshal writes it as a field of that name
+			}
 			continue
 		}
 		if !tagged || name == "" {
@@ -407,6 +413,18 @@ func plainName(s string) bool {
 // when it is a pointer (json.Marshal calls those only where the value is
 // addressable), as are types with a MarshalText.
 func encoderOf(t reflect.Type) (encoder, bool) {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Map, reflect.Pointer:
+		// type T []T, map[string]T, []*T: recursive without a struct.
+		if building[t] {
+			return nil, false
+		}
+		building[t] = true
+		defer delete(building, t)
+	}
+	if t == numberType {
+		return nil, false // json.Number is written as a number literal
+	}
 	if t.Kind() == reflect.Pointer && t.Elem().Kind() != reflect.Pointer &&
 		(t.Elem().Implements(marshalerType) || !t.Implements(marshalerType)) {
 		// A pointer writes null or what it points at, MarshalJSON

@@ -141,6 +141,29 @@ func randFloat(rng *rand.Rand) float64 {
 	return math.Float64frombits(rng.Uint64())
 }
 
+type (
+	recSlice []recSlice
+	recMap   map[string]recMap
+	holdsRec struct {
+		M recMap `json:"m"`
+	}
+	taggedEmbed struct {
+		inner `json:"in"`
+		B     int
+	}
+	taggedEmbedPtr struct {
+		*inner `json:"in"`
+		B      int
+	}
+	withNumber struct {
+		N json.Number `json:"n"`
+	}
+	// inner is a struct to embed and nest.
+	inner struct {
+		A string `json:"a"`
+	}
+)
+
 // rawJSON marshals as its own text, whatever it is.
 type rawJSON string
 
@@ -148,9 +171,6 @@ func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
 
 // Types it does not handle are json.Marshal's, value and error alike.
 func TestOtherTypesAreMarshals(t *testing.T) {
-	type inner struct {
-		A string `json:"a"`
-	}
 	type clash struct {
 		inner
 		A string `json:"a"`
@@ -185,6 +205,13 @@ func TestOtherTypesAreMarshals(t *testing.T) {
 		&struct {
 			T time.Time `json:"t"`
 		}{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		// Recursive without a struct, directly and in a field.
+		recSlice{recSlice{}, nil}, &holdsRec{M: recMap{"a": nil, "b": recMap{}}},
+		// An unexported embedded struct with a name is a field of that name.
+		&taggedEmbed{inner{"x"}, 2}, &taggedEmbedPtr{&inner{"y"}, 3},
+		// json.Number is written as the number it holds, "" as 0, and
+		// refused when it holds none.
+		&withNumber{N: "12.5"}, &withNumber{}, &withNumber{N: "abc"}, map[string]json.Number{"a": "1"},
 		// A field's MarshalJSON output that json.Marshal compacts or
 		// escapes, or refuses, is left to it.
 		&struct {

@@ -956,3 +956,80 @@ func TestRecordsHeadMigration(t *testing.T) {
 		t.Fatalf("after a rewrite: LastSeq = %d (%v), want 31", last, err)
 	}
 }
+
+// An instance still on the previous release writes while a new one
+// migrates: the head must still cover the rows it commits.
+func TestRecordsHeadMigrationDuringOldWrite(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	s := open(t, url)
+	var items []store.Item
+	for i := range 30 {
+		id := fmt.Sprintf("old%d", i)
+		items = append(items, store.Item{Key: domain.Key{Kind: domain.KindService, Source: "import", ID: id}, Hash: id, Body: []byte(`{}`)})
+	}
+	if _, err := store.Put(ctx, s, items); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `DROP TABLE records_head; DROP FUNCTION records_head_bump() CASCADE; DELETE FROM schema_migrations WHERE version = 18`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	// The old release's batch: writer lock, max(seq), insert; not committed yet.
+	old, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close(ctx)
+	tx, err := old.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, writerLockKey); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO records (seq, kind, source, id, ingested_at, hash, body) VALUES (31, 'service', 'import', 'new', 0, 'h', '{}')`); err != nil {
+		t.Fatal(err)
+	}
+
+	opened := make(chan *DB)
+	go func() {
+		s, err := Open(ctx, url)
+		if err != nil {
+			t.Error(err)
+		}
+		opened <- s
+	}()
+	// Until the migration waits for the old writer's transaction (seen
+	// from a connection of its own: a transaction keeps the first view of
+	// pg_stat_activity it took).
+	watch, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Close(ctx)
+	for waited := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		var n int
+		if err := watch.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			break
+		}
+		if time.Since(waited) > 30*time.Second {
+			t.Fatal("the migration never waited for the old writer")
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s = <-opened
+	defer s.Close()
+	n := 0
+	last, err := s.Scan(ctx, 0, func(store.Stored) error { n++; return nil })
+	head, _ := s.LastSeq(ctx)
+	if err != nil || head != 31 || n != 31 || last != 31 {
+		t.Fatalf("after migrating during an old write: LastSeq %d, Scan %d rows to %d (%v); want 31", head, n, last, err)
+	}
+}

@@ -12,6 +12,12 @@
 -- chunk of thousands of rows), and covers every write path, COPY
 -- included. Writers are serialised by the writer lock, so the row is
 -- never contended.
+-- An instance of the release before this one may be writing while this
+-- migrates, without the trigger: the lock waits for its transaction and
+-- holds new writes off until the head is filled and the trigger is in
+-- place, so the head covers every row committed.
+LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE records_head (
     one boolean PRIMARY KEY DEFAULT true CHECK (one),
     seq bigint  NOT NULL

@@ -922,12 +922,14 @@ func TestReadersSkipRowsInFlight(t *testing.T) {
 	}
 }
 
-// A database written before migration 018 gets its head from the records
-// it holds, and follows writes from then on.
-func TestRecordsHeadMigration(t *testing.T) {
+// beforeHead returns a database holding 30 records (seqs 1–30) with the
+// schema of the release before migration 018, and the records.
+func beforeHead(t *testing.T) (string, []store.Item) {
+	t.Helper()
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)
 	s := open(t, url)
+	defer s.Close()
 	var items []store.Item
 	for i := range 30 {
 		id := fmt.Sprintf("old%d", i)
@@ -936,12 +938,18 @@ func TestRecordsHeadMigration(t *testing.T) {
 	if _, err := store.Put(ctx, s, items); err != nil {
 		t.Fatal(err)
 	}
-	// Back to the schema before 018.
 	if _, err := s.pool.Exec(ctx, `DROP TABLE records_head; DROP FUNCTION records_head_bump() CASCADE; DELETE FROM schema_migrations WHERE version = 18`); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
-	s = open(t, url)
+	return url, items
+}
+
+// A database written before migration 018 gets its head from the records
+// it holds, and follows writes from then on.
+func TestRecordsHeadMigration(t *testing.T) {
+	ctx := context.Background()
+	url, items := beforeHead(t)
+	s := open(t, url)
 	if last, err := s.LastSeq(ctx); err != nil || last != 30 {
 		t.Fatalf("after migrating: LastSeq = %d (%v), want 30", last, err)
 	}
@@ -961,20 +969,7 @@ func TestRecordsHeadMigration(t *testing.T) {
 // migrates: the head must still cover the rows it commits.
 func TestRecordsHeadMigrationDuringOldWrite(t *testing.T) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	s := open(t, url)
-	var items []store.Item
-	for i := range 30 {
-		id := fmt.Sprintf("old%d", i)
-		items = append(items, store.Item{Key: domain.Key{Kind: domain.KindService, Source: "import", ID: id}, Hash: id, Body: []byte(`{}`)})
-	}
-	if _, err := store.Put(ctx, s, items); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.pool.Exec(ctx, `DROP TABLE records_head; DROP FUNCTION records_head_bump() CASCADE; DELETE FROM schema_migrations WHERE version = 18`); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	url, _ := beforeHead(t)
 
 	// The old release's batch: writer lock, max(seq), insert; not committed yet.
 	old, err := pgx.Connect(ctx, url)
@@ -1024,7 +1019,7 @@ func TestRecordsHeadMigrationDuringOldWrite(t *testing.T) {
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s = <-opened
+	s := <-opened
 	defer s.Close()
 	n := 0
 	last, err := s.Scan(ctx, 0, func(store.Stored) error { n++; return nil })

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/priority"
 
 	"github.com/candor/candor/internal/adoption"
 	"github.com/candor/candor/internal/alert"
@@ -73,6 +74,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 // /healthz answers while the data loads and /readyz says when it has;
 // ready, when set, receives the base URL once the data is loaded.
 func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error {
+	// Reads get a scheduler slot at once beside bulk work (priority.ForServing).
+	defer priority.ForServing()()
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	svc, err := a.authService()
 	if err != nil {

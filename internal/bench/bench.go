@@ -38,6 +38,7 @@ import (
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 	"github.com/candor/candor/internal/web"
@@ -148,7 +149,10 @@ type Report struct {
 	PeakRSSMB           float64 `json:"peak_rss_mb"`
 	PeakRSSWithImportMB float64 `json:"peak_rss_with_import_mb"`
 	GOMAXPROCS          int     `json:"gomaxprocs"`
-	AsOf                string  `json:"as_of"`
+	// GOMAXPROCSServing is GOMAXPROCS from the webhook phase on, which
+	// serve as `candor serve` does: twice the cores (priority.ForServing).
+	GOMAXPROCSServing int    `json:"gomaxprocs_serving,omitempty"`
+	AsOf              string `json:"as_of"`
 	// Anchors compares Candor with query-time SQL per metric (--anchors).
 	Anchors map[string]AnchorComparison `json:"anchors,omitempty"`
 	// Mode is ModeAnchorsOnly when only the anchor comparison ran.
@@ -326,6 +330,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	// posted record is answered once it is readable.
 	follow, stopFollowing := context.WithCancel(ctx)
 	defer stopFollowing()
+	// As `candor serve` runs (priority.ForServing).
+	defer priority.ForServing()()
+	rep.GOMAXPROCSServing = runtime.GOMAXPROCS(0)
 	eng.Copies = opt.Copies
 	eng.Start(follow)
 	if err := httpLoad(ctx, &opt, rep, st, eng, cat); err != nil {
@@ -681,7 +688,11 @@ func statusMiB(path, field string) float64 {
 // Text renders the report for people.
 func (r *Report) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "backend %s, scale %g, %s, GOMAXPROCS %d, as of %s\n", r.Backend, r.Scale, plural.Count(r.Records, "record"), r.GOMAXPROCS, r.AsOf)
+	procs := strconv.Itoa(r.GOMAXPROCS)
+	if r.GOMAXPROCSServing != 0 && r.GOMAXPROCSServing != r.GOMAXPROCS {
+		procs += " (" + strconv.Itoa(r.GOMAXPROCSServing) + " serving)"
+	}
+	fmt.Fprintf(&b, "backend %s, scale %g, %s, GOMAXPROCS %s, as of %s\n", r.Backend, r.Scale, plural.Count(r.Records, "record"), procs, r.AsOf)
 	if r.Mode == ModeAnchorsOnly {
 		fmt.Fprintf(&b, "  anchors only: import %.0f records/s, load %.0f ms, peak RSS %.0f MiB\n", r.ImportRecordsPerS, r.LoadMs, r.PeakRSSMB)
 		b.WriteString(anchorText(r.Anchors))

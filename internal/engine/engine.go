@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -601,7 +600,7 @@ func (e *Engine) bulkAfter(inline bool, seq int64) bool { return !inline && e.fr
 // first before each chunk is decoded (priority.Background): not in the
 // first load (nobody reads yet) nor once a writer waits for the rows.
 func (e *Engine) scanDecoded(ctx context.Context, after int64, bulk func() bool, fn func([]decoded)) error {
-	return e.scanDecodedOn(ctx, after, runtime.GOMAXPROCS(0), bulk, fn)
+	return e.scanDecodedOn(ctx, after, priority.Cores(), bulk, fn)
 }
 
 // always is the bulk of work nobody waits for.

@@ -7,12 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/image"
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -294,7 +294,7 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	// encodes them: a command waiting for the image (candor import) on
 	// every core; a following engine, which writes it in the background
 	// beside its readers, on one.
-	workers := runtime.GOMAXPROCS(0)
+	workers := priority.Cores()
 	if e.following.Load() {
 		workers = 1
 	}

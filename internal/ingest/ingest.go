@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -680,7 +679,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 			}
 		})
 	}()
-	for range max(1, runtime.GOMAXPROCS(0)) {
+	for range max(1, priority.Cores()) {
 		go func() {
 			for j := range jobs {
 				if j.bulk() {

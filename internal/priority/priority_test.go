@@ -2,6 +2,8 @@ package priority
 
 import (
 	"context"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -89,5 +91,36 @@ func TestBackgroundWaitsForForeground(t *testing.T) {
 	defer held()
 	if !returns(Background, 5*time.Second) {
 		t.Fatal("Background waited past its bound")
+	}
+}
+
+// A server doubles the Ps while bulk work keeps to the cores; the last
+// server to stop puts them back, and an operator's GOMAXPROCS is left
+// alone.
+func TestForServing(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	os.Unsetenv("GOMAXPROCS")
+	start := runtime.GOMAXPROCS(0)
+	a := ForServing()
+	b := ForServing()
+	if got := runtime.GOMAXPROCS(0); got != 2*start {
+		t.Fatalf("serving: GOMAXPROCS %d, want %d", got, 2*start)
+	}
+	if Cores() != start {
+		t.Fatalf("serving: Cores %d, want %d", Cores(), start)
+	}
+	a()
+	a() // once
+	if got := runtime.GOMAXPROCS(0); got != 2*start {
+		t.Fatalf("one of two servers stopped: GOMAXPROCS %d, want %d", got, 2*start)
+	}
+	b()
+	if got := runtime.GOMAXPROCS(0); got != start || Cores() != start {
+		t.Fatalf("stopped: GOMAXPROCS %d, Cores %d, want %d", got, Cores(), start)
+	}
+	t.Setenv("GOMAXPROCS", "3")
+	ForServing()()
+	if got := runtime.GOMAXPROCS(0); got != start {
+		t.Fatalf("with GOMAXPROCS set: %d, want %d", got, start)
 	}
 }

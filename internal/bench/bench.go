@@ -388,6 +388,9 @@ func coldFromImage(ctx context.Context, opt *Options, rep *Report, st store.Stor
 	}
 	rep.ImageWriteMs, rep.ImageWriteCPUMs = ms(time.Since(t0)), ms(cpuTime()-c0)
 	if im := w.Status().Image; im == nil || im.DatasetWritten.IsZero() {
+		if im != nil && im.DatasetError != "" {
+			return nil, fmt.Errorf("the dataset state was not written beside the image: %s", im.DatasetError)
+		}
 		return nil, fmt.Errorf("the dataset state was not written beside the image: %+v", im)
 	}
 	for _, p := range []string{path, strings.TrimSuffix(path, ".image") + ".dataset"} {

@@ -59,12 +59,14 @@ type ImageStatus struct {
 	From    int64     `json:"written_from_seq,omitempty"`
 	Error   string    `json:"error,omitempty"`
 	// The dataset's state beside it (state.go): whether the start read it,
-	// why not, the sequence of the last one written or read, and when
-	// this process last wrote it.
+	// why not, the sequence of the last one written or read, when this
+	// process last wrote it, and its last failure to (a full disk: the
+	// image of the rows may fit where the state then does not).
 	DatasetUsed    bool      `json:"dataset_used_at_start"`
 	DatasetIgnored string    `json:"dataset_ignored,omitempty"`
 	DatasetSeq     int64     `json:"dataset_seq,omitempty"`
 	DatasetWritten time.Time `json:"dataset_written_at,omitzero"`
+	DatasetError   string    `json:"dataset_error,omitempty"`
 }
 
 type imageState struct {

@@ -385,3 +385,39 @@ func TestKeepImageWritesAMissingState(t *testing.T) {
 		t.Errorf("the next start: %+v, want the state of sequence %d used", s, last)
 	}
 }
+
+// A state that cannot be written (a full disk, here a directory in its
+// place) leaves the rows image standing and says why in the status
+// (/healthz), until a later write succeeds.
+func TestStateWriteFailureIsShown(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, t.TempDir())
+	importLines(t, st, dep("k1", "success"), dep("k2", "failure"))
+	path := filepath.Join(t.TempDir(), "candor.image")
+	statePath := strings.TrimSuffix(path, ".image") + ".dataset"
+	if err := os.MkdirAll(filepath.Join(statePath, "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w := engine.New(st, metrics.DefaultConfig())
+	w.Image = path
+	if err := w.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	last, _ := st.LastSeq(ctx)
+	if _, err := w.WriteImage(ctx); err != nil {
+		t.Fatalf("the rows image: %v", err)
+	}
+	s := w.Status().Image
+	if s.Seq != last || !s.DatasetWritten.IsZero() || s.DatasetError == "" {
+		t.Fatalf("status %+v: want the rows image written, the state not, and why", s)
+	}
+	if err := os.RemoveAll(statePath); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteState(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := w.Status().Image; s.DatasetSeq != last || s.DatasetError != "" {
+		t.Fatalf("status after the state was written: %+v", s)
+	}
+}

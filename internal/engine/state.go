@@ -272,7 +272,12 @@ func (e *Engine) WriteState(ctx context.Context) error {
 // the encoding, ~0.1 s at scale 1; the file's sync comes after), while
 // readers go on — they change only caches and memos,
 // which the state reads under the cache's lock or atomically.
-func (e *Engine) writeState(rows image.Header) error {
+func (e *Engine) writeState(rows image.Header) (err error) {
+	defer func() {
+		if err != nil {
+			e.noteImage(func(s *ImageStatus) { s.DatasetError = err.Error() })
+		}
+	}()
 	if !e.ready.Load() {
 		return nil
 	}
@@ -285,7 +290,7 @@ func (e *Engine) writeState(rows image.Header) error {
 	if err := f.Commit(h); err != nil {
 		return err
 	}
-	e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten = h.Seq, time.Now().UTC() })
+	e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten, s.DatasetError = h.Seq, time.Now().UTC(), "" })
 	return nil
 }
 

@@ -101,6 +101,15 @@ func TestForServing(t *testing.T) {
 	t.Setenv("GOMAXPROCS", "")
 	os.Unsetenv("GOMAXPROCS")
 	start := runtime.GOMAXPROCS(0)
+	if start < runtime.NumCPU() {
+		// As under a CPU quota: left alone.
+		ForServing()()
+		if got := runtime.GOMAXPROCS(0); got != start {
+			t.Fatalf("under a quota of %d Ps on %d CPUs: GOMAXPROCS %d", start, runtime.NumCPU(), got)
+		}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(runtime.NumCPU()))
+		start = runtime.NumCPU()
+	}
 	a := ForServing()
 	b := ForServing()
 	if got := runtime.GOMAXPROCS(0); got != 2*start {

@@ -39,8 +39,9 @@ func Cores() int {
 }
 
 // ForServing gives the scheduler twice as many Ps as Cores while a server
-// runs (`candor serve`), unless the operator set GOMAXPROCS; restore puts
-// the number back when the last server stops.
+// runs (`candor serve`), unless the operator set GOMAXPROCS or a CPU quota
+// holds the process below the machine's CPUs; restore puts the number back
+// when the last server stops.
 func ForServing() (restore func()) {
 	procs.Lock()
 	defer procs.Unlock()
@@ -49,7 +50,14 @@ func ForServing() (restore func()) {
 	}
 	if procs.serving == 0 {
 		procs.cores = runtime.GOMAXPROCS(0)
-		procs.before = runtime.GOMAXPROCS(2 * procs.cores)
+		procs.before = procs.cores
+		// Fewer Ps than the machine's CPUs: a CPU quota set them (Go
+		// follows a cgroup's limit). Threads past a quota are throttled
+		// for the rest of its period, a longer wait than the run queue's,
+		// so the number is left as it is.
+		if procs.cores >= runtime.NumCPU() {
+			procs.before = runtime.GOMAXPROCS(2 * procs.cores)
+		}
 	}
 	procs.serving++
 	var once sync.Once

@@ -12,11 +12,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -212,8 +212,8 @@ type Service struct {
 	accounts  *Limiter
 	addresses *Limiter
 	// hashing bounds concurrent password hashing (64 MiB each) to the
-	// processors there are, so a burst of sign-ins queues instead of
-	// exhausting memory.
+	// cores there are (priority.Cores: not the extra Ps a server runs
+	// with), so a burst of sign-ins queues instead of exhausting memory.
 	hashing chan struct{}
 	// dummyHash is verified against when the e-mail address has no user,
 	// so an unknown address takes as long to refuse as a wrong password.
@@ -252,7 +252,7 @@ func NewService(st Store, g *Grants, opt Options) (*Service, error) {
 		st: st, grants: g, opt: opt,
 		accounts:  NewLimiter(opt.AccountLimit, opt.Now),
 		addresses: NewLimiter(opt.AddressLimit, opt.Now),
-		hashing:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+		hashing:   make(chan struct{}, priority.Cores()),
 		dummyHash: sync.OnceValues(func() (string, error) { return HashPassword("no such user", params) }),
 	}, nil
 }

@@ -7,11 +7,14 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 )
@@ -571,5 +574,17 @@ func TestAuthenticateDoesNotWaitForWriters(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("authentication waited %v for the open batch", d)
+	}
+}
+
+// A server runs with more Ps than cores (priority.ForServing); password
+// hashing, 64 MiB each, still runs on as many at once as there are cores.
+func TestHashingSlotsAreCores(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
+	os.Unsetenv("GOMAXPROCS")
+	defer priority.ForServing()()
+	f := newFixture(t, nil)
+	if got, want := cap(f.svc.hashing), priority.Cores(); got != want {
+		t.Fatalf("%d hashing slots with %d cores and GOMAXPROCS %d", got, want, runtime.GOMAXPROCS(0))
 	}
 }

@@ -7,11 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -155,7 +155,7 @@ func (v *verifier) walk(rows []store.LedgerRow) bool {
 func (v *verifier) signatures(rows []store.LedgerRow) []string {
 	out := make([]string, len(rows))
 	var wg sync.WaitGroup
-	workers := max(1, runtime.GOMAXPROCS(0))
+	workers := max(1, priority.Cores())
 	for w := range workers {
 		wg.Add(1)
 		go func() {

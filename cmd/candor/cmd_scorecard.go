@@ -57,13 +57,7 @@ func (v *viewFlags) options() (scorecard.Options, error) {
 // writeJSONOut writes v indented, as json.Encoder with two spaces would
 // (jsonenc: the scorecard's JSON without reflection, indented in one pass).
 func writeJSONOut(env *Env, v any) error {
-	var b []byte
-	var err error
-	if a, ok := v.(interface{ AppendJSON([]byte) ([]byte, error) }); ok {
-		b, err = a.AppendJSON(nil)
-	} else {
-		b, err = jsonenc.Marshal(v)
-	}
+	b, err := jsonenc.Marshal(v)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ func TestAnswersAsMarshal(t *testing.T) {
 					t.Fatalf("%s by %q: %v", m.ID, by, err)
 				}
 				d.Page(ds, 0, 5)
+				same(m.ID+" by "+by+" page", d) // by its AppendJSON
 				same(m.ID+" by "+by, &d.Card)
 				same(m.ID+" by "+by+" breakdown", d.Breakdown)
 				same(m.ID+" by "+by+" definition", &d.Definition)

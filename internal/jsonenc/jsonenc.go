@@ -124,8 +124,22 @@ func AppendTime(b []byte, t time.Time) (_ []byte, ok bool) {
 	return append(b, '"'), true
 }
 
+// Appender is a value that writes itself as json.Marshal writes it, only
+// faster (scorecard.MetricDetail: a metric page and its records). Append
+// leaves such a value to its own AppendJSON.
+type Appender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
 // Append appends json.Marshal(v) to b.
 func Append(b []byte, v any) ([]byte, error) {
+	if a, ok := v.(Appender); ok {
+		out, err := a.AppendJSON(b)
+		if err != nil {
+			return b, err
+		}
+		return out, nil
+	}
 	rv := reflect.ValueOf(v)
 	switch {
 	case rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Type().Elem().Kind() == reflect.Struct:
@@ -183,15 +197,8 @@ func intEncoder[T ~int | ~int8 | ~int16 | ~int32 | ~int64]() encoder {
 	}
 }
 
-// uintEncoder writes an unsigned integer of size bytes; T is the unsigned
-// type of that size (uint and uintptr are uint64's on 64-bit machines and
-// uint32's otherwise).
-func uintEncoder[T ~uint8 | ~uint16 | ~uint32 | ~uint64](size uintptr) encoder {
-	if size == 4 {
-		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
-			return strconv.AppendUint(b, uint64(*(*uint32)(p)), 10), true
-		}
-	}
+// uintEncoder writes an unsigned integer of type T.
+func uintEncoder[T ~uint8 | ~uint16 | ~uint32 | ~uint64]() encoder {
 	return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
 		return strconv.AppendUint(b, uint64(*(*T)(p)), 10), true
 	}
@@ -474,14 +481,15 @@ func encoderOf(t reflect.Type) (encoder, bool) {
 		return intEncoder[int16](), true
 	case reflect.Int8:
 		return intEncoder[int8](), true
-	case reflect.Uint, reflect.Uint64, reflect.Uintptr:
-		return uintEncoder[uint64](t.Size()), true
-	case reflect.Uint32:
-		return uintEncoder[uint32](4), true
+	case reflect.Uint, reflect.Uint64, reflect.Uintptr, reflect.Uint32:
+		if t.Size() == 4 { // uint and uintptr on 32-bit machines
+			return uintEncoder[uint32](), true
+		}
+		return uintEncoder[uint64](), true
 	case reflect.Uint16:
-		return uintEncoder[uint16](2), true
+		return uintEncoder[uint16](), true
 	case reflect.Uint8:
-		return uintEncoder[uint8](1), true
+		return uintEncoder[uint8](), true
 	case reflect.Float64:
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendFloat(b, *(*float64)(p)) }, true
 	case reflect.Struct:
@@ -661,35 +669,12 @@ func zeroOf(t reflect.Type) func(unsafe.Pointer) bool {
 func omitterOf(t reflect.Type, omitEmpty, omitZero bool) (func(unsafe.Pointer) bool, bool) {
 	var empty, zero func(unsafe.Pointer) bool
 	if omitEmpty {
+		// Empty is zero for scalars and pointers, no elements for the rest.
 		switch t.Kind() {
-		case reflect.String:
-			empty = isZero[string]
-		case reflect.Bool:
-			empty = isZero[bool]
-		case reflect.Int:
-			empty = isZero[int]
-		case reflect.Int64:
-			empty = isZero[int64]
-		case reflect.Int32:
-			empty = isZero[int32]
-		case reflect.Int16:
-			empty = isZero[int16]
-		case reflect.Int8, reflect.Uint8:
-			empty = isZero[uint8]
-		case reflect.Uint16:
-			empty = isZero[uint16]
-		case reflect.Uint32:
-			empty = isZero[uint32]
-		case reflect.Uint, reflect.Uint64, reflect.Uintptr:
-			if t.Size() == 4 {
-				empty = isZero[uint32]
-			} else {
-				empty = isZero[uint64]
-			}
-		case reflect.Float64:
-			empty = isZero[float64]
-		case reflect.Pointer:
-			empty = isZero[unsafe.Pointer]
+		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+			reflect.Float64, reflect.Pointer:
+			empty = zeroOf(t)
 		case reflect.Slice:
 			empty = func(p unsafe.Pointer) bool { return (*sliceHeader)(p).len == 0 }
 		case reflect.Map:
@@ -698,7 +683,7 @@ func omitterOf(t reflect.Type, omitEmpty, omitZero bool) (func(unsafe.Pointer) b
 			if t.NumMethod() != 0 {
 				return nil, false
 			}
-			empty = func(p unsafe.Pointer) bool { return *(*any)(p) == nil }
+			empty = zeroOf(t)
 		case reflect.Struct:
 		default:
 			return nil, false

@@ -19,38 +19,24 @@ var jsonBufs = sync.Pool{New: func() any { return new(jsonBuf) }}
 
 const maxPooledJSON = 1 << 20
 
-// raw holds an answer encoded by its own AppendJSON before indenting.
+// raw holds an answer as jsonenc writes it, out the same indented.
 type jsonBuf struct{ out, raw []byte }
-
-// jsonAppender is a value that encodes itself as json.Marshal would, only
-// faster (scorecard.MetricDetail: a metric page and its records).
-type jsonAppender interface {
-	AppendJSON(b []byte) ([]byte, error)
-}
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	buf := jsonBufs.Get().(*jsonBuf)
-	var b []byte
-	var err error
-	if a, ok := v.(jsonAppender); ok {
-		buf.raw, err = a.AppendJSON(buf.raw[:0])
-		b = buf.raw
-	} else {
-		buf.raw, err = jsonenc.Append(buf.raw[:0], v)
-		b = buf.raw
-	}
 	defer func() {
 		if cap(buf.out) <= maxPooledJSON && cap(buf.raw) <= maxPooledJSON {
 			jsonBufs.Put(buf)
 		}
 	}()
-	if err != nil {
+	var err error
+	if buf.raw, err = jsonenc.Append(buf.raw[:0], v); err != nil {
 		// As json.Encoder did: the status is sent, the body is empty. A
 		// value the API answers with always marshals; this is a defect.
 		return
 	}
-	buf.out = append(jsonenc.AppendIndent(buf.out[:0], b), '\n')
+	buf.out = append(jsonenc.AppendIndent(buf.out[:0], buf.raw), '\n')
 	w.Write(buf.out)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
 	"strings"
@@ -60,6 +61,15 @@ func TestSmoke(t *testing.T) {
 	}
 	if rep.Records < 1000 {
 		t.Errorf("records = %d, generated data too small", rep.Records)
+	}
+	// The serving phases run as candor serve does (priority.ForServing),
+	// and the process gets its own number back at the end.
+	want := rep.GOMAXPROCS
+	if os.Getenv("GOMAXPROCS") == "" && rep.GOMAXPROCS >= runtime.NumCPU() {
+		want *= 2
+	}
+	if rep.GOMAXPROCSServing != want || runtime.GOMAXPROCS(0) != rep.GOMAXPROCS {
+		t.Errorf("GOMAXPROCS %d, serving %d (want %d), after %d", rep.GOMAXPROCS, rep.GOMAXPROCSServing, want, runtime.GOMAXPROCS(0))
 	}
 }
 

@@ -16,8 +16,8 @@ import (
 // woken over ones that have run their share. Background waits still keep
 // bulk work behind requests; this removes the queue in front of them.
 // Measured (docs/performance.md, "Twice as many Ps as cores"): at scale 1
-// the reads' p99 during a 300,000-record import fell from 77–97 ms to
-// 36–38. Bulk work keeps spreading over Cores goroutines, not GOMAXPROCS:
+// the reads' p99 during a 300,000-record import fell from 115–132 ms to
+// 37–47. Bulk work keeps spreading over Cores goroutines, not GOMAXPROCS:
 // more workers than cores only adds switching.
 
 var procs struct {

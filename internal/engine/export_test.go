@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/candor/candor/internal/image"
+)
 
 // SetImageCheck sets how often KeepImage looks (before it starts).
 func (e *Engine) SetImageCheck(d time.Duration) { e.img.check = d }
@@ -18,3 +22,13 @@ func (e *Engine) StaleHeld() int {
 
 // SetPrefetchRows bounds the rows read ahead of a start from the state.
 func (e *Engine) SetPrefetchRows(n int) { e.prefetchRows = n }
+
+// StateMapping is the dataset state file the published dataset was read
+// from in place; nil for one built in the heap.
+func (e *Engine) StateMapping() *image.Mapped {
+	w := e.cur.Load()
+	if w.mapped == nil || w.mappedDS != w.ds {
+		return nil
+	}
+	return w.mapped
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/priority"
 )
@@ -41,6 +42,11 @@ type world struct {
 	// ds and epochs by set, since every applied row visits them.
 	sets []*metrics.Dataset
 	seq  int64 // the store sequence applied
+	// mapped is the dataset state file mappedDS was read from in place
+	// (stateInto), whose pages a state written from it lets go again
+	// (encodeState); nil for a dataset built in the heap.
+	mapped   *image.Mapped
+	mappedDS *metrics.Dataset
 }
 
 func newWorld(ds *metrics.Dataset, epochs []epoch) *world {

@@ -1,0 +1,85 @@
+package image
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// A dataset read in place from a private mapping (ReadPrivate) holds only
+// the pages its reads touch. Two things touch far more: writing the
+// dataset's state again, which reads every array, and nothing at all once
+// the dataset is gone — the mapping stays, since strings handed out point
+// into it. Resident and PageOut let the engine give such pages back.
+
+// madvPageout is MADV_PAGEOUT (Linux 5.4), which the syscall package does
+// not name: reclaim these pages now. A page that is still the file's
+// leaves the resident set and faults back in from the file when read; one
+// this process wrote (its own copy, on write) stays, having nowhere to go
+// without swap. Unlike MADV_DONTNEED it never changes what the mapping
+// reads, so it is safe while other goroutines read and write it.
+const madvPageout = 21
+
+// Resident reports which of the mapping's pages this process has in its
+// page tables now (the present bit of /proc/self/pagemap), one bool a
+// page. Not mincore: for a file mapping that reports the page cache,
+// which holds pages this process let go of.
+func (m *Mapped) Resident() ([]bool, error) {
+	if len(m.b) == 0 {
+		return nil, nil
+	}
+	f, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ps := os.Getpagesize()
+	pages := (len(m.b) + ps - 1) / ps
+	first := int64(uintptr(unsafe.Pointer(&m.b[0])) / uintptr(ps))
+	out := make([]bool, pages)
+	buf := make([]byte, 8*4096)
+	for done := 0; done < pages; {
+		n := min(pages-done, len(buf)/8)
+		k, err := f.ReadAt(buf[:8*n], 8*(first+int64(done)))
+		if k < 8*n {
+			return nil, fmt.Errorf("reading /proc/self/pagemap: %w", errors.Join(err, errors.New("short read")))
+		}
+		for i := range n {
+			out[done+i] = binary.LittleEndian.Uint64(buf[8*i:])>>63 == 1
+		}
+		done += n
+	}
+	return out, nil
+}
+
+// PageOut asks the kernel to take back the mapping's pages but those keep
+// marks (keep from Resident; nil keeps none). The kernel reclaims a folio
+// of the page cache at a time (up to a few hundred KiB of the file), so a
+// kept page beside others may go too and fault back in when read: keep
+// says what not to advise, not what stays. A kernel without MADV_PAGEOUT
+// refuses it, and the pages stay.
+func (m *Mapped) PageOut(keep []bool) error {
+	if len(m.b) == 0 {
+		return nil
+	}
+	ps := os.Getpagesize()
+	pages := (len(m.b) + ps - 1) / ps
+	for i := 0; i < pages; {
+		if i < len(keep) && keep[i] {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < pages && (j >= len(keep) || !keep[j]) {
+			j++
+		}
+		if err := syscall.Madvise(m.b[i*ps:min(j*ps, len(m.b))], madvPageout); err != nil {
+			return fmt.Errorf("madvise(MADV_PAGEOUT): %w", err)
+		}
+		i = j
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package image
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"unsafe"
+)
+
+// Pages read through a private mapping are resident until paged out;
+// PageOut gives back the clean ones and never changes what the mapping
+// reads — a page this process wrote stays, with what it wrote.
+func TestResidentAndPageOut(t *testing.T) {
+	ps := os.Getpagesize()
+	data := bytes.Repeat([]byte("0123456789abcdef"), 64*ps/16)
+	path := filepath.Join(t.TempDir(), "candor.dataset")
+	if err := Write(path, Header{Version: "v", Seq: 1}, []Section{{Kind: 3, Data: data}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadPrivate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.Sections[0].Data
+	// Sections start at a multiple of 4 KiB of the file: page i of the
+	// section is page first+i of the mapping.
+	first := offsetIn(m.b, s) / ps
+	count := func(res []bool) int {
+		n := 0
+		for _, r := range res[first : first+64] {
+			if r {
+				n++
+			}
+		}
+		return n
+	}
+	res, err := m.Resident()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Done(0)
+	if res, _ = m.Resident(); count(res) != 0 {
+		t.Fatalf("%d of the section's 64 pages resident after Done, want 0", count(res))
+	}
+	sum := 0
+	for i := 0; i < len(s); i += ps {
+		sum += int(s[i])
+	}
+	if sum != 64*int('0') {
+		t.Fatalf("read %d", sum)
+	}
+	if res, _ = m.Resident(); count(res) != 64 {
+		t.Fatalf("%d of 64 pages resident after reading every one", count(res))
+	}
+	// Page 5 written (its own copy now). Kept pages are advised
+	// nothing; the others are reclaimed a folio of the page cache at a
+	// time, which may take a kept neighbour along (it faults back in),
+	// so only keeping every page is sure to keep one.
+	s[5*ps] = 'X'
+	all := make([]bool, len(res))
+	for i := range all {
+		all[i] = true
+	}
+	if err := m.PageOut(all); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ = m.Resident(); count(res) != 64 {
+		t.Fatalf("%d of 64 pages resident after PageOut keeping them all", count(res))
+	}
+	if err := m.PageOut(nil); err != nil {
+		t.Skipf("this kernel does not page out: %v", err)
+	}
+	res, _ = m.Resident()
+	for i := range 64 {
+		if want := i == 5; res[first+i] != want {
+			t.Errorf("page %d resident %v after PageOut, want %v", i, res[first+i], want)
+		}
+	}
+	if s[5*ps] != 'X' {
+		t.Fatalf("the written page lost its write: %q", s[5*ps])
+	}
+	s[5*ps] = data[5*ps]
+	if !bytes.Equal(s, data) {
+		t.Fatal("the mapping reads other bytes after PageOut")
+	}
+}
+
+// offsetIn is where sub starts in b.
+func offsetIn(b, sub []byte) int {
+	return int(uintptr(unsafePointer(sub)) - uintptr(unsafePointer(b)))
+}
+
+func unsafePointer(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }

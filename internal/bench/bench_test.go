@@ -50,7 +50,7 @@ func TestSmoke(t *testing.T) {
 		"import_during_reads": float64(rep.ImportDuringReads), "peak_rss_with_import_mb": rep.PeakRSSWithImportMB,
 		"import_cpu_us_per_record": rep.ImportCPUUsPerRecord, "webhook_cpu_us_per_event": rep.WebhookCPUUsPerEvent,
 		"ledger_append_cpu_us":    rep.LedgerAppendCPUUs,
-		"scorecard_cold_image_ms": rep.ScorecardColdImageMs, "load_image_ms": rep.LoadImageMs, "image_write_ms": rep.ImageWriteMs, "image_mb": rep.ImageMB,
+		"scorecard_cold_image_ms": rep.ScorecardColdImageMs, "load_image_ms": rep.LoadImageMs, "image_write_ms": rep.ImageWriteMs, "image_mb": rep.ImageMB, "image_rewrite_ms": rep.ImageRewriteMs,
 	} {
 		if v <= 0 {
 			t.Errorf("%s = %v, want a positive figure", name, v)

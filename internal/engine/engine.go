@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/gcpace"
+	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/priority"
 	"github.com/candor/candor/internal/store"
@@ -34,6 +36,10 @@ type Engine struct {
 	// prefetchRows bounds the rows read ahead of a start from the
 	// dataset's state (0: defaultPrefetchRows; tests set fewer).
 	prefetchRows int
+	// rebaseRows is the least sequence a first load without a usable
+	// state must reach for it to write one and go on from it (rebase; 0:
+	// DefaultImageRows; tests set fewer).
+	rebaseRows int64
 
 	// Log receives the quarantined rows and the follower's errors; nil
 	// discards them.
@@ -534,15 +540,24 @@ func (e *Engine) load(ctx context.Context) error {
 		// One step for the whole first load, under the lock throughout.
 		w := e.cur.Load()
 		w.mu.Lock()
+		// The last row applied, which a state written from this load
+		// names (rebase).
+		var last decoded
 		apply := func(dec []decoded) {
 			for _, d := range dec {
 				e.logQuarantine(d)
 				applyTo(w, d)
 			}
 			if len(dec) > 0 {
-				e.seq = dec[len(dec)-1].seq
+				last = dec[len(dec)-1]
+				e.seq = last.seq
 			}
 		}
+		fromState := false
+		// Building the dataset from rows, the collector's headroom is
+		// kept to what the rows in flight need (gcpace.Load).
+		tight := func() func() { return gcpace.During(gcpace.Load) }
+		restore := func() {}
 		if e.seq == 0 && e.Image != "" {
 			// The rows after the state are read and decoded on other
 			// goroutines while it is read (prefetchAfter).
@@ -550,17 +565,26 @@ func (e *Engine) load(ctx context.Context) error {
 			ahead := func(seq int64) { pre = e.prefetchAfter(ctx, seq) }
 			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load(), ahead); e.seq == 0 {
 				pre.discard()
-				e.seq = e.startFromImage(ctx, w, e.storeSeq.Load())
+				restore = tight()
+				var h image.Header
+				e.seq, h = e.startFromImage(ctx, w, e.storeSeq.Load())
+				last = decoded{seq: h.Seq, key: domain.Key{Kind: domain.Kind(h.LastKind), Source: h.LastSource, ID: h.LastID}, hash: h.LastHash}
 			} else {
+				fromState = true
 				apply(pre.take())
 			}
+		} else {
+			restore = tight()
 		}
 		err := e.scanDecoded(ctx, e.seq, nil, apply)
 		// Order the indexes even after an error: what was applied is
 		// committed data, and the next catch-up goes on from it.
 		w.prepare(nil)
-		w.trim()
 		w.stamp(e.seq)
+		if err != nil || fromState || !e.rebase(ctx, w, last) {
+			w.trim()
+		}
+		restore()
 		w.mu.Unlock()
 		e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 		return err

@@ -32,3 +32,7 @@ func (e *Engine) StateMapping() *image.Mapped {
 	}
 	return w.mapped
 }
+
+// SetRebaseRows sets the least sequence a first load without a state
+// must reach to write one and go on from it.
+func (e *Engine) SetRebaseRows(n int64) { e.rebaseRows = n }

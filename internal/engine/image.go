@@ -111,8 +111,8 @@ func StoreIdentity(ctx context.Context, st store.DocStore, create bool) (string,
 // startFromImage applies the image to w (not yet shared: the first load)
 // when it is usable against a store whose last sequence is last, and
 // returns the sequence it reflects (0 when it was not used).
-func (e *Engine) startFromImage(ctx context.Context, w *world, last int64) int64 {
-	seq, err := e.applyImage(ctx, w, last)
+func (e *Engine) startFromImage(ctx context.Context, w *world, last int64) (int64, image.Header) {
+	h, err := e.applyImage(ctx, w, last)
 	if err != nil {
 		if errors.Is(err, image.ErrMissing) {
 			e.log().Info("no dataset image yet: reading the store", "path", e.Image)
@@ -120,21 +120,22 @@ func (e *Engine) startFromImage(ctx context.Context, w *world, last int64) int64
 			e.log().Warn("dataset image ignored: reading the store", "path", e.Image, "reason", err.Error())
 		}
 		e.noteImage(func(s *ImageStatus) { s.Used, s.Ignored = false, err.Error() })
-		return 0
+		return 0, image.Header{}
 	}
-	e.noteImage(func(s *ImageStatus) { s.Used, s.StartSeq, s.Seq, s.Ignored = true, seq, seq, "" })
-	return seq
+	e.noteImage(func(s *ImageStatus) { s.Used, s.StartSeq, s.Seq, s.Ignored = true, h.Seq, h.Seq, "" })
+	return h.Seq, h
 }
 
-func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, error) {
+// applyImage applies the image's rows to w and returns its header.
+func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (image.Header, error) {
 	m, err := image.Read(e.Image)
 	if err != nil {
-		return 0, err
+		return image.Header{}, err
 	}
 	h, secs := m.Header, m.Sections
 	if err := e.checkHeader(ctx, h, last, image.Schema(), recordSettings); err != nil {
 		m.Close()
-		return 0, err
+		return image.Header{}, err
 	}
 	for _, ds := range w.datasets() {
 		ds.Reserve(len(secs) * image.MaxSectionRows)
@@ -187,7 +188,7 @@ func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, e
 				fresh := w.emptyLike()
 				w.set(fresh.ds, fresh.epochs)
 			}
-			return 0, p.err
+			return image.Header{}, p.err
 		}
 		for _, r := range p.rows {
 			d := decoded{rec: r.Rec, ingested: r.Ingested, seq: r.Seq, key: r.Key}
@@ -199,7 +200,7 @@ func (e *Engine) applyImage(ctx context.Context, w *world, last int64) (int64, e
 			applied = true
 		}
 	}
-	return h.Seq, nil
+	return h, nil
 }
 
 // checkHeader holds an image's header to this build, the content's schema

@@ -513,3 +513,97 @@ func TestStatePagesGivenBack(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A first load that used no state — every row of the store, or of the
+// rows image — writes the state at once and goes on from it, read in
+// place, instead of holding what it built in the heap: the views are
+// those of a load from the store byte for byte, before and after newer
+// rows, the next start uses that state, and a state that cannot be
+// written leaves the heap's dataset serving, saying why. Below the
+// threshold nothing is written.
+func TestFirstLoadGoesOnFromItsState(t *testing.T) {
+	ctx := context.Background()
+	st, _, cat, end, lines := differentialSetup(t, 6)
+	importLines(t, st, lines...)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "candor.image")
+	statePath := strings.TrimSuffix(path, ".image") + ".dataset"
+	last, _ := st.LastSeq(ctx)
+
+	few := engine.New(st, metrics.DefaultConfig())
+	few.Image = path
+	few.SetRebaseRows(last + 1)
+	if err := few.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(statePath); !os.IsNotExist(err) || few.StateMapping() != nil {
+		t.Fatalf("a load short of the threshold wrote a state (%v)", err)
+	}
+
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Image = path
+	e.SetRebaseRows(1)
+	fresh := engine.New(st, metrics.DefaultConfig())
+	if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("the load gone on from its state differs from the store")
+	}
+	if e.StateMapping() == nil {
+		t.Fatalf("the load did not go on from its state: %+v", e.Status().Image)
+	}
+	if s := e.Status().Image; s.DatasetSeq != last || s.DatasetWritten.IsZero() || s.DatasetError != "" {
+		t.Fatalf("status %+v, want the state of sequence %d written", s, last)
+	}
+	// Newer rows: corrections of old records and new ones.
+	var more []string
+	for _, l := range lines[:200] {
+		more = append(more, strings.Replace(l, `"status":"success"`, `"status":"failure"`, 1))
+	}
+	more = append(more, dep("after-1", "failure"), dep("after-2", "success"))
+	importLines(t, st, more...)
+	if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("after newer rows, the load gone on from its state differs from the store")
+	}
+
+	next := engine.New(st, metrics.DefaultConfig())
+	next.Image = path
+	if got, want := engineView(t, cat, end, next), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("the next start differs from the store")
+	}
+	if s := next.Status().Image; !s.DatasetUsed || s.DatasetSeq != last {
+		t.Fatalf("the next start: %+v, want the state of sequence %d used", s, last)
+	}
+
+	// From the rows image alone (written by an engine that has not
+	// loaded: no state beside it), then the rows after it.
+	rowsOnly := filepath.Join(t.TempDir(), "candor.image")
+	wr := engine.New(st, metrics.DefaultConfig())
+	wr.Image = rowsOnly
+	if _, err := wr.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	importLines(t, st, dep("after-3", "failure"))
+	ri := engine.New(st, metrics.DefaultConfig())
+	ri.Image = rowsOnly
+	ri.SetRebaseRows(1)
+	if got, want := engineView(t, cat, end, ri), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("the load from the rows image gone on from its state differs from the store")
+	}
+	if s := ri.Status().Image; !s.Used || s.DatasetUsed || s.DatasetSeq == 0 || ri.StateMapping() == nil {
+		t.Fatalf("status %+v: want the rows image used and the state written after it, in place", s)
+	}
+
+	// A directory where the state goes: the load keeps its heap dataset.
+	blocked := filepath.Join(t.TempDir(), "candor.image")
+	if err := os.MkdirAll(filepath.Join(strings.TrimSuffix(blocked, ".image")+".dataset", "in-the-way"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b := engine.New(st, metrics.DefaultConfig())
+	b.Image = blocked
+	b.SetRebaseRows(1)
+	if got, want := engineView(t, cat, end, b), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("a load whose state could not be written differs from the store")
+	}
+	if s := b.Status().Image; b.StateMapping() != nil || s.DatasetError == "" {
+		t.Fatalf("status %+v: want the heap's dataset kept and why", s)
+	}
+}

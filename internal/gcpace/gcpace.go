@@ -51,6 +51,34 @@ var Default = Policy{Floor: 64 << 20, Fraction: 0.25, Min: 25, Max: 100}
 // every row in the heap), keeps it to two or three.
 var OneShot = Policy{Floor: 128 << 20, Fraction: 0.25, Min: 25, Max: 200}
 
+// Load is the policy while a process builds its dataset from rows (a
+// start without a usable state): nobody reads it yet, and the garbage is
+// the rows decoded ahead of the one applied, a few MiB, while a quarter
+// of what is live grew to ~200 MiB at scale 10 — most of the peak above
+// the data (docs/performance.md). 64 MiB of headroom, or a sixteenth of
+// the live heap past 1 GiB.
+var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100}
+
+// During puts p in force in place of the running pacer's policy until
+// the returned function is called, which puts that policy back. With no
+// pacer running (the operator's GOGC or GOMEMLIMIT, or a test) it does
+// nothing.
+func During(p Policy) (restore func()) {
+	mu.Lock()
+	pc := running
+	mu.Unlock()
+	if pc == nil {
+		return func() {}
+	}
+	old := pc.p.Swap(&p)
+	pc.adjust()
+	return sync.OnceFunc(func() {
+		if pc.p.CompareAndSwap(&p, old) {
+			pc.adjust()
+		}
+	})
+}
+
 // GOGC is the percentage that gives live bytes of heap the policy's
 // headroom.
 func (p Policy) GOGC(live uint64) int {
@@ -74,8 +102,8 @@ var (
 )
 
 type pacer struct {
-	p       Policy
-	before  int // the GOGC in force before the first of the pacers Start ran
+	p       atomic.Pointer[Policy] // in force: Start's, or During's while it runs
+	before  int                    // the GOGC in force before the first of the pacers Start ran
 	stopped atomic.Bool
 	set     atomic.Int64 // the GOGC last set
 }
@@ -92,7 +120,8 @@ type sentinel struct{ _ [32]byte }
 // second's restores the GOGC from before the first).
 func Start(p Policy) (stop func()) {
 	mu.Lock()
-	pc := &pacer{p: p}
+	pc := &pacer{}
+	pc.p.Store(&p)
 	pc.before = debug.SetGCPercent(p.Max)
 	if running != nil {
 		// What is in force now is the replaced pacer's; what its stop
@@ -139,10 +168,11 @@ func (pc *pacer) adjust() {
 	if s[0].Value.Kind() != metrics.KindUint64 {
 		return
 	}
-	g := pc.p.GOGC(s[0].Value.Uint64())
+	p := pc.p.Load()
+	g := p.GOGC(s[0].Value.Uint64())
 	// Setting GOGC recomputes the pacer's goal under the heap lock; a
 	// change of a few points is not worth it.
-	if old := int(pc.set.Load()); g == old || (g > old-3 && g < old+3 && g != pc.p.Min && g != pc.p.Max) {
+	if old := int(pc.set.Load()); g == old || (g > old-3 && g < old+3 && g != p.Min && g != p.Max) {
 		return
 	}
 	mu.Lock()

@@ -156,3 +156,31 @@ func TestSecondStartRestoresTheFirstsGOGC(t *testing.T) {
 		collectAll()
 	}
 }
+
+// During puts its policy in force over the running pacer's and gives it
+// back; with no pacer running it changes nothing.
+func TestDuringTightensAndGivesBack(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(77))
+	collectAll()
+	defer collectAll()
+	if restore := During(Load); gogc() != 77 {
+		t.Fatalf("During with no pacer running set GOGC %d", gogc())
+	} else {
+		restore()
+	}
+	stop := Start(Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
+	defer stop()
+	// 128 MiB live: a quarter is GOGC 25, a sixteenth 6.
+	kept = make([]byte, 128<<20)
+	for i := range kept {
+		kept[i] = byte(i)
+	}
+	waitGOGC(t, 25)
+	restore := During(Policy{Floor: 8 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100})
+	waitGOGC(t, 6)
+	restore()
+	waitGOGC(t, 25)
+	restore() // once only
+	waitGOGC(t, 25)
+	kept = nil
+}

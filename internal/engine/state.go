@@ -357,7 +357,7 @@ func (e *Engine) stateFile(w *world, h image.Header) (*image.Writer, image.Heade
 // worth a file. Reports whether w now holds the state's dataset; on any
 // failure it keeps the one it has, and the status says why.
 func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
-	if e.Image == "" || len(w.epochs) > 0 || last.seq != e.seq || last.hash == "" || e.seq < cmp.Or(e.rebaseRows, DefaultImageRows) {
+	if e.Image == "" || len(w.epochs) > 0 || last.seq != e.seq || last.hash == "" || e.seq < e.rebaseAt() {
 		return false
 	}
 	start := time.Now()
@@ -401,6 +401,10 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 	e.log().Info("dataset state written after the load, used in place", "path", e.statePath(), "seq", e.seq, "seconds", time.Since(start).Seconds())
 	return true
 }
+
+// rebaseAt is the least sequence a first load from rows must reach for
+// it to write the state and go on from it.
+func (e *Engine) rebaseAt() int64 { return cmp.Or(e.rebaseRows, DefaultImageRows) }
 
 // releaseEvery is how much of a state is written between two calls of a
 // world's releaser: at scale 10, with 64 MiB the write of a state added

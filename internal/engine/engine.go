@@ -12,13 +12,13 @@
 package engine
 
 import (
-	"runtime/debug"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +41,10 @@ type Engine struct {
 	// state must reach for it to write one and go on from it (rebase; 0:
 	// DefaultImageRows; tests set fewer).
 	rebaseRows int64
+	// rebaseCommitted, when set, runs between the commit of a rebase's
+	// state and its read-back (tests: another process's state renamed
+	// over it).
+	rebaseCommitted func()
 
 	// Log receives the quarantined rows and the follower's errors; nil
 	// discards them.

@@ -36,3 +36,7 @@ func (e *Engine) StateMapping() *image.Mapped {
 // SetRebaseRows sets the least sequence a first load without a state
 // must reach to write one and go on from it.
 func (e *Engine) SetRebaseRows(n int64) { e.rebaseRows = n }
+
+// SetRebaseCommitted runs fn between the commit of a rebase's state and
+// its read-back.
+func (e *Engine) SetRebaseCommitted(fn func()) { e.rebaseCommitted = fn }

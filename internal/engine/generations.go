@@ -59,6 +59,12 @@ func newWorld(ds *metrics.Dataset, epochs []epoch) *world {
 // of the world's datasets find the others by time.
 func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
 	w.ds, w.epochs = ds, epochs
+	if ds != w.mappedDS {
+		// Else the dataset replaced (a settings change puts the new one
+		// in the same world) would stay reachable, and its mapping's
+		// pages held, for as long as the world.
+		w.mapped, w.mappedDS = nil, nil
+	}
 	if len(epochs) == 0 {
 		w.sets = []*metrics.Dataset{ds}
 		ds.SetEpochs(nil)

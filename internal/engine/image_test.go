@@ -499,19 +499,45 @@ func TestStatePagesGivenBack(t *testing.T) {
 	}
 	// Pages the dataset wrote (its own copies: memos filled in place)
 	// have nowhere to go without swap; the others go.
-	e = nil
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		runtime.GC()
-		n, _ := resident()
-		if 4*n <= touched {
-			break
+	gone := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			runtime.GC()
+			n, _ := resident()
+			if 4*n <= touched {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of %d pages still resident after %s", n, pages, what)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d pages still resident after the dataset went", n, pages)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+	e = nil
+	gone("the dataset went")
+
+	// A settings change puts another dataset in the same world: the one
+	// read in place goes, and so do its pages.
+	e = engine.New(st, metrics.DefaultConfig())
+	e.Image = path
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m = e.StateMapping(); m == nil {
+		t.Fatalf("the start did not read the state in place: %+v", e.Status().Image)
+	}
+	compute()
+	if touched, _ = resident(); touched < 64 {
+		t.Fatalf("computing touched %d pages of the mapping", touched)
+	}
+	other := metrics.DefaultConfig()
+	other.ProductionNames = []string{"production", "edge"}
+	if err := e.SetEpochs(ctx, []engine.Epoch{{Config: other}}); err != nil {
+		t.Fatal(err)
+	}
+	gone("a settings change replaced the dataset")
+	compute() // the engine serves on
 }
 
 // A first load that used no state — every row of the store, or of the
@@ -523,8 +549,13 @@ func TestStatePagesGivenBack(t *testing.T) {
 // threshold nothing is written.
 func TestFirstLoadGoesOnFromItsState(t *testing.T) {
 	ctx := context.Background()
-	st, _, cat, end, lines := differentialSetup(t, 6)
+	st, raw, cat, end, lines := differentialSetup(t, 6)
 	importLines(t, st, lines...)
+	// The last row quarantined (corrupted in the database): the state's
+	// header names it all the same, and the next start finds it.
+	if _, err := raw.Exec(`UPDATE records SET body = x'7b226964223a', seq = (SELECT max(seq) FROM records) + 1 WHERE id = (SELECT id FROM records WHERE kind = 'ticket' ORDER BY seq LIMIT 1)`); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "candor.image")
 	statePath := strings.TrimSuffix(path, ".image") + ".dataset"
@@ -553,6 +584,9 @@ func TestFirstLoadGoesOnFromItsState(t *testing.T) {
 	if s := e.Status().Image; s.DatasetSeq != last || s.DatasetWritten.IsZero() || s.DatasetError != "" {
 		t.Fatalf("status %+v, want the state of sequence %d written", s, last)
 	}
+	if q := e.Status().Quarantined; q == 0 || q != fresh.Status().Quarantined {
+		t.Fatalf("%d rows quarantined, from the store %d", q, fresh.Status().Quarantined)
+	}
 	// Newer rows: corrections of old records and new ones.
 	var more []string
 	for _, l := range lines[:200] {
@@ -574,22 +608,55 @@ func TestFirstLoadGoesOnFromItsState(t *testing.T) {
 	}
 
 	// From the rows image alone (written by an engine that has not
-	// loaded: no state beside it), then the rows after it.
-	rowsOnly := filepath.Join(t.TempDir(), "candor.image")
-	wr := engine.New(st, metrics.DefaultConfig())
-	wr.Image = rowsOnly
-	if _, err := wr.WriteImage(ctx); err != nil {
+	// loaded: no state beside it): holding every row, the state's header
+	// is the image's; then with rows after it.
+	for _, after := range []bool{false, true} {
+		rowsOnly := filepath.Join(t.TempDir(), "candor.image")
+		wr := engine.New(st, metrics.DefaultConfig())
+		wr.Image = rowsOnly
+		if _, err := wr.WriteImage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if after {
+			importLines(t, st, dep("after-3", "failure"))
+		}
+		ri := engine.New(st, metrics.DefaultConfig())
+		ri.Image = rowsOnly
+		ri.SetRebaseRows(1)
+		if got, want := engineView(t, cat, end, ri), engineView(t, cat, end, fresh); got != want {
+			t.Fatalf("rows after the image %v: the load from it gone on from its state differs from the store", after)
+		}
+		if s := ri.Status().Image; !s.Used || s.DatasetUsed || s.DatasetSeq == 0 || ri.StateMapping() == nil {
+			t.Fatalf("rows after the image %v: status %+v, want the rows image used and the state written after it, in place", after, s)
+		}
+		again := engine.New(st, metrics.DefaultConfig())
+		again.Image = rowsOnly
+		if got, want := engineView(t, cat, end, again), engineView(t, cat, end, fresh); got != want || !again.Status().Image.DatasetUsed {
+			t.Fatalf("rows after the image %v: the next start (%+v) differs from the store or did not use the state", after, again.Status().Image)
+		}
+	}
+
+	// Another process renames an older state over the one just written
+	// before it is read back: refused, the heap's dataset serves.
+	older, err := os.ReadFile(statePath)
+	if err != nil {
 		t.Fatal(err)
 	}
-	importLines(t, st, dep("after-3", "failure"))
-	ri := engine.New(st, metrics.DefaultConfig())
-	ri.Image = rowsOnly
-	ri.SetRebaseRows(1)
-	if got, want := engineView(t, cat, end, ri), engineView(t, cat, end, fresh); got != want {
-		t.Fatal("the load from the rows image gone on from its state differs from the store")
+	importLines(t, st, dep("after-4", "success"))
+	raced := filepath.Join(t.TempDir(), "candor.image")
+	r := engine.New(st, metrics.DefaultConfig())
+	r.Image = raced
+	r.SetRebaseRows(1)
+	r.SetRebaseCommitted(func() {
+		if err := os.WriteFile(strings.TrimSuffix(raced, ".image")+".dataset", older, 0o600); err != nil {
+			t.Error(err)
+		}
+	})
+	if got, want := engineView(t, cat, end, r), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("a load whose state was replaced before its read-back differs from the store")
 	}
-	if s := ri.Status().Image; !s.Used || s.DatasetUsed || s.DatasetSeq == 0 || ri.StateMapping() == nil {
-		t.Fatalf("status %+v: want the rows image used and the state written after it, in place", s)
+	if s := r.Status().Image; r.StateMapping() != nil || !strings.Contains(s.DatasetError, "replaced") {
+		t.Fatalf("status %+v: want the older state refused and why", s)
 	}
 
 	// A directory where the state goes: the load keeps its heap dataset.

@@ -380,10 +380,20 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 		if err := f.Commit(h); err != nil {
 			return err
 		}
+		if e.rebaseCommitted != nil {
+			e.rebaseCommitted()
+		}
 		debug.FreeOSMemory()
 		ds, m, seq, err := e.readState(ctx, w.ds.Config(), e.seq, nil)
 		if err != nil {
 			return fmt.Errorf("reading it back: %w", err)
+		}
+		if got := m.Header; seq != h.Seq || got.LastHash != h.LastHash || got.Store != h.Store {
+			// Another process (a command beside a server, two commands
+			// after an upgrade) renamed its own state over this one in
+			// between: an older one would leave the rows after it out.
+			// The dataset read is dropped; its cleanup lets the pages go.
+			return fmt.Errorf("another process replaced the state meanwhile (sequence %d, this load's %d)", seq, h.Seq)
 		}
 		w.set(ds, nil)
 		w.mapped, w.mappedDS = m, ds

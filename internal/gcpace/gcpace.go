@@ -62,7 +62,8 @@ var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100}
 // During puts p in force in place of the running pacer's policy until
 // the returned function is called, which puts that policy back. With no
 // pacer running (the operator's GOGC or GOMEMLIMIT, or a test) it does
-// nothing.
+// nothing. Nested calls must be restored in the reverse order: a restore
+// finding another During's policy in force leaves it.
 func During(p Policy) (restore func()) {
 	mu.Lock()
 	pc := running
@@ -168,16 +169,19 @@ func (pc *pacer) adjust() {
 	if s[0].Value.Kind() != metrics.KindUint64 {
 		return
 	}
+	// The policy is read and the GOGC set under one lock: a collection's
+	// adjust that read the policy During replaced must not write its
+	// GOGC over the one During's own adjust set.
+	mu.Lock()
+	defer mu.Unlock()
+	if pc.stopped.Load() {
+		return
+	}
 	p := pc.p.Load()
 	g := p.GOGC(s[0].Value.Uint64())
 	// Setting GOGC recomputes the pacer's goal under the heap lock; a
 	// change of a few points is not worth it.
 	if old := int(pc.set.Load()); g == old || (g > old-3 && g < old+3 && g != p.Min && g != p.Max) {
-		return
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if pc.stopped.Load() {
 		return
 	}
 	debug.SetGCPercent(g)

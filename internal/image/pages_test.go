@@ -72,9 +72,12 @@ func TestResidentAndPageOut(t *testing.T) {
 	if err := m.PageOut(nil); err != nil {
 		t.Skipf("this kernel does not page out: %v", err)
 	}
+	// With swap the written page may go there (its present bit clear)
+	// and come back when read; without, it stays.
+	swap := hasSwap(t)
 	res, _ = m.Resident()
 	for i := range 64 {
-		if want := i == 5; res[first+i] != want {
+		if want := i == 5; res[first+i] != want && !(i == 5 && swap) {
 			t.Errorf("page %d resident %v after PageOut, want %v", i, res[first+i], want)
 		}
 	}
@@ -93,3 +96,12 @@ func offsetIn(b, sub []byte) int {
 }
 
 func unsafePointer(b []byte) unsafe.Pointer { return unsafe.Pointer(unsafe.SliceData(b)) }
+
+// hasSwap reports whether the machine has a swap device or file in use.
+func hasSwap(t *testing.T) bool {
+	b, err := os.ReadFile("/proc/swaps")
+	if err != nil {
+		return true // unknown: allow it
+	}
+	return len(bytes.Split(bytes.TrimSpace(b), []byte("\n"))) > 1
+}

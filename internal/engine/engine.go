@@ -559,27 +559,28 @@ func (e *Engine) load(ctx context.Context) error {
 			}
 		}
 		fromState := false
-		// Building the dataset from rows, the collector's headroom is
-		// kept to what the rows in flight need (gcpace.Load).
-		tight := func() func() { return gcpace.During(gcpace.Load) }
-		restore := func() {}
 		if e.seq == 0 && e.Image != "" {
 			// The rows after the state are read and decoded on other
 			// goroutines while it is read (prefetchAfter).
 			var pre *prefetched
 			ahead := func(seq int64) { pre = e.prefetchAfter(ctx, seq) }
-			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load(), ahead); e.seq == 0 {
+			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load(), ahead); e.seq > 0 {
+				fromState = true
+				apply(pre.take())
+			} else {
 				pre.discard()
-				restore = tight()
+			}
+		}
+		restore := func() {}
+		if !fromState {
+			// Building the dataset from rows, the collector's headroom
+			// is kept to what the rows in flight need (gcpace.Load).
+			restore = gcpace.During(gcpace.Load)
+			if e.seq == 0 && e.Image != "" {
 				var h image.Header
 				e.seq, h = e.startFromImage(ctx, w, e.storeSeq.Load())
 				last = decoded{seq: h.Seq, key: domain.Key{Kind: domain.Kind(h.LastKind), Source: h.LastSource, ID: h.LastID}, hash: h.LastHash}
-			} else {
-				fromState = true
-				apply(pre.take())
 			}
-		} else {
-			restore = tight()
 		}
 		err := e.scanDecoded(ctx, e.seq, nil, apply)
 		if !fromState && e.seq >= e.rebaseAt() {

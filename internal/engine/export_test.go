@@ -27,9 +27,6 @@ func (e *Engine) SetPrefetchRows(n int) { e.prefetchRows = n }
 // from in place; nil for one built in the heap.
 func (e *Engine) StateMapping() *image.Mapped {
 	w := e.cur.Load()
-	if w.mapped == nil || w.mappedDS != w.ds {
-		return nil
-	}
 	return w.mapped
 }
 

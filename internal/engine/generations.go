@@ -42,11 +42,11 @@ type world struct {
 	// ds and epochs by set, since every applied row visits them.
 	sets []*metrics.Dataset
 	seq  int64 // the store sequence applied
-	// mapped is the dataset state file mappedDS was read from in place
-	// (stateInto), whose pages a state written from it lets go again
-	// (encodeState); nil for a dataset built in the heap.
-	mapped   *image.Mapped
-	mappedDS *metrics.Dataset
+	// mapped is the dataset state file ds was read from in place
+	// (stateInto, rebase), whose pages a state written from it lets go
+	// again (releaser); nil for a dataset built in the heap. set forgets
+	// it with the dataset.
+	mapped *image.Mapped
 }
 
 func newWorld(ds *metrics.Dataset, epochs []epoch) *world {
@@ -58,13 +58,13 @@ func newWorld(ds *metrics.Dataset, epochs []epoch) *world {
 // set puts a dataset and its epochs in force (none: ds alone) and lets each
 // of the world's datasets find the others by time.
 func (w *world) set(ds *metrics.Dataset, epochs []epoch) {
-	w.ds, w.epochs = ds, epochs
-	if ds != w.mappedDS {
-		// Else the dataset replaced (a settings change puts the new one
-		// in the same world) would stay reachable, and its mapping's
-		// pages held, for as long as the world.
-		w.mapped, w.mappedDS = nil, nil
+	if ds != w.ds {
+		// The mapping is the replaced dataset's (a settings change puts
+		// the new one in the same world), not the new one's to release;
+		// its pages go when the replaced dataset is collected.
+		w.mapped = nil
 	}
+	w.ds, w.epochs = ds, epochs
 	if len(epochs) == 0 {
 		w.sets = []*metrics.Dataset{ds}
 		ds.SetEpochs(nil)

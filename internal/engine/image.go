@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -390,56 +391,50 @@ func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
 
 // keepSections writes base's sections to w without the rows whose keys
 // have a newer row: a section none of whose rows is replaced as it is,
-// the others again with the rest of their rows.
+// the others again with the rest of their rows. Each is read through the
+// mapping, whose pages are let go once it is written: kept, they made a
+// serving process at scale 10 hold the whole previous image (~870 MB)
+// once it had written its next.
 func keepSections(w *image.Writer, base *image.Mapped, newer map[domain.Key]struct{}) error {
 	for i, s := range base.Sections {
-		if len(newer) == 0 {
-			// Copied through the mapping, whose pages are let go as
-			// each section is written: kept, they made a serving
-			// process at scale 10 hold the whole previous image
-			// (~870 MB) once it had written its next.
-			err := w.Add(s)
-			base.Done(i)
-			if err != nil {
-				return err
-			}
-			continue
-		}
-		rows, err := image.DecodeRows(s.Data)
-		if err != nil {
-			return fmt.Errorf("reading the previous image: %w", err)
-		}
-		replaced := false
-		for _, r := range rows {
-			if _, ok := newer[rowKey(r)]; ok {
-				replaced = true
-				break
-			}
-		}
-		if !replaced {
-			err = w.Add(s)
-		} else {
-			b := image.NewBuilder()
-			b.Stream(w)
-			for _, r := range rows {
-				if _, ok := newer[rowKey(r)]; ok {
-					continue
-				}
-				if err = b.Add(r); err != nil {
-					break
-				}
-			}
-			if err == nil {
-				b.Sections()
-				err = b.Err()
-			}
-		}
+		err := keepSection(w, s, newer)
 		base.Done(i)
 		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// keepSection writes one section of the previous image to w, as
+// keepSections says.
+func keepSection(w *image.Writer, s image.Section, newer map[domain.Key]struct{}) error {
+	if len(newer) == 0 {
+		return w.Add(s)
+	}
+	rows, err := image.DecodeRows(s.Data)
+	if err != nil {
+		return fmt.Errorf("reading the previous image: %w", err)
+	}
+	replaced := func(r image.Row) bool {
+		_, ok := newer[rowKey(r)]
+		return ok
+	}
+	if !slices.ContainsFunc(rows, replaced) {
+		return w.Add(s)
+	}
+	b := image.NewBuilder()
+	b.Stream(w)
+	for _, r := range rows {
+		if replaced(r) {
+			continue
+		}
+		if err := b.Add(r); err != nil {
+			return err
+		}
+	}
+	b.Sections()
+	return b.Err()
 }
 
 // rowKey is the store key of an image row: a record's own (the store

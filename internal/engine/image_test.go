@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/engine"
-	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/store"
@@ -345,11 +344,7 @@ func TestKeepImageWritesAMissingState(t *testing.T) {
 	importLines(t, st, dep("k1", "success"), dep("k2", "failure"))
 	path := filepath.Join(t.TempDir(), "candor.image")
 	statePath := strings.TrimSuffix(path, ".image") + ".dataset"
-	w := engine.New(st, metrics.DefaultConfig())
-	w.Image = path
-	if err := w.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w := loadedWithImage(t, st, path)
 	if _, err := w.WriteImage(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -400,11 +395,7 @@ func TestStateWriteFailureIsShown(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(statePath, "in-the-way"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w := engine.New(st, metrics.DefaultConfig())
-	w.Image = path
-	if err := w.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w := loadedWithImage(t, st, path)
 	last, _ := st.LastSeq(ctx)
 	if _, err := w.WriteImage(ctx); err != nil {
 		t.Fatalf("the rows image: %v", err)
@@ -432,28 +423,14 @@ func TestStateWriteFailureIsShown(t *testing.T) {
 // is gone, so are the mapping's pages.
 func TestStatePagesGivenBack(t *testing.T) {
 	ctx := context.Background()
-	st := open(t, t.TempDir())
-	var buf bytes.Buffer
-	if _, err := generate.Write(&buf, generate.Options{Seed: 3, Scale: 0.01, End: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), Days: 150}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "g.ndjson", Reader: &buf}}, ingest.Options{}); err != nil {
-		t.Fatal(err)
-	}
+	st, _, _, end, lines := differentialSetup(t, 3)
+	importLines(t, st, lines...)
 	path := filepath.Join(t.TempDir(), "candor.image")
-	w := engine.New(st, metrics.DefaultConfig())
-	w.Image = path
-	if err := w.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	w := loadedWithImage(t, st, path)
 	if _, err := w.WriteImage(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := engine.New(st, metrics.DefaultConfig())
-	e.Image = path
-	if err := e.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e := loadedWithImage(t, st, path)
 	m := e.StateMapping()
 	if m == nil {
 		t.Fatalf("the start did not read the state in place: %+v", e.Status().Image)
@@ -474,7 +451,7 @@ func TestStatePagesGivenBack(t *testing.T) {
 	compute := func() {
 		e.Read(ctx, func(ds *metrics.Dataset) error {
 			for _, id := range metrics.IDs() {
-				ds.Compute(id, metrics.Query{AsOf: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC), Window: 30 * 24 * time.Hour})
+				ds.Compute(id, metrics.Query{AsOf: end, Window: 30 * 24 * time.Hour})
 			}
 			return nil
 		})
@@ -519,11 +496,7 @@ func TestStatePagesGivenBack(t *testing.T) {
 
 	// A settings change puts another dataset in the same world: the one
 	// read in place goes, and so do its pages.
-	e = engine.New(st, metrics.DefaultConfig())
-	e.Image = path
-	if err := e.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e = loadedWithImage(t, st, path)
 	if m = e.StateMapping(); m == nil {
 		t.Fatalf("the start did not read the state in place: %+v", e.Status().Image)
 	}
@@ -673,4 +646,16 @@ func TestFirstLoadGoesOnFromItsState(t *testing.T) {
 	if s := b.Status().Image; b.StateMapping() != nil || s.DatasetError == "" {
 		t.Fatalf("status %+v: want the heap's dataset kept and why", s)
 	}
+}
+
+// loadedWithImage returns an engine of st with the image at path, its
+// first load done.
+func loadedWithImage(t *testing.T, st store.Store, path string) *engine.Engine {
+	t.Helper()
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Image = path
+	if err := e.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

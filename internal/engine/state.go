@@ -143,7 +143,7 @@ func (e *Engine) stateInto(ctx context.Context, w *world, last int64, ahead func
 		return 0, err
 	}
 	w.set(ds, nil)
-	w.mapped, w.mappedDS = m, ds
+	w.mapped = m
 	return seq, nil
 }
 
@@ -396,7 +396,7 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 			return fmt.Errorf("another process replaced the state meanwhile (sequence %d, this load's %d)", seq, h.Seq)
 		}
 		w.set(ds, nil)
-		w.mapped, w.mappedDS = m, ds
+		w.mapped = m
 		e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten, s.DatasetError = seq, time.Now().UTC(), "" })
 		return nil
 	}()
@@ -434,7 +434,7 @@ const releaseEvery = 16 << 20
 // the process's page tables cannot be read.
 func (w *world) releaser() func() {
 	m := w.mapped
-	if m == nil || w.mappedDS != w.ds {
+	if m == nil {
 		return func() {}
 	}
 	keep, err := m.Resident()

@@ -1,9 +1,10 @@
 package image
 
 import (
+	"cmp"
 	"encoding/binary"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 	"unsafe"
@@ -45,7 +46,7 @@ func (m *Mapped) Resident() ([]bool, error) {
 		n := min(pages-done, len(buf)/8)
 		k, err := f.ReadAt(buf[:8*n], 8*(first+int64(done)))
 		if k < 8*n {
-			return nil, fmt.Errorf("reading /proc/self/pagemap: %w", errors.Join(err, errors.New("short read")))
+			return nil, fmt.Errorf("reading /proc/self/pagemap: %w", cmp.Or(err, io.ErrUnexpectedEOF))
 		}
 		for i := range n {
 			out[done+i] = binary.LittleEndian.Uint64(buf[8*i:])>>63 == 1

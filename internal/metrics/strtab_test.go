@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -125,5 +126,75 @@ func TestStrtabReserve(t *testing.T) {
 	}
 	if c, ok := s.lookup("before"); !ok || s.str(c) != "before" {
 		t.Fatal("a string interned before reserve was lost")
+	}
+}
+
+// A table whose slots lie in a state read in place never writes them:
+// new strings go to the overlay, are found like the others, and once the
+// overlay passes overMax — or the table must grow — the slots are taken
+// into the heap with the overlay written in.
+func TestStrtabOverlay(t *testing.T) {
+	tab := newStrtab()
+	for i := range 20_000 {
+		tab.code(fmt.Sprintf("old-%d", i))
+	}
+	base := slices.Clone(tab.slots)
+	tab.readonly = true
+	want := map[string]uint32{}
+	for i := range 3_000 {
+		s := fmt.Sprintf("new-%d", i)
+		want[s] = tab.code(s)
+		if tab.code(s) != want[s] {
+			t.Fatalf("%q interned twice", s)
+		}
+	}
+	if !slices.Equal(tab.slots, base) {
+		t.Fatal("a read-only table wrote its slots")
+	}
+	if len(tab.over) != 3_000 {
+		t.Fatalf("%d slots in the overlay, want 3,000", len(tab.over))
+	}
+	check := func(when string) {
+		t.Helper()
+		for i := range 20_000 {
+			if c, ok := tab.lookup(fmt.Sprintf("old-%d", i)); !ok || tab.str(c) != fmt.Sprintf("old-%d", i) {
+				t.Fatalf("%s: old-%d lost", when, i)
+			}
+		}
+		for s, c := range want {
+			if got, ok := tab.lookup(s); !ok || got != c {
+				t.Fatalf("%s: lookup %q = %d, %v; want %d", when, s, got, ok, c)
+			}
+		}
+		if c, ok := tab.lookup("never"); ok {
+			t.Fatalf("%s: a string never interned found as %d", when, c)
+		}
+	}
+	check("with the overlay")
+	for i := 3_000; len(tab.over) > 0; i++ {
+		s := fmt.Sprintf("new-%d", i)
+		want[s] = tab.code(s)
+	}
+	if tab.readonly || tab.over != nil || len(want) <= overMax(len(base)) {
+		t.Fatalf("the overlay was not taken in past %d entries (readonly %v, %d new strings)", overMax(len(base)), tab.readonly, len(want))
+	}
+	check("taken into the heap")
+
+	// Growing a read-only table takes its slots first.
+	small := newStrtab()
+	small.readonly = true
+	for i := range 100 {
+		s := fmt.Sprintf("s-%d", i)
+		if c := small.code(s); small.str(c) != s {
+			t.Fatalf("%q: code %d holds %q", s, c, small.str(c))
+		}
+	}
+	for i := range 100 {
+		if _, ok := small.lookup(fmt.Sprintf("s-%d", i)); !ok {
+			t.Fatalf("s-%d lost as the read-only table grew", i)
+		}
+	}
+	if small.readonly {
+		t.Error("a read-only table grew without taking its slots")
 	}
 }

@@ -15,7 +15,15 @@ func (d *Dataset) Trim() {
 	d.chgRefs.codes = clipped(d.chgRefs.codes)
 }
 
-func (s *sorted[T]) trim() { s.items = clipped(s.items) }
+// An order with room worth a copy keeps, when copied, the room a state
+// holds after it (orderSpare), as the locations do; one with less is left
+// as it is — an order read from a state keeps the state's room, an order
+// read as a list of rows has none and gets none (writeOrderOf).
+func (s *sorted[T]) trim() {
+	if n := len(s.items); cap(s.items)-n >= max(n/8, 64) {
+		s.items = append(make([]T, 0, n+orderSpare(n)), s.items...)
+	}
+}
 
 // clipped returns a copy of a without the room after its length when that
 // room is worth a copy (an eighth of it or more), else a itself.

@@ -136,3 +136,60 @@ func generated(t *testing.T, scale float64) *Dataset {
 	d.Prepare()
 	return d
 }
+
+// A dataset read from its state in place takes newer rows without copying
+// what the state holds: the time orders append into the room the state
+// keeps after them, and the string table's slots are never written (new
+// strings go to the overlay, which the next state keeps). That state read
+// back, in place or as a copy, computes what the dataset built from the
+// rows does.
+func TestStateTakesNewerRowsInPlace(t *testing.T) {
+	built := generated(t, 0.01)
+	built.Trim()
+	back, err := ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, built)}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, born := &back.prodDeps.items[0], &back.times[domain.KindDeployment].born.items[0]
+	slots := slices.Clone(back.strs.slots)
+	for i := range 8 {
+		at := benchEnd.Add(-time.Duration(i+1) * time.Hour)
+		for _, d := range []*Dataset{built, back} {
+			d.Apply(&domain.Deployment{Meta: domain.Meta{ID: fmt.Sprintf("newer-%d", i), Source: "test"}, Service: "newer-service", Environment: "production", FinishedAt: at, Status: "success"}, time.Time{})
+		}
+	}
+	for _, d := range []*Dataset{built, back} {
+		d.Prepare()
+		d.Trim()
+	}
+	if &back.prodDeps.items[0] != prod || &back.times[domain.KindDeployment].born.items[0] != born {
+		t.Error("an order read from the state was copied to take 8 newer deployments")
+	}
+	if !slices.Equal(back.strs.slots, slots) {
+		t.Error("the string table read from the state wrote its slots")
+	}
+	over := len(back.strs.over)
+	if over < 9 { // the ids and the service
+		t.Fatalf("%d new strings in the overlay, want 9 or more", over)
+	}
+	again := writeStateBytes(t, back)
+	q := Query{AsOf: benchEnd, Window: 30 * day, Records: true}
+	for _, keep := range []bool{true, false} {
+		d, err := ReadState(DefaultConfig(), [][]byte{again}, keep, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if keep != d.strs.readonly || keep != (len(d.strs.over) == over) {
+			t.Errorf("read in place %v: read-only %v with %d overlay slots, %d written", keep, d.strs.readonly, len(d.strs.over), over)
+		}
+		for _, id := range IDs() {
+			a, errA := built.Compute(id, q)
+			b, errB := d.Compute(id, q)
+			ja, _ := json.Marshal(a)
+			jb, _ := json.Marshal(b)
+			if (errA == nil) != (errB == nil) || string(ja) != string(jb) {
+				t.Errorf("read in place %v: %s: %s (%v), built from rows %s (%v)", keep, id, jb, errB, ja, errA)
+			}
+		}
+	}
+}

@@ -174,6 +174,9 @@ const (
 // dropMemos drops the memos of x named in which; a chunk never filled has
 // none to drop.
 func (d *Dataset) dropMemos(x *Dep, which int) {
+	if which&memoLead != 0 {
+		d.leadMemos.drop(x.row)
+	}
 	m := d.heldMemos(x.row)
 	if m == nil {
 		return
@@ -324,6 +327,7 @@ type Dataset struct {
 	// id's deployments, namesakes chained (chain.go).
 	deps        slab[Dep]
 	memoChunks  []atomic.Pointer[memoChunk] // the deployments' memos, a chunk per slab chunk
+	leadMemos   *stateLeads                 // the lead memos of the state read, taken as needed (nil: none)
 	depByID     rowIndex
 	chgRefs     codePool // the change lists of the deployments
 	rollbacksOf map[uint32][]*Dep

@@ -31,6 +31,10 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 	m := memo.Load()
 	if m == nil {
 		d.memoized.Store(true)
+		if m = d.leadMemos.memo(x.row); m != nil {
+			memo.Store(m)
+			return m.as(asOf)
+		}
 		m = &leadMemo{}
 		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
 			// A listed change merged after x finished, or one first
@@ -70,6 +74,11 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 		// Racing readers store equal memos: the data determines them.
 		memo.Store(m)
 	}
+	return m.as(asOf)
+}
+
+// as is the memo as of asOf: nil before its validity.
+func (m *leadMemo) as(asOf int64) *leadMemo {
 	if asOf < m.validFrom {
 		return nil
 	}

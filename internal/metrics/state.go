@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 14
+const stateVersion = 15
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -604,12 +604,11 @@ func writeLead(w *stateWriter, m *leadMemo) {
 	}
 }
 
-func readLead(r *stateReader) *leadMemo {
-	m := &leadMemo{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
+func readLead(r *stateReader, m *leadMemo) {
+	*m = leadMemo{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
 	for i := range m.stages {
 		m.stages[i] = rawRead[float64](r)
 	}
-	return m
 }
 
 // writeHeld writes the records of a kind held by pointer, in key order,
@@ -819,11 +818,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 
 	// And the deployments' lead-time memos, which the partial days at a
 	// window's edges read.
-	leads := d.memoRows(func(m *depMemos) bool { return m.lead.Load() != nil })
-	rawOf(w, leads)
-	for _, i := range leads {
-		writeLead(w, d.heldMemos(i).lead.Load())
-	}
+	writeLeads(w, d)
 
 	// And their failure memos (rollback, attributed incidents), which
 	// every change-failure and recovery window reads.
@@ -1088,18 +1083,16 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 
 	r.each(func() {
 		day := int64(r.u64())
-		b := &leadDay{settled: *readLead(r), late: *readLead(r), lateDeps: rawRead[int32](r)}
+		b := &leadDay{}
+		readLead(r, &b.settled)
+		readLead(r, &b.late)
+		b.lateDeps = rawRead[int32](r)
 		for _, i := range b.lateDeps {
 			dep(i)
 		}
 		d.leadDays[day] = b
 	})
-	for _, i := range rawRead[int32](r) {
-		if r.err != nil {
-			break
-		}
-		d.memos(dep(i)).lead.Store(readLead(r))
-	}
+	d.leadMemos = readLeads(r, d.deps.n)
 	for _, i := range rawRead[int32](r) {
 		if r.err != nil {
 			break
@@ -1138,7 +1131,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 			d.memos(dep(i)).impact.Store(m)
 		}
 	}
-	if len(d.leadDays) > 0 || len(d.impactDays) > 0 {
+	if len(d.leadDays) > 0 || len(d.impactDays) > 0 || d.leadMemos != nil {
 		// Rows applied after the state must reset what they reach: the
 		// days are memos (applyEvents skips its work until one exists;
 		// a memo read back sets it as any memo taken does).

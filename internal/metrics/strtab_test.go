@@ -131,8 +131,8 @@ func TestStrtabReserve(t *testing.T) {
 
 // A table whose slots lie in a state read in place never writes them:
 // new strings go to the overlay, are found like the others, and once the
-// overlay passes overMax — or the table must grow — the slots are taken
-// into the heap with the overlay written in.
+// overlay passes overMax — or the table must grow — the slots are
+// written, the overlay with them.
 func TestStrtabOverlay(t *testing.T) {
 	tab := newStrtab()
 	for i := range 20_000 {
@@ -178,7 +178,7 @@ func TestStrtabOverlay(t *testing.T) {
 	if tab.readonly || tab.over != nil || len(want) <= overMax(len(base)) {
 		t.Fatalf("the overlay was not taken in past %d entries (readonly %v, %d new strings)", overMax(len(base)), tab.readonly, len(want))
 	}
-	check("taken into the heap")
+	check("written in place")
 
 	// Growing a read-only table takes its slots first.
 	small := newStrtab()

@@ -175,7 +175,13 @@ const (
 // none to drop.
 func (d *Dataset) dropMemos(x *Dep, which int) {
 	if which&memoLead != 0 {
-		d.leadMemos.drop(x.row)
+		d.leadMemos.dropRow(x.row)
+	}
+	if which&memoImpact != 0 {
+		d.impactMemos.dropRow(x.row)
+	}
+	if which&memoFail != 0 {
+		d.failMemos.dropRow(x.row)
 	}
 	m := d.heldMemos(x.row)
 	if m == nil {
@@ -325,9 +331,12 @@ type Dataset struct {
 
 	// deps holds every deployment; depByID the row of the first of each
 	// id's deployments, namesakes chained (chain.go).
-	deps        slab[Dep]
-	memoChunks  []atomic.Pointer[memoChunk] // the deployments' memos, a chunk per slab chunk
-	leadMemos   *stateLeads                 // the lead memos of the state read, taken as needed (nil: none)
+	deps       slab[Dep]
+	memoChunks []atomic.Pointer[memoChunk] // the deployments' memos, a chunk per slab chunk
+	// The memos of the state read, taken as needed (nil: none).
+	leadMemos   *stateLeads
+	impactMemos *stateImpacts
+	failMemos   *stateFails
 	depByID     rowIndex
 	chgRefs     codePool // the change lists of the deployments
 	rollbacksOf map[uint32][]*Dep

@@ -94,7 +94,13 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	// shares x's id, the tickets naming it resolve as of end (SPEC §2).
 	closed := x.Finished+window <= end && d.uniqueDep(x)
 	memo := &d.memos(x).impact
-	if m := memo.Load(); closed && m != nil {
+	m := memo.Load()
+	if m == nil {
+		if m = d.impactMemos.memo(x.row); m != nil {
+			memo.Store(m)
+		}
+	}
+	if closed && m != nil {
 		return m.weighted, m.tickets
 	}
 	var sum float64

@@ -277,6 +277,11 @@ type failMemo struct {
 func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
 	memo := &d.memos(x).fail
 	m := memo.Load()
+	if m == nil {
+		if m = d.failMemos.memo(x.row); m != nil {
+			memo.Store(m)
+		}
+	}
 	if m == nil || m.links != d.depSvc(x).failGen {
 		d.memoized.Store(true)
 		links := d.depSvc(x).failGen

@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 16
+const stateVersion = 17
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -701,17 +701,6 @@ func writeDays[V any](w *stateWriter, mu *sync.Mutex, m map[int64]V, each func(V
 	})
 }
 
-// memoRows returns the deployment rows whose memos have what has says.
-func (d *Dataset) memoRows(has func(*depMemos) bool) []int32 {
-	var rows []int32
-	for i := range d.deps.n {
-		if m := d.heldMemos(i); m != nil && has(m) {
-			rows = append(rows, i)
-		}
-	}
-	return rows
-}
-
 // ErrStateUnwritable says a dataset cannot be written as it is: applied
 // rows are waiting for Prepare.
 var ErrStateUnwritable = errors.New("dataset state: rows applied since the last Prepare")
@@ -855,32 +844,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 
 	// And their failure memos (rollback, attributed incidents), which
 	// every change-failure and recovery window reads.
-	fails := d.memoRows(func(m *depMemos) bool {
-		f := m.fail.Load()
-		if f == nil {
-			return false
-		}
-		// A memo naming an incident the dataset no longer holds would be
-		// a stale one (links moved on); it is left to be taken again.
-		for _, x := range f.incidents {
-			if d.incidents[rowCode(x.src, x.id)] != x {
-				return false
-			}
-		}
-		return true
-	})
-	rawOf(w, fails)
-	for _, i := range fails {
-		m := d.heldMemos(i).fail.Load()
-		w.u64(m.links)
-		w.u64(uint64(m.validFrom))
-		w.u64(uint64(m.rollbackAt))
-		incs := make([]int32, len(m.incidents))
-		for k, x := range m.incidents {
-			incs[k] = incNum(x)
-		}
-		rawOf(w, incs)
-	}
+	writeFails(w, d, incNum)
 
 	// And the release-impact sums per day and per deployment (closed
 	// observation windows), under the weights and window they were summed
@@ -894,13 +858,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 			w.int(a.n)
 		})
 	})
-	impacts := d.memoRows(func(m *depMemos) bool { return m.impact.Load() != nil })
-	rawOf(w, impacts)
-	for _, i := range impacts {
-		m := d.heldMemos(i).impact.Load()
-		w.u64(math.Float64bits(m.weighted))
-		w.int(m.tickets)
-	}
+	writeImpacts(w, d)
 
 	// Rows that could not be decoded.
 	writeMap(w, d.quarantine, func(a, b domain.Key) int {
@@ -1126,16 +1084,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		d.leadDays[day] = b
 	})
 	d.leadMemos = readLeads(r, d.deps.n)
-	for _, i := range rawRead[int32](r) {
-		if r.err != nil {
-			break
-		}
-		m := &failMemo{links: r.u64(), validFrom: int64(r.u64()), rollbackAt: int64(r.u64())}
-		for _, k := range rawRead[int32](r) {
-			m.incidents = append(m.incidents, inc(k))
-		}
-		d.memos(dep(i)).fail.Store(m)
-	}
+	d.failMemos = readFails(r, d.deps.n, inc)
 	same := r.str() == d.cfg.impactKey()
 	r.each(func() {
 		day := int64(r.u64())
@@ -1158,13 +1107,10 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 			d.impactDays[day] = m
 		}
 	})
-	for _, i := range rawRead[int32](r) {
-		m := &impactMemo{weighted: math.Float64frombits(r.u64()), tickets: r.int()}
-		if same && r.err == nil {
-			d.memos(dep(i)).impact.Store(m)
-		}
+	if impacts := readImpacts(r, d.deps.n); same {
+		d.impactMemos = impacts
 	}
-	if len(d.leadDays) > 0 || len(d.impactDays) > 0 || d.leadMemos != nil {
+	if len(d.leadDays) > 0 || len(d.impactDays) > 0 || d.leadMemos != nil || d.failMemos != nil || d.impactMemos != nil {
 		// Rows applied after the state must reset what they reach: the
 		// days are memos (applyEvents skips its work until one exists;
 		// a memo read back sets it as any memo taken does).

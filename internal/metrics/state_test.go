@@ -44,7 +44,7 @@ func TestStateRowTypesHoldNoPointers(t *testing.T) {
 // written or said to be rebuilt.
 var stateFields = map[string]string{
 	"cfg": "given to ReadState", "epochs": "set by the owner", "Services": "written",
-	"strs": "written", "deps": "written", "memoChunks": "the lead-time, failure and release-impact memos written", "leadMemos": "written with the lead-time memos (writeLeads)", "depByID": "written",
+	"strs": "written", "deps": "written", "memoChunks": "the lead-time, failure and release-impact memos written", "leadMemos": "written with the lead-time memos (writeLeads)", "impactMemos": "written with the release-impact memos (writeImpacts)", "failMemos": "written with the failure memos (writeFails)", "depByID": "written",
 	"chgRefs": "written", "rollbacksOf": "written", "listedBy": "written", "listedMore": "written",
 	"relink": "empty after Prepare (checked)", "doubtful": "written", "cacheMu": "a lock",
 	"svcs": "written", "svcList": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",

@@ -131,11 +131,11 @@ func TestStrtabReserve(t *testing.T) {
 
 // A table whose slots lie in a state read in place never writes them:
 // new strings go to the overlay, are found like the others, and once the
-// overlay passes overMax — or the table must grow — the slots are
-// written, the overlay with them.
+// overlay passes overMax the slots are written, the overlay with them;
+// a table that must grow first grows into slots of its own.
 func TestStrtabOverlay(t *testing.T) {
 	tab := newStrtab()
-	for i := range 20_000 {
+	for i := range 100_000 {
 		tab.code(fmt.Sprintf("old-%d", i))
 	}
 	base := slices.Clone(tab.slots)
@@ -156,7 +156,7 @@ func TestStrtabOverlay(t *testing.T) {
 	}
 	check := func(when string) {
 		t.Helper()
-		for i := range 20_000 {
+		for i := range 100_000 {
 			if c, ok := tab.lookup(fmt.Sprintf("old-%d", i)); !ok || tab.str(c) != fmt.Sprintf("old-%d", i) {
 				t.Fatalf("%s: old-%d lost", when, i)
 			}
@@ -175,14 +175,15 @@ func TestStrtabOverlay(t *testing.T) {
 		s := fmt.Sprintf("new-%d", i)
 		want[s] = tab.code(s)
 	}
-	if tab.readonly || tab.over != nil || len(want) <= overMax(len(base)) {
-		t.Fatalf("the overlay was not taken in past %d entries (readonly %v, %d new strings)", overMax(len(base)), tab.readonly, len(want))
+	if tab.readonly || tab.over != nil || len(want) <= overMax(len(base)) || len(tab.slots) != len(base) || slices.Equal(tab.slots, base) {
+		t.Fatalf("the overlay was not written into the slots past %d entries (readonly %v, %d new strings, %d slots of %d)", overMax(len(base)), tab.readonly, len(want), len(tab.slots), len(base))
 	}
 	check("written in place")
 
 	// Growing a read-only table takes its slots first.
 	small := newStrtab()
 	small.readonly = true
+	orig, was := small.slots, slices.Clone(small.slots)
 	for i := range 100 {
 		s := fmt.Sprintf("s-%d", i)
 		if c := small.code(s); small.str(c) != s {
@@ -194,7 +195,10 @@ func TestStrtabOverlay(t *testing.T) {
 			t.Fatalf("s-%d lost as the read-only table grew", i)
 		}
 	}
-	if small.readonly {
-		t.Error("a read-only table grew without taking its slots")
+	if small.readonly || len(small.slots) <= len(orig) {
+		t.Error("a read-only table did not grow into slots of its own")
+	}
+	if !slices.Equal(orig, was) {
+		t.Error("a read-only table wrote its slots as it grew")
 	}
 }

@@ -1093,6 +1093,15 @@ func (d *Dataset) Prepare() {
 	d.invalidate()
 	d.eachOrder(order.prepare)
 	for _, x := range d.ticketRows {
+		// x points into the deployments' slab: a deployment removed since
+		// (corrected, quarantined) left its slot zeroed — row 0, which
+		// would set the flag of the deployment in slot 0 (its release
+		// impact then read as no tickets: a start from the image, which
+		// removed a deployment the store never had, differed) — or to a
+		// deployment applied since, whose own flag it then sets.
+		if d.deps.at(x.row) != x {
+			continue
+		}
 		if i := d.prodDeps.index(depRow{fin: x.Finished, i: x.row}); i >= 0 {
 			d.prodDeps.items[i].tickets = x.hasTickets
 		}

@@ -147,3 +147,64 @@ func TestQuarantinedChangeLeavesTheLeadMemo(t *testing.T) {
 		t.Errorf("after quarantining c1:\n%s\nwant (never held c1)\n%s", ja, jb)
 	}
 }
+
+// A deployment removed before the Prepare that would have told its row
+// it has tickets (a start applying the image, then a newer row of the
+// deployment that cannot be decoded) reads as if it had never been
+// applied: its zeroed slot used to set the tickets flag of the deployment
+// in slot 0, and release impact then read that one as having none
+// (TestImageStartMatchesStoreByteForByte failed now and then, when the
+// corrupted row picked at random was such a deployment).
+func TestRemovedDeploymentLeavesTicketFlags(t *testing.T) {
+	end := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	var recs []domain.Record
+	if _, err := generate.Records(generate.Options{Seed: 4, Scale: 0.01, End: end, Days: 150}, func(r domain.Record) {
+		recs = append(recs, r)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	for _, r := range recs {
+		if tk, ok := r.(*domain.Ticket); ok && tk.Release != "" {
+			named[tk.Release] = true
+		}
+	}
+	var gone []domain.Key
+	for _, r := range recs {
+		if x, ok := r.(*domain.Deployment); ok && named[x.ID] && x.Environment == "production" && len(gone) < 8 {
+			gone = append(gone, domain.KeyOf(x))
+		}
+	}
+	if len(gone) == 0 {
+		t.Fatal("no production deployment named by a ticket: the test shows nothing")
+	}
+	other := DefaultConfig()
+	other.ProductionNames = []string{"production", "staging"}
+	for _, cfg := range []Config{DefaultConfig(), other} {
+		for _, k := range gone {
+			removed, never := NewDataset(cfg), NewDataset(cfg)
+			for _, r := range recs {
+				removed.Apply(r, time.Time{})
+				if domain.KeyOf(r) != k {
+					never.Apply(r, time.Time{})
+				}
+			}
+			removed.Quarantine(k, 1, "corrupted")
+			never.Quarantine(k, 1, "corrupted")
+			removed.Prepare()
+			never.Prepare()
+			for _, asOf := range []time.Time{end, end.Add(-30 * day)} {
+				q := Query{AsOf: asOf, Window: 30 * day}
+				for _, id := range IDs() {
+					a, _ := removed.Compute(id, q)
+					b, _ := never.Compute(id, q)
+					ja, _ := json.Marshal(a)
+					jb, _ := json.Marshal(b)
+					if string(ja) != string(jb) {
+						t.Fatalf("%v removed before Prepare, %s as of %s: %s; never applied: %s", k, id, asOf.Format(time.DateOnly), ja, jb)
+					}
+				}
+			}
+		}
+	}
+}

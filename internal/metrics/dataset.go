@@ -174,14 +174,16 @@ const (
 // dropMemos drops the memos of x named in which; a chunk never filled has
 // none to drop.
 func (d *Dataset) dropMemos(x *Dep, which int) {
-	if which&memoLead != 0 {
-		d.leadMemos.dropRow(x.row)
+	// Those of the state it was read from that it has not taken first:
+	// it may hold no memo of its own.
+	if which&memoLead != 0 && d.leadMemos != nil {
+		d.leadMemos.drop(x.row)
 	}
-	if which&memoImpact != 0 {
-		d.impactMemos.dropRow(x.row)
+	if which&memoImpact != 0 && d.impactMemos != nil {
+		d.impactMemos.drop(x.row)
 	}
-	if which&memoFail != 0 {
-		d.failMemos.dropRow(x.row)
+	if which&memoFail != 0 && d.failMemos != nil {
+		d.failMemos.drop(x.row)
 	}
 	m := d.heldMemos(x.row)
 	if m == nil {

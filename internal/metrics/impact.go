@@ -96,7 +96,8 @@ func (d *Dataset) tally(x *Dep, w impactWeights, window, end int64) (float64, in
 	memo := &d.memos(x).impact
 	m := memo.Load()
 	if m == nil {
-		if m = d.impactMemos.memo(x.row); m != nil {
+		if v, ok := d.impactMemos.memo(x.row); ok {
+			m = &v
 			memo.Store(m)
 		}
 	}

@@ -31,7 +31,8 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 	m := memo.Load()
 	if m == nil {
 		d.memoized.Store(true)
-		if m = d.leadMemos.memo(x.row); m != nil {
+		if v, ok := d.leadMemos.memo(x.row); ok {
+			m = &v
 			memo.Store(m)
 			return m.as(asOf)
 		}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 // stateLeads holds the deployments' lead-time memos a dataset state
@@ -99,40 +100,23 @@ func readMemoIndex(r *stateReader, what string, n int32) *memoIndex {
 	return x
 }
 
-func (s *stateLeads) dropRow(row int32) {
-	if s != nil {
-		s.drop(row)
-	}
-}
-
-func (s *stateImpacts) dropRow(row int32) {
-	if s != nil {
-		s.drop(row)
-	}
-}
-
-func (s *stateFails) dropRow(row int32) {
-	if s != nil {
-		s.drop(row)
-	}
-}
-
-// memo returns row's memo as the state holds it, nil when it holds none
-// (or it was dropped). Each call makes a new one; the runs stay where
-// they lie, capped so that nothing appends to them.
-func (s *stateLeads) memo(row int32) *leadMemo {
+// memo returns row's memo as the state holds it; ok is false when it
+// holds none (or it was dropped). A value, so that the state's writer
+// reads the memos it never took without allocating one each; the runs
+// stay where they lie, capped so that nothing appends to them.
+func (s *stateLeads) memo(row int32) (m leadMemo, ok bool) {
 	if s == nil {
-		return nil
+		return m, false
 	}
 	k := s.index(row)
 	if k < 0 {
-		return nil
+		return m, false
 	}
-	m := &leadMemo{validFrom: s.validFrom[k], explicit: int(s.counts[2*k]), inferred: int(s.counts[2*k+1]), spans: s.run(0, k)}
+	m = leadMemo{validFrom: s.validFrom[k], explicit: int(s.counts[2*k]), inferred: int(s.counts[2*k+1]), spans: s.run(0, k)}
 	for st := range m.stages {
 		m.stages[st] = s.run(st+1, k)
 	}
-	return m
+	return m, true
 }
 
 func (s *stateLeads) run(i, k int) []float64 {
@@ -143,15 +127,21 @@ func (s *stateLeads) run(i, k int) []float64 {
 	return s.runs[i][a:b:b]
 }
 
-// heldLead is the lead memo of the deployment in row that a state would
-// keep: its own, else the one the state it was read from holds.
-func (d *Dataset) heldLead(row int32) *leadMemo {
+// heldMemo is the memo of the deployment in row that a state would keep:
+// its own (the one of its memos that pick names), else the one the state
+// it was read from holds (fromState). The writer reads every deployment's
+// this way without taking the state's into memos of their own.
+func heldMemo[M any](d *Dataset, row int32, pick func(*depMemos) *atomic.Pointer[M], fromState func(int32) (M, bool)) (M, bool) {
 	if m := d.heldMemos(row); m != nil {
-		if l := m.lead.Load(); l != nil {
-			return l
+		if v := pick(m).Load(); v != nil {
+			return *v, true
 		}
 	}
-	return d.leadMemos.memo(row)
+	return fromState(row)
+}
+
+func (d *Dataset) heldLead(row int32) (leadMemo, bool) {
+	return heldMemo(d, row, func(m *depMemos) *atomic.Pointer[leadMemo] { return &m.lead }, d.leadMemos.memo)
 }
 
 // writeLeads writes the deployments' lead memos as stateLeads reads them:
@@ -160,25 +150,22 @@ func (d *Dataset) heldLead(row int32) *leadMemo {
 // is ~25 MB).
 func writeLeads(w *stateWriter, d *Dataset) {
 	var rows []int32
-	var memos []*leadMemo
+	var validFrom []int64
+	var counts []int32
 	for i := range d.deps.n {
-		if m := d.heldLead(i); m != nil {
-			rows = append(rows, i)
-			memos = append(memos, m)
+		if m, ok := d.heldLead(i); ok {
+			rows, validFrom = append(rows, i), append(validFrom, m.validFrom)
+			counts = append(counts, int32(m.explicit), int32(m.inferred))
 		}
 	}
 	writeMemoIndex(w, rows, d.deps.n)
-	validFrom := make([]int64, len(memos))
-	counts := make([]int32, 2*len(memos))
-	for k, m := range memos {
-		validFrom[k], counts[2*k], counts[2*k+1] = m.validFrom, int32(m.explicit), int32(m.inferred)
-	}
 	rawOf(w, validFrom)
 	rawOf(w, counts)
 	for i := range stageCount + 1 {
-		off := make([]uint32, len(memos)+1)
+		off := make([]uint32, len(rows)+1)
 		var run []float64
-		for k, m := range memos {
+		for k, row := range rows {
+			m, _ := d.heldLead(row)
 			run = append(run, m.run(i-1)...)
 			off[k+1] = uint32(len(run))
 		}
@@ -222,25 +209,14 @@ type stateImpacts struct {
 	tickets  []int64
 }
 
-func (s *stateImpacts) memo(row int32) *impactMemo {
+func (s *stateImpacts) memo(row int32) (impactMemo, bool) {
 	if s == nil {
-		return nil
+		return impactMemo{}, false
 	}
 	if k := s.index(row); k >= 0 {
-		return &impactMemo{weighted: s.weighted[k], tickets: int(s.tickets[k])}
+		return impactMemo{weighted: s.weighted[k], tickets: int(s.tickets[k])}, true
 	}
-	return nil
-}
-
-// heldImpact is the release-impact memo of the deployment in row that a
-// state would keep.
-func (d *Dataset) heldImpact(row int32) *impactMemo {
-	if m := d.heldMemos(row); m != nil {
-		if i := m.impact.Load(); i != nil {
-			return i
-		}
-	}
-	return d.impactMemos.memo(row)
+	return impactMemo{}, false
 }
 
 func writeImpacts(w *stateWriter, d *Dataset) {
@@ -248,7 +224,7 @@ func writeImpacts(w *stateWriter, d *Dataset) {
 	var weighted []float64
 	var tickets []int64
 	for i := range d.deps.n {
-		if m := d.heldImpact(i); m != nil {
+		if m, ok := heldMemo(d, i, func(m *depMemos) *atomic.Pointer[impactMemo] { return &m.impact }, d.impactMemos.memo); ok {
 			rows, weighted, tickets = append(rows, i), append(weighted, m.weighted), append(tickets, int64(m.tickets))
 		}
 	}
@@ -283,41 +259,32 @@ type stateFails struct {
 	inc                   func(int32) *Inc
 }
 
-func (s *stateFails) memo(row int32) *failMemo {
+func (s *stateFails) memo(row int32) (m failMemo, ok bool) {
 	if s == nil {
-		return nil
+		return m, false
 	}
 	k := s.index(row)
 	if k < 0 {
-		return nil
+		return m, false
 	}
-	m := &failMemo{links: s.links[k], validFrom: s.validFrom[k], rollbackAt: s.rollbackAt[k]}
+	m = failMemo{links: s.links[k], validFrom: s.validFrom[k], rollbackAt: s.rollbackAt[k]}
 	for _, i := range s.incs[s.off[k]:s.off[k+1]] {
 		m.incidents = append(m.incidents, s.inc(i))
 	}
-	return m
+	return m, true
 }
 
 // heldFail is the failure memo of the deployment in row that a state
 // would keep: none naming an incident the dataset no longer holds (links
 // moved on; it is left to be taken again).
-func (d *Dataset) heldFail(row int32) *failMemo {
-	var f *failMemo
-	if m := d.heldMemos(row); m != nil {
-		f = m.fail.Load()
-	}
-	if f == nil {
-		f = d.failMemos.memo(row)
-	}
-	if f == nil {
-		return nil
-	}
+func (d *Dataset) heldFail(row int32) (failMemo, bool) {
+	f, ok := heldMemo(d, row, func(m *depMemos) *atomic.Pointer[failMemo] { return &m.fail }, d.failMemos.memo)
 	for _, x := range f.incidents {
 		if d.incidents[rowCode(x.src, x.id)] != x {
-			return nil
+			return f, false
 		}
 	}
-	return f
+	return f, ok
 }
 
 func writeFails(w *stateWriter, d *Dataset, incNum func(*Inc) int32) {
@@ -327,8 +294,8 @@ func writeFails(w *stateWriter, d *Dataset, incNum func(*Inc) int32) {
 	off := []uint32{0}
 	var incs []int32
 	for i := range d.deps.n {
-		m := d.heldFail(i)
-		if m == nil {
+		m, ok := d.heldFail(i)
+		if !ok {
 			continue
 		}
 		rows, links = append(rows, i), append(links, m.links)

@@ -278,7 +278,8 @@ func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
 	memo := &d.memos(x).fail
 	m := memo.Load()
 	if m == nil {
-		if m = d.failMemos.memo(x.row); m != nil {
+		if v, ok := d.failMemos.memo(x.row); ok {
+			m = &v
 			memo.Store(m)
 		}
 	}

@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 17
+const stateVersion = 18
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -515,24 +515,12 @@ func writeLists[K cmp.Ordered, T any](w *stateWriter, m map[K][]T, key func(K), 
 	})
 }
 
-// readRowLists reads lists of rows written by writeLists, each where it
-// lies when the reader keeps the pieces (at scale 10 the tickets of
-// ~300,000 releases, copied one by one ~20 ms of a start). Nothing is
-// appended in place: a list's capacity ends with it.
-func readRowLists[K comparable](r *stateReader, key func() K) map[K][]int32 {
-	n := r.count()
-	m := make(map[K][]int32, n)
-	for range n {
-		if r.err != nil {
-			break
-		}
-		k := key()
-		m[k] = rawRead[int32](r)
-	}
-	return m
-}
-
-func readLists[K comparable, T any](r *stateReader, key func() K, at func(int32) T) map[K][]T {
+// readLists reads lists written by writeLists, each list's rows turned
+// into its items by list: rowsAt(at) for lists of records, rowList for
+// lists of rows, which stay where they lie when the reader keeps the
+// pieces (at scale 10 the tickets of ~300,000 releases, copied one by one
+// ~20 ms of a start).
+func readLists[K comparable, T any](r *stateReader, key func() K, list func([]int32) []T) map[K][]T {
 	n := r.count()
 	m := make(map[K][]T, n)
 	for range n {
@@ -540,15 +528,25 @@ func readLists[K comparable, T any](r *stateReader, key func() K, at func(int32)
 			break
 		}
 		k := key()
-		rows := rawRead[int32](r)
+		m[k] = list(rawRead[int32](r))
+	}
+	return m
+}
+
+// rowsAt turns a list of rows into the records at them.
+func rowsAt[T any](at func(int32) T) func([]int32) []T {
+	return func(rows []int32) []T {
 		l := make([]T, len(rows))
 		for i, x := range rows {
 			l[i] = at(x)
 		}
-		m[k] = l
+		return l
 	}
-	return m
 }
+
+// rowList keeps a list of rows as read: nothing is appended in place, a
+// list's capacity ending with it.
+func rowList(rows []int32) []int32 { return rows }
 
 func writeCodeSet(w *stateWriter, m map[uint32]bool) {
 	var ks []uint32
@@ -1001,9 +999,9 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		return d.deps.at(i)
 	}
 	u32 := func() uint32 { return uint32(r.u64()) }
-	d.rollbacksOf = readLists(r, u32, dep)
+	d.rollbacksOf = readLists(r, u32, rowsAt(dep))
 	readIndex(r, &d.listedBy)
-	d.listedMore = readLists(r, u32, dep)
+	d.listedMore = readLists(r, u32, rowsAt(dep))
 	d.doubtful = readCodeSet(r)
 	r.each(func() {
 		src, id := r.str(), r.str()
@@ -1030,8 +1028,8 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 		readOrderOf(r, s, inc)
 	}
 	readOrders(r, d.svcInc, d.incByOpened.time, d.incByOpened.id, inc)
-	d.incByCause = readLists(r, u32, inc)
-	d.incByCR = readLists(r, u32, inc)
+	d.incByCause = readLists(r, u32, rowsAt(inc))
+	d.incByCR = readLists(r, u32, rowsAt(inc))
 	sli := readHeld(r, "SLI", func(x *SLISample) { d.slis[rowCode(x.src, x.id)] = x })
 	readOrderOf(r, d.sliAll, sli)
 	readOrderOf(r, d.sliLatency, sli)
@@ -1041,7 +1039,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 			d.rows.byKind[k].readState(r)
 		}
 	}
-	d.rows.ticketsByRelease = readRowLists(r, u32)
+	d.rows.ticketsByRelease = readLists(r, u32, rowList)
 	readOrder(r, d.rows.escalated)
 	for _, s := range d.rows.byOrders() {
 		readOrder(r, s)

@@ -80,6 +80,16 @@ type Engine struct {
 	refresh sync.Mutex // one catch-up at a time
 	seq     int64      // highest seq applied, guarded by refresh
 	checked time.Time  // last LastSeq check, guarded by refresh
+	// Guarded by refresh: the key and stored hash of the row of seq (a
+	// state written names it), the sequence of the state the published
+	// dataset was read from (0: built in the heap from rows), the pages
+	// showing string chunks of retired states (strings.go), and the
+	// sequence before which moveOn does not try again after a failure.
+	lastKey   domain.Key
+	lastHash  string
+	baseSeq   int64
+	aliases   []strAlias
+	moveRetry int64
 	// Guarded by refresh: the copy applied to next (nil while there is
 	// one copy); settingsGen counts settings changes, which drop it; the
 	// rows applied while a second copy loads (generations.go).
@@ -482,6 +492,7 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 	}
 	e.checked = now
 	e.passed.Store(pass)
+	e.moveOn(ctx)
 	return nil
 }
 
@@ -556,6 +567,7 @@ func (e *Engine) load(ctx context.Context) error {
 			if len(dec) > 0 {
 				last = dec[len(dec)-1]
 				e.seq = last.seq
+				e.lastKey, e.lastHash = last.key, last.hash
 			}
 		}
 		fromState := false
@@ -566,6 +578,7 @@ func (e *Engine) load(ctx context.Context) error {
 			ahead := func(seq int64) { pre = e.prefetchAfter(ctx, seq) }
 			if e.seq = e.startFromState(ctx, w, e.storeSeq.Load(), ahead); e.seq > 0 {
 				fromState = true
+				e.baseSeq = e.seq
 				apply(pre.take())
 			} else {
 				pre.discard()
@@ -596,6 +609,8 @@ func (e *Engine) load(ctx context.Context) error {
 		w.stamp(e.seq)
 		if err != nil || fromState || !e.rebase(ctx, w, last) {
 			w.trim()
+		} else {
+			e.baseSeq = e.seq
 		}
 		restore()
 		w.mu.Unlock()
@@ -612,6 +627,7 @@ func (e *Engine) load(ctx context.Context) error {
 		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
 			e.applyStep(step, true)
 			step = nil
+			e.moveOn(ctx)
 		}
 	})
 	if err != nil {
@@ -762,7 +778,7 @@ func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	w.mu.Lock()
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
 	prev := e.seq
-	e.seq = step[k-1].seq
+	e.seq, e.lastKey, e.lastHash = step[k-1].seq, step[k-1].key, step[k-1].hash
 	w.prepare(e.keep(bulk, time.Time{}, prev))
 	w.stamp(e.seq)
 	// Published under the lock: a reader holding the dataset sees the
@@ -798,7 +814,7 @@ func (e *Engine) stepTwo(step []decoded, bulk bool) int {
 	w.mu.Unlock()
 	retired := time.Now()
 	e.cur.Store(w)
-	e.seq = seq
+	e.seq, e.lastKey, e.lastHash = seq, step[k-1].key, step[k-1].hash
 	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 	e.publish(seq)
 	e.spare, e.missed, e.retired = pub, step[:k:k], retired

@@ -69,6 +69,9 @@ type ImageStatus struct {
 	DatasetSeq     int64     `json:"dataset_seq,omitempty"`
 	DatasetWritten time.Time `json:"dataset_written_at,omitzero"`
 	DatasetError   string    `json:"dataset_error,omitempty"`
+	// DatasetMoves counts the states a following engine wrote and went on
+	// from, read in place, to let go of the rows it had applied (moveOn).
+	DatasetMoves int `json:"dataset_moves,omitempty"`
 }
 
 type imageState struct {

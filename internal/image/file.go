@@ -102,6 +102,7 @@ type Writer struct {
 	f     *os.File
 	off   int64
 	table []entry
+	id    FileID
 }
 
 type entry struct {
@@ -121,6 +122,9 @@ func Create(path string) (*Writer, error) {
 		return nil, fmt.Errorf("image: %w", err)
 	}
 	w := &Writer{path: path, f: f}
+	if fi, err := f.Stat(); err == nil {
+		w.id = fileID(fi)
+	}
 	if err := w.write(prefix()); err != nil {
 		w.Abort()
 		return nil, err
@@ -245,6 +249,15 @@ type Mapped struct {
 	// f is the file mapped, kept open by ReadDeferred and ReadPrivate for
 	// VerifyRead until Verified or Close.
 	f *os.File
+	// id is the file's identity, and fd a descriptor of it kept by
+	// ReadPrivate (-1: none) until Close or Retire: MapOnto maps pages of
+	// the file elsewhere after the path names another (strings.go).
+	id FileID
+	fd int
+	// moved holds the page ranges of the mapping that now show another
+	// file (MapOnto from a newer mapping), which Retire keeps.
+	mu    sync.Mutex
+	moved [][2]uintptr
 }
 
 // Read maps the image at path (read-only) and verifies it: its magic,
@@ -273,7 +286,7 @@ func read(path string, verify, private bool) (_ *Mapped, err error) {
 		return nil, err
 	}
 	// Kept open for VerifyRead while the caller checks the sections.
-	m := &Mapped{f: f}
+	m := &Mapped{f: f, fd: -1}
 	defer func() {
 		if err != nil {
 			m.Close()
@@ -286,6 +299,7 @@ func read(path string, verify, private bool) (_ *Mapped, err error) {
 	if fi.Size() < 16+trailerSz || fi.Size() > math.MaxInt {
 		return nil, fmt.Errorf("not an image (%d bytes)", fi.Size())
 	}
+	m.id = fileID(fi)
 	// Mapped rather than read into the heap: the pages are the kernel's
 	// page cache, counted in the process's memory only while touched and
 	// mapped (Done lets go of a section's).
@@ -295,6 +309,12 @@ func read(path string, verify, private bool) (_ *Mapped, err error) {
 	}
 	if m.b, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), prot, flags); err != nil {
 		return nil, fmt.Errorf("mapping the image: %w", err)
+	}
+	if private {
+		if m.fd, err = syscall.Dup(int(f.Fd())); err != nil {
+			return nil, fmt.Errorf("keeping the image open: %w", err)
+		}
+		syscall.CloseOnExec(m.fd)
 	}
 	if m.Header, m.Sections, err = parse(m.b, false); err != nil {
 		return nil, err
@@ -373,6 +393,7 @@ func (m *Mapped) Done(i int) {
 // Close unmaps the image.
 func (m *Mapped) Close() {
 	m.Verified()
+	m.closeFD()
 	if m.b != nil {
 		syscall.Munmap(m.b)
 	}

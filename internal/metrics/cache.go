@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"math"
 	"time"
 
@@ -355,4 +356,38 @@ func (d *Dataset) keepMRR(k mrrKey, m map[uint32]*custMRR) {
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
 	putBounded(d.mrrs, k, m, maxMRRs)
+}
+
+// TakeResults gives d the results src has computed and those it may serve
+// stale, for d read back from the state src has just written: the same
+// rows under the same settings, so every result of src is d's too. A
+// following engine that goes on from a newer state (engine: going on from
+// a newer state) would otherwise have each reader recompute what it reads
+// — during a large import, the whole scorecard at every such move. The
+// caller applies no rows to either meanwhile.
+func (d *Dataset) TakeResults(src *Dataset) {
+	src.cacheMu.Lock()
+	defer src.cacheMu.Unlock()
+	d.cacheMu.Lock()
+	defer d.cacheMu.Unlock()
+	for _, m := range src.cache.byDef {
+		for k, r := range m {
+			d.cache.put(k, r)
+		}
+	}
+	if len(src.cache.stale) > 0 {
+		if len(d.cache.stale) == 0 || src.cache.staleNext < d.cache.staleNext {
+			d.cache.staleNext = src.cache.staleNext
+		}
+		maps.Copy(d.cache.stale, src.cache.stale)
+	}
+	if d.cache.stats == nil {
+		d.cache.stats = src.cache.stats
+	}
+	if len(src.wanted) > 0 {
+		if d.wanted == nil {
+			d.wanted = make(map[cacheKey]struct{}, len(src.wanted))
+		}
+		maps.Copy(d.wanted, src.wanted)
+	}
 }

@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 18
+const stateVersion = 19
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -203,6 +203,39 @@ func rawOf[T any](w *stateWriter, a []T) {
 	}
 	w.bytes(b)
 	w.align()
+}
+
+// rawPiece is rawOf for the string table's chunks: each is a piece of
+// its own, whatever its size, so that it starts at a page of the file and
+// no other array shares its pages. A following engine that goes on from
+// a newer state maps the pages of the chunks it read in place onto the
+// same chunks in the newer file (engine: moving strings), so that the
+// strings it handed out stay valid while the older file goes.
+//
+// A chunk is written padded with zeros to a multiple of 8 bytes (every
+// piece but the last must be) and read back so: nothing reads past a
+// string's bytes, and the strings interned after a read follow the zeros.
+// The padding is taken from the chunk's own spare room, which nothing has
+// written, rather than from a copy of it (a MiB each).
+func rawPiece(w *stateWriter, b []byte) {
+	if pad := -len(b) & 7; pad > 0 {
+		if cap(b)-len(b) >= pad {
+			b = b[:len(b)+pad]
+			clear(b[len(b)-pad:])
+		} else {
+			b = append(b[:len(b):len(b)], make([]byte, pad)...)
+		}
+	}
+	w.int(len(b))
+	if len(b) == 0 {
+		return
+	}
+	w.align()
+	w.flush()
+	if w.err == nil {
+		w.err = w.emit(b)
+	}
+	w.done += len(b)
 }
 
 // align pads the encoding to a multiple of 8 bytes. Pieces start at a
@@ -724,7 +757,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	w.int(len(t.chunks))
 	for _, c := range t.chunks {
 		w.int(cap(c))
-		rawOf(w, c)
+		rawPiece(w, c)
 	}
 	w.int(len(t.loc))
 	rawOf(w, withSpare(t.loc))

@@ -278,3 +278,9 @@ func strHash(s string) uint64 {
 	hi, lo := bits.Mul64(h^v, m^0xD6E8FEB86659FD93)
 	return hi ^ lo
 }
+
+// StringChunks returns the chunks holding the string table's bytes, which
+// every string the dataset hands out points into: the engine maps the
+// pages of those read in place from one state onto the same chunks in the
+// next (engine/strings.go).
+func (d *Dataset) StringChunks() [][]byte { return slices.Clone(d.strs.chunks) }

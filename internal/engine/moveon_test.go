@@ -1,0 +1,124 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// A following engine that has applied enough rows past the state it reads
+// in place writes a newer state and goes on from it (moveOn): the views
+// stay the store's byte for byte through every move, the strings it handed
+// out before stay readable and unchanged (their pages were moved onto the
+// newer file), and once the older datasets are collected the process maps
+// no replaced state file at all.
+func TestFollowerGoesOnFromNewerStates(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, _, cat, end, lines := differentialSetup(t, 11)
+	importLines(t, st, lines...)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "candor.image")
+
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Image = path
+	e.SetRebaseRows(300)
+	e.Poll = 5 * time.Millisecond
+	e.Start(ctx)
+	fresh := engine.New(st, metrics.DefaultConfig())
+	if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("the first load differs from the store")
+	}
+	if e.StateMapping() == nil {
+		t.Fatalf("the first load did not go on from its state: %+v", e.Status().Image)
+	}
+
+	// Strings handed out before any move: every deployment's id, most of
+	// them in chunks read in place.
+	var kept, copies []string
+	err := e.Read(ctx, func(ds *metrics.Dataset) error {
+		r, err := ds.Compute("deployment_frequency", metrics.Query{AsOf: end, Window: 400 * 24 * time.Hour, Records: true})
+		for _, ref := range r.Records {
+			kept = append(kept, ref.ID)
+			copies = append(copies, strings.Clone(ref.ID))
+		}
+		return err
+	})
+	if err != nil || len(kept) < 200 {
+		t.Fatalf("%d deployment ids (%v)", len(kept), err)
+	}
+
+	moves := 0
+	for round := range 4 {
+		// Corrections of earlier records and new ones, past the
+		// threshold (an eighth of the state's rows, at least 300).
+		var more []string
+		for i, l := range lines[round*500 : round*500+500] {
+			if i%2 == 0 {
+				l = strings.Replace(l, `"status":"success"`, `"status":"failure"`, 1)
+			}
+			more = append(more, l)
+		}
+		for i := range 2500 {
+			more = append(more, dep(fmt.Sprintf("moved-%d-%d", round, i), []string{"success", "failure"}[i%2]))
+		}
+		importLines(t, st, more...)
+		if err := e.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
+			t.Fatalf("round %d: the following engine differs from the store", round)
+		}
+		s := e.Status().Image
+		if s.DatasetMoves <= moves || s.DatasetError != "" {
+			t.Fatalf("round %d: status %+v, want a move past %d", round, s, moves)
+		}
+		moves = s.DatasetMoves
+		if e.StateMapping() == nil {
+			t.Fatalf("round %d: the published dataset is not read in place", round)
+		}
+	}
+
+	// The older datasets go; their cleanups let their files go.
+	deleted := func() []string {
+		b, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Skip("no /proc/self/maps:", err)
+		}
+		var held []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, dir) && strings.HasSuffix(l, "(deleted)") {
+				held = append(held, l)
+			}
+		}
+		return held
+	}
+	var held []string
+	for range 200 {
+		runtime.GC()
+		if held = deleted(); len(held) == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(held) > 0 {
+		t.Fatalf("replaced state files still mapped after %d moves:\n%s", moves, strings.Join(held, "\n"))
+	}
+	for i := range kept {
+		if kept[i] != copies[i] {
+			t.Fatalf("a string handed out before the moves reads %q, was %q", kept[i], copies[i])
+		}
+	}
+	if v := read(t, e); v.counts[domain.KindDeployment] == 0 {
+		t.Fatal("no deployments")
+	}
+}

@@ -1,0 +1,100 @@
+package engine
+
+import (
+	"cmp"
+	"os"
+	"slices"
+
+	"github.com/candor/candor/internal/image"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// Strings a dataset read in place hands out point into its state's
+// mapping and may outlive it anywhere (a cached result, a page being
+// written). When a following engine goes on from a newer state (moveOn),
+// the pages of the older mapping holding the string table's chunks are
+// mapped onto the same chunks in the newer file — the same bytes, since
+// the newer state was written from the older dataset, whose chunks read
+// in place are never written — and the older mapping is marked so that,
+// once its dataset is gone, the rest of it is let go (image.Mapped.Retire)
+// and the older file with it. The pages moved at earlier moves are moved
+// again each time, so no retired file is ever held: the process holds the
+// string pages its readers touch, wherever they lie, and one file.
+
+// strAlias is a range of pages that shows chunk's first n bytes of the
+// string table, outside the published dataset's own mapping.
+type strAlias struct {
+	r     [2]uintptr
+	chunk int
+	n     int
+}
+
+// moveStrings maps the string pages of old (read from om; nil: built in
+// the heap, whose chunks the collector keeps) and of earlier moves onto
+// nw's file, nm, which nw was read from in place after old wrote it. When
+// every range was moved, om is marked (Moved) so that its dataset's
+// cleanup lets the rest of it go; otherwise om stays mapped as before, and
+// every range still shows its chunk's bytes, from whichever file.
+func (e *Engine) moveStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics.Dataset, nm *image.Mapped) {
+	var own []strAlias
+	if om != nil {
+		for i, c := range old.StringChunks() {
+			if _, in := om.Offset(c); !in {
+				continue // the last chunk, copied into the heap
+			}
+			r, ok := image.Pages(c)
+			if !ok {
+				e.log().Warn("strings of the previous dataset state stay mapped: a chunk does not start a page")
+				return
+			}
+			own = append(own, strAlias{r: r, chunk: i, n: len(c)})
+		}
+	}
+	all := append(slices.Clone(e.aliases), own...)
+	type move struct {
+		r   [2]uintptr
+		off int64
+	}
+	moves := make([]move, 0, len(all))
+	chunks := nw.StringChunks()
+	ps := int64(os.Getpagesize())
+	for _, a := range all {
+		if a.chunk >= len(chunks) || len(chunks[a.chunk]) != a.n {
+			e.log().Warn("strings of the previous dataset state stay mapped: the new state's chunks differ", "chunk", a.chunk)
+			return
+		}
+		off, in := nm.Offset(chunks[a.chunk])
+		if !in || off%ps != 0 {
+			e.log().Warn("strings of the previous dataset state stay mapped: a chunk is not in place in the new state", "chunk", a.chunk)
+			return
+		}
+		moves = append(moves, move{a.r, off})
+	}
+	// Ranges next to each other in memory and in the file are one call
+	// and one mapping (the kernel's count of mappings is bounded).
+	slices.SortFunc(moves, func(a, b move) int { return cmp.Compare(a.r[0], b.r[0]) })
+	merged := moves[:0]
+	for _, m := range moves {
+		if n := len(merged); n > 0 && merged[n-1].r[1] == m.r[0] && merged[n-1].off+int64(merged[n-1].r[1]-merged[n-1].r[0]) == m.off {
+			merged[n-1].r[1] = m.r[1]
+			continue
+		}
+		merged = append(merged, m)
+	}
+	e.aliases = all
+	for _, m := range merged {
+		if err := nm.MapOnto(m.r, m.off); err != nil {
+			// Those moved show the new file, the others their old one:
+			// the same bytes either way, but om must stay.
+			e.log().Warn("strings of the previous dataset state stay mapped", "err", err)
+			return
+		}
+	}
+	if om != nil {
+		rs := make([][2]uintptr, len(own))
+		for i, a := range own {
+			rs[i] = a.r
+		}
+		om.Moved(rs...)
+	}
+}

@@ -152,7 +152,15 @@ type Report struct {
 	// it, its records held too.
 	PeakRSSMB           float64 `json:"peak_rss_mb"`
 	PeakRSSWithImportMB float64 `json:"peak_rss_with_import_mb"`
-	GOMAXPROCS          int     `json:"gomaxprocs"`
+	// After the import the serving engine writes the image and its state
+	// (as KeepImage would next) and goes on from that state, the imported
+	// rows leaving its heap (engine: moveOn): the resident set before
+	// and after, the peak after, and whether it went on from the state.
+	RSSAfterImportMB      float64 `json:"rss_after_import_mb"`
+	RSSAfterImportImageMB float64 `json:"rss_after_import_image_mb"`
+	PeakRSSAfterImageMB   float64 `json:"peak_rss_after_import_image_mb"`
+	ImportImageMoved      bool    `json:"import_image_moved"`
+	GOMAXPROCS            int     `json:"gomaxprocs"`
 	// GOMAXPROCSServing is GOMAXPROCS from the webhook phase on, which
 	// serve as `candor serve` does: twice the cores (priority.ForServing).
 	GOMAXPROCSServing int    `json:"gomaxprocs_serving,omitempty"`
@@ -366,6 +374,9 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 		return nil, err
 	}
 	rep.PeakRSSWithImportMB = peakRSS()
+	if err := imageAfterImport(ctx, &opt, rep, eng); err != nil {
+		return nil, err
+	}
 	opt.logf("done")
 	return rep, nil
 }
@@ -444,6 +455,28 @@ func rewriteImage(ctx context.Context, opt *Options, rep *Report, eng *engine.En
 	if im := eng.Status().Image; im == nil || im.From == 0 || im.DatasetSeq != seq {
 		return fmt.Errorf("the image was not written from the one before, with its state: %+v", im)
 	}
+	return nil
+}
+
+// imageAfterImport has the serving engine write the image and state after
+// the import run during the reads, as its next KeepImage would, and go on
+// from that state: the resident set before and after shows what the
+// imported rows held in the heap.
+func imageAfterImport(ctx context.Context, opt *Options, rep *Report, eng *engine.Engine) error {
+	if err := eng.Sync(ctx); err != nil {
+		return err
+	}
+	settle()
+	rep.RSSAfterImportMB = vmRSS("/proc/self/status")
+	opt.logf("the serving engine writes the image after the import and goes on from its state …")
+	moves := eng.Status().Image.DatasetMoves
+	if _, err := eng.WriteImage(ctx); err != nil {
+		return err
+	}
+	rep.ImportImageMoved = eng.Status().Image.DatasetMoves > moves
+	settle()
+	rep.RSSAfterImportImageMB = vmRSS("/proc/self/status")
+	rep.PeakRSSAfterImageMB = peakRSS()
 	return nil
 }
 
@@ -751,6 +784,7 @@ func (r *Report) Text() string {
 		{"api_p99_ms", r.APIP99Ms, "ms"},
 		{"escalations_ms", r.EscalationsMs, "ms (warm " + strconv.FormatFloat(r.EscalationsWarmMs, 'f', 1, 64) + " ms)"},
 		{"image_rewrite_ms", r.ImageRewriteMs, "ms (the serving engine writes the image and state again after the posted records)"},
+		{"rss_after_import_image_mb", r.RSSAfterImportImageMB, "MiB resident after the image written after the import, gone on from (" + strconv.FormatFloat(r.RSSAfterImportMB, 'f', 0, 64) + " MiB before it; peak since " + strconv.FormatFloat(r.PeakRSSAfterImageMB, 'f', 0, 64) + " MiB)"},
 		{"cli_scorecard_ms", r.CLIScorecardMs, "ms (a whole candor scorecard process from the image; peak " + strconv.FormatFloat(r.CLIPeakRSSMB, 'f', 0, 64) + " MiB; without the image " + strconv.FormatFloat(r.CLIScorecardNoImageMs, 'f', 0, 64) + " ms, peak " + strconv.FormatFloat(r.CLIPeakRSSNoImageMB, 'f', 0, 64) + " MiB)"},
 		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s; " + plural.Count(r.ImportDuringStaleServed, "result") + " served stale; " + plural.Counts(int64(r.ReadCopies), "copy", "copies") + " of the data)"},
 		{"peak_rss_mb", r.PeakRSSMB, "MiB (" + strconv.FormatFloat(r.PeakRSSWithImportMB, 'f', 0, 64) + " MiB with the records imported during the reads)"},

@@ -80,16 +80,11 @@ type Engine struct {
 	refresh sync.Mutex // one catch-up at a time
 	seq     int64      // highest seq applied, guarded by refresh
 	checked time.Time  // last LastSeq check, guarded by refresh
-	// Guarded by refresh: the key and stored hash of the row of seq (a
-	// state written names it), the sequence of the state the published
-	// dataset was read from (0: built in the heap from rows), the pages
-	// showing string chunks of retired states (strings.go), and the
-	// sequence before which moveOn does not try again after a failure.
-	lastKey   domain.Key
-	lastHash  string
-	baseSeq   int64
-	aliases   []strAlias
-	moveRetry int64
+	// Guarded by refresh: the sequence of the state the published
+	// dataset was read from (0: built in the heap from rows), and the
+	// pages showing string chunks of retired states (strings.go).
+	baseSeq int64
+	aliases []strAlias
 	// Guarded by refresh: the copy applied to next (nil while there is
 	// one copy); settingsGen counts settings changes, which drop it; the
 	// rows applied while a second copy loads (generations.go).
@@ -492,7 +487,6 @@ func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
 	}
 	e.checked = now
 	e.passed.Store(pass)
-	e.moveOn(ctx)
 	return nil
 }
 
@@ -567,7 +561,6 @@ func (e *Engine) load(ctx context.Context) error {
 			if len(dec) > 0 {
 				last = dec[len(dec)-1]
 				e.seq = last.seq
-				e.lastKey, e.lastHash = last.key, last.hash
 			}
 		}
 		fromState := false
@@ -627,7 +620,6 @@ func (e *Engine) load(ctx context.Context) error {
 		if len(step) >= cmp.Or(e.StepRows, DefaultStepRows) {
 			e.applyStep(step, true)
 			step = nil
-			e.moveOn(ctx)
 		}
 	})
 	if err != nil {
@@ -778,7 +770,7 @@ func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	w.mu.Lock()
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
 	prev := e.seq
-	e.seq, e.lastKey, e.lastHash = step[k-1].seq, step[k-1].key, step[k-1].hash
+	e.seq = step[k-1].seq
 	w.prepare(e.keep(bulk, time.Time{}, prev))
 	w.stamp(e.seq)
 	// Published under the lock: a reader holding the dataset sees the
@@ -814,7 +806,7 @@ func (e *Engine) stepTwo(step []decoded, bulk bool) int {
 	w.mu.Unlock()
 	retired := time.Now()
 	e.cur.Store(w)
-	e.seq, e.lastKey, e.lastHash = seq, step[k-1].key, step[k-1].hash
+	e.seq = seq
 	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 	e.publish(seq)
 	e.spare, e.missed, e.retired = pub, step[:k:k], retired

@@ -367,7 +367,7 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	// it: given back first, or at scale 10 the two together set the peak
 	// of the image's writing, ~100 MiB above the decoding's.
 	debug.FreeOSMemory()
-	if err := e.writeState(h); err != nil {
+	if err := e.writeState(ctx, h); err != nil {
 		// The rows image stands alone: a start reads it instead.
 		e.log().Warn("dataset state not written", "path", e.statePath(), "err", err)
 	}

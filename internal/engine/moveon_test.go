@@ -16,7 +16,7 @@ import (
 )
 
 // A following engine that has applied enough rows past the state it reads
-// in place writes a newer state and goes on from it (moveOn): the views
+// in place goes on from the next state it writes (moveOn): the views
 // stay the store's byte for byte through every move, the strings it handed
 // out before stay readable and unchanged (their pages were moved onto the
 // newer file), and once the older datasets are collected the process maps
@@ -57,10 +57,23 @@ func TestFollowerGoesOnFromNewerStates(t *testing.T) {
 		t.Fatalf("%d deployment ids (%v)", len(kept), err)
 	}
 
+	// Short of the threshold the image's state is written, not gone on
+	// from.
+	importLines(t, st, dep("few-1", "success"), dep("few-2", "failure"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Status().Image; s.DatasetMoves != 0 || s.DatasetWritten.IsZero() {
+		t.Fatalf("after two rows: status %+v, want the state written and no move", s)
+	}
+
 	moves := 0
 	for round := range 4 {
 		// Corrections of earlier records and new ones, past the
-		// threshold (an eighth of the state's rows, at least 300).
+		// threshold (a sixteenth of the state's rows, at least 300).
 		var more []string
 		for i, l := range lines[round*500 : round*500+500] {
 			if i%2 == 0 {
@@ -73,6 +86,10 @@ func TestFollowerGoesOnFromNewerStates(t *testing.T) {
 		}
 		importLines(t, st, more...)
 		if err := e.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// As KeepImage does on its schedule.
+		if _, err := e.WriteImage(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {

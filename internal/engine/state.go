@@ -275,7 +275,7 @@ func (e *Engine) WriteState(ctx context.Context) error {
 	if h.Settings != recordSettings {
 		return errors.New("the file at the image's path is not an image of rows")
 	}
-	return e.writeState(h)
+	return e.writeState(ctx, h)
 }
 
 // writeState writes the published dataset's state beside the image of
@@ -288,7 +288,7 @@ func (e *Engine) WriteState(ctx context.Context) error {
 // the encoding, ~0.1 s at scale 1; the file's sync comes after), while
 // readers go on — they change only caches and memos,
 // which the state reads under the cache's lock or atomically.
-func (e *Engine) writeState(rows image.Header) (err error) {
+func (e *Engine) writeState(ctx context.Context, rows image.Header) (err error) {
 	defer func() {
 		if err != nil {
 			e.noteImage(func(s *ImageStatus) { s.DatasetError = err.Error() })
@@ -303,10 +303,12 @@ func (e *Engine) writeState(rows image.Header) (err error) {
 	}
 	// Synced and renamed with the lock let go: at scale 10 the sync of
 	// ~800 MB took seconds no row needed to wait for.
+	written := f.ID()
 	if err := f.Commit(h); err != nil {
 		return err
 	}
 	e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten, s.DatasetError = h.Seq, time.Now().UTC(), "" })
+	e.moveOn(ctx, written, h)
 	return nil
 }
 
@@ -450,59 +452,45 @@ func (w *world) releaser() func() {
 }
 
 // moveOnAt is how many rows (by sequence) a following engine applies past
-// the state its published dataset was read from before it writes a newer
-// state and goes on from that (moveOn): a sixteenth of the state's rows,
-// and at least moveOnMin. Each row
-// applied lives in the heap (~220 bytes, the collector's headroom on top)
-// until the process ends otherwise: a 1M-record import into a server
-// held ~225 MiB more after it than before at scale 1, ~290 MiB at scale
-// 10, and a server taking webhooks for months grew without bound. Writing
-// a state costs about its size, so the fraction bounds the follower's
-// extra work to a constant share of its applying.
-func (e *Engine) moveOnAt() int64 {
-	return max(cmp.Or(e.rebaseRows, moveOnMin), e.baseSeq/16)
-}
+// the state its published dataset was read from before it goes on from
+// a newer state (moveOn): a sixteenth of the state's rows, and at least
+// what a first load needs to write one (rebaseAt). Each row applied lives
+// in the heap (~220 bytes, the collector's headroom on top) until the
+// process ends otherwise: a 1M-record import into a server held ~225 MiB
+// more after it than before at scale 1, ~290 MiB at scale 10, and a
+// server taking webhooks for months grew without bound.
+func (e *Engine) moveOnAt() int64 { return max(e.rebaseAt(), e.baseSeq/16) }
 
-// moveOnMin is the least of moveOnAt (tests set less through rebaseRows):
-// at scale 1 a move every 100,000 rows of a 1M-record import (10 moves)
-// added ~15 s to the ~80 s until it was readable, for a peak no lower than
-// with moves every 262,144 rows.
-const moveOnMin = 1 << 18
-
-// moveOn writes the published dataset's state, once a following engine
-// has applied moveOnAt rows past its base, and publishes the dataset read
-// back from it in place (refresh lock held): the rows applied since leave
-// the heap, as after a first load (rebase). Readers go on meanwhile with
-// the published dataset and, once the new one is published, keep every
-// result it had (TakeResults); those still on the old one finish there.
-// The pages showing the strings it handed out are moved onto the new file
-// (moveStrings), so that the old file and its pages go once the old
-// dataset does. With two copies, settings epochs, or no image path it
-// does nothing; on any failure the published dataset stays and the status
-// says why.
-func (e *Engine) moveOn(ctx context.Context) {
-	if e.Image == "" || !e.following.Load() || e.copies() > 1 || e.spare != nil || e.retaining || e.lastHash == "" {
+// moveOn goes on from the state writeState has just committed (written:
+// its file), when a following engine has applied moveOnAt rows past its
+// base and nothing since the state was encoded: it publishes the dataset
+// read back from it in place, so the rows applied since the last base
+// leave the heap, as after a first load (rebase). It rides on the image's
+// schedule (KeepImage, image.every) rather than writing states of its
+// own: moving in the middle of a large import — a state written every
+// sixteenth of the data — cost at scale 10 two writes of ~2.5 s and the
+// readers' refaulting of the new file, raising their p99 from 54 to
+// 139 ms and the time until the import was readable from 99 to 133 s,
+// for a peak 34 MiB lower; at scale 1 the p99 rose from 38 to 52 ms.
+// Readers go on meanwhile with the published dataset and, once the new
+// one is published, keep every result it had (TakeResults); those still
+// on the old one finish there. The pages showing the strings it handed
+// out are moved onto the new file (moveStrings), so that the old file
+// and its pages go once the old dataset does. With two copies, settings
+// epochs, or no image path it does nothing; on any failure the published
+// dataset stays and the status says why.
+func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Header) {
+	e.refresh.Lock()
+	defer e.releaseRefresh()
+	if e.Image == "" || !e.following.Load() || e.copies() > 1 || e.spare != nil || e.retaining {
 		return
 	}
 	w := e.cur.Load()
-	if len(w.epochs) > 0 || w.seq != e.seq || e.seq-e.baseSeq < e.moveOnAt() || e.seq < e.moveRetry {
+	if len(w.epochs) > 0 || w.seq != e.seq || e.seq != h.Seq || e.seq-e.baseSeq < e.moveOnAt() {
 		return
 	}
 	start := time.Now()
 	err := func() error {
-		id, err := StoreIdentity(ctx, e.st, true)
-		if err != nil {
-			return fmt.Errorf("the store's identity: %w", err)
-		}
-		k := e.lastKey
-		f, h, err := e.stateFile(w, image.Header{Version: image.Build(), Store: id, Seq: e.seq, LastKind: string(k.Kind), LastSource: k.Source, LastID: k.ID, LastHash: e.lastHash})
-		if err != nil {
-			return err
-		}
-		written := f.ID()
-		if err := f.Commit(h); err != nil {
-			return err
-		}
 		ds, m, seq, err := e.readState(ctx, w.ds.Config(), e.seq, nil)
 		if err != nil {
 			return fmt.Errorf("reading it back: %w", err)
@@ -510,6 +498,7 @@ func (e *Engine) moveOn(ctx context.Context) {
 		if m.ID() != written || seq != e.seq {
 			// Another process renamed its own state over this one in
 			// between: not this dataset's, so not its strings either.
+			// The dataset read is dropped; its cleanup lets the pages go.
 			return fmt.Errorf("another process replaced the state meanwhile (sequence %d, this engine's %d)", seq, e.seq)
 		}
 		// The old mapping's pages go back before readers move to the
@@ -526,31 +515,26 @@ func (e *Engine) moveOn(ctx context.Context) {
 		e.moveStrings(w.ds, w.mapped, ds, m)
 		e.cur.Store(nw)
 		e.baseSeq = e.seq
-		e.noteImage(func(s *ImageStatus) {
-			s.DatasetSeq, s.DatasetWritten, s.DatasetError = e.seq, time.Now().UTC(), ""
-			s.DatasetMoves++
-		})
+		e.noteImage(func(s *ImageStatus) { s.DatasetMoves++ })
 		return nil
 	}()
 	if err != nil {
-		// Tried again only after as many rows more.
-		e.moveRetry = e.seq + e.moveOnAt()
 		e.noteImage(func(s *ImageStatus) { s.DatasetError = err.Error() })
-		e.log().Warn("dataset state not written while following: the rows applied stay in the heap", "path", e.statePath(), "err", err)
+		e.log().Warn("dataset state written, not gone on from: the rows applied stay in the heap", "path", e.statePath(), "err", err)
 		return
 	}
 	// The readers that took the old dataset before the swap finish (a
-	// reader meeting it locked moves to the new one); then what it held
-	// in the heap is garbage, given back at once rather than when the
-	// collector's pacing and the scavenger get to it (at scale 1 during a
-	// 1M-record import the runtime held ~2.8 times what was live), and
-	// its collection lets its mapping go (image.Mapped.Retire).
-	// Its mapping's pages those readers faulted back go again.
+	// reader meeting it locked moves to the new one), and the pages of its
+	// mapping they faulted back go again; then what it held in the heap is
+	// garbage, given back at once rather than when the collector's pacing
+	// and the scavenger get to it (at scale 1 after a 1M-record import the
+	// runtime held ~2.8 times what was live), and its collection lets its
+	// mapping go (image.Mapped.Retire).
 	w.mu.Lock()
 	w.mu.Unlock()
 	if w.mapped != nil {
 		w.mapped.PageOut(nil)
 	}
 	debug.FreeOSMemory()
-	e.log().Info("dataset state written while following, used in place", "path", e.statePath(), "seq", e.seq, "seconds", time.Since(start).Seconds())
+	e.log().Info("dataset state gone on from, in place", "path", e.statePath(), "seq", e.seq, "seconds", time.Since(start).Seconds())
 }

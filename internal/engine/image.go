@@ -280,8 +280,10 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	}
 	// Rows after the image go to the file at once when there is no image
 	// to start from (the whole store: a section at a time in memory);
-	// after the image's kept sections otherwise, so they are held until
-	// then (the rows since the last image, usually few).
+	// after the image's kept sections otherwise, so they go to a spill
+	// file until then and are copied after them: held in memory, the
+	// sections of a 1M-record import set the peak of a server's next
+	// image (747 MiB at scale 1, ~250 MiB of them the sections).
 	w, err := image.Create(e.Image)
 	if err != nil {
 		return 0, 0, err
@@ -293,8 +295,15 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		}
 	}()
 	b := image.NewBuilder()
+	var spill *image.Writer
 	if base == nil {
 		b.Stream(w)
+	} else {
+		if spill, err = image.Create(e.Image + ".newer"); err != nil {
+			return 0, 0, err
+		}
+		defer spill.Abort()
+		b.Stream(spill)
 	}
 	var lastHash string
 	newer := map[domain.Key]struct{}{}
@@ -345,18 +354,17 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	default:
 		return 0, 0, errors.New("the store is empty")
 	}
+	b.Sections() // the last section, streamed
+	if err := b.Err(); err != nil {
+		return 0, 0, err
+	}
 	if base != nil {
 		if err := keepSections(w, base, newer); err != nil {
 			return 0, 0, err
 		}
-	}
-	for _, s := range b.Sections() {
-		if err := w.Add(s); err != nil {
+		if err := spill.CopyTo(w); err != nil {
 			return 0, 0, err
 		}
-	}
-	if err := b.Err(); err != nil {
-		return 0, 0, err
 	}
 	committed = true
 	if err := w.Commit(h); err != nil {

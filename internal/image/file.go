@@ -197,6 +197,32 @@ func (w *Writer) Commit(h Header) (err error) {
 	return nil
 }
 
+// CopyTo adds the sections written to w so far to dst, in order, read
+// back from w's file one at a time (each checked against its checksum),
+// and gives w up. A writer that must put other sections first (the image
+// of the rows: those kept from the previous image) streams the rest to a
+// spill writer and copies them after, rather than hold them in memory.
+func (w *Writer) CopyTo(dst *Writer) error {
+	defer w.Abort()
+	var buf []byte
+	for _, e := range w.table {
+		if uint64(cap(buf)) < e.len {
+			buf = make([]byte, e.len)
+		}
+		b := buf[:e.len]
+		if _, err := w.f.ReadAt(b, int64(e.off)); err != nil {
+			return fmt.Errorf("image: reading back %s: %w", w.f.Name(), err)
+		}
+		if crc32.Checksum(b, castagnoli) != e.crc {
+			return fmt.Errorf("image: a section read back from %s fails its checksum", w.f.Name())
+		}
+		if err := dst.Add(Section{Kind: e.kind, Data: b}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Abort gives the image up: the temporary file is removed.
 func (w *Writer) Abort() {
 	w.f.Close()

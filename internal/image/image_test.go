@@ -1,6 +1,7 @@
 package image
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -264,4 +265,52 @@ func parsedOffset(t *testing.T, b []byte, i int) int64 {
 		t.Fatal(err)
 	}
 	return secs[i].off
+}
+
+// A spill writer's sections copied after others come out in order, whole,
+// and the spill file is gone.
+func TestCopyToAppendsASpillsSections(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "candor.image")
+	dst, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spill, err := Create(path + ".newer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]byte{[]byte("kept first")}
+	if err := dst.Add(Section{Kind: SectionRows, Data: want[0]}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		b := bytes.Repeat([]byte{byte('a' + i)}, 5000*(i+1))
+		want = append(want, b)
+		if err := spill.Add(Section{Kind: SectionRows, Data: b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := spill.CopyTo(dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Commit(Header{Version: "v", Seq: 1}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if len(m.Sections) != len(want) {
+		t.Fatalf("%d sections, want %d", len(m.Sections), len(want))
+	}
+	for i, s := range m.Sections {
+		if !bytes.Equal(s.Data, want[i]) {
+			t.Fatalf("section %d: %d bytes, want %d", i, len(s.Data), len(want[i]))
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "*.newer*")); len(left) > 0 {
+		t.Fatalf("the spill file stayed: %v", left)
+	}
 }

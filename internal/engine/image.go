@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -306,7 +307,7 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		b.Stream(spill)
 	}
 	var lastHash string
-	newer := map[domain.Key]struct{}{}
+	newer := newKeyPrints()
 	// The store's rows are decoded on other goroutines while this one
 	// encodes them: a command waiting for the image (candor import) on
 	// every core; a following engine, which writes it in the background
@@ -329,7 +330,7 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 			}
 			lastHash = d.hash
 			if base != nil {
-				newer[d.key] = struct{}{}
+				newer.add(d.key)
 			}
 			if addErr = b.Add(row); addErr != nil {
 				cancel()
@@ -406,7 +407,7 @@ func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
 // mapping, whose pages are let go once it is written: kept, they made a
 // serving process at scale 10 hold the whole previous image (~870 MB)
 // once it had written its next.
-func keepSections(w *image.Writer, base *image.Mapped, newer map[domain.Key]struct{}) error {
+func keepSections(w *image.Writer, base *image.Mapped, newer *keyPrints) error {
 	for i, s := range base.Sections {
 		err := keepSection(w, s, newer)
 		base.Done(i)
@@ -419,18 +420,15 @@ func keepSections(w *image.Writer, base *image.Mapped, newer map[domain.Key]stru
 
 // keepSection writes one section of the previous image to w, as
 // keepSections says.
-func keepSection(w *image.Writer, s image.Section, newer map[domain.Key]struct{}) error {
-	if len(newer) == 0 {
+func keepSection(w *image.Writer, s image.Section, newer *keyPrints) error {
+	if newer.len() == 0 {
 		return w.Add(s)
 	}
 	rows, err := image.DecodeRows(s.Data)
 	if err != nil {
 		return fmt.Errorf("reading the previous image: %w", err)
 	}
-	replaced := func(r image.Row) bool {
-		_, ok := newer[rowKey(r)]
-		return ok
-	}
+	replaced := func(r image.Row) bool { return newer.has(rowKey(r)) }
 	if !slices.ContainsFunc(rows, replaced) {
 		return w.Add(s)
 	}
@@ -447,6 +445,40 @@ func keepSection(w *image.Writer, s image.Section, newer map[domain.Key]struct{}
 	b.Sections()
 	return b.Err()
 }
+
+// keyPrints is a set of store keys held as 128-bit fingerprints (two
+// hashes under independent seeds of this process): the keys of the rows
+// since the previous image, which every row kept from it is checked
+// against. A set of the keys themselves held each key's strings, ~150 MiB
+// for the rows of a 1M-record import, which set the peak of the server's
+// next image; this holds ~25 bytes a key. Two keys share a fingerprint with
+// a chance of ~2^-128 a pair.
+type keyPrints struct {
+	seeds [2]maphash.Seed
+	set   map[[2]uint64]struct{}
+}
+
+func newKeyPrints() *keyPrints {
+	return &keyPrints{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, set: map[[2]uint64]struct{}{}}
+}
+
+func (p *keyPrints) print(k domain.Key) (f [2]uint64) {
+	var h maphash.Hash
+	for i, seed := range p.seeds {
+		h.SetSeed(seed)
+		h.WriteString(string(k.Kind))
+		h.WriteByte(0)
+		h.WriteString(k.Source)
+		h.WriteByte(0)
+		h.WriteString(k.ID)
+		f[i] = h.Sum64()
+	}
+	return f
+}
+
+func (p *keyPrints) add(k domain.Key)      { p.set[p.print(k)] = struct{}{} }
+func (p *keyPrints) has(k domain.Key) bool { _, ok := p.set[p.print(k)]; return ok }
+func (p *keyPrints) len() int              { return len(p.set) }
 
 // rowKey is the store key of an image row: a record's own (the store
 // keys a record by its kind, source and id), or a quarantined row's.

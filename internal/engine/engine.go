@@ -22,6 +22,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gcpace"
@@ -81,10 +82,12 @@ type Engine struct {
 	seq     int64      // highest seq applied, guarded by refresh
 	checked time.Time  // last LastSeq check, guarded by refresh
 	// Guarded by refresh: the sequence of the state the published
-	// dataset was read from (0: built in the heap from rows), and the
-	// pages showing string chunks of retired states (strings.go).
-	baseSeq int64
-	aliases []strAlias
+	// dataset was read from (0: built in the heap from rows), the pages
+	// showing string chunks of retired states, and the dataset whose
+	// chunks they show (strings.go; weak: its collection must not wait).
+	baseSeq   int64
+	aliases   []strAlias
+	aliasesOf weak.Pointer[metrics.Dataset]
 	// Guarded by refresh: the copy applied to next (nil while there is
 	// one copy); settingsGen counts settings changes, which drop it; the
 	// rows applied while a second copy loads (generations.go).

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"os"
 	"slices"
+	"weak"
 
 	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/metrics"
@@ -50,6 +51,14 @@ func (e *Engine) moveStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics
 			own = append(own, strAlias{r: r, chunk: i, n: len(c)})
 		}
 	}
+	if e.aliasesOf.Value() != old {
+		// The earlier ranges mirror the chunks of the dataset the last
+		// move published; old is another (a settings change rebuilt it
+		// from rows, or that move failed), whose chunks may differ. They
+		// stay as they are, showing their bytes from their file, and are
+		// never moved again.
+		e.aliases = nil
+	}
 	all := append(slices.Clone(e.aliases), own...)
 	type move struct {
 		r   [2]uintptr
@@ -81,7 +90,7 @@ func (e *Engine) moveStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics
 		}
 		merged = append(merged, m)
 	}
-	e.aliases = all
+	e.aliases, e.aliasesOf = all, weak.Pointer[metrics.Dataset]{}
 	for _, m := range merged {
 		if err := nm.MapOnto(m.r, m.off); err != nil {
 			// Those moved show the new file, the others their old one:
@@ -90,6 +99,7 @@ func (e *Engine) moveStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics
 			return
 		}
 	}
+	e.aliasesOf = weak.Make(nw)
 	if om != nil {
 		rs := make([][2]uintptr, len(own))
 		for i, a := range own {

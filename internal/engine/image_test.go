@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/store"
@@ -658,4 +660,59 @@ func loadedWithImage(t *testing.T, st store.Store, path string) *engine.Engine {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// An image written from the previous one leaves out the previous image's
+// rows replaced since: each key once, in its newest version (a row kept
+// twice would be applied twice, the later winning, so only a count shows
+// it).
+func TestImageFromThePreviousDropsReplacedRows(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, t.TempDir())
+	for i := range 5 {
+		importLines(t, st, dep(fmt.Sprintf("r%d", i), "success"))
+	}
+	e := engine.New(st, metrics.DefaultConfig())
+	e.Image = filepath.Join(t.TempDir(), "candor.image")
+	first, err := e.WriteImage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	importLines(t, st, dep("r1", "failure"), dep("r3", "failure"), dep("r5", "success"))
+	if _, err := e.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Status().Image; s.From != first {
+		t.Fatalf("image %+v, want it written from the one of sequence %d", s, first)
+	}
+	m, err := image.Read(e.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	status := map[string][]string{}
+	for _, s := range m.Sections {
+		if s.Kind != image.SectionRows {
+			continue
+		}
+		rows, err := image.DecodeRows(s.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			b, err := json.Marshal(r.Rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var d struct{ ID, Status string }
+			if err := json.Unmarshal(b, &d); err != nil {
+				t.Fatal(err)
+			}
+			status[d.ID] = append(status[d.ID], d.Status)
+		}
+	}
+	want := map[string][]string{"r0": {"success"}, "r1": {"failure"}, "r2": {"success"}, "r3": {"failure"}, "r4": {"success"}, "r5": {"success"}}
+	if fmt.Sprint(status) != fmt.Sprint(want) {
+		t.Fatalf("rows in the image by id: %v, want %v", status, want)
+	}
 }

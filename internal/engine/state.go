@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -461,6 +462,18 @@ func (w *world) releaser() func() {
 // server taking webhooks for months grew without bound.
 func (e *Engine) moveOnAt() int64 { return max(e.rebaseAt(), e.baseSeq/16) }
 
+// pageSize is the page the state's sections start at (image: 4 KiB): with
+// larger pages (some arm64 kernels) a string chunk does not start one, the
+// strings cannot be moved, and the engine does not move on.
+const pageSize = 4096
+
+// maxMoves bounds the moves of one process: each leaves a few mappings of
+// its own (the pages moved, the inaccessible rest of the old mapping), and
+// the kernel bounds a process's mappings (vm.max_map_count, 65,530 by
+// default), the Go runtime's own among them. A thousand moves are at least
+// 100M rows applied; past them the rows stay in the heap until a restart.
+const maxMoves = 1000
+
 // moveOn goes on from the state writeState has just committed (written:
 // its file), when a following engine has applied moveOnAt rows past its
 // base and nothing since the state was encoded: it publishes the dataset
@@ -482,7 +495,10 @@ func (e *Engine) moveOnAt() int64 { return max(e.rebaseAt(), e.baseSeq/16) }
 func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Header) {
 	e.refresh.Lock()
 	defer e.releaseRefresh()
-	if e.Image == "" || !e.following.Load() || e.copies() > 1 || e.spare != nil || e.retaining {
+	if e.Image == "" || !e.following.Load() || e.copies() > 1 || e.spare != nil || e.retaining || os.Getpagesize() != pageSize {
+		return
+	}
+	if n := e.imageStatus().DatasetMoves; n >= maxMoves {
 		return
 	}
 	w := e.cur.Load()
@@ -498,8 +514,14 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 		if m.ID() != written || seq != e.seq {
 			// Another process renamed its own state over this one in
 			// between: not this dataset's, so not its strings either.
-			// The dataset read is dropped; its cleanup lets the pages go.
+			// The dataset read is dropped, nothing of it handed out.
+			m.Close()
 			return fmt.Errorf("another process replaced the state meanwhile (sequence %d, this engine's %d)", seq, e.seq)
+		}
+		plan, err := e.planStrings(w.ds, w.mapped, ds, m)
+		if err != nil {
+			m.Close()
+			return fmt.Errorf("the strings handed out cannot be moved onto it: %w", err)
 		}
 		// The old mapping's pages go back before readers move to the
 		// new one and fault its pages in (PageOut never changes what a
@@ -512,7 +534,7 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 		nw := newWorld(ds, nil)
 		nw.mapped = m
 		nw.stamp(e.seq)
-		e.moveStrings(w.ds, w.mapped, ds, m)
+		e.moveStrings(plan, w.mapped, ds, m)
 		e.cur.Store(nw)
 		e.baseSeq = e.seq
 		e.noteImage(func(s *ImageStatus) { s.DatasetMoves++ })

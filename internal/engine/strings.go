@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"fmt"
 	"os"
 	"slices"
 	"weak"
@@ -30,14 +31,27 @@ type strAlias struct {
 	n     int
 }
 
-// moveStrings maps the string pages of old (read from om; nil: built in
-// the heap, whose chunks the collector keeps) and of earlier moves onto
-// nw's file, nm, which nw was read from in place after old wrote it. When
-// every range was moved, om is marked (Moved) so that its dataset's
-// cleanup lets the rest of it go; otherwise om stays mapped as before, and
-// every range still shows its chunk's bytes, from whichever file.
-func (e *Engine) moveStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics.Dataset, nm *image.Mapped) {
-	var own []strAlias
+// stringMove is what moveStrings does: the ranges to map onto the new
+// file (merged where they are next to each other in memory and in it), the
+// old mapping's own ranges, and every range shown afterwards.
+type stringMove struct {
+	moves []rangeMove
+	own   []strAlias
+	all   []strAlias
+}
+
+type rangeMove struct {
+	r   [2]uintptr
+	off int64
+}
+
+// planStrings works out how the string pages of old (read from om; nil:
+// built in the heap, whose chunks the collector keeps) and of earlier
+// moves map onto nw's file, nm, which nw was read from in place after old
+// wrote it, or says why they cannot: then the caller does not move on, and
+// keeps the heap it has rather than a whole old file for good.
+func (e *Engine) planStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics.Dataset, nm *image.Mapped) (*stringMove, error) {
+	p := &stringMove{}
 	if om != nil {
 		for i, c := range old.StringChunks() {
 			if _, in := om.Offset(c); !in {
@@ -45,53 +59,55 @@ func (e *Engine) moveStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics
 			}
 			r, ok := image.Pages(c)
 			if !ok {
-				e.log().Warn("strings of the previous dataset state stay mapped: a chunk does not start a page")
-				return
+				return nil, fmt.Errorf("string chunk %d does not start a page", i)
 			}
-			own = append(own, strAlias{r: r, chunk: i, n: len(c)})
+			p.own = append(p.own, strAlias{r: r, chunk: i, n: len(c)})
 		}
 	}
+	earlier := e.aliases
 	if e.aliasesOf.Value() != old {
 		// The earlier ranges mirror the chunks of the dataset the last
 		// move published; old is another (a settings change rebuilt it
 		// from rows, or that move failed), whose chunks may differ. They
 		// stay as they are, showing their bytes from their file, and are
 		// never moved again.
-		e.aliases = nil
+		earlier = nil
 	}
-	all := append(slices.Clone(e.aliases), own...)
-	type move struct {
-		r   [2]uintptr
-		off int64
-	}
-	moves := make([]move, 0, len(all))
+	p.all = append(slices.Clone(earlier), p.own...)
 	chunks := nw.StringChunks()
 	ps := int64(os.Getpagesize())
-	for _, a := range all {
+	for _, a := range p.all {
 		if a.chunk >= len(chunks) || len(chunks[a.chunk]) != a.n {
-			e.log().Warn("strings of the previous dataset state stay mapped: the new state's chunks differ", "chunk", a.chunk)
-			return
+			return nil, fmt.Errorf("string chunk %d differs in the new state", a.chunk)
 		}
 		off, in := nm.Offset(chunks[a.chunk])
 		if !in || off%ps != 0 {
-			e.log().Warn("strings of the previous dataset state stay mapped: a chunk is not in place in the new state", "chunk", a.chunk)
-			return
+			return nil, fmt.Errorf("string chunk %d is not in place in the new state", a.chunk)
 		}
-		moves = append(moves, move{a.r, off})
+		p.moves = append(p.moves, rangeMove{a.r, off})
 	}
 	// Ranges next to each other in memory and in the file are one call
 	// and one mapping (the kernel's count of mappings is bounded).
-	slices.SortFunc(moves, func(a, b move) int { return cmp.Compare(a.r[0], b.r[0]) })
-	merged := moves[:0]
-	for _, m := range moves {
+	slices.SortFunc(p.moves, func(a, b rangeMove) int { return cmp.Compare(a.r[0], b.r[0]) })
+	merged := p.moves[:0]
+	for _, m := range p.moves {
 		if n := len(merged); n > 0 && merged[n-1].r[1] == m.r[0] && merged[n-1].off+int64(merged[n-1].r[1]-merged[n-1].r[0]) == m.off {
 			merged[n-1].r[1] = m.r[1]
 			continue
 		}
 		merged = append(merged, m)
 	}
-	e.aliases, e.aliasesOf = all, weak.Pointer[metrics.Dataset]{}
-	for _, m := range merged {
+	p.moves = merged
+	return p, nil
+}
+
+// moveStrings maps the planned ranges onto nm. When every range was
+// moved, om is marked (Moved) so that its dataset's cleanup lets the rest
+// of it go; otherwise om stays mapped as before, and every range still
+// shows its chunk's bytes, from whichever file.
+func (e *Engine) moveStrings(p *stringMove, om *image.Mapped, nw *metrics.Dataset, nm *image.Mapped) {
+	e.aliases, e.aliasesOf = p.all, weak.Pointer[metrics.Dataset]{}
+	for _, m := range p.moves {
 		if err := nm.MapOnto(m.r, m.off); err != nil {
 			// Those moved show the new file, the others their old one:
 			// the same bytes either way, but om must stay.
@@ -101,8 +117,8 @@ func (e *Engine) moveStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics
 	}
 	e.aliasesOf = weak.Make(nw)
 	if om != nil {
-		rs := make([][2]uintptr, len(own))
-		for i, a := range own {
+		rs := make([][2]uintptr, len(p.own))
+		for i, a := range p.own {
 			rs[i] = a.r
 		}
 		om.Moved(rs...)

@@ -416,12 +416,22 @@ func (m *Mapped) Done(i int) {
 	}
 }
 
-// Close unmaps the image.
+// Close unmaps the image — but for ranges moved onto another file
+// (Moved), which strings may still point into: then the rest goes as
+// Retire lets it go.
 func (m *Mapped) Close() {
 	m.Verified()
+	m.mu.Lock()
+	moved := len(m.moved) > 0
+	m.mu.Unlock()
+	if moved {
+		m.Retire()
+		return
+	}
 	m.closeFD()
 	if m.b != nil {
 		syscall.Munmap(m.b)
+		m.b = nil
 	}
 }
 

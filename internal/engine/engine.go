@@ -46,6 +46,9 @@ type Engine struct {
 	// state and its read-back (tests: another process's state renamed
 	// over it).
 	rebaseCommitted func()
+	// maxMoves bounds the moves of a following engine (moveOn; 0:
+	// DefaultMaxMoves; tests set fewer).
+	maxMoves int
 
 	// Log receives the quarantined rows and the follower's errors; nil
 	// discards them.

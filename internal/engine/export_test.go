@@ -37,3 +37,6 @@ func (e *Engine) SetRebaseRows(n int64) { e.rebaseRows = n }
 // SetRebaseCommitted runs fn between the commit of a rebase's state and
 // its read-back.
 func (e *Engine) SetRebaseCommitted(fn func()) { e.rebaseCommitted = fn }
+
+// SetMaxMoves bounds the moves of a following engine.
+func (e *Engine) SetMaxMoves(n int) { e.maxMoves = n }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -385,6 +384,7 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 		if err != nil {
 			return err
 		}
+		written := f.ID()
 		if err := f.Commit(h); err != nil {
 			return err
 		}
@@ -392,20 +392,13 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 			e.rebaseCommitted()
 		}
 		debug.FreeOSMemory()
-		ds, m, seq, err := e.readState(ctx, w.ds.Config(), e.seq, nil)
+		ds, m, err := e.readBack(ctx, w.ds.Config(), written, h)
 		if err != nil {
-			return fmt.Errorf("reading it back: %w", err)
-		}
-		if got := m.Header; seq != h.Seq || got.LastHash != h.LastHash || got.Store != h.Store {
-			// Another process (a command beside a server, two commands
-			// after an upgrade) renamed its own state over this one in
-			// between: an older one would leave the rows after it out.
-			// The dataset read is dropped; its cleanup lets the pages go.
-			return fmt.Errorf("another process replaced the state meanwhile (sequence %d, this load's %d)", seq, h.Seq)
+			return err
 		}
 		w.set(ds, nil)
 		w.mapped = m
-		e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten, s.DatasetError = seq, time.Now().UTC(), "" })
+		e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten, s.DatasetError = h.Seq, time.Now().UTC(), "" })
 		return nil
 	}()
 	if err != nil {
@@ -418,6 +411,25 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 	debug.FreeOSMemory()
 	e.log().Info("dataset state written after the load, used in place", "path", e.statePath(), "seq", e.seq, "seconds", time.Since(start).Seconds())
 	return true
+}
+
+// readBack reads in place the state this engine has just committed
+// (written: the file it wrote; h: its header). It refuses one another
+// process renamed over it since (a command beside a server, two commands
+// after an upgrade): an older state would leave the rows after it out, and
+// only the engine's own holds the string chunks its dataset read in place
+// (moveStrings). Nothing of a refused dataset was handed out, so its
+// mapping goes at once.
+func (e *Engine) readBack(ctx context.Context, cfg metrics.Config, written image.FileID, h image.Header) (*metrics.Dataset, *image.Mapped, error) {
+	ds, m, seq, err := e.readState(ctx, cfg, h.Seq, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading it back: %w", err)
+	}
+	if got := m.Header; m.ID() != written || seq != h.Seq || got.LastHash != h.LastHash || got.Store != h.Store {
+		m.Close()
+		return nil, nil, fmt.Errorf("another process replaced the state meanwhile (sequence %d, this engine's %d)", seq, h.Seq)
+	}
+	return ds, m, nil
 }
 
 // rebaseAt is the least sequence a first load from rows must reach for
@@ -462,17 +474,13 @@ func (w *world) releaser() func() {
 // server taking webhooks for months grew without bound.
 func (e *Engine) moveOnAt() int64 { return max(e.rebaseAt(), e.baseSeq/16) }
 
-// pageSize is the page the state's sections start at (image: 4 KiB): with
-// larger pages (some arm64 kernels) a string chunk does not start one, the
-// strings cannot be moved, and the engine does not move on.
-const pageSize = 4096
-
-// maxMoves bounds the moves of one process: each leaves a few mappings of
-// its own (the pages moved, the inaccessible rest of the old mapping), and
-// the kernel bounds a process's mappings (vm.max_map_count, 65,530 by
-// default), the Go runtime's own among them. A thousand moves are at least
-// 100M rows applied; past them the rows stay in the heap until a restart.
-const maxMoves = 1000
+// DefaultMaxMoves bounds the moves of one process (0 for Engine.maxMoves,
+// which tests set lower): each leaves a few mappings of its own (the pages
+// moved, the inaccessible rest of the old mapping), and the kernel bounds
+// a process's mappings (vm.max_map_count, 65,530 by default), the Go
+// runtime's own among them. A thousand moves are at least 100M rows
+// applied; past them the rows stay in the heap until a restart.
+const DefaultMaxMoves = 1000
 
 // moveOn goes on from the state writeState has just committed (written:
 // its file), when a following engine has applied moveOnAt rows past its
@@ -495,10 +503,11 @@ const maxMoves = 1000
 func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Header) {
 	e.refresh.Lock()
 	defer e.releaseRefresh()
-	if e.Image == "" || !e.following.Load() || e.copies() > 1 || e.spare != nil || e.retaining || os.Getpagesize() != pageSize {
+	// A second copy (and a spare being loaded) exists only with Copies 2.
+	if e.Image == "" || !e.following.Load() || e.copies() > 1 || !image.SectionsStartPages() {
 		return
 	}
-	if n := e.imageStatus().DatasetMoves; n >= maxMoves {
+	if n := e.imageStatus().DatasetMoves; n >= cmp.Or(e.maxMoves, DefaultMaxMoves) {
 		return
 	}
 	w := e.cur.Load()
@@ -507,16 +516,9 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 	}
 	start := time.Now()
 	err := func() error {
-		ds, m, seq, err := e.readState(ctx, w.ds.Config(), e.seq, nil)
+		ds, m, err := e.readBack(ctx, w.ds.Config(), written, h)
 		if err != nil {
-			return fmt.Errorf("reading it back: %w", err)
-		}
-		if m.ID() != written || seq != e.seq {
-			// Another process renamed its own state over this one in
-			// between: not this dataset's, so not its strings either.
-			// The dataset read is dropped, nothing of it handed out.
-			m.Close()
-			return fmt.Errorf("another process replaced the state meanwhile (sequence %d, this engine's %d)", seq, e.seq)
+			return err
 		}
 		plan, err := e.planStrings(w.ds, w.mapped, ds, m)
 		if err != nil {

@@ -36,6 +36,12 @@ func fileID(fi os.FileInfo) FileID {
 	return FileID{Dev: uint64(st.Dev), Ino: st.Ino}
 }
 
+// SectionsStartPages reports whether every section starts a page of
+// memory where its file is mapped: sections start at 4 KiB of the file,
+// so not on a machine with larger pages (some arm64 kernels), where no
+// range of a mapping can be mapped onto another file section by section.
+func SectionsStartPages() bool { return align%os.Getpagesize() == 0 }
+
 // ID is the identity of the file being written.
 func (w *Writer) ID() FileID { return w.id }
 

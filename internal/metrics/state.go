@@ -185,24 +185,30 @@ func rawOf[T any](w *stateWriter, a []T) {
 	}
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), len(a)*int(unsafe.Sizeof(a[0])))
 	w.align()
+	if len(b) >= stateChunk {
+		w.piece(b)
+		return
+	}
 	if len(b) > stateChunk-len(w.buf) {
 		w.flush()
-		if len(b) >= stateChunk {
-			if len(b)%8 != 0 {
-				// Every piece but the last is a multiple of 8 bytes long,
-				// so that a piece's offsets and the encoding's agree on
-				// alignment.
-				b = append(b[:len(b):len(b)], make([]byte, -len(b)&7)...)
-			}
-			if w.err == nil {
-				w.err = w.emit(b)
-			}
-			w.done += len(b)
-			return
-		}
 	}
 	w.bytes(b)
 	w.align()
+}
+
+// piece hands b to emit as a piece of its own, after what is buffered.
+// Every piece but the last is a multiple of 8 bytes long, so that a
+// piece's offsets and the encoding's agree on alignment: b is padded with
+// zeros (a copy) when it is not.
+func (w *stateWriter) piece(b []byte) {
+	w.flush()
+	if len(b)%8 != 0 {
+		b = append(b[:len(b):len(b)], make([]byte, -len(b)&7)...)
+	}
+	if w.err == nil {
+		w.err = w.emit(b)
+	}
+	w.done += len(b)
 }
 
 // rawPiece is rawOf for the string table's chunks: each is a piece of
@@ -231,11 +237,7 @@ func rawPiece(w *stateWriter, b []byte) {
 		return
 	}
 	w.align()
-	w.flush()
-	if w.err == nil {
-		w.err = w.emit(b)
-	}
-	w.done += len(b)
+	w.piece(b)
 }
 
 // align pads the encoding to a multiple of 8 bytes. Pieces start at a

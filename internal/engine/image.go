@@ -428,14 +428,16 @@ func keepSection(w *image.Writer, s image.Section, newer *keyPrints) error {
 	if err != nil {
 		return fmt.Errorf("reading the previous image: %w", err)
 	}
+	// Each row's key is fingerprinted once (two hashes of its strings).
 	replaced := func(r image.Row) bool { return newer.has(rowKey(r)) }
-	if !slices.ContainsFunc(rows, replaced) {
+	first := slices.IndexFunc(rows, replaced)
+	if first < 0 {
 		return w.Add(s)
 	}
 	b := image.NewBuilder()
 	b.Stream(w)
-	for _, r := range rows {
-		if replaced(r) {
+	for i, r := range rows {
+		if i == first || i > first && replaced(r) {
 			continue
 		}
 		if err := b.Add(r); err != nil {

@@ -121,9 +121,9 @@ func leadTime(d *Dataset, q Query) Result {
 		x := d.depOf(row.i)
 		if !q.Records {
 			if m := d.memoLead(x, q.end()); m != nil {
-				spans = append(spans, m.spans...)
-				explicit += m.explicit
-				inferred += m.inferred
+				spans = append(spans, m.run(leadStage)...)
+				explicit += int(m.explicit)
+				inferred += int(m.inferred)
 				return
 			}
 		}

@@ -84,7 +84,7 @@ func flowMetric(stage int) Func {
 			} else if m := d.memoLead(x, asOf); m != nil {
 				// The deployment's lead memo holds its changes' stage
 				// spans as of all data, valid from validFrom on.
-				spans = append(spans, m.stages[stage]...)
+				spans = append(spans, m.run(stage)...)
 				return
 			}
 			d.changesOf(x, asOf, func(c *Chg, method string) {

@@ -33,18 +33,6 @@ type leadDay struct {
 	lateDeps      []int32
 }
 
-// run is the sorted spans of lead time (stage leadStage) or of a flow
-// stage.
-func (m *leadMemo) run(stage int) []float64 {
-	if stage == leadStage {
-		return m.spans
-	}
-	return m.stages[stage]
-}
-
-// leadStage stands for lead time itself where a flow stage may be named.
-const leadStage = -1
-
 // maxLeadDays bounds the kept days (about 30 years of history).
 const maxLeadDays = 10_000
 
@@ -57,25 +45,26 @@ func (d *Dataset) leadDayAt(day int64) *leadDay {
 	}
 	d.memoized.Store(true)
 	b := &leadDay{}
+	var settled, late leadRuns
 	end := day + int64(dayDur)
 	for _, row := range d.prodDeps.between(day, end) {
 		if !row.eligible() {
 			continue
 		}
 		m := d.leadOf(d.depOf(row.i), math.MaxInt64)
-		part := &b.settled
+		part := &settled
 		if m.validFrom > end {
-			part = &b.late
+			part = &late
 			b.lateDeps = append(b.lateDeps, row.i)
 		}
 		part.addMemo(m)
 	}
-	for _, part := range []*leadMemo{&b.settled, &b.late} {
-		slices.Sort(part.spans)
-		for s := range part.stages {
-			slices.Sort(part.stages[s])
+	for _, part := range []*leadRuns{&settled, &late} {
+		for _, r := range part.runs {
+			slices.Sort(r)
 		}
 	}
+	b.settled, b.late = settled.memo(), late.memo()
 	keepIn(d, d.leadDays, day, b, maxLeadDays)
 	return b
 }
@@ -110,13 +99,13 @@ func (d *Dataset) orgSpans(stage int, start, end int64) (runs [][]float64, rest 
 		if run := m.run(stage); len(run) > 0 {
 			runs = append(runs, run)
 		}
-		explicit += m.explicit
-		inferred += m.inferred
+		explicit += int(m.explicit)
+		inferred += int(m.inferred)
 	}
 	for _, m := range w.each {
 		rest = append(rest, m.run(stage)...)
-		explicit += m.explicit
-		inferred += m.inferred
+		explicit += int(m.explicit)
+		inferred += int(m.inferred)
 	}
 	return runs, rest, explicit, inferred
 }
@@ -207,10 +196,11 @@ func (d *Dataset) leadAt(x *Dep, asOf int64) *leadMemo {
 	if m := cachedIn(d, d.leadsAsOf, k); m != nil {
 		return m
 	}
-	m := &leadMemo{}
-	d.changesOf(x, asOf, func(c *Chg, method string) { m.addChange(x, c, method, asOf) })
-	keepIn(d, d.leadsAsOf, k, m, maxLeadsAsOf)
-	return m
+	var b leadRuns
+	d.changesOf(x, asOf, func(c *Chg, method string) { b.addChange(x, c, method, asOf) })
+	m := b.memo()
+	keepIn(d, d.leadsAsOf, k, &m, maxLeadsAsOf)
+	return &m
 }
 
 // cachedIn reads a cache map of d under its lock; keepIn puts in one.

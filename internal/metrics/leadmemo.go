@@ -16,12 +16,63 @@ import "math"
 // windows, computed once and then cached).
 type leadMemo struct {
 	validFrom          int64
-	spans              []float64
+	explicit, inferred int32
+	// vals holds the runs back to back: lead time's spans, then each flow
+	// stage's (flow.go), the spans of the changes in the lead-time
+	// population that have the stage, which the flow metrics read instead
+	// of walking every deployment's changes again; ends[i] is where run i
+	// ends. One array and a small struct rather than six slices: a
+	// deployment applied after the state was read holds its memo in the
+	// heap, and six slices in a 168-byte struct were ~45 MiB of a 1M-row
+	// import's heap at scale 1 (docs/performance.md).
+	vals []float64
+	ends [stageCount + 1]uint32
+	// st holds the runs instead, as memo k of its columns, for a memo a
+	// dataset state carried (stateLeads): read where they lie.
+	st *stateLeads
+	k  int32
+}
+
+// run is the spans of lead time (stage leadStage) or of a flow stage,
+// capped so that nothing appends to them.
+func (m *leadMemo) run(stage int) []float64 {
+	i := stage + 1
+	if m.st != nil {
+		return m.st.run(i, int(m.k))
+	}
+	var a uint32
+	if i > 0 {
+		a = m.ends[i-1]
+	}
+	return m.vals[a:m.ends[i]:m.ends[i]]
+}
+
+// leadStage stands for lead time itself where a flow stage may be named.
+const leadStage = -1
+
+// leadRuns gathers a lead memo's runs one change or memo at a time; memo
+// packs them.
+type leadRuns struct {
+	validFrom          int64
 	explicit, inferred int
-	// stages holds, per flow stage (flow.go), the spans of the changes in
-	// the lead-time population that have the stage: the flow metrics read
-	// them instead of walking every deployment's changes again.
-	stages [stageCount][]float64
+	runs               [stageCount + 1][]float64
+}
+
+// memo packs the runs into one array.
+func (b *leadRuns) memo() leadMemo {
+	m := leadMemo{validFrom: b.validFrom, explicit: int32(b.explicit), inferred: int32(b.inferred)}
+	n := 0
+	for _, r := range b.runs {
+		n += len(r)
+	}
+	if n > 0 {
+		m.vals = make([]float64, 0, n)
+	}
+	for i, r := range b.runs {
+		m.vals = append(m.vals, r...)
+		m.ends[i] = uint32(len(m.vals))
+	}
+	return m
 }
 
 // leadOf returns x's memo for asOf, taking it when missing or stale; nil
@@ -36,29 +87,29 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 			memo.Store(m)
 			return m.as(asOf)
 		}
-		m = &leadMemo{}
+		var b leadRuns
 		d.changesOf(x, math.MaxInt64, func(c *Chg, method string) {
 			// A listed change merged after x finished, or one first
 			// committed after it, reads differently as of before then.
 			if c.Merged > x.Finished {
-				m.validFrom = max(m.validFrom, c.Merged)
+				b.validFrom = max(b.validFrom, c.Merged)
 			}
 			if c.Authored > x.Finished {
-				m.validFrom = max(m.validFrom, c.Authored)
+				b.validFrom = max(b.validFrom, c.Authored)
 			}
 			// So do a stage's timestamps after it finished (a review
 			// after the deployment): as of before them they are absent.
 			if c.Opened > x.Finished {
-				m.validFrom = max(m.validFrom, c.Opened)
+				b.validFrom = max(b.validFrom, c.Opened)
 			}
 			if c.FirstReview > x.Finished {
-				m.validFrom = max(m.validFrom, c.FirstReview)
+				b.validFrom = max(b.validFrom, c.FirstReview)
 			}
-			m.addChange(x, c, method, math.MaxInt64)
+			b.addChange(x, c, method, math.MaxInt64)
 		})
 		for _, id := range d.listed(x) {
 			if d.sharedChangeID(id) {
-				m.validFrom = max(m.validFrom, d.changeSettled(id))
+				b.validFrom = max(b.validFrom, d.changeSettled(id))
 			}
 		}
 		// changesOf skipped the inferred range's explicitly linked
@@ -66,12 +117,14 @@ func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {
 		d.inferredRange(x, func(i int32) {
 			c := d.chgs.at(i)
 			if e := d.depRef(c.explicit); e != nil {
-				m.validFrom = max(m.validFrom, e.Finished)
+				b.validFrom = max(b.validFrom, e.Finished)
 			}
 			if !d.uniqueChange(i) {
-				m.validFrom = max(m.validFrom, d.changeSettled(c.id))
+				b.validFrom = max(b.validFrom, d.changeSettled(c.id))
 			}
 		})
+		v := b.memo()
+		m = &v
 		// Racing readers store equal memos: the data determines them.
 		memo.Store(m)
 	}
@@ -86,36 +139,35 @@ func (m *leadMemo) as(asOf int64) *leadMemo {
 	return m
 }
 
-// addChange adds change c of deployment x, linked by method, to the memo
+// addChange adds change c of deployment x, linked by method, to the runs
 // as of asOf: its lead time and each flow stage's span it has, when it is
 // in the lead-time population then.
-func (m *leadMemo) addChange(x *Dep, c *Chg, method string, asOf int64) {
+func (b *leadRuns) addChange(x *Dep, c *Chg, method string, asOf int64) {
 	h, ok := leadSpan(x, c, asOf)
 	if !ok {
 		return
 	}
-	m.spans = append(m.spans, h)
-	for s := range m.stages {
+	b.runs[0] = append(b.runs[0], h)
+	for s := range stageCount {
 		if h, ok := stageSpan(s, x, c, asOf); ok {
-			m.stages[s] = append(m.stages[s], h)
+			b.runs[s+1] = append(b.runs[s+1], h)
 		}
 	}
 	if method == Explicit {
-		m.explicit++
+		b.explicit++
 	} else {
-		m.inferred++
+		b.inferred++
 	}
 }
 
-// addMemo adds another memo's spans and counts to the memo, which is
-// valid from the later of the two validities.
-func (m *leadMemo) addMemo(o *leadMemo) {
-	m.validFrom = max(m.validFrom, o.validFrom)
-	m.spans = append(m.spans, o.spans...)
-	m.explicit += o.explicit
-	m.inferred += o.inferred
-	for s := range m.stages {
-		m.stages[s] = append(m.stages[s], o.stages[s]...)
+// addMemo adds a memo's spans and counts to the runs, which are valid
+// from the later of the two validities.
+func (b *leadRuns) addMemo(o *leadMemo) {
+	b.validFrom = max(b.validFrom, o.validFrom)
+	b.explicit += int(o.explicit)
+	b.inferred += int(o.inferred)
+	for i := range b.runs {
+		b.runs[i] = append(b.runs[i], o.run(i-1)...)
 	}
 }
 

@@ -102,8 +102,8 @@ func readMemoIndex(r *stateReader, what string, n int32) *memoIndex {
 
 // memo returns row's memo as the state holds it; ok is false when it
 // holds none (or it was dropped). A value, so that the state's writer
-// reads the memos it never took without allocating one each; the runs
-// stay where they lie, capped so that nothing appends to them.
+// reads the memos it never took without allocating one each; its runs
+// are read where they lie (leadMemo.run).
 func (s *stateLeads) memo(row int32) (m leadMemo, ok bool) {
 	if s == nil {
 		return m, false
@@ -112,11 +112,7 @@ func (s *stateLeads) memo(row int32) (m leadMemo, ok bool) {
 	if k < 0 {
 		return m, false
 	}
-	m = leadMemo{validFrom: s.validFrom[k], explicit: int(s.counts[2*k]), inferred: int(s.counts[2*k+1]), spans: s.run(0, k)}
-	for st := range m.stages {
-		m.stages[st] = s.run(st+1, k)
-	}
-	return m, true
+	return leadMemo{validFrom: s.validFrom[k], explicit: s.counts[2*k], inferred: s.counts[2*k+1], st: s, k: int32(k)}, true
 }
 
 func (s *stateLeads) run(i, k int) []float64 {
@@ -170,7 +166,7 @@ func writeLeads(w *stateWriter, d *Dataset) {
 	for i := range d.deps.n {
 		if m, ok := d.heldLead(i); ok {
 			rows, validFrom = append(rows, i), append(validFrom, m.validFrom)
-			counts = append(counts, int32(m.explicit), int32(m.inferred))
+			counts = append(counts, m.explicit, m.inferred)
 		}
 	}
 	writeMemoIndex(w, rows, d.deps.n)

@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 19
+const stateVersion = 20
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -662,19 +662,24 @@ func withRoom[T any](a []T, spare int) []T {
 // writeLead writes a lead-time memo or one part of a day (leadDay).
 func writeLead(w *stateWriter, m *leadMemo) {
 	w.u64(uint64(m.validFrom))
-	w.int(m.explicit)
-	w.int(m.inferred)
-	rawOf(w, m.spans)
-	for _, st := range m.stages {
-		rawOf(w, st)
-	}
+	w.int(int(m.explicit))
+	w.int(int(m.inferred))
+	rawOf(w, m.vals)
+	rawOf(w, m.ends[:])
 }
 
 func readLead(r *stateReader, m *leadMemo) {
-	*m = leadMemo{validFrom: int64(r.u64()), explicit: r.int(), inferred: r.int(), spans: rawRead[float64](r)}
-	for i := range m.stages {
-		m.stages[i] = rawRead[float64](r)
+	*m = leadMemo{validFrom: int64(r.u64()), explicit: int32(r.int()), inferred: int32(r.int()), vals: rawRead[float64](r)}
+	ends := rawRead[uint32](r)
+	if r.err != nil {
+		return
 	}
+	if len(ends) != len(m.ends) || !slices.IsSorted(ends) || int(ends[len(ends)-1]) != len(m.vals) {
+		r.err = fmt.Errorf("dataset state: a lead-time day's runs do not fit together (%d ends, %d spans)", len(ends), len(m.vals))
+		return
+	}
+	copy(m.ends[:], ends)
+	m.vals = slices.Clip(m.vals)
 }
 
 // writeHeld writes the records of a kind held by pointer, in key order,

@@ -389,7 +389,7 @@ func TestStateRoundTrip(t *testing.T) {
 	// The organisation's median hides one change moving; its days do not.
 	for day := floorDay(benchEnd.Add(-40 * day).UnixNano()); day < benchEnd.UnixNano(); day += int64(dayDur) {
 		a, b := got.leadDayAt(day), fresh.leadDayAt(day)
-		if !slices.Equal(a.settled.spans, b.settled.spans) || !slices.Equal(a.late.spans, b.late.spans) || !slices.Equal(a.lateDeps, b.lateDeps) {
+		if !slices.Equal(a.settled.run(leadStage), b.settled.run(leadStage)) || !slices.Equal(a.late.run(leadStage), b.late.run(leadStage)) || !slices.Equal(a.lateDeps, b.lateDeps) {
 			t.Errorf("lead-time day %s after a relink: read back %+v, fresh %+v", time.Unix(0, day).UTC().Format(time.DateOnly), a, b)
 		}
 	}

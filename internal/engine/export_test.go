@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/image"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // SetImageCheck sets how often KeepImage looks (before it starts).
@@ -40,3 +41,10 @@ func (e *Engine) SetRebaseCommitted(fn func()) { e.rebaseCommitted = fn }
 
 // SetMaxMoves bounds the moves of a following engine.
 func (e *Engine) SetMaxMoves(n int) { e.maxMoves = n }
+
+// PlanStrings is planStrings: whether old's string pages (read from om)
+// could be moved onto nw's file nm.
+func (e *Engine) PlanStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics.Dataset, nm *image.Mapped) error {
+	_, err := e.planStrings(old, om, nw, nm)
+	return err
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -150,4 +151,57 @@ func TestFollowerGoesOnFromNewerStates(t *testing.T) {
 		t.Fatal("no deployments")
 	}
 	step(4)
+}
+
+// The move of the string pages is planned before a newer dataset is
+// published, and refused — the follower then keeps what it has — when a
+// chunk read in place has no twin of the same length in the new state, or
+// its twin does not lie in the new file (a state read from a copy).
+func TestStringMovesRefuseChunksNotInTheNewState(t *testing.T) {
+	ctx := context.Background()
+	inPlace := func(seed int64) (*engine.Engine, *metrics.Dataset) {
+		st, _, _, _, lines := differentialSetup(t, seed)
+		importLines(t, st, lines...)
+		e := engine.New(st, metrics.DefaultConfig())
+		e.Image = filepath.Join(t.TempDir(), "candor.image")
+		e.SetRebaseRows(300)
+		var ds *metrics.Dataset
+		if err := e.Read(ctx, func(d *metrics.Dataset) error { ds = d; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if e.StateMapping() == nil || len(ds.StringChunks()) == 0 {
+			t.Fatalf("seed %d: the first load did not go on from its state", seed)
+		}
+		return e, ds
+	}
+	a, ads := inPlace(11)
+	other, ods := inPlace(12)
+	am, om := a.StateMapping(), other.StateMapping()
+	if err := a.PlanStrings(ads, am, ads, am); err != nil {
+		t.Fatalf("onto the same state: %v", err)
+	}
+	if err := a.PlanStrings(ads, am, ods, om); err == nil || !strings.Contains(err.Error(), "differs in the new state") {
+		t.Errorf("onto another organisation's state: %v, want a chunk that differs", err)
+	}
+	// The same state read from a copy in the heap: chunks of the same
+	// lengths, none of them in the file.
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(a.Image), "candor.dataset"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sections, err := image.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pieces [][]byte
+	for _, s := range sections {
+		pieces = append(pieces, s.Data)
+	}
+	hds, err := metrics.ReadState(metrics.DefaultConfig(), pieces, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.PlanStrings(ads, am, hds, am); err == nil || !strings.Contains(err.Error(), "not in place") {
+		t.Errorf("onto the state read from a copy in the heap: %v, want a chunk not in place", err)
+	}
 }

@@ -12,15 +12,12 @@
 // "Peak memory and the collector"). The pacer keeps the headroom at what
 // the work needs instead: after each collection it sets GOGC so the heap
 // may grow by max(Floor, Fraction × live), never more than GOGC 100 would
-// allow, and sets the memory limit to that goal plus the runtime's other
-// memory, so that pages freed past it go back to the system as the heap
-// grows rather than when the background scavenger reaches them (limit).
+// allow.
 //
 // An operator's own GOGC or GOMEMLIMIT wins: the pacer does not start.
 package gcpace
 
 import (
-	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -106,11 +103,10 @@ var (
 )
 
 type pacer struct {
-	p           atomic.Pointer[Policy] // in force: Start's, or During's while it runs
-	before      int                    // the GOGC in force before the first of the pacers Start ran
-	beforeLimit int64                  // and the memory limit
-	stopped     atomic.Bool
-	set         atomic.Int64 // the GOGC last set
+	p       atomic.Pointer[Policy] // in force: Start's, or During's while it runs
+	before  int                    // the GOGC in force before the first of the pacers Start ran
+	stopped atomic.Bool
+	set     atomic.Int64 // the GOGC last set
 }
 
 // sentinel is allocated once per collection cycle; its cleanup running
@@ -128,12 +124,11 @@ func Start(p Policy) (stop func()) {
 	pc := &pacer{}
 	pc.p.Store(&p)
 	pc.before = debug.SetGCPercent(p.Max)
-	pc.beforeLimit = debug.SetMemoryLimit(-1)
 	if running != nil {
 		// What is in force now is the replaced pacer's; what its stop
 		// would have restored is what this one's must.
 		running.stopped.Store(true)
-		pc.before, pc.beforeLimit = running.before, running.beforeLimit
+		pc.before = running.before
 	}
 	running = pc
 	pc.set.Store(int64(p.Max))
@@ -149,7 +144,6 @@ func Start(p Policy) (stop func()) {
 			if running == pc {
 				running = nil
 				debug.SetGCPercent(pc.before)
-				debug.SetMemoryLimit(pc.beforeLimit)
 			}
 		})
 	}
@@ -168,20 +162,13 @@ func (pc *pacer) arm() {
 	}, pc)
 }
 
-// adjust sets GOGC from the live heap the last collection measured, and
-// the memory limit to what that GOGC lets the heap reach plus what the
-// runtime holds besides (limit).
+// adjust sets GOGC from the live heap the last collection measured.
 func (pc *pacer) adjust() {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/total:bytes"},
-		{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/free:bytes"},
-		{Name: "/memory/classes/heap/released:bytes"}}
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
-	for _, x := range s {
-		if x.Value.Kind() != metrics.KindUint64 {
-			return
-		}
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return
 	}
-	live := s[0].Value.Uint64()
 	// The policy is read and the GOGC set under one lock: a collection's
 	// adjust that read the policy During replaced must not write its
 	// GOGC over the one During's own adjust set.
@@ -191,9 +178,7 @@ func (pc *pacer) adjust() {
 		return
 	}
 	p := pc.p.Load()
-	g := p.GOGC(live)
-	other := s[1].Value.Uint64() - s[2].Value.Uint64() - s[3].Value.Uint64() - s[4].Value.Uint64()
-	debug.SetMemoryLimit(limit(live, g, other))
+	g := p.GOGC(s[0].Value.Uint64())
 	// Setting GOGC recomputes the pacer's goal under the heap lock; a
 	// change of a few points is not worth it.
 	if old := int(pc.set.Load()); g == old || (g > old-3 && g < old+3 && g != p.Min && g != p.Max) {
@@ -202,27 +187,3 @@ func (pc *pacer) adjust() {
 	debug.SetGCPercent(g)
 	pc.set.Store(int64(g))
 }
-
-// limit is the memory limit for a live heap under GOGC g, with other bytes
-// of the runtime's memory that are neither objects nor free pages (the
-// heap's partly used spans, stacks, the collector's metadata): the heap's
-// goal plus those and limitSlack. GOGC alone bounds only the objects: free
-// pages stay with the process until the background scavenger, paced to
-// ~1% of a core, gives them back, and after the benchmark's 1M-record
-// import at scale 1 the runtime held 119 MiB of them over a 200 MiB live
-// heap whose goal was 254 MiB (docs/performance.md). Past the limit the
-// runtime gives free pages back as it allocates, and collects early when
-// that is not enough; as the limit follows the live heap at every
-// collection, it never sits below what is live.
-// Before the first collection has measured a live heap there is none.
-func limit(live uint64, g int, other uint64) int64 {
-	if live == 0 {
-		return math.MaxInt64
-	}
-	return int64(live + live*uint64(g)/100 + other + limitSlack)
-}
-
-// limitSlack is what the memory limit allows over the heap's goal and the
-// runtime's other memory: the goal is reached between two collections,
-// and the other memory grows meanwhile (stacks of new goroutines, spans).
-const limitSlack = 16 << 20

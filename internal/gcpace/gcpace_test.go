@@ -1,7 +1,6 @@
 package gcpace
 
 import (
-	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -67,16 +66,6 @@ func TestEnabledLeavesTheOperatorsSettings(t *testing.T) {
 	}
 }
 
-func TestLimitIsTheGoalAndTheRestOfTheRuntime(t *testing.T) {
-	const mib = 1 << 20
-	if got := limit(0, 100, 5*mib); got != math.MaxInt64 {
-		t.Errorf("nothing measured yet: limit %d, want none", got)
-	}
-	if got, want := limit(200*mib, 32, 30*mib), int64(200*mib+64*mib+30*mib+limitSlack); got != want {
-		t.Errorf("200 MiB live under GOGC 32 with 30 MiB else: limit %d MiB, want %d MiB", got/mib, want/mib)
-	}
-}
-
 // gogc reads the GOGC in force from the runtime itself.
 func gogc() int {
 	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
@@ -110,7 +99,6 @@ func collectAll() {
 
 func TestPacerFollowsTheLiveHeap(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(77))
-	limitBefore := debug.SetMemoryLimit(-1)
 	collectAll()
 	defer collectAll()
 	stop := Start(Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
@@ -124,23 +112,12 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 		kept[i] = byte(i)
 	}
 	waitGOGC(t, 25)
-	// The memory limit is the goal, 160 MiB, plus the runtime's other
-	// memory (a few MiB here) and the slack: free pages past it go back.
-	if l := debug.SetMemoryLimit(-1); l < 160<<20+limitSlack || l > 160<<20+limitSlack+32<<20 {
-		t.Errorf("128 MiB live under GOGC 25: memory limit %d MiB, want 160 MiB and the slack, %d MiB, plus a few", l>>20, limitSlack>>20)
-	}
 	// Let it go: a few MiB live want 8 MiB of room, more than GOGC 100.
 	kept = nil
 	waitGOGC(t, 100)
-	if l := debug.SetMemoryLimit(-1); l > 64<<20 {
-		t.Errorf("a few MiB live: memory limit %d MiB, want it to follow the live heap down", l>>20)
-	}
 	stop()
 	if got := gogc(); got != 77 {
 		t.Errorf("after stop: GOGC %d, want 77 (what it was before Start)", got)
-	}
-	if l := debug.SetMemoryLimit(-1); l != limitBefore {
-		t.Errorf("after stop: memory limit %d, want %d (what it was before Start)", l, limitBefore)
 	}
 	// A stopped pacer sets nothing more, however the live heap moves.
 	debug.SetGCPercent(61)

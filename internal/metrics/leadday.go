@@ -45,26 +45,58 @@ func (d *Dataset) leadDayAt(day int64) *leadDay {
 	}
 	d.memoized.Store(true)
 	b := &leadDay{}
-	var settled, late leadRuns
 	end := day + int64(dayDur)
+	// The memos first, then each part's runs copied into one array of
+	// the size they add up to: while a large import is applied every day
+	// is dropped at each step and built again by the next reads, and
+	// growing the runs by append and packing them after was a third of
+	// building a day at scale 10 (docs/performance.md).
+	var memos []*leadMemo
+	var late []bool
 	for _, row := range d.prodDeps.between(day, end) {
 		if !row.eligible() {
 			continue
 		}
 		m := d.leadOf(d.depOf(row.i), math.MaxInt64)
-		part := &settled
-		if m.validFrom > end {
-			part = &late
+		isLate := m.validFrom > end
+		if isLate {
 			b.lateDeps = append(b.lateDeps, row.i)
 		}
-		part.addMemo(m)
+		memos, late = append(memos, m), append(late, isLate)
 	}
-	for _, part := range []*leadRuns{&settled, &late} {
-		for _, r := range part.runs {
-			slices.Sort(r)
+	for p, part := range []*leadMemo{&b.settled, &b.late} {
+		var size [stageCount + 1]int
+		for k, m := range memos {
+			if late[k] == (p == 1) {
+				part.validFrom = max(part.validFrom, m.validFrom)
+				part.explicit += m.explicit
+				part.inferred += m.inferred
+				for i := range size {
+					size[i] += len(m.run(i - 1))
+				}
+			}
+		}
+		var at [stageCount + 1]int
+		for i, sz := range size {
+			if i > 0 {
+				at[i] = int(part.ends[i-1])
+			}
+			part.ends[i] = uint32(at[i] + sz)
+		}
+		if total := part.ends[stageCount]; total > 0 {
+			part.vals = make([]float64, total)
+		}
+		for k, m := range memos {
+			if late[k] == (p == 1) {
+				for i := range at {
+					at[i] += copy(part.vals[at[i]:], m.run(i-1))
+				}
+			}
+		}
+		for i := range at {
+			slices.Sort(part.run(i - 1))
 		}
 	}
-	b.settled, b.late = settled.memo(), late.memo()
 	keepIn(d, d.leadDays, day, b, maxLeadDays)
 	return b
 }

@@ -50,8 +50,8 @@ func (m *leadMemo) run(stage int) []float64 {
 // leadStage stands for lead time itself where a flow stage may be named.
 const leadStage = -1
 
-// leadRuns gathers a lead memo's runs one change or memo at a time; memo
-// packs them.
+// leadRuns gathers a deployment's lead memo one change at a time; memo
+// packs it.
 type leadRuns struct {
 	validFrom          int64
 	explicit, inferred int
@@ -157,17 +157,6 @@ func (b *leadRuns) addChange(x *Dep, c *Chg, method string, asOf int64) {
 		b.explicit++
 	} else {
 		b.inferred++
-	}
-}
-
-// addMemo adds a memo's spans and counts to the runs, which are valid
-// from the later of the two validities.
-func (b *leadRuns) addMemo(o *leadMemo) {
-	b.validFrom = max(b.validFrom, o.validFrom)
-	b.explicit += int(o.explicit)
-	b.inferred += int(o.inferred)
-	for i := range b.runs {
-		b.runs[i] = append(b.runs[i], o.run(i-1)...)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -516,5 +517,57 @@ func TestStateHashNamesTheDerivingSettings(t *testing.T) {
 	c.ExchangeRates = map[string]float64{"EUR": 1.1}
 	if c.StateHash() != base.StateHash() {
 		t.Error("a setting no record is applied under changed the state's settings hash")
+	}
+}
+
+// A dataset read back from the state another has just written takes that
+// one's results, cached and stale, instead of each reader computing them
+// again (engine: a follower going on from a newer state).
+func TestTakeResultsFromTheDatasetThatWroteTheState(t *testing.T) {
+	first, _ := stateTestData(t)
+	orig := NewDataset(DefaultConfig())
+	for _, r := range first {
+		orig.Apply(r, time.Time{})
+	}
+	orig.Prepare()
+	orig.Trim()
+	for k := range 3 {
+		if _, err := orig.Compute("deployment_frequency", Query{AsOf: benchEnd.Add(-time.Duration(k) * 7 * day), Window: 30 * day}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stale cacheKey
+	def, err := reg.def("deployment_frequency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range orig.cache.byDef[def] {
+		stale = k
+		break
+	}
+	orig.cache.stale[stale] = staleResult{r: Result{Count: 7}, since: 1, until: math.MaxInt64 - 1}
+	orig.cache.staleNext = math.MaxInt64 - 1
+	var got *Dataset
+	if orig.cache.n != 3 {
+		t.Fatalf("%d results cached, want 3", orig.cache.n)
+	}
+	got, err = ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, orig)}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.cache.n != 0 {
+		t.Fatalf("read back with %d results cached, want none: the test shows nothing", got.cache.n)
+	}
+	got.TakeResults(orig)
+	if got.cache.n != orig.cache.n {
+		t.Errorf("%d results taken, want %d", got.cache.n, orig.cache.n)
+	}
+	for k, r := range orig.cache.byDef[stale.def] {
+		if g, ok := got.cache.get(k); !ok || g.Count != r.Count {
+			t.Errorf("result %+v: taken %v (%d), want %d", k, ok, g.Count, r.Count)
+		}
+	}
+	if s, ok := got.cache.stale[stale]; !ok || s.r.Count != 7 || got.cache.staleNext != orig.cache.staleNext {
+		t.Errorf("stale result taken %v (%+v), next expiry %d; want it, and %d", ok, s, got.cache.staleNext, orig.cache.staleNext)
 	}
 }

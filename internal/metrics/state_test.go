@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -569,5 +570,51 @@ func TestTakeResultsFromTheDatasetThatWroteTheState(t *testing.T) {
 	}
 	if s, ok := got.cache.stale[stale]; !ok || s.r.Count != 7 || got.cache.staleNext != orig.cache.staleNext {
 		t.Errorf("stale result taken %v (%+v), next expiry %d; want it, and %d", ok, s, got.cache.staleNext, orig.cache.staleNext)
+	}
+}
+
+// A lead-time day's part is written as its packed runs and their ends, and
+// read back whole; ends that do not fit the runs fail the read.
+func TestLeadDayPartRoundTrip(t *testing.T) {
+	var b leadRuns
+	b.validFrom, b.explicit, b.inferred = 42, 3, 1
+	b.runs[0] = []float64{1, 2, 3, 4}
+	b.runs[2] = []float64{5, 6}
+	b.runs[stageCount] = []float64{7}
+	m := b.memo()
+	encode := func(m *leadMemo) []byte {
+		var out []byte
+		w := &stateWriter{emit: func(p []byte) error { out = append(out, p...); return nil }}
+		writeLead(w, m)
+		w.flush()
+		return out
+	}
+	decode := func(p []byte) (leadMemo, error) {
+		r := &stateReader{pieces: [][]byte{p}, left: len(p), size: len(p)}
+		var got leadMemo
+		readLead(r, &got)
+		return got, r.err
+	}
+	got, err := decode(encode(&m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.validFrom != 42 || got.explicit != 3 || got.inferred != 1 {
+		t.Errorf("read back %+v", got)
+	}
+	for i := range stageCount + 1 {
+		if !slices.Equal(got.run(i-1), b.runs[i]) {
+			t.Errorf("run %d: %v, want %v", i, got.run(i-1), b.runs[i])
+		}
+	}
+	bad := m
+	bad.ends[1] = bad.ends[2] + 1 // not in order
+	if _, err := decode(encode(&bad)); err == nil || !strings.Contains(err.Error(), "do not fit together") {
+		t.Errorf("ends out of order: %v", err)
+	}
+	bad = m
+	bad.ends[stageCount]-- // short of the spans
+	if _, err := decode(encode(&bad)); err == nil || !strings.Contains(err.Error(), "do not fit together") {
+		t.Errorf("ends short of the spans: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -120,15 +121,7 @@ func (m *Mapped) Retire() {
 		m.closeFD()
 		return
 	}
-	slices.SortFunc(moved, func(a, b [2]uintptr) int {
-		switch {
-		case a[0] < b[0]:
-			return -1
-		case a[0] > b[0]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(moved, func(a, b [2]uintptr) int { return cmp.Compare(a[0], b[0]) })
 	ps := uintptr(os.Getpagesize())
 	base := uintptr(unsafe.Pointer(unsafe.SliceData(m.b)))
 	end := base + (uintptr(len(m.b))+ps-1)/ps*ps

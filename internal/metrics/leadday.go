@@ -51,49 +51,22 @@ func (d *Dataset) leadDayAt(day int64) *leadDay {
 	// is dropped at each step and built again by the next reads, and
 	// growing the runs by append and packing them after was a third of
 	// building a day at scale 10 (docs/performance.md).
-	var memos []*leadMemo
-	var late []bool
+	var parts [2][]*leadMemo // settled, late
 	for _, row := range d.prodDeps.between(day, end) {
 		if !row.eligible() {
 			continue
 		}
 		m := d.leadOf(d.depOf(row.i), math.MaxInt64)
-		isLate := m.validFrom > end
-		if isLate {
+		p := 0
+		if m.validFrom > end {
+			p = 1
 			b.lateDeps = append(b.lateDeps, row.i)
 		}
-		memos, late = append(memos, m), append(late, isLate)
+		parts[p] = append(parts[p], m)
 	}
-	for p, part := range []*leadMemo{&b.settled, &b.late} {
-		var size [stageCount + 1]int
-		for k, m := range memos {
-			if late[k] == (p == 1) {
-				part.validFrom = max(part.validFrom, m.validFrom)
-				part.explicit += m.explicit
-				part.inferred += m.inferred
-				for i := range size {
-					size[i] += len(m.run(i - 1))
-				}
-			}
-		}
-		var at [stageCount + 1]int
-		for i, sz := range size {
-			if i > 0 {
-				at[i] = int(part.ends[i-1])
-			}
-			part.ends[i] = uint32(at[i] + sz)
-		}
-		if total := part.ends[stageCount]; total > 0 {
-			part.vals = make([]float64, total)
-		}
-		for k, m := range memos {
-			if late[k] == (p == 1) {
-				for i := range at {
-					at[i] += copy(part.vals[at[i]:], m.run(i-1))
-				}
-			}
-		}
-		for i := range at {
+	b.settled, b.late = joinMemos(parts[0]), joinMemos(parts[1])
+	for _, part := range []*leadMemo{&b.settled, &b.late} {
+		for i := range stageCount + 1 {
 			slices.Sort(part.run(i - 1))
 		}
 	}

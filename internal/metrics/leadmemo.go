@@ -75,6 +75,38 @@ func (b *leadRuns) memo() leadMemo {
 	return m
 }
 
+// joinMemos is one memo holding the runs and counts of ms, valid from the
+// latest of their validities: each run copied into one array of the size
+// they add up to.
+func joinMemos(ms []*leadMemo) leadMemo {
+	var j leadMemo
+	var at [stageCount + 1]int
+	for _, m := range ms {
+		j.validFrom = max(j.validFrom, m.validFrom)
+		j.explicit += m.explicit
+		j.inferred += m.inferred
+		for i := range at {
+			at[i] += len(m.run(i - 1))
+		}
+	}
+	// at holds each run's size; from here where its next span goes.
+	end := 0
+	for i, size := range at {
+		at[i] = end
+		end += size
+		j.ends[i] = uint32(end)
+	}
+	if end > 0 {
+		j.vals = make([]float64, end)
+	}
+	for _, m := range ms {
+		for i := range at {
+			at[i] += copy(j.vals[at[i]:], m.run(i-1))
+		}
+	}
+	return j
+}
+
 // leadOf returns x's memo for asOf, taking it when missing or stale; nil
 // when asOf is before the memo's validity.
 func (d *Dataset) leadOf(x *Dep, asOf int64) *leadMemo {

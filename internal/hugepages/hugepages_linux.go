@@ -1,7 +1,9 @@
 package hugepages
 
 import (
+	"os"
 	"runtime"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -15,9 +17,10 @@ const hugePage = 2 << 20
 // taken. Call it once, early, before the burst of allocations it is for;
 // it costs one collection of the small heap there is then. A kernel
 // without transparent huge pages, or with them off, leaves the heap as it
-// was: the advice is a hint, never a requirement.
+// was: the advice is a hint, never a requirement. GODEBUG=disablethp=1,
+// Go's own switch for its heap's huge pages, turns it off.
 func Back(n int) bool {
-	if n < 2*hugePage {
+	if n < 2*hugePage || strings.Contains(","+os.Getenv("GODEBUG")+",", ",disablethp=1,") {
 		return false
 	}
 	b := make([]byte, n)

@@ -30,6 +30,10 @@ func TestBackedHeapTakesHugePages(t *testing.T) {
 	if backed < 32<<10 {
 		t.Errorf("after Back, 48 MiB of small objects lie in %d KiB of huge pages, want at least 32 MiB", backed)
 	}
+	t.Setenv("GODEBUG", "disablethp=1")
+	if Back(Size) {
+		t.Error("Back took the advice under GODEBUG=disablethp=1")
+	}
 }
 
 func childHuge(t *testing.T, mode string) int {

@@ -65,9 +65,10 @@ func (d *Dataset) leadDayAt(day int64) *leadDay {
 		parts[p] = append(parts[p], m)
 	}
 	b.settled, b.late = joinMemos(parts[0]), joinMemos(parts[1])
+	var scratch []uint64
 	for _, part := range []*leadMemo{&b.settled, &b.late} {
 		for i := range stageCount + 1 {
-			slices.Sort(part.run(i - 1))
+			sortSpans(part.run(i-1), &scratch)
 		}
 	}
 	keepIn(d, d.leadDays, day, b, maxLeadDays)

@@ -87,3 +87,54 @@ func FuzzAppendIndent(f *testing.F) {
 		}
 	})
 }
+
+// answerLike is compact JSON shaped like the API's larger answers: a
+// metric's page with a page of the records behind it.
+func answerLike() []byte {
+	type rec struct {
+		Kind        string   `json:"kind"`
+		ID          string   `json:"id"`
+		Source      string   `json:"source"`
+		Service     string   `json:"service"`
+		Environment string   `json:"environment"`
+		FinishedAt  string   `json:"finished_at"`
+		Status      string   `json:"status"`
+		Changes     []string `json:"changes"`
+		LeadHours   float64  `json:"lead_time_hours"`
+		Failed      bool     `json:"failed"`
+		Note        string   `json:"note,omitempty"`
+	}
+	v := struct {
+		ID      string             `json:"id"`
+		Value   float64            `json:"value"`
+		Series  []map[string]any   `json:"series"`
+		Records []rec              `json:"records"`
+		Detail  map[string]float64 `json:"detail"`
+	}{ID: "change_failure_rate", Value: 0.1234, Detail: map[string]float64{"failed": 123, "total": 997}}
+	for i := range 12 {
+		v.Series = append(v.Series, map[string]any{"as_of": "2026-10-01T00:00:00Z", "value": float64(i) * 0.01, "count": 800 + i})
+	}
+	for i := range 500 {
+		r := rec{Kind: "deployment", ID: "dep-" + strings.Repeat("7", i%9+1), Source: "github", Service: "payments-api",
+			Environment: "production", FinishedAt: "2026-10-01T12:34:56.123Z", Status: "success",
+			Changes: []string{"c-1029", "c-1030"}, LeadHours: float64(i) * 1.25, Failed: i%7 == 0}
+		if i%10 == 0 {
+			r.Note = `rolled back: "bad config" \ see runbook`
+		}
+		v.Records = append(v.Records, r)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func BenchmarkAppendIndent(b *testing.B) {
+	src := answerLike()
+	var dst []byte
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		dst = AppendIndent(dst[:0], src)
+	}
+}

@@ -76,7 +76,7 @@ func (d *Dataset) pooledIn(q Query, slis []*SLISample, r *Result, keep func(*SLI
 		good += s.Good
 		total += s.Total
 		r.Count++
-		r.ref(q, domain.KindSLI, d.str(s.id), d.str(s.src), nil, "")
+		r.codedRef(q, d, domain.KindSLI, s.src, s.id, 0, nil, "")
 	}
 	if total == 0 {
 		return nil

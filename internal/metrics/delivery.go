@@ -11,7 +11,7 @@ import (
 // for a drill-down.
 func (r *Result) depRef(q Query, d *Dataset, x *Dep, v *float64, note string) {
 	if q.Records {
-		r.ref(q, domain.KindDeployment, d.str(x.id), d.str(x.src), v, note)
+		r.codedRef(q, d, domain.KindDeployment, x.src, x.id, x.row+1, v, note)
 	}
 }
 

@@ -98,13 +98,24 @@ func datasetOf(recs []domain.Record, skip int, extra domain.Record) *Dataset {
 	return d
 }
 
+// withoutAt is refs without where their datasets hold them (refAt): two
+// datasets hold the same record at different codes and rows. Describe's
+// use of it is tested apart (TestDescribeByWhereRefsLie).
+func withoutAt(refs []Ref) []Ref {
+	out := slices.Clone(refs)
+	for i := range out {
+		out[i].at = refAt{}
+	}
+	return out
+}
+
 func resultDiff(got, want Result) string {
 	switch {
 	case cacheVal(got.Value) != cacheVal(want.Value) || got.Count != want.Count:
 		return fmt.Sprintf("value %s (n=%d), want %s (n=%d)", cacheVal(got.Value), got.Count, cacheVal(want.Value), want.Count)
 	case !reflect.DeepEqual(got.Detail, want.Detail):
 		return fmt.Sprintf("detail %v, want %v", got.Detail, want.Detail)
-	case !reflect.DeepEqual(got.Records, want.Records):
+	case !reflect.DeepEqual(withoutAt(got.Records), withoutAt(want.Records)):
 		return fmt.Sprintf("records %v, want %v", got.Records, want.Records)
 	case !reflect.DeepEqual(got.Problems, want.Problems):
 		return fmt.Sprintf("problems %v, want %v", got.Problems, want.Problems)

@@ -121,10 +121,53 @@ func (f Fields) Get(name string) any {
 
 // rowSpec is one kind's row: the field names, and the values of one
 // record from the dataset's in-memory copy (nil when it holds no such
-// record) as of a time in unix ns.
+// record) as of a time in unix ns, appended to buf.
 type rowSpec struct {
 	names  []string
-	values func(d *Dataset, k recKey, at int64) []any
+	values func(d *Dataset, k rowKey, at int64, buf []any) []any
+}
+
+// rowKey is a ref's record as Describe looks it up: its strings, and the
+// codes of its source and id when the string table holds both (ok; when
+// it does not, no record has them), with the row+1 of a deployment as the
+// ref found it (refAt; 0: look it up).
+type rowKey struct {
+	recKey
+	src, id uint32
+	ok      bool
+	row     int32
+}
+
+// rowKeyOf is r's rowKey, taken from where the metric that named r found
+// it when r came from this dataset's string table, else looked up.
+func (d *Dataset) rowKeyOf(r *Ref) rowKey {
+	k := rowKey{recKey: key(r.Source, r.ID)}
+	if r.at.tab != 0 && r.at.tab == d.strs.stamp {
+		k.src, k.id, k.ok, k.row = r.at.src, r.at.id, true, r.at.row
+		return k
+	}
+	id, ok1 := d.codeOf(r.ID)
+	src, ok2 := d.codeOf(r.Source)
+	k.src, k.id, k.ok = src, id, ok1 && ok2
+	return k
+}
+
+// depOfKey returns the deployment of a rowKey, or nil: the row the ref
+// found when it still holds the record (a released row is zeroed, a
+// reused one holds other codes), else the one the codes lead to.
+func (d *Dataset) depOfKey(k rowKey) *Dep {
+	if !k.ok {
+		return nil
+	}
+	if k.row > 0 && k.row <= d.deps.n {
+		if x := d.deps.at(k.row - 1); x.id == k.id && x.src == k.src && x.id != 0 {
+			return x
+		}
+	}
+	if i := chainFind(&d.deps, &d.depByID, k.id, k.src); i >= 0 {
+		return d.deps.at(i)
+	}
+	return nil
 }
 
 // FieldNames returns the fields a drill-down row of the kind carries.
@@ -140,79 +183,83 @@ func FieldNames(kind domain.Kind) []string { return rowFields[kind].names }
 var rowFields = map[domain.Kind]rowSpec{
 	domain.KindService: {
 		names: []string{"name", "team", "tier", "business_unit", "slo_target"},
-		values: func(d *Dataset, k recKey, _ int64) []any {
-			x := d.Services[k.id]
+		values: func(d *Dataset, k rowKey, _ int64, buf []any) []any {
+			x := d.Services[k.recKey.id]
 			if x == nil {
 				return nil
 			}
-			return []any{x.Name, str(x.Team), intOrNil(x.Tier), str(x.BusinessUnit), floatOrNil(x.SLOTarget)}
+			return append(buf, x.Name, str(x.Team), intOrNil(x.Tier), str(x.BusinessUnit), floatOrNil(x.SLOTarget))
 		},
 	},
 	domain.KindDeployment: {
 		names: []string{"finished_at", "service", "environment", "status"},
-		values: func(d *Dataset, k recKey, at int64) []any {
-			x := d.dep(k)
+		values: func(d *Dataset, k rowKey, at int64, buf []any) []any {
+			x := d.depOfKey(k)
 			if x == nil {
 				return nil
 			}
-			return []any{stamp(x.Finished, at), d.depService(x), d.str(x.env), depStatusName[x.Status]}
+			return append(buf, stamp(x.Finished, at), d.depService(x), d.str(x.env), depStatusName[x.Status])
 		},
 	},
 	domain.KindChange: {
 		names: []string{"merged_at", "service", "authored_at"},
-		values: func(d *Dataset, k recKey, at int64) []any {
-			x := d.change(k)
-			if x == nil {
+		values: func(d *Dataset, k rowKey, at int64, buf []any) []any {
+			if !k.ok {
 				return nil
 			}
-			return []any{stamp(x.Merged, at), x.Service, stamp(x.Authored, at)}
+			i := chainFind(&d.chgs, &d.changeByID, k.id, k.src)
+			if i < 0 {
+				return nil
+			}
+			x := d.chgView(i)
+			return append(buf, stamp(x.Merged, at), x.Service, stamp(x.Authored, at))
 		},
 	},
 	domain.KindIncident: {
 		names: []string{"opened_at", "service", "severity", "resolved_at", "category", "customer_facing", "origin"},
-		values: func(d *Dataset, k recKey, at int64) []any {
-			x := d.incident(k)
-			if x == nil {
+		values: func(d *Dataset, k rowKey, at int64, buf []any) []any {
+			x := d.incidents[rowCode(k.src, k.id)]
+			if !k.ok || x == nil {
 				return nil
 			}
-			return []any{stamp(x.Opened, at), d.str(x.svc), severityName(x.Severity), stamp(x.Resolved, at), str(d.str(x.category)), x.CustomerFacing, str(d.str(x.origin))}
+			return append(buf, stamp(x.Opened, at), d.str(x.svc), severityName(x.Severity), stamp(x.Resolved, at), str(d.str(x.category)), x.CustomerFacing, str(d.str(x.origin)))
 		},
 	},
 	domain.KindSLI: {
 		names: []string{"period_start", "period_end", "service", "good", "total"},
-		values: func(d *Dataset, k recKey, _ int64) []any {
-			x := d.sli(k)
-			if x == nil {
+		values: func(d *Dataset, k rowKey, _ int64, buf []any) []any {
+			x := d.slis[rowCode(k.src, k.id)]
+			if !k.ok || x == nil {
 				return nil
 			}
-			return []any{period(x.Start), period(x.End), d.str(x.svc), x.Good, x.Total}
+			return append(buf, period(x.Start), period(x.End), d.str(x.svc), x.Good, x.Total)
 		},
 	},
-	domain.KindTicket: other((*Dataset).tickets, func(d *Dataset, x *ticketRow, at int64) []any {
-		return []any{stamp(x.created, at), d.strOrNil(x.customer), d.strOrNil(x.segment()), d.strOrNil(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated(), d.strOrNil(x.release)}
+	domain.KindTicket: other((*Dataset).tickets, func(d *Dataset, x *ticketRow, at int64, buf []any) []any {
+		return append(buf, stamp(x.created, at), d.strOrNil(x.customer), d.strOrNil(x.segment()), d.strOrNil(x.priority), stamp(x.resolved, at), stamp(x.slaDue, at), x.escalated(), d.strOrNil(x.release))
 	}, "created_at", "customer", "segment", "priority", "resolved_at", "sla_due_at", "escalated", "release"),
-	domain.KindSurvey: other((*Dataset).surveys, func(d *Dataset, x *surveyRow, at int64) []any {
-		return []any{stamp(x.at, at), d.str(x.typ), x.score, d.strOrNil(x.customer)}
+	domain.KindSurvey: other((*Dataset).surveys, func(d *Dataset, x *surveyRow, at int64, buf []any) []any {
+		return append(buf, stamp(x.at, at), d.str(x.typ), x.score, d.strOrNil(x.customer))
 	}, "at", "type", "score", "customer"),
-	domain.KindVulnerability: other((*Dataset).vulns, func(d *Dataset, x *vulnRow, at int64) []any {
-		return []any{stamp(x.opened, at), d.strOrNil(x.service), d.str(x.severity), stamp(x.fixed, at), d.strOrNil(x.cve)}
+	domain.KindVulnerability: other((*Dataset).vulns, func(d *Dataset, x *vulnRow, at int64, buf []any) []any {
+		return append(buf, stamp(x.opened, at), d.strOrNil(x.service), d.str(x.severity), stamp(x.fixed, at), d.strOrNil(x.cve))
 	}, "opened_at", "service", "severity", "fixed_at", "cve"),
-	domain.KindControl: other((*Dataset).controls, func(d *Dataset, x *controlRow, at int64) []any {
-		return []any{stamp(x.checked, at), d.str(x.control), x.passed, d.strOrNil(x.framework)}
+	domain.KindControl: other((*Dataset).controls, func(d *Dataset, x *controlRow, at int64, buf []any) []any {
+		return append(buf, stamp(x.checked, at), d.str(x.control), x.passed, d.strOrNil(x.framework))
 	}, "checked_at", "control", "passed", "framework"),
-	domain.KindCost: other((*Dataset).costs, func(d *Dataset, x *costRow, at int64) []any {
-		return []any{period(x.start), period(x.end), d.strOrNil(x.service), d.strOrNil(x.category), x.amount, d.str(x.currency)}
+	domain.KindCost: other((*Dataset).costs, func(d *Dataset, x *costRow, at int64, buf []any) []any {
+		return append(buf, period(x.start), period(x.end), d.strOrNil(x.service), d.strOrNil(x.category), x.amount, d.str(x.currency))
 	}, "period_start", "period_end", "service", "category", "amount", "currency"),
-	domain.KindUsage: other((*Dataset).usages, func(d *Dataset, x *usageRow, at int64) []any {
-		return []any{period(x.start), period(x.end), d.strOrNil(x.service), floatIf(x.requests, x.hasRequests), floatIf(x.activeCustomers, x.hasActive)}
+	domain.KindUsage: other((*Dataset).usages, func(d *Dataset, x *usageRow, at int64, buf []any) []any {
+		return append(buf, period(x.start), period(x.end), d.strOrNil(x.service), floatIf(x.requests, x.hasRequests), floatIf(x.activeCustomers, x.hasActive))
 	}, "period_start", "period_end", "service", "requests", "active_customers"),
-	domain.KindBudget: other((*Dataset).budgets, func(d *Dataset, x *budgetRow, at int64) []any {
-		return []any{period(x.start), period(x.end), d.strOrNil(x.category), x.amount, d.str(x.currency)}
+	domain.KindBudget: other((*Dataset).budgets, func(d *Dataset, x *budgetRow, at int64, buf []any) []any {
+		return append(buf, period(x.start), period(x.end), d.strOrNil(x.category), x.amount, d.str(x.currency))
 	}, "period_start", "period_end", "category", "amount", "currency"),
-	domain.KindSubscription: other((*Dataset).subs, func(d *Dataset, x *subRow, at int64) []any {
-		return []any{stamp(x.started, at), d.str(x.customer), x.mrr, d.str(x.currency), d.strOrNil(x.plan), stamp(x.ended, at)}
+	domain.KindSubscription: other((*Dataset).subs, func(d *Dataset, x *subRow, at int64, buf []any) []any {
+		return append(buf, stamp(x.started, at), d.str(x.customer), x.mrr, d.str(x.currency), d.strOrNil(x.plan), stamp(x.ended, at))
 	}, "started_at", "customer", "mrr", "currency", "plan", "ended_at"),
-	domain.KindOpportunity: other((*Dataset).opps, func(d *Dataset, x *oppRow, at int64) []any {
+	domain.KindOpportunity: other((*Dataset).opps, func(d *Dataset, x *oppRow, at int64, buf []any) []any {
 		closed := stamp(x.closed, at)
 		// Won is an outcome: unknown until the opportunity has closed.
 		var won any
@@ -223,27 +270,27 @@ var rowFields = map[domain.Kind]rowSpec{
 		if x.hasClose {
 			closeDate = x.closeDate()
 		}
-		return []any{stamp(x.created, at), d.strOrNil(x.owner), d.str(x.stage), x.amount, d.str(x.currency), closeDate, closed, won}
+		return append(buf, stamp(x.created, at), d.strOrNil(x.owner), d.str(x.stage), x.amount, d.str(x.currency), closeDate, closed, won)
 	}, "created_at", "owner", "stage", "amount", "currency", "close_date", "closed_at", "won"),
-	domain.KindLead: other((*Dataset).leads, func(d *Dataset, x *leadRow, at int64) []any {
-		return []any{stamp(x.created, at), d.strOrNil(x.channel), d.strOrNil(x.campaign), stamp(x.mql, at), stamp(x.sql, at), d.strOrNil(x.opportunity)}
+	domain.KindLead: other((*Dataset).leads, func(d *Dataset, x *leadRow, at int64, buf []any) []any {
+		return append(buf, stamp(x.created, at), d.strOrNil(x.channel), d.strOrNil(x.campaign), stamp(x.mql, at), stamp(x.sql, at), d.strOrNil(x.opportunity))
 	}, "created_at", "channel", "campaign", "mql_at", "sql_at", "opportunity"),
-	domain.KindQuota: other((*Dataset).quotas, func(d *Dataset, x *quotaRow, at int64) []any {
-		return []any{period(x.start), period(x.end), d.str(x.owner), x.amount, d.str(x.currency)}
+	domain.KindQuota: other((*Dataset).quotas, func(d *Dataset, x *quotaRow, at int64, buf []any) []any {
+		return append(buf, period(x.start), period(x.end), d.str(x.owner), x.amount, d.str(x.currency))
 	}, "period_start", "period_end", "owner", "amount", "currency"),
-	domain.KindSpend: other((*Dataset).spends, func(d *Dataset, x *spendRow, at int64) []any {
-		return []any{period(x.start), period(x.end), d.str(x.category), x.amount, d.str(x.currency)}
+	domain.KindSpend: other((*Dataset).spends, func(d *Dataset, x *spendRow, at int64, buf []any) []any {
+		return append(buf, period(x.start), period(x.end), d.str(x.category), x.amount, d.str(x.currency))
 	}, "period_start", "period_end", "category", "amount", "currency"),
-	domain.KindTarget: other((*Dataset).targets, func(d *Dataset, x *targetRow, at int64) []any {
-		return []any{period(x.start), period(x.end), d.str(x.metric), x.value, d.strOrNil(x.scope)}
+	domain.KindTarget: other((*Dataset).targets, func(d *Dataset, x *targetRow, at int64, buf []any) []any {
+		return append(buf, period(x.start), period(x.end), d.str(x.metric), x.value, d.strOrNil(x.scope))
 	}, "period_start", "period_end", "metric", "value", "scope"),
-	domain.KindMeasurement: other((*Dataset).measurements, func(d *Dataset, x *measurementRow, at int64) []any {
+	domain.KindMeasurement: other((*Dataset).measurements, func(d *Dataset, x *measurementRow, at int64, buf []any) []any {
 		var tags any
 		if x.tags != 0 {
 			tags = strings.Join(d.measurementTags(x), "; ")
 		}
-		return []any{stamp(x.at, at), d.str(x.metric), x.value, d.strOrNil(x.service), d.strOrNil(x.team), d.strOrNil(x.customer),
-			d.strOrNil(x.segment), d.strOrNil(x.unit), tags}
+		return append(buf, stamp(x.at, at), d.str(x.metric), x.value, d.strOrNil(x.service), d.strOrNil(x.team), d.strOrNil(x.customer),
+			d.strOrNil(x.segment), d.strOrNil(x.unit), tags)
 	}, "at", "metric", "value", "service", "team", "customer", "segment", "unit", "tags"),
 }
 
@@ -251,13 +298,17 @@ var rowFields = map[domain.Kind]rowSpec{
 func other[R any, P interface {
 	*R
 	row
-}](tbl func(d *Dataset) *table[R, P], values func(d *Dataset, x P, at int64) []any, names ...string) rowSpec {
-	return rowSpec{names: names, values: func(d *Dataset, k recKey, at int64) []any {
-		x := tbl(d).get(k)
-		if x == nil {
+}](tbl func(d *Dataset) *table[R, P], values func(d *Dataset, x P, at int64, buf []any) []any, names ...string) rowSpec {
+	return rowSpec{names: names, values: func(d *Dataset, k rowKey, at int64, buf []any) []any {
+		if !k.ok {
 			return nil
 		}
-		return values(d, x, at)
+		t := tbl(d)
+		i, ok := t.byKey.get(rowCode(k.src, k.id))
+		if !ok {
+			return nil
+		}
+		return values(d, t.at(i), at, buf)
 	}}
 }
 
@@ -269,17 +320,20 @@ func (d *Dataset) Describe(refs []Ref, asOf time.Time) []Ref {
 	out := make([]Ref, len(refs))
 	at := asOf.UnixNano()
 	// One backing array for the page's fields: a row's are a slice of it.
+	// Each row's values are gathered in buf, reused from row to row.
 	var slab []Field
+	buf := make([]any, 0, 16)
 	for i, r := range refs {
 		out[i] = r
 		spec, ok := rowFields[r.Kind]
 		if !ok {
 			continue
 		}
-		vals := spec.values(d, key(r.Source, r.ID), at)
+		vals := spec.values(d, d.rowKeyOf(&r), at, buf[:0])
 		if vals == nil {
 			continue
 		}
+		buf = vals
 		if cap(slab)-len(slab) < len(vals) {
 			slab = make([]Field, 0, max(len(vals), 6*(len(refs)-i)))
 		}

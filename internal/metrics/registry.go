@@ -58,6 +58,33 @@ type Ref struct {
 	// Fields are the record's reader fields (fields.go); a drill-down
 	// fills them for the page it serves (Dataset.Describe).
 	Fields Fields `json:"fields,omitempty"`
+	// at is where the dataset that named the record holds it, so that
+	// describing a page of refs does not look their strings up again.
+	at refAt
+}
+
+// refAt locates a ref's record in the dataset whose metric named it: the
+// codes of its source and id in that dataset's string table (tab, its
+// stamp; 0: not known) and, for a deployment, its row+1. Describe looked
+// each ref's two strings up in the string table — a probe at a random
+// place in a table of tens of MB — and then its row: at scale 1 that was
+// a fifth of the server's CPU while it answered reads during a large
+// import (docs/performance.md). A code keeps its string for the table's
+// life, and a row's codes say whether it still holds the record (a
+// released row is zeroed); a ref another table's dataset named is looked
+// up by its strings, as before.
+type refAt struct {
+	tab, src, id uint32
+	row          int32
+}
+
+// codedRef is ref for a record whose codes (and row+1, for a deployment)
+// the metric holds.
+func (r *Result) codedRef(q Query, d *Dataset, kind domain.Kind, src, id uint32, row int32, v *float64, note string) {
+	if q.Records {
+		r.Records = append(r.Records, Ref{Kind: kind, ID: d.str(id), Source: d.str(src), Value: v, Note: note,
+			at: refAt{tab: d.strs.stamp, src: src, id: id, row: row}})
+	}
 }
 
 // Result is a metric's value. Value is nil when the metric has no value

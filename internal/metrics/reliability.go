@@ -27,7 +27,7 @@ func (d *Dataset) slisIn(q Query, r *Result, keep func(service string) bool) map
 		g.good += s.Good
 		g.total += s.Total
 		r.Count++
-		r.ref(q, domain.KindSLI, d.str(s.id), d.str(s.src), nil, "")
+		r.codedRef(q, d, domain.KindSLI, s.src, s.id, 0, nil, "")
 	}
 	return out
 }
@@ -135,7 +135,7 @@ func (r *Result) incRef(q Query, d *Dataset, i *Inc, v *float64, note string) {
 	// Checked here too: the id and source are looked up only for a
 	// drill-down, not for every incident of every trend point's walk.
 	if q.Records {
-		r.ref(q, domain.KindIncident, d.str(i.id), d.str(i.src), v, note)
+		r.codedRef(q, d, domain.KindIncident, i.src, i.id, 0, v, note)
 	}
 }
 

@@ -162,7 +162,7 @@ func deref(p *float64) float64 {
 func (r *Result) rowRef(q Query, d *Dataset, x row, v *float64, note string) {
 	if q.Records {
 		src, id := x.codes()
-		r.Records = append(r.Records, Ref{Kind: x.kind(), ID: d.str(id), Source: d.str(src), Value: v, Note: note})
+		r.codedRef(q, d, x.kind(), src, id, 0, v, note)
 	}
 }
 

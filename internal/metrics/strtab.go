@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/bits"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -44,7 +45,13 @@ type strtab struct {
 	// overMax entries the table writes its slots (own).
 	readonly bool
 	over     map[uint32]uint32
+	// stamp tells this table from every other of the process (refAt):
+	// codes mean the same only within one table.
+	stamp uint32
 }
+
+// strtabs stamps the tables made.
+var strtabs atomic.Uint32
 
 const (
 	strChunkMax = 1 << strOffBits // a chunk's size once the table is large
@@ -55,7 +62,7 @@ const (
 )
 
 func newStrtab() *strtab {
-	t := &strtab{loc: []uint32{0}, slots: make([]uint32, 16), bits: 4}
+	t := &strtab{loc: []uint32{0}, slots: make([]uint32, 16), bits: 4, stamp: strtabs.Add(1)}
 	h := strHash("")
 	t.slots[h&15] = t.tag(h) | 1
 	return t

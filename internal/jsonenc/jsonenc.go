@@ -43,12 +43,17 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Most bytes of an answer's strings (ids, names, times) are
+		// plain ASCII: one table lookup a byte steps over them, where
+		// six comparisons did (a fifth of writing a drill-down).
+		for i < len(s) && plainASCII[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -90,6 +95,15 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// plainASCII marks the bytes AppendString copies as they are: ASCII from
+// the space up, but for the quote, the backslash and HTML's <, > and &.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
 
 // AppendFloat writes f as json.Marshal writes a float64; ok is false for
 // NaN and the infinities, which it refuses.

@@ -412,3 +412,28 @@ func TestAppenderWritesItself(t *testing.T) {
 		t.Fatalf("Append of a failing Appender = %q, %v", got, err)
 	}
 }
+
+func FuzzAppendString(f *testing.F) {
+	for _, s := range append(strs, "dep-0001", `a"b\c<d>e&f`, "\u2028\u2029é\xff\x01") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, _ := json.Marshal(s)
+		if got := AppendString(nil, s); !bytes.Equal(got, m) {
+			t.Fatalf("%q: %s, want %s", s, got, m)
+		}
+	})
+}
+
+// BenchmarkAppendString quotes the strings of a drill-down row: ids,
+// names, a time.
+func BenchmarkAppendString(b *testing.B) {
+	ss := []string{"dep-0001234", "github", "payments-api", "production", "2026-10-01T12:34:56.123Z", "finished_at", "status", "success"}
+	var dst []byte
+	for b.Loop() {
+		dst = dst[:0]
+		for _, s := range ss {
+			dst = AppendString(dst, s)
+		}
+	}
+}

@@ -13,7 +13,8 @@
 // address first — one 2 MiB fault at a time.
 package hugepages
 
-// Size is the heap a one-shot command asks to be backed: the headroom it
-// allocates before its first collection (gcpace.OneShot's floor). Only
-// what is touched becomes resident, in 2 MiB steps.
+// Size is the heap a one-shot command asks to be backed: about what it
+// allocates before its first collection when the collector is paced
+// (gcpace.OneShot's floor of headroom). Only what is touched becomes
+// resident, in 2 MiB steps.
 const Size = 128 << 20

@@ -8,6 +8,18 @@ import (
 	"unsafe"
 )
 
+// thpDisabled reports whether a GODEBUG value sets disablethp=1: its last
+// disablethp setting, as Go reads it.
+func thpDisabled(godebug string) bool {
+	off := false
+	for kv := range strings.SplitSeq(godebug, ",") {
+		if v, ok := strings.CutPrefix(kv, "disablethp="); ok {
+			off = v == "1"
+		}
+	}
+	return off
+}
+
 // hugePage is the size of a transparent huge page on the platforms Go
 // supports on Linux with 4 KiB base pages.
 const hugePage = 2 << 20
@@ -20,7 +32,7 @@ const hugePage = 2 << 20
 // was: the advice is a hint, never a requirement. GODEBUG=disablethp=1,
 // Go's own switch for its heap's huge pages, turns it off.
 func Back(n int) bool {
-	if n < 2*hugePage || strings.Contains(","+os.Getenv("GODEBUG")+",", ",disablethp=1,") {
+	if n < 2*hugePage || thpDisabled(os.Getenv("GODEBUG")) {
 		return false
 	}
 	b := make([]byte, n)

@@ -30,9 +30,26 @@ func TestBackedHeapTakesHugePages(t *testing.T) {
 	if backed < 32<<10 {
 		t.Errorf("after Back, 48 MiB of small objects lie in %d KiB of huge pages, want at least 32 MiB", backed)
 	}
+	// Where huge pages are given only where asked, the heap not backed
+	// must have far fewer: else the test says nothing of Back.
+	if bytes.Contains(thp, []byte("[madvise]")) && plain > backed/2 {
+		t.Errorf("without Back %d KiB of huge pages, with it %d KiB: Back made no difference", plain, backed)
+	}
 	t.Setenv("GODEBUG", "disablethp=1")
 	if Back(Size) {
 		t.Error("Back took the advice under GODEBUG=disablethp=1")
+	}
+}
+
+// The last disablethp setting of GODEBUG wins, as it does for Go.
+func TestTHPDisabled(t *testing.T) {
+	for godebug, want := range map[string]bool{
+		"": false, "disablethp=1": true, "disablethp=0": false, "gctrace=1,disablethp=1": true,
+		"disablethp=1,disablethp=0": false, "disablethp=0,disablethp=1": true, "xdisablethp=1": false,
+	} {
+		if got := thpDisabled(godebug); got != want {
+			t.Errorf("GODEBUG=%q: disabled %v, want %v", godebug, got, want)
+		}
 	}
 }
 

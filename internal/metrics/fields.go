@@ -218,8 +218,11 @@ var rowFields = map[domain.Kind]rowSpec{
 	domain.KindIncident: {
 		names: []string{"opened_at", "service", "severity", "resolved_at", "category", "customer_facing", "origin"},
 		values: func(d *Dataset, k rowKey, at int64, buf []any) []any {
+			if !k.ok {
+				return nil
+			}
 			x := d.incidents[rowCode(k.src, k.id)]
-			if !k.ok || x == nil {
+			if x == nil {
 				return nil
 			}
 			return append(buf, stamp(x.Opened, at), d.str(x.svc), severityName(x.Severity), stamp(x.Resolved, at), str(d.str(x.category)), x.CustomerFacing, str(d.str(x.origin)))
@@ -228,8 +231,11 @@ var rowFields = map[domain.Kind]rowSpec{
 	domain.KindSLI: {
 		names: []string{"period_start", "period_end", "service", "good", "total"},
 		values: func(d *Dataset, k rowKey, _ int64, buf []any) []any {
+			if !k.ok {
+				return nil
+			}
 			x := d.slis[rowCode(k.src, k.id)]
-			if !k.ok || x == nil {
+			if x == nil {
 				return nil
 			}
 			return append(buf, period(x.Start), period(x.End), d.str(x.svc), x.Good, x.Total)

@@ -33,14 +33,6 @@ func (d *Dataset) incident(k recKey) *Inc {
 	return nil
 }
 
-// sli returns the SLI with a key, or nil.
-func (d *Dataset) sli(k recKey) *SLISample {
-	if c, ok := d.keyCode(k); ok {
-		return d.slis[c]
-	}
-	return nil
-}
-
 // depRef returns the deployment of a row+1 reference, nil for 0.
 func (d *Dataset) depRef(r int32) *Dep {
 	if r == 0 {

@@ -49,23 +49,32 @@ func TestSortSpansSortsAsSlicesSort(t *testing.T) {
 	}
 }
 
-// A NaN is left to slices.Sort, which puts it first.
+// A NaN is left to slices.Sort, which puts it first — wherever it lies,
+// among values of both signs, and before any value is rewritten as its
+// radix key.
 func TestSortSpansLeavesNaNToSlicesSort(t *testing.T) {
-	v := make([]float64, 2*radixMin)
-	for i := range v {
-		v[i] = float64(len(v) - i)
-	}
-	v[7] = math.NaN()
+	r := rand.New(rand.NewPCG(9, 9))
 	var scratch []uint64
-	sortSpans(v, &scratch)
-	if !math.IsNaN(v[0]) || !slices.IsSorted(v[1:]) {
-		t.Fatalf("got %v…, want the NaN first and the rest sorted", v[:4])
+	for _, at := range []int{0, 7, radixMin, 2*radixMin - 1} {
+		v := make([]float64, 2*radixMin)
+		for i := range v {
+			v[i] = r.NormFloat64() * 100
+		}
+		v[at] = math.NaN()
+		want := slices.Clone(v)
+		slices.Sort(want)
+		sortSpans(v, &scratch)
+		for i := range v {
+			if v[i] != want[i] && !(math.IsNaN(v[i]) && math.IsNaN(want[i])) {
+				t.Fatalf("NaN at %d: at %d got %v, want %v", at, i, v[i], want[i])
+			}
+		}
 	}
 }
 
 func BenchmarkSortSpans(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{2000, 4000, 8000, 30000} {
+	for _, n := range []int{1000, 2000, 3000, 4000, 8000, 30000} {
 		src := make([]float64, n)
 		for i := range src {
 			src[i] = math.Round(math.Exp(r.NormFloat64()*2+3)*3600) / 3600
@@ -75,7 +84,7 @@ func BenchmarkSortSpans(b *testing.B) {
 			var scratch []uint64
 			for b.Loop() {
 				copy(v, src)
-				sortSpans(v, &scratch)
+				radixSort(v, &scratch)
 			}
 		})
 		b.Run("slices/"+strconv.Itoa(n), func(b *testing.B) {

@@ -57,11 +57,12 @@ func (v *viewFlags) options() (scorecard.Options, error) {
 // writeJSONOut writes v indented, as json.Encoder with two spaces would
 // (jsonenc: the scorecard's JSON without reflection, indented in one pass).
 func writeJSONOut(env *Env, v any) error {
-	b, err := jsonenc.Marshal(v)
+	var scratch []byte
+	b, err := jsonenc.AppendIndented(nil, v, &scratch)
 	if err != nil {
 		return err
 	}
-	_, err = env.Stdout.Write(append(jsonenc.AppendIndent(make([]byte, 0, 2*len(b)), b), '\n'))
+	_, err = env.Stdout.Write(append(b, '\n'))
 	return err
 }
 

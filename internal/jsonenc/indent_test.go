@@ -138,3 +138,35 @@ func BenchmarkAppendIndent(b *testing.B) {
 		dst = AppendIndent(dst[:0], src)
 	}
 }
+
+// A value indented at a depth is its indentation at the top with every
+// line moved that many levels in.
+func TestAppendIndentAtMovesEveryLine(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 2026))
+	for i := range 2000 {
+		src, err := json.Marshal(randomValue(r, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		depth := i % 5
+		want := strings.ReplaceAll(string(AppendIndent(nil, src)), "\n", "\n"+strings.Repeat("  ", depth))
+		if got := string(AppendIndentAt(nil, src, depth)); got != want {
+			t.Fatalf("%s at depth %d:\ngot\n%s\nwant\n%s", src, depth, got, want)
+		}
+	}
+}
+
+// AppendIndented writes a value without AppendJSONIndent compact into the
+// scratch buffer and indents it from there.
+func TestAppendIndented(t *testing.T) {
+	var scratch []byte
+	for _, v := range []any{map[string]any{"a": []int{1, 2}, "b": map[string]any{}}, []string{}, "x", nil} {
+		raw, _ := json.Marshal(v)
+		var want bytes.Buffer
+		json.Indent(&want, raw, "", "  ")
+		got, err := AppendIndented([]byte("> "), v, &scratch)
+		if err != nil || string(got) != "> "+want.String() {
+			t.Errorf("%v: %q (%v), want %q", v, got, err, "> "+want.String())
+		}
+	}
+}

@@ -51,6 +51,34 @@ func (f Fields) appendJSON(b []byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// appendJSONIndent is appendJSON indented at depth (the object's own
+// level). A value written as an object or array (a type left to
+// json.Marshal) goes through scratch and is indented from there.
+func (f Fields) appendJSONIndent(b []byte, depth int, scratch []byte) (_, _ []byte, err error) {
+	if len(f) == 0 {
+		return append(b, "{}"...), scratch, nil
+	}
+	b = append(b, '{')
+	for i, x := range f {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendNewline(b, depth+1)
+		b = jsonenc.AppendString(b, x.Name)
+		b = append(b, ':', ' ')
+		at := len(b)
+		if b, err = appendJSONValue(b, x.Value); err != nil {
+			return nil, scratch, err
+		}
+		if c := b[at]; c == '{' || c == '[' {
+			scratch = append(scratch[:0], b[at:]...)
+			b = jsonenc.AppendIndentAt(b[:at], scratch, depth+1)
+		}
+	}
+	b = jsonenc.AppendNewline(b, depth)
+	return append(b, '}'), scratch, nil
+}
+
 func appendJSONValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:

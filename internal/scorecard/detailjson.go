@@ -13,22 +13,51 @@ import (
 // every row and compacted every row's fields a second time. The other
 // members are small and go through jsonenc. A member added to
 // MetricDetail must be added here (TestDetailAppendJSONMatchesMarshal).
-func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) {
+func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) { return d.appendJSON(b, false) }
+
+// AppendJSONIndent appends d as AppendJSON writes it indented by
+// jsonenc.AppendIndent, in one pass over the records (jsonenc.Indenter):
+// the API and the CLI answer indented.
+func (d *MetricDetail) AppendJSONIndent(b []byte) ([]byte, error) { return d.appendJSON(b, true) }
+
+func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 	var err error
+	var scratch []byte
+	first := true
+	key := func(name string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		if indent {
+			b = jsonenc.AppendNewline(b, 1)
+		}
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"', ':')
+		if indent {
+			b = append(b, ' ')
+		}
+	}
 	member := func(name string, v any) {
 		if err != nil {
 			return
 		}
-		b = append(b, ',', '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		b, err = jsonenc.Append(b, v)
+		key(name)
+		if !indent {
+			b, err = jsonenc.Append(b, v)
+			return
+		}
+		if scratch, err = jsonenc.Append(scratch[:0], v); err == nil {
+			b = jsonenc.AppendIndentAt(b, scratch, 1)
+		}
 	}
-	b = append(b, `{"definition":`...)
-	b, err = jsonenc.Append(b, &d.Definition)
-	if err != nil {
-		return nil, err
+	number := func(name string, n int) {
+		key(name)
+		b = strconv.AppendInt(b, int64(n), 10)
 	}
+	b = append(b, '{')
+	member("definition", &d.Definition)
 	member("as_of", d.AsOf)
 	member("metric", &d.Card)
 	if d.By != "" {
@@ -40,19 +69,21 @@ func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = append(b, `,"records":`...)
-	if b, err = metrics.AppendRefs(b, d.Records); err != nil {
+	key("records")
+	if indent {
+		b, err = metrics.AppendRefsIndent(b, d.Records, 1)
+	} else {
+		b, err = metrics.AppendRefs(b, d.Records)
+	}
+	if err != nil {
 		return nil, err
 	}
-	b = append(b, `,"records_total":`...)
-	b = strconv.AppendInt(b, int64(d.RecordsTotal), 10)
+	number("records_total", d.RecordsTotal)
 	if d.RecordsOffset != 0 {
-		b = append(b, `,"records_offset":`...)
-		b = strconv.AppendInt(b, int64(d.RecordsOffset), 10)
+		number("records_offset", d.RecordsOffset)
 	}
 	if d.RecordsLimit != 0 {
-		b = append(b, `,"records_limit":`...)
-		b = strconv.AppendInt(b, int64(d.RecordsLimit), 10)
+		number("records_limit", d.RecordsLimit)
 	}
 	if d.Scope != nil {
 		member("scope", d.Scope)
@@ -67,6 +98,9 @@ func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if indent {
+		b = jsonenc.AppendNewline(b, 0)
 	}
 	return append(b, '}'), nil
 }

@@ -1,12 +1,14 @@
 package scorecard
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/metrics/metricstest"
 )
@@ -44,13 +46,25 @@ func TestDetailAppendJSONMatchesMarshal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(got) != string(want) {
-			i := 0
-			for i < len(got) && i < len(want) && got[i] == want[i] {
-				i++
+		same := func(how string, got, want []byte) {
+			t.Helper()
+			if string(got) != string(want) {
+				i := 0
+				for i < len(got) && i < len(want) && got[i] == want[i] {
+					i++
+				}
+				t.Fatalf("%s: %s differs at byte %d:\n…%s\njson.Marshal:\n…%s", label, how, i, got[max(0, i-200):min(len(got), i+200)], want[max(0, i-200):min(len(want), i+200)])
 			}
-			t.Fatalf("%s: differs at byte %d:\n…%s\njson.Marshal:\n…%s", label, i, got[max(0, i-200):min(len(got), i+200)], want[max(0, i-200):min(len(want), i+200)])
 		}
+		same("AppendJSON", got, want)
+		var indented bytes.Buffer
+		if err := json.Indent(&indented, want, "", "  "); err != nil {
+			t.Fatal(err)
+		}
+		if got, err = d.AppendJSONIndent(nil); err != nil {
+			t.Fatal(err)
+		}
+		same("AppendJSONIndent", got, indented.Bytes())
 	}
 	check("zero", &MetricDetail{})
 	for _, m := range cat.Metrics {
@@ -91,6 +105,19 @@ func BenchmarkDetailJSON(b *testing.B) {
 		var buf []byte
 		for b.Loop() {
 			buf, _ = d.AppendJSON(buf[:0])
+		}
+	})
+	b.Run("AppendJSON+AppendIndent", func(b *testing.B) {
+		var raw, buf []byte
+		for b.Loop() {
+			raw, _ = d.AppendJSON(raw[:0])
+			buf = jsonenc.AppendIndent(buf[:0], raw)
+		}
+	})
+	b.Run("AppendJSONIndent", func(b *testing.B) {
+		var buf []byte
+		for b.Loop() {
+			buf, _ = d.AppendJSONIndent(buf[:0])
 		}
 	})
 	b.Run("json.Marshal", func(b *testing.B) {

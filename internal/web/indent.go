@@ -31,12 +31,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 			jsonBufs.Put(buf)
 		}
 	}()
-	var err error
-	if buf.raw, err = jsonenc.Append(buf.raw[:0], v); err != nil {
+	out, err := jsonenc.AppendIndented(buf.out[:0], v, &buf.raw)
+	if err != nil {
 		// As json.Encoder did: the status is sent, the body is empty. A
 		// value the API answers with always marshals; this is a defect.
 		return
 	}
-	buf.out = append(jsonenc.AppendIndent(buf.out[:0], buf.raw), '\n')
+	buf.out = append(out, '\n')
 	w.Write(buf.out)
 }

@@ -155,28 +155,27 @@ type rowSpec struct {
 	values func(d *Dataset, k rowKey, at int64, buf []any) []any
 }
 
-// rowKey is a ref's record as Describe looks it up: its strings, and the
-// codes of its source and id when the string table holds both (ok; when
-// it does not, no record has them), with the row+1 of a deployment as the
-// ref found it (refAt; 0: look it up).
+// rowKey is a ref's record as Describe looks it up: the codes of its
+// source and id when the string table holds both (ok; when it does not,
+// no record has them), the row+1 of a deployment as the ref found it
+// (refAt; 0: look it up), and its id as written, for the kinds kept by
+// name (services).
 type rowKey struct {
-	recKey
 	src, id uint32
 	ok      bool
 	row     int32
+	name    string
 }
 
 // rowKeyOf is r's rowKey, taken from where the metric that named r found
 // it when r came from this dataset's string table, else looked up.
 func (d *Dataset) rowKeyOf(r *Ref) rowKey {
-	k := rowKey{recKey: key(r.Source, r.ID)}
+	k := rowKey{name: r.ID}
 	if r.at.tab != 0 && r.at.tab == d.strs.stamp {
 		k.src, k.id, k.ok, k.row = r.at.src, r.at.id, true, r.at.row
 		return k
 	}
-	id, ok1 := d.codeOf(r.ID)
-	src, ok2 := d.codeOf(r.Source)
-	k.src, k.id, k.ok = src, id, ok1 && ok2
+	k.src, k.id, k.ok = d.keyCodes(key(r.Source, r.ID))
 	return k
 }
 
@@ -192,10 +191,7 @@ func (d *Dataset) depOfKey(k rowKey) *Dep {
 			return x
 		}
 	}
-	if i := chainFind(&d.deps, &d.depByID, k.id, k.src); i >= 0 {
-		return d.deps.at(i)
-	}
-	return nil
+	return d.depByCodes(k.src, k.id)
 }
 
 // FieldNames returns the fields a drill-down row of the kind carries.
@@ -212,7 +208,7 @@ var rowFields = map[domain.Kind]rowSpec{
 	domain.KindService: {
 		names: []string{"name", "team", "tier", "business_unit", "slo_target"},
 		values: func(d *Dataset, k rowKey, _ int64, buf []any) []any {
-			x := d.Services[k.recKey.id]
+			x := d.Services[k.name]
 			if x == nil {
 				return nil
 			}
@@ -235,7 +231,7 @@ var rowFields = map[domain.Kind]rowSpec{
 			if !k.ok {
 				return nil
 			}
-			i := chainFind(&d.chgs, &d.changeByID, k.id, k.src)
+			i := d.changeRowByCodes(k.src, k.id)
 			if i < 0 {
 				return nil
 			}
@@ -338,7 +334,7 @@ func other[R any, P interface {
 			return nil
 		}
 		t := tbl(d)
-		i, ok := t.byKey.get(rowCode(k.src, k.id))
+		i, ok := t.slotByCodes(k.src, k.id)
 		if !ok {
 			return nil
 		}

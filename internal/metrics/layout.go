@@ -4,13 +4,27 @@ import "iter"
 
 // Access to the deployments and changes by key, id code and row.
 
-// dep returns the deployment with a key, or nil.
-func (d *Dataset) dep(k recKey) *Dep {
+// keyCodes returns the codes of a key's source and id; ok is false when
+// the string table lacks either, so that no record holds the key. The
+// lookups by key rest on lookups by codes, which a ref that knows its
+// codes (refAt) calls directly.
+func (d *Dataset) keyCodes(k recKey) (src, id uint32, ok bool) {
 	id, ok1 := d.codeOf(k.id)
 	src, ok2 := d.codeOf(k.source)
-	if !ok1 || !ok2 {
-		return nil
+	return src, id, ok1 && ok2
+}
+
+// dep returns the deployment with a key, or nil.
+func (d *Dataset) dep(k recKey) *Dep {
+	if src, id, ok := d.keyCodes(k); ok {
+		return d.depByCodes(src, id)
 	}
+	return nil
+}
+
+// depByCodes returns the deployment with the source and id of these
+// codes, or nil.
+func (d *Dataset) depByCodes(src, id uint32) *Dep {
 	if i := chainFind(&d.deps, &d.depByID, id, src); i >= 0 {
 		return d.deps.at(i)
 	}
@@ -20,9 +34,8 @@ func (d *Dataset) dep(k recKey) *Dep {
 // keyCode is the rowCode of a key; ok is false when no record holds its
 // source or id.
 func (d *Dataset) keyCode(k recKey) (uint64, bool) {
-	id, ok1 := d.codeOf(k.id)
-	src, ok2 := d.codeOf(k.source)
-	return rowCode(src, id), ok1 && ok2
+	src, id, ok := d.keyCodes(k)
+	return rowCode(src, id), ok
 }
 
 // incident returns the incident with a key, or nil.
@@ -68,11 +81,15 @@ func (d *Dataset) listed(x *Dep) []uint32 { return d.chgRefs.at(x.changes) }
 
 // changeRow returns the row of the change with a key, or -1.
 func (d *Dataset) changeRow(k recKey) int32 {
-	id, ok1 := d.codeOf(k.id)
-	src, ok2 := d.codeOf(k.source)
-	if !ok1 || !ok2 {
-		return -1
+	if src, id, ok := d.keyCodes(k); ok {
+		return d.changeRowByCodes(src, id)
 	}
+	return -1
+}
+
+// changeRowByCodes returns the row of the change with the source and id
+// of these codes, or -1.
+func (d *Dataset) changeRowByCodes(src, id uint32) int32 {
 	return chainFind(&d.chgs, &d.changeByID, id, src)
 }
 

@@ -384,8 +384,12 @@ func (t *table[R, P]) slot(k recKey) (int32, bool) {
 	if !ok1 || !ok2 {
 		return 0, false
 	}
-	i, ok := t.byKey.get(rowCode(src, id))
-	return i, ok
+	return t.slotByCodes(src, id)
+}
+
+// slotByCodes is slot for the codes of a key's source and id.
+func (t *table[R, P]) slotByCodes(src, id uint32) (int32, bool) {
+	return t.byKey.get(rowCode(src, id))
 }
 
 // rowCode is a table's key of a row: the codes of its source and id. A

@@ -125,8 +125,52 @@ func AppendIndented(dst []byte, v any, scratch *[]byte) ([]byte, error) {
 	return AppendIndent(dst, raw), nil
 }
 
-// AppendNewline appends a newline and the indentation of depth levels.
-func AppendNewline(dst []byte, depth int) []byte { return appendNewline(dst, depth) }
+// A writer that writes a value both ways — compact as json.Marshal does,
+// or indented as AppendIndentAt would indent it — passes the depth of the
+// object or array it is writing, negative for compact, to the helpers
+// below, and Inner(depth) to the values inside it: one writer, not one
+// per form.
+
+// Inner is the depth of the values inside a container at depth.
+func Inner(depth int) int {
+	if depth < 0 {
+		return depth
+	}
+	return depth + 1
+}
+
+// AppendKey appends the name of a member of an object at depth and its
+// colon: after a comma unless it is the first, on a line of its own when
+// indented.
+func AppendKey(b []byte, name string, first bool, depth int) []byte {
+	b = AppendElem(b, first, depth)
+	b = AppendString(b, name)
+	if depth < 0 {
+		return append(b, ':')
+	}
+	return append(b, ':', ' ')
+}
+
+// AppendElem appends what comes before an element of an array at depth:
+// a comma unless it is the first, and its line when indented.
+func AppendElem(b []byte, first bool, depth int) []byte {
+	if !first {
+		b = append(b, ',')
+	}
+	if depth >= 0 {
+		b = appendNewline(b, depth+1)
+	}
+	return b
+}
+
+// AppendEnd appends c, the end of a non-empty object or array at depth,
+// on a line of its own when indented (an empty one is written {} or []).
+func AppendEnd(b []byte, c byte, depth int) []byte {
+	if depth >= 0 {
+		b = appendNewline(b, depth)
+	}
+	return append(b, c)
+}
 
 func appendNewline(dst []byte, depth int) []byte {
 	dst = append(dst, '\n')

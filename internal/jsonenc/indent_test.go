@@ -3,7 +3,9 @@ package jsonenc
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -167,6 +169,56 @@ func TestAppendIndented(t *testing.T) {
 		got, err := AppendIndented([]byte("> "), v, &scratch)
 		if err != nil || string(got) != "> "+want.String() {
 			t.Errorf("%v: %q (%v), want %q", v, got, err, "> "+want.String())
+		}
+	}
+}
+
+// writeBoth writes a JSON-shaped value with AppendKey, AppendElem and
+// AppendEnd at depth (negative: compact), as a writer of both forms does.
+func writeBoth(b []byte, v any, depth int) []byte {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 0 {
+			return append(b, "{}"...)
+		}
+		keys := slices.Sorted(maps.Keys(x))
+		b = append(b, '{')
+		for i, k := range keys {
+			b = AppendKey(b, k, i == 0, depth)
+			b = writeBoth(b, x[k], Inner(depth))
+		}
+		return AppendEnd(b, '}', depth)
+	case []any:
+		if len(x) == 0 {
+			return append(b, "[]"...)
+		}
+		b = append(b, '[')
+		for i, e := range x {
+			b = AppendElem(b, i == 0, depth)
+			b = writeBoth(b, e, Inner(depth))
+		}
+		return AppendEnd(b, ']', depth)
+	}
+	j, _ := json.Marshal(v)
+	return append(b, j...)
+}
+
+// One writer with the helpers gives json.Marshal's bytes compact and
+// AppendIndentAt's indented, at any depth.
+func TestKeyElemEndWriteBothForms(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 2026))
+	for i := range 2000 {
+		v := randomValue(r, 0)
+		want, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := writeBoth(nil, v, -1); !bytes.Equal(got, want) {
+			t.Fatalf("compact:\ngot  %s\nwant %s", got, want)
+		}
+		depth := i % 4
+		if got, want := writeBoth(nil, v, depth), AppendIndentAt(nil, want, depth); !bytes.Equal(got, want) {
+			t.Fatalf("at depth %d:\ngot\n%s\nwant\n%s", depth, got, want)
 		}
 	}
 }

@@ -32,51 +32,31 @@ func (f Fields) MarshalJSON() ([]byte, error) {
 	// Written by hand: a page of a thousand rows is several thousand
 	// values, and a json.Marshal per value made the page cost twenty times
 	// its ids alone.
-	return f.appendJSON(make([]byte, 0, 32*len(f)+2))
+	b, _, err := f.appendJSON(make([]byte, 0, 32*len(f)+2), -1, nil)
+	return b, err
 }
 
-func (f Fields) appendJSON(b []byte) ([]byte, error) {
-	b = append(b, '{')
-	for i, x := range f {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonenc.AppendString(b, x.Name)
-		b = append(b, ':')
-		var err error
-		if b, err = appendJSONValue(b, x.Value); err != nil {
-			return nil, err
-		}
-	}
-	return append(b, '}'), nil
-}
-
-// appendJSONIndent is appendJSON indented at depth (the object's own
-// level). A value written as an object or array (a type left to
-// json.Marshal) goes through scratch and is indented from there.
-func (f Fields) appendJSONIndent(b []byte, depth int, scratch []byte) (_, _ []byte, err error) {
+// appendJSON writes the fields as an object at depth, compact when depth
+// is negative (jsonenc.AppendKey). A value written as an object or array
+// (a type left to json.Marshal) is indented through scratch, which it
+// returns for reuse.
+func (f Fields) appendJSON(b []byte, depth int, scratch []byte) (_, _ []byte, err error) {
 	if len(f) == 0 {
 		return append(b, "{}"...), scratch, nil
 	}
 	b = append(b, '{')
 	for i, x := range f {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonenc.AppendNewline(b, depth+1)
-		b = jsonenc.AppendString(b, x.Name)
-		b = append(b, ':', ' ')
+		b = jsonenc.AppendKey(b, x.Name, i == 0, depth)
 		at := len(b)
 		if b, err = appendJSONValue(b, x.Value); err != nil {
 			return nil, scratch, err
 		}
-		if c := b[at]; c == '{' || c == '[' {
+		if c := b[at]; depth >= 0 && (c == '{' || c == '[') {
 			scratch = append(scratch[:0], b[at:]...)
 			b = jsonenc.AppendIndentAt(b[:at], scratch, depth+1)
 		}
 	}
-	b = jsonenc.AppendNewline(b, depth)
-	return append(b, '}'), scratch, nil
+	return jsonenc.AppendEnd(b, '}', depth), scratch, nil
 }
 
 func appendJSONValue(b []byte, v any) ([]byte, error) {

@@ -7,48 +7,12 @@ import "github.com/candor/candor/internal/jsonenc"
 // json.Marshal reflects over each and then compacts every row's fields
 // again, since they come from a MarshalJSON — during a large import that
 // was a sixth of the server's CPU.
-func AppendRefs(b []byte, refs []Ref) ([]byte, error) {
-	if refs == nil {
-		return append(b, "null"...), nil
-	}
-	b = append(b, '[')
-	for i := range refs {
-		r := &refs[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"kind":`...)
-		b = jsonenc.AppendString(b, string(r.Kind))
-		b = append(b, `,"id":`...)
-		b = jsonenc.AppendString(b, r.ID)
-		b = append(b, `,"source":`...)
-		b = jsonenc.AppendString(b, r.Source)
-		if r.Value != nil {
-			b = append(b, `,"value":`...)
-			var err error
-			if b, err = appendJSONValue(b, *r.Value); err != nil {
-				return nil, err
-			}
-		}
-		if r.Note != "" {
-			b = append(b, `,"note":`...)
-			b = jsonenc.AppendString(b, r.Note)
-		}
-		if len(r.Fields) > 0 {
-			b = append(b, `,"fields":`...)
-			var err error
-			if b, err = r.Fields.appendJSON(b); err != nil {
-				return nil, err
-			}
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']'), nil
-}
+func AppendRefs(b []byte, refs []Ref) ([]byte, error) { return AppendRefsIndent(b, refs, -1) }
 
 // AppendRefsIndent appends refs as AppendRefs writes them indented by
 // jsonenc.AppendIndentAt at depth (the array's own level), in one pass: a
-// drill-down's page is most of its answer's bytes.
+// drill-down's page is most of its answer's bytes. A negative depth writes
+// them compact.
 func AppendRefsIndent(b []byte, refs []Ref, depth int) ([]byte, error) {
 	if refs == nil {
 		return append(b, "null"...), nil
@@ -57,50 +21,36 @@ func AppendRefsIndent(b []byte, refs []Ref, depth int) ([]byte, error) {
 		return append(b, "[]"...), nil
 	}
 	b = append(b, '[')
+	in := jsonenc.Inner(depth)
 	var scratch []byte
+	var err error
 	for i := range refs {
 		r := &refs[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = jsonenc.AppendNewline(b, depth+1)
+		b = jsonenc.AppendElem(b, i == 0, depth)
 		b = append(b, '{')
-		member := func(name string) {
-			b = jsonenc.AppendNewline(b, depth+2)
-			b = append(b, name...)
-		}
-		member(`"kind": `)
+		b = jsonenc.AppendKey(b, "kind", true, in)
 		b = jsonenc.AppendString(b, string(r.Kind))
-		b = append(b, ',')
-		member(`"id": `)
+		b = jsonenc.AppendKey(b, "id", false, in)
 		b = jsonenc.AppendString(b, r.ID)
-		b = append(b, ',')
-		member(`"source": `)
+		b = jsonenc.AppendKey(b, "source", false, in)
 		b = jsonenc.AppendString(b, r.Source)
 		if r.Value != nil {
-			b = append(b, ',')
-			member(`"value": `)
-			var err error
+			b = jsonenc.AppendKey(b, "value", false, in)
 			if b, err = appendJSONValue(b, *r.Value); err != nil {
 				return nil, err
 			}
 		}
 		if r.Note != "" {
-			b = append(b, ',')
-			member(`"note": `)
+			b = jsonenc.AppendKey(b, "note", false, in)
 			b = jsonenc.AppendString(b, r.Note)
 		}
 		if len(r.Fields) > 0 {
-			b = append(b, ',')
-			member(`"fields": `)
-			var err error
-			if b, scratch, err = r.Fields.appendJSONIndent(b, depth+2, scratch); err != nil {
+			b = jsonenc.AppendKey(b, "fields", false, in)
+			if b, scratch, err = r.Fields.appendJSON(b, jsonenc.Inner(in), scratch); err != nil {
 				return nil, err
 			}
 		}
-		b = jsonenc.AppendNewline(b, depth+1)
-		b = append(b, '}')
+		b = jsonenc.AppendEnd(b, '}', in)
 	}
-	b = jsonenc.AppendNewline(b, depth)
-	return append(b, ']'), nil
+	return jsonenc.AppendEnd(b, ']', depth), nil
 }

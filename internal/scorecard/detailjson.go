@@ -21,23 +21,16 @@ func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) { return d.appendJSO
 func (d *MetricDetail) AppendJSONIndent(b []byte) ([]byte, error) { return d.appendJSON(b, true) }
 
 func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
+	depth := -1 // compact (jsonenc.AppendKey)
+	if indent {
+		depth = 0
+	}
 	var err error
 	var scratch []byte
 	first := true
 	key := func(name string) {
-		if !first {
-			b = append(b, ',')
-		}
+		b = jsonenc.AppendKey(b, name, first, depth)
 		first = false
-		if indent {
-			b = jsonenc.AppendNewline(b, 1)
-		}
-		b = append(b, '"')
-		b = append(b, name...)
-		b = append(b, '"', ':')
-		if indent {
-			b = append(b, ' ')
-		}
 	}
 	member := func(name string, v any) {
 		if err != nil {
@@ -70,12 +63,7 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 		return nil, err
 	}
 	key("records")
-	if indent {
-		b, err = metrics.AppendRefsIndent(b, d.Records, 1)
-	} else {
-		b, err = metrics.AppendRefs(b, d.Records)
-	}
-	if err != nil {
+	if b, err = metrics.AppendRefsIndent(b, d.Records, jsonenc.Inner(depth)); err != nil {
 		return nil, err
 	}
 	number("records_total", d.RecordsTotal)
@@ -99,8 +87,5 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if indent {
-		b = jsonenc.AppendNewline(b, 0)
-	}
-	return append(b, '}'), nil
+	return jsonenc.AppendEnd(b, '}', depth), nil
 }

@@ -75,14 +75,13 @@ func main() {
 	// The collector's headroom follows what the work needs, not the size
 	// of the dataset held (internal/gcpace); GOGC or GOMEMLIMIT set by the
 	// operator take over instead.
-	policy := pacing(os.Args[1:])
 	if gcpace.Enabled(os.Getenv) {
-		gcpace.Start(policy)
+		gcpace.Start(pacing(os.Args[1:]))
 	}
 	// A one-shot command's burst of fresh heap faults in 2 MiB pages
 	// rather than 4 KiB ones: ~40 ms of a ~200 ms `candor scorecard` at
 	// scale 1 (internal/hugepages).
-	if policy == gcpace.OneShot {
+	if oneShot(os.Args[1:]) {
 		hugepages.Back(hugepages.Size)
 	}
 	os.Exit(Run(ctx, env, os.Args[1:]))
@@ -90,12 +89,21 @@ func main() {
 
 // pacing is the collector's policy for a command line.
 func pacing(args []string) gcpace.Policy {
-	for _, c := range commands {
-		if len(args) > 0 && c.name == args[0] && c.oneShot {
-			return gcpace.OneShot
-		}
+	if oneShot(args) {
+		return gcpace.OneShot
 	}
 	return gcpace.Default
+}
+
+// oneShot reports whether a command line runs a command that computes one
+// answer and exits.
+func oneShot(args []string) bool {
+	for _, c := range commands {
+		if len(args) > 0 && c.name == args[0] && c.oneShot {
+			return true
+		}
+	}
+	return false
 }
 
 // Run executes a command line and returns the exit code.

@@ -659,7 +659,8 @@ func withRoom[T any](a []T, spare int) []T {
 	return append(slices.Clip(a), make([]T, spare)...)
 }
 
-// writeLead writes a lead-time memo or one part of a day (leadDay).
+// writeLead writes one part of a lead-time day (leadDay), whose runs lie
+// in vals (joinMemos): a memo the state carried (st) has none there.
 func writeLead(w *stateWriter, m *leadMemo) {
 	w.u64(uint64(m.validFrom))
 	w.int(int(m.explicit))

@@ -77,7 +77,12 @@ type Engine struct {
 	// Image is the path of the dataset image (image.go): read at the first
 	// load, written by WriteImage and KeepImage; empty: no image.
 	Image string
-	img   imageState
+	// OneShot says the engine's process computes one answer and exits
+	// (candor scorecard, candor metric): a state of at most 256 MiB keeps the pages its read touched instead of giving
+	// each section's back once read (state.go), since the answer reads
+	// most of them again and the process's memory ends with it.
+	OneShot bool
+	img     imageState
 
 	cur atomic.Pointer[world] // the published copy: what reads use
 

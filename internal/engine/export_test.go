@@ -48,3 +48,11 @@ func (e *Engine) PlanStrings(old *metrics.Dataset, om *image.Mapped, nw *metrics
 	_, err := e.planStrings(old, om, nw, nm)
 	return err
 }
+
+// SetOneShotKeepBytes bounds the state a one-shot engine keeps the pages
+// of; the returned function puts the bound back.
+func SetOneShotKeepBytes(n int64) (restore func()) {
+	old := oneShotKeepBytes
+	oneShotKeepBytes = n
+	return func() { oneShotKeepBytes = old }
+}

@@ -425,13 +425,7 @@ func TestStateWriteFailureIsShown(t *testing.T) {
 // is gone, so are the mapping's pages.
 func TestStatePagesGivenBack(t *testing.T) {
 	ctx := context.Background()
-	st, _, _, end, lines := differentialSetup(t, 3)
-	importLines(t, st, lines...)
-	path := filepath.Join(t.TempDir(), "candor.image")
-	w := loadedWithImage(t, st, path)
-	if _, err := w.WriteImage(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st, path, end := storeWithState(t)
 	e := loadedWithImage(t, st, path)
 	m := e.StateMapping()
 	if m == nil {
@@ -439,16 +433,7 @@ func TestStatePagesGivenBack(t *testing.T) {
 	}
 	resident := func() (n, of int) {
 		t.Helper()
-		res, err := m.Resident()
-		if err != nil {
-			t.Skipf("no page tables to read: %v", err)
-		}
-		for _, r := range res {
-			if r {
-				n++
-			}
-		}
-		return n, len(res)
+		return residentPages(t, m)
 	}
 	compute := func() {
 		e.Read(ctx, func(ds *metrics.Dataset) error {
@@ -715,4 +700,73 @@ func TestImageFromThePreviousDropsReplacedRows(t *testing.T) {
 	if fmt.Sprint(status) != fmt.Sprint(want) {
 		t.Fatalf("rows in the image by id: %v, want %v", status, want)
 	}
+}
+
+// A one-shot command's engine (Engine.OneShot) keeps the pages its read
+// of the state touched, which the answer reads again, where a server's
+// gives each section's back once read; a state larger than the bound
+// (256 MiB; SetOneShotKeepBytes) is let go either way.
+func TestOneShotKeepsStatePages(t *testing.T) {
+	ctx := context.Background()
+	st, path, _ := storeWithState(t)
+	start := func(oneShot bool) (resident, pages int) {
+		t.Helper()
+		e := engine.New(st, metrics.DefaultConfig())
+		e.Image = path
+		e.OneShot = oneShot
+		if err := e.Refresh(ctx); err != nil {
+			t.Fatal(err)
+		}
+		m := e.StateMapping()
+		if m == nil {
+			t.Fatalf("the start did not read the state in place: %+v", e.Status().Image)
+		}
+		return residentPages(t, m)
+	}
+	given, pages := start(false)
+
+	kept, _ := start(true)
+	t.Logf("kept %d, given %d of %d", kept, given, pages)
+	if pages < 256 {
+		t.Fatalf("a state of %d pages proves little", pages)
+	}
+	// The read touches every section's counts and what it copies out;
+	// a server's keeps what it wrote (its own copies) and little else.
+	if kept < pages/8 || kept < 4*given {
+		t.Errorf("a one-shot start kept %d of %d pages, a server's %d", kept, pages, given)
+	}
+	defer engine.SetOneShotKeepBytes(int64(pages) * int64(os.Getpagesize()) / 2)()
+	if larger, _ := start(true); larger > 2*given+8 {
+		t.Errorf("a state past the bound kept %d pages, a server's %d", larger, given)
+	}
+}
+
+// storeWithState returns a store holding the differential data, the path
+// of the image and state written from it, and the data's end.
+func storeWithState(t *testing.T) (store.Store, string, time.Time) {
+	t.Helper()
+	st, _, _, end, lines := differentialSetup(t, 3)
+	importLines(t, st, lines...)
+	path := filepath.Join(t.TempDir(), "candor.image")
+	if _, err := loadedWithImage(t, st, path).WriteImage(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st, path, end
+}
+
+// residentPages counts the pages of m this process has in its page
+// tables, and all its pages; a system without page tables to read skips
+// the test.
+func residentPages(t *testing.T, m *image.Mapped) (n, of int) {
+	t.Helper()
+	res, err := m.Resident()
+	if err != nil {
+		t.Skipf("no page tables to read: %v", err)
+	}
+	for _, r := range res {
+		if r {
+			n++
+		}
+	}
+	return n, len(res)
 }

@@ -48,8 +48,12 @@ var Default = Policy{Floor: 64 << 20, Fraction: 0.25, Min: 25, Max: 100}
 // burst, which under Default's 64 MiB of headroom took five collections,
 // ~0.25 s of CPU of a ~1 s command. 128 MiB of headroom, or a quarter
 // of the live heap past 512 MiB (a start from the store, which holds
-// every row in the heap), keeps it to two or three.
-var OneShot = Policy{Floor: 128 << 20, Fraction: 0.25, Min: 25, Max: 200}
+// every row in the heap), keeps it to two or three. The headroom holds
+// down to a live heap of 4 MiB (GOGC 3,200): at scale 1, where a start
+// from the state holds ~8 MiB live, a cap of GOGC 200 made two more
+// collections of a ~37 MiB burst (~10 ms of CPU, ~4 ms of a ~200 ms
+// command).
+var OneShot = Policy{Floor: 128 << 20, Fraction: 0.25, Min: 25, Max: 3200}
 
 // Load is the policy while a process builds its dataset from rows (a
 // start without a usable state): nobody reads it yet, and the garbage is

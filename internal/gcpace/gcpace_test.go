@@ -39,7 +39,9 @@ func TestPolicyGOGC(t *testing.T) {
 		want int
 	}{
 		{100 * mib, 128}, // scale 10 from the state: the floor, past GOGC 100
-		{50 * mib, 200},  // never above Max
+		{50 * mib, 256},  // the floor
+		{8 * mib, 1600},  // scale 1 from the state: the floor
+		{1 * mib, 3200},  // never above Max
 		{512 * mib, 25},  // the floor meets a quarter
 		{900 * mib, 25},  // from the store: a quarter
 	} {

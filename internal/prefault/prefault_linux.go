@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,15 +21,13 @@ const madvPopulateRead = 22
 // bytes it asked for. A kernel that cannot is an error, and leaves the
 // process as it was: the pages fault in as they are reached.
 func Executable() (int, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat("/proc/self/exe", &st); err != nil {
-		return 0, err
-	}
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
 		return 0, err
 	}
-	ranges, err := readOnlyRanges(maps, st.Dev, st.Ino)
+	// The executable is the file whose mapping holds this code.
+	pc, _, _, _ := runtime.Caller(0)
+	ranges, err := readOnlyRanges(maps, pc)
 	if err != nil {
 		return 0, err
 	}
@@ -43,28 +42,64 @@ func Executable() (int, error) {
 }
 
 // readOnlyRanges returns the address ranges of /proc/self/maps's lines
-// (maps) that map the file dev, ino without write permission.
-func readOnlyRanges(maps []byte, dev, ino uint64) ([][2]uintptr, error) {
-	// A line: "start-end perms offset major:minor inode path"; the
-	// device in hexadecimal, as the kernel's new_encode_dev splits it.
-	major := (dev>>8)&0xfff | (dev>>32)&^0xfff
-	minor := dev&0xff | (dev>>12)&^0xff
-	device := fmt.Sprintf("%02x:%02x", major, minor)
-	inode := strconv.FormatUint(ino, 10)
-	var out [][2]uintptr
+// (maps) that map the file whose mapping holds the address pc, readable
+// and not writable.
+//
+// The file is the one the line holding pc names, by that line's device
+// and inode as the kernel prints them (a line: "start-end perms offset
+// major:minor inode path"), not by stat("/proc/self/exe"): stat's st_dev
+// and the device in the maps differ on btrfs (a subvolume's device
+// against the file system's), on overlayfs whose layers lie on other file
+// systems (a layer's against the overlay's), and on any overlayfs before
+// Linux 6.8 (the maps showed the layer's) — in a container the match
+// found nothing, and the command silently went without. And
+// /proc/self/exe is the dynamic loader when the binary was started
+// through it.
+//
+// A mapping without read permission is left out: a loader may leave the
+// gap between two segments mapped PROT_NONE, which MADV_POPULATE_READ
+// refuses.
+func readOnlyRanges(maps []byte, pc uintptr) ([][2]uintptr, error) {
+	type mapping struct {
+		lo, hi uintptr
+		perms  string
+		file   string // "major:minor inode"
+	}
+	var all []mapping
+	file := ""
 	sc := bufio.NewScanner(bytes.NewReader(maps))
 	for sc.Scan() {
+		// An anonymous mapping's line has no path: five fields.
 		f := strings.Fields(sc.Text())
-		if len(f) < 6 || f[3] != device || f[4] != inode || strings.Contains(f[1], "w") {
-			continue
+		if len(f) < 5 {
+			return nil, fmt.Errorf("/proc/self/maps: a line %q", sc.Text())
 		}
 		lo, hi, ok := strings.Cut(f[0], "-")
 		a, err1 := strconv.ParseUint(lo, 16, 64)
 		z, err2 := strconv.ParseUint(hi, 16, 64)
-		if !ok || err1 != nil || err2 != nil || z <= a {
+		if !ok || err1 != nil || err2 != nil || z <= a || len(f[1]) < 2 {
 			return nil, fmt.Errorf("/proc/self/maps: a line %q", sc.Text())
 		}
-		out = append(out, [2]uintptr{uintptr(a), uintptr(z)})
+		m := mapping{lo: uintptr(a), hi: uintptr(z), perms: f[1], file: f[3] + " " + f[4]}
+		if m.lo <= pc && pc < m.hi {
+			if f[4] == "0" {
+				return nil, fmt.Errorf("/proc/self/maps: the code at %#x lies in no file's mapping: %q", pc, sc.Text())
+			}
+			file = m.file
+		}
+		all = append(all, m)
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if file == "" {
+		return nil, fmt.Errorf("/proc/self/maps: no mapping holds the code at %#x", pc)
+	}
+	var out [][2]uintptr
+	for _, m := range all {
+		if m.file == file && m.perms[0] == 'r' && m.perms[1] != 'w' {
+			out = append(out, [2]uintptr{m.lo, m.hi})
+		}
+	}
+	return out, nil
 }

@@ -78,9 +78,10 @@ type Engine struct {
 	// load, written by WriteImage and KeepImage; empty: no image.
 	Image string
 	// OneShot says the engine's process computes one answer and exits
-	// (candor scorecard, candor metric): a state of at most 256 MiB keeps the pages its read touched instead of giving
-	// each section's back once read (state.go), since the answer reads
-	// most of them again and the process's memory ends with it.
+	// (candor scorecard, candor metric): a state of at most 256 MiB keeps
+	// the pages its read touched instead of giving each section's back
+	// once read (state.go), since the answer reads most of them again and
+	// the process's memory ends with it. Set it before the first load.
 	OneShot bool
 	img     imageState
 

@@ -205,8 +205,8 @@ func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64, 
 	// them back cost a scorecard at scale 1 ~12 ms of its ~200 (the
 	// calls, and faulting back in what the scorecard reads again), while
 	// holding them adds at most the state's size to a process about to
-	// end — bounded by oneShotKeepBytes (256 MiB), past which the peak it saves
-	// (scale 10: ~1.1 GB against ~850 MB) matters more.
+	// end — bounded by oneShotKeepBytes (256 MiB), past which the peak it
+	// saves (scale 10: ~1.1 GB against ~850 MB) matters more.
 	//
 	// The checksums are worked out on another core while the read goes
 	// on (at scale 1 they were half of the read's 39 ms), from the file

@@ -202,7 +202,7 @@ func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64, 
 	// holding every page, or 1.03 GB letting each go before it was read.
 	//
 	// A one-shot command's engine keeps them (Engine.OneShot): giving
-	// them back cost a scorecard at scale 1 ~12 ms of its ~200 (the
+	// them back cost a scorecard at scale 1 ~12 ms of its ~190 (the
 	// calls, and faulting back in what the scorecard reads again), while
 	// holding them adds at most the state's size to a process about to
 	// end — bounded by oneShotKeepBytes (256 MiB), past which the peak it

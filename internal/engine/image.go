@@ -307,7 +307,13 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		b.Stream(spill)
 	}
 	var lastHash string
-	newer := newKeyPrints()
+	var since int64
+	if base != nil {
+		if last, err := e.st.LastSeq(ctx); err == nil {
+			since = last - after
+		}
+	}
+	newer := newKeyPrints(since)
 	// The store's rows are decoded on other goroutines while this one
 	// encodes them: a command waiting for the image (candor import) on
 	// every core; a following engine, which writes it in the background
@@ -360,6 +366,7 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		return 0, 0, err
 	}
 	if base != nil {
+		newer.seal()
 		if err := keepSections(w, base, newer); err != nil {
 			return 0, 0, err
 		}
@@ -453,15 +460,23 @@ func keepSection(w *image.Writer, s image.Section, newer *keyPrints) error {
 // since the previous image, which every row kept from it is checked
 // against. A set of the keys themselves held each key's strings, ~150 MiB
 // for the rows of a 1M-record import, which set the peak of the server's
-// next image; this holds ~25 bytes a key. Two keys share a fingerprint with
-// a chance of ~2^-128 a pair.
+// next image; a map of their fingerprints ~49 MiB, still the largest
+// thing in the heap at that peak. They are appended to a list sized
+// beforehand (16 bytes a key) and sorted once all are in (seal), then
+// searched. Two keys share a fingerprint with a chance of ~2^-128 a pair.
 type keyPrints struct {
-	seeds [2]maphash.Seed
-	set   map[[2]uint64]struct{}
+	seeds  [2]maphash.Seed
+	list   [][2]uint64
+	sealed bool
 }
 
-func newKeyPrints() *keyPrints {
-	return &keyPrints{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, set: map[[2]uint64]struct{}{}}
+// newKeyPrints returns an empty set with room for about n keys (the
+// rows since the previous image, at most; 0: none known).
+func newKeyPrints(n int64) *keyPrints {
+	// A bound, not a count: sequence numbers may skip. Past 4M keys
+	// (64 MiB) the list grows as it fills instead.
+	n = min(max(n, 0), 1<<22)
+	return &keyPrints{seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}, list: make([][2]uint64, 0, n)}
 }
 
 func (p *keyPrints) print(k domain.Key) (f [2]uint64) {
@@ -478,9 +493,42 @@ func (p *keyPrints) print(k domain.Key) (f [2]uint64) {
 	return f
 }
 
-func (p *keyPrints) add(k domain.Key)      { p.set[p.print(k)] = struct{}{} }
-func (p *keyPrints) has(k domain.Key) bool { _, ok := p.set[p.print(k)]; return ok }
-func (p *keyPrints) len() int              { return len(p.set) }
+// add puts k in the set; not after seal.
+func (p *keyPrints) add(k domain.Key) {
+	if p.sealed {
+		panic("keyPrints: add after seal")
+	}
+	p.list = append(p.list, p.print(k))
+}
+
+// seal ends the adds: the list is sorted and each fingerprint kept once,
+// for has and len.
+func (p *keyPrints) seal() {
+	slices.SortFunc(p.list, comparePrints)
+	p.list = slices.Compact(p.list)
+	p.sealed = true
+}
+
+func comparePrints(a, b [2]uint64) int {
+	return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]))
+}
+
+// has reports whether k is in the set; only after seal.
+func (p *keyPrints) has(k domain.Key) bool {
+	if !p.sealed {
+		panic("keyPrints: has before seal")
+	}
+	_, ok := slices.BinarySearchFunc(p.list, p.print(k), comparePrints)
+	return ok
+}
+
+// len is the number of keys in the set; only after seal.
+func (p *keyPrints) len() int {
+	if !p.sealed {
+		panic("keyPrints: len before seal")
+	}
+	return len(p.list)
+}
 
 // rowKey is the store key of an image row: a record's own (the store
 // keys a record by its kind, source and id), or a quarantined row's.

@@ -61,6 +61,9 @@ type Options struct {
 	Concurrency int
 	// Log receives progress lines (may be nil).
 	Log io.Writer
+	// mem is the memory log CANDOR_BENCH_MEMLOG asks for (memlog.go);
+	// the phase lines go into it too.
+	mem *memLog
 	// Anchors adds the anchor comparison (anchor.go): the same metrics as
 	// SQL over the raw records table.
 	Anchors bool
@@ -198,6 +201,9 @@ func (o *Options) logf(format string, args ...any) {
 	if o.Log != nil {
 		fmt.Fprintf(o.Log, format+"  [%s]\n", append(args, memoryNow())...)
 	}
+	if o.mem != nil {
+		o.mem.phase(fmt.Sprintf(format, args...))
+	}
 }
 
 // memoryNow says, for the phase log, the heap live after the last
@@ -227,6 +233,13 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.Requests <= 0 {
 		opt.Requests = 400
 	}
+	// CANDOR_BENCH_MEMLOG=FILE samples the memory throughout (memlog.go).
+	mem, err := startMemLog(os.Getenv("CANDOR_BENCH_MEMLOG"))
+	if err != nil {
+		return nil, err
+	}
+	defer mem.stop()
+	opt.mem = mem
 	if opt.AnchorsOnly {
 		return runAnchorsOnly(ctx, opt)
 	}

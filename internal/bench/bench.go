@@ -751,20 +751,27 @@ func vmHWM(path string) float64 { return statusMiB(path, "VmHWM:") }
 
 // statusMiB reads the field named (with its colon) from a /proc status
 // file, in MiB (0 when unreadable).
-func statusMiB(path, field string) float64 {
+func statusMiB(path, field string) float64 { return statusFieldsMiB(path, field)[0] }
+
+// statusFieldsMiB reads the fields named (each with its colon) from one
+// read of a /proc status file, in MiB (0 for one unreadable or absent).
+func statusFieldsMiB(path string, fields ...string) []float64 {
+	out := make([]float64, len(fields))
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return out
 	}
 	for _, line := range bytes.Split(b, []byte("\n")) {
-		if rest, ok := bytes.CutPrefix(line, []byte(field)); ok {
-			if f := strings.Fields(string(rest)); len(f) > 0 {
-				kb, _ := strconv.ParseFloat(f[0], 64)
-				return kb / 1024
+		for i, field := range fields {
+			if rest, ok := bytes.CutPrefix(line, []byte(field)); ok {
+				if f := strings.Fields(string(rest)); len(f) > 0 {
+					kb, _ := strconv.ParseFloat(f[0], 64)
+					out[i] = kb / 1024
+				}
 			}
 		}
 	}
-	return 0
+	return out
 }
 
 // Text renders the report for people.

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,6 +203,10 @@ func TestStatusMiB(t *testing.T) {
 	}
 	if got := statusMiB(path, "VmSwap:"); got != 0 {
 		t.Errorf("absent field = %v, want 0", got)
+	}
+	// Several fields from one read, each in its place, an absent one 0.
+	if got := statusFieldsMiB(path, "VmRSS:", "VmSwap:", "VmHWM:"); !slices.Equal(got, []float64{128, 0, 256}) {
+		t.Errorf("VmRSS, VmSwap, VmHWM = %v, want [128 0 256]", got)
 	}
 	if got := vmRSS(filepath.Join(t.TempDir(), "none")); got != 0 {
 		t.Errorf("no file = %v, want 0", got)

@@ -79,10 +79,10 @@ func (m *memLog) run() {
 
 func (m *memLog) sample(s []rtmetrics.Sample) {
 	rtmetrics.Read(s)
-	rss := vmRSS("/proc/self/status")
+	st := statusFieldsMiB("/proc/self/status", "VmRSS:", "RssAnon:", "RssFile:")
+	rss := st[0]
 	m.mu.Lock()
-	fmt.Fprintf(m.w, "%.2f %.0f %.0f %.0f", time.Since(m.t0).Seconds(), rss,
-		statusMiB("/proc/self/status", "RssAnon:"), statusMiB("/proc/self/status", "RssFile:"))
+	fmt.Fprintf(m.w, "%.2f %.0f %.0f %.0f", time.Since(m.t0).Seconds(), rss, st[1], st[2])
 	for i := range s {
 		v := 0.0
 		if s[i].Value.Kind() == rtmetrics.KindUint64 {

@@ -273,7 +273,7 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	// From the image on disk, when it is usable, plus the rows since:
 	// its sections are kept as they are, except those holding a row
 	// replaced since, which are written again without it.
-	base := e.baseImage(ctx)
+	base, last := e.baseImage(ctx)
 	after := int64(0)
 	if base != nil {
 		defer base.Close()
@@ -307,13 +307,9 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 		b.Stream(spill)
 	}
 	var lastHash string
-	var since int64
-	if base != nil {
-		if last, err := e.st.LastSeq(ctx); err == nil {
-			since = last - after
-		}
-	}
-	newer := newKeyPrints(since)
+	// Room for the rows since the base (none without one: no key is
+	// added then).
+	newer := newKeyPrints(last - after)
 	// The store's rows are decoded on other goroutines while this one
 	// encodes them: a command waiting for the image (candor import) on
 	// every core; a following engine, which writes it in the background
@@ -390,12 +386,13 @@ func (e *Engine) writeImage(ctx context.Context) (seq, from int64, err error) {
 	return h.Seq, after, nil
 }
 
-// baseImage returns the image on disk when a new one can start from it:
-// it passes the checks of a start. Nil otherwise (a full scan then).
-func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
+// baseImage returns the image on disk when a new one can start from it
+// (it passes the checks of a start), with the store's last sequence it
+// was checked against. Nil otherwise (a full scan then).
+func (e *Engine) baseImage(ctx context.Context) (*image.Mapped, int64) {
 	m, err := image.Read(e.Image)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
 	last, err := e.st.LastSeq(ctx)
 	if err == nil {
@@ -403,9 +400,9 @@ func (e *Engine) baseImage(ctx context.Context) *image.Mapped {
 	}
 	if err != nil {
 		m.Close()
-		return nil
+		return nil, 0
 	}
-	return m
+	return m, last
 }
 
 // keepSections writes base's sections to w without the rows whose keys

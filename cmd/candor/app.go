@@ -118,7 +118,14 @@ func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, er
 	if err != nil {
 		return nil, err
 	}
-	return openConfig(ctx, cfg, create)
+	a, err := openConfig(ctx, cfg, create)
+	if err != nil {
+		return nil, err
+	}
+	// A command registered as one-shot answers once and exits: its
+	// engine keeps the state's pages it reads (engine.Engine.OneShot).
+	a.engine.OneShot = env.oneShot
+	return a, nil
 }
 
 func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, error) {

@@ -85,7 +85,6 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	a.engine.OneShot = true // registered oneShot: one answer, then exit
 	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
 		return err
 	}
@@ -133,7 +132,6 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	a.engine.OneShot = true // registered oneShot: one answer, then exit
 	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
 		return err
 	}

@@ -46,6 +46,9 @@ type Env struct {
 	// IsTerminal reports whether a stream is an interactive terminal
 	// (colours, progress bars).
 	IsTerminal func(f any) bool
+	// oneShot is the running command's registration (command.oneShot),
+	// set by Run: the engine a command opens follows it (app.go).
+	oneShot bool
 }
 
 // usageError is a command-line mistake: exit code 2 and a hint.
@@ -127,7 +130,9 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
-			err := c.run(ctx, env, args[1:])
+			cenv := *env
+			cenv.oneShot = c.oneShot
+			err := c.run(ctx, &cenv, args[1:])
 			if err == nil {
 				return 0
 			}

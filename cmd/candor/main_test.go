@@ -775,3 +775,33 @@ func TestDemoKeepsANewDirectory(t *testing.T) {
 		t.Errorf("the kept demo store: %v", err)
 	}
 }
+
+// The engine a command opens follows the command's registration: a
+// one-shot command's keeps the state pages its read touches, any other's
+// (the server's) gives them back. Run carries the registration to the
+// command; scorecard and metric are registered one-shot (TestPacing).
+func TestOneShotRegistrationReachesTheEngine(t *testing.T) {
+	saved := commands
+	defer func() { commands = saved }()
+	got := map[string]bool{}
+	for _, one := range []bool{true, false} {
+		name := fmt.Sprintf("test-one-shot-%v", one)
+		register(command{name: name, oneShot: one, run: func(ctx context.Context, env *Env, _ []string) error {
+			c := common{data: t.TempDir()}
+			a, err := c.openOrCreate(ctx, env)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			got[name] = a.engine.OneShot
+			return nil
+		}})
+		env, _, errb := testEnv(nil)
+		if code := Run(context.Background(), env, []string{name}); code != 0 {
+			t.Fatalf("%s exited %d: %s", name, code, errb.String())
+		}
+		if got[name] != one {
+			t.Errorf("%s registered oneShot %v: its engine's OneShot is %v", name, one, got[name])
+		}
+	}
+}

@@ -94,7 +94,10 @@ type Engine struct {
 	// dataset was read from (0: built in the heap from rows), the pages
 	// showing string chunks of retired states, and the dataset whose
 	// chunks they show (strings.go; weak: its collection must not wait).
-	baseSeq   int64
+	baseSeq int64
+	// Guarded by refresh: the end of the gcpace.Bulk policy a large
+	// catch-up put in force and left for its move-on (holdBulk).
+	bulkHeld  func()
 	aliases   []strAlias
 	aliasesOf weak.Pointer[metrics.Dataset]
 	// Guarded by refresh: the copy applied to next (nil while there is
@@ -622,6 +625,12 @@ func (e *Engine) load(ctx context.Context) error {
 		e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 		return err
 	}
+	if e.bulkHeld == nil && e.storeSeq.Load()-e.seq > int64(cmp.Or(e.StepRows, DefaultStepRows)) {
+		// A large catch-up: the collector's headroom and the pages it
+		// frees are kept to what the rows in flight need (gcpace.Bulk).
+		e.bulkHeld = gcpace.During(gcpace.Bulk)
+		defer e.holdBulk()
+	}
 	var step []decoded
 	// Read on the decoding goroutines: e.seq is not theirs to read, the
 	// sequence the scan starts after is.
@@ -898,4 +907,21 @@ func decodeStored(r store.Stored) decoded {
 	rec.Header().Source = r.Key.Source
 	d.rec = rec
 	return d
+}
+
+// holdBulk ends the gcpace.Bulk policy of a large catch-up, unless the
+// rows it applied are to leave the heap at the next image's move-on
+// (moveOn ends it then): until they do, the heap holds them, and the
+// server's own headroom on top of them set the peak of a 1M-record
+// import at scale 1 (docs/performance.md). Called with the refresh lock
+// held.
+func (e *Engine) holdBulk() {
+	if e.bulkHeld == nil {
+		return
+	}
+	if e.movesOn() && len(e.cur.Load().epochs) == 0 && e.seq-e.baseSeq >= e.moveOnAt() {
+		return
+	}
+	e.bulkHeld()
+	e.bulkHeld = nil
 }

@@ -56,3 +56,11 @@ func SetOneShotKeepBytes(n int64) (restore func()) {
 	oneShotKeepBytes = n
 	return func() { oneShotKeepBytes = old }
 }
+
+// BulkHeld says whether a large catch-up's gcpace.Bulk policy is held
+// for the move-on that takes its rows out of the heap.
+func (e *Engine) BulkHeld() bool {
+	e.refresh.Lock()
+	defer e.refresh.Unlock()
+	return e.bulkHeld != nil
+}

@@ -35,6 +35,8 @@ func TestFollowerGoesOnFromNewerStates(t *testing.T) {
 	e.SetRebaseRows(300)
 	e.SetMaxMoves(4)
 	e.Poll = 5 * time.Millisecond
+	// A catch-up of more than a step is a large one (gcpace.Bulk).
+	e.StepRows = 1000
 	e.Start(ctx)
 	fresh := engine.New(st, metrics.DefaultConfig())
 	if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
@@ -90,9 +92,17 @@ func TestFollowerGoesOnFromNewerStates(t *testing.T) {
 		if err := e.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
+		// The catch-up's bulk pacing is held for the move that takes
+		// its rows out of the heap, unless no move will come.
+		if held := e.BulkHeld(); held != (round < 4) {
+			t.Fatalf("round %d: bulk pacing held %v after a catch-up of 3,000 rows", round, held)
+		}
 		// As KeepImage does on its schedule.
 		if _, err := e.WriteImage(ctx); err != nil {
 			t.Fatal(err)
+		}
+		if e.BulkHeld() {
+			t.Fatalf("round %d: bulk pacing still held after the image's state was written", round)
 		}
 		if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
 			t.Fatalf("round %d: the following engine differs from the store", round)

@@ -18,9 +18,11 @@
 package gcpace
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -34,7 +36,26 @@ type Policy struct {
 	Fraction float64
 	// Min and Max bound the GOGC set.
 	Min, Max int
+	// Limit has the runtime's memory limit follow the heap's goal: the
+	// goal, plus what the runtime holds beside the heap's objects and
+	// its free pages (stacks, metadata, the unused ends of spans), plus
+	// Slack. Without it the pages a collection frees stay with the
+	// process until the background scavenger, paced to ~1 % of a core,
+	// gets to them: at scale 1 during a 1M-record import the runtime held
+	// ~90 MiB of such pages beside ~230 MiB live, and they were part of
+	// the process's peak (docs/performance.md). Under the limit the
+	// runtime gives them back as it nears it, at some CPU on the
+	// allocating goroutines: so only while the heap grows by bulk work
+	// (Load, Bulk), not for a server's requests (Default: a scale-10
+	// benchmark's webhooks took ~7 % more CPU an event under it).
+	Limit bool
 }
+
+// Slack is what a Limit policy's memory limit leaves above the heap's
+// goal and the runtime's other memory: a collection ends while the
+// program allocates, and a limit reached before the goal makes the
+// collector run early (and, pressed, take up to half the CPU).
+const Slack = 16 << 20
 
 // Default is the policy candor's commands run with: 64 MiB of headroom,
 // or a quarter of the live heap past 256 MiB live, GOGC between 25 and
@@ -61,26 +82,42 @@ var OneShot = Policy{Floor: 128 << 20, Fraction: 0.25, Min: 25, Max: 3200}
 // of what is live grew to ~200 MiB at scale 10 — most of the peak above
 // the data (docs/performance.md). 64 MiB of headroom, or a sixteenth of
 // the live heap past 1 GiB.
-var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100}
+var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100, Limit: true}
+
+// Bulk is the policy while a serving process applies a large catch-up
+// (an import of many rows committed by another process or request) and
+// until its next state takes those rows out of the heap, the writing of
+// the image and state included: the heap grows by what is applied, the
+// garbage is the rows decoded ahead and the readers' answers, and
+// Default's 64 MiB of headroom with the pages it freed came on top of
+// the data at the process's peak. 32 MiB of headroom, or an eighth of
+// the live heap past 256 MiB; the memory limit follows. (16 MiB and a
+// sixteenth took a 1M-record import at scale 10 from 87 to 109 s until
+// readable — each collection marks the whole heap — for ~40 MiB less.)
+var Bulk = Policy{Floor: 32 << 20, Fraction: 1.0 / 8, Min: 5, Max: 100, Limit: true}
 
 // During puts p in force in place of the running pacer's policy until
-// the returned function is called, which puts that policy back. With no
-// pacer running (the operator's GOGC or GOMEMLIMIT, or a test) it does
-// nothing. Nested calls must be restored in the reverse order: a restore
-// finding another During's policy in force leaves it.
+// the returned function is called. With no pacer running (the operator's
+// GOGC or GOMEMLIMIT, or a test) it does nothing. Calls may overlap and
+// end in any order (a large catch-up on the follower beside an image
+// written on another goroutine): the latest of those not yet ended is in
+// force, and once all have ended the pacer's own policy is again.
 func During(p Policy) (restore func()) {
 	mu.Lock()
 	pc := running
-	mu.Unlock()
 	if pc == nil {
+		mu.Unlock()
 		return func() {}
 	}
-	old := pc.p.Swap(&p)
+	mine := &p
+	pc.over = append(pc.over, mine)
+	mu.Unlock()
 	pc.adjust()
 	return sync.OnceFunc(func() {
-		if pc.p.CompareAndSwap(&p, old) {
-			pc.adjust()
-		}
+		mu.Lock()
+		pc.over = slices.DeleteFunc(pc.over, func(q *Policy) bool { return q == mine })
+		mu.Unlock()
+		pc.adjust()
 	})
 }
 
@@ -107,8 +144,10 @@ var (
 )
 
 type pacer struct {
-	p       atomic.Pointer[Policy] // in force: Start's, or During's while it runs
-	before  int                    // the GOGC in force before the first of the pacers Start ran
+	p       Policy    // Start's
+	over    []*Policy // During's not yet ended, the latest last (under mu)
+	before  int       // the GOGC in force before the first of the pacers Start ran
+	limit   int64     // the memory limit in force before it
 	stopped atomic.Bool
 	set     atomic.Int64 // the GOGC last set
 }
@@ -126,13 +165,14 @@ type sentinel struct{ _ [32]byte }
 func Start(p Policy) (stop func()) {
 	mu.Lock()
 	pc := &pacer{}
-	pc.p.Store(&p)
+	pc.p = p
 	pc.before = debug.SetGCPercent(p.Max)
+	pc.limit = debug.SetMemoryLimit(-1)
 	if running != nil {
 		// What is in force now is the replaced pacer's; what its stop
 		// would have restored is what this one's must.
 		running.stopped.Store(true)
-		pc.before = running.before
+		pc.before, pc.limit = running.before, running.limit
 	}
 	running = pc
 	pc.set.Store(int64(p.Max))
@@ -148,6 +188,7 @@ func Start(p Policy) (stop func()) {
 			if running == pc {
 				running = nil
 				debug.SetGCPercent(pc.before)
+				debug.SetMemoryLimit(pc.limit)
 			}
 		})
 	}
@@ -166,13 +207,32 @@ func (pc *pacer) arm() {
 	}, pc)
 }
 
-// adjust sets GOGC from the live heap the last collection measured.
+// samples are what adjust reads from the runtime: the live heap, and for
+// a Limit policy the memory the runtime holds beside the heap's objects
+// and free pages (total − objects − free − released).
+var samples = []string{
+	"/gc/heap/live:bytes",
+	"/memory/classes/total:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/released:bytes",
+}
+
+// adjust sets GOGC (and for a Limit policy the memory limit) from the
+// live heap the last collection measured.
 func (pc *pacer) adjust() {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return
+	s := make([]metrics.Sample, len(samples))
+	for i, n := range samples {
+		s[i].Name = n
 	}
+	metrics.Read(s)
+	for _, v := range s {
+		if v.Value.Kind() != metrics.KindUint64 {
+			return
+		}
+	}
+	live := s[0].Value.Uint64()
+	total, objects, free, released := s[1].Value.Uint64(), s[2].Value.Uint64(), s[3].Value.Uint64(), s[4].Value.Uint64()
 	// The policy is read and the GOGC set under one lock: a collection's
 	// adjust that read the policy During replaced must not write its
 	// GOGC over the one During's own adjust set.
@@ -181,8 +241,16 @@ func (pc *pacer) adjust() {
 	if pc.stopped.Load() {
 		return
 	}
-	p := pc.p.Load()
-	g := p.GOGC(s[0].Value.Uint64())
+	p := pc.p
+	if n := len(pc.over); n > 0 {
+		p = *pc.over[n-1]
+	}
+	g := p.GOGC(live)
+	if p.Limit {
+		debug.SetMemoryLimit(p.limit(live, g, total-min(total, objects+free+released)))
+	} else {
+		debug.SetMemoryLimit(pc.limit)
+	}
 	// Setting GOGC recomputes the pacer's goal under the heap lock; a
 	// change of a few points is not worth it.
 	if old := int(pc.set.Load()); g == old || (g > old-3 && g < old+3 && g != p.Min && g != p.Max) {
@@ -190,4 +258,19 @@ func (pc *pacer) adjust() {
 	}
 	debug.SetGCPercent(g)
 	pc.set.Store(int64(g))
+}
+
+// limit is the memory limit of a Limit policy for live bytes of heap
+// under GOGC g, with other bytes of the runtime's memory beside the
+// heap's objects and free pages.
+func (p Policy) limit(live uint64, g int, other uint64) int64 {
+	const most = math.MaxInt64 / 2 // no limit, in effect
+	if live > most/200 || other > most {
+		return most
+	}
+	goal := live + live*uint64(g)/100
+	if live == 0 {
+		goal = p.Floor
+	}
+	return int64(min(goal+other+Slack, most))
 }

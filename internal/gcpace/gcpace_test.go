@@ -1,6 +1,7 @@
 package gcpace
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -91,6 +92,30 @@ func waitGOGC(t *testing.T, want int) {
 
 var kept []byte
 
+// startPacer starts a pacer under p for the test, GOGC 77 in force
+// before it and what earlier tests kept collected; the test's end stops
+// it (stopping again does nothing) and puts GOGC back.
+func startPacer(t *testing.T, p Policy) (stop func()) {
+	t.Helper()
+	old := debug.SetGCPercent(77)
+	collectAll()
+	stop = Start(p)
+	t.Cleanup(func() {
+		stop()
+		collectAll()
+		debug.SetGCPercent(old)
+	})
+	return stop
+}
+
+// keepLive keeps n bytes live, touched so that they are resident.
+func keepLive(n int) {
+	kept = make([]byte, n)
+	for i := range kept {
+		kept[i] = byte(i)
+	}
+}
+
 // collectAll drops what the tests kept and collects, so the live heap the
 // next Start reads is the test binary's own few MiB.
 func collectAll() {
@@ -100,19 +125,12 @@ func collectAll() {
 }
 
 func TestPacerFollowsTheLiveHeap(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(77))
-	collectAll()
-	defer collectAll()
-	stop := Start(Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
-	defer stop()
+	stop := startPacer(t, Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
 	if got := gogc(); got != 100 {
 		t.Errorf("after Start: GOGC %d, want 100 (a small heap keeps the most room)", got)
 	}
 	// 128 MiB live: a quarter is 32 MiB, over the 8 MiB floor, so GOGC 25.
-	kept = make([]byte, 128<<20)
-	for i := range kept {
-		kept[i] = byte(i)
-	}
+	keepLive(128 << 20)
 	waitGOGC(t, 25)
 	// Let it go: a few MiB live want 8 MiB of room, more than GOGC 100.
 	kept = nil
@@ -173,14 +191,90 @@ func TestDuringTightensAndGivesBack(t *testing.T) {
 	stop := Start(Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
 	defer stop()
 	// 128 MiB live: a quarter is GOGC 25, a sixteenth 6.
-	kept = make([]byte, 128<<20)
-	for i := range kept {
-		kept[i] = byte(i)
-	}
+	keepLive(128 << 20)
 	waitGOGC(t, 25)
 	restore := During(Policy{Floor: 8 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100})
 	waitGOGC(t, 6)
 	restore()
+	waitGOGC(t, 25)
+	kept = nil
+}
+
+// memLimit reads the memory limit in force without changing it.
+func memLimit() int64 { return debug.SetMemoryLimit(-1) }
+
+// A Limit policy's memory limit follows the heap's goal (the live heap
+// and its headroom) plus the runtime's other memory and Slack, and the
+// limit from before Start is back after stop.
+func TestLimitFollowsTheGoal(t *testing.T) {
+	// Put back after the pacer's stop (cleanups run last first).
+	oldLimit := debug.SetMemoryLimit(1 << 40)
+	t.Cleanup(func() { debug.SetMemoryLimit(oldLimit) })
+	stop := startPacer(t, Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100, Limit: true})
+	keepLive(128 << 20)
+	waitGOGC(t, 25)
+	// 128 MiB and a few live, a quarter of headroom: a goal of ~160 MiB.
+	// The runtime's other memory in a test binary is a few MiB.
+	if got := memLimit(); got < 160<<20+Slack || got > 160<<20+Slack+64<<20 {
+		t.Errorf("limit %d MiB with 128 MiB live under GOGC 25: want the goal (~160) + Slack (%d) + the runtime's other memory", got>>20, Slack>>20)
+	}
+	kept = nil
+	waitGOGC(t, 100)
+	// A few MiB live: the floor's 8 MiB of headroom is more than GOGC 100
+	// gives, so the goal is twice what is live.
+	if got := memLimit(); got > 64<<20+Slack {
+		t.Errorf("limit %d MiB with a few MiB live: it should have come down with the heap", got>>20)
+	}
+	// A policy without Limit put in force gives the limit from before
+	// Start back, and its end takes it up again.
+	restore := During(Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
+	if got := memLimit(); got != 1<<40 {
+		t.Errorf("During a policy without Limit: limit %d, want the one from before Start (%d)", got, int64(1<<40))
+	}
+	restore()
+	if got := memLimit(); got == 1<<40 {
+		t.Error("after During ended: the Limit policy's limit should be back in force")
+	}
+	stop()
+	if got := memLimit(); got != 1<<40 {
+		t.Errorf("after stop: limit %d, want %d (what it was before Start)", got, int64(1<<40))
+	}
+}
+
+func TestPolicyLimit(t *testing.T) {
+	const mib = 1 << 20
+	p := Policy{Floor: 16 * mib, Fraction: 1.0 / 16, Min: 5, Max: 100, Limit: true}
+	for _, c := range []struct {
+		live, other uint64
+		g           int
+		want        int64
+	}{
+		{0, 4 * mib, 100, 16*mib + 4*mib + Slack},           // nothing measured: the floor
+		{100 * mib, 10 * mib, 16, 116*mib + 10*mib + Slack}, // the goal at GOGC 16
+		{256 * mib, 0, 6, 256*mib + 256*mib*6/100 + Slack},  // a sixteenth, as a whole percent
+		{1 << 62, 1 << 62, 100, math.MaxInt64 / 2},          // no overflow
+	} {
+		if got := p.limit(c.live, c.g, c.other); got != c.want {
+			t.Errorf("limit(live %d MiB, GOGC %d, other %d MiB) = %d, want %d", c.live/mib, c.g, c.other/mib, got, c.want)
+		}
+	}
+}
+
+// During calls that overlap may end in any order: the latest not yet
+// ended is in force, and the pacer's own policy once all have.
+func TestDuringOverlapping(t *testing.T) {
+	startPacer(t, Policy{Floor: 8 << 20, Fraction: 0.25, Min: 25, Max: 100})
+	keepLive(128 << 20)
+	waitGOGC(t, 25)
+	a := During(Policy{Floor: 8 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100}) // GOGC 6
+	waitGOGC(t, 6)
+	b := During(Policy{Floor: 8 << 20, Fraction: 1.0 / 8, Min: 5, Max: 100}) // GOGC 12
+	waitGOGC(t, 12)
+	a() // the first ends first: the second stays in force
+	waitGOGC(t, 12)
+	b()
+	waitGOGC(t, 25)
+	a() // ending twice changes nothing
 	waitGOGC(t, 25)
 	kept = nil
 }

@@ -625,11 +625,25 @@ func (e *Engine) load(ctx context.Context) error {
 		e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 		return err
 	}
-	if e.bulkHeld == nil && e.storeSeq.Load()-e.seq > int64(cmp.Or(e.StepRows, DefaultStepRows)) {
-		// A large catch-up: the collector's headroom and the pages it
-		// frees are kept to what the rows in flight need (gcpace.Bulk).
-		e.bulkHeld = gcpace.During(gcpace.Bulk)
-		defer e.holdBulk()
+	if e.storeSeq.Load()-e.seq > int64(cmp.Or(e.StepRows, DefaultStepRows)) {
+		if e.bulkHeld == nil {
+			// A large catch-up: the collector's headroom and the pages
+			// it frees are kept to what the rows in flight need
+			// (gcpace.Bulk).
+			e.bulkHeld = gcpace.During(gcpace.Bulk)
+			defer e.holdBulk()
+		}
+		// And the published state's pages go back: a start from it
+		// and its first scorecard had faulted in most of the state
+		// (~650 of its ~850 MiB at scale 10 by the benchmark's import),
+		// the readers during an import fault back the ~70 MiB they
+		// use, and each step gives back what it faulted in beyond
+		// those (stepOne).
+		if e.spare == nil {
+			if m := e.cur.Load().mapped; m != nil {
+				m.PageOut(nil)
+			}
+		}
 	}
 	var step []decoded
 	// Read on the decoding goroutines: e.seq is not theirs to read, the
@@ -785,9 +799,19 @@ func (e *Engine) applySlice(w *world, step []decoded, d time.Duration) int {
 	return k
 }
 
-// stepOne applies a slice to the published copy, readers waiting.
+// stepOne applies a slice to the published copy, readers waiting. A
+// bulk step gives back the pages of the state read in place that it
+// faulted in (merging its rows into the time orders, interning their
+// strings, resetting memos: at scale 10 a 1M-record import's steps held
+// ~500 MiB of the state's pages by its end), keeping those resident
+// before it — the readers' among them.
 func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	w := e.cur.Load()
+	release := func() {}
+	if bulk {
+		release = w.releaser()
+	}
+	defer release()
 	w.mu.Lock()
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
 	prev := e.seq

@@ -461,14 +461,14 @@ func (e *Engine) rebaseAt() int64 { return cmp.Or(e.rebaseRows, DefaultImageRows
 const releaseEvery = 16 << 20
 
 // releaser returns what gives back the pages of w's state mapping that
-// writing a state from it faulted in: every array is read, and at scale
-// 10 a serving process started from its state went from ~0.7 to ~1.1 GB
-// resident after writing the next one, ~1.9 GB at the peak with the
-// previous image's pages (keepSections). The pages the process held
-// before are kept (its readers use them; those it wrote are its own
-// anyway). Called every releaseEvery bytes written, it bounds the growth
-// to about that much. A no-op for a dataset built in the heap, or where
-// the process's page tables cannot be read.
+// the work since faulted in, keeping those the process held before (its
+// readers use them; those it wrote are its own anyway). Writing a state
+// reads every array: at scale 10 a serving process started from its
+// state went from ~0.7 to ~1.1 GB resident after writing the next one,
+// ~1.9 GB at the peak with the previous image's pages (keepSections);
+// called every releaseEvery bytes written, it bounds the growth to about
+// that much. A bulk step calls it once (stepOne). A no-op for a dataset
+// built in the heap, or where the process's page tables cannot be read.
 func (w *world) releaser() func() {
 	m := w.mapped
 	if m == nil {

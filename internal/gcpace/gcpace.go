@@ -45,9 +45,11 @@ type Policy struct {
 	// ~90 MiB of such pages beside ~230 MiB live, and they were part of
 	// the process's peak (docs/performance.md). Under the limit the
 	// runtime gives them back as it nears it, at some CPU on the
-	// allocating goroutines: so only while the heap grows by bulk work
-	// (Load, Bulk), not for a server's requests (Default: a scale-10
-	// benchmark's webhooks took ~7 % more CPU an event under it).
+	// allocating goroutines: so only while a server's heap grows by a
+	// large catch-up (Bulk), not for its requests (under Default a
+	// scale-10 benchmark's webhooks took ~7 % more CPU an event) nor for
+	// a start building its dataset from rows (under Load a scale-1 load
+	// took ~12 % longer for ~10 MiB less).
 	Limit bool
 }
 
@@ -82,7 +84,7 @@ var OneShot = Policy{Floor: 128 << 20, Fraction: 0.25, Min: 25, Max: 3200}
 // of what is live grew to ~200 MiB at scale 10 — most of the peak above
 // the data (docs/performance.md). 64 MiB of headroom, or a sixteenth of
 // the live heap past 1 GiB.
-var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100, Limit: true}
+var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100}
 
 // Bulk is the policy while a serving process applies a large catch-up
 // (an import of many rows committed by another process or request) and

@@ -47,9 +47,9 @@ type Policy struct {
 	// runtime gives them back as it nears it, at some CPU on the
 	// allocating goroutines: so only while a server's heap grows by a
 	// large catch-up (Bulk), not for its requests (under Default a
-	// scale-10 benchmark's webhooks took ~7 % more CPU an event) nor for
-	// a start building its dataset from rows (under Load a scale-1 load
-	// took ~12 % longer for ~10 MiB less).
+	// scale-10 benchmark's webhooks took 7–24 % more CPU an event) nor
+	// for a start building its dataset from rows (under Load ~10 MiB
+	// less at its peak, within the runs' spread).
 	Limit bool
 }
 

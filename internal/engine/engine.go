@@ -96,8 +96,10 @@ type Engine struct {
 	// chunks they show (strings.go; weak: its collection must not wait).
 	baseSeq int64
 	// Guarded by refresh: the end of the gcpace.Bulk policy a large
-	// catch-up put in force and left for its move-on (holdBulk).
+	// catch-up put in force and left for its move-on (checkBulk), and
+	// when that catch-up ended.
 	bulkHeld  func()
+	bulkSince time.Time
 	aliases   []strAlias
 	aliasesOf weak.Pointer[metrics.Dataset]
 	// Guarded by refresh: the copy applied to next (nil while there is
@@ -279,6 +281,10 @@ func (e *Engine) Start(ctx context.Context) {
 			}
 			select {
 			case <-ctx.Done():
+				// A stopped follower moves on no more.
+				e.refresh.Lock()
+				e.dropBulk()
+				e.releaseRefresh()
 				return
 			case <-e.poke:
 			case <-time.After(backoff):
@@ -463,6 +469,7 @@ func (e *Engine) catchUp(ctx context.Context, force bool) error {
 
 // catchUpLocked is catchUp for a caller holding the refresh lock.
 func (e *Engine) catchUpLocked(ctx context.Context, force bool) error {
+	defer e.checkBulk()
 	if !force && !e.following.Load() && e.MinInterval > 0 && e.ready.Load() && time.Since(e.checked) < e.MinInterval {
 		return nil
 	}
@@ -629,10 +636,10 @@ func (e *Engine) load(ctx context.Context) error {
 		if e.bulkHeld == nil {
 			// A large catch-up: the collector's headroom and the pages
 			// it frees are kept to what the rows in flight need
-			// (gcpace.Bulk).
+			// (gcpace.Bulk), until checkBulk lets it go.
 			e.bulkHeld = gcpace.During(gcpace.Bulk)
-			defer e.holdBulk()
 		}
+		defer func() { e.bulkSince = time.Now() }()
 		// And the published state's pages go back: a start from it
 		// and its first scorecard had faulted in most of the state
 		// (~650 of its ~850 MiB at scale 10 by the benchmark's import),
@@ -933,19 +940,38 @@ func decodeStored(r store.Stored) decoded {
 	return d
 }
 
-// holdBulk ends the gcpace.Bulk policy of a large catch-up, unless the
-// rows it applied are to leave the heap at the next image's move-on
-// (moveOn ends it then): until they do, the heap holds them, and the
-// server's own headroom on top of them set the peak of a 1M-record
-// import at scale 1 (docs/performance.md). Called with the refresh lock
-// held.
-func (e *Engine) holdBulk() {
+// bulkHoldMax bounds how long after a large catch-up its gcpace.Bulk
+// policy waits for the move-on: the image's next check writes the state
+// within a minute when 100,000 rows or more came since the last image;
+// otherwise the move waits for image.every and the server's own policy
+// comes back meanwhile.
+var bulkHoldMax = 2 * imageCheck
+
+// checkBulk ends the gcpace.Bulk policy of a large catch-up unless its
+// rows are to leave the heap at a move-on soon (moveOn): until they do,
+// the heap holds them, and the server's own headroom on top of them set
+// the peak of a 1M-record import at scale 1 (docs/performance.md). It is
+// held only while this engine goes on from newer states (movesOn), is the
+// one that writes them (it has written one: not an instance that is not
+// the leader), has no settings epochs, has applied a move's worth of rows
+// past its base, and for at most bulkHoldMax after the catch-up; every
+// catch-up, every move (done or not) and a stopped follower check it
+// again. Called with the refresh lock held.
+func (e *Engine) checkBulk() {
 	if e.bulkHeld == nil {
 		return
 	}
-	if e.movesOn() && len(e.cur.Load().epochs) == 0 && e.seq-e.baseSeq >= e.moveOnAt() {
+	if e.movesOn() && !e.imageStatus().DatasetWritten.IsZero() && len(e.cur.Load().epochs) == 0 &&
+		e.seq-e.baseSeq >= e.moveOnAt() && time.Since(e.bulkSince) < bulkHoldMax {
 		return
 	}
-	e.bulkHeld()
-	e.bulkHeld = nil
+	e.dropBulk()
+}
+
+// dropBulk ends the gcpace.Bulk policy, if held. Refresh lock held.
+func (e *Engine) dropBulk() {
+	if e.bulkHeld != nil {
+		e.bulkHeld()
+		e.bulkHeld = nil
+	}
 }

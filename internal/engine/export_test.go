@@ -64,3 +64,11 @@ func (e *Engine) BulkHeld() bool {
 	defer e.refresh.Unlock()
 	return e.bulkHeld != nil
 }
+
+// SetBulkHoldMax bounds how long a large catch-up's bulk policy waits
+// for its move-on; the returned function puts the bound back.
+func SetBulkHoldMax(d time.Duration) (restore func()) {
+	old := bulkHoldMax
+	bulkHoldMax = d
+	return func() { bulkHoldMax = old }
+}

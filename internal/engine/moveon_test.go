@@ -260,3 +260,47 @@ func TestBulkCatchUpGivesBackStatePages(t *testing.T) {
 		t.Fatal("after the catch-up the following engine differs from the store")
 	}
 }
+
+// A large catch-up's bulk pacing waits for its move-on only so long, and
+// a stopped follower lets it go.
+func TestBulkPacingLetGo(t *testing.T) {
+	defer engine.SetBulkHoldMax(200 * time.Millisecond)()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, _, _, _, e, _ := startFromState(ctx, t, 13, nil)
+	bulk := func(round int) {
+		var more []string
+		for i := range 3000 {
+			more = append(more, dep(fmt.Sprintf("held-%d-%d", round, i), "success"))
+		}
+		importLines(t, st, more...)
+		if err := e.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bulk(0)
+	if !e.BulkHeld() {
+		t.Fatal("a catch-up of 3,000 rows past the state did not hold the bulk policy for its move")
+	}
+	// No image is written: past the bound the follower's next pass lets
+	// it go.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.BulkHeld() {
+		if time.Now().After(deadline) {
+			t.Fatal("the bulk policy is still held 10 s after the catch-up, with no move coming")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	bulk(1)
+	if !e.BulkHeld() {
+		t.Fatal("the second catch-up did not hold the bulk policy")
+	}
+	cancel()
+	deadline = time.Now().Add(10 * time.Second)
+	for e.BulkHeld() {
+		if time.Now().After(deadline) {
+			t.Fatal("the bulk policy is still held 10 s after the follower stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -529,6 +529,8 @@ func (e *Engine) movesOn() bool {
 func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Header) {
 	e.refresh.Lock()
 	defer e.releaseRefresh()
+	// Moved or not, the bulk policy is looked at again (checkBulk).
+	defer e.checkBulk()
 	if !e.movesOn() {
 		return
 	}
@@ -568,7 +570,6 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 		e.moveStrings(plan, w.mapped, ds, m)
 		e.cur.Store(nw)
 		e.baseSeq = e.seq
-		e.holdBulk()
 		e.noteImage(func(s *ImageStatus) { s.DatasetMoves++ })
 		return nil
 	}()

@@ -12,7 +12,9 @@
 // "Peak memory and the collector"). The pacer keeps the headroom at what
 // the work needs instead: after each collection it sets GOGC so the heap
 // may grow by max(Floor, Fraction × live), never more than GOGC 100 would
-// allow.
+// allow; under a Limit policy it also sets the runtime's memory limit
+// just past that goal, so freed pages go back at once. Stopping it puts
+// GOGC and the memory limit back as they were.
 //
 // An operator's own GOGC or GOMEMLIMIT wins: the pacer does not start.
 package gcpace
@@ -223,6 +225,15 @@ var samples = []string{
 // adjust sets GOGC (and for a Limit policy the memory limit) from the
 // live heap the last collection measured.
 func (pc *pacer) adjust() {
+	// The runtime is read, the policy looked up and GOGC and the limit
+	// set under one lock: a collection's adjust that read the policy a
+	// During replaced, or the heap before a later adjust read it, must
+	// not write over what that later one set.
+	mu.Lock()
+	defer mu.Unlock()
+	if pc.stopped.Load() {
+		return
+	}
 	s := make([]metrics.Sample, len(samples))
 	for i, n := range samples {
 		s[i].Name = n
@@ -235,44 +246,40 @@ func (pc *pacer) adjust() {
 	}
 	live := s[0].Value.Uint64()
 	total, objects, free, released := s[1].Value.Uint64(), s[2].Value.Uint64(), s[3].Value.Uint64(), s[4].Value.Uint64()
-	// The policy is read and the GOGC set under one lock: a collection's
-	// adjust that read the policy During replaced must not write its
-	// GOGC over the one During's own adjust set.
-	mu.Lock()
-	defer mu.Unlock()
-	if pc.stopped.Load() {
-		return
-	}
 	p := pc.p
 	if n := len(pc.over); n > 0 {
 		p = *pc.over[n-1]
 	}
-	g := p.GOGC(live)
+	// Setting GOGC recomputes the pacer's goal under the heap lock; a
+	// change of a few points is not worth it.
+	g, old := p.GOGC(live), int(pc.set.Load())
+	if g != old && (g <= old-3 || g >= old+3 || g == p.Min || g == p.Max) {
+		debug.SetGCPercent(g)
+		pc.set.Store(int64(g))
+	} else {
+		g = old
+	}
 	if p.Limit {
 		debug.SetMemoryLimit(p.limit(live, g, total-min(total, objects+free+released)))
 	} else {
 		debug.SetMemoryLimit(pc.limit)
 	}
-	// Setting GOGC recomputes the pacer's goal under the heap lock; a
-	// change of a few points is not worth it.
-	if old := int(pc.set.Load()); g == old || (g > old-3 && g < old+3 && g != p.Min && g != p.Max) {
-		return
-	}
-	debug.SetGCPercent(g)
-	pc.set.Store(int64(g))
 }
 
 // limit is the memory limit of a Limit policy for live bytes of heap
 // under GOGC g, with other bytes of the runtime's memory beside the
-// heap's objects and free pages.
+// heap's objects and free pages: the goal, a thirty-second of it (under
+// a limit the runtime aims its heap 3 % below what the limit leaves, so
+// past ~500 MiB the limit and not GOGC would set the goal), the other
+// memory and Slack.
 func (p Policy) limit(live uint64, g int, other uint64) int64 {
 	const most = math.MaxInt64 / 2 // no limit, in effect
-	if live > most/200 || other > most {
+	if live > most/uint64(100+max(g, 0)) || other > most {
 		return most
 	}
-	goal := live + live*uint64(g)/100
+	goal := live + live*uint64(max(g, 0))/100
 	if live == 0 {
 		goal = p.Floor
 	}
-	return int64(min(goal+other+Slack, most))
+	return int64(min(goal+goal/32+other+Slack, most))
 }

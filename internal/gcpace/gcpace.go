@@ -47,11 +47,12 @@ type Policy struct {
 	// ~90 MiB of such pages beside ~230 MiB live, and they were part of
 	// the process's peak (docs/performance.md). Under the limit the
 	// runtime gives them back as it nears it, at some CPU on the
-	// allocating goroutines: so only while a server's heap grows by a
-	// large catch-up (Bulk), not for its requests (under Default a
-	// scale-10 benchmark's webhooks took 7–24 % more CPU an event) nor
-	// for a start building its dataset from rows (under Load ~10 MiB
-	// less at its peak, within the runs' spread).
+	// allocating goroutines: so only while the heap grows by bulk work —
+	// a start building its dataset from rows (Load: at scale 10 its
+	// 40–70 MiB of such pages set the benchmark's peak, 974–1,008 MiB
+	// without the limit against a goal of 1,024), a server's large
+	// catch-up (Bulk) — not for a server's requests (under Default a
+	// scale-10 benchmark's webhooks took 7–24 % more CPU an event).
 	Limit bool
 }
 
@@ -86,7 +87,7 @@ var OneShot = Policy{Floor: 128 << 20, Fraction: 0.25, Min: 25, Max: 3200}
 // of what is live grew to ~200 MiB at scale 10 — most of the peak above
 // the data (docs/performance.md). 64 MiB of headroom, or a sixteenth of
 // the live heap past 1 GiB.
-var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100}
+var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100, Limit: true}
 
 // Bulk is the policy while a serving process applies a large catch-up
 // (an import of many rows committed by another process or request) and

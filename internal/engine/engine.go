@@ -951,18 +951,17 @@ var bulkHoldMax = 2 * imageCheck
 // rows are to leave the heap at a move-on soon (moveOn): until they do,
 // the heap holds them, and the server's own headroom on top of them set
 // the peak of a 1M-record import at scale 1 (docs/performance.md). It is
-// held only while this engine goes on from newer states (movesOn), is the
-// one that writes them (it has written one: not an instance that is not
-// the leader), has no settings epochs, has applied a move's worth of rows
-// past its base, and for at most bulkHoldMax after the catch-up; every
+// held only while a move is due (moveDue: no settings epochs, a move's
+// worth of rows past the base, …), this engine is the one that writes
+// states (it has written one: not an instance that is not the leader),
+// and for at most bulkHoldMax after the catch-up; every
 // catch-up, every move (done or not) and a stopped follower check it
 // again. Called with the refresh lock held.
 func (e *Engine) checkBulk() {
 	if e.bulkHeld == nil {
 		return
 	}
-	if e.movesOn() && !e.imageStatus().DatasetWritten.IsZero() && len(e.cur.Load().epochs) == 0 &&
-		e.seq-e.baseSeq >= e.moveOnAt() && time.Since(e.bulkSince) < bulkHoldMax {
+	if e.moveDue() && !e.imageStatus().DatasetWritten.IsZero() && time.Since(e.bulkSince) < bulkHoldMax {
 		return
 	}
 	e.dropBulk()

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/gcpace"
 	"github.com/candor/candor/internal/sqlite"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -265,9 +268,17 @@ func TestBulkCatchUpGivesBackStatePages(t *testing.T) {
 // a stopped follower lets it go.
 func TestBulkPacingLetGo(t *testing.T) {
 	defer engine.SetBulkHoldMax(200 * time.Millisecond)()
+	// A pacer under the server's policy, which sets no memory limit:
+	// the limit in force says whether the engine put gcpace.Bulk over it.
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	defer gcpace.Start(gcpace.Default)()
+	limited := func() bool { return debug.SetMemoryLimit(-1) != math.MaxInt64 }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st, _, _, _, e, _ := startFromState(ctx, t, 13, nil)
+	if limited() {
+		t.Fatal("a memory limit in force before any large catch-up")
+	}
 	bulk := func(round int) {
 		var more []string
 		for i := range 3000 {
@@ -279,8 +290,8 @@ func TestBulkPacingLetGo(t *testing.T) {
 		}
 	}
 	bulk(0)
-	if !e.BulkHeld() {
-		t.Fatal("a catch-up of 3,000 rows past the state did not hold the bulk policy for its move")
+	if !e.BulkHeld() || !limited() {
+		t.Fatalf("a catch-up of 3,000 rows past the state: bulk policy held %v, memory limit set %v; want both until its move", e.BulkHeld(), limited())
 	}
 	// No image is written: past the bound the follower's next pass lets
 	// it go.
@@ -290,6 +301,9 @@ func TestBulkPacingLetGo(t *testing.T) {
 			t.Fatal("the bulk policy is still held 10 s after the catch-up, with no move coming")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if limited() {
+		t.Fatal("the bulk policy was let go, its memory limit not")
 	}
 	bulk(1)
 	if !e.BulkHeld() {

@@ -499,13 +499,16 @@ func (e *Engine) moveOnAt() int64 { return max(e.rebaseAt(), e.baseSeq/16) }
 // applied; past them the rows stay in the heap until a restart.
 const DefaultMaxMoves = 1000
 
-// movesOn says whether this engine goes on from newer states at all
+// moveDue says whether a state written now would be gone on from
 // (moveOn): a following engine with an image path and one copy (a
 // second, and a spare being loaded, exist only with Copies 2), short of
-// its bound on moves, where a state's sections can be mapped apart.
-func (e *Engine) movesOn() bool {
+// its bound on moves, where a state's sections can be mapped apart, whose
+// published dataset has no settings epochs and a move's worth of rows
+// past the state it was read from. Refresh lock held.
+func (e *Engine) moveDue() bool {
 	return e.Image != "" && e.following.Load() && e.copies() == 1 && image.SectionsStartPages() &&
-		e.imageStatus().DatasetMoves < cmp.Or(e.maxMoves, DefaultMaxMoves)
+		e.imageStatus().DatasetMoves < cmp.Or(e.maxMoves, DefaultMaxMoves) &&
+		len(e.cur.Load().epochs) == 0 && e.seq-e.baseSeq >= e.moveOnAt()
 }
 
 // moveOn goes on from the state writeState has just committed (written:
@@ -531,11 +534,8 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 	defer e.releaseRefresh()
 	// Moved or not, the bulk policy is looked at again (checkBulk).
 	defer e.checkBulk()
-	if !e.movesOn() {
-		return
-	}
 	w := e.cur.Load()
-	if len(w.epochs) > 0 || w.seq != e.seq || e.seq != h.Seq || e.seq-e.baseSeq < e.moveOnAt() {
+	if !e.moveDue() || w.seq != e.seq || e.seq != h.Seq {
 		return
 	}
 	start := time.Now()

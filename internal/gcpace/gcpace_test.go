@@ -279,3 +279,22 @@ func TestDuringOverlapping(t *testing.T) {
 	waitGOGC(t, 25)
 	kept = nil
 }
+
+// The memory limit is set only while the heap grows by bulk work: a
+// start building its dataset from rows and a server's large catch-up;
+// not for a server's requests nor a one-shot command's burst.
+func TestPoliciesThatLimit(t *testing.T) {
+	for name, c := range map[string]struct {
+		p    Policy
+		want bool
+	}{
+		"Default": {Default, false},
+		"OneShot": {OneShot, false},
+		"Load":    {Load, true},
+		"Bulk":    {Bulk, true},
+	} {
+		if c.p.Limit != c.want {
+			t.Errorf("%s.Limit = %v, want %v", name, c.p.Limit, c.want)
+		}
+	}
+}

@@ -238,7 +238,12 @@ func Run(ctx context.Context, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer mem.stop()
+	defer func() {
+		// Asked for, so a log cut short (a full disk) is said.
+		if err := mem.stop(); err != nil && opt.Log != nil {
+			fmt.Fprintf(opt.Log, "memory log %s: %v\n", os.Getenv("CANDOR_BENCH_MEMLOG"), err)
+		}
+	}()
 	opt.mem = mem
 	if opt.AnchorsOnly {
 		return runAnchorsOnly(ctx, opt)

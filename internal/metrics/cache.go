@@ -334,8 +334,8 @@ func (d *Dataset) touchHeld(kind domain.Kind, h held) {
 	case h.dep != nil:
 		ts(h.dep.Finished, h.dep.Started)
 	case h.chg >= 0:
-		c := d.chgs.at(h.chg)
-		ts(c.merged.ns(), c.authored.ns())
+		t := d.chgTimesOf(h.chg)
+		ts(t.merged, t.authored)
 	case h.inc != nil:
 		ts(h.inc.Opened, h.inc.Detected, h.inc.Resolved)
 	case h.sli != nil:

@@ -254,14 +254,15 @@ type Chg struct {
 	row                 int32
 }
 
-// chgRow is a change as the dataset holds it: pointer-free, 52 bytes.
+// chgRow is a change as the dataset holds it: pointer-free, 36 bytes.
 // Half the records of an organisation are changes, so its size counts:
-// its times are held as pairs of 32-bit words and the namesake flag in a
-// code's spare bit, which keep it to 4-byte alignment and 52 bytes where
-// int64 fields and a bool padded it to 56.
+// its times are whole seconds in 32 bits (secs) where nanoseconds took 64,
+// and the namesake flag sits in a code's spare bit.
 type chgRow struct {
-	merged, authored    nanos
-	opened, firstReview nanos  // 0 when absent
+	// A change with a time secs cannot hold has merged secsExact and its
+	// times in Dataset.chgExact: read them with chgTimesOf or chgMerged.
+	merged, authored    secs
+	opened, firstReview secs   // 0 when absent
 	id, svc             uint32 // string table codes
 	// src is the source's code (srcCode), flagged when another source's
 	// change with the same id precedes it (follows, chain.go).
@@ -272,13 +273,56 @@ type chgRow struct {
 	next     int32 // row+1 of another source's change with the same id; 0: none
 }
 
-// nanos is a Unix time in nanoseconds as two 32-bit words, so that a row
-// holding it needs only 4-byte alignment.
-type nanos struct{ lo, hi uint32 }
+// secs is a Unix time in whole seconds, 32 bits: 1970 to 2106, 0 for
+// none. Every time the generator makes and most tools send (GitHub's and
+// GitLab's merge and commit times) is a whole second; a time with a
+// fraction, or outside that range, is held exactly beside the rows instead
+// (secsOf says which). A million changes at scale 10 hold 16 MB less than
+// as nanoseconds.
+type secs uint32
 
-func nanosOf(n int64) nanos { return nanos{uint32(n), uint32(uint64(n) >> 32)} }
+// secsExact marks a row whose times are held exactly elsewhere.
+const secsExact secs = math.MaxUint32
 
-func (t nanos) ns() int64 { return int64(uint64(t.hi)<<32 | uint64(t.lo)) }
+// secsOf converts a Unix time in nanoseconds; ok false: it has a fraction
+// of a second or lies outside what secs holds.
+func secsOf(n int64) (s secs, ok bool) {
+	if n < 0 || n%1e9 != 0 || n/1e9 >= int64(secsExact) {
+		return 0, false
+	}
+	return secs(n / 1e9), true
+}
+
+func (s secs) ns() int64 { return int64(s) * 1e9 }
+
+// chgTimes are a change's times in Unix nanoseconds, 0 when absent.
+type chgTimes struct{ merged, authored, opened, firstReview int64 }
+
+// chgTimesOf reads the times of the change in row i.
+func (d *Dataset) chgTimesOf(i int32) chgTimes {
+	c := d.chgs.at(i)
+	if c.merged == secsExact {
+		return d.chgExact[i]
+	}
+	return chgTimes{c.merged.ns(), c.authored.ns(), c.opened.ns(), c.firstReview.ns()}
+}
+
+// setChgTimes puts t in the change in row i, as secs where each fits.
+func (d *Dataset) setChgTimes(i int32, c *chgRow, t chgTimes) {
+	m, ok1 := secsOf(t.merged)
+	a, ok2 := secsOf(t.authored)
+	o, ok3 := secsOf(t.opened)
+	f, ok4 := secsOf(t.firstReview)
+	if ok1 && ok2 && ok3 && ok4 && m != secsExact {
+		c.merged, c.authored, c.opened, c.firstReview = m, a, o, f
+		return
+	}
+	c.merged, c.authored, c.opened, c.firstReview = secsExact, 0, 0, 0
+	if d.chgExact == nil {
+		d.chgExact = map[int32]chgTimes{}
+	}
+	d.chgExact[i] = t
+}
 
 // Inc is an incident. Its strings are string table codes (d.str reads
 // one; 0 is "").
@@ -417,6 +461,9 @@ type Dataset struct {
 	// id's changes, namesakes chained (chain.go).
 	chgs       slab[chgRow]
 	changeByID rowIndex
+	// chgExact holds the times of the changes whose row cannot (secs), by
+	// row; nil while there are none.
+	chgExact   map[int32]chgTimes
 	svcChanges map[string]*sorted[int32]
 
 	incidents   map[uint64]*Inc // by the codes of source and id (rowCode)
@@ -923,19 +970,24 @@ func (d *Dataset) applyChange(r *domain.Change, h held) {
 	}
 	id, src := h.codes(d, r.Source, r.ID)
 	i, p := d.chgs.alloc()
-	*p = chgRow{id: id, src: flagged(src), svc: d.code(r.Service), merged: nanosOf(ns(r.MergedAt)), authored: nanosOf(ns(r.AuthoredAt)),
-		opened: nanosOf(ns(r.OpenedAt)), firstReview: nanosOf(ns(r.FirstReviewAt))}
+	*p = chgRow{id: id, src: flagged(src), svc: d.code(r.Service)}
+	d.setChgTimes(i, p, chgTimes{ns(r.MergedAt), ns(r.AuthoredAt), ns(r.OpenedAt), ns(r.FirstReviewAt)})
 	c := *p
 	chainAppend(&d.chgs, &d.changeByID, c.id, i)
 	d.relink[c.id] = true
 	svc := d.strs.str(c.svc)
-	d.queue(memoEvent{svc, c.merged.ns(), evChange})
+	d.queue(memoEvent{svc, d.chgMerged(i), evChange})
 	sortedFor(d.svcChanges, svc, d.chgMerged, d.chgID).add(i)
 }
 
 // Changes are ordered by merge time, then id.
-func (d *Dataset) chgMerged(i int32) int64 { return d.chgs.at(i).merged.ns() }
-func (d *Dataset) chgID(i int32) string    { return d.strs.str(d.chgs.at(i).id) }
+func (d *Dataset) chgMerged(i int32) int64 {
+	if c := d.chgs.at(i); c.merged != secsExact {
+		return c.merged.ns()
+	}
+	return d.chgExact[i].merged
+}
+func (d *Dataset) chgID(i int32) string { return d.strs.str(d.chgs.at(i).id) }
 
 // Deployments are ordered by finish time, then id.
 func depTime(x *Dep) int64             { return x.Finished }
@@ -944,10 +996,11 @@ func (d *Dataset) depID(x *Dep) string { return d.strs.str(x.id) }
 func (d *Dataset) removeChange(i int32) {
 	old := *d.chgs.at(i)
 	svc := d.strs.str(old.svc)
-	d.queue(memoEvent{svc, old.merged.ns(), evChange})
+	d.queue(memoEvent{svc, d.chgMerged(i), evChange})
 	chainRemove(&d.chgs, &d.changeByID, old.id, i)
 	d.svcChanges[svc].remove(i)
 	d.chgs.release(i)
+	delete(d.chgExact, i)
 	// The deployments listing its id resolve it differently now.
 	d.relink[old.id] = true
 	// Prepare's relink resets the memos of the deployments the id's
@@ -1075,7 +1128,7 @@ func (d *Dataset) Prepare() {
 			if d.memoized.Load() {
 				d.resetLead(d.depRef(c.explicit))
 				d.resetLead(e)
-				d.queue(memoEvent{d.strs.str(c.svc), c.merged.ns(), evChange})
+				d.queue(memoEvent{d.strs.str(c.svc), d.chgMerged(i), evChange})
 			}
 			c.explicit = 0
 			if e != nil {
@@ -1319,7 +1372,7 @@ func (d *Dataset) listDoubtful(id uint32) bool {
 	if !ok || d.chgs.at(i).next != 0 {
 		return true
 	}
-	merged := d.chgs.at(i).merged.ns()
+	merged := d.chgMerged(i)
 	doubt := false
 	d.listing(id, func(x *Dep) { doubt = doubt || x.Finished < merged })
 	return doubt

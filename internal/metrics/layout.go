@@ -105,9 +105,9 @@ func (d *Dataset) change(k recKey) *Chg {
 
 // chgView is the change in row i as a metric sees it.
 func (d *Dataset) chgView(i int32) Chg {
-	c := d.chgs.at(i)
-	return Chg{ID: d.strs.str(c.id), Source: d.strs.str(c.srcCode()), Service: d.strs.str(c.svc), Merged: c.merged.ns(), Authored: c.authored.ns(),
-		Opened: c.opened.ns(), FirstReview: c.firstReview.ns(), row: i}
+	c, t := d.chgs.at(i), d.chgTimesOf(i)
+	return Chg{ID: d.strs.str(c.id), Source: d.strs.str(c.srcCode()), Service: d.strs.str(c.svc), Merged: t.merged, Authored: t.authored,
+		Opened: t.opened, FirstReview: t.firstReview, row: i}
 }
 
 // changesMergedBy counts the changes merged at or before at and finds the
@@ -120,7 +120,7 @@ func (d *Dataset) changesMergedBy(at int64) (n int, last int64, ok bool) {
 		i := s.upperBound(at)
 		n += i
 		if i > 0 {
-			if t := d.chgs.at(s.items[i-1]).merged.ns(); !ok || t > last {
+			if t := d.chgMerged(s.items[i-1]); !ok || t > last {
 				last, ok = t, true
 			}
 		}

@@ -44,7 +44,7 @@ func (d *Dataset) uniqueDep(x *Dep) bool { return !shared(x) }
 // resolving to it as of asOf (failed ones ship nothing; see listedBy).
 func (d *Dataset) explicitScan(i int32, asOf int64) *Dep {
 	c := d.chgs.at(i)
-	if c.merged.ns() > asOf {
+	if d.chgMerged(i) > asOf {
 		return nil
 	}
 	var best *Dep
@@ -69,7 +69,7 @@ func (d *Dataset) explicitScan(i int32, asOf int64) *Dep {
 // reuses it is the answer as of any time once both have happened.
 func (d *Dataset) explicitAt(i int32, asOf int64) *Dep {
 	c := d.chgs.at(i)
-	if c.merged.ns() > asOf {
+	if d.chgMerged(i) > asOf {
 		return nil
 	}
 	if d.uniqueChange(i) {
@@ -88,7 +88,7 @@ func (d *Dataset) explicitAt(i int32, asOf int64) *Dep {
 func (d *Dataset) changeSettled(id uint32) int64 {
 	t := int64(math.MinInt64)
 	for i := range d.chgsWithID(id) {
-		t = max(t, d.chgs.at(i).merged.ns())
+		t = max(t, d.chgMerged(i))
 	}
 	d.listing(id, func(x *Dep) { t = max(t, x.Finished) })
 	return t
@@ -172,7 +172,7 @@ func (d *Dataset) inferredRange(x *Dep, fn func(i int32)) {
 	}
 	for j := cs.upperBound(lo); j < len(cs.items); j++ {
 		c := cs.items[j]
-		if d.chgs.at(c).merged.ns() > x.Finished {
+		if d.chgMerged(c) > x.Finished {
 			break
 		}
 		fn(c)

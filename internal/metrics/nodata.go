@@ -122,8 +122,7 @@ func (d *Dataset) heldPresence(h held) (t int64, attrs []attrVal, ok bool) {
 	case h.dep != nil:
 		return h.dep.Finished, d.depAttrs(h.dep), true
 	case h.chg >= 0:
-		c := d.chgs.at(h.chg)
-		return c.merged.ns(), svcAttr(d.str(c.svc)), true
+		return d.chgMerged(h.chg), svcAttr(d.str(d.chgs.at(h.chg).svc)), true
 	case h.inc != nil:
 		return h.inc.Opened, incAttrs(d.str(h.inc.svc), d.str(h.inc.origin)), true
 	case h.sli != nil:
@@ -226,8 +225,7 @@ func (d *Dataset) rebuildPresence() {
 			}
 		case domain.KindChange:
 			for i := range d.allChanges() {
-				c := d.chgs.at(i)
-				d.presence.add(kind, c.merged.ns(), svcAttr(d.strs.str(c.svc)))
+				d.presence.add(kind, d.chgMerged(i), svcAttr(d.strs.str(d.chgs.at(i).svc)))
 			}
 		case domain.KindIncident:
 			for _, x := range d.incidents {

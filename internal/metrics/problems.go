@@ -131,12 +131,12 @@ func (d *Dataset) resolveChange(id, src uint32, asOf int64) (int32, refState) {
 		return -1, refUnknown
 	}
 	if c := d.chgs.at(i); c.next == 0 {
-		if c.merged.ns() <= asOf {
+		if d.chgMerged(i) <= asOf {
 			return i, refFound
 		}
 		return -1, refUnknown
 	}
-	r, st := resolveRef(d.chgsWithID(id), src, func(i int32) uint32 { return d.chgs.at(i).srcCode() }, func(i int32) bool { return d.chgs.at(i).merged.ns() <= asOf })
+	r, st := resolveRef(d.chgsWithID(id), src, func(i int32) uint32 { return d.chgs.at(i).srcCode() }, func(i int32) bool { return d.chgMerged(i) <= asOf })
 	if st != refFound {
 		return -1, st
 	}

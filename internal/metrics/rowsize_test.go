@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/candor/candor/internal/domain"
@@ -11,7 +12,7 @@ import (
 // scale 10) rest on these sizes; a field added to a row shows here first.
 func TestRowSizes(t *testing.T) {
 	for name, c := range map[string]struct{ got, want uintptr }{
-		"chgRow (a change)":    {unsafe.Sizeof(chgRow{}), 52},
+		"chgRow (a change)":    {unsafe.Sizeof(chgRow{}), 36},
 		"Dep (a deployment)":   {unsafe.Sizeof(Dep{}), 80},
 		"ticketRow (a ticket)": {unsafe.Sizeof(ticketRow{}), 72},
 		"depRow (a production deployment in the walk order)": {unsafe.Sizeof(depRow{}), 24},
@@ -22,10 +23,18 @@ func TestRowSizes(t *testing.T) {
 	}
 }
 
-func TestNanosRoundTrip(t *testing.T) {
-	for _, n := range []int64{0, 1, -1, 1 << 32, -(1 << 32), 1<<63 - 1, -1 << 63, 1795000000123456789} {
-		if got := nanosOf(n).ns(); got != n {
-			t.Errorf("nanosOf(%d).ns() = %d", n, got)
+func TestSecsHoldOnlyWholeSecondsInRange(t *testing.T) {
+	for _, c := range []struct {
+		ns int64
+		ok bool
+	}{
+		{0, true}, {1e9, true}, {1795000000e9, true}, {(1<<32 - 2) * 1e9, true},
+		{(1<<32 - 1) * 1e9, false}, // secsExact itself
+		{1 << 62, false}, {-1e9, false}, {1, false}, {1795000000123456789, false}, {1795000000e9 + 1e6, false},
+	} {
+		s, ok := secsOf(c.ns)
+		if ok != c.ok || ok && s.ns() != c.ns {
+			t.Errorf("secsOf(%d) = %d, %v; want ok %v and the time back", c.ns, s, ok, c.ok)
 		}
 	}
 }
@@ -50,4 +59,38 @@ func TestTicketEscalatedFlagKeepsTheSegment(t *testing.T) {
 			t.Errorf("escalated %v: row says escalated %v, segment %q", esc, r.escalated(), d.str(r.segment()))
 		}
 	}
+}
+
+// A change's times go to the row as whole seconds where they can and are
+// held exactly beside it where they cannot; a correction moves them
+// between the two, and the exact times go with their row.
+func TestChangeTimesExactBesideTheRow(t *testing.T) {
+	d := NewDataset(DefaultConfig())
+	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	apply := func(merged, authored time.Time) {
+		d.Apply(&domain.Change{Meta: domain.Meta{ID: "pr-1", Source: "git"}, Service: "api", MergedAt: merged, AuthoredAt: authored}, time.Time{})
+	}
+	check := func(what string, merged, authored time.Time, exact int) {
+		t.Helper()
+		i, ok := d.changeByID.get(uint64(d.strs.code("pr-1")))
+		if !ok {
+			t.Fatalf("%s: the change is not held", what)
+		}
+		c := d.chgView(i)
+		if c.Merged != merged.UnixNano() || c.Authored != authored.UnixNano() || d.chgMerged(i) != merged.UnixNano() {
+			t.Errorf("%s: merged %d authored %d, want %d and %d", what, c.Merged, c.Authored, merged.UnixNano(), authored.UnixNano())
+		}
+		if len(d.chgExact) != exact {
+			t.Errorf("%s: %d changes held exactly, want %d", what, len(d.chgExact), exact)
+		}
+	}
+	apply(at, at.Add(-time.Hour))
+	check("whole seconds", at, at.Add(-time.Hour), 0)
+	apply(at.Add(250*time.Millisecond), at.Add(-time.Hour))
+	check("a fraction of a second", at.Add(250*time.Millisecond), at.Add(-time.Hour), 1)
+	old := time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
+	apply(at, old)
+	check("authored before 1970", at, old, 1)
+	apply(at.Add(time.Second), at.Add(-time.Hour))
+	check("corrected to whole seconds", at.Add(time.Second), at.Add(-time.Hour), 0)
 }

@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 20
+const stateVersion = 21
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -817,6 +817,15 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 
 	// Changes.
 	writeSlab(w, &d.chgs)
+	exact := slices.Sorted(maps.Keys(d.chgExact))
+	w.int(len(exact))
+	for _, i := range exact {
+		t := d.chgExact[i]
+		w.int(int(i))
+		for _, v := range []int64{t.merged, t.authored, t.opened, t.firstReview} {
+			w.u64(uint64(v))
+		}
+	}
 	writeIndex(w, &d.changeByID)
 	writeValueOrders(w, d.svcChanges)
 
@@ -1061,6 +1070,24 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	})
 
 	readSlab(r, &d.chgs)
+	r.each(func() {
+		n := r.int()
+		if n >= int(d.chgs.n) || d.chgs.at(int32(n)).merged != secsExact {
+			if r.err == nil {
+				r.err = fmt.Errorf("dataset state: exact times for change row %d, which holds none", n)
+			}
+			return
+		}
+		i := int32(n)
+		var t chgTimes
+		for _, v := range []*int64{&t.merged, &t.authored, &t.opened, &t.firstReview} {
+			*v = int64(r.u64())
+		}
+		if d.chgExact == nil {
+			d.chgExact = map[int32]chgTimes{}
+		}
+		d.chgExact[i] = t
+	})
 	readIndex(r, &d.changeByID)
 	readValueOrders(r, d.svcChanges, d.chgMerged, d.chgID)
 

@@ -319,6 +319,20 @@ var chunkRows = 4096
 // with fewer records than this.
 var copyMinRows = 4096
 
+// copyNewMinRows and copyNewRows size what copyNew writes. COPY straight
+// into records costs one probe of the key range and the rows; statements
+// that insert from arrays or the staging table pay a probe per row and
+// per statement, and fall off past chunkRows. So a batch still writing
+// only new keys offers copyNew up to copyNewRows at a time (an import's
+// whole part of a kind, ingest's StreamChunk), and small runs too. Scale
+// 1 (BenchmarkIngestImport, PostgreSQL): 85,500 records a second with
+// copyNew only for full 4,096-row chunks, 99,000 from 256 rows, ~117,000
+// with 16,384-row runs (docs/performance.md).
+var (
+	copyNewMinRows = 256
+	copyNewRows    = 16384
+)
+
 // A group is every occurrence of one key within a chunk.
 type group struct {
 	first, last int // positions in the chunk
@@ -341,7 +355,25 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 			return res, err
 		}
 	}
+	// Long runs are offered to copyNew until it declines one: the rest of
+	// the list then goes in chunks, the first of which stops the offers
+	// if it holds stored keys (b.fresh).
+	long := true
 	for len(items) > 0 {
+		if long && b.fresh && len(items) > chunkRows {
+			n := min(len(items), copyNewRows)
+			r, ok, err := b.addNew(ctx, items[:n])
+			if err != nil {
+				return res, err
+			}
+			if ok {
+				res.Add(r)
+				b.written += r.Inserted + r.Replaced
+				items = items[n:]
+				continue
+			}
+			long = false
+		}
 		n := min(len(items), chunkRows)
 		r, err := b.addChunk(ctx, items[:n])
 		if err != nil {
@@ -369,23 +401,14 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 // so while chunks keep turning out all new, round 0 first inserts the keys
 // not yet present and runs the upsert only if some were.
 func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteResult, error) {
-	res := b.fold(items)
+	res, ok, err := b.addNew(ctx, items)
+	if err != nil || ok {
+		return res, err
+	}
 	n0, n1 := int64(len(b.round0)), int64(len(b.round1))
 	// Ords count from 1; each row gets seq base+ord whichever statement
 	// writes it, and no row is written twice in one round.
 	base, base1 := b.next-1, b.next-1+n0
-	if b.fresh && n1 == 0 && n0 >= int64(copyMinRows) {
-		ok, err := b.copyNew(ctx, items, base)
-		if err != nil {
-			return store.WriteResult{}, err
-		}
-		if ok {
-			b.next += n0
-			res.Inserted += n0
-			res.Wrote(b.next - 1)
-			return res, nil
-		}
-	}
 	sql, run := &viaArrays, b.writeArrays
 	if n0+n1 >= int64(copyMinRows) {
 		if err := b.stage(ctx, items); err != nil {
@@ -426,6 +449,24 @@ func (b *batch) addChunk(ctx context.Context, items []store.Item) (store.WriteRe
 	res.Unchanged += n0 - ins - rep
 	res.Wrote(b.next - 1)
 	return res, nil
+}
+
+// addNew folds items (leaving round0 and round1 for addChunk) and, while
+// the batch has written only new keys, writes them with copyNew when they
+// are a run of new keys; ok says it did.
+func (b *batch) addNew(ctx context.Context, items []store.Item) (res store.WriteResult, ok bool, err error) {
+	res = b.fold(items)
+	n0 := int64(len(b.round0))
+	if !b.fresh || len(b.round1) > 0 || n0 < int64(copyNewMinRows) {
+		return res, false, nil
+	}
+	if ok, err = b.copyNew(ctx, items, b.next-1); err != nil || !ok {
+		return res, false, err
+	}
+	b.next += n0
+	res.Inserted += n0
+	res.Wrote(b.next - 1)
+	return res, true, nil
 }
 
 // fold groups a chunk's repeated keys into round0 and round1 (see

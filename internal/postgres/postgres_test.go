@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,10 +43,13 @@ var writePaths = []struct {
 	{"copy", 1},
 }
 
+// setKnobs picks the write path (copyMin: the staging table's threshold
+// and copyNew's, MaxInt for neither) and the chunk size (copyNew's runs
+// too, so keys repeat across chunks on every path).
 func setKnobs(t *testing.T, copyMin, chunk int) {
-	oldCopy, oldChunk := copyMinRows, chunkRows
-	copyMinRows, chunkRows = copyMin, chunk
-	t.Cleanup(func() { copyMinRows, chunkRows = oldCopy, oldChunk })
+	oldCopy, oldChunk, oldNewMin, oldNew := copyMinRows, chunkRows, copyNewMinRows, copyNewRows
+	copyMinRows, chunkRows, copyNewMinRows, copyNewRows = copyMin, chunk, copyMin, chunk
+	t.Cleanup(func() { copyMinRows, chunkRows, copyNewMinRows, copyNewRows = oldCopy, oldChunk, oldNewMin, oldNew })
 }
 
 func TestContract(t *testing.T) {
@@ -190,6 +194,10 @@ func replay(t *testing.T, pg *DB, gen func(*rand.Rand) []store.Item) {
 			if batches[i], err = s.Begin(ctx); err != nil {
 				t.Fatal(err)
 			}
+			// A failure below leaves the batch open, and closing its
+			// store would wait for it until the test binary timed out.
+			b := batches[i]
+			t.Cleanup(func() { b.Rollback() })
 		}
 		// Each step of a round is an Add, or several lists through AddEach
 		// or (ending the round) CommitEach, as group commit writes them:
@@ -751,6 +759,7 @@ func counts(res []store.WriteResult) []store.WriteResult {
 func TestCopyNewMatchesSQLite(t *testing.T) {
 	ctx := context.Background()
 	setKnobs(t, 1, 1000)
+	copyNewRows = 2500 // runs longer than a chunk
 	pg := open(t, pgtest.NewDatabase(t))
 	lite, err := sqlite.Open(ctx, t.TempDir())
 	if err != nil {
@@ -775,6 +784,13 @@ func TestCopyNewMatchesSQLite(t *testing.T) {
 		{"a stored key among new ones", [][]store.Item{items("b-20", "b-2", "b-21")}, 0},
 		{"a key again with another hash", [][]store.Item{append(items("d-1", "d-2"), store.Item{Key: domain.Key{Kind: domain.KindChange, Source: "github", ID: "d-1"}, Hash: "other", Body: []byte(`{}`)})}, 0},
 		{"two lists in one batch", [][]store.Item{items("e-1", "e-2"), items("f-1")}, 2},
+		// A list longer than a chunk goes in runs of copyNewRows, the
+		// rest as a chunk.
+		{"a long run of new keys", [][]store.Item{items(numbered("g-", 0, 3000)...)}, 2},
+		// A run holding a stored key is declined, and so are no more of
+		// the list's: its first chunk is new, the one with the stored key
+		// takes an upsert and ends the batch's offers.
+		{"a long run with a stored key", [][]store.Item{items(slices.Concat(numbered("h-", 0, 1500), []string{"g-0005"}, numbered("h-", 1500, 2400))...)}, 1},
 	}
 	for _, st := range steps {
 		before := pg.newCopies.Load()
@@ -810,6 +826,16 @@ func TestCopyNewMatchesSQLite(t *testing.T) {
 	if a, b := scanOrder(t, lite), scanOrder(t, pg); fmt.Sprint(a) != fmt.Sprint(b) {
 		t.Errorf("rows in another seq order:\nsqlite   %v\npostgres %v", a, b)
 	}
+}
+
+// numbered is ids prefix+i for i in [from, to), of one width so that
+// they sort as the numbers do.
+func numbered(prefix string, from, to int) []string {
+	var ids []string
+	for i := from; i < to; i++ {
+		ids = append(ids, fmt.Sprintf("%s%04d", prefix, i))
+	}
+	return ids
 }
 
 // scanOrder is the ids of a store's rows in seq order.

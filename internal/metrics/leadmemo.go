@@ -1,6 +1,9 @@
 package metrics
 
-import "math"
+import (
+	"math"
+	"unsafe"
+)
 
 // The per-deployment lead-time memo: what most windows of
 // lead_time_for_changes repeat, kept between them (leadday.go builds the
@@ -17,34 +20,54 @@ import "math"
 type leadMemo struct {
 	validFrom          int64
 	explicit, inferred int32
-	// vals holds the runs back to back: lead time's spans, then each flow
-	// stage's (flow.go), the spans of the changes in the lead-time
+	// The spans hold the runs back to back: lead time's spans, then each
+	// flow stage's (flow.go), the spans of the changes in the lead-time
 	// population that have the stage, which the flow metrics read instead
 	// of walking every deployment's changes again; ends[i] is where run i
 	// ends. One array and a small struct rather than six slices: a
 	// deployment applied after the state was read holds its memo in the
 	// heap, and six slices in a 168-byte struct were ~45 MiB of a 1M-row
 	// import's heap at scale 1 (docs/performance.md).
-	vals []float64
 	ends [stageCount + 1]uint32
-	// st holds the runs instead, as memo k of its columns, for a memo a
-	// dataset state carried (stateLeads): read where they lie.
-	st *stateLeads
-	k  int32
+	// k is 0 when p points at the spans (ends[stageCount] of them); for a
+	// memo a dataset state carried, p is the stateLeads holding its runs
+	// as memo k−1 of its columns, read where they lie. One pointer for the
+	// two: every memo a reader takes is a copy in the heap (a start from
+	// the state gives each deployment a window reaches one), 48 bytes
+	// where a slice and a second pointer made 80.
+	k int32
+	p unsafe.Pointer
+}
+
+// spans is the memo's own array of runs (empty for a memo a state
+// carried).
+func (m *leadMemo) spans() []float64 {
+	if m.k != 0 || m.p == nil {
+		return nil
+	}
+	return unsafe.Slice((*float64)(m.p), m.ends[stageCount])
+}
+
+// setSpans makes v the memo's runs, ends set to match by the caller.
+func (m *leadMemo) setSpans(v []float64) {
+	m.k, m.p = 0, nil
+	if len(v) > 0 {
+		m.p = unsafe.Pointer(unsafe.SliceData(v))
+	}
 }
 
 // run is the spans of lead time (stage leadStage) or of a flow stage,
 // capped so that nothing appends to them.
 func (m *leadMemo) run(stage int) []float64 {
 	i := stage + 1
-	if m.st != nil {
-		return m.st.run(i, int(m.k))
+	if m.k != 0 {
+		return (*stateLeads)(m.p).run(i, int(m.k-1))
 	}
 	var a uint32
 	if i > 0 {
 		a = m.ends[i-1]
 	}
-	return m.vals[a:m.ends[i]:m.ends[i]]
+	return m.spans()[a:m.ends[i]:m.ends[i]]
 }
 
 // leadStage stands for lead time itself where a flow stage may be named.
@@ -65,13 +88,15 @@ func (b *leadRuns) memo() leadMemo {
 	for _, r := range b.runs {
 		n += len(r)
 	}
+	var vals []float64
 	if n > 0 {
-		m.vals = make([]float64, 0, n)
+		vals = make([]float64, 0, n)
 	}
 	for i, r := range b.runs {
-		m.vals = append(m.vals, r...)
-		m.ends[i] = uint32(len(m.vals))
+		vals = append(vals, r...)
+		m.ends[i] = uint32(len(vals))
 	}
+	m.setSpans(vals)
 	return m
 }
 
@@ -96,14 +121,16 @@ func joinMemos(ms []*leadMemo) leadMemo {
 		end += size
 		j.ends[i] = uint32(end)
 	}
+	var vals []float64
 	if end > 0 {
-		j.vals = make([]float64, end)
+		vals = make([]float64, end)
 	}
 	for _, m := range ms {
 		for i := range at {
-			at[i] += copy(j.vals[at[i]:], m.run(i-1))
+			at[i] += copy(vals[at[i]:], m.run(i-1))
 		}
 	}
+	j.setSpans(vals)
 	return j
 }
 

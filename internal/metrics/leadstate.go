@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
+	"unsafe"
 )
 
 // stateLeads holds the deployments' lead-time memos a dataset state
@@ -112,7 +113,7 @@ func (s *stateLeads) memo(row int32) (m leadMemo, ok bool) {
 	if k < 0 {
 		return m, false
 	}
-	return leadMemo{validFrom: s.validFrom[k], explicit: s.counts[2*k], inferred: s.counts[2*k+1], st: s, k: int32(k)}, true
+	return leadMemo{validFrom: s.validFrom[k], explicit: s.counts[2*k], inferred: s.counts[2*k+1], k: int32(k) + 1, p: unsafe.Pointer(s)}, true
 }
 
 func (s *stateLeads) run(i, k int) []float64 {

@@ -15,7 +15,8 @@ func TestRowSizes(t *testing.T) {
 		"chgRow (a change)":    {unsafe.Sizeof(chgRow{}), 36},
 		"Dep (a deployment)":   {unsafe.Sizeof(Dep{}), 80},
 		"ticketRow (a ticket)": {unsafe.Sizeof(ticketRow{}), 72},
-		"depRow (a production deployment in the walk order)": {unsafe.Sizeof(depRow{}), 24},
+		"depRow (a production deployment in the walk order)":                       {unsafe.Sizeof(depRow{}), 24},
+		"leadMemo (a deployment's lead-time memo, held by each one a reader took)": {unsafe.Sizeof(leadMemo{}), 48},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s is %d bytes, want %d", name, c.got, c.want)

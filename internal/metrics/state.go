@@ -665,22 +665,23 @@ func writeLead(w *stateWriter, m *leadMemo) {
 	w.u64(uint64(m.validFrom))
 	w.int(int(m.explicit))
 	w.int(int(m.inferred))
-	rawOf(w, m.vals)
+	rawOf(w, m.spans())
 	rawOf(w, m.ends[:])
 }
 
 func readLead(r *stateReader, m *leadMemo) {
-	*m = leadMemo{validFrom: int64(r.u64()), explicit: int32(r.int()), inferred: int32(r.int()), vals: rawRead[float64](r)}
+	*m = leadMemo{validFrom: int64(r.u64()), explicit: int32(r.int()), inferred: int32(r.int())}
+	vals := rawRead[float64](r)
 	ends := rawRead[uint32](r)
 	if r.err != nil {
 		return
 	}
-	if len(ends) != len(m.ends) || !slices.IsSorted(ends) || int(ends[len(ends)-1]) != len(m.vals) {
-		r.err = fmt.Errorf("dataset state: a lead-time day's runs do not fit together (%d ends, %d spans)", len(ends), len(m.vals))
+	if len(ends) != len(m.ends) || !slices.IsSorted(ends) || int(ends[len(ends)-1]) != len(vals) {
+		r.err = fmt.Errorf("dataset state: a lead-time day's runs do not fit together (%d ends, %d spans)", len(ends), len(vals))
 		return
 	}
 	copy(m.ends[:], ends)
-	m.vals = slices.Clip(m.vals)
+	m.setSpans(vals)
 }
 
 // writeHeld writes the records of a kind held by pointer, in key order,

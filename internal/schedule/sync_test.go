@@ -49,11 +49,15 @@ func TestSyncsRunWhenDue(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// Timers on a busy machine may fire late, never early.
+	// Timers on a busy machine may fire late, never early; but jira's
+	// due time comes from the run stored, a wall-clock time, and start's
+	// reading here is the monotonic clock's: the two may differ by a
+	// fraction of a millisecond (it came 0.5 ms early once). Not at once
+	// is what is asked.
 	if gh := calls["github"]; len(gh) < 3 || len(gh) > 8 || gh[0] > 100*time.Millisecond {
 		t.Errorf("github (every 100ms, never run) ran at %v: want at once, then about every 100ms", gh)
 	}
-	if jira := calls["jira"]; len(jira) == 0 || len(jira) > 2 || jira[0] < 300*time.Millisecond {
+	if jira := calls["jira"]; len(jira) == 0 || len(jira) > 2 || jira[0] < 290*time.Millisecond {
 		t.Errorf("jira (every 300ms, run at the start) ran at %v: want after 300ms, not at once", jira)
 	}
 }

@@ -165,8 +165,14 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "\nUsage: candor COMMAND [flags]\n\nCommands:")
 	sorted := append([]command(nil), commands...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	// The names' column is as wide as the longest ("escalations" ran into
+	// its description in a fixed ten).
+	width := 0
 	for _, c := range sorted {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.help)
+		width = max(width, len(c.name))
+	}
+	for _, c := range sorted {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.help)
 	}
 	fmt.Fprintln(w, "\nRun candor COMMAND -h for a command's flags. Configuration: --config FILE or CANDOR_CONFIG; see docs/configuration.md.")
 }

@@ -303,7 +303,7 @@ func (a *run) recurringAfterRelease() string {
 			Action: fmt.Sprintf("Widen the test scope of %s releases to cover %s (tests or checks in its pipeline that would catch these before production).", poss(k.svc), k.cat),
 		})
 	}
-	return fmt.Sprintf("no incident category followed one service's releases more than the others' (%d releases in the last %s, %d services and categories tested)", len(rels), days(w), tested)
+	return fmt.Sprintf("no incident category followed one service's releases more than the others' (%d releases in the last %s, %d pairs of a service and an incident category tested)", len(rels), days(w), tested)
 }
 
 // mttrTarget is mttr's target for a service: the metric's target, else

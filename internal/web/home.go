@@ -70,13 +70,37 @@ func newHomePage(sc *scorecard.Scorecard) homePage {
 			}
 		}
 		hpl.Headline = len(hpl.Cards) > 0
-		if !hpl.Headline {
+		if hpl.Headline {
+			hpl.Cards = append(hpl.Cards, unexplained(p, hpl.Cards)...)
+		} else {
 			hpl.Cards = attention
 		}
 		hpl.Unknown, hpl.MoreUnknown = groupUnknown(p, hpl.Cards)
 		hp.Pillars = append(hp.Pillars, hpl)
 	}
 	return hp
+}
+
+// unexplained is the first of the pillar's metrics at its status (red or
+// amber) when none of the cards shown is: a pillar red for a metric that
+// is not a headline showed only green and amber cards, its colour
+// explained nowhere on the page but in the folded list. One card says
+// why; the folded list names the others, and the page prints on one
+// sheet. (An unknown metric makes a pillar amber too; the unknown block
+// names it.)
+func unexplained(p scorecard.Pillar, shown []scorecard.Card) []scorecard.Card {
+	if p.Status != catalog.Red && p.Status != catalog.Amber {
+		return nil
+	}
+	if slices.ContainsFunc(shown, func(c scorecard.Card) bool { return c.Status == p.Status }) {
+		return nil
+	}
+	for _, c := range p.Metrics {
+		if c.Status == p.Status && !c.Headline {
+			return []scorecard.Card{c}
+		}
+	}
+	return nil
 }
 
 // groupUnknown groups a pillar's unknown metrics that have no card of

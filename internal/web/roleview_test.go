@@ -209,6 +209,11 @@ func TestSharedReason(t *testing.T) {
 		{[]scorecard.BreakdownLine{l("no target set"), l("no target set")}, scorecard.Card{}, "Every line: no target set."},
 		{[]scorecard.BreakdownLine{l("no target set"), l("no data"), l("no target set"), l("")}, scorecard.Card{}, "2 of 4 lines: no target set."},
 		{[]scorecard.BreakdownLine{l(stale.Reason), l(stale.Reason)}, stale, ""},
+		// Lines short of cases by different counts share the reason.
+		{[]scorecard.BreakdownLine{l(""), l("too few cases (n = 4, needs 5)"), l("too few cases (n = 1, needs 5)"), l("no data"), l("too few cases (n = 3, needs 5)"), l("")}, scorecard.Card{},
+			"3 of 6 lines: too few cases (n = 1 to 4, needs 5)."},
+		{[]scorecard.BreakdownLine{l("too few cases (n = 2, needs 5)"), l("too few cases (n = 2, needs 5)")}, scorecard.Card{}, "Every line: too few cases (n = 2, needs 5)."},
+		{[]scorecard.BreakdownLine{l("too few cases (n = 2, needs 5)"), l("too few cases (n = 1, needs 3)"), l("")}, scorecard.Card{}, "2 of 3 lines: too few cases."},
 	} {
 		if got := sharedReason(c.lines, c.card); got != c.want {
 			t.Errorf("sharedReason(%v) = %q, want %q", c.lines, got, c.want)

@@ -551,10 +551,28 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A kept store is read by the other commands with the demo's
+	// configuration: its custom metrics are recorded in the store, and
+	// without them a command refuses to open it (the review of 2026-12-05
+	// found no way to tell).
+	var kept string
+	if *keep != "" && c.config != "" {
+		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard --data %s --config %s\n",
+			dir, shellWord(dir), shellWord(c.config))
+	}
 	return serve(ctx, env, a, func(url string) {
 		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s  API token (executive, ingest; shown only now): %s\n"+
-			"    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\nPress Ctrl-C to stop.\n", url, signIn, token, token, url)
+			"    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n%sPress Ctrl-C to stop.\n", url, signIn, token, token, url, kept)
 	})
+}
+
+// shellWord quotes s for a POSIX shell when it needs it, so a printed
+// command can be pasted as it is.
+func shellWord(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // demoEmail is the demo administrator's sign-in name.

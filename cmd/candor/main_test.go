@@ -774,6 +774,23 @@ func TestDemoKeepsANewDirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "candor.db")); err != nil {
 		t.Errorf("the kept demo store: %v", err)
 	}
+	// It says how the other commands read the kept store, and that works.
+	m := regexp.MustCompile(`candor (scorecard --data \S+ --config \S+)`).FindStringSubmatch(p.out.String())
+	if m == nil {
+		t.Fatalf("the demo does not say how to read its kept store:\n%s", p.out.String())
+	}
+	env, out, errb := testEnv(nil)
+	if code := Run(context.Background(), env, strings.Fields(m[1])); code != 0 || !strings.Contains(out.String(), "Change failure rate") {
+		t.Errorf("candor %s exited %d: %s%s", m[1], code, out.String(), errb.String())
+	}
+}
+
+func TestShellWord(t *testing.T) {
+	for in, want := range map[string]string{"/tmp/demo": "/tmp/demo", "/tmp/my demo": "'/tmp/my demo'", "it's": `'it'\''s'`, "": "''"} {
+		if got := shellWord(in); got != want {
+			t.Errorf("shellWord(%q) = %s, want %s", in, got, want)
+		}
+	}
 }
 
 // The engine a command opens follows the command's registration: a

@@ -103,16 +103,28 @@ func (s *Server) escalations(r *http.Request, opt escalation.Options) ([]escalat
 // in view, the rest one click away.
 type escalationPanel struct {
 	Total       int
-	Shown, More []escalation.Escalation
+	Shown, More []escalationRow
+}
+
+// escalationRow is an escalation with the link to its metric's page,
+// where its records and history are.
+type escalationRow struct {
+	escalation.Escalation
+	Href string
 }
 
 // panelShown is how many escalations the panel lists before "more".
 const panelShown = 5
 
-func newEscalationPanel(es []escalation.Escalation) escalationPanel {
-	p := escalationPanel{Total: len(es), Shown: es}
-	if len(es) > panelShown {
-		p.Shown, p.More = es[:panelShown], es[panelShown:]
+// newEscalationPanel lists es, each linked to href(its metric).
+func newEscalationPanel(es []escalation.Escalation, href func(metric string) string) escalationPanel {
+	rows := make([]escalationRow, len(es))
+	for i, e := range es {
+		rows[i] = escalationRow{Escalation: e, Href: href(e.Metric)}
+	}
+	p := escalationPanel{Total: len(es), Shown: rows}
+	if len(rows) > panelShown {
+		p.Shown, p.More = rows[:panelShown], rows[panelShown:]
 	}
 	return p
 }

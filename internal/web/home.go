@@ -166,7 +166,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	hp.Escalations = newEscalationPanel(es)
+	hp.Escalations = newEscalationPanel(es, func(metric string) string { return q.URL("/metrics/" + metric) })
 	pg := s.newPage(r, "Scorecard", q, hp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, sc.AsOf
 	s.render(w, r, http.StatusOK, "home", pg)

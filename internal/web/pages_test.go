@@ -93,6 +93,17 @@ func TestHomePage(t *testing.T) {
 	if !strings.Contains(body, `<span class="status__word">`) || strings.Contains(body, `style=`) {
 		t.Errorf("statuses without words, or an inline style")
 	}
+	// Each escalation links to its metric (linksCarry above checks the
+	// links keep the date).
+	rows := regexp.MustCompile(`(?s)<li class="escalation">.*?</li>`).FindAllString(body, -1)
+	if len(rows) == 0 {
+		t.Fatal("no escalation on the scorecard: the test shows nothing of their links")
+	}
+	for _, r := range rows {
+		if !regexp.MustCompile(`<a class="escalation__link" href="/metrics/[a-z_0-9]+\?`).MatchString(r) {
+			t.Errorf("an escalation without a link to its metric:\n%s", r)
+		}
+	}
 }
 
 // The metric page: definition, value, trend, breakdowns by every

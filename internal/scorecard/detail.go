@@ -83,6 +83,10 @@ type BreakdownLine struct {
 	// ThresholdsFrom says whose thresholds judged the line (Card.ThresholdsFrom): a service's
 	// line is judged by its own or its tier's where the metric has them.
 	ThresholdsFrom string `json:"thresholds_from,omitempty"`
+	// Needs is the metric's min_sample when the line is unknown for too
+	// few cases (Reason is then its TooFew), 0 otherwise: pages that sum
+	// up why lines are unknown count those as one reason whatever their n.
+	Needs int `json:"-"`
 }
 
 // ErrNotComputed is returned (wrapped) by Detail for a catalog metric that
@@ -272,7 +276,11 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 		gs, _ := scope.And(by, g.Key) // Breakdown had room for it
 		c := Evaluate(ds, m, opt, gs, false)
 		judgeCard(cat, ds, m, opt, gs, &c)
-		out = append(out, BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count, ThresholdsFrom: c.ThresholdsFrom})
+		l := BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count, ThresholdsFrom: c.ThresholdsFrom}
+		if few := m.TooFew(g.Count); few != "" && few == c.Reason {
+			l.Needs = m.MinSample
+		}
+		out = append(out, l)
 	}
 	return out, nil
 }

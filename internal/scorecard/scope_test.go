@@ -158,6 +158,10 @@ func TestMinSample(t *testing.T) {
 		if l.Key == "api" && (l.Status != catalog.Unknown || l.Reason != "too few cases (n = 4, needs 5)") {
 			t.Errorf("api line = %+v, want unknown: too few cases", l)
 		}
+		// Pages group such lines by Needs, not by their text.
+		if few := l.Reason == fmt.Sprintf("too few cases (n = %d, needs 5)", l.Count); few != (l.Needs == 5) || !few && l.Needs != 0 {
+			t.Errorf("%s line: reason %q, Needs %d", l.Key, l.Reason, l.Needs)
+		}
 	}
 	text := DetailText(d, TextOptions{})
 	if !strings.Contains(text, "(n = ") {

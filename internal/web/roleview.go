@@ -432,14 +432,12 @@ func funnelOf(c scorecard.Card) (chart.Funnel, string, bool) {
 
 // sharedReason says why a breakdown's lines are unknown, said once rather
 // than per line: the reason most of them share ("no target set"). Lines
-// short of cases share one reason whatever their n ("too few cases (n = 1
-// to 4, needs 5)"): counted apart, three such lines read "1 of 12 lines".
-// The card's own staleness is not repeated; the card says it.
+// short of cases (Needs) share one reason whatever their n ("too few
+// cases (n = 1 to 4, needs 5)"): counted apart, three such lines read "1
+// of 12 lines". The card's own staleness is not repeated; the card says it.
 func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
-	type group struct {
-		n, lo, hi, needs int
-		few              bool
-	}
+	const fewCases = "too few cases"
+	type group struct{ n, lo, hi, needs int }
 	groups := map[string]*group{}
 	var reason string
 	for _, l := range lines {
@@ -447,19 +445,18 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 			continue
 		}
 		key := l.Reason
-		n, needs, few := tooFewCases(l.Reason)
-		if few {
-			key = "too few cases"
+		if l.Needs > 0 {
+			key = fewCases
 		}
 		g := groups[key]
 		if g == nil {
-			g = &group{lo: n, hi: n, needs: needs, few: few}
+			g = &group{lo: l.Count, hi: l.Count, needs: l.Needs}
 			groups[key] = g
 		}
 		g.n++
-		g.lo, g.hi = min(g.lo, n), max(g.hi, n)
-		if few && needs != g.needs {
-			g.few = false // thresholds differ: say it plainly
+		g.lo, g.hi = min(g.lo, l.Count), max(g.hi, l.Count)
+		if g.needs != l.Needs {
+			g.needs = 0 // min_samples differ: say it plainly
 		}
 		if top := groups[reason]; top == nil || g.n > top.n || g.n == top.n && key < reason {
 			reason = key
@@ -471,23 +468,13 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 	}
 	text := reason
 	switch {
-	case reason == "too few cases" && g.few && g.lo == g.hi:
+	case reason == fewCases && g.needs > 0 && g.lo == g.hi:
 		text = fmt.Sprintf("too few cases (n = %d, needs %d)", g.lo, g.needs)
-	case reason == "too few cases" && g.few:
+	case reason == fewCases && g.needs > 0:
 		text = fmt.Sprintf("too few cases (n = %d to %d, needs %d)", g.lo, g.hi, g.needs)
 	}
 	if g.n == len(lines) {
 		return "Every line: " + text + "."
 	}
 	return fmt.Sprintf("%d of %d lines: %s.", g.n, len(lines), text)
-}
-
-// tooFewCases reads a reason catalog.Metric.TooFew wrote ("too few cases
-// (n = 2, needs 5)").
-func tooFewCases(reason string) (n, needs int, ok bool) {
-	var rest string
-	if c, err := fmt.Sscanf(reason, "too few cases (n = %d, needs %d%s", &n, &needs, &rest); err != nil || c != 3 || rest != ")" {
-		return 0, 0, false
-	}
-	return n, needs, true
 }

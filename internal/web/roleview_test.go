@@ -199,6 +199,11 @@ func TestSourcesPage(t *testing.T) {
 // card's own staleness, which the card says, is not repeated.
 func TestSharedReason(t *testing.T) {
 	l := func(reason string) scorecard.BreakdownLine { return scorecard.BreakdownLine{Reason: reason} }
+	// few is a line short of cases as the scorecard makes it.
+	few := func(n, needs int) scorecard.BreakdownLine {
+		m := catalog.Metric{MinSample: needs}
+		return scorecard.BreakdownLine{Reason: m.TooFew(n), Count: n, Needs: needs}
+	}
 	stale := scorecard.Card{Reason: "no ticket data since 2026-03-28T11:35:31Z", Freshness: scorecard.Freshness{Stale: true}}
 	for _, c := range []struct {
 		lines []scorecard.BreakdownLine
@@ -210,10 +215,10 @@ func TestSharedReason(t *testing.T) {
 		{[]scorecard.BreakdownLine{l("no target set"), l("no data"), l("no target set"), l("")}, scorecard.Card{}, "2 of 4 lines: no target set."},
 		{[]scorecard.BreakdownLine{l(stale.Reason), l(stale.Reason)}, stale, ""},
 		// Lines short of cases by different counts share the reason.
-		{[]scorecard.BreakdownLine{l(""), l("too few cases (n = 4, needs 5)"), l("too few cases (n = 1, needs 5)"), l("no data"), l("too few cases (n = 3, needs 5)"), l("")}, scorecard.Card{},
+		{[]scorecard.BreakdownLine{l(""), few(4, 5), few(1, 5), l("no data"), few(3, 5), l("")}, scorecard.Card{},
 			"3 of 6 lines: too few cases (n = 1 to 4, needs 5)."},
-		{[]scorecard.BreakdownLine{l("too few cases (n = 2, needs 5)"), l("too few cases (n = 2, needs 5)")}, scorecard.Card{}, "Every line: too few cases (n = 2, needs 5)."},
-		{[]scorecard.BreakdownLine{l("too few cases (n = 2, needs 5)"), l("too few cases (n = 1, needs 3)"), l("")}, scorecard.Card{}, "2 of 3 lines: too few cases."},
+		{[]scorecard.BreakdownLine{few(2, 5), few(2, 5)}, scorecard.Card{}, "Every line: too few cases (n = 2, needs 5)."},
+		{[]scorecard.BreakdownLine{few(2, 5), few(1, 3), l("")}, scorecard.Card{}, "2 of 3 lines: too few cases."},
 	} {
 		if got := sharedReason(c.lines, c.card); got != c.want {
 			t.Errorf("sharedReason(%v) = %q, want %q", c.lines, got, c.want)

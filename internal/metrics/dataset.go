@@ -313,7 +313,7 @@ func (d *Dataset) setChgTimes(i int32, c *chgRow, t chgTimes) {
 	a, ok2 := secsOf(t.authored)
 	o, ok3 := secsOf(t.opened)
 	f, ok4 := secsOf(t.firstReview)
-	if ok1 && ok2 && ok3 && ok4 && m != secsExact {
+	if ok1 && ok2 && ok3 && ok4 { // secsOf never gives secsExact
 		c.merged, c.authored, c.opened, c.firstReview = m, a, o, f
 		return
 	}

@@ -360,22 +360,17 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 	// if it holds stored keys (b.fresh).
 	long := true
 	for len(items) > 0 {
+		var r store.WriteResult
+		var err error
+		n, done := min(len(items), copyNewRows), false
 		if long && b.fresh && len(items) > chunkRows {
-			n := min(len(items), copyNewRows)
-			r, ok, err := b.addNew(ctx, items[:n])
-			if err != nil {
-				return res, err
-			}
-			if ok {
-				res.Add(r)
-				b.written += r.Inserted + r.Replaced
-				items = items[n:]
-				continue
-			}
-			long = false
+			r, done, err = b.addNew(ctx, items[:n])
+			long = done
 		}
-		n := min(len(items), chunkRows)
-		r, err := b.addChunk(ctx, items[:n])
+		if err == nil && !done {
+			n = min(len(items), chunkRows)
+			r, err = b.addChunk(ctx, items[:n])
+		}
 		if err != nil {
 			return res, err
 		}

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"maps"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -94,4 +96,45 @@ func TestChangeTimesExactBesideTheRow(t *testing.T) {
 	check("authored before 1970", at, old, 1)
 	apply(at.Add(time.Second), at.Add(-time.Hour))
 	check("corrected to whole seconds", at.Add(time.Second), at.Add(-time.Hour), 0)
+}
+
+// The exact times go to the state and back by row; an entry for a row
+// that holds whole seconds, or for no row, is damage.
+func TestChangeExactTimesPart(t *testing.T) {
+	at := time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
+	build := func() *Dataset {
+		d := NewDataset(DefaultConfig())
+		d.Apply(&domain.Change{Meta: domain.Meta{ID: "exact", Source: "git"}, Service: "api", MergedAt: at.Add(time.Millisecond), AuthoredAt: at}, time.Time{})
+		d.Apply(&domain.Change{Meta: domain.Meta{ID: "whole", Source: "git"}, Service: "api", MergedAt: at, AuthoredAt: at}, time.Time{})
+		return d
+	}
+	d := build()
+	encode := func(m map[int32]chgTimes) []byte {
+		var out []byte
+		w := &stateWriter{emit: func(p []byte) error { out = append(out, p...); return nil }}
+		writeChgExact(w, m)
+		w.flush()
+		return out
+	}
+	decode := func(p []byte) (map[int32]chgTimes, error) {
+		got := build() // the same rows, the exact times read anew
+		got.chgExact = nil
+		r := &stateReader{pieces: [][]byte{p}, left: len(p), size: len(p)}
+		readChgExact(r, got)
+		return got.chgExact, r.err
+	}
+	if len(d.chgExact) != 1 {
+		t.Fatalf("%d changes held exactly, want 1", len(d.chgExact))
+	}
+	got, err := decode(encode(d.chgExact))
+	if err != nil || !maps.Equal(got, d.chgExact) {
+		t.Errorf("read back %v (%v), want %v", got, err, d.chgExact)
+	}
+	for _, row := range []int32{1, 7} { // whole seconds; no such row
+		bad := maps.Clone(d.chgExact)
+		bad[row] = chgTimes{merged: 1}
+		if _, err := decode(encode(bad)); err == nil || !strings.Contains(err.Error(), "which holds none") {
+			t.Errorf("exact times for row %d: %v", row, err)
+		}
+	}
 }

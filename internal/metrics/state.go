@@ -684,6 +684,44 @@ func readLead(r *stateReader, m *leadMemo) {
 	m.setSpans(vals)
 }
 
+// writeChgExact writes the changes' exact times (Dataset.chgExact) by
+// row, readChgExact's way.
+func writeChgExact(w *stateWriter, m map[int32]chgTimes) {
+	rows := slices.Sorted(maps.Keys(m))
+	w.int(len(rows))
+	for _, i := range rows {
+		t := m[i]
+		w.int(int(i))
+		for _, v := range []int64{t.merged, t.authored, t.opened, t.firstReview} {
+			w.u64(uint64(v))
+		}
+	}
+}
+
+// readChgExact reads the exact times of the changes whose rows hold
+// secsExact (Dataset.chgExact), after their slab: an entry for a row that
+// holds none is damage.
+func readChgExact(r *stateReader, d *Dataset) {
+	r.each(func() {
+		n := r.int()
+		if n >= int(d.chgs.n) || d.chgs.at(int32(n)).merged != secsExact {
+			if r.err == nil {
+				r.err = fmt.Errorf("dataset state: exact times for change row %d, which holds none", n)
+			}
+			return
+		}
+		i := int32(n)
+		var t chgTimes
+		for _, v := range []*int64{&t.merged, &t.authored, &t.opened, &t.firstReview} {
+			*v = int64(r.u64())
+		}
+		if d.chgExact == nil {
+			d.chgExact = map[int32]chgTimes{}
+		}
+		d.chgExact[i] = t
+	})
+}
+
 // writeHeld writes the records of a kind held by pointer, in key order,
 // and returns the position of each for the orders and lists naming them.
 func writeHeld[T any](w *stateWriter, m map[uint64]*T) func(*T) int32 {
@@ -818,15 +856,7 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 
 	// Changes.
 	writeSlab(w, &d.chgs)
-	exact := slices.Sorted(maps.Keys(d.chgExact))
-	w.int(len(exact))
-	for _, i := range exact {
-		t := d.chgExact[i]
-		w.int(int(i))
-		for _, v := range []int64{t.merged, t.authored, t.opened, t.firstReview} {
-			w.u64(uint64(v))
-		}
-	}
+	writeChgExact(w, d.chgExact)
 	writeIndex(w, &d.changeByID)
 	writeValueOrders(w, d.svcChanges)
 
@@ -1071,24 +1101,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	})
 
 	readSlab(r, &d.chgs)
-	r.each(func() {
-		n := r.int()
-		if n >= int(d.chgs.n) || d.chgs.at(int32(n)).merged != secsExact {
-			if r.err == nil {
-				r.err = fmt.Errorf("dataset state: exact times for change row %d, which holds none", n)
-			}
-			return
-		}
-		i := int32(n)
-		var t chgTimes
-		for _, v := range []*int64{&t.merged, &t.authored, &t.opened, &t.firstReview} {
-			*v = int64(r.u64())
-		}
-		if d.chgExact == nil {
-			d.chgExact = map[int32]chgTimes{}
-		}
-		d.chgExact[i] = t
-	})
+	readChgExact(r, d)
 	readIndex(r, &d.changeByID)
 	readValueOrders(r, d.svcChanges, d.chgMerged, d.chgID)
 

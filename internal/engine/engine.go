@@ -645,10 +645,12 @@ func (e *Engine) load(ctx context.Context) error {
 		// (~650 of its ~850 MiB at scale 10 by the benchmark's import),
 		// the readers during an import fault back the ~70 MiB they
 		// use, and each step gives back what it faulted in beyond
-		// those (stepOne).
+		// those (stepOne). They stay in the page cache (Release: the
+		// refresh lock is held, no row is applied meanwhile), so the
+		// readers fault theirs back from memory, not the disk.
 		if e.spare == nil {
 			if m := e.cur.Load().mapped; m != nil {
-				m.PageOut(nil)
+				m.Release(nil)
 			}
 		}
 	}

@@ -461,7 +461,7 @@ func TestStatePagesGivenBack(t *testing.T) {
 	if touched < 64 {
 		t.Fatalf("computing touched %d pages of the mapping", touched)
 	}
-	// Pages the dataset wrote (its own copies: memos filled in place)
+	// Pages the dataset wrote (its own copies: rows applied in place)
 	// have nowhere to go without swap; the others go.
 	gone := func(what string) {
 		t.Helper()

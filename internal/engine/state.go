@@ -469,6 +469,10 @@ const releaseEvery = 16 << 20
 // called every releaseEvery bytes written, it bounds the growth to about
 // that much. A bulk step calls it once (stepOne). A no-op for a dataset
 // built in the heap, or where the process's page tables cannot be read.
+// The pages stay in the page cache (image.Mapped.Release), where the
+// readers fault them back from; the caller holds the refresh lock, under
+// which alone rows are applied — the only writes to the mapping — as
+// Release needs.
 func (w *world) releaser() func() {
 	m := w.mapped
 	if m == nil {
@@ -478,7 +482,7 @@ func (w *world) releaser() func() {
 	if err != nil {
 		return func() {}
 	}
-	return func() { m.PageOut(keep) }
+	return func() { m.Release(keep) }
 }
 
 // moveOnAt is how many rows (by sequence) a following engine applies past
@@ -543,9 +547,10 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 		// And before the read-back faults the new state's pages in
 		// beside them: after a 1M-record import at scale 1 that was the
 		// benchmark's whole peak, ~17 MiB above the import's. Readers
-		// fault back what they touch meanwhile.
+		// fault back what they touch meanwhile, from the page cache
+		// (Release; the refresh lock held keeps rows from being applied).
 		if w.mapped != nil {
-			w.mapped.PageOut(nil)
+			w.mapped.Release(nil)
 		}
 		ds, m, err := e.readBack(ctx, w.ds.Config(), written, h)
 		if err != nil {
@@ -557,11 +562,12 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 			return fmt.Errorf("the strings handed out cannot be moved onto it: %w", err)
 		}
 		// The old mapping's pages go back (again) before readers move to the
-		// new one and fault its pages in (PageOut never changes what a
+		// new one and fault its pages in (Release never changes what a
 		// page reads: readers still on the old one fault back what they
-		// touch): at scale 1 both together set the peak of each move.
+		// touch, from the page cache): at scale 1 both together set the
+		// peak of each move.
 		if w.mapped != nil {
-			w.mapped.PageOut(nil)
+			w.mapped.Release(nil)
 		}
 		ds.TakeResults(w.ds)
 		nw := newWorld(ds, nil)

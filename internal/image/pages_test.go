@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"unsafe"
 )
@@ -13,20 +14,7 @@ import (
 // reads — a page this process wrote stays, with what it wrote.
 func TestResidentAndPageOut(t *testing.T) {
 	ps := os.Getpagesize()
-	data := bytes.Repeat([]byte("0123456789abcdef"), 64*ps/16)
-	path := filepath.Join(t.TempDir(), "candor.dataset")
-	if err := Write(path, Header{Version: "v", Seq: 1}, []Section{{Kind: 3, Data: data}}); err != nil {
-		t.Fatal(err)
-	}
-	m, err := ReadPrivate(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	s := m.Sections[0].Data
-	// Sections start at a multiple of 4 KiB of the file: page i of the
-	// section is page first+i of the mapping.
-	first := offsetIn(m.b, s) / ps
+	data, m, s, first := mappedPages(t, "0123456789abcdef")
 	count := func(res []bool) int {
 		n := 0
 		for _, r := range res[first : first+64] {
@@ -90,6 +78,27 @@ func TestResidentAndPageOut(t *testing.T) {
 	}
 }
 
+// mappedPages writes a file of one 64-page section of pattern repeated
+// and maps it privately: the data written, the mapping, the section as
+// mapped, and its first page's place in the mapping (sections start at a
+// multiple of 4 KiB of the file: page i of the section is page first+i).
+func mappedPages(t *testing.T, pattern string) (data []byte, m *Mapped, s []byte, first int) {
+	t.Helper()
+	ps := os.Getpagesize()
+	data = bytes.Repeat([]byte(pattern), 64*ps/len(pattern))
+	path := filepath.Join(t.TempDir(), "candor.dataset")
+	if err := Write(path, Header{Version: "v", Seq: 1}, []Section{{Kind: 3, Data: data}}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadPrivate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	s = m.Sections[0].Data
+	return data, m, s, offsetIn(m.b, s) / ps
+}
+
 // offsetIn is where sub starts in b.
 func offsetIn(b, sub []byte) int {
 	return int(uintptr(unsafePointer(sub)) - uintptr(unsafePointer(b)))
@@ -104,4 +113,72 @@ func hasSwap(t *testing.T) bool {
 		return true // unknown: allow it
 	}
 	return len(bytes.Split(bytes.TrimSpace(b), []byte("\n"))) > 1
+}
+
+// Release takes the pages still the file's out of the process and leaves
+// them in the page cache (PageOut reclaimed them from there too, and a
+// read went to the disk); a page this process wrote stays, with its
+// write, and kept pages stay.
+func TestReleaseLeavesThePageCache(t *testing.T) {
+	ps := os.Getpagesize()
+	data, m, s, first := mappedPages(t, "fedcba9876543210")
+	sum := 0
+	for i := 0; i < len(s); i += ps {
+		sum += int(s[i])
+	}
+	if sum != 64*int('f') {
+		t.Fatalf("read %d", sum)
+	}
+	s[5*ps] = 'X'
+	all, err := m.Resident()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Release(all); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := m.Resident()
+	for i := range 64 {
+		if !res[first+i] {
+			t.Fatalf("page %d given back by a Release keeping it", i)
+		}
+	}
+	keep := make([]bool, len(res))
+	keep[first+9] = true
+	if err := m.Release(keep); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = m.Resident()
+	cached := inPageCache(t, s)
+	for i := range 64 {
+		if want := i == 5 || i == 9; res[first+i] != want {
+			t.Errorf("page %d resident %v after Release, want %v", i, res[first+i], want)
+		}
+		if i != 5 && !cached[i] {
+			t.Errorf("page %d left the page cache", i)
+		}
+	}
+	if s[5*ps] != 'X' {
+		t.Fatalf("the written page lost its write: %q", s[5*ps])
+	}
+	s[5*ps] = data[5*ps]
+	if !bytes.Equal(s, data) {
+		t.Fatal("the mapping reads other bytes after Release")
+	}
+}
+
+// inPageCache reports, a page of b each, whether the kernel holds the
+// page in its page cache (mincore; for a page this process wrote, its
+// own copy).
+func inPageCache(t *testing.T, b []byte) []bool {
+	ps := os.Getpagesize()
+	vec := make([]byte, (len(b)+ps-1)/ps)
+	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafePointer(b)), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		t.Fatalf("mincore: %v", errno)
+	}
+	out := make([]bool, len(vec))
+	for i, v := range vec {
+		out[i] = v&1 != 0
+	}
+	return out
 }

@@ -456,6 +456,13 @@ func TestStatePagesGivenBack(t *testing.T) {
 	if after, _ := resident(); after > before+pages/20 {
 		t.Errorf("%d of %d pages resident after writing the state, %d before", after, pages, before)
 	}
+	// What the writing gave back stays in the page cache (Release): the
+	// readers fault it back from memory, not the disk.
+	if cached, err := m.Cached(); err != nil {
+		t.Fatal(err)
+	} else if n := trues(cached); n < pages*19/20 {
+		t.Errorf("%d of %d pages in the page cache after writing the state, which read them all", n, pages)
+	}
 	compute()
 	touched, _ := resident()
 	if touched < 64 {
@@ -757,6 +764,17 @@ func storeWithState(t *testing.T) (store.Store, string, time.Time) {
 // residentPages counts the pages of m this process has in its page
 // tables, and all its pages; a system without page tables to read skips
 // the test.
+// trues counts the true values of b.
+func trues(b []bool) int {
+	n := 0
+	for _, v := range b {
+		if v {
+			n++
+		}
+	}
+	return n
+}
+
 func residentPages(t *testing.T, m *image.Mapped) (n, of int) {
 	t.Helper()
 	res, err := m.Resident()

@@ -77,6 +77,26 @@ func (m *Mapped) pagemap() ([]uint64, error) {
 	return out, nil
 }
 
+// Cached reports which of the mapping's pages the kernel holds in memory
+// (mincore: for a page still the file's, whether the page cache has it,
+// mapped by this process or not), one bool a page: what a read would
+// fault back without the disk.
+func (m *Mapped) Cached() ([]bool, error) {
+	if len(m.b) == 0 {
+		return nil, nil
+	}
+	ps := os.Getpagesize()
+	vec := make([]byte, (len(m.b)+ps-1)/ps)
+	if _, _, errno := syscall.Syscall(syscall.SYS_MINCORE, uintptr(unsafe.Pointer(&m.b[0])), uintptr(len(m.b)), uintptr(unsafe.Pointer(&vec[0]))); errno != 0 {
+		return nil, fmt.Errorf("mincore: %w", errno)
+	}
+	out := make([]bool, len(vec))
+	for i, v := range vec {
+		out[i] = v&1 != 0
+	}
+	return out, nil
+}
+
 // Release takes out of this process's page tables the mapping's pages
 // that are still the file's, but those keep marks (keep from Resident;
 // nil keeps none), and leaves them in the page cache: a later read

@@ -21,6 +21,7 @@ import (
 	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"runtime/trace"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -139,8 +140,12 @@ type Report struct {
 	// of ImportDuringRecords runs into the same store and the engine
 	// applies it; ImportDuringReadableS is how long from its start until
 	// all of it was readable.
-	APIP99DuringImportMs  float64 `json:"api_p99_during_import_ms"`
-	ImportDuringRecords   int     `json:"import_during_records"`
+	APIP99DuringImportMs float64 `json:"api_p99_during_import_ms"`
+	// APIP99DuringImportByReadMs is that p99 for each read of the mix, by
+	// its path: which read is slow says where to look (a drill-down
+	// recomputes after every step, a scorecard may be served stale).
+	APIP99DuringImportByReadMs map[string]float64 `json:"api_p99_during_import_by_read_ms"`
+	ImportDuringRecords        int                `json:"import_during_records"`
 	ImportDuringReads     int     `json:"import_during_reads"`
 	ImportDuringReadableS float64 `json:"import_during_readable_s"`
 	// ImportDuringStaleServed counts the results those reads were served
@@ -729,6 +734,25 @@ func readURLs() []string {
 	}
 }
 
+// readPath is a read's URL without its query: how a read of the mix is
+// named in the figures by read.
+func readPath(u string) string {
+	p, _, _ := strings.Cut(u, "?")
+	return p
+}
+
+// byRead writes figures by read, in the order of their paths.
+func byRead(m map[string]float64) string {
+	var b strings.Builder
+	for i, p := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(p + " " + strconv.FormatFloat(m[p], 'f', 1, 64))
+	}
+	return b.String()
+}
+
 // timedGet reads a URL to the end and returns how long it took, in ms; a
 // status other than 200 is an error.
 func timedGet(client *http.Client, url string) (float64, error) {
@@ -811,7 +835,7 @@ func (r *Report) Text() string {
 		{"image_rewrite_ms", r.ImageRewriteMs, "ms (the serving engine writes the image and state again after the posted records)"},
 		{"rss_after_import_image_mb", r.RSSAfterImportImageMB, "MiB resident after the image written after the import, gone on from (" + strconv.FormatFloat(r.RSSAfterImportMB, 'f', 0, 64) + " MiB before it; peak since " + strconv.FormatFloat(r.PeakRSSAfterImageMB, 'f', 0, 64) + " MiB)"},
 		{"cli_scorecard_ms", r.CLIScorecardMs, "ms (a whole candor scorecard process from the image; peak " + strconv.FormatFloat(r.CLIPeakRSSMB, 'f', 0, 64) + " MiB; without the image " + strconv.FormatFloat(r.CLIScorecardNoImageMs, 'f', 0, 64) + " ms, peak " + strconv.FormatFloat(r.CLIPeakRSSNoImageMB, 'f', 0, 64) + " MiB)"},
-		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s; " + plural.Count(r.ImportDuringStaleServed, "result") + " served stale; " + plural.Counts(int64(r.ReadCopies), "copy", "copies") + " of the data)"},
+		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s; " + plural.Count(r.ImportDuringStaleServed, "result") + " served stale; " + plural.Counts(int64(r.ReadCopies), "copy", "copies") + " of the data; by read: " + byRead(r.APIP99DuringImportByReadMs) + ")"},
 		{"peak_rss_mb", r.PeakRSSMB, "MiB (" + strconv.FormatFloat(r.PeakRSSWithImportMB, 'f', 0, 64) + " MiB with the records imported during the reads)"},
 	}
 	if r.Ledger {

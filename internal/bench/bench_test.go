@@ -57,6 +57,15 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("%s = %v, want a positive figure", name, v)
 		}
 	}
+	// Every read of the mix has its own p99 during the import.
+	for _, u := range readURLs() {
+		if v := rep.APIP99DuringImportByReadMs[readPath(u)]; v <= 0 {
+			t.Errorf("p99 of %s during the import = %v, want a positive figure (%v)", readPath(u), v, rep.APIP99DuringImportByReadMs)
+		}
+	}
+	if len(rep.APIP99DuringImportByReadMs) != len(readURLs()) {
+		t.Errorf("p99s by read during the import: %v, want one for each of %d reads", rep.APIP99DuringImportByReadMs, len(readURLs()))
+	}
 	if rep.ImportDuringRecords != importDuringDefault(0.005) {
 		t.Errorf("imported %d records during the reads, want %d", rep.ImportDuringRecords, importDuringDefault(0.005))
 	}

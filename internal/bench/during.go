@@ -80,6 +80,7 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	var done atomic.Bool
 	var mu sync.Mutex
 	var lat []float64
+	byRead := map[string][]float64{}
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	for c := range opt.Concurrency {
@@ -87,6 +88,7 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 		go func() {
 			defer wg.Done()
 			var mine []float64
+			var which []int
 			for i := c; !done.Load() && ctx.Err() == nil; i++ {
 				took, err := timedGet(client, base+urls[i%len(urls)])
 				if err != nil {
@@ -94,9 +96,14 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 					return
 				}
 				mine = append(mine, took)
+				which = append(which, i%len(urls))
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
+			for k, took := range mine {
+				p := readPath(urls[which[k]])
+				byRead[p] = append(byRead[p], took)
+			}
 			mu.Unlock()
 		}()
 	}
@@ -115,6 +122,10 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	rep.ImportDuringReadableS = time.Since(start).Seconds()
 	rep.ImportDuringReads = len(lat)
 	rep.APIP99DuringImportMs = p99(lat)
+	rep.APIP99DuringImportByReadMs = map[string]float64{}
+	for p, l := range byRead {
+		rep.APIP99DuringImportByReadMs[p] = p99(l)
+	}
 	rep.ImportDuringStaleServed = eng.Status().StaleServed - staleBefore
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -21,7 +22,6 @@ import (
 	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"runtime/trace"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -146,8 +146,8 @@ type Report struct {
 	// recomputes after every step, a scorecard may be served stale).
 	APIP99DuringImportByReadMs map[string]float64 `json:"api_p99_during_import_by_read_ms"`
 	ImportDuringRecords        int                `json:"import_during_records"`
-	ImportDuringReads     int     `json:"import_during_reads"`
-	ImportDuringReadableS float64 `json:"import_during_readable_s"`
+	ImportDuringReads          int                `json:"import_during_reads"`
+	ImportDuringReadableS      float64            `json:"import_during_readable_s"`
 	// ImportDuringStaleServed counts the results those reads were served
 	// stale while the engine recomputed them (engine.Status).
 	ImportDuringStaleServed int64 `json:"import_during_stale_served"`

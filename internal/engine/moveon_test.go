@@ -239,7 +239,7 @@ func TestBulkCatchUpGivesBackStatePages(t *testing.T) {
 	defer cancel()
 	st, cat, end, _, e, fresh := startFromState(ctx, t, 12, nil)
 	m := e.StateMapping()
-	before, _ := residentPages(t, m)
+	before, pages := residentPages(t, m)
 	if before < 20 {
 		t.Fatalf("%d pages of the state resident after the views: too few to tell", before)
 	}
@@ -258,6 +258,14 @@ func TestBulkCatchUpGivesBackStatePages(t *testing.T) {
 	// what they faulted in, 798 when nothing is given back at the start.
 	if after, _ := residentPages(t, m); after > before/10 {
 		t.Errorf("%d of the state's pages resident after a catch-up of 3,000 rows, %d before it: want them given back", after, before)
+	}
+	// Given back to the page cache, not the disk: readers fault them
+	// back from memory (image.Mapped.Release; with PageOut the page
+	// cache lost them, and every refault read the disk).
+	if cached, err := m.Cached(); err != nil {
+		t.Fatal(err)
+	} else if n := trues(cached); n < pages*19/20 {
+		t.Errorf("%d of the state's %d pages in the page cache after the catch-up", n, pages)
 	}
 	if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
 		t.Fatal("after the catch-up the following engine differs from the store")

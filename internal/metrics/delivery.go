@@ -17,6 +17,7 @@ func (r *Result) depRef(q Query, d *Dataset, x *Dep, v *float64, note string) {
 
 func deploymentFrequency(d *Dataset, q Query) Result {
 	var r Result
+	r.expectRecords(q, d.prodInCount(q))
 	var times []int64
 	d.prodIn(q, func(row *depRow) {
 		if row.status != stFailure {
@@ -183,6 +184,7 @@ func (d *Dataset) linkProblems(q Query, r *Result) {
 
 func changeFailureRate(d *Dataset, q Query) Result {
 	var r Result
+	r.expectRecords(q, d.prodInCount(q))
 	failed := 0
 	d.prodFailIn(q, func(row *depRow, why string) {
 		r.Count++

@@ -401,6 +401,16 @@ var failWhy = [...]string{
 // prodFailIn is prodIn with why each deployment failed as of W's end (""
 // when it did not). In the organisation's scope the reasons come from
 // failWindowAt.
+// prodInCount is how many production deployments finish in q's window
+// when q has no scope (a slice's length, no walk), else 0: room for a
+// drill-down's records before they are listed (Result.expectRecords).
+func (d *Dataset) prodInCount(q Query) int {
+	if q.Scope.Dim != "" {
+		return 0
+	}
+	return len(d.prodBetween(q.start(), q.end()))
+}
+
 func (d *Dataset) prodFailIn(q Query, fn func(row *depRow, why string)) {
 	if q.Scope.Dim != "" {
 		asOf := q.end()

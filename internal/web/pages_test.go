@@ -93,6 +93,19 @@ func TestHomePage(t *testing.T) {
 	if !strings.Contains(body, `<span class="status__word">`) || strings.Contains(body, `style=`) {
 		t.Errorf("statuses without words, or an inline style")
 	}
+	// Every card's line says it is weekly, and its title what the figure
+	// beside it covers: the two differ (the metric's window against one
+	// week), and unlabelled they read as a contradiction.
+	cards := regexp.MustCompile(`(?s)<li class="kpi" data-metric="[a-z_]+">.*?</li>`).FindAllString(body, -1)
+	if len(cards) == 0 {
+		t.Fatal("no cards on the scorecard")
+	}
+	for _, c := range cards {
+		if !regexp.MustCompile(`<span class="kpi__spark-label" title="Each point is one week's value; the figure beside it covers the metric's window \(\d+d\)">weekly</span><svg`).MatchString(c) {
+			t.Errorf("a card's line without its label:\n%s", c)
+			break
+		}
+	}
 	// Each escalation links to its metric (linksCarry above checks the
 	// links keep the date).
 	rows := regexp.MustCompile(`(?s)<li class="escalation">.*?</li>`).FindAllString(body, -1)

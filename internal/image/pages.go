@@ -112,7 +112,10 @@ func (m *Mapped) Cached() ([]bool, error) {
 func (m *Mapped) Release(keep []bool) error {
 	ents, err := m.pagemap()
 	if err != nil {
-		return err
+		// Without the page tables (a kernel or sandbox that hides
+		// /proc/self/pagemap) the pages still go back, as PageOut
+		// gives them: from the page cache too, but never a write lost.
+		return m.PageOut(keep)
 	}
 	ps := os.Getpagesize()
 	drop := func(i int) bool {

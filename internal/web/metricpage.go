@@ -542,7 +542,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			row.Href = q.URL(recordHref(row.Key))
 		}
 		for i, col := range cols {
-			row.Cells = append(row.Cells, recordCell{Text: cellText(cellOf(r, col)), Num: num[i]})
+			row.Cells = append(row.Cells, recordCell{Text: columnText(col, cellOf(r, col)), Num: num[i]})
 		}
 		t.Rows = append(t.Rows, row)
 	}

@@ -93,3 +93,25 @@ func TestMetricRowsHaveFields(t *testing.T) {
 	e.run(t, scenario{url: "/api/v1/metrics/mttr?as_of=" + asOf, status: 200,
 		fields: map[string]string{"records.0.id": "i3", "records.0.fields.severity": "P3", "records.0.fields.resolved_at": "2026-03-30T22:00:00Z"}})
 }
+
+// A records table shows an amount to the cent, as money is shown
+// elsewhere, and every other number as before; a missing amount is a dash.
+func TestColumnText(t *testing.T) {
+	for _, c := range []struct {
+		col  string
+		v    any
+		want string
+	}{
+		{"amount", 10038.9331, "10,038.93"},
+		{"amount", 120.5, "120.5"},
+		{"amount", 7.0, "7"},
+		{"amount", nil, "—"},
+		{"good", 10038.9331, "10,038.9331"},
+		{"total", 1234567.0, "1,234,567"},
+		{"service", "api", "api"},
+	} {
+		if got := columnText(c.col, c.v); got != c.want {
+			t.Errorf("columnText(%q, %v) = %q, want %q", c.col, c.v, got, c.want)
+		}
+	}
+}

@@ -321,6 +321,18 @@ func (c *sortOrders) memo(records []metrics.Ref, kind domain.Kind, asOf time.Tim
 // cellText shows a row field for people: "—" for none, times in UTC
 // (a date alone at midnight, as period bounds are), numbers without
 // needless digits, yes or no.
+// columnText is cellText for a value of the records table's column col:
+// an amount is money (each kind with one carries its currency beside it),
+// shown to the cent as money is elsewhere — a cost export's 10,038.9331
+// read as a measurement, not an amount billed. The API keeps the value as
+// recorded.
+func columnText(col string, v any) string {
+	if x, ok := v.(float64); ok && col == "amount" {
+		return groupDigits(strconv.FormatFloat(x, 'f', -1, 64), 2)
+	}
+	return cellText(v)
+}
+
 func cellText(v any) string {
 	switch x := v.(type) {
 	case nil:

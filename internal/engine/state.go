@@ -467,12 +467,11 @@ const releaseEvery = 16 << 20
 // state went from ~0.7 to ~1.1 GB resident after writing the next one,
 // ~1.9 GB at the peak with the previous image's pages (keepSections);
 // called every releaseEvery bytes written, it bounds the growth to about
-// that much. A no-op for a dataset
-// built in the heap, or where the process's page tables cannot be read.
-// The pages stay in the page cache (image.Mapped.Release), where the
-// readers fault them back from; the caller holds the refresh lock, under
-// which alone rows are applied — the only writes to the mapping — as
-// Release needs.
+// that much. The pages stay in the page cache (image.Mapped.Release),
+// where the readers fault them back from; the caller holds the refresh
+// lock, under which alone rows are applied — the only writes to the
+// mapping — as Release needs. A no-op for a dataset built in the heap, or
+// where the process's page tables cannot be read.
 func (w *world) releaser() func() {
 	m := w.mapped
 	if m == nil {

@@ -398,9 +398,6 @@ var failWhy = [...]string{
 	failIncident:   "caused an incident",
 }
 
-// prodFailIn is prodIn with why each deployment failed as of W's end (""
-// when it did not). In the organisation's scope the reasons come from
-// failWindowAt.
 // prodInCount is how many production deployments finish in q's window
 // when q has no scope (a slice's length, no walk), else 0: room for a
 // drill-down's records before they are listed (Result.expectRecords).
@@ -411,6 +408,9 @@ func (d *Dataset) prodInCount(q Query) int {
 	return len(d.prodBetween(q.start(), q.end()))
 }
 
+// prodFailIn is prodIn with why each deployment failed as of W's end (""
+// when it did not). In the organisation's scope the reasons come from
+// failWindowAt.
 func (d *Dataset) prodFailIn(q Query, fn func(row *depRow, why string)) {
 	if q.Scope.Dim != "" {
 		asOf := q.end()

@@ -88,21 +88,21 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 		go func() {
 			defer wg.Done()
 			var mine []float64
-			var which []int
+			mineBy := map[string][]float64{}
 			for i := c; !done.Load() && ctx.Err() == nil; i++ {
-				took, err := timedGet(client, base+urls[i%len(urls)])
+				u := urls[i%len(urls)]
+				took, err := timedGet(client, base+u)
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
 				}
 				mine = append(mine, took)
-				which = append(which, i%len(urls))
+				mineBy[readPath(u)] = append(mineBy[readPath(u)], took)
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
-			for k, took := range mine {
-				p := readPath(urls[which[k]])
-				byRead[p] = append(byRead[p], took)
+			for p, l := range mineBy {
+				byRead[p] = append(byRead[p], l...)
 			}
 			mu.Unlock()
 		}()

@@ -318,9 +318,6 @@ func (c *sortOrders) memo(records []metrics.Ref, kind domain.Kind, asOf time.Tim
 	}
 }
 
-// cellText shows a row field for people: "—" for none, times in UTC
-// (a date alone at midnight, as period bounds are), numbers without
-// needless digits, yes or no.
 // columnText is cellText for a value of the records table's column col:
 // an amount is money (each kind with one carries its currency beside it),
 // shown to the cent as money is elsewhere — a cost export's 10,038.9331
@@ -333,6 +330,9 @@ func columnText(col string, v any) string {
 	return cellText(v)
 }
 
+// cellText shows a row field for people: "—" for none, times in UTC
+// (a date alone at midnight, as period bounds are), numbers without
+// needless digits, yes or no.
 func cellText(v any) string {
 	switch x := v.(type) {
 	case nil:

@@ -511,7 +511,10 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	t.Hidden = hide(t.Kind)
 	t.Linked = access.CanReadKind(string(t.Kind))
 	rows := recordPage(ds, refs, d.AsOf, srt, st.Offset, st.Limit, hide, orders.memo(d.Records, t.Kind, d.AsOf, srt, t.Hidden, seq))
-	num := make([]bool, len(cols))
+	num, money := make([]bool, len(cols)), make([]bool, len(cols))
+	for i, col := range cols {
+		money[i] = moneyColumn(col, d.Definition.Unit)
+	}
 	for _, r := range rows {
 		for i, col := range cols {
 			if v := cellOf(r, col); v != nil && !num[i] {
@@ -542,7 +545,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			row.Href = q.URL(recordHref(row.Key))
 		}
 		for i, col := range cols {
-			row.Cells = append(row.Cells, recordCell{Text: columnText(col, cellOf(r, col)), Num: num[i]})
+			row.Cells = append(row.Cells, recordCell{Text: columnText(cellOf(r, col), money[i]), Num: num[i]})
 		}
 		t.Rows = append(t.Rows, row)
 	}

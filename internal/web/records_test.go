@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -94,24 +95,49 @@ func TestMetricRowsHaveFields(t *testing.T) {
 		fields: map[string]string{"records.0.id": "i3", "records.0.fields.severity": "P3", "records.0.fields.resolved_at": "2026-03-30T22:00:00Z"}})
 }
 
+// A metric page's records table shows a cost's amount to the cent; the
+// API keeps it as recorded.
+func TestRecordsTableShowsAmountsToTheCent(t *testing.T) {
+	e := newEnv(t, 0)
+	code, body, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"cost","id":"co-cents","period_start":"2026-03-20T00:00:00Z","period_end":"2026-03-21T00:00:00Z","amount":10038.9331,"service":"api","category":"compute"}`, nil)
+	if code != 201 && code != 200 {
+		t.Fatalf("POST record: %d %s", code, clip(body))
+	}
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get200(t, "/metrics/infrastructure_cost?as_of="+asOf)
+	// The amount, and the record's value under a metric in a currency.
+	table := regexp.MustCompile(`(?s)<table class="table table--compact records">.*?</table>`).FindString(page)
+	if strings.Count(table, ">10,038.93<") != 2 || strings.Contains(table, "10,038.9331") {
+		t.Errorf("the records table does not show money to the cent:\n%s", table)
+	}
+	if api := e.get200(t, "/api/v1/metrics/infrastructure_cost?as_of="+asOf); !strings.Contains(api, "10038.9331") {
+		t.Errorf("the API does not keep the amount as recorded")
+	}
+}
+
 // A records table shows an amount to the cent, as money is shown
 // elsewhere, and every other number as before; a missing amount is a dash.
 func TestColumnText(t *testing.T) {
 	for _, c := range []struct {
-		col  string
-		v    any
-		want string
+		col, unit string
+		v         any
+		want      string
 	}{
-		{"amount", 10038.9331, "10,038.93"},
-		{"amount", 120.5, "120.5"},
-		{"amount", 7.0, "7"},
-		{"amount", nil, "—"},
-		{"good", 10038.9331, "10,038.9331"},
-		{"total", 1234567.0, "1,234,567"},
-		{"service", "api", "api"},
+		{"amount", "", 10038.9331, "10,038.93"},
+		{"amount", "", 120.5, "120.5"},
+		{"amount", "", 7.0, "7"},
+		{"amount", "", nil, "—"},
+		{"value", "currency", 10038.9331, "10,038.93"},
+		{"value", "currency/30d", 10038.9331, "10,038.93"},
+		{"value", "hours", 2.3456, "2.3456"},
+		{"good", "%", 10038.9331, "10,038.9331"},
+		{"total", "", 1234567.0, "1,234,567"},
+		{"service", "", "api", "api"},
 	} {
-		if got := columnText(c.col, c.v); got != c.want {
-			t.Errorf("columnText(%q, %v) = %q, want %q", c.col, c.v, got, c.want)
+		if got := columnText(c.v, moneyColumn(c.col, c.unit)); got != c.want {
+			t.Errorf("column %q under %q: %v shown as %q, want %q", c.col, c.unit, c.v, got, c.want)
 		}
 	}
 }

@@ -318,13 +318,20 @@ func (c *sortOrders) memo(records []metrics.Ref, kind domain.Kind, asOf time.Tim
 	}
 }
 
-// columnText is cellText for a value of the records table's column col:
-// an amount is money (each kind with one carries its currency beside it),
-// shown to the cent as money is elsewhere — a cost export's 10,038.9331
-// read as a measurement, not an amount billed. The API keeps the value as
-// recorded.
-func columnText(col string, v any) string {
-	if x, ok := v.(float64); ok && col == "amount" {
+// moneyColumn says whether a records table's column col holds money: a
+// record's amount (each kind with one carries its currency beside it), or
+// each record's value under a metric in a currency (its share of the
+// sum).
+func moneyColumn(col, unit string) bool {
+	return col == "amount" || col == colValue && strings.HasPrefix(unit, "currency")
+}
+
+// columnText is cellText for a value of a records table's column, money
+// (moneyColumn) shown to the cent as money is elsewhere — a cost export's
+// 10,038.9331 read as a measurement, not an amount billed. The API keeps
+// the value as recorded.
+func columnText(v any, money bool) string {
+	if x, ok := v.(float64); ok && money {
 		return groupDigits(strconv.FormatFloat(x, 'f', -1, 64), 2)
 	}
 	return cellText(v)

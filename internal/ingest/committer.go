@@ -293,22 +293,43 @@ func (c *Committer) run() {
 			}
 			continue
 		}
+		var settle func() error
 		if err == nil {
-			err = c.commitGroup(ctx, b, group)
+			settle, err = c.commitGroup(ctx, b, group)
 		}
 		if err == nil {
-			continue
+			if _, ok := b.(store.CommitSender); ok {
+				// The commit is under way: the next group is written
+				// while it ends, and this one answered when it has.
+				go c.settle(ctx, group, settle)
+				continue
+			}
+			err = settle()
 		}
-		if len(group) == 1 {
-			finish(group[0], nil, err)
-			continue
+		if err != nil {
+			c.retry(ctx, group, err)
 		}
-		// Nothing of the group was written. Alone, each request fails only
-		// for its own reasons.
-		for _, r := range group {
-			res, err := c.commitOne(ctx, r)
-			finish(r, res, err)
-		}
+	}
+}
+
+// settle waits for a group's commit sent by commitGroup, which answers
+// its requests, and retries them alone if it failed.
+func (c *Committer) settle(ctx context.Context, group []*request, wait func() error) {
+	if err := wait(); err != nil {
+		c.retry(ctx, group, err)
+	}
+}
+
+// retry follows a group's failure with err: nothing of the group was
+// written. Alone, each request fails only for its own reasons.
+func (c *Committer) retry(ctx context.Context, group []*request, err error) {
+	if len(group) == 1 {
+		finish(group[0], nil, err)
+		return
+	}
+	for _, r := range group {
+		res, err := c.commitOne(ctx, r)
+		finish(r, res, err)
 	}
 }
 
@@ -336,13 +357,16 @@ func finish(r *request, res []store.WriteResult, err error) {
 	close(r.done)
 }
 
-// commitGroup writes group in b and commits; on success it answers every
-// request, on failure none (b is ended either way).
-func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*request) (err error) {
+// commitGroup writes group in b and commits — sends the commit, when b is
+// a store.CommitSender. The returned function waits for the commit's
+// outcome: on success it answers every request, on failure none (b is
+// ended either way). On error nothing was committed and b has ended.
+func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*request) (settle func() error, err error) {
 	// One step for the whole group: a store with round trips sends every
 	// request's records, and the commit, at once.
 	var res []store.WriteResult
 	writing := group
+	wait := func() error { return nil }
 	err = guard(func() error {
 		var err error
 		if !logsDeliveries(group) && c.st.Sealer() == nil {
@@ -361,12 +385,30 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 		if err != nil {
 			return err
 		}
+		if s, ok := b.(store.CommitSender); ok {
+			wait = s.SendCommit()
+			return nil
+		}
 		return b.Commit()
 	})
 	if err != nil {
 		b.Rollback()
-		return err
+		return nil, err
 	}
+	return func() error {
+		if err := guard(wait); err != nil {
+			b.Rollback()
+			return err
+		}
+		answer(group, writing, res)
+		return nil
+	}, nil
+}
+
+// answer answers the requests of a committed group: writing are those
+// whose records were written (the others were redeliveries), res their
+// parts' results in order.
+func answer(group, writing []*request, res []store.WriteResult) {
 	for _, r := range group {
 		if len(writing) == 0 || writing[0] != r {
 			finish(r, make([]store.WriteResult, len(r.parts)), nil) // a redelivery: nothing written
@@ -377,7 +419,6 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 		finish(r, res[:n:n], nil)
 		res = res[n:]
 	}
-	return nil
 }
 
 // writeGroup writes the records of group and logs its deliveries in b,

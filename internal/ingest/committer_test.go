@@ -40,6 +40,11 @@ type spyStore struct {
 	// shortAdds counts the Adds of batches told that they commit next
 	// (store.ShortBatch).
 	shortAdds int
+	// sends makes its batches store.CommitSenders (as PostgreSQL's are):
+	// a commit is then made, or failed, only when its outcome is waited
+	// for; sent counts the commits sent.
+	sends bool
+	sent  int
 }
 
 func (s *spyStore) Begin(ctx context.Context) (store.Batch, error) {
@@ -56,7 +61,20 @@ func (s *spyStore) Begin(ctx context.Context) (store.Batch, error) {
 	s.mu.Lock()
 	s.begins++
 	s.mu.Unlock()
+	if s.sends {
+		return &sendingBatch{spyBatch{Batch: b, s: s}}, nil
+	}
 	return &spyBatch{Batch: b, s: s}, nil
+}
+
+// sendingBatch is a spyBatch whose commit is sent and waited for apart.
+type sendingBatch struct{ spyBatch }
+
+func (b *sendingBatch) SendCommit() func() error {
+	b.s.mu.Lock()
+	b.s.sent++
+	b.s.mu.Unlock()
+	return b.Commit
 }
 
 func (s *spyStore) transactions() int {
@@ -383,8 +401,25 @@ func TestCommitterFailingRequestFailsAlone(t *testing.T) {
 }
 
 func TestCommitterCommitFailure(t *testing.T) {
+	for _, sends := range []bool{false, true} {
+		t.Run(map[bool]string{false: "waited", true: "sent"}[sends], func(t *testing.T) { commitFailure(t, sends) })
+	}
+}
+
+// commitFailure is TestCommitterCommitFailure with commits waited for or
+// sent (store.CommitSender): a sent group's failure is known only once
+// the committer has gone on to the next group.
+func commitFailure(t *testing.T, sends bool) {
+	// Only a group with its ledger entry (or a delivery) commits apart
+	// from its writes.
+	newStore := func(t *testing.T) store.Store {
+		if sends {
+			return sealedStore(t)
+		}
+		return newStore(t)
+	}
 	t.Run("group commit fails, requests alone succeed", func(t *testing.T) {
-		spy := &spyStore{Store: newStore(t)}
+		spy := &spyStore{Store: newStore(t), sends: sends}
 		spy.failCommit = func(n int) error {
 			if n == 1 {
 				return errors.New("disk full, once")
@@ -407,12 +442,15 @@ func TestCommitterCommitFailure(t *testing.T) {
 		if n := spy.transactions(); n != 4 {
 			t.Errorf("%d transactions, want the group and three retries", n)
 		}
+		if want := map[bool]int{true: 1}[sends]; spy.sent != want {
+			t.Errorf("%d commits sent, want %d (the group's; a retry waits for its own)", spy.sent, want)
+		}
 		if k := keysOf(t, spy); len(k) != 3 {
 			t.Errorf("stored %v", k)
 		}
 	})
 	t.Run("every commit fails, nothing is acknowledged", func(t *testing.T) {
-		spy := &spyStore{Store: newStore(t)}
+		spy := &spyStore{Store: newStore(t), sends: sends}
 		spy.failCommit = func(int) error { return errors.New("disk full") }
 		c := NewCommitter(spy)
 		got := submitAll(t, c, spy, true, []string{nd(depLine("a")), nd(depLine("b")), nd(depLine("c"))})

@@ -164,6 +164,21 @@ func CommitsNext(b Batch) {
 	}
 }
 
+// CommitSender is a Batch whose commit can be sent without waiting for
+// its outcome, letting this process's next batch begin meanwhile. On
+// PostgreSQL a commit is a round trip the writer otherwise spends idle;
+// the next batch's writer lock is granted by the server only once this
+// commit has ended, so sequences still become visible in order. The
+// committer sends each webhook group's commit so and writes the next
+// group while it is under way.
+type CommitSender interface {
+	Batch
+	// SendCommit sends the commit; wait reports its outcome as Commit
+	// would have, and ends the batch (on error nothing of it was
+	// committed). wait must be called, once.
+	SendCommit() (wait func() error)
+}
+
 // Tailer is a Store that reads the few rows after a sequence in one
 // statement, without asking for its last sequence first: a follower's
 // catch-up after a webhook group, which on PostgreSQL would otherwise pay

@@ -245,6 +245,9 @@ func asOfTime(v string) (time.Time, error) {
 		return time.Now().UTC(), nil
 	}
 	t, err := web.ParseTime(v)
+	if err == nil {
+		err = web.CheckAsOf(t, time.Now())
+	}
 	if err != nil {
 		return t, usagef("--as-of: %v", err)
 	}

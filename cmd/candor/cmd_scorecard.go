@@ -13,7 +13,6 @@ import (
 	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
-	"github.com/candor/candor/internal/web"
 )
 
 func init() {
@@ -35,9 +34,9 @@ func (v *viewFlags) bind(fs *flag.FlagSet) {
 func (v *viewFlags) options() (scorecard.Options, error) {
 	opt := scorecard.Options{AsOf: time.Now().UTC()}
 	if v.asOf != "" {
-		t, err := web.ParseTime(v.asOf)
+		t, err := asOfTime(v.asOf)
 		if err != nil {
-			return opt, usagef("--as-of: %v", err)
+			return opt, err
 		}
 		opt.AsOf = t
 	}

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Read commands on a --data directory without a store fail saying so and
@@ -163,4 +164,25 @@ func TestMistypedFlagReportedOnce(t *testing.T) {
 	if !strings.Contains(r.stderr, "Flags:") || !strings.Contains(r.stderr, "-window") {
 		t.Errorf("-h did not print the usage:\n%s", r.stderr)
 	}
+}
+
+// An --as-of past the clock (beyond a day) is a usage error naming the
+// flag, for the read commands and those that act as of a time: the data
+// holds nothing after now.
+func TestFutureAsOfRefused(t *testing.T) {
+	data := smallStore(t)
+	for _, args := range [][]string{
+		{"scorecard"},
+		{"metric", "change_failure_rate"},
+		{"view", "ceo"},
+		{"escalations"},
+		{"sources"},
+	} {
+		r := run(t, append(args, "--data", data, "--as-of", "2030-01-01")...)
+		r.want(t, 2, args...)
+		if !strings.Contains(r.stderr, "--as-of: 2030-01-01T00:00:00Z is in the future") {
+			t.Errorf("%v --as-of 2030-01-01: stderr %q", args, r.stderr)
+		}
+	}
+	mustRun(t, "scorecard", "--data", data, "--as-of", time.Now().UTC().Format(time.DateOnly))
 }

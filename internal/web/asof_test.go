@@ -37,3 +37,32 @@ func TestDefaultAsOfIsTheCurrentMinute(t *testing.T) {
 		t.Errorf("the metric page's links do not hold as_of %s", want)
 	}
 }
+
+// An as_of past the clock (beyond a day, for the time zones ahead of UTC)
+// is refused with 400 naming as_of, by the JSON API, the pages, the data
+// sources report and a reconciliation: the data holds nothing after now,
+// and an answer then would show ageing and overdue items that have not
+// happened. Tomorrow's date is taken.
+func TestFutureAsOfRefused(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/api/v1/scorecard", "/api/v1/views/ceo", "/api/v1/metrics/change_failure_rate", "/api/v1/escalations", "/api/v1/sources", "/", "/metrics/change_failure_rate", "/views/ceo", "/sources"} {
+		for asOf, ok := range map[string]bool{"2030-01-01": false, "2026-04-02": false, "2026-04-01T09:16:00Z": false, "2026-04-01": true, "2026-03-31T12:00:00Z": true} {
+			code, body, _ := e.do(t, "GET", path+"?as_of="+asOf, "", nil)
+			if ok && code != 200 {
+				t.Errorf("GET %s?as_of=%s: %d, want 200 (within a day of the clock)\n%s", path, asOf, code, clip(body))
+			}
+			if !ok && (code != 400 || !strings.Contains(string(body), "as_of") || !strings.Contains(string(body), "in the future")) {
+				t.Errorf("GET %s?as_of=%s: %d, want 400 naming as_of as in the future\n%s", path, asOf, code, clip(body))
+			}
+		}
+	}
+	// The date control offers no later day.
+	if code, body, _ := e.do(t, "GET", "/", "", nil); code != 200 || !strings.Contains(string(body), `name="as_of" value="" max="2026-04-01"`) {
+		t.Errorf("the scorecard's date control: %d, no max of 2026-04-01\n%s", code, clip(body))
+	}
+	code, body, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"csat","expected":90,"as_of":"2030-01-01"}`, nil)
+	if code != 400 || !strings.Contains(string(body), `"param": "as_of"`) {
+		t.Errorf("a reconciliation as of 2030: %d, want 400 naming as_of\n%s", code, clip(body))
+	}
+}

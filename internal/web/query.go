@@ -165,9 +165,9 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 	// applied (scorecard.Options.Recent).
 	opt := scorecard.Options{AsOf: s.defaultAsOf(), Scope: q.Scope(), Recent: true}
 	if q.AsOf != "" {
-		t, err := ParseTime(q.AsOf)
+		t, err := s.parseAsOf(q.AsOf)
 		if err != nil {
-			return q, opt, badParam("as_of", "%v", err)
+			return q, opt, err
 		}
 		opt.AsOf = t
 	}

@@ -109,9 +109,7 @@ func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {
 		err = s.canSeeMetric(s.access(r), req.Metric)
 	}
 	if err == nil && req.AsOf != "" {
-		if asOf, err = ParseTime(req.AsOf); err != nil {
-			err = badParam("as_of", "%v", err)
-		}
+		asOf, err = s.parseAsOf(req.AsOf)
 	}
 	if err == nil && req.Window != "" {
 		if window, err = catalog.ParseWindow(req.Window); err != nil {

@@ -155,7 +155,10 @@ type Page struct {
 	// window, for a page judged at an instant.
 	NoFilters, NoWindow bool
 	// AsOf is the time the page's numbers are as of, for the footer.
-	AsOf      time.Time
+	AsOf time.Time
+	// LastDate is the latest date the date control offers: the clock's
+	// date, a day ahead for the zones past UTC (FutureSlack).
+	LastDate  string
 	Version   string
 	CSRF      string
 	RequestID string
@@ -202,6 +205,7 @@ func (s *Server) newPage(r *http.Request, title string, q Query, data any) *Page
 	p := auth.PrincipalFrom(r.Context())
 	pg := &Page{
 		Title: title, Q: q, AsOf: s.Now().UTC(), Version: s.Version, CSRF: p.CSRFToken(),
+		LastDate:  s.Now().UTC().Add(FutureSlack).Format(time.DateOnly),
 		RequestID: requestID(r), Path: r.URL.Path, Data: data,
 		Choices: Choices{Windows: windowChoices},
 	}

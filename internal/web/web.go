@@ -209,13 +209,42 @@ func ParseTime(v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time (2026-03-01T00:00:00Z) or a date (2026-03-01)", v)
 }
 
+// FutureSlack is how far past the clock an as_of may lie: a day, so that
+// a date typed where that day has begun ahead of UTC is taken (a date is
+// its midnight UTC).
+const FutureSlack = 24 * time.Hour
+
+// CheckAsOf refuses an as_of past now (beyond FutureSlack). The data holds
+// nothing after now, so an answer then would show a state that has not
+// happened: open incidents and vulnerabilities ageing, escalations
+// overdue, subscriptions and quotas as they stand today judged years on.
+func CheckAsOf(t, now time.Time) error {
+	if t.After(now.Add(FutureSlack)) {
+		return fmt.Errorf("%s is in the future (the clock reads %s): Candor answers as of now or an earlier time", t.UTC().Format(time.RFC3339), now.UTC().Format("2006-01-02 15:04 MST"))
+	}
+	return nil
+}
+
+// parseAsOf reads an as_of parameter: a time or a date, not in the
+// future; an error names the parameter.
+func (s *Server) parseAsOf(v string) (time.Time, error) {
+	t, err := ParseTime(v)
+	if err == nil {
+		err = CheckAsOf(t, s.Now())
+	}
+	if err != nil {
+		return t, badParam("as_of", "%v", err)
+	}
+	return t, nil
+}
+
 func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 	q := r.URL.Query()
 	opt := scorecard.Options{AsOf: s.defaultAsOf(), Recent: true}
 	if v := q.Get("as_of"); v != "" {
-		t, err := ParseTime(v)
+		t, err := s.parseAsOf(v)
 		if err != nil {
-			return opt, badParam("as_of", "%v", err)
+			return opt, err
 		}
 		opt.AsOf = t
 	}
@@ -252,9 +281,9 @@ func (s *Server) getScorecard(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
 	asOf := s.Now().UTC() // as sourcesPage: deliveries seconds old count
 	if v := r.URL.Query().Get("as_of"); v != "" {
-		t, err := ParseTime(v)
+		t, err := s.parseAsOf(v)
 		if err != nil {
-			s.writeError(w, r, badParam("as_of", "%v", err))
+			s.writeError(w, r, err)
 			return
 		}
 		asOf = t

@@ -191,9 +191,9 @@ func List(ctx context.Context, docs store.DocStore, metric string) ([]Acknowledg
 	return out, nil
 }
 
-// latest is the newest acknowledgement of the metric in the scope that
+// Latest is the newest acknowledgement of the metric in the scope that
 // was recorded at or before t (acks is newest first).
-func latest(acks []Acknowledgement, metric, scope string, t time.Time) *Acknowledgement {
+func Latest(acks []Acknowledgement, metric, scope string, t time.Time) *Acknowledgement {
 	i := slices.IndexFunc(acks, func(a Acknowledgement) bool {
 		return a.Metric == metric && a.Scope == scope && !a.At.After(t)
 	})

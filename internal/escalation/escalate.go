@@ -137,7 +137,7 @@ func checks(asOf time.Time) []time.Time {
 func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf time.Time, anns []catalog.Annotation) (Escalation, bool) {
 	cur := m.At(asOf) // its owner and priority in force
 	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: cur.Priority, Owner: cur.Owner, Scope: scope.String()}
-	a := latest(acks, m.ID, e.Scope, asOf)
+	a := Latest(acks, m.ID, e.Scope, asOf)
 	if a != nil && !a.Overdue(asOf) {
 		return e, false
 	}

@@ -26,6 +26,17 @@ func (s *Server) postAcknowledgement(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	a, err := s.acknowledge(r, id, in)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, a)
+}
+
+// acknowledge records the request's principal's action on metric id, as
+// the metric stands now, and returns it.
+func (s *Server) acknowledge(r *http.Request, id string, in escalation.Input) (escalation.Acknowledgement, error) {
 	by := auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name
 	var a escalation.Acknowledgement
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
@@ -33,14 +44,10 @@ func (s *Server) postAcknowledgement(w http.ResponseWriter, r *http.Request) {
 		a, err = escalation.Prepare(s.Catalog, ds, id, in, by, s.Now())
 		return err
 	})
-	if err == nil {
-		a, err = escalation.Record(r.Context(), s.Store, a)
-	}
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return a, err
 	}
-	writeJSON(w, http.StatusCreated, a)
+	return escalation.Record(r.Context(), s.Store, a)
 }
 
 // listAcknowledgements is a metric's acknowledgements, newest first.

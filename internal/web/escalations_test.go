@@ -41,26 +41,11 @@ func TestAcknowledgementsAPI(t *testing.T) {
 		}
 	}
 	// A green metric has nothing to acknowledge.
-	_, b, _ := e.do(t, "GET", "/api/v1/scorecard?as_of=2026-03-31", "", nil)
-	var sc struct {
-		Pillars []struct{ Metrics []struct{ ID, Status string } }
-	}
-	json.Unmarshal(b, &sc)
-	green := ""
-	for _, p := range sc.Pillars {
-		for _, m := range p.Metrics {
-			if m.Status == "green" && green == "" {
-				green = m.ID
-			}
-		}
-	}
-	if green == "" {
-		t.Fatal("the seed has no green metric")
-	}
+	green := firstGreen(t, e, "2026-03-31")
 	if status, doc := post(green, `{"owner":"x","note":"y","due":"2026-04-10"}`); status != 409 || !strings.Contains(doc["error"].(string), "green and not degrading") {
 		t.Errorf("POST on green %s: %d %v", green, status, doc)
 	}
-	status, b, _ = e.do(t, "GET", "/api/v1/metrics/change_failure_rate/acknowledgements", "", nil)
+	status, b, _ := e.do(t, "GET", "/api/v1/metrics/change_failure_rate/acknowledgements", "", nil)
 	var list struct{ Acknowledgements []escalation.Acknowledgement }
 	json.Unmarshal(b, &list)
 	if status != 200 || len(list.Acknowledgements) != 1 || list.Acknowledgements[0].Note != "Canary releases for api" {
@@ -90,4 +75,24 @@ func TestAcknowledgementsAPI(t *testing.T) {
 	if status, _, _ := e.do(t, "GET", "/api/v1/escalations?scope=team", "", nil); status != 400 {
 		t.Errorf("bad scope: %d", status)
 	}
+}
+
+// firstGreen is the first metric of the scorecard as of asOf that is
+// green.
+func firstGreen(t *testing.T, e *env, asOf string) string {
+	t.Helper()
+	_, b, _ := e.do(t, "GET", "/api/v1/scorecard?as_of="+asOf, "", nil)
+	var sc struct {
+		Pillars []struct{ Metrics []struct{ ID, Status string } }
+	}
+	json.Unmarshal(b, &sc)
+	for _, p := range sc.Pillars {
+		for _, m := range p.Metrics {
+			if m.Status == "green" {
+				return m.ID
+			}
+		}
+	}
+	t.Fatal("the seed has no green metric")
+	return ""
 }

@@ -83,6 +83,9 @@ type metricPage struct {
 	Problems       []metricProblemRow
 	HiddenProblems int
 	Records        recordsTable
+	// Action is the owner's action on the metric and the form to record
+	// one (SPEC §4: amber and red are acknowledged, not ignored).
+	Action actionPanel
 }
 
 // metricProblemRow is a data problem, linking to its record when the reader
@@ -160,6 +163,12 @@ type recordCell struct {
 // metricPage serves a metric: its definition, value, trend, breakdowns,
 // data problems and the records behind the value.
 func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
+	s.showMetricPage(w, r, http.StatusOK, nil)
+}
+
+// showMetricPage renders a metric's page at r's query, in status, with
+// the action form refused and its values when refused is set.
+func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status int, refused *actionForm) {
 	q, opt, err := s.pageQuery(r)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -203,6 +212,10 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.addSourceURLs(r.Context(), &mp.Records)
+	if mp.Action, err = s.newActionPanel(r, mp, scope, refused); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	pg := s.newPage(r, m.Name, q, mp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, mp.D.AsOf
 	for _, kv := range [][2]string{{"by", st.By}, {"scope", st.Scope}, {"kind", st.Kind}, {"sort", st.Sort}} {
@@ -210,7 +223,7 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 			pg.Keep = append(pg.Keep, HiddenField{kv[0], kv[1]})
 		}
 	}
-	s.render(w, r, http.StatusOK, "metric", pg)
+	s.render(w, r, status, "metric", pg)
 }
 
 // metricPageState reads the metric page's own parameters, and the scope

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -134,6 +135,21 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 		t.Errorf("the metric page shows %q, the API %q", got, want)
 	}
 	shoot("metric")
+
+	// The owner's action, recorded from the page: the form posts and the
+	// page comes back, with its window, showing it as the current action.
+	due := srv.Now().AddDate(0, 0, 14).UTC().Format(time.DateOnly)
+	run(chromedp.SetValue(chromedp.CSS(`#action input[name="due"]`), due),
+		chromedp.SendKeys(chromedp.CSS(`#action textarea[name="note"]`), "Canary releases for checkout"),
+		chromedp.Click(chromedp.CSS(`#action button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#action .action__head`)))
+	if u := location(); u.Path != "/metrics/"+id || u.Query().Get("window") != "30d" || u.Fragment != "action" {
+		t.Errorf("recording the action led to %s, want the page again with its window", u)
+	}
+	if head, note := text("#action .action__head"), text("#action .action__note"); !strings.Contains(head, "VP Engineering") || !strings.Contains(head, "due "+due) || note != "Canary releases for checkout" {
+		t.Errorf("the recorded action shows %q / %q", head, note)
+	}
+	shoot("metric-action")
 
 	// A breakdown line scopes the page to its group, carrying the window.
 	key := text(".breakdown tbody tr:first-child a")

@@ -1,0 +1,128 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/metrics"
+)
+
+// actionPanel is a metric page's record of what its owner is doing about
+// it: the action in force for the page's scope, the earlier ones, and a
+// form to record one. An amber, red or degrading metric without a current
+// action escalates after seven days (SPEC §4); the API had taken actions
+// and listed them, but no page showed one.
+type actionPanel struct {
+	// Attention: the value shown is amber, red, unknown or degrading.
+	Attention bool
+	Current   *actionRow
+	Earlier   []actionRow
+	// CanRecord: the reader holds metric:acknowledge.
+	CanRecord bool
+	// Scope is the scope the page's value is computed under (metrics.Scope's
+	// text), which a recorded action is about; ScopeLabel says it in words.
+	Scope, ScopeLabel string
+	// Post is the form's target: the page's path and query, so a refused
+	// form shows the same page again.
+	Post string
+	// Form holds the values to show: a refused form's, else the defaults.
+	Form actionForm
+	// Today and LastDay bound the due date.
+	Today, LastDay string
+}
+
+// actionRow is one recorded action.
+type actionRow struct {
+	escalation.Acknowledgement
+	// Overdue: its due date has passed at the page's as_of.
+	Overdue bool
+	// Unit is the metric's, for the value it had when recorded.
+	Unit string
+}
+
+// actionForm is the action form's values and, when it was refused, why.
+type actionForm struct {
+	Owner, Note, Due string
+	Error, Param     string
+}
+
+// newActionPanel builds the action panel of mp, whose value is computed
+// under scope; refused carries a refused form's values and reason.
+func (s *Server) newActionPanel(r *http.Request, mp *metricPage, scope metrics.Scope, refused *actionForm) (actionPanel, error) {
+	d := mp.D
+	acks, err := escalation.List(r.Context(), s.Store, d.Definition.ID)
+	if err != nil {
+		return actionPanel{}, err
+	}
+	now := s.Now().UTC()
+	p := actionPanel{
+		Attention: d.Card.Status != catalog.Green || d.Card.Degrading,
+		CanRecord: s.access(r).Can(auth.MetricAcknowledge),
+		Scope:     scope.String(),
+		Post:      (&url.URL{Path: "/metrics/" + d.Definition.ID + "/acknowledgements", RawQuery: r.URL.RawQuery}).String(),
+		Today:     now.Format(time.DateOnly),
+		LastDay:   now.AddDate(1, 0, 0).Format(time.DateOnly),
+	}
+	p.ScopeLabel = "the whole organisation"
+	if !scope.IsZero() {
+		p.ScopeLabel = strings.ReplaceAll(p.Scope, ":", " ")
+	}
+	row := func(a escalation.Acknowledgement) actionRow {
+		return actionRow{Acknowledgement: a, Overdue: a.Overdue(d.AsOf), Unit: d.Card.Unit}
+	}
+	cur := escalation.Latest(acks, d.Definition.ID, p.Scope, d.AsOf)
+	if cur != nil {
+		c := row(*cur)
+		p.Current = &c
+	}
+	for _, a := range acks {
+		if cur != nil && a.ID == cur.ID {
+			continue
+		}
+		p.Earlier = append(p.Earlier, row(a))
+	}
+	switch {
+	case refused != nil:
+		p.Form = *refused
+	case cur != nil:
+		p.Form.Owner = cur.Owner
+	default:
+		p.Form.Owner = d.Definition.Owner
+	}
+	return p, nil
+}
+
+// ackForm records an action from a metric page's form, as POST
+// /api/v1/metrics/{id}/acknowledgements does, and goes back to the page;
+// a refused one shows the page again with why, its values kept.
+func (s *Server) ackForm(w http.ResponseWriter, r *http.Request) {
+	if !s.readForm(w, r) {
+		return
+	}
+	id := r.PathValue("id")
+	if err := s.canSeeMetric(s.access(r), id); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	f := r.PostForm
+	in := escalation.Input{Owner: f.Get("owner"), Note: f.Get("note"), Due: f.Get("due"), Scope: f.Get("scope")}
+	if _, err := s.acknowledge(r, id, in); err != nil {
+		e := s.describe(r, err)
+		if e == nil {
+			return
+		}
+		if e.status >= 500 {
+			s.pageError(w, r, err)
+			return
+		}
+		s.showMetricPage(w, r, e.status, &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Error: e.Message, Param: e.Param})
+		return
+	}
+	back := url.URL{Path: "/metrics/" + id, RawQuery: r.URL.RawQuery, Fragment: "action"}
+	http.Redirect(w, r, back.String(), http.StatusSeeOther)
+}

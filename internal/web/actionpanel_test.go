@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A metric page shows its owner's action and records one: an amber, red or
+// unknown metric without one says so and offers the form to a reader who
+// may acknowledge; a refused form shows the page again with why and its
+// values; a recorded action is the current one, the one before it listed
+// as earlier, and overdue once its date has passed. A green metric has no
+// panel.
+func TestActionOnTheMetricPage(t *testing.T) {
+	e := newEnv(t, 0)
+	now := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	e.srv.Now = func() time.Time { return now }
+	exec := e.sessionAs(t, "executive")
+	const path = "/metrics/change_failure_rate"
+	page := e.page(t, exec, path, 200)
+	mustContain(t, "the page before any action", page, []string{`id="action"`, "No action recorded", `action="/metrics/change_failure_rate/acknowledgements"`,
+		`name="owner" value="VP Engineering"`, `min="2026-03-31" max="2027-03-31"`})
+	if p := e.page(t, e.sessionAs(t, "auditor"), path, 200); strings.Contains(p, `/acknowledgements"`) || !strings.Contains(p, "needs the metric:acknowledge permission") {
+		t.Error("the auditor (no metric:acknowledge) gets the form, or is not told why not")
+	}
+
+	noCSRF := exec
+	noCSRF.csrf = ""
+	form := url.Values{"owner": {"VP Engineering"}, "note": {"Canary releases for api"}, "due": {"2026-04-10"}}
+	if st, _, _ := e.post(t, noCSRF, path+"/acknowledgements", form); st != http.StatusForbidden {
+		t.Errorf("without the CSRF token: %d, want 403", st)
+	}
+	late := url.Values{"owner": {"VP Engineering"}, "note": {"Kept when refused"}, "due": {"2026-03-01"}}
+	st, body, _ := e.post(t, exec, path+"/acknowledgements?window=30d", late)
+	if st != http.StatusBadRequest {
+		t.Fatalf("a due date passed: %d, want 400\n%s", st, clip([]byte(body)))
+	}
+	mustContain(t, "the refused form", body, []string{"Nothing was recorded.", "due: 2026-03-01 has passed", "Kept when refused", `name="due" value="2026-03-01"`, `aria-invalid="true"`,
+		`action="/metrics/change_failure_rate/acknowledgements?window=30d"`})
+
+	st, _, loc := e.post(t, exec, path+"/acknowledgements?window=30d", form)
+	if st != http.StatusSeeOther || loc != path+"?window=30d#action" {
+		t.Fatalf("recording: %d %q, want 303 back to the page", st, loc)
+	}
+	mustContain(t, "the page with the action", e.page(t, exec, loc, 200), []string{"<strong>VP Engineering</strong> · due 2026-04-10", "Canary releases for api", "Recorded by", "Record a new action"})
+	form.Set("owner", "Head of SRE")
+	form.Set("note", "Rollback drill on api")
+	if st, _, _ := e.post(t, exec, path+"/acknowledgements", form); st != http.StatusSeeOther {
+		t.Fatalf("recording a second: %d", st)
+	}
+	page = e.page(t, exec, path, 200)
+	mustContain(t, "the page with two actions", page, []string{"<strong>Head of SRE</strong> · due 2026-04-10", "1 earlier action", "Canary releases for api", `name="owner" value="Head of SRE"`})
+	if strings.Contains(page, "No action recorded") {
+		t.Error("the page says no action is recorded beside one")
+	}
+	now = time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)
+	mustContain(t, "past the due date", e.page(t, exec, path+"?as_of=2026-04-12", 200), []string{`class="action action--overdue"`, `<span class="flag">overdue</span>`})
+
+	green := firstGreen(t, e, "2026-03-31")
+	if p := e.page(t, exec, "/metrics/"+green+"?as_of=2026-03-31", 200); strings.Contains(p, `id="action"`) {
+		t.Errorf("green %s has an action panel", green)
+	}
+}

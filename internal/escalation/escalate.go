@@ -67,10 +67,17 @@ type Options struct {
 // the past checks once a day. Metrics judged by another metric
 // (infrastructure cost) are left to that metric. acks must be newest first
 // (List); an acknowledgement counts when recorded by as_of, and silences
-// the metric until its due date, whatever happened since.
+// the metric until its due date, whatever happened since. Nothing
+// escalates before the data covers every check: ahead of the first record
+// every metric is unknown for want of data, and an as_of then (a date
+// typed too early) listed every metric as escalating.
 //
 // Call it under the engine's read lock.
 func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgement, opt Options) []Escalation {
+	cs := checks(opt.AsOf)
+	if first, ok := ds.FirstData(); !ok || first.After(cs[len(cs)-1]) {
+		return nil
+	}
 	type target struct {
 		m     *catalog.Metric
 		scope metrics.Scope

@@ -314,3 +314,19 @@ func TestRaisedAcknowledgementIsPersonal(t *testing.T) {
 		t.Fatalf("escalation entry: data %s personal %s", row.Data, row.Personal)
 	}
 }
+
+// Nothing escalates before the data covers the seven days: ahead of the
+// first record (2026-01-01) every metric is unknown for want of data, and
+// as of a date before it every metric escalated; four days into the data
+// too few days are covered. From the eighth day on the rule applies.
+func TestNoEscalationsBeforeTheData(t *testing.T) {
+	f := newFixture(t)
+	for _, at := range []time.Time{time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 12, 31, 12, 0, 0, 0, time.UTC), time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC)} {
+		if got := f.escalations(t, at, metrics.Scope{}); len(got) > 0 {
+			t.Errorf("as of %s, before the data covers seven days: escalations %v", at.Format(time.DateOnly), keys(got))
+		}
+	}
+	if got := f.escalations(t, time.Date(2026, 1, 9, 12, 0, 0, 0, time.UTC), metrics.Scope{}); len(got) == 0 {
+		t.Error("as of 2026-01-09, eight days into the data: no escalation (MTTR is red from the start)")
+	}
+}

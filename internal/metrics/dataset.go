@@ -1204,6 +1204,21 @@ func (d *Dataset) eachOrder(fn func(order)) {
 	}
 }
 
+// FirstData returns when the data begins: the earliest defining time of
+// any record (a period record's start), and whether there is any.
+func (d *Dataset) FirstData() (time.Time, bool) {
+	first, ok := int64(math.MaxInt64), false
+	for _, kp := range d.presence.kinds {
+		if kp != nil && kp.first < first {
+			first, ok = kp.first, true
+		}
+	}
+	if !ok {
+		return time.Time{}, false
+	}
+	return time.Unix(0, first).UTC(), true
+}
+
 // LastData returns the newest data time of a kind at or before asOf — of
 // the records that exist then, by their own timestamps — and whether the
 // kind has any data by then. Services have no time: never any.

@@ -39,7 +39,7 @@ type toolFlags struct {
 }
 
 func runImport(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "import", "[flags] FILE...", "Imports records (SPEC §1) from NDJSON or CSV files, optionally gzipped, or maps the files other tools\nwrite onto records (--format focus, sarif, trivy, grype, salesforce, hubspot; docs/connectors/files.md).\nThe whole import is one transaction: a file with an invalid record changes nothing unless\n--skip-invalid is given. Re-importing a record with the same (kind, source, id) replaces it.")
+	fs := flags(env, "import", "[flags] FILE...", "Imports records (docs/records.md) from NDJSON or CSV files, optionally gzipped, or maps the files other tools\nwrite onto records (--format focus, sarif, trivy, grype, salesforce, hubspot; docs/connectors/files.md).\nThe whole import is one transaction: a file with an invalid record changes nothing unless\n--skip-invalid is given. Re-importing a record with the same (kind, source, id) replaces it.")
 	var c common
 	c.bind(fs)
 	skip := fs.Bool("skip-invalid", false, "import the valid records and list the invalid lines")

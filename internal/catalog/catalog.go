@@ -58,6 +58,10 @@ const (
 // Metric is one governed KPI definition.
 type Metric struct {
 	ID, Name, Pillar, Description, Formula, Unit, Better, Type, Owner string
+	// Summary says in plain words what the metric tells, for a reader who
+	// will not read the formula: a page's first line. Optional (an
+	// organisation's own metric may have none: Description stands in).
+	Summary string
 
 	Window time.Duration
 

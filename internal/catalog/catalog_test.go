@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -1155,6 +1156,27 @@ func TestEffectiveLabel(t *testing.T) {
 	} {
 		if got := (&Metric{Effective: c.effective}).EffectiveLabel(); got != c.want {
 			t.Errorf("EffectiveLabel(%q) = %q, want %q", c.effective, got, c.want)
+		}
+	}
+}
+
+// Every built-in metric says what it tells in plain words (its page's
+// first line): no formula's symbols, no W or as_of, no section of a
+// document the reader cannot open.
+func TestBuiltinSummariesArePlain(t *testing.T) {
+	c, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	words := regexp.MustCompile(`\bW\b|as_of|[Σ÷×≥≤§]|\bm[01]\b|` + "`")
+	for _, m := range c.Metrics {
+		switch {
+		case m.Summary == "":
+			t.Errorf("%s has no summary", m.ID)
+		case words.MatchString(m.Summary):
+			t.Errorf("%s's summary reads as a formula (%q): %s", m.ID, words.FindString(m.Summary), m.Summary)
+		case !strings.HasSuffix(m.Summary, "."):
+			t.Errorf("%s's summary is not a sentence: %s", m.ID, m.Summary)
 		}
 	}
 }

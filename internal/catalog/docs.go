@@ -100,7 +100,12 @@ func Docs(c *Catalog) string {
 func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	w("<a id=\"%s\"></a>\n\n### %s (`%s`)\n\n", m.ID, m.Name, m.ID)
-	w("%s\n\n", paragraph(m.Description))
+	if m.Summary != "" {
+		w("%s\n\n", paragraph(m.Summary))
+		w("**Definition.** %s\n\n", paragraph(m.Description))
+	} else {
+		w("%s\n\n", paragraph(m.Description))
+	}
 	w("**Formula.** %s\n\n", paragraph(m.Formula))
 	w("| | |\n|---|---|\n")
 	row := func(k, v string) { w("| %s | %s |\n", k, cell(v)) }

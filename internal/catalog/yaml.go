@@ -36,6 +36,7 @@ type rawMetric struct {
 	Name        string       `yaml:"name"`
 	Pillar      string       `yaml:"pillar"`
 	Description string       `yaml:"description"`
+	Summary     string       `yaml:"summary"`
 	Formula     string       `yaml:"formula"`
 	Unit        string       `yaml:"unit"`
 	Better      string       `yaml:"better"`
@@ -233,7 +234,7 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 		p := problem{kind: "metric", id: rm.ID, list: "metrics", pos: i + 1, errs: &errs}
 		m := Metric{
 			ID: rm.ID, Name: rm.Name, Pillar: rm.Pillar,
-			Description: strings.TrimSpace(rm.Description), Formula: strings.TrimSpace(rm.Formula),
+			Description: strings.TrimSpace(rm.Description), Summary: strings.TrimSpace(rm.Summary), Formula: strings.TrimSpace(rm.Formula),
 			Unit: rm.Unit, Better: rm.Better, Type: rm.Type, Owner: rm.Owner,
 			Thresholds: rm.Thresholds, JudgedBy: rm.JudgedBy, Target: rm.Target,
 			Version: rm.Version, Effective: rm.Effective,

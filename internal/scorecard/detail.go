@@ -49,23 +49,25 @@ func (d Definition) EffectiveLabel() string {
 
 // Definition is the catalog entry as shown with a value.
 type Definition struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	Pillar      string   `json:"pillar"`
-	Description string   `json:"description"`
-	Formula     string   `json:"formula"`
-	Unit        string   `json:"unit"`
-	Better      string   `json:"better"`
-	Type        string   `json:"type"`
-	Owner       string   `json:"owner"`
-	Window      string   `json:"window"`
-	Version     int      `json:"version"`
-	Effective   string   `json:"effective"`
-	Priority    string   `json:"priority"`
-	Signoff     string   `json:"signoff"`
-	SignoffBy   string   `json:"signoff_by"`
-	Sources     []string `json:"sources"`
-	Overridden  []string `json:"overridden,omitempty"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Pillar      string `json:"pillar"`
+	Description string `json:"description"`
+	// Summary is the definition in plain words (catalog.Metric.Summary).
+	Summary    string   `json:"summary,omitempty"`
+	Formula    string   `json:"formula"`
+	Unit       string   `json:"unit"`
+	Better     string   `json:"better"`
+	Type       string   `json:"type"`
+	Owner      string   `json:"owner"`
+	Window     string   `json:"window"`
+	Version    int      `json:"version"`
+	Effective  string   `json:"effective"`
+	Priority   string   `json:"priority"`
+	Signoff    string   `json:"signoff"`
+	SignoffBy  string   `json:"signoff_by"`
+	Sources    []string `json:"sources"`
+	Overridden []string `json:"overridden,omitempty"`
 	// Retired is when the metric was retired: the page then shows the
 	// version before and the status it had at that time.
 	Retired *time.Time `json:"retired,omitempty"`
@@ -185,7 +187,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	}
 	d := &MetricDetail{
 		Definition: Definition{
-			ID: m.ID, Name: m.Name, Pillar: m.Pillar, Description: m.Description, Formula: m.Formula,
+			ID: m.ID, Name: m.Name, Pillar: m.Pillar, Description: m.Description, Summary: m.Summary, Formula: m.Formula,
 			Unit: m.Unit, Better: m.Better, Type: m.Type, Owner: m.Owner, Window: catalog.FormatWindow(win),
 			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
 			Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
@@ -314,7 +316,11 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	c := d.Card
 	def := d.Definition
 	fmt.Fprintf(&b, "%s (%s) — %s, v%d %s\n", paint(o.Color, ansiBold, def.Name), def.ID, def.Pillar, def.Version, def.EffectiveLabel())
-	fmt.Fprintf(&b, "%s\n", def.Description)
+	if def.Summary != "" {
+		fmt.Fprintf(&b, "%s\nDefinition: %s\n", def.Summary, def.Description)
+	} else {
+		fmt.Fprintf(&b, "%s\n", def.Description)
+	}
 	if def.Formula != "" {
 		fmt.Fprintf(&b, "Formula: %s\n", strings.TrimSpace(def.Formula))
 	}

@@ -144,31 +144,33 @@ func groupStatus(cards []Card) (catalog.Status, []UnknownMetric) {
 
 // Card is one metric on the scorecard.
 type Card struct {
-	ID          string         `json:"id"`
-	Name        string         `json:"name"`
-	Description string         `json:"description"`
-	Value       *float64       `json:"value"`
-	Unit        string         `json:"unit"`
-	Better      string         `json:"better"`
-	Status      catalog.Status `json:"status"`
-	Reason      string         `json:"reason,omitempty"`
-	Target      *float64       `json:"target"`
-	Thresholds  *Thresholds    `json:"thresholds"`
-	JudgedBy    string         `json:"judged_by,omitempty"`
-	Window      string         `json:"window"`
-	Trend       Trend          `json:"trend"`
-	Series      []Point        `json:"series"`
-	Degrading   bool           `json:"degrading"`
-	Owner       string         `json:"owner"`
-	Headline    bool           `json:"headline"`
-	Version     int            `json:"version"`
-	Priority    string         `json:"priority"`
-	Signoff     string         `json:"signoff"`
-	SignoffBy   string         `json:"signoff_by"`
-	Freshness   Freshness      `json:"freshness"`
-	DORALevel   string         `json:"dora_level,omitempty"`
-	Count       int            `json:"count"`
-	Detail      metrics.Detail `json:"detail,omitzero"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Summary is the definition in plain words (catalog.Metric.Summary).
+	Summary    string         `json:"summary,omitempty"`
+	Value      *float64       `json:"value"`
+	Unit       string         `json:"unit"`
+	Better     string         `json:"better"`
+	Status     catalog.Status `json:"status"`
+	Reason     string         `json:"reason,omitempty"`
+	Target     *float64       `json:"target"`
+	Thresholds *Thresholds    `json:"thresholds"`
+	JudgedBy   string         `json:"judged_by,omitempty"`
+	Window     string         `json:"window"`
+	Trend      Trend          `json:"trend"`
+	Series     []Point        `json:"series"`
+	Degrading  bool           `json:"degrading"`
+	Owner      string         `json:"owner"`
+	Headline   bool           `json:"headline"`
+	Version    int            `json:"version"`
+	Priority   string         `json:"priority"`
+	Signoff    string         `json:"signoff"`
+	SignoffBy  string         `json:"signoff_by"`
+	Freshness  Freshness      `json:"freshness"`
+	DORALevel  string         `json:"dora_level,omitempty"`
+	Count      int            `json:"count"`
+	Detail     metrics.Detail `json:"detail,omitzero"`
 	// Cites says what produced the value: the definition version, the
 	// formula version and a hash of the settings that change it (absent
 	// for a metric not computed yet).
@@ -422,7 +424,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		win = opt.Window
 	}
 	c := Card{
-		ID: m.ID, Name: m.Name, Description: m.Description, Unit: m.Unit, Better: m.Better,
+		ID: m.ID, Name: m.Name, Description: m.Description, Summary: m.Summary, Unit: m.Unit, Better: m.Better,
 		Target: m.Target, JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
 		Owner: m.Owner, Headline: m.Headline, Version: m.Version, Status: catalog.Unknown,
 		Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,

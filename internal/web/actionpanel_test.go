@@ -64,3 +64,29 @@ func TestActionOnTheMetricPage(t *testing.T) {
 		t.Errorf("green %s has an action panel", green)
 	}
 }
+
+// A metric's page opens with its definition in plain words; the SPEC's
+// sentence and the formula follow under Definition, without references to
+// the specification's sections, which a reader cannot open.
+func TestMetricPageSaysItPlainly(t *testing.T) {
+	e := newEnv(t, 0)
+	page := e.page(t, e.sessionAs(t, "executive"), "/metrics/change_failure_rate?as_of=2026-03-31", 200)
+	mustContain(t, "the change failure rate page", page, []string{
+		`<p class="page-sub">The share of production deployments in the window that failed, were rolled back or caused an incident.</p>`,
+		"<dt>In full</dt><dd>Of production deployments finishing in W",
+		"rolled back or linked to ≥ 1 incident of any severity.</dd>",
+	})
+	if strings.Contains(page, "§") {
+		t.Errorf("the page cites a section of the specification: %s", page[max(0, strings.Index(page, "§")-80):strings.Index(page, "§")+10])
+	}
+	for in, want := range map[string]string{
+		"rolled back (§2) or linked":                  "rolled back or linked",
+		"is red (SPEC §6).":                           "is red.",
+		"linked (SPEC §2, explicit or inferred)":      "linked (explicit or inferred)",
+		"a production deployment, SPEC §2, finishing": "a production deployment, finishing",
+	} {
+		if got := unspec(in); got != want {
+			t.Errorf("unspec(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

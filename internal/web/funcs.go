@@ -29,6 +29,7 @@ import (
 //	contains list x         whether the list holds x
 //	dateInput .Q.AsOf       the date of an as_of, for <input type=date>
 //	reason .Reason          a status reason with its RFC 3339 times as the pages write times
+//	unspec .Formula         a definition without its references to the specification's sections
 func (s *Server) funcs(st *site) template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) (string, error) {
@@ -52,6 +53,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"contains":  slices.Contains[[]string],
 		"dateInput": dateInput,
 		"reason":    readableReason,
+		"unspec":    unspec,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},
@@ -203,4 +205,25 @@ func readableReason(s string) string {
 		}
 		return t.UTC().Format("2 Jan 2006 15:04 MST")
 	})
+}
+
+// specRefs are a definition's references to sections of the specification
+// it was written from, which a reader of a page cannot open: "(§2)",
+// "(SPEC §6)", ", SPEC §2," and the like.
+var specRefs = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\s*\((?:SPEC )?§\d+\)`), ""},
+	{regexp.MustCompile(`\(SPEC §\d+, `), "("},
+	{regexp.MustCompile(`, SPEC §\d+,`), ","},
+}
+
+// unspec is a definition's text with its references to the specification
+// taken out (what they name — linking, the gates — the page says itself).
+func unspec(s string) string {
+	for _, r := range specRefs {
+		s = r.re.ReplaceAllString(s, r.with)
+	}
+	return s
 }

@@ -46,6 +46,10 @@ type Engine struct {
 	// state and its read-back (tests: another process's state renamed
 	// over it).
 	rebaseCommitted func()
+	// moveHook, when set, is told the old mapping as a move starts
+	// ("start", before it gives any page back) and once it has given
+	// them back ("released", before readers move to the new one): tests.
+	moveHook func(stage string, old *image.Mapped)
 	// maxMoves bounds the moves of a following engine (moveOn; 0:
 	// DefaultMaxMoves; tests set fewer).
 	maxMoves int

@@ -39,6 +39,10 @@ func (e *Engine) SetRebaseRows(n int64) { e.rebaseRows = n }
 // its read-back.
 func (e *Engine) SetRebaseCommitted(fn func()) { e.rebaseCommitted = fn }
 
+// SetMoveHook runs fn with the old mapping as a move starts ("start")
+// and once it has given the mapping's pages back ("released").
+func (e *Engine) SetMoveHook(fn func(stage string, old *image.Mapped)) { e.moveHook = fn }
+
 // SetMaxMoves bounds the moves of a following engine.
 func (e *Engine) SetMaxMoves(n int) { e.maxMoves = n }
 

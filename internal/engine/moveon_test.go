@@ -326,3 +326,64 @@ func TestBulkPacingLetGo(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A move gives the old state's pages back to the page cache, not the
+// disk (image.Mapped.Release): readers still on the old dataset fault
+// back what they touch from memory. Pages the readers faulted in just
+// before the move are resident as it starts; once it has read the new
+// state they are gone from the process and still in the page cache.
+func TestMoveGivesBackToThePageCache(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var touched, left, cached, pages int
+	var eng *engine.Engine
+	var cat *catalog.Catalog
+	var end time.Time
+	set := func(e *engine.Engine) {
+		e.SetMoveHook(func(stage string, old *image.Mapped) {
+			switch stage {
+			case "start":
+				// A reader on the old dataset, under the move's refresh
+				// lock (reads take the world's, not that one).
+				engineView(t, cat, end, eng)
+				touched, pages = residentPages(t, old)
+			case "released":
+				left, _ = residentPages(t, old)
+				c, err := old.Cached()
+				if err != nil {
+					t.Error(err)
+				}
+				cached = trues(c)
+			}
+		})
+	}
+	st, c, e2, _, e, fresh := startFromState(ctx, t, 13, set)
+	eng, cat, end = e, c, e2
+	var more []string
+	for i := range 3000 {
+		more = append(more, dep(fmt.Sprintf("move-%d", i), []string{"success", "failure"}[i%2]))
+	}
+	importLines(t, st, more...)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Status().Image; s.DatasetMoves != 1 {
+		t.Fatalf("no move: %+v", s)
+	}
+	if touched < 64 {
+		t.Fatalf("the reader touched %d of the old state's %d pages as the move started: too few to tell", touched, pages)
+	}
+	if left > touched/4 {
+		t.Errorf("%d of the old state's pages resident once the move gave them back, %d as it started", left, touched)
+	}
+	if cached < pages*19/20 {
+		t.Errorf("%d of the old state's %d pages in the page cache once the move gave them back (PageOut drops them)", cached, pages)
+	}
+	t.Logf("old state: %d pages, %d resident as the move started, %d once given back, %d in the page cache", pages, touched, left, cached)
+	if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("after the move the following engine differs from the store")
+	}
+}

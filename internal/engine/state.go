@@ -549,6 +549,9 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 		// fault back what they touch meanwhile, from the page cache
 		// (Release; the refresh lock held keeps rows from being applied).
 		if w.mapped != nil {
+			if e.moveHook != nil {
+				e.moveHook("start", w.mapped)
+			}
 			w.mapped.Release(nil)
 		}
 		ds, m, err := e.readBack(ctx, w.ds.Config(), written, h)
@@ -567,6 +570,9 @@ func (e *Engine) moveOn(ctx context.Context, written image.FileID, h image.Heade
 		// peak of each move.
 		if w.mapped != nil {
 			w.mapped.Release(nil)
+			if e.moveHook != nil {
+				e.moveHook("released", w.mapped)
+			}
 		}
 		ds.TakeResults(w.ds)
 		nw := newWorld(ds, nil)

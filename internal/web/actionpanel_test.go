@@ -20,6 +20,20 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	e.srv.Now = func() time.Time { return now }
 	exec := e.sessionAs(t, "executive")
 	const path = "/metrics/change_failure_rate"
+	// The scorecard's card says whether an action is in force, and whose.
+	card := func(want string) {
+		t.Helper()
+		home := e.page(t, exec, "/", 200)
+		i := strings.Index(home, `data-metric="change_failure_rate"`)
+		if i < 0 {
+			t.Fatal("no change failure rate card on the scorecard")
+		}
+		li := home[i : i+strings.Index(home[i:], "</li>")]
+		if !strings.Contains(li, want) {
+			t.Errorf("the change failure rate card lacks %q:\n%s", want, li)
+		}
+	}
+	card(`<span class="kpi__action kpi__action--none">no action recorded</span>`)
 	page := e.page(t, exec, path, 200)
 	mustContain(t, "the page before any action", page, []string{`id="action"`, "No action recorded", `action="/metrics/change_failure_rate/acknowledgements"`,
 		`name="owner" value="VP Engineering"`, `min="2026-03-31" max="2027-03-31"`})
@@ -46,6 +60,7 @@ func TestActionOnTheMetricPage(t *testing.T) {
 		t.Fatalf("recording: %d %q, want 303 back to the page", st, loc)
 	}
 	mustContain(t, "the page with the action", e.page(t, exec, loc, 200), []string{"<strong>VP Engineering</strong> · due 2026-04-10", "Canary releases for api", "Recorded by", "Record a new action"})
+	card(`<span class="kpi__action">action: VP Engineering, due 2026-04-10</span>`)
 	form.Set("owner", "Head of SRE")
 	form.Set("note", "Rollback drill on api")
 	if st, _, _ := e.post(t, exec, path+"/acknowledgements", form); st != http.StatusSeeOther {
@@ -58,10 +73,18 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	}
 	now = time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)
 	mustContain(t, "past the due date", e.page(t, exec, path+"?as_of=2026-04-12", 200), []string{`class="action action--overdue"`, `<span class="flag">overdue</span>`})
+	card(`<span class="kpi__action kpi__action--overdue">action: Head of SRE, due 2026-04-10, overdue</span>`)
 
 	green := firstGreen(t, e, "2026-03-31")
 	if p := e.page(t, exec, "/metrics/"+green+"?as_of=2026-03-31", 200); strings.Contains(p, `id="action"`) {
 		t.Errorf("green %s has an action panel", green)
+	}
+	home := e.page(t, exec, "/?as_of=2026-03-31", 200)
+	if i := strings.Index(home, `data-metric="`+green+`"`); i >= 0 && strings.Contains(home[i:i+strings.Index(home[i:], "</li>")], "kpi__action") {
+		t.Errorf("green %s's card speaks of an action", green)
+	}
+	if strings.Contains(home, "action: , due") {
+		t.Error("a card that needs no action speaks of one")
 	}
 }
 

@@ -94,9 +94,15 @@ func (s *Server) escalations(r *http.Request, opt escalation.Options) ([]escalat
 	if err != nil {
 		return nil, err
 	}
+	return s.escalationsWith(r, acks, opt)
+}
+
+// escalationsWith is escalations with the acknowledgements read already
+// (escalation.List).
+func (s *Server) escalationsWith(r *http.Request, acks []escalation.Acknowledgement, opt escalation.Options) ([]escalation.Escalation, error) {
 	opt.Visible = s.access(r).CanSeeMetric
 	es := []escalation.Escalation{}
-	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds, opt.Scope); err != nil {
 			return err
 		}

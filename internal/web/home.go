@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
@@ -16,6 +17,39 @@ type homePage struct {
 	Pillars   []homePillar
 	// Escalations is the escalations panel (partials/escalations.html).
 	Escalations escalationPanel
+	// Actions are the actions in force, by metric, for the cards that need
+	// attention (amber, red, unknown or degrading): the owner and due date
+	// an executive asks about first. A card needing attention without one
+	// says so.
+	Actions map[string]*cardAction
+}
+
+// cardAction is the action in force on a card's metric, for the page's
+// scope; None when none is.
+type cardAction struct {
+	Owner, Due string
+	Overdue    bool
+	None       bool
+}
+
+// cardActions are the actions in force on the cards of hp that need
+// attention, as of asOf in scope (acks newest first).
+func cardActions(hp homePage, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]*cardAction {
+	out := map[string]*cardAction{}
+	for _, p := range hp.Pillars {
+		for _, c := range p.Cards {
+			if c.Status == catalog.Green && !c.Degrading {
+				continue
+			}
+			a := escalation.Latest(acks, c.ID, scope, asOf)
+			if a == nil {
+				out[c.ID] = &cardAction{None: true}
+				continue
+			}
+			out[c.ID] = &cardAction{Owner: a.Owner, Due: a.Due, Overdue: a.Overdue(asOf)}
+		}
+	}
+	return out
 }
 
 // homePillar is a pillar with the cards its panel shows: its headline
@@ -161,7 +195,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hp := newHomePage(sc)
-	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations})
+	acks, err := escalation.List(r.Context(), s.Store, "")
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	hp.Actions = cardActions(hp, acks, opt.Scope.String(), opt.AsOf)
+	es, err := s.escalationsWith(r, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations})
 	if err != nil {
 		s.pageError(w, r, err)
 		return

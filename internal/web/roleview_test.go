@@ -193,6 +193,20 @@ func TestSourcesPage(t *testing.T) {
 	e.page(t, e.sessionAs(t, "support"), "/sources", 403)
 
 	mustContain(t, "a bad as_of", e.page(t, exec, "/sources?as_of=soon", 400), []string{"as_of"})
+
+	// A budget whose month has begun and not ended has data up to the
+	// page's time (SPEC §3): the page says the period is open rather than
+	// give that time as the newest data.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"budget","id":"open","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":100,"category":"compute"}`})
+	p = e.page(t, exec, "/sources?as_of=2026-03-31T12:00:00Z", 200)
+	i := strings.Index(p, `<th scope="row">budget</th>`)
+	if i < 0 {
+		t.Fatal("no budget row")
+	}
+	if row := p[i : i+strings.Index(p[i:], "</tr>")]; !strings.Contains(row, ">period open</span>") || strings.Contains(row, "31 Mar 2026 12:00 UTC") {
+		t.Errorf("the budget row of an open month:\n%s", row)
+	}
 }
 
 // A breakdown says once the reason most of its unknown lines share; the

@@ -46,6 +46,9 @@ type sourcesPage struct {
 // kindRow is one record kind.
 type kindRow struct {
 	Kind, Records, LastData, Limit string
+	// Open: a period of the kind has begun and not ended at the page's
+	// time (LastData says so rather than give that time).
+	Open bool
 	Status                         StatusView
 	State                          bool
 	Problems                       int
@@ -124,7 +127,13 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 	p := sourcesPage{AsOf: rep.AsOf, Tolerance: reconcile.Tolerance{Green: reconcile.GreenTolerancePct, Amber: reconcile.AmberTolerancePct}}
 	for _, k := range rep.Kinds {
 		row := kindRow{Kind: k.Kind, Records: groupThousandsInt(k.Records), Status: kindStatus(k.Status), State: k.State, Problems: k.Problems, Limit: k.Limit, LastData: "—"}
-		if k.LastData != nil {
+		switch {
+		case k.LastData != nil && domain.Kind(k.Kind).Period() && k.LastData.Equal(rep.AsOf):
+			// A period begun and not ended (a quarter's quota, this
+			// month's budget) has data up to the page's time by SPEC §3,
+			// which as a time read as invented.
+			row.LastData, row.Open = "period open", true
+		case k.LastData != nil:
 			row.LastData = k.LastData.UTC().Format("2 Jan 2006 15:04 MST")
 		}
 		switch k.Status {

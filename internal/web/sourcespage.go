@@ -48,10 +48,10 @@ type kindRow struct {
 	Kind, Records, LastData, Limit string
 	// Open: a period of the kind has begun and not ended at the page's
 	// time (LastData says so rather than give that time).
-	Open bool
-	Status                         StatusView
-	State                          bool
-	Problems                       int
+	Open     bool
+	Status   StatusView
+	State    bool
+	Problems int
 }
 
 // problemRow is one data problem; URL is the record's page, empty when

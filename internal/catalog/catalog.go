@@ -47,6 +47,18 @@ const (
 	RelativeToBaseline = "baseline"
 )
 
+// What a metric's value covers (Metric.Span).
+const (
+	SpanWindow       = ""
+	SpanInstant      = "instant"
+	SpanYear         = "year"
+	SpanQuotaPeriod  = "quota_period"
+	SpanBeforeWindow = "before_window"
+)
+
+// Spans are the values Metric.Span may take besides SpanWindow.
+var Spans = []string{SpanInstant, SpanYear, SpanQuotaPeriod, SpanBeforeWindow}
+
 // Directions of Metric.Better and kinds of Metric.Type.
 const (
 	Higher  = "higher"
@@ -110,6 +122,13 @@ type Metric struct {
 	// for revenue, engineering for delivery; the pillar's unless the metric names its own),
 	// confirms it, then SignoffConfirmed.
 	Signoff, SignoffBy string
+
+	// Span says what stretch of time the value covers when it is not the window W ending at
+	// as_of (SpanWindow, ""): a state at as_of (SpanInstant: open vulnerabilities, MRR), the
+	// customers of a year before (SpanYear: NRR, GRR), the quota period holding as_of
+	// (SpanQuotaPeriod), the 90 days before W (SpanBeforeWindow: a baseline). The window's
+	// length still spaces the trend's comparison; a page says the span rather than "30d".
+	Span string
 
 	// DegradingExempt names the annotations (by kind, such as peak_season, or by name) during
 	// which a worse weekly window does not count towards the degrading flag: a dip in a peak

@@ -114,6 +114,9 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 	row("Type", m.Type)
 	row("Owner", m.Owner)
 	row("Window", FormatWindow(m.Window))
+	if w := spanWords[m.Span]; w != "" {
+		row("Covers", w)
+	}
 	if m.Thresholds != nil {
 		row("Thresholds", thresholdRule(*m.Thresholds, m.Better, m.Unit))
 		for _, tier := range slices.Sorted(maps.Keys(m.ThresholdsByTier)) {
@@ -271,4 +274,12 @@ var sectionDocs = map[string]string{
 	"quota_pace":        "quota attainment against the elapsed share of the quota period",
 	"flow_stages":       "where lead time goes: the median coding, pickup, review and deploy time per team, as stacked bars, with the changes each rests on",
 	"mrr_bridge":        "the MRR bridge over the window as a waterfall: MRR at its start, new, reactivation, expansion, contraction and churn, MRR at as_of",
+}
+
+// spanWords say what a value covers for each Metric.Span but the window.
+var spanWords = map[string]string{
+	SpanInstant:      "the state at as_of; the window spaces the trend's comparison",
+	SpanYear:         "the customers active 365 days before as_of, then and at as_of",
+	SpanQuotaPeriod:  "the quota period holding as_of, up to as_of",
+	SpanBeforeWindow: "the 90 days before the window's start",
 }

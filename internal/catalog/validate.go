@@ -226,6 +226,9 @@ func (c *Catalog) checkMetric(p problem, m *Metric) {
 	case !c.hasPillar(m.Pillar):
 		p.add("pillar", "unknown pillar %q (pillars: %s)", m.Pillar, strings.Join(c.pillarIDs(), ", "))
 	}
+	if m.Span != SpanWindow && !slices.Contains(Spans, m.Span) {
+		p.add("span", "%q (want one of %s, or none for the window)", m.Span, quoteList(Spans))
+	}
 	if !slices.Contains(Units, m.Unit) {
 		p.add("unit", "%s (want one of %s)", unknownOrRequired("unit", m.Unit), quoteList(Units))
 	}

@@ -63,6 +63,7 @@ type rawMetric struct {
 	ThresholdsByService map[string]Thresholds `yaml:"thresholds_by_service"`
 	Baseline            string                `yaml:"baseline"`
 	DegradingExempt     []string              `yaml:"degrading_exempt"`
+	Span                string                `yaml:"span"`
 }
 
 // rawSource is either a bare kind ("incident") or {kind: quota, freshness: 95d}.
@@ -242,7 +243,7 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 			Sensitivity: rm.Sensitivity,
 			Priority:    rm.Priority, Signoff: rm.Signoff, SignoffBy: strings.TrimSpace(rm.SignoffBy),
 			ThresholdsByService: rm.ThresholdsByService, Baseline: rm.Baseline,
-			DegradingExempt: rm.DegradingExempt,
+			DegradingExempt: rm.DegradingExempt, Span: rm.Span,
 		}
 		m.ThresholdsByTier = tierThresholds(p, rm.ThresholdsByTier)
 		// A sensitive pillar makes every metric in it sensitive, so a metric added to it later

@@ -113,3 +113,21 @@ func TestMetricPageSaysItPlainly(t *testing.T) {
 		}
 	}
 }
+
+// A metric's page says what stretch of time its value covers: the window
+// for most, the state at as_of, a year's cohort, the quota period or a
+// baseline's 90 days for the others — not a window the formula does not
+// use ("Window 30d" beside GRR's 365-day cohort).
+func TestMetricPageSaysWhatItCovers(t *testing.T) {
+	e := newEnv(t, 0)
+	exec := e.sessionAs(t, "executive")
+	for id, want := range map[string]string{
+		"change_failure_rate":           "<dt>Window</dt><dd>30d ending 31 Mar 2026 00:00 UTC</dd>",
+		"grr":                           "<dt>Cohort</dt><dd>the customers active on 31 Mar 2025: their recurring revenue then and at 31 Mar 2026 00:00 UTC</dd>",
+		"open_critical_vulnerabilities": "<dt>As of</dt><dd>the state at 31 Mar 2026 00:00 UTC (the trend compares it with the state 30d before)</dd>",
+		"pipeline_coverage":             "<dt>Period</dt><dd>the quota period holding 31 Mar 2026 00:00 UTC, up to then</dd>",
+		"mttr_baseline":                 "<dt>Baseline</dt><dd>the 90 days before 1 Mar 2026 00:00 UTC, where the 30d window starts</dd>",
+	} {
+		mustContain(t, id, e.page(t, exec, "/metrics/"+id+"?as_of=2026-03-31", 200), []string{want})
+	}
+}

@@ -83,6 +83,11 @@ type metricPage struct {
 	Problems       []metricProblemRow
 	HiddenProblems int
 	Records        recordsTable
+	// CoversLabel and Covers say what stretch of time the value covers:
+	// "Window", "30d ending …" for most; for a state at as_of, a year's
+	// cohort, a quota period or a baseline, what it is (catalog.Metric.Span)
+	// rather than a window the formula does not use.
+	CoversLabel, Covers string
 	// Action is the owner's action on the metric and the form to record
 	// one (SPEC §4: amber and red are acknowledged, not ignored).
 	Action actionPanel
@@ -292,6 +297,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	c := &d.Card
 	format := s.unitFormat(c.Unit)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
+	mp.CoversLabel, mp.Covers = covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
 	for _, p := range s.Catalog.Pillars {
 		if p.ID == m.Pillar {
 			mp.Pillar = p.Name
@@ -627,3 +633,21 @@ func (s *Server) unitFormat(unit string) chart.Format {
 
 // idWords writes an id as words: "vp_sales" → "vp sales".
 func idWords(id string) string { return strings.ReplaceAll(id, "_", " ") }
+
+// covers says what stretch of time a value of a metric with span, shown
+// with window (its text, "30d") as of asOf, covers: a label and the words.
+func covers(span, window string, asOf time.Time) (string, string) {
+	at := asOf.UTC().Format("2 Jan 2006 15:04 MST")
+	w, err := catalog.ParseWindow(window)
+	switch {
+	case span == catalog.SpanInstant:
+		return "As of", "the state at " + at + " (the trend compares it with the state " + window + " before)"
+	case span == catalog.SpanYear:
+		return "Cohort", "the customers active on " + asOf.UTC().AddDate(0, 0, -365).Format("2 Jan 2006") + ": their recurring revenue then and at " + at
+	case span == catalog.SpanQuotaPeriod:
+		return "Period", "the quota period holding " + at + ", up to then"
+	case span == catalog.SpanBeforeWindow && err == nil:
+		return "Baseline", "the 90 days before " + asOf.Add(-w).UTC().Format("2 Jan 2006 15:04 MST") + ", where the " + window + " window starts"
+	}
+	return "Window", window + " ending " + at
+}

@@ -53,6 +53,19 @@ type Options struct {
 	// Annotations are the business-cycle periods in force: a metric exempt during one
 	// (degrading_exempt) is not degrading for a worse week inside it (scorecard.Options).
 	Annotations []catalog.Annotation
+	// AcksBy, when set, is when acknowledgements must have been recorded by
+	// to count, instead of AsOf: a page asked for now is answered as of the
+	// current minute (its results shared), and an action recorded in the
+	// seconds since counts at once.
+	AcksBy time.Time
+}
+
+// acksBy is when acknowledgements must have been recorded by to count.
+func (o Options) acksBy() time.Time {
+	if o.AcksBy.IsZero() {
+		return o.AsOf
+	}
+	return o.AcksBy
 }
 
 // Escalations lists what escalates as of opt.AsOf: P0 first, then red
@@ -74,8 +87,7 @@ type Options struct {
 //
 // Call it under the engine's read lock.
 func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgement, opt Options) []Escalation {
-	cs := checks(opt.AsOf)
-	if first, ok := ds.FirstData(); !ok || first.After(cs[len(cs)-1]) {
+	if _, ok := Covered(ds, opt.AsOf); !ok {
 		return nil
 	}
 	type target struct {
@@ -101,7 +113,7 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 		targets = append(targets, target{m, metrics.Scope{}})
 		seen := map[string]bool{}
 		for _, a := range acks {
-			if a.Metric != m.ID || a.Scope == "" || seen[a.Scope] || a.At.After(opt.AsOf) {
+			if a.Metric != m.ID || a.Scope == "" || seen[a.Scope] || a.At.After(opt.acksBy()) {
 				continue
 			}
 			seen[a.Scope] = true
@@ -114,7 +126,7 @@ func Escalations(cat *catalog.Catalog, ds *metrics.Dataset, acks []Acknowledgeme
 	}
 	var out []Escalation
 	for _, t := range targets {
-		if e, ok := escalates(ds, t.m, t.scope, acks, opt.AsOf, opt.Annotations); ok {
+		if e, ok := escalates(ds, t.m, t.scope, acks, opt.AsOf, opt.acksBy(), opt.Annotations); ok {
 			out = append(out, e)
 		}
 	}
@@ -141,10 +153,10 @@ func checks(asOf time.Time) []time.Time {
 	return out
 }
 
-func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf time.Time, anns []catalog.Annotation) (Escalation, bool) {
+func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf, acksBy time.Time, anns []catalog.Annotation) (Escalation, bool) {
 	cur := m.At(asOf) // its owner and priority in force
 	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: cur.Priority, Owner: cur.Owner, Scope: scope.String()}
-	a := Latest(acks, m.ID, e.Scope, asOf)
+	a := Latest(acks, m.ID, e.Scope, acksBy)
 	if a != nil && !a.Overdue(asOf) {
 		return e, false
 	}
@@ -170,4 +182,13 @@ func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks
 		e.Why, e.Acknowledgement = Overdue, a
 	}
 	return e, true
+}
+
+// Covered reports whether the data covers every check an escalation as of
+// asOf needs (its first record at or before the earliest), and when the
+// data begins (zero when there is none).
+func Covered(ds *metrics.Dataset, asOf time.Time) (first time.Time, ok bool) {
+	first, any := ds.FirstData()
+	cs := checks(asOf)
+	return first, any && !first.After(cs[len(cs)-1])
 }

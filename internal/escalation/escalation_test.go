@@ -330,3 +330,35 @@ func TestNoEscalationsBeforeTheData(t *testing.T) {
 		t.Error("as of 2026-01-09, eight days into the data: no escalation (MTTR is red from the start)")
 	}
 }
+
+// An acknowledgement counts from when it was recorded, or from
+// Options.AcksBy when that is later than as_of: a page asked for now is
+// answered as of the minute, and an action recorded seconds after it
+// counts at once.
+func TestAcknowledgementsCountByAcksBy(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.ack(t, "mttr", Input{Owner: "Head of SRE", Note: "Runbook for P3s", Due: "2026-04-03"}, asOf.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	acks, err := List(context.Background(), f.st, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	escalated := func(opt Options) bool {
+		t.Helper()
+		found := false
+		f.eng.Read(context.Background(), func(ds *metrics.Dataset) error {
+			for _, e := range Escalations(f.cat, ds, acks, opt) {
+				found = found || e.Metric == "mttr"
+			}
+			return nil
+		})
+		return found
+	}
+	if !escalated(Options{AsOf: asOf}) {
+		t.Error("as of the minute before the acknowledgement, mttr does not escalate")
+	}
+	if escalated(Options{AsOf: asOf, AcksBy: asOf.Add(time.Minute)}) {
+		t.Error("with acknowledgements counted to a minute later, mttr still escalates")
+	}
+}

@@ -43,6 +43,9 @@ type actionRow struct {
 	Overdue bool
 	// Unit is the metric's, for the value it had when recorded.
 	Unit string
+	// ByName is who recorded it as a person reads it: a user's e-mail
+	// without the "user:" of the audit trail.
+	ByName string
 }
 
 // actionForm is the action form's values and, when it was refused, why.
@@ -73,15 +76,18 @@ func (s *Server) newActionPanel(r *http.Request, mp *metricPage, scope metrics.S
 		p.ScopeLabel = strings.ReplaceAll(p.Scope, ":", " ")
 	}
 	row := func(a escalation.Acknowledgement) actionRow {
-		return actionRow{Acknowledgement: a, Overdue: a.Overdue(d.AsOf), Unit: d.Card.Unit}
+		return actionRow{Acknowledgement: a, Overdue: a.Overdue(d.AsOf), Unit: d.Card.Unit, ByName: strings.TrimPrefix(a.By, "user:")}
 	}
-	cur := escalation.Latest(acks, d.Definition.ID, p.Scope, d.AsOf)
+	// Those recorded after the page's time are not shown: they had not
+	// happened then.
+	by := s.acksBy(r, d.AsOf)
+	cur := escalation.Latest(acks, d.Definition.ID, p.Scope, by)
 	if cur != nil {
 		c := row(*cur)
 		p.Current = &c
 	}
 	for _, a := range acks {
-		if cur != nil && a.ID == cur.ID {
+		if cur != nil && a.ID == cur.ID || a.At.After(by) {
 			continue
 		}
 		p.Earlier = append(p.Earlier, row(a))
@@ -120,9 +126,24 @@ func (s *Server) ackForm(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, err)
 			return
 		}
-		s.showMetricPage(w, r, e.status, &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Error: e.Message, Param: e.Param})
+		msg := e.Message
+		if label, ok := actionLabels[e.Param]; ok {
+			// The form's label, not the API's field name.
+			msg = label + ": " + strings.TrimPrefix(msg, e.Param+": ")
+		}
+		s.showMetricPage(w, r, e.status, &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Error: msg, Param: e.Param})
 		return
 	}
 	back := url.URL{Path: "/metrics/" + id, RawQuery: r.URL.RawQuery, Fragment: "action"}
+	http.Redirect(w, r, back.String(), http.StatusSeeOther)
+}
+
+// actionLabels are the action form's labels by the field an error names.
+var actionLabels = map[string]string{"owner": "Owner", "note": "What will be done", "due": "Due", "scope": "Scope"}
+
+// ackFormBack sends a GET of the action form's address — a refused form's
+// page reloaded, its address bookmarked — to the metric's page.
+func (s *Server) ackFormBack(w http.ResponseWriter, r *http.Request) {
+	back := url.URL{Path: "/metrics/" + r.PathValue("id"), RawQuery: r.URL.RawQuery, Fragment: "action"}
 	http.Redirect(w, r, back.String(), http.StatusSeeOther)
 }

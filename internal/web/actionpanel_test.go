@@ -16,7 +16,9 @@ import (
 // panel.
 func TestActionOnTheMetricPage(t *testing.T) {
 	e := newEnv(t, 0)
-	now := time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)
+	// Mid-minute: a page without as_of is answered as of the minute, and
+	// an action recorded since must count at once.
+	now := time.Date(2026, 3, 31, 0, 0, 30, 0, time.UTC)
 	e.srv.Now = func() time.Time { return now }
 	exec := e.sessionAs(t, "executive")
 	const path = "/metrics/change_failure_rate"
@@ -52,28 +54,37 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	if st != http.StatusBadRequest {
 		t.Fatalf("a due date passed: %d, want 400\n%s", st, clip([]byte(body)))
 	}
-	mustContain(t, "the refused form", body, []string{"Nothing was recorded.", "due: 2026-03-01 has passed", "Kept when refused", `name="due" value="2026-03-01"`, `aria-invalid="true"`,
+	mustContain(t, "the refused form", body, []string{"Nothing was recorded.", "Due: 2026-03-01 has passed", "Kept when refused", `name="due" value="2026-03-01"`, `aria-invalid="true"`,
 		`action="/metrics/change_failure_rate/acknowledgements?window=30d"`})
 
 	st, _, loc := e.post(t, exec, path+"/acknowledgements?window=30d", form)
 	if st != http.StatusSeeOther || loc != path+"?window=30d#action" {
 		t.Fatalf("recording: %d %q, want 303 back to the page", st, loc)
 	}
-	mustContain(t, "the page with the action", e.page(t, exec, loc, 200), []string{"<strong>VP Engineering</strong> · due 2026-04-10", "Canary releases for api", "Recorded by", "Record a new action"})
-	card(`<span class="kpi__action">action: VP Engineering, due 2026-04-10</span>`)
+	mustContain(t, "the page with the action", e.page(t, exec, loc, 200), []string{"<strong>VP Engineering</strong> · due 10 Apr 2026", "Canary releases for api", "Recorded by executive-", "Record a new action"})
+	// The form's address reloaded leads back to the page.
+	if st, _, back := e.call(t, "GET", path+"/acknowledgements?window=30d", "", "", exec); st != http.StatusSeeOther || back.Get("Location") != path+"?window=30d#action" {
+		t.Errorf("GET of the form's address: %d %q, want 303 to the page", st, back.Get("Location"))
+	}
+	// The card names the action's owner only when it is not the metric's.
+	card(`<span class="kpi__action">action due 10 Apr 2026</span>`)
 	form.Set("owner", "Head of SRE")
 	form.Set("note", "Rollback drill on api")
 	if st, _, _ := e.post(t, exec, path+"/acknowledgements", form); st != http.StatusSeeOther {
 		t.Fatalf("recording a second: %d", st)
 	}
 	page = e.page(t, exec, path, 200)
-	mustContain(t, "the page with two actions", page, []string{"<strong>Head of SRE</strong> · due 2026-04-10", "1 earlier action", "Canary releases for api", `name="owner" value="Head of SRE"`})
+	mustContain(t, "the page with two actions", page, []string{"<strong>Head of SRE</strong> · due 10 Apr 2026", "1 earlier action", "Canary releases for api", `name="owner" value="Head of SRE"`})
 	if strings.Contains(page, "No action recorded") {
 		t.Error("the page says no action is recorded beside one")
 	}
+	// As of a time before them, the actions had not happened.
+	if p := e.page(t, exec, path+"?as_of=2026-03-30", 200); strings.Contains(p, "Canary releases for api") || strings.Contains(p, "Rollback drill") || !strings.Contains(p, "No action recorded") {
+		t.Error("the page as of the day before shows actions recorded after it")
+	}
 	now = time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)
 	mustContain(t, "past the due date", e.page(t, exec, path+"?as_of=2026-04-12", 200), []string{`class="action action--overdue"`, `<span class="flag">overdue</span>`})
-	card(`<span class="kpi__action kpi__action--overdue">action: Head of SRE, due 2026-04-10, overdue</span>`)
+	card(`<span class="kpi__action kpi__action--overdue">action: Head of SRE, due 10 Apr 2026, overdue</span>`)
 
 	green := firstGreen(t, e, "2026-03-31")
 	if p := e.page(t, exec, "/metrics/"+green+"?as_of=2026-03-31", 200); strings.Contains(p, `id="action"`) {
@@ -130,4 +141,13 @@ func TestMetricPageSaysWhatItCovers(t *testing.T) {
 	} {
 		mustContain(t, id, e.page(t, exec, "/metrics/"+id+"?as_of=2026-03-31", 200), []string{want})
 	}
+}
+
+// Before the data covers a week, nothing escalates and no card waits for
+// an action: the escalations panel says when the data begins rather than
+// that every metric has a current action beside cards saying none has.
+func TestScorecardBeforeTheData(t *testing.T) {
+	e := newEnv(t, 0)
+	home := e.page(t, e.sessionAs(t, "executive"), "/?as_of=2020-01-01", 200)
+	mustContain(t, "the scorecard of 2020", home, []string{"None: escalations need a week of data, and it begins on "}, "kpi__action", "has a current action")
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/escalation"
@@ -80,7 +81,7 @@ func (s *Server) getEscalations(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: scope, Annotations: opt.Annotations})
+	es, err := s.escalations(r, escalation.Options{AsOf: opt.AsOf, Scope: scope, Annotations: opt.Annotations, AcksBy: s.acksBy(r, opt.AsOf)})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -117,6 +118,10 @@ func (s *Server) escalationsWith(r *http.Request, acks []escalation.Acknowledgem
 type escalationPanel struct {
 	Total       int
 	Shown, More []escalationRow
+	// Uncovered: the data does not cover the week an escalation needs
+	// (escalation.Covered); DataFrom is when it begins (zero: no data).
+	Uncovered bool
+	DataFrom  time.Time
 }
 
 // escalationRow is an escalation with the link to its metric's page,

@@ -30,6 +30,7 @@ import (
 //	dateInput .Q.AsOf       the date of an as_of, for <input type=date>
 //	reason .Reason          a status reason with its RFC 3339 times as the pages write times
 //	unspec .Formula         a definition without its references to the specification's sections
+//	due .Due                an action's due date as the pages write dates ("10 Apr 2026")
 func (s *Server) funcs(st *site) template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) (string, error) {
@@ -54,6 +55,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"dateInput": dateInput,
 		"reason":    readableReason,
 		"unspec":    unspec,
+		"due":       dueText,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},
@@ -226,4 +228,16 @@ func unspec(s string) string {
 		s = r.re.ReplaceAllString(s, r.with)
 	}
 	return s
+}
+
+// dueText is an action's due date (a date, or an RFC 3339 time) as the
+// pages write dates and times; as given when it is neither.
+func dueText(due string) string {
+	if t, err := time.Parse(time.DateOnly, due); err == nil {
+		return t.Format("2 Jan 2006")
+	}
+	if t, err := time.Parse(time.RFC3339, due); err == nil {
+		return t.UTC().Format("2 Jan 2006 15:04 MST")
+	}
+	return due
 }

@@ -27,26 +27,34 @@ type homePage struct {
 // cardAction is the action in force on a card's metric, for the page's
 // scope; None when none is.
 type cardAction struct {
-	Owner, Due string
-	Overdue    bool
-	None       bool
+	// Owner is the action's owner when it is not the metric's (the card
+	// names that one already).
+	Owner   string
+	Due     string
+	Overdue bool
+	None    bool
 }
 
 // cardActions are the actions in force on the cards of hp that need
-// attention, as of asOf in scope (acks newest first).
-func cardActions(hp homePage, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]*cardAction {
+// attention, as of asOf in scope (acks newest first, those recorded by
+// acksBy counting).
+func cardActions(hp homePage, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
 	out := map[string]*cardAction{}
 	for _, p := range hp.Pillars {
 		for _, c := range p.Cards {
 			if c.Status == catalog.Green && !c.Degrading {
 				continue
 			}
-			a := escalation.Latest(acks, c.ID, scope, asOf)
+			a := escalation.Latest(acks, c.ID, scope, acksBy)
 			if a == nil {
 				out[c.ID] = &cardAction{None: true}
 				continue
 			}
-			out[c.ID] = &cardAction{Owner: a.Owner, Due: a.Due, Overdue: a.Overdue(asOf)}
+			ca := &cardAction{Due: dueText(a.Due), Overdue: a.Overdue(asOf)}
+			if a.Owner != c.Owner {
+				ca.Owner = a.Owner
+			}
+			out[c.ID] = ca
 		}
 	}
 	return out
@@ -182,10 +190,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	opt.Visible = s.access(r).CanSeeMetric
 	var sc *scorecard.Scorecard
 	var ch Choices
+	var dataFrom time.Time
+	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds, opt.Scope); err != nil {
 			return err
 		}
+		dataFrom, covered = escalation.Covered(ds, opt.AsOf)
 		sc = scorecard.Build(s.Catalog, ds, opt)
 		ch = s.choices.choices(ds, ds.Seq())
 		return nil
@@ -200,13 +211,19 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	hp.Actions = cardActions(hp, acks, opt.Scope.String(), opt.AsOf)
-	es, err := s.escalationsWith(r, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations})
+	acksBy := s.acksBy(r, opt.AsOf)
+	if covered {
+		// Before the data covers a week, no card is waiting for an
+		// action: nothing can escalate yet.
+		hp.Actions = cardActions(hp, acks, opt.Scope.String(), opt.AsOf, acksBy)
+	}
+	es, err := s.escalationsWith(r, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations, AcksBy: acksBy})
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
 	hp.Escalations = newEscalationPanel(es, func(metric string) string { return q.URL("/metrics/" + metric) })
+	hp.Escalations.Uncovered, hp.Escalations.DataFrom = !covered, dataFrom
 	pg := s.newPage(r, "Scorecard", q, hp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, sc.AsOf
 	s.render(w, r, http.StatusOK, "home", pg)

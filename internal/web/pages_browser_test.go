@@ -138,7 +138,8 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 
 	// The owner's action, recorded from the page: the form posts and the
 	// page comes back, with its window, showing it as the current action.
-	due := srv.Now().AddDate(0, 0, 14).UTC().Format(time.DateOnly)
+	dueDay := srv.Now().AddDate(0, 0, 14).UTC()
+	due := dueDay.Format(time.DateOnly)
 	run(chromedp.SetValue(chromedp.CSS(`#action input[name="due"]`), due),
 		chromedp.SendKeys(chromedp.CSS(`#action textarea[name="note"]`), "Canary releases for checkout"),
 		chromedp.Click(chromedp.CSS(`#action button[type="submit"]`)),
@@ -146,7 +147,7 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 	if u := location(); u.Path != "/metrics/"+id || u.Query().Get("window") != "30d" || u.Fragment != "action" {
 		t.Errorf("recording the action led to %s, want the page again with its window", u)
 	}
-	if head, note := text("#action .action__head"), text("#action .action__note"); !strings.Contains(head, "VP Engineering") || !strings.Contains(head, "due "+due) || note != "Canary releases for checkout" {
+	if head, note := text("#action .action__head"), text("#action .action__note"); !strings.Contains(head, "VP Engineering") || !strings.Contains(head, "due "+dueDay.Format("2 Jan 2006")) || note != "Canary releases for checkout" {
 		t.Errorf("the recorded action shows %q / %q", head, note)
 	}
 	shoot("metric-action")

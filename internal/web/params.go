@@ -40,10 +40,12 @@ var routeParams = map[string][]string{
 	"GET /api/v1/sections/{name}/history": nil,
 	"GET /api/v1/gates/decisions/{id}":    nil,
 
-	"GET /{$}":                             queryKeys,
-	"GET /login":                           {"next"},
-	"GET /static/{file}":                   nil,
-	"GET /metrics/{id}":                    metricPageParams,
+	"GET /{$}":           queryKeys,
+	"GET /login":         {"next"},
+	"GET /static/{file}": nil,
+	"GET /metrics/{id}":  metricPageParams,
+	// The action form's address, reloaded: back to the page with its query.
+	"GET /metrics/{id}/acknowledgements":   metricPageParams,
 	"GET /records/{kind}/{source}/{id...}": queryKeys,
 	"GET /auth/oidc/start":                 {"next"},
 	// A role view ignores the filters but takes them, to say they do not

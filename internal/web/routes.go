@@ -137,6 +137,7 @@ func (s *Server) Routes() []Route {
 		{"GET", "/{$}", Need(auth.ScorecardRead), HTML, s.home},
 		{"GET", "/metrics/{id}", Need(auth.MetricRead), HTML, s.metricPage},
 		{"POST", "/metrics/{id}/acknowledgements", Need(auth.MetricAcknowledge), HTML, s.ackForm},
+		{"GET", "/metrics/{id}/acknowledgements", Need(auth.MetricRead), HTML, s.ackFormBack},
 		{"GET", "/records/{kind}/{source}/{id...}", Need(auth.RecordsRead), HTML, s.recordPage},
 		{"GET", "/login", Anyone, HTML, s.loginForm},
 		{"POST", "/login", Anyone, HTML, s.login},

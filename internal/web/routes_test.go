@@ -67,6 +67,7 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/evidence":                        {who: "evidence:read", path: "/api/v1/evidence?from=2026-01-01&to=2026-03-31", ok: 200},
 		"POST /api/v1/metrics/{id}/acknowledgements": {who: "metric:acknowledge", path: "/api/v1/metrics/change_failure_rate/acknowledgements",
 			body: `{"owner":"VP Engineering","note":"Canary for api","due":"` + time.Now().AddDate(0, 0, 14).Format(time.DateOnly) + `"}`, ok: 201, sees: seesMetric(cat, "change_failure_rate")},
+		"GET /metrics/{id}/acknowledgements": {who: "metric:read", path: "/metrics/change_failure_rate/acknowledgements", ok: 303},
 		"POST /metrics/{id}/acknowledgements": {who: "metric:acknowledge", path: "/metrics/change_failure_rate/acknowledgements", ctype: formType,
 			body: "owner=VP+Engineering&note=Canary+for+api&due=" + time.Now().AddDate(0, 0, 14).Format(time.DateOnly), ok: 303, sees: seesMetric(cat, "change_failure_rate")},
 		"GET /api/v1/metrics/{id}/acknowledgements": {who: "metric:read", path: "/api/v1/metrics/change_failure_rate/acknowledgements", ok: 200, sees: seesMetric(cat, "change_failure_rate")},

@@ -225,6 +225,17 @@ func CheckAsOf(t, now time.Time) error {
 	return nil
 }
 
+// acksBy is when an acknowledgement must have been recorded by to count on
+// a page or answer at asOf: asOf when the request named it, else now — a
+// request without as_of is answered as of the current minute (its results
+// shared), and an action recorded in the seconds since must show at once.
+func (s *Server) acksBy(r *http.Request, asOf time.Time) time.Time {
+	if r.URL.Query().Get("as_of") != "" {
+		return asOf
+	}
+	return s.Now().UTC()
+}
+
 // parseAsOf reads an as_of parameter: a time or a date, not in the
 // future; an error names the parameter.
 func (s *Server) parseAsOf(v string) (time.Time, error) {

@@ -34,6 +34,14 @@ func TestActionOnTheMetricPage(t *testing.T) {
 		if !strings.Contains(li, want) {
 			t.Errorf("the change failure rate card lacks %q:\n%s", want, li)
 		}
+		// And the CEO view's panel, as the card.
+		view := e.page(t, exec, "/views/ceo", 200)
+		if i = strings.Index(view, `aria-labelledby="m-change_failure_rate"`); i < 0 {
+			t.Fatal("no change failure rate panel in the CEO view")
+		}
+		if panel := view[i : i+strings.Index(view[i:], "</article>")]; !strings.Contains(panel, want) {
+			t.Errorf("the CEO view's change failure rate panel lacks %q", want)
+		}
 	}
 	card(`<span class="kpi__action kpi__action--none">no action recorded</span>`)
 	page := e.page(t, exec, path, 200)

@@ -35,27 +35,25 @@ type cardAction struct {
 	None    bool
 }
 
-// cardActions are the actions in force on the cards of hp that need
-// attention, as of asOf in scope (acks newest first, those recorded by
-// acksBy counting).
-func cardActions(hp homePage, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
+// cardActions are the actions in force on the cards that need attention,
+// as of asOf in scope (acks newest first, those recorded by acksBy
+// counting).
+func cardActions(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
 	out := map[string]*cardAction{}
-	for _, p := range hp.Pillars {
-		for _, c := range p.Cards {
-			if c.Status == catalog.Green && !c.Degrading {
-				continue
-			}
-			a := escalation.Latest(acks, c.ID, scope, acksBy)
-			if a == nil {
-				out[c.ID] = &cardAction{None: true}
-				continue
-			}
-			ca := &cardAction{Due: dueText(a.Due), Overdue: a.Overdue(asOf)}
-			if a.Owner != c.Owner {
-				ca.Owner = a.Owner
-			}
-			out[c.ID] = ca
+	for _, c := range cards {
+		if c.Status == catalog.Green && !c.Degrading {
+			continue
 		}
+		a := escalation.Latest(acks, c.ID, scope, acksBy)
+		if a == nil {
+			out[c.ID] = &cardAction{None: true}
+			continue
+		}
+		ca := &cardAction{Due: dueText(a.Due), Overdue: a.Overdue(asOf)}
+		if a.Owner != c.Owner {
+			ca.Owner = a.Owner
+		}
+		out[c.ID] = ca
 	}
 	return out
 }
@@ -215,7 +213,11 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if covered {
 		// Before the data covers a week, no card is waiting for an
 		// action: nothing can escalate yet.
-		hp.Actions = cardActions(hp, acks, opt.Scope.String(), opt.AsOf, acksBy)
+		var cards []scorecard.Card
+		for _, p := range hp.Pillars {
+			cards = append(cards, p.Cards...)
+		}
+		hp.Actions = cardActions(cards, acks, opt.Scope.String(), opt.AsOf, acksBy)
 	}
 	es, err := s.escalationsWith(r, acks, escalation.Options{AsOf: opt.AsOf, Scope: opt.Scope, Annotations: opt.Annotations, AcksBy: acksBy})
 	if err != nil {

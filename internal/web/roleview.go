@@ -15,6 +15,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
@@ -63,6 +64,9 @@ type roleViewPage struct {
 	Flow     *flowPanel
 	Bridge   *bridgePanel
 	Metrics  []roleMetric
+	// Actions are the actions in force on the panels that need attention,
+	// by metric (cardActions); none before the data covers a week.
+	Actions map[string]*cardAction
 	// ScorecardURL is the one-page scorecard with the page's date.
 	ScorecardURL string
 	// Annotations name the periods shaded on the view's trends (one legend for them all:
@@ -169,8 +173,10 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	access := s.access(r)
 	opt.Visible = access.CanSeeMetric
 	var vr *scorecard.ViewResult
+	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var verr error
+		_, covered = escalation.Covered(ds, opt.AsOf)
 		vr, verr = scorecard.View(s.Catalog, ds, v.ID, opt)
 		return verr
 	})
@@ -180,6 +186,21 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	}
 	data := s.newRoleViewPage(v, vr, q, access, opt.Annotations)
 	data.Dropped = dropped
+	if covered {
+		// Each panel that needs attention names its action, as the
+		// scorecard's cards do (the whole organisation's: a role view
+		// has no scope).
+		acks, err := escalation.List(r.Context(), s.Store, "")
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+		cards := make([]scorecard.Card, len(data.Metrics))
+		for i, m := range data.Metrics {
+			cards[i] = m.Card
+		}
+		data.Actions = cardActions(cards, acks, "", opt.AsOf, s.acksBy(r, opt.AsOf))
+	}
 	pg := s.newPage(r, v.Name+" view", q, data)
 	pg.Controls, pg.NoFilters, pg.AsOf = true, true, vr.AsOf
 	s.render(w, r, http.StatusOK, "roleview", pg)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -12,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/candor/candor/internal/browsertest"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 )
 
@@ -41,6 +44,12 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 	ctx := browsertest.New(t)
 	srv, base := newDemoServer(t, map[string][]string{"eve@example.com": {"executive"}})
 	token := newToken(t, srv.Auth, "api", "executive")
+	// As `candor demo` does, the owners have acted on all but three of
+	// what would escalate: the cards carry their actions, and the printed
+	// sheet must still be one.
+	if n := recordOwnersActions(t, srv, 3); n == 0 {
+		t.Fatal("no action recorded: the print is not tried with them")
+	}
 
 	run := func(actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -140,6 +149,10 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 	// page comes back, with its window, showing it as the current action.
 	dueDay := srv.Now().AddDate(0, 0, 14).UTC()
 	due := dueDay.Format(time.DateOnly)
+	// The metric has an action already: the form is folded under it.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const d = document.querySelector('#action details.action__new'); if (d) d.open = true; return !!d })()`)); err != nil {
+		t.Fatal(err)
+	}
 	run(chromedp.SetValue(chromedp.CSS(`#action input[name="due"]`), due),
 		chromedp.SendKeys(chromedp.CSS(`#action textarea[name="note"]`), "Canary releases for checkout"),
 		chromedp.Click(chromedp.CSS(`#action button[type="submit"]`)),
@@ -194,4 +207,35 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 	if errs := browsertest.ConsoleErrors(ctx); len(errs) > 0 {
 		t.Errorf("the pages reported errors:\n%s", strings.Join(errs, "\n"))
 	}
+}
+
+// recordOwnersActions records, as each metric's owner, an action on every
+// metric that would escalate but the first leave, and returns how many.
+func recordOwnersActions(t *testing.T, srv *Server, leave int) int {
+	t.Helper()
+	ctx := context.Background()
+	now := srv.Now()
+	var prepared []escalation.Acknowledgement
+	err := srv.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		es := escalation.Escalations(srv.Catalog, ds, nil, escalation.Options{AsOf: now})
+		for i, e := range es[min(leave, len(es)):] {
+			m, _ := srv.Catalog.Metric(e.Metric)
+			in := escalation.Input{Owner: m.Owner, Note: "Owner reviewing the cause with the team", Due: now.AddDate(0, 0, 10+i%3*4).Format(time.DateOnly), Scope: e.Scope}
+			a, err := escalation.Prepare(srv.Catalog, ds, e.Metric, in, "test", now)
+			if err != nil {
+				return err
+			}
+			prepared = append(prepared, a)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range prepared {
+		if _, err := escalation.Record(ctx, srv.Store, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(prepared)
 }

@@ -92,6 +92,38 @@ const (
 	maxDue = 366 * 24 * time.Hour
 )
 
+// CheckInput checks what a person gave, field by field (owner, note, due),
+// and returns every field's error in that order: Prepare answers with the
+// first, a form shows them all.
+func CheckInput(in Input, now time.Time) []error {
+	var errs []error
+	switch n := utf8.RuneCountInString(strings.TrimSpace(in.Owner)); {
+	case n == 0:
+		errs = append(errs, domain.InvalidParam("owner", "required: who owns the action (a name or a role)"))
+	case n > maxOwner:
+		errs = append(errs, domain.InvalidParam("owner", "%d characters; at most %d", n, maxOwner))
+	}
+	switch n := utf8.RuneCountInString(strings.TrimSpace(in.Note)); {
+	case n == 0:
+		errs = append(errs, domain.InvalidParam("note", "required: what will be done about it"))
+	case n > maxNote:
+		errs = append(errs, domain.InvalidParam("note", "%d characters; at most %d", n, maxNote))
+	}
+	d := strings.TrimSpace(in.Due)
+	due, err := parseDue(d)
+	switch {
+	case d == "":
+		errs = append(errs, domain.InvalidParam("due", "required: the date the action is due, such as %s", now.AddDate(0, 0, 14).Format(time.DateOnly)))
+	case err != nil:
+		errs = append(errs, domain.InvalidParam("due", "%q is not a date (YYYY-MM-DD) or an RFC 3339 time", d))
+	case !due.After(now):
+		errs = append(errs, domain.InvalidParam("due", "%s has passed; an action is due in the future", d))
+	case due.Sub(now) > maxDue:
+		errs = append(errs, domain.InvalidParam("due", "%s is more than a year away; set a nearer date and acknowledge again then", d))
+	}
+	return errs
+}
+
 // Prepare checks in against the metric as it stands at now and returns the
 // acknowledgement to Record. A metric that is green and not degrading has
 // nothing to acknowledge (a conflict); bad input is invalid, naming the
@@ -105,29 +137,10 @@ func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by 
 		return Acknowledgement{}, domain.Errorf(domain.ENotImplemented, "metric %s is defined but not computed yet: it has no status to acknowledge", id)
 	}
 	a := Acknowledgement{Metric: id, Owner: strings.TrimSpace(in.Owner), Note: strings.TrimSpace(in.Note), Due: strings.TrimSpace(in.Due), By: by, At: now.UTC()}
-	switch n := utf8.RuneCountInString(a.Owner); {
-	case n == 0:
-		return a, domain.InvalidParam("owner", "required: who owns the action (a name or a role)")
-	case n > maxOwner:
-		return a, domain.InvalidParam("owner", "%d characters; at most %d", n, maxOwner)
+	if errs := CheckInput(in, now); len(errs) > 0 {
+		return a, errs[0]
 	}
-	switch n := utf8.RuneCountInString(a.Note); {
-	case n == 0:
-		return a, domain.InvalidParam("note", "required: what will be done about it")
-	case n > maxNote:
-		return a, domain.InvalidParam("note", "%d characters; at most %d", n, maxNote)
-	}
-	due, err := parseDue(a.Due)
-	switch {
-	case a.Due == "":
-		return a, domain.InvalidParam("due", "required: the date the action is due, such as %s", now.AddDate(0, 0, 14).Format(time.DateOnly))
-	case err != nil:
-		return a, domain.InvalidParam("due", "%q is not a date (YYYY-MM-DD) or an RFC 3339 time", a.Due)
-	case !due.After(now):
-		return a, domain.InvalidParam("due", "%s has passed; an action is due in the future", a.Due)
-	case due.Sub(now) > maxDue:
-		return a, domain.InvalidParam("due", "%s is more than a year away; set a nearer date and acknowledge again then", a.Due)
-	}
+	var err error
 	var scope metrics.Scope
 	if strings.TrimSpace(in.Scope) != "" {
 		if scope, err = metrics.ParseScope(in.Scope); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -48,10 +49,15 @@ type actionRow struct {
 	ByName string
 }
 
-// actionForm is the action form's values and, when it was refused, why.
+// actionForm is the action form's values and, when it was refused, why:
+// Error for one reason, Errors for each field's (every field is checked at
+// once, not only the first); Param the first field at fault (focused) and
+// Invalid every one.
 type actionForm struct {
 	Owner, Note, Due string
 	Error, Param     string
+	Errors           []string
+	Invalid          map[string]bool
 }
 
 // newActionPanel builds the action panel of mp, whose value is computed
@@ -117,6 +123,19 @@ func (s *Server) ackForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := escalation.Input{Owner: f.Get("owner"), Note: f.Get("note"), Due: f.Get("due"), Scope: f.Get("scope")}
+	if errs := escalation.CheckInput(in, s.Now()); len(errs) > 0 {
+		refused := &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Invalid: map[string]bool{}}
+		for _, err := range errs {
+			p := domain.ParamOf(err)
+			if refused.Param == "" {
+				refused.Param = p
+			}
+			refused.Invalid[p] = true
+			refused.Errors = append(refused.Errors, actionLabels[p]+": "+strings.TrimPrefix(err.Error(), p+": "))
+		}
+		s.showMetricPage(w, r, http.StatusBadRequest, refused)
+		return
+	}
 	if _, err := s.acknowledge(r, id, in); err != nil {
 		e := s.describe(r, err)
 		if e == nil {
@@ -131,7 +150,7 @@ func (s *Server) ackForm(w http.ResponseWriter, r *http.Request) {
 			// The form's label, not the API's field name.
 			msg = label + ": " + strings.TrimPrefix(msg, e.Param+": ")
 		}
-		s.showMetricPage(w, r, e.status, &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Error: msg, Param: e.Param})
+		s.showMetricPage(w, r, e.status, &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Error: msg, Param: e.Param, Invalid: map[string]bool{e.Param: true}})
 		return
 	}
 	back := url.URL{Path: "/metrics/" + id, RawQuery: r.URL.RawQuery, Fragment: "action"}

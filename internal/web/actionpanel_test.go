@@ -65,6 +65,13 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	mustContain(t, "the refused form", body, []string{"Nothing was recorded.", "Due: 2026-03-01 has passed", "Kept when refused", `name="due" value="2026-03-01"`, `aria-invalid="true"`,
 		`action="/metrics/change_failure_rate/acknowledgements?window=30d"`})
 
+	// Every field at fault is named at once, by its label.
+	st, body, _ = e.post(t, exec, path+"/acknowledgements", url.Values{})
+	if st != http.StatusBadRequest || strings.Count(body, `aria-invalid="true"`) != 3 {
+		t.Errorf("an empty form: %d, %d fields marked, want 400 and 3", st, strings.Count(body, `aria-invalid="true"`))
+	}
+	mustContain(t, "the empty form refused", body, []string{"<li>Owner: required", "<li>What will be done: required", "<li>Due: required"})
+
 	st, _, loc := e.post(t, exec, path+"/acknowledgements?window=30d", form)
 	if st != http.StatusSeeOther || loc != path+"?window=30d#action" {
 		t.Fatalf("recording: %d %q, want 303 back to the page", st, loc)

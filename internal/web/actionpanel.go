@@ -35,6 +35,9 @@ type actionPanel struct {
 	Form actionForm
 	// Today and LastDay bound the due date.
 	Today, LastDay string
+	// Escalated is the metric's escalation in the page's scope, when it
+	// escalates as of the page's time.
+	Escalated *escalation.Escalation
 }
 
 // actionRow is one recorded action.
@@ -62,12 +65,8 @@ type actionForm struct {
 
 // newActionPanel builds the action panel of mp, whose value is computed
 // under scope; refused carries a refused form's values and reason.
-func (s *Server) newActionPanel(r *http.Request, mp *metricPage, scope metrics.Scope, refused *actionForm) (actionPanel, error) {
+func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalation.Acknowledgement, scope metrics.Scope, refused *actionForm) (actionPanel, error) {
 	d := mp.D
-	acks, err := escalation.List(r.Context(), s.Store, d.Definition.ID)
-	if err != nil {
-		return actionPanel{}, err
-	}
 	now := s.Now().UTC()
 	p := actionPanel{
 		Attention: d.Card.Status != catalog.Green || d.Card.Degrading,

@@ -45,6 +45,9 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	}
 	card(`<span class="kpi__action kpi__action--none">no action recorded</span>`)
 	page := e.page(t, exec, path, 200)
+	// Unknown for a week with no action: it escalates, and the panel says
+	// so (the escalations test's fixture: since 24 Mar 2026 or earlier).
+	mustContain(t, "the page before any action", page, []string{"No action recorded. <strong>Escalated:</strong> unknown since 24 Mar 2026 or earlier, with no action."})
 	mustContain(t, "the page before any action", page, []string{`id="action"`, "No action recorded", `action="/metrics/change_failure_rate/acknowledgements"`,
 		`name="owner" value="VP Engineering"`, `min="2026-03-31" max="2027-03-31"`})
 	if p := e.page(t, e.sessionAs(t, "auditor"), path, 200); strings.Contains(p, `/acknowledgements"`) || !strings.Contains(p, "needs the metric:acknowledge permission") {
@@ -98,7 +101,7 @@ func TestActionOnTheMetricPage(t *testing.T) {
 		t.Error("the page as of the day before shows actions recorded after it")
 	}
 	now = time.Date(2026, 4, 12, 0, 0, 0, 0, time.UTC)
-	mustContain(t, "past the due date", e.page(t, exec, path+"?as_of=2026-04-12", 200), []string{`class="action action--overdue"`, `<span class="flag">overdue</span>`})
+	mustContain(t, "past the due date", e.page(t, exec, path+"?as_of=2026-04-12", 200), []string{`class="action action--overdue"`, `<span class="flag">overdue</span>`, "<strong>Escalated:</strong> the action is overdue since 11 Apr 2026."})
 	card(`<span class="kpi__action kpi__action--overdue">action: Head of SRE, due 10 Apr 2026, overdue</span>`)
 
 	green := firstGreen(t, e, "2026-03-31")

@@ -17,6 +17,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
@@ -196,8 +197,14 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	}
 	opt.Visible = access.CanSeeMetric
 	hide := func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) }
+	acks, err := escalation.List(r.Context(), s.Store, id)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	var mp *metricPage
 	var ch Choices
+	var escalated *escalation.Escalation
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds, q.Scope()); err != nil {
 			return err
@@ -209,6 +216,15 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access, opt.Annotations); err != nil {
 			return err
 		}
+		if d.Card.Status != catalog.Green || d.Card.Degrading {
+			// Whether it escalates already, to say so beside its action.
+			for _, e := range escalation.Escalations(s.Catalog, ds, acks, escalation.Options{AsOf: opt.AsOf, Scope: scope, Annotations: opt.Annotations,
+				AcksBy: s.acksBy(r, opt.AsOf), Visible: func(x *catalog.Metric) bool { return x.ID == id }}) {
+				if e.Scope == scope.String() {
+					escalated = &e
+				}
+			}
+		}
 		ch = s.choices.choices(ds, ds.Seq())
 		return nil
 	})
@@ -217,10 +233,11 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	s.addSourceURLs(r.Context(), &mp.Records)
-	if mp.Action, err = s.newActionPanel(r, mp, scope, refused); err != nil {
+	if mp.Action, err = s.newActionPanel(r, mp, acks, scope, refused); err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	mp.Action.Escalated = escalated
 	pg := s.newPage(r, m.Name, q, mp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, mp.D.AsOf
 	for _, kv := range [][2]string{{"by", st.By}, {"scope", st.Scope}, {"kind", st.Kind}, {"sort", st.Sort}} {

@@ -152,7 +152,7 @@ func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by 
 	}
 	a.Scope = scope.String()
 	c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: now}, scope, true)
-	if !attention(c) {
+	if !NeedsAction(c) {
 		where := "at organisation level"
 		if !scope.IsZero() {
 			where = "for " + a.Scope
@@ -163,9 +163,10 @@ func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by 
 	return a, nil
 }
 
-// attention reports whether a card needs an action: amber, red, unknown
-// (which counts as amber, SPEC §4) or degrading.
-func attention(c scorecard.Card) bool { return c.Status != catalog.Green || c.Degrading }
+// NeedsAction reports whether a card needs an action: amber, red, unknown
+// (which counts as amber, SPEC §4) or degrading. The pages ask it to say
+// whether a card or panel waits for one.
+func NeedsAction(c scorecard.Card) bool { return c.Status != catalog.Green || c.Degrading }
 
 // Record appends a prepared acknowledgement (and, in the same transaction,
 // its ledger entry) and returns it with its id.

@@ -166,7 +166,7 @@ func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks
 		if c.Status == catalog.Green {
 			c = scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t, Annotations: anns}, scope, true)
 		}
-		if !attention(c) {
+		if !NeedsAction(c) {
 			return e, false
 		}
 		if i == 0 {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
-	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
@@ -69,7 +68,7 @@ func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalati
 	d := mp.D
 	now := s.Now().UTC()
 	p := actionPanel{
-		Attention: d.Card.Status != catalog.Green || d.Card.Degrading,
+		Attention: escalation.NeedsAction(d.Card),
 		CanRecord: s.access(r).Can(auth.MetricAcknowledge),
 		Scope:     scope.String(),
 		Post:      (&url.URL{Path: "/metrics/" + d.Definition.ID + "/acknowledgements", RawQuery: r.URL.RawQuery}).String(),

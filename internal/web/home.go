@@ -41,7 +41,7 @@ type cardAction struct {
 func cardActions(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
 	out := map[string]*cardAction{}
 	for _, c := range cards {
-		if c.Status == catalog.Green && !c.Degrading {
+		if !escalation.NeedsAction(c) {
 			continue
 		}
 		a := escalation.Latest(acks, c.ID, scope, acksBy)

@@ -52,19 +52,36 @@ type actionRow struct {
 }
 
 // actionForm is the action form's values and, when it was refused, why:
-// Error for one reason, Errors for each field's (every field is checked at
-// once, not only the first); Param the first field at fault (focused) and
+// Errors, each under its field's label (every field is checked at once,
+// not only the first); Param the first field at fault (focused) and
 // Invalid every one.
 type actionForm struct {
 	Owner, Note, Due string
-	Error, Param     string
+	Param            string
 	Errors           []string
 	Invalid          map[string]bool
 }
 
+// refuse adds err, the error of field param ("" for none), to the form.
+func (f *actionForm) refuse(param string, err error) {
+	msg := err.Error()
+	if label, ok := actionLabels[param]; ok {
+		// The form's label, not the API's field name.
+		msg = label + ": " + strings.TrimPrefix(msg, param+": ")
+	}
+	if f.Param == "" {
+		f.Param = param
+	}
+	if f.Invalid == nil {
+		f.Invalid = map[string]bool{}
+	}
+	f.Invalid[param] = true
+	f.Errors = append(f.Errors, msg)
+}
+
 // newActionPanel builds the action panel of mp, whose value is computed
 // under scope; refused carries a refused form's values and reason.
-func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalation.Acknowledgement, scope metrics.Scope, refused *actionForm) (actionPanel, error) {
+func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalation.Acknowledgement, scope metrics.Scope, refused *actionForm) actionPanel {
 	d := mp.D
 	now := s.Now().UTC()
 	p := actionPanel{
@@ -104,7 +121,7 @@ func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalati
 	default:
 		p.Form.Owner = d.Definition.Owner
 	}
-	return p, nil
+	return p
 }
 
 // ackForm records an action from a metric page's form, as POST
@@ -121,15 +138,10 @@ func (s *Server) ackForm(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := escalation.Input{Owner: f.Get("owner"), Note: f.Get("note"), Due: f.Get("due"), Scope: f.Get("scope")}
+	refused := &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due}
 	if errs := escalation.CheckInput(in, s.Now()); len(errs) > 0 {
-		refused := &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Invalid: map[string]bool{}}
 		for _, err := range errs {
-			p := domain.ParamOf(err)
-			if refused.Param == "" {
-				refused.Param = p
-			}
-			refused.Invalid[p] = true
-			refused.Errors = append(refused.Errors, actionLabels[p]+": "+strings.TrimPrefix(err.Error(), p+": "))
+			refused.refuse(domain.ParamOf(err), err)
 		}
 		s.showMetricPage(w, r, http.StatusBadRequest, refused)
 		return
@@ -143,12 +155,8 @@ func (s *Server) ackForm(w http.ResponseWriter, r *http.Request) {
 			s.pageError(w, r, err)
 			return
 		}
-		msg := e.Message
-		if label, ok := actionLabels[e.Param]; ok {
-			// The form's label, not the API's field name.
-			msg = label + ": " + strings.TrimPrefix(msg, e.Param+": ")
-		}
-		s.showMetricPage(w, r, e.status, &actionForm{Owner: in.Owner, Note: in.Note, Due: in.Due, Error: msg, Param: e.Param, Invalid: map[string]bool{e.Param: true}})
+		refused.refuse(e.Param, err)
+		s.showMetricPage(w, r, e.status, refused)
 		return
 	}
 	back := url.URL{Path: "/metrics/" + id, RawQuery: r.URL.RawQuery, Fragment: "action"}

@@ -108,6 +108,13 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	if p := e.page(t, exec, "/metrics/"+green+"?as_of=2026-03-31", 200); strings.Contains(p, `id="action"`) {
 		t.Errorf("green %s has an action panel", green)
 	}
+	// A form the checks pass but the metric refuses (green now) is shown
+	// again with why, in the refusal's status.
+	now = time.Date(2026, 3, 31, 0, 0, 30, 0, time.UTC)
+	st, body, _ = e.post(t, exec, "/metrics/"+green+"/acknowledgements", form)
+	if st != http.StatusConflict || !strings.Contains(body, "Nothing was recorded.") || !strings.Contains(body, "green and not degrading") {
+		t.Errorf("an action on green %s: %d, want 409 and the page saying why\n%s", green, st, clip([]byte(body)))
+	}
 	home := e.page(t, exec, "/?as_of=2026-03-31", 200)
 	if i := strings.Index(home, `data-metric="`+green+`"`); i >= 0 && strings.Contains(home[i:i+strings.Index(home[i:], "</li>")], "kpi__action") {
 		t.Errorf("green %s's card speaks of an action", green)

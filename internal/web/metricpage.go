@@ -233,10 +233,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	s.addSourceURLs(r.Context(), &mp.Records)
-	if mp.Action, err = s.newActionPanel(r, mp, acks, scope, refused); err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+	mp.Action = s.newActionPanel(r, mp, acks, scope, refused)
 	mp.Action.Escalated = escalated
 	pg := s.newPage(r, m.Name, q, mp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, mp.D.AsOf

@@ -65,6 +65,18 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 		}
 		return strings.TrimSpace(s)
 	}
+	// follow runs actions that leave the page and returns once the next
+	// page has loaded, so no wait can be answered by the page left.
+	follow := func(actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(ctx, actions...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.Status != http.StatusOK {
+			t.Fatalf("%s answered %d", resp.URL, resp.Status)
+		}
+	}
 	location := func() *url.URL {
 		t.Helper()
 		loc, err := chromedp.Run(ctx, chromedp.Location())
@@ -154,9 +166,11 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(chromedp.SetValue(chromedp.CSS(`#action input[name="due"]`), due),
-		chromedp.SendKeys(chromedp.CSS(`#action textarea[name="note"]`), "Canary releases for checkout"),
-		chromedp.Click(chromedp.CSS(`#action button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#action .action__head`)))
+		chromedp.SendKeys(chromedp.CSS(`#action textarea[name="note"]`), "Canary releases for checkout"))
+	// The page before has an action head too: waiting for one could
+	// return before the browser left it (a CI run read the old page's URL).
+	follow(chromedp.Click(chromedp.CSS(`#action button[type="submit"]`)))
+	run(chromedp.WaitVisible(chromedp.CSS(`#action .action__head`)))
 	if u := location(); u.Path != "/metrics/"+id || u.Query().Get("window") != "30d" || u.Fragment != "action" {
 		t.Errorf("recording the action led to %s, want the page again with its window", u)
 	}
@@ -174,9 +188,10 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 	shoot("metric-scoped")
 
 	// The records sort by a column on the server, newest first.
-	run(chromedp.Navigate(base+"/metrics/"+id+"?window=30d"), chromedp.WaitVisible(chromedp.CSS(".records")),
-		chromedp.Click(chromedp.CSS(`.records thead th:nth-child(2) a`)),
-		chromedp.WaitVisible(chromedp.CSS(`.records th[aria-sort]`)))
+	run(chromedp.Navigate(base+"/metrics/"+id+"?window=30d"), chromedp.WaitVisible(chromedp.CSS(".records")))
+	// The default order is marked sorted too: wait for the new page.
+	follow(chromedp.Click(chromedp.CSS(`.records thead th:nth-child(2) a`)))
+	run(chromedp.WaitVisible(chromedp.CSS(`.records th[aria-sort]`)))
 	if u := location(); u.Query().Get("sort") == "" || u.Query().Get("window") != "30d" {
 		t.Errorf("sorting led to %s", u)
 	}

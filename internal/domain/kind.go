@@ -86,6 +86,18 @@ func (k Kind) Period() bool {
 	return false
 }
 
+// Prorated reports whether a metric sums a kind's amounts over an interval
+// by the share of each record's period inside it (SPEC §3: cost, usage
+// requests, budget, spend). A window that ends after such a kind's newest
+// data sums what has been reported so far, less than the whole window.
+func (k Kind) Prorated() bool {
+	switch k {
+	case KindCost, KindUsage, KindBudget, KindSpend:
+		return true
+	}
+	return false
+}
+
 // State reports whether a kind describes a state rather than a stream of
 // events (SPEC §4): a book that did not change is not stale, so these are
 // never judged stale by their records' own times.

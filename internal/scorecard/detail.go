@@ -358,6 +358,9 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if c.DORALevel != "" {
 		fmt.Fprintf(&b, "DORA level: %s\n", c.DORALevel)
 	}
+	if p := c.Partial; p != nil {
+		fmt.Fprintf(&b, "Reported: %s data to %s; the window's last %s are not reported yet\n", p.Kind, p.Until.UTC().Format(time.RFC3339), p.Short)
+	}
 	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
 		fmt.Fprintf(&b, "Deployment days per week: %s (median over the window's full weeks)\n", trim(*v, 1))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/health"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 )
 
 // Options select what the scorecard shows.
@@ -168,9 +169,13 @@ type Card struct {
 	Signoff    string         `json:"signoff"`
 	SignoffBy  string         `json:"signoff_by"`
 	Freshness  Freshness      `json:"freshness"`
-	DORALevel  string         `json:"dora_level,omitempty"`
-	Count      int            `json:"count"`
-	Detail     metrics.Detail `json:"detail,omitzero"`
+	// Partial is set when the window ends after the newest data of a kind
+	// the value sums by proration (cost, usage, spend, budget): the value
+	// is what has been reported so far, short of the whole window.
+	Partial   *Partial       `json:"partial,omitempty"`
+	DORALevel string         `json:"dora_level,omitempty"`
+	Count     int            `json:"count"`
+	Detail    metrics.Detail `json:"detail,omitzero"`
 	// Cites says what produced the value: the definition version, the
 	// formula version and a hash of the settings that change it (absent
 	// for a metric not computed yet).
@@ -217,6 +222,81 @@ type Trend struct {
 	NotComparable string `json:"not_comparable,omitempty"`
 }
 
+// Partial says how far the data of a kind a value sums by proration
+// reaches into a window that ends after it (SPEC §3 sums each record by
+// the share of its period inside the window, so the part of the window
+// not yet reported adds nothing: a month's bill not in yet, or a day's
+// cost before the day ends).
+type Partial struct {
+	Kind string `json:"kind"`
+	// Until is the kind's newest data: the window has none after it.
+	Until time.Time `json:"until"`
+	// Short is how much of the window lies after Until.
+	Short string `json:"short"`
+
+	short time.Duration
+}
+
+// partialAt returns the prorated source of m whose data stops furthest
+// short of asOf, or nil when every one reaches it (an open period, such as
+// a month-to-date figure, reaches it) or has no data at all (its value is
+// then null or stale, which says more).
+func partialAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time) *Partial {
+	var p *Partial
+	for _, s := range m.Sources {
+		k := domain.Kind(s.Kind)
+		if !k.Prorated() {
+			continue
+		}
+		if t, ok := ds.LastData(k, asOf); ok && t.Before(asOf) && (p == nil || t.Before(p.Until)) {
+			p = &Partial{Kind: s.Kind, Until: t, short: asOf.Sub(t)}
+		}
+	}
+	if p != nil {
+		p.Short = shortWords(p.short)
+	}
+	return p
+}
+
+// partialNotComparable says why a window whose prorated data stops short
+// of its end cannot be compared with the window before when the two stop
+// short by different amounts (a day's cost not yet in against a complete
+// window would read as a fall in cost); "" when they are alike.
+func partialNotComparable(cur, prev *Partial, what string) string {
+	switch {
+	case cur == nil && prev == nil:
+		return ""
+	case cur != nil && prev != nil && cur.Kind == prev.Kind && cur.short == prev.short:
+		return ""
+	case prev == nil:
+		return fmt.Sprintf("this %s's %s data stops %s short of its end; the %s before has all of its own", what, cur.Kind, cur.Short, what)
+	case cur == nil:
+		return fmt.Sprintf("the %s before's %s data stopped %s short of its end; this %s has all of its own", what, prev.Kind, prev.Short, what)
+	}
+	return fmt.Sprintf("this %s's %s data stops %s short of its end, the %s before's %s short of its own", what, cur.Kind, cur.Short, what, prev.Short)
+}
+
+// shortWords says a shortfall in days and hours, or hours and minutes
+// under a day: "9 h 17 min", "4 days 9 h".
+func shortWords(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= day:
+		s := plural.Count(int(d/day), "day")
+		if h := int(d % day / time.Hour); h > 0 {
+			s += fmt.Sprintf(" %d h", h)
+		}
+		return s
+	case d >= time.Hour:
+		s := fmt.Sprintf("%d h", int(d/time.Hour))
+		if m := int(d % time.Hour / time.Minute); m > 0 {
+			s += fmt.Sprintf(" %d min", m)
+		}
+		return s
+	}
+	return fmt.Sprintf("%d min", max(1, int((d+time.Minute-1)/time.Minute)))
+}
+
 // Point is one weekly window of the series. Reason is set when the value
 // rests on fewer cases than the metric's minimum sample: such a point is
 // shown but takes no part in the degrading flag.
@@ -229,9 +309,13 @@ type Point struct {
 	// Exempt names the annotation, among those the metric lists in DegradingExempt, that the
 	// window overlaps: the window takes no part in the degrading flag.
 	Exempt string `json:"exempt,omitempty"`
-	// NotComparable says why the window is not compared with the one before (notComparable):
+	// NotComparable says why the window is not compared with the one before (notComparable,
+	// or its prorated data stopping short of its end by another amount than the week before's):
 	// it breaks the degrading run like a flat week.
 	NotComparable string `json:"not_comparable,omitempty"`
+	// Partial is set when the week ends after the newest data of a kind the value sums by
+	// proration, as Card.Partial.
+	Partial *Partial `json:"partial,omitempty"`
 }
 
 // Freshness says how current the metric's data is.
@@ -431,6 +515,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pillar: m.Pillar, dora: m.DORA,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
+	c.Partial = partialAt(ds, m, opt.AsOf)
 	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale()}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
@@ -506,6 +591,8 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pq.Stale = opt.Recent
 		pds := ds.At(pq.AsOf)
 		if why := notComparable(cites, pds.CiteAt(m.ID, pq.AsOf, m.Version, m.MinSample)); why != "" {
+			c.Trend = Trend{NotComparable: why}
+		} else if why := partialNotComparable(c.Partial, partialAt(pds, m, pq.AsOf), "window"); why != "" {
 			c.Trend = Trend{NotComparable: why}
 		} else {
 			prev, _ := pds.Compute(m.ID, pq)
@@ -650,8 +737,9 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns
 		r, _ := at.Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}
 		cites := at.CiteAt(m.ID, end, m.Version, m.MinSample)
+		pts[k].Partial = partialAt(at, m, end)
 		if k > 0 {
-			pts[k].NotComparable = notComparable(cites, before)
+			pts[k].NotComparable = cmp.Or(notComparable(cites, before), partialNotComparable(pts[k].Partial, pts[k-1].Partial, "week"))
 		}
 		before = cites
 		if r.Value != nil {

@@ -200,6 +200,9 @@ func pointText(p Point, unit string, o TextOptions) string {
 	if p.Reason != "" {
 		s += fmt.Sprintf(" (n = %d)", p.Count)
 	}
+	if p.Partial != nil {
+		s += " (partial)"
+	}
 	return s
 }
 

@@ -65,9 +65,12 @@ type metricPage struct {
 	Annotations []annotationNote
 	// DORA says the DORA performance level, or why there is none, for a
 	// DORA key; "" for other metrics.
-	DORA                 string
-	Trend, TrendNarrow   template.HTML
-	Weeks                []metricWeekRow
+	DORA               string
+	Trend, TrendNarrow template.HTML
+	Weeks              []metricWeekRow
+	// PartialWeek says which week of the trend ends after the newest data
+	// of a kind the value sums, so a low last point reads as unreported.
+	PartialWeek          string
 	Funnel, FunnelNarrow template.HTML
 	Cohort               string
 	Stages               []funnelStageRow
@@ -367,7 +370,13 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	pts := make([]chart.Point, len(c.Series))
 	for i, p := range c.Series {
 		pts[i] = chart.Point{At: p.End, Value: p.Value}
-		mp.Weeks = append(mp.Weeks, metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, s.currency()), Reason: p.Reason, Count: p.Count})
+		row := metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, s.currency()), Reason: p.Reason, Count: p.Count}
+		if q := p.Partial; q != nil {
+			row.Reason = strings.TrimPrefix(strings.Join([]string{row.Reason, "partial: " + q.Kind + " data to " + q.Until.UTC().Format("2 Jan 15:04 MST")}, "; "), "; ")
+			mp.PartialWeek = fmt.Sprintf("The week ending %s is partial: its %s data reaches %s, %s short of its end; its point counts only what has been reported.",
+				p.End.UTC().Format("2 Jan"), q.Kind, q.Until.UTC().Format("2 Jan 15:04 MST"), q.Short)
+		}
+		mp.Weeks = append(mp.Weeks, row)
 	}
 	var bands *chart.Bands
 	if t := c.Thresholds; t != nil && t.RelativeTo == "" {

@@ -1,0 +1,123 @@
+package scorecard
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/metrics"
+)
+
+// costData is two months of cost and budget: November's bill whole, and
+// December's to date, reported up to 5 Dec 00:00 (a day's cost arrives
+// once the day has ended).
+const costData = `
+{"kind":"cost","id":"oct","period_start":"2026-10-01T00:00:00Z","period_end":"2026-11-01T00:00:00Z","amount":3100}
+{"kind":"cost","id":"nov","period_start":"2026-11-01T00:00:00Z","period_end":"2026-12-01T00:00:00Z","amount":3000}
+{"kind":"cost","id":"dec","period_start":"2026-12-01T00:00:00Z","period_end":"2026-12-05T00:00:00Z","amount":400}
+{"kind":"budget","id":"b","period_start":"2026-10-01T00:00:00Z","period_end":"2027-01-01T00:00:00Z","amount":9200}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","status":"success","started_at":"2026-11-20T09:00:00Z","finished_at":"2026-11-20T09:10:00Z"}
+`
+
+// A window that ends after the newest cost sums only what is reported:
+// the card says so, and neither its trend nor its last week is compared
+// with a window that has all of its cost, which would read as a fall in
+// cost (known problem: infrastructure cost drifting down by the minute,
+// shown as "better").
+func TestPartialWindowIsNotCompared(t *testing.T) {
+	ds := load(t, metrics.DefaultConfig(), costData)
+	cat := handCatalog(t)
+	at := time.Date(2026, 12, 5, 9, 17, 0, 0, time.UTC)
+	sc := Build(cat, ds, Options{AsOf: at})
+
+	for _, id := range []string{"infrastructure_cost", "cost_trend", "budget_variance"} {
+		c := card(t, sc, id)
+		p := c.Partial
+		if p == nil || p.Kind != "cost" || !p.Until.Equal(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) || p.Short != "9 h 17 min" {
+			t.Fatalf("%s: partial = %+v, want cost to 5 Dec 00:00, 9 h 17 min short", id, p)
+		}
+		if c.Trend.NotComparable == "" || c.Trend.Previous != nil || c.Trend.Direction != "" {
+			t.Errorf("%s: trend %+v, want not compared", id, c.Trend)
+		} else if want := "this window's cost data stops 9 h 17 min short of its end; the window before has all of its own"; c.Trend.NotComparable != want {
+			t.Errorf("%s: trend not compared because %q, want %q", id, c.Trend.NotComparable, want)
+		}
+		last := c.Series[len(c.Series)-1]
+		if last.Partial == nil || last.NotComparable == "" {
+			t.Errorf("%s: the last week %+v, want partial and not compared", id, last)
+		}
+		for _, pt := range c.Series[:len(c.Series)-1] {
+			if pt.Partial != nil || pt.NotComparable != "" {
+				t.Errorf("%s: the week ending %s is marked partial (%+v)", id, pt.End, pt)
+			}
+		}
+	}
+	// The value itself is SPEC §3's: the cost reported so far.
+	ic := card(t, sc, "infrastructure_cost")
+	start := at.Add(-30 * 24 * time.Hour)
+	want := 3000*float64(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).Sub(start))/float64(30*24*time.Hour) + 400
+	if ic.Value == nil || !approx(*ic.Value, want) {
+		t.Errorf("infrastructure cost %s, want %v", show(ic.Value), want)
+	}
+	// A metric that sums no period kind is never partial, and compared.
+	if df := card(t, sc, "deployment_frequency"); df.Partial != nil || df.Trend.NotComparable != "" {
+		t.Errorf("deployment frequency: partial %+v, trend %+v", df.Partial, df.Trend)
+	}
+
+	// At the cost's end the window is whole and compared with the one before.
+	whole := Build(cat, ds, Options{AsOf: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)})
+	if c := card(t, whole, "infrastructure_cost"); c.Partial != nil || c.Trend.NotComparable != "" || c.Trend.Direction == "" {
+		t.Errorf("at the data's end: partial %+v, trend %+v", c.Partial, c.Trend)
+	}
+	// A period still open at as_of (December's bill to date, as one
+	// record running to the month's end) reaches as_of: not partial.
+	open := load(t, metrics.DefaultConfig(), strings.Replace(costData, `"period_end":"2026-12-05T00:00:00Z"`, `"period_end":"2027-01-01T00:00:00Z"`, 1))
+	if c := card(t, Build(cat, open, Options{AsOf: at}), "infrastructure_cost"); c.Partial != nil || c.Trend.NotComparable != "" {
+		t.Errorf("an open period: partial %+v, trend %+v", c.Partial, c.Trend)
+	}
+
+	// The text drill-down says until when.
+	d, err := Detail(cat, ds, "infrastructure_cost", Options{AsOf: at}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt := DetailText(d, TextOptions{}); !strings.Contains(txt, "Reported: cost data to 2026-12-05T00:00:00Z; the window's last 9 h 17 min are not reported yet") || !strings.Contains(txt, "(partial)") {
+		t.Errorf("the text drill-down does not say how far the cost is reported:\n%s", txt)
+	}
+}
+
+func TestPartialNotComparable(t *testing.T) {
+	day := func(d int) *Partial {
+		return &Partial{Kind: "cost", Short: shortWords(time.Duration(d) * 24 * time.Hour), short: time.Duration(d) * 24 * time.Hour}
+	}
+	cases := []struct {
+		cur, prev *Partial
+		want      string
+	}{
+		{nil, nil, ""},
+		{day(2), day(2), ""},
+		{day(2), nil, "this window's cost data stops 2 days short of its end; the window before has all of its own"},
+		{nil, day(1), "the window before's cost data stopped 1 day short of its end; this window has all of its own"},
+		{day(3), day(1), "this window's cost data stops 3 days short of its end, the window before's 1 day short of its own"},
+	}
+	for _, tc := range cases {
+		if got := partialNotComparable(tc.cur, tc.prev, "window"); got != tc.want {
+			t.Errorf("partialNotComparable(%+v, %+v) = %q, want %q", tc.cur, tc.prev, got, tc.want)
+		}
+	}
+}
+
+func TestShortWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		20 * time.Second:                "1 min",
+		17 * time.Minute:                "17 min",
+		time.Hour:                       "1 h",
+		9*time.Hour + 17*time.Minute:    "9 h 17 min",
+		24 * time.Hour:                  "1 day",
+		4*24*time.Hour + 9*time.Hour:    "4 days 9 h",
+		4*24*time.Hour + 59*time.Minute: "4 days",
+	} {
+		if got := shortWords(d); got != want {
+			t.Errorf("shortWords(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

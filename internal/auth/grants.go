@@ -63,7 +63,7 @@ var Permissions = []PermissionInfo{
 	{RecordsRead, "read any record directly (records of revenue kinds also need revenue:read)"},
 	{RecordsWrite, "write records: the records API, imports and connector deliveries"},
 	{GatesCheck, "ask for release gate decisions"},
-	{SourcesRead, "the data sources page: per kind the last record time, counts, freshness and rejects"},
+	{SourcesRead, "the data sources page: per kind the last record time, counts, freshness and rejects; /healthz's engine detail"},
 	{ReconcileWrite, "record a reconciliation check against a source system's figure"},
 	{EvidenceRead, "download evidence packs"},
 	{LedgerRead, "read and verify the audit ledger, access events included"},

@@ -180,7 +180,31 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.EUnavailable, "store unreachable"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": s.Engine.Status()})
+	st := s.Engine.Status()
+	if s.Auth.Grants().Require(auth.PrincipalFrom(r.Context()), auth.SourcesRead) == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": st})
+		return
+	}
+	// Anyone — a load balancer, a monitor without a token — gets what a
+	// health check alarms on. The rest (the image's state and the
+	// follower's last error, which name files and the database's address;
+	// the copies held, the result cache) is for those who may read the
+	// data sources report, where quarantined rows are listed too.
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": healthSummary{
+		Ready: st.Ready, Published: st.Published, Store: st.Store, LagMS: st.LagMS, Lagging: st.Lagging,
+		Quarantined: st.Quarantined, Detail: "the engine's copies, result cache, image and last error need " + string(auth.SourcesRead),
+	}})
+}
+
+// healthSummary is the engine's status as /healthz gives it to anyone.
+type healthSummary struct {
+	Ready       bool    `json:"ready"`
+	Published   int64   `json:"published_seq"`
+	Store       int64   `json:"store_seq"`
+	LagMS       float64 `json:"lag_ms"`
+	Lagging     bool    `json:"lagging"`
+	Quarantined int64   `json:"quarantined_rows"`
+	Detail      string  `json:"detail"`
 }
 
 // readyz is readiness: 503 until the engine has loaded the data, so a load

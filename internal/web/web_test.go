@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -717,5 +718,60 @@ func TestMetricNotComputed(t *testing.T) {
 	doc := e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf, status: 200, fields: map[string]string{"window": "30d"}})
 	if c := metricCard(doc, "not_yet"); c == nil || c["status"] != "unknown" || c["reason"] != "not computed yet" {
 		t.Errorf("not_yet card = %v, want unknown, not computed yet", c)
+	}
+}
+
+// /healthz tells anyone what a health check alarms on — readiness, the
+// sequences, the lag, quarantined rows — and only a principal that may
+// read the data sources report the engine's image, copies, result cache
+// and last error, which name files and the database's address.
+func TestHealthzDetailNeedsSourcesRead(t *testing.T) {
+	e := newEnv(t, 0)
+	e.srv.Engine.Image = filepath.Join(t.TempDir(), "dataset.image")
+	if _, err := e.srv.Engine.WriteImage(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.deploymentFrequency(t)
+	summary := []string{"ready", "published_seq", "store_seq", "lag_ms", "lagging", "quarantined_rows"}
+	for _, tc := range []struct {
+		name, token string
+		detail      bool
+	}{
+		{"anyone", "", false},
+		{"a token without sources:read", newToken(t, e.srv.Auth, "pusher", "ingest"), false},
+		{"a token with sources:read", newToken(t, e.srv.Auth, "monitor", "engineering"), true},
+	} {
+		auth := ""
+		if tc.token != "" {
+			auth = "Bearer " + tc.token
+		}
+		status, body, _ := e.do(t, "GET", "/healthz", "", map[string]string{"Authorization": auth})
+		if status != 200 {
+			t.Fatalf("%s: %d %s", tc.name, status, body)
+		}
+		var doc struct {
+			Status string         `json:"status"`
+			Seq    int64          `json:"seq"`
+			Engine map[string]any `json:"engine"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.Status != "ok" || doc.Seq == 0 {
+			t.Errorf("%s: status %q seq %d", tc.name, doc.Status, doc.Seq)
+		}
+		for _, k := range summary {
+			if _, ok := doc.Engine[k]; !ok {
+				t.Errorf("%s: engine.%s missing", tc.name, k)
+			}
+		}
+		_, image := doc.Engine["image"]
+		_, copies := doc.Engine["copies"]
+		if image != tc.detail || copies != tc.detail {
+			t.Errorf("%s: image shown %v, copies shown %v, want %v:\n%s", tc.name, image, copies, tc.detail, body)
+		}
+		if d, _ := doc.Engine["detail"].(string); tc.detail == (d != "") {
+			t.Errorf("%s: detail %q", tc.name, d)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	if st != http.StatusSeeOther || loc != path+"?window=30d#action" {
 		t.Fatalf("recording: %d %q, want 303 back to the page", st, loc)
 	}
-	mustContain(t, "the page with the action", e.page(t, exec, loc, 200), []string{"<strong>VP Engineering</strong> · due 10 Apr 2026", "Canary releases for api", "Recorded by executive-", "Record a new action"})
+	mustContain(t, "the page with the action", e.page(t, exec, loc, 200), []string{"<strong>VP Engineering</strong> · due 10 Apr 2026", "Canary releases for api", "Recorded by executive-", "<summary>Plan changed? Record another action in its place</summary>", "Record it in place of the current one</button>"})
 	// The form's address reloaded leads back to the page.
 	if st, _, back := e.call(t, "GET", path+"/acknowledgements?window=30d", "", "", exec); st != http.StatusSeeOther || back.Get("Location") != path+"?window=30d#action" {
 		t.Errorf("GET of the form's address: %d %q, want 303 to the page", st, back.Get("Location"))

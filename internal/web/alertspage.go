@@ -12,6 +12,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -76,6 +77,11 @@ type alertRow struct {
 	AckedAt                                    time.Time
 	Silenced                                   bool
 	Anchor                                     string
+	// Action is the metric's owner's action in force for the alert's scope
+	// (escalation acknowledgements, recorded on the metric's page), or
+	// None, for an alert not resolved; ActionURL is that page's form.
+	Action    *cardAction
+	ActionURL string
 }
 
 type silenceRow struct {
@@ -119,6 +125,14 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			data.Done = d.Message
 		}
 	}
+	// The owners' actions, once, for the alerts still open on a metric.
+	var acks []escalation.Acknowledgement
+	if slices.ContainsFunc(list, func(a alert.Alert) bool { return a.Metric != "" && a.State != alert.Resolved }) {
+		if acks, err = escalation.List(ctx, s.Store, ""); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	for i, a := range list {
 		if a.Metric != "" && s.canSeeMetric(access, a.Metric) != nil {
 			continue
@@ -128,6 +142,16 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
 		if m, ok := s.Catalog.Metric(a.Metric); ok {
 			row.MetricName, row.MetricURL = m.Name, "/metrics/"+url.PathEscape(m.ID)
+			// A green metric needs no action (the metric page records
+			// none); its alert fired on something else, a burn rate.
+			if a.State != alert.Resolved && catalog.Status(a.Status) != catalog.Green {
+				row.Action = actionInForce(acks, m.ID, m.Owner, a.Scope, now, now)
+				row.ActionURL = row.MetricURL
+				if a.Scope != "" {
+					row.ActionURL += "?" + url.Values{"scope": {a.Scope}}.Encode()
+				}
+				row.ActionURL += "#action"
+			}
 		}
 		switch a.State {
 		case alert.Firing:

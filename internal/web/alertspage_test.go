@@ -96,3 +96,26 @@ func TestAlertsPage(t *testing.T) {
 	}
 	mustContain(t, "after the silence", e.page(t, exec, loc, 200), []string{"Silenced until", "quarter close", "<code>metric_red</code>"})
 }
+
+// An alert still open on a metric says whether its owner has recorded an
+// action for the alert's scope, linking to the metric page's form, as the
+// scorecard's cards do (known problem: actions not on /alerts).
+func TestAlertsShowTheOwnersAction(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	exec := e.sessionAs(t, "executive")
+	page := e.page(t, exec, "/alerts", 200)
+	mustContain(t, "the alerts page", page, []string{
+		`Owner's action: <span class="kpi__action kpi__action--none">no action recorded</span> · <a href="/metrics/change_failure_rate#action">record one on the metric's page</a>`,
+	})
+	due := time.Now().UTC().AddDate(0, 0, 10)
+	body := `{"owner":"Head of SRE","note":"Canary releases","due":"` + due.Format(time.DateOnly) + `"}`
+	if st, b, _ := e.do(t, "POST", "/api/v1/metrics/change_failure_rate/acknowledgements", body, map[string]string{"Authorization": "Bearer " + newToken(t, e.srv.Auth, "owner", "executive")}); st != http.StatusCreated {
+		t.Fatalf("recording the action: %d %s", st, b)
+	}
+	page = e.page(t, exec, "/alerts", 200)
+	mustContain(t, "the alerts page after the action", page, []string{
+		`Owner's action: <span class="kpi__action">action: Head of SRE, due ` + due.Format("2 Jan 2006") + `</span> · <a href="/metrics/change_failure_rate#action">see it on the metric's page</a>`,
+	})
+	// The link opens the metric's page at its action.
+	mustContain(t, "the metric page", e.page(t, exec, "/metrics/change_failure_rate", 200), []string{"Head of SRE", "Canary releases"})
+}

@@ -41,21 +41,25 @@ type cardAction struct {
 func cardActions(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
 	out := map[string]*cardAction{}
 	for _, c := range cards {
-		if !escalation.NeedsAction(c) {
-			continue
+		if escalation.NeedsAction(c) {
+			out[c.ID] = actionInForce(acks, c.ID, c.Owner, scope, asOf, acksBy)
 		}
-		a := escalation.Latest(acks, c.ID, scope, acksBy)
-		if a == nil {
-			out[c.ID] = &cardAction{None: true}
-			continue
-		}
-		ca := &cardAction{Due: dueText(a.Due), Overdue: a.Overdue(asOf)}
-		if a.Owner != c.Owner {
-			ca.Owner = a.Owner
-		}
-		out[c.ID] = ca
 	}
 	return out
+}
+
+// actionInForce is the action in force on a metric in scope as of asOf, or
+// None; owner is the metric's, which the line need not name again.
+func actionInForce(acks []escalation.Acknowledgement, metric, owner, scope string, asOf, acksBy time.Time) *cardAction {
+	a := escalation.Latest(acks, metric, scope, acksBy)
+	if a == nil {
+		return &cardAction{None: true}
+	}
+	ca := &cardAction{Due: dueText(a.Due), Overdue: a.Overdue(asOf)}
+	if a.Owner != owner {
+		ca.Owner = a.Owner
+	}
+	return ca
 }
 
 // homePillar is a pillar with the cards its panel shows: its headline

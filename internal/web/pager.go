@@ -6,7 +6,8 @@ import (
 	"strconv"
 )
 
-// Tables shown a page at a time — a metric's records — take limit (rows a page) and offset (rows before the page) and end in a
+// Tables shown a page at a time — a metric's records, the release list —
+// take limit (rows a page) and offset (rows before the page) and end in a
 // pager (the "pager" template): which rows of how many, and links to the
 // first, previous and next pages carrying the page's other parameters.
 

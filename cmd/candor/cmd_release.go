@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/stats"
 )
 
 func init() {
@@ -223,7 +224,7 @@ func spikeText(s metrics.Spike) string {
 	if s.Flagged {
 		verdict = "SPIKE"
 	}
-	return fmt.Sprintf("%s: %d tickets vs %.1f expected (previous weeks %v), %s p = %.2g", verdict, s.Observed, s.Expected, s.Weeks, s.Test, s.P)
+	return fmt.Sprintf("%s: %d tickets vs %.1f expected (previous weeks %v), %s %s", verdict, s.Observed, s.Expected, s.Weeks, s.Test, stats.FormatP(s.P))
 }
 
 func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) string {

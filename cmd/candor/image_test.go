@@ -40,13 +40,15 @@ func TestImportWritesImageServeStartsFromIt(t *testing.T) {
 			t.Fatalf("no %s after the import: %v", f, err)
 		}
 	}
+	// The image's state is /healthz's detail, for sources:read.
+	monitor := cliToken(t, data, "monitor", "engineering")
 	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
 	url := p.waitFor(t, "the listening log line", p.listeningURL)
 	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
 		code, _ := get(t, url+"/readyz", "")
 		return "", code == 200
 	})
-	code, body := get(t, url+"/healthz", "")
+	code, body := get(t, url+"/healthz", monitor)
 	var h struct {
 		Engine struct {
 			Published int64 `json:"published_seq"`

@@ -198,7 +198,7 @@ func (a *run) doraOutcomes() string {
 			Statement: fmt.Sprintf("For %s, %s %s %s over the last %d periods of %s (r = %.2f, 95 %% interval %.2f to %.2f). This is a correlation, not evidence that one causes the other.",
 				who, a.metricName(h.out), dir, a.metricName(h.dora), h.cr.N, days(period), h.cr.R, h.cr.Low, h.cr.High),
 			Numbers: []Num{{"r", h.cr.R}, {"ci_low", h.cr.Low}, {"ci_high", h.cr.High}, {"periods", float64(h.cr.N)}},
-			Test:    fmt.Sprintf("%s, p = %.2g below %.2g (%.2g Bonferroni-divided by the %d pairs tested), |r| at least %.2f", h.cr.Method, h.cr.P, level, c.MaxP, pairs, c.MinAbsR),
+			Test:    fmt.Sprintf("%s, %s below %.2g (%.2g Bonferroni-divided by the %d pairs tested), |r| at least %.2f", h.cr.Method, stats.FormatP(h.cr.P), level, c.MaxP, pairs, c.MinAbsR),
 			P:       &pv,
 			Action:  fmt.Sprintf("Discuss in the executive review whether %s is worth investing in for %s; look for a cause before acting on it.", a.metricName(h.dora), a.metricName(h.out)),
 		})

@@ -220,8 +220,8 @@ func (a *run) deployTimeRisk() string {
 					when, a.st.Loc, pct(rate), x.failed, x.n, pct(rest), restF, restN, ratio, days(w)),
 				Numbers: []Num{{"deployments", float64(x.n)}, {"failed", float64(x.failed)}, {"rate", rate}, {"other_deployments", float64(restN)},
 					{"other_failed", float64(restF)}, {"other_rate", rest}, {"ratio", ratio}, {"bands_tested", float64(tested)}},
-				Test: fmt.Sprintf("exact binomial upper tail of the band's failures at the rate of all other times, p = %.2g below %.2g (%.2g Bonferroni-divided by the %d weekday-hour bands with at least %d deployments)",
-					p, level, c.Alpha, tested, c.MinSample),
+				Test: fmt.Sprintf("exact binomial upper tail of the band's failures at the rate of all other times, %s below %.2g (%.2g Bonferroni-divided by the %d weekday-hour bands with at least %d deployments)",
+					stats.FormatP(p), level, c.Alpha, tested, c.MinSample),
 				P:      &pv,
 				Action: fmt.Sprintf("Set a scheduling policy against production deployments on %s, or a freeze window for it in the release gates (docs/gates.md).", when),
 			})
@@ -297,8 +297,8 @@ func (a *run) recurringAfterRelease() string {
 			Statement: fmt.Sprintf("%s incidents followed %d of %s %d releases in the last %s (latest: %s); at the other services' rate %.1f were expected.",
 				k.cat, len(ids), poss(k.svc), n, days(w), strings.Join(shown, ", "), expected),
 			Numbers: []Num{{"releases", float64(n)}, {"followed", float64(len(ids))}, {"expected", expected}, {"other_share", share}},
-			Test: fmt.Sprintf("Poisson upper tail of releases followed by the category against the other services' share, p = %.2g below %.2g (%.2g Bonferroni-divided by the %d services × categories); at least %d releases",
-				p, level, alpha, tested, c.MinReleases),
+			Test: fmt.Sprintf("Poisson upper tail of releases followed by the category against the other services' share, %s below %.2g (%.2g Bonferroni-divided by the %d services × categories); at least %d releases",
+				stats.FormatP(p), level, alpha, tested, c.MinReleases),
 			P:      &pv,
 			Action: fmt.Sprintf("Widen the test scope of %s releases to cover %s (tests or checks in its pipeline that would catch these before production).", poss(k.svc), k.cat),
 		})
@@ -438,8 +438,8 @@ func (a *run) canaryCandidate() string {
 				x.spikes, poss(s), x.n, days(w), pct(share), pct(others), x.sum/float64(x.n)),
 			Numbers: []Num{{"releases", float64(x.n)}, {"spikes", float64(x.spikes)}, {"spike_share", share}, {"other_share", others},
 				{"expected", expected}, {"mean_weighted_tickets", x.sum / float64(x.n)}, {"threshold", c.Threshold}},
-			Test: fmt.Sprintf("Poisson upper tail of releases with a spike against the other services' share, p = %.2g below %.2g; spike share at least %s on at least %d releases",
-				p, alpha, pct(c.Threshold), c.MinSample),
+			Test: fmt.Sprintf("Poisson upper tail of releases with a spike against the other services' share, %s below %.2g; spike share at least %s on at least %d releases",
+				stats.FormatP(p), alpha, pct(c.Threshold), c.MinSample),
 			P:      &pv,
 			Action: fmt.Sprintf("Move %s to canary releases: the release gate's canary policy asks for them while release impact is above target (docs/gates.md).", s),
 		})

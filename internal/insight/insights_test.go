@@ -11,6 +11,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/stats"
 )
 
 // planted are the effects an organisation is generated with.
@@ -140,6 +141,10 @@ func TestInsightsFindPlantedEffects(t *testing.T) {
 	for _, in := range rep.Insights {
 		if in.Key == "" || in.Statement == "" || in.Test == "" || in.Action == "" || len(in.Numbers) == 0 {
 			t.Errorf("insight does not explain itself: %+v", in)
+		}
+		// Its test names its p-value as every page writes one.
+		if in.P != nil && !strings.Contains(in.Test, stats.FormatP(*in.P)+" below ") {
+			t.Errorf("%s: the test does not give %q: %s", in.Key, stats.FormatP(*in.P), in.Test)
 		}
 	}
 }

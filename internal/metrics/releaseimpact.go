@@ -28,7 +28,9 @@ type SpikeOptions struct {
 	MinTickets int
 }
 
-func (o SpikeOptions) norm() SpikeOptions {
+// Resolved is o with the defaults in its zero fields: the rule the test
+// applies, for saying it.
+func (o SpikeOptions) Resolved() SpikeOptions {
 	if o.Alpha <= 0 {
 		o.Alpha = 0.01
 	}
@@ -77,7 +79,9 @@ type ReleaseImpact struct {
 
 // Spike is the spike test of a release's observation window: the tickets
 // about its service then against the service's tickets in the same hours
-// of the previous weeks.
+// of the previous weeks. It counts every ticket about the service, whether
+// attributed to this release or not (ReleaseImpact.Tickets), over its own
+// span (Until), so the two counts differ.
 type Spike struct {
 	Test string `json:"test"`
 	// Until ends the window tested: the observation window's end, or the
@@ -88,10 +92,29 @@ type Spike struct {
 	Observed int       `json:"observed"`
 	Weeks    []int     `json:"previous_weeks"`
 	Expected float64   `json:"expected"`
-	P        float64   `json:"p"`
-	Alpha    float64   `json:"alpha"`
-	Flagged  bool      `json:"flagged"`
+	// Rate is the mean tested against: Expected, or half a ticket over the
+	// previous weeks when they held none (NoBaseline).
+	Rate  float64 `json:"rate"`
+	P     float64 `json:"p"`
+	Alpha float64 `json:"alpha"`
+	// MinTickets is the fewest tickets that can be a spike: Flagged is P <
+	// Alpha and Observed ≥ MinTickets.
+	MinTickets int  `json:"min_tickets"`
+	Flagged    bool `json:"flagged"`
 }
+
+// SpikeToNextRelease reports that the spike test's span ended at the
+// service's next production release, before the observation window did.
+func (r ReleaseImpact) SpikeToNextRelease() bool { return r.Spike.Until.Before(r.ObservedUntil) }
+
+// NoBaseline reports that the previous weeks held no ticket about the
+// service in the same hours: nothing to compare with, so the test took
+// half a ticket over those weeks as the rate.
+func (s Spike) NoBaseline() bool { return s.Expected == 0 }
+
+// TooFew reports a p-value under Alpha that is no spike because fewer than
+// MinTickets tickets were seen.
+func (s Spike) TooFew() bool { return !s.Flagged && s.P < s.Alpha && s.Observed < s.MinTickets }
 
 // ImpactTicket is a ticket attributed to a release: no text (the reader
 // follows the id to the record); the customer, as the ticket record holds
@@ -182,7 +205,7 @@ func (d *Dataset) ReleaseImpactOf(source, id string, asOf time.Time, opt SpikeOp
 }
 
 func (d *Dataset) analyseReleases(deps []*Dep, asOf int64, opt SpikeOptions, list bool) []ReleaseImpact {
-	r := &impactRun{d: d, asOf: asOf, window: int64(d.cfg.impactWindow()), w: d.cfg.impactWeights(), opt: opt.norm(),
+	r := &impactRun{d: d, asOf: asOf, window: int64(d.cfg.impactWindow()), w: d.cfg.impactWeights(), opt: opt.Resolved(),
 		deps: deps, at: map[*Dep]int{}, out: make([]ReleaseImpact, len(deps)), bySvc: map[string][]*Dep{},
 		times: map[string][]int64{}, list: list}
 	if len(deps) == 0 {
@@ -280,7 +303,7 @@ func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
 	if i := sort.Search(len(deps), func(k int) bool { return deps[k].Finished > x.Finished }); i < len(deps) {
 		end = min(end, deps[i].Finished)
 	}
-	s := Spike{Test: SpikeTestName, Alpha: r.opt.Alpha, Until: time.Unix(0, end).UTC(), Observed: count(x.Finished, end)}
+	s := Spike{Test: SpikeTestName, Alpha: r.opt.Alpha, MinTickets: r.opt.MinTickets, Until: time.Unix(0, end).UTC(), Observed: count(x.Finished, end)}
 	sum := 0
 	for k := 1; k <= r.opt.Weeks; k++ {
 		off := int64(k) * int64(7*day)
@@ -289,11 +312,11 @@ func (r *impactRun) spike(o *ReleaseImpact, x *Dep) {
 		sum += n
 	}
 	s.Expected = float64(sum) / float64(r.opt.Weeks)
-	lambda := s.Expected
+	s.Rate = s.Expected
 	if sum == 0 {
-		lambda = 0.5 / float64(r.opt.Weeks)
+		s.Rate = 0.5 / float64(r.opt.Weeks)
 	}
-	s.P = stats.PoissonUpper(s.Observed, lambda)
+	s.P = stats.PoissonUpper(s.Observed, s.Rate)
 	s.Flagged = s.Observed >= r.opt.MinTickets && s.P < r.opt.Alpha
 	o.Spike = s
 }

@@ -173,3 +173,65 @@ func TestReleaseSurveys(t *testing.T) {
 		t.Errorf("surveys = %+v", r.Surveys)
 	}
 }
+
+// TestReleaseSpikeRule: the flag is p under alpha and at least MinTickets
+// tickets, and the result carries both, the rate tested and whether there
+// was a baseline, so a reader can tell why a release with p under 0.01 is
+// no spike. A quiet service (no ticket in the previous four weeks) is
+// tested against half a ticket over them: 2 tickets give p = 0.0072, too
+// few; 3 give a spike.
+func TestReleaseSpikeRule(t *testing.T) {
+	t0 := bizT("2026-03-10T09:00:00Z")
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	two := bizDS(nil, impactDep("d1", "api", t0), impactTicket("k1", h(1), "", "api", ""), impactTicket("k2", h(2), "", "api", ""))
+	r, _ := two.ReleaseImpactOf("import", "d1", h(72), SpikeOptions{})
+	s := r.Spike
+	if s.Flagged || !s.TooFew() || !s.NoBaseline() || s.MinTickets != 3 || s.Alpha != 0.01 || s.Rate != 0.125 || s.Expected != 0 || s.P < 0.0071 || s.P > 0.0073 {
+		t.Errorf("2 tickets on no baseline: %+v (too few %v, no baseline %v)", s, s.TooFew(), s.NoBaseline())
+	}
+	three := bizDS(nil, impactDep("d1", "api", t0), impactTicket("k1", h(1), "", "api", ""), impactTicket("k2", h(2), "", "api", ""), impactTicket("k3", h(3), "", "api", ""))
+	r, _ = three.ReleaseImpactOf("import", "d1", h(72), SpikeOptions{})
+	if s := r.Spike; !s.Flagged || s.TooFew() || !s.NoBaseline() {
+		t.Errorf("3 tickets on no baseline: %+v", s)
+	}
+	// With a baseline the rate is its mean; a configured minimum counts.
+	based := bizDS(nil, impactDep("d1", "api", t0), impactTicket("b1", h(1-7*24), "", "api", ""), impactTicket("k1", h(1), "", "api", ""))
+	r, _ = based.ReleaseImpactOf("import", "d1", h(72), SpikeOptions{MinTickets: 5})
+	if s := r.Spike; s.NoBaseline() || s.Rate != 0.25 || s.Expected != 0.25 || s.MinTickets != 5 || s.TooFew() {
+		t.Errorf("one baseline ticket: %+v", s)
+	}
+	if o := (SpikeOptions{MinTickets: 5}).Resolved(); o.Alpha != 0.01 || o.Weeks != 4 || o.MinTickets != 5 {
+		t.Errorf("resolved options = %+v", o)
+	}
+}
+
+// TestReleaseTicketsAndSpikeCountApart: the tickets attributed to a release
+// (its observation window) and the spike test's count (about its service,
+// until its next release) are two counts over two spans: a ticket naming
+// d1 after d2 counts for d1 but is in d2's spike test.
+func TestReleaseTicketsAndSpikeCountApart(t *testing.T) {
+	t0 := bizT("2026-03-10T09:00:00Z")
+	h := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Hour) }
+	d := bizDS(nil,
+		impactDep("d1", "api", t0),
+		impactDep("d2", "api", h(10)),
+		impactTicket("k1", h(1), "d1", "", ""),  // d1's, and in d1's test
+		impactTicket("k2", h(12), "d1", "", ""), // d1's, but in d2's test
+		impactTicket("k3", h(20), "d1", "", ""), // d1's, but in d2's test
+		impactTicket("k4", h(2), "", "api", ""), // inferred d1, and in d1's test
+	)
+	r, _ := d.ReleaseImpactOf("import", "d1", h(72), SpikeOptions{})
+	if r.Tickets != 4 || r.Spike.Observed != 2 || !r.Spike.Until.Equal(h(10)) || !r.ObservedUntil.Equal(h(48)) {
+		t.Errorf("d1: %d tickets (want 4) over to %v, spike %d (want 2) until %v (want d2's finish)", r.Tickets, r.ObservedUntil, r.Spike.Observed, r.Spike.Until)
+	}
+	if !r.SpikeToNextRelease() {
+		t.Error("d1's spike test does not say it ended at d2")
+	}
+	if r, _ := d.ReleaseImpactOf("import", "d2", h(72), SpikeOptions{}); r.SpikeToNextRelease() || !r.Spike.Until.Equal(h(58)) || r.Spike.Observed != 2 {
+		t.Errorf("d2, the service's last release, tested to %v (%d tickets): want its window's end, 2", r.Spike.Until, r.Spike.Observed)
+	}
+	// While the window is open the test runs to as_of, not to a next release.
+	if r, _ := d.ReleaseImpactOf("import", "d2", h(20), SpikeOptions{}); r.SpikeToNextRelease() || !r.Open {
+		t.Errorf("d2's open window: %+v", r)
+	}
+}

@@ -1,10 +1,43 @@
 // Package stats holds the few significance tests the release-impact and
 // insight analyses name in their results: Poisson and binomial upper
 // tails, a one-sided two-proportion z-test, and Pearson's correlation with a Fisher-z
-// confidence interval. It depends on nothing else in the project.
+// confidence interval, and how a p-value reads (FormatP). It depends on nothing else in the
+// project.
 package stats
 
-import "math"
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// PFloor is the smallest p-value FormatP writes as a number; below it a
+// p-value reads "p < 0.0001".
+const PFloor = 0.0001
+
+// FormatP writes a p-value as readers expect one, with its "p": "p = 0.0073",
+// "p = 0.42", "p = 1", and "p < 0.0001" below PFloor — never an exponent
+// ("1.5e-28"). Two significant figures, cut rather than rounded, so the
+// figure shown is never above the p-value: one under a level of one or two
+// significant figures (0.01, 0.05) reads under it, and one at or above it
+// reads at or above it, as the test decided (0.00996 reads 0.0099, not 0.01).
+// Every page, command and insight that shows a p-value writes it with this.
+func FormatP(p float64) string {
+	switch {
+	case math.IsNaN(p):
+		return "p unknown"
+	case p >= 1:
+		return "p = 1"
+	case p < PFloor:
+		return "p < 0.0001"
+	}
+	// The shortest decimal that is p ("7.3e-03"), its digits cut to two.
+	mant, exp, _ := strings.Cut(strconv.FormatFloat(p, 'e', -1, 64), "e")
+	digits := strings.Replace(mant, ".", "", 1)
+	digits = strings.TrimRight(digits[:min(2, len(digits))], "0")
+	e, _ := strconv.Atoi(exp) // -1 to -4: p is in [0.0001, 1)
+	return "p = 0." + strings.Repeat("0", -e-1) + digits
+}
 
 // PoissonUpper returns P(X ≥ k) for X ~ Poisson(lambda): the chance of at
 // least k events when lambda are expected. It sums the tail's terms from k

@@ -84,3 +84,39 @@ func TestBinomialUpper(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatP(t *testing.T) {
+	for _, c := range []struct {
+		p    float64
+		want string
+	}{
+		{1.5e-28, "p < 0.0001"},
+		{0, "p < 0.0001"},
+		{0.0000999, "p < 0.0001"},
+		{0.0001, "p = 0.0001"},
+		{0.00012345, "p = 0.00012"},
+		{0.0073, "p = 0.0073"}, // 0.00729999… in binary: still 0.0073
+		{0.0072, "p = 0.0072"},
+		{0.0091, "p = 0.0091"},
+		// Cut, not rounded: a p under 0.01 never reads 0.01, one at 0.01
+		// or above never reads under it.
+		{0.00996, "p = 0.0099"},
+		{0.0099999999, "p = 0.0099"},
+		{0.01, "p = 0.01"},
+		{0.010000000000000002, "p = 0.01"},
+		{0.0104, "p = 0.01"},
+		{0.049999, "p = 0.049"},
+		{0.05, "p = 0.05"},
+		{0.1, "p = 0.1"},
+		{0.18, "p = 0.18"},
+		{0.4567, "p = 0.45"},
+		{0.5, "p = 0.5"},
+		{0.99999, "p = 0.99"},
+		{1, "p = 1"},
+		{math.NaN(), "p unknown"},
+	} {
+		if got := FormatP(c.p); got != c.want {
+			t.Errorf("FormatP(%v) = %q, want %q", c.p, got, c.want)
+		}
+	}
+}

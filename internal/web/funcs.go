@@ -13,6 +13,7 @@ import (
 	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/stats"
 )
 
 // funcs are the template functions every page may use:
@@ -31,6 +32,7 @@ import (
 //	reason .Reason          a status reason with its RFC 3339 times as the pages write times
 //	unspec .Formula         a definition without its references to the specification's sections
 //	due .Due                an action's due date as the pages write dates ("10 Apr 2026")
+//	pvalue .P               a p-value as "p = 0.0073" or "p < 0.0001" (stats.FormatP)
 func (s *Server) funcs(st *site) template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) (string, error) {
@@ -56,6 +58,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"reason":    readableReason,
 		"unspec":    unspec,
 		"due":       dueText,
+		"pvalue":    stats.FormatP,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},

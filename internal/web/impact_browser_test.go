@@ -3,6 +3,7 @@ package web
 import (
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -58,6 +59,27 @@ func TestBrowserImpactPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	shoot("releases")
+	// The list states the spike rule whole where it shows the flags, and
+	// shows 25 releases; Next leads to the rest.
+	rule, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#spike-rule")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rule, "under 0.01 and at least 3 tickets") {
+		t.Errorf("the release list's rule: %q", rule)
+	}
+	pages, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".pager .muted")))
+	if err != nil || !strings.HasPrefix(pages, "1–25 of ") {
+		t.Fatalf("the release list's first page: %q, %v", pages, err)
+	}
+	total := strings.TrimPrefix(pages, "1–25 of ")
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`.pager a[href*="offset=25"]`)))
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("the next page: %v, %v", resp, err)
+	}
+	if pages, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".pager .muted"))); err != nil || pages != "26–"+total+" of "+total {
+		t.Errorf("the release list's second page: %q, %v", pages, err)
+	}
 	href, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector(".rel-table tbody th a").getAttribute("href")`))
 	if err != nil {
 		t.Fatal(err)

@@ -134,10 +134,8 @@ type recordsTable struct {
 	Kind    domain.Kind
 	Columns []recordColumn
 	Rows    []recordRow
-	// Total is the number of records of the kind; From and To number the
-	// rows shown (1-based, inclusive).
-	Total, From, To   int
-	First, Prev, Next string
+	// Page is the page shown of the kind's records and links to the others.
+	Page pager
 	// Hidden says the kind's amounts are hidden from the reader.
 	Hidden bool
 	// Linked says rows link to their record pages (records:read).
@@ -282,13 +280,8 @@ func metricPageState(r *http.Request, q Query, m *catalog.Metric) (metricState, 
 		}
 	}
 	var err error
-	if st.Limit, err = intParam(r, "limit", defaultPageRows, 1, maxPageRows); err != nil {
-		return st, scope, err
-	}
-	if st.Offset, err = intParam(r, "offset", 0, 0, math.MaxInt32); err != nil {
-		return st, scope, err
-	}
-	return st, scope, nil
+	st.Limit, st.Offset, err = pageParams(r)
+	return st, scope, err
 }
 
 // pageDimensionError words a dimension error for the page: a filter the
@@ -549,7 +542,6 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	if err != nil {
 		return t, err
 	}
-	t.Total = len(refs)
 	t.Hidden = hide(t.Kind)
 	t.Linked = access.CanReadKind(string(t.Kind))
 	rows := recordPage(ds, refs, d.AsOf, srt, st.Offset, st.Limit, hide, orders.memo(d.Records, t.Kind, d.AsOf, srt, t.Hidden, seq))
@@ -591,8 +583,10 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 		}
 		t.Rows = append(t.Rows, row)
 	}
+	t.Page = newPager(len(refs), st.Offset, st.Limit, len(rows), func(offset string) string {
+		return st.url(q, path, "offset", offset) + "#records"
+	})
 	if len(rows) > 0 {
-		t.From, t.To = st.Offset+1, st.Offset+len(rows)
 		t.Source = rows[0].Source
 		for _, r := range rows {
 			if r.Source != t.Source {
@@ -600,21 +594,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			}
 		}
 	}
-	if st.Offset > 0 {
-		t.First = st.url(q, path, "offset", "")
-		t.Prev = st.url(q, path, "offset", offsetParam(max(0, st.Offset-st.Limit)))
-	}
-	if st.Offset+st.Limit < t.Total {
-		t.Next = st.url(q, path, "offset", strconv.Itoa(st.Offset+st.Limit))
-	}
 	return t, nil
-}
-
-func offsetParam(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
 }
 
 // addSourceURLs links each row of the table to its source (a CI run, an

@@ -67,7 +67,7 @@ var routeParams = map[string][]string{
 
 	"GET /api/v1/releases":                  queryKeys,
 	"GET /api/v1/releases/{source}/{id...}": {"as_of"},
-	"GET /releases":                         queryKeys,
+	"GET /releases":                         releasesPageParams,
 	"GET /api/v1/insights":                  {"as_of", "window"},
 	"GET /insights":                         {"as_of", "window"},
 	"GET /api/v1/themes":                    {"as_of", "window", "service", "release"},

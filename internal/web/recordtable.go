@@ -30,12 +30,6 @@ const (
 	colNote   = "note"
 )
 
-// Record table paging: rows per page by default and at most.
-const (
-	defaultPageRows = 25
-	maxPageRows     = 500
-)
-
 // recordSort is a sort order: a column, ascending unless Desc. The
 // parameter writes it as the column's name, with a leading "-" for
 // descending (sort=-finished_at).

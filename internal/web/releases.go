@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -18,6 +20,10 @@ import (
 
 // defaultReleaseWindow is the release list's window when none is asked.
 const defaultReleaseWindow = 30 * 24 * time.Hour
+
+// releasesPageParams are the release page's query parameters: the carried
+// ones and its table's page (the JSON API lists every release).
+var releasesPageParams = append(slices.Clone(queryKeys), "limit", "offset")
 
 // impactSettings are the configured impact settings, or the defaults.
 func (s *Server) impactSettings() insight.Settings {
@@ -42,9 +48,28 @@ type releasesData struct {
 	Window time.Duration
 	// WindowText is the window in words (30 days, 36 hours).
 	WindowText string
-	Releases   []metrics.ReleaseImpact
-	Spikes     int
-	choices    Choices
+	// Observation is a release's observation window in words (2 days).
+	Observation string
+	// Rule is the spike test's: level, previous weeks, fewest tickets.
+	Rule     metrics.SpikeOptions
+	Releases []metrics.ReleaseImpact
+	Spikes   int
+	// Rows are the releases of the page shown; Page its place in the list.
+	Rows    []metrics.ReleaseImpact
+	Page    pager
+	choices Choices
+}
+
+// spanWords is a span in words: whole days as days (30 days), else whole
+// hours as hours (36 hours), else minutes (90 minutes).
+func spanWords(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		return plural.Count(int(d/(24*time.Hour)), "day")
+	case d%time.Hour == 0:
+		return plural.Count(int(d/time.Hour), "hour")
+	}
+	return plural.Count(int(d/time.Minute), "minute")
 }
 
 // releaseList computes the release list of the request's query.
@@ -56,20 +81,18 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 	if err := s.canSeeImpact(r); err != nil {
 		return q, releasesData{}, err
 	}
-	data := releasesData{AsOf: opt.AsOf, Window: opt.Window}
+	data := releasesData{AsOf: opt.AsOf, Window: opt.Window, Rule: s.impactSettings().Spike.Resolved()}
 	if data.Window == 0 {
 		data.Window = defaultReleaseWindow
 	}
-	data.WindowText = plural.Count(int(data.Window.Hours()), "hour")
-	if data.Window%(24*time.Hour) == 0 {
-		data.WindowText = plural.Count(int(data.Window.Hours()/24), "day")
-	}
+	data.WindowText = spanWords(data.Window)
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds, opt.Scope); err != nil {
 			return err
 		}
 		data.choices = s.choices.choices(ds, ds.Seq())
-		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, s.impactSettings().Spike)
+		data.Observation = spanWords(ds.Config().ImpactWindow())
+		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, data.Rule)
 		return nil
 	})
 	for _, rel := range data.Releases {
@@ -131,16 +154,39 @@ func (s *Server) getRelease(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ri)
 }
 
-// releasesPage lists the releases by impact.
+// releasesPage lists the releases by impact, a page at a time.
 func (s *Server) releasesPage(w http.ResponseWriter, r *http.Request) {
+	limit, offset, err := pageParams(r)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	q, data, err := s.releaseList(r)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	data.page(q, limit, offset)
 	pg := s.newPage(r, "Release impact", q, data)
 	pg.Controls, pg.Choices, pg.AsOf = true, data.choices, data.AsOf
 	s.render(w, r, http.StatusOK, "releases", pg)
+}
+
+// page keeps the list's page from offset, limit long. Its links hold the
+// as_of the list was computed at, as a metric's records table's do, so
+// that its pages are one list, and the page's date and filters.
+func (d *releasesData) page(q Query, limit, offset int) {
+	if q.AsOf == "" {
+		q.AsOf = d.AsOf.Format(time.RFC3339)
+	}
+	lim := ""
+	if limit != defaultPageRows {
+		lim = strconv.Itoa(limit)
+	}
+	d.Rows = pageRows(d.Releases, offset, limit)
+	d.Page = newPager(len(d.Releases), offset, limit, len(d.Rows), func(offset string) string {
+		return q.URL("/releases", "limit", lim, "offset", offset) + "#sec-releases"
+	})
 }
 
 // deploymentImpact fills a deployment page's customer impact panel; none

@@ -1,9 +1,14 @@
 package web
 
 import (
+	"html"
+	"net/url"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // releaseTickets are two tickets after d4 (2026-03-30T12:00): one naming
@@ -20,6 +25,8 @@ func TestReleasesAPI(t *testing.T) {
 		// d4 first: the only release with tickets (3 + 1).
 		"releases.0.deployment": "d4", "releases.0.tickets": "2", "releases.0.explicit": "1", "releases.0.inferred": "1",
 		"releases.0.weighted": "4", "releases.0.spike.test": "Poisson upper tail", "releases.0.open": "true",
+		// The rule and the rate tested against are in each result.
+		"releases.0.spike.alpha": "0.01", "releases.0.spike.min_tickets": "3", "releases.0.spike.rate": "0.125", "releases.0.spike.flagged": "false",
 		"releases.3.tickets": "0",
 	}})
 	e.run(t, scenario{url: "/api/v1/releases/import/d4?as_of=2026-04-05", status: 200, fields: map[string]string{
@@ -33,7 +40,7 @@ func TestReleasesAPI(t *testing.T) {
 	// tickets says no spike.
 	exec := e.sessionAs(t, "executive")
 	body := e.page(t, exec, "/records/deployment/import/d4?as_of=2026-04-05", 200)
-	for _, want := range []string{"Customer impact", "2 tickets in the observation window", "1 naming this release, 1 about api", "/records/ticket/import/k1"} {
+	for _, want := range []string{"Customer impact", "2 tickets attributed to this release in its observation window", "1 naming this release, 1 about api", "/records/ticket/import/k1"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("d4's page lacks %q", want)
 		}
@@ -41,6 +48,197 @@ func TestReleasesAPI(t *testing.T) {
 	list := e.page(t, exec, "/releases?as_of="+asOf, 200)
 	if i, j := strings.Index(list, ">d4<"), strings.Index(list, ">d1<"); i < 0 || j < 0 || i > j {
 		t.Errorf("the release list does not put d4 (2 tickets) before d1 (none)")
+	}
+}
+
+// spikeTickets put a second api release, d3b, six hours after d3 (19 Mar
+// 00:00), four tickets about api between them, and one naming d3 the next
+// day: d3 has 5 tickets attributed in its 48 h window, but its spike test
+// counts the 4 before d3b — a spike on no baseline (p = 0.0000092). d3b's
+// test counts the ticket naming d3. With releaseTickets, d4 has 2 tickets:
+// p = 0.00719, under 0.01, but too few.
+const spikeTickets = `{"kind":"deployment","id":"d3b","service":"api","environment":"production","finished_at":"2026-03-19T06:00:00Z","status":"success"}
+{"kind":"ticket","id":"s1","created_at":"2026-03-19T01:00:00Z","service":"api"}
+{"kind":"ticket","id":"s2","created_at":"2026-03-19T02:00:00Z","service":"api"}
+{"kind":"ticket","id":"s3","created_at":"2026-03-19T03:00:00Z","service":"api"}
+{"kind":"ticket","id":"s4","created_at":"2026-03-19T04:00:00Z","service":"api"}
+{"kind":"ticket","id":"s5","created_at":"2026-03-20T10:00:00Z","release":"d3"}
+`
+
+// TestReleasesPageSaysTheRule: the release list states the whole spike
+// rule (level and fewest tickets) where it shows flags, and each row says
+// why it is or is not a spike from its own numbers; the two counts say
+// what each counts and over which span; p-values read as numbers.
+func TestReleasesPageSaysTheRule(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets + spikeTickets, status: 200})
+	exec := e.sessionAs(t, "executive")
+	page := e.page(t, exec, "/releases?as_of="+asOf, 200)
+	text := html.UnescapeString(page)
+	for _, want := range []string{
+		// The rule, whole.
+		"<strong>A spike</strong> is a Poisson upper-tail p-value under 0.01 <strong>and</strong> at least 3 tickets in the span tested: a p-value under 0.01 from fewer tickets is no spike.",
+		"there is no baseline, and the test takes half a ticket over those weeks as the rate",
+		// Which count is which.
+		"Tickets attributed <span class=\"th-note\">over the 2 days after it</span>",
+		"Spike test <span class=\"th-note\">all the service's tickets, to its next release or the window's end</span>",
+		"<strong>1 spike</strong>",
+		// d3: 5 attributed (4 by service), its test 4 tickets to d3b — a spike.
+		`<td class="num" data-label="Tickets attributed">5 <span class="muted">(4 by service)</span></td>`,
+		"4 tickets about api to 19 Mar 2026 06:00 UTC (its next release) vs no baseline; <strong>spike</strong>: p < 0.0001, under 0.01, and 4 tickets, at least 3",
+		// d4: p under 0.01 with 2 tickets — not one, and it says so; its
+		// p-value (0.00719) cut to two figures, never rounded up to a level.
+		"2 tickets about api to 31 Mar 2026 00:00 UTC vs no baseline; no spike: p = 0.0071, under 0.01, but 2 tickets, fewer than 3",
+		// d3b: the ticket naming d3 counts in d3b's test.
+		"1 ticket about api to 21 Mar 2026 06:00 UTC vs no baseline; no spike: p = 0.11, not under 0.01",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the release list lacks %q", want)
+		}
+	}
+	if p := regexp.MustCompile(`p = [0-9.]+e-[0-9]+`).FindString(text); p != "" {
+		t.Errorf("the release list writes a p-value with an exponent: %s", p)
+	}
+
+	// d3's page: a spike; d4's: no baseline, not green.
+	d3 := impactPanel(t, e.page(t, exec, "/records/deployment/import/d3?as_of="+asOf, 200))
+	for _, want := range []string{"5 tickets attributed to this release in its observation window to 21 Mar 2026 00:00 UTC: 1 naming this release, 4 about api",
+		"<strong>Spike</strong>: 4 tickets about api, whichever release they name, from this release to 19 Mar 2026 06:00 UTC (the next api release)",
+		"Poisson upper tail p < 0.0001, under 0.01, and 4 tickets, at least 3.", "A spike is a p-value under 0.01 with at least 3 tickets."} {
+		if !strings.Contains(d3, want) {
+			t.Errorf("d3's impact panel lacks %q:\n%s", want, d3)
+		}
+	}
+	d4 := impactPanel(t, e.page(t, exec, "/records/deployment/import/d4?as_of=2026-04-05", 200))
+	for _, want := range []string{"<strong>No baseline</strong>, no spike: 2 tickets about api",
+		"and none in the same hours of the previous 4 weeks: with no baseline the test takes half a ticket over those weeks (0.125) as the rate; Poisson upper tail p = 0.0071, under 0.01, but 2 tickets, fewer than 3."} {
+		if !strings.Contains(d4, want) {
+			t.Errorf("d4's impact panel lacks %q:\n%s", want, d4)
+		}
+	}
+	if strings.Contains(d4, "Green") || strings.Contains(d4, "0.0 expected") {
+		t.Errorf("d4's impact panel claims green from an empty baseline:\n%s", d4)
+	}
+}
+
+// anchorAttr finds a page's links and their words.
+var anchorAttr = regexp.MustCompile(`<a [^>]*href="([^"]*)"[^>]*>([^<]*)</a>`)
+
+// pageLinkTexts are a page's links as (href, words) pairs, unescaped.
+func pageLinkTexts(page string) [][2]string {
+	var out [][2]string
+	for _, m := range anchorAttr.FindAllStringSubmatch(page, -1) {
+		out = append(out, [2]string{html.UnescapeString(m[1]), html.UnescapeString(m[2])})
+	}
+	return out
+}
+
+// impactPanel is a deployment page's customer impact panel.
+func impactPanel(t *testing.T, page string) string {
+	t.Helper()
+	i := strings.Index(page, `id="impact-h"`)
+	if i < 0 {
+		t.Fatal("the deployment's page has no customer impact panel")
+	}
+	j := strings.Index(page[i:], "</section>")
+	return html.UnescapeString(page[i : i+j])
+}
+
+// TestReleasesPagePaging: the release list comes a page at a time (limit,
+// offset); its links carry the date, the filters and the limit, and hold
+// the as_of the list was computed at; a bad paging parameter is a 400
+// naming it.
+func TestReleasesPagePaging(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets + spikeTickets, status: 200})
+	exec := e.sessionAs(t, "executive")
+	base := "/releases?as_of=" + asOf + "&service=api"
+	rows := func(page string) []string {
+		var ids []string
+		for _, u := range pageLinks([]byte(page), "/records/deployment/import/") {
+			ids = append(ids, strings.TrimPrefix(u.Path, "/records/deployment/import/"))
+		}
+		return ids
+	}
+	next := func(page, rel string) url.Values {
+		t.Helper()
+		for _, a := range pageLinkTexts(page) {
+			if a[1] == rel {
+				u, err := url.Parse(a[0])
+				if err != nil || u.Path != "/releases" || u.Fragment != "sec-releases" {
+					t.Fatalf("%s link %q", rel, a[0])
+				}
+				return u.Query()
+			}
+		}
+		return nil
+	}
+	// Five api releases, most impact first: d4 (weighted 4), d3 (4), d3b,
+	// then d2 and d1 (none).
+	all := rows(e.page(t, exec, base, 200))
+	if len(all) != 5 {
+		t.Fatalf("all releases: %v", all)
+	}
+	p1 := e.page(t, exec, base+"&limit=2", 200)
+	if got := rows(p1); !slices.Equal(got, all[:2]) || !strings.Contains(p1, "1–2 of 5") || !strings.Contains(p1, "<strong>5 releases</strong>") {
+		t.Errorf("page 1 of 2 rows: %v (want %v)", got, all[:2])
+	}
+	q := next(p1, "Next")
+	if q == nil || q.Get("offset") != "2" || q.Get("limit") != "2" || q.Get("as_of") != asOf || q.Get("service") != "api" || next(p1, "Previous") != nil {
+		t.Fatalf("page 1's next link: %v", q)
+	}
+	p2 := e.page(t, exec, "/releases?"+q.Encode(), 200)
+	if got := rows(p2); !slices.Equal(got, all[2:4]) || !strings.Contains(p2, "3–4 of 5") {
+		t.Errorf("page 2: %v (want %v)", got, all[2:4])
+	}
+	if prev := next(p2, "Previous"); prev == nil || prev.Has("offset") || prev.Get("limit") != "2" {
+		t.Errorf("page 2's previous link: %v", prev)
+	}
+	p3 := e.page(t, exec, "/releases?"+next(p2, "Next").Encode(), 200)
+	if got := rows(p3); !slices.Equal(got, all[4:]) || !strings.Contains(p3, "5–5 of 5") || next(p3, "Next") != nil {
+		t.Errorf("page 3: %v", got)
+	}
+	if past := e.page(t, exec, base+"&offset=40", 200); len(rows(past)) != 0 || !strings.Contains(past, "No rows from 5 on") || next(past, "back to the first page") == nil {
+		t.Errorf("a page past the end does not lead back to the first")
+	}
+	// Read as of now, the links hold the as_of the list was computed at.
+	now := e.page(t, exec, "/releases?window=3650d&limit=1", 200)
+	if q := next(now, "Next"); q == nil || q.Get("window") != "3650d" || q.Get("as_of") == "" {
+		t.Errorf("the next page of a list read as of now does not hold its as_of: %v", q)
+	} else if _, err := ParseTime(q.Get("as_of")); err != nil {
+		t.Errorf("as_of %q: %v", q.Get("as_of"), err)
+	}
+	// The JSON API still lists every release.
+	e.run(t, scenario{url: "/api/v1/releases?as_of=" + asOf + "&service=api", status: 200, check: func(t *testing.T, doc any) {
+		if rs, _ := lookup(doc, "releases").([]any); len(rs) != 5 {
+			t.Errorf("the API lists %d releases, want 5", len(rs))
+		}
+	}})
+	for _, c := range []struct{ query, param, says string }{
+		{"&limit=0", "limit", `"0" must be a whole number from 1 to 500`},
+		{"&limit=501", "limit", "from 1 to 500"},
+		{"&limit=ten", "limit", `"ten" must be a whole number`},
+		{"&offset=-1", "offset", `"-1" must be a whole number from 0`},
+		{"&offset=1.5", "offset", "whole number"},
+		{"&page=2", "page", "unknown parameter"},
+	} {
+		body := html.UnescapeString(e.page(t, exec, base+c.query, 400))
+		if !strings.Contains(body, c.param) || !strings.Contains(body, c.says) {
+			t.Errorf("%s: the 400 page does not name %s (%q):\n%s", c.query, c.param, c.says, clip([]byte(body)))
+		}
+	}
+	// The API takes no paging parameter: it is refused, not ignored.
+	e.run(t, scenario{url: "/api/v1/releases?as_of=" + asOf + "&limit=2", status: 400, fields: map[string]string{"param": "limit"}})
+}
+
+func TestSpanWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		30 * 24 * time.Hour: "30 days", 48 * time.Hour: "2 days", 24 * time.Hour: "1 day",
+		36 * time.Hour: "36 hours", time.Hour: "1 hour", 90 * time.Minute: "90 minutes",
+	} {
+		if got := spanWords(d); got != want {
+			t.Errorf("spanWords(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 

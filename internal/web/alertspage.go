@@ -125,6 +125,10 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			data.Done = d.Message
 		}
 	}
+	kinds := map[string]string{}
+	for _, rl := range svc.RulesInForce() {
+		kinds[rl.Name] = rl.Kind
+	}
 	// The owners' actions, once, for the alerts still open on a metric.
 	var acks []escalation.Acknowledgement
 	if slices.ContainsFunc(list, func(a alert.Alert) bool { return a.Metric != "" && a.State != alert.Resolved }) {
@@ -142,9 +146,11 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
 		if m, ok := s.Catalog.Metric(a.Metric); ok {
 			row.MetricName, row.MetricURL = m.Name, "/metrics/"+url.PathEscape(m.ID)
-			// A green metric needs no action (the metric page records
-			// none); its alert fired on something else, a burn rate.
-			if a.State != alert.Resolved && catalog.Status(a.Status) != catalog.Green {
+			// A metric needs an action when it is not green or is degrading
+			// (escalation.NeedsAction; the metric page records none for
+			// another): a green one's alert fired on something else, a
+			// burn rate.
+			if a.State != alert.Resolved && (catalog.Status(a.Status) != catalog.Green || kinds[a.Rule] == alert.KindDegrading) {
 				row.Action = actionInForce(acks, m.ID, m.Owner, a.Scope, now, now)
 				row.ActionURL = row.MetricURL
 				if a.Scope != "" {

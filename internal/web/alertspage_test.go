@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -102,8 +103,25 @@ func TestAlertsPage(t *testing.T) {
 // scorecard's cards do (known problem: actions not on /alerts).
 func TestAlertsShowTheOwnersAction(t *testing.T) {
 	e := newEnv(t, 1<<20)
+	// A green metric degrading needs an action; a green one whose alert
+	// is a burn rate does not (escalation.NeedsAction).
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var rows []store.AlertRow
+	for _, o := range []alert.Observation{
+		{Rule: "metric_degrading", Metric: "deployment_frequency", Status: "green", Active: true, Summary: "Deployment frequency worsened"},
+		{Rule: "error_budget_burn", Metric: "availability", Status: "green", Active: true, Summary: "Availability burns its budget"},
+	} {
+		b, _ := json.Marshal(alert.Alert{Key: o.Key(), Observation: o, State: alert.Firing, ActiveAt: t0})
+		rows = append(rows, store.AlertRow{Key: o.Key(), State: alert.Firing, ActiveAt: t0, Body: b})
+	}
+	if _, err := e.srv.Alerts.Store.SaveAlerts(context.Background(), rows, nil, nil); err != nil {
+		t.Fatal(err)
+	}
 	exec := e.sessionAs(t, "executive")
 	page := e.page(t, exec, "/alerts", 200)
+	mustContain(t, "the alerts page", page, []string{
+		`<a href="/metrics/deployment_frequency#action">record one on the metric's page</a>`,
+	}, `<a href="/metrics/availability#action">`)
 	mustContain(t, "the alerts page", page, []string{
 		`Owner's action: <span class="kpi__action kpi__action--none">no action recorded</span> · <a href="/metrics/change_failure_rate#action">record one on the metric's page</a>`,
 	})

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
@@ -343,6 +344,10 @@ type due struct {
 	rel  metrics.Release
 	rule watchRule
 	sli  []metrics.SLIPoint
+	// coarse is the length of the service's samples overlapping the
+	// period without lying inside it (0: none), which say why none was
+	// inside.
+	coarse time.Duration
 }
 
 // Once judges what can be judged now and records the outcomes: each
@@ -373,6 +378,9 @@ func (w *Watcher) Once(ctx context.Context) ([]Watch, error) {
 			d := due{rel: rel, rule: rule}
 			if rule.prom == nil {
 				d.sli = ds.ServiceSLIs(rel.Service, rel.FinishedAt, rel.FinishedAt.Add(rule.within))
+				if len(d.sli) == 0 {
+					d.coarse, _ = ds.ServiceSLIOverlap(rel.Service, rel.FinishedAt, rel.FinishedAt.Add(rule.within))
+				}
 			}
 			list = append(list, d)
 		}
@@ -485,6 +493,12 @@ func (w *Watcher) judge(ctx context.Context, d due, to time.Time) (Watch, error)
 	}
 	res.Evidence = ev
 	switch {
+	case ev.Requests == 0 && d.coarse > r.within:
+		// The feed works; its samples are too long to say anything of
+		// the period (an hourly sample holds the hour before the
+		// deployment too).
+		res.Outcome, res.Reason = WatchInconclusive, fmt.Sprintf("the service's sli samples cover %s each, longer than the %s observation period, so none lies inside it: push samples of %s or less, or set watch.prometheus in gates.yaml; not judged, and not a pass",
+			catalog.FormatWindow(d.coarse), catalog.FormatWindow(r.within), catalog.FormatWindow(r.within))
 	case ev.Requests == 0:
 		res.Outcome, res.Reason = WatchInconclusive, "no traffic data in the observation period ("+ev.From+"): not judged, and not a pass"
 	case ev.Requests < r.minRequests && *ev.ErrorRate <= r.errorRate:

@@ -51,6 +51,10 @@ type KindSource struct {
 	// one, else the tightest any catalog metric reading it uses, else the
 	// default. Empty for state kinds.
 	Limit string `json:"limit,omitempty"`
+	// Longest is the longest limit a catalog metric reading the kind uses,
+	// when it differs from Limit: those metrics stay judged until theirs
+	// passes (each metric's page gives its own).
+	Longest string `json:"longest_limit,omitempty"`
 	// State marks a state kind (SPEC §4): never stale by its records' own
 	// times, only fresh or never sent.
 	State  bool   `json:"state,omitempty"`
@@ -91,6 +95,9 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 		}
 		if !ks.State || sf.Limit != "" {
 			ks.Limit = sf.Limit
+		}
+		if l := longestLimit(cat, ds, k); !ks.State && l > limit {
+			ks.Longest = catalog.FormatWindow(l)
 		}
 		r.Kinds = append(r.Kinds, ks)
 	}
@@ -149,6 +156,21 @@ func kindLimit(cat *catalog.Catalog, ds *metrics.Dataset, k domain.Kind) time.Du
 		limit, _ = catalog.DefaultFreshness(string(k))
 	}
 	return configuredLimit(ds, k, limit)
+}
+
+// longestLimit is the longest freshness limit the catalog's metrics
+// reading k judge it by (a configured limit is every metric's), 0 when
+// none reads it.
+func longestLimit(cat *catalog.Catalog, ds *metrics.Dataset, k domain.Kind) time.Duration {
+	var longest time.Duration
+	for _, m := range cat.MetricsInForce() {
+		for _, s := range m.Sources {
+			if s.Kind == string(k) {
+				longest = max(longest, configuredLimit(ds, k, s.Freshness))
+			}
+		}
+	}
+	return longest
 }
 
 // configuredLimit is the organisation's configured freshness limit for a
@@ -212,6 +234,9 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 		}
 		if k.Limit != "" {
 			limit = k.Limit
+		}
+		if k.Longest != "" {
+			limit += "–" + k.Longest
 		}
 		status := map[string]string{KindFresh: "fresh", KindStale: "stale", KindNeverSent: "never sent"}[k.Status]
 		color := map[string]string{KindFresh: statusColor[catalog.Green], KindStale: statusColor[catalog.Red], KindNeverSent: statusColor[catalog.Unknown]}[k.Status]

@@ -287,3 +287,43 @@ func TestConnectorHealthMakesStateKindsStale(t *testing.T) {
 		}
 	}
 }
+
+// Where the metrics reading a kind judge it by different limits, the
+// report gives the range: the kind is stale by the shortest, and a metric
+// allowing longer stays judged until its own passes (a review found
+// incidents "stale" at 1d on /sources while time to restore, at 7d, was
+// still amber and fresh). A configured limit is every metric's: no range.
+func TestSourcesReportLimitRange(t *testing.T) {
+	cat := defaultCatalog(t)
+	tightened := false
+	for i := range cat.Metrics {
+		for j := range cat.Metrics[i].Sources {
+			if s := &cat.Metrics[i].Sources[j]; s.Kind == "incident" && !tightened {
+				s.Freshness, tightened = day, true
+			}
+		}
+	}
+	r := Sources(cat, load(t, metrics.DefaultConfig(), sourcesData), asOf)
+	for _, k := range r.Kinds {
+		switch k.Kind {
+		case "incident":
+			if k.Limit != "1d" || k.Longest != "7d" {
+				t.Errorf("incident = %+v, want limit 1d, longest 7d", k)
+			}
+		case "deployment":
+			if k.Longest != "" {
+				t.Errorf("deployment, one limit for every metric, shows a range to %s", k.Longest)
+			}
+		}
+	}
+	if text := SourcesText(r, TextOptions{}); !strings.Contains(text, "1d–7d") {
+		t.Errorf("text lacks the range 1d–7d:\n%s", text)
+	}
+	cfg := metrics.DefaultConfig()
+	cfg.Freshness = map[domain.Kind]time.Duration{domain.KindIncident: 3 * day}
+	for _, k := range Sources(cat, load(t, cfg, sourcesData), asOf).Kinds {
+		if k.Kind == "incident" && (k.Limit != "3d" || k.Longest != "") {
+			t.Errorf("configured incident = %+v, want limit 3d and no range", k)
+		}
+	}
+}

@@ -46,6 +46,9 @@ type sourcesPage struct {
 // kindRow is one record kind.
 type kindRow struct {
 	Kind, Records, LastData, Limit string
+	// Longest is the longest limit of the metrics reading the kind, when
+	// it differs from Limit (scorecard.KindSource.Longest).
+	Longest string
 	// Open: a period of the kind has begun and not ended at the page's
 	// time (LastData says so rather than give that time).
 	Open     bool
@@ -126,7 +129,7 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile.Result, q Query, access auth.Access) sourcesPage {
 	p := sourcesPage{AsOf: rep.AsOf, Tolerance: reconcile.Tolerance{Green: reconcile.GreenTolerancePct, Amber: reconcile.AmberTolerancePct}}
 	for _, k := range rep.Kinds {
-		row := kindRow{Kind: k.Kind, Records: groupThousandsInt(k.Records), Status: kindStatus(k.Status), State: k.State, Problems: k.Problems, Limit: k.Limit, LastData: "—"}
+		row := kindRow{Kind: k.Kind, Records: groupThousandsInt(k.Records), Status: kindStatus(k.Status), State: k.State, Problems: k.Problems, Limit: k.Limit, Longest: k.Longest, LastData: "—"}
 		switch {
 		case k.LastData != nil && domain.Kind(k.Kind).Period() && k.LastData.Equal(rep.AsOf):
 			// A period begun and not ended (a quarter's quota, this

@@ -255,7 +255,9 @@ func TestRecordPage(t *testing.T) {
 	}
 	cl := e.sessionAs(t, "auditor")
 	body := e.page(t, cl, "/records/deployment/import/d2?as_of="+asOf, 200)
-	for _, want := range []string{"d2", "finished_at", "2026-03-12T00:00:00Z", "failure", "Canonical sha256", "Raw input sha256", "Store sequence", "Change failure rate"} {
+	// The header names the time it gives for what it is: the newest of the
+	// record's times (an incident's resolution), not when it happened.
+	for _, want := range []string{"d2", "finished_at", "2026-03-12T00:00:00Z", "failure", "Canonical sha256", "Raw input sha256", "Store sequence", "Change failure rate", "newest event 12 Mar 2026 00:"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the record page lacks %q", want)
 		}

@@ -460,3 +460,25 @@ func TestMetricPageSaysWhatIsNotReportedYet(t *testing.T) {
 		t.Errorf("the page at the data's end says it is partial")
 	}
 }
+
+// A metric judged by another says whose status it shows, and sends the
+// owner's action to that metric, which is the one that escalates: the
+// page had said "Amber" beside "Target none set" with no reason, and
+// offered a form for an action nothing would read.
+func TestJudgedMetricPage(t *testing.T) {
+	e := newEnv(t, 0)
+	const data = `{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3300}
+{"kind":"budget","id":"b","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+`
+	if st, body, _ := e.do(t, "POST", "/api/v1/records", data, nil); st != 200 {
+		t.Fatalf("posting costs: %d %s", st, body)
+	}
+	cl := e.sessionAs(t, "executive")
+	body := e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31", 200)
+	mustContain(t, "infrastructure cost's page", body, []string{
+		`the status is <a href="/metrics/budget_variance?as_of=2026-03-31">Budget variance</a>'s, which judges this value; it has no target of its own.`,
+		`Its status is <a href="/metrics/budget_variance?as_of=2026-03-31#action">Budget variance</a>'s: the owner's action is recorded there`,
+	}, `action="/metrics/infrastructure_cost/acknowledgements`)
+	// Budget variance itself takes the action.
+	mustContain(t, "budget variance's page", e.page(t, cl, "/metrics/budget_variance?as_of=2026-03-31", 200), []string{`action="/metrics/budget_variance/acknowledgements`})
+}

@@ -482,3 +482,31 @@ func TestJudgedMetricPage(t *testing.T) {
 	// Budget variance itself takes the action.
 	mustContain(t, "budget variance's page", e.page(t, cl, "/metrics/budget_variance?as_of=2026-03-31", 200), []string{`action="/metrics/budget_variance/acknowledgements`})
 }
+
+// A deployment counted as failed names the records that made it fail, and
+// an incident the deployment it counts against, each linked with the
+// page's time carried: a failure on change failure rate had no trace to
+// its cause on either page.
+func TestRecordPageLinksFailureAndCause(t *testing.T) {
+	e := newEnv(t, 0)
+	const data = `{"kind":"deployment","id":"rel-7","service":"api","environment":"production","started_at":"2026-03-20T09:50:00Z","finished_at":"2026-03-20T10:00:00Z","status":"success"}
+{"kind":"incident","id":"INC-9","service":"api","severity":"P2","opened_at":"2026-03-20T11:00:00Z"}
+`
+	if st, body, _ := e.do(t, "POST", "/api/v1/records", data, nil); st != 200 {
+		t.Fatalf("posting: %d %s", st, body)
+	}
+	cl := e.sessionAs(t, "auditor")
+	dep := e.page(t, cl, "/records/deployment/import/rel-7?as_of=2026-03-21", 200)
+	mustContain(t, "the deployment's page", dep, []string{
+		"<strong>Counted as failed</strong> as of 21 Mar 2026 00:00 UTC: caused an incident.",
+		`incident <a href="/records/incident/import/INC-9?as_of=2026-03-21">INC-9</a> <span class="muted">— inferred: about its service, opened within 1 day after it finished and before the service&#39;s next deployment, naming no cause</span>`,
+	})
+	// Before the incident opened, it had not failed.
+	mustContain(t, "the deployment's page before the incident", e.page(t, cl, "/records/deployment/import/rel-7?as_of=2026-03-20T10:30:00Z", 200),
+		[]string{"Not failed as of 20 Mar 2026 10:30 UTC"}, "Counted as failed")
+	inc := e.page(t, cl, "/records/incident/import/INC-9?as_of=2026-03-21", 200)
+	mustContain(t, "the incident's page", inc, []string{
+		"to the deployment it counts against in change failure rate:",
+		`deployment <a href="/records/deployment/import/rel-7?as_of=2026-03-21">rel-7</a> <span class="muted">— inferred: the service&#39;s production deployment that finished last within 1 day before it opened</span>`,
+	})
+}

@@ -33,7 +33,27 @@ type recordPageData struct {
 	Impact          *metrics.ReleaseImpact
 	TicketsReadable bool
 	Watch           *gate.Watch
+	// Links are what tie a production deployment to its failure (the
+	// deployment rolling it back, the incidents attributed to it) or an
+	// incident to its deployment, as of the page's time (SPEC §2), so a
+	// failure counted on change failure rate can be traced to its cause.
+	Links *recordLinks
 }
+
+// recordLinks is a record page's links panel.
+type recordLinks struct {
+	AsOf time.Time
+	// Deployment: Failed says why it counts as failed ("" when it does
+	// not), Rows the records that made it.
+	Deployment bool
+	Failed     string
+	// Incident: Rows holds its deployment, none when it has none.
+	Rows []linkRow
+}
+
+// linkRow is one linked record: its page (when the reader may read its
+// kind) and how it was linked, in words.
+type linkRow struct{ Kind, ID, Href, How string }
 
 // recordField is one top-level field of a stored record as the page shows
 // it: text as stored, numbers as written, nested values as compact JSON.
@@ -71,6 +91,12 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		m := &ms[i]
 		if access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool { return src.Kind == string(kind) }) {
 			data.Metrics = append(data.Metrics, metricLink{m.Name, q.URL("/metrics/" + m.ID)})
+		}
+	}
+	if kind == domain.KindDeployment || kind == domain.KindIncident {
+		if data.Links, err = s.recordLinks(r, rec, q, opt.AsOf); err != nil {
+			s.pageError(w, r, err)
+			return
 		}
 	}
 	if kind == domain.KindDeployment {
@@ -170,4 +196,50 @@ func (s *Server) deploymentGates(r *http.Request, rec *StoredRecord, data *recor
 		data.Watch = &ws[i]
 	}
 	return nil
+}
+
+// recordLinks finds what links a deployment to its failure, or an incident
+// to its deployment, as of asOf; nil for a deployment outside production
+// (never counted) or one not finished by then.
+func (s *Server) recordLinks(r *http.Request, rec *StoredRecord, q Query, asOf time.Time) (*recordLinks, error) {
+	access := s.access(r)
+	var out *recordLinks
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		window := spanWords(ds.Config().AttributionWindow)
+		row := func(l metrics.LinkedRecord, how string) linkRow {
+			lr := linkRow{Kind: string(l.Kind), ID: l.ID, How: how}
+			if access.CanReadKind(string(l.Kind)) {
+				lr.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
+			}
+			return lr
+		}
+		if rec.Kind == domain.KindIncident {
+			out = &recordLinks{AsOf: asOf}
+			if l, ok := ds.IncidentCauseOf(rec.Source, rec.ID, asOf); ok {
+				how := "it names the deployment"
+				if l.Method == metrics.Inferred {
+					how = "inferred: the service's production deployment that finished last within " + window + " before it opened"
+				}
+				out.Rows = append(out.Rows, row(l, how))
+			}
+			return nil
+		}
+		f, ok := ds.DeploymentFailureOf(rec.Source, rec.ID, asOf)
+		if !ok {
+			return nil
+		}
+		out = &recordLinks{AsOf: asOf, Deployment: true, Failed: f.Why}
+		if b := f.RolledBackBy; b != nil {
+			out.Rows = append(out.Rows, row(*b, "rolls it back"))
+		}
+		for _, i := range f.Incidents {
+			how := "names this deployment as its cause"
+			if i.Method == metrics.Inferred {
+				how = "inferred: about its service, opened within " + window + " after it finished and before the service's next deployment, naming no cause"
+			}
+			out.Rows = append(out.Rows, row(i, how))
+		}
+		return nil
+	})
+	return out, err
 }

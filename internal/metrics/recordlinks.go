@@ -1,0 +1,81 @@
+package metrics
+
+import (
+	"cmp"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// LinkedRecord is a record another one is linked to, and how the link was
+// made (SPEC §2: Explicit, the record names it; Inferred, by service and
+// time).
+type LinkedRecord struct {
+	Kind   domain.Kind `json:"kind"`
+	Source string      `json:"source"`
+	ID     string      `json:"id"`
+	Method string      `json:"method"`
+}
+
+// DeploymentFailure is why a production deployment counts as failed for
+// change failure rate as of a time (Why "" when it does not), with the
+// records that made it fail: the deployment that rolled it back and the
+// incidents attributed to it. A record page names them, so that a failure
+// counted on a metric page can be traced to its cause.
+type DeploymentFailure struct {
+	Why          string         `json:"why"`
+	RolledBackBy *LinkedRecord  `json:"rolled_back_by,omitempty"`
+	Incidents    []LinkedRecord `json:"incidents"`
+}
+
+// DeploymentFailureOf says whether the deployment with the key counts as
+// failed as of asOf, and through which records; ok is false when there is
+// no such production deployment by then (one outside production is not
+// counted at all).
+func (d *Dataset) DeploymentFailureOf(source, id string, asOf time.Time) (DeploymentFailure, bool) {
+	x := d.deployment(source, id)
+	at := asOf.UnixNano()
+	if x == nil || !x.Prod || x.Finished > at {
+		return DeploymentFailure{}, false
+	}
+	f := DeploymentFailure{Why: d.failed(x, at), Incidents: []LinkedRecord{}}
+	// The earliest of the deployments rolling it back, as failAt takes.
+	var by *Dep
+	for _, r := range d.rollbacksOf[x.id] {
+		if d.rollsBack(r, x, at) && (by == nil || cmp.Or(cmp.Compare(r.Finished, by.Finished), boolCmp(d.before(r, by))) < 0) {
+			by = r
+		}
+	}
+	if by != nil {
+		f.RolledBackBy = &LinkedRecord{Kind: domain.KindDeployment, Source: d.str(by.src), ID: d.str(by.id), Method: Explicit}
+	}
+	for _, i := range d.incidentsOf(x, at) {
+		_, how, _ := d.IncidentDeploymentAsOf(i, at)
+		f.Incidents = append(f.Incidents, LinkedRecord{Kind: domain.KindIncident, Source: d.str(i.src), ID: d.str(i.id), Method: how})
+	}
+	return f, true
+}
+
+// IncidentCauseOf returns the production deployment the incident with the
+// key is attributed to as of asOf, and how; ok is false when there is no
+// such incident by then or it is attributed to none.
+func (d *Dataset) IncidentCauseOf(source, id string, asOf time.Time) (LinkedRecord, bool) {
+	i := d.incident(key(source, id))
+	at := asOf.UnixNano()
+	if i == nil || i.Opened > at {
+		return LinkedRecord{}, false
+	}
+	x, how, _ := d.IncidentDeploymentAsOf(i, at)
+	if x == nil {
+		return LinkedRecord{}, false
+	}
+	return LinkedRecord{Kind: domain.KindDeployment, Source: d.str(x.src), ID: d.str(x.id), Method: how}, true
+}
+
+// boolCmp orders true first.
+func boolCmp(first bool) int {
+	if first {
+		return -1
+	}
+	return 1
+}

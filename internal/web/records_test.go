@@ -117,8 +117,8 @@ func TestRecordsTableShowsAmountsToTheCent(t *testing.T) {
 	}
 }
 
-// A records table shows an amount to the cent, as money is shown
-// elsewhere, and every other number as before; a missing amount is a dash.
+// A records table shows an amount to the cent, both decimals always, as
+// money is shown elsewhere, and every other number as before; a missing amount is a dash.
 func TestColumnText(t *testing.T) {
 	for _, c := range []struct {
 		col, unit string
@@ -126,8 +126,9 @@ func TestColumnText(t *testing.T) {
 		want      string
 	}{
 		{"amount", "", 10038.9331, "10,038.93"},
-		{"amount", "", 120.5, "120.5"},
-		{"amount", "", 7.0, "7"},
+		{"amount", "", 120.5, "120.50"},
+		{"amount", "", 7.0, "7.00"},
+		{"amount", "", -1234.5, "-1,234.50"},
 		{"amount", "", nil, "—"},
 		{"value", "currency", 10038.9331, "10,038.93"},
 		{"value", "currency/30d", 10038.9331, "10,038.93"},

@@ -322,11 +322,13 @@ func moneyColumn(col, unit string) bool {
 
 // columnText is cellText for a value of a records table's column, money
 // (moneyColumn) shown to the cent as money is elsewhere — a cost export's
-// 10,038.9331 read as a measurement, not an amount billed. The API keeps
-// the value as recorded.
+// 10,038.9331 read as a measurement, not an amount billed — with both
+// decimals always, so a column of amounts reads alike ("4,360.20" under
+// "3,333.33", not "4,360.2"). The API keeps the value as recorded.
 func columnText(v any, money bool) string {
 	if x, ok := v.(float64); ok && money {
-		return groupDigits(strconv.FormatFloat(x, 'f', -1, 64), 2)
+		whole, cents, _ := strings.Cut(strconv.FormatFloat(x, 'f', 2, 64), ".")
+		return chart.GroupThousands(whole) + "." + cents
 	}
 	return cellText(v)
 }

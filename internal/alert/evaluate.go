@@ -76,16 +76,19 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 			}
 			o := Observation{Rule: r.Name, Metric: m.ID, Scope: r.scope.String(), Value: c.Value, Target: c.Target,
 				Status: string(c.Status), Owner: c.Owner, Severity: r.Severity}
-			o.Active, o.Summary = judge(r, c)
+			o.Active, o.Summary = judge(r, c, ds.Config().Currency)
 			out = append(out, o)
 		}
 	}
 	return out
 }
 
-// judge says whether rule r fires on card c, and in words why.
-func judge(r Rule, c scorecard.Card) (bool, string) {
+// judge says whether rule r fires on card c, and in words why: values in
+// the metric's unit as the pages show them (the organisation's currency,
+// cur, for money).
+func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 	name := c.Name
+	show := func(v float64) string { return scorecard.FormatValue(&v, c.Unit, cur) }
 	switch r.Kind {
 	case KindStatus:
 		for _, s := range r.Statuses {
@@ -100,7 +103,7 @@ func judge(r Rule, c scorecard.Card) (bool, string) {
 		}
 		v := *c.Value
 		fires := map[string]bool{"<": v < r.Value, "<=": v <= r.Value, ">": v > r.Value, ">=": v >= r.Value}[r.Op]
-		return fires, fmt.Sprintf("%s is %s %s (alert when %s %s)", name, num(v), c.Unit, r.Op, num(r.Value))
+		return fires, fmt.Sprintf("%s is %s (alert when %s %s)", name, show(v), r.Op, show(r.Value))
 	case KindChange:
 		if c.Value == nil || c.Trend.Previous == nil || *c.Trend.Previous == 0 {
 			return false, fmt.Sprintf("%s has no change to compare%s", name, because(c.Trend.NotComparable))
@@ -116,13 +119,19 @@ func judge(r Rule, c scorecard.Card) (bool, string) {
 		default:
 			fires = math.Abs(pct) > r.Value
 		}
-		return fires, fmt.Sprintf("%s moved %+.1f %% against the previous window (%s → %s; alert over %s %%)", name, pct, num(prev), num(*c.Value), num(r.Value))
+		// From and to in the metric's unit first: on a metric in percent a
+		// relative change ("−12.3 %") read as points.
+		verb := "rose"
+		if *c.Value < prev {
+			verb = "fell"
+		}
+		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, a change of %+.1f %% (alert over %s %%)", name, verb, show(prev), show(*c.Value), pct, num(r.Value))
 	case KindShortfall:
 		if c.Value == nil || c.Target == nil || *c.Target <= 0 {
 			return false, fmt.Sprintf("%s has no value or no target", name)
 		}
 		share := *c.Value / *c.Target * 100
-		return share < r.Value, fmt.Sprintf("%s is %.1f %% of its target %s (alert under %s %%)", name, share, num(*c.Target), num(r.Value))
+		return share < r.Value, fmt.Sprintf("%s is %.1f %% of its target %s (alert under %s %%)", name, share, show(*c.Target), num(r.Value))
 	case KindStale:
 		if !c.Freshness.Stale {
 			return false, fmt.Sprintf("%s's sources are fresh", name)

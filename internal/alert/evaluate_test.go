@@ -13,6 +13,8 @@ func f(v float64) *float64 { return &v }
 func TestJudge(t *testing.T) {
 	card := scorecard.Card{Name: "Win rate", Value: f(27), Unit: "%", Status: catalog.Amber, Target: f(40),
 		Trend: scorecard.Trend{Previous: f(32)}, Freshness: scorecard.Freshness{Stale: true, Sources: []scorecard.SourceFresh{{Kind: "deal", Stale: true}}}}
+	// Money in the organisation's currency, grouped, as the pages show it.
+	arr := scorecard.Card{Name: "ARR", Value: f(3525779.26), Unit: "currency", Target: f(3750829)}
 	cases := []struct {
 		rule Rule
 		card scorecard.Card
@@ -21,14 +23,15 @@ func TestJudge(t *testing.T) {
 	}{
 		{Rule{Kind: KindStatus, Statuses: []catalog.Status{catalog.Amber, catalog.Red}}, card, true, "Win rate is amber"},
 		{Rule{Kind: KindStatus, Statuses: []catalog.Status{catalog.Red}}, card, false, "is amber"},
-		{Rule{Kind: KindThreshold, Op: "<", Value: 30}, card, true, "27 % (alert when < 30)"},
+		{Rule{Kind: KindThreshold, Op: "<", Value: 30}, card, true, "Win rate is 27 % (alert when < 30 %)"},
 		{Rule{Kind: KindThreshold, Op: ">=", Value: 30}, card, false, ""},
-		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "-15.6 %"},
+		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "Win rate fell from 32 % in the window before to 27 %, a change of -15.6 % (alert over 10 %)"},
 		{Rule{Kind: KindChange, Direction: "rise", Value: 10}, card, false, ""},
 		{Rule{Kind: KindChange, Direction: "drop", Value: 20}, card, false, ""},
 		{Rule{Kind: KindChange, Direction: "any", Value: 1}, scorecard.Card{Name: "x", Value: f(1), Trend: scorecard.Trend{NotComparable: "the computation changed since the window before"}},
 			false, "no change to compare (the computation changed"},
-		{Rule{Kind: KindShortfall, Value: 80}, card, true, "67.5 % of its target 40"},
+		{Rule{Kind: KindShortfall, Value: 80}, card, true, "67.5 % of its target 40 % (alert under 80 %)"},
+		{Rule{Kind: KindShortfall, Value: 100}, arr, true, "ARR is 94.0 % of its target 3,750,829 EUR (alert under 100 %)"},
 		{Rule{Kind: KindShortfall, Value: 60}, card, false, ""},
 		{Rule{Kind: KindShortfall, Value: 80}, scorecard.Card{Name: "x", Value: f(1)}, false, "no target"},
 		{Rule{Kind: KindStale}, card, true, "deal past the freshness limit"},
@@ -36,7 +39,7 @@ func TestJudge(t *testing.T) {
 		{Rule{Kind: KindDegrading}, scorecard.Card{Name: "x", Degrading: true}, true, "three windows"},
 	}
 	for _, c := range cases {
-		got, says := judge(c.rule, c.card)
+		got, says := judge(c.rule, c.card, "EUR")
 		if got != c.want || !strings.Contains(says, c.says) {
 			t.Errorf("%s %s %v: %v %q, want %v containing %q", c.rule.Kind, c.rule.Op, c.rule.Value, got, says, c.want, c.says)
 		}

@@ -304,9 +304,10 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 		if r.Kind != KindEscalation || (r.Metric != "*" && r.Metric != e.Metric) {
 			continue
 		}
-		summary := fmt.Sprintf("%s has been %s since %s with no acknowledged action", e.Name, e.Status, e.Since.Format(time.DateOnly))
+		// The pages' words and dates: an owner records an action.
+		summary := fmt.Sprintf("%s has been %s since %s with no action recorded", e.Name, e.Status, e.Since.UTC().Format("2 Jan 2006"))
 		if e.Why == escalation.Overdue {
-			summary = fmt.Sprintf("%s is %s and its acknowledged action is overdue", e.Name, e.Status)
+			summary = fmt.Sprintf("%s is %s and its owner's action is overdue", e.Name, e.Status)
 		}
 		obs = append(obs, Observation{Rule: r.Name, Metric: e.Metric, Scope: e.Scope, Active: true, Status: string(e.Status),
 			Owner: e.Owner, Severity: r.Severity, Summary: summary})

@@ -56,7 +56,7 @@ var Analyses = []string{"deploy_time_risk", "recurring_after_release", "mttr_ove
 
 // Titles name the analyses for readers.
 var Titles = map[string]string{
-	"deploy_time_risk": "Deploy time risk", "recurring_after_release": "Recurring after release", "mttr_over_target": "MTTR over target",
+	"deploy_time_risk": "Deploy time risk", "recurring_after_release": "Recurring after release", "mttr_over_target": "MTTR over its bar",
 	"canary_candidate": "Canary candidate", "kpi_retirement": "KPI retirement", "dora_outcomes": "DORA and outcomes",
 }
 
@@ -319,6 +319,16 @@ func mttrTarget(m *catalog.Metric, service string, tier int) (float64, bool) {
 	return t.Green, true
 }
 
+// mttrBar names what mttrTarget measures against, as the metric's page
+// does: its target when it has one, else its green threshold — which the
+// page shows as no target set, so calling it one read as a contradiction.
+func mttrBar(m *catalog.Metric) string {
+	if m.Target != nil {
+		return "the MTTR target"
+	}
+	return "MTTR's green threshold (no target is set)"
+}
+
 // mttrOverTarget finds the services whose MTTR over the window exceeds
 // the target by more than the configured fraction, on at least
 // min_sample resolved incidents: one insight naming them all, worst
@@ -369,17 +379,17 @@ func (a *run) mttrOverTarget() string {
 		}
 		a.add(Insight{
 			ID: "mttr_over_target", Key: "mttr_over_target:" + strings.Join(names, ","), Subject: subject,
-			Statement: fmt.Sprintf("Restoring service took more than %s longer than the MTTR target over the last %s (median time to restore): %s.",
-				pct(c.Over), days(w), strings.Join(parts, "; ")),
+			Statement: fmt.Sprintf("Restoring service took more than %s longer than %s over the last %s (median time to restore): %s.",
+				pct(c.Over), mttrBar(m), days(w), strings.Join(parts, "; ")),
 			Numbers: nums,
-			Test:    fmt.Sprintf("median time to restore against the target, more than %s over, on at least %d resolved incidents", pct(c.Over), c.MinSample),
+			Test:    fmt.Sprintf("median time to restore against %s, more than %s over, on at least %d resolved incidents", mttrBar(m), pct(c.Over), c.MinSample),
 			Action:  fmt.Sprintf("Review the rollback procedures and runbooks of %s, worst first: can a bad release be rolled back in minutes, and is that rehearsed?", strings.Join(names, ", ")),
 		})
 	}
 	if small > 0 {
-		return fmt.Sprintf("no service with at least %d resolved incidents in the last %s was more than %s over its MTTR target (%d had fewer)", c.MinSample, days(w), pct(c.Over), small)
+		return fmt.Sprintf("no service with at least %d resolved incidents in the last %s was more than %s over %s (%d had fewer)", c.MinSample, days(w), pct(c.Over), mttrBar(m), small)
 	}
-	return fmt.Sprintf("no service was more than %s over its MTTR target in the last %s", pct(c.Over), days(w))
+	return fmt.Sprintf("no service was more than %s over %s in the last %s", pct(c.Over), mttrBar(m), days(w))
 }
 
 // canaryCandidate lists services whose releases spike more often than

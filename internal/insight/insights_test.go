@@ -135,7 +135,7 @@ func TestInsightsFindPlantedEffects(t *testing.T) {
 	if cc := byID(rep, "canary_candidate"); len(cc) != 1 || cc[0].Subject != "s2" {
 		t.Errorf("canary_candidate: %+v", cc)
 	}
-	if mt := byID(rep, "mttr_over_target"); len(mt) != 1 || mt[0].Subject != "s3" || !strings.Contains(mt[0].Statement, "s3 10.0 h against 1.0 h (900 % over, 17 incidents)") {
+	if mt := byID(rep, "mttr_over_target"); len(mt) != 1 || mt[0].Subject != "s3" || !strings.Contains(mt[0].Statement, "longer than MTTR's green threshold (no target is set)") || !strings.Contains(mt[0].Statement, "s3 10.0 h against 1.0 h (900 % over, 17 incidents)") {
 		t.Errorf("mttr_over_target: %+v", mt)
 	}
 	for _, in := range rep.Insights {

@@ -1,8 +1,10 @@
 package chart
 
 import (
+	"cmp"
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -423,6 +425,95 @@ func TestTrendTimeScaleAndDegenerate(t *testing.T) {
 	}
 	if d := root.byClass("text", "tick"); d[len(d)-1].text != "24 Mar 2026" {
 		t.Errorf("one-point date label %q", d[len(d)-1].text)
+	}
+}
+
+// TestTrendAxisAndThresholdLabels: a value axis of values none of which is negative starts at
+// zero (all zeros too: it ran from −1 to 1), and the labels of the threshold and target lines
+// never overlap — bounds that are one value (no amber band) get one label, not two on one line.
+func TestTrendAxisAndThresholdLabels(t *testing.T) {
+	zeros := weeks(fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0))
+	count := func(v float64) string { return Number(v) }
+	cases := []struct {
+		name   string
+		c      Trend
+		labels []string // the threshold and target labels, top to bottom
+		// lowest is the lowest value label; "" skips the check (an axis that may go negative).
+		lowest string
+	}{
+		{name: "all zeros, one bound (emergency changes overdue)", lowest: "0",
+			c:      Trend{Series: []Series{{Points: zeros}}, Bands: &Bands{Better: Lower, Green: 0, Amber: 0}, Format: count},
+			labels: []string{"green ≤ 0, red above"}},
+		{name: "all zeros, no bands", lowest: "0", c: Trend{Series: []Series{{Points: zeros}}, Format: count}},
+		{name: "all zeros in percent", lowest: "0.0 %", c: Trend{Series: []Series{{Points: zeros}}, Format: pct}},
+		{name: "a spike over zeros, one bound", lowest: "0",
+			c:      Trend{Series: []Series{{Points: weeks(fp(0), fp(0), fp(1), fp(0), fp(0))}}, Bands: &Bands{Better: Lower, Green: 0, Amber: 0}, Format: count},
+			labels: []string{"green ≤ 0, red above"}},
+		{name: "one bound, higher is better", lowest: "98.0 %",
+			c:      Trend{Series: []Series{{Points: weeks(fp(100), fp(98), fp(100))}}, Bands: &Bands{Better: Higher, Green: 100, Amber: 100}, Format: pct},
+			labels: []string{"green ≥ 100.0 %, red below"}},
+		{name: "bounds a hair apart", lowest: "0.0 %",
+			c:      Trend{Series: []Series{{Points: weeks(fp(10), fp(90), fp(40))}}, Bands: &Bands{Better: Lower, Green: 5, Amber: 5.5}, Format: pct},
+			labels: []string{"amber ≤ 5.5 %", "green ≤ 5.0 %"}},
+		{name: "bounds and target on one value", lowest: "0",
+			c:      Trend{Series: []Series{{Points: weeks(fp(3), fp(4))}}, Bands: &Bands{Better: Higher, Green: 10, Amber: 10}, Target: fp(10), Format: count},
+			labels: []string{"green ≥ 10, red below", "target 10"}},
+		{name: "bounds and target at the top of a short chart", lowest: "0",
+			c: Trend{Series: []Series{{Points: weeks(fp(1), fp(2))}}, Bands: &Bands{Better: Higher, Green: 50, Amber: 49}, Target: fp(50.5),
+				Format: count, Width: 240, Height: 140},
+			labels: []string{"target 50.5", "green ≥ 50", "amber ≥ 49"}},
+		{name: "a flat positive series stays off zero", lowest: "4.4",
+			c: Trend{Series: []Series{{Points: weeks(fp(5), fp(5), fp(5))}}, Format: count}},
+		{name: "negative values keep a negative axis",
+			c: Trend{Series: []Series{{Points: weeks(fp(-3), fp(2), fp(-1))}}, Format: count}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := checkSVG(t, tc.c.SVG())
+			h := root.f(t, "height")
+			var ticks []*node
+			for _, n := range root.byClass("text", "tick") {
+				if n.attrs["text-anchor"] == "end" {
+					ticks = append(ticks, n)
+				}
+			}
+			if tc.lowest != "" {
+				for _, n := range ticks {
+					if strings.HasPrefix(n.text, "-") || strings.HasPrefix(n.text, "−") {
+						t.Errorf("value label %q below zero, though no value is: %v", n.text, texts(ticks))
+					}
+				}
+				if len(ticks) == 0 || ticks[0].text != tc.lowest {
+					t.Errorf("lowest value label %v, want %q", texts(ticks), tc.lowest)
+				}
+			} else if len(ticks) == 0 || !strings.HasPrefix(ticks[0].text, "-") {
+				t.Errorf("value labels %v: want the axis to reach below zero", texts(ticks))
+			}
+			labels := root.all(func(n *node) bool {
+				return n.name == "text" && n.hasClass("label") && (n.hasClass("thr") || n.hasClass("target"))
+			})
+			slices.SortFunc(labels, func(a, b *node) int { return cmp.Compare(a.f(t, "y"), b.f(t, "y")) })
+			var got []string
+			for i, l := range labels {
+				got = append(got, l.text)
+				y, size := l.f(t, "y"), l.f(t, "font-size")
+				if y-size/2 < 0 || y+size/2 > h {
+					t.Errorf("label %q at y %v outside the chart (0–%v)", l.text, y, h)
+				}
+				if i > 0 {
+					if prev := labels[i-1].f(t, "y"); y-prev < size {
+						t.Errorf("labels %q and %q %v apart, less than their font size %v: they overlap", labels[i-1].text, l.text, y-prev, size)
+					}
+				}
+			}
+			if !slices.Equal(got, tc.labels) {
+				t.Errorf("line labels %q, want %q", got, tc.labels)
+			}
+		})
+	}
+	root := checkSVG(t, Trend{Series: []Series{{Points: zeros}}, Bands: &Bands{Better: Lower, Green: 0, Amber: 0}}.SVG())
+	if desc := root.children[1].text; !strings.Contains(desc, "Green ≤ 0, red above (no amber band).") {
+		t.Errorf("desc %q does not state the one bound", desc)
 	}
 }
 

@@ -66,12 +66,12 @@ func TestEveryChartIsWellFormedAndSafe(t *testing.T) {
 		{"trend long", Trend{Series: []Series{{Points: weeks(make([]*float64, 200)...)}}}.SVG()},
 		{"trend hostile", Trend{Title: hostile, Series: []Series{{Name: hostile, Points: twelve}, {Name: hostile, Points: twelve}},
 			Format: func(float64) string { return hostile }, Target: fp(2), Bands: higher}.SVG()},
-		{"bars", Bars{Title: "By team", Bars: []Bar{{"a", fp(3), "green"}, {"b", nil, "red"}, {"c", fp(-2), "amber"}, {"d", fp(0), ""}}}.SVG()},
+		{"bars", Bars{Title: "By team", Bars: []Bar{{"a", fp(3), "green", ""}, {"b", nil, "red", ""}, {"c", fp(-2), "amber", ""}, {"d", fp(0), "", ""}}}.SVG()},
 		{"bars empty", Bars{}.SVG()},
-		{"bars all missing", Bars{Bars: []Bar{{"a", nil, ""}, {"b", fp(nan), "green"}}}.SVG()},
-		{"bars all zero", Bars{Bars: []Bar{{"a", fp(0), ""}}}.SVG()},
-		{"bars huge", Bars{Bars: []Bar{{"a", fp(1e308), ""}, {"b", fp(-1e308), ""}}}.SVG()},
-		{"bars hostile", Bars{Title: hostile, Bars: []Bar{{hostile, fp(1), hostile}}, Format: func(float64) string { return hostile }}.SVG()},
+		{"bars all missing", Bars{Bars: []Bar{{"a", nil, "", ""}, {"b", fp(nan), "green", ""}}}.SVG()},
+		{"bars all zero", Bars{Bars: []Bar{{"a", fp(0), "", ""}}}.SVG()},
+		{"bars huge", Bars{Bars: []Bar{{"a", fp(1e308), "", ""}, {"b", fp(-1e308), "", ""}}}.SVG()},
+		{"bars hostile", Bars{Title: hostile, Bars: []Bar{{hostile, fp(1), hostile, ""}}, Format: func(float64) string { return hostile }}.SVG()},
 		{"funnel", Funnel{Title: "Pipeline", Stages: []Stage{{"Leads", fp(1000)}, {"MQL", fp(400)}, {"SQL", fp(120)}, {"Won", fp(30)}}}.SVG()},
 		{"funnel empty", Funnel{}.SVG()},
 		{"funnel one stage", Funnel{Stages: []Stage{{"Leads", fp(10)}}}.SVG()},
@@ -519,8 +519,8 @@ func TestTrendAxisAndThresholdLabels(t *testing.T) {
 
 func TestBars(t *testing.T) {
 	c := Bars{Title: "Change failure rate by team", Format: pct, Bars: []Bar{
-		{"Payments", fp(20), "red"}, {"Search", fp(10), "green"}, {"Mobile", nil, "green"},
-		{"Growth", fp(15), "amber"}, {"Infra", fp(5), "purple"}, {"Docs", fp(0), ""},
+		{"Payments", fp(20), "red", ""}, {"Search", fp(10), "green", ""}, {"Mobile", nil, "green", ""},
+		{"Growth", fp(15), "amber", ""}, {"Infra", fp(5), "purple", ""}, {"Docs", fp(0), "", ""},
 	}}
 	root := checkSVG(t, c.SVG())
 	rows := root.byClass("g", "bar")
@@ -566,7 +566,7 @@ func TestBars(t *testing.T) {
 	}
 
 	// Negative values extend left of the zero line.
-	root = checkSVG(t, Bars{Bars: []Bar{{"up", fp(4), ""}, {"down", fp(-2), ""}}}.SVG())
+	root = checkSVG(t, Bars{Bars: []Bar{{"up", fp(4), "", ""}, {"down", fp(-2), "", ""}}}.SVG())
 	zero := root.byClass("line", "axis")[0].f(t, "x1")
 	up, down := root.byClass("g", "bar")[0].named("rect")[0], root.byClass("g", "bar")[1].named("rect")[0]
 	if up.f(t, "x") != zero || math.Abs(down.f(t, "x")+down.f(t, "width")-zero) > 0.02 {
@@ -574,6 +574,48 @@ func TestBars(t *testing.T) {
 	}
 	if math.Abs(up.f(t, "width")-2*down.f(t, "width")) > 0.05 {
 		t.Errorf("widths %v and %v not 2:1", up.f(t, "width"), down.f(t, "width"))
+	}
+}
+
+// TestBarsWithheld: a line whose value rests on too few cases draws no bar — it had been drawn,
+// grey, as the longest — states its value with the reason, and leaves the scale to the others.
+func TestBarsWithheld(t *testing.T) {
+	judged := []Bar{{"payments", fp(10), "red", ""}, {"search", fp(5), "green", ""}}
+	few := []Bar{{"billing", fp(40), "unknown", "too few cases (n = 2, needs 5)"}, {"ledger", nil, "unknown", "too few cases (n = 0, needs 5)"}}
+	for _, width := range []int{640, 360} {
+		alone := checkSVG(t, Bars{Bars: judged, Format: pct, Width: width}.SVG())
+		root := checkSVG(t, Bars{Bars: append(slices.Clone(judged), few...), Format: pct, Width: width}.SVG())
+		rows := root.byClass("g", "bar")
+		if len(rows) != 4 {
+			t.Fatalf("%d rows, want 4", len(rows))
+		}
+		for i, want := range []string{"40.0 % · unknown: too few cases (n = 2, needs 5)", "unknown: too few cases (n = 0, needs 5)"} {
+			r := rows[2+i]
+			if n := len(r.named("rect")); n != 0 {
+				t.Errorf("width %d: %s drawn as a bar, on too few cases", width, r.byClass("text", "label")[0].text)
+			}
+			v := r.byClass("text", "value")[0]
+			if v.text != want || !r.hasClass("st-unknown") {
+				t.Errorf("width %d: row text %q (class %q), want %q, unknown", width, v.text, r.attrs["class"], want)
+			}
+			end := v.f(t, "x") + textWidth(v.text, 11)
+			if l, ok := v.attrs["textLength"]; ok {
+				n, _ := strconv.ParseFloat(l, 64)
+				end = v.f(t, "x") + n
+			}
+			if end > float64(width) {
+				t.Errorf("width %d: %q runs to %v, past the chart's edge", width, v.text, end)
+			}
+		}
+		for i := range judged {
+			got, want := rows[i].named("rect")[0].f(t, "width"), alone.byClass("g", "bar")[i].named("rect")[0].f(t, "width")
+			if math.Abs(got-want) > 0.01 {
+				t.Errorf("width %d: %s's bar %v long beside the withheld lines, %v without them: they set the scale", width, judged[i].Label, got, want)
+			}
+		}
+		if desc := root.children[1].text; !strings.Contains(desc, "billing 40.0 % · unknown: too few cases (n = 2, needs 5)") {
+			t.Errorf("desc %q", desc)
+		}
 	}
 }
 

@@ -402,7 +402,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 			m.More = len(vm.Breakdown) - i
 			break
 		}
-		bars.Bars = append(bars.Bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
+		bars.Bars = append(bars.Bars, breakdownBar(l))
 		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
 			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason})
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/url"
 	"regexp"
 	"strings"
@@ -113,6 +114,24 @@ func TestRoleMetricCharts(t *testing.T) {
 	mustContain(t, "the ARR breakdown", string(m.Bars), []string{"chart-bars", "pro plan", "5 USD · green"})
 	if len(m.Lines) != 1 || m.Lines[0].URL != "/metrics/arr?as_of=2026-03-31&window=90d&scope=plan%3Apro+plan" || m.Wide {
 		t.Errorf("breakdown lines %+v (wide %v)", m.Lines, m.Wide)
+	}
+
+	// A line short of cases draws no bar (it had been the longest, grey), but says its value and
+	// why; a line without a value says why too. On the role view and the metric page alike.
+	cfr := scorecard.Card{ID: "change_failure_rate", Name: "Change failure rate", Unit: "%", Value: &v, Status: catalog.Red}
+	short := catalog.Metric{MinSample: 5}
+	lines := []scorecard.BreakdownLine{{Key: "api", Value: ptr(20.0), Status: catalog.Red, Count: 40},
+		{Key: "billing", Value: ptr(100.0), Status: catalog.Unknown, Reason: short.TooFew(2), Count: 2, Needs: 5},
+		{Key: "search", Value: ptr(10.0), Status: catalog.Green, Count: 30},
+		{Key: "ledger", Status: catalog.Unknown, Reason: short.TooFew(0), Needs: 5}}
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: cfr, By: "service", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	d := &scorecard.MetricDetail{Card: cfr, By: "service", Breakdown: lines}
+	panel := e.srv.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })
+	for name, svg := range map[string]template.HTML{"role view": m.Bars, "role view, phone": m.BarsP, "metric page": panel.Bars, "metric page, phone": panel.BarsNarrow} {
+		mustContain(t, name+"'s bars", string(svg), []string{"100 % · unknown: too few cases (n = 2, needs 5)", "unknown: too few cases (n = 0, needs 5)"}, "100 % · unknown<")
+		if n := strings.Count(string(svg), "<rect"); n != 2 {
+			t.Errorf("%s draws %d bars, want 2: none for the lines short of cases", name, n)
+		}
 	}
 }
 

@@ -733,6 +733,70 @@ func TestBullet(t *testing.T) {
 	}
 }
 
+// TestBulletBare: a bare bullet chart draws no caption — the page beside it says the figures,
+// which the chart had said again ("74.84 % of 100 % (74.8 %)") — but names its marks, the pace
+// and the target, apart from each other and inside the chart, and its description keeps them all.
+func TestBulletBare(t *testing.T) {
+	share := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + " %" }
+	for _, tc := range []struct {
+		name           string
+		value, elapsed float64
+		pace           bool
+	}{
+		{"early in the period", 12, 0.1, true},
+		{"half way", 74.84, 0.55, true},
+		{"pace near the quota", 96, 0.97, true},
+		{"pace at the start", 0, 0, true},
+		{"far over quota", 400, 0.5, true},
+		{"no pace", 60, 1.5, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := checkSVG(t, Bullet{Label: "Quota attainment", Value: fp(tc.value), Target: fp(100), Elapsed: fp(tc.elapsed),
+				Status: "green", Format: share, Bare: true, TargetLabel: "quota"}.SVG())
+			if h := root.f(t, "height"); h != BulletBareHeight {
+				t.Errorf("height %v, want %v", h, BulletBareHeight)
+			}
+			if c := append(root.byClass("text", "caption"), root.byClass("text", "caption-2")...); len(c) != 0 {
+				t.Errorf("a bare chart writes its caption: %v", texts(c))
+			}
+			target, pace := root.byClass("text", "target-label"), root.byClass("text", "pace-label")
+			if len(target) != 1 || target[0].text != "quota" {
+				t.Fatalf("target label %v, want quota", texts(target))
+			}
+			if !tc.pace {
+				if len(pace) != 0 || len(root.byClass("polygon", "pace")) != 0 {
+					t.Errorf("pace drawn for an elapsed share of %v", tc.elapsed)
+				}
+				return
+			}
+			if len(pace) != 1 || pace[0].text != "pace" {
+				t.Fatalf("pace label %v", texts(pace))
+			}
+			span := func(n *node) (float64, float64) {
+				x, w := n.f(t, "x"), textWidth(n.text, n.f(t, "font-size"))
+				switch n.attrs["text-anchor"] {
+				case "middle":
+					return x - w/2, x + w/2
+				case "end":
+					return x - w, x
+				}
+				return x, x + w
+			}
+			pl, pr := span(pace[0])
+			tl, tr := span(target[0])
+			if pl < 0 || tr > BulletWidth || tl < 0 || pr > BulletWidth {
+				t.Errorf("labels run off the chart: pace %v–%v, quota %v–%v", pl, pr, tl, tr)
+			}
+			if pr > tl && tr > pl {
+				t.Errorf("pace (%v–%v) and quota (%v–%v) labels overlap", pl, pr, tl, tr)
+			}
+			if desc := root.children[1].text; !strings.Contains(desc, share(tc.value)+" of 100.00 %") || !strings.Contains(desc, "Pace is the target times") {
+				t.Errorf("desc %q lacks the figures", desc)
+			}
+		})
+	}
+}
+
 func TestNumber(t *testing.T) {
 	cases := []struct {
 		v    float64

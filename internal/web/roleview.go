@@ -104,10 +104,13 @@ type pipelineStage struct {
 	Oldest, OldestURL string
 }
 
-// quotaPanel is quota attainment against the elapsed share of the period.
+// quotaPanel is quota attainment against the elapsed share of the period,
+// each figure said once: the attainment, how far ahead of or behind pace,
+// and what the pace is (Pace, PaceIs).
 type quotaPanel struct {
 	Status                     StatusView
-	Attainment, Elapsed, Pace  string
+	Attainment                 string
+	Pace, PaceIs               string
 	Period, Won, Quota, Reason string
 	URL                        string
 	Chart                      template.HTML
@@ -335,8 +338,13 @@ func pipelineOf(pl *metrics.Pipeline, q Query, cur string) *pipelinePanel {
 func quotaOf(qp *scorecard.QuotaPace, q Query, cur string) *quotaPanel {
 	cur = cmp.Or(qp.Currency, cur)
 	p := &quotaPanel{Status: statusView(qp.Status), Attainment: scorecard.FormatValue(qp.Attainment, "%", ""),
-		Elapsed: scorecard.FormatValue(qp.ElapsedShare, "%", ""), Won: scorecard.FormatValue(qp.Won, "currency", cur),
+		Won:   scorecard.FormatValue(qp.Won, "currency", cur),
 		Quota: scorecard.FormatValue(qp.Quota, "currency", cur), Reason: qp.Reason, URL: metricHref(q, "quota_attainment", "", "")}
+	if qp.ElapsedShare != nil {
+		// What pace is, against what: the attainment is compared with the
+		// share of the period gone (quota attainment's thresholds scale with it).
+		p.PaceIs = scorecard.FormatValue(qp.ElapsedShare, "%", "") + " of the period has gone, and pace is that share of the quota."
+	}
 	if qp.PeriodStart != nil && qp.PeriodEnd != nil {
 		// The period's end is exclusive: a quarter ending 1 Apr is 31 Mar's.
 		p.Period = qp.PeriodStart.UTC().Format("2 Jan 2006") + " – " + qp.PeriodEnd.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
@@ -349,11 +357,12 @@ func quotaOf(qp *scorecard.QuotaPace, q Query, cur string) *quotaPanel {
 		case gap > 0.5:
 			p.Pace = scorecard.FormatValue(&gap, "count", "") + " points ahead of pace"
 		default:
-			p.Pace = "on pace"
+			p.Pace = "On pace"
 		}
 	}
+	// Bare: the panel says the figures; the chart names its marks.
 	b := chart.Bullet{Label: "Quota attainment", Value: qp.Attainment, Target: ptr(100.0), Status: string(qp.Status),
-		Format: func(v float64) string { return scorecard.FormatValue(&v, "%", "") }}
+		Format: func(v float64) string { return scorecard.FormatValue(&v, "%", "") }, Bare: true, TargetLabel: "quota"}
 	if qp.ElapsedShare != nil {
 		b.Elapsed = ptr(*qp.ElapsedShare / 100)
 	}

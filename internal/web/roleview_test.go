@@ -86,11 +86,23 @@ func TestRoleViewPage(t *testing.T) {
 	cro := e.page(t, exec, "/views/cro?as_of="+asOf, 200)
 
 	mustContain(t, "the CRO view", cro, []string{
-		"Quota pace", ">40 %</a>", "of quota, with 49.18 % of the period gone", "9.18 points behind pace", "chart-bullet",
+		"Quota pace", ">40 %</a>", "of the quota won", "chart-bullet",
+		// What the pace is, against what, said once.
+		"<strong>9.18 points behind pace</strong>: 49.18 % of the period has gone, and pace is that share of the quota.",
 		"Won <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">400 USD</a> of a <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">1,000 USD</a> quota · 1 Mar 2026 – 30 Apr 2026",
 		"Open pipeline by stage", "2 open opportunities", "130 USD", "prospecting", "proposal",
 		`href="/records/opportunity/import/o1"`,
 	})
+	// The panel as a reader sees it (not the chart's description for screen readers) gives each
+	// figure once: it had read "40 % of 100 % (40.0 %)" and "pace 49.2 %" under the chart too.
+	i := strings.Index(cro, `id="sec-quota"`)
+	quota := cro[i : i+strings.Index(cro[i:], "</section>")]
+	quota = regexp.MustCompile(`(?s)<title>.*?</title>|<desc>.*?</desc>`).ReplaceAllString(quota, "")
+	for fig, n := range map[string]int{"40 %": 1, "40.0 %": 0, "49.18 %": 1, "49.2 %": 0, "of 100 %": 0, ">pace<": 1, ">quota<": 1} {
+		if got := strings.Count(quota, fig); got != n {
+			t.Errorf("the quota pace panel says %q %d times, want %d:\n%s", fig, got, n, quota)
+		}
+	}
 }
 
 // The panels' charts fit the data: the lead funnel for a conversion whose

@@ -91,10 +91,12 @@ type linkedFigure struct {
 	Reason           string
 }
 
-// pipelinePanel is the open pipeline by stage.
+// pipelinePanel is the open pipeline by stage, in the funnel's order;
+// Order says how stages pipeline_stages does not name are ordered.
 type pipelinePanel struct {
 	Open, Amount, URL, Reason string
 	Stages                    []pipelineStage
+	Order                     string
 }
 
 type pipelineStage struct {
@@ -324,7 +326,8 @@ func days(d float64) string { return scorecard.FormatValue(&d, "days", "") }
 func pipelineOf(pl *metrics.Pipeline, q Query, cur string) *pipelinePanel {
 	cur = cmp.Or(pl.Currency, cur)
 	p := &pipelinePanel{Open: plural.Counts(pl.Open, "open opportunity", "open opportunities"),
-		Amount: scorecard.FormatValue(pl.Amount, "currency", cur), URL: metricHref(q, "pipeline_coverage", "", ""), Reason: pl.Reason}
+		Amount: scorecard.FormatValue(pl.Amount, "currency", cur), URL: metricHref(q, "pipeline_coverage", "", ""), Reason: pl.Reason,
+		Order: pl.OrderNote()}
 	for _, st := range pl.Stages {
 		p.Stages = append(p.Stages, pipelineStage{
 			Stage: st.Stage, Count: fmt.Sprint(st.Count), Amount: scorecard.FormatValue(st.Amount, "currency", cur),

@@ -92,6 +92,8 @@ func TestRoleViewPage(t *testing.T) {
 		"Won <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">400 USD</a> of a <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">1,000 USD</a> quota · 1 Mar 2026 – 30 Apr 2026",
 		"Open pipeline by stage", "2 open opportunities", "130 USD", "prospecting", "proposal",
 		`href="/records/opportunity/import/o1"`,
+		// Without pipeline_stages the page says how it ordered the stages.
+		"Stages by median age, youngest first: set pipeline_stages (docs/configuration.md) to list them in your funnel&#39;s order.",
 	})
 	// The panel as a reader sees it (not the chart's description for screen readers) gives each
 	// figure once: it had read "40 % of 100 % (40.0 %)" and "pace 49.2 %" under the chart too.

@@ -123,6 +123,9 @@ type metricBreakdownRow struct {
 	scorecard.BreakdownLine
 	Value string
 	Href  string
+	// Basis says what the value divides (quotaLeftText): pipeline
+	// coverage's quota left.
+	Basis string
 }
 
 // recordsTable is the records behind the value: one kind's page of rows.
@@ -471,7 +474,8 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 	p := BreakdownPanel{By: d.By}
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
 	for _, l := range d.Breakdown {
-		p.Lines = append(p.Lines, metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l)})
+		p.Lines = append(p.Lines, metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),
+			Basis: quotaLeftText(l.QuotaLeft, s.currency())})
 		bars = append(bars, breakdownBar(l))
 	}
 	if len(bars) > 0 {

@@ -138,7 +138,10 @@ type roleMetric struct {
 	By   string
 	Wide bool
 	// LinesNote says why lines are unknown when they share one reason.
-	LinesNote   string
+	LinesNote string
+	// Divides says what the lines' values divide by where that explains
+	// their size (pipeline coverage: the quota left; coverageNote).
+	Divides     string
 	Bars, BarsP template.HTML
 	Lines       []breakdownRow
 	More        int
@@ -152,6 +155,8 @@ type breakdownRow struct {
 	Key, Value, URL, Records string
 	Status                   StatusView
 	Reason                   string
+	// Basis says what the value divides (quotaLeftText).
+	Basis string
 }
 
 // roleView serves GET /views/{role}.
@@ -416,10 +421,12 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 		}
 		bars.Bars = append(bars.Bars, breakdownBar(l))
 		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
-			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason})
+			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason,
+			Basis: quotaLeftText(l.QuotaLeft, cur)})
 	}
 	m.Wide = len(m.Lines) > maxNarrowLines
 	m.LinesNote = sharedReason(vm.Breakdown, c)
+	m.Divides = coverageNote(vm.Breakdown, idWords(vm.By), cur)
 	if len(bars.Bars) > 0 {
 		m.Bars = bars.SVG()
 		bars.Width = phoneChartWidth
@@ -510,4 +517,49 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 		return "Every line: " + text + "."
 	}
 	return fmt.Sprintf("%d of %d lines: %s.", g.n, len(lines), text)
+}
+
+// littleQuotaLeft is the share of its quota left below which a pipeline
+// coverage line is named as having little left: its multiple is large
+// because its divisor is small (a page's wording, not a threshold).
+const littleQuotaLeft = 0.1
+
+// quotaLeftText says what a pipeline coverage line divides: "575,300 USD
+// open ÷ 41,600 USD left of a 611,000 USD quota"; "" for other lines.
+func quotaLeftText(q *scorecard.QuotaLeft, cur string) string {
+	if q == nil || q.Left <= 0 {
+		return ""
+	}
+	cur = cmp.Or(q.Currency, cur)
+	money := func(v float64) string { return scorecard.FormatValue(&v, "currency", cur) }
+	return money(q.Pipeline) + " open ÷ " + money(q.Left) + " left of a " + money(q.Quota) + " quota"
+}
+
+// coverageNote says once what a pipeline coverage breakdown divides by —
+// the quota each line has left — and names the lines with little left,
+// whose multiples that small divisor makes large (98.1× on 1 % of a quota
+// left): real values, which read as mistakes unless the page says why.
+// "" for another metric's breakdown.
+func coverageNote(lines []scorecard.BreakdownLine, by, cur string) string {
+	var little []string
+	found := false
+	for _, l := range lines {
+		q := l.QuotaLeft
+		if q == nil {
+			continue
+		}
+		found = true
+		if l.Value != nil && q.Left > 0 && q.Left < littleQuotaLeft*q.Quota {
+			c := cmp.Or(q.Currency, cur)
+			little = append(little, fmt.Sprintf("%s (%s of %s)", l.Key, scorecard.FormatValue(&q.Left, "currency", c), scorecard.FormatValue(&q.Quota, "currency", c)))
+		}
+	}
+	if !found {
+		return ""
+	}
+	note := "Each " + by + "'s open pipeline closing in the quota period, divided by the quota left (quota − won so far)."
+	if len(little) > 0 {
+		note += " Little is left for " + plural.And(little) + ": a small divisor makes a large multiple."
+	}
+	return note
 }

@@ -149,6 +149,45 @@ func TestRoleMetricCharts(t *testing.T) {
 	}
 }
 
+// Pipeline coverage of 98.1× is real: an owner with 1 % of the quota left. The view says what
+// the lines divide by and names those with little left; each line, there and on the metric
+// page, says its own divisor.
+func TestCoverageSaysWhatItDivides(t *testing.T) {
+	e := newEnv(t, 0)
+	v := 5.39
+	card := scorecard.Card{ID: "pipeline_coverage", Name: "Pipeline coverage", Unit: "×", Value: &v, Status: catalog.Green}
+	lines := []scorecard.BreakdownLine{
+		{Key: "ann", Value: ptr(98.1), Status: catalog.Green, Count: 12, QuotaLeft: &scorecard.QuotaLeft{Pipeline: 588600, Left: 6000, Quota: 600000, Currency: "USD"}},
+		{Key: "bob", Value: ptr(2.04), Status: catalog.Amber, Count: 30, QuotaLeft: &scorecard.QuotaLeft{Pipeline: 549300, Left: 269500, Quota: 598000, Currency: "USD"}},
+		{Key: "cy", Status: catalog.Unknown, Reason: "nothing remains of the quota", QuotaLeft: &scorecard.QuotaLeft{Pipeline: 1000, Left: -50, Quota: 500, Currency: "USD"}},
+	}
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "owner", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	if want := "Each owner's open pipeline closing in the quota period, divided by the quota left (quota − won so far). " +
+		"Little is left for ann (6,000 USD of 600,000 USD): a small divisor makes a large multiple."; m.Divides != want {
+		t.Errorf("note %q\nwant %q", m.Divides, want)
+	}
+	bases := []string{"588,600 USD open ÷ 6,000 USD left of a 600,000 USD quota", "549,300 USD open ÷ 269,500 USD left of a 598,000 USD quota", ""}
+	panel := e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "owner", Breakdown: lines}, func(scorecard.BreakdownLine) string { return "" })
+	for i, want := range bases {
+		if m.Lines[i].Basis != want || panel.Lines[i].Basis != want {
+			t.Errorf("%s: view %q, metric page %q, want %q", lines[i].Key, m.Lines[i].Basis, panel.Lines[i].Basis, want)
+		}
+	}
+	// Other metrics' breakdowns say nothing of quotas.
+	other := e.srv.roleMetric(scorecard.ViewMetric{Card: scorecard.Card{ID: "win_rate", Name: "Win rate", Unit: "%", Value: &v}, By: "owner",
+		Breakdown: []scorecard.BreakdownLine{{Key: "ann", Value: &v}}}, Query{AsOf: asOf}, nil)
+	if other.Divides != "" || other.Lines[0].Basis != "" {
+		t.Errorf("win rate's breakdown: note %q, basis %q", other.Divides, other.Lines[0].Basis)
+	}
+	// On the page: the note under the bars, each line's divisor in its title.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-03-01T00:00:00Z","period_end":"2026-05-01T00:00:00Z","amount":1000}
+{"kind":"opportunity","id":"w1","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-02T00:00:00Z","amount":995,"stage":"closed_won","owner":"ann","closed_at":"2026-03-20T00:00:00Z","won":true}
+{"kind":"opportunity","id":"o1","created_at":"2026-03-21T00:00:00Z","qualified_at":"2026-03-22T00:00:00Z","amount":490,"stage":"proposal","owner":"ann","close_date":"2026-04-20"}
+`})
+	cro := e.page(t, e.sessionAs(t, "executive"), "/views/cro?as_of="+asOf, 200)
+	mustContain(t, "the CRO view", cro, []string{">98×", "Little is left for ann (5 USD of 1,000 USD)", "490 USD open ÷ 5 USD left of a 1,000 USD quota"})
+}
+
 // A reader without revenue:read sees no revenue number on any role view
 // they may open, nor a revenue record's problem on the data sources page.
 func TestRoleViewsHideRevenue(t *testing.T) {

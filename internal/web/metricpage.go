@@ -123,6 +123,8 @@ type metricBreakdownRow struct {
 	scorecard.BreakdownLine
 	Value string
 	Href  string
+	// Why is the line's reason, unless the panel's Note says it for it.
+	Why string
 	// Basis says what the value divides (quotaLeftText): pipeline
 	// coverage's quota left.
 	Basis string
@@ -461,21 +463,35 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 }
 
 // BreakdownPanel is a drill-down's breakdown as the metric page and a share link show it: a
-// bar chart at laptop and phone width and a line per group.
+// bar chart at laptop and phone width and a line per group. Note says once the reason two or
+// more lines are unknown for, which those lines then leave out: the same long reason had
+// filled twelve rows ("no target set: judged by budget_variance, which has no value per
+// service").
 type BreakdownPanel struct {
 	By               string
 	Lines            []metricBreakdownRow
 	Bars, BarsNarrow template.HTML
+	Note             string
 }
 
 // newBreakdownPanel draws d's breakdown; href links a line to its own page ("" for none).
 func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecard.BreakdownLine) string) BreakdownPanel {
 	c := &d.Card
 	p := BreakdownPanel{By: d.By}
+	shared := commonReason(d.Breakdown)
+	if shared.n < 2 {
+		shared = reasonGroup{}
+	} else {
+		p.Note = shared.sentence(len(d.Breakdown))
+	}
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
 	for _, l := range d.Breakdown {
-		p.Lines = append(p.Lines, metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),
-			Basis: quotaLeftText(l.QuotaLeft, s.currency())})
+		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),
+			Basis: quotaLeftText(l.QuotaLeft, s.currency()), Why: l.Reason}
+		if shared.n > 0 && shared.has(l) {
+			row.Why = ""
+		}
+		p.Lines = append(p.Lines, row)
 		bars = append(bars, breakdownBar(l))
 	}
 	if len(bars) > 0 {

@@ -476,7 +476,41 @@ func funnelOf(c scorecard.Card) (chart.Funnel, string, bool) {
 // cases (n = 1 to 4, needs 5)"): counted apart, three such lines read "1
 // of 12 lines". The card's own staleness is not repeated; the card says it.
 func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
-	const fewCases = "too few cases"
+	g := commonReason(lines)
+	if g.n == 0 || c.Freshness.Stale && g.key == c.Reason {
+		return ""
+	}
+	return g.sentence(len(lines))
+}
+
+// fewCases is the reason lines short of cases share, whatever their n.
+const fewCases = "too few cases"
+
+// reasonGroup is the breakdown lines unknown for one reason: key is the
+// reason (fewCases for lines short of cases), text says it, n counts them.
+type reasonGroup struct {
+	key, text string
+	n         int
+}
+
+// has reports whether a line is one of the group.
+func (g reasonGroup) has(l scorecard.BreakdownLine) bool {
+	return l.Reason != "" && (l.Needs > 0 && g.key == fewCases || l.Needs == 0 && l.Reason == g.key)
+}
+
+// sentence says the group's reason for a breakdown of total lines: "Every
+// line: no target set." or "3 of 12 lines: too few cases (n = 1 to 4,
+// needs 5)."
+func (g reasonGroup) sentence(total int) string {
+	if g.n == total {
+		return "Every line: " + g.text + "."
+	}
+	return fmt.Sprintf("%d of %d lines: %s.", g.n, total, g.text)
+}
+
+// commonReason is the reason most of the lines share (ties by the reason's
+// text); n is 0 when no line has one.
+func commonReason(lines []scorecard.BreakdownLine) reasonGroup {
 	type group struct{ n, lo, hi, needs int }
 	groups := map[string]*group{}
 	var reason string
@@ -503,8 +537,8 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 		}
 	}
 	g := groups[reason]
-	if g == nil || c.Freshness.Stale && reason == c.Reason {
-		return ""
+	if g == nil {
+		return reasonGroup{}
 	}
 	text := reason
 	switch {
@@ -513,10 +547,7 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 	case reason == fewCases && g.needs > 0:
 		text = fmt.Sprintf("too few cases (n = %d to %d, needs %d)", g.lo, g.hi, g.needs)
 	}
-	if g.n == len(lines) {
-		return "Every line: " + text + "."
-	}
-	return fmt.Sprintf("%d of %d lines: %s.", g.n, len(lines), text)
+	return reasonGroup{key: reason, text: text, n: g.n}
 }
 
 // littleQuotaLeft is the share of its quota left below which a pipeline

@@ -281,6 +281,47 @@ func TestSourcesPage(t *testing.T) {
 	}
 }
 
+// The metric page's breakdown says once the reason two or more of its lines share, and those
+// lines leave it out: infrastructure cost's had repeated "no target set: judged by
+// budget_variance, which has no value per service" on each of twelve lines.
+func TestBreakdownReasonSaidOnce(t *testing.T) {
+	e := newEnv(t, 0)
+	const noTarget = "no target set: judged by budget_variance, which has no value per service"
+	v := 10.0
+	var lines []scorecard.BreakdownLine
+	for _, svc := range []string{"accounts", "api-gateway", "auth", "billing"} {
+		lines = append(lines, scorecard.BreakdownLine{Key: svc, Value: &v, Status: catalog.Unknown, Reason: noTarget, Count: 8})
+	}
+	card := scorecard.Card{ID: "infrastructure_cost", Name: "Infrastructure cost", Unit: "currency", Value: &v}
+	p := e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "service", Breakdown: lines}, func(scorecard.BreakdownLine) string { return "" })
+	if p.Note != "Every line: "+noTarget+"." {
+		t.Errorf("note %q", p.Note)
+	}
+	for _, r := range p.Lines {
+		if r.Why != "" {
+			t.Errorf("%s repeats the shared reason: %q", r.Key, r.Why)
+		}
+	}
+	// A line unknown for a reason of its own keeps it; one reason on one line is no note.
+	lines = append(lines, scorecard.BreakdownLine{Key: "search", Status: catalog.Unknown, Reason: "no cost data"})
+	p = e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "service", Breakdown: lines}, func(scorecard.BreakdownLine) string { return "" })
+	if p.Note != "4 of 5 lines: "+noTarget+"." || p.Lines[4].Why != "no cost data" || p.Lines[0].Why != "" {
+		t.Errorf("note %q, rows' reasons %q, %q", p.Note, p.Lines[0].Why, p.Lines[4].Why)
+	}
+	p = e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "service", Breakdown: lines[3:]}, func(scorecard.BreakdownLine) string { return "" })
+	if p.Note != "" || p.Lines[0].Why != noTarget || p.Lines[1].Why != "no cost data" {
+		t.Errorf("no reason shared: note %q, rows' reasons %q, %q", p.Note, p.Lines[0].Why, p.Lines[1].Why)
+	}
+
+	// On the page: lead time by team, whose every line has no change data.
+	body := e.page(t, e.sessionAs(t, "executive"), "/metrics/lead_time_for_changes?as_of="+asOf+"&by=team", 200)
+	i := strings.Index(body, `id="breakdown"`)
+	panel := body[i : i+strings.Index(body[i:], "</section>")]
+	if n := strings.Count(panel, "no change data: never sent"); n != 1 || !strings.Contains(panel, `<p class="breakdown__note">Every line: no change data: never sent.</p>`) {
+		t.Errorf("the breakdown says %q %d times, want once, in its note:\n%s", "no change data: never sent", n, panel)
+	}
+}
+
 // A breakdown says once the reason most of its unknown lines share; the
 // card's own staleness, which the card says, is not repeated.
 func TestSharedReason(t *testing.T) {

@@ -149,6 +149,9 @@ type recordsTable struct {
 	// Source is the source every row comes from; "" when they differ,
 	// and each row names its own.
 	Source string
+	// Order says how the rows are ordered when the reader has not sorted
+	// them and the order is not the metric's own (defaultSort).
+	Order string
 }
 
 type recordColumn struct {
@@ -571,6 +574,9 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	if err != nil {
 		return t, err
 	}
+	if st.Sort == "" {
+		srt, t.Order = defaultSort(t.Kind, refs)
+	}
 	t.Total = len(refs)
 	t.Hidden = hide(t.Kind)
 	t.Linked = access.CanReadKind(string(t.Kind))
@@ -592,7 +598,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			c.Label = "record"
 		}
 		next := col
-		if srt.Col == col {
+		if st.Sort != "" && srt.Col == col {
 			c.Dir = "ascending"
 			if srt.Desc {
 				c.Dir = "descending"

@@ -477,7 +477,8 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// demoConfig is the demo organisation's configuration: its own metrics.
+// demoConfig is the demo organisation's configuration: the order of its
+// sales stages and its own metrics.
 //
 //go:embed demo.yaml
 var demoConfig []byte

@@ -15,6 +15,11 @@ type Bar struct {
 	// as a word after the value, so colour is never the only signal. Empty means the breakdown
 	// has no status (a plain count): a neutral bar and no word.
 	Status string
+	// Withheld, when set, says why the value is not to be compared with the others' (too few
+	// cases: "too few cases (n = 2, needs 5)"): the row is unknown, states its value with the
+	// reason and draws no bar, and the value does not stretch the scale — a line resting on two
+	// cases is not drawn as the longest.
+	Withheld string
 }
 
 // Bars is a horizontal bar chart of a breakdown (one row per team, service, …), in the order
@@ -51,11 +56,17 @@ func (c Bars) SVG() template.HTML {
 	var descs []string
 	var kept []float64
 	labelW, valueW := 0.0, 0.0
+	noBar := make([]bool, n)
 	for i, b := range c.Bars {
 		labels[i] = clip(b.Label, labelMax)
 		vals[i], present[i] = value(b.Value)
 		st := status(b.Status)
+		why := strings.Join(strings.Fields(b.Withheld), " ")
 		switch {
+		case why != "" && present[i]:
+			values[i] = f(vals[i]) + " · unknown: " + why
+		case why != "":
+			values[i] = "unknown: " + why
 		case !present[i]:
 			values[i] = "unknown"
 		case st == "":
@@ -63,11 +74,14 @@ func (c Bars) SVG() template.HTML {
 		default:
 			values[i] = f(vals[i]) + " · " + st
 		}
-		if present[i] {
-			kept = append(kept, vals[i])
-		}
 		descs = append(descs, strings.Join(strings.Fields(b.Label), " ")+" "+values[i])
 		labelW = math.Max(labelW, textWidth(labels[i], 11))
+		if why != "" || !present[i] {
+			// No bar: the text starts at zero, where a bar would be, and needs no margin.
+			noBar[i], present[i] = true, false
+			continue
+		}
+		kept = append(kept, vals[i])
 		valueW = math.Max(valueW, textWidth(values[i], 11))
 	}
 	desc := "No data."
@@ -95,7 +109,7 @@ func (c Bars) SVG() template.HTML {
 
 	for i, b := range c.Bars {
 		st := status(b.Status)
-		if !present[i] {
+		if noBar[i] {
 			st = StatusUnknown
 		}
 		top := 4 + barRow*float64(i)
@@ -113,8 +127,13 @@ func (c Bars) SVG() template.HTML {
 			out.empty("rect", at("x", bx), at("y", mid-barHeight/2), at("width", bw), at("height", barHeight),
 				at("rx", 2.0), at("fill", fillOf[st]))
 		}
-		out.text(values[i], at("class", "value"), at("x", math.Max(end, zero)+6), at("y", mid), at("dy", "0.35em"),
-			at("fill", textOf[st]))
+		tx := math.Max(end, zero) + 6
+		attrs := []attr{at("class", "value"), at("x", tx), at("y", mid), at("dy", "0.35em"), at("fill", textOf[st])}
+		if noBar[i] {
+			// A reason can be longer than the room a value has: squeezed to the chart's edge.
+			attrs = fitted(values[i], 11, w-tx-2, attrs...)
+		}
+		out.text(values[i], attrs...)
 		out.close("g")
 	}
 	out.empty("line", at("class", "axis"), at("x1", zero), at("y1", 2.0), at("x2", zero), at("y2", h-2),

@@ -20,12 +20,20 @@ type Bullet struct {
 	// Status sets the bar's colour and class and is written as a word (see Bar.Status).
 	Status string
 	Format Format
+	// Bare leaves out the two lines of text under the marks, for a page that states the figures
+	// beside the chart in its own words: said twice they read "74.84 % of 100 % (74.8 %)". The
+	// marks are labelled instead — the pace triangle "pace", the target line TargetLabel — and
+	// the description still gives every figure. The chart is then BulletBareHeight high.
+	Bare bool
+	// TargetLabel names the target line of a Bare chart ("quota"); "" is "target".
+	TargetLabel string
 }
 
 // Bullet chart size.
 const (
-	BulletWidth  = 320
-	BulletHeight = 64
+	BulletWidth      = 320
+	BulletHeight     = 64
+	BulletBareHeight = 48
 )
 
 // SVG renders the bullet chart.
@@ -78,8 +86,12 @@ func (c Bullet) SVG() template.HTML {
 		desc = line + ". Pace is the target times the " + percent(elapsed) + " of the period elapsed: " + f(target*elapsed) + "."
 	}
 
+	height := h
+	if c.Bare {
+		height = BulletBareHeight
+	}
 	var out svgWriter
-	out.begin("bullet", w, h, title, desc)
+	out.begin("bullet", w, height, title, desc)
 
 	scaleMax := 0.0
 	if hasTarget {
@@ -110,6 +122,12 @@ func (c Bullet) SVG() template.HTML {
 		pts := num(px) + "," + num(b+1) + " " + num(px-4.5) + "," + num(b+8) + " " + num(px+4.5) + "," + num(b+8)
 		out.empty("polygon", at("class", "pace"), at("points", pts), at("fill", colMuted))
 	}
+	if c.Bare {
+		if hasTarget {
+			c.markLabels(&out, x.at(target), x.at(target*elapsed), hasElapsed, w)
+		}
+		return out.html()
+	}
 	out.text(first, fitted(first, 11, w-2*padX, at("class", "caption"), at("x", padX), at("y", 44.0), at("fill", colInk))...)
 	if len(second) > 0 || word != "" {
 		rest := strings.Join(second, " · ")
@@ -128,4 +146,46 @@ func (c Bullet) SVG() template.HTML {
 		out.close("text")
 	}
 	return out.html()
+}
+
+// markLabels names a Bare chart's target line (at tx) and pace triangle (at px, when drawn)
+// under the track, each centred on its mark unless that would run off the chart or into the
+// other label: then the pace label ends at its triangle and the target's starts at its line.
+func (c Bullet) markLabels(out *svgWriter, tx, px float64, hasPace bool, w float64) {
+	const y, size, gap = 43.0, 10.0, 6.0
+	type label struct {
+		text, class, anchor string
+		x                   float64
+	}
+	name := c.TargetLabel
+	if name == "" {
+		name = "target"
+	}
+	target := label{text: name, class: "target-label", anchor: "middle", x: tx}
+	labels := []*label{&target}
+	var pace label
+	if hasPace {
+		pace = label{text: "pace", class: "pace-label", anchor: "middle", x: px}
+		labels = append(labels, &pace)
+		half := (textWidth(pace.text, size) + textWidth(target.text, size)) / 2
+		if tx-px < half+gap {
+			pace.anchor, pace.x = "end", px+4.5
+			target.anchor, target.x = "start", tx+2
+		}
+	}
+	for _, l := range labels {
+		lw := textWidth(l.text, size)
+		switch {
+		case l.anchor == "middle" && l.x-lw/2 < 0:
+			l.anchor, l.x = "start", 0
+		case l.anchor == "middle" && l.x+lw/2 > w:
+			l.anchor, l.x = "end", w
+		case l.anchor == "start" && l.x+lw > w:
+			l.anchor, l.x = "end", w
+		case l.anchor == "end" && l.x-lw < 0:
+			l.anchor, l.x = "start", 0
+		}
+		out.text(l.text, at("class", l.class), at("x", l.x), at("y", y), at("text-anchor", l.anchor),
+			at("font-size", size), at("fill", colMuted))
+	}
 }

@@ -104,6 +104,29 @@ func (b *Bands) meets() string {
 	return "≤"
 }
 
+// beyond is the side of the bounds that is red: "below" the green bound of a metric higher is
+// better, "above" one of lower is better.
+func (b *Bands) beyond() string {
+	if b.Better == Higher {
+		return "below"
+	}
+	return "above"
+}
+
+// single reports whether the green and amber bounds are one value: there is no amber band, and
+// a chart says the bound once ("green ≤ 0, red above") rather than two labels on one line.
+func (b *Bands) single() bool { return b.Green == b.Amber }
+
+// rule is the bounds in words, as a trend's description gives them: "Green ≥ 6, amber ≥ 3." or,
+// with no amber band, "Green ≤ 0, red above (no amber band)."
+func (b *Bands) rule(f Format) string {
+	m := b.meets()
+	if b.single() {
+		return "Green " + m + " " + f(b.Green) + ", red " + b.beyond() + " (no amber band)."
+	}
+	return "Green " + m + " " + f(b.Green) + ", amber " + m + " " + f(b.Amber) + "."
+}
+
 // Status words accepted in Bar.Status, Bullet.Status: the catalog's statuses. Any other non-empty
 // string is shown as unknown; an empty status means the chart has no status to show.
 const (
@@ -441,9 +464,21 @@ func widen(lo, hi float64) (float64, float64) {
 	return lo - d, hi + d
 }
 
+// axisRange is widen for a value axis: a flat extent at or above zero grows upwards only, so an
+// axis of values none of which is negative (a count, a rate: all zeros, say) starts at 0 rather
+// than running from −1 to 1.
+func axisRange(lo, hi float64) (float64, float64) {
+	wlo, whi := widen(lo, hi)
+	if lo >= 0 && wlo < 0 {
+		return 0, whi
+	}
+	return wlo, whi
+}
+
 // niceTicks returns about n round tick values covering [lo, hi] (1, 2, 2.5 or 5 × 10^k apart).
+// A range that holds no negative value gets no negative tick.
 func niceTicks(lo, hi float64, n int) []float64 {
-	lo, hi = widen(lo, hi)
+	lo, hi = axisRange(lo, hi)
 	span := hi - lo
 	if !finite(span) || n < 1 {
 		return []float64{lo, hi}

@@ -1,8 +1,10 @@
 package chart
 
 import (
+	"cmp"
 	"html/template"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,12 +66,12 @@ func TestEveryChartIsWellFormedAndSafe(t *testing.T) {
 		{"trend long", Trend{Series: []Series{{Points: weeks(make([]*float64, 200)...)}}}.SVG()},
 		{"trend hostile", Trend{Title: hostile, Series: []Series{{Name: hostile, Points: twelve}, {Name: hostile, Points: twelve}},
 			Format: func(float64) string { return hostile }, Target: fp(2), Bands: higher}.SVG()},
-		{"bars", Bars{Title: "By team", Bars: []Bar{{"a", fp(3), "green"}, {"b", nil, "red"}, {"c", fp(-2), "amber"}, {"d", fp(0), ""}}}.SVG()},
+		{"bars", Bars{Title: "By team", Bars: []Bar{{"a", fp(3), "green", ""}, {"b", nil, "red", ""}, {"c", fp(-2), "amber", ""}, {"d", fp(0), "", ""}}}.SVG()},
 		{"bars empty", Bars{}.SVG()},
-		{"bars all missing", Bars{Bars: []Bar{{"a", nil, ""}, {"b", fp(nan), "green"}}}.SVG()},
-		{"bars all zero", Bars{Bars: []Bar{{"a", fp(0), ""}}}.SVG()},
-		{"bars huge", Bars{Bars: []Bar{{"a", fp(1e308), ""}, {"b", fp(-1e308), ""}}}.SVG()},
-		{"bars hostile", Bars{Title: hostile, Bars: []Bar{{hostile, fp(1), hostile}}, Format: func(float64) string { return hostile }}.SVG()},
+		{"bars all missing", Bars{Bars: []Bar{{"a", nil, "", ""}, {"b", fp(nan), "green", ""}}}.SVG()},
+		{"bars all zero", Bars{Bars: []Bar{{"a", fp(0), "", ""}}}.SVG()},
+		{"bars huge", Bars{Bars: []Bar{{"a", fp(1e308), "", ""}, {"b", fp(-1e308), "", ""}}}.SVG()},
+		{"bars hostile", Bars{Title: hostile, Bars: []Bar{{hostile, fp(1), hostile, ""}}, Format: func(float64) string { return hostile }}.SVG()},
 		{"funnel", Funnel{Title: "Pipeline", Stages: []Stage{{"Leads", fp(1000)}, {"MQL", fp(400)}, {"SQL", fp(120)}, {"Won", fp(30)}}}.SVG()},
 		{"funnel empty", Funnel{}.SVG()},
 		{"funnel one stage", Funnel{Stages: []Stage{{"Leads", fp(10)}}}.SVG()},
@@ -426,10 +428,99 @@ func TestTrendTimeScaleAndDegenerate(t *testing.T) {
 	}
 }
 
+// TestTrendAxisAndThresholdLabels: a value axis of values none of which is negative starts at
+// zero (all zeros too: it ran from −1 to 1), and the labels of the threshold and target lines
+// never overlap — bounds that are one value (no amber band) get one label, not two on one line.
+func TestTrendAxisAndThresholdLabels(t *testing.T) {
+	zeros := weeks(fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0), fp(0))
+	count := func(v float64) string { return Number(v) }
+	cases := []struct {
+		name   string
+		c      Trend
+		labels []string // the threshold and target labels, top to bottom
+		// lowest is the lowest value label; "" skips the check (an axis that may go negative).
+		lowest string
+	}{
+		{name: "all zeros, one bound (emergency changes overdue)", lowest: "0",
+			c:      Trend{Series: []Series{{Points: zeros}}, Bands: &Bands{Better: Lower, Green: 0, Amber: 0}, Format: count},
+			labels: []string{"green ≤ 0, red above"}},
+		{name: "all zeros, no bands", lowest: "0", c: Trend{Series: []Series{{Points: zeros}}, Format: count}},
+		{name: "all zeros in percent", lowest: "0.0 %", c: Trend{Series: []Series{{Points: zeros}}, Format: pct}},
+		{name: "a spike over zeros, one bound", lowest: "0",
+			c:      Trend{Series: []Series{{Points: weeks(fp(0), fp(0), fp(1), fp(0), fp(0))}}, Bands: &Bands{Better: Lower, Green: 0, Amber: 0}, Format: count},
+			labels: []string{"green ≤ 0, red above"}},
+		{name: "one bound, higher is better", lowest: "98.0 %",
+			c:      Trend{Series: []Series{{Points: weeks(fp(100), fp(98), fp(100))}}, Bands: &Bands{Better: Higher, Green: 100, Amber: 100}, Format: pct},
+			labels: []string{"green ≥ 100.0 %, red below"}},
+		{name: "bounds a hair apart", lowest: "0.0 %",
+			c:      Trend{Series: []Series{{Points: weeks(fp(10), fp(90), fp(40))}}, Bands: &Bands{Better: Lower, Green: 5, Amber: 5.5}, Format: pct},
+			labels: []string{"amber ≤ 5.5 %", "green ≤ 5.0 %"}},
+		{name: "bounds and target on one value", lowest: "0",
+			c:      Trend{Series: []Series{{Points: weeks(fp(3), fp(4))}}, Bands: &Bands{Better: Higher, Green: 10, Amber: 10}, Target: fp(10), Format: count},
+			labels: []string{"green ≥ 10, red below", "target 10"}},
+		{name: "bounds and target at the top of a short chart", lowest: "0",
+			c: Trend{Series: []Series{{Points: weeks(fp(1), fp(2))}}, Bands: &Bands{Better: Higher, Green: 50, Amber: 49}, Target: fp(50.5),
+				Format: count, Width: 240, Height: 140},
+			labels: []string{"target 50.5", "green ≥ 50", "amber ≥ 49"}},
+		{name: "a flat positive series stays off zero", lowest: "4.4",
+			c: Trend{Series: []Series{{Points: weeks(fp(5), fp(5), fp(5))}}, Format: count}},
+		{name: "negative values keep a negative axis",
+			c: Trend{Series: []Series{{Points: weeks(fp(-3), fp(2), fp(-1))}}, Format: count}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := checkSVG(t, tc.c.SVG())
+			h := root.f(t, "height")
+			var ticks []*node
+			for _, n := range root.byClass("text", "tick") {
+				if n.attrs["text-anchor"] == "end" {
+					ticks = append(ticks, n)
+				}
+			}
+			if tc.lowest != "" {
+				for _, n := range ticks {
+					if strings.HasPrefix(n.text, "-") || strings.HasPrefix(n.text, "−") {
+						t.Errorf("value label %q below zero, though no value is: %v", n.text, texts(ticks))
+					}
+				}
+				if len(ticks) == 0 || ticks[0].text != tc.lowest {
+					t.Errorf("lowest value label %v, want %q", texts(ticks), tc.lowest)
+				}
+			} else if len(ticks) == 0 || !strings.HasPrefix(ticks[0].text, "-") {
+				t.Errorf("value labels %v: want the axis to reach below zero", texts(ticks))
+			}
+			labels := root.all(func(n *node) bool {
+				return n.name == "text" && n.hasClass("label") && (n.hasClass("thr") || n.hasClass("target"))
+			})
+			slices.SortFunc(labels, func(a, b *node) int { return cmp.Compare(a.f(t, "y"), b.f(t, "y")) })
+			var got []string
+			for i, l := range labels {
+				got = append(got, l.text)
+				y, size := l.f(t, "y"), l.f(t, "font-size")
+				if y-size/2 < 0 || y+size/2 > h {
+					t.Errorf("label %q at y %v outside the chart (0–%v)", l.text, y, h)
+				}
+				if i > 0 {
+					if prev := labels[i-1].f(t, "y"); y-prev < size {
+						t.Errorf("labels %q and %q %v apart, less than their font size %v: they overlap", labels[i-1].text, l.text, y-prev, size)
+					}
+				}
+			}
+			if !slices.Equal(got, tc.labels) {
+				t.Errorf("line labels %q, want %q", got, tc.labels)
+			}
+		})
+	}
+	root := checkSVG(t, Trend{Series: []Series{{Points: zeros}}, Bands: &Bands{Better: Lower, Green: 0, Amber: 0}}.SVG())
+	if desc := root.children[1].text; !strings.Contains(desc, "Green ≤ 0, red above (no amber band).") {
+		t.Errorf("desc %q does not state the one bound", desc)
+	}
+}
+
 func TestBars(t *testing.T) {
 	c := Bars{Title: "Change failure rate by team", Format: pct, Bars: []Bar{
-		{"Payments", fp(20), "red"}, {"Search", fp(10), "green"}, {"Mobile", nil, "green"},
-		{"Growth", fp(15), "amber"}, {"Infra", fp(5), "purple"}, {"Docs", fp(0), ""},
+		{"Payments", fp(20), "red", ""}, {"Search", fp(10), "green", ""}, {"Mobile", nil, "green", ""},
+		{"Growth", fp(15), "amber", ""}, {"Infra", fp(5), "purple", ""}, {"Docs", fp(0), "", ""},
 	}}
 	root := checkSVG(t, c.SVG())
 	rows := root.byClass("g", "bar")
@@ -475,7 +566,7 @@ func TestBars(t *testing.T) {
 	}
 
 	// Negative values extend left of the zero line.
-	root = checkSVG(t, Bars{Bars: []Bar{{"up", fp(4), ""}, {"down", fp(-2), ""}}}.SVG())
+	root = checkSVG(t, Bars{Bars: []Bar{{"up", fp(4), "", ""}, {"down", fp(-2), "", ""}}}.SVG())
 	zero := root.byClass("line", "axis")[0].f(t, "x1")
 	up, down := root.byClass("g", "bar")[0].named("rect")[0], root.byClass("g", "bar")[1].named("rect")[0]
 	if up.f(t, "x") != zero || math.Abs(down.f(t, "x")+down.f(t, "width")-zero) > 0.02 {
@@ -483,6 +574,48 @@ func TestBars(t *testing.T) {
 	}
 	if math.Abs(up.f(t, "width")-2*down.f(t, "width")) > 0.05 {
 		t.Errorf("widths %v and %v not 2:1", up.f(t, "width"), down.f(t, "width"))
+	}
+}
+
+// TestBarsWithheld: a line whose value rests on too few cases draws no bar — it had been drawn,
+// grey, as the longest — states its value with the reason, and leaves the scale to the others.
+func TestBarsWithheld(t *testing.T) {
+	judged := []Bar{{"payments", fp(10), "red", ""}, {"search", fp(5), "green", ""}}
+	few := []Bar{{"billing", fp(40), "unknown", "too few cases (n = 2, needs 5)"}, {"ledger", nil, "unknown", "too few cases (n = 0, needs 5)"}}
+	for _, width := range []int{640, 360} {
+		alone := checkSVG(t, Bars{Bars: judged, Format: pct, Width: width}.SVG())
+		root := checkSVG(t, Bars{Bars: append(slices.Clone(judged), few...), Format: pct, Width: width}.SVG())
+		rows := root.byClass("g", "bar")
+		if len(rows) != 4 {
+			t.Fatalf("%d rows, want 4", len(rows))
+		}
+		for i, want := range []string{"40.0 % · unknown: too few cases (n = 2, needs 5)", "unknown: too few cases (n = 0, needs 5)"} {
+			r := rows[2+i]
+			if n := len(r.named("rect")); n != 0 {
+				t.Errorf("width %d: %s drawn as a bar, on too few cases", width, r.byClass("text", "label")[0].text)
+			}
+			v := r.byClass("text", "value")[0]
+			if v.text != want || !r.hasClass("st-unknown") {
+				t.Errorf("width %d: row text %q (class %q), want %q, unknown", width, v.text, r.attrs["class"], want)
+			}
+			end := v.f(t, "x") + textWidth(v.text, 11)
+			if l, ok := v.attrs["textLength"]; ok {
+				n, _ := strconv.ParseFloat(l, 64)
+				end = v.f(t, "x") + n
+			}
+			if end > float64(width) {
+				t.Errorf("width %d: %q runs to %v, past the chart's edge", width, v.text, end)
+			}
+		}
+		for i := range judged {
+			got, want := rows[i].named("rect")[0].f(t, "width"), alone.byClass("g", "bar")[i].named("rect")[0].f(t, "width")
+			if math.Abs(got-want) > 0.01 {
+				t.Errorf("width %d: %s's bar %v long beside the withheld lines, %v without them: they set the scale", width, judged[i].Label, got, want)
+			}
+		}
+		if desc := root.children[1].text; !strings.Contains(desc, "billing 40.0 % · unknown: too few cases (n = 2, needs 5)") {
+			t.Errorf("desc %q", desc)
+		}
 	}
 }
 
@@ -597,6 +730,70 @@ func TestBullet(t *testing.T) {
 	b := root.byClass("rect", "value")[0]
 	if end := b.f(t, "x") + b.f(t, "width"); end <= root.byClass("line", "target")[0].f(t, "x1") {
 		t.Errorf("value above target ends at %v, before the target mark", end)
+	}
+}
+
+// TestBulletBare: a bare bullet chart draws no caption — the page beside it says the figures,
+// which the chart had said again ("74.84 % of 100 % (74.8 %)") — but names its marks, the pace
+// and the target, apart from each other and inside the chart, and its description keeps them all.
+func TestBulletBare(t *testing.T) {
+	share := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + " %" }
+	for _, tc := range []struct {
+		name           string
+		value, elapsed float64
+		pace           bool
+	}{
+		{"early in the period", 12, 0.1, true},
+		{"half way", 74.84, 0.55, true},
+		{"pace near the quota", 96, 0.97, true},
+		{"pace at the start", 0, 0, true},
+		{"far over quota", 400, 0.5, true},
+		{"no pace", 60, 1.5, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := checkSVG(t, Bullet{Label: "Quota attainment", Value: fp(tc.value), Target: fp(100), Elapsed: fp(tc.elapsed),
+				Status: "green", Format: share, Bare: true, TargetLabel: "quota"}.SVG())
+			if h := root.f(t, "height"); h != BulletBareHeight {
+				t.Errorf("height %v, want %v", h, BulletBareHeight)
+			}
+			if c := append(root.byClass("text", "caption"), root.byClass("text", "caption-2")...); len(c) != 0 {
+				t.Errorf("a bare chart writes its caption: %v", texts(c))
+			}
+			target, pace := root.byClass("text", "target-label"), root.byClass("text", "pace-label")
+			if len(target) != 1 || target[0].text != "quota" {
+				t.Fatalf("target label %v, want quota", texts(target))
+			}
+			if !tc.pace {
+				if len(pace) != 0 || len(root.byClass("polygon", "pace")) != 0 {
+					t.Errorf("pace drawn for an elapsed share of %v", tc.elapsed)
+				}
+				return
+			}
+			if len(pace) != 1 || pace[0].text != "pace" {
+				t.Fatalf("pace label %v", texts(pace))
+			}
+			span := func(n *node) (float64, float64) {
+				x, w := n.f(t, "x"), textWidth(n.text, n.f(t, "font-size"))
+				switch n.attrs["text-anchor"] {
+				case "middle":
+					return x - w/2, x + w/2
+				case "end":
+					return x - w, x
+				}
+				return x, x + w
+			}
+			pl, pr := span(pace[0])
+			tl, tr := span(target[0])
+			if pl < 0 || tr > BulletWidth || tl < 0 || pr > BulletWidth {
+				t.Errorf("labels run off the chart: pace %v–%v, quota %v–%v", pl, pr, tl, tr)
+			}
+			if pr > tl && tr > pl {
+				t.Errorf("pace (%v–%v) and quota (%v–%v) labels overlap", pl, pr, tl, tr)
+			}
+			if desc := root.children[1].text; !strings.Contains(desc, share(tc.value)+" of 100.00 %") || !strings.Contains(desc, "Pace is the target times") {
+				t.Errorf("desc %q lacks the figures", desc)
+			}
+		})
 	}
 }
 

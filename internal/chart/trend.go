@@ -130,9 +130,15 @@ func (c Trend) SVG() template.HTML {
 	var lines []hline
 	if bands {
 		m := c.Bands.meets()
-		lines = append(lines,
-			hline{class: "thr thr-green", label: "green " + m + " " + f(c.Bands.Green), colour: textOf[StatusGreen], dash: "5 4", v: c.Bands.Green},
-			hline{class: "thr thr-amber", label: "amber " + m + " " + f(c.Bands.Amber), colour: textOf[StatusAmber], dash: "5 4", v: c.Bands.Amber})
+		green := hline{class: "thr thr-green", label: "green " + m + " " + f(c.Bands.Green), colour: textOf[StatusGreen], dash: "5 4", v: c.Bands.Green}
+		if c.Bands.single() {
+			// No amber band: one line, said once, where two labels would name one line.
+			green.label += ", red " + c.Bands.beyond()
+			lines = append(lines, green)
+		} else {
+			lines = append(lines, green,
+				hline{class: "thr thr-amber", label: "amber " + m + " " + f(c.Bands.Amber), colour: textOf[StatusAmber], dash: "5 4", v: c.Bands.Amber})
+		}
 	}
 	if hasTarget {
 		lines = append(lines, hline{class: "target", label: "target " + f(target), colour: colTarget, v: target})
@@ -349,8 +355,7 @@ func (c Trend) describe(f Format) string {
 		parts = append(parts, "Target "+f(v)+".")
 	}
 	if c.Bands.usable() {
-		m := c.Bands.meets()
-		parts = append(parts, "Green "+m+" "+f(c.Bands.Green)+", amber "+m+" "+f(c.Bands.Amber)+".")
+		parts = append(parts, c.Bands.rule(f))
 	}
 	return strings.Join(parts, " ")
 }

@@ -61,6 +61,10 @@ type Config struct {
 	// FunnelMaturationLag is how old funnel_conversion's cohort of leads
 	// is: created in [as_of − lag − window, as_of − lag) (default 90d).
 	FunnelMaturationLag string `yaml:"funnel_maturation_lag"`
+	// PipelineStages are the open stages of the sales process in funnel
+	// order, as the CRM names them: the open pipeline by stage lists them
+	// so (metrics.Config.PipelineStages).
+	PipelineStages []string `yaml:"pipeline_stages"`
 	// ReleaseImpactWeights overrides the ticket weights of
 	// release_impact_score: field (priority, user_role, criticality) →
 	// value → weight.
@@ -494,6 +498,18 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 		}
 	}
 	applyMoney(&m, c)
+	seen := map[string]bool{}
+	for i, st := range c.PipelineStages {
+		key := strings.ToLower(strings.TrimSpace(st))
+		switch {
+		case key == "":
+			return m, fmt.Errorf("pipeline_stages[%d]: an empty stage name", i)
+		case seen[key]:
+			return m, fmt.Errorf("pipeline_stages[%d]: %q is named twice (stages are compared regardless of case)", i, st)
+		}
+		seen[key] = true
+	}
+	m.PipelineStages = c.PipelineStages
 	if err := applyImpactWeights(&m, c.ReleaseImpactWeights); err != nil {
 		return m, err
 	}

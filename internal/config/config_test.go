@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,7 @@ vulnerability_sla: {critical: 3d}
 freshness: {incidents: 72h}
 gross_margin: 0.7
 funnel_maturation_lag: 60d
+pipeline_stages: [Prospecting, Qualification, Proposal, Negotiation]
 release_impact_weights: {priority: {Urgent: 5}}
 metrics:
   change_failure_rate:
@@ -57,6 +59,9 @@ metrics:
 	}
 	if m.FunnelLag != 60*24*time.Hour {
 		t.Errorf("funnel maturation lag = %v, want 60d", m.FunnelLag)
+	}
+	if fmt.Sprint(m.PipelineStages) != "[Prospecting Qualification Proposal Negotiation]" {
+		t.Errorf("pipeline stages = %v", m.PipelineStages)
 	}
 	if m.Freshness["incident"] != 72*time.Hour {
 		t.Errorf("freshness = %v", m.Freshness)
@@ -143,6 +148,8 @@ func TestRefused(t *testing.T) {
 		{"funnel lag", "funnel_maturation_lag: 0d\n", "funnel_maturation_lag"},
 		{"funnel lag unit", "funnel_maturation_lag: three months\n", "funnel_maturation_lag"},
 		{"currency", "currency: dollars\n", "currency"},
+		{"pipeline stage empty", "pipeline_stages: [prospecting, \" \"]\n", "pipeline_stages[1]: an empty stage name"},
+		{"pipeline stage twice", "pipeline_stages: [proposal, negotiation, Proposal]\n", `pipeline_stages[2]: "Proposal" is named twice`},
 		{"negative rate", "exchange_rates: {EUR: -1}\n", "exchange_rates.EUR"},
 		{"impact field", "release_impact_weights: {colour: {red: 2}}\n", "release_impact_weights.colour"},
 		{"impact time zone", "impact: {time_zone: Mars/Olympus}\n", "impact.time_zone"},

@@ -37,6 +37,11 @@ type Config struct {
 	// leads created in [as_of − lag − length, as_of − lag) (default 90
 	// days; 0 means the default).
 	FunnelLag time.Duration
+	// PipelineStages are the open stages of the sales process in funnel
+	// order (pipeline_stages): PipelineByStage lists stages in this order,
+	// compared regardless of case, and any other after them. It changes no
+	// value, only the order stages are shown in.
+	PipelineStages []string
 	// Freshness overrides the freshness limit per kind.
 	Freshness map[domain.Kind]time.Duration
 	// Currency is the organisation currency (ISO 4217; "USD" when empty).

@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -20,6 +21,10 @@ type Pipeline struct {
 	// amount is in a currency without an exchange rate (Reason says which).
 	Amount *float64    `json:"amount"`
 	Stages []StageLine `json:"stages"`
+	// Unordered names the stages pipeline_stages does not (all of them
+	// when it is not set): they come after the configured ones, youngest
+	// first by median age, a guess at the funnel's order.
+	Unordered []string `json:"unordered,omitempty"`
 	// Reason says why there are no stages, or no amounts.
 	Reason string `json:"reason,omitempty"`
 }
@@ -37,11 +42,14 @@ type StageLine struct {
 	Oldest Ref `json:"oldest"`
 }
 
-// PipelineByStage groups the opportunities open at asOf by their stage.
-// Stages are free text, so they come youngest first by median age — the
-// order a sales process moves through them — ties by name. The stage is
-// the one recorded: Candor keeps no stage history, so as of a past time
-// an opportunity shows the stage it has now.
+// PipelineByStage groups the opportunities open at asOf by their stage,
+// in the funnel's order: the configured pipeline_stages' (compared
+// regardless of case), then the stages it does not name — all of them
+// without it — youngest first by median age, ties by name. Stages are free
+// text, and median age is only a guess at the order a sales process moves
+// through them: a stage where deals stall comes late. The stage is the one
+// recorded: Candor keeps no stage history, so as of a past time an
+// opportunity shows the stage it has now.
 func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 	at := asOf.UnixNano()
 	c := d.converter()
@@ -106,8 +114,35 @@ func (d *Dataset) PipelineByStage(asOf time.Time) Pipeline {
 			Oldest: Ref{Kind: domain.KindOpportunity, ID: d.str(s.oldest.id), Source: d.str(s.oldest.source)},
 		})
 	}
+	rank := map[string]int{}
+	for i, st := range d.cfg.PipelineStages {
+		rank[strings.ToLower(strings.TrimSpace(st))] = i + 1
+	}
+	place := func(s StageLine) int {
+		if r := rank[strings.ToLower(strings.TrimSpace(s.Stage))]; r > 0 {
+			return r
+		}
+		return len(rank) + 1
+	}
 	slices.SortFunc(p.Stages, func(a, b StageLine) int {
-		return cmp.Or(cmp.Compare(a.MedianAgeDays, b.MedianAgeDays), cmp.Compare(a.Stage, b.Stage))
+		return cmp.Or(cmp.Compare(place(a), place(b)), cmp.Compare(a.MedianAgeDays, b.MedianAgeDays), cmp.Compare(a.Stage, b.Stage))
 	})
+	for _, s := range p.Stages {
+		if place(s) > len(rank) {
+			p.Unordered = append(p.Unordered, s.Stage)
+		}
+	}
 	return p
+}
+
+// OrderNote says how the stages are ordered where pipeline_stages does not
+// settle it: "" when it names every stage.
+func (p Pipeline) OrderNote() string {
+	switch {
+	case len(p.Unordered) == 0:
+		return ""
+	case len(p.Unordered) == len(p.Stages):
+		return "Stages by median age, youngest first: set pipeline_stages (docs/configuration.md) to list them in your funnel's order."
+	}
+	return "After the funnel's stages by median age, not in pipeline_stages: " + strings.Join(p.Unordered, ", ") + "."
 }

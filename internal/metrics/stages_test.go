@@ -40,6 +40,9 @@ func TestPipelineByStage(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("stages =\n%v\nwant\n%v", got, want)
 	}
+	if fmt.Sprint(p.Unordered) != "[prospecting proposal negotiation]" {
+		t.Errorf("unordered = %v: without pipeline_stages every stage is ordered by its age", p.Unordered)
+	}
 
 	// No opportunity yet at as_of, and none at all, say so.
 	if p := d.PipelineByStage(ts(t, "2025-12-31T00:00:00Z")); p.Open != 0 || p.Reason != "no opportunity data" {
@@ -73,4 +76,44 @@ func show(v *float64) string {
 		return "nil"
 	}
 	return fmt.Sprint(*v)
+}
+
+// TestPipelineStageOrder: with pipeline_stages the stages come in the funnel's order, whatever
+// their ages — a qualification stage where deals stall had come after negotiation on the CRO's
+// view — compared regardless of case; a stage it does not name comes after them, and is named.
+func TestPipelineStageOrder(t *testing.T) {
+	data := stageData + `
+{"kind":"opportunity","id":"q1","created_at":"2026-02-01T00:00:00Z","amount":5,"stage":"qualification"}
+{"kind":"opportunity","id":"l1","created_at":"2026-03-30T00:00:00Z","amount":5,"stage":"legal review"}
+`
+	stages := func(p Pipeline) string {
+		var out []string
+		for _, s := range p.Stages {
+			out = append(out, s.Stage)
+		}
+		return fmt.Sprint(out)
+	}
+	byAge := load(t, nil, data).PipelineByStage(ts(t, defaultAsOf))
+	if got := stages(byAge); got != "[legal review prospecting proposal negotiation qualification]" {
+		t.Errorf("without pipeline_stages: %s, want youngest first", got)
+	}
+	cfg := DefaultConfig()
+	cfg.PipelineStages = []string{"Prospecting", "qualification", " PROPOSAL", "negotiation", "contract sent"}
+	p := load(t, &cfg, data).PipelineByStage(ts(t, defaultAsOf))
+	if got := stages(p); got != "[prospecting qualification proposal negotiation legal review]" {
+		t.Errorf("with pipeline_stages: %s, want the funnel's order, then the stage it does not name", got)
+	}
+	if fmt.Sprint(p.Unordered) != "[legal review]" {
+		t.Errorf("unordered = %v, want [legal review]", p.Unordered)
+	}
+	if got := p.OrderNote(); got != "After the funnel's stages by median age, not in pipeline_stages: legal review." {
+		t.Errorf("order note %q", got)
+	}
+	if got := byAge.OrderNote(); got != "Stages by median age, youngest first: set pipeline_stages (docs/configuration.md) to list them in your funnel's order." {
+		t.Errorf("order note without pipeline_stages %q", got)
+	}
+	cfg.PipelineStages = append(cfg.PipelineStages, "Legal Review")
+	if p := load(t, &cfg, data).PipelineByStage(ts(t, defaultAsOf)); p.Unordered != nil || p.OrderNote() != "" {
+		t.Errorf("every stage named: unordered %v, note %q", p.Unordered, p.OrderNote())
+	}
 }

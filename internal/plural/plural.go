@@ -1,8 +1,12 @@
 // Package plural words a count with its noun: "1 record", "3 records",
-// never "1 records" or "record(s)".
+// never "1 records" or "record(s)"; and a list as a sentence does: "a, b
+// and c".
 package plural
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Count returns n and the noun, with an "s" added unless n is 1. The nouns
 // Candor counts (record, line, problem, invalid record) all take a plain
@@ -17,4 +21,12 @@ func Counts[N int | int64](n N, one, many string) string {
 		return "1 " + one
 	}
 	return strconv.FormatInt(int64(n), 10) + " " + many
+}
+
+// And joins items as a sentence lists them: "a", "a and b", "a, b and c".
+func And(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

@@ -18,3 +18,14 @@ func TestCount(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestAnd(t *testing.T) {
+	for _, c := range []struct {
+		items []string
+		want  string
+	}{{nil, ""}, {[]string{"a"}, "a"}, {[]string{"a", "b"}, "a and b"}, {[]string{"a", "b", "c"}, "a, b and c"}} {
+		if got := And(c.items); got != c.want {
+			t.Errorf("And(%q) = %q, want %q", c.items, got, c.want)
+		}
+	}
+}

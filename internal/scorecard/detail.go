@@ -89,6 +89,19 @@ type BreakdownLine struct {
 	// few cases (Reason is then its TooFew), 0 otherwise: pages that sum
 	// up why lines are unknown count those as one reason whatever their n.
 	Needs int `json:"-"`
+	// QuotaLeft is what a pipeline coverage line divides, for pages to say
+	// (nil for other metrics).
+	QuotaLeft *QuotaLeft `json:"-"`
+}
+
+// QuotaLeft is what a pipeline coverage value divides: the open pipeline
+// closing in the quota period by what is left of the quota (the quota less
+// what was won in the period so far). An owner close to their quota has
+// little left, so even a modest pipeline covers it many times (98×): a
+// real value that reads as an error unless the divisor is shown.
+type QuotaLeft struct {
+	Pipeline, Left, Quota float64
+	Currency              string
 }
 
 // ErrNotComputed is returned (wrapped) by Detail for a catalog metric that
@@ -281,6 +294,9 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 		l := BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count, ThresholdsFrom: c.ThresholdsFrom}
 		if few := m.TooFew(g.Count); few != "" && few == c.Reason {
 			l.Needs = m.MinSample
+		}
+		if d := c.Detail; d.Pipeline != nil && d.Remaining != nil && d.Quota != nil {
+			l.QuotaLeft = &QuotaLeft{Pipeline: *d.Pipeline, Left: *d.Remaining, Quota: *d.Quota, Currency: d.Currency}
 		}
 		out = append(out, l)
 	}

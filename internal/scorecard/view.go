@@ -376,6 +376,9 @@ func writePipeline(b *strings.Builder, p *metrics.Pipeline, o TextOptions) {
 		fmt.Fprintf(b, "  %-24s %6d %18s %11s  %s (%s %s/%s)\n", s.Stage, s.Count, FormatValue(s.Amount, "currency", cur),
 			FormatValue(&s.MedianAgeDays, "days", ""), FormatValue(&s.OldestAgeDays, "days", ""), s.Oldest.Kind, s.Oldest.Source, s.Oldest.ID)
 	}
+	if note := p.OrderNote(); note != "" {
+		fmt.Fprintf(b, "  %s\n", note)
+	}
 }
 
 func writeQuotaPace(b *strings.Builder, q *QuotaPace, o TextOptions) {

@@ -2,6 +2,8 @@ package scorecard
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -327,5 +329,37 @@ func TestCEOPillarsAreTheScorecards(t *testing.T) {
 	}
 	if !strings.Contains(string(got), `"status":"red"`) || !strings.Contains(string(got), `"attention":[{`) {
 		t.Errorf("the generated organisation does not exercise the pillars: %s", got)
+	}
+}
+
+// An owner close to their quota has little of it left, and pipeline coverage divides by what is
+// left: 981 of open pipeline over the 10 ann has left of her 1,000 is 98.1× — a real value, not
+// a wrong period or unit. Each breakdown line carries what it divides (QuotaLeft), for pages to
+// say why.
+func TestPipelineCoverageQuotaLeft(t *testing.T) {
+	const quarter = `
+{"kind":"quota","id":"qa","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"qb","owner":"bob","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"opportunity","id":"wa","created_at":"2026-01-05T00:00:00Z","qualified_at":"2026-01-06T00:00:00Z","amount":990,"stage":"closed_won","owner":"ann","closed_at":"2026-02-20T00:00:00Z","won":true}
+{"kind":"opportunity","id":"oa","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-02T00:00:00Z","amount":981,"stage":"proposal","owner":"ann","close_date":"2026-03-31"}
+{"kind":"opportunity","id":"ob","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-02T00:00:00Z","amount":500,"stage":"proposal","owner":"bob","close_date":"2026-03-31"}
+{"kind":"opportunity","id":"late","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-02T00:00:00Z","amount":7000,"stage":"proposal","owner":"ann","close_date":"2026-04-01"}
+`
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org+quarter)
+	d, err := Detail(cat, ds, "pipeline_coverage", Options{AsOf: time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)}, "owner", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, l := range d.Breakdown {
+		got[l.Key] = "no quota left given"
+		if q := l.QuotaLeft; q != nil {
+			got[l.Key] = fmt.Sprintf("%s = %g ÷ %g left of %g %s", show(l.Value), q.Pipeline, q.Left, q.Quota, q.Currency)
+		}
+	}
+	want := map[string]string{"ann": "98.1 = 981 ÷ 10 left of 1000 USD", "bob": "0.5 = 500 ÷ 1000 left of 1000 USD"}
+	if !maps.Equal(got, want) {
+		t.Errorf("lines = %v, want %v", got, want)
 	}
 }

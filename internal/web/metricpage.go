@@ -126,6 +126,11 @@ type metricBreakdownRow struct {
 	scorecard.BreakdownLine
 	Value string
 	Href  string
+	// Why is the line's reason, unless the panel's Note says it for it.
+	Why string
+	// Basis says what the value divides (quotaLeftText): pipeline
+	// coverage's quota left.
+	Basis string
 }
 
 // recordsTable is the records behind the value: one kind's page of rows.
@@ -145,6 +150,9 @@ type recordsTable struct {
 	// Source is the source every row comes from; "" when they differ,
 	// and each row names its own.
 	Source string
+	// Order says how the rows are ordered when the reader has not sorted
+	// them and the order is not the metric's own (defaultSort).
+	Order string
 }
 
 type recordColumn struct {
@@ -460,21 +468,36 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 }
 
 // BreakdownPanel is a drill-down's breakdown as the metric page and a share link show it: a
-// bar chart at laptop and phone width and a line per group.
+// bar chart at laptop and phone width and a line per group. Note says once the reason two or
+// more lines are unknown for, which those lines then leave out: the same long reason had
+// filled twelve rows ("no target set: judged by budget_variance, which has no value per
+// service").
 type BreakdownPanel struct {
 	By               string
 	Lines            []metricBreakdownRow
 	Bars, BarsNarrow template.HTML
+	Note             string
 }
 
 // newBreakdownPanel draws d's breakdown; href links a line to its own page ("" for none).
 func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecard.BreakdownLine) string) BreakdownPanel {
 	c := &d.Card
 	p := BreakdownPanel{By: d.By}
+	shared := commonReason(d.Breakdown)
+	if shared.n < 2 {
+		shared = reasonGroup{}
+	} else {
+		p.Note = shared.sentence(len(d.Breakdown))
+	}
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
 	for _, l := range d.Breakdown {
-		p.Lines = append(p.Lines, metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l)})
-		bars = append(bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
+		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),
+			Basis: quotaLeftText(l.QuotaLeft, s.currency()), Why: l.Reason}
+		if shared.n > 0 && shared.has(l) {
+			row.Why = ""
+		}
+		p.Lines = append(p.Lines, row)
+		bars = append(bars, breakdownBar(l))
 	}
 	if len(bars) > 0 {
 		b := chart.Bars{Title: c.Name + " by " + idWords(d.By), Bars: bars, Format: s.unitFormat(c.Unit)}
@@ -483,6 +506,17 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 		p.BarsNarrow = b.SVG()
 	}
 	return p
+}
+
+// breakdownBar is a breakdown line as a bar. A line short of cases draws none and says why: its
+// value is shown but not judged (SPEC §4), and drawn it had been the longest bar of a chart —
+// one failure in two deployments beside rates over hundreds.
+func breakdownBar(l scorecard.BreakdownLine) chart.Bar {
+	b := chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)}
+	if l.Needs > 0 {
+		b.Withheld = l.Reason
+	}
+	return b
 }
 
 // metricFunnelSteps are the funnel's stages: the key of its count in the
@@ -542,6 +576,9 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	if err != nil {
 		return t, err
 	}
+	if st.Sort == "" {
+		srt, t.Order = defaultSort(t.Kind, refs)
+	}
 	t.Hidden = hide(t.Kind)
 	t.Linked = access.CanReadKind(string(t.Kind))
 	rows := recordPage(ds, refs, d.AsOf, srt, st.Offset, st.Limit, hide, orders.memo(d.Records, t.Kind, d.AsOf, srt, t.Hidden, seq))
@@ -562,7 +599,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			c.Label = "record"
 		}
 		next := col
-		if srt.Col == col {
+		if st.Sort != "" && srt.Col == col {
 			c.Dir = "ascending"
 			if srt.Desc {
 				c.Dir = "descending"

@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 )
 
@@ -32,10 +33,12 @@ const (
 
 // recordSort is a sort order: a column, ascending unless Desc. The
 // parameter writes it as the column's name, with a leading "-" for
-// descending (sort=-finished_at).
+// descending (sort=-finished_at). Noted, which no parameter sets, puts the
+// rows with a note first (defaultSort).
 type recordSort struct {
-	Col  string
-	Desc bool
+	Col   string
+	Desc  bool
+	Noted bool
 }
 
 func (s recordSort) String() string {
@@ -58,6 +61,32 @@ func parseSort(v string, cols []string) (recordSort, error) {
 		return s, badParam("sort", "cannot sort by %q (columns: %s; a leading - sorts descending)", s.Col, strings.Join(cols, ", "))
 	}
 	return s, nil
+}
+
+// defaultSort is the order of a records table the reader has not sorted,
+// and what to tell them of it. Where the metric notes some of the kind's
+// records and not the others — change failure rate its failures ("rolled
+// back"), rework rate its rework, recurrence rate its recurrences — those
+// come first, newest first (by the kind's time) and then the others,
+// newest first too: the records that count against a rate had been lost
+// among hundreds of others, oldest first. Otherwise the metric's own order.
+func defaultSort(kind domain.Kind, refs []metrics.Ref) (recordSort, string) {
+	noted := 0
+	for _, r := range refs {
+		if r.Note != "" {
+			noted++
+		}
+	}
+	if noted == 0 || noted == len(refs) {
+		return recordSort{}, ""
+	}
+	s := recordSort{Noted: true}
+	// Every kind's first row field is its defining time, but a service's.
+	if names := metrics.FieldNames(kind); len(names) > 0 && kind != domain.KindService {
+		s.Col, s.Desc = names[0], true
+	}
+	return s, fmt.Sprintf("The %s with a note come first, then the others, newest first within each; a column's heading sorts by it instead.",
+		plural.Count(noted, "record"))
 }
 
 // recordColumns are the columns of a kind's table, in order: the id, the
@@ -176,6 +205,11 @@ func sortOrder(rows []metrics.Ref, s recordSort) []int32 {
 		idx[i] = int32(i)
 	}
 	slices.SortStableFunc(idx, func(i, j int32) int {
+		if s.Noted {
+			if c := cmp.Compare(noteRank(rows[i]), noteRank(rows[j])); c != 0 {
+				return c
+			}
+		}
 		a, b := keys[i], keys[j]
 		switch {
 		case !a.present && !b.present:
@@ -195,6 +229,14 @@ func sortOrder(rows []metrics.Ref, s recordSort) []int32 {
 		return c
 	})
 	return idx
+}
+
+// noteRank orders a row with a note before one without.
+func noteRank(r metrics.Ref) int {
+	if r.Note != "" {
+		return 0
+	}
+	return 1
 }
 
 // recordPage picks the page [offset, offset+limit) of one kind's rows,
@@ -231,9 +273,9 @@ func recordPage(ds *metrics.Dataset, refs []metrics.Ref, asOf time.Time, s recor
 		return out
 	}
 	switch {
-	case s.Col == "" || s.Col == colValue && hidden:
+	case s.Col == "" && !s.Noted || s.Col == colValue && hidden && !s.Noted:
 		return hideAmounts(ds.Describe(refs[lo:hi], asOf))
-	case s.Col == colRecord || s.Col == colNote || s.Col == colValue:
+	case s.Col == "" || s.Col == colRecord || s.Col == colNote || s.Col == colValue:
 		return hideAmounts(ds.Describe(pick(refs, memo(func() []int32 { return sortOrder(refs, s) })), asOf))
 	}
 	// Describing a row and hiding its amounts depend on the row alone, so
@@ -284,7 +326,7 @@ type sortOrderEntry struct {
 // records) as of asOf, sorted by s, amounts hidden or not, at data
 // sequence seq. A nil sortOrders keeps nothing.
 func (c *sortOrders) memo(records []metrics.Ref, kind domain.Kind, asOf time.Time, s recordSort, hidden bool, seq int64) sortMemo {
-	if c == nil || len(records) == 0 || s.Col == "" {
+	if c == nil || len(records) == 0 || s.Col == "" && !s.Noted {
 		return nil
 	}
 	k := sortOrderKey{records: &records[0], n: len(records), kind: kind, asOf: asOf.UnixNano(), sort: s, hidden: hidden, seq: seq}

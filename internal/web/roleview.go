@@ -91,10 +91,12 @@ type linkedFigure struct {
 	Reason           string
 }
 
-// pipelinePanel is the open pipeline by stage.
+// pipelinePanel is the open pipeline by stage, in the funnel's order;
+// Order says how stages pipeline_stages does not name are ordered.
 type pipelinePanel struct {
 	Open, Amount, URL, Reason string
 	Stages                    []pipelineStage
+	Order                     string
 }
 
 type pipelineStage struct {
@@ -104,10 +106,13 @@ type pipelineStage struct {
 	Oldest, OldestURL string
 }
 
-// quotaPanel is quota attainment against the elapsed share of the period.
+// quotaPanel is quota attainment against the elapsed share of the period,
+// each figure said once: the attainment, how far ahead of or behind pace,
+// and what the pace is (Pace, PaceIs).
 type quotaPanel struct {
 	Status                     StatusView
-	Attainment, Elapsed, Pace  string
+	Attainment                 string
+	Pace, PaceIs               string
 	Period, Won, Quota, Reason string
 	URL                        string
 	Chart                      template.HTML
@@ -133,7 +138,10 @@ type roleMetric struct {
 	By   string
 	Wide bool
 	// LinesNote says why lines are unknown when they share one reason.
-	LinesNote   string
+	LinesNote string
+	// Divides says what the lines' values divide by where that explains
+	// their size (pipeline coverage: the quota left; coverageNote).
+	Divides     string
 	Bars, BarsP template.HTML
 	Lines       []breakdownRow
 	More        int
@@ -147,6 +155,8 @@ type breakdownRow struct {
 	Key, Value, URL, Records string
 	Status                   StatusView
 	Reason                   string
+	// Basis says what the value divides (quotaLeftText).
+	Basis string
 }
 
 // roleView serves GET /views/{role}.
@@ -321,7 +331,8 @@ func days(d float64) string { return scorecard.FormatValue(&d, "days", "") }
 func pipelineOf(pl *metrics.Pipeline, q Query, cur string) *pipelinePanel {
 	cur = cmp.Or(pl.Currency, cur)
 	p := &pipelinePanel{Open: plural.Counts(pl.Open, "open opportunity", "open opportunities"),
-		Amount: scorecard.FormatValue(pl.Amount, "currency", cur), URL: metricHref(q, "pipeline_coverage", "", ""), Reason: pl.Reason}
+		Amount: scorecard.FormatValue(pl.Amount, "currency", cur), URL: metricHref(q, "pipeline_coverage", "", ""), Reason: pl.Reason,
+		Order: pl.OrderNote()}
 	for _, st := range pl.Stages {
 		p.Stages = append(p.Stages, pipelineStage{
 			Stage: st.Stage, Count: fmt.Sprint(st.Count), Amount: scorecard.FormatValue(st.Amount, "currency", cur),
@@ -335,8 +346,13 @@ func pipelineOf(pl *metrics.Pipeline, q Query, cur string) *pipelinePanel {
 func quotaOf(qp *scorecard.QuotaPace, q Query, cur string) *quotaPanel {
 	cur = cmp.Or(qp.Currency, cur)
 	p := &quotaPanel{Status: statusView(qp.Status), Attainment: scorecard.FormatValue(qp.Attainment, "%", ""),
-		Elapsed: scorecard.FormatValue(qp.ElapsedShare, "%", ""), Won: scorecard.FormatValue(qp.Won, "currency", cur),
+		Won:   scorecard.FormatValue(qp.Won, "currency", cur),
 		Quota: scorecard.FormatValue(qp.Quota, "currency", cur), Reason: qp.Reason, URL: metricHref(q, "quota_attainment", "", "")}
+	if qp.ElapsedShare != nil {
+		// What pace is, against what: the attainment is compared with the
+		// share of the period gone (quota attainment's thresholds scale with it).
+		p.PaceIs = scorecard.FormatValue(qp.ElapsedShare, "%", "") + " of the period has gone, and pace is that share of the quota."
+	}
 	if qp.PeriodStart != nil && qp.PeriodEnd != nil {
 		// The period's end is exclusive: a quarter ending 1 Apr is 31 Mar's.
 		p.Period = qp.PeriodStart.UTC().Format("2 Jan 2006") + " – " + qp.PeriodEnd.UTC().Add(-time.Nanosecond).Format("2 Jan 2006")
@@ -349,11 +365,12 @@ func quotaOf(qp *scorecard.QuotaPace, q Query, cur string) *quotaPanel {
 		case gap > 0.5:
 			p.Pace = scorecard.FormatValue(&gap, "count", "") + " points ahead of pace"
 		default:
-			p.Pace = "on pace"
+			p.Pace = "On pace"
 		}
 	}
+	// Bare: the panel says the figures; the chart names its marks.
 	b := chart.Bullet{Label: "Quota attainment", Value: qp.Attainment, Target: ptr(100.0), Status: string(qp.Status),
-		Format: func(v float64) string { return scorecard.FormatValue(&v, "%", "") }}
+		Format: func(v float64) string { return scorecard.FormatValue(&v, "%", "") }, Bare: true, TargetLabel: "quota"}
 	if qp.ElapsedShare != nil {
 		b.Elapsed = ptr(*qp.ElapsedShare / 100)
 	}
@@ -402,12 +419,14 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 			m.More = len(vm.Breakdown) - i
 			break
 		}
-		bars.Bars = append(bars.Bars, chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)})
+		bars.Bars = append(bars.Bars, breakdownBar(l))
 		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
-			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason})
+			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason,
+			Basis: quotaLeftText(l.QuotaLeft, cur)})
 	}
 	m.Wide = len(m.Lines) > maxNarrowLines
 	m.LinesNote = sharedReason(vm.Breakdown, c)
+	m.Divides = coverageNote(vm.Breakdown, idWords(vm.By), cur)
 	if len(bars.Bars) > 0 {
 		m.Bars = bars.SVG()
 		bars.Width = phoneChartWidth
@@ -457,7 +476,41 @@ func funnelOf(c scorecard.Card) (chart.Funnel, string, bool) {
 // cases (n = 1 to 4, needs 5)"): counted apart, three such lines read "1
 // of 12 lines". The card's own staleness is not repeated; the card says it.
 func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
-	const fewCases = "too few cases"
+	g := commonReason(lines)
+	if g.n == 0 || c.Freshness.Stale && g.key == c.Reason {
+		return ""
+	}
+	return g.sentence(len(lines))
+}
+
+// fewCases is the reason lines short of cases share, whatever their n.
+const fewCases = "too few cases"
+
+// reasonGroup is the breakdown lines unknown for one reason: key is the
+// reason (fewCases for lines short of cases), text says it, n counts them.
+type reasonGroup struct {
+	key, text string
+	n         int
+}
+
+// has reports whether a line is one of the group.
+func (g reasonGroup) has(l scorecard.BreakdownLine) bool {
+	return l.Reason != "" && (l.Needs > 0 && g.key == fewCases || l.Needs == 0 && l.Reason == g.key)
+}
+
+// sentence says the group's reason for a breakdown of total lines: "Every
+// line: no target set." or "3 of 12 lines: too few cases (n = 1 to 4,
+// needs 5)."
+func (g reasonGroup) sentence(total int) string {
+	if g.n == total {
+		return "Every line: " + g.text + "."
+	}
+	return fmt.Sprintf("%d of %d lines: %s.", g.n, total, g.text)
+}
+
+// commonReason is the reason most of the lines share (ties by the reason's
+// text); n is 0 when no line has one.
+func commonReason(lines []scorecard.BreakdownLine) reasonGroup {
 	type group struct{ n, lo, hi, needs int }
 	groups := map[string]*group{}
 	var reason string
@@ -484,8 +537,8 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 		}
 	}
 	g := groups[reason]
-	if g == nil || c.Freshness.Stale && reason == c.Reason {
-		return ""
+	if g == nil {
+		return reasonGroup{}
 	}
 	text := reason
 	switch {
@@ -494,8 +547,50 @@ func sharedReason(lines []scorecard.BreakdownLine, c scorecard.Card) string {
 	case reason == fewCases && g.needs > 0:
 		text = fmt.Sprintf("too few cases (n = %d to %d, needs %d)", g.lo, g.hi, g.needs)
 	}
-	if g.n == len(lines) {
-		return "Every line: " + text + "."
+	return reasonGroup{key: reason, text: text, n: g.n}
+}
+
+// littleQuotaLeft is the share of its quota left below which a pipeline
+// coverage line is named as having little left: its multiple is large
+// because its divisor is small (a page's wording, not a threshold).
+const littleQuotaLeft = 0.1
+
+// quotaLeftText says what a pipeline coverage line divides: "575,300 USD
+// open ÷ 41,600 USD left of a 611,000 USD quota"; "" for other lines.
+func quotaLeftText(q *scorecard.QuotaLeft, cur string) string {
+	if q == nil || q.Left <= 0 {
+		return ""
 	}
-	return fmt.Sprintf("%d of %d lines: %s.", g.n, len(lines), text)
+	cur = cmp.Or(q.Currency, cur)
+	money := func(v float64) string { return scorecard.FormatValue(&v, "currency", cur) }
+	return money(q.Pipeline) + " open ÷ " + money(q.Left) + " left of a " + money(q.Quota) + " quota"
+}
+
+// coverageNote says once what a pipeline coverage breakdown divides by —
+// the quota each line has left — and names the lines with little left,
+// whose multiples that small divisor makes large (98.1× on 1 % of a quota
+// left): real values, which read as mistakes unless the page says why.
+// "" for another metric's breakdown.
+func coverageNote(lines []scorecard.BreakdownLine, by, cur string) string {
+	var little []string
+	found := false
+	for _, l := range lines {
+		q := l.QuotaLeft
+		if q == nil {
+			continue
+		}
+		found = true
+		if l.Value != nil && q.Left > 0 && q.Left < littleQuotaLeft*q.Quota {
+			c := cmp.Or(q.Currency, cur)
+			little = append(little, fmt.Sprintf("%s (%s of %s)", l.Key, scorecard.FormatValue(&q.Left, "currency", c), scorecard.FormatValue(&q.Quota, "currency", c)))
+		}
+	}
+	if !found {
+		return ""
+	}
+	note := "Each " + by + "'s open pipeline closing in the quota period, divided by the quota left (quota − won so far)."
+	if len(little) > 0 {
+		note += " Little is left for " + plural.And(little) + ": a small divisor makes a large multiple."
+	}
+	return note
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/url"
 	"regexp"
 	"strings"
@@ -85,11 +86,25 @@ func TestRoleViewPage(t *testing.T) {
 	cro := e.page(t, exec, "/views/cro?as_of="+asOf, 200)
 
 	mustContain(t, "the CRO view", cro, []string{
-		"Quota pace", ">40 %</a>", "of quota, with 49.18 % of the period gone", "9.18 points behind pace", "chart-bullet",
+		"Quota pace", ">40 %</a>", "of the quota won", "chart-bullet",
+		// What the pace is, against what, said once.
+		"<strong>9.18 points behind pace</strong>: 49.18 % of the period has gone, and pace is that share of the quota.",
 		"Won <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">400 USD</a> of a <a href=\"/metrics/quota_attainment?as_of=2026-03-31\">1,000 USD</a> quota · 1 Mar 2026 – 30 Apr 2026",
 		"Open pipeline by stage", "2 open opportunities", "130 USD", "prospecting", "proposal",
 		`href="/records/opportunity/import/o1"`,
+		// Without pipeline_stages the page says how it ordered the stages.
+		"Stages by median age, youngest first: set pipeline_stages (docs/configuration.md) to list them in your funnel&#39;s order.",
 	})
+	// The panel as a reader sees it (not the chart's description for screen readers) gives each
+	// figure once: it had read "40 % of 100 % (40.0 %)" and "pace 49.2 %" under the chart too.
+	i := strings.Index(cro, `id="sec-quota"`)
+	quota := cro[i : i+strings.Index(cro[i:], "</section>")]
+	quota = regexp.MustCompile(`(?s)<title>.*?</title>|<desc>.*?</desc>`).ReplaceAllString(quota, "")
+	for fig, n := range map[string]int{"40 %": 1, "40.0 %": 0, "49.18 %": 1, "49.2 %": 0, "of 100 %": 0, ">pace<": 1, ">quota<": 1} {
+		if got := strings.Count(quota, fig); got != n {
+			t.Errorf("the quota pace panel says %q %d times, want %d:\n%s", fig, got, n, quota)
+		}
+	}
 }
 
 // The panels' charts fit the data: the lead funnel for a conversion whose
@@ -114,6 +129,63 @@ func TestRoleMetricCharts(t *testing.T) {
 	if len(m.Lines) != 1 || m.Lines[0].URL != "/metrics/arr?as_of=2026-03-31&window=90d&scope=plan%3Apro+plan" || m.Wide {
 		t.Errorf("breakdown lines %+v (wide %v)", m.Lines, m.Wide)
 	}
+
+	// A line short of cases draws no bar (it had been the longest, grey), but says its value and
+	// why; a line without a value says why too. On the role view and the metric page alike.
+	cfr := scorecard.Card{ID: "change_failure_rate", Name: "Change failure rate", Unit: "%", Value: &v, Status: catalog.Red}
+	short := catalog.Metric{MinSample: 5}
+	lines := []scorecard.BreakdownLine{{Key: "api", Value: ptr(20.0), Status: catalog.Red, Count: 40},
+		{Key: "billing", Value: ptr(100.0), Status: catalog.Unknown, Reason: short.TooFew(2), Count: 2, Needs: 5},
+		{Key: "search", Value: ptr(10.0), Status: catalog.Green, Count: 30},
+		{Key: "ledger", Status: catalog.Unknown, Reason: short.TooFew(0), Needs: 5}}
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: cfr, By: "service", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	d := &scorecard.MetricDetail{Card: cfr, By: "service", Breakdown: lines}
+	panel := e.srv.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })
+	for name, svg := range map[string]template.HTML{"role view": m.Bars, "role view, phone": m.BarsP, "metric page": panel.Bars, "metric page, phone": panel.BarsNarrow} {
+		mustContain(t, name+"'s bars", string(svg), []string{"100 % · unknown: too few cases (n = 2, needs 5)", "unknown: too few cases (n = 0, needs 5)"}, "100 % · unknown<")
+		if n := strings.Count(string(svg), "<rect"); n != 2 {
+			t.Errorf("%s draws %d bars, want 2: none for the lines short of cases", name, n)
+		}
+	}
+}
+
+// Pipeline coverage of 98.1× is real: an owner with 1 % of the quota left. The view says what
+// the lines divide by and names those with little left; each line, there and on the metric
+// page, says its own divisor.
+func TestCoverageSaysWhatItDivides(t *testing.T) {
+	e := newEnv(t, 0)
+	v := 5.39
+	card := scorecard.Card{ID: "pipeline_coverage", Name: "Pipeline coverage", Unit: "×", Value: &v, Status: catalog.Green}
+	lines := []scorecard.BreakdownLine{
+		{Key: "ann", Value: ptr(98.1), Status: catalog.Green, Count: 12, QuotaLeft: &scorecard.QuotaLeft{Pipeline: 588600, Left: 6000, Quota: 600000, Currency: "USD"}},
+		{Key: "bob", Value: ptr(2.04), Status: catalog.Amber, Count: 30, QuotaLeft: &scorecard.QuotaLeft{Pipeline: 549300, Left: 269500, Quota: 598000, Currency: "USD"}},
+		{Key: "cy", Status: catalog.Unknown, Reason: "nothing remains of the quota", QuotaLeft: &scorecard.QuotaLeft{Pipeline: 1000, Left: -50, Quota: 500, Currency: "USD"}},
+	}
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "owner", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	if want := "Each owner's open pipeline closing in the quota period, divided by the quota left (quota − won so far). " +
+		"Little is left for ann (6,000 USD of 600,000 USD): a small divisor makes a large multiple."; m.Divides != want {
+		t.Errorf("note %q\nwant %q", m.Divides, want)
+	}
+	bases := []string{"588,600 USD open ÷ 6,000 USD left of a 600,000 USD quota", "549,300 USD open ÷ 269,500 USD left of a 598,000 USD quota", ""}
+	panel := e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "owner", Breakdown: lines}, func(scorecard.BreakdownLine) string { return "" })
+	for i, want := range bases {
+		if m.Lines[i].Basis != want || panel.Lines[i].Basis != want {
+			t.Errorf("%s: view %q, metric page %q, want %q", lines[i].Key, m.Lines[i].Basis, panel.Lines[i].Basis, want)
+		}
+	}
+	// Other metrics' breakdowns say nothing of quotas.
+	other := e.srv.roleMetric(scorecard.ViewMetric{Card: scorecard.Card{ID: "win_rate", Name: "Win rate", Unit: "%", Value: &v}, By: "owner",
+		Breakdown: []scorecard.BreakdownLine{{Key: "ann", Value: &v}}}, Query{AsOf: asOf}, nil)
+	if other.Divides != "" || other.Lines[0].Basis != "" {
+		t.Errorf("win rate's breakdown: note %q, basis %q", other.Divides, other.Lines[0].Basis)
+	}
+	// On the page: the note under the bars, each line's divisor in its title.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-03-01T00:00:00Z","period_end":"2026-05-01T00:00:00Z","amount":1000}
+{"kind":"opportunity","id":"w1","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-02T00:00:00Z","amount":995,"stage":"closed_won","owner":"ann","closed_at":"2026-03-20T00:00:00Z","won":true}
+{"kind":"opportunity","id":"o1","created_at":"2026-03-21T00:00:00Z","qualified_at":"2026-03-22T00:00:00Z","amount":490,"stage":"proposal","owner":"ann","close_date":"2026-04-20"}
+`})
+	cro := e.page(t, e.sessionAs(t, "executive"), "/views/cro?as_of="+asOf, 200)
+	mustContain(t, "the CRO view", cro, []string{">98×", "Little is left for ann (5 USD of 1,000 USD)", "490 USD open ÷ 5 USD left of a 1,000 USD quota"})
 }
 
 // A reader without revenue:read sees no revenue number on any role view
@@ -206,6 +278,47 @@ func TestSourcesPage(t *testing.T) {
 	}
 	if row := p[i : i+strings.Index(p[i:], "</tr>")]; !strings.Contains(row, ">period open</span>") || strings.Contains(row, "31 Mar 2026 12:00 UTC") {
 		t.Errorf("the budget row of an open month:\n%s", row)
+	}
+}
+
+// The metric page's breakdown says once the reason two or more of its lines share, and those
+// lines leave it out: infrastructure cost's had repeated "no target set: judged by
+// budget_variance, which has no value per service" on each of twelve lines.
+func TestBreakdownReasonSaidOnce(t *testing.T) {
+	e := newEnv(t, 0)
+	const noTarget = "no target set: judged by budget_variance, which has no value per service"
+	v := 10.0
+	var lines []scorecard.BreakdownLine
+	for _, svc := range []string{"accounts", "api-gateway", "auth", "billing"} {
+		lines = append(lines, scorecard.BreakdownLine{Key: svc, Value: &v, Status: catalog.Unknown, Reason: noTarget, Count: 8})
+	}
+	card := scorecard.Card{ID: "infrastructure_cost", Name: "Infrastructure cost", Unit: "currency", Value: &v}
+	p := e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "service", Breakdown: lines}, func(scorecard.BreakdownLine) string { return "" })
+	if p.Note != "Every line: "+noTarget+"." {
+		t.Errorf("note %q", p.Note)
+	}
+	for _, r := range p.Lines {
+		if r.Why != "" {
+			t.Errorf("%s repeats the shared reason: %q", r.Key, r.Why)
+		}
+	}
+	// A line unknown for a reason of its own keeps it; one reason on one line is no note.
+	lines = append(lines, scorecard.BreakdownLine{Key: "search", Status: catalog.Unknown, Reason: "no cost data"})
+	p = e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "service", Breakdown: lines}, func(scorecard.BreakdownLine) string { return "" })
+	if p.Note != "4 of 5 lines: "+noTarget+"." || p.Lines[4].Why != "no cost data" || p.Lines[0].Why != "" {
+		t.Errorf("note %q, rows' reasons %q, %q", p.Note, p.Lines[0].Why, p.Lines[4].Why)
+	}
+	p = e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: card, By: "service", Breakdown: lines[3:]}, func(scorecard.BreakdownLine) string { return "" })
+	if p.Note != "" || p.Lines[0].Why != noTarget || p.Lines[1].Why != "no cost data" {
+		t.Errorf("no reason shared: note %q, rows' reasons %q, %q", p.Note, p.Lines[0].Why, p.Lines[1].Why)
+	}
+
+	// On the page: lead time by team, whose every line has no change data.
+	body := e.page(t, e.sessionAs(t, "executive"), "/metrics/lead_time_for_changes?as_of="+asOf+"&by=team", 200)
+	i := strings.Index(body, `id="breakdown"`)
+	panel := body[i : i+strings.Index(body[i:], "</section>")]
+	if n := strings.Count(panel, "no change data: never sent"); n != 1 || !strings.Contains(panel, `<p class="breakdown__note">Every line: no change data: never sent.</p>`) {
+		t.Errorf("the breakdown says %q %d times, want once, in its note:\n%s", "no change data: never sent", n, panel)
 	}
 }
 

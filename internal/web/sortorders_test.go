@@ -46,3 +46,48 @@ func TestSortedTableOrderIsKept(t *testing.T) {
 		t.Errorf("after new data the table sorted %d times in all, want 4", e.srv.sorted.sorts)
 	}
 }
+
+// A records table the reader has not sorted lists the records its metric notes first — change
+// failure rate's failures, which had come in among the others, oldest first — newest first
+// within each, and says so; sorting by a column still orders by that column alone.
+func TestRecordsDefaultOrder(t *testing.T) {
+	e := newEnv(t, 0)
+	page := func(path, q string) string {
+		t.Helper()
+		return e.get200(t, path+"?as_of="+asOf+"&window=30d&"+q)
+	}
+	order := func(what, body string, ids ...string) {
+		t.Helper()
+		at := -1
+		for _, id := range ids {
+			i := strings.Index(body, ">"+id+"<")
+			if i < 0 || i < at {
+				t.Errorf("%s: rows not in the order %v (%s at %d)", what, ids, id, i)
+				return
+			}
+			at = i
+		}
+	}
+	const cfr = "/metrics/change_failure_rate"
+	// d2 failed and d4 caused an incident: they come first, the newer first.
+	body := page(cfr, "limit=4")
+	order("change failure rate", body, "d4", "d2", "d3", "d1")
+	if !strings.Contains(body, `<p class="records__order">The 2 records with a note come first, then the others, newest first within each`) {
+		t.Error("the table does not say how it is ordered")
+	}
+	if strings.Contains(body, "aria-sort") {
+		t.Error("a column is marked sorted, though the reader sorted none")
+	}
+	order("its second page", page(cfr, "limit=2&offset=2"), "d3", "d1")
+	order("sorted by time", page(cfr, "sort=finished_at&limit=4"), "d1", "d2", "d3", "d4")
+	order("sorted by time, newest first", page(cfr, "sort=-finished_at&limit=4"), "d4", "d3", "d2", "d1")
+	if body := page(cfr, "sort=finished_at&limit=4"); strings.Contains(body, "records__order") {
+		t.Error("a sorted table still says it lists the noted records first")
+	}
+	// A metric that notes none of its records keeps its own order.
+	body = page("/metrics/deployment_frequency", "limit=4")
+	order("deployment frequency", body, "d1", "d3", "d4")
+	if strings.Contains(body, "records__order") {
+		t.Error("deployment frequency's table says it puts noted records first")
+	}
+}

@@ -30,15 +30,17 @@ func browserSignIn(t *testing.T, ctx context.Context, base, path, email, ready s
 	}
 }
 
-// shoot checks the page has no console error and no sideways scroll on a
-// phone, and saves it at laptop and phone width.
+// shoot checks the page has no console error, no text cut off at laptop or
+// phone width and no sideways scroll on a phone, and saves it at both widths.
 func shoot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	if errs := browsertest.ConsoleErrors(ctx); len(errs) > 0 {
 		t.Errorf("%s reported errors (a CSP violation would show here):\n%s", name, strings.Join(errs, "\n"))
 	}
+	uncut(t, ctx, name+" at laptop width")
 	browsertest.Screenshot(ctx, t, name+"-laptop")
 	browsertest.SetViewport(ctx, t, browsertest.Phone)
+	uncut(t, ctx, name+" on a phone")
 	// Against the phone's width: a mobile browser widens its layout
 	// viewport to a page too wide, so innerWidth would grow with it.
 	width, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
@@ -55,6 +57,26 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 	}
 	browsertest.Screenshot(ctx, t, name+"-phone")
 	browsertest.SetViewport(ctx, t, browsertest.Laptop)
+}
+
+// uncut checks no text of the page's main is cut off: no element hides what
+// overflows it (an ellipsis, or overflow: hidden) while its content is wider
+// — the CEO view had ended long metric names "Time to patch critical
+// vulnerabilities (medi…". Scrolling boxes (a wide table's) are not cut, nor
+// is text kept for screen readers in a 1-pixel box (visually-hidden, a
+// stacked table's head).
+func uncut(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	cut, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")]
+		.filter(e => !(e instanceof SVGElement) && e.clientWidth > 1 && e.clientHeight > 1 &&
+			["hidden", "clip"].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1)
+		.map(e => e.tagName + "." + e.className + ": " + e.textContent.trim().slice(0, 60))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cut) > 0 {
+		t.Errorf("%s cuts off text:\n%s", what, strings.Join(cut, "\n"))
+	}
 }
 
 func TestBrowserRoleViews(t *testing.T) {

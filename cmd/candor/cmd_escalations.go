@@ -83,7 +83,7 @@ func escalationsText(es []escalation.Escalation, asOf time.Time) string {
 		if e.Degrading {
 			name += ", degrading"
 		}
-		why := "no action acknowledged"
+		why := "no action recorded"
 		if e.Why == escalation.Overdue {
 			why = fmt.Sprintf("action overdue since %s (owner %s)", e.Acknowledgement.Deadline().Format(time.DateOnly), e.Acknowledgement.Owner)
 		}

@@ -56,7 +56,8 @@ func TestRecord(t *testing.T) {
 	// Not found: exit 1 naming what was looked for.
 	r = run(t, "record", "deployment", "import", "d9", "--data", data)
 	r.want(t, 1, "record", "deployment", "import", "d9")
-	if !strings.Contains(r.stderr, `no deployment record with source "import" and id "d9"`) {
+	// Said once: not "…: not found" after it.
+	if strings.TrimSpace(r.stderr) != `candor record: no deployment record with source "import" and id "d9"` {
 		t.Errorf("stderr = %s", r.stderr)
 	}
 	// An unknown kind is a usage error naming the known kinds.

@@ -109,7 +109,7 @@ func runRelease(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if sub != "list" && !found {
-		return fmt.Errorf("release %s: no production deployment %s/%s by %s", sub, *source, id, at.Format(time.RFC3339))
+		return fmt.Errorf("no production deployment %s/%s by %s", *source, id, at.Format(time.RFC3339))
 	}
 	switch {
 	case sub == "list" && *format == "json":

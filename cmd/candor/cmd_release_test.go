@@ -49,7 +49,7 @@ func TestReleaseCommand(t *testing.T) {
 	if len(lines) != 3 || lines[0] != "customer,tickets,weighted,first_ticket_at" || !strings.HasPrefix(lines[1], "cus-1,2,4,") || !strings.HasPrefix(lines[2], "cus-2,1,1,") {
 		t.Errorf("customers csv:\n%s", csv)
 	}
-	if r := run(t, "release", "customers", "nope", "--data", data); r.code == 0 || !strings.Contains(r.stderr, "no production deployment import/nope") {
+	if r := run(t, "release", "customers", "nope", "--data", data); r.code == 0 || !strings.HasPrefix(r.stderr, "candor release: no production deployment import/nope") {
 		t.Errorf("unknown release: %d %s", r.code, r.stderr)
 	}
 	if r := run(t, "release", "customers", "d2", "--data", data, "--send"); r.code != 2 || !strings.Contains(r.stderr, "impact.survey_webhook") {

@@ -46,9 +46,9 @@ var funcs = map[string]any{
 	"upper":    func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
 	"why": func(e escalation.Escalation) string {
 		if e.Why == escalation.Overdue && e.Acknowledgement != nil {
-			return "action overdue since " + e.Acknowledgement.Deadline().Format(time.DateOnly)
+			return "action overdue since " + e.Acknowledgement.Deadline().UTC().Format("2 Jan 2006")
 		}
-		return "no action acknowledged"
+		return "no action recorded"
 	},
 	"badge": func(s catalog.Status) template.HTML {
 		l, ok := statusLook[s]

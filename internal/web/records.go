@@ -50,7 +50,7 @@ type Provenance struct {
 func LookupRecord(ctx context.Context, st store.Store, key domain.Key) (*StoredRecord, error) {
 	got, err := st.Get(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("no %s record with source %q and id %q: %w", key.Kind, key.Source, key.ID, err)
+		return nil, missingRecord{fmt.Sprintf("no %s record with source %q and id %q", key.Kind, key.Source, key.ID)}
 	}
 	if err != nil {
 		return nil, err
@@ -91,3 +91,10 @@ func (s *Server) readableRecord(r *http.Request) (*StoredRecord, error) {
 	}
 	return LookupRecord(r.Context(), s.Store, domain.Key{Kind: kind, Source: r.PathValue("source"), ID: r.PathValue("id")})
 }
+
+// missingRecord is store.ErrNotFound (errors.Is) saying what was looked
+// for, without the store's "not found" after it: the sentence says so.
+type missingRecord struct{ msg string }
+
+func (e missingRecord) Error() string { return e.msg }
+func (e missingRecord) Unwrap() error { return store.ErrNotFound }

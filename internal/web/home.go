@@ -22,7 +22,15 @@ type homePage struct {
 	// an executive asks about first. A card needing attention without one
 	// says so.
 	Actions map[string]*cardAction
+	// DORAKeys are the four keys' levels, in the scorecard's order, that
+	// the overall DORA level is the lowest of: the badge alone said "Low"
+	// and nothing of why.
+	DORAKeys []doraKey
 }
+
+// doraKey is one DORA key's level on the scorecard ("" when it has none:
+// stale data or too few cases).
+type doraKey struct{ ID, Name, Level string }
 
 // cardAction is the action in force on a card's metric, for the page's
 // scope; None when none is.
@@ -208,6 +216,15 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hp := newHomePage(sc)
+	// Every key shown, rated or not: the level is the lowest of the four,
+	// and a key without one is why there is none.
+	for _, p := range sc.Pillars {
+		for _, c := range p.Metrics {
+			if m, ok := s.Catalog.Metric(c.ID); ok && m.DORA {
+				hp.DORAKeys = append(hp.DORAKeys, doraKey{c.ID, c.Name, c.DORALevel})
+			}
+		}
+	}
 	acks, err := escalation.List(r.Context(), s.Store, "")
 	if err != nil {
 		s.pageError(w, r, err)

@@ -90,6 +90,14 @@ func TestHomePage(t *testing.T) {
 	if !strings.Contains(body, "no survey data: never sent") {
 		t.Errorf("the scorecard does not say why CSAT is unknown")
 	}
+	// The DORA level opens onto the four keys' levels it is the lowest of,
+	// each linking to its metric.
+	keys := regexp.MustCompile(`(?s)<ul class="dora__keys".*?</ul>`).FindString(body)
+	for _, id := range []string{"deployment_frequency", "lead_time_for_changes", "change_failure_rate", "failed_deployment_recovery_time"} {
+		if !strings.Contains(keys, `href="/metrics/`+id+`?as_of=`+asOf+`"`) {
+			t.Errorf("the DORA level's keys lack %s:\n%s", id, keys)
+		}
+	}
 	if !strings.Contains(body, `<span class="status__word">`) || strings.Contains(body, `style=`) {
 		t.Errorf("statuses without words, or an inline style")
 	}

@@ -59,6 +59,14 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"unspec":    unspec,
 		"due":       dueText,
 		"pvalue":    stats.FormatP,
+		// span says a window ("30d") in words ("30 days"), as it is read.
+		"span": func(w string) string {
+			d, err := catalog.ParseWindow(w)
+			if err != nil {
+				return w
+			}
+			return spanWords(d)
+		},
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},

@@ -467,6 +467,10 @@ func TestMetricPageSaysWhatIsNotReportedYet(t *testing.T) {
 	if strings.Contains(body, "<dt>Reported</dt>") || strings.Contains(body, "is partial") {
 		t.Errorf("the page at the data's end says it is partial")
 	}
+	// Compared, the trend names the period it compares with.
+	if !regexp.MustCompile(`vs [0-9,.]+ USD in the 30 days before`).MatchString(body) {
+		t.Errorf("the trend does not name the period it compares:\n%s", regexp.MustCompile(`(?s)<p class="value-card__trend">.*?</p>`).FindString(body))
+	}
 }
 
 // A metric judged by another says whose status it shows, and sends the

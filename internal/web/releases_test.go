@@ -261,10 +261,10 @@ func TestReleasePagesShowSurveys(t *testing.T) {
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: `{"kind":"survey","id":"s1","at":"2026-03-30T18:00:00Z","type":"csat","score":4,"release":"d4"}
 {"kind":"survey","id":"s2","at":"2026-03-30T19:00:00Z","type":"csat","score":3,"release":"d4"}`})
 	exec := e.sessionAs(t, "executive")
-	if page := e.page(t, exec, "/releases?as_of="+asOf, 200); !strings.Contains(page, "3.5 <span class=\"muted\">(2 responses)") || !strings.Contains(page, "in the 30 days before") {
+	if page := e.page(t, exec, "/releases?as_of="+asOf, 200); !strings.Contains(page, "3.5<span class=\"muted\"> of 5 (2 responses)") || !strings.Contains(page, "CSAT score <span class=\"th-note\">mean, 1–5,") || !strings.Contains(page, "in the 30 days before") {
 		t.Errorf("the release list does not show d4's CSAT or its window in days")
 	}
-	if page := e.page(t, exec, "/records/deployment/import/d4?as_of="+asOf, 200); !strings.Contains(page, "CSAT 3.5 from 2 responses") {
+	if page := e.page(t, exec, "/records/deployment/import/d4?as_of="+asOf, 200); !strings.Contains(page, "a CSAT score of 3.5 out of 5 on average, from 2 responses") {
 		t.Errorf("d4's page does not show its CSAT")
 	}
 }

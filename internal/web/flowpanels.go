@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
+	"math"
 	"strings"
 	"time"
 
@@ -111,13 +112,35 @@ var bridgeMoveLabels = map[string]string{
 	metrics.MoveContraction: "Contraction", metrics.MoveChurn: "Churn",
 }
 
+// bridgeValues are the movements' amounts.
+func bridgeValues(mb *scorecard.MRRBridge) []*float64 {
+	out := make([]*float64, len(mb.Moves))
+	for i, m := range mb.Moves {
+		out[i] = m.Value
+	}
+	return out
+}
+
 // losses are the movements that take MRR away.
 func loss(move string) bool { return move == metrics.MoveContraction || move == metrics.MoveChurn }
 
 func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query) *bridgePanel {
 	cur := cmp.Or(mb.Currency, s.currency())
-	money := func(v float64) string { return scorecard.FormatValue(&v, "currency", cur) }
-	p := &bridgePanel{Window: mb.Window, Start: scorecard.FormatValue(mb.Start, "currency", cur), End: scorecard.FormatValue(mb.End, "currency", cur),
+	// One precision for the whole bridge: FormatValue keeps cents below a
+	// thousand only, and the bridge's steps read "+1,065 USD" beside
+	// "+345.36 USD". Whole units once any amount reaches a thousand (the
+	// MRR at either end does in any but the smallest book).
+	whole := false
+	for _, v := range append([]*float64{mb.Start, mb.End}, bridgeValues(mb)...) {
+		whole = whole || v != nil && math.Abs(*v) >= 1000
+	}
+	money := func(v float64) string {
+		if whole {
+			v = math.Round(v)
+		}
+		return scorecard.FormatValue(&v, "currency", cur)
+	}
+	p := &bridgePanel{Window: mb.Window, Start: orDash(mb.Start, money), End: orDash(mb.End, money),
 		Reason: mb.Reason, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
 	if w, err := parseWindow(mb.Window); err == nil {
 		start := asOf.Add(-w)
@@ -192,4 +215,12 @@ func customerRows(moves []metrics.CustomerMove, cur string) []customerRow {
 			M1: scorecard.FormatValue(&m.M1, "currency", cur), Amount: scorecard.FormatValue(&m.Amount, "currency", cur)})
 	}
 	return out
+}
+
+// orDash formats v, or "—" for none.
+func orDash(v *float64, format func(float64) string) string {
+	if v == nil {
+		return "—"
+	}
+	return format(*v)
 }

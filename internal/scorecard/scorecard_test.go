@@ -934,7 +934,9 @@ func TestText(t *testing.T) {
 	if strings.Contains(text, "\x1b") {
 		t.Errorf("text has ANSI escapes without colour")
 	}
-	for _, want := range []string{"as of 2026-03-31T00:00:00Z", "DORA performance: low", "no vulnerability data", "UNKNOWN", "RED", "GREEN", "AMBER"} {
+	// Each card says how current its data is, as the pages' cards do (the
+
+	for _, want := range []string{"as of 2026-03-31T00:00:00Z", "DORA performance: low", "no vulnerability data", "UNKNOWN", "RED", "GREEN", "AMBER", "data as of 2026-03-30 12:00"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}

@@ -226,6 +226,14 @@ func cardLine(c Card, o TextOptions) string {
 	if c.Reason != "" {
 		extra = append(extra, c.Reason)
 	}
+	// How current the data is, as every card on the pages says: a state
+	// kind's book is never stale, and eleven days old it went unmentioned.
+	if t := c.Freshness.LastData; t != nil && !c.Freshness.Stale {
+		extra = append(extra, "data as of "+t.UTC().Format("2006-01-02 15:04"))
+	}
+	if p := c.Partial; p != nil {
+		extra = append(extra, fmt.Sprintf("%s reported to %s", p.Kind, p.Until.UTC().Format("2006-01-02 15:04")))
+	}
 	extra = append(extra, "owner "+c.Owner, SignoffLine(c.Priority, c.Signoff, c.SignoffBy))
 	return line + "  " + paint(o.Color, ansiDim, strings.Join(extra, " · ")) + "\n"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,10 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 				t.Errorf("%s shows %q, the API says %q", c.ID, got, want)
 			}
 		}
+	}
+	// A card's trend says what it compares with, on screen.
+	if span := text(`.kpi .trend__span`); !regexp.MustCompile(`^vs the \d+ days before$`).MatchString(span) {
+		t.Errorf("a card's trend compares with %q", span)
 	}
 	shoot("scorecard")
 	printsOnOnePage(ctx, t, "scorecard-print.pdf")

@@ -493,12 +493,13 @@ func (w *Watcher) judge(ctx context.Context, d due, to time.Time) (Watch, error)
 	}
 	res.Evidence = ev
 	switch {
-	case ev.Requests == 0 && d.coarse > r.within:
-		// The feed works; its samples are too long to say anything of
-		// the period (an hourly sample holds the hour before the
-		// deployment too).
-		res.Outcome, res.Reason = WatchInconclusive, fmt.Sprintf("the service's sli samples cover %s each, longer than the %s observation period, so none lies inside it: push samples of %s or less, or set watch.prometheus in gates.yaml; not judged, and not a pass",
-			catalog.FormatWindow(d.coarse), catalog.FormatWindow(r.within), catalog.FormatWindow(r.within))
+	case ev.Requests == 0 && d.coarse > 0:
+		// The feed works; its samples overlap the period without lying
+		// inside it (an hourly sample holds the hour before the
+		// deployment too; one as long as the period fits only when it
+		// starts with the deployment).
+		res.Outcome, res.Reason = WatchInconclusive, fmt.Sprintf("the service's sli samples cover %s each and none lies inside the %s observation period: push samples of half the period or less, or set watch.prometheus in gates.yaml; not judged, and not a pass",
+			catalog.FormatWindow(d.coarse), catalog.FormatWindow(r.within))
 	case ev.Requests == 0:
 		res.Outcome, res.Reason = WatchInconclusive, "no traffic data in the observation period ("+ev.From+"): not judged, and not a pass"
 	case ev.Requests < r.minRequests && *ev.ErrorRate <= r.errorRate:

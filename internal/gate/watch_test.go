@@ -84,8 +84,12 @@ func TestWatchPushedSamples(t *testing.T) {
 	p := load(t, "watch: {open_incident: true, webhook: "+h.srv.URL+"}\n")
 	t0 := now.Add(-time.Hour)
 	ds := watchData(map[string]time.Time{
-		"checkout-1": t0, "search-1": t0, "billing-1": t0, "quiet-1": t0, "cart-1": now.Add(-5 * time.Minute), "hourly-1": t0,
+		"checkout-1": t0, "search-1": t0, "billing-1": t0, "quiet-1": t0, "cart-1": now.Add(-5 * time.Minute), "hourly-1": t0, "quarter-1": t0.Add(5 * time.Minute),
 	},
+		// Samples as long as the period, the deployment 5 minutes into one:
+		// neither lies inside its period.
+		domain.SLI{Service: "quarter", PeriodStart: t0, PeriodEnd: t0.Add(15 * time.Minute), Good: 0, Total: 1000},
+		domain.SLI{Service: "quarter", PeriodStart: t0.Add(15 * time.Minute), PeriodEnd: t0.Add(30 * time.Minute), Good: 0, Total: 1000},
 		// Hourly samples: the feed works, but none can say the 15 minutes.
 		domain.SLI{Service: "hourly", PeriodStart: t0.Add(-10 * time.Minute), PeriodEnd: t0.Add(50 * time.Minute), Good: 0, Total: 1000},
 		sli("checkout", t0.Add(time.Minute), 990, 1000), sli("checkout", t0.Add(5*time.Minute), 985, 1000),
@@ -105,7 +109,7 @@ func TestWatchPushedSamples(t *testing.T) {
 	for _, o := range out {
 		got[o.Deployment] = o
 	}
-	want := map[string]string{"ci/checkout-1": WatchPass, "ci/search-1": WatchFail, "ci/billing-1": WatchInconclusive, "ci/quiet-1": WatchInconclusive, "ci/hourly-1": WatchInconclusive}
+	want := map[string]string{"ci/checkout-1": WatchPass, "ci/search-1": WatchFail, "ci/billing-1": WatchInconclusive, "ci/quiet-1": WatchInconclusive, "ci/hourly-1": WatchInconclusive, "ci/quarter-1": WatchInconclusive}
 	if len(got) != len(want) {
 		t.Errorf("judged %d deployments, want %d (cart-1 is still in its period): %+v", len(got), len(want), out)
 	}
@@ -131,8 +135,11 @@ func TestWatchPushedSamples(t *testing.T) {
 	if r := got["ci/billing-1"]; !strings.Contains(r.Reason, "no traffic data") || r.Evidence.ErrorRate != nil {
 		t.Errorf("no data: %+v", r)
 	}
-	if r := got["ci/hourly-1"]; r.Reason != "the service's sli samples cover 1h each, longer than the 15m observation period, so none lies inside it: push samples of 15m or less, or set watch.prometheus in gates.yaml; not judged, and not a pass" || r.Evidence.ErrorRate != nil {
+	if r := got["ci/hourly-1"]; r.Reason != "the service's sli samples cover 1h each and none lies inside the 15m observation period: push samples of half the period or less, or set watch.prometheus in gates.yaml; not judged, and not a pass" || r.Evidence.ErrorRate != nil {
 		t.Errorf("hourly samples: %+v", r)
+	}
+	if r := got["ci/quarter-1"]; !strings.HasPrefix(r.Reason, "the service's sli samples cover 15m each and none lies inside the 15m observation period") {
+		t.Errorf("samples as long as the period: %+v", r)
 	}
 	h.mu.Lock()
 	if len(h.calls) != 1 || h.calls[0]["deployment"] != "ci/search-1" || h.calls[0]["event"] != "rollback" {
@@ -153,8 +160,8 @@ func TestWatchPushedSamples(t *testing.T) {
 		t.Errorf("after cart-1's period: %v %+v", err, out)
 	}
 	all, _ := Watches(ctx, st)
-	if len(all) != 6 {
-		t.Errorf("%d outcomes stored, want 6", len(all))
+	if len(all) != 7 {
+		t.Errorf("%d outcomes stored, want 7", len(all))
 	}
 }
 

@@ -35,7 +35,9 @@ type DeploymentFailure struct {
 func (d *Dataset) DeploymentFailureOf(source, id string, asOf time.Time) (DeploymentFailure, bool) {
 	x := d.deployment(source, id)
 	at := asOf.UnixNano()
-	if x == nil || !x.Prod || x.Finished > at {
+	// Change failure rate's windows end before as_of ([as_of − W, as_of)):
+	// a deployment finishing at as_of is not counted by then.
+	if x == nil || !x.Prod || x.Finished >= at {
 		return DeploymentFailure{}, false
 	}
 	f := DeploymentFailure{Why: d.failed(x, at), Incidents: []LinkedRecord{}}

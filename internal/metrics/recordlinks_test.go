@@ -43,8 +43,12 @@ func TestDeploymentFailureOf(t *testing.T) {
 	if _, ok := d.DeploymentFailureOf("ci", "s1", ts(t, "2026-03-11T00:00:00Z")); ok {
 		t.Error("a staging deployment is reported as counted")
 	}
-	if _, ok := d.DeploymentFailureOf("ci", "d1", ts(t, "2026-03-10T09:59:00Z")); ok {
-		t.Error("a deployment is reported before it finished")
+	for _, at := range []string{"2026-03-10T09:59:00Z", "2026-03-10T10:00:00Z"} {
+		// At its finish it is not in change failure rate's window yet
+		// ([as_of − W, as_of)).
+		if _, ok := d.DeploymentFailureOf("ci", "d1", ts(t, at)); ok {
+			t.Errorf("a deployment is reported as counted as of %s, not after its finish", at)
+		}
 	}
 	for id, want := range map[string]string{"i1": "ci/d1:inferred", "i2": "ci/d1:explicit"} {
 		l, ok := d.IncidentCauseOf("pd", id, ts(t, "2026-03-11T00:00:00Z"))

@@ -249,11 +249,11 @@ func (c *Config) impactWeights() impactWeights {
 	return w
 }
 
-// impactWindow is a release's observation window (default 48 h).
 // ImpactWindow is the observation window after a release
 // (release_impact_window, 48 h by default).
 func (c Config) ImpactWindow() time.Duration { return c.impactWindow() }
 
+// impactWindow is ImpactWindow.
 func (c *Config) impactWindow() time.Duration {
 	if c.ReleaseImpactWindow > 0 {
 		return c.ReleaseImpactWindow

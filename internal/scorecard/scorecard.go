@@ -171,7 +171,11 @@ type Card struct {
 	Freshness  Freshness      `json:"freshness"`
 	// Partial is set when the window ends after the newest data of a kind
 	// the value sums by proration (cost, usage, spend, budget): the value
-	// is what has been reported so far, short of the whole window.
+	// is what has been reported so far, short of the whole window. It is
+	// said, not acted on: the trend and the degrading flag compare windows
+	// as SPEC §4 defines them — a daily cost feed leaves the window short
+	// by up to a day at every hour but midnight, and declining to compare
+	// then would leave cost metrics with no trend and no degrading flag.
 	Partial   *Partial       `json:"partial,omitempty"`
 	DORALevel string         `json:"dora_level,omitempty"`
 	Count     int            `json:"count"`
@@ -241,7 +245,7 @@ type Partial struct {
 // short of asOf, or nil when every one reaches it (an open period, such as
 // a month-to-date figure, reaches it) or has no data at all (its value is
 // then null or stale, which says more).
-func partialAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time) *Partial {
+func partialAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, window time.Duration) *Partial {
 	var p *Partial
 	for _, s := range m.Sources {
 		k := domain.Kind(s.Kind)
@@ -249,31 +253,14 @@ func partialAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time) *Partial 
 			continue
 		}
 		if t, ok := ds.LastData(k, asOf); ok && t.Before(asOf) && (p == nil || t.Before(p.Until)) {
-			p = &Partial{Kind: s.Kind, Until: t, short: asOf.Sub(t)}
+			// A kind silent for longer than the window is short of all of it.
+			p = &Partial{Kind: s.Kind, Until: t, short: min(asOf.Sub(t), window)}
 		}
 	}
 	if p != nil {
 		p.Short = shortWords(p.short)
 	}
 	return p
-}
-
-// partialNotComparable says why a window whose prorated data stops short
-// of its end cannot be compared with the window before when the two stop
-// short by different amounts (a day's cost not yet in against a complete
-// window would read as a fall in cost); "" when they are alike.
-func partialNotComparable(cur, prev *Partial, what string) string {
-	switch {
-	case cur == nil && prev == nil:
-		return ""
-	case cur != nil && prev != nil && cur.Kind == prev.Kind && cur.short == prev.short:
-		return ""
-	case prev == nil:
-		return fmt.Sprintf("this %s's %s data stops %s short of its end; the %s before has all of its own", what, cur.Kind, cur.Short, what)
-	case cur == nil:
-		return fmt.Sprintf("the %s before's %s data stopped %s short of its end; this %s has all of its own", what, prev.Kind, prev.Short, what)
-	}
-	return fmt.Sprintf("this %s's %s data stops %s short of its end, the %s before's %s short of its own", what, cur.Kind, cur.Short, what, prev.Short)
 }
 
 // shortWords says a shortfall in days and hours, or hours and minutes
@@ -309,12 +296,11 @@ type Point struct {
 	// Exempt names the annotation, among those the metric lists in DegradingExempt, that the
 	// window overlaps: the window takes no part in the degrading flag.
 	Exempt string `json:"exempt,omitempty"`
-	// NotComparable says why the window is not compared with the one before (notComparable,
-	// or its prorated data stopping short of its end by another amount than the week before's):
+	// NotComparable says why the window is not compared with the one before (notComparable):
 	// it breaks the degrading run like a flat week.
 	NotComparable string `json:"not_comparable,omitempty"`
 	// Partial is set when the week ends after the newest data of a kind the value sums by
-	// proration, as Card.Partial.
+	// proration, as Card.Partial (said on the chart's table; the week is compared as any other).
 	Partial *Partial `json:"partial,omitempty"`
 }
 
@@ -515,7 +501,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pillar: m.Pillar, dora: m.DORA,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
-	c.Partial = partialAt(ds, m, opt.AsOf)
+	c.Partial = partialAt(ds, m, opt.AsOf, win)
 	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale()}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
@@ -591,8 +577,6 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pq.Stale = opt.Recent
 		pds := ds.At(pq.AsOf)
 		if why := notComparable(cites, pds.CiteAt(m.ID, pq.AsOf, m.Version, m.MinSample)); why != "" {
-			c.Trend = Trend{NotComparable: why}
-		} else if why := partialNotComparable(c.Partial, partialAt(pds, m, pq.AsOf), "window"); why != "" {
 			c.Trend = Trend{NotComparable: why}
 		} else {
 			prev, _ := pds.Compute(m.ID, pq)
@@ -737,9 +721,9 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns
 		r, _ := at.Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}
 		cites := at.CiteAt(m.ID, end, m.Version, m.MinSample)
-		pts[k].Partial = partialAt(at, m, end)
+		pts[k].Partial = partialAt(at, m, end, week)
 		if k > 0 {
-			pts[k].NotComparable = cmp.Or(notComparable(cites, before), partialNotComparable(pts[k].Partial, pts[k-1].Partial, "week"))
+			pts[k].NotComparable = notComparable(cites, before)
 		}
 		before = cites
 		if r.Value != nil {

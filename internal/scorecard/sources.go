@@ -82,7 +82,7 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 	}
 	for _, k := range domain.Kinds {
 		ks := KindSource{Kind: string(k), Records: ds.CountAt(k, asOf), State: k.State(), Problems: perKind[k]}
-		limit := kindLimit(cat, ds, k)
+		limit, longest := kindLimits(cat, ds, k)
 		sf := sourceFreshness(ds, k, limit, asOf, connectors)
 		ks.LastData, ks.Connector = sf.LastData, sf.Connector
 		switch {
@@ -96,8 +96,8 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 		if !ks.State || sf.Limit != "" {
 			ks.Limit = sf.Limit
 		}
-		if l := longestLimit(cat, ds, k); !ks.State && l > limit {
-			ks.Longest = catalog.FormatWindow(l)
+		if !ks.State && longest > limit {
+			ks.Longest = catalog.FormatWindow(longest)
 		}
 		r.Kinds = append(r.Kinds, ks)
 	}
@@ -144,33 +144,28 @@ func connectorReason(s SourceFresh) string {
 // configured one, else the tightest limit a catalog metric reading the
 // kind uses (the page says stale when any card would), else the default.
 func kindLimit(cat *catalog.Catalog, ds *metrics.Dataset, k domain.Kind) time.Duration {
-	var limit time.Duration
-	for _, m := range cat.MetricsInForce() {
-		for _, s := range m.Sources {
-			if s.Kind == string(k) && (limit == 0 || s.Freshness < limit) {
-				limit = s.Freshness
-			}
-		}
-	}
-	if limit == 0 {
-		limit, _ = catalog.DefaultFreshness(string(k))
-	}
-	return configuredLimit(ds, k, limit)
+	limit, _ := kindLimits(cat, ds, k)
+	return limit
 }
 
-// longestLimit is the longest freshness limit the catalog's metrics
-// reading k judge it by (a configured limit is every metric's), 0 when
-// none reads it.
-func longestLimit(cat *catalog.Catalog, ds *metrics.Dataset, k domain.Kind) time.Duration {
-	var longest time.Duration
+// kindLimits are the shortest freshness limit the catalog's metrics
+// reading k judge it by (the default when none reads it) and the longest
+// (0 when none reads it); a configured limit is every metric's.
+func kindLimits(cat *catalog.Catalog, ds *metrics.Dataset, k domain.Kind) (shortest, longest time.Duration) {
 	for _, m := range cat.MetricsInForce() {
 		for _, s := range m.Sources {
 			if s.Kind == string(k) {
+				if shortest == 0 || s.Freshness < shortest {
+					shortest = s.Freshness
+				}
 				longest = max(longest, configuredLimit(ds, k, s.Freshness))
 			}
 		}
 	}
-	return longest
+	if shortest == 0 {
+		shortest, _ = catalog.DefaultFreshness(string(k))
+	}
+	return configuredLimit(ds, k, shortest), longest
 }
 
 // configuredLimit is the organisation's configured freshness limit for a

@@ -150,7 +150,9 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			// (escalation.NeedsAction; the metric page records none for
 			// another): a green one's alert fired on something else, a
 			// burn rate.
-			if a.State != alert.Resolved && (catalog.Status(a.Status) != catalog.Green || kinds[a.Rule] == alert.KindDegrading) {
+			// A metric judged by another (infrastructure cost by budget
+			// variance) records its action there, not here.
+			if a.State != alert.Resolved && m.JudgedBy == "" && (catalog.Status(a.Status) != catalog.Green || kinds[a.Rule] == alert.KindDegrading) {
 				row.Action = actionInForce(acks, m.ID, m.Owner, a.Scope, now, now)
 				row.ActionURL = row.MetricURL
 				if a.Scope != "" {

@@ -150,10 +150,21 @@ func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query)
 	p.To = asOf.UTC().Format("2 Jan 2006")
 	wf := chart.Waterfall{Title: "MRR bridge over " + mb.Window + ": where the change in MRR came from", Format: money, Width: roleChartWidth}
 	wf.Steps = append(wf.Steps, chart.Step{Label: "MRR at start", Value: mb.Start, Total: true})
+	// In whole units each movement is the step between the rounded running
+	// totals, so the bridge adds up as shown (10,877 − 812 read 10,065
+	// beside an end of 10,064 with each amount rounded alone).
+	var level float64
+	if mb.Start != nil {
+		level = *mb.Start
+	}
 	for _, m := range mb.Moves {
 		v := m.Value
 		if v != nil && loss(m.Move) {
 			v = ptr(-*v)
+		}
+		if v != nil && whole && mb.Start != nil {
+			next := level + *v
+			v, level = ptr(math.Round(next)-math.Round(level)), next
 		}
 		wf.Steps = append(wf.Steps, chart.Step{Label: bridgeMoveLabels[m.Move], Value: v})
 		row := bridgeRow{Name: bridgeMoveLabels[m.Move], Value: "—", Customers: plural.Count(m.Count, "customer"), URL: metricHref(q, m.ID, "", ""), Status: statusView(m.Status)}

@@ -58,12 +58,13 @@ func TestRoleViewFlowAndBridgePanels(t *testing.T) {
 	// acme 7,345.50 + beta 812.25 + gamma 2,718.75 at the start; beta
 	// churns on 03-20, so 10,064.25 at the end: the bridge's amounts all in
 	// whole units, since its ends reach a thousand (one precision: it had
-	// read "−812.25 USD" beside "10,877 USD").
+	// read "−812.25 USD" beside "10,877 USD"), each movement the step
+	// between rounded totals so that it adds up: 10,877 − 813 = 10,064.
 	mustContain(t, "the VP CS view", cs, []string{
 		`id="sec-bridge"`, "Where MRR came from", "over 30d", "chart-waterfall",
 		"10,877 USD", "on 1 Mar 2026", "10,064 USD", "on 31 Mar 2026",
 		`href="/metrics/mrr?as_of=2026-03-01T00%3A00%3A00Z"`,
-		"MRR at start", "MRR at end", "−812 USD", "1 customer",
+		"MRR at start", "MRR at end", "−813 USD", "1 customer",
 		`href="/metrics/mrr_churn?as_of=2026-03-31">Churn</a>`,
 	})
 	// Lead time's page has the four stages side by side, for its filters;
@@ -75,7 +76,7 @@ func TestRoleViewFlowAndBridgePanels(t *testing.T) {
 		"Customers behind the movement", "<td>beta</td><td class=\"num\">812.25 USD</td><td class=\"num\">0 USD</td><td class=\"num\">812.25 USD</td>",
 	}, "<td>acme</td>")
 	ceo := e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
-	mustContain(t, "the CEO view", ceo, []string{`id="sec-bridge"`, "−812 USD"}, "−812.25 USD")
+	mustContain(t, "the CEO view", ceo, []string{`id="sec-bridge"`, "−813 USD"}, "−812.25 USD", "−812 USD")
 }
 
 // Revenue at risk's card says its formula with its own numbers, and the

@@ -49,7 +49,9 @@ type cardAction struct {
 func cardActions(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
 	out := map[string]*cardAction{}
 	for _, c := range cards {
-		if escalation.NeedsAction(c) {
+		// A metric judged by another shows that one's status; its action
+		// is recorded, and asked for, there (its page has no form).
+		if escalation.NeedsAction(c) && c.JudgedBy == "" {
 			out[c.ID] = actionInForce(acks, c.ID, c.Owner, scope, asOf, acksBy)
 		}
 	}

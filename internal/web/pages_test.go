@@ -439,9 +439,8 @@ func TestTrendViewSaysWhyThereIsNone(t *testing.T) {
 }
 
 // A window ending after the newest cost says how far the cost is
-// reported, and the trend neither compares it with a whole window nor
-// lets its last week read as a fall in cost (known problem: "values drift
-// by the minute with no new data").
+// reported, and its trend and last week say they hold only what is
+// reported (known problem: "values drift by the minute with no new data").
 func TestMetricPageSaysWhatIsNotReportedYet(t *testing.T) {
 	e := newEnv(t, 0)
 	const costs = `{"kind":"cost","id":"feb","period_start":"2026-02-01T00:00:00Z","period_end":"2026-03-01T00:00:00Z","amount":2800}
@@ -454,7 +453,7 @@ func TestMetricPageSaysWhatIsNotReportedYet(t *testing.T) {
 	body := e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31T09:17:00Z", 200)
 	for _, want := range []string{
 		"<dt>Reported</dt><dd>cost data to 31 Mar 2026 00:00 UTC: the window's last 9 h 17 min are not reported yet</dd>",
-		"No trend: this window&#39;s cost data stops 9 h 17 min short of its end; the window before has all of its own",
+		"in the 30 days before, a whole window against this one's cost reported so far",
 		"The week ending 31 Mar is partial: its cost data reaches 31 Mar 00:00 UTC, 9 h 17 min short of its end",
 		"partial: cost data to 31 Mar 00:00 UTC",
 	} {

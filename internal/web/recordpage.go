@@ -206,9 +206,12 @@ func (s *Server) recordLinks(r *http.Request, rec *StoredRecord, q Query, asOf t
 	var out *recordLinks
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		window := spanWords(ds.Config().AttributionWindow)
+		// A record of a kind the reader may not read is named by its kind
+		// alone, as the impact panel leaves out tickets it may not read.
 		row := func(l metrics.LinkedRecord, how string) linkRow {
-			lr := linkRow{Kind: string(l.Kind), ID: l.ID, How: how}
+			lr := linkRow{Kind: string(l.Kind), How: how}
 			if access.CanReadKind(string(l.Kind)) {
+				lr.ID = l.ID
 				lr.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
 			}
 			return lr

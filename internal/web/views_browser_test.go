@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -84,6 +85,10 @@ func TestBrowserRoleViews(t *testing.T) {
 	base := demoServer(t, map[string][]string{"eve@example.com": {"executive", "admin"}})
 	browserSignIn(t, ctx, base, "/views/ceo", "eve@example.com", ".rv-metrics")
 	shoot(t, ctx, "ceo")
+	// A panel's trend says what it compares with, as the scorecard's cards.
+	if span, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".rv-metric .trend__span"))); err != nil || !regexp.MustCompile(`^vs the \d+ days before$`).MatchString(strings.TrimSpace(span)) {
+		t.Errorf("a role view panel's trend compares with %q (%v)", span, err)
+	}
 	if err := chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`.rv-switcher a[href^="/views/cro"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#sec-pipeline")),

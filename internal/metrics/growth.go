@@ -43,6 +43,14 @@ func growthDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // mrrAt sums the mrr of the subscriptions in scope active at t. It scans
 // every subscription (one active at t can have started at any time).
 func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money {
+	return d.bookAt(q, t, c, r, 1)
+}
+
+// bookAt is mrrAt with each record behind the value carrying its MRR ×
+// scale: ARR's records carry their yearly amount (12), so that the records'
+// values add up to the value as a currency metric's do — they had carried
+// their MRR, a twelfth of their share.
+func (d *Dataset) bookAt(q Query, t int64, c *converter, r *Result, scale float64) domain.Money {
 	var total domain.Money
 	for x := range d.subs().all() {
 		if !subActiveAt(x, t) || !d.matchCode(q, "plan", x.plan) {
@@ -54,7 +62,7 @@ func (d *Dataset) mrrAt(q Query, t int64, c *converter, r *Result) domain.Money 
 		}
 		total += m
 		r.Count++
-		r.rowRef(q, d, x, refValue(q, m.Float()), d.str(x.customer))
+		r.rowRef(q, d, x, refValue(q, scale*m.Float()), d.str(x.customer))
 	}
 	return total
 }
@@ -73,7 +81,7 @@ func mrrMetric(d *Dataset, q Query) Result {
 func arrMetric(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	total := d.mrrAt(q, q.end(), c, &r)
+	total := d.bookAt(q, q.end(), c, &r, 12)
 	r.Detail.Currency = c.org
 	if !c.fail(&r) {
 		r.Value = moneyValue(12 * total)

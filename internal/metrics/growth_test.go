@@ -403,3 +403,29 @@ func TestFunnelOpportunityReference(t *testing.T) {
 		t.Errorf("reached = %v, want opportunity 2 (own, only), won 1 (only)", got)
 	}
 }
+
+// ARR's records carry their yearly amount, so that they add up to the
+// value as the records behind any currency metric do; MRR's carry their
+// MRR. (ARR's had carried their MRR: the page's value column summed to a
+// twelfth of the headline.)
+func TestBookRecordsAddUp(t *testing.T) {
+	d := load(t, nil, `
+{"kind":"subscription","id":"s1","customer":"acme","started_at":"2026-01-01T00:00:00Z","mrr":100,"plan":"pro"}
+{"kind":"subscription","id":"s2","customer":"beta","started_at":"2026-02-01T00:00:00Z","mrr":50.5,"plan":"team"}
+`)
+	for id, want := range map[string]float64{"arr": 1806, "mrr": 150.5} {
+		r, err := d.Compute(id, Query{AsOf: ts(t, "2026-03-31T00:00:00Z"), Window: 30 * day, Records: true})
+		if err != nil || r.Value == nil || *r.Value != want {
+			t.Fatalf("%s = %v (%v), want %v", id, r.Value, err, want)
+		}
+		var sum float64
+		for _, ref := range r.Records {
+			if ref.Value != nil {
+				sum += *ref.Value
+			}
+		}
+		if len(r.Records) != 2 || sum != want {
+			t.Errorf("%s: %d records whose values add up to %v, want 2 adding up to %v", id, len(r.Records), sum, want)
+		}
+	}
+}

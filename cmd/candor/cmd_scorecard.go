@@ -10,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
@@ -97,8 +98,38 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	if v.format == "json" {
 		return writeJSONOut(env, sc)
 	}
-	fmt.Fprint(env.Stdout, scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency}))
+	acks, err := escalation.List(ctx, a.store, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(env.Stdout, scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency,
+		Actions: cardActions(sc, acks, opt.Scope.String(), opt.AsOf)}))
 	return nil
+}
+
+// cardActions says, for each card that needs an action (escalation.NeedsAction;
+// one judged by another takes its action there), the owner's action in force
+// in scope as of asOf, or that none is recorded — as the scorecard page's
+// cards do.
+func cardActions(sc *scorecard.Scorecard, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]string {
+	out := map[string]string{}
+	for _, p := range sc.Pillars {
+		for _, c := range p.Metrics {
+			if !escalation.NeedsAction(c) || c.JudgedBy != "" {
+				continue
+			}
+			ack := escalation.Latest(acks, c.ID, scope, asOf)
+			switch {
+			case ack == nil:
+				out[c.ID] = "no action recorded"
+			case ack.Overdue(asOf):
+				out[c.ID] = fmt.Sprintf("action (%s) due %s, overdue", ack.Owner, ack.Due)
+			default:
+				out[c.ID] = fmt.Sprintf("action (%s) due %s", ack.Owner, ack.Due)
+			}
+		}
+	}
+	return out
 }
 
 func runMetric(ctx context.Context, env *Env, args []string) error {

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // smallOrg is a small organisation; as of 2026-03-31 its 30-day window
@@ -139,5 +145,39 @@ func TestViewUsage(t *testing.T) {
 		if !strings.Contains(r.stdout, "  "+c+" ") {
 			t.Errorf("help does not list %s:\n%s", c, r.stdout)
 		}
+	}
+}
+
+// candor scorecard names, on each card that needs an action, the owner's
+// action in force or that none is recorded, as the page's cards do.
+func TestScorecardTextActions(t *testing.T) {
+	data := smallStore(t)
+	st, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)
+	if _, err := escalation.Record(context.Background(), st, escalation.Acknowledgement{Metric: "change_failure_rate", Status: catalog.Red,
+		Owner: "Head of SRE", Note: "Canary releases", Due: "2026-04-10", At: at, By: "user:sre@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r := mustRun(t, "scorecard", "--data", data, "--as-of", "2026-03-31", "--all")
+	var cfr string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(l, "Change failure rate ") {
+			cfr = l
+		}
+	}
+	if !strings.HasSuffix(cfr, "action (Head of SRE) due 2026-04-10") {
+		t.Errorf("change failure rate's line: %q", cfr)
+	}
+	if !strings.Contains(r.stdout, "no action recorded") {
+		t.Errorf("no card says it has no action:\n%s", clip(r.stdout))
+	}
+	// Overdue past its day.
+	r = mustRun(t, "scorecard", "--data", data, "--as-of", "2026-04-12", "--all")
+	if !strings.Contains(r.stdout, "action (Head of SRE) due 2026-04-10, overdue") {
+		t.Errorf("the action is not overdue on 2026-04-12:\n%s", clip(r.stdout))
 	}
 }

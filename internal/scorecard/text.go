@@ -15,6 +15,10 @@ type TextOptions struct {
 	Color    bool   // ANSI colours (a terminal)
 	All      bool   // every metric, not just headlines and attention items
 	Currency string // organisation currency code for money units
+	// Actions says, by metric, the owner's action in force on a card that
+	// needs one ("action due 2026-12-19", "no action recorded"), as the
+	// pages' cards do; the caller reads the acknowledgements.
+	Actions map[string]string
 }
 
 const (
@@ -235,5 +239,8 @@ func cardLine(c Card, o TextOptions) string {
 		extra = append(extra, fmt.Sprintf("%s reported to %s", p.Kind, p.Until.UTC().Format("2006-01-02 15:04")))
 	}
 	extra = append(extra, "owner "+c.Owner, SignoffLine(c.Priority, c.Signoff, c.SignoffBy))
+	if a := o.Actions[c.ID]; a != "" {
+		extra = append(extra, a)
+	}
 	return line + "  " + paint(o.Color, ansiDim, strings.Join(extra, " · ")) + "\n"
 }

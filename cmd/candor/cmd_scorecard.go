@@ -107,26 +107,23 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// cardActions says, for each card that needs an action (escalation.NeedsAction;
-// one judged by another takes its action there), the owner's action in force
-// in scope as of asOf, or that none is recorded — as the scorecard page's
-// cards do.
+// cardActions words, for each card that needs an action, the owner's
+// action in force in scope as of asOf (escalation.InForce), or that none is
+// recorded — as the scorecard page's cards do.
 func cardActions(sc *scorecard.Scorecard, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]string {
-	out := map[string]string{}
+	var cards []scorecard.Card
 	for _, p := range sc.Pillars {
-		for _, c := range p.Metrics {
-			if !escalation.NeedsAction(c) || c.JudgedBy != "" {
-				continue
-			}
-			ack := escalation.Latest(acks, c.ID, scope, asOf)
-			switch {
-			case ack == nil:
-				out[c.ID] = "no action recorded"
-			case ack.Overdue(asOf):
-				out[c.ID] = fmt.Sprintf("action (%s) due %s, overdue", ack.Owner, ack.Due)
-			default:
-				out[c.ID] = fmt.Sprintf("action (%s) due %s", ack.Owner, ack.Due)
-			}
+		cards = append(cards, p.Metrics...)
+	}
+	out := map[string]string{}
+	for id, ack := range escalation.InForce(cards, acks, scope, asOf) {
+		switch {
+		case ack == nil:
+			out[id] = "no action recorded"
+		case ack.Overdue(asOf):
+			out[id] = fmt.Sprintf("action (%s) due %s, overdue", ack.Owner, ack.Due)
+		default:
+			out[id] = fmt.Sprintf("action (%s) due %s", ack.Owner, ack.Due)
 		}
 	}
 	return out

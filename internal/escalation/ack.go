@@ -136,6 +136,11 @@ func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by 
 	if !scorecard.Computed(m) {
 		return Acknowledgement{}, domain.Errorf(domain.ENotImplemented, "metric %s is defined but not computed yet: it has no status to acknowledge", id)
 	}
+	if m.JudgedBy != "" {
+		// Its status is the other metric's, and that one escalates
+		// (Escalations skips this): an action recorded here nothing reads.
+		return Acknowledgement{}, domain.Errorf(domain.EConflict, "metric %s is judged by %s, whose status it shows: record the action on %s", id, m.JudgedBy, m.JudgedBy)
+	}
 	a := Acknowledgement{Metric: id, Owner: strings.TrimSpace(in.Owner), Note: strings.TrimSpace(in.Note), Due: strings.TrimSpace(in.Due), By: by, At: now.UTC()}
 	if errs := CheckInput(in, now); len(errs) > 0 {
 		return a, errs[0]
@@ -164,9 +169,26 @@ func Prepare(cat *catalog.Catalog, ds *metrics.Dataset, id string, in Input, by 
 }
 
 // NeedsAction reports whether a card needs an action: amber, red, unknown
-// (which counts as amber, SPEC §4) or degrading. The pages ask it to say
-// whether a card or panel waits for one.
-func NeedsAction(c scorecard.Card) bool { return c.Status != catalog.Green || c.Degrading }
+// (which counts as amber, SPEC §4) or degrading — unless it is judged by
+// another metric (infrastructure cost by budget variance), whose status it
+// shows and which takes the action and escalates instead. The pages, the
+// CLI and Prepare ask it.
+func NeedsAction(c scorecard.Card) bool {
+	return c.JudgedBy == "" && (c.Status != catalog.Green || c.Degrading)
+}
+
+// InForce returns, for each card that needs an action, the acknowledgement
+// in force for it in scope as of by (nil: none recorded) — what a
+// scorecard's cards say beside their value.
+func InForce(cards []scorecard.Card, acks []Acknowledgement, scope string, by time.Time) map[string]*Acknowledgement {
+	out := map[string]*Acknowledgement{}
+	for _, c := range cards {
+		if NeedsAction(c) {
+			out[c.ID] = Latest(acks, c.ID, scope, by)
+		}
+	}
+	return out
+}
 
 // Record appends a prepared acknowledgement (and, in the same transaction,
 // its ledger entry) and returns it with its id.

@@ -16,6 +16,7 @@ import (
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite/sqlitetest"
 	"github.com/candor/candor/internal/store"
 )
@@ -360,5 +361,24 @@ func TestAcknowledgementsCountByAcksBy(t *testing.T) {
 	}
 	if escalated(Options{AsOf: asOf, AcksBy: asOf.Add(time.Minute)}) {
 		t.Error("with acknowledgements counted to a minute later, mttr still escalates")
+	}
+}
+
+// A metric judged by another takes no action of its own: its status is the
+// other's, which is the one that escalates, so Prepare refuses it naming
+// that metric, and NeedsAction says no for its card whatever its colour.
+func TestJudgedMetricTakesNoAction(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.ack(t, "infrastructure_cost", Input{Owner: "CFO", Note: "Rightsize the clusters", Due: "2026-04-03"}, asOf)
+	if domain.CodeOf(err) != domain.EConflict || !strings.Contains(err.Error(), "record the action on budget_variance") {
+		t.Errorf("acknowledging infrastructure_cost: %v, want a conflict naming budget_variance", err)
+	}
+	for _, c := range []scorecard.Card{{Status: catalog.Red, JudgedBy: "budget_variance"}, {Status: catalog.Green, Degrading: true, JudgedBy: "budget_variance"}} {
+		if NeedsAction(c) {
+			t.Errorf("a judged card %+v needs an action", c)
+		}
+	}
+	if !NeedsAction(scorecard.Card{Status: catalog.Amber}) || !NeedsAction(scorecard.Card{Status: catalog.Green, Degrading: true}) || NeedsAction(scorecard.Card{Status: catalog.Green}) {
+		t.Error("NeedsAction on cards not judged by another")
 	}
 }

@@ -85,10 +85,7 @@ func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalati
 	d := mp.D
 	now := s.Now().UTC()
 	p := actionPanel{
-		// A metric judged by another (infrastructure cost by budget
-		// variance) shows that one's status, and that one escalates
-		// (escalation.Escalations): the action is recorded there.
-		Attention: escalation.NeedsAction(d.Card) && d.Card.JudgedBy == "",
+		Attention: escalation.NeedsAction(d.Card),
 		CanRecord: s.access(r).Can(auth.MetricAcknowledge),
 		Scope:     scope.String(),
 		Post:      (&url.URL{Path: "/metrics/" + d.Definition.ID + "/acknowledgements", RawQuery: r.URL.RawQuery}).String(),

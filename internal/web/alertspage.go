@@ -13,6 +13,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -146,14 +147,13 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
 		if m, ok := s.Catalog.Metric(a.Metric); ok {
 			row.MetricName, row.MetricURL = m.Name, "/metrics/"+url.PathEscape(m.ID)
-			// A metric needs an action when it is not green or is degrading
-			// (escalation.NeedsAction; the metric page records none for
-			// another): a green one's alert fired on something else, a
-			// burn rate.
-			// A metric judged by another (infrastructure cost by budget
-			// variance) records its action there, not here.
-			if a.State != alert.Resolved && m.JudgedBy == "" && (catalog.Status(a.Status) != catalog.Green || kinds[a.Rule] == alert.KindDegrading) {
-				row.Action = actionInForce(acks, m.ID, m.Owner, a.Scope, now, now)
+			// Whether the metric needs an action, as escalation.NeedsAction
+			// says of a card, from what the alert knows: its status, and a
+			// degrading rule for a green one (a green metric's burn-rate
+			// alert needs none); a metric judged by another takes none.
+			card := scorecard.Card{Status: catalog.Status(a.Status), Degrading: kinds[a.Rule] == alert.KindDegrading, JudgedBy: m.JudgedBy}
+			if a.State != alert.Resolved && escalation.NeedsAction(card) {
+				row.Action = newCardAction(escalation.Latest(acks, m.ID, a.Scope, now), m.Owner, now)
 				row.ActionURL = row.MetricURL
 				if a.Scope != "" {
 					row.ActionURL += "?" + url.Values{"scope": {a.Scope}}.Encode()

@@ -43,25 +43,24 @@ type cardAction struct {
 	None    bool
 }
 
-// cardActions are the actions in force on the cards that need attention,
-// as of asOf in scope (acks newest first, those recorded by acksBy
-// counting).
+// cardActions are the actions in force on the cards that need attention
+// (escalation.InForce), as the cards word them, as of asOf in scope (those
+// recorded by acksBy counting).
 func cardActions(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf, acksBy time.Time) map[string]*cardAction {
 	out := map[string]*cardAction{}
+	owners := map[string]string{}
 	for _, c := range cards {
-		// A metric judged by another shows that one's status; its action
-		// is recorded, and asked for, there (its page has no form).
-		if escalation.NeedsAction(c) && c.JudgedBy == "" {
-			out[c.ID] = actionInForce(acks, c.ID, c.Owner, scope, asOf, acksBy)
-		}
+		owners[c.ID] = c.Owner
+	}
+	for id, a := range escalation.InForce(cards, acks, scope, acksBy) {
+		out[id] = newCardAction(a, owners[id], asOf)
 	}
 	return out
 }
 
-// actionInForce is the action in force on a metric in scope as of asOf, or
-// None; owner is the metric's, which the line need not name again.
-func actionInForce(acks []escalation.Acknowledgement, metric, owner, scope string, asOf, acksBy time.Time) *cardAction {
-	a := escalation.Latest(acks, metric, scope, acksBy)
+// newCardAction words the action in force a (nil: none) on a metric whose
+// owner the line need not name again.
+func newCardAction(a *escalation.Acknowledgement, owner string, asOf time.Time) *cardAction {
 	if a == nil {
 		return &cardAction{None: true}
 	}

@@ -300,10 +300,8 @@ func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
 // failAt computes a deployment's failure memo as of asOf.
 func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 	m := &failMemo{rollbackAt: math.MaxInt64}
-	for _, r := range d.rollbacksOf[x.id] {
-		if d.rollsBack(r, x, asOf) {
-			m.rollbackAt = min(m.rollbackAt, r.Finished)
-		}
+	if r := d.firstRollback(x, asOf); r != nil {
+		m.rollbackAt = r.Finished
 	}
 	m.incidents = d.attributedIncidents(x, asOf)
 	sort.Slice(m.incidents, func(a, b int) bool {
@@ -314,6 +312,19 @@ func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
 		return d.str(ia.id) < d.str(ib.id)
 	})
 	return m
+}
+
+// firstRollback is the deployment that rolled x back first as of asOf
+// (the earliest to finish; of several finishing then, the lower id), or
+// nil: what makes x fail as rolled back, and when.
+func (d *Dataset) firstRollback(x *Dep, asOf int64) *Dep {
+	var first *Dep
+	for _, r := range d.rollbacksOf[x.id] {
+		if d.rollsBack(r, x, asOf) && (first == nil || r.Finished < first.Finished || r.Finished == first.Finished && d.before(r, first)) {
+			first = r
+		}
+	}
+	return first
 }
 
 // rollsBack applies SPEC §2: only a production deployment of the same

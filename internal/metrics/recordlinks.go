@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"cmp"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -41,14 +40,7 @@ func (d *Dataset) DeploymentFailureOf(source, id string, asOf time.Time) (Deploy
 		return DeploymentFailure{}, false
 	}
 	f := DeploymentFailure{Why: d.failed(x, at), Incidents: []LinkedRecord{}}
-	// The earliest of the deployments rolling it back, as failAt takes.
-	var by *Dep
-	for _, r := range d.rollbacksOf[x.id] {
-		if d.rollsBack(r, x, at) && (by == nil || cmp.Or(cmp.Compare(r.Finished, by.Finished), boolCmp(d.before(r, by))) < 0) {
-			by = r
-		}
-	}
-	if by != nil {
+	if by := d.firstRollback(x, at); by != nil {
 		f.RolledBackBy = &LinkedRecord{Kind: domain.KindDeployment, Source: d.str(by.src), ID: d.str(by.id), Method: Explicit}
 	}
 	for _, i := range d.incidentsOf(x, at) {
@@ -72,12 +64,4 @@ func (d *Dataset) IncidentCauseOf(source, id string, asOf time.Time) (LinkedReco
 		return LinkedRecord{}, false
 	}
 	return LinkedRecord{Kind: domain.KindDeployment, Source: d.str(x.src), ID: d.str(x.id), Method: how}, true
-}
-
-// boolCmp orders true first.
-func boolCmp(first bool) int {
-	if first {
-		return -1
-	}
-	return 1
 }

@@ -198,6 +198,10 @@ type Card struct {
 	dora   bool
 }
 
+// DORAKey reports whether the card is one of DORA's four keys, whether or
+// not it has a level (Scorecard.DORA keeps the levels).
+func (c Card) DORAKey() bool { return c.dora }
+
 // Thresholds are the green and amber bounds as the card shows them.
 type Thresholds struct {
 	Green      float64 `json:"green"`
@@ -237,8 +241,6 @@ type Partial struct {
 	Until time.Time `json:"until"`
 	// Short is how much of the window lies after Until.
 	Short string `json:"short"`
-
-	short time.Duration
 }
 
 // partialAt returns the prorated source of m whose data stops furthest
@@ -253,12 +255,12 @@ func partialAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, window ti
 			continue
 		}
 		if t, ok := ds.LastData(k, asOf); ok && t.Before(asOf) && (p == nil || t.Before(p.Until)) {
-			// A kind silent for longer than the window is short of all of it.
-			p = &Partial{Kind: s.Kind, Until: t, short: min(asOf.Sub(t), window)}
+			p = &Partial{Kind: s.Kind, Until: t}
 		}
 	}
 	if p != nil {
-		p.Short = shortWords(p.short)
+		// A kind silent for longer than the window is short of all of it.
+		p.Short = shortWords(min(asOf.Sub(p.Until), window))
 	}
 	return p
 }

@@ -221,7 +221,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	// and a key without one is why there is none.
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
-			if m, ok := s.Catalog.Metric(c.ID); ok && m.DORA {
+			if c.DORAKey() {
 				hp.DORAKeys = append(hp.DORAKeys, doraKey{c.ID, c.Name, c.DORALevel})
 			}
 		}

@@ -446,9 +446,7 @@ func TestMetricPageSaysWhatIsNotReportedYet(t *testing.T) {
 	const costs = `{"kind":"cost","id":"feb","period_start":"2026-02-01T00:00:00Z","period_end":"2026-03-01T00:00:00Z","amount":2800}
 {"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
 `
-	if st, body, _ := e.do(t, "POST", "/api/v1/records", costs, nil); st != 200 {
-		t.Fatalf("posting costs: %d %s", st, body)
-	}
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: costs, status: 200})
 	cl := e.sessionAs(t, "executive")
 	body := e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31T09:17:00Z", 200)
 	for _, want := range []string{
@@ -481,9 +479,7 @@ func TestJudgedMetricPage(t *testing.T) {
 	const data = `{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3300}
 {"kind":"budget","id":"b","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
 `
-	if st, body, _ := e.do(t, "POST", "/api/v1/records", data, nil); st != 200 {
-		t.Fatalf("posting costs: %d %s", st, body)
-	}
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: data, status: 200})
 	cl := e.sessionAs(t, "executive")
 	body := e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31", 200)
 	mustContain(t, "infrastructure cost's page", body, []string{
@@ -503,9 +499,7 @@ func TestRecordPageLinksFailureAndCause(t *testing.T) {
 	const data = `{"kind":"deployment","id":"rel-7","service":"api","environment":"production","started_at":"2026-03-20T09:50:00Z","finished_at":"2026-03-20T10:00:00Z","status":"success"}
 {"kind":"incident","id":"INC-9","service":"api","severity":"P2","opened_at":"2026-03-20T11:00:00Z"}
 `
-	if st, body, _ := e.do(t, "POST", "/api/v1/records", data, nil); st != 200 {
-		t.Fatalf("posting: %d %s", st, body)
-	}
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: data, status: 200})
 	cl := e.sessionAs(t, "auditor")
 	dep := e.page(t, cl, "/records/deployment/import/rel-7?as_of=2026-03-21", 200)
 	mustContain(t, "the deployment's page", dep, []string{

@@ -82,8 +82,18 @@ func checkGoverned(name string) error {
 }
 
 // Governed returns the governed settings' values as configured, as JSON:
-// null for one not set (its default applies).
+// null for one not set (its default applies), and for one set to what
+// leaves every setting's effective value as it is unset — a first start
+// without attribution_window and a later one with the documented default
+// of 24h are the same rules, and refusing the second locked an operator
+// out of every command for copying the example configuration. A value
+// equal to its own default that changes another setting's (a
+// production_environments list drops the default environment aliases) is
+// not the default and is kept.
 func (c Config) Governed() (map[string]json.RawMessage, error) {
+	// With no effective values (a configuration EngineConfig refuses,
+	// which Load does not let through) each set value is kept as it is.
+	eff, effErr := c.effectiveSettings()
 	out := map[string]json.RawMessage{}
 	for _, name := range GovernedSettings() {
 		f, ok := c.field(name)
@@ -94,6 +104,15 @@ func (c Config) Governed() (map[string]json.RawMessage, error) {
 			out[name] = json.RawMessage("null")
 			continue
 		}
+		if effErr == nil {
+			unset := c
+			uf, _ := unset.field(name)
+			uf.SetZero()
+			if h, err := unset.effectiveSettings(); err == nil && h == eff {
+				out[name] = json.RawMessage("null")
+				continue
+			}
+		}
 		b, err := json.Marshal(f.Interface())
 		if err != nil {
 			return nil, fmt.Errorf("setting %s: %w", name, err)
@@ -101,6 +120,17 @@ func (c Config) Governed() (map[string]json.RawMessage, error) {
 		out[name] = b
 	}
 	return out, nil
+}
+
+// effectiveSettings is the hash of every value-changing setting's
+// effective value under c (metrics.EffectiveSettings).
+func (c Config) effectiveSettings() (string, error) {
+	m, err := c.EngineConfig()
+	if err != nil {
+		return "", err
+	}
+	_, h, err := metrics.EffectiveSettings(m)
+	return h, err
 }
 
 // WithSettings returns a copy of the configuration with the given governed

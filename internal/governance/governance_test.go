@@ -403,3 +403,59 @@ func TestProposalInputIsChecked(t *testing.T) {
 		t.Errorf("a change that changes nothing: %v", err)
 	}
 }
+
+// A setting written out at its default is not a change of the rules, in
+// either direction: a first start without it and a later one with the
+// documented default (the example configuration's attribution_window:
+// 24h) had refused every command. A value that is its own default but
+// changes another setting's is a change, and the refusal says from what
+// to what.
+func TestInitialSettingAtItsDefaultIsNoChange(t *testing.T) {
+	f := newFixture(t, config.Default())
+	at := config.Default()
+	at.AttributionWindow = "24h"
+	if err := f.reg.Init(context.Background(), initial(t, at, nil)); err != nil {
+		t.Fatalf("attribution_window written out at its default: %v", err)
+	}
+	day := config.Default()
+	day.AttributionWindow = "1d"
+	if err := f.reg.Init(context.Background(), initial(t, day, map[string]string{"attribution_window": "CANDOR_ATTRIBUTION_WINDOW"})); err != nil {
+		t.Fatalf("the default in other units, from the environment: %v", err)
+	}
+	other := config.Default()
+	other.AttributionWindow = "12h"
+	err := f.reg.Init(context.Background(), initial(t, other, nil))
+	var ce *ChangedError
+	if !errors.As(err, &ce) || len(ce.Settings) != 1 || !strings.Contains(err.Error(), `attribution_window: not set (its default) at first start, now "12h"`) {
+		t.Fatalf("a real change: %v", err)
+	}
+	// The default list of production environments drops the default
+	// aliases (prod, prd, live taken as production): other rules.
+	prod := config.Default()
+	prod.ProductionEnvironments = []string{"production", "prod", "prd", "live"}
+	if err := f.reg.Init(context.Background(), initial(t, prod, nil)); !errors.As(err, &ce) || !strings.Contains(err.Error(), "production_environments: not set") {
+		t.Fatalf("the default production names without their aliases: %v", err)
+	}
+
+	// A store whose first start recorded the default written out (as
+	// this version's predecessors did) starts without it.
+	st := sqlitetest.Open(t)
+	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	base, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcfg, _ := config.Default().EngineConfig()
+	reg := &Registry{Docs: st, Catalog: base.Governed(), Engine: engine.New(st, mcfg), Config: config.Default(), Now: func() time.Time { return start }}
+	legacy := initial(t, config.Default(), nil)
+	legacy.Settings["attribution_window"] = json.RawMessage(`"24h"`)
+	if err := reg.Init(context.Background(), legacy); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.Init(context.Background(), initial(t, config.Default(), nil)); err != nil {
+		t.Fatalf("the recorded default, now left out: %v", err)
+	}
+	if err := reg.Init(context.Background(), initial(t, other, nil)); !errors.As(err, &ce) || !strings.Contains(err.Error(), `attribution_window: "24h" at first start, now "12h"`) {
+		t.Fatalf("a change from the recorded default: %v", err)
+	}
+}

@@ -91,7 +91,7 @@ func (e *ChangedError) Error() string {
 		parts = append(parts, "metrics: "+strings.Join(e.Metrics, ", "))
 	}
 	if len(e.Settings) > 0 {
-		parts = append(parts, "settings: "+strings.Join(e.Settings, ", "))
+		parts = append(parts, "settings: "+strings.Join(e.Settings, "; "))
 	}
 	example := `candor catalog propose --metric ID --changes '{"thresholds": {"green": 3, "amber": 10}}' --reason "…"`
 	if len(e.Metrics) == 0 {
@@ -172,7 +172,9 @@ func (r *Registry) Init(ctx context.Context, in Initial) error {
 			return fmt.Errorf("the recorded initial definitions (document %d) cannot be read: %v", doc.ID, err)
 		}
 		if was.Initial.SHA256 != set.SHA256 {
-			return changed(was, *set, in.Env)
+			if err := r.changed(was, *set, in.Env); err != nil {
+				return err
+			}
 		}
 		if err := r.checkSections(ctx, was, in); err != nil {
 			return err
@@ -181,23 +183,51 @@ func (r *Registry) Init(ctx context.Context, in Initial) error {
 	return r.Load(ctx)
 }
 
-func changed(was Proposal, now InitialSet, env map[string]string) error {
+// changed says how the configuration differs from the initial set recorded
+// at first start, nil when it does not. Settings are compared as the
+// configuration gives them now (config.Config.Governed: null for a value
+// that leaves every effective value as its default does), the recorded
+// ones put through the same: a store whose first start recorded
+// attribution_window: 24h starts with it removed, and one that recorded
+// nothing with the default written out.
+func (r *Registry) changed(was Proposal, now InitialSet, env map[string]string) error {
+	recorded := was.Initial.Settings
+	if rc, err := r.Config.WithSettings(was.Initial.Settings); err == nil {
+		if g, err := rc.Governed(); err == nil {
+			recorded = map[string]json.RawMessage{}
+			for k := range was.Initial.Settings {
+				recorded[k] = g[k]
+			}
+		}
+	}
 	e := &ChangedError{Since: was.At}
 	for _, id := range union(was.Initial.Metrics, now.Metrics) {
 		if !bytes.Equal(was.Initial.Metrics[id], now.Metrics[id]) {
 			e.Metrics = append(e.Metrics, id)
 		}
 	}
-	for _, k := range union(was.Initial.Settings, now.Settings) {
-		if !bytes.Equal(was.Initial.Settings[k], now.Settings[k]) {
+	for _, k := range union(recorded, now.Settings) {
+		if !bytes.Equal(recorded[k], now.Settings[k]) {
 			s := k
 			if v := env[k]; v != "" {
 				s += " (set by " + v + ")"
 			}
+			s += ": " + settingWords(was.Initial.Settings[k]) + " at first start, now " + settingWords(now.Settings[k])
 			e.Settings = append(e.Settings, s)
 		}
 	}
+	if len(e.Metrics) == 0 && len(e.Settings) == 0 {
+		return nil
+	}
 	return e
+}
+
+// settingWords is a recorded setting's value for the refusal's reader.
+func settingWords(v json.RawMessage) string {
+	if len(v) == 0 || string(v) == "null" {
+		return "not set (its default)"
+	}
+	return string(v)
 }
 
 func union(a, b map[string]json.RawMessage) []string {

@@ -92,8 +92,10 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 	}
 	shoot := func(name string) {
 		t.Helper()
+		uncut(t, ctx, "the "+name+" page at laptop width")
 		browsertest.Screenshot(ctx, t, name+"-laptop")
 		browsertest.SetViewport(ctx, t, browsertest.Phone)
+		uncut(t, ctx, "the "+name+" page on a phone")
 		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) > screen.width`))
 		if err != nil {
 			t.Fatal(err)

@@ -78,6 +78,20 @@ func uncut(t *testing.T, ctx context.Context, what string) {
 	if len(cut) > 0 {
 		t.Errorf("%s cuts off text:\n%s", what, strings.Join(cut, "\n"))
 	}
+	// Nor does a flex item's text run past its box onto its neighbour's: a
+	// scorecard card's "vs the 30 days before" had run under its sparkline's
+	// "weekly" (a line that may not wrap, in an item allowed to shrink).
+	spilt, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("main *")]
+		.filter(e => !(e instanceof SVGElement) && e.parentElement && e.clientWidth > 1 &&
+			getComputedStyle(e.parentElement).display.endsWith("flex") &&
+			getComputedStyle(e).overflowX == "visible" && e.scrollWidth > e.clientWidth + 1)
+		.map(e => e.tagName + "." + e.className + ": " + e.textContent.trim().slice(0, 60))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(spilt) > 0 {
+		t.Errorf("%s has text running out of its box:\n%s", what, strings.Join(spilt, "\n"))
+	}
 }
 
 func TestBrowserRoleViews(t *testing.T) {

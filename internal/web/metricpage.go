@@ -463,7 +463,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 
 	var err error
-	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.sorted, ds.Seq())
+	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.sorted, ds.Seq(), cmp.Or(d.Card.Detail.Currency, s.currency()))
 	return mp, err
 }
 
@@ -528,8 +528,9 @@ var metricFunnelSteps = []struct{ key, share, label string }{
 
 // newRecordsTable is the page of the records table the state asks for.
 //
-// orders keeps sorted orders across requests; seq is the data's sequence.
-func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access, orders *sortOrders, seq int64) (recordsTable, error) {
+// orders keeps sorted orders across requests; seq is the data's sequence;
+// currency is the one the metric's money is in.
+func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access, orders *sortOrders, seq int64, currency string) (recordsTable, error) {
 	var t recordsTable
 	// The table's own links (kind, sort, page) hold the as_of the page was
 	// computed at: paging through a list that changes as records arrive
@@ -586,6 +587,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	for i, col := range cols {
 		money[i] = moneyColumn(col, d.Definition.Unit)
 	}
+	valueLabel, valuePrec := valueColumn(d.Definition.Unit, currency)
 	for _, r := range rows {
 		for i, col := range cols {
 			if v := cellOf(r, col); v != nil && !num[i] {
@@ -595,8 +597,11 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	}
 	for i, col := range cols {
 		c := recordColumn{Label: idWords(col), Num: num[i]}
-		if col == colRecord {
+		switch col {
+		case colRecord:
 			c.Label = "record"
+		case colValue:
+			c.Label = valueLabel
 		}
 		next := col
 		if st.Sort != "" && srt.Col == col {
@@ -616,7 +621,11 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			row.Href = q.URL(recordHref(row.Key))
 		}
 		for i, col := range cols {
-			row.Cells = append(row.Cells, recordCell{Text: columnText(cellOf(r, col), money[i]), Num: num[i]})
+			text := columnText(cellOf(r, col), money[i])
+			if x, ok := cellOf(r, col).(float64); ok && col == colValue && !money[i] && valuePrec >= 0 {
+				text = groupDigits(strconv.FormatFloat(x, 'f', -1, 64), valuePrec)
+			}
+			row.Cells = append(row.Cells, recordCell{Text: text, Num: num[i]})
 		}
 		t.Rows = append(t.Rows, row)
 	}

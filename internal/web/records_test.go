@@ -112,6 +112,9 @@ func TestRecordsTableShowsAmountsToTheCent(t *testing.T) {
 	if strings.Count(table, ">10,038.93<") != 2 || strings.Contains(table, "10,038.9331") {
 		t.Errorf("the records table does not show money to the cent:\n%s", table)
 	}
+	if !strings.Contains(table, "value (USD)") {
+		t.Errorf("a money metric's value column does not name its currency:\n%s", table)
+	}
 	if api := e.get200(t, "/api/v1/metrics/infrastructure_cost?as_of="+asOf); !strings.Contains(api, "10038.9331") {
 		t.Errorf("the API does not keep the amount as recorded")
 	}
@@ -136,9 +139,28 @@ func TestColumnText(t *testing.T) {
 		{"good", "%", 10038.9331, "10,038.9331"},
 		{"total", "", 1234567.0, "1,234,567"},
 		{"service", "", "api", "api"},
+		// A subscription's MRR is money, and so is an amount held as
+		// Money (cost records): ARR's records had read "4,360.2".
+		{"mrr", "currency", 4360.2, "4,360.20"},
+		{"amount", "", domain.Money(3_333_300_000), "3,333.30"},
+		{"amount", "", domain.Money(427_000_000), "427.00"},
 	} {
 		if got := columnText(c.v, moneyColumn(c.col, c.unit)); got != c.want {
 			t.Errorf("column %q under %q: %v shown as %q, want %q", c.col, c.unit, c.v, got, c.want)
 		}
+	}
+}
+
+// A records table's value column says its unit and keeps the headline's
+// precision: time to restore's records had read "1.8864" under "3.4 h".
+func TestRecordsTableValueHasItsUnit(t *testing.T) {
+	e := newEnv(t, 0)
+	page := e.get200(t, "/metrics/mttr?as_of="+asOf)
+	table := regexp.MustCompile(`(?s)<table class="table table--compact records">.*?</table>`).FindString(page)
+	if !strings.Contains(table, "value (hours)") {
+		t.Errorf("the value column does not say its unit:\n%s", table)
+	}
+	if long := regexp.MustCompile(`>\d+\.\d{3,}<`).FindString(table); long != "" {
+		t.Errorf("a value shown to more decimals than hundredths of an hour: %s", long)
 	}
 }

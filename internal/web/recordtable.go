@@ -359,7 +359,32 @@ func (c *sortOrders) memo(records []metrics.Ref, kind domain.Kind, asOf time.Tim
 // each record's value under a metric in a currency (its share of the
 // sum).
 func moneyColumn(col, unit string) bool {
-	return col == "amount" || col == colValue && strings.HasPrefix(unit, "currency")
+	return col == "amount" || col == "mrr" || col == colValue && strings.HasPrefix(unit, "currency")
+}
+
+// valueColumn is the label of a records table's value column under a
+// metric in unit, with the unit the values are in — a time to restore's
+// "1.8864" under a headline of "3.4 h" was a number of nothing — and the
+// decimals its values keep (-1: cellText's). Money is columnText's.
+func valueColumn(unit, currency string) (string, int) {
+	switch unit {
+	case "hours":
+		return "value (hours)", 2
+	case "minutes":
+		return "value (minutes)", 1
+	case "days":
+		return "value (days)", 2
+	case "months":
+		return "value (months)", 2
+	case "ms":
+		return "value (ms)", 0
+	case "%":
+		return "value (%)", 2
+	}
+	if strings.HasPrefix(unit, "currency") {
+		return "value (" + currency + ")", -1
+	}
+	return "value", -1
 }
 
 // columnText is cellText for a value of a records table's column, money
@@ -368,6 +393,9 @@ func moneyColumn(col, unit string) bool {
 // decimals always, so a column of amounts reads alike ("4,360.20" under
 // "3,333.33", not "4,360.2"). The API keeps the value as recorded.
 func columnText(v any, money bool) string {
+	if x, ok := v.(domain.Money); ok && money {
+		v = float64(x) / domain.MoneyScale
+	}
 	if x, ok := v.(float64); ok && money {
 		whole, cents, _ := strings.Cut(strconv.FormatFloat(x, 'f', 2, 64), ".")
 		return chart.GroupThousands(whole) + "." + cents

@@ -515,3 +515,20 @@ func TestRecordPageLinksFailureAndCause(t *testing.T) {
 		`deployment <a href="/records/deployment/import/rel-7?as_of=2026-03-21">rel-7</a> <span class="muted">— inferred: the service&#39;s production deployment that finished last within 1 day before it opened</span>`,
 	})
 }
+
+// A target from the organisation's target records is named as such in
+// the definition, where the panel had said "none in the catalog" beside a
+// value card showing the target.
+func TestMetricPageTargetFromRecords(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"target","id":"tg-mrr","metric":"mrr","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":12000}`})
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get200(t, "/metrics/mrr?as_of="+asOf)
+	def := regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page)
+	if !strings.Contains(def, "12,000 USD") || !strings.Contains(def, "from the organisation's target records") || strings.Contains(def, "none set") {
+		t.Errorf("the definition does not give the target from the records:\n%s", def)
+	}
+}

@@ -47,6 +47,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		},
 		"status":    statusView,
 		"trend":     trendView,
+		"rule":      cardRule,
 		"spark":     s.spark,
 		"freshness": freshness,
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
@@ -71,6 +72,18 @@ func (s *Server) funcs(st *site) template.FuncMap {
 			return filterChoice{name, label, all, value, values}
 		},
 	}
+}
+
+// cardRule states the thresholds a card's colour comes from ("green ≤ 5 %,
+// amber ≤ 15 %, red above"), "" for a card judged by another metric or
+// without thresholds: a red on the one-page scorecard with no rule beside
+// it left its reader to open the metric to learn why.
+func cardRule(c scorecard.Card) string {
+	if c.JudgedBy != "" || c.Thresholds == nil {
+		return ""
+	}
+	t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
+	return catalog.ThresholdRule(t, c.Better, c.Unit)
 }
 
 // filterChoice is one filter of the controls (the "filter" partial).

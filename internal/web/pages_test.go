@@ -114,6 +114,11 @@ func TestHomePage(t *testing.T) {
 			break
 		}
 	}
+	// A card's colour comes with the rule that gives it.
+	cfr := regexp.MustCompile(`(?s)<li class="kpi" data-metric="change_failure_rate">.*?</li>`).FindString(body)
+	if !strings.Contains(cfr, `<span class="kpi__rule">green ≤ 5 %, amber ≤ 15 %, red above · </span>`) {
+		t.Errorf("change failure rate's card does not state its thresholds:\n%s", cfr)
+	}
 	// Each escalation links to its metric (linksCarry above checks the
 	// links keep the date).
 	rows := regexp.MustCompile(`(?s)<li class="escalation">.*?</li>`).FindAllString(body, -1)

@@ -38,6 +38,12 @@ type Def struct {
 	// Target adds the `target` record covering as_of to Detail.Target
 	// (business metrics); mql_volume sets its own.
 	Target bool
+	// Sum says the value sums over W — a count or an amount in W — so it
+	// grows in proportion to W's length, and a target or absolute
+	// threshold set for the definition's window does not hold for a
+	// window of another length (SumsOverWindow). mql_volume, whose target
+	// is its target records prorated over W, is not marked.
+	Sum bool
 }
 
 // registry is every metric the engine computes, and the breakdown
@@ -89,7 +95,7 @@ func newRegistry() *registry {
 		{ID: "availability", Fn: availability, Reads: k(sli), Requires: k(sli), Dims: reliability},
 		{ID: "slo_compliance", Fn: sloCompliance, Reads: k(sli), Requires: k(sli), Dims: reliability},
 		{ID: "error_budget_remaining", Fn: errorBudgetRemaining, Reads: k(sli), Requires: k(sli), Dims: reliability},
-		{ID: "incidents_p0_p1", Fn: incidentsP0P1, Reads: k(inc), Requires: k(inc), Dims: incidents},
+		{ID: "incidents_p0_p1", Fn: incidentsP0P1, Reads: k(inc), Requires: k(inc), Dims: incidents, Sum: true},
 		{ID: "mttr", Fn: mttr, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		{ID: "time_to_detect", Fn: timeToDetect, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		{ID: "incident_recurrence_rate", Fn: recurrenceRate, Reads: k(inc), Requires: k(inc), Dims: incidents},
@@ -99,7 +105,7 @@ func newRegistry() *registry {
 			Settings: s(SettingBusinessHours)},
 		{ID: "latency_compliance", Fn: latencyCompliance, Reads: k(sli), Requires: k(sli), Dims: reliability},
 		{ID: "mttr_baseline", Fn: mttrBaseline, Reads: k(inc), Requires: k(inc), Dims: incidents},
-		{ID: "revenue_at_risk", Fn: revenueAtRisk, Reads: k(sli, sub), Requires: k(sli, sub), Dims: reliability, Target: true, Settings: money},
+		{ID: "revenue_at_risk", Fn: revenueAtRisk, Reads: k(sli, sub), Requires: k(sli, sub), Dims: reliability, Target: true, Settings: money, Sum: true},
 		// Security & risk.
 		{ID: "open_critical_vulnerabilities", Fn: openVulns("critical"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "open_high_vulnerabilities", Fn: openVulns("high"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
@@ -126,7 +132,7 @@ func newRegistry() *registry {
 		{ID: "review_time", Fn: flowMetric(stageReview), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "deploy_time", Fn: flowMetric(stageDeploy), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		// Cost & efficiency.
-		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},
+		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money, Sum: true},
 		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},
 		{ID: "cost_per_active_customer", Fn: costPerActiveCustomer, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
 		{ID: "cost_per_million_requests", Fn: costPerMillionRequests, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
@@ -153,11 +159,11 @@ func newRegistry() *registry {
 		{ID: "cac_payback_months", Fn: cacPaybackMonths, Reads: k(spend, sub), Requires: k(spend, sub), Target: true,
 			Settings: s(SettingCurrency, SettingExchangeRates, SettingGrossMargin)},
 		// The MRR bridge over W, and what it says of growth's quality.
-		{ID: "mrr_new", Fn: bridgeMetric(MoveNew), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
-		{ID: "mrr_reactivation", Fn: bridgeMetric(MoveReactivation), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
-		{ID: "mrr_expansion", Fn: bridgeMetric(MoveExpansion), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
-		{ID: "mrr_contraction", Fn: bridgeMetric(MoveContraction), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
-		{ID: "mrr_churn", Fn: bridgeMetric(MoveChurn), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "mrr_new", Fn: bridgeMetric(MoveNew), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
+		{ID: "mrr_reactivation", Fn: bridgeMetric(MoveReactivation), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
+		{ID: "mrr_expansion", Fn: bridgeMetric(MoveExpansion), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
+		{ID: "mrr_contraction", Fn: bridgeMetric(MoveContraction), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
+		{ID: "mrr_churn", Fn: bridgeMetric(MoveChurn), Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Sum: true},
 		{ID: "quick_ratio", Fn: quickRatio, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
 		{ID: "ltv", Fn: ltv, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true,
 			Settings: s(SettingCurrency, SettingExchangeRates, SettingGrossMargin)},
@@ -235,6 +241,14 @@ func Requires(id string) []domain.Kind {
 		return def.Requires
 	}
 	return nil
+}
+
+// SumsOverWindow says whether a metric's value sums over its window (Def.Sum).
+func SumsOverWindow(id string) bool {
+	if def, ok := reg.defs[id]; ok {
+		return def.Sum
+	}
+	return false
 }
 
 // FormulaVersion returns the version of a metric's computation (0 when

@@ -193,6 +193,11 @@ type Card struct {
 	// Baseline is the value that thresholds relative to baseline scaled (mttr judged by its
 	// own history: mttr_baseline in the same scope).
 	Baseline *float64 `json:"baseline,omitempty"`
+	// ScaledFrom is the definition's window ("30d") when the card's window
+	// is of another length and its value sums over the window: Target and
+	// absolute Thresholds are then the definition's scaled by the ratio of
+	// the two lengths (WindowScale).
+	ScaledFrom string `json:"scaled_from,omitempty"`
 
 	pillar string
 	dora   bool
@@ -548,6 +553,21 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		target = t
 		c.Target = target
 	}
+	if f := WindowScale(m, win); f != 1 {
+		// A churned MRR of 5,818 USD over a year is not red against a
+		// target of 445 USD set for 30 days.
+		c.ScaledFrom = catalog.FormatWindow(m.Window)
+		if target != nil {
+			v := *target * f
+			target, c.Target = &v, &v
+		}
+		if thr != nil && thr.RelativeTo == "" {
+			t := *thr
+			t.Green, t.Amber = t.Green*f, t.Amber*f
+			thr = &t
+			c.Thresholds = thresholdsOf(thr)
+		}
+	}
 	var elapsed float64
 	if e := res.Detail.ElapsedShare; e != nil {
 		elapsed = *e
@@ -591,6 +611,20 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Series, c.Degrading = weekly(ds, m, sq, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
 	}
 	return c
+}
+
+// WindowScale is what a metric's target and absolute thresholds are
+// multiplied by to judge a window of length win: they are set for the
+// definition's window, and the value of a metric that sums over its window
+// (metrics.SumsOverWindow: a count of incidents, an amount of churned MRR)
+// grows in proportion to the window's length — a year's churn judged by a
+// month's target is red for the window's length alone. 1 for any other
+// metric, and for the definition's own window.
+func WindowScale(m *catalog.Metric, win time.Duration) float64 {
+	if win <= 0 || m.Window <= 0 || win == m.Window || !metrics.SumsOverWindow(m.ID) {
+		return 1
+	}
+	return float64(win) / float64(m.Window)
 }
 
 // scopeService returns the service a scope is of and its tier (0 when it has none), or the tier

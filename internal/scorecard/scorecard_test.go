@@ -1040,3 +1040,54 @@ func TestPriorityAndSignoff(t *testing.T) {
 		t.Errorf("metric text lacks priority and sign-off:\n%s", dt)
 	}
 }
+
+// A metric whose value sums over its window is judged against its target
+// and absolute thresholds scaled to the window asked: a year's churned MRR
+// is not red against a target set for 30 days, nor a year's P0/P1
+// incidents against a bar of two. Other metrics, and the definition's own
+// window, keep them as they are.
+func TestWindowScalesWhatSumsOverIt(t *testing.T) {
+	data := org + `{"kind":"incident","id":"p1","service":"api","severity":"P1","opened_at":"2026-03-20T00:00:00Z","resolved_at":"2026-03-20T01:00:00Z"}
+{"kind":"incident","id":"p2","service":"api","severity":"P0","opened_at":"2026-03-25T00:00:00Z","resolved_at":"2026-03-25T01:00:00Z"}
+{"kind":"subscription","id":"sa","customer":"a","started_at":"2025-01-01T00:00:00Z","ended_at":"2026-03-20T00:00:00Z","mrr":100}
+{"kind":"subscription","id":"sb","customer":"b","started_at":"2025-01-01T00:00:00Z","mrr":300}
+`
+	ds := load(t, metrics.DefaultConfig(), data)
+	cat := handCatalog(t)
+	metric := func(id string) *catalog.Metric {
+		m, ok := cat.Metric(id)
+		if !ok {
+			t.Fatalf("no %s", id)
+		}
+		return m
+	}
+	churn := *metric("mrr_churn")
+	churn.Target = ptr(50.0)
+	year := 365 * day
+
+	// 30 days: three P0/P1 incidents against green 0, amber ≤ 2; churn of
+	// 100 against a target of 50.
+	c := Evaluate(ds, metric("incidents_p0_p1"), Options{AsOf: asOf}, metrics.Scope{}, false)
+	if c.Status != catalog.Red || c.ScaledFrom != "" || c.Thresholds.Amber != 2 {
+		t.Errorf("30d incidents_p0_p1: %s, scaled from %q, amber %v; want red on the definition's thresholds", c.Status, c.ScaledFrom, c.Thresholds.Amber)
+	}
+	c = Evaluate(ds, &churn, Options{AsOf: asOf}, metrics.Scope{}, false)
+	if c.Status != catalog.Red || c.Target == nil || *c.Target != 50 {
+		t.Errorf("30d mrr_churn: %s against %s, want red against 50", c.Status, show(c.Target))
+	}
+
+	// A year: the same three incidents against amber ≤ 2 × 365/30.
+	c = Evaluate(ds, metric("incidents_p0_p1"), Options{AsOf: asOf, Window: year}, metrics.Scope{}, false)
+	if c.Status != catalog.Amber || c.ScaledFrom != "30d" || !approx(c.Thresholds.Amber, 2*365.0/30) || c.Thresholds.Green != 0 {
+		t.Errorf("365d incidents_p0_p1: %s, scaled from %q, thresholds %+v; want amber on thresholds × 365/30", c.Status, c.ScaledFrom, *c.Thresholds)
+	}
+	c = Evaluate(ds, &churn, Options{AsOf: asOf, Window: year}, metrics.Scope{}, false)
+	if c.Status != catalog.Green || c.Target == nil || !approx(*c.Target, 50*365.0/30) || c.ScaledFrom != "30d" {
+		t.Errorf("365d mrr_churn: %s against %s, want green against 50 × 365/30", c.Status, show(c.Target))
+	}
+	// Not a sum: the same thresholds whatever the window.
+	c = Evaluate(ds, metric("change_failure_rate"), Options{AsOf: asOf, Window: year}, metrics.Scope{}, false)
+	if c.ScaledFrom != "" || c.Thresholds.Amber != 15 {
+		t.Errorf("365d change_failure_rate scaled from %q, amber %v", c.ScaledFrom, c.Thresholds.Amber)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/stats"
@@ -48,6 +50,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"status":    statusView,
 		"trend":     trendView,
 		"rule":      cardRule,
+		"scaled":    scaledWords,
 		"spark":     s.spark,
 		"freshness": freshness,
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
@@ -82,8 +85,30 @@ func cardRule(c scorecard.Card) string {
 	if c.JudgedBy != "" || c.Thresholds == nil {
 		return ""
 	}
+	return catalog.ThresholdRule(shownThresholds(c), c.Better, c.Unit) + scaledWords(c)
+}
+
+// shownThresholds are a card's thresholds as a page states them: scaled
+// ones to hundredths ("amber ≤ 24.33", not 24.333333), the rest as set.
+func shownThresholds(c scorecard.Card) catalog.Thresholds {
 	t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
-	return catalog.ThresholdRule(t, c.Better, c.Unit)
+	if c.ScaledFrom != "" && t.RelativeTo == "" {
+		t.Green, t.Amber = math.Round(t.Green*100)/100, math.Round(t.Amber*100)/100
+	}
+	return t
+}
+
+// scaledWords says, of a card whose target and thresholds were scaled to
+// its window (scorecard.WindowScale), what they were set for.
+func scaledWords(c scorecard.Card) string {
+	if c.ScaledFrom == "" {
+		return ""
+	}
+	from, err := catalog.ParseWindow(c.ScaledFrom)
+	if err != nil {
+		return ""
+	}
+	return " (set for " + spanWords(from) + ", scaled to the window)"
 }
 
 // filterChoice is one filter of the controls (the "filter" partial).
@@ -184,13 +209,34 @@ func seriesPoints(c scorecard.Card) []chart.Point {
 	return pts
 }
 
-// cardBands are a card's thresholds as a chart draws them; nil for
-// thresholds relative to a target, which have no fixed value.
+// cardBands are a card's thresholds as a chart of its weekly values draws
+// them; nil for thresholds relative to a target, which have no fixed value.
 func cardBands(c scorecard.Card) *chart.Bands {
 	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
-		return &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
+		f := weekScale(c)
+		return &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green * f, Amber: t.Amber * f}
 	}
 	return nil
+}
+
+// weekTarget is a card's target as a chart of its weekly values draws it.
+func weekTarget(c scorecard.Card) *float64 {
+	if c.Target == nil {
+		return nil
+	}
+	v := *c.Target * weekScale(c)
+	return &v
+}
+
+// weekScale is what a card's thresholds and target are multiplied by to
+// hold for one week's value: a week of P0/P1 incidents or churned MRR
+// against a band set for 30 days sat far inside it whatever happened.
+func weekScale(c scorecard.Card) float64 {
+	w, err := catalog.ParseWindow(c.Window)
+	if err != nil || w <= 0 || !metrics.SumsOverWindow(c.ID) {
+		return 1
+	}
+	return float64(7*24*time.Hour) / float64(w)
 }
 
 // chartFormat writes a chart's values as the pages write values of the unit.

@@ -345,13 +345,16 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		}
 	case c.Thresholds != nil:
 		// The card's, not the definition's: a service or tier in scope may have its own.
-		t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
+		t := shownThresholds(*c)
 		mp.Thresholds = catalog.ThresholdRule(t, m.Better, m.Unit)
 		if from := c.ThresholdsFrom; from != catalog.FromOrganisation {
 			mp.Thresholds += " (" + from + "'s own)"
 		}
 		if b := c.Baseline; b != nil {
 			mp.Thresholds += "; baseline " + format(*b)
+		}
+		if t.RelativeTo == "" {
+			mp.Thresholds += scaledWords(*c)
 		}
 	}
 	if m.Target != nil {
@@ -379,10 +382,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		}
 		mp.Weeks = append(mp.Weeks, row)
 	}
-	var bands *chart.Bands
-	if t := c.Thresholds; t != nil && t.RelativeTo == "" {
-		bands = &chart.Bands{Better: chart.Direction(c.Better), Green: t.Green, Amber: t.Amber}
-	}
+	bands := cardBands(*c)
 	var scope metrics.Scope
 	if d.Scope != nil {
 		scope = *d.Scope
@@ -390,7 +390,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	periods, notes := trendAnnotations(anns, scope, pts)
 	mp.Annotations = notes
 	tr := chart.Trend{Title: m.Name + ", weekly, last 12 weeks", Series: []chart.Series{{Name: m.Name, Points: pts}},
-		Bands: bands, Target: c.Target, Format: format, Periods: periods}
+		Bands: bands, Target: weekTarget(*c), Format: format, Periods: periods}
 	mp.Trend = tr.SVG()
 	tr.Width, tr.Height = 360, 220
 	mp.TrendNarrow = tr.SVG()

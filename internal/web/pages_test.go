@@ -537,3 +537,19 @@ func TestMetricPageTargetFromRecords(t *testing.T) {
 		t.Errorf("the definition does not give the target from the records:\n%s", def)
 	}
 }
+
+// A window other than the definition's says that the thresholds of a
+// metric summing over it were scaled, and the card judged by them.
+func TestPagesSayThresholdsWereScaled(t *testing.T) {
+	e := newEnv(t, 0)
+	page := e.get200(t, "/metrics/incidents_p0_p1?as_of="+asOf+"&window=365d")
+	if !strings.Contains(page, "green ≤ 0, amber ≤ 24.33, red above (set for 30 days, scaled to the window)") {
+		t.Errorf("the metric page does not give the scaled thresholds:\n%s", regexp.MustCompile(`(?s)<dt>Thresholds</dt>.*?</dd>`).FindString(page))
+	}
+	if page := e.get200(t, "/metrics/incidents_p0_p1?as_of="+asOf); strings.Contains(page, "scaled") {
+		t.Errorf("the definition's own window says its thresholds were scaled")
+	}
+	if api := e.get200(t, "/api/v1/metrics/incidents_p0_p1?as_of="+asOf+"&window=365d"); !strings.Contains(api, `"scaled_from": "30d"`) {
+		t.Errorf("the API does not say the thresholds were scaled from 30d")
+	}
+}

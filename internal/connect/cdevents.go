@@ -95,7 +95,7 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 			return nil, err
 		}
 		if len(ce.Data) == 0 {
-			return nil, rejectf("data: missing (the CDEvent)")
+			return nil, rejectField("data", "missing (the CDEvent)")
 		}
 		bodies, id = [][]byte{ce.Data}, ce.ID
 	default:
@@ -156,11 +156,13 @@ func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
 	parts := strings.SplitN(strings.TrimPrefix(c.Type, "dev.cdevents."), ".", 3)
 	switch {
 	case !strings.HasPrefix(c.Type, "dev.cdevents.") || len(parts) < 2:
-		return cdPart{}, rejectf("context.type %q is not a CDEvent type (dev.cdevents.SUBJECT.PREDICATE.VERSION)", clip(c.Type))
+		return cdPart{}, rejectField("context.type", "%q is not a CDEvent type (dev.cdevents.SUBJECT.PREDICATE.VERSION)", clip(c.Type))
 	case !strings.HasPrefix(version, "0.4") && !strings.HasPrefix(version, "0.5"):
-		return cdPart{}, rejectf("CDEvents spec version %q: Candor reads v0.4 and v0.5", clip(version))
-	case c.ID == "" || c.Timestamp.IsZero():
-		return cdPart{}, rejectf("context.id and context.timestamp: required")
+		return cdPart{}, rejectField("context.specversion", "CDEvents spec version %q: Candor reads v0.4 and v0.5", clip(version))
+	case c.ID == "":
+		return cdPart{}, rejectField("context.id", "required")
+	case c.Timestamp.IsZero():
+		return cdPart{}, rejectField("context.timestamp", "required")
 	}
 	event := parts[0] + "." + parts[1]
 	at := c.Timestamp.Time

@@ -124,4 +124,19 @@ func TestCDEventsRedeliveryUnmappedMalformed(t *testing.T) {
 	e.malformed("cdevents", old, "v0.4 and v0.5", append(e.bearer(), "Ce-Id", "x-1")...)
 	e.malformed("cdevents", []byte(`{"context": {"type": "com.example.build"}}`), "not a CDEvent type", append(e.bearer(), "Ce-Id", "x-2")...)
 	e.malformed("cdevents", []byte(`[{"id": "1"}]`), "no data", append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...)
+	// A field at fault is named apart from the words, for a sender's log.
+	for field, body := range map[string][]byte{
+		"data":              []byte(`{"specversion": "1.0", "id": "1", "source": "/s", "type": "dev.cdevents.service.deployed.0.3.0"}`),
+		"context.id":        edit(t, body, func(m map[string]any) { delete(obj(m, "context"), "id") }),
+		"context.timestamp": edit(t, body, func(m map[string]any) { obj(m, "context")["timestamp"] = "yesterday" }),
+	} {
+		ct := "application/json"
+		if field == "data" {
+			ct = "application/cloudevents+json"
+		}
+		a := e.post("cdevents", body, append(e.bearer(), "Content-Type", ct)...)
+		if a.want(t, http.StatusBadRequest, store.DeliveryRejected); a.body["field"] != field {
+			t.Errorf("field %v, want %s: %s", a.body["field"], field, a.raw)
+		}
+	}
 }

@@ -155,6 +155,9 @@ type Result struct {
 	Inserted   int64        `json:"inserted"`
 	Replaced   int64        `json:"replaced"`
 	Unchanged  int64        `json:"unchanged"`
+	// Field is the payload's field at fault in a refusal, when one is
+	// (the web layer writes it beside the error).
+	Field string `json:"-"`
 }
 
 // Request is one delivery as received.
@@ -332,7 +335,9 @@ func (s *Service) reject(ctx context.Context, d store.Delivery, body []byte, err
 	if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
 		return Result{}, err
 	}
-	return result(d, domain.EInvalid), nil
+	res := result(d, domain.EInvalid)
+	res.Field = re.field
+	return res, nil
 }
 
 // duplicate logs and answers a redelivery of a counted delivery (err:

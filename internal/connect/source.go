@@ -122,12 +122,24 @@ func outcome(id, event string) func(rec domain.Record, why string, err error) (*
 // rejection is a delivery's own fault: malformed, an identifier over its
 // bound, a required field missing. It is answered 400 and logged with its
 // payload.
-type rejection struct{ reason string }
+type rejection struct {
+	reason string
+	// field is the payload's field at fault ("context.id"), when one is:
+	// the answer names it apart from the reason, for a sender's log to
+	// point at.
+	field string
+}
 
 func (e *rejection) Error() string { return e.reason }
 
 func rejectf(format string, args ...any) error {
 	return &rejection{reason: fmt.Sprintf(format, args...)}
+}
+
+// rejectField is rejectf for a payload field at fault; the reason starts
+// with the field's name.
+func rejectField(field, format string, args ...any) error {
+	return &rejection{reason: field + ": " + fmt.Sprintf(format, args...), field: field}
 }
 
 // decode unmarshals a JSON payload, rejecting one that is not. The fast
@@ -149,7 +161,7 @@ func decode(body []byte, v any) error {
 		case errors.As(err, &te) && te.Field == "":
 			return rejectf("the payload is a JSON %s, not an object", te.Value)
 		case errors.As(err, &te):
-			return rejectf("the payload's %s is %s, want %s", te.Field, te.Value, te.Type)
+			return &rejection{reason: fmt.Sprintf("the payload's %s is %s, want %s", te.Field, te.Value, te.Type), field: te.Field}
 		}
 		return rejectf("the payload cannot be read: %v", err)
 	}

@@ -38,8 +38,9 @@ func cdeventsConnector(cfg CDEvents) connector {
 			}
 			return eventID(h.Get("Ce-Source"), h.Get("Ce-Id"))
 		},
-		parse:    func(in *input) (*parsed, error) { return parseCloudEvents(cfg, in) },
-		stateful: true, // incident.resolved completes the incident stored
+		parse:         func(in *input) (*parsed, error) { return parseCloudEvents(cfg, in) },
+		stateful:      true, // incident.resolved completes the incident stored
+		oneEventPerID: true,
 	}
 }
 

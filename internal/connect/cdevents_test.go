@@ -1,10 +1,12 @@
 package connect
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
@@ -186,6 +188,41 @@ func TestCDEventsSourceAndIDNameAnEvent(t *testing.T) {
 	if got := strings.Join(ids, ", "); got != want {
 		t.Fatalf("deliveries %s\nwant %s", got, want)
 	}
+}
+
+// The same source and id are the same event: sent again as it was, it is
+// a duplicate; with another payload it is the sender's mistake, refused
+// with 409 rather than acknowledged and dropped, and not kept, so that a
+// replay cannot write it over the event counted.
+func TestCDEventsConflictingPayloadIsRefused(t *testing.T) {
+	const id = "271069a8-fc18-44f1-b38f-9d70a1695819"
+	e := newEnv(t, Config{})
+	deployed := fixture(t, "cdevents/v0.5.1/service_deployed.json")
+	rolledback := fixture(t, "cdevents/v0.5.1/service_rolledback.json")
+	e.cdBinary(id, deployed).want(t, http.StatusOK, store.DeliveryAccepted)
+	key := "/event/source/123#" + id
+	first := e.record(domain.KindDeployment, "cdevents", key)
+	e.cdBinary(id, deployed).want(t, http.StatusOK, store.DeliveryDuplicate)
+
+	a := e.cdBinary(id, rolledback).want(t, http.StatusConflict, store.DeliveryRejected)
+	if msg, _ := a.body["error"].(string); a.body["code"] != string(domain.EConflict) || !strings.Contains(msg, "delivery "+key+" refused") {
+		t.Fatalf("conflict answered %s", a.raw)
+	}
+	// A bare CDEvent is named by its context's source and id: the same.
+	e.post("cdevents", rolledback, append(e.bearer(), "Content-Type", "application/json")...).want(t, http.StatusConflict, store.DeliveryRejected)
+	sameRecord(t, e.record(domain.KindDeployment, "cdevents", key), first)
+	if ds := e.deliveries("cdevents"); ds[0].Outcome != store.DeliveryRejected || !strings.Contains(ds[0].Reason, "different payload") {
+		t.Fatalf("the conflict is logged as %+v", ds[0])
+	}
+
+	sum, err := e.svc.Replay(context.Background(), "cdevents", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Deliveries != 1 {
+		t.Fatalf("replayed %d kept payloads, want the event counted only", sum.Deliveries)
+	}
+	sameRecord(t, e.record(domain.KindDeployment, "cdevents", key), first)
 }
 
 // eventID is injective: the first "#" ends the (escaped) source.

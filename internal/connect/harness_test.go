@@ -462,7 +462,7 @@ func value(r metrics.Result) float64 {
 func writeTestError(w http.ResponseWriter, r *http.Request, err error) {
 	status := map[domain.Code]int{
 		domain.EInvalid: 400, domain.EUnauthorized: 401, domain.EForbidden: 403, domain.ENotFound: 404,
-		domain.EMethodNotAllowed: 405, domain.ETooLarge: 413,
+		domain.EMethodNotAllowed: 405, domain.EConflict: 409, domain.ETooLarge: 413,
 	}[domain.CodeOf(err)]
 	if status == 0 {
 		status = 500

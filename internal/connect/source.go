@@ -52,6 +52,14 @@ type connector struct {
 	// headers are the request headers parse reads, kept with the payload
 	// for replay (never a credential or a signature).
 	headers []string
+	// oneEventPerID: the delivery id names one event, whose payload does
+	// not change (CloudEvents: a source and id are one event), so a
+	// payload other than the one counted under the id is the sender's
+	// mistake, refused as a conflict rather than acknowledged and dropped.
+	// Off for the rest: a Stripe event's pending_webhooks counts down
+	// between its attempts under one id, and a GitHub delivery id is the
+	// delivery's, not a promise about the body; theirs are duplicates.
+	oneEventPerID bool
 }
 
 // keptHeaders are the delivery's headers that parse reads.

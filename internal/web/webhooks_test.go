@@ -29,6 +29,15 @@ func TestWebhookRoute(t *testing.T) {
 		body:    `{"specversion": "1.0", "id": "e-1", "source": "/ci", "type": "dev.cdevents.service.deployed.0.3.0"}`,
 		headers: map[string]string{"Content-Type": "application/cloudevents+json"},
 		fields:  map[string]string{"code": "invalid", "outcome": "rejected", "field": "data"}, check: hasRequestID})
+	// The same CloudEvent source and id with another payload: a conflict.
+	cd := func(typ string) string {
+		return `{"context": {"specversion": "0.5.1", "id": "e-2", "source": "/ci", "type": "dev.cdevents.service.` + typ +
+			`.0.3.0", "timestamp": "2026-03-01T10:00:00Z"}, "subject": {"id": "shop", "content": {"environment": {"id": "production"}}}}`
+	}
+	e.run(t, scenario{name: "deployed", method: "POST", url: "/webhooks/cdevents", body: cd("deployed"), status: http.StatusOK,
+		fields: map[string]string{"outcome": "accepted"}})
+	e.run(t, scenario{name: "same id, another payload", method: "POST", url: "/webhooks/cdevents", body: cd("rolledback"), status: http.StatusConflict,
+		fields: map[string]string{"code": "conflict", "outcome": "rejected"}, contains: []string{"/ci#e-2"}, check: hasRequestID})
 	e.run(t, scenario{name: "unknown source", method: "POST", url: "/webhooks/gitlub", body: body, status: http.StatusNotFound,
 		headers: map[string]string{"Authorization": ""}, fields: map[string]string{"code": "not_found", "outcome": "rejected"}, contains: []string{"github"}})
 }

@@ -20,21 +20,45 @@ import (
 // and incident.reported open an incident and incident.resolved resolves
 // it; pipelinerun.finished is a deployment for the configured deploy
 // pipelines. Senders authenticate with an API token.
+//
+// CloudEvents makes only an event's source and id together unique (the
+// CDEvents conformance examples of many senders share one id), so both
+// name a delivery (eventID), and both name the records keyed by an
+// event's or a subject's id: two senders' events are two records.
 func cdeventsConnector(cfg CDEvents) connector {
 	return connector{
-		name:     "cdevents",
-		headers:  []string{"Content-Type", "Ce-Id", "Ce-Type", "Ce-Source", "Ce-Specversion", "Ce-Time"},
-		scheme:   schemeBearer,
-		headerID: func(h http.Header) string { return h.Get("Ce-Id") },
-		parse:    func(in *input) (*parsed, error) { return parseCloudEvents(cfg, in) },
-		stateful: true, // incident.resolved completes the incident stored
+		name:    "cdevents",
+		headers: []string{"Content-Type", "Ce-Id", "Ce-Type", "Ce-Source", "Ce-Specversion", "Ce-Time"},
+		scheme:  schemeBearer,
+		headerID: func(h http.Header) string {
+			// Logged for a delivery refused before its body is read; the
+			// context stands in for a missing ce-source only once it is.
+			if h.Get("Ce-Source") == "" {
+				return h.Get("Ce-Id")
+			}
+			return eventID(h.Get("Ce-Source"), h.Get("Ce-Id"))
+		},
+		parse:         func(in *input) (*parsed, error) { return parseCloudEvents(cfg, in) },
+		stateful:      true, // incident.resolved completes the incident stored
+		oneEventPerID: true,
 	}
 }
+
+// eventID names an event, or a subject, by its source and id:
+// "/event/source/123#271069a8-…". A "%" or "#" in the source is written
+// "%25" or "%23", so the first "#" ends the source and no two pairs
+// share a name.
+func eventID(source, id string) string {
+	return sourceEscaper.Replace(source) + "#" + id
+}
+
+var sourceEscaper = strings.NewReplacer("%", "%25", "#", "%23")
 
 // cloudEvent is a structured-mode CloudEvent.
 type cloudEvent struct {
 	SpecVersion string          `json:"specversion"`
 	ID          string          `json:"id"`
+	Source      string          `json:"source"`
 	Type        string          `json:"type"`
 	Data        json.RawMessage `json:"data"`
 	DataBase64  string          `json:"data_base64"`
@@ -47,11 +71,15 @@ type cdEvent struct {
 		Version     string `json:"version"`
 		SpecVersion string `json:"specversion"`
 		ID          string `json:"id"`
+		Source      string `json:"source"`
 		Type        string `json:"type"`
 		Timestamp   when   `json:"timestamp"`
 	} `json:"context"`
 	Subject struct {
-		ID      string `json:"id"`
+		ID string `json:"id"`
+		// Source is where the subject lives; CDEvents defaults it to
+		// the context's.
+		Source  string `json:"source"`
 		Content struct {
 			Environment *cdRef `json:"environment"`
 			Service     *cdRef `json:"service"`
@@ -75,7 +103,9 @@ type cdRef struct {
 func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 	ct, _, _ := mime.ParseMediaType(in.header.Get("Content-Type"))
 	var bodies [][]byte
-	var id string
+	// The CloudEvent's source and id: headers in binary mode, attributes
+	// of the envelope in structured mode.
+	var ceSource, ceID string
 	switch {
 	case ct == "application/cloudevents-batch+json":
 		var batch []cloudEvent
@@ -95,26 +125,35 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 			return nil, err
 		}
 		if len(ce.Data) == 0 {
-			return nil, rejectf("data: missing (the CDEvent)")
+			return nil, rejectField("data", "missing (the CDEvent)")
 		}
-		bodies, id = [][]byte{ce.Data}, ce.ID
+		bodies, ceSource, ceID = [][]byte{ce.Data}, ce.Source, ce.ID
 	default:
 		// Binary mode; a bare CDEvent (no ce-* headers) is read the same.
-		bodies, id = [][]byte{in.body}, in.header.Get("Ce-Id")
+		bodies, ceSource, ceID = [][]byte{in.body}, in.header.Get("Ce-Source"), in.header.Get("Ce-Id")
 	}
 	var events, ignoredWhy []string
 	var parts []cdPart
+	var last cdPart
 	for _, b := range bodies {
 		p, err := parseCDEvent(cfg, b)
 		if err != nil {
 			return nil, err
 		}
+		last = p
 		events = append(events, p.event)
 		if p.ignored != "" {
 			ignoredWhy = append(ignoredWhy, p.ignored)
 			continue
 		}
 		parts = append(parts, p)
+	}
+	var id string
+	if ct != "application/cloudevents-batch+json" {
+		// The CDEvent's context is the CloudEvent's attributes again
+		// (CDEvents' CloudEvents binding): it stands in for an
+		// attribute the sender left out, a bare CDEvent's above all.
+		id = eventID(firstOf(ceSource, last.source), firstOf(ceID, last.id))
 	}
 	event := strings.Join(events, ",")
 	if len(parts) == 0 {
@@ -139,10 +178,12 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 // cdPart is what one CDEvent maps to: a record, an incident step, or why
 // nothing.
 type cdPart struct {
-	event    string
-	record   domain.Record
-	incident *incidentUpdate
-	ignored  string
+	// source and id are the event's context.source and context.id.
+	source, id string
+	event      string
+	record     domain.Record
+	incident   *incidentUpdate
+	ignored    string
 }
 
 func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
@@ -150,19 +191,42 @@ func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
 	if err := decode(body, &ev); err != nil {
 		return cdPart{}, err
 	}
-	c, subj := ev.Context, ev.Subject
+	c := ev.Context
 	version := firstOf(c.SpecVersion, c.Version)
 	// dev.cdevents.<subject>.<predicate>.<event version>
 	parts := strings.SplitN(strings.TrimPrefix(c.Type, "dev.cdevents."), ".", 3)
 	switch {
 	case !strings.HasPrefix(c.Type, "dev.cdevents.") || len(parts) < 2:
-		return cdPart{}, rejectf("context.type %q is not a CDEvent type (dev.cdevents.SUBJECT.PREDICATE.VERSION)", clip(c.Type))
+		return cdPart{}, rejectField("context.type", "%q is not a CDEvent type (dev.cdevents.SUBJECT.PREDICATE.VERSION)", clip(c.Type))
 	case !strings.HasPrefix(version, "0.4") && !strings.HasPrefix(version, "0.5"):
-		return cdPart{}, rejectf("CDEvents spec version %q: Candor reads v0.4 and v0.5", clip(version))
-	case c.ID == "" || c.Timestamp.IsZero():
-		return cdPart{}, rejectf("context.id and context.timestamp: required")
+		return cdPart{}, rejectField("context.specversion", "CDEvents spec version %q: Candor reads v0.4 and v0.5", clip(version))
+	case c.ID == "":
+		return cdPart{}, rejectField("context.id", "required")
+	case c.Source == "":
+		return cdPart{}, rejectField("context.source", "required (with context.id, it names the event)")
+	case c.Timestamp.IsZero():
+		return cdPart{}, rejectField("context.timestamp", "required")
 	}
-	event := parts[0] + "." + parts[1]
+	part, err := mapCDEvent(cfg, &ev, parts[0]+"."+parts[1])
+	part.source, part.id = c.Source, c.ID
+	return part, err
+}
+
+// mapCDEvent maps a checked CDEvent of the event type
+// ("service.deployed").
+func mapCDEvent(cfg CDEvents, ev *cdEvent, event string) (cdPart, error) {
+	c, subj := ev.Context, ev.Subject
+	// Records keyed by the event are named by its source and id; those
+	// keyed by the subject by the subject's.
+	eventKey := eventID(c.Source, c.ID)
+	subjectKey := eventID(firstOf(subj.Source, c.Source), subj.ID)
+	switch event {
+	case "change.merged", "incident.detected", "incident.reported", "incident.resolved", "pipelinerun.finished":
+		if subj.ID == "" {
+			what, _, _ := strings.Cut(event, ".")
+			return cdPart{event: event}, rejectField("subject.id", "required (it names the %s)", what)
+		}
+	}
 	at := c.Timestamp.Time
 	content := subj.Content
 	env := ""
@@ -179,12 +243,12 @@ func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
 		if content.Repository != nil {
 			repo = content.Repository.ID
 		}
-		return cdPart{event: event, record: &domain.Change{Meta: domain.Meta{ID: subj.ID},
+		return cdPart{event: event, record: &domain.Change{Meta: domain.Meta{ID: subjectKey},
 			Service: serviceOf(cfg.Services, lastSegment(repo), repo), MergedAt: at}}, nil
 	case "service.deployed", "service.upgraded":
-		return cdPart{event: event, record: deployment(c.ID, subj.ID, env, domain.StatusSuccess)}, nil
+		return cdPart{event: event, record: deployment(eventKey, subj.ID, env, domain.StatusSuccess)}, nil
 	case "service.rolledback":
-		d := deployment(c.ID, subj.ID, env, domain.StatusSuccess)
+		d := deployment(eventKey, subj.ID, env, domain.StatusSuccess)
 		d.Reason = domain.ReasonRollback
 		return cdPart{event: event, record: d}, nil
 	case "incident.detected", "incident.reported", "incident.resolved":
@@ -192,7 +256,7 @@ func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
 		if content.Service != nil {
 			service = content.Service.ID
 		}
-		inc := &domain.Incident{Meta: domain.Meta{ID: subj.ID}, Service: cfg.Incidents.service(service, service), OpenedAt: at, URL: content.TicketURI}
+		inc := &domain.Incident{Meta: domain.Meta{ID: subjectKey}, Service: cfg.Incidents.service(service, service), OpenedAt: at, URL: content.TicketURI}
 		switch event {
 		case "incident.detected":
 			inc.DetectedAt, inc.Origin = at, "monitoring"
@@ -209,7 +273,7 @@ func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
 		if !ok {
 			return cdPart{event: event, ignored: "a pipeline run with outcome " + content.Outcome + " deployed nothing"}, nil
 		}
-		d := deployment(subj.ID, firstOf(target.Service, content.PipelineName), target.Environment, status)
+		d := deployment(subjectKey, firstOf(target.Service, content.PipelineName), target.Environment, status)
 		d.PipelineURL = firstOf(content.URI, content.URL)
 		return cdPart{event: event, record: d}, nil
 	}

@@ -1,22 +1,25 @@
 package connect
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
 )
 
-// binary is a CDEvent sent in CloudEvents' binary mode.
+// cdBinary is a CDEvent sent in CloudEvents' binary mode, its ce-source
+// the CDEvent's context.source (as the CDEvents binding has it).
 func (e *env) cdBinary(id string, body []byte) answer {
 	e.t.Helper()
 	var ev cdEvent
 	json.Unmarshal(body, &ev)
 	return e.post("cdevents", body, append(e.bearer(), "Content-Type", "application/json", "Ce-Specversion", "1.0", "Ce-Id", id,
-		"Ce-Source", "/event/source/123", "Ce-Type", ev.Context.Type)...)
+		"Ce-Source", ev.Context.Source, "Ce-Type", ev.Context.Type)...)
 }
 
 // structured wraps a CDEvent in a structured-mode CloudEvent.
@@ -25,8 +28,17 @@ func structured(t *testing.T, id string, body []byte) map[string]any {
 	if err := json.Unmarshal(body, &ev); err != nil {
 		t.Fatal(err)
 	}
-	return map[string]any{"specversion": "1.0", "id": id, "source": "/event/source/123", "type": ev.Context.Type,
+	return map[string]any{"specversion": "1.0", "id": id, "source": ev.Context.Source, "type": ev.Context.Type,
 		"datacontenttype": "application/json", "data": json.RawMessage(body)}
+}
+
+// fromSource is a CDEvent as another sender would send it: the same
+// event id under its own source.
+func fromSource(t *testing.T, body []byte, source string) []byte {
+	return edit(t, body, func(m map[string]any) {
+		obj(m, "context")["source"] = source
+		obj(m, "subject")["source"] = source
+	})
 }
 
 func TestCDEventsToken(t *testing.T) {
@@ -36,7 +48,7 @@ func TestCDEventsToken(t *testing.T) {
 
 func TestCDEventsBinaryDeployments(t *testing.T) {
 	want := &domain.Deployment{
-		Meta: domain.Meta{ID: "271069a8-fc18-44f1-b38f-9d70a1695819", Source: "cdevents"}, Service: "mySubject123", Environment: "test123",
+		Meta: domain.Meta{ID: "/event/source/123#271069a8-fc18-44f1-b38f-9d70a1695819", Source: "cdevents"}, Service: "mySubject123", Environment: "test123",
 		Status: "success", FinishedAt: ts("2023-03-20T14:27:05.315384Z"),
 		Version: "sha256:0b31b1c02ff458ad9b7b81cbdf8f028bd54699fa151f221d1e8de6817db93427",
 	}
@@ -45,7 +57,7 @@ func TestCDEventsBinaryDeployments(t *testing.T) {
 			e := newEnv(t, Config{})
 			e.cdBinary("ce-1", fixture(t, "cdevents/"+v+"/service_deployed.json")).want(t, http.StatusOK, store.DeliveryAccepted)
 			sameRecord(t, e.record(domain.KindDeployment, "cdevents", want.ID), want)
-			if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "ce-1" || ds[0].Event != "service.deployed" {
+			if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "/event/source/123#ce-1" || ds[0].Event != "service.deployed" {
 				t.Fatalf("logged %+v", ds[0])
 			}
 		})
@@ -67,12 +79,12 @@ func TestCDEventsStructuredAndBatchIncidents(t *testing.T) {
 	detected := mustJSON(structured(t, "ce-10", fixture(t, "cdevents/v0.4.1/incident_detected.json")))
 	e.post("cdevents", detected, append(e.bearer(), "Content-Type", "application/cloudevents+json; charset=utf-8")...).want(t, http.StatusOK, store.DeliveryAccepted)
 	inc := &domain.Incident{
-		Meta: domain.Meta{ID: "incident-123", Source: "cdevents"}, Service: "myApp", Severity: "P2",
+		Meta: domain.Meta{ID: "/monitoring/prod1#incident-123", Source: "cdevents"}, Service: "myApp", Severity: "P2",
 		OpenedAt: ts("2022-11-11T13:52:20.079Z"), DetectedAt: ts("2022-11-11T13:52:20.079Z"), Origin: "monitoring",
 	}
-	sameRecord(t, e.record(domain.KindIncident, "cdevents", "incident-123"), inc)
-	if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "ce-10" {
-		t.Fatalf("delivery id %q, want the CloudEvent's id", ds[0].DeliveryID)
+	sameRecord(t, e.record(domain.KindIncident, "cdevents", inc.ID), inc)
+	if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "/monitoring/prod1#ce-10" {
+		t.Fatalf("delivery id %q, want the CloudEvent's source and id", ds[0].DeliveryID)
 	}
 
 	// Derived: the resolution an hour later, in a batch with a merged
@@ -86,13 +98,13 @@ func TestCDEventsStructuredAndBatchIncidents(t *testing.T) {
 		structured(t, "ce-13", fixture(t, "cdevents/v0.5.1/artifact_published.json")),
 	})
 	a := e.post("cdevents", batch, append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...).want(t, http.StatusOK, store.DeliveryAccepted)
-	if got := strings.Join(a.records(), " "); got != "incident/cdevents/incident-123 change/cdevents/mySubject123" {
+	if got := strings.Join(a.records(), " "); got != "incident/cdevents//monitoring/prod1#incident-123 change/cdevents//event/source/123#mySubject123" {
 		t.Fatalf("records %s", got)
 	}
 	inc.ResolvedAt = ts("2022-11-11T14:52:20.079Z")
-	sameRecord(t, e.record(domain.KindIncident, "cdevents", "incident-123"), inc)
-	sameRecord(t, e.record(domain.KindChange, "cdevents", "mySubject123"), &domain.Change{
-		Meta: domain.Meta{ID: "mySubject123", Source: "cdevents"}, Service: "TestOrg", MergedAt: ts("2023-03-20T14:27:05.315384Z"),
+	sameRecord(t, e.record(domain.KindIncident, "cdevents", inc.ID), inc)
+	sameRecord(t, e.record(domain.KindChange, "cdevents", "/event/source/123#mySubject123"), &domain.Change{
+		Meta: domain.Meta{ID: "/event/source/123#mySubject123", Source: "cdevents"}, Service: "TestOrg", MergedAt: ts("2023-03-20T14:27:05.315384Z"),
 	})
 	if ds := e.deliveries("cdevents"); ds[0].DeliveryID != "sha256:"+sha256Hex(batch) || ds[0].Event != "incident.resolved,change.merged,artifact.published" {
 		t.Fatalf("batch logged as %+v", ds[0])
@@ -107,8 +119,8 @@ func TestCDEventsPipelineRuns(t *testing.T) {
 	e = newEnv(t, Config{CDEvents: CDEvents{DeployPipelines: map[string]Target{"myPipeline": {Service: "shop", Environment: "production"}}}})
 	for _, v := range []string{"v0.4.1", "v0.5.1"} {
 		e.cdBinary("ce-"+v, fixture(t, "cdevents/"+v+"/pipelinerun_finished.json")).want(t, http.StatusOK, store.DeliveryAccepted)
-		sameRecord(t, e.record(domain.KindDeployment, "cdevents", "mySubject123"), &domain.Deployment{
-			Meta: domain.Meta{ID: "mySubject123", Source: "cdevents"}, Service: "shop", Environment: "production", Status: "failure",
+		sameRecord(t, e.record(domain.KindDeployment, "cdevents", "/event/source/123#mySubject123"), &domain.Deployment{
+			Meta: domain.Meta{ID: "/event/source/123#mySubject123", Source: "cdevents"}, Service: "shop", Environment: "production", Status: "failure",
 			FinishedAt: ts("2023-03-20T14:27:05.315384Z"), PipelineURL: "https://www.example.com/mySubject123",
 		})
 	}
@@ -124,4 +136,106 @@ func TestCDEventsRedeliveryUnmappedMalformed(t *testing.T) {
 	e.malformed("cdevents", old, "v0.4 and v0.5", append(e.bearer(), "Ce-Id", "x-1")...)
 	e.malformed("cdevents", []byte(`{"context": {"type": "com.example.build"}}`), "not a CDEvent type", append(e.bearer(), "Ce-Id", "x-2")...)
 	e.malformed("cdevents", []byte(`[{"id": "1"}]`), "no data", append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...)
+	// A field at fault is named apart from the words, for a sender's log.
+	for field, body := range map[string][]byte{
+		"data":              []byte(`{"specversion": "1.0", "id": "1", "source": "/s", "type": "dev.cdevents.service.deployed.0.3.0"}`),
+		"context.id":        edit(t, body, func(m map[string]any) { delete(obj(m, "context"), "id") }),
+		"context.source":    edit(t, body, func(m map[string]any) { delete(obj(m, "context"), "source") }),
+		"context.timestamp": edit(t, body, func(m map[string]any) { obj(m, "context")["timestamp"] = "yesterday" }),
+		"subject.id":        edit(t, fixture(t, "cdevents/v0.5.1/change_merged.json"), func(m map[string]any) { delete(obj(m, "subject"), "id") }),
+	} {
+		ct := "application/json"
+		if field == "data" {
+			ct = "application/cloudevents+json"
+		}
+		a := e.post("cdevents", body, append(e.bearer(), "Content-Type", ct)...)
+		if a.want(t, http.StatusBadRequest, store.DeliveryRejected); a.body["field"] != field {
+			t.Errorf("field %v, want %s: %s", a.body["field"], field, a.raw)
+		}
+	}
+}
+
+// CloudEvents makes only a source and an id together unique, and the
+// CDEvents conformance examples, which senders copy, all share one id:
+// events of different senders under one id are different deliveries and
+// different records.
+func TestCDEventsSourceAndIDNameAnEvent(t *testing.T) {
+	const id = "271069a8-fc18-44f1-b38f-9d70a1695819"
+	e := newEnv(t, Config{})
+	e.cdBinary(id, fixture(t, "cdevents/v0.5.1/service_deployed.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	const scm, cd = "/scm/shop", "/cd/other"
+	e.cdBinary(id, fromSource(t, fixture(t, "cdevents/v0.5.1/change_merged.json"), scm)).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.cdBinary(id, fromSource(t, fixture(t, "cdevents/v0.5.1/service_rolledback.json"), cd)).want(t, http.StatusOK, store.DeliveryAccepted)
+
+	if d := e.record(domain.KindDeployment, "cdevents", "/event/source/123#"+id).(*domain.Deployment); d.Reason != "" {
+		t.Fatalf("the first sender's deployment became %+v: another sender's rollback landed on it", d)
+	}
+	if d := e.record(domain.KindDeployment, "cdevents", cd+"#"+id).(*domain.Deployment); d.Reason != domain.ReasonRollback {
+		t.Fatalf("the other sender's rollback is %+v", d)
+	}
+	e.record(domain.KindChange, "cdevents", scm+"#mySubject123")
+
+	// In structured mode the envelope's source names the delivery, as
+	// ce-source does in binary mode.
+	env := structured(t, id, fixture(t, "cdevents/v0.5.1/service_upgraded.json"))
+	env["source"] = "/ci/third"
+	e.post("cdevents", mustJSON(env), append(e.bearer(), "Content-Type", "application/cloudevents+json")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	var ids []string
+	for _, d := range e.deliveries("cdevents") {
+		ids = append(ids, d.Outcome+" "+d.DeliveryID)
+	}
+	want := "accepted /ci/third#" + id + ", accepted " + cd + "#" + id + ", accepted " + scm + "#" + id + ", accepted /event/source/123#" + id
+	if got := strings.Join(ids, ", "); got != want {
+		t.Fatalf("deliveries %s\nwant %s", got, want)
+	}
+}
+
+// The same source and id are the same event: sent again as it was, it is
+// a duplicate; with another payload it is the sender's mistake, refused
+// with 409 rather than acknowledged and dropped, and not kept, so that a
+// replay cannot write it over the event counted.
+func TestCDEventsConflictingPayloadIsRefused(t *testing.T) {
+	const id = "271069a8-fc18-44f1-b38f-9d70a1695819"
+	e := newEnv(t, Config{})
+	deployed := fixture(t, "cdevents/v0.5.1/service_deployed.json")
+	rolledback := fixture(t, "cdevents/v0.5.1/service_rolledback.json")
+	e.cdBinary(id, deployed).want(t, http.StatusOK, store.DeliveryAccepted)
+	key := "/event/source/123#" + id
+	first := e.record(domain.KindDeployment, "cdevents", key)
+	e.cdBinary(id, deployed).want(t, http.StatusOK, store.DeliveryDuplicate)
+
+	a := e.cdBinary(id, rolledback).want(t, http.StatusConflict, store.DeliveryRejected)
+	if msg, _ := a.body["error"].(string); a.body["code"] != string(domain.EConflict) || !strings.Contains(msg, "delivery "+key+" refused") {
+		t.Fatalf("conflict answered %s", a.raw)
+	}
+	// A bare CDEvent is named by its context's source and id: the same.
+	e.post("cdevents", rolledback, append(e.bearer(), "Content-Type", "application/json")...).want(t, http.StatusConflict, store.DeliveryRejected)
+	sameRecord(t, e.record(domain.KindDeployment, "cdevents", key), first)
+	if ds := e.deliveries("cdevents"); ds[0].Outcome != store.DeliveryRejected || !strings.Contains(ds[0].Reason, "different payload") {
+		t.Fatalf("the conflict is logged as %+v", ds[0])
+	}
+
+	sum, err := e.svc.Replay(context.Background(), "cdevents", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Deliveries != 1 {
+		t.Fatalf("replayed %d kept payloads, want the event counted only", sum.Deliveries)
+	}
+	sameRecord(t, e.record(domain.KindDeployment, "cdevents", key), first)
+}
+
+// eventID is injective: the first "#" ends the (escaped) source.
+func TestEventIDNamesEachPairOnce(t *testing.T) {
+	if got := eventID("/event/source/123", "271069a8"); got != "/event/source/123#271069a8" {
+		t.Fatalf("eventID = %q", got)
+	}
+	seen := map[string][2]string{}
+	for _, p := range [][2]string{{"a#b", "c"}, {"a", "b#c"}, {"a%23b", "c"}, {"a%b", "c"}, {"a%25b", "c"}, {"a#", ""}, {"a", "#"}, {"", "a#"}} {
+		id := eventID(p[0], p[1])
+		if q, dup := seen[id]; dup {
+			t.Fatalf("%q and %q are both %q", p, q, id)
+		}
+		seen[id] = p
+	}
 }

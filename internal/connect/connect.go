@@ -155,6 +155,9 @@ type Result struct {
 	Inserted   int64        `json:"inserted"`
 	Replaced   int64        `json:"replaced"`
 	Unchanged  int64        `json:"unchanged"`
+	// Field is the payload's field at fault in a refusal, when one is
+	// (the web layer writes it beside the error).
+	Field string `json:"-"`
 }
 
 // Request is one delivery as received.
@@ -205,7 +208,7 @@ func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 		// in the writer's transaction, and this read is saved (it was the
 		// largest read of a delivery).
 		if prior, found, err := s.counted(ctx, d); found || err != nil {
-			return s.duplicate(ctx, d, prior, err)
+			return s.duplicate(ctx, c, d, prior, err)
 		}
 	}
 	d.Payload = s.keep(req.Body)
@@ -232,7 +235,7 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 			// A redelivery was not looked for before mapping: it is
 			// answered as one, whatever its mapping says now.
 			if prior, found, err := s.counted(ctx, d); found || err != nil {
-				return s.duplicate(ctx, d, prior, err)
+				return s.duplicate(ctx, c, d, prior, err)
 			}
 		}
 		return s.reject(ctx, d, d.Payload, err)
@@ -270,7 +273,7 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 			// A redelivery, found by the commit, which wrote nothing.
 			prior, found, err := s.counted(ctx, d)
 			if found {
-				return s.duplicate(ctx, d, prior, err)
+				return s.duplicate(ctx, c, d, prior, err)
 			}
 		}
 		// Another instance, or a concurrent redelivery, committed it
@@ -332,17 +335,33 @@ func (s *Service) reject(ctx context.Context, d store.Delivery, body []byte, err
 	if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
 		return Result{}, err
 	}
-	return result(d, domain.EInvalid), nil
+	res := result(d, domain.EInvalid)
+	res.Field = re.field
+	return res, nil
 }
 
 // duplicate logs and answers a redelivery of a counted delivery (err:
-// the store failed to look for it).
-func (s *Service) duplicate(ctx context.Context, d store.Delivery, prior store.Delivery, err error) (Result, error) {
+// the store failed to look for it), or refuses one whose id names one
+// event and whose payload is not that event's (connector.oneEventPerID).
+func (s *Service) duplicate(ctx context.Context, c connector, d store.Delivery, prior store.Delivery, err error) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	d.Outcome, d.Payload, d.Truncated, d.Keys = store.DeliveryDuplicate, nil, 0, nil
-	d.Reason = fmt.Sprintf("delivery %s was %s at %s", d.DeliveryID, prior.Outcome, prior.ReceivedAt.Format(time.RFC3339))
+	d.Payload, d.Truncated, d.Keys = nil, 0, nil
+	when := fmt.Sprintf("%s at %s", prior.Outcome, prior.ReceivedAt.Format(time.RFC3339))
+	if prior.PayloadSHA256 != d.PayloadSHA256 && c.oneEventPerID {
+		// Logged without its payload: a replay writes a counted
+		// delivery's records again, and this one's would overwrite the
+		// event's.
+		d.Outcome = store.DeliveryRejected
+		d.Reason = fmt.Sprintf("its id was %s with a different payload: the id names one event, whose payload cannot change; a new event needs a new id", when)
+		if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
+			return Result{}, err
+		}
+		return result(d, domain.EConflict), nil
+	}
+	d.Outcome = store.DeliveryDuplicate
+	d.Reason = fmt.Sprintf("delivery %s was %s", d.DeliveryID, when)
 	if prior.PayloadSHA256 != d.PayloadSHA256 {
 		d.Reason += " with a different payload"
 	}

@@ -28,7 +28,9 @@ import (
 // bad signature or token, forbidden for a source with no secret configured
 // (or a token without records:write), not_found for an unknown source,
 // too_large for a body over connectors.max_body_bytes; and the store's
-// failure uncoded, an internal error the sender retries.
+// failure uncoded, an internal error the sender retries. The writer adds
+// a Refusal's outcome and the payload's field at fault, so that a sender
+// reads the outcome of every answer in the same place.
 func (s *Service) Handler(fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		source := r.PathValue("source")

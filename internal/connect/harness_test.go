@@ -454,13 +454,15 @@ func value(r metrics.Result) float64 {
 }
 
 // writeTestError stands in for the web layer's error writer (which maps
-// codes to statuses in internal/web): it answers with the code's status
-// and, for a refusal, the refused delivery's outcome and reason, so the
-// tests can tell one refusal from another.
+// codes to statuses in internal/web, which imports this package): it
+// answers with the code's status and the body that writer gives a
+// refusal — error, code, outcome and the field at fault — and nothing
+// more, so that no test here leans on an answer the server does not give
+// (internal/web's TestWebhookRoute reads the real one).
 func writeTestError(w http.ResponseWriter, r *http.Request, err error) {
 	status := map[domain.Code]int{
 		domain.EInvalid: 400, domain.EUnauthorized: 401, domain.EForbidden: 403, domain.ENotFound: 404,
-		domain.EMethodNotAllowed: 405, domain.ETooLarge: 413,
+		domain.EMethodNotAllowed: 405, domain.EConflict: 409, domain.ETooLarge: 413,
 	}[domain.CodeOf(err)]
 	if status == 0 {
 		status = 500
@@ -468,7 +470,10 @@ func writeTestError(w http.ResponseWriter, r *http.Request, err error) {
 	body := map[string]any{"error": err.Error(), "code": domain.CodeOf(err)}
 	var ref *Refusal
 	if errors.As(err, &ref) {
-		body["outcome"], body["reason"], body["source"], body["delivery_id"] = ref.Result.Outcome, ref.Result.Reason, ref.Result.Source, ref.Result.DeliveryID
+		body["outcome"] = ref.Result.Outcome
+		if ref.Result.Field != "" {
+			body["field"] = ref.Result.Field
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

@@ -52,6 +52,14 @@ type connector struct {
 	// headers are the request headers parse reads, kept with the payload
 	// for replay (never a credential or a signature).
 	headers []string
+	// oneEventPerID: the delivery id names one event, whose payload does
+	// not change (CloudEvents: a source and id are one event), so a
+	// payload other than the one counted under the id is the sender's
+	// mistake, refused as a conflict rather than acknowledged and dropped.
+	// Off for the rest: a Stripe event's pending_webhooks counts down
+	// between its attempts under one id, and a GitHub delivery id is the
+	// delivery's, not a promise about the body; theirs are duplicates.
+	oneEventPerID bool
 }
 
 // keptHeaders are the delivery's headers that parse reads.
@@ -122,12 +130,24 @@ func outcome(id, event string) func(rec domain.Record, why string, err error) (*
 // rejection is a delivery's own fault: malformed, an identifier over its
 // bound, a required field missing. It is answered 400 and logged with its
 // payload.
-type rejection struct{ reason string }
+type rejection struct {
+	reason string
+	// field is the payload's field at fault ("context.id"), when one is:
+	// the answer names it apart from the reason, for a sender's log to
+	// point at.
+	field string
+}
 
 func (e *rejection) Error() string { return e.reason }
 
 func rejectf(format string, args ...any) error {
 	return &rejection{reason: fmt.Sprintf(format, args...)}
+}
+
+// rejectField is rejectf for a payload field at fault; the reason starts
+// with the field's name.
+func rejectField(field, format string, args ...any) error {
+	return &rejection{reason: field + ": " + fmt.Sprintf(format, args...), field: field}
 }
 
 // decode unmarshals a JSON payload, rejecting one that is not. The fast
@@ -149,7 +169,7 @@ func decode(body []byte, v any) error {
 		case errors.As(err, &te) && te.Field == "":
 			return rejectf("the payload is a JSON %s, not an object", te.Value)
 		case errors.As(err, &te):
-			return rejectf("the payload's %s is %s, want %s", te.Field, te.Value, te.Type)
+			return &rejection{reason: fmt.Sprintf("the payload's %s is %s, want %s", te.Field, te.Value, te.Type), field: te.Field}
 		}
 		return rejectf("the payload cannot be read: %v", err)
 	}

@@ -52,7 +52,7 @@ func TestStripeSignature(t *testing.T) {
 	for _, age := range []time.Duration{-6 * time.Minute, 6 * time.Minute} {
 		e := stripeEnv(t, Stripe{})
 		a := e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now.Add(age), body)).want(t, http.StatusUnauthorized, store.DeliveryRejected)
-		if reason, _ := a.body["reason"].(string); !strings.Contains(reason, "tolerance") {
+		if reason, _ := a.body["error"].(string); !strings.Contains(reason, "tolerance") {
 			t.Errorf("signed %v from now: %s", age, reason)
 		}
 	}

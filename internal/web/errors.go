@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/connect"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/plural"
@@ -48,6 +49,11 @@ type apiError struct {
 	// RequestID is the request's id, to quote when reporting a problem:
 	// the server log has every line of the request under it.
 	RequestID string `json:"request_id,omitempty"`
+	// Outcome and Field are a refused webhook delivery's: its outcome
+	// ("rejected"), as every webhook answer has one, and the payload's
+	// field at fault, when one is.
+	Outcome string `json:"outcome,omitempty"`
+	Field   string `json:"field,omitempty"`
 
 	status     int
 	retryAfter time.Duration
@@ -75,6 +81,7 @@ func (s *Server) describe(r *http.Request, err error) *apiError {
 	var inv *ingest.InvalidError
 	var rl *auth.RateLimitedError
 	var de *domain.Error
+	var ref *connect.Refusal
 	switch {
 	case errors.As(err, &mbe):
 		// Reading the body is where a bound is met, whatever wraps it.
@@ -95,6 +102,8 @@ func (s *Server) describe(r *http.Request, err error) *apiError {
 		}
 	case errors.As(err, &rl):
 		e.retryAfter = rl.RetryAfter
+	case errors.As(err, &ref):
+		e.Outcome, e.Field = ref.Result.Outcome, ref.Result.Field
 	case errors.As(err, &de):
 		e.retryAfter = de.RetryAfter
 	}

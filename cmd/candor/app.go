@@ -82,15 +82,18 @@ func (a *app) parseOptions() domain.ParseOptions {
 	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency}
 }
 
+// loadConfig reads the configuration file and the environment. A mistake
+// in either is the operator's input, like a bad flag: exit status 2, but
+// without the usage line, which would say nothing about it.
 func loadConfig(c common, env *Env) (config.Config, error) {
 	if env.Environ != nil {
 		if err := config.CheckEnviron(env.Environ()); err != nil {
-			return config.Config{}, err
+			return config.Config{}, &exitError{code: 2, err: err}
 		}
 	}
 	cfg, err := config.Load(c.config, env.Getenv)
 	if err != nil {
-		return cfg, err
+		return cfg, &exitError{code: 2, err: err}
 	}
 	if c.data != "" {
 		cfg.Data = c.data

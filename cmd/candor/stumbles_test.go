@@ -119,16 +119,43 @@ func TestViewRoleCaseInsensitive(t *testing.T) {
 	}
 }
 
-// An unknown CANDOR_* variable stops a command, naming the one meant.
+// An unknown CANDOR_* variable stops a command, naming the one meant, with
+// the exit status of a usage error.
 func TestUnknownVariable(t *testing.T) {
 	vars := map[string]string{"CANDOR_DTA": "/tmp/x"}
 	env, _, errb := testEnv(vars)
 	env.Environ = func() []string { return []string{"HOME=/root", "CANDOR_DTA=/tmp/x"} }
-	if code := Run(context.Background(), env, []string{"scorecard", "--data", t.TempDir()}); code != 1 {
+	if code := Run(context.Background(), env, []string{"scorecard", "--data", t.TempDir()}); code != 2 {
 		t.Fatalf("exit %d, stderr %s", code, errb.String())
 	}
 	if !strings.Contains(errb.String(), "CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)") {
 		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+// A bad configuration is the operator's input, like a bad flag: exit 2,
+// naming where the value came from, without a usage line that would say
+// nothing about it.
+func TestBadConfigurationIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	for _, c := range []struct {
+		file string
+		vars map[string]string
+		want string
+	}{
+		{"currency: USD\n", map[string]string{"CANDOR_CURRENCY": "usd"}, `candor sources: CANDOR_CURRENCY: "usd" is not an ISO 4217 code`},
+		{"currency: USD\nread_copies: two\n", nil, "candor sources: config " + conf + `:2: read_copies: "two" is not a whole number`},
+		{"curency: USD\n", nil, "candor sources: config " + conf + `:1: unknown key "curency"`},
+	} {
+		if err := os.WriteFile(conf, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env, _, errb := testEnv(c.vars)
+		code := Run(context.Background(), env, []string{"sources", "--config", conf, "--data", filepath.Join(dir, "data")})
+		if code != 2 || !strings.HasPrefix(errb.String(), c.want) || strings.Contains(errb.String(), "usage:") {
+			t.Errorf("%q %v: exit %d, stderr %s; want 2 and %q", c.file, c.vars, code, errb.String(), c.want)
+		}
 	}
 }
 

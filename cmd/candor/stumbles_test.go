@@ -29,6 +29,8 @@ func TestReadCommandsNeedAStore(t *testing.T) {
 		{"user", "disable", "--email", "ann@example.com"},
 		{"token", "list"},
 		{"token", "revoke", "--name", "ci"},
+		// A token made in a new store would not be the served one's.
+		{"token", "create", "--name", "ci", "--role", "ingest"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "typo")
@@ -54,6 +56,67 @@ func TestReadCommandsNeedAStore(t *testing.T) {
 	}
 	data := smallStore(t) // import creates the directory
 	mustRun(t, "scorecard", "--data", data)
+}
+
+// A command that may make the store makes it only for input it accepts:
+// refused, it leaves no store (nor ledger key) behind.
+func TestRefusedCommandsMakeNoStore(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.ndjson")
+	if err := os.WriteFile(bad, []byte(`{"kind":"deployment","id":"d1"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, stdin string
+		vars        map[string]string
+		args        []string
+		code        int
+		want        string
+	}{
+		{"user add, short password", "short", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin"}, 2, "shorter than 12"},
+		{"user add, unknown role", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "boss"}, 2, `unknown role "boss"`},
+		{"user add, bad name", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin", "--name", "a\x01b"}, 2, "--name: contains control characters"},
+		{"import, invalid record", "", nil, []string{"import", bad}, 1, "nothing was imported"},
+		{"serve, bad --addr", "", nil, []string{"serve", "--addr", "nope"}, 2, `--addr: "nope" is not HOST:PORT`},
+		{"serve, bad CANDOR_ADDR", "", map[string]string{"CANDOR_ADDR": "nope"}, []string{"serve"}, 2, `CANDOR_ADDR: "nope" is not HOST:PORT`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, data := range []string{filepath.Join(t.TempDir(), "new"), t.TempDir()} {
+				env, _, errb := testEnv(c.vars)
+				env.Stdin = strings.NewReader(c.stdin)
+				code := Run(context.Background(), env, append(c.args, "--data", data))
+				if code != c.code || !strings.Contains(errb.String(), c.want) {
+					t.Errorf("exit %d, stderr %s; want %d and %q", code, errb.String(), c.code, c.want)
+				}
+				entries, err := os.ReadDir(data)
+				if err == nil && len(entries) > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s holds %v (%v) after the refusal", data, entries, err)
+				}
+			}
+		})
+	}
+}
+
+// The first administrator may be added before the first serve or import:
+// user add makes the store then, saying so, and a token can follow.
+func TestFirstUserMakesTheStore(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "new")
+	r := runWith(t, "long enough password", false, "user", "add", "--data", data, "--email", "ann@example.com", "--role", "admin")
+	r.want(t, 0, "user add")
+	if !strings.Contains(r.stdout, "Created a new Candor store in "+data) {
+		t.Errorf("stdout: %s", r.stdout)
+	}
+	mustRun(t, "token", "create", "--data", data, "--name", "ci", "--role", "ingest")
+	if r := mustRun(t, "user", "list", "--data", data); !strings.Contains(r.stdout, "ann@example.com") {
+		t.Errorf("user list: %s", r.stdout)
+	}
+	// The second user goes into the store that is there, without a word
+	// about making one.
+	r = runWith(t, "another long password", false, "user", "add", "--data", data, "--email", "bob@example.com", "--role", "executive")
+	r.want(t, 0, "user add")
+	if strings.Contains(r.stdout, "Created") {
+		t.Errorf("stdout: %s", r.stdout)
+	}
 }
 
 // generate --out x.ndjson.gz writes gzip, which import reads back.

@@ -184,6 +184,9 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.EngineConfig(); err != nil {
 		return c, c.loadError(err)
 	}
+	if err := c.checkAddr(); err != nil {
+		return c, c.loadError(err)
+	}
 	if _, err := c.Lag(); err != nil {
 		return c, c.loadError(err)
 	}

@@ -19,6 +19,7 @@ func TestBadVariableNamesTheVariable(t *testing.T) {
 		{"CANDOR_ENVIRONMENT_ALIASES", "production=prod;prod=x", `CANDOR_ENVIRONMENT_ALIASES: production: "prod" is itself a canonical name`},
 		{"CANDOR_READ_COPIES", "3", `CANDOR_READ_COPIES: "3" is not 1 or 2`},
 		{"CANDOR_LEDGER_KEY", "abc", `CANDOR_LEDGER_KEY: not a ledger key`},
+		{"CANDOR_ADDR", "nope", `CANDOR_ADDR: "nope" is not HOST:PORT`},
 	} {
 		for _, file := range []string{path, ""} {
 			_, err := Load(file, env(map[string]string{c.name: c.value}))
@@ -73,6 +74,7 @@ func TestWrongTypeNamesKeyAndLine(t *testing.T) {
 func TestCheckAfterDecodingHasTheLine(t *testing.T) {
 	for _, c := range []struct{ file, want string }{
 		{"currency: USD\nmax_lag: banana\n", `:2: max_lag: invalid duration "banana"`},
+		{"currency: USD\naddr: nope\n", `:2: addr: "nope" is not HOST:PORT`},
 		{"auth:\n  secure_cookies: true\n  trusted_proxies: [nope]\n", `:3: auth.trusted_proxies[0]: "nope" is not a CIDR`},
 		{"vulnerability_sla:\n  high: 3d\n  urgent: 3d\n", `:3: vulnerability_sla.urgent: unknown severity`},
 	} {

@@ -77,6 +77,7 @@ func TestRefusedCommandsMakeNoStore(t *testing.T) {
 		{"user add, unknown role", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "boss"}, 2, `unknown role "boss"`},
 		{"user add, bad name", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin", "--name", "a\x01b"}, 2, "--name: contains control characters"},
 		{"import, invalid record", "", nil, []string{"import", bad}, 1, "nothing was imported"},
+		{"sync, no token", "", nil, []string{"sync", "github"}, 1, "no token for the github collector"},
 		{"serve, bad --addr", "", nil, []string{"serve", "--addr", "nope"}, 2, `--addr: "nope" is not HOST:PORT`},
 		{"serve, bad CANDOR_ADDR", "", map[string]string{"CANDOR_ADDR": "nope"}, []string{"serve"}, 2, `CANDOR_ADDR: "nope" is not HOST:PORT`},
 	} {

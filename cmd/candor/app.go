@@ -6,6 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -24,10 +27,6 @@ import (
 // common holds the flags every data command shares.
 type common struct {
 	config, data, db string
-	// create lets the command create the embedded store where there is
-	// none (commands that add: import, user add, token create); the
-	// others refuse a --data directory without a store.
-	create bool
 }
 
 func (c *common) bind(fs *flag.FlagSet) {
@@ -64,6 +63,7 @@ type app struct {
 func (a *app) Close() {
 	if a.store != nil {
 		a.store.Close()
+		a.store = nil
 	}
 }
 
@@ -82,15 +82,18 @@ func (a *app) parseOptions() domain.ParseOptions {
 	return domain.ParseOptions{DefaultCurrency: a.cfg.Currency}
 }
 
+// loadConfig reads the configuration file and the environment. A mistake
+// in either is the operator's input, like a bad flag: exit status 2, but
+// without the usage line, which would say nothing about it.
 func loadConfig(c common, env *Env) (config.Config, error) {
 	if env.Environ != nil {
 		if err := config.CheckEnviron(env.Environ()); err != nil {
-			return config.Config{}, err
+			return config.Config{}, &exitError{code: 2, err: err}
 		}
 	}
 	cfg, err := config.Load(c.config, env.Getenv)
 	if err != nil {
-		return cfg, err
+		return cfg, &exitError{code: 2, err: err}
 	}
 	if c.data != "" {
 		cfg.Data = c.data
@@ -111,6 +114,53 @@ func (c *common) open(ctx context.Context, env *Env) (*app, error) {
 // none: for commands that write records (import, serve, demo).
 func (c *common) openOrCreate(ctx context.Context, env *Env) (*app, error) {
 	return c.openStore(ctx, env, true)
+}
+
+// openToWrite is openOrCreate for a command whose writing may yet be
+// refused (import: all or nothing). When it made the embedded store,
+// discard removes it again, with the ledger key made for it: a refused
+// command changes nothing, and leaves no empty store that a later read
+// command would take for the organisation.
+func (c *common) openToWrite(ctx context.Context, env *Env) (a *app, discard func(), err error) {
+	cfg, err := loadConfig(*c, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	discard = func() {}
+	var remove func()
+	if cfg.DB == "" {
+		db := filepath.Join(cfg.Data, "candor.db")
+		if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
+			_, derr := os.Stat(cfg.Data)
+			madeDir := errors.Is(derr, fs.ErrNotExist)
+			remove = func() {
+				for _, f := range []string{db, db + "-wal", db + "-shm"} {
+					os.Remove(f)
+				}
+				if madeDir {
+					os.Remove(cfg.Data) // only when empty
+				}
+			}
+		}
+	}
+	a, err = openConfig(ctx, cfg, true)
+	if err != nil {
+		if remove != nil {
+			remove()
+		}
+		return nil, nil, err
+	}
+	a.engine.OneShot = env.oneShot
+	if remove != nil {
+		discard = func() {
+			a.Close()
+			if a.keyCreated {
+				os.Remove(a.ledgerFrom)
+			}
+			remove()
+		}
+	}
+	return a, discard, nil
 }
 
 func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, error) {

@@ -125,7 +125,9 @@ func TestGateCheckWait(t *testing.T) {
 	os.WriteFile(cfg, []byte("gates: {policies: gates.yaml}\n"), 0o600)
 	os.WriteFile(gates, []byte("canary: {enabled: false}\n"), 0o600)
 	// The first start records the gate policies (a governed section), so
-	// every command on the store names the configuration.
+	// every command on the store names the configuration. The first
+	// administrator makes the store; a token needs one.
+	runWith(t, "", false, "user", "add", "--email", "admin@example.com", "--role", "admin", "--generate-password", "--config", cfg, "--data", data).want(t, 0, "user add")
 	token := func(name, role string) string {
 		lines := strings.Split(strings.TrimSpace(mustRun(t, "token", "create", "--name", name, "--role", role, "--config", cfg, "--data", data).stdout), "\n")
 		return lines[len(lines)-1]

@@ -38,7 +38,7 @@ type toolFlags struct {
 	severity, won, lost                                        listFlag
 }
 
-func runImport(ctx context.Context, env *Env, args []string) error {
+func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	fs := flags(env, "import", "[flags] FILE...", "Imports records (docs/records.md) from NDJSON or CSV files, optionally gzipped, or maps the files other tools\nwrite onto records (--format focus, sarif, trivy, grype, salesforce, hubspot; docs/connectors/files.md).\nThe whole import is one transaction: a file with an invalid record changes nothing unless\n--skip-invalid is given. Re-importing a record with the same (kind, source, id) replaces it.")
 	var c common
 	c.bind(fs)
@@ -106,11 +106,17 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		}
 		sources = append(sources, ingest.Source{Name: name, Reader: f, Format: *format})
 	}
-	a, err := c.openOrCreate(ctx, env)
+	a, discard, err := c.openToWrite(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	defer func() {
+		// A refused import stored nothing: a store it made is not kept.
+		if err != nil {
+			discard()
+		}
+		a.Close()
+	}()
 	opt.Parse = a.parseOptions()
 	var sum *ingest.Summary
 	var notes []string

@@ -28,6 +28,7 @@ import (
 	"github.com/candor/candor/internal/annotation"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/generate"
@@ -59,21 +60,59 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	a, err := c.openOrCreate(ctx, env)
+	cfg, err := loadConfig(c, env)
+	if err != nil {
+		return err
+	}
+	// The address is taken before the store is opened: a mistyped one
+	// stops serve before it makes a store in a new --data directory.
+	// config.Load checked the configured one's form.
+	from := addrSource(cfg, env)
+	if *addr != "" {
+		cfg.Addr, from = *addr, "--addr"
+	}
+	ln, err := listen(cfg.Addr, from)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	a, err := openConfig(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if *addr != "" {
-		a.cfg.Addr = *addr
-	}
-	return serve(ctx, env, a, nil)
+	return serve(ctx, env, a, ln, nil)
 }
 
-// serve runs the HTTP server until ctx ends. It listens at once, so
+// addrSource names where the configured listen address came from.
+func addrSource(cfg config.Config, env *Env) string {
+	switch {
+	case env.Getenv("CANDOR_ADDR") != "":
+		return "CANDOR_ADDR"
+	case cfg.Addr != config.Default().Addr && cfg.Path() != "":
+		return "addr (config " + cfg.Path() + ")"
+	}
+	return "the default address"
+}
+
+// listen listens at addr, an error naming from, the flag, variable or key
+// it came from: net's own ("address nope: missing port in address") names
+// neither.
+func listen(addr, from string) (net.Listener, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, usagef("%s: %q is not HOST:PORT, such as 127.0.0.1:8080 or :8080", from, addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", from, addr, err)
+	}
+	return ln, nil
+}
+
+// serve runs the HTTP server on ln until ctx ends. It serves at once, so
 // /healthz answers while the data loads and /readyz says when it has;
 // ready, when set, receives the base URL once the data is loaded.
-func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error {
+func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(url string)) error {
 	// Reads get a scheduler slot at once beside bulk work (priority.ForServing).
 	defer priority.ForServing()()
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
@@ -131,10 +170,6 @@ func serve(ctx context.Context, env *Env, a *app, ready func(url string)) error 
 		return err
 	}
 	gates, err := a.gatePolicies()
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return err
 	}
@@ -496,6 +531,11 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	ln, err := listen(*addr, "--addr")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	dir := *keep
 	if dir == "" {
 		dir, err = os.MkdirTemp("", "candor-demo-")
@@ -523,7 +563,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	a.cfg.Addr = *addr
+	a.cfg.Addr = ln.Addr().String()
 	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
 	pr, pw := io.Pipe()
 	// If the import stops early (Ctrl-C, a bad record), closing the reading
@@ -561,7 +601,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard --data %s --config %s\n",
 			dir, shellWord(dir), shellWord(c.config))
 	}
-	return serve(ctx, env, a, func(url string) {
+	return serve(ctx, env, a, ln, func(url string) {
 		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s  API token (executive, ingest; shown only now): %s\n"+
 			"    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n%sPress Ctrl-C to stop.\n", url, signIn, token, token, url, kept)
 	})

@@ -16,7 +16,7 @@ func init() {
 	register(command{name: "sync", args: "SOURCE [--since T] [--dry-run] [flags]", help: "pull a tool's records from its API (GitHub, GitLab, PagerDuty, Jira): backfill, or sources without webhooks", run: runSync})
 }
 
-func runSync(ctx context.Context, env *Env, args []string) error {
+func runSync(ctx context.Context, env *Env, args []string) (err error) {
 	fs := flags(env, "sync", "SOURCE [--since T] [--dry-run] [flags]", "Reads SOURCE's REST API with connectors.SOURCE.sync (docs/connectors/SOURCE.md) from where its last run stopped —\n"+
 		"or from T — maps each object as its webhook would and commits the records a page at a time. A run that\n"+
 		"stops part-way resumes at the first page it did not commit; nothing is counted twice. Collectors: "+strings.Join(connect.SyncSources(), ", ")+".")
@@ -41,17 +41,25 @@ func runSync(ctx context.Context, env *Env, args []string) error {
 			return usagef("--since: %v", err)
 		}
 	}
-	// Like an import, a sync may be the first thing a store gets.
-	a, err := c.openOrCreate(ctx, env)
+	// Like an import, a sync may be the first thing a store gets; but a
+	// new store that got nothing (a dry run, or a run that failed before
+	// committing a page) is not kept.
+	a, discard, err := c.openToWrite(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	var sum *connect.SyncSummary
+	defer func() {
+		if *dry || err != nil && (sum == nil || sum.Pages == 0) {
+			discard()
+		}
+		a.Close()
+	}()
 	svc, err := connect.New(connect.Options{Store: a.store, Config: a.cfg.Connectors, Parse: a.parseOptions()})
 	if err != nil {
 		return err
 	}
-	sum, err := svc.Sync(ctx, rest[0], opt)
+	sum, err = svc.Sync(ctx, rest[0], opt)
 	if sum != nil {
 		if *format == "json" {
 			if jerr := writeJSONOut(env, sum); jerr != nil {

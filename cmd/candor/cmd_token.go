@@ -31,7 +31,6 @@ func runTokenCreate(ctx context.Context, env *Env, args []string) error {
 	var roles stringsFlag
 	fs.Var(&roles, "role", "a role (repeatable), e.g. ingest for CI and connectors")
 	user := fs.String("user", "", "e-mail address of the user the token acts for (optional)")
-	c.create = true
 	a, err := parseAndOpen(ctx, env, fs, &c, args, need("name", name), needRoles(&roles))
 	if err != nil {
 		return err

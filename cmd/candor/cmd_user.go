@@ -18,6 +18,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/oidc"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 func init() {
@@ -66,13 +67,17 @@ type authApp struct {
 	svc *auth.Service
 }
 
-// openAuth opens the store; user add and token create may create it, since
-// adding the first administrator comes before any data is imported.
+// openAuth opens an existing store: a token or a change made in a new,
+// empty one (a mistyped --data) would silently not be the one served.
 func openAuth(ctx context.Context, env *Env, c common) (*authApp, error) {
-	a, err := c.openStore(ctx, env, c.create)
+	a, err := c.open(ctx, env)
 	if err != nil {
 		return nil, err
 	}
+	return withAuth(a)
+}
+
+func withAuth(a *app) (*authApp, error) {
 	svc, err := a.authService()
 	if err != nil {
 		a.Close()
@@ -157,19 +162,24 @@ func need(flag string, value *string) func() error {
 // arguments), runs the checks on them, and only then opens the store: bad
 // input changes nothing.
 func parseAndOpen(ctx context.Context, env *Env, fs *flag.FlagSet, c *common, args []string, checks ...func() error) (*authApp, error) {
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseChecked(fs, args, checks...); err != nil {
 		return nil, err
 	}
-	if len(rest) > 0 {
-		return nil, usagef("unexpected argument %q", rest[0])
+	return openAuth(ctx, env, *c)
+}
+
+// parseChecked parses flags only (no positional arguments) and runs the
+// checks on them.
+func parseChecked(fs *flag.FlagSet, args []string, checks ...func() error) error {
+	if err := parseNone(fs, args); err != nil {
+		return err
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return openAuth(ctx, env, *c)
+	return nil
 }
 
 func runUserAdd(ctx context.Context, env *Env, args []string) error {
@@ -185,14 +195,41 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	var roles stringsFlag
 	fs.Var(&roles, "role", "a role (repeatable): admin, executive, auditor, ingest, ceo, cro, vp_sales, vp_marketing, vp_cs, engineering, support")
 	generate := fs.Bool("generate-password", false, "generate a password and print it once instead of reading one")
-	c.create = true
-	a, err := parseAndOpen(ctx, env, fs, &c, args, need("email", email), needRoles(&roles))
+	if err := parseChecked(fs, args, need("email", email), needRoles(&roles)); err != nil {
+		return err
+	}
+	// The first administrator may come before the first serve or import,
+	// so user add may make the store; but only once everything it was
+	// given is checked, against the configuration's roles, which a new
+	// store starts from.
+	cfg, err := loadConfig(c, env)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
+	a, err := openConfig(ctx, cfg, false)
+	fresh := errors.Is(err, sqlite.ErrNoStore)
+	var grants *auth.Grants
+	switch {
+	case fresh:
+		cat, err := cfg.Catalog()
+		if err != nil {
+			return err
+		}
+		if grants, err = cfg.Grants(cat); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		defer a.Close()
+		aa, err := withAuth(a)
+		if err != nil {
+			return err
+		}
+		grants = aa.svc.Grants()
+	}
 	// Roles and address are checked before a password is asked for.
-	if _, err := a.svc.Grants().CheckRoles(roles); err != nil {
+	if _, err := grants.CheckRoles(roles); err != nil {
 		return usagef("--role: %v", err)
 	}
 	if _, err := auth.NormalizeEmail(*email); err != nil {
@@ -202,7 +239,22 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.svc.AddUser(ctx, cliActor(env), auth.NewUser{Email: *email, Name: *name, Roles: roles, Password: pw})
+	nu := auth.NewUser{Email: *email, Name: *name, Roles: roles, Password: pw}
+	if err := auth.CheckNewUser(grants, nu); err != nil {
+		return inputError(err)
+	}
+	if fresh {
+		if a, err = openConfig(ctx, cfg, true); err != nil {
+			return err
+		}
+		defer a.Close()
+		fmt.Fprintf(env.Stdout, "Created a new Candor store in %s.\n", cfg.Data)
+	}
+	aa, err := withAuth(a)
+	if err != nil {
+		return err
+	}
+	u, err := aa.svc.AddUser(ctx, cliActor(env), nu)
 	if err != nil {
 		return inputError(err)
 	}

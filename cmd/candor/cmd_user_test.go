@@ -64,7 +64,7 @@ func TestUsersAndTokens(t *testing.T) {
 	// Password from stdin: not echoed anywhere.
 	r := runWith(t, "a long enough password\n", false, with("user", "add", "--email", " Ann@Example.com", "--role", "admin", "--role", "executive", "--name", "Ann Lee")...)
 	r.want(t, 0, "user add ann")
-	if r.stdout != "Added user ann@example.com (roles: admin, executive).\n" || strings.Contains(r.stdout+r.stderr, "a long enough password") {
+	if r.stdout != "Created a new Candor store in "+data+".\nAdded user ann@example.com (roles: admin, executive).\n" || strings.Contains(r.stdout+r.stderr, "a long enough password") {
 		t.Errorf("user add:\n%s%s", r.stdout, r.stderr)
 	}
 	// Generated on request, printed once.

@@ -348,6 +348,13 @@ func TestImportInvalid(t *testing.T) {
 	if err := os.WriteFile(file, []byte(goodDep+"\n"+badDep+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A store that exists (a refused import into a new one leaves none:
+	// TestRefusedCommandsMakeNoStore).
+	svc := filepath.Join(dir, "services.ndjson")
+	if err := os.WriteFile(svc, []byte(`{"kind":"service","id":"api","name":"API"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "import", "--data", data, svc)
 	r := run(t, "import", "--data", data, file)
 	r.want(t, 1, "import", file)
 	if !strings.Contains(r.stderr, file+":2:") || !strings.Contains(r.stderr, "field finished_at") {

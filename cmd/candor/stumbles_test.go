@@ -29,6 +29,8 @@ func TestReadCommandsNeedAStore(t *testing.T) {
 		{"user", "disable", "--email", "ann@example.com"},
 		{"token", "list"},
 		{"token", "revoke", "--name", "ci"},
+		// A token made in a new store would not be the served one's.
+		{"token", "create", "--name", "ci", "--role", "ingest"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "typo")
@@ -54,6 +56,68 @@ func TestReadCommandsNeedAStore(t *testing.T) {
 	}
 	data := smallStore(t) // import creates the directory
 	mustRun(t, "scorecard", "--data", data)
+}
+
+// A command that may make the store makes it only for input it accepts:
+// refused, it leaves no store (nor ledger key) behind.
+func TestRefusedCommandsMakeNoStore(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.ndjson")
+	if err := os.WriteFile(bad, []byte(`{"kind":"deployment","id":"d1"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, stdin string
+		vars        map[string]string
+		args        []string
+		code        int
+		want        string
+	}{
+		{"user add, short password", "short", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin"}, 2, "shorter than 12"},
+		{"user add, unknown role", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "boss"}, 2, `unknown role "boss"`},
+		{"user add, bad name", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin", "--name", "a\x01b"}, 2, "--name: contains control characters"},
+		{"import, invalid record", "", nil, []string{"import", bad}, 1, "nothing was imported"},
+		{"sync, no token", "", nil, []string{"sync", "github"}, 1, "no token for the github collector"},
+		{"serve, bad --addr", "", nil, []string{"serve", "--addr", "nope"}, 2, `--addr: "nope" is not HOST:PORT`},
+		{"serve, bad CANDOR_ADDR", "", map[string]string{"CANDOR_ADDR": "nope"}, []string{"serve"}, 2, `CANDOR_ADDR: "nope" is not HOST:PORT`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, data := range []string{filepath.Join(t.TempDir(), "new"), t.TempDir()} {
+				env, _, errb := testEnv(c.vars)
+				env.Stdin = strings.NewReader(c.stdin)
+				code := Run(context.Background(), env, append(c.args, "--data", data))
+				if code != c.code || !strings.Contains(errb.String(), c.want) {
+					t.Errorf("exit %d, stderr %s; want %d and %q", code, errb.String(), c.code, c.want)
+				}
+				entries, err := os.ReadDir(data)
+				if err == nil && len(entries) > 0 || err != nil && !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s holds %v (%v) after the refusal", data, entries, err)
+				}
+			}
+		})
+	}
+}
+
+// The first administrator may be added before the first serve or import:
+// user add makes the store then, saying so, and a token can follow.
+func TestFirstUserMakesTheStore(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "new")
+	r := runWith(t, "long enough password", false, "user", "add", "--data", data, "--email", "ann@example.com", "--role", "admin")
+	r.want(t, 0, "user add")
+	if !strings.Contains(r.stdout, "Created a new Candor store in "+data) {
+		t.Errorf("stdout: %s", r.stdout)
+	}
+	mustRun(t, "token", "create", "--data", data, "--name", "ci", "--role", "ingest")
+	if r := mustRun(t, "user", "list", "--data", data); !strings.Contains(r.stdout, "ann@example.com") {
+		t.Errorf("user list: %s", r.stdout)
+	}
+	// The second user goes into the store that is there, without a word
+	// about making one.
+	r = runWith(t, "another long password", false, "user", "add", "--data", data, "--email", "bob@example.com", "--role", "executive")
+	r.want(t, 0, "user add")
+	if strings.Contains(r.stdout, "Created") {
+		t.Errorf("stdout: %s", r.stdout)
+	}
 }
 
 // generate --out x.ndjson.gz writes gzip, which import reads back.
@@ -119,16 +183,43 @@ func TestViewRoleCaseInsensitive(t *testing.T) {
 	}
 }
 
-// An unknown CANDOR_* variable stops a command, naming the one meant.
+// An unknown CANDOR_* variable stops a command, naming the one meant, with
+// the exit status of a usage error.
 func TestUnknownVariable(t *testing.T) {
 	vars := map[string]string{"CANDOR_DTA": "/tmp/x"}
 	env, _, errb := testEnv(vars)
 	env.Environ = func() []string { return []string{"HOME=/root", "CANDOR_DTA=/tmp/x"} }
-	if code := Run(context.Background(), env, []string{"scorecard", "--data", t.TempDir()}); code != 1 {
+	if code := Run(context.Background(), env, []string{"scorecard", "--data", t.TempDir()}); code != 2 {
 		t.Fatalf("exit %d, stderr %s", code, errb.String())
 	}
 	if !strings.Contains(errb.String(), "CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)") {
 		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+// A bad configuration is the operator's input, like a bad flag: exit 2,
+// naming where the value came from, without a usage line that would say
+// nothing about it.
+func TestBadConfigurationIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	for _, c := range []struct {
+		file string
+		vars map[string]string
+		want string
+	}{
+		{"currency: USD\n", map[string]string{"CANDOR_CURRENCY": "usd"}, `candor sources: CANDOR_CURRENCY: "usd" is not an ISO 4217 code`},
+		{"currency: USD\nread_copies: two\n", nil, "candor sources: config " + conf + `:2: read_copies: "two" is not a whole number`},
+		{"curency: USD\n", nil, "candor sources: config " + conf + `:1: unknown key "curency"`},
+	} {
+		if err := os.WriteFile(conf, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		env, _, errb := testEnv(c.vars)
+		code := Run(context.Background(), env, []string{"sources", "--config", conf, "--data", filepath.Join(dir, "data")})
+		if code != 2 || !strings.HasPrefix(errb.String(), c.want) || strings.Contains(errb.String(), "usage:") {
+			t.Errorf("%q %v: exit %d, stderr %s; want 2 and %q", c.file, c.vars, code, errb.String(), c.want)
+		}
 	}
 }
 

@@ -67,20 +67,9 @@ type NewUser struct {
 // user_created. Bad input is an *InputError naming the field; an address
 // that has a user already is one too (field email).
 func (s *Service) AddUser(ctx context.Context, by Actor, nu NewUser) (store.User, error) {
-	email, err := NormalizeEmail(nu.Email)
-	if err != nil {
-		return store.User{}, &InputError{Field: "email", Msg: err.Error()}
-	}
-	name, err := checkName("name", nu.Name, false)
+	email, name, roles, err := checkNewUser(s.grants, nu)
 	if err != nil {
 		return store.User{}, err
-	}
-	roles, err := s.checkRoles(nu.Roles)
-	if err != nil {
-		return store.User{}, err
-	}
-	if err := CheckPassword(nu.Password); err != nil {
-		return store.User{}, &InputError{Field: "password", Msg: err.Error()}
 	}
 	var hash string
 	if err := s.withHashSlot(ctx, func() { hash, err = HashPassword(nu.Password, s.opt.Params) }); err != nil {
@@ -97,6 +86,29 @@ func (s *Service) AddUser(ctx context.Context, by Actor, nu NewUser) (store.User
 		return store.User{}, inputErr("email", "a user with e-mail address %s exists", email)
 	}
 	return u, err
+}
+
+// CheckNewUser makes AddUser's checks of nu against g without a store, for
+// a caller that creates the store only for input that will be added.
+func CheckNewUser(g *Grants, nu NewUser) error {
+	_, _, _, err := checkNewUser(g, nu)
+	return err
+}
+
+func checkNewUser(g *Grants, nu NewUser) (email, name string, roles []string, err error) {
+	if email, err = NormalizeEmail(nu.Email); err != nil {
+		return "", "", nil, &InputError{Field: "email", Msg: err.Error()}
+	}
+	if name, err = checkName("name", nu.Name, false); err != nil {
+		return "", "", nil, err
+	}
+	if roles, err = g.CheckRoles(nu.Roles); err != nil {
+		return "", "", nil, &InputError{Field: "roles", Msg: err.Error()}
+	}
+	if err := CheckPassword(nu.Password); err != nil {
+		return "", "", nil, &InputError{Field: "password", Msg: err.Error()}
+	}
+	return email, name, roles, nil
 }
 
 // Users returns every user in e-mail order.

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -75,26 +74,6 @@ func (c Config) OIDC(g *auth.Grants) (*oidc.Config, error) {
 type RateConfig struct {
 	Attempts int    `yaml:"attempts"`
 	Per      string `yaml:"per"`
-}
-
-func (c *Config) applyAuthEnv(env func(string) string) error {
-	if v := env("CANDOR_TRUSTED_PROXIES"); v != "" {
-		c.Auth.TrustedProxies = strings.Split(v, ",")
-	}
-	if v := env("CANDOR_SECURE_COOKIES"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return fmt.Errorf("CANDOR_SECURE_COOKIES: %q is not true or false", v)
-		}
-		c.Auth.SecureCookies = b
-	}
-	if v := env("CANDOR_OIDC_CLIENT_SECRET"); v != "" {
-		if c.Auth.OIDC == nil {
-			return fmt.Errorf("CANDOR_OIDC_CLIENT_SECRET is set, but the configuration has no auth.oidc section for it")
-		}
-		c.Auth.OIDC.ClientSecret = v
-	}
-	return nil
 }
 
 // AuthOptions builds the access-control options, validating every field.

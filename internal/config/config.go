@@ -5,8 +5,10 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +126,9 @@ type Config struct {
 	// CustomMetricDefs are the organisation-defined metrics (custommetrics.go).
 	CustomMetricDefs []CustomMetric `yaml:"custom_metrics"`
 
+	// fromEnv names, by key path, the variables that set a value
+	// (envVars), so that an error about the value names the variable.
+	fromEnv map[string]string
 	// setByEnv names the governed settings the environment set, each with
 	// its variable (SetByEnv).
 	setByEnv map[string]string
@@ -168,7 +173,7 @@ func Load(path string, env func(string) string) (Config, error) {
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField())
 		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
-			return c, yamlError(path, err)
+			return c, yamlError(path, b, err)
 		}
 		c.src = b
 	}
@@ -177,66 +182,69 @@ func Load(path string, env func(string) string) (Config, error) {
 		return c, err
 	}
 	if _, err := c.EngineConfig(); err != nil {
-		return c, located(path, err)
+		return c, c.loadError(err)
+	}
+	if err := c.checkAddr(); err != nil {
+		return c, c.loadError(err)
 	}
 	if _, err := c.Lag(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.Copies(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.SnapshotEvery(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.Timeouts(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	// Metric overrides are checked here too, so a bad one stops every
 	// command at start rather than the first that builds a scorecard.
 	cat, err := c.Catalog()
 	if err != nil {
-		return c, located(path, err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.AuthOptions(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	g, err := c.Grants(cat)
 	if err != nil {
-		return c, located(path, err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.OIDC(g); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if err := c.checkShare(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.Periods(); err != nil {
-		return c, located(path, err)
+		return c, c.loadError(err)
 	}
 	if err := c.checkLedger(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if _, _, err := c.RetentionPolicy(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if err := c.Connectors.Validate(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	c.env = env
 	if _, err := c.AlertSettings(cat); err != nil {
-		return c, located(path, err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.GatePolicies(cat); err != nil {
 		return c, err
 	}
 	if _, err := c.ReportSettings(cat); err != nil {
-		return c, located(c.path, err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.Impact.Resolve(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	if _, err := c.ImageEvery(); err != nil {
-		return c, fmt.Errorf("config %s: %w", orName(path), err)
+		return c, c.loadError(err)
 	}
 	return c, nil
 }
@@ -287,65 +295,163 @@ func init() {
 	}
 }
 
-func (c *Config) applyEnv(env func(string) string) error {
-	set := func(name string, dst *string) {
-		if v := env(name); v != "" {
-			*dst = v
-		}
-	}
-	set("CANDOR_DATA", &c.Data)
-	set("CANDOR_DB", &c.DB)
-	set("CANDOR_ADDR", &c.Addr)
-	set("CANDOR_READ_TIMEOUT", &c.ReadTimeout)
-	set("CANDOR_WRITE_TIMEOUT", &c.WriteTimeout)
-	set("CANDOR_IDLE_TIMEOUT", &c.IdleTimeout)
-	set("CANDOR_CURRENCY", &c.Currency)
-	set("CANDOR_ATTRIBUTION_WINDOW", &c.AttributionWindow)
-	set("CANDOR_SNAPSHOT_INTERVAL", &c.SnapshotInterval)
-	c.applyImageEnv(env)
-	if v := env("CANDOR_PRODUCTION_ENVIRONMENTS"); v != "" {
+// envVar is a variable that sets one configuration key. Every value a
+// variable sets is named by the variable when it is wrong, whether its
+// setter refuses it or a check after loading does (Config.fromEnv).
+type envVar struct {
+	name, key string
+	set       func(c *Config, v string) error
+}
+
+func text(field func(c *Config) *string) func(*Config, string) error {
+	return func(c *Config, v string) error { *field(c) = v; return nil }
+}
+
+// envVars are the variables that set configuration keys; the others of
+// Env are read where they are used (CANDOR_CONFIG, CANDOR_URL, the mail
+// server's).
+var envVars = []envVar{
+	{"CANDOR_DATA", "data", text(func(c *Config) *string { return &c.Data })},
+	{"CANDOR_DB", "db", text(func(c *Config) *string { return &c.DB })},
+	{"CANDOR_ADDR", "addr", text(func(c *Config) *string { return &c.Addr })},
+	{"CANDOR_READ_TIMEOUT", "read_timeout", text(func(c *Config) *string { return &c.ReadTimeout })},
+	{"CANDOR_WRITE_TIMEOUT", "write_timeout", text(func(c *Config) *string { return &c.WriteTimeout })},
+	{"CANDOR_IDLE_TIMEOUT", "idle_timeout", text(func(c *Config) *string { return &c.IdleTimeout })},
+	{"CANDOR_CURRENCY", "currency", text(func(c *Config) *string { return &c.Currency })},
+	{"CANDOR_ATTRIBUTION_WINDOW", "attribution_window", text(func(c *Config) *string { return &c.AttributionWindow })},
+	{"CANDOR_SNAPSHOT_INTERVAL", "snapshot_interval", text(func(c *Config) *string { return &c.SnapshotInterval })},
+	{"CANDOR_IMAGE", "image.path", func(c *Config, v string) error { c.applyImage(v); return nil }},
+	{"CANDOR_PRODUCTION_ENVIRONMENTS", "production_environments", func(c *Config, v string) error {
 		c.ProductionEnvironments = nil
 		for _, s := range strings.Split(v, ",") {
 			if s = strings.TrimSpace(s); s != "" {
 				c.ProductionEnvironments = append(c.ProductionEnvironments, s)
 			}
 		}
-	}
-	if v := env("CANDOR_ENVIRONMENT_ALIASES"); v != "" {
+		return nil
+	}},
+	{"CANDOR_ENVIRONMENT_ALIASES", "environment_aliases", func(c *Config, v string) error {
 		a, err := parseAliases(v)
-		if err != nil {
-			return fmt.Errorf("CANDOR_ENVIRONMENT_ALIASES: %v", err)
-		}
 		c.EnvironmentAliases = a
-	}
-	if v := env("CANDOR_READ_COPIES"); v != "" {
+		return err
+	}},
+	{"CANDOR_READ_COPIES", "read_copies", func(c *Config, v string) error {
+		// 0 would read as unset (1) in read_copies; here it is a mistake.
 		n, err := strconv.Atoi(v)
 		if err != nil || (n != 1 && n != 2) {
-			return fmt.Errorf("CANDOR_READ_COPIES: %q is not 1 or 2", v)
+			return fmt.Errorf("%q is not 1 or 2", v)
 		}
 		c.ReadCopies = n
-	}
-	if v := env("CANDOR_MAX_BODY_BYTES"); v != "" {
+		return nil
+	}},
+	{"CANDOR_MAX_BODY_BYTES", "max_body_bytes", func(c *Config, v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return fmt.Errorf("CANDOR_MAX_BODY_BYTES: %q is not a positive number of bytes", v)
+			return fmt.Errorf("%q is not a positive number of bytes", v)
 		}
 		c.MaxBodyBytes = n
-	}
+		return nil
+	}},
+	{"CANDOR_TRUSTED_PROXIES", "auth.trusted_proxies", func(c *Config, v string) error {
+		c.Auth.TrustedProxies = strings.Split(v, ",")
+		return nil
+	}},
+	{"CANDOR_SECURE_COOKIES", "auth.secure_cookies", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", v)
+		}
+		c.Auth.SecureCookies = b
+		return nil
+	}},
+	{"CANDOR_OIDC_CLIENT_SECRET", "auth.oidc.client_secret", func(c *Config, v string) error {
+		if c.Auth.OIDC == nil {
+			return fmt.Errorf("set, but the configuration has no auth.oidc section for it")
+		}
+		c.Auth.OIDC.ClientSecret = v
+		return nil
+	}},
+	{"CANDOR_LEDGER_KEY", "ledger.key", text(func(c *Config) *string { return &c.Ledger.Key })},
+	{"CANDOR_LEDGER_KEY_FILE", "ledger.key_file", text(func(c *Config) *string { return &c.Ledger.KeyFile })},
+	{"CANDOR_RETENTION_KEY", "retention.key", text(func(c *Config) *string { return &c.Retention.Key })},
+	{"CANDOR_RETENTION_KEY_FILE", "retention.key_file", text(func(c *Config) *string { return &c.Retention.KeyFile })},
+}
+
+func init() {
 	for _, s := range connect.SignedSources() {
-		if v := env(connect.SecretEnv(s)); v != "" {
+		envVars = append(envVars, envVar{connect.SecretEnv(s), "connectors." + s + ".secret", func(c *Config, v string) error {
 			c.Connectors.SetSecret(s, v)
-		}
+			return nil
+		}})
 	}
-	c.applyLedgerEnv(env)
-	c.applyRetentionEnv(env)
 	for _, s := range connect.SyncSources() {
-		if v := env(connect.SyncTokenEnv(s)); v != "" {
+		envVars = append(envVars, envVar{connect.SyncTokenEnv(s), "connectors." + s + ".sync.token", func(c *Config, v string) error {
 			c.Connectors.SetSyncToken(s, v)
+			return nil
+		}})
+	}
+}
+
+func (c *Config) applyEnv(env func(string) string) error {
+	c.fromEnv = map[string]string{}
+	for _, e := range envVars {
+		v := env(e.name)
+		if v == "" {
+			continue
 		}
+		if err := e.set(c, v); err != nil {
+			return fmt.Errorf("%s: %v", e.name, err)
+		}
+		c.fromEnv[e.key] = e.name
 	}
 	c.setByEnv = GovernedEnv(env)
-	return c.applyAuthEnv(env)
+	return nil
+}
+
+// loadError says where a value a check refused came from: the variable
+// that set it, else the configuration file and, when the key is written
+// there, its line. The checks start their messages with the key path
+// ("auth.trusted_proxies[1]: …"), which is what both are found by.
+func (c *Config) loadError(err error) error {
+	if fe := (*catalog.FieldError)(nil); errors.As(err, &fe) && fe.File != "" {
+		return fmt.Errorf("config %w", err)
+	}
+	if ce := (*CustomMetricError)(nil); errors.As(err, &ce) {
+		return fmt.Errorf("config %w", err)
+	}
+	msg := err.Error()
+	key, rest, ok := strings.Cut(msg, ": ")
+	if !ok || key == "" || strings.ContainsAny(key, " \t") {
+		return fmt.Errorf("config %s: %w", orName(c.path), err)
+	}
+	// A check of a value only a variable can set names the variable itself.
+	if slices.ContainsFunc(envVars, func(e envVar) bool { return e.name == key }) {
+		return err
+	}
+	for k, name := range c.fromEnv {
+		if key == k {
+			return fmt.Errorf("%s: %s", name, rest)
+		}
+		if sub, ok := strings.CutPrefix(key, k); ok && (sub[0] == '.' || sub[0] == '[') {
+			return fmt.Errorf("%s: %s: %s", name, envPart(sub), rest)
+		}
+	}
+	if c.src != nil {
+		if line := catalog.YAMLLine(c.src, key); line > 0 {
+			return fmt.Errorf("config %s:%d: %w", c.path, line, err)
+		}
+	}
+	return fmt.Errorf("config %s: %w", orName(c.path), err)
+}
+
+// envPart words the part of a key below a variable's: "[1]" of a
+// comma-separated list is its second entry, ".production" of a map its
+// key.
+func envPart(sub string) string {
+	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(sub, "["), "]")); err == nil && strings.HasPrefix(sub, "[") {
+		return fmt.Sprintf("entry %d", n+1)
+	}
+	return strings.TrimPrefix(sub, ".")
 }
 
 // parseAliases reads CANDOR_ENVIRONMENT_ALIASES: "none", or

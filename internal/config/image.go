@@ -50,9 +50,9 @@ func (c Config) ImageEvery() (time.Duration, error) {
 // DefaultImageEvery is image.every when unset.
 const DefaultImageEvery = 10 * time.Minute
 
-// applyImageEnv reads CANDOR_IMAGE: a path, or "off".
-func (c *Config) applyImageEnv(env func(string) string) {
-	switch v := strings.TrimSpace(env("CANDOR_IMAGE")); v {
+// applyImage reads CANDOR_IMAGE: a path, or "off".
+func (c *Config) applyImage(v string) {
+	switch v = strings.TrimSpace(v); v {
 	case "":
 	case "off":
 		c.Image.Off = true

@@ -8,14 +8,31 @@ import (
 	"strings"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/candor/candor/internal/domain"
 )
 
 // yamlError words a decoding error of the configuration file with the file
-// and line; an unknown key also gets the key it was probably meant to be.
-func yamlError(path string, err error) error {
+// and line; an unknown key also gets the key it was probably meant to be,
+// and a value of the wrong type the key and, in words, the type wanted.
+func yamlError(path string, src []byte, err error) error {
 	snippet := yaml.FormatError(err, false, true)
+	if tok, msg, ok := wrongType(err); ok {
+		// The library's words are Go's ("cannot unmarshal string into Go
+		// struct field Config.ReadCopies of type int"), which the operator
+		// cannot map back to the file.
+		if key := keyAt(src, tok); key != "" {
+			msg = key + ": " + msg
+		}
+		out := fmt.Sprintf("config %s:%d: %s", path, tok.Position.Line, msg)
+		if _, s, ok := strings.Cut(snippet, "\n"); ok {
+			out += "\n" + s
+		}
+		return errors.New(out)
+	}
 	var ue *yaml.UnknownFieldError
 	if !errors.As(err, &ue) || ue.GetToken() == nil {
 		// The library starts with "[line:col] message"; say it as
@@ -40,6 +57,134 @@ func yamlError(path string, err error) error {
 		msg += "\n" + src
 	}
 	return errors.New(msg)
+}
+
+// wrongType reads a decoding error that is a value of the wrong type: its
+// token and what was wrong, in words ("\"two\" is not a whole number").
+func wrongType(err error) (*token.Token, string, bool) {
+	var te *yaml.TypeError
+	var ne *yaml.UnexpectedNodeTypeError
+	var oe *yaml.OverflowError
+	switch {
+	case errors.As(err, &te) && te.Token != nil:
+		return te.Token, fmt.Sprintf("%s is not %s", given(te.Token, te.SrcType.Kind()), wanted(te.DstType)), true
+	case errors.As(err, &ne) && ne.Token != nil:
+		var k reflect.Kind
+		switch ne.Actual {
+		case ast.SequenceType:
+			k = reflect.Slice
+		case ast.MappingType:
+			k = reflect.Map
+		}
+		want := "a list"
+		if ne.Expected == ast.MappingType {
+			want = "a mapping (key: value)"
+		}
+		msg := fmt.Sprintf("%s is not %s", given(ne.Token, k), want)
+		if ne.Expected == ast.SequenceType && k == reflect.Invalid {
+			msg += fmt.Sprintf(" (write [%s])", ne.Token.Value)
+		}
+		return ne.Token, msg, true
+	case errors.As(err, &oe) && oe.Token != nil:
+		return oe.Token, fmt.Sprintf("%s is too large for %s", oe.SrcNum, wanted(oe.DstType)), true
+	}
+	return nil, "", false
+}
+
+// given words the value at tok: a scalar quoted, a list or a mapping by
+// its shape (kind is the Go kind it decoded as, Invalid for a scalar).
+func given(tok *token.Token, kind reflect.Kind) string {
+	switch kind {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	}
+	return fmt.Sprintf("%q", tok.Value)
+}
+
+// wanted words the type a field takes.
+func wanted(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a single value"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "a mapping (key: value)"
+}
+
+// keyAt is the key path ("auth.trusted_proxies", "views[0].metrics") whose
+// value starts at tok in src, or, when no value starts there (a block
+// mapping's error points inside it), the last key written before tok; ""
+// when src does not parse.
+func keyAt(src []byte, tok *token.Token) string {
+	f, err := parser.ParseBytes(src, 0, parser.AllowDuplicateMapKey())
+	if err != nil {
+		return ""
+	}
+	at := tok.Position
+	before := func(p *token.Position) bool {
+		return p.Line < at.Line || p.Line == at.Line && p.Column <= at.Column
+	}
+	same := func(p *token.Position) bool { return p.Line == at.Line && p.Column == at.Column }
+	var exact, last string
+	var walk func(n ast.Node, path string)
+	walk = func(n ast.Node, path string) {
+		switch v := n.(type) {
+		case *ast.MappingNode:
+			for _, mv := range v.Values {
+				walk(mv, path)
+			}
+		case *ast.MappingValueNode:
+			k := v.Key.GetToken()
+			if k == nil {
+				return
+			}
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			// The walk is in document order: the last key before tok wins.
+			if before(k.Position) {
+				last = p
+			}
+			if t := v.Value.GetToken(); t != nil && same(t.Position) && exact == "" {
+				exact = p
+			}
+			walk(v.Value, p)
+		case *ast.SequenceNode:
+			for i, item := range v.Values {
+				p := fmt.Sprintf("%s[%d]", path, i)
+				if t := item.GetToken(); t != nil && same(t.Position) && exact == "" {
+					exact = p
+				}
+				walk(item, p)
+			}
+		case *ast.AnchorNode:
+			walk(v.Value, path)
+		case *ast.TagNode:
+			walk(v.Value, path)
+		}
+	}
+	for _, doc := range f.Docs {
+		walk(doc.Body, "")
+	}
+	if exact != "" {
+		return exact
+	}
+	return last
 }
 
 // yamlKeys lists the YAML keys of t's fields (top) or of the structs

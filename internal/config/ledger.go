@@ -27,15 +27,6 @@ type LedgerConfig struct {
 // LedgerKeyFile is the key file of an embedded store: DATA/ledger.key.
 const LedgerKeyFile = "ledger.key"
 
-func (c *Config) applyLedgerEnv(env func(string) string) {
-	if v := env("CANDOR_LEDGER_KEY"); v != "" {
-		c.Ledger.Key = v
-	}
-	if v := env("CANDOR_LEDGER_KEY_FILE"); v != "" {
-		c.Ledger.KeyFile = v
-	}
-}
-
 // checkLedger validates what can be checked without the files.
 func (c Config) checkLedger() error {
 	if c.Ledger.Key != "" {

@@ -40,15 +40,6 @@ type RetentionConfig struct {
 // RetentionKeyFile is the pseudonym key file of an embedded store.
 const RetentionKeyFile = "pseudonym.key"
 
-func (c *Config) applyRetentionEnv(env func(string) string) {
-	if v := env("CANDOR_RETENTION_KEY"); v != "" {
-		c.Retention.Key = v
-	}
-	if v := env("CANDOR_RETENTION_KEY_FILE"); v != "" {
-		c.Retention.KeyFile = v
-	}
-}
-
 // RetentionPolicy is the policy configured, without its key
 // (RetentionKey), and how often to apply it.
 func (c Config) RetentionPolicy() (retention.Policy, time.Duration, error) {

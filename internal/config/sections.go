@@ -128,7 +128,7 @@ func (c Config) SectionValue(name string) (json.RawMessage, error) {
 	}
 	var doc any
 	if err := yaml.Unmarshal(c.src, &doc); err != nil {
-		return nil, yamlError(orName(c.path), err)
+		return nil, yamlError(orName(c.path), c.src, err)
 	}
 	return extract(s, doc)
 }
@@ -147,7 +147,7 @@ func SectionOf(name, label string, src []byte) (json.RawMessage, error) {
 	}
 	var doc any
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, yamlError(label, err)
+		return nil, yamlError(label, src, err)
 	}
 	if err := onlySection(s, "", doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
@@ -227,7 +227,7 @@ func extract(s Section, doc any) (json.RawMessage, error) {
 func canonicalDoc(label string, src []byte) (json.RawMessage, error) {
 	var doc any
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		return nil, yamlError(label, err)
+		return nil, yamlError(label, src, err)
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
@@ -261,7 +261,7 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 	if len(bytes.TrimSpace(src)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField())
 		if err := dec.Decode(&p); err != nil && err.Error() != "EOF" {
-			return c, yamlError(label, err)
+			return c, yamlError(label, src, err)
 		}
 	}
 	s.apply(&out, p)

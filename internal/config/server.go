@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"net"
+	"time"
+)
 
 // Timeouts are the connection timeouts of `candor serve`.
 type Timeouts struct {
@@ -11,6 +15,15 @@ type Timeouts struct {
 	Write time.Duration
 	// Idle is how long a kept-alive connection waits for its next request.
 	Idle time.Duration
+}
+
+// checkAddr refuses an addr that is not HOST:PORT, which net.Listen would
+// report without naming the key or variable.
+func (c Config) checkAddr() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("addr: %q is not HOST:PORT, such as 127.0.0.1:8080 or :8080", c.Addr)
+	}
+	return nil
 }
 
 // Default timeouts: a minute to send a request (a 32 MiB body on a slow

@@ -27,7 +27,7 @@ func TestTimeouts(t *testing.T) {
 		t.Errorf("a bad timeout: %v, want an error naming write_timeout", err)
 	}
 	_, err = Load("", env(map[string]string{"CANDOR_READ_TIMEOUT": "0s"}))
-	if err == nil || !strings.Contains(err.Error(), "read_timeout") {
-		t.Errorf("a zero timeout: %v, want an error naming read_timeout", err)
+	if err == nil || !strings.Contains(err.Error(), "CANDOR_READ_TIMEOUT") {
+		t.Errorf("a zero timeout: %v, want an error naming CANDOR_READ_TIMEOUT", err)
 	}
 }

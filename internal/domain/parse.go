@@ -275,6 +275,29 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 	return r, nil
 }
 
+// KindFields lists the fields of kind as ParseFields reads them, "kind"
+// among them, and those every record of it must have: what a CSV header of
+// one kind is checked against once, rather than every row against it.
+func KindFields(kind Kind) (known, required []string) {
+	r := New(kind)
+	if r == nil {
+		return nil, nil
+	}
+	// ParseFields's reading of an empty record: every field is asked for
+	// whatever the values, and each required one fails as "required".
+	p := &parser{f: Fields{}, kind: kind}
+	p.used = append(p.usedBuf[:0], "kind")
+	p.str("id", true)
+	p.str("source", false)
+	p.fill(r, "USD")
+	for _, e := range p.errs {
+		if e.Reason == "required" {
+			required = append(required, e.Field)
+		}
+	}
+	return p.known(), required
+}
+
 // recordSize is what MaxRecord bounds: field names and values as sent.
 // A JSON line splits into the same fields whichever way it is split, so
 // the size is the same through ParseJSON and ingest's fast splitter.

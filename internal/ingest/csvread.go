@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // ReadCSV reads CSV input with Import's rules, for Import itself and for
@@ -100,6 +103,43 @@ func ReadCSV(ctx context.Context, name string, r io.Reader, maxLine int, header 
 			return err
 		}
 	}
+}
+
+// checkColumns refuses a header of one kind's records that lacks a field
+// every record needs, or names one the kind does not have: every row would
+// fail the same way, so it is said once, of line 1, and the file is refused.
+func checkColumns(name string, kind domain.Kind, cols []string) error {
+	known, required := domain.KindFields(kind)
+	var unknown, problems []string
+	for _, c := range cols {
+		if !slices.Contains(known, c) {
+			unknown = append(unknown, c)
+		}
+	}
+	for _, f := range required {
+		if slices.Contains(cols, f) {
+			continue
+		}
+		msg := fmt.Sprintf("%s:1: column %s is missing: every %s record needs it", name, f, kind)
+		if typo := domain.Closest(f, unknown); typo != "" {
+			msg += fmt.Sprintf(" (the header has %q: a typo?)", typo)
+			unknown = slices.DeleteFunc(unknown, func(u string) bool { return u == typo })
+		}
+		problems = append(problems, msg)
+	}
+	for _, u := range unknown {
+		msg := fmt.Sprintf("%s:1: column %q is not a field of kind %s", name, u, kind)
+		if s := domain.Closest(u, known); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		} else {
+			msg += " (docs/records.md lists them)"
+		}
+		problems = append(problems, msg)
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return inputErrorf("%s", strings.Join(problems, "\n"))
 }
 
 // RowHash is the raw hash of a CSV record: it covers the header names with

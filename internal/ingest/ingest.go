@@ -840,7 +840,11 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 				return &NoKindError{Name: name}
 			}
 		}
-		return nil
+		if kind == "" {
+			// A kind column may name a different kind on each row.
+			return nil
+		}
+		return checkColumns(name, kind, cols)
 	}
 	row := func(line int, cells []string) error {
 		// Parsed and written on this goroutine, a row at a time: past

@@ -1024,6 +1024,40 @@ func TestImportCSVErrors(t *testing.T) {
 			}
 		})
 	}
+	// A header that lacks a column every record needs, or names one the
+	// kind does not have, is one problem of line 1, not one per row; the
+	// file is refused, with --skip-invalid too.
+	columns := []struct {
+		name, header, row, want string
+	}{
+		{"missing required", "id,service,environment,status", "api,production,success", "deployments.csv:1: column finished_at is missing: every deployment record needs it"},
+		{"misspelt required", "id,service,environment,finishd_at,status", "api,production,2026-03-10T12:00:00Z,success", `deployments.csv:1: column finished_at is missing: every deployment record needs it (the header has "finishd_at": a typo?)`},
+		{"unknown", depHeader + ",colour", "api,production,2026-03-10T12:00:00Z,success,red", `deployments.csv:1: column "colour" is not a field of kind deployment (docs/records.md lists them)`},
+		{"unknown near a field", depHeader + ",verison", "api,production,2026-03-10T12:00:00Z,success,1.2", `deployments.csv:1: column "verison" is not a field of kind deployment (did you mean "version"?)`},
+	}
+	for _, c := range columns {
+		for _, skip := range []bool{false, true} {
+			t.Run(fmt.Sprintf("columns %s skip %v", c.name, skip), func(t *testing.T) {
+				st := newStore(t)
+				var body strings.Builder
+				body.WriteString(c.header + "\n")
+				for i := range 500 {
+					fmt.Fprintf(&body, "d%d,%s\n", i, c.row)
+				}
+				_, err := doImport(context.Background(), st, []Source{src("deployments.csv", body.String())}, Options{SkipInvalid: skip})
+				var inv *InvalidError
+				if err == nil || errors.As(err, &inv) {
+					t.Fatalf("err = %v, want the file refused", err)
+				}
+				if err.Error() != c.want {
+					t.Errorf("err = %q\nwant  %q", err, c.want)
+				}
+				if len(keysOf(t, st)) != 0 {
+					t.Error("something was stored")
+				}
+			})
+		}
+	}
 	t.Run("header only", func(t *testing.T) {
 		st := newStore(t)
 		sum := mustImport(t, st, Options{}, src("deployments.csv", depHeader+"\n"), src("empty.csv", ""))

@@ -3,9 +3,11 @@ package insight
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/stats"
 )
@@ -70,7 +72,7 @@ func (a *run) kpiRetirement() string {
 	ms := a.cat.MetricsInForce()
 	for i := range ms {
 		m := &ms[i]
-		if isOutcome(m.ID) || a.opt.Visible != nil && !a.opt.Visible(m) {
+		if isOutcome(m.ID) || !retirable(m) || a.opt.Visible != nil && !a.opt.Visible(m) {
 			continue
 		}
 		xs := a.series(m.ID, metrics.Scope{}, period, n)
@@ -107,7 +109,21 @@ func (a *run) kpiRetirement() string {
 			Action:  fmt.Sprintf("Propose retiring %s, or say what decision it informs (Definitions page).", m.Name),
 		})
 	}
-	return fmt.Sprintf("each of the %d KPIs with a value in all %d periods moved with at least one customer outcome (|r| ≥ %.2f)", tested, n, c.MaxR)
+	return fmt.Sprintf("each of the %d KPIs with a value in all %d periods moved with at least one customer outcome (|r| ≥ %.2f); revenue, pipeline and cost metrics are outcomes of their own and not weighed", tested, n, c.MaxR)
+}
+
+// outcomePillars hold the organisation's business results — revenue and
+// pipeline, and what it spends — which are outcomes in their own right,
+// owned by finance: that ARR did not move with CSAT period by period says
+// nothing about whether to keep it, and the insights page had proposed
+// retiring ARR, MRR, infrastructure cost and pipeline coverage.
+var outcomePillars = []string{"growth", "cost"}
+
+// retirable says whether kpi_retirement weighs a metric: the KPIs meant
+// to drive customer outcomes (reliability, security, delivery, the
+// customer pillar's own), not the business results beside them.
+func retirable(m *catalog.Metric) bool {
+	return !slices.Contains(outcomePillars, m.Pillar)
 }
 
 func isOutcome(id string) bool {

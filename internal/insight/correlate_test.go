@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -122,5 +123,24 @@ func TestCorrelationFalsePositiveRates(t *testing.T) {
 	t.Logf("kpi_retirement: deployment frequency named in %d of %d organisations where CSAT tracks it", retireFP, seeds)
 	if doraFP > seeds/10 || retireFP > seeds/20 {
 		t.Errorf("false positives: dora_outcomes %d, kpi_retirement %d of %d", doraFP, retireFP, seeds)
+	}
+}
+
+// kpi_retirement weighs the KPIs meant to drive customer outcomes, not
+// the business results beside them: it had proposed retiring ARR.
+func TestBusinessResultsAreNotRetirementCandidates(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"arr": false, "mrr": false, "pipeline_coverage": false, "infrastructure_cost": false,
+		"deployment_frequency": true, "mttr": true, "sla_adherence": true} {
+		m, ok := cat.Metric(id)
+		if !ok {
+			t.Fatalf("no %s in the catalog", id)
+		}
+		if got := retirable(m); got != want {
+			t.Errorf("retirable(%s) = %v, want %v", id, got, want)
+		}
 	}
 }

@@ -90,6 +90,14 @@ func TestRevenueAtRiskNote(t *testing.T) {
 	if want := "(1 − 99.5 % availability) × ARR 900,000 EUR × 30 days ÷ 365 = 1,233 EUR."; m.Note != want {
 		t.Errorf("note %q, want %q", m.Note, want)
 	}
+	// The sum worked with the figures shown gives the value shown: with
+	// availability at two decimals (99.87 %) it had made 376.63, not 366.17.
+	v, avail, arr = 366.16854345208554, 99.873612, 3524900
+	c.Detail.Currency = "USD"
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil)
+	if want := "(1 − 99.87361 % availability) × ARR 3,524,900 USD × 30 days ÷ 365 = 366.17 USD."; m.Note != want {
+		t.Errorf("note %q, want %q", m.Note, want)
+	}
 	c.Detail.ARR, c.Value = nil, nil
 	if m := e.srv.roleMetric(scorecard.ViewMetric{Card: c}, Query{AsOf: asOf}, nil); m.Note != "Revenue at risk = (1 − availability) × ARR × window days ÷ 365." {
 		t.Errorf("note without ARR %q", m.Note)

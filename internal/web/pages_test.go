@@ -383,6 +383,20 @@ func TestUnknownParamsRefused(t *testing.T) {
 			t.Errorf("%s?windo=7d: not the 400 page", key)
 		}
 	}
+	// The API's posts too: a misspelt skip_invalid had posted all or
+	// nothing, a reconciliation's ?as_of was kept as of now.
+	for key, known := range routeParams {
+		path, ok := strings.CutPrefix(key, "POST ")
+		if !ok {
+			continue
+		}
+		path = strings.NewReplacer("{id}", "1").Replace(path)
+		status, body, _ := e.call(t, "POST", path+"?windo=7d", "{}", "application/json", api)
+		if text := string(body); status != 400 || !strings.Contains(text, `"param": "windo"`) || len(known) > 0 && !strings.Contains(text, strings.Join(known, ", ")) {
+			t.Errorf("POST %s?windo=7d: %d, want 400 naming windo and %v\n%s", path, status, known, clip(body))
+		}
+	}
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?skip-invalid=true", body: `{"kind":"service","id":"x","name":"X"}`, status: 400, fields: map[string]string{"param": "skip-invalid"}})
 	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf + "&as_of=2026-01-01", status: 400, fields: map[string]string{"param": "as_of"}})
 	e.run(t, scenario{url: "/api/v1/scorecard?as_of=" + asOf + "&window=7d", status: 200})
 }
@@ -392,7 +406,7 @@ func TestEveryGETRouteDeclaresParams(t *testing.T) {
 	e := newEnv(t, 0)
 	for _, rt := range e.srv.Routes() {
 		key := rt.Method + " " + rt.Pattern
-		if _, ok := routeParams[key]; rt.Method == "GET" && !ok {
+		if _, ok := routeParams[key]; (rt.Method == "GET" || rt.Method == "POST" && rt.Kind == API && strings.HasPrefix(rt.Pattern, "/api/")) && !ok {
 			t.Errorf("route %s has no entry in routeParams: list the query parameters it reads", key)
 		}
 	}

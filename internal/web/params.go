@@ -7,12 +7,33 @@ import (
 	"strings"
 )
 
-// routeParams lists, per GET route ("GET PATTERN" as in the route table),
-// the query parameters it reads. A parameter not listed is refused with
-// 400 naming it and the known ones: a mistyped ?windo=7d silently ignored
-// would answer a question the client did not ask. Every GET route has an
-// entry (TestEveryGETRouteDeclaresParams), nil for one that reads none.
+// routeParams lists, per GET route and per POST route of the API ("GET
+// PATTERN" as in the route table), the query parameters it reads. A
+// parameter not listed is refused with 400 naming it and the known ones:
+// a mistyped ?windo=7d silently ignored would answer a question the client
+// did not ask, and a POST's ?skip-invalid=true (for skip_invalid) had
+// posted all or nothing, a POST /api/v1/reconciliations?as_of=… kept a
+// result as of now. Every such route has an entry
+// (TestEveryGETRouteDeclaresParams), nil for one that reads none. The
+// pages' form posts are not checked: a form's action may carry the page's
+// own query back.
 var routeParams = map[string][]string{
+	"POST /api/v1/records":                       {"kind", "skip_invalid"},
+	"POST /api/v1/reconciliations":               nil,
+	"POST /api/v1/metrics/{id}/acknowledgements": nil,
+	"POST /api/v1/proposals":                     nil,
+	"POST /api/v1/proposals/{id}/approve":        nil,
+	"POST /api/v1/proposals/{id}/reject":         nil,
+	"POST /api/v1/shares":                        nil,
+	"POST /api/v1/shares/{id}/revoke":            nil,
+	"POST /api/v1/annotations":                   nil,
+	"POST /api/v1/annotations/{id}/withdraw":     nil,
+	"POST /api/v1/alerts/ack":                    nil,
+	"POST /api/v1/alerts/silences":               nil,
+	"POST /api/v1/gates/evaluate":                nil,
+	"POST /api/v1/gates/decisions/{id}/approve":  nil,
+	"POST /api/v1/gates/decisions/{id}/reject":   nil,
+
 	"GET /healthz":                                nil,
 	"GET /readyz":                                 nil,
 	"GET /api/v1/scorecard":                       {"as_of", "window"},
@@ -81,7 +102,7 @@ var anyParams = []string{"*"}
 // given twice (which of the two would count is a guess). Routes without an
 // entry are not checked; the test above keeps that set empty.
 func checkParams(rt Route, r *http.Request) error {
-	if rt.Method != http.MethodGet || r.URL.RawQuery == "" {
+	if r.URL.RawQuery == "" {
 		return nil
 	}
 	known, ok := routeParams[rt.Method+" "+rt.Pattern]
@@ -97,7 +118,7 @@ func checkParams(rt Route, r *http.Request) error {
 	for _, k := range names {
 		if !slices.Contains(known, k) {
 			if len(known) == 0 {
-				return badParam(k, "unknown parameter %q: %s takes no query parameters", k, rt.Pattern)
+				return badParam(k, "unknown parameter %q: %s %s takes no query parameters", k, rt.Method, r.URL.Path)
 			}
 			return badParam(k, "unknown parameter %q (known: %s)", k, strings.Join(known, ", "))
 		}

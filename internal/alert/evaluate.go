@@ -125,7 +125,13 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		if *c.Value < prev {
 			verb = "fell"
 		}
-		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, a change of %+.1f %% (alert over %s %%)", name, verb, show(prev), show(*c.Value), pct, num(r.Value))
+		// On a metric in percent the change in points too: "a change of
+		// −13.0 %" for a win rate of 33.61 → 29.25 % read as 13 points.
+		points := ""
+		if c.Unit == "%" {
+			points = strings.Replace(fmt.Sprintf("%+.2f points, ", *c.Value-prev), "-", "−", 1)
+		}
+		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, %sa relative change of %+.1f %% (alert over a %s %% relative change)", name, verb, show(prev), show(*c.Value), points, pct, num(r.Value))
 	case KindShortfall:
 		if c.Value == nil || c.Target == nil || *c.Target <= 0 {
 			return false, fmt.Sprintf("%s has no value or no target", name)

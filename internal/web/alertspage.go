@@ -61,6 +61,10 @@ type alertsPage struct {
 	Metrics                   []metricChoice
 	Done, Problem, FailedForm string
 	Form                      url.Values
+	// NoChannels says no channel is configured to send notifications to:
+	// "no notification has been sent yet" beside ten firing alerts read as
+	// a fault, where it is the configuration.
+	NoChannels bool
 }
 
 type alertList struct {
@@ -214,6 +218,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		}
 		data.Notifications = append(data.Notifications, row)
 	}
+	data.NoChannels = len(svc.Channels) == 0
 	for _, rl := range svc.RulesInForce() {
 		data.Rules = append(data.Rules, rl.Name)
 	}

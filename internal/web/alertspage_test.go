@@ -137,3 +137,17 @@ func TestAlertsShowTheOwnersAction(t *testing.T) {
 	// The link opens the metric's page at its action.
 	mustContain(t, "the metric page", e.page(t, exec, "/metrics/change_failure_rate", 200), []string{"Head of SRE", "Canary releases"})
 }
+
+// With no channel configured the page says why nothing was sent, where
+// "no notification has been sent yet" beside firing alerts read as a fault.
+func TestAlertsPageSaysNoChannel(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	exec := e.sessionAs(t, "executive")
+	if page := e.page(t, exec, "/alerts", 200); !strings.Contains(page, "no alert channel is configured") {
+		t.Errorf("the alerts page does not say no channel is configured")
+	}
+	e.srv.Alerts.Channels = map[string]alert.Channel{"ops": nil}
+	if page := e.page(t, exec, "/alerts", 200); strings.Contains(page, "no alert channel is configured") || !strings.Contains(page, "No notification has been sent yet.") {
+		t.Errorf("with a channel the page still says none is configured")
+	}
+}

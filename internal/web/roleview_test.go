@@ -352,3 +352,27 @@ func TestSharedReason(t *testing.T) {
 		}
 	}
 }
+
+// A pillar tile's unknown metric says why under its name: the CEO view
+// had shown a bare dash with its reason only on hover.
+func TestPillarTileSaysWhyUnknown(t *testing.T) {
+	e := newEnv(t, 0)
+	page := e.page(t, e.sessionAs(t, "executive"), "/views/ceo?as_of="+asOf, 200)
+	figs := regexp.MustCompile(`(?s)<a class="rv-fig".*?</a>`).FindAllString(page, -1)
+	unknown := 0
+	for _, f := range figs {
+		if !strings.Contains(f, "status--unknown") {
+			continue
+		}
+		unknown++
+		if !strings.Contains(f, `<span class="rv-fig__why">`) {
+			t.Errorf("an unknown figure without its reason:\n%s", f)
+		}
+	}
+	if unknown == 0 {
+		t.Fatal("no unknown figure on the CEO view: the test shows nothing")
+	}
+	if !strings.Contains(page, `Open critical vulnerabilities<span class="rv-fig__why">no vulnerability data: never sent</span>`) {
+		t.Errorf("open critical vulnerabilities does not say it has no data")
+	}
+}

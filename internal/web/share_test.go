@@ -64,6 +64,7 @@ func TestShareLinkAccess(t *testing.T) {
 		`{"kind":"card","subject":"change_failure_rate","expires_in":"365d"}`:                  "expires_in",
 		`{"kind":"view","subject":"engineering","filters":{"team":"core"}}`:                    "filters.team",
 		`{"kind":"poster","subject":"change_failure_rate"}`:                                    "kind",
+		`{"kind":"card","subject":"nope"}`:                                                     `"param": "subject"`,
 		`{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"the 5th of May"}}`: "as_of",
 	} {
 		if st, _, raw := e.share(t, eng, body); st != 400 || !strings.Contains(string(raw), param) {

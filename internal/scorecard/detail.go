@@ -38,7 +38,8 @@ type MetricDetail struct {
 	// changes it rests on (lead_time_for_changes only).
 	FlowStages []FlowStage `json:"flow_stages,omitempty"`
 	// Customers are the customers behind a movement of the MRR bridge,
-	// largest first, with their MRR at the window's start and at as_of.
+	// largest first, or a retention metric's cohort, largest at T0 first
+	// (CustomersHeading), with their MRR at the start and at as_of.
 	Customers []metrics.CustomerMove `json:"customers,omitempty"`
 }
 
@@ -409,7 +410,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		b.WriteString("\n")
 		writeFlowStages(&b, d.FlowStages, o)
 	}
-	writeCustomers(&b, d.Customers, cmp.Or(c.Detail.Currency, o.Currency))
+	writeCustomers(&b, d.Definition.ID, d.Customers, cmp.Or(c.Detail.Currency, o.Currency))
 	writeRecords(&b, d)
 	writeProblems(&b, d.Problems)
 	return b.String()

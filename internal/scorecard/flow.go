@@ -219,12 +219,26 @@ func writeMRRBridge(b *strings.Builder, mb *MRRBridge, o TextOptions) {
 }
 
 // writeCustomers lists the customers behind a movement of the bridge.
-func writeCustomers(b *strings.Builder, moves []metrics.CustomerMove, cur string) {
+// CustomersHeading says what a metric's customer list is: the customers
+// behind a movement of the MRR bridge, or a retention metric's cohort (NRR,
+// GRR) with what each adds to the ratio's numerator — its column's name.
+func CustomersHeading(id string) (title, sub, column string) {
+	switch id {
+	case "nrr":
+		return "Cohort customers", "MRR a year before as_of (m0) and at as_of (m1); NRR is Σ m1 ÷ Σ m0", "m1 counted"
+	case "grr":
+		return "Cohort customers", "MRR a year before as_of (m0) and at as_of (m1); GRR is Σ min(m0, m1) ÷ Σ m0", "retained"
+	}
+	return "Customers behind the movement", "MRR at the window's start (m0) and at as_of (m1)", "movement"
+}
+
+func writeCustomers(b *strings.Builder, id string, moves []metrics.CustomerMove, cur string) {
 	if len(moves) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "\nCustomers behind the movement (%d), MRR at the window's start (m0) and at as_of (m1):\n", len(moves))
-	fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", "customer", "m0", "m1", "movement")
+	title, sub, column := CustomersHeading(id)
+	fmt.Fprintf(b, "\n%s (%d), %s:\n", title, len(moves), sub)
+	fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", "customer", "m0", "m1", column)
 	for i, m := range moves {
 		if i == TextRecords {
 			fmt.Fprintf(b, "  … %d more (--format json lists all)\n", len(moves)-i)

@@ -76,9 +76,11 @@ type metricPage struct {
 	Stages               []funnelStageRow
 	// FlowStages are lead time's stages side by side (its page only).
 	FlowStages []flowCell
-	// Customers are those behind a movement of the MRR bridge, with their
-	// MRR at the window's start and at as_of.
-	Customers []customerRow
+	// Customers are those behind a movement of the MRR bridge, or a
+	// retention metric's cohort, with their MRR at the start and at as_of,
+	// under CustomersTitle, CustomersSub and CustomersColumn.
+	Customers                                     []customerRow
+	CustomersTitle, CustomersSub, CustomersColumn string
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
 	// Tabs are the breakdown dimensions, the one shown Current.
@@ -429,6 +431,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 
 	mp.FlowStages = s.flowCells(q, "", "", d.FlowStages)
 	mp.Customers = customerRows(d.Customers, cmp.Or(c.Detail.Currency, s.currency()))
+	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
 
 	// Breakdown: a tab per dimension, a line per group.
 	for _, dim := range d.Dimensions {

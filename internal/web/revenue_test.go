@@ -133,3 +133,27 @@ func TestNoRevenueWithoutTheGrant(t *testing.T) {
 
 // groupThousands writes a number's whole part as the pages do (424,242).
 func groupThousands(s string) string { return chart.GroupThousands(s) }
+
+// NRR's page lists its cohort — the customers active a year before — with
+// their MRR then and now, so the ratio can be rebuilt customer by customer
+// (its subscriptions, more than its customers, did not say it).
+func TestRetentionListsItsCohort(t *testing.T) {
+	e := newEnv(t, 0)
+	seed := revenueSeed + `{"kind":"subscription","id":"s4","customer":"delta","plan":"pro","mrr":1000,"started_at":"2025-01-01T00:00:00Z"}
+{"kind":"subscription","id":"s5","customer":"delta","plan":"pro","mrr":200,"started_at":"2025-02-01T00:00:00Z","ended_at":"2025-12-01T00:00:00Z"}
+{"kind":"subscription","id":"s6","customer":"omega","plan":"basic","mrr":500,"started_at":"2025-01-01T00:00:00Z","ended_at":"2026-02-01T00:00:00Z"}
+`
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	exec := e.sessionAs(t, "executive")
+	// delta 1,200 → 1,000 and omega 500 → 0: NRR 1,000 ÷ 1,700.
+	mustContain(t, "NRR's page", e.page(t, exec, "/metrics/nrr?as_of="+asOf, 200), []string{
+		"Cohort customers (2)", "NRR is Σ m1 ÷ Σ m0", "m1 counted",
+		`<td>delta</td><td class="num">1,200 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
+		`<td>omega</td><td class="num">500 USD</td><td class="num">0 USD</td><td class="num">0 USD</td>`,
+	}, "acme")
+	mustContain(t, "GRR's page", e.page(t, exec, "/metrics/grr?as_of="+asOf, 200), []string{
+		"Cohort customers (2)", "retained", `<td>delta</td><td class="num">1,200 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
+	}, "acme")
+}

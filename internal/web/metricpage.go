@@ -480,6 +480,35 @@ type BreakdownPanel struct {
 	Lines            []metricBreakdownRow
 	Bars, BarsNarrow template.HTML
 	Note             string
+	// Apart says that the lines, each its own value of the metric, do not
+	// add up to the organisation's (NotASum).
+	Apart string
+}
+
+// notASum says, of a breakdown in money or counts whose lines do not add up
+// to the value above them, that each line is its own value: cost per
+// active customer's lines by service summed to 836.23 beside the
+// organisation's 739.83 (customers are counted once in the whole, in each
+// service they use in a line), which read as an error. Shares and
+// durations are not expected to add; "" when the lines do add up (to a
+// half percent), or when a line has no value.
+func notASum(d *scorecard.MetricDetail, format func(*float64) string) string {
+	c := &d.Card
+	if c.Value == nil || len(d.Breakdown) < 2 || !(strings.HasPrefix(c.Unit, "currency") || c.Unit == "count") {
+		return ""
+	}
+	sum := 0.0
+	for _, l := range d.Breakdown {
+		if l.Value == nil {
+			return ""
+		}
+		sum += *l.Value
+	}
+	if math.Abs(sum-*c.Value) <= 0.005*math.Max(math.Abs(*c.Value), 1) {
+		return ""
+	}
+	return fmt.Sprintf("Each line is this metric for its %s alone: the lines add up to %s, not to the %s above.",
+		idWords(d.By), format(&sum), format(c.Value))
 }
 
 // newBreakdownPanel draws d's breakdown; href links a line to its own page ("" for none).
@@ -492,6 +521,7 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 	} else {
 		p.Note = shared.sentence(len(d.Breakdown))
 	}
+	p.Apart = notASum(d, func(v *float64) string { return scorecard.FormatValue(v, c.Unit, s.currency()) })
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
 	for _, l := range d.Breakdown {
 		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 func sha(s string) string {
@@ -162,5 +163,25 @@ func TestRecordsTableValueHasItsUnit(t *testing.T) {
 	}
 	if long := regexp.MustCompile(`>\d+\.\d{3,}<`).FindString(table); long != "" {
 		t.Errorf("a value shown to more decimals than hundredths of an hour: %s", long)
+	}
+}
+
+// A breakdown in money whose lines do not add up to the value above says
+// each line is the metric for its own part; one that adds up says nothing.
+func TestBreakdownSaysWhenLinesDoNotAdd(t *testing.T) {
+	ptr := func(v float64) *float64 { return &v }
+	d := &scorecard.MetricDetail{Card: scorecard.Card{Name: "Cost per active customer", Unit: "currency/30d", Value: ptr(739.83)}, By: "service",
+		Breakdown: []scorecard.BreakdownLine{{Key: "api", Value: ptr(500.0)}, {Key: "web", Value: ptr(336.23)}}}
+	format := func(v *float64) string { return scorecard.FormatValue(v, "currency/30d", "USD") }
+	if got, want := notASum(d, format), "Each line is this metric for its service alone: the lines add up to 836.23 USD/30d, not to the 739.83 USD/30d above."; got != want {
+		t.Errorf("notASum = %q, want %q", got, want)
+	}
+	d.Breakdown[1].Value = ptr(239.83)
+	if got := notASum(d, format); got != "" {
+		t.Errorf("lines that add up: %q", got)
+	}
+	d.Card.Unit, d.Breakdown[1].Value = "%", ptr(1.0)
+	if got := notASum(d, format); got != "" {
+		t.Errorf("shares: %q", got)
 	}
 }

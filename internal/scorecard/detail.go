@@ -363,14 +363,13 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		fmt.Fprintf(&b, "Why: %s\n", c.Reason)
 	}
 	if c.Thresholds != nil {
-		t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
-		fmt.Fprintf(&b, "Thresholds%s: %s\n", thresholdsFromText(c.ThresholdsFrom), catalog.ThresholdRule(t, c.Better, c.Unit))
+		fmt.Fprintf(&b, "Thresholds%s: %s%s\n", thresholdsFromText(c.ThresholdsFrom), catalog.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit), c.Scaled())
 	}
 	if c.Baseline != nil {
 		fmt.Fprintf(&b, "Baseline: %s\n", FormatValue(c.Baseline, c.Unit, o.Currency))
 	}
 	if c.Target != nil {
-		fmt.Fprintf(&b, "Target: %s\n", FormatValue(c.Target, c.Unit, o.Currency))
+		fmt.Fprintf(&b, "Target: %s%s\n", FormatValue(c.Target, c.Unit, o.Currency), c.Scaled())
 	}
 	if c.DORALevel != "" {
 		fmt.Fprintf(&b, "DORA level: %s\n", c.DORALevel)

@@ -627,6 +627,36 @@ func WindowScale(m *catalog.Metric, win time.Duration) float64 {
 	return float64(win) / float64(m.Window)
 }
 
+// Scaled says, of a card whose target and absolute thresholds were scaled
+// to its window (WindowScale), what they were set for: " (set for 30 days,
+// scaled to the window)"; "" for any other card. The pages and the CLI
+// append it to the thresholds, or to a target without thresholds.
+func (c Card) Scaled() string {
+	w, err := catalog.ParseWindow(c.ScaledFrom)
+	if c.ScaledFrom == "" || err != nil || w <= 0 {
+		return ""
+	}
+	set := plural.Count(int(w/(24*time.Hour)), "day")
+	if w%(24*time.Hour) != 0 {
+		set = plural.Count(int(w/time.Hour), "hour")
+	}
+	return " (set for " + set + ", scaled to the window)"
+}
+
+// ShownThresholds are a card's thresholds as pages and text state them:
+// scaled ones to hundredths ("amber ≤ 24.33", not 24.333333), the rest as
+// set; the zero value for a card without thresholds.
+func (c Card) ShownThresholds() catalog.Thresholds {
+	if c.Thresholds == nil {
+		return catalog.Thresholds{}
+	}
+	t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
+	if c.ScaledFrom != "" && t.RelativeTo == "" {
+		t.Green, t.Amber = math.Round(t.Green*100)/100, math.Round(t.Amber*100)/100
+	}
+	return t
+}
+
 // scopeService returns the service a scope is of and its tier (0 when it has none), or the tier
 // alone for a scope of a tier: what picks the thresholds that judge it.
 func scopeService(ds *metrics.Dataset, scope metrics.Scope) (service string, tier int) {

@@ -1081,6 +1081,9 @@ func TestWindowScalesWhatSumsOverIt(t *testing.T) {
 	if c.Status != catalog.Amber || c.ScaledFrom != "30d" || !approx(c.Thresholds.Amber, 2*365.0/30) || c.Thresholds.Green != 0 {
 		t.Errorf("365d incidents_p0_p1: %s, scaled from %q, thresholds %+v; want amber on thresholds × 365/30", c.Status, c.ScaledFrom, *c.Thresholds)
 	}
+	if got := catalog.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit) + c.Scaled(); got != "green ≤ 0, amber ≤ 24.33, red above (set for 30 days, scaled to the window)" {
+		t.Errorf("365d incidents_p0_p1's rule reads %q", got)
+	}
 	c = Evaluate(ds, &churn, Options{AsOf: asOf, Window: year}, metrics.Scope{}, false)
 	if c.Status != catalog.Green || c.Target == nil || !approx(*c.Target, 50*365.0/30) || c.ScaledFrom != "30d" {
 		t.Errorf("365d mrr_churn: %s against %s, want green against 50 × 365/30", c.Status, show(c.Target))

@@ -219,7 +219,7 @@ func cardLine(c Card, o TextOptions) string {
 	line := fmt.Sprintf(" %s %-46s %14s  %s  %-10s", mark, c.Name, FormatValue(c.Value, c.Unit, o.Currency), status, trendText(c.Trend))
 	var extra []string
 	if c.Target != nil {
-		extra = append(extra, "target "+FormatValue(c.Target, c.Unit, o.Currency))
+		extra = append(extra, "target "+FormatValue(c.Target, c.Unit, o.Currency)+c.Scaled())
 	}
 	if c.Degrading {
 		extra = append(extra, "DEGRADING 3 windows")

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
-	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -50,7 +49,6 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"status":    statusView,
 		"trend":     trendView,
 		"rule":      cardRule,
-		"scaled":    scaledWords,
 		"spark":     s.spark,
 		"freshness": freshness,
 		"date":      func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
@@ -85,30 +83,7 @@ func cardRule(c scorecard.Card) string {
 	if c.JudgedBy != "" || c.Thresholds == nil {
 		return ""
 	}
-	return catalog.ThresholdRule(shownThresholds(c), c.Better, c.Unit) + scaledWords(c)
-}
-
-// shownThresholds are a card's thresholds as a page states them: scaled
-// ones to hundredths ("amber ≤ 24.33", not 24.333333), the rest as set.
-func shownThresholds(c scorecard.Card) catalog.Thresholds {
-	t := catalog.Thresholds{Green: c.Thresholds.Green, Amber: c.Thresholds.Amber, RelativeTo: c.Thresholds.RelativeTo}
-	if c.ScaledFrom != "" && t.RelativeTo == "" {
-		t.Green, t.Amber = math.Round(t.Green*100)/100, math.Round(t.Amber*100)/100
-	}
-	return t
-}
-
-// scaledWords says, of a card whose target and thresholds were scaled to
-// its window (scorecard.WindowScale), what they were set for.
-func scaledWords(c scorecard.Card) string {
-	if c.ScaledFrom == "" {
-		return ""
-	}
-	from, err := catalog.ParseWindow(c.ScaledFrom)
-	if err != nil {
-		return ""
-	}
-	return " (set for " + spanWords(from) + ", scaled to the window)"
+	return catalog.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit) + c.Scaled()
 }
 
 // filterChoice is one filter of the controls (the "filter" partial).

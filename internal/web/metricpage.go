@@ -347,7 +347,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		}
 	case c.Thresholds != nil:
 		// The card's, not the definition's: a service or tier in scope may have its own.
-		t := shownThresholds(*c)
+		t := c.ShownThresholds()
 		mp.Thresholds = catalog.ThresholdRule(t, m.Better, m.Unit)
 		if from := c.ThresholdsFrom; from != catalog.FromOrganisation {
 			mp.Thresholds += " (" + from + "'s own)"
@@ -355,9 +355,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		if b := c.Baseline; b != nil {
 			mp.Thresholds += "; baseline " + format(*b)
 		}
-		if t.RelativeTo == "" {
-			mp.Thresholds += scaledWords(*c)
-		}
+		mp.Thresholds += c.Scaled()
 	}
 	if m.Target != nil {
 		mp.Target = format(*m.Target)

@@ -183,7 +183,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	}
 	data.Lists = []alertList{
 		{ID: "firing", Title: "Firing", Empty: "Nothing is firing.", Rows: data.Firing},
-		{ID: "pending", Title: "Pending", Lede: "The condition holds, but not yet for as long as the rule asks (its for): nobody has been told.", Empty: "Nothing is pending.", Rows: data.Pending},
+		{ID: "pending", Title: "Pending", Lede: "The condition holds, but not yet for as long as the rule asks before it fires (the rule's \"for\", such as 1 hour): nobody has been told.", Empty: "Nothing is pending.", Rows: data.Pending},
 		{ID: "resolved", Title: "Resolved in the last 7 days", Empty: "Nothing resolved in the last 7 days.", Rows: data.Resolved},
 	}
 	sils, err := svc.Store.Silences(ctx)

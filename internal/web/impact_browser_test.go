@@ -65,7 +65,7 @@ func TestBrowserImpactPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(rule, "under 0.01 and at least 3 tickets") {
+	if !strings.Contains(rule, "a chance under 0.01 of that many or more") || !strings.Contains(rule, "p-value) — and at least 3 tickets") {
 		t.Errorf("the release list's rule: %q", rule)
 	}
 	pages, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".pager .muted")))

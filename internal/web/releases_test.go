@@ -77,7 +77,7 @@ func TestReleasesPageSaysTheRule(t *testing.T) {
 	text := html.UnescapeString(page)
 	for _, want := range []string{
 		// The rule, whole.
-		"<strong>A spike</strong> is a Poisson upper-tail p-value under 0.01 <strong>and</strong> at least 3 tickets in the span tested: a p-value under 0.01 from fewer tickets is no spike.",
+		"<strong>A spike</strong> is more tickets after a release than the service's previous weeks make likely — a chance under 0.01 of that many or more at the weeks' rate (a Poisson test's p-value) — <strong>and</strong> at least 3 tickets in the span tested: a p-value under 0.01 from fewer tickets is no spike.",
 		"there is no baseline, and the test takes half a ticket over those weeks as the rate",
 		// Which count is which.
 		"Tickets attributed <span class=\"th-note\">over the 2 days after it</span>",

@@ -567,3 +567,26 @@ func TestPagesSayThresholdsWereScaled(t *testing.T) {
 		t.Errorf("the API does not say the thresholds were scaled from 30d")
 	}
 }
+
+// Every link of the menu works from a page with every filter set: the menu
+// carries to each page the filters it reads, and no other (the filtered
+// scorecard's links to /alerts, /proposals, /shares and /admin had been
+// 400s naming window).
+func TestMenuFromAFilteredPage(t *testing.T) {
+	e := newEnv(t, 0)
+	cl := e.sessionAs(t, "executive", "admin")
+	page := e.page(t, cl, "/?as_of="+asOf+"&window=90d&team=core&environment=production", 200)
+	nav := regexp.MustCompile(`(?s)<nav class="site-nav".*?</nav>`).FindString(page)
+	links := pageLinks([]byte(nav), "/")
+	if len(links) < 5 {
+		t.Fatalf("the menu has %d links", len(links))
+	}
+	carried := false
+	for _, u := range links {
+		e.page(t, cl, u.String(), 200)
+		carried = carried || u.Query().Get("window") == "90d"
+	}
+	if !carried {
+		t.Errorf("no menu link carries the window")
+	}
+}

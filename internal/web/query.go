@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,23 @@ func (q Query) With(key, value string) Query {
 		*f = value
 	}
 	return q
+}
+
+// For is q with only the carried parameters the route reads
+// (routeParams): a menu link from a page filtered by window or team to
+// /alerts, which reads neither, had been a 400 naming window.
+func (q Query) For(route string) Query {
+	known, ok := routeParams[route]
+	if !ok || slices.Equal(known, anyParams) {
+		return q
+	}
+	var out Query
+	for _, k := range queryKeys {
+		if slices.Contains(known, k) {
+			out = out.With(k, q.Get(k))
+		}
+	}
+	return out
 }
 
 // Values are the carried parameters that are set.

@@ -272,7 +272,7 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 				if access.CanSeeView(v.ID) {
 					href := np.href + v.ID
 					cur := r.URL.Path == href
-					menu.Items = append(menu.Items, NavItem{Label: v.Name, Href: q.URL(href), Current: cur})
+					menu.Items = append(menu.Items, NavItem{Label: v.Name, Href: q.For(np.route).URL(href), Current: cur})
 					menu.Current = menu.Current || cur
 				}
 			}
@@ -284,7 +284,7 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 		if !rt.Policy.anyone && !rt.Policy.signedIn && !access.Can(rt.Policy.perm) {
 			continue
 		}
-		item := NavItem{Label: np.label, Href: q.URL(np.href), Current: r.URL.Path == np.href}
+		item := NavItem{Label: np.label, Href: q.For(np.route).URL(np.href), Current: r.URL.Path == np.href}
 		if np.route == "GET /alerts" {
 			item.Count = s.unreadAlerts(r, p)
 		}

@@ -6,9 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -114,53 +111,6 @@ func (c *common) open(ctx context.Context, env *Env) (*app, error) {
 // none: for commands that write records (import, serve, demo).
 func (c *common) openOrCreate(ctx context.Context, env *Env) (*app, error) {
 	return c.openStore(ctx, env, true)
-}
-
-// openToWrite is openOrCreate for a command whose writing may yet be
-// refused (import: all or nothing). When it made the embedded store,
-// discard removes it again, with the ledger key made for it: a refused
-// command changes nothing, and leaves no empty store that a later read
-// command would take for the organisation.
-func (c *common) openToWrite(ctx context.Context, env *Env) (a *app, discard func(), err error) {
-	cfg, err := loadConfig(*c, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	discard = func() {}
-	var remove func()
-	if cfg.DB == "" {
-		db := filepath.Join(cfg.Data, "candor.db")
-		if _, err := os.Stat(db); errors.Is(err, fs.ErrNotExist) {
-			_, derr := os.Stat(cfg.Data)
-			madeDir := errors.Is(derr, fs.ErrNotExist)
-			remove = func() {
-				for _, f := range []string{db, db + "-wal", db + "-shm"} {
-					os.Remove(f)
-				}
-				if madeDir {
-					os.Remove(cfg.Data) // only when empty
-				}
-			}
-		}
-	}
-	a, err = openConfig(ctx, cfg, true)
-	if err != nil {
-		if remove != nil {
-			remove()
-		}
-		return nil, nil, err
-	}
-	a.engine.OneShot = env.oneShot
-	if remove != nil {
-		discard = func() {
-			a.Close()
-			if a.keyCreated {
-				os.Remove(a.ledgerFrom)
-			}
-			remove()
-		}
-	}
-	return a, discard, nil
 }
 
 func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, error) {

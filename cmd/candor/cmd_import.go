@@ -106,17 +106,14 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 		}
 		sources = append(sources, ingest.Source{Name: name, Reader: f, Format: *format})
 	}
-	a, discard, err := c.openToWrite(ctx, env)
+	// A store made here is kept even when the import is refused: removing
+	// it again could remove what another process (a server started on the
+	// new directory meanwhile) had written to it.
+	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		// A refused import stored nothing: a store it made is not kept.
-		if err != nil {
-			discard()
-		}
-		a.Close()
-	}()
+	defer a.Close()
 	opt.Parse = a.parseOptions()
 	var sum *ingest.Summary
 	var notes []string

@@ -41,25 +41,18 @@ func runSync(ctx context.Context, env *Env, args []string) (err error) {
 			return usagef("--since: %v", err)
 		}
 	}
-	// Like an import, a sync may be the first thing a store gets; but a
-	// new store that got nothing (a dry run, or a run that failed before
-	// committing a page) is not kept.
-	a, discard, err := c.openToWrite(ctx, env)
+	// Like an import, a sync may be the first thing a store gets (and, as
+	// an import's, a store made here is kept whatever the run gives).
+	a, err := c.openOrCreate(ctx, env)
 	if err != nil {
 		return err
 	}
-	var sum *connect.SyncSummary
-	defer func() {
-		if *dry || err != nil && (sum == nil || sum.Pages == 0) {
-			discard()
-		}
-		a.Close()
-	}()
+	defer a.Close()
 	svc, err := connect.New(connect.Options{Store: a.store, Config: a.cfg.Connectors, Parse: a.parseOptions()})
 	if err != nil {
 		return err
 	}
-	sum, err = svc.Sync(ctx, rest[0], opt)
+	sum, err := svc.Sync(ctx, rest[0], opt)
 	if sum != nil {
 		if *format == "json" {
 			if jerr := writeJSONOut(env, sum); jerr != nil {

@@ -58,14 +58,12 @@ func TestReadCommandsNeedAStore(t *testing.T) {
 	mustRun(t, "scorecard", "--data", data)
 }
 
-// A command that may make the store makes it only for input it accepts:
-// refused, it leaves no store (nor ledger key) behind.
+// A command that checks its input before it makes the store leaves none
+// (nor a ledger key) behind when it refuses: user add, serve. An import or
+// a sync keeps a store it made even when refused — removing it could
+// remove what another process had written to it meanwhile
+// (TestRefusedImportKeepsWhatOthersWrote).
 func TestRefusedCommandsMakeNoStore(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.ndjson")
-	if err := os.WriteFile(bad, []byte(`{"kind":"deployment","id":"d1"}`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	for _, c := range []struct {
 		name, stdin string
 		vars        map[string]string
@@ -76,8 +74,6 @@ func TestRefusedCommandsMakeNoStore(t *testing.T) {
 		{"user add, short password", "short", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin"}, 2, "shorter than 12"},
 		{"user add, unknown role", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "boss"}, 2, `unknown role "boss"`},
 		{"user add, bad name", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin", "--name", "a\x01b"}, 2, "--name: contains control characters"},
-		{"import, invalid record", "", nil, []string{"import", bad}, 1, "nothing was imported"},
-		{"sync, no token", "", nil, []string{"sync", "github"}, 1, "no token for the github collector"},
 		{"serve, bad --addr", "", nil, []string{"serve", "--addr", "nope"}, 2, `--addr: "nope" is not HOST:PORT`},
 		{"serve, bad CANDOR_ADDR", "", map[string]string{"CANDOR_ADDR": "nope"}, []string{"serve"}, 2, `CANDOR_ADDR: "nope" is not HOST:PORT`},
 	} {
@@ -95,6 +91,32 @@ func TestRefusedCommandsMakeNoStore(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A refused import into a new directory keeps the store it made, and
+// changes nothing in it: what another process wrote there meanwhile (a
+// server started on the directory, a user added) must not be removed with
+// it, as a clean-up that deleted "its" store had.
+func TestRefusedImportKeepsWhatOthersWrote(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "new")
+	bad := filepath.Join(dir, "bad.ndjson")
+	if err := os.WriteFile(bad, []byte(`{"kind":"deployment","id":"d1"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runWith(t, "", false, "import", "--data", data, bad)
+	r.want(t, 1, "import")
+	if !strings.Contains(r.stderr, "nothing was imported") {
+		t.Errorf("stderr: %s", r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(data, "candor.db")); err != nil {
+		t.Errorf("the store made for the refused import is gone: %v", err)
+	}
+	runWith(t, "long enough password", false, "user", "add", "--data", data, "--email", "ann@example.com", "--role", "admin").want(t, 0, "user add")
+	runWith(t, "", false, "import", "--data", data, bad).want(t, 1, "import")
+	if r := mustRun(t, "user", "list", "--data", data); !strings.Contains(r.stdout, "ann@example.com") {
+		t.Errorf("the user added beside the refused imports is gone: %s", r.stdout)
 	}
 }
 

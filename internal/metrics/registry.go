@@ -183,6 +183,11 @@ func (d *Dataset) run(id string, def *Def, q Query) Result {
 	if def.Target {
 		if v, ok := d.targetAt(id, q); ok {
 			r.Detail.Target = &v
+			if def.Sum {
+				if w, ok := d.targetOver(id, q, q.start(), q.end()); ok {
+					r.Detail.TargetOverWindow = &w
+				}
+			}
 		}
 	}
 	d.applyNoData(def, q, &r)

@@ -198,6 +198,10 @@ type Card struct {
 	// absolute Thresholds are then the definition's scaled by the ratio of
 	// the two lengths (WindowScale).
 	ScaledFrom string `json:"scaled_from,omitempty"`
+	// TargetProrated says Target is the target records overlapping the
+	// window prorated into it (a window of another length than the
+	// definition's, ScaledFrom set), not the definition's target scaled.
+	TargetProrated bool `json:"target_prorated,omitempty"`
 
 	pillar string
 	dora   bool
@@ -549,15 +553,23 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		own.Target = nil
 		target, c.Target, judge = nil, nil, &own
 	}
+	fromRecords := false
 	if t := res.Detail.Target; t != nil {
-		target = t
+		target, fromRecords = t, true
 		c.Target = target
 	}
 	if f := WindowScale(m, win); f != 1 {
 		// A churned MRR of 5,818 USD over a year is not red against a
-		// target of 445 USD set for 30 days.
+		// target of 445 USD set for 30 days. A target from target records
+		// is theirs for the window instead: those overlapping it, prorated
+		// (a quarter's 30,000 at a 90-day window is 30,000, not three
+		// times it).
 		c.ScaledFrom = catalog.FormatWindow(m.Window)
-		if target != nil {
+		switch {
+		case fromRecords:
+			target, c.Target = res.Detail.TargetOverWindow, res.Detail.TargetOverWindow
+			c.TargetProrated = true
+		case target != nil:
 			v := *target * f
 			target, c.Target = &v, &v
 		}
@@ -635,6 +647,9 @@ func (c Card) Scaled() string {
 	w, err := catalog.ParseWindow(c.ScaledFrom)
 	if c.ScaledFrom == "" || err != nil || w <= 0 {
 		return ""
+	}
+	if c.TargetProrated && (c.Thresholds == nil || c.Thresholds.RelativeTo != "") {
+		return " (the target records overlapping the window, prorated into it)"
 	}
 	set := plural.Count(int(w/(24*time.Hour)), "day")
 	if w%(24*time.Hour) != 0 {

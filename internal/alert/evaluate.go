@@ -131,7 +131,8 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		if c.Unit == "%" {
 			points = strings.Replace(fmt.Sprintf("%+.2f points, ", *c.Value-prev), "-", "−", 1)
 		}
-		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, %sa relative change of %+.1f %% (alert over a %s %% relative change)", name, verb, show(prev), show(*c.Value), points, pct, num(r.Value))
+		rel := strings.Replace(fmt.Sprintf("%+.1f %%", pct), "-", "−", 1)
+		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, %sa relative change of %s (alert over a %s %% relative change)", name, verb, show(prev), show(*c.Value), points, rel, num(r.Value))
 	case KindShortfall:
 		if c.Value == nil || c.Target == nil || *c.Target <= 0 {
 			return false, fmt.Sprintf("%s has no value or no target", name)

@@ -25,7 +25,7 @@ func TestJudge(t *testing.T) {
 		{Rule{Kind: KindStatus, Statuses: []catalog.Status{catalog.Red}}, card, false, "is amber"},
 		{Rule{Kind: KindThreshold, Op: "<", Value: 30}, card, true, "Win rate is 27 % (alert when < 30 %)"},
 		{Rule{Kind: KindThreshold, Op: ">=", Value: 30}, card, false, ""},
-		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "Win rate fell from 32 % in the window before to 27 %, −5.00 points, a relative change of -15.6 % (alert over a 10 % relative change)"},
+		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "Win rate fell from 32 % in the window before to 27 %, −5.00 points, a relative change of −15.6 % (alert over a 10 % relative change)"},
 		{Rule{Kind: KindChange, Direction: "rise", Value: 10}, card, false, ""},
 		{Rule{Kind: KindChange, Direction: "drop", Value: 20}, card, false, ""},
 		{Rule{Kind: KindChange, Direction: "any", Value: 1}, scorecard.Card{Name: "x", Value: f(1), Trend: scorecard.Trend{NotComparable: "the computation changed since the window before"}},

@@ -109,21 +109,21 @@ func (a *run) kpiRetirement() string {
 			Action:  fmt.Sprintf("Propose retiring %s, or say what decision it informs (Definitions page).", m.Name),
 		})
 	}
-	return fmt.Sprintf("each of the %d KPIs with a value in all %d periods moved with at least one customer outcome (|r| ≥ %.2f); revenue, pipeline and cost metrics are outcomes of their own and not weighed", tested, n, c.MaxR)
+	return fmt.Sprintf("each of the %d KPIs with a value in all %d periods moved with at least one customer outcome (|r| ≥ %.2f); ARR, MRR, retention, pipeline coverage and infrastructure cost are business results of their own and not weighed", tested, n, c.MaxR)
 }
 
-// outcomePillars hold the organisation's business results — revenue and
-// pipeline, and what it spends — which are outcomes in their own right,
+// businessResults are the organisation's results in money — revenue,
+// retention, pipeline and what it spends — outcomes in their own right,
 // owned by finance: that ARR did not move with CSAT period by period says
 // nothing about whether to keep it, and the insights page had proposed
-// retiring ARR, MRR, infrastructure cost and pipeline coverage.
-var outcomePillars = []string{"growth", "cost"}
+// retiring ARR, MRR, infrastructure cost and pipeline coverage. The
+// operational KPIs beside them (win rate, sales cycle, CAC, …) are weighed.
+var businessResults = []string{"arr", "mrr", "nrr", "grr", "mrr_new", "mrr_reactivation", "mrr_expansion",
+	"mrr_contraction", "mrr_churn", "pipeline_coverage", "infrastructure_cost"}
 
-// retirable says whether kpi_retirement weighs a metric: the KPIs meant
-// to drive customer outcomes (reliability, security, delivery, the
-// customer pillar's own), not the business results beside them.
+// retirable says whether kpi_retirement weighs a metric.
 func retirable(m *catalog.Metric) bool {
-	return !slices.Contains(outcomePillars, m.Pillar)
+	return !slices.Contains(businessResults, m.ID)
 }
 
 func isOutcome(id string) bool {

@@ -134,7 +134,7 @@ func TestBusinessResultsAreNotRetirementCandidates(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]bool{"arr": false, "mrr": false, "pipeline_coverage": false, "infrastructure_cost": false,
-		"deployment_frequency": true, "mttr": true, "sla_adherence": true} {
+		"deployment_frequency": true, "mttr": true, "sla_adherence": true, "win_rate": true, "cac": true} {
 		m, ok := cat.Metric(id)
 		if !ok {
 			t.Fatalf("no %s in the catalog", id)

@@ -170,11 +170,19 @@ func TestRecordsTableValueHasItsUnit(t *testing.T) {
 // each line is the metric for its own part; one that adds up says nothing.
 func TestBreakdownSaysWhenLinesDoNotAdd(t *testing.T) {
 	ptr := func(v float64) *float64 { return &v }
-	d := &scorecard.MetricDetail{Card: scorecard.Card{Name: "Cost per active customer", Unit: "currency/30d", Value: ptr(739.83)}, By: "service",
+	d := &scorecard.MetricDetail{Card: scorecard.Card{ID: "cost_per_active_customer", Name: "Cost per active customer", Unit: "currency/30d", Value: ptr(739.83)}, By: "service",
 		Breakdown: []scorecard.BreakdownLine{{Key: "api", Value: ptr(500.0)}, {Key: "web", Value: ptr(336.23)}}}
 	format := func(v *float64) string { return scorecard.FormatValue(v, "currency/30d", "USD") }
-	if got, want := notASum(d, format), "Each line is this metric for its service alone: the lines add up to 836.23 USD/30d, not to the 739.83 USD/30d above."; got != want {
+	if got, want := notASum(d, format), "Each line is this metric for its service alone: a ratio's lines are not parts of the value above and do not add up to it."; got != want {
 		t.Errorf("notASum = %q, want %q", got, want)
+	}
+	// A sum whose lines overlap (an incident of two services) gives their sum.
+	sum := *d
+	sum.Card.ID, sum.Card.Unit = "incidents_p0_p1", "count"
+	sum.Card.Value = ptr(3)
+	sum.Breakdown = []scorecard.BreakdownLine{{Key: "api", Value: ptr(2)}, {Key: "web", Value: ptr(2)}}
+	if got, want := notASum(&sum, func(v *float64) string { return scorecard.FormatValue(v, "count", "") }), "Each line is this metric for its service alone: the lines add up to 4, not to the 3 above."; got != want {
+		t.Errorf("notASum of a sum = %q, want %q", got, want)
 	}
 	d.Breakdown[1].Value = ptr(239.83)
 	if got := notASum(d, format); got != "" {
@@ -183,5 +191,17 @@ func TestBreakdownSaysWhenLinesDoNotAdd(t *testing.T) {
 	d.Card.Unit, d.Breakdown[1].Value = "%", ptr(1.0)
 	if got := notASum(d, format); got != "" {
 		t.Errorf("shares: %q", got)
+	}
+}
+
+// Only durations and money name their unit in a records table's value
+// column: under CSAT (%) a record's value is a survey's score, under CAC
+// payback (months) a spend amount.
+func TestValueColumnNamesOnlyWhatItKnows(t *testing.T) {
+	for unit, want := range map[string]string{"hours": "value (hours)", "currency": "value (EUR)", "currency/30d": "value (EUR)",
+		"%": "value", "months": "value", "count": "value", "x": "value"} {
+		if got, _ := valueColumn(unit, "EUR"); got != want {
+			t.Errorf("valueColumn(%q) = %q, want %q", unit, got, want)
+		}
 	}
 }

@@ -366,6 +366,12 @@ func moneyColumn(col, unit string) bool {
 // metric in unit, with the unit the values are in — a time to restore's
 // "1.8864" under a headline of "3.4 h" was a number of nothing — and the
 // decimals its values keep (-1: cellText's). Money is columnText's.
+//
+// Only durations and money are named: a record's value under a metric in
+// percent or months is what the record adds to it, in a unit of its own
+// (a survey's score of 1–5 under CSAT, a tier's weight, a spend amount
+// under CAC payback), and a unit taken from the metric had mislabelled
+// them.
 func valueColumn(unit, currency string) (string, int) {
 	switch unit {
 	case "hours":
@@ -374,12 +380,6 @@ func valueColumn(unit, currency string) (string, int) {
 		return "value (minutes)", 1
 	case "days":
 		return "value (days)", 2
-	case "months":
-		return "value (months)", 2
-	case "ms":
-		return "value (ms)", 0
-	case "%":
-		return "value (%)", 2
 	}
 	if strings.HasPrefix(unit, "currency") {
 		return "value (" + currency + ")", -1

@@ -997,3 +997,21 @@ func TestWaterfall(t *testing.T) {
 		t.Errorf("texts %q %q", rows[1].inner, rows[2].inner)
 	}
 }
+
+// A weekly chart of a metric summed over a longer window says what its
+// bands and target are per: a target line of 113.40 beside a card's 486
+// had read as a contradiction.
+func TestTrendPer(t *testing.T) {
+	a := weeks(fp(10), fp(12), fp(15))
+	c := Trend{Title: "Churn", Series: []Series{{Name: "Churn", Points: a}}, Bands: &Bands{Better: Lower, Green: 20, Amber: 30}, Target: fp(28), Format: pct, Per: "a week"}
+	svg := string(c.SVG())
+	for _, want := range []string{"target 28.0 % a week", "green ≤ 20.0 % a week", "amber ≤ 30.0 % a week", "Green ≤ 20.0 % a week"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the chart lacks %q", want)
+		}
+	}
+	c.Per = ""
+	if svg := string(c.SVG()); strings.Contains(svg, "a week") {
+		t.Errorf("a chart without Per says 'a week'")
+	}
+}

@@ -33,6 +33,18 @@ type Trend struct {
 	// Periods are stretches of time shaded behind the lines, each labelled (a change freeze, a
 	// peak season), so a dip is read in its context. Drawn on a date axis only, clipped to it.
 	Periods []Period
+	// Per names what the bands and the target are per when it is not what the figure beside
+	// the chart is per ("a week": a weekly chart of a metric that sums over a 30-day window,
+	// whose target was drawn at 113.40 USD beside a card saying 486 USD).
+	Per string
+}
+
+// per is f with the chart's Per after it, for the bands' and the target's labels.
+func (c Trend) per(f Format) Format {
+	if c.Per == "" {
+		return f
+	}
+	return func(v float64) string { return f(v) + " " + c.Per }
 }
 
 // Period is a marked stretch of time [From, To) of a trend chart.
@@ -130,6 +142,7 @@ func (c Trend) SVG() template.HTML {
 	var lines []hline
 	if bands {
 		m := c.Bands.meets()
+		f := c.per(f)
 		green := hline{class: "thr thr-green", label: "green " + m + " " + f(c.Bands.Green), colour: textOf[StatusGreen], dash: "5 4", v: c.Bands.Green}
 		if c.Bands.single() {
 			// No amber band: one line, said once, where two labels would name one line.
@@ -141,7 +154,7 @@ func (c Trend) SVG() template.HTML {
 		}
 	}
 	if hasTarget {
-		lines = append(lines, hline{class: "target", label: "target " + f(target), colour: colTarget, v: target})
+		lines = append(lines, hline{class: "target", label: "target " + c.per(f)(target), colour: colTarget, v: target})
 	}
 	right := 12.0
 	for _, l := range lines {
@@ -352,10 +365,10 @@ func (c Trend) describe(f Format) string {
 		parts = append(parts, sum+"; "+latest(s.Points, f)+".")
 	}
 	if v, ok := value(c.Target); ok {
-		parts = append(parts, "Target "+f(v)+".")
+		parts = append(parts, "Target "+c.per(f)(v)+".")
 	}
 	if c.Bands.usable() {
-		parts = append(parts, c.Bands.rule(f))
+		parts = append(parts, c.Bands.rule(c.per(f)))
 	}
 	return strings.Join(parts, " ")
 }

@@ -41,8 +41,8 @@ type Def struct {
 	// Sum says the value sums over W — a count or an amount in W — so it
 	// grows in proportion to W's length, and a target or absolute
 	// threshold set for the definition's window does not hold for a
-	// window of another length (SumsOverWindow). mql_volume, whose target
-	// is its target records prorated over W, is not marked.
+	// window of another length (SumsOverWindow), and a weekly chart of it
+	// draws them for a week.
 	Sum bool
 }
 
@@ -169,7 +169,7 @@ func newRegistry() *registry {
 			Settings: s(SettingCurrency, SettingExchangeRates, SettingGrossMargin)},
 		// mql_volume's target is the targets overlapping W, prorated: it
 		// reads them itself.
-		{ID: "mql_volume", Fn: mqlVolume, Reads: k(lead, target), Requires: k(lead), Dims: []string{"channel", "campaign"}},
+		{ID: "mql_volume", Fn: mqlVolume, Reads: k(lead, target), Requires: k(lead), Dims: []string{"channel", "campaign"}, Sum: true},
 		{ID: "funnel_conversion", Fn: funnelConversion, Reads: k(lead, opp), Requires: k(lead, opp), Dims: []string{"channel", "campaign"}, Target: true,
 			Settings: s(SettingFunnelMaturationLag)},
 	}

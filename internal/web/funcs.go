@@ -203,6 +203,15 @@ func weekTarget(c scorecard.Card) *float64 {
 	return &v
 }
 
+// weekPer is what a weekly chart's bands and target are per, when that is
+// not the card's own window: "a week" for a metric that sums over it.
+func weekPer(c scorecard.Card) string {
+	if weekScale(c) != 1 {
+		return "a week"
+	}
+	return ""
+}
+
 // weekScale is what a card's thresholds and target are multiplied by to
 // hold for one week's value: a week of P0/P1 incidents or churned MRR
 // against a band set for 30 days sat far inside it whatever happened.

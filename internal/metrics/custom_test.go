@@ -373,3 +373,23 @@ func TestCustomMeasurementExamples(t *testing.T) {
 		t.Fatalf("only %d team values compared", checked)
 	}
 }
+
+// An organisation's metric counting or summing the records in W sums over
+// its window, as the built-in it may copy does; a state at as_of, a median
+// or a share does not.
+func TestCustomSumsOverWindow(t *testing.T) {
+	var defs []CustomDef
+	for _, b := range builtinsAsCustom {
+		defs = append(defs, b.def)
+	}
+	for _, b := range stateAsCustom {
+		defs = append(defs, b.def)
+	}
+	d := NewDataset(configWith(t, defs...))
+	for id, want := range map[string]bool{"my_incidents_p0_p1": true, "my_open_escalations": false, "my_mttr": false,
+		"my_csat": false, "my_mrr": false, "my_deployment_frequency": false, "incidents_p0_p1": true, "mttr": false} {
+		if got := d.SumsOverWindow(id); got != want {
+			t.Errorf("SumsOverWindow(%s) = %v, want %v", id, got, want)
+		}
+	}
+}

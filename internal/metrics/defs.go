@@ -38,8 +38,9 @@ type Def struct {
 	// Target adds the `target` record covering as_of to Detail.Target
 	// (business metrics); mql_volume sets its own.
 	Target bool
-	// Sum says the value sums over W — a count or an amount in W — so it
-	// grows in proportion to W's length, and a target or absolute
+	// Sum says the value sums over W — a count or an amount in W, or a
+	// share of a base fixed at W's start (logo churn) — so it grows in
+	// proportion to W's length, and a target or absolute
 	// threshold set for the definition's window does not hold for a
 	// window of another length (SumsOverWindow), and a weekly chart of it
 	// draws them for a week.
@@ -140,7 +141,7 @@ func newRegistry() *registry {
 		// Customer trust & experience.
 		{ID: "csat", Fn: csat, Reads: k(survey), Requires: k(survey), Target: true},
 		{ID: "nps", Fn: nps, Reads: k(survey), Requires: k(survey), Target: true},
-		{ID: "logo_churn_rate", Fn: logoChurnRate, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true},
+		{ID: "logo_churn_rate", Fn: logoChurnRate, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Sum: true},
 		{ID: "sla_adherence", Fn: slaAdherence, Reads: k(ticket), Requires: k(ticket), Dims: tickets, Target: true},
 		{ID: "open_escalations", Fn: openEscalations, Reads: k(ticket), Requires: k(ticket), Dims: tickets, Target: true},
 		{ID: "release_impact_score", Fn: releaseImpactScore, Reads: k(dep, ticket), Requires: k(dep, ticket), Dims: []string{"team", "service", "business_unit"}, Target: true,
@@ -243,12 +244,22 @@ func Requires(id string) []domain.Kind {
 	return nil
 }
 
-// SumsOverWindow says whether a metric's value sums over its window (Def.Sum).
+// SumsOverWindow says whether a built-in metric's value sums over its
+// window (Def.Sum); Dataset.SumsOverWindow knows the organisation's too.
 func SumsOverWindow(id string) bool {
 	if def, ok := reg.defs[id]; ok {
 		return def.Sum
 	}
 	return false
+}
+
+// SumsOverWindow says whether a metric's value — the organisation's own
+// (a count or sum of records in W) or a built-in — sums over its window.
+func (d *Dataset) SumsOverWindow(id string) bool {
+	if def, ok := d.cfg.customDef(id); ok {
+		return def.Sum
+	}
+	return SumsOverWindow(id)
 }
 
 // FormulaVersion returns the version of a metric's computation (0 when

@@ -198,6 +198,10 @@ type Card struct {
 	// absolute Thresholds are then the definition's scaled by the ratio of
 	// the two lengths (WindowScale).
 	ScaledFrom string `json:"scaled_from,omitempty"`
+	// SumsOverWindow says the value sums over the window
+	// (metrics.Dataset.SumsOverWindow): a chart of weekly values draws its
+	// bands and target for a week.
+	SumsOverWindow bool `json:"sums_over_window,omitempty"`
 	// TargetProrated says Target is the target records overlapping the
 	// window prorated into it (a window of another length than the
 	// definition's, ScaledFrom set), not the definition's target scaled.
@@ -558,7 +562,8 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		target, fromRecords = t, true
 		c.Target = target
 	}
-	if f := WindowScale(m, win); f != 1 {
+	c.SumsOverWindow = ds.SumsOverWindow(m.ID)
+	if f := WindowScale(ds, m, win); f != 1 {
 		// A churned MRR of 5,818 USD over a year is not red against a
 		// target of 445 USD set for 30 days. A target from target records
 		// is theirs for the window instead: those overlapping it, prorated
@@ -632,12 +637,12 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 // WindowScale is what a metric's target and absolute thresholds are
 // multiplied by to judge a window of length win: they are set for the
 // definition's window, and the value of a metric that sums over its window
-// (metrics.SumsOverWindow: a count of incidents, an amount of churned MRR)
+// (Dataset.SumsOverWindow: a count of incidents, an amount of churned MRR)
 // grows in proportion to the window's length — a year's churn judged by a
 // month's target is red for the window's length alone. 1 for any other
 // metric, and for the definition's own window.
-func WindowScale(m *catalog.Metric, win time.Duration) float64 {
-	if win <= 0 || m.Window <= 0 || win == m.Window || !metrics.SumsOverWindow(m.ID) {
+func WindowScale(ds *metrics.Dataset, m *catalog.Metric, win time.Duration) float64 {
+	if win <= 0 || m.Window <= 0 || win == m.Window || !ds.SumsOverWindow(m.ID) {
 		return 1
 	}
 	return float64(win) / float64(m.Window)

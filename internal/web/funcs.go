@@ -11,7 +11,6 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
-	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/stats"
@@ -217,7 +216,7 @@ func weekPer(c scorecard.Card) string {
 // against a band set for 30 days sat far inside it whatever happened.
 func weekScale(c scorecard.Card) float64 {
 	w, err := catalog.ParseWindow(c.Window)
-	if err != nil || w <= 0 || !metrics.SumsOverWindow(c.ID) {
+	if err != nil || w <= 0 || !c.SumsOverWindow {
 		return 1
 	}
 	return float64(7*24*time.Hour) / float64(w)

@@ -255,6 +255,24 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 	return total, until
 }
 
+// costFrom is where the cost records in scope start covering [ws, we):
+// the earliest start of one overlapping it, ws when one starts before it.
+// Records are ordered by period_end, so the walk stops at the first that
+// starts by ws.
+func (d *Dataset) costFrom(q Query, ws, we int64) int64 {
+	from := we
+	for x := range d.costs().from(ws + 1) {
+		if x.start >= we || !d.matchServiceCode(q, x.service) || !d.matchCode(q, "category", x.category) {
+			continue
+		}
+		from = min(from, max(x.start, ws))
+		if from == ws {
+			break
+		}
+	}
+	return from
+}
+
 // reported is the part of the query's window the cost records cover,
 // [W's start, until), as a query of its own; ok is false when no cost
 // reaches into W. It notes in the result how far cost is reported when
@@ -309,8 +327,12 @@ func costTrend(d *Dataset, q Query) Result {
 	if _, ok := reported(q, until, &r); !ok || puntil <= p.start() {
 		return r
 	}
-	curRate := cur.Float() / float64(until-q.start())
-	prevRate := prev.Float() / float64(puntil-p.start())
+	// Each rate over the part of its window the cost records cover, at
+	// the start as at the end: where the cost feed began inside the window
+	// before, its one reported day spread over a year had made a 774-fold
+	// rise ("77,440 %") of a steady cost.
+	curRate := cur.Float() / float64(until-d.costFrom(q, q.start(), q.end()))
+	prevRate := prev.Float() / float64(puntil-d.costFrom(q, p.start(), p.end()))
 	if prevRate != 0 {
 		r.Value = num(100 * (curRate - prevRate) / prevRate)
 	}

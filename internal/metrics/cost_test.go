@@ -122,6 +122,18 @@ func TestCostMetrics(t *testing.T) {
 	}
 }
 
+// A cost feed that began inside the window before is read over the days
+// it covers: a steady 100 a day from the last day of B on is no change,
+// where its one day spread over B's 30 had made a 2,900 % rise.
+func TestCostTrendFromTheFeedsStart(t *testing.T) {
+	d := bizDS(nil,
+		bizCost("f1", "2026-02-28", "2026-03-01", "100", "api", "compute"),
+		bizCost("f2", "2026-03-01", "2026-03-31", "3000", "api", "compute"))
+	bizRun(t, d, []bizCase{
+		{"trend from the feed's start", "cost_trend", bizQ(bizAsOf), bizF(0)},
+	})
+}
+
 func TestCostMoneyExact(t *testing.T) {
 	// Three amounts of 0.1 sum to exactly 0.3 (as float64, 0.1 + 0.1 + 0.1 is 0.30000000000000004).
 	d := bizDS(nil,

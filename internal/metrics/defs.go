@@ -134,7 +134,9 @@ func newRegistry() *registry {
 		{ID: "deploy_time", Fn: flowMetric(stageDeploy), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		// Cost & efficiency.
 		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money, Sum: true},
-		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money},
+		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money,
+			// 2: each rate over the part of its window covered from its start too.
+			Formula: 2},
 		{ID: "cost_per_active_customer", Fn: costPerActiveCustomer, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
 		{ID: "cost_per_million_requests", Fn: costPerMillionRequests, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
 		{ID: "budget_variance", Fn: budgetVariance, Reads: k(cost, budget), Requires: k(cost, budget), Dims: []string{"category"}, Target: true, Settings: money},

@@ -152,7 +152,7 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		return true, fmt.Sprintf("%s's data is stale: %s past the freshness limit", name, strings.Join(kinds, ", "))
 	case KindDegrading:
 		if c.Degrading {
-			return true, fmt.Sprintf("%s worsened three windows running", name)
+			return true, fmt.Sprintf("%s worsened in each of the last three weeks", name)
 		}
 		return false, fmt.Sprintf("%s is not degrading", name)
 	}

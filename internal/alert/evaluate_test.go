@@ -36,7 +36,7 @@ func TestJudge(t *testing.T) {
 		{Rule{Kind: KindShortfall, Value: 80}, scorecard.Card{Name: "x", Value: f(1)}, false, "no target"},
 		{Rule{Kind: KindStale}, card, true, "deal past the freshness limit"},
 		{Rule{Kind: KindDegrading}, card, false, ""},
-		{Rule{Kind: KindDegrading}, scorecard.Card{Name: "x", Degrading: true}, true, "three windows"},
+		{Rule{Kind: KindDegrading}, scorecard.Card{Name: "x", Degrading: true}, true, "each of the last three weeks"},
 	}
 	for _, c := range cases {
 		got, says := judge(c.rule, c.card, "EUR")

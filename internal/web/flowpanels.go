@@ -235,12 +235,29 @@ func revenueAtRiskNote(c scorecard.Card, cur string) string {
 type customerRow struct{ Customer, M0, M1, Amount string }
 
 func customerRows(moves []metrics.CustomerMove, cur string) []customerRow {
-	out := make([]customerRow, 0, len(moves))
-	for _, m := range moves {
+	out := make([]customerRow, 0, min(len(moves), maxCustomerRows))
+	for _, m := range moves[:min(len(moves), maxCustomerRows)] {
 		out = append(out, customerRow{Customer: m.Customer, M0: scorecard.FormatValue(&m.M0, "currency", cur),
 			M1: scorecard.FormatValue(&m.M1, "currency", cur), Amount: scorecard.FormatValue(&m.Amount, "currency", cur)})
 	}
 	return out
+}
+
+// maxCustomerRows bounds a metric page's customer list: a retention
+// cohort is every customer of a year ago, tens of thousands for a large
+// organisation. The total row covers them all, and the API lists them.
+const maxCustomerRows = 100
+
+// customerTotal is the customer list's total row: Σ m0, Σ m1 and Σ of the
+// last column over every customer, so a ratio (NRR = Σ m1 ÷ Σ m0) or a
+// movement is read off the table rather than added up by hand.
+func customerTotal(moves []metrics.CustomerMove, cur string) customerRow {
+	var m0, m1, amt float64
+	for _, m := range moves {
+		m0, m1, amt = m0+m.M0, m1+m.M1, amt+m.Amount
+	}
+	return customerRow{Customer: plural.Count(len(moves), "customer"), M0: scorecard.FormatValue(&m0, "currency", cur),
+		M1: scorecard.FormatValue(&m1, "currency", cur), Amount: scorecard.FormatValue(&amt, "currency", cur)}
 }
 
 // orDash formats v, or "—" for none.

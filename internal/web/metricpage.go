@@ -81,6 +81,10 @@ type metricPage struct {
 	// under CustomersTitle, CustomersSub and CustomersColumn.
 	Customers                                     []customerRow
 	CustomersTitle, CustomersSub, CustomersColumn string
+	// CustomersTotal sums every customer; CustomersMore are those past the
+	// page's first maxCustomerRows.
+	CustomersTotal customerRow
+	CustomersMore  int
 	// DeployDays is deployment days per week (deployment frequency).
 	DeployDays string
 	// Tabs are the breakdown dimensions, the one shown Current.
@@ -429,6 +433,8 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 
 	mp.FlowStages = s.flowCells(q, "", "", d.FlowStages)
 	mp.Customers = customerRows(d.Customers, cmp.Or(c.Detail.Currency, s.currency()))
+	mp.CustomersTotal = customerTotal(d.Customers, cmp.Or(c.Detail.Currency, s.currency()))
+	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
 
 	// Breakdown: a tab per dimension, a line per group.

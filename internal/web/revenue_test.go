@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // revenueSeed is a small book of business whose amounts are distinctive
@@ -152,7 +154,17 @@ func TestRetentionListsItsCohort(t *testing.T) {
 		"Cohort customers (2)", "NRR is Σ m1 ÷ Σ m0", "m1 counted",
 		`<td>delta</td><td class="num">1,200 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
 		`<td>omega</td><td class="num">500 USD</td><td class="num">0 USD</td><td class="num">0 USD</td>`,
+		// The total: Σ m1 ÷ Σ m0 is the value above.
+		`<th scope="row">All 2 customers</th><td class="num">1,700 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
 	}, "acme")
+	// A cohort of thousands lists its first hundred, the total covering all.
+	moves := make([]metrics.CustomerMove, 150)
+	for i := range moves {
+		moves[i] = metrics.CustomerMove{Customer: fmt.Sprint("c", i), M0: 10, M1: 5, Amount: 5}
+	}
+	if rows, total := customerRows(moves, "USD"), customerTotal(moves, "USD"); len(rows) != maxCustomerRows || total.M0 != "1,500 USD" || total.Customer != "150 customers" {
+		t.Errorf("150 customers: %d rows, total %+v", len(rows), total)
+	}
 	mustContain(t, "GRR's page", e.page(t, exec, "/metrics/grr?as_of="+asOf, 200), []string{
 		"Cohort customers (2)", "retained", `<td>delta</td><td class="num">1,200 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
 	}, "acme")

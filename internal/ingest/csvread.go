@@ -110,36 +110,39 @@ func ReadCSV(ctx context.Context, name string, r io.Reader, maxLine int, header 
 // fail the same way, so it is said once, of line 1, and the file is refused.
 func checkColumns(name string, kind domain.Kind, cols []string) error {
 	known, required := domain.KindFields(kind)
-	var unknown, problems []string
+	var unknown []string
 	for _, c := range cols {
 		if !slices.Contains(known, c) {
 			unknown = append(unknown, c)
 		}
 	}
+	// One problem a column, as the records' are (file, line 1, field), so
+	// the API's errors[] and the CLI's lines name them alike.
+	var problems []LineError
 	for _, f := range required {
 		if slices.Contains(cols, f) {
 			continue
 		}
-		msg := fmt.Sprintf("%s:1: column %s is missing: every %s record needs it", name, f, kind)
+		reason := fmt.Sprintf("the header lacks this column: every %s record needs it", kind)
 		if typo := domain.Closest(f, unknown); typo != "" {
-			msg += fmt.Sprintf(" (the header has %q: a typo?)", typo)
+			reason += fmt.Sprintf(" (the header has %q: a typo?)", typo)
 			unknown = slices.DeleteFunc(unknown, func(u string) bool { return u == typo })
 		}
-		problems = append(problems, msg)
+		problems = append(problems, LineError{File: name, Line: 1, Field: f, Reason: reason})
 	}
 	for _, u := range unknown {
-		msg := fmt.Sprintf("%s:1: column %q is not a field of kind %s", name, u, kind)
+		reason := fmt.Sprintf("not a field of kind %s", kind)
 		if s := domain.Closest(u, known); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
+			reason += fmt.Sprintf(" (did you mean %q?)", s)
 		} else {
-			msg += " (docs/records.md lists them)"
+			reason += " (docs/records.md lists them)"
 		}
-		problems = append(problems, msg)
+		problems = append(problems, LineError{File: name, Line: 1, Field: u, Reason: reason})
 	}
 	if len(problems) == 0 {
 		return nil
 	}
-	return inputErrorf("%s", strings.Join(problems, "\n"))
+	return &InvalidError{Lines: problems, Header: true}
 }
 
 // RowHash is the raw hash of a CSV record: it covers the header names with

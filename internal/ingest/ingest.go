@@ -92,6 +92,10 @@ type InvalidError struct {
 	Lines    []LineError // the first MaxErrors problems, each record's all
 	Count    int         // invalid records
 	Unlisted int         // problems past MaxErrors
+	// Header says a CSV header was refused (a column every record needs
+	// is missing, or one is no field of the kind): the whole file, before
+	// any record, whatever SkipInvalid says.
+	Header bool
 }
 
 // ErrorCode is invalid (domain.Coder).
@@ -99,7 +103,11 @@ func (e *InvalidError) ErrorCode() domain.Code { return domain.EInvalid }
 
 func (e *InvalidError) Error() string {
 	var b strings.Builder
-	b.WriteString(plural.Count(e.Count, "invalid record") + "; nothing was imported")
+	if e.Header {
+		b.WriteString("the CSV header is refused; nothing was imported")
+	} else {
+		b.WriteString(plural.Count(e.Count, "invalid record") + "; nothing was imported")
+	}
 	writeProblems(&b, e.Lines, e.Unlisted)
 	return b.String()
 }

@@ -1025,15 +1025,16 @@ func TestImportCSVErrors(t *testing.T) {
 		})
 	}
 	// A header that lacks a column every record needs, or names one the
-	// kind does not have, is one problem of line 1, not one per row; the
-	// file is refused, with --skip-invalid too.
+	// kind does not have, is one problem of line 1, not one per row: an
+	// InvalidError of the header (the API's errors[] with line and field),
+	// the file refused, with --skip-invalid too.
 	columns := []struct {
-		name, header, row, want string
+		name, header, row, field, want string
 	}{
-		{"missing required", "id,service,environment,status", "api,production,success", "deployments.csv:1: column finished_at is missing: every deployment record needs it"},
-		{"misspelt required", "id,service,environment,finishd_at,status", "api,production,2026-03-10T12:00:00Z,success", `deployments.csv:1: column finished_at is missing: every deployment record needs it (the header has "finishd_at": a typo?)`},
-		{"unknown", depHeader + ",colour", "api,production,2026-03-10T12:00:00Z,success,red", `deployments.csv:1: column "colour" is not a field of kind deployment (docs/records.md lists them)`},
-		{"unknown near a field", depHeader + ",verison", "api,production,2026-03-10T12:00:00Z,success,1.2", `deployments.csv:1: column "verison" is not a field of kind deployment (did you mean "version"?)`},
+		{"missing required", "id,service,environment,status", "api,production,success", "finished_at", "deployments.csv:1: field finished_at: the header lacks this column: every deployment record needs it"},
+		{"misspelt required", "id,service,environment,finishd_at,status", "api,production,2026-03-10T12:00:00Z,success", "finished_at", `deployments.csv:1: field finished_at: the header lacks this column: every deployment record needs it (the header has "finishd_at": a typo?)`},
+		{"unknown", depHeader + ",colour", "api,production,2026-03-10T12:00:00Z,success,red", "colour", `deployments.csv:1: field colour: not a field of kind deployment (docs/records.md lists them)`},
+		{"unknown near a field", depHeader + ",verison", "api,production,2026-03-10T12:00:00Z,success,1.2", "verison", `deployments.csv:1: field verison: not a field of kind deployment (did you mean "version"?)`},
 	}
 	for _, c := range columns {
 		for _, skip := range []bool{false, true} {
@@ -1046,11 +1047,14 @@ func TestImportCSVErrors(t *testing.T) {
 				}
 				_, err := doImport(context.Background(), st, []Source{src("deployments.csv", body.String())}, Options{SkipInvalid: skip})
 				var inv *InvalidError
-				if err == nil || errors.As(err, &inv) {
-					t.Fatalf("err = %v, want the file refused", err)
+				if !errors.As(err, &inv) || !inv.Header || len(inv.Lines) != 1 {
+					t.Fatalf("err = %v, want the header refused once", err)
 				}
-				if err.Error() != c.want {
-					t.Errorf("err = %q\nwant  %q", err, c.want)
+				if l := inv.Lines[0]; l.Line != 1 || l.Field != c.field || l.Error() != c.want {
+					t.Errorf("problem %+v\n= %q\nwant %q", l, l.Error(), c.want)
+				}
+				if !strings.HasPrefix(err.Error(), "the CSV header is refused; nothing was imported") {
+					t.Errorf("err = %q", err)
 				}
 				if len(keysOf(t, st)) != 0 {
 					t.Error("something was stored")

@@ -436,6 +436,14 @@ func TestPostRecords(t *testing.T) {
 	if got := e.lastSeq(t); got != seq {
 		t.Errorf("an invalid CSV changed the store")
 	}
+	// A header without a column every record needs: one problem, line 1,
+	// the column named in the errors as a row's field would be.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: "id,service,environment,status\nc5,api,production,success\nc6,api,production,success\n",
+		headers: map[string]string{"Content-Type": "text/csv"}, status: 400,
+		fields: map[string]string{"errors.0.line": "1", "errors.0.field": "finished_at"}})
+	if got := e.lastSeq(t); got != seq {
+		t.Errorf("a CSV with a refused header changed the store")
+	}
 }
 
 func TestPostRecordsInputErrors(t *testing.T) {

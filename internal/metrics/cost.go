@@ -220,6 +220,35 @@ func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, boo
 	return sum, found
 }
 
+// targetForWindow is the target for [ws, we) of a metric that sums over
+// its window (Def.Sum): its `target` records overlapping the window, each
+// prorated by the share of its period inside it — a quarter's target
+// judges 30 days by a third of it, not whole (revenue at risk had been
+// green against a quarter's). Where the records cover only part of the
+// window (the plans begin inside it), their rate is taken over the whole
+// window rather than the uncovered days read as a target of 0.
+func (d *Dataset) targetForWindow(metric string, q Query, ws, we int64) (float64, bool) {
+	sum, covered := 0.0, int64(0)
+	for t := range d.targets().through(we - 1) {
+		if d.str(t.metric) != metric || !targetScopeMatches(d.str(t.scope), q) {
+			continue
+		}
+		ov := min(t.end, we) - max(t.start, ws)
+		if ov <= 0 || t.end <= t.start {
+			continue
+		}
+		sum += t.value * float64(ov) / float64(t.end-t.start)
+		covered += ov
+	}
+	if covered == 0 {
+		return 0, false
+	}
+	if covered < we-ws {
+		sum *= float64(we-ws) / float64(covered)
+	}
+	return sum, true
+}
+
 // ---------------------------------------------------------------- cost metrics
 
 // costOver sums the cost records in scope prorated into [ws, we).

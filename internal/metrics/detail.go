@@ -70,17 +70,12 @@ type Detail struct {
 	Spend                  *float64            `json:"spend,omitzero"`
 	Stages                 map[string]*float64 `json:"stages,omitzero"`
 	Target                 *float64            `json:"target,omitzero"`
-	// TargetOverWindow is, for a metric that sums over its window
-	// (Def.Sum), its target records overlapping W prorated into it: what a
-	// window of another length than the definition's is judged against,
-	// where Target is the record covering as_of (scorecard.WindowScale).
-	TargetOverWindow *float64 `json:"target_over_window,omitzero"`
-	Unrecovered      *int     `json:"unrecovered,omitzero"`
-	WeightFailed     *float64 `json:"weight_failed,omitzero"`
-	WeightTotal      *float64 `json:"weight_total,omitzero"`
-	WinRate          *float64 `json:"win_rate,omitzero"`
-	WindowDays       *float64 `json:"window_days,omitzero"`
-	Won              *float64 `json:"won,omitzero"`
+	Unrecovered            *int                `json:"unrecovered,omitzero"`
+	WeightFailed           *float64            `json:"weight_failed,omitzero"`
+	WeightTotal            *float64            `json:"weight_total,omitzero"`
+	WinRate                *float64            `json:"win_rate,omitzero"`
+	WindowDays             *float64            `json:"window_days,omitzero"`
+	Won                    *float64            `json:"won,omitzero"`
 }
 
 // Links counts lead time's changes by how they were linked to their

@@ -177,17 +177,19 @@ func (d *Dataset) computeAs(id string, def *Def, q Query, asked bool) Result {
 }
 
 // run computes a metric, adds the target covering as_of to a metric that
-// carries one, and applies the no-data rule (nodata.go).
+// carries one (for one that sums over its window, its targets prorated into
+// W), and applies the no-data rule (nodata.go).
 func (d *Dataset) run(id string, def *Def, q Query) Result {
 	r := def.Fn(d, q)
-	if def.Target {
+	switch {
+	case def.Target && def.Sum:
+		// A sum over W is judged by its targets for W (targetForWindow).
+		if v, ok := d.targetForWindow(id, q, q.start(), q.end()); ok {
+			r.Detail.Target = &v
+		}
+	case def.Target:
 		if v, ok := d.targetAt(id, q); ok {
 			r.Detail.Target = &v
-			if def.Sum {
-				if w, ok := d.targetOver(id, q, q.start(), q.end()); ok {
-					r.Detail.TargetOverWindow = &w
-				}
-			}
 		}
 	}
 	d.applyNoData(def, q, &r)

@@ -571,12 +571,9 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		// times it).
 		c.ScaledFrom = catalog.FormatWindow(m.Window)
 		switch {
-		case fromRecords && res.Detail.TargetOverWindow != nil:
-			target, c.Target = res.Detail.TargetOverWindow, res.Detail.TargetOverWindow
-			c.TargetProrated = true
 		case fromRecords:
-			// A target the metric worked out for W itself (mql_volume's
-			// records prorated into it) holds as it is.
+			// Target records are the metric's own for W already, prorated
+			// into it (targetForWindow; mql_volume's its own way).
 			c.TargetProrated = true
 		case target != nil:
 			v := *target * f

@@ -1224,6 +1224,16 @@ func (d *Dataset) FirstData() (time.Time, bool) {
 	return time.Unix(0, first).UTC(), true
 }
 
+// FirstDataOf returns when a kind's data begins: the earliest defining time
+// of its records (a period record's start), and whether it has any.
+func (d *Dataset) FirstDataOf(kind domain.Kind) (time.Time, bool) {
+	kp := d.presence.kinds[kind]
+	if kp == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, kp.first).UTC(), true
+}
+
 // LastData returns the newest data time of a kind at or before asOf — of
 // the records that exist then, by their own timestamps — and whether the
 // kind has any data by then. Services have no time: never any.

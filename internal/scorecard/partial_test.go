@@ -113,8 +113,9 @@ func TestShortWords(t *testing.T) {
 // daily cost feed but at midnight).
 func TestPartialWeekStillDegrades(t *testing.T) {
 	var b strings.Builder
-	first := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
-	for d := 0; d < 35; d++ {
+	// From 1 October: the window before as_of's is covered whole.
+	first := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for d := 0; d < 65; d++ {
 		day := first.AddDate(0, 0, d)
 		fmt.Fprintf(&b, `{"kind":"cost","id":"c%d","period_start":%q,"period_end":%q,"amount":%d}`+"\n",
 			d, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339), 100*(1+d/7))
@@ -126,5 +127,27 @@ func TestPartialWeekStillDegrades(t *testing.T) {
 		if !c.Degrading || c.Trend.Assessment != "worse" {
 			t.Errorf("as of %s: degrading %v, trend %+v; want degrading and worse", at.Format(time.RFC3339), c.Degrading, c.Trend)
 		}
+	}
+}
+
+// A window before whose data of a summed kind begins inside it is not
+// compared: a year of cost had been "worse" than 13 hours of it.
+func TestTrendNotAgainstAWindowTheDataBeganIn(t *testing.T) {
+	var b strings.Builder
+	first := time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
+	for d := 0; d < 35; d++ {
+		day := first.AddDate(0, 0, d)
+		fmt.Fprintf(&b, `{"kind":"cost","id":"c%d","period_start":%q,"period_end":%q,"amount":100}`+"\n",
+			d, day.Format(time.RFC3339), day.AddDate(0, 0, 1).Format(time.RFC3339))
+	}
+	ds := load(t, metrics.DefaultConfig(), b.String())
+	c := card(t, Build(handCatalog(t), ds, Options{AsOf: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)}), "infrastructure_cost")
+	if want := "the window before holds cost data only from 31 Oct 2026 00:00 UTC, 5 days of its 30 days"; c.Trend.NotComparable != want || c.Trend.Direction != "" {
+		t.Errorf("trend %+v, want not comparable: %q", c.Trend, want)
+	}
+	// Covered from its start: compared.
+	c = card(t, Build(handCatalog(t), ds, Options{AsOf: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC), Window: 7 * 24 * time.Hour}), "infrastructure_cost")
+	if c.Trend.NotComparable != "" || c.Trend.Direction == "" {
+		t.Errorf("7-day trend %+v, want compared", c.Trend)
 	}
 }

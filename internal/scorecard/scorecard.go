@@ -618,6 +618,8 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		pds := ds.At(pq.AsOf)
 		if why := notComparable(cites, pds.CiteAt(m.ID, pq.AsOf, m.Version, m.MinSample)); why != "" {
 			c.Trend = Trend{NotComparable: why}
+		} else if why := begunInside(ds, m, pq, c.SumsOverWindow); why != "" {
+			c.Trend = Trend{NotComparable: why}
 		} else {
 			prev, _ := pds.Compute(m.ID, pq)
 			c.Trend = trend(m.Better, c.Value, prev.Value)
@@ -761,6 +763,26 @@ func freshness(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, conns []h
 // value-changing setting the metric reads, in force between the two; ""
 // when both were computed alike. (The definition version and min_sample
 // are the same in both citations: they change a status, not a value.)
+// begunInside says why the window before q's cannot be compared when the
+// data of a kind the metric sums (or prorates) begins inside it: a year of
+// infrastructure cost had been "↑ worse vs 1,330 USD in the 365 days
+// before", a window holding 13 hours of cost. "" when the window before is
+// covered from its start (or holds none of the kind: it then has no value).
+func begunInside(ds *metrics.Dataset, m *catalog.Metric, pq metrics.Query, sums bool) string {
+	start := pq.AsOf.Add(-pq.Window)
+	for _, s := range m.Sources {
+		k := domain.Kind(s.Kind)
+		if !sums && !k.Prorated() {
+			continue
+		}
+		if first, ok := ds.FirstDataOf(k); ok && first.After(start) && first.Before(pq.AsOf) {
+			return fmt.Sprintf("the window before holds %s data only from %s, %s of its %s", s.Kind,
+				first.UTC().Format("2 Jan 2006 15:04 MST"), shortWords(pq.AsOf.Sub(first)), shortWords(pq.Window))
+		}
+	}
+	return ""
+}
+
 func notComparable(cur, prev metrics.Citation) string {
 	switch {
 	case cur.Formula != prev.Formula:

@@ -116,6 +116,12 @@ func TestRecordsTableShowsAmountsToTheCent(t *testing.T) {
 	if !strings.Contains(table, "value (USD)") {
 		t.Errorf("a money metric's value column does not name its currency:\n%s", table)
 	}
+	// Under cost trend (a percentage) a cost record's value is still its
+	// money in the window.
+	trend := regexp.MustCompile(`(?s)<table class="table table--compact records">.*?</table>`).FindString(e.get200(t, "/metrics/cost_trend?as_of="+asOf))
+	if !strings.Contains(trend, "value (USD)") || strings.Count(trend, ">10,038.93<") != 2 {
+		t.Errorf("cost trend's records do not show their money as money:\n%s", trend)
+	}
 	if api := e.get200(t, "/api/v1/metrics/infrastructure_cost?as_of="+asOf); !strings.Contains(api, "10038.9331") {
 		t.Errorf("the API does not keep the amount as recorded")
 	}

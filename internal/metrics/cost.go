@@ -203,9 +203,9 @@ func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 }
 
 // targetOver sums the values of the metric's `target` records whose period
-// overlaps [ws, we), each prorated by the share of its period inside it.
-func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, bool) {
-	sum, found := 0.0, false
+// overlaps [ws, we), each prorated by the share of its period inside it;
+// covered is how much of [ws, we) they overlap (0: none does).
+func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (sum float64, covered int64) {
 	for t := range d.targets().through(we - 1) {
 		if d.str(t.metric) != metric || !targetScopeMatches(d.str(t.scope), q) {
 			continue
@@ -215,31 +215,21 @@ func (d *Dataset) targetOver(metric string, q Query, ws, we int64) (float64, boo
 			continue
 		}
 		sum += t.value * s
-		found = true
+		covered += min(t.end, we) - max(t.start, ws)
 	}
-	return sum, found
+	return sum, covered
 }
 
 // targetForWindow is the target for [ws, we) of a metric that sums over
 // its window (Def.Sum): its `target` records overlapping the window, each
-// prorated by the share of its period inside it — a quarter's target
-// judges 30 days by a third of it, not whole (revenue at risk had been
-// green against a quarter's). Where the records cover only part of the
-// window (the plans begin inside it), their rate is taken over the whole
-// window rather than the uncovered days read as a target of 0.
+// prorated by the share of its period inside it (targetOver) — a
+// quarter's target judges 30 days by a third of it, not whole (revenue at
+// risk had been green against a quarter's). Where the records cover only
+// part of the window (the plans begin inside it), their rate is taken
+// over the whole window rather than the uncovered days read as a target
+// of 0.
 func (d *Dataset) targetForWindow(metric string, q Query, ws, we int64) (float64, bool) {
-	sum, covered := 0.0, int64(0)
-	for t := range d.targets().through(we - 1) {
-		if d.str(t.metric) != metric || !targetScopeMatches(d.str(t.scope), q) {
-			continue
-		}
-		ov := min(t.end, we) - max(t.start, ws)
-		if ov <= 0 || t.end <= t.start {
-			continue
-		}
-		sum += t.value * float64(ov) / float64(t.end-t.start)
-		covered += ov
-	}
+	sum, covered := d.targetOver(metric, q, ws, we)
 	if covered == 0 {
 		return 0, false
 	}
@@ -251,15 +241,17 @@ func (d *Dataset) targetForWindow(metric string, q Query, ws, we int64) (float64
 
 // ---------------------------------------------------------------- cost metrics
 
-// costOver sums the cost records in scope prorated into [ws, we).
 // costOver sums the cost records in scope prorated into [ws, we). until
 // is how far into [ws, we) the cost records reach: the latest end of a
 // counted record's period, at most we (ws when none counts). Bills arrive
 // after the period they cover, so the end of a window that reaches the
 // present is usually not billed yet; the ratios below measure the part
-// that is (reported), instead of reading the missing days as free.
-func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (total domain.Money, until int64) {
-	until = ws
+// that is (reported), instead of reading the missing days as free. from
+// is where they begin covering it: the earliest start of a counted
+// record, at least ws (we when none counts) — a cost feed may begin
+// inside the window (cost trend).
+func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (total domain.Money, from, until int64) {
+	from, until = we, ws
 	// Cost records are ordered by period_end: only those ending after ws
 	// can overlap.
 	for x := range d.costs().from(ws + 1) {
@@ -275,31 +267,13 @@ func (d *Dataset) costOver(q Query, ws, we int64, c *converter, r *Result) (tota
 			continue
 		}
 		total += m
-		until = max(until, min(x.end, we))
+		from, until = min(from, max(x.start, ws)), max(until, min(x.end, we))
 		if r != nil {
 			r.Count++
 			r.rowRef(q, d, x, refValue(q, m.Float()), "")
 		}
 	}
-	return total, until
-}
-
-// costFrom is where the cost records in scope start covering [ws, we):
-// the earliest start of one overlapping it, ws when one starts before it.
-// Records are ordered by period_end, so the walk stops at the first that
-// starts by ws.
-func (d *Dataset) costFrom(q Query, ws, we int64) int64 {
-	from := we
-	for x := range d.costs().from(ws + 1) {
-		if x.start >= we || !d.matchServiceCode(q, x.service) || !d.matchCode(q, "category", x.category) {
-			continue
-		}
-		from = min(from, max(x.start, ws))
-		if from == ws {
-			break
-		}
-	}
-	return from
+	return total, from, until
 }
 
 // reported is the part of the query's window the cost records cover,
@@ -324,7 +298,7 @@ func reported(q Query, until int64, r *Result) (Query, bool) {
 func infrastructureCost(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	total, until := d.costOver(q, q.start(), q.end(), c, &r)
+	total, _, until := d.costOver(q, q.start(), q.end(), c, &r)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
@@ -344,9 +318,9 @@ func infrastructureCost(d *Dataset, q Query) Result {
 func costTrend(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	cur, until := d.costOver(q, q.start(), q.end(), c, &r)
+	cur, from, until := d.costOver(q, q.start(), q.end(), c, &r)
 	p := q.Previous()
-	prev, puntil := d.costOver(q, p.start(), p.end(), c, nil)
+	prev, pfrom, puntil := d.costOver(q, p.start(), p.end(), c, nil)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
@@ -360,8 +334,8 @@ func costTrend(d *Dataset, q Query) Result {
 	// the start as at the end: where the cost feed began inside the window
 	// before, its one reported day spread over a year had made a 774-fold
 	// rise ("77,440 %") of a steady cost.
-	curRate := cur.Float() / float64(until-d.costFrom(q, q.start(), q.end()))
-	prevRate := prev.Float() / float64(puntil-d.costFrom(q, p.start(), p.end()))
+	curRate := cur.Float() / float64(until-from)
+	prevRate := prev.Float() / float64(puntil-pfrom)
 	if prevRate != 0 {
 		r.Value = num(100 * (curRate - prevRate) / prevRate)
 	}
@@ -449,7 +423,7 @@ func (d *Dataset) usageOver(q Query, r *Result) usage {
 func costPerActiveCustomer(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	cost, until := d.costOver(q, q.start(), q.end(), c, &r)
+	cost, _, until := d.costOver(q, q.start(), q.end(), c, &r)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
@@ -483,7 +457,7 @@ func costPerActiveCustomer(d *Dataset, q Query) Result {
 func costPerMillionRequests(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	cost, until := d.costOver(q, q.start(), q.end(), c, &r)
+	cost, _, until := d.costOver(q, q.start(), q.end(), c, &r)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
@@ -505,7 +479,7 @@ func budgetVariance(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
 	start, end := q.start(), q.end()
-	cost, until := d.costOver(q, start, end, c, &r)
+	cost, _, until := d.costOver(q, start, end, c, &r)
 	// The budget of the reported part only: a budget is set ahead, a bill
 	// arrives after, and the unbilled days must not look like savings.
 	rq, ok := reported(q, until, &r)

@@ -601,7 +601,7 @@ func mqlVolume(d *Dataset, q Query) Result {
 	r.Value = num(float64(r.Count))
 	// The target for W: the mql_volume targets overlapping W, prorated,
 	// and rounded: a count's target is a whole number of leads.
-	if t, ok := d.targetOver("mql_volume", q, start, end); ok {
+	if t, covered := d.targetOver("mql_volume", q, start, end); covered > 0 {
 		r.Detail.Target = ptr(math.Round(t))
 	}
 	return r

@@ -447,13 +447,15 @@ func (c *Config) SetCustom(ms []*CustomMetric) error {
 		if dims == nil {
 			dims = m.kind.dims
 		}
+		total := m.Def.Aggregate == AggregateCount || m.Def.Aggregate == AggregateSum
 		r.defs[m.Def.ID] = &Def{
 			ID: m.Def.ID, Fn: m.compute, Reads: []domain.Kind{m.Def.Kind}, Requires: []domain.Kind{m.Def.Kind},
 			Dims: slices.Clone(dims), Settings: m.kind.settings, Formula: m.Formula,
 			// A count or a sum of the records in W grows with W (a state at
 			// as_of does not): judged at another window's length, as the
 			// built-ins that sum over their window are.
-			Sum: m.Def.Time != TimeState && (m.Def.Aggregate == AggregateCount || m.Def.Aggregate == AggregateSum),
+			Sum:   m.Def.Time != TimeState && total,
+			Total: m.Def.Time == TimeState && total,
 		}
 		r.ids = append(r.ids, m.Def.ID)
 	}

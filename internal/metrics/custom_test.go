@@ -392,4 +392,12 @@ func TestCustomSumsOverWindow(t *testing.T) {
 			t.Errorf("SumsOverWindow(%s) = %v, want %v", id, got, want)
 		}
 	}
+	// A total at as_of adds up too (its lines are parts); a ratio, a
+	// median or a share does not.
+	for id, want := range map[string]bool{"my_incidents_p0_p1": true, "my_open_escalations": true, "my_mrr": true, "my_mttr": false,
+		"my_csat": false, "arr": true, "open_critical_vulnerabilities": true, "cost_per_active_customer": false, "nrr": false} {
+		if got := d.AddsUp(id); got != want {
+			t.Errorf("AddsUp(%s) = %v, want %v", id, got, want)
+		}
+	}
 }

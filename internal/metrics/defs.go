@@ -45,6 +45,10 @@ type Def struct {
 	// window of another length (SumsOverWindow), and a weekly chart of it
 	// draws them for a week.
 	Sum bool
+	// Total says the value is the total of its records at as_of (ARR,
+	// open vulnerabilities): like a Sum's, a breakdown's lines are its
+	// parts and add up to it but where a record is in two (AddsUp).
+	Total bool
 }
 
 // registry is every metric the engine computes, and the breakdown
@@ -108,11 +112,11 @@ func newRegistry() *registry {
 		{ID: "mttr_baseline", Fn: mttrBaseline, Reads: k(inc), Requires: k(inc), Dims: incidents},
 		{ID: "revenue_at_risk", Fn: revenueAtRisk, Reads: k(sli, sub), Requires: k(sli, sub), Dims: reliability, Target: true, Settings: money, Sum: true},
 		// Security & risk.
-		{ID: "open_critical_vulnerabilities", Fn: openVulns("critical"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
-		{ID: "open_high_vulnerabilities", Fn: openVulns("high"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
+		{ID: "open_critical_vulnerabilities", Fn: openVulns("critical"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true, Total: true},
+		{ID: "open_high_vulnerabilities", Fn: openVulns("high"), Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true, Total: true},
 		{ID: "time_to_patch_critical", Fn: timeToPatchCritical, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "vulnerability_sla_breaches", Fn: vulnerabilitySLABreaches, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true,
-			Settings: s(SettingVulnerabilitySLA)},
+			Settings: s(SettingVulnerabilitySLA), Total: true},
 		{ID: "security_incidents_90d", Fn: securityIncidents90d, Reads: k(inc), Requires: k(inc), Dims: []string{"team", "service", "business_unit", "origin"}, Target: true},
 		{ID: "compliance_pass_rate", Fn: compliancePassRate, Reads: k(ctl), Requires: k(ctl), Dims: []string{"framework"}, Target: true},
 		// Delivery & execution.
@@ -126,7 +130,7 @@ func newRegistry() *registry {
 		{ID: "deployment_duration", Fn: deploymentDuration, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "customer_weighted_change_failure_rate", Fn: customerWeightedChangeFailureRate, Reads: k(dep, inc), Requires: k(dep), Dims: delivery,
 			Settings: s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingAttributionWindow, SettingTierWeights)},
-		{ID: "emergency_retro_overdue", Fn: emergencyRetroOverdue, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},
+		{ID: "emergency_retro_overdue", Fn: emergencyRetroOverdue, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs, Total: true},
 		// Flow: where lead time goes.
 		{ID: "coding_time", Fn: flowMetric(stageCoding), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "pickup_time", Fn: flowMetric(stagePickup), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
@@ -145,12 +149,12 @@ func newRegistry() *registry {
 		{ID: "nps", Fn: nps, Reads: k(survey), Requires: k(survey), Target: true},
 		{ID: "logo_churn_rate", Fn: logoChurnRate, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Sum: true},
 		{ID: "sla_adherence", Fn: slaAdherence, Reads: k(ticket), Requires: k(ticket), Dims: tickets, Target: true},
-		{ID: "open_escalations", Fn: openEscalations, Reads: k(ticket), Requires: k(ticket), Dims: tickets, Target: true},
+		{ID: "open_escalations", Fn: openEscalations, Reads: k(ticket), Requires: k(ticket), Dims: tickets, Target: true, Total: true},
 		{ID: "release_impact_score", Fn: releaseImpactScore, Reads: k(dep, ticket), Requires: k(dep, ticket), Dims: []string{"team", "service", "business_unit"}, Target: true,
 			Settings: s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingReleaseImpactWeights, SettingReleaseImpactWindow)},
 		// Growth & revenue.
-		{ID: "mrr", Fn: mrrMetric, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
-		{ID: "arr", Fn: arrMetric, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money},
+		{ID: "mrr", Fn: mrrMetric, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Total: true},
+		{ID: "arr", Fn: arrMetric, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Total: true},
 		{ID: "nrr", Fn: nrr, Reads: k(sub), Requires: k(sub), Target: true, Settings: money},
 		{ID: "grr", Fn: grr, Reads: k(sub), Requires: k(sub), Target: true, Settings: money},
 		{ID: "pipeline_coverage", Fn: pipelineCoverage, Reads: k(opp, quota), Requires: k(opp, quota), Dims: []string{"owner"}, Target: true, Settings: money},
@@ -251,6 +255,20 @@ func Requires(id string) []domain.Kind {
 func SumsOverWindow(id string) bool {
 	if def, ok := reg.defs[id]; ok {
 		return def.Sum
+	}
+	return false
+}
+
+// AddsUp says whether a metric's value is the total of its records — a sum
+// over its window or a total at as_of, the organisation's own counts and
+// sums too — so a breakdown's lines are its parts; a ratio's, a median's
+// or a share's are not.
+func (d *Dataset) AddsUp(id string) bool {
+	if def, ok := d.cfg.customDef(id); ok {
+		return def.Sum || def.Total
+	}
+	if def, ok := reg.defs[id]; ok {
+		return def.Sum || def.Total
 	}
 	return false
 }

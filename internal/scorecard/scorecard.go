@@ -202,6 +202,9 @@ type Card struct {
 	// (metrics.Dataset.SumsOverWindow): a chart of weekly values draws its
 	// bands and target for a week.
 	SumsOverWindow bool `json:"sums_over_window,omitempty"`
+	// AddsUp says the value is the total of its records (metrics.Dataset.
+	// AddsUp): a breakdown's lines are its parts.
+	AddsUp bool `json:"-"`
 	// TargetProrated says Target is the target records overlapping the
 	// window prorated into it (a window of another length than the
 	// definition's, ScaledFrom set), not the definition's target scaled.
@@ -562,7 +565,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		target, fromRecords = t, true
 		c.Target = target
 	}
-	c.SumsOverWindow = ds.SumsOverWindow(m.ID)
+	c.SumsOverWindow, c.AddsUp = ds.SumsOverWindow(m.ID), ds.AddsUp(m.ID)
 	if f := WindowScale(ds, m, win); f != 1 {
 		// A churned MRR of 5,818 USD over a year is not red against a
 		// target of 445 USD set for 30 days. A target from target records
@@ -659,11 +662,7 @@ func (c Card) Scaled() string {
 	if c.TargetProrated && (c.Thresholds == nil || c.Thresholds.RelativeTo != "") {
 		return " (the target records overlapping the window, prorated into it)"
 	}
-	set := plural.Count(int(w/(24*time.Hour)), "day")
-	if w%(24*time.Hour) != 0 {
-		set = plural.Count(int(w/time.Hour), "hour")
-	}
-	return " (set for " + set + ", scaled to the window)"
+	return " (set for " + shortWords(w) + ", scaled to the window)"
 }
 
 // ShownThresholds are a card's thresholds as pages and text state them:

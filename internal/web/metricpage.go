@@ -511,7 +511,7 @@ func notASum(d *scorecard.MetricDetail, format func(*float64) string) string {
 	if math.Abs(sum-*c.Value) <= 0.005*math.Max(math.Abs(*c.Value), 1) {
 		return ""
 	}
-	if !c.SumsOverWindow && c.ID != "arr" && c.ID != "mrr" {
+	if !c.AddsUp {
 		// A ratio's lines (cost per customer, CAC, LTV) have no sum worth
 		// giving: say only that they are not parts of the whole.
 		return fmt.Sprintf("Each line is this metric for its %s alone: a ratio's lines are not parts of the value above and do not add up to it.", idWords(d.By))

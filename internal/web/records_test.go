@@ -184,7 +184,7 @@ func TestBreakdownSaysWhenLinesDoNotAdd(t *testing.T) {
 	}
 	// A sum whose lines overlap (an incident of two services) gives their sum.
 	sum := *d
-	sum.Card.ID, sum.Card.Unit, sum.Card.SumsOverWindow = "incidents_p0_p1", "count", true
+	sum.Card.ID, sum.Card.Unit, sum.Card.AddsUp = "incidents_p0_p1", "count", true
 	sum.Card.Value = ptr(3)
 	sum.Breakdown = []scorecard.BreakdownLine{{Key: "api", Value: ptr(2)}, {Key: "web", Value: ptr(2)}}
 	if got, want := notASum(&sum, func(v *float64) string { return scorecard.FormatValue(v, "count", "") }), "Each line is this metric for its service alone: the lines add up to 4, not to the 3 above."; got != want {

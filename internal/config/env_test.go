@@ -85,3 +85,13 @@ func TestCheckAfterDecodingHasTheLine(t *testing.T) {
 		}
 	}
 }
+
+// The governed settings a variable sets are read off the one table of
+// variables: a governed one is named, another variable is not.
+func TestGovernedEnvFromTheTable(t *testing.T) {
+	set := map[string]string{"CANDOR_CURRENCY": "EUR", "CANDOR_ATTRIBUTION_WINDOW": "12h", "CANDOR_ADDR": "127.0.0.1:1"}
+	got := GovernedEnv(func(k string) string { return set[k] })
+	if len(got) != 2 || got["currency"] != "CANDOR_CURRENCY" || got["attribution_window"] != "CANDOR_ATTRIBUTION_WINDOW" {
+		t.Errorf("GovernedEnv = %v", got)
+	}
+}

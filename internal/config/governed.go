@@ -32,22 +32,14 @@ func GovernedSettings() []string {
 	return out
 }
 
-// governedEnv maps the governed settings the environment can set to their
-// variable.
-var governedEnv = map[string]string{
-	string(metrics.SettingCurrency):               "CANDOR_CURRENCY",
-	string(metrics.SettingAttributionWindow):      "CANDOR_ATTRIBUTION_WINDOW",
-	string(metrics.SettingProductionEnvironments): "CANDOR_PRODUCTION_ENVIRONMENTS",
-	string(metrics.SettingEnvironmentAliases):     "CANDOR_ENVIRONMENT_ALIASES",
-}
-
 // GovernedEnv returns, of the governed settings, those the environment
-// sets, each with its variable.
+// sets, each with its variable (the variables' one table, envVars).
 func GovernedEnv(env func(string) string) map[string]string {
 	out := map[string]string{}
-	for name, v := range governedEnv {
-		if env(v) != "" {
-			out[name] = v
+	governed := GovernedSettings()
+	for _, v := range envVars {
+		if slices.Contains(governed, v.key) && env(v.name) != "" {
+			out[v.key] = v.name
 		}
 	}
 	return out

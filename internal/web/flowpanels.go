@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
@@ -143,7 +144,7 @@ func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query)
 	}
 	p := &bridgePanel{Window: mb.Window, Start: orDash(mb.Start, money), End: orDash(mb.End, money),
 		Reason: mb.Reason, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
-	if w, err := parseWindow(mb.Window); err == nil {
+	if w, err := catalog.ParseWindow(mb.Window); err == nil {
 		start := asOf.Add(-w)
 		p.From = start.UTC().Format("2 Jan 2006")
 		p.StartURL = q.With("as_of", start.UTC().Format(time.RFC3339)).URL("/metrics/mrr")
@@ -190,18 +191,6 @@ func signedMoney(v float64, money func(float64) string) string {
 		return "−" + money(-v)
 	}
 	return money(0)
-}
-
-// parseWindow reads a window as cards write it ("30d", "12h").
-func parseWindow(s string) (time.Duration, error) {
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		var n float64
-		if _, err := fmt.Sscan(d, &n); err != nil {
-			return 0, err
-		}
-		return time.Duration(n * float64(24*time.Hour)), nil
-	}
-	return time.ParseDuration(s)
 }
 
 // revenueAtRiskNote writes revenue at risk's formula with the card's own

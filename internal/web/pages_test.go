@@ -562,8 +562,13 @@ func TestPagesSayThresholdsWereScaled(t *testing.T) {
 	if !strings.Contains(page, "green ≤ 0, amber ≤ 24.33, red above (set for 30 days, scaled to the window)") {
 		t.Errorf("the metric page does not give the scaled thresholds:\n%s", regexp.MustCompile(`(?s)<dt>Thresholds</dt>.*?</dd>`).FindString(page))
 	}
-	if page := e.get200(t, "/metrics/incidents_p0_p1?as_of="+asOf); strings.Contains(page, "scaled") {
+	page = e.get200(t, "/metrics/incidents_p0_p1?as_of="+asOf)
+	if strings.Contains(page, "scaled") {
 		t.Errorf("the definition's own window says its thresholds were scaled")
+	}
+	// Its weekly chart draws them for a week, and says so.
+	if !strings.Contains(page, "Green ≤ 0 a week, amber ≤ 0.47 a week") {
+		t.Errorf("the weekly chart does not draw the bands for a week:\n%s", regexp.MustCompile(`(?s)<desc>.*?</desc>`).FindString(page))
 	}
 	if api := e.get200(t, "/api/v1/metrics/incidents_p0_p1?as_of="+asOf+"&window=365d"); !strings.Contains(api, `"scaled_from": "30d"`) {
 		t.Errorf("the API does not say the thresholds were scaled from 30d")

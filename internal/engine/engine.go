@@ -94,6 +94,10 @@ type Engine struct {
 	refresh sync.Mutex // one catch-up at a time
 	seq     int64      // highest seq applied, guarded by refresh
 	checked time.Time  // last LastSeq check, guarded by refresh
+	// last is the row at seq (its key and stored hash, which a state
+	// written from the published dataset names: moveFirst); guarded by
+	// refresh, its seq 0 when unknown.
+	last decoded
 	// Guarded by refresh: the sequence of the state the published
 	// dataset was read from (0: built in the heap from rows), the pages
 	// showing string chunks of retired states, and the dataset whose
@@ -631,6 +635,7 @@ func (e *Engine) load(ctx context.Context) error {
 		} else {
 			e.baseSeq = e.seq
 		}
+		e.noteLast(last)
 		restore()
 		w.mu.Unlock()
 		e.quarantined.Store(int64(w.ds.QuarantinedCount()))
@@ -831,6 +836,7 @@ func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
 	prev := e.seq
 	e.seq = step[k-1].seq
+	e.noteLast(step[k-1])
 	w.prepare(e.keep(bulk, time.Time{}, prev))
 	w.stamp(e.seq)
 	// Published under the lock: a reader holding the dataset sees the
@@ -867,10 +873,22 @@ func (e *Engine) stepTwo(step []decoded, bulk bool) int {
 	retired := time.Now()
 	e.cur.Store(w)
 	e.seq = seq
+	e.noteLast(step[k-1])
 	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 	e.publish(seq)
 	e.spare, e.missed, e.retired = pub, step[:k:k], retired
 	return k
+}
+
+// noteLast keeps the key and hash of d, the row just applied at e.seq
+// (refresh lock held), and nothing of its record: it is all a state's
+// header names of it.
+func (e *Engine) noteLast(d decoded) {
+	if d.seq != e.seq {
+		e.last = decoded{}
+		return
+	}
+	e.last = decoded{seq: d.seq, key: d.key, hash: d.hash}
 }
 
 // settle brings the retired copy up to the published one's rows, so the

@@ -387,3 +387,89 @@ func TestMoveGivesBackToThePageCache(t *testing.T) {
 		t.Fatal("after the move the following engine differs from the store")
 	}
 }
+
+// After a large catch-up the image's writing goes on from the state
+// first (moveFirst), so the rows image is encoded beside a heap without
+// the catch-up's rows: as the move starts, the rows image on disk is
+// still the one from before the catch-up. The state it wrote names the
+// rows image's last row, is not written a second time, and a new process
+// starting from the two gives the store's views.
+func TestLargeCatchUpMovesBeforeTheRowsImage(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var rowsAtMove int64 = -1
+	var stateAtMove os.FileInfo
+	var eng *engine.Engine
+	set := func(e *engine.Engine) {
+		e.SetMoveHook(func(stage string, _ *image.Mapped) {
+			if stage != "start" {
+				return
+			}
+			stateAtMove, _ = os.Stat(filepath.Join(filepath.Dir(eng.Image), "candor.dataset"))
+			m, err := image.ReadDeferred(eng.Image)
+			if err != nil {
+				rowsAtMove = 0 // no rows image on disk
+				return
+			}
+			rowsAtMove = m.Header.Seq
+			m.Close()
+		})
+	}
+	st, cat, end, _, e, fresh := startFromState(ctx, t, 17, set)
+	eng = e
+	if _, err := e.WriteImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := e.Status().Image
+	var more []string
+	for i := range 3000 {
+		more = append(more, dep(fmt.Sprintf("first-%d", i), []string{"success", "failure"}[i%2]))
+	}
+	importLines(t, st, more...)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seq, err := e.WriteImage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.Status().Image
+	if s.DatasetMoves != before.DatasetMoves+1 || s.DatasetError != "" {
+		t.Fatalf("status %+v, want one move", s)
+	}
+	if rowsAtMove != before.Seq || rowsAtMove >= seq {
+		t.Fatalf("as the move started the rows image on disk was at sequence %d, want the one before the catch-up (%d; the new one is at %d)", rowsAtMove, before.Seq, seq)
+	}
+	if s.DatasetSeq != seq {
+		t.Fatalf("the state is at sequence %d, the rows image at %d", s.DatasetSeq, seq)
+	}
+	statePath := filepath.Join(filepath.Dir(e.Image), "candor.dataset")
+	if fi, err := os.Stat(statePath); err != nil || stateAtMove == nil || !os.SameFile(fi, stateAtMove) {
+		t.Fatalf("the state was written again after the move (%v)", err)
+	}
+	state, err := image.ReadDeferred(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := image.ReadDeferred(e.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh, rh := state.Header, rows.Header
+	state.Close()
+	rows.Close()
+	if sh.Seq != rh.Seq || sh.LastHash != rh.LastHash || sh.LastKind != rh.LastKind || sh.LastSource != rh.LastSource || sh.LastID != rh.LastID || sh.Store != rh.Store {
+		t.Fatalf("the state names its last row %+v, the rows image %+v", sh, rh)
+	}
+	if got, want := engineView(t, cat, end, e), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("after the move the following engine differs from the store")
+	}
+	next := engine.New(st, metrics.DefaultConfig())
+	next.Image = e.Image
+	if got, want := engineView(t, cat, end, next), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("a start from the state and image written differs from the store")
+	}
+	if next.StateMapping() == nil || next.Status().Image.DatasetSeq != seq {
+		t.Fatalf("the next start did not use the state: %+v", next.Status().Image)
+	}
+}

@@ -484,6 +484,39 @@ func (w *world) releaser() func() {
 	return func() { m.Release(keep) }
 }
 
+// moveFirst writes the published dataset's state and goes on from it
+// (moveOn) when a move is due and the row it reflects is known, before
+// the image of the rows is written (writeImage; id is the store's
+// identity); it returns the state's sequence, 0 when it wrote none. The
+// state names its last row as a first load's does (rebase), so it does
+// not wait for the rows image whose header writeState copies.
+func (e *Engine) moveFirst(ctx context.Context, id string) int64 {
+	f, h, err := func() (*image.Writer, image.Header, error) {
+		e.refresh.Lock()
+		defer e.releaseRefresh()
+		w := e.cur.Load()
+		last := e.last
+		if !e.ready.Load() || !e.moveDue() || last.seq != e.seq || last.hash == "" || len(w.datasets()) != 1 || w.ds.Seq() != e.seq {
+			return nil, image.Header{}, nil
+		}
+		k := last.key
+		return e.stateFile(w, image.Header{Version: image.Build(), Store: id, Seq: last.seq, LastKind: string(k.Kind), LastSource: k.Source, LastID: k.ID, LastHash: last.hash})
+	}()
+	if err == nil && f != nil {
+		written := f.ID()
+		if err = f.Commit(h); err == nil {
+			e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten, s.DatasetError = h.Seq, time.Now().UTC(), "" })
+			e.moveOn(ctx, written, h)
+			return h.Seq
+		}
+	}
+	if err != nil {
+		e.noteImage(func(s *ImageStatus) { s.DatasetError = err.Error() })
+		e.log().Warn("dataset state not written before the image", "path", e.statePath(), "err", err)
+	}
+	return 0
+}
+
 // moveOnAt is how many rows (by sequence) a following engine applies past
 // the state its published dataset was read from before it goes on from
 // a newer state (moveOn): a sixteenth of the state's rows, and at least

@@ -181,15 +181,20 @@ func targetScopeMatches(scope string, q Query) bool {
 }
 
 // targetAt returns the value of the `target` record for the metric whose
-// period covers as_of (period_start ≤ as_of < period_end) and whose scope
-// is the query's; when several do, the one that started last (then the
-// greatest id) wins.
+// period holds the window's last instant (period_start < as_of ≤
+// period_end: the period overlapping W at its end, SPEC §3's overlap of a
+// period kind with the interval asked) and whose scope is the query's;
+// when several do, the one that started last (then the greatest id) wins.
+// A window ending on a period's boundary is judged by the period it
+// closes: a board pack for September, as of 1 October, had been judged
+// against the fourth quarter's target, which no day of it overlaps.
 func (d *Dataset) targetAt(metric string, q Query) (float64, bool) {
 	asOf := q.end()
 	var best *targetRow
-	// Targets are ordered by period_start: only those started by as_of.
-	for t := range d.targets().through(asOf) {
-		if d.str(t.metric) != metric || t.end <= asOf || !targetScopeMatches(d.str(t.scope), q) {
+	// Targets are ordered by period_start: only those started before
+	// as_of.
+	for t := range d.targets().through(asOf - 1) {
+		if d.str(t.metric) != metric || t.end < asOf || !targetScopeMatches(d.str(t.scope), q) {
 			continue
 		}
 		if best == nil || t.start >= best.start {

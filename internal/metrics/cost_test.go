@@ -239,19 +239,22 @@ func TestBusinessTargets(t *testing.T) {
 		tgt("t1", "cost_per_active_customer", "2026-01-01", "2026-04-01", 2, ""),
 		tgt("t2", "cost_per_active_customer", "2026-03-01", "2026-04-01", 1.5, ""), // started later: wins
 		tgt("t3", "cost_per_active_customer", "2026-03-01", "2026-04-01", 3, "api"),
-		tgt("t4", "cost_per_active_customer", "2026-03-31", "2026-04-30", 9, ""), // starts at as_of: covers it
+		tgt("t4", "cost_per_active_customer", "2026-03-31", "2026-04-30", 9, ""), // starts at as_of: no day of W in it
 		tgt("t5", "cost_per_active_customer", "2026-04-01", "2026-05-01", 7, ""), // not yet
+		tgt("t6", "cost_per_active_customer", "2026-05-01", "2026-06-01", 4, ""), // ends at an as_of: the window it closes
 	)...)
 	cases := []struct {
 		name string
 		q    Query
 		want *float64
 	}{
-		{"latest covering", bizQ(bizAsOf), ptr(9.0)},
+		{"latest holding W's end", bizQ(bizAsOf), ptr(1.5)},
+		{"inside t4", bizQ(bizT("2026-04-01")), ptr(9.0)},
 		{"before t4", bizQ(bizT("2026-03-30")), ptr(1.5)},
+		{"at t6's end", bizQ(bizT("2026-06-01")), ptr(4.0)},
 		{"scoped", bizQ(bizAsOf, "service", "api"), ptr(3.0)},
 		{"none for scope", bizQ(bizAsOf, "service", "web"), nil},
-		{"ended", bizQ(bizT("2026-06-01")), nil},
+		{"ended", bizQ(bizT("2026-06-02")), nil},
 	}
 	for _, c := range cases {
 		r := bizCompute(t, d, "cost_per_active_customer", c.q)

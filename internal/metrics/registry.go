@@ -176,7 +176,7 @@ func (d *Dataset) computeAs(id string, def *Def, q Query, asked bool) Result {
 	return r
 }
 
-// run computes a metric, adds the target covering as_of to a metric that
+// run computes a metric, adds the target for W's end (targetAt) to a metric that
 // carries one (for one that sums over its window, its targets prorated into
 // W), and applies the no-data rule (nodata.go).
 func (d *Dataset) run(id string, def *Def, q Query) Result {

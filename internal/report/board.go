@@ -25,6 +25,12 @@ func ParseMonth(s string, now time.Time) (time.Time, error) {
 	if err != nil {
 		return t, fmt.Errorf("%q is not a month (YYYY-MM)", s)
 	}
+	// A month not over yet would be reported, and archived in the
+	// ledger, with colours from the days it has had (or from none).
+	if end := t.AddDate(0, 1, 0); end.After(now) {
+		last, _ := ParseMonth("", now)
+		return t, fmt.Errorf("%s has not ended yet (it ends %s): a board pack reports a whole month; the last complete one is %s", s, end.Format("2006-01-02"), last.Format("2006-01"))
+	}
 	return t, nil
 }
 
@@ -45,7 +51,10 @@ type Board struct {
 // engine's read lock. visible is the audience's grants (nil: everything).
 func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visible func(*catalog.Metric) bool, annotations []Annotation, currency string, now time.Time) *Board {
 	end := month.AddDate(0, 1, 0)
-	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Visible: visible})
+	// The month's figures are the calendar month's: a 30-day window back
+	// from its end would leave out its first day (or, for February, count
+	// two days of January).
+	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Visible: visible})
 	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
 	at := cat.At(end)
 	for _, p := range sc.Pillars {
@@ -58,6 +67,15 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 	b.Annotations = Overlapping(annotations, end.AddDate(0, 0, -7*scorecard.SeriesPoints), end)
 	return b
 }
+
+// monthSpan is "1–31 October 2026".
+func (b *Board) monthSpan() string {
+	last := b.AsOf.AddDate(0, 0, -1)
+	return fmt.Sprintf("%d–%s", b.Month.Day(), last.Format("2 January 2006"))
+}
+
+// days is the month's length in days.
+func (b *Board) days() int { return int(b.AsOf.Sub(b.Month).Hours() / 24) }
 
 // MonthName is "November 2026".
 func (b *Board) MonthName() string { return b.Month.Format("January 2006") }
@@ -168,8 +186,8 @@ func trendWord(t scorecard.Trend) string {
 
 func (w *writer) scorecardPage() {
 	sc := w.b.Scorecard
-	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s, each over its own window, against its target; the pillar takes its worst metric's status (unknown counts as amber). Trend: against the window before.",
-		w.b.AsOf.Format("2 Jan 2006 15:04 MST")))
+	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against the window before.",
+		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days()))
 	pdf := w.pdf
 	cols := []float64{62, 26, 26, 19, 14, 33}
 	head := []string{"Metric", "Value", "Target", "Status", "Trend", "Owner"}
@@ -459,11 +477,17 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func (w *writer) appendix() {
-	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, its owner, priority and sign-off state (assumed until its owning function confirms it).")
+	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, the window its figures are over, its owner, priority and sign-off state (assumed until its owning function confirms it).")
 	pdf := w.pdf
-	cols := []float64{70, 16, 38, 16, 40}
+	cols := []float64{62, 14, 14, 36, 14, 40}
+	window := map[string]string{}
+	for _, p := range w.b.Scorecard.Pillars {
+		for _, c := range p.Metrics {
+			window[c.ID] = c.Window
+		}
+	}
 	w.font("B", 8, muted)
-	for i, h := range []string{"Metric", "Version", "Owner", "Priority", "Sign-off (owning function)"} {
+	for i, h := range []string{"Metric", "Version", "Window", "Owner", "Priority", "Sign-off (owning function)"} {
 		pdf.CellFormat(cols[i], 5, h, "B", 0, "L", false, 0, "")
 	}
 	pdf.Ln(-1)
@@ -472,14 +496,15 @@ func (w *writer) appendix() {
 			pdf.AddPage()
 		}
 		w.font("", 8, ink)
-		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 48)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 44)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[1], 5, fmt.Sprintf("v%d", d.Version), "", 0, "L", false, 0, "")
-		pdf.CellFormat(cols[2], 5, w.tr(fit(d.Owner, 26)), "", 0, "L", false, 0, "")
-		pdf.CellFormat(cols[3], 5, d.Priority, "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[2], 5, window[d.Metric], "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 25)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[4], 5, d.Priority, "", 0, "L", false, 0, "")
 		so := d.Signoff
 		if d.SignoffBy != "" {
 			so += " (" + d.SignoffBy + ")"
 		}
-		pdf.CellFormat(cols[4], 5, w.tr(fit(so, 28)), "", 1, "L", false, 0, "")
+		pdf.CellFormat(cols[5], 5, w.tr(fit(so, 28)), "", 1, "L", false, 0, "")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/smtptest"
 )
 
@@ -38,6 +39,43 @@ func TestParseMonth(t *testing.T) {
 	}
 	if _, err := ParseMonth("2026-13", now); err == nil || !strings.Contains(err.Error(), "YYYY-MM") {
 		t.Errorf("bad month: %v", err)
+	}
+	// A month not over is refused, the current one and any later one.
+	for _, m := range []string{"2026-12", "2027-06"} {
+		if _, err := ParseMonth(m, now); err == nil || !strings.Contains(err.Error(), "has not ended") || !strings.Contains(err.Error(), "the last complete one is 2026-11") {
+			t.Errorf("%s as of %s: %v, want it refused as not ended", m, now, err)
+		}
+	}
+	if m, err := ParseMonth("2026-11", now); err != nil || m.Format("2006-01") != "2026-11" {
+		t.Errorf("November, ended at midnight: %v, %v", m, err)
+	}
+}
+
+// A board pack's figures are the calendar month's: a metric defined over
+// 30 days is taken over the month's own days (31 for October), one with a
+// window of another length over its own; the scorecard page says so.
+func TestBoardPackCalendarMonth(t *testing.T) {
+	f := newFixture(t)
+	month := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	var b *Board
+	err := f.svc.Engine.Read(context.Background(), func(ds *metrics.Dataset) error {
+		b = BuildBoard(f.svc.Catalog, ds, month, nil, nil, "USD", asOf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows := map[string]string{}
+	for _, p := range b.Scorecard.Pillars {
+		for _, c := range p.Metrics {
+			windows[c.ID] = c.Window
+		}
+	}
+	if windows["change_failure_rate"] != "31d" || windows["security_incidents_90d"] != "90d" {
+		t.Fatalf("windows: change failure rate %q, security incidents %q; want 31d (October) and 90d (its own)", windows["change_failure_rate"], windows["security_incidents_90d"])
+	}
+	if b.monthSpan() != "1–31 October 2026" || b.days() != 31 {
+		t.Errorf("the month is said to be %q, %d days", b.monthSpan(), b.days())
 	}
 }
 

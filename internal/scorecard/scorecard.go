@@ -27,6 +27,13 @@ type Options struct {
 	AsOf time.Time
 	// Window overrides every metric's own window when positive.
 	Window time.Duration
+	// Month, when positive (and Window is not), is the length of the
+	// calendar month ending at AsOf that a board pack reports: it
+	// replaces the window of every metric whose own is 30 days, the
+	// catalog's month, so that "October" is October — 30 days back from
+	// 1 November had counted 2–31 October, and from 1 March, 30 and 31
+	// January. Metrics with windows of their own length keep them.
+	Month time.Duration
 	// Visible, when set, keeps only the metrics it accepts (a principal's
 	// grants, SPEC §9): a hidden metric is not computed at all, so no
 	// number, status or reason of it reaches the result.
@@ -506,10 +513,16 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	return evaluate(ds.At(opt.AsOf), m, opt, scope, series)
 }
 
+// monthWindow is the catalog's month: the window Options.Month replaces.
+const monthWindow = 30 * 24 * time.Hour
+
 func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics.Scope, series bool) Card {
 	win := m.Window
-	if opt.Window > 0 {
+	switch {
+	case opt.Window > 0:
 		win = opt.Window
+	case opt.Month > 0 && win == monthWindow:
+		win = opt.Month
 	}
 	c := Card{
 		ID: m.ID, Name: m.Name, Description: m.Description, Summary: m.Summary, Unit: m.Unit, Better: m.Better,

@@ -69,7 +69,7 @@ func runLedgerHead(ctx context.Context, env *Env, args []string) error {
 }
 
 func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "ledger verify", "[--head SEQ:HASH] [--public-key KEY] [flags]", "Reads the whole audit ledger and checks every entry's position, chain hash, signature and personal-data digest.\nExits 0 when intact; 1 naming the first broken entry when a row was altered, removed, inserted or reordered\nin the database. --head (printed earlier by candor ledger head) also catches entries cut from the end.\nThe entries are checked against the configured key's public half and ledger.trusted_keys, or the --public-key keys.")
+	fs := flags(env, "ledger verify", "[--head SEQ:HASH] [--public-key KEY] [flags]", "Reads the whole audit ledger and checks every entry's position, chain hash, signature and personal-data digest,\nthen every stored record's body against the hash it was written with.\nExits 0 when intact; 1 naming the first broken entry when a row was altered, removed, inserted or reordered\nin the database, or the records whose body was changed there. --head (printed earlier by candor ledger head) also catches entries cut from the end.\nThe entries are checked against the configured key's public half and ledger.trusted_keys, or the --public-key keys.")
 	var c common
 	c.bind(fs)
 	head := fs.String("head", "", "a head published earlier (SEQ:HASH or HASH) that must still be in the ledger")
@@ -116,20 +116,47 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	recs, err := ledger.VerifyRecords(ctx, st)
+	if err != nil {
+		return err
+	}
 	if *asJSON {
-		if err := writeJSONOut(env, rep); err != nil {
+		out := struct {
+			*ledger.Report
+			Records ledger.RecordsReport `json:"records"`
+		}{rep, recs}
+		if err := writeJSONOut(env, out); err != nil {
 			return err
 		}
-	} else if rep.Broken == nil {
-		fmt.Fprintf(env.Stdout, "ledger intact: %d entries, head %s\n", rep.Entries, ledger.FormatHead(rep.Head))
 	} else {
-		fmt.Fprintf(env.Stdout, "ledger BROKEN at entry %d: %s\n(%d entries before it verify; the last of them is %s)\n",
-			rep.Broken.Seq, rep.Broken.Reason, rep.Entries, ledger.FormatHead(rep.Head))
+		if rep.Broken == nil {
+			fmt.Fprintf(env.Stdout, "ledger intact: %d entries, head %s\n", rep.Entries, ledger.FormatHead(rep.Head))
+		} else {
+			fmt.Fprintf(env.Stdout, "ledger BROKEN at entry %d: %s\n(%d entries before it verify; the last of them is %s)\n",
+				rep.Broken.Seq, rep.Broken.Reason, rep.Entries, ledger.FormatHead(rep.Head))
+		}
+		printRecordsCheck(env, recs)
 	}
-	if rep.Broken != nil {
+	if rep.Broken != nil || recs.Altered > 0 {
 		return errBroken
 	}
 	return nil
+}
+
+// printRecordsCheck says whether every stored record's body still hashes
+// to the hash it was written with, naming the first that do not.
+func printRecordsCheck(env *Env, r ledger.RecordsReport) {
+	if r.Altered == 0 {
+		fmt.Fprintf(env.Stdout, "records intact: %d, each body matching the hash it was stored with\n", r.Checked)
+		return
+	}
+	fmt.Fprintf(env.Stdout, "records ALTERED: %d of %d no longer match the hash stored with them (their body was changed in the database after it was written):\n", r.Altered, r.Checked)
+	for _, a := range r.First {
+		fmt.Fprintf(env.Stdout, "  %s (candor record %s)\n", a, a)
+	}
+	if n := r.Altered - int64(len(r.First)); n > 0 {
+		fmt.Fprintf(env.Stdout, "  and %d more\n", n)
+	}
 }
 
 // openLedgerStore opens the store to read the ledger only: no signing key

@@ -116,4 +116,29 @@ func TestLedgerCommands(t *testing.T) {
 	if !strings.Contains(r.stdout, "BROKEN at entry 4: missing") {
 		t.Errorf("verify --head of a cut ledger says %q", r.stdout)
 	}
+
+	// A record's body edited in the database, its hash left: the ledger
+	// itself is intact, the record is named.
+	r = runWith(t, "", false, with("ledger", "verify")...)
+	if !strings.Contains(r.stdout, "records intact: 2,") {
+		t.Errorf("verify before the edit says %q", r.stdout)
+	}
+	mustExec(`UPDATE records SET body = CAST(replace(CAST(body AS TEXT), '"success"', '"failure"') AS BLOB) WHERE kind = 'deployment'`)
+	r = runWith(t, "", false, with("ledger", "verify")...)
+	r.want(t, 1, "ledger verify (a record's body edited)")
+	if !strings.Contains(r.stdout, "ledger intact") || !strings.Contains(r.stdout, "records ALTERED: 1 of 2") || !strings.Contains(r.stdout, "deployment import d1") {
+		t.Errorf("verify after a record's body was edited says %q", r.stdout)
+	}
+	r = runWith(t, "", false, with("record", "deployment", "import", "d1")...)
+	r.want(t, 0, "record (its body edited)")
+	if !strings.Contains(r.stdout, "no longer matches it") {
+		t.Errorf("candor record of an edited record says %q", r.stdout)
+	}
+	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
+	var out struct {
+		Records ledger.RecordsReport `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Records.Altered != 1 || len(out.Records.First) != 1 || out.Records.First[0].ID != "d1" {
+		t.Errorf("verify --json after the edit = %s (%v)", r.stdout, err)
+	}
 }

@@ -82,8 +82,12 @@ func writeRecordText(w io.Writer, rec *web.StoredRecord) error {
 	if p.EventTime != nil {
 		event = p.EventTime.Format(time.RFC3339Nano)
 	}
+	canonical := p.CanonicalSHA256
+	if !p.BodyMatchesHash {
+		canonical += " (the body above no longer matches it: changed in the database after it was written)"
+	}
 	fmt.Fprintf(w, "Provenance:\n  %-26s %s\n  %-26s %s\n  %-26s %s\n  %-26s %d\n  %-26s %s\n",
-		"raw input sha256", raw, "canonical sha256", p.CanonicalSHA256,
+		"raw input sha256", raw, "canonical sha256", canonical,
 		"ingested at", p.IngestedAt.Format(time.RFC3339Nano), "store sequence", p.Seq, "event time", event)
 	return nil
 }

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -34,7 +36,11 @@ type Provenance struct {
 	RawSHA256 *string `json:"raw_sha256"`
 	// CanonicalSHA256 is the sha256 of the canonical body: equal hashes
 	// mean a re-import changed nothing.
-	CanonicalSHA256 string    `json:"canonical_sha256"`
+	CanonicalSHA256 string `json:"canonical_sha256"`
+	// BodyMatchesHash says whether the body read now still hashes to
+	// CanonicalSHA256: false when it was changed in the database after it
+	// was written (candor ledger verify checks every record).
+	BodyMatchesHash bool      `json:"body_matches_hash"`
 	IngestedAt      time.Time `json:"ingested_at"`
 	// Seq is the store sequence of the write that last replaced the
 	// record; /healthz reports the sequence the engine reflects.
@@ -59,6 +65,8 @@ func LookupRecord(ctx context.Context, st store.Store, key domain.Key) (*StoredR
 		Kind: key.Kind, Source: key.Source, ID: key.ID, Record: json.RawMessage(got.Body),
 		Provenance: Provenance{CanonicalSHA256: got.Hash, IngestedAt: got.IngestedAt.UTC(), Seq: got.Seq},
 	}
+	sum := sha256.Sum256(got.Body)
+	out.Provenance.BodyMatchesHash = hex.EncodeToString(sum[:]) == got.Hash
 	if got.RawHash != "" {
 		h := got.RawHash
 		out.Provenance.RawSHA256 = &h

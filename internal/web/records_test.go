@@ -43,10 +43,11 @@ func TestGetRecord(t *testing.T) {
 			fields: map[string]string{
 				"kind": "deployment", "source": "import", "id": "d2",
 				"record.status": "failure", "record.service": "api", "record.finished_at": "2026-03-12T00:00:00Z",
-				"provenance.raw_sha256":       sha(d2Line),
-				"provenance.canonical_sha256": sha(string(stored.Body)),
-				"provenance.seq":              fmt.Sprint(float64(stored.Seq)),
-				"provenance.event_time":       "2026-03-12T00:00:00Z",
+				"provenance.raw_sha256":        sha(d2Line),
+				"provenance.canonical_sha256":  sha(string(stored.Body)),
+				"provenance.body_matches_hash": "true",
+				"provenance.seq":               fmt.Sprint(float64(stored.Seq)),
+				"provenance.event_time":        "2026-03-12T00:00:00Z",
 			},
 			check: func(t *testing.T, doc any) {
 				v, _ := lookup(doc, "provenance.ingested_at").(string)

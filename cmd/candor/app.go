@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -91,6 +93,19 @@ func loadConfig(c common, env *Env) (config.Config, error) {
 	cfg, err := config.Load(c.config, env.Getenv)
 	if err != nil {
 		return cfg, &exitError{code: 2, err: err}
+	}
+	if c.data != "" && c.db == "" && cfg.DB != "" {
+		// --data names a directory, which with PostgreSQL holds only the
+		// image files; one holding an embedded store was meant as the
+		// store, and a command run with CANDOR_DB still exported (or db:
+		// in the file) had disabled a user in PostgreSQL instead.
+		if _, err := os.Stat(filepath.Join(c.data, "candor.db")); err == nil {
+			from := "db: in the configuration file"
+			if env.Getenv("CANDOR_DB") != "" {
+				from = "CANDOR_DB"
+			}
+			return cfg, &exitError{code: 2, err: fmt.Errorf("--data %s holds an embedded store (candor.db), but %s names a PostgreSQL store, which this command would use: unset %s to work on the embedded store, or give --db to use PostgreSQL with this directory's files", c.data, from, from)}
+		}
 	}
 	if c.data != "" {
 		cfg.Data = c.data

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -254,5 +255,24 @@ func TestUserTokenUsage(t *testing.T) {
 	}
 	if es, _ := auth.Events(context.Background(), st, 0); len(es) != 1 {
 		t.Errorf("%d access events after refused commands", len(es))
+	}
+}
+
+// --data naming a directory that holds an embedded store, while CANDOR_DB
+// (or db: in the file) names PostgreSQL, is refused before anything is
+// opened: the command would have worked on PostgreSQL — a user disabled
+// there while the one meant stayed active. Nothing connects to the
+// (unreachable) database.
+func TestDataFlagBesideAPostgresStore(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	runWith(t, "", false, "user", "add", "--data", data, "--email", "sup@example.com", "--role", "support", "--generate-password").want(t, 0, "user add")
+	env, out, errb := testEnv(map[string]string{"USER": "tester", "CANDOR_DB": "postgres://candor@127.0.0.1:1/none?sslmode=disable"})
+	code := Run(context.Background(), env, []string{"user", "disable", "--data", data, "--email", "sup@example.com"})
+	if code != 2 || !strings.Contains(errb.String(), "holds an embedded store") || !strings.Contains(errb.String(), "unset CANDOR_DB") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 2 naming CANDOR_DB", code, out.String(), errb.String())
+	}
+	r := runWith(t, "", false, "user", "list", "--data", data)
+	if !strings.Contains(r.stdout, "active") {
+		t.Errorf("the user after the refusal: %q", r.stdout)
 	}
 }

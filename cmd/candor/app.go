@@ -169,6 +169,10 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 		return nil, err
 	}
 	st.SetSealer(ledger.NewSealer(key))
+	if err := checkLedgerKey(ctx, st, cfg, key); err != nil {
+		st.Close()
+		return nil, err
+	}
 	eng := engine.New(st, mcfg)
 	eng.Image = cfg.ImagePath()
 	gov := &governance.Registry{Docs: st, Catalog: base.Governed(), Engine: eng, Config: cfg}
@@ -267,4 +271,37 @@ func asOfTime(v string) (time.Time, error) {
 		return t, usagef("--as-of: %v", err)
 	}
 	return t, nil
+}
+
+// checkLedgerKey refuses a signing key that would leave the ledger
+// unverifiable: one that did not sign its last entry, while the key that
+// did is not among ledger.trusted_keys. Verification with such a
+// configuration calls the entries before "signed by a key which is not
+// trusted", which reads as tampering; a snapshot taken with a key made by
+// `ledger keygen` in place of the one moved out of the data directory
+// had done that for good. A rotation lists the old key's public half in
+// trusted_keys, and passes.
+func checkLedgerKey(ctx context.Context, st store.Store, cfg config.Config, key ed25519.PrivateKey) error {
+	head, err := st.LedgerHead(ctx)
+	if err != nil || head.Seq == 0 {
+		return err
+	}
+	var last store.LedgerRow
+	if err := st.LedgerScan(ctx, head.Seq, head.Seq, func(r store.LedgerRow) error { last = r; return nil }); err != nil {
+		return err
+	}
+	mine := ledger.KeyID(key.Public().(ed25519.PublicKey))
+	if last.KeyID == "" || last.KeyID == mine {
+		return nil
+	}
+	trusted, err := cfg.LedgerTrustedKeys()
+	if err != nil {
+		return err
+	}
+	for _, t := range trusted {
+		if ledger.KeyID(t) == last.KeyID {
+			return nil
+		}
+	}
+	return &exitError{code: 2, err: fmt.Errorf("the ledger key configured (key id %s) did not sign the audit ledger's last entry (entry %d, key id %s), and that key is not in ledger.trusted_keys: entries signed now would leave the ledger failing verification. Configure the key that signs this ledger (ledger.key_file, CANDOR_LEDGER_KEY_FILE or CANDOR_LEDGER_KEY), or, to rotate keys, add the old key's public half to ledger.trusted_keys (docs/ledger.md)", mine, last.Seq, last.KeyID)}
 }

@@ -92,24 +92,27 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		}
 		keys = append(keys, k)
 	}
-	var st store.Store
-	if len(keys) > 0 {
-		var err error
-		if st, err = c.openLedgerStore(ctx, env); err != nil {
-			return err
-		}
-	} else {
-		a, err := c.open(ctx, env)
+	// The store is opened to read only, without a sealer: the checks
+	// a writing command makes of the configured key (checkLedgerKey)
+	// would refuse the very ledger this is to diagnose.
+	cfg, err := loadConfig(c, env)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		trusted, err := cfg.LedgerTrustedKeys()
 		if err != nil {
 			return err
 		}
-		trusted, err := a.cfg.LedgerTrustedKeys()
+		key, _, _, err := cfg.LedgerKey()
 		if err != nil {
-			a.Close()
 			return err
 		}
-		keys = append(trusted, a.ledgerKey.Public().(ed25519.PublicKey))
-		st = a.store
+		keys = append(trusted, key.Public().(ed25519.PublicKey))
+	}
+	st, err := openStore(ctx, cfg, false)
+	if err != nil {
+		return err
 	}
 	defer st.Close()
 	rep, err := ledger.Verify(ctx, st, ledger.VerifyOptions{Keys: keys, Head: *head})

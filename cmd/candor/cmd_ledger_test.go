@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -141,4 +143,58 @@ func TestLedgerCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Records.Altered != 1 || len(out.Records.First) != 1 || out.Records.First[0].ID != "d1" {
 		t.Errorf("verify --json after the edit = %s (%v)", r.stdout, err)
 	}
+}
+
+// A writing command with a signing key that did not sign the ledger's last
+// entry, the one that did not in ledger.trusted_keys, is refused before it
+// writes (its entries would leave the ledger failing verification for
+// good); with the old key's public half trusted it is a rotation and
+// runs. candor ledger verify still reads such a ledger.
+func TestWrongLedgerKeyRefused(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	in := filepath.Join(dir, "in.ndjson")
+	os.WriteFile(in, []byte(`{"kind":"service","id":"api","name":"API"}`+"\n"), 0o644)
+	runWith(t, "", false, "import", "--data", data, in).want(t, 0, "import")
+	other := filepath.Join(dir, "other.key")
+	r := runWith(t, "", false, "ledger", "keygen", "--out", other)
+	r.want(t, 0, "ledger keygen")
+	before := ledgerEntries(t, data)
+
+	env, out, errb := testEnv(map[string]string{"USER": "tester", "CANDOR_LEDGER_KEY_FILE": other})
+	code := Run(context.Background(), env, []string{"snapshot", "--data", data})
+	if code != 2 || !strings.Contains(errb.String(), "did not sign the audit ledger's last entry") || !strings.Contains(errb.String(), "ledger.trusted_keys") {
+		t.Fatalf("snapshot with another key: exit %d, stdout %q, stderr %q; want 2 and the reason", code, out.String(), errb.String())
+	}
+	if n := ledgerEntries(t, data); n != before {
+		t.Fatalf("the refused command appended %d entries", n-before)
+	}
+	runWith(t, "", false, "ledger", "verify", "--data", data).want(t, 0, "ledger verify after the refusal")
+
+	// Rotation: the old key's public half trusted, the new key signs.
+	old, err := ledger.ReadKeyFile(filepath.Join(data, "ledger.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "candor.yaml")
+	os.WriteFile(conf, []byte("ledger:\n  key_file: "+other+"\n  trusted_keys: ["+ledger.FormatPublicKey(old.Public().(ed25519.PublicKey))+"]\n"), 0o644)
+	runWith(t, "", false, "snapshot", "--data", data, "--config", conf).want(t, 0, "snapshot after a rotation")
+	if n := ledgerEntries(t, data); n != before+1 {
+		t.Fatalf("%d entries after the rotated snapshot, want %d", n, before+1)
+	}
+	runWith(t, "", false, "ledger", "verify", "--data", data, "--config", conf).want(t, 0, "ledger verify after a rotation")
+}
+
+func ledgerEntries(t *testing.T, data string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM ledger`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -74,9 +74,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &DB{pool: pool, writer: make(chan struct{}, 1), now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if err := s.migrate(ctx, where); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
+			return nil, err // names the database already
+		}
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
 	}
 	return s, nil
 }
@@ -106,7 +110,7 @@ func (s *DB) Close() error {
 // schema_migrations, all in one transaction. Two instances starting at
 // once would both find a version missing and both apply it; the advisory
 // lock makes the second wait and then find nothing to do.
-func (s *DB) migrate(ctx context.Context) error {
+func (s *DB) migrate(ctx context.Context, where string) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
@@ -138,11 +142,22 @@ func (s *DB) migrate(ctx context.Context) error {
 	for _, v := range applied {
 		done[v] = true
 	}
-	for _, name := range names {
+	versions := make([]int, len(names))
+	for i, name := range names {
 		v, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migration %s: bad version prefix", name)
 		}
+		versions[i] = v
+	}
+	// Before any migration of ours (the transaction is rolled back): one
+	// applied to a newer schema would write to a database this build
+	// cannot read right.
+	if err := store.CheckSchemaVersions(where, applied, versions); err != nil {
+		return err
+	}
+	for i, name := range names {
+		v := versions[i]
 		if done[v] {
 			continue
 		}

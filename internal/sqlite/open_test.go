@@ -1,8 +1,12 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -86,5 +90,49 @@ func TestBatchNeedsNoOtherConnection(t *testing.T) {
 	}
 	if _, err := b.Add(tctx, items); err != nil {
 		t.Fatalf("Add with every other connection held: %v", err)
+	}
+}
+
+// A store a newer build migrated (schema_migrations holds a version this
+// build lacks) is refused with both versions named, and the file is left
+// as it was: before, an older binary opened it without a word and wrote
+// to a schema it did not know.
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	path := filepath.Join(dir, "candor.db")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, dir)
+	var newer *store.NewerSchemaError
+	if !errors.As(err, &newer) {
+		t.Fatalf("Open = %v, want a NewerSchemaError", err)
+	}
+	if newer.Version != 99 || newer.Known != 17 || newer.Where != path {
+		t.Fatalf("error = %+v, want version 99, known 17, at %s", newer, path)
+	}
+	want := "the store at " + path + " was migrated by a newer Candor (schema version 99, this build knows up to 17): run the newer version, or restore a backup taken before the upgrade"
+	if err.Error() != want {
+		t.Fatalf("error = %q\nwant %q", err, want)
+	}
+	if _, err := OpenExisting(ctx, dir); !errors.As(err, &newer) {
+		t.Fatalf("OpenExisting = %v, want a NewerSchemaError", err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("the refused open changed candor.db")
 	}
 }

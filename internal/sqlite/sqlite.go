@@ -144,6 +144,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), wrote: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
+		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
+			return nil, err // names the file already
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := s.prepare(ctx); err != nil {
@@ -228,6 +231,7 @@ func (s *DB) migrate(ctx context.Context) error {
 	// The versions applied, read at once: a query per migration was a
 	// tenth of a read-only command's start.
 	applied := map[int]bool{}
+	var appliedList []int
 	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return err
@@ -239,6 +243,7 @@ func (s *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		applied[v] = true
+		appliedList = append(appliedList, v)
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
@@ -247,11 +252,21 @@ func (s *DB) migrate(ctx context.Context) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	for _, name := range names {
+	versions := make([]int, len(names))
+	for i, name := range names {
 		v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migration %s: bad version prefix", name)
 		}
+		versions[i] = v
+	}
+	// Before any migration of ours: one applied to a newer schema would
+	// write to a store this build cannot read right.
+	if err := store.CheckSchemaVersions(filepath.Join(s.dir, "candor.db"), appliedList, versions); err != nil {
+		return err
+	}
+	for i, name := range names {
+		v := versions[i]
 		if applied[v] {
 			continue
 		}

@@ -137,6 +137,26 @@ func TestDefaultsWithoutFile(t *testing.T) {
 	}
 }
 
+// A file with no document — empty, comments only, a lone "---", null —
+// means every default, as no file does: it had zeroed them (addr "" was
+// refused, the data directory became "").
+func TestEmptyFileKeepsDefaults(t *testing.T) {
+	for _, body := range []string{"", "# only a comment\n", "---\n", "---\n# a comment\n...\n", "\n  \n", "null\n"} {
+		c, err := Load(write(t, body), env(nil))
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		d := Default()
+		if c.Data != d.Data || c.Addr != d.Addr || c.Currency != d.Currency || c.MaxBodyBytes != d.MaxBodyBytes {
+			t.Errorf("%q: data %q, addr %q, currency %q, max_body_bytes %d; want the defaults", body, c.Data, c.Addr, c.Currency, c.MaxBodyBytes)
+		}
+	}
+	// A file that does not parse is still refused with its line.
+	if _, err := Load(write(t, "# fine\naddr: [\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "candor.yaml:") {
+		t.Errorf("a broken file: err = %v, want one naming the file and line", err)
+	}
+}
+
 // Every bad setting stops Candor at start with the field named.
 func TestRefused(t *testing.T) {
 	cases := []struct{ name, file, want string }{

@@ -60,10 +60,27 @@ var _ store.Store = (*DB)(nil)
 // hundred rows.
 func (s *DB) StreamChunk() int { return 16384 }
 
+// ErrNoSchema is OpenExisting's error for a database without Candor's
+// tables.
+var ErrNoSchema = errors.New("no Candor schema")
+
 // Open connects to the database at url (postgres://user:pass@host/db or
-// key=value form) and applies migrations. Several instances may open the
-// same database at once.
+// key=value form) and applies migrations, creating the schema in a
+// database without one (a first deployment). Several instances may open
+// the same database at once.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return openDB(ctx, url, false)
+}
+
+// OpenExisting is Open for readers: a database without Candor's schema is
+// an error wrapping ErrNoSchema, not a new empty store (a mistyped
+// database name would otherwise get the whole schema and show an empty
+// scorecard).
+func OpenExisting(ctx context.Context, url string) (*DB, error) {
+	return openDB(ctx, url, true)
+}
+
+func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx redacts the password from its parse errors.
@@ -75,6 +92,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	s := &DB{pool: pool, writer: make(chan struct{}, 1), now: time.Now}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if existing {
+		var has bool
+		err := pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('records') IS NOT NULL`).Scan(&has)
+		if err == nil && !has {
+			err = fmt.Errorf("the database has %w: check the database name, or run candor import or candor serve on it to create the store", ErrNoSchema)
+		}
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres %s: %w", where, err)
+		}
+	}
 	if err := s.migrate(ctx, where); err != nil {
 		pool.Close()
 		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {

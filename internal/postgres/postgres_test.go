@@ -509,6 +509,40 @@ func TestNewerSchemaRefused(t *testing.T) {
 	}
 }
 
+// A reader opening a database without Candor's schema (a mistyped name)
+// is refused, naming the database, and nothing is created there; Open, for
+// serve and import, still creates the schema in an empty database.
+func TestOpenExistingRefusesNoSchema(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	_, err := OpenExisting(ctx, url)
+	if !errors.Is(err, ErrNoSchema) {
+		t.Fatalf("OpenExisting on an empty database = %v, want ErrNoSchema", err)
+	}
+	cfg, perr := pgx.ParseConfig(url)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	if !strings.Contains(err.Error(), "/"+cfg.Database+": the database has no Candor schema") {
+		t.Fatalf("error = %q, want the database named", err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var tables int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("tables after the refused open = %d (%v), want none", tables, err)
+	}
+	open(t, url) // the first deployment's serve or import
+	s, err := OpenExisting(ctx, url)
+	if err != nil {
+		t.Fatalf("OpenExisting on a store: %v", err)
+	}
+	s.Close()
+}
+
 func TestReopenKeepsData(t *testing.T) {
 	ctx := context.Background()
 	url := pgtest.NewDatabase(t)

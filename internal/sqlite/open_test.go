@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +136,91 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if !bytes.Equal(before, after) {
 		t.Fatal("the refused open changed candor.db")
 	}
+}
+
+// A candor.db that is not a Candor store is refused, by readers and by
+// Open alike, and left as it was: before, a zero-byte file (a truncated
+// copy) or another application's database was migrated into a new, empty
+// Candor store, even by a command that only reads.
+func TestNotAStoreRefused(t *testing.T) {
+	ctx := context.Background()
+	foreign := func(t *testing.T, path string) {
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TABLE invoices (id INTEGER PRIMARY KEY); CREATE TABLE customers (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"empty file", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a Candor store: empty file (a truncated copy or restore?)"},
+		{"another application's", foreign, "is not a Candor store: it has tables but no Candor schema (customers, invoices): another application's database?"},
+		{"not a database", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("name,amount\nann,3\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a Candor store: not an SQLite database"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "candor.db")
+			c.make(t, path)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, open := range map[string]func(context.Context, string) (*DB, error){"Open": Open, "OpenExisting": OpenExisting} {
+				s, err := open(ctx, dir)
+				if err == nil {
+					s.Close()
+					t.Fatalf("%s opened it", name)
+				}
+				if !errors.Is(err, ErrNotStore) || err.Error() != path+" "+c.want {
+					t.Fatalf("%s = %v\nwant %s %s", name, err, path, c.want)
+				}
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Fatal("the refused file was changed")
+			}
+		})
+	}
+
+	// An SQLite database without tables is what create makes before the
+	// first migration: Open makes a store of it, a reader finds none.
+	dir := t.TempDir()
+	if err := create(ctx, filepath.Join(dir, "candor.db")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenExisting(ctx, dir); !errors.Is(err, ErrNotStore) || !strings.Contains(err.Error(), "an SQLite database with no Candor schema") {
+		t.Fatalf("OpenExisting on a database without tables = %v", err)
+	}
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A store in use, its latest writes still in the WAL, is one.
+	if _, err := store.Put(ctx, s, []store.Item{{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: "l"}, Hash: "h", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatalf("OpenExisting on a store in use: %v", err)
+	}
+	s2.Close()
+	s.Close()
 }

@@ -195,6 +195,12 @@ func Load(path string, env func(string) string) (Config, error) {
 	if err := c.checkAddr(); err != nil {
 		return c, c.loadError(err)
 	}
+	if err := c.checkMaxBody(); err != nil {
+		return c, c.loadError(err)
+	}
+	if err := c.checkDB(); err != nil {
+		return c, c.loadError(err)
+	}
 	if _, err := c.Lag(); err != nil {
 		return c, c.loadError(err)
 	}

@@ -239,7 +239,7 @@ func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store
 		if !strings.HasPrefix(cfg.DB, "postgres://") && !strings.HasPrefix(cfg.DB, "postgresql://") {
 			return nil, usagef("--db: %q is not a postgres:// URL", cfg.DB)
 		}
-		return openPostgres(ctx, cfg.DB)
+		return openPostgres(ctx, cfg.DB, create)
 	}
 	if !create {
 		st, err := sqlite.OpenExisting(ctx, cfg.Data)

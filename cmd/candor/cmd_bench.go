@@ -79,7 +79,7 @@ func runBench(ctx context.Context, env *Env, args []string) error {
 	if *db != "" {
 		opt.Backend = "postgres"
 		opt.URL = *db
-		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db) }
+		opt.Open = func(ctx context.Context) (store.Store, error) { return openPostgres(ctx, *db, true) }
 		if exeErr == nil {
 			opt.CLI = []string{exe, "--db", *db}
 		}

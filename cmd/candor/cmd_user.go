@@ -18,6 +18,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/oidc"
+	"github.com/candor/candor/internal/postgres"
 	"github.com/candor/candor/internal/sqlite"
 )
 
@@ -207,7 +208,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	a, err := openConfig(ctx, cfg, false)
-	fresh := errors.Is(err, sqlite.ErrNoStore)
+	fresh := errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema)
 	var grants *auth.Grants
 	switch {
 	case fresh:
@@ -248,7 +249,11 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		defer a.Close()
-		fmt.Fprintf(env.Stdout, "Created a new Candor store in %s.\n", cfg.Data)
+		if cfg.DB != "" {
+			fmt.Fprintln(env.Stdout, "Created a new Candor store in the PostgreSQL database.")
+		} else {
+			fmt.Fprintf(env.Stdout, "Created a new Candor store in %s.\n", cfg.Data)
+		}
 	}
 	aa, err := withAuth(a)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -123,8 +124,18 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	}
 	switch args[0] {
 	case "help", "-h", "--help":
-		printUsage(env.Stdout)
-		return 0
+		if len(args) == 1 || args[0] != "help" {
+			printUsage(env.Stdout)
+			return 0
+		}
+		// candor help CMD [SUB] is candor CMD [SUB] --help: the command's
+		// own help, not the list of commands.
+		if !slices.ContainsFunc(commands, func(c command) bool { return c.name == args[1] }) {
+			fmt.Fprintf(env.Stderr, "candor help: unknown command %q\n\n", args[1])
+			printUsage(env.Stderr)
+			return 2
+		}
+		args = append(args[1:], "--help")
 	case "--version", "-version":
 		args = append([]string{"version"}, args[1:]...)
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
 
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/auth"
@@ -171,9 +173,15 @@ func Load(path string, env func(string) string) (Config, error) {
 		if err != nil {
 			return c, fmt.Errorf("config: %w", err)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField())
-		if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
-			return c, yamlError(path, b, err)
+		// A file with no document (empty, comments, a lone "---") decodes
+		// as null, which zeroes the defaults Default filled in (the address
+		// and the data directory became ""): it means "all defaults", so
+		// it is not decoded at all.
+		if !emptyDocument(b) {
+			dec := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField())
+			if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
+				return c, yamlError(path, b, err)
+			}
 		}
 		c.src = b
 	}
@@ -185,6 +193,12 @@ func Load(path string, env func(string) string) (Config, error) {
 		return c, c.loadError(err)
 	}
 	if err := c.checkAddr(); err != nil {
+		return c, c.loadError(err)
+	}
+	if err := c.checkMaxBody(); err != nil {
+		return c, c.loadError(err)
+	}
+	if err := c.checkDB(); err != nil {
 		return c, c.loadError(err)
 	}
 	if _, err := c.Lag(); err != nil {
@@ -247,6 +261,25 @@ func Load(path string, env func(string) string) (Config, error) {
 		return c, c.loadError(err)
 	}
 	return c, nil
+}
+
+// emptyDocument reports whether b holds no configuration: no document,
+// or only documents without a body or with a null one. A file that does
+// not parse is not empty: decoding it reports the error with its line.
+func emptyDocument(b []byte) bool {
+	f, err := parser.ParseBytes(b, 0)
+	if err != nil {
+		return false
+	}
+	for _, d := range f.Docs {
+		if d.Body == nil {
+			continue
+		}
+		if _, null := d.Body.(*ast.NullNode); !null {
+			return false
+		}
+	}
+	return true
 }
 
 func orName(p string) string {

@@ -137,6 +137,54 @@ func TestDefaultsWithoutFile(t *testing.T) {
 	}
 }
 
+// A file with no document — empty, comments only, a lone "---", null —
+// means every default, as no file does: it had zeroed them (addr "" was
+// refused, the data directory became "").
+func TestEmptyFileKeepsDefaults(t *testing.T) {
+	for _, body := range []string{"", "# only a comment\n", "---\n", "---\n# a comment\n...\n", "\n  \n", "null\n"} {
+		c, err := Load(write(t, body), env(nil))
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		d := Default()
+		if c.Data != d.Data || c.Addr != d.Addr || c.Currency != d.Currency || c.MaxBodyBytes != d.MaxBodyBytes {
+			t.Errorf("%q: data %q, addr %q, currency %q, max_body_bytes %d; want the defaults", body, c.Data, c.Addr, c.Currency, c.MaxBodyBytes)
+		}
+	}
+	// A file that does not parse is still refused with its line.
+	if _, err := Load(write(t, "# fine\naddr: [\n"), env(nil)); err == nil || !strings.Contains(err.Error(), "candor.yaml:") {
+		t.Errorf("a broken file: err = %v, want one naming the file and line", err)
+	}
+}
+
+// max_body_bytes and db from the file are refused as their variables are,
+// naming the file's line or the variable: a body limit of 0 or -5 in the
+// file had become 32 MiB without a word, and a bad db was blamed on --db.
+func TestMaxBodyAndDBNamedWhereSet(t *testing.T) {
+	cases := []struct {
+		file string
+		vars map[string]string
+		want string
+	}{
+		{"# limits\nmax_body_bytes: -5\n", nil, "candor.yaml:2: max_body_bytes: -5 is not a positive number of bytes"},
+		{"max_body_bytes: 0\n", nil, "candor.yaml:1: max_body_bytes: 0 is not a positive number of bytes"},
+		{"", map[string]string{"CANDOR_MAX_BODY_BYTES": "-5"}, `CANDOR_MAX_BODY_BYTES: "-5" is not a positive number of bytes`},
+		{"addr: :8080\ndb: mysql://x\n", nil, `candor.yaml:2: db: "mysql://x" is not a postgres:// URL`},
+		{"", map[string]string{"CANDOR_DB": "mysql://x"}, `CANDOR_DB: "mysql://x" is not a postgres:// URL`},
+	}
+	for _, c := range cases {
+		_, err := Load(write(t, c.file), env(c.vars))
+		if err == nil || !strings.HasSuffix(err.Error(), c.want) {
+			t.Errorf("%q %v: err = %v, want one ending %q", c.file, c.vars, err, c.want)
+		}
+	}
+	for _, db := range []string{"postgres://u@h/candor", "postgresql://u@h/candor"} {
+		if c, err := Load(write(t, "db: "+db+"\n"), env(nil)); err != nil || c.DB != db {
+			t.Errorf("db %s: %v", db, err)
+		}
+	}
+}
+
 // Every bad setting stops Candor at start with the field named.
 func TestRefused(t *testing.T) {
 	cases := []struct{ name, file, want string }{

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"strings"
 	"time"
 )
 
@@ -22,6 +23,26 @@ type Timeouts struct {
 func (c Config) checkAddr() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("addr: %q is not HOST:PORT, such as 127.0.0.1:8080 or :8080", c.Addr)
+	}
+	return nil
+}
+
+// checkMaxBody refuses a body limit that is not positive, as
+// CANDOR_MAX_BODY_BYTES does: the server had taken 0 or -5 from the file
+// for 32 MiB without a word.
+func (c Config) checkMaxBody() error {
+	if c.MaxBodyBytes <= 0 {
+		return fmt.Errorf("max_body_bytes: %d is not a positive number of bytes", c.MaxBodyBytes)
+	}
+	return nil
+}
+
+// checkDB refuses a db that is not a PostgreSQL URL here, where the error
+// can name the file's line or CANDOR_DB; a --db flag is checked where it
+// is read.
+func (c Config) checkDB() error {
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return fmt.Errorf("db: %q is not a postgres:// URL", c.DB)
 	}
 	return nil
 }

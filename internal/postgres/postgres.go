@@ -60,10 +60,27 @@ var _ store.Store = (*DB)(nil)
 // hundred rows.
 func (s *DB) StreamChunk() int { return 16384 }
 
+// ErrNoSchema is OpenExisting's error for a database without Candor's
+// tables.
+var ErrNoSchema = errors.New("no Candor schema")
+
 // Open connects to the database at url (postgres://user:pass@host/db or
-// key=value form) and applies migrations. Several instances may open the
-// same database at once.
+// key=value form) and applies migrations, creating the schema in a
+// database without one (a first deployment). Several instances may open
+// the same database at once.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return openDB(ctx, url, false)
+}
+
+// OpenExisting is Open for readers: a database without Candor's schema is
+// an error wrapping ErrNoSchema, not a new empty store (a mistyped
+// database name would otherwise get the whole schema and show an empty
+// scorecard).
+func OpenExisting(ctx context.Context, url string) (*DB, error) {
+	return openDB(ctx, url, true)
+}
+
+func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgx redacts the password from its parse errors.
@@ -74,9 +91,24 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	s := &DB{pool: pool, writer: make(chan struct{}, 1), now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	if existing {
+		var has bool
+		err := pool.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL AND to_regclass('records') IS NOT NULL`).Scan(&has)
+		if err == nil && !has {
+			err = fmt.Errorf("the database has %w: check the database name, or run candor import or candor serve on it to create the store", ErrNoSchema)
+		}
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("postgres %s: %w", where, err)
+		}
+	}
+	if err := s.migrate(ctx, where); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres %s:%d/%s: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database, err)
+		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
+			return nil, err // names the database already
+		}
+		return nil, fmt.Errorf("postgres %s: %w", where, err)
 	}
 	return s, nil
 }
@@ -106,7 +138,7 @@ func (s *DB) Close() error {
 // schema_migrations, all in one transaction. Two instances starting at
 // once would both find a version missing and both apply it; the advisory
 // lock makes the second wait and then find nothing to do.
-func (s *DB) migrate(ctx context.Context) error {
+func (s *DB) migrate(ctx context.Context, where string) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
@@ -138,11 +170,22 @@ func (s *DB) migrate(ctx context.Context) error {
 	for _, v := range applied {
 		done[v] = true
 	}
-	for _, name := range names {
+	versions := make([]int, len(names))
+	for i, name := range names {
 		v, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migration %s: bad version prefix", name)
 		}
+		versions[i] = v
+	}
+	// Before any migration of ours (the transaction is rolled back): one
+	// applied to a newer schema would write to a database this build
+	// cannot read right.
+	if err := store.CheckSchemaVersions(where, applied, versions); err != nil {
+		return err
+	}
+	for i, name := range names {
+		v := versions[i]
 		if done[v] {
 			continue
 		}

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"math"
@@ -472,6 +473,74 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	if err := dbs[0].pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) || n < 2 {
 		t.Fatalf("schema_migrations rows = %d (%v), want one per migration file (%d)", n, err, len(files))
 	}
+}
+
+// A database a newer build migrated (schema_migrations holds a version
+// this build lacks) is refused with the database and both versions named,
+// and nothing of ours is applied to it: before, an older binary opened it
+// without a word.
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	s := open(t, url)
+	// The newest migration of ours is taken out too: had the refused open
+	// applied anything, it would be back.
+	if _, err := s.pool.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES (99); DELETE FROM schema_migrations WHERE version = 18`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(ctx, url)
+	var newer *store.NewerSchemaError
+	if !errors.As(err, &newer) {
+		t.Fatalf("Open = %v, want a NewerSchemaError", err)
+	}
+	if newer.Version != 99 || newer.Known != 18 || !strings.HasSuffix(newer.Where, "/"+s.pool.Config().ConnConfig.Database) {
+		t.Fatalf("error = %+v, want version 99, known 18, at the test database", newer)
+	}
+	if !strings.Contains(err.Error(), "was migrated by a newer Candor (schema version 99, this build knows up to 18): run the newer version, or restore a backup taken before the upgrade") {
+		t.Fatalf("error = %q", err)
+	}
+	var versions []int
+	rows, err := s.pool.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	if err == nil {
+		versions, err = pgx.CollectRows(rows, pgx.RowTo[int])
+	}
+	if err != nil || slices.Contains(versions, 18) || !slices.Contains(versions, 99) {
+		t.Fatalf("schema_migrations after the refused open = %v (%v), want 99 kept and 18 not applied", versions, err)
+	}
+}
+
+// A reader opening a database without Candor's schema (a mistyped name)
+// is refused, naming the database, and nothing is created there; Open, for
+// serve and import, still creates the schema in an empty database.
+func TestOpenExistingRefusesNoSchema(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	_, err := OpenExisting(ctx, url)
+	if !errors.Is(err, ErrNoSchema) {
+		t.Fatalf("OpenExisting on an empty database = %v, want ErrNoSchema", err)
+	}
+	cfg, perr := pgx.ParseConfig(url)
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	if !strings.Contains(err.Error(), "/"+cfg.Database+": the database has no Candor schema") {
+		t.Fatalf("error = %q, want the database named", err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var tables int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("tables after the refused open = %d (%v), want none", tables, err)
+	}
+	open(t, url) // the first deployment's serve or import
+	s, err := OpenExisting(ctx, url)
+	if err != nil {
+		t.Fatalf("OpenExisting on a store: %v", err)
+	}
+	s.Close()
 }
 
 func TestReopenKeepsData(t *testing.T) {

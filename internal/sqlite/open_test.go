@@ -1,8 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,4 +92,135 @@ func TestBatchNeedsNoOtherConnection(t *testing.T) {
 	if _, err := b.Add(tctx, items); err != nil {
 		t.Fatalf("Add with every other connection held: %v", err)
 	}
+}
+
+// A store a newer build migrated (schema_migrations holds a version this
+// build lacks) is refused with both versions named, and the file is left
+// as it was: before, an older binary opened it without a word and wrote
+// to a schema it did not know.
+func TestNewerSchemaRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (99, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	path := filepath.Join(dir, "candor.db")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, dir)
+	var newer *store.NewerSchemaError
+	if !errors.As(err, &newer) {
+		t.Fatalf("Open = %v, want a NewerSchemaError", err)
+	}
+	if newer.Version != 99 || newer.Known != 17 || newer.Where != path {
+		t.Fatalf("error = %+v, want version 99, known 17, at %s", newer, path)
+	}
+	want := "the store at " + path + " was migrated by a newer Candor (schema version 99, this build knows up to 17): run the newer version, or restore a backup taken before the upgrade"
+	if err.Error() != want {
+		t.Fatalf("error = %q\nwant %q", err, want)
+	}
+	if _, err := OpenExisting(ctx, dir); !errors.As(err, &newer) {
+		t.Fatalf("OpenExisting = %v, want a NewerSchemaError", err)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatal("the refused open changed candor.db")
+	}
+}
+
+// A candor.db that is not a Candor store is refused, by readers and by
+// Open alike, and left as it was: before, a zero-byte file (a truncated
+// copy) or another application's database was migrated into a new, empty
+// Candor store, even by a command that only reads.
+func TestNotAStoreRefused(t *testing.T) {
+	ctx := context.Background()
+	foreign := func(t *testing.T, path string) {
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`CREATE TABLE invoices (id INTEGER PRIMARY KEY); CREATE TABLE customers (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name string
+		make func(t *testing.T, path string)
+		want string
+	}{
+		{"empty file", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a Candor store: empty file (a truncated copy or restore?)"},
+		{"another application's", foreign, "is not a Candor store: it has tables but no Candor schema (customers, invoices): another application's database?"},
+		{"not a database", func(t *testing.T, path string) {
+			if err := os.WriteFile(path, []byte("name,amount\nann,3\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not a Candor store: not an SQLite database"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "candor.db")
+			c.make(t, path)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, open := range map[string]func(context.Context, string) (*DB, error){"Open": Open, "OpenExisting": OpenExisting} {
+				s, err := open(ctx, dir)
+				if err == nil {
+					s.Close()
+					t.Fatalf("%s opened it", name)
+				}
+				if !errors.Is(err, ErrNotStore) || err.Error() != path+" "+c.want {
+					t.Fatalf("%s = %v\nwant %s %s", name, err, path, c.want)
+				}
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Fatal("the refused file was changed")
+			}
+		})
+	}
+
+	// An SQLite database without tables is what create makes before the
+	// first migration: Open makes a store of it, a reader finds none.
+	dir := t.TempDir()
+	if err := create(ctx, filepath.Join(dir, "candor.db")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenExisting(ctx, dir); !errors.Is(err, ErrNotStore) || !strings.Contains(err.Error(), "an SQLite database with no Candor schema") {
+		t.Fatalf("OpenExisting on a database without tables = %v", err)
+	}
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A store in use, its latest writes still in the WAL, is one.
+	if _, err := store.Put(ctx, s, []store.Item{{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: "l"}, Hash: "h", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatalf("OpenExisting on a store in use: %v", err)
+	}
+	s2.Close()
+	s.Close()
 }

@@ -91,13 +91,17 @@ func create(ctx context.Context, path string) error {
 	return err
 }
 
-// Open opens (creating if needed) the store in dir and applies migrations.
 // ErrNoStore is OpenExisting's error for a directory without a store.
 var ErrNoStore = errors.New("no Candor store")
 
+// ErrNotStore is the error for a candor.db that is not a Candor store: an
+// empty file, another application's database, not a database at all.
+var ErrNotStore = errors.New("not a Candor store")
+
 // OpenExisting is Open for readers: a directory without a store is an
 // error wrapping ErrNoStore, not a new empty store (a mistyped --data
-// would otherwise create one and show an empty scorecard).
+// would otherwise create one and show an empty scorecard), and a
+// candor.db without Candor's schema is an error wrapping ErrNotStore.
 func OpenExisting(ctx context.Context, dir string) (*DB, error) {
 	path := filepath.Join(dir, "candor.db")
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -107,14 +111,26 @@ func OpenExisting(ctx context.Context, dir string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("%w in %s (%s)", ErrNoStore, dir, why)
 	}
-	return Open(ctx, dir)
+	return open(ctx, dir, true)
 }
 
+// Open opens the store in dir, creating it when there is no candor.db,
+// and applies migrations. An existing candor.db that is not a Candor
+// store (ErrNotStore) is refused, not turned into one.
 func Open(ctx context.Context, dir string) (*DB, error) {
+	return open(ctx, dir, false)
+}
+
+func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, "candor.db")
+	// Before the connection below, whose pragmas (journal_mode=WAL) would
+	// already write to the file.
+	if err := checkStore(ctx, path, existing); err != nil {
+		return nil, err
+	}
 	// busy_timeout first so the other pragmas survive a concurrent opener;
 	// NORMAL sync is durable in WAL mode except on power loss of the OS.
 	// temp_store(memory) keeps statement journals off disk: an insert that
@@ -144,6 +160,9 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	s := &DB{db: db, dir: dir, writer: make(chan struct{}, 1), wrote: make(chan struct{}, 1), now: time.Now, inserts: map[int]*sql.Stmt{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
+		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
+			return nil, err // names the file already
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := s.prepare(ctx); err != nil {
@@ -155,6 +174,72 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 	s.checkpointed = make(chan struct{})
 	go s.checkpoints(cctx)
 	return s, nil
+}
+
+// checkStore refuses a candor.db that is not a Candor store: a zero-byte
+// file (a truncated copy or restore, which SQLite would take for a new
+// database), a file that is not an SQLite database, or one holding other
+// tables but not Candor's. A database with no tables, or with only the
+// schema_migrations table migrate creates before its first migration, is
+// what create or an interrupted first start leaves: Open goes on to
+// migrate it, but a reader (existing) has no store there to read. A
+// missing file is not checked: Open creates it.
+func checkStore(ctx context.Context, path string, existing bool) error {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Size() == 0 {
+		return fmt.Errorf("%s is %w: empty file (a truncated copy or restore?)", path, ErrNotStore)
+	}
+	// Read-only: the check must not change a file it then refuses.
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		if strings.Contains(err.Error(), "not a database") {
+			return fmt.Errorf("%s is %w: not an SQLite database", path, ErrNotStore)
+		}
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	tables, err := collectNames(rows)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	has := func(name string) bool { return slices.Contains(tables, name) }
+	switch {
+	case has("schema_migrations") && has("records"):
+		return nil
+	case len(tables) == 0 || (len(tables) == 1 && has("schema_migrations")):
+		if existing {
+			return fmt.Errorf("%s is %w: an SQLite database with no Candor schema (a store whose first start was interrupted? candor import or candor serve makes one)", path, ErrNotStore)
+		}
+		return nil
+	}
+	shown := tables
+	if len(shown) > 3 {
+		shown = append(shown[:3:3], "…")
+	}
+	return fmt.Errorf("%s is %w: it has tables but no Candor schema (%s): another application's database?", path, ErrNotStore, strings.Join(shown, ", "))
+}
+
+func collectNames(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	return names, rows.Err()
 }
 
 const (
@@ -228,6 +313,7 @@ func (s *DB) migrate(ctx context.Context) error {
 	// The versions applied, read at once: a query per migration was a
 	// tenth of a read-only command's start.
 	applied := map[int]bool{}
+	var appliedList []int
 	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
 		return err
@@ -239,6 +325,7 @@ func (s *DB) migrate(ctx context.Context) error {
 			return err
 		}
 		applied[v] = true
+		appliedList = append(appliedList, v)
 	}
 	if err := rows.Err(); err != nil {
 		rows.Close()
@@ -247,11 +334,21 @@ func (s *DB) migrate(ctx context.Context) error {
 	if err := rows.Close(); err != nil {
 		return err
 	}
-	for _, name := range names {
+	versions := make([]int, len(names))
+	for i, name := range names {
 		v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migration %s: bad version prefix", name)
 		}
+		versions[i] = v
+	}
+	// Before any migration of ours: one applied to a newer schema would
+	// write to a store this build cannot read right.
+	if err := store.CheckSchemaVersions(filepath.Join(s.dir, "candor.db"), appliedList, versions); err != nil {
+		return err
+	}
+	for i, name := range names {
+		v := versions[i]
 		if applied[v] {
 			continue
 		}

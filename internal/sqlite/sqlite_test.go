@@ -203,7 +203,7 @@ func TestPageSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.Exec(`PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE before_candor (x)`); err != nil {
+	if _, err := old.Exec(`PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
 	old.Close()

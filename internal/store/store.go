@@ -390,3 +390,43 @@ func DecodeDocs[T any](ctx context.Context, docs DocStore, collection string, se
 	}
 	return out, nil
 }
+
+// NewerSchemaError is a store whose schema_migrations holds versions this
+// build does not know: a newer Candor migrated it, and an older one
+// writing to it could corrupt what the newer schema means (a column it
+// does not fill, a trigger it does not expect), so it is refused before
+// anything is written.
+type NewerSchemaError struct {
+	// Where names the store: its file, or its PostgreSQL host and database.
+	Where string
+	// Version is the highest version applied; Known the highest this build
+	// has.
+	Version, Known int
+}
+
+func (e *NewerSchemaError) Error() string {
+	return fmt.Sprintf("the store at %s was migrated by a newer Candor (schema version %d, this build knows up to %d): run the newer version, or restore a backup taken before the upgrade", e.Where, e.Version, e.Known)
+}
+
+// CheckSchemaVersions returns a NewerSchemaError when applied holds a
+// version known does not. Any unknown version counts, not only a higher
+// one: a version this build skipped is as foreign to it as a later one.
+func CheckSchemaVersions(where string, applied []int, known []int) error {
+	isKnown := map[int]bool{}
+	highestKnown := 0
+	for _, v := range known {
+		isKnown[v] = true
+		highestKnown = max(highestKnown, v)
+	}
+	unknown, highest := false, 0
+	for _, v := range applied {
+		highest = max(highest, v)
+		if !isKnown[v] {
+			unknown = true
+		}
+	}
+	if !unknown {
+		return nil
+	}
+	return &NewerSchemaError{Where: where, Version: highest, Known: highestKnown}
+}

@@ -201,8 +201,10 @@ func TestEvidencePack(t *testing.T) {
 }
 
 // TestEvidencePackGovernance: the definitions part lists the versions in
-// force over the period with the proposal and approvals behind each, and a
-// proposal made after the period's end leaves the pack unchanged.
+// force over the period with the proposal and approvals behind each, its
+// metrics are the definitions in force at the period's end (not the
+// built-in ones), and a proposal made — or approved — after the period's
+// end leaves the pack unchanged.
 func TestEvidencePackGovernance(t *testing.T) {
 	data := smallStore(t)
 	d := []string{"--data", data}
@@ -222,15 +224,20 @@ func TestEvidencePackGovernance(t *testing.T) {
 	from := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
 	pack := filepath.Join(t.TempDir(), "pack.zip")
 	read := func() (raw []byte, doc struct {
+		Metrics []struct {
+			ID, Owner string
+			Version   int
+		}
 		Governed struct {
 			Initial *struct {
 				Initial any `json:"initial"`
 			} `json:"initial_set"`
 			Versions []struct {
-				Metric    string
-				Version   int
-				Proposal  int64
-				Approvals []struct{ By, Reason string }
+				Metric     string
+				Version    int
+				Proposal   int64
+				Approvals  []struct{ By, Reason string }
+				Thresholds map[string]any
 			}
 			Proposals []struct {
 				ID     int64
@@ -267,12 +274,20 @@ func TestEvidencePackGovernance(t *testing.T) {
 			continue
 		}
 		mttr = append(mttr, ver.Version)
+		if _, ok := ver.Thresholds["green"]; !ok {
+			t.Errorf("mttr version %d's thresholds %v: want the JSON names green, amber", ver.Version, ver.Thresholds)
+		}
 		if ver.Version == 2 && (ver.Proposal != v.ID || len(ver.Approvals) != 1 || ver.Approvals[0].By != "token:bob" || ver.Approvals[0].Reason != "agreed") {
 			t.Errorf("mttr version 2 in the pack: %+v", ver)
 		}
 	}
 	if len(mttr) != 2 || mttr[0] != 1 || mttr[1] != 2 {
 		t.Errorf("mttr versions in force over the period: %v, want [1 2]", mttr)
+	}
+	for _, m := range doc.Metrics {
+		if m.ID == "mttr" && (m.Version != 2 || m.Owner != "Reliability Lead") {
+			t.Errorf("metrics[mttr] in the pack: version %d, owner %q; want version 2 (in force at the period's end), Reliability Lead", m.Version, m.Owner)
+		}
 	}
 	if g.Initial == nil || g.Initial.Initial == nil || len(g.Proposals) != 1 || g.Proposals[0].Status != "approved" {
 		t.Errorf("initial set %v, proposals %+v", g.Initial, g.Proposals)
@@ -287,8 +302,17 @@ func TestEvidencePackGovernance(t *testing.T) {
 		t.Errorf("sections in force over the period: %s", got)
 	}
 	// A proposal after the period's end is not the period's.
-	runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Someone Else"}`, "--reason", "later"}, d...)...).want(t, 0, "catalog propose (later)")
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Someone Else"}`, "--reason", "later", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose (later)")
 	if after, _ := read(); !bytes.Equal(before, after) {
 		t.Error("a proposal made after the period's end changed its pack")
+	}
+	var later struct{ ID int64 }
+	if err := json.Unmarshal([]byte(r.stdout), &later); err != nil || later.ID == 0 {
+		t.Fatalf("later proposal: %s (%v)", r.stdout, err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(later.ID), "--reason", "agreed later"}, d...)...).want(t, 0, "catalog approve (later)")
+	if after, _ := read(); !bytes.Equal(before, after) {
+		t.Error("an approval after the period's end changed its pack")
 	}
 }

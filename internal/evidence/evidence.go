@@ -87,7 +87,7 @@ type Input struct {
 	Keys []ed25519.PublicKey
 	// Governance is the definition governance registry: the pack lists the
 	// versions, proposals and approvals over the period from it. Nil: the
-	// definitions in force now only.
+	// definitions in force at the period's end only.
 	Governance *governance.Registry
 }
 
@@ -187,8 +187,12 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	var tiers tiersDoc
 	var emergency emergencyDoc
 	err = in.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		// The period's last instant, not its end: a version taking effect
+		// at To is not the period's (governed's inForce agrees), and what
+		// was approved after the period must not change its pack.
+		last := p.To.Add(-time.Nanosecond)
 		var err error
-		if defs, err = Definitions(in.Catalog, ds.Config()); err != nil {
+		if defs, err = Definitions(in.Catalog.At(last), ds.At(last).Config()); err != nil {
 			return err
 		}
 		rel = releases(ds, p, head)
@@ -208,7 +212,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		}
 	}
 	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
-	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force: each definition's version, effective date, "+
+	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force at the period's end: each definition's version, effective date, "+
 		"owner, priority, sign-off, window, thresholds, target and min_sample, and the citation its values carry (definition and formula "+
 		"versions, settings hash); each setting's effective value and the SHA-256 over them all; and, under governed, every "+
 		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end.", defs); err != nil {
@@ -474,7 +478,7 @@ func index(p Period, sum Summary, files []file) []byte {
 	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again for the same " +
 		"period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
 		"(SPEC §2, §3), from the records as stored when the pack was made.\n\n" +
-		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force when the pack was made and, under `governed`, " +
+		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force at the period's end and, under `governed`, " +
 		"the versions in force during the period with the proposals and approvals behind them (a proposal or decision after the " +
 		"period's end is left out, so it does not change the pack).\n\n## Files\n\n")
 	sorted := slices.Clone(files)

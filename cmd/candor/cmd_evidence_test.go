@@ -3,8 +3,10 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,6 +200,76 @@ func TestEvidencePack(t *testing.T) {
 			t.Errorf("a refused evidence command wrote %s", out)
 		}
 	}
+
+	// A period before the store's first entry has nothing to verify, and
+	// says so rather than "intact".
+	old := filepath.Join(dir, "old.zip")
+	r := mustRun(t, "evidence", "--data", data, "--from", "2020-01-01", "--to", "2020-01-31", "--out", old)
+	if !strings.Contains(r.stdout, "no ledger entries up to the period's end: nothing to verify") || strings.Contains(r.stdout, "intact") {
+		t.Errorf("evidence over an empty ledger says %q", r.stdout)
+	}
+	oldFiles := unzip(t, old)
+	if !strings.Contains(string(oldFiles["index.md"]), "Verdict: no ledger entries up to the period's end: nothing to verify") {
+		t.Errorf("index.md of an empty ledger:\n%s", oldFiles["index.md"])
+	}
+	var empty struct {
+		Status string
+		Intact bool
+	}
+	json.Unmarshal(oldFiles["ledger_verification.json"], &empty)
+	if empty.Status != "no entries" || empty.Intact {
+		t.Errorf("ledger_verification.json of an empty ledger: %s", oldFiles["ledger_verification.json"])
+	}
+	if !strings.Contains(string(oldFiles["releases.json"]), `"seed_note": "the ledger held no entry before the period's end`) {
+		t.Errorf("releases.json of an empty ledger does not say its seed was known in advance: %.400s", oldFiles["releases.json"])
+	}
+
+	// Someone with the database alters a snapshot document: the ledger
+	// still verifies, but the pack is not called intact.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DROP TRIGGER docs_no_update`,
+		`UPDATE docs SET body = CAST(body || ' ' AS BLOB) WHERE id = (SELECT min(id) FROM docs WHERE collection = 'kpi_snapshot')`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tampered := filepath.Join(dir, "tampered.zip")
+	r = mustRun(t, "evidence", "--data", data, "--from", from, "--to", today, "--out", tampered)
+	const says = "NOT INTACT: 1 of 2 KPI snapshots no longer match their ledger entry"
+	if !strings.Contains(r.stdout, says) || strings.HasSuffix(strings.TrimSpace(r.stdout), "intact") {
+		t.Errorf("evidence with a tampered snapshot says %q", r.stdout)
+	}
+	if idx := string(unzip(t, tampered)["index.md"]); !strings.Contains(idx, says) {
+		t.Errorf("index.md with a tampered snapshot:\n%s", idx)
+	}
+}
+
+// unzip reads a pack's files.
+func unzip(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = b
+	}
+	return out
 }
 
 // TestEvidencePackGovernance: the definitions part lists the versions in

@@ -116,4 +116,14 @@ func TestLedgerCommands(t *testing.T) {
 	if !strings.Contains(r.stdout, "BROKEN at entry 4: missing") {
 		t.Errorf("verify --head of a cut ledger says %q", r.stdout)
 	}
+	// Appended to again: every entry verifies by itself, and only the
+	// published head shows that entry 4 is another one; nothing claims
+	// "4 entries before" entry 4.
+	runWith(t, "", false, with("snapshot", "--as-of", "2026-03-03")...).want(t, 0, "snapshot (after the cut)")
+	r = runWith(t, "", false, with("ledger", "verify", "--head", head)...)
+	r.want(t, 1, "ledger verify --head (cut and appended to)")
+	if !strings.Contains(r.stdout, "BROKEN at entry 4: differs from the published head: entry 4 no longer has the published hash, so the ledger was rewritten at or before entry 4") ||
+		!strings.Contains(r.stdout, "each of the 4 entries verifies by itself") || strings.Contains(r.stdout, "before it verify") {
+		t.Errorf("verify --head of a ledger cut and appended to says %q", r.stdout)
+	}
 }

@@ -220,7 +220,12 @@ func (v *verifier) checkPublished(h store.LedgerHead) *Broken {
 	case h.Seq > v.rep.Head.Seq:
 		return &Broken{Seq: v.rep.Head.Seq + 1, Reason: fmt.Sprintf("missing: the published head is entry %d, but the ledger ends at entry %d (entries were cut from its end)", h.Seq, v.rep.Head.Seq)}
 	case h.Seq > 0:
-		return &Broken{Seq: h.Seq, Reason: "differs from the published head: the ledger was cut back to before it and appended to again"}
+		// Every entry verified, so whoever changed it held the key: all that
+		// is known is that the entry at the published position is another
+		// one, rewritten in place or after a cut; naming either would guess.
+		return &Broken{Seq: h.Seq, Reason: fmt.Sprintf("differs from the published head: entry %d no longer has the published hash, so the ledger was rewritten at or before entry %d "+
+			"(entries altered and re-signed with the ledger key, or the ledger cut back and appended to again)", h.Seq, h.Seq)}
 	}
-	return &Broken{Seq: v.rep.Head.Seq + 1, Reason: fmt.Sprintf("the published head %s is not in the ledger, which ends at entry %d: entries were cut from its end", h.Hash, v.rep.Head.Seq)}
+	return &Broken{Seq: v.rep.Head.Seq + 1, Reason: fmt.Sprintf("the published head %s is not in the ledger, which ends at entry %d: entries were cut from its end, "+
+		"or the ledger was rewritten at or before the entry it named", h.Hash, v.rep.Head.Seq)}
 }

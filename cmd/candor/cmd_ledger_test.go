@@ -49,8 +49,15 @@ func TestLedgerCommands(t *testing.T) {
 	}
 	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
 	var rep ledger.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 4 || rep.Broken != nil {
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 4 || rep.Broken != nil || !rep.Intact {
 		t.Errorf("verify --json = %s (%v)", r.stdout, err)
+	}
+	// The head as `ledger head` prints it and evidence packs write it, and
+	// whether the ledger is intact, said rather than left to infer.
+	var raw map[string]any
+	json.Unmarshal([]byte(r.stdout), &raw)
+	if raw["head"] != head || raw["intact"] != true {
+		t.Errorf("verify --json: head %v, intact %v; want %q, true", raw["head"], raw["intact"], head)
 	}
 
 	// The first entry is the configuration's initial definitions, recorded
@@ -106,6 +113,11 @@ func TestLedgerCommands(t *testing.T) {
 	r.want(t, 1, "ledger verify (altered)")
 	if !strings.Contains(r.stdout, "BROKEN at entry 2: altered") {
 		t.Errorf("verify of an altered ledger says %q", r.stdout)
+	}
+	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
+	r.want(t, 1, "ledger verify --json (altered)")
+	if !strings.Contains(r.stdout, `"intact": false`) || !strings.Contains(r.stdout, `"seq": 2`) {
+		t.Errorf("verify --json of an altered ledger = %s", r.stdout)
 	}
 	mustExec(`UPDATE ledger SET data = replace(data, '"records":20', '"records":2') WHERE seq = 2`)
 	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (restored)")

@@ -227,7 +227,8 @@ func runAlertTest(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// flagError words an invalid parameter as a usage error naming its flag.
+// flagError words an invalid parameter as a usage error naming its flag;
+// the message's own "param: " is dropped, so the flag is named once.
 func flagError(err error, flagOf map[string]string) error {
 	var de *domain.Error
 	if errors.As(err, &de) && de.Param != "" {
@@ -235,7 +236,7 @@ func flagError(err error, flagOf map[string]string) error {
 		if f == "" {
 			f = de.Param
 		}
-		return usagef("%s: %s", f, de.Message)
+		return usagef("%s: %s", f, strings.TrimPrefix(de.Message, de.Param+": "))
 	}
 	return err
 }

@@ -147,7 +147,13 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	}
 	v, err := a.gov.Propose(ctx, in, auth.Person(p))
 	if err != nil {
-		return err
+		// A section's text comes from --file, a setting's from --value.
+		value := "--value"
+		if in.Section != "" {
+			value = "--file"
+		}
+		return flagError(err, map[string]string{"metric": "--metric", "changes": "--changes", "changes.retire": "--changes", "setting": "--setting",
+			"value": value, "file": "--file", "section": "--section", "reason": "--reason"})
 	}
 	if *format == "json" {
 		return writeJSONOut(env, v)

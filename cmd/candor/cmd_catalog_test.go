@@ -24,6 +24,32 @@ func cliToken(t *testing.T, data, name string, roles ...string) string {
 	return lines[len(lines)-1]
 }
 
+// TestCatalogProposeUsage: a proposal naming no metric of the catalog, or
+// changes that are not an override's fields, is a usage error naming the
+// flag, and records nothing.
+func TestCatalogProposeUsage(t *testing.T) {
+	data := smallStore(t)
+	d := []string{"--data", data}
+	ann := cliToken(t, data, "ann", "executive")
+	for _, c := range []struct {
+		metric, changes, says string
+	}{
+		{"nosuch", `{"owner": "CTO"}`, `--metric: unknown metric "nosuch"`},
+		{"mttr", `{not json`, "--changes: not a JSON object"},
+		{"mttr", `{"targt": 1}`, "--changes: "},
+	} {
+		r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", c.metric, "--changes", c.changes, "--reason", "test"}, d...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.says) {
+			t.Errorf("catalog propose --metric %s --changes %s: exit %d, stderr %q; want 2 and %q", c.metric, c.changes, r.code, r.stderr, c.says)
+		}
+	}
+	r := runWith(t, ann, false, append([]string{"catalog", "history", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog history")
+	if strings.Contains(r.stdout, "nosuch") || strings.Contains(r.stdout, "targt") {
+		t.Errorf("a refused proposal was recorded: %s", r.stdout)
+	}
+}
+
 func TestCatalogProposeApproveHistory(t *testing.T) {
 	data := smallStore(t)
 	d := []string{"--data", data}

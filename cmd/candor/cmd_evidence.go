@@ -49,11 +49,11 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	verdict := "intact"
-	if !sum.Intact {
-		verdict = "BROKEN"
+	head := "ledger head " + ledger.FormatHead(sum.Head) + ", "
+	if sum.Head.Seq == 0 {
+		head = ""
 	}
-	fmt.Fprintf(env.Stdout, "evidence pack %s: %d files; %d of %d releases sampled, %d KPI snapshots; ledger head %s, %s\n",
-		*out, len(sum.Files), sum.Sampled, sum.Releases, sum.Snapshots, ledger.FormatHead(sum.Head), verdict)
+	fmt.Fprintf(env.Stdout, "evidence pack %s: %d files; %d of %d releases sampled, %d KPI snapshots; %s%s\n",
+		*out, len(sum.Files), sum.Sampled, sum.Releases, sum.Snapshots, head, sum.Verdict())
 	return nil
 }

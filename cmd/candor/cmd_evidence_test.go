@@ -3,8 +3,10 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,11 +200,83 @@ func TestEvidencePack(t *testing.T) {
 			t.Errorf("a refused evidence command wrote %s", out)
 		}
 	}
+
+	// A period before the store's first entry has nothing to verify, and
+	// says so rather than "intact".
+	old := filepath.Join(dir, "old.zip")
+	r := mustRun(t, "evidence", "--data", data, "--from", "2020-01-01", "--to", "2020-01-31", "--out", old)
+	if !strings.Contains(r.stdout, "no ledger entries up to the period's end: nothing to verify") || strings.Contains(r.stdout, "intact") {
+		t.Errorf("evidence over an empty ledger says %q", r.stdout)
+	}
+	oldFiles := unzip(t, old)
+	if !strings.Contains(string(oldFiles["index.md"]), "Verdict: no ledger entries up to the period's end: nothing to verify") {
+		t.Errorf("index.md of an empty ledger:\n%s", oldFiles["index.md"])
+	}
+	var empty struct {
+		Status string
+		Intact bool
+	}
+	json.Unmarshal(oldFiles["ledger_verification.json"], &empty)
+	if empty.Status != "no entries" || empty.Intact {
+		t.Errorf("ledger_verification.json of an empty ledger: %s", oldFiles["ledger_verification.json"])
+	}
+	if !strings.Contains(string(oldFiles["releases.json"]), `"seed_note": "the ledger held no entry before the period's end`) {
+		t.Errorf("releases.json of an empty ledger does not say its seed was known in advance: %.400s", oldFiles["releases.json"])
+	}
+
+	// Someone with the database alters a snapshot document: the ledger
+	// still verifies, but the pack is not called intact.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`DROP TRIGGER docs_no_update`,
+		`UPDATE docs SET body = CAST(body || ' ' AS BLOB) WHERE id = (SELECT min(id) FROM docs WHERE collection = 'kpi_snapshot')`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tampered := filepath.Join(dir, "tampered.zip")
+	r = mustRun(t, "evidence", "--data", data, "--from", from, "--to", today, "--out", tampered)
+	const says = "NOT INTACT: 1 of 2 KPI snapshots no longer match their ledger entry"
+	if !strings.Contains(r.stdout, says) || strings.HasSuffix(strings.TrimSpace(r.stdout), "intact") {
+		t.Errorf("evidence with a tampered snapshot says %q", r.stdout)
+	}
+	if idx := string(unzip(t, tampered)["index.md"]); !strings.Contains(idx, says) {
+		t.Errorf("index.md with a tampered snapshot:\n%s", idx)
+	}
+}
+
+// unzip reads a pack's files.
+func unzip(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[f.Name] = b
+	}
+	return out
 }
 
 // TestEvidencePackGovernance: the definitions part lists the versions in
-// force over the period with the proposal and approvals behind each, and a
-// proposal made after the period's end leaves the pack unchanged.
+// force over the period with the proposal and approvals behind each, its
+// metrics are the definitions in force at the period's end (not the
+// built-in ones), and a proposal made — or approved — after the period's
+// end leaves the pack unchanged.
 func TestEvidencePackGovernance(t *testing.T) {
 	data := smallStore(t)
 	d := []string{"--data", data}
@@ -222,15 +296,20 @@ func TestEvidencePackGovernance(t *testing.T) {
 	from := time.Now().UTC().AddDate(0, 0, -30).Format(time.DateOnly)
 	pack := filepath.Join(t.TempDir(), "pack.zip")
 	read := func() (raw []byte, doc struct {
+		Metrics []struct {
+			ID, Owner string
+			Version   int
+		}
 		Governed struct {
 			Initial *struct {
 				Initial any `json:"initial"`
 			} `json:"initial_set"`
 			Versions []struct {
-				Metric    string
-				Version   int
-				Proposal  int64
-				Approvals []struct{ By, Reason string }
+				Metric     string
+				Version    int
+				Proposal   int64
+				Approvals  []struct{ By, Reason string }
+				Thresholds map[string]any
 			}
 			Proposals []struct {
 				ID     int64
@@ -267,12 +346,20 @@ func TestEvidencePackGovernance(t *testing.T) {
 			continue
 		}
 		mttr = append(mttr, ver.Version)
+		if _, ok := ver.Thresholds["green"]; !ok {
+			t.Errorf("mttr version %d's thresholds %v: want the JSON names green, amber", ver.Version, ver.Thresholds)
+		}
 		if ver.Version == 2 && (ver.Proposal != v.ID || len(ver.Approvals) != 1 || ver.Approvals[0].By != "token:bob" || ver.Approvals[0].Reason != "agreed") {
 			t.Errorf("mttr version 2 in the pack: %+v", ver)
 		}
 	}
 	if len(mttr) != 2 || mttr[0] != 1 || mttr[1] != 2 {
 		t.Errorf("mttr versions in force over the period: %v, want [1 2]", mttr)
+	}
+	for _, m := range doc.Metrics {
+		if m.ID == "mttr" && (m.Version != 2 || m.Owner != "Reliability Lead") {
+			t.Errorf("metrics[mttr] in the pack: version %d, owner %q; want version 2 (in force at the period's end), Reliability Lead", m.Version, m.Owner)
+		}
 	}
 	if g.Initial == nil || g.Initial.Initial == nil || len(g.Proposals) != 1 || g.Proposals[0].Status != "approved" {
 		t.Errorf("initial set %v, proposals %+v", g.Initial, g.Proposals)
@@ -287,8 +374,17 @@ func TestEvidencePackGovernance(t *testing.T) {
 		t.Errorf("sections in force over the period: %s", got)
 	}
 	// A proposal after the period's end is not the period's.
-	runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Someone Else"}`, "--reason", "later"}, d...)...).want(t, 0, "catalog propose (later)")
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Someone Else"}`, "--reason", "later", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose (later)")
 	if after, _ := read(); !bytes.Equal(before, after) {
 		t.Error("a proposal made after the period's end changed its pack")
+	}
+	var later struct{ ID int64 }
+	if err := json.Unmarshal([]byte(r.stdout), &later); err != nil || later.ID == 0 {
+		t.Fatalf("later proposal: %s (%v)", r.stdout, err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(later.ID), "--reason", "agreed later"}, d...)...).want(t, 0, "catalog approve (later)")
+	if after, _ := read(); !bytes.Equal(before, after) {
+		t.Error("an approval after the period's end changed its pack")
 	}
 }

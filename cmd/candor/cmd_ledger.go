@@ -132,9 +132,15 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	} else {
-		if rep.Broken == nil {
+		switch {
+		case rep.Broken == nil:
 			fmt.Fprintf(env.Stdout, "ledger intact: %d entries, head %s\n", rep.Entries, ledger.FormatHead(rep.Head))
-		} else {
+		case rep.Broken.Seq <= rep.Head.Seq:
+			// Only the published head found it: every entry, the broken
+			// one included, verified by itself.
+			fmt.Fprintf(env.Stdout, "ledger BROKEN at entry %d: %s\n(each of the %d entries verifies by itself; the last is %s)\n",
+				rep.Broken.Seq, rep.Broken.Reason, rep.Entries, ledger.FormatHead(rep.Head))
+		default:
 			fmt.Fprintf(env.Stdout, "ledger BROKEN at entry %d: %s\n(%d entries before it verify; the last of them is %s)\n",
 				rep.Broken.Seq, rep.Broken.Reason, rep.Entries, ledger.FormatHead(rep.Head))
 		}

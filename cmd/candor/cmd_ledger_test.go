@@ -51,8 +51,15 @@ func TestLedgerCommands(t *testing.T) {
 	}
 	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
 	var rep ledger.Report
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 4 || rep.Broken != nil {
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 4 || rep.Broken != nil || !rep.Intact {
 		t.Errorf("verify --json = %s (%v)", r.stdout, err)
+	}
+	// The head as `ledger head` prints it and evidence packs write it, and
+	// whether the ledger is intact, said rather than left to infer.
+	var raw map[string]any
+	json.Unmarshal([]byte(r.stdout), &raw)
+	if raw["head"] != head || raw["intact"] != true {
+		t.Errorf("verify --json: head %v, intact %v; want %q, true", raw["head"], raw["intact"], head)
 	}
 
 	// The first entry is the configuration's initial definitions, recorded
@@ -109,6 +116,11 @@ func TestLedgerCommands(t *testing.T) {
 	if !strings.Contains(r.stdout, "BROKEN at entry 2: altered") {
 		t.Errorf("verify of an altered ledger says %q", r.stdout)
 	}
+	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
+	r.want(t, 1, "ledger verify --json (altered)")
+	if !strings.Contains(r.stdout, `"intact": false`) || !strings.Contains(r.stdout, `"seq": 2`) {
+		t.Errorf("verify --json of an altered ledger = %s", r.stdout)
+	}
 	mustExec(`UPDATE ledger SET data = replace(data, '"records":20', '"records":2') WHERE seq = 2`)
 	runWith(t, "", false, with("ledger", "verify")...).want(t, 0, "ledger verify (restored)")
 	mustExec(`DELETE FROM ledger WHERE seq = 4`)
@@ -117,6 +129,16 @@ func TestLedgerCommands(t *testing.T) {
 	r.want(t, 1, "ledger verify --head (tail cut)")
 	if !strings.Contains(r.stdout, "BROKEN at entry 4: missing") {
 		t.Errorf("verify --head of a cut ledger says %q", r.stdout)
+	}
+	// Appended to again: every entry verifies by itself, and only the
+	// published head shows that entry 4 is another one; nothing claims
+	// "4 entries before" entry 4.
+	runWith(t, "", false, with("snapshot", "--as-of", "2026-03-03")...).want(t, 0, "snapshot (after the cut)")
+	r = runWith(t, "", false, with("ledger", "verify", "--head", head)...)
+	r.want(t, 1, "ledger verify --head (cut and appended to)")
+	if !strings.Contains(r.stdout, "BROKEN at entry 4: differs from the published head: entry 4 no longer has the published hash, so the ledger was rewritten at or before entry 4") ||
+		!strings.Contains(r.stdout, "each of the 4 entries verifies by itself") || strings.Contains(r.stdout, "before it verify") {
+		t.Errorf("verify --head of a ledger cut and appended to says %q", r.stdout)
 	}
 
 	// A record's body edited in the database, its hash left: the ledger

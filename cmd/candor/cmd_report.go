@@ -100,7 +100,7 @@ func runReportDigest(ctx context.Context, env *Env, args []string) error {
 	}
 	run, err := svc.MakeDigest(ctx, at, to, time.Time{}, *out == "", cliActor(env).Name)
 	if err != nil {
-		return err
+		return flagError(err, map[string]string{"to": "--to"})
 	}
 	if *out != "" {
 		if err := os.WriteFile(*out, run.Report.Messages[0].EML, 0o644); err != nil {

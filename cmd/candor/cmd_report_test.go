@@ -60,6 +60,10 @@ func TestReportCommands(t *testing.T) {
 	if r := run(t, "report", "digest", "--config", cfg, "--data", data, "--out", eml); r.code != 2 || !strings.Contains(r.stderr, "one --to") {
 		t.Errorf("--out for two recipients: %d %s", r.code, r.stderr)
 	}
+	// An address that is neither a recipient nor a user is a bad --to.
+	if r := run(t, "report", "digest", "--config", cfg, "--data", data, "--to", "unknown@x", "--out", eml); r.code != 2 || !strings.Contains(r.stderr, "--to: unknown@x is neither") {
+		t.Errorf("digest --to an unknown address: exit %d, stderr %q; want 2 naming --to", r.code, r.stderr)
+	}
 	if r := run(t, "report", "digest", "--config", cfg, "--data", data); r.code == 0 || !strings.Contains(r.stderr, "no mail server") {
 		t.Errorf("digest without a mail server: %d %s", r.code, r.stderr)
 	}

@@ -47,7 +47,7 @@ func TestGovernedAlertRules(t *testing.T) {
 
 	bad := write("bad.yaml", "alerts:\n  rules:\n    - name: nope\n      kind: status\n      metric: no_such_metric\n")
 	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "alerts.rules", "--file", bad, "--reason", "more alerts"}, d...)...)
-	r.want(t, 1, "catalog propose (bad rule)")
+	r.want(t, 2, "catalog propose (bad rule)") // the file is a bad argument
 	if !strings.Contains(r.stderr, bad+":5") || !strings.Contains(r.stderr, "no_such_metric") {
 		t.Errorf("a bad rule's refusal should name the proposal's file and line 5: %s", r.stderr)
 	}

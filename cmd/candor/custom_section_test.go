@@ -61,14 +61,14 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	// A type error: a string compared with a number, on line 12.
 	bad := write("bad.yaml", customSection(`status > 3`))
 	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "custom_metrics", "--file", bad, "--reason", "typo"}, d...)...)
-	r.want(t, 1, "catalog propose (a type error)")
+	r.want(t, 2, "catalog propose (a type error)") // the file is a bad argument
 	if !regexp.MustCompile(regexp.QuoteMeta(bad) + `:12:\d+: custom metric "failed_deploys": filter: .*overload`).MatchString(r.stderr) {
 		t.Errorf("a type error's refusal should name the proposal's file, line 12 and a column: %s", r.stderr)
 	}
 	// A rename the ops view does not follow.
 	renamed := write("renamed.yaml", strings.Replace(first, "id: failed_deploys", "id: deploys_failed", 1))
 	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "custom_metrics", "--file", renamed, "--reason", "a better id"}, d...)...)
-	r.want(t, 1, "catalog propose (a metric a view shows renamed)")
+	r.want(t, 2, "catalog propose (a metric a view shows renamed)")
 	for _, want := range []string{"removes or renames failed_deploys, still in use", `view "ops"`, `unknown metric "failed_deploys"`} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("the refusal of a rename lacks %q: %s", want, r.stderr)

@@ -34,10 +34,13 @@ type Source struct {
 // RelativeTo is "" (absolute bounds in the metric's unit), "target" (factors of the target),
 // "elapsed" (bounds scaled by the elapsed share of the period) or "baseline" (factors of the value
 // of the metric's Baseline, its own history).
+//
+// The JSON names are the YAML's, as the scorecard and the evidence pack write thresholds: a
+// definition's versions (governance.Version) are served with these.
 type Thresholds struct {
-	Green      float64 `yaml:"green"`
-	Amber      float64 `yaml:"amber"`
-	RelativeTo string  `yaml:"relative_to,omitempty"`
+	Green      float64 `yaml:"green" json:"green"`
+	Amber      float64 `yaml:"amber" json:"amber"`
+	RelativeTo string  `yaml:"relative_to,omitempty" json:"relative_to,omitempty"`
 }
 
 // Relative-to values of Thresholds.

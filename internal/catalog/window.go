@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/plural"
 )
 
 const day = 24 * time.Hour
@@ -77,4 +79,24 @@ func FormatWindow(d time.Duration) string {
 	default:
 		return d.String()
 	}
+}
+
+// WindowWords says a window as it is read: 720h → "30 days", 36h → "36 hours", 90m → "90 minutes".
+func WindowWords(d time.Duration) string {
+	switch {
+	case d%day == 0:
+		return plural.Count(int(d/day), "day")
+	case d%time.Hour == 0:
+		return plural.Count(int(d/time.Hour), "hour")
+	}
+	return plural.Count(int(d/time.Minute), "minute")
+}
+
+// SpanWords says a window as written ("30d") in words ("30 days"); one it cannot read, as it is.
+func SpanWords(w string) string {
+	d, err := ParseWindow(w)
+	if err != nil {
+		return w
+	}
+	return WindowWords(d)
 }

@@ -13,10 +13,8 @@ import (
 )
 
 // The definitions part of a pack is built by Definitions alone, into its
-// own file (definitions.json): the governed definition history (proposals,
-// approvals, versions in force at each date) will replace what it can say
-// today — the definitions and settings in force now — without touching
-// the rest of the pack.
+// own file (definitions.json): the definitions and settings in force at the
+// period's end, and (governed) the history behind them over the period.
 
 // DefinitionsFile is the file Definitions' document is written to.
 const DefinitionsFile = "definitions.json"
@@ -70,14 +68,16 @@ type Thresholds struct {
 }
 
 // Definitions documents cat's definitions and cfg's value-changing
-// settings, in catalog order.
+// settings, in catalog order. The caller passes the catalog and settings in
+// force at the time the document speaks for (Catalog.At, Dataset.At): a
+// governed catalog's Metrics are its built-in definitions, not those in force.
 func Definitions(cat *catalog.Catalog, cfg metrics.Config) (DefinitionsDoc, error) {
 	settings, sum, err := metrics.EffectiveSettings(cfg)
 	if err != nil {
 		return DefinitionsDoc{}, err
 	}
 	doc := DefinitionsDoc{
-		Scope: "metrics and settings: the definitions and value-changing settings in force when the pack was made, with each " +
+		Scope: "metrics and settings: the definitions and value-changing settings in force at the period's end (its last instant), with each " +
 			"definition's version and effective date. governed: every definition version in force at some time in the period " +
 			"with the proposal and approvals that made it (the configuration's initial set recorded at first start included), " +
 			"every proposal made before the period's end with the decisions given before it, and the settings approved in the period.",

@@ -87,7 +87,7 @@ type Input struct {
 	Keys []ed25519.PublicKey
 	// Governance is the definition governance registry: the pack lists the
 	// versions, proposals and approvals over the period from it. Nil: the
-	// definitions in force now only.
+	// definitions in force at the period's end only.
 	Governance *governance.Registry
 }
 
@@ -96,12 +96,41 @@ const SampleSize = 25
 
 // Summary says what a pack holds.
 type Summary struct {
-	Head      store.LedgerHead
-	Intact    bool
-	Files     []string
-	Releases  int
-	Sampled   int
-	Snapshots int
+	// Head is the ledger's head as of the period's end: Seq 0 when it held
+	// no entry then, and Intact is false, there being nothing verified.
+	Head   store.LedgerHead
+	Intact bool
+	Files  []string
+	// Releases are the period's production deployments, Sampled those in
+	// the sample.
+	Releases int
+	Sampled  int
+	// Snapshots are the KPI snapshots chained in the period; Mismatched
+	// those whose stored document no longer has the chained SHA-256
+	// (altered or removed since), which the ledger's own verification
+	// cannot see: it chains the digest, not the document.
+	Snapshots  int
+	Mismatched int
+}
+
+// Verdict says in a few words what the pack found: "intact" only when the
+// ledger verified and every snapshot matches its ledger entry.
+func (s Summary) Verdict() string {
+	var out string
+	switch {
+	case s.Head.Seq == 0:
+		out = "no ledger entries up to the period's end: nothing to verify"
+	case !s.Intact:
+		out = "ledger BROKEN (see ledger_verification.json)"
+	case s.Mismatched == 0:
+		return "intact"
+	default:
+		out = "ledger verifies"
+	}
+	if s.Mismatched > 0 {
+		out += fmt.Sprintf("; NOT INTACT: %d of %d KPI snapshots no longer match their ledger entry (see kpi_snapshots.json)", s.Mismatched, s.Snapshots)
+	}
+	return out
 }
 
 // file is one entry of the archive: its name, what it holds (for the
@@ -171,6 +200,11 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		return nil, sum, err
 	}
 	sum.Snapshots = len(snaps.Snapshots)
+	for _, sn := range snaps.Snapshots {
+		if !sn.MatchesLedger {
+			sum.Mismatched++
+		}
+	}
 	if err := add("kpi_snapshots.json", "The KPI snapshots the ledger chained in the period (weekly and on demand): each entry's position, time "+
 		"and hash, the snapshot's slot and every metric's status as chained, and whether the stored document still matches the chained digest. "+
 		"The documents themselves are under snapshots/.", snaps); err != nil {
@@ -187,8 +221,12 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	var tiers tiersDoc
 	var emergency emergencyDoc
 	err = in.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		// The period's last instant, not its end: a version taking effect
+		// at To is not the period's (governed's inForce agrees), and what
+		// was approved after the period must not change its pack.
+		last := p.To.Add(-time.Nanosecond)
 		var err error
-		if defs, err = Definitions(in.Catalog, ds.Config()); err != nil {
+		if defs, err = Definitions(in.Catalog.At(last), ds.At(last).Config()); err != nil {
 			return err
 		}
 		rel = releases(ds, p, head)
@@ -208,7 +246,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		}
 	}
 	sum.Releases, sum.Sampled = rel.Population, len(rel.Releases)
-	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force: each definition's version, effective date, "+
+	if err := add(DefinitionsFile, "The metric definitions and the value-changing settings in force at the period's end: each definition's version, effective date, "+
 		"owner, priority, sign-off, window, thresholds, target and min_sample, and the citation its values carry (definition and formula "+
 		"versions, settings hash); each setting's effective value and the SHA-256 over them all; and, under governed, every "+
 		"version in force during the period with the proposal and approvals behind it, and the proposals and decisions up to its end.", defs); err != nil {
@@ -257,7 +295,11 @@ func HeadAt(ctx context.Context, st store.LedgerStore, t time.Time) (store.Ledge
 }
 
 type verificationDoc struct {
-	Intact bool `json:"intact"`
+	// Status is "intact", "broken", or "no entries" when the ledger held
+	// none before the period's end: nothing was verified, so Intact is
+	// false then too.
+	Status string `json:"status"`
+	Intact bool   `json:"intact"`
 	// Head is the ledger head as of the period's end, SEQ:HASH ("" when
 	// the ledger held nothing then).
 	Head    string         `json:"head"`
@@ -274,7 +316,7 @@ func verify(ctx context.Context, in Input, head store.LedgerHead) (verificationD
 			keys = []ed25519.PublicKey{s.PublicKey()}
 		}
 	}
-	doc := verificationDoc{Intact: true, KeyIDs: []string{}, Keys: []string{}}
+	doc := verificationDoc{Status: "no entries", KeyIDs: []string{}, Keys: []string{}}
 	for _, k := range keys {
 		doc.KeyIDs = append(doc.KeyIDs, ledger.KeyID(k))
 		doc.Keys = append(doc.Keys, ledger.FormatPublicKey(k))
@@ -288,6 +330,10 @@ func verify(ctx context.Context, in Input, head store.LedgerHead) (verificationD
 		return doc, fmt.Errorf("verifying the ledger: %w", err)
 	}
 	doc.Intact, doc.Entries, doc.Broken = rep.Broken == nil, rep.Entries, rep.Broken
+	doc.Status = "intact"
+	if !doc.Intact {
+		doc.Status = "broken"
+	}
 	return doc, nil
 }
 
@@ -355,10 +401,14 @@ func snapshots(ctx context.Context, st store.Store, p Period, head store.LedgerH
 type releasesDoc struct {
 	// Population is the production deployments finishing in the period;
 	// Failed those of them that failed; Seed the sample's seed.
-	Population int              `json:"population"`
-	Failed     int              `json:"failed"`
-	Seed       string           `json:"seed"`
-	Releases   []sampledRelease `json:"releases"`
+	Population int    `json:"population"`
+	Failed     int    `json:"failed"`
+	Seed       string `json:"seed"`
+	// SeedNote warns, when the ledger held no entry before the period's
+	// end, that the seed is the period alone: known in advance, so the
+	// sample could have been foreseen.
+	SeedNote string           `json:"seed_note,omitempty"`
+	Releases []sampledRelease `json:"releases"`
 }
 
 type sampledRelease struct {
@@ -374,6 +424,9 @@ func releases(ds *metrics.Dataset, p Period, head store.LedgerHead) releasesDoc 
 	all := ds.Releases(p.From, p.To)
 	seed := fmt.Sprintf("%s %s %s", ledger.FormatHead(head), p.From.Format(time.RFC3339Nano), p.To.Format(time.RFC3339Nano))
 	doc := releasesDoc{Population: len(all), Seed: seed, Releases: []sampledRelease{}}
+	if head.Seq == 0 {
+		doc.SeedNote = "the ledger held no entry before the period's end: the seed is the period alone, which anyone knew in advance"
+	}
 	type ranked struct {
 		rank string
 		i    int
@@ -463,18 +516,16 @@ func index(p Period, sum Summary, files []file) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Candor evidence pack\n\nPeriod: %s to %s (UTC; the end excluded).\n\n", p.From.Format(time.RFC3339), p.To.Format(time.RFC3339))
 	if sum.Head.Seq == 0 {
-		b.WriteString("The audit ledger held no entry before the period's end.\n\n")
+		b.WriteString("The audit ledger held no entry before the period's end: there was nothing to verify, and the release sample's " +
+			"seed is the period alone, which anyone knew in advance.\n\n")
 	} else {
-		verdict := "intact"
-		if !sum.Intact {
-			verdict = "BROKEN (see ledger_verification.json)"
-		}
-		fmt.Fprintf(&b, "Ledger head as of the period's end: `%s` — %s.\n\n", ledger.FormatHead(sum.Head), verdict)
+		fmt.Fprintf(&b, "Ledger head as of the period's end: `%s`.\n\n", ledger.FormatHead(sum.Head))
 	}
+	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
 	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again for the same " +
 		"period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
 		"(SPEC §2, §3), from the records as stored when the pack was made.\n\n" +
-		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force when the pack was made and, under `governed`, " +
+		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force at the period's end and, under `governed`, " +
 		"the versions in force during the period with the proposals and approvals behind them (a proposal or decision after the " +
 		"period's end is left out, so it does not change the pack).\n\n## Files\n\n")
 	sorted := slices.Clone(files)

@@ -440,7 +440,8 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 		next, old, err := r.Catalog.Next(catalog.Change{Metric: in.Metric, At: now, Override: ch.override, Retire: ch.retire, Ref: "this proposal"})
 		switch {
 		case old == nil:
-			return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", in.Metric)
+			// Not found, and the metric parameter's fault: a caller names it.
+			return nil, &domain.Error{Code: domain.ENotFound, Param: "metric", Message: fmt.Sprintf("unknown metric %q", in.Metric)}
 		case err != nil:
 			return nil, &domain.Error{Code: domain.EInvalid, Param: "changes", Message: strings.TrimPrefix(err.Error(), "this proposal: ")}
 		case next.Version == old.Version:

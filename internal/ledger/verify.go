@@ -41,6 +41,8 @@ func (b *Broken) Error() string { return fmt.Sprintf("entry %d: %s", b.Seq, b.Re
 // Report is a verification's outcome. Broken is nil when the ledger is
 // intact.
 type Report struct {
+	// Intact says Broken is nil, so a reader of the JSON need not infer it.
+	Intact  bool             `json:"intact"`
 	Entries int64            `json:"entries"`
 	Head    store.LedgerHead `json:"head"`
 	Broken  *Broken          `json:"broken,omitempty"`
@@ -120,6 +122,7 @@ func Verify(ctx context.Context, st store.LedgerStore, opt VerifyOptions) (*Repo
 	if rep.Broken == nil && published.Hash != "" {
 		rep.Broken = v.checkPublished(published)
 	}
+	rep.Intact = rep.Broken == nil
 	return rep, nil
 }
 
@@ -220,7 +223,12 @@ func (v *verifier) checkPublished(h store.LedgerHead) *Broken {
 	case h.Seq > v.rep.Head.Seq:
 		return &Broken{Seq: v.rep.Head.Seq + 1, Reason: fmt.Sprintf("missing: the published head is entry %d, but the ledger ends at entry %d (entries were cut from its end)", h.Seq, v.rep.Head.Seq)}
 	case h.Seq > 0:
-		return &Broken{Seq: h.Seq, Reason: "differs from the published head: the ledger was cut back to before it and appended to again"}
+		// Every entry verified, so whoever changed it held the key: all that
+		// is known is that the entry at the published position is another
+		// one, rewritten in place or after a cut; naming either would guess.
+		return &Broken{Seq: h.Seq, Reason: fmt.Sprintf("differs from the published head: entry %d no longer has the published hash, so the ledger was rewritten at or before entry %d "+
+			"(entries altered and re-signed with the ledger key, or the ledger cut back and appended to again)", h.Seq, h.Seq)}
 	}
-	return &Broken{Seq: v.rep.Head.Seq + 1, Reason: fmt.Sprintf("the published head %s is not in the ledger, which ends at entry %d: entries were cut from its end", h.Hash, v.rep.Head.Seq)}
+	return &Broken{Seq: v.rep.Head.Seq + 1, Reason: fmt.Sprintf("the published head %s is not in the ledger, which ends at entry %d: entries were cut from its end, "+
+		"or the ledger was rewritten at or before the entry it named", h.Hash, v.rep.Head.Seq)}
 }

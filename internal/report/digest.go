@@ -8,6 +8,7 @@ package report
 import (
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -86,18 +87,30 @@ type Digest struct {
 
 // Line is a headline metric over the week against the week before.
 type Line struct {
-	Metric   string `json:"metric"`
-	Name     string `json:"name"`
-	Value    string `json:"value"`
+	Metric string `json:"metric"`
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	// Covers says what Value covers: "over the last 7 days", "at the
+	// week's end" (a state: open vulnerabilities, ARR), "" for a metric
+	// with a span of its own (a cohort year, a quota period).
+	Covers   string `json:"covers,omitempty"`
 	Previous string `json:"previous"`
-	Change   string `json:"change"`
-	Trend    string `json:"trend"` // better, worse, same, or "" when unknown
+	// Change is the percent change from Previous, "no change" when the
+	// two are the same, "" when it cannot be said.
+	Change string `json:"change"`
+	Trend  string `json:"trend"` // better, worse, same, or "" when unknown
 	// Direction is up, down or flat ("" when unknown).
-	Direction string         `json:"direction,omitempty"`
-	Status    catalog.Status `json:"status"`
-	Reason    string         `json:"reason,omitempty"`
-	Owner     string         `json:"owner"`
-	URL       string         `json:"url,omitempty"`
+	Direction string `json:"direction,omitempty"`
+	// Status is judged as the scorecard judges it, over the metric's own
+	// window, not the week Value covers: a week is too few cases for many
+	// metrics, and the digest's colour must be the scorecard's. Each line
+	// says what it was judged over (StatusCovers: "over the last 30
+	// days"), where a footnote had left a 7-day value beside a 30-day colour.
+	Status       catalog.Status `json:"status"`
+	StatusCovers string         `json:"status_covers,omitempty"`
+	Reason       string         `json:"reason,omitempty"`
+	Owner        string         `json:"owner"`
+	URL          string         `json:"url,omitempty"`
 }
 
 // Change is a metric whose status worsened to amber or red.
@@ -106,9 +119,11 @@ type Change struct {
 	Name   string         `json:"name"`
 	From   catalog.Status `json:"from"`
 	To     catalog.Status `json:"to"`
-	Value  string         `json:"value"`
-	Owner  string         `json:"owner"`
-	URL    string         `json:"url,omitempty"`
+	// Value and the statuses are over the metric's own window (Covers).
+	Value  string `json:"value"`
+	Covers string `json:"covers,omitempty"`
+	Owner  string `json:"owner"`
+	URL    string `json:"url,omitempty"`
 }
 
 // Definition is a metric definition a report used.
@@ -177,15 +192,15 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 		c := week[i]
 		l := Line{Metric: m.ID, Name: m.Name, Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency),
 			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment, Direction: c.Trend.Direction,
-			Status: now[i].Status, Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
-		l.Change = change(c)
+			Status: now[i].Status, StatusCovers: covers(m.Span, now[i].Window), Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
+		l.Change, l.Covers = change(c), covers(m.Span, c.Window)
 		d.Headline = append(d.Headline, l)
 	}
 	for i, m := range shown {
 		c := now[i]
 		if (c.Status == catalog.Amber || c.Status == catalog.Red) && rank(c.Status) > rank(before[i].Status) {
 			d.Turned = append(d.Turned, Change{Metric: m.ID, Name: m.Name, From: before[i].Status, To: c.Status,
-				Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency), Owner: m.Owner, URL: d.links.metric(m.ID)})
+				Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency), Covers: covers(m.Span, c.Window), Owner: m.Owner, URL: d.links.metric(m.ID)})
 		}
 		d.Definitions = append(d.Definitions, definitionOf(m))
 	}
@@ -209,23 +224,41 @@ func definitionOf(m *catalog.Metric) Definition {
 }
 
 // change is the week-over-week change of a card, in percent of the week
-// before, or "" when either week has no value.
+// before, or "" when either week has no value. A change the percent's two
+// decimals would round to zero gets the decimals it needs: "-0 % worse"
+// read as no change called worse.
 func change(c scorecard.Card) string {
 	if c.Value == nil || c.Trend.Previous == nil {
 		return ""
 	}
+	if c.Trend.Assessment == "same" {
+		return "no change"
+	}
 	if *c.Trend.Previous == 0 {
-		if *c.Value == 0 {
-			return "±0 %"
-		}
 		return ""
 	}
 	p := (*c.Value - *c.Trend.Previous) / abs(*c.Trend.Previous) * 100
 	s := scorecard.FormatValue(&p, "%", "")
+	for prec := 3; (s == "0 %" || s == "-0 %") && prec <= 12; prec++ {
+		s = strconv.FormatFloat(p, 'f', prec, 64)
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".") + " %"
+	}
 	if p > 0 {
 		s = "+" + s
 	}
 	return s
+}
+
+// covers says what a value computed over window ("7d") covers, by the
+// metric's span.
+func covers(span, window string) string {
+	switch span {
+	case catalog.SpanWindow:
+		return "over the last " + catalog.SpanWords(window)
+	case catalog.SpanInstant:
+		return "at the week's end"
+	}
+	return ""
 }
 
 func abs(x float64) float64 {

@@ -43,7 +43,14 @@ var funcs = map[string]any{
 	"datetime": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") },
 	"kind":     func(k string) string { return strings.ReplaceAll(k, "_", " ") },
 	"period":   periodText,
-	"upper":    func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
+	// moved says a change with its assessment, once: "+20 % worse", "no change".
+	"moved": func(l Line) string {
+		if l.Trend == "" || l.Trend == "same" {
+			return l.Change
+		}
+		return l.Change + " " + l.Trend
+	},
+	"upper": func(s catalog.Status) string { return fmt.Sprintf("%-7s", strings.ToUpper(string(s))) },
 	"why": func(e escalation.Escalation) string {
 		if e.Why == escalation.Overdue && e.Acknowledgement != nil {
 			return "action overdue since " + e.Acknowledgement.Deadline().UTC().Format("2 Jan 2006")
@@ -109,7 +116,8 @@ func (d *Digest) Subject() string {
 	if amber > 0 {
 		parts = append(parts, fmt.Sprintf("%d amber", amber))
 	}
-	if n := len(d.Escalations); n > 0 {
+	// The list is cut to MaxEscalations; the subject counts them all.
+	if n := len(d.Escalations) + d.MoreEscalations; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d escalated", n))
 	}
 	if len(parts) > 0 {

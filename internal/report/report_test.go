@@ -22,6 +22,7 @@ import (
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/smtptest"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/sqlite/sqlitetest"
@@ -148,6 +149,10 @@ func TestDigestWithinGrants(t *testing.T) {
 	if len(eng.Escalations) != MaxEscalations || eng.MoreEscalations == 0 || eng.Escalations[0].Priority != "P0" {
 		t.Errorf("escalations: %d listed, %d more; want %d, the rest counted, P0 first", len(eng.Escalations), eng.MoreEscalations, MaxEscalations)
 	}
+	// The subject counts every escalation, not the ten listed.
+	if want := fmt.Sprintf("%d escalated", MaxEscalations+eng.MoreEscalations); !strings.Contains(eng.Subject(), want) {
+		t.Errorf("subject %q; want %q", eng.Subject(), want)
+	}
 	if len(eng.Annotations) != 1 || eng.Annotations[0].Name != "Q4 change freeze" {
 		t.Errorf("annotations = %+v; want the freeze that overlaps the week, not the summer launch", eng.Annotations)
 	}
@@ -260,7 +265,9 @@ func TestDigestByMail(t *testing.T) {
 		if text == "" || html == "" {
 			t.Fatalf("parts %v: want text/plain and text/html", slices.Collect(maps.Keys(byType)))
 		}
-		for _, want := range []string{"HEADLINE METRICS", "Change failure rate: 42.86 % (was 0 %", "owner VP Engineering", "Q4 change freeze (freeze, 27 Nov – 20 Dec 2026)", "https://candor.example.com/metrics/change_failure_rate?as_of="} {
+		// Each line says what its value and its colour are over: the week, and the metric's own window.
+		for _, want := range []string{"HEADLINE METRICS", "Change failure rate: 42.86 % over the last 7 days (was 0 %) · amber over the last 30 days · owner VP Engineering",
+			"Open critical vulnerabilities: — at the week's end (was —) · unknown at the week's end", "Q4 change freeze (freeze, 27 Nov – 20 Dec 2026)", "https://candor.example.com/metrics/change_failure_rate?as_of="} {
 			if !strings.Contains(text, want) {
 				t.Errorf("%s: text part lacks %q:\n%s", m.To[0], want, text)
 			}
@@ -271,7 +278,8 @@ func TestDigestByMail(t *testing.T) {
 				t.Errorf("%s: HTML part has %q (inline CSS, no scripts, no remote images)", m.To[0], bad)
 			}
 		}
-		for _, want := range []string{`href="https://candor.example.com/metrics/change_failure_rate?as_of=`, "Turned amber or red this week", "amber</span>", "Q4 change freeze"} {
+		for _, want := range []string{`href="https://candor.example.com/metrics/change_failure_rate?as_of=`, "Turned amber or red this week", "amber</span>", "Q4 change freeze",
+			"over the last 30 days</span>"} {
 			if !strings.Contains(html, want) {
 				t.Errorf("%s: HTML part lacks %q", m.To[0], want)
 			}
@@ -309,5 +317,42 @@ func TestDigestByMail(t *testing.T) {
 	// An unknown --to address: no grants known, nothing built or sent.
 	if _, err := f.svc.MakeDigest(ctx, asOf, []string{"who@example.com"}, time.Time{}, true, "test"); err == nil || !strings.Contains(err.Error(), "neither a configured recipient") {
 		t.Errorf("digest to an unknown address: %v", err)
+	}
+}
+
+// TestDigestChangeWords: a change the percent's two decimals round to zero
+// is shown with the decimals it needs, never "-0 % worse"; equal weeks
+// are "no change".
+func TestDigestChangeWords(t *testing.T) {
+	card := func(cur, prev float64, better string) scorecard.Card {
+		c := scorecard.Card{Value: &cur, Unit: "%"}
+		c.Trend = scorecard.Trend{Previous: &prev}
+		switch {
+		case cur == prev:
+			c.Trend.Assessment = "same"
+		case (cur > prev) == (better == catalog.Higher):
+			c.Trend.Assessment = "better"
+		default:
+			c.Trend.Assessment = "worse"
+		}
+		return c
+	}
+	for _, c := range []struct {
+		card scorecard.Card
+		want string
+	}{
+		{card(99.9996, 100, catalog.Higher), "-0.0004 %"},
+		{card(1000.04, 1000, catalog.Lower), "+0.004 %"},
+		{card(50, 40, catalog.Higher), "+25 %"},
+		{card(12, 12, catalog.Higher), "no change"},
+		{card(0, 0, catalog.Higher), "no change"},
+	} {
+		if got := change(c.card); got != c.want {
+			t.Errorf("change(%v against %v) = %q, want %q", *c.card.Value, *c.card.Trend.Previous, got, c.want)
+		}
+		l := Line{Change: change(c.card), Trend: c.card.Trend.Assessment}
+		if got := funcs["moved"].(func(Line) string)(l); strings.Contains(got, "same") || strings.HasPrefix(got, "-0 %") || strings.HasPrefix(got, "+0 %") {
+			t.Errorf("the digest says %q", got)
+		}
 	}
 }

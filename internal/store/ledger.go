@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -53,6 +56,35 @@ type LedgerRow struct {
 type LedgerHead struct {
 	Seq  int64
 	Hash string
+}
+
+// MarshalJSON writes the head as `candor ledger head` prints it and an
+// evidence pack writes it, "SEQ:HASH" ("" for a ledger with no entry): one
+// form to publish and to paste into `candor ledger verify --head`.
+func (h LedgerHead) MarshalJSON() ([]byte, error) {
+	if h.Seq == 0 {
+		return []byte(`""`), nil
+	}
+	return json.Marshal(strconv.FormatInt(h.Seq, 10) + ":" + h.Hash)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (h *LedgerHead) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("ledger head: want \"SEQ:HASH\": %w", err)
+	}
+	if s == "" {
+		*h = LedgerHead{}
+		return nil
+	}
+	seq, hash, ok := strings.Cut(s, ":")
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if !ok || err != nil || n < 1 {
+		return fmt.Errorf("ledger head %q: want SEQ:HASH", s)
+	}
+	*h = LedgerHead{Seq: n, Hash: hash}
+	return nil
 }
 
 // Sealer chains and signs ledger entries; package ledger implements it.

@@ -61,13 +61,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"due":       dueText,
 		"pvalue":    stats.FormatP,
 		// span says a window ("30d") in words ("30 days"), as it is read.
-		"span": func(w string) string {
-			d, err := catalog.ParseWindow(w)
-			if err != nil {
-				return w
-			}
-			return spanWords(d)
-		},
+		"span": catalog.SpanWords,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},

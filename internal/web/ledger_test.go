@@ -38,6 +38,12 @@ func TestLedgerAPI(t *testing.T) {
 	if all.Head.Seq != 3 || len(all.Entries) != 3 || all.Next != 0 || all.Entries[2].Hash != all.Head.Hash {
 		t.Fatalf("ledger: %+v", all)
 	}
+	// The head as `candor ledger head` prints it: SEQ:HASH.
+	_, body, _ := e.do(t, "GET", "/api/v1/ledger", "", nil)
+	var raw struct{ Head any }
+	if json.Unmarshal(body, &raw); raw.Head != "3:"+all.Head.Hash {
+		t.Errorf("the head in the page: %v, want 3:%s", raw.Head, all.Head.Hash)
+	}
 	// Served indented; compacted, it is the text the hash covers.
 	first := all.Entries[0]
 	var data, personal bytes.Buffer

@@ -205,7 +205,7 @@ func (s *Server) recordLinks(r *http.Request, rec *StoredRecord, q Query, asOf t
 	access := s.access(r)
 	var out *recordLinks
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		window := spanWords(ds.Config().AttributionWindow)
+		window := catalog.WindowWords(ds.Config().AttributionWindow)
 		// A record of a kind the reader may not read is named by its kind
 		// alone, as the impact panel leaves out tickets it may not read.
 		row := func(l metrics.LinkedRecord, how string) linkRow {

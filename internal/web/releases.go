@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/insight"
 	"github.com/candor/candor/internal/metrics"
-	"github.com/candor/candor/internal/plural"
 )
 
 // The release impact routes (issue 16, SPEC §7): each production
@@ -60,18 +60,6 @@ type releasesData struct {
 	choices Choices
 }
 
-// spanWords is a span in words: whole days as days (30 days), else whole
-// hours as hours (36 hours), else minutes (90 minutes).
-func spanWords(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		return plural.Count(int(d/(24*time.Hour)), "day")
-	case d%time.Hour == 0:
-		return plural.Count(int(d/time.Hour), "hour")
-	}
-	return plural.Count(int(d/time.Minute), "minute")
-}
-
 // releaseList computes the release list of the request's query.
 func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 	q, opt, err := s.pageQuery(r)
@@ -85,13 +73,13 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 	if data.Window == 0 {
 		data.Window = defaultReleaseWindow
 	}
-	data.WindowText = spanWords(data.Window)
+	data.WindowText = catalog.WindowWords(data.Window)
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if err := checkScope(ds, opt.Scope); err != nil {
 			return err
 		}
 		data.choices = s.choices.choices(ds, ds.Seq())
-		data.Observation = spanWords(ds.Config().ImpactWindow())
+		data.Observation = catalog.WindowWords(ds.Config().ImpactWindow())
 		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, data.Rule)
 		return nil
 	})

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // releaseTickets are two tickets after d4 (2026-03-30T12:00): one naming
@@ -229,17 +228,6 @@ func TestReleasesPagePaging(t *testing.T) {
 	}
 	// The API takes no paging parameter: it is refused, not ignored.
 	e.run(t, scenario{url: "/api/v1/releases?as_of=" + asOf + "&limit=2", status: 400, fields: map[string]string{"param": "limit"}})
-}
-
-func TestSpanWords(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		30 * 24 * time.Hour: "30 days", 48 * time.Hour: "2 days", 24 * time.Hour: "1 day",
-		36 * time.Hour: "36 hours", time.Hour: "1 hour", 90 * time.Minute: "90 minutes",
-	} {
-		if got := spanWords(d); got != want {
-			t.Errorf("spanWords(%v) = %q, want %q", d, got, want)
-		}
-	}
 }
 
 func TestInsightsAPI(t *testing.T) {

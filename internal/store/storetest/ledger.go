@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -462,6 +463,36 @@ func runLedger(t *testing.T, open Factory, o options) {
 			appendEntry(t, s, 51)
 			if b := verify(t, s, head); b == nil || b.Seq != n || !strings.Contains(b.Reason, "differs from the published head") {
 				t.Errorf("Verify --head after a cut and new appends = %v, want entry %d", b, n)
+			}
+		})
+		t.Run("rewritten and re-signed with the key", func(t *testing.T) {
+			// Entry 3 altered and every entry from it re-chained and signed
+			// with the ledger key: each verifies, only the published head
+			// shows it, and nothing says the ledger was cut.
+			s, rows, head := build(t)
+			var stmts []string
+			prev := rows[1].Hash
+			for _, r := range rows[2:] {
+				if r.Seq == 3 {
+					r.Data = []byte(`{"n":3000}`)
+				}
+				r.Prev = prev
+				r.Hash, _ = ledger.Hash(r)
+				sum, _ := hex.DecodeString(r.Hash)
+				r.Sig = base64.StdEncoding.EncodeToString(ed25519.Sign(testKey, sum))
+				prev = r.Hash
+				stmts = append(stmts, fmt.Sprintf(`UPDATE ledger SET data = '%s', prev = '%s', hash = '%s', sig = '%s' WHERE seq = %d`, r.Data, r.Prev, r.Hash, r.Sig, r.Seq))
+			}
+			if err := o.sql(t, s, true, stmts...); err != nil {
+				t.Fatalf("tampering: %v", err)
+			}
+			if b := verify(t, s, ""); b != nil {
+				t.Fatalf("re-signed with the key, every entry verifies by itself, yet Verify = %v", b)
+			}
+			b := verify(t, s, head)
+			if b == nil || b.Seq != n || !strings.Contains(b.Reason, fmt.Sprintf("entry %d no longer has the published hash", n)) ||
+				!strings.Contains(b.Reason, fmt.Sprintf("rewritten at or before entry %d", n)) || strings.HasPrefix(b.Reason, "differs from the published head: the ledger was cut") {
+				t.Errorf("Verify --head of a ledger rewritten with the key = %v, want entry %d no longer the published one, rewritten at or before it", b, n)
 			}
 		})
 		t.Run("untouched", func(t *testing.T) {

@@ -85,12 +85,15 @@ func (a *app) parseOptions() domain.ParseOptions {
 // in either is the operator's input, like a bad flag: exit status 2, but
 // without the usage line, which would say nothing about it.
 func loadConfig(c common, env *Env) (config.Config, error) {
+	// The file is read first because it may name variables of its own
+	// (an alert channel's secret_env); a variable's mistake is still told
+	// first, since a mistyped CANDOR_CONFIG explains a file's.
+	cfg, err := config.Load(c.config, env.Getenv)
 	if env.Environ != nil {
-		if err := config.CheckEnviron(env.Environ()); err != nil {
-			return config.Config{}, &exitError{code: 2, err: err}
+		if envErr := config.CheckEnviron(env.Environ(), cfg.NamedEnv()...); envErr != nil {
+			return config.Config{}, &exitError{code: 2, err: errors.Join(envErr, err)}
 		}
 	}
-	cfg, err := config.Load(c.config, env.Getenv)
 	if err != nil {
 		return cfg, &exitError{code: 2, err: err}
 	}

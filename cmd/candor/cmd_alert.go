@@ -81,6 +81,20 @@ func (c *common) openAlerts(ctx context.Context, env *Env, log *slog.Logger) (*a
 	return a, svc, nil
 }
 
+// checkAlertSecrets refuses, as a configuration error, a command that
+// sends through channels (the named ones, or all) whose secret_env
+// variable is unset; the commands that send nothing run without it.
+func (a *app) checkAlertSecrets(channels ...string) error {
+	_, set, err := a.alerts(nil)
+	if err != nil {
+		return err
+	}
+	if err := set.CheckSecrets(channels...); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	return nil
+}
+
 // notifiers tells each escalation to all of its notifiers.
 type notifiers []escalation.Notifier
 
@@ -213,6 +227,9 @@ func runAlertTest(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.checkAlertSecrets(rest[0]); err != nil {
+		return err
+	}
 	var addrs []string
 	if *to != "" {
 		addrs = strings.Split(*to, ",")
@@ -258,6 +275,9 @@ func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.checkAlertSecrets(); err != nil {
+		return err
+	}
 	svc.Now = func() time.Time { return now }
 	if err := svc.Evaluate(ctx, scorecard.Options{}); err != nil {
 		return err

@@ -127,3 +127,47 @@ func TestAlertRouteCommand(t *testing.T) {
 		t.Errorf("a bad route: %d %s", code, errb.String())
 	}
 }
+
+// The documented alert channel (docs/configuration.md: secret_env:
+// CANDOR_OPS_HOOK_SECRET): the variable it names is one Candor reads, and
+// only the commands that send notifications — serve, alert evaluate,
+// alert test — need it set; the others (import, token create) run
+// without it.
+func TestAlertSecretEnvOnlyForSending(t *testing.T) {
+	dir := t.TempDir()
+	data, cfg, recs := filepath.Join(dir, "data"), filepath.Join(dir, "candor.yaml"), filepath.Join(dir, "r.ndjson")
+	if err := os.WriteFile(cfg, []byte("alerts:\n  channels:\n    - {name: ops-hook, type: webhook, url: https://hooks.example.com/candor, secret_env: CANDOR_OPS_HOOK_SECRET}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(recs, []byte(`{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-30T10:00:00Z","status":"success"}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runWith := func(vars map[string]string, args ...string) result {
+		env, out, errb := testEnv(vars)
+		env.Environ = func() []string {
+			var kv []string
+			for k, v := range vars {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		}
+		return result{Run(context.Background(), env, append(args, "--config", cfg)), out.String(), errb.String()}
+	}
+	with := map[string]string{"CANDOR_OPS_HOOK_SECRET": "s", "CANDOR_DATA": data}
+	without := map[string]string{"CANDOR_DATA": data}
+	runWith(without, "import", recs).want(t, 0, "import")
+	runWith(with, "token", "create", "--name", "ci", "--role", "ingest").want(t, 0, "token create with the secret set")
+	runWith(without, "token", "create", "--name", "ci2", "--role", "ingest").want(t, 0, "token create without the secret")
+	for _, args := range [][]string{{"alert", "evaluate"}, {"alert", "test", "ops-hook"}, {"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "new")}} {
+		r := runWith(without, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "ops-hook: secret_env: the environment variable CANDOR_OPS_HOOK_SECRET is not set") {
+			t.Errorf("%v without the secret: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new")); !os.IsNotExist(err) {
+		t.Errorf("serve refused for a missing secret left a store: %v", err)
+	}
+	if r := runWith(map[string]string{"CANDOR_OPS_HOOK_SECRT": "s", "CANDOR_DATA": data}, "alert", "list"); r.code != 2 || !strings.Contains(r.stderr, "did you mean CANDOR_OPS_HOOK_SECRET?") {
+		t.Errorf("a mistyped secret variable: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -64,6 +64,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The leader sends the alert notifications: a channel it could not
+	// sign for is refused now, before a store is made, not found out at
+	// the first failed send.
+	if err := cfg.CheckAlertSecrets(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	// The address is taken before the store is opened: a mistyped one
 	// stops serve before it makes a store in a new --data directory.
 	// config.Load checked the configured one's form.

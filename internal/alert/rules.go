@@ -8,8 +8,10 @@ package alert
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -328,6 +330,50 @@ type Settings struct {
 	To      map[string][]string
 }
 
+// SecretEnvs are the environment variables the channels' secret_env
+// name: variables Candor reads though they are not its own.
+func (c Config) SecretEnvs() []string {
+	var out []string
+	for _, ch := range c.Channels {
+		if ch.SecretEnv != "" {
+			out = append(out, ch.SecretEnv)
+		}
+	}
+	return out
+}
+
+// CheckSecrets refuses channels whose secret_env variable is unset: the
+// named channels, or every channel when none is named. Setup lets such a
+// channel through so that commands which send nothing run without the
+// secret; a command that sends (serve, alert evaluate, alert test) calls
+// this before it starts, so a missing secret is said at once rather than
+// as a failed notification an hour later.
+func (s Settings) CheckSecrets(channels ...string) error {
+	var errs []string
+	for _, name := range slices.Sorted(maps.Keys(s.Channels)) {
+		u, ok := s.Channels[name].(unsetSecret)
+		if !ok || len(channels) > 0 && !slices.Contains(channels, name) {
+			continue
+		}
+		errs = append(errs, u.Error())
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(errs, "; "))
+}
+
+// unsetSecret is a webhook or slack channel whose secret_env variable is
+// unset. Sending through it fails, so a notification routed to it stays
+// pending and is retried (then kept as failed), never dropped.
+type unsetSecret struct{ channel, env string }
+
+func (u unsetSecret) Error() string {
+	return fmt.Sprintf("alerts.channels %s: secret_env: the environment variable %s is not set; a command that sends notifications needs it", u.channel, u.env)
+}
+
+func (u unsetSecret) Send(context.Context, Envelope) error { return errors.New(u.Error()) }
+
 // WithInbox gives the in-app channels the store that keeps the inboxes.
 func (s Settings) WithInbox(docs store.DocStore) Settings {
 	for name, ch := range s.Channels {
@@ -429,8 +475,15 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 				bad("url", "not an http(s) URL: %q", ch.URL)
 				continue
 			}
-			if ch.SecretEnv == "" || env(ch.SecretEnv) == "" {
-				bad("secret_env", "a webhook is signed: name an environment variable that holds its secret (%q is empty)", ch.SecretEnv)
+			if ch.SecretEnv == "" {
+				bad("secret_env", "a webhook is signed: name an environment variable that holds its secret")
+				continue
+			}
+			if env(ch.SecretEnv) == "" {
+				// Only what sends needs the secret (CheckSecrets): a
+				// shell that creates a token or reads the scorecard
+				// should not have to hold it.
+				s.Channels[ch.Name] = unsetSecret{channel: ch.Name, env: ch.SecretEnv}
 				continue
 			}
 			s.Channels[ch.Name] = Webhook{URL: ch.URL, Secret: []byte(env(ch.SecretEnv))}
@@ -440,6 +493,10 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 			raw, field := ch.URL, "url"
 			if ch.SecretEnv != "" {
 				raw, field = env(ch.SecretEnv), "secret_env"
+				if raw == "" {
+					s.Channels[ch.Name] = unsetSecret{channel: ch.Name, env: ch.SecretEnv}
+					continue
+				}
 			}
 			u, err := url.Parse(raw)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

@@ -84,7 +84,17 @@ func TestSlackChannelConfig(t *testing.T) {
 	if sl, ok := set.Channels["s1"].(Slack); !ok || sl.URL != "https://hooks.slack.com/services/T/B/X" {
 		t.Errorf("s1 %#v", set.Channels["s1"])
 	}
-	if _, err := Setup(Config{NoDefaultRules: true, Channels: []ChannelConfig{{Name: "s", Type: "slack", SecretEnv: "NONE"}}}, cat, env, "c.yaml", func(string) int { return 9 }); err == nil || !strings.Contains(err.Error(), "c.yaml:9") || !strings.Contains(err.Error(), "secret_env") {
-		t.Errorf("an empty secret_env: %v", err)
+	// An unset variable is for the commands that send to refuse
+	// (CheckSecrets); a notification sent through it anyway fails, to be
+	// retried, rather than going nowhere.
+	set, err = Setup(Config{NoDefaultRules: true, Channels: []ChannelConfig{{Name: "s", Type: "slack", SecretEnv: "NONE"}}}, cat, env, "c.yaml", func(string) int { return 9 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.CheckSecrets(); err == nil || !strings.Contains(err.Error(), "secret_env: the environment variable NONE is not set") {
+		t.Errorf("an unset secret_env: %v", err)
+	}
+	if err := set.Channels["s"].Send(context.Background(), Envelope{}); err == nil || !strings.Contains(err.Error(), "NONE") {
+		t.Errorf("sending without the secret: %v", err)
 	}
 }

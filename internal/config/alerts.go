@@ -20,3 +20,22 @@ func (c Config) AlertSettings(cat *catalog.Catalog) (alert.Settings, error) {
 	}
 	return alert.Setup(c.Alerts, cat, env, orName(c.path), line)
 }
+
+// NamedEnv are the environment variables the configuration names for
+// Candor to read: the alert channels' secret_env (the only *_env key).
+func (c Config) NamedEnv() []string { return c.Alerts.SecretEnvs() }
+
+// CheckAlertSecrets refuses, naming each variable, the alert channels
+// whose secret_env variable is unset (the named ones, or all): for the
+// commands that send notifications, which Load does not know.
+func (c Config) CheckAlertSecrets(channels ...string) error {
+	cat, err := c.Catalog()
+	if err != nil {
+		return err
+	}
+	set, err := c.AlertSettings(cat)
+	if err != nil {
+		return err
+	}
+	return set.CheckSecrets(channels...)
+}

@@ -224,9 +224,11 @@ var devEnv = []string{"CANDOR_BENCH_SCALE", "CANDOR_TEST_POSTGRES_URL", "CANDOR_
 // CheckEnviron refuses CANDOR_* variables Candor does not read (environ
 // is KEY=VALUE pairs, as os.Environ gives them), each with the one it was
 // probably meant to be: a mistyped CANDOR_DTA would otherwise leave the
-// data in the default directory without a word.
-func CheckEnviron(environ []string) error {
-	known := slices.Clone(devEnv)
+// data in the default directory without a word. named are the variables
+// the configuration itself names (Config.NamedEnv): an alert channel's
+// secret_env is read though it is no variable of Candor's own.
+func CheckEnviron(environ []string, named ...string) error {
+	known := slices.Concat(devEnv, named)
 	for _, e := range Env {
 		known = append(known, e.Name)
 	}

@@ -23,12 +23,22 @@ type incidentUpdate struct {
 	// resolvedIfUnknown resolves the incident when no step said when: a
 	// later step of a resolved incident whose resolution was missed.
 	resolvedIfUnknown time.Time
+	// at is when the step happened, as its source says (PagerDuty's
+	// occurred_at); zero for the state now (a collector) or a source
+	// whose steps carry no time. A step older than the newest applied
+	// to the incident (the record's event clock) changes neither its
+	// resolution nor a field it has.
+	at time.Time
 }
 
 // merge combines the update with the stored incident: the incident opened
 // (and was detected) at the earliest time any step says, stays resolved
 // unless reopened, and keeps what earlier steps knew and this one does
-// not.
+// not. Steps arrive in any order: one that resolves or reopens the
+// incident, or says it is resolved, and is older than the newest that
+// resolved or reopened it (the record's event clock) changes nothing of
+// its resolution, so a late reopening cannot wipe a newer resolution nor a
+// late resolution replace a newer one.
 func (u incidentUpdate) merge(ctx context.Context, st *state) (domain.Record, error) {
 	in := u.inc
 	var old domain.Incident
@@ -36,10 +46,20 @@ func (u incidentUpdate) merge(ctx context.Context, st *state) (domain.Record, er
 	if err != nil {
 		return nil, err
 	}
+	// Other steps (acknowledged, priority changed) say nothing of the
+	// resolution: they neither read nor move the clock.
+	changes := u.reopen || !in.ResolvedAt.IsZero()
+	var clk clock
+	if !u.at.IsZero() && (changes || !u.resolvedIfUnknown.IsZero()) {
+		if clk, err = st.clock(ctx, domain.KindIncident, in.ID); err != nil {
+			return nil, err
+		}
+	}
+	stale := clk.stale(u.at)
 	if ok {
 		in.OpenedAt = earliest(old.OpenedAt, in.OpenedAt)
 		in.DetectedAt = earliest(old.DetectedAt, in.DetectedAt)
-		if in.ResolvedAt.IsZero() && !u.reopen {
+		if stale || in.ResolvedAt.IsZero() && !u.reopen {
 			in.ResolvedAt = old.ResolvedAt
 		}
 		for _, f := range []struct{ new, old *string }{
@@ -51,12 +71,22 @@ func (u incidentUpdate) merge(ctx context.Context, st *state) (domain.Record, er
 			}
 		}
 		in.CustomerFacing = in.CustomerFacing || old.CustomerFacing
+	} else if stale {
+		// A clock but no record: the newer step's delivery failed after
+		// keeping its time and will be retried; this older step must not
+		// decide the resolution meanwhile.
+		in.ResolvedAt = time.Time{}
 	}
 	if in.Severity == "" {
 		in.Severity = u.severityFallback
 	}
-	if in.ResolvedAt.IsZero() && !u.reopen {
+	if in.ResolvedAt.IsZero() && !u.reopen && !stale {
 		in.ResolvedAt = u.resolvedIfUnknown
+	}
+	if changes {
+		if err := st.advance(ctx, domain.KindIncident, in.ID, clk, u.at); err != nil {
+			return nil, err
+		}
 	}
 	return in, nil
 }

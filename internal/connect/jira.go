@@ -1,9 +1,12 @@
 package connect
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -22,6 +25,9 @@ func jiraConnector(cfg Jira) connector {
 		verify:   verifyHubSignature("X-Hub-Signature"),
 		headerID: func(h http.Header) string { return h.Get("X-Atlassian-Webhook-Identifier") },
 		parse:    func(in *input) (*parsed, error) { return parseJira(cfg, in) },
+		// An issue's events may arrive out of order: each reads the
+		// issue's event clock (jiraNewest), one issue at a time.
+		stateful: true, keyed: true,
 	}
 }
 
@@ -84,7 +90,42 @@ func parseJira(cfg Jira, in *input) (*parsed, error) {
 	case event != "jira:issue_created" && event != "jira:issue_updated":
 		return ignored(id, event, "Jira %s events are not mapped", event), nil
 	}
-	return outcome(id, event)(jiraRecord(cfg, &is))
+	// The issue's own updated time orders its versions; the event's
+	// timestamp is a few milliseconds after it, and a collector, which
+	// reads the same issue, has only the updated time.
+	at := is.Fields.Updated.Time
+	if ms, err := strconv.ParseInt(string(p.Timestamp), 10, 64); at.IsZero() && err == nil && ms > 0 {
+		at = time.UnixMilli(ms).UTC()
+	}
+	return jiraNewest(id, event, at)(jiraRecord(cfg, &is))
+}
+
+// jiraNewest is outcome for an issue as it was at at (its updated time,
+// else the event's timestamp): every event carries the whole
+// issue, so the newest one's record stands, and an older event arriving
+// after it is ignored, saying so, rather than putting back what the issue
+// was (a resolution the issue's closing moved, a reopening since undone).
+func jiraNewest(id, event string, at time.Time) func(rec domain.Record, why string, err error) (*parsed, error) {
+	return func(rec domain.Record, why string, err error) (*parsed, error) {
+		if err != nil || rec == nil || at.IsZero() {
+			return outcome(id, event)(rec, why, err)
+		}
+		kind, key := rec.Kind(), rec.Header().ID
+		return &parsed{id: id, event: event, key: key, build: func(ctx context.Context, st *state) (built, error) {
+			clk, err := st.clock(ctx, kind, key)
+			if err != nil {
+				return built{}, err
+			}
+			if clk.stale(at) {
+				return built{ignored: fmt.Sprintf("an older event (%s) than the one %s %s already holds (%s): the newer one stands",
+					at.Format(time.RFC3339Nano), kind, key, clk.at.Format(time.RFC3339Nano))}, nil
+			}
+			if err := st.advance(ctx, kind, key, clk, at); err != nil {
+				return built{}, err
+			}
+			return built{records: []domain.Record{rec}}, nil
+		}}, nil
+	}
 }
 
 // jiraRecord maps an issue as it is now: an incident or a ticket by its

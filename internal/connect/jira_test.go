@@ -2,6 +2,7 @@ package connect
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/domain"
@@ -88,4 +89,41 @@ func TestJiraRedeliveryUnmappedMalformed(t *testing.T) {
 	e.malformed("jira", noCreated, "issue.fields.created", jiraHeaders("j-3", noCreated)...)
 	badTime := edit(t, body, func(m map[string]any) { obj(m, "issue", "fields")["created"] = "yesterday" })
 	e.malformed("jira", badTime, "issue.fields.created", jiraHeaders("j-4", badTime)...)
+}
+
+// Every Jira event carries the whole issue: the newest version stands.
+// The real closing of TES-4 (updated 14 August) then its older resolution
+// (13 August) arriving late: the late one is ignored, saying why, and the
+// closing's resolution date stays.
+func TestJiraStaleEventDoesNotReplaceNewer(t *testing.T) {
+	resolved := fixture(t, "jira/webhook-server-issue-updated-resolved.json")
+	closed := fixture(t, "jira/webhook-server-issue-updated-closed.json")
+	e := jiraEnv(t, Jira{})
+	e.post("jira", closed, jiraHeaders("j-closed", closed)...).want(t, http.StatusOK, store.DeliveryAccepted)
+	r := e.post("jira", resolved, jiraHeaders("j-resolved", resolved)...)
+	r.want(t, http.StatusOK, store.DeliveryIgnored)
+	if !strings.Contains(r.raw, "the newer one stands") {
+		t.Errorf("the stale event's answer: %s", r.raw)
+	}
+	if got := e.record(domain.KindTicket, "jira", "TES-4").(*domain.Ticket).ResolvedAt; !got.Equal(ts("2019-08-14T03:03:02.179Z")) {
+		t.Errorf("resolved_at %v, want the closing's 2019-08-14T03:03:02.179Z", got)
+	}
+	// In order, the newer replaces the older as before.
+	e = jiraEnv(t, Jira{})
+	e.post("jira", resolved, jiraHeaders("j-resolved", resolved)...).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.post("jira", closed, jiraHeaders("j-closed", closed)...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := e.record(domain.KindTicket, "jira", "TES-4").(*domain.Ticket).ResolvedAt; !got.Equal(ts("2019-08-14T03:03:02.179Z")) {
+		t.Errorf("in order: resolved_at %v, want 2019-08-14T03:03:02.179Z", got)
+	}
+	// A derived variant of the resolution, newer than the closing (a
+	// reopening and resolution since): it applies.
+	later := edit(t, resolved, func(m map[string]any) {
+		m["timestamp"] = 1565900000000
+		f := obj(m, "issue", "fields")
+		f["updated"], f["resolutiondate"] = "2019-08-16T04:13:20.000+0800", "2019-08-16T04:13:19.000+0800"
+	})
+	e.post("jira", later, jiraHeaders("j-later", later)...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := e.record(domain.KindTicket, "jira", "TES-4").(*domain.Ticket).ResolvedAt; !got.Equal(ts("2019-08-15T20:13:19Z")) {
+		t.Errorf("a newer resolution: resolved_at %v, want 2019-08-15T20:13:19Z", got)
+	}
 }

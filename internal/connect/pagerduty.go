@@ -73,6 +73,7 @@ func parsePagerDuty(cfg PagerDuty, in *input) (*parsed, error) {
 	// keeps the earliest (incidentUpdate.merge).
 	u := cfg.update(&data, ev.OccurredAt)
 	u.reopen = ev.EventType == "incident.reopened"
+	u.at = ev.OccurredAt.Time
 	switch {
 	case ev.EventType == "incident.resolved":
 		u.inc.ResolvedAt = ev.OccurredAt.Time

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
@@ -150,5 +151,55 @@ func TestPagerDutyConcurrentStepsMerge(t *testing.T) {
 	inc := e.record(domain.KindIncident, "pagerduty", "PFQZPSY").(*domain.Incident)
 	if !inc.OpenedAt.Equal(ts("2021-06-04T13:00:00Z")) || !inc.ResolvedAt.Equal(ts("2021-06-04T14:07:00Z")) {
 		t.Fatalf("after concurrent steps: opened %v resolved %v, want 13:00 and 14:07", inc.OpenedAt, inc.ResolvedAt)
+	}
+}
+
+// Events may arrive in any order: a step older than the newest that
+// resolved or reopened the incident changes nothing of its resolution.
+// Derived from the real resolved event with new ids and times.
+func TestPagerDutyStaleStepsDoNotUndoNewerOnes(t *testing.T) {
+	res := fixture(t, "pagerduty/zulip.resolved_v3.json")
+	step := func(id, kind, at string) []byte {
+		return edit(t, res, func(m map[string]any) {
+			ev := obj(m, "event")
+			ev["id"], ev["event_type"], ev["occurred_at"] = id, kind, at
+			if kind == "incident.reopened" {
+				obj(m, "event", "data")["status"] = "triggered"
+			}
+		})
+	}
+	resolvedAt := func(e *env) time.Time {
+		t.Helper()
+		return e.record(domain.KindIncident, "pagerduty", "PCPZE64").(*domain.Incident).ResolvedAt
+	}
+	// The resolution (1 May), then a reopening from before it (28 April).
+	e := pdEnv(t, PagerDuty{})
+	e.pdPost(step("r-1", "incident.resolved", "2021-05-01T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.pdPost(step("o-1", "incident.reopened", "2021-04-28T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := resolvedAt(e); !got.Equal(ts("2021-05-01T10:00:00Z")) {
+		t.Errorf("a stale reopening left resolved_at %v, want 2021-05-01T10:00:00Z", got)
+	}
+	// Two resolutions, newest first: the newest stands.
+	e = pdEnv(t, PagerDuty{})
+	e.pdPost(step("r-2", "incident.resolved", "2021-05-03T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.pdPost(step("r-1", "incident.resolved", "2021-05-01T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := resolvedAt(e); !got.Equal(ts("2021-05-03T10:00:00Z")) {
+		t.Errorf("resolutions newest first left resolved_at %v, want 2021-05-03T10:00:00Z", got)
+	}
+	// In order they still apply; a reopening that is newest keeps the
+	// incident open against a late, older resolution.
+	e = pdEnv(t, PagerDuty{})
+	e.pdPost(step("r-1", "incident.resolved", "2021-05-01T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.pdPost(step("o-1", "incident.reopened", "2021-05-02T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := resolvedAt(e); !got.IsZero() {
+		t.Errorf("reopened after its resolution: resolved_at %v, want none", got)
+	}
+	e.pdPost(step("r-0", "incident.resolved", "2021-04-30T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := resolvedAt(e); !got.IsZero() {
+		t.Errorf("a stale resolution after a newer reopening: resolved_at %v, want none", got)
+	}
+	e.pdPost(step("r-3", "incident.resolved", "2021-05-04T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := resolvedAt(e); !got.Equal(ts("2021-05-04T10:00:00Z")) {
+		t.Errorf("resolved again: resolved_at %v, want 2021-05-04T10:00:00Z", got)
 	}
 }

@@ -84,7 +84,7 @@ func (j *jiraIssues) page(ctx context.Context, cur cursor) (page, error) {
 			continue
 		}
 		high = latest(high, is.Fields.Updated.Time)
-		p, err := outcome(is.Key, "issue")(jiraRecord(j.cfg, &is))
+		p, err := jiraNewest(is.Key, "issue", is.Fields.Updated.Time)(jiraRecord(j.cfg, &is))
 		pg.objects = append(pg.objects, newObject(firstOf(is.Key, "issue "+string(is.ID)), raw, p, err))
 	}
 	// The last page: Cloud says isLast (or, on some sites, leaves out the

@@ -67,7 +67,9 @@ type Result struct {
 	// rules said, and must be retro-validated by RetroDue.
 	Bypass   bool       `json:"bypass,omitempty"`
 	RetroDue *time.Time `json:"retro_due,omitempty"`
-	// Time is the release time the rules judged (facts.time, else At).
+	// Time is the release time the rules judged: the server's clock, At
+	// (a stored decision from before facts.time was bounded may hold the
+	// caller's time).
 	Time time.Time `json:"time"`
 	At   time.Time `json:"at"`
 	By   string    `json:"by,omitempty"`
@@ -126,12 +128,13 @@ func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 // Evaluate judges a release at now against the KPIs (by metric id; the
 // ones Policies.KPIs names). It reads nothing else and writes nothing.
+// Freeze windows, the retro-validation due date and CEL's facts.time all
+// take now, never rel.Facts.Time: a caller-chosen time would let a token
+// that may only ask walk a release out of a freeze (CheckClock bounds the
+// fact where requests come in).
 func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Result {
 	at := now.UTC()
 	res := Result{Release: rel, At: at, Time: at, Rules: make([]Verdict, 0, 4+len(p.rules))}
-	if rel.Facts.Time != nil {
-		res.Time = *rel.Facts.Time
-	}
 	f := rel.Facts
 	if p.coverage.on {
 		v := Verdict{Rule: "coverage"}
@@ -190,7 +193,7 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 		res.Rules = append(res.Rules, v)
 	}
 	if len(p.rules) > 0 {
-		vars := p.vars(rel, kpis)
+		vars := p.vars(rel, kpis, at)
 		for i := range p.rules {
 			res.Rules = append(res.Rules, p.rules[i].judge(rel, vars, kpis))
 		}
@@ -256,7 +259,7 @@ func (f freeze) judge(rel Release, t time.Time) Verdict {
 // vars are the CEL variables; the KPIs whose status is unknown are left
 // out, as unknowns, so that a rule needing one comes out unknown while a
 // rule the facts already satisfy does not.
-func (p *Policies) vars(rel Release, kpis map[string]KPI) map[string]any {
+func (p *Policies) vars(rel Release, kpis map[string]KPI, at time.Time) map[string]any {
 	facts := map[string]any{}
 	f := rel.Facts
 	if f.Coverage != nil {
@@ -277,9 +280,7 @@ func (p *Policies) vars(rel Release, kpis map[string]KPI) map[string]any {
 		facts["strategy"] = f.Strategy
 	}
 	facts["emergency"] = f.Emergency
-	if f.Time != nil {
-		facts["time"] = types.Timestamp{Time: *f.Time}
-	}
+	facts["time"] = types.Timestamp{Time: at}
 	kpi, status := map[string]float64{}, map[string]string{}
 	for id, k := range kpis {
 		status[id] = string(k.Status)

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 )
 
@@ -26,13 +27,43 @@ import (
 type Facts struct {
 	// Coverage is the test coverage as a fraction 0–1, as on the
 	// deployment record.
-	Coverage          *float64   `json:"coverage,omitempty"`
-	RiskScore         *float64   `json:"risk_score,omitempty"`
-	ChangedLines      *int64     `json:"changed_lines,omitempty"`
-	DependencyChanges *int64     `json:"dependency_changes,omitempty"`
-	Strategy          string     `json:"strategy,omitempty"`
-	Emergency         bool       `json:"emergency,omitempty"`
-	Time              *time.Time `json:"time,omitempty"`
+	Coverage          *float64 `json:"coverage,omitempty"`
+	RiskScore         *float64 `json:"risk_score,omitempty"`
+	ChangedLines      *int64   `json:"changed_lines,omitempty"`
+	DependencyChanges *int64   `json:"dependency_changes,omitempty"`
+	Strategy          string   `json:"strategy,omitempty"`
+	Emergency         bool     `json:"emergency,omitempty"`
+	// Time is the caller's clock, kept for the record and checked
+	// against the server's (CheckClock); the rules never judge by it, or
+	// a caller could date a release outside a freeze window.
+	Time *time.Time `json:"time,omitempty"`
+}
+
+// MaxClockSkew is how far a given time fact may be from the server's
+// clock: enough for a pipeline runner's clock drift and a request's
+// transit, too little to step over any freeze window worth having.
+const MaxClockSkew = 5 * time.Minute
+
+// CheckClock refuses a time fact more than MaxClockSkew away from now
+// (the server's clock), naming facts.time.
+func (f Facts) CheckClock(now time.Time) error {
+	if f.Time == nil {
+		return nil
+	}
+	d := f.Time.Sub(now)
+	if d <= MaxClockSkew && d >= -MaxClockSkew {
+		return nil
+	}
+	dir := "ahead of"
+	if d < 0 {
+		dir, d = "behind", -d
+	}
+	// Whole days read better than hours once the gap is that large.
+	if d >= 48*time.Hour {
+		d = d.Truncate(24 * time.Hour)
+	}
+	return domain.InvalidParam("facts.time", "%s is %s %s the server's clock (%s): a release is judged at the server's clock; "+
+		"give a time within %s of it, or leave facts.time out", f.Time.Format(time.RFC3339), catalog.FormatWindow(d.Truncate(time.Second)), dir, now.UTC().Format(time.RFC3339), catalog.FormatWindow(MaxClockSkew))
 }
 
 // FactNames are the facts a request may carry.

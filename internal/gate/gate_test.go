@@ -58,6 +58,15 @@ func f64(x float64) *float64 { return &x }
 
 var now = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
+func mustTime(t testing.TB, s string) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
 // noCanary keeps the canary rule out of tests about other rules.
 const noCanary = "canary: {enabled: false}\n"
 
@@ -158,9 +167,9 @@ freeze:
 
 func at(t testing.TB, p *Policies, service, ts string) Verdict {
 	t.Helper()
-	rel := prod(facts(t, "coverage", "0.9", "risk_score", "10", "time", ts))
+	rel := prod(facts(t, "coverage", "0.9", "risk_score", "10"))
 	rel.Service = service
-	return verdict(t, p.Evaluate(rel, nil, now), "freeze")
+	return verdict(t, p.Evaluate(rel, nil, mustTime(t, ts)), "freeze")
 }
 
 // A one-off window in Berlin from 22:00 to 04:00 local spans the end of
@@ -220,9 +229,42 @@ func TestFreezeExceptions(t *testing.T) {
 	}
 }
 
+// The time fact is the caller's: a release is judged at the server's
+// clock whatever it says, and one further than MaxClockSkew from that
+// clock is refused naming the fact, so that a CI token cannot date a
+// release outside the weekend freeze it is being deployed in.
+func TestFreezeJudgedAtTheServersClock(t *testing.T) {
+	p := load(t, freezes)
+	inFreeze := mustTime(t, "2026-10-31T15:00:00Z") // Saturday in New York
+	for _, ts := range []string{"1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "2026-11-04T15:00:00Z", "2026-10-31T15:04:00Z"} {
+		rel := prod(facts(t, "coverage", "0.9", "risk_score", "10", "time", ts))
+		rel.Service = "shop"
+		r := p.Evaluate(rel, nil, inFreeze)
+		if v := verdict(t, r, "freeze"); v.Verdict != "deny" || r.Decision != Deny || !r.Time.Equal(inFreeze) {
+			t.Errorf("time %s during the weekend freeze: %s %+v (judged at %v)", ts, r.Decision, v, r.Time)
+		}
+		err := rel.Facts.CheckClock(inFreeze)
+		switch near := ts == "2026-10-31T15:04:00Z"; {
+		case near && err != nil:
+			t.Errorf("time %s, 4 minutes from the server's clock: %v", ts, err)
+		case !near && (err == nil || !strings.Contains(err.Error(), "facts.time") || !strings.Contains(err.Error(), "server's clock")):
+			t.Errorf("time %s: %v, want a refusal naming facts.time", ts, err)
+		}
+	}
+	// CEL rules see the server's clock as facts.time, given or not.
+	p = load(t, noCanary+"coverage: {enabled: false}\nrisk: {enabled: false}\npolicies:\n  - id: fri\n    require: facts.time.getDayOfWeek(\"UTC\") != 5\n")
+	friday := mustTime(t, "2026-12-04T15:00:00Z")
+	for _, f := range []Facts{facts(t), facts(t, "time", "2026-12-03T15:00:00Z")} {
+		if r := p.Evaluate(prod(f), nil, friday); r.Decision != Deny {
+			t.Errorf("a Friday with facts %+v: %s %+v", f, r.Decision, r.Rules)
+		}
+	}
+}
+
 func TestEmergencyBypass(t *testing.T) {
 	p := load(t, freezes)
-	rel := prod(facts(t, "coverage", "0.1", "emergency", "true", "time", "2026-10-30T21:00:00Z"))
+	rel := prod(facts(t, "coverage", "0.1", "emergency", "true"))
+	now := mustTime(t, "2026-10-30T21:00:00Z")
 	r := p.Evaluate(rel, nil, now)
 	if r.Decision != Allow || !r.Bypass || r.RetroDue == nil || !r.RetroDue.Equal(time.Date(2026, 11, 2, 21, 0, 0, 0, time.UTC)) {
 		t.Fatalf("emergency: %s bypass %v due %v", r.Decision, r.Bypass, r.RetroDue)
@@ -358,7 +400,7 @@ policies:
     severity: escalate
 `)
 	for ts, want := range map[string]Severity{"2026-12-04T15:00:00Z": Escalate, "2026-12-03T15:00:00Z": Allow} {
-		if r := p.Evaluate(prod(facts(t, "changed_lines", "500", "time", ts)), nil, now); r.Decision != want {
+		if r := p.Evaluate(prod(facts(t, "changed_lines", "500")), nil, mustTime(t, ts)); r.Decision != want {
 			t.Errorf("%s: %s %+v, want %s", ts, r.Decision, r.Rules, want)
 		}
 	}

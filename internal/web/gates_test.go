@@ -61,6 +61,11 @@ policies:
 		{`{"service":"api","environment":"production","version":"1","facts":{"size":3}}`, "facts.size"},
 		{`{"environment":"production","version":"1"}`, "service"},
 		{`{"service":"api","environment":"production","version":"1","colour":"red"}`, "colour"},
+		// The server's clock is 2026-03-31T00:00:00Z: a time fact far
+		// from it would choose which freeze windows judge the release.
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"1970-01-01T00:00:00Z"}}`, "facts.time"},
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"9999-12-31T23:59:59Z"}}`, "facts.time"},
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"2026-03-31T00:06:00Z"}}`, "facts.time"},
 	} {
 		if status, doc := post(e.token, c.body); status != 400 || doc["param"] != c.param {
 			t.Errorf("%s: %d %v, want 400 naming %s", c.body, status, doc, c.param)

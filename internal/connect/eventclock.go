@@ -1,0 +1,98 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Tools send a record's events in any order (PagerDuty's incident steps,
+// Jira's issue updates), and a record holds no time of the event that
+// last changed it. The time of the newest event applied to each record is
+// kept in the store's document log, so that an older event arriving later
+// cannot undo what a newer one said. Keyed documents are written once, so
+// a record's clock is a run of documents "<source>/<kind>/<id>#1", "#2",
+// …, each newer than the one before, found by probing.
+
+// eventClocks is the document collection of the records' clocks.
+const eventClocks = "connect.event_clocks"
+
+type clockDoc struct {
+	At time.Time `json:"at"`
+}
+
+// clock is a record's newest event time (zero: none kept) and the number
+// of its document.
+type clock struct {
+	at time.Time
+	n  int
+}
+
+func (s *state) clockKey(kind domain.Kind, id string, n int) string {
+	return s.source + "/" + string(kind) + "/" + id + "#" + strconv.Itoa(n)
+}
+
+// clock reads the record's clock: the highest numbered document, found
+// in O(log n) reads by doubling then halving.
+func (s *state) clock(ctx context.Context, kind domain.Kind, id string) (clock, error) {
+	read := func(n int) (time.Time, bool, error) {
+		doc, ok, err := s.st.DocByKey(ctx, eventClocks, s.clockKey(kind, id, n))
+		if err != nil || !ok {
+			return time.Time{}, false, err
+		}
+		var c clockDoc
+		if err := json.Unmarshal(doc.Body, &c); err != nil {
+			return time.Time{}, false, fmt.Errorf("event clock of %s %s/%s: %w", kind, s.source, id, err)
+		}
+		return c.At, true, nil
+	}
+	lo, hi := 0, 1 // document lo exists (0: none needed), hi is unknown
+	var at time.Time
+	for {
+		t, ok, err := read(hi)
+		if err != nil {
+			return clock{}, err
+		}
+		if !ok {
+			break
+		}
+		lo, at, hi = hi, t, hi*2
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		t, ok, err := read(mid)
+		if err != nil {
+			return clock{}, err
+		}
+		if ok {
+			lo, at = mid, t
+		} else {
+			hi = mid
+		}
+	}
+	return clock{at: at, n: lo}, nil
+}
+
+// stale says whether an event at t is older than the newest applied; an
+// event without a time (a collector's state now) never is.
+func (c clock) stale(t time.Time) bool { return !t.IsZero() && t.Before(c.at) }
+
+// advance keeps t as the record's newest event time when it is newer.
+// Deliveries of a stateful source are serialised, so the next number is
+// free; were it taken by another instance, that one's time stands, which
+// a later event corrects.
+func (s *state) advance(ctx context.Context, kind domain.Kind, id string, c clock, t time.Time) error {
+	if t.IsZero() || !t.After(c.at) {
+		return nil
+	}
+	body, err := json.Marshal(clockDoc{At: t.UTC()})
+	if err != nil {
+		return err
+	}
+	_, _, err = s.st.AppendDocOnce(ctx, eventClocks, s.clockKey(kind, id, c.n+1), body)
+	return err
+}

@@ -1,6 +1,10 @@
 package config
 
 import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -92,6 +96,32 @@ func TestCheckEnviron(t *testing.T) {
 	for _, want := range []string{"CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)", "CANDOR_FROBNICATE: not a variable Candor reads (docs/configuration.md lists them)"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want %q", err, want)
+		}
+	}
+}
+
+// Every CANDOR_* variable the project's Go code reads by name is one
+// CheckEnviron accepts: the benchmark's memory log, exported in a
+// developer's shell, had made every other command refuse to run.
+func TestEveryReadVariableIsKnown(t *testing.T) {
+	re := regexp.MustCompile(`Getenv\("(CANDOR_[A-Z0-9_]+)"\)`)
+	var names []string
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		for _, m := range re.FindAllSubmatch(b, -1) {
+			names = append(names, string(m[1]))
+		}
+		return err
+	})
+	if err != nil || len(names) < 10 {
+		t.Fatalf("%d names found (%v)", len(names), err)
+	}
+	for _, n := range names {
+		if err := CheckEnviron([]string{n + "=x"}); err != nil {
+			t.Errorf("%s is read but refused: %v", n, err)
 		}
 	}
 }

@@ -219,7 +219,14 @@ func yamlKeys(t reflect.Type, top bool) []string {
 
 // devEnv are CANDOR_* variables read by Candor's tests and benchmarks, not
 // by the binary; a developer's shell may hold them.
-var devEnv = []string{"CANDOR_BENCH_SCALE", "CANDOR_TEST_POSTGRES_URL", "CANDOR_REQUIRE_POSTGRES", "CANDOR_UPDATE_DOCS"}
+// A variable read by the benchmark (candor bench: its profiles and memory
+// log) had made every other command refuse to run while it was exported.
+var devEnv = []string{
+	"CANDOR_BENCH_SCALE", "CANDOR_BENCH_CPUPROFILE", "CANDOR_BENCH_DURING_CPUPROFILE", "CANDOR_BENCH_DURING_TRACE",
+	"CANDOR_BENCH_HEAPPROFILE", "CANDOR_BENCH_MEMLOG", "CANDOR_DIGEST_EML", "CANDOR_HUGEPAGES_CHILD",
+	"CANDOR_REQUIRE_BROWSER", "CANDOR_REQUIRE_POPPLER", "CANDOR_REQUIRE_POSTGRES", "CANDOR_REQUIRE_PROMETHEUS",
+	"CANDOR_TEST_POSTGRES_URL", "CANDOR_UPDATE_CATALOG", "CANDOR_UPDATE_DOCS",
+}
 
 // CheckEnviron refuses CANDOR_* variables Candor does not read (environ
 // is KEY=VALUE pairs, as os.Environ gives them), each with the one it was

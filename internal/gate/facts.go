@@ -109,11 +109,15 @@ func ParseFacts(in map[string]string) (Facts, error) {
 			}
 			f.Strategy = strings.ToLower(v)
 		case "emergency":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
+			// Only the words: it bypasses every gate, and strconv's
+			// "1", "t" or "TRUE" (a JSON 1 sent as a count) had too.
+			switch strings.ToLower(v) {
+			case "true":
+				f.Emergency = true
+			case "false":
+			default:
 				return f, domain.InvalidParam(param, "%q is not true or false", v)
 			}
-			f.Emergency = b
 		case "time":
 			t, err := time.Parse(time.RFC3339, v)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,15 @@ func (q *Request) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			// The field as the body names it, not through the embedded
+			// type ("plain.version").
+			te.Field = strings.TrimPrefix(te.Field, "plain.")
+		}
+		return err
+	}
+	if err := uniqueFacts(b); err != nil {
 		return err
 	}
 	*q = Request(raw.plain)
@@ -69,6 +79,37 @@ func (q *Request) UnmarshalJSON(b []byte) error {
 			s = string(v)
 		}
 		q.Facts[k] = s
+	}
+	return nil
+}
+
+// uniqueFacts refuses a fact named twice in the body's facts object:
+// encoding/json keeps the last, so {"coverage":0.92,"coverage":0.1} was
+// judged by 0.1 with nothing said (the CLI refuses a repeated --fact).
+func uniqueFacts(b []byte) error {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil || len(top["facts"]) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(top["facts"]))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return domain.InvalidParam("facts."+k, "given twice; give each fact once")
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
 	}
 	return nil
 }

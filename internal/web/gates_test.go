@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,19 +57,28 @@ policies:
 	if status, doc = post(e.token, req("canary")); status != 200 || doc["decision"] != "allow" {
 		t.Errorf("canary: %d %v", status, doc)
 	}
-	for _, c := range []struct{ body, param string }{
-		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":92}}`, "facts.coverage"},
-		{`{"service":"api","environment":"production","version":"1","facts":{"size":3}}`, "facts.size"},
-		{`{"environment":"production","version":"1"}`, "service"},
-		{`{"service":"api","environment":"production","version":"1","colour":"red"}`, "colour"},
+	for _, c := range []struct{ body, param, says string }{
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":92}}`, "facts.coverage", ""},
+		{`{"service":"api","environment":"production","version":"1","facts":{"size":3}}`, "facts.size", ""},
+		{`{"environment":"production","version":"1"}`, "service", ""},
+		{`{"service":"api","environment":"production","version":"1","colour":"red"}`, "colour", ""},
 		// The server's clock is 2026-03-31T00:00:00Z: a time fact far
 		// from it would choose which freeze windows judge the release.
-		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"1970-01-01T00:00:00Z"}}`, "facts.time"},
-		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"9999-12-31T23:59:59Z"}}`, "facts.time"},
-		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"2026-03-31T00:06:00Z"}}`, "facts.time"},
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"1970-01-01T00:00:00Z"}}`, "facts.time", ""},
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"9999-12-31T23:59:59Z"}}`, "facts.time", ""},
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.9,"time":"2026-03-31T00:06:00Z"}}`, "facts.time", ""},
+		// The type wanted is the field's own, named as the body names it.
+		{`{"service":"api","environment":"production","version":"1","facts":[]}`, "facts", "must be an object, not a JSON array"},
+		{`{"service":"api","environment":"production","version":"1","facts":"x"}`, "facts", "must be an object, not a JSON string"},
+		{`{"service":"api","environment":"production","version":1}`, "version", "must be a string, not a JSON number"},
+		// A fact given twice is not silently the last.
+		{`{"service":"api","environment":"production","version":"1","facts":{"coverage":0.92,"coverage":0.1}}`, "facts.coverage", "given twice"},
+		// An emergency bypass only by its word.
+		{`{"service":"api","environment":"production","version":"1","facts":{"emergency":1}}`, "facts.emergency", "not true or false"},
 	} {
-		if status, doc := post(e.token, c.body); status != 400 || doc["param"] != c.param {
-			t.Errorf("%s: %d %v, want 400 naming %s", c.body, status, doc, c.param)
+		status, doc := post(e.token, c.body)
+		if status != 400 || doc["param"] != c.param || !strings.Contains(fmt.Sprint(doc["error"]), c.says) {
+			t.Errorf("%s: %d %v, want 400 naming %s (%q)", c.body, status, doc, c.param, c.says)
 		}
 	}
 	// Both decisions are in the ledger.

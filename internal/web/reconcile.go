@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/reconcile"
 )
@@ -57,15 +59,16 @@ func decodeObject(body io.Reader, v any, fields, example string, number func(fie
 	}
 	var te *json.UnmarshalTypeError
 	var mbe *http.MaxBytesError
+	var named *domain.Error
 	switch {
 	case errors.As(err, &mbe):
 		return err
+	case errors.As(err, &named) && named.Param != "":
+		// A type's own decoding named the field at fault (a gate check's
+		// fact given twice).
+		return err
 	case errors.As(err, &te) && te.Field != "":
-		want := "a string"
-		if number(te.Field) {
-			want = "a number"
-		}
-		return badParam(te.Field, "must be %s, not a JSON %s", want, te.Value)
+		return badParam(te.Field, "must be %s, not a JSON %s", jsonWant(te, number), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
 		if uerr != nil || name == "" {
@@ -81,6 +84,30 @@ func decodeObject(body io.Reader, v any, fields, example string, number func(fie
 		return badParam("body", "%s, not a JSON %s", want, te.Value)
 	}
 	return badParam("body", "%s: %v", want, err)
+}
+
+// jsonWant words the JSON type a field takes, from the Go type it
+// decodes into: a gate check's facts had been said to "must be a string,
+// not a JSON array" where an object was wanted. number says which string
+// fields are numbers on the page's terms.
+func jsonWant(te *json.UnmarshalTypeError, number func(field string) bool) string {
+	if number(te.Field) {
+		return "a number"
+	}
+	if te.Type == nil {
+		return "a string"
+	}
+	switch te.Type.Kind() {
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a string"
 }
 
 func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {

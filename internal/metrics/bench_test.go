@@ -154,3 +154,55 @@ func BenchmarkDatasetMemory(b *testing.B) {
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(n), "bytes/record")
 	}
 }
+
+// BenchmarkLeadAfterBulkStep is what the readers of a server pay for lead
+// time after each step of a large import spread over the last 90 days
+// (the benchmark's 1M-record import): 2,000 deployments and 4,000 changes
+// across the 90 days are applied, which drops every lead-time day from
+// the oldest on, then the organisation's lead time is asked for the
+// 30-day window and twelve weekly ones, as a scorecard does. The heap it
+// leaves (live-MB) is the memos the reads keep.
+//
+//	CANDOR_BENCH_SCALE=0.1 go test -run '^$' -bench LeadAfterBulkStep ./internal/metrics/
+func BenchmarkLeadAfterBulkStep(b *testing.B) {
+	d, _ := benchDataset(b)
+	qs := []Query{{AsOf: benchEnd, Window: 30 * day}}
+	for w := range 12 {
+		qs = append(qs, Query{AsOf: benchEnd.Add(-time.Duration(w) * 7 * day), Window: 7 * day})
+	}
+	ask := func() {
+		for _, q := range qs {
+			d.run("lead_time_for_changes", reg.defs["lead_time_for_changes"], q)
+		}
+	}
+	ask()
+	services := []string{"checkout", "payments", "search", "catalog"}
+	n := 0
+	var asking time.Duration
+	for b.Loop() {
+		for k := range 6000 {
+			n++
+			at := benchEnd.Add(-time.Duration(n*7919%(90*24*60)+1) * time.Minute).Format(time.RFC3339)
+			svc := services[k%len(services)]
+			line := fmt.Sprintf(`{"kind":"change","id":"bulk-c%d","source":"bulk","service":%q,"merged_at":%q}`, n, svc, at)
+			if k%3 == 0 {
+				line = fmt.Sprintf(`{"kind":"deployment","id":"bulk-d%d","source":"bulk","service":%q,"environment":"production","finished_at":%q,"status":"success"}`, n, svc, at)
+			}
+			r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			d.Apply(r, time.Time{})
+		}
+		d.Prepare()
+		cpu0 := cpuTime()
+		ask()
+		asking += cpuTime() - cpu0
+	}
+	b.ReportMetric(float64(asking)/float64(time.Millisecond)/float64(b.N), "ask-cpu-ms/op")
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "live-MB")
+	runtime.KeepAlive(d)
+}

@@ -128,10 +128,11 @@ func num(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 
 // Evaluate judges a release at now against the KPIs (by metric id; the
 // ones Policies.KPIs names). It reads nothing else and writes nothing.
-// Freeze windows, the retro-validation due date and CEL's facts.time all
-// take now, never rel.Facts.Time: a caller-chosen time would let a token
-// that may only ask walk a release out of a freeze (CheckClock bounds the
-// fact where requests come in).
+// The retro-validation due date and CEL's facts.time take now; freeze
+// windows judge now and, when the caller gave one, the release's own time
+// (rel.Facts.Time) — a release is frozen if either is in a window, so a
+// caller-chosen time can add a freeze (a release planned for the weekend)
+// but never lift one.
 func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Result {
 	at := now.UTC()
 	res := Result{Release: rel, At: at, Time: at, Rules: make([]Verdict, 0, 4+len(p.rules))}
@@ -172,7 +173,18 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 		res.Rules = append(res.Rules, v)
 	}
 	if len(p.freeze.windows) > 0 {
-		res.Rules = append(res.Rules, p.freeze.judge(rel, res.Time))
+		v := p.freeze.judge(rel, res.Time)
+		if t := f.Time; t != nil && v.Verdict == Pass && !t.Equal(res.Time) {
+			w := p.freeze.judge(rel, t.UTC())
+			switch {
+			case w.Verdict != Pass:
+				w.Reason = "at the release's time (facts.time): " + w.Reason
+				v = w
+			case v.Reason == outsideFreeze && w.Reason == outsideFreeze:
+				v.Reason = outsideFreeze + ", now and at the release's time (facts.time)"
+			}
+		}
+		res.Rules = append(res.Rules, v)
 	}
 	if p.canary.on {
 		v := Verdict{Rule: "canary", KPIs: []string{p.canaryKPI}}
@@ -238,8 +250,10 @@ func unknownVerdict(s Severity) string {
 	return string(s)
 }
 
+const outsideFreeze = "outside every freeze window"
+
 func (f freeze) judge(rel Release, t time.Time) Verdict {
-	v := Verdict{Rule: "freeze", Verdict: Pass, Reason: "outside every freeze window"}
+	v := Verdict{Rule: "freeze", Verdict: Pass, Reason: outsideFreeze}
 	for _, w := range f.windows {
 		if !w.scope.applies(rel) || !w.contains(t) {
 			continue

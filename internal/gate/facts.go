@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 )
 
@@ -33,37 +32,12 @@ type Facts struct {
 	DependencyChanges *int64   `json:"dependency_changes,omitempty"`
 	Strategy          string   `json:"strategy,omitempty"`
 	Emergency         bool     `json:"emergency,omitempty"`
-	// Time is the caller's clock, kept for the record and checked
-	// against the server's (CheckClock); the rules never judge by it, or
-	// a caller could date a release outside a freeze window.
+	// Time is when the caller says the release happens (a release
+	// planned for tonight, asked about now). Freeze windows judge it
+	// beside the server's clock, never instead of it: a time chosen by
+	// the caller would otherwise date a release outside the freeze it is
+	// deployed in.
 	Time *time.Time `json:"time,omitempty"`
-}
-
-// MaxClockSkew is how far a given time fact may be from the server's
-// clock: enough for a pipeline runner's clock drift and a request's
-// transit, too little to step over any freeze window worth having.
-const MaxClockSkew = 5 * time.Minute
-
-// CheckClock refuses a time fact more than MaxClockSkew away from now
-// (the server's clock), naming facts.time.
-func (f Facts) CheckClock(now time.Time) error {
-	if f.Time == nil {
-		return nil
-	}
-	d := f.Time.Sub(now)
-	if d <= MaxClockSkew && d >= -MaxClockSkew {
-		return nil
-	}
-	dir := "ahead of"
-	if d < 0 {
-		dir, d = "behind", -d
-	}
-	// Whole days read better than hours once the gap is that large.
-	if d >= 48*time.Hour {
-		d = d.Truncate(24 * time.Hour)
-	}
-	return domain.InvalidParam("facts.time", "%s is %s %s the server's clock (%s): a release is judged at the server's clock; "+
-		"give a time within %s of it, or leave facts.time out", f.Time.Format(time.RFC3339), catalog.FormatWindow(d.Truncate(time.Second)), dir, now.UTC().Format(time.RFC3339), catalog.FormatWindow(MaxClockSkew))
 }
 
 // FactNames are the facts a request may carry.

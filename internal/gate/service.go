@@ -140,9 +140,6 @@ func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, seq int64,
 	if err != nil {
 		return Result{}, err
 	}
-	if err := facts.CheckClock(now); err != nil {
-		return Result{}, err
-	}
 	rel := Release{Service: strings.TrimSpace(q.Service), Environment: strings.TrimSpace(q.Environment), Version: strings.TrimSpace(q.Version),
 		ChangeRequest: strings.TrimSpace(q.ChangeRequest), Facts: facts}
 	rel.Production = (&domain.Deployment{Environment: ds.CanonicalEnvironment(rel.Environment)}).Production(ds.Config().ProductionNames) ||

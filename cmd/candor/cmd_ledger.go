@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
@@ -99,22 +100,25 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(keys) == 0 {
-		trusted, err := cfg.LedgerTrustedKeys()
-		if err != nil {
-			return err
-		}
-		key, _, _, err := cfg.LedgerKey()
-		if err != nil {
-			return err
-		}
-		keys = append(trusted, key.Public().(ed25519.PublicKey))
-	}
 	st, err := openStore(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if len(keys) == 0 {
+		trusted, err := cfg.LedgerTrustedKeys()
+		if err != nil {
+			return err
+		}
+		keys = trusted
+		key, err := cfg.ExistingLedgerKey()
+		switch {
+		case err == nil:
+			keys = append(keys, key.Public().(ed25519.PublicKey))
+		case !errors.Is(err, os.ErrNotExist) || len(keys) == 0:
+			return fmt.Errorf("no ledger key to verify with (%w): give the public key that signs this ledger with --public-key, or configure ledger.key_file or ledger.trusted_keys", err)
+		}
+	}
 	rep, err := ledger.Verify(ctx, st, ledger.VerifyOptions{Keys: keys, Head: *head})
 	if err != nil {
 		return err
@@ -124,10 +128,15 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	if *asJSON {
+		// intact is the whole verdict, the records' included (a script
+		// reading it must not take altered records for sound ones);
+		// ledger_intact is the ledger's alone.
 		out := struct {
 			*ledger.Report
-			Records ledger.RecordsReport `json:"records"`
-		}{rep, recs}
+			Intact       bool                 `json:"intact"`
+			LedgerIntact bool                 `json:"ledger_intact"`
+			Records      ledger.RecordsReport `json:"records"`
+		}{rep, rep.Intact && recs.Altered == 0, rep.Intact, recs}
 		if err := writeJSONOut(env, out); err != nil {
 			return err
 		}

@@ -160,9 +160,11 @@ func TestLedgerCommands(t *testing.T) {
 	}
 	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
 	var out struct {
-		Records ledger.RecordsReport `json:"records"`
+		Intact       bool                 `json:"intact"`
+		LedgerIntact bool                 `json:"ledger_intact"`
+		Records      ledger.RecordsReport `json:"records"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Records.Altered != 1 || len(out.Records.First) != 1 || out.Records.First[0].ID != "d1" {
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Intact || !out.LedgerIntact || out.Records.Altered != 1 || len(out.Records.First) != 1 || out.Records.First[0].ID != "d1" {
 		t.Errorf("verify --json after the edit = %s (%v)", r.stdout, err)
 	}
 }
@@ -192,6 +194,29 @@ func TestWrongLedgerKeyRefused(t *testing.T) {
 		t.Fatalf("the refused command appended %d entries", n-before)
 	}
 	runWith(t, "", false, "ledger", "verify", "--data", data).want(t, 0, "ledger verify after the refusal")
+	// Verify, a reader, runs with the wrong key configured and says so.
+	env, out, _ = testEnv(map[string]string{"USER": "tester", "CANDOR_LEDGER_KEY_FILE": other})
+	if code := Run(context.Background(), env, []string{"ledger", "verify", "--data", data}); code != 1 || !strings.Contains(out.String(), "not a trusted ledger key") {
+		t.Errorf("verify with another key configured: exit %d, %q", code, out.String())
+	}
+	// Nor does it make a key where there is none (a directory without a
+	// store, or one whose key was moved elsewhere).
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	runWith(t, "", false, "ledger", "verify", "--data", empty).want(t, 1, "ledger verify (no store)")
+	if _, err := os.Stat(filepath.Join(empty, "ledger.key")); err == nil {
+		t.Error("ledger verify made a signing key in a directory without a store")
+	}
+	moved := filepath.Join(dir, "moved.key")
+	os.Rename(filepath.Join(data, "ledger.key"), moved)
+	r = runWith(t, "", false, "ledger", "verify", "--data", data)
+	if r.code != 1 || !strings.Contains(r.stderr, "no ledger key to verify with") {
+		t.Errorf("verify without the key: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(data, "ledger.key")); err == nil {
+		t.Error("ledger verify made a new signing key in place of the one moved away")
+	}
+	os.Rename(moved, filepath.Join(data, "ledger.key"))
 
 	// Rotation: the old key's public half trusted, the new key signs.
 	old, err := ledger.ReadKeyFile(filepath.Join(data, "ledger.key"))

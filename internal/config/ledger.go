@@ -56,6 +56,19 @@ func (c Config) LedgerTrustedKeys() ([]ed25519.PublicKey, error) {
 // store, DATA/ledger.key, made on first use (created reports that). With
 // PostgreSQL there is no data directory, and no key is an error.
 func (c Config) LedgerKey() (key ed25519.PrivateKey, from string, created bool, err error) {
+	return c.ledgerKey(false)
+}
+
+// ExistingLedgerKey is LedgerKey without making one: a command that only
+// reads the ledger (candor ledger verify) must not leave a new signing
+// key in a data directory — one with no store, or one whose key was moved
+// out of it. The error wraps fs.ErrNotExist when there is none.
+func (c Config) ExistingLedgerKey() (ed25519.PrivateKey, error) {
+	key, _, _, err := c.ledgerKey(true)
+	return key, err
+}
+
+func (c Config) ledgerKey(noCreate bool) (key ed25519.PrivateKey, from string, created bool, err error) {
 	switch {
 	case c.Ledger.Key != "":
 		key, err = ledger.ParseKey(c.Ledger.Key)
@@ -69,7 +82,7 @@ func (c Config) LedgerKey() (key ed25519.PrivateKey, from string, created bool, 
 	}
 	path := filepath.Join(c.Data, LedgerKeyFile)
 	key, err = ledger.ReadKeyFile(path)
-	if !errors.Is(err, fs.ErrNotExist) {
+	if !errors.Is(err, fs.ErrNotExist) || noCreate {
 		return key, path, false, err
 	}
 	if key, err = ledger.GenerateKey(); err != nil {

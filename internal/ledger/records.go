@@ -2,8 +2,6 @@ package ledger
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/store"
@@ -49,12 +47,9 @@ const MaxAltered = 20
 // ingest wrote). An error is a failure to read, not an altered record.
 func VerifyRecords(ctx context.Context, st store.Store) (RecordsReport, error) {
 	var rep RecordsReport
-	var sum [sha256.Size * 2]byte
 	_, err := st.Scan(ctx, 0, func(r store.Stored) error {
 		rep.Checked++
-		h := sha256.Sum256(r.Body)
-		hex.Encode(sum[:], h[:])
-		if string(sum[:]) != r.Hash {
+		if !r.BodyMatchesHash() {
 			rep.Altered++
 			if len(rep.First) < MaxAltered {
 				rep.First = append(rep.First, AlteredRecord{Kind: r.Key.Kind, Source: r.Key.Source, ID: r.Key.ID, Seq: r.Seq})

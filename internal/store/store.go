@@ -5,6 +5,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +40,14 @@ type Stored struct {
 	Hash       string
 	RawHash    string
 	Body       []byte
+}
+
+// BodyMatchesHash says whether the body still hashes to the hash it was
+// stored with (the SHA-256 of the canonical body the ingest wrote): false
+// when it was changed in the database behind Candor's back.
+func (r Stored) BodyMatchesHash() bool {
+	sum := sha256.Sum256(r.Body)
+	return hex.EncodeToString(sum[:]) == r.Hash
 }
 
 // WriteResult counts what a write did. A record whose key exists with the

@@ -2,8 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,8 +63,7 @@ func LookupRecord(ctx context.Context, st store.Store, key domain.Key) (*StoredR
 		Kind: key.Kind, Source: key.Source, ID: key.ID, Record: json.RawMessage(got.Body),
 		Provenance: Provenance{CanonicalSHA256: got.Hash, IngestedAt: got.IngestedAt.UTC(), Seq: got.Seq},
 	}
-	sum := sha256.Sum256(got.Body)
-	out.Provenance.BodyMatchesHash = hex.EncodeToString(sum[:]) == got.Hash
+	out.Provenance.BodyMatchesHash = got.BodyMatchesHash()
 	if got.RawHash != "" {
 		h := got.RawHash
 		out.Provenance.RawSHA256 = &h

@@ -66,7 +66,9 @@ func (u incidentUpdate) merge(ctx context.Context, st *state) (domain.Record, er
 			{&in.Service, &old.Service}, {&in.Severity, &old.Severity}, {&in.URL, &old.URL}, {&in.Fingerprint, &old.Fingerprint},
 			{&in.Origin, &old.Origin}, {&in.Category, &old.Category}, {&in.CausedBy, &old.CausedBy},
 		} {
-			if *f.new == "" {
+			// A stale step's fields are older than the stored ones too:
+			// a late reopening at low urgency had turned a P2 into a P4.
+			if *f.new == "" || stale && *f.old != "" {
 				*f.new = *f.old
 			}
 		}

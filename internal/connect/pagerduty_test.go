@@ -175,9 +175,18 @@ func TestPagerDutyStaleStepsDoNotUndoNewerOnes(t *testing.T) {
 	// The resolution (1 May), then a reopening from before it (28 April).
 	e := pdEnv(t, PagerDuty{})
 	e.pdPost(step("r-1", "incident.resolved", "2021-05-01T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
-	e.pdPost(step("o-1", "incident.reopened", "2021-04-28T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	severity := e.record(domain.KindIncident, "pagerduty", "PCPZE64").(*domain.Incident).Severity
+	// The stale step's fields are older too: its low urgency does not
+	// replace the newer step's severity.
+	stale := edit(t, step("o-1", "incident.reopened", "2021-04-28T10:00:00Z"), func(m map[string]any) {
+		obj(m, "event", "data")["urgency"] = "low"
+	})
+	e.pdPost(stale).want(t, http.StatusOK, store.DeliveryAccepted)
 	if got := resolvedAt(e); !got.Equal(ts("2021-05-01T10:00:00Z")) {
 		t.Errorf("a stale reopening left resolved_at %v, want 2021-05-01T10:00:00Z", got)
+	}
+	if got := e.record(domain.KindIncident, "pagerduty", "PCPZE64").(*domain.Incident).Severity; got != severity || got == "" {
+		t.Errorf("a stale low-urgency reopening left severity %q, want %q", got, severity)
 	}
 	// Two resolutions, newest first: the newest stands.
 	e = pdEnv(t, PagerDuty{})

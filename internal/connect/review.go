@@ -37,6 +37,13 @@ func (s *state) keepFirstReview(ctx context.Context, changeID string, at time.Ti
 	if err != nil {
 		return time.Time{}, err
 	}
+	if s.dryRun {
+		doc, ok, err := s.st.DocByKey(ctx, firstReviews, s.source+"/"+changeID)
+		if err != nil || !ok {
+			return at, err
+		}
+		return s.decodeKept(changeID, doc.Body)
+	}
 	doc, _, err := s.st.AppendDocOnce(ctx, firstReviews, s.source+"/"+changeID, body)
 	if err != nil {
 		return time.Time{}, err

@@ -181,6 +181,9 @@ func decode(body []byte, v any) error {
 type state struct {
 	st     store.Store
 	source string
+	// dryRun keeps what a mapping would remember (event clocks, first
+	// reviews) to itself: a dry run writes nothing.
+	dryRun bool
 }
 
 // get decodes the stored record of the kind and id into r; false when

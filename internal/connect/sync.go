@@ -263,7 +263,7 @@ func (s *Service) commitPage(ctx context.Context, source string, objs []object, 
 			}
 			continue
 		}
-		out, err := o.p.build(ctx, &state{st: s.st, source: source})
+		out, err := o.p.build(ctx, &state{st: s.st, source: source, dryRun: opt.DryRun})
 		if err != nil {
 			if err := reject(o, err); err != nil {
 				return err

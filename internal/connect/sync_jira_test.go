@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -110,6 +111,30 @@ func TestSyncJira(t *testing.T) {
 				t.Errorf("searches %v, want two", got)
 			}
 		})
+	}
+}
+
+// A dry run of the Jira collector maps every issue and remembers nothing:
+// no record and no event clock, which would have made a later delivery of
+// an issue's intermediate version come back ignored though no version of
+// it was written.
+func TestSyncJiraDryRunKeepsNoClock(t *testing.T) {
+	now := time.Date(2019, 2, 20, 0, 0, 0, 0, time.UTC)
+	api := jiraAPI(t, &now)
+	se := newSyncEnv(t, jiraSyncConfig(api, ""), api)
+	se.now = now
+	sum := se.sync("jira", SyncOptions{DryRun: true})
+	if sum.Accepted != 3 || se.recordCount() != 0 {
+		t.Fatalf("dry run: %+v, %d records stored", sum, se.recordCount())
+	}
+	for _, k := range []string{"jira/incident/TES-43#1", "jira/ticket/TES-42#1"} {
+		if _, ok, err := se.st.DocByKey(context.Background(), eventClocks, k); ok || err != nil {
+			t.Errorf("dry run kept event clock %s (%v)", k, err)
+		}
+	}
+	se.sync("jira", SyncOptions{})
+	if _, ok, _ := se.st.DocByKey(context.Background(), eventClocks, "jira/incident/TES-43#1"); !ok {
+		t.Error("a real run kept no event clock: the check above proves nothing")
 	}
 }
 

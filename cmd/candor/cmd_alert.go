@@ -18,13 +18,13 @@ import (
 )
 
 func init() {
-	register(command{name: "alert", args: "list|ack|silence|test|evaluate|route [flags]", help: "alerts: list them, acknowledge one, silence some for a time, send a test through a channel, evaluate the rules now, show where a metric's alert would go", run: runAlert})
+	register(command{name: "alert", args: "list|ack|silence|unsilence|test|evaluate|route [flags]", help: "alerts: list them, acknowledge one, silence some for a time or end a silence, send a test through a channel, evaluate the rules now, show where a metric's alert would go", run: runAlert})
 }
 
 func runAlert(ctx context.Context, env *Env, args []string) error {
 	return subcommand(ctx, env, "alert", args, map[string]func(context.Context, *Env, []string) error{
-		"list": runAlertList, "ack": runAlertAck, "silence": runAlertSilence, "test": runAlertTest, "evaluate": runAlertEvaluate, "route": runAlertRoute,
-	}, []string{"list", "ack", "silence", "test", "evaluate", "route"})
+		"list": runAlertList, "ack": runAlertAck, "silence": runAlertSilence, "unsilence": runAlertUnsilence, "test": runAlertTest, "evaluate": runAlertEvaluate, "route": runAlertRoute,
+	}, []string{"list", "ack", "silence", "unsilence", "test", "evaluate", "route"})
 }
 
 // alerts is the alert service of the configuration; log receives its
@@ -182,7 +182,7 @@ func runAlertAck(ctx context.Context, env *Env, args []string) error {
 }
 
 func runAlertSilence(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "alert silence", "--reason TEXT --for DURATION [--rule R] [--metric M] [--scope DIM:VALUE] [flags]", "Silences the alerts matching rule, metric and scope (at least one) for a time: they are neither told nor repeated,\nand a resolution under the silence is not told. The silence keeps its reason and author.")
+	fs := flags(env, "alert silence", "--reason TEXT --for DURATION [--rule R] [--metric M] [--scope DIM:VALUE] [flags]", "Silences the alerts matching rule, metric and scope (at least one) for a time, at most 90d: they are neither told nor\nrepeated, and a resolution under the silence is not told. The silence keeps its reason and author; `candor alert\nunsilence --id N` ends it early. An unknown rule, metric, scope dimension or value is refused, naming the known ones.")
 	var c common
 	c.bind(fs)
 	reason := fs.String("reason", "", "why (required)")
@@ -204,9 +204,33 @@ func runAlertSilence(ctx context.Context, env *Env, args []string) error {
 	defer a.Close()
 	x, err := svc.Silence(ctx, store.Silence{Rule: *rule, Metric: *metric, Scope: *scope, Reason: *reason, Author: cliActor(env).Name}, d)
 	if err != nil {
-		return flagError(err, map[string]string{"reason": "--reason", "rule": "--rule", "for": "--for", "author": "$USER"})
+		return flagError(err, map[string]string{"reason": "--reason", "rule": "--rule", "metric": "--metric", "scope": "--scope", "for": "--for", "author": "$USER"})
 	}
 	fmt.Fprintf(env.Stdout, "Silence #%d until %s.\n", x.ID, x.EndsAt.Format(time.RFC3339))
+	return nil
+}
+
+func runAlertUnsilence(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "alert unsilence", "--id N [flags]", "Ends a silence in force now, before its end (its id from `candor alert silence`, `candor alert list` or /alerts):\nthe alerts it muted are told again from the next evaluation. Recorded in the audit ledger with who ended it.")
+	var c common
+	c.bind(fs)
+	id := fs.Int64("id", 0, "the silence's id (required)")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	if *id <= 0 {
+		return usagef("--id: give the silence's id, a positive number")
+	}
+	a, svc, err := c.openAlerts(ctx, env, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	x, err := svc.Unsilence(ctx, *id, cliActor(env).Name)
+	if err != nil {
+		return flagError(err, map[string]string{"by": "$USER"})
+	}
+	fmt.Fprintf(env.Stdout, "Silence #%d ended at %s.\n", x.ID, x.EndsAt.Format(time.RFC3339))
 	return nil
 }
 

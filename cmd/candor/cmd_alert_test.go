@@ -83,6 +83,32 @@ func TestAlertCommands(t *testing.T) {
 	if r := runEnv("alert", "silence", "--config", cfg, "--data", data, "--rule", "metric_red", "--for", "2h", "--reason", "quarter close"); r.code != 0 || !strings.Contains(r.stdout, "Silence #1") {
 		t.Errorf("silence: %d %s %s", r.code, r.stdout, r.stderr)
 	}
+	// What a silence names must exist, and it lasts at most 90 days.
+	for _, c := range []struct{ flag, value, say string }{
+		{"--metric", "nosuch", `--metric: unknown metric "nosuch" (known: `},
+		{"--scope", "bogus", "--scope: \"bogus\" must be DIMENSION:VALUE"},
+		{"--scope", "service:nosuch", `--scope: no service "nosuch" in the data (known: `},
+		{"--scope", "colour:red", `--scope: unknown dimension "colour" (known: team, service`},
+		{"--for", "400d", "--for: 400d is longer than a silence may last (at most 90d)"},
+	} {
+		args := []string{"alert", "silence", "--config", cfg, "--data", data, "--rule", "metric_red", "--reason", "typo", "--for", "2h", c.flag, c.value}
+		if r := runEnv(args...); r.code != 2 || !strings.Contains(r.stderr, c.say) {
+			t.Errorf("silence %s %s: %d %s, want exit 2 saying %s", c.flag, c.value, r.code, r.stderr, c.say)
+		}
+	}
+	if r := runEnv("alert", "silence", "--config", cfg, "--data", data, "--reason", "deploy freeze", "--for", "90d", "--scope", "service:payments"); r.code != 0 || !strings.Contains(r.stdout, "Silence #2") {
+		t.Errorf("silence of a known service for 90d: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	// Ended early, once; the error for a second end says when it ended.
+	if r := runEnv("alert", "unsilence", "--config", cfg, "--data", data, "--id", "2"); r.code != 0 || !strings.Contains(r.stdout, "Silence #2 ended at") {
+		t.Errorf("unsilence: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runEnv("alert", "unsilence", "--config", cfg, "--data", data, "--id", "2"); r.code != 1 || !strings.Contains(r.stderr, "silence #2 ended at") || !strings.Contains(r.stderr, "in force: #1") {
+		t.Errorf("a second unsilence: %d %s", r.code, r.stderr)
+	}
+	if r := runEnv("alert", "unsilence", "--config", cfg, "--data", data); r.code != 2 || !strings.Contains(r.stderr, "--id") {
+		t.Errorf("unsilence without --id: %d %s", r.code, r.stderr)
+	}
 	mu.Lock()
 	before := len(bodies)
 	mu.Unlock()

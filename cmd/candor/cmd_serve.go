@@ -70,6 +70,10 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := cfg.CheckAlertSecrets(); err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	// So does its post-deploy watch's rollback webhook.
+	if err := cfg.CheckWatchSecret(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	// The address is taken before the store is opened: a mistyped one
 	// stops serve before it makes a store in a new --data directory.
 	// config.Load checked the configured one's form.
@@ -402,7 +406,7 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 	// policies were checked by serve.)
 	if gates, err := a.gatePolicies(); err == nil {
 		jobs = append(jobs, func(ctx context.Context) error {
-			(&gate.Watcher{Current: gates, Docs: a.store, Read: a.engine.Read, Log: log, Notify: watchAlerts}).Run(ctx)
+			(&gate.Watcher{Current: gates, Docs: a.store, Read: a.engine.Read, Log: log, Notify: watchAlerts, Getenv: a.cfg.Getenv}).Run(ctx)
 			return nil
 		})
 	}

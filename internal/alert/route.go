@@ -303,9 +303,9 @@ type RouteAnswer struct {
 // organisation) would go from each rule that looks at it, or only from
 // the rule named. The alert's owner is the metric's.
 func (s *Service) Explain(ctx context.Context, metric, scope, rule string) ([]RouteAnswer, error) {
-	m, ok := s.Catalog.Metric(metric)
-	if !ok {
-		return nil, domain.InvalidParam("metric", "unknown metric %q", metric)
+	m, err := s.knownMetric(metric)
+	if err != nil {
+		return nil, err
 	}
 	if scope != "" {
 		sc, err := metrics.ParseScope(scope)

@@ -155,16 +155,23 @@ func TestRoutedNotifications(t *testing.T) {
 	}
 }
 
+// ledgerStore is a store in a temporary directory whose ledger is signed.
+func ledgerStore(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	return db
+}
+
 // Acknowledgements and silences are written to the ledger, the author and
 // the note or reason as personal data.
 func TestAckAndSilenceInLedger(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	db := ledgerStore(t)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	rules := []Rule{{Name: "red", Kind: KindStatus}}
 	svc := &Service{Store: db, Ledger: db, Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}

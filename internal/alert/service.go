@@ -168,8 +168,16 @@ func (s *Service) Ack(ctx context.Context, key, by, note string) error {
 	return nil
 }
 
+// MaxSilence is the longest a silence may last: a typo such as 400d for
+// 4d would mute a rule for a year. One that must last longer is renewed
+// when it ends, by someone who looks again.
+const MaxSilence = 90 * 24 * time.Hour
+
 // Silence mutes the alerts matching x for d from now. A silence needs a
-// reason and an author, and one matcher at least.
+// reason and an author, one matcher at least, a duration up to MaxSilence,
+// and matchers that name a rule in force, a metric of the catalog and a
+// scope of the data: a silence on a typo would mute nothing and say
+// nothing.
 func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration) (store.Silence, error) {
 	switch {
 	case strings.TrimSpace(x.Reason) == "":
@@ -180,9 +188,26 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 		return x, domain.InvalidParam("rule", "a silence must match a rule, a metric or a scope; it would mute everything")
 	case d <= 0:
 		return x, domain.InvalidParam("for", "a silence needs a positive duration, not %v", d)
+	case d > MaxSilence:
+		return x, domain.InvalidParam("for", "%s is longer than a silence may last (at most 90d); silence again when it ends", catalog.FormatWindow(d))
 	}
 	if x.Rule != "" && !slices.ContainsFunc(s.RulesInForce(), func(r Rule) bool { return r.Name == x.Rule }) {
-		return x, domain.InvalidParam("rule", "unknown rule %q", x.Rule)
+		var names []string
+		for _, r := range s.RulesInForce() {
+			names = append(names, r.Name)
+		}
+		return x, domain.InvalidParam("rule", "unknown rule %q (known: %s)", x.Rule, strings.Join(names, ", "))
+	}
+	if x.Metric != "" {
+		if _, err := s.knownMetric(x.Metric); err != nil {
+			return x, err
+		}
+	}
+	if x.Scope != "" {
+		var err error
+		if x.Scope, err = s.knownScope(ctx, x.Scope); err != nil {
+			return x, err
+		}
 	}
 	now := s.now()
 	x.StartsAt, x.EndsAt, x.CreatedAt = now, now.Add(d), now
@@ -195,6 +220,87 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 		return x, fmt.Errorf("the silence is stored but not in the ledger: %w", err)
 	}
 	return x, nil
+}
+
+// Unsilence ends the silence id now, before its end: the alerts it muted
+// are told again from the next evaluation. by is who ends it.
+func (s *Service) Unsilence(ctx context.Context, id int64, by string) (store.Silence, error) {
+	if strings.TrimSpace(by) == "" {
+		return store.Silence{}, domain.InvalidParam("by", "ending a silence needs its author")
+	}
+	now := s.now()
+	x, err := s.Store.EndSilence(ctx, id, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return x, s.noSilence(ctx, id, now)
+	}
+	if err != nil || s.Ledger == nil {
+		return x, err
+	}
+	data := map[string]any{"id": x.ID, "rule": x.Rule, "metric": x.Metric, "scope": x.Scope, "starts_at": x.StartsAt, "ends_at": x.EndsAt}
+	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertUnsilence, data, map[string]string{"by": by}); err != nil {
+		return x, fmt.Errorf("the silence is ended but not in the ledger: %w", err)
+	}
+	return x, nil
+}
+
+// noSilence says why there is no silence id in force at now: it never
+// was, or it has ended; and which are in force.
+func (s *Service) noSilence(ctx context.Context, id int64, now time.Time) error {
+	all, err := s.Store.Silences(ctx)
+	if err != nil {
+		return err
+	}
+	var inForce []string
+	why := fmt.Sprintf("no silence #%d", id)
+	for _, x := range all {
+		switch {
+		case x.ID == id:
+			why = fmt.Sprintf("silence #%d ended at %s", id, x.EndsAt.UTC().Format(time.RFC3339))
+		case now.Before(x.EndsAt):
+			inForce = append(inForce, fmt.Sprintf("#%d", x.ID))
+		}
+	}
+	if len(inForce) == 0 {
+		return domain.Errorf(domain.ENotFound, "%s; no silence is in force", why)
+	}
+	return domain.Errorf(domain.ENotFound, "%s; in force: %s", why, strings.Join(inForce, ", "))
+}
+
+// knownMetric is the catalog's metric id, or an error naming the known ones.
+func (s *Service) knownMetric(id string) (*catalog.Metric, error) {
+	if m, ok := s.Catalog.Metric(id); ok {
+		return m, nil
+	}
+	var ids []string
+	for _, m := range s.Catalog.MetricsInForce() {
+		ids = append(ids, m.ID)
+	}
+	return nil, domain.InvalidParam("metric", "unknown metric %q (known: %s)", id, strings.Join(ids, ", "))
+}
+
+// knownScope checks a scope (DIM:VALUE, joined by commas) against the
+// dimensions Candor knows and the values the data has, and returns it
+// written as alerts write theirs.
+func (s *Service) knownScope(ctx context.Context, text string) (string, error) {
+	sc, err := metrics.ParseScope(text)
+	if err != nil {
+		return "", domain.InvalidParam("scope", "%v", err)
+	}
+	for _, f := range sc.Filters() {
+		if !slices.Contains(catalog.Dimensions, f.Dim) {
+			return "", domain.InvalidParam("scope", "unknown dimension %q (known: %s)", f.Dim, strings.Join(catalog.Dimensions, ", "))
+		}
+	}
+	if s.Engine == nil {
+		return sc.String(), nil
+	}
+	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		if err := ds.CheckScope(sc); err != nil {
+			return domain.InvalidParam("scope", "%v", err)
+		}
+		return nil
+	})
+	return sc.String(), err
 }
 
 // Evaluate applies the rules to the scorecard now, advances the alerts,

@@ -22,8 +22,15 @@ func (c Config) AlertSettings(cat *catalog.Catalog) (alert.Settings, error) {
 }
 
 // NamedEnv are the environment variables the configuration names for
-// Candor to read: the alert channels' secret_env (the only *_env key).
-func (c Config) NamedEnv() []string { return c.Alerts.SecretEnvs() }
+// Candor to read: the alert channels' secret_env and the gate policies'
+// watch.webhook_secret_env.
+func (c Config) NamedEnv() []string {
+	named := c.Alerts.SecretEnvs()
+	if c.watchEnv != "" {
+		named = append(named, c.watchEnv)
+	}
+	return named
+}
 
 // CheckAlertSecrets refuses, naming each variable, the alert channels
 // whose secret_env variable is unset (the named ones, or all): for the
@@ -38,4 +45,27 @@ func (c Config) CheckAlertSecrets(channels ...string) error {
 		return err
 	}
 	return set.CheckSecrets(channels...)
+}
+
+// CheckWatchSecret refuses gate policies whose rollback webhook's secret
+// variable is unset: for the command that runs the watch (serve).
+func (c Config) CheckWatchSecret() error {
+	cat, err := c.Catalog()
+	if err != nil {
+		return err
+	}
+	p, err := c.GatePolicies(cat)
+	if err != nil {
+		return err
+	}
+	return p.CheckWebhookSecret(c.Getenv)
+}
+
+// Getenv reads a variable the configuration names (a secret_env) from the
+// environment Load read.
+func (c Config) Getenv(name string) string {
+	if c.env == nil {
+		return os.Getenv(name)
+	}
+	return c.env(name)
 }

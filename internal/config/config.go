@@ -141,6 +141,9 @@ type Config struct {
 	src []byte
 	// env is the environment Load read, kept for the alert channels' secrets.
 	env func(string) string
+	// watchEnv is the variable the gate policies name for the rollback
+	// webhook's secret (NamedEnv).
+	watchEnv string
 	// gates, when set, are the gate policies a proposal put in force
 	// (WithSection), in place of the file Gates names.
 	gates *sectionDoc
@@ -248,9 +251,11 @@ func Load(path string, env func(string) string) (Config, error) {
 	if _, err := c.AlertSettings(cat); err != nil {
 		return c, c.loadError(err)
 	}
-	if _, err := c.GatePolicies(cat); err != nil {
+	gates, err := c.GatePolicies(cat)
+	if err != nil {
 		return c, err
 	}
+	c.watchEnv = gates.WebhookSecretEnv()
 	if _, err := c.ReportSettings(cat); err != nil {
 		return c, c.loadError(err)
 	}

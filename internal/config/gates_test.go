@@ -42,3 +42,37 @@ func policyKPIs(t *testing.T, path string) string {
 	}
 	return strings.Join(p.KPIs(), ",")
 }
+
+// The rollback webhook's watch.webhook_secret_env names a variable Candor
+// reads: the environment check accepts it (and suggests it for a typo), and
+// the check serve makes refuses it unset.
+func TestWatchSecretEnvIsNamed(t *testing.T) {
+	cfg := write(t, "gates: {policies: gates.yaml}\n")
+	gates := filepath.Join(filepath.Dir(cfg), "gates.yaml")
+	if err := os.WriteFile(gates, []byte("watch: {webhook: https://deploy.example.com/rollback, webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(cfg, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckEnviron([]string{"CANDOR_ROLLBACK_SECRET=s"}, c.NamedEnv()...); err != nil {
+		t.Errorf("the variable webhook_secret_env names: %v", err)
+	}
+	if err := CheckEnviron([]string{"CANDOR_ROLLBACK_SECRT=s"}, c.NamedEnv()...); err == nil || !strings.Contains(err.Error(), "did you mean CANDOR_ROLLBACK_SECRET?") {
+		t.Errorf("a mistyped secret variable: %v", err)
+	}
+	if err := c.CheckWatchSecret(); err == nil || !strings.Contains(err.Error(), "watch.webhook_secret_env: the environment variable CANDOR_ROLLBACK_SECRET is not set") {
+		t.Errorf("CheckWatchSecret without the variable: %v", err)
+	}
+	if c, err = Load(cfg, env(map[string]string{"CANDOR_ROLLBACK_SECRET": "s"})); err != nil {
+		t.Fatal(err)
+	}
+	// The name is the configuration's, not Candor's own (TestEveryReadVariableIsKnown).
+	if named := c.NamedEnv(); len(named) != 1 || c.Getenv(named[0]) != "s" {
+		t.Errorf("NamedEnv %v, want the secret's variable, read from the environment Load read", named)
+	}
+	if err := c.CheckWatchSecret(); err != nil {
+		t.Errorf("CheckWatchSecret with the variable: %v", err)
+	}
+}

@@ -3,6 +3,8 @@ package connect
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -106,15 +108,16 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 	// The CloudEvent's source and id: headers in binary mode, attributes
 	// of the envelope in structured mode.
 	var ceSource, ceID string
+	isBatch := ct == "application/cloudevents-batch+json"
 	switch {
-	case ct == "application/cloudevents-batch+json":
+	case isBatch:
 		var batch []cloudEvent
 		if err := decode(in.body, &batch); err != nil {
 			return nil, err
 		}
 		for i, ce := range batch {
 			if len(ce.Data) == 0 {
-				return nil, rejectf("event %d of the batch has no data (a CDEvent)", i)
+				return nil, &rejection{reason: fmt.Sprintf("event %d of the batch has no data (a CDEvent)", i), field: fmt.Sprintf("[%d].data", i)}
 			}
 			bodies = append(bodies, ce.Data)
 		}
@@ -135,8 +138,16 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 	var events, ignoredWhy []string
 	var parts []cdPart
 	var last cdPart
-	for _, b := range bodies {
+	for i, b := range bodies {
 		p, err := parseCDEvent(cfg, b)
+		if isBatch {
+			err = inBatch(i, err)
+			if p.byEvent {
+				p.ref = &eventRef{where: fmt.Sprintf("event %d of the batch: ", i), field: fmt.Sprintf("[%d].data.context.id", i)}
+			}
+		} else if p.byEvent {
+			p.ref = &eventRef{field: "context.id"}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -149,7 +160,7 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 		parts = append(parts, p)
 	}
 	var id string
-	if ct != "application/cloudevents-batch+json" {
+	if !isBatch {
 		// The CDEvent's context is the CloudEvent's attributes again
 		// (CDEvents' CloudEvents binding): it stands in for an
 		// attribute the sender left out, a bare CDEvent's above all.
@@ -170,6 +181,7 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 				}
 			}
 			out.records = append(out.records, r)
+			out.events = append(out.events, p.ref)
 		}
 		return out, nil
 	}}, nil
@@ -184,6 +196,26 @@ type cdPart struct {
 	record     domain.Record
 	incident   *incidentUpdate
 	ignored    string
+	// byEvent: the record is named by this event (a deployment from
+	// service.*), not by a subject later events update; ref is where the
+	// event is in the payload.
+	byEvent bool
+	ref     *eventRef
+}
+
+// inBatch says which event of a batch a rejection is about: the reason
+// starts with its index, and its field is the path from the batch
+// ("[2].data.context.id").
+func inBatch(i int, err error) error {
+	var re *rejection
+	if !errors.As(err, &re) {
+		return err
+	}
+	out := &rejection{reason: fmt.Sprintf("event %d of the batch: %s", i, re.reason)}
+	if re.field != "" {
+		out.field = fmt.Sprintf("[%d].data.%s", i, re.field)
+	}
+	return out
 }
 
 func parseCDEvent(cfg CDEvents, body []byte) (cdPart, error) {
@@ -246,11 +278,11 @@ func mapCDEvent(cfg CDEvents, ev *cdEvent, event string) (cdPart, error) {
 		return cdPart{event: event, record: &domain.Change{Meta: domain.Meta{ID: subjectKey},
 			Service: serviceOf(cfg.Services, lastSegment(repo), repo), MergedAt: at}}, nil
 	case "service.deployed", "service.upgraded":
-		return cdPart{event: event, record: deployment(eventKey, subj.ID, env, domain.StatusSuccess)}, nil
+		return cdPart{event: event, record: deployment(eventKey, subj.ID, env, domain.StatusSuccess), byEvent: true}, nil
 	case "service.rolledback":
 		d := deployment(eventKey, subj.ID, env, domain.StatusSuccess)
 		d.Reason = domain.ReasonRollback
-		return cdPart{event: event, record: d}, nil
+		return cdPart{event: event, record: d, byEvent: true}, nil
 	case "incident.detected", "incident.reported", "incident.resolved":
 		service := ""
 		if content.Service != nil {

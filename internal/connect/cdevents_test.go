@@ -62,14 +62,19 @@ func TestCDEventsBinaryDeployments(t *testing.T) {
 			}
 		})
 	}
+	// The conformance examples share one context id: each is sent as an
+	// event of its own (one id, one event).
+	withID := func(name, id string) []byte {
+		return edit(t, fixture(t, "cdevents/v0.5.1/"+name), func(m map[string]any) { obj(m, "context")["id"] = id })
+	}
 	e := newEnv(t, Config{CDEvents: CDEvents{Deploys: Deploys{Services: map[string]string{"mySubject123": "shop"}, ProductionEnvironments: []string{"test123"}}}})
-	e.cdBinary("ce-2", fixture(t, "cdevents/v0.5.1/service_upgraded.json")).want(t, http.StatusOK, store.DeliveryAccepted)
-	d := e.record(domain.KindDeployment, "cdevents", want.ID).(*domain.Deployment)
+	e.cdBinary("ce-2", withID("service_upgraded.json", "upgrade-1")).want(t, http.StatusOK, store.DeliveryAccepted)
+	d := e.record(domain.KindDeployment, "cdevents", "/event/source/123#upgrade-1").(*domain.Deployment)
 	if d.Service != "shop" || d.EnvType != domain.EnvProduction {
 		t.Fatalf("upgrade %+v, want service shop in production", d)
 	}
-	e.cdBinary("ce-3", fixture(t, "cdevents/v0.5.1/service_rolledback.json")).want(t, http.StatusOK, store.DeliveryAccepted)
-	if d := e.record(domain.KindDeployment, "cdevents", want.ID).(*domain.Deployment); d.Reason != domain.ReasonRollback {
+	e.cdBinary("ce-3", withID("service_rolledback.json", "rollback-1")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if d := e.record(domain.KindDeployment, "cdevents", "/event/source/123#rollback-1").(*domain.Deployment); d.Reason != domain.ReasonRollback {
 		t.Fatalf("rollback %+v, want reason rollback", d)
 	}
 }
@@ -237,5 +242,76 @@ func TestEventIDNamesEachPairOnce(t *testing.T) {
 			t.Fatalf("%q and %q are both %q", p, q, id)
 		}
 		seen[id] = p
+	}
+}
+
+// The guard on one event's payload holds whatever delivery carries the
+// event: a binary event under another ce-id, a structured one under
+// another envelope id, or an event in a batch (whose id is its hash) that
+// names a deployment counted already with another body is refused with
+// 409 and the field naming the event, the batch whole (a delivery is
+// all its records or none) with the index of the event at fault; the
+// deployment counted stands.
+func TestCDEventsChangedEventRefusedWhateverTheDelivery(t *testing.T) {
+	const id = "271069a8-fc18-44f1-b38f-9d70a1695819"
+	key := "/event/source/123#" + id
+	deployed := fixture(t, "cdevents/v0.5.1/service_deployed.json")
+	// The same event moved from test to production.
+	moved := edit(t, deployed, func(m map[string]any) { obj(m, "subject", "content", "environment")["id"] = "production" })
+	change := fixture(t, "cdevents/v0.5.1/change_merged.json")
+	batchHeader := "application/cloudevents-batch+json"
+
+	e := newEnv(t, Config{})
+	e.cdBinary("ce-1", deployed).want(t, http.StatusOK, store.DeliveryAccepted)
+	first := e.record(domain.KindDeployment, "cdevents", key)
+	conflict := func(a answer, field, says string) {
+		t.Helper()
+		a.want(t, http.StatusConflict, store.DeliveryRejected)
+		if msg, _ := a.body["error"].(string); a.body["code"] != string(domain.EConflict) || a.body["field"] != field || !strings.Contains(msg, says) {
+			t.Fatalf("answered %s, want a conflict on %s saying %q", a.raw, field, says)
+		}
+		sameRecord(t, e.record(domain.KindDeployment, "cdevents", key), first)
+		if d := e.deliveries("cdevents")[0]; d.Outcome != store.DeliveryRejected || d.Payload != nil || !strings.Contains(d.Reason, "different payload") {
+			t.Fatalf("logged as %+v, want rejected without its payload", d)
+		}
+	}
+	conflict(e.cdBinary("ce-2", moved), "context.id", "deployment "+key)
+	env := structured(t, "ce-3", moved)
+	conflict(e.post("cdevents", mustJSON(env), append(e.bearer(), "Content-Type", "application/cloudevents+json")...), "context.id", "deployment "+key)
+
+	batch := mustJSON([]any{structured(t, "ce-4", change), structured(t, "ce-5", moved)})
+	conflict(e.post("cdevents", batch, append(e.bearer(), "Content-Type", batchHeader)...), "[1].data.context.id", "event 1 of the batch: deployment "+key)
+	// Refused whole: the batch's other event was not acknowledged, and is
+	// not stored.
+	if _, err := e.st.Get(context.Background(), domain.Key{Kind: domain.KindChange, Source: "cdevents", ID: "/event/source/123#mySubject123"}); err == nil {
+		t.Fatal("the refused batch's change was stored")
+	}
+
+	// The event as counted, in a batch with a new one, is accepted: the
+	// deployment is unchanged and the change stored.
+	batch = mustJSON([]any{structured(t, "ce-6", change), structured(t, "ce-7", deployed)})
+	a := e.post("cdevents", batch, append(e.bearer(), "Content-Type", batchHeader)...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if a.body["inserted"] != 1.0 || a.body["unchanged"] != 1.0 || a.body["replaced"] != 0.0 {
+		t.Fatalf("answered %s, want the change inserted and the deployment unchanged", a.raw)
+	}
+	sameRecord(t, e.record(domain.KindDeployment, "cdevents", key), first)
+
+	// Two versions of one event in one batch, on a store without it.
+	e = newEnv(t, Config{})
+	batch = mustJSON([]any{structured(t, "ce-1", deployed), structured(t, "ce-2", moved)})
+	a = e.post("cdevents", batch, append(e.bearer(), "Content-Type", batchHeader)...).want(t, http.StatusConflict, store.DeliveryRejected)
+	if a.body["field"] != "[1].data.context.id" || e.recordCount() != 0 {
+		t.Fatalf("answered %s with %d records stored", a.raw, e.recordCount())
+	}
+}
+
+// A malformed event in a batch is named by its index.
+func TestCDEventsBatchRejectionNamesTheEvent(t *testing.T) {
+	e := newEnv(t, Config{})
+	bad := edit(t, fixture(t, "cdevents/v0.5.1/service_deployed.json"), func(m map[string]any) { delete(obj(m, "context"), "id") })
+	batch := mustJSON([]any{structured(t, "ce-1", fixture(t, "cdevents/v0.5.1/change_merged.json")), structured(t, "ce-2", bad)})
+	a := e.post("cdevents", batch, append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...).want(t, http.StatusBadRequest, store.DeliveryRejected)
+	if msg, _ := a.body["error"].(string); a.body["field"] != "[1].data.context.id" || !strings.Contains(msg, "event 1 of the batch: context.id: required") {
+		t.Fatalf("answered %s", a.raw)
 	}
 }

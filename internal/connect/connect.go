@@ -248,6 +248,24 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 	if err != nil {
 		return fail(err)
 	}
+	if !replay {
+		// A replay writes the counted event's records again, remapped:
+		// they may differ from the stored ones, and must replace them.
+		reason, field, err := s.changedEvent(ctx, recs, out.events)
+		if err != nil {
+			return Result{}, err
+		}
+		if reason != "" {
+			if s.commit.LogsDeliveriesFirst() {
+				// A redelivery is answered as one, as fail does.
+				if prior, found, err := s.counted(ctx, d); found || err != nil {
+					return s.duplicate(ctx, c, d, prior, err)
+				}
+			}
+			d.Reason = reason
+			return s.conflict(ctx, d, field)
+		}
+	}
 	d.Outcome, d.Truncated = store.DeliveryAccepted, truncated
 	if len(recs) == 0 {
 		d.Outcome, d.Reason = store.DeliveryIgnored, out.ignored
@@ -350,15 +368,8 @@ func (s *Service) duplicate(ctx context.Context, c connector, d store.Delivery, 
 	d.Payload, d.Truncated, d.Keys = nil, 0, nil
 	when := fmt.Sprintf("%s at %s", prior.Outcome, prior.ReceivedAt.Format(time.RFC3339))
 	if prior.PayloadSHA256 != d.PayloadSHA256 && c.oneEventPerID {
-		// Logged without its payload: a replay writes a counted
-		// delivery's records again, and this one's would overwrite the
-		// event's.
-		d.Outcome = store.DeliveryRejected
 		d.Reason = fmt.Sprintf("its id was %s with a different payload: the id names one event, whose payload cannot change; a new event needs a new id", when)
-		if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
-			return Result{}, err
-		}
-		return result(d, domain.EConflict), nil
+		return s.conflict(ctx, d, "")
 	}
 	d.Outcome = store.DeliveryDuplicate
 	d.Reason = fmt.Sprintf("delivery %s was %s", d.DeliveryID, when)
@@ -371,6 +382,62 @@ func (s *Service) duplicate(ctx context.Context, c connector, d store.Delivery, 
 	res := result(d, "")
 	res.Keys, res.Records = prior.Keys, nil
 	return res, nil
+}
+
+// conflict logs and answers a delivery carrying an event counted already
+// with another payload (d.Reason says which), field the event id's field
+// at fault when known. It is logged without its payload: a replay writes
+// a counted delivery's records again, and this one's would overwrite the
+// event's.
+func (s *Service) conflict(ctx context.Context, d store.Delivery, field string) (Result, error) {
+	d.Outcome, d.Payload, d.Truncated, d.Keys = store.DeliveryRejected, nil, 0, nil
+	d.Reason = bound(d.Reason)
+	if _, _, err := s.st.LogDelivery(ctx, d); err != nil {
+		return Result{}, err
+	}
+	res := result(d, domain.EConflict)
+	res.Field = field
+	return res, nil
+}
+
+// changedEvent finds the first record named by one event (refs[i] not
+// nil) that is stored, or earlier in the same delivery, with another
+// body: the event sent again with another payload under another delivery
+// id (a batch, another ce-id). It returns why, and the field naming the
+// event; "" when there is none.
+func (s *Service) changedEvent(ctx context.Context, recs []domain.Record, refs []*eventRef) (reason, field string, err error) {
+	var seen map[domain.Key]string
+	for i, r := range recs {
+		if i >= len(refs) || refs[i] == nil {
+			continue
+		}
+		_, sum, err := ingest.Canonical(r)
+		if err != nil {
+			return "", "", err
+		}
+		hash, key := hex.EncodeToString(sum[:]), domain.KeyOf(r)
+		why := ""
+		if h, ok := seen[key]; ok {
+			if h != hash {
+				why = "another event of the batch has the same context.source and context.id with a different payload"
+			}
+		} else if got, err := s.st.Get(ctx, key); err == nil {
+			if got.Hash != hash {
+				why = fmt.Sprintf("the event was recorded at %s (store sequence %d) with a different payload", got.IngestedAt.UTC().Format(time.RFC3339), got.Seq)
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return "", "", err
+		}
+		if why != "" {
+			return fmt.Sprintf("%s%s %s: %s: its context.source and context.id name one event, whose payload cannot change; a new event needs a new id",
+				refs[i].where, r.Kind(), clip(key.ID), why), refs[i].field, nil
+		}
+		if seen == nil {
+			seen = map[domain.Key]string{}
+		}
+		seen[key] = hash
+	}
+	return "", "", nil
 }
 
 // verify checks the delivery's signature or token; a non-empty code is a

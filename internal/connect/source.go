@@ -99,6 +99,21 @@ type parsed struct {
 type built struct {
 	records []domain.Record
 	ignored string
+	// events holds, beside each record named by the one event it comes
+	// from (a CDEvent's context.source and context.id), where that event
+	// is in the payload; nil beside a record later events update (an
+	// incident, a change). Such a record stored with another body is the
+	// same event sent again with another payload, whatever delivery
+	// carries it, and is refused as a conflict: a delivery id guards one
+	// delivery, not the events a batch or another ce-id carries.
+	events []*eventRef
+}
+
+// eventRef is where in a payload the event naming a record is.
+type eventRef struct {
+	// where prefixes a conflict's reason ("event 2 of the batch: "; ""
+	// for the payload's only event); field is the event id's field.
+	where, field string
 }
 
 // mapped is a parsed delivery whose records need no stored state.

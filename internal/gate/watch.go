@@ -11,12 +11,14 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ledger"
@@ -72,8 +74,10 @@ type WatchConfig struct {
 	// judged (default 24h): after an outage of the leader, the
 	// deployments of the last day are judged, not the whole history.
 	Lookback string `yaml:"lookback"`
-	// Webhook is called (POST, JSON) with every fail.
-	Webhook string `yaml:"webhook"`
+	// Webhook is called (POST, JSON) with every fail, signed with the
+	// secret held by the environment variable WebhookSecretEnv names.
+	Webhook          string `yaml:"webhook"`
+	WebhookSecretEnv string `yaml:"webhook_secret_env"`
 	// OpenIncident opens an incident record for every fail, of
 	// IncidentSeverity (default P2).
 	OpenIncident     bool   `yaml:"open_incident"`
@@ -123,6 +127,9 @@ type watchPolicy struct {
 	services map[string]watchRule
 	lookback time.Duration
 	webhook  string
+	// secretEnv names the environment variable holding the webhook's
+	// signing secret.
+	secretEnv string
 	// incident is the severity of the incident a fail opens; "": none.
 	incident string
 }
@@ -145,7 +152,12 @@ func compileWatch(c WatchConfig) (watchPolicy, error) {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return w, fmt.Errorf("watch.webhook: %q is not an http(s) URL", c.Webhook)
 		}
-		w.webhook = c.Webhook
+		if c.WebhookSecretEnv == "" {
+			return w, errors.New("watch.webhook_secret_env: the rollback webhook is signed: name an environment variable that holds its secret")
+		}
+		w.webhook, w.secretEnv = c.Webhook, c.WebhookSecretEnv
+	} else if c.WebhookSecretEnv != "" {
+		return w, fmt.Errorf("watch.webhook_secret_env: %s signs the rollback webhook, but watch.webhook names none", c.WebhookSecretEnv)
 	}
 	if c.OpenIncident {
 		w.incident = "P2"
@@ -223,6 +235,22 @@ func (w watchPolicy) rule(service string) watchRule {
 }
 
 // Watching says whether the post-deploy watch is on for any service.
+// WebhookSecretEnv is the environment variable holding the rollback
+// webhook's signing secret ("" when there is no webhook): Candor reads
+// it, and the environment check must accept it.
+func (p *Policies) WebhookSecretEnv() string { return p.watch.secretEnv }
+
+// CheckWebhookSecret refuses policies whose rollback webhook's secret
+// variable is unset in env: the leader would have no key to sign with,
+// so a command that runs the watch (serve) says so at start rather than
+// at the first rollback.
+func (p *Policies) CheckWebhookSecret(env func(string) string) error {
+	if name := p.watch.secretEnv; name != "" && env(name) == "" {
+		return fmt.Errorf("watch.webhook_secret_env: the environment variable %s is not set; the rollback webhook cannot be signed", name)
+	}
+	return nil
+}
+
 func (p *Policies) Watching() bool {
 	if p.watch.def.on {
 		return true
@@ -300,6 +328,11 @@ type Watcher struct {
 	Now   func() time.Time
 	Log   *slog.Logger
 	Every time.Duration // how often Run looks (default 15 s)
+	// Getenv reads the rollback webhook's secret (default os.Getenv).
+	Getenv func(string) string
+	// Backoff is the wait before the webhook's second attempt, doubled
+	// before each next (default 1 s).
+	Backoff time.Duration
 	// Notify, when set, is told each outcome recorded (the alert rules of
 	// kind rollback_watch); its failure is logged, the outcome stays.
 	Notify func(ctx context.Context, w Watch) error
@@ -417,7 +450,7 @@ func (w *Watcher) Once(ctx context.Context) ([]Watch, error) {
 		}
 		res.At = now
 		if res.Outcome == WatchFail && wp.webhook != "" {
-			res.Webhook = w.callWebhook(ctx, wp.webhook, res)
+			res.Webhook = w.callWebhook(ctx, wp, res)
 		}
 		if res.Outcome == WatchFail && wp.incident != "" {
 			// Keyed by the deployment: a second leader's overlap writes
@@ -608,25 +641,86 @@ func fmtUnix(t time.Time) string {
 	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
 }
 
-// callWebhook posts the rollback decision and says what came back.
-func (w *Watcher) callWebhook(ctx context.Context, target string, res Watch) string {
+// webhookAttempts bounds the calls of the rollback webhook for one
+// decision: with the backoff doubling from 1 s, the last is 7 s after the
+// first, so a receiver restarting is waited for, while the watch's pass —
+// which judges the other deployments after it — is held for seconds, not
+// minutes.
+const webhookAttempts = 4
+
+// callWebhook posts the rollback decision, signed as alert webhooks are
+// (alert.SignatureHeader), retrying a 5xx or a failed connection with a
+// doubling backoff, and says what came back. The final failure is logged
+// with the deployment: the outcome is recorded either way, and the log is
+// where an operator looks for a rollback that did not happen.
+func (w *Watcher) callWebhook(ctx context.Context, wp watchPolicy, res Watch) string {
+	log := w.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	getenv := w.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	secret := getenv(wp.secretEnv)
+	if secret == "" {
+		why := fmt.Sprintf("not called: the environment variable %s (watch.webhook_secret_env) is not set, so the call could not be signed", wp.secretEnv)
+		log.Error("rollback webhook", "deployment", res.Deployment, "service", res.Service, "err", why)
+		return why
+	}
 	body, _ := json.Marshal(map[string]any{"event": "rollback", "deployment": res.Deployment, "service": res.Service,
 		"environment": res.Environment, "finished_at": res.FinishedAt, "outcome": res.Outcome, "reason": res.Reason, "evidence": res.Evidence})
+	sig := alert.Sign([]byte(secret), body)
+	wait := w.Backoff
+	if wait <= 0 {
+		wait = time.Second
+	}
+	var last string
+	for attempt := 1; ; attempt++ {
+		answer, retry := w.postWebhook(ctx, wp.webhook, body, sig)
+		if !retry {
+			if attempt > 1 {
+				answer += fmt.Sprintf(" (attempt %d)", attempt)
+			}
+			if !strings.HasPrefix(answer, "answered 2") {
+				log.Error("rollback webhook refused the decision", "deployment", res.Deployment, "service", res.Service, "answer", answer)
+			}
+			return answer
+		}
+		last = answer
+		if attempt == webhookAttempts || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		wait *= 2
+	}
+	final := fmt.Sprintf("failed after %d attempts: %s", webhookAttempts, last)
+	if ctx.Err() != nil {
+		final = fmt.Sprintf("failed, stopped by shutdown: %s", last)
+	}
+	log.Error("rollback webhook failed", "deployment", res.Deployment, "service", res.Service, "err", final)
+	return final
+}
+
+// postWebhook makes one call of the webhook: what came back, and whether
+// another attempt may fare better (a 5xx, or no answer).
+func (w *Watcher) postWebhook(ctx context.Context, target string, body []byte, sig string) (answer string, retry bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return "not called: " + err.Error()
+		return "not called: " + err.Error(), false
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(alert.SignatureHeader, sig)
 	resp, err := w.client().Do(req)
 	if err != nil {
-		if w.Log != nil {
-			w.Log.Error("rollback webhook", "deployment", res.Deployment, "err", err)
-		}
-		return "failed: " + err.Error()
+		return "failed: " + err.Error(), true
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	return "answered " + resp.Status
+	return "answered " + resp.Status, resp.StatusCode >= 500
 }
 
 // Watches are the recorded outcomes, newest first.

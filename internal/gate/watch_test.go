@@ -1,10 +1,12 @@
 package gate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 )
@@ -51,21 +54,45 @@ func reader(ds *metrics.Dataset) func(context.Context, func(*metrics.Dataset) er
 	}
 }
 
-// hook records the webhook's calls.
+// hook records the webhook's calls signed with hookSecret (one that is
+// not is answered 401 and not recorded); it answers its first calls with
+// the statuses in fail, the rest 202.
 type hook struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
+	fail  []int
+	tries int
 	calls []map[string]any
 }
 
-func newHook(t *testing.T) *hook {
-	h := &hook{}
+// hookSecret is the rollback webhook's secret, held by the variable
+// CANDOR_ROLLBACK_SECRET of hookEnv.
+const hookSecret = "rollback-secret"
+
+func hookEnv(name string) string {
+	if name == "CANDOR_ROLLBACK_SECRET" {
+		return hookSecret
+	}
+	return ""
+}
+
+func newHook(t *testing.T, fail ...int) *hook {
+	h := &hook{fail: fail}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body map[string]any
-		json.NewDecoder(r.Body).Decode(&body)
+		b, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
+		defer h.mu.Unlock()
+		if r.Header.Get(alert.SignatureHeader) != alert.Sign([]byte(hookSecret), b) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if h.tries++; h.tries <= len(h.fail) {
+			w.WriteHeader(h.fail[h.tries-1])
+			return
+		}
+		var body map[string]any
+		json.Unmarshal(b, &body)
 		h.calls = append(h.calls, body)
-		h.mu.Unlock()
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	t.Cleanup(h.srv.Close)
@@ -81,7 +108,7 @@ func newHook(t *testing.T) *hook {
 func TestWatchPushedSamples(t *testing.T) {
 	ctx := context.Background()
 	h := newHook(t)
-	p := load(t, "watch: {open_incident: true, webhook: "+h.srv.URL+"}\n")
+	p := load(t, "watch: {open_incident: true, webhook: "+h.srv.URL+", webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n")
 	t0 := now.Add(-time.Hour)
 	ds := watchData(map[string]time.Time{
 		"checkout-1": t0, "search-1": t0, "billing-1": t0, "quiet-1": t0, "cart-1": now.Add(-5 * time.Minute), "hourly-1": t0, "quarter-1": t0.Add(5 * time.Minute),
@@ -100,7 +127,7 @@ func TestWatchPushedSamples(t *testing.T) {
 		sli("billing", t0.Add(20*time.Minute), 0, 1000),
 	)
 	st := openDocs(t)
-	w := &Watcher{Policies: p, Docs: st, Read: reader(ds), Now: func() time.Time { return now }}
+	w := &Watcher{Policies: p, Docs: st, Read: reader(ds), Now: func() time.Time { return now }, Getenv: hookEnv}
 	out, err := w.Once(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -165,12 +192,75 @@ func TestWatchPushedSamples(t *testing.T) {
 	}
 }
 
+// TestWatchWebhookSignedAndRetried: the rollback webhook is signed with
+// the secret its variable holds; a 5xx or a failed connection is tried
+// again with a backoff, up to 4 times; another refusal is not; the final
+// failure, or a secret not set (no unsigned call), is logged with the
+// deployment and kept with the outcome.
+func TestWatchWebhookSignedAndRetried(t *testing.T) {
+	t0 := now.Add(-time.Hour)
+	ds := watchData(map[string]time.Time{"search-1": t0}, sli("search", t0.Add(2*time.Minute), 900, 1000))
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	for _, c := range []struct {
+		name      string
+		fail      []int
+		url       string
+		getenv    func(string) string
+		want      string
+		tries     int
+		logged    string
+		delivered bool
+	}{
+		{name: "recovers", fail: []int{503, 502}, want: "answered 202 Accepted (attempt 3)", tries: 3, delivered: true},
+		{name: "keeps failing", fail: []int{503, 503, 503, 503, 503}, want: "failed after 4 attempts: answered 503 Service Unavailable", tries: 4,
+			logged: `"msg":"rollback webhook failed","deployment":"ci/search-1","service":"search"`},
+		{name: "refused", fail: []int{400}, want: "answered 400 Bad Request", tries: 1, logged: `"msg":"rollback webhook refused the decision","deployment":"ci/search-1"`},
+		{name: "unreachable", url: down.URL, want: "failed after 4 attempts: failed: ", logged: `"deployment":"ci/search-1"`},
+		{name: "no secret", getenv: func(string) string { return "" }, want: "not called: the environment variable CANDOR_ROLLBACK_SECRET (watch.webhook_secret_env) is not set",
+			logged: `"deployment":"ci/search-1"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHook(t, c.fail...)
+			target := h.srv.URL
+			if c.url != "" {
+				target = c.url
+			}
+			getenv := hookEnv
+			if c.getenv != nil {
+				getenv = c.getenv
+			}
+			p := load(t, "watch: {webhook: "+target+", webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n")
+			var log bytes.Buffer
+			w := &Watcher{Policies: p, Docs: openDocs(t), Read: reader(ds), Now: func() time.Time { return now }, Getenv: getenv,
+				Backoff: time.Millisecond, Log: slog.New(slog.NewJSONHandler(&log, nil))}
+			out, err := w.Once(context.Background())
+			if err != nil || len(out) != 1 || out[0].Outcome != WatchFail {
+				t.Fatalf("Once = %+v, %v", out, err)
+			}
+			if got := out[0].Webhook; !strings.HasPrefix(got, c.want) {
+				t.Errorf("webhook %q, want %q", got, c.want)
+			}
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if h.tries != c.tries || (len(h.calls) == 1) != c.delivered {
+				t.Errorf("%d signed attempts, %d delivered; want %d, delivered %v", h.tries, len(h.calls), c.tries, c.delivered)
+			}
+			if !strings.Contains(log.String(), c.logged) {
+				t.Errorf("log %s, want %s", log.String(), c.logged)
+			}
+		})
+	}
+}
+
 // TestWatchConfigErrors: a bad watch setting is refused at load, naming it.
 func TestWatchConfigErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		"watch: {error_rate: 5}":                                   "watch.error_rate: 5 is not a fraction",
 		"watch: {within: soon}":                                    "watch.within",
 		"watch: {webhook: 'ftp://x'}":                              "watch.webhook",
+		"watch: {webhook: 'https://x'}":                            "watch.webhook_secret_env: the rollback webhook is signed",
+		"watch: {webhook_secret_env: X}":                           "watch.webhook_secret_env: X signs the rollback webhook, but watch.webhook names none",
 		"watch: {open_incident: true, incident_severity: sev1}":    "watch.incident_severity",
 		"watch: {prometheus: {url: 'http://p:9090', errors: 'x'}}": "errors and requests",
 		"watch: {services: {api: {prometheus: {url: 'nope'}}}}":    "watch.services.api.prometheus.url",
@@ -261,6 +351,7 @@ func TestWatchPrometheus(t *testing.T) {
   within: 4s
   min_requests: 50
   webhook: %s
+  webhook_secret_env: CANDOR_ROLLBACK_SECRET
   prometheus:
     url: %s
     step: 1s
@@ -270,7 +361,7 @@ func TestWatchPrometheus(t *testing.T) {
 	ds := watchData(map[string]time.Time{"checkout-9": finished, "search-9": finished, "ghost-9": finished})
 	time.Sleep(time.Until(finished.Add(4500 * time.Millisecond)))
 	st := openDocs(t)
-	w := &Watcher{Policies: p, Docs: st, Read: reader(ds)}
+	w := &Watcher{Policies: p, Docs: st, Read: reader(ds), Getenv: hookEnv}
 	out, err := w.Once(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -310,6 +401,7 @@ watch:
   within: 15m
   min_requests: 100
   webhook: https://deploy.example.com/hooks/rollback
+  webhook_secret_env: CANDOR_ROLLBACK_WEBHOOK_SECRET
   prometheus:
     url: http://prometheus:9090
     step: 15s

@@ -72,9 +72,11 @@ const (
 	// annotation).
 	TypeAnnotation = "annotation"
 	// TypeAlertAck and TypeAlertSilence are an alert acknowledged and
-	// alerts silenced (package alert).
-	TypeAlertAck     = "alert_ack"
-	TypeAlertSilence = "alert_silence"
+	// alerts silenced, TypeAlertUnsilence a silence ended before its end
+	// (package alert).
+	TypeAlertAck       = "alert_ack"
+	TypeAlertSilence   = "alert_silence"
+	TypeAlertUnsilence = "alert_unsilence"
 	// TypeGateApproval is an escalated gate decision approved or rejected;
 	// TypeRollbackWatch is a post-deploy watch's outcome (package gate).
 	TypeGateApproval  = "gate_approval"
@@ -90,7 +92,7 @@ var Types = []string{
 	TypeProposal, TypeDecision, TypeGateDecision, TypeDelivery, TypeRetention,
 	TypeRetroValidation, TypeReport, TypeReportSend,
 	TypeAnnotation,
-	TypeAlertAck, TypeAlertSilence,
+	TypeAlertAck, TypeAlertSilence, TypeAlertUnsilence,
 	TypeGateApproval, TypeRollbackWatch,
 	TypeSectionInForce,
 }

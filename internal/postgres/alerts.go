@@ -68,6 +68,17 @@ func (s *DB) AddSilence(ctx context.Context, x store.Silence) (store.Silence, er
 	return x, err
 }
 
+func (s *DB) EndSilence(ctx context.Context, id int64, at time.Time) (x store.Silence, err error) {
+	err = s.writeAuth(ctx, nil, func(tx pgx.Tx) error {
+		x, err = store.ScanSilence(tx.QueryRow(ctx, fmt.Sprintf(store.EndSilenceSQL, "$1", "$2", "$3"), at.UnixNano(), id, at.UnixNano()))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("no silence #%d in force: %w", id, store.ErrNotFound)
+		}
+		return err
+	})
+	return x, err
+}
+
 func (s *DB) Silences(ctx context.Context) ([]store.Silence, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+store.SilenceColumns+` FROM alert_silences ORDER BY id`)
 	if err != nil {

@@ -67,6 +67,10 @@ type AlertStore interface {
 	AddSilence(ctx context.Context, s Silence) (Silence, error)
 	// Silences returns every silence, oldest first.
 	Silences(ctx context.Context) ([]Silence, error)
+	// EndSilence ends the silence id at at, and returns it so ended;
+	// ErrNotFound when no such silence is in force at at (none, or it
+	// ended already), so that two ends of one silence end it once.
+	EndSilence(ctx context.Context, id int64, at time.Time) (Silence, error)
 	// Notifications returns the latest limit notifications, newest first.
 	Notifications(ctx context.Context, limit int) ([]Notification, error)
 	// DueNotifications returns pending notifications with NextAt at or
@@ -127,5 +131,6 @@ const (
 		VALUES (%s, %s, %s, %s, %s, 0, %s, %s, '') ON CONFLICT (key) DO NOTHING RETURNING id`
 	AckAlertSQL           = `UPDATE alerts SET acked_by = %s, acked_at = %s, ack_note = %s WHERE key = %s AND state IN ('pending', 'firing')`
 	InsertSilenceSQL      = `INSERT INTO alert_silences (rule, metric, scope, reason, author, starts_at, ends_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id`
+	EndSilenceSQL         = `UPDATE alert_silences SET ends_at = %s WHERE id = %s AND ends_at > %s RETURNING ` + SilenceColumns
 	UpdateNotificationSQL = `UPDATE notifications SET state = %s, attempts = %s, next_at = %s, sent_at = %s, last_error = %s WHERE id = %s`
 )

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strconv"
 
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/auth"
@@ -103,4 +105,39 @@ func (s *Server) postSilence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, x)
+}
+
+// endSilence ends a silence in force now, before its end: 200 with it.
+func (s *Server) endSilence(w http.ResponseWriter, r *http.Request) {
+	svc, err := s.alerts()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	x, err := s.unsilenceVisible(r, svc, r.PathValue("id"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, x)
+}
+
+// unsilenceVisible ends the silence of the path's id, as the principal,
+// when the principal may see its metric: one they may not see is not
+// listed to them, and is not found either.
+func (s *Server) unsilenceVisible(r *http.Request, svc *alert.Service, idText string) (store.Silence, error) {
+	id, err := strconv.ParseInt(idText, 10, 64)
+	if err != nil || id <= 0 {
+		return store.Silence{}, badParam("id", "%q is not a silence id", idText)
+	}
+	all, err := svc.Store.Silences(r.Context())
+	if err != nil {
+		return store.Silence{}, err
+	}
+	if i := slices.IndexFunc(all, func(x store.Silence) bool { return x.ID == id }); i >= 0 && all[i].Metric != "" {
+		if s.canSeeMetric(s.access(r), all[i].Metric) != nil {
+			return store.Silence{}, notFoundf("no silence #%d", id)
+		}
+	}
+	return svc.Unsilence(r.Context(), id, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,9 +78,34 @@ func TestAlertsAPI(t *testing.T) {
 		`{"rule": "metric_red", "reason": "close", "for": "soon"}`:       400,
 		`{"reason": "close", "for": "2h"}`:                               400,
 		`{"rule": "metric_red", "reason": "quarter close", "for": "2h"}`: 201,
+		`{"metric": "nosuch", "reason": "typo", "for": "2h"}`:            404, // as every unknown metric of the API
+		`{"scope": "service:nosuch", "reason": "typo", "for": "2h"}`:     400,
+		`{"rule": "metric_red", "reason": "typo", "for": "400d"}`:        400,
 	} {
 		if got, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences", body, bearer(e.token)); got != status {
 			t.Errorf("silence %s: %d %s, want %d", body, got, b, status)
+		}
+	}
+	status, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences", `{"scope": "service:nosuch", "reason": "typo", "for": "2h"}`, bearer(e.token))
+	var refusal struct{ Error, Param string }
+	if json.Unmarshal(b, &refusal) != nil || refusal.Param != "scope" || !strings.Contains(refusal.Error, `no service "nosuch" in the data (known: api`) {
+		t.Errorf("silence of an unknown service: %d %s", status, b)
+	}
+
+	// Ended early: the ARR silence is not found by who may not see ARR.
+	status, b, _ = e.do(t, http.MethodPost, "/api/v1/alerts/silences", `{"metric": "arr", "scope": "service:api", "reason": "pricing change", "for": "90d"}`, bearer(e.token))
+	var arr struct{ ID int64 }
+	if status != 201 || json.Unmarshal(b, &arr) != nil {
+		t.Fatalf("silence of ARR for 90d: %d %s", status, b)
+	}
+	id := strconv.FormatInt(arr.ID, 10)
+	ends := []struct {
+		token, id string
+		status    int
+	}{{eng, id, 404}, {e.token, "abc", 400}, {e.token, id, 200}, {e.token, id, 404}, {e.token, "99", 404}}
+	for _, c := range ends {
+		if got, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences/"+c.id+"/end", "", bearer(c.token)); got != c.status {
+			t.Errorf("end silence %s: %d %s, want %d", c.id, got, b, c.status)
 		}
 	}
 }

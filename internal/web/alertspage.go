@@ -90,6 +90,7 @@ type alertRow struct {
 }
 
 type silenceRow struct {
+	ID                                  int64
 	Rule, Metric, Scope, Reason, Author string
 	Ends                                time.Time
 }
@@ -195,7 +196,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		if !now.Before(x.EndsAt) || x.Metric != "" && s.canSeeMetric(access, x.Metric) != nil {
 			continue
 		}
-		data.Silences = append(data.Silences, silenceRow{Rule: x.Rule, Metric: x.Metric, Scope: x.Scope, Reason: x.Reason, Author: personWords(x.Author), Ends: x.EndsAt})
+		data.Silences = append(data.Silences, silenceRow{ID: x.ID, Rule: x.Rule, Metric: x.Metric, Scope: x.Scope, Reason: x.Reason, Author: personWords(x.Author), Ends: x.EndsAt})
 	}
 	notes, err := svc.Notifications(ctx, maxPageNotifications)
 	if err != nil {
@@ -305,6 +306,20 @@ func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.alertsRedirect(w, r, fmt.Sprintf("Silenced until %s.", x.EndsAt.UTC().Format("2 Jan 2006 15:04 MST")))
+}
+
+// unsilenceForm serves POST /alerts/silences/{id}/end.
+func (s *Server) unsilenceForm(w http.ResponseWriter, r *http.Request) {
+	svc, ok := s.alertForm(w, r)
+	if !ok {
+		return
+	}
+	x, err := s.unsilenceVisible(r, svc, r.PathValue("id"))
+	if err != nil {
+		s.alertFormRefused(w, r, "unsilence", err, nil)
+		return
+	}
+	s.alertsRedirect(w, r, fmt.Sprintf("Silence #%d ended: the alerts it muted are told again from the next evaluation.", x.ID))
 }
 
 // inboxReadForm serves POST /alerts/inbox/read: the reader's in-app

@@ -95,7 +95,18 @@ func TestAlertsPage(t *testing.T) {
 	if st != http.StatusSeeOther {
 		t.Fatalf("silence: %d", st)
 	}
-	mustContain(t, "after the silence", e.page(t, exec, loc, 200), []string{"Silenced until", "quarter close", "<code>metric_red</code>"})
+	page = e.page(t, exec, loc, 200)
+	mustContain(t, "after the silence", page, []string{"Silenced until", "quarter close", "<code>metric_red</code>",
+		`<form method="post" action="/alerts/silences/1/end#silences">`, "End now"})
+	// Ended from the page, once; the second is refused beside the silences.
+	st, _, loc = e.post(t, exec, "/alerts/silences/1/end", url.Values{})
+	if st != http.StatusSeeOther {
+		t.Fatalf("end the silence: %d", st)
+	}
+	mustContain(t, "after ending the silence", e.page(t, exec, loc, 200), []string{"Silence #1 ended", "No silence is in force."}, "quarter close")
+	if st, body, _ := e.post(t, exec, "/alerts/silences/1/end", url.Values{}); st != http.StatusNotFound || !strings.Contains(body, "No silence was ended. silence #1 ended at") {
+		t.Errorf("ending it again: %d %s", st, clip([]byte(body)))
+	}
 }
 
 // An alert still open on a metric says whether its owner has recorded an

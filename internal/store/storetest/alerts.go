@@ -94,5 +94,20 @@ func runAlerts(t *testing.T, open Factory) {
 			t.Fatalf("Silences = %+v, %v", ss, err)
 		}
 		sameInstant(t, "ends_at", ss[0].EndsAt, t0.Add(time.Hour))
+
+		// Ended early, once: a second end, or one past its end, finds none in force.
+		ended, err := s.EndSilence(ctx, x.ID, t0.Add(time.Minute))
+		if err != nil || ended.ID != x.ID || ended.Reason != "maintenance" {
+			t.Fatalf("EndSilence = %+v, %v", ended, err)
+		}
+		sameInstant(t, "ended ends_at", ended.EndsAt, t0.Add(time.Minute))
+		if ss, err := s.Silences(ctx); err != nil || !ss[0].EndsAt.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("Silences after EndSilence = %+v, %v", ss, err)
+		}
+		for _, id := range []int64{x.ID, 999} {
+			if _, err := s.EndSilence(ctx, id, t0.Add(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("EndSilence(%d) of no silence in force: %v", id, err)
+			}
+		}
 	})
 }

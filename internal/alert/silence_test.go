@@ -1,0 +1,80 @@
+package alert
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/store"
+)
+
+// A silence names what exists — a rule in force, a metric of the catalog,
+// a known dimension — for at most MaxSilence, each refusal naming the
+// parameter and the known values; and it can be ended early, once, in the
+// ledger with who ended it, after which the alerts it muted are told.
+func TestSilenceRefusalsAndUnsilence(t *testing.T) {
+	ctx := context.Background()
+	db := ledgerStore(t)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	rules := []Rule{{Name: "red", Kind: KindStatus}}
+	svc := &Service{Store: db, Ledger: db, Catalog: defaultCatalog(t), Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
+
+	for _, c := range []struct {
+		x          store.Silence
+		d          time.Duration
+		param, say string
+	}{
+		{store.Silence{Metric: "nosuch"}, time.Hour, "metric", `unknown metric "nosuch" (known: `},
+		{store.Silence{Scope: "bogus"}, time.Hour, "scope", "must be DIMENSION:VALUE"},
+		{store.Silence{Scope: "colour:red"}, time.Hour, "scope", `unknown dimension "colour" (known: team, service, environment`},
+		{store.Silence{Rule: "nosuch"}, time.Hour, "rule", `unknown rule "nosuch" (known: red)`},
+		{store.Silence{Rule: "red"}, 400 * 24 * time.Hour, "for", "400d is longer than a silence may last (at most 90d)"},
+	} {
+		c.x.Reason, c.x.Author = "maintenance", "ann"
+		_, err := svc.Silence(ctx, c.x, c.d)
+		if domain.ParamOf(err) != c.param || err == nil || !strings.Contains(err.Error(), c.say) {
+			t.Errorf("Silence(%+v, %v) = %v, want a refusal of %s saying %q", c.x, c.d, err, c.param, c.say)
+		}
+	}
+	if _, err := svc.Silence(ctx, store.Silence{Metric: "nosuch", Reason: "r", Author: "a"}, time.Hour); err == nil || !strings.Contains(err.Error(), "mttr") {
+		t.Errorf("the unknown metric's refusal does not list the catalog's metrics: %v", err)
+	}
+
+	x, err := svc.Silence(ctx, store.Silence{Metric: "mttr", Reason: "maintenance", Author: "bob"}, MaxSilence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alert := Alert{Observation: Observation{Rule: "red", Metric: "mttr"}}
+	if !mutes(x, alert, now.Add(time.Hour)) {
+		t.Fatal("the silence does not mute its metric's alert")
+	}
+	now = now.Add(time.Hour)
+	ended, err := svc.Unsilence(ctx, x.ID, "carol")
+	if err != nil || !ended.EndsAt.Equal(now) {
+		t.Fatalf("Unsilence = %+v, %v; want it ended at %v", ended, err, now)
+	}
+	ss, err := db.Silences(ctx)
+	if err != nil || len(ss) != 1 || mutes(ss[0], alert, now.Add(time.Minute)) {
+		t.Fatalf("after Unsilence the silence %+v still mutes (%v)", ss, err)
+	}
+	_, err = svc.Unsilence(ctx, x.ID, "carol")
+	if domain.CodeOf(err) != domain.ENotFound || !strings.Contains(err.Error(), "silence #1 ended at 2026-03-02T10:00:00Z; no silence is in force") {
+		t.Errorf("a second Unsilence: %v", err)
+	}
+	if _, err := svc.Unsilence(ctx, 99, "carol"); domain.CodeOf(err) != domain.ENotFound || !strings.Contains(err.Error(), "no silence #99") {
+		t.Errorf("Unsilence of no silence: %v", err)
+	}
+
+	page, err := ledger.Read(ctx, db, ledger.Range{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(page.Entries); n != 2 || page.Entries[1].Type != ledger.TypeAlertUnsilence ||
+		!strings.Contains(string(page.Entries[1].Data), `"ends_at":"2026-03-02T10:00:00Z"`) || !strings.Contains(string(page.Entries[1].Data), `"metric":"mttr"`) ||
+		!strings.Contains(string(page.Entries[1].Personal), `"by":"carol"`) {
+		t.Errorf("ledger: %d entries, last %+v", n, page.Entries[n-1])
+	}
+}

@@ -37,13 +37,24 @@ func TestCatalogProposeUsage(t *testing.T) {
 		{"nosuch", `{"owner": "CTO"}`, `--metric: unknown metric "nosuch"`},
 		{"mttr", `{not json`, "--changes: not a JSON object"},
 		{"mttr", `{"targt": 1}`, "--changes: "},
+		{"arr", `{"target": -5}`, "--changes: override \"arr\": target: -5 must be greater than zero"},
 	} {
 		r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", c.metric, "--changes", c.changes, "--reason", "test"}, d...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.says) {
 			t.Errorf("catalog propose --metric %s --changes %s: exit %d, stderr %q; want 2 and %q", c.metric, c.changes, r.code, r.stderr, c.says)
 		}
 	}
-	r := runWith(t, ann, false, append([]string{"catalog", "history", "--format", "json"}, d...)...)
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "currency", "--value", `"XYZ"`, "--reason", "test"}, d...)...)
+	if want := `--value: currency: "XYZ" is not an ISO 4217 code`; r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("catalog propose --setting currency --value XYZ: exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+	// A setting at its default: the proposal says the default's value.
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "gross_margin", "--value", "0.7", "--reason", "audited margin"}, d...)...)
+	r.want(t, 0, "catalog propose --setting gross_margin")
+	if !strings.Contains(r.stdout, "was 0.8 (the default)") {
+		t.Errorf("a gross margin proposal does not say it was the default 0.8:\n%s", r.stdout)
+	}
+	r = runWith(t, ann, false, append([]string{"catalog", "history", "--format", "json"}, d...)...)
 	r.want(t, 0, "catalog history")
 	if strings.Contains(r.stdout, "nosuch") || strings.Contains(r.stdout, "targt") {
 		t.Errorf("a refused proposal was recorded: %s", r.stdout)

@@ -70,11 +70,23 @@ func TestProposalsAPI(t *testing.T) {
 		{`{"metric":"change_failure_rate","changes":{"treshold":1},"reason":"r"}`, "changes"},
 		{`{"metric":"change_failure_rate","changes":{"target":4}}`, "reason"},
 		{`{"setting":"currency","value":"euro","reason":"r"}`, "value"},
+		{`{"setting":"currency","value":"XYZ","reason":"r"}`, "value"},
+		{`{"metric":"arr","changes":{"target":-5},"reason":"r"}`, "changes"},
 		{`{"metric":"x","colour":"red"}`, "colour"},
 	} {
 		if status, doc := post("/api/v1/proposals", c.body, ann); status != 400 || doc["param"] != c.param {
 			t.Errorf("POST %s: %d %v, want 400 naming %s", c.body, status, doc, c.param)
 		}
+	}
+	// A setting at its default: the proposal records the default's value,
+	// and the page says what the change is from.
+	status, p = post("/api/v1/proposals", `{"setting":"gross_margin","value":0.7,"reason":"audited margin"}`, ann)
+	if before, _ := p["before"].(map[string]any); status != 201 || before["effective"] != 0.8 {
+		t.Fatalf("a gross margin proposal: %d %v", status, p)
+	}
+	_, page, _ := e.do(t, "GET", "/proposals", "", map[string]string{"Authorization": bob})
+	if !strings.Contains(string(page), "was <code>0.8 (the default)</code>") {
+		t.Errorf("the proposals page does not say the gross margin was the default 0.8:\n%s", page)
 	}
 	if status, _ := post("/api/v1/proposals/999/approve", `{"reason":"x"}`, bob); status != 404 {
 		t.Errorf("an unknown proposal: %d", status)

@@ -102,6 +102,26 @@ func TestCatalogProposeApproveHistory(t *testing.T) {
 	if !strings.Contains(r.stdout, `"owner": "Reliability Lead"`) {
 		t.Errorf("the metric after approval:\n%s", clip(r.stdout))
 	}
+
+	// A metric reading a setting says the value in force and what put it
+	// there, beside the formula naming the default: after 0.7 was
+	// approved, CAC payback had still said only "defaults to 0.8".
+	r = mustRun(t, append([]string{"metric", "cac_payback_months"}, d...)...)
+	if !strings.Contains(r.stdout, "Settings in force: gross margin 0.8 (the default); currency USD (the default); exchange rates none (the default)") {
+		t.Errorf("cac_payback_months before a gross margin is set:\n%s", clip(r.stdout))
+	}
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "gross_margin", "--value", "0.7", "--reason", "audited margin", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose --setting gross_margin")
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...).want(t, 0, "catalog approve gross_margin")
+	for _, id := range []string{"cac_payback_months", "ltv"} {
+		r = mustRun(t, append([]string{"metric", id}, d...)...)
+		if want := "gross margin 0.7 (proposal " + itoa(v.ID) + ", in force from "; !strings.Contains(r.stdout, want) {
+			t.Errorf("%s after gross margin 0.7 was approved lacks %q:\n%s", id, want, clip(r.stdout))
+		}
+	}
 }
 
 func TestEditedConfigurationIsRefusedAfterFirstStart(t *testing.T) {

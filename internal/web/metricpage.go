@@ -211,6 +211,10 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	opt.Visible = access.CanSeeMetric
+	if err := s.nameSettingSources(r.Context(), &opt); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	hide := func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) }
 	acks, err := escalation.List(r.Context(), s.Store, id)
 	if err != nil {

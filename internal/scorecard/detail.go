@@ -453,7 +453,7 @@ func writeRecords(b *strings.Builder, d *MetricDetail) {
 		for j < len(rows) && rows[j].Kind == rows[i].Kind {
 			j++
 		}
-		writeKindRun(b, rows[i:j])
+		writeKindRun(b, rows[i:j], d.Definition.Unit)
 		i = j
 	}
 	if rest := total - d.RecordsOffset - len(rows); rest > 0 {
@@ -464,8 +464,9 @@ func writeRecords(b *strings.Builder, d *MetricDetail) {
 	}
 }
 
-// writeKindRun writes records of one kind as a table.
-func writeKindRun(b *strings.Builder, run []metrics.Ref) {
+// writeKindRun writes records of one kind, under a metric in unit, as a
+// table, money as the pages' records tables write it.
+func writeKindRun(b *strings.Builder, run []metrics.Ref, unit string) {
 	var names []string
 	hasValue, hasNote := false, false
 	for _, r := range run {
@@ -484,15 +485,24 @@ func writeKindRun(b *strings.Builder, run []metrics.Ref) {
 		header = append(header, "note")
 	}
 	table := [][]string{header}
+	moneyRecords := slices.Contains(names, "currency")
 	for _, r := range run {
 		cells := []string{fmt.Sprintf("%s %s/%s", r.Kind, r.Source, r.ID)}
 		for _, n := range names {
-			cells = append(cells, fieldText(r.Fields.Get(n)))
+			v := r.Fields.Get(n)
+			if s, ok := AmountText(v); ok && MoneyColumn(n, unit, moneyRecords) {
+				cells = append(cells, s)
+				continue
+			}
+			cells = append(cells, fieldText(v))
 		}
 		if hasValue {
 			v := ""
 			if r.Value != nil {
 				v = trim(*r.Value, 2)
+				if MoneyColumn("value", unit, moneyRecords) {
+					v, _ = AmountText(*r.Value)
+				}
 			}
 			cells = append(cells, v)
 		}

@@ -540,7 +540,7 @@ func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.Raw
 		}
 		if len(lost) > 0 {
 			return nil, domain.InvalidParam("value", "%s: %s would leave the stored money in %s with no exchange rate into %s, and every money metric reading it unknown; "+
-				"propose exchange_rates with a rate for each first (units of %s per unit)",
+				"propose exchange_rates with a rate for each first (how many %s one unit of it is worth)",
 				name, v, strings.Join(lost, ", "), after.Currency, after.Currency)
 		}
 	}

@@ -299,7 +299,12 @@ func proposalText(v *governance.View) string {
 	if s := v.Before; s != nil {
 		switch {
 		case v.Setting != "":
-			fmt.Fprintf(&b, "  was %s\n", s.Setting)
+			was, dflt := s.Was()
+			fmt.Fprintf(&b, "  was %s", was)
+			if dflt {
+				b.WriteString(" (the default)")
+			}
+			b.WriteString("\n")
 		case v.Section != "":
 		default:
 			fmt.Fprintf(&b, "  when proposed: version %d, %s", s.Version, strings.ToUpper(string(s.Status)))

@@ -37,13 +37,24 @@ func TestCatalogProposeUsage(t *testing.T) {
 		{"nosuch", `{"owner": "CTO"}`, `--metric: unknown metric "nosuch"`},
 		{"mttr", `{not json`, "--changes: not a JSON object"},
 		{"mttr", `{"targt": 1}`, "--changes: "},
+		{"arr", `{"target": -5}`, "--changes: override \"arr\": target: -5 must be greater than zero"},
 	} {
 		r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", c.metric, "--changes", c.changes, "--reason", "test"}, d...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.says) {
 			t.Errorf("catalog propose --metric %s --changes %s: exit %d, stderr %q; want 2 and %q", c.metric, c.changes, r.code, r.stderr, c.says)
 		}
 	}
-	r := runWith(t, ann, false, append([]string{"catalog", "history", "--format", "json"}, d...)...)
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "currency", "--value", `"XYZ"`, "--reason", "test"}, d...)...)
+	if want := `--value: currency: "XYZ" is not an ISO 4217 code`; r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("catalog propose --setting currency --value XYZ: exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+	// A setting at its default: the proposal says the default's value.
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "gross_margin", "--value", "0.7", "--reason", "audited margin"}, d...)...)
+	r.want(t, 0, "catalog propose --setting gross_margin")
+	if !strings.Contains(r.stdout, "was 0.8 (the default)") {
+		t.Errorf("a gross margin proposal does not say it was the default 0.8:\n%s", r.stdout)
+	}
+	r = runWith(t, ann, false, append([]string{"catalog", "history", "--format", "json"}, d...)...)
 	r.want(t, 0, "catalog history")
 	if strings.Contains(r.stdout, "nosuch") || strings.Contains(r.stdout, "targt") {
 		t.Errorf("a refused proposal was recorded: %s", r.stdout)
@@ -90,6 +101,26 @@ func TestCatalogProposeApproveHistory(t *testing.T) {
 	r = mustRun(t, append([]string{"metric", "mttr", "--format", "json"}, d...)...)
 	if !strings.Contains(r.stdout, `"owner": "Reliability Lead"`) {
 		t.Errorf("the metric after approval:\n%s", clip(r.stdout))
+	}
+
+	// A metric reading a setting says the value in force and what put it
+	// there, beside the formula naming the default: after 0.7 was
+	// approved, CAC payback had still said only "defaults to 0.8".
+	r = mustRun(t, append([]string{"metric", "cac_payback_months"}, d...)...)
+	if !strings.Contains(r.stdout, "Settings in force: gross margin 0.8 (the default); currency USD (the default); exchange rates none (the default)") {
+		t.Errorf("cac_payback_months before a gross margin is set:\n%s", clip(r.stdout))
+	}
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "gross_margin", "--value", "0.7", "--reason", "audited margin", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose --setting gross_margin")
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...).want(t, 0, "catalog approve gross_margin")
+	for _, id := range []string{"cac_payback_months", "ltv"} {
+		r = mustRun(t, append([]string{"metric", id}, d...)...)
+		if want := "gross margin 0.7 (proposal " + itoa(v.ID) + ", in force from "; !strings.Contains(r.stdout, want) {
+			t.Errorf("%s after gross margin 0.7 was approved lacks %q:\n%s", id, want, clip(r.stdout))
+		}
 	}
 }
 

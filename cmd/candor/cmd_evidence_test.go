@@ -55,6 +55,24 @@ func TestEvidencePack(t *testing.T) {
 	if after, _ := os.ReadFile(early); !bytes.Equal(before, after) {
 		t.Errorf("a pack to %s changed when the ledger grew after it", cut)
 	}
+	if !strings.Contains(string(unzip(t, early)["release_success_by_tier.json"]), `"value": `) {
+		t.Fatalf("the early pack's release success has no value:\n%s", unzip(t, early)["release_success_by_tier.json"])
+	}
+	// Nor by a setting approved after its end: its release success rates
+	// are computed under the settings in force then, as its definitions
+	// are (they had been computed under the settings of now).
+	ann, bob := cliToken(t, data, "ann", "executive"), cliToken(t, data, "bob", "executive")
+	r := runWith(t, ann, false, "catalog", "propose", "--data", data, "--setting", "production_environments", "--value", `["nowhere"]`, "--reason", "test", "--format", "json")
+	r.want(t, 0, "catalog propose production_environments")
+	var prop struct{ ID int64 }
+	if err := json.Unmarshal([]byte(r.stdout), &prop); err != nil {
+		t.Fatal(err)
+	}
+	runWith(t, bob, false, "catalog", "approve", "--data", data, itoa(prop.ID), "--reason", "test").want(t, 0, "catalog approve production_environments")
+	mustRun(t, "evidence", "--data", data, "--from", from, "--to", cut, "--out", early)
+	if after, _ := os.ReadFile(early); !bytes.Equal(before, after) {
+		t.Errorf("a pack to %s changed when a setting was approved after it:\n%s", cut, unzip(t, early)["release_success_by_tier.json"])
+	}
 
 	zr, err := zip.NewReader(bytes.NewReader(a), int64(len(a)))
 	if err != nil {
@@ -204,7 +222,7 @@ func TestEvidencePack(t *testing.T) {
 	// A period before the store's first entry has nothing to verify, and
 	// says so rather than "intact".
 	old := filepath.Join(dir, "old.zip")
-	r := mustRun(t, "evidence", "--data", data, "--from", "2020-01-01", "--to", "2020-01-31", "--out", old)
+	r = mustRun(t, "evidence", "--data", data, "--from", "2020-01-01", "--to", "2020-01-31", "--out", old)
 	if !strings.Contains(r.stdout, "no ledger entries up to the period's end: nothing to verify") || strings.Contains(r.stdout, "intact") {
 		t.Errorf("evidence over an empty ledger says %q", r.stdout)
 	}
@@ -245,6 +263,40 @@ func TestEvidencePack(t *testing.T) {
 	}
 	if idx := string(unzip(t, tampered)["index.md"]); !strings.Contains(idx, says) {
 		t.Errorf("index.md with a tampered snapshot:\n%s", idx)
+	}
+
+	// A record's body altered in the database, its stored hash left: the
+	// ledger verifies, but the pack checks the records as `candor ledger
+	// verify` does, and names the altered one.
+	var id string
+	if err := db.QueryRow(`SELECT id FROM records WHERE kind = 'deployment' AND CAST(body AS TEXT) LIKE '%"success"%' ORDER BY id LIMIT 1`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE records SET body = CAST(replace(CAST(body AS TEXT), '"success"', '"failure"') AS BLOB) WHERE kind = 'deployment' AND id = ?`, id); err != nil {
+		t.Fatal(err)
+	}
+	r = mustRun(t, "evidence", "--data", data, "--from", from, "--to", today, "--out", tampered)
+	altered := "records no longer match the hash stored with them: deployment "
+	if !strings.Contains(r.stdout, "NOT INTACT: 1 of ") || !strings.Contains(r.stdout, altered) || !strings.Contains(r.stdout, id) {
+		t.Errorf("evidence with an altered record says %q", r.stdout)
+	}
+	tf := unzip(t, tampered)
+	if idx := string(tf["index.md"]); !strings.Contains(idx, altered) || !strings.Contains(idx, "the records stored before the period's end, each read as it is stored when the pack is built") {
+		t.Errorf("index.md with an altered record:\n%s", idx)
+	}
+	var lv struct {
+		Status  string
+		Intact  bool
+		Records struct {
+			Checked, Altered int64
+			First            []struct{ Kind, Source, ID string }
+		}
+	}
+	if err := json.Unmarshal(tf["ledger_verification.json"], &lv); err != nil {
+		t.Fatal(err)
+	}
+	if lv.Status != "records altered" || lv.Intact || lv.Records.Altered != 1 || lv.Records.Checked < 2 || len(lv.Records.First) != 1 || lv.Records.First[0].ID != id {
+		t.Errorf("ledger_verification.json with an altered record: %s", tf["ledger_verification.json"])
 	}
 }
 

@@ -169,6 +169,11 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		}
 		return usagef("unknown metric %q; known: %s", rest[0], strings.Join(ids, ", "))
 	}
+	gs, err := a.gov.State(ctx)
+	if err != nil {
+		return err
+	}
+	opt.SettingSource = gs.SettingSource
 	var d *scorecard.MetricDetail
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var derr error

@@ -28,6 +28,35 @@ func TestCountTargetsAreWhole(t *testing.T) {
 	}
 }
 
+// A target below what the metric can be is refused, naming the field: a
+// negative ARR target had been accepted, and with ARR judged at factors of
+// its target every ARR was green.
+func TestTargetsFitTheMetric(t *testing.T) {
+	base, err := Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := func(v float64) *float64 { return &v }
+	for _, c := range []struct {
+		id   string
+		v    float64
+		says string
+	}{
+		{"arr", -5, `override "arr": target: -5 must be greater than zero: arr's thresholds are factors of its target`},
+		{"cac", 0, `override "cac": target: 0 must be greater than zero`},
+		{"mttr", -1, `override "mttr": target: -1 is below zero; mttr is in hours, which is never negative`},
+		{"open_escalations", -2, "open_escalations is in count"},
+	} {
+		if _, err := base.Apply(map[string]Override{c.id: {Target: f(c.v)}}); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s target %v: err = %v, want %q", c.id, c.v, err, c.says)
+		}
+	}
+	// What can be below zero may aim below zero.
+	if _, err := base.Apply(map[string]Override{"budget_variance": {Target: f(-2)}, "nps": {Target: f(-10)}, "arr": {Target: f(1e6)}}); err != nil {
+		t.Fatalf("targets that fit refused: %v", err)
+	}
+}
+
 // A metric's name says which statistic it shows: "Mean time to restore"
 // over a median misled readers comparing it with other tools' means.
 func TestNamesSayTheStatistic(t *testing.T) {

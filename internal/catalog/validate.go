@@ -549,13 +549,25 @@ func formatNumber(v float64) string {
 // targetProblem says what is wrong with a target for m, "" when nothing:
 // it must be finite, and a count's target a whole number (184.52 MQLs is
 // not a plan anyone can meet exactly; targets from records are rounded
-// where the metric reads them).
+// where the metric reads them). A metric judged relative to its target
+// needs one above zero: its bars are the target times factors, and a
+// negative target turns them upside down (an ARR target of -5 makes every
+// ARR green) where zero makes them all zero. A quantity that is never
+// negative — a duration, a count, a rate or a ratio — cannot aim below 0.
 func targetProblem(m *Metric, t float64) string {
 	switch {
 	case !finite(t):
 		return "must be a finite number"
 	case m.Unit == "count" && t != math.Trunc(t):
 		return fmt.Sprintf("%v is not a whole number; %s is a count", t, m.ID)
+	case t <= 0 && m.Thresholds != nil && m.Thresholds.RelativeTo == RelativeToTarget:
+		return fmt.Sprintf("%s must be greater than zero: %s's thresholds are factors of its target (green at %s × target)",
+			formatNumber(t), m.ID, formatNumber(m.Thresholds.Green))
+	case t < 0 && slices.Contains(nonNegativeUnits, m.Unit):
+		return fmt.Sprintf("%s is below zero; %s is in %s, which is never negative", formatNumber(t), m.ID, m.Unit)
 	}
 	return ""
 }
+
+// nonNegativeUnits are the units of quantities that cannot be below zero.
+var nonNegativeUnits = []string{"deploys/day", "hours", "minutes", "days", "count", "months", "x", "ms"}

@@ -632,7 +632,10 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 		m.GrossMargin = *c.GrossMargin
 	}
 	if c.Currency != "" {
-		if len(c.Currency) != 3 || strings.ToUpper(c.Currency) != c.Currency {
+		// The records' own currencies are checked against the same list
+		// (domain.IsCurrency): an organisation currency outside it could
+		// never match a record, and every money metric would be unknown.
+		if !domain.IsCurrency(c.Currency) {
 			return m, fmt.Errorf("currency: %q is not an ISO 4217 code", c.Currency)
 		}
 	}

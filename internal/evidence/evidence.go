@@ -111,10 +111,16 @@ type Summary struct {
 	// cannot see: it chains the digest, not the document.
 	Snapshots  int
 	Mismatched int
+	// Records is the check of every record stored before the period's
+	// end against the hash stored with it (ledger.VerifyRecordsBefore):
+	// the ledger chains a batch's hashes, not the bodies beside them, so
+	// its own verification cannot see a body edited in the database.
+	Records ledger.RecordsReport
 }
 
 // Verdict says in a few words what the pack found: "intact" only when the
-// ledger verified and every snapshot matches its ledger entry.
+// ledger verified, every snapshot matches its ledger entry and every
+// record its stored hash.
 func (s Summary) Verdict() string {
 	var out string
 	switch {
@@ -122,13 +128,25 @@ func (s Summary) Verdict() string {
 		out = "no ledger entries up to the period's end: nothing to verify"
 	case !s.Intact:
 		out = "ledger BROKEN (see ledger_verification.json)"
-	case s.Mismatched == 0:
+	case s.Mismatched == 0 && s.Records.Altered == 0:
 		return "intact"
 	default:
 		out = "ledger verifies"
 	}
 	if s.Mismatched > 0 {
 		out += fmt.Sprintf("; NOT INTACT: %d of %d KPI snapshots no longer match their ledger entry (see kpi_snapshots.json)", s.Mismatched, s.Snapshots)
+	}
+	if r := s.Records; r.Altered > 0 {
+		first := make([]string, len(r.First))
+		for i, a := range r.First {
+			first[i] = a.String()
+		}
+		more := ""
+		if n := r.Altered - int64(len(r.First)); n > 0 {
+			more = fmt.Sprintf(" and %d more", n)
+		}
+		out += fmt.Sprintf("; NOT INTACT: %d of %d records no longer match the hash stored with them: %s%s (see ledger_verification.json)",
+			r.Altered, r.Checked, strings.Join(first, ", "), more)
 	}
 	return out
 }
@@ -189,9 +207,17 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if err != nil {
 		return nil, sum, err
 	}
-	sum.Intact = verification.Intact
+	if verification.Records, err = ledger.VerifyRecordsBefore(ctx, in.Store, p.To); err != nil {
+		return nil, sum, fmt.Errorf("checking the records against their hashes: %w", err)
+	}
+	sum.Intact, sum.Records = verification.Intact, verification.Records
+	if verification.Intact && verification.Records.Altered > 0 {
+		verification.Status, verification.Intact = "records altered", false
+	}
 	if err := add("ledger_verification.json", "The audit ledger verified from its first entry up to its head as of the period's end: "+
-		"entries checked, that head (publish or compare it: `candor ledger verify --head SEQ:HASH`), the keys trusted, and the first broken entry if any.", verification); err != nil {
+		"entries checked, that head (publish or compare it: `candor ledger verify --head SEQ:HASH`), the keys trusted, and the first broken entry if any; "+
+		"and, under records, every record stored before the period's end checked against the hash stored with it, as `candor ledger verify` does: "+
+		"how many, how many no longer match (a body changed in the database after it was written) and the first of those.", verification); err != nil {
 		return nil, sum, err
 	}
 
@@ -224,9 +250,14 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		// The period's last instant, not its end: a version taking effect
 		// at To is not the period's (governed's inForce agrees), and what
 		// was approved after the period must not change its pack.
+		// Every figure is computed under the settings in force then too
+		// (which environments are production, …), as the definitions
+		// say: a setting approved since had changed a closed period's
+		// release success rates.
 		last := p.To.Add(-time.Nanosecond)
+		ds = ds.At(last)
 		var err error
-		if defs, err = Definitions(in.Catalog.At(last), ds.At(last).Config()); err != nil {
+		if defs, err = Definitions(in.Catalog.At(last), ds.Config()); err != nil {
 			return err
 		}
 		rel = releases(ds, p, head)
@@ -295,9 +326,10 @@ func HeadAt(ctx context.Context, st store.LedgerStore, t time.Time) (store.Ledge
 }
 
 type verificationDoc struct {
-	// Status is "intact", "broken", or "no entries" when the ledger held
-	// none before the period's end: nothing was verified, so Intact is
-	// false then too.
+	// Status is "intact", "broken" (the chain), "records altered" (the
+	// chain verifies but a record's body no longer matches its hash), or
+	// "no entries" when the ledger held none before the period's end:
+	// nothing was verified, so Intact is false then too.
 	Status string `json:"status"`
 	Intact bool   `json:"intact"`
 	// Head is the ledger head as of the period's end, SEQ:HASH ("" when
@@ -307,6 +339,8 @@ type verificationDoc struct {
 	Broken  *ledger.Broken `json:"broken"`
 	KeyIDs  []string       `json:"key_ids"`
 	Keys    []string       `json:"public_keys"`
+	// Records is the records check (Summary.Records).
+	Records ledger.RecordsReport `json:"records"`
 }
 
 func verify(ctx context.Context, in Input, head store.LedgerHead) (verificationDoc, error) {
@@ -524,7 +558,9 @@ func index(p Period, sum Summary, files []file) []byte {
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
 	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again for the same " +
 		"period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
-		"(SPEC §2, §3), from the records as stored when the pack was made.\n\n" +
+		"(SPEC §2, §3), from the records as stored when the pack was made; so is the records check of `ledger_verification.json`: " +
+		"the records stored before the period's end, each read as it is stored when the pack is built, so a body altered since " +
+		"shows in a pack built after.\n\n" +
 		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force at the period's end and, under `governed`, " +
 		"the versions in force during the period with the proposals and approvals behind them (a proposal or decision after the " +
 		"period's end is left out, so it does not change the pack).\n\n## Files\n\n")

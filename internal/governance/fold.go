@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -219,6 +220,31 @@ func (s *State) SettingsAt(t time.Time) map[string]json.RawMessage {
 		}
 	}
 	return values
+}
+
+// SettingSource says what put a setting's value in force at t and from
+// when: the last approved proposal of it by then (its Ref and approval),
+// else "configuration" when the initial set gave it a value, else "" (its
+// default). It fits scorecard.Options.SettingSource.
+func (s *State) SettingSource(name string, t time.Time) (string, time.Time) {
+	var last *View
+	for _, v := range s.approved() {
+		if v.Setting == name && !v.Effective.After(t) {
+			last = &v
+		}
+	}
+	switch {
+	case last != nil && string(bytes.TrimSpace(last.Value)) != "null":
+		return last.Ref(), *last.Effective
+	case last != nil:
+		// Restored to the default by a proposal.
+		return "", time.Time{}
+	case s.Initial != nil:
+		if v, ok := s.Initial.Initial.Settings[name]; ok && string(bytes.TrimSpace(v)) != "null" {
+			return "configuration", time.Time{}
+		}
+	}
+	return "", time.Time{}
 }
 
 func epochConfig(base config.Config, values map[string]json.RawMessage) (metrics.Config, error) {

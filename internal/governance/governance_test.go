@@ -459,3 +459,50 @@ func TestInitialSettingAtItsDefaultIsNoChange(t *testing.T) {
 		t.Fatalf("a change from the recorded default: %v", err)
 	}
 }
+
+// A setting's proposal gets the checks its value gets in the
+// configuration file, with the other settings in force: an organisation
+// currency outside ISO 4217 ("XYZ"), or one the stored money has no
+// exchange rate into, had been accepted and on approval turned every
+// money metric unknown. A metric's target gets the catalog's checks (a
+// negative ARR target). A proposal of a setting left at its default says
+// what the default is, where it had said "null".
+func TestProposalsAreCheckedAsTheConfigurationIs(t *testing.T) {
+	f := newFixture(t, config.Default())
+	if _, err := ingest.Import(context.Background(), f.st, []ingest.Source{{Name: "cost.ndjson", Reader: strings.NewReader(
+		`{"kind":"cost","id":"c1","service":"api","category":"compute","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1200,"currency":"USD"}` + "\n")}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.eng.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in          Input
+		param, says string
+	}{
+		{Input{Setting: "currency", Value: raw(`"XYZ"`), Reason: "r"}, "value", `currency: "XYZ" is not an ISO 4217 code`},
+		{Input{Setting: "currency", Value: raw(`"EUR"`), Reason: "r"}, "value", "currency: \"EUR\" would leave the stored money in USD with no exchange rate into EUR"},
+		{Input{Setting: "gross_margin", Value: raw(`1.5`), Reason: "r"}, "value", "gross_margin: 1.5 must be in (0, 1]"},
+		{Input{Metric: "arr", Changes: raw(`{"target": -5}`), Reason: "r"}, "changes", "target: -5 must be greater than zero"},
+	} {
+		_, err := f.reg.Propose(context.Background(), tc.in, ann)
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Param != tc.param || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%+v: %v, want a problem with %s saying %q", tc.in, err, tc.param, tc.says)
+		}
+	}
+	// With a rate approved the currency can change: the check reads the
+	// rates in force, not the file's.
+	v := f.propose(t, Input{Setting: "exchange_rates", Value: raw(`{"USD": 0.92}`), Reason: "board reports in euros"}, ann)
+	if _, err := f.reg.Decide(context.Background(), v.ID, Approve, "yes", bob); err != nil {
+		t.Fatal(err)
+	}
+	v = f.propose(t, Input{Setting: "currency", Value: raw(`"EUR"`), Reason: "board reports in euros"}, ann)
+	if string(v.Before.Setting) != "null" || string(v.Before.Effective) != `"USD"` {
+		t.Errorf("before the currency proposal: setting %s, effective %s; want null and \"USD\"", v.Before.Setting, v.Before.Effective)
+	}
+	v = f.propose(t, Input{Setting: "gross_margin", Value: raw(`0.7`), Reason: "audited margin"}, ann)
+	if string(v.Before.Effective) != "0.8" {
+		t.Errorf("before the gross margin proposal: effective %s, want the default 0.8", v.Before.Effective)
+	}
+}

@@ -114,6 +114,24 @@ type Standing struct {
 	// Setting is the setting's (or the section's) value in force (JSON;
 	// null: the default).
 	Setting json.RawMessage `json:"setting,omitempty"`
+	// Effective is the setting's effective value in force, defaults
+	// applied (metrics.EffectiveSettings): what "null" meant, so a
+	// proposal says what it changes from.
+	Effective json.RawMessage `json:"effective,omitempty"`
+}
+
+// Was is a setting's value in force when the proposal was made, and
+// whether that was its default: then the default's value, where one was
+// recorded (a proposal made before Effective was has null alone).
+func (s *Standing) Was() (json.RawMessage, bool) {
+	v := bytes.TrimSpace(s.Setting)
+	if len(v) > 0 && string(v) != "null" {
+		return v, false
+	}
+	if len(s.Effective) > 0 {
+		return s.Effective, true
+	}
+	return json.RawMessage("null"), true
 }
 
 // ScopeStatus is a metric's status in a scope (dim:value).

@@ -466,21 +466,23 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 		if len(raw) == 0 {
 			return nil, domain.InvalidParam("value", "required: the setting's new value as JSON (null restores the default)")
 		}
-		if _, err := r.Config.WithSettings(map[string]json.RawMessage{in.Setting: raw}); err != nil {
-			return nil, domain.InvalidParam("value", "%v", err)
-		}
 		v, err := canonicalJSON(raw)
 		if err != nil {
 			return nil, domain.InvalidParam("value", "%v", err)
 		}
 		r.loadMu.Lock()
-		was := r.state.SettingsAt(now)[in.Setting]
+		inForce := r.state.SettingsAt(now)
 		r.loadMu.Unlock()
+		was := inForce[in.Setting]
 		if bytes.Equal(was, v) {
 			return nil, domain.Errorf(domain.EConflict, "the proposal changes nothing: %s is already %s", in.Setting, v)
 		}
+		effective, err := r.checkSetting(ctx, inForce, in.Setting, v)
+		if err != nil {
+			return nil, err
+		}
 		p.Setting, p.Value = in.Setting, v
-		p.Before = &Standing{AsOf: now, Setting: was}
+		p.Before = &Standing{AsOf: now, Setting: was, Effective: effective}
 	default:
 		return nil, domain.InvalidParam("metric", `name a metric and its changes ({"metric": ID, "changes": {…}}), a setting and its value ({"setting": NAME, "value": …}) or a section and its text ({"section": NAME, "value": "YAML"})`)
 	}
@@ -496,6 +498,62 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 		return nil, err
 	}
 	return r.view(doc.ID)
+}
+
+// checkSetting checks a setting's new value as the configuration file's
+// would be, together with the other settings in force (a currency is
+// checked against the exchange rates approved since the file, not the
+// file's), and refuses one that leaves money of the stored records with
+// no way into the organisation currency where there was one: every money
+// metric would turn unknown on approval. It returns the setting's
+// effective value in force, defaults applied, for the proposal to show
+// what it changes from.
+func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.RawMessage, name string, v json.RawMessage) (json.RawMessage, error) {
+	cur, err := r.Config.WithSettings(inForce)
+	if err != nil {
+		return nil, fmt.Errorf("the settings in force: %w", err)
+	}
+	values := maps.Clone(inForce)
+	values[name] = v
+	next, err := r.Config.WithSettings(values)
+	if err != nil {
+		return nil, domain.InvalidParam("value", "%v", err)
+	}
+	before, err := cur.EngineConfig()
+	if err != nil {
+		return nil, fmt.Errorf("the settings in force: %w", err)
+	}
+	after, err := next.EngineConfig()
+	if err != nil {
+		return nil, domain.InvalidParam("value", "%v", err)
+	}
+	if r.Engine != nil {
+		var lost []string
+		if err := r.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+			held := ds.Currencies()
+			lost = slices.DeleteFunc(after.Unconvertible(held), func(c string) bool {
+				return slices.Contains(before.Unconvertible(held), c)
+			})
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+		if len(lost) > 0 {
+			return nil, domain.InvalidParam("value", "%s: %s would leave the stored money in %s with no exchange rate into %s, and every money metric reading it unknown; "+
+				"propose exchange_rates with a rate for each first (how many %s one unit of it is worth)",
+				name, v, strings.Join(lost, ", "), after.Currency, after.Currency)
+		}
+	}
+	settings, _, err := metrics.EffectiveSettings(before)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range settings {
+		if string(s.Name) == name {
+			return json.Marshal(s.Value)
+		}
+	}
+	return nil, fmt.Errorf("setting %s: no effective value", name)
 }
 
 func (r *Registry) view(id int64) (*View, error) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,17 +87,67 @@ func (c *converter) to(kind domain.Kind, idCode, curCode uint32, m domain.Money)
 	if cur == "" || strings.EqualFold(cur, c.org) {
 		return m, true
 	}
-	rate, ok := c.rates[cur]
+	rate, ok := rateOf(c.rates, cur)
 	if !ok {
-		rate, ok = c.rates[strings.ToUpper(cur)]
-	}
-	if !ok || rate <= 0 || math.IsInf(rate, 0) || math.IsNaN(rate) {
 		if c.err == "" {
 			c.err = fmt.Sprintf("%s %s is in %s but no exchange rate %s→%s is configured", kind, c.d.str(idCode), cur, cur, c.org)
 		}
 		return 0, false
 	}
 	return domain.Money(math.Round(float64(m) * rate)), true
+}
+
+// rateOf is the usable rate of cur among rates, looked up as given and
+// upper case.
+func rateOf(rates map[string]float64, cur string) (float64, bool) {
+	rate, ok := rates[cur]
+	if !ok {
+		rate, ok = rates[strings.ToUpper(cur)]
+	}
+	return rate, ok && rate > 0 && !math.IsInf(rate, 0) && !math.IsNaN(rate)
+}
+
+// Currencies lists the currencies the money records are in, upper case
+// and sorted: what the organisation currency and its exchange rates must
+// cover for every amount to be converted.
+func (d *Dataset) Currencies() []string {
+	set := map[uint32]bool{}
+	addCurrencies(d.costs(), set, func(r *costRow) uint32 { return r.currency })
+	addCurrencies(d.budgets(), set, func(r *budgetRow) uint32 { return r.currency })
+	addCurrencies(d.subs(), set, func(r *subRow) uint32 { return r.currency })
+	addCurrencies(d.opps(), set, func(r *oppRow) uint32 { return r.currency })
+	addCurrencies(d.quotas(), set, func(r *quotaRow) uint32 { return r.currency })
+	addCurrencies(d.spends(), set, func(r *spendRow) uint32 { return r.currency })
+	var out []string
+	for code := range set {
+		if cur := strings.ToUpper(d.str(code)); cur != "" {
+			out = append(out, cur)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// addCurrencies adds the currency codes of a money table's rows to set.
+func addCurrencies[R any, P interface {
+	*R
+	row
+}](t *table[R, P], set map[uint32]bool, currency func(P) uint32) {
+	for r := range t.live() {
+		set[currency(r)] = true
+	}
+}
+
+// Unconvertible returns, of currencies, those money cannot be converted
+// from under c: neither the organisation currency nor given a usable rate.
+func (c Config) Unconvertible(currencies []string) []string {
+	var out []string
+	for _, cur := range currencies {
+		if _, ok := rateOf(c.ExchangeRates, cur); !ok && !strings.EqualFold(cur, c.orgCurrency()) {
+			out = append(out, cur)
+		}
+	}
+	return out
 }
 
 // fail marks the result as having no value because of a currency problem.

@@ -325,3 +325,41 @@ func EffectiveSettings(cfg Config) ([]SettingValue, string, error) {
 	}
 	return out, hex.EncodeToString(h.Sum(nil)), nil
 }
+
+// InForce is a setting a metric reads as it is in force for a dataset:
+// its effective value and whether that is the default. A definition's
+// text names defaults ("gross margin defaults to 0.8"); a page shows
+// these beside it, so a reader sees the value the number was computed
+// with.
+type InForce struct {
+	Name    Setting `json:"name"`
+	Value   any     `json:"value"`
+	Default bool    `json:"default"`
+	// Ref and Since say what put a value other than the default in force
+	// ("configuration", "proposal 3") and from when (zero: from the
+	// start); the governed settings' history fills them.
+	Ref   string    `json:"ref,omitempty"`
+	Since time.Time `json:"since,omitzero"`
+}
+
+// SettingsInForce lists the settings the metric reads (min_sample, every
+// metric's and in its definition, aside) with their effective values
+// under this dataset's configuration, in ValueSettings' order.
+func (d *Dataset) SettingsInForce(id string) []InForce {
+	declared := Settings(id)
+	if def, ok := d.cfg.customDef(id); ok {
+		declared = def.Settings
+	}
+	dflt := DefaultConfig()
+	var out []InForce
+	for _, s := range ValueSettings {
+		if s.Name == SettingMinSample || !slices.Contains(declared, s.Name) {
+			continue
+		}
+		v := s.value(&d.cfg, 0)
+		a, errA := json.Marshal(v)
+		b, errB := json.Marshal(s.value(&dflt, 0))
+		out = append(out, InForce{Name: s.Name, Value: v, Default: errA == nil && errB == nil && string(a) == string(b)})
+	}
+	return out
+}

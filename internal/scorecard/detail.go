@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,6 +74,10 @@ type Definition struct {
 	// Retired is when the metric was retired: the page then shows the
 	// version before and the status it had at that time.
 	Retired *time.Time `json:"retired,omitempty"`
+	// Settings are the value-changing settings the metric reads, as in
+	// force at as_of: the Formula names their defaults, and these the
+	// values the number was computed with.
+	Settings []metrics.InForce `json:"settings,omitempty"`
 }
 
 // BreakdownLine is one group of a breakdown with its own status, judged
@@ -209,6 +215,12 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
 	}
 	d.Definition.Retired = retired
+	d.Definition.Settings = ds.At(opt.AsOf).SettingsInForce(m.ID)
+	if opt.SettingSource != nil {
+		for i, st := range d.Definition.Settings {
+			d.Definition.Settings[i].Ref, d.Definition.Settings[i].Since = opt.SettingSource(string(st.Name), opt.AsOf)
+		}
+	}
 	for _, s := range m.Sources {
 		d.Definition.Sources = append(d.Definition.Sources, s.Kind)
 	}
@@ -341,6 +353,13 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if def.Formula != "" {
 		fmt.Fprintf(&b, "Formula: %s\n", strings.TrimSpace(def.Formula))
 	}
+	if len(def.Settings) > 0 {
+		var ss []string
+		for _, st := range def.Settings {
+			ss = append(ss, SettingInForceText(st))
+		}
+		fmt.Fprintf(&b, "Settings in force: %s\n", strings.Join(ss, "; "))
+	}
 	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · window %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, def.Window, strings.Join(def.Sources, ", "))
 	fmt.Fprintf(&b, "Priority %s\n", SignoffLine(def.Priority, def.Signoff, def.SignoffBy))
 	if d.Scope != nil {
@@ -434,7 +453,7 @@ func writeRecords(b *strings.Builder, d *MetricDetail) {
 		for j < len(rows) && rows[j].Kind == rows[i].Kind {
 			j++
 		}
-		writeKindRun(b, rows[i:j])
+		writeKindRun(b, rows[i:j], d.Definition.Unit)
 		i = j
 	}
 	if rest := total - d.RecordsOffset - len(rows); rest > 0 {
@@ -445,8 +464,9 @@ func writeRecords(b *strings.Builder, d *MetricDetail) {
 	}
 }
 
-// writeKindRun writes records of one kind as a table.
-func writeKindRun(b *strings.Builder, run []metrics.Ref) {
+// writeKindRun writes records of one kind, under a metric in unit, as a
+// table, money as the pages' records tables write it.
+func writeKindRun(b *strings.Builder, run []metrics.Ref, unit string) {
 	var names []string
 	hasValue, hasNote := false, false
 	for _, r := range run {
@@ -465,15 +485,24 @@ func writeKindRun(b *strings.Builder, run []metrics.Ref) {
 		header = append(header, "note")
 	}
 	table := [][]string{header}
+	moneyRecords := slices.Contains(names, "currency")
 	for _, r := range run {
 		cells := []string{fmt.Sprintf("%s %s/%s", r.Kind, r.Source, r.ID)}
 		for _, n := range names {
-			cells = append(cells, fieldText(r.Fields.Get(n)))
+			v := r.Fields.Get(n)
+			if s, ok := AmountText(v); ok && MoneyColumn(n, unit, moneyRecords) {
+				cells = append(cells, s)
+				continue
+			}
+			cells = append(cells, fieldText(v))
 		}
 		if hasValue {
 			v := ""
 			if r.Value != nil {
 				v = trim(*r.Value, 2)
+				if MoneyColumn("value", unit, moneyRecords) {
+					v, _ = AmountText(*r.Value)
+				}
 			}
 			cells = append(cells, v)
 		}
@@ -525,4 +554,73 @@ func (d *MetricDetail) Page(ds *metrics.Dataset, offset, limit int) {
 	lo := min(offset, len(d.Records))
 	hi := min(lo+limit, len(d.Records))
 	d.Records = ds.Describe(d.Records[lo:hi], d.AsOf)
+}
+
+// SettingInForceText says a setting in force and where it comes from:
+// "gross margin 0.7 (proposal 3, in force from 5 Dec 2026)", "currency USD
+// (the default)".
+func SettingInForceText(s metrics.InForce) string {
+	from := "the default"
+	switch {
+	case s.Ref != "" && !s.Since.IsZero():
+		from = fmt.Sprintf("%s, in force from %s", s.Ref, s.Since.UTC().Format("2 Jan 2006 15:04 UTC"))
+	case s.Ref != "":
+		from = s.Ref
+	case !s.Default:
+		from = "configured"
+	}
+	return fmt.Sprintf("%s %s (%s)", strings.ReplaceAll(string(s.Name), "_", " "), settingValueWords(reflect.ValueOf(s.Value)), from)
+}
+
+// settingValueWords writes a setting's effective value as the
+// configuration would: durations as windows (24h, 90d), lists and maps
+// by their items, a calendar by its String.
+func settingValueWords(v reflect.Value) string {
+	if !v.IsValid() {
+		return "none"
+	}
+	if v.Kind() == reflect.Interface || v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "none"
+		}
+		return settingValueWords(v.Elem())
+	}
+	switch x := v.Interface().(type) {
+	case time.Duration:
+		return catalog.FormatWindow(x)
+	case fmt.Stringer:
+		return x.String()
+	}
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		return strconv.FormatFloat(v.Float(), 'f', -1, 64)
+	case reflect.Slice, reflect.Array:
+		if v.Len() == 0 {
+			return "none"
+		}
+		items := make([]string, v.Len())
+		for i := range items {
+			items[i] = settingValueWords(v.Index(i))
+		}
+		return strings.Join(items, ", ")
+	case reflect.Map:
+		if v.Len() == 0 {
+			return "none"
+		}
+		var items []string
+		for _, k := range v.MapKeys() {
+			e := v.MapIndex(k)
+			if e.Kind() == reflect.Interface {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Map {
+				items = append(items, fmt.Sprintf("%v (%s)", k.Interface(), settingValueWords(e)))
+				continue
+			}
+			items = append(items, fmt.Sprintf("%v: %s", k.Interface(), settingValueWords(e)))
+		}
+		slices.Sort(items)
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprint(v.Interface())
 }

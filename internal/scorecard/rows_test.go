@@ -62,6 +62,33 @@ func TestDetailRowsCarryFields(t *testing.T) {
 	}
 }
 
+// Money in the CLI's records tables reads as on the pages' — to the cent,
+// thousands grouped — where ARR's had read "4360.2" and "20000": an
+// amount or MRR field, the value under a metric in a currency, and the
+// value of records of money under a metric in another unit (CAC
+// payback's spend). Other numbers keep their own precision.
+func TestDetailTextMoney(t *testing.T) {
+	sub := metrics.Ref{Kind: "subscription", ID: "s1", Source: "import", Value: ptr(20000),
+		Fields: metrics.Fields{{Name: "mrr", Value: 4360.2}, {Name: "currency", Value: "USD"}}}
+	text := DetailText(&MetricDetail{Definition: Definition{Unit: "currency"}, RecordsTotal: 1, Records: []metrics.Ref{sub}}, TextOptions{})
+	for _, want := range []string{"4,360.20", "20,000.00"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("ARR's records lack %q:\n%s", want, text)
+		}
+	}
+	spend := metrics.Ref{Kind: "spend", ID: "p1", Source: "import", Value: ptr(1234.5),
+		Fields: metrics.Fields{{Name: "amount", Value: 1234.5}, {Name: "currency", Value: "USD"}}}
+	text = DetailText(&MetricDetail{Definition: Definition{Unit: "months"}, RecordsTotal: 1, Records: []metrics.Ref{spend}}, TextOptions{})
+	if strings.Count(text, "1,234.50") != 2 {
+		t.Errorf("CAC payback's spend records want amount and value 1,234.50:\n%s", text)
+	}
+	survey := metrics.Ref{Kind: "survey", ID: "v1", Source: "import", Value: ptr(4.5), Fields: metrics.Fields{{Name: "score", Value: 4.5}}}
+	text = DetailText(&MetricDetail{Definition: Definition{Unit: "%"}, RecordsTotal: 1, Records: []metrics.Ref{survey}}, TextOptions{})
+	if strings.Contains(text, "4.50") || !strings.Contains(text, "4.5") {
+		t.Errorf("a survey's score is not money:\n%s", text)
+	}
+}
+
 // Rows of several kinds (a cost metric reads cost and usage) each get
 // their kind's header.
 func TestDetailTextMixedKinds(t *testing.T) {
@@ -71,7 +98,7 @@ func TestDetailTextMixedKinds(t *testing.T) {
 		{Kind: "usage", ID: "u2", Source: "import", Fields: metrics.Fields{{Name: "active_customers", Value: 14.0}}},
 	}}
 	text := DetailText(d, TextOptions{})
-	for _, want := range []string{"cost import/k1", "amount", "1050.5", "—", "usage import/u1", "active_customers", "usage import/u2", "14"} {
+	for _, want := range []string{"cost import/k1", "amount", "1,050.50", "—", "usage import/u1", "active_customers", "usage import/u2", "14"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}

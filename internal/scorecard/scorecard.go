@@ -34,6 +34,11 @@ type Options struct {
 	// 1 November had counted 2–31 October, and from 1 March, 30 and 31
 	// January. Metrics with windows of their own length keep them.
 	Month time.Duration
+	// SettingSource, when set, says what put a setting in force at a time
+	// and from when ("proposal 3" and its approval; "configuration" and
+	// zero; "" for the default): a metric's page names it beside the
+	// setting's value (Definition.Settings).
+	SettingSource func(name string, at time.Time) (ref string, since time.Time)
 	// Visible, when set, keeps only the metrics it accepts (a principal's
 	// grants, SPEC §9): a hidden metric is not computed at all, so no
 	// number, status or reason of it reaches the result.

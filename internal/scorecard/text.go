@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/domain"
 )
 
 // TextOptions control the text rendering.
@@ -118,6 +120,35 @@ func money(x float64, cur string) string {
 		out = "-" + out
 	}
 	return out
+}
+
+// MoneyColumn says whether a records table's column col holds money: a
+// record's amount (each kind with one carries its currency beside it), or
+// each record's value under a metric in a currency (its share of the
+// sum) or of records of money (moneyRecords: a kind with a currency
+// column — cost trend's records are their amounts in the window, CAC
+// payback's its spend — whatever the metric's unit).
+func MoneyColumn(col, unit string, moneyRecords bool) bool {
+	return col == "amount" || col == "mrr" || col == "value" && (strings.HasPrefix(unit, "currency") || moneyRecords)
+}
+
+// AmountText writes an amount of a records table's money column (a
+// domain.Money or a float64) to the cent with both decimals and its
+// thousands grouped, as money is elsewhere — a cost export's 10,038.9331
+// read as a measurement, not an amount billed — so a column of amounts
+// reads alike ("4,360.20" under "20,000.00", not "4360.2" and "20000");
+// ok is false for a value of another type.
+func AmountText(v any) (string, bool) {
+	var x float64
+	switch a := v.(type) {
+	case domain.Money:
+		x = float64(a) / domain.MoneyScale
+	case float64:
+		x = a
+	default:
+		return "", false
+	}
+	return chart.GroupThousands(strconv.FormatFloat(x, 'f', 2, 64)), true
 }
 
 var arrows = map[string]string{"up": "▲", "down": "▼", "flat": "▶"}

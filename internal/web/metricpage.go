@@ -211,6 +211,10 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	opt.Visible = access.CanSeeMetric
+	if err := s.nameSettingSources(r.Context(), &opt); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	hide := func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) }
 	acks, err := escalation.List(r.Context(), s.Store, id)
 	if err != nil {
@@ -626,13 +630,9 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	t.Linked = access.CanReadKind(string(t.Kind))
 	rows := recordPage(ds, refs, d.AsOf, srt, st.Offset, st.Limit, hide, orders.memo(d.Records, t.Kind, d.AsOf, srt, t.Hidden, seq))
 	num, money := make([]bool, len(cols)), make([]bool, len(cols))
-	// A record of money (it has a currency column: cost, spend, budget, …)
-	// adds money to the value whatever the metric's unit — cost trend's
-	// records are their amounts in the window, CAC payback's its spend —
-	// in the organisation's currency.
 	moneyRecords := slices.Contains(cols, "currency")
 	for i, col := range cols {
-		money[i] = moneyColumn(col, d.Definition.Unit) || col == colValue && moneyRecords
+		money[i] = scorecard.MoneyColumn(col, d.Definition.Unit, moneyRecords)
 	}
 	valueLabel, valuePrec := valueColumn(d.Definition.Unit, currency)
 	if moneyRecords {

@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // Definition changes (SPEC §5) through the API: a proposal, approvals and
@@ -22,6 +24,21 @@ func (s *Server) governance() (*governance.Registry, error) {
 		return nil, domain.Errorf(domain.ENotImplemented, "definition governance is not set up on this server")
 	}
 	return s.Governance, nil
+}
+
+// nameSettingSources has a metric's page name what put each setting the
+// metric reads in force (a proposal and its approval, the configuration),
+// beside the default its formula states.
+func (s *Server) nameSettingSources(ctx context.Context, opt *scorecard.Options) error {
+	if s.Governance == nil {
+		return nil
+	}
+	st, err := s.Governance.State(ctx)
+	if err != nil {
+		return err
+	}
+	opt.SettingSource = st.SettingSource
+	return nil
 }
 
 // proposalID reads the {id} of a proposal route.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/auth"
 )
@@ -70,11 +71,53 @@ func TestProposalsAPI(t *testing.T) {
 		{`{"metric":"change_failure_rate","changes":{"treshold":1},"reason":"r"}`, "changes"},
 		{`{"metric":"change_failure_rate","changes":{"target":4}}`, "reason"},
 		{`{"setting":"currency","value":"euro","reason":"r"}`, "value"},
+		{`{"setting":"currency","value":"XYZ","reason":"r"}`, "value"},
+		{`{"metric":"arr","changes":{"target":-5},"reason":"r"}`, "changes"},
 		{`{"metric":"x","colour":"red"}`, "colour"},
 	} {
 		if status, doc := post("/api/v1/proposals", c.body, ann); status != 400 || doc["param"] != c.param {
 			t.Errorf("POST %s: %d %v, want 400 naming %s", c.body, status, doc, c.param)
 		}
+	}
+	// A setting at its default: the proposal records the default's value,
+	// and the page says what the change is from.
+	status, p = post("/api/v1/proposals", `{"setting":"gross_margin","value":0.7,"reason":"audited margin"}`, ann)
+	if before, _ := p["before"].(map[string]any); status != 201 || before["effective"] != 0.8 {
+		t.Fatalf("a gross margin proposal: %d %v", status, p)
+	}
+	_, page, _ := e.do(t, "GET", "/proposals", "", map[string]string{"Authorization": bob})
+	if !strings.Contains(string(page), "was <code>0.8 (the default)</code>") {
+		t.Errorf("the proposals page does not say the gross margin was the default 0.8:\n%s", page)
+	}
+	// Once approved, the metrics reading it say the value in force and
+	// what put it there, where CAC payback's page had still said only
+	// that gross margin defaults to 0.8.
+	gm := jsonString(p["id"])
+	if status, doc := post("/api/v1/proposals/"+gm+"/approve", `{"reason":"agreed"}`, bob); status != 200 {
+		t.Fatalf("approving the gross margin: %d %v", status, doc)
+	}
+	// Pages answer as of the minute: the approval counts from the next.
+	next := "?as_of=" + url.QueryEscape(time.Now().UTC().Add(time.Minute).Format(time.RFC3339))
+	_, page, _ = e.do(t, "GET", "/metrics/cac_payback_months"+next, "", map[string]string{"Authorization": bob})
+	if want := "gross margin 0.7 (proposal " + gm + ", in force from "; !strings.Contains(string(page), want) {
+		t.Errorf("CAC payback's page lacks %q", want)
+	}
+	_, b, _ = e.do(t, "GET", "/api/v1/metrics/ltv"+next, "", map[string]string{"Authorization": bob})
+	var ltv struct {
+		Definition struct {
+			Settings []struct {
+				Name  string
+				Value any
+				Ref   string
+				Since time.Time
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &ltv); err != nil || len(ltv.Definition.Settings) == 0 {
+		t.Fatalf("GET /api/v1/metrics/ltv: %v\n%.2000s", err, b)
+	}
+	if s := ltv.Definition.Settings[0]; s.Name != "gross_margin" || s.Value != 0.7 || s.Ref != "proposal "+gm || s.Since.IsZero() {
+		t.Errorf("GET /api/v1/metrics/ltv: the gross margin in force is %+v", s)
 	}
 	if status, _ := post("/api/v1/proposals/999/approve", `{"reason":"x"}`, bob); status != 404 {
 		t.Errorf("an unknown proposal: %d", status)

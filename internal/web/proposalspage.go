@@ -169,7 +169,11 @@ func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
 		row.Title = "Setting " + v.Setting
 		row.Changes = []string{v.Setting + " → " + jsonWords(v.Value)}
 		if v.Before != nil {
-			row.Setting = jsonWords(v.Before.Setting)
+			was, dflt := v.Before.Was()
+			row.Setting = jsonWords(was)
+			if dflt && row.Setting != "the default" {
+				row.Setting += " (the default)"
+			}
 		}
 	default:
 		row.Title, row.URL = v.Metric, "/metrics/"+url.PathEscape(v.Metric)

@@ -153,7 +153,7 @@ func TestColumnText(t *testing.T) {
 		{"amount", "", domain.Money(3_333_300_000), "3,333.30"},
 		{"amount", "", domain.Money(427_000_000), "427.00"},
 	} {
-		if got := columnText(c.v, moneyColumn(c.col, c.unit)); got != c.want {
+		if got := columnText(c.v, scorecard.MoneyColumn(c.col, c.unit, false)); got != c.want {
 			t.Errorf("column %q under %q: %v shown as %q, want %q", c.col, c.unit, c.v, got, c.want)
 		}
 	}

@@ -354,14 +354,6 @@ func (c *sortOrders) memo(records []metrics.Ref, kind domain.Kind, asOf time.Tim
 	}
 }
 
-// moneyColumn says whether a records table's column col holds money: a
-// record's amount (each kind with one carries its currency beside it), or
-// each record's value under a metric in a currency (its share of the
-// sum).
-func moneyColumn(col, unit string) bool {
-	return col == "amount" || col == "mrr" || col == colValue && strings.HasPrefix(unit, "currency")
-}
-
 // valueColumn is the label of a records table's value column under a
 // metric in unit, with the unit the values are in — a time to restore's
 // "1.8864" under a headline of "3.4 h" was a number of nothing — and the
@@ -388,17 +380,11 @@ func valueColumn(unit, currency string) (string, int) {
 }
 
 // columnText is cellText for a value of a records table's column, money
-// (moneyColumn) shown to the cent as money is elsewhere — a cost export's
-// 10,038.9331 read as a measurement, not an amount billed — with both
-// decimals always, so a column of amounts reads alike ("4,360.20" under
-// "3,333.33", not "4,360.2"). The API keeps the value as recorded.
+// (scorecard.MoneyColumn) as scorecard.AmountText writes it, as the CLI's
+// tables do. The API keeps the value as recorded.
 func columnText(v any, money bool) string {
-	if x, ok := v.(domain.Money); ok && money {
-		v = float64(x) / domain.MoneyScale
-	}
-	if x, ok := v.(float64); ok && money {
-		whole, cents, _ := strings.Cut(strconv.FormatFloat(x, 'f', 2, 64), ".")
-		return chart.GroupThousands(whole) + "." + cents
+	if s, ok := scorecard.AmountText(v); ok && money {
+		return s
 	}
 	return cellText(v)
 }

@@ -208,8 +208,8 @@ func TestUserTokenUsage(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"", []string{"user"}, "a subcommand is required: add, list, disable, roles"},
-		{"", []string{"user", "frob"}, `unknown subcommand "frob"; known: add, list, disable, roles`},
+		{"", []string{"user"}, "a subcommand is required: add, list, disable, enable, roles"},
+		{"", []string{"user", "frob"}, `unknown subcommand "frob"; known: add, list, disable, enable, roles`},
 		{"", []string{"token", "mint"}, `unknown subcommand "mint"; known: create, list, revoke`},
 		{"pw pw pw pw pw\n", []string{"user", "add", "--role", "admin"}, "--email is required"},
 		{"pw pw pw pw pw\n", []string{"user", "add", "--email", "b@example.com"}, "--role is required"},
@@ -221,19 +221,39 @@ func TestUserTokenUsage(t *testing.T) {
 		{"", []string{"user", "add", "--email", "b@example.com", "--role", "admin", "extra"}, `unexpected argument "extra"`},
 		{"", []string{"user", "list", "--format", "xml"}, `--format: "xml"`},
 		{"", []string{"user", "disable"}, "--email is required"},
-		{"", []string{"user", "disable", "--email", "zed@example.com"}, "--email: no user has e-mail address zed@example.com"},
+		{"", []string{"user", "enable"}, "--email is required"},
+		{"", []string{"user", "enable", "--email", "ann@example.com"}, "--email: ann@example.com is not disabled"},
 		{"", []string{"user", "roles", "--email", "ann@example.com"}, "--role is required"},
 		{"", []string{"user", "roles", "--email", "ann@example.com", "--role", "root"}, `--role: unknown role "root"`},
-		{"", []string{"user", "roles", "--email", "zed@example.com", "--role", "admin"}, "--email: no user"},
 		{"", []string{"token", "create", "--role", "ingest"}, "--name is required"},
 		{"", []string{"token", "create", "--name", "ci"}, "--role is required"},
 		{"", []string{"token", "create", "--name", "has space", "--role", "ingest"}, `--name: "has space"`},
-		{"", []string{"token", "create", "--name", "ci", "--role", "ingest", "--user", "zed@example.com"}, "--user: no user has e-mail address zed@example.com"},
 		{"", []string{"token", "create", "--name", "ci", "--role", "ingest", "--user", "ann@example.com"}, "--role: the owner ann@example.com does not hold role ingest"},
 		{"", []string{"token", "revoke"}, "--name or --id is required"},
 		{"", []string{"token", "revoke", "--name", "ci", "--id", "3"}, "not both"},
-		{"", []string{"token", "revoke", "--name", "ci"}, `--name: no active token is named "ci"`},
-		{"", []string{"token", "revoke", "--id", "9"}, "--id: no token has id 9"},
+	}
+	// A user or token that does not exist is a failure, not a usage
+	// mistake: exit 1, and no usage line.
+	missing := []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"user", "disable", "--email", "zed@example.com"}, "--email: no user has e-mail address zed@example.com"},
+		{[]string{"user", "enable", "--email", "zed@example.com"}, "--email: no user has e-mail address zed@example.com"},
+		{[]string{"user", "roles", "--email", "zed@example.com", "--role", "admin"}, "--email: no user has e-mail address zed@example.com"},
+		{[]string{"token", "create", "--name", "ci", "--role", "ingest", "--user", "zed@example.com"}, "--user: no user has e-mail address zed@example.com"},
+		{[]string{"token", "revoke", "--name", "NOSUCH"}, `--name: no token named "NOSUCH"`},
+		{[]string{"token", "revoke", "--id", "9"}, "--id: no token has id 9"},
+	}
+	for _, tc := range missing {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(append([]string(nil), tc.args...), "--data", data)
+			r := runWith(t, "", false, args...)
+			r.want(t, 1, args...)
+			if !strings.Contains(r.stderr, tc.stderr) || strings.Contains(r.stderr, "usage:") {
+				t.Errorf("stderr: want %q and no usage line:\n%s", tc.stderr, r.stderr)
+			}
+		})
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -255,6 +275,47 @@ func TestUserTokenUsage(t *testing.T) {
 	}
 	if es, _ := auth.Events(context.Background(), st, 0); len(es) != 1 {
 		t.Errorf("%d access events after refused commands", len(es))
+	}
+}
+
+// A disabled user can be enabled again (user add refuses the address):
+// they sign in with their password, and the tokens disabling revoked stay
+// revoked. Each change is an access event.
+func TestUserEnable(t *testing.T) {
+	data := t.TempDir()
+	d := []string{"--data", data}
+	with := func(args ...string) []string { return append(args, d...) }
+	runWith(t, "a long enough password\n", false, with("user", "add", "--email", "ann@example.com", "--role", "executive")...).want(t, 0, "user add")
+	r := runWith(t, "", false, with("token", "create", "--name", "ann-laptop", "--role", "executive", "--user", "ann@example.com")...)
+	r.want(t, 0, "token create")
+	words := strings.Fields(r.stdout)
+	annToken := words[len(words)-1]
+	runWith(t, "", false, with("user", "disable", "--email", "ann@example.com")...).want(t, 0, "user disable")
+	r = runWith(t, "another long password\n", false, with("user", "add", "--email", "ann@example.com", "--role", "executive")...)
+	r.want(t, 2, "user add of a disabled user")
+
+	r = runWith(t, "", false, with("user", "enable", "--email", " Ann@Example.com")...)
+	r.want(t, 0, "user enable")
+	if r.stdout != "Enabled ann@example.com: they can sign in again; tokens revoked when they were disabled stay revoked.\n" {
+		t.Errorf("user enable: %q", r.stdout)
+	}
+	svc, st := authService(t, data)
+	ctx := context.Background()
+	if _, err := svc.Login(ctx, "ann@example.com", "a long enough password", auth.Client{}); err != nil {
+		t.Errorf("the enabled user cannot sign in: %v", err)
+	}
+	if _, err := svc.AuthenticateToken(ctx, annToken); err == nil {
+		t.Error("enabling the owner brought a revoked token back")
+	}
+	if r := runWith(t, "", false, with("user", "list")...); !strings.Contains(r.stdout, "active") || strings.Contains(r.stdout, "disabled") {
+		t.Errorf("user list after enable:\n%s", r.stdout)
+	}
+	es, err := auth.Events(ctx, st, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := es[1]; e.Type != auth.EventUserEnabled || e.Subject != "user:ann@example.com" || e.Actor != "cli:tester" || !slices.Equal(e.Roles, []string{"executive"}) {
+		t.Errorf("access event of the enable: %+v (then %+v)", e, es[0])
 	}
 }
 

@@ -104,7 +104,10 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		key, _, _, err := cfg.LedgerKey()
+		key, _, err := configuredLedgerKey(cfg)
+		if err == nil && key == nil {
+			key, _, _, err = cfg.LedgerKey()
+		}
 		if err != nil {
 			return err
 		}

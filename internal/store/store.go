@@ -34,6 +34,15 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 // ErrorCode is unavailable (domain.Coder).
 func (e *UnreachableError) ErrorCode() domain.Code { return domain.EUnavailable }
 
+// DamageReporter is a store that can tell it found its own file damaged
+// (the embedded store: SQLite reporting a malformed page), nil while it has
+// not. A health check asks it: a damaged page is found only by the
+// statements that read it, so the store may answer every read while every
+// write that touches the page fails.
+type DamageReporter interface {
+	Damaged() error
+}
+
 // Item is one record to write: its canonical JSON body plus provenance.
 type Item struct {
 	Key       domain.Key

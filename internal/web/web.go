@@ -180,8 +180,21 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, domain.Errorf(domain.EUnavailable, "store unreachable"))
 		return
 	}
+	detail := s.Auth.Grants().Require(auth.PrincipalFrom(r.Context()), auth.SourcesRead) == nil
+	if d, ok := s.Store.(store.DamageReporter); ok {
+		if err := d.Damaged(); err != nil {
+			// Not ok, though the store answered: its writes fail. The
+			// file's path is for those who may read the sources page.
+			msg := "store damaged: a read or write found its file malformed; the server log names the file and what to do"
+			if detail {
+				msg = err.Error()
+			}
+			s.writeError(w, r, domain.Errorf(domain.EUnavailable, "%s", msg))
+			return
+		}
+	}
 	st := s.Engine.Status()
-	if s.Auth.Grants().Require(auth.PrincipalFrom(r.Context()), auth.SourcesRead) == nil {
+	if detail {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": st})
 		return
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -110,13 +112,28 @@ func (a *app) oidcClient(svc *auth.Service) (*oidc.Client, error) {
 	return oidc.New(*cfg, svc)
 }
 
-// cliActor is who the access events name for a command-line change.
+// cliActor is who the access events name for a command-line change: the
+// login's USER or LOGNAME, else the account the process runs as — under
+// systemd or in a container neither variable is set, and every change had
+// been "cli:unknown".
 func cliActor(env *Env) auth.Actor {
 	u := env.Getenv("USER")
 	if u == "" {
 		u = env.Getenv("LOGNAME")
 	}
+	if u == "" && env.OSAccount != nil {
+		u = env.OSAccount()
+	}
 	return auth.CLIActor(u)
+}
+
+// osAccount is the account the process runs as: its name, or its uid
+// where the account database has none (a container run as --user 1000).
+func osAccount() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid=" + strconv.Itoa(os.Getuid())
 }
 
 // flagOf names the flag that carries an auth input field.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -335,5 +336,38 @@ func TestDataFlagBesideAPostgresStore(t *testing.T) {
 	r := runWith(t, "", false, "user", "list", "--data", data)
 	if !strings.Contains(r.stdout, "active") {
 		t.Errorf("the user after the refusal: %q", r.stdout)
+	}
+}
+
+// Without USER or LOGNAME (a systemd unit, a container) the actor of a
+// command-line change is the account the process runs as, where it had
+// been "cli:unknown"; USER, when set, names it.
+func TestCLIActorWithoutUSER(t *testing.T) {
+	data := t.TempDir()
+	for _, c := range []struct {
+		vars  map[string]string
+		email string
+		want  string
+	}{
+		{nil, "ann@example.com", "cli:candor-svc"},
+		{map[string]string{"LOGNAME": "bob"}, "bob@example.com", "cli:bob"},
+		{map[string]string{"USER": "cy"}, "cy@example.com", "cli:cy"},
+	} {
+		env, _, errb := testEnv(c.vars)
+		env.OSAccount = func() string { return "candor-svc" }
+		if code := Run(context.Background(), env, []string{"user", "add", "--data", data, "--email", c.email, "--role", "admin", "--generate-password"}); code != 0 {
+			t.Fatalf("user add: exit %d, %s", code, errb.String())
+		}
+		_, st := authService(t, data)
+		es, err := auth.Events(context.Background(), st, 1)
+		if err != nil || len(es) != 1 || es[0].Actor != c.want {
+			t.Errorf("%v: access event %+v (%v); want actor %s", c.vars, es, err, c.want)
+		}
+	}
+	// The account's name, as the operating system has it.
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		if got := osAccount(); got != u.Username {
+			t.Errorf("osAccount() = %q, want %q", got, u.Username)
+		}
 	}
 }

@@ -125,7 +125,8 @@ func Person(p Principal) string {
 	return p.Kind + ":" + p.Name
 }
 
-// CLIActor is the command line run by the operating-system user.
+// CLIActor is the command line run by the operating-system user; the
+// caller finds the user ("unknown" when it found none).
 func CLIActor(osUser string) Actor {
 	if osUser == "" {
 		osUser = "unknown"

@@ -156,6 +156,9 @@ func TestAdminUsers(t *testing.T) {
 	// enabled.
 	page = e.page(t, adm, "/admin", 200)
 	mustContain(t, "the disabled user's row", page, []string{`action="/admin/users/enable#users"`, "Enable bob@example.com"})
+	if status, _, _ := e.post(t, noCSRF, "/admin/users/enable", url.Values{"email": {"bob@example.com"}}); status != 403 || !slices.Contains(users()["bob@example.com"], "(disabled)") {
+		t.Errorf("enabling without the CSRF token: %d, want 403 and bob still disabled", status)
+	}
 	if status, _, loc := e.post(t, adm, "/admin/users/enable", url.Values{"email": {"bob@example.com"}}); status != 303 {
 		t.Errorf("enabling bob: %d", status)
 	} else if p := e.page(t, adm, strings.TrimSuffix(loc, "#users"), 200); !strings.Contains(p, "Enabled bob@example.com: they can sign in again.") {

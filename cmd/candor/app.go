@@ -160,16 +160,26 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	if err != nil {
 		return nil, err
 	}
+	// Every write is chained in the audit ledger, so no store is used
+	// without its key. The key the configuration names is checked before
+	// the store is opened: refused, it leaves nothing behind (PostgreSQL's
+	// schema had been created first).
+	key, from, err := configuredLedgerKey(cfg)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg, create)
 	if err != nil {
 		return nil, err
 	}
-	// Every write is chained in the audit ledger, so no store is used
-	// without its key.
-	key, from, created, err := cfg.LedgerKey()
-	if err != nil {
-		st.Close()
-		return nil, err
+	created := false
+	if key == nil {
+		// The embedded store's own key, made in its data directory on
+		// first use: only once the store there has opened.
+		if key, from, created, err = cfg.LedgerKey(); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	st.SetSealer(ledger.NewSealer(key))
 	if err := checkLedgerKey(ctx, st, cfg, key); err != nil {
@@ -274,6 +284,16 @@ func asOfTime(v string) (time.Time, error) {
 		return t, usagef("--as-of: %v", err)
 	}
 	return t, nil
+}
+
+// configuredLedgerKey is config.ConfiguredLedgerKey with its errors exiting
+// 2, as the configuration's mistakes do.
+func configuredLedgerKey(cfg config.Config) (ed25519.PrivateKey, string, error) {
+	key, from, err := cfg.ConfiguredLedgerKey()
+	if err != nil {
+		return nil, "", &exitError{code: 2, err: err}
+	}
+	return key, from, nil
 }
 
 // checkLedgerKey refuses a signing key that would leave the ledger

@@ -325,7 +325,7 @@ func decideLocally(ctx context.Context, env *Env, c common, q gate.Request) (gat
 	if err != nil {
 		return res, err
 	}
-	who := auth.CLIActor(env.Getenv("USER")).Name
+	who := cliActor(env).Name
 	return gate.Record(ctx, a.store, res, who, who)
 }
 

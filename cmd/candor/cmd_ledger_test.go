@@ -5,13 +5,18 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/pgtest"
 )
 
 // TestLedgerCommands: what the command line does is chained (an import, a
@@ -244,4 +249,68 @@ func ledgerEntries(t *testing.T, data string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A ledger.key_file that does not exist is a configuration error: exit 2
+// naming where the name came from (the file's line, or the variable), and
+// nothing is made — it had exited 1, and serve had made the data
+// directory's store first. candor ledger keygen --out still makes the file
+// the configuration names.
+func TestMissingLedgerKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "keys", "ledger.key")
+	conf := filepath.Join(dir, "candor.yaml")
+	if err := os.WriteFile(conf, []byte("currency: USD\nledger:\n  key_file: "+keyFile+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(dir, "keys"), 0o700)
+	for _, c := range []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{"configuration file", nil, []string{"--config", conf}, "config " + conf + ":3: ledger.key_file: " + keyFile + " does not exist"},
+		{"variable", map[string]string{"CANDOR_LEDGER_KEY_FILE": keyFile}, nil, "CANDOR_LEDGER_KEY_FILE: " + keyFile + " does not exist"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "data")
+			for _, cmd := range [][]string{{"serve", "--addr", "127.0.0.1:0"}, {"user", "add", "--email", "ann@example.com", "--role", "admin", "--generate-password"}} {
+				env, _, errb := testEnv(c.vars)
+				code := Run(context.Background(), env, append(append(cmd, "--data", data), c.args...))
+				if code != 2 || !strings.Contains(errb.String(), c.want) || !strings.Contains(errb.String(), "candor ledger keygen --out "+keyFile) {
+					t.Errorf("candor %s: exit %d, stderr %q; want 2 and %q", cmd[0], code, errb.String(), c.want)
+				}
+				if _, err := os.Stat(data); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("candor %s made %s (%v) though it refused", cmd[0], data, err)
+				}
+			}
+		})
+	}
+	env, _, errb := testEnv(map[string]string{"CANDOR_LEDGER_KEY_FILE": keyFile, "CANDOR_CONFIG": conf})
+	if code := Run(context.Background(), env, []string{"ledger", "keygen", "--out", keyFile}); code != 0 {
+		t.Fatalf("ledger keygen --out the configured file: exit %d, %s", code, errb.String())
+	}
+	runWith(t, "", false, "user", "add", "--config", conf, "--data", filepath.Join(dir, "data"), "--email", "ann@example.com", "--role", "admin", "--generate-password").want(t, 0, "user add")
+}
+
+// With PostgreSQL and no ledger key, serve refuses before it connects: the
+// database is left without Candor's schema, where it had been created
+// before the refusal.
+func TestPostgresNoLedgerKeyCreatesNothing(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	env, _, errb := testEnv(map[string]string{"CANDOR_DB": url})
+	code := Run(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir()})
+	if code != 2 || !strings.Contains(errb.String(), "the audit ledger needs a signing key kept outside the database") {
+		t.Fatalf("exit %d, stderr %q; want 2 asking for a key", code, errb.String())
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var tables int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'`).Scan(&tables); err != nil || tables != 0 {
+		t.Errorf("the database holds %d tables (%v) after the refusal; want none", tables, err)
+	}
 }

@@ -125,6 +125,12 @@ func listen(addr, from string) (net.Listener, error) {
 func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(url string)) error {
 	// Reads get a scheduler slot at once beside bulk work (priority.ForServing).
 	defer priority.ForServing()()
+	// What this starts (the follower, the warming, the definitions'
+	// follower) stops when it returns, before the caller closes the store:
+	// after a failed first load the follower went on and logged "sql:
+	// statement is closed", which read as the cause.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
 	svc, err := a.authService()
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -23,7 +25,7 @@ import (
 )
 
 func init() {
-	register(command{name: "user", args: "add|list|disable|roles [flags]", help: "local users: add (password from stdin), list, disable, set roles", run: runUser})
+	register(command{name: "user", args: "add|list|disable|enable|roles [flags]", help: "local users: add (password from stdin), list, disable, enable, set roles", run: runUser})
 }
 
 // stringsFlag is a repeatable flag (--role a --role b); commas separate
@@ -58,8 +60,8 @@ func subcommand(ctx context.Context, env *Env, cmd string, args []string, subs m
 
 func runUser(ctx context.Context, env *Env, args []string) error {
 	return subcommand(ctx, env, "user", args, map[string]func(context.Context, *Env, []string) error{
-		"add": runUserAdd, "list": runUserList, "disable": runUserDisable, "roles": runUserRoles,
-	}, []string{"add", "list", "disable", "roles"})
+		"add": runUserAdd, "list": runUserList, "disable": runUserDisable, "enable": runUserEnable, "roles": runUserRoles,
+	}, []string{"add", "list", "disable", "enable", "roles"})
 }
 
 // authApp is the wired application with its access-control service.
@@ -110,13 +112,28 @@ func (a *app) oidcClient(svc *auth.Service) (*oidc.Client, error) {
 	return oidc.New(*cfg, svc)
 }
 
-// cliActor is who the access events name for a command-line change.
+// cliActor is who the access events name for a command-line change: the
+// login's USER or LOGNAME, else the account the process runs as — under
+// systemd or in a container neither variable is set, and every change had
+// been "cli:unknown".
 func cliActor(env *Env) auth.Actor {
 	u := env.Getenv("USER")
 	if u == "" {
 		u = env.Getenv("LOGNAME")
 	}
+	if u == "" && env.OSAccount != nil {
+		u = env.OSAccount()
+	}
 	return auth.CLIActor(u)
+}
+
+// osAccount is the account the process runs as: its name, or its uid
+// where the account database has none (a container run as --user 1000).
+func osAccount() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "uid=" + strconv.Itoa(os.Getuid())
 }
 
 // flagOf names the flag that carries an auth input field.
@@ -126,13 +143,18 @@ var flagOf = map[string]string{
 }
 
 // inputError turns the service's bad-input errors into usage errors
-// naming the flag (exit status 2).
+// naming the flag (exit status 2). A user or token the flag names that
+// does not exist is a failure (exit status 1) without the usage line: the
+// command was written right, and the usage would not help.
 func inputError(err error) error {
 	var ie *auth.InputError
 	if errors.As(err, &ie) {
 		f := flagOf[ie.Field]
 		if f == "" {
 			f = ie.Field
+		}
+		if ie.NotFound {
+			return fmt.Errorf("%s: %s", f, ie.Msg)
 		}
 		return usagef("%s: %s", f, ie.Msg)
 	}
@@ -402,21 +424,41 @@ func orDash(s string) string {
 	return s
 }
 
-func runUserDisable(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "user disable", "--email E", "Disables a user: they can no longer sign in, their sessions end and the tokens they own are revoked.")
+// openForEmail parses the flags of a subcommand that takes --email only
+// and opens the store.
+func openForEmail(ctx context.Context, env *Env, name, help string, args []string) (*authApp, string, error) {
+	fs := flags(env, name, "--email E", help)
 	var c common
 	c.bind(fs)
 	email := fs.String("email", "", "the user's e-mail address")
 	a, err := parseAndOpen(ctx, env, fs, &c, args, need("email", email))
+	return a, *email, err
+}
+
+func runUserDisable(ctx context.Context, env *Env, args []string) error {
+	a, email, err := openForEmail(ctx, env, "user disable", "Disables a user: they can no longer sign in, their sessions end and the tokens they own are revoked.", args)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	ns, nt, err := a.svc.DisableUser(ctx, cliActor(env), *email)
+	ns, nt, err := a.svc.DisableUser(ctx, cliActor(env), email)
 	if err != nil {
 		return inputError(err)
 	}
-	fmt.Fprintf(env.Stdout, "Disabled %s: %s ended, %s revoked.\n", strings.ToLower(strings.TrimSpace(*email)), plural.Count(ns, "session"), plural.Count(nt, "token"))
+	fmt.Fprintf(env.Stdout, "Disabled %s: %s ended, %s revoked.\n", strings.ToLower(strings.TrimSpace(email)), plural.Count(ns, "session"), plural.Count(nt, "token"))
+	return nil
+}
+
+func runUserEnable(ctx context.Context, env *Env, args []string) error {
+	a, email, err := openForEmail(ctx, env, "user enable", "Lets a disabled user sign in again, with the roles they had. The sessions and tokens disabling ended stay ended.", args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.svc.EnableUser(ctx, cliActor(env), email); err != nil {
+		return inputError(err)
+	}
+	fmt.Fprintf(env.Stdout, "Enabled %s: they can sign in again; tokens revoked when they were disabled stay revoked.\n", strings.ToLower(strings.TrimSpace(email)))
 	return nil
 }
 

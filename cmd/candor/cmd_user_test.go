@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -208,8 +209,8 @@ func TestUserTokenUsage(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{"", []string{"user"}, "a subcommand is required: add, list, disable, roles"},
-		{"", []string{"user", "frob"}, `unknown subcommand "frob"; known: add, list, disable, roles`},
+		{"", []string{"user"}, "a subcommand is required: add, list, disable, enable, roles"},
+		{"", []string{"user", "frob"}, `unknown subcommand "frob"; known: add, list, disable, enable, roles`},
 		{"", []string{"token", "mint"}, `unknown subcommand "mint"; known: create, list, revoke`},
 		{"pw pw pw pw pw\n", []string{"user", "add", "--role", "admin"}, "--email is required"},
 		{"pw pw pw pw pw\n", []string{"user", "add", "--email", "b@example.com"}, "--role is required"},
@@ -221,19 +222,39 @@ func TestUserTokenUsage(t *testing.T) {
 		{"", []string{"user", "add", "--email", "b@example.com", "--role", "admin", "extra"}, `unexpected argument "extra"`},
 		{"", []string{"user", "list", "--format", "xml"}, `--format: "xml"`},
 		{"", []string{"user", "disable"}, "--email is required"},
-		{"", []string{"user", "disable", "--email", "zed@example.com"}, "--email: no user has e-mail address zed@example.com"},
+		{"", []string{"user", "enable"}, "--email is required"},
+		{"", []string{"user", "enable", "--email", "ann@example.com"}, "--email: ann@example.com is not disabled"},
 		{"", []string{"user", "roles", "--email", "ann@example.com"}, "--role is required"},
 		{"", []string{"user", "roles", "--email", "ann@example.com", "--role", "root"}, `--role: unknown role "root"`},
-		{"", []string{"user", "roles", "--email", "zed@example.com", "--role", "admin"}, "--email: no user"},
 		{"", []string{"token", "create", "--role", "ingest"}, "--name is required"},
 		{"", []string{"token", "create", "--name", "ci"}, "--role is required"},
 		{"", []string{"token", "create", "--name", "has space", "--role", "ingest"}, `--name: "has space"`},
-		{"", []string{"token", "create", "--name", "ci", "--role", "ingest", "--user", "zed@example.com"}, "--user: no user has e-mail address zed@example.com"},
 		{"", []string{"token", "create", "--name", "ci", "--role", "ingest", "--user", "ann@example.com"}, "--role: the owner ann@example.com does not hold role ingest"},
 		{"", []string{"token", "revoke"}, "--name or --id is required"},
 		{"", []string{"token", "revoke", "--name", "ci", "--id", "3"}, "not both"},
-		{"", []string{"token", "revoke", "--name", "ci"}, `--name: no active token is named "ci"`},
-		{"", []string{"token", "revoke", "--id", "9"}, "--id: no token has id 9"},
+	}
+	// A user or token that does not exist is a failure, not a usage
+	// mistake: exit 1, and no usage line.
+	missing := []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"user", "disable", "--email", "zed@example.com"}, "--email: no user has e-mail address zed@example.com"},
+		{[]string{"user", "enable", "--email", "zed@example.com"}, "--email: no user has e-mail address zed@example.com"},
+		{[]string{"user", "roles", "--email", "zed@example.com", "--role", "admin"}, "--email: no user has e-mail address zed@example.com"},
+		{[]string{"token", "create", "--name", "ci", "--role", "ingest", "--user", "zed@example.com"}, "--user: no user has e-mail address zed@example.com"},
+		{[]string{"token", "revoke", "--name", "NOSUCH"}, `--name: no token named "NOSUCH"`},
+		{[]string{"token", "revoke", "--id", "9"}, "--id: no token has id 9"},
+	}
+	for _, tc := range missing {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append(append([]string(nil), tc.args...), "--data", data)
+			r := runWith(t, "", false, args...)
+			r.want(t, 1, args...)
+			if !strings.Contains(r.stderr, tc.stderr) || strings.Contains(r.stderr, "usage:") {
+				t.Errorf("stderr: want %q and no usage line:\n%s", tc.stderr, r.stderr)
+			}
+		})
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -258,6 +279,47 @@ func TestUserTokenUsage(t *testing.T) {
 	}
 }
 
+// A disabled user can be enabled again (user add refuses the address):
+// they sign in with their password, and the tokens disabling revoked stay
+// revoked. Each change is an access event.
+func TestUserEnable(t *testing.T) {
+	data := t.TempDir()
+	d := []string{"--data", data}
+	with := func(args ...string) []string { return append(args, d...) }
+	runWith(t, "a long enough password\n", false, with("user", "add", "--email", "ann@example.com", "--role", "executive")...).want(t, 0, "user add")
+	r := runWith(t, "", false, with("token", "create", "--name", "ann-laptop", "--role", "executive", "--user", "ann@example.com")...)
+	r.want(t, 0, "token create")
+	words := strings.Fields(r.stdout)
+	annToken := words[len(words)-1]
+	runWith(t, "", false, with("user", "disable", "--email", "ann@example.com")...).want(t, 0, "user disable")
+	r = runWith(t, "another long password\n", false, with("user", "add", "--email", "ann@example.com", "--role", "executive")...)
+	r.want(t, 2, "user add of a disabled user")
+
+	r = runWith(t, "", false, with("user", "enable", "--email", " Ann@Example.com")...)
+	r.want(t, 0, "user enable")
+	if r.stdout != "Enabled ann@example.com: they can sign in again; tokens revoked when they were disabled stay revoked.\n" {
+		t.Errorf("user enable: %q", r.stdout)
+	}
+	svc, st := authService(t, data)
+	ctx := context.Background()
+	if _, err := svc.Login(ctx, "ann@example.com", "a long enough password", auth.Client{}); err != nil {
+		t.Errorf("the enabled user cannot sign in: %v", err)
+	}
+	if _, err := svc.AuthenticateToken(ctx, annToken); err == nil {
+		t.Error("enabling the owner brought a revoked token back")
+	}
+	if r := runWith(t, "", false, with("user", "list")...); !strings.Contains(r.stdout, "active") || strings.Contains(r.stdout, "disabled") {
+		t.Errorf("user list after enable:\n%s", r.stdout)
+	}
+	es, err := auth.Events(ctx, st, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := es[1]; e.Type != auth.EventUserEnabled || e.Subject != "user:ann@example.com" || e.Actor != "cli:tester" || !slices.Equal(e.Roles, []string{"executive"}) {
+		t.Errorf("access event of the enable: %+v (then %+v)", e, es[0])
+	}
+}
+
 // --data naming a directory that holds an embedded store, while CANDOR_DB
 // (or db: in the file) names PostgreSQL, is refused before anything is
 // opened: the command would have worked on PostgreSQL — a user disabled
@@ -274,5 +336,38 @@ func TestDataFlagBesideAPostgresStore(t *testing.T) {
 	r := runWith(t, "", false, "user", "list", "--data", data)
 	if !strings.Contains(r.stdout, "active") {
 		t.Errorf("the user after the refusal: %q", r.stdout)
+	}
+}
+
+// Without USER or LOGNAME (a systemd unit, a container) the actor of a
+// command-line change is the account the process runs as, where it had
+// been "cli:unknown"; USER, when set, names it.
+func TestCLIActorWithoutUSER(t *testing.T) {
+	data := t.TempDir()
+	for _, c := range []struct {
+		vars  map[string]string
+		email string
+		want  string
+	}{
+		{nil, "ann@example.com", "cli:candor-svc"},
+		{map[string]string{"LOGNAME": "bob"}, "bob@example.com", "cli:bob"},
+		{map[string]string{"USER": "cy"}, "cy@example.com", "cli:cy"},
+	} {
+		env, _, errb := testEnv(c.vars)
+		env.OSAccount = func() string { return "candor-svc" }
+		if code := Run(context.Background(), env, []string{"user", "add", "--data", data, "--email", c.email, "--role", "admin", "--generate-password"}); code != 0 {
+			t.Fatalf("user add: exit %d, %s", code, errb.String())
+		}
+		_, st := authService(t, data)
+		es, err := auth.Events(context.Background(), st, 1)
+		if err != nil || len(es) != 1 || es[0].Actor != c.want {
+			t.Errorf("%v: access event %+v (%v); want actor %s", c.vars, es, err, c.want)
+		}
+	}
+	// The account's name, as the operating system has it.
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		if got := osAccount(); got != u.Username {
+			t.Errorf("osAccount() = %q, want %q", got, u.Username)
+		}
 	}
 }

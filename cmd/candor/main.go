@@ -47,6 +47,10 @@ type Env struct {
 	// IsTerminal reports whether a stream is an interactive terminal
 	// (colours, progress bars).
 	IsTerminal func(f any) bool
+	// OSAccount names the operating-system account running the command,
+	// for the actor of its changes where USER and LOGNAME are unset (a
+	// systemd unit, a container); nil names none.
+	OSAccount func() string
 	// oneShot is the running command's registration (command.oneShot),
 	// set by Run: the engine a command opens follows it (app.go).
 	oneShot bool
@@ -76,7 +80,7 @@ func (e *exitError) Error() string {
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, IsTerminal: isTerminal}
+	env := &Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, Environ: os.Environ, IsTerminal: isTerminal, OSAccount: osAccount}
 	// The collector's headroom follows what the work needs, not the size
 	// of the dataset held (internal/gcpace); GOGC or GOMEMLIMIT set by the
 	// operator take over instead.

@@ -512,7 +512,13 @@ type proc struct {
 // start runs a command in a goroutine; stop cancels its context.
 func start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	env, out, errb := testEnv(nil)
+	return startEnv(t, nil, args...)
+}
+
+// startEnv is start with environment variables.
+func startEnv(t *testing.T, vars map[string]string, args ...string) *proc {
+	t.Helper()
+	env, out, errb := testEnv(vars)
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &proc{done: make(chan struct{}), cancel: cancel, out: out, errb: errb}
 	go func() {

@@ -51,7 +51,13 @@ func (e *RateLimitedError) ErrorCode() domain.Code { return domain.ERateLimited 
 // InputError is bad input to an administrative action, naming the field
 // (email, name, roles, password, owner), so a command can name its flag
 // and a form its input.
-type InputError struct{ Field, Msg string }
+type InputError struct {
+	Field, Msg string
+	// NotFound says the input was well formed but names no user or token:
+	// a fact about the store, not a mistake in how the command was
+	// written, so the CLI exits 1 for it without a usage line.
+	NotFound bool
+}
 
 func (e *InputError) Error() string { return e.Field + ": " + e.Msg }
 
@@ -61,6 +67,10 @@ func (e *InputError) ErrorParam() string     { return e.Field }
 
 func inputErr(field, format string, args ...any) error {
 	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func notFoundErr(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...), NotFound: true}
 }
 
 // Principal kinds.
@@ -115,7 +125,8 @@ func Person(p Principal) string {
 	return p.Kind + ":" + p.Name
 }
 
-// CLIActor is the command line run by the operating-system user.
+// CLIActor is the command line run by the operating-system user; the
+// caller finds the user ("unknown" when it found none).
 func CLIActor(osUser string) Actor {
 	if osUser == "" {
 		osUser = "unknown"

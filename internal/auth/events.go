@@ -16,6 +16,7 @@ const (
 	EventSignOut      = "sign_out"
 	EventUserCreated  = "user_created"
 	EventUserDisabled = "user_disabled"
+	EventUserEnabled  = "user_enabled"
 	EventRolesChanged = "roles_changed"
 	EventTokenCreated = "token_created"
 	EventTokenRevoked = "token_revoked"

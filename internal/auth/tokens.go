@@ -86,9 +86,14 @@ func (s *Service) RevokeToken(ctx context.Context, by Actor, name string, id int
 	})
 	switch {
 	case i < 0 && id > 0:
-		return store.Token{}, inputErr("id", "no token has id %d", id)
+		return store.Token{}, notFoundErr("id", "no token has id %d", id)
 	case i < 0:
-		return store.Token{}, inputErr("name", "no active token is named %q", name)
+		// A name only revoked tokens carry is said so: the revocation
+		// being repeated has happened, which "no token" would hide.
+		if j := slices.IndexFunc(all, func(t store.Token) bool { return t.Name == name }); j >= 0 {
+			return store.Token{}, notFoundErr("name", "no active token is named %q (token %d of that name is revoked)", name, all[j].ID)
+		}
+		return store.Token{}, notFoundErr("name", "no token named %q", name)
 	case all[i].Revoked():
 		return store.Token{}, inputErr("id", "token %d (%s) is revoked already", all[i].ID, all[i].Name)
 	}

@@ -123,7 +123,7 @@ func (s *Service) user(ctx context.Context, email string) (store.User, error) {
 	}
 	u, err := s.st.UserByEmail(ctx, e)
 	if errors.Is(err, store.ErrNotFound) {
-		return u, inputErr("email", "no user has e-mail address %s", e)
+		return u, notFoundErr("email", "no user has e-mail address %s", e)
 	}
 	return u, err
 }
@@ -142,6 +142,26 @@ func (s *Service) DisableUser(ctx context.Context, by Actor, email string) (sess
 	e := s.event(EventUserDisabled, by, "user:"+u.Email)
 	defer s.tokens.clear()
 	return s.st.DisableUser(ctx, u.ID, e.At, e.encode())
+}
+
+// EnableUser lets a disabled user sign in again, recording user_enabled.
+// Their sessions and tokens stay ended: they sign in anew, and tokens are
+// created anew.
+func (s *Service) EnableUser(ctx context.Context, by Actor, email string) error {
+	u, err := s.user(ctx, email)
+	if err != nil {
+		return err
+	}
+	if !u.Disabled() {
+		return inputErr("email", "%s is not disabled", u.Email)
+	}
+	e := s.event(EventUserEnabled, by, "user:"+u.Email)
+	e.Roles = u.Roles
+	err = s.st.EnableUser(ctx, u.ID, e.encode())
+	if errors.Is(err, store.ErrNotFound) {
+		return inputErr("email", "%s was enabled meanwhile", u.Email)
+	}
+	return err
 }
 
 // SetRoles replaces a user's roles, recording roles_changed with the old

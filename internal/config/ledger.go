@@ -51,10 +51,39 @@ func (c Config) LedgerTrustedKeys() ([]ed25519.PublicKey, error) {
 	return out, nil
 }
 
+// ConfiguredLedgerKey is the key the configuration names: CANDOR_LEDGER_KEY,
+// else the file ledger.key_file names; nil, with from "", when it names
+// none. With PostgreSQL, which has no data directory to keep one in,
+// naming none is an error. Every error is the configuration's and names
+// the variable, or the file and line, the key came from; nothing is read
+// or made but the key file, so a caller checks it before it opens, or
+// creates, a store.
+func (c Config) ConfiguredLedgerKey() (key ed25519.PrivateKey, from string, err error) {
+	switch {
+	case c.Ledger.Key != "":
+		if key, err = ledger.ParseKey(c.Ledger.Key); err != nil {
+			return nil, "", fmt.Errorf("CANDOR_LEDGER_KEY: %v", err)
+		}
+		return key, "CANDOR_LEDGER_KEY", nil
+	case c.Ledger.KeyFile != "":
+		key, err = ledger.ReadKeyFile(c.Ledger.KeyFile)
+		if errors.Is(err, fs.ErrNotExist) {
+			err = fmt.Errorf("%s does not exist: point it at the key that signs this ledger, or, for a new store, make one with candor ledger keygen --out %s", c.Ledger.KeyFile, c.Ledger.KeyFile)
+		}
+		if err != nil {
+			return nil, "", c.loadError(fmt.Errorf("ledger.key_file: %w", err))
+		}
+		return key, c.Ledger.KeyFile, nil
+	case c.DB != "":
+		return nil, "", errors.New("the audit ledger needs a signing key kept outside the database: " +
+			"run candor ledger keygen --out FILE and set ledger.key_file (or CANDOR_LEDGER_KEY_FILE) to it, or put the key in CANDOR_LEDGER_KEY")
+	}
+	return nil, "", nil
+}
+
 // LedgerKey returns the key that signs the ledger and says where it came
-// from: CANDOR_LEDGER_KEY, else ledger.key_file, else, for the embedded
-// store, DATA/ledger.key, made on first use (created reports that). With
-// PostgreSQL there is no data directory, and no key is an error.
+// from: ConfiguredLedgerKey, else, for the embedded store,
+// DATA/ledger.key, made on first use (created reports that).
 func (c Config) LedgerKey() (key ed25519.PrivateKey, from string, created bool, err error) {
 	return c.ledgerKey(false)
 }
@@ -69,16 +98,8 @@ func (c Config) ExistingLedgerKey() (ed25519.PrivateKey, error) {
 }
 
 func (c Config) ledgerKey(noCreate bool) (key ed25519.PrivateKey, from string, created bool, err error) {
-	switch {
-	case c.Ledger.Key != "":
-		key, err = ledger.ParseKey(c.Ledger.Key)
-		return key, "CANDOR_LEDGER_KEY", false, err
-	case c.Ledger.KeyFile != "":
-		key, err = ledger.ReadKeyFile(c.Ledger.KeyFile)
-		return key, c.Ledger.KeyFile, false, err
-	case c.DB != "":
-		return nil, "", false, errors.New("the audit ledger needs a signing key kept outside the database: " +
-			"run candor ledger keygen --out FILE and set ledger.key_file (or CANDOR_LEDGER_KEY_FILE) to it, or put the key in CANDOR_LEDGER_KEY")
+	if key, from, err = c.ConfiguredLedgerKey(); key != nil || err != nil {
+		return key, from, false, err
 	}
 	path := filepath.Join(c.Data, LedgerKeyFile)
 	key, err = ledger.ReadKeyFile(path)

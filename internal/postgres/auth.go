@@ -105,6 +105,13 @@ func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []by
 	return sessions, tokens, err
 }
 
+func (s *DB) EnableUser(ctx context.Context, id int64, event []byte) error {
+	return s.writeAuth(ctx, event, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at IS NOT NULL`, id)
+		return mustAffect(tag, err, fmt.Sprintf("no disabled user with id %d", id))
+	})
+}
+
 func (s *DB) CreateSession(ctx context.Context, x store.Session, event []byte) error {
 	return s.writeAuth(ctx, event, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO sessions (hash, user_id, created_at, last_seen, expires_at, client) VALUES ($1, $2, $3, $4, $5, $6)`,

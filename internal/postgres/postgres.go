@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"path"
 	"sort"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -86,6 +88,7 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 		// pgx redacts the password from its parse errors.
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
+	classifyUnreachable(&cfg.ConnConfig.Config)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
@@ -111,6 +114,31 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 		return nil, fmt.Errorf("postgres %s: %w", where, err)
 	}
 	return s, nil
+}
+
+// classifyUnreachable makes the failures to reach the server — looking
+// its host up, dialling it, a deadline met meanwhile — a
+// *store.UnreachableError, found in the chain of the error every query
+// returns while the pool cannot connect (pgconn wraps the dial's error). A
+// server that answers and refuses (a wrong password, a missing database)
+// is not unreachable: that is the configuration's fault, and retrying
+// will not help.
+func classifyUnreachable(c *pgconn.Config) {
+	dial, lookup := c.DialFunc, c.LookupFunc
+	c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, &store.UnreachableError{Err: err}
+		}
+		return conn, nil
+	}
+	c.LookupFunc = func(ctx context.Context, host string) ([]string, error) {
+		addrs, err := lookup(ctx, host)
+		if err != nil {
+			return nil, &store.UnreachableError{Err: err}
+		}
+		return addrs, nil
+	}
 }
 
 // closeWait bounds how long Close waits for an open batch or scan.

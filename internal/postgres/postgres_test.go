@@ -576,6 +576,12 @@ func TestOpenBadURL(t *testing.T) {
 	if got := err.Error(); strings.Contains(got, "secret") {
 		t.Fatalf("error leaks the password: %s", got)
 	}
+	// Nothing listening is an unreachable store, whose code (503, retry)
+	// no caller has to read from the message.
+	var ue *store.UnreachableError
+	if !errors.As(err, &ue) || domain.CodeOf(err) != domain.EUnavailable {
+		t.Errorf("Open of a closed port: %v (code %s); want a store.UnreachableError, code unavailable", err, domain.CodeOf(err))
+	}
 }
 
 // Documents are append-only in the database itself, not only through the

@@ -101,6 +101,13 @@ func (s *DB) DisableUser(ctx context.Context, id int64, at time.Time, event []by
 	return sessions, tokens, err
 }
 
+func (s *DB) EnableUser(ctx context.Context, id int64, event []byte) error {
+	return s.writeAuth(ctx, event, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = NULL WHERE id = ? AND disabled_at IS NOT NULL`, id)
+		return mustAffect(r, err, fmt.Sprintf("no disabled user with id %d", id))
+	})
+}
+
 func (s *DB) CreateSession(ctx context.Context, x store.Session, event []byte) error {
 	return s.writeAuth(ctx, event, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (hash, user_id, created_at, last_seen, expires_at, client) VALUES (?, ?, ?, ?, ?, ?)`,

@@ -17,13 +17,13 @@ func (s *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	defer s.give()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return s.checked(err)
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return err
+		return s.checked(err)
 	}
-	return tx.Commit()
+	return s.checked(tx.Commit())
 }
 
 func (s *DB) AddOpens(ctx context.Context, opens []store.Opens) error {

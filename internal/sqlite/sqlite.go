@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -65,6 +66,8 @@ type DB struct {
 	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
 	// ledger.
 	store.SealerSlot
+	// damage is the first error that found the file damaged (checked).
+	damage atomic.Pointer[DamagedError]
 }
 
 var _ store.Store = (*DB)(nil)
@@ -423,6 +426,11 @@ func (s *DB) batchTx(ctx context.Context) (*sql.Tx, error) {
 }
 
 func (s *DB) Begin(ctx context.Context) (store.Batch, error) {
+	b, err := s.begin(ctx)
+	return b, s.checked(err)
+}
+
+func (s *DB) begin(ctx context.Context) (store.Batch, error) {
 	if err := s.prepareInserts(ctx); err != nil {
 		return nil, err
 	}
@@ -539,6 +547,11 @@ func eventArg(t time.Time) any {
 }
 
 func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
+	res, err := b.add(ctx, items)
+	return res, b.s.checked(err)
+}
+
+func (b *batch) add(ctx context.Context, items []store.Item) (store.WriteResult, error) {
 	var res store.WriteResult
 	if b.done {
 		return res, errors.New("batch already ended")
@@ -628,9 +641,9 @@ func (b *batch) Commit() error {
 	defer b.end()
 	if _, err := b.s.appendLedgerTx(context.Background(), b.tx, b.ledger); err != nil {
 		b.tx.Rollback()
-		return err
+		return b.s.checked(err)
 	}
-	return b.tx.Commit()
+	return b.s.checked(b.tx.Commit())
 }
 
 func (b *batch) Rollback() error {
@@ -644,19 +657,20 @@ func (b *batch) Rollback() error {
 func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq`, after)
 	if err != nil {
-		return after, err
+		return after, s.checked(err)
 	}
 	last, _, err := eachStored(rows, after, -1, fn)
-	return last, err
+	return last, s.checked(err)
 }
 
 // Tail reads one row more than max, to tell whether there were more.
 func (s *DB) Tail(ctx context.Context, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq LIMIT ?`, after, max+1)
 	if err != nil {
-		return after, false, err
+		return after, false, s.checked(err)
 	}
-	return eachStored(rows, after, max, fn)
+	last, more, err := eachStored(rows, after, max, fn)
+	return last, more, s.checked(err)
 }
 
 // eachStored is store.EachStored over rows (of scanColumns), which it
@@ -728,7 +742,7 @@ func (s *DB) Counts(ctx context.Context) (map[domain.Kind]int64, error) {
 func (s *DB) LastSeq(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.lastSeq.QueryRowContext(ctx).Scan(&n)
-	return n, err
+	return n, s.checked(err)
 }
 
 // AppendDoc takes the writer slot like a batch, so an append made while an
@@ -738,7 +752,7 @@ func (s *DB) AppendDoc(ctx context.Context, collection string, body []byte) (sto
 		return store.Doc{}, err
 	}
 	d, _, err := s.appendDoc(ctx, collection, "", body)
-	return d, err
+	return d, s.checked(err)
 }
 
 // AppendDocOnce relies on the unique index on (collection, key), not on the
@@ -748,7 +762,8 @@ func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []b
 	if err := store.CheckKeyedDoc(collection, key, body); err != nil {
 		return store.Doc{}, false, err
 	}
-	return s.appendDoc(ctx, collection, key, body)
+	d, added, err := s.appendDoc(ctx, collection, key, body)
+	return d, added, s.checked(err)
 }
 
 // appendDoc appends a document; key "" is stored as NULL, which the unique

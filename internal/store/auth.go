@@ -90,6 +90,11 @@ type AuthStore interface {
 	// and returns how many sessions and tokens that ended. ErrNotFound for
 	// no such user.
 	DisableUser(ctx context.Context, id int64, at time.Time, event []byte) (sessions, tokens int64, err error)
+	// EnableUser lets a disabled user sign in again. The sessions and
+	// tokens disabling ended stay ended: a revoked token is revoked for
+	// good. ErrNotFound when no disabled user has the id, and then the
+	// event is not appended.
+	EnableUser(ctx context.Context, id int64, event []byte) error
 
 	// CreateSession stores a session; its user must exist.
 	CreateSession(ctx context.Context, s Session, event []byte) error

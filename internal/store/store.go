@@ -19,6 +19,32 @@ import (
 // lookup that finds nothing a 404, whoever reports it.
 var ErrNotFound error = domain.Errorf(domain.ENotFound, "not found")
 
+// UnreachableRetry is how long a client is told to wait (Retry-After)
+// before asking again of a store that could not be reached.
+const UnreachableRetry = 5 * time.Second
+
+// UnreachableError is a store that could not be reached: the connection
+// to its server could not be made (refused, no route, no address, the
+// deadline met while connecting). Its code makes it a 503, which tells a
+// client to retry, where an error without a code is a 500; the store
+// classifies it where it connects, so no caller has to read messages.
+type UnreachableError struct{ Err error }
+
+func (e *UnreachableError) Error() string { return "store unreachable: " + e.Err.Error() }
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// ErrorCode is unavailable (domain.Coder).
+func (e *UnreachableError) ErrorCode() domain.Code { return domain.EUnavailable }
+
+// DamageReporter is a store that can tell it found its own file damaged
+// (the embedded store: SQLite reporting a malformed page), nil while it has
+// not. A health check asks it: a damaged page is found only by the
+// statements that read it, so the store may answer every read while every
+// write that touches the page fails.
+type DamageReporter interface {
+	Damaged() error
+}
+
 // Item is one record to write: its canonical JSON body plus provenance.
 type Item struct {
 	Key       domain.Key

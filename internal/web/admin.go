@@ -20,7 +20,7 @@ import (
 )
 
 // The admin page: users (add with a generated password, change roles,
-// disable), API tokens (create, revoke) and the latest access events.
+// disable, enable), API tokens (create, revoke) and the latest access events.
 // Changes go through internal/auth's service, as `candor user` and
 // `candor token` do, so each is checked the same way and recorded as an
 // access event. Every form posts with the session's CSRF token (checked
@@ -51,7 +51,7 @@ type adminDone struct {
 }
 
 // adminForm is a form as submitted. ID names it: "user" (add a user),
-// "roles:EMAIL", "disable:EMAIL", "token", "revoke:ID".
+// "roles:EMAIL", "disable:EMAIL", "enable:EMAIL", "token", "revoke:ID".
 type adminForm struct {
 	ID      string
 	Values  url.Values
@@ -198,7 +198,7 @@ func (s *Server) tokenRows(tokens []store.Token) []tokenRow {
 // eventWords name access events as the page shows them.
 var eventWords = map[string]string{
 	auth.EventSignIn: "Signed in", auth.EventSignInFailed: "Sign-in failed", auth.EventSignOut: "Signed out",
-	auth.EventUserCreated: "User added", auth.EventUserDisabled: "User disabled", auth.EventRolesChanged: "Roles changed",
+	auth.EventUserCreated: "User added", auth.EventUserDisabled: "User disabled", auth.EventUserEnabled: "User enabled", auth.EventRolesChanged: "Roles changed",
 	auth.EventTokenCreated: "Token created", auth.EventTokenRevoked: "Token revoked",
 }
 
@@ -355,6 +355,16 @@ func (s *Server) adminDisableUser(w http.ResponseWriter, r *http.Request) {
 		sessions, tokens, err := s.Auth.DisableUser(r.Context(), s.actor(r), email)
 		return id, adminDone{Section: "users",
 			Message: fmt.Sprintf("Disabled %s: %s ended, %s revoked.", email, plural.Count(int(sessions), "session"), plural.Count(int(tokens), "token"))}, err
+	})
+}
+
+// adminEnableUser serves POST /admin/users/enable.
+func (s *Server) adminEnableUser(w http.ResponseWriter, r *http.Request) {
+	s.adminChange(w, r, func(f url.Values) (string, adminDone, error) {
+		email := f.Get("email")
+		err := s.Auth.EnableUser(r.Context(), s.actor(r), email)
+		return "enable:" + email, adminDone{Section: "users",
+			Message: fmt.Sprintf("Enabled %s: they can sign in again. Tokens revoked when they were disabled stay revoked.", email)}, err
 	})
 }
 

@@ -151,8 +151,32 @@ func TestAdminUsers(t *testing.T) {
 		t.Errorf("disabling bob twice: %d", status)
 	}
 
+	// Enabled again from the page: a disabled user's row offers it (with
+	// the CSRF token), and bob signs in again; an active user cannot be
+	// enabled.
+	page = e.page(t, adm, "/admin", 200)
+	mustContain(t, "the disabled user's row", page, []string{`action="/admin/users/enable#users"`, "Enable bob@example.com"})
+	if status, _, _ := e.post(t, noCSRF, "/admin/users/enable", url.Values{"email": {"bob@example.com"}}); status != 403 || !slices.Contains(users()["bob@example.com"], "(disabled)") {
+		t.Errorf("enabling without the CSRF token: %d, want 403 and bob still disabled", status)
+	}
+	if status, _, loc := e.post(t, adm, "/admin/users/enable", url.Values{"email": {"bob@example.com"}}); status != 303 {
+		t.Errorf("enabling bob: %d", status)
+	} else if p := e.page(t, adm, strings.TrimSuffix(loc, "#users"), 200); !strings.Contains(p, "Enabled bob@example.com: they can sign in again.") {
+		t.Error("the outcome of enabling bob is not shown")
+	}
+	if got := users()["bob@example.com"]; slices.Contains(got, "(disabled)") {
+		t.Error("bob is still disabled")
+	}
+	if _, err := e.srv.Auth.Login(ctx, "bob@example.com", html.UnescapeString(m[1]), auth.Client{}); err != nil {
+		t.Errorf("bob cannot sign in once enabled: %v", err)
+	}
+	status, body, _ = e.post(t, adm, "/admin/users/enable", url.Values{"email": {"bob@example.com"}})
+	if status != 400 || !strings.Contains(body, "bob@example.com is not disabled") {
+		t.Errorf("enabling an active user: %d", status)
+	}
+
 	// Every change is an access event on the page.
-	mustContain(t, "the access events", e.page(t, adm, "/admin", 200), []string{"Roles changed", "support, vp_cs → engineering", "User disabled"})
+	mustContain(t, "the access events", e.page(t, adm, "/admin", 200), []string{"Roles changed", "support, vp_cs → engineering", "User disabled", "User enabled"})
 }
 
 func TestAdminTokens(t *testing.T) {

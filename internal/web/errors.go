@@ -13,6 +13,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/plural"
+	"github.com/candor/candor/internal/store"
 )
 
 // statusOf is the one mapping of error codes to HTTP statuses, for the JSON
@@ -82,6 +83,7 @@ func (s *Server) describe(r *http.Request, err error) *apiError {
 	var rl *auth.RateLimitedError
 	var de *domain.Error
 	var ref *connect.Refusal
+	var unreachable *store.UnreachableError
 	switch {
 	case errors.As(err, &mbe):
 		// Reading the body is where a bound is met, whatever wraps it.
@@ -104,6 +106,13 @@ func (s *Server) describe(r *http.Request, err error) *apiError {
 		e.retryAfter = rl.RetryAfter
 	case errors.As(err, &ref):
 		e.Outcome, e.Field = ref.Result.Outcome, ref.Result.Field
+	case errors.As(err, &unreachable):
+		// The cause names the database's address, which /healthz keeps
+		// from anyone without sources:read: the log has it, the client
+		// is told to come back.
+		s.logger(r).Error("store unreachable", "err", err)
+		e.Code, e.Param, e.retryAfter = domain.EUnavailable, "", store.UnreachableRetry
+		e.Message = "store unreachable; try again shortly"
 	case errors.As(err, &de):
 		e.retryAfter = de.RetryAfter
 	}

@@ -156,6 +156,7 @@ func (s *Server) Routes() []Route {
 		{"POST", "/admin/users", Need(auth.UsersAdmin), HTML, s.adminAddUser},
 		{"POST", "/admin/users/roles", Need(auth.UsersAdmin), HTML, s.adminSetRoles},
 		{"POST", "/admin/users/disable", Need(auth.UsersAdmin), HTML, s.adminDisableUser},
+		{"POST", "/admin/users/enable", Need(auth.UsersAdmin), HTML, s.adminEnableUser},
 		{"POST", "/admin/tokens", Need(auth.TokensAdmin), HTML, s.adminCreateToken},
 		{"POST", "/admin/tokens/revoke", Need(auth.TokensAdmin), HTML, s.adminRevokeToken},
 		{"POST", "/shares", SignedIn, HTML, s.shareForm},

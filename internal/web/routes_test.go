@@ -132,10 +132,11 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /share/{secret}/card.svg": {who: "anyone", path: "/share/cds_nosuchlink/card.svg", ok: 404},
 		"GET /share/{secret}/card.png": {who: "anyone", path: "/share/cds_nosuchlink/card.png", ok: 404},
 		// The table lists these in this order: the user added first has
-		// its roles changed, then is disabled.
+		// its roles changed, then is disabled, then enabled.
 		"POST /admin/users":         {who: "users:admin", body: "email=new%40example.com&role=support", ctype: formType, ok: 303},
 		"POST /admin/users/roles":   {who: "users:admin", body: "email=new%40example.com&role=support&role=vp_cs", ctype: formType, ok: 303},
 		"POST /admin/users/disable": {who: "users:admin", body: "email=new%40example.com", ctype: formType, ok: 303},
+		"POST /admin/users/enable":  {who: "users:admin", body: "email=new%40example.com", ctype: formType, ok: 303},
 		"POST /admin/tokens":        {who: "tokens:admin", body: "name=route-test&role=ingest", ctype: formType, ok: 303},
 		// No token has this id: refused in the form (400), after the policy.
 		"POST /admin/tokens/revoke": {who: "tokens:admin", body: "id=999999", ctype: formType, ok: 400},

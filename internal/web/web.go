@@ -171,6 +171,22 @@ func (s *Server) access(r *http.Request) auth.Access {
 
 // healthz is liveness: the process answers and reaches its store.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	detail := s.Auth.Grants().Require(auth.PrincipalFrom(r.Context()), auth.SourcesRead) == nil
+	// Asked first: a store found damaged may still answer the sequence
+	// while its writes fail, and when it does not, "unreachable" would
+	// send the operator to the network. The file's path is for those who
+	// may read the sources page.
+	if d, ok := s.Store.(store.DamageReporter); ok {
+		if err := d.Damaged(); err != nil {
+			s.logger(r).Error("health check", "err", err)
+			msg := "store damaged: a read or write found its file malformed; the server log names the file and what to do"
+			if detail {
+				msg = err.Error()
+			}
+			s.writeError(w, r, domain.Errorf(domain.EUnavailable, "%s", msg))
+			return
+		}
+	}
 	// seq is the store's sequence; the engine's status says which of it
 	// the readable data reflects, how far behind that is, and how many
 	// stored rows it had to quarantine.
@@ -181,7 +197,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.Engine.Status()
-	if s.Auth.Grants().Require(auth.PrincipalFrom(r.Context()), auth.SourcesRead) == nil {
+	if detail {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": st})
 		return
 	}

@@ -332,14 +332,46 @@ func runAuth(t *testing.T, open Factory, o options) {
 		if _, _, err := s.DisableUser(ctx, ann.ID+bob.ID, at, []byte(`{"none":true}`)); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("DisableUser of no user: err = %v, want ErrNotFound", err)
 		}
-		wantEvents(t, s,
+		events := []string{
 			`{"type":"user_created","subject":"ann@example.com"}`,
 			`{"type":"user_created","subject":"bob@example.com"}`,
 			`{"type":"token_created","subject":"ann1"}`,
 			`{"type":"token_created","subject":"bob1"}`,
 			`{"type":"token_created","subject":"svc"}`,
 			`{"type":"token_created","subject":"ann-old"}`,
-			`{"type":"user_disabled"}`)
+			`{"type":"user_disabled"}`,
+		}
+		wantEvents(t, s, events...)
+
+		// Enabling lets the user sign in again; what disabling ended
+		// stays ended.
+		if err := s.EnableUser(ctx, ann.ID, []byte(`{"type":"user_enabled"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.UserByID(ctx, ann.ID); got.Disabled() {
+			t.Errorf("user still disabled at %v", got.DisabledAt)
+		}
+		if tok, _ := s.TokenByLookup(ctx, "l1"); !tok.Revoked() {
+			t.Error("enabling the owner brought a revoked token back")
+		}
+		if _, _, err := s.SessionUser(ctx, "s0"); err == nil {
+			t.Error("enabling the user brought an ended session back")
+		}
+		// Enabling an active user, or no user, changes nothing and
+		// appends nothing.
+		for _, id := range []int64{ann.ID, bob.ID, ann.ID + bob.ID} {
+			if err := s.EnableUser(ctx, id, []byte(`{"none":true}`)); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("EnableUser(%d) of no disabled user: err = %v, want ErrNotFound", id, err)
+			}
+		}
+		// And the user can be disabled again, at a new time.
+		if _, _, err := s.DisableUser(ctx, ann.ID, at.Add(2*time.Hour), nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.UserByID(ctx, ann.ID); !got.DisabledAt.Equal(at.Add(2 * time.Hour)) {
+			t.Errorf("disabled again at %v, want %v", got.DisabledAt, at.Add(2*time.Hour))
+		}
+		wantEvents(t, s, append(events, `{"type":"user_enabled"}`)...)
 	})
 
 	t.Run("AuthSurvivesReopen", func(t *testing.T) {

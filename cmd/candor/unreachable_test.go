@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/pgtest"
+)
+
+// cutProxy forwards loopback connections to a server until cut, which
+// closes the listener and every connection: to its clients the server has
+// gone away, while the real one goes on serving the other tests.
+type cutProxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func newCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &cutProxy{ln: ln}
+	t.Cleanup(p.cut)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+	return p
+}
+
+func (p *cutProxy) cut() {
+	p.ln.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// With PostgreSQL gone, the API and the sign-in answer 503 unavailable
+// with Retry-After, as /healthz and /readyz do — the per-request token and
+// session lookups had answered 500 internal, which tells a client not to
+// retry — and the answer does not name the database's address.
+func TestPostgresDownIsUnavailable(t *testing.T) {
+	dbURL := pgtest.NewDatabase(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newCutProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	key, err := ledger.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"CANDOR_DB": u.String(), "CANDOR_LEDGER_KEY": ledger.FormatKey(key), "CANDOR_DATA": t.TempDir(), "USER": "tester"}
+	runEnv := func(stdin string, args ...string) result {
+		env, out, errb := testEnv(vars)
+		env.Stdin = strings.NewReader(stdin)
+		return result{Run(context.Background(), env, args), out.String(), errb.String()}
+	}
+	runEnv("a long enough password\n", "user", "add", "--email", "ann@example.com", "--role", "executive").want(t, 0, "user add")
+	r := runEnv("", "token", "create", "--name", "api", "--role", "executive")
+	r.want(t, 0, "token create")
+	token := strings.Fields(r.stdout)[len(strings.Fields(r.stdout))-1]
+
+	p := startEnv(t, vars, "serve", "--addr", "127.0.0.1:0")
+	base := p.waitFor(t, "the listening log line", p.listeningURL)
+	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
+		code, _ := get(t, base+"/readyz", "")
+		return "", code == 200
+	})
+	if code, body := get(t, base+"/api/v1/scorecard", token); code != 200 {
+		t.Fatalf("scorecard before the cut: %d %s", code, body)
+	}
+	signIn := func() *http.Response {
+		t.Helper()
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.PostForm(base+"/login", url.Values{"email": {"ann@example.com"}, "password": {"a long enough password"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := signIn(); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in before the cut: %d", resp.StatusCode)
+	}
+
+	proxy.cut()
+	// The token is trusted for auth.token_recheck (1 s) and the pool pings
+	// a connection idle for over a second before using it: past both, every
+	// request reaches for the store.
+	time.Sleep(1500 * time.Millisecond)
+
+	req, _ := http.NewRequest("GET", base+"/api/v1/scorecard", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var e struct{ Error, Code string }
+	if err := json.Unmarshal(body, &e); err != nil || resp.StatusCode != 503 || e.Code != "unavailable" || resp.Header.Get("Retry-After") != "5" {
+		t.Errorf("API with the store gone: %d, Retry-After %q, %s; want 503 unavailable with Retry-After 5", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
+	if strings.Contains(string(body), proxy.ln.Addr().String()) {
+		t.Errorf("the answer names the database's address: %s", body)
+	}
+	if resp := signIn(); resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("sign-in with the store gone: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(p.errb.String(), `"msg":"store unreachable"`) {
+		t.Errorf("the server log does not say the store is unreachable:\n%s", clip(p.errb.String()))
+	}
+}

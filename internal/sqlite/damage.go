@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DamagedError is the store's file found damaged by SQLite (a malformed
+// page, a page that is not the database's). SQLite's own message names
+// neither the file nor what to do, and a damaged page is found only when a
+// statement reads it: a store can open and serve its reads while every
+// write touching an index page fails.
+type DamagedError struct {
+	Path string
+	Err  error
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("the store %s is damaged (%v): check it with sqlite3 %s 'PRAGMA integrity_check', and restore it from a backup (docs/backups.md)", e.Path, e.Err, e.Path)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// corrupt reports whether err is SQLite finding the file damaged: the
+// primary codes SQLITE_CORRUPT and SQLITE_NOTADB, whatever the extended
+// code says of where.
+func corrupt(err error) bool {
+	var se *sqlitedrv.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return true
+	}
+	return false
+}
+
+// checked returns err, as a *DamagedError when SQLite found the file
+// damaged. The first such error is kept (Damaged): the file does not mend
+// itself, so a store once found damaged stays so until it is replaced and
+// the process started again.
+func (s *DB) checked(err error) error {
+	if err == nil || !corrupt(err) {
+		return err
+	}
+	if de := (*DamagedError)(nil); errors.As(err, &de) {
+		return err
+	}
+	de := &DamagedError{Path: filepath.Join(s.dir, "candor.db"), Err: err}
+	s.damage.CompareAndSwap(nil, de)
+	return de
+}
+
+// Damaged returns the first error that found the store's file damaged
+// since it was opened, nil while none has: what a health check reports
+// without reading the whole file (PRAGMA integrity_check takes as long as
+// reading every page).
+func (s *DB) Damaged() error {
+	if de := s.damage.Load(); de != nil {
+		return de
+	}
+	return nil
+}

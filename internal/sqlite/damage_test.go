@@ -1,0 +1,88 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
+	"github.com/candor/candor/internal/store"
+)
+
+// damageStore writes n records to a new store in dir and closes it.
+func damageStore(t *testing.T, dir string, n int) []store.Item {
+	t.Helper()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	items := make([]store.Item, n)
+	for i := range items {
+		items[i] = store.Item{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: fmt.Sprintf("lead-%06d", i)}, Hash: "h",
+			Body: []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", 200)))}
+	}
+	if _, err := store.Put(ctx, s, items); err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+// A damaged index: the store opens and reads, but a write that reaches the
+// index fails naming the file and what to do, where SQLite says only
+// "database disk image is malformed"; and the store says it is damaged
+// from then on (Damaged, which /healthz asks).
+func TestDamagedIndexIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	items := damageStore(t, dir, 3000)
+	sqlitetest.Corrupt(t, dir, "records_key")
+	ctx := context.Background()
+	s, err := sqlite.OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if n, err := s.LastSeq(ctx); err != nil || n != 3000 {
+		t.Fatalf("LastSeq = %d, %v; want the store to read", n, err)
+	}
+	if err := s.Damaged(); err != nil {
+		t.Fatalf("damaged before any statement met the damage: %v", err)
+	}
+	for i := range items {
+		items[i].Hash = "changed"
+	}
+	_, err = store.Put(ctx, s, items)
+	var de *sqlite.DamagedError
+	path := filepath.Join(dir, "candor.db")
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "PRAGMA integrity_check") ||
+		!strings.Contains(err.Error(), "docs/backups.md") || !strings.Contains(err.Error(), "malformed") {
+		t.Fatalf("writing over a damaged index: %v; want a DamagedError naming %s, the check and the restore", err, path)
+	}
+	if err := s.Damaged(); !errors.As(err, &de) {
+		t.Errorf("Damaged after the failed write = %v", err)
+	}
+}
+
+// Damaged record pages fail the read that loads the data, naming the file.
+func TestDamagedRecordsAreNamed(t *testing.T) {
+	dir := t.TempDir()
+	damageStore(t, dir, 3000)
+	sqlitetest.Corrupt(t, dir, "records")
+	ctx := context.Background()
+	s, err := sqlite.OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Scan(ctx, 0, func(store.Stored) error { return nil })
+	var de *sqlite.DamagedError
+	if !errors.As(err, &de) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) {
+		t.Fatalf("Scan of damaged records: %v; want a DamagedError naming the file", err)
+	}
+}

@@ -23,7 +23,13 @@ import (
 // Envelope is a stored notification's body: the message and, for e-mail,
 // its addresses (the rule's recipients or the channel's).
 type Envelope struct {
-	ID      int64    `json:"id"`
+	ID int64 `json:"id"`
+	// Origin is the identity of the store that queued the notification:
+	// ids count from 1 in every store, so two Candors (production and a
+	// staging copy, two organisations) sending to one receiver had sent
+	// the same ids, and a receiver dropping repeats by id dropped real
+	// messages. A repeat is the same (origin, id).
+	Origin  string   `json:"origin,omitempty"`
 	Key     string   `json:"key"`
 	To      []string `json:"to,omitempty"`
 	Message Message  `json:"message"`
@@ -42,6 +48,7 @@ type Channel interface {
 const (
 	SignatureHeader = "X-Candor-Signature"
 	IDHeader        = "X-Candor-Notification"
+	OriginHeader    = "X-Candor-Origin"
 )
 
 // Sign is the value of SignatureHeader for body.
@@ -70,6 +77,9 @@ func (w Webhook) Send(ctx context.Context, e Envelope) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(IDHeader, strconv.FormatInt(e.ID, 10))
+	if e.Origin != "" {
+		req.Header.Set(OriginHeader, e.Origin)
+	}
 	req.Header.Set(SignatureHeader, Sign(w.Secret, body))
 	c := w.Client
 	if c == nil {
@@ -166,10 +176,19 @@ func (m Email) Send(ctx context.Context, e Envelope) error {
 		return fmt.Errorf("recipients: %w", err)
 	}
 	msg.Subject(Subject(e.Message))
-	msg.SetMessageIDWithValue(fmt.Sprintf("candor-notification-%d@candor", e.ID))
+	msg.SetMessageIDWithValue(messageID(e))
 	msg.SetDateWithValue(e.Message.At)
 	msg.SetBodyString(mail.TypeTextPlain, Text(e.Message, m.Link))
 	return m.SMTP.Deliver(ctx, msg)
+}
+
+// messageID is the notification's e-mail Message-ID, the same for a
+// repeat of it and no other's: its id and the store it came from.
+func messageID(e Envelope) string {
+	if e.Origin == "" {
+		return fmt.Sprintf("candor-notification-%d@candor", e.ID)
+	}
+	return fmt.Sprintf("candor-notification-%d.%s@candor", e.ID, e.Origin)
 }
 
 // Deliver sends a composed message through the server: alerts and the

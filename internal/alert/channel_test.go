@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/smtptest"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
 )
 
 func testMessage(at time.Time) Message {
@@ -71,16 +72,19 @@ func TestParseSMTP(t *testing.T) {
 
 func TestWebhookSigned(t *testing.T) {
 	var got []byte
-	var sig, id string
+	var sig, id, origin string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, _ = io.ReadAll(r.Body)
-		sig, id = r.Header.Get(SignatureHeader), r.Header.Get(IDHeader)
+		sig, id, origin = r.Header.Get(SignatureHeader), r.Header.Get(IDHeader), r.Header.Get(OriginHeader)
 	}))
 	defer srv.Close()
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	secret := []byte("s3cret")
-	if err := (Webhook{URL: srv.URL, Secret: secret}).Send(context.Background(), Envelope{ID: 7, Key: "k", Message: testMessage(at)}); err != nil {
+	if err := (Webhook{URL: srv.URL, Secret: secret}).Send(context.Background(), Envelope{ID: 7, Origin: "ab12", Key: "k", Message: testMessage(at)}); err != nil {
 		t.Fatal(err)
+	}
+	if origin != "ab12" {
+		t.Errorf("origin header %q, want the store's identity", origin)
 	}
 	if sig != Sign(secret, got) || !strings.HasPrefix(sig, "sha256=") || len(sig) != 7+64 || sig == Sign([]byte("other"), got) {
 		t.Errorf("signature %q does not sign the body", sig)
@@ -94,5 +98,51 @@ func TestWebhookSigned(t *testing.T) {
 	defer fail.Close()
 	if err := (Webhook{URL: fail.URL, Secret: secret}).Send(context.Background(), Envelope{Message: testMessage(at)}); err == nil || !strings.Contains(err.Error(), "502") {
 		t.Errorf("a 502 answer: %v", err)
+	}
+}
+
+// recorder keeps the envelopes sent through it.
+type recorder struct{ got []Envelope }
+
+func (r *recorder) Send(_ context.Context, e Envelope) error {
+	r.got = append(r.got, e)
+	return nil
+}
+
+// Notification ids count from 1 in every store: what a receiver drops
+// repeats by is the store's identity with the id, which two stores do not
+// share (their e-mails' Message-IDs differ); a test notification's id is
+// negative and its own, and says its severity and when it fired.
+func TestNotificationsNamedByStoreAndID(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	var origins []string
+	for range 2 {
+		rec := &recorder{}
+		st := sqlitetest.Open(t)
+		now := at
+		svc := &Service{Store: st, Channels: map[string]Channel{"ops": rec}, Now: func() time.Time { return now }}
+		for range 2 {
+			if err := svc.Test(ctx, "ops", nil); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(time.Second)
+		}
+		a, b := rec.got[0], rec.got[1]
+		if a.ID >= 0 || a.ID == b.ID || a.Origin == "" || a.Origin != b.Origin {
+			t.Fatalf("two tests from one store: ids %d and %d, origins %q and %q", a.ID, b.ID, a.Origin, b.Origin)
+		}
+		f := a.Message.Firing[0]
+		if f.Severity == "" || f.ActiveAt.IsZero() {
+			t.Errorf("a test alert without severity (%q) or time (%v)", f.Severity, f.ActiveAt)
+		}
+		origins = append(origins, a.Origin)
+	}
+	if origins[0] == origins[1] {
+		t.Fatalf("two stores share the origin %q", origins[0])
+	}
+	one, two := messageID(Envelope{ID: 1, Origin: origins[0]}), messageID(Envelope{ID: 1, Origin: origins[1]})
+	if one == two || !strings.HasPrefix(one, "candor-notification-1.") {
+		t.Errorf("notification 1 of two stores: Message-IDs %q and %q", one, two)
 	}
 }

@@ -58,6 +58,8 @@ type Service struct {
 
 	// live, once SetRules put a rule set in force, replaces Rules.
 	live atomic.Pointer[[]Rule]
+	// originID is the store's identity once read (origin).
+	originID atomic.Pointer[string]
 
 	mu sync.Mutex // one evaluation or escalation at a time
 	// last is when each rule was last evaluated by this process: a rule is
@@ -649,7 +651,7 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 		} else if ch, ok := s.Channels[n.Channel]; !ok {
 			n.State, n.LastError = store.NotificationFailed, fmt.Sprintf("no channel %q configured", n.Channel)
 		} else {
-			e.ID = n.ID
+			e.ID, e.Origin = n.ID, s.origin(ctx)
 			n.Attempts++
 			if err := ch.Send(ctx, e); err != nil {
 				n.LastError = err.Error()
@@ -686,9 +688,34 @@ func (s *Service) Test(ctx context.Context, channel string, to []string) error {
 		return domain.InvalidParam("channel", "unknown channel %q; configured: %s", channel, strings.Join(names, ", "))
 	}
 	now := s.now()
-	m := Message{Group: "test", Severity: "warning", At: now, Firing: []Alert{{Key: "test", State: Firing,
-		Observation: Observation{Rule: "test", Summary: "This is a test notification from Candor: the channel works."}}}}
-	return ch.Send(ctx, Envelope{Key: "test|" + channel + "|" + now.Format(time.RFC3339Nano), To: to, Message: m})
+	m := Message{Group: "test", Severity: "warning", At: now, Firing: []Alert{{Key: "test", State: Firing, ActiveAt: now, FiredAt: now,
+		Observation: Observation{Rule: "test", Severity: "warning", Summary: "This is a test notification from Candor: the channel works."}}}}
+	// A test is no stored notification: its id is negative, minus its
+	// time in milliseconds, so that no two tests and no real notification
+	// share one (every test had been id 0, and a receiver dropping
+	// repeats by id kept only the first).
+	return ch.Send(ctx, Envelope{ID: -now.UnixMilli(), Origin: s.origin(ctx), Key: "test|" + channel + "|" + now.Format(time.RFC3339Nano), To: to, Message: m})
+}
+
+// origin is the store's identity (engine.StoreIdentity), read once; ""
+// when the store keeps no documents or has none yet.
+func (s *Service) origin(ctx context.Context) string {
+	if o := s.originID.Load(); o != nil {
+		return *o
+	}
+	docs := s.Docs
+	if docs == nil {
+		docs, _ = s.Store.(store.DocStore)
+	}
+	if docs == nil {
+		return ""
+	}
+	id, err := engine.StoreIdentity(ctx, docs, true)
+	if err != nil {
+		return ""
+	}
+	s.originID.Store(&id)
+	return id
 }
 
 // Run evaluates the rules due now and every `every` (the settings'

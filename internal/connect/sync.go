@@ -367,6 +367,23 @@ func getJSON(ctx context.Context, api *apiClient, target string, v any) (*apiRes
 	return resp, nil
 }
 
+// getList is getJSON for a page that wraps its objects in an object
+// (PagerDuty's "incidents", Jira's "issues"): the answer must hold that
+// field, empty or not. A JSON answer without it — a
+// misrouted base_url, a proxy's own JSON — had been read as an empty page,
+// and the run logged as a success that read nothing.
+func getList(ctx context.Context, api *apiClient, target string, v any, field string) (*apiResponse, error) {
+	resp, err := getJSON(ctx, api, target, v)
+	if err != nil {
+		return resp, err
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(resp.body, &top) != nil || top[field] == nil {
+		return resp, fmt.Errorf("GET %s: the answer is not what the API documents: it has no %q list (is the base_url the tool's API?)", resp.url, field)
+	}
+	return resp, nil
+}
+
 // ascend is the next cursor of a walk over a list the API sorts oldest
 // first by update time, from the cursor's Since: each page starts again at
 // the newest time the last one reached (a keyset on time: an object

@@ -72,7 +72,7 @@ func (j *jiraIssues) page(ctx context.Context, cur cursor) (page, error) {
 		q.Set("nextPageToken", cur.Next)
 	}
 	var res jiraPage
-	if _, err := getJSON(ctx, j.api, path+"?"+q.Encode(), &res); err != nil {
+	if _, err := getList(ctx, j.api, path+"?"+q.Encode(), &res, "issues"); err != nil {
 		return page{}, err
 	}
 	var pg page

@@ -71,7 +71,7 @@ func (p *pdIncidents) page(ctx context.Context, cur cursor) (page, error) {
 		q.Add("service_ids[]", id)
 	}
 	var list pdList
-	if _, err := getJSON(ctx, p.api, "/incidents?"+q.Encode(), &list); err != nil {
+	if _, err := getList(ctx, p.api, "/incidents?"+q.Encode(), &list, "incidents"); err != nil {
 		return page{}, err
 	}
 	var pg page

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -179,4 +180,21 @@ func TestSyncPagerDutySameRecordsAsWebhook(t *testing.T) {
 	})
 	hook.pdPost(body).want(t, http.StatusOK, store.DeliveryAccepted)
 	sameStored(t, hook, se.env, domain.Key{Kind: domain.KindIncident, Source: "pagerduty", ID: "PFQZPSY"})
+}
+
+// A JSON answer without the incidents list (a misrouted base_url, a
+// proxy's own JSON) is a failed run naming what is missing, not an empty
+// page read successfully.
+func TestSyncPagerDutyAnswerWithoutIncidents(t *testing.T) {
+	api := pagerdutyAPI(t)
+	se := newSyncEnv(t, pdSyncConfig(api.fakeAPI), api.fakeAPI)
+	se.now = time.Date(2021, 6, 4, 14, 0, 0, 0, time.UTC)
+	api.fault(fault{path: "/incidents", status: http.StatusOK, body: `{"foo":[1,2,3]}`})
+	_, err := se.svc.Sync(context.Background(), "pagerduty", SyncOptions{})
+	if err == nil || !strings.Contains(err.Error(), `no "incidents" list`) {
+		t.Fatalf("an answer without incidents: %v", err)
+	}
+	if n := se.recordCount(); n != 0 {
+		t.Errorf("%d records stored", n)
+	}
 }

@@ -134,10 +134,32 @@ func (s *Server) unsilenceVisible(r *http.Request, svc *alert.Service, idText st
 	if err != nil {
 		return store.Silence{}, err
 	}
-	if i := slices.IndexFunc(all, func(x store.Silence) bool { return x.ID == id }); i >= 0 && all[i].Metric != "" {
-		if s.canSeeMetric(s.access(r), all[i].Metric) != nil {
-			return store.Silence{}, notFoundf("no silence #%d", id)
-		}
+	if i := slices.IndexFunc(all, func(x store.Silence) bool { return x.ID == id }); i >= 0 && !s.silenceVisible(s.access(r), svc, all[i]) {
+		return store.Silence{}, notFoundf("no silence #%d", id)
 	}
 	return svc.Unsilence(r.Context(), id, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name)
+}
+
+// silenceVisible says whether the principal may see (and end) a silence:
+// one that can mute an alert of a metric they may not see is not theirs.
+// A silence names its metric, or a rule naming one, or else reaches every
+// metric its rule (or every rule) applies to: an engineer had ended a
+// silence of the ARR rule, which named no metric of its own.
+func (s *Server) silenceVisible(access auth.Access, svc *alert.Service, x store.Silence) bool {
+	metric := x.Metric
+	if metric == "" && x.Rule != "" {
+		rules := svc.RulesInForce()
+		if i := slices.IndexFunc(rules, func(r alert.Rule) bool { return r.Name == x.Rule }); i >= 0 {
+			metric = rules[i].Metric
+		}
+	}
+	if metric != "" && metric != "*" {
+		return s.canSeeMetric(access, metric) == nil
+	}
+	for i := range s.Catalog.Metrics {
+		if !access.CanSeeMetric(&s.Catalog.Metrics[i]) {
+			return false
+		}
+	}
+	return true
 }

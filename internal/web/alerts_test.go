@@ -108,6 +108,27 @@ func TestAlertsAPI(t *testing.T) {
 			t.Errorf("end silence %s: %d %s, want %d", c.id, got, b, c.status)
 		}
 	}
+	// A silence of a rule naming no metric of its own reaches the rule's
+	// metric: the ARR rule's is not an engineer's to see or end, nor is
+	// one of every rule; the change failure rate rule's is.
+	for _, c := range []struct {
+		body   string
+		status int
+	}{
+		{`{"rule": "arr_behind_target", "reason": "pricing change", "for": "2h"}`, 404},
+		{`{"scope": "service:api", "reason": "maintenance", "for": "2h"}`, 404},
+		{`{"rule": "metric_red", "metric": "change_failure_rate", "reason": "known", "for": "2h"}`, 200},
+	} {
+		status, b := 0, []byte(nil)
+		if status, b, _ = e.do(t, http.MethodPost, "/api/v1/alerts/silences", c.body, bearer(e.token)); status != 201 {
+			t.Fatalf("silence %s: %d %s", c.body, status, b)
+		}
+		var x struct{ ID int64 }
+		json.Unmarshal(b, &x)
+		if got, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences/"+strconv.FormatInt(x.ID, 10)+"/end", "", bearer(eng)); got != c.status {
+			t.Errorf("an engineer ending the silence %s: %d %s, want %d", c.body, got, b, c.status)
+		}
+	}
 }
 
 func bearer(token string) map[string]string {

@@ -193,7 +193,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	for _, x := range sils {
-		if !now.Before(x.EndsAt) || x.Metric != "" && s.canSeeMetric(access, x.Metric) != nil {
+		if !now.Before(x.EndsAt) || !s.silenceVisible(access, svc, x) {
 			continue
 		}
 		data.Silences = append(data.Silences, silenceRow{ID: x.ID, Rule: x.Rule, Metric: x.Metric, Scope: x.Scope, Reason: x.Reason, Author: personWords(x.Author), Ends: x.EndsAt})

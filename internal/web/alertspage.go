@@ -60,7 +60,9 @@ type alertsPage struct {
 	Rules                     []string
 	Metrics                   []metricChoice
 	Done, Problem, FailedForm string
-	Form                      url.Values
+	// DoneSection is the section whose message Done is ("" for the top).
+	DoneSection string
+	Form        url.Values
 	// NoChannels says no channel is configured to send notifications to:
 	// "no notification has been sent yet" beside ten firing alerts read as
 	// a fault, where it is the configuration.
@@ -128,7 +130,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	data := alertsPage{CanAck: access.Can(auth.MetricAcknowledge), Problem: problem, FailedForm: failed, Form: form}
 	if key := r.URL.Query().Get("done"); key != "" {
 		if d, ok := s.flashes.take(flashOwner(auth.PrincipalFrom(ctx)), key, now); ok {
-			data.Done = d.Message
+			data.Done, data.DoneSection = d.Message, d.Section
 		}
 	}
 	kinds := map[string]string{}
@@ -143,6 +145,11 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 	}
+	sils, err := svc.Store.Silences(ctx)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	for i, a := range list {
 		if a.Metric != "" && s.canSeeMetric(access, a.Metric) != nil {
 			continue
@@ -150,6 +157,12 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		row := alertRow{Key: a.Key, Rule: a.Rule, Summary: a.Summary, Scope: a.Scope, Owner: a.Owner, Severity: a.Severity,
 			Metric: a.Metric, State: a.State, Since: a.ActiveAt, AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: a.AckedAt,
 			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
+		if a.State != alert.Resolved {
+			// As the silences stand now, not as the last evaluation
+			// found them: a silence ended from this page had left its
+			// alerts marked silenced for up to evaluate_every.
+			row.Silenced = alert.SilencedNow(a, sils, now)
+		}
 		if m, ok := s.Catalog.Metric(a.Metric); ok {
 			row.MetricName, row.MetricURL = m.Name, "/metrics/"+url.PathEscape(m.ID)
 			// Whether the metric needs an action, as escalation.NeedsAction
@@ -186,11 +199,6 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		{ID: "firing", Title: "Firing", Empty: "Nothing is firing.", Rows: data.Firing},
 		{ID: "pending", Title: "Pending", Lede: "The condition holds, but not yet for as long as the rule asks before it fires (the rule's \"for\", such as 1 hour): nobody has been told.", Empty: "Nothing is pending.", Rows: data.Pending},
 		{ID: "resolved", Title: "Resolved in the last 7 days", Empty: "Nothing resolved in the last 7 days.", Rows: data.Resolved},
-	}
-	sils, err := svc.Store.Silences(ctx)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
 	}
 	for _, x := range sils {
 		if !now.Before(x.EndsAt) || !s.silenceVisible(access, svc, x) {
@@ -305,7 +313,7 @@ func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
 		s.alertFormRefused(w, r, "silence", err, f)
 		return
 	}
-	s.alertsRedirect(w, r, fmt.Sprintf("Silenced until %s.", x.EndsAt.UTC().Format("2 Jan 2006 15:04 MST")))
+	s.alertsRedirectTo(w, r, "silences", fmt.Sprintf("Silence #%d in force until %s.", x.ID, x.EndsAt.UTC().Format("2 Jan 2006 15:04 MST")))
 }
 
 // unsilenceForm serves POST /alerts/silences/{id}/end.
@@ -319,7 +327,7 @@ func (s *Server) unsilenceForm(w http.ResponseWriter, r *http.Request) {
 		s.alertFormRefused(w, r, "unsilence", err, nil)
 		return
 	}
-	s.alertsRedirect(w, r, fmt.Sprintf("Silence #%d ended: the alerts it muted are told again from the next evaluation.", x.ID))
+	s.alertsRedirectTo(w, r, "silences", fmt.Sprintf("Silence #%d ended: the alerts it muted are told again from the next evaluation.", x.ID))
 }
 
 // inboxReadForm serves POST /alerts/inbox/read: the reader's in-app
@@ -355,6 +363,17 @@ func (s *Server) alertFormRefused(w http.ResponseWriter, r *http.Request, failed
 }
 
 func (s *Server) alertsRedirect(w http.ResponseWriter, r *http.Request, msg string) {
-	key := s.flashes.put(flashOwner(auth.PrincipalFrom(r.Context())), adminDone{Message: msg}, s.Now())
-	http.Redirect(w, r, "/alerts?done="+url.QueryEscape(key), http.StatusSeeOther)
+	s.alertsRedirectTo(w, r, "", msg)
+}
+
+// alertsRedirectTo is alertsRedirect to a section of the page, whose own
+// message it is: a silence ended from the silences table had said so at
+// the page's top, thousands of pixels above where the browser landed.
+func (s *Server) alertsRedirectTo(w http.ResponseWriter, r *http.Request, section, msg string) {
+	key := s.flashes.put(flashOwner(auth.PrincipalFrom(r.Context())), adminDone{Section: section, Message: msg}, s.Now())
+	target := "/alerts?done=" + url.QueryEscape(key)
+	if section != "" {
+		target += "#" + section
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }

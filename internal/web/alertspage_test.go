@@ -96,14 +96,24 @@ func TestAlertsPage(t *testing.T) {
 		t.Fatalf("silence: %d", st)
 	}
 	page = e.page(t, exec, loc, 200)
-	mustContain(t, "after the silence", page, []string{"Silenced until", "quarter close", "<code>metric_red</code>",
-		`<form method="post" action="/alerts/silences/1/end#silences">`, "End now"})
+	mustContain(t, "after the silence", page, []string{"Silence #1 in force until", "quarter close", "<code>metric_red</code>",
+		`<form method="post" action="/alerts/silences/1/end#silences">`, "End now", "<strong>silenced</strong>"})
+	// The message is where the browser lands: in the silences section.
+	if !strings.HasSuffix(loc, "#silences") || strings.Index(page, "Silence #1 in force until") < strings.Index(page, `id="silences"`) {
+		t.Errorf("the silence's message is not in the silences section (redirect %q)", loc)
+	}
 	// Ended from the page, once; the second is refused beside the silences.
 	st, _, loc = e.post(t, exec, "/alerts/silences/1/end", url.Values{})
 	if st != http.StatusSeeOther {
 		t.Fatalf("end the silence: %d", st)
 	}
-	mustContain(t, "after ending the silence", e.page(t, exec, loc, 200), []string{"Silence #1 ended", "No silence is in force."}, "quarter close")
+	// The alert it muted is no longer marked silenced: the page reads the
+	// silences as they stand, not the last evaluation's flag.
+	page = e.page(t, exec, loc, 200)
+	mustContain(t, "after ending the silence", page, []string{"Silence #1 ended", "No silence is in force."}, "quarter close", "<strong>silenced</strong>")
+	if strings.Index(page, "Silence #1 ended") < strings.Index(page, `id="silences"`) {
+		t.Error("the ending's message is not in the silences section")
+	}
 	if st, body, _ := e.post(t, exec, "/alerts/silences/1/end", url.Values{}); st != http.StatusNotFound || !strings.Contains(body, "No silence was ended. silence #1 ended at") {
 		t.Errorf("ending it again: %d %s", st, clip([]byte(body)))
 	}

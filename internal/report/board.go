@@ -486,14 +486,22 @@ func (w *writer) appendix() {
 			window[c.ID] = c.Window
 		}
 	}
-	w.font("B", 8, muted)
-	for i, h := range []string{"Metric", "Version", "Window", "Owner", "Priority", "Sign-off (owning function)"} {
-		pdf.CellFormat(cols[i], 5, h, "B", 0, "L", false, 0, "")
+	head := func() {
+		w.font("B", 8, muted)
+		for i, h := range []string{"Metric", "Version", "Window", "Owner", "Priority", "Sign-off (owning function)"} {
+			pdf.CellFormat(cols[i], 5, h, "B", 0, "L", false, 0, "")
+		}
+		pdf.Ln(-1)
 	}
-	pdf.Ln(-1)
+	head()
 	for _, d := range w.b.Definitions {
 		if pdf.GetY() > 272 {
+			// The table goes on: its title and columns again, so the
+			// page reads alone.
 			pdf.AddPage()
+			w.font("B", 10, ink)
+			pdf.CellFormat(0, 6, w.tr("Appendix: definitions (continued)"), "", 1, "L", false, 0, "")
+			head()
 		}
 		w.font("", 8, ink)
 		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 44)), "", 0, "L", false, 0, "")

@@ -155,7 +155,7 @@ func TestAdminUsers(t *testing.T) {
 	// the CSRF token), and bob signs in again; an active user cannot be
 	// enabled.
 	page = e.page(t, adm, "/admin", 200)
-	mustContain(t, "the disabled user's row", page, []string{`action="/admin/users/enable#users"`, "Enable bob@example.com"})
+	mustContain(t, "the disabled user's row", page, []string{`action="/admin/users/enable#users"`, `Enable<span class="visually-hidden"> bob@example.com</span>`})
 	if status, _, _ := e.post(t, noCSRF, "/admin/users/enable", url.Values{"email": {"bob@example.com"}}); status != 403 || !slices.Contains(users()["bob@example.com"], "(disabled)") {
 		t.Errorf("enabling without the CSRF token: %d, want 403 and bob still disabled", status)
 	}

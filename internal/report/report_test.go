@@ -324,8 +324,11 @@ func TestDigestByMail(t *testing.T) {
 // is shown with the decimals it needs, never "-0 % worse"; equal weeks
 // are "no change".
 func TestDigestChangeWords(t *testing.T) {
-	card := func(cur, prev float64, better string) scorecard.Card {
+	card := func(cur, prev float64, better string, unit ...string) scorecard.Card {
 		c := scorecard.Card{Value: &cur, Unit: "%"}
+		if len(unit) > 0 {
+			c.Unit = unit[0]
+		}
 		c.Trend = scorecard.Trend{Previous: &prev}
 		switch {
 		case cur == prev:
@@ -341,9 +344,11 @@ func TestDigestChangeWords(t *testing.T) {
 		card scorecard.Card
 		want string
 	}{
-		{card(99.9996, 100, catalog.Higher), "-0.0004 %"},
-		{card(1000.04, 1000, catalog.Lower), "+0.004 %"},
-		{card(50, 40, catalog.Higher), "+25 %"},
+		{card(99.9996, 100, catalog.Higher), "−0.0004 points (−0.0004 % relative)"},
+		{card(94.12, 84.44, catalog.Higher), "+9.68 points (+11.46 % relative)"},
+		{card(1000.04, 1000, catalog.Lower, "h"), "+0.004 %"},
+		{card(50, 40, catalog.Higher, "count"), "+25 %"},
+		{card(30, 40, catalog.Higher, "count"), "−25 %"},
 		{card(12, 12, catalog.Higher), "no change"},
 		{card(0, 0, catalog.Higher), "no change"},
 	} {

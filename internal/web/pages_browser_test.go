@@ -221,6 +221,10 @@ func TestBrowserScorecardDrillDown(t *testing.T) {
 		t.Errorf("the funnel page lacks its stages or cohort:\n%s", body)
 	}
 	shoot("funnel")
+	// Lead time's table of flow stages fits a phone (it had run past its
+	// panel and out of the page).
+	run(chromedp.Navigate(base+"/metrics/lead_time_for_changes?window=30d"), chromedp.WaitVisible(chromedp.CSS("#flow-h")))
+	shoot("lead-time")
 	run(chromedp.Navigate(base+"/metrics/deployment_frequency?window=30d"), chromedp.WaitVisible(chromedp.CSS(".value-card")))
 	if body := text(".value-card"); !strings.Contains(body, "per week") {
 		t.Errorf("the deployment frequency page lacks deployment days per week:\n%s", body)

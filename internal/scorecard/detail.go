@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
@@ -575,6 +576,33 @@ func SettingInForceText(s metrics.InForce) string {
 // settingValueWords writes a setting's effective value as the
 // configuration would: durations as windows (24h, 90d), lists and maps
 // by their items, a calendar by its String.
+// aliasWords words a map of names to the names they stand for (the
+// environment aliases) by what they stand for: "production (also live,
+// prd, prod)", where "live: production, …, production: production" had
+// listed each alias and the name as its own alias.
+func aliasWords(v reflect.Value) string {
+	also := map[string][]string{}
+	for _, k := range v.MapKeys() {
+		name, to := k.String(), v.MapIndex(k).String()
+		if _, ok := also[to]; !ok {
+			also[to] = nil
+		}
+		if name != to {
+			also[to] = append(also[to], name)
+		}
+	}
+	var items []string
+	for _, to := range slices.Sorted(maps.Keys(also)) {
+		if names := also[to]; len(names) > 0 {
+			slices.Sort(names)
+			items = append(items, fmt.Sprintf("%s (also %s)", to, strings.Join(names, ", ")))
+		} else {
+			items = append(items, to)
+		}
+	}
+	return strings.Join(items, "; ")
+}
+
 func settingValueWords(v reflect.Value) string {
 	if !v.IsValid() {
 		return "none"
@@ -606,6 +634,9 @@ func settingValueWords(v reflect.Value) string {
 	case reflect.Map:
 		if v.Len() == 0 {
 			return "none"
+		}
+		if v.Type().Key().Kind() == reflect.String && v.Type().Elem().Kind() == reflect.String {
+			return aliasWords(v)
 		}
 		var items []string
 		for _, k := range v.MapKeys() {

@@ -50,8 +50,8 @@ func TestAlertsPage(t *testing.T) {
 
 	noCSRF := exec
 	noCSRF.csrf = ""
-	if st, _, _ := e.post(t, noCSRF, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}}); st != http.StatusForbidden {
-		t.Errorf("ack without the CSRF token: %d", st)
+	if st, body, _ := e.post(t, noCSRF, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}}); st != http.StatusForbidden || !strings.Contains(body, "That form has expired") || strings.Contains(body, "You do not have access") {
+		t.Errorf("ack without the CSRF token: %d %s", st, clip([]byte(body)))
 	}
 	st, _, loc := e.post(t, exec, "/alerts/ack", url.Values{"key": {"arr_behind_target|arr|"}, "note": {"pipeline review"}})
 	if st != http.StatusSeeOther || !strings.HasPrefix(loc, "/alerts?done=") {

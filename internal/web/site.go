@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -375,5 +376,12 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	if heading == "" {
 		heading = http.StatusText(e.status)
 	}
-	s.render(w, r, e.status, "error", s.newPage(r, heading, Query{}, errorPage{Status: e.status, Heading: heading, Message: e.Message}))
+	message := e.Message
+	if errors.Is(err, auth.ErrCSRF) {
+		// Not a matter of access: a form kept open across a sign-out, or
+		// posted from another tab's older session, carries a stale token.
+		heading = "That form has expired"
+		message = "It was not sent: the page it came from is older than your session (signed out and in again since, or opened in another browser tab). Go back, reload the page and send it again."
+	}
+	s.render(w, r, e.status, "error", s.newPage(r, heading, Query{}, errorPage{Status: e.status, Heading: heading, Message: message}))
 }

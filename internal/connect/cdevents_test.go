@@ -157,6 +157,10 @@ func TestCDEventsRedeliveryUnmappedMalformed(t *testing.T) {
 		if a.want(t, http.StatusBadRequest, store.DeliveryRejected); a.body["field"] != field {
 			t.Errorf("field %v, want %s: %s", a.body["field"], field, a.raw)
 		}
+		// In the sender's words, not Go's ("want time.Time").
+		if msg, _ := a.body["error"].(string); strings.Contains(msg, "time.Time") || field == "context.timestamp" && !strings.Contains(msg, "RFC 3339") {
+			t.Errorf("%s: %q", field, msg)
+		}
 	}
 }
 

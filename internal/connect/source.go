@@ -184,11 +184,25 @@ func decode(body []byte, v any) error {
 		case errors.As(err, &te) && te.Field == "":
 			return rejectf("the payload is a JSON %s, not an object", te.Value)
 		case errors.As(err, &te):
-			return &rejection{reason: fmt.Sprintf("the payload's %s is %s, want %s", te.Field, te.Value, te.Type), field: te.Field}
+			return &rejection{reason: fmt.Sprintf("the payload's %s is %s, want %s", te.Field, jsonValueWords(te.Value), domain.JSONTypeWords(te.Type)), field: te.Field}
 		}
 		return rejectf("the payload cannot be read: %v", err)
 	}
 	return nil
+}
+
+// jsonValueWords is what encoding/json names in an error — a JSON type
+// ("string", "number"), given its article, or the value itself.
+func jsonValueWords(v string) string {
+	switch {
+	case v == "array", v == "object":
+		return "an " + v
+	case v == "":
+		return "a value"
+	case strings.HasPrefix(v, `"`):
+		return v // the value itself, quoted
+	}
+	return "a " + v
 }
 
 // state reads the source's stored records, for mappings that update a

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,28 +85,13 @@ func decodeObject(body io.Reader, v any, fields, example string, number func(fie
 	return badParam("body", "%s: %v", want, err)
 }
 
-// jsonWant words the JSON type a field takes, from the Go type it
-// decodes into: a gate check's facts had been said to "must be a string,
-// not a JSON array" where an object was wanted. number says which string
-// fields are numbers on the page's terms.
+// jsonWant words the JSON type a field takes (domain.JSONTypeWords);
+// number says which string fields are numbers on the page's terms.
 func jsonWant(te *json.UnmarshalTypeError, number func(field string) bool) string {
 	if number(te.Field) {
 		return "a number"
 	}
-	if te.Type == nil {
-		return "a string"
-	}
-	switch te.Type.Kind() {
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return "a string"
+	return domain.JSONTypeWords(te.Type)
 }
 
 func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {

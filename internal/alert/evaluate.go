@@ -143,11 +143,23 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		if !c.Freshness.Stale {
 			return false, fmt.Sprintf("%s's sources are fresh", name)
 		}
-		var kinds []string
+		// A kind never sent has not gone stale: nothing stopped. On a new
+		// store the rule had fired for some 64 metrics at once, "past the
+		// freshness limit", of data nobody had sent yet (the scorecard
+		// still says "never sent" and the metric is unknown). A connector
+		// configured and never working is what stopped, and fires.
+		var kinds, never []string
 		for _, s := range c.Freshness.Sources {
-			if s.Stale {
+			switch {
+			case !s.Stale:
+			case s.LastData == nil && s.Connector == "":
+				never = append(never, s.Kind)
+			default:
 				kinds = append(kinds, s.Kind)
 			}
+		}
+		if len(kinds) == 0 {
+			return false, fmt.Sprintf("%s's data was never sent (%s): nothing has gone stale", name, strings.Join(never, ", "))
 		}
 		return true, fmt.Sprintf("%s's data is stale: %s past the freshness limit", name, strings.Join(kinds, ", "))
 	case KindDegrading:

@@ -3,6 +3,7 @@ package alert
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/scorecard"
@@ -11,8 +12,11 @@ import (
 func f(v float64) *float64 { return &v }
 
 func TestJudge(t *testing.T) {
+	staleSince := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	card := scorecard.Card{Name: "Win rate", Value: f(27), Unit: "%", Status: catalog.Amber, Target: f(40),
-		Trend: scorecard.Trend{Previous: f(32)}, Freshness: scorecard.Freshness{Stale: true, Sources: []scorecard.SourceFresh{{Kind: "deal", Stale: true}}}}
+		Trend: scorecard.Trend{Previous: f(32)}, Freshness: scorecard.Freshness{Stale: true, Sources: []scorecard.SourceFresh{{Kind: "deal", Stale: true, LastData: &staleSince}}}}
+	never := scorecard.Card{Name: "Availability", Freshness: scorecard.Freshness{Stale: true, Sources: []scorecard.SourceFresh{{Kind: "sli", Stale: true}}}}
+	unconnected := scorecard.Card{Name: "ARR", Freshness: scorecard.Freshness{Stale: true, Sources: []scorecard.SourceFresh{{Kind: "subscription", Stale: true, Connector: "stripe"}}}}
 	// Money in the organisation's currency, grouped, as the pages show it.
 	arr := scorecard.Card{Name: "ARR", Value: f(3525779.26), Unit: "currency", Target: f(3750829)}
 	cases := []struct {
@@ -35,6 +39,10 @@ func TestJudge(t *testing.T) {
 		{Rule{Kind: KindShortfall, Value: 60}, card, false, ""},
 		{Rule{Kind: KindShortfall, Value: 80}, scorecard.Card{Name: "x", Value: f(1)}, false, "no target"},
 		{Rule{Kind: KindStale}, card, true, "deal past the freshness limit"},
+		// Never sent is not stale (a new store); a connector that never
+		// worked is.
+		{Rule{Kind: KindStale}, never, false, "never sent (sli)"},
+		{Rule{Kind: KindStale}, unconnected, true, "subscription past the freshness limit"},
 		{Rule{Kind: KindDegrading}, card, false, ""},
 		{Rule{Kind: KindDegrading}, scorecard.Card{Name: "x", Degrading: true}, true, "each of the last three weeks"},
 	}

@@ -396,8 +396,7 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 		// beside the heap's copy: at scale 10 each set the peak of the
 		// load in turn, 60–70 MiB above its end.
 		debug.FreeOSMemory()
-		k := last.key
-		f, h, err := e.stateFile(w, image.Header{Version: image.Build(), Store: id, Seq: last.seq, LastKind: string(k.Kind), LastSource: k.Source, LastID: k.ID, LastHash: last.hash})
+		f, h, err := e.stateFile(w, last.header(id))
 		if err != nil {
 			return err
 		}
@@ -428,6 +427,12 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 	debug.FreeOSMemory()
 	e.log().Info("dataset state written after the load, used in place", "path", e.statePath(), "seq", e.seq, "seconds", time.Since(start).Seconds())
 	return true
+}
+
+// header is the header of a state (or image) whose last row is d, of the
+// store named id: what a start checks against the store's row at d.seq.
+func (d decoded) header(id string) image.Header {
+	return image.Header{Version: image.Build(), Store: id, Seq: d.seq, LastKind: string(d.key.Kind), LastSource: d.key.Source, LastID: d.key.ID, LastHash: d.hash}
 }
 
 // readBack reads in place the state this engine has just committed
@@ -499,8 +504,7 @@ func (e *Engine) moveFirst(ctx context.Context, id string) int64 {
 		if !e.ready.Load() || !e.moveDue() || last.seq != e.seq || last.hash == "" || len(w.datasets()) != 1 || w.ds.Seq() != e.seq {
 			return nil, image.Header{}, nil
 		}
-		k := last.key
-		return e.stateFile(w, image.Header{Version: image.Build(), Store: id, Seq: last.seq, LastKind: string(k.Kind), LastSource: k.Source, LastID: k.ID, LastHash: last.hash})
+		return e.stateFile(w, last.header(id))
 	}()
 	if err == nil && f != nil {
 		written := f.ID()

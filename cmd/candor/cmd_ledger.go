@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 )
@@ -53,7 +54,7 @@ func runLedgerHead(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	st, err := c.openLedgerStore(ctx, env)
+	st, _, err := c.openLedgerStore(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -96,11 +97,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 	// The store is opened to read only, without a sealer: the checks
 	// a writing command makes of the configured key (checkLedgerKey)
 	// would refuse the very ledger this is to diagnose.
-	cfg, err := loadConfig(c, env)
-	if err != nil {
-		return err
-	}
-	st, err := openStore(ctx, cfg, false)
+	st, cfg, err := c.openLedgerStore(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -136,7 +133,7 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 			Intact       bool                 `json:"intact"`
 			LedgerIntact bool                 `json:"ledger_intact"`
 			Records      ledger.RecordsReport `json:"records"`
-		}{rep, rep.Intact && recs.Altered == 0, rep.Intact, recs}
+		}{rep, rep.Broken == nil && recs.Altered == 0, rep.Broken == nil, recs}
 		if err := writeJSONOut(env, out); err != nil {
 			return err
 		}
@@ -179,10 +176,11 @@ func printRecordsCheck(env *Env, r ledger.RecordsReport) {
 
 // openLedgerStore opens the store to read the ledger only: no signing key
 // is needed, so an auditor holding the public key can verify.
-func (c *common) openLedgerStore(ctx context.Context, env *Env) (store.Store, error) {
+func (c *common) openLedgerStore(ctx context.Context, env *Env) (store.Store, config.Config, error) {
 	cfg, err := loadConfig(*c, env)
 	if err != nil {
-		return nil, err
+		return nil, cfg, err
 	}
-	return openStore(ctx, cfg, false)
+	st, err := openStore(ctx, cfg, false)
+	return st, cfg, err
 }

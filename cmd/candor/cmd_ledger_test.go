@@ -55,7 +55,10 @@ func TestLedgerCommands(t *testing.T) {
 		t.Errorf("verify says %q", r.stdout)
 	}
 	r = runWith(t, "", false, with("ledger", "verify", "--json")...)
-	var rep ledger.Report
+	var rep struct {
+		ledger.Report
+		Intact bool `json:"intact"`
+	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Entries != 4 || rep.Broken != nil || !rep.Intact {
 		t.Errorf("verify --json = %s (%v)", r.stdout, err)
 	}

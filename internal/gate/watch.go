@@ -234,7 +234,6 @@ func (w watchPolicy) rule(service string) watchRule {
 	return w.def
 }
 
-// Watching says whether the post-deploy watch is on for any service.
 // WebhookSecretEnv is the environment variable holding the rollback
 // webhook's signing secret ("" when there is no webhook): Candor reads
 // it, and the environment check must accept it.
@@ -251,6 +250,7 @@ func (p *Policies) CheckWebhookSecret(env func(string) string) error {
 	return nil
 }
 
+// Watching says whether the post-deploy watch is on for any service.
 func (p *Policies) Watching() bool {
 	if p.watch.def.on {
 		return true

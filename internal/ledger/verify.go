@@ -41,8 +41,6 @@ func (b *Broken) Error() string { return fmt.Sprintf("entry %d: %s", b.Seq, b.Re
 // Report is a verification's outcome. Broken is nil when the ledger is
 // intact.
 type Report struct {
-	// Intact says Broken is nil, so a reader of the JSON need not infer it.
-	Intact  bool             `json:"intact"`
 	Entries int64            `json:"entries"`
 	Head    store.LedgerHead `json:"head"`
 	Broken  *Broken          `json:"broken,omitempty"`
@@ -122,7 +120,6 @@ func Verify(ctx context.Context, st store.LedgerStore, opt VerifyOptions) (*Repo
 	if rep.Broken == nil && published.Hash != "" {
 		rep.Broken = v.checkPublished(published)
 	}
-	rep.Intact = rep.Broken == nil
 	return rep, nil
 }
 

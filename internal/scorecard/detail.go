@@ -573,9 +573,6 @@ func SettingInForceText(s metrics.InForce) string {
 	return fmt.Sprintf("%s %s (%s)", strings.ReplaceAll(string(s.Name), "_", " "), settingValueWords(reflect.ValueOf(s.Value)), from)
 }
 
-// settingValueWords writes a setting's effective value as the
-// configuration would: durations as windows (24h, 90d), lists and maps
-// by their items, a calendar by its String.
 // aliasWords words a map of names to the names they stand for (the
 // environment aliases) by what they stand for: "production (also live,
 // prd, prod)", where "live: production, …, production: production" had
@@ -603,6 +600,9 @@ func aliasWords(v reflect.Value) string {
 	return strings.Join(items, "; ")
 }
 
+// settingValueWords writes a setting's effective value as the
+// configuration would: durations as windows (24h, 90d), lists and maps
+// by their items, a calendar by its String.
 func settingValueWords(v reflect.Value) string {
 	if !v.IsValid() {
 		return "none"

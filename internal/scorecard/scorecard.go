@@ -775,11 +775,6 @@ func freshness(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, conns []h
 	return f
 }
 
-// notComparable says why values cited cur and prev cannot be compared: an
-// approved change of the computation (an organisation's metric) or of a
-// value-changing setting the metric reads, in force between the two; ""
-// when both were computed alike. (The definition version and min_sample
-// are the same in both citations: they change a status, not a value.)
 // begunInside says why the window before q's cannot be compared when the
 // data of a kind the metric sums (or prorates) begins inside it: a year of
 // infrastructure cost had been "↑ worse vs 1,330 USD in the 365 days
@@ -800,6 +795,11 @@ func begunInside(ds *metrics.Dataset, m *catalog.Metric, pq metrics.Query, sums 
 	return ""
 }
 
+// notComparable says why values cited cur and prev cannot be compared: an
+// approved change of the computation (an organisation's metric) or of a
+// value-changing setting the metric reads, in force between the two; ""
+// when both were computed alike. (The definition version and min_sample
+// are the same in both citations: they change a status, not a value.)
 func notComparable(cur, prev metrics.Citation) string {
 	switch {
 	case cur.Formula != prev.Formula:

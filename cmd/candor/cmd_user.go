@@ -445,7 +445,8 @@ func runUserDisable(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return inputError(err)
 	}
-	fmt.Fprintf(env.Stdout, "Disabled %s: %s ended, %s revoked.\n", strings.ToLower(strings.TrimSpace(email)), plural.Count(ns, "session"), plural.Count(nt, "token"))
+	shown, _ := auth.NormalizeEmail(email) // accepted: the store found the user
+	fmt.Fprintf(env.Stdout, "Disabled %s: %s ended, %s revoked.\n", shown, plural.Count(ns, "session"), plural.Count(nt, "token"))
 	return nil
 }
 
@@ -458,7 +459,8 @@ func runUserEnable(ctx context.Context, env *Env, args []string) error {
 	if err := a.svc.EnableUser(ctx, cliActor(env), email); err != nil {
 		return inputError(err)
 	}
-	fmt.Fprintf(env.Stdout, "Enabled %s: they can sign in again; tokens revoked when they were disabled stay revoked.\n", strings.ToLower(strings.TrimSpace(email)))
+	shown, _ := auth.NormalizeEmail(email) // accepted: the store found the user
+	fmt.Fprintf(env.Stdout, "Enabled %s: they can sign in again; tokens revoked when they were disabled stay revoked.\n", shown)
 	return nil
 }
 

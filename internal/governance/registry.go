@@ -531,8 +531,9 @@ func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.Raw
 		var lost []string
 		if err := r.Engine.Read(ctx, func(ds *metrics.Dataset) error {
 			held := ds.Currencies()
+			prior := before.Unconvertible(held)
 			lost = slices.DeleteFunc(after.Unconvertible(held), func(c string) bool {
-				return slices.Contains(before.Unconvertible(held), c)
+				return slices.Contains(prior, c)
 			})
 			return nil
 		}); err != nil {

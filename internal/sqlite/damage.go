@@ -29,15 +29,21 @@ func (e *DamagedError) Unwrap() error { return e.Err }
 // primary codes SQLITE_CORRUPT and SQLITE_NOTADB, whatever the extended
 // code says of where.
 func corrupt(err error) bool {
-	var se *sqlitedrv.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code() & 0xff {
+	switch primaryCode(err) {
 	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
 		return true
 	}
 	return false
+}
+
+// primaryCode is the primary SQLite result code err carries, 0 for an
+// error that is not SQLite's.
+func primaryCode(err error) int {
+	var se *sqlitedrv.Error
+	if !errors.As(err, &se) {
+		return 0
+	}
+	return se.Code() & 0xff
 }
 
 // checked returns err, as a *DamagedError when SQLite found the file

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	sqlite3 "modernc.org/sqlite/lib"
 	"os"
 	"path/filepath"
 	"slices"
@@ -206,8 +207,11 @@ func checkStore(ctx context.Context, path string, existing bool) error {
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
-		if strings.Contains(err.Error(), "not a database") {
+		switch primaryCode(err) {
+		case sqlite3.SQLITE_NOTADB:
 			return fmt.Errorf("%s is %w: not an SQLite database", path, ErrNotStore)
+		case sqlite3.SQLITE_CORRUPT:
+			return &DamagedError{Path: path, Err: err}
 		}
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/sqlite"
@@ -84,5 +85,40 @@ func TestDamagedRecordsAreNamed(t *testing.T) {
 	var de *sqlite.DamagedError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) {
 		t.Fatalf("Scan of damaged records: %v; want a DamagedError naming the file", err)
+	}
+}
+
+// Every write outside a batch goes through the writer slot's damage check:
+// a damaged index of the deliveries' log — the server's most frequent write,
+// which had taken the slot by itself — is named and marks the store damaged.
+func TestDamagedDeliveriesAreNamed(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 3000 {
+		d := store.Delivery{Source: "github", DeliveryID: fmt.Sprintf("delivery-%06d-%s", i, strings.Repeat("x", 60)), ReceivedAt: at, Outcome: store.DeliveryAccepted, Event: "push"}
+		if _, _, err := s.LogDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	sqlitetest.Corrupt(t, dir, "deliveries_counted")
+	if s, err = sqlite.OpenExisting(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var de *sqlite.DamagedError
+	for i := range 3000 {
+		d := store.Delivery{Source: "github", DeliveryID: fmt.Sprintf("delivery-%06d-%s", i, strings.Repeat("y", 60)), ReceivedAt: at, Outcome: store.DeliveryAccepted, Event: "push"}
+		if _, _, err = s.LogDelivery(ctx, d); err != nil {
+			break
+		}
+	}
+	if !errors.As(err, &de) || s.Damaged() == nil {
+		t.Fatalf("logging deliveries over a damaged index: %v (store damaged: %v)", err, s.Damaged())
 	}
 }

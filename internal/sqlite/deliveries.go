@@ -57,12 +57,12 @@ func logDelivery(ctx context.Context, q *sql.Stmt, d *store.Delivery) (created b
 // LogDelivery takes the writer slot like a batch, so it queues behind an
 // import instead of failing on SQLite's busy lock.
 func (s *DB) LogDelivery(ctx context.Context, d store.Delivery) (store.Delivery, bool, error) {
-	return store.LogOnce(ctx, d, func(d *store.Delivery) (bool, error) {
-		if err := s.take(ctx); err != nil {
-			return false, err
-		}
-		defer s.give()
-		return logDelivery(ctx, s.logDelivery, d)
+	return store.LogOnce(ctx, d, func(d *store.Delivery) (added bool, err error) {
+		err = s.exclusive(ctx, func() (err error) {
+			added, err = logDelivery(ctx, s.logDelivery, d)
+			return err
+		})
+		return added, err
 	}, s.CountedDelivery)
 }
 
@@ -140,16 +140,16 @@ func (s *DB) KeptPayloads(ctx context.Context, source string, since time.Time, f
 	}, fn)
 }
 
-func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (int64, error) {
-	if err := s.take(ctx); err != nil {
-		return 0, err
-	}
-	defer s.give()
-	r, err := s.db.ExecContext(ctx, `UPDATE deliveries SET payload = NULL WHERE payload IS NOT NULL AND received_at < ?`, before.UnixNano())
-	if err != nil {
-		return 0, err
-	}
-	return r.RowsAffected()
+func (s *DB) ForgetPayloads(ctx context.Context, before time.Time) (n int64, err error) {
+	err = s.exclusive(ctx, func() error {
+		r, err := s.db.ExecContext(ctx, `UPDATE deliveries SET payload = NULL WHERE payload IS NOT NULL AND received_at < ?`, before.UnixNano())
+		if err != nil {
+			return err
+		}
+		n, err = r.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 // EncodePayload compresses d's payload, off the writer

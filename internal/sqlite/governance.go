@@ -11,19 +11,17 @@ import (
 // write runs fn in a transaction holding the writer slot, so it queues
 // behind an import instead of failing on SQLite's busy lock.
 func (s *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if err := s.take(ctx); err != nil {
-		return err
-	}
-	defer s.give()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return s.checked(err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return s.checked(err)
-	}
-	return s.checked(tx.Commit())
+	return s.exclusive(ctx, func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
 }
 
 func (s *DB) AddOpens(ctx context.Context, opens []store.Opens) error {

@@ -20,20 +20,12 @@ func (s *DB) AppendLedger(ctx context.Context, entries ...store.LedgerEntry) ([]
 	if s.Sealer() == nil {
 		return nil, store.ErrNoSealer
 	}
-	if err := s.take(ctx); err != nil {
-		return nil, err
-	}
-	defer s.give()
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	rows, err := s.appendLedgerTx(ctx, tx, entries)
-	if err != nil {
-		return nil, err
-	}
-	return rows, tx.Commit()
+	var rows []store.LedgerRow
+	err := s.write(ctx, func(tx *sql.Tx) (err error) {
+		rows, err = s.appendLedgerTx(ctx, tx, entries)
+		return err
+	})
+	return rows, err
 }
 
 // appendLedgerTx seals entries after the head and inserts them in tx,
@@ -84,16 +76,16 @@ func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.Ledge
 	return store.EachLedgerRow(rows, fn)
 }
 
-func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (int64, error) {
-	if err := s.take(ctx); err != nil {
-		return 0, err
-	}
-	defer s.give()
-	res, err := s.db.ExecContext(ctx, fmt.Sprintf(store.EraseLedgerPersonalSQL, "?"), before.UnixNano())
-	if err != nil {
-		return 0, fmt.Errorf("erasing the ledger's personal data: %w", err)
-	}
-	return res.RowsAffected()
+func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (n int64, err error) {
+	err = s.exclusive(ctx, func() error {
+		res, err := s.db.ExecContext(ctx, fmt.Sprintf(store.EraseLedgerPersonalSQL, "?"), before.UnixNano())
+		if err != nil {
+			return fmt.Errorf("erasing the ledger's personal data: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, error) {
@@ -106,23 +98,20 @@ func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, 
 }
 
 func (s *DB) RedactDocs(ctx context.Context, docs []store.Doc) (int64, error) {
-	if err := s.take(ctx); err != nil {
-		return 0, err
-	}
-	defer s.give()
-	tx, err := s.db.BeginTx(ctx, nil)
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, d := range docs {
+			res, err := tx.ExecContext(ctx, `UPDATE docs SET body = ?, redacted = 1 WHERE id = ? AND collection = ? AND redacted = 0`, d.Body, d.ID, d.Collection)
+			if err != nil {
+				return fmt.Errorf("rewriting %s document %d: %w", d.Collection, d.ID, err)
+			}
+			k, _ := res.RowsAffected()
+			n += k
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, err
 	}
-	defer tx.Rollback()
-	var n int64
-	for _, d := range docs {
-		res, err := tx.ExecContext(ctx, `UPDATE docs SET body = ?, redacted = 1 WHERE id = ? AND collection = ? AND redacted = 0`, d.Body, d.ID, d.Collection)
-		if err != nil {
-			return 0, fmt.Errorf("rewriting %s document %d: %w", d.Collection, d.ID, err)
-		}
-		k, _ := res.RowsAffected()
-		n += k
-	}
-	return n, tx.Commit()
+	return n, nil
 }

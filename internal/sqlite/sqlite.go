@@ -756,7 +756,7 @@ func (s *DB) AppendDoc(ctx context.Context, collection string, body []byte) (sto
 		return store.Doc{}, err
 	}
 	d, _, err := s.appendDoc(ctx, collection, "", body)
-	return d, s.checked(err)
+	return d, err
 }
 
 // AppendDocOnce relies on the unique index on (collection, key), not on the
@@ -766,17 +766,21 @@ func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []b
 	if err := store.CheckKeyedDoc(collection, key, body); err != nil {
 		return store.Doc{}, false, err
 	}
-	d, added, err := s.appendDoc(ctx, collection, key, body)
-	return d, added, s.checked(err)
+	return s.appendDoc(ctx, collection, key, body)
 }
 
 // appendDoc appends a document; key "" is stored as NULL, which the unique
 // index lets repeat.
-func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
-	if err := s.take(ctx); err != nil {
-		return store.Doc{}, false, err
-	}
-	defer s.give()
+func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (d store.Doc, added bool, err error) {
+	err = s.exclusive(ctx, func() (err error) {
+		d, added, err = s.appendDocHeld(ctx, collection, key, body)
+		return err
+	})
+	return d, added, err
+}
+
+// appendDocHeld is appendDoc's work, the writer slot held.
+func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	var k any
 	if key != "" {
 		k = key

@@ -56,11 +56,14 @@ func (s *DB) SyncRuns(ctx context.Context, f store.SyncRunFilter) ([]store.SyncR
 	return store.CollectRows(rows, func(r store.RowScanner) (store.SyncRun, error) { return store.ScanSyncRun(r) })
 }
 
-// exclusive runs fn holding the writer slot.
+// exclusive runs fn holding the writer slot: every write of the store
+// but a batch's goes through it, and so through the damage check
+// (checked) — the ledger's appends and the deliveries' log had not, and a
+// damaged index failed every webhook while /healthz said ok.
 func (s *DB) exclusive(ctx context.Context, fn func() error) error {
 	if err := s.take(ctx); err != nil {
 		return err
 	}
 	defer s.give()
-	return fn()
+	return s.checked(fn())
 }

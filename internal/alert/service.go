@@ -227,13 +227,30 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 // Unsilence ends the silence id now, before its end: the alerts it muted
 // are told again from the next evaluation. by is who ends it.
 func (s *Service) Unsilence(ctx context.Context, id int64, by string) (store.Silence, error) {
+	return s.UnsilenceFor(ctx, id, by, nil)
+}
+
+// UnsilenceFor is Unsilence for a caller who may see only the silences
+// visible accepts (nil: all of them): one it may not see is not found,
+// and the refusal names only the visible ones in force.
+func (s *Service) UnsilenceFor(ctx context.Context, id int64, by string, visible func(store.Silence) bool) (store.Silence, error) {
 	if strings.TrimSpace(by) == "" {
 		return store.Silence{}, domain.InvalidParam("by", "ending a silence needs its author")
 	}
 	now := s.now()
+	var all []store.Silence
+	if visible != nil {
+		var err error
+		if all, err = s.Store.Silences(ctx); err != nil {
+			return store.Silence{}, err
+		}
+		if i := slices.IndexFunc(all, func(x store.Silence) bool { return x.ID == id }); i >= 0 && !visible(all[i]) {
+			return store.Silence{}, s.noSilence(ctx, id, now, all, visible)
+		}
+	}
 	x, err := s.Store.EndSilence(ctx, id, now)
 	if errors.Is(err, store.ErrNotFound) {
-		return x, s.noSilence(ctx, id, now)
+		return x, s.noSilence(ctx, id, now, all, visible)
 	}
 	if err != nil || s.Ledger == nil {
 		return x, err
@@ -246,16 +263,20 @@ func (s *Service) Unsilence(ctx context.Context, id int64, by string) (store.Sil
 }
 
 // noSilence says why there is no silence id in force at now: it never
-// was, or it has ended; and which are in force.
-func (s *Service) noSilence(ctx context.Context, id int64, now time.Time) error {
-	all, err := s.Store.Silences(ctx)
-	if err != nil {
-		return err
+// was (or is not the caller's to see), or it has ended; and which visible
+// ones are in force. all is the silences when already read.
+func (s *Service) noSilence(ctx context.Context, id int64, now time.Time, all []store.Silence, visible func(store.Silence) bool) error {
+	if all == nil {
+		var err error
+		if all, err = s.Store.Silences(ctx); err != nil {
+			return err
+		}
 	}
 	var inForce []string
 	why := fmt.Sprintf("no silence #%d", id)
 	for _, x := range all {
 		switch {
+		case visible != nil && !visible(x):
 		case x.ID == id:
 			why = fmt.Sprintf("silence #%d ended at %s", id, x.EndsAt.UTC().Format(time.RFC3339))
 		case now.Before(x.EndsAt):

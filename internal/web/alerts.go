@@ -2,8 +2,8 @@ package web
 
 import (
 	"net/http"
-	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/auth"
@@ -130,36 +130,37 @@ func (s *Server) unsilenceVisible(r *http.Request, svc *alert.Service, idText st
 	if err != nil || id <= 0 {
 		return store.Silence{}, badParam("id", "%q is not a silence id", idText)
 	}
-	all, err := svc.Store.Silences(r.Context())
-	if err != nil {
-		return store.Silence{}, err
-	}
-	if i := slices.IndexFunc(all, func(x store.Silence) bool { return x.ID == id }); i >= 0 && !s.silenceVisible(s.access(r), svc, all[i]) {
-		return store.Silence{}, notFoundf("no silence #%d", id)
-	}
-	return svc.Unsilence(r.Context(), id, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name)
+	return svc.UnsilenceFor(r.Context(), id, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name, s.silencesVisible(s.access(r), svc))
 }
 
-// silenceVisible says whether the principal may see (and end) a silence:
-// one that can mute an alert of a metric they may not see is not theirs.
-// A silence names its metric, or a rule naming one, or else reaches every
-// metric its rule (or every rule) applies to: an engineer had ended a
-// silence of the ARR rule, which named no metric of its own.
-func (s *Server) silenceVisible(access auth.Access, svc *alert.Service, x store.Silence) bool {
-	metric := x.Metric
-	if metric == "" && x.Rule != "" {
-		rules := svc.RulesInForce()
-		if i := slices.IndexFunc(rules, func(r alert.Rule) bool { return r.Name == x.Rule }); i >= 0 {
-			metric = rules[i].Metric
+// silencesVisible says whether the principal may see (and end) a
+// silence: one that can mute an alert of a metric they may not see is not
+// theirs. A silence names its metric, or a rule naming one, or else
+// reaches every metric its rule (or every rule) applies to: an engineer
+// had ended a silence of the ARR rule, which named no metric of its own.
+// What the rules name and whether every metric is visible are found once,
+// for all the silences it is asked about.
+func (s *Server) silencesVisible(access auth.Access, svc *alert.Service) func(store.Silence) bool {
+	ruleMetric := map[string]string{}
+	for _, r := range svc.RulesInForce() {
+		ruleMetric[r.Name] = r.Metric
+	}
+	seesAll := sync.OnceValue(func() bool {
+		for i := range s.Catalog.Metrics {
+			if !access.CanSeeMetric(&s.Catalog.Metrics[i]) {
+				return false
+			}
 		}
-	}
-	if metric != "" && metric != "*" {
-		return s.canSeeMetric(access, metric) == nil
-	}
-	for i := range s.Catalog.Metrics {
-		if !access.CanSeeMetric(&s.Catalog.Metrics[i]) {
-			return false
+		return true
+	})
+	return func(x store.Silence) bool {
+		metric := x.Metric
+		if metric == "" && x.Rule != "" {
+			metric = ruleMetric[x.Rule]
 		}
+		if metric != "" && metric != "*" {
+			return s.canSeeMetric(access, metric) == nil
+		}
+		return seesAll()
 	}
-	return true
 }

@@ -128,6 +128,13 @@ func TestAlertsAPI(t *testing.T) {
 		if got, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences/"+strconv.FormatInt(x.ID, 10)+"/end", "", bearer(eng)); got != c.status {
 			t.Errorf("an engineer ending the silence %s: %d %s, want %d", c.body, got, b, c.status)
 		}
+		// Nor is a silence they may not see named to them among those
+		// in force.
+		if c.status == 404 {
+			if _, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences/99/end", "", bearer(eng)); strings.Contains(string(b), "#"+strconv.FormatInt(x.ID, 10)) {
+				t.Errorf("an engineer is told of silence #%d: %s", x.ID, b)
+			}
+		}
 	}
 }
 

@@ -200,8 +200,9 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		{ID: "pending", Title: "Pending", Lede: "The condition holds, but not yet for as long as the rule asks before it fires (the rule's \"for\", such as 1 hour): nobody has been told.", Empty: "Nothing is pending.", Rows: data.Pending},
 		{ID: "resolved", Title: "Resolved in the last 7 days", Empty: "Nothing resolved in the last 7 days.", Rows: data.Resolved},
 	}
+	visible := s.silencesVisible(access, svc)
 	for _, x := range sils {
-		if !now.Before(x.EndsAt) || !s.silenceVisible(access, svc, x) {
+		if !now.Before(x.EndsAt) || !visible(x) {
 			continue
 		}
 		data.Silences = append(data.Silences, silenceRow{ID: x.ID, Rule: x.Rule, Metric: x.Metric, Scope: x.Scope, Reason: x.Reason, Author: personWords(x.Author), Ends: x.EndsAt})

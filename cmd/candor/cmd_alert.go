@@ -127,7 +127,7 @@ func runAlertList(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	list, err := svc.List(ctx)
+	list, _, err := svc.Shown(ctx)
 	if err != nil {
 		return err
 	}

@@ -140,6 +140,34 @@ func (s *Service) List(ctx context.Context) ([]Alert, error) {
 	return out, nil
 }
 
+// Shown is List as a reader is shown it: each open alert silenced (and by
+// which silence) as the silences stand at now, where the flag the last
+// evaluation stored lags a silence begun or ended since by up to
+// evaluate_every — the alerts page, the API and the CLI had shown an alert
+// silenced after its silence was ended. It returns the silences read.
+func (s *Service) Shown(ctx context.Context) ([]Alert, []Silence, error) {
+	list, err := s.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sils, err := s.Store.Silences(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	for i := range list {
+		a := &list[i]
+		if a.State == Resolved {
+			continue
+		}
+		a.Silenced, a.SilenceID = false, 0
+		if j := slices.IndexFunc(sils, func(x Silence) bool { return mutes(x, *a, now) }); j >= 0 {
+			a.Silenced, a.SilenceID = true, sils[j].ID
+		}
+	}
+	return list, sils, nil
+}
+
 // Ack acknowledges a pending or firing alert: it is not repeated until it
 // resolves.
 func (s *Service) Ack(ctx context.Context, key, by, note string) error {

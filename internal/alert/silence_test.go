@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,44 @@ func TestSilenceRefusalsAndUnsilence(t *testing.T) {
 		!strings.Contains(string(page.Entries[1].Data), `"ends_at":"2026-03-02T10:00:00Z"`) || !strings.Contains(string(page.Entries[1].Data), `"metric":"mttr"`) ||
 		!strings.Contains(string(page.Entries[1].Personal), `"by":"carol"`) {
 		t.Errorf("ledger: %d entries, last %+v", n, page.Entries[n-1])
+	}
+}
+
+// What a reader is shown follows the silences as they stand, not the flag
+// the last evaluation stored: a silence begun marks its alert at once, one
+// ended unmarks it.
+func TestShownFollowsTheSilences(t *testing.T) {
+	ctx := context.Background()
+	db := ledgerStore(t)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	svc := &Service{Store: db, Ledger: db, Catalog: defaultCatalog(t), Rules: []Rule{{Name: "red", Kind: KindStatus}}, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	o := Observation{Rule: "red", Metric: "mttr", Active: true}
+	b, _ := json.Marshal(Alert{Key: o.Key(), Observation: o, State: Firing, ActiveAt: now, Silenced: true, SilenceID: 7})
+	if _, err := db.SaveAlerts(ctx, []store.AlertRow{{Key: o.Key(), State: Firing, ActiveAt: now, Body: b}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	shown := func() Alert {
+		t.Helper()
+		list, _, err := svc.Shown(ctx)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("Shown = %v, %v", list, err)
+		}
+		return list[0]
+	}
+	if a := shown(); a.Silenced || a.SilenceID != 0 {
+		t.Errorf("stored as silenced, no silence in force: shown %v (#%d)", a.Silenced, a.SilenceID)
+	}
+	x, err := svc.Silence(ctx, store.Silence{Metric: "mttr", Reason: "maintenance", Author: "bob"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := shown(); !a.Silenced || a.SilenceID != x.ID {
+		t.Errorf("silence #%d in force: shown %v (#%d)", x.ID, a.Silenced, a.SilenceID)
+	}
+	if _, err := svc.Unsilence(ctx, x.ID, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if a := shown(); a.Silenced {
+		t.Error("the silence ended: still shown silenced")
 	}
 }

@@ -41,13 +41,6 @@ type Alert struct {
 // Silence is a stored silence (store.Silence).
 type Silence = store.Silence
 
-// SilencedNow says whether a silence in force at now mutes a: what a page
-// shows, where the flag the last evaluation stored lags a silence begun or
-// ended since by up to evaluate_every.
-func SilencedNow(a Alert, silences []Silence, now time.Time) bool {
-	return slices.ContainsFunc(silences, func(s Silence) bool { return mutes(s, a, now) })
-}
-
 // mutes reports whether s mutes a at now.
 func mutes(s Silence, a Alert, now time.Time) bool {
 	return !now.Before(s.StartsAt) && now.Before(s.EndsAt) &&

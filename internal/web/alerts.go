@@ -30,7 +30,7 @@ func (s *Server) getAlerts(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	list, err := svc.List(r.Context())
+	list, _, err := svc.Shown(r.Context())
 	if err != nil {
 		s.writeError(w, r, err)
 		return

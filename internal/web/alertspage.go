@@ -120,7 +120,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	ctx := r.Context()
-	list, err := svc.List(ctx)
+	list, sils, err := svc.Shown(ctx)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -145,11 +145,6 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 	}
-	sils, err := svc.Store.Silences(ctx)
-	if err != nil {
-		s.pageError(w, r, err)
-		return
-	}
 	for i, a := range list {
 		if a.Metric != "" && s.canSeeMetric(access, a.Metric) != nil {
 			continue
@@ -157,12 +152,6 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		row := alertRow{Key: a.Key, Rule: a.Rule, Summary: a.Summary, Scope: a.Scope, Owner: a.Owner, Severity: a.Severity,
 			Metric: a.Metric, State: a.State, Since: a.ActiveAt, AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: a.AckedAt,
 			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
-		if a.State != alert.Resolved {
-			// As the silences stand now, not as the last evaluation
-			// found them: a silence ended from this page had left its
-			// alerts marked silenced for up to evaluate_every.
-			row.Silenced = alert.SilencedNow(a, sils, now)
-		}
 		if m, ok := s.Catalog.Metric(a.Metric); ok {
 			row.MetricName, row.MetricURL = m.Name, "/metrics/"+url.PathEscape(m.ID)
 			// Whether the metric needs an action, as escalation.NeedsAction

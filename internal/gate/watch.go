@@ -2,6 +2,7 @@ package gate
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -333,6 +334,9 @@ type Watcher struct {
 	// Backoff is the wait before the webhook's second attempt, doubled
 	// before each next (default 1 s).
 	Backoff time.Duration
+	// WebhookBudget bounds one decision's calls of the webhook, attempts
+	// and waits together (default webhookBudget).
+	WebhookBudget time.Duration
 	// Notify, when set, is told each outcome recorded (the alert rules of
 	// kind rollback_watch); its failure is logged, the outcome stays.
 	Notify func(ctx context.Context, w Watch) error
@@ -648,6 +652,9 @@ func fmtUnix(t time.Time) string {
 // minutes.
 const webhookAttempts = 4
 
+// webhookBudget is how long one decision's webhook calls may take in all.
+const webhookBudget = 20 * time.Second
+
 // callWebhook posts the rollback decision, signed as alert webhooks are
 // (alert.SignatureHeader), retrying a 5xx or a failed connection with a
 // doubling backoff, and says what came back. The final failure is logged
@@ -675,8 +682,16 @@ func (w *Watcher) callWebhook(ctx context.Context, wp watchPolicy, res Watch) st
 	if wait <= 0 {
 		wait = time.Second
 	}
+	// The whole call is bounded: a receiver that hangs had held the watch
+	// pass four client timeouts and the waits (~47 s) per decision, the
+	// next deployments' checks waiting behind it.
+	parent := ctx
+	ctx, cancel := context.WithTimeout(parent, cmp.Or(w.WebhookBudget, webhookBudget))
+	defer cancel()
 	var last string
+	attempts := 0
 	for attempt := 1; ; attempt++ {
+		attempts = attempt
 		answer, retry := w.postWebhook(ctx, wp.webhook, body, sig)
 		if !retry {
 			if attempt > 1 {
@@ -698,8 +713,11 @@ func (w *Watcher) callWebhook(ctx context.Context, wp watchPolicy, res Watch) st
 		wait *= 2
 	}
 	final := fmt.Sprintf("failed after %d attempts: %s", webhookAttempts, last)
-	if ctx.Err() != nil {
+	switch {
+	case parent.Err() != nil:
 		final = fmt.Sprintf("failed, stopped by shutdown: %s", last)
+	case ctx.Err() != nil:
+		final = fmt.Sprintf("failed: no answer within %s (%d attempts): %s", cmp.Or(w.WebhookBudget, webhookBudget), attempts, last)
 	}
 	log.Error("rollback webhook failed", "deployment", res.Deployment, "service", res.Service, "err", final)
 	return final

@@ -253,6 +253,34 @@ func TestWatchWebhookSignedAndRetried(t *testing.T) {
 	}
 }
 
+// A receiver that hangs holds a decision's webhook for its budget, not
+// for four client timeouts and the waits between them.
+func TestWatchWebhookBounded(t *testing.T) {
+	t0 := now.Add(-time.Hour)
+	ds := watchData(map[string]time.Time{"search-1": t0}, sli("search", t0.Add(2*time.Minute), 900, 1000))
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Second):
+		}
+	}))
+	defer hang.Close()
+	p := load(t, "watch: {webhook: "+hang.URL+", webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n")
+	w := &Watcher{Policies: p, Docs: openDocs(t), Read: reader(ds), Now: func() time.Time { return now }, Getenv: hookEnv,
+		Backoff: time.Millisecond, WebhookBudget: 200 * time.Millisecond, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	start := time.Now()
+	out, err := w.Once(context.Background())
+	if err != nil || len(out) != 1 {
+		t.Fatalf("Once = %+v, %v", out, err)
+	}
+	if got := out[0].Webhook; !strings.HasPrefix(got, "failed: no answer within 200ms") {
+		t.Errorf("webhook %q, want it to say the budget ran out", got)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("the pass took %v with a budget of 200ms", took)
+	}
+}
+
 // TestWatchConfigErrors: a bad watch setting is refused at load, naming it.
 func TestWatchConfigErrors(t *testing.T) {
 	for src, want := range map[string]string{

@@ -79,7 +79,7 @@ type ghPullRequestEvent struct {
 // ghPull is a pull request as GitHub's webhooks and its REST API both give
 // it (the API's list has no "merged"; merged_at says it).
 type ghPull struct {
-	Number         text   `json:"number"`
+	Number         whole  `json:"number"`
 	Title          string `json:"title"`
 	HTMLURL        string `json:"html_url"`
 	User           ghUser `json:"user"`
@@ -102,7 +102,7 @@ type ghPullRequestReviewEvent struct {
 		SubmittedAt when   `json:"submitted_at"`
 	} `json:"review"`
 	PullRequest struct {
-		Number text   `json:"number"`
+		Number whole  `json:"number"`
 		User   ghUser `json:"user"`
 		Base   struct {
 			Ref string `json:"ref"`

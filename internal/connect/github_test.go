@@ -251,12 +251,22 @@ func TestGitHubMalformed(t *testing.T) {
 	e.malformed("github", noMerge, "merged_at", ghHeaders("pull_request", "m-2", noMerge)...)
 	wrongType := edit(t, body, func(m map[string]any) { obj(m, "pull_request")["title"] = 42 })
 	e.malformed("github", wrongType, "pull_request.title", ghHeaders("pull_request", "m-3", wrongType)...)
+	// A pull request's number is an integer: "abc" had become the change
+	// "Codertocat/Hello-World#abc".
+	notNumber := edit(t, body, func(m map[string]any) { obj(m, "pull_request")["number"] = "abc" })
+	e.malformed("github", notNumber, `pull_request.number is "abc", want a number`, ghHeaders("pull_request", "m-4", notNumber)...)
 	// Kept for replay: a rejected delivery's payload.
 	if string(e.kept("github", "m-3")) != string(wrongType) {
 		t.Fatal("the rejected payload was not kept")
 	}
 	// A rejected delivery is not counted: sent again, it is judged again.
 	e.malformed("github", wrongType, "pull_request.title", ghHeaders("pull_request", "m-3", wrongType)...)
+	// A number as a string of digits (a relay's re-encoding) is taken.
+	digits := edit(t, body, func(m map[string]any) { obj(m, "pull_request")["number"] = "7" })
+	e.ghPost("pull_request", "m-5", digits).want(t, http.StatusOK, store.DeliveryAccepted)
+	if e.record(domain.KindChange, "github", "Codertocat/Hello-World#7") == nil {
+		t.Error(`a number sent as "7" is not the change #7`)
+	}
 }
 
 // countingStore counts the redelivery reads (CountedDelivery).

@@ -76,8 +76,8 @@ type glMergeRequestEvent struct {
 // and the REST API both give it: the webhook's has url and action, the
 // API's web_url and merged_at.
 type glMergeRequest struct {
-	IID      text `json:"iid"`
-	AuthorID text `json:"author_id"`
+	IID      whole `json:"iid"`
+	AuthorID text  `json:"author_id"`
 	// Author is the REST API's (the webhook has author_id).
 	Author struct {
 		ID text `json:"id"`

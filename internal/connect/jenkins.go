@@ -25,7 +25,7 @@ type jenkinsJob struct {
 	Name  string `json:"name"`
 	Build struct {
 		FullURL    string            `json:"full_url"`
-		Number     text              `json:"number"`
+		Number     whole             `json:"number"`
 		Phase      string            `json:"phase"`
 		Status     string            `json:"status"`
 		Timestamp  when              `json:"timestamp"`

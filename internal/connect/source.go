@@ -262,6 +262,30 @@ func (t *text) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// whole is a number its sender always writes as a JSON integer (a GitHub
+// pull request's number, a GitLab merge request's iid, a Jenkins build's
+// number), kept as its decimal text like text; a string of digits is
+// taken too, as a relay re-encoding numbers sends it. Anything else is
+// refused: as text, a pull request "abc" had become the change "repo#abc".
+type whole string
+
+func (w *whole) UnmarshalJSON(b []byte) error {
+	var t text
+	err := t.UnmarshalJSON(b)
+	if err == nil && t != "" {
+		_, err = strconv.ParseUint(string(t), 10, 63)
+	}
+	if err != nil {
+		v := jsonKind(b)
+		if b[0] == '"' {
+			v = clip(string(b)) // worded as the value itself
+		}
+		return &json.UnmarshalTypeError{Value: v, Type: reflect.TypeFor[int64]()}
+	}
+	*w = whole(t)
+	return nil
+}
+
 // when is a timestamp as senders write it: RFC 3339, GitLab's
 // "2021-04-28 21:50:00 +0200" and "2016-08-12 15:23:28 UTC", Jira's
 // "2019-08-27T12:43:24.193-0700", or unix seconds or milliseconds as a

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -361,6 +362,12 @@ func getJSON(ctx context.Context, api *apiClient, target string, v any) (*apiRes
 	if err != nil {
 		return nil, err
 	}
+	// A null answer decodes into a list or an object without an error,
+	// as nothing at all: a proxy's or a stub's "null" had read as an empty
+	// page, a run logged as a success that read nothing.
+	if string(bytes.TrimSpace(resp.body)) == "null" {
+		return nil, fmt.Errorf("GET %s: the answer is not what the API documents: null (is the base_url the tool's API?)", resp.url)
+	}
 	if err := json.Unmarshal(resp.body, v); err != nil {
 		return nil, fmt.Errorf("GET %s: the answer is not what the API documents: %v", resp.url, err)
 	}
@@ -369,7 +376,7 @@ func getJSON(ctx context.Context, api *apiClient, target string, v any) (*apiRes
 
 // getList is getJSON for a page that wraps its objects in an object
 // (PagerDuty's "incidents", Jira's "issues"): the answer must hold that
-// field, empty or not. A JSON answer without it — a
+// field as a list, empty or not (null is none). A JSON answer without it — a
 // misrouted base_url, a proxy's own JSON — had been read as an empty page,
 // and the run logged as a success that read nothing.
 func getList(ctx context.Context, api *apiClient, target string, v any, field string) (*apiResponse, error) {
@@ -378,7 +385,7 @@ func getList(ctx context.Context, api *apiClient, target string, v any, field st
 		return resp, err
 	}
 	var top map[string]json.RawMessage
-	if json.Unmarshal(resp.body, &top) != nil || top[field] == nil {
+	if json.Unmarshal(resp.body, &top) != nil || !bytes.HasPrefix(bytes.TrimSpace(top[field]), []byte("[")) {
 		return resp, fmt.Errorf("GET %s: the answer is not what the API documents: it has no %q list (is the base_url the tool's API?)", resp.url, field)
 	}
 	return resp, nil

@@ -205,6 +205,24 @@ func TestSyncRetriesAndRateLimits(t *testing.T) {
 	}
 }
 
+// A page answered null (a proxy's or a stub's, a misrouted base_url) is a
+// failed run that names it, where it had read as an empty page: a run
+// logged as a success that read nothing, its cursor kept as if done.
+func TestSyncGitHubNullPage(t *testing.T) {
+	se, api := ghSyncEnv(t)
+	api.fault(fault{path: "/repos/Codertocat/Hello-World/pulls", status: http.StatusOK, body: " null\n"})
+	_, err := se.svc.Sync(context.Background(), "github", SyncOptions{})
+	if err == nil || !strings.Contains(err.Error(), "not what the API documents: null") || !strings.Contains(err.Error(), "/pulls") {
+		t.Fatalf("a null page: %v", err)
+	}
+	if rs := se.runs("github"); rs[0].Outcome != store.SyncFailed {
+		t.Errorf("the run is logged as %+v", rs[0])
+	}
+	if n := se.recordCount(); n != 0 {
+		t.Errorf("%d records stored", n)
+	}
+}
+
 // The store fails while committing the second page: the first page's
 // records and cursor stay, and the next run resumes at the second page
 // (the Link URL saved), writing each record once.

@@ -161,7 +161,8 @@ func pageOf(r *http.Request, list []json.RawMessage) ([]json.RawMessage, int, bo
 	}
 	from := min(len(list), (p-1)*per)
 	to := min(len(list), from+per)
-	return list[from:to], p, to < len(list)
+	// An empty page is [], as the APIs answer it, never null.
+	return append([]json.RawMessage{}, list[from:to]...), p, to < len(list)
 }
 
 // writeJSON answers v as JSON.

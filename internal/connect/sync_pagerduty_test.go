@@ -65,7 +65,7 @@ func pagerdutyAPI(t *testing.T) *pdFake {
 			fmt.Fprint(w, `{"error": {"message": "Invalid Input Provided", "code": 2001, "errors": ["Date range is over 6 months"]}}`)
 			return
 		}
-		var list []json.RawMessage
+		list := []json.RawMessage{} // PagerDuty answers an empty range with [], never null
 		for _, raw := range f.incidents {
 			if at := ts(field(t, raw, "created_at")); !at.Before(from) && at.Before(until) {
 				list = append(list, raw)
@@ -189,12 +189,17 @@ func TestSyncPagerDutyAnswerWithoutIncidents(t *testing.T) {
 	api := pagerdutyAPI(t)
 	se := newSyncEnv(t, pdSyncConfig(api.fakeAPI), api.fakeAPI)
 	se.now = time.Date(2021, 6, 4, 14, 0, 0, 0, time.UTC)
-	api.fault(fault{path: "/incidents", status: http.StatusOK, body: `{"foo":[1,2,3]}`})
-	_, err := se.svc.Sync(context.Background(), "pagerduty", SyncOptions{})
-	if err == nil || !strings.Contains(err.Error(), `no "incidents" list`) {
-		t.Fatalf("an answer without incidents: %v", err)
-	}
-	if n := se.recordCount(); n != 0 {
-		t.Errorf("%d records stored", n)
+	for _, body := range []string{`{"foo":[1,2,3]}`, `{"incidents": null}`, `{"incidents": {}}`, `null`} {
+		api.fault(fault{path: "/incidents", status: http.StatusOK, body: body})
+		_, err := se.svc.Sync(context.Background(), "pagerduty", SyncOptions{})
+		if err == nil || !strings.Contains(err.Error(), "not what the API documents") {
+			t.Fatalf("an answer %s: %v", body, err)
+		}
+		if (body == `{"foo":[1,2,3]}` || body == `{"incidents": null}`) && !strings.Contains(err.Error(), `no "incidents" list`) {
+			t.Errorf("an answer %s: %v, want the missing list named", body, err)
+		}
+		if n := se.recordCount(); n != 0 {
+			t.Errorf("%d records stored", n)
+		}
 	}
 }

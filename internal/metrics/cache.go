@@ -24,6 +24,12 @@ type cacheKey struct {
 	scope       Scope
 	start, asOf int64
 	records     bool // a drill-down, with the records behind the value
+	closing     bool // Query.Closing
+}
+
+// key is q's key for def's result.
+func (q Query) key(def *Def) cacheKey {
+	return cacheKey{def: def, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records, closing: q.Closing}
 }
 
 // noneDirty means nothing was applied since the last Prepare.

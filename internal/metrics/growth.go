@@ -223,9 +223,10 @@ func wonIn(o *oppRow, lo, hi int64) bool {
 
 // quotaPeriod is the current quota period (SPEC §3 pipeline_coverage):
 // [earliest period_start, latest period_end) of the quota records with
-// period_start ≤ as_of < period_end, and the Σ of their amounts. In an
-// owner scope only that owner's quotas define it, so an owner on a
-// monthly quota is measured over the month.
+// period_start ≤ as_of < period_end — for a Closing query, one over a
+// span that closes at as_of, period_start < as_of ≤ period_end — and the
+// Σ of their amounts. In an owner scope only that owner's quotas define
+// it, so an owner on a monthly quota is measured over the month.
 type quotaPeriod struct {
 	start, end int64
 	quota      domain.Money
@@ -250,13 +251,19 @@ func (d *Dataset) quotaStart(q Query) (Result, *converter, quotaPeriod, bool) {
 }
 
 func (d *Dataset) currentQuotaPeriod(q Query, c *converter, r *Result) (quotaPeriod, bool) {
-	asOf := q.end()
 	var p quotaPeriod
 	found := false
-	// Quotas are ordered by period_start: only those started by as_of.
-	for x := range d.quotas().through(asOf) {
+	// The periods holding the instant t: as_of, or for a span closing at
+	// as_of its last instant (a period ending at as_of holds it, one
+	// starting then does not). Quotas are ordered by period_start: only
+	// those started by t.
+	t := q.end()
+	if q.Closing {
+		t--
+	}
+	for x := range d.quotas().through(t) {
 		ps, pe := x.start, x.end
-		if pe <= asOf || !d.matchCode(q, "owner", x.owner) {
+		if pe <= t || !d.matchCode(q, "owner", x.owner) {
 			continue
 		}
 		m, ok := c.to(domain.KindQuota, x.id, x.currency, x.amount)

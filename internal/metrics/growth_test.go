@@ -209,6 +209,46 @@ func TestSales(t *testing.T) {
 	}
 }
 
+// A query over a span closing at as_of (Query.Closing: a board pack's
+// month) reads the quota period holding the span's last instant: as of
+// 1 April, the first quarter, which March closes, where SPEC's rule for an
+// instant reads the second, just begun (0 %). Away from a boundary the two
+// agree, and the plain query keeps SPEC's rule (TestSales' "at boundary").
+func TestQuotaPeriodClosingAtAsOf(t *testing.T) {
+	d := bizDS(nil, bizSalesData()...)
+	apr1 := bizT("2026-04-01")
+	closing := func(q Query) Query { q.Closing = true; return q }
+	// The plain query first, so that a cache keyed without Closing would
+	// serve its 0 % to the closing one.
+	bizRun(t, d, []bizCase{
+		{"attainment at boundary", "quota_attainment", bizQ(apr1), bizF(0)},
+		// Q2's: o6 500 closing 04-01 (o9 is qualified a day later) of 2000.
+		{"coverage at boundary", "pipeline_coverage", bizQ(apr1), bizF(500.0 / 2000)},
+		// Q1: won in [01-01, 04-01) o1 300 + o2 200 + o3 100 = 600 of 1500
+		// (o12, won at 04-01 00:00, is Q2's).
+		{"attainment closing Q1", "quota_attainment", closing(bizQ(apr1)), bizF(40)},
+		{"attainment closing Q1 alice", "quota_attainment", closing(bizQ(apr1, "owner", "alice")), bizF(30)},
+		// Open at 04-01 with a close date in Q1: o5 400, o7 250, o11 120
+		// (closed 04-02) = 770 over 1500 − 600.
+		{"coverage closing Q1", "pipeline_coverage", closing(bizQ(apr1)), bizF(770.0 / 900)},
+		// Not on a boundary, the rules agree.
+		{"attainment closing mid-quarter", "quota_attainment", closing(bizQ(bizAsOf)), bizF(40)},
+		{"attainment closing next day", "quota_attainment", closing(bizQ(bizT("2026-04-02"))), bizF(3.5)},
+		// Before any quota period has begun there is none to close.
+		{"attainment closing at the first start", "quota_attainment", closing(bizQ(bizT("2026-01-01"))), nil},
+	})
+	r := bizCompute(t, d, "quota_attainment", closing(bizQ(apr1)))
+	if p, e := r.Detail.PeriodStart, r.Detail.PeriodEnd; p == nil || e == nil || !p.Equal(bizT("2026-01-01")) || !e.Equal(apr1) {
+		t.Errorf("closing period = %v to %v, want Q1 [2026-01-01, 2026-04-01)", p, e)
+	}
+	if v := r.Detail.ElapsedShare; v == nil || *v != 1 {
+		t.Errorf("closing elapsed share = %s, want 1: the period is over", fmtVal(v))
+	}
+	if r := bizCompute(t, d, "quota_attainment", bizQ(apr1)); r.Detail.PeriodStart == nil || !r.Detail.PeriodStart.Equal(apr1) {
+		t.Errorf("as of 04-01 the period starts %v, want Q2's 2026-04-01 (SPEC §3)", r.Detail.PeriodStart)
+	}
+}
+
 func TestAcquisition(t *testing.T) {
 	spend := func(id, cat, from, to, amount string) *domain.Spend {
 		return &domain.Spend{Meta: bizMeta(id), Category: cat, PeriodStart: bizT(from), PeriodEnd: bizT(to), Amount: bizM(amount), Currency: "USD"}

@@ -22,6 +22,15 @@ type Query struct {
 	// read, not a gate's, an alert's or a report's. Not part of the
 	// result's key.
 	Stale bool
+	// Closing says the query reports a span that closes at AsOf, a
+	// board pack's calendar month: the current quota period is the one
+	// holding the window's last instant (period_start < as_of ≤
+	// period_end), so a month that ends a quarter reports the quarter it
+	// closes. Without it SPEC §3's rule holds (period_start ≤ as_of <
+	// period_end): as of 1 October, the fourth quarter, just begun — what
+	// a page asked as of that instant shows, and what a September board
+	// pack had shown (0 %, no pipeline). Part of the result's key.
+	Closing bool
 }
 
 func (q Query) start() int64 { return q.AsOf.Add(-q.Window).UnixNano() }
@@ -149,7 +158,7 @@ func (d *Dataset) compute(id string, def *Def, q Query) Result {
 // computeAs is compute; asked says a reader asked for it (not a warmer),
 // so the copy published next is warmed with it.
 func (d *Dataset) computeAs(id string, def *Def, q Query, asked bool) Result {
-	k := cacheKey{def: def, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records}
+	k := q.key(def)
 	r, f, ok := d.cachedOrFlying(k, asked, asked && q.Stale)
 	if ok {
 		return r

@@ -54,7 +54,7 @@ func (d *Dataset) computeUntil(keys []cacheKey, deadline time.Time, first bool) 
 		}
 		// The key holds the window's ends in unix ns, which is all a
 		// computation reads of the query's times.
-		q := Query{AsOf: time.Unix(0, k.asOf).UTC(), Window: time.Duration(k.asOf - k.start), Scope: k.scope, Records: k.records}
+		q := Query{AsOf: time.Unix(0, k.asOf).UTC(), Window: time.Duration(k.asOf - k.start), Scope: k.scope, Records: k.records, Closing: k.closing}
 		d.computeAs(k.def.ID, k.def, q, false)
 	}
 	return len(keys), nil
@@ -78,6 +78,6 @@ func (d *Dataset) Cached(id string, q Query) bool {
 	}
 	d.cacheMu.Lock()
 	defer d.cacheMu.Unlock()
-	_, ok := d.cache.get(cacheKey{def: def, scope: q.Scope, start: q.start(), asOf: q.end(), records: q.Records})
+	_, ok := d.cache.get(q.key(def))
 	return ok
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/go-pdf/fpdf"
 
@@ -35,7 +36,9 @@ func ParseMonth(s string, now time.Time) (time.Time, error) {
 }
 
 // Board is a monthly board pack's content: the scorecard as of the
-// month's end, with the definitions it used.
+// month's end, with the definitions it used. Its quota metrics cover the
+// quota period holding the month's last instant: the quarter a March,
+// June, September or December closes (scorecard.Options.Closing).
 type Board struct {
 	Month       time.Time
 	AsOf        time.Time
@@ -54,7 +57,10 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 	// The month's figures are the calendar month's: a 30-day window back
 	// from its end would leave out its first day (or, for February, count
 	// two days of January).
-	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Visible: visible})
+	// The month closes at end, and so does a quarter ending with it: its
+	// quota figures are that quarter's, not the next one's, begun at end
+	// with nothing won (0 %) and no pipeline yet (scorecard.Options.Closing).
+	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Closing: true, Visible: visible})
 	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
 	at := cat.At(end)
 	for _, p := range sc.Pillars {
@@ -72,6 +78,60 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 func (b *Board) monthSpan() string {
 	last := b.AsOf.AddDate(0, 0, -1)
 	return fmt.Sprintf("%d–%s", b.Month.Day(), last.Format("2 January 2006"))
+}
+
+// quotaMetrics are the metrics whose figures cover the quota period, not
+// the month.
+var quotaMetrics = []string{"quota_attainment", "pipeline_coverage"}
+
+// QuotaPeriod says which quota period the pack's quota figures cover:
+// "Quota attainment and pipeline coverage cover the quota period 1 July –
+// 30 September 2026, which the month closes." "" when no card in the pack
+// has a quota period.
+func (b *Board) QuotaPeriod() string {
+	var names []string
+	var start, end time.Time
+	for _, id := range quotaMetrics {
+		for _, p := range b.Scorecard.Pillars {
+			for _, c := range p.Metrics {
+				if c.ID != id || c.Detail.PeriodStart == nil || c.Detail.PeriodEnd == nil {
+					continue
+				}
+				if len(names) == 0 {
+					start, end = c.Detail.PeriodStart.UTC(), c.Detail.PeriodEnd.UTC()
+				} else if !start.Equal(*c.Detail.PeriodStart) || !end.Equal(*c.Detail.PeriodEnd) {
+					// Both read one period; should they not, each is named
+					// on its own page (a metric's page says its period).
+					continue
+				}
+				names = append(names, c.Name)
+			}
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	subject, verb := names[0], "covers"
+	if len(names) > 1 {
+		subject, verb = names[0]+" and "+midSentence(names[1]), "cover"
+	}
+	// The period's end is exclusive: a quarter ending 1 October is 30 September's.
+	span := start.Format("2 January 2006") + " – " + end.Add(-time.Nanosecond).Format("2 January 2006")
+	how := "which the month closes"
+	if end.After(b.AsOf) {
+		how = "still open at the month's end"
+	}
+	return fmt.Sprintf("%s %s the quota period %s, %s.", subject, verb, span, how)
+}
+
+// midSentence writes a name as it reads inside a sentence: "Pipeline
+// coverage" as "pipeline coverage", "ARR" as it is.
+func midSentence(name string) string {
+	r := []rune(name)
+	if len(r) > 1 && unicode.IsUpper(r[0]) && unicode.IsLower(r[1]) {
+		r[0] = unicode.ToLower(r[0])
+	}
+	return string(r)
 }
 
 // days is the month's length in days.
@@ -120,7 +180,7 @@ func (b *Board) PDF() ([]byte, error) {
 	})
 	w.scorecardPage()
 	w.trendsPage()
-	w.sectionPage("growth", "Revenue", "The Growth pillar: recurring revenue, retention and pipeline, as of the month's end.")
+	w.sectionPage("growth", "Revenue", strings.TrimSpace("The Growth pillar: recurring revenue, retention and pipeline, as of the month's end. "+b.QuotaPeriod()))
 	w.sectionPage("delivery", "Delivery", "How fast and how safely changes reach production: the DORA keys and their stages.")
 	w.appendix()
 	var out bytes.Buffer
@@ -225,7 +285,7 @@ func (w *writer) scorecardPage() {
 	}
 	pdf.Ln(2)
 	w.font("", 8, muted)
-	pdf.MultiCell(0, 4, w.tr("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state."), "", "L", false)
+	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod())), "", "L", false)
 }
 
 // tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".

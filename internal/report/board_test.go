@@ -11,7 +11,10 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/smtptest"
 )
 
@@ -76,6 +79,127 @@ func TestBoardPackCalendarMonth(t *testing.T) {
 	}
 	if b.monthSpan() != "1–31 October 2026" || b.days() != 31 {
 		t.Errorf("the month is said to be %q, %d days", b.monthSpan(), b.days())
+	}
+}
+
+// sales is a third quarter's quota and deals, and the fourth's quota and
+// pipeline: alice's Q3 quota of 1,000 is 90 % won (600 in August, 300 on
+// 30 September), 200 still open due in Q3 — a coverage of 200 ÷ 100 = 2 ×;
+// her Q4 quota is 1,200, with 3,600 due in it and nothing won by 1 October.
+const sales = `{"kind":"quota","id":"q3","owner":"alice","period_start":"2026-07-01T00:00:00Z","period_end":"2026-10-01T00:00:00Z","amount":1000,"currency":"USD"}
+{"kind":"quota","id":"q4","owner":"alice","period_start":"2026-10-01T00:00:00Z","period_end":"2027-01-01T00:00:00Z","amount":1200,"currency":"USD"}
+{"kind":"opportunity","id":"w1","owner":"alice","stage":"won","created_at":"2026-07-02T00:00:00Z","qualified_at":"2026-07-03T00:00:00Z","closed_at":"2026-08-14T10:00:00Z","won":true,"close_date":"2026-08-14","amount":600,"currency":"USD"}
+{"kind":"opportunity","id":"w2","owner":"alice","stage":"won","created_at":"2026-08-01T00:00:00Z","qualified_at":"2026-08-02T00:00:00Z","closed_at":"2026-09-30T18:00:00Z","won":true,"close_date":"2026-09-30","amount":300,"currency":"USD"}
+{"kind":"opportunity","id":"p1","owner":"alice","stage":"negotiation","created_at":"2026-08-10T00:00:00Z","qualified_at":"2026-08-11T00:00:00Z","close_date":"2026-09-30","amount":200,"currency":"USD"}
+{"kind":"opportunity","id":"p2","owner":"alice","stage":"proposal","created_at":"2026-09-01T00:00:00Z","qualified_at":"2026-09-02T00:00:00Z","close_date":"2026-11-15","amount":3600,"currency":"USD"}
+`
+
+// A quarter-end month's board pack shows the quarter it closes: as of
+// its end, the next quarter's first instant, SPEC §3's current quota
+// period is the next quarter, begun with nothing won (0 %) — what the
+// September pack had shown. The pack says which period its quota figures
+// cover; a month inside a quarter reads the quarter still open.
+func TestBoardPackQuarterEnd(t *testing.T) {
+	f := newFixture(t)
+	if _, err := ingest.Import(context.Background(), f.st, []ingest.Source{{Name: "sales.ndjson", Reader: strings.NewReader(sales)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	board := func(month time.Time) (b *Board) {
+		t.Helper()
+		err := f.svc.Engine.Read(context.Background(), func(ds *metrics.Dataset) error {
+			b = BuildBoard(f.svc.Catalog, ds, month, nil, nil, "USD", asOf)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	card := func(b *Board, id string) scorecard.Card {
+		t.Helper()
+		for _, p := range b.Scorecard.Pillars {
+			for _, c := range p.Metrics {
+				if c.ID == id {
+					return c
+				}
+			}
+		}
+		t.Fatalf("no %s card in the %s board pack", id, b.MonthName())
+		return scorecard.Card{}
+	}
+	value := func(c scorecard.Card) string { return scorecard.FormatValue(c.Value, c.Unit, "USD") }
+
+	sep := board(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
+	q3, q4 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	att, cov := card(sep, "quota_attainment"), card(sep, "pipeline_coverage")
+	// 90 % of a quarter wholly gone: amber (green at 100 %, amber at 85 %
+	// of the elapsed share).
+	if att.Value == nil || *att.Value != 90 || att.Status != catalog.Amber {
+		t.Errorf("September's quota attainment = %s (%s, %s), want the third quarter's 90 %%, amber", value(att), att.Status, att.Reason)
+	}
+	if p := att.Detail.PeriodStart; p == nil || !p.Equal(q3) || !att.Detail.PeriodEnd.Equal(q4) {
+		t.Errorf("September's quota period = %v to %v, want the third quarter", att.Detail.PeriodStart, att.Detail.PeriodEnd)
+	}
+	if cov.Value == nil || *cov.Value != 2 {
+		t.Errorf("September's pipeline coverage = %s, want the third quarter's 200 ÷ 100 = 2", value(cov))
+	}
+	// The chart's last week ends with the month: it shows the card's value.
+	if n := len(att.Series); n == 0 {
+		t.Error("the attainment card has no weekly series")
+	} else if v := att.Series[n-1].Value; v == nil || *v != 90 {
+		t.Errorf("the attainment chart's last point = %s, not the card's 90 %%", scorecard.FormatValue(v, "%", ""))
+	}
+	want := "Quota attainment and pipeline coverage cover the quota period 1 July 2026 – 30 September 2026, which the month closes."
+	if got := sep.QuotaPeriod(); got != want {
+		t.Errorf("the September pack says %q\nwant %q", got, want)
+	}
+	// The PDF says it, on the scorecard page and the revenue section's.
+	if pdftotext, err := exec.LookPath("pdftotext"); err == nil {
+		pdf, err := sep.PDF()
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(t.TempDir(), "board.pdf")
+		if err := os.WriteFile(file, pdf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, file, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Join(strings.Fields(string(out)), " ")
+		if n := strings.Count(text, want); n != 2 {
+			t.Errorf("the September PDF names the quota period %d times, want 2 (scorecard, revenue): %q", n, want)
+		}
+	}
+
+	// October sits inside the fourth quarter: nothing won yet of 1,200,
+	// with 3,600 due in it.
+	oct := board(q4)
+	if att := card(oct, "quota_attainment"); att.Value == nil || *att.Value != 0 || !att.Detail.PeriodStart.Equal(q4) {
+		t.Errorf("October's quota attainment = %s from %v, want the fourth quarter's 0 %%", value(att), att.Detail.PeriodStart)
+	}
+	if cov := card(oct, "pipeline_coverage"); cov.Value == nil || *cov.Value != 3 {
+		t.Errorf("October's pipeline coverage = %s, want 3,600 ÷ 1,200 = 3", value(cov))
+	}
+	if got := oct.QuotaPeriod(); !strings.Contains(got, "1 October 2026 – 31 December 2026, still open at the month's end") {
+		t.Errorf("the October pack says %q", got)
+	}
+
+	// A scorecard as of the same instant keeps SPEC §3's rule: the fourth
+	// quarter, just begun.
+	err := f.svc.Engine.Read(context.Background(), func(ds *metrics.Dataset) error {
+		r, err := ds.Compute("quota_attainment", metrics.Query{AsOf: q4, Window: 30 * day})
+		if err != nil {
+			return err
+		}
+		if r.Value == nil || *r.Value != 0 || !r.Detail.PeriodStart.Equal(q4) {
+			t.Errorf("quota attainment as of 1 October = %v from %v, want the fourth quarter's 0 %%", r.Value, r.Detail.PeriodStart)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -230,7 +230,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	}
 	d.Card = Evaluate(ds, m, opt, scope, true)
 	judgeCard(cat, ds, m, opt, scope, &d.Card)
-	res, err := ds.At(opt.AsOf).Compute(id, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Records: true})
+	res, err := ds.At(opt.AsOf).Compute(id, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Records: true, Closing: opt.Closing})
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 	if opt.Window > 0 {
 		win = opt.Window
 	}
-	groups, err := ds.At(opt.AsOf).Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale()}, by)
+	groups, err := ds.At(opt.AsOf).Breakdown(m.ID, metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale(), Closing: opt.Closing}, by)
 	if err != nil {
 		return nil, err
 	}

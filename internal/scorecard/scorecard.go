@@ -34,6 +34,14 @@ type Options struct {
 	// 1 November had counted 2–31 October, and from 1 March, 30 and 31
 	// January. Metrics with windows of their own length keep them.
 	Month time.Duration
+	// Closing says the scorecard reports a span that closes at AsOf (a
+	// board pack's month, with Month): the quota metrics read the quota
+	// period holding the span's last instant — for a month ending a
+	// quarter, that quarter — not the one beginning at AsOf, the next
+	// month's first instant (metrics.Query.Closing). Its trend and
+	// weekly points read theirs likewise. Pages keep SPEC §3's rule for
+	// an instant.
+	Closing bool
 	// SettingSource, when set, says what put a setting in force at a time
 	// and from when ("proposal 3" and its approval; "configuration" and
 	// zero; "" for the default): a metric's page names it beside the
@@ -538,7 +546,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	c.Partial = partialAt(ds, m, opt.AsOf, win)
-	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale()}
+	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale(), Closing: opt.Closing}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
 	c.Thresholds, c.ThresholdsFrom = thresholdsOf(thr), from
@@ -842,7 +850,9 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns
 	var before metrics.Citation
 	for k := 0; k < n; k++ {
 		end := q.AsOf.Add(-time.Duration(n-1-k) * week)
-		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope, Stale: q.Stale}
+		// A week closes at its end as the span asked closes at as_of: the
+		// last point is the card's value.
+		wq := metrics.Query{AsOf: end, Window: week, Scope: q.Scope, Stale: q.Stale, Closing: q.Closing}
 		at := ds.At(end)
 		r, _ := at.Compute(m.ID, wq)
 		pts[k] = Point{Start: end.Add(-week), End: end, Value: r.Value, Count: r.Count}

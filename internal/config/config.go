@@ -468,10 +468,10 @@ func (c *Config) loadError(err error) error {
 	}
 	for k, name := range c.fromEnv {
 		if key == k {
-			return fmt.Errorf("%s: %s", name, rest)
+			return reworded{name + ": " + rest, err}
 		}
 		if sub, ok := strings.CutPrefix(key, k); ok && (sub[0] == '.' || sub[0] == '[') {
-			return fmt.Errorf("%s: %s: %s", name, envPart(sub), rest)
+			return reworded{name + ": " + envPart(sub) + ": " + rest, err}
 		}
 	}
 	if c.src != nil {
@@ -481,6 +481,17 @@ func (c *Config) loadError(err error) error {
 	}
 	return fmt.Errorf("config %s: %w", orName(c.path), err)
 }
+
+// reworded is an error said in other words (naming the variable a value
+// came from), still wrapping the error it words: what callers test for
+// with errors.Is (a missing key file) stays there.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e reworded) Error() string { return e.msg }
+func (e reworded) Unwrap() error { return e.err }
 
 // envPart words the part of a key below a variable's: "[1]" of a
 // comma-separated list is its second entry, ".production" of a map its

@@ -60,7 +60,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c, env)
+	cfg, environ, err := readConfig(c, env)
 	if err != nil {
 		return err
 	}
@@ -68,10 +68,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// sign for is refused now, before a store is made, not found out at
 	// the first failed send.
 	if err := cfg.CheckAlertSecrets(); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	// So does its post-deploy watch's rollback webhook.
-	if err := cfg.CheckWatchSecret(); err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	// The address is taken before the store is opened: a mistyped one
@@ -86,11 +82,17 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	a, err := openConfig(ctx, cfg, true)
+	a, err := openConfig(ctx, cfg, true, environ)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	// So does its post-deploy watch's rollback webhook: the gate
+	// policies' in force, which an approved proposal may have put in
+	// place of the file's, so only once the store is read.
+	if err := a.cfg.CheckWatchSecret(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	return serve(ctx, env, a, ln, nil)
 }
 

@@ -141,9 +141,9 @@ type Config struct {
 	src []byte
 	// env is the environment Load read, kept for the alert channels' secrets.
 	env func(string) string
-	// watchEnv is the variable the gate policies name for the rollback
-	// webhook's secret (NamedEnv).
-	watchEnv string
+	// watchEnv is the variable the gate policies in force name for the
+	// rollback webhook's secret (NamedEnv), watchAt where (setWatch).
+	watchEnv, watchAt string
 	// gates, when set, are the gate policies a proposal put in force
 	// (WithSection), in place of the file Gates names.
 	gates *sectionDoc
@@ -255,7 +255,7 @@ func Load(path string, env func(string) string) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	c.watchEnv = gates.WebhookSecretEnv()
+	c.setWatch(gates)
 	if _, err := c.ReportSettings(cat); err != nil {
 		return c, c.loadError(err)
 	}

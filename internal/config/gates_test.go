@@ -43,15 +43,23 @@ func policyKPIs(t *testing.T, path string) string {
 	return strings.Join(p.KPIs(), ",")
 }
 
+// watchSecretConfig writes a configuration whose gate policies file names
+// CANDOR_ROLLBACK_SECRET for the rollback webhook, and returns both paths.
+func watchSecretConfig(t *testing.T) (cfg, gates string) {
+	t.Helper()
+	cfg = write(t, "gates: {policies: gates.yaml}\n")
+	gates = filepath.Join(filepath.Dir(cfg), "gates.yaml")
+	if err := os.WriteFile(gates, []byte("watch: {webhook: https://deploy.example.com/rollback, webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, gates
+}
+
 // The rollback webhook's watch.webhook_secret_env names a variable Candor
 // reads: the environment check accepts it (and suggests it for a typo), and
 // the check serve makes refuses it unset.
 func TestWatchSecretEnvIsNamed(t *testing.T) {
-	cfg := write(t, "gates: {policies: gates.yaml}\n")
-	gates := filepath.Join(filepath.Dir(cfg), "gates.yaml")
-	if err := os.WriteFile(gates, []byte("watch: {webhook: https://deploy.example.com/rollback, webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, _ := watchSecretConfig(t)
 	c, err := Load(cfg, env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -82,11 +90,7 @@ func TestWatchSecretEnvIsNamed(t *testing.T) {
 // policies in force, each naming where the variable is named, and not the
 // file's any more. NamedEnv had kept the file's variable.
 func TestWithSectionNamesItsWatchSecret(t *testing.T) {
-	cfg := write(t, "gates: {policies: gates.yaml}\n")
-	gates := filepath.Join(filepath.Dir(cfg), "gates.yaml")
-	if err := os.WriteFile(gates, []byte("watch: {webhook: https://deploy.example.com/rollback, webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg, gates := watchSecretConfig(t)
 	c, err := Load(cfg, env(nil))
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -318,7 +317,7 @@ func configSource(cfg config.Config) string {
 
 func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {
 	if cfg.DB != "" {
-		if !strings.HasPrefix(cfg.DB, "postgres://") && !strings.HasPrefix(cfg.DB, "postgresql://") {
+		if !config.IsPostgresURL(cfg.DB) {
 			return nil, usagef("--db: %q is not a postgres:// URL", cfg.DB)
 		}
 		return openPostgres(ctx, cfg.DB, create)

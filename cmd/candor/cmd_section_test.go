@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,5 +189,23 @@ func TestApprovedGatesSectionNamesItsSecret(t *testing.T) {
 	r = run(nil, "", "serve", "--addr", "127.0.0.1:0")
 	if r.code != 2 || !strings.Contains(r.stderr, where) {
 		t.Errorf("serve without the approved section's secret: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// serve on a new data directory whose configuration's gate policies name
+// an unset rollback secret refuses before it makes the store: with no
+// store, the file's policies are the ones in force.
+func TestServeNewStoreUnsetWatchSecret(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	conf := write("candor.yaml", "gates: {policies: gates.yaml}\n")
+	write("gates.yaml", "watch:\n  webhook: https://deploy.example.com/rollback\n  webhook_secret_env: CANDOR_DEPLOY_SECRET\n")
+	data := filepath.Join(dir, "data")
+	r := run(t, "serve", "--config", conf, "--data", data, "--addr", "127.0.0.1:0")
+	if r.code != 2 || !strings.Contains(r.stderr, "gates.yaml:3: watch.webhook_secret_env: the environment variable CANDOR_DEPLOY_SECRET is not set") {
+		t.Fatalf("serve with the file's secret unset: exit %d, %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(data, "candor.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a store was made before the refusal: %v", err)
 	}
 }

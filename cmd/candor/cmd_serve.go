@@ -42,6 +42,7 @@ import (
 	"github.com/candor/candor/internal/retention"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/web"
 )
 
@@ -82,7 +83,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	a, err := openConfig(ctx, cfg, true, environ)
+	a, err := openConfig(ctx, cfg, false, environ)
+	if errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema) {
+		// A new store: no proposal put other gate policies in force, the
+		// file's are, and an unset secret they name stops serve before
+		// it makes the store.
+		if err := cfg.CheckWatchSecret(); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		a, err = openConfig(ctx, cfg, true, environ)
+	}
 	if err != nil {
 		return err
 	}

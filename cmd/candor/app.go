@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -18,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/postgres"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 	"github.com/candor/candor/internal/web"
@@ -83,19 +84,38 @@ func (a *app) parseOptions() domain.ParseOptions {
 
 // loadConfig reads the configuration file and the environment. A mistake
 // in either is the operator's input, like a bad flag: exit status 2, but
-// without the usage line, which would say nothing about it.
+// without the usage line, which would say nothing about it. For a command
+// that opens the store, readConfig and openConfig check the environment
+// against the governed sections in force.
 func loadConfig(c common, env *Env) (config.Config, error) {
+	cfg, environ, err := readConfig(c, env)
+	if err == nil && environ != nil {
+		err = checkEnviron(environ, cfg, nil)
+	}
+	return cfg, err
+}
+
+// readConfig is loadConfig but for the CANDOR_* variables the
+// configuration file does not name: the environment is returned (nil when
+// all are known), to check once the governed sections in force are read
+// (openConfig), since a gates section an approved proposal put in force
+// names a variable of its own (watch.webhook_secret_env).
+func readConfig(c common, env *Env) (config.Config, []string, error) {
 	// The file is read first because it may name variables of its own
 	// (an alert channel's secret_env); a variable's mistake is still told
 	// first, since a mistyped CANDOR_CONFIG explains a file's.
 	cfg, err := config.Load(c.config, env.Getenv)
+	var environ []string
 	if env.Environ != nil {
 		if envErr := config.CheckEnviron(env.Environ(), cfg.NamedEnv()...); envErr != nil {
-			return config.Config{}, &exitError{code: 2, err: errors.Join(envErr, err)}
+			if err != nil {
+				return config.Config{}, nil, &exitError{code: 2, err: errors.Join(envErr, err)}
+			}
+			environ = env.Environ()
 		}
 	}
 	if err != nil {
-		return cfg, &exitError{code: 2, err: err}
+		return cfg, nil, &exitError{code: 2, err: err}
 	}
 	if c.data != "" && c.db == "" && cfg.DB != "" {
 		// --data names a directory, which with PostgreSQL holds only the
@@ -107,7 +127,7 @@ func loadConfig(c common, env *Env) (config.Config, error) {
 			if env.Getenv("CANDOR_DB") != "" {
 				from = "CANDOR_DB"
 			}
-			return cfg, &exitError{code: 2, err: fmt.Errorf("--data %s holds an embedded store (candor.db), but %s names a PostgreSQL store, which this command would use: unset %s to work on the embedded store, or give --db to use PostgreSQL with this directory's files", c.data, from, from)}
+			return cfg, nil, &exitError{code: 2, err: fmt.Errorf("--data %s holds an embedded store (candor.db), but %s names a PostgreSQL store, which this command would use: unset %s to work on the embedded store, or give --db to use PostgreSQL with this directory's files", c.data, from, from)}
 		}
 	}
 	if c.data != "" {
@@ -116,7 +136,16 @@ func loadConfig(c common, env *Env) (config.Config, error) {
 	if c.db != "" {
 		cfg.DB = c.db
 	}
-	return cfg, nil
+	return cfg, environ, nil
+}
+
+// checkEnviron refuses the CANDOR_* variables of environ that neither cfg
+// (its governed sections as they are in force) nor more names: exit 2.
+func checkEnviron(environ []string, cfg config.Config, more []string) error {
+	if err := config.CheckEnviron(environ, slices.Concat(cfg.NamedEnv(), more)...); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	return nil
 }
 
 // open opens an existing store for a command that reads: a --data
@@ -132,11 +161,11 @@ func (c *common) openOrCreate(ctx context.Context, env *Env) (*app, error) {
 }
 
 func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, error) {
-	cfg, err := loadConfig(*c, env)
+	cfg, environ, err := readConfig(*c, env)
 	if err != nil {
 		return nil, err
 	}
-	a, err := openConfig(ctx, cfg, create)
+	a, err := openConfig(ctx, cfg, create, environ)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +175,15 @@ func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, er
 	return a, nil
 }
 
-func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, error) {
+// openConfig opens the store cfg names (creating an embedded one when
+// create) and puts the governed sections in force. environ, when set, holds
+// CANDOR_* variables the configuration file does not name (readConfig):
+// they are refused unless the sections in force, or an open gates
+// proposal, name them — a variable a proposal names is exported before it
+// is approved (governance checks it then). With environ, no store or
+// ledger key is made: where there is none, the file's sections are the
+// ones in force, and the variables are refused.
+func openConfig(ctx context.Context, cfg config.Config, create bool, environ []string) (*app, error) {
 	mcfg, err := cfg.EngineConfig()
 	if err != nil {
 		return nil, err
@@ -168,12 +205,23 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 	if err != nil {
 		return nil, err
 	}
-	st, err := openStore(ctx, cfg, create)
+	st, err := openStore(ctx, cfg, create && environ == nil)
+	if environ != nil && (errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema)) {
+		return nil, checkEnviron(environ, cfg, nil)
+	}
 	if err != nil {
 		return nil, err
 	}
 	created := false
-	if key == nil {
+	switch {
+	case key != nil:
+	case environ != nil:
+		if key, err = cfg.ExistingLedgerKey(); err != nil {
+			st.Close()
+			return nil, errors.Join(checkEnviron(environ, cfg, nil), err)
+		}
+		from = filepath.Join(cfg.Data, config.LedgerKeyFile)
+	default:
 		// The embedded store's own key, made in its data directory on
 		// first use: only once the store there has opened.
 		if key, from, created, err = cfg.LedgerKey(); err != nil {
@@ -230,12 +278,32 @@ func openConfig(ctx context.Context, cfg config.Config, create bool) (*app, erro
 		gov.Catalog, gov.Config = cat, cfg
 		err = gov.Load(ctx)
 	}
+	if err == nil && environ != nil {
+		err = checkEnvironInForce(ctx, environ, cfg, gov)
+	}
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: eng, gov: gov, ledgerKey: key, ledgerFrom: from, keyCreated: created,
 		loaded: loaded, sections: sections}, nil
+}
+
+// checkEnvironInForce refuses the variables of environ that neither the
+// configuration in force (cfg) nor an open proposal of a governed section
+// names (config.SectionEnv).
+func checkEnvironInForce(ctx context.Context, environ []string, cfg config.Config, gov *governance.Registry) error {
+	st, err := gov.State(ctx)
+	if err != nil {
+		return err
+	}
+	var pending []string
+	for _, v := range st.Proposals {
+		if v.Status == governance.Open {
+			pending = append(pending, config.SectionEnv(v.Section, v.Source)...)
+		}
+	}
+	return checkEnviron(environ, cfg, pending)
 }
 
 // configSource names where the initial definitions came from, for the
@@ -249,7 +317,7 @@ func configSource(cfg config.Config) string {
 
 func openStore(ctx context.Context, cfg config.Config, create bool) (store.Store, error) {
 	if cfg.DB != "" {
-		if !strings.HasPrefix(cfg.DB, "postgres://") && !strings.HasPrefix(cfg.DB, "postgresql://") {
+		if !config.IsPostgresURL(cfg.DB) {
 			return nil, usagef("--db: %q is not a postgres:// URL", cfg.DB)
 		}
 		return openPostgres(ctx, cfg.DB, create)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/ledger"
@@ -108,12 +109,16 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		keys = trusted
+		// An auditor's configuration may list the public keys alone
+		// (ledger.trusted_keys): without the signing key, those verify.
 		key, err := cfg.ExistingLedgerKey()
 		switch {
 		case err == nil:
 			keys = append(keys, key.Public().(ed25519.PublicKey))
 		case !errors.Is(err, os.ErrNotExist) || len(keys) == 0:
 			return fmt.Errorf("no ledger key to verify with (%w): give the public key that signs this ledger with --public-key, or configure ledger.key_file or ledger.trusted_keys", err)
+		default:
+			fmt.Fprintf(env.Stderr, "no signing key here (%s): verifying with the %d public keys of ledger.trusted_keys\n", noSigningKey(cfg), len(keys))
 		}
 	}
 	rep, err := ledger.Verify(ctx, st, ledger.VerifyOptions{Keys: keys, Head: *head})
@@ -156,6 +161,18 @@ func runLedgerVerify(ctx context.Context, env *Env, args []string) error {
 		return errBroken
 	}
 	return nil
+}
+
+// noSigningKey says where the configuration's signing key would have
+// been, for a reader verifying without it.
+func noSigningKey(cfg config.Config) string {
+	switch {
+	case cfg.Ledger.KeyFile != "":
+		return "ledger.key_file " + cfg.Ledger.KeyFile + " does not exist"
+	case cfg.DB != "":
+		return "none is configured for the PostgreSQL store"
+	}
+	return filepath.Join(cfg.Data, config.LedgerKeyFile) + " does not exist"
 }
 
 // printRecordsCheck says whether every stored record's body still hashes

@@ -317,3 +317,68 @@ func TestPostgresNoLedgerKeyCreatesNothing(t *testing.T) {
 		t.Errorf("the database holds %d tables (%v) after the refusal; want none", tables, err)
 	}
 }
+
+// An auditor's configuration lists the ledger's public keys alone
+// (ledger.trusted_keys) — or is the operator's, whose key file the auditor
+// does not have: ledger verify verifies with those keys, saying where the
+// signing key would have been, and makes no key. It had asked for
+// --public-key: the missing key file's error and PostgreSQL's without a
+// key were not fs.ErrNotExist.
+func TestAuditorVerifiesWithTrustedKeys(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "ledger.key")
+	r := runWith(t, "", false, "ledger", "keygen", "--out", keyFile)
+	r.want(t, 0, "ledger keygen")
+	pub := regexp.MustCompile(`public key (\S+) `).FindStringSubmatch(r.stderr)
+	if pub == nil {
+		t.Fatalf("keygen printed no public key: %q", r.stderr)
+	}
+	in := filepath.Join(dir, "in.ndjson")
+	os.WriteFile(in, []byte(`{"kind":"service","id":"api","name":"API"}`+"\n"), 0o644)
+	operator := filepath.Join(dir, "operator.yaml")
+	os.WriteFile(operator, []byte("ledger:\n  key_file: "+keyFile+"\n"), 0o644)
+	trusted := "  trusted_keys: [" + pub[1] + "]\n"
+	auditor := filepath.Join(dir, "auditor.yaml")
+	os.WriteFile(auditor, []byte("ledger:\n"+trusted), 0o644)
+	copied := filepath.Join(dir, "copied.yaml")
+	gone := filepath.Join(dir, "elsewhere", "ledger.key")
+	os.WriteFile(copied, []byte("ledger:\n  key_file: "+gone+"\n"+trusted), 0o644)
+
+	verify := func(t *testing.T, vars map[string]string, args []string, where string) {
+		t.Helper()
+		env, out, errb := testEnv(vars)
+		if code := Run(context.Background(), env, append([]string{"ledger", "verify"}, args...)); code != 0 ||
+			!strings.Contains(out.String(), "ledger intact: 2 entries") || !strings.Contains(errb.String(), where) ||
+			!strings.Contains(errb.String(), "verifying with the 1 public keys of ledger.trusted_keys") {
+			t.Errorf("ledger verify %s: exit %d\nstdout %q\nstderr %q; want it intact, naming %q", strings.Join(args, " "), code, out.String(), errb.String(), where)
+		}
+	}
+	t.Run("embedded", func(t *testing.T) {
+		data := filepath.Join(t.TempDir(), "data")
+		runWith(t, "", false, "import", in, "--config", operator, "--data", data).want(t, 0, "import")
+		verify(t, nil, []string{"--config", auditor, "--data", data}, filepath.Join(data, "ledger.key")+" does not exist")
+		verify(t, nil, []string{"--config", copied, "--data", data}, "ledger.key_file "+gone+" does not exist")
+		verify(t, map[string]string{"CANDOR_CONFIG": auditor, "CANDOR_LEDGER_KEY_FILE": gone}, []string{"--data", data}, "ledger.key_file "+gone+" does not exist")
+		if _, err := os.Stat(filepath.Join(data, "ledger.key")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("verify made a key in the data directory (%v)", err)
+		}
+		if _, err := os.Stat(gone); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("verify made the missing key file (%v)", err)
+		}
+		// Without trusted keys there is nothing to verify with.
+		env, _, errb := testEnv(nil)
+		if code := Run(context.Background(), env, []string{"ledger", "verify", "--data", data}); code == 0 || !strings.Contains(errb.String(), "--public-key") {
+			t.Errorf("verify with no key at all: exit %d, %q", code, errb.String())
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.NewDatabase(t)
+		db := map[string]string{"CANDOR_DB": url}
+		env, _, errb := testEnv(db)
+		if code := Run(context.Background(), env, []string{"import", in, "--config", operator, "--data", t.TempDir()}); code != 0 {
+			t.Fatalf("import into PostgreSQL: exit %d, %s", code, errb.String())
+		}
+		verify(t, db, []string{"--config", auditor}, "none is configured for the PostgreSQL store")
+		verify(t, db, []string{"--config", copied}, "ledger.key_file "+gone+" does not exist")
+	})
+}

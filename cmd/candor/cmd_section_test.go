@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,4 +114,98 @@ func TestCustomViewIsServed(t *testing.T) {
 		t.Errorf("candor view ops:\n%s", r.stdout)
 	}
 	mustRun(t, append([]string{"user", "list"}, d...)...)
+}
+
+// TestApprovedGatesSectionNamesItsSecret: a gates section approved by
+// proposal names its rollback webhook's secret variable, and the
+// environment is checked against the policies in force, not the file's:
+// exported, the variable is known (it had been refused as unknown, as
+// only the approved section names it); while a proposal naming it is open
+// it is known too, so that it can be exported before the approval; the
+// approval is refused where it is unset, naming the field; and serve
+// refuses to start without it, naming the proposal.
+func TestApprovedGatesSectionNamesItsSecret(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	write := writerIn(t, dir)
+	write("candor.yaml", "currency: USD\n")
+	file := write("org.ndjson", smallOrg)
+	data := filepath.Join(dir, "data")
+	d := []string{"--config", conf, "--data", data}
+	mustRun(t, append([]string{"import", file}, d...)...)
+	token := func(name string) string {
+		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		return lines[len(lines)-1]
+	}
+	ann, bob := token("ann"), token("bob")
+	// run runs candor with the environment vars (and USER), listed as
+	// os.Environ lists it, so that unknown variables are checked.
+	run := func(vars map[string]string, stdin string, args ...string) result {
+		t.Helper()
+		all := map[string]string{"USER": "tester"}
+		var environ []string
+		for k, v := range vars {
+			all[k] = v
+			environ = append(environ, k+"="+v)
+		}
+		env, out, errb := testEnv(all)
+		env.Stdin = strings.NewReader(stdin)
+		env.Environ = func() []string { return environ }
+		code := Run(context.Background(), env, append(args, d...))
+		return result{code, out.String(), errb.String()}
+	}
+	secret := map[string]string{"CANDOR_DEPLOY_SECRET": "s"}
+
+	r := run(secret, "", "scorecard")
+	r.want(t, 2, "scorecard with a variable nothing names")
+	if !strings.Contains(r.stderr, "CANDOR_DEPLOY_SECRET: not a variable Candor reads") {
+		t.Errorf("a variable nothing names: %s", r.stderr)
+	}
+	gates := write("gates-next.yaml", "watch:\n  webhook: https://deploy.example.com/rollback\n  webhook_secret_env: CANDOR_DEPLOY_SECRET\n")
+	r = run(nil, ann, "catalog", "propose", "--section", "gates", "--file", gates, "--reason", "roll back on a failed watch", "--format", "json")
+	r.want(t, 0, "catalog propose --section gates")
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 {
+		t.Fatalf("proposal: %s (%v)", r.stdout, err)
+	}
+	// Unset where it is approved: refused, naming the field.
+	r = run(nil, bob, "catalog", "approve", itoa(v.ID), "--reason", "agreed")
+	where := "proposal " + itoa(v.ID) + " (" + gates + "):3: watch.webhook_secret_env: the environment variable CANDOR_DEPLOY_SECRET is not set"
+	if r.code == 0 || !strings.Contains(r.stderr, where) {
+		t.Fatalf("approval without the secret: exit %d, %s", r.code, r.stderr)
+	}
+	// Exported, it is known while the proposal is open, and approved.
+	r = run(secret, bob, "catalog", "approve", itoa(v.ID), "--reason", "agreed")
+	r.want(t, 0, "catalog approve (the secret exported)")
+	// Now the section in force names it: known, and a typo is told.
+	run(secret, "", "scorecard").want(t, 0, "scorecard with the approved section's variable")
+	r = run(map[string]string{"CANDOR_DEPLOY_SECRT": "s"}, "", "scorecard")
+	if r.code != 2 || !strings.Contains(r.stderr, "did you mean CANDOR_DEPLOY_SECRET?") {
+		t.Errorf("a mistyped secret variable: exit %d, %s", r.code, r.stderr)
+	}
+	// serve checks the policies in force: without the variable it refuses
+	// to start, naming the approved proposal's line.
+	r = run(nil, "", "serve", "--addr", "127.0.0.1:0")
+	if r.code != 2 || !strings.Contains(r.stderr, where) {
+		t.Errorf("serve without the approved section's secret: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// serve on a new data directory whose configuration's gate policies name
+// an unset rollback secret refuses before it makes the store: with no
+// store, the file's policies are the ones in force.
+func TestServeNewStoreUnsetWatchSecret(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	conf := write("candor.yaml", "gates: {policies: gates.yaml}\n")
+	write("gates.yaml", "watch:\n  webhook: https://deploy.example.com/rollback\n  webhook_secret_env: CANDOR_DEPLOY_SECRET\n")
+	data := filepath.Join(dir, "data")
+	r := run(t, "serve", "--config", conf, "--data", data, "--addr", "127.0.0.1:0")
+	if r.code != 2 || !strings.Contains(r.stderr, "gates.yaml:3: watch.webhook_secret_env: the environment variable CANDOR_DEPLOY_SECRET is not set") {
+		t.Fatalf("serve with the file's secret unset: exit %d, %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(data, "candor.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a store was made before the refusal: %v", err)
+	}
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/candor/candor/internal/retention"
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/web"
 )
 
@@ -60,7 +61,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(c, env)
+	cfg, environ, err := readConfig(c, env)
 	if err != nil {
 		return err
 	}
@@ -68,10 +69,6 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	// sign for is refused now, before a store is made, not found out at
 	// the first failed send.
 	if err := cfg.CheckAlertSecrets(); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	// So does its post-deploy watch's rollback webhook.
-	if err := cfg.CheckWatchSecret(); err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	// The address is taken before the store is opened: a mistyped one
@@ -86,11 +83,26 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	a, err := openConfig(ctx, cfg, true)
+	a, err := openConfig(ctx, cfg, false, environ)
+	if errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema) {
+		// A new store: no proposal put other gate policies in force, the
+		// file's are, and an unset secret they name stops serve before
+		// it makes the store.
+		if err := cfg.CheckWatchSecret(); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		a, err = openConfig(ctx, cfg, true, environ)
+	}
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	// So does its post-deploy watch's rollback webhook: the gate
+	// policies' in force, which an approved proposal may have put in
+	// place of the file's, so only once the store is read.
+	if err := a.cfg.CheckWatchSecret(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	return serve(ctx, env, a, ln, nil)
 }
 

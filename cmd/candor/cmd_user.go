@@ -225,11 +225,11 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 	// so user add may make the store; but only once everything it was
 	// given is checked, against the configuration's roles, which a new
 	// store starts from.
-	cfg, err := loadConfig(c, env)
+	cfg, environ, err := readConfig(c, env)
 	if err != nil {
 		return err
 	}
-	a, err := openConfig(ctx, cfg, false)
+	a, err := openConfig(ctx, cfg, false, environ)
 	fresh := errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema)
 	var grants *auth.Grants
 	switch {
@@ -267,7 +267,7 @@ func runUserAdd(ctx context.Context, env *Env, args []string) error {
 		return inputError(err)
 	}
 	if fresh {
-		if a, err = openConfig(ctx, cfg, true); err != nil {
+		if a, err = openConfig(ctx, cfg, true, nil); err != nil {
 			return err
 		}
 		defer a.Close()

@@ -102,6 +102,11 @@ func (a *app) applySections(cfg config.Config) error {
 	if _, err := cfg.GatePolicies(withViews); err != nil {
 		return err
 	}
+	// As serve checks at start: a rollback webhook this server could not
+	// sign for is refused, and the server keeps the policies it has.
+	if err := cfg.CheckWatchSecret(); err != nil {
+		return err
+	}
 	if _, err := cfg.AlertSettings(withViews); err != nil {
 		return err
 	}

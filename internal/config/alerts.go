@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/candor/candor/internal/alert"
@@ -23,7 +24,8 @@ func (c Config) AlertSettings(cat *catalog.Catalog) (alert.Settings, error) {
 
 // NamedEnv are the environment variables the configuration names for
 // Candor to read: the alert channels' secret_env and the gate policies'
-// watch.webhook_secret_env.
+// watch.webhook_secret_env — the policies in force: a gates section a
+// proposal put in force (WithSection) names its own.
 func (c Config) NamedEnv() []string {
 	named := c.Alerts.SecretEnvs()
 	if c.watchEnv != "" {
@@ -47,18 +49,15 @@ func (c Config) CheckAlertSecrets(channels ...string) error {
 	return set.CheckSecrets(channels...)
 }
 
-// CheckWatchSecret refuses gate policies whose rollback webhook's secret
-// variable is unset: for the command that runs the watch (serve).
+// CheckWatchSecret refuses gate policies in force whose rollback
+// webhook's secret variable is unset, naming where they name it (the
+// policies file's line, or the proposal's): for the command that runs the
+// watch (serve), and for an approval that puts such policies in force.
 func (c Config) CheckWatchSecret() error {
-	cat, err := c.Catalog()
-	if err != nil {
-		return err
+	if c.watchEnv == "" || c.Getenv(c.watchEnv) != "" {
+		return nil
 	}
-	p, err := c.GatePolicies(cat)
-	if err != nil {
-		return err
-	}
-	return p.CheckWebhookSecret(c.Getenv)
+	return fmt.Errorf("%s: watch.webhook_secret_env: the environment variable %s is not set; the rollback webhook cannot be signed", c.watchAt, c.watchEnv)
 }
 
 // Getenv reads a variable the configuration names (a secret_env) from the

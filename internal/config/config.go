@@ -141,9 +141,9 @@ type Config struct {
 	src []byte
 	// env is the environment Load read, kept for the alert channels' secrets.
 	env func(string) string
-	// watchEnv is the variable the gate policies name for the rollback
-	// webhook's secret (NamedEnv).
-	watchEnv string
+	// watchEnv is the variable the gate policies in force name for the
+	// rollback webhook's secret (NamedEnv), watchAt where (setWatch).
+	watchEnv, watchAt string
 	// gates, when set, are the gate policies a proposal put in force
 	// (WithSection), in place of the file Gates names.
 	gates *sectionDoc
@@ -255,7 +255,7 @@ func Load(path string, env func(string) string) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	c.watchEnv = gates.WebhookSecretEnv()
+	c.setWatch(gates)
 	if _, err := c.ReportSettings(cat); err != nil {
 		return c, c.loadError(err)
 	}
@@ -468,10 +468,10 @@ func (c *Config) loadError(err error) error {
 	}
 	for k, name := range c.fromEnv {
 		if key == k {
-			return fmt.Errorf("%s: %s", name, rest)
+			return reworded{name + ": " + rest, err}
 		}
 		if sub, ok := strings.CutPrefix(key, k); ok && (sub[0] == '.' || sub[0] == '[') {
-			return fmt.Errorf("%s: %s: %s", name, envPart(sub), rest)
+			return reworded{name + ": " + envPart(sub) + ": " + rest, err}
 		}
 	}
 	if c.src != nil {
@@ -481,6 +481,17 @@ func (c *Config) loadError(err error) error {
 	}
 	return fmt.Errorf("config %s: %w", orName(c.path), err)
 }
+
+// reworded is an error said in other words (naming the variable a value
+// came from), still wrapping the error it words: what callers test for
+// with errors.Is (a missing key file) stays there.
+type reworded struct {
+	msg string
+	err error
+}
+
+func (e reworded) Error() string { return e.msg }
+func (e reworded) Unwrap() error { return e.err }
 
 // envPart words the part of a key below a variable's: "[1]" of a
 // comma-separated list is its second entry, ".production" of a map its

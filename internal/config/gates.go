@@ -1,9 +1,17 @@
 package config
 
 import (
+	"fmt"
+	"os"
+
+	"github.com/goccy/go-yaml"
+
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/gate"
 )
+
+// GatesSection is the governed section of the gate policies.
+const GatesSection = "gates"
 
 // GatesConfig is the gates: section.
 type GatesConfig struct {
@@ -13,15 +21,67 @@ type GatesConfig struct {
 	Policies string `yaml:"policies"`
 }
 
-// GatePolicies loads and compiles the release gate policies; an invalid
-// one is an error naming its file, line and column.
+// GatePolicies loads and compiles the release gate policies in force; an
+// invalid one is an error naming its file (or proposal), line and column.
 func (c Config) GatePolicies(cat *catalog.Catalog) (*gate.Policies, error) {
-	if c.gates != nil {
-		// A proposal's policies are in force (WithSection).
-		return gate.Load(c.gates.label, c.gates.src, cat)
+	label, src, err := c.gatesSource()
+	if err != nil {
+		return nil, err
 	}
-	if c.Gates.Policies == "" {
+	if label == "" {
 		return gate.Defaults(cat), nil
 	}
-	return gate.LoadFile(c.gatesFile(), cat)
+	return gate.Load(label, src, cat)
+}
+
+// gatesSource is the gate policies' text in force and the name its errors
+// give: a proposal's (WithSection), else the file gates.policies names;
+// label "" for the built-in policies.
+func (c Config) gatesSource() (label string, src []byte, err error) {
+	if c.gates != nil {
+		return c.gates.label, c.gates.src, nil
+	}
+	if c.Gates.Policies == "" {
+		return "", nil, nil
+	}
+	b, err := os.ReadFile(c.gatesFile())
+	if err != nil {
+		return "", nil, fmt.Errorf("gate policies: %w", err)
+	}
+	return c.gatesFile(), b, nil
+}
+
+// setWatch keeps the variable the gate policies in force (p) name for the
+// rollback webhook's secret, and where they name it (FILE:LINE, or the
+// proposal's), so that the variable is known (NamedEnv) and checked
+// (CheckWatchSecret) as the policies in force have it.
+func (c *Config) setWatch(p *gate.Policies) {
+	c.watchEnv, c.watchAt = p.WebhookSecretEnv(), ""
+	if c.watchEnv == "" {
+		return
+	}
+	label, src, _ := c.gatesSource()
+	c.watchAt = label
+	if line := catalog.YAMLLine(src, "watch.webhook_secret_env"); line > 0 {
+		c.watchAt = fmt.Sprintf("%s:%d", label, line)
+	}
+}
+
+// SectionEnv are the environment variables a governed section's text
+// (as a proposal gives it) names for Candor to read: a gates section's
+// watch.webhook_secret_env; none for the others, or for text that does
+// not read (the proposal's own checks say why).
+func SectionEnv(name, src string) []string {
+	if name != GatesSection {
+		return nil
+	}
+	var doc struct {
+		Watch struct {
+			WebhookSecretEnv string `yaml:"webhook_secret_env"`
+		} `yaml:"watch"`
+	}
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil || doc.Watch.WebhookSecretEnv == "" {
+		return nil
+	}
+	return []string{doc.Watch.WebhookSecretEnv}
 }

@@ -68,15 +68,15 @@ func (c Config) ConfiguredLedgerKey() (key ed25519.PrivateKey, from string, err 
 	case c.Ledger.KeyFile != "":
 		key, err = ledger.ReadKeyFile(c.Ledger.KeyFile)
 		if errors.Is(err, fs.ErrNotExist) {
-			err = fmt.Errorf("%s does not exist: point it at the key that signs this ledger, or, for a new store, make one with candor ledger keygen --out %s", c.Ledger.KeyFile, c.Ledger.KeyFile)
+			err = noKey{fmt.Errorf("%s does not exist: point it at the key that signs this ledger, or, for a new store, make one with candor ledger keygen --out %s", c.Ledger.KeyFile, c.Ledger.KeyFile)}
 		}
 		if err != nil {
 			return nil, "", c.loadError(fmt.Errorf("ledger.key_file: %w", err))
 		}
 		return key, c.Ledger.KeyFile, nil
 	case c.DB != "":
-		return nil, "", errors.New("the audit ledger needs a signing key kept outside the database: " +
-			"run candor ledger keygen --out FILE and set ledger.key_file (or CANDOR_LEDGER_KEY_FILE) to it, or put the key in CANDOR_LEDGER_KEY")
+		return nil, "", noKey{errors.New("the audit ledger needs a signing key kept outside the database: " +
+			"run candor ledger keygen --out FILE and set ledger.key_file (or CANDOR_LEDGER_KEY_FILE) to it, or put the key in CANDOR_LEDGER_KEY")}
 	}
 	return nil, "", nil
 }
@@ -96,6 +96,16 @@ func (c Config) ExistingLedgerKey() (ed25519.PrivateKey, error) {
 	key, _, _, err := c.ledgerKey(true)
 	return key, err
 }
+
+// noKey is an error saying the configuration gives no signing key — its
+// key file is missing, or PostgreSQL's is not named — which is
+// fs.ErrNotExist, as a missing key file of the data directory's is: a
+// reader verifies with ledger.trusted_keys alone (ExistingLedgerKey).
+type noKey struct{ error }
+
+func (e noKey) Unwrap() error { return e.error }
+
+func (noKey) Is(target error) bool { return target == fs.ErrNotExist }
 
 func (c Config) ledgerKey(noCreate bool) (key ed25519.PrivateKey, from string, created bool, err error) {
 	if key, from, err = c.ConfiguredLedgerKey(); key != nil || err != nil {

@@ -58,7 +58,7 @@ var Sections = []Section{
 			dst.Alerts.Rules, dst.Alerts.NoDefaultRules = src.Alerts.Rules, src.Alerts.NoDefaultRules
 		},
 		check: func(c Config, cat *catalog.Catalog) error { _, err := c.AlertSettings(cat); return err }},
-	{Name: "gates", Help: "the release gate policies (the file gates.policies names)"},
+	{Name: GatesSection, Help: "the release gate policies (the file gates.policies names)"},
 	{Name: "views", Keys: []string{"views"}, Help: "the organisation's own role views (views)",
 		apply: func(dst *Config, src Config) { dst.Views = src.Views },
 		check: func(c Config, cat *catalog.Catalog) error {
@@ -251,10 +251,12 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 		if err != nil {
 			return c, err
 		}
-		if _, err := gate.Load(label, src, own); err != nil {
+		p, err := gate.Load(label, src, own)
+		if err != nil {
 			return c, err
 		}
 		out.gates = &sectionDoc{label: label, src: src}
+		out.setWatch(p)
 		return out, nil
 	}
 	var p Config

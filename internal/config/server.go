@@ -41,10 +41,16 @@ func (c Config) checkMaxBody() error {
 // can name the file's line or CANDOR_DB; a --db flag is checked where it
 // is read.
 func (c Config) checkDB() error {
-	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+	if c.DB != "" && !IsPostgresURL(c.DB) {
 		return fmt.Errorf("db: %q is not a postgres:// URL", c.DB)
 	}
 	return nil
+}
+
+// IsPostgresURL says whether db is a PostgreSQL URL (postgres:// or
+// postgresql://): the test of db, CANDOR_DB and --db.
+func IsPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 // Default timeouts: a minute to send a request (a 32 MiB body on a slow

@@ -31,3 +31,13 @@ func TestTimeouts(t *testing.T) {
 		t.Errorf("a zero timeout: %v, want an error naming CANDOR_READ_TIMEOUT", err)
 	}
 }
+
+// IsPostgresURL is the one test of a PostgreSQL URL, for db, CANDOR_DB and
+// --db alike (it had been written in config and in cmd/candor's openStore).
+func TestIsPostgresURL(t *testing.T) {
+	for db, want := range map[string]bool{"postgres://u@h/db": true, "postgresql://h/db": true, "mysql://x": false, "": false, "/var/lib/candor": false} {
+		if got := IsPostgresURL(db); got != want {
+			t.Errorf("IsPostgresURL(%q) = %v, want %v", db, got, want)
+		}
+	}
+}

@@ -237,19 +237,9 @@ func (w watchPolicy) rule(service string) watchRule {
 
 // WebhookSecretEnv is the environment variable holding the rollback
 // webhook's signing secret ("" when there is no webhook): Candor reads
-// it, and the environment check must accept it.
+// it, and the environment check must accept it (config.Config.NamedEnv;
+// config.Config.CheckWatchSecret refuses it unset).
 func (p *Policies) WebhookSecretEnv() string { return p.watch.secretEnv }
-
-// CheckWebhookSecret refuses policies whose rollback webhook's secret
-// variable is unset in env: the leader would have no key to sign with,
-// so a command that runs the watch (serve) says so at start rather than
-// at the first rollback.
-func (p *Policies) CheckWebhookSecret(env func(string) string) error {
-	if name := p.watch.secretEnv; name != "" && env(name) == "" {
-		return fmt.Errorf("watch.webhook_secret_env: the environment variable %s is not set; the rollback webhook cannot be signed", name)
-	}
-	return nil
-}
 
 // Watching says whether the post-deploy watch is on for any service.
 func (p *Policies) Watching() bool {

@@ -636,8 +636,19 @@ func (r *Registry) decide(ctx context.Context, id int64, decision, reason, by st
 			// definition) may leave it naming what is no longer there:
 			// approving it would stop the next start.
 			p := v.Proposal
-			if err := r.checkSection(r.state, v.Section, p.label(), []byte(v.Source), now); err != nil {
+			next, err := r.checkSection(r.state, v.Section, p.label(), []byte(v.Source), now)
+			if err != nil {
 				return nil, domain.Errorf(domain.EConflict, "approving proposal %d would make an invalid configuration: %v", id, err)
+			}
+			// Approved, the section is in force at once in the running
+			// servers: gate policies whose rollback webhook could not be
+			// signed there are refused now, as serve refuses them at
+			// start, not found out at the first rollback. The environment
+			// is this process's: a server's, when approved through it.
+			if v.Section == config.GatesSection {
+				if err := next.CheckWatchSecret(); err != nil {
+					return nil, domain.Errorf(domain.EConflict, "approving proposal %d: %v: set it where candor serve runs (and where the approval is made) first", id, err)
+				}
 			}
 		}
 		if v.Metric != "" {

@@ -226,7 +226,7 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 	st := r.state
 	was := st.SectionAt(s.Name, p.At)
 	r.loadMu.Unlock()
-	if err := r.checkSection(st, s.Name, label, src, p.At); err != nil {
+	if _, err := r.checkSection(st, s.Name, label, src, p.At); err != nil {
 		return domain.InvalidParam("value", "%v", err)
 	}
 	before := json.RawMessage("null")
@@ -245,16 +245,17 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 // — every section in force then, approved since the start included — as
 // the configuration is checked at start, and against what the rest of it
 // names (config.Config.CheckUses).
-func (r *Registry) checkSection(st *State, name, label string, src []byte, t time.Time) error {
+// It returns the configuration with the section in place.
+func (r *Registry) checkSection(st *State, name, label string, src []byte, t time.Time) (config.Config, error) {
 	base, _, err := r.configureIn(st, r.Config, t)
 	if err != nil {
-		return err
+		return base, err
 	}
 	next, err := base.WithSection(name, label, src, r.Catalog)
 	if err != nil {
-		return err
+		return base, err
 	}
-	return next.CheckUses(name, label, r.Catalog)
+	return next, next.CheckUses(name, label, r.Catalog)
 }
 
 // SectionVersion is one value of a section in its history.

@@ -69,10 +69,16 @@ func TestAlertCommands(t *testing.T) {
 		t.Fatalf("alert list: %v\n%s", err, r.stdout)
 	}
 	key := doc.Alerts[0].Key
-	runEnv("alert", "ack", "--config", cfg, "--data", data, key, "--note", "on it").want(t, 0)
+	runEnv("alert", "ack", "--config", cfg, "--data", data, key, "--note", "on it,\n\trolling back").want(t, 0)
+	// The note shows with who acknowledged, in the text (on one line) and the JSON.
 	text := runEnv("alert", "list", "--config", cfg, "--data", data).stdout
-	if !strings.Contains(text, key) || !strings.Contains(text, "acknowledged by") {
+	if !strings.Contains(text, key) || !strings.Contains(text, `acknowledged by cli:tester (as USER=ann) `) || !strings.Contains(text, `: "on it, rolling back"`+"\n") {
 		t.Errorf("list after ack:\n%s", text)
+	}
+	r = runEnv("alert", "list", "--config", cfg, "--data", data, "--format", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Alerts) == 0 || doc.Alerts[0].Key != key ||
+		doc.Alerts[0].AckNote != "on it,\n\trolling back" || doc.Alerts[0].AckedBy != "cli:tester (as USER=ann)" {
+		t.Errorf("alert list --format json after ack: %v\n%s", err, r.stdout)
 	}
 	if r := runEnv("alert", "ack", "--config", cfg, "--data", data, "nope|x|"); r.code == 0 || !strings.Contains(r.stderr, "no pending or firing alert") {
 		t.Errorf("ack of no alert: %d %s", r.code, r.stderr)

@@ -318,7 +318,8 @@ type ChannelConfig struct {
 	Name string `yaml:"name"`
 	// Type is email, webhook, slack or inapp.
 	Type string `yaml:"type"`
-	// To are an e-mail channel's addresses (a rule's recipients replace them).
+	// To are an e-mail channel's addresses: they receive every alert sent
+	// over the channel, routed or not (a rule's recipients replace them).
 	To []string `yaml:"to"`
 	// URL is a webhook's address; SecretEnv names the environment variable
 	// holding its HMAC secret (secrets stay out of the file), or a slack

@@ -300,6 +300,49 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 	return ds, withheld
 }
 
+// Unreached says, a sentence a route, which routes resolve to no user —
+// their roles held by no enabled user, and no users of their own — over
+// an e-mail or in-app channel without addresses of its own (an e-mail
+// channel's to receives what routes send, whoever they resolve to): there
+// the route's alerts reach only their owners and the rules' recipients,
+// or no one. The shipped service_owners route resolves to no user until
+// someone holds the engineering role. candor serve logs them at start.
+func (rt Router) Unreached(users []store.User) []string {
+	all := make([]string, 0, len(rt.Kinds))
+	for name := range rt.Kinds {
+		all = append(all, name)
+	}
+	slices.Sort(all)
+	var out []string
+	for _, route := range rt.Routes {
+		if len(route.Roles) == 0 || len(route.Users) > 0 || slices.ContainsFunc(users, func(u store.User) bool {
+			return u.DisabledAt.IsZero() && slices.ContainsFunc(u.Roles, func(x string) bool { return slices.Contains(route.Roles, x) })
+		}) {
+			continue
+		}
+		chans := route.Channels
+		if len(chans) == 0 {
+			chans = all
+		}
+		var bare []string
+		for _, ch := range chans {
+			if k := rt.Kinds[ch]; k == "inapp" || k == "email" && len(rt.To[ch]) == 0 {
+				bare = append(bare, k+" channel "+ch)
+			}
+		}
+		if len(bare) == 0 {
+			continue
+		}
+		who := "to no one but the rules' recipients"
+		if route.Owner {
+			who = "only to their owners that are Candor users and to the rules' recipients"
+		}
+		out = append(out, fmt.Sprintf("alert route %s resolves to no user (no enabled user holds role %s): over %s, without a to of its own, its alerts go %s",
+			route.Name, strings.Join(route.Roles, " or "), strings.Join(bare, ", "), who))
+	}
+	return out
+}
+
 // addressed reports whether a channel kind goes to people (e-mail, the
 // in-app inbox) rather than to a place (a webhook, a chat channel).
 func addressed(kind string) bool { return kind == "email" || kind == "inapp" }

@@ -139,6 +139,34 @@ func TestChannelToReceivesRoutedAlerts(t *testing.T) {
 	}
 }
 
+// TestUnreachedRoutes: a route whose roles no enabled user holds is named,
+// with the e-mail and in-app channels it would send over that have no to of
+// their own (one with a to receives the alerts anyway).
+func TestUnreachedRoutes(t *testing.T) {
+	cat := defaultCatalog(t)
+	set, err := Setup(Config{SMTP: SMTPConfig{URL: "smtp://mail.example.com", From: "c@example.com"},
+		Channels: []ChannelConfig{{Name: "exec", Type: "email"}, {Name: "oncall", Type: "email", To: []string{"oncall@example.com"}},
+			{Name: "eng", Type: "slack", URL: "https://hooks.example.com/1"}},
+		Routes: []Route{{Name: "sre", Users: []string{"sre@example.com"}}, {Name: "pager", Roles: []string{"engineering"}, Channels: []string{"oncall", "eng"}}}},
+		cat, func(string) string { return "" }, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := set.Router(cat, nil)
+	users := []store.User{{Email: "ceo@example.com", Roles: []string{"ceo"}}, {Email: "gone@example.com", Roles: []string{"engineering"}, DisabledAt: time.Now()}}
+	got := strings.Join(rt.Unreached(users), "\n")
+	want := "alert route cro resolves to no user (no enabled user holds role cro): over email channel exec, without a to of its own, its alerts go to no one but the rules' recipients\n" +
+		"alert route vp_marketing resolves to no user (no enabled user holds role vp_marketing): over email channel exec, without a to of its own, its alerts go to no one but the rules' recipients\n" +
+		"alert route service_owners resolves to no user (no enabled user holds role engineering): over email channel exec, without a to of its own, its alerts go only to their owners that are Candor users and to the rules' recipients"
+	if got != want {
+		t.Errorf("unreached:\n%s\nwant:\n%s", got, want)
+	}
+	users = append(users, store.User{Email: "cro@example.com", Roles: []string{"cro", "vp_marketing"}}, store.User{Email: "eng@example.com", Roles: []string{"engineering"}})
+	if got := rt.Unreached(users); len(got) != 0 {
+		t.Errorf("every role held, still unreached: %q", got)
+	}
+}
+
 func TestRoutesChecked(t *testing.T) {
 	cat := defaultCatalog(t)
 	lines := map[string]int{"routes[0].roles[0]": 41, "routes[0].match.metrics[0]": 42, "routes[0].channels[0]": 43, "routes[1].roles": 50}

@@ -189,13 +189,7 @@ func TestRollbackWatchAlerts(t *testing.T) {
 // of a service that pushes no samples — neither fires it nor resolves it;
 // a pass resolves it. A configured rule may ask for inconclusive too.
 func TestDefaultRollbackDecisionAlert(t *testing.T) {
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	cat := defaultCatalog(t)
+	ctx, db, cat := context.Background(), ledgerStore(t), defaultCatalog(t)
 	set, err := Setup(Config{}, cat, func(string) string { return "" }, "candor.yaml", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func (ns notifiers) Notify(ctx context.Context, e escalation.Escalation) error {
 }
 
 func runAlertList(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "alert list", "[flags]", "Lists the alerts: firing, then pending (waiting out their rule's `for`), then resolved in the last 7 days,\neach with its key (for ack), rule, metric, scope, since when, and its acknowledgement or silence.")
+	fs := flags(env, "alert list", "[flags]", "Lists the alerts: firing, then pending (waiting out their rule's `for`), then resolved in the last 7 days,\neach with its key (for ack), rule, metric, scope, since when, and its acknowledgement (who, when, its note) or silence.")
 	var c common
 	c.bind(fs)
 	format := fs.String("format", "text", "text or json")
@@ -151,6 +151,10 @@ func runAlertList(ctx context.Context, env *Env, args []string) error {
 			note = fmt.Sprintf("silenced (#%d)", x.SilenceID)
 		case x.AckedBy != "":
 			note = fmt.Sprintf("acknowledged by %s %s", x.AckedBy, x.AckedAt.Format(time.DateTime))
+			if x.AckNote != "" {
+				// One line in the table, whatever the note holds.
+				note += fmt.Sprintf(": \"%s\"", strings.Join(strings.Fields(x.AckNote), " "))
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.State, x.Severity, x.Key, since.Format(time.DateTime), x.Summary, note)
 	}

@@ -69,10 +69,16 @@ func TestAlertCommands(t *testing.T) {
 		t.Fatalf("alert list: %v\n%s", err, r.stdout)
 	}
 	key := doc.Alerts[0].Key
-	runEnv("alert", "ack", "--config", cfg, "--data", data, key, "--note", "on it").want(t, 0)
+	runEnv("alert", "ack", "--config", cfg, "--data", data, key, "--note", "on it,\n\trolling back").want(t, 0)
+	// The note shows with who acknowledged, in the text (on one line) and the JSON.
 	text := runEnv("alert", "list", "--config", cfg, "--data", data).stdout
-	if !strings.Contains(text, key) || !strings.Contains(text, "acknowledged by") {
+	if !strings.Contains(text, key) || !strings.Contains(text, `acknowledged by cli:tester (as USER=ann) `) || !strings.Contains(text, `: "on it, rolling back"`+"\n") {
 		t.Errorf("list after ack:\n%s", text)
+	}
+	r = runEnv("alert", "list", "--config", cfg, "--data", data, "--format", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Alerts) == 0 || doc.Alerts[0].Key != key ||
+		doc.Alerts[0].AckNote != "on it,\n\trolling back" || doc.Alerts[0].AckedBy != "cli:tester (as USER=ann)" {
+		t.Errorf("alert list --format json after ack: %v\n%s", err, r.stdout)
 	}
 	if r := runEnv("alert", "ack", "--config", cfg, "--data", data, "nope|x|"); r.code == 0 || !strings.Contains(r.stderr, "no pending or firing alert") {
 		t.Errorf("ack of no alert: %d %s", r.code, r.stderr)
@@ -195,5 +201,33 @@ func TestAlertSecretEnvOnlyForSending(t *testing.T) {
 	}
 	if r := runWith(map[string]string{"CANDOR_OPS_HOOK_SECRT": "s", "CANDOR_DATA": data}, "alert", "list"); r.code != 2 || !strings.Contains(r.stderr, "did you mean CANDOR_OPS_HOOK_SECRET?") {
 		t.Errorf("a mistyped secret variable: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestServeWarnsUnreachedRoutes: candor serve says at start which alert
+// routes resolve to no user over an e-mail channel without a to of its
+// own — the shipped service_owners route until someone holds the
+// engineering role — naming route and channel; nothing warned, and an
+// on-call mailbox had missed the routed alerts.
+func TestServeWarnsUnreachedRoutes(t *testing.T) {
+	dir := t.TempDir()
+	data, cfg := filepath.Join(dir, "data"), filepath.Join(dir, "candor.yaml")
+	conf := "alerts:\n  smtp: {url: \"smtp://mail.example.com\", from: c@example.com}\n  channels:\n    - {name: exec, type: email}\n    - {name: oncall, type: email, to: [oncall@example.com]}\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runWith(t, "", false, "user", "add", "--email", "eng@example.com", "--role", "cro", "--role", "vp_marketing", "--role", "ceo", "--generate-password", "--config", cfg, "--data", data).want(t, 0, "user add")
+	p := start(t, "serve", "--config", cfg, "--data", data, "--addr", "127.0.0.1:0")
+	p.waitFor(t, "the listening log line", p.listeningURL)
+	p.stop(t)
+	var warned []string
+	for _, line := range strings.Split(p.errb.String(), "\n") {
+		var l struct{ Level, Msg string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Level == "WARN" && strings.HasPrefix(l.Msg, "alert route ") {
+			warned = append(warned, l.Msg)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "alert route service_owners resolves to no user (no enabled user holds role engineering): over email channel exec, without a to of its own") {
+		t.Errorf("warnings at start: %q\n%s", warned, clip(p.errb.String()))
 	}
 }

@@ -155,12 +155,20 @@ func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(ur
 	if oc != nil {
 		log.Info("sign-in through OpenID Connect", "provider", oc.Name(), "via", oc.Via(), "password_login", oc.PasswordLogin())
 	}
-	if users, err := svc.Users(ctx); err != nil {
+	users, err := svc.Users(ctx)
+	if err != nil {
 		return err
 	} else if len(users) == 0 && (oc == nil || !oc.CreatesUsers()) {
 		log.Warn("no users yet, so nobody can sign in: add one with `candor user add --email you@example.com --role admin --role executive` (it asks for a password)")
 	}
 	logLedgerKey(log, a)
+	// An alert route whose roles nobody holds sends nothing over a channel
+	// without a to of its own: said now, not found later as missing mail.
+	if alerts, _, err := a.alerts(log); err == nil && alerts.Router != nil {
+		for _, w := range alerts.Router.Unreached(users) {
+			log.Warn(w)
+		}
+	}
 	// Before serving, so no page reads an inbox of the old form.
 	if n, m, err := alert.ConvertOldInbox(ctx, a.store); err != nil {
 		return fmt.Errorf("converting the in-app inboxes to keys by user: %w", err)

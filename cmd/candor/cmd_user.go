@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -112,19 +113,35 @@ func (a *app) oidcClient(svc *auth.Service) (*oidc.Client, error) {
 	return oidc.New(*cfg, svc)
 }
 
-// cliActor is who the access events name for a command-line change: the
-// login's USER or LOGNAME, else the account the process runs as — under
-// systemd or in a container neither variable is set, and every change had
-// been "cli:unknown".
+// cliActor is who the access events, the ledger, acknowledgements and
+// silences name for a command-line change: the account the process runs
+// as, which whoever runs the command cannot choose. USER, LOGNAME and
+// SUDO_USER can be set to anything, so a name they give that differs from
+// the account is kept beside it as a claim, not in its place:
+// "cli:root (as USER=alice)", "cli:root (as SUDO_USER=alice)" under sudo.
+// They had named the actor alone whenever set, so any login could record
+// its changes as someone else's.
 func cliActor(env *Env) auth.Actor {
-	u := env.Getenv("USER")
-	if u == "" {
-		u = env.Getenv("LOGNAME")
+	account := ""
+	if env.OSAccount != nil {
+		account = env.OSAccount()
 	}
-	if u == "" && env.OSAccount != nil {
-		u = env.OSAccount()
+	if account == "" {
+		account = "unknown"
 	}
-	return auth.CLIActor(u)
+	var claims, seen []string
+	for _, v := range []string{"USER", "LOGNAME", "SUDO_USER"} {
+		name := env.Getenv(v)
+		if name == "" || name == account || slices.Contains(seen, name) {
+			continue
+		}
+		seen = append(seen, name)
+		claims = append(claims, v+"="+name)
+	}
+	if len(claims) > 0 {
+		account += " (as " + strings.Join(claims, ", ") + ")"
+	}
+	return auth.CLIActor(account)
 }
 
 // osAccount is the account the process runs as: its name, or its uid

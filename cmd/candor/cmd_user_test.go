@@ -339,10 +339,12 @@ func TestDataFlagBesideAPostgresStore(t *testing.T) {
 	}
 }
 
-// Without USER or LOGNAME (a systemd unit, a container) the actor of a
-// command-line change is the account the process runs as, where it had
-// been "cli:unknown"; USER, when set, names it.
-func TestCLIActorWithoutUSER(t *testing.T) {
+// The actor of a command-line change is the account the process runs as
+// (a systemd unit, a container without USER: "candor-svc" where it had
+// been "cli:unknown"); USER, LOGNAME or SUDO_USER naming someone else is
+// kept beside it as a claim, never in its place: USER=alice had made any
+// login's changes alice's.
+func TestCLIActorIsTheOSAccount(t *testing.T) {
 	data := t.TempDir()
 	for _, c := range []struct {
 		vars  map[string]string
@@ -350,8 +352,10 @@ func TestCLIActorWithoutUSER(t *testing.T) {
 		want  string
 	}{
 		{nil, "ann@example.com", "cli:candor-svc"},
-		{map[string]string{"LOGNAME": "bob"}, "bob@example.com", "cli:bob"},
-		{map[string]string{"USER": "cy"}, "cy@example.com", "cli:cy"},
+		{map[string]string{"LOGNAME": "bob"}, "bob@example.com", "cli:candor-svc (as LOGNAME=bob)"},
+		{map[string]string{"USER": "cy"}, "cy@example.com", "cli:candor-svc (as USER=cy)"},
+		{map[string]string{"USER": "candor-svc", "LOGNAME": "candor-svc"}, "dee@example.com", "cli:candor-svc"},
+		{map[string]string{"USER": "alice", "LOGNAME": "alice", "SUDO_USER": "bob"}, "eve@example.com", "cli:candor-svc (as USER=alice, SUDO_USER=bob)"},
 	} {
 		env, _, errb := testEnv(c.vars)
 		env.OSAccount = func() string { return "candor-svc" }
@@ -363,6 +367,12 @@ func TestCLIActorWithoutUSER(t *testing.T) {
 		if err != nil || len(es) != 1 || es[0].Actor != c.want {
 			t.Errorf("%v: access event %+v (%v); want actor %s", c.vars, es, err, c.want)
 		}
+	}
+	// No account known: the claim still does not stand alone.
+	env, _, _ := testEnv(map[string]string{"USER": "mallory"})
+	env.OSAccount = nil
+	if got := cliActor(env).Name; got != "cli:unknown (as USER=mallory)" {
+		t.Errorf("without an account: %q", got)
 	}
 	// The account's name, as the operating system has it.
 	if u, err := user.Current(); err == nil && u.Username != "" {

@@ -47,9 +47,9 @@ type Env struct {
 	// IsTerminal reports whether a stream is an interactive terminal
 	// (colours, progress bars).
 	IsTerminal func(f any) bool
-	// OSAccount names the operating-system account running the command,
-	// for the actor of its changes where USER and LOGNAME are unset (a
-	// systemd unit, a container); nil names none.
+	// OSAccount names the operating-system account running the command:
+	// the actor of its changes (cliActor), with USER or LOGNAME beside it
+	// as a claim when they name someone else; nil names none.
 	OSAccount func() string
 	// oneShot is the running command's registration (command.oneShot),
 	// set by Run: the engine a command opens follows it (app.go).

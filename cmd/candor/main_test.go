@@ -54,6 +54,8 @@ func testEnv(vars map[string]string) (*Env, *syncBuffer, *syncBuffer) {
 		Stderr:     errb,
 		Getenv:     func(k string) string { return vars[k] },
 		IsTerminal: func(any) bool { return false },
+		// The account the commands run as (cliActor): USER=tester names it.
+		OSAccount: func() string { return "tester" },
 	}, out, errb
 }
 

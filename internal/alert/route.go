@@ -131,8 +131,9 @@ type Router struct {
 	// slack) allowed revenue-sensitive alerts: their readers are unknown.
 	Kinds   map[string]string
 	Revenue map[string]bool
-	// To are the e-mail channels' own addresses, used when no route
-	// matches and the rule names no recipients.
+	// To are the e-mail channels' own addresses: they receive every alert
+	// sent over their channel, routed or not, unless the rule names
+	// recipients, which take their place.
 	To map[string][]string
 }
 
@@ -153,7 +154,9 @@ type Withheld struct {
 
 // Plan says where the observation o of rule r goes given the users.
 // Without a matching route it goes where the rule says (its channels and
-// recipients, or every channel), as before routing. A recipient gets an
+// recipients, or every channel), as before routing. An e-mail channel's
+// own to (or the rule's recipients in its place) gets what the routes send
+// over it as well, whoever the routes resolve to. A recipient gets an
 // alert only when the recipient's roles may see the metric (metric:read,
 // the pillar, and revenue:read for a revenue-sensitive metric); an address
 // that is no Candor user, and a webhook or slack channel not marked
@@ -199,9 +202,26 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 	}
 	slices.Sort(all)
 	out := map[string]*Delivery{}
-	add := func(ch string, to []string, why string) {
+	// add sends over ch to the addresses of to that may receive it, for
+	// why; with extra, why is named only where it adds someone.
+	add := func(ch string, to []string, why string, extra bool) {
 		if revenue && !addressed(rt.Kinds[ch]) && !rt.Revenue[ch] {
 			hold("channel "+ch, "a "+rt.Kinds[ch]+" channel not marked revenue: true")
+			return
+		}
+		var admit []string
+		if addressed(rt.Kinds[ch]) {
+			for _, a := range to {
+				if _, user := byMail[strings.ToLower(a)]; rt.Kinds[ch] == "inapp" && !user {
+					hold(a, "not a Candor user: no in-app inbox")
+					continue
+				}
+				if may(a) {
+					admit = append(admit, a)
+				}
+			}
+		}
+		if extra && len(admit) == 0 {
 			return
 		}
 		d := out[ch]
@@ -212,17 +232,21 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 		if !slices.Contains(d.Why, why) {
 			d.Why = append(d.Why, why)
 		}
-		if addressed(d.Kind) {
-			for _, a := range to {
-				if _, user := byMail[strings.ToLower(a)]; d.Kind == "inapp" && !user {
-					hold(a, "not a Candor user: no in-app inbox")
-					continue
-				}
-				if may(a) && !slices.Contains(d.To, a) {
-					d.To = append(d.To, a)
-				}
+		for _, a := range admit {
+			if !slices.Contains(d.To, a) {
+				d.To = append(d.To, a)
 			}
 		}
+	}
+	// own are the addresses a channel sends to whoever the routes choose:
+	// the rule's recipients, else the channel's own to. A route that
+	// resolves to nobody (service_owners without engineering users) had
+	// left an on-call mailbox's to without the alert.
+	own := func(ch string) ([]string, string) {
+		if len(r.Recipients) > 0 {
+			return r.Recipients, "the rule's recipients"
+		}
+		return rt.To[ch], "the channel's to"
 	}
 	chansOf := func(own []string) []string {
 		if len(own) > 0 {
@@ -250,16 +274,16 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 			to = append(to, o.Owner)
 		}
 		for _, ch := range chansOf(route.Channels) {
-			add(ch, to, "route "+route.Name)
+			add(ch, to, "route "+route.Name, false)
+			if addrs, why := own(ch); rt.Kinds[ch] == "email" {
+				add(ch, addrs, why, true)
+			}
 		}
 	}
 	if !matched {
 		for _, ch := range chansOf(nil) {
-			to := r.Recipients
-			if len(to) == 0 {
-				to = rt.To[ch]
-			}
-			add(ch, to, "no route matches: the rule's channels")
+			addrs, _ := own(ch)
+			add(ch, addrs, "no route matches: the rule's channels", false)
 		}
 	}
 	var ds []Delivery
@@ -274,6 +298,49 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 		}
 	}
 	return ds, withheld
+}
+
+// Unreached says, a sentence a route, which routes resolve to no user —
+// their roles held by no enabled user, and no users of their own — over
+// an e-mail or in-app channel without addresses of its own (an e-mail
+// channel's to receives what routes send, whoever they resolve to): there
+// the route's alerts reach only their owners and the rules' recipients,
+// or no one. The shipped service_owners route resolves to no user until
+// someone holds the engineering role. candor serve logs them at start.
+func (rt Router) Unreached(users []store.User) []string {
+	all := make([]string, 0, len(rt.Kinds))
+	for name := range rt.Kinds {
+		all = append(all, name)
+	}
+	slices.Sort(all)
+	var out []string
+	for _, route := range rt.Routes {
+		if len(route.Roles) == 0 || len(route.Users) > 0 || slices.ContainsFunc(users, func(u store.User) bool {
+			return u.DisabledAt.IsZero() && slices.ContainsFunc(u.Roles, func(x string) bool { return slices.Contains(route.Roles, x) })
+		}) {
+			continue
+		}
+		chans := route.Channels
+		if len(chans) == 0 {
+			chans = all
+		}
+		var bare []string
+		for _, ch := range chans {
+			if k := rt.Kinds[ch]; k == "inapp" || k == "email" && len(rt.To[ch]) == 0 {
+				bare = append(bare, k+" channel "+ch)
+			}
+		}
+		if len(bare) == 0 {
+			continue
+		}
+		who := "to no one but the rules' recipients"
+		if route.Owner {
+			who = "only to their owners that are Candor users and to the rules' recipients"
+		}
+		out = append(out, fmt.Sprintf("alert route %s resolves to no user (no enabled user holds role %s): over %s, without a to of its own, its alerts go %s",
+			route.Name, strings.Join(route.Roles, " or "), strings.Join(bare, ", "), who))
+	}
+	return out
 }
 
 // addressed reports whether a channel kind goes to people (e-mail, the

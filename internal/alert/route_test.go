@@ -56,13 +56,15 @@ func TestRouterPlan(t *testing.T) {
 		withheld string
 	}{
 		{"CRO gets pipeline", Observation{Rule: "p", Metric: "pipeline_coverage", Severity: "critical"}, Rule{},
-			"board-hook:;mail:cro@example.com", "channel eng-slack"},
-		{"VP Marketing gets MQL, over the rule's channels", Observation{Rule: "m", Metric: "mql_volume"}, Rule{Channels: []string{"mail"}},
-			"mail:mkt@example.com", ""},
+			"board-hook:;mail:cro@example.com", "channel eng-slack;ops@example.com"},
+		{"VP Marketing gets MQL, over the rule's channels; the channel's to is no user, so not a revenue figure", Observation{Rule: "m", Metric: "mql_volume"}, Rule{Channels: []string{"mail"}},
+			"mail:mkt@example.com", "ops@example.com"},
 		{"CEO gets ARR; no revenue to an outsider, a role without revenue:read, or an unmarked slack", Observation{Rule: "a", Metric: "arr"}, Rule{},
-			"board-hook:;mail:ceo@example.com,cro@example.com", "cfo@example.com;outsider@example.org;channel eng-slack"},
-		{"service owner and engineering get reliability; the slack route too", Observation{Rule: "b", Metric: "error_budget_remaining", Scope: "service:payments", Owner: "payments-lead@example.com"}, Rule{},
-			"board-hook:;eng-slack:;mail:eng@example.com,payments-lead@example.com", ""},
+			"board-hook:;mail:ceo@example.com,cro@example.com", "cfo@example.com;outsider@example.org;channel eng-slack;ops@example.com"},
+		{"service owner and engineering get reliability, and the channel's to; the slack route too", Observation{Rule: "b", Metric: "error_budget_remaining", Scope: "service:payments", Owner: "payments-lead@example.com"}, Rule{},
+			"board-hook:;eng-slack:;mail:eng@example.com,ops@example.com,payments-lead@example.com", ""},
+		{"routed, the rule's recipients take the channel's to's place", Observation{Rule: "b", Metric: "mttr"}, Rule{Channels: []string{"mail"}, Recipients: []string{"sre@example.com"}},
+			"eng-slack:;mail:eng@example.com,payments-lead@example.com,sre@example.com", ""},
 		{"no route: the rule's channels and recipients", Observation{Rule: "q", Metric: "vulnerability_backlog"}, Rule{Channels: []string{"mail"}, Recipients: []string{"sec@example.com"}},
 			"mail:sec@example.com", ""},
 		{"no route, no recipients: the channel's own list", Observation{Rule: "rows"}, Rule{Channels: []string{"mail"}},
@@ -91,6 +93,77 @@ func TestRouterPlan(t *testing.T) {
 				t.Errorf("withheld %+v", wh)
 			}
 		})
+	}
+}
+
+// TestChannelToReceivesRoutedAlerts: an e-mail channel's to receives what
+// the routes send over the channel, whoever they resolve to. The shipped
+// service_owners route resolves to nobody without engineering users, and
+// the on-call mailbox had got 17 of 43 stale-source alerts: only those no
+// route matched.
+func TestChannelToReceivesRoutedAlerts(t *testing.T) {
+	cat := defaultCatalog(t)
+	g, err := auth.NewGrants(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := Setup(Config{SMTP: SMTPConfig{URL: "smtp://mail.example.com", From: "c@example.com"},
+		Channels: []ChannelConfig{{Name: "oncall", Type: "email", To: []string{"oncall@example.com"}}}}, cat, func(string) string { return "" }, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := set.Router(cat, g)
+	stale := Observation{Rule: "source_stale", Metric: "deployment_frequency", Owner: "VP Engineering"}
+	for _, c := range []struct {
+		name  string
+		users []store.User
+		want  string
+	}{
+		{"no engineering user", []store.User{{Email: "ceo@example.com", Roles: []string{"ceo"}}}, "oncall:oncall@example.com"},
+		{"beside the engineers", []store.User{{Email: "eng@example.com", Roles: []string{"engineering"}}}, "oncall:eng@example.com,oncall@example.com"},
+	} {
+		ds, wh := rt.Plan(stale, Rule{}, c.users)
+		var got []string
+		for _, d := range ds {
+			got = append(got, d.Channel+":"+strings.Join(d.To, ","))
+		}
+		if strings.Join(got, ";") != c.want || len(wh) != 0 || len(ds) != 1 || strings.Join(ds[0].Why, ", ") != "route service_owners, the channel's to" {
+			t.Errorf("%s: deliveries %+v withheld %+v; want %s, why route service_owners and the channel's to", c.name, ds, wh, c.want)
+		}
+	}
+	// Grants still apply: a mailbox that is no Candor user gets no revenue
+	// figure, and the channel's to is not named as a reason.
+	ds, wh := rt.Plan(Observation{Rule: "arr_behind_target", Metric: "arr"}, Rule{}, []store.User{{Email: "ceo@example.com", Roles: []string{"ceo"}}})
+	if len(ds) != 1 || strings.Join(ds[0].To, ",") != "ceo@example.com" || strings.Join(ds[0].Why, ", ") != "route cro, route ceo_arr" || len(wh) != 1 || wh[0].Who != "oncall@example.com" {
+		t.Errorf("ARR: deliveries %+v withheld %+v", ds, wh)
+	}
+}
+
+// TestUnreachedRoutes: a route whose roles no enabled user holds is named,
+// with the e-mail and in-app channels it would send over that have no to of
+// their own (one with a to receives the alerts anyway).
+func TestUnreachedRoutes(t *testing.T) {
+	cat := defaultCatalog(t)
+	set, err := Setup(Config{SMTP: SMTPConfig{URL: "smtp://mail.example.com", From: "c@example.com"},
+		Channels: []ChannelConfig{{Name: "exec", Type: "email"}, {Name: "oncall", Type: "email", To: []string{"oncall@example.com"}},
+			{Name: "eng", Type: "slack", URL: "https://hooks.example.com/1"}},
+		Routes: []Route{{Name: "sre", Users: []string{"sre@example.com"}}, {Name: "pager", Roles: []string{"engineering"}, Channels: []string{"oncall", "eng"}}}},
+		cat, func(string) string { return "" }, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := set.Router(cat, nil)
+	users := []store.User{{Email: "ceo@example.com", Roles: []string{"ceo"}}, {Email: "gone@example.com", Roles: []string{"engineering"}, DisabledAt: time.Now()}}
+	got := strings.Join(rt.Unreached(users), "\n")
+	want := "alert route cro resolves to no user (no enabled user holds role cro): over email channel exec, without a to of its own, its alerts go to no one but the rules' recipients\n" +
+		"alert route vp_marketing resolves to no user (no enabled user holds role vp_marketing): over email channel exec, without a to of its own, its alerts go to no one but the rules' recipients\n" +
+		"alert route service_owners resolves to no user (no enabled user holds role engineering): over email channel exec, without a to of its own, its alerts go only to their owners that are Candor users and to the rules' recipients"
+	if got != want {
+		t.Errorf("unreached:\n%s\nwant:\n%s", got, want)
+	}
+	users = append(users, store.User{Email: "cro@example.com", Roles: []string{"cro", "vp_marketing"}}, store.User{Email: "eng@example.com", Roles: []string{"engineering"}})
+	if got := rt.Unreached(users); len(got) != 0 {
+		t.Errorf("every role held, still unreached: %q", got)
 	}
 }
 

@@ -53,8 +53,9 @@ const (
 	// than a window's factor (Burn; default BurnDefaults).
 	KindBurnRate = "burn_rate"
 	// KindRollbackWatch fires when a production deployment's post-deploy
-	// watch fails (a rollback) or is inconclusive (package gate raises it,
-	// Service.NotifyWatch); a later pass for the service resolves it.
+	// watch ends with one of Outcomes (default fail, a rollback, and
+	// inconclusive; package gate raises it, Service.NotifyWatch); a later
+	// pass for the service resolves it.
 	KindRollbackWatch = "rollback_watch"
 )
 
@@ -91,6 +92,10 @@ type Rule struct {
 	Recipients []string `yaml:"recipients" json:"recipients,omitempty"`
 	// Burn are a burn_rate rule's windows (default BurnDefaults).
 	Burn []BurnWindow `yaml:"burn" json:"burn,omitempty"`
+	// Outcomes are the post-deploy watch's outcomes that fire a
+	// rollback_watch rule: fail (a rollback decision) and inconclusive
+	// (default both).
+	Outcomes []string `yaml:"outcomes" json:"outcomes,omitempty"`
 	// Every is how often the leader evaluates the rule (a duration; default
 	// DefaultEvery of its metric).
 	Every string `yaml:"every" json:"every,omitempty"`
@@ -111,7 +116,11 @@ func (r Rule) EveryDuration() time.Duration { return r.every }
 // window, MQLs under 80 % of target, ARR behind target, the error budget
 // burning fast (the multiwindow burn rates, BurnDefaults), every metric
 // turning red, stale sources, degrading metrics, the governance
-// escalations, quarantined rows and failed reconciliations.
+// escalations, quarantined rows, failed reconciliations and the post-deploy
+// watch's rollback decisions. The rollback rule fires on fail only: with no
+// configuration the watch reads pushed samples, so every production
+// deployment of a service that sends none is inconclusive, and an alert
+// for each would bury the rollbacks.
 func Defaults() []Rule {
 	return []Rule{
 		{Name: "pipeline_coverage_low", Kind: KindThreshold, Metric: "pipeline_coverage", Op: "<", Value: 3, For: "1h", Severity: "critical"},
@@ -125,6 +134,7 @@ func Defaults() []Rule {
 		{Name: "escalation", Kind: KindEscalation, Metric: "*", Severity: "critical"},
 		{Name: "rows_quarantined", Kind: KindQuarantine, Severity: "critical"},
 		{Name: "reconciliation_failed", Kind: KindReconcile, Metric: "*", Severity: "critical"},
+		{Name: "rollback_decision", Kind: KindRollbackWatch, Outcomes: []string{WatchFail}, Severity: "critical"},
 	}
 }
 
@@ -208,6 +218,9 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 		default:
 			bad("severity", "unknown severity %q; known: warning, critical", r.Severity)
 		}
+		if len(r.Outcomes) > 0 && r.Kind != KindRollbackWatch {
+			bad("outcomes", "only a rollback_watch rule has outcomes")
+		}
 		switch r.Kind {
 		case KindStatus, KindReconcile:
 			if len(r.Statuses) == 0 {
@@ -248,6 +261,15 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 				w.dur = d
 				if w.Factor <= 0 {
 					bad(fmt.Sprintf("burn[%d].factor", j), "a burn factor is above 0 (14.4 burns a 30-day budget in 2 days)")
+				}
+			}
+		case KindRollbackWatch:
+			if len(r.Outcomes) == 0 {
+				r.Outcomes = []string{WatchFail, WatchInconclusive}
+			}
+			for j, o := range r.Outcomes {
+				if o != WatchFail && o != WatchInconclusive {
+					bad(fmt.Sprintf("outcomes[%d]", j), "unknown outcome %q; known: fail, inconclusive (a pass resolves the alert)", o)
 				}
 			}
 		case KindShortfall:
@@ -296,7 +318,8 @@ type ChannelConfig struct {
 	Name string `yaml:"name"`
 	// Type is email, webhook, slack or inapp.
 	Type string `yaml:"type"`
-	// To are an e-mail channel's addresses (a rule's recipients replace them).
+	// To are an e-mail channel's addresses: they receive every alert sent
+	// over the channel, routed or not (a rule's recipients replace them).
 	To []string `yaml:"to"`
 	// URL is a webhook's address; SecretEnv names the environment variable
 	// holding its HMAC secret (secrets stay out of the file), or a slack

@@ -514,9 +514,18 @@ type RollbackWatch struct {
 	Deployment, Service, Outcome, Reason string
 }
 
+// The post-deploy watch's outcomes (package gate's WatchPass, WatchFail,
+// WatchInconclusive).
+const (
+	WatchPass         = "pass"
+	WatchFail         = "fail"
+	WatchInconclusive = "inconclusive"
+)
+
 // NotifyWatch raises a rollback_watch alert for the service when its
-// deployment's watch failed or was inconclusive, and resolves it when one
-// passed.
+// deployment's watch ended with one of the rule's outcomes, and resolves
+// it when one passed. Another outcome leaves the rule's alert as it is: an
+// inconclusive watch does not resolve a rollback.
 func (s *Service) NotifyWatch(ctx context.Context, w RollbackWatch) error {
 	var obs []Observation
 	all := s.RulesInForce()
@@ -524,7 +533,11 @@ func (s *Service) NotifyWatch(ctx context.Context, w RollbackWatch) error {
 		if r.Kind != KindRollbackWatch {
 			continue
 		}
-		o := Observation{Rule: r.Name, Scope: "service:" + w.Service, Active: w.Outcome != "pass", Status: w.Outcome, Severity: r.Severity,
+		active := w.Outcome != WatchPass
+		if active && len(r.Outcomes) > 0 && !slices.Contains(r.Outcomes, w.Outcome) {
+			continue
+		}
+		o := Observation{Rule: r.Name, Scope: "service:" + w.Service, Active: active, Status: w.Outcome, Severity: r.Severity,
 			Summary: fmt.Sprintf("post-deploy watch of %s (%s): %s — %s", w.Deployment, w.Service, w.Outcome, w.Reason)}
 		obs = append(obs, o)
 	}

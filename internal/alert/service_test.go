@@ -182,3 +182,58 @@ func TestRollbackWatchAlerts(t *testing.T) {
 		t.Errorf("a rollback_watch rule with a metric: %v", err)
 	}
 }
+
+// TestDefaultRollbackDecisionAlert: a rollback decision of the
+// post-deploy watch is told with no rule configured (the default
+// rollback_decision, critical); an inconclusive watch — every deployment
+// of a service that pushes no samples — neither fires it nor resolves it;
+// a pass resolves it. A configured rule may ask for inconclusive too.
+func TestDefaultRollbackDecisionAlert(t *testing.T) {
+	ctx, db, cat := context.Background(), ledgerStore(t), defaultCatalog(t)
+	set, err := Setup(Config{}, cat, func(string) string { return "" }, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	hook := &counter{}
+	svc := &Service{Store: db, Rules: set.Rules, Timing: DefaultTiming, Channels: map[string]Channel{"hook": hook}, Now: func() time.Time { return now }}
+	watch := func(d, outcome string) []Alert {
+		t.Helper()
+		if err := svc.NotifyWatch(ctx, RollbackWatch{Deployment: d, Service: "checkout", Outcome: outcome, Reason: "why"}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := svc.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	if list := watch("ci/d1", "inconclusive"); len(list) != 0 || hook.sent != 0 {
+		t.Fatalf("an inconclusive watch under the defaults: %+v; %d sent", list, hook.sent)
+	}
+	list := watch("ci/d2", "fail")
+	if len(list) != 1 || list[0].Key != "rollback_decision||service:checkout" || list[0].State != Firing || list[0].Severity != "critical" || hook.sent != 1 {
+		t.Fatalf("a rollback decision under the defaults: %+v; %d sent", list, hook.sent)
+	}
+	now = now.Add(time.Hour)
+	if list = watch("ci/d3", "inconclusive"); len(list) != 1 || list[0].State != Firing {
+		t.Errorf("an inconclusive watch after the rollback: %+v", list)
+	}
+	if list = watch("ci/d4", "pass"); len(list) != 1 || list[0].State != Resolved {
+		t.Errorf("after a pass: %+v", list)
+	}
+	// Named like the default, a configured rule replaces it.
+	set, err = Setup(Config{Rules: []Rule{{Name: "rollback_decision", Kind: KindRollbackWatch, Outcomes: []string{"fail", "inconclusive"}}}}, cat, func(string) string { return "" }, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.SetRules(set.Rules)
+	now = now.Add(time.Hour)
+	if list = watch("ci/d5", "inconclusive"); len(list) != 1 || list[0].State != Firing || list[0].Severity != "warning" {
+		t.Errorf("an inconclusive watch under a rule asking for it: %+v", list)
+	}
+	if _, err := Compile([]Rule{{Name: "x", Kind: KindRollbackWatch, Outcomes: []string{"pass"}}, {Name: "y", Kind: KindStatus, Metric: "*", Outcomes: []string{"fail"}}}, cat, "", nil); err == nil ||
+		!strings.Contains(err.Error(), `unknown outcome "pass"`) || !strings.Contains(err.Error(), "only a rollback_watch rule has outcomes") {
+		t.Errorf("outcomes checked: %v", err)
+	}
+}

@@ -19,15 +19,7 @@ func TestBrowserAdminPhone(t *testing.T) {
 		t.Fatal(err)
 	}
 	browsertest.SetViewport(ctx, t, browsertest.Phone)
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(base+"/login?next=/admin"),
-		chromedp.SendKeys(chromedp.CSS("#email"), "ann@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
-		chromedp.Click(chromedp.CSS("form.form button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS(".adm-state--off")),
-	); err != nil {
-		t.Fatal(err)
-	}
+	browserSignIn(t, ctx, base, "/admin", "ann@example.com", ".adm-state--off")
 	// How far each pill runs past its card's content box (its padding
 	// inside the border).
 	over, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[...document.querySelectorAll(".adm-state")].map(p => {

@@ -41,6 +41,15 @@ func (a *app) reports() (*report.Service, error) {
 	if users, ok := a.store.(store.AuthStore); ok {
 		svc.Users = users
 	}
+	if a.gov != nil {
+		svc.SettingSource = func(ctx context.Context) (func(string, time.Time) (string, time.Time), error) {
+			st, err := a.gov.State(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return st.SettingSource, nil
+		}
+	}
 	srv, ok, err := a.cfg.MailServer()
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -342,14 +343,39 @@ type InForce struct {
 	Since time.Time `json:"since,omitzero"`
 }
 
+// DeclaredSettings are the settings the metric reads: a built-in's
+// declared ones (Settings), an organisation's metric's its own.
+func (d *Dataset) DeclaredSettings(id string) []Setting {
+	if def, ok := d.cfg.customDef(id); ok {
+		return def.Settings
+	}
+	return Settings(id)
+}
+
+// EffectiveValue reads a setting's effective value from its JSON (as
+// EffectiveSettings gives it and governance records it) into the value's
+// own type, so that words for it say a window "1d" where its JSON is
+// nanoseconds.
+func EffectiveValue(name Setting, raw json.RawMessage) (any, error) {
+	dflt := DefaultConfig()
+	for _, s := range ValueSettings {
+		if s.Name != name {
+			continue
+		}
+		v := reflect.New(reflect.TypeOf(s.value(&dflt, 0)))
+		if err := json.Unmarshal(raw, v.Interface()); err != nil {
+			return nil, fmt.Errorf("setting %s: %w", name, err)
+		}
+		return v.Elem().Interface(), nil
+	}
+	return nil, fmt.Errorf("%q is not a value-changing setting", name)
+}
+
 // SettingsInForce lists the settings the metric reads (min_sample, every
 // metric's and in its definition, aside) with their effective values
 // under this dataset's configuration, in ValueSettings' order.
 func (d *Dataset) SettingsInForce(id string) []InForce {
-	declared := Settings(id)
-	if def, ok := d.cfg.customDef(id); ok {
-		declared = def.Settings
-	}
+	declared := d.DeclaredSettings(id)
 	dflt := DefaultConfig()
 	var out []InForce
 	for _, s := range ValueSettings {

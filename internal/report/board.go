@@ -44,6 +44,11 @@ type Board struct {
 	AsOf        time.Time
 	Scorecard   *scorecard.Scorecard
 	Definitions []Definition
+	// Settings are the value-changing settings the pack's metrics read,
+	// with their values at the month's end (in metrics.ValueSettings'
+	// order); Ref and Since say what put each in force when the service
+	// knows (SettingSource), as a metric's page does.
+	Settings    []metrics.InForce
 	Annotations []Annotation
 	Currency    string
 	Generated   time.Time
@@ -70,8 +75,27 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 			}
 		}
 	}
+	b.Settings = settingsRead(ds.At(end), b.Definitions)
 	b.Annotations = Overlapping(annotations, end.AddDate(0, 0, -7*scorecard.SeriesPoints), end)
 	return b
+}
+
+// settingsRead are the settings the metrics defined read, each once, in
+// metrics.ValueSettings' order.
+func settingsRead(ds *metrics.Dataset, defs []Definition) []metrics.InForce {
+	read := map[metrics.Setting]metrics.InForce{}
+	for _, d := range defs {
+		for _, st := range ds.SettingsInForce(d.Metric) {
+			read[st.Name] = st
+		}
+	}
+	var out []metrics.InForce
+	for _, s := range metrics.ValueSettings {
+		if st, ok := read[s.Name]; ok {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // monthSpan is "1–31 October 2026".
@@ -574,5 +598,32 @@ func (w *writer) appendix() {
 			so += " (" + d.SignoffBy + ")"
 		}
 		pdf.CellFormat(cols[5], 5, w.tr(fit(so, 28)), "", 1, "L", false, 0, "")
+	}
+	w.settingsInForce()
+}
+
+// settingsInForce lists, after the definitions, the value-changing
+// settings the pack's metrics read, as a metric's page says them: value,
+// and what put it in force ("proposal 3, in force from …", "the default").
+func (w *writer) settingsInForce() {
+	if len(w.b.Settings) == 0 {
+		return
+	}
+	pdf := w.pdf
+	if pdf.GetY() > 250 {
+		pdf.AddPage()
+	}
+	pdf.Ln(4)
+	w.font("B", 10, ink)
+	pdf.CellFormat(0, 6, w.tr("Settings in force"), "", 1, "L", false, 0, "")
+	w.font("", 8, muted)
+	pdf.MultiCell(0, 4, w.tr("The value-changing settings these metrics read, with their values at the month's end and what put each in force: a proposal approved by executives, the configuration, or the default."), "", "L", false)
+	pdf.Ln(1)
+	for _, st := range w.b.Settings {
+		if pdf.GetY() > 280 {
+			pdf.AddPage()
+		}
+		w.font("", 8, ink)
+		pdf.MultiCell(0, 4.5, w.tr(scorecard.SettingInForceText(st)), "", "L", false)
 	}
 }

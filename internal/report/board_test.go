@@ -208,6 +208,16 @@ func TestBoardPackPDF(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	// Governance says a proposal put the attribution window in force.
+	since := time.Date(2026, 10, 3, 9, 0, 0, 0, time.UTC)
+	f.svc.SettingSource = func(context.Context) (func(string, time.Time) (string, time.Time), error) {
+		return func(name string, _ time.Time) (string, time.Time) {
+			if name == "attribution_window" {
+				return "proposal 7", since
+			}
+			return "", time.Time{}
+		}, nil
+	}
 	run, err := f.svc.MakeBoard(ctx, month, time.Time{}, false, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +239,10 @@ func TestBoardPackPDF(t *testing.T) {
 		// The appendix runs onto another page with its title and columns.
 		"Appendix: definitions (continued)",
 		"Q4 change freeze",
+		// The appendix lists the settings in force as a metric's page
+		// says them: value and what put it in force.
+		"Settings in force", "attribution window 1d (proposal 7, in force from 3 Oct 2026 09:00 UTC)",
+		"gross margin 0.8 (the default)",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the board pack's text lacks %q", want)

@@ -62,7 +62,7 @@ var funcs = map[string]any{
 		if !ok {
 			l = statusLook[catalog.Unknown]
 		}
-		return template.HTML(fmt.Sprintf(`<span style="display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;color:%s;background:%s;">%s %s</span>`,
+		return template.HTML(fmt.Sprintf(`<span style="display:inline-block;padding:2px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap;color:%s;background:%s;">%s %s</span>`,
 			l.fg, l.bg, l.icon, template.HTMLEscapeString(string(s))))
 	},
 	"arrow": func(direction string) string {

@@ -39,6 +39,11 @@ type Service struct {
 	// Annotations reads the annotations in force when a report is made
 	// (none when nil).
 	Annotations func(ctx context.Context) ([]Annotation, error)
+	// SettingSource reads what put each value-changing setting in force
+	// at a time ("proposal 3" and since when, "configuration"; governance
+	// State.SettingSource), for the board pack's settings in force; nil
+	// names none.
+	SettingSource func(ctx context.Context) (func(name string, t time.Time) (string, time.Time), error)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	Log *slog.Logger
@@ -271,6 +276,15 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 	})
 	if err != nil {
 		return BoardRun{}, err
+	}
+	if s.SettingSource != nil {
+		source, err := s.SettingSource(ctx)
+		if err != nil {
+			return BoardRun{}, err
+		}
+		for i, st := range b.Settings {
+			b.Settings[i].Ref, b.Settings[i].Since = source(string(st.Name), b.AsOf)
+		}
 	}
 	pdf, err := b.PDF()
 	if err != nil {

@@ -600,6 +600,10 @@ func aliasWords(v reflect.Value) string {
 	return strings.Join(items, "; ")
 }
 
+// SettingValueText words a setting's effective value as SettingInForceText
+// does: "1d", "live, prd, prod, production".
+func SettingValueText(v any) string { return settingValueWords(reflect.ValueOf(v)) }
+
 // settingValueWords writes a setting's effective value as the
 // configuration would: durations as windows (24h, 90d), lists and maps
 // by their items, a calendar by its String.

@@ -13,6 +13,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -67,6 +68,9 @@ type alertsPage struct {
 	// "no notification has been sent yet" beside ten firing alerts read as
 	// a fault, where it is the configuration.
 	NoChannels bool
+	// ScopeExample is the silence form's scope placeholder: a team (else a
+	// service) the data has, where "team:core" had named one the demo lacks.
+	ScopeExample string
 }
 
 type alertList struct {
@@ -113,6 +117,23 @@ func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
 	s.renderAlerts(w, r, http.StatusOK, "", "", nil)
 }
 
+// scopeExample is a scope the data has, for a form's placeholder: its
+// first team, else its first service, else a neutral "team:NAME".
+func (s *Server) scopeExample(r *http.Request) (string, error) {
+	out := "team:NAME"
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		ch := s.choices.choices(ds, ds.Seq())
+		switch {
+		case len(ch.Teams) > 0:
+			out = "team:" + ch.Teams[0]
+		case len(ch.Services) > 0:
+			out = "service:" + ch.Services[0]
+		}
+		return nil
+	})
+	return out, err
+}
+
 func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int, failed, problem string, form url.Values) {
 	svc, err := s.alerts()
 	if err != nil {
@@ -128,6 +149,12 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	access := s.access(r)
 	now := s.Now().UTC()
 	data := alertsPage{CanAck: access.Can(auth.MetricAcknowledge), Problem: problem, FailedForm: failed, Form: form}
+	if data.CanAck {
+		if data.ScopeExample, err = s.scopeExample(r); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	if key := r.URL.Query().Get("done"); key != "" {
 		if d, ok := s.flashes.take(flashOwner(auth.PrincipalFrom(ctx)), key, now); ok {
 			data.Done, data.DoneSection = d.Message, d.Section

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -170,5 +171,19 @@ func TestAlertsPageSaysNoChannel(t *testing.T) {
 	e.srv.Alerts.Channels = map[string]alert.Channel{"ops": nil}
 	if page := e.page(t, exec, "/alerts", 200); strings.Contains(page, "no alert channel is configured") || !strings.Contains(page, "No notification has been sent yet.") {
 		t.Errorf("with a channel the page still says none is configured")
+	}
+}
+
+// The silence form's scope placeholder is a scope the data has — its
+// first team — where "team:core" had named a team the demo lacks.
+func TestSilenceScopePlaceholderFromTheData(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "x.ndjson", Reader: strings.NewReader(
+		`{"kind":"service","id":"ledger","name":"Ledger","team":"billing","tier":2}` + "\n")}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page := e.page(t, e.sessionAs(t, "executive"), "/alerts", 200)
+	if want := `id="si-scope" name="scope" placeholder="team:billing"`; !strings.Contains(page, want) {
+		t.Errorf("the silence form lacks %s", want)
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"html/template"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/stats"
@@ -58,7 +60,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"dateInput":      dateInput,
 		"reason":         readableReason,
 		"unspec":         unspec,
-		"settingInForce": scorecard.SettingInForceText,
+		"settingInForce": settingInForceHTML,
 		"due":            dueText,
 		"pvalue":         stats.FormatP,
 		// span says a window ("30d") in words ("30 days"), as it is read.
@@ -67,6 +69,21 @@ func (s *Server) funcs(st *site) template.FuncMap {
 			return filterChoice{name, label, all, value, values}
 		},
 	}
+}
+
+// settingInForceHTML is scorecard.SettingInForceText with the proposal
+// that put the value in force linked to it on the proposals page.
+func settingInForceHTML(s metrics.InForce) template.HTML {
+	text := template.HTMLEscapeString(scorecard.SettingInForceText(s))
+	n, ok := strings.CutPrefix(s.Ref, "proposal ")
+	if id, err := strconv.ParseInt(n, 10, 64); ok && err == nil {
+		ref := "(" + template.HTMLEscapeString(s.Ref)
+		if i := strings.LastIndex(text, ref); i >= 0 {
+			link := fmt.Sprintf(`(<a href="/proposals?proposal=%d#p-%d">%s</a>`, id, id, template.HTMLEscapeString(s.Ref))
+			text = text[:i] + link + text[i+len(ref):]
+		}
+	}
+	return template.HTML(text)
 }
 
 // cardRule states the thresholds a card's colour comes from ("green ≤ 5 %,

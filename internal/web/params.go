@@ -75,7 +75,7 @@ var routeParams = map[string][]string{
 	"GET /views/{role}": queryKeys,
 	"GET /sources":      queryKeys,
 	"GET /admin":        {"done"},
-	"GET /proposals":    {"done"},
+	"GET /proposals":    {"done", "proposal"},
 	// The identity provider decides what its redirect carries: code and
 	// state, and extensions of its own (iss, scope, session_state,
 	// authuser, …), which must not fail a sign-in.

@@ -53,6 +53,7 @@ func TestBrowserProposals(t *testing.T) {
 	for _, in := range []governance.Input{
 		{Metric: "change_failure_rate", Changes: []byte(`{"window": "90d"}`), Reason: "a quarter smooths the hotfix weeks"},
 		{Metric: "mttr", Changes: []byte(`{"owner": "Reliability Lead"}`), Reason: "the reliability team owns recovery now"},
+		{Setting: "attribution_window", Value: []byte(`"48h"`), Reason: "incidents at night are opened the next morning"},
 	} {
 		if _, err := gov.Propose(context.Background(), in, "user:bob@example.com"); err != nil {
 			t.Fatal(err)
@@ -89,7 +90,26 @@ func TestBrowserProposals(t *testing.T) {
 	}
 	words, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".gov-before .status__word")].map(e => e.textContent)`))
 	if err != nil || len(words) != 3 {
-		t.Errorf("statuses when proposed: %q (%v), want one word per proposal", words, err)
+		t.Errorf("statuses when proposed: %q (%v), want one word per metric proposal", words, err)
+	}
+	// Side by side, what a proposal changes and how things stood when it
+	// was proposed start on one line: the setting's "was 1d" had sat a
+	// paragraph's margin lower than its change.
+	offsets, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[...document.querySelectorAll(".gov-item__body")].map(b => {
+		const first = sel => b.querySelector(sel + " > .gov-label").nextElementSibling.getBoundingClientRect().top;
+		return first(".gov-before") - first(".gov-change");
+	})`))
+	if err != nil || len(offsets) != 4 {
+		t.Errorf("proposals side by side: %v (%v), want 4", offsets, err)
+	}
+	for i, d := range offsets {
+		if d > 2 || d < -2 {
+			t.Errorf("proposal %d: \"When proposed\" starts %.0f px below its change", i+1, d)
+		}
+	}
+	reads, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".gov-reads")))
+	if err != nil || !strings.Contains(reads, "Change failure rate") {
+		t.Errorf("the attribution window's proposal says it changes %q (%v), want the change failure rate among them", reads, err)
 	}
 	if errs := browsertest.ConsoleErrors(ctx); len(errs) > 0 {
 		t.Errorf("the page reported errors (a CSP violation would show here):\n%s", strings.Join(errs, "\n"))

@@ -85,9 +85,27 @@ func TestProposalsAPI(t *testing.T) {
 	if before, _ := p["before"].(map[string]any); status != 201 || before["effective"] != 0.8 {
 		t.Fatalf("a gross margin proposal: %d %v", status, p)
 	}
+	// A window's default is worded as a metric's page words it, not as
+	// its JSON in nanoseconds.
+	if status, doc := post("/api/v1/proposals", `{"setting":"attribution_window","value":"48h","reason":"night incidents"}`, ann); status != 201 {
+		t.Fatalf("an attribution window proposal: %d %v", status, doc)
+	}
 	_, page, _ := e.do(t, "GET", "/proposals", "", map[string]string{"Authorization": bob})
-	if !strings.Contains(string(page), "was <code>0.8 (the default)</code>") {
-		t.Errorf("the proposals page does not say the gross margin was the default 0.8:\n%s", page)
+	// "(the default)" is said in words beside the value, not in code type.
+	for _, want := range []string{
+		`was <code>0.8</code> <span class="muted">(the default)</span>`,
+		`was <code>1d</code> <span class="muted">(the default)</span>`,
+		// What a setting changes: the metrics reading it, linked.
+		`changes: <a href="/metrics/cac_payback_months">`,
+		`<a href="/metrics/ltv">`,
+		`<a href="/metrics/change_failure_rate">`,
+	} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the proposals page lacks %s:\n%s", want, page)
+		}
+	}
+	if strings.Contains(string(page), "86400000000000") {
+		t.Errorf("the proposals page words a window in nanoseconds")
 	}
 	// Once approved, the metrics reading it say the value in force and
 	// what put it there, where CAC payback's page had still said only
@@ -99,8 +117,15 @@ func TestProposalsAPI(t *testing.T) {
 	// Pages answer as of the minute: the approval counts from the next.
 	next := "?as_of=" + url.QueryEscape(time.Now().UTC().Add(time.Minute).Format(time.RFC3339))
 	_, page, _ = e.do(t, "GET", "/metrics/cac_payback_months"+next, "", map[string]string{"Authorization": bob})
-	if want := "gross margin 0.7 (proposal " + gm + ", in force from "; !strings.Contains(string(page), want) {
-		t.Errorf("CAC payback's page lacks %q", want)
+	// The proposal that put it in force is a link to it.
+	if want := `gross margin 0.7 (<a href="/proposals?proposal=` + gm + `#p-` + gm + `">proposal ` + gm + `</a>, in force from `; !strings.Contains(string(page), want) {
+		t.Errorf("CAC payback's page lacks %s", want)
+	}
+	// The approved setting's proposal says where its history is: the
+	// proposals list, not a metric's definition history.
+	_, page, _ = e.do(t, "GET", "/proposals?proposal="+gm, "", map[string]string{"Authorization": bob})
+	if want := `<code>candor catalog history</code> lists it among every proposal`; !strings.Contains(string(page), want) || !strings.Contains(string(page), `id="p-`+gm+`"`) {
+		t.Errorf("the approved gross margin proposal lacks %s:\n%s", want, page)
 	}
 	_, b, _ = e.do(t, "GET", "/api/v1/metrics/ltv"+next, "", map[string]string{"Authorization": bob})
 	var ltv struct {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 )
 
@@ -54,21 +56,28 @@ type metricChoice struct{ ID, Name string }
 type sectionChoice struct{ Name, Help string }
 
 type proposalRow struct {
-	ID        int64
-	Title     string
-	URL       string
-	Changes   []string
-	Reason    string
-	By        string
-	At        time.Time
-	Status    string
-	Before    *beforeView
-	Setting   string
-	Loosens   []string
-	Needed    int
-	Approvals []decisionRow
-	Rejection *decisionRow
-	Effective *time.Time
+	ID      int64
+	Title   string
+	URL     string
+	Changes []string
+	Reason  string
+	By      string
+	At      time.Time
+	Status  string
+	Before  *beforeView
+	// Setting is a setting proposal's setting; Was its value when
+	// proposed ("" for a default not recorded), WasDefault whether that
+	// was the default; Reads the metrics that read it (those the reader
+	// may see), which the change changes.
+	Setting    string
+	Was        string
+	WasDefault bool
+	Reads      []metricChoice
+	Loosens    []string
+	Needed     int
+	Approvals  []decisionRow
+	Rejection  *decisionRow
+	Effective  *time.Time
 	// Mine: the reader proposed it; Approved: the reader approved it.
 	Mine, Approved bool
 }
@@ -126,15 +135,25 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 			data.Metrics = append(data.Metrics, metricChoice{m.ID, m.Name})
 		}
 	}
+	readers, err := s.settingReaders(r.Context(), list, data.Metrics)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	// A link to one proposal (a metric page's setting in force names the
+	// proposal that put it there) shows it though it be older than those
+	// listed.
+	asked, _ := strconv.ParseInt(r.URL.Query().Get("proposal"), 10, 64)
 	for i := range list {
 		v := &list[i]
 		if s.canSeeProposal(access, v) != nil {
 			continue
 		}
 		row := s.proposalRow(v, me)
+		row.Reads = readers[v.Setting]
 		if v.Status == governance.Open {
 			data.Open = append(data.Open, row)
-		} else if len(data.Decided) < maxPageDecided {
+		} else if len(data.Decided) < maxPageDecided || v.ID == asked {
 			data.Decided = append(data.Decided, row)
 		}
 	}
@@ -166,14 +185,11 @@ func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
 		}
 		row.Changes = []string{what}
 	case v.Setting != "":
-		row.Title = "Setting " + v.Setting
+		row.Title, row.Setting = "Setting "+v.Setting, v.Setting
 		row.Changes = []string{v.Setting + " → " + jsonWords(v.Value)}
 		if v.Before != nil {
 			was, dflt := v.Before.Was()
-			row.Setting = jsonWords(was)
-			if dflt && row.Setting != "the default" {
-				row.Setting += " (the default)"
-			}
+			row.Was, row.WasDefault = settingWords(v.Setting, was, dflt), dflt
 		}
 	default:
 		row.Title, row.URL = v.Metric, "/metrics/"+url.PathEscape(v.Metric)
@@ -207,6 +223,41 @@ func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
 		row.Rejection = &decisionRow{By: personWords(d.By), Reason: d.Reason, At: d.At}
 	}
 	return row
+}
+
+// settingReaders maps each setting a proposal of list changes to the
+// metrics of choices (those the reader may see) that read it, in the
+// catalog's order.
+func (s *Server) settingReaders(ctx context.Context, list []governance.View, choices []metricChoice) (map[string][]metricChoice, error) {
+	if !slices.ContainsFunc(list, func(v governance.View) bool { return v.Setting != "" }) {
+		return nil, nil
+	}
+	out := map[string][]metricChoice{}
+	err := s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		for _, m := range choices {
+			for _, st := range ds.DeclaredSettings(m.ID) {
+				out[string(st)] = append(out[string(st)], m)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// settingWords words a setting's value when a proposal was made: the
+// default's effective value as a metric's page words it ("1d", where its
+// JSON is nanoseconds), a configured one as the configuration writes it;
+// "" for a default whose value was not recorded.
+func settingWords(name string, raw json.RawMessage, dflt bool) string {
+	if w := jsonWords(raw); w == "the default" {
+		return ""
+	}
+	if dflt {
+		if v, err := metrics.EffectiveValue(metrics.Setting(name), raw); err == nil {
+			return scorecard.SettingValueText(v)
+		}
+	}
+	return jsonWords(raw)
 }
 
 // personWords names a proposer or approver as the page shows them.

@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // Definition governance on the command line (SPEC §5): the same rules as
@@ -300,7 +301,14 @@ func proposalText(v *governance.View) string {
 		switch {
 		case v.Setting != "":
 			was, dflt := s.Was()
-			fmt.Fprintf(&b, "  was %s", was)
+			text := string(was)
+			if dflt {
+				// As the proposals page words it: "1d", not nanoseconds.
+				if w, ok := scorecard.DefaultSettingText(v.Setting, was); ok {
+					text = w
+				}
+			}
+			fmt.Fprintf(&b, "  was %s", text)
 			if dflt {
 				b.WriteString(" (the default)")
 			}

@@ -54,6 +54,13 @@ func TestCatalogProposeUsage(t *testing.T) {
 	if !strings.Contains(r.stdout, "was 0.8 (the default)") {
 		t.Errorf("a gross margin proposal does not say it was the default 0.8:\n%s", r.stdout)
 	}
+	// A window's default is worded as a window, as the pages word it, not
+	// as its JSON's nanoseconds.
+	r = runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "funnel_maturation_lag", "--value", `"60d"`, "--reason", "shorter sales cycle"}, d...)...)
+	r.want(t, 0, "catalog propose --setting funnel_maturation_lag")
+	if !strings.Contains(r.stdout, "was 90d (the default)") {
+		t.Errorf("a maturation lag proposal does not say it was the default 90d:\n%s", r.stdout)
+	}
 	r = runWith(t, ann, false, append([]string{"catalog", "history", "--format", "json"}, d...)...)
 	r.want(t, 0, "catalog history")
 	if strings.Contains(r.stdout, "nosuch") || strings.Contains(r.stdout, "targt") {

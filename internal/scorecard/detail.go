@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -603,6 +604,18 @@ func aliasWords(v reflect.Value) string {
 // SettingValueText words a setting's effective value as SettingInForceText
 // does: "1d", "live, prd, prod, production".
 func SettingValueText(v any) string { return settingValueWords(reflect.ValueOf(v)) }
+
+// DefaultSettingText words a setting's default as a proposal recorded it
+// (its effective value's JSON) as a metric's page words it: "1d" where the
+// JSON is nanoseconds. ok is false when raw does not read as the
+// setting's value.
+func DefaultSettingText(name string, raw json.RawMessage) (string, bool) {
+	v, err := metrics.EffectiveValue(metrics.Setting(name), raw)
+	if err != nil {
+		return "", false
+	}
+	return SettingValueText(v), true
+}
 
 // settingValueWords writes a setting's effective value as the
 // configuration would: durations as windows (24h, 90d), lists and maps

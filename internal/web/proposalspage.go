@@ -253,8 +253,8 @@ func settingWords(name string, raw json.RawMessage, dflt bool) string {
 		return ""
 	}
 	if dflt {
-		if v, err := metrics.EffectiveValue(metrics.Setting(name), raw); err == nil {
-			return scorecard.SettingValueText(v)
+		if w, ok := scorecard.DefaultSettingText(name, raw); ok {
+			return w
 		}
 	}
 	return jsonWords(raw)

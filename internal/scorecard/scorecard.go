@@ -652,6 +652,9 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		} else {
 			prev, _ := pds.Compute(m.ID, pq)
 			c.Trend = trend(m.Better, c.Value, prev.Value)
+			if why := unjudged(c, m, thr, res, pq, prev); why != "" {
+				c.Trend = Trend{NotComparable: why}
+			}
 		}
 	}
 	if series {
@@ -816,6 +819,46 @@ func notComparable(cur, prev metrics.Citation) string {
 		return "a setting its values depend on changed since the window before"
 	}
 	return ""
+}
+
+// unjudged says why the card's value and the window before's, both
+// present, are not compared: a rise or fall between values either of which
+// rests on too few cases (SPEC §4's min_sample) is noise called better or
+// worse, and one on stale data is the feed's silence; a value that
+// accumulates through a period (quota attainment, judged against the
+// period's elapsed share) rises as the period goes and falls when the next
+// begins, whatever sales do. "" when the two may be compared, or when
+// either has no value (the trend is then empty already).
+func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Result, pq metrics.Query, prev metrics.Result) string {
+	if c.Value == nil || prev.Value == nil {
+		return ""
+	}
+	if c.Freshness.Stale {
+		return "not compared on stale data: " + c.Reason
+	}
+	now, before := m.TooFew(cur.Count) != "", m.At(pq.AsOf).TooFew(prev.Count) != ""
+	switch needs := m.MinSample; {
+	case now && before:
+		return fmt.Sprintf("too few cases in this window (n = %d) and the window before (n = %d), needs %d", cur.Count, prev.Count, needs)
+	case now:
+		return fmt.Sprintf("too few cases in this window (n = %d, needs %d)", cur.Count, needs)
+	case before:
+		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample)
+	}
+	if thr == nil || thr.RelativeTo != catalog.RelativeToElapsed {
+		return ""
+	}
+	ps, pe := prev.Detail.PeriodStart, prev.Detail.ElapsedShare
+	cs, ce := cur.Detail.PeriodStart, cur.Detail.ElapsedShare
+	switch {
+	case ps != nil && cs != nil && !ps.Equal(*cs):
+		return "the window before falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): the value starts again from 0 with each period"
+	case pe != nil && ce != nil:
+		was, is := 100**pe, 100**ce
+		return fmt.Sprintf("the value accumulates through the period: %s of it had gone at the window before, %s now; the status judges it against that share",
+			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
+	}
+	return "the value accumulates through the period: the status judges it against the share of the period gone"
 }
 
 func trend(better string, cur, prev *float64) Trend {

@@ -128,12 +128,43 @@ type DORA struct {
 // its metrics has a value (groupStatus); Unknown names the unknown metrics
 // and why.
 type Pillar struct {
-	ID      string          `json:"id"`
-	Name    string          `json:"name"`
-	Status  catalog.Status  `json:"status"`
-	HasData bool            `json:"has_data"`
+	ID      string         `json:"id"`
+	Name    string         `json:"name"`
+	Status  catalog.Status `json:"status"`
+	HasData bool           `json:"has_data"`
+	// NoData says, of a pillar none of whose metrics has a value while
+	// some of its sources have never sent a record, which have not: "No
+	// revenue data has been sent: no subscription, opportunity, lead, quota
+	// and spend records." An organisation that sends none (engineering
+	// only) reads that once, in place of a row of cards each unknown for
+	// "never sent" as if it were a measurement (SPEC §4: Growth where
+	// revenue data exists). "" otherwise. The status stays unknown.
+	NoData  string          `json:"no_data,omitempty"`
 	Unknown []UnknownMetric `json:"unknown,omitempty"`
 	Metrics []Card          `json:"metrics"`
+}
+
+// noData is Pillar.NoData for a pillar's cards. Only Growth has it: SPEC
+// §4 shows the other pillars always, each card saying what was never sent.
+func noData(id string, cards []Card) string {
+	if id != "growth" {
+		return ""
+	}
+	var never []string
+	for _, c := range cards {
+		if c.Value != nil {
+			return ""
+		}
+		for _, s := range c.Freshness.Sources {
+			if s.LastData == nil && !slices.Contains(never, s.Kind) {
+				never = append(never, s.Kind)
+			}
+		}
+	}
+	if len(never) == 0 {
+		return ""
+	}
+	return "No revenue data has been sent: no " + plural.And(never) + " records."
 }
 
 // UnknownMetric is a metric of a pillar or view whose status is unknown,
@@ -457,6 +488,7 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 			return catalog.PriorityRank(a.Priority) - catalog.PriorityRank(b.Priority)
 		})
 		pl.Status, pl.Unknown = groupStatus(pl.Metrics)
+		pl.NoData = noData(p.ID, pl.Metrics)
 		sc.Pillars = append(sc.Pillars, pl)
 	}
 	sc.DORA = doraLevels(cards)

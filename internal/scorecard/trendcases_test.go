@@ -106,3 +106,29 @@ func TestNoTrendOfAttainmentAcrossItsPeriod(t *testing.T) {
 		t.Errorf("attainment's trend across periods = %+v, want none, naming the period before", c.Trend)
 	}
 }
+
+// SPEC §4: the Growth pillar shows where revenue data exists. An
+// organisation that sends none (engineering only) reads once that none has
+// been sent — on the page, in the API, in text and in the board pack — not
+// a row of cards each unknown for "never sent" as if it were measured; the
+// pillar stays unknown, never green.
+func TestGrowthWithoutRevenueData(t *testing.T) {
+	sc := build(t, org)
+	p := pillar(t, sc, "growth")
+	want := "No revenue data has been sent: no subscription, opportunity, quota, spend, lead and target records."
+	if p.NoData != want || p.Status == "green" {
+		t.Errorf("growth without revenue data: %s, no data %q; want unknown, saying %q", p.Status, p.NoData, want)
+	}
+	if d := pillar(t, sc, "delivery"); d.NoData != "" {
+		t.Errorf("delivery, with deployments, says %q", d.NoData)
+	}
+	text := Text(sc, TextOptions{})
+	if !strings.Contains(text, want) || strings.Contains(text, "Annual recurring revenue") {
+		t.Errorf("the text scorecard does not say once that no revenue data has been sent:\n%s", text)
+	}
+	// One subscription is revenue data: the pillar shows its cards.
+	sc = build(t, org+`{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-01-05T00:00:00Z","mrr":100}`)
+	if p := pillar(t, sc, "growth"); p.NoData != "" {
+		t.Errorf("growth with a subscription says %q", p.NoData)
+	}
+}

@@ -48,6 +48,20 @@ func TestBoardPackWithoutRevenueData(t *testing.T) {
 	}
 	month := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
 	b := BuildBoard(cat, dataset(t, strings.Join(eng, "\n")), month, nil, nil, "USD", asOf)
+	text := boardText(t, pdftotext, b)
+	if n := strings.Count(text, "No revenue data has been sent: no subscription"); n != 2 {
+		t.Errorf("the pack says %d times that no revenue data has been sent, want twice (scorecard, Revenue):\n%s", n, text)
+	}
+	for _, gone := range []string{"Annual recurring revenue", "Net revenue retention"} {
+		if n := strings.Count(text, gone); n != 1 {
+			t.Errorf("%q is in the pack %d times, want once (the appendix's definitions)", gone, n)
+		}
+	}
+}
+
+// boardText is b's PDF as pdftotext reads it, its white space folded.
+func boardText(t *testing.T, pdftotext string, b *Board) string {
+	t.Helper()
 	pdf, err := b.PDF()
 	if err != nil {
 		t.Fatal(err)
@@ -60,13 +74,5 @@ func TestBoardPackWithoutRevenueData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Join(strings.Fields(string(out)), " ")
-	if n := strings.Count(text, "No revenue data has been sent: no subscription"); n != 2 {
-		t.Errorf("the pack says %d times that no revenue data has been sent, want twice (scorecard, Revenue):\n%s", n, text)
-	}
-	for _, gone := range []string{"Annual recurring revenue", "Net revenue retention"} {
-		if n := strings.Count(text, gone); n != 1 {
-			t.Errorf("%q is in the pack %d times, want once (the appendix's definitions)", gone, n)
-		}
-	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 func init() {
@@ -358,11 +359,8 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 		fmt.Fprintf(w, "  emergency change: the gates are bypassed; retro-validate it by %s (candor gate retro-validate SOURCE/ID)\n", r.RetroDue.Format(time.RFC3339))
 	}
 	for _, k := range r.KPIs {
-		val := "—"
-		if k.Value != nil {
-			val = fmt.Sprint(*k.Value)
-		}
-		fmt.Fprintf(w, "  kpi %s = %s (%s", k.ID, val, k.Status)
+		// As the scorecard shows it: "0.12 %", "— " for none.
+		fmt.Fprintf(w, "  kpi %s = %s (%s", k.ID, scorecard.FormatValue(k.Value, k.Unit, k.Currency), k.Status)
 		if k.Cites != nil {
 			fmt.Fprintf(w, ", definition v%d", k.Cites.Definition)
 		}

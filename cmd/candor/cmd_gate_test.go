@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/gate"
 )
 
@@ -175,5 +176,22 @@ func TestGateCheckWait(t *testing.T) {
 	r, id := waitFor("", cto, "300ms")
 	if r.code != 3 || !strings.Contains(r.stderr, "timed out: nobody approved or rejected decision "+id+" within 300ms") {
 		t.Errorf("timed out: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// A KPI in the gate's summary reads as the scorecard shows it, in its unit
+// and precision: "0.12 %", not 0.123456789.
+func TestGateSummaryFormatsKPIs(t *testing.T) {
+	v, money := 0.123456789, 1234.5678
+	var b strings.Builder
+	writeGateSummary(&b, gate.Result{Decision: gate.Allow, KPIs: []gate.KPI{
+		{ID: "change_failure_rate", Value: &v, Unit: "%", Status: catalog.Green},
+		{ID: "infrastructure_cost", Value: &money, Unit: "currency", Currency: "EUR", Status: catalog.Amber},
+		{ID: "mttr", Status: catalog.Unknown},
+	}})
+	for _, want := range []string{"kpi change_failure_rate = 0.12 % (green)", "kpi infrastructure_cost = 1,235 EUR (amber)", "kpi mttr = — (unknown)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, b.String())
+		}
 	}
 }

@@ -31,11 +31,16 @@ type Release struct {
 // KPI is a metric's current value and status for the service, with the
 // stamps of the definition that computed it.
 type KPI struct {
-	ID     string            `json:"id"`
-	Value  *float64          `json:"value"`
-	Status catalog.Status    `json:"status"`
-	Reason string            `json:"reason,omitempty"`
-	Cites  *metrics.Citation `json:"cites,omitempty"`
+	ID    string   `json:"id"`
+	Value *float64 `json:"value"`
+	// Unit is the metric's unit, and Currency the organisation's for a
+	// value in money: what a gate's summary formats the value by, as the
+	// scorecard does (scorecard.FormatValue), "0.12 %" not 0.123456789.
+	Unit     string            `json:"unit,omitempty"`
+	Currency string            `json:"currency,omitempty"`
+	Status   catalog.Status    `json:"status"`
+	Reason   string            `json:"reason,omitempty"`
+	Cites    *metrics.Citation `json:"cites,omitempty"`
 }
 
 // known says whether a rule can judge by the KPI: it has a value and its

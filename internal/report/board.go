@@ -300,6 +300,12 @@ func (w *writer) scorecardPage() {
 		pdf.CellFormat(88, 5.5, w.tr(tally(p.Metrics)), "", 0, "R", false, 0, "")
 		w.badge(176, y+0.3, p.Status)
 		pdf.SetXY(15, y+7.5)
+		if p.NoData != "" {
+			// Said once, not as a row of metrics each "never sent".
+			w.font("", 8.5, muted)
+			pdf.CellFormat(0, 5.6, w.tr(p.NoData), "", 1, "L", false, 0, "")
+			continue
+		}
 		for _, c := range p.Metrics {
 			if !c.Headline && c.Priority != "P0" {
 				continue
@@ -381,7 +387,8 @@ func (w *writer) cards(keep func(scorecard.Card, string) bool) []scorecard.Card 
 }
 
 func (w *writer) trendsPage() {
-	cs := w.cards(func(c scorecard.Card, _ string) bool { return c.Headline })
+	// A pillar with no data sent has no trend to draw: the scorecard page says why.
+	cs := w.cards(func(c scorecard.Card, p string) bool { return c.Headline && w.noData(p) == "" })
 	w.heading("Trends", "The headline metrics over the last 12 weekly windows to the month's end. Shaded: business-cycle periods (annotations); dashed: the green and amber thresholds.")
 	if len(w.b.Annotations) > 0 {
 		w.font("B", 8.5, ink)
@@ -400,6 +407,11 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 	if len(cs) == 0 {
 		return
 	}
+	if why := w.noData(pillar); why != "" {
+		// No rows of dashes and no empty charts: what has not been sent.
+		w.heading(title, why)
+		return
+	}
 	w.heading(title, sub)
 	cols := []float64{62, 26, 26, 19, 14, 33}
 	for _, c := range cs {
@@ -416,6 +428,16 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		}
 	}
 	w.charts(charted)
+}
+
+// noData is the pillar's Pillar.NoData.
+func (w *writer) noData(pillar string) string {
+	for _, p := range w.b.Scorecard.Pillars {
+		if p.ID == pillar {
+			return p.NoData
+		}
+	}
+	return ""
 }
 
 // charts draws cards' weekly series two to a row.

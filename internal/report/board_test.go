@@ -155,19 +155,7 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 	}
 	// The PDF says it, on the scorecard page and the revenue section's.
 	if pdftotext, err := exec.LookPath("pdftotext"); err == nil {
-		pdf, err := sep.PDF()
-		if err != nil {
-			t.Fatal(err)
-		}
-		file := filepath.Join(t.TempDir(), "board.pdf")
-		if err := os.WriteFile(file, pdf, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(pdftotext, file, "-").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		text := strings.Join(strings.Fields(string(out)), " ")
+		text := boardText(t, pdftotext, sep)
 		if n := strings.Count(text, want); n != 2 {
 			t.Errorf("the September PDF names the quota period %d times, want 2 (scorecard, revenue): %q", n, want)
 		}

@@ -110,7 +110,10 @@ func TestCustomMetricCard(t *testing.T) {
 func TestTrendAcrossAComputationChange(t *testing.T) {
 	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	opt := scorecard.Options{AsOf: time.Date(2026, 10, 26, 0, 0, 0, 0, time.UTC), Window: 90 * 24 * time.Hour}
-	cat, ds := loadCustom(t, customMTTR, end)
+	// The window before holds 4 major incidents: enough to compare under a min_sample of 3 (under
+	// the default 5 there is no trend for too few cases, TestNoTrendFromTooFewCases).
+	def := strings.Replace(customMTTR, "    aggregate: median\n", "    aggregate: median\n    min_sample: 3\n", 1)
+	cat, ds := loadCustom(t, def, end)
 	m, _ := cat.Metric("major_incident_recovery")
 	same := scorecard.Evaluate(ds, m, opt, metrics.Scope{}, false)
 	if same.Trend.NotComparable != "" || same.Trend.Previous == nil {
@@ -118,7 +121,7 @@ func TestTrendAcrossAComputationChange(t *testing.T) {
 	}
 
 	// The mean replaces the median between the window before and this one.
-	_, mean := loadCustom(t, strings.Replace(customMTTR, "aggregate: median", "aggregate: mean", 1), end)
+	_, mean := loadCustom(t, strings.Replace(def, "aggregate: median", "aggregate: mean", 1), end)
 	cfg := mean.Config()
 	cfg.UseCustom(metrics.CustomVersions([]metrics.CustomVersion{
 		{Set: ds.Config().CustomSet()},

@@ -128,12 +128,43 @@ type DORA struct {
 // its metrics has a value (groupStatus); Unknown names the unknown metrics
 // and why.
 type Pillar struct {
-	ID      string          `json:"id"`
-	Name    string          `json:"name"`
-	Status  catalog.Status  `json:"status"`
-	HasData bool            `json:"has_data"`
+	ID      string         `json:"id"`
+	Name    string         `json:"name"`
+	Status  catalog.Status `json:"status"`
+	HasData bool           `json:"has_data"`
+	// NoData says, of a pillar none of whose metrics has a value while
+	// some of its sources have never sent a record, which have not: "No
+	// revenue data has been sent: no subscription, opportunity, lead, quota
+	// and spend records." An organisation that sends none (engineering
+	// only) reads that once, in place of a row of cards each unknown for
+	// "never sent" as if it were a measurement (SPEC §4: Growth where
+	// revenue data exists). "" otherwise. The status stays unknown.
+	NoData  string          `json:"no_data,omitempty"`
 	Unknown []UnknownMetric `json:"unknown,omitempty"`
 	Metrics []Card          `json:"metrics"`
+}
+
+// noData is Pillar.NoData for a pillar's cards. Only Growth has it: SPEC
+// §4 shows the other pillars always, each card saying what was never sent.
+func noData(id string, cards []Card) string {
+	if id != "growth" {
+		return ""
+	}
+	var never []string
+	for _, c := range cards {
+		if c.Value != nil {
+			return ""
+		}
+		for _, s := range c.Freshness.Sources {
+			if s.LastData == nil && !slices.Contains(never, s.Kind) {
+				never = append(never, s.Kind)
+			}
+		}
+	}
+	if len(never) == 0 {
+		return ""
+	}
+	return "No revenue data has been sent: no " + plural.And(never) + " records."
 }
 
 // UnknownMetric is a metric of a pillar or view whose status is unknown,
@@ -457,6 +488,7 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 			return catalog.PriorityRank(a.Priority) - catalog.PriorityRank(b.Priority)
 		})
 		pl.Status, pl.Unknown = groupStatus(pl.Metrics)
+		pl.NoData = noData(p.ID, pl.Metrics)
 		sc.Pillars = append(sc.Pillars, pl)
 	}
 	sc.DORA = doraLevels(cards)
@@ -652,6 +684,9 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		} else {
 			prev, _ := pds.Compute(m.ID, pq)
 			c.Trend = trend(m.Better, c.Value, prev.Value)
+			if why := unjudged(c, m, thr, res, pq, prev); why != "" {
+				c.Trend = Trend{NotComparable: why}
+			}
 		}
 	}
 	if series {
@@ -816,6 +851,46 @@ func notComparable(cur, prev metrics.Citation) string {
 		return "a setting its values depend on changed since the window before"
 	}
 	return ""
+}
+
+// unjudged says why the card's value and the window before's, both
+// present, are not compared: a rise or fall between values either of which
+// rests on too few cases (SPEC §4's min_sample) is noise called better or
+// worse, and one on stale data is the feed's silence; a value that
+// accumulates through a period (quota attainment, judged against the
+// period's elapsed share) rises as the period goes and falls when the next
+// begins, whatever sales do. "" when the two may be compared, or when
+// either has no value (the trend is then empty already).
+func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Result, pq metrics.Query, prev metrics.Result) string {
+	if c.Value == nil || prev.Value == nil {
+		return ""
+	}
+	if c.Freshness.Stale {
+		return "not compared on stale data: " + c.Reason
+	}
+	now, before := m.TooFew(cur.Count) != "", m.At(pq.AsOf).TooFew(prev.Count) != ""
+	switch needs := m.MinSample; {
+	case now && before:
+		return fmt.Sprintf("too few cases in this window (n = %d) and the window before (n = %d), needs %d", cur.Count, prev.Count, needs)
+	case now:
+		return fmt.Sprintf("too few cases in this window (n = %d, needs %d)", cur.Count, needs)
+	case before:
+		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample)
+	}
+	if thr == nil || thr.RelativeTo != catalog.RelativeToElapsed {
+		return ""
+	}
+	ps, pe := prev.Detail.PeriodStart, prev.Detail.ElapsedShare
+	cs, ce := cur.Detail.PeriodStart, cur.Detail.ElapsedShare
+	switch {
+	case ps != nil && cs != nil && !ps.Equal(*cs):
+		return "the window before falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): the value starts again from 0 with each period"
+	case pe != nil && ce != nil:
+		was, is := 100**pe, 100**ce
+		return fmt.Sprintf("the value accumulates through the period: %s of it had gone at the window before, %s now; the status judges it against that share",
+			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
+	}
+	return "the value accumulates through the period: the status judges it against the share of the period gone"
 }
 
 func trend(better string, cur, prev *float64) Trend {

@@ -170,10 +170,15 @@ func Text(sc *Scorecard, o TextOptions) string {
 		b.WriteString("DORA performance: not enough data for all four keys\n")
 	}
 	for _, p := range sc.Pillars {
-		if p.ID == "growth" && !p.HasData && !o.All {
-			continue // SPEC §4: Growth appears where revenue data exists.
-		}
 		b.WriteString("\n")
+		if p.NoData != "" && !o.All {
+			// SPEC §4: Growth where revenue data exists. Where none does,
+			// the pillar says so once rather than being left out unsaid
+			// or listing a card per metric, each "never sent".
+			fmt.Fprintf(&b, "%s  %s  %s\n", paint(o.Color, ansiBold, fmt.Sprintf("%-48s", p.Name)), paint(o.Color, statusColor[p.Status], statusMark[p.Status]),
+				paint(o.Color, ansiDim, p.NoData))
+			continue
+		}
 		fmt.Fprintf(&b, "%s  %s%s\n", paint(o.Color, ansiBold, fmt.Sprintf("%-48s", p.Name)), paint(o.Color, statusColor[p.Status], statusMark[p.Status]),
 			paint(o.Color, ansiDim, unknownText(p)))
 		shown, hidden := 0, map[catalog.Status]int{}

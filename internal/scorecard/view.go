@@ -44,6 +44,8 @@ type PillarStatus struct {
 	Name    string         `json:"name"`
 	Status  catalog.Status `json:"status"`
 	HasData bool           `json:"has_data"`
+	// NoData is the pillar's Pillar.NoData.
+	NoData string `json:"no_data,omitempty"`
 	// Metrics is how many metrics the pillar has.
 	Metrics int `json:"metrics"`
 	// Attention lists its metrics that are not green, in catalog order.
@@ -233,7 +235,7 @@ func buildSection(vr *ViewResult, sec string, cat *catalog.Catalog, ds *metrics.
 func pillarStatuses(sc *Scorecard) []PillarStatus {
 	out := make([]PillarStatus, 0, len(sc.Pillars))
 	for _, p := range sc.Pillars {
-		ps := PillarStatus{ID: p.ID, Name: p.Name, Status: p.Status, HasData: p.HasData, Metrics: len(p.Metrics), Attention: []PillarMetric{}}
+		ps := PillarStatus{ID: p.ID, Name: p.Name, Status: p.Status, HasData: p.HasData, NoData: p.NoData, Metrics: len(p.Metrics), Attention: []PillarMetric{}}
 		for _, c := range p.Metrics {
 			if c.Status != catalog.Green {
 				ps.Attention = append(ps.Attention, PillarMetric{ID: c.ID, Name: c.Name, Value: c.Value, Unit: c.Unit, Status: c.Status, Reason: c.Reason})

@@ -110,6 +110,14 @@ func newHomePage(sc *scorecard.Scorecard) homePage {
 	hp := homePage{Scorecard: sc}
 	for _, p := range sc.Pillars {
 		hpl := homePillar{Pillar: p}
+		if p.NoData != "" {
+			// The pillar says once what has not been sent, in place of a
+			// card per metric each unknown for it; the folded list keeps
+			// them one click away.
+			hpl.Attention = len(p.Metrics)
+			hp.Pillars = append(hp.Pillars, hpl)
+			continue
+		}
 		var attention []scorecard.Card
 		for _, c := range p.Metrics {
 			if c.Headline {

@@ -305,6 +305,10 @@ func (s *Server) pillarTiles(ps []scorecard.PillarStatus, q Query) []pillarTile 
 	for _, p := range ps {
 		t := pillarTile{Name: p.Name, Status: statusView(p.Status)}
 		switch n := len(p.Attention); {
+		case p.NoData != "":
+			t.Summary = p.NoData
+			out = append(out, t)
+			continue
 		case !p.HasData:
 			t.Summary = "No data yet · " + plural.Count(p.Metrics, "metric")
 		case n == 0:

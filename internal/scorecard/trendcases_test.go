@@ -1,0 +1,134 @@
+package scorecard
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/metrics"
+)
+
+// newCustomers is n customers (named prefix1…) whose first subscription starts
+// on the given day and the n−1 days after it.
+func newCustomers(prefix string, from time.Time, n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"kind":"subscription","id":"%s%d","customer":"%s%d","started_at":%q,"mrr":100}`+"\n",
+			prefix, i+1, prefix, i+1, from.Add(time.Duration(i)*day).Format(time.RFC3339))
+	}
+	return b.String()
+}
+
+// cacSpend is sales spend over both the window and the window before.
+const cacSpend = `{"kind":"spend","id":"sp1","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","category":"sales","amount":9000}
+`
+
+// SPEC §4: a value resting on too few cases is shown with its n but judged
+// by nothing — no colour, and no trend either: CAC from 2 new customers
+// against CAC from 1 is noise, not "better". The card gives no previous
+// value, so the pages, the API, the digest's week-over-week change and the
+// board pack (all read Card.Trend) show no arrow and no delta, and say why.
+func TestNoTrendFromTooFewCases(t *testing.T) {
+	cat := defaultCatalog(t)
+	few := cacSpend + newCustomers("a", time.Date(2026, 2, 5, 0, 0, 0, 0, time.UTC), 1) +
+		newCustomers("b", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), 2)
+	c := card(t, Build(cat, load(t, metrics.DefaultConfig(), few), Options{AsOf: asOf}), "cac")
+	if c.Value == nil || c.Count != 2 {
+		t.Fatalf("cac = %s from n = %d, want a value from 2 new customers", show(c.Value), c.Count)
+	}
+	want := "too few cases in this window (n = 2) and the window before (n = 1), needs 5"
+	if c.Trend.Direction != "" || c.Trend.Assessment != "" || c.Trend.Previous != nil || c.Trend.NotComparable != want {
+		t.Errorf("cac's trend from too few cases = %+v, want none, saying %q", c.Trend, want)
+	}
+	if text := trendText(c.Trend); !strings.Contains(text, "no trend") {
+		t.Errorf("text trend = %q, want no trend", text)
+	}
+
+	// Enough cases now, too few before: still no comparison.
+	c = card(t, Build(cat, load(t, metrics.DefaultConfig(), cacSpend+newCustomers("a", time.Date(2026, 2, 5, 0, 0, 0, 0, time.UTC), 1)+
+		newCustomers("b", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), 5)), Options{AsOf: asOf}), "cac")
+	if want := "too few cases in the window before (n = 1, needs 5)"; c.Trend.Direction != "" || c.Trend.NotComparable != want {
+		t.Errorf("cac's trend against a window before of too few cases = %+v, want none, saying %q", c.Trend, want)
+	}
+
+	// Enough in both: compared (9000 over 30 days ÷ 5 against 29 days' ÷ 6, up: worse).
+	c = card(t, Build(cat, load(t, metrics.DefaultConfig(), cacSpend+newCustomers("a", time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), 6)+
+		newCustomers("b", time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC), 5)), Options{AsOf: asOf}), "cac")
+	if c.Trend.Previous == nil || c.Trend.Direction != "up" || c.Trend.Assessment != "worse" || c.Trend.NotComparable != "" {
+		t.Errorf("cac's trend with enough cases = %+v, want up, worse", c.Trend)
+	}
+}
+
+// Stale data is never judged: its trend neither (a feed that stopped
+// three days ago makes this window's deployments fewer, not worse).
+func TestNoTrendOnStaleData(t *testing.T) {
+	data := `
+{"kind":"deployment","id":"p1","service":"api","environment":"production","finished_at":"2026-02-10T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"p2","service":"api","environment":"production","finished_at":"2026-02-20T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-20T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-28T00:00:00Z","status":"success"}
+`
+	c := card(t, Build(handCatalog(t), load(t, metrics.DefaultConfig(), data), Options{AsOf: asOf.Add(2 * day)}), "deployment_frequency")
+	if !c.Freshness.Stale || c.Value == nil {
+		t.Fatalf("deployment_frequency: stale %v, value %s; want a stale value", c.Freshness.Stale, show(c.Value))
+	}
+	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, "no deployment data since") {
+		t.Errorf("trend on stale data = %+v, want none, naming the stale source", c.Trend)
+	}
+}
+
+// Quota attainment accumulates through its period and is judged against the
+// share of it gone: 10 % won by 1 March and 40 % by 31 March is the quarter
+// going on, not sales getting better, and the first days of the next quarter
+// against the last of this one are not worse. No trend, saying why.
+func TestNoTrendOfAttainmentAcrossItsPeriod(t *testing.T) {
+	data := `
+{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+{"kind":"opportunity","id":"o1","owner":"ann","stage":"won","created_at":"2026-01-05T00:00:00Z","closed_at":"2026-01-20T00:00:00Z","won":true,"amount":100}
+{"kind":"opportunity","id":"o2","owner":"ann","stage":"won","created_at":"2026-02-05T00:00:00Z","closed_at":"2026-03-10T00:00:00Z","won":true,"amount":300}
+{"kind":"opportunity","id":"o3","owner":"ann","stage":"won","created_at":"2026-03-05T00:00:00Z","closed_at":"2026-04-05T00:00:00Z","won":true,"amount":50}
+{"kind":"opportunity","id":"o4","owner":"ann","stage":"proposal","created_at":"2026-03-30T12:00:00Z","amount":70}
+{"kind":"opportunity","id":"o5","owner":"ann","stage":"proposal","created_at":"2026-04-09T12:00:00Z","amount":70}
+`
+	ds := load(t, metrics.DefaultConfig(), data)
+	cat := defaultCatalog(t)
+	c := card(t, Build(cat, ds, Options{AsOf: asOf}), "quota_attainment")
+	if c.Value == nil || !approx(*c.Value, 40) {
+		t.Fatalf("quota_attainment = %s, want 40 %%", show(c.Value))
+	}
+	if c.Trend.Direction != "" || c.Trend.Previous != nil || !strings.Contains(c.Trend.NotComparable, "accumulates through the period") {
+		t.Errorf("attainment's trend within its period = %+v, want none, saying it accumulates", c.Trend)
+	}
+	c = card(t, Build(cat, ds, Options{AsOf: time.Date(2026, 4, 10, 0, 0, 0, 0, time.UTC)}), "quota_attainment")
+	if c.Trend.Direction != "" || !strings.Contains(c.Trend.NotComparable, "another period (from 1 Jan 2026)") {
+		t.Errorf("attainment's trend across periods = %+v, want none, naming the period before", c.Trend)
+	}
+}
+
+// SPEC §4: the Growth pillar shows where revenue data exists. An
+// organisation that sends none (engineering only) reads once that none has
+// been sent — on the page, in the API, in text and in the board pack — not
+// a row of cards each unknown for "never sent" as if it were measured; the
+// pillar stays unknown, never green.
+func TestGrowthWithoutRevenueData(t *testing.T) {
+	sc := build(t, org)
+	p := pillar(t, sc, "growth")
+	want := "No revenue data has been sent: no subscription, opportunity, quota, spend, lead and target records."
+	if p.NoData != want || p.Status == "green" {
+		t.Errorf("growth without revenue data: %s, no data %q; want unknown, saying %q", p.Status, p.NoData, want)
+	}
+	if d := pillar(t, sc, "delivery"); d.NoData != "" {
+		t.Errorf("delivery, with deployments, says %q", d.NoData)
+	}
+	text := Text(sc, TextOptions{})
+	if !strings.Contains(text, want) || strings.Contains(text, "Annual recurring revenue") {
+		t.Errorf("the text scorecard does not say once that no revenue data has been sent:\n%s", text)
+	}
+	// One subscription is revenue data: the pillar shows its cards.
+	sc = build(t, org+`{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-01-05T00:00:00Z","mrr":100}`)
+	if p := pillar(t, sc, "growth"); p.NoData != "" {
+		t.Errorf("growth with a subscription says %q", p.NoData)
+	}
+}

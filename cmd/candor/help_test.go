@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -23,5 +24,48 @@ func TestHelpCommand(t *testing.T) {
 	r.want(t, 2, "help", "frobnicate")
 	if !strings.Contains(r.stderr, `candor help: unknown command "frobnicate"`) {
 		t.Errorf("stderr = %q", r.stderr)
+	}
+}
+
+// Every command's help lists its flags with two dashes (--as-of), as the
+// README, the docs and the error messages write them, not Go's -as-of.
+func TestHelpFlagsHaveTwoDashes(t *testing.T) {
+	oneDash := regexp.MustCompile(`(?m)^  -[a-z]`)
+	for _, c := range commands {
+		r := run(t, "help", c.name)
+		if oneDash.MatchString(r.stderr) {
+			t.Errorf("candor help %s lists a flag with one dash:\n%s", c.name, r.stderr)
+		}
+	}
+	r := run(t, "help", "scorecard")
+	for _, want := range []string{"\n  --as-of string\n", "\n  --all\n", "\n  --window string\n", `(default "text")`} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("candor help scorecard lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if r := run(t, "help", "generate"); !strings.Contains(r.stderr, "  --scale float\n") {
+		t.Errorf("candor help generate:\n%s", r.stderr)
+	}
+}
+
+// A flag the command does not have is named in Candor's words with two
+// dashes, with the closest known flag when one is close; exit 2.
+func TestUnknownFlagSuggests(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		want, not string
+	}{
+		{[]string{"scorecard", "--asof", "2026-01-01"}, "candor scorecard: unknown flag --asof (did you mean --as-of?)\n", "not defined"},
+		{[]string{"scorecard", "--windo", "7d"}, "unknown flag --windo (did you mean --window?)", "not defined"},
+		{[]string{"scorecard", "--bogus"}, "candor scorecard: unknown flag --bogus\n", "did you mean"},
+		{[]string{"scorecard", "--window"}, "--window needs a value", "argument"},
+		{[]string{"scorecard", "--all=maybe"}, `--all: "maybe" is not true or false`, "boolean"},
+		{[]string{"generate", "--out", "-", "--scale", "abc"}, `--scale: "abc" is not a number`, "parse error"},
+	} {
+		r := run(t, tc.args...)
+		r.want(t, 2, tc.args...)
+		if !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, tc.not) || strings.Contains(r.stderr, " -"+strings.TrimLeft(tc.args[1], "-")) {
+			t.Errorf("candor %s: stderr =\n%s\nwant %q", strings.Join(tc.args, " "), r.stderr, tc.want)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -202,11 +204,134 @@ func flags(env *Env, name, args, help string) *flag.FlagSet {
 	fs.Usage = func() {}
 	helpText.Store(fs, func() {
 		fmt.Fprintf(env.Stderr, "usage: candor %s %s\n\n%s\n\nFlags:\n", name, args, help)
-		fs.SetOutput(env.Stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		printFlags(env.Stderr, fs)
 	})
 	return fs
+}
+
+// printFlags lists a command's flags as flag.PrintDefaults does, but with
+// two dashes (--as-of), as the README, the docs and the error messages
+// write them.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		name, usage := flag.UnquoteUsage(f)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		// One-letter flags without a value fit on the flag's line, as
+		// flag.PrintDefaults puts them.
+		if b.Len() <= 5 {
+			b.WriteString("\t")
+		} else {
+			b.WriteString("\n    \t")
+		}
+		b.WriteString(strings.ReplaceAll(usage, "\n", "\n    \t"))
+		if !zeroDefault(f) {
+			if fmt.Sprintf("%T", f.Value) == "*flag.stringValue" {
+				fmt.Fprintf(&b, " (default %q)", f.DefValue)
+			} else {
+				fmt.Fprintf(&b, " (default %v)", f.DefValue)
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	})
+}
+
+// zeroDefault reports whether a flag's default is its type's zero value,
+// which the help leaves out (as flag.PrintDefaults does).
+func zeroDefault(f *flag.Flag) bool {
+	typ := reflect.TypeOf(f.Value)
+	var z reflect.Value
+	if typ.Kind() == reflect.Pointer {
+		z = reflect.New(typ.Elem())
+	} else {
+		z = reflect.Zero(typ)
+	}
+	v, ok := z.Interface().(flag.Value)
+	if !ok {
+		return f.DefValue == ""
+	}
+	defer func() { recover() }() // a Value whose String needs more than its zero
+	return f.DefValue == v.String()
+}
+
+// flagProblem words the flag package's parse errors as Candor does, with
+// two dashes, suggesting the closest known flag for an unknown one
+// (--asof: "did you mean --as-of?").
+func flagProblem(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		if best := closestFlag(fs, name); best != "" {
+			return usagef("unknown flag --%s (did you mean --%s?)", name, best)
+		}
+		return usagef("unknown flag --%s", name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return usagef("--%s needs a value", name)
+	}
+	if m := flagValueError.FindStringSubmatch(msg); m != nil {
+		if f := fs.Lookup(m[2]); f != nil && m[3] == "parse error" {
+			typ, _ := flag.UnquoteUsage(f)
+			if word, ok := map[string]string{"float": "a number", "int": "a whole number", "uint": "a whole number",
+				"duration": "a duration (e.g. 90s, 5m, 2h)"}[typ]; ok {
+				return usagef("--%s: %s is not %s", m[2], m[1], word)
+			}
+		}
+		return usagef("--%s: %s is not a valid value: %s", m[2], m[1], m[3])
+	}
+	if m := flagBoolError.FindStringSubmatch(msg); m != nil {
+		return usagef("--%s: %s is not true or false", m[2], m[1])
+	}
+	if s, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
+		return usagef("bad flag %q (flags are --name or --name=value)", s)
+	}
+	return &usageError{msg}
+}
+
+var (
+	flagValueError = regexp.MustCompile(`^invalid value ("(?:[^"\\]|\\.)*") for flag -([^:]+): (.*)$`)
+	flagBoolError  = regexp.MustCompile(`^invalid boolean value ("(?:[^"\\]|\\.)*") for -([^:]+): (.*)$`)
+)
+
+// closestFlag is the command's flag nearest to a mistyped name, or "" when
+// none is near enough to be what was meant.
+func closestFlag(fs *flag.FlagSet, name string) string {
+	best, bestDist := "", 0
+	fs.VisitAll(func(f *flag.Flag) {
+		d := editDistance(strings.ToLower(name), f.Name)
+		if best == "" || d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	// At most a third of the name wrong (one letter in three: asof for
+	// as-of, windo for window), and never a whole short name.
+	if best == "" || bestDist > max(1, len(name)/3) || bestDist >= len(best) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // helpText holds each FlagSet's usage printer for parse to call on -h.
@@ -242,7 +367,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 				}
 				return nil, err
 			}
-			return nil, &usageError{err.Error()}
+			return nil, flagProblem(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {

@@ -270,11 +270,11 @@ func TestOneRecordWording(t *testing.T) {
 func TestMistypedFlagReportedOnce(t *testing.T) {
 	r := run(t, "scorecard", "--windo", "7d")
 	r.want(t, 2, "scorecard --windo")
-	if n := strings.Count(r.stderr, "flag provided but not defined: -windo"); n != 1 || strings.Contains(r.stderr, "Flags:") {
+	if n := strings.Count(r.stderr, "unknown flag --windo"); n != 1 || strings.Contains(r.stderr, "Flags:") {
 		t.Errorf("stderr (error %d times):\n%s", n, r.stderr)
 	}
 	r = run(t, "scorecard", "-h")
-	if !strings.Contains(r.stderr, "Flags:") || !strings.Contains(r.stderr, "-window") {
+	if !strings.Contains(r.stderr, "Flags:") || !strings.Contains(r.stderr, "--window") {
 		t.Errorf("-h did not print the usage:\n%s", r.stderr)
 	}
 }

@@ -132,12 +132,18 @@ func runReportBoard(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usagef("--out FILE.pdf is required")
-	}
+	// Every mistake at once, the month's first: a bad --month was never
+	// mentioned while --out was missing.
+	var problems []string
 	m, err := report.ParseMonth(*month, time.Now())
 	if err != nil {
-		return usagef("--month: %v", err)
+		problems = append(problems, fmt.Sprintf("--month: %v", err))
+	}
+	if *out == "" {
+		problems = append(problems, "--out FILE.pdf is required")
+	}
+	if len(problems) > 0 {
+		return usagef("%s", strings.Join(problems, "; "))
 	}
 	a, svc, err := c.openReports(ctx, env)
 	if err != nil {

@@ -107,3 +107,27 @@ func TestReportCommands(t *testing.T) {
 		t.Errorf("resend of no report: %d %s", r.code, r.stderr)
 	}
 }
+
+// A command missing a required flag still names the bad value of another:
+// report board --month 2026-13 without --out said only that --out was
+// required; generate --end soon likewise. Exit 2, the month first.
+func TestReportBoardNamesEveryProblem(t *testing.T) {
+	data := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report", "board", "--data", data, "--month", "2026-13"}, `--month: "2026-13" is not a month (YYYY-MM); --out FILE.pdf is required`},
+		{[]string{"report", "board", "--data", data}, "--out FILE.pdf is required"},
+		{[]string{"generate", "--end", "soon"}, `--end: "soon" is not an RFC 3339 time`},
+	} {
+		r := run(t, tc.args...)
+		r.want(t, 2, tc.args...)
+		if !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("candor %s: stderr = %q, want %q", strings.Join(tc.args, " "), r.stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "candor.db")); err == nil {
+		t.Error("a refused report board made a store")
+	}
+}

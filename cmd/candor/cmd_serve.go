@@ -506,10 +506,15 @@ func runGenerate(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
+	// A bad --scale or --end is reported with a missing --out, not
+	// hidden behind it.
+	opt, err := g.options()
 	if *out == "" {
+		if err != nil {
+			return usagef("%v; --out is required", err)
+		}
 		return usagef("--out is required")
 	}
-	opt, err := g.options()
 	if err != nil {
 		return err
 	}

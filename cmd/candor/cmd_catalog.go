@@ -48,7 +48,7 @@ func (t *tokenFlag) principal(ctx context.Context, env *Env, a *app, perm auth.P
 	if t.file != "" {
 		f, err := os.Open(t.file)
 		if err != nil {
-			return auth.Principal{}, usagef("--token-file: %v", err)
+			return auth.Principal{}, usagef("--token-file: %s", fileProblem(t.file, err))
 		}
 		defer f.Close()
 		in = f
@@ -114,7 +114,7 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	case *file != "":
 		b, err := os.ReadFile(*file)
 		if err != nil {
-			return usagef("--file: %v", err)
+			return usagef("--file: %s", fileProblem(*file, err))
 		}
 		in.Value, _ = json.Marshal(string(b))
 		in.File = *file

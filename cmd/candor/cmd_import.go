@@ -96,11 +96,17 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 			sources = append(sources, ingest.Source{Name: "stdin", Reader: env.Stdin, Format: *format})
 			continue
 		}
+		// A file named on the command line that cannot be read is a bad
+		// argument (exit 2, as catalog propose --file), named, before any
+		// store is made.
 		f, err := os.Open(name)
 		if err != nil {
-			return err
+			return usagef("%s", fileProblem(name, err))
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return usagef("%s is a directory, not a file of records", name)
+		}
 		if st, err := f.Stat(); err == nil {
 			total += st.Size()
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,4 +62,30 @@ func TestImportToolFormats(t *testing.T) {
 		t.Fatalf("stderr:\n%s", r.stderr)
 	}
 	mustRun(t, "import", "--data", data, "--format", "focus", "--slash-dates", "mdy", importerFixture("focus-spec-v1.2.saas_spend_agreements_a2.csv"))
+}
+
+// A file named on the command line that cannot be read is the user's
+// argument mistake: exit 2 naming the file (it was exit 1 with Go's "open
+// …: no such file or directory"), as catalog propose --file, and no store
+// is made for it.
+func TestImportMissingFileIsAUsageError(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "--data", data, filepath.Join(dir, "nosuchfile.ndjson")}, "candor import: " + filepath.Join(dir, "nosuchfile.ndjson") + ": no such file\n"},
+		{[]string{"import", "--data", data, dir}, dir + " is a directory"},
+		{[]string{"catalog", "propose", "--data", data, "--section", "views", "--file", filepath.Join(dir, "views.yaml"), "--reason", "r"}, "--file: " + filepath.Join(dir, "views.yaml") + ": no such file\n"},
+	} {
+		r := run(t, tc.args...)
+		r.want(t, 2, tc.args...)
+		if !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "open ") {
+			t.Errorf("candor %s: stderr = %q, want %q", strings.Join(tc.args, " "), r.stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Error("an import of a missing file made a store")
+	}
 }

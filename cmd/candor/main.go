@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"os/signal"
 	"reflect"
@@ -347,6 +348,23 @@ func parseNone(fs *flag.FlagSet, args []string) error {
 		err = usagef("unexpected argument %q", rest[0])
 	}
 	return err
+}
+
+// fileProblem words why a file named on the command line cannot be read,
+// naming it once: "nosuch.ndjson: no such file", not Go's "open
+// nosuch.ndjson: no such file or directory".
+func fileProblem(name string, err error) string {
+	switch {
+	case errors.Is(err, iofs.ErrNotExist):
+		return fmt.Sprintf("%s: no such file", name)
+	case errors.Is(err, iofs.ErrPermission):
+		return fmt.Sprintf("%s: permission denied", name)
+	}
+	var pe *iofs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("%s: %v", name, pe.Err)
+	}
+	return err.Error()
 }
 
 // checkFormat refuses a --format other than text or json.

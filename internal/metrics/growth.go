@@ -64,7 +64,9 @@ func (d *Dataset) bookAt(q Query, t int64, c *converter, r *Result, scale float6
 		}
 		total += m
 		r.Count++
-		r.rowRef(q, d, x, refValue(q, scale*m.Float()), d.str(x.customer))
+		// No note: the customer has its own column, and the note had
+		// only repeated it.
+		r.rowRef(q, d, x, refValue(q, scale*m.Float()), "")
 	}
 	return total
 }

@@ -672,6 +672,9 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 		}
 		for i, col := range cols {
 			text := columnText(cellOf(r, col), money[i])
+			if col == "period_end" {
+				text = periodEndText(cellOf(r, col))
+			}
 			if x, ok := cellOf(r, col).(float64); ok && col == colValue && !money[i] && valuePrec >= 0 {
 				text = groupDigits(strconv.FormatFloat(x, 'f', -1, 64), valuePrec)
 			}

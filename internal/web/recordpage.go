@@ -64,6 +64,8 @@ type recordField struct {
 	Time *time.Time
 	// JSON says Text is JSON (an object, an array, null).
 	JSON bool
+	// Note words the value further: a period's end as its last day.
+	Note string
 }
 
 type metricLink struct{ Name, Href string }
@@ -145,6 +147,12 @@ func recordFields(body []byte) ([]recordField, error) {
 			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 				t = t.UTC()
 				f.Time = &t
+				// A period's end is exclusive: a date is the end of the
+				// day before, the period's last day, as the pages word it
+				// elsewhere (the quota pace "1 Oct 2026 – 31 Dec 2026").
+				if name == "period_end" && t.Equal(t.Truncate(24*time.Hour)) {
+					f.Note = "until then: the period's last day is " + periodEndText(t)
+				}
 			}
 		case json.Number:
 			f.Text = x.String()

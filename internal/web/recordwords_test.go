@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // recordsTableOf is the records table of a metric page.
@@ -22,4 +23,35 @@ func TestARRRecordsHaveNoCustomerNote(t *testing.T) {
 	if strings.Count(table, "cus-00002") != 1 || strings.Contains(table, ">note<") {
 		t.Errorf("ARR's records table repeats the customer in a note:\n%s", table)
 	}
+}
+
+// A period's end is exclusive (a quarter ends at 1 Jan 00:00): a quota's
+// table shows its last day, 31 Dec 2026, as the CRO view's quota pace
+// words the period ("1 Oct 2026 – 31 Dec 2026"), where it had shown
+// "1 Jan 2027"; the record's page says so beside the stored value; an end
+// within a day (an SLI's hour) stays the instant.
+func TestPeriodEndsAreTheLastDay(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"quota","id":"q4","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}`})
+	table := recordsTableOf(e.get200(t, "/metrics/quota_attainment?as_of="+asOf))
+	if !strings.Contains(table, "<td>31 Mar 2026</td>") || strings.Contains(table, "1 Apr 2026") {
+		t.Errorf("the quota's period end is not its last day:\n%s", table)
+	}
+	rec := e.get200(t, "/records/quota/import/q4")
+	mustContain(t, "the quota's page", rec, []string{"2026-04-01T00:00:00Z <span class=\"muted\">(1 Apr 2026 00:00 UTC; until then: the period&#39;s last day is 31 Mar 2026)</span>"})
+	for v, want := range map[string]string{"2026-04-01T00:00:00Z": "31 Mar 2026", "2026-03-01T14:00:00Z": "1 Mar 2026 14:00"} {
+		if got := periodEndText(mustTime(t, v)); got != want {
+			t.Errorf("periodEndText(%s) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -64,4 +65,20 @@ func (d *Dataset) IncidentCauseOf(source, id string, asOf time.Time) (LinkedReco
 		return LinkedRecord{}, false
 	}
 	return LinkedRecord{Kind: domain.KindDeployment, Source: d.str(x.src), ID: d.str(x.id), Method: how}, true
+}
+
+// ListedChange resolves a change id that a deployment of the source lists
+// (its changes field) as SPEC §2 does: the change of the deployment's
+// source, else the only change with the id from any source, whenever it
+// was merged; ok is false when the id names no change, or several.
+func (d *Dataset) ListedChange(source, id string) (LinkedRecord, bool) {
+	ic, ok := d.codeOf(id)
+	if !ok {
+		return LinkedRecord{}, false
+	}
+	i, st := d.resolveChange(ic, d.codeOrNone(source), math.MaxInt64)
+	if st != refFound || i < 0 {
+		return LinkedRecord{}, false
+	}
+	return LinkedRecord{Kind: domain.KindChange, Source: d.str(d.chgs.at(i).srcCode()), ID: id, Method: Explicit}, true
 }

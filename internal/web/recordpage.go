@@ -66,6 +66,18 @@ type recordField struct {
 	JSON bool
 	// Note words the value further: a period's end as its last day.
 	Note string
+	// Items are a list of references shown one by one, each linked to
+	// its record's page when it names one (a deployment's changes); nil
+	// shows Text.
+	Items []fieldItem
+}
+
+// fieldItem is one id of a list of references, Href its record's page
+// ("" when it names none the reader may open); Missing says it names no
+// record (or several), to a reader who may read the kind.
+type fieldItem struct {
+	Text, Href string
+	Missing    bool
 }
 
 type metricLink struct{ Name, Href string }
@@ -102,6 +114,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if kind == domain.KindDeployment {
+		if err := s.linkChanges(r, rec, q, data.Fields); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
 		if err := s.deploymentGates(r, rec, data); err != nil {
 			s.pageError(w, r, err)
 			return
@@ -168,6 +184,42 @@ func recordFields(body []byte) ([]recordField, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// linkChanges shows a deployment's changes field as its change ids, each
+// linked to the change's page when it names one (SPEC §2: the change of the
+// deployment's source, else the only one with the id) and the reader may
+// read changes; it had been the raw JSON array.
+func (s *Server) linkChanges(r *http.Request, rec *StoredRecord, q Query, fields []recordField) error {
+	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == "changes" && f.JSON })
+	if i < 0 {
+		return nil
+	}
+	var ids []string
+	if err := json.Unmarshal([]byte(fields[i].Text), &ids); err != nil || len(ids) == 0 {
+		return nil // not a list of ids: shown as stored
+	}
+	items := make([]fieldItem, len(ids))
+	for j, id := range ids {
+		items[j].Text = id
+	}
+	if s.access(r).CanReadKind(string(domain.KindChange)) {
+		err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+			for j, id := range ids {
+				if l, ok := ds.ListedChange(rec.Source, id); ok {
+					items[j].Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
+				} else {
+					items[j].Missing = true
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	fields[i].Items = items
+	return nil
 }
 
 // deploymentGates finds the gate decisions made for a deployment before

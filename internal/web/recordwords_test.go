@@ -47,6 +47,21 @@ func TestPeriodEndsAreTheLastDay(t *testing.T) {
 	}
 }
 
+// A deployment's changes field had been shown as its raw JSON array: each
+// change id now links to the change's page when it names one, and says
+// when it names none.
+func TestDeploymentChangesLinked(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"change","id":"ch-1","service":"api","merged_at":"2026-03-19T10:00:00Z"}
+{"kind":"deployment","id":"rel-8","service":"api","environment":"production","finished_at":"2026-03-20T10:00:00Z","status":"success","changes":["ch-1","ch-404"]}`})
+	cl := e.sessionAs(t, "auditor")
+	page := e.page(t, cl, "/records/deployment/import/rel-8?as_of=2026-03-21", 200)
+	mustContain(t, "the deployment's page", page, []string{
+		`<a href="/records/change/import/ch-1?as_of=2026-03-21">ch-1</a>, ch-404 <span class="muted">(no such change)</span>`,
+	}, `[&#34;ch-1&#34;`, `["ch-1"`)
+}
+
 func mustTime(t *testing.T, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)

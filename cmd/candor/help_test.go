@@ -31,10 +31,15 @@ func TestHelpCommand(t *testing.T) {
 // README, the docs and the error messages write them, not Go's -as-of.
 func TestHelpFlagsHaveTwoDashes(t *testing.T) {
 	oneDash := regexp.MustCompile(`(?m)^  -[a-z]`)
+	var lines [][]string
 	for _, c := range commands {
-		r := run(t, "help", c.name)
+		lines = append(lines, []string{c.name})
+	}
+	lines = append(lines, []string{"report", "board"}, []string{"user", "disable"}, []string{"alert", "silence"})
+	for _, args := range lines {
+		r := run(t, append([]string{"help"}, args...)...)
 		if oneDash.MatchString(r.stderr) {
-			t.Errorf("candor help %s lists a flag with one dash:\n%s", c.name, r.stderr)
+			t.Errorf("candor help %s lists a flag with one dash:\n%s", strings.Join(args, " "), r.stderr)
 		}
 	}
 	r := run(t, "help", "scorecard")

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gcpace"
 	"github.com/candor/candor/internal/hugepages"
 	"github.com/candor/candor/internal/prefault"
@@ -296,43 +297,13 @@ var (
 	flagBoolError  = regexp.MustCompile(`^invalid boolean value ("(?:[^"\\]|\\.)*") for -([^:]+): (.*)$`)
 )
 
-// closestFlag is the command's flag nearest to a mistyped name, or "" when
-// none is near enough to be what was meant.
+// closestFlag is the command's flag nearest to a mistyped name, as
+// domain.Closest finds a mistyped record field or configuration key
+// (asof for as-of, windo for window), or "" when none is near.
 func closestFlag(fs *flag.FlagSet, name string) string {
-	best, bestDist := "", 0
-	fs.VisitAll(func(f *flag.Flag) {
-		d := editDistance(strings.ToLower(name), f.Name)
-		if best == "" || d < bestDist {
-			best, bestDist = f.Name, d
-		}
-	})
-	// At most a third of the name wrong (one letter in three: asof for
-	// as-of, windo for window), and never a whole short name.
-	if best == "" || bestDist > max(1, len(name)/3) || bestDist >= len(best) {
-		return ""
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return domain.Closest(name, names)
 }
 
 // helpText holds each FlagSet's usage printer for parse to call on -h.

@@ -405,9 +405,10 @@ func TestImportInvalid(t *testing.T) {
 		t.Errorf("import from stdin exited %d:\n%s", code, out.String())
 	}
 
-	// A missing file is an error, not a crash.
+	// A missing file is the user's argument mistake (exit 2, naming it),
+	// not a crash (TestImportMissingFileIsAUsageError).
 	r = run(t, "import", "--data", data, filepath.Join(dir, "missing.ndjson"))
-	r.want(t, 1, "import", "missing")
+	r.want(t, 2, "import", "missing")
 }
 
 // The commands that answer once and exit run under the one-shot policy;

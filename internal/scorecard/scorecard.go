@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -670,7 +671,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	default:
 		c.Status = judge.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed, Thresholds: thr, Baseline: c.Baseline})
 		if c.Status == catalog.Unknown {
-			c.Reason = "no target set"
+			c.Reason = noTargetReason(ds, m, q, target, res.Detail.Currency)
 		}
 	}
 	if !opt.NoTrend {
@@ -695,6 +696,30 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Series, c.Degrading = weekly(ds, m, sq, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
 	}
 	return c
+}
+
+// noTargetReason says why a target-relative value has no status: "no
+// target set". For a scope or breakdown line under an organisation that
+// has a target, it says whose that target is (SPEC §4: a line is judged only
+// against a target of its own): release impact's organisation, 23.61 green
+// against 34, had beside it its one service's 23.61 "unknown: no target
+// set", as if the two contradicted each other.
+func noTargetReason(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, target *float64, currency string) string {
+	const reason = "no target set"
+	fs := q.Scope.Filters()
+	if len(fs) == 0 || target != nil {
+		return reason
+	}
+	org, ok := ds.OrgTarget(m.ID, q)
+	if !ok && m.Target != nil {
+		org, ok = *m.Target*WindowScale(ds, m, q.Window), true
+	}
+	if !ok {
+		return reason
+	}
+	dim := fs[len(fs)-1].Dim
+	return fmt.Sprintf("%s: %s is the organisation's target, and a %s is judged only against a target of its own",
+		reason, FormatValue(&org, m.Unit, currency), strings.ReplaceAll(dim, "_", " "))
 }
 
 // WindowScale is what a metric's target and absolute thresholds are

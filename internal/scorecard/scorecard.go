@@ -884,7 +884,11 @@ func notComparable(cur, prev metrics.Citation) string {
 // worse, and one on stale data is the feed's silence; a value that
 // accumulates through a period (quota attainment, judged against the
 // period's elapsed share) rises as the period goes and falls when the next
-// begins, whatever sales do. "" when the two may be compared, or when
+// begins, whatever sales do; and a multiple of what is left of the period's
+// quota (pipeline coverage) divides by less as the period's deals are won
+// (on the demo it rose every week of a quarter, 1.53× to 6.43×, and fell
+// back with the next), so its rise says where in the period the two windows
+// end, not that the pipeline grew. "" when the two may be compared, or when
 // either has no value (the trend is then empty already).
 func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Result, pq metrics.Query, prev metrics.Result) string {
 	if c.Value == nil || prev.Value == nil {
@@ -902,6 +906,9 @@ func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Re
 	case before:
 		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample)
 	}
+	if m.Span == catalog.SpanQuotaPeriod && (thr == nil || thr.RelativeTo != catalog.RelativeToElapsed) {
+		return quotaLeftUnjudged(prev.Detail, cur.Detail)
+	}
 	if thr == nil || thr.RelativeTo != catalog.RelativeToElapsed {
 		return ""
 	}
@@ -916,6 +923,23 @@ func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Re
 			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
 	}
 	return "the value accumulates through the period: the status judges it against the share of the period gone"
+}
+
+// quotaLeftUnjudged says why a value over what is left of the current
+// quota period's quota (pipeline coverage) is not compared with the window
+// before's: the two divide by different amounts, the quota still to win
+// shrinking as the period's deals are won, and by another period's quota
+// once the window before falls in the period before.
+func quotaLeftUnjudged(prev, cur metrics.Detail) string {
+	if ps, cs := prev.PeriodStart, cur.PeriodStart; ps != nil && cs != nil && !ps.Equal(*cs) {
+		return "the window before falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): it divides by that period's quota"
+	}
+	if prev.Remaining != nil && cur.Remaining != nil && prev.Quota != nil && cur.Quota != nil && *prev.Quota > 0 && *cur.Quota > 0 {
+		was, is := 100**prev.Remaining / *prev.Quota, 100**cur.Remaining / *cur.Quota
+		return fmt.Sprintf("it divides by the quota still to win, which shrinks as the period's deals are won: %s of the quota was left at the window before, %s now; the status judges the multiple as it stands",
+			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
+	}
+	return "it divides by the quota still to win, which shrinks as the period's deals are won; the status judges the multiple as it stands"
 }
 
 func trend(better string, cur, prev *float64) Trend {

@@ -350,7 +350,11 @@ func runAlertRoute(ctx context.Context, env *Env, args []string) error {
 	}
 	w := env.Stdout
 	for _, an := range answers {
-		fmt.Fprintf(w, "%s (%s):\n", an.Rule, an.Severity)
+		if an.When != "" {
+			fmt.Fprintf(w, "%s (%s, %s):\n", an.Rule, an.Severity, an.When)
+		} else {
+			fmt.Fprintf(w, "%s (%s):\n", an.Rule, an.Severity)
+		}
 		if len(an.Deliveries) == 0 {
 			fmt.Fprintln(w, "  goes nowhere")
 		}

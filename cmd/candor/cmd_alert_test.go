@@ -142,13 +142,14 @@ func TestAlertRouteCommand(t *testing.T) {
 	mustRun(t, "generate", "--out", gen, "--scale", "0.01", "--end", "2026-06-01")
 	mustRun(t, "import", "--data", data, gen)
 	r := mustRun(t, "alert", "route", "--config", cfg, "--data", data, "arr", "--rule", "arr_behind_target").stdout
-	for _, want := range []string{"arr_behind_target (critical):", "withheld from cfo@example.org: not a Candor user, so not granted revenue:read", "withheld from channel eng: a slack channel not marked revenue: true"} {
+	// Its severity follows ARR's status (the default rule sets none).
+	for _, want := range []string{"arr_behind_target (warning, while the metric is not red):", "arr_behind_target (critical, while the metric is red):", "withheld from cfo@example.org: not a Candor user, so not granted revenue:read", "withheld from channel eng: a slack channel not marked revenue: true"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("no %q in\n%s", want, r)
 		}
 	}
 	r = mustRun(t, "alert", "route", "--config", cfg, "--data", data, "mttr", "--scope", "service:payments").stdout
-	if !strings.Contains(r, "eng (slack) — route service_owners, route sre") || !strings.Contains(r, "metric_red (warning):") {
+	if !strings.Contains(r, "eng (slack) — route service_owners, route sre") || !strings.Contains(r, "metric_red (critical):") {
 		t.Errorf("mttr:\n%s", r)
 	}
 	if err := os.WriteFile(cfg, []byte(conf+"    - {name: bad, roles: [chief]}\n"), 0o600); err != nil {

@@ -82,7 +82,7 @@ func burnObservations(cat *catalog.Catalog, ds *metrics.Dataset, r Rule, asOf ti
 			continue // a service id that is no scope cannot be asked about
 		}
 		o := Observation{Rule: r.Name, Metric: "error_budget_remaining", Scope: scope.String(), Owner: ds.Services[name].Owner,
-			Severity: r.Severity, Status: string(catalog.Unknown)}
+			Severity: r.SeverityFor(string(catalog.Unknown)), Status: string(catalog.Unknown)}
 		if o.Owner == "" {
 			o.Owner = owner
 		}
@@ -139,7 +139,7 @@ func ReconcileObservations(cat *catalog.Catalog, rules []Rule, results []reconci
 			if r.Metric != "*" && r.Metric != id {
 				continue
 			}
-			o := Observation{Rule: r.Name, Metric: id, Value: res.Actual, Target: num2(res.Expected), Status: string(res.Status), Severity: r.Severity}
+			o := Observation{Rule: r.Name, Metric: id, Value: res.Actual, Target: num2(res.Expected), Status: string(res.Status), Severity: r.SeverityFor(string(res.Status))}
 			if m, ok := cat.Metric(id); ok {
 				o.Owner = m.Owner
 			}

@@ -62,7 +62,7 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 		case KindQuarantine:
 			n := ds.QuarantinedCount()
 			v := float64(n)
-			out = append(out, Observation{Rule: r.Name, Active: n > 0, Value: &v, Severity: r.Severity,
+			out = append(out, Observation{Rule: r.Name, Active: n > 0, Value: &v, Severity: r.SeverityFor(""),
 				Summary: fmt.Sprintf("%d stored rows are quarantined (could not be decoded)", n)})
 			continue
 		}
@@ -75,7 +75,7 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 				continue
 			}
 			o := Observation{Rule: r.Name, Metric: m.ID, Scope: r.scope.String(), Value: c.Value, Target: c.Target,
-				Status: string(c.Status), Owner: c.Owner, Severity: r.Severity}
+				Status: string(c.Status), Owner: c.Owner, Severity: r.SeverityFor(string(c.Status))}
 			o.Active, o.Summary = judge(r, c, ds.Config().Currency)
 			out = append(out, o)
 		}

@@ -53,3 +53,60 @@ func TestJudge(t *testing.T) {
 		}
 	}
 }
+
+// An alert's severity follows the status of the metric it reports unless
+// its rule sets one: on the demo "ARR is 95.2 % of its target … CRITICAL"
+// while ARR was amber, and "Change failure rate is red" a warning. The
+// default rules on metrics set none; the escalation, burn-rate,
+// quarantine, reconciliation and rollback rules keep critical.
+func TestSeverityFollowsStatus(t *testing.T) {
+	rules, err := Compile(Defaults(), defaultCatalog(t), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]Rule{}
+	for _, r := range rules {
+		byName[r.Name] = r
+	}
+	cases := []struct {
+		rule   string
+		status catalog.Status
+		want   string
+	}{
+		{"arr_behind_target", catalog.Amber, "warning"},
+		{"arr_behind_target", catalog.Red, "critical"},
+		{"metric_red", catalog.Red, "critical"},
+		{"pipeline_coverage_low", catalog.Amber, "warning"},
+		{"pipeline_coverage_low", catalog.Red, "critical"},
+		{"win_rate_drop", catalog.Green, "warning"},
+		{"mql_shortfall", catalog.Red, "critical"},
+		{"source_stale", catalog.Unknown, "warning"},
+		{"metric_degrading", catalog.Green, "warning"},
+		{"escalation", catalog.Amber, "critical"},
+		{"error_budget_burn", catalog.Amber, "critical"},
+		{"rows_quarantined", "", "critical"},
+	}
+	for _, c := range cases {
+		r, ok := byName[c.rule]
+		if !ok {
+			t.Fatalf("no default rule %s", c.rule)
+		}
+		if got := r.SeverityFor(string(c.status)); got != c.want {
+			t.Errorf("%s on a %s metric: %s, want %s", c.rule, c.status, got, c.want)
+		}
+	}
+	// A configured rule's severity is its own, whatever the status.
+	own, err := Compile([]Rule{{Name: "mine", Kind: KindStatus, Metric: "*", Severity: "warning"}}, defaultCatalog(t), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := own[0].SeverityFor(string(catalog.Red)); got != "warning" {
+		t.Errorf("a rule with severity warning on a red metric: %s", got)
+	}
+	// What Evaluate's observations carry: the card's status decides.
+	arr := scorecard.Card{ID: "arr", Name: "ARR", Value: f(95.2), Unit: "currency", Target: f(100), Status: catalog.Amber}
+	r := byName["arr_behind_target"]
+	if fires, _ := judge(r, arr, "USD"); !fires || r.SeverityFor(string(arr.Status)) != "warning" {
+		t.Errorf("ARR at 95.2 %% of its target, amber: fires %v, severity %s; want a warning", fires, r.SeverityFor(string(arr.Status)))
+	}
+}

@@ -360,8 +360,11 @@ func (route Route) matches(o Observation, m *catalog.Metric) bool {
 
 // RouteAnswer is where one rule's alert on a metric would go.
 type RouteAnswer struct {
-	Rule       string     `json:"rule"`
-	Severity   string     `json:"severity"`
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	// When says, for a rule whose severity follows the metric's status,
+	// when the alert has this severity.
+	When       string     `json:"when,omitempty"`
 	Deliveries []Delivery `json:"deliveries"`
 	Withheld   []Withheld `json:"withheld,omitempty"`
 }
@@ -397,12 +400,46 @@ func (s *Service) Explain(ctx context.Context, metric, scope, rule string) ([]Ro
 		if rule != "" && r.Name != rule || rule == "" && !looks {
 			continue
 		}
-		o := Observation{Rule: r.Name, Metric: m.ID, Scope: scope, Owner: m.Owner, Severity: r.Severity}
-		ds, wh := s.Router.Plan(o, r, users)
-		out = append(out, RouteAnswer{Rule: r.Name, Severity: r.Severity, Deliveries: ds, Withheld: wh})
+		// A rule without a severity of its own follows the metric's
+		// status (Rule.SeverityFor): where its alert goes while the metric
+		// is amber, and while it is red.
+		sevs := []string{r.Severity}
+		if r.Severity == "" {
+			sevs = nil
+			for _, st := range r.reports() {
+				if sev := r.SeverityFor(string(st)); !slices.Contains(sevs, sev) {
+					sevs = append(sevs, sev)
+				}
+			}
+		}
+		for _, sev := range sevs {
+			o := Observation{Rule: r.Name, Metric: m.ID, Scope: scope, Owner: m.Owner, Severity: sev}
+			ds, wh := s.Router.Plan(o, r, users)
+			a := RouteAnswer{Rule: r.Name, Severity: sev, Deliveries: ds, Withheld: wh}
+			if len(sevs) > 1 {
+				a.When = map[string]string{"warning": "while the metric is not red", "critical": "while the metric is red"}[sev]
+			}
+			out = append(out, a)
+		}
 	}
 	if rule != "" && len(out) == 0 {
 		return nil, domain.InvalidParam("rule", "unknown rule %q", rule)
 	}
 	return out, nil
+}
+
+// reports are the statuses a metric can have when the rule's alert on it
+// fires: a status rule's statuses (default amber and red), unknown for a
+// stale source (a stale metric is unknown), else any.
+func (r Rule) reports() []catalog.Status {
+	switch r.Kind {
+	case KindStatus:
+		if len(r.Statuses) > 0 {
+			return r.Statuses
+		}
+		return []catalog.Status{catalog.Amber, catalog.Red}
+	case KindStale:
+		return []catalog.Status{catalog.Unknown}
+	}
+	return []catalog.Status{catalog.Green, catalog.Amber, catalog.Red}
 }

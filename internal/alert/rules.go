@@ -84,8 +84,10 @@ type Rule struct {
 	// For is how long the condition must hold before the alert fires
 	// (a duration such as 2h; none fires at once).
 	For string `yaml:"for" json:"for,omitempty"`
-	// Severity is warning (default) or critical.
-	Severity string `yaml:"severity" json:"severity"`
+	// Severity is warning or critical. Empty (the default) follows the
+	// status of the metric the alert reports (SeverityFor): critical while
+	// it is red, warning otherwise.
+	Severity string `yaml:"severity" json:"severity,omitempty"`
 	// Channels are the channel names notified (default every channel).
 	Channels []string `yaml:"channels" json:"channels,omitempty"`
 	// Recipients replace an e-mail channel's own addresses for this rule.
@@ -103,6 +105,22 @@ type Rule struct {
 	forDur time.Duration
 	every  time.Duration
 	scope  metrics.Scope
+}
+
+// SeverityFor is the severity of the rule's alert on a metric whose status
+// is status: the rule's own when it sets one, else critical for red and
+// warning for anything else. "ARR is 95.2 % of its target" had been
+// critical while ARR was amber, and "change failure rate is red" a warning,
+// because the default rules set severities by rule, not by what they
+// report.
+func (r Rule) SeverityFor(status string) string {
+	switch {
+	case r.Severity != "":
+		return r.Severity
+	case status == string(catalog.Red):
+		return "critical"
+	}
+	return "warning"
 }
 
 // ForDuration is the parsed For.
@@ -123,14 +141,14 @@ func (r Rule) EveryDuration() time.Duration { return r.every }
 // for each would bury the rollbacks.
 func Defaults() []Rule {
 	return []Rule{
-		{Name: "pipeline_coverage_low", Kind: KindThreshold, Metric: "pipeline_coverage", Op: "<", Value: 3, For: "1h", Severity: "critical"},
-		{Name: "win_rate_drop", Kind: KindChange, Metric: "win_rate", Direction: "drop", Value: 10, Severity: "warning"},
-		{Name: "mql_shortfall", Kind: KindShortfall, Metric: "mql_volume", Value: 80, Severity: "warning"},
-		{Name: "arr_behind_target", Kind: KindShortfall, Metric: "arr", Value: 100, Severity: "critical"},
+		{Name: "pipeline_coverage_low", Kind: KindThreshold, Metric: "pipeline_coverage", Op: "<", Value: 3, For: "1h"},
+		{Name: "win_rate_drop", Kind: KindChange, Metric: "win_rate", Direction: "drop", Value: 10},
+		{Name: "mql_shortfall", Kind: KindShortfall, Metric: "mql_volume", Value: 80},
+		{Name: "arr_behind_target", Kind: KindShortfall, Metric: "arr", Value: 100},
 		{Name: "error_budget_burn", Kind: KindBurnRate, Severity: "critical"},
-		{Name: "metric_red", Kind: KindStatus, Metric: "*", Statuses: []catalog.Status{catalog.Red}, For: "1h", Severity: "warning"},
-		{Name: "source_stale", Kind: KindStale, Metric: "*", Severity: "warning"},
-		{Name: "metric_degrading", Kind: KindDegrading, Metric: "*", Severity: "warning"},
+		{Name: "metric_red", Kind: KindStatus, Metric: "*", Statuses: []catalog.Status{catalog.Red}, For: "1h"},
+		{Name: "source_stale", Kind: KindStale, Metric: "*"},
+		{Name: "metric_degrading", Kind: KindDegrading, Metric: "*"},
 		{Name: "escalation", Kind: KindEscalation, Metric: "*", Severity: "critical"},
 		{Name: "rows_quarantined", Kind: KindQuarantine, Severity: "critical"},
 		{Name: "reconciliation_failed", Kind: KindReconcile, Metric: "*", Severity: "critical"},
@@ -212,9 +230,7 @@ func Compile(rules []Rule, cat *catalog.Catalog, file string, line func(path str
 			r.every = DefaultEvery(m)
 		}
 		switch r.Severity {
-		case "":
-			r.Severity = "warning"
-		case "warning", "critical":
+		case "", "warning", "critical":
 		default:
 			bad("severity", "unknown severity %q; known: warning, critical", r.Severity)
 		}

@@ -467,7 +467,7 @@ func (s *Service) Notify(ctx context.Context, e escalation.Escalation) error {
 			summary = fmt.Sprintf("%s is %s and its owner's action is overdue", e.Name, e.Status)
 		}
 		obs = append(obs, Observation{Rule: r.Name, Metric: e.Metric, Scope: e.Scope, Active: true, Status: string(e.Status),
-			Owner: e.Owner, Severity: r.Severity, Summary: summary})
+			Owner: e.Owner, Severity: r.SeverityFor(string(e.Status)), Summary: summary})
 	}
 	return s.raise(ctx, now, all, obs)
 }
@@ -537,7 +537,7 @@ func (s *Service) NotifyWatch(ctx context.Context, w RollbackWatch) error {
 		if active && len(r.Outcomes) > 0 && !slices.Contains(r.Outcomes, w.Outcome) {
 			continue
 		}
-		o := Observation{Rule: r.Name, Scope: "service:" + w.Service, Active: active, Status: w.Outcome, Severity: r.Severity,
+		o := Observation{Rule: r.Name, Scope: "service:" + w.Service, Active: active, Status: w.Outcome, Severity: r.SeverityFor(""),
 			Summary: fmt.Sprintf("post-deploy watch of %s (%s): %s — %s", w.Deployment, w.Service, w.Outcome, w.Reason)}
 		obs = append(obs, o)
 	}

@@ -177,17 +177,49 @@ func NeedsAction(c scorecard.Card) bool {
 	return c.JudgedBy == "" && (c.Status != catalog.Green || c.Degrading)
 }
 
+// NeedsActionIn is NeedsAction for a card computed in scope ("" the
+// organisation). In a team, service or environment an unknown status
+// escalates only when its data is stale (or never sent): the other
+// reasons a scope is unknown are what SPEC §4 makes of looking at a slice
+// — no target of its own ("no target set"), nothing or too little of the
+// metric's kind in it ("no value", "too few cases (n = 0, needs 5)") — not
+// a metric left unattended, and nobody in the scope can act on them. The
+// organisation's card, where unknown counts as amber, escalates as before.
+func NeedsActionIn(c scorecard.Card, scope string) bool {
+	if scope != "" && c.Status == catalog.Unknown && !c.Degrading && !c.Freshness.Stale {
+		return false
+	}
+	return NeedsAction(c)
+}
+
 // InForce returns, for each card that needs an action, the acknowledgement
-// in force for it in scope as of by (nil: none recorded) — what a
+// in force for it in scope as of by (nil: none recorded; InScope) — what a
 // scorecard's cards say beside their value.
 func InForce(cards []scorecard.Card, acks []Acknowledgement, scope string, by time.Time) map[string]*Acknowledgement {
 	out := map[string]*Acknowledgement{}
 	for _, c := range cards {
-		if NeedsAction(c) {
-			out[c.ID] = Latest(acks, c.ID, scope, by)
+		if NeedsActionIn(c, scope) {
+			out[c.ID] = InScope(acks, c.ID, scope, by)
 		}
 	}
 	return out
+}
+
+// InScope is the action that counts for the metric in scope as of t: the
+// newest recorded at or before t for the scope itself or for the
+// organisation. An action on the metric recorded for the whole
+// organisation is the metric's (SPEC §4: escalation is of a metric
+// "without an acknowledged action"), so a team's view counts it; a team's
+// own action, when newer, is the one in force there (and escalates when
+// past its due date).
+func InScope(acks []Acknowledgement, metric, scope string, t time.Time) *Acknowledgement {
+	i := slices.IndexFunc(acks, func(a Acknowledgement) bool {
+		return a.Metric == metric && (a.Scope == scope || a.Scope == "") && !a.At.After(t)
+	})
+	if i < 0 {
+		return nil
+	}
+	return &acks[i]
 }
 
 // Record appends a prepared acknowledgement (and, in the same transaction,

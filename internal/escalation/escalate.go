@@ -156,7 +156,7 @@ func checks(asOf time.Time) []time.Time {
 func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks []Acknowledgement, asOf, acksBy time.Time, anns []catalog.Annotation) (Escalation, bool) {
 	cur := m.At(asOf) // its owner and priority in force
 	e := Escalation{Metric: m.ID, Name: m.Name, Pillar: m.Pillar, Priority: cur.Priority, Owner: cur.Owner, Scope: scope.String()}
-	a := Latest(acks, m.ID, e.Scope, acksBy)
+	a := InScope(acks, m.ID, e.Scope, acksBy)
 	if a != nil && !a.Overdue(asOf) {
 		return e, false
 	}
@@ -166,7 +166,7 @@ func escalates(ds *metrics.Dataset, m *catalog.Metric, scope metrics.Scope, acks
 		if c.Status == catalog.Green {
 			c = scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t, Annotations: anns}, scope, true)
 		}
-		if !NeedsAction(c) {
+		if !NeedsActionIn(c, e.Scope) {
 			return e, false
 		}
 		if i == 0 {

@@ -382,3 +382,30 @@ func TestJudgedMetricTakesNoAction(t *testing.T) {
 		t.Error("NeedsAction on cards not judged by another")
 	}
 }
+
+// TestTeamScopeEscalations: a team's view escalates what the team could
+// act on. The core team (service api) has no deployments, so its change
+// failure rate is unknown for want of cases: not escalated there (it had
+// been, one of 18 on the demo's team:payments), though its red MTTR is;
+// and once the organisation's MTTR has an action, that action counts for
+// the team as well.
+func TestTeamScopeEscalations(t *testing.T) {
+	f := newFixture(t)
+	core := metrics.Scope{Dim: "team", Value: "core"}
+	got := f.escalations(t, asOf, core)
+	if k := keys(got); !slices.Equal(k, []string{"mttr/team:core"}) {
+		t.Errorf("team:core escalations %v, want mttr only (change failure rate there is unknown: no deployments)", k)
+	}
+	if _, err := f.ack(t, "mttr", Input{Owner: "Head of SRE", Note: "x", Due: "2026-04-20"}, asOf.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.escalations(t, asOf, core); len(got) > 0 {
+		t.Errorf("team:core escalations %v with the organisation's action on mttr in force, want none", keys(got))
+	}
+	// Past the organisation's due date the team's MTTR escalates again,
+	// overdue, with that action.
+	later := time.Date(2026, 4, 21, 1, 0, 0, 0, time.UTC)
+	if e, ok := f.escalations(t, later, core)["mttr/team:core"]; !ok || e.Why != Overdue || e.Acknowledgement == nil || e.Acknowledgement.Scope != "" {
+		t.Errorf("team:core mttr after the organisation's due date = %+v, want overdue", e)
+	}
+}

@@ -573,3 +573,21 @@ func budgetVariance(d *Dataset, q Query) Result {
 
 // days converts a span in ns to days of 24 h.
 func days(span int64) float64 { return float64(span) / float64(day) }
+
+// OrgTarget is the organisation's target of a metric for q's window from
+// its `target` records, whatever q's scope: the one run adds to the
+// organisation's value. A scope or breakdown line is not judged against it
+// (SPEC §4); the scorecard names it in the line's reason, so that a line
+// unknown for want of a target of its own does not read as a contradiction
+// of an organisation judged beside it.
+func (d *Dataset) OrgTarget(id string, q Query) (float64, bool) {
+	def, err := d.defAt(id, q.AsOf)
+	if err != nil || !def.Target {
+		return 0, false
+	}
+	q.Scope = Scope{}
+	if def.Sum {
+		return d.targetForWindow(id, q, q.start(), q.end())
+	}
+	return d.targetAt(id, q)
+}

@@ -202,8 +202,11 @@ func whole(n int) *catalog.WholeNumber {
 // where they are absolute (TestDetail: change failure rate of core is red),
 // and is unknown, "no target set", where the metric is judged against a
 // target — the organisation's target is not a plan's — unless a `target`
-// record names the line.
+// record names the line. The reason says whose the target beside it is
+// (release impact's service, as high as the organisation judged green
+// against 34, had read as a contradiction of it: "no target set").
 func TestBreakdownLineTarget(t *testing.T) {
+	const noOwn = "no target set: 200 USD is the organisation's target, and a plan is judged only against a target of its own"
 	cat, err := defaultCatalog(t).Apply(map[string]catalog.Override{"mrr": {Target: ptr(200)}})
 	if err != nil {
 		t.Fatal(err)
@@ -225,14 +228,14 @@ func TestBreakdownLineTarget(t *testing.T) {
 	if l := lines["pro"]; l.Status != catalog.Green {
 		t.Errorf("pro = %+v, want green against its own target 90", l)
 	}
-	if l := lines["basic"]; l.Value == nil || *l.Value != 50 || l.Status != catalog.Unknown || l.Reason != "no target set" {
-		t.Errorf("basic = %+v, want 50 shown, unknown: no target set", l)
+	if l := lines["basic"]; l.Value == nil || *l.Value != 50 || l.Status != catalog.Unknown || l.Reason != noOwn {
+		t.Errorf("basic = %+v, want 50 shown, unknown: %s", l, noOwn)
 	}
-	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "UNKNOWN  (1 record)  no target set") {
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "UNKNOWN  (1 record)  "+noOwn) {
 		t.Errorf("the text line does not give the reason:\n%s", text)
 	}
 	b, _ := json.Marshal(d.Breakdown)
-	if !strings.Contains(string(b), `"reason":"no target set"`) {
+	if !strings.Contains(string(b), `"reason":"`+noOwn+`"`) {
 		t.Errorf("breakdown JSON %s lacks the reason", b)
 	}
 	// The same holds for a scope: plan basic has no target of its own.
@@ -240,8 +243,41 @@ func TestBreakdownLineTarget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Card.Status != catalog.Unknown || d.Card.Reason != "no target set" || d.Card.Target != nil {
-		t.Errorf("scope plan:basic = %s (%q) target %v, want unknown, no target set", d.Card.Status, d.Card.Reason, d.Card.Target)
+	if d.Card.Status != catalog.Unknown || d.Card.Reason != noOwn || d.Card.Target != nil {
+		t.Errorf("scope plan:basic = %s (%q) target %v, want unknown, %s", d.Card.Status, d.Card.Reason, d.Card.Target, noOwn)
+	}
+	// Without a target anywhere the reason is SPEC's, alone.
+	ds = load(t, metrics.DefaultConfig(), revenue)
+	d, err = Detail(defaultCatalog(t), ds, "mrr", Options{AsOf: asOf}, "plan", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range d.Breakdown {
+		if l.Reason != "no target set" {
+			t.Errorf("%s = %+v, want unknown: no target set", l.Key, l)
+		}
+	}
+}
+
+// Release impact's organisation target from a `target` record (the
+// demo's 34): a service's line, with no target of its own, names it as
+// the organisation's rather than reading "no target set" beside an
+// organisation judged against it.
+func TestBreakdownLineOrgTargetRecord(t *testing.T) {
+	data := revenue + `{"kind":"target","id":"t1","metric":"mrr","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":120}`
+	ds := load(t, metrics.DefaultConfig(), data)
+	d, err := Detail(defaultCatalog(t), ds, "mrr", Options{AsOf: asOf}, "plan", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Card.Target == nil || *d.Card.Target != 120 || d.Card.Status != catalog.Green {
+		t.Fatalf("mrr = %s %s target %v, want green against the record's 120", show(d.Card.Value), d.Card.Status, show(d.Card.Target))
+	}
+	const want = "no target set: 120 USD is the organisation's target, and a plan is judged only against a target of its own"
+	for _, l := range d.Breakdown {
+		if l.Status != catalog.Unknown || l.Reason != want {
+			t.Errorf("%s = %s (%q), want unknown: %s", l.Key, l.Status, l.Reason, want)
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -670,7 +671,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	default:
 		c.Status = judge.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed, Thresholds: thr, Baseline: c.Baseline})
 		if c.Status == catalog.Unknown {
-			c.Reason = "no target set"
+			c.Reason = noTargetReason(ds, m, q, target, res.Detail.Currency)
 		}
 	}
 	if !opt.NoTrend {
@@ -695,6 +696,30 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Series, c.Degrading = weekly(ds, m, sq, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
 	}
 	return c
+}
+
+// noTargetReason says why a target-relative value has no status: "no
+// target set". For a scope or breakdown line under an organisation that
+// has a target, it says whose that target is (SPEC §4: a line is judged only
+// against a target of its own): release impact's organisation, 23.61 green
+// against 34, had beside it its one service's 23.61 "unknown: no target
+// set", as if the two contradicted each other.
+func noTargetReason(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, target *float64, currency string) string {
+	const reason = "no target set"
+	fs := q.Scope.Filters()
+	if len(fs) == 0 || target != nil {
+		return reason
+	}
+	org, ok := ds.OrgTarget(m.ID, q)
+	if !ok && m.Target != nil {
+		org, ok = *m.Target*WindowScale(ds, m, q.Window), true
+	}
+	if !ok {
+		return reason
+	}
+	dim := fs[len(fs)-1].Dim
+	return fmt.Sprintf("%s: %s is the organisation's target, and a %s is judged only against a target of its own",
+		reason, FormatValue(&org, m.Unit, currency), strings.ReplaceAll(dim, "_", " "))
 }
 
 // WindowScale is what a metric's target and absolute thresholds are
@@ -859,7 +884,11 @@ func notComparable(cur, prev metrics.Citation) string {
 // worse, and one on stale data is the feed's silence; a value that
 // accumulates through a period (quota attainment, judged against the
 // period's elapsed share) rises as the period goes and falls when the next
-// begins, whatever sales do. "" when the two may be compared, or when
+// begins, whatever sales do; and a multiple of what is left of the period's
+// quota (pipeline coverage) divides by less as the period's deals are won
+// (on the demo it rose every week of a quarter, 1.53× to 6.43×, and fell
+// back with the next), so its rise says where in the period the two windows
+// end, not that the pipeline grew. "" when the two may be compared, or when
 // either has no value (the trend is then empty already).
 func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Result, pq metrics.Query, prev metrics.Result) string {
 	if c.Value == nil || prev.Value == nil {
@@ -877,6 +906,9 @@ func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Re
 	case before:
 		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample)
 	}
+	if m.Span == catalog.SpanQuotaPeriod && (thr == nil || thr.RelativeTo != catalog.RelativeToElapsed) {
+		return quotaLeftUnjudged(prev.Detail, cur.Detail)
+	}
 	if thr == nil || thr.RelativeTo != catalog.RelativeToElapsed {
 		return ""
 	}
@@ -891,6 +923,23 @@ func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Re
 			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
 	}
 	return "the value accumulates through the period: the status judges it against the share of the period gone"
+}
+
+// quotaLeftUnjudged says why a value over what is left of the current
+// quota period's quota (pipeline coverage) is not compared with the window
+// before's: the two divide by different amounts, the quota still to win
+// shrinking as the period's deals are won, and by another period's quota
+// once the window before falls in the period before.
+func quotaLeftUnjudged(prev, cur metrics.Detail) string {
+	if ps, cs := prev.PeriodStart, cur.PeriodStart; ps != nil && cs != nil && !ps.Equal(*cs) {
+		return "the window before falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): it divides by that period's quota"
+	}
+	if prev.Remaining != nil && cur.Remaining != nil && prev.Quota != nil && cur.Quota != nil && *prev.Quota > 0 && *cur.Quota > 0 {
+		was, is := 100**prev.Remaining / *prev.Quota, 100**cur.Remaining / *cur.Quota
+		return fmt.Sprintf("it divides by the quota still to win, which shrinks as the period's deals are won: %s of the quota was left at the window before, %s now; the status judges the multiple as it stands",
+			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
+	}
+	return "it divides by the quota still to win, which shrinks as the period's deals are won; the status judges the multiple as it stands"
 }
 
 func trend(better string, cur, prev *float64) Trend {

@@ -85,7 +85,7 @@ func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalati
 	d := mp.D
 	now := s.Now().UTC()
 	p := actionPanel{
-		Attention: escalation.NeedsAction(d.Card),
+		Attention: escalation.NeedsActionIn(d.Card, scope.String()),
 		CanRecord: s.access(r).Can(auth.MetricAcknowledge),
 		Scope:     scope.String(),
 		Post:      (&url.URL{Path: "/metrics/" + d.Definition.ID + "/acknowledgements", RawQuery: r.URL.RawQuery}).String(),
@@ -102,7 +102,9 @@ func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalati
 	// Those recorded after the page's time are not shown: they had not
 	// happened then.
 	by := s.acksBy(r, d.AsOf)
-	cur := escalation.Latest(acks, d.Definition.ID, p.Scope, by)
+	// The organisation's action counts in a scope without a newer one of
+	// its own, as it does for the scope's escalations (escalation.InScope).
+	cur := escalation.InScope(acks, d.Definition.ID, p.Scope, by)
 	if cur != nil {
 		c := row(*cur)
 		p.Current = &c

@@ -96,6 +96,11 @@ func TestActionOnTheMetricPage(t *testing.T) {
 	if strings.Contains(page, "No action recorded") {
 		t.Error("the page says no action is recorded beside one")
 	}
+	// The organisation's action counts in a team, as it does for the
+	// team's escalations (escalation.InScope), and the page says whose it
+	// is; it had said "No action recorded" for team core.
+	mustContain(t, "team core's page", e.page(t, exec, path+"?team=core", 200), []string{"<strong>Head of SRE</strong> · due 10 Apr 2026",
+		"The organisation's action: it counts for team core until one is recorded for it."})
 	// As of a time before them, the actions had not happened.
 	if p := e.page(t, exec, path+"?as_of=2026-03-30", 200); strings.Contains(p, "Canary releases for api") || strings.Contains(p, "Rollback drill") || !strings.Contains(p, "No action recorded") {
 		t.Error("the page as of the day before shows actions recorded after it")

@@ -35,6 +35,7 @@ import (
 //	unspec .Formula         a definition without its references to the specification's sections
 //	due .Due                an action's due date as the pages write dates ("10 Apr 2026")
 //	pvalue .P               a p-value as "p = 0.0073" or "p < 0.0001" (stats.FormatP)
+//	newest .Kind .LastData .AsOf  a kind's newest data (newestView): its time, or "period open" for a period in force
 func (s *Server) funcs(st *site) template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) (string, error) {
@@ -63,6 +64,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"settingInForce": settingInForceHTML,
 		"due":            dueText,
 		"pvalue":         stats.FormatP,
+		"newest":         newestData,
 		// span says a window ("30d") in words ("30 days"), as it is read.
 		"span": catalog.SpanWords,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {

@@ -170,6 +170,9 @@ type recordColumn struct {
 	// column.
 	Dir string
 	Num bool
+	// Wide: on a phone, where each row stacks, the cell takes the row's
+	// width (a note says why a record counts, in a sentence).
+	Wide bool
 }
 
 type recordRow struct {
@@ -650,7 +653,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 		}
 	}
 	for i, col := range cols {
-		c := recordColumn{Label: idWords(col), Num: num[i]}
+		c := recordColumn{Label: idWords(col), Num: num[i], Wide: col == colNote}
 		switch col {
 		case colRecord:
 			c.Label = "record"

@@ -54,3 +54,44 @@ func TestBrowserWideTablesReadable(t *testing.T) {
 	uncut(t, ctx, "change failure rate on a phone")
 	browsertest.Screenshot(ctx, t, "records-phone")
 }
+
+// On a phone /admin breaks a long address before its "@", not mid-word
+// ("admin@example.c" / "om"), and the header's roles wrap rather than end
+// in "Administrator, Exec…".
+func TestBrowserAdminAddressesPhone(t *testing.T) {
+	ctx := browsertest.New(t)
+	_, base := newDemoServer(t, map[string][]string{"administrator@example.com": {"admin", "executive"}, "carol.longname@example.com": {"executive"}})
+	browsertest.SetViewport(ctx, t, browsertest.Phone)
+	browserSignIn(t, ctx, base, "/admin", "administrator@example.com", ".adm-who")
+	// Each address as the lines it is laid out on, "|" between them.
+	lines, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".adm-who")].map(e => {
+		const lines = []; let top = null;
+		const w = document.createTreeWalker(e, NodeFilter.SHOW_TEXT);
+		for (let n; (n = w.nextNode()); ) {
+			for (let i = 0; i < n.length; i++) {
+				const r = document.createRange(); r.setStart(n, i); r.setEnd(n, i + 1);
+				const b = r.getClientRects()[0];
+				if (!b) continue;
+				if (top === null || b.top > top + 2) { lines.push(""); top = b.top; }
+				lines[lines.length - 1] += n.data[i];
+			}
+		}
+		return lines.join("|");
+	})`))
+	if err != nil || len(lines) < 2 {
+		t.Fatalf("addresses: %v %v", lines, err)
+	}
+	for _, l := range lines {
+		parts := strings.Split(l, "|")
+		for _, p := range parts[1:] {
+			if !strings.HasPrefix(p, "@") && !strings.HasPrefix(p, ".") {
+				t.Errorf("the address %q breaks mid-word: %q", strings.Join(parts, ""), l)
+			}
+		}
+	}
+	roles, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`(() => { const r = document.querySelector(".account__roles"); return [r.scrollWidth, r.clientWidth, r.getBoundingClientRect().right, innerWidth]; })()`))
+	if err != nil || len(roles) != 4 || roles[0] > roles[1]+1 || roles[2] > roles[3] {
+		t.Errorf("the header's roles are cut (scroll width, width, right, screen): %v %v", roles, err)
+	}
+	browsertest.Screenshot(ctx, t, "admin-addresses-phone")
+}

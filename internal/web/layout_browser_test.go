@@ -95,3 +95,24 @@ func TestBrowserAdminAddressesPhone(t *testing.T) {
 	}
 	browsertest.Screenshot(ctx, t, "admin-addresses-phone")
 }
+
+// The Share form's selects look like the page's other selects (the
+// controls' window: its border, corners, background and font; the
+// controls bar is the more compact), not the browser's unstyled ones.
+func TestBrowserShareFormSelects(t *testing.T) {
+	ctx := browsertest.New(t)
+	_, base := newDemoServer(t, map[string][]string{"eve@example.com": {"executive"}})
+	browserSignIn(t, ctx, base, "/metrics/arr", "eve@example.com", "#share select")
+	styles, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`["#c-window", "#share select[name=kind]", "#share select[name=expires_in]"].map(s => {
+		const c = getComputedStyle(document.querySelector(s));
+		return [c.borderTopLeftRadius, c.borderTopColor, c.backgroundColor, c.fontFamily].join(" ");
+	})`))
+	if err != nil || len(styles) != 3 {
+		t.Fatalf("select styles: %v %v", styles, err)
+	}
+	for _, s := range styles[1:] {
+		if s != styles[0] {
+			t.Errorf("a share select is styled %q, the page's window select %q", s, styles[0])
+		}
+	}
+}

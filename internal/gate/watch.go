@@ -525,7 +525,7 @@ func (w *Watcher) judge(ctx context.Context, d due, to time.Time) (Watch, error)
 		// inside it (an hourly sample holds the hour before the
 		// deployment too; one as long as the period fits only when it
 		// starts with the deployment).
-		res.Outcome, res.Reason = WatchInconclusive, fmt.Sprintf("the service's sli samples cover %s each and none lies inside the %s observation period: push samples of half the period or less, or set watch.prometheus in gates.yaml; not judged, and not a pass",
+		res.Outcome, res.Reason = WatchInconclusive, fmt.Sprintf("the service's sli samples cover %s each and none lies inside the %s observation period, so no error rate can be read for it: send sli samples covering half the period or less, or have the watch read the service's traffic from Prometheus (a prometheus section under watch in gates.yaml: docs/gates.md, Post-deploy watch); not judged, and not a pass",
 			catalog.FormatWindow(d.coarse), catalog.FormatWindow(r.within))
 	case ev.Requests == 0:
 		res.Outcome, res.Reason = WatchInconclusive, "no traffic data in the observation period ("+ev.From+"): not judged, and not a pass"

@@ -162,7 +162,7 @@ func TestWatchPushedSamples(t *testing.T) {
 	if r := got["ci/billing-1"]; !strings.Contains(r.Reason, "no traffic data") || r.Evidence.ErrorRate != nil {
 		t.Errorf("no data: %+v", r)
 	}
-	if r := got["ci/hourly-1"]; r.Reason != "the service's sli samples cover 1h each and none lies inside the 15m observation period: push samples of half the period or less, or set watch.prometheus in gates.yaml; not judged, and not a pass" || r.Evidence.ErrorRate != nil {
+	if r := got["ci/hourly-1"]; r.Reason != "the service's sli samples cover 1h each and none lies inside the 15m observation period, so no error rate can be read for it: send sli samples covering half the period or less, or have the watch read the service's traffic from Prometheus (a prometheus section under watch in gates.yaml: docs/gates.md, Post-deploy watch); not judged, and not a pass" || r.Evidence.ErrorRate != nil {
 		t.Errorf("hourly samples: %+v", r)
 	}
 	if r := got["ci/quarter-1"]; !strings.HasPrefix(r.Reason, "the service's sli samples cover 15m each and none lies inside the 15m observation period") {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -180,4 +181,34 @@ func TestScorecardBeforeTheData(t *testing.T) {
 	e := newEnv(t, 0)
 	home := e.page(t, e.sessionAs(t, "executive"), "/?as_of=2020-01-01", 200)
 	mustContain(t, "the scorecard of 2020", home, []string{"None: escalations need a week of data, and it begins on "}, "kpi__action", "has a current action")
+}
+
+// The 12-week trend's header says what its points and the figure above
+// cover as the card does: "the figure above covers 30 days" stood above
+// ARR's state at an instant and pipeline coverage's quota period.
+func TestTrendHeaderSaysWhatItCovers(t *testing.T) {
+	e := newEnv(t, 0)
+	exec := e.sessionAs(t, "executive")
+	for id, want := range map[string]string{
+		"change_failure_rate":           "each point one week's value; the figure above covers 30 days",
+		"arr":                           "each point the state at its week's end; the figure above is the state at the page's time",
+		"open_critical_vulnerabilities": "each point the state at its week's end; the figure above is the state at the page's time",
+		"grr":                           "each point the cohort of a year before its week's end; the figure above, the cohort of a year before the page's time",
+		"pipeline_coverage":             "each point the quota period holding its week's end, up to then; the figure above, the period holding the page's time",
+		"quota_attainment":              "each point the quota period holding its week's end, up to then; the figure above, the period holding the page's time",
+		"mttr_baseline":                 "each point the 90 days before its week; the figure above, the 90 days before the window's start",
+	} {
+		p := e.page(t, exec, "/metrics/"+id+"?as_of=2026-03-31", 200)
+		i := strings.Index(p, `id="trend-h"`)
+		if i < 0 {
+			t.Fatalf("%s: no trend header", id)
+		}
+		head := html.UnescapeString(p[i : i+strings.Index(p[i:], "</h2>")])
+		if !strings.Contains(head, want) {
+			t.Errorf("%s: the trend header says\n%s\nwant %q", id, head, want)
+		}
+		if id != "change_failure_rate" && strings.Contains(head, "covers 30 days") {
+			t.Errorf("%s: the trend header gives a window the value does not cover:\n%s", id, head)
+		}
+	}
 }

@@ -35,6 +35,8 @@ import (
 //	unspec .Formula         a definition without its references to the specification's sections
 //	due .Due                an action's due date as the pages write dates ("10 Apr 2026")
 //	pvalue .P               a p-value as "p = 0.0073" or "p < 0.0001" (stats.FormatP)
+//	address .Email          an e-mail address that may break before its "@"
+//	newest .Kind .LastData .AsOf  a kind's newest data (newestView): its time, or "period open" for a period in force
 func (s *Server) funcs(st *site) template.FuncMap {
 	return template.FuncMap{
 		"static": func(name string) (string, error) {
@@ -63,12 +65,31 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"settingInForce": settingInForceHTML,
 		"due":            dueText,
 		"pvalue":         stats.FormatP,
+		"newest":         newestData,
+		"address":        breakableAddress,
 		// span says a window ("30d") in words ("30 days"), as it is read.
 		"span": catalog.SpanWords,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},
 	}
+}
+
+// breakableAddress is an e-mail address with a line-break opportunity
+// (<wbr>) before its "@" and each "." of the part before it: in a narrow
+// cell it breaks as "admin" / "@example.com", not mid-word
+// ("admin@example.c" / "om").
+func breakableAddress(a string) template.HTML {
+	local, domain, ok := strings.Cut(a, "@")
+	parts := strings.Split(local, ".")
+	for i, p := range parts {
+		parts[i] = template.HTMLEscapeString(p)
+	}
+	out := strings.Join(parts, "<wbr>.")
+	if ok {
+		out += "<wbr>@" + template.HTMLEscapeString(domain)
+	}
+	return template.HTML(out)
 }
 
 // settingInForceHTML is scorecard.SettingInForceText with the proposal

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
@@ -155,4 +156,26 @@ func TestGateApprovalAPI(t *testing.T) {
 	if _, b, _ = e.do(t, "GET", "/records/deployment/import/rel-200", "", nil); !strings.Contains(string(b), "by token:role-executive") || !strings.Contains(string(b), "risk accepted for the hotfix") {
 		t.Errorf("the deployment's page does not show the approval")
 	}
+}
+
+// A post-deploy watch's deployment on /gates links to its record page, as
+// deployments do elsewhere, for a reader who may read deployments; it was
+// plain text ("payments import/dep-0009768").
+func TestGatesWatchLinksItsDeployment(t *testing.T) {
+	e := newEnv(t, 0)
+	w := gate.Watch{Deployment: "import/dep-9768", Service: "payments", Environment: "production", Outcome: gate.WatchInconclusive,
+		Reason: "no traffic data in the observation period (sli): not judged, and not a pass", At: time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)}
+	body, err := json.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.store.AppendDocOnce(context.Background(), gate.WatchCollection, "import/dep-9768", body); err != nil {
+		t.Fatal(err)
+	}
+	p := e.page(t, e.sessionAs(t, "executive"), "/gates", 200)
+	i := strings.Index(p, `id="sec-watch"`)
+	if i < 0 {
+		t.Fatal("no post-deploy watch section")
+	}
+	mustContain(t, "the watches", p[i:], []string{`payments <a href="/records/deployment/import/dep-9768">import/dep-9768</a>`})
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
@@ -23,13 +24,20 @@ const maxPageGates = 50
 type gatesPage struct {
 	Pending  []gateRow
 	Recent   []gateRow
-	Watches  []gate.Watch
+	Watches  []watchRow
 	Services []string
 	Service  string
 	// Done is the outcome of the form just posted; Problem why one was
 	// refused, for the decision Failed.
 	Done, Problem string
 	Failed        int64
+}
+
+// watchRow is a post-deploy watch's outcome; Href is its deployment's
+// record page, "" for a reader who may not read deployments.
+type watchRow struct {
+	gate.Watch
+	Href string
 }
 
 type gateRow struct {
@@ -86,9 +94,14 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 			data.Recent = append(data.Recent, row)
 		}
 	}
+	acc := s.access(r)
 	for _, w := range watches {
 		if q.Service == "" || w.Service == q.Service {
-			data.Watches = append(data.Watches, w)
+			row := watchRow{Watch: w}
+			if src, id, ok := strings.Cut(w.Deployment, "/"); ok && acc.CanReadKind(string(domain.KindDeployment)) {
+				row.Href = recordHref(domain.Key{Kind: domain.KindDeployment, Source: src, ID: id})
+			}
+			data.Watches = append(data.Watches, row)
 		}
 	}
 	slices.Sort(data.Services)

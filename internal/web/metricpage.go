@@ -98,6 +98,9 @@ type metricPage struct {
 	// cohort, a quota period or a baseline, what it is (catalog.Metric.Span)
 	// rather than a window the formula does not use.
 	CoversLabel, Covers string
+	// TrendCovers says, under the trend's title, what each weekly point
+	// and the figure above cover (trendCovers).
+	TrendCovers string
 	// Action is the owner's action on the metric and the form to record
 	// one (SPEC §4: amber and red are acknowledged, not ignored).
 	Action actionPanel
@@ -167,6 +170,9 @@ type recordColumn struct {
 	// column.
 	Dir string
 	Num bool
+	// Wide: on a phone, where each row stacks, the cell takes the row's
+	// width (a note says why a record counts, in a sentence).
+	Wide bool
 }
 
 type recordRow struct {
@@ -326,6 +332,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	format := s.unitFormat(c.Unit)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
 	mp.CoversLabel, mp.Covers = covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
+	mp.TrendCovers = trendCovers(m.At(d.AsOf).Span, d.Card.Window)
 	for _, p := range s.Catalog.Pillars {
 		if p.ID == m.Pillar {
 			mp.Pillar = p.Name
@@ -646,7 +653,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 		}
 	}
 	for i, col := range cols {
-		c := recordColumn{Label: idWords(col), Num: num[i]}
+		c := recordColumn{Label: idWords(col), Num: num[i], Wide: col == colNote}
 		switch col {
 		case colRecord:
 			c.Label = "record"
@@ -735,6 +742,25 @@ func (s *Server) unitFormat(unit string) chart.Format {
 
 // idWords writes an id as words: "vp_sales" → "vp sales".
 func idWords(id string) string { return strings.ReplaceAll(id, "_", " ") }
+
+// trendCovers says what each point of the 12-week trend of a metric
+// with span covers, and the figure above it (shown with window, "30d"):
+// a window metric's point is its week's value beside a figure over the
+// window; a state's point is the state at its week's end, as the figure
+// is the state at as_of (not "covers 30 days", which it does not).
+func trendCovers(span, window string) string {
+	switch span {
+	case catalog.SpanInstant:
+		return "each point the state at its week's end; the figure above is the state at the page's time"
+	case catalog.SpanYear:
+		return "each point the cohort of a year before its week's end; the figure above, the cohort of a year before the page's time"
+	case catalog.SpanQuotaPeriod:
+		return "each point the quota period holding its week's end, up to then; the figure above, the period holding the page's time"
+	case catalog.SpanBeforeWindow:
+		return "each point the 90 days before its week; the figure above, the 90 days before the window's start"
+	}
+	return "each point one week's value; the figure above covers " + catalog.SpanWords(window)
+}
 
 // covers says what stretch of time a value of a metric with span, shown
 // with window (its text, "30d") as of asOf, covers: a label and the words.

@@ -142,7 +142,7 @@ func TestMetricPage(t *testing.T) {
 	body := e.page(t, cl, base, 200)
 	for _, want := range []string{
 		"Change failure rate", "version 1, effective", "Formula", "green ≤ 5 %, amber ≤ 15 %, red above",
-		"Minimum sample", "5 cases", "50 %", "Unknown: too few cases (n = 4, needs 5)", "DORA level", "Last 12 weeks", "each point one week's value; the figure above covers 30 days", `class="chart chart-trend`,
+		"Minimum sample", "5 cases", "50 %", "Unknown: too few cases (n = 4, needs 5)", "DORA level", "Last 12 weeks", "each point one week&#39;s value; the figure above covers 30 days", `class="chart chart-trend`,
 		"By team", "By service", "By environment", "By tier", "Records behind the value", "VP Engineering", "4 records",
 	} {
 		if !strings.Contains(body, want) {

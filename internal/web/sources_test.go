@@ -88,3 +88,30 @@ func TestScorecardUnknownByConnector(t *testing.T) {
 	// The pages read the same options.
 	e.run(t, scenario{url: "/api/v1/metrics/mrr?as_of=" + asOf, status: 200, contains: []string{"connector stripe"}})
 }
+
+// A metric page's Sources row says a quota period in force is open, as the
+// sources page does, rather than give the page's own as-of as the time
+// quota data last arrived ("quota newest 31 Mar 2026 12:00 UTC").
+func TestMetricSourcesSayPeriodOpen(t *testing.T) {
+	e := newEnv(t, 0)
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(revenueSeed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	exec := e.sessionAs(t, "executive")
+	for _, id := range []string{"quota_attainment", "pipeline_coverage"} {
+		p := e.page(t, exec, "/metrics/"+id+"?as_of=2026-03-31T12:00:00Z", 200)
+		i := strings.Index(p, "<li><strong>quota</strong>")
+		if i < 0 {
+			t.Fatalf("%s: no quota row under Sources", id)
+		}
+		row := p[i : i+strings.Index(p[i:], "</li>")]
+		if !strings.Contains(row, ">period open</span>") || strings.Contains(row, "12:00 UTC") {
+			t.Errorf("%s: the quota row of a period in force:\n%s", id, row)
+		}
+		// The opportunities' newest is a time, as before.
+		j := strings.Index(p, "<li><strong>opportunity</strong>")
+		if j < 0 || !strings.Contains(p[j:j+strings.Index(p[j:], "</li>")], "newest 10 Mar 2026") {
+			t.Errorf("%s: the opportunity row lost its time", id)
+		}
+	}
+}

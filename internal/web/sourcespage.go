@@ -45,13 +45,12 @@ type sourcesPage struct {
 
 // kindRow is one record kind.
 type kindRow struct {
-	Kind, Records, LastData, Limit string
+	Kind, Records, Limit string
 	// Longest is the longest limit of the metrics reading the kind, when
 	// it differs from Limit (scorecard.KindSource.Longest).
 	Longest string
-	// Open: a period of the kind has begun and not ended at the page's
-	// time (LastData says so rather than give that time).
-	Open     bool
+	// Newest is the kind's newest data as the pages say it.
+	Newest   newestView
 	Status   StatusView
 	State    bool
 	Problems int
@@ -129,16 +128,7 @@ func (s *Server) sourcesPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile.Result, q Query, access auth.Access) sourcesPage {
 	p := sourcesPage{AsOf: rep.AsOf, Tolerance: reconcile.Tolerance{Green: reconcile.GreenTolerancePct, Amber: reconcile.AmberTolerancePct}}
 	for _, k := range rep.Kinds {
-		row := kindRow{Kind: k.Kind, Records: groupThousandsInt(k.Records), Status: kindStatus(k.Status), State: k.State, Problems: k.Problems, Limit: k.Limit, Longest: k.Longest, LastData: "—"}
-		switch {
-		case k.LastData != nil && domain.Kind(k.Kind).Period() && k.LastData.Equal(rep.AsOf):
-			// A period begun and not ended (a quarter's quota, this
-			// month's budget) has data up to the page's time by SPEC §3,
-			// which as a time read as invented.
-			row.LastData, row.Open = "period open", true
-		case k.LastData != nil:
-			row.LastData = k.LastData.UTC().Format("2 Jan 2006 15:04 MST")
-		}
+		row := kindRow{Kind: k.Kind, Records: groupThousandsInt(k.Records), Status: kindStatus(k.Status), State: k.State, Problems: k.Problems, Limit: k.Limit, Longest: k.Longest, Newest: newestData(k.Kind, k.LastData, rep.AsOf)}
 		switch k.Status {
 		case scorecard.KindFresh:
 			p.Fresh++
@@ -184,3 +174,27 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 
 // groupThousandsInt writes a count with thousands separators (12,345).
 func groupThousandsInt(n int) string { return chart.Number(float64(n)) }
+
+// newestView is a kind's newest data as the pages say it (the "newest"
+// partial): Text is its time, "period open", or "" when there is none.
+type newestView struct {
+	Text string
+	// Open: a period of the kind has begun and not ended at the page's
+	// time (Text says so rather than give that time).
+	Open bool
+}
+
+// newestData words a kind's newest data at asOf, for the sources page's
+// table and a metric page's Sources row alike. A period begun and not
+// ended (a quarter's quota, this month's budget) has data up to the
+// page's time by SPEC §3, which as a time read as invented: it is
+// "period open".
+func newestData(kind string, last *time.Time, asOf time.Time) newestView {
+	switch {
+	case last == nil:
+		return newestView{}
+	case domain.Kind(kind).Period() && last.Equal(asOf):
+		return newestView{Text: "period open", Open: true}
+	}
+	return newestView{Text: last.UTC().Format("2 Jan 2006 15:04 MST")}
+}

@@ -110,7 +110,7 @@ func TestRecordsTableShowsAmountsToTheCent(t *testing.T) {
 	}
 	page := e.get200(t, "/metrics/infrastructure_cost?as_of="+asOf)
 	// The amount, and the record's value under a metric in a currency.
-	table := regexp.MustCompile(`(?s)<table class="table table--compact table--stack records">.*?</table>`).FindString(page)
+	table := recordsTableOf(page)
 	if strings.Count(table, ">10,038.93<") != 2 || strings.Contains(table, "10,038.9331") {
 		t.Errorf("the records table does not show money to the cent:\n%s", table)
 	}
@@ -119,7 +119,7 @@ func TestRecordsTableShowsAmountsToTheCent(t *testing.T) {
 	}
 	// Under cost trend (a percentage) a cost record's value is still its
 	// money in the window.
-	trend := regexp.MustCompile(`(?s)<table class="table table--compact table--stack records">.*?</table>`).FindString(e.get200(t, "/metrics/cost_trend?as_of="+asOf))
+	trend := recordsTableOf(e.get200(t, "/metrics/cost_trend?as_of="+asOf))
 	if !strings.Contains(trend, "value (USD)") || strings.Count(trend, ">10,038.93<") != 2 {
 		t.Errorf("cost trend's records do not show their money as money:\n%s", trend)
 	}
@@ -164,7 +164,7 @@ func TestColumnText(t *testing.T) {
 func TestRecordsTableValueHasItsUnit(t *testing.T) {
 	e := newEnv(t, 0)
 	page := e.get200(t, "/metrics/mttr?as_of="+asOf)
-	table := regexp.MustCompile(`(?s)<table class="table table--compact table--stack records">.*?</table>`).FindString(page)
+	table := recordsTableOf(page)
 	if !strings.Contains(table, "value (hours)") {
 		t.Errorf("the value column does not say its unit:\n%s", table)
 	}

@@ -95,6 +95,11 @@ type Line struct {
 	// with a span of its own (a cohort year, a quota period).
 	Covers   string `json:"covers,omitempty"`
 	Previous string `json:"previous"`
+	// NotCompared says why the week is not compared with the week before
+	// (the scorecard's Trend.NotComparable: too few cases, stale data, a
+	// value that accumulates through its period), where Previous alone
+	// ("—") had read as no data the week before.
+	NotCompared string `json:"not_compared,omitempty"`
 	// Change is the percent change from Previous, "no change" when the
 	// two are the same, "" when it cannot be said.
 	Change string `json:"change"`
@@ -193,7 +198,7 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 		l := Line{Metric: m.ID, Name: m.Name, Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency),
 			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment, Direction: c.Trend.Direction,
 			Status: now[i].Status, StatusCovers: covers(m.Span, now[i].Window), Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
-		l.Change, l.Covers = change(c), covers(m.Span, c.Window)
+		l.Change, l.Covers, l.NotCompared = change(c), covers(m.Span, c.Window), c.Trend.NotComparable
 		d.Headline = append(d.Headline, l)
 	}
 	for i, m := range shown {

@@ -361,3 +361,25 @@ func TestDigestChangeWords(t *testing.T) {
 		}
 	}
 }
+
+// A headline metric not compared with the week before (too few cases,
+// stale data, a value accumulating through its period: the scorecard's
+// Trend.NotComparable) says so and why, where "7 days before: —" had read
+// as no data the week before.
+func TestDigestSaysWhyNotCompared(t *testing.T) {
+	v := 4.34
+	c := scorecard.Card{Value: &v, Unit: "ratio", Trend: scorecard.Trend{NotComparable: "the value accumulates through the period"}}
+	why := "not compared with the 7 days before: the value accumulates through the period"
+	d := &Digest{AsOf: asOf, From: asOf.Add(-Week), Headline: []Line{{Metric: "pipeline_coverage", Name: "Pipeline coverage",
+		Value: "4.34×", Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, "USD"), Change: change(c), NotCompared: c.Trend.NotComparable, Status: catalog.Green}}}
+	html, text, err := d.Render("ceo@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(html, why) || strings.Contains(html, "7 days before: <span") {
+		t.Errorf("the HTML part does not say why the week is not compared:\n%s", html)
+	}
+	if !strings.Contains(text, "not compared with the week before: the value accumulates through the period") || strings.Contains(text, "was —") {
+		t.Errorf("the text part does not say why the week is not compared:\n%s", text)
+	}
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	sqlitedrv "modernc.org/sqlite"
@@ -46,11 +47,36 @@ func primaryCode(err error) int {
 	return se.Code() & 0xff
 }
 
+// ReadOnlyError is a write the store's file or directory refused: SQLite
+// says only "attempt to write a readonly database", naming neither the file
+// nor what to check. Nothing is kept: permissions mend without a restart.
+type ReadOnlyError struct {
+	Dir string
+	Err error
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("the store %s cannot be written (%v): this account (uid %d) may not write %s or the files in it (candor.db, candor.db-wal, candor.db-shm), or its file system is read-only: check their owner and permissions (ls -l %s)",
+		filepath.Join(e.Dir, "candor.db"), e.Err, os.Getuid(), e.Dir, e.Dir)
+}
+
+func (e *ReadOnlyError) Unwrap() error { return e.Err }
+
+// readOnly reports whether err is SQLite refusing a write to the file:
+// SQLITE_READONLY, whatever the extended code says of why.
+func readOnly(err error) bool { return primaryCode(err) == sqlite3.SQLITE_READONLY }
+
 // checked returns err, as a *DamagedError when SQLite found the file
-// damaged. The first such error is kept (Damaged): the file does not mend
-// itself, so a store once found damaged stays so until it is replaced and
-// the process started again.
+// damaged, a *ReadOnlyError when it may not write it. The first damage is
+// kept (Damaged): the file does not mend itself, so a store once found
+// damaged stays so until it is replaced and the process started again.
 func (s *DB) checked(err error) error {
+	if err != nil && readOnly(err) {
+		if ro := (*ReadOnlyError)(nil); errors.As(err, &ro) {
+			return err
+		}
+		return &ReadOnlyError{Dir: s.dir, Err: err}
+	}
 	if err == nil || !corrupt(err) {
 		return err
 	}

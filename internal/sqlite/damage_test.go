@@ -122,3 +122,31 @@ func TestDamagedDeliveriesAreNamed(t *testing.T) {
 		t.Fatalf("logging deliveries over a damaged index: %v (store damaged: %v)", err, s.Damaged())
 	}
 }
+
+// A store its account may not write (a read-only directory or file
+// system, another owner's files): a write fails naming the file, the
+// account and what to check, where SQLite says only "attempt to write a
+// readonly database"; it is not damage, and reads go on.
+func TestReadOnlyStoreIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	items := damageStore(t, dir, 10)
+	defer sqlite.SetDSNMore("&mode=ro")()
+	ctx := context.Background()
+	s, err := sqlite.OpenExisting(ctx, dir)
+	var ro *sqlite.ReadOnlyError
+	if err == nil {
+		defer s.Close()
+		if n, err := s.LastSeq(ctx); err != nil || n != 10 {
+			t.Fatalf("LastSeq = %d, %v; want the store to read", n, err)
+		}
+		items[0].Hash = "changed"
+		_, err = store.Put(ctx, s, items[:1])
+		if s.Damaged() != nil {
+			t.Errorf("a read-only store reported damaged: %v", s.Damaged())
+		}
+	}
+	if !errors.As(err, &ro) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) ||
+		!strings.Contains(err.Error(), "readonly") || !strings.Contains(err.Error(), "check their owner and permissions (ls -l "+dir+")") {
+		t.Fatalf("writing a read-only store: %v; want a ReadOnlyError naming the file and what to check", err)
+	}
+}

@@ -95,6 +95,11 @@ func create(ctx context.Context, path string) error {
 	return err
 }
 
+// dsnMore is added to every connection's parameters: tests open a store
+// read-only (mode=ro), as a file system or permissions would make it,
+// which a test running as root cannot otherwise see.
+var dsnMore string
+
 // ErrNoStore is OpenExisting's error for a directory without a store.
 var ErrNoStore = errors.New("no Candor store")
 
@@ -143,7 +148,7 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 	// wal_autocheckpoint(0): Candor checkpoints in the background
 	// (writer.go).
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate"
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + dsnMore
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(ctx, path); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", path, err)
@@ -166,6 +171,9 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 		db.Close()
 		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
 			return nil, err // names the file already
+		}
+		if readOnly(err) {
+			return nil, &ReadOnlyError{Dir: dir, Err: err}
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

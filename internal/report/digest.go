@@ -68,6 +68,10 @@ type Digest struct {
 	// From is the start of the week: AsOf − 7 days.
 	From     time.Time `json:"from"`
 	Headline []Line    `json:"headline"`
+	// NoRevenue says, for a store without revenue data, that none was sent
+	// ("No revenue data has been sent: …"), in place of the Growth
+	// pillar's headline lines, each "—": the scorecard's Pillar.NoData.
+	NoRevenue string `json:"no_revenue,omitempty"`
 	// Turned are the metrics whose status became amber or red (or red
 	// from amber) during the week.
 	Turned []Change `json:"turned"`
@@ -190,8 +194,15 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 	now := statuses(ds, shown, scorecard.Options{AsOf: asOf})
 	before := statuses(ds, shown, scorecard.Options{AsOf: d.From})
 	headline := slices.ContainsFunc(shown, headlineMetric)
+	var growth []scorecard.Card
 	for i, m := range shown {
-		if headline && !headlineMetric(m) || !headline && len(d.Headline) >= 7 {
+		if m.Pillar == "growth" {
+			growth = append(growth, now[i])
+		}
+	}
+	d.NoRevenue = scorecard.NoData("growth", growth)
+	for i, m := range shown {
+		if headline && !headlineMetric(m) || !headline && len(d.Headline) >= 7 || d.NoRevenue != "" && m.Pillar == "growth" {
 			continue
 		}
 		c := week[i]

@@ -145,9 +145,10 @@ type Pillar struct {
 	Metrics []Card          `json:"metrics"`
 }
 
-// noData is Pillar.NoData for a pillar's cards. Only Growth has it: SPEC
-// §4 shows the other pillars always, each card saying what was never sent.
-func noData(id string, cards []Card) string {
+// NoData is Pillar.NoData for a pillar's cards (the digest's headline
+// Growth lines ask it too). Only Growth has it: SPEC §4 shows the other
+// pillars always, each card saying what was never sent.
+func NoData(id string, cards []Card) string {
 	if id != "growth" {
 		return ""
 	}
@@ -489,7 +490,7 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 			return catalog.PriorityRank(a.Priority) - catalog.PriorityRank(b.Priority)
 		})
 		pl.Status, pl.Unknown = groupStatus(pl.Metrics)
-		pl.NoData = noData(p.ID, pl.Metrics)
+		pl.NoData = NoData(p.ID, pl.Metrics)
 		sc.Pillars = append(sc.Pillars, pl)
 	}
 	sc.DORA = doraLevels(cards)

@@ -176,3 +176,10 @@ func TestCounts(t *testing.T) {
 		}
 	}
 }
+
+// The review's weeks in words: To is the Monday after the last week.
+func TestReviewSpan(t *testing.T) {
+	if got := (Review{From: "2026-09-07", To: "2026-12-07"}).Span(); got != "7 Sep 2026 – 6 Dec 2026" {
+		t.Errorf("Span = %q", got)
+	}
+}

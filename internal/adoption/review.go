@@ -37,6 +37,18 @@ type Review struct {
 	Openers int   `json:"openers"`
 }
 
+// Span words the weeks the review covers as the pages word dates: "7 Sep
+// 2026 – 6 Dec 2026" (To is the Monday after the last week); the JSON
+// keeps From and To as they are.
+func (r Review) Span() string {
+	from, err1 := time.Parse(time.DateOnly, r.From)
+	to, err2 := time.Parse(time.DateOnly, r.To)
+	if err1 != nil || err2 != nil {
+		return r.From + " – " + r.To
+	}
+	return from.Format("2 Jan 2006") + " – " + to.AddDate(0, 0, -1).Format("2 Jan 2006")
+}
+
 // Item is a metric or a view.
 type Item struct {
 	ID     string `json:"id"`

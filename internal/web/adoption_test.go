@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -57,6 +58,11 @@ func TestAdoptionCounts(t *testing.T) {
 	}
 	if slices.Contains(unopened, "mttr") || !slices.Contains(unopened, "availability") || len(rv.Unacknowledged) != 0 {
 		t.Errorf("the administrator's review: unopened %v, red %+v", unopened, rv.Unacknowledged)
+	}
+	// The page words the review's weeks as dates, the last day the
+	// Sunday of its last week, where it showed the weeks' ISO Mondays.
+	if page := e.page(t, auditor, "/proposals", 200); !strings.Contains(page, "The weeks "+html.EscapeString(rv.Span())+":") || strings.Contains(page, "Weeks "+rv.From) {
+		t.Errorf("the review on /proposals does not say its weeks as dates (%s)", rv.Span())
 	}
 	for _, path := range []string{"/api/v1/adoption", "/api/v1/adoption/review"} {
 		if status, _, _ := e.call(t, "GET", path, "", "", e.sessionAs(t, "support")); status != 403 {

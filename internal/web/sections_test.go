@@ -94,6 +94,10 @@ func TestSectionProposalForm(t *testing.T) {
 	}
 	if _, body := page(ann, "GET", "/proposals", nil, true); !strings.Contains(body, `id="propose-section"`) || !strings.Contains(body, "alerts.rules") {
 		t.Fatalf("the page offers an executive no section form")
+	} else if !strings.Contains(body, `<option value="gates">gates: the release gate policies`) || strings.Contains(body, "name: cfr_red") {
+		// Each section says what it holds; the text's placeholder is no
+		// one section's example (an alerts rule had sat below custom_metrics).
+		t.Errorf("the section form's choices do not say what each holds, or its placeholder is an alerts example")
 	}
 	bad := "alerts:\n  rules:\n    - name: nope\n      kind: status\n      metric: no_such_metric\n"
 	form := url.Values{"kind": {"section"}, "section": {"alerts.rules"}, "file": {"rules.yaml"}, "text": {bad}, "reason": {"more alerts"}}

@@ -1,9 +1,9 @@
 package web
 
 import (
-	"html"
 	"encoding/json"
 	"fmt"
+	"html"
 	"slices"
 	"strings"
 	"testing"

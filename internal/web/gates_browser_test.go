@@ -105,4 +105,14 @@ func TestBrowserGatesPage(t *testing.T) {
 	browsertest.Screenshot(ctx, t, "gates-decided-laptop")
 	browsertest.SetViewport(ctx, t, browsertest.Phone)
 	browsertest.Screenshot(ctx, t, "gates-decided-phone")
+	// On a phone a decision's reasons take the row's width, where they
+	// had been squeezed into half of it, a long narrow column.
+	share, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => { const td = [...document.querySelectorAll('td[data-label="Why"]')].find(c => c.textContent.trim() !== "");
+		return td.getBoundingClientRect().width / td.closest('tr').getBoundingClientRect().width; })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if share < 0.8 {
+		t.Errorf("on a phone the Why cell is %.0f %% of its row's width, want the row's", share*100)
+	}
 }

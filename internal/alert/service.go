@@ -307,7 +307,7 @@ func (s *Service) noSilence(ctx context.Context, id int64, now time.Time, all []
 		case visible != nil && !visible(x):
 		case x.ID == id:
 			why = fmt.Sprintf("silence #%d ended at %s", id, x.EndsAt.UTC().Format(time.RFC3339))
-		case now.Before(x.EndsAt):
+		case inForceAt(x, now):
 			inForce = append(inForce, fmt.Sprintf("#%d", x.ID))
 		}
 	}
@@ -349,6 +349,10 @@ func (s *Service) knownScope(ctx context.Context, text string) (string, error) {
 		if err := ds.CheckScope(sc); err != nil {
 			return domain.InvalidParam("scope", "%v", err)
 		}
+		// As alerts name their scopes: an alias (environment:prod) is its
+		// canonical environment, which mutes compares with, string for
+		// string; kept as typed, the silence would mute nothing.
+		sc = ds.CanonicalScope(sc)
 		return nil
 	})
 	return sc.String(), err

@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/ledger"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -116,5 +119,28 @@ func TestShownFollowsTheSilences(t *testing.T) {
 	}
 	if a := shown(); a.Silenced {
 		t.Error("the silence ended: still shown silenced")
+	}
+}
+
+// A silence's scope written with an environment's alias (environment:prod)
+// is kept as alerts name the scope, canonically: it had been kept as
+// typed, and mutes, comparing scopes as written, muted nothing.
+func TestSilenceScopeAliasMutes(t *testing.T) {
+	ctx := context.Background()
+	db := ledgerStore(t)
+	in := `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-01T09:00:00Z","status":"success"}` + "\n"
+	if _, err := ingest.Import(ctx, db, []ingest.Source{{Name: "in.ndjson", Reader: strings.NewReader(in)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	svc := &Service{Store: db, Ledger: db, Engine: engine.New(db, metrics.DefaultConfig()), Catalog: defaultCatalog(t),
+		Rules: []Rule{{Name: "red", Kind: KindStatus}}, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	x, err := svc.Silence(ctx, store.Silence{Scope: "environment:prod", Reason: "maintenance", Author: "bob"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alert := Alert{Observation: Observation{Rule: "red", Metric: "change_failure_rate", Scope: "environment:production"}}
+	if x.Scope != "environment:production" || !mutes(x, alert, now.Add(time.Minute)) {
+		t.Errorf("a silence of environment:prod is kept as %q and mutes the production alert: %v", x.Scope, mutes(x, alert, now.Add(time.Minute)))
 	}
 }

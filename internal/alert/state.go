@@ -41,9 +41,12 @@ type Alert struct {
 // Silence is a stored silence (store.Silence).
 type Silence = store.Silence
 
+// inForceAt reports whether s has begun and not ended at now.
+func inForceAt(s Silence, now time.Time) bool { return !now.Before(s.StartsAt) && now.Before(s.EndsAt) }
+
 // mutes reports whether s mutes a at now.
 func mutes(s Silence, a Alert, now time.Time) bool {
-	return !now.Before(s.StartsAt) && now.Before(s.EndsAt) &&
+	return inForceAt(s, now) &&
 		(s.Rule == "" || s.Rule == a.Rule) && (s.Metric == "" || s.Metric == a.Metric) && (s.Scope == "" || s.Scope == a.Scope)
 }
 

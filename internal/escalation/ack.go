@@ -259,14 +259,3 @@ func List(ctx context.Context, docs store.DocStore, metric string) ([]Acknowledg
 	return out, nil
 }
 
-// Latest is the newest acknowledgement of the metric in the scope that
-// was recorded at or before t (acks is newest first).
-func Latest(acks []Acknowledgement, metric, scope string, t time.Time) *Acknowledgement {
-	i := slices.IndexFunc(acks, func(a Acknowledgement) bool {
-		return a.Metric == metric && a.Scope == scope && !a.At.After(t)
-	})
-	if i < 0 {
-		return nil
-	}
-	return &acks[i]
-}

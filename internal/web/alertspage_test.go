@@ -132,6 +132,9 @@ func TestAlertsShowTheOwnersAction(t *testing.T) {
 	for _, o := range []alert.Observation{
 		{Rule: "metric_degrading", Metric: "deployment_frequency", Status: "green", Active: true, Summary: "Deployment frequency worsened"},
 		{Rule: "error_budget_burn", Metric: "availability", Status: "green", Active: true, Summary: "Availability burns its budget"},
+		// A team's alert: the organisation's action counts there too
+		// (escalation.InScope), as on the metric page.
+		{Rule: "metric_red", Metric: "change_failure_rate", Scope: "team:core", Status: "red", Active: true, Summary: "Change failure rate is red in team core"},
 	} {
 		b, _ := json.Marshal(alert.Alert{Key: o.Key(), Observation: o, State: alert.Firing, ActiveAt: t0})
 		rows = append(rows, store.AlertRow{Key: o.Key(), State: alert.Firing, ActiveAt: t0, Body: b})
@@ -155,6 +158,7 @@ func TestAlertsShowTheOwnersAction(t *testing.T) {
 	page = e.page(t, exec, "/alerts", 200)
 	mustContain(t, "the alerts page after the action", page, []string{
 		`Owner's action: <span class="kpi__action">action: Head of SRE, due ` + due.Format("2 Jan 2006") + `</span> · <a href="/metrics/change_failure_rate#action">see it on the metric's page</a>`,
+		`Owner's action: <span class="kpi__action">action: Head of SRE, due ` + due.Format("2 Jan 2006") + `</span> · <a href="/metrics/change_failure_rate?scope=team%3Acore#action">see it on the metric's page</a>`,
 	})
 	// The link opens the metric's page at its action.
 	mustContain(t, "the metric page", e.page(t, exec, "/metrics/change_failure_rate", 200), []string{"Head of SRE", "Canary releases"})

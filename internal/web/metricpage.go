@@ -241,7 +241,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		if mp, err = s.newMetricPage(ds, d, m, q, st, hide, access, opt.Annotations); err != nil {
 			return err
 		}
-		if escalation.NeedsAction(d.Card) {
+		if escalation.NeedsActionIn(d.Card, scope.String()) {
 			// Whether it escalates already, to say so beside its action.
 			for _, e := range escalation.Escalations(s.Catalog, ds, acks, escalation.Options{AsOf: opt.AsOf, Scope: scope, Annotations: opt.Annotations,
 				AcksBy: s.acksBy(r, opt.AsOf), Visible: func(x *catalog.Metric) bool { return x.ID == id }}) {

@@ -258,4 +258,3 @@ func List(ctx context.Context, docs store.DocStore, metric string) ([]Acknowledg
 	}
 	return out, nil
 }
-

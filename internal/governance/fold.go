@@ -227,10 +227,15 @@ func (s *State) SettingsAt(t time.Time) map[string]json.RawMessage {
 // else "configuration" when the initial set gave it a value, else "" (its
 // default). It fits scorecard.Options.SettingSource.
 func (s *State) SettingSource(name string, t time.Time) (string, time.Time) {
+	// The approved proposal of the setting in force at t: the latest to
+	// take effect by t, the later proposed of two at one instant (as
+	// approved() orders them, without building and sorting every approved
+	// proposal for each setting a page names).
 	var last *View
-	for _, v := range s.approved() {
-		if v.Setting == name && !v.Effective.After(t) {
-			last = &v
+	for i := range s.Proposals {
+		v := &s.Proposals[i]
+		if v.Status == Approved && v.Setting == name && !v.Effective.After(t) && (last == nil || !v.Effective.Before(*last.Effective)) {
+			last = v
 		}
 	}
 	switch {

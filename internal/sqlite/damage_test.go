@@ -73,7 +73,7 @@ func TestDamagedIndexIsNamed(t *testing.T) {
 // Damaged record pages fail the read that loads the data, naming the file.
 func TestDamagedRecordsAreNamed(t *testing.T) {
 	dir := t.TempDir()
-	damageStore(t, dir, 3000)
+	items := damageStore(t, dir, 3000)
 	sqlitetest.Corrupt(t, dir, "records")
 	ctx := context.Background()
 	s, err := sqlite.OpenExisting(ctx, dir)
@@ -85,6 +85,19 @@ func TestDamagedRecordsAreNamed(t *testing.T) {
 	var de *sqlite.DamagedError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) {
 		t.Fatalf("Scan of damaged records: %v; want a DamagedError naming the file", err)
+	}
+	// A record read by its key (a webhook's check of what it replaces)
+	// names the damage as well, where SQLite's bare error had left
+	// Damaged, and so /healthz, unaware.
+	var got error
+	for _, it := range items {
+		if _, err := s.Get(ctx, it.Key); err != nil {
+			got = err
+			break
+		}
+	}
+	if !errors.As(got, &de) {
+		t.Errorf("Get of a damaged record: %v; want a DamagedError", got)
 	}
 }
 

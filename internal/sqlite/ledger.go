@@ -70,10 +70,10 @@ func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.Ledge
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to)
 	if err != nil {
-		return err
+		return s.checked(err)
 	}
 	defer rows.Close()
-	return store.EachLedgerRow(rows, fn)
+	return s.checked(store.EachLedgerRow(rows, fn))
 }
 
 func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (n int64, err error) {

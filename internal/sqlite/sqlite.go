@@ -724,7 +724,7 @@ func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {
 		return r, store.ErrNotFound
 	}
 	if err != nil {
-		return r, err
+		return r, s.checked(err)
 	}
 	r.IngestedAt = time.Unix(0, ing).UTC()
 	if ev.Valid {

@@ -95,6 +95,16 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("a body over the limit described as %+v", d)
 	}
 
+	// An unreachable store is 503, come back shortly; its cause, the
+	// database's address, is logged, never told the client.
+	d = e.srv.describe(r, fmt.Errorf("reading: %w", &store.UnreachableError{Err: errors.New("dial tcp 10.0.0.5:5432: connection refused")}))
+	if d.status != 503 || d.Code != domain.EUnavailable || d.retryAfter != store.UnreachableRetry || strings.Contains(d.Message, "10.0.0.5") {
+		t.Errorf("an unreachable store described as %+v", d)
+	}
+	if !strings.Contains(logs.String(), "10.0.0.5") {
+		t.Errorf("the unreachable store's cause is not logged: %s", logs)
+	}
+
 	cancelled, cancel := context.WithCancel(r.Context())
 	cancel()
 	if d := e.srv.describe(r.WithContext(cancelled), context.Canceled); d != nil {

@@ -679,9 +679,8 @@ func (w *Watcher) callWebhook(ctx context.Context, wp watchPolicy, res Watch) st
 	ctx, cancel := context.WithTimeout(parent, cmp.Or(w.WebhookBudget, webhookBudget))
 	defer cancel()
 	var last string
-	attempts := 0
-	for attempt := 1; ; attempt++ {
-		attempts = attempt
+	attempt := 1
+	for ; ; attempt++ {
 		answer, retry := w.postWebhook(ctx, wp.webhook, body, sig)
 		if !retry {
 			if attempt > 1 {
@@ -702,12 +701,12 @@ func (w *Watcher) callWebhook(ctx context.Context, wp watchPolicy, res Watch) st
 		}
 		wait *= 2
 	}
-	final := fmt.Sprintf("failed after %d attempts: %s", webhookAttempts, last)
+	final := fmt.Sprintf("failed after %d attempts: %s", attempt, last)
 	switch {
 	case parent.Err() != nil:
 		final = fmt.Sprintf("failed, stopped by shutdown: %s", last)
 	case ctx.Err() != nil:
-		final = fmt.Sprintf("failed: no answer within %s (%d attempts): %s", cmp.Or(w.WebhookBudget, webhookBudget), attempts, last)
+		final = fmt.Sprintf("failed: no answer within %s (%d attempts): %s", cmp.Or(w.WebhookBudget, webhookBudget), attempt, last)
 	}
 	log.Error("rollback webhook failed", "deployment", res.Deployment, "service", res.Service, "err", final)
 	return final

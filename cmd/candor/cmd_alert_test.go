@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -221,12 +222,22 @@ func TestServeWarnsUnreachedRoutes(t *testing.T) {
 	p := start(t, "serve", "--config", cfg, "--data", data, "--addr", "127.0.0.1:0")
 	p.waitFor(t, "the listening log line", p.listeningURL)
 	p.stop(t)
-	var warned []string
+	var warned, lost []string
 	for _, line := range strings.Split(p.errb.String(), "\n") {
 		var l struct{ Level, Msg string }
 		if json.Unmarshal([]byte(line), &l) == nil && l.Level == "WARN" && strings.HasPrefix(l.Msg, "alert route ") {
 			warned = append(warned, l.Msg)
 		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Level == "WARN" && strings.HasPrefix(l.Msg, "alerts of rules ") {
+			lost = append(lost, l.Msg)
+		}
+	}
+	// And what that costs: revenue metrics no route names go to the
+	// on-call mailbox's to, which is no Candor user, so to nobody.
+	if !slices.ContainsFunc(lost, func(m string) bool {
+		return strings.Contains(m, "metric_red") && strings.Contains(m, "nrr") && strings.Contains(m, "reach no one: withheld from oncall@example.com (not a Candor user, so not granted revenue:read)")
+	}) {
+		t.Errorf("alerts reaching no one at start: %q", lost)
 	}
 	if len(warned) != 1 || !strings.Contains(warned[0], "alert route service_owners resolves to no user (no enabled user holds role engineering): over email channel exec, without a to of its own") {
 		t.Errorf("warnings at start: %q\n%s", warned, clip(p.errb.String()))

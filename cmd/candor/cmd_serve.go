@@ -168,6 +168,15 @@ func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(ur
 		for _, w := range alerts.Router.Unreached(users) {
 			log.Warn(w)
 		}
+		// What that costs, and what routes by owner or by a role that may
+		// not see a pillar lose without resolving to nobody.
+		if un, err := alerts.Unreached(ctx); err != nil {
+			return err
+		} else {
+			for _, u := range un {
+				log.Warn(u.String())
+			}
+		}
 	}
 	// Before serving, so no page reads an inbox of the old form.
 	if n, m, err := alert.ConvertOldInbox(ctx, a.store); err != nil {

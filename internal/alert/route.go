@@ -387,31 +387,19 @@ func (s *Service) Explain(ctx context.Context, metric, scope, rule string) ([]Ro
 	if s.Router == nil {
 		return nil, errors.New("no router: routing is not configured for this service")
 	}
-	var users []store.User
-	if s.Users != nil {
-		var err error
-		if users, err = s.Users(ctx); err != nil {
-			return nil, err
-		}
+	users, err := s.users(ctx)
+	if err != nil {
+		return nil, err
 	}
 	var out []RouteAnswer
 	for _, r := range s.RulesInForce() {
-		looks := r.Kind != KindQuarantine && r.appliesTo(m) || r.Kind == KindBurnRate && m.ID == "error_budget_remaining"
-		if rule != "" && r.Name != rule || rule == "" && !looks {
+		if rule != "" && r.Name != rule || rule == "" && !r.looksAt(m) {
 			continue
 		}
 		// A rule without a severity of its own follows the metric's
 		// status (Rule.SeverityFor): where its alert goes while the metric
 		// is amber, and while it is red.
-		sevs := []string{r.Severity}
-		if r.Severity == "" {
-			sevs = nil
-			for _, st := range r.reports() {
-				if sev := r.SeverityFor(string(st)); !slices.Contains(sevs, sev) {
-					sevs = append(sevs, sev)
-				}
-			}
-		}
+		sevs := r.severities()
 		for _, sev := range sevs {
 			o := Observation{Rule: r.Name, Metric: m.ID, Scope: scope, Owner: m.Owner, Severity: sev}
 			ds, wh := s.Router.Plan(o, r, users)

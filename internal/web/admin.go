@@ -42,6 +42,11 @@ type adminPage struct {
 	Done *adminDone
 	// Form is the form refused, shown again with its values and errors.
 	Form adminForm
+	// Unreached are the alerts the routes, channels and users in force
+	// deliver to no one (alert.Service.Unreached), for whoever manages
+	// users: disabling the last user of a role is how an alert route
+	// goes quiet.
+	Unreached []string
 }
 
 // adminDone is a change's outcome. Secret is a generated password or a
@@ -143,6 +148,16 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 			return
 		}
 		data.Users = s.userRows(users, p)
+		if s.Alerts != nil {
+			un, err := s.Alerts.Unreached(ctx)
+			if err != nil {
+				s.pageError(w, r, err)
+				return
+			}
+			for _, u := range un {
+				data.Unreached = append(data.Unreached, u.String())
+			}
+		}
 	}
 	if data.CanTokens {
 		tokens, err := s.Auth.Tokens(ctx)

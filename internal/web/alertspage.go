@@ -93,6 +93,10 @@ type alertRow struct {
 	// None, for an alert not resolved; ActionURL is that page's form.
 	Action    *cardAction
 	ActionURL string
+	// Nowhere says the alert reaches no one under the routes, channels and
+	// users in force: why, for an administrator (it names users and
+	// roles), else only that.
+	Nowhere string
 }
 
 type silenceRow struct {
@@ -172,6 +176,11 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			return
 		}
 	}
+	nowhere, err := svc.Nowhere(ctx, list)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	for i, a := range list {
 		if a.Metric != "" && s.canSeeMetric(access, a.Metric) != nil {
 			continue
@@ -179,6 +188,12 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 		row := alertRow{Key: a.Key, Rule: a.Rule, Summary: a.Summary, Scope: a.Scope, Owner: a.Owner, Severity: a.Severity,
 			Metric: a.Metric, State: a.State, Since: a.ActiveAt, AckedBy: a.AckedBy, AckNote: a.AckNote, AckedAt: a.AckedAt,
 			Silenced: a.Silenced, Anchor: fmt.Sprintf("a-%d", i), Status: statusView(catalog.Status(a.Status))}
+		if why, ok := nowhere[a.Key]; ok {
+			row.Nowhere = "under the alert routes in force; an administrator sees why on the administration page"
+			if access.Can(auth.UsersAdmin) {
+				row.Nowhere = why
+			}
+		}
 		if m, ok := s.Catalog.Metric(a.Metric); ok {
 			row.MetricName, row.MetricURL = m.Name, "/metrics/"+url.PathEscape(m.ID)
 			// Whether the metric needs an action, as escalation.NeedsAction

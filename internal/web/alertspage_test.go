@@ -191,3 +191,48 @@ func TestSilenceScopePlaceholderFromTheData(t *testing.T) {
 		t.Errorf("the silence form lacks %s", want)
 	}
 }
+
+// A route with owner: true alone over an in-app channel delivers nothing
+// (the catalog's owners are titles, not users), and neither page said so:
+// the administrator's page names the rules and metrics, the alerts page
+// marks the alert — why for an administrator, only that for the others.
+func TestAlertsThatReachNoOne(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	admin := e.sessionAs(t, "admin", "executive")
+	exec := e.sessionAs(t, "executive")
+	set, err := alert.Setup(alert.Config{NoDefaultRoutes: true, Channels: []alert.ChannelConfig{{Name: "inbox", Type: "inapp"}},
+		Routes: []alert.Route{{Name: "owners", Owner: true}}}, e.srv.Catalog, func(string) string { return "" }, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt := set.Router(e.srv.Catalog, e.srv.Auth.Grants())
+	svc := e.srv.Alerts
+	svc.Channels, svc.Router = set.Channels, &rt
+	svc.Users = e.srv.Auth.Users
+
+	page := e.page(t, admin, "/admin", 200)
+	mustContain(t, "the admin page", page, []string{
+		`Alerts that reach no one`,
+		`alerts of rules `,
+		`reach no one: withheld from channel inbox (no recipient may receive it)`,
+	})
+	page = e.page(t, admin, "/alerts", 200)
+	mustContain(t, "the alerts page, for an administrator", page, []string{
+		`<p class="alr-nowhere">Reaches no one: withheld from channel inbox (no recipient may receive it).</p>`,
+	})
+	page = e.page(t, exec, "/alerts", 200)
+	mustContain(t, "the alerts page, for an executive", page, []string{
+		`<p class="alr-nowhere">Reaches no one: under the alert routes in force; an administrator sees why on the administration page.</p>`,
+	}, "withheld from")
+
+	// Routed to the executives, every alert reaches someone.
+	set, err = alert.Setup(alert.Config{NoDefaultRoutes: true, Channels: []alert.ChannelConfig{{Name: "inbox", Type: "inapp"}},
+		Routes: []alert.Route{{Name: "execs", Roles: []string{"executive"}}}}, e.srv.Catalog, func(string) string { return "" }, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt = set.Router(e.srv.Catalog, e.srv.Auth.Grants())
+	svc.Router = &rt
+	mustContain(t, "the admin page, routed", e.page(t, admin, "/admin", 200), nil, "Alerts that reach no one")
+	mustContain(t, "the alerts page, routed", e.page(t, admin, "/alerts", 200), nil, "alr-nowhere")
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -184,6 +185,9 @@ func Load(path string, env func(string) string) (Config, error) {
 			dec := yaml.NewDecoder(bytes.NewReader(b), yaml.DisallowUnknownField())
 			if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
 				return c, yamlError(path, b, err)
+			}
+			if err := fractionsInWholeFields(path, b, reflect.TypeFor[Config]()); err != nil {
+				return c, err
 			}
 		}
 		c.src = b

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -320,5 +321,35 @@ func TestSnapshotInterval(t *testing.T) {
 		if err != nil || err2 != nil || got != c.want {
 			t.Errorf("%q: %v, %v, %v; want %v", c.v, got, err, err2, c.want)
 		}
+	}
+}
+
+// A number with a fraction where the configuration holds a whole number
+// is refused naming the file, line and key: the YAML library had
+// truncated read_copies: 1.5 to 1 with nothing said. A whole number
+// written 2.0, and fractions where fractions belong, stay accepted.
+func TestFractionsInWholeFields(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ file, want string }{
+		{"read_copies: 1.5\n", "c.yaml:1: read_copies: 1.5 is not a whole number"},
+		{"addr: 127.0.0.1:0\nmax_body_bytes: 1048576.5\n", "c.yaml:2: max_body_bytes: 1048576.5 is not a whole number"},
+		// Through a struct inlined into another (connect.Sync in GitHubSync).
+		{"connectors:\n  github:\n    sync:\n      repos: [acme/payments]\n      page_size: 50.5\n", "c.yaml:5: connectors.github.sync.page_size: 50.5 is not a whole number"},
+		{"read_copies: 2.0\n", ""},
+	} {
+		path := filepath.Join(dir, "c.yaml")
+		if err := os.WriteFile(path, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path, env(nil))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.file, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: err = %v, want %q", c.file, err, c.want)
+		}
+	}
+	if typeAt(reflect.TypeFor[Config](), "$.metrics.lead_time.thresholds.green") != nil {
+		t.Error("a path into a type that decodes itself (catalog thresholds) is followed")
 	}
 }

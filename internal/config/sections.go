@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -264,6 +265,9 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 		dec := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField())
 		if err := dec.Decode(&p); err != nil && err.Error() != "EOF" {
 			return c, yamlError(label, src, err)
+		}
+		if err := fractionsInWholeFields(label, src, reflect.TypeFor[Config]()); err != nil {
+			return c, err
 		}
 	}
 	s.apply(&out, p)

@@ -399,3 +399,32 @@ func TestInboxReadMarkPerUser(t *testing.T) {
 		t.Errorf("ann's unread after a new one: %d (%v), want 1", n, err)
 	}
 }
+
+// A bad mail server is named where it was set — CANDOR_SMTP_URL, or
+// alerts.smtp.url with its line — once, where it had been reported at each
+// e-mail channel's type, whose line says nothing of a variable.
+func TestSMTPErrorsNameTheirSource(t *testing.T) {
+	cat := defaultCatalog(t)
+	chans := []ChannelConfig{{Name: "exec", Type: "email"}, {Name: "oncall", Type: "email", To: []string{"oncall@example.com"}}}
+	lines := map[string]int{"smtp.url": 7, "channels[0].type": 11, "channels[1].type": 13}
+	line := func(p string) int { return lines[p] }
+	for _, c := range []struct {
+		smtp SMTPConfig
+		env  map[string]string
+		want string
+	}{
+		{SMTPConfig{URL: "smtp://mail.example.com", From: "c@example.com"}, map[string]string{"CANDOR_SMTP_URL": "ftp://mail.example.com"},
+			`CANDOR_SMTP_URL: smtp url: scheme "ftp" is not smtp or smtps`},
+		{SMTPConfig{URL: "ftp://mail.example.com", From: "c@example.com"}, nil,
+			`candor.yaml:7: alerts: smtp.url: smtp url: scheme "ftp" is not smtp or smtps`},
+		{SMTPConfig{}, map[string]string{"CANDOR_SMTP_URL": "smtp://mail.example.com"},
+			`CANDOR_SMTP_FROM: smtp: no sender address (smtp.from or CANDOR_SMTP_FROM)`},
+		{SMTPConfig{URL: "smtp://mail.example.com"}, nil,
+			`candor.yaml: alerts: smtp.from: smtp: no sender address (smtp.from or CANDOR_SMTP_FROM)`},
+	} {
+		_, err := Setup(Config{SMTP: c.smtp, Channels: chans}, cat, func(k string) string { return c.env[k] }, "candor.yaml", line)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%+v %v:\n got %v\nwant %s", c.smtp, c.env, err, c.want)
+		}
+	}
+}

@@ -478,6 +478,34 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 	dur("group_interval", c.GroupInterval, &s.Timing.GroupInterval)
 	dur("repeat_interval", c.RepeatInterval, &s.Timing.RepeatInterval)
 	smtpURL, from := cmp.Or(env("CANDOR_SMTP_URL"), c.SMTP.URL), cmp.Or(env("CANDOR_SMTP_FROM"), c.SMTP.From)
+	// The mail server is parsed once and a bad one named where it was
+	// set — the variable, or alerts.smtp's field and line — rather than
+	// at each e-mail channel, whose line says nothing of a variable.
+	var smtpSrv SMTP
+	var smtpErr error
+	smtpSaid := false
+	smtpBad := func() {
+		if smtpSaid {
+			return
+		}
+		smtpSaid = true
+		field, value, variable := "url", c.SMTP.URL, "CANDOR_SMTP_URL"
+		if !strings.HasPrefix(smtpErr.Error(), "smtp url") {
+			field, value, variable = "from", c.SMTP.From, "CANDOR_SMTP_FROM"
+		}
+		if env(variable) != "" || value == "" && field == "from" && env("CANDOR_SMTP_URL") != "" {
+			errs = append(errs, fmt.Errorf("%s: %v", variable, smtpErr))
+			return
+		}
+		fe := &catalog.FieldError{File: file, Kind: "alerts", Field: "smtp." + field, Msg: smtpErr.Error()}
+		if line != nil {
+			fe.Line = line("smtp." + field)
+		}
+		errs = append(errs, fe)
+	}
+	if smtpURL != "" {
+		smtpSrv, smtpErr = ParseSMTP(smtpURL, from)
+	}
 	for i, ch := range c.Channels {
 		bad := func(field, format string, a ...any) {
 			fe := &catalog.FieldError{File: file, Kind: "alert channel", ID: ch.Name, Field: field, Msg: fmt.Sprintf(format, a...)}
@@ -502,12 +530,11 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 				bad("type", "an email channel needs a mail server: alerts.smtp.url or CANDOR_SMTP_URL")
 				continue
 			}
-			srv, err := ParseSMTP(smtpURL, from)
-			if err != nil {
-				bad("type", "%v", err)
+			if smtpErr != nil {
+				smtpBad()
 				continue
 			}
-			s.Channels[ch.Name] = Email{SMTP: srv, To: ch.To, Link: c.Link}
+			s.Channels[ch.Name] = Email{SMTP: smtpSrv, To: ch.To, Link: c.Link}
 		case "webhook":
 			u, err := url.Parse(ch.URL)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

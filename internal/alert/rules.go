@@ -347,6 +347,21 @@ type ChannelConfig struct {
 	Revenue bool `yaml:"revenue"`
 }
 
+// SMTPSource says where the part of the mail server that ParseSMTP
+// refused with err was set: field is alerts.smtp's ("url" or "from"),
+// variable the environment variable when that gave it (or, for a missing
+// sender, when the server came from the environment too), else "".
+func SMTPSource(err error, c SMTPConfig, env func(string) string) (field, variable string) {
+	field, value, variable := "url", c.URL, "CANDOR_SMTP_URL"
+	if !strings.HasPrefix(err.Error(), "smtp url") {
+		field, value, variable = "from", c.From, "CANDOR_SMTP_FROM"
+	}
+	if env(variable) != "" || value == "" && field == "from" && env("CANDOR_SMTP_URL") != "" {
+		return field, variable
+	}
+	return field, ""
+}
+
 // SMTPConfig is the mail server; CANDOR_SMTP_URL and CANDOR_SMTP_FROM
 // override it.
 type SMTPConfig struct {
@@ -489,11 +504,8 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 			return
 		}
 		smtpSaid = true
-		field, value, variable := "url", c.SMTP.URL, "CANDOR_SMTP_URL"
-		if !strings.HasPrefix(smtpErr.Error(), "smtp url") {
-			field, value, variable = "from", c.SMTP.From, "CANDOR_SMTP_FROM"
-		}
-		if env(variable) != "" || value == "" && field == "from" && env("CANDOR_SMTP_URL") != "" {
+		field, variable := SMTPSource(smtpErr, c.SMTP, env)
+		if variable != "" {
 			errs = append(errs, fmt.Errorf("%s: %v", variable, smtpErr))
 			return
 		}

@@ -353,3 +353,24 @@ func TestFractionsInWholeFields(t *testing.T) {
 		t.Error("a path into a type that decodes itself (catalog thresholds) is followed")
 	}
 }
+
+// The reports' mail server names where a bad part of it was set, as the
+// alert settings do at load: a report command had said only "smtp url:
+// scheme …".
+func TestMailServerNamesItsSource(t *testing.T) {
+	c := Config{}
+	c.Alerts.SMTP.URL, c.Alerts.SMTP.From = "ftp://mail.example.com", "c@example.com"
+	c.env = env(nil)
+	if _, _, err := c.MailServer(); err == nil || !strings.HasPrefix(err.Error(), `alerts.smtp.url: smtp url: scheme "ftp"`) {
+		t.Errorf("file: %v", err)
+	}
+	c.Alerts.SMTP.URL = "smtp://mail.example.com"
+	c.env = env(map[string]string{"CANDOR_SMTP_URL": "smtps://mail.example.com?tls=none"})
+	if _, _, err := c.MailServer(); err == nil || !strings.HasPrefix(err.Error(), "CANDOR_SMTP_URL: smtp url: smtps is always TLS") {
+		t.Errorf("variable: %v", err)
+	}
+	c.env = env(map[string]string{"CANDOR_SMTP_FROM": "c@example.com"})
+	if srv, ok, err := c.MailServer(); err != nil || !ok || srv.Host != "mail.example.com" {
+		t.Errorf("good: %+v %v %v", srv, ok, err)
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/candor/candor/internal/alert"
@@ -41,8 +42,12 @@ func (c Config) MailServer() (srv alert.SMTP, ok bool, err error) {
 	if raw == "" {
 		return alert.SMTP{}, false, nil
 	}
-	srv, err = alert.ParseSMTP(raw, from)
-	return srv, err == nil, err
+	if srv, err = alert.ParseSMTP(raw, from); err != nil {
+		// Named where it was set, as the alert settings name it at load.
+		field, variable := alert.SMTPSource(err, c.Alerts.SMTP, env)
+		return srv, false, fmt.Errorf("%s: %w", cmp.Or(variable, "alerts.smtp."+field), err)
+	}
+	return srv, true, nil
 }
 
 // ReportAnnotations are the annotations in force as the reports show them:

@@ -59,6 +59,13 @@ type metricPage struct {
 	Scope []metricScopeChip
 	// Thresholds, Target and MinSample are the definition's rules in words.
 	Thresholds, Target, MinSample string
+	// TargetFrom says, of a target the value card took from target records
+	// (none in the catalog), whose records and for which window: in a
+	// scope they are the scope's, and at a window of another length those
+	// overlapping it prorated — right for the card, and not the
+	// organisation's own record target, which "from the organisation's
+	// target records" had claimed.
+	TargetFrom string
 	// JudgedBy links the metric whose status this one shows.
 	JudgedBy, JudgedByHref string
 	// Annotations name the periods shaded on the trend (its legend).
@@ -374,6 +381,18 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 	if m.Target != nil {
 		mp.Target = format(*m.Target)
+	} else if c.Target != nil {
+		mp.TargetFrom = "from the organisation's target records, not the catalog"
+		if len(mp.Scope) > 0 {
+			var in []string
+			for _, f := range mp.Scope {
+				in = append(in, f.Dim+" "+f.Value)
+			}
+			mp.TargetFrom = "from the target records of " + strings.Join(in, " and ") + ", not the catalog"
+		}
+		if c.TargetProrated {
+			mp.TargetFrom += ": those overlapping this window, prorated into it"
+		}
 	}
 	if m.MinSample > 0 {
 		mp.MinSample = plural.Count(m.MinSample, "case") + " (below it the status is unknown: too few cases)"

@@ -548,9 +548,39 @@ func TestMetricPageTargetFromRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := e.get200(t, "/metrics/mrr?as_of="+asOf)
-	def := regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page)
+	def := html.UnescapeString(regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page))
 	if !strings.Contains(def, "12,000 USD") || !strings.Contains(def, "from the organisation's target records") || strings.Contains(def, "none set") {
 		t.Errorf("the definition does not give the target from the records:\n%s", def)
+	}
+	// At a window of another length the card's target is the records
+	// overlapping it, prorated: said so, not given as the organisation's
+	// record target.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"target","id":"tg-new","metric":"mrr_new","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":3100}`})
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	page = e.get200(t, "/metrics/mrr_new?window=7d&as_of="+asOf)
+	def = html.UnescapeString(regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page))
+	if !strings.Contains(def, "700 USD <span class=\"muted\">from the organisation's target records, not the catalog: those overlapping this window, prorated into it") {
+		t.Errorf("a 7-day window's target is not said to be prorated:\n%s", def)
+	}
+}
+
+// In a scope, a target from target records is the scope's own records'
+// (SPEC §1: a target record may name a team or service), and the
+// definition says whose, where it had named the organisation's.
+func TestMetricPageTargetFromScopeRecords(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"target","id":"tg-ris-core","metric":"release_impact_score","scope":"team:core","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":12}`})
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get200(t, "/metrics/release_impact_score?team=core&as_of="+asOf)
+	def := html.UnescapeString(regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page))
+	if !strings.Contains(def, "from the target records of team core, not the catalog") {
+		t.Errorf("a team's target is not said to be the team's:\n%s", def)
 	}
 }
 

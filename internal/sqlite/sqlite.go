@@ -675,6 +675,15 @@ func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error)
 	return last, err
 }
 
+func (s *DB) ScanIngestedBefore(ctx context.Context, t time.Time, fn func(store.Stored) error) error {
+	rows, err := s.query(ctx, `SELECT `+scanColumns+` FROM records WHERE ingested_at < ? ORDER BY seq`, t.UnixNano())
+	if err != nil {
+		return err
+	}
+	_, _, err = eachStored(rows, 0, -1, fn)
+	return err
+}
+
 // Tail reads one row more than max, to tell whether there were more.
 func (s *DB) Tail(ctx context.Context, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
 	rows, err := s.query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq LIMIT ?`, after, max+1)

@@ -217,6 +217,7 @@ func TestDamagedReadsAreNamed(t *testing.T) {
 		{"SyncRuns", func(s *sqlite.DB) error { _, err := s.SyncRuns(ctx, store.SyncRunFilter{}); return err }},
 		{"Opens", func(s *sqlite.DB) error { _, err := s.Opens(ctx, "2026-W01", "2026-W52"); return err }},
 		{"LedgerHead", func(s *sqlite.DB) error { _, err := s.LedgerHead(ctx); return err }},
+		{"LedgerLast", func(s *sqlite.DB) error { _, err := s.LedgerLast(ctx); return err }},
 		{"LedgerScan", func(s *sqlite.DB) error { return s.LedgerScan(ctx, 1, 0, func(store.LedgerRow) error { return nil }) }},
 		{"LedgerSeqs", func(s *sqlite.DB) error { _, _, err := s.LedgerSeqs(ctx, time.Time{}, at); return err }},
 	}

@@ -64,6 +64,10 @@ func (s *DB) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
 	return store.ScanLedgerHead(s.queryRow(ctx, store.LedgerHeadSQL), sql.ErrNoRows)
 }
 
+func (s *DB) LedgerLast(ctx context.Context) (store.LedgerRow, error) {
+	return store.ScanLedgerLast(s.queryRow(ctx, store.LedgerLastSQL), sql.ErrNoRows)
+}
+
 func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
 	if to <= 0 {
 		to = 1<<63 - 1

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -130,6 +131,9 @@ func runLedger(t *testing.T, open Factory, o options) {
 		if h, err := s.LedgerHead(ctx); err != nil || h != (store.LedgerHead{}) {
 			t.Fatalf("empty ledger head = %+v, %v", h, err)
 		}
+		if last, err := s.LedgerLast(ctx); err != nil || !reflect.DeepEqual(last, store.LedgerRow{}) {
+			t.Fatalf("empty ledger's last row = %+v, %v; want the zero row", last, err)
+		}
 		sealed(s)
 		before := time.Now()
 		var appended []store.LedgerRow
@@ -155,6 +159,9 @@ func runLedger(t *testing.T, open Factory, o options) {
 		}
 		if h, _ := s.LedgerHead(ctx); h != (store.LedgerHead{Seq: 3, Hash: rows[2].Hash}) {
 			t.Errorf("head = %+v, want 3 and the last hash", h)
+		}
+		if last, err := s.LedgerLast(ctx); err != nil || !reflect.DeepEqual(last, rows[2]) {
+			t.Errorf("LedgerLast = %+v, %v; want the last row as scanned, %+v", last, err, rows[2])
 		}
 		var some []int64
 		s.LedgerScan(ctx, 2, 2, func(r store.LedgerRow) error { some = append(some, r.Seq); return nil })

@@ -12,6 +12,9 @@ import (
 // neither the file nor what to do, and left Damaged, and so /healthz,
 // unaware. SQLite reports the damage where the page is read — at the query,
 // at a row's Scan or at the rows' end (Err) — so the wrappers check each.
+// The open's own reads (checkStore, migrate) are not among them: their
+// errors name the file already, and a store that does not open is never
+// asked whether it is damaged.
 
 // checkedRows is a result set whose errors are checked.
 type checkedRows struct {

@@ -371,14 +371,12 @@ func configuredLedgerKey(cfg config.Config) (ed25519.PrivateKey, string, error) 
 // trusted", which reads as tampering; a snapshot taken with a key made by
 // `ledger keygen` in place of the one moved out of the data directory
 // had done that for good. A rotation lists the old key's public half in
-// trusted_keys, and passes.
+// trusted_keys, and passes. Every command opening the store makes it, so
+// it reads the last entry in one statement (LedgerLast), where it read
+// the head and then the row.
 func checkLedgerKey(ctx context.Context, st store.Store, cfg config.Config, key ed25519.PrivateKey) error {
-	head, err := st.LedgerHead(ctx)
-	if err != nil || head.Seq == 0 {
-		return err
-	}
-	var last store.LedgerRow
-	if err := st.LedgerScan(ctx, head.Seq, head.Seq, func(r store.LedgerRow) error { last = r; return nil }); err != nil {
+	last, err := st.LedgerLast(ctx)
+	if err != nil || last.Seq == 0 {
 		return err
 	}
 	mine := ledger.KeyID(key.Public().(ed25519.PublicKey))

@@ -15,8 +15,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/pgtest"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
+	"github.com/candor/candor/internal/store"
 )
 
 // TestLedgerCommands: what the command line does is chained (an import, a
@@ -381,4 +384,55 @@ func TestAuditorVerifiesWithTrustedKeys(t *testing.T) {
 		verify(t, db, []string{"--config", auditor}, "none is configured for the PostgreSQL store")
 		verify(t, db, []string{"--config", copied}, "ledger.key_file "+gone+" does not exist")
 	})
+}
+
+// ledgerReads counts the statements its store runs to read the ledger.
+type ledgerReads struct {
+	store.Store
+	n int
+}
+
+func (r *ledgerReads) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
+	r.n++
+	return r.Store.LedgerHead(ctx)
+}
+
+func (r *ledgerReads) LedgerLast(ctx context.Context) (store.LedgerRow, error) {
+	r.n++
+	return r.Store.LedgerLast(ctx)
+}
+
+func (r *ledgerReads) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
+	r.n++
+	return r.Store.LedgerScan(ctx, from, to, fn)
+}
+
+// Every command opening the store checks its key against the ledger's
+// last entry (checkLedgerKey) in one read, where it read the head and
+// then the row; it still passes the key that signed that entry and
+// refuses another.
+func TestLedgerKeyCheckReadsOnce(t *testing.T) {
+	ctx := context.Background()
+	st := sqlitetest.Open(t)
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	other := ed25519.NewKeyFromSeed([]byte(strings.Repeat("o", 32)))
+	check := func(key ed25519.PrivateKey) (int, error) {
+		reads := &ledgerReads{Store: st}
+		err := checkLedgerKey(ctx, reads, config.Config{}, key)
+		return reads.n, err
+	}
+	if n, err := check(other); err != nil || n != 1 {
+		t.Fatalf("an empty ledger: %v after %d reads; want no error after 1", err, n)
+	}
+	st.SetSealer(ledger.NewSealer(key))
+	if _, err := ledger.Append(ctx, st, ledger.TypeRecords, map[string]any{"n": 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := check(key); err != nil || n != 1 {
+		t.Errorf("the key that signed the last entry: %v after %d reads; want no error after 1", err, n)
+	}
+	var ee *exitError
+	if n, err := check(other); !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "did not sign the audit ledger's last entry (entry 1,") || n != 1 {
+		t.Errorf("another key: %v after %d reads; want the refusal naming entry 1 after 1 read", err, n)
+	}
 }

@@ -124,6 +124,10 @@ func (s *DB) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
 	return store.ScanLedgerHead(s.pool.QueryRow(ctx, store.LedgerHeadSQL), pgx.ErrNoRows)
 }
 
+func (s *DB) LedgerLast(ctx context.Context) (store.LedgerRow, error) {
+	return store.ScanLedgerLast(s.pool.QueryRow(ctx, store.LedgerLastSQL), pgx.ErrNoRows)
+}
+
 func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
 	if to <= 0 {
 		to = 1<<63 - 1

@@ -1200,6 +1200,18 @@ func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error)
 	return last, err
 }
 
+// ScanIngestedBefore is planned per call as Scan is: it is rare (an
+// evidence pack), and its t decides whether reading the table whole is
+// the best plan.
+func (s *DB) ScanIngestedBefore(ctx context.Context, t time.Time, fn func(store.Stored) error) error {
+	rows, err := s.pool.Query(ctx, `SELECT `+scanColumns+` FROM records WHERE ingested_at < $1 AND `+headBound+` ORDER BY seq`, pgx.QueryExecModeExec, t.UnixNano())
+	if err != nil {
+		return err
+	}
+	_, _, err = eachStored(rows, 0, -1, fn)
+	return err
+}
+
 // Tail reads one row more than max, to tell whether there were more. Unlike
 // Scan's, its statement is prepared once per connection and its plan
 // kept: planning it was ~75 µs of the server's CPU at every call (three

@@ -13,7 +13,7 @@ import (
 var _ store.AlertStore = (*DB)(nil)
 
 func (s *DB) Alerts(ctx context.Context) ([]store.AlertRow, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.AlertColumns+` FROM alerts ORDER BY key`)
+	rows, err := s.query(ctx, `SELECT `+store.AlertColumns+` FROM alerts ORDER BY key`)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (s *DB) EndSilence(ctx context.Context, id int64, at time.Time) (x store.Si
 }
 
 func (s *DB) Silences(ctx context.Context) ([]store.Silence, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.SilenceColumns+` FROM alert_silences ORDER BY id`)
+	rows, err := s.query(ctx, `SELECT `+store.SilenceColumns+` FROM alert_silences ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (s *DB) Silences(ctx context.Context) ([]store.Silence, error) {
 }
 
 func (s *DB) Notifications(ctx context.Context, limit int) ([]store.Notification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.NotificationColumns+` FROM notifications ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := s.query(ctx, `SELECT `+store.NotificationColumns+` FROM notifications ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *DB) Notifications(ctx context.Context, limit int) ([]store.Notification
 }
 
 func (s *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]store.Notification, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.NotificationColumns+` FROM notifications WHERE state = ? AND next_at <= ? ORDER BY id LIMIT ?`,
+	rows, err := s.query(ctx, `SELECT `+store.NotificationColumns+` FROM notifications WHERE state = ? AND next_at <= ? ORDER BY id LIMIT ?`,
 		store.NotificationPending, now.UnixNano(), limit)
 	if err != nil {
 		return nil, err

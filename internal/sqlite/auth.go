@@ -45,15 +45,15 @@ func (s *DB) CreateUser(ctx context.Context, u store.User, event []byte) (store.
 }
 
 func (s *DB) UserByID(ctx context.Context, id int64) (store.User, error) {
-	return store.ScanUser(s.db.QueryRowContext(ctx, `SELECT `+store.UserColumns+` FROM users u WHERE u.id = ?`, id), sql.ErrNoRows)
+	return store.ScanUser(s.queryRow(ctx, `SELECT `+store.UserColumns+` FROM users u WHERE u.id = ?`, id), sql.ErrNoRows)
 }
 
 func (s *DB) UserByEmail(ctx context.Context, email string) (store.User, error) {
-	return store.ScanUser(s.db.QueryRowContext(ctx, `SELECT `+store.UserColumns+` FROM users u WHERE u.email = ?`, email), sql.ErrNoRows)
+	return store.ScanUser(s.queryRow(ctx, `SELECT `+store.UserColumns+` FROM users u WHERE u.email = ?`, email), sql.ErrNoRows)
 }
 
 func (s *DB) Users(ctx context.Context) ([]store.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.UserColumns+` FROM users u ORDER BY u.email`)
+	rows, err := s.query(ctx, `SELECT `+store.UserColumns+` FROM users u ORDER BY u.email`)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (s *DB) CreateSession(ctx context.Context, x store.Session, event []byte) e
 }
 
 func (s *DB) SessionUser(ctx context.Context, hash string) (store.Session, store.User, error) {
-	return store.ScanSessionUser(s.db.QueryRowContext(ctx, `SELECT `+store.UserColumns+`, `+store.SessionColumns+`
+	return store.ScanSessionUser(s.queryRow(ctx, `SELECT `+store.UserColumns+`, `+store.SessionColumns+`
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.hash = ?`, hash), sql.ErrNoRows, hash)
 }
 
@@ -171,11 +171,11 @@ func (s *DB) CreateToken(ctx context.Context, t store.Token, event []byte) (stor
 }
 
 func (s *DB) TokenByLookup(ctx context.Context, lookup string) (store.Token, error) {
-	return store.ScanToken(s.db.QueryRowContext(ctx, `SELECT `+store.TokenFrom+` WHERE t.lookup = ?`, lookup), sql.ErrNoRows)
+	return store.ScanToken(s.queryRow(ctx, `SELECT `+store.TokenFrom+` WHERE t.lookup = ?`, lookup), sql.ErrNoRows)
 }
 
 func (s *DB) Tokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.TokenFrom+` ORDER BY t.id`)
+	rows, err := s.query(ctx, `SELECT `+store.TokenFrom+` ORDER BY t.id`)
 	if err != nil {
 		return nil, err
 	}

@@ -163,3 +163,82 @@ func TestReadOnlyStoreIsNamed(t *testing.T) {
 		t.Fatalf("writing a read-only store: %v; want a ReadOnlyError naming the file and what to check", err)
 	}
 }
+
+// Every read of the store names the damage as a write does and marks the
+// store damaged (/healthz): the counts by kind, the silences, the
+// documents' and the deliveries' reads, and the others, had returned
+// SQLite's bare "database disk image is malformed".
+func TestDamagedReadsAreNamed(t *testing.T) {
+	dir := t.TempDir()
+	damageStore(t, dir, 10)
+	sqlitetest.CorruptAll(t, dir, "schema_migrations")
+	ctx := context.Background()
+	key := domain.Key{Kind: domain.KindLead, Source: "s", ID: "lead-000001"}
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	reads := []struct {
+		name string
+		read func(s *sqlite.DB) error
+	}{
+		{"Scan", func(s *sqlite.DB) error {
+			_, err := s.Scan(ctx, 0, func(store.Stored) error { return nil })
+			return err
+		}},
+		{"Tail", func(s *sqlite.DB) error {
+			_, _, err := s.Tail(ctx, 0, 5, func(store.Stored) error { return nil })
+			return err
+		}},
+		{"Get", func(s *sqlite.DB) error { _, err := s.Get(ctx, key); return err }},
+		{"Counts", func(s *sqlite.DB) error { _, err := s.Counts(ctx); return err }},
+		{"LastSeq", func(s *sqlite.DB) error { _, err := s.LastSeq(ctx); return err }},
+		{"Docs", func(s *sqlite.DB) error { _, err := s.Docs(ctx, "c", 0); return err }},
+		{"DocByKey", func(s *sqlite.DB) error { _, _, err := s.DocByKey(ctx, "c", "k"); return err }},
+		{"DocsByKeyPrefix", func(s *sqlite.DB) error { _, err := s.DocsByKeyPrefix(ctx, "c", "k", 0, 10); return err }},
+		{"CountDocsByKeyPrefix", func(s *sqlite.DB) error { _, err := s.CountDocsByKeyPrefix(ctx, "c", "k", 0); return err }},
+		{"GetWithDoc", func(s *sqlite.DB) error { _, err := s.GetWithDoc(ctx, key, "c", "k"); return err }},
+		{"CountedDelivery", func(s *sqlite.DB) error { _, err := s.CountedDelivery(ctx, "github", "d"); return err }},
+		{"Deliveries", func(s *sqlite.DB) error { _, err := s.Deliveries(ctx, store.DeliveryFilter{}); return err }},
+		{"KeptPayloads", func(s *sqlite.DB) error {
+			return s.KeptPayloads(ctx, "github", time.Time{}, func(store.Delivery) error { return nil })
+		}},
+		{"DeliveryStats", func(s *sqlite.DB) error { _, err := s.DeliveryStats(ctx, "github", time.Time{}, at); return err }},
+		{"Alerts", func(s *sqlite.DB) error { _, err := s.Alerts(ctx); return err }},
+		{"Silences", func(s *sqlite.DB) error { _, err := s.Silences(ctx); return err }},
+		{"Notifications", func(s *sqlite.DB) error { _, err := s.Notifications(ctx, 10); return err }},
+		{"DueNotifications", func(s *sqlite.DB) error { _, err := s.DueNotifications(ctx, at, 10); return err }},
+		{"UserByID", func(s *sqlite.DB) error { _, err := s.UserByID(ctx, 1); return err }},
+		{"UserByEmail", func(s *sqlite.DB) error { _, err := s.UserByEmail(ctx, "a@example.com"); return err }},
+		{"Users", func(s *sqlite.DB) error { _, err := s.Users(ctx); return err }},
+		{"SessionUser", func(s *sqlite.DB) error { _, _, err := s.SessionUser(ctx, "h"); return err }},
+		{"TokenByLookup", func(s *sqlite.DB) error { _, err := s.TokenByLookup(ctx, "l"); return err }},
+		{"Tokens", func(s *sqlite.DB) error { _, err := s.Tokens(ctx); return err }},
+		{"ShareByLookup", func(s *sqlite.DB) error { _, err := s.ShareByLookup(ctx, "l"); return err }},
+		{"Shares", func(s *sqlite.DB) error { _, err := s.Shares(ctx); return err }},
+		{"SyncCursors", func(s *sqlite.DB) error { _, err := s.SyncCursors(ctx, "github"); return err }},
+		{"SyncRuns", func(s *sqlite.DB) error { _, err := s.SyncRuns(ctx, store.SyncRunFilter{}); return err }},
+		{"Opens", func(s *sqlite.DB) error { _, err := s.Opens(ctx, "2026-W01", "2026-W52"); return err }},
+		{"LedgerHead", func(s *sqlite.DB) error { _, err := s.LedgerHead(ctx); return err }},
+		{"LedgerLast", func(s *sqlite.DB) error { _, err := s.LedgerLast(ctx); return err }},
+		{"LedgerScan", func(s *sqlite.DB) error { return s.LedgerScan(ctx, 1, 0, func(store.LedgerRow) error { return nil }) }},
+		{"LedgerSeqs", func(s *sqlite.DB) error { _, _, err := s.LedgerSeqs(ctx, time.Time{}, at); return err }},
+	}
+	path := filepath.Join(dir, "candor.db")
+	for _, r := range reads {
+		t.Run(r.name, func(t *testing.T) {
+			// A store of its own, opened after the damage: Damaged must
+			// be set by this read, not by an earlier one.
+			s, err := sqlite.OpenExisting(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			err = r.read(s)
+			var de *sqlite.DamagedError
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s of a damaged store: %v; want a DamagedError naming %s", r.name, err, path)
+			}
+			if s.Damaged() == nil {
+				t.Errorf("%s met the damage and the store does not say it is damaged", r.name)
+			}
+		})
+	}
+}

@@ -88,7 +88,7 @@ func (b *batch) LogDeliveries(ctx context.Context, ds []store.Delivery) ([]bool,
 func (s *DB) LogsDeliveriesFirst() {}
 
 func (s *DB) CountedDelivery(ctx context.Context, source, deliveryID string) (store.Delivery, error) {
-	return store.ScanDelivery(s.countedDelivery.QueryRowContext(ctx, source, deliveryID), sql.ErrNoRows)
+	return store.ScanDelivery(s.stmtRow(ctx, s.countedDelivery, source, deliveryID), sql.ErrNoRows)
 }
 
 func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.Delivery, error) {
@@ -96,7 +96,7 @@ func (s *DB) Deliveries(ctx context.Context, f store.DeliveryFilter) ([]store.De
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
+	rows, err := s.query(ctx, `SELECT `+store.DeliveryColumns+` FROM deliveries d
 		WHERE (? = '' OR d.source = ?) AND (? = '' OR d.outcome = ?) AND d.received_at >= ? AND d.received_at <= ?
 		ORDER BY d.seq DESC LIMIT ?`, f.Source, f.Source, f.Outcome, f.Outcome, sinceNanos(f.Since), store.UntilNanos(f.Before), limit)
 	if err != nil {
@@ -119,7 +119,7 @@ func sinceNanos(t time.Time) int64 {
 // many payloads are kept.
 func (s *DB) KeptPayloads(ctx context.Context, source string, since time.Time, fn func(store.Delivery) error) error {
 	return store.PagedPayloads(func(after int64) ([]store.Delivery, error) {
-		rows, err := s.db.QueryContext(ctx, `SELECT `+store.DeliveryColumns+`, d.payload FROM deliveries d
+		rows, err := s.query(ctx, `SELECT `+store.DeliveryColumns+`, d.payload FROM deliveries d
 			WHERE d.source = ? AND d.received_at >= ? AND d.payload IS NOT NULL AND d.seq > ? ORDER BY d.seq LIMIT ?`,
 			source, sinceNanos(since), after, store.PayloadPage)
 		if err != nil {
@@ -208,7 +208,7 @@ func decodePayload(b []byte) ([]byte, error) {
 
 func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time.Time) (store.DeliveryStats, error) {
 	st := store.DeliveryStats{Counts: map[string]int64{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT outcome, count(*) FROM deliveries
+	rows, err := s.query(ctx, `SELECT outcome, count(*) FROM deliveries
 		WHERE source = ? AND received_at >= ? AND received_at <= ? GROUP BY outcome`, source, sinceNanos(since), store.UntilNanos(until))
 	if err != nil {
 		return st, err
@@ -230,7 +230,7 @@ func (s *DB) DeliveryStats(ctx context.Context, source string, since, until time
 		outcomes string
 	}{{&st.Last, `'accepted', 'ignored', 'duplicate', 'rejected'`}, {&st.LastOK, `'accepted', 'ignored', 'duplicate'`}} {
 		var at int64
-		err := s.db.QueryRowContext(ctx, `SELECT received_at FROM deliveries WHERE source = ? AND received_at <= ? AND outcome IN (`+q.outcomes+`)
+		err := s.queryRow(ctx, `SELECT received_at FROM deliveries WHERE source = ? AND received_at <= ? AND outcome IN (`+q.outcomes+`)
 			ORDER BY received_at DESC LIMIT 1`, source, store.UntilNanos(until)).Scan(&at)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):

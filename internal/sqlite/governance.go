@@ -44,7 +44,7 @@ func (s *DB) AddOpens(ctx context.Context, opens []store.Opens) error {
 }
 
 func (s *DB) Opens(ctx context.Context, from, to string) ([]store.Opens, error) {
-	rows, err := s.db.QueryContext(ctx, fmt.Sprintf(store.OpensSQL, "?", "?"), from, to)
+	rows, err := s.query(ctx, fmt.Sprintf(store.OpensSQL, "?", "?"), from, to)
 	if err != nil {
 		return nil, err
 	}

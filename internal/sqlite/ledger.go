@@ -61,19 +61,23 @@ func (s *DB) docLedgerTx(ctx context.Context, tx *sql.Tx, d store.Doc) error {
 }
 
 func (s *DB) LedgerHead(ctx context.Context) (store.LedgerHead, error) {
-	return store.ScanLedgerHead(s.db.QueryRowContext(ctx, store.LedgerHeadSQL), sql.ErrNoRows)
+	return store.ScanLedgerHead(s.queryRow(ctx, store.LedgerHeadSQL), sql.ErrNoRows)
+}
+
+func (s *DB) LedgerLast(ctx context.Context) (store.LedgerRow, error) {
+	return store.ScanLedgerLast(s.queryRow(ctx, store.LedgerLastSQL), sql.ErrNoRows)
 }
 
 func (s *DB) LedgerScan(ctx context.Context, from, to int64, fn func(store.LedgerRow) error) error {
 	if to <= 0 {
 		to = 1<<63 - 1
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to)
+	rows, err := s.query(ctx, `SELECT `+store.LedgerColumns+` FROM ledger WHERE seq >= ? AND seq <= ? ORDER BY seq`, from, to)
 	if err != nil {
-		return s.checked(err)
+		return err
 	}
 	defer rows.Close()
-	return s.checked(store.EachLedgerRow(rows, fn))
+	return store.EachLedgerRow(rows, fn)
 }
 
 func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (n int64, err error) {
@@ -90,7 +94,7 @@ func (s *DB) EraseLedgerPersonal(ctx context.Context, before time.Time) (n int64
 
 func (s *DB) LedgerSeqs(ctx context.Context, from, to time.Time) (int64, int64, error) {
 	var first, last *int64
-	if err := s.db.QueryRowContext(ctx, fmt.Sprintf(store.LedgerSeqsSQL, "?", "?"), store.LedgerSeqsArgs(from, to)...).Scan(&first, &last); err != nil {
+	if err := s.queryRow(ctx, fmt.Sprintf(store.LedgerSeqsSQL, "?", "?"), store.LedgerSeqsArgs(from, to)...).Scan(&first, &last); err != nil {
 		return 0, 0, err
 	}
 	first2, last2 := store.LedgerSeqRange(first, last)

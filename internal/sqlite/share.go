@@ -19,11 +19,11 @@ func (s *DB) CreateShare(ctx context.Context, l store.ShareLink, event []byte) (
 }
 
 func (s *DB) ShareByLookup(ctx context.Context, lookup string) (store.ShareLink, error) {
-	return store.ScanShare(s.db.QueryRowContext(ctx, `SELECT `+store.ShareColumns+` FROM share_links WHERE lookup = ?`, lookup), sql.ErrNoRows)
+	return store.ScanShare(s.queryRow(ctx, `SELECT `+store.ShareColumns+` FROM share_links WHERE lookup = ?`, lookup), sql.ErrNoRows)
 }
 
 func (s *DB) Shares(ctx context.Context) ([]store.ShareLink, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.ShareColumns+` FROM share_links ORDER BY id`)
+	rows, err := s.query(ctx, `SELECT `+store.ShareColumns+` FROM share_links ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}

@@ -667,27 +667,36 @@ func (b *batch) Rollback() error {
 }
 
 func (s *DB) Scan(ctx context.Context, after int64, fn func(store.Stored) error) (int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq`, after)
+	rows, err := s.query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq`, after)
 	if err != nil {
-		return after, s.checked(err)
+		return after, err
 	}
 	last, _, err := eachStored(rows, after, -1, fn)
-	return last, s.checked(err)
+	return last, err
+}
+
+func (s *DB) ScanIngestedBefore(ctx context.Context, t time.Time, fn func(store.Stored) error) error {
+	rows, err := s.query(ctx, `SELECT `+scanColumns+` FROM records WHERE ingested_at < ? ORDER BY seq`, t.UnixNano())
+	if err != nil {
+		return err
+	}
+	_, _, err = eachStored(rows, 0, -1, fn)
+	return err
 }
 
 // Tail reads one row more than max, to tell whether there were more.
 func (s *DB) Tail(ctx context.Context, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq LIMIT ?`, after, max+1)
+	rows, err := s.query(ctx, `SELECT `+scanColumns+` FROM records WHERE seq > ? ORDER BY seq LIMIT ?`, after, max+1)
 	if err != nil {
-		return after, false, s.checked(err)
+		return after, false, err
 	}
 	last, more, err := eachStored(rows, after, max, fn)
-	return last, more, s.checked(err)
+	return last, more, err
 }
 
 // eachStored is store.EachStored over rows (of scanColumns), which it
 // closes.
-func eachStored(rows *sql.Rows, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
+func eachStored(rows checkedRows, after int64, max int, fn func(store.Stored) error) (int64, bool, error) {
 	defer rows.Close()
 	last, all, err := store.EachStored(rows.Next, func() (store.Stored, error) { return scanStored(rows) }, after, max, fn)
 	if err == nil {
@@ -699,7 +708,7 @@ func eachStored(rows *sql.Rows, after int64, max int, fn func(store.Stored) erro
 const scanColumns = `seq, kind, source, id, ingested_at, event_time, hash, body, raw_hash`
 
 // scanStored reads a row of scanColumns.
-func scanStored(rows *sql.Rows) (store.Stored, error) {
+func scanStored(rows store.RowScanner) (store.Stored, error) {
 	var r store.Stored
 	var kind string
 	var ing int64
@@ -719,12 +728,12 @@ func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {
 	r := store.Stored{Key: key}
 	var ing int64
 	var ev sql.NullInt64
-	err := s.getRecord.QueryRowContext(ctx, string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body, &r.RawHash)
+	err := s.stmtRow(ctx, s.getRecord, string(key.Kind), key.Source, key.ID).Scan(&r.Seq, &ing, &ev, &r.Hash, &r.Body, &r.RawHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, store.ErrNotFound
 	}
 	if err != nil {
-		return r, s.checked(err)
+		return r, err
 	}
 	r.IngestedAt = time.Unix(0, ing).UTC()
 	if ev.Valid {
@@ -734,7 +743,7 @@ func (s *DB) Get(ctx context.Context, key domain.Key) (store.Stored, error) {
 }
 
 func (s *DB) Counts(ctx context.Context) (map[domain.Kind]int64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, count(*) FROM records GROUP BY kind`)
+	rows, err := s.query(ctx, `SELECT kind, count(*) FROM records GROUP BY kind`)
 	if err != nil {
 		return nil, err
 	}
@@ -753,8 +762,8 @@ func (s *DB) Counts(ctx context.Context) (map[domain.Kind]int64, error) {
 
 func (s *DB) LastSeq(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.lastSeq.QueryRowContext(ctx).Scan(&n)
-	return n, s.checked(err)
+	err := s.stmtRow(ctx, s.lastSeq).Scan(&n)
+	return n, err
 }
 
 // AppendDoc takes the writer slot like a batch, so an append made while an
@@ -821,7 +830,7 @@ func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []b
 	// this finds its document.
 	d = store.Doc{Collection: collection, Key: key}
 	var created int64
-	err = s.db.QueryRowContext(ctx, `SELECT id, created_at, body FROM docs WHERE collection = ? AND key = ?`, collection, key).
+	err = s.queryRow(ctx, `SELECT id, created_at, body FROM docs WHERE collection = ? AND key = ?`, collection, key).
 		Scan(&d.ID, &created, &d.Body)
 	if err != nil {
 		return store.Doc{}, false, fmt.Errorf("reading the document with key %q: %w", key, err)
@@ -833,7 +842,7 @@ func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []b
 // GetWithDoc is Get and DocByKey in one statement (store.RecordDocGetter).
 func (s *DB) GetWithDoc(ctx context.Context, key domain.Key, collection, docKey string) (store.RecordWithDoc, error) {
 	var row store.RecordDocRow
-	if err := s.getWithDoc.QueryRowContext(ctx, string(key.Kind), key.Source, key.ID, collection, store.DocKeyArg(docKey)).
+	if err := s.stmtRow(ctx, s.getWithDoc, string(key.Kind), key.Source, key.ID, collection, store.DocKeyArg(docKey)).
 		Scan(&row.Seq, &row.IngestedAt, &row.EventTime, &row.Hash, &row.Body, &row.RawHash, &row.DocID, &row.DocCreatedAt, &row.DocBody); err != nil {
 		return store.RecordWithDoc{}, err
 	}
@@ -846,7 +855,7 @@ func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, b
 	}
 	d := store.Doc{Collection: collection, Key: key}
 	var created int64
-	err := s.docByKey.QueryRowContext(ctx, collection, key).Scan(&d.ID, &created, &d.Body)
+	err := s.stmtRow(ctx, s.docByKey, collection, key).Scan(&d.ID, &created, &d.Body)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Doc{}, false, nil
 	}
@@ -863,7 +872,7 @@ func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, aft
 		limit = -1 // SQLite: no limit
 	}
 	end := store.PrefixEnd(prefix)
-	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, key, body FROM docs
+	rows, err := s.query(ctx, `SELECT id, created_at, key, body FROM docs
 		WHERE collection = ? AND key >= ? AND (? = '' OR key < ?) AND id > ? ORDER BY id DESC LIMIT ?`, collection, prefix, end, end, after, limit)
 	if err != nil {
 		return nil, err
@@ -875,7 +884,7 @@ func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, aft
 func (s *DB) CountDocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64) (int64, error) {
 	end := store.PrefixEnd(prefix)
 	var n int64
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM docs WHERE collection = ? AND key >= ? AND (? = '' OR key < ?) AND id > ?`,
+	err := s.queryRow(ctx, `SELECT count(*) FROM docs WHERE collection = ? AND key >= ? AND (? = '' OR key < ?) AND id > ?`,
 		collection, prefix, end, end, after).Scan(&n)
 	return n, err
 }
@@ -884,7 +893,7 @@ func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Do
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs WHERE collection = ? ORDER BY id DESC LIMIT ?`, collection, limit)
+	rows, err := s.query(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs WHERE collection = ? ORDER BY id DESC LIMIT ?`, collection, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -892,7 +901,7 @@ func (s *DB) Docs(ctx context.Context, collection string, limit int) ([]store.Do
 }
 
 // scanDocs reads rows of id, created_at, key and body, which it closes.
-func scanDocs(rows *sql.Rows, collection string) ([]store.Doc, error) {
+func scanDocs(rows checkedRows, collection string) ([]store.Doc, error) {
 	defer rows.Close()
 	out := []store.Doc{}
 	for rows.Next() {

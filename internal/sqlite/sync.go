@@ -7,7 +7,7 @@ import (
 )
 
 func (s *DB) SyncCursors(ctx context.Context, source string) ([]store.SyncCursor, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT source, stream, cursor, saved_at FROM sync_cursors WHERE source = ? ORDER BY stream`, source)
+	rows, err := s.query(ctx, `SELECT source, stream, cursor, saved_at FROM sync_cursors WHERE source = ? ORDER BY stream`, source)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (s *DB) SyncRuns(ctx context.Context, f store.SyncRunFilter) ([]store.SyncR
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+store.SyncRunColumns+` FROM sync_runs r
+	rows, err := s.query(ctx, `SELECT `+store.SyncRunColumns+` FROM sync_runs r
 		WHERE (? = '' OR r.source = ?) AND (? = '' OR r.outcome = ?) AND r.finished_at <= ?
 		ORDER BY r.finished_at DESC, r.seq DESC LIMIT ?`, f.Source, f.Source, f.Outcome, f.Outcome, store.UntilNanos(f.Before), limit)
 	if err != nil {

@@ -114,6 +114,10 @@ type LedgerStore interface {
 	AppendLedger(ctx context.Context, entries ...LedgerEntry) ([]LedgerRow, error)
 	// LedgerHead returns the last entry's position and hash.
 	LedgerHead(ctx context.Context) (LedgerHead, error)
+	// LedgerLast returns the last entry's row, the zero row for an empty
+	// ledger: its head and who signed it in one read (a writing
+	// command's check of its key, at every open).
+	LedgerLast(ctx context.Context) (LedgerRow, error)
 	// LedgerScan calls fn for every row with from ≤ Seq ≤ to in Seq order
 	// (to ≤ 0: up to the head), as stored: nothing is checked.
 	LedgerScan(ctx context.Context, from, to int64, fn func(LedgerRow) error) error
@@ -277,4 +281,17 @@ func ScanLedgerHead(r RowScanner, noRows error) (LedgerHead, error) {
 		return LedgerHead{}, nil
 	}
 	return h, err
+}
+
+// LedgerLastSQL reads the last entry's row (ScanLedgerLast).
+const LedgerLastSQL = `SELECT ` + LedgerColumns + ` FROM ledger ORDER BY seq DESC LIMIT 1`
+
+// ScanLedgerLast reads LedgerLastSQL's row; the driver's no-rows error is
+// the empty ledger's zero row.
+func ScanLedgerLast(r RowScanner, noRows error) (LedgerRow, error) {
+	row, err := ScanLedgerRow(r)
+	if errors.Is(err, noRows) {
+		return LedgerRow{}, nil
+	}
+	return row, err
 }

@@ -293,6 +293,13 @@ type Store interface {
 	// returns the highest Seq seen (afterSeq when none). It is how the
 	// metric engine loads and then follows new data.
 	Scan(ctx context.Context, afterSeq int64, fn func(Stored) error) (int64, error)
+	// ScanIngestedBefore calls fn, in Seq order, for every record whose
+	// IngestedAt is before t. The database picks them: the rows ingested
+	// since are neither decoded nor sent, so a check of a past period
+	// (ledger.VerifyRecordsBefore) costs what that period held, not what
+	// came after. (It still visits them: an index on ingested_at would be
+	// paid by every import's write.)
+	ScanIngestedBefore(ctx context.Context, t time.Time, fn func(Stored) error) error
 	// Get returns one record or ErrNotFound.
 	Get(ctx context.Context, key domain.Key) (Stored, error)
 	// Counts returns the number of records per kind.

@@ -120,13 +120,7 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) map[uint32]*custMR
 		if cu := custs[x.customer]; cu == nil || !cu.in0 {
 			continue
 		}
-		note := "active at T0 and as_of"
-		switch {
-		case !subActiveAt(x, asOf):
-			note = "active at T0 only"
-		case !subActiveAt(x, from):
-			note = "active at as_of only"
-		}
+		note := activeNote(subActiveAt(x, from), subActiveAt(x, asOf), from, asOf)
 		r.rowRef(q, d, x, nil, d.str(x.customer)+": "+note)
 	}
 	return custs

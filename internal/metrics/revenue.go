@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/candor/candor/internal/domain"
 )
@@ -233,14 +234,30 @@ func bridgeMetric(move string) Func {
 
 // bridgeNote says which side of the bridge a subscription is on.
 func bridgeNote(m CustomerMove, x *subRow, q Query) string {
-	side := "active at W's start and at as_of"
-	switch a0, a1 := subActiveAt(x, q.start()), subActiveAt(x, q.end()); {
-	case a0 && !a1:
-		side = "active at W's start only"
-	case a1 && !a0:
-		side = "active at as_of only"
+	return m.Customer + ": " + activeNote(subActiveAt(x, q.start()), subActiveAt(x, q.end()), q.start(), q.end())
+}
+
+// activeNote says of a subscription at the two instants a movement
+// compares (the window's start and as_of; for NRR and GRR a year before
+// as_of) when it was active, in dates: a records table had said "active
+// at T0 only" and "at W's start", the definition's symbols, to a reader
+// who had not read it. An instant that is not a day's start keeps its
+// time (a page as of 09:17).
+func activeNote(at0, at1 bool, t0, t1 int64) string {
+	words := func(t int64) string {
+		u := time.Unix(0, t).UTC()
+		if u.Equal(u.Truncate(day)) {
+			return u.Format("2 Jan 2006")
+		}
+		return u.Format("2 Jan 2006 15:04 UTC")
 	}
-	return m.Customer + ": " + side
+	switch {
+	case at0 && !at1:
+		return "active on " + words(t0) + ", not on " + words(t1)
+	case at1 && !at0:
+		return "active on " + words(t1) + ", not on " + words(t0)
+	}
+	return "active on " + words(t0) + " and on " + words(t1)
 }
 
 // quickRatio = (new + reactivation + expansion) ÷ (contraction + churn).

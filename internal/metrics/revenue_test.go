@@ -119,7 +119,8 @@ func TestMRRBridge(t *testing.T) {
 	for _, ref := range r.Records {
 		subs = append(subs, ref.ID+" "+ref.Note)
 	}
-	want := "e1 E: active at W's start only|e2 E: active at as_of only|f1 F: active at W's start only|f2 F: active at as_of only"
+	// In dates, not the definition's symbols (W's start, as_of).
+	want := "e1 E: active on 1 Mar 2026, not on 31 Mar 2026|e2 E: active on 31 Mar 2026, not on 1 Mar 2026|f1 F: active on 1 Mar 2026, not on 31 Mar 2026|f2 F: active on 31 Mar 2026, not on 1 Mar 2026"
 	if got := strings.Join(subs, "|"); got != want {
 		t.Errorf("contraction records =\n%s\nwant\n%s", got, want)
 	}
@@ -242,5 +243,23 @@ func TestRevenueAtRisk(t *testing.T) {
 	full := load(t, nil, bridgeData+`{"kind":"sli","id":"s1","service":"api","period_start":"2026-03-10T00:00:00Z","period_end":"2026-03-11T00:00:00Z","good":5,"total":5}`)
 	if r, _ := full.Compute("revenue_at_risk", Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}); cacheVal(r.Value) != "0" {
 		t.Errorf("full availability: %s", cacheVal(r.Value))
+	}
+}
+
+// A subscription's note gives the two instants a movement compares as
+// dates, with the time where one is not a day's start.
+func TestActiveNote(t *testing.T) {
+	t0, t1 := ts(t, "2025-03-31T00:00:00Z").UnixNano(), ts(t, "2026-03-31T09:17:00Z").UnixNano()
+	for _, c := range []struct {
+		a0, a1 bool
+		want   string
+	}{
+		{true, true, "active on 31 Mar 2025 and on 31 Mar 2026 09:17 UTC"},
+		{true, false, "active on 31 Mar 2025, not on 31 Mar 2026 09:17 UTC"},
+		{false, true, "active on 31 Mar 2026 09:17 UTC, not on 31 Mar 2025"},
+	} {
+		if got := activeNote(c.a0, c.a1, t0, t1); got != c.want {
+			t.Errorf("%v %v: %q, want %q", c.a0, c.a1, got, c.want)
+		}
 	}
 }

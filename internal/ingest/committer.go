@@ -130,15 +130,19 @@ type DeliveryResult struct {
 // When the store logs deliveries first (LogsDeliveriesFirst), a delivery
 // counted already writes nothing: its records are not written, only
 // reported as a duplicate.
-func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
-	return c.deliver(ctx, records, raw, d, false)
+//
+// fixed[i] marks records[i] as named by one event, whose body cannot
+// change (store.Item.Fixed): stored with another body, the delivery fails
+// with a *store.ChangedError and writes nothing. nil marks none.
+func (c *Committer) Deliver(ctx context.Context, records []domain.Record, fixed []bool, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
+	return c.deliver(ctx, records, fixed, raw, d, false)
 }
 
 // Replay is Deliver for a delivery replayed from its kept payload: its
 // records are written even when its delivery is counted already (it
 // then is not logged again, and the result says Duplicate).
 func (c *Committer) Replay(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
-	return c.deliver(ctx, records, raw, d, true)
+	return c.deliver(ctx, records, nil, raw, d, true)
 }
 
 // LogsDeliveriesFirst reports whether the committer logs a group's
@@ -152,7 +156,7 @@ func (c *Committer) LogsDeliveriesFirst() bool {
 	return ok
 }
 
-func (c *Committer) deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery, replay bool) (DeliveryResult, error) {
+func (c *Committer) deliver(ctx context.Context, records []domain.Record, fixed []bool, raw [32]byte, d store.Delivery, replay bool) (DeliveryResult, error) {
 	if err := store.CheckDelivery(d); err != nil {
 		return DeliveryResult{}, err
 	}
@@ -166,6 +170,7 @@ func (c *Committer) deliver(ctx context.Context, records []domain.Record, raw [3
 		if err != nil {
 			return DeliveryResult{}, err
 		}
+		it.Fixed = i < len(fixed) && fixed[i]
 		items[i], kinds[i] = it, rec.Kind()
 	}
 	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d, replay: replay, origin: "webhook", sources: []string{d.Source}})

@@ -570,6 +570,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		}
 	})
 
+	runFixed(t, open, o)
 	runDocs(t, open, o)
 	runAuth(t, open, o)
 	runShares(t, open, o)

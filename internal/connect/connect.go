@@ -244,7 +244,7 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 	if err != nil {
 		return fail(err)
 	}
-	recs, truncated, err := finish(out.records, c.name, s.parse)
+	recs, truncated, err := finish(out, c.name, s.parse)
 	if err != nil {
 		return fail(err)
 	}

@@ -271,7 +271,7 @@ func (s *Service) commitPage(ctx context.Context, source string, objs []object, 
 			}
 			continue
 		}
-		recs, truncated, err := finish(out.records, source, s.parse)
+		recs, truncated, err := finish(out, source, s.parse)
 		if err != nil {
 			if err := reject(o, err); err != nil {
 				return err

@@ -240,7 +240,8 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 		}
 		return s.reject(ctx, d, d.Payload, err)
 	}
-	out, err := p.build(ctx, &state{st: s.st, source: c.name})
+	st := &state{st: s.st, source: c.name}
+	out, err := p.build(ctx, st)
 	if err != nil {
 		return fail(err)
 	}
@@ -279,10 +280,11 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 		d.Keys = append(d.Keys, domain.KeyOf(r))
 	}
 	var w ingest.DeliveryResult
+	along := ingest.Along{Fixed: fixed, Docs: st.docs}
 	if replay {
-		w, err = s.commit.Replay(ctx, recs, sum, d)
+		w, err = s.commit.Replay(ctx, recs, sum, d, along)
 	} else {
-		w, err = s.commit.Deliver(ctx, recs, fixed, sum, d)
+		w, err = s.commit.Deliver(ctx, recs, sum, d, along)
 	}
 	var changed *store.ChangedError
 	if errors.As(err, &changed) {

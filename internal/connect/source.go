@@ -227,6 +227,12 @@ type state struct {
 	// dryRun keeps what a mapping would remember (event clocks, first
 	// reviews) to itself: a dry run writes nothing.
 	dryRun bool
+	// docs are the event clocks the build advanced, to be appended with
+	// its records, and clocks their times by record ("<source>/<kind>/<id>#0")
+	// for the build's later steps; earlier holds those of a collector's
+	// page's earlier objects, not committed yet either.
+	docs            []store.KeyedDoc
+	clocks, earlier map[string]clock
 }
 
 // get decodes the stored record of the kind and id into r; false when

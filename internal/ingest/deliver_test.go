@@ -40,7 +40,7 @@ func TestDeliverCommitsRecordsWithTheDelivery(t *testing.T) {
 	ctx := context.Background()
 	payload := []byte(`{"deployment":1}`)
 	raw := sha256.Sum256(payload)
-	res, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), nil, raw, testDelivery("g-1", store.DeliveryAccepted))
+	res, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), raw, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestDeliverCommitsRecordsWithTheDelivery(t *testing.T) {
 	if d, err := st.CountedDelivery(ctx, "github", "g-1"); err != nil || d.Outcome != store.DeliveryAccepted {
 		t.Fatalf("logged delivery = %+v, %v", d, err)
 	}
-	again, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), nil, raw, testDelivery("g-1", store.DeliveryAccepted))
+	again, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), raw, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +68,13 @@ func TestDeliverCommitsRecordsWithTheDelivery(t *testing.T) {
 		t.Fatalf("%d deliveries logged, want 1", len(ds))
 	}
 	// A delivery without records (an ignored event) is logged all the same.
-	if res, err := c.Deliver(ctx, nil, nil, raw, testDelivery("g-2", store.DeliveryIgnored)); err != nil || res.Duplicate {
+	if res, err := c.Deliver(ctx, nil, raw, testDelivery("g-2", store.DeliveryIgnored), Along{}); err != nil || res.Duplicate {
 		t.Fatalf("ignored delivery: %+v, %v", res, err)
 	}
 	if _, err := st.CountedDelivery(ctx, "github", "g-2"); err != nil {
 		t.Fatalf("ignored delivery not logged: %v", err)
 	}
-	if _, err := c.Deliver(ctx, nil, nil, raw, store.Delivery{Source: "github", Outcome: store.DeliveryAccepted}); !errors.Is(err, store.ErrInvalidDelivery) {
+	if _, err := c.Deliver(ctx, nil, raw, store.Delivery{Source: "github", Outcome: store.DeliveryAccepted}, Along{}); !errors.Is(err, store.ErrInvalidDelivery) {
 		t.Fatalf("delivery without id or time: err = %v, want ErrInvalidDelivery", err)
 	}
 }
@@ -92,7 +92,7 @@ func TestDeliverGroupsAndCountsRedeliveriesOnce(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			id := fmt.Sprintf("g-%d", i%3) // three deliveries, each sent four times
-			results[i], errs[i] = c.Deliver(context.Background(), deliveryRecords(t, "d-"+id), nil, [32]byte{}, testDelivery(id, store.DeliveryAccepted))
+			results[i], errs[i] = c.Deliver(context.Background(), deliveryRecords(t, "d-"+id), [32]byte{}, testDelivery(id, store.DeliveryAccepted), Along{})
 		})
 		waitQueued(t, c, i+1)
 	}
@@ -138,7 +138,7 @@ func TestDeliverFailureWritesNothing(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, id := range []string{"ok1", "poison", "ok2"} {
 		wg.Go(func() {
-			_, errs[i] = c.Deliver(context.Background(), deliveryRecords(t, id), nil, [32]byte{}, testDelivery(id, store.DeliveryAccepted))
+			_, errs[i] = c.Deliver(context.Background(), deliveryRecords(t, id), [32]byte{}, testDelivery(id, store.DeliveryAccepted), Along{})
 		})
 		waitQueued(t, c, i+1)
 	}
@@ -178,14 +178,14 @@ func TestDeliverRedeliveryWritesNoRecords(t *testing.T) {
 		}
 		return []domain.Record{r}
 	}
-	if _, err := c.Deliver(ctx, mapped("success"), nil, [32]byte{1}, testDelivery("g-1", store.DeliveryAccepted)); err != nil {
+	if _, err := c.Deliver(ctx, mapped("success"), [32]byte{1}, testDelivery("g-1", store.DeliveryAccepted), Along{}); err != nil {
 		t.Fatal(err)
 	}
 	first, err := st.Get(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := c.Deliver(ctx, mapped("failure"), nil, [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted))
+	again, err := c.Deliver(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestDeliverRedeliveryWritesNoRecords(t *testing.T) {
 	if got, _ := st.Get(ctx, key); got.Hash != first.Hash || got.Seq != first.Seq {
 		t.Fatalf("the redelivery rewrote %s (seq %d → %d)", key, first.Seq, got.Seq)
 	}
-	replayed, err := c.Replay(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted))
+	replayed, err := c.Replay(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1415,8 +1415,7 @@ func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []b
 func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	k := pgtype.Text{String: key, Valid: key != ""}
 	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
-	const insert = `INSERT INTO docs (collection, key, created_at, body) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (collection, key) DO NOTHING RETURNING id`
+	const insert = insertDocSQL
 	var err error
 	if s.Sealer() == nil {
 		err = s.pool.QueryRow(ctx, insert, collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
@@ -1448,6 +1447,55 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 	}
 	d.CreatedAt = time.Unix(0, created).UTC()
 	return d, false, nil
+}
+
+// insertDocSQL appends a document unless its key is taken, returning its
+// id (no row when taken).
+const insertDocSQL = `INSERT INTO docs (collection, key, created_at, body) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (collection, key) DO NOTHING RETURNING id`
+
+// AppendDocsOnce appends keyed documents in the batch's transaction
+// (store.Batch), all in one round trip; the ledger entries of a chained
+// collection's are appended with the batch's at its commit.
+func (b *batch) AppendDocsOnce(ctx context.Context, docs []store.KeyedDoc) ([]bool, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	created := make([]bool, len(docs))
+	if len(docs) == 0 {
+		return created, nil
+	}
+	for _, kd := range docs {
+		if err := store.CheckKeyedDoc(kd.Collection, kd.Key, kd.Body); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.ensureOpen(ctx); err != nil {
+		return nil, err
+	}
+	var pb pgx.Batch
+	for _, kd := range docs {
+		pb.Queue(insertDocSQL, kd.Collection, kd.Key, b.now, kd.Body)
+	}
+	br := b.tx.SendBatch(ctx, &pb)
+	defer br.Close()
+	for i, kd := range docs {
+		d := store.Doc{Collection: kd.Collection, Key: kd.Key, CreatedAt: time.Unix(0, b.now).UTC(), Body: kd.Body}
+		err := br.QueryRow().Scan(&d.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		created[i] = true
+		entries, err := b.s.DocEntries(d)
+		if err != nil {
+			return nil, err
+		}
+		b.ledger = append(b.ledger, entries...)
+	}
+	return created, br.Close()
 }
 
 // GetWithDoc is Get and DocByKey in one round trip (store.RecordDocGetter).

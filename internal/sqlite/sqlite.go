@@ -812,6 +812,41 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 	return d, added, err
 }
 
+// insertDocSQL appends a document unless its key is taken, returning its
+// id (no row when taken).
+const insertDocSQL = `INSERT INTO docs (collection, key, created_at, body) VALUES (?, ?, ?, ?)
+	ON CONFLICT (collection, key) DO NOTHING RETURNING id`
+
+// AppendDocsOnce appends keyed documents in the batch's transaction
+// (store.Batch); the ledger entries of a chained collection's are
+// appended with the batch's at its commit.
+func (b *batch) AppendDocsOnce(ctx context.Context, docs []store.KeyedDoc) ([]bool, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	created := make([]bool, len(docs))
+	for i, kd := range docs {
+		if err := store.CheckKeyedDoc(kd.Collection, kd.Key, kd.Body); err != nil {
+			return nil, err
+		}
+		d := store.Doc{Collection: kd.Collection, Key: kd.Key, CreatedAt: time.Unix(0, b.now).UTC(), Body: kd.Body}
+		err := b.tx.QueryRowContext(ctx, insertDocSQL, d.Collection, d.Key, b.now, d.Body).Scan(&d.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, b.s.checked(err)
+		}
+		created[i] = true
+		entries, err := b.s.DocEntries(d)
+		if err != nil {
+			return nil, err
+		}
+		b.ledger = append(b.ledger, entries...)
+	}
+	return created, nil
+}
+
 // appendDocHeld is appendDoc's work, the writer slot held.
 func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	var k any
@@ -826,9 +861,7 @@ func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []b
 		return store.Doc{}, false, err
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES (?, ?, ?, ?)
-		ON CONFLICT (collection, key) DO NOTHING RETURNING id`,
-		collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
+	err = tx.QueryRowContext(ctx, insertDocSQL, collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
 	if err == nil {
 		if err = s.docLedgerTx(ctx, tx, d); err == nil {
 			err = tx.Commit()

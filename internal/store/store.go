@@ -164,6 +164,13 @@ type Batch interface {
 	// earlier in ds): it is not stored, and its caller answers it as a
 	// duplicate.
 	LogDeliveries(ctx context.Context, ds []Delivery) (created []bool, err error)
+	// AppendDocsOnce appends each document under its key, as
+	// DocStore.AppendDocOnce does, in the batch's transaction: kept if and
+	// only if the batch commits (a connector's event clock with the record
+	// it orders). created[i] is false for a key its collection holds
+	// already (committed, or earlier in the batch); that document is left
+	// as it is.
+	AppendDocsOnce(ctx context.Context, docs []KeyedDoc) (created []bool, err error)
 	// Record makes Commit append entries to the audit ledger inside the
 	// batch's transaction, after its writes: the batch is never committed
 	// without them, nor they without it. (A store without a sealer drops
@@ -386,6 +393,13 @@ type DocStore interface {
 	// first), at most limit of them; limit <= 0 returns them all. A
 	// collection nothing was appended to is empty, not an error.
 	Docs(ctx context.Context, collection string, limit int) ([]Doc, error)
+}
+
+// KeyedDoc is a document to append once under its key, in a batch
+// (Batch.AppendDocsOnce).
+type KeyedDoc struct {
+	Collection, Key string
+	Body            []byte
 }
 
 // ErrInvalidDoc is returned (wrapped) by AppendDoc and AppendDocOnce for an

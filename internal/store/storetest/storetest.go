@@ -571,6 +571,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	})
 
 	runFixed(t, open, o)
+	runBatchDocs(t, open)
 	runDocs(t, open, o)
 	runAuth(t, open, o)
 	runShares(t, open, o)

@@ -206,3 +206,60 @@ func TestDeliverRedeliveryWritesNoRecords(t *testing.T) {
 		t.Fatalf("%d deliveries logged, want 1", len(ds))
 	}
 }
+
+// The documents a delivery carries (a connector's event clocks) commit
+// with its records: a delivery refused by the store keeps none, and a
+// redelivery, whose records are not written, appends none; a fixed
+// record stored with another body refuses its delivery alone, its group
+// retried without it.
+func TestDeliverDocsGoWithTheRecords(t *testing.T) {
+	st := newStore(t)
+	c := NewCommitter(st)
+	ctx := context.Background()
+	clock := func(key string) []store.KeyedDoc {
+		return []store.KeyedDoc{{Collection: "clocks", Key: key, Body: []byte(`{}`)}}
+	}
+	kept := func(key string) bool {
+		t.Helper()
+		_, ok, err := st.DocByKey(ctx, "clocks", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if _, err := c.Deliver(ctx, deliveryRecords(t, "d1"), [32]byte{}, testDelivery("g-1", store.DeliveryAccepted), Along{Fixed: []bool{true}, Docs: clock("d1#1")}); err != nil {
+		t.Fatal(err)
+	}
+	if !kept("d1#1") {
+		t.Fatal("the delivery's document was not kept")
+	}
+	if res, err := c.Deliver(ctx, deliveryRecords(t, "d1"), [32]byte{}, testDelivery("g-1", store.DeliveryAccepted), Along{Docs: clock("d1#2")}); err != nil || !res.Duplicate {
+		t.Fatalf("redelivery: %+v, %v", res, err)
+	}
+	if c.LogsDeliveriesFirst() && kept("d1#2") {
+		t.Fatal("a redelivery whose records were not written appended its document")
+	}
+	// The same deployment with another body, fixed: refused, its document
+	// not kept, while a delivery committed in the same group stands.
+	changed := deliveryRecords(t, "d1")
+	changed[0].(*domain.Deployment).Environment = "staging"
+	var wg sync.WaitGroup
+	var errs [2]error
+	wg.Go(func() {
+		_, errs[0] = c.Deliver(ctx, changed, [32]byte{}, testDelivery("g-2", store.DeliveryAccepted), Along{Fixed: []bool{true}, Docs: clock("d1#3")})
+	})
+	wg.Go(func() {
+		_, errs[1] = c.Deliver(ctx, deliveryRecords(t, "d9"), [32]byte{}, testDelivery("g-3", store.DeliveryAccepted), Along{Docs: clock("d9#1")})
+	})
+	wg.Wait()
+	var ce *store.ChangedError
+	if !errors.As(errs[0], &ce) || ce.Key.ID != "d1" || errs[1] != nil {
+		t.Fatalf("errors = %v, %v; want the changed deployment refused alone", errs[0], errs[1])
+	}
+	if kept("d1#3") || !kept("d9#1") {
+		t.Fatalf("documents kept: refused delivery's %v, the other's %v; want only the other's", kept("d1#3"), kept("d9#1"))
+	}
+	if _, err := st.CountedDelivery(ctx, "github", "g-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused delivery was logged (%v)", err)
+	}
+}

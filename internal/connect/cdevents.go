@@ -140,13 +140,16 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 	var last cdPart
 	for i, b := range bodies {
 		p, err := parseCDEvent(cfg, b)
+		where, prefix := "", ""
 		if isBatch {
 			err = inBatch(i, err)
-			if p.byEvent {
-				p.ref = &eventRef{where: fmt.Sprintf("event %d of the batch: ", i), field: fmt.Sprintf("[%d].data.context.id", i)}
-			}
-		} else if p.byEvent {
-			p.ref = &eventRef{field: "context.id"}
+			where, prefix = fmt.Sprintf("event %d of the batch: ", i), fmt.Sprintf("[%d].data.", i)
+		}
+		if p.byEvent {
+			p.ref = &eventRef{where: where, field: prefix + "context.id"}
+		}
+		if p.from != nil {
+			p.origin = &fieldOrigin{where: where, prefix: prefix, fields: p.from}
 		}
 		if err != nil {
 			return nil, err
@@ -182,6 +185,7 @@ func parseCloudEvents(cfg CDEvents, in *input) (*parsed, error) {
 			}
 			out.records = append(out.records, r)
 			out.events = append(out.events, p.ref)
+			out.origins = append(out.origins, p.origin)
 		}
 		return out, nil
 	}}, nil
@@ -201,6 +205,10 @@ type cdPart struct {
 	// event is in the payload.
 	byEvent bool
 	ref     *eventRef
+	// from maps the record's fields to the CDEvent's they come from;
+	// origin is from placed in the payload.
+	from   map[string]string
+	origin *fieldOrigin
 }
 
 // inBatch says which event of a batch a rejection is about: the reason
@@ -276,13 +284,13 @@ func mapCDEvent(cfg CDEvents, ev *cdEvent, event string) (cdPart, error) {
 			repo = content.Repository.ID
 		}
 		return cdPart{event: event, record: &domain.Change{Meta: domain.Meta{ID: subjectKey},
-			Service: serviceOf(cfg.Services, lastSegment(repo), repo), MergedAt: at}}, nil
+			Service: serviceOf(cfg.Services, lastSegment(repo), repo), MergedAt: at}, from: changeFrom}, nil
 	case "service.deployed", "service.upgraded":
-		return cdPart{event: event, record: deployment(eventKey, subj.ID, env, domain.StatusSuccess), byEvent: true}, nil
+		return cdPart{event: event, record: deployment(eventKey, subj.ID, env, domain.StatusSuccess), byEvent: true, from: deployedFrom}, nil
 	case "service.rolledback":
 		d := deployment(eventKey, subj.ID, env, domain.StatusSuccess)
 		d.Reason = domain.ReasonRollback
-		return cdPart{event: event, record: d, byEvent: true}, nil
+		return cdPart{event: event, record: d, byEvent: true, from: deployedFrom}, nil
 	case "incident.detected", "incident.reported", "incident.resolved":
 		service := ""
 		if content.Service != nil {
@@ -295,7 +303,7 @@ func mapCDEvent(cfg CDEvents, ev *cdEvent, event string) (cdPart, error) {
 		case "incident.resolved":
 			inc.ResolvedAt = at
 		}
-		return cdPart{event: event, incident: &incidentUpdate{inc: inc, severityFallback: cfg.Incidents.severity(nil)}}, nil
+		return cdPart{event: event, incident: &incidentUpdate{inc: inc, severityFallback: cfg.Incidents.severity(nil)}, from: incidentFrom}, nil
 	case "pipelinerun.finished":
 		target, ok := cfg.DeployPipelines[content.PipelineName]
 		if !ok {
@@ -307,10 +315,32 @@ func mapCDEvent(cfg CDEvents, ev *cdEvent, event string) (cdPart, error) {
 		}
 		d := deployment(subjectKey, firstOf(target.Service, content.PipelineName), target.Environment, status)
 		d.PipelineURL = firstOf(content.URI, content.URL)
-		return cdPart{event: event, record: d}, nil
+		from := pipelineRunFrom
+		if target.Service != "" {
+			// The service is the setting's, not the payload's.
+			from = pipelineRunServiceSetFrom
+		}
+		return cdPart{event: event, record: d, from: from}, nil
 	}
 	return cdPart{event: event, ignored: "CDEvents " + event + " events are not mapped"}, nil
 }
+
+// Where the fields of the records CDEvents map to come from in the
+// CDEvent (what a refusal of the record's field names as the payload's
+// field at fault). A pipeline run's environment is a setting's
+// (connectors.cdevents.deploy_pipelines), and so is its service when the
+// setting names one.
+var (
+	deployedFrom = map[string]string{"id": "context.id", "service": "subject.id", "environment": "subject.content.environment.id",
+		"finished_at": "context.timestamp", "version": "subject.content.artifactId"}
+	changeFrom   = map[string]string{"id": "subject.id", "service": "subject.content.repository.id", "merged_at": "context.timestamp"}
+	incidentFrom = map[string]string{"id": "subject.id", "service": "subject.content.service.id", "opened_at": "context.timestamp",
+		"detected_at": "context.timestamp", "resolved_at": "context.timestamp"}
+	pipelineRunFrom = map[string]string{"id": "subject.id", "service": "subject.content.pipelineName", "finished_at": "context.timestamp",
+		"status": "subject.content.outcome", "version": "subject.content.artifactId"}
+	pipelineRunServiceSetFrom = map[string]string{"id": "subject.id", "finished_at": "context.timestamp",
+		"status": "subject.content.outcome", "version": "subject.content.artifactId"}
+)
 
 // artifactVersion is the version of a package URL
 // ("pkg:oci/myapp@sha256%3A0b31…" → "sha256:0b31…").

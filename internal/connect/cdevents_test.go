@@ -319,3 +319,30 @@ func TestCDEventsBatchRejectionNamesTheEvent(t *testing.T) {
 		t.Fatalf("answered %s", a.raw)
 	}
 }
+
+// A record refused for one of its fields names, in the answer's field,
+// the payload's field the record's came from — what the sender can fix —
+// and in a batch the event's index too: a real service.deployed without
+// its environment, a real change.merged without its repository.
+func TestCDEventsRecordRefusalNamesThePayloadField(t *testing.T) {
+	e := newEnv(t, Config{})
+	noEnv := edit(t, fixture(t, "cdevents/v0.5.1/service_deployed.json"), func(m map[string]any) { delete(obj(m, "subject", "content"), "environment") })
+	refused := func(a answer, field, says string) {
+		t.Helper()
+		a.want(t, http.StatusBadRequest, store.DeliveryRejected)
+		if msg, _ := a.body["error"].(string); a.body["field"] != field || !strings.Contains(msg, says) {
+			t.Fatalf("answered %s, want field %s and an error saying %q", a.raw, field, says)
+		}
+	}
+	refused(e.cdBinary("ce-1", noEnv), "subject.content.environment.id",
+		"field environment: required (the record's environment comes from the payload's subject.content.environment.id)")
+	noRepo := edit(t, fixture(t, "cdevents/v0.5.1/change_merged.json"), func(m map[string]any) { delete(obj(m, "subject", "content"), "repository") })
+	refused(e.cdBinary("ce-2", noRepo), "subject.content.repository.id", "change /event/source/123#mySubject123: field service: required")
+
+	batch := mustJSON([]any{structured(t, "ce-3", fixture(t, "cdevents/v0.5.1/change_merged.json")), structured(t, "ce-4", noEnv)})
+	refused(e.post("cdevents", batch, append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...),
+		"[1].data.subject.content.environment.id", "event 1 of the batch: deployment ")
+	if n := e.recordCount(); n != 0 {
+		t.Fatalf("%d records stored, want none", n)
+	}
+}

@@ -240,18 +240,21 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 		}
 		return s.reject(ctx, d, d.Payload, err)
 	}
-	out, err := p.build(ctx, &state{st: s.st, source: c.name})
+	st := &state{st: s.st, source: c.name}
+	out, err := p.build(ctx, st)
 	if err != nil {
 		return fail(err)
 	}
-	recs, truncated, err := finish(out.records, c.name, s.parse)
+	recs, truncated, err := finish(out, c.name, s.parse)
 	if err != nil {
 		return fail(err)
 	}
+	var fixed []bool
 	if !replay {
 		// A replay writes the counted event's records again, remapped:
 		// they may differ from the stored ones, and must replace them.
-		reason, field, err := s.changedEvent(ctx, recs, out.events)
+		var reason, field string
+		fixed, reason, field, err = changedInDelivery(recs, out.events)
 		if err != nil {
 			return Result{}, err
 		}
@@ -276,11 +279,22 @@ func (s *Service) commitParsed(ctx context.Context, c connector, p *parsed, d st
 	for _, r := range recs {
 		d.Keys = append(d.Keys, domain.KeyOf(r))
 	}
-	deliver := s.commit.Deliver
+	var w ingest.DeliveryResult
+	along := ingest.Along{Fixed: fixed, Docs: st.docs}
 	if replay {
-		deliver = s.commit.Replay
+		w, err = s.commit.Replay(ctx, recs, sum, d, along)
+	} else {
+		w, err = s.commit.Deliver(ctx, recs, sum, d, along)
 	}
-	w, err := deliver(ctx, recs, sum, d)
+	var changed *store.ChangedError
+	if errors.As(err, &changed) {
+		// A record one event names is stored with another body: the
+		// writer found it in its transaction, so of two instances
+		// carrying the event with two payloads the second is refused.
+		var field string
+		d.Reason, field = changedStored(recs, out.events, changed)
+		return s.conflict(ctx, d, field)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -400,44 +414,61 @@ func (s *Service) conflict(ctx context.Context, d store.Delivery, field string) 
 	return res, nil
 }
 
-// changedEvent finds the first record named by one event (refs[i] not
-// nil) that is stored, or earlier in the same delivery, with another
-// body: the event sent again with another payload under another delivery
-// id (a batch, another ce-id). It returns why, and the field naming the
-// event; "" when there is none.
-func (s *Service) changedEvent(ctx context.Context, recs []domain.Record, refs []*eventRef) (reason, field string, err error) {
+// changedInDelivery marks the records named by one event (refs[i] not
+// nil), for the writer to refuse if stored with another body
+// (store.Item.Fixed), and finds the first of them that is earlier in the
+// same delivery with another body: the event twice in a batch, with two
+// payloads. It returns why, and the field naming the event; "" when there
+// is none. Stored records are not read here: a check before the commit
+// would race another instance's delivery of the same event.
+func changedInDelivery(recs []domain.Record, refs []*eventRef) (fixed []bool, reason, field string, err error) {
 	var seen map[domain.Key]string
 	for i, r := range recs {
 		if i >= len(refs) || refs[i] == nil {
 			continue
 		}
+		if fixed == nil {
+			fixed = make([]bool, len(recs))
+		}
+		fixed[i] = true
 		_, sum, err := ingest.Canonical(r)
 		if err != nil {
-			return "", "", err
+			return nil, "", "", err
 		}
 		hash, key := hex.EncodeToString(sum[:]), domain.KeyOf(r)
-		why := ""
-		if h, ok := seen[key]; ok {
-			if h != hash {
-				why = "another event of the batch has the same context.source and context.id with a different payload"
-			}
-		} else if got, err := s.st.Get(ctx, key); err == nil {
-			if got.Hash != hash {
-				why = fmt.Sprintf("the event was recorded at %s (store sequence %d) with a different payload", got.IngestedAt.UTC().Format(time.RFC3339), got.Seq)
-			}
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return "", "", err
-		}
-		if why != "" {
-			return fmt.Sprintf("%s%s %s: %s: its context.source and context.id name one event, whose payload cannot change; a new event needs a new id",
-				refs[i].where, r.Kind(), clip(key.ID), why), refs[i].field, nil
+		if h, ok := seen[key]; ok && h != hash {
+			return nil, changedWords(refs[i], r, sameBatchWords), refs[i].field, nil
 		}
 		if seen == nil {
 			seen = map[domain.Key]string{}
 		}
 		seen[key] = hash
 	}
-	return "", "", nil
+	return fixed, "", "", nil
+}
+
+const sameBatchWords = "another event of the batch has the same context.source and context.id with a different payload"
+
+// changedWords is the reason for refusing record r, named by the event
+// at ref, whose payload changed (why says how it is known).
+func changedWords(ref *eventRef, r domain.Record, why string) string {
+	return fmt.Sprintf("%s%s %s: %s: its context.source and context.id name one event, whose payload cannot change; a new event needs a new id",
+		ref.where, r.Kind(), clip(domain.KeyOf(r).ID), why)
+}
+
+// changedStored words the writer's refusal of a delivery's record as
+// changedInDelivery does, with the field naming the event.
+func changedStored(recs []domain.Record, refs []*eventRef, ce *store.ChangedError) (reason, field string) {
+	why := sameBatchWords
+	if !ce.InBatch {
+		why = fmt.Sprintf("the event was recorded at %s (store sequence %d) with a different payload", ce.IngestedAt.UTC().Format(time.RFC3339), ce.Seq)
+	}
+	for i, r := range recs {
+		if i < len(refs) && refs[i] != nil && domain.KeyOf(r) == ce.Key {
+			return changedWords(refs[i], r, why), refs[i].field
+		}
+	}
+	return ce.Error(), "" // only a record an event names is fixed; said as the store says it, should that change
 }
 
 // verify checks the delivery's signature or token; a non-empty code is a

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
 )
 
 // Tools send a record's events in any order (PagerDuty's incident steps,
@@ -16,7 +17,11 @@ import (
 // kept in the store's document log, so that an older event arriving later
 // cannot undo what a newer one said. Keyed documents are written once, so
 // a record's clock is a run of documents "<source>/<kind>/<id>#1", "#2",
-// …, each newer than the one before, found by probing.
+// …, each newer than the one before, found by probing. A build does not
+// write the clocks it advances: they go with its records, appended in
+// their transaction (ingest.Along.Docs, store.Batch.AppendDocsOnce), so
+// that a clock is kept if and only if the record it orders is — a
+// delivery whose commit fails leaves no time its record does not show.
 
 // eventClocks is the document collection of the records' clocks.
 const eventClocks = "connect.event_clocks"
@@ -39,6 +44,14 @@ func (s *state) clockKey(kind domain.Kind, id string, n int) string {
 // clock reads the record's clock: the highest numbered document, found
 // in O(log n) reads by doubling then halving.
 func (s *state) clock(ctx context.Context, kind domain.Kind, id string) (clock, error) {
+	// A clock advanced but not committed yet (this build's earlier step,
+	// an earlier object of a collector's page) is newer than the stored.
+	if c, ok := s.clocks[s.clockKey(kind, id, 0)]; ok {
+		return c, nil
+	}
+	if c, ok := s.earlier[s.clockKey(kind, id, 0)]; ok {
+		return c, nil
+	}
 	read := func(n int) (time.Time, bool, error) {
 		doc, ok, err := s.st.DocByKey(ctx, eventClocks, s.clockKey(kind, id, n))
 		if err != nil || !ok {
@@ -81,11 +94,12 @@ func (s *state) clock(ctx context.Context, kind domain.Kind, id string) (clock, 
 // event without a time (a collector's state now) never is.
 func (c clock) stale(t time.Time) bool { return !t.IsZero() && t.Before(c.at) }
 
-// advance keeps t as the record's newest event time when it is newer.
-// Deliveries of a stateful source are serialised, so the next number is
-// free; were it taken by another instance, that one's time stands, which
-// a later event corrects.
-func (s *state) advance(ctx context.Context, kind domain.Kind, id string, c clock, t time.Time) error {
+// advance keeps t as the record's newest event time when it is newer: a
+// document for the build's records to carry into their transaction
+// (s.docs). Deliveries of a stateful source are serialised, so the next
+// number is free; were it taken by another instance, that one's time
+// stands, which a later event corrects.
+func (s *state) advance(kind domain.Kind, id string, c clock, t time.Time) error {
 	if t.IsZero() || !t.After(c.at) || s.dryRun {
 		return nil
 	}
@@ -93,6 +107,19 @@ func (s *state) advance(ctx context.Context, kind domain.Kind, id string, c cloc
 	if err != nil {
 		return err
 	}
-	_, _, err = s.st.AppendDocOnce(ctx, eventClocks, s.clockKey(kind, id, c.n+1), body)
-	return err
+	next := clock{at: t.UTC(), n: c.n + 1}
+	s.docs = append(s.docs, store.KeyedDoc{Collection: eventClocks, Key: s.clockKey(kind, id, next.n), Body: body})
+	if s.clocks == nil {
+		s.clocks = map[string]clock{}
+	}
+	s.clocks[s.clockKey(kind, id, 0)] = next
+	return nil
+}
+
+// kept adds the clocks this build advanced to earlier, once its records
+// are to be committed with them (a collector's page).
+func (s *state) kept(earlier map[string]clock) {
+	for k, c := range s.clocks {
+		earlier[k] = c
+	}
 }

@@ -58,7 +58,7 @@ func fuzzParse(t *testing.T, c connector, h http.Header, body []byte) {
 		}
 		return
 	}
-	recs, _, err := finish(out.records, c.name, domain.ParseOptions{})
+	recs, _, err := finish(out, c.name, domain.ParseOptions{})
 	if err != nil {
 		var re *rejection
 		if !errors.As(err, &re) {

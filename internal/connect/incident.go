@@ -74,9 +74,10 @@ func (u incidentUpdate) merge(ctx context.Context, st *state) (domain.Record, er
 		}
 		in.CustomerFacing = in.CustomerFacing || old.CustomerFacing
 	} else if stale {
-		// A clock but no record: the newer step's delivery failed after
-		// keeping its time and will be retried; this older step must not
-		// decide the resolution meanwhile.
+		// A clock but no record: kept by an earlier version, which wrote
+		// a step's time before its commit, for a delivery that failed and
+		// may be retried; this older step must not decide the resolution
+		// meanwhile.
 		in.ResolvedAt = time.Time{}
 	}
 	if in.Severity == "" {
@@ -86,7 +87,7 @@ func (u incidentUpdate) merge(ctx context.Context, st *state) (domain.Record, er
 		in.ResolvedAt = u.resolvedIfUnknown
 	}
 	if changes {
-		if err := st.advance(ctx, domain.KindIncident, in.ID, clk, u.at); err != nil {
+		if err := st.advance(domain.KindIncident, in.ID, clk, u.at); err != nil {
 			return nil, err
 		}
 	}

@@ -120,7 +120,7 @@ func jiraNewest(id, event string, at time.Time) func(rec domain.Record, why stri
 				return built{ignored: fmt.Sprintf("an older event (%s) than the one %s %s already holds (%s): the newer one stands",
 					at.Format(time.RFC3339Nano), kind, key, clk.at.Format(time.RFC3339Nano))}, nil
 			}
-			if err := st.advance(ctx, kind, key, clk, at); err != nil {
+			if err := st.advance(kind, key, clk, at); err != nil {
 				return built{}, err
 			}
 			return built{records: []domain.Record{rec}}, nil

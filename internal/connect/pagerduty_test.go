@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
@@ -157,9 +158,11 @@ func TestPagerDutyConcurrentStepsMerge(t *testing.T) {
 // Events may arrive in any order: a step older than the newest that
 // resolved or reopened the incident changes nothing of its resolution.
 // Derived from the real resolved event with new ids and times.
-func TestPagerDutyStaleStepsDoNotUndoNewerOnes(t *testing.T) {
+// pdSteps returns a maker of steps of the real resolved incident's
+// delivery: the event's id, type and time changed.
+func pdSteps(t *testing.T) func(id, kind, at string) []byte {
 	res := fixture(t, "pagerduty/zulip.resolved_v3.json")
-	step := func(id, kind, at string) []byte {
+	return func(id, kind, at string) []byte {
 		return edit(t, res, func(m map[string]any) {
 			ev := obj(m, "event")
 			ev["id"], ev["event_type"], ev["occurred_at"] = id, kind, at
@@ -168,6 +171,10 @@ func TestPagerDutyStaleStepsDoNotUndoNewerOnes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPagerDutyStaleStepsDoNotUndoNewerOnes(t *testing.T) {
+	step := pdSteps(t)
 	resolvedAt := func(e *env) time.Time {
 		t.Helper()
 		return e.record(domain.KindIncident, "pagerduty", "PCPZE64").(*domain.Incident).ResolvedAt
@@ -210,5 +217,37 @@ func TestPagerDutyStaleStepsDoNotUndoNewerOnes(t *testing.T) {
 	e.pdPost(step("r-3", "incident.resolved", "2021-05-04T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
 	if got := resolvedAt(e); !got.Equal(ts("2021-05-04T10:00:00Z")) {
 		t.Errorf("resolved again: resolved_at %v, want 2021-05-04T10:00:00Z", got)
+	}
+}
+
+// A step whose commit fails keeps no event clock: its time goes with its
+// record, in one transaction. Kept before the commit, the failed
+// reopening's time (2 May) made a later resolution from 1 May, newer
+// than anything the incident shows, a stale step, and the incident kept
+// the older resolution.
+func TestPagerDutyFailedCommitKeepsNoClock(t *testing.T) {
+	step := pdSteps(t)
+	e := pdEnv(t, PagerDuty{})
+	e.pdPost(step("r-1", "incident.resolved", "2021-05-01T10:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	healthy := e.svc
+	failing := &failingStore{Store: e.st, at: 1}
+	var err error
+	if e.svc, err = New(Options{Store: failing, Config: Config{PagerDuty: PagerDuty{Secret: pdSecret}}, Now: func() time.Time { return e.now }}); err != nil {
+		t.Fatal(err)
+	}
+	e.h = e.svc.Handler(writeTestError)
+	if a := e.pdPost(step("o-1", "incident.reopened", "2021-05-02T10:00:00Z")); a.status != http.StatusInternalServerError || !failing.failed {
+		t.Fatalf("the reopening whose commit fails answered %s", a.raw)
+	}
+	e.svc, e.h = healthy, healthy.Handler(writeTestError)
+	if d, ok, err := e.st.DocByKey(context.Background(), eventClocks, "pagerduty/incident/PCPZE64#2"); ok || err != nil {
+		t.Fatalf("the failed reopening kept its clock %s (%v)", d.Body, err)
+	}
+	e.pdPost(step("r-2", "incident.resolved", "2021-05-01T12:00:00Z")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := e.record(domain.KindIncident, "pagerduty", "PCPZE64").(*domain.Incident).ResolvedAt; !got.Equal(ts("2021-05-01T12:00:00Z")) {
+		t.Errorf("resolved_at %v after the failed reopening, want the newer resolution's 2021-05-01T12:00:00Z", got)
+	}
+	if _, ok, err := e.st.DocByKey(context.Background(), eventClocks, "pagerduty/incident/PCPZE64#2"); !ok || err != nil {
+		t.Fatalf("the committed resolution kept no clock (%v)", err)
 	}
 }

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"encoding/json"
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/candor/candor/internal/domain"
@@ -17,11 +18,12 @@ const truncationMarker = " […truncated by Candor]"
 // connector can produce no record that `candor import` would refuse. An
 // identifier over its bound, or any other invalid field, rejects the
 // delivery with the record and the field named.
-func finish(recs []domain.Record, source string, opt domain.ParseOptions) ([]domain.Record, int, error) {
+func finish(b built, source string, opt domain.ParseOptions) ([]domain.Record, int, error) {
 	opt.DefaultSource = source
+	recs := b.records
 	out := make([]domain.Record, 0, len(recs))
 	truncated := 0
-	for _, r := range recs {
+	for i, r := range recs {
 		r.Header().Source = source
 		for _, f := range proseFields(r) {
 			if len(*f) > domain.MaxText {
@@ -35,11 +37,35 @@ func finish(recs []domain.Record, source string, opt domain.ParseOptions) ([]dom
 		}
 		v, err := domain.ParseJSON(body, r.Kind(), opt)
 		if err != nil {
-			return nil, 0, rejectf("%s %s: %v", r.Kind(), clip(r.Header().ID), err)
+			var o *fieldOrigin
+			if i < len(b.origins) {
+				o = b.origins[i]
+			}
+			return nil, 0, refusedRecord(r, err, o)
 		}
 		out = append(out, v)
 	}
 	return out, truncated, nil
+}
+
+// refusedRecord is the rejection of record r, refused by the parser with
+// err: the reason names the record and its field, and, where o says which
+// field of the payload the first of them came from, the field is that
+// one — what the sender can fix — and the reason says so.
+func refusedRecord(r domain.Record, err error, o *fieldOrigin) error {
+	re := &rejection{reason: fmt.Sprintf("%s %s: %v", r.Kind(), clip(r.Header().ID), err)}
+	if o == nil {
+		return re
+	}
+	re.reason = o.where + re.reason
+	for _, p := range domain.Problems(err) {
+		if from, ok := o.fields[p.Field]; ok {
+			re.field = o.prefix + from
+			re.reason += fmt.Sprintf(" (the record's %s comes from the payload's %s)", p.Field, re.field)
+			break
+		}
+	}
+	return re
 }
 
 // proseFields are a record's free-text fields (SPEC §1: title, text, a

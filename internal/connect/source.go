@@ -107,6 +107,20 @@ type built struct {
 	// carries it, and is refused as a conflict: a delivery id guards one
 	// delivery, not the events a batch or another ce-id carries.
 	events []*eventRef
+	// origins holds, beside each record, where in the payload its fields
+	// come from, so that a record refused for a field names the payload's
+	// field at fault; nil beside a record without one.
+	origins []*fieldOrigin
+}
+
+// fieldOrigin is where in a payload one record's fields come from.
+type fieldOrigin struct {
+	// where prefixes a refusal's reason ("event 2 of the batch: "),
+	// prefix the payload's fields ("[2].data.").
+	where, prefix string
+	// fields maps a record's field ("environment") to the payload's
+	// field it comes from ("subject.content.environment.id").
+	fields map[string]string
 }
 
 // eventRef is where in a payload the event naming a record is.
@@ -213,6 +227,12 @@ type state struct {
 	// dryRun keeps what a mapping would remember (event clocks, first
 	// reviews) to itself: a dry run writes nothing.
 	dryRun bool
+	// docs are the event clocks the build advanced, to be appended with
+	// its records, and clocks their times by record ("<source>/<kind>/<id>#0")
+	// for the build's later steps; earlier holds those of a collector's
+	// page's earlier objects, not committed yet either.
+	docs            []store.KeyedDoc
+	clocks, earlier map[string]clock
 }
 
 // get decodes the stored record of the kind and id into r; false when

@@ -245,6 +245,10 @@ func (s *Service) commitPage(ctx context.Context, source string, objs []object, 
 		defer l.all.Unlock()
 	}
 	var entries []ingest.Entry
+	// The event clocks the page's mappings advance are committed with its
+	// records, and read back by its later objects meanwhile.
+	var docs []store.KeyedDoc
+	earlier := map[string]clock{}
 	reject := func(o object, err error) error {
 		var re *rejection
 		if !errors.As(err, &re) {
@@ -264,14 +268,15 @@ func (s *Service) commitPage(ctx context.Context, source string, objs []object, 
 			}
 			continue
 		}
-		out, err := o.p.build(ctx, &state{st: s.st, source: source, dryRun: opt.DryRun})
+		st := &state{st: s.st, source: source, dryRun: opt.DryRun, earlier: earlier}
+		out, err := o.p.build(ctx, st)
 		if err != nil {
 			if err := reject(o, err); err != nil {
 				return err
 			}
 			continue
 		}
-		recs, truncated, err := finish(out.records, source, s.parse)
+		recs, truncated, err := finish(out, source, s.parse)
 		if err != nil {
 			if err := reject(o, err); err != nil {
 				return err
@@ -282,6 +287,8 @@ func (s *Service) commitPage(ctx context.Context, source string, objs []object, 
 			sum.Ignored++
 			continue
 		}
+		st.kept(earlier)
+		docs = append(docs, st.docs...)
 		sum.Accepted++
 		sum.Truncated += truncated
 		for _, r := range recs {
@@ -292,7 +299,7 @@ func (s *Service) commitPage(ctx context.Context, source string, objs []object, 
 	if opt.DryRun || len(entries) == 0 {
 		return nil
 	}
-	res, err := s.commit.ImportEntries(ctx, ingest.Options{Parse: s.parse}, func(add func(ingest.Entry) error) error {
+	res, err := s.commit.ImportEntries(ctx, ingest.Options{Parse: s.parse, Docs: docs}, func(add func(ingest.Entry) error) error {
 		for _, e := range entries {
 			if err := add(e); err != nil {
 				return err

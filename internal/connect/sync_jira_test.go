@@ -153,3 +153,28 @@ func TestSyncJiraSameRecordsAsWebhook(t *testing.T) {
 	hook.post("jira", body, jiraHeaders("j-1", body)...).want(t, http.StatusOK, store.DeliveryAccepted)
 	sameStored(t, hook, se.env, domain.Key{Kind: domain.KindIncident, Source: "jira", ID: "TES-41"})
 }
+
+// A page whose commit fails keeps no event clock of its issues: the
+// clocks are committed with the records they order. Kept before, an
+// issue's clock outlived its failed page, and the issue's webhook
+// delivery of the same version came back ignored though no version of it
+// was stored.
+func TestSyncJiraFailedCommitKeepsNoClock(t *testing.T) {
+	now := time.Date(2019, 2, 20, 0, 0, 0, 0, time.UTC)
+	api := jiraAPI(t, &now)
+	se := newSyncEnv(t, jiraSyncConfig(api, ""), api)
+	se.now = now
+	se.crash("jira", 1)
+	if n := se.recordCount(); n != 0 {
+		t.Fatalf("%d records stored by the failed page", n)
+	}
+	for _, k := range []string{"jira/incident/TES-43#1", "jira/ticket/TES-42#1"} {
+		if d, ok, err := se.st.DocByKey(context.Background(), eventClocks, k); ok || err != nil {
+			t.Errorf("the failed page kept event clock %s %s (%v)", k, d.Body, err)
+		}
+	}
+	se.resume("jira")
+	if _, ok, _ := se.st.DocByKey(context.Background(), eventClocks, "jira/incident/TES-43#1"); !ok {
+		t.Error("the page committed kept no event clock: the check above proves nothing")
+	}
+}

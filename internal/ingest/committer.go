@@ -90,6 +90,8 @@ type request struct {
 	delivery *store.Delivery
 	logged   bool
 	replay   bool
+	// docs are appended once with the request's records (Along.Docs).
+	docs []store.KeyedDoc
 	// origin, by and sources go into the group's ledger entry.
 	origin, by string
 	sources    []string
@@ -130,15 +132,29 @@ type DeliveryResult struct {
 // When the store logs deliveries first (LogsDeliveriesFirst), a delivery
 // counted already writes nothing: its records are not written, only
 // reported as a duplicate.
-func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
-	return c.deliver(ctx, records, raw, d, false)
+func (c *Committer) Deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery, along Along) (DeliveryResult, error) {
+	return c.deliver(ctx, records, raw, d, along, false)
+}
+
+// Along is what a delivery writes with its records, in their transaction.
+type Along struct {
+	// Fixed[i] marks records[i] as named by one event, whose body cannot
+	// change (store.Item.Fixed): stored with another body, the delivery
+	// fails with a *store.ChangedError and writes nothing. A replay
+	// marks none: it rewrites the counted event's records, remapped.
+	Fixed []bool
+	// Docs are appended once under their keys with the records
+	// (store.Batch.AppendDocsOnce) — a connector's event clocks, so that a
+	// clock is kept if and only if the record it orders is — unless the
+	// delivery is a redelivery whose records are not written.
+	Docs []store.KeyedDoc
 }
 
 // Replay is Deliver for a delivery replayed from its kept payload: its
 // records are written even when its delivery is counted already (it
 // then is not logged again, and the result says Duplicate).
-func (c *Committer) Replay(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery) (DeliveryResult, error) {
-	return c.deliver(ctx, records, raw, d, true)
+func (c *Committer) Replay(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery, along Along) (DeliveryResult, error) {
+	return c.deliver(ctx, records, raw, d, along, true)
 }
 
 // LogsDeliveriesFirst reports whether the committer logs a group's
@@ -152,7 +168,7 @@ func (c *Committer) LogsDeliveriesFirst() bool {
 	return ok
 }
 
-func (c *Committer) deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery, replay bool) (DeliveryResult, error) {
+func (c *Committer) deliver(ctx context.Context, records []domain.Record, raw [32]byte, d store.Delivery, along Along, replay bool) (DeliveryResult, error) {
 	if err := store.CheckDelivery(d); err != nil {
 		return DeliveryResult{}, err
 	}
@@ -166,9 +182,10 @@ func (c *Committer) deliver(ctx context.Context, records []domain.Record, raw [3
 		if err != nil {
 			return DeliveryResult{}, err
 		}
+		it.Fixed = !replay && i < len(along.Fixed) && along.Fixed[i]
 		items[i], kinds[i] = it, rec.Kind()
 	}
-	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d, replay: replay, origin: "webhook", sources: []string{d.Source}})
+	r, err := c.submitRequest(ctx, &request{parts: splitKinds(items, kinds, nil), delivery: &d, docs: along.Docs, replay: replay, origin: "webhook", sources: []string{d.Source}})
 	if err != nil {
 		return DeliveryResult{}, err
 	}
@@ -369,7 +386,7 @@ func (c *Committer) commitGroup(ctx context.Context, b store.Batch, group []*req
 	wait := func() error { return nil }
 	err = guard(func() error {
 		var err error
-		if !logsDeliveries(group) && c.st.Sealer() == nil {
+		if !logsDeliveries(group) && !hasDocs(group) && c.st.Sealer() == nil {
 			res, err = store.CommitEach(ctx, b, listsOf(partsOf(group)))
 			return err
 		}
@@ -432,10 +449,16 @@ func answer(group, writing []*request, res []store.WriteResult) {
 func (c *Committer) writeGroup(ctx context.Context, b store.Batch, group []*request) ([]*request, []store.WriteResult, error) {
 	if !c.LogsDeliveriesFirst() {
 		res, err := b.AddEach(ctx, listsOf(partsOf(group)))
+		if err == nil {
+			err = logDeliveries(ctx, b, group)
+		}
+		if err == nil {
+			err = appendDocs(ctx, b, group)
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		return group, res, logDeliveries(ctx, b, group)
+		return group, res, nil
 	}
 	if err := logDeliveries(ctx, b, group); err != nil {
 		return nil, nil, err
@@ -447,7 +470,34 @@ func (c *Committer) writeGroup(ctx context.Context, b store.Batch, group []*requ
 		}
 	}
 	res, err := b.AddEach(ctx, listsOf(partsOf(writing)))
+	if err == nil {
+		err = appendDocs(ctx, b, writing)
+	}
 	return writing, res, err
+}
+
+// hasDocs reports whether any request of group has documents to append.
+func hasDocs(group []*request) bool {
+	for _, r := range group {
+		if len(r.docs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// appendDocs appends the documents of the requests whose records are
+// written, in b, after them.
+func appendDocs(ctx context.Context, b store.Batch, writing []*request) error {
+	var docs []store.KeyedDoc
+	for _, r := range writing {
+		docs = append(docs, r.docs...)
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	_, err := b.AppendDocsOnce(ctx, docs)
+	return err
 }
 
 // partsOf is the parts of the requests, in order.

@@ -40,7 +40,7 @@ func TestDeliverCommitsRecordsWithTheDelivery(t *testing.T) {
 	ctx := context.Background()
 	payload := []byte(`{"deployment":1}`)
 	raw := sha256.Sum256(payload)
-	res, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), raw, testDelivery("g-1", store.DeliveryAccepted))
+	res, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), raw, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestDeliverCommitsRecordsWithTheDelivery(t *testing.T) {
 	if d, err := st.CountedDelivery(ctx, "github", "g-1"); err != nil || d.Outcome != store.DeliveryAccepted {
 		t.Fatalf("logged delivery = %+v, %v", d, err)
 	}
-	again, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), raw, testDelivery("g-1", store.DeliveryAccepted))
+	again, err := c.Deliver(ctx, deliveryRecords(t, "d1", "d2"), raw, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,13 +68,13 @@ func TestDeliverCommitsRecordsWithTheDelivery(t *testing.T) {
 		t.Fatalf("%d deliveries logged, want 1", len(ds))
 	}
 	// A delivery without records (an ignored event) is logged all the same.
-	if res, err := c.Deliver(ctx, nil, raw, testDelivery("g-2", store.DeliveryIgnored)); err != nil || res.Duplicate {
+	if res, err := c.Deliver(ctx, nil, raw, testDelivery("g-2", store.DeliveryIgnored), Along{}); err != nil || res.Duplicate {
 		t.Fatalf("ignored delivery: %+v, %v", res, err)
 	}
 	if _, err := st.CountedDelivery(ctx, "github", "g-2"); err != nil {
 		t.Fatalf("ignored delivery not logged: %v", err)
 	}
-	if _, err := c.Deliver(ctx, nil, raw, store.Delivery{Source: "github", Outcome: store.DeliveryAccepted}); !errors.Is(err, store.ErrInvalidDelivery) {
+	if _, err := c.Deliver(ctx, nil, raw, store.Delivery{Source: "github", Outcome: store.DeliveryAccepted}, Along{}); !errors.Is(err, store.ErrInvalidDelivery) {
 		t.Fatalf("delivery without id or time: err = %v, want ErrInvalidDelivery", err)
 	}
 }
@@ -92,7 +92,7 @@ func TestDeliverGroupsAndCountsRedeliveriesOnce(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			id := fmt.Sprintf("g-%d", i%3) // three deliveries, each sent four times
-			results[i], errs[i] = c.Deliver(context.Background(), deliveryRecords(t, "d-"+id), [32]byte{}, testDelivery(id, store.DeliveryAccepted))
+			results[i], errs[i] = c.Deliver(context.Background(), deliveryRecords(t, "d-"+id), [32]byte{}, testDelivery(id, store.DeliveryAccepted), Along{})
 		})
 		waitQueued(t, c, i+1)
 	}
@@ -138,7 +138,7 @@ func TestDeliverFailureWritesNothing(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, id := range []string{"ok1", "poison", "ok2"} {
 		wg.Go(func() {
-			_, errs[i] = c.Deliver(context.Background(), deliveryRecords(t, id), [32]byte{}, testDelivery(id, store.DeliveryAccepted))
+			_, errs[i] = c.Deliver(context.Background(), deliveryRecords(t, id), [32]byte{}, testDelivery(id, store.DeliveryAccepted), Along{})
 		})
 		waitQueued(t, c, i+1)
 	}
@@ -178,14 +178,14 @@ func TestDeliverRedeliveryWritesNoRecords(t *testing.T) {
 		}
 		return []domain.Record{r}
 	}
-	if _, err := c.Deliver(ctx, mapped("success"), [32]byte{1}, testDelivery("g-1", store.DeliveryAccepted)); err != nil {
+	if _, err := c.Deliver(ctx, mapped("success"), [32]byte{1}, testDelivery("g-1", store.DeliveryAccepted), Along{}); err != nil {
 		t.Fatal(err)
 	}
 	first, err := st.Get(ctx, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := c.Deliver(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted))
+	again, err := c.Deliver(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestDeliverRedeliveryWritesNoRecords(t *testing.T) {
 	if got, _ := st.Get(ctx, key); got.Hash != first.Hash || got.Seq != first.Seq {
 		t.Fatalf("the redelivery rewrote %s (seq %d → %d)", key, first.Seq, got.Seq)
 	}
-	replayed, err := c.Replay(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted))
+	replayed, err := c.Replay(ctx, mapped("failure"), [32]byte{2}, testDelivery("g-1", store.DeliveryAccepted), Along{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,5 +204,62 @@ func TestDeliverRedeliveryWritesNoRecords(t *testing.T) {
 	}
 	if ds, _ := st.Deliveries(ctx, store.DeliveryFilter{}); len(ds) != 1 {
 		t.Fatalf("%d deliveries logged, want 1", len(ds))
+	}
+}
+
+// The documents a delivery carries (a connector's event clocks) commit
+// with its records: a delivery refused by the store keeps none, and a
+// redelivery, whose records are not written, appends none; a fixed
+// record stored with another body refuses its delivery alone, its group
+// retried without it.
+func TestDeliverDocsGoWithTheRecords(t *testing.T) {
+	st := newStore(t)
+	c := NewCommitter(st)
+	ctx := context.Background()
+	clock := func(key string) []store.KeyedDoc {
+		return []store.KeyedDoc{{Collection: "clocks", Key: key, Body: []byte(`{}`)}}
+	}
+	kept := func(key string) bool {
+		t.Helper()
+		_, ok, err := st.DocByKey(ctx, "clocks", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if _, err := c.Deliver(ctx, deliveryRecords(t, "d1"), [32]byte{}, testDelivery("g-1", store.DeliveryAccepted), Along{Fixed: []bool{true}, Docs: clock("d1#1")}); err != nil {
+		t.Fatal(err)
+	}
+	if !kept("d1#1") {
+		t.Fatal("the delivery's document was not kept")
+	}
+	if res, err := c.Deliver(ctx, deliveryRecords(t, "d1"), [32]byte{}, testDelivery("g-1", store.DeliveryAccepted), Along{Docs: clock("d1#2")}); err != nil || !res.Duplicate {
+		t.Fatalf("redelivery: %+v, %v", res, err)
+	}
+	if c.LogsDeliveriesFirst() && kept("d1#2") {
+		t.Fatal("a redelivery whose records were not written appended its document")
+	}
+	// The same deployment with another body, fixed: refused, its document
+	// not kept, while a delivery committed in the same group stands.
+	changed := deliveryRecords(t, "d1")
+	changed[0].(*domain.Deployment).Environment = "staging"
+	var wg sync.WaitGroup
+	var errs [2]error
+	wg.Go(func() {
+		_, errs[0] = c.Deliver(ctx, changed, [32]byte{}, testDelivery("g-2", store.DeliveryAccepted), Along{Fixed: []bool{true}, Docs: clock("d1#3")})
+	})
+	wg.Go(func() {
+		_, errs[1] = c.Deliver(ctx, deliveryRecords(t, "d9"), [32]byte{}, testDelivery("g-3", store.DeliveryAccepted), Along{Docs: clock("d9#1")})
+	})
+	wg.Wait()
+	var ce *store.ChangedError
+	if !errors.As(errs[0], &ce) || ce.Key.ID != "d1" || errs[1] != nil {
+		t.Fatalf("errors = %v, %v; want the changed deployment refused alone", errs[0], errs[1])
+	}
+	if kept("d1#3") || !kept("d9#1") {
+		t.Fatalf("documents kept: refused delivery's %v, the other's %v; want only the other's", kept("d1#3"), kept("d9#1"))
+	}
+	if _, err := st.CountedDelivery(ctx, "github", "g-2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the refused delivery was logged (%v)", err)
 	}
 }

@@ -48,6 +48,10 @@ type Options struct {
 	// came ("import" when empty, "api", a connector's name) and who sent
 	// them ("cli:OSUSER", "token:NAME", "user:EMAIL").
 	Origin, By string
+	// Docs are appended once under their keys in the import's transaction
+	// (store.Batch.AppendDocsOnce): a collector's event clocks, kept if
+	// and only if the records they order are.
+	Docs []store.KeyedDoc
 }
 
 // Source is one input: a file, stdin or a request body.
@@ -276,12 +280,18 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 			b.Rollback()
 			return nil, err
 		}
+		if len(opt.Docs) > 0 {
+			if _, err := b.AppendDocsOnce(ctx, opt.Docs); err != nil {
+				b.Rollback()
+				return nil, err
+			}
+		}
 		b.Record(entry)
 		if err := b.Commit(); err != nil {
 			return nil, err
 		}
 	case len(im.held) > 0:
-		res, err := c.submit(ctx, &request{parts: im.held, origin: opt.Origin, by: opt.By, sources: im.names})
+		res, err := c.submit(ctx, &request{parts: im.held, docs: opt.Docs, origin: opt.Origin, by: opt.By, sources: im.names})
 		if err != nil {
 			return nil, err
 		}

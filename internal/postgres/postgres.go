@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"path"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -247,6 +248,9 @@ type batch struct {
 	head  *store.LedgerHead
 	short bool
 	next  int64 // lowest seq not yet handed out
+	// first is the batch's first seq (set by open): a row with a seq from
+	// it on was written by the batch.
+	first int64
 	now   int64
 	done  bool
 	// writerFree: the process's writer was given back when the commit
@@ -348,7 +352,7 @@ func (b *batch) open(ctx context.Context, more func(pb *pgx.Batch)) (pgx.BatchRe
 		br.Close()
 		return nil, err
 	}
-	b.next = last + 1
+	b.next, b.first = last+1, last+1
 	return br, nil
 }
 
@@ -429,6 +433,9 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 			return res, err
 		}
 	}
+	if err := b.checkFixed(ctx, items); err != nil {
+		return res, err
+	}
 	// Long runs are offered to copyNew until it declines one: the rest of
 	// the list then goes in chunks, the first of which stops the offers
 	// if it holds stored keys (b.fresh).
@@ -453,6 +460,80 @@ func (b *batch) Add(ctx context.Context, items []store.Item) (store.WriteResult,
 		items = items[n:]
 	}
 	return res, nil
+}
+
+// fixedSQL finds the first of the keys given ($1 kinds, $2 sources, $3
+// ids) stored with another hash than the one given ($4): a fixed item's
+// conflict (store.Item.Fixed). Run under the writer lock, it sees every
+// committed row and the batch's own.
+const fixedSQL = `SELECT s.ord, r.seq, r.ingested_at
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS s(kind, source, id, hash, ord)
+	JOIN records r ON r.kind = s.kind COLLATE "C" AND r.source = s.source COLLATE "C" AND r.id = s.id COLLATE "C"
+	WHERE r.hash <> s.hash
+	ORDER BY s.ord LIMIT 1`
+
+// fixedArgs are fixedSQL's arguments for the fixed items of items that
+// are their key's first occurrence in items (a later one is checked
+// against the one before it by fixedInList), and those items; no items
+// when none is fixed.
+func fixedArgs(items []store.Item) (args []any, fixed []store.Item, err error) {
+	first, err := fixedInList(items)
+	if first == nil || err != nil {
+		return nil, nil, err
+	}
+	var kinds, sources, ids, hashes []string
+	for i, it := range items {
+		if it.Fixed && first[i] {
+			kinds, sources, ids, hashes = append(kinds, string(it.Key.Kind)), append(sources, it.Key.Source), append(ids, it.Key.ID), append(hashes, it.Hash)
+			fixed = append(fixed, it)
+		}
+	}
+	return []any{kinds, sources, ids, hashes}, fixed, nil
+}
+
+// fixedInList refuses a fixed item whose key's occurrence just before it
+// in items has another hash, as written earlier in the batch; first
+// reports, per item, whether it is its key's first occurrence. first is
+// nil when no item is fixed, and the check costs nothing more.
+func fixedInList(items []store.Item) (first []bool, err error) {
+	if !slices.ContainsFunc(items, func(it store.Item) bool { return it.Fixed }) {
+		return nil, nil
+	}
+	first = make([]bool, len(items))
+	prev := make(map[domain.Key]string, len(items))
+	for i, it := range items {
+		h, seen := prev[it.Key]
+		first[i] = !seen
+		if seen && it.Fixed && h != it.Hash {
+			return nil, &store.ChangedError{Key: it.Key, InBatch: true}
+		}
+		prev[it.Key] = it.Hash
+	}
+	return first, nil
+}
+
+// fixedFound reads fixedSQL's answer for fixed: the conflict, or nil.
+func (b *batch) fixedFound(row pgx.Row, fixed []store.Item) error {
+	var ord, seq, ing int64
+	err := row.Scan(&ord, &seq, &ing)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &store.ChangedError{Key: fixed[ord-1].Key, InBatch: seq >= b.first, Seq: seq, IngestedAt: time.Unix(0, ing).UTC()}
+}
+
+// checkFixed refuses the first fixed item of items (store.Item.Fixed)
+// stored, or earlier in items, with another hash. The transaction is
+// open, so the writer lock is held.
+func (b *batch) checkFixed(ctx context.Context, items []store.Item) error {
+	args, fixed, err := fixedArgs(items)
+	if len(fixed) == 0 || err != nil {
+		return err
+	}
+	return b.fixedFound(b.tx.QueryRow(ctx, fixedSQL, args...), fixed)
 }
 
 // addChunk writes items as if one by one: the last occurrence of a key
@@ -625,6 +706,13 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	if len(b.groups) != len(all) {
 		return nil, false, nil
 	}
+	// Fixed items are checked in the pipeline, under the writer lock and
+	// before the upsert; a conflict is found only once the upsert has run,
+	// so the commit cannot ride with them.
+	fargs, fixed, _ := fixedArgs(all) // distinct keys: no conflict among them
+	if len(fixed) > 0 && commit {
+		return nil, false, nil
+	}
 	// Seqs are base + ord, and base is only known once the statements
 	// queued ahead of this one have run, so the statement reads it itself
 	// (the lock is held by then; a null $1 says so) and returns seqs,
@@ -640,6 +728,9 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	// commit: an import's first write must not keep sign-ins waiting.
 	ledger := !commit && b.short && b.s.Sealer() != nil
 	br, err := b.open(ctx, func(pb *pgx.Batch) {
+		if len(fixed) > 0 {
+			pb.Queue(fixedSQL, fargs...)
+		}
 		pb.Queue(upsertSeqs, args...)
 		if commit {
 			pb.Queue("COMMIT")
@@ -651,7 +742,12 @@ func (b *batch) addDistinct(ctx context.Context, lists [][]store.Item, commit bo
 	if err != nil {
 		return nil, true, err
 	}
-	err = br.QueryRow().Scan(&inserted, &rewritten)
+	if len(fixed) > 0 {
+		err = b.fixedFound(br.QueryRow(), fixed)
+	}
+	if err == nil {
+		err = br.QueryRow().Scan(&inserted, &rewritten)
+	}
 	if err == nil && ledger {
 		var head store.LedgerHead
 		if head, err = readLedgerHead(br); err == nil {
@@ -1331,8 +1427,7 @@ func (s *DB) AppendDocOnce(ctx context.Context, collection, key string, body []b
 func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	k := pgtype.Text{String: key, Valid: key != ""}
 	d := store.Doc{Collection: collection, Key: key, CreatedAt: time.Unix(0, s.now().UnixNano()).UTC(), Body: append([]byte(nil), body...)}
-	const insert = `INSERT INTO docs (collection, key, created_at, body) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (collection, key) DO NOTHING RETURNING id`
+	const insert = insertDocSQL
 	var err error
 	if s.Sealer() == nil {
 		err = s.pool.QueryRow(ctx, insert, collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
@@ -1364,6 +1459,55 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 	}
 	d.CreatedAt = time.Unix(0, created).UTC()
 	return d, false, nil
+}
+
+// insertDocSQL appends a document unless its key is taken, returning its
+// id (no row when taken).
+const insertDocSQL = `INSERT INTO docs (collection, key, created_at, body) VALUES ($1, $2, $3, $4)
+	ON CONFLICT (collection, key) DO NOTHING RETURNING id`
+
+// AppendDocsOnce appends keyed documents in the batch's transaction
+// (store.Batch), all in one round trip; the ledger entries of a chained
+// collection's are appended with the batch's at its commit.
+func (b *batch) AppendDocsOnce(ctx context.Context, docs []store.KeyedDoc) ([]bool, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	created := make([]bool, len(docs))
+	if len(docs) == 0 {
+		return created, nil
+	}
+	for _, kd := range docs {
+		if err := store.CheckKeyedDoc(kd.Collection, kd.Key, kd.Body); err != nil {
+			return nil, err
+		}
+	}
+	if err := b.ensureOpen(ctx); err != nil {
+		return nil, err
+	}
+	var pb pgx.Batch
+	for _, kd := range docs {
+		pb.Queue(insertDocSQL, kd.Collection, kd.Key, b.now, kd.Body)
+	}
+	br := b.tx.SendBatch(ctx, &pb)
+	defer br.Close()
+	for i, kd := range docs {
+		d := store.Doc{Collection: kd.Collection, Key: kd.Key, CreatedAt: time.Unix(0, b.now).UTC(), Body: kd.Body}
+		err := br.QueryRow().Scan(&d.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		created[i] = true
+		entries, err := b.s.DocEntries(d)
+		if err != nil {
+			return nil, err
+		}
+		b.ledger = append(b.ledger, entries...)
+	}
+	return created, br.Close()
 }
 
 // GetWithDoc is Get and DocByKey in one round trip (store.RecordDocGetter).

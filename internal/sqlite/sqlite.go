@@ -399,9 +399,12 @@ func (s *DB) migrate(ctx context.Context) error {
 }
 
 type batch struct {
-	s       *DB
-	tx      *sql.Tx
-	next    int64
+	s    *DB
+	tx   *sql.Tx
+	next int64
+	// first is the batch's first seq: a row with a seq from it on was
+	// written by the batch.
+	first   int64
 	now     int64
 	done    bool
 	update  *sql.Stmt
@@ -460,7 +463,7 @@ func (s *DB) begin(ctx context.Context) (store.Batch, error) {
 		s.give()
 		return nil, err
 	}
-	return &batch{s: s, tx: tx, next: last + 1, now: s.now().UnixNano(), inserts: map[int]*sql.Stmt{}}, nil
+	return &batch{s: s, tx: tx, next: last + 1, first: last + 1, now: s.now().UnixNano(), inserts: map[int]*sql.Stmt{}}, nil
 }
 
 const insertCols = 9
@@ -614,6 +617,13 @@ func (b *batch) add(ctx context.Context, items []store.Item) (store.WriteResult,
 		var replaced int64
 		upd := b.updateStmt(ctx)
 		for _, it := range part {
+			if it.Fixed {
+				// Read in the writer's transaction, after the rows
+				// before it: an earlier occurrence in the batch counts.
+				if err := b.checkFixed(ctx, it); err != nil {
+					return res, err
+				}
+			}
 			r, err := upd.ExecContext(ctx, b.next, b.now, eventArg(it.EventTime), it.Hash, it.Body, it.RawHash,
 				string(it.Key.Kind), it.Key.Source, it.Key.ID, it.Hash)
 			if err != nil {
@@ -629,6 +639,21 @@ func (b *batch) add(ctx context.Context, items []store.Item) (store.WriteResult,
 	}
 	res.Wrote(b.next - 1)
 	return res, nil
+}
+
+// checkFixed refuses a fixed item whose key is stored with another hash
+// (store.Item.Fixed).
+func (b *batch) checkFixed(ctx context.Context, it store.Item) error {
+	var seq, ing int64
+	var ev sql.NullInt64
+	var hash, raw string
+	var body []byte
+	err := b.tx.StmtContext(ctx, b.s.getRecord).QueryRowContext(ctx, string(it.Key.Kind), it.Key.Source, it.Key.ID).
+		Scan(&seq, &ing, &ev, &hash, &body, &raw)
+	if err != nil || hash == it.Hash {
+		return err // no row is not possible: the INSERT just before left one
+	}
+	return &store.ChangedError{Key: it.Key, InBatch: seq >= b.first, Seq: seq, IngestedAt: time.Unix(0, ing).UTC()}
 }
 
 func (b *batch) end() {
@@ -796,6 +821,41 @@ func (s *DB) appendDoc(ctx context.Context, collection, key string, body []byte)
 	return d, added, err
 }
 
+// insertDocSQL appends a document unless its key is taken, returning its
+// id (no row when taken).
+const insertDocSQL = `INSERT INTO docs (collection, key, created_at, body) VALUES (?, ?, ?, ?)
+	ON CONFLICT (collection, key) DO NOTHING RETURNING id`
+
+// AppendDocsOnce appends keyed documents in the batch's transaction
+// (store.Batch); the ledger entries of a chained collection's are
+// appended with the batch's at its commit.
+func (b *batch) AppendDocsOnce(ctx context.Context, docs []store.KeyedDoc) ([]bool, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	created := make([]bool, len(docs))
+	for i, kd := range docs {
+		if err := store.CheckKeyedDoc(kd.Collection, kd.Key, kd.Body); err != nil {
+			return nil, err
+		}
+		d := store.Doc{Collection: kd.Collection, Key: kd.Key, CreatedAt: time.Unix(0, b.now).UTC(), Body: kd.Body}
+		err := b.tx.QueryRowContext(ctx, insertDocSQL, d.Collection, d.Key, b.now, d.Body).Scan(&d.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, b.s.checked(err)
+		}
+		created[i] = true
+		entries, err := b.s.DocEntries(d)
+		if err != nil {
+			return nil, err
+		}
+		b.ledger = append(b.ledger, entries...)
+	}
+	return created, nil
+}
+
 // appendDocHeld is appendDoc's work, the writer slot held.
 func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []byte) (store.Doc, bool, error) {
 	var k any
@@ -810,9 +870,7 @@ func (s *DB) appendDocHeld(ctx context.Context, collection, key string, body []b
 		return store.Doc{}, false, err
 	}
 	defer tx.Rollback()
-	err = tx.QueryRowContext(ctx, `INSERT INTO docs (collection, key, created_at, body) VALUES (?, ?, ?, ?)
-		ON CONFLICT (collection, key) DO NOTHING RETURNING id`,
-		collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
+	err = tx.QueryRowContext(ctx, insertDocSQL, collection, k, d.CreatedAt.UnixNano(), body).Scan(&d.ID)
 	if err == nil {
 		if err = s.docLedgerTx(ctx, tx, d); err == nil {
 			err = tx.Commit()

@@ -55,7 +55,39 @@ type Item struct {
 	// proves which bytes a stored record was made from.
 	RawHash string
 	Body    []byte // canonical JSON (domain record marshalled)
+	// Fixed: the record is named by one event, whose body cannot change
+	// (a CDEvent's deployment). If its key is stored with another hash —
+	// committed, or written earlier in the batch — Add fails with a
+	// *ChangedError and the batch must be rolled back. The check is made
+	// in the writer's transaction, under its lock: made before the batch,
+	// two instances could both pass it and the later body overwrite the
+	// event's.
+	Fixed bool
 }
+
+// ChangedError is a fixed item (Item.Fixed) whose key was stored with
+// another body: the write is refused, and nothing of the batch may be
+// committed.
+type ChangedError struct {
+	Key domain.Key
+	// InBatch: the other body was written earlier in the same batch;
+	// otherwise Seq and IngestedAt are the committed record's.
+	InBatch    bool
+	Seq        int64
+	IngestedAt time.Time
+}
+
+func (e *ChangedError) Error() string {
+	if e.InBatch {
+		return fmt.Sprintf("%s was written earlier in the same batch with another body, which cannot change", e.Key)
+	}
+	return fmt.Sprintf("%s was recorded at %s (store sequence %d) with another body, which cannot change",
+		e.Key, e.IngestedAt.UTC().Format(time.RFC3339), e.Seq)
+}
+
+// ErrorCode is conflict (domain.Coder): the input contradicts what is
+// stored.
+func (e *ChangedError) ErrorCode() domain.Code { return domain.EConflict }
 
 // Stored is a record as kept by the store.
 type Stored struct {
@@ -132,6 +164,13 @@ type Batch interface {
 	// earlier in ds): it is not stored, and its caller answers it as a
 	// duplicate.
 	LogDeliveries(ctx context.Context, ds []Delivery) (created []bool, err error)
+	// AppendDocsOnce appends each document under its key, as
+	// DocStore.AppendDocOnce does, in the batch's transaction: kept if and
+	// only if the batch commits (a connector's event clock with the record
+	// it orders). created[i] is false for a key its collection holds
+	// already (committed, or earlier in the batch); that document is left
+	// as it is.
+	AppendDocsOnce(ctx context.Context, docs []KeyedDoc) (created []bool, err error)
 	// Record makes Commit append entries to the audit ledger inside the
 	// batch's transaction, after its writes: the batch is never committed
 	// without them, nor they without it. (A store without a sealer drops
@@ -361,6 +400,13 @@ type DocStore interface {
 	// first), at most limit of them; limit <= 0 returns them all. A
 	// collection nothing was appended to is empty, not an error.
 	Docs(ctx context.Context, collection string, limit int) ([]Doc, error)
+}
+
+// KeyedDoc is a document to append once under its key, in a batch
+// (Batch.AppendDocsOnce).
+type KeyedDoc struct {
+	Collection, Key string
+	Body            []byte
 }
 
 // ErrInvalidDoc is returned (wrapped) by AppendDoc and AppendDocOnce for an

@@ -620,6 +620,8 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 		}
 	})
 
+	runFixed(t, open, o)
+	runBatchDocs(t, open)
 	runDocs(t, open, o)
 	runAuth(t, open, o)
 	runShares(t, open, o)

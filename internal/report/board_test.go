@@ -159,6 +159,13 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 		if n := strings.Count(text, want); n != 2 {
 			t.Errorf("the September PDF names the quota period %d times, want 2 (scorecard, revenue): %q", n, want)
 		}
+		// The appendix gives the quota metrics' window as the quarter, not
+		// the month ("30d") the note beside it says they do not cover.
+		for _, name := range []string{"Quota attainment", "Pipeline coverage"} {
+			if !regexp.MustCompile(name + ` v\d+ 1 Jul–30 Sep `).MatchString(text) {
+				t.Errorf("the September PDF's appendix does not give %s's window as 1 Jul–30 Sep:\n%s", name, text[strings.Index(text, "Appendix: definitions"):])
+			}
+		}
 	}
 
 	// October sits inside the fourth quarter: nothing won yet of 1,200,

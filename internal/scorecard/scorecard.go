@@ -911,30 +911,41 @@ func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Re
 }
 
 // periodUnjudged says why two values of a metric computed within a period
-// (quota attainment, pipeline coverage) are not compared, before naming
-// the earlier of them ("the window before" of a card, "the week before" of
-// a weekly point): the card's trend and the weekly series that makes the
-// degrading flag (and the alerts and escalations on it) follow one rule,
-// or coverage falling as deals were won had been "degrading" beside a card
-// refusing to compare it. "" for any other metric.
+// (quota attainment, pipeline coverage, an organisation's metric over the
+// quota period) are not compared, before naming the earlier of them ("the
+// window before" of a card, "the week before" of a weekly point): the
+// card's trend and the weekly series that makes the degrading flag (and
+// the alerts and escalations on it) follow one rule, or coverage falling as
+// deals were won had been "degrading" beside a card refusing to compare it.
+// "" for any other metric.
 func periodUnjudged(m *catalog.Metric, thr *catalog.Thresholds, prev, cur metrics.Detail, before string) string {
-	if m.Span == catalog.SpanQuotaPeriod && (thr == nil || thr.RelativeTo != catalog.RelativeToElapsed) {
-		return quotaLeftUnjudged(prev, cur, before)
-	}
-	if thr == nil || thr.RelativeTo != catalog.RelativeToElapsed {
+	paced := thr != nil && thr.RelativeTo == catalog.RelativeToElapsed
+	switch {
+	case m.Span != catalog.SpanQuotaPeriod && !paced:
 		return ""
+	case prev.Remaining != nil || cur.Remaining != nil:
+		return quotaLeftUnjudged(prev, cur, before)
 	}
 	ps, pe := prev.PeriodStart, prev.ElapsedShare
 	cs, ce := cur.PeriodStart, cur.ElapsedShare
+	// A value judged against the share of the period gone accumulates
+	// through it; another over the period so far (a mean deal size) need
+	// not, but covers more of it at each week's end all the same.
+	starts, goes := "the value starts again from 0 with each period", "the value accumulates through the period"
+	judged, judgedShare := "the status judges it against the share of the period gone", "the status judges it against that share"
+	if !paced {
+		starts, goes = "the value starts again with each period", "it covers the quota period so far"
+		judged, judgedShare = "the status judges it as it stands", "the status judges it as it stands"
+	}
 	switch {
 	case ps != nil && cs != nil && !ps.Equal(*cs):
-		return before + " falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): the value starts again from 0 with each period"
+		return before + " falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): " + starts
 	case pe != nil && ce != nil:
 		was, is := 100**pe, 100**ce
-		return fmt.Sprintf("the value accumulates through the period: %s of it had gone at %s, %s now; the status judges it against that share",
-			FormatValue(&was, "%", ""), before, FormatValue(&is, "%", ""))
+		return fmt.Sprintf("%s: %s of it had gone at %s, %s now; %s",
+			goes, FormatValue(&was, "%", ""), before, FormatValue(&is, "%", ""), judgedShare)
 	}
-	return "the value accumulates through the period: the status judges it against the share of the period gone"
+	return goes + ": " + judged
 }
 
 // quotaLeftUnjudged says why a value over what is left of the current

@@ -127,7 +127,8 @@ func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) qu
 	var start, end time.Time
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
-			if m, ok := at.Metric(c.ID); !ok || m.Span != catalog.SpanQuotaPeriod {
+			m, ok := at.Metric(c.ID)
+			if !ok || m.Span != catalog.SpanQuotaPeriod {
 				continue
 			}
 			ps, pe := c.Detail.PeriodStart, c.Detail.PeriodEnd
@@ -148,7 +149,7 @@ func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) qu
 			}
 			// The period's result (attainment, lagging) before its outlook
 			// (coverage, leading), as a reader asks of a quarter.
-			if m, _ := at.Metric(c.ID); m.Type == "leading" {
+			if m.Type == catalog.Leading {
 				outlook = append(outlook, c.Name)
 			} else {
 				names = append(names, c.Name)
@@ -175,6 +176,9 @@ func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) qu
 	q.note = fmt.Sprintf("%s %s the quota period %s, %s.", subject, verb, span, how)
 	return q
 }
+
+// quotaTrend says why the quota metrics' trend cells are blank.
+const quotaTrend = "Their trend is left blank: the span before the month holds less of the quota period, or another period, so it is not compared."
 
 // QuotaPeriod says which quota period the pack's quota figures cover:
 // "Quota attainment and pipeline coverage cover the quota period 1 July
@@ -349,7 +353,13 @@ func (w *writer) scorecardPage() {
 	}
 	pdf.Ln(2)
 	w.font("", 8, muted)
-	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod())), "", "L", false)
+	quota := w.b.QuotaPeriod()
+	if quota != "" {
+		// A blank trend cell beside the others' words would read as missing
+		// data; it is the rule (scorecard.periodUnjudged), said once.
+		quota += " " + quotaTrend
+	}
+	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+quota)), "", "L", false)
 }
 
 // tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".

@@ -162,6 +162,9 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 		if n := strings.Count(text, want); n != 2 {
 			t.Errorf("the September PDF names the quota period %d times, want 2 (scorecard, revenue): %q", n, want)
 		}
+		if !strings.Contains(text, want+" "+quotaTrend) {
+			t.Errorf("the September PDF's scorecard page does not say why the quota metrics have no trend: %q", quotaTrend)
+		}
 		// The appendix gives the quota metrics' window as the quarter, not
 		// the month ("30d") the note beside it says they do not cover.
 		for _, name := range []string{"Quota attainment", "Pipeline coverage"} {

@@ -129,10 +129,10 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		// −13.0 %" for a win rate of 33.61 → 29.25 % read as 13 points.
 		points := ""
 		if c.Unit == "%" {
-			points = strings.Replace(fmt.Sprintf("%+.2f points, ", *c.Value-prev), "-", "−", 1)
+			points = scorecard.Signed(*c.Value-prev, " points") + ", "
 		}
-		rel := strings.Replace(fmt.Sprintf("%+.1f %%", pct), "-", "−", 1)
-		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, %sa relative change of %s (alert over a %s %% relative change)", name, verb, show(prev), show(*c.Value), points, rel, num(r.Value))
+		return fires, fmt.Sprintf("%s %s from %s in the window before to %s, %sa relative change of %s (alert over a %s %% relative change)",
+			name, verb, show(prev), show(*c.Value), points, scorecard.Signed(pct, " %"), num(r.Value))
 	case KindShortfall:
 		if c.Value == nil || c.Target == nil || *c.Target <= 0 {
 			return false, fmt.Sprintf("%s has no value or no target", name)

@@ -29,7 +29,7 @@ func TestJudge(t *testing.T) {
 		{Rule{Kind: KindStatus, Statuses: []catalog.Status{catalog.Red}}, card, false, "is amber"},
 		{Rule{Kind: KindThreshold, Op: "<", Value: 30}, card, true, "Win rate is 27 % (alert when < 30 %)"},
 		{Rule{Kind: KindThreshold, Op: ">=", Value: 30}, card, false, ""},
-		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "Win rate fell from 32 % in the window before to 27 %, −5.00 points, a relative change of −15.6 % (alert over a 10 % relative change)"},
+		{Rule{Kind: KindChange, Direction: "drop", Value: 10}, card, true, "Win rate fell from 32 % in the window before to 27 %, −5 points, a relative change of −15.62 % (alert over a 10 % relative change)"},
 		{Rule{Kind: KindChange, Direction: "rise", Value: 10}, card, false, ""},
 		{Rule{Kind: KindChange, Direction: "drop", Value: 20}, card, false, ""},
 		{Rule{Kind: KindChange, Direction: "any", Value: 1}, scorecard.Card{Name: "x", Value: f(1), Trend: scorecard.Trend{NotComparable: "the computation changed since the window before"}},
@@ -50,6 +50,26 @@ func TestJudge(t *testing.T) {
 		got, says := judge(c.rule, c.card, "EUR")
 		if got != c.want || !strings.Contains(says, c.says) {
 			t.Errorf("%s %s %v: %v %q, want %v containing %q", c.rule.Kind, c.rule.Op, c.rule.Value, got, says, c.want, c.says)
+		}
+	}
+}
+
+// The change rule words a change as the digest does (scorecard.Signed):
+// to two decimals, or as many more as keep a change from reading 0 — a
+// fall of 0.01 % had read "a relative change of −0.0 %", a fall called no
+// change, and "−0.00 points" beside it.
+func TestChangeWordedAsTheDigest(t *testing.T) {
+	for _, c := range []struct {
+		card scorecard.Card
+		says string
+	}{
+		{scorecard.Card{Name: "Availability", Value: f(99.9896), Unit: "%", Trend: scorecard.Trend{Previous: f(99.99)}},
+			"Availability fell from 99.99 % in the window before to 99.99 %, −0.0004 points, a relative change of −0.0004 % "},
+		{scorecard.Card{Name: "Deployments", Value: f(9999), Unit: "count", Trend: scorecard.Trend{Previous: f(10000)}},
+			"Deployments fell from 10000 in the window before to 9999, a relative change of −0.01 % "},
+	} {
+		if _, says := judge(Rule{Kind: KindChange, Direction: "any", Value: 10}, c.card, "USD"); !strings.Contains(says, c.says) {
+			t.Errorf("%s: %q, want %q", c.card.Name, says, c.says)
 		}
 	}
 }

@@ -43,6 +43,9 @@ type CustomMetric struct {
 	Headline   bool                 `yaml:"headline"`
 	Views      []string             `yaml:"views"`
 	Effective  string               `yaml:"effective"`
+	// Span is "quota_period" for a metric over the quota period holding
+	// as_of (metrics.SpanQuotaPeriod); none for the window.
+	Span string `yaml:"span"`
 
 	Kind      string  `yaml:"kind"`
 	Time      string  `yaml:"time"`
@@ -74,7 +77,7 @@ func (e *CustomMetricError) Error() string {
 // customDefault fills what a definition may leave out.
 func (m CustomMetric) def() metrics.CustomDef {
 	return metrics.CustomDef{ID: m.ID, Kind: domain.Kind(m.Kind), Time: m.Time, Filter: m.Filter, Value: m.Value,
-		Matching: m.Matching, Aggregate: m.Aggregate, P: m.P, Dims: m.Breakdowns}
+		Matching: m.Matching, Aggregate: m.Aggregate, P: m.P, Dims: m.Breakdowns, Span: m.Span}
 }
 
 // CustomMetrics compiles the organisation-defined metrics, each checked against its kind's fields;
@@ -200,7 +203,7 @@ func (c Config) customCatalogMetrics() ([]catalog.Metric, error) {
 			Unit: cm.Unit, Better: cm.Better, Type: cm.Type, Owner: cm.Owner, Priority: cm.Priority,
 			Thresholds: cm.Thresholds, JudgedBy: cm.JudgedBy, Target: cm.Target, Headline: cm.Headline,
 			Version: 1, Effective: cm.Effective, Signoff: catalog.SignoffAssumed,
-			Formula: customFormula(cm),
+			Formula: customFormula(cm), Span: cm.Span,
 		}
 		m.Breakdowns = cm.Breakdowns
 		if m.Breakdowns == nil {
@@ -224,6 +227,11 @@ func (c Config) customCatalogMetrics() ([]catalog.Metric, error) {
 			return nil, c.customError(parseYAML(c.src), i, cm.ID, "window", err.Error(), 0, 0)
 		}
 		m.Window = d
+		if t := cm.Thresholds; t != nil && t.RelativeTo == catalog.RelativeToElapsed && cm.Span != metrics.SpanQuotaPeriod {
+			// Without a period there is no share of it gone: every value
+			// would be unknown, for a reason ("no target set") not its own.
+			return nil, c.customError(parseYAML(c.src), i, cm.ID, "thresholds", "relative_to: elapsed judges against the share of the quota period gone; it needs span: quota_period", 0, 0)
+		}
 		switch cm.Aggregate {
 		case metrics.AggregateMean, metrics.AggregateMedian, metrics.AggregatePercentile, metrics.AggregateShare:
 			m.MinSample = catalog.DefaultMinSample
@@ -251,13 +259,17 @@ func customFormula(cm CustomMetric) string {
 	if cm.Aggregate == metrics.AggregatePercentile {
 		fmt.Fprintf(&b, " (p%g)", cm.P)
 	}
+	over := "the window"
+	if cm.Span == metrics.SpanQuotaPeriod {
+		over = "the quota period holding as_of (up to as_of)"
+	}
 	switch cm.Time {
 	case metrics.TimeState:
 		b.WriteString(" as they stand at as_of")
 	case metrics.TimePeriod:
-		b.WriteString(" whose period overlaps the window (sums prorated)")
+		fmt.Fprintf(&b, " whose period overlaps %s (sums prorated)", over)
 	default:
-		fmt.Fprintf(&b, " with %s in the window", cm.Time)
+		fmt.Fprintf(&b, " with %s in %s", cm.Time, over)
 	}
 	if cm.Filter != "" {
 		fmt.Fprintf(&b, ", where %s", strings.TrimSpace(cm.Filter))

@@ -78,6 +78,8 @@ func TestCustomMetricLoadErrors(t *testing.T) {
 		// A quoted expression starts after its quote.
 		{"non-boolean filter", `filter: '"P1"'`, `filter: expected a condition (true or false), but the expression is of type string`, 13, 14},
 		{"bad aggregate", `filter: severity == "P1"` + "\n    aggregate: averge", `aggregate: "averge" is not an aggregate; expected one of count, count_per_day, sum, mean, median, percentile, share, latest`, 14, 16},
+		// A span is the window's or the quota period's (what the value is computed over).
+		{"bad span", `filter: severity == "P1"` + "\n    span: year", `span: "year": an organisation's metric covers its window, or with quota_period the quota period holding as_of`, 14, 11},
 		// A literal block keeps its lines: the text's second line is the file's 15th.
 		{"second line of a block", "filter: |\n      severity == \"P1\"\n        && sevrity", `filter: unknown field "sevrity"`, 15, 12},
 	}
@@ -99,6 +101,21 @@ func TestCustomMetricLoadErrors(t *testing.T) {
 				t.Fatalf("got  %s\nwant %s…%s", err, wantPos, c.want)
 			}
 		})
+	}
+}
+
+// Thresholds relative to the share of the period gone need a period: a
+// metric over its window has none, and would be unknown at every as_of.
+func TestCustomElapsedThresholdsNeedTheQuotaPeriod(t *testing.T) {
+	src := strings.Replace(teamHealth, "thresholds: {green: 90, amber: 75}", "thresholds: {relative_to: elapsed, green: 90, amber: 75}", 1)
+	path := write(t, src)
+	_, err := Load(path, env(nil))
+	want := fmt.Sprintf("config %s:9:17: custom metric \"fast_major_recovery\": thresholds: relative_to: elapsed judges against the share of the quota period gone; it needs span: quota_period", path)
+	if err == nil || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+	if _, err := Load(write(t, strings.Replace(src, "    kind: incident\n", "    kind: incident\n    span: quota_period\n", 1)), env(nil)); err != nil {
+		t.Errorf("with span: quota_period: %v", err)
 	}
 }
 

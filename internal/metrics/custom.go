@@ -46,7 +46,14 @@ type CustomDef struct {
 	// Dims are the breakdown dimensions offered; nil: every dimension the
 	// kind's records carry (CustomDims).
 	Dims []string
+	// Span is SpanQuotaPeriod for a metric over the quota period holding
+	// as_of, up to as_of (as quota attainment is), in place of W; "" for W.
+	Span string
 }
+
+// SpanQuotaPeriod is the Span of a CustomDef over the current quota period
+// (the catalog's span of the same name).
+const SpanQuotaPeriod = "quota_period"
 
 // What a walk is told of the time tested (customKind.walk): a field's
 // index, or one of these.
@@ -209,6 +216,15 @@ func CompileCustom(def CustomDef) (*CustomMetric, error) {
 		}
 		m.timeIdx = i
 	}
+	switch def.Span {
+	case "":
+	case SpanQuotaPeriod:
+		if def.Time == TimeState {
+			return nil, bad("span", "a state at as_of (time: state) covers no period; a metric over the quota period tests a record's time against it, such as closed_at")
+		}
+	default:
+		return nil, bad("span", "%q: an organisation's metric covers its window, or with %s the quota period holding as_of", def.Span, SpanQuotaPeriod)
+	}
 	if !slices.Contains(Aggregates, def.Aggregate) {
 		return nil, bad("aggregate", "%q is not an aggregate; expected one of %s", def.Aggregate, strings.Join(Aggregates, ", "))
 	}
@@ -264,8 +280,13 @@ func CompileCustom(def CustomDef) (*CustomMetric, error) {
 	if ma != nil {
 		m.nMatching = nativeBool(k, ma)
 	}
-	h := sha256.Sum256([]byte(strings.Join([]string{string(def.Kind), def.Time, def.Filter, def.Value,
-		def.Aggregate, fmt.Sprint(def.P), def.Matching}, "\x00")))
+	parts := []string{string(def.Kind), def.Time, def.Filter, def.Value, def.Aggregate, fmt.Sprint(def.P), def.Matching}
+	if def.Span != "" {
+		// Only when set: a metric over its window keeps the citation it
+		// had before spans existed.
+		parts = append(parts, def.Span)
+	}
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
 	// A positive int that fits every platform's int.
 	m.Formula = int(binary.BigEndian.Uint32(h[:4])>>1) | 1
 	return m, nil
@@ -454,7 +475,8 @@ func (c *Config) SetCustom(ms []*CustomMetric) error {
 			// A count or a sum of the records in W grows with W (a state at
 			// as_of does not): judged at another window's length, as the
 			// built-ins that sum over their window are.
-			Sum:   m.Def.Time != TimeState && total,
+			// One over the quota period does not grow with W.
+			Sum:   m.Def.Time != TimeState && m.Def.Span == "" && total,
 			Total: m.Def.Time == TimeState && total,
 		}
 		r.ids = append(r.ids, m.Def.ID)

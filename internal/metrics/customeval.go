@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"time"
 
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/types"
@@ -20,6 +21,18 @@ import (
 // a figure that silently skipped records.
 func (m *CustomMetric) compute(d *Dataset, q Query) Result {
 	var r Result
+	if m.Def.Span == SpanQuotaPeriod {
+		// Over the quota period holding as_of, up to as_of, as quota
+		// attainment: the period stands in for W, and says how much of it
+		// has gone, for thresholds relative to that share.
+		pr, _, p, ok := d.quotaStart(q)
+		if !ok {
+			return pr
+		}
+		r = pr
+		q.Window = time.Duration(q.end() - p.start)
+		r.Detail.ElapsedShare = ptr(float64(q.end()-p.start) / float64(p.end-p.start))
+	}
 	k := m.kind
 	lo, hi := q.start(), q.end()
 	a := &customAct{d: d, k: k, asOf: hi, start: lo, conv: d.converter(), escalatedOnly: m.escalatedOnly}

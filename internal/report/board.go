@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"strconv"
@@ -52,6 +53,7 @@ type Board struct {
 	Annotations []Annotation
 	Currency    string
 	Generated   time.Time
+	quota       quotaCover
 }
 
 // BuildBoard computes a board pack for the month starting at month, as of
@@ -76,6 +78,7 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 		}
 	}
 	b.Settings = settingsRead(ds.At(end), b.Definitions)
+	b.quota = coverQuota(at, sc, end)
 	b.Annotations = Overlapping(annotations, end.AddDate(0, 0, -7*scorecard.SeriesPoints), end)
 	return b
 }
@@ -104,49 +107,84 @@ func (b *Board) monthSpan() string {
 	return fmt.Sprintf("%d–%s", b.Month.Day(), last.Format("2 January 2006"))
 }
 
-// quotaMetrics are the metrics whose figures cover the quota period, not
-// the month.
-var quotaMetrics = []string{"quota_attainment", "pipeline_coverage"}
+// quotaCover is what a pack says of its quota-period metrics (catalog
+// span quota_period: the built-ins' quota attainment and pipeline
+// coverage, and an organisation's own), found once by BuildBoard from the
+// catalog, not from a list of ids that missed an organisation's metric:
+// the sentence naming them and the period (QuotaPeriod), said on two pages,
+// and each one's period for the appendix's window column, where the month
+// ("31d") had stood.
+type quotaCover struct {
+	note   string
+	period map[string]string // metric id → "1 Jul–30 Sep"; "quota period" without one
+}
 
-// QuotaPeriod says which quota period the pack's quota figures cover:
-// "Quota attainment and pipeline coverage cover the quota period 1 July –
-// 30 September 2026, which the month closes." "" when no card in the pack
-// has a quota period.
-func (b *Board) QuotaPeriod() string {
-	var names []string
+// coverQuota finds the cards of metrics whose figures cover the quota
+// period holding the month's last instant, not the month.
+func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) quotaCover {
+	q := quotaCover{period: map[string]string{}}
+	var names, outlook []string
 	var start, end time.Time
-	for _, id := range quotaMetrics {
-		for _, p := range b.Scorecard.Pillars {
-			for _, c := range p.Metrics {
-				if c.ID != id || c.Detail.PeriodStart == nil || c.Detail.PeriodEnd == nil {
-					continue
-				}
-				if len(names) == 0 {
-					start, end = c.Detail.PeriodStart.UTC(), c.Detail.PeriodEnd.UTC()
-				} else if !start.Equal(*c.Detail.PeriodStart) || !end.Equal(*c.Detail.PeriodEnd) {
-					// Both read one period; should they not, each is named
-					// on its own page (a metric's page says its period).
-					continue
-				}
+	for _, p := range sc.Pillars {
+		for _, c := range p.Metrics {
+			m, ok := at.Metric(c.ID)
+			if !ok || m.Span != catalog.SpanQuotaPeriod {
+				continue
+			}
+			ps, pe := c.Detail.PeriodStart, c.Detail.PeriodEnd
+			if ps == nil || pe == nil {
+				q.period[c.ID] = "quota period"
+				continue
+			}
+			// The period's end is exclusive: a quarter ending 1 October
+			// is 30 September's.
+			q.period[c.ID] = ps.UTC().Format("2 Jan") + "–" + pe.UTC().Add(-time.Nanosecond).Format("2 Jan")
+			if len(names)+len(outlook) == 0 {
+				start, end = ps.UTC(), pe.UTC()
+			} else if !start.Equal(*ps) || !end.Equal(*pe) {
+				// An organisation's quota periods are one; should two
+				// metrics read different ones, each is named on its own
+				// page (a metric's page says its period).
+				continue
+			}
+			// The period's result (attainment, lagging) before its outlook
+			// (coverage, leading), as a reader asks of a quarter.
+			if m.Type == catalog.Leading {
+				outlook = append(outlook, c.Name)
+			} else {
 				names = append(names, c.Name)
 			}
 		}
 	}
+	names = append(names, outlook...)
 	if len(names) == 0 {
-		return ""
+		return q
 	}
 	subject, verb := names[0], "covers"
-	if len(names) > 1 {
-		subject, verb = names[0]+" and "+midSentence(names[1]), "cover"
+	if n := len(names); n > 1 {
+		list := []string{names[0]}
+		for _, name := range names[1:] {
+			list = append(list, midSentence(name))
+		}
+		subject, verb = strings.Join(list[:n-1], ", ")+" and "+list[n-1], "cover"
 	}
-	// The period's end is exclusive: a quarter ending 1 October is 30 September's.
 	span := start.Format("2 January 2006") + " – " + end.Add(-time.Nanosecond).Format("2 January 2006")
 	how := "which the month closes"
-	if end.After(b.AsOf) {
+	if end.After(asOf) {
 		how = "still open at the month's end"
 	}
-	return fmt.Sprintf("%s %s the quota period %s, %s.", subject, verb, span, how)
+	q.note = fmt.Sprintf("%s %s the quota period %s, %s.", subject, verb, span, how)
+	return q
 }
+
+// quotaTrend says why the quota metrics' trend cells are blank.
+const quotaTrend = "Their trend is left blank: the span before the month holds less of the quota period, or another period, so it is not compared."
+
+// QuotaPeriod says which quota period the pack's quota figures cover:
+// "Quota attainment and pipeline coverage cover the quota period 1 July
+// 2026 – 30 September 2026, which the month closes." "" when no card in
+// the pack has a quota period.
+func (b *Board) QuotaPeriod() string { return b.quota.note }
 
 // midSentence writes a name as it reads inside a sentence: "Pipeline
 // coverage" as "pipeline coverage", "ARR" as it is.
@@ -315,7 +353,13 @@ func (w *writer) scorecardPage() {
 	}
 	pdf.Ln(2)
 	w.font("", 8, muted)
-	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod())), "", "L", false)
+	quota := w.b.QuotaPeriod()
+	if quota != "" {
+		// A blank trend cell beside the others' words would read as missing
+		// data; it is the rule (scorecard.periodUnjudged), said once.
+		quota += " " + quotaTrend
+	}
+	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+quota)), "", "L", false)
 }
 
 // tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".
@@ -583,13 +627,13 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func (w *writer) appendix() {
-	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, the window its figures are over, its owner, priority and sign-off state (assumed until its owning function confirms it).")
+	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, the window its figures are over (a quota metric's: its quota period, which the scorecard page names with its year), its owner, priority and sign-off state (assumed until its owning function confirms it).")
 	pdf := w.pdf
-	cols := []float64{62, 14, 14, 36, 14, 40}
+	cols := []float64{60, 13, 21, 34, 12, 40}
 	window := map[string]string{}
 	for _, p := range w.b.Scorecard.Pillars {
 		for _, c := range p.Metrics {
-			window[c.ID] = c.Window
+			window[c.ID] = cmp.Or(w.b.quota.period[c.ID], c.Window)
 		}
 	}
 	head := func() {
@@ -610,9 +654,9 @@ func (w *writer) appendix() {
 			head()
 		}
 		w.font("", 8, ink)
-		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 44)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 43)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[1], 5, fmt.Sprintf("v%d", d.Version), "", 0, "L", false, 0, "")
-		pdf.CellFormat(cols[2], 5, window[d.Metric], "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[2], 5, w.tr(window[d.Metric]), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 25)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[4], 5, d.Priority, "", 0, "L", false, 0, "")
 		so := d.Signoff

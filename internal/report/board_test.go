@@ -12,6 +12,7 @@ import (
 
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
@@ -94,6 +95,20 @@ const sales = `{"kind":"quota","id":"q3","owner":"alice","period_start":"2026-07
 {"kind":"opportunity","id":"p2","owner":"alice","stage":"proposal","created_at":"2026-09-01T00:00:00Z","qualified_at":"2026-09-02T00:00:00Z","close_date":"2026-11-15","amount":3600,"currency":"USD"}
 `
 
+// boardCard is a board pack's card of the metric id.
+func boardCard(t *testing.T, b *Board, id string) scorecard.Card {
+	t.Helper()
+	for _, p := range b.Scorecard.Pillars {
+		for _, c := range p.Metrics {
+			if c.ID == id {
+				return c
+			}
+		}
+	}
+	t.Fatalf("no %s card in the %s board pack", id, b.MonthName())
+	return scorecard.Card{}
+}
+
 // A quarter-end month's board pack shows the quarter it closes: as of
 // its end, the next quarter's first instant, SPEC §3's current quota
 // period is the next quarter, begun with nothing won (0 %) — what the
@@ -115,23 +130,11 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 		}
 		return b
 	}
-	card := func(b *Board, id string) scorecard.Card {
-		t.Helper()
-		for _, p := range b.Scorecard.Pillars {
-			for _, c := range p.Metrics {
-				if c.ID == id {
-					return c
-				}
-			}
-		}
-		t.Fatalf("no %s card in the %s board pack", id, b.MonthName())
-		return scorecard.Card{}
-	}
 	value := func(c scorecard.Card) string { return scorecard.FormatValue(c.Value, c.Unit, "USD") }
 
 	sep := board(time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
 	q3, q4 := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	att, cov := card(sep, "quota_attainment"), card(sep, "pipeline_coverage")
+	att, cov := boardCard(t, sep, "quota_attainment"), boardCard(t, sep, "pipeline_coverage")
 	// 90 % of a quarter wholly gone: amber (green at 100 %, amber at 85 %
 	// of the elapsed share).
 	if att.Value == nil || *att.Value != 90 || att.Status != catalog.Amber {
@@ -159,15 +162,25 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 		if n := strings.Count(text, want); n != 2 {
 			t.Errorf("the September PDF names the quota period %d times, want 2 (scorecard, revenue): %q", n, want)
 		}
+		if !strings.Contains(text, want+" "+quotaTrend) {
+			t.Errorf("the September PDF's scorecard page does not say why the quota metrics have no trend: %q", quotaTrend)
+		}
+		// The appendix gives the quota metrics' window as the quarter, not
+		// the month ("30d") the note beside it says they do not cover.
+		for _, name := range []string{"Quota attainment", "Pipeline coverage"} {
+			if !regexp.MustCompile(name + ` v\d+ 1 Jul–30 Sep `).MatchString(text) {
+				t.Errorf("the September PDF's appendix does not give %s's window as 1 Jul–30 Sep:\n%s", name, text[strings.Index(text, "Appendix: definitions"):])
+			}
+		}
 	}
 
 	// October sits inside the fourth quarter: nothing won yet of 1,200,
 	// with 3,600 due in it.
 	oct := board(q4)
-	if att := card(oct, "quota_attainment"); att.Value == nil || *att.Value != 0 || !att.Detail.PeriodStart.Equal(q4) {
+	if att := boardCard(t, oct, "quota_attainment"); att.Value == nil || *att.Value != 0 || !att.Detail.PeriodStart.Equal(q4) {
 		t.Errorf("October's quota attainment = %s from %v, want the fourth quarter's 0 %%", value(att), att.Detail.PeriodStart)
 	}
-	if cov := card(oct, "pipeline_coverage"); cov.Value == nil || *cov.Value != 3 {
+	if cov := boardCard(t, oct, "pipeline_coverage"); cov.Value == nil || *cov.Value != 3 {
 		t.Errorf("October's pipeline coverage = %s, want 3,600 ÷ 1,200 = 3", value(cov))
 	}
 	if got := oct.QuotaPeriod(); !strings.Contains(got, "1 October 2026 – 31 December 2026, still open at the month's end") {
@@ -188,6 +201,58 @@ func TestBoardPackQuarterEnd(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The board pack names every metric whose catalog span is the quota
+// period as covering it — an organisation's own among them, which a list
+// of the two built-ins' ids had left out — and its appendix gives that
+// metric's window as the period too. The metric's value is the quarter's
+// won deals (900), not September's (300).
+func TestBoardPackNamesAnOrganisationsQuotaMetric(t *testing.T) {
+	def := metrics.CustomDef{ID: "quarter_bookings", Kind: domain.KindOpportunity, Time: "closed_at", Filter: "won",
+		Value: "amount", Aggregate: metrics.AggregateSum, Span: metrics.SpanQuotaPeriod}
+	compiled, err := metrics.CompileCustom(def)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := metrics.DefaultConfig()
+	if err := cfg.SetCustom([]*metrics.CustomMetric{compiled}); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The organisation's definition, as its configuration's custom_metrics
+	// makes it: quota attainment's attributes, its own id, name and sum.
+	m, _ := cat.Metric("quota_attainment")
+	own := *m
+	own.ID, own.Name, own.Unit, own.Custom, own.Headline = def.ID, "Bookings this quota period", "currency", true, false
+	own.Thresholds = &catalog.Thresholds{RelativeTo: catalog.RelativeToElapsed, Green: 1000, Amber: 800}
+	if cat, err = cat.AddMetrics([]catalog.Metric{own}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	ds := metrics.NewDataset(cfg)
+	for _, line := range strings.Split(strings.TrimSpace(sales), "\n") {
+		r, err := domain.ParseJSON([]byte(line), "", domain.ParseOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds.Apply(r, time.Time{})
+	}
+	ds.Prepare()
+	b := BuildBoard(cat, ds, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+	if c := boardCard(t, b, def.ID); c.Value == nil || *c.Value != 900 || c.Detail.PeriodStart == nil {
+		t.Errorf("the pack's bookings this quota period = %s over the period from %v; want the third quarter's 900", scorecard.FormatValue(c.Value, c.Unit, "USD"), c.Detail.PeriodStart)
+	}
+	want := "Quota attainment, bookings this quota period and pipeline coverage cover the quota period 1 July 2026 – 30 September 2026, which the month closes."
+	if got := b.QuotaPeriod(); got != want {
+		t.Errorf("the September pack says %q\nwant %q", got, want)
+	}
+	text := boardText(t, poppler(t, "pdftotext"), b)
+	if !strings.Contains(text, "Bookings this quota period v1 1 Jul–30 Sep ") {
+		t.Errorf("the appendix does not give the organisation's quota metric's window as 1 Jul–30 Sep:\n%s", text[strings.Index(text, "Appendix: definitions"):])
 	}
 }
 

@@ -8,7 +8,6 @@ package report
 import (
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -254,29 +253,14 @@ func change(c scorecard.Card) string {
 		return ""
 	}
 	p := (*c.Value - *c.Trend.Previous) / abs(*c.Trend.Previous) * 100
-	s := signed(p, " %")
+	s := scorecard.Signed(p, " %")
 	if c.Unit == "%" {
 		// A change of a percentage in percent reads as points ("CSAT
 		// 94.12 %, was 84.44 %, +11.46 %" for 9.68 points): the points
 		// first, the relative change named as one, as /alerts words it.
-		return signed(*c.Value-*c.Trend.Previous, " points") + " (" + s + " relative)"
+		return scorecard.Signed(*c.Value-*c.Trend.Previous, " points") + " (" + s + " relative)"
 	}
 	return s
-}
-
-// signed is x with its sign (U+2212 for a minus, as the pages write it)
-// and suffix, to two decimals or as many more as keep it from reading 0.
-func signed(x float64, suffix string) string {
-	s := scorecard.FormatValue(&x, "%", "")
-	s = strings.TrimSuffix(s, " %")
-	for prec := 3; (s == "0" || s == "-0") && prec <= 12; prec++ {
-		s = strconv.FormatFloat(x, 'f', prec, 64)
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	if x > 0 {
-		s = "+" + s
-	}
-	return strings.Replace(s, "-", "−", 1) + suffix
 }
 
 // covers says what a value computed over window ("7d") covers, by the

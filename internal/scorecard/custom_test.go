@@ -153,3 +153,48 @@ func show(v *float64) string {
 	}
 	return strconv.FormatFloat(*v, 'g', -1, 64)
 }
+
+// An organisation's metric over the quota period (span: quota_period) is
+// computed over it, and its trend follows the quota metrics' rule: a
+// window before in the period before is not compared, nor one earlier in
+// the same period (it covered less of it). Judged by absolute thresholds,
+// it is not said to accumulate (a mean deal size need not), nor to divide
+// by the quota left, as pipeline coverage's reason had said of it.
+func TestCustomMetricOverTheQuotaPeriod(t *testing.T) {
+	const meanDeal = `custom_metrics:
+  - id: mean_won_deal
+    name: Mean won deal this quota period
+    pillar: growth
+    description: Mean amount of the opportunities won in the quota period holding as_of, up to as_of.
+    owner: CRO
+    unit: currency
+    better: higher
+    thresholds: {green: 1000, amber: 500}
+    min_sample: 0
+    kind: opportunity
+    time: closed_at
+    filter: won
+    value: amount
+    aggregate: mean
+    span: quota_period
+`
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	cat, ds := loadCustom(t, meanDeal, end)
+	m, _ := cat.Metric("mean_won_deal")
+	for _, c := range []struct {
+		asOf, from time.Time
+		says       string
+	}{
+		{time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC),
+			"the window before falls in another period (from 1 Jul 2026): the value starts again with each period"},
+		{time.Date(2026, 9, 25, 0, 0, 0, 0, time.UTC), time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), "it covers the quota period so far: "},
+	} {
+		card := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: c.asOf}, metrics.Scope{}, false)
+		if p := card.Detail.PeriodStart; card.Value == nil || p == nil || !p.Equal(c.from) {
+			t.Errorf("as of %s: %s over the period from %v; want a value over the quarter from %s", c.asOf.Format("2 Jan"), scorecard.FormatValue(card.Value, card.Unit, ""), p, c.from.Format("2 Jan"))
+		}
+		if card.Trend.Direction != "" || !strings.HasPrefix(card.Trend.NotComparable, c.says) {
+			t.Errorf("as of %s: trend %+v; want none, saying %q", c.asOf.Format("2 Jan"), card.Trend, c.says)
+		}
+	}
+}

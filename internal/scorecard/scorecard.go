@@ -694,7 +694,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	if series {
 		sq := q
 		sq.Stale = opt.Recent
-		c.Series, c.Degrading = weekly(ds, m, sq, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
+		c.Series, c.Degrading = weekly(ds, m, thr, sq, cmp.Or(opt.Points, SeriesPoints), opt.Annotations)
 	}
 	return c
 }
@@ -907,38 +907,60 @@ func unjudged(c Card, m *catalog.Metric, thr *catalog.Thresholds, cur metrics.Re
 	case before:
 		return fmt.Sprintf("too few cases in the window before (n = %d, needs %d)", prev.Count, m.At(pq.AsOf).MinSample)
 	}
-	if m.Span == catalog.SpanQuotaPeriod && (thr == nil || thr.RelativeTo != catalog.RelativeToElapsed) {
-		return quotaLeftUnjudged(prev.Detail, cur.Detail)
-	}
-	if thr == nil || thr.RelativeTo != catalog.RelativeToElapsed {
+	return periodUnjudged(m, thr, prev.Detail, cur.Detail, "the window before")
+}
+
+// periodUnjudged says why two values of a metric computed within a period
+// (quota attainment, pipeline coverage, an organisation's metric over the
+// quota period) are not compared, before naming the earlier of them ("the
+// window before" of a card, "the week before" of a weekly point): the
+// card's trend and the weekly series that makes the degrading flag (and
+// the alerts and escalations on it) follow one rule, or coverage falling as
+// deals were won had been "degrading" beside a card refusing to compare it.
+// "" for any other metric.
+func periodUnjudged(m *catalog.Metric, thr *catalog.Thresholds, prev, cur metrics.Detail, before string) string {
+	paced := thr != nil && thr.RelativeTo == catalog.RelativeToElapsed
+	switch {
+	case m.Span != catalog.SpanQuotaPeriod && !paced:
 		return ""
+	case prev.Remaining != nil || cur.Remaining != nil:
+		return quotaLeftUnjudged(prev, cur, before)
 	}
-	ps, pe := prev.Detail.PeriodStart, prev.Detail.ElapsedShare
-	cs, ce := cur.Detail.PeriodStart, cur.Detail.ElapsedShare
+	ps, pe := prev.PeriodStart, prev.ElapsedShare
+	cs, ce := cur.PeriodStart, cur.ElapsedShare
+	// A value judged against the share of the period gone accumulates
+	// through it; another over the period so far (a mean deal size) need
+	// not, but covers more of it at each week's end all the same.
+	starts, goes := "the value starts again from 0 with each period", "the value accumulates through the period"
+	judged, judgedShare := "the status judges it against the share of the period gone", "the status judges it against that share"
+	if !paced {
+		starts, goes = "the value starts again with each period", "it covers the quota period so far"
+		judged, judgedShare = "the status judges it as it stands", "the status judges it as it stands"
+	}
 	switch {
 	case ps != nil && cs != nil && !ps.Equal(*cs):
-		return "the window before falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): the value starts again from 0 with each period"
+		return before + " falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): " + starts
 	case pe != nil && ce != nil:
 		was, is := 100**pe, 100**ce
-		return fmt.Sprintf("the value accumulates through the period: %s of it had gone at the window before, %s now; the status judges it against that share",
-			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
+		return fmt.Sprintf("%s: %s of it had gone at %s, %s now; %s",
+			goes, FormatValue(&was, "%", ""), before, FormatValue(&is, "%", ""), judgedShare)
 	}
-	return "the value accumulates through the period: the status judges it against the share of the period gone"
+	return goes + ": " + judged
 }
 
 // quotaLeftUnjudged says why a value over what is left of the current
-// quota period's quota (pipeline coverage) is not compared with the window
-// before's: the two divide by different amounts, the quota still to win
+// quota period's quota (pipeline coverage) is not compared with an earlier
+// one: the two divide by different amounts, the quota still to win
 // shrinking as the period's deals are won, and by another period's quota
-// once the window before falls in the period before.
-func quotaLeftUnjudged(prev, cur metrics.Detail) string {
+// once the earlier falls in the period before.
+func quotaLeftUnjudged(prev, cur metrics.Detail, before string) string {
 	if ps, cs := prev.PeriodStart, cur.PeriodStart; ps != nil && cs != nil && !ps.Equal(*cs) {
-		return "the window before falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): it divides by that period's quota"
+		return before + " falls in another period (from " + ps.UTC().Format("2 Jan 2006") + "): it divides by that period's quota"
 	}
 	if prev.Remaining != nil && cur.Remaining != nil && prev.Quota != nil && cur.Quota != nil && *prev.Quota > 0 && *cur.Quota > 0 {
 		was, is := 100**prev.Remaining / *prev.Quota, 100**cur.Remaining / *cur.Quota
-		return fmt.Sprintf("it divides by the quota still to win, which shrinks as the period's deals are won: %s of the quota was left at the window before, %s now; the status judges the multiple as it stands",
-			FormatValue(&was, "%", ""), FormatValue(&is, "%", ""))
+		return fmt.Sprintf("it divides by the quota still to win, which shrinks as the period's deals are won: %s of the quota was left at %s, %s now; the status judges the multiple as it stands",
+			FormatValue(&was, "%", ""), before, FormatValue(&is, "%", ""))
 	}
 	return "it divides by the quota still to win, which shrinks as the period's deals are won; the status judges the multiple as it stands"
 }
@@ -969,10 +991,12 @@ func trend(better string, cur, prev *float64) Trend {
 
 // weekly returns the metric over the last n weekly windows, oldest first,
 // and whether it worsened in each of the last three; a window overlapping an
-// annotation the metric is exempt during is marked (Point.Exempt).
-func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns []catalog.Annotation) ([]Point, bool) {
+// annotation the metric is exempt during is marked (Point.Exempt), and one
+// not compared with the week before says why (Point.NotComparable).
+func weekly(ds *metrics.Dataset, m *catalog.Metric, thr *catalog.Thresholds, q metrics.Query, n int, anns []catalog.Annotation) ([]Point, bool) {
 	pts := make([]Point, n)
 	var before metrics.Citation
+	var last metrics.Detail
 	for k := 0; k < n; k++ {
 		end := q.AsOf.Add(-time.Duration(n-1-k) * week)
 		// A week closes at its end as the span asked closes at as_of: the
@@ -985,8 +1009,11 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, n int, anns
 		pts[k].Partial = partialAt(at, m, end, week)
 		if k > 0 {
 			pts[k].NotComparable = notComparable(cites, before)
+			if pts[k].NotComparable == "" && r.Value != nil && pts[k-1].Value != nil {
+				pts[k].NotComparable = periodUnjudged(m.At(end), thr, last, r.Detail, "the week before")
+			}
 		}
-		before = cites
+		before, last = cites, r.Detail
 		if r.Value != nil {
 			pts[k].Reason = m.At(end).TooFew(r.Count)
 		}

@@ -83,6 +83,23 @@ func FormatValue(v *float64, unit, currency string) string {
 	return trim(x, 2)
 }
 
+// Signed is a change x with its sign (U+2212 for a minus, as the pages
+// write it) and suffix, to two decimals or as many more as keep it from
+// reading 0: "−0 %" or "−0.0 %" reads as no change called worse. The
+// digest's week-over-week change and an alert's change rule both word a
+// change with it, so the two say one change alike.
+func Signed(x float64, suffix string) string {
+	s := trim(x, 2)
+	for prec := 3; (s == "0" || s == "-0") && prec <= 12; prec++ {
+		s = strconv.FormatFloat(x, 'f', prec, 64)
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if x > 0 {
+		s = "+" + s
+	}
+	return strings.Replace(s, "-", "−", 1) + suffix
+}
+
 func trim(x float64, prec int) string {
 	s := strconv.FormatFloat(x, 'f', prec, 64)
 	if strings.Contains(s, ".") {

@@ -166,3 +166,43 @@ func TestNoTrendOfPipelineCoverageAcrossItsPeriod(t *testing.T) {
 		t.Errorf("coverage's trend across periods = %s %+v, want none, naming the period before", show(c.Value), c.Trend)
 	}
 }
+
+// The weekly series, and the degrading flag drawn from it, compare what the
+// card's trend compares, no more. Pipeline coverage under 1× falls as
+// deals are won — 600 of pipeline against 1,000 of quota is 0.6×, and
+// winning 100 of it leaves 500 against 900, 0.56× — so three weeks each
+// with a deal won had read "degrading" (an alert, an escalation) where the
+// card says the multiple is not compared within its period; nor is a week
+// of the next quarter compared with the last of this one.
+func TestNoDegradingOfCoverageWithinOrAcrossItsPeriod(t *testing.T) {
+	data := `
+{"kind":"quota","id":"q3","owner":"ann","period_start":"2026-07-01T00:00:00Z","period_end":"2026-10-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q4","owner":"ann","period_start":"2026-10-01T00:00:00Z","period_end":"2027-01-01T00:00:00Z","amount":1000}
+{"kind":"opportunity","id":"x6","owner":"ann","stage":"lead","created_at":"2026-09-22T12:00:00Z","amount":10}
+{"kind":"opportunity","id":"x7","owner":"ann","stage":"lead","created_at":"2026-10-06T12:00:00Z","amount":10}
+{"kind":"opportunity","id":"x4","owner":"ann","stage":"proposal","created_at":"2026-07-01T00:00:00Z","qualified_at":"2026-07-01T00:00:00Z","close_date":"2026-09-30","amount":300}
+{"kind":"opportunity","id":"x5","owner":"ann","stage":"proposal","created_at":"2026-09-01T00:00:00Z","qualified_at":"2026-09-01T00:00:00Z","close_date":"2026-11-30","amount":200}
+`
+	// One deal of 100 won each week, from the third quarter's pipeline.
+	for i, won := range []string{"2026-09-08", "2026-09-15", "2026-09-22"} {
+		data += fmt.Sprintf(`{"kind":"opportunity","id":"x%d","owner":"ann","stage":"won","created_at":"2026-07-01T00:00:00Z","qualified_at":"2026-07-01T00:00:00Z","close_date":"2026-09-30","closed_at":"%sT00:00:00Z","won":true,"amount":100}`+"\n", i+1, won)
+	}
+	ds := load(t, metrics.DefaultConfig(), data)
+	cat := defaultCatalog(t)
+	c := card(t, Build(cat, ds, Options{AsOf: time.Date(2026, 9, 23, 0, 0, 0, 0, time.UTC)}), "pipeline_coverage")
+	n := len(c.Series)
+	if n < 4 || c.Value == nil || !approx(*c.Value, 300.0/700) || c.Series[n-4].Value == nil || !approx(*c.Series[n-4].Value, 0.6) {
+		t.Fatalf("pipeline_coverage = %s, 3 weeks before %v; want 0.43× from 0.6×", show(c.Value), c.Series)
+	}
+	want := "it divides by the quota still to win, which shrinks as the period's deals are won: 90 % of the quota was left at the week before, 80 % now"
+	if c.Degrading || !strings.HasPrefix(c.Series[n-2].NotComparable, want) {
+		t.Errorf("coverage over weeks each with a deal won: degrading %v, the week before's point says %q; want not degrading, saying %q",
+			c.Degrading, c.Series[n-2].NotComparable, want)
+	}
+	// 7 October's week against 30 September's: another quarter's quota.
+	c = card(t, Build(cat, ds, Options{AsOf: time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC)}), "pipeline_coverage")
+	n = len(c.Series)
+	if want := "the week before falls in another period (from 1 Jul 2026): it divides by that period's quota"; c.Series[n-1].NotComparable != want {
+		t.Errorf("coverage's first week of a quarter says %q; want %q", c.Series[n-1].NotComparable, want)
+	}
+}

@@ -169,11 +169,13 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		}
 		return usagef("unknown metric %q; known: %s", rest[0], strings.Join(ids, ", "))
 	}
-	gs, err := a.gov.State(ctx)
-	if err != nil {
-		return err
+	opt.SettingSources = func() (scorecard.SettingSource, error) {
+		gs, err := a.gov.State(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return gs.SettingSource, nil
 	}
-	opt.SettingSource = gs.SettingSource
 	var d *scorecard.MetricDetail
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var derr error

@@ -15,6 +15,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -278,12 +279,9 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 		return BoardRun{}, err
 	}
 	if s.SettingSource != nil {
-		source, err := s.SettingSource(ctx)
-		if err != nil {
+		sources := func() (scorecard.SettingSource, error) { return s.SettingSource(ctx) }
+		if err := scorecard.SettingSources(sources).Name(b.Settings, b.AsOf); err != nil {
 			return BoardRun{}, err
-		}
-		for i, st := range b.Settings {
-			b.Settings[i].Ref, b.Settings[i].Since = source(string(st.Name), b.AsOf)
 		}
 	}
 	pdf, err := b.PDF()

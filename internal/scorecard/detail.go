@@ -218,10 +218,8 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	}
 	d.Definition.Retired = retired
 	d.Definition.Settings = ds.At(opt.AsOf).SettingsInForce(m.ID)
-	if opt.SettingSource != nil {
-		for i, st := range d.Definition.Settings {
-			d.Definition.Settings[i].Ref, d.Definition.Settings[i].Since = opt.SettingSource(string(st.Name), opt.AsOf)
-		}
+	if err := opt.SettingSources.Name(d.Definition.Settings, opt.AsOf); err != nil {
+		return nil, err
 	}
 	for _, s := range m.Sources {
 		d.Definition.Sources = append(d.Definition.Sources, s.Kind)
@@ -561,8 +559,41 @@ func (d *MetricDetail) Page(ds *metrics.Dataset, offset, limit int) {
 // SettingInForceText says a setting in force and where it comes from:
 // "gross margin 0.7 (proposal 3, in force from 5 Dec 2026)", "currency USD
 // (the default)".
+// SettingSource says what put a setting in force at a time and from when
+// ("proposal 3" and its approval; "configuration" and zero; "" for the
+// default): governance.State.SettingSource.
+type SettingSource func(name string, at time.Time) (ref string, since time.Time)
+
+// SettingSources reads the SettingSource in force (the governance state).
+type SettingSources func() (SettingSource, error)
+
+// Name gives each of settings, as in force at at, what put it there; it
+// reads the sources only when there is a setting to name, and does
+// nothing without them. A metric's page and the board pack name them so.
+func (src SettingSources) Name(settings []metrics.InForce, at time.Time) error {
+	if src == nil || len(settings) == 0 {
+		return nil
+	}
+	source, err := src()
+	if err != nil {
+		return err
+	}
+	for i, st := range settings {
+		settings[i].Ref, settings[i].Since = source(string(st.Name), at)
+	}
+	return nil
+}
+
 func SettingInForceText(s metrics.InForce) string {
-	from := "the default"
+	setting, from := SettingInForceParts(s)
+	return setting + " (" + from + ")"
+}
+
+// SettingInForceParts are SettingInForceText's two parts: the setting
+// with its value, and what put it in force — which begins with s.Ref when
+// a proposal did, so a page can link it.
+func SettingInForceParts(s metrics.InForce) (setting, from string) {
+	from = "the default"
 	switch {
 	case s.Ref != "" && !s.Since.IsZero():
 		from = fmt.Sprintf("%s, in force from %s", s.Ref, s.Since.UTC().Format("2 Jan 2006 15:04 UTC"))
@@ -571,7 +602,7 @@ func SettingInForceText(s metrics.InForce) string {
 	case !s.Default:
 		from = "configured"
 	}
-	return fmt.Sprintf("%s %s (%s)", strings.ReplaceAll(string(s.Name), "_", " "), settingValueWords(reflect.ValueOf(s.Value)), from)
+	return strings.ReplaceAll(string(s.Name), "_", " ") + " " + settingValueWords(reflect.ValueOf(s.Value)), from
 }
 
 // aliasWords words a map of names to the names they stand for (the

@@ -2,8 +2,10 @@ package scorecard
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/metrics"
 )
@@ -105,5 +107,39 @@ func TestDetailTextMixedKinds(t *testing.T) {
 	}
 	if strings.Count(text, "active_customers") != 1 {
 		t.Errorf("one header per run of a kind:\n%s", text)
+	}
+}
+
+// A metric's page reads the governance state only for a metric that reads
+// a setting (Options.SettingSources), and names each setting's source;
+// one reading none had read the state at every request.
+func TestSettingSourcesReadOnlyWhenNeeded(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), org)
+	reads := 0
+	opt := Options{AsOf: asOf, SettingSources: func() (SettingSource, error) {
+		reads++
+		return func(name string, at time.Time) (string, time.Time) { return "proposal 7", asOf.Add(-time.Hour) }, nil
+	}}
+	var none string
+	for _, m := range cat.Metrics {
+		if len(ds.SettingsInForce(m.ID)) == 0 {
+			none = m.ID
+			break
+		}
+	}
+	if none == "" {
+		t.Fatal("every metric reads a setting: the test needs one that reads none")
+	}
+	if _, err := Detail(cat, ds, none, opt, "", metrics.Scope{}); err != nil || reads != 0 {
+		t.Errorf("%s reads no setting, yet the sources were read %d times (%v)", none, reads, err)
+	}
+	d, err := Detail(cat, ds, "change_failure_rate", opt, "", metrics.Scope{})
+	if err != nil || reads != 1 || len(d.Definition.Settings) == 0 || d.Definition.Settings[0].Ref != "proposal 7" {
+		t.Errorf("change failure rate: %d reads, settings %+v (%v)", reads, d.Definition.Settings, err)
+	}
+	failing := Options{AsOf: asOf, SettingSources: func() (SettingSource, error) { return nil, errors.New("store down") }}
+	if _, err := Detail(cat, ds, "change_failure_rate", failing, "", metrics.Scope{}); err == nil || err.Error() != "store down" {
+		t.Errorf("a failed read of the sources: %v", err)
 	}
 }

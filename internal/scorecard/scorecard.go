@@ -43,11 +43,12 @@ type Options struct {
 	// weekly points read theirs likewise. Pages keep SPEC §3's rule for
 	// an instant.
 	Closing bool
-	// SettingSource, when set, says what put a setting in force at a time
-	// and from when ("proposal 3" and its approval; "configuration" and
-	// zero; "" for the default): a metric's page names it beside the
-	// setting's value (Definition.Settings).
-	SettingSource func(name string, at time.Time) (ref string, since time.Time)
+	// SettingSources, when set, reads what put each setting in force
+	// (SettingSource): a metric's page names it beside the setting's value
+	// (Definition.Settings). It is called only for a metric that reads a
+	// setting, so a page of one reading none does not read the governance
+	// state at all.
+	SettingSources SettingSources
 	// Visible, when set, keeps only the metrics it accepts (a principal's
 	// grants, SPEC §9): a hidden metric is not computed at all, so no
 	// number, status or reason of it reaches the result.

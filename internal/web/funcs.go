@@ -95,16 +95,14 @@ func breakableAddress(a string) template.HTML {
 // settingInForceHTML is scorecard.SettingInForceText with the proposal
 // that put the value in force linked to it on the proposals page.
 func settingInForceHTML(s metrics.InForce) template.HTML {
-	text := template.HTMLEscapeString(scorecard.SettingInForceText(s))
+	setting, from := scorecard.SettingInForceParts(s)
+	by := template.HTMLEscapeString(from)
 	n, ok := strings.CutPrefix(s.Ref, "proposal ")
-	if id, err := strconv.ParseInt(n, 10, 64); ok && err == nil {
-		ref := "(" + template.HTMLEscapeString(s.Ref)
-		if i := strings.LastIndex(text, ref); i >= 0 {
-			link := fmt.Sprintf(`(<a href="/proposals?proposal=%d#p-%d">%s</a>`, id, id, template.HTMLEscapeString(s.Ref))
-			text = text[:i] + link + text[i+len(ref):]
-		}
+	if id, err := strconv.ParseInt(n, 10, 64); ok && err == nil && strings.HasPrefix(from, s.Ref) {
+		by = fmt.Sprintf(`<a href="/proposals?proposal=%d#p-%d">%s</a>`, id, id, template.HTMLEscapeString(s.Ref)) +
+			template.HTMLEscapeString(from[len(s.Ref):])
 	}
-	return template.HTML(text)
+	return template.HTML(template.HTMLEscapeString(setting) + " (" + by + ")")
 }
 
 // cardRule states the thresholds a card's colour comes from ("green ≤ 5 %,

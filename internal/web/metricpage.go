@@ -224,10 +224,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	opt.Visible = access.CanSeeMetric
-	if err := s.nameSettingSources(r.Context(), &opt); err != nil {
-		s.pageError(w, r, err)
-		return
-	}
+	s.nameSettingSources(r.Context(), &opt)
 	hide := func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) }
 	acks, err := escalation.List(r.Context(), s.Store, id)
 	if err != nil {

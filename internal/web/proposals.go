@@ -28,17 +28,20 @@ func (s *Server) governance() (*governance.Registry, error) {
 
 // nameSettingSources has a metric's page name what put each setting the
 // metric reads in force (a proposal and its approval, the configuration),
-// beside the default its formula states.
-func (s *Server) nameSettingSources(ctx context.Context, opt *scorecard.Options) error {
+// beside the default its formula states. The governance state is read
+// only if the metric reads a setting (scorecard.SettingSources): a page
+// of one reading none had read it all the same.
+func (s *Server) nameSettingSources(ctx context.Context, opt *scorecard.Options) {
 	if s.Governance == nil {
-		return nil
+		return
 	}
-	st, err := s.Governance.State(ctx)
-	if err != nil {
-		return err
+	opt.SettingSources = func() (scorecard.SettingSource, error) {
+		st, err := s.Governance.State(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return st.SettingSource, nil
 	}
-	opt.SettingSource = st.SettingSource
-	return nil
 }
 
 // proposalID reads the {id} of a proposal route.

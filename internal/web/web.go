@@ -428,10 +428,7 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.nameSettingSources(r.Context(), &opt); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
+	s.nameSettingSources(r.Context(), &opt)
 	var d *scorecard.MetricDetail
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var derr error

@@ -175,8 +175,8 @@ func TestReviewFromTheCountsBegan(t *testing.T) {
 		t.Errorf("text of a store minutes old:\n%s", text)
 	}
 	// Began after as_of: no week covered.
-	if rv := review(asOf.AddDate(0, 1, 0)); rv.Judged || rv.Weeks != 0 || rv.From != rv.To {
-		t.Errorf("counts begun after as_of: weeks %d, %s to %s", rv.Weeks, rv.From, rv.To)
+	if rv := review(asOf.AddDate(0, 1, 0)); rv.Judged || rv.Weeks != 0 || rv.From != rv.To || !strings.Contains(rv.Text(), "began 1 May 2026, after this review's as of (31 Mar 2026)") {
+		t.Errorf("counts begun after as_of: weeks %d, %s to %s:\n%s", rv.Weeks, rv.From, rv.To, rv.Text())
 	}
 	// Six weeks of counts (a Wednesday's, counting its week): judged over
 	// those weeks, red checks out of as many.

@@ -204,6 +204,9 @@ func (r Review) Partial() string {
 		return ""
 	}
 	began := r.Began.Format("2 Jan 2006")
+	if r.Weeks == 0 {
+		return fmt.Sprintf("The adoption counts began %s, after this review's as of (%s): no week of counts to judge from.", began, r.AsOf.Format("2 Jan 2006"))
+	}
 	if !r.Judged {
 		return fmt.Sprintf("The adoption counts began %s: %s of counts, too few to name what nobody opens or acknowledges (the review judges from %d weeks).",
 			began, plural.Count(r.Weeks, "week"), MinWeeks)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/adoption"
-	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/web"
 )
@@ -70,7 +69,8 @@ func runAdoptionReview(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "adoption review", "[--as-of T] [flags]",
 		"Prints the quarterly review (the 13 weeks up to --as-of's): the metrics and role views nobody opened — candidates to\n"+
 			"retire (candor catalog propose --metric ID --retire) — and the metrics red at a weekly check with no acknowledgement.\n"+
-			"Opens are counted by candor serve, per person and week.")
+			"Opens are counted by candor serve, per person and week; only the weeks since the counts began are reviewed, and\n"+
+			"fewer than 4 are not judged.")
 	var c common
 	c.bind(fs)
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
@@ -90,18 +90,13 @@ func runAdoptionReview(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	from, to := adoption.Quarter(at)
-	opens, err := a.store.Opens(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	acks, err := escalation.List(ctx, a.store, "")
+	kept, err := adoption.ReadKept(ctx, a.store, at)
 	if err != nil {
 		return err
 	}
 	var rv *adoption.Review
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
-		rv = adoption.Build(a.catalog, ds, opens, acks, at, nil)
+		rv = adoption.Build(a.catalog, ds, kept, at, nil)
 		return nil
 	}); err != nil {
 		return err

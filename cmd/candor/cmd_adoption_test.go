@@ -13,9 +13,13 @@ import (
 
 // TestAdoptionCommands: candor adoption weeks prints the kept counts of
 // the weeks asked for, per week and in total; review lists what nobody
-// opened in the quarter; a bad date is refused naming the flag.
+// opened in the quarter, and nothing in a store minutes old; a bad date is refused naming the flag.
 func TestAdoptionCommands(t *testing.T) {
 	data := smallStore(t)
+	// A store minutes old names nothing as unopened: its counts began today.
+	if r := mustRun(t, "adoption", "review", "--data", data); !strings.Contains(r.stdout, "1 week of counts, too few to name what nobody opens") || strings.Contains(r.stdout, "Metrics nobody opened") {
+		t.Errorf("the review of a store minutes old:\n%s", r.stdout)
+	}
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "candor.db"))
 	if err != nil {
 		t.Fatal(err)

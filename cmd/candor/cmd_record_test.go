@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -80,15 +82,7 @@ func TestRecord(t *testing.T) {
 func TestMetricRows(t *testing.T) {
 	data := smallStore(t)
 	r := mustRun(t, "metric", "change_failure_rate", "--data", data, "--as-of", "2026-03-31")
-	var header, d2 string
-	for _, l := range strings.Split(r.stdout, "\n") {
-		if strings.Contains(l, "finished_at") {
-			header = l
-		}
-		if strings.Contains(l, "deployment import/d2") {
-			d2 = l
-		}
-	}
+	header, d2 := tableLines(r.stdout, "finished_at", "deployment import/d2")
 	if !strings.Contains(header, "status") || !strings.Contains(d2, "2026-03-12T00:00:00Z") || !strings.Contains(d2, "failure") ||
 		strings.Index(header, "status") != strings.Index(d2, "failure") {
 		t.Errorf("rows:\n%s", r.stdout)
@@ -103,4 +97,36 @@ func TestMetricRows(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Records) != 4 || doc.Records[1].Fields["status"] != "failure" {
 		t.Errorf("JSON records = %+v (%v)", doc.Records, err)
 	}
+}
+
+// candor metric words a period's exclusive end as the period's last day,
+// as the pages do (scorecard.PeriodEndText), where it printed the instant
+// after the period, "2026-04-01T00:00:00Z" for a quarter ending in March.
+func TestMetricPeriodEndIsTheLastDay(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "quota.ndjson")
+	if err := os.WriteFile(file, []byte(`{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	mustRun(t, "import", "--data", data, file)
+	r := mustRun(t, "metric", "quota_attainment", "--data", data, "--as-of", "2026-03-31")
+	header, q1 := tableLines(r.stdout, "period_end", "quota import/q1")
+	if q1 == "" || !strings.Contains(q1, "31 Mar 2026") || strings.Contains(q1, "2026-04-01") || strings.Index(header, "period_end") != strings.Index(q1, "31 Mar 2026") {
+		t.Errorf("the quota's period end is not its last day:\n%s", r.stdout)
+	}
+}
+
+// tableLines returns the last line of out holding header and the last holding
+// row: a records table's header and one of its rows.
+func tableLines(out, header, row string) (h, r string) {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, header) {
+			h = l
+		}
+		if strings.Contains(l, row) {
+			r = l
+		}
+	}
+	return h, r
 }

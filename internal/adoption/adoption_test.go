@@ -57,11 +57,10 @@ func TestRecorderCountsAndFlushes(t *testing.T) {
 	}
 }
 
-// TestReview: deployments fail half the time for the whole quarter (change
-// failure rate red); mttr is opened, the rest not; an acknowledgement of
-// rework_rate takes it off the red list.
-func TestReview(t *testing.T) {
-	asOf := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+// quarterOfFailures is a store whose deployments fail half the time for
+// the 100 days up to asOf (change failure rate red at every weekly check).
+func quarterOfFailures(t *testing.T, asOf time.Time) store.Store {
+	t.Helper()
 	var b strings.Builder
 	for d := range 100 {
 		day := asOf.Add(-time.Duration(100-d) * 24 * time.Hour)
@@ -82,6 +81,15 @@ func TestReview(t *testing.T) {
 	if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "q.ndjson", Reader: strings.NewReader(b.String())}}, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestReview: deployments fail half the time for the whole quarter (change
+// failure rate red); mttr is opened, the rest not; an acknowledgement of
+// rework_rate takes it off the red list.
+func TestReview(t *testing.T) {
+	asOf := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	st := quarterOfFailures(t, asOf)
 	cat, _ := catalog.Default()
 	opens := []store.Opens{
 		{Week: "2026-03-30", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: MetricSubject("mttr"), Count: 2},
@@ -90,9 +98,10 @@ func TestReview(t *testing.T) {
 		{Week: "2025-06-02", Who: "user:a@example.com", Page: "GET /metrics/{id}", Subject: MetricSubject("availability"), Count: 9},
 	}
 	acks := []escalation.Acknowledgement{{Metric: "rework_rate", At: asOf.Add(-30 * 24 * time.Hour)}}
+	kept := Kept{Opens: opens, Acks: acks, Began: time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)}
 	var rv *Review
 	engine.New(st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
-		rv = Build(cat, ds, opens, acks, asOf, nil)
+		rv = Build(cat, ds, kept, asOf, nil)
 		return nil
 	})
 	if rv.Opens != 3 || rv.Openers != 2 {
@@ -127,7 +136,7 @@ func TestReview(t *testing.T) {
 	// Someone who may not see change_failure_rate's numbers (an
 	// administrator) still learns nobody opened it, but not that it was red.
 	engine.New(st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
-		rv = Build(cat, ds, opens, acks, asOf, func(m *catalog.Metric) bool { return m.ID != "change_failure_rate" })
+		rv = Build(cat, ds, kept, asOf, func(m *catalog.Metric) bool { return m.ID != "change_failure_rate" })
 		return nil
 	})
 	if !slices.Contains(ids(rv.Metrics), "change_failure_rate") || len(rv.Unacknowledged) != len(red)-1 {
@@ -136,6 +145,49 @@ func TestReview(t *testing.T) {
 	for _, r := range rv.Unacknowledged {
 		if r.ID == "change_failure_rate" {
 			t.Errorf("a hidden metric's red status is in the review")
+		}
+	}
+}
+
+// TestReviewFromTheCountsBegan: a store whose counts began within the
+// quarter is judged only over the weeks since — and not at all over fewer
+// than MinWeeks, where it named every metric "nobody opened" and every
+// red one "never acknowledged" over a quarter before the store existed.
+func TestReviewFromTheCountsBegan(t *testing.T) {
+	asOf := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	st := quarterOfFailures(t, asOf)
+	cat, _ := catalog.Default()
+	review := func(began time.Time) *Review {
+		var rv *Review
+		engine.New(st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
+			rv = Build(cat, ds, Kept{Began: began}, asOf, nil)
+			return nil
+		})
+		return rv
+	}
+	// Minutes old: the week of as_of only, too few to judge.
+	rv := review(asOf.Add(-10 * time.Minute))
+	if rv.Judged || rv.Weeks != 1 || rv.From != "2026-03-30" || rv.Metrics != nil || rv.Views != nil || rv.Unacknowledged != nil {
+		t.Errorf("a store minutes old is judged: weeks %d from %s, unopened %d, red %d", rv.Weeks, rv.From, len(rv.Metrics), len(rv.Unacknowledged))
+	}
+	text := rv.Text()
+	if !strings.Contains(text, "The adoption counts began 31 Mar 2026: 1 week of counts, too few") || strings.Contains(text, "nobody opened") {
+		t.Errorf("text of a store minutes old:\n%s", text)
+	}
+	// Began after as_of: no week covered.
+	if rv := review(asOf.AddDate(0, 1, 0)); rv.Judged || rv.Weeks != 0 || rv.From != rv.To || !strings.Contains(rv.Text(), "began 1 May 2026, after this review's as of (31 Mar 2026)") {
+		t.Errorf("counts begun after as_of: weeks %d, %s to %s:\n%s", rv.Weeks, rv.From, rv.To, rv.Text())
+	}
+	// Six weeks of counts (a Wednesday's, counting its week): judged over
+	// those weeks, red checks out of as many.
+	rv = review(time.Date(2026, 2, 25, 9, 0, 0, 0, time.UTC))
+	if !rv.Judged || rv.Weeks != 6 || rv.From != "2026-02-23" || !slices.ContainsFunc(rv.Metrics, func(i Item) bool { return i.ID == "mttr" }) {
+		t.Errorf("six weeks of counts: judged %v, weeks %d from %s, unopened %d", rv.Judged, rv.Weeks, rv.From, len(rv.Metrics))
+	}
+	text = rv.Text()
+	for _, want := range []string{"the review covers the 6 weeks since, not the quarter's 13", "change_failure_rate — red at 6 of 6 weekly checks"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text of six weeks lacks %q:\n%s", want, text)
 		}
 	}
 }

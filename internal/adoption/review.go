@@ -1,6 +1,7 @@
 package adoption
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -18,24 +19,38 @@ import (
 const QuarterWeeks = 13
 
 // Review is the quarterly review: what nobody opened, and what was red
-// with nobody acknowledging it, over the quarter up to AsOf.
+// with nobody acknowledging it, over the quarter up to AsOf — or over the
+// part of it since the counts began, which is all that was observed.
 type Review struct {
 	AsOf time.Time `json:"as_of"`
-	// From and To are the weeks covered: From ≤ week < To.
+	// From and To are the weeks covered: From ≤ week < To. From is the
+	// quarter's first week, or the week the counts began if later.
 	From string `json:"from_week"`
 	To   string `json:"to_week"`
-	// Metrics and Views are those nobody opened in the quarter (their
-	// page, or their API), of the metrics in force and the views.
+	// Began is when the adoption counts began on this store; Weeks the
+	// weeks covered (0 when they began after the quarter).
+	Began time.Time `json:"counts_began"`
+	Weeks int       `json:"weeks"`
+	// Judged is false when fewer than MinWeeks were covered: then nothing
+	// is named, Metrics, Views and Unacknowledged are null, as "nobody
+	// opened it" in the store's first days would name every metric.
+	Judged bool `json:"judged"`
+	// Metrics and Views are those nobody opened in the weeks covered
+	// (their page, or their API), of the metrics in force and the views.
 	Metrics []Item `json:"unopened_metrics"`
 	Views   []Item `json:"unopened_views"`
 	// Unacknowledged are the metrics red at organisation level at one or
-	// more of the quarter's weekly checks (each Monday 00:00 UTC), with no
-	// acknowledgement made in the quarter.
+	// more of the weekly checks (each covered week's Monday 00:00 UTC),
+	// with no acknowledgement made in the weeks covered.
 	Unacknowledged []RedItem `json:"red_never_acknowledged"`
-	// Opens counts every open in the quarter, and Openers the people.
+	// Opens counts every open in the weeks covered, and Openers the people.
 	Opens   int64 `json:"opens"`
 	Openers int   `json:"openers"`
 }
+
+// MinWeeks is the fewest weeks of counts the review judges from: a month,
+// so that what is opened monthly is not named as unused.
+const MinWeeks = 4
 
 // Span words the weeks the review covers as the pages word dates: "7 Sep
 // 2026 – 6 Dec 2026" (To is the Monday after the last week); the JSON
@@ -70,14 +85,20 @@ func Quarter(asOf time.Time) (from, to string) {
 	return end.AddDate(0, 0, -7*QuarterWeeks).Format(time.DateOnly), end.Format(time.DateOnly)
 }
 
-// Build makes the review as of asOf from the quarter's opens (Quarter's
-// weeks), the acknowledgements and the data. Every metric and view in
-// force is reviewed for opens (the catalog is no secret: docs/metrics.md),
-// but only those visible accepts (nil: all) for their status. Call it under
-// the engine's read lock.
-func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks []escalation.Acknowledgement, asOf time.Time, visible func(*catalog.Metric) bool) *Review {
+// Build makes the review as of asOf from what is kept (ReadKept: the
+// quarter's opens, the acknowledgements, when the counts began) and the
+// data, judging only from the week the counts began. Every metric
+// and view in force is reviewed for opens (the catalog is no secret:
+// docs/metrics.md), but only those visible accepts (nil: all) for their
+// status. Call it under the engine's read lock.
+func Build(cat *catalog.Catalog, ds *metrics.Dataset, k Kept, asOf time.Time, visible func(*catalog.Metric) bool) *Review {
+	opens, acks, began := k.Opens, k.Acks, k.Began
 	from, to := Quarter(asOf)
-	rv := &Review{AsOf: asOf.UTC(), From: from, To: to, Metrics: []Item{}, Views: []Item{}, Unacknowledged: []RedItem{}}
+	if w := Week(began); w > from {
+		from = min(w, to)
+	}
+	rv := &Review{AsOf: asOf.UTC(), From: from, To: to, Began: began.UTC()}
+	rv.Weeks = int(weekStartOf(to).Sub(weekStartOf(from)).Hours()) / (7 * 24)
 	opened := map[string]bool{}
 	people := map[string]bool{}
 	for _, o := range opens {
@@ -91,6 +112,11 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks 
 		opened[o.Subject] = true
 	}
 	rv.Openers = len(people)
+	if rv.Weeks < MinWeeks {
+		return rv
+	}
+	rv.Judged = true
+	rv.Metrics, rv.Views, rv.Unacknowledged = []Item{}, []Item{}, []RedItem{}
 	cat = cat.At(asOf)
 	start := weekStartOf(from)
 	acked := map[string]bool{}
@@ -114,9 +140,11 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks 
 			continue
 		}
 		red := RedItem{Item: it}
-		// Checked each Monday 00:00 UTC of the quarter: points that stay
-		// the same all week, so their results stay in the metric cache.
-		for k := 0; k < QuarterWeeks; k++ {
+		// Checked each Monday 00:00 UTC of the weeks covered: points that
+		// stay the same all week, so their results stay in the metric
+		// cache. Not before the counts began: nobody could have
+		// acknowledged a red the store never showed.
+		for k := 0; k < rv.Weeks; k++ {
 			t := weekStart(asOf).AddDate(0, 0, -7*k)
 			if scorecard.Evaluate(ds, m, scorecard.Options{AsOf: t}, metrics.Scope{}, false).Status == catalog.Red {
 				red.RedChecks++
@@ -137,9 +165,53 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, opens []store.Opens, acks 
 	return rv
 }
 
+// Kept is what Build reads from the store for a review as of an instant.
+type Kept struct {
+	Opens []store.Opens
+	Acks  []escalation.Acknowledgement
+	Began time.Time
+}
+
+// ReadKept reads the quarter's opens as of asOf, the acknowledgements and
+// when the counts began.
+func ReadKept(ctx context.Context, st interface {
+	store.AdoptionStore
+	store.DocStore
+}, asOf time.Time) (Kept, error) {
+	var k Kept
+	from, to := Quarter(asOf)
+	var err error
+	if k.Opens, err = st.Opens(ctx, from, to); err != nil {
+		return k, err
+	}
+	if k.Acks, err = escalation.List(ctx, st, ""); err != nil {
+		return k, err
+	}
+	k.Began, err = st.OpensBegan(ctx)
+	return k, err
+}
+
 func weekStartOf(week string) time.Time {
 	t, _ := time.Parse(time.DateOnly, week)
 	return t
+}
+
+// Partial says why the review covers fewer than the quarter's weeks, ""
+// when it covers them all: the counts began within the quarter, or too
+// recently to judge from.
+func (r Review) Partial() string {
+	if r.Weeks >= QuarterWeeks {
+		return ""
+	}
+	began := r.Began.Format("2 Jan 2006")
+	if r.Weeks == 0 {
+		return fmt.Sprintf("The adoption counts began %s, after this review's as of (%s): no week of counts to judge from.", began, r.AsOf.Format("2 Jan 2006"))
+	}
+	if !r.Judged {
+		return fmt.Sprintf("The adoption counts began %s: %s of counts, too few to name what nobody opens or acknowledges (the review judges from %d weeks).",
+			began, plural.Count(r.Weeks, "week"), MinWeeks)
+	}
+	return fmt.Sprintf("The adoption counts began %s: the review covers the %d weeks since, not the quarter's %d.", began, r.Weeks, QuarterWeeks)
 }
 
 // Text renders the review for people.
@@ -147,6 +219,12 @@ func (rv *Review) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Quarterly review as of %s (weeks %s to %s: %s by %s)\n", rv.AsOf.Format(time.RFC3339), rv.From, rv.To,
 		plural.Count(rv.Opens, "open"), plural.Counts(rv.Openers, "person", "people"))
+	if p := rv.Partial(); p != "" {
+		fmt.Fprintf(&b, "%s\n", p)
+	}
+	if !rv.Judged {
+		return b.String()
+	}
 	fmt.Fprintf(&b, "\nMetrics nobody opened (%d): candidates to retire\n", len(rv.Metrics))
 	for _, m := range rv.Metrics {
 		fmt.Fprintf(&b, "  %s — %s (%s, owner %s)\n", m.ID, m.Name, m.Pillar, m.Owner)
@@ -157,7 +235,7 @@ func (rv *Review) Text() string {
 	}
 	fmt.Fprintf(&b, "\nMetrics red and never acknowledged (%d): candidates to fix\n", len(rv.Unacknowledged))
 	for _, m := range rv.Unacknowledged {
-		fmt.Fprintf(&b, "  %s — red at %d of %d weekly checks, last %s (owner %s)\n", m.ID, m.RedChecks, QuarterWeeks, m.LastRed.Format(time.DateOnly), m.Owner)
+		fmt.Fprintf(&b, "  %s — red at %d of %d weekly checks, last %s (owner %s)\n", m.ID, m.RedChecks, rv.Weeks, m.LastRed.Format(time.DateOnly), m.Owner)
 	}
 	return b.String()
 }

@@ -458,10 +458,10 @@ func TestTrendAxisAndThresholdLabels(t *testing.T) {
 		{name: "bounds and target on one value", lowest: "0",
 			c:      Trend{Series: []Series{{Points: weeks(fp(3), fp(4))}}, Bands: &Bands{Better: Higher, Green: 10, Amber: 10}, Target: fp(10), Format: count},
 			labels: []string{"green ≥ 10, red below", "target 10"}},
-		{name: "bounds and target at the top of a short chart", lowest: "0",
+		{name: "bounds and target far above a short chart", lowest: "1",
 			c: Trend{Series: []Series{{Points: weeks(fp(1), fp(2))}}, Bands: &Bands{Better: Higher, Green: 50, Amber: 49}, Target: fp(50.5),
 				Format: count, Width: 240, Height: 140},
-			labels: []string{"target 50.5", "green ≥ 50", "amber ≥ 49"}},
+			labels: []string{"target 50.5 ↑", "green ≥ 50 ↑", "amber ≥ 49 ↑"}},
 		{name: "a flat positive series stays off zero", lowest: "4.4",
 			c: Trend{Series: []Series{{Points: weeks(fp(5), fp(5), fp(5))}}, Format: count}},
 		{name: "negative values keep a negative axis",
@@ -1013,5 +1013,54 @@ func TestTrendPer(t *testing.T) {
 	c.Per = ""
 	if svg := string(c.SVG()); strings.Contains(svg, "a week") {
 		t.Errorf("a chart without Per says 'a week'")
+	}
+}
+
+// TestTrendScaledToTheData: a lead time of 22–35 h under an amber bound of 168 h (the
+// engineering view) is drawn on its own scale, the green bound of 24 h across it; the amber bound,
+// which scaled the axis to 200 h and squashed the line into the bottom sixth, is named at the top
+// edge with an arrow and drawn nowhere on the scale, and the description still states it.
+func TestTrendScaledToTheData(t *testing.T) {
+	hours := func(v float64) string { return Number(v) + " h" }
+	c := Trend{Series: []Series{{Points: weeks(fp(22), fp(25), fp(31), fp(27), fp(35), fp(26))}},
+		Bands: &Bands{Better: Lower, Green: 24, Amber: 168}, Format: hours}
+	root := checkSVG(t, c.SVG())
+	axis := root.byClass("line", "axis")[0]
+	plotB := axis.f(t, "y1")
+	var ticks []*node
+	for _, n := range root.byClass("text", "tick") {
+		if n.attrs["text-anchor"] == "end" {
+			ticks = append(ticks, n)
+		}
+	}
+	plotT := ticks[len(ticks)-1].f(t, "y")
+	pts := subpaths(t, root.byClass("path", "line")[0].attrs["d"])[0]
+	top, bottom := plotB, plotT
+	for _, p := range pts {
+		top, bottom = math.Min(top, p[1]), math.Max(bottom, p[1])
+	}
+	if (plotB-top)/(plotB-plotT) < 0.6 {
+		t.Errorf("the highest point (35 h) at %.0f%% of the plot's height, want the data to fill it (value labels %v)",
+			100*(plotB-top)/(plotB-plotT), texts(ticks))
+	}
+	if g := root.byClass("line", "thr-green"); len(g) != 1 || g[0].f(t, "y1") > bottom || g[0].f(t, "y1") < top {
+		t.Errorf("the green bound (24 h) is not drawn among the data (%v to %v)", top, bottom)
+	}
+	if a := root.byClass("line", "thr-amber"); len(a) != 0 {
+		t.Errorf("the amber bound (168 h) is drawn on a scale it squashes: %d lines", len(a))
+	}
+	lb := root.byClass("text", "thr-amber", "label")
+	if len(lb) != 1 || lb[0].text != "amber ≤ 168 h ↑" || !lb[0].hasClass("offscale") || lb[0].f(t, "y") > plotT+12 || lb[0].f(t, "y") < 0 {
+		t.Fatalf("the amber bound's label: %v, want \"amber ≤ 168 h ↑\" at the top edge (%v)", texts(lb), plotT)
+	}
+	if desc := root.children[1].text; !strings.Contains(desc, "amber ≤ 168 h") {
+		t.Errorf("desc %q does not state the amber bound", desc)
+	}
+	// Below the data likewise: an uptime of 99.8–100 % keeps its scale over an amber bound at
+	// 95 %, named at the bottom edge.
+	root = checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(99.8), fp(99.95), fp(100))}}, Format: pct,
+		Bands: &Bands{Better: Higher, Green: 99.9, Amber: 95}}.SVG())
+	if lb := root.byClass("text", "thr-amber", "label"); len(lb) != 1 || lb[0].text != "amber ≥ 95.0 % ↓" || len(root.byClass("line", "thr-amber")) != 0 {
+		t.Errorf("an amber bound far below the data: labels %v, %d lines", texts(lb), len(root.byClass("line", "thr-amber")))
 	}
 }

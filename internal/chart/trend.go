@@ -93,51 +93,26 @@ func (c Trend) SVG() template.HTML {
 			}
 		}
 	}
-	haveData := len(all) > 0
 	bands := c.Bands.usable()
-	if bands {
-		all = append(all, c.Bands.Green, c.Bands.Amber)
-	}
 	target, hasTarget := value(c.Target)
-	if hasTarget {
-		all = append(all, target)
-	}
 
 	var out svgWriter
 	out.begin("trend", w, h, title, c.describe(f))
 
-	lo, hi, ok := extent(all)
-	if !ok || !haveData {
+	dlo, dhi, ok := extent(all)
+	if !ok {
 		out.empty("rect", at("class", "frame"), at("x", 0.5), at("y", 0.5), at("width", w-1), at("height", h-1),
 			at("fill", "none"), at("stroke", colGrid))
 		out.noData(w/2, h/2, 13, "middle")
 		return out.html()
 	}
-	// A line chart of a quantity near zero reads best from zero; one far from zero (an uptime of
-	// 99.9 %) would flatten into a line at the top if forced to start there.
-	if lo > 0 && lo < hi*0.5 {
-		lo = 0
-	}
-	const top0, bottom = 10.0, 24.0
-	top := top0
-	legend := len(c.Series) >= 2
-	if legend {
-		top = 28
-	}
-	ticks := niceTicks(lo, hi, int(math.Max(2, math.Round((h-top-bottom)/45))))
-	yLabels := make([]string, len(ticks))
-	left := 28.0
-	for i, t := range ticks {
-		yLabels[i] = f(t)
-		left = math.Max(left, textWidth(yLabels[i], 11)+12)
-	}
-	left = math.Min(left, w*0.3)
-
 	// Lines across the chart, labelled in the right margin.
 	type hline struct {
 		class, label, colour, dash string
 		v                          float64
 		y                          float64
+		// off is +1 for a line above the value axis, −1 below it, 0 on it.
+		off int
 	}
 	var lines []hline
 	if bands {
@@ -156,6 +131,48 @@ func (c Trend) SVG() template.HTML {
 	if hasTarget {
 		lines = append(lines, hline{class: "target", label: "target " + c.per(f)(target), colour: colTarget, v: target})
 	}
+	// By value, highest first: labels moved to one edge keep the order of their values.
+	sort.SliceStable(lines, func(a, b int) bool { return lines[a].v > lines[b].v })
+	// The value axis is the data's, widened for each line (the nearest first) only while the
+	// data keeps a third of the height: a lead time of 25 h under an amber bound of 168 h was
+	// squashed into the bottom sixth of a chart scaled to the bound. A line left out is named
+	// at the edge it lies beyond, with an arrow, and drawn nowhere on the scale.
+	lo, hi := scaleTo(dlo, dhi)
+	order := make([]int, len(lines))
+	for i := range order {
+		order[i] = i
+	}
+	outside := func(v float64) float64 { return math.Max(dlo-v, v-dhi) }
+	sort.SliceStable(order, func(a, b int) bool { return outside(lines[order[a]].v) < outside(lines[order[b]].v) })
+	for _, i := range order {
+		v := lines[i].v
+		l, u := scaleTo(math.Min(lo, v), math.Max(hi, v))
+		if v >= dlo && v <= dhi || ((dhi-l)/(u-l) >= 1.0/3 && (u-dlo)/(u-l) >= 1.0/3) {
+			lo, hi = l, u
+			continue
+		}
+		if v > dhi {
+			lines[i].off, lines[i].label = 1, lines[i].label+" ↑"
+		} else {
+			lines[i].off, lines[i].label = -1, lines[i].label+" ↓"
+		}
+	}
+
+	const top0, bottom = 10.0, 24.0
+	top := top0
+	legend := len(c.Series) >= 2
+	if legend {
+		top = 28
+	}
+	ticks := niceTicks(lo, hi, int(math.Max(2, math.Round((h-top-bottom)/45))))
+	yLabels := make([]string, len(ticks))
+	left := 28.0
+	for i, t := range ticks {
+		yLabels[i] = f(t)
+		left = math.Max(left, textWidth(yLabels[i], 11)+12)
+	}
+	left = math.Min(left, w*0.3)
+
 	right := 12.0
 	for _, l := range lines {
 		right = math.Max(right, textWidth(l.label, 10)+12)
@@ -183,8 +200,15 @@ func (c Trend) SVG() template.HTML {
 	if len(times) >= 2 {
 		c.periods(&out, x, times[0], times[len(times)-1], plotT, plotB)
 	}
-	for i := range lines {
-		lines[i].y = y.at(lines[i].v)
+	for i, l := range lines {
+		switch l.off {
+		case 1:
+			lines[i].y = plotT
+		case -1:
+			lines[i].y = plotB
+		default:
+			lines[i].y = y.at(l.v)
+		}
 	}
 	labelYs := make([]float64, len(lines))
 	for i, l := range lines {
@@ -192,13 +216,19 @@ func (c Trend) SVG() template.HTML {
 	}
 	labelYs = spread(labelYs, 12, plotT, plotB)
 	for i, l := range lines {
+		class := l.class + " label"
+		if l.off != 0 {
+			out.text(l.label, at("class", class+" offscale"), at("x", plotR+6), at("y", labelYs[i]), at("dy", "0.35em"),
+				at("font-size", 10.0), at("fill", l.colour))
+			continue
+		}
 		attrs := []attr{at("class", l.class), at("x1", plotL), at("y1", l.y), at("x2", plotR), at("y2", l.y),
 			at("stroke", l.colour), at("stroke-width", 1.25)}
 		if l.dash != "" {
 			attrs = append(attrs, at("stroke-dasharray", l.dash))
 		}
 		out.empty("line", attrs...)
-		out.text(l.label, at("class", l.class+" label"), at("x", plotR+6), at("y", labelYs[i]), at("dy", "0.35em"),
+		out.text(l.label, at("class", class), at("x", plotR+6), at("y", labelYs[i]), at("dy", "0.35em"),
 			at("font-size", 10.0), at("fill", l.colour))
 	}
 
@@ -371,6 +401,16 @@ func (c Trend) describe(f Format) string {
 		parts = append(parts, c.Bands.rule(c.per(f)))
 	}
 	return strings.Join(parts, " ")
+}
+
+// scaleTo is the value axis's extent for values from lo to hi: a line chart of a quantity near
+// zero reads best from zero; one far from zero (an uptime of 99.9 %) would flatten into a line
+// at the top if forced to start there.
+func scaleTo(lo, hi float64) (float64, float64) {
+	if lo > 0 && lo < hi*0.5 {
+		lo = 0
+	}
+	return lo, hi
 }
 
 // spread moves label positions apart to at least gap, keeping their order and staying within

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,4 +42,14 @@ func (s *DB) ForgetOpeners(ctx context.Context, before string) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+func (s *DB) OpensBegan(ctx context.Context) (time.Time, error) {
+	var applied time.Time
+	var first sql.NullString
+	err := s.pool.QueryRow(ctx, `SELECT applied_at, (`+store.FirstOpensWeekSQL+`) FROM schema_migrations WHERE version = $1`, store.AdoptionMigration).Scan(&applied, &first)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return store.OpensBegan(applied, first)
 }

@@ -494,6 +494,12 @@ func writeKindRun(b *strings.Builder, run []metrics.Ref, unit string) {
 				cells = append(cells, s)
 				continue
 			}
+			if t, ok := v.(time.Time); ok && n == "period_end" {
+				if s, ok := PeriodEndText(t); ok {
+					cells = append(cells, s)
+					continue
+				}
+			}
 			cells = append(cells, fieldText(v))
 		}
 		if hasValue {
@@ -529,6 +535,19 @@ func writeKindRun(b *strings.Builder, run []metrics.Ref, unit string) {
 }
 
 // fieldText shows a row field for people; "—" for one that is absent.
+// PeriodEndText words a period's end, which is exclusive (SPEC §3: a
+// quarter ends at 1 Jan 00:00), as the period's last day, inclusive ("31
+// Dec 2026", as the CRO view's quota pace "1 Oct 2026 – 31 Dec 2026"); ok
+// is false for an end within a day (an SLI's hour), which is the instant
+// it is and which the caller words as it words instants. The pages and
+// candor metric both word a period's end by it.
+func PeriodEndText(end time.Time) (text string, ok bool) {
+	if end = end.UTC(); !end.Equal(end.Truncate(24 * time.Hour)) {
+		return "", false
+	}
+	return end.AddDate(0, 0, -1).Format("2 Jan 2006"), true
+}
+
 func fieldText(v any) string {
 	switch x := v.(type) {
 	case nil:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/candor/candor/internal/store"
 )
@@ -65,4 +66,14 @@ func (s *DB) ForgetOpeners(ctx context.Context, before string) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+func (s *DB) OpensBegan(ctx context.Context) (time.Time, error) {
+	var applied int64
+	var first sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT applied_at, (`+store.FirstOpensWeekSQL+`) FROM schema_migrations WHERE version = ?`, store.AdoptionMigration).Scan(&applied, &first)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return store.OpensBegan(time.Unix(0, applied), first)
 }

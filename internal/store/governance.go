@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"time"
 )
 
 // Opens counts how often someone opened a page — and, on it, a metric or a
@@ -28,6 +31,10 @@ type AdoptionStore interface {
 	// ForgetOpeners merges the counts of weeks before the given one into
 	// who "" and returns how many rows named someone.
 	ForgetOpeners(ctx context.Context, before string) (int64, error)
+	// OpensBegan returns when the counts began: the earlier of the
+	// adoption table's creation (its migration's applied_at) and the
+	// Monday of the first week holding a count.
+	OpensBegan(ctx context.Context) (time.Time, error)
 }
 
 // OpensSQL are the adoption statements both SQL stores use, with %[n]s for
@@ -39,7 +46,31 @@ const (
 	MergeOpenersSQL = `INSERT INTO adoption (week, who, page, subject, opens) SELECT week, '', page, subject, sum(opens) FROM adoption WHERE week < %[1]s AND who <> '' GROUP BY week, page, subject
 		ON CONFLICT (week, who, page, subject) DO UPDATE SET opens = adoption.opens + excluded.opens`
 	DeleteOpenersSQL = `DELETE FROM adoption WHERE week < %[1]s AND who <> ''`
+	// FirstOpensWeekSQL is the first week holding a count, NULL for none.
+	FirstOpensWeekSQL = `SELECT min(week) FROM adoption`
+	// AdoptionMigration is the version of both stores' migration that
+	// creates the adoption table: counting began when it was applied.
+	AdoptionMigration = 9
 )
+
+// OpensBegan is the earlier of the adoption table's creation and the
+// first week holding a count (NULL when none holds one): counts restored
+// or written before the table's creation on this store still say their
+// week was observed.
+func OpensBegan(created time.Time, firstWeek sql.NullString) (time.Time, error) {
+	began := created.UTC()
+	if !firstWeek.Valid {
+		return began, nil
+	}
+	w, err := time.Parse(time.DateOnly, firstWeek.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("adoption: week %q: %w", firstWeek.String, err)
+	}
+	if w.Before(began) {
+		began = w
+	}
+	return began, nil
+}
 
 // ScanOpens reads OpensSQL's rows, which the caller closes.
 func ScanOpens(rows Rows) ([]Opens, error) {

@@ -8,7 +8,6 @@ import (
 	"github.com/candor/candor/internal/adoption"
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
-	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -40,18 +39,13 @@ func (s *Server) review(r *http.Request) (*adoption.Review, error) {
 	if err != nil {
 		return nil, err
 	}
-	from, to := adoption.Quarter(opt.AsOf)
-	opens, err := s.Store.Opens(r.Context(), from, to)
-	if err != nil {
-		return nil, err
-	}
-	acks, err := escalation.List(r.Context(), s.Store, "")
+	kept, err := adoption.ReadKept(r.Context(), s.Store, opt.AsOf)
 	if err != nil {
 		return nil, err
 	}
 	var rv *adoption.Review
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		rv = adoption.Build(s.Catalog, ds, opens, acks, opt.AsOf, s.access(r).CanSeeMetric)
+		rv = adoption.Build(s.Catalog, ds, kept, opt.AsOf, s.access(r).CanSeeMetric)
 		return nil
 	})
 	return rv, err

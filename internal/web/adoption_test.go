@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/adoption"
+	"github.com/candor/candor/internal/store"
 )
 
 // TestAdoptionCounts: signed-in GETs are counted per week, person, route
@@ -46,11 +48,30 @@ func TestAdoptionCounts(t *testing.T) {
 		t.Errorf("a bad from: %d %s", status, body)
 	}
 
-	// The administrator sees no numbers: the review names what nobody
-	// opened, but no metric's status.
+	// A store minutes old names nothing nobody opened: its counts began
+	// today, and the page and the API say so.
 	var rv adoption.Review
 	if err := json.Unmarshal([]byte(e.page(t, admin, "/api/v1/adoption/review", 200)), &rv); err != nil {
 		t.Fatal(err)
+	}
+	if rv.Judged || rv.Weeks != 1 || rv.Metrics != nil {
+		t.Errorf("the review of a store minutes old: judged %v over %d weeks, unopened %d", rv.Judged, rv.Weeks, len(rv.Metrics))
+	}
+	if page := e.page(t, auditor, "/proposals", 200); !strings.Contains(page, html.EscapeString(rv.Partial())) || strings.Contains(page, "Metrics nobody opened") {
+		t.Errorf("the review on /proposals of a store minutes old does not say its counts began today (%s)", rv.Partial())
+	}
+	// Counts of a week before the quarter (restored from an older store):
+	// the whole quarter is judged.
+	if err := e.store.AddOpens(context.Background(), []store.Opens{{Week: adoption.Week(time.Now().AddDate(0, 0, -7*adoption.QuarterWeeks-7)), Who: "user:old@example.com", Page: "GET /{$}", Count: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// The administrator sees no numbers: the review names what nobody
+	// opened, but no metric's status.
+	if err := json.Unmarshal([]byte(e.page(t, admin, "/api/v1/adoption/review", 200)), &rv); err != nil {
+		t.Fatal(err)
+	}
+	if !rv.Judged || rv.Weeks != adoption.QuarterWeeks {
+		t.Errorf("the review with counts before the quarter: judged %v over %d weeks", rv.Judged, rv.Weeks)
 	}
 	var unopened []string
 	for _, m := range rv.Metrics {

@@ -26,6 +26,16 @@ type homePage struct {
 	// the overall DORA level is the lowest of: the badge alone said "Low"
 	// and nothing of why.
 	DORAKeys []doraKey
+	// Rules are the thresholds of the sheet's red and amber cards, in the
+	// cards' order: the printed sheet has no room for each card's rule
+	// (print CSS hides .kpi__rule), and a red read on paper must still
+	// say against what.
+	Rules []sheetRule
+}
+
+// sheetRule is one card's thresholds, for the printed sheet's legend.
+type sheetRule struct {
+	Name, Status, Rule string
 }
 
 // doraKey is one DORA key's level on the scorecard ("" when it has none:
@@ -138,6 +148,11 @@ func newHomePage(sc *scorecard.Scorecard) homePage {
 		}
 		hpl.Unknown, hpl.MoreUnknown = groupUnknown(p, hpl.Cards)
 		hp.Pillars = append(hp.Pillars, hpl)
+		for _, c := range hpl.Cards {
+			if r := cardRule(c); r != "" && (c.Status == catalog.Red || c.Status == catalog.Amber) {
+				hp.Rules = append(hp.Rules, sheetRule{Name: c.Name, Status: string(c.Status), Rule: r})
+			}
+		}
 	}
 	return hp
 }

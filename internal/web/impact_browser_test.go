@@ -17,11 +17,10 @@ import (
 	"github.com/candor/candor/internal/metrics"
 )
 
-// TestBrowserImpactPages: the insights page, the release list and a
-// release's customer impact panel on generated data with the planted
-// effects, readable on a laptop and a phone.
-func TestBrowserImpactPages(t *testing.T) {
-	ctx := browsertest.New(t)
+// impactServer serves generated data with the planted effects (releases
+// with customer impact), with ceo@example.com an executive.
+func impactServer(t *testing.T) *httptest.Server {
+	t.Helper()
 	st := generatedStore(t, 0.05)
 	cat, err := catalog.Default()
 	if err != nil {
@@ -33,6 +32,15 @@ func TestBrowserImpactPages(t *testing.T) {
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return demoEnd }}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
+	return ts
+}
+
+// TestBrowserImpactPages: the insights page, the release list and a
+// release's customer impact panel on generated data with the planted
+// effects, readable on a laptop and a phone.
+func TestBrowserImpactPages(t *testing.T) {
+	ctx := browsertest.New(t)
+	ts := impactServer(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/insights"),
 		chromedp.WaitVisible(chromedp.CSS("#email")),
 		chromedp.SendKeys(chromedp.CSS("#email"), "ceo@example.com"),

@@ -116,3 +116,77 @@ func TestBrowserShareFormSelects(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserIdsAndTablesFit: at laptop and phone width a release id on
+// /releases is one line (it wrapped mid-id, "dep-" / "0004981", in a
+// squeezed column), and a metric page's breakdown and weekly tables stay
+// within their panel: on a phone the breakdown ran 2 px past its scroll
+// box (a sideways scroll for nothing), and the weekly values, in no scroll
+// box, ran up to 50 px past the panel and made the page scroll sideways. A
+// table that cannot fit (costs by service, their values in USD) scrolls
+// inside its panel.
+func TestBrowserIdsAndTablesFit(t *testing.T) {
+	ctx := browsertest.New(t)
+	base := impactServer(t).URL
+	browserSignIn(t, ctx, base, "/releases?service=recommendations", "ceo@example.com", ".rel-table")
+	// Each element matching sel that shows past its box's content edge (the
+	// nearest .panel or .sheet; a scrolling ancestor within it clips it),
+	// or is wider than its parent when fit is set.
+	const past = `((sel, fit) => [...document.querySelectorAll(sel)].flatMap(e => {
+		const box = e.closest(".panel, .sheet"), cs = getComputedStyle(box);
+		const edge = box.getBoundingClientRect().right - parseFloat(cs.paddingRight) - parseFloat(cs.borderRightWidth);
+		let right = e.getBoundingClientRect().right;
+		for (let a = e.parentElement; a && a !== box; a = a.parentElement) {
+			if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(a).overflowX)) right = Math.min(right, a.getBoundingClientRect().right);
+		}
+		const out = right > edge + 0.5 ? [sel + " " + (right - edge).toFixed(1) + " px past its box"] : [];
+		if (fit && e.scrollWidth > e.parentElement.clientWidth + 0.5) out.push(sel + " " + e.scrollWidth + " px wide in a " + e.parentElement.clientWidth + " px box");
+		return out;
+	}))`
+	for _, vp := range []browsertest.Viewport{browsertest.Laptop, browsertest.Phone} {
+		browsertest.SetViewport(ctx, t, vp)
+		if err := chromedp.Do(ctx, chromedp.Navigate(base+"/releases?service=recommendations"), chromedp.WaitVisible(chromedp.CSS(".rel-table"))); err != nil {
+			t.Fatal(err)
+		}
+		split, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".rel-table tbody th[scope=row] a")]
+			.filter(a => a.getClientRects().length > 1).map(a => a.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(split) > 0 {
+			t.Errorf("/releases at %s width: ids on more than one line: %q", vp.Name, split)
+		}
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](past+`(".rel-table", true)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range wide {
+			t.Errorf("/releases at %s width: %s", vp.Name, w)
+		}
+		browsertest.Screenshot(ctx, t, "releases-"+vp.Name)
+		for _, m := range []struct {
+			id  string
+			fit bool
+		}{{"change_failure_rate", true}, {"sales_velocity", true}, {"cost_per_active_customer", false}} {
+			if err := chromedp.Do(ctx, chromedp.Navigate(base+"/metrics/"+m.id+"?window=30d"), chromedp.WaitVisible(chromedp.CSS("details.weeks"))); err != nil {
+				t.Fatal(err)
+			}
+			fit := "false"
+			if m.fit {
+				fit = "true"
+			}
+			wide, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => { document.querySelector("details.weeks").open = true;
+				return [...`+past+`("table.breakdown", `+fit+`), ...`+past+`(".weeks table", `+fit+`)]; })()`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range wide {
+				t.Errorf("/metrics/%s at %s width: %s", m.id, vp.Name, w)
+			}
+			if width, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || width > vp.Width {
+				t.Errorf("/metrics/%s at %s width scrolls sideways: %d px wide (%v)", m.id, vp.Name, width, err)
+			}
+			browsertest.Screenshot(ctx, t, m.id+"-"+vp.Name)
+		}
+	}
+}

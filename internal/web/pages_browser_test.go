@@ -265,3 +265,57 @@ func recordOwnersActions(t *testing.T, srv *Server, leave int) int {
 	}
 	return len(prepared)
 }
+
+// TestBrowserPrintedScorecardStatesRules: the printed sheet, which hides
+// each card's thresholds for room, states those of its red and amber cards
+// once under the pillars — it said red without saying against what — and
+// still prints on one page; on screen the cards state their own and the
+// legend is not shown.
+func TestBrowserPrintedScorecardStatesRules(t *testing.T) {
+	ctx := browsertest.New(t)
+	_, base := newDemoServer(t, map[string][]string{"eve@example.com": {"executive"}})
+	browserSignIn(t, ctx, base, "/?window=30d", "eve@example.com", ".pillars")
+	// Each red or amber card's name and its rule as the card states it.
+	want, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("li.kpi")].flatMap(k => {
+		const word = k.querySelector(".kpi__head .status__word").textContent.trim(), rule = k.querySelector(".kpi__rule");
+		return ["Red", "Amber"].includes(word) && rule ? [k.querySelector(".kpi__name").textContent.trim() + " (" + word.toLowerCase() + "): " + rule.textContent.replace(/ · $/, "").trim()] : [];
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want) == 0 {
+		t.Fatal("no red or amber card with thresholds on the demo's scorecard: nothing to try")
+	}
+	shown := func() (bool, string) {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => { const s = document.querySelector(".sheet-rules");
+			return s ? [String(s.getClientRects().length > 0), s.innerText] : ["false", ""]; })()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v[0] == "true", v[1]
+	}
+	if on, _ := shown(); on {
+		t.Error("the legend of thresholds shows on screen, where each card states its own")
+	}
+	browsertest.SetViewport(ctx, t, browsertest.Viewport{Name: "print", Width: 1054, Height: 726, Scale: 1})
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+		t.Fatal(err)
+	}
+	on, legend := shown()
+	if !on {
+		t.Fatal("the printed scorecard has no legend of thresholds")
+	}
+	legend = strings.Join(strings.Fields(legend), " ")
+	for _, w := range want {
+		if !strings.Contains(legend, w) {
+			t.Errorf("the printed legend lacks %q:\n%s", w, legend)
+		}
+	}
+	browsertest.Screenshot(ctx, t, "scorecard-print")
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.SetViewport(ctx, t, browsertest.Laptop)
+	printsOnOnePage(ctx, t, "scorecard-print.pdf")
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // recordPageData is the Data of a record's page.
@@ -166,8 +167,8 @@ func recordFields(body []byte) ([]recordField, error) {
 				// A period's end is exclusive: a date is the end of the
 				// day before, the period's last day, as the pages word it
 				// elsewhere (the quota pace "1 Oct 2026 – 31 Dec 2026").
-				if name == "period_end" && t.Equal(t.Truncate(24*time.Hour)) {
-					f.Note = "until then: the period's last day is " + periodEndText(t)
+				if day, ok := scorecard.PeriodEndText(t); ok && name == "period_end" {
+					f.Note = "until then: the period's last day is " + day
 				}
 			}
 		case json.Number:

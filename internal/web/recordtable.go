@@ -389,15 +389,12 @@ func columnText(v any, money bool) string {
 	return cellText(v)
 }
 
-// periodEndText shows a period's end, which is exclusive (SPEC §3: a
-// quarter ends at 1 Jan 00:00), as the rest of the pages word it: a date
-// as the period's last day, inclusive ("31 Dec 2026", as the CRO view's
-// quota pace "1 Oct 2026 – 31 Dec 2026"); an end within a day, an SLI's
-// hour, as the instant it is.
+// periodEndText shows a period's end as scorecard.PeriodEndText words
+// it, the period's last day; an end within a day as the instant it is.
 func periodEndText(v any) string {
 	if t, ok := v.(time.Time); ok {
-		if t = t.UTC(); t.Equal(t.Truncate(24 * time.Hour)) {
-			return t.AddDate(0, 0, -1).Format("2 Jan 2006")
+		if s, ok := scorecard.PeriodEndText(t); ok {
+			return s
 		}
 	}
 	return cellText(v)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/store"
 )
@@ -46,6 +47,23 @@ func runGovernance(t *testing.T, open Factory, o options) {
 		}
 		if !slices.Equal(got, want) {
 			t.Fatalf("after forgetting: %+v, want %+v", got, want)
+		}
+	})
+	// The counts began when the store made its adoption table, or at the
+	// first week holding a count if earlier (counts restored from an older
+	// store): the quarterly review judges only from then.
+	t.Run("OpensBegan", func(t *testing.T) {
+		before := time.Now().Add(-time.Minute)
+		s := open(t)
+		began, err := s.OpensBegan(ctx)
+		if err != nil || began.Before(before) || began.After(time.Now().Add(time.Minute)) {
+			t.Fatalf("a new store's counts began %v, %v; want about now", began, err)
+		}
+		if err := s.AddOpens(ctx, []store.Opens{{Week: "2026-03-02", Who: "user:a@example.com", Page: "GET /{$}", Count: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if began, err := s.OpensBegan(ctx); err != nil || !began.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("with a count of 2026-03-02 the counts began %v, %v", began, err)
 		}
 	})
 }

@@ -26,6 +26,11 @@ import (
 // eventClocks is the document collection of the records' clocks.
 const eventClocks = "connect.event_clocks"
 
+// clockPrefixRead is how many of the newest documents under a record's
+// clock prefix one read takes: the record's own newest is the first
+// unless records whose ids extend its id with "#" wrote since.
+const clockPrefixRead = 4
+
 type clockDoc struct {
 	At time.Time `json:"at"`
 }
@@ -41,8 +46,12 @@ func (s *state) clockKey(kind domain.Kind, id string, n int) string {
 	return s.source + "/" + string(kind) + "/" + id + "#" + strconv.Itoa(n)
 }
 
-// clock reads the record's clock: the highest numbered document, found
-// in O(log n) reads by doubling then halving.
+// clock reads the record's clock: the highest numbered document. A store
+// that reads documents by key prefix gives it in one read — the newest
+// of the record's documents, since each number is appended after the one
+// before; any other, or a record whose newest documents are another's
+// (an id with "#" in it: "A#1"'s keys extend "A"'s prefix), is probed in
+// O(log n) reads by doubling then halving.
 func (s *state) clock(ctx context.Context, kind domain.Kind, id string) (clock, error) {
 	// A clock advanced but not committed yet (this build's earlier step,
 	// an earlier object of a collector's page) is newer than the stored.
@@ -52,16 +61,40 @@ func (s *state) clock(ctx context.Context, kind domain.Kind, id string) (clock, 
 	if c, ok := s.earlier[s.clockKey(kind, id, 0)]; ok {
 		return c, nil
 	}
+	decode := func(body []byte) (time.Time, error) {
+		var c clockDoc
+		if err := json.Unmarshal(body, &c); err != nil {
+			return time.Time{}, fmt.Errorf("event clock of %s %s/%s: %w", kind, s.source, id, err)
+		}
+		return c.At, nil
+	}
+	if pr, ok := s.st.(store.KeyPrefixReader); ok {
+		prefix := s.clockKey(kind, id, 0)
+		prefix = prefix[:len(prefix)-1]
+		docs, err := pr.DocsByKeyPrefix(ctx, eventClocks, prefix, 0, clockPrefixRead)
+		if err != nil {
+			return clock{}, err
+		}
+		if len(docs) == 0 {
+			return clock{}, nil
+		}
+		for _, d := range docs {
+			if n, err := strconv.Atoi(d.Key[len(prefix):]); err == nil && n > 0 && s.clockKey(kind, id, n) == d.Key {
+				at, err := decode(d.Body)
+				return clock{at: at, n: n}, err
+			}
+		}
+		if len(docs) < clockPrefixRead {
+			return clock{}, nil // every document under the prefix is another record's
+		}
+	}
 	read := func(n int) (time.Time, bool, error) {
 		doc, ok, err := s.st.DocByKey(ctx, eventClocks, s.clockKey(kind, id, n))
 		if err != nil || !ok {
 			return time.Time{}, false, err
 		}
-		var c clockDoc
-		if err := json.Unmarshal(doc.Body, &c); err != nil {
-			return time.Time{}, false, fmt.Errorf("event clock of %s %s/%s: %w", kind, s.source, id, err)
-		}
-		return c.At, true, nil
+		at, err := decode(doc.Body)
+		return at, err == nil, err
 	}
 	lo, hi := 0, 1 // document lo exists (0: none needed), hi is unknown
 	var at time.Time

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/web"
 )
 
@@ -71,7 +72,15 @@ func writeRecordText(w io.Writer, rec *web.StoredRecord) error {
 		if err := dec.Decode(&raw); err != nil {
 			return fmt.Errorf("stored record body: %w", err)
 		}
-		fmt.Fprintf(w, "  %-26s %s\n", tok, fieldText(raw))
+		text := fieldText(raw)
+		// A period's end is exclusive: said as the record page says it,
+		// beside the stored instant, which is what was sent.
+		if t, err := time.Parse(time.RFC3339Nano, text); err == nil && tok == "period_end" {
+			if day, ok := scorecard.PeriodEndText(t); ok {
+				text += " (until then: the period's last day is " + day + ")"
+			}
+		}
+		fmt.Fprintf(w, "  %-26s %s\n", tok, text)
 	}
 	p := rec.Provenance
 	raw := "not kept (stored before Candor kept raw hashes)"

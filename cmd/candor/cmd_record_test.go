@@ -115,6 +115,12 @@ func TestMetricPeriodEndIsTheLastDay(t *testing.T) {
 	if q1 == "" || !strings.Contains(q1, "31 Mar 2026") || strings.Contains(q1, "2026-04-01") || strings.Index(header, "period_end") != strings.Index(q1, "31 Mar 2026") {
 		t.Errorf("the quota's period end is not its last day:\n%s", r.stdout)
 	}
+	// candor record gives the instant stored, with the last day beside it,
+	// as the record page does.
+	r = mustRun(t, "record", "quota", "import", "q1", "--data", data)
+	if !strings.Contains(r.stdout, "2026-04-01T00:00:00Z (until then: the period's last day is 31 Mar 2026)") {
+		t.Errorf("candor record's period end:\n%s", r.stdout)
+	}
 }
 
 // tableLines returns the last line of out holding header and the last holding

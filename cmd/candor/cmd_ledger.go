@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 )
@@ -192,12 +193,47 @@ func printRecordsCheck(env *Env, r ledger.RecordsReport) {
 }
 
 // openLedgerStore opens the store to read the ledger only: no signing key
-// is needed, so an auditor holding the public key can verify.
+// is needed, so an auditor holding the public key can verify. The
+// environment is checked once the store is open, against the governed
+// sections in force as well as the file: an auditor running `ledger
+// verify` in the server's environment had been refused a secret variable
+// that only an approved gates or alerts section names.
 func (c *common) openLedgerStore(ctx context.Context, env *Env) (store.Store, config.Config, error) {
-	cfg, err := loadConfig(*c, env)
+	cfg, environ, err := readConfig(*c, env)
 	if err != nil {
 		return nil, cfg, err
 	}
 	st, err := openStore(ctx, cfg, false)
-	return st, cfg, err
+	if err != nil {
+		if environ != nil {
+			err = errors.Join(checkEnviron(environ, cfg, nil), err)
+		}
+		return nil, cfg, err
+	}
+	if environ != nil {
+		if err := checkEnvironRead(ctx, st, cfg, environ); err != nil {
+			st.Close()
+			return nil, cfg, err
+		}
+	}
+	return st, cfg, nil
+}
+
+// checkEnvironRead is checkEnvironInForce for a command that only reads
+// the store: the governance state is read, never initialised, and without
+// one (a store no server has opened) the file's variables are all there is.
+func checkEnvironRead(ctx context.Context, st store.Store, cfg config.Config, environ []string) error {
+	base, err := cfg.Catalog()
+	if err != nil {
+		return err
+	}
+	gov := &governance.Registry{Docs: st, Catalog: base.Governed(), Config: cfg}
+	inForce, _, err := gov.ConfigureSections(ctx, cfg)
+	if err != nil {
+		// Sections this environment cannot put in force (a secret an
+		// approved section names, unset here) leave the file's variables:
+		// the check of the ledger needs none of them.
+		return checkEnviron(environ, cfg, nil)
+	}
+	return checkEnvironInForce(ctx, environ, inForce, gov)
 }

@@ -180,6 +180,13 @@ func TestApprovedGatesSectionNamesItsSecret(t *testing.T) {
 	r.want(t, 0, "catalog approve (the secret exported)")
 	// Now the section in force names it: known, and a typo is told.
 	run(secret, "", "scorecard").want(t, 0, "scorecard with the approved section's variable")
+	// So it is to an auditor's ledger commands, run in the server's
+	// environment, which read the store without its key.
+	run(secret, "", "ledger", "verify").want(t, 0, "ledger verify with the approved section's variable")
+	run(secret, "", "ledger", "head").want(t, 0, "ledger head with the approved section's variable")
+	if r := run(map[string]string{"CANDOR_DEPLOY_SECRT": "s"}, "", "ledger", "verify"); r.code != 2 || !strings.Contains(r.stderr, "did you mean CANDOR_DEPLOY_SECRET?") {
+		t.Errorf("ledger verify, a mistyped secret variable: exit %d, %s", r.code, r.stderr)
+	}
 	r = run(map[string]string{"CANDOR_DEPLOY_SECRT": "s"}, "", "scorecard")
 	if r.code != 2 || !strings.Contains(r.stderr, "did you mean CANDOR_DEPLOY_SECRET?") {
 		t.Errorf("a mistyped secret variable: exit %d, %s", r.code, r.stderr)

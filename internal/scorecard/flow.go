@@ -238,12 +238,19 @@ func writeCustomers(b *strings.Builder, id string, moves []metrics.CustomerMove,
 	}
 	title, sub, column := CustomersHeading(id)
 	fmt.Fprintf(b, "\n%s (%d), %s:\n", title, len(moves), sub)
-	fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", "customer", "m0", "m1", column)
+	// To the cent, the currency in the heading, as the page's table: a
+	// card's rounding above a thousand had mixed "812.25 USD" and "0 USD".
+	if cur == "" {
+		cur = "USD"
+	}
+	in := " (" + cur + ")"
+	fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", "customer", "m0"+in, "m1"+in, column+in)
+	amount := func(x float64) string { s, _ := AmountText(x); return s }
 	for i, m := range moves {
 		if i == TextRecords {
 			fmt.Fprintf(b, "  … %d more (--format json lists all)\n", len(moves)-i)
 			break
 		}
-		fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", m.Customer, money(m.M0, cur), money(m.M1, cur), money(m.Amount, cur))
+		fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", m.Customer, amount(m.M0), amount(m.M1), amount(m.Amount))
 	}
 }

@@ -149,6 +149,10 @@ func TestVPCSViewBridge(t *testing.T) {
 	}
 	// The churn drill-down names the customer, with m0 and m1.
 	d, _ := Detail(cat, ds, "mrr_churn", Options{AsOf: asOf}, "", metrics.Scope{})
+	// Its amounts to the cent, the currency in the heading.
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "m0 (USD)") || !strings.Contains(text, "300.00             0.00           300.00") {
+		t.Errorf("the customers' amounts:\n%s", text)
+	}
 	if fmt.Sprint(d.Customers) != "[{D 300 0 300}]" || !strings.Contains(DetailText(d, TextOptions{}), "Customers behind the movement (1)") {
 		t.Errorf("churn customers = %v", d.Customers)
 	}

@@ -221,13 +221,22 @@ func revenueAtRiskNote(c scorecard.Card, cur string) string {
 }
 
 // customerRow is a customer behind a movement of the MRR bridge.
+// customerRow is a line of a metric's customer table. Its amounts are to
+// the cent with both decimals, as a records table's (scorecard.AmountText),
+// the currency in the columns' headings: a column had mixed "812.25 USD"
+// with "0 USD" and "1,200 USD", as a card's value rounds above a thousand,
+// and the repeated currency widened it past a phone's width.
 type customerRow struct{ Customer, M0, M1, Amount string }
 
-func customerRows(moves []metrics.CustomerMove, cur string) []customerRow {
+func amountCell(x float64) string {
+	s, _ := scorecard.AmountText(x)
+	return s
+}
+
+func customerRows(moves []metrics.CustomerMove) []customerRow {
 	out := make([]customerRow, 0, min(len(moves), maxCustomerRows))
 	for _, m := range moves[:min(len(moves), maxCustomerRows)] {
-		out = append(out, customerRow{Customer: m.Customer, M0: scorecard.FormatValue(&m.M0, "currency", cur),
-			M1: scorecard.FormatValue(&m.M1, "currency", cur), Amount: scorecard.FormatValue(&m.Amount, "currency", cur)})
+		out = append(out, customerRow{Customer: m.Customer, M0: amountCell(m.M0), M1: amountCell(m.M1), Amount: amountCell(m.Amount)})
 	}
 	return out
 }
@@ -240,13 +249,12 @@ const maxCustomerRows = 100
 // customerTotal is the customer list's total row: Σ m0, Σ m1 and Σ of the
 // last column over every customer, so a ratio (NRR = Σ m1 ÷ Σ m0) or a
 // movement is read off the table rather than added up by hand.
-func customerTotal(moves []metrics.CustomerMove, cur string) customerRow {
+func customerTotal(moves []metrics.CustomerMove) customerRow {
 	var m0, m1, amt float64
 	for _, m := range moves {
 		m0, m1, amt = m0+m.M0, m1+m.M1, amt+m.Amount
 	}
-	return customerRow{Customer: plural.Count(len(moves), "customer"), M0: scorecard.FormatValue(&m0, "currency", cur),
-		M1: scorecard.FormatValue(&m1, "currency", cur), Amount: scorecard.FormatValue(&amt, "currency", cur)}
+	return customerRow{Customer: plural.Count(len(moves), "customer"), M0: amountCell(m0), M1: amountCell(m1), Amount: amountCell(amt)}
 }
 
 // orDash formats v, or "—" for none.

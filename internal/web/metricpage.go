@@ -88,6 +88,9 @@ type metricPage struct {
 	// under CustomersTitle, CustomersSub and CustomersColumn.
 	Customers                                     []customerRow
 	CustomersTitle, CustomersSub, CustomersColumn string
+	// CustomersCurrency is the currency of the table's amounts, named in
+	// its headings.
+	CustomersCurrency string
 	// CustomersTotal sums every customer; CustomersMore are those past the
 	// page's first maxCustomerRows.
 	CustomersTotal customerRow
@@ -459,8 +462,9 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 
 	mp.FlowStages = s.flowCells(q, "", "", d.FlowStages)
-	mp.Customers = customerRows(d.Customers, cmp.Or(c.Detail.Currency, s.currency()))
-	mp.CustomersTotal = customerTotal(d.Customers, cmp.Or(c.Detail.Currency, s.currency()))
+	mp.Customers = customerRows(d.Customers)
+	mp.CustomersTotal = customerTotal(d.Customers)
+	mp.CustomersCurrency = cmp.Or(c.Detail.Currency, s.currency())
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
 

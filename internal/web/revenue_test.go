@@ -152,20 +152,22 @@ func TestRetentionListsItsCohort(t *testing.T) {
 	// delta 1,200 → 1,000 and omega 500 → 0: NRR 1,000 ÷ 1,700.
 	mustContain(t, "NRR's page", e.page(t, exec, "/metrics/nrr?as_of="+asOf, 200), []string{
 		"Cohort customers (2)", "NRR is Σ m1 ÷ Σ m0", "m1 counted",
-		`<td>delta</td><td class="num">1,200 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
-		`<td>omega</td><td class="num">500 USD</td><td class="num">0 USD</td><td class="num">0 USD</td>`,
+		// Amounts to the cent, the currency in the headings.
+		`<th scope="col" class="num">m0 (USD)</th><th scope="col" class="num">m1 (USD)</th>`,
+		`<td>delta</td><td class="num">1,200.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
+		`<td>omega</td><td class="num">500.00</td><td class="num">0.00</td><td class="num">0.00</td>`,
 		// The total: Σ m1 ÷ Σ m0 is the value above.
-		`<th scope="row">All 2 customers</th><td class="num">1,700 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
+		`<th scope="row">All 2 customers</th><td class="num">1,700.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
 	}, "acme")
 	// A cohort of thousands lists its first hundred, the total covering all.
 	moves := make([]metrics.CustomerMove, 150)
 	for i := range moves {
 		moves[i] = metrics.CustomerMove{Customer: fmt.Sprint("c", i), M0: 10, M1: 5, Amount: 5}
 	}
-	if rows, total := customerRows(moves, "USD"), customerTotal(moves, "USD"); len(rows) != maxCustomerRows || total.M0 != "1,500 USD" || total.Customer != "150 customers" {
+	if rows, total := customerRows(moves), customerTotal(moves); len(rows) != maxCustomerRows || total.M0 != "1,500.00" || total.Customer != "150 customers" {
 		t.Errorf("150 customers: %d rows, total %+v", len(rows), total)
 	}
 	mustContain(t, "GRR's page", e.page(t, exec, "/metrics/grr?as_of="+asOf, 200), []string{
-		"Cohort customers (2)", "retained", `<td>delta</td><td class="num">1,200 USD</td><td class="num">1,000 USD</td><td class="num">1,000 USD</td>`,
+		"Cohort customers (2)", "retained", `<td>delta</td><td class="num">1,200.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
 	}, "acme")
 }

@@ -63,6 +63,7 @@ func writeRecordText(w io.Writer, rec *web.StoredRecord) error {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return errors.New("stored record body is not a JSON object")
 	}
+	var start time.Time
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -74,9 +75,14 @@ func writeRecordText(w io.Writer, rec *web.StoredRecord) error {
 		}
 		text := fieldText(raw)
 		// A period's end is exclusive: said as the record page says it,
-		// beside the stored instant, which is what was sent.
-		if t, err := time.Parse(time.RFC3339Nano, text); err == nil && tok == "period_end" {
-			if day, ok := scorecard.PeriodEndText(t); ok {
+		// beside the stored instant, which is what was sent (the start
+		// comes first in the canonical order).
+		t, terr := time.Parse(time.RFC3339Nano, text)
+		if terr == nil && tok == "period_start" {
+			start = t
+		}
+		if terr == nil && tok == "period_end" {
+			if day, ok := scorecard.PeriodEndText(start, t); ok {
 				text += " (until then: the period's last day is " + day + ")"
 			}
 		}

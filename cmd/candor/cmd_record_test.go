@@ -111,6 +111,9 @@ func TestMetricPeriodEndIsTheLastDay(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	mustRun(t, "import", "--data", data, file)
 	r := mustRun(t, "metric", "quota_attainment", "--data", data, "--as-of", "2026-03-31")
+	if !strings.Contains(r.stdout, "1 Jan 2026") || strings.Contains(r.stdout, "2026-01-01T00:00:00Z") {
+		t.Errorf("the quota's period start is not its first day beside its last:\n%s", r.stdout)
+	}
 	header, q1 := tableLines(r.stdout, "period_end", "quota import/q1")
 	if q1 == "" || !strings.Contains(q1, "31 Mar 2026") || strings.Contains(q1, "2026-04-01") || strings.Index(header, "period_end") != strings.Index(q1, "31 Mar 2026") {
 		t.Errorf("the quota's period end is not its last day:\n%s", r.stdout)

@@ -169,12 +169,10 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		}
 		return usagef("unknown metric %q; known: %s", rest[0], strings.Join(ids, ", "))
 	}
-	opt.SettingSources = func() (scorecard.SettingSource, error) {
-		gs, err := a.gov.State(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return gs.SettingSource, nil
+	// Before the engine's read (scorecard.SettingSource.Name says why).
+	gs, err := a.gov.State(ctx)
+	if err != nil {
+		return err
 	}
 	var d *scorecard.MetricDetail
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
@@ -200,6 +198,7 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 	}); err != nil {
 		return err
 	}
+	scorecard.SettingSource(gs.SettingSource).Name(d.Definition.Settings, opt.AsOf)
 	if v.format == "json" {
 		return writeJSONOut(env, d)
 	}

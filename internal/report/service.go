@@ -269,6 +269,14 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 	if err != nil {
 		return BoardRun{}, err
 	}
+	// The sources before the engine's read, so the settings it reads are
+	// the ones they name (scorecard.SettingSource.Name).
+	var source scorecard.SettingSource
+	if s.SettingSource != nil {
+		if source, err = s.SettingSource(ctx); err != nil {
+			return BoardRun{}, err
+		}
+	}
 	now := s.now()
 	var b *Board
 	err = s.Engine.Read(ctx, func(ds *metrics.Dataset) error {
@@ -278,12 +286,7 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 	if err != nil {
 		return BoardRun{}, err
 	}
-	if s.SettingSource != nil {
-		sources := func() (scorecard.SettingSource, error) { return s.SettingSource(ctx) }
-		if err := scorecard.SettingSources(sources).Name(b.Settings, b.AsOf); err != nil {
-			return BoardRun{}, err
-		}
-	}
+	source.Name(b.Settings, b.AsOf)
 	pdf, err := b.PDF()
 	if err != nil {
 		return BoardRun{}, fmt.Errorf("rendering the board pack: %w", err)

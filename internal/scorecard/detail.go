@@ -217,10 +217,9 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
 	}
 	d.Definition.Retired = retired
+	// What put each in force is named by the caller (SettingSource.Name),
+	// from the governance state it read before the engine's read.
 	d.Definition.Settings = ds.At(opt.AsOf).SettingsInForce(m.ID)
-	if err := opt.SettingSources.Name(d.Definition.Settings, opt.AsOf); err != nil {
-		return nil, err
-	}
 	for _, s := range m.Sources {
 		d.Definition.Sources = append(d.Definition.Sources, s.Kind)
 	}
@@ -495,8 +494,19 @@ func writeKindRun(b *strings.Builder, run []metrics.Ref, unit string) {
 				continue
 			}
 			if t, ok := v.(time.Time); ok && n == "period_end" {
-				if s, ok := PeriodEndText(t); ok {
+				start, _ := r.Fields.Get("period_start").(time.Time)
+				if s, ok := PeriodEndText(start, t); ok {
 					cells = append(cells, s)
+					continue
+				}
+			}
+			// A period of whole days starts on its first day, as it ends
+			// on its last: "2026-10-01T00:00:00Z" had stood beside "31
+			// Dec 2026".
+			if t, ok := v.(time.Time); ok && n == "period_start" {
+				end, _ := r.Fields.Get("period_end").(time.Time)
+				if _, whole := PeriodEndText(t, end); whole && !end.IsZero() {
+					cells = append(cells, t.UTC().Format("2 Jan 2006"))
 					continue
 				}
 			}
@@ -538,14 +548,18 @@ func writeKindRun(b *strings.Builder, run []metrics.Ref, unit string) {
 // PeriodEndText words a period's end, which is exclusive (SPEC §3: a
 // quarter ends at 1 Jan 00:00), as the period's last day, inclusive ("31
 // Dec 2026", as the CRO view's quota pace "1 Oct 2026 – 31 Dec 2026"); ok
-// is false for an end within a day (an SLI's hour), which is the instant
-// it is and which the caller words as it words instants. The pages and
-// candor metric both word a period's end by it.
-func PeriodEndText(end time.Time) (text string, ok bool) {
-	if end = end.UTC(); !end.Equal(end.Truncate(24 * time.Hour)) {
+// is false unless the period is of whole days — its start (when known:
+// not zero) and its end at midnight UTC. An SLI's hour from 23:00 had read
+// "5 Nov 23:00 → 5 Nov", ending before it began, and one from midnight
+// "6 Nov → 6 Nov 01:00": such ends are the instants they are, worded as
+// the caller words instants. The pages and the CLI word a period's end
+// by it.
+func PeriodEndText(start, end time.Time) (text string, ok bool) {
+	day := func(t time.Time) bool { t = t.UTC(); return t.Equal(t.Truncate(24 * time.Hour)) }
+	if !day(end) || !start.IsZero() && !day(start) {
 		return "", false
 	}
-	return end.AddDate(0, 0, -1).Format("2 Jan 2006"), true
+	return end.UTC().AddDate(0, 0, -1).Format("2 Jan 2006"), true
 }
 
 func fieldText(v any) string {
@@ -583,24 +597,20 @@ func (d *MetricDetail) Page(ds *metrics.Dataset, offset, limit int) {
 // default): governance.State.SettingSource.
 type SettingSource func(name string, at time.Time) (ref string, since time.Time)
 
-// SettingSources reads the SettingSource in force (the governance state).
-type SettingSources func() (SettingSource, error)
-
-// Name gives each of settings, as in force at at, what put it there; it
-// reads the sources only when there is a setting to name, and does
-// nothing without them. A metric's page and the board pack name them so.
-func (src SettingSources) Name(settings []metrics.InForce, at time.Time) error {
-	if src == nil || len(settings) == 0 {
-		return nil
-	}
-	source, err := src()
-	if err != nil {
-		return err
+// Name gives each of settings, as in force at at, what put it there
+// (nothing without a source): a metric's page, `candor metric` and the
+// board pack name them so. Callers read the governance state before the
+// engine's read, never inside it: a state newer than the process's
+// reloads and sets the engine's epochs under its write lock, so the read
+// then sees the values the sources name — and read inside the engine's
+// read, it had hung the server once another instance approved a setting.
+func (src SettingSource) Name(settings []metrics.InForce, at time.Time) {
+	if src == nil {
+		return
 	}
 	for i, st := range settings {
-		settings[i].Ref, settings[i].Since = source(string(st.Name), at)
+		settings[i].Ref, settings[i].Since = src(string(st.Name), at)
 	}
-	return nil
 }
 
 func SettingInForceText(s metrics.InForce) string {

@@ -2,7 +2,6 @@ package scorecard
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -110,36 +109,27 @@ func TestDetailTextMixedKinds(t *testing.T) {
 	}
 }
 
-// A metric's page reads the governance state only for a metric that reads
-// a setting (Options.SettingSources), and names each setting's source;
-// one reading none had read the state at every request.
-func TestSettingSourcesReadOnlyWhenNeeded(t *testing.T) {
+// A metric's settings are named with what put each in force, one loop
+// for the metric's page, candor metric and the board pack; without a
+// source (no governance) they are left as they are.
+func TestSettingSourceNames(t *testing.T) {
 	cat := defaultCatalog(t)
 	ds := load(t, metrics.DefaultConfig(), org)
-	reads := 0
-	opt := Options{AsOf: asOf, SettingSources: func() (SettingSource, error) {
-		reads++
-		return func(name string, at time.Time) (string, time.Time) { return "proposal 7", asOf.Add(-time.Hour) }, nil
-	}}
-	var none string
-	for _, m := range cat.Metrics {
-		if len(ds.SettingsInForce(m.ID)) == 0 {
-			none = m.ID
-			break
-		}
+	d, err := Detail(cat, ds, "change_failure_rate", Options{AsOf: asOf}, "", metrics.Scope{})
+	if err != nil || len(d.Definition.Settings) == 0 {
+		t.Fatalf("change failure rate's settings: %+v (%v)", d, err)
 	}
-	if none == "" {
-		t.Fatal("every metric reads a setting: the test needs one that reads none")
+	SettingSource(nil).Name(d.Definition.Settings, asOf)
+	if d.Definition.Settings[0].Ref != "" {
+		t.Errorf("named without a source: %+v", d.Definition.Settings)
 	}
-	if _, err := Detail(cat, ds, none, opt, "", metrics.Scope{}); err != nil || reads != 0 {
-		t.Errorf("%s reads no setting, yet the sources were read %d times (%v)", none, reads, err)
-	}
-	d, err := Detail(cat, ds, "change_failure_rate", opt, "", metrics.Scope{})
-	if err != nil || reads != 1 || len(d.Definition.Settings) == 0 || d.Definition.Settings[0].Ref != "proposal 7" {
-		t.Errorf("change failure rate: %d reads, settings %+v (%v)", reads, d.Definition.Settings, err)
-	}
-	failing := Options{AsOf: asOf, SettingSources: func() (SettingSource, error) { return nil, errors.New("store down") }}
-	if _, err := Detail(cat, ds, "change_failure_rate", failing, "", metrics.Scope{}); err == nil || err.Error() != "store down" {
-		t.Errorf("a failed read of the sources: %v", err)
+	var asked []string
+	SettingSource(func(name string, at time.Time) (string, time.Time) {
+		asked = append(asked, name+"@"+at.Format(time.DateOnly))
+		return "proposal 7", asOf.Add(-time.Hour)
+	}).Name(d.Definition.Settings, asOf)
+	if st := d.Definition.Settings[0]; st.Ref != "proposal 7" || !st.Since.Equal(asOf.Add(-time.Hour)) || len(asked) != len(d.Definition.Settings) ||
+		asked[0] != string(st.Name)+"@"+asOf.Format(time.DateOnly) {
+		t.Errorf("named %+v, asked %v", d.Definition.Settings, asked)
 	}
 }

@@ -43,12 +43,6 @@ type Options struct {
 	// weekly points read theirs likewise. Pages keep SPEC §3's rule for
 	// an instant.
 	Closing bool
-	// SettingSources, when set, reads what put each setting in force
-	// (SettingSource): a metric's page names it beside the setting's value
-	// (Definition.Settings). It is called only for a metric that reads a
-	// setting, so a page of one reading none does not read the governance
-	// state at all.
-	SettingSources SettingSources
 	// Visible, when set, keeps only the metrics it accepts (a principal's
 	// grants, SPEC §9): a hidden metric is not computed at all, so no
 	// number, status or reason of it reaches the result.

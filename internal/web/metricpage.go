@@ -227,7 +227,6 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	opt.Visible = access.CanSeeMetric
-	s.nameSettingSources(r.Context(), &opt)
 	hide := func(k domain.Kind) bool { return access.HidesRevenueOf(string(k)) }
 	acks, err := escalation.List(r.Context(), s.Store, id)
 	if err != nil {
@@ -235,6 +234,11 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		return
 	}
 	var mp *metricPage
+	source, err := s.settingSource(r.Context())
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	var ch Choices
 	var escalated *escalation.Escalation
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
@@ -264,6 +268,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		s.pageError(w, r, err)
 		return
 	}
+	source.Name(mp.D.Definition.Settings, opt.AsOf)
 	s.addSourceURLs(r.Context(), &mp.Records)
 	mp.Action = s.newActionPanel(r, mp, acks, scope, refused)
 	mp.Action.Escalated = escalated
@@ -699,8 +704,11 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 		}
 		for i, col := range cols {
 			text := columnText(cellOf(r, col), money[i])
-			if col == "period_end" {
-				text = periodEndText(cellOf(r, col))
+			switch col {
+			case "period_end":
+				text = periodEndText(cellOf(r, "period_start"), cellOf(r, col))
+			case "period_start":
+				text = periodStartText(cellOf(r, col), cellOf(r, "period_end"))
 			}
 			if x, ok := cellOf(r, col).(float64); ok && col == colValue && !money[i] && valuePrec >= 0 {
 				text = groupDigits(strconv.FormatFloat(x, 'f', -1, 64), valuePrec)

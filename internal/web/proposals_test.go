@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +11,10 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/store"
 )
 
 // TestProposalsAPI: a proposal is 201 with its id and the metric's
@@ -232,5 +237,43 @@ func TestApproverMustBeExecutive(t *testing.T) {
 	status, body, _ = e.call(t, "POST", "/api/v1/proposals/2/approve", `{"reason":"agreed"}`, "application/json", apiAs("ann@example.com", "executive"))
 	if status != 200 {
 		t.Fatalf("an executive's approval: %d %s", status, body)
+	}
+}
+
+// A metric page names its settings' sources after the engine's read: read
+// inside it, a governance state newer than this process's (another
+// instance approved a setting) reloaded and set the engine's epochs under
+// its write lock while the page held its read — and the server hung.
+func TestMetricPageAfterAnotherInstanceApproves(t *testing.T) {
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	base, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &governance.Registry{Docs: e.store.(store.DocStore), Catalog: base.Governed(), Config: config.Default()}
+	if err := other.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := other.Propose(ctx, governance.Input{Setting: "gross_margin", Value: json.RawMessage(`0.7`), Reason: "margin revised"}, "user:ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Decide(ctx, v.ID, "approve", "agreed", "user:bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	next := "?as_of=" + url.QueryEscape(time.Now().UTC().Add(time.Minute).Format(time.RFC3339))
+	done := make(chan string, 1)
+	go func() {
+		status, body, _ := e.do(t, "GET", "/metrics/cac_payback_months"+next, "", nil)
+		done <- fmt.Sprint(status, " ", string(body))
+	}()
+	select {
+	case got := <-done:
+		if !strings.HasPrefix(got, "200 ") || !strings.Contains(got, "gross margin 0.7") {
+			t.Errorf("the page after another instance's approval: %.300s", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the metric page hung after another instance approved a setting")
 	}
 }

@@ -141,6 +141,8 @@ func recordFields(body []byte) ([]recordField, error) {
 		return nil, fmt.Errorf("the stored body is not a JSON object")
 	}
 	var out []recordField
+	// A period's start comes before its end in the canonical order.
+	var start time.Time
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -167,7 +169,10 @@ func recordFields(body []byte) ([]recordField, error) {
 				// A period's end is exclusive: a date is the end of the
 				// day before, the period's last day, as the pages word it
 				// elsewhere (the quota pace "1 Oct 2026 – 31 Dec 2026").
-				if day, ok := scorecard.PeriodEndText(t); ok && name == "period_end" {
+				if name == "period_start" {
+					start = t
+				}
+				if day, ok := scorecard.PeriodEndText(start, t); ok && name == "period_end" {
 					f.Note = "until then: the period's last day is " + day
 				}
 			}

@@ -391,13 +391,31 @@ func columnText(v any, money bool) string {
 
 // periodEndText shows a period's end as scorecard.PeriodEndText words
 // it, the period's last day; an end within a day as the instant it is.
-func periodEndText(v any) string {
-	if t, ok := v.(time.Time); ok {
-		if s, ok := scorecard.PeriodEndText(t); ok {
-			return s
-		}
+func periodEndText(start, v any) string {
+	t, ok := v.(time.Time)
+	if !ok {
+		return cellText(v)
 	}
-	return cellText(v)
+	from, _ := start.(time.Time)
+	if s, ok := scorecard.PeriodEndText(from, t); ok {
+		return s
+	}
+	return t.UTC().Format("2 Jan 2006 15:04")
+}
+
+// periodStartText shows a period's start as its end is shown: a period of
+// whole days by its first day, any other with its time, midnight included
+// ("6 Nov 2026 00:00 → 6 Nov 2026 01:00", where the start had lost it).
+func periodStartText(v, end any) string {
+	t, ok := v.(time.Time)
+	e, eok := end.(time.Time)
+	if !ok || !eok {
+		return cellText(v)
+	}
+	if _, whole := scorecard.PeriodEndText(t, e); whole {
+		return cellText(t)
+	}
+	return t.UTC().Format("2 Jan 2006 15:04")
 }
 
 // cellText shows a row field for people: "—" for none, times in UTC

@@ -40,9 +40,20 @@ func TestPeriodEndsAreTheLastDay(t *testing.T) {
 	}
 	rec := e.get200(t, "/records/quota/import/q4")
 	mustContain(t, "the quota's page", rec, []string{"2026-04-01T00:00:00Z <span class=\"muted\">(1 Apr 2026 00:00 UTC; until then: the period&#39;s last day is 31 Mar 2026)</span>"})
-	for v, want := range map[string]string{"2026-04-01T00:00:00Z": "31 Mar 2026", "2026-03-01T14:00:00Z": "1 Mar 2026 14:00"} {
-		if got := periodEndText(mustTime(t, v)); got != want {
-			t.Errorf("periodEndText(%s) = %q, want %q", v, got, want)
+	// A period of whole days ends on its last day; one of hours (an SLI's
+	// hour from 23:00, or from midnight) ends at its instant, where the
+	// first had read as ending the day before it began.
+	for _, c := range []struct{ start, end, want string }{
+		{"2026-01-01T00:00:00Z", "2026-04-01T00:00:00Z", "31 Mar 2026"},
+		{"2026-03-01T13:00:00Z", "2026-03-01T14:00:00Z", "1 Mar 2026 14:00"},
+		{"2026-11-05T23:00:00Z", "2026-11-06T00:00:00Z", "6 Nov 2026 00:00"},
+		{"2026-11-06T00:00:00Z", "2026-11-06T01:00:00Z", "6 Nov 2026 01:00"},
+	} {
+		if got := periodEndText(mustTime(t, c.start), mustTime(t, c.end)); got != c.want {
+			t.Errorf("periodEndText(%s, %s) = %q, want %q", c.start, c.end, got, c.want)
+		}
+		if got, whole := periodStartText(mustTime(t, c.start), mustTime(t, c.end)), !strings.Contains(c.want, ":"); whole == strings.Contains(got, ":") {
+			t.Errorf("periodStartText(%s, %s) = %q: its time shown %v, its end's %v", c.start, c.end, got, !whole, strings.Contains(c.want, ":"))
 		}
 	}
 }

@@ -428,7 +428,11 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.nameSettingSources(r.Context(), &opt)
+	source, err := s.settingSource(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var d *scorecard.MetricDetail
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var derr error
@@ -444,6 +448,7 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	source.Name(d.Definition.Settings, opt.AsOf)
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -112,7 +112,13 @@ type SMTP struct {
 func ParseSMTP(raw, from string) (SMTP, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return SMTP{}, fmt.Errorf("smtp url: %w", err)
+		// url.Error quotes the whole URL, password and all, and the
+		// message reaches logs and terminals: only the reason is kept.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return SMTP{}, fmt.Errorf("smtp url: not a URL (%v); write smtp://user:password@host:port, escaping reserved characters in the password (%%40 for @)", err)
 	}
 	s := SMTP{Host: u.Hostname(), From: from, TLS: "opportunistic", Port: 587}
 	switch u.Scheme {

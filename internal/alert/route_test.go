@@ -414,13 +414,16 @@ func TestSMTPErrorsNameTheirSource(t *testing.T) {
 		want string
 	}{
 		{SMTPConfig{URL: "smtp://mail.example.com", From: "c@example.com"}, map[string]string{"CANDOR_SMTP_URL": "ftp://mail.example.com"},
-			`CANDOR_SMTP_URL: smtp url: scheme "ftp" is not smtp or smtps`},
+			`CANDOR_SMTP_URL: scheme "ftp" is not smtp or smtps`},
 		{SMTPConfig{URL: "ftp://mail.example.com", From: "c@example.com"}, nil,
-			`candor.yaml:7: alerts: smtp.url: smtp url: scheme "ftp" is not smtp or smtps`},
+			`candor.yaml:7: alerts: smtp.url: scheme "ftp" is not smtp or smtps`},
 		{SMTPConfig{}, map[string]string{"CANDOR_SMTP_URL": "smtp://mail.example.com"},
-			`CANDOR_SMTP_FROM: smtp: no sender address (smtp.from or CANDOR_SMTP_FROM)`},
+			`CANDOR_SMTP_FROM: no sender address (smtp.from or CANDOR_SMTP_FROM)`},
 		{SMTPConfig{URL: "smtp://mail.example.com"}, nil,
-			`candor.yaml: alerts: smtp.from: smtp: no sender address (smtp.from or CANDOR_SMTP_FROM)`},
+			`candor.yaml: alerts: smtp.from: no sender address (smtp.from or CANDOR_SMTP_FROM)`},
+		// A URL that does not parse keeps its password out of the message.
+		{SMTPConfig{URL: "smtp://alerts:hunter 2@mail.example.com:25", From: "c@example.com"}, nil,
+			`candor.yaml:7: alerts: smtp.url: not a URL (net/url: invalid userinfo); write smtp://user:password@host:port, escaping reserved characters in the password (%40 for @)`},
 	} {
 		_, err := Setup(Config{SMTP: c.smtp, Channels: chans}, cat, func(k string) string { return c.env[k] }, "candor.yaml", line)
 		if err == nil || err.Error() != c.want {

@@ -362,6 +362,18 @@ func SMTPSource(err error, c SMTPConfig, env func(string) string) (field, variab
 	return field, ""
 }
 
+// SMTPReason is ParseSMTP's error without its "smtp url: " or "smtp: "
+// head, for a message that names the field or variable already.
+func SMTPReason(err error) string {
+	s := err.Error()
+	for _, head := range []string{"smtp url: ", "smtp: "} {
+		if r, ok := strings.CutPrefix(s, head); ok {
+			return r
+		}
+	}
+	return s
+}
+
 // SMTPConfig is the mail server; CANDOR_SMTP_URL and CANDOR_SMTP_FROM
 // override it.
 type SMTPConfig struct {
@@ -506,10 +518,10 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 		smtpSaid = true
 		field, variable := SMTPSource(smtpErr, c.SMTP, env)
 		if variable != "" {
-			errs = append(errs, fmt.Errorf("%s: %v", variable, smtpErr))
+			errs = append(errs, fmt.Errorf("%s: %s", variable, SMTPReason(smtpErr)))
 			return
 		}
-		fe := &catalog.FieldError{File: file, Kind: "alerts", Field: "smtp." + field, Msg: smtpErr.Error()}
+		fe := &catalog.FieldError{File: file, Kind: "alerts", Field: "smtp." + field, Msg: SMTPReason(smtpErr)}
 		if line != nil {
 			fe.Line = line("smtp." + field)
 		}

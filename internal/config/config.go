@@ -466,8 +466,11 @@ func (c *Config) loadError(err error) error {
 	if !ok || key == "" || strings.ContainsAny(key, " \t") {
 		return fmt.Errorf("config %s: %w", orName(c.path), err)
 	}
-	// A check of a value only a variable can set names the variable itself.
-	if slices.ContainsFunc(envVars, func(e envVar) bool { return e.name == key }) {
+	// A check of a value only a variable can set names the variable itself,
+	// as does one of a variable read where it is used (CANDOR_SMTP_URL):
+	// "config FILE:" before it had blamed a file that was fine.
+	if slices.ContainsFunc(envVars, func(e envVar) bool { return e.name == key }) ||
+		slices.ContainsFunc(Env, func(e struct{ Name, Help string }) bool { return e.Name == key }) {
 		return err
 	}
 	for k, name := range c.fromEnv {

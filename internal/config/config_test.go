@@ -361,16 +361,34 @@ func TestMailServerNamesItsSource(t *testing.T) {
 	c := Config{}
 	c.Alerts.SMTP.URL, c.Alerts.SMTP.From = "ftp://mail.example.com", "c@example.com"
 	c.env = env(nil)
-	if _, _, err := c.MailServer(); err == nil || !strings.HasPrefix(err.Error(), `alerts.smtp.url: smtp url: scheme "ftp"`) {
+	if _, _, err := c.MailServer(); err == nil || !strings.HasPrefix(err.Error(), `alerts.smtp.url: scheme "ftp"`) {
 		t.Errorf("file: %v", err)
 	}
 	c.Alerts.SMTP.URL = "smtp://mail.example.com"
 	c.env = env(map[string]string{"CANDOR_SMTP_URL": "smtps://mail.example.com?tls=none"})
-	if _, _, err := c.MailServer(); err == nil || !strings.HasPrefix(err.Error(), "CANDOR_SMTP_URL: smtp url: smtps is always TLS") {
+	if _, _, err := c.MailServer(); err == nil || !strings.HasPrefix(err.Error(), "CANDOR_SMTP_URL: smtps is always TLS") {
 		t.Errorf("variable: %v", err)
+	}
+	c.env = env(map[string]string{"CANDOR_SMTP_URL": "smtp://alerts:hunter 2@mail.example.com"})
+	if _, _, err := c.MailServer(); err == nil || strings.Contains(err.Error(), "hunter") {
+		t.Errorf("a URL that does not parse: %v", err)
 	}
 	c.env = env(map[string]string{"CANDOR_SMTP_FROM": "c@example.com"})
 	if srv, ok, err := c.MailServer(); err != nil || !ok || srv.Host != "mail.example.com" {
 		t.Errorf("good: %+v %v %v", srv, ok, err)
+	}
+}
+
+// A bad CANDOR_SMTP_URL is named as the variable at load, not as the
+// configuration file, which was fine.
+func TestSMTPVariableNotBlamedOnTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	conf := "alerts:\n  smtp: {url: \"smtp://mail.example.com\", from: c@example.com}\n  channels:\n    - {name: exec, type: email, to: [ceo@example.com]}\n"
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path, env(map[string]string{"CANDOR_SMTP_URL": "ftp://mail.example.com"}))
+	if err == nil || err.Error() != `CANDOR_SMTP_URL: scheme "ftp" is not smtp or smtps` {
+		t.Errorf("err = %v", err)
 	}
 }

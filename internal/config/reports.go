@@ -45,7 +45,7 @@ func (c Config) MailServer() (srv alert.SMTP, ok bool, err error) {
 	if srv, err = alert.ParseSMTP(raw, from); err != nil {
 		// Named where it was set, as the alert settings name it at load.
 		field, variable := alert.SMTPSource(err, c.Alerts.SMTP, env)
-		return srv, false, fmt.Errorf("%s: %w", cmp.Or(variable, "alerts.smtp."+field), err)
+		return srv, false, fmt.Errorf("%s: %s", cmp.Or(variable, "alerts.smtp."+field), alert.SMTPReason(err))
 	}
 	return srv, true, nil
 }

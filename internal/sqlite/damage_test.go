@@ -216,6 +216,10 @@ func TestDamagedReadsAreNamed(t *testing.T) {
 		{"SyncCursors", func(s *sqlite.DB) error { _, err := s.SyncCursors(ctx, "github"); return err }},
 		{"SyncRuns", func(s *sqlite.DB) error { _, err := s.SyncRuns(ctx, store.SyncRunFilter{}); return err }},
 		{"Opens", func(s *sqlite.DB) error { _, err := s.Opens(ctx, "2026-W01", "2026-W52"); return err }},
+		{"OpensBegan", func(s *sqlite.DB) error { _, err := s.OpensBegan(ctx); return err }},
+		{"ScanIngestedBefore", func(s *sqlite.DB) error {
+			return s.ScanIngestedBefore(ctx, at, func(store.Stored) error { return nil })
+		}},
 		{"LedgerHead", func(s *sqlite.DB) error { _, err := s.LedgerHead(ctx); return err }},
 		{"LedgerLast", func(s *sqlite.DB) error { _, err := s.LedgerLast(ctx); return err }},
 		{"LedgerScan", func(s *sqlite.DB) error { return s.LedgerScan(ctx, 1, 0, func(store.LedgerRow) error { return nil }) }},

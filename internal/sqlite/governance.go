@@ -71,7 +71,7 @@ func (s *DB) ForgetOpeners(ctx context.Context, before string) (int64, error) {
 func (s *DB) OpensBegan(ctx context.Context) (time.Time, error) {
 	var applied int64
 	var first sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT applied_at, (`+store.FirstOpensWeekSQL+`) FROM schema_migrations WHERE version = ?`, store.AdoptionMigration).Scan(&applied, &first)
+	err := s.queryRow(ctx, `SELECT applied_at, (`+store.FirstOpensWeekSQL+`) FROM schema_migrations WHERE version = ?`, store.AdoptionMigration).Scan(&applied, &first)
 	if err != nil {
 		return time.Time{}, err
 	}

@@ -118,13 +118,19 @@ func (s *Service) Unreached(ctx context.Context) ([]Unreach, error) {
 				u := &lost[i]
 				u.Metrics = append(u.Metrics, m.ID)
 				for _, w := range wh {
-					if why := w.Who + " (" + w.Why + ")"; !slices.Contains(u.Withheld, why) {
+					why := w.Who + " (" + w.Why + ")"
+					if rest, ok := strings.CutPrefix(w.Why, ownerNotAUser); ok {
+						// One line for the owners, each metric's being
+						// another title.
+						why = "the metrics' owners, titles rather than Candor users' addresses" + rest
+					}
+					if !slices.Contains(u.Withheld, why) {
 						u.Withheld = append(u.Withheld, why)
 					}
 				}
 			}
 		}
-		if len(sevs) > 1 && slices.Equal(lost[0].Metrics, lost[1].Metrics) {
+		if len(sevs) > 1 && slices.Equal(lost[0].Metrics, lost[1].Metrics) && slices.Equal(lost[0].Withheld, lost[1].Withheld) {
 			lost = lost[:1]
 			sevs = nil
 		}

@@ -54,7 +54,7 @@ func TestUnreachedAlerts(t *testing.T) {
 			t.Errorf("metric_red's unreached metrics %v lack %s", red.Metrics, m)
 		}
 	}
-	if s := red.String(); !strings.HasPrefix(s, "alerts of rules ") || !strings.Contains(s, "metric_red") || !strings.Contains(s, "more reach no one: withheld from channel inbox (no recipient may receive it)") {
+	if s := red.String(); !strings.HasPrefix(s, "alerts of rules ") || !strings.Contains(s, "metric_red") || !strings.Contains(s, "more reach no one: withheld from channel inbox (no recipient may receive it); the metrics' owners, titles rather than Candor users' addresses: route owners sends to the alert's owner") {
 		t.Errorf("sentence: %s", s)
 	}
 
@@ -66,7 +66,7 @@ func TestUnreachedAlerts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := nowhere["k1"]; got != "withheld from channel inbox (no recipient may receive it)" {
+	if got := nowhere["k1"]; got != "withheld from channel inbox (no recipient may receive it); VP Engineering (its owner, not a Candor user's address: route owners sends to the alert's owner)" {
 		t.Errorf("firing alert reaching no one: %q", got)
 	}
 	if _, ok := nowhere["k2"]; ok {

@@ -258,6 +258,9 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 		return all
 	}
 	matched := false
+	// ownerRoutes are the matching routes with owner: true whose alert's
+	// owner is no user: said when the alert then reaches no one.
+	var ownerRoutes []string
 	for _, route := range rt.Routes {
 		if !route.matches(o, m) {
 			continue
@@ -272,6 +275,8 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 		to = append(to, route.Users...)
 		if _, ok := byMail[strings.ToLower(o.Owner)]; route.Owner && ok {
 			to = append(to, o.Owner)
+		} else if route.Owner && o.Owner != "" && !slices.Contains(ownerRoutes, route.Name) {
+			ownerRoutes = append(ownerRoutes, route.Name)
 		}
 		for _, ch := range chansOf(route.Channels) {
 			add(ch, to, "route "+route.Name, false)
@@ -297,8 +302,21 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 			ds = append(ds, *d)
 		}
 	}
+	if len(ds) == 0 && len(ownerRoutes) > 0 {
+		// "No recipient may receive it" alone hid why a route of owners
+		// reached nobody: the catalog's owners are titles ("Head of
+		// SRE"), not users' addresses.
+		via := "route " + ownerRoutes[0] + " sends"
+		if len(ownerRoutes) > 1 {
+			via = "routes " + strings.Join(ownerRoutes, ", ") + " send"
+		}
+		hold(o.Owner, ownerNotAUser+": "+via+" to the alert's owner")
+	}
 	return ds, withheld
 }
+
+// ownerNotAUser begins the reason an alert's owner is withheld for.
+const ownerNotAUser = "its owner, not a Candor user's address"
 
 // Unreached says, a sentence a route, which routes resolve to no user —
 // their roles held by no enabled user, and no users of their own — over

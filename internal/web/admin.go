@@ -46,7 +46,14 @@ type adminPage struct {
 	// deliver to no one (alert.Service.Unreached), for whoever manages
 	// users: disabling the last user of a role is how an alert route
 	// goes quiet.
-	Unreached []string
+	Unreached []unreachedRow
+}
+
+// unreachedRow is a rule's alerts that reach no one: the sentence (five
+// metrics by id, then how many more) and, past five, every metric.
+type unreachedRow struct {
+	Text string
+	All  []string
 }
 
 // adminDone is a change's outcome. Secret is a generated password or a
@@ -155,7 +162,11 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 				return
 			}
 			for _, u := range un {
-				data.Unreached = append(data.Unreached, u.String())
+				row := unreachedRow{Text: u.String()}
+				if len(u.Metrics) > 5 {
+					row.All = u.Metrics
+				}
+				data.Unreached = append(data.Unreached, row)
 			}
 		}
 	}

@@ -214,10 +214,13 @@ func TestAlertsThatReachNoOne(t *testing.T) {
 	mustContain(t, "the admin page", page, []string{
 		`Alerts that reach no one`,
 		`alerts of rules `,
-		`reach no one: withheld from channel inbox (no recipient may receive it)`,
+		// Every metric of a long line, past the five the sentence names.
+		`<summary>All `, `<code>release_impact_score</code>`,
+		`reach no one: withheld from channel inbox (no recipient may receive it); the metrics&#39; owners, titles rather than Candor users&#39; addresses: route owners sends to the alert&#39;s owner`,
 	})
 	page = e.page(t, admin, "/alerts", 200)
 	mustContain(t, "the alerts page, for an administrator", page, []string{
+		// These stored alerts name no owner: only the channel is said.
 		`<p class="alr-nowhere">Reaches no one: withheld from channel inbox (no recipient may receive it).</p>`,
 	})
 	page = e.page(t, exec, "/alerts", 200)

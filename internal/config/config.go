@@ -186,7 +186,7 @@ func Load(path string, env func(string) string) (Config, error) {
 			if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
 				return c, yamlError(path, b, err)
 			}
-			if err := fractionsInWholeFields(path, b, reflect.TypeFor[Config]()); err != nil {
+			if err := catalog.FractionsInWholeFields("config "+path, b, reflect.TypeFor[Config]()); err != nil {
 				return c, err
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candor/candor/internal/catalog"
 )
 
 func write(t *testing.T, body string) string {
@@ -349,7 +351,7 @@ func TestFractionsInWholeFields(t *testing.T) {
 			t.Errorf("%q: err = %v, want %q", c.file, err, c.want)
 		}
 	}
-	if typeAt(reflect.TypeFor[Config](), "$.metrics.lead_time.thresholds.green") != nil {
+	if catalog.TypeAt(reflect.TypeFor[Config](), "$.metrics.lead_time.thresholds.green") != nil {
 		t.Error("a path into a type that decodes itself (catalog thresholds) is followed")
 	}
 }

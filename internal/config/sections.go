@@ -266,7 +266,7 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 		if err := dec.Decode(&p); err != nil && err.Error() != "EOF" {
 			return c, yamlError(label, src, err)
 		}
-		if err := fractionsInWholeFields(label, src, reflect.TypeFor[Config]()); err != nil {
+		if err := catalog.FractionsInWholeFields("config "+label, src, reflect.TypeFor[Config]()); err != nil {
 			return c, err
 		}
 	}

@@ -385,6 +385,9 @@ func TestInvalidPolicyNamesLineAndColumn(t *testing.T) {
 		{"policies:\n  - id: coverage\n    require: \"true\"\n", "used twice"},
 		{"policies:\n  - id: x\n    require: \"true\"\n    severity: warn\n", "policies[0].severity"},
 		{"coverage: {minimum: 0.9}\n", "gates.yaml:"},
+		// A fraction where a whole number is held: truncated to tier 1
+		// with nothing said before.
+		{"risk:\n  scope: {tiers: [1.5]}\n", "gates.yaml:2: risk.scope.tiers[0]: 1.5 is not a whole number"},
 	} {
 		_, err := Load("gates.yaml", []byte(c.src), cat)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -228,6 +229,9 @@ func Load(name string, src []byte, cat *catalog.Catalog) (*Policies, error) {
 	if len(bytes.TrimSpace(src)) > 0 {
 		if err := yaml.UnmarshalWithOptions(src, &c, yaml.DisallowUnknownField()); err != nil {
 			return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
+		}
+		if err := catalog.FractionsInWholeFields(name, src, reflect.TypeFor[Config]()); err != nil {
+			return nil, err
 		}
 	}
 	lines := strings.Split(string(src), "\n")

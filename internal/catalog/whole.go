@@ -1,4 +1,4 @@
-package config
+package catalog
 
 import (
 	"fmt"
@@ -10,13 +10,14 @@ import (
 	"github.com/goccy/go-yaml/parser"
 )
 
-// fractionsInWholeFields finds a number with a fraction written where the
-// configuration holds a whole number (read_copies: 1.5): the YAML library
-// truncates it into the field, so 1.5 ran as 1 with nothing said. It
-// walks the file's floats and follows each one's path through t's yaml
-// tags; a path it cannot follow (a map of documents, a field decoded by
-// its own UnmarshalYAML) is left to that field's own check.
-func fractionsInWholeFields(path string, src []byte, t reflect.Type) error {
+// FractionsInWholeFields finds a number with a fraction written where a
+// YAML file decoded into t holds a whole number (read_copies: 1.5, a gate
+// scope's tiers: [1.5]): the YAML library truncates it into the field, so
+// 1.5 ran as 1 with nothing said. It walks the file's floats and follows
+// each one's path through t's yaml tags; a path it cannot follow (a map of
+// documents, a field decoded by its own UnmarshalYAML) is left to that
+// field's own check. what names the file in the error ("config FILE").
+func FractionsInWholeFields(what string, src []byte, t reflect.Type) error {
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
 		return nil // the decoder reports it, with its position
@@ -26,7 +27,7 @@ func fractionsInWholeFields(path string, src []byte, t reflect.Type) error {
 		if !ok || fl.Value == float64(int64(fl.Value)) {
 			continue // 2.0 loses nothing
 		}
-		ft := typeAt(t, n.GetPath())
+		ft := TypeAt(t, n.GetPath())
 		if ft == nil {
 			continue
 		}
@@ -34,15 +35,15 @@ func fractionsInWholeFields(path string, src []byte, t reflect.Type) error {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 			key := strings.TrimPrefix(n.GetPath(), "$.")
-			return fmt.Errorf("config %s:%d: %s: %s is not a whole number", path, n.GetToken().Position.Line, key, n.GetToken().Value)
+			return fmt.Errorf("%s:%d: %s: %s is not a whole number", what, n.GetToken().Position.Line, key, n.GetToken().Value)
 		}
 	}
 	return nil
 }
 
-// typeAt is the Go type a YAML path ("$.alerts.routes[0].name") decodes
+// TypeAt is the Go type a YAML path ("$.alerts.routes[0].name") decodes
 // into from t, nil where it cannot be followed.
-func typeAt(t reflect.Type, path string) reflect.Type {
+func TypeAt(t reflect.Type, path string) reflect.Type {
 	rest, ok := strings.CutPrefix(path, "$")
 	if !ok {
 		return nil

@@ -20,7 +20,7 @@ func init() {
 }
 
 func runRecord(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "record", "KIND SOURCE ID [flags]", "Shows one stored record, field by field, and where it came from: the sha256 of the raw input it was\n"+
+	fs := flags(env, "record", "KIND SOURCE ID|KIND SOURCE/ID [flags]", "Shows one stored record, field by field, and where it came from: the sha256 of the raw input it was\n"+
 		"made from, the sha256 of its canonical body, when it was ingested and its store sequence. A drill-down\n"+
 		"(candor metric ID) names its records as KIND SOURCE/ID.")
 	var c common
@@ -30,8 +30,14 @@ func runRecord(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// candor metric names its records KIND SOURCE/ID: taken as given.
+	if len(rest) == 2 {
+		if source, id, ok := strings.Cut(rest[1], "/"); ok && source != "" && id != "" {
+			rest = []string{rest[0], source, id}
+		}
+	}
 	if len(rest) != 3 {
-		return usagef("give KIND SOURCE ID, e.g. candor record deployment import d42")
+		return usagef("give KIND SOURCE ID (or KIND SOURCE/ID, as candor metric names records), e.g. candor record deployment import d42")
 	}
 	if err := checkFormat(*format); err != nil {
 		return err

@@ -37,6 +37,11 @@ func TestRecord(t *testing.T) {
 		t.Errorf("fields out of order:\n%s", r.stdout)
 	}
 
+	// As candor metric names it: KIND SOURCE/ID.
+	if r2 := mustRun(t, "record", "deployment", "import/d2", "--data", data); r2.stdout != r.stdout {
+		t.Errorf("KIND SOURCE/ID:\n%s\nwant:\n%s", r2.stdout, r.stdout)
+	}
+
 	r = mustRun(t, "record", "deployment", "import", "d2", "--data", data, "--format", "json")
 	var doc struct {
 		Kind, Source, ID string

@@ -203,6 +203,28 @@ func (s *Server) metricPage(w http.ResponseWriter, r *http.Request) {
 	s.showMetricPage(w, r, http.StatusOK, nil)
 }
 
+// nearestMetric is the metric the reader may see that id most likely
+// means: the closest by spelling, else the one id begins ("lead_time" for
+// lead_time_for_changes, too far to be a misspelling); "" when none.
+func (s *Server) nearestMetric(access auth.Access, id string) string {
+	var ids []string
+	for _, m := range s.Catalog.MetricsInForce() {
+		if !m.Retired && access.CanSeeMetric(&m) {
+			ids = append(ids, m.ID)
+		}
+	}
+	if near := domain.Closest(id, ids); near != "" {
+		return near
+	}
+	best := ""
+	for _, x := range ids {
+		if len(id) >= 3 && strings.HasPrefix(x, id) && (best == "" || len(x) < len(best)) {
+			best = x
+		}
+	}
+	return best
+}
+
 // showMetricPage renders a metric's page at r's query, in status, with
 // the action form refused and its values when refused is set.
 func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status int, refused *actionForm) {
@@ -216,6 +238,9 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	if err := s.canSeeMetric(access, id); err != nil {
 		if domain.CodeOf(err) == domain.ENotFound {
 			err = notFoundf("There is no metric %q.", id)
+			if near := s.nearestMetric(access, id); near != "" {
+				err = notFoundf("There is no metric %q: did you mean %s?", id, near)
+			}
 		}
 		s.pageError(w, r, err)
 		return

@@ -627,3 +627,21 @@ func TestMenuFromAFilteredPage(t *testing.T) {
 		t.Errorf("no menu link carries the window")
 	}
 }
+
+// An unknown metric's page suggests the metric meant: a misspelling's
+// nearest, or the one whose id it begins ("lead_time").
+func TestUnknownMetricPageSuggests(t *testing.T) {
+	e := newEnv(t, 0)
+	exec := e.sessionAs(t, "executive")
+	for path, want := range map[string]string{
+		"/metrics/lead_time":           "did you mean lead_time_for_changes?",
+		"/metrics/chnage_failure_rate": "did you mean change_failure_rate?",
+	} {
+		if page := html.UnescapeString(e.page(t, exec, path, 404)); !strings.Contains(page, want) {
+			t.Errorf("%s does not suggest %q", path, want)
+		}
+	}
+	if page := e.page(t, exec, "/metrics/zzz", 404); strings.Contains(page, "did you mean") {
+		t.Error("/metrics/zzz suggests a metric")
+	}
+}

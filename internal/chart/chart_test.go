@@ -461,7 +461,7 @@ func TestTrendAxisAndThresholdLabels(t *testing.T) {
 		{name: "bounds and target far above a short chart", lowest: "1",
 			c: Trend{Series: []Series{{Points: weeks(fp(1), fp(2))}}, Bands: &Bands{Better: Higher, Green: 50, Amber: 49}, Target: fp(50.5),
 				Format: count, Width: 240, Height: 140},
-			labels: []string{"target 50.5 ↑", "green ≥ 50 ↑", "amber ≥ 49 ↑"}},
+			labels: []string{"target 50.5 (above)", "green ≥ 50 (above)", "amber ≥ 49 (above)"}},
 		{name: "a flat positive series stays off zero", lowest: "4.4",
 			c: Trend{Series: []Series{{Points: weeks(fp(5), fp(5), fp(5))}}, Format: count}},
 		{name: "negative values keep a negative axis",
@@ -1050,8 +1050,8 @@ func TestTrendScaledToTheData(t *testing.T) {
 		t.Errorf("the amber bound (168 h) is drawn on a scale it squashes: %d lines", len(a))
 	}
 	lb := root.byClass("text", "thr-amber", "label")
-	if len(lb) != 1 || lb[0].text != "amber ≤ 168 h ↑" || !lb[0].hasClass("offscale") || lb[0].f(t, "y") > plotT+12 || lb[0].f(t, "y") < 0 {
-		t.Fatalf("the amber bound's label: %v, want \"amber ≤ 168 h ↑\" at the top edge (%v)", texts(lb), plotT)
+	if len(lb) != 1 || lb[0].text != "amber ≤ 168 h (above)" || !lb[0].hasClass("offscale") || lb[0].f(t, "y") > plotT+12 || lb[0].f(t, "y") < 0 {
+		t.Fatalf("the amber bound's label: %v, want \"amber ≤ 168 h (above)\" at the top edge (%v)", texts(lb), plotT)
 	}
 	if desc := root.children[1].text; !strings.Contains(desc, "amber ≤ 168 h") {
 		t.Errorf("desc %q does not state the amber bound", desc)
@@ -1060,7 +1060,7 @@ func TestTrendScaledToTheData(t *testing.T) {
 	// 95 %, named at the bottom edge.
 	root = checkSVG(t, Trend{Series: []Series{{Points: weeks(fp(99.8), fp(99.95), fp(100))}}, Format: pct,
 		Bands: &Bands{Better: Higher, Green: 99.9, Amber: 95}}.SVG())
-	if lb := root.byClass("text", "thr-amber", "label"); len(lb) != 1 || lb[0].text != "amber ≥ 95.0 % ↓" || len(root.byClass("line", "thr-amber")) != 0 {
+	if lb := root.byClass("text", "thr-amber", "label"); len(lb) != 1 || lb[0].text != "amber ≥ 95.0 % (below)" || len(root.byClass("line", "thr-amber")) != 0 {
 		t.Errorf("an amber bound far below the data: labels %v, %d lines", texts(lb), len(root.byClass("line", "thr-amber")))
 	}
 }

@@ -151,10 +151,12 @@ func (c Trend) SVG() template.HTML {
 			lo, hi = l, u
 			continue
 		}
+		// Said in words: an arrow beside a bound read as the better/worse
+		// arrows every card uses.
 		if v > dhi {
-			lines[i].off, lines[i].label = 1, lines[i].label+" ↑"
+			lines[i].off, lines[i].label = 1, lines[i].label+" (above)"
 		} else {
-			lines[i].off, lines[i].label = -1, lines[i].label+" ↓"
+			lines[i].off, lines[i].label = -1, lines[i].label+" (below)"
 		}
 	}
 

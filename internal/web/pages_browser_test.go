@@ -319,3 +319,24 @@ func TestBrowserPrintedScorecardStatesRules(t *testing.T) {
 	browsertest.SetViewport(ctx, t, browsertest.Laptop)
 	printsOnOnePage(ctx, t, "scorecard-print.pdf")
 }
+
+// On a phone a record's id, the heading of its stacked row, wraps within
+// its half of the row: kept on one line, an SLI's long id ran over the
+// field beside it.
+func TestBrowserRecordIDsWrapOnAPhone(t *testing.T) {
+	ctx := browsertest.New(t)
+	base := demoServer(t, map[string][]string{"eve@example.com": {"executive"}})
+	browsertest.SetViewport(ctx, t, browsertest.Phone)
+	browserSignIn(t, ctx, base, "/metrics/availability", "eve@example.com", ".records")
+	over, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[...document.querySelectorAll(".records tbody th")].map(th => th.scrollWidth - th.clientWidth)`))
+	if err != nil || len(over) == 0 {
+		t.Fatalf("record headings: %v (%v)", over, err)
+	}
+	for i, d := range over {
+		if d > 1 {
+			t.Errorf("record %d's id runs %.0f px past its cell", i+1, d)
+			break
+		}
+	}
+	browsertest.Screenshot(ctx, t, "records-phone")
+}

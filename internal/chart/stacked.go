@@ -30,6 +30,10 @@ type StackedBars struct {
 	Format Format
 	// Width in pixels; zero means 640. Values below 300 are raised to it.
 	Width int
+	// TotalPrefix words a row's total where it is not the whole itself:
+	// medians per stage add up to no one's median ("Σ " before "24.1 h",
+	// where a team's lead time is 22.6 h).
+	TotalPrefix string
 }
 
 // seriesFill are the segment colours, in series order (then repeated). None is a status colour:
@@ -98,7 +102,7 @@ func (c StackedBars) SVG() template.HTML {
 				parts = append(parts, name+" unknown")
 			}
 		}
-		total := f(sums[i])
+		total := c.TotalPrefix + f(sums[i])
 		if len(missing) == len(c.Series) {
 			total = "unknown"
 		} else if len(missing) > 0 {

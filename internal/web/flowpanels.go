@@ -68,8 +68,10 @@ func (s *Server) flowPanelOf(fb *scorecard.FlowBreakdown, q Query) *flowPanel {
 		series = append(series, stageShort(h.Name))
 		p.Heads = append(p.Heads, flowHead{Name: stageShort(h.Name), URL: metricHref(q, h.ID, "", "")})
 	}
-	sb := chart.StackedBars{Title: "Where lead time goes, by " + idWords(fb.By) + " (median hours per stage)", Series: series,
-		Format: s.chartFormat("hours"), Width: roleChartWidth}
+	// A row's total is the stages' medians added up, not the group's
+	// median lead time (its own column says that): marked Σ.
+	sb := chart.StackedBars{Title: "Where lead time goes, by " + idWords(fb.By) + " (median hours per stage; Σ their sum, not the median lead time)", Series: series,
+		Format: s.chartFormat("hours"), Width: roleChartWidth, TotalPrefix: "Σ "}
 	for i, r := range fb.Rows {
 		name, dim := r.Key, fb.By
 		if i == 0 {

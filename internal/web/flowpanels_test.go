@@ -36,6 +36,9 @@ func TestRoleViewFlowAndBridgePanels(t *testing.T) {
 	eng := e.page(t, exec, "/views/engineering?as_of="+asOf, 200)
 	mustContain(t, "the Engineering view", eng, []string{
 		`id="sec-flow"`, "Where lead time goes, by team", "chart-stacked",
+		// A bar's total is the stages' medians added up, marked so: it is
+		// not the team's median lead time.
+		"Σ their sum, not the median lead time", ">Σ 120 h",
 		// The legend and the columns name the stages shortly.
 		">Coding</a>", ">Pickup</a>", ">Review</a>", ">Deploy</a>",
 		// The organisation first, then each team, each linking to lead time for it.

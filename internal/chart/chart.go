@@ -47,6 +47,10 @@ var CSS string
 type Point struct {
 	At    time.Time
 	Value *float64
+	// Break leaves the line unjoined from the point before: the value
+	// starts again (a new quota period), so a joining line would draw a
+	// fall that did not happen.
+	Break bool
 }
 
 // Format turns a value into the text a reader sees, unit included ("12.5 %", "3.2 h",
@@ -577,14 +581,15 @@ func latest(pts []Point, f Format) string {
 // linePath draws present values as a path, starting a new sub-path after each gap, and returns
 // the present points that have no present neighbour (a path cannot show them; the caller marks
 // them with a dot).
-func linePath(xs []float64, ys []float64, present []bool) (d string, lone []int) {
+func linePath(xs []float64, ys []float64, present []bool, breaks []bool) (d string, lone []int) {
 	var b strings.Builder
+	broken := func(i int) bool { return i < len(breaks) && breaks[i] }
 	for i := range xs {
 		if !present[i] {
 			continue
 		}
-		prev := i > 0 && present[i-1]
-		next := i+1 < len(xs) && present[i+1]
+		prev := i > 0 && present[i-1] && !broken(i)
+		next := i+1 < len(xs) && present[i+1] && !broken(i+1)
 		if prev {
 			b.WriteString(" L")
 		} else {

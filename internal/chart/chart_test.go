@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"html/template"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -391,7 +392,7 @@ func TestTrend(t *testing.T) {
 func TestTrendTimeScaleAndDegenerate(t *testing.T) {
 	// Uneven dates are placed by time, not by index.
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	pts := []Point{{t0, fp(1)}, {t0.AddDate(0, 0, 1), fp(2)}, {t0.AddDate(0, 0, 10), fp(3)}}
+	pts := []Point{{At: t0, Value: fp(1)}, {At: t0.AddDate(0, 0, 1), Value: fp(2)}, {At: t0.AddDate(0, 0, 10), Value: fp(3)}}
 	root := checkSVG(t, Trend{Series: []Series{{Points: pts}}}.SVG())
 	xy := subpaths(t, root.byClass("path", "line")[0].attrs["d"])[0]
 	if d1, d2 := xy[1][0]-xy[0][0], xy[2][0]-xy[1][0]; math.Abs(d2/d1-9) > 0.01 {
@@ -1062,5 +1063,24 @@ func TestTrendScaledToTheData(t *testing.T) {
 		Bands: &Bands{Better: Higher, Green: 99.9, Amber: 95}}.SVG())
 	if lb := root.byClass("text", "thr-amber", "label"); len(lb) != 1 || lb[0].text != "amber ≥ 95.0 % (below)" || len(root.byClass("line", "thr-amber")) != 0 {
 		t.Errorf("an amber bound far below the data: labels %v, %d lines", texts(lb), len(root.byClass("line", "thr-amber")))
+	}
+}
+
+// A point marked Break is not joined to the one before: a quota period's
+// value starting again had been drawn as a fall (86.99 % → 1.15 %).
+func TestTrendBreaksAtANewPeriod(t *testing.T) {
+	v := func(x float64) *float64 { return &x }
+	t0 := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	pts := []Point{{At: t0, Value: v(60)}, {At: t0.AddDate(0, 0, 7), Value: v(80)}, {At: t0.AddDate(0, 0, 14), Value: v(2), Break: true}, {At: t0.AddDate(0, 0, 21), Value: v(9)}}
+	for _, svg := range []string{string(Trend{Title: "Quota attainment", Series: []Series{{Name: "x", Points: pts}}}.SVG()), string(Spark{Points: pts}.SVG())} {
+		d := regexp.MustCompile(`class="line" d="([^"]*)"`).FindStringSubmatch(svg)
+		if d == nil || strings.Count(d[1], "M") != 2 || strings.Count(d[1], "L") != 2 {
+			t.Errorf("the line is not broken at the new period: %v", d)
+		}
+	}
+	pts[2].Break = false
+	d := regexp.MustCompile(`class="line" d="([^"]*)"`).FindStringSubmatch(string(Trend{Series: []Series{{Points: pts}}}.SVG()))
+	if d == nil || strings.Count(d[1], "M") != 1 {
+		t.Errorf("without the break the line is broken: %v", d)
 	}
 }

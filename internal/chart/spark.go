@@ -78,11 +78,12 @@ func (s Spark) SVG() template.HTML {
 
 	xs := make([]float64, n)
 	ys := make([]float64, n)
+	breaks := make([]bool, n)
 	x := linear{0, float64(n - 1), padX, w - padX}
-	for i := range s.Points {
-		xs[i], ys[i] = x.at(float64(i)), y.at(vals[i])
+	for i, p := range s.Points {
+		xs[i], ys[i], breaks[i] = x.at(float64(i)), y.at(vals[i]), p.Break
 	}
-	d, lone := linePath(xs, ys, present)
+	d, lone := linePath(xs, ys, present, breaks)
 	out.empty("path", at("class", "line"), at("d", d), at("fill", "none"), at("stroke", colSeries1),
 		at("stroke-width", 1.5), at("stroke-linejoin", "round"), at("stroke-linecap", "round"))
 	last := -1

@@ -238,15 +238,15 @@ func (c Trend) SVG() template.HTML {
 		st := seriesStyle[si%len(seriesStyle)]
 		n := len(s.Points)
 		xs, ys := make([]float64, n), make([]float64, n)
-		present := make([]bool, n)
+		present, breaks := make([]bool, n), make([]bool, n)
 		for i, p := range s.Points {
 			var v float64
 			v, present[i] = value(p.Value)
-			xs[i], ys[i] = x(i, p.At), y.at(v)
+			xs[i], ys[i], breaks[i] = x(i, p.At), y.at(v), p.Break
 		}
 		class := "series series-" + strconv.Itoa(si+1)
 		out.open("g", at("class", class))
-		d, lone := linePath(xs, ys, present)
+		d, lone := linePath(xs, ys, present, breaks)
 		attrs := []attr{at("class", "line"), at("d", d), at("fill", "none"), at("stroke", st.colour),
 			at("stroke-width", 2.0), at("stroke-linejoin", "round"), at("stroke-linecap", "round")}
 		if st.dash != "" {

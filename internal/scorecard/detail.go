@@ -410,7 +410,10 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if len(c.Series) > 0 {
 		b.WriteString("Weekly: ")
 		for i, p := range c.Series {
-			if i > 0 {
+			switch {
+			case p.NewPeriod:
+				b.WriteString(" | new period: ")
+			case i > 0:
 				b.WriteString(" · ")
 			}
 			b.WriteString(pointText(p, c.Unit, o))

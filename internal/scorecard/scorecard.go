@@ -368,6 +368,11 @@ type Point struct {
 	// Partial is set when the week ends after the newest data of a kind the value sums by
 	// proration, as Card.Partial (said on the chart's table; the week is compared as any other).
 	Partial *Partial `json:"partial,omitempty"`
+	// NewPeriod is set on a quota-period metric's week that falls in
+	// another quota period than the week before: its value starts again,
+	// so a chart breaks its line there rather than draw a fall (86.99 % →
+	// 1.15 % at a quarter's first week had read as a crash).
+	NewPeriod bool `json:"new_period,omitempty"`
 }
 
 // Freshness says how current the metric's data is.
@@ -1006,6 +1011,9 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, thr *catalog.Thresholds, q m
 			pts[k].NotComparable = notComparable(cites, before)
 			if pts[k].NotComparable == "" && r.Value != nil && pts[k-1].Value != nil {
 				pts[k].NotComparable = periodUnjudged(m.At(end), thr, last, r.Detail, "the week before")
+			}
+			if ps, cs := last.PeriodStart, r.Detail.PeriodStart; ps != nil && cs != nil && !ps.Equal(*cs) {
+				pts[k].NewPeriod = true
 			}
 		}
 		before, last = cites, r.Detail

@@ -205,4 +205,18 @@ func TestNoDegradingOfCoverageWithinOrAcrossItsPeriod(t *testing.T) {
 	if want := "the week before falls in another period (from 1 Jul 2026): it divides by that period's quota"; c.Series[n-1].NotComparable != want {
 		t.Errorf("coverage's first week of a quarter says %q; want %q", c.Series[n-1].NotComparable, want)
 	}
+	// That week starts a new period, so a chart breaks its line there
+	// (and only there), and the CLI's weekly line says so.
+	for i, p := range c.Series {
+		if p.NewPeriod != (i == n-1) {
+			t.Errorf("week %d (ending %s): NewPeriod %v", i, p.End.Format(time.DateOnly), p.NewPeriod)
+		}
+	}
+	d, err := Detail(cat, ds, "pipeline_coverage", Options{AsOf: time.Date(2026, 10, 7, 0, 0, 0, 0, time.UTC)}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, " | new period: ") {
+		t.Errorf("the weekly line does not mark the new period:\n%s", text)
+	}
 }

@@ -209,7 +209,7 @@ func (s *Server) spark(c scorecard.Card) template.HTML {
 func seriesPoints(c scorecard.Card) []chart.Point {
 	pts := make([]chart.Point, len(c.Series))
 	for i, p := range c.Series {
-		pts[i] = chart.Point{At: p.End, Value: p.Value}
+		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod}
 	}
 	return pts
 }

@@ -185,7 +185,9 @@ func TestReviewFromTheCountsBegan(t *testing.T) {
 		t.Errorf("six weeks of counts: judged %v, weeks %d from %s, unopened %d", rv.Judged, rv.Weeks, rv.From, len(rv.Metrics))
 	}
 	text = rv.Text()
-	for _, want := range []string{"the review covers the 6 weeks since, not the quarter's 13", "change_failure_rate — red at 6 of 6 weekly checks"} {
+	for _, want := range []string{"the review covers the 6 weeks since, not the quarter's 13", "change_failure_rate — red at 6 of 6 weekly checks",
+		// The weeks as the page words them, to their last day.
+		"(weeks 23 Feb 2026 – 5 Apr 2026:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text of six weeks lacks %q:\n%s", want, text)
 		}
@@ -233,5 +235,25 @@ func TestCounts(t *testing.T) {
 func TestReviewSpan(t *testing.T) {
 	if got := (Review{From: "2026-09-07", To: "2026-12-07"}).Span(); got != "7 Sep 2026 – 6 Dec 2026" {
 		t.Errorf("Span = %q", got)
+	}
+}
+
+// The review's people are users: an API token's opens count as opens,
+// not as a person.
+func TestReviewPeopleAreUsers(t *testing.T) {
+	asOf := time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC)
+	st := quarterOfFailures(t, asOf)
+	cat, _ := catalog.Default()
+	opens := []store.Opens{
+		{Week: "2026-03-30", Who: "user:a@example.com", Page: "GET /{$}", Count: 2},
+		{Week: "2026-03-30", Who: "token:demo", Page: "GET /api/v1/scorecard", Count: 5},
+	}
+	var rv *Review
+	engine.New(st, metrics.DefaultConfig()).Read(context.Background(), func(ds *metrics.Dataset) error {
+		rv = Build(cat, ds, Kept{Opens: opens, Began: asOf.AddDate(-1, 0, 0)}, asOf, nil)
+		return nil
+	})
+	if rv.Opens != 7 || rv.Openers != 1 {
+		t.Errorf("opens %d by %d people; want 7 by 1", rv.Opens, rv.Openers)
 	}
 }

@@ -106,7 +106,9 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, k Kept, asOf time.Time, vi
 			continue
 		}
 		rv.Opens += o.Count
-		if o.Who != "" {
+		// People are users; an API token's opens count as opens, not as
+		// a person (the demo's token had been one of two "people").
+		if strings.HasPrefix(o.Who, "user:") {
 			people[o.Who] = true
 		}
 		opened[o.Subject] = true
@@ -217,7 +219,9 @@ func (r Review) Partial() string {
 // Text renders the review for people.
 func (rv *Review) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Quarterly review as of %s (weeks %s to %s: %s by %s)\n", rv.AsOf.Format(time.RFC3339), rv.From, rv.To,
+	// The weeks as the page words them: their last day, where "to
+	// 2026-12-07" (the next Monday) read as a week still to come.
+	fmt.Fprintf(&b, "Quarterly review as of %s (weeks %s: %s by %s)\n", rv.AsOf.Format(time.RFC3339), rv.Span(),
 		plural.Count(rv.Opens, "open"), plural.Counts(rv.Openers, "person", "people"))
 	if p := rv.Partial(); p != "" {
 		fmt.Fprintf(&b, "%s\n", p)

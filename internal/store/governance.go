@@ -53,10 +53,12 @@ const (
 	AdoptionMigration = 9
 )
 
-// OpensBegan is the earlier of the adoption table's creation and the
-// first week holding a count (NULL when none holds one): counts restored
-// or written before the table's creation on this store still say their
-// week was observed.
+// OpensBegan is the adoption table's creation, or the first week holding
+// a count (NULL when none holds one) where that week ended before it:
+// counts restored or written before the table's creation on this store
+// still say their week was observed. A first week holding the creation
+// gives the creation: its Monday had said counts began days before the
+// store existed.
 func OpensBegan(created time.Time, firstWeek sql.NullString) (time.Time, error) {
 	began := created.UTC()
 	if !firstWeek.Valid {
@@ -66,7 +68,7 @@ func OpensBegan(created time.Time, firstWeek sql.NullString) (time.Time, error) 
 	if err != nil {
 		return time.Time{}, fmt.Errorf("adoption: week %q: %w", firstWeek.String, err)
 	}
-	if w.Before(began) {
+	if !w.AddDate(0, 0, 7).After(began) {
 		began = w
 	}
 	return began, nil

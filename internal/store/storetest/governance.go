@@ -65,5 +65,19 @@ func runGovernance(t *testing.T, open Factory, o options) {
 		if began, err := s.OpensBegan(ctx); err != nil || !began.Equal(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)) {
 			t.Fatalf("with a count of 2026-03-02 the counts began %v, %v", began, err)
 		}
+		// A count in the week the table was made: the making, not that
+		// week's Monday, days before the store existed.
+		t2 := open(t)
+		made, err := t2.OpensBegan(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		week := made.UTC().Truncate(24*time.Hour).AddDate(0, 0, -(int(made.UTC().Weekday())+6)%7)
+		if err := t2.AddOpens(ctx, []store.Opens{{Week: week.Format(time.DateOnly), Who: "user:a@example.com", Page: "GET /{$}", Count: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if began, err := t2.OpensBegan(ctx); err != nil || !began.Equal(made) {
+			t.Fatalf("with a count of the week the table was made (%s), the counts began %v, %v; want %v", week.Format(time.DateOnly), began, err, made)
+		}
 	})
 }

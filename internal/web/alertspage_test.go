@@ -146,6 +146,10 @@ func TestAlertsShowTheOwnersAction(t *testing.T) {
 	page := e.page(t, exec, "/alerts", 200)
 	mustContain(t, "the alerts page", page, []string{
 		`<a href="/metrics/deployment_frequency#action">record one on the metric's page</a>`,
+		// When the alert was raised, named so: beside a title saying how
+		// long the metric has been red, a bare "since" read as a second
+		// answer to the same question.
+		`alert raised 2 Mar 2026`,
 	}, `<a href="/metrics/availability#action">`)
 	mustContain(t, "the alerts page", page, []string{
 		`Owner's action: <span class="kpi__action kpi__action--none">no action recorded</span> · <a href="/metrics/change_failure_rate#action">record one on the metric's page</a>`,

@@ -395,6 +395,10 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if p := c.Partial; p != nil {
 		fmt.Fprintf(&b, "Reported: %s data to %s; the window's last %s are not reported yet\n", p.Kind, p.Until.UTC().Format(time.RFC3339), p.Short)
 	}
+	if q := c.Quiet; q != nil {
+		fmt.Fprintf(&b, "Changes: no %s record changed in the window; the newest change is from %s, before it began (a state, never judged stale by its records' times: check that its feed still runs)\n",
+			q.Kind, q.Newest.UTC().Format(time.RFC3339))
+	}
 	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
 		fmt.Fprintf(&b, "Deployment days per week: %s (median over the window's full weeks)\n", trim(*v, 1))
 	}

@@ -151,3 +151,39 @@ func TestTrendNotAgainstAWindowTheDataBeganIn(t *testing.T) {
 		t.Errorf("7-day trend %+v, want compared", c.Trend)
 	}
 }
+
+// A window after a billing feed's last change: new MRR and churn sum over
+// it what subscriptions' changes make, and nothing changed in it. Their
+// values and statuses stand (SPEC §4: a state kind is never stale by its
+// records' times); the card says the newest change came before the
+// window (known problem: "0 USD" red with nothing said). A window holding
+// a change says nothing.
+func TestQuietStateKindIsSaid(t *testing.T) {
+	data := `
+{"kind":"subscription","id":"s1","customer":"acme","plan":"pro","mrr":100,"started_at":"2026-06-01T00:00:00Z"}
+{"kind":"subscription","id":"s2","customer":"beta","plan":"pro","mrr":50,"started_at":"2026-11-24T00:00:00Z"}
+`
+	ds := load(t, metrics.DefaultConfig(), data)
+	cat := defaultCatalog(t)
+	at := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	c := card(t, Build(cat, ds, Options{AsOf: at, Window: 7 * 24 * time.Hour}), "mrr_new")
+	if q := c.Quiet; q == nil || q.Kind != "subscription" || !q.Newest.Equal(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("new MRR over 7 days after the last change: quiet = %+v", q)
+	}
+	if c.Value == nil || *c.Value != 0 {
+		t.Errorf("new MRR = %s, want 0 (SPEC §3, unchanged)", show(c.Value))
+	}
+	d, err := Detail(cat, ds, "mrr_new", Options{AsOf: at, Window: 7 * 24 * time.Hour}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "Changes: no subscription record changed in the window; the newest change is from 2026-11-24T00:00:00Z") {
+		t.Errorf("candor metric's text:\n%s", text)
+	}
+	if c := card(t, Build(cat, ds, Options{AsOf: at}), "mrr_new"); c.Quiet != nil {
+		t.Errorf("a 30-day window holding the change is said quiet: %+v", c.Quiet)
+	}
+	if c := card(t, Build(cat, ds, Options{AsOf: at, Window: 7 * 24 * time.Hour}), "mrr"); c.Quiet != nil {
+		t.Errorf("MRR, a state at as_of, is said quiet: %+v", c.Quiet)
+	}
+}

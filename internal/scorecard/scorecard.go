@@ -224,7 +224,11 @@ type Card struct {
 	// as SPEC §4 defines them — a daily cost feed leaves the window short
 	// by up to a day at every hour but midnight, and declining to compare
 	// then would leave cost metrics with no trend and no degrading flag.
-	Partial   *Partial       `json:"partial,omitempty"`
+	Partial *Partial `json:"partial,omitempty"`
+	// Quiet is set when the value sums over its window what a state kind's
+	// changes make (new MRR from subscriptions) and no record of that kind
+	// changed in the window (quietAt).
+	Quiet     *Quiet         `json:"quiet,omitempty"`
 	DORALevel string         `json:"dora_level,omitempty"`
 	Count     int            `json:"count"`
 	Detail    metrics.Detail `json:"detail,omitzero"`
@@ -305,6 +309,39 @@ type Partial struct {
 	Until time.Time `json:"until"`
 	// Short is how much of the window lies after Until.
 	Short string `json:"short"`
+}
+
+// Quiet says that no record of a state kind a value reads changed in its
+// window, and when one last did. SPEC §4 never judges a state kind stale
+// by its records' times (a book that did not change is not stale), so a
+// window after a billing feed stopped reads "0 USD" of new MRR judged as
+// any other: the value and its status stand, and this says beside them
+// what they rest on.
+type Quiet struct {
+	Kind string `json:"kind"`
+	// Newest is the kind's newest change at or before as_of, before the
+	// window began.
+	Newest time.Time `json:"newest"`
+}
+
+// quietAt returns the state kind m's value sums the changes of (a
+// subscription; not a period kind, which Partial covers, nor the
+// services, quotas and targets a value is judged or grouped by) whose
+// newest record changed before the window began, or nil.
+func quietAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, window time.Duration) *Quiet {
+	if !ds.SumsOverWindow(m.ID) {
+		return nil
+	}
+	for _, s := range m.Sources {
+		k := domain.Kind(s.Kind)
+		if !k.State() || k.Prorated() || k == domain.KindService || k == domain.KindQuota || k == domain.KindTarget {
+			continue
+		}
+		if t, ok := ds.LastData(k, asOf); ok && !t.After(asOf.Add(-window)) {
+			return &Quiet{Kind: s.Kind, Newest: t}
+		}
+	}
+	return nil
 }
 
 // partialAt returns the prorated source of m whose data stops furthest
@@ -580,6 +617,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	c.Partial = partialAt(ds, m, opt.AsOf, win)
+	c.Quiet = quietAt(ds, m, opt.AsOf, win)
 	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale(), Closing: opt.Closing}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))

@@ -291,6 +291,9 @@ func cardLine(c Card, o TextOptions) string {
 	if p := c.Partial; p != nil {
 		extra = append(extra, fmt.Sprintf("%s reported to %s", p.Kind, p.Until.UTC().Format("2006-01-02 15:04")))
 	}
+	if q := c.Quiet; q != nil {
+		extra = append(extra, fmt.Sprintf("no %s change in the window (newest %s)", q.Kind, q.Newest.UTC().Format("2006-01-02 15:04")))
+	}
 	extra = append(extra, "owner "+c.Owner, SignoffLine(c.Priority, c.Signoff, c.SignoffBy))
 	if a := o.Actions[c.ID]; a != "" {
 		extra = append(extra, a)

@@ -645,3 +645,22 @@ func TestUnknownMetricPageSuggests(t *testing.T) {
 		t.Error("/metrics/zzz suggests a metric")
 	}
 }
+
+// A metric summing subscriptions' changes over a window none fell in says
+// so beside its value (a state kind is never judged stale by its records'
+// times, SPEC §4), where new MRR read "0 USD" red with nothing said.
+func TestMetricPageSaysNoStateChangeInTheWindow(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"subscription","id":"sq1","customer":"acme","plan":"pro","mrr":100,"started_at":"2026-03-02T00:00:00Z"}`})
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	page := html.UnescapeString(e.get200(t, "/metrics/mrr_new?window=7d&as_of="+asOf))
+	if !strings.Contains(page, "no subscription record changed in the window: the newest change is from ") {
+		t.Errorf("the page does not say no subscription changed in the window")
+	}
+	if page := html.UnescapeString(e.get200(t, "/metrics/mrr_new?window=30d&as_of="+asOf)); strings.Contains(page, "no subscription record changed") {
+		t.Errorf("a window holding the change says none did")
+	}
+}

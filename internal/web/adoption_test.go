@@ -91,3 +91,18 @@ func TestAdoptionCounts(t *testing.T) {
 		}
 	}
 }
+
+// The quarterly review has an entry of its own under Governance for those
+// who may read it, opening /proposals at the review: a new user had not
+// found it under Definitions.
+func TestQuarterlyReviewInTheMenu(t *testing.T) {
+	e := newEnv(t, 0)
+	exec := e.sessionAs(t, "executive")
+	if page := e.page(t, exec, "/", 200); !strings.Contains(page, `href="/proposals#review"`) || !strings.Contains(page, ">Quarterly review<") {
+		t.Error("the executive's menu has no entry for the quarterly review")
+	}
+	eng := e.sessionAs(t, "engineering")
+	if page := e.page(t, eng, "/views/engineering", 200); strings.Contains(page, `href="/proposals#review"`) {
+		t.Error("engineering, without adoption:read, has the quarterly review in its menu")
+	}
+}

@@ -245,17 +245,26 @@ func (s *Server) roleNames(ids []string) string {
 // joins the navigation by joining the route table. Entries with a group
 // share one menu under the group's name: ten links side by side ran into
 // the account on a laptop, and the menus keep the bar to six.
-var navPages = []struct{ label, route, href, group string }{
-	{"Scorecard", "GET /{$}", "/", ""},
-	{"Role views", "GET /views/{role}", "/views/", ""},
-	{"Alerts", "GET /alerts", "/alerts", ""},
-	{"Insights", "GET /insights", "/insights", ""},
-	{"Release impact", "GET /releases", "/releases", "Releases"},
-	{"Release gates", "GET /gates", "/gates", "Releases"},
-	{"Definitions", "GET /proposals", "/proposals", "Governance"},
-	{"Data sources", "GET /sources", "/sources", "Governance"},
-	{"Share links", "GET /shares", "/shares", "Governance"},
-	{"Admin", "GET /admin", "/admin", "Governance"},
+var navPages = []struct {
+	label, route, href, group string
+	// need is a permission the entry asks beside its route's, and anchor
+	// the part of the page it opens at: the quarterly review is a panel
+	// of /proposals that only adoption:read shows (a new user had not
+	// found it under Definitions).
+	need   auth.Permission
+	anchor string
+}{
+	{"Scorecard", "GET /{$}", "/", "", "", ""},
+	{"Role views", "GET /views/{role}", "/views/", "", "", ""},
+	{"Alerts", "GET /alerts", "/alerts", "", "", ""},
+	{"Insights", "GET /insights", "/insights", "", "", ""},
+	{"Release impact", "GET /releases", "/releases", "Releases", "", ""},
+	{"Release gates", "GET /gates", "/gates", "Releases", "", ""},
+	{"Definitions", "GET /proposals", "/proposals", "Governance", "", ""},
+	{"Quarterly review", "GET /proposals", "/proposals", "Governance", auth.AdoptionRead, "review"},
+	{"Data sources", "GET /sources", "/sources", "Governance", "", ""},
+	{"Share links", "GET /shares", "/shares", "Governance", "", ""},
+	{"Admin", "GET /admin", "/admin", "Governance", "", ""},
 }
 
 func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
@@ -282,10 +291,13 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 			}
 			continue
 		}
-		if !rt.Policy.anyone && !rt.Policy.signedIn && !access.Can(rt.Policy.perm) {
+		if !rt.Policy.anyone && !rt.Policy.signedIn && !access.Can(rt.Policy.perm) || np.need != "" && !access.Can(np.need) {
 			continue
 		}
-		item := NavItem{Label: np.label, Href: q.For(np.route).URL(np.href), Current: r.URL.Path == np.href}
+		item := NavItem{Label: np.label, Href: q.For(np.route).URL(np.href), Current: r.URL.Path == np.href && np.anchor == ""}
+		if np.anchor != "" {
+			item.Href += "#" + np.anchor
+		}
 		if np.route == "GET /alerts" {
 			item.Count = s.unreadAlerts(r, p)
 		}

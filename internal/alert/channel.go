@@ -108,8 +108,40 @@ type SMTP struct {
 	From       string
 }
 
-// ParseSMTP reads an smtp:// or smtps:// URL.
+// SMTPError is a mail server ParseSMTP refuses: the part at fault, "url"
+// or "from", and why. Callers name where that part was set (Where), so the
+// part is carried, not read back out of the message.
+type SMTPError struct {
+	Field, Reason string
+}
+
+func (e *SMTPError) Error() string {
+	if e.Field == "url" {
+		return "smtp url: " + e.Reason
+	}
+	return "smtp: " + e.Reason
+}
+
+// Where names where the part at fault was set: the environment variable
+// when it gave it (or, for a missing sender, when the server came from the
+// environment too), else alerts.smtp's field ("url" or "from") with no
+// variable.
+func (e *SMTPError) Where(c SMTPConfig, env func(string) string) (field, variable string) {
+	field, value, variable := e.Field, c.URL, "CANDOR_SMTP_URL"
+	if field == "from" {
+		value, variable = c.From, "CANDOR_SMTP_FROM"
+	}
+	if env(variable) != "" || value == "" && field == "from" && env("CANDOR_SMTP_URL") != "" {
+		return field, variable
+	}
+	return field, ""
+}
+
+// ParseSMTP reads an smtp:// or smtps:// URL; an error is an *SMTPError.
 func ParseSMTP(raw, from string) (SMTP, error) {
+	bad := func(format string, a ...any) (SMTP, error) {
+		return SMTP{}, &SMTPError{Field: "url", Reason: fmt.Sprintf(format, a...)}
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Error quotes the whole URL, password and all, and the
@@ -118,7 +150,7 @@ func ParseSMTP(raw, from string) (SMTP, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return SMTP{}, fmt.Errorf("smtp url: not a URL (%v); write smtp://user:password@host:port, escaping reserved characters in the password (%%40 for @)", err)
+		return bad("not a URL (%v); write smtp://user:password@host:port, escaping reserved characters in the password (%%40 for @)", err)
 	}
 	s := SMTP{Host: u.Hostname(), From: from, TLS: "opportunistic", Port: 587}
 	switch u.Scheme {
@@ -126,14 +158,14 @@ func ParseSMTP(raw, from string) (SMTP, error) {
 	case "smtps":
 		s.TLS, s.Port = "implicit", 465
 	default:
-		return SMTP{}, fmt.Errorf("smtp url: scheme %q is not smtp or smtps", u.Scheme)
+		return bad("scheme %q is not smtp or smtps", u.Scheme)
 	}
 	if s.Host == "" {
-		return SMTP{}, errors.New("smtp url: no host")
+		return bad("no host")
 	}
 	if p := u.Port(); p != "" {
 		if s.Port, err = strconv.Atoi(p); err != nil {
-			return SMTP{}, fmt.Errorf("smtp url: port %q", p)
+			return bad("port %q", p)
 		}
 	}
 	if u.User != nil {
@@ -144,14 +176,14 @@ func ParseSMTP(raw, from string) (SMTP, error) {
 	case "":
 	case "required", "none":
 		if s.TLS == "implicit" {
-			return SMTP{}, errors.New("smtp url: smtps is always TLS; drop ?tls=")
+			return bad("smtps is always TLS; drop ?tls=")
 		}
 		s.TLS = t
 	default:
-		return SMTP{}, fmt.Errorf("smtp url: tls=%q; known: required, none", t)
+		return bad("tls=%q; known: required, none", t)
 	}
 	if from == "" {
-		return SMTP{}, errors.New("smtp: no sender address (smtp.from or CANDOR_SMTP_FROM)")
+		return SMTP{}, &SMTPError{Field: "from", Reason: "no sender address (smtp.from or CANDOR_SMTP_FROM)"}
 	}
 	return s, nil
 }

@@ -347,33 +347,6 @@ type ChannelConfig struct {
 	Revenue bool `yaml:"revenue"`
 }
 
-// SMTPSource says where the part of the mail server that ParseSMTP
-// refused with err was set: field is alerts.smtp's ("url" or "from"),
-// variable the environment variable when that gave it (or, for a missing
-// sender, when the server came from the environment too), else "".
-func SMTPSource(err error, c SMTPConfig, env func(string) string) (field, variable string) {
-	field, value, variable := "url", c.URL, "CANDOR_SMTP_URL"
-	if !strings.HasPrefix(err.Error(), "smtp url") {
-		field, value, variable = "from", c.From, "CANDOR_SMTP_FROM"
-	}
-	if env(variable) != "" || value == "" && field == "from" && env("CANDOR_SMTP_URL") != "" {
-		return field, variable
-	}
-	return field, ""
-}
-
-// SMTPReason is ParseSMTP's error without its "smtp url: " or "smtp: "
-// head, for a message that names the field or variable already.
-func SMTPReason(err error) string {
-	s := err.Error()
-	for _, head := range []string{"smtp url: ", "smtp: "} {
-		if r, ok := strings.CutPrefix(s, head); ok {
-			return r
-		}
-	}
-	return s
-}
-
 // SMTPConfig is the mail server; CANDOR_SMTP_URL and CANDOR_SMTP_FROM
 // override it.
 type SMTPConfig struct {
@@ -509,26 +482,23 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 	// set — the variable, or alerts.smtp's field and line — rather than
 	// at each e-mail channel, whose line says nothing of a variable.
 	var smtpSrv SMTP
-	var smtpErr error
-	smtpSaid := false
-	smtpBad := func() {
-		if smtpSaid {
-			return
-		}
-		smtpSaid = true
-		field, variable := SMTPSource(smtpErr, c.SMTP, env)
-		if variable != "" {
-			errs = append(errs, fmt.Errorf("%s: %s", variable, SMTPReason(smtpErr)))
-			return
-		}
-		fe := &catalog.FieldError{File: file, Kind: "alerts", Field: "smtp." + field, Msg: SMTPReason(smtpErr)}
-		if line != nil {
-			fe.Line = line("smtp." + field)
-		}
-		errs = append(errs, fe)
-	}
+	var smtpErr *SMTPError
 	if smtpURL != "" {
-		smtpSrv, smtpErr = ParseSMTP(smtpURL, from)
+		var err error
+		smtpSrv, err = ParseSMTP(smtpURL, from)
+		errors.As(err, &smtpErr)
+	}
+	if smtpErr != nil && slices.ContainsFunc(c.Channels, func(ch ChannelConfig) bool { return ch.Type == "email" }) {
+		field, variable := smtpErr.Where(c.SMTP, env)
+		if variable != "" {
+			errs = append(errs, fmt.Errorf("%s: %s", variable, smtpErr.Reason))
+		} else {
+			fe := &catalog.FieldError{File: file, Kind: "alerts", Field: "smtp." + field, Msg: smtpErr.Reason}
+			if line != nil {
+				fe.Line = line("smtp." + field)
+			}
+			errs = append(errs, fe)
+		}
 	}
 	for i, ch := range c.Channels {
 		bad := func(field, format string, a ...any) {
@@ -555,8 +525,7 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 				continue
 			}
 			if smtpErr != nil {
-				smtpBad()
-				continue
+				continue // said once above
 			}
 			s.Channels[ch.Name] = Email{SMTP: smtpSrv, To: ch.To, Link: c.Link}
 		case "webhook":

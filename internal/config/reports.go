@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -44,8 +45,12 @@ func (c Config) MailServer() (srv alert.SMTP, ok bool, err error) {
 	}
 	if srv, err = alert.ParseSMTP(raw, from); err != nil {
 		// Named where it was set, as the alert settings name it at load.
-		field, variable := alert.SMTPSource(err, c.Alerts.SMTP, env)
-		return srv, false, fmt.Errorf("%s: %s", cmp.Or(variable, "alerts.smtp."+field), alert.SMTPReason(err))
+		var se *alert.SMTPError
+		if !errors.As(err, &se) {
+			return srv, false, err
+		}
+		field, variable := se.Where(c.Alerts.SMTP, env)
+		return srv, false, fmt.Errorf("%s: %s", cmp.Or(variable, "alerts.smtp."+field), se.Reason)
 	}
 	return srv, true, nil
 }

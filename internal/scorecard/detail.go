@@ -507,13 +507,10 @@ func writeKindRun(b *strings.Builder, run []metrics.Ref, unit string) {
 					continue
 				}
 			}
-			// A period of whole days starts on its first day, as it ends
-			// on its last: "2026-10-01T00:00:00Z" had stood beside "31
-			// Dec 2026".
 			if t, ok := v.(time.Time); ok && n == "period_start" {
 				end, _ := r.Fields.Get("period_end").(time.Time)
-				if _, whole := PeriodEndText(t, end); whole && !end.IsZero() {
-					cells = append(cells, t.UTC().Format("2 Jan 2006"))
+				if s, ok := PeriodStartText(t, end); ok {
+					cells = append(cells, s)
 					continue
 				}
 			}
@@ -567,6 +564,17 @@ func PeriodEndText(start, end time.Time) (text string, ok bool) {
 		return "", false
 	}
 	return end.UTC().AddDate(0, 0, -1).Format("2 Jan 2006"), true
+}
+
+// PeriodStartText words a period's start as PeriodEndText words its end:
+// a period of whole days by its first day ("1 Oct 2026" beside "31 Dec
+// 2026", where "2026-10-01T00:00:00Z" had stood); ok is false for any
+// other, and for an end not known.
+func PeriodStartText(start, end time.Time) (text string, ok bool) {
+	if _, whole := PeriodEndText(start, end); !whole || end.IsZero() {
+		return "", false
+	}
+	return start.UTC().Format("2 Jan 2006"), true
 }
 
 func fieldText(v any) string {

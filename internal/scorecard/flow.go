@@ -245,12 +245,11 @@ func writeCustomers(b *strings.Builder, id string, moves []metrics.CustomerMove,
 	}
 	in := " (" + cur + ")"
 	fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", "customer", "m0"+in, "m1"+in, column+in)
-	amount := func(x float64) string { s, _ := AmountText(x); return s }
 	for i, m := range moves {
 		if i == TextRecords {
 			fmt.Fprintf(b, "  … %d more (--format json lists all)\n", len(moves)-i)
 			break
 		}
-		fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", m.Customer, amount(m.M0), amount(m.M1), amount(m.Amount))
+		fmt.Fprintf(b, "  %-28s %16s %16s %16s\n", m.Customer, Amount(m.M0), Amount(m.M1), Amount(m.Amount))
 	}
 }

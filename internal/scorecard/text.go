@@ -168,6 +168,12 @@ func AmountText(v any) (string, bool) {
 	return chart.GroupThousands(strconv.FormatFloat(x, 'f', 2, 64)), true
 }
 
+// Amount is AmountText of a float: a money column's amount, to the cent.
+func Amount(x float64) string {
+	s, _ := AmountText(x)
+	return s
+}
+
 var arrows = map[string]string{"up": "▲", "down": "▼", "flat": "▶"}
 
 func trendText(t Trend) string {

@@ -230,15 +230,10 @@ func revenueAtRiskNote(c scorecard.Card, cur string) string {
 // and the repeated currency widened it past a phone's width.
 type customerRow struct{ Customer, M0, M1, Amount string }
 
-func amountCell(x float64) string {
-	s, _ := scorecard.AmountText(x)
-	return s
-}
-
 func customerRows(moves []metrics.CustomerMove) []customerRow {
 	out := make([]customerRow, 0, min(len(moves), maxCustomerRows))
 	for _, m := range moves[:min(len(moves), maxCustomerRows)] {
-		out = append(out, customerRow{Customer: m.Customer, M0: amountCell(m.M0), M1: amountCell(m.M1), Amount: amountCell(m.Amount)})
+		out = append(out, customerRow{Customer: m.Customer, M0: scorecard.Amount(m.M0), M1: scorecard.Amount(m.M1), Amount: scorecard.Amount(m.Amount)})
 	}
 	return out
 }
@@ -256,7 +251,7 @@ func customerTotal(moves []metrics.CustomerMove) customerRow {
 	for _, m := range moves {
 		m0, m1, amt = m0+m.M0, m1+m.M1, amt+m.Amount
 	}
-	return customerRow{Customer: plural.Count(len(moves), "customer"), M0: amountCell(m0), M1: amountCell(m1), Amount: amountCell(amt)}
+	return customerRow{Customer: plural.Count(len(moves), "customer"), M0: scorecard.Amount(m0), M1: scorecard.Amount(m1), Amount: scorecard.Amount(amt)}
 }
 
 // orDash formats v, or "—" for none.

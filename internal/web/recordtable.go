@@ -412,8 +412,8 @@ func periodStartText(v, end any) string {
 	if !ok || !eok {
 		return cellText(v)
 	}
-	if _, whole := scorecard.PeriodEndText(t, e); whole {
-		return cellText(t)
+	if s, ok := scorecard.PeriodStartText(t, e); ok {
+		return s
 	}
 	return t.UTC().Format("2 Jan 2006 15:04")
 }

@@ -328,10 +328,8 @@ type Quiet struct {
 // subscription; not a period kind, which Partial covers, nor the
 // services, quotas and targets a value is judged or grouped by) whose
 // newest record changed before the window began, or nil.
+// The caller asks only for a value that sums over its window.
 func quietAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, window time.Duration) *Quiet {
-	if !ds.SumsOverWindow(m.ID) {
-		return nil
-	}
 	for _, s := range m.Sources {
 		k := domain.Kind(s.Kind)
 		if !k.State() || k.Prorated() || k == domain.KindService || k == domain.KindQuota || k == domain.KindTarget {
@@ -617,7 +615,6 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	c.Partial = partialAt(ds, m, opt.AsOf, win)
-	c.Quiet = quietAt(ds, m, opt.AsOf, win)
 	q := metrics.Query{AsOf: opt.AsOf, Window: win, Scope: scope, Stale: opt.valueStale(), Closing: opt.Closing}
 	// SPEC §3: a scope or breakdown line of one service or tier is judged by its own bar.
 	thr, from := m.ThresholdsFor(scopeService(ds, scope))
@@ -664,6 +661,9 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Target = target
 	}
 	c.SumsOverWindow, c.AddsUp = ds.SumsOverWindow(m.ID), ds.AddsUp(m.ID)
+	if c.SumsOverWindow {
+		c.Quiet = quietAt(ds, m, opt.AsOf, win)
+	}
 	if f := WindowScale(ds, m, win); f != 1 {
 		// A churned MRR of 5,818 USD over a year is not red against a
 		// target of 445 USD set for 30 days. A target from target records

@@ -435,9 +435,8 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 
 	// The 12-week trend, with the bands where they are absolute.
-	pts := make([]chart.Point, len(c.Series))
-	for i, p := range c.Series {
-		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod}
+	pts := seriesPoints(*c)
+	for _, p := range c.Series {
 		row := metricWeekRow{End: p.End, Value: scorecard.FormatValue(p.Value, c.Unit, s.currency()), Reason: p.Reason, Count: p.Count}
 		if q := p.Partial; q != nil {
 			row.Reason = strings.TrimPrefix(strings.Join([]string{row.Reason, "partial: " + q.Kind + " data to " + q.Until.UTC().Format("2 Jan 15:04 MST")}, "; "), "; ")

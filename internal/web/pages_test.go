@@ -664,3 +664,25 @@ func TestMetricPageSaysNoStateChangeInTheWindow(t *testing.T) {
 		t.Errorf("a window holding the change says none did")
 	}
 }
+
+// A quota metric's trend breaks its line at a new quota period, on the
+// metric's page: the value starts again there, and a joined line had
+// drawn the quarter's first week as a fall.
+func TestQuotaTrendBreaksAtANewPeriod(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: `{"kind":"quota","id":"qa1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"qa2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+{"kind":"opportunity","id":"oa1","owner":"ann","stage":"won","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-01T00:00:00Z","close_date":"2026-03-20","closed_at":"2026-03-20T00:00:00Z","won":true,"amount":800}
+{"kind":"opportunity","id":"oa2","owner":"ann","stage":"won","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-01T00:00:00Z","close_date":"2026-04-10","closed_at":"2026-04-10T00:00:00Z","won":true,"amount":100}`})
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	page := e.get200(t, "/metrics/quota_attainment?as_of=2026-04-22")
+	broken := false
+	for _, d := range regexp.MustCompile(`class="line" d="([^"]*)"`).FindAllStringSubmatch(page, -1) {
+		broken = broken || strings.Count(d[1], "M") == 2
+	}
+	if !broken {
+		t.Error("quota attainment's trend is not broken at the second quarter's first week")
+	}
+}

@@ -118,7 +118,7 @@ func (s *Service) Unreached(ctx context.Context) ([]Unreach, error) {
 				u := &lost[i]
 				u.Metrics = append(u.Metrics, m.ID)
 				for _, w := range wh {
-					why := w.Who + " (" + w.Why + ")"
+					why := w.String()
 					if rest, ok := strings.CutPrefix(w.Why, ownerNotAUser); ok {
 						// One line for the owners, each metric's being
 						// another title.
@@ -182,7 +182,7 @@ func (s *Service) Nowhere(ctx context.Context, list []Alert) (map[string]string,
 		if len(wh) > 0 {
 			var ws []string
 			for _, w := range wh {
-				ws = append(ws, w.Who+" ("+w.Why+")")
+				ws = append(ws, w.String())
 			}
 			why = "withheld from " + strings.Join(ws, "; ")
 		}

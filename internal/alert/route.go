@@ -152,6 +152,10 @@ type Withheld struct {
 	Why string `json:"why"`
 }
 
+// String is who and why, as the administrator reads it: "channel inbox
+// (no recipient may receive it)".
+func (w Withheld) String() string { return w.Who + " (" + w.Why + ")" }
+
 // Plan says where the observation o of rule r goes given the users.
 // Without a matching route it goes where the rule says (its channels and
 // recipients, or every channel), as before routing. An e-mail channel's

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 
@@ -265,9 +264,6 @@ func (c Config) WithSection(name, label string, src []byte, cat *catalog.Catalog
 		dec := yaml.NewDecoder(bytes.NewReader(src), yaml.DisallowUnknownField())
 		if err := dec.Decode(&p); err != nil && err.Error() != "EOF" {
 			return c, yamlError(label, src, err)
-		}
-		if err := catalog.FractionsInWholeFields("config "+label, src, reflect.TypeFor[Config]()); err != nil {
-			return c, err
 		}
 	}
 	s.apply(&out, p)

@@ -144,3 +144,22 @@ func tableLines(out, header, row string) (h, r string) {
 	}
 	return h, r
 }
+
+// candor metric says what its value covers as the metric's page does:
+// the window for most, the quota period for a quota metric, which had
+// been headed "window 30d" though it ignores the window.
+func TestMetricSaysWhatItsValueCovers(t *testing.T) {
+	data := smallStore(t)
+	r := mustRun(t, "metric", "change_failure_rate", "--data", data, "--as-of", "2026-03-31")
+	if !strings.Contains(r.stdout, "\nWindow: 30d ending 31 Mar 2026 00:00 UTC\n") {
+		t.Errorf("a window metric's cover:\n%s", r.stdout)
+	}
+	r = mustRun(t, "metric", "quota_attainment", "--data", data, "--as-of", "2026-03-31")
+	if !strings.Contains(r.stdout, "\nPeriod: the quota period holding 31 Mar 2026 00:00 UTC, up to then\n") || strings.Contains(r.stdout, "window 30d") {
+		t.Errorf("a quota metric's cover:\n%s", r.stdout)
+	}
+	r = mustRun(t, "metric", "quota_attainment", "--data", data, "--as-of", "2026-03-31", "--format", "json")
+	if !strings.Contains(r.stdout, `"span": "quota_period"`) {
+		t.Errorf("JSON definition without its span:\n%s", r.stdout)
+	}
+}

@@ -59,13 +59,16 @@ type Definition struct {
 	Pillar      string `json:"pillar"`
 	Description string `json:"description"`
 	// Summary is the definition in plain words (catalog.Metric.Summary).
-	Summary    string   `json:"summary,omitempty"`
-	Formula    string   `json:"formula"`
-	Unit       string   `json:"unit"`
-	Better     string   `json:"better"`
-	Type       string   `json:"type"`
-	Owner      string   `json:"owner"`
-	Window     string   `json:"window"`
+	Summary string `json:"summary,omitempty"`
+	Formula string `json:"formula"`
+	Unit    string `json:"unit"`
+	Better  string `json:"better"`
+	Type    string `json:"type"`
+	Owner   string `json:"owner"`
+	Window  string `json:"window"`
+	// Span says what the value covers when it is not the window
+	// (catalog.Metric.Span; empty for the window).
+	Span       string   `json:"span,omitempty"`
 	Version    int      `json:"version"`
 	Effective  string   `json:"effective"`
 	Priority   string   `json:"priority"`
@@ -210,7 +213,7 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	d := &MetricDetail{
 		Definition: Definition{
 			ID: m.ID, Name: m.Name, Pillar: m.Pillar, Description: m.Description, Summary: m.Summary, Formula: m.Formula,
-			Unit: m.Unit, Better: m.Better, Type: m.Type, Owner: m.Owner, Window: catalog.FormatWindow(win),
+			Unit: m.Unit, Better: m.Better, Type: m.Type, Owner: m.Owner, Window: catalog.FormatWindow(win), Span: m.Span,
 			Version: m.Version, Effective: m.Effective, Overridden: m.Overridden,
 			Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
 		},
@@ -338,6 +341,24 @@ func breakdownLineText(l BreakdownLine, unit string, o TextOptions) string {
 	return s
 }
 
+// Covers says what stretch of time a value of a metric with span, shown
+// with window (its text, "30d") as of asOf, covers: a label and the words.
+func Covers(span, window string, asOf time.Time) (string, string) {
+	at := asOf.UTC().Format("2 Jan 2006 15:04 MST")
+	w, err := catalog.ParseWindow(window)
+	switch {
+	case span == catalog.SpanInstant:
+		return "As of", "the state at " + at + " (the trend compares it with the state " + window + " before)"
+	case span == catalog.SpanYear:
+		return "Cohort", "the customers active on " + asOf.UTC().AddDate(0, 0, -365).Format("2 Jan 2006") + ": their recurring revenue then and at " + at
+	case span == catalog.SpanQuotaPeriod:
+		return "Period", "the quota period holding " + at + ", up to then"
+	case span == catalog.SpanBeforeWindow && err == nil:
+		return "Baseline", "the 90 days before " + asOf.Add(-w).UTC().Format("2 Jan 2006 15:04 MST") + ", where the " + window + " window starts"
+	}
+	return "Window", window + " ending " + at
+}
+
 // DetailText renders a drill-down for people.
 func DetailText(d *MetricDetail, o TextOptions) string {
 	var b strings.Builder
@@ -359,7 +380,11 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		}
 		fmt.Fprintf(&b, "Settings in force: %s\n", strings.Join(ss, "; "))
 	}
-	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · window %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, def.Window, strings.Join(def.Sources, ", "))
+	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, strings.Join(def.Sources, ", "))
+	// "window 30d" of a metric that ignores the window (a quota period,
+	// a state) would say it covers what it does not.
+	label, words := Covers(def.Span, def.Window, d.AsOf)
+	fmt.Fprintf(&b, "%s: %s\n", label, words)
 	fmt.Fprintf(&b, "Priority %s\n", SignoffLine(def.Priority, def.Signoff, def.SignoffBy))
 	if d.Scope != nil {
 		var fs []string

@@ -368,7 +368,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	c := &d.Card
 	format := s.unitFormat(c.Unit)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
-	mp.CoversLabel, mp.Covers = covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
+	mp.CoversLabel, mp.Covers = scorecard.Covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
 	mp.TrendCovers = trendCovers(m.At(d.AsOf).Span, d.Card.Window)
 	for _, p := range s.Catalog.Pillars {
 		if p.ID == m.Pillar {
@@ -812,22 +812,4 @@ func trendCovers(span, window string) string {
 		return "each point the 90 days before its week; the figure above, the 90 days before the window's start"
 	}
 	return "each point one week's value; the figure above covers " + catalog.SpanWords(window)
-}
-
-// covers says what stretch of time a value of a metric with span, shown
-// with window (its text, "30d") as of asOf, covers: a label and the words.
-func covers(span, window string, asOf time.Time) (string, string) {
-	at := asOf.UTC().Format("2 Jan 2006 15:04 MST")
-	w, err := catalog.ParseWindow(window)
-	switch {
-	case span == catalog.SpanInstant:
-		return "As of", "the state at " + at + " (the trend compares it with the state " + window + " before)"
-	case span == catalog.SpanYear:
-		return "Cohort", "the customers active on " + asOf.UTC().AddDate(0, 0, -365).Format("2 Jan 2006") + ": their recurring revenue then and at " + at
-	case span == catalog.SpanQuotaPeriod:
-		return "Period", "the quota period holding " + at + ", up to then"
-	case span == catalog.SpanBeforeWindow && err == nil:
-		return "Baseline", "the 90 days before " + asOf.Add(-w).UTC().Format("2 Jan 2006 15:04 MST") + ", where the " + window + " window starts"
-	}
-	return "Window", window + " ending " + at
 }

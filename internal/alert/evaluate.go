@@ -83,6 +83,18 @@ func Evaluate(cat *catalog.Catalog, ds *metrics.Dataset, rules []Rule, opt score
 	return out
 }
 
+// quietNote says, after an alert's summary, that the value sums a state
+// kind's changes over a window none fell in: a state kind is never stale
+// by its records' times (SPEC §4), so "New MRR is red" from a billing feed
+// that stopped would otherwise read as a month with no new business.
+func quietNote(q *scorecard.Quiet) string {
+	if q == nil {
+		return ""
+	}
+	return fmt.Sprintf("; no %s record changed in the window, the newest change is from %s: check that its feed still runs",
+		q.Kind, q.Newest.UTC().Format("2 Jan 2006 15:04 MST"))
+}
+
 // judge says whether rule r fires on card c, and in words why: values in
 // the metric's unit as the pages show them (the organisation's currency,
 // cur, for money).
@@ -93,7 +105,7 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 	case KindStatus:
 		for _, s := range r.Statuses {
 			if c.Status == s {
-				return true, fmt.Sprintf("%s is %s%s", name, c.Status, because(c.Reason))
+				return true, fmt.Sprintf("%s is %s%s%s", name, c.Status, because(c.Reason), quietNote(c.Quiet))
 			}
 		}
 		return false, fmt.Sprintf("%s is %s", name, c.Status)
@@ -103,7 +115,7 @@ func judge(r Rule, c scorecard.Card, cur string) (bool, string) {
 		}
 		v := *c.Value
 		fires := map[string]bool{"<": v < r.Value, "<=": v <= r.Value, ">": v > r.Value, ">=": v >= r.Value}[r.Op]
-		return fires, fmt.Sprintf("%s is %s (alert when %s %s)", name, show(v), r.Op, show(r.Value))
+		return fires, fmt.Sprintf("%s is %s (alert when %s %s)%s", name, show(v), r.Op, show(r.Value), quietNote(c.Quiet))
 	case KindChange:
 		if c.Value == nil || c.Trend.Previous == nil || *c.Trend.Previous == 0 {
 			return false, fmt.Sprintf("%s has no change to compare%s", name, because(c.Trend.NotComparable))

@@ -19,6 +19,8 @@ func TestJudge(t *testing.T) {
 	unconnected := scorecard.Card{Name: "ARR", Freshness: scorecard.Freshness{Stale: true, Sources: []scorecard.SourceFresh{{Kind: "subscription", Stale: true, Connector: "stripe"}}}}
 	// Money in the organisation's currency, grouped, as the pages show it.
 	arr := scorecard.Card{Name: "ARR", Value: f(3525779.26), Unit: "currency", Target: f(3750829)}
+	quiet := scorecard.Card{Name: "New MRR", Value: f(0), Unit: "currency", Status: catalog.Red,
+		Quiet: &scorecard.Quiet{Kind: "subscription", Newest: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}}
 	cases := []struct {
 		rule Rule
 		card scorecard.Card
@@ -43,6 +45,11 @@ func TestJudge(t *testing.T) {
 		// worked is.
 		{Rule{Kind: KindStale}, never, false, "never sent (sli)"},
 		{Rule{Kind: KindStale}, unconnected, true, "subscription past the freshness limit"},
+		// A value summing a state kind's changes over a window none fell
+		// in says so (a stopped billing feed is never stale by SPEC §4).
+		{Rule{Kind: KindStatus, Statuses: []catalog.Status{catalog.Red}}, quiet, true,
+			"New MRR is red; no subscription record changed in the window, the newest change is from 24 Nov 2026 00:00 UTC: check that its feed still runs"},
+		{Rule{Kind: KindThreshold, Op: "<", Value: 10}, quiet, true, "New MRR is 0 EUR (alert when < 10 EUR); no subscription record changed"},
 		{Rule{Kind: KindDegrading}, card, false, ""},
 		{Rule{Kind: KindDegrading}, scorecard.Card{Name: "x", Degrading: true}, true, "each of the last three weeks"},
 	}

@@ -653,6 +653,9 @@ func TestMetricPageSaysNoStateChangeInTheWindow(t *testing.T) {
 	e := newEnv(t, 0)
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
 		body: `{"kind":"subscription","id":"sq1","customer":"acme","plan":"pro","mrr":100,"started_at":"2026-03-02T00:00:00Z"}`})
+	// A target makes new MRR's 0 red, a card on the scorecard.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"target","id":"tg-new","metric":"mrr_new","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":3100}`})
 	if err := e.srv.Engine.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -662,6 +665,15 @@ func TestMetricPageSaysNoStateChangeInTheWindow(t *testing.T) {
 	}
 	if page := html.UnescapeString(e.get200(t, "/metrics/mrr_new?window=30d&as_of="+asOf)); strings.Contains(page, "no subscription record changed") {
 		t.Errorf("a window holding the change says none did")
+	}
+	// The scorecard's card says it too: new MRR's red 0 is where an
+	// executive sees it first.
+	home := html.UnescapeString(e.get200(t, "/?window=7d&as_of="+asOf))
+	if i := strings.Index(home, `data-metric="mrr_new"`); i < 0 || !strings.Contains(home[i:], "No subscription record changed in the window: the newest change is from 2 Mar 2026 00:00 UTC.") {
+		t.Errorf("the scorecard's new MRR card does not say no subscription changed in the window")
+	}
+	if home := html.UnescapeString(e.get200(t, "/?window=30d&as_of="+asOf)); strings.Contains(home, "No subscription record changed") {
+		t.Errorf("the scorecard says no subscription changed in a window holding the change")
 	}
 }
 

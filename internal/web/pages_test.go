@@ -636,6 +636,9 @@ func TestUnknownMetricPageSuggests(t *testing.T) {
 	for path, want := range map[string]string{
 		"/metrics/lead_time":           "did you mean lead_time_for_changes?",
 		"/metrics/chnage_failure_rate": "did you mean change_failure_rate?",
+		// By the metric's name: mttr is "Time to restore (median)".
+		"/metrics/time_to_restore":        "did you mean mttr?",
+		"/metrics/Deployment%20frequency": "did you mean deployment_frequency?",
 	} {
 		if page := html.UnescapeString(e.page(t, exec, path, 404)); !strings.Contains(page, want) {
 			t.Errorf("%s does not suggest %q", path, want)

@@ -173,6 +173,18 @@ func TestRecordsTableValueHasItsUnit(t *testing.T) {
 	}
 }
 
+// The value column comes right after the record's id, where a laptop's
+// width shows it: time to restore's came after eight fields, past the
+// table's edge at 1366 px until scrolled.
+func TestRecordsTableValueBesideTheID(t *testing.T) {
+	e := newEnv(t, 0)
+	table := recordsTableOf(e.get200(t, "/metrics/mttr?as_of="+asOf))
+	heads := regexp.MustCompile(`<th scope="col"[^>]*><a class="sort"[^>]*>([^<]+)`).FindAllStringSubmatch(table, -1)
+	if len(heads) < 3 || heads[0][1] != "record" || heads[1][1] != "value (hours)" {
+		t.Errorf("columns %q, want record then value (hours)", heads)
+	}
+}
+
 // A breakdown in money whose lines do not add up to the value above says
 // each line is the metric for its own part; one that adds up says nothing.
 func TestBreakdownSaysWhenLinesDoNotAdd(t *testing.T) {

@@ -90,14 +90,18 @@ func defaultSort(kind domain.Kind, refs []metrics.Ref) (recordSort, string) {
 }
 
 // recordColumns are the columns of a kind's table, in order: the id, the
-// kind's row fields, then value and note when some record has them.
+// value when some record has one, the kind's row fields, then the note
+// when some record has one. The value comes beside the id: it is what the
+// metric read from the record, and after nine fields it had been past the
+// table's edge at a laptop's width (time to restore's hours).
 func recordColumns(kind domain.Kind, refs []metrics.Ref) []string {
-	cols := append([]string{colRecord}, metrics.FieldNames(kind)...)
+	cols := []string{colRecord}
 	hasValue := slices.ContainsFunc(refs, func(r metrics.Ref) bool { return r.Value != nil })
 	hasNote := slices.ContainsFunc(refs, func(r metrics.Ref) bool { return r.Note != "" })
 	if hasValue {
 		cols = append(cols, colValue)
 	}
+	cols = append(cols, metrics.FieldNames(kind)...)
 	if hasNote {
 		cols = append(cols, colNote)
 	}

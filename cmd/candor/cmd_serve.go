@@ -602,10 +602,13 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	c.data = dir
 	if env.Getenv("CANDOR_CONFIG") == "" {
 		// The demo organisation's own metrics (custom_metrics) come with
-		// it, unless a configuration is given.
+		// it, unless a configuration is given. A kept directory's file is
+		// left as it is: its store recorded the definitions it holds.
 		c.config = filepath.Join(dir, "demo.yaml")
-		if err := os.WriteFile(c.config, demoConfig, 0o600); err != nil {
-			return err
+		if _, err := os.Stat(c.config); *keep == "" || errors.Is(err, os.ErrNotExist) {
+			if err := os.WriteFile(c.config, demoConfig, 0o600); err != nil {
+				return err
+			}
 		}
 	}
 	a, err := c.openOrCreate(ctx, env)
@@ -614,6 +617,20 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	}
 	defer a.Close()
 	a.cfg.Addr = ln.Addr().String()
+	held, err := a.store.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	if held > 0 {
+		// A kept demo is served as it was made: generating again would
+		// mix a second organisation's records into the first's (ids are
+		// generated per run) and change the records its pages had shown.
+		if set := generationFlagsSet(fs); set != "" {
+			return usagef("%s: the demo store in %s was generated already; remove the directory to generate another", set, dir)
+		}
+		fmt.Fprintf(env.Stderr, "serving the demo store kept in %s as it was generated (remove the directory to generate another)\n", dir)
+		return serveDemo(ctx, env, a, ln, c, dir, false)
+	}
 	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
 	pr, pw := io.Pipe()
 	// If the import stops early (Ctrl-C, a bad record), closing the reading
@@ -638,6 +655,24 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	} else if n > 0 {
 		fmt.Fprintf(env.Stderr, "recorded the owners' actions on %s; %s left to escalate\n", plural.Count(n, "amber or red metric"), plural.Count(left, "metric"))
 	}
+	return serveDemo(ctx, env, a, ln, c, dir, *keep != "")
+}
+
+// generationFlagsSet names the flags given that say what to generate
+// ("--scale, --seed"), "" when none was.
+func generationFlagsSet(fs *flag.FlagSet) string {
+	var set []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "addr" && f.Name != "data" {
+			set = append(set, "--"+f.Name)
+		}
+	})
+	return strings.Join(set, ", ")
+}
+
+// serveDemo makes the demo's administrator and, in a new store, its API
+// token, and serves; keep says the store is kept in dir.
+func serveDemo(ctx context.Context, env *Env, a *app, ln net.Listener, c common, dir string, keep bool) error {
 	signIn, token, err := demoAccess(ctx, a)
 	if err != nil {
 		return err
@@ -647,13 +682,16 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	// without them a command refuses to open it (the review of 2026-12-05
 	// found no way to tell).
 	var kept string
-	if *keep != "" && c.config != "" {
+	if keep && c.config != "" {
 		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard --data %s --config %s\n",
 			dir, shellWord(dir), shellWord(c.config))
 	}
+	tokenText := "  API token: shown when this demo directory was made (candor token create makes another)\n"
+	if token != "" {
+		tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' URL/api/v1/scorecard\n", token, token)
+	}
 	return serve(ctx, env, a, ln, func(url string) {
-		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s  API token (executive, ingest; shown only now): %s\n"+
-			"    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n%sPress Ctrl-C to stop.\n", url, signIn, token, token, url, kept)
+		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s%s%sPress Ctrl-C to stop.\n", url, signIn, strings.Replace(tokenText, "URL", url, 1), kept)
 	})
 }
 
@@ -687,7 +725,9 @@ func demoAccess(ctx context.Context, a *app) (signIn, token string, err error) {
 	var ie *auth.InputError
 	switch {
 	case errors.As(err, &ie) && ie.Field == "email":
-		signIn = fmt.Sprintf("  sign in as %s with the password shown when this demo directory was made\n", demoEmail)
+		// The token too was shown then: another at every start would
+		// pile up tokens nobody revokes.
+		return fmt.Sprintf("  sign in as %s with the password shown when this demo directory was made\n", demoEmail), "", nil
 	case err != nil:
 		return "", "", err
 	default:

@@ -801,6 +801,46 @@ func TestDemoKeepsANewDirectory(t *testing.T) {
 	}
 }
 
+// A kept demo run again is served as it was made (README: "With --data
+// DIR the demo store is kept"): it had generated the organisation again
+// into the store, changing records its pages had shown and mixing two
+// runs' data, and made another API token at every start.
+func TestDemoRunAgainKeepsItsStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--scale", "0.01", "--data", dir)
+	p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		return "", strings.Contains(p.out.String(), "running at http://")
+	})
+	p.stop(t)
+	cfg := filepath.Join(dir, "demo.yaml")
+	before := mustRun(t, "record", "deployment", "import/dep-0000100", "--data", dir, "--config", cfg).stdout
+	tokens := mustRun(t, "token", "list", "--data", dir, "--config", cfg).stdout
+
+	p = start(t, "demo", "--addr", "127.0.0.1:0", "--data", dir)
+	p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		return "", strings.Contains(p.out.String(), "running at http://")
+	})
+	p.stop(t)
+	if e := p.errb.String(); strings.Contains(e, "generating") || !strings.Contains(e, "serving the demo store kept in") {
+		t.Errorf("a kept demo run again:\n%s", e)
+	}
+	if out := p.out.String(); !strings.Contains(out, "API token: shown when this demo directory was made") || strings.Contains(out, "shown only now") {
+		t.Errorf("a kept demo run again prints:\n%s", out)
+	}
+	if after := mustRun(t, "record", "deployment", "import/dep-0000100", "--data", dir, "--config", cfg).stdout; after != before {
+		t.Errorf("a record of the kept demo changed:\n%s\nthen\n%s", before, after)
+	}
+	if after := mustRun(t, "token", "list", "--data", dir, "--config", cfg).stdout; after != tokens {
+		t.Errorf("tokens before the second run:\n%s\nafter:\n%s", tokens, after)
+	}
+	// Asking a kept store for other data is refused, naming the flag.
+	r := run(t, "demo", "--addr", "127.0.0.1:0", "--data", dir, "--scale", "0.02")
+	r.want(t, 2, "demo", "--scale", "0.02")
+	if !strings.Contains(r.stderr, "--scale: the demo store in") {
+		t.Errorf("demo --scale on a kept store: %s", r.stderr)
+	}
+}
+
 func TestShellWord(t *testing.T) {
 	for in, want := range map[string]string{"/tmp/demo": "/tmp/demo", "/tmp/my demo": "'/tmp/my demo'", "it's": `'it'\''s'`, "": "''"} {
 		if got := shellWord(in); got != want {

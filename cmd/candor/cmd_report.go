@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -107,13 +109,20 @@ func runReportDigest(ctx context.Context, env *Env, args []string) error {
 	if *out != "" && len(to) != 1 && len(svc.Settings.Recipients) != 1 {
 		return usagef("--out writes one message: name its recipient with one --to")
 	}
+	var file *outFile
+	if *out != "" {
+		if file, err = openOut(*out); err != nil {
+			return err
+		}
+		defer file.abort()
+	}
 	run, err := svc.MakeDigest(ctx, at, to, time.Time{}, *out == "", cliActor(env).Name)
 	if err != nil {
 		return flagError(err, map[string]string{"to": "--to"})
 	}
 	if *out != "" {
-		if err := os.WriteFile(*out, run.Report.Messages[0].EML, 0o644); err != nil {
-			return err
+		if err := file.commit(run.Report.Messages[0].EML); err != nil {
+			return fmt.Errorf("archived as report %d, but %w", run.Report.ID, err)
 		}
 		fmt.Fprintf(env.Stdout, "Digest as of %s for %s written to %s; archived as report %d.\n", at.Format(time.RFC3339), run.Report.Messages[0].To, *out, run.Report.ID)
 		return nil
@@ -150,12 +159,17 @@ func runReportBoard(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	file, err := openOut(*out)
+	if err != nil {
+		return err
+	}
+	defer file.abort()
 	run, err := svc.MakeBoard(ctx, m, time.Time{}, *send, cliActor(env).Name)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out, run.Report.PDF, 0o644); err != nil {
-		return err
+	if err := file.commit(run.Report.PDF); err != nil {
+		return fmt.Errorf("archived as report %d, but %w", run.Report.ID, err)
 	}
 	fmt.Fprintf(env.Stdout, "Board pack for %s written to %s (%d bytes); archived as report %d.\n", run.Board.MonthName(), *out, len(run.Report.PDF), run.Report.ID)
 	if *send {
@@ -287,3 +301,62 @@ func runReportResend(ctx context.Context, env *Env, args []string) error {
 }
 
 var _ flag.Value = (*addresses)(nil)
+
+// outFile is a report's --out file, made before the report is archived
+// and written after: a path that cannot be written had been found only
+// once the report was archived (and sent, with --send) and the ledger
+// moved, so a mistyped directory left an archived report no file held.
+type outFile struct {
+	path string
+	tmp  *os.File
+}
+
+// openOut makes a temporary file beside path, refusing a path whose
+// directory cannot take it as a mistake in --out.
+func openOut(path string) (*outFile, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, usagef("--out %s: %v", path, unwrapPath(err))
+	}
+	return &outFile{path: path, tmp: tmp}, nil
+}
+
+// commit writes data and puts the file at its path in one rename.
+func (f *outFile) commit(data []byte) error {
+	_, err := f.tmp.Write(data)
+	if err == nil {
+		err = f.tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.tmp.Close()
+	}
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %v", f.path, unwrapPath(err))
+	}
+	f.tmp = nil
+	return nil
+}
+
+// abort removes the temporary file unless commit put it in place.
+func (f *outFile) abort() {
+	if f.tmp != nil {
+		f.tmp.Close()
+		os.Remove(f.tmp.Name())
+	}
+}
+
+// unwrapPath is a path error's reason without the temporary file's name.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}

@@ -75,6 +75,23 @@ func TestReportCommands(t *testing.T) {
 	if r := run(t, "report", "board", "--data", data, "--month", "November", "--out", pdf); r.code != 2 || !strings.Contains(r.stderr, "--month") {
 		t.Errorf("bad month: %d %s", r.code, r.stderr)
 	}
+	// An --out that cannot be written is refused before anything is
+	// archived: the pack and the digest had been archived (the ledger
+	// moved) and then the write failed.
+	missing := filepath.Join(dir, "no-such-dir")
+	for _, args := range [][]string{
+		{"report", "board", "--config", cfg, "--data", data, "--month", "2026-11", "--out", filepath.Join(missing, "b.pdf")},
+		{"report", "digest", "--config", cfg, "--data", data, "--to", "eng@example.com", "--out", filepath.Join(missing, "d.eml")},
+	} {
+		r := run(t, args...)
+		r.want(t, 2, args...)
+		if !strings.Contains(r.stderr, "--out "+missing) {
+			t.Errorf("candor %s: %s", strings.Join(args[:2], " "), r.stderr)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+		t.Errorf("temporary files left beside the reports: %v", left)
+	}
 	var list struct {
 		Reports []struct {
 			ID          int64

@@ -287,7 +287,7 @@ func flagError(err error, flagOf map[string]string) error {
 }
 
 func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "alert evaluate", "[--as-of T] [flags]", "Evaluates the alert rules once, as the leader of candor serve does every alerts.evaluate_every, stores the\nnotifications due and sends them. --as-of evaluates as if it were that time (to replay generated data).")
+	fs := flags(env, "alert evaluate", "[--as-of T] [flags]", "Evaluates the alert rules once, as the leader of candor serve does every alerts.evaluate_every, stores the\nnotifications due and sends them. --as-of evaluates as if it were that time (to replay generated data); it may\nnot be before the stored alerts' last evaluation.")
 	var c common
 	c.bind(fs)
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
@@ -305,6 +305,20 @@ func runAlertEvaluate(ctx context.Context, env *Env, args []string) error {
 	defer a.Close()
 	if err := a.checkAlertSecrets(); err != nil {
 		return err
+	}
+	// Stored alerts follow one clock: evaluated before their last
+	// evaluation, an alert fired later had been "resolved" before it fired
+	// and the evaluation clock set back. Looking at the past is for
+	// candor scorecard --as-of; replaying older data wants a store of its own.
+	stored, err := svc.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range stored {
+		if now.Before(x.LastEval) {
+			return usagef("--as-of %s: the stored alerts were evaluated as of %s already, and their state cannot go back in time (candor scorecard --as-of shows the past; replay older data into a store of its own)",
+				now.Format(time.RFC3339), x.LastEval.UTC().Format(time.RFC3339))
+		}
 	}
 	svc.Now = func() time.Time { return now }
 	if err := svc.Evaluate(ctx, scorecard.Options{}); err != nil {

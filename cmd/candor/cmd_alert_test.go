@@ -62,6 +62,17 @@ func TestAlertCommands(t *testing.T) {
 		t.Errorf("a second evaluation half an hour later sent %d more", len(bodies)-sent)
 	}
 	mu.Unlock()
+	// The alerts' clock does not go back: an evaluation before the last
+	// had resolved alerts before they fired.
+	listed := runEnv("alert", "list", "--config", cfg, "--data", data, "--format", "json").stdout
+	r = runEnv("alert", "evaluate", "--config", cfg, "--data", data, "--as-of", "2026-05-20")
+	r.want(t, 2)
+	if !strings.Contains(r.stderr, "--as-of 2026-05-20T00:00:00Z: the stored alerts were evaluated as of 2026-06-01T12:30:00Z already") {
+		t.Errorf("evaluate before the last evaluation: %s", r.stderr)
+	}
+	if after := runEnv("alert", "list", "--config", cfg, "--data", data, "--format", "json").stdout; after != listed {
+		t.Errorf("a refused evaluation changed the alerts:\n%s\n%s", listed, after)
+	}
 
 	r = runEnv("alert", "list", "--config", cfg, "--data", data, "--format", "json")
 	r.want(t, 0)

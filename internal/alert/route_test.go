@@ -429,5 +429,12 @@ func TestSMTPErrorsNameTheirSource(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%+v %v:\n got %v\nwant %s", c.smtp, c.env, err, c.want)
 		}
+		// Without an e-mail channel too: the digest and board packs send
+		// through the server, and a bad one had been found only after
+		// start, by the report scheduler's log line.
+		_, err = Setup(Config{SMTP: c.smtp}, cat, func(k string) string { return c.env[k] }, "candor.yaml", line)
+		if err == nil || err.Error() != c.want {
+			t.Errorf("%+v %v without e-mail channels:\n got %v\nwant %s", c.smtp, c.env, err, c.want)
+		}
 	}
 }

@@ -488,7 +488,10 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 		smtpSrv, err = ParseSMTP(smtpURL, from)
 		errors.As(err, &smtpErr)
 	}
-	if smtpErr != nil && slices.ContainsFunc(c.Channels, func(ch ChannelConfig) bool { return ch.Type == "email" }) {
+	// A server that is set is checked whether or not an e-mail channel
+	// uses it: the digest and board packs send through it too, and a bad
+	// one had been found only by the scheduler's log line, after start.
+	if smtpErr != nil {
 		field, variable := smtpErr.Where(c.SMTP, env)
 		if variable != "" {
 			errs = append(errs, fmt.Errorf("%s: %s", variable, smtpErr.Reason))

@@ -43,13 +43,19 @@ type Notification struct {
 }
 
 // Silence mutes the alerts it matches (empty fields match anything) from
-// StartsAt to EndsAt; it carries its reason and author.
+// StartsAt to EndsAt; it carries its reason and author. The API answers
+// with it, in the snake_case of every other object (and of the ledger's
+// alert_silence entries).
 type Silence struct {
-	ID                  int64
-	Rule, Metric, Scope string
-	Reason, Author      string
-	StartsAt, EndsAt    time.Time
-	CreatedAt           time.Time
+	ID        int64     `json:"id"`
+	Rule      string    `json:"rule"`
+	Metric    string    `json:"metric"`
+	Scope     string    `json:"scope"`
+	Reason    string    `json:"reason"`
+	Author    string    `json:"author"`
+	StartsAt  time.Time `json:"starts_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // AlertStore keeps alerts, silences and the notification outbox.

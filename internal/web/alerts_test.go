@@ -98,6 +98,12 @@ func TestAlertsAPI(t *testing.T) {
 	if status != 201 || json.Unmarshal(b, &arr) != nil {
 		t.Fatalf("silence of ARR for 90d: %d %s", status, b)
 	}
+	// In the API's snake_case, as the ledger's entry names the fields: it
+	// had answered with Go's field names ("StartsAt").
+	var fields map[string]any
+	if json.Unmarshal(b, &fields) != nil || fields["starts_at"] == nil || fields["ends_at"] == nil || fields["metric"] != "arr" || fields["StartsAt"] != nil {
+		t.Errorf("the silence's fields: %s", b)
+	}
 	id := strconv.FormatInt(arr.ID, 10)
 	ends := []struct {
 		token, id string

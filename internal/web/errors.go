@@ -91,6 +91,11 @@ func (s *Server) describe(r *http.Request, err error) *apiError {
 		e.Message = fmt.Sprintf("request body larger than %d bytes; send less at a time", mbe.Limit)
 	case errors.As(err, &inv):
 		e.Message = plural.Count(inv.Count, "invalid record") + "; nothing was stored"
+		if inv.Header {
+			// No record was read: "0 invalid records" had read as a
+			// refusal with nothing wrong.
+			e.Message = "the CSV header is refused; nothing was stored"
+		}
 		for _, l := range inv.Lines {
 			e.Errors = append(e.Errors, lineErr{Line: l.Line, Field: l.Field, Reason: l.Reason})
 		}

@@ -440,7 +440,9 @@ func TestPostRecords(t *testing.T) {
 	// the column named in the errors as a row's field would be.
 	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: "id,service,environment,status\nc5,api,production,success\nc6,api,production,success\n",
 		headers: map[string]string{"Content-Type": "text/csv"}, status: 400,
-		fields: map[string]string{"errors.0.line": "1", "errors.0.field": "finished_at"}})
+		fields: map[string]string{"errors.0.line": "1", "errors.0.field": "finished_at",
+			// Not "0 invalid records": no record was read.
+			"error": "the CSV header is refused; nothing was stored: line 1 field finished_at: the header lacks this column: every deployment record needs it"}})
 	if got := e.lastSeq(t); got != seq {
 		t.Errorf("a CSV with a refused header changed the store")
 	}

@@ -26,10 +26,17 @@ const releaseUsage = `list [--as-of T] [--window W] [--service S] [--format text
        candor release customers DEPLOYMENT [--source S] [--as-of T] [--format csv|json] [--send]`
 
 func runRelease(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("release: say list, show or customers")
+	sub := func(name string) func(context.Context, *Env, []string) error {
+		return func(ctx context.Context, env *Env, args []string) error { return runReleaseSub(ctx, env, name, args) }
 	}
-	sub := args[0]
+	return subcommand(ctx, env, "release", args, map[string]func(context.Context, *Env, []string) error{
+		"list": sub("list"), "show": sub("show"), "customers": sub("customers"),
+	}, []string{"list", "show", "customers"})
+}
+
+// runReleaseSub runs one of release's subcommands, which share their flags
+// but for the ones each adds.
+func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) error {
 	fs := flags(env, "release "+sub, releaseUsage, "Release impact (docs/insights.md): tickets created in each production release's observation window, weighted\nby priority, user role and criticality; tickets without a release are attributed by their service and time.\nThe spike test is a Poisson upper tail against the same hours of the previous weeks.")
 	var c common
 	c.bind(fs)
@@ -46,10 +53,8 @@ func runRelease(ctx context.Context, env *Env, args []string) error {
 		if sub == "customers" {
 			send = fs.Bool("send", false, "post the customers to the configured survey webhook (impact.survey_webhook)")
 		}
-	default:
-		return usagef("release: unknown subcommand %q (list, show, customers)", sub)
 	}
-	rest, err := parse(fs, args[1:])
+	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}

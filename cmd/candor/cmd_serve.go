@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -698,19 +699,18 @@ func demoAccess(ctx context.Context, a *app) (signIn, token string, err error) {
 }
 
 func runCatalog(ctx context.Context, env *Env, args []string) error {
-	if len(args) > 0 && catalogSubs[args[0]] != nil {
-		return catalogSubs[args[0]](ctx, env, args[1:])
-	}
-	fs := flags(env, "catalog", "docs [--out FILE]", "Prints the metric definition guide generated from the catalog (with overrides from the configuration).")
+	subs := map[string]func(context.Context, *Env, []string) error{"docs": runCatalogDocs}
+	maps.Copy(subs, catalogSubs)
+	return subcommand(ctx, env, "catalog", args, subs, []string{"docs", "propose", "approve", "reject", "history"})
+}
+
+func runCatalogDocs(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "catalog docs", "[--out FILE]", "Prints the metric definition guide generated from the catalog (with overrides from the configuration).")
 	out := fs.String("out", "", "write to FILE instead of stdout")
 	var c common
 	c.bind(fs)
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(rest) != 1 || rest[0] != "docs" {
-		return usagef("a subcommand is required: docs, propose, approve, reject, history")
 	}
 	cfg, err := loadConfig(c, env)
 	if err != nil {

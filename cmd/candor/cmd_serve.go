@@ -122,8 +122,14 @@ func addrSource(cfg config.Config, env *Env) string {
 // it came from: net's own ("address nope: missing port in address") names
 // neither.
 func listen(addr, from string) (net.Listener, error) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		return nil, usagef("%s: %q is not HOST:PORT, such as 127.0.0.1:8080 or :8080", from, addr)
+	}
+	// A port out of range is the address's mistake too, not the
+	// listener's failure (which had exited 1).
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return nil, usagef("%s: %q: port %s is not a port number (0 to 65535) or service name", from, addr, port)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -76,6 +76,11 @@ func TestRefusedCommandsMakeNoStore(t *testing.T) {
 		{"user add, bad name", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin", "--name", "a\x01b"}, 2, "--name: contains control characters"},
 		{"serve, bad --addr", "", nil, []string{"serve", "--addr", "nope"}, 2, `--addr: "nope" is not HOST:PORT`},
 		{"serve, bad CANDOR_ADDR", "", map[string]string{"CANDOR_ADDR": "nope"}, []string{"serve"}, 2, `CANDOR_ADDR: "nope" is not HOST:PORT`},
+		// A port out of range is as much the argument's mistake as no port
+		// (it had exited 1); so is a source no collector or connector has.
+		{"serve, port out of range", "", nil, []string{"serve", "--addr", "127.0.0.1:99999"}, 2, `--addr: "127.0.0.1:99999": port 99999 is not a port number (0 to 65535) or service name`},
+		{"sync, unknown source", "", nil, []string{"sync", "nosuch"}, 2, `no collector for "nosuch" (collectors: github,`},
+		{"replay, unknown source", "", nil, []string{"replay", "nosuch"}, 2, `no webhook source "nosuch" (known: `},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for _, data := range []string{filepath.Join(t.TempDir(), "new"), t.TempDir()} {

@@ -224,6 +224,27 @@ func TestUnknownVariable(t *testing.T) {
 	}
 }
 
+// The unknown variable is told first, before a refusal of the configuration
+// it may explain: on a store made with a configuration file, run without it,
+// CANDOR_DTA had been reported as the governance refusal (exit 1).
+func TestUnknownVariableBeforeAConfigurationRefusal(t *testing.T) {
+	dir := t.TempDir()
+	conf, file, data := filepath.Join(dir, "candor.yaml"), filepath.Join(dir, "org.ndjson"), filepath.Join(dir, "data")
+	os.WriteFile(conf, []byte("currency: EUR\n"), 0o644)
+	os.WriteFile(file, []byte(smallOrg), 0o644)
+	mustRun(t, "import", "--config", conf, "--data", data, file)
+	env, _, errb := testEnv(map[string]string{"CANDOR_DTA": "/tmp/x"})
+	env.Environ = func() []string { return []string{"HOME=/root", "CANDOR_DTA=/tmp/x"} }
+	code := Run(context.Background(), env, []string{"scorecard", "--data", data})
+	if want := "candor scorecard: environment: CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)\n"; code != 2 || !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("exit %d, stderr %s; want 2 and %q first", code, errb.String(), want)
+	}
+	// The refusal is still said, after it.
+	if !strings.Contains(errb.String(), "currency") {
+		t.Errorf("stderr does not say the configuration's refusal: %s", errb.String())
+	}
+}
+
 // A bad configuration is the operator's input, like a bad flag: exit 2,
 // naming where the value came from, without a usage line that would say
 // nothing about it.

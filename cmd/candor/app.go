@@ -280,6 +280,8 @@ func openConfig(ctx context.Context, cfg config.Config, create bool, environ []s
 	}
 	if err == nil && environ != nil {
 		err = checkEnvironInForce(ctx, environ, cfg, gov)
+	} else if err != nil && environ != nil {
+		err = environFirst(ctx, environ, cfg, gov, err)
 	}
 	if err != nil {
 		st.Close()
@@ -304,6 +306,28 @@ func checkEnvironInForce(ctx context.Context, environ []string, cfg config.Confi
 		}
 	}
 	return checkEnviron(environ, cfg, pending)
+}
+
+// environFirst puts an unknown variable of environ before err, a refusal
+// of the configuration or of what the store holds, as readConfig puts a
+// variable's mistake before the file's: a mistyped CANDOR_CONFIG or
+// CANDOR_DATA explains a refusal of the configuration, which had been told
+// alone (exit 1). The variables are checked against the governed sections
+// in force, read from the proposals as they are; where those cannot be
+// read, none is called unknown, since a section in force may name it.
+func environFirst(ctx context.Context, environ []string, cfg config.Config, gov *governance.Registry, err error) error {
+	if gov.Load(ctx) != nil {
+		return err
+	}
+	inForce, _, cerr := gov.ConfigureSections(ctx, cfg)
+	if cerr != nil {
+		return err
+	}
+	var envErr *exitError
+	if !errors.As(checkEnvironInForce(ctx, environ, inForce, gov), &envErr) {
+		return err
+	}
+	return &exitError{code: 2, err: errors.Join(envErr.err, err)}
 }
 
 // configSource names where the initial definitions came from, for the

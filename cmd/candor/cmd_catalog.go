@@ -100,7 +100,7 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	retire := fs.Bool("retire", false, "retire the metric (it keeps its history and last status)")
 	value := fs.String("value", "", "the setting's new value as JSON (null restores the default)")
 	fs.StringVar(&in.Metric, "metric", "", "the metric to change")
-	fs.StringVar(&in.Setting, "setting", "", "the value-changing setting to change")
+	fs.StringVar(&in.Setting, "setting", "", "the value-changing setting to change:\n"+listLines(config.GovernedSettings(), 100))
 	fs.StringVar(&in.Section, "section", "", "the governed configuration section to change: "+strings.Join(config.SectionNames(), ", "))
 	file := fs.String("file", "", "the section's new text (YAML), with --section")
 	fs.StringVar(&in.Reason, "reason", "", "why (required)")
@@ -161,6 +161,30 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	}
 	fmt.Fprint(env.Stdout, proposalText(v))
 	return nil
+}
+
+// listLines joins names with commas into lines of at most width
+// characters, for a flag's help: twelve settings on one line ran far past
+// a terminal's edge.
+func listLines(names []string, width int) string {
+	var b strings.Builder
+	line := 0
+	for i, n := range names {
+		if i > 0 {
+			b.WriteString(",")
+			line++
+			if line+1+len(n) > width {
+				b.WriteString("\n")
+				line = 0
+			} else {
+				b.WriteString(" ")
+				line++
+			}
+		}
+		b.WriteString(n)
+		line += len(n)
+	}
+	return b.String()
 }
 
 func runCatalogDecide(ctx context.Context, env *Env, decision string, args []string) error {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/governance"
 )
 
@@ -42,6 +43,13 @@ func TestCatalogProposeUsage(t *testing.T) {
 		r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", c.metric, "--changes", c.changes, "--reason", "test"}, d...)...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.says) {
 			t.Errorf("catalog propose --metric %s --changes %s: exit %d, stderr %q; want 2 and %q", c.metric, c.changes, r.code, r.stderr, c.says)
+		}
+	}
+	// A name that is no setting is --setting's mistake, not --value's.
+	for name, says := range map[string]string{"nosuch": `--setting: "nosuch" is not a value-changing setting; those are `, "min_sample": "--setting: min_sample is a metric's"} {
+		r := runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", name, "--value", "1", "--reason", "test"}, d...)...)
+		if r.code != 2 || !strings.Contains(r.stderr, says) {
+			t.Errorf("catalog propose --setting %s: exit %d, stderr %q; want 2 and %q", name, r.code, r.stderr, says)
 		}
 	}
 	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--setting", "currency", "--value", `"XYZ"`, "--reason", "test"}, d...)...)
@@ -196,5 +204,19 @@ func TestCatalogApproverMustBeExecutive(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list.Proposals) != 1 ||
 		list.Proposals[0].Status != governance.Open || len(list.Proposals[0].Approvals) != 0 {
 		t.Errorf("after refused decisions (%v):\n%s", err, clip(r.stdout))
+	}
+}
+
+// catalog propose's help names the settings --setting takes, as
+// docs/governance.md says it does: it had said only "the value-changing
+// setting to change".
+func TestCatalogProposeHelpNamesTheSettings(t *testing.T) {
+	r := mustRun(t, "catalog", "propose", "-h")
+	_, setting, _ := strings.Cut(r.stderr, "  --setting ")
+	setting, _, _ = strings.Cut(setting, "\n  --")
+	for _, name := range config.GovernedSettings() {
+		if !strings.Contains(setting, name) {
+			t.Errorf("--setting's help does not name %s:\n%s", name, setting)
+		}
 	}
 }

@@ -31,18 +31,14 @@ const (
 )
 
 func runGate(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("give a subcommand: check, approve, reject or retro-validate")
+	settle := func(decision string) func(context.Context, *Env, []string) error {
+		return func(ctx context.Context, env *Env, args []string) error {
+			return runGateSettle(ctx, env, decision, args)
+		}
 	}
-	switch args[0] {
-	case "check":
-		return runGateCheck(ctx, env, args[1:])
-	case "approve", "reject":
-		return runGateSettle(ctx, env, args[0], args[1:])
-	case "retro-validate":
-		return runGateRetro(ctx, env, args[1:])
-	}
-	return usagef("unknown subcommand %q: check, approve, reject or retro-validate", args[0])
+	return subcommand(ctx, env, "gate", args, map[string]func(context.Context, *Env, []string) error{
+		"check": runGateCheck, "approve": settle("approve"), "reject": settle("reject"), "retro-validate": runGateRetro,
+	}, []string{"check", "approve", "reject", "retro-validate"})
 }
 
 // factFlags collects repeated --fact key=value flags.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -231,7 +232,13 @@ func (t *toolFlags) options() (importer.Options, error) {
 		opt.Location = loc
 	}
 	if err := opt.Check(); err != nil {
-		return opt, usagef("%v", err)
+		// The importer names its option; the flag that gave it is ours.
+		err = flagError(err, map[string]string{"slash_dates": "--slash-dates", "cost_column": "--cost-column", "severity": "--severity"})
+		var ue *usageError
+		if !errors.As(err, &ue) {
+			err = usagef("%v", err)
+		}
+		return opt, err
 	}
 	return opt, nil
 }

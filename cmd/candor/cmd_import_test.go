@@ -42,8 +42,11 @@ func TestImportToolFormats(t *testing.T) {
 		{[]string{"--format", "xml"}, `--format: "xml" is not ndjson, csv, focus`},
 		{[]string{"--format", "focus", "--kind", "cost"}, "--kind: a focus file's kinds come from its format"},
 		{[]string{"--format", "grype", "--severity", "low"}, `--severity: "low" is not FROM=TO`},
-		{[]string{"--format", "grype", "--severity", "negligible=tiny"}, "map to critical, high, medium, low or skip"},
-		{[]string{"--format", "focus", "--cost-column", "Cost"}, "cost column \"Cost\""},
+		// The importer's refusal of an option names the flag that gave it
+		// (it had said "cost column", "slash dates", "severity").
+		{[]string{"--format", "grype", "--severity", "negligible=tiny"}, "candor import: --severity: negligible=tiny: map to critical, high, medium, low or skip\n"},
+		{[]string{"--format", "focus", "--cost-column", "Cost"}, "candor import: --cost-column: \"Cost\": use one of EffectiveCost, "},
+		{[]string{"--format", "salesforce", "--slash-dates", "ymd"}, "candor import: --slash-dates: \"ymd\": use mdy or dmy\n"},
 		{[]string{"--format", "grype", "--scanned-at", "yesterday"}, "--scanned-at"},
 		{[]string{"--format", "hubspot", "--tz", "Mars/Base"}, "--tz"},
 	} {

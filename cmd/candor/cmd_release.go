@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -21,20 +22,36 @@ func init() {
 	register(command{name: "release", args: "list|show|customers [flags]", help: "release impact: releases by customer impact, one release's tickets and spike test, the customers it affected (CSV, or sent to the survey webhook)", run: runRelease})
 }
 
-const releaseUsage = `list [--as-of T] [--window W] [--service S] [--format text|json]
-       candor release show DEPLOYMENT [--source S] [--as-of T] [--format text|json]
-       candor release customers DEPLOYMENT [--source S] [--as-of T] [--format csv|json] [--send]`
+// releaseUsage is each subcommand's usage line.
+var releaseUsage = map[string]string{
+	"list":      "[--as-of T] [--window W] [--service S] [--format text|json]",
+	"show":      "DEPLOYMENT [--source S] [--as-of T] [--format text|json]",
+	"customers": "DEPLOYMENT [--source S] [--as-of T] [--format csv|text|json] [--send]",
+}
 
 func runRelease(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 {
-		return usagef("release: say list, show or customers")
+	sub := func(name string) func(context.Context, *Env, []string) error {
+		return func(ctx context.Context, env *Env, args []string) error { return runReleaseSub(ctx, env, name, args) }
 	}
-	sub := args[0]
-	fs := flags(env, "release "+sub, releaseUsage, "Release impact (docs/insights.md): tickets created in each production release's observation window, weighted\nby priority, user role and criticality; tickets without a release are attributed by their service and time.\nThe spike test is a Poisson upper tail against the same hours of the previous weeks.")
+	return subcommand(ctx, env, "release", args, map[string]func(context.Context, *Env, []string) error{
+		"list": sub("list"), "show": sub("show"), "customers": sub("customers"),
+	}, []string{"list", "show", "customers"})
+}
+
+// runReleaseSub runs one of release's subcommands, which share their flags
+// but for the ones each adds.
+func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) error {
+	fs := flags(env, "release "+sub, releaseUsage[sub], "Release impact (docs/insights.md): tickets created in each production release's observation window, weighted\nby priority, user role and criticality; tickets without a release are attributed by their service and time.\nThe spike test is a Poisson upper tail against the same hours of the previous weeks.")
 	var c common
 	c.bind(fs)
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
-	format := fs.String("format", "text", "text or json (customers: csv or json)")
+	// The customers are CSV unless asked otherwise, for a survey tool to
+	// read; the other subcommands' output is for reading.
+	formatDefault, formatHelp := "text", "text or json"
+	if sub == "customers" {
+		formatDefault, formatHelp = "csv", "csv, text (a table) or json"
+	}
+	format := fs.String("format", formatDefault, formatHelp)
 	var window, service, source *string
 	var send *bool
 	switch sub {
@@ -46,10 +63,8 @@ func runRelease(ctx context.Context, env *Env, args []string) error {
 		if sub == "customers" {
 			send = fs.Bool("send", false, "post the customers to the configured survey webhook (impact.survey_webhook)")
 		}
-	default:
-		return usagef("release: unknown subcommand %q (list, show, customers)", sub)
 	}
-	rest, err := parse(fs, args[1:])
+	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -62,10 +77,7 @@ func runRelease(ctx context.Context, env *Env, args []string) error {
 	} else if len(rest) > 0 {
 		return usagef("unexpected argument %q", rest[0])
 	}
-	if sub == "customers" && *format == "text" {
-		*format = "csv"
-	}
-	ok := map[string][]string{"list": {"text", "json"}, "show": {"text", "json"}, "customers": {"csv", "json"}}[sub]
+	ok := map[string][]string{"list": {"text", "json"}, "show": {"text", "json"}, "customers": {"csv", "text", "json"}}[sub]
 	if !slices.Contains(ok, *format) {
 		return usagef("--format: %q is not %s", *format, strings.Join(ok, " or "))
 	}
@@ -132,8 +144,11 @@ func runRelease(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "sent %s of release %s to the survey webhook\n", plural.Count(len(cs), "customer"), one.Deployment)
 			return nil
 		}
-		if *format == "json" {
+		switch *format {
+		case "json":
 			return writeJSONOut(env, map[string]any{"release": one.Deployment, "source": one.Source, "service": one.Service, "customers": cs})
+		case "text":
+			return writeCustomersText(env, cs)
 		}
 		return writeCustomersCSV(env, cs)
 	}
@@ -191,6 +206,15 @@ func writeCustomersCSV(env *Env, cs []affectedCustomer) error {
 	}
 	w.Flush()
 	return w.Error()
+}
+
+func writeCustomersText(env *Env, cs []affectedCustomer) error {
+	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CUSTOMER\tTICKETS\tWEIGHTED\tFIRST TICKET")
+	for _, c := range cs {
+		fmt.Fprintf(tw, "%s\t%d\t%g\t%s\n", c.Customer, c.Tickets, c.Weighted, c.FirstTicket.Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
 }
 
 // sendSurvey posts a release's affected customers to the survey webhook;

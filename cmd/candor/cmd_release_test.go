@@ -49,6 +49,16 @@ func TestReleaseCommand(t *testing.T) {
 	if len(lines) != 3 || lines[0] != "customer,tickets,weighted,first_ticket_at" || !strings.HasPrefix(lines[1], "cus-1,2,4,") || !strings.HasPrefix(lines[2], "cus-2,1,1,") {
 		t.Errorf("customers csv:\n%s", csv)
 	}
+	// With no --format the customers are CSV, as their help says; text,
+	// which had given CSV too, is a table.
+	if def := mustRun(t, "release", "customers", "d2", "--data", data, "--as-of", "2026-03-20").stdout; def != csv {
+		t.Errorf("customers without --format:\n%s\nwant the CSV:\n%s", def, csv)
+	}
+	text := mustRun(t, "release", "customers", "d2", "--data", data, "--as-of", "2026-03-20", "--format", "text").stdout
+	tl := strings.Split(strings.TrimSpace(text), "\n")
+	if len(tl) != 3 || strings.Contains(text, ",") || !strings.HasPrefix(strings.Join(strings.Fields(tl[1]), " "), "cus-1 2 4 2026-03-12") {
+		t.Errorf("customers text:\n%s", text)
+	}
 	if r := run(t, "release", "customers", "nope", "--data", data); r.code == 0 || !strings.HasPrefix(r.stderr, "candor release: no production deployment import/nope") {
 		t.Errorf("unknown release: %d %s", r.code, r.stderr)
 	}
@@ -73,5 +83,23 @@ func TestReleaseCommand(t *testing.T) {
 	}
 	if r := run(t, "insights", "--data", data, "--window", "soon"); r.code != 2 || !strings.Contains(r.stderr, "--window") {
 		t.Errorf("bad window: %d %s", r.code, r.stderr)
+	}
+}
+
+// Each release subcommand's help gives its own usage line, once: they had
+// read "candor release list list [...]" and "candor release show list".
+func TestReleaseHelpUsage(t *testing.T) {
+	for sub, want := range map[string]string{
+		"list":      "usage: candor release list [--as-of T] [--window W] [--service S] [--format text|json]\n\n",
+		"show":      "usage: candor release show DEPLOYMENT [--source S] [--as-of T] [--format text|json]\n\n",
+		"customers": "usage: candor release customers DEPLOYMENT [--source S] [--as-of T] [--format csv|text|json] [--send]\n\n",
+	} {
+		r := mustRun(t, "release", sub, "-h")
+		if !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("candor release %s -h:\n%s\nwant it to start %q", sub, r.stderr, want)
+		}
+	}
+	if r := mustRun(t, "release", "customers", "-h"); !strings.Contains(r.stderr, `(default "csv")`) {
+		t.Errorf("release customers' --format does not say its default is csv:\n%s", r.stderr)
 	}
 }

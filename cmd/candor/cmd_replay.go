@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,11 @@ func runReplay(ctx context.Context, env *Env, args []string) error {
 	}
 	if len(rest) != 1 {
 		return usagef("name one source (%s)", strings.Join(connect.Sources(), ", "))
+	}
+	// A mistyped source is the argument's mistake, told before the store
+	// is opened.
+	if !slices.Contains(connect.Sources(), rest[0]) {
+		return usagef("no webhook source %q (known: %s)", rest[0], strings.Join(connect.Sources(), ", "))
 	}
 	var from time.Time
 	if *since != "" {

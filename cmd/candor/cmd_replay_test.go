@@ -55,7 +55,7 @@ func TestReplayCommand(t *testing.T) {
 		t.Fatalf("stdout %q, want %q", r.stdout, want)
 	}
 	r = run(t, "replay", "gitlub", "--data", dir)
-	r.want(t, 1, "replay", "gitlub")
+	r.want(t, 2, "replay", "gitlub")
 	if !strings.Contains(r.stderr, `no webhook source "gitlub"`) {
 		t.Fatalf("stderr %q", r.stderr)
 	}

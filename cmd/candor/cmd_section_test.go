@@ -197,6 +197,18 @@ func TestApprovedGatesSectionNamesItsSecret(t *testing.T) {
 	if r.code != 2 || !strings.Contains(r.stderr, where) {
 		t.Errorf("serve without the approved section's secret: exit %d, %s", r.code, r.stderr)
 	}
+	// With the configuration refused, the variables are still checked
+	// against the section in force, before the refusal: the approved
+	// section's variable is known, its typo is told first.
+	write("candor.yaml", "currency: EUR\n")
+	r = run(secret, "", "scorecard")
+	if r.code != 1 || !strings.Contains(r.stderr, "currency") || strings.Contains(r.stderr, "not a variable") {
+		t.Errorf("a refused configuration, the approved section's variable exported: exit %d, %s", r.code, r.stderr)
+	}
+	r = run(map[string]string{"CANDOR_DEPLOY_SECRT": "s"}, "", "scorecard")
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "candor scorecard: environment: CANDOR_DEPLOY_SECRT: not a variable Candor reads (did you mean CANDOR_DEPLOY_SECRET?)") {
+		t.Errorf("a refused configuration, a mistyped secret variable: exit %d, %s", r.code, r.stderr)
+	}
 }
 
 // serve on a new data directory whose configuration's gate policies name

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -121,8 +122,14 @@ func addrSource(cfg config.Config, env *Env) string {
 // it came from: net's own ("address nope: missing port in address") names
 // neither.
 func listen(addr, from string) (net.Listener, error) {
-	if _, _, err := net.SplitHostPort(addr); err != nil {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		return nil, usagef("%s: %q is not HOST:PORT, such as 127.0.0.1:8080 or :8080", from, addr)
+	}
+	// A port out of range is the address's mistake too, not the
+	// listener's failure (which had exited 1).
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return nil, usagef("%s: %q: port %s is not a port number (0 to 65535) or service name", from, addr, port)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -738,19 +745,18 @@ func demoAccess(ctx context.Context, a *app) (signIn, token string, err error) {
 }
 
 func runCatalog(ctx context.Context, env *Env, args []string) error {
-	if len(args) > 0 && catalogSubs[args[0]] != nil {
-		return catalogSubs[args[0]](ctx, env, args[1:])
-	}
-	fs := flags(env, "catalog", "docs [--out FILE]", "Prints the metric definition guide generated from the catalog (with overrides from the configuration).")
+	subs := map[string]func(context.Context, *Env, []string) error{"docs": runCatalogDocs}
+	maps.Copy(subs, catalogSubs)
+	return subcommand(ctx, env, "catalog", args, subs, []string{"docs", "propose", "approve", "reject", "history"})
+}
+
+func runCatalogDocs(ctx context.Context, env *Env, args []string) error {
+	fs := flags(env, "catalog docs", "[--out FILE]", "Prints the metric definition guide generated from the catalog (with overrides from the configuration).")
 	out := fs.String("out", "", "write to FILE instead of stdout")
 	var c common
 	c.bind(fs)
-	rest, err := parse(fs, args)
-	if err != nil {
+	if err := parseNone(fs, args); err != nil {
 		return err
-	}
-	if len(rest) != 1 || rest[0] != "docs" {
-		return usagef("a subcommand is required: docs, propose, approve, reject, history")
 	}
 	cfg, err := loadConfig(c, env)
 	if err != nil {

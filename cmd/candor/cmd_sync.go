@@ -32,6 +32,11 @@ func runSync(ctx context.Context, env *Env, args []string) (err error) {
 	if len(rest) != 1 {
 		return usagef("name one collector (%s)", strings.Join(connect.SyncSources(), ", "))
 	}
+	// A mistyped collector is the argument's mistake, and is told before
+	// the store is opened, which would make one.
+	if !slices.Contains(connect.SyncSources(), rest[0]) {
+		return usagef("no collector for %q (collectors: %s)", rest[0], strings.Join(connect.SyncSources(), ", "))
+	}
 	if err := checkFormat(*format); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func TestSyncCommand(t *testing.T) {
 	run(t, "sync", "--data", data).want(t, 2, "sync")
 	run(t, "sync", "github", "--since", "yesterday", "--data", data, "--config", cfg).want(t, 2, "sync")
 	r = run(t, "sync", "stripe", "--data", data, "--config", cfg)
-	r.want(t, 1, "sync", "stripe")
+	r.want(t, 2, "sync", "stripe")
 	if !strings.Contains(r.stderr, `no collector for "stripe"`) {
 		t.Fatalf("stderr %q", r.stderr)
 	}

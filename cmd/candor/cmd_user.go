@@ -49,7 +49,15 @@ func subcommand(ctx context.Context, env *Env, cmd string, args []string, subs m
 		return usagef("a subcommand is required: %s", strings.Join(order, ", "))
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprintf(env.Stderr, "usage: candor %s %s [flags]\n\nRun candor %s SUBCOMMAND -h for a subcommand's flags.\n", cmd, strings.Join(order, "|"), cmd)
+		fmt.Fprintf(env.Stderr, "usage: candor %s %s [flags]\n\n", cmd, strings.Join(order, "|"))
+		// The list of commands' line says what the subcommands are for,
+		// which their names alone do not.
+		for _, c := range commands {
+			if c.name == cmd && c.help != "" {
+				fmt.Fprintf(env.Stderr, "%s%s.\n\n", strings.ToUpper(c.help[:1]), c.help[1:])
+			}
+		}
+		fmt.Fprintf(env.Stderr, "Run candor %s SUBCOMMAND -h for a subcommand's flags.\n", cmd)
 		return flag.ErrHelp
 	}
 	run, ok := subs[args[0]]

@@ -74,3 +74,38 @@ func TestUnknownFlagSuggests(t *testing.T) {
 		}
 	}
 }
+
+// Every command answers -h, --help and candor help COMMAND with its help,
+// and so does each subcommand its registration names (gate check, release
+// show): gate and release had called -h an unknown subcommand, exit 2,
+// while their own usage line pointed at it.
+func TestEveryCommandHelps(t *testing.T) {
+	subList := regexp.MustCompile(`^[a-z][a-z-]*(\|[a-z][a-z-]*)*$`)
+	for _, c := range commands {
+		var subs []string
+		if first, _, _ := strings.Cut(c.args, " "); subList.MatchString(first) {
+			subs = strings.Split(first, "|")
+		}
+		lines := [][]string{{c.name}}
+		for _, s := range subs {
+			lines = append(lines, []string{c.name, s})
+		}
+		for _, args := range lines {
+			helped := run(t, append([]string{"help"}, args...)...)
+			for _, asked := range []result{helped, run(t, append(args, "-h")...), run(t, append(args, "--help")...)} {
+				if asked.code != 0 || asked != helped || !strings.HasPrefix(asked.stderr, "usage: candor "+strings.Join(args, " ")) {
+					t.Errorf("candor %s's help = %+v\nwant exit 0, the same for -h, --help and candor help, starting with its usage", strings.Join(args, " "), asked)
+					break
+				}
+			}
+			// A command's help names each of its subcommands.
+			if len(args) == 1 {
+				for _, s := range subs {
+					if !strings.Contains(helped.stderr, s) {
+						t.Errorf("candor help %s does not name its subcommand %s:\n%s", c.name, s, helped.stderr)
+					}
+				}
+			}
+		}
+	}
+}

@@ -76,6 +76,11 @@ func TestRefusedCommandsMakeNoStore(t *testing.T) {
 		{"user add, bad name", "long enough password", nil, []string{"user", "add", "--email", "ann@example.com", "--role", "admin", "--name", "a\x01b"}, 2, "--name: contains control characters"},
 		{"serve, bad --addr", "", nil, []string{"serve", "--addr", "nope"}, 2, `--addr: "nope" is not HOST:PORT`},
 		{"serve, bad CANDOR_ADDR", "", map[string]string{"CANDOR_ADDR": "nope"}, []string{"serve"}, 2, `CANDOR_ADDR: "nope" is not HOST:PORT`},
+		// A port out of range is as much the argument's mistake as no port
+		// (it had exited 1); so is a source no collector or connector has.
+		{"serve, port out of range", "", nil, []string{"serve", "--addr", "127.0.0.1:99999"}, 2, `--addr: "127.0.0.1:99999": port 99999 is not a port number (0 to 65535) or service name`},
+		{"sync, unknown source", "", nil, []string{"sync", "nosuch"}, 2, `no collector for "nosuch" (collectors: github,`},
+		{"replay, unknown source", "", nil, []string{"replay", "nosuch"}, 2, `no webhook source "nosuch" (known: `},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for _, data := range []string{filepath.Join(t.TempDir(), "new"), t.TempDir()} {
@@ -216,6 +221,27 @@ func TestUnknownVariable(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)") {
 		t.Errorf("stderr: %s", errb.String())
+	}
+}
+
+// The unknown variable is told first, before a refusal of the configuration
+// it may explain: on a store made with a configuration file, run without it,
+// CANDOR_DTA had been reported as the governance refusal (exit 1).
+func TestUnknownVariableBeforeAConfigurationRefusal(t *testing.T) {
+	dir := t.TempDir()
+	conf, file, data := filepath.Join(dir, "candor.yaml"), filepath.Join(dir, "org.ndjson"), filepath.Join(dir, "data")
+	os.WriteFile(conf, []byte("currency: EUR\n"), 0o644)
+	os.WriteFile(file, []byte(smallOrg), 0o644)
+	mustRun(t, "import", "--config", conf, "--data", data, file)
+	env, _, errb := testEnv(map[string]string{"CANDOR_DTA": "/tmp/x"})
+	env.Environ = func() []string { return []string{"HOME=/root", "CANDOR_DTA=/tmp/x"} }
+	code := Run(context.Background(), env, []string{"scorecard", "--data", data})
+	if want := "candor scorecard: environment: CANDOR_DTA: not a variable Candor reads (did you mean CANDOR_DATA?)\n"; code != 2 || !strings.HasPrefix(errb.String(), want) {
+		t.Errorf("exit %d, stderr %s; want 2 and %q first", code, errb.String(), want)
+	}
+	// The refusal is still said, after it.
+	if !strings.Contains(errb.String(), "currency") {
+		t.Errorf("stderr does not say the configuration's refusal: %s", errb.String())
 	}
 }
 

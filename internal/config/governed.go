@@ -63,7 +63,9 @@ func (c *Config) field(name string) (reflect.Value, bool) {
 	return reflect.Value{}, false
 }
 
-func checkGoverned(name string) error {
+// CheckGoverned refuses a name that is not a governed setting's, saying
+// which are (min_sample: proposed with its metric).
+func CheckGoverned(name string) error {
 	if name == string(metrics.SettingMinSample) {
 		return fmt.Errorf("min_sample is a metric's: propose it as a change of the metric ({\"metric\": ID, \"changes\": {\"min_sample\": N}})")
 	}
@@ -132,7 +134,7 @@ func (c Config) effectiveSettings() (string, error) {
 func (c Config) WithSettings(values map[string]json.RawMessage) (Config, error) {
 	out := c
 	for _, name := range slices.Sorted(maps.Keys(values)) {
-		if err := checkGoverned(name); err != nil {
+		if err := CheckGoverned(name); err != nil {
 			return c, err
 		}
 		f, _ := out.field(name)

@@ -459,6 +459,11 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 			p.Needs = 2
 		}
 	case in.Setting != "":
+		// The name is checked first: checkSetting's refusal of it would
+		// be the value's mistake.
+		if err := config.CheckGoverned(in.Setting); err != nil {
+			return nil, domain.InvalidParam("setting", "%v", err)
+		}
 		if len(bytes.TrimSpace(in.Changes)) > 0 {
 			return nil, domain.InvalidParam("changes", "a setting's proposal gives a value, not changes")
 		}

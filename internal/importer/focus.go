@@ -45,7 +45,7 @@ func (o *FOCUSOptions) check() error {
 			return nil
 		}
 	}
-	return fmt.Errorf("cost column %q: use one of %s", o.CostColumn, strings.Join(costColumns, ", "))
+	return domain.InvalidParam("cost_column", "%q: use one of %s", o.CostColumn, strings.Join(costColumns, ", "))
 }
 
 // focusKeyColumns identify a charge: a row's id is a hash of these, so a

@@ -137,12 +137,14 @@ func formatList() string {
 }
 
 // Check validates and normalises the options (Import calls it too), so a
-// caller can refuse bad options before opening anything.
+// caller can refuse bad options before opening anything. A bad value is a
+// *domain.Error whose Param names the option (slash_dates, cost_column,
+// severity), for the caller to name the flag or key that gave it.
 func (o *Options) Check() error {
 	switch o.SlashDates {
 	case "", "mdy", "dmy":
 	default:
-		return fmt.Errorf("slash dates %q: use mdy or dmy", o.SlashDates)
+		return domain.InvalidParam("slash_dates", "%q: use mdy or dmy", o.SlashDates)
 	}
 	if err := o.FOCUS.check(); err != nil {
 		return err

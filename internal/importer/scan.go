@@ -58,7 +58,7 @@ func (o *ScanOptions) check() error {
 			v = ""
 		}
 		if v != "" && !contains(candorSeverities, v) {
-			return fmt.Errorf("severity %s=%s: map to critical, high, medium, low or skip", k, v)
+			return domain.InvalidParam("severity", "%s=%s: map to critical, high, medium, low or skip", k, v)
 		}
 		sev[strings.ToLower(strings.TrimSpace(k))] = v
 	}

@@ -148,3 +148,39 @@ func TestDocsConfigExamplesLoad(t *testing.T) {
 		t.Errorf("only %d examples loaded", loaded)
 	}
 }
+
+// docs/configuration.md's environment table is one table holding every variable Candor reads (a
+// blank line had split it, leaving CANDOR_URL, CANDOR_TOKEN and CANDOR_IMAGE outside it).
+func TestDocsEnvironmentTable(t *testing.T) {
+	b, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(b), "\n## Environment variables\n")
+	if !ok {
+		t.Fatal(`docs/configuration.md has no "## Environment variables" section`)
+	}
+	_, table, ok := strings.Cut(section, "\n| variable | meaning |\n|---|---|\n")
+	if !ok {
+		t.Fatal("the environment variables section has no table")
+	}
+	rows := map[string]bool{}
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break // the table ends at its first line that is not a row
+		}
+		first, _, _ := strings.Cut(strings.TrimPrefix(line, "|"), "|")
+		for _, m := range regexp.MustCompile("`(CANDOR_[A-Z_]+)(<SOURCE>)?`").FindAllStringSubmatch(first, -1) {
+			rows[m[1]] = true // CANDOR_SYNC_TOKEN_<SOURCE>: the prefix
+		}
+	}
+	for _, v := range Env {
+		prefixed := false
+		for r := range rows {
+			prefixed = prefixed || strings.HasSuffix(r, "_") && strings.HasPrefix(v.Name, r)
+		}
+		if !rows[v.Name] && !prefixed {
+			t.Errorf("%s is not a row of the environment variables table", v.Name)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -416,5 +417,16 @@ func TestExchangeRateKeys(t *testing.T) {
 	}
 	if _, err := c.WithSettings(map[string]json.RawMessage{"exchange_rates": json.RawMessage(`{"EURO": 1.1}`)}); err == nil || !strings.Contains(err.Error(), `exchange_rates.EURO: "EURO" is not an ISO 4217 code`) {
 		t.Errorf("a proposal's EURO: %v", err)
+	}
+}
+
+// A gates.policies file that cannot be read is refused naming the configuration file and line that
+// named it (it had said only "gate policies: open missing.yaml: no such file or directory").
+func TestMissingGatePoliciesNamesConfigLine(t *testing.T) {
+	p := write(t, "currency: USD\ngates:\n  policies: missing.yaml\n")
+	_, err := Load(p, env(nil))
+	want := "config " + p + ":3: gates.policies: open " + filepath.Join(filepath.Dir(p), "missing.yaml") + ": "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v, want %s…", err, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -657,8 +658,21 @@ func (c Config) EngineConfig() (metrics.Config, error) {
 			return m, fmt.Errorf("currency: %q is not an ISO 4217 code", c.Currency)
 		}
 	}
-	for cur, r := range c.ExchangeRates {
-		if r <= 0 {
+	// A rate's key is a currency as the records name it (domain.IsCurrency, as currency: is
+	// checked): a key no record can carry (EURO) converts nothing, and would have been recorded
+	// as a governed setting that only a proposal could then take back. A key is matched
+	// regardless of case (usd is USD, as it always was), so two keys for one code are refused.
+	codes := map[string]string{}
+	for _, cur := range slices.Sorted(maps.Keys(c.ExchangeRates)) {
+		code := strings.ToUpper(cur)
+		switch {
+		case !domain.IsCurrency(code):
+			return m, fmt.Errorf("exchange_rates.%s: %q is not an ISO 4217 code (three letters, such as EUR or GBP)", cur, cur)
+		case codes[code] != "":
+			return m, fmt.Errorf("exchange_rates.%s: %s has a rate already (%s)", cur, code, codes[code])
+		}
+		codes[code] = cur
+		if r := c.ExchangeRates[cur]; r <= 0 {
 			return m, fmt.Errorf("exchange_rates.%s: %v must be positive", cur, r)
 		}
 	}

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -392,5 +394,39 @@ func TestSMTPVariableNotBlamedOnTheFile(t *testing.T) {
 	_, err := Load(path, env(map[string]string{"CANDOR_SMTP_URL": "ftp://mail.example.com"}))
 	if err == nil || err.Error() != `CANDOR_SMTP_URL: scheme "ftp" is not smtp or smtps` {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// An exchange rate's key is an ISO 4217 code, refused otherwise with the file, line and key at
+// load — before the store's recorded settings are compared, where EURO had been reported as a
+// governance change (or accepted silently on a fresh store); a proposal's value is checked alike.
+// A lower-case key is its code (usd is USD), so two keys for one code are refused.
+func TestExchangeRateKeys(t *testing.T) {
+	p := write(t, "currency: USD\nexchange_rates:\n  EUR: 1.08\n  EURO: 1.1\n")
+	_, err := Load(p, env(nil))
+	if want := "config " + p + `:4: exchange_rates.EURO: "EURO" is not an ISO 4217 code`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("EURO: %v, want %s…", err, want)
+	}
+	_, err = Load(write(t, "exchange_rates: {eur: 1.08, EUR: 1.1}\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "exchange_rates.eur: EUR has a rate already (EUR)") {
+		t.Errorf("eur and EUR: %v", err)
+	}
+	c, err := Load(write(t, "exchange_rates: {gbp: 1.27}\n"), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WithSettings(map[string]json.RawMessage{"exchange_rates": json.RawMessage(`{"EURO": 1.1}`)}); err == nil || !strings.Contains(err.Error(), `exchange_rates.EURO: "EURO" is not an ISO 4217 code`) {
+		t.Errorf("a proposal's EURO: %v", err)
+	}
+}
+
+// A gates.policies file that cannot be read is refused naming the configuration file and line that
+// named it (it had said only "gate policies: open missing.yaml: no such file or directory").
+func TestMissingGatePoliciesNamesConfigLine(t *testing.T) {
+	p := write(t, "currency: USD\ngates:\n  policies: missing.yaml\n")
+	_, err := Load(p, env(nil))
+	want := "config " + p + ":3: gates.policies: open " + filepath.Join(filepath.Dir(p), "missing.yaml") + ": "
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("got %v, want %s…", err, want)
 	}
 }

@@ -44,11 +44,27 @@ func (c Config) gatesSource() (label string, src []byte, err error) {
 	if c.Gates.Policies == "" {
 		return "", nil, nil
 	}
-	b, err := os.ReadFile(c.gatesFile())
+	b, err := c.readGatesFile()
 	if err != nil {
-		return "", nil, fmt.Errorf("gate policies: %w", err)
+		return "", nil, err
 	}
 	return c.gatesFile(), b, nil
+}
+
+// readGatesFile reads the policies file gates.policies names; an error
+// names the configuration file and line that named it, as the file's own
+// errors name theirs ("config candor.yaml:12: gates.policies: open
+// /etc/candor/gates.yaml: no such file or directory").
+func (c Config) readGatesFile() ([]byte, error) {
+	b, err := os.ReadFile(c.gatesFile())
+	if err != nil {
+		at := orName(c.path)
+		if line := catalog.YAMLLine(c.src, "gates.policies"); line > 0 {
+			at = fmt.Sprintf("%s:%d", c.path, line)
+		}
+		return nil, fmt.Errorf("config %s: gates.policies: %w", at, err)
+	}
+	return b, nil
 }
 
 // setWatch keeps the variable the gate policies in force (p) name for the

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -120,9 +119,9 @@ func (c Config) SectionValue(name string) (json.RawMessage, error) {
 		if c.Gates.Policies == "" {
 			return json.RawMessage("null"), nil
 		}
-		b, err := os.ReadFile(c.gatesFile())
+		b, err := c.readGatesFile()
 		if err != nil {
-			return nil, fmt.Errorf("gate policies: %w", err)
+			return nil, err
 		}
 		return canonicalDoc(c.gatesFile(), b)
 	}

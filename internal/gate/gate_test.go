@@ -414,3 +414,43 @@ policies:
 		}
 	}
 }
+
+// A policy file's mistakes name the file, line and policy: require given a YAML boolean had said
+// "gp.yaml: require must be a CEL expression (a string)", and a bad severity
+// "gp.yaml: policies[0].severity: …", neither with a line or the policy's id.
+func TestPolicyErrorsNameLineAndPolicy(t *testing.T) {
+	cat := testCatalog(t)
+	for _, c := range []struct{ src, want string }{
+		{"policies:\n  - id: cfr\n    require: true\n", `gp.yaml:3:14: policies[0].require (cfr): the YAML boolean true is not a CEL expression: write the condition as a string (quote it, "true", to pass every release)`},
+		{"policies:\n  - id: ok\n    require: \"true\"\n  - id: n\n    require: 15\n", "gp.yaml:5:14: policies[1].require (n): the YAML number 15 is not a CEL expression"},
+		{"policies:\n  - id: l\n    require: [a, b]\n", "gp.yaml:3:"},
+		{"policies:\n  - id: cfr\n    require: kpi.change_failure_rate < 15.0\n    severity: block\n", `gp.yaml:4: policies[0].severity (cfr): "block" is not deny or escalate`},
+		{"policies:\n  - id: cfr\n    require: \"true\"\n    on_unknown: maybe\n", `gp.yaml:4: policies[0].on_unknown (cfr): "maybe" is not deny, escalate or allow`},
+		{"policies:\n  - id: cfr\n    require: \"true\"\n    approvers: [Exec]\n", `gp.yaml:4: policies[0].approvers[0] (cfr): "Exec" is not a role id`},
+		{"policies:\n  - id: cfr\n    require:\n", "gp.yaml:3: policies[0].require (cfr): a CEL expression is required"},
+		{"coverage:\n  severity: block\n", `gp.yaml:2: coverage.severity: "block" is not deny or escalate`},
+		// == admits no mix of double and int: the error says how to write the number.
+		{"policies:\n  - id: cfr\n    require: kpi.change_failure_rate == 0\n", "(KPI values are doubles: write a whole number with a decimal point, 1.0, not 1)"},
+	} {
+		_, err := Load("gp.yaml", []byte(c.src), cat)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.src, err, c.want)
+		}
+	}
+}
+
+// A KPI's value is a double; a whole-number literal compares with it as 1.0 would (CEL's
+// cross-type numeric comparisons), where the type check had refused kpi.change_failure_rate < 1
+// ("found no matching overload for '_<_' applied to '(double, int)'").
+func TestKPIComparesWithWholeNumber(t *testing.T) {
+	p := load(t, noCanary+"coverage: {enabled: false}\nrisk: {enabled: false}\npolicies:\n  - id: cfr\n    require: kpi.change_failure_rate < 20 && facts.changed_lines <= 300.5\n")
+	rel := prod(facts(t, "changed_lines", "300"))
+	kpis := map[string]KPI{"change_failure_rate": kpi("change_failure_rate", 12.5, catalog.Amber)}
+	if r := p.Evaluate(rel, kpis, now); r.Decision != Allow {
+		t.Errorf("12.5 < 20: %s %+v", r.Decision, r.Rules)
+	}
+	kpis["change_failure_rate"] = kpi("change_failure_rate", 25, catalog.Red)
+	if r := p.Evaluate(rel, kpis, now); r.Decision != Deny {
+		t.Errorf("25 < 20: %s %+v", r.Decision, r.Rules)
+	}
+}

@@ -132,6 +132,9 @@ type PolicyConfig struct {
 type Expr struct {
 	Text string
 	pos  position
+	// notText is what the file gave instead of a string ("the boolean true"), refused by
+	// compileRule with its line and the policy's id, which UnmarshalYAML does not know.
+	notText string
 }
 
 type position struct {
@@ -154,8 +157,14 @@ func (e *Expr) UnmarshalYAML(node ast.Node) error {
 		// the block's indentation, which Load reads from the source.
 		e.pos = position{line: n.Start.Position.Line + 1, block: true}
 		return nil
+	case *ast.NullNode:
+		// require: with nothing after it: no expression (compileRule says one is required).
+	case *ast.BoolNode:
+		e.notText = "the YAML boolean " + n.String()
+	case *ast.IntegerNode, *ast.FloatNode:
+		e.notText = "the YAML number " + node.String()
 	default:
-		return errors.New("require must be a CEL expression (a string)")
+		e.notText = "a YAML " + strings.ToLower(node.Type().String())
 	}
 	if tk != nil {
 		e.pos.line, e.pos.col = tk.Position.Line, tk.Position.Column
@@ -246,6 +255,15 @@ func Load(name string, src []byte, cat *catalog.Catalog) (*Policies, error) {
 		var le *locError
 		if errors.As(err, &le) {
 			return nil, fmt.Errorf("%s:%d:%d: %s", name, le.line, le.col, le.msg)
+		}
+		// The checks start their messages with the key path, and a policy's with its id after
+		// it ("policies[0].severity (cfr): …"): the line is the key's, or its nearest written
+		// ancestor's.
+		if key, _, ok := strings.Cut(err.Error(), ": "); ok {
+			key, _, _ = strings.Cut(key, " (")
+			if line := catalog.YAMLLine(src, key); line > 0 && !strings.ContainsAny(key, " \t") {
+				return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+			}
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -348,11 +366,11 @@ func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
 		}
 		seen[pc.ID] = true
 		if err := p.setApprovers(pc.ID, pc.Approvers, DefaultApprovers, field+".approvers"); err != nil {
-			return nil, err
+			return nil, withID(err, pc.ID)
 		}
 		r, err := compileRule(env, cat, pc, field)
 		if err != nil {
-			return nil, err
+			return nil, withID(err, pc.ID)
 		}
 		for _, k := range r.kpis {
 			if !slices.Contains(p.kpis, k) {
@@ -365,6 +383,21 @@ func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
 }
 
 var validID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// withID names the policy after the key path an error about it starts with
+// ("policies[0].severity: …" → "policies[0].severity (cfr): …"), as the
+// errors located in its expression do; one that names it already is kept.
+func withID(err error, id string) error {
+	var le *locError
+	if errors.As(err, &le) {
+		return err
+	}
+	key, rest, ok := strings.Cut(err.Error(), ": ")
+	if !ok || strings.ContainsAny(key, " \t") {
+		return err
+	}
+	return fmt.Errorf("%s (%s): %s", key, id, rest)
+}
 
 // DefaultApprovers may approve what a policy escalates unless it names
 // its own; RiskApprovers are the risk policy's default: an executive, or
@@ -428,6 +461,10 @@ func compileRule(env *cel.Env, cat *catalog.Catalog, pc PolicyConfig, field stri
 	if err := r.onUnknown.check(field+".on_unknown", true); err != nil {
 		return r, err
 	}
+	if pc.Require.notText != "" {
+		line, col := pc.Require.pos.at(1, 0)
+		return r, &locError{line, col, fmt.Sprintf("%s.require (%s): %s is not a CEL expression: write the condition as a string (quote it, \"true\", to pass every release)", field, pc.ID, pc.Require.notText)}
+	}
 	if strings.TrimSpace(pc.Require.Text) == "" {
 		return r, fmt.Errorf("%s.require: a CEL expression is required, e.g. facts.coverage >= 0.9", field)
 	}
@@ -435,7 +472,7 @@ func compileRule(env *cel.Env, cat *catalog.Catalog, pc PolicyConfig, field stri
 	if iss != nil && iss.Err() != nil {
 		e := iss.Errors()[0]
 		line, col := pc.Require.pos.at(e.Location.Line(), e.Location.Column())
-		return r, &locError{line, col, fmt.Sprintf("%s (%s): %s", field+".require", pc.ID, e.Message)}
+		return r, &locError{line, col, fmt.Sprintf("%s (%s): %s%s", field+".require", pc.ID, e.Message, numberHint(e.Message))}
 	}
 	if !ast.OutputType().IsExactType(cel.BoolType) {
 		line, col := pc.Require.pos.at(1, 0)
@@ -487,8 +524,20 @@ func (p position) offset(text string, off int) (int, int) {
 	return p.at(line, col)
 }
 
+// numberHint explains a type-check error mixing a double (a KPI's value, a
+// fact such as coverage) with an int literal where CEL allows no mix:
+// == and !=, and arithmetic (the comparisons <, <=, >, >= mix them).
+func numberHint(msg string) string {
+	if strings.Contains(msg, "no matching overload") && strings.Contains(msg, "double") && strings.Contains(msg, "int") {
+		return " (KPI values are doubles: write a whole number with a decimal point, 1.0, not 1)"
+	}
+	return ""
+}
+
 func celEnv() (*cel.Env, error) {
 	return cel.NewEnv(
+		// kpi.change_failure_rate < 1 compares a double with an int: allowed, as 1.0 is.
+		cel.CrossTypeNumericComparisons(true),
 		cel.Variable("facts", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("kpi", cel.MapType(cel.StringType, cel.DoubleType)),
 		cel.Variable("status", cel.MapType(cel.StringType, cel.StringType)),

@@ -636,7 +636,7 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			return usagef("%s: the demo store in %s was generated already; remove the directory to generate another", set, dir)
 		}
 		fmt.Fprintf(env.Stderr, "serving the demo store kept in %s as it was generated (remove the directory to generate another)\n", dir)
-		return serveDemo(ctx, env, a, ln, c, dir, false)
+		return serveDemo(ctx, env, a, ln, c, dir, *keep != "")
 	}
 	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
 	pr, pw := io.Pipe()
@@ -665,6 +665,17 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	return serveDemo(ctx, env, a, ln, c, dir, *keep != "")
 }
 
+// readWith is the flags another command reads the demo's store with:
+// its data directory and, unless CANDOR_CONFIG gave one, the demo's
+// configuration.
+func readWith(c common) string {
+	s := " --data " + shellWord(c.data)
+	if c.config != "" {
+		s += " --config " + shellWord(c.config)
+	}
+	return s
+}
+
 // generationFlagsSet names the flags given that say what to generate
 // ("--scale, --seed"), "" when none was.
 func generationFlagsSet(fs *flag.FlagSet) string {
@@ -690,10 +701,10 @@ func serveDemo(ctx context.Context, env *Env, a *app, ln net.Listener, c common,
 	// found no way to tell).
 	var kept string
 	if keep && c.config != "" {
-		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard --data %s --config %s\n",
-			dir, shellWord(dir), shellWord(c.config))
+		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard%s\n",
+			dir, readWith(c))
 	}
-	tokenText := "  API token: shown when this demo directory was made (candor token create makes another)\n"
+	tokenText := "  API token: shown when this demo directory was made; another: candor token create --name NAME --role executive" + readWith(c) + "\n"
 	if token != "" {
 		tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' URL/api/v1/scorecard\n", token, token)
 	}

@@ -824,7 +824,8 @@ func TestDemoRunAgainKeepsItsStore(t *testing.T) {
 	if e := p.errb.String(); strings.Contains(e, "generating") || !strings.Contains(e, "serving the demo store kept in") {
 		t.Errorf("a kept demo run again:\n%s", e)
 	}
-	if out := p.out.String(); !strings.Contains(out, "API token: shown when this demo directory was made") || strings.Contains(out, "shown only now") {
+	if out := p.out.String(); !strings.Contains(out, "API token: shown when this demo directory was made; another: candor token create --name NAME --role executive --data "+dir+" --config "+cfg) ||
+		strings.Contains(out, "shown only now") || !strings.Contains(out, "candor scorecard --data "+dir+" --config "+cfg) {
 		t.Errorf("a kept demo run again prints:\n%s", out)
 	}
 	if after := mustRun(t, "record", "deployment", "import/dep-0000100", "--data", dir, "--config", cfg).stdout; after != before {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
+	"github.com/candor/candor/internal/store"
 )
 
 func init() {
@@ -122,9 +124,17 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 			}
 			return readLocally(ctx, env, c, res.ID)
 		}
-		res, timedOut, err = waitSettled(ctx, res, read, *wait, *poll)
+		var lastErr error
+		res, timedOut, lastErr, err = waitSettled(ctx, res, read, *wait, *poll, func(err error) {
+			fmt.Fprintf(env.Stderr, "candor gate: could not read decision %d (%v); still waiting\n", res.ID, err)
+		})
 		if err != nil {
 			return &exitError{exitNoDecision, fmt.Errorf("no decision: while waiting for an approver: %w", err)}
+		}
+		if timedOut && lastErr != nil {
+			// The wait ran out while the decision could not be read: it
+			// may have been approved meanwhile, which a timeout would hide.
+			return &exitError{exitNoDecision, fmt.Errorf("no decision: the wait of %s ran out while decision %d could not be read: %w", *wait, res.ID, lastErr)}
 		}
 	}
 	if *format == "json" {
@@ -149,8 +159,13 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 }
 
 // waitSettled polls an escalated decision until it is approved or
-// rejected or the wait runs out (timedOut).
-func waitSettled(ctx context.Context, res gate.Result, read func(context.Context) (gate.Result, error), wait, poll time.Duration) (gate.Result, bool, error) {
+// rejected or the wait runs out (timedOut). A read that fails for a while
+// — the server restarting, its database failing over, answering 503 —
+// is told to warn and tried again at the next poll: a pipeline waiting
+// for an approver had failed at the first such moment. lastErr is the
+// failure still standing when the wait ran out; err one that will not
+// pass (a refused token, an unknown decision).
+func waitSettled(ctx context.Context, res gate.Result, read func(context.Context) (gate.Result, error), wait, poll time.Duration, warn func(error)) (_ gate.Result, timedOut bool, lastErr, err error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	t := time.NewTicker(poll)
@@ -158,20 +173,49 @@ func waitSettled(ctx context.Context, res gate.Result, read func(context.Context
 	for {
 		select {
 		case <-ctx.Done():
-			return res, true, nil
+			return res, true, lastErr, nil
 		case <-t.C:
 		}
 		got, err := read(ctx)
 		switch {
 		case err != nil && ctx.Err() != nil:
-			return res, true, nil
+			return res, true, lastErr, nil
+		case err != nil && passing(err):
+			if lastErr == nil {
+				warn(err)
+			}
+			lastErr = err
 		case err != nil:
-			return res, false, err
+			return res, false, nil, err
 		case got.State != gate.StatePending:
-			return got, false, nil
+			return got, false, nil, nil
+		default:
+			lastErr = nil
 		}
 	}
 }
+
+// passing says whether a failed read of a decision may succeed if tried
+// again: the server or its store out of reach for now, or saying so.
+func passing(err error) bool {
+	var se *serverError
+	if errors.As(err, &se) {
+		return se.Status == http.StatusServiceUnavailable || se.Status == http.StatusBadGateway ||
+			se.Status == http.StatusGatewayTimeout || se.Status == http.StatusTooManyRequests
+	}
+	var ue *store.UnreachableError
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ue) || errors.As(err, &oe) || errors.As(err, &ne)
+}
+
+// serverError is a Candor server's answer other than 200.
+type serverError struct {
+	Status int
+	msg    string
+}
+
+func (e *serverError) Error() string { return e.msg }
 
 func readLocally(ctx context.Context, env *Env, c common, id int64) (gate.Result, error) {
 	a, err := c.open(ctx, env)
@@ -225,11 +269,11 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 		var e struct{ Error, Param string }
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			if e.Param != "" {
-				return fmt.Errorf("%s answered %d: %s: %s", server, resp.StatusCode, e.Param, e.Error)
+				return &serverError{resp.StatusCode, fmt.Sprintf("%s answered %d: %s: %s", server, resp.StatusCode, e.Param, e.Error)}
 			}
-			return fmt.Errorf("%s answered %d: %s", server, resp.StatusCode, e.Error)
+			return &serverError{resp.StatusCode, fmt.Sprintf("%s answered %d: %s", server, resp.StatusCode, e.Error)}
 		}
-		return fmt.Errorf("%s answered %s", server, resp.Status)
+		return &serverError{resp.StatusCode, fmt.Sprintf("%s answered %s", server, resp.Status)}
 	}
 	if err := json.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("%s answered 200 with something else than JSON: %w", server, err)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -193,5 +195,47 @@ func TestGateSummaryFormatsKPIs(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the summary lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// A pipeline waiting for an approver goes on waiting through a moment the
+// decision cannot be read — the server restarting (connection refused) or
+// its database failing over (503) — where it had given up at once with
+// "no decision" (exit 4). A failure that will not pass (403) still ends
+// the wait, and a wait that runs out while reads fail says so rather than
+// calling it a timeout nobody acted on.
+func TestGateWaitGoesOnThroughAnOutage(t *testing.T) {
+	pending := gate.Result{ID: 7, Decision: gate.Escalate, State: gate.StatePending}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	unavailable := &serverError{Status: 503, msg: "answered 503: store unreachable; try again shortly"}
+	script := func(steps ...any) func(context.Context) (gate.Result, error) {
+		i := 0
+		return func(context.Context) (gate.Result, error) {
+			s := steps[min(i, len(steps)-1)]
+			i++
+			if err, ok := s.(error); ok {
+				return gate.Result{}, err
+			}
+			return s.(gate.Result), nil
+		}
+	}
+	approved := gate.Result{ID: 7, Decision: gate.Escalate, State: gate.StateApproved}
+	var warned []string
+	warn := func(err error) { warned = append(warned, err.Error()) }
+
+	got, timedOut, lastErr, err := waitSettled(t.Context(), pending, script(refused, unavailable, pending, approved), time.Minute, time.Millisecond, warn)
+	if err != nil || timedOut || lastErr != nil || got.State != gate.StateApproved {
+		t.Errorf("through an outage: %+v timed out %v, last %v, err %v", got, timedOut, lastErr, err)
+	}
+	if len(warned) != 1 {
+		t.Errorf("warned %q, want once for the outage", warned)
+	}
+	forbidden := &serverError{Status: 403, msg: "answered 403: forbidden"}
+	if _, _, _, err := waitSettled(t.Context(), pending, script(forbidden), time.Minute, time.Millisecond, warn); !errors.Is(err, forbidden) {
+		t.Errorf("a 403 while waiting: %v, want it to end the wait", err)
+	}
+	_, timedOut, lastErr, err = waitSettled(t.Context(), pending, script(unavailable), 30*time.Millisecond, time.Millisecond, warn)
+	if err != nil || !timedOut || !errors.Is(lastErr, unavailable) {
+		t.Errorf("a wait running out in an outage: timed out %v, last %v, err %v", timedOut, lastErr, err)
 	}
 }

@@ -264,13 +264,20 @@ func change(c scorecard.Card) string {
 }
 
 // covers says what a value computed over window ("7d") covers, by the
-// metric's span.
+// metric's span: every span says it (the guide promises every line says
+// what it is over), where NRR's and pipeline coverage's had said nothing.
 func covers(span, window string) string {
 	switch span {
 	case catalog.SpanWindow:
 		return "over the last " + catalog.SpanWords(window)
 	case catalog.SpanInstant:
 		return "at the week's end"
+	case catalog.SpanYear:
+		return "for the customers active a year before the week's end"
+	case catalog.SpanQuotaPeriod:
+		return "over the quota period to the week's end"
+	case catalog.SpanBeforeWindow:
+		return "over the 90 days before the last " + catalog.SpanWords(window)
 	}
 	return ""
 }

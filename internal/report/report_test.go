@@ -383,3 +383,17 @@ func TestDigestSaysWhyNotCompared(t *testing.T) {
 		t.Errorf("the text part does not say why the week is not compared:\n%s", text)
 	}
 }
+
+// Every line of the digest says what its value is over, whatever the
+// metric's span: NRR's and pipeline coverage's lines had said nothing
+// (docs/configuration.md promises each says it).
+func TestDigestCoversEverySpan(t *testing.T) {
+	for _, span := range append([]string{catalog.SpanWindow}, catalog.Spans...) {
+		if covers(span, "7d") == "" {
+			t.Errorf("span %q: the digest says nothing of what its value covers", span)
+		}
+	}
+	if got := covers(catalog.SpanQuotaPeriod, "7d"); got != "over the quota period to the week's end" {
+		t.Errorf("quota period: %q", got)
+	}
+}

@@ -52,7 +52,9 @@ func TestReportCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Posted launch week", "To: <eng@example.com>", "multipart/alternative", "text/plain", "text/html", "Subject: Candor weekly digest, week to 30 Nov 2026"} {
+	for _, want := range []string{"Posted launch week", "To: <eng@example.com>", "multipart/alternative", "text/plain", "text/html", "Subject: Candor weekly digest, week to 30 Nov 2026",
+		// A program's message (RFC 3834): no vacation reply to it.
+		"Auto-Submitted: auto-generated"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the .eml lacks %q", want)
 		}

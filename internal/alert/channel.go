@@ -214,10 +214,19 @@ func (m Email) Send(ctx context.Context, e Envelope) error {
 		return fmt.Errorf("recipients: %w", err)
 	}
 	msg.Subject(Subject(e.Message))
+	Automatic(msg)
 	msg.SetMessageIDWithValue(messageID(e))
 	msg.SetDateWithValue(e.Message.At)
 	msg.SetBodyString(mail.TypeTextPlain, Text(e.Message, m.Link))
 	return m.SMTP.Deliver(ctx, msg)
+}
+
+// Automatic marks msg as sent by a program (RFC 3834), so that vacation
+// and out-of-office replies do not answer it: their answers would go to
+// the sender address, often a list or a team's inbox, at every alert.
+func Automatic(msg *mail.Msg) {
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetGenHeader("X-Auto-Response-Suppress", "All")
 }
 
 // messageID is the notification's e-mail Message-ID, the same for a

@@ -40,7 +40,7 @@ func TestEmailOverSMTP(t *testing.T) {
 	if m.From != "candor@example.com" || len(m.To) != 1 || m.To[0] != "cro@example.com" {
 		t.Errorf("envelope from %q to %v; want the rule's recipient, not the channel's", m.From, m.To)
 	}
-	for _, want := range []string{"Subject: [Candor CRITICAL] pipeline_coverage_low: 1 firing 1 resolved", "Message-ID: <candor-notification-42@candor>",
+	for _, want := range []string{"Subject: [Candor CRITICAL] pipeline_coverage_low: 1 firing 1 resolved", "Message-ID: <candor-notification-42@candor>", "Auto-Submitted: auto-generated",
 		"Pipeline coverage is 2.1 x (alert when < 3) =E2=80=94 owner: CRO", "Win rate is 31 % [team:emea]", "https://candor.example.com/alerts"} {
 		if !strings.Contains(m.Data, want) {
 			t.Errorf("message lacks %q:\n%s", want, m.Data)

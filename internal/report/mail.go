@@ -13,6 +13,7 @@ import (
 
 	"github.com/wneessen/go-mail"
 
+	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
 )
@@ -166,6 +167,7 @@ func newMessage(from, to, subject, key string, at time.Time) (*mail.Msg, error) 
 		return nil, fmt.Errorf("recipient %q: %w", to, err)
 	}
 	msg.Subject(subject)
+	alert.Automatic(msg)
 	sum := sha256.Sum256([]byte(key))
 	msg.SetMessageIDWithValue("candor-report-" + hex.EncodeToString(sum[:12]) + "@candor")
 	msg.SetDateWithValue(at)

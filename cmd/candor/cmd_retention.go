@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,7 +34,7 @@ func runRetentionApply(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	p, _, err := a.retentionPolicy()
+	p, _, err := a.retentionPolicy(*dry)
 	if err != nil {
 		return err
 	}
@@ -70,14 +71,21 @@ func sum[K comparable](m map[K]int64) int64 {
 
 // retentionPolicy is the configured retention with its pseudonym key (read
 // or made only when retention is enabled), and how often the leader
-// applies it.
-func (a *app) retentionPolicy() (retention.Policy, time.Duration, error) {
+// applies it. A dry run makes no key: where none was made yet it counts
+// with a key of its own, which what it reports does not depend on.
+func (a *app) retentionPolicy(dry bool) (retention.Policy, time.Duration, error) {
 	p, every, err := a.cfg.RetentionPolicy()
 	if err != nil || !p.Enabled() {
 		return p, every, err
 	}
-	if p.Key, _, err = a.cfg.RetentionKey(); err != nil {
+	if !dry {
+		p.Key, _, err = a.cfg.RetentionKey()
 		return p, every, err
 	}
-	return p, every, nil
+	if p.Key, _, err = a.cfg.RetentionKeyIfMade(); err != nil || p.Key != nil {
+		return p, every, err
+	}
+	p.Key = make([]byte, 32)
+	_, err = rand.Read(p.Key)
+	return p, every, err
 }

@@ -63,6 +63,11 @@ func TestRetentionApply(t *testing.T) {
 
 	counts := regexp.MustCompile(`(\d+) customers in (\d+) records; .* of (\d+) records and the personal data of (\d+) ledger entries`)
 	dry := mustRun(t, append([]string{"retention", "apply", "--dry-run"}, c...)...).stdout
+	// A dry run changes nothing, the data directory included: it had made
+	// the pseudonym key.
+	if _, err := os.Stat(filepath.Join(data, "pseudonym.key")); !os.IsNotExist(err) {
+		t.Errorf("a dry run made the pseudonym key (%v)", err)
+	}
 	head := strings.TrimSpace(mustRun(t, append([]string{"ledger", "head"}, d...)...).stdout)
 	real := mustRun(t, append([]string{"retention", "apply"}, c...)...).stdout
 	dm, rm := counts.FindStringSubmatch(dry), counts.FindStringSubmatch(real)

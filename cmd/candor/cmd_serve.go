@@ -218,7 +218,7 @@ func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(ur
 	}
 	// A retention that cannot run (no pseudonym key) stops serve now
 	// rather than failing on the leader later.
-	if _, _, err := a.retentionPolicy(); err != nil {
+	if _, _, err := a.retentionPolicy(false); err != nil {
 		return err
 	}
 	gates, err := a.gatePolicies()
@@ -453,7 +453,7 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 		})
 	}
 	// Checked by serve before it started.
-	if p, retainEvery, err := a.retentionPolicy(); err == nil && p.Enabled() {
+	if p, retainEvery, err := a.retentionPolicy(false); err == nil && p.Enabled() {
 		jobs = append(jobs, (&retention.Job{Store: a.store, Policy: p, Every: retainEvery, Applied: a.engine.Notify, Log: log}).Run)
 	}
 	// The embedded store's instances share one data directory, so one

@@ -117,6 +117,17 @@ func parseRetentionKey(s string) ([]byte, error) {
 // no data directory, and no key is an error. Replacing the key gives the
 // customers pseudonymised after it other pseudonyms than before: keep it.
 func (c Config) RetentionKey() ([]byte, string, error) {
+	return c.retentionKey(true)
+}
+
+// RetentionKeyIfMade is RetentionKey without making DATA/pseudonym.key:
+// nil and its path when it does not exist yet (a dry run, which changes
+// nothing, does not make it either).
+func (c Config) RetentionKeyIfMade() ([]byte, string, error) {
+	return c.retentionKey(false)
+}
+
+func (c Config) retentionKey(create bool) ([]byte, string, error) {
 	switch {
 	case c.Retention.Key != "":
 		k, err := parseRetentionKey(c.Retention.Key)
@@ -130,7 +141,10 @@ func (c Config) RetentionKey() ([]byte, string, error) {
 	}
 	path := filepath.Join(c.Data, RetentionKeyFile)
 	k, err := readRetentionKey(path)
-	if !errors.Is(err, fs.ErrNotExist) {
+	if !errors.Is(err, fs.ErrNotExist) || !create {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, path, nil
+		}
 		return k, path, err
 	}
 	k = make([]byte, 32)

@@ -266,7 +266,14 @@ func (s SMTP) Deliver(ctx context.Context, msg *mail.Msg) error {
 	if err != nil {
 		return err
 	}
-	return c.DialAndSendWithContext(ctx, msg)
+	err = c.DialAndSendWithContext(ctx, msg)
+	if errors.Is(err, mail.ErrNoSupportedAuthDiscovered) && s.TLS != "none" {
+		// go-mail's words blame the server's mechanisms; what happened is
+		// that the password was kept from a connection without TLS.
+		return fmt.Errorf("%w: %s offered no TLS (STARTTLS) before sign-in, so the password was not sent in clear; "+
+			"use a server with STARTTLS or smtps://, or add ?tls=none to the URL to send it in clear on a network you trust", err, s.Host)
+	}
+	return err
 }
 
 // Subject is a notification's one line.

@@ -21,6 +21,25 @@ func testMessage(at time.Time) Message {
 		Resolved: []Alert{{Key: "x", State: Resolved, Observation: Observation{Rule: "pipeline_coverage_low", Metric: "win_rate", Scope: "team:emea", Summary: "Win rate is 31 %"}}}}
 }
 
+// A server offering sign-in without TLS is not sent the password, and
+// the error says so and what to do: go-mail's own words ("autodiscover was
+// not able to detect a supported authentication mechanism") blamed the
+// server's mechanisms.
+func TestEmailWithoutTLSSaysWhyNoSignIn(t *testing.T) {
+	box, url := smtptest.Start(t)
+	s, err := ParseSMTP(strings.TrimSuffix(url, "?tls=none"), "candor@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Email{SMTP: s}.Send(context.Background(), Envelope{ID: 1, Key: "k", To: []string{"ops@example.com"}, Message: testMessage(time.Now())})
+	if err == nil || !strings.Contains(err.Error(), "offered no TLS (STARTTLS) before sign-in, so the password was not sent in clear") || !strings.Contains(err.Error(), "?tls=none") {
+		t.Errorf("sign-in without TLS: %v", err)
+	}
+	if len(box.Messages()) != 0 {
+		t.Error("a message was delivered")
+	}
+}
+
 func TestEmailOverSMTP(t *testing.T) {
 	box, url := smtptest.Start(t)
 	s, err := ParseSMTP(url, "candor@example.com")

@@ -704,12 +704,12 @@ func serveDemo(ctx context.Context, env *Env, a *app, ln net.Listener, c common,
 		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard%s\n",
 			dir, readWith(c))
 	}
-	tokenText := "  API token: shown when this demo directory was made; another: candor token create --name NAME --role executive" + readWith(c) + "\n"
-	if token != "" {
-		tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' URL/api/v1/scorecard\n", token, token)
-	}
 	return serve(ctx, env, a, ln, func(url string) {
-		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s%s%sPress Ctrl-C to stop.\n", url, signIn, strings.Replace(tokenText, "URL", url, 1), kept)
+		tokenText := "  API token: shown when this demo directory was made; another: candor token create --name NAME --role executive" + readWith(c) + "\n"
+		if token != "" {
+			tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n", token, token, url)
+		}
+		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s%s%sPress Ctrl-C to stop.\n", url, signIn, tokenText, kept)
 	})
 }
 

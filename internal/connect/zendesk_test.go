@@ -152,3 +152,17 @@ func TestZendeskLateUpdateDoesNotUndoNewer(t *testing.T) {
 		t.Errorf("reopened in order: resolved_at %v, priority %q; want none, low", tk.ResolvedAt, tk.Priority)
 	}
 }
+
+// A placeholder of a field without a value renders blank (Zendesk's
+// "Using placeholders"): a ticket with no priority or type is sent
+// "priority": "", "type": "" and keeps neither.
+func TestZendeskTriggerEmptyPriorityAndType(t *testing.T) {
+	e := zdEnv(t, Zendesk{})
+	body := edit(t, zdTrigger("Open", "2026-12-05T08:00:00Z"), func(m map[string]any) {
+		obj(m, "ticket")["priority"], obj(m, "ticket")["type"] = "", ""
+	})
+	e.zdPost(body, "inv-empty").want(t, http.StatusOK, store.DeliveryAccepted)
+	if tk := e.record(domain.KindTicket, "zendesk", "9100").(*domain.Ticket); tk.Priority != "" || tk.Category != "" {
+		t.Errorf("an empty priority and type stored as %q, %q", tk.Priority, tk.Category)
+	}
+}

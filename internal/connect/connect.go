@@ -168,7 +168,8 @@ type Request struct {
 }
 
 // Receive verifies, maps and commits one delivery and logs it. Its error
-// is the store's (the caller answers 500); everything about the delivery
+// is the store's (the caller answers 503 for a store that cannot be
+// reached, else 500); everything about the delivery
 // itself, refusals included, is in the Result.
 func (s *Service) Receive(ctx context.Context, req Request) (Result, error) {
 	now := s.now().UTC()

@@ -149,6 +149,28 @@ func (s *state) advance(kind domain.Kind, id string, c clock, t time.Time) error
 	return nil
 }
 
+// newest orders an event carrying the whole record as it was at at (a
+// Jira issue, a Zendesk ticket), so that the newest version stands: why
+// says why the event is ignored when it is older than the newest applied
+// to the record; else the record's clock advances to at, with the build's
+// records. An event as old as the newest is the same version again and is
+// applied again (it changes nothing, and a replay re-maps it); one without
+// a time is never older.
+func (s *state) newest(ctx context.Context, kind domain.Kind, id string, at time.Time) (why string, err error) {
+	if at.IsZero() {
+		return "", nil
+	}
+	clk, err := s.clock(ctx, kind, id)
+	if err != nil {
+		return "", err
+	}
+	if clk.stale(at) {
+		return fmt.Sprintf("an older event (%s) than the one %s %s already holds (%s): the newer one stands",
+			at.Format(time.RFC3339Nano), kind, id, clk.at.Format(time.RFC3339Nano)), nil
+	}
+	return "", s.advance(kind, id, clk, at)
+}
+
 // kept adds the clocks this build advanced to earlier, once its records
 // are to be committed with them (a collector's page).
 func (s *state) kept(earlier map[string]clock) {

@@ -77,3 +77,40 @@ func TestEventClockInOneRead(t *testing.T) {
 		}
 	}
 }
+
+// newest, the ordering Jira's issues and Zendesk's tickets share: a newer
+// event advances the clock (a document for the build's transaction), one
+// as old as the newest is applied again without one, an older one is
+// ignored with the reason, and one without a time is never older.
+func TestNewestOrdersWholeRecordEvents(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	nine := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	if _, _, err := db.AppendDocOnce(ctx, eventClocks, "zendesk/ticket/9100#1", []byte(`{"at":"2026-12-05T09:00:00Z"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		why  string
+		docs int
+	}{
+		{"older", nine.Add(-time.Hour), "an older event (2026-12-05T08:00:00Z) than the one ticket 9100 already holds (2026-12-05T09:00:00Z): the newer one stands", 0},
+		{"as old", nine, "", 0},
+		{"no time", time.Time{}, "", 0},
+		{"newer", nine.Add(time.Hour), "", 1},
+	} {
+		s := &state{st: db, source: "zendesk"}
+		why, err := s.newest(ctx, domain.KindTicket, "9100", tc.at)
+		if err != nil || why != tc.why || len(s.docs) != tc.docs {
+			t.Errorf("%s: %q, %d clock documents (%v); want %q, %d", tc.name, why, len(s.docs), err, tc.why, tc.docs)
+		}
+		if tc.docs == 1 && s.docs[0].Key != "zendesk/ticket/9100#2" {
+			t.Errorf("%s: the clock advanced to %s, want zendesk/ticket/9100#2", tc.name, s.docs[0].Key)
+		}
+	}
+}

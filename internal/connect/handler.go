@@ -28,7 +28,9 @@ import (
 // bad signature or token, forbidden for a source with no secret configured
 // (or a token without records:write), not_found for an unknown source,
 // too_large for a body over connectors.max_body_bytes; and the store's
-// failure uncoded, an internal error the sender retries. The writer adds
+// failure as it comes: unavailable (503, Retry-After) for a store that
+// cannot be reached, else an internal error (500) — nothing was stored, and
+// the sender is to send the delivery again. The writer adds
 // a Refusal's outcome and the payload's field at fault, so that a sender
 // reads the outcome of every answer in the same place.
 func (s *Service) Handler(fail func(http.ResponseWriter, *http.Request, error)) http.Handler {

@@ -112,16 +112,8 @@ func jiraNewest(id, event string, at time.Time) func(rec domain.Record, why stri
 		}
 		kind, key := rec.Kind(), rec.Header().ID
 		return &parsed{id: id, event: event, key: key, build: func(ctx context.Context, st *state) (built, error) {
-			clk, err := st.clock(ctx, kind, key)
-			if err != nil {
-				return built{}, err
-			}
-			if clk.stale(at) {
-				return built{ignored: fmt.Sprintf("an older event (%s) than the one %s %s already holds (%s): the newer one stands",
-					at.Format(time.RFC3339Nano), kind, key, clk.at.Format(time.RFC3339Nano))}, nil
-			}
-			if err := st.advance(kind, key, clk, at); err != nil {
-				return built{}, err
+			if why, err := st.newest(ctx, kind, key, at); err != nil || why != "" {
+				return built{ignored: why}, err
 			}
 			return built{records: []domain.Record{rec}}, nil
 		}}, nil

@@ -19,7 +19,9 @@ import (
 // solved or closed ticket is resolved when it was first seen so; a
 // reopened one is not. Verified with X-Zendesk-Webhook-Signature over the
 // signature timestamp and the body; the delivery id is
-// X-Zendesk-Webhook-Invocation-Id.
+// X-Zendesk-Webhook-Invocation-Id. A ticket's bodies are ordered by their
+// time (the event's, else the ticket's updated_at): an older one arriving
+// late is ignored (state.newest, as Jira's issues).
 func zendeskConnector(cfg Zendesk) connector {
 	return connector{
 		name:     "zendesk",
@@ -123,6 +125,13 @@ func zendeskTicket(cfg Zendesk, id, event string, t *zdTicket, at when) (*parsed
 	solved := status == "solved" || status == "closed"
 	resolved := firstTime(at, t.UpdatedAt)
 	build := func(ctx context.Context, st *state) (built, error) {
+		// Every body carries the whole ticket, and Zendesk retries a
+		// failed delivery later: an update older than the newest applied
+		// (the ticket's event clock) is ignored, so a late reopening
+		// cannot wipe a newer resolution nor older fields replace newer.
+		if why, err := st.newest(ctx, domain.KindTicket, tk.ID, resolved.Time); err != nil || why != "" {
+			return built{ignored: why}, err
+		}
 		if solved {
 			// Solved when first seen so: a later update of a solved ticket
 			// (closing it, a comment) does not move its resolution.

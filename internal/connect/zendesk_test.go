@@ -2,6 +2,7 @@ package connect
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,61 @@ func TestZendeskRedeliveryUnmappedMalformed(t *testing.T) {
 	// An API list response is not a webhook body.
 	list := fixture(t, "zendesk/go-zendesk.GET.tickets.json")
 	e.malformed("zendesk", list, "not a Zendesk webhook body", append(zdSign(zdSecret, e.now, list), "X-Zendesk-Webhook-Invocation-Id", "z-10")...)
+}
+
+// zdTrigger is the body of the ticket trigger docs/connectors/zendesk.md
+// ships, rendered for ticket 9100 (no real trigger delivery exists: the
+// body is the documented template with its placeholders filled in).
+func zdTrigger(status, updated string) []byte {
+	return []byte(`{"ticket": {"id": "9100", "created_at": "2026-12-01T10:00:00Z", "updated_at": "` + updated +
+		`", "status": "` + status + `", "priority": "` + map[string]string{"Solved": "High", "Open": "Low"}[status] +
+		`", "type": "Incident", "subject": "Export fails", "organization_id": "77", "requester_id": "5", "tags": ""}}`)
+}
+
+// Zendesk retries a failed delivery later, so an update can arrive after
+// a newer one: the older is ignored, saying why, and the newer state
+// stands. Before, the late "Open" (08:00) replaced the "Solved" (09:00)
+// and wiped the resolution.
+func TestZendeskLateUpdateDoesNotUndoNewer(t *testing.T) {
+	solved, open := zdTrigger("Solved", "2026-12-05T09:00:00Z"), zdTrigger("Open", "2026-12-05T08:00:00Z")
+	want := &domain.Ticket{
+		Meta: domain.Meta{ID: "9100", Source: "zendesk"}, CreatedAt: ts("2026-12-01T10:00:00Z"), ResolvedAt: ts("2026-12-05T09:00:00Z"),
+		Customer: "77", Priority: "high", Category: "incident", Text: "Export fails",
+	}
+	e := zdEnv(t, Zendesk{})
+	e.zdPost(solved, "inv-solved").want(t, http.StatusOK, store.DeliveryAccepted)
+	r := e.zdPost(open, "inv-open-late").want(t, http.StatusOK, store.DeliveryIgnored)
+	if !strings.Contains(r.raw, "the newer one stands") || r.body["replaced"] != float64(0) {
+		t.Errorf("the late update's answer: %s", r.raw)
+	}
+	sameRecord(t, e.record(domain.KindTicket, "zendesk", "9100"), want)
+	// The same update again under another invocation (a second trigger
+	// firing on it): not older, so applied again, and it changes nothing.
+	r = e.zdPost(solved, "inv-solved-again").want(t, http.StatusOK, store.DeliveryAccepted)
+	if r.body["unchanged"] != float64(1) {
+		t.Errorf("the same update again: %s", r.raw)
+	}
+	sameRecord(t, e.record(domain.KindTicket, "zendesk", "9100"), want)
+
+	// In order, the reopening (newer) still clears the resolution.
+	e = zdEnv(t, Zendesk{})
+	e.zdPost(zdTrigger("Solved", "2026-12-05T08:00:00Z"), "inv-1").want(t, http.StatusOK, store.DeliveryAccepted)
+	e.zdPost(zdTrigger("Open", "2026-12-05T09:00:00Z"), "inv-2").want(t, http.StatusOK, store.DeliveryAccepted)
+	if tk := e.record(domain.KindTicket, "zendesk", "9100").(*domain.Ticket); !tk.ResolvedAt.IsZero() || tk.Priority != "low" {
+		t.Errorf("reopened in order: resolved_at %v, priority %q; want none, low", tk.ResolvedAt, tk.Priority)
+	}
+}
+
+// A placeholder of a field without a value renders blank (Zendesk's
+// "Using placeholders"): a ticket with no priority or type is sent
+// "priority": "", "type": "" and keeps neither.
+func TestZendeskTriggerEmptyPriorityAndType(t *testing.T) {
+	e := zdEnv(t, Zendesk{})
+	body := edit(t, zdTrigger("Open", "2026-12-05T08:00:00Z"), func(m map[string]any) {
+		obj(m, "ticket")["priority"], obj(m, "ticket")["type"] = "", ""
+	})
+	e.zdPost(body, "inv-empty").want(t, http.StatusOK, store.DeliveryAccepted)
+	if tk := e.record(domain.KindTicket, "zendesk", "9100").(*domain.Ticket); tk.Priority != "" || tk.Category != "" {
+		t.Errorf("an empty priority and type stored as %q, %q", tk.Priority, tk.Category)
+	}
 }

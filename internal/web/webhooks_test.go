@@ -1,11 +1,17 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/store"
 )
 
 // The webhook route hands deliveries to the connectors: a signed GitHub
@@ -46,5 +52,39 @@ func hasRequestID(t *testing.T, doc any) {
 	t.Helper()
 	if id, _ := lookup(doc, "request_id").(string); id == "" {
 		t.Errorf("no request_id in %v", doc)
+	}
+}
+
+// unreachableStore is a store whose server cannot be reached: every
+// delivery's lookup and commit fails as PostgreSQL's pool does then.
+type unreachableStore struct{ store.Store }
+
+func (unreachableStore) CountedDelivery(context.Context, string, string) (store.Delivery, error) {
+	return store.Delivery{}, &store.UnreachableError{Err: errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")}
+}
+
+func (unreachableStore) Begin(context.Context) (store.Batch, error) {
+	return nil, &store.UnreachableError{Err: errors.New("dial tcp 10.0.0.5:5432: connect: connection refused")}
+}
+
+// A delivery while the store cannot be reached is answered 503 with
+// Retry-After, as docs/connectors/README.md's Answers say (they said 500).
+func TestWebhookStoreUnreachable(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		hooks, err := connect.New(connect.Options{Store: unreachableStore{s.Store}, Tokens: s.Auth, Log: s.Log,
+			Config: connect.Config{GitHub: connect.GitHub{Secret: webhookSecret}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Webhooks = hooks
+	})
+	body := `{"zen":"Keep it logically awesome.","hook_id":1}`
+	m := hmac.New(sha256.New, []byte(webhookSecret))
+	m.Write([]byte(body))
+	status, doc, hdr := e.do(t, "POST", "/webhooks/github", body, map[string]string{"Authorization": "", "X-GitHub-Event": "ping",
+		"X-GitHub-Delivery": "d-1", "X-Hub-Signature-256": "sha256=" + hex.EncodeToString(m.Sum(nil))})
+	if status != http.StatusServiceUnavailable || hdr.Get("Retry-After") != "5" ||
+		!strings.Contains(string(doc), `"store unreachable; try again shortly"`) || !strings.Contains(string(doc), `"unavailable"`) {
+		t.Errorf("a delivery with the store unreachable: %d, Retry-After %q: %s", status, hdr.Get("Retry-After"), doc)
 	}
 }

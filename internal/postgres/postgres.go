@@ -104,7 +104,7 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 		}
 		if err != nil {
 			pool.Close()
-			return nil, fmt.Errorf("postgres %s: %w", where, err)
+			return nil, fmt.Errorf("postgres %s: %w", where, classify(err))
 		}
 	}
 	if err := s.migrate(ctx, where); err != nil {
@@ -112,7 +112,9 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
 			return nil, err // names the database already
 		}
-		return nil, fmt.Errorf("postgres %s: %w", where, err)
+		// Classified: candor serve waits for a database that cannot be
+		// reached yet (or refuses the sign-in) rather than exiting.
+		return nil, fmt.Errorf("postgres %s: %w", where, classify(err))
 	}
 	return s, nil
 }
@@ -129,14 +131,14 @@ func classifyUnreachable(c *pgconn.Config) {
 	c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
-			return nil, &store.UnreachableError{Err: err}
+			return nil, &store.UnreachableError{Err: err, Reason: "the connection failed"}
 		}
 		return conn, nil
 	}
 	c.LookupFunc = func(ctx context.Context, host string) ([]string, error) {
 		addrs, err := lookup(ctx, host)
 		if err != nil {
-			return nil, &store.UnreachableError{Err: err}
+			return nil, &store.UnreachableError{Err: err, Reason: "the host name did not resolve"}
 		}
 		return addrs, nil
 	}

@@ -157,8 +157,9 @@ func TestPostgresDownIsUnavailable(t *testing.T) {
 // A PostgreSQL that answers but will not take a connection — here the
 // role's CONNECTION LIMIT 0, its connections ended; a rotated password is
 // the same to Candor (unit-tested in internal/postgres: the test clusters
-// trust every sign-in) — is a 503 with Retry-After on /healthz and the
-// API, the reason named to anyone. It had been a bare 500.
+// trust every sign-in) — is a 503 with Retry-After on /healthz, the API
+// and the pages, the reason named to anyone and the page saying the
+// database cannot be reached, not "not ready yet". It had been a bare 500.
 func TestPostgresRefusingIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	admin := pgtest.NewDatabase(t)
@@ -237,6 +238,7 @@ func TestPostgresRefusingIsUnavailable(t *testing.T) {
 		{"/healthz", token, "store unreachable: too many connections"},
 		{"/readyz", "", "store unreachable: too many connections"},
 		{"/api/v1/scorecard", token, "store unreachable; try again shortly"},
+		{"/", token, "Candor cannot reach its database"},
 	} {
 		resp, body := call(c.path, c.token)
 		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "5" || !strings.Contains(body, c.want) || strings.Contains(body, "not ready yet") {

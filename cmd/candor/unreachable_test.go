@@ -250,3 +250,62 @@ func TestPostgresRefusingIsUnavailable(t *testing.T) {
 		t.Errorf("the server log does not give the cause:\n%s", clip(p.errb.String()))
 	}
 }
+
+// freeAddr is a loopback address nothing listens at (for now).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// candor serve started before PostgreSQL takes connections waits for it,
+// logging each attempt with the cause, up to startWait, then exits saying
+// so — it had exited at once with "dial error … connection refused". A
+// database that comes up meanwhile is used.
+func TestServeWaitsForPostgres(t *testing.T) {
+	defer func(w time.Duration) { startWait = w }(startWait)
+	key, err := ledger.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbURL := pgtest.NewDatabase(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	u.Host = freeAddr(t)
+	vars := map[string]string{"CANDOR_DB": u.String(), "CANDOR_LEDGER_KEY": ledger.FormatKey(key), "CANDOR_DATA": t.TempDir(), "USER": "tester"}
+
+	// Nothing listens: it gives up after startWait.
+	startWait = 2 * time.Second
+	env, _, errb := testEnv(vars)
+	began := time.Now()
+	code := Run(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0"})
+	took := time.Since(began)
+	out := errb.String()
+	if code != 1 || took < startWait || took > startWait+5*time.Second {
+		t.Errorf("serve without a database: exit %d after %s, want 1 after about %s\n%s", code, took, startWait, clip(out))
+	}
+	if strings.Count(out, `"msg":"store unreachable at start; trying again"`) < 2 || !strings.Contains(out, "connection refused") ||
+		!strings.Contains(out, "gave up after 2s") || !strings.Contains(out, "service manager") {
+		t.Errorf("serve without a database does not log its attempts and why it gave up:\n%s", clip(out))
+	}
+
+	// The database comes up while serve waits: it serves.
+	startWait = time.Minute
+	p := startEnv(t, vars, "serve", "--addr", "127.0.0.1:0")
+	p.waitFor(t, "an attempt logged", func() (string, bool) {
+		return "", strings.Contains(p.errb.String(), "store unreachable at start; trying again")
+	})
+	newCutProxyAt(t, u.Host, target)
+	base := p.waitFor(t, "the listening log line", p.listeningURL)
+	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
+		code, _ := get(t, base+"/readyz", "")
+		return "", code == 200
+	})
+}

@@ -129,9 +129,8 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 // its host up, dialling it, a deadline met meanwhile — a
 // *store.UnreachableError, found in the chain of the error every query
 // returns while the pool cannot connect (pgconn wraps the dial's error). A
-// server that answers and refuses (a wrong password, a missing database)
-// is not unreachable: that is the configuration's fault, and retrying
-// will not help.
+// server that answers and refuses the connection (a wrong password, too
+// many connections) is classified where its error is read (Classify).
 func classifyUnreachable(c *pgconn.Config) {
 	dial, lookup := c.DialFunc, c.LookupFunc
 	c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {

@@ -25,7 +25,8 @@ const UnreachableRetry = 5 * time.Second
 
 // UnreachableError is a store that could not be reached: the connection
 // to its server could not be made (refused, no route, no address, the
-// deadline met while connecting). Its code makes it a 503, which tells a
+// deadline met while connecting) or the server would not take it (the
+// sign-in refused, too many connections, shutting down). Its code makes it a 503, which tells a
 // client to retry, where an error without a code is a 500; the store
 // classifies it where it connects, so no caller has to read messages.
 type UnreachableError struct {

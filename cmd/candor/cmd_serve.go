@@ -44,6 +44,7 @@ import (
 	"github.com/candor/candor/internal/schedule"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
 	"github.com/candor/candor/internal/web"
 )
 
@@ -84,7 +85,8 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	a, err := openConfig(ctx, cfg, false, environ)
+	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
+	a, err := openWaiting(ctx, log, func() (*app, error) { return openConfig(ctx, cfg, false, environ) })
 	if errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema) {
 		// A new store: no proposal put other gate policies in force, the
 		// file's are, and an unset secret they name stops serve before
@@ -92,9 +94,12 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if err := cfg.CheckWatchSecret(); err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		a, err = openConfig(ctx, cfg, true, environ)
+		a, err = openWaiting(ctx, log, func() (*app, error) { return openConfig(ctx, cfg, true, environ) })
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // interrupted while waiting for the store
+		}
 		return err
 	}
 	defer a.Close()
@@ -105,6 +110,45 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return &exitError{code: 2, err: err}
 	}
 	return serve(ctx, env, a, ln, nil)
+}
+
+// startWait bounds how long serve waits at start for a store it cannot
+// reach (PostgreSQL not up yet, refusing the sign-in, out of connections:
+// store.UnreachableError); a test shortens it.
+var startWait = time.Minute
+
+// startRetryMax is the longest pause between two attempts.
+const startRetryMax = 10 * time.Second
+
+// openWaiting runs open until it succeeds, fails with anything but an
+// unreachable store, or startWait has passed: PostgreSQL started beside
+// Candor (a machine's boot, a compose file) may take connections only
+// after serve has started, which had exited at once with "dial error …
+// connection refused". Each attempt that fails is logged with its cause;
+// the pause doubles from a second up to startRetryMax.
+func openWaiting(ctx context.Context, log *slog.Logger, open func() (*app, error)) (*app, error) {
+	deadline := time.Now().Add(startWait)
+	pause := time.Second
+	for attempt := 1; ; attempt++ {
+		a, err := open()
+		var down *store.UnreachableError
+		if err == nil || !errors.As(err, &down) {
+			return a, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, fmt.Errorf("%w\ngave up after %s (%s): start candor serve once the database takes connections, and let a service manager restart it when it exits (systemd Restart=on-failure)",
+				err, startWait, plural.Count(attempt, "attempt"))
+		}
+		wait := min(pause, left)
+		log.Warn("store unreachable at start; trying again", "attempt", attempt, "retry_in", wait.String(), "gives_up_in", left.Round(time.Second).String(), "reason", down.Reason, "err", err.Error())
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		pause = min(2*pause, startRetryMax)
+	}
 }
 
 // addrSource names where the configured listen address came from.

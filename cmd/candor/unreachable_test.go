@@ -3,14 +3,18 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/pgtest"
@@ -27,7 +31,13 @@ type cutProxy struct {
 
 func newCutProxy(t *testing.T, target string) *cutProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return newCutProxyAt(t, "127.0.0.1:0", target)
+}
+
+// newCutProxyAt is newCutProxy listening at addr.
+func newCutProxyAt(t *testing.T, addr, target string) *cutProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,4 +152,160 @@ func TestPostgresDownIsUnavailable(t *testing.T) {
 	if !strings.Contains(p.errb.String(), `"msg":"store unreachable"`) {
 		t.Errorf("the server log does not say the store is unreachable:\n%s", clip(p.errb.String()))
 	}
+}
+
+// A PostgreSQL that answers but will not take a connection — here the
+// role's CONNECTION LIMIT 0, its connections ended; a rotated password is
+// the same to Candor (unit-tested in internal/postgres: the test clusters
+// trust every sign-in) — is a 503 with Retry-After on /healthz, the API
+// and the pages, the reason named to anyone and the page saying the
+// database cannot be reached, not "not ready yet". It had been a bare 500.
+func TestPostgresRefusingIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	admin := pgtest.NewDatabase(t)
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbName := strings.TrimPrefix(u.Path, "/")
+	role := fmt.Sprintf("candor_cmd_%d", os.Getpid())
+	exec := func(db, sql string) {
+		t.Helper()
+		cu := *u
+		cu.Path = "/" + db
+		conn, err := pgx.Connect(ctx, cu.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(dbName, "CREATE ROLE "+role+" LOGIN")
+	exec(dbName, "ALTER DATABASE "+dbName+" OWNER TO "+role)
+	t.Cleanup(func() {
+		exec("postgres", "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+		exec("postgres", "DROP ROLE IF EXISTS "+role)
+	})
+	ru := *u
+	ru.User = url.User(role)
+	key, err := ledger.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"CANDOR_DB": ru.String(), "CANDOR_LEDGER_KEY": ledger.FormatKey(key), "CANDOR_DATA": t.TempDir(), "USER": "tester"}
+	env, _, errb := testEnv(vars)
+	env.Stdin = strings.NewReader("a long enough password\n")
+	if code := Run(ctx, env, []string{"user", "add", "--email", "ann@example.com", "--role", "executive"}); code != 0 {
+		t.Fatalf("user add: %d\n%s", code, errb)
+	}
+	env, out, errb := testEnv(vars)
+	if code := Run(ctx, env, []string{"token", "create", "--name", "api", "--role", "executive"}); code != 0 {
+		t.Fatalf("token create: %d\n%s", code, errb)
+	}
+	token := strings.Fields(out.String())[len(strings.Fields(out.String()))-1]
+	p := startEnv(t, vars, "serve", "--addr", "127.0.0.1:0")
+	base := p.waitFor(t, "the listening log line", p.listeningURL)
+	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
+		code, _ := get(t, base+"/readyz", "")
+		return "", code == 200
+	})
+
+	exec(dbName, "ALTER ROLE "+role+" CONNECTION LIMIT 0")
+	exec(dbName, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '"+role+"'")
+	// Past the token's recheck (1 s) every request reaches for the store.
+	time.Sleep(1500 * time.Millisecond)
+
+	call := func(path, token string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", base+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	for _, c := range []struct{ path, token, want string }{
+		{"/healthz", "", "store unreachable: too many connections"},
+		// A token that cannot be checked: the health check answers as
+		// anyone's, with the store's state.
+		{"/healthz", token, "store unreachable: too many connections"},
+		{"/readyz", "", "store unreachable: too many connections"},
+		{"/api/v1/scorecard", token, "store unreachable; try again shortly"},
+		{"/", token, "Candor cannot reach its database"},
+	} {
+		resp, body := call(c.path, c.token)
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "5" || !strings.Contains(body, c.want) || strings.Contains(body, "not ready yet") {
+			t.Errorf("GET %s (token %v) over the connection limit: %d, Retry-After %q, want 503, Retry-After 5 and %q\n%s",
+				c.path, c.token != "", resp.StatusCode, resp.Header.Get("Retry-After"), c.want, clip(body))
+		}
+	}
+	if !strings.Contains(p.errb.String(), "too many connections for role") {
+		t.Errorf("the server log does not give the cause:\n%s", clip(p.errb.String()))
+	}
+}
+
+// freeAddr is a loopback address nothing listens at (for now).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// candor serve started before PostgreSQL takes connections waits for it,
+// logging each attempt with the cause, up to startWait, then exits saying
+// so — it had exited at once with "dial error … connection refused". A
+// database that comes up meanwhile is used.
+func TestServeWaitsForPostgres(t *testing.T) {
+	defer func(w time.Duration) { startWait = w }(startWait)
+	key, err := ledger.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbURL := pgtest.NewDatabase(t)
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := u.Host
+	u.Host = freeAddr(t)
+	vars := map[string]string{"CANDOR_DB": u.String(), "CANDOR_LEDGER_KEY": ledger.FormatKey(key), "CANDOR_DATA": t.TempDir(), "USER": "tester"}
+
+	// Nothing listens: it gives up after startWait.
+	startWait = 2 * time.Second
+	env, _, errb := testEnv(vars)
+	began := time.Now()
+	code := Run(context.Background(), env, []string{"serve", "--addr", "127.0.0.1:0"})
+	took := time.Since(began)
+	out := errb.String()
+	if code != 1 || took < startWait || took > startWait+5*time.Second {
+		t.Errorf("serve without a database: exit %d after %s, want 1 after about %s\n%s", code, took, startWait, clip(out))
+	}
+	if strings.Count(out, `"msg":"store unreachable at start; trying again"`) < 2 || !strings.Contains(out, "connection refused") ||
+		!strings.Contains(out, "gave up after 2s") || !strings.Contains(out, "service manager") {
+		t.Errorf("serve without a database does not log its attempts and why it gave up:\n%s", clip(out))
+	}
+
+	// The database comes up while serve waits: it serves.
+	startWait = time.Minute
+	p := startEnv(t, vars, "serve", "--addr", "127.0.0.1:0")
+	p.waitFor(t, "an attempt logged", func() (string, bool) {
+		return "", strings.Contains(p.errb.String(), "store unreachable at start; trying again")
+	})
+	newCutProxyAt(t, u.Host, target)
+	base := p.waitFor(t, "the listening log line", p.listeningURL)
+	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {
+		code, _ := get(t, base+"/readyz", "")
+		return "", code == 200
+	})
 }

@@ -104,7 +104,7 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 		}
 		if err != nil {
 			pool.Close()
-			return nil, fmt.Errorf("postgres %s: %w", where, err)
+			return nil, fmt.Errorf("postgres %s: %w", where, classify(err))
 		}
 	}
 	if err := s.migrate(ctx, where); err != nil {
@@ -112,7 +112,15 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
 			return nil, err // names the database already
 		}
-		return nil, fmt.Errorf("postgres %s: %w", where, err)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42501" {
+			// From PostgreSQL 15 on only the database's owner may create
+			// in its public schema unless granted.
+			err = fmt.Errorf("%w; the role needs to own the database (ALTER DATABASE … OWNER TO …) or have CREATE on its schema (GRANT CREATE ON SCHEMA public TO …): see README, PostgreSQL", err)
+		}
+		// Classified: candor serve waits for a database that cannot be
+		// reached yet (or refuses the sign-in) rather than exiting.
+		return nil, fmt.Errorf("postgres %s: %w", where, classify(err))
 	}
 	return s, nil
 }
@@ -121,22 +129,21 @@ func openDB(ctx context.Context, url string, existing bool) (*DB, error) {
 // its host up, dialling it, a deadline met meanwhile — a
 // *store.UnreachableError, found in the chain of the error every query
 // returns while the pool cannot connect (pgconn wraps the dial's error). A
-// server that answers and refuses (a wrong password, a missing database)
-// is not unreachable: that is the configuration's fault, and retrying
-// will not help.
+// server that answers and refuses the connection (a wrong password, too
+// many connections) is classified where its error is read (Classify).
 func classifyUnreachable(c *pgconn.Config) {
 	dial, lookup := c.DialFunc, c.LookupFunc
 	c.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
-			return nil, &store.UnreachableError{Err: err}
+			return nil, &store.UnreachableError{Err: err, Reason: "the connection failed"}
 		}
 		return conn, nil
 	}
 	c.LookupFunc = func(ctx context.Context, host string) ([]string, error) {
 		addrs, err := lookup(ctx, host)
 		if err != nil {
-			return nil, &store.UnreachableError{Err: err}
+			return nil, &store.UnreachableError{Err: err, Reason: "the host name did not resolve"}
 		}
 		return addrs, nil
 	}
@@ -179,6 +186,13 @@ func (s *DB) migrate(ctx context.Context, where string) error {
 	}
 	defer tx.Rollback(context.Background())
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
+		return err
+	}
+	// A database without Candor's migration table is a new store only if
+	// its schema is empty: another application's (a "records" table of
+	// its own) had failed halfway with `relation "records" already
+	// exists`, which did not say whose the tables were.
+	if err := checkForeign(ctx, tx); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
@@ -232,6 +246,47 @@ func (s *DB) migrate(ctx context.Context, where string) error {
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// ForeignError is a database whose schema holds tables but not Candor's
+// migration table: another application's, which Candor will not write
+// into.
+type ForeignError struct {
+	Schema string
+	Tables []string // the first few, sorted
+	Count  int
+}
+
+func (e *ForeignError) Error() string {
+	names := strings.Join(e.Tables, ", ")
+	if e.Count > len(e.Tables) {
+		names += fmt.Sprintf(" and %d more", e.Count-len(e.Tables))
+	}
+	return fmt.Sprintf("the database is not empty and not Candor's: schema %s has %d tables (%s) and no schema_migrations table; give Candor a database of its own (CREATE DATABASE candor OWNER candor), see README, PostgreSQL", e.Schema, e.Count, names)
+}
+
+// checkForeign refuses a database whose current schema (where Candor
+// creates its tables) has tables or views but no schema_migrations.
+func checkForeign(ctx context.Context, tx pgx.Tx) error {
+	var schema string
+	var ours bool
+	if err := tx.QueryRow(ctx, `SELECT coalesce(current_schema(), ''), to_regclass('schema_migrations') IS NOT NULL`).Scan(&schema, &ours); err != nil {
+		return err
+	}
+	if ours || schema == "" {
+		return nil
+	}
+	rows, err := tx.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname`)
+	if err != nil {
+		return err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	e := &ForeignError{Schema: schema, Count: len(names), Tables: names[:min(len(names), 5)]}
+	return e
 }
 
 type batch struct {

@@ -25,16 +25,40 @@ const UnreachableRetry = 5 * time.Second
 
 // UnreachableError is a store that could not be reached: the connection
 // to its server could not be made (refused, no route, no address, the
-// deadline met while connecting). Its code makes it a 503, which tells a
+// deadline met while connecting) or the server would not take it (the
+// sign-in refused, too many connections, shutting down). Its code makes it a 503, which tells a
 // client to retry, where an error without a code is a 500; the store
 // classifies it where it connects, so no caller has to read messages.
-type UnreachableError struct{ Err error }
+type UnreachableError struct {
+	Err error
+	// Reason is what went wrong in a few words that name no address,
+	// user or database ("the database refused the sign-in"), for /healthz
+	// to tell anyone; "" when the store did not say.
+	Reason string
+}
 
 func (e *UnreachableError) Error() string { return "store unreachable: " + e.Err.Error() }
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // ErrorCode is unavailable (domain.Coder).
 func (e *UnreachableError) ErrorCode() domain.Code { return domain.EUnavailable }
+
+// Classifier is a store that can tell which of its errors mean it could
+// not be reached or would not take a connection: Classify returns such an
+// error as an *UnreachableError (a 503 with Retry-After), any other
+// unchanged. Errors the store returns through other packages (auth's
+// token and session lookups) keep the chain it reads.
+type Classifier interface {
+	Classify(err error) error
+}
+
+// Classify is st's Classify of err when st has one, else err.
+func Classify(st any, err error) error {
+	if c, ok := st.(Classifier); ok && err != nil {
+		return c.Classify(err)
+	}
+	return err
+}
 
 // DamageReporter is a store that can tell it found its own file damaged
 // (the embedded store: SQLite reporting a malformed page), nil while it has

@@ -77,6 +77,10 @@ func (s *Server) describe(r *http.Request, err error) *apiError {
 		s.logger(r).Info("client went away", "err", err)
 		return nil
 	}
+	// The store says which of its errors mean it cannot be reached (a
+	// PostgreSQL that refuses the sign-in or has no connection left):
+	// those are a 503 to retry, not a 500.
+	err = store.Classify(s.Store, err)
 	e := &apiError{Code: domain.CodeOf(err), Message: err.Error(), Param: domain.ParamOf(err), RequestID: id}
 	var mbe *http.MaxBytesError
 	var inv *ingest.InvalidError

@@ -15,7 +15,9 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
+	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -158,4 +160,45 @@ func (e *env) sessionAs(t *testing.T, role string, more ...string) caller {
 	e.users[email] = true
 	l := signIn(t, e.srv.Auth, email)
 	return caller{name: strings.Join(roles, "+"), roles: roles, cookie: l.Secret, csrf: l.Principal.CSRFToken()}
+}
+
+// The 503 page says what is the matter: "not ready yet" only while the
+// data is first loaded after start; a store that cannot be reached later
+// — an outage, a rotated password — is "cannot reach its database", not a
+// start-up message (it had read "Candor is not ready yet" on every page).
+func TestUnavailablePageHeadings(t *testing.T) {
+	e := newEnv(t, 0)
+	if status, body, _ := e.do(t, "GET", "/api/v1/scorecard", "", nil); status != 200 {
+		t.Fatalf("scorecard: %d %s", status, clip(body))
+	}
+	if !e.srv.Engine.Ready() {
+		t.Fatal("the engine is not ready after a scorecard")
+	}
+	page := func(err error) (int, string, http.Header) {
+		t.Helper()
+		r := httptest.NewRequest("GET", "/", nil)
+		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, &reqInfo{id: "req-12345678"}))
+		w := httptest.NewRecorder()
+		e.srv.pageError(w, r, err)
+		return w.Code, w.Body.String(), w.Header()
+	}
+	status, body, hdr := page(fmt.Errorf("reading: %w", &store.UnreachableError{Err: errors.New("dial tcp 10.0.0.5:5432: connection refused"), Reason: "the connection failed"}))
+	if status != 503 || hdr.Get("Retry-After") != "5" || !strings.Contains(body, "Candor cannot reach its database") ||
+		!strings.Contains(body, "Try again shortly") || strings.Contains(body, "not ready") || strings.Contains(body, "10.0.0.5") {
+		t.Errorf("an unreachable store after start: %d, Retry-After %q\n%s", status, hdr.Get("Retry-After"), clip([]byte(body)))
+	}
+	// Another 503 after start is neither.
+	status, body, _ = page(domain.Errorf(domain.EUnavailable, "something else is down"))
+	if status != 503 || strings.Contains(body, "not ready") || strings.Contains(body, "database") || !strings.Contains(body, "something else is down") {
+		t.Errorf("another 503 after start: %d\n%s", status, clip([]byte(body)))
+	}
+
+	// Before the first load: the start-up's words.
+	ready := e.srv.Engine
+	e.srv.Engine = engine.New(e.store, metrics.DefaultConfig())
+	defer func() { e.srv.Engine = ready }()
+	status, body, _ = page(&domain.Error{Code: domain.EUnavailable, Message: "loading the data; not ready yet", RetryAfter: 5 * time.Second})
+	if status != 503 || !strings.Contains(body, "Candor is not ready yet") {
+		t.Errorf("a 503 while the data loads: %d\n%s", status, clip([]byte(body)))
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
 )
 
 // Kind says how a route answers: API routes with JSON, HTML routes with
@@ -220,6 +222,14 @@ func (s *Server) guard(rt Route) http.Handler {
 			return
 		}
 		p, err := s.Auth.Authenticate(r)
+		var down *store.UnreachableError
+		if err != nil && (rt.Pattern == "/healthz" || rt.Pattern == "/readyz") && errors.As(store.Classify(s.Store, err), &down) {
+			// A health check with a token that cannot be checked, the
+			// store being unreachable, is answered as anyone's: with the
+			// store's state (503 and the reason), not the lookup's
+			// failure.
+			err = auth.ErrUnauthenticated
+		}
 		if err != nil {
 			if domain.CodeOf(err) != domain.EUnauthorized {
 				fail(err) // the store failed, not the client

@@ -17,6 +17,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/chart"
+	"github.com/candor/candor/internal/store"
 )
 
 // Pages are html/template files embedded in the binary, parsed and checked
@@ -369,7 +370,7 @@ var errorHeadings = map[int]string{
 	http.StatusTooManyRequests:       "Too many attempts",
 	http.StatusInternalServerError:   "Something went wrong on our side",
 	http.StatusNotImplemented:        "Not available yet",
-	http.StatusServiceUnavailable:    "Candor is not ready yet",
+	http.StatusServiceUnavailable:    "Candor is unavailable just now",
 }
 
 // pageError answers a page request with err: the sign-in page for a 401,
@@ -389,6 +390,17 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 		heading = http.StatusText(e.status)
 	}
 	message := e.Message
+	if e.status == http.StatusServiceUnavailable {
+		// "Not ready yet" is the start-up's: an outage later read as one.
+		var down *store.UnreachableError
+		switch {
+		case errors.As(store.Classify(s.Store, err), &down):
+			heading = "Candor cannot reach its database"
+			message = "Nothing can be shown or saved until it can. Try again shortly; if this goes on, the server log says why (quote the request id below)."
+		case s.Engine != nil && !s.Engine.Ready():
+			heading = "Candor is not ready yet"
+		}
+	}
 	if errors.Is(err, auth.ErrCSRF) {
 		// Not a matter of access: a form kept open across a sign-out, or
 		// posted from another tab's older session, carries a stale token.

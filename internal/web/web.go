@@ -193,7 +193,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	seq, err := s.Store.LastSeq(r.Context())
 	if err != nil {
 		s.logger(r).Error("health check", "err", err)
-		s.writeError(w, r, domain.Errorf(domain.EUnavailable, "store unreachable"))
+		s.writeError(w, r, s.unreachable(err, detail))
 		return
 	}
 	st := s.Engine.Status()
@@ -210,6 +210,26 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		Ready: st.Ready, Published: st.Published, Store: st.Store, LagMS: st.LagMS, Lagging: st.Lagging,
 		Quarantined: st.Quarantined, Detail: "the engine's copies, result cache, image and last error need " + string(auth.SourcesRead),
 	}})
+}
+
+// unreachable is the 503 of a health check whose store failed, with
+// Retry-After: "store unreachable" and, when the store said, the reason
+// in words that name no address or user ("authentication failed", "too
+// many connections"); with detail (sources:read) the store's whole error,
+// which names the database, its address and user.
+func (s *Server) unreachable(err error, detail bool) error {
+	err = store.Classify(s.Store, err)
+	msg := "store unreachable"
+	var u *store.UnreachableError
+	if errors.As(err, &u) {
+		if u.Reason != "" {
+			msg += ": " + u.Reason
+		}
+		if detail {
+			msg = err.Error()
+		}
+	}
+	return &domain.Error{Code: domain.EUnavailable, Message: msg, RetryAfter: store.UnreachableRetry}
 }
 
 // healthSummary is the engine's status as /healthz gives it to anyone.
@@ -232,7 +252,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.Store.LastSeq(r.Context()); err != nil {
 		s.logger(r).Error("readiness check", "err", err)
-		s.writeError(w, r, domain.Errorf(domain.EUnavailable, "store unreachable"))
+		s.writeError(w, r, s.unreachable(err, false))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "seq": s.Engine.Seq()})

@@ -1,0 +1,89 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/candor/candor/internal/pgtest"
+)
+
+// A database holding another application's tables is refused before any
+// migration, naming them, not half-migrated into (`relation "records"
+// already exists`); one with an unrelated schema is Candor's to use.
+func TestForeignDatabaseRefused(t *testing.T) {
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `CREATE TABLE records (x int); CREATE TABLE customers (y int)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, dbURL)
+	var fe *ForeignError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "not empty and not Candor's") || !strings.Contains(err.Error(), "(customers, records)") {
+		t.Fatalf("Open of another application's database: %v, want it refused naming its tables", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&n); err != nil || n != 2 {
+		t.Errorf("tables after the refusal: %d (%v), want the 2 there were", n, err)
+	}
+	// Its tables moved to a schema of their own: the public schema is
+	// empty, and Candor's.
+	if _, err := conn.Exec(ctx, `CREATE SCHEMA app; ALTER TABLE records SET SCHEMA app; ALTER TABLE customers SET SCHEMA app`); err != nil {
+		t.Fatal(err)
+	}
+	open(t, dbURL)
+}
+
+// A role that does not own its database has, from PostgreSQL 15 on, no
+// CREATE on the public schema: the migration's "permission denied for
+// schema public" says what the role needs.
+func TestNotOwnerSaysWhatIsNeeded(t *testing.T) {
+	ctx := context.Background()
+	admin := pgtest.NewDatabase(t)
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := fmt.Sprintf("candor_guest_%d", os.Getpid())
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE ROLE "+role+" LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		pu := *u
+		pu.Path = "/postgres"
+		c, err := pgx.Connect(ctx, pu.String())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+role); err != nil {
+			t.Error(err)
+		}
+	})
+	ru := *u
+	ru.User = url.User(role)
+	_, err = Open(ctx, ru.String())
+	if err == nil || !strings.Contains(err.Error(), "permission denied for schema public") || !strings.Contains(err.Error(), "OWNER TO") {
+		t.Fatalf("Open as a role that does not own the database: %v, want permission denied and what to grant", err)
+	}
+	if errors.Is(err, ErrNoSchema) {
+		t.Errorf("refused as a missing schema: %v", err)
+	}
+}

@@ -1,0 +1,159 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/pgtest"
+	"github.com/candor/candor/internal/store"
+)
+
+// The SQLSTATEs of a server that will not take a connection are an
+// unreachable store (503, retry), with a reason naming nobody; other
+// database errors are left alone. A unit test with pgconn errors carrying
+// the codes: the throwaway clusters trust every local sign-in, so a
+// wrong password cannot be had from them (the connection limit can:
+// TestConnectionLimitIsUnreachable).
+func TestClassify(t *testing.T) {
+	for _, c := range []struct {
+		code, reason string
+	}{
+		{"28P01", "authentication failed"},
+		{"28000", "the database refused the sign-in"},
+		{"53300", "too many connections"},
+		{"57P01", "the database is shutting down"},
+		{"57P02", "the database is shutting down"},
+		{"57P03", "the database is starting up or in recovery"},
+		{"08006", "connection exception"},
+	} {
+		err := fmt.Errorf("reading: %w", &pgconn.PgError{Severity: "FATAL", Code: c.code, Message: "m"})
+		got := classify(err)
+		var u *store.UnreachableError
+		if !errors.As(got, &u) || u.Reason != c.reason || domain.CodeOf(got) != domain.EUnavailable || !errors.Is(got, err) {
+			t.Errorf("SQLSTATE %s: %v (reason %q), want unreachable, reason %q", c.code, got, reasonOf(c.code), c.reason)
+		}
+	}
+	for _, err := range []error{
+		&pgconn.PgError{Code: "42P01", Message: `relation "x" does not exist`},
+		&pgconn.PgError{Code: "53100", Message: "disk full"},
+		errors.New("something else"),
+	} {
+		if got := classify(err); got != err {
+			t.Errorf("%v classified as %v", err, got)
+		}
+	}
+	if classify(nil) != nil {
+		t.Error("nil classified")
+	}
+}
+
+// A failed connection's error leads with the server's answer, not the
+// TLS attempt pgx made first (sslmode=prefer, a server without TLS): a
+// real connect to a closed port gives a pgconn.ConnectError without one,
+// which stays as it was.
+func TestConnectErrorLeadsWithCause(t *testing.T) {
+	cfg, err := pgconn.ParseConfig("postgres://candor@127.0.0.1:1/candor?connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, cerr := pgconn.ConnectConfig(context.Background(), cfg)
+	var ce *pgconn.ConnectError
+	if !errors.As(cerr, &ce) {
+		t.Fatalf("connect to a closed port: %v, want a ConnectError", cerr)
+	}
+	var u *store.UnreachableError
+	if got := classify(cerr); !errors.As(got, &u) || u.Reason != "the connection failed" {
+		t.Errorf("a refused connection: %v, want unreachable", got)
+	}
+	// What pgx reports of a wrong password after a refused TLS attempt.
+	pe := &pgconn.PgError{Severity: "FATAL", Code: "28P01", Message: `password authentication failed for user "candor"`}
+	wrapped := fmt.Errorf("%w", errors.Join(errors.New("127.0.0.1:5432 (127.0.0.1): tls error: server refused TLS connection"), fmt.Errorf("127.0.0.1:5432 (127.0.0.1): failed SASL auth: %w", pe)))
+	// (ConnectError's own cause is unexported: leadWithCause is checked
+	// on the chain pgx builds inside it.)
+	got := leadWithCause(wrapped)
+	if !strings.HasPrefix(got.Error(), `password authentication failed for user "candor" (SQLSTATE 28P01); `) || !strings.Contains(got.Error(), "tls error") || !errors.Is(got, pe) {
+		t.Errorf("wrong password after a TLS attempt: %q, want the cause first and the attempts after", got)
+	}
+}
+
+// A role over its connection limit (ALTER ROLE … CONNECTION LIMIT 0, its
+// connections ended) is an unreachable store on a real server, with the
+// reason "too many connections" — it had been a bare 500.
+func TestConnectionLimitIsUnreachable(t *testing.T) {
+	ctx := context.Background()
+	admin := pgtest.NewDatabase(t)
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbName := strings.TrimPrefix(u.Path, "/")
+	role := fmt.Sprintf("candor_role_%d", os.Getpid())
+	exec := func(sql string) {
+		t.Helper()
+		conn, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("CREATE ROLE " + role + " LOGIN")
+	exec("ALTER DATABASE " + dbName + " OWNER TO " + role)
+	t.Cleanup(func() {
+		// The database goes first (pgtest drops it again, if it exists):
+		// it is the role's.
+		pu := *u
+		pu.Path = "/postgres"
+		conn, err := pgx.Connect(ctx, pu.String())
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(ctx)
+		for _, sql := range []string{"DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)", "DROP ROLE IF EXISTS " + role} {
+			if _, err := conn.Exec(ctx, sql); err != nil {
+				t.Errorf("%s: %v", sql, err)
+			}
+		}
+	})
+	ru := *u
+	ru.User = url.User(role)
+	s := open(t, ru.String())
+	if _, err := s.LastSeq(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exec("ALTER ROLE " + role + " CONNECTION LIMIT 0")
+	exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'")
+	deadline := time.Now().Add(10 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		_, last = s.LastSeq(ctx)
+		var pe *pgconn.PgError
+		if errors.As(last, &pe) && pe.Code == "53300" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := s.Classify(last)
+	var ue *store.UnreachableError
+	if !errors.As(got, &ue) || ue.Reason != "too many connections" || !strings.HasPrefix(ue.Err.Error(), "too many connections for role") {
+		t.Fatalf("over the connection limit: %v, want unreachable, too many connections, the cause first", got)
+	}
+	// And a start then: Open's error is unreachable too (serve waits).
+	_, err = Open(ctx, ru.String())
+	if !errors.As(err, &ue) {
+		t.Errorf("Open over the connection limit: %v, want unreachable", err)
+	}
+}

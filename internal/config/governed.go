@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -132,6 +133,20 @@ func (c Config) effectiveSettings() (string, error) {
 // place of the configured ones, checked as the configuration is. An
 // unknown setting or a bad value is an error naming it.
 func (c Config) WithSettings(values map[string]json.RawMessage) (Config, error) {
+	return c.withSettings(values, false)
+}
+
+// WithRecordedSettings is WithSettings of values a store recorded (the
+// initial set, the settings in force): an exchange rate under a key that
+// is no currency code, which a store could record before such keys were
+// refused, converts nothing and is left out — refusing it would leave no
+// configuration able to open the store, nor a proposal able to take it
+// back. A value entering (the file, a proposal) goes through WithSettings.
+func (c Config) WithRecordedSettings(values map[string]json.RawMessage) (Config, error) {
+	return c.withSettings(values, true)
+}
+
+func (c Config) withSettings(values map[string]json.RawMessage, recorded bool) (Config, error) {
 	out := c
 	for _, name := range slices.Sorted(maps.Keys(values)) {
 		if err := CheckGoverned(name); err != nil {
@@ -147,6 +162,10 @@ func (c Config) WithSettings(values map[string]json.RawMessage) (Config, error) 
 			}
 		}
 		f.Set(nv.Elem())
+	}
+	if recorded {
+		out.ExchangeRates = maps.Clone(out.ExchangeRates)
+		maps.DeleteFunc(out.ExchangeRates, func(k string, _ float64) bool { return !domain.IsCurrency(strings.ToUpper(k)) })
 	}
 	if _, err := out.EngineConfig(); err != nil {
 		return c, err

@@ -253,7 +253,7 @@ func (s *State) SettingSource(name string, t time.Time) (string, time.Time) {
 }
 
 func epochConfig(base config.Config, values map[string]json.RawMessage) (metrics.Config, error) {
-	c, err := base.WithSettings(values)
+	c, err := base.WithRecordedSettings(values)
 	if err != nil {
 		return metrics.Config{}, err
 	}

@@ -506,3 +506,41 @@ func TestProposalsAreCheckedAsTheConfigurationIs(t *testing.T) {
 		t.Errorf("before the gross margin proposal: effective %s, want the default 0.8", v.Before.Effective)
 	}
 }
+
+// A store whose first start recorded an exchange rate under a key that is
+// no currency code (EURO, before such keys were refused at load) opens
+// with the file's rates without it, and proposals work: the recorded rate
+// converts nothing and is left out. It had been refused by every
+// configuration — with EURO as not a code, without it as a change of the
+// recorded set — and by every proposal. A proposal of such a key is still
+// refused.
+func TestRecordedRateOfNoCurrencyIsLeftOut(t *testing.T) {
+	clean := config.Default()
+	clean.ExchangeRates = map[string]float64{"EUR": 1.08}
+	st := sqlitetest.Open(t)
+	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	base, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcfg, err := clean.EngineConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st, eng: engine.New(st, mcfg), cat: base.Governed(), now: start}
+	f.reg = &Registry{Docs: st, Catalog: f.cat, Engine: f.eng, Config: clean, Now: func() time.Time { return f.now }}
+	old := initial(t, clean, nil)
+	old.Settings["exchange_rates"] = raw(`{"EUR": 1.08, "EURO": 1.1}`)
+	if err := f.reg.Init(context.Background(), old); err != nil {
+		t.Fatalf("the first start of the old store: %v", err)
+	}
+	if err := f.reg.Init(context.Background(), initial(t, clean, nil)); err != nil {
+		t.Fatalf("the rates without EURO on the old store: %v", err)
+	}
+	if _, err := f.reg.Propose(context.Background(), Input{Setting: "attribution_window", Value: raw(`"12h"`), Reason: "x"}, ann); err != nil {
+		t.Errorf("another setting's proposal beside the recorded EURO: %v", err)
+	}
+	if _, err := f.reg.Propose(context.Background(), Input{Setting: "exchange_rates", Value: raw(`{"EUR": 1.1, "EURO": 1.2}`), Reason: "x"}, ann); err == nil || !strings.Contains(err.Error(), `"EURO" is not an ISO 4217 code`) {
+		t.Errorf("a proposal of EURO: %v", err)
+	}
+}

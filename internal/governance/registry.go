@@ -192,7 +192,7 @@ func (r *Registry) Init(ctx context.Context, in Initial) error {
 // nothing with the default written out.
 func (r *Registry) changed(was Proposal, now InitialSet, env map[string]string) error {
 	recorded := was.Initial.Settings
-	if rc, err := r.Config.WithSettings(was.Initial.Settings); err == nil {
+	if rc, err := r.Config.WithRecordedSettings(was.Initial.Settings); err == nil {
 		if g, err := rc.Governed(); err == nil {
 			recorded = map[string]json.RawMessage{}
 			for k := range was.Initial.Settings {
@@ -514,13 +514,18 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 // effective value in force, defaults applied, for the proposal to show
 // what it changes from.
 func (r *Registry) checkSetting(ctx context.Context, inForce map[string]json.RawMessage, name string, v json.RawMessage) (json.RawMessage, error) {
-	cur, err := r.Config.WithSettings(inForce)
+	cur, err := r.Config.WithRecordedSettings(inForce)
 	if err != nil {
 		return nil, fmt.Errorf("the settings in force: %w", err)
 	}
+	// The value proposed is checked as the file's would be; the others
+	// in force as recorded.
+	if _, err := r.Config.WithSettings(map[string]json.RawMessage{name: v}); err != nil {
+		return nil, domain.InvalidParam("value", "%v", err)
+	}
 	values := maps.Clone(inForce)
 	values[name] = v
-	next, err := r.Config.WithSettings(values)
+	next, err := r.Config.WithRecordedSettings(values)
 	if err != nil {
 		return nil, domain.InvalidParam("value", "%v", err)
 	}

@@ -306,23 +306,63 @@ var _ flag.Value = (*addresses)(nil)
 // and written after: a path that cannot be written had been found only
 // once the report was archived (and sent, with --send) and the ledger
 // moved, so a mistyped directory left an archived report no file held.
+// A regular file is written beside its place and renamed into it, so a
+// failed write leaves no half file; anything else that takes writes (a
+// device such as /dev/stdout, a pipe) is opened as it is and written.
 type outFile struct {
-	path string
-	tmp  *os.File
+	path   string
+	tmp    *os.File // a regular file's temporary, renamed to path
+	direct *os.File // a device or pipe, written in place
 }
 
-// openOut makes a temporary file beside path, refusing a path whose
-// directory cannot take it as a mistake in --out.
+// openOut makes ready to write path, refusing as a mistake in --out a
+// directory or a place that cannot be written.
 func openOut(path string) (*outFile, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	fi, err := os.Stat(path) // through links: what is written is their target
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, usagef("--out %s: is a directory; name a file", path)
+	case err == nil && !fi.Mode().IsRegular():
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, usagef("--out %s: %v", path, unwrapPath(err))
+		}
+		return &outFile{path: path, direct: f}, nil
+	}
+	// A link to a file is kept a link: its target is replaced.
+	target := path
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if t, err := filepath.EvalSymlinks(path); err == nil {
+			target = t
+		} else if l, err := os.Readlink(path); err == nil {
+			// A link to a file not made yet.
+			if !filepath.IsAbs(l) {
+				l = filepath.Join(filepath.Dir(path), l)
+			}
+			target = l
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(target), "."+filepath.Base(target)+".*")
 	if err != nil {
 		return nil, usagef("--out %s: %v", path, unwrapPath(err))
 	}
-	return &outFile{path: path, tmp: tmp}, nil
+	return &outFile{path: target, tmp: tmp}, nil
 }
 
-// commit writes data and puts the file at its path in one rename.
+// commit writes data and, for a regular file, puts it at its path in one
+// rename.
 func (f *outFile) commit(data []byte) error {
+	if f.direct != nil {
+		_, err := f.direct.Write(data)
+		if cerr := f.direct.Close(); err == nil {
+			err = cerr
+		}
+		f.direct = nil
+		if err != nil {
+			return fmt.Errorf("writing %s: %v", f.path, unwrapPath(err))
+		}
+		return nil
+	}
 	_, err := f.tmp.Write(data)
 	if err == nil {
 		err = f.tmp.Chmod(0o644)
@@ -342,6 +382,9 @@ func (f *outFile) commit(data []byte) error {
 
 // abort removes the temporary file unless commit put it in place.
 func (f *outFile) abort() {
+	if f.direct != nil {
+		f.direct.Close()
+	}
 	if f.tmp != nil {
 		f.tmp.Close()
 		os.Remove(f.tmp.Name())

@@ -79,19 +79,28 @@ func TestReportCommands(t *testing.T) {
 	}
 	// An --out that cannot be written is refused before anything is
 	// archived: the pack and the digest had been archived (the ledger
-	// moved) and then the write failed.
-	missing := filepath.Join(dir, "no-such-dir")
-	for _, args := range [][]string{
-		{"report", "board", "--config", cfg, "--data", data, "--month", "2026-11", "--out", filepath.Join(missing, "b.pdf")},
-		{"report", "digest", "--config", cfg, "--data", data, "--to", "eng@example.com", "--out", filepath.Join(missing, "d.eml")},
+	// moved) and then the write failed — into a directory that does not
+	// exist, or onto an existing directory's name.
+	missing, taken := filepath.Join(dir, "no-such-dir"), filepath.Join(dir, "taken")
+	if err := os.Mkdir(taken, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ out, says string }{
+		{filepath.Join(missing, "b.pdf"), "--out " + missing},
+		{taken, "--out " + taken + ": is a directory"},
 	} {
-		r := run(t, args...)
-		r.want(t, 2, args...)
-		if !strings.Contains(r.stderr, "--out "+missing) {
-			t.Errorf("candor %s: %s", strings.Join(args[:2], " "), r.stderr)
+		for _, args := range [][]string{
+			{"report", "board", "--config", cfg, "--data", data, "--month", "2026-11", "--out", c.out},
+			{"report", "digest", "--config", cfg, "--data", data, "--to", "eng@example.com", "--out", c.out},
+		} {
+			r := run(t, args...)
+			r.want(t, 2, args...)
+			if !strings.Contains(r.stderr, c.says) {
+				t.Errorf("candor %s --out %s: %s", strings.Join(args[:2], " "), c.out, r.stderr)
+			}
 		}
 	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+	if left, _ := filepath.Glob(filepath.Join(dir, ".taken.*")); len(left) > 0 {
 		t.Errorf("temporary files left beside the reports: %v", left)
 	}
 	var list struct {
@@ -124,6 +133,26 @@ func TestReportCommands(t *testing.T) {
 	}
 	if r := run(t, "report", "resend", "999999", "--data", data); r.code == 0 || !strings.Contains(r.stderr, "no report 999999") {
 		t.Errorf("resend of no report: %d %s", r.code, r.stderr)
+	}
+	// A link is written through, not replaced: /dev/stdout (a link to the
+	// process's descriptor) had been replaced by the PDF where it could
+	// be. Here a link to the null device, and one to a file.
+	null, file := filepath.Join(dir, "null-link"), filepath.Join(dir, "real.eml")
+	if err := os.Symlink(os.DevNull, null); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(dir, "linked.eml")
+	if err := os.Symlink(file, linked); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{null, linked} {
+		mustRun(t, "report", "digest", "--config", cfg, "--data", data, "--as-of", "2026-11-30T07:00:00Z", "--to", "eng@example.com", "--out", out)
+		if fi, err := os.Lstat(out); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("--out %s: the link was replaced (%v)", out, err)
+		}
+	}
+	if b, err := os.ReadFile(file); err != nil || !strings.Contains(string(b), "To: <eng@example.com>") {
+		t.Errorf("the linked file: %v", err)
 	}
 }
 

@@ -429,12 +429,16 @@ func TestSMTPErrorsNameTheirSource(t *testing.T) {
 		if err == nil || err.Error() != c.want {
 			t.Errorf("%+v %v:\n got %v\nwant %s", c.smtp, c.env, err, c.want)
 		}
-		// Without an e-mail channel too: the digest and board packs send
-		// through the server, and a bad one had been found only after
-		// start, by the report scheduler's log line.
-		_, err = Setup(Config{SMTP: c.smtp}, cat, func(k string) string { return c.env[k] }, "candor.yaml", line)
+		// Without an e-mail channel, when the reports send through the
+		// server: a bad one had been found only after start, by the report
+		// scheduler's log line.
+		_, err = Setup(Config{SMTP: c.smtp, ReportsMail: true}, cat, func(k string) string { return c.env[k] }, "candor.yaml", line)
 		if err == nil || err.Error() != c.want {
-			t.Errorf("%+v %v without e-mail channels:\n got %v\nwant %s", c.smtp, c.env, err, c.want)
+			t.Errorf("%+v %v for the reports:\n got %v\nwant %s", c.smtp, c.env, err, c.want)
+		}
+		// Nothing sending through it, it stops no command.
+		if _, err := Setup(Config{SMTP: c.smtp}, cat, func(k string) string { return c.env[k] }, "candor.yaml", line); err != nil {
+			t.Errorf("%+v %v with nothing sending mail: %v", c.smtp, c.env, err)
 		}
 	}
 }

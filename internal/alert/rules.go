@@ -321,6 +321,10 @@ type Config struct {
 	RepeatInterval string          `yaml:"repeat_interval"`
 	Channels       []ChannelConfig `yaml:"channels"`
 	SMTP           SMTPConfig      `yaml:"smtp"`
+	// ReportsMail says the reports send through SMTP too (recipients or
+	// a board list are configured): a bad server is then refused at
+	// start though no e-mail channel uses it. Set by the configuration.
+	ReportsMail bool `yaml:"-"`
 	// Link is the address of the alerts in the web app, put in e-mails.
 	Link string `yaml:"link"`
 	// Routes send alerts by role, address and owner (after DefaultRoutes
@@ -488,10 +492,12 @@ func Setup(c Config, cat *catalog.Catalog, env func(string) string, file string,
 		smtpSrv, err = ParseSMTP(smtpURL, from)
 		errors.As(err, &smtpErr)
 	}
-	// A server that is set is checked whether or not an e-mail channel
-	// uses it: the digest and board packs send through it too, and a bad
-	// one had been found only by the scheduler's log line, after start.
-	if smtpErr != nil {
+	// A server that is set is checked where anything sends through it —
+	// an e-mail channel, or the reports (ReportsMail): a bad one for the
+	// digest had been found only by the scheduler's log line, after start.
+	// One nothing sends through stops no command (a shell without the
+	// service's CANDOR_SMTP_FROM can still add a user).
+	if smtpErr != nil && (c.ReportsMail || slices.ContainsFunc(c.Channels, func(ch ChannelConfig) bool { return ch.Type == "email" })) {
 		field, variable := smtpErr.Where(c.SMTP, env)
 		if variable != "" {
 			errs = append(errs, fmt.Errorf("%s: %s", variable, smtpErr.Reason))

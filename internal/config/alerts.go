@@ -19,7 +19,9 @@ func (c Config) AlertSettings(cat *catalog.Catalog) (alert.Settings, error) {
 	if c.src != nil {
 		line = func(path string) int { return catalog.YAMLLine(c.src, "alerts."+path) }
 	}
-	return alert.Setup(c.Alerts, cat, env, orName(c.path), line)
+	a := c.Alerts
+	a.ReportsMail = len(c.Reports.Recipients) > 0 || len(c.Reports.Board.To) > 0
+	return alert.Setup(a, cat, env, orName(c.path), line)
 }
 
 // NamedEnv are the environment variables the configuration names for

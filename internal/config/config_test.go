@@ -430,3 +430,15 @@ func TestMissingGatePoliciesNamesConfigLine(t *testing.T) {
 		t.Errorf("got %v, want %s…", err, want)
 	}
 }
+
+// A bad mail server is refused at load where the reports send through it,
+// though no e-mail channel does; where nothing sends mail it stops nothing.
+func TestBadMailServerForTheReports(t *testing.T) {
+	_, err := Load(write(t, "alerts:\n  smtp:\n    url: http://mail.example.com\n    from: c@example.com\nreports:\n  recipients:\n    - {address: ceo@example.com, roles: [ceo]}\n"), env(nil))
+	if err == nil || !strings.Contains(err.Error(), `smtp.url: scheme "http" is not smtp or smtps`) {
+		t.Errorf("a digest's bad mail server: %v", err)
+	}
+	if _, err := Load(write(t, "alerts:\n  smtp:\n    url: http://mail.example.com\n    from: c@example.com\n"), env(nil)); err != nil {
+		t.Errorf("a mail server nothing sends through: %v", err)
+	}
+}

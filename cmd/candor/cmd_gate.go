@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
@@ -203,10 +204,25 @@ func passing(err error) bool {
 		return se.Status == http.StatusServiceUnavailable || se.Status == http.StatusBadGateway ||
 			se.Status == http.StatusGatewayTimeout || se.Status == http.StatusTooManyRequests
 	}
+	// Not any net.Error: every *url.Error is one, a certificate the
+	// client does not trust among them, which no poll will mend.
 	var ue *store.UnreachableError
-	var ne net.Error
 	var oe *net.OpError
-	return errors.As(err, &ue) || errors.As(err, &oe) || errors.As(err, &ne)
+	var ne net.Error
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &ue):
+		return true
+	case errors.As(err, &oe):
+		// A TLS alert is an OpError too: the other side refused us.
+		return oe.Op != "remote error" && oe.Op != "local error"
+	case errors.As(err, &dns):
+		return dns.IsTemporary || dns.IsTimeout
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return true
+	}
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // serverError is a Candor server's answer other than 200.

@@ -2,15 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -237,5 +242,33 @@ func TestGateWaitGoesOnThroughAnOutage(t *testing.T) {
 	_, timedOut, lastErr, err = waitSettled(t.Context(), pending, script(unavailable), 30*time.Millisecond, time.Millisecond, warn)
 	if err != nil || !timedOut || !errors.Is(lastErr, unavailable) {
 		t.Errorf("a wait running out in an outage: timed out %v, last %v, err %v", timedOut, lastErr, err)
+	}
+}
+
+// What passes and what does not, as the client meets them: any
+// *url.Error is a net.Error, so "a net.Error" had kept polling through a
+// certificate nobody trusts, which no poll mends.
+func TestGateWaitPassingFailures(t *testing.T) {
+	get := func(err error) error {
+		return &url.Error{Op: "Get", URL: "https://candor.example.com/api/v1/gates/decisions/7", Err: err}
+	}
+	for _, c := range []struct {
+		err  error
+		pass bool
+	}{
+		{get(&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}), true},
+		{get(io.ErrUnexpectedEOF), true},
+		{get(context.DeadlineExceeded), true},
+		{&serverError{Status: 503}, true},
+		{&serverError{Status: 429}, true},
+		{&serverError{Status: 403}, false},
+		{&serverError{Status: 404}, false},
+		{get(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), false},
+		{get(&net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}), false},
+		{get(errors.New(`unsupported protocol scheme "ftp"`)), false},
+	} {
+		if got := passing(c.err); got != c.pass {
+			t.Errorf("passing(%v) = %v, want %v", c.err, got, c.pass)
+		}
 	}
 }

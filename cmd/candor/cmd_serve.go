@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -86,7 +87,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	defer ln.Close()
 	log := slog.New(slog.NewJSONHandler(env.Stderr, nil))
-	a, err := openWaiting(ctx, log, func() (*app, error) { return openConfig(ctx, cfg, false, environ) })
+	a, err := openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, false, environ) })
 	if errors.Is(err, sqlite.ErrNoStore) || errors.Is(err, postgres.ErrNoSchema) {
 		// A new store: no proposal put other gate policies in force, the
 		// file's are, and an unset secret they name stops serve before
@@ -94,7 +95,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if err := cfg.CheckWatchSecret(); err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		a, err = openWaiting(ctx, log, func() (*app, error) { return openConfig(ctx, cfg, true, environ) })
+		a, err = openWaiting(ctx, log, ln, func() (*app, error) { return openConfig(ctx, cfg, true, environ) })
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -125,15 +126,26 @@ const startRetryMax = 10 * time.Second
 // Candor (a machine's boot, a compose file) may take connections only
 // after serve has started, which had exited at once with "dial error …
 // connection refused". Each attempt that fails is logged with its cause;
-// the pause doubles from a second up to startRetryMax.
-func openWaiting(ctx context.Context, log *slog.Logger, open func() (*app, error)) (*app, error) {
+// the pause doubles from a second up to startRetryMax. Meanwhile ln
+// answers every request 503 with Retry-After (waitingAnswers), so a
+// health check is told at once rather than waiting for its own timeout.
+func openWaiting(ctx context.Context, log *slog.Logger, ln net.Listener, open func() (*app, error)) (*app, error) {
 	deadline := time.Now().Add(startWait)
 	pause := time.Second
+	var answering func()
+	defer func() {
+		if answering != nil {
+			answering()
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		a, err := open()
 		var down *store.UnreachableError
 		if err == nil || !errors.As(err, &down) {
 			return a, err
+		}
+		if answering == nil {
+			answering = waitingAnswers(ln, down.Reason)
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -141,7 +153,7 @@ func openWaiting(ctx context.Context, log *slog.Logger, open func() (*app, error
 				err, startWait, plural.Count(attempt, "attempt"))
 		}
 		wait := min(pause, left)
-		log.Warn("store unreachable at start; trying again", "attempt", attempt, "retry_in", wait.String(), "gives_up_in", left.Round(time.Second).String(), "reason", down.Reason, "err", err.Error())
+		log.Warn("store unreachable at start; trying again", "url", "http://"+ln.Addr().String(), "attempt", attempt, "retry_in", wait.String(), "gives_up_in", left.Round(time.Second).String(), "reason", down.Reason, "err", err.Error())
 		select {
 		case <-ctx.Done():
 			return nil, err
@@ -150,6 +162,55 @@ func openWaiting(ctx context.Context, log *slog.Logger, open func() (*app, error
 		pause = min(2*pause, startRetryMax)
 	}
 }
+
+// waitingAnswers serves on ln, until the function it returns is called,
+// a 503 with Retry-After to every request, saying the server waits for its
+// database (reason: the failure's class, no address). The listener stays
+// open for the server that follows: the stop unblocks its Accept with a
+// deadline in the past, then clears it. A listener without deadlines is
+// left unanswered.
+func waitingAnswers(ln net.Listener, reason string) (stop func()) {
+	dl, ok := ln.(interface{ SetDeadline(time.Time) error })
+	if !ok {
+		return func() {}
+	}
+	msg := "Candor is starting and waits for its database (" + reason + "); try again shortly"
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Cache-Control", "no-store")
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, msg)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		b, _ := json.Marshal(map[string]any{"error": msg, "code": "unavailable", "ready": false})
+		w.Write(append(b, '\n'))
+	})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(keptListener{ln, dl})
+	}()
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-done
+		dl.SetDeadline(time.Time{})
+	}
+}
+
+// keptListener is a listener whose Close only stops Accept, for a server
+// that hands the listener on.
+type keptListener struct {
+	net.Listener
+	dl interface{ SetDeadline(time.Time) error }
+}
+
+func (l keptListener) Close() error { return l.dl.SetDeadline(time.Unix(1, 0)) }
 
 // addrSource names where the configured listen address came from.
 func addrSource(cfg config.Config, env *Env) string {

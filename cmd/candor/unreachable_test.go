@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -299,9 +300,23 @@ func TestServeWaitsForPostgres(t *testing.T) {
 	// The database comes up while serve waits: it serves.
 	startWait = time.Minute
 	p := startEnv(t, vars, "serve", "--addr", "127.0.0.1:0")
-	p.waitFor(t, "an attempt logged", func() (string, bool) {
-		return "", strings.Contains(p.errb.String(), "store unreachable at start; trying again")
+	waiting := p.waitFor(t, "an attempt logged with the address", func() (string, bool) {
+		m := regexp.MustCompile(`"msg":"store unreachable at start; trying again","url":"(http://[^"]+)"`).FindStringSubmatch(p.errb.String())
+		if m == nil {
+			return "", false
+		}
+		return m[1], true
 	})
+	// Meanwhile a health check is answered at once: 503, come back.
+	resp, err := http.Get(waiting + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz while serve waits for its database: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "5" || !strings.Contains(string(body), "waits for its database") || strings.Contains(string(body), u.Host) {
+		t.Errorf("/healthz while serve waits: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
 	newCutProxyAt(t, u.Host, target)
 	base := p.waitFor(t, "the listening log line", p.listeningURL)
 	p.waitFor(t, "/readyz to answer 200", func() (string, bool) {

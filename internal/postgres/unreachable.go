@@ -2,7 +2,10 @@ package postgres
 
 import (
 	"errors"
+	"io"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -42,6 +45,14 @@ func classify(err error) error {
 	}
 	if hasPg && refusesConnection(pe.Code) {
 		return &store.UnreachableError{Err: err, Reason: reasonOf(pe.Code)}
+	}
+	// A connection lost in the middle of a query (the server killed, a
+	// network cut, a proxy's idle timeout): the pool drops it and the next
+	// request connects again, so the client is told to come back, where
+	// it had been a 500.
+	var oe *net.OpError
+	if !hasPg && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.As(err, &oe)) {
+		return &store.UnreachableError{Err: err, Reason: "the connection was lost"}
 	}
 	return err
 }

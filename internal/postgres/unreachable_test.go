@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,6 +44,17 @@ func TestClassify(t *testing.T) {
 		var u *store.UnreachableError
 		if !errors.As(got, &u) || u.Reason != c.reason || domain.CodeOf(got) != domain.EUnavailable || !errors.Is(got, err) {
 			t.Errorf("SQLSTATE %s: %v (reason %q), want unreachable, reason %q", c.code, got, reasonOf(c.code), c.reason)
+		}
+	}
+	// A connection lost in the middle of a query.
+	for _, err := range []error{
+		fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF),
+		fmt.Errorf("write: %w", &net.OpError{Op: "write", Net: "tcp", Err: os.NewSyscallError("write", syscall.EPIPE)}),
+		fmt.Errorf("read: %w", &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}),
+	} {
+		var u *store.UnreachableError
+		if got := classify(err); !errors.As(got, &u) || u.Reason != "the connection was lost" || !errors.Is(got, err) {
+			t.Errorf("%v classified as %v", err, got)
 		}
 	}
 	for _, err := range []error{

@@ -61,6 +61,9 @@ type alertsPage struct {
 	Rules                     []string
 	Metrics                   []metricChoice
 	Done, Problem, FailedForm string
+	// FailedField is the refused form's field at fault (its name: for,
+	// metric, scope, rule, reason), marked invalid and focused.
+	FailedField string
 	// DoneSection is the section whose message Done is ("" for the top).
 	DoneSection string
 	Form        url.Values
@@ -118,7 +121,7 @@ type notificationRow struct {
 
 // alertsPage serves GET /alerts.
 func (s *Server) alertsPage(w http.ResponseWriter, r *http.Request) {
-	s.renderAlerts(w, r, http.StatusOK, "", "", nil)
+	s.renderAlerts(w, r, http.StatusOK, "", "", "", nil)
 }
 
 // scopeExample is a scope the data has, for a form's placeholder: its
@@ -138,7 +141,7 @@ func (s *Server) scopeExample(r *http.Request) (string, error) {
 	return out, err
 }
 
-func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int, failed, problem string, form url.Values) {
+func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int, failed, problem, field string, form url.Values) {
 	svc, err := s.alerts()
 	if err != nil {
 		s.pageError(w, r, err)
@@ -152,7 +155,7 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	}
 	access := s.access(r)
 	now := s.Now().UTC()
-	data := alertsPage{CanAck: access.Can(auth.MetricAcknowledge), Problem: problem, FailedForm: failed, Form: form}
+	data := alertsPage{CanAck: access.Can(auth.MetricAcknowledge), Problem: problem, FailedForm: failed, FailedField: field, Form: form}
 	if data.CanAck {
 		if data.ScopeExample, err = s.scopeExample(r); err != nil {
 			s.pageError(w, r, err)
@@ -391,7 +394,7 @@ func (s *Server) alertFormRefused(w http.ResponseWriter, r *http.Request, failed
 		s.pageError(w, r, err)
 		return
 	}
-	s.renderAlerts(w, r, e.status, failed, e.Message, form)
+	s.renderAlerts(w, r, e.status, failed, e.Message, e.Param, form)
 }
 
 func (s *Server) alertsRedirect(w http.ResponseWriter, r *http.Request, msg string) {

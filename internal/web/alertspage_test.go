@@ -92,6 +92,20 @@ func TestAlertsPage(t *testing.T) {
 	if st != http.StatusBadRequest || !strings.Contains(body, "Nothing was silenced") || !strings.Contains(body, "a silence needs a reason") || !strings.Contains(body, `value="2h"`) {
 		t.Errorf("a silence without a reason: %d %s", st, clip([]byte(body)))
 	}
+	// The refused form comes back where it is, its field at fault marked
+	// and focused, the message tied to it.
+	for _, want := range []string{`action="/alerts/silences#silences"`, `id="si-problem" role="alert"`,
+		`name="reason" aria-invalid="true" aria-describedby="si-problem" autofocus`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the refused silence form lacks %s", want)
+		}
+	}
+	if strings.Count(body, `aria-invalid="true"`) != 1 {
+		t.Errorf("%d fields marked invalid, want the reason alone", strings.Count(body, `aria-invalid="true"`))
+	}
+	if _, body, _ := e.post(t, exec, "/alerts/silences", url.Values{"rule": {"metric_red"}, "for": {"soon"}, "reason": {"r"}}); !strings.Contains(body, `name="for" aria-invalid="true"`) {
+		t.Error("a bad duration does not mark the For field")
+	}
 	st, _, loc = e.post(t, exec, "/alerts/silences", url.Values{"rule": {"metric_red"}, "for": {"2h"}, "reason": {"quarter close"}})
 	if st != http.StatusSeeOther {
 		t.Fatalf("silence: %d", st)

@@ -190,3 +190,66 @@ func TestBrowserIdsAndTablesFit(t *testing.T) {
 		}
 	}
 }
+
+// The header's menus behave as menus for a keyboard (static/app.js):
+// Escape closes the open one and gives the focus back to its button, and
+// opening one closes another — they had stayed open over the filters. At
+// 400 % zoom (320×256) an open menu's list scrolls within the screen
+// (its last links had been below it, out of reach). A table wider than
+// its box takes the focus, so a keyboard can scroll it.
+func TestBrowserMenusAndScrollBoxes(t *testing.T) {
+	ctx := browsertest.New(t)
+	_, base := newDemoServer(t, map[string][]string{"eve@example.com": {"executive", "admin"}})
+	browserSignIn(t, ctx, base, "/", "eve@example.com", ".pillars")
+	state := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	openMenus := `[...document.querySelectorAll("details.menu")].filter(m => m.open).map(m => m.querySelector("summary").textContent.trim()).join(",")`
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("details.menu:nth-of-type(1) > summary"))); err != nil {
+		t.Fatal(err)
+	}
+	first := state(openMenus)
+	if first == "" {
+		t.Fatal("a click opened no menu")
+	}
+	if err := chromedp.Do(ctx, chromedp.KeyEvent("\u001b")); err != nil { // Escape
+		t.Fatal(err)
+	}
+	if got := state(openMenus); got != "" {
+		t.Errorf("Escape left %q open", got)
+	}
+	if got := state(`document.activeElement.closest("details.menu") ? document.activeElement.tagName : "elsewhere"`); got != "SUMMARY" {
+		t.Errorf("after Escape the focus is on %s, want the menu's button", got)
+	}
+	summaries := `[...document.querySelectorAll("details.menu > summary")]`
+	state(summaries + `[0].click(), ""`)
+	state(summaries + `[1].click(), ""`)
+	if got := state(openMenus); strings.Contains(got, ",") {
+		t.Errorf("two menus open at once: %s", got)
+	}
+	state(summaries + `[1].click(), ""`)
+
+	browsertest.SetViewport(ctx, t, browsertest.Viewport{Name: "zoom400", Width: 320, Height: 256, Scale: 1})
+	state(summaries + `[0].click(), ""`)
+	reach := state(`(() => { const l = document.querySelector("details.menu[open] .menu__list"); if (!l) return "no open menu";
+		const r = l.getBoundingClientRect();
+		return r.bottom <= innerHeight + 0.5 || l.scrollHeight > l.clientHeight && getComputedStyle(l).overflowY === "auto" ? "" : "the list ends at " + r.bottom + " px below a " + innerHeight + " px screen and does not scroll"; })()`)
+	if reach != "" {
+		t.Errorf("a menu at 400 %% zoom: %s", reach)
+	}
+
+	browsertest.SetViewport(ctx, t, browsertest.Phone)
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/metrics/nrr"), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+		t.Fatal(err)
+	}
+	unreachable := state(`[...document.querySelectorAll(".table-scroll, .sheet__scroll, .adm-scroll")]
+		.filter(b => b.scrollWidth > b.clientWidth + 1 && b.getAttribute("tabindex") !== "0").length + ""`)
+	if unreachable != "0" {
+		t.Errorf("%s boxes wider than the phone cannot take the focus", unreachable)
+	}
+}

@@ -179,17 +179,22 @@ func statusView(st catalog.Status) StatusView {
 // Class is better, worse, same or none (for CSS: trend--better, …).
 type TrendView struct {
 	Arrow, Word, Class, Label string
+	// Hidden is what the arrow and the title say beyond the word, for a
+	// screen reader (the arrow is hidden from it, and a title reaches
+	// neither it nor a keyboard): the direction, or why there is no trend.
+	Hidden string
 }
 
 func trendView(t scorecard.Trend) TrendView {
 	if t.Direction == "" { // also when the windows are not comparable
 		why := cmp.Or(t.NotComparable, "no value for this or the previous window")
-		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + why}
+		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + why, Hidden: ": " + why}
 	}
 	arrow := map[string]string{"up": "↑", "down": "↓", "flat": "→"}[t.Direction]
 	word := map[string]string{"better": "better", "worse": "worse", "same": "unchanged"}[t.Assessment]
+	moved := map[string]string{"up": "rising", "down": "falling", "flat": "level"}[t.Direction]
 	return TrendView{Arrow: arrow, Word: word, Class: t.Assessment,
-		Label: fmt.Sprintf("%s vs the previous window (%s)", capitalise(word), t.Direction)}
+		Label: fmt.Sprintf("%s vs the previous window (%s)", capitalise(word), t.Direction), Hidden: " (" + moved + ")"}
 }
 
 func capitalise(s string) string {

@@ -455,6 +455,16 @@ func TestTrendViewSaysWhyThereIsNone(t *testing.T) {
 			t.Errorf("trendView(%+v) = %+v, want %q, %q", c.trend, v, c.word, c.label)
 		}
 	}
+	// A screen reader hears the direction and the reason too: the arrow is
+	// hidden from it and a title reaches neither it nor a keyboard.
+	if v := trendView(scorecard.Trend{Previous: &prev, Direction: "down", Assessment: "worse"}); v.Hidden != " (falling)" {
+		t.Errorf("hidden words of a falling trend: %q", v.Hidden)
+	}
+	e := newEnv(t, 0)
+	page := e.get200(t, "/?as_of="+asOf)
+	if !strings.Contains(page, `<span class="visually-hidden"> (`) && !strings.Contains(page, `<span class="visually-hidden">: `) {
+		t.Errorf("the scorecard's trends say nothing beyond their word to a screen reader")
+	}
 }
 
 // A window ending after the newest cost says how far the cost is

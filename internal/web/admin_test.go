@@ -38,6 +38,10 @@ func TestAdminUsers(t *testing.T) {
 	page := e.page(t, adm, "/admin", 200)
 	mustContain(t, "the admin page", page, []string{"Users", "API tokens", "Access events", adm.name, "Add a user", "Create a token",
 		"Sign-in failed", "no such user", "192.0.2.99", "User added", "command line (test)"})
+	// What each role may do is on the page, and each role's checkbox names
+	// it (a title alone reaches no keyboard or screen reader).
+	mustContain(t, "the admin page's roles", page, []string{"What each role may do", `<dd id="role-desc-executive">`,
+		`value="executive" aria-describedby="role-desc-executive"`})
 
 	users := func() map[string][]string {
 		us, err := e.srv.Auth.Users(ctx)

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,4 +179,30 @@ func TestGatesWatchLinksItsDeployment(t *testing.T) {
 		t.Fatal("no post-deploy watch section")
 	}
 	mustContain(t, "the watches", p[i:], []string{`payments <a href="/records/deployment/import/dep-9768">import/dep-9768</a>`})
+}
+
+// A decision refused on the gates page (no reason) comes back at the
+// decision, its reason field marked, focused and tied to the message: the
+// form had posted to an address without the decision's fragment, and the
+// page came back at its top.
+func TestGatesPageRefusedDecisionComesBackAtIt(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		s.Store.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
+	})
+	ci := map[string]string{"Authorization": "Bearer " + e.roleToken(t, "ingest")}
+	status, b, _ := e.do(t, "POST", "/api/v1/gates/evaluate", `{"service":"api","environment":"production","version":"2.0.0","facts":{"coverage":0.9,"risk_score":90,"strategy":"canary"}}`, ci)
+	var d gate.Result
+	if err := json.Unmarshal(b, &d); err != nil || status != 200 || d.Decision != gate.Escalate {
+		t.Fatalf("evaluate: %d %s", status, b)
+	}
+	id := strconv.FormatInt(d.ID, 10)
+	exec := e.sessionAs(t, "executive")
+	page := e.page(t, exec, "/gates", 200)
+	if !strings.Contains(page, `action="/gates/`+id+`/approve#g-`+id+`"`) || !strings.Contains(page, `formaction="/gates/`+id+`/reject#g-`+id+`"`) {
+		t.Errorf("the decision's forms post without its fragment")
+	}
+	st, body, _ := e.post(t, exec, "/gates/"+id+"/approve", url.Values{"reason": {""}})
+	if st != 400 || !strings.Contains(body, `id="problem-`+id+`" role="alert"`) || !strings.Contains(body, `aria-invalid="true" aria-describedby="problem-`+id+`" autofocus`) {
+		t.Errorf("a decision without a reason: %d, the field not marked", st)
+	}
 }

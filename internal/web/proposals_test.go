@@ -198,6 +198,32 @@ func TestProposalsPage(t *testing.T) {
 	}
 }
 
+// A refused proposal is said where the page comes back (#propose), its
+// field at fault marked, focused and tied to the message: it had been
+// said at the page's top, above where the browser landed, with no field
+// marked.
+func TestProposalsPageRefusalMarksTheField(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	ann := signIn(t, e.srv.Auth, "ann@example.com")
+	cl := caller{cookie: ann.Secret, csrf: ann.Principal.CSRFToken()}
+	post := func(form url.Values) (int, string) {
+		status, body, _ := e.call(t, "POST", "/proposals", form.Encode(), formType, cl)
+		return status, string(body)
+	}
+	status, body := post(url.Values{"kind": {"metric"}, "metric": {"mttr"}, "target": {"soon"}, "reason": {"x"}})
+	if status != 400 || strings.Index(body, `id="gov-problem"`) < strings.Index(body, `id="propose"`) ||
+		!strings.Contains(body, `name="target" inputmode="decimal" aria-invalid="true" aria-describedby="gov-problem" autofocus`) ||
+		strings.Count(body, `aria-invalid="true"`) != 1 {
+		t.Errorf("a target that is no number: %d, the message or the field not where they belong", status)
+	}
+	status, body = post(url.Values{"kind": {"setting"}, "setting": {"attribution_window"}, "reason": {"x"}})
+	if status != 400 || !strings.Contains(body, `name="value" aria-invalid="true" aria-describedby="gov-problem" autofocus`) ||
+		strings.Contains(body, `name="reason" required maxlength="4000" autocomplete="off" aria-invalid`) {
+		t.Errorf("a setting without a value: %d, its value field not the one marked", status)
+	}
+}
+
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)

@@ -44,6 +44,10 @@ type proposalsPage struct {
 	// refused, Failed which (a proposal id, or "propose"), Form its values.
 	Done    string
 	Problem string
+	// FailedField is the refused form's parameter at fault (metric,
+	// thresholds, target, window, min_sample, reason; setting, value),
+	// whose field is marked and focused.
+	FailedField string
 	Failed  string
 	Form    url.Values
 	Review  *adoption.Review
@@ -97,11 +101,11 @@ type decisionRow struct {
 
 // proposalsPage serves GET /proposals.
 func (s *Server) proposalsPage(w http.ResponseWriter, r *http.Request) {
-	s.renderProposals(w, r, http.StatusOK, "", "", nil)
+	s.renderProposals(w, r, http.StatusOK, "", "", "", nil)
 }
 
 // renderProposals shows the page, with a refused form's problem.
-func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status int, failed, problem string, form url.Values) {
+func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status int, failed, problem, field string, form url.Values) {
 	g, err := s.governance()
 	if err != nil {
 		s.pageError(w, r, err)
@@ -119,7 +123,7 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 	// forms that would be refused.
 	canDecide := access.Can(auth.DefinitionsApprove) && governance.CheckDecider(auth.PrincipalFrom(r.Context()).Roles) == nil
 	data := proposalsPage{CanPropose: access.Can(auth.DefinitionsPropose), CanApprove: canDecide,
-		Problem: problem, Failed: failed, Form: form, Now: now, Settings: config.GovernedSettings()}
+		Problem: problem, Failed: failed, FailedField: field, Form: form, Now: now, Settings: config.GovernedSettings()}
 	for _, sec := range config.Sections {
 		data.Sections = append(data.Sections, sectionChoice{sec.Name, sec.Help})
 	}
@@ -496,7 +500,7 @@ func (s *Server) formRefused(w http.ResponseWriter, r *http.Request, failed stri
 		s.pageError(w, r, err)
 		return
 	}
-	s.renderProposals(w, r, e.status, failed, e.Message, form)
+	s.renderProposals(w, r, e.status, failed, e.Message, e.Param, form)
 }
 
 // doneRedirect keeps the outcome for the page after the redirect.

@@ -48,10 +48,10 @@ type proposalsPage struct {
 	// thresholds, target, window, min_sample, reason; setting, value),
 	// whose field is marked and focused.
 	FailedField string
-	Failed  string
-	Form    url.Values
-	Review  *adoption.Review
-	Now     time.Time
+	Failed      string
+	Form        url.Values
+	Review      *adoption.Review
+	Now         time.Time
 }
 
 type metricChoice struct{ ID, Name string }

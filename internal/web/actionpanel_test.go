@@ -71,7 +71,7 @@ func TestActionOnTheMetricPage(t *testing.T) {
 
 	// Every field at fault is named at once, by its label.
 	st, body, _ = e.post(t, exec, path+"/acknowledgements", url.Values{})
-	if st != http.StatusBadRequest || strings.Count(body, `aria-invalid="true"`) != 3 {
+	if st != http.StatusBadRequest || strings.Count(body, `aria-invalid="true"`) != 3 || strings.Count(body, `aria-describedby="action-problem"`) != 3 || !strings.Contains(body, `id="action-problem" role="alert"`) {
 		t.Errorf("an empty form: %d, %d fields marked, want 400 and 3", st, strings.Count(body, `aria-invalid="true"`))
 	}
 	mustContain(t, "the empty form refused", body, []string{"<li>Owner: required", "<li>What will be done: required", "<li>Due: required"})

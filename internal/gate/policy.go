@@ -45,9 +45,28 @@ func (s Severity) check(field string, allowOK bool) error {
 		}
 	}
 	if allowOK {
-		return fmt.Errorf("%s: %q is not deny, escalate or allow", field, s)
+		return keyErrorf(field, "%q is not deny, escalate or allow", s)
 	}
-	return fmt.Errorf("%s: %q is not deny or escalate", field, s)
+	return keyErrorf(field, "%q is not deny or escalate", s)
+}
+
+// keyError is a mistake in the policies file at Key, the key path
+// ("policies[0].severity"), about the policy ID when it is one of the
+// file's: Load finds the key's line, and compile names the policy, from
+// the error's fields rather than reading them back out of its message.
+type keyError struct {
+	Key, ID, Msg string
+}
+
+func (e *keyError) Error() string {
+	if e.ID != "" {
+		return e.Key + " (" + e.ID + "): " + e.Msg
+	}
+	return e.Key + ": " + e.Msg
+}
+
+func keyErrorf(key, format string, a ...any) error {
+	return &keyError{Key: key, Msg: fmt.Sprintf(format, a...)}
 }
 
 // Scope says which releases a rule applies to; an empty list admits all.
@@ -256,12 +275,10 @@ func Load(name string, src []byte, cat *catalog.Catalog) (*Policies, error) {
 		if errors.As(err, &le) {
 			return nil, fmt.Errorf("%s:%d:%d: %s", name, le.line, le.col, le.msg)
 		}
-		// The checks start their messages with the key path, and a policy's with its id after
-		// it ("policies[0].severity (cfr): …"): the line is the key's, or its nearest written
-		// ancestor's.
-		if key, _, ok := strings.Cut(err.Error(), ": "); ok {
-			key, _, _ = strings.Cut(key, " (")
-			if line := catalog.YAMLLine(src, key); line > 0 && !strings.ContainsAny(key, " \t") {
+		// The line is the key's, or its nearest written ancestor's.
+		var ke *keyError
+		if errors.As(err, &ke) {
+			if line := catalog.YAMLLine(src, ke.Key); line > 0 {
 				return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 			}
 		}
@@ -359,10 +376,10 @@ func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
 	for i, pc := range c.Policies {
 		field := fmt.Sprintf("policies[%d]", i)
 		if !validID.MatchString(pc.ID) {
-			return nil, fmt.Errorf("%s.id: %q is not an id (lower case letters, digits, _ and -)", field, pc.ID)
+			return nil, keyErrorf(field+".id", "%q is not an id (lower case letters, digits, _ and -)", pc.ID)
 		}
 		if seen[pc.ID] {
-			return nil, fmt.Errorf("%s.id: %q is used twice (coverage, risk, freeze and canary are the built-in policies')", field, pc.ID)
+			return nil, keyErrorf(field+".id", "%q is used twice (coverage, risk, freeze and canary are the built-in policies')", pc.ID)
 		}
 		seen[pc.ID] = true
 		if err := p.setApprovers(pc.ID, pc.Approvers, DefaultApprovers, field+".approvers"); err != nil {
@@ -384,19 +401,15 @@ func compile(c Config, cat *catalog.Catalog) (*Policies, error) {
 
 var validID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
-// withID names the policy after the key path an error about it starts with
-// ("policies[0].severity: …" → "policies[0].severity (cfr): …"), as the
-// errors located in its expression do; one that names it already is kept.
+// withID names the policy id in a mistake at one of its keys
+// ("policies[0].severity (cfr): …"), as the errors located in its
+// expression do.
 func withID(err error, id string) error {
-	var le *locError
-	if errors.As(err, &le) {
-		return err
+	var ke *keyError
+	if errors.As(err, &ke) {
+		ke.ID = id
 	}
-	key, rest, ok := strings.Cut(err.Error(), ": ")
-	if !ok || strings.ContainsAny(key, " \t") {
-		return err
-	}
-	return fmt.Errorf("%s (%s): %s", key, id, rest)
+	return err
 }
 
 // DefaultApprovers may approve what a policy escalates unless it names
@@ -416,7 +429,7 @@ func (p *Policies) setApprovers(id string, roles, def []string, field string) er
 	}
 	for i, r := range roles {
 		if !validRole.MatchString(r) {
-			return fmt.Errorf("%s[%d]: %q is not a role id (executive, engineering, …)", field, i, r)
+			return keyErrorf(fmt.Sprintf("%s[%d]", field, i), "%q is not a role id (executive, engineering, …)", r)
 		}
 	}
 	p.approvers[id] = slices.Clone(roles)
@@ -466,7 +479,7 @@ func compileRule(env *cel.Env, cat *catalog.Catalog, pc PolicyConfig, field stri
 		return r, &locError{line, col, fmt.Sprintf("%s.require (%s): %s is not a CEL expression: write the condition as a string (quote it, \"true\", to pass every release)", field, pc.ID, pc.Require.notText)}
 	}
 	if strings.TrimSpace(pc.Require.Text) == "" {
-		return r, fmt.Errorf("%s.require: a CEL expression is required, e.g. facts.coverage >= 0.9", field)
+		return r, keyErrorf(field+".require", "a CEL expression is required, e.g. facts.coverage >= 0.9")
 	}
 	ast, iss := env.Compile(pc.Require.Text)
 	if iss != nil && iss.Err() != nil {
@@ -492,7 +505,7 @@ func compileRule(env *cel.Env, cat *catalog.Catalog, pc PolicyConfig, field stri
 	}
 	prg, err := env.Program(ast, cel.EvalOptions(cel.OptPartialEval))
 	if err != nil {
-		return r, fmt.Errorf("%s.require (%s): %w", field, pc.ID, err)
+		return r, &keyError{Key: field + ".require", ID: pc.ID, Msg: err.Error()}
 	}
 	r.prg = prg
 	return r, nil

@@ -58,6 +58,9 @@ type apiError struct {
 
 	status     int
 	retryAfter time.Duration
+	// unreachable says the store could not be reached (the page says so,
+	// where a 503 is otherwise the start-up's "not ready yet").
+	unreachable bool
 }
 
 type lineErr struct {
@@ -120,7 +123,7 @@ func (s *Server) describe(r *http.Request, err error) *apiError {
 		// from anyone without sources:read: the log has it, the client
 		// is told to come back.
 		s.logger(r).Error("store unreachable", "err", err)
-		e.Code, e.Param, e.retryAfter = domain.EUnavailable, "", store.UnreachableRetry
+		e.Code, e.Param, e.retryAfter, e.unreachable = domain.EUnavailable, "", store.UnreachableRetry, true
 		e.Message = "store unreachable; try again shortly"
 	case errors.As(err, &de):
 		e.retryAfter = de.RetryAfter

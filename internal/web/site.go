@@ -17,7 +17,6 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/chart"
-	"github.com/candor/candor/internal/store"
 )
 
 // Pages are html/template files embedded in the binary, parsed and checked
@@ -392,9 +391,8 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, err error) {
 	message := e.Message
 	if e.status == http.StatusServiceUnavailable {
 		// "Not ready yet" is the start-up's: an outage later read as one.
-		var down *store.UnreachableError
 		switch {
-		case errors.As(store.Classify(s.Store, err), &down):
+		case e.unreachable:
 			heading = "Candor cannot reach its database"
 			message = "Nothing can be shown or saved until it can. Try again shortly; if this goes on, the server log says why (quote the request id below)."
 		case s.Engine != nil && !s.Engine.Ready():

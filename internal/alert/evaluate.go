@@ -91,8 +91,7 @@ func quietNote(q *scorecard.Quiet) string {
 	if q == nil {
 		return ""
 	}
-	return fmt.Sprintf("; no %s record changed in the window, the newest change is from %s: check that its feed still runs",
-		q.Kind, q.Newest.UTC().Format("2 Jan 2006 15:04 MST"))
+	return "; " + q.Words(",") + ": check that its feed still runs"
 }
 
 // judge says whether rule r fires on card c, and in words why: values in

@@ -324,6 +324,14 @@ type Quiet struct {
 	Newest time.Time `json:"newest"`
 }
 
+// Words says it as the pages and the alerts do, its two parts joined by
+// join (":" where a sentence goes on after it, "," inside one): "no
+// subscription record changed in the window: the newest change is from
+// 24 Nov 2026 00:00 UTC".
+func (q Quiet) Words(join string) string {
+	return "no " + q.Kind + " record changed in the window" + join + " the newest change is from " + q.Newest.UTC().Format("2 Jan 2006 15:04 MST")
+}
+
 // quietAt returns the state kind m's value sums the changes of (a
 // subscription; not a period kind, which Partial covers, nor the
 // services, quotas and targets a value is judged or grouped by) whose

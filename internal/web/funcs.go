@@ -61,6 +61,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"contains":       slices.Contains[[]string],
 		"dateInput":      dateInput,
 		"reason":         readableReason,
+		"capitalise":     capitalise,
 		"unspec":         unspec,
 		"settingInForce": settingInForceHTML,
 		"due":            dueText,

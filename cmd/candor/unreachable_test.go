@@ -3,19 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/pgtest"
@@ -164,38 +160,12 @@ func TestPostgresDownIsUnavailable(t *testing.T) {
 func TestPostgresRefusingIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	admin := pgtest.NewDatabase(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbName := strings.TrimPrefix(u.Path, "/")
-	role := fmt.Sprintf("candor_cmd_%d", os.Getpid())
-	exec := func(db, sql string) {
-		t.Helper()
-		cu := *u
-		cu.Path = "/" + db
-		conn, err := pgx.Connect(ctx, cu.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec(dbName, "CREATE ROLE "+role+" LOGIN")
-	exec(dbName, "ALTER DATABASE "+dbName+" OWNER TO "+role)
-	t.Cleanup(func() {
-		exec("postgres", "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
-		exec("postgres", "DROP ROLE IF EXISTS "+role)
-	})
-	ru := *u
-	ru.User = url.User(role)
+	role, roleURL := pgtest.NewRole(t, admin, "candor_cmd", true)
 	key, err := ledger.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"CANDOR_DB": ru.String(), "CANDOR_LEDGER_KEY": ledger.FormatKey(key), "CANDOR_DATA": t.TempDir(), "USER": "tester"}
+	vars := map[string]string{"CANDOR_DB": roleURL, "CANDOR_LEDGER_KEY": ledger.FormatKey(key), "CANDOR_DATA": t.TempDir(), "USER": "tester"}
 	env, _, errb := testEnv(vars)
 	env.Stdin = strings.NewReader("a long enough password\n")
 	if code := Run(ctx, env, []string{"user", "add", "--email", "ann@example.com", "--role", "executive"}); code != 0 {
@@ -213,8 +183,8 @@ func TestPostgresRefusingIsUnavailable(t *testing.T) {
 		return "", code == 200
 	})
 
-	exec(dbName, "ALTER ROLE "+role+" CONNECTION LIMIT 0")
-	exec(dbName, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '"+role+"'")
+	pgtest.Exec(t, admin, "ALTER ROLE "+role+" CONNECTION LIMIT 0")
+	pgtest.Exec(t, admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '"+role+"'")
 	// Past the token's recheck (1 s) every request reaches for the store.
 	time.Sleep(1500 * time.Millisecond)
 

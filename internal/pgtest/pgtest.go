@@ -140,6 +140,51 @@ func (s *Server) NewDatabase(tb testing.TB) string {
 	return u.String()
 }
 
+// Exec runs sql on the database of dbURL (NewDatabase's, signed in as
+// the server's administrator), failing tb on an error.
+func Exec(tb testing.TB, dbURL, sql string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		tb.Fatalf("pgtest: %s: %v", sql, err)
+	}
+}
+
+// NewRole creates a login role for tb (its name starting with prefix)
+// and returns it and dbURL signed in as it; with owns, the database of
+// dbURL becomes the role's. The role is dropped when tb ends — after the
+// database it owns, which goes first (NewDatabase's drop then finds none).
+func NewRole(tb testing.TB, dbURL, prefix string, owns bool) (role, roleURL string) {
+	tb.Helper()
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		tb.Fatalf("pgtest: %v", err)
+	}
+	db := strings.TrimPrefix(u.Path, "/")
+	role = fmt.Sprintf("%s_%d_%d", prefix, os.Getpid(), Start(tb).n.Add(1))
+	Exec(tb, dbURL, "CREATE ROLE "+role+" LOGIN")
+	if owns {
+		Exec(tb, dbURL, "ALTER DATABASE "+db+" OWNER TO "+role)
+	}
+	tb.Cleanup(func() {
+		pu := *u
+		pu.Path = "/postgres"
+		if owns {
+			Exec(tb, pu.String(), "DROP DATABASE IF EXISTS "+db+" WITH (FORCE)")
+		}
+		Exec(tb, pu.String(), "DROP ROLE IF EXISTS "+role)
+	})
+	ru := *u
+	ru.User = url.User(role)
+	return role, ru.String()
+}
+
 func (s *Server) exec(sql string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -3,9 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -51,35 +48,9 @@ func TestForeignDatabaseRefused(t *testing.T) {
 func TestNotOwnerSaysWhatIsNeeded(t *testing.T) {
 	ctx := context.Background()
 	admin := pgtest.NewDatabase(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	role := fmt.Sprintf("candor_guest_%d", os.Getpid())
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE ROLE "+role+" LOGIN; REVOKE CREATE ON SCHEMA public FROM PUBLIC"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		pu := *u
-		pu.Path = "/postgres"
-		c, err := pgx.Connect(ctx, pu.String())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP ROLE IF EXISTS "+role); err != nil {
-			t.Error(err)
-		}
-	})
-	ru := *u
-	ru.User = url.User(role)
-	_, err = Open(ctx, ru.String())
+	pgtest.Exec(t, admin, "REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+	_, roleURL := pgtest.NewRole(t, admin, "candor_guest", false)
+	_, err := Open(ctx, roleURL)
 	if err == nil || !strings.Contains(err.Error(), "permission denied for schema public") || !strings.Contains(err.Error(), "OWNER TO") {
 		t.Fatalf("Open as a role that does not own the database: %v, want permission denied and what to grant", err)
 	}

@@ -6,14 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/candor/candor/internal/domain"
@@ -106,50 +104,13 @@ func TestConnectErrorLeadsWithCause(t *testing.T) {
 func TestConnectionLimitIsUnreachable(t *testing.T) {
 	ctx := context.Background()
 	admin := pgtest.NewDatabase(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbName := strings.TrimPrefix(u.Path, "/")
-	role := fmt.Sprintf("candor_role_%d", os.Getpid())
-	exec := func(sql string) {
-		t.Helper()
-		conn, err := pgx.Connect(ctx, admin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE ROLE " + role + " LOGIN")
-	exec("ALTER DATABASE " + dbName + " OWNER TO " + role)
-	t.Cleanup(func() {
-		// The database goes first (pgtest drops it again, if it exists):
-		// it is the role's.
-		pu := *u
-		pu.Path = "/postgres"
-		conn, err := pgx.Connect(ctx, pu.String())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		for _, sql := range []string{"DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)", "DROP ROLE IF EXISTS " + role} {
-			if _, err := conn.Exec(ctx, sql); err != nil {
-				t.Errorf("%s: %v", sql, err)
-			}
-		}
-	})
-	ru := *u
-	ru.User = url.User(role)
-	s := open(t, ru.String())
+	role, roleURL := pgtest.NewRole(t, admin, "candor_role", true)
+	s := open(t, roleURL)
 	if _, err := s.LastSeq(ctx); err != nil {
 		t.Fatal(err)
 	}
-	exec("ALTER ROLE " + role + " CONNECTION LIMIT 0")
-	exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '" + role + "'")
+	pgtest.Exec(t, admin, "ALTER ROLE "+role+" CONNECTION LIMIT 0")
+	pgtest.Exec(t, admin, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '"+role+"'")
 	deadline := time.Now().Add(10 * time.Second)
 	var last error
 	for time.Now().Before(deadline) {
@@ -166,7 +127,7 @@ func TestConnectionLimitIsUnreachable(t *testing.T) {
 		t.Fatalf("over the connection limit: %v, want unreachable, too many connections, the cause first", got)
 	}
 	// And a start then: Open's error is unreachable too (serve waits).
-	_, err = Open(ctx, ru.String())
+	_, err := Open(ctx, roleURL)
 	if !errors.As(err, &ue) {
 		t.Errorf("Open over the connection limit: %v, want unreachable", err)
 	}

@@ -64,6 +64,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg config.Config) *fixture {
 	t.Helper()
+	return newFixtureFrom(t, cfg, initial(t, cfg, nil))
+}
+
+// newFixtureFrom is newFixture whose store's first start records first
+// (a set the configuration may no longer load, as an older release
+// recorded it).
+func newFixtureFrom(t *testing.T, cfg config.Config, first Initial) *fixture {
+	t.Helper()
 	st := sqlitetest.Open(t)
 	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
 	if _, err := ingest.Import(context.Background(), st, []ingest.Source{{Name: "org.ndjson", Reader: strings.NewReader(org())}}, ingest.Options{}); err != nil {
@@ -79,8 +87,8 @@ func newFixture(t *testing.T, cfg config.Config) *fixture {
 	}
 	f := &fixture{st: st, eng: engine.New(st, mcfg), cat: base.Governed(), now: start}
 	f.reg = &Registry{Docs: st, Catalog: f.cat, Engine: f.eng, Config: cfg, Now: func() time.Time { return f.now }}
-	if err := f.reg.Init(context.Background(), initial(t, cfg, nil)); err != nil {
-		t.Fatal(err)
+	if err := f.reg.Init(context.Background(), first); err != nil {
+		t.Fatalf("the first start: %v", err)
 	}
 	return f
 }
@@ -517,23 +525,9 @@ func TestProposalsAreCheckedAsTheConfigurationIs(t *testing.T) {
 func TestRecordedRateOfNoCurrencyIsLeftOut(t *testing.T) {
 	clean := config.Default()
 	clean.ExchangeRates = map[string]float64{"EUR": 1.08}
-	st := sqlitetest.Open(t)
-	st.SetSealer(ledger.NewSealer(ed25519.NewKeyFromSeed(make([]byte, 32))))
-	base, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mcfg, err := clean.EngineConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{st: st, eng: engine.New(st, mcfg), cat: base.Governed(), now: start}
-	f.reg = &Registry{Docs: st, Catalog: f.cat, Engine: f.eng, Config: clean, Now: func() time.Time { return f.now }}
 	old := initial(t, clean, nil)
 	old.Settings["exchange_rates"] = raw(`{"EUR": 1.08, "EURO": 1.1}`)
-	if err := f.reg.Init(context.Background(), old); err != nil {
-		t.Fatalf("the first start of the old store: %v", err)
-	}
+	f := newFixtureFrom(t, clean, old)
 	if err := f.reg.Init(context.Background(), initial(t, clean, nil)); err != nil {
 		t.Fatalf("the rates without EURO on the old store: %v", err)
 	}

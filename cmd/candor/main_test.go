@@ -591,6 +591,14 @@ func get(t *testing.T, url, token string) (int, []byte) {
 // request calls url with the API token (none: anonymous); a body is JSON.
 func request(t *testing.T, method, url, token string, body io.Reader) (int, []byte) {
 	t.Helper()
+	resp, b := exchange(t, method, url, token, body)
+	return resp.StatusCode, b
+}
+
+// exchange is request with the whole response (its headers), the body
+// read and closed.
+func exchange(t *testing.T, method, url, token string, body io.Reader) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
 		t.Fatal(err)
@@ -607,7 +615,7 @@ func request(t *testing.T, method, url, token string, body io.Reader) (int, []by
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
+	return resp, b
 }
 
 func TestServe(t *testing.T) {

@@ -188,20 +188,6 @@ func TestPostgresRefusingIsUnavailable(t *testing.T) {
 	// Past the token's recheck (1 s) every request reaches for the store.
 	time.Sleep(1500 * time.Millisecond)
 
-	call := func(path, token string) (*http.Response, string) {
-		t.Helper()
-		req, _ := http.NewRequest("GET", base+path, nil)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, string(b)
-	}
 	for _, c := range []struct{ path, token, want string }{
 		{"/healthz", "", "store unreachable: too many connections"},
 		// A token that cannot be checked: the health check answers as
@@ -211,7 +197,8 @@ func TestPostgresRefusingIsUnavailable(t *testing.T) {
 		{"/api/v1/scorecard", token, "store unreachable; try again shortly"},
 		{"/", token, "Candor cannot reach its database"},
 	} {
-		resp, body := call(c.path, c.token)
+		resp, b := exchange(t, "GET", base+c.path, c.token, nil)
+		body := string(b)
 		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "5" || !strings.Contains(body, c.want) || strings.Contains(body, "not ready yet") {
 			t.Errorf("GET %s (token %v) over the connection limit: %d, Retry-After %q, want 503, Retry-After 5 and %q\n%s",
 				c.path, c.token != "", resp.StatusCode, resp.Header.Get("Retry-After"), c.want, clip(body))

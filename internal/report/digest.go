@@ -207,15 +207,15 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 		c := week[i]
 		l := Line{Metric: m.ID, Name: m.Name, Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency),
 			Previous: scorecard.FormatValue(c.Trend.Previous, c.Unit, opt.Currency), Trend: c.Trend.Assessment, Direction: c.Trend.Direction,
-			Status: now[i].Status, StatusCovers: covers(m.Span, now[i].Window), Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
-		l.Change, l.Covers, l.NotCompared = change(c), covers(m.Span, c.Window), c.Trend.NotComparable
+			Status: now[i].Status, StatusCovers: scorecard.WeekCovers(m.Span, now[i].Window), Reason: now[i].Reason, Owner: m.Owner, URL: d.links.metric(m.ID)}
+		l.Change, l.Covers, l.NotCompared = change(c), scorecard.WeekCovers(m.Span, c.Window), c.Trend.NotComparable
 		d.Headline = append(d.Headline, l)
 	}
 	for i, m := range shown {
 		c := now[i]
 		if (c.Status == catalog.Amber || c.Status == catalog.Red) && rank(c.Status) > rank(before[i].Status) {
 			d.Turned = append(d.Turned, Change{Metric: m.ID, Name: m.Name, From: before[i].Status, To: c.Status,
-				Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency), Covers: covers(m.Span, c.Window), Owner: m.Owner, URL: d.links.metric(m.ID)})
+				Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency), Covers: scorecard.WeekCovers(m.Span, c.Window), Owner: m.Owner, URL: d.links.metric(m.ID)})
 		}
 		d.Definitions = append(d.Definitions, definitionOf(m))
 	}
@@ -261,25 +261,6 @@ func change(c scorecard.Card) string {
 		return scorecard.Signed(*c.Value-*c.Trend.Previous, " points") + " (" + s + " relative)"
 	}
 	return s
-}
-
-// covers says what a value computed over window ("7d") covers, by the
-// metric's span: every span says it (the guide promises every line says
-// what it is over), where NRR's and pipeline coverage's had said nothing.
-func covers(span, window string) string {
-	switch span {
-	case catalog.SpanWindow:
-		return "over the last " + catalog.SpanWords(window)
-	case catalog.SpanInstant:
-		return "at the week's end"
-	case catalog.SpanYear:
-		return "for the customers active a year before the week's end"
-	case catalog.SpanQuotaPeriod:
-		return "over the quota period to the week's end"
-	case catalog.SpanBeforeWindow:
-		return "over the 90 days before the last " + catalog.SpanWords(window)
-	}
-	return ""
 }
 
 func abs(x float64) float64 {

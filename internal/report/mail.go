@@ -16,6 +16,7 @@ import (
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 //go:embed templates
@@ -75,6 +76,9 @@ var funcs = map[string]any{
 		}
 		return "■"
 	},
+	// usualWeek says a line covers what the digest's note says every
+	// line covers, so it need not say it again.
+	"usualWeek": scorecard.WeekCoversUsual,
 	"trendColour": func(t string) template.CSS {
 		switch t {
 		case "better":

@@ -284,6 +284,11 @@ func TestDigestByMail(t *testing.T) {
 				t.Errorf("%s: HTML part lacks %q", m.To[0], want)
 			}
 		}
+		// A value over the usual week says nothing under it (the note
+		// says it of them all); a state's says it is at the week's end.
+		if strings.Contains(html, "over the last 7 days</span>") || !strings.Contains(html, "at the week&#39;s end</span>") {
+			t.Errorf("%s: HTML part's values: the usual week repeated, or a state's not said:\n%s", m.To[0], html)
+		}
 		revenue := strings.Contains(text, "148,080") || strings.Contains(html, "148,080")
 		if want := m.To[0] == "ceo@example.com"; revenue != want {
 			t.Errorf("%s: ARR shown = %v, want %v", m.To[0], revenue, want)
@@ -389,11 +394,11 @@ func TestDigestSaysWhyNotCompared(t *testing.T) {
 // (docs/configuration.md promises each says it).
 func TestDigestCoversEverySpan(t *testing.T) {
 	for _, span := range append([]string{catalog.SpanWindow}, catalog.Spans...) {
-		if covers(span, "7d") == "" {
+		if scorecard.WeekCovers(span, "7d") == "" {
 			t.Errorf("span %q: the digest says nothing of what its value covers", span)
 		}
 	}
-	if got := covers(catalog.SpanQuotaPeriod, "7d"); got != "over the quota period to the week's end" {
+	if got := scorecard.WeekCovers(catalog.SpanQuotaPeriod, "7d"); got != "over the quota period to the week's end" {
 		t.Errorf("quota period: %q", got)
 	}
 }

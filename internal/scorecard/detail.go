@@ -341,24 +341,6 @@ func breakdownLineText(l BreakdownLine, unit string, o TextOptions) string {
 	return s
 }
 
-// Covers says what stretch of time a value of a metric with span, shown
-// with window (its text, "30d") as of asOf, covers: a label and the words.
-func Covers(span, window string, asOf time.Time) (string, string) {
-	at := asOf.UTC().Format("2 Jan 2006 15:04 MST")
-	w, err := catalog.ParseWindow(window)
-	switch {
-	case span == catalog.SpanInstant:
-		return "As of", "the state at " + at + " (the trend compares it with the state " + window + " before)"
-	case span == catalog.SpanYear:
-		return "Cohort", "the customers active on " + asOf.UTC().AddDate(0, 0, -365).Format("2 Jan 2006") + ": their recurring revenue then and at " + at
-	case span == catalog.SpanQuotaPeriod:
-		return "Period", "the quota period holding " + at + ", up to then"
-	case span == catalog.SpanBeforeWindow && err == nil:
-		return "Baseline", "the 90 days before " + asOf.Add(-w).UTC().Format("2 Jan 2006 15:04 MST") + ", where the " + window + " window starts"
-	}
-	return "Window", window + " ending " + at
-}
-
 // DetailText renders a drill-down for people.
 func DetailText(d *MetricDetail, o TextOptions) string {
 	var b strings.Builder

@@ -110,7 +110,7 @@ type metricPage struct {
 	// rather than a window the formula does not use.
 	CoversLabel, Covers string
 	// TrendCovers says, under the trend's title, what each weekly point
-	// and the figure above cover (trendCovers).
+	// and the figure above cover (scorecard.TrendCovers).
 	TrendCovers string
 	// Action is the owner's action on the metric and the form to record
 	// one (SPEC §4: amber and red are acknowledged, not ignored).
@@ -404,7 +404,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	format := s.unitFormat(c.Unit)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
 	mp.CoversLabel, mp.Covers = scorecard.Covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
-	mp.TrendCovers = trendCovers(m.At(d.AsOf).Span, d.Card.Window)
+	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window)
 	for _, p := range s.Catalog.Pillars {
 		if p.ID == m.Pillar {
 			mp.Pillar = p.Name
@@ -829,22 +829,3 @@ func (s *Server) unitFormat(unit string) chart.Format {
 
 // idWords writes an id as words: "vp_sales" → "vp sales".
 func idWords(id string) string { return strings.ReplaceAll(id, "_", " ") }
-
-// trendCovers says what each point of the 12-week trend of a metric
-// with span covers, and the figure above it (shown with window, "30d"):
-// a window metric's point is its week's value beside a figure over the
-// window; a state's point is the state at its week's end, as the figure
-// is the state at as_of (not "covers 30 days", which it does not).
-func trendCovers(span, window string) string {
-	switch span {
-	case catalog.SpanInstant:
-		return "each point the state at its week's end; the figure above is the state at the page's time"
-	case catalog.SpanYear:
-		return "each point the cohort of a year before its week's end; the figure above, the cohort of a year before the page's time"
-	case catalog.SpanQuotaPeriod:
-		return "each point the quota period holding its week's end, up to then; the figure above, the period holding the page's time"
-	case catalog.SpanBeforeWindow:
-		return "each point the 90 days before its week; the figure above, the 90 days before the window's start"
-	}
-	return "each point one week's value; the figure above covers " + catalog.SpanWords(window)
-}

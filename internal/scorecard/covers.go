@@ -1,0 +1,120 @@
+package scorecard
+
+import (
+	"time"
+
+	"github.com/candor/candor/internal/catalog"
+)
+
+// spanWords is what the people-facing texts say a metric's value covers,
+// by its span (catalog.Metric.Span), in each place it is said: one table,
+// so that a new span is worded everywhere or a test fails (a page, the
+// trend caption and the digest had each switched over the spans in their
+// own words, and a span added to one would have read as a window in the
+// others).
+type spanWords struct {
+	// label heads the page's and `candor metric`'s line ("Window").
+	label string
+	// page is that line's words, for a value shown with window (its
+	// text, "30d"; w its length when it parses) as of at.
+	page func(window string, w time.Duration, ok bool, at time.Time) string
+	// trend captions the 12-week trend: what each point and the figure
+	// above it cover.
+	trend func(window string) string
+	// week is what a digest's line, a value over the week to its end
+	// (computed with window, "7d"), covers.
+	week func(window string) string
+}
+
+var spans = map[string]spanWords{
+	catalog.SpanWindow: {
+		label: "Window",
+		page: func(window string, _ time.Duration, _ bool, at time.Time) string {
+			return window + " ending " + stamp(at)
+		},
+		trend: func(window string) string {
+			return "each point one week's value; the figure above covers " + catalog.SpanWords(window)
+		},
+		week: func(window string) string { return "over the last " + catalog.SpanWords(window) },
+	},
+	catalog.SpanInstant: {
+		label: "As of",
+		page: func(window string, _ time.Duration, _ bool, at time.Time) string {
+			return "the state at " + stamp(at) + " (the trend compares it with the state " + window + " before)"
+		},
+		trend: func(string) string {
+			return "each point the state at its week's end; the figure above is the state at the page's time"
+		},
+		week: func(string) string { return "at the week's end" },
+	},
+	catalog.SpanYear: {
+		label: "Cohort",
+		page: func(_ string, _ time.Duration, _ bool, at time.Time) string {
+			return "the customers active on " + at.UTC().AddDate(0, 0, -365).Format("2 Jan 2006") + ": their recurring revenue then and at " + stamp(at)
+		},
+		trend: func(string) string {
+			return "each point the cohort of a year before its week's end; the figure above, the cohort of a year before the page's time"
+		},
+		week: func(string) string { return "for the customers active a year before the week's end" },
+	},
+	catalog.SpanQuotaPeriod: {
+		label: "Period",
+		page: func(_ string, _ time.Duration, _ bool, at time.Time) string {
+			return "the quota period holding " + stamp(at) + ", up to then"
+		},
+		trend: func(string) string {
+			return "each point the quota period holding its week's end, up to then; the figure above, the period holding the page's time"
+		},
+		week: func(string) string { return "over the quota period to the week's end" },
+	},
+	catalog.SpanBeforeWindow: {
+		label: "Baseline",
+		page: func(window string, w time.Duration, ok bool, at time.Time) string {
+			if !ok {
+				// No window to start from: the baseline cannot be placed.
+				return "the 90 days before the " + window + " window ending " + stamp(at)
+			}
+			return "the 90 days before " + stamp(at.Add(-w)) + ", where the " + window + " window starts"
+		},
+		trend: func(string) string {
+			return "each point the 90 days before its week; the figure above, the 90 days before the window's start"
+		},
+		week: func(window string) string { return "over the 90 days before the last " + catalog.SpanWords(window) },
+	},
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") }
+
+// wordsOf is span's wording; a span the table lacks (a catalog newer than
+// this code) is worded as a window, the catalog's default.
+func wordsOf(span string) spanWords {
+	if w, ok := spans[span]; ok {
+		return w
+	}
+	return spans[catalog.SpanWindow]
+}
+
+// Covers says what stretch of time a value of a metric with span, shown
+// with window (its text, "30d") as of asOf, covers: a label and the words.
+func Covers(span, window string, asOf time.Time) (string, string) {
+	w, err := catalog.ParseWindow(window)
+	sw := wordsOf(span)
+	return sw.label, sw.page(window, w, err == nil, asOf)
+}
+
+// TrendCovers says what each point of the 12-week trend of a metric with
+// span covers, and the figure above it (shown with window, "30d"): a
+// window metric's point is its week's value beside a figure over the
+// window; a state's point is the state at its week's end, as the figure
+// is the state at as_of (not "covers 30 days", which it does not).
+func TrendCovers(span, window string) string { return wordsOf(span).trend(window) }
+
+// WeekCovers says what a digest's value over the week to its end,
+// computed with window ("7d"), covers: every span says it (a digest's
+// NRR and pipeline coverage lines had said nothing).
+func WeekCovers(span, window string) string { return wordsOf(span).week(window) }
+
+// WeekCoversUsual says whether words are what WeekCovers says of a window
+// metric over a digest's usual week: the line need not repeat what the
+// digest's heading says of them all.
+func WeekCoversUsual(words string) bool { return words == WeekCovers(catalog.SpanWindow, "7d") }

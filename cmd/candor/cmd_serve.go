@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -174,21 +173,7 @@ func waitingAnswers(ln net.Listener, reason string) (stop func()) {
 	if !ok {
 		return func() {}
 	}
-	msg := "Candor is starting and waits for its database (" + reason + "); try again shortly"
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Retry-After", "5")
-		w.Header().Set("Cache-Control", "no-store")
-		if strings.Contains(r.Header.Get("Accept"), "text/html") {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, msg)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		b, _ := json.Marshal(map[string]any{"error": msg, "code": "unavailable", "ready": false})
-		w.Write(append(b, '\n'))
-	})}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: web.Waiting(reason)}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

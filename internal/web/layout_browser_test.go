@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -261,5 +262,43 @@ func TestBrowserMenusAndScrollBoxes(t *testing.T) {
 		.filter(b => b.scrollWidth > b.clientWidth + 1 && b.getAttribute("tabindex") !== "0").length + ""`)
 	if unreachable != "0" {
 		t.Errorf("%s boxes wider than the phone cannot take the focus", unreachable)
+	}
+}
+
+// Between a phone and a laptop (a tablet, a half-screen window) the
+// header's menus stay clear of the account's name and nothing makes the
+// page scroll sideways: at 900 px an administrator's Governance menu had
+// run under "Demo Admin", and at 768 px /admin's tokens table (whose
+// box does not scroll, so that its Revoke panel can open past it) had
+// made the page 30 px wider than the screen.
+func TestBrowserTabletWidths(t *testing.T) {
+	ctx := browsertest.New(t)
+	s, base := newDemoServer(t, map[string][]string{"administrator@example.com": {"admin", "executive"}})
+	newToken(t, s.Auth, "ci-deploys-production", "executive", "ingest")
+	browserSignIn(t, ctx, base, "/admin", "administrator@example.com", ".adm-who")
+	for _, w := range []int64{768, 900, 1024, 1180} {
+		browsertest.SetViewport(ctx, t, browsertest.Viewport{Name: fmt.Sprint(w), Width: w, Height: 900, Scale: 1})
+		for _, path := range []string{"/", "/admin"} {
+			if err := chromedp.Do(ctx, chromedp.Navigate(base+path), chromedp.WaitVisible(chromedp.CSS(".account"))); err != nil {
+				t.Fatal(err)
+			}
+			under, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+				const a = document.querySelector(".account__who").getBoundingClientRect();
+				return [...document.querySelectorAll(".site-nav__link")].filter(l => {
+					const r = l.getBoundingClientRect();
+					return r.right > a.left && r.left < a.right && r.bottom > a.top && r.top < a.bottom;
+				}).map(l => l.textContent.trim());
+			})()`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(under) > 0 {
+				t.Errorf("%s at %d px: the menus %q run under the account's name", path, w, under)
+			}
+			if width, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`)); err != nil || width > w {
+				t.Errorf("%s at %d px scrolls sideways: %d px wide (%v)", path, w, width, err)
+			}
+		}
+		browsertest.Screenshot(ctx, t, fmt.Sprintf("admin-%d", w))
 	}
 }

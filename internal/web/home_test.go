@@ -2,6 +2,7 @@ package web
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/candor/candor/internal/catalog"
@@ -45,5 +46,27 @@ func TestHomeCardsExplainThePillarsColour(t *testing.T) {
 		if got := ids(hp.Pillars[0].Cards); !slices.Equal(got, c.want) {
 			t.Errorf("%s: cards %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// What a card's labels mean ("weekly", "degrading 3 wks", "no trend") is
+// on the scorecard where a keyboard, a touch screen and a screen reader
+// reach it, not only in title attributes, which none of them shows; the
+// printed sheet leaves it out (the browser test holds it to one page).
+func TestHomeSaysHowToReadACard(t *testing.T) {
+	e := newEnv(t, 0)
+	home := e.page(t, e.sessionAs(t, "executive"), "/", 200)
+	i := strings.Index(home, `<details class="howto">`)
+	if i < 0 {
+		t.Fatal("the scorecard has no explanation of its cards")
+	}
+	howto := home[i : i+strings.Index(home[i:], "</details>")]
+	for _, want := range []string{"How to read a card", "<em>weekly</em> is the last 12 weeks, one point a week", "“degrading 3 wks”", "“no trend”", "never green"} {
+		if !strings.Contains(howto, want) {
+			t.Errorf("the explanation lacks %q:\n%s", want, howto)
+		}
+	}
+	if strings.Index(home, `class="pillars"`) < i {
+		t.Error("the explanation comes after the cards it explains")
 	}
 }

@@ -66,6 +66,7 @@ type stripePrice struct {
 }
 
 type stripeDiscount struct {
+	ID     string `json:"id"`
 	Coupon struct {
 		PercentOff *float64 `json:"percent_off"`
 		AmountOff  *int64   `json:"amount_off"`
@@ -86,9 +87,10 @@ type stripeSubscription struct {
 	Metadata   map[string]string `json:"metadata"`
 	Items      struct {
 		Data []struct {
-			Quantity *float64     `json:"quantity"`
-			Price    *stripePrice `json:"price"`
-			Plan     *stripePrice `json:"plan"`
+			Quantity  *float64          `json:"quantity"`
+			Price     *stripePrice      `json:"price"`
+			Plan      *stripePrice      `json:"plan"`
+			Discounts []json.RawMessage `json:"discounts"`
 		} `json:"data"`
 	} `json:"items"`
 	Discount  *stripeDiscount   `json:"discount"`
@@ -233,6 +235,12 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		if usage == "metered" {
 			continue // usage is charged as used: not recurring revenue
 		}
+		if len(it.Discounts) > 0 {
+			// An item's own discounts come in events as ids only; the
+			// MRR without them would be the list price.
+			return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].discounts", i),
+				"a discount of the item itself, which the event gives as an id only: Candor cannot tell what it takes off the MRR")
+		}
 		cur := strings.ToUpper(p.Currency)
 		if out.Currency != "" && cur != out.Currency {
 			return nil, rejectf("data.object.items: prices in %s and %s; a subscription has one currency", out.Currency, cur)
@@ -275,7 +283,11 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		return nil, rejectf("data.object.items: no licensed price")
 	}
 	list := new(big.Rat).Set(mrr)
-	for _, d := range stripeDiscounts(sub) {
+	discounts, err := stripeDiscounts(sub)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range discounts {
 		if d.Coupon.Duration == "once" || (d.End != nil && !time.Unix(*d.End, 0).After(at)) {
 			continue // a one-time discount, like a one-time charge, is no recurring revenue
 		}
@@ -310,19 +322,48 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 }
 
 // stripeDiscounts are the subscription's discounts: the old single one,
-// and those of the list that the event expanded (ids alone say nothing).
-func stripeDiscounts(sub *stripeSubscription) []stripeDiscount {
+// and each of the list. Stripe gives the list as ids unless the request
+// expanded it, which an event's never is; an id that is not the single
+// discount's own is refused rather than left out, since the MRR without it
+// would be the list price and overstate the revenue.
+func stripeDiscounts(sub *stripeSubscription) ([]stripeDiscount, error) {
 	var out []stripeDiscount
+	known := map[string]bool{}
 	if sub.Discount != nil {
-		out = append(out, *sub.Discount)
-	}
-	for _, raw := range sub.Discounts {
-		var d stripeDiscount
-		if json.Unmarshal(raw, &d) == nil && (d.Coupon.PercentOff != nil || d.Coupon.AmountOff != nil) {
-			out = append(out, d)
+		if !sub.Discount.priced() {
+			return nil, rejectField("data.object.discount.coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
 		}
+		out = append(out, *sub.Discount)
+		known[sub.Discount.ID] = true
 	}
-	return out
+	for i, raw := range sub.Discounts {
+		field := fmt.Sprintf("data.object.discounts[%d]", i)
+		var id string
+		if json.Unmarshal(raw, &id) == nil {
+			if id != "" && known[id] {
+				continue
+			}
+			return nil, rejectField(field, "discount %s is an id only (Stripe does not expand discounts in events): Candor cannot tell what it takes off the MRR", clip(id))
+		}
+		var d stripeDiscount
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, rejectField(field, "%v", err)
+		}
+		if d.ID != "" && known[d.ID] {
+			continue // the single discount again: applied once
+		}
+		if !d.priced() {
+			return nil, rejectField(field+".coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
+		}
+		out = append(out, d)
+		known[d.ID] = d.ID != ""
+	}
+	return out, nil
+}
+
+// priced reports whether the discount's coupon says what it takes off.
+func (d *stripeDiscount) priced() bool {
+	return d.Coupon.PercentOff != nil || d.Coupon.AmountOff != nil
 }
 
 // stripeCustomer is the customer id Candor uses: the configured metadata

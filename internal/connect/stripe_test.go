@@ -166,3 +166,39 @@ func TestStripeRedeliveryMalformed(t *testing.T) {
 	noItems := edit(t, body, func(m map[string]any) { obj(m, "data", "object", "items")["data"] = []any{} })
 	e.malformed("stripe", noItems, "no licensed price", "Stripe-Signature", stripeSig(stSecret, e.now, noItems))
 }
+
+// Derived from the yearly fixture: Stripe gives a subscription's
+// discounts list (and each item's) as ids, unexpanded in events. One that
+// is the single discount's own id changes nothing; any other is refused,
+// naming it, where it had been left out and the list price counted as MRR.
+func TestStripeDiscountGivenAsAnIdOnly(t *testing.T) {
+	created := fixture(t, "stripe/derived.customer.subscription.created.yearly.json")
+	e := stripeEnv(t, Stripe{})
+	same := edit(t, created, func(m map[string]any) { obj(m, "data", "object")["discounts"] = []any{"di_DERIVED"} })
+	e.stripePost(same).want(t, http.StatusOK, store.DeliveryAccepted)
+	if r := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); r.MRR != 225_000000 {
+		t.Fatalf("mrr %v, want 225.00: the single discount applied once", r.MRR)
+	}
+
+	for name, fn := range map[string]func(m map[string]any){
+		"the subscription's": func(m map[string]any) {
+			sub := obj(m, "data", "object")
+			sub["discount"], sub["discounts"] = nil, []any{"di_1PabcDERIVED"}
+		},
+		"an item's": func(m map[string]any) {
+			sub := obj(m, "data", "object")
+			sub["discount"] = nil
+			asList(obj(sub, "items")["data"])[0].(map[string]any)["discounts"] = []any{"di_1PitemDERIVED"}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := stripeEnv(t, Stripe{})
+			body := edit(t, created, fn)
+			e.malformed("stripe", body, "Candor cannot tell what it takes off the MRR", "Stripe-Signature", stripeSig(stSecret, e.now, body))
+			a := e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now, body))
+			if f, _ := a.body["field"].(string); !strings.Contains(f, "discounts") {
+				t.Fatalf("field %q, want the discounts list: %s", f, a.raw)
+			}
+		})
+	}
+}

@@ -84,6 +84,7 @@ type stripeSubscription struct {
 	Created    when              `json:"created"`
 	EndedAt    when              `json:"ended_at"`
 	CanceledAt when              `json:"canceled_at"`
+	TrialEnd   when              `json:"trial_end"`
 	Metadata   map[string]string `json:"metadata"`
 	Items      struct {
 		Data []struct {
@@ -313,6 +314,11 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 	}
 	if sub.Status != "active" && sub.Status != "past_due" && sub.Status != "canceled" {
 		mrr.SetInt64(0) // trialing, incomplete, unpaid, paused: nothing billed
+	}
+	if ended := firstTime(sub.EndedAt, sub.CanceledAt, when{at}); sub.Status == "canceled" && !sub.TrialEnd.IsZero() && !sub.TrialEnd.Before(ended.Time) {
+		// Ended within its trial: it never billed. Seen first, its only
+		// span would otherwise count the price from its start.
+		mrr.SetInt64(0)
 	}
 	out.MRR = money(mrr)
 	slices.Sort(plans)

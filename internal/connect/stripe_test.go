@@ -202,3 +202,33 @@ func TestStripeDiscountGivenAsAnIdOnly(t *testing.T) {
 		})
 	}
 }
+
+// Derived from the yearly deletion: a subscription cancelled seven days
+// into a fourteen-day trial, its deletion the first event Candor sees. It
+// never billed: its one span is of no MRR, where it had counted the price
+// from the start (and churned it at the end).
+func TestStripeCancelledInItsTrialNeverBilled(t *testing.T) {
+	start := int64(1623148918)
+	deleted := edit(t, fixture(t, "stripe/derived.customer.subscription.deleted.yearly.json"), func(m map[string]any) {
+		m["created"] = start + 7*86400
+		sub := obj(m, "data", "object")
+		sub["trial_start"], sub["trial_end"] = start, start+14*86400
+		sub["ended_at"], sub["canceled_at"] = start+7*86400, start+7*86400
+	})
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(deleted).want(t, http.StatusOK, store.DeliveryAccepted)
+	s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription)
+	if s.MRR != 0 || !s.EndedAt.Equal(time.Unix(start+7*86400, 0)) {
+		t.Fatalf("mrr %v ended %v, want 0 ended at the cancellation", s.MRR, s.EndedAt)
+	}
+	// Cancelled after its trial, it billed until its end.
+	after := edit(t, deleted, func(m map[string]any) {
+		sub := obj(m, "data", "object")
+		sub["trial_end"] = start + 3*86400
+	})
+	e = stripeEnv(t, Stripe{})
+	e.stripePost(after).want(t, http.StatusOK, store.DeliveryAccepted)
+	if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.MRR != 375_000000 {
+		t.Fatalf("mrr %v, want 375.00 (5 seats)", s.MRR)
+	}
+}

@@ -57,12 +57,21 @@ type stripePrice struct {
 		IntervalCount int64  `json:"interval_count"`
 		UsageType     string `json:"usage_type"`
 	} `json:"recurring"`
+	// Package pricing: the quantity is divided, and rounded, before the
+	// unit amount applies (transform_usage on a plan).
+	TransformQuantity *stripeTransform `json:"transform_quantity"`
+	TransformUsage    *stripeTransform `json:"transform_usage"`
 	// Plans (the API before prices) carry these at the top.
 	Amount        *int64 `json:"amount"`
 	AmountDecimal string `json:"amount_decimal"`
 	Interval      string `json:"interval"`
 	IntervalCount int64  `json:"interval_count"`
 	UsageType     string `json:"usage_type"`
+}
+
+type stripeTransform struct {
+	DivideBy int64  `json:"divide_by"`
+	Round    string `json:"round"`
 }
 
 type stripeDiscount struct {
@@ -272,7 +281,11 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		if err != nil {
 			return nil, err
 		}
-		line := new(big.Rat).Mul(unit, new(big.Rat).SetFloat64(q))
+		billed, err := stripePackages(p, i, q)
+		if err != nil {
+			return nil, err
+		}
+		line := new(big.Rat).Mul(unit, billed)
 		line.Mul(line, months)
 		mrr.Add(mrr, line.Quo(line, big.NewRat(minorUnits(cur), 1)))
 		plans = append(plans, firstOf(p.Nickname, p.ID))
@@ -325,6 +338,35 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 	out.Plan = strings.Join(slices.Compact(plans), "+")
 	out.Quantity = &quantity
 	return out, nil
+}
+
+// stripePackages is the quantity the unit amount is billed for: the
+// licensed quantity, or with package pricing the number of packages it
+// fills (12 seats in packages of 5, rounded up: 3).
+func stripePackages(p *stripePrice, item int, q float64) (*big.Rat, error) {
+	n := new(big.Rat).SetFloat64(q)
+	t := p.TransformQuantity
+	if t == nil {
+		t = p.TransformUsage
+	}
+	if t == nil {
+		return n, nil
+	}
+	if t.DivideBy <= 0 {
+		return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].price.transform_quantity.divide_by", item), "%d: want a positive number", t.DivideBy)
+	}
+	n.Quo(n, big.NewRat(t.DivideBy, 1))
+	whole, rem := new(big.Int).QuoRem(n.Num(), n.Denom(), new(big.Int))
+	switch t.Round {
+	case "up":
+		if rem.Sign() > 0 {
+			whole.Add(whole, big.NewInt(1))
+		}
+	case "down":
+	default:
+		return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].price.transform_quantity.round", item), "%q: want up or down", t.Round)
+	}
+	return new(big.Rat).SetInt(whole), nil
 }
 
 // stripeDiscounts are the subscription's discounts: the old single one,

@@ -232,3 +232,32 @@ func TestStripeCancelledInItsTrialNeverBilled(t *testing.T) {
 		t.Fatalf("mrr %v, want 375.00 (5 seats)", s.MRR)
 	}
 }
+
+// Derived from the yearly fixture: its price sold in packages of 2 seats,
+// rounded up (transform_quantity; the plan beside it says the same as
+// transform_usage). 3 seats fill 2 packages: 1,200.00 × 2 a year, 25 %
+// off, is 150.00 a month, where it had billed every seat (225.00).
+func TestStripePackagePricing(t *testing.T) {
+	pkg := func(round string, divide any) []byte {
+		return edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+			it := asList(obj(m, "data", "object", "items")["data"])[0].(map[string]any)
+			tr := map[string]any{"divide_by": divide, "round": round}
+			it["price"].(map[string]any)["transform_quantity"] = tr
+			it["plan"].(map[string]any)["transform_usage"] = tr
+		})
+	}
+	for _, c := range []struct {
+		round string
+		want  domain.Money
+	}{{"up", 150_000000}, {"down", 75_000000}} {
+		e := stripeEnv(t, Stripe{})
+		e.stripePost(pkg(c.round, 2)).want(t, http.StatusOK, store.DeliveryAccepted)
+		s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription)
+		if s.MRR != c.want || *s.Quantity != 3 {
+			t.Errorf("round %s: mrr %v quantity %v, want %v of 3 seats", c.round, s.MRR, *s.Quantity, c.want)
+		}
+	}
+	e := stripeEnv(t, Stripe{})
+	bad := pkg("sideways", 2)
+	e.malformed("stripe", bad, "transform_quantity.round", "Stripe-Signature", stripeSig(stSecret, e.now, bad))
+}

@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -134,13 +135,19 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	}
 	// The terms before this change, when Stripe says what changed.
 	var before *domain.Subscription
+	var beforeErr error
 	if len(ev.Data.PreviousAttributes) > 0 && string(ev.Data.PreviousAttributes) != "null" {
 		old, err := previousSubscription(ev.Data.Object, ev.Data.PreviousAttributes)
 		if err != nil {
 			return nil, err
 		}
-		if before, err = stripeTerms(cfg, old, ev.Created.Time); err != nil {
-			return nil, err
+		// Needed only for a subscription seen first by this event: the
+		// span from its start. Terms Candor cannot price then (a discount
+		// since removed, given by its id) refuse that event alone.
+		before, beforeErr = stripeTerms(cfg, old, ev.Created.Time)
+		var re *rejection
+		if errors.As(beforeErr, &re) {
+			beforeErr = &rejection{reason: "the subscription before this event (data.previous_attributes over data.object): " + re.reason, field: re.field}
 		}
 	}
 	start := firstTime(sub.StartDate, sub.Created).Time
@@ -151,7 +158,7 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	if sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted" {
 		end = firstTime(sub.EndedAt, sub.CanceledAt, ev.Created).Time
 	}
-	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before}
+	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before, beforeErr: beforeErr}
 	return &parsed{id: ev.ID, event: ev.Type, build: ch.build}, nil
 }
 
@@ -453,6 +460,7 @@ type subChange struct {
 	end       time.Time // when it ended, when it did
 	terms     *domain.Subscription
 	before    *domain.Subscription // the terms before the event, when known
+	beforeErr error                // why those terms could not be read
 }
 
 // spanID is the id of the span starting at t: the first span is the
@@ -512,6 +520,9 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 		// The first event Candor sees of this subscription.
 		var out []domain.Record
 		first := c.terms
+		if c.beforeErr != nil && c.at.After(c.start) {
+			return built{}, c.beforeErr
+		}
 		if c.before != nil && !sameTerms(c.before, c.terms) && c.at.After(c.start) {
 			first = c.before
 		}

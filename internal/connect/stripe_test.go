@@ -261,3 +261,23 @@ func TestStripePackagePricing(t *testing.T) {
 	bad := pkg("sideways", 2)
 	e.malformed("stripe", bad, "transform_quantity.round", "Stripe-Signature", stripeSig(stSecret, e.now, bad))
 }
+
+// Derived from the yearly fixture: an update that removed a discount Stripe
+// names by its id only (previous_attributes.discounts). Candor needs the
+// terms before the update only for a subscription it sees first: then the
+// update is refused, saying so; after the creation it is taken.
+func TestStripeUnpricedTermsBeforeAnUpdate(t *testing.T) {
+	created := fixture(t, "stripe/derived.customer.subscription.created.yearly.json")
+	update := edit(t, created, func(m map[string]any) {
+		m["id"], m["type"], m["created"] = "evt_DERIVEDremoved", "customer.subscription.updated", 1625740918
+		obj(m, "data")["previous_attributes"] = map[string]any{"discounts": []any{"di_1PremovedDERIVED"}}
+	})
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(created).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.stripePost(update).want(t, http.StatusOK, store.DeliveryAccepted)
+	if n := e.recordCount(); n != 1 {
+		t.Fatalf("%d records, want the one span: the billing did not change", n)
+	}
+	e = stripeEnv(t, Stripe{})
+	e.malformed("stripe", update, "the subscription before this event", "Stripe-Signature", stripeSig(stSecret, e.now, update))
+}

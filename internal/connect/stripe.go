@@ -97,7 +97,8 @@ type stripeSubscription struct {
 	TrialEnd   when              `json:"trial_end"`
 	Metadata   map[string]string `json:"metadata"`
 	Items      struct {
-		Data []struct {
+		HasMore bool `json:"has_more"`
+		Data    []struct {
 			Quantity  *float64          `json:"quantity"`
 			Price     *stripePrice      `json:"price"`
 			Plan      *stripePrice      `json:"plan"`
@@ -233,6 +234,10 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 	out := &domain.Subscription{Customer: stripeCustomer(cfg, sub)}
 	if out.Customer == "" {
 		return nil, rejectf("data.object.customer: missing")
+	}
+	if sub.Items.HasMore {
+		// An event lists a subscription's first 10 items only.
+		return nil, rejectField("data.object.items.has_more", "the event lists %d of the subscription's items, not all: Candor cannot tell its MRR from the event", len(sub.Items.Data))
 	}
 	mrr := new(big.Rat)
 	var plans []string

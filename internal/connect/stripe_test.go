@@ -281,3 +281,16 @@ func TestStripeUnpricedTermsBeforeAnUpdate(t *testing.T) {
 	e = stripeEnv(t, Stripe{})
 	e.malformed("stripe", update, "the subscription before this event", "Stripe-Signature", stripeSig(stSecret, e.now, update))
 }
+
+// Derived from the yearly fixture: Stripe lists the first 10 of a
+// subscription's items in an event, with has_more when there are more
+// (up to 20). The MRR of the items listed is not the subscription's: the
+// event is refused, naming the field, where the rest had been left out.
+func TestStripeItemsListedInPart(t *testing.T) {
+	body := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+		items := obj(m, "data", "object", "items")
+		items["has_more"], items["total_count"] = true, 12
+	})
+	e := stripeEnv(t, Stripe{})
+	e.malformed("stripe", body, "data.object.items.has_more: the event lists 1 of the subscription's items", "Stripe-Signature", stripeSig(stSecret, e.now, body))
+}

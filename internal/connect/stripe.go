@@ -240,6 +240,9 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		return nil, rejectField("data.object.items.has_more", "the event lists %d of the subscription's items, not all: Candor cannot tell its MRR from the event", len(sub.Items.Data))
 	}
 	mrr := new(big.Rat)
+	// The interval count of the invoices an amount off is taken from: a
+	// quarterly price (month × 3) invoices once in three months.
+	var invoiceCount int64
 	var plans []string
 	var quantity float64
 	for i, it := range sub.Items.Data {
@@ -302,7 +305,7 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		mrr.Add(mrr, line.Quo(line, big.NewRat(minorUnits(cur), 1)))
 		plans = append(plans, firstOf(p.Nickname, p.ID))
 		if out.Interval == "" {
-			out.Interval = interval
+			out.Interval, invoiceCount = interval, count
 		}
 	}
 	if out.Currency == "" {
@@ -322,7 +325,7 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 			mrr.Mul(mrr, new(big.Rat).SetFloat64(1-*d.Coupon.PercentOff/100))
 		case d.Coupon.AmountOff != nil:
 			// Taken off each invoice: per month at the subscription's interval.
-			months, err := perMonth(out.Interval, 1)
+			months, err := perMonth(out.Interval, invoiceCount)
 			if err != nil {
 				return nil, err
 			}

@@ -294,3 +294,28 @@ func TestStripeItemsListedInPart(t *testing.T) {
 	e := stripeEnv(t, Stripe{})
 	e.malformed("stripe", body, "data.object.items.has_more: the event lists 1 of the subscription's items", "Stripe-Signature", stripeSig(stSecret, e.now, body))
 }
+
+// Derived from the yearly fixture: billed every three months (interval
+// month, interval_count 3), 300.00 × 3 seats a quarter is 300.00 a month;
+// a coupon of 30.00 off each invoice takes 10.00 a month off it, where it
+// had been taken off every month (270.00).
+func TestStripeAmountOffAQuarterlyInvoice(t *testing.T) {
+	body := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+		sub := obj(m, "data", "object")
+		it := asList(obj(sub, "items")["data"])[0].(map[string]any)
+		for _, p := range []map[string]any{it["price"].(map[string]any), it["plan"].(map[string]any)} {
+			p["unit_amount"], p["unit_amount_decimal"], p["amount"], p["amount_decimal"] = 30000, "30000", 30000, "30000"
+			p["interval"], p["interval_count"] = "month", 3
+			if r, ok := p["recurring"].(map[string]any); ok {
+				r["interval"], r["interval_count"] = "month", 3
+			}
+		}
+		c := obj(sub, "discount", "coupon")
+		c["percent_off"], c["amount_off"], c["currency"] = nil, 3000, "usd"
+	})
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(body).want(t, http.StatusOK, store.DeliveryAccepted)
+	if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.MRR != 290_000000 {
+		t.Fatalf("mrr %v, want 290.00", s.MRR)
+	}
+}

@@ -53,7 +53,13 @@ type stripePrice struct {
 	Currency          string `json:"currency"`
 	UnitAmount        *int64 `json:"unit_amount"`
 	UnitAmountDecimal string `json:"unit_amount_decimal"`
-	Recurring         *struct {
+	// A price of several currencies: its amount in each but the first,
+	// when the object is expanded with them.
+	CurrencyOptions map[string]struct {
+		UnitAmount        *int64 `json:"unit_amount"`
+		UnitAmountDecimal string `json:"unit_amount_decimal"`
+	} `json:"currency_options"`
+	Recurring *struct {
 		Interval      string `json:"interval"`
 		IntervalCount int64  `json:"interval_count"`
 		UsageType     string `json:"usage_type"`
@@ -81,7 +87,11 @@ type stripeDiscount struct {
 		PercentOff *float64 `json:"percent_off"`
 		AmountOff  *int64   `json:"amount_off"`
 		Currency   string   `json:"currency"`
-		Duration   string   `json:"duration"`
+		// An amount off in several currencies, when expanded.
+		CurrencyOptions map[string]struct {
+			AmountOff *int64 `json:"amount_off"`
+		} `json:"currency_options"`
+		Duration string `json:"duration"`
 	} `json:"coupon"`
 	End *int64 `json:"end"`
 }
@@ -90,6 +100,7 @@ type stripeSubscription struct {
 	ID         string            `json:"id"`
 	Customer   json.RawMessage   `json:"customer"`
 	Status     string            `json:"status"`
+	Currency   string            `json:"currency"`
 	StartDate  when              `json:"start_date"`
 	Created    when              `json:"created"`
 	EndedAt    when              `json:"ended_at"`
@@ -267,21 +278,31 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 				"a discount of the item itself, which the event gives as an id only: Candor cannot tell what it takes off the MRR")
 		}
 		cur := strings.ToUpper(p.Currency)
+		decimal, amount := firstOf(p.UnitAmountDecimal, p.AmountDecimal), p.UnitAmount
+		if amount == nil {
+			amount = p.Amount
+		}
+		if billed := strings.ToUpper(sub.Currency); billed != "" && billed != cur {
+			// A price of several currencies is billed in the
+			// subscription's; its amount in another than the price's first
+			// is only in currency_options, which events do not expand.
+			opt, ok := p.CurrencyOptions[strings.ToLower(billed)]
+			if !ok {
+				return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].price.currency", i),
+					"%s, and the subscription is billed in %s: the price's amount in %s (its currency_options, which Stripe does not expand in events) is not in the event", cur, billed, billed)
+			}
+			cur, decimal, amount = billed, opt.UnitAmountDecimal, opt.UnitAmount
+		}
 		if out.Currency != "" && cur != out.Currency {
 			return nil, rejectf("data.object.items: prices in %s and %s; a subscription has one currency", out.Currency, cur)
 		}
 		out.Currency = cur
 		unit, ok := new(big.Rat), false
 		switch {
-		case p.UnitAmountDecimal != "":
-			_, ok = unit.SetString(p.UnitAmountDecimal)
-		case p.UnitAmount != nil:
-			unit.SetInt64(*p.UnitAmount)
-			ok = true
-		case p.AmountDecimal != "":
-			_, ok = unit.SetString(p.AmountDecimal)
-		case p.Amount != nil:
-			unit.SetInt64(*p.Amount)
+		case decimal != "":
+			_, ok = unit.SetString(decimal)
+		case amount != nil:
+			unit.SetInt64(*amount)
 			ok = true
 		}
 		if !ok {
@@ -324,12 +345,20 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		case d.Coupon.PercentOff != nil:
 			mrr.Mul(mrr, new(big.Rat).SetFloat64(1-*d.Coupon.PercentOff/100))
 		case d.Coupon.AmountOff != nil:
+			amountOff := *d.Coupon.AmountOff
+			if c := strings.ToUpper(d.Coupon.Currency); c != "" && c != out.Currency {
+				opt, ok := d.Coupon.CurrencyOptions[strings.ToLower(out.Currency)]
+				if !ok || opt.AmountOff == nil {
+					return nil, rejectField("data.object.discount.coupon.currency", "%s, and the subscription is billed in %s: the amount off in %s (the coupon's currency_options) is not in the event", c, out.Currency, out.Currency)
+				}
+				amountOff = *opt.AmountOff
+			}
 			// Taken off each invoice: per month at the subscription's interval.
 			months, err := perMonth(out.Interval, invoiceCount)
 			if err != nil {
 				return nil, err
 			}
-			off := new(big.Rat).Mul(big.NewRat(*d.Coupon.AmountOff, minorUnits(out.Currency)), months)
+			off := new(big.Rat).Mul(big.NewRat(amountOff, minorUnits(out.Currency)), months)
 			mrr.Sub(mrr, off)
 		}
 	}

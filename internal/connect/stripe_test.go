@@ -319,3 +319,31 @@ func TestStripeAmountOffAQuarterlyInvoice(t *testing.T) {
 		t.Fatalf("mrr %v, want 290.00", s.MRR)
 	}
 }
+
+// Derived from the yearly fixture: the subscription billed in euros
+// (currency eur) at a price whose first currency is the dollar. The euro
+// amount is in the price's currency_options, which Stripe does not expand
+// in events: without it the event is refused, naming the field, where the
+// dollar amount had been recorded as the MRR, in dollars; with it (an
+// expanded price) the euro amount is taken.
+func TestStripePriceOfSeveralCurrencies(t *testing.T) {
+	inEuros := func(options map[string]any) []byte {
+		return edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+			sub := obj(m, "data", "object")
+			sub["currency"] = "eur"
+			if options != nil {
+				asList(obj(sub, "items")["data"])[0].(map[string]any)["price"].(map[string]any)["currency_options"] = options
+			}
+		})
+	}
+	e := stripeEnv(t, Stripe{})
+	bad := inEuros(nil)
+	e.malformed("stripe", bad, "data.object.items.data[0].price.currency: USD, and the subscription is billed in EUR", "Stripe-Signature", stripeSig(stSecret, e.now, bad))
+
+	e = stripeEnv(t, Stripe{})
+	e.stripePost(inEuros(map[string]any{"usd": map[string]any{"unit_amount": 120000}, "eur": map[string]any{"unit_amount": 110000, "unit_amount_decimal": "110000"}})).want(t, http.StatusOK, store.DeliveryAccepted)
+	s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription)
+	if s.Currency != "EUR" || s.MRR != 206_250000 {
+		t.Fatalf("mrr %v %s, want 206.25 EUR (1,100.00 × 3 a year, 25 %% off)", s.MRR, s.Currency)
+	}
+}

@@ -2,6 +2,8 @@ package connect
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,8 +172,16 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	if sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted" {
 		end = firstTime(sub.EndedAt, sub.CanceledAt, ev.Created).Time
 	}
-	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before, beforeErr: beforeErr}
+	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before, beforeErr: beforeErr,
+		created: ev.Type == "customer.subscription.created", raw: rawHash(in.body)}
 	return &parsed{id: ev.ID, event: ev.Type, build: ch.build}, nil
+}
+
+// rawHash is the hex sha256 of a payload, the raw hash of the records it
+// writes.
+func rawHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // previousSubscription is the subscription with previous_attributes laid
@@ -498,6 +508,8 @@ type subChange struct {
 	terms     *domain.Subscription
 	before    *domain.Subscription // the terms before the event, when known
 	beforeErr error                // why those terms could not be read
+	created   bool                 // the subscription's creation, its first event
+	raw       string               // the hex sha256 of the event's payload
 }
 
 // spanID is the id of the span starting at t: the first span is the
@@ -598,6 +610,20 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 	case sameTerms(cur, c.terms):
 		return built{records: []domain.Record{cur}}, nil // no change in billing: metadata, a renewal
 	case cur.StartedAt.Equal(c.at):
+		if c.created {
+			// Stripe's times are seconds: an update in the second of the
+			// creation (an incomplete subscription paid at once) may have
+			// started this span and arrived first. The creation's terms
+			// are the older ones then; only the creation's own span (a
+			// replay) takes them again.
+			stored, err := st.st.Get(ctx, domain.Key{Kind: domain.KindSubscription, Source: st.source, ID: cur.ID})
+			if err != nil {
+				return built{}, err
+			}
+			if stored.RawHash != c.raw {
+				return built{records: []domain.Record{cur}}, nil
+			}
+		}
 		// This event started the span (a redelivery or replay): its terms.
 		s := c.span(c.terms, c.at)
 		s.EndedAt = cur.EndedAt

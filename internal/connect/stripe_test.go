@@ -347,3 +347,47 @@ func TestStripePriceOfSeveralCurrencies(t *testing.T) {
 		t.Fatalf("mrr %v %s, want 206.25 EUR (1,100.00 × 3 a year, 25 %% off)", s.MRR, s.Currency)
 	}
 }
+
+// Derived from the yearly fixture: created incomplete and paid in the same
+// second (an update to active, with previous_attributes saying it was
+// incomplete). Stripe's times are seconds and its order is not promised:
+// arriving first, the update had been overwritten by the creation's
+// older terms (no MRR, for good); either way the subscription bills.
+func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
+	created := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+		obj(m, "data", "object")["status"] = "incomplete"
+	})
+	paid := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+		m["id"], m["type"] = "evt_DERIVEDpaid", "customer.subscription.updated"
+		obj(m, "data")["previous_attributes"] = map[string]any{"status": "incomplete"}
+	})
+	for name, order := range map[string][][]byte{"in order": {created, paid}, "the update first": {paid, created}} {
+		t.Run(name, func(t *testing.T) {
+			e := stripeEnv(t, Stripe{})
+			for _, body := range order {
+				e.stripePost(body).want(t, http.StatusOK, store.DeliveryAccepted)
+			}
+			if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.MRR != 225_000000 {
+				t.Fatalf("mrr %v, want 225.00", s.MRR)
+			}
+			if n := e.recordCount(); n != 1 {
+				t.Fatalf("%d records, want one span", n)
+			}
+		})
+	}
+	// The creation's own span still takes its terms again on a replay
+	// after a configuration fix (here: the customer from metadata).
+	e := stripeEnv(t, Stripe{})
+	tagged := edit(t, created, func(m map[string]any) { obj(m, "data", "object")["metadata"] = map[string]any{"org": "acme"} })
+	e.stripePost(tagged).want(t, http.StatusOK, store.DeliveryAccepted)
+	svc, err := New(Options{Store: e.st, Config: Config{Stripe: Stripe{Secret: stSecret, CustomerMetadata: "org"}}, Now: func() time.Time { return e.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Replay(t.Context(), "stripe", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.Customer != "acme" {
+		t.Fatalf("customer %q after the replay, want acme", s.Customer)
+	}
+}

@@ -399,15 +399,15 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 // fills (12 seats in packages of 5, rounded up: 3).
 func stripePackages(p *stripePrice, item int, q float64) (*big.Rat, error) {
 	n := new(big.Rat).SetFloat64(q)
-	t := p.TransformQuantity
+	t, field := p.TransformQuantity, fmt.Sprintf("data.object.items.data[%d].price.transform_quantity", item)
 	if t == nil {
-		t = p.TransformUsage
+		t, field = p.TransformUsage, fmt.Sprintf("data.object.items.data[%d].plan.transform_usage", item)
 	}
 	if t == nil {
 		return n, nil
 	}
 	if t.DivideBy <= 0 {
-		return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].price.transform_quantity.divide_by", item), "%d: want a positive number", t.DivideBy)
+		return nil, rejectField(field+".divide_by", "%d: want a positive number", t.DivideBy)
 	}
 	n.Quo(n, big.NewRat(t.DivideBy, 1))
 	whole, rem := new(big.Int).QuoRem(n.Num(), n.Denom(), new(big.Int))
@@ -418,7 +418,7 @@ func stripePackages(p *stripePrice, item int, q float64) (*big.Rat, error) {
 		}
 	case "down":
 	default:
-		return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].price.transform_quantity.round", item), "%q: want up or down", t.Round)
+		return nil, rejectField(field+".round", "%q: want up or down", t.Round)
 	}
 	return new(big.Rat).SetInt(whole), nil
 }

@@ -259,7 +259,13 @@ func TestStripePackagePricing(t *testing.T) {
 	}
 	e := stripeEnv(t, Stripe{})
 	bad := pkg("sideways", 2)
-	e.malformed("stripe", bad, "transform_quantity.round", "Stripe-Signature", stripeSig(stSecret, e.now, bad))
+	e.malformed("stripe", bad, "data.object.items.data[0].price.transform_quantity.round", "Stripe-Signature", stripeSig(stSecret, e.now, bad))
+	// A plan alone (no price beside it) says it as transform_usage.
+	e = stripeEnv(t, Stripe{})
+	planOnly := edit(t, pkg("up", 0), func(m map[string]any) {
+		delete(asList(obj(m, "data", "object", "items")["data"])[0].(map[string]any), "price")
+	})
+	e.malformed("stripe", planOnly, "data.object.items.data[0].plan.transform_usage.divide_by: 0", "Stripe-Signature", stripeSig(stSecret, e.now, planOnly))
 }
 
 // Derived from the yearly fixture: an update that removed a discount Stripe

@@ -75,6 +75,27 @@ func TestGitLabMergeRequest(t *testing.T) {
 	})
 	e.post("gitlab", fixture(t, "gitlab/go-scm.pull_request_close.json"), glHeaders("Merge Request Hook", "m-2")...).want(t, http.StatusOK, store.DeliveryIgnored)
 	e.post("gitlab", fixture(t, "gitlab/go-gitlab.merge_request.json"), glHeaders("Merge Request Hook", "m-3")...).want(t, http.StatusOK, store.DeliveryIgnored)
+
+	// Derived from the real merge: a day later the merged merge request is
+	// updated (a label added: action update, state still merged, its
+	// updated_at the update's). GitLab sends no merge time, but the change
+	// merged at the merge, not at the label; the new title is taken.
+	labelled := edit(t, fixture(t, "gitlab/go-scm.pull_request_merge.json"), func(m map[string]any) {
+		oa := obj(m, "object_attributes")
+		oa["action"], oa["updated_at"], oa["title"] = "update", "2017-12-11 09:00:00 UTC", "update readme (released)"
+	})
+	e.post("gitlab", labelled, glHeaders("Merge Request Hook", "m-4")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	c := e.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1").(*domain.Change)
+	if !c.MergedAt.Equal(ts("2017-12-10T17:08:07Z")) || c.Title != "update readme (released)" {
+		t.Fatalf("merged_at %v, title %q: want the merge's time, the update's title", c.MergedAt, c.Title)
+	}
+	// Arriving in the other order, the merge's time stands all the same.
+	e = glEnv(t, GitLab{})
+	e.post("gitlab", labelled, glHeaders("Merge Request Hook", "m-4")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.post("gitlab", fixture(t, "gitlab/go-scm.pull_request_merge.json"), glHeaders("Merge Request Hook", "m-1")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	if c := e.record(domain.KindChange, "gitlab", "gitlab-org/hello-world!1").(*domain.Change); !c.MergedAt.Equal(ts("2017-12-10T17:08:07Z")) {
+		t.Fatalf("merged_at %v, want the merge's time", c.MergedAt)
+	}
 }
 
 // An approval is a review: the first one by someone other than the author

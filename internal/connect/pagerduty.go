@@ -42,6 +42,7 @@ type pdEvent struct {
 // both give it (the API's has resolved_at and last_status_change_at).
 type pdIncident struct {
 	ID                 string `json:"id"`
+	Type               string `json:"type"`
 	HTMLURL            string `json:"html_url"`
 	Status             string `json:"status"`
 	IncidentKey        string `json:"incident_key"`
@@ -64,6 +65,11 @@ func parsePagerDuty(cfg PagerDuty, in *input) (*parsed, error) {
 		return nil, rejectf("event.id and event.event_type: missing (not a PagerDuty v3 webhook)")
 	case ev.ResourceType != "incident" || !strings.HasPrefix(ev.EventType, "incident."):
 		return ignored(ev.ID, ev.EventType, "PagerDuty %s events are not mapped", ev.EventType), nil
+	case data.Type != "" && data.Type != "incident":
+		// A note, a responder request or a status update (incident.annotated,
+		// incident.responder.*, incident.status_update_published): its id is
+		// its own, not the incident's, and it changes nothing Candor records.
+		return ignored(ev.ID, ev.EventType, "PagerDuty %s events carry an %s, not the incident", ev.EventType, data.Type), nil
 	case data.ID == "":
 		return nil, rejectf("event.data.id: missing")
 	case ev.OccurredAt.IsZero():

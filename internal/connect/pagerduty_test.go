@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,5 +250,39 @@ func TestPagerDutyFailedCommitKeepsNoClock(t *testing.T) {
 	}
 	if _, ok, err := e.st.DocByKey(context.Background(), eventClocks, "pagerduty/incident/PCPZE64#2"); !ok || err != nil {
 		t.Fatalf("the committed resolution kept no clock (%v)", err)
+	}
+}
+
+// Derived from the real triggered event: PagerDuty's incident.annotated,
+// incident.responder.* and incident.status_update_published events carry
+// a note, a responder request or a status update as their data (data.type
+// incident_note, incident_responder, incident_status_update; the shapes of
+// PagerDuty's v3 webhook documentation), the incident only as a reference.
+// They are ignored: a note's id had become a phantom incident, and a
+// responder request, which has no id, had been refused.
+func TestPagerDutyEventsOfOtherDataThanTheIncident(t *testing.T) {
+	e := pdEnv(t, PagerDuty{})
+	base := fixture(t, "pagerduty/zulip.triggered_v3.json")
+	ref := map[string]any{"html_url": "https://pig208.pagerduty.com/incidents/PFQZPSY", "id": "PFQZPSY",
+		"self": "https://api.pagerduty.com/incidents/PFQZPSY", "summary": "Test Incident 3", "type": "incident_reference"}
+	for i, c := range []struct {
+		event string
+		data  map[string]any
+	}{
+		{"incident.annotated", map[string]any{"incident": ref, "id": "PDERIVEDNOTE", "content": "rolling back", "trimmed": false, "type": "incident_note"}},
+		{"incident.status_update_published", map[string]any{"incident": ref, "id": "PDERIVEDSTATUS", "message": "a fix is on its way", "trimmed": false, "type": "incident_status_update"}},
+		{"incident.responder.added", map[string]any{"incident": ref, "message": "please help", "state": "pending", "type": "incident_responder"}},
+	} {
+		body := edit(t, base, func(m map[string]any) {
+			ev := obj(m, "event")
+			ev["id"], ev["event_type"], ev["data"] = fmt.Sprintf("01DERIVED%d", i), c.event, c.data
+		})
+		a := e.pdPost(body).want(t, http.StatusOK, store.DeliveryIgnored)
+		if !strings.Contains(fmt.Sprint(a.body["reason"]), c.data["type"].(string)) {
+			t.Errorf("%s: reason %v", c.event, a.body["reason"])
+		}
+	}
+	if n := e.recordCount(); n != 0 {
+		t.Fatalf("%d records, want none", n)
 	}
 }

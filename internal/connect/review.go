@@ -89,6 +89,10 @@ func withFirstReview(id, event string, c *domain.Change) *parsed {
 				return built{}, err
 			}
 			c.FirstReviewAt = earliest(c.FirstReviewAt, old.FirstReviewAt)
+			// A change merges once. GitLab sends no merge time, so a merged
+			// merge request's later update (a label, a title) would
+			// otherwise move merged_at to that update.
+			c.MergedAt = earliest(c.MergedAt, old.MergedAt)
 		}
 		return built{records: []domain.Record{c}}, nil
 	}}

@@ -2,7 +2,10 @@ package connect
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -52,11 +55,21 @@ type stripePrice struct {
 	Currency          string `json:"currency"`
 	UnitAmount        *int64 `json:"unit_amount"`
 	UnitAmountDecimal string `json:"unit_amount_decimal"`
-	Recurring         *struct {
+	// A price of several currencies: its amount in each but the first,
+	// when the object is expanded with them.
+	CurrencyOptions map[string]struct {
+		UnitAmount        *int64 `json:"unit_amount"`
+		UnitAmountDecimal string `json:"unit_amount_decimal"`
+	} `json:"currency_options"`
+	Recurring *struct {
 		Interval      string `json:"interval"`
 		IntervalCount int64  `json:"interval_count"`
 		UsageType     string `json:"usage_type"`
 	} `json:"recurring"`
+	// Package pricing: the quantity is divided, and rounded, before the
+	// unit amount applies (transform_usage on a plan).
+	TransformQuantity *stripeTransform `json:"transform_quantity"`
+	TransformUsage    *stripeTransform `json:"transform_usage"`
 	// Plans (the API before prices) carry these at the top.
 	Amount        *int64 `json:"amount"`
 	AmountDecimal string `json:"amount_decimal"`
@@ -65,12 +78,22 @@ type stripePrice struct {
 	UsageType     string `json:"usage_type"`
 }
 
+type stripeTransform struct {
+	DivideBy int64  `json:"divide_by"`
+	Round    string `json:"round"`
+}
+
 type stripeDiscount struct {
+	ID     string `json:"id"`
 	Coupon struct {
 		PercentOff *float64 `json:"percent_off"`
 		AmountOff  *int64   `json:"amount_off"`
 		Currency   string   `json:"currency"`
-		Duration   string   `json:"duration"`
+		// An amount off in several currencies, when expanded.
+		CurrencyOptions map[string]struct {
+			AmountOff *int64 `json:"amount_off"`
+		} `json:"currency_options"`
+		Duration string `json:"duration"`
 	} `json:"coupon"`
 	End *int64 `json:"end"`
 }
@@ -79,16 +102,20 @@ type stripeSubscription struct {
 	ID         string            `json:"id"`
 	Customer   json.RawMessage   `json:"customer"`
 	Status     string            `json:"status"`
+	Currency   string            `json:"currency"`
 	StartDate  when              `json:"start_date"`
 	Created    when              `json:"created"`
 	EndedAt    when              `json:"ended_at"`
 	CanceledAt when              `json:"canceled_at"`
+	TrialEnd   when              `json:"trial_end"`
 	Metadata   map[string]string `json:"metadata"`
 	Items      struct {
-		Data []struct {
-			Quantity *float64     `json:"quantity"`
-			Price    *stripePrice `json:"price"`
-			Plan     *stripePrice `json:"plan"`
+		HasMore bool `json:"has_more"`
+		Data    []struct {
+			Quantity  *float64          `json:"quantity"`
+			Price     *stripePrice      `json:"price"`
+			Plan      *stripePrice      `json:"plan"`
+			Discounts []json.RawMessage `json:"discounts"`
 		} `json:"data"`
 	} `json:"items"`
 	Discount  *stripeDiscount   `json:"discount"`
@@ -122,13 +149,19 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	}
 	// The terms before this change, when Stripe says what changed.
 	var before *domain.Subscription
+	var beforeErr error
 	if len(ev.Data.PreviousAttributes) > 0 && string(ev.Data.PreviousAttributes) != "null" {
 		old, err := previousSubscription(ev.Data.Object, ev.Data.PreviousAttributes)
 		if err != nil {
 			return nil, err
 		}
-		if before, err = stripeTerms(cfg, old, ev.Created.Time); err != nil {
-			return nil, err
+		// Needed only for a subscription seen first by this event: the
+		// span from its start. Terms Candor cannot price then (a discount
+		// since removed, given by its id) refuse that event alone.
+		before, beforeErr = stripeTerms(cfg, old, ev.Created.Time)
+		var re *rejection
+		if errors.As(beforeErr, &re) {
+			beforeErr = &rejection{reason: "the subscription before this event (data.previous_attributes over data.object): " + re.reason, field: re.field}
 		}
 	}
 	start := firstTime(sub.StartDate, sub.Created).Time
@@ -139,8 +172,16 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	if sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted" {
 		end = firstTime(sub.EndedAt, sub.CanceledAt, ev.Created).Time
 	}
-	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before}
+	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before, beforeErr: beforeErr,
+		created: ev.Type == "customer.subscription.created", raw: rawHash(in.body)}
 	return &parsed{id: ev.ID, event: ev.Type, build: ch.build}, nil
+}
+
+// rawHash is the hex sha256 of a payload, the raw hash of the records it
+// writes.
+func rawHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // previousSubscription is the subscription with previous_attributes laid
@@ -215,7 +256,14 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 	if out.Customer == "" {
 		return nil, rejectf("data.object.customer: missing")
 	}
+	if sub.Items.HasMore {
+		// An event lists a subscription's first 10 items only.
+		return nil, rejectField("data.object.items.has_more", "the event lists %d of the subscription's items, not all: Candor cannot tell its MRR from the event", len(sub.Items.Data))
+	}
 	mrr := new(big.Rat)
+	// The interval count of the invoices an amount off is taken from: a
+	// quarterly price (month × 3) invoices once in three months.
+	var invoiceCount int64
 	var plans []string
 	var quantity float64
 	for i, it := range sub.Items.Data {
@@ -233,22 +281,38 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		if usage == "metered" {
 			continue // usage is charged as used: not recurring revenue
 		}
+		if len(it.Discounts) > 0 {
+			// An item's own discounts come in events as ids only; the
+			// MRR without them would be the list price.
+			return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].discounts", i),
+				"a discount of the item itself, which the event gives as an id only: Candor cannot tell what it takes off the MRR")
+		}
 		cur := strings.ToUpper(p.Currency)
+		decimal, amount := firstOf(p.UnitAmountDecimal, p.AmountDecimal), p.UnitAmount
+		if amount == nil {
+			amount = p.Amount
+		}
+		if billed := strings.ToUpper(sub.Currency); billed != "" && billed != cur {
+			// A price of several currencies is billed in the
+			// subscription's; its amount in another than the price's first
+			// is only in currency_options, which events do not expand.
+			opt, ok := p.CurrencyOptions[strings.ToLower(billed)]
+			if !ok {
+				return nil, rejectField(fmt.Sprintf("data.object.items.data[%d].price.currency", i),
+					"%s, and the subscription is billed in %s: the price's amount in %s (its currency_options, which Stripe does not expand in events) is not in the event", cur, billed, billed)
+			}
+			cur, decimal, amount = billed, opt.UnitAmountDecimal, opt.UnitAmount
+		}
 		if out.Currency != "" && cur != out.Currency {
 			return nil, rejectf("data.object.items: prices in %s and %s; a subscription has one currency", out.Currency, cur)
 		}
 		out.Currency = cur
 		unit, ok := new(big.Rat), false
 		switch {
-		case p.UnitAmountDecimal != "":
-			_, ok = unit.SetString(p.UnitAmountDecimal)
-		case p.UnitAmount != nil:
-			unit.SetInt64(*p.UnitAmount)
-			ok = true
-		case p.AmountDecimal != "":
-			_, ok = unit.SetString(p.AmountDecimal)
-		case p.Amount != nil:
-			unit.SetInt64(*p.Amount)
+		case decimal != "":
+			_, ok = unit.SetString(decimal)
+		case amount != nil:
+			unit.SetInt64(*amount)
 			ok = true
 		}
 		if !ok {
@@ -263,19 +327,27 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		if err != nil {
 			return nil, err
 		}
-		line := new(big.Rat).Mul(unit, new(big.Rat).SetFloat64(q))
+		billed, err := stripePackages(p, i, q)
+		if err != nil {
+			return nil, err
+		}
+		line := new(big.Rat).Mul(unit, billed)
 		line.Mul(line, months)
 		mrr.Add(mrr, line.Quo(line, big.NewRat(minorUnits(cur), 1)))
 		plans = append(plans, firstOf(p.Nickname, p.ID))
 		if out.Interval == "" {
-			out.Interval = interval
+			out.Interval, invoiceCount = interval, count
 		}
 	}
 	if out.Currency == "" {
 		return nil, rejectf("data.object.items: no licensed price")
 	}
 	list := new(big.Rat).Set(mrr)
-	for _, d := range stripeDiscounts(sub) {
+	discounts, err := stripeDiscounts(sub)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range discounts {
 		if d.Coupon.Duration == "once" || (d.End != nil && !time.Unix(*d.End, 0).After(at)) {
 			continue // a one-time discount, like a one-time charge, is no recurring revenue
 		}
@@ -283,12 +355,20 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 		case d.Coupon.PercentOff != nil:
 			mrr.Mul(mrr, new(big.Rat).SetFloat64(1-*d.Coupon.PercentOff/100))
 		case d.Coupon.AmountOff != nil:
+			amountOff := *d.Coupon.AmountOff
+			if c := strings.ToUpper(d.Coupon.Currency); c != "" && c != out.Currency {
+				opt, ok := d.Coupon.CurrencyOptions[strings.ToLower(out.Currency)]
+				if !ok || opt.AmountOff == nil {
+					return nil, rejectField("data.object.discount.coupon.currency", "%s, and the subscription is billed in %s: the amount off in %s (the coupon's currency_options) is not in the event", c, out.Currency, out.Currency)
+				}
+				amountOff = *opt.AmountOff
+			}
 			// Taken off each invoice: per month at the subscription's interval.
-			months, err := perMonth(out.Interval, 1)
+			months, err := perMonth(out.Interval, invoiceCount)
 			if err != nil {
 				return nil, err
 			}
-			off := new(big.Rat).Mul(big.NewRat(*d.Coupon.AmountOff, minorUnits(out.Currency)), months)
+			off := new(big.Rat).Mul(big.NewRat(amountOff, minorUnits(out.Currency)), months)
 			mrr.Sub(mrr, off)
 		}
 	}
@@ -302,6 +382,11 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 	if sub.Status != "active" && sub.Status != "past_due" && sub.Status != "canceled" {
 		mrr.SetInt64(0) // trialing, incomplete, unpaid, paused: nothing billed
 	}
+	if ended := firstTime(sub.EndedAt, sub.CanceledAt, when{at}); sub.Status == "canceled" && !sub.TrialEnd.IsZero() && !sub.TrialEnd.Before(ended.Time) {
+		// Ended within its trial: it never billed. Seen first, its only
+		// span would otherwise count the price from its start.
+		mrr.SetInt64(0)
+	}
 	out.MRR = money(mrr)
 	slices.Sort(plans)
 	out.Plan = strings.Join(slices.Compact(plans), "+")
@@ -309,20 +394,78 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 	return out, nil
 }
 
-// stripeDiscounts are the subscription's discounts: the old single one,
-// and those of the list that the event expanded (ids alone say nothing).
-func stripeDiscounts(sub *stripeSubscription) []stripeDiscount {
-	var out []stripeDiscount
-	if sub.Discount != nil {
-		out = append(out, *sub.Discount)
+// stripePackages is the quantity the unit amount is billed for: the
+// licensed quantity, or with package pricing the number of packages it
+// fills (12 seats in packages of 5, rounded up: 3).
+func stripePackages(p *stripePrice, item int, q float64) (*big.Rat, error) {
+	n := new(big.Rat).SetFloat64(q)
+	t, field := p.TransformQuantity, fmt.Sprintf("data.object.items.data[%d].price.transform_quantity", item)
+	if t == nil {
+		t, field = p.TransformUsage, fmt.Sprintf("data.object.items.data[%d].plan.transform_usage", item)
 	}
-	for _, raw := range sub.Discounts {
-		var d stripeDiscount
-		if json.Unmarshal(raw, &d) == nil && (d.Coupon.PercentOff != nil || d.Coupon.AmountOff != nil) {
-			out = append(out, d)
+	if t == nil {
+		return n, nil
+	}
+	if t.DivideBy <= 0 {
+		return nil, rejectField(field+".divide_by", "%d: want a positive number", t.DivideBy)
+	}
+	n.Quo(n, big.NewRat(t.DivideBy, 1))
+	whole, rem := new(big.Int).QuoRem(n.Num(), n.Denom(), new(big.Int))
+	switch t.Round {
+	case "up":
+		if rem.Sign() > 0 {
+			whole.Add(whole, big.NewInt(1))
 		}
+	case "down":
+	default:
+		return nil, rejectField(field+".round", "%q: want up or down", t.Round)
 	}
-	return out
+	return new(big.Rat).SetInt(whole), nil
+}
+
+// stripeDiscounts are the subscription's discounts: the old single one,
+// and each of the list. Stripe gives the list as ids unless the request
+// expanded it, which an event's never is; an id that is not the single
+// discount's own is refused rather than left out, since the MRR without it
+// would be the list price and overstate the revenue.
+func stripeDiscounts(sub *stripeSubscription) ([]stripeDiscount, error) {
+	var out []stripeDiscount
+	known := map[string]bool{}
+	if sub.Discount != nil {
+		if !sub.Discount.priced() {
+			return nil, rejectField("data.object.discount.coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
+		}
+		out = append(out, *sub.Discount)
+		known[sub.Discount.ID] = true
+	}
+	for i, raw := range sub.Discounts {
+		field := fmt.Sprintf("data.object.discounts[%d]", i)
+		var id string
+		if json.Unmarshal(raw, &id) == nil {
+			if id != "" && known[id] {
+				continue
+			}
+			return nil, rejectField(field, "discount %s is an id only (Stripe does not expand discounts in events): Candor cannot tell what it takes off the MRR", clip(id))
+		}
+		var d stripeDiscount
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return nil, rejectField(field, "%v", err)
+		}
+		if d.ID != "" && known[d.ID] {
+			continue // the single discount again: applied once
+		}
+		if !d.priced() {
+			return nil, rejectField(field+".coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
+		}
+		out = append(out, d)
+		known[d.ID] = d.ID != ""
+	}
+	return out, nil
+}
+
+// priced reports whether the discount's coupon says what it takes off.
+func (d *stripeDiscount) priced() bool {
+	return d.Coupon.PercentOff != nil || d.Coupon.AmountOff != nil
 }
 
 // stripeCustomer is the customer id Candor uses: the configured metadata
@@ -364,6 +507,9 @@ type subChange struct {
 	end       time.Time // when it ended, when it did
 	terms     *domain.Subscription
 	before    *domain.Subscription // the terms before the event, when known
+	beforeErr error                // why those terms could not be read
+	created   bool                 // the subscription's creation, its first event
+	raw       string               // the hex sha256 of the event's payload
 }
 
 // spanID is the id of the span starting at t: the first span is the
@@ -423,6 +569,9 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 		// The first event Candor sees of this subscription.
 		var out []domain.Record
 		first := c.terms
+		if c.beforeErr != nil && c.at.After(c.start) {
+			return built{}, c.beforeErr
+		}
 		if c.before != nil && !sameTerms(c.before, c.terms) && c.at.After(c.start) {
 			first = c.before
 		}
@@ -461,6 +610,20 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 	case sameTerms(cur, c.terms):
 		return built{records: []domain.Record{cur}}, nil // no change in billing: metadata, a renewal
 	case cur.StartedAt.Equal(c.at):
+		if c.created {
+			// Stripe's times are seconds: an update in the second of the
+			// creation (an incomplete subscription paid at once) may have
+			// started this span and arrived first. The creation's terms
+			// are the older ones then; only the creation's own span (a
+			// replay) takes them again.
+			stored, err := st.st.Get(ctx, domain.Key{Kind: domain.KindSubscription, Source: st.source, ID: cur.ID})
+			if err != nil {
+				return built{}, err
+			}
+			if stored.RawHash != c.raw {
+				return built{records: []domain.Record{cur}}, nil
+			}
+		}
 		// This event started the span (a redelivery or replay): its terms.
 		s := c.span(c.terms, c.at)
 		s.EndedAt = cur.EndedAt

@@ -156,7 +156,9 @@ func jiraRecord(cfg Jira, is *jiraIssue) (domain.Record, string, error) {
 	if kind == "ticket" {
 		return &domain.Ticket{
 			Meta: domain.Meta{ID: is.Key}, CreatedAt: f.Created.Time, ResolvedAt: f.ResolutionDate.Time,
-			Priority: priority, Category: f.IssueType.Name, Text: f.Summary,
+			// In lower case, as Zendesk's: a breakdown by priority had
+			// split Jira's "High" from Zendesk's and an import's "high".
+			Priority: strings.ToLower(priority), Category: strings.ToLower(f.IssueType.Name), Text: f.Summary,
 		}, "", nil
 	}
 	var component string

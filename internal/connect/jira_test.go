@@ -41,7 +41,7 @@ func TestJiraTicketsAndIncidents(t *testing.T) {
 	e.post("jira", resolved, jiraHeaders("j-2", resolved)...).want(t, http.StatusOK, store.DeliveryAccepted)
 	sameRecord(t, e.record(domain.KindTicket, "jira", "TES-4"), &domain.Ticket{
 		Meta: domain.Meta{ID: "TES-4", Source: "jira"}, CreatedAt: ts("2019-08-12T22:14:23.580Z"), ResolvedAt: ts("2019-08-12T23:23:01.890Z"),
-		Priority: "Medium", Category: "Bug", Text: "Unit test summary 1",
+		Priority: "medium", Category: "bug", Text: "Unit test summary 1",
 	})
 	// Derived: the real resolved Story of Jira Cloud as an Incident.
 	inc := edit(t, fixture(t, "jira/webhook-issue-updated-resolved.json"), func(m map[string]any) {

@@ -97,7 +97,7 @@ func TestSyncJira(t *testing.T) {
 				t.Errorf("summary %+v", sum)
 			}
 			tk := se.record(domain.KindTicket, "jira", "TES-42").(*domain.Ticket)
-			if tk.Category != "Bug" || tk.Priority != "High" || !tk.CreatedAt.Equal(ts("2019-02-16T17:12:00Z")) {
+			if tk.Category != "bug" || tk.Priority != "high" || !tk.CreatedAt.Equal(ts("2019-02-16T17:12:00Z")) {
 				t.Errorf("ticket = %+v", tk)
 			}
 			inc := se.record(domain.KindIncident, "jira", "TES-43").(*domain.Incident)

@@ -228,6 +228,11 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			s.pageError(w, r, err)
 			return
 		}
+		// The routes sent each alert within the grants the user had then;
+		// the page shows it within the grants they have now.
+		for i := range data.Inbox {
+			data.Inbox[i] = data.Inbox[i].VisibleTo(func(m string) bool { return s.canSeeMetric(access, m) == nil })
+		}
 	}
 	data.Lists = []alertList{
 		{ID: "firing", Title: "Firing", Empty: "Nothing is firing.", Rows: data.Firing},

@@ -336,11 +336,9 @@ func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if m := f.Get("metric"); m != "" {
-		if err := s.canSeeMetric(s.access(r), m); err != nil {
-			s.alertFormRefused(w, r, "silence", err, f)
-			return
-		}
+	if err := s.maySilence(s.access(r), svc, store.Silence{Rule: f.Get("rule"), Metric: f.Get("metric"), Scope: strings.TrimSpace(f.Get("scope"))}); err != nil {
+		s.alertFormRefused(w, r, "silence", err, f)
+		return
 	}
 	d, err := catalog.ParseWindow(f.Get("for"))
 	if err != nil {

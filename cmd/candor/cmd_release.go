@@ -202,10 +202,22 @@ func writeCustomersCSV(env *Env, cs []affectedCustomer) error {
 	w := csv.NewWriter(env.Stdout)
 	w.Write([]string{"customer", "tickets", "weighted", "first_ticket_at"})
 	for _, c := range cs {
-		w.Write([]string{c.Customer, fmt.Sprint(c.Tickets), fmt.Sprintf("%g", c.Weighted), c.FirstTicket.Format(time.RFC3339)})
+		w.Write([]string{spreadsheetText(c.Customer), fmt.Sprint(c.Tickets), fmt.Sprintf("%g", c.Weighted), c.FirstTicket.Format(time.RFC3339)})
 	}
 	w.Flush()
 	return w.Error()
+}
+
+// spreadsheetText is a CSV cell of text from the records (a ticket's
+// customer, which the sender's users may have typed) as a spreadsheet
+// reads it: a cell beginning with =, +, -, @, a tab or a carriage return
+// is a formula there (=HYPERLINK(…), =cmd|' /C calc'!A0), run or followed
+// by whoever opens the survey list; the leading ' makes it text.
+func spreadsheetText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func writeCustomersText(env *Env, cs []affectedCustomer) error {

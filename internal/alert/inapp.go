@@ -55,13 +55,41 @@ type InApp struct{ Docs store.DocStore }
 
 // InboxItem is one in-app notification of one user.
 type InboxItem struct {
-	ID           int64     `json:"-"`
-	User         string    `json:"user"`
-	Notification int64     `json:"notification"`
-	Subject      string    `json:"subject"`
-	Lines        []string  `json:"lines"`
-	At           time.Time `json:"at"`
-	Unread       bool      `json:"-"`
+	ID           int64    `json:"-"`
+	User         string   `json:"user"`
+	Notification int64    `json:"notification"`
+	Subject      string   `json:"subject"`
+	Lines        []string `json:"lines"`
+	// Metrics names each line's metric ("" for an alert of none), so that
+	// the inbox is read within the reader's grants as they are when it is
+	// read, not as they were when it was sent: a user who lost
+	// revenue:read no longer reads the revenue alerts kept for them.
+	// Documents stored before it have none (VisibleTo).
+	Metrics []string  `json:"metrics,omitempty"`
+	At      time.Time `json:"at"`
+	Unread  bool      `json:"-"`
+	// Withheld counts the lines VisibleTo took out.
+	Withheld int `json:"-"`
+}
+
+// VisibleTo is the item with only the lines whose metric see admits (a
+// line of no metric stays), the others counted in Withheld. An item stored
+// before lines named their metric is returned as it is: what it concerned
+// is not known.
+func (it InboxItem) VisibleTo(see func(metric string) bool) InboxItem {
+	if len(it.Metrics) != len(it.Lines) {
+		return it
+	}
+	lines, metrics := make([]string, 0, len(it.Lines)), make([]string, 0, len(it.Metrics))
+	for i, l := range it.Lines {
+		if m := it.Metrics[i]; m != "" && !see(m) {
+			it.Withheld++
+			continue
+		}
+		lines, metrics = append(lines, l), append(metrics, it.Metrics[i])
+	}
+	it.Lines, it.Metrics = lines, metrics
+	return it
 }
 
 // Send implements Channel.
@@ -72,16 +100,16 @@ func (c InApp) Send(ctx context.Context, e Envelope) error {
 	if len(e.To) == 0 {
 		return fmt.Errorf("no recipient: an in-app notification goes to users the routes choose")
 	}
-	var lines []string
+	var lines, metrics []string
 	for _, a := range e.Message.Firing {
-		lines = append(lines, "Firing: "+a.Summary)
+		lines, metrics = append(lines, "Firing: "+a.Summary), append(metrics, a.Metric)
 	}
 	for _, a := range e.Message.Resolved {
-		lines = append(lines, "Resolved: "+a.Summary)
+		lines, metrics = append(lines, "Resolved: "+a.Summary), append(metrics, a.Metric)
 	}
 	for _, to := range e.To {
 		user := strings.ToLower(to)
-		body, err := json.Marshal(InboxItem{User: user, Notification: e.ID, Subject: Subject(e.Message), Lines: lines, At: e.Message.At})
+		body, err := json.Marshal(InboxItem{User: user, Notification: e.ID, Subject: Subject(e.Message), Lines: lines, Metrics: metrics, At: e.Message.At})
 		if err != nil {
 			return err
 		}

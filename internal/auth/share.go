@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -137,9 +138,23 @@ func (s *Service) currentRoles(ctx context.Context, kind string, id int64) ([]st
 			return nil, err
 		}
 		for _, t := range ts {
-			if t.ID == id && !t.Revoked() {
+			if t.ID != id || t.Revoked() {
+				continue
+			}
+			if t.OwnerID == 0 {
 				return t.Roles, nil
 			}
+			// A token acting for a user holds only the roles its owner
+			// holds now, as when it signs in (Authenticate): a link it
+			// made had kept the token's roles after the owner lost them.
+			owner, err := s.st.UserByID(ctx, t.OwnerID)
+			if errors.Is(err, store.ErrNotFound) || err == nil && owner.Disabled() {
+				return nil, ErrShareClosed
+			}
+			if err != nil {
+				return nil, err
+			}
+			return slices.DeleteFunc(slices.Clone(t.Roles), func(r string) bool { return !slices.Contains(owner.Roles, r) }), nil
 		}
 	}
 	return nil, ErrShareClosed

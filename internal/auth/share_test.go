@@ -85,3 +85,39 @@ func TestShareLinks(t *testing.T) {
 	}
 	var _ store.ShareStore = f.st
 }
+
+// A link made by a token acting for a user shows what the token may see
+// now: its roles as far as its owner still holds them. It had kept the
+// token's roles after the owner lost them — a CRO moved to engineering
+// still shared the CRO view through a link their token had made.
+func TestShareLinkOfAnOwnedToken(t *testing.T) {
+	f := newFixture(t, nil)
+	u := f.addUser(t, "cro@example.com", "cro")
+	tok, _, err := f.svc.CreateToken(ctx, cli, NewToken{Name: "cro-bot", Roles: []string{"cro"}, Owner: u.Email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.svc.AuthenticateToken(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := f.svc.CreateShare(ctx, p, browser, NewShare{Kind: ShareView, Subject: "cro"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, a, err := f.svc.OpenShare(ctx, secret); err != nil || !a.CanSeeView("cro") {
+		t.Fatalf("open: %v, sees the CRO view %v", err, a.CanSeeView("cro"))
+	}
+	if _, _, err := f.svc.SetRoles(ctx, cli, u.Email, []string{"engineering"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, a, err := f.svc.OpenShare(ctx, secret); err != nil || a.CanSeeView("cro") || a.Can(RevenueRead) {
+		t.Errorf("after the owner left the cro role: %v; sees the CRO view %v, revenue %v", err, a.CanSeeView("cro"), a.Can(RevenueRead))
+	}
+	if _, _, err := f.svc.SetRoles(ctx, cli, u.Email, []string{"cro", "engineering"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, a, _ := f.svc.OpenShare(ctx, secret); !a.CanSeeView("cro") || a.CanSeeView("engineering") {
+		t.Error("with the cro role back, the link does not see the CRO view, or sees more than the token's roles")
+	}
+}

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -151,6 +156,41 @@ func TestStoreFailureIs500(t *testing.T) {
 	}
 	if _, err := e.svc.Receive(context.Background(), Request{Source: "github"}); err == nil {
 		t.Fatal("Receive on a closed store: no error")
+	}
+}
+
+// A body is held as it arrives, not as its header announces it: a request
+// claiming 25 MiB that sends one byte and stalls (until the read timeout
+// ends it) costs the server kilobytes, not the 25 MiB it claimed; the
+// body is read whole when it does come, however it is split.
+func TestReadBodyHoldsWhatArrives(t *testing.T) {
+	const claimed = 25 << 20
+	stalled := io.MultiReader(strings.NewReader("{"), iotest.ErrReader(os.ErrDeadlineExceeded))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	body, buf, err := readBody(stalled, claimed, claimed)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || body != nil {
+		t.Fatalf("readBody of a stalled request = %d bytes, %v; want the read's error", len(body), err)
+	}
+	releaseBody(buf)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1<<20 {
+		t.Errorf("a stalled request claiming %d bytes allocated %d bytes, want under 1 MiB", claimed, got)
+	}
+
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 200_000) // 3.2 MB, over the pooled size
+	body, buf, err = readBody(iotest.OneByteReader(io.LimitReader(bytes.NewReader(payload), 70_000)), 70_000, claimed)
+	if err != nil || !bytes.Equal(body, payload[:70_000]) {
+		t.Fatalf("readBody byte by byte = %d bytes, %v; want the 70000 sent", len(body), err)
+	}
+	releaseBody(buf)
+	body, buf, err = readBody(iotest.HalfReader(bytes.NewReader(payload)), int64(len(payload)), claimed)
+	if err != nil || !bytes.Equal(body, payload) {
+		t.Fatalf("readBody in halves = %d bytes, %v; want the %d sent", len(body), err, len(payload))
+	}
+	releaseBody(buf)
+	if _, _, err := readBody(strings.NewReader("{}"), 10, claimed); err != io.ErrUnexpectedEOF {
+		t.Errorf("a body shorter than its length: %v, want io.ErrUnexpectedEOF", err)
 	}
 }
 

@@ -332,7 +332,7 @@ func (s *Service) apiClient(source string) (*apiClient, error) {
 		return nil, fmt.Errorf("connectors.%s.sync.base_url: %v", source, err)
 	}
 	token := strings.TrimSpace(sc.Token)
-	c := &apiClient{source: source, base: base, http: s.httpClient, sleep: s.sleep, now: s.now,
+	c := &apiClient{source: source, base: base, http: onHost(s.httpClient, base), sleep: s.sleep, now: s.now,
 		tokenKey: fmt.Sprintf("connectors.%s.sync.token or %s", source, SyncTokenEnv(source))}
 	switch source {
 	case "github":

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -187,5 +188,26 @@ func TestSyncGitLabFirstReview(t *testing.T) {
 	se.sync("gitlab", SyncOptions{})
 	if rs := api.took("/api/v4/projects/gitlab-org%2Fhello-world/merge_requests/"); len(rs) != 0 {
 		t.Errorf("notes asked %v with reviews off", rs)
+	}
+}
+
+// GitLab's token travels in PRIVATE-TOKEN, which Go's client forwards on
+// a redirect to any host: a redirect away from the base URL's host is
+// refused (and never dialled), one on the host is followed.
+func TestSyncGitLabFollowsNoRedirectElsewhere(t *testing.T) {
+	api := gitlabAPI(t)
+	se := newSyncEnv(t, glSyncConfig(api), api)
+	se.now = time.Date(2021, 5, 1, 0, 0, 0, 0, time.UTC)
+	api.fault(fault{path: "/api/v4/projects/gitlab-org%2Fhello-world", status: http.StatusFound,
+		header: map[string]string{"Location": "http://evil.example/steal"}})
+	_, err := se.svc.Sync(context.Background(), "gitlab", SyncOptions{})
+	if err == nil || !strings.Contains(err.Error(), "redirected to http://evil.example/steal, which is not on 127.0.0.1") {
+		t.Fatalf("a redirect to another host: %v", err)
+	}
+	// On its own host a redirect is followed: the moved project's page.
+	api.fault(fault{path: "/api/v4/projects/gitlab-org%2Fhello-world", status: http.StatusMovedPermanently,
+		header: map[string]string{"Location": api.srv.URL + "/api/v4/projects/gitlab-org%2Fhello-world"}})
+	if _, err := se.svc.Sync(context.Background(), "gitlab", SyncOptions{}); err != nil {
+		t.Fatalf("a redirect on the API's host: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package connect
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -65,6 +66,30 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// offHost is a redirect away from the API's host, refused.
+type offHost struct{ msg string }
+
+func (e *offHost) Error() string { return e.msg }
+
+// onHost is c following redirects on base's scheme and host only. Go's
+// client drops Authorization on a redirect to another host but forwards
+// every other header, GitLab's PRIVATE-TOKEN among them: a base URL
+// answering 302 to elsewhere (a moved instance, a proxy's login page, a
+// hostile server) had been sent the token.
+func onHost(c *http.Client, base *url.URL) *http.Client {
+	out := *c
+	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
+			return &offHost{fmt.Sprintf("redirected to %s, which is not on %s; not following it with the token (set base_url to the API's own address)", clip(req.URL.Redacted()), base.Host)}
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &out
+}
+
 // resolve turns a path (with its query) or an absolute URL the API gave
 // (a Link header's next page) into the URL to ask. An absolute URL must
 // be on the base URL's host: the token is never sent anywhere else.
@@ -115,6 +140,9 @@ func (c *apiClient) get(ctx context.Context, target string) (*apiResponse, error
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if oh := (*offHost)(nil); errors.As(err, &oh) {
+				return nil, fmt.Errorf("%s: %s", where, oh.msg) // asking again would be redirected again
 			}
 			if attempt == maxAttempts {
 				return nil, fmt.Errorf("%s: %v (gave up after %d attempts)", where, err, attempt)

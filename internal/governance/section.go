@@ -274,6 +274,9 @@ type SectionVersion struct {
 	// InForce are the times running servers put the value in force
 	// (without a restart), each server's, oldest first.
 	InForce []InForce `json:"in_force,omitempty"`
+	// Withheld says why Value and Source are not given to this reader
+	// (set by whoever serves the history).
+	Withheld string `json:"withheld,omitempty"`
 }
 
 // SectionHistory is a section's values, oldest first, and every proposal

@@ -57,7 +57,12 @@ type Message struct {
 	To string `json:"to"`
 	// Grants names whose grants shaped it: "user x@y" or "roles a, b".
 	Grants string `json:"grants"`
-	EML    []byte `json:"eml"`
+	// Metrics are the metrics the message shows, which its recipient must
+	// still be allowed to see when it is sent again (Service.Resend). A
+	// message archived before it has none: the report's Definitions stand
+	// for them.
+	Metrics []string `json:"metrics,omitempty"`
+	EML     []byte   `json:"eml"`
 }
 
 // Send is one sending of a report to one address.

@@ -26,6 +26,7 @@ import (
 	"github.com/candor/candor/internal/smtptest"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/sqlite/sqlitetest"
+	"github.com/candor/candor/internal/store"
 )
 
 // asOf is the tests' clock: data runs to it.
@@ -322,6 +323,57 @@ func TestDigestByMail(t *testing.T) {
 	// An unknown --to address: no grants known, nothing built or sent.
 	if _, err := f.svc.MakeDigest(ctx, asOf, []string{"who@example.com"}, time.Time{}, true, "test"); err == nil || !strings.Contains(err.Error(), "neither a configured recipient") {
 		t.Errorf("digest to an unknown address: %v", err)
+	}
+}
+
+// A digest sent again goes only within its recipients' grants of now: a
+// configured recipient whose roles lost revenue:read, or a user disabled
+// since, is refused (nothing is sent to anyone), while a recipient who may
+// still see their message gets it.
+func TestResendWithinTodaysGrants(t *testing.T) {
+	f := newFixture(t)
+	box, url := smtptest.Start(t)
+	srv, err := alert.ParseSMTP(url, "candor@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Mail = srv
+	ctx := context.Background()
+	ann, err := f.st.CreateUser(ctx, store.User{Email: "ann@example.com", Roles: []string{"cro"}, CreatedAt: asOf}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := f.svc.MakeDigest(ctx, asOf, nil, time.Time{}, true, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	toAnn, err := f.svc.MakeDigest(ctx, asOf, []string{"ann@example.com"}, time.Time{}, true, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(box.Messages()); n != 3 {
+		t.Fatalf("%d messages, want 3", n)
+	}
+	// The CEO's address is configured with the engineering role now.
+	f.svc.Settings.Recipients[0].Roles = []string{"engineering"}
+	_, _, err = f.svc.Resend(ctx, run.Report.ID, nil, "test")
+	if err == nil || !strings.Contains(err.Error(), "ceo@example.com (roles engineering) may no longer see") {
+		t.Errorf("resend to a recipient who lost revenue:read: %v", err)
+	}
+	if n := len(box.Messages()); n != 3 {
+		t.Errorf("%d messages after a refused resend, want 3: nothing is sent", n)
+	}
+	if _, _, err := f.svc.Resend(ctx, run.Report.ID, []string{"eng@example.com"}, "test"); err != nil {
+		t.Errorf("resend to a recipient whose grants still cover it: %v", err)
+	}
+	if _, _, err := f.st.DisableUser(ctx, ann.ID, asOf, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Resend(ctx, toAnn.Report.ID, nil, "test"); err == nil || !strings.Contains(err.Error(), "ann@example.com is disabled") {
+		t.Errorf("resend to a disabled user: %v", err)
+	}
+	if n := len(box.Messages()); n != 4 {
+		t.Errorf("%d messages, want 4 (the one resend allowed)", n)
 	}
 }
 

@@ -112,7 +112,9 @@ func (s *Service) audiences(ctx context.Context, to []string) ([]audience, error
 		if r.User != "" {
 			u, err := s.userRoles(ctx, r.User)
 			if err != nil {
-				if !ok {
+				// A disabled user is one: saying they are not would send
+				// the reader looking for a typing mistake.
+				if _, disabled := err.(disabledUser); !ok && !disabled {
 					return nil, domain.InvalidParam("to", "%s is neither a configured recipient (reports.recipients) nor a Candor user", addr)
 				}
 				return nil, err
@@ -127,6 +129,16 @@ func (s *Service) audiences(ctx context.Context, to []string) ([]audience, error
 	return out, nil
 }
 
+// disabledUser refuses a disabled user (the address) as a recipient.
+type disabledUser string
+
+func (e disabledUser) Error() string {
+	return "user " + string(e) + " is disabled: no report goes to them"
+}
+
+// ErrorCode gives the refusal its code (domain.CodeOf reads it).
+func (disabledUser) ErrorCode() domain.Code { return domain.EInvalid }
+
 func (s *Service) userRoles(ctx context.Context, email string) ([]string, error) {
 	norm, err := auth.NormalizeEmail(email)
 	if err != nil {
@@ -140,7 +152,7 @@ func (s *Service) userRoles(ctx context.Context, email string) ([]string, error)
 		return nil, fmt.Errorf("user %s: %w", email, err)
 	}
 	if u.Disabled() {
-		return nil, domain.Errorf(domain.EInvalid, "user %s is disabled: no report goes to them", email)
+		return nil, disabledUser(email)
 	}
 	return u.Roles, nil
 }
@@ -190,10 +202,12 @@ func (s *Service) MakeDigest(ctx context.Context, asOf time.Time, to []string, s
 			if err != nil {
 				return err
 			}
-			rep.Messages = append(rep.Messages, Message{To: a.to, Grants: a.grants, EML: eml})
+			m := Message{To: a.to, Grants: a.grants, EML: eml}
 			for _, def := range d.Definitions {
 				defs[def.Metric] = def
+				m.Metrics = append(m.Metrics, def.Metric)
 			}
+			rep.Messages = append(rep.Messages, m)
 			run.Digests = append(run.Digests, d)
 		}
 		return nil
@@ -236,7 +250,39 @@ func (s *Service) Resend(ctx context.Context, id int64, to []string, by string) 
 	if s.Mail == nil {
 		return r, nil, errNoMail
 	}
+	if err := s.stillGranted(ctx, r, msgs); err != nil {
+		return r, nil, err
+	}
 	return r, msgs, deliver(ctx, s.Docs, s.Mail, r, msgs, true, by, s.now())
+}
+
+// stillGranted refuses to send the messages again unless each recipient
+// may still see every metric their message shows. The message was shaped
+// by the grants its recipient had when it was made; since then the user
+// may have been disabled (left the company) or lost revenue:read, and a
+// resend is a new sending, within the grants of now. Nothing is sent when
+// one is refused.
+func (s *Service) stillGranted(ctx context.Context, r Report, msgs []Message) error {
+	cat := s.Catalog.At(r.AsOf)
+	for _, m := range msgs {
+		aud, err := s.audiences(ctx, []string{m.To})
+		if err != nil {
+			return fmt.Errorf("report %d is not sent again to %s: %w", r.ID, m.To, err)
+		}
+		metrics := m.Metrics
+		if metrics == nil {
+			for _, d := range r.Definitions {
+				metrics = append(metrics, d.Metric)
+			}
+		}
+		for _, id := range metrics {
+			if x, ok := cat.Metric(id); ok && !aud[0].access.CanSeeMetric(x) {
+				return domain.InvalidParam("to", "report %d is not sent again to %s: %s (%s) may no longer see %s, which the archived message shows; make a new report for them (it shows what their roles allow now)",
+					r.ID, m.To, m.To, aud[0].grants, id)
+			}
+		}
+	}
+	return nil
 }
 
 // BoardRun is what a board pack run produced.
@@ -306,7 +352,11 @@ func (s *Service) MakeBoard(ctx context.Context, month, slot time.Time, send boo
 		if err != nil {
 			return BoardRun{}, err
 		}
-		rep.Messages = append(rep.Messages, Message{To: a.to, Grants: a.grants, EML: eml})
+		m := Message{To: a.to, Grants: a.grants, EML: eml}
+		for _, d := range b.Definitions {
+			m.Metrics = append(m.Metrics, d.Metric)
+		}
+		rep.Messages = append(rep.Messages, m)
 	}
 	run := BoardRun{Board: b}
 	run.Report, run.Created, err = Save(ctx, s.Docs, &rep)

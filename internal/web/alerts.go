@@ -87,11 +87,9 @@ func (s *Server) postSilence(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if in.Metric != "" {
-		if err := s.canSeeMetric(s.access(r), in.Metric); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	if err := s.maySilence(s.access(r), svc, store.Silence{Rule: in.Rule, Metric: in.Metric, Scope: in.Scope}); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	d, err := catalog.ParseWindow(in.For)
 	if err != nil {
@@ -131,6 +129,28 @@ func (s *Server) unsilenceVisible(r *http.Request, svc *alert.Service, idText st
 		return store.Silence{}, badParam("id", "%q is not a silence id", idText)
 	}
 	return svc.UnsilenceFor(r.Context(), id, auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name, s.silencesVisible(s.access(r), svc))
+}
+
+// maySilence refuses a silence the principal could neither see nor end:
+// one of a metric they may not see, or one naming no metric that reaches
+// such a metric through its rule (the ARR rule) or by matching every
+// metric (a rule of every metric, a scope alone). An engineer had
+// silenced the ARR rule for 90 days, muting the revenue alerts of the
+// people who read them, and could not even see the silence afterwards.
+// A silence matching nothing is left to alert.Service.Silence to refuse.
+func (s *Server) maySilence(access auth.Access, svc *alert.Service, x store.Silence) error {
+	if x.Metric != "" {
+		return s.canSeeMetric(access, x.Metric)
+	}
+	if x.Rule == "" && x.Scope == "" || s.silencesVisible(access, svc)(x) {
+		return nil
+	}
+	for _, r := range svc.RulesInForce() {
+		if r.Name == x.Rule && r.Metric != "" && r.Metric != "*" {
+			return domain.Errorf(domain.EForbidden, "rule %s watches metric %s, which your roles may not see: its alerts are not yours to silence", x.Rule, r.Metric)
+		}
+	}
+	return domain.Errorf(domain.EForbidden, "metric: a silence naming no metric mutes the alerts of every metric it matches, some of which your roles may not see; name the metric to silence")
 }
 
 // silencesVisible says whether the principal may see (and end) a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,6 +142,30 @@ func TestAlertsAPI(t *testing.T) {
 				t.Errorf("an engineer is told of silence #%d: %s", x.ID, b)
 			}
 		}
+	}
+	// Nor may an engineer make such a silence: it would mute the revenue
+	// alerts of those who read them, out of the engineer's sight (they
+	// had silenced the ARR rule for 90 days). Naming a metric they see
+	// they may; a silence matching nothing is still refused as such.
+	for _, c := range []struct {
+		body   string
+		status int
+		says   string
+	}{
+		{`{"rule": "arr_behind_target", "reason": "quiet", "for": "90d"}`, 403, "rule arr_behind_target watches metric arr, which your roles may not see"},
+		{`{"rule": "metric_red", "reason": "quiet", "for": "2h"}`, 403, "some of which your roles may not see; name the metric"},
+		{`{"scope": "service:api", "reason": "maintenance", "for": "2h"}`, 403, "some of which your roles may not see"},
+		{`{"metric": "arr", "reason": "quiet", "for": "2h"}`, 403, "revenue:read"},
+		{`{"reason": "everything", "for": "2h"}`, 400, "it would mute everything"},
+		{`{"rule": "metric_red", "metric": "change_failure_rate", "reason": "known", "for": "2h"}`, 201, `"metric": "change_failure_rate"`},
+	} {
+		if got, b, _ := e.do(t, http.MethodPost, "/api/v1/alerts/silences", c.body, bearer(eng)); got != c.status || !strings.Contains(string(b), c.says) {
+			t.Errorf("an engineer silencing %s: %d %s, want %d saying %q", c.body, got, b, c.status, c.says)
+		}
+	}
+	eng2 := e.sessionAs(t, "engineering")
+	if st, body, _ := e.post(t, eng2, "/alerts/silences", url.Values{"rule": {"arr_behind_target"}, "for": {"90d"}, "reason": {"quiet"}}); st != http.StatusForbidden || !strings.Contains(body, "Nothing was silenced") {
+		t.Errorf("an engineer's silence form for the ARR rule: %d %s", st, clip([]byte(body)))
 	}
 }
 

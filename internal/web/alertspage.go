@@ -228,6 +228,11 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			s.pageError(w, r, err)
 			return
 		}
+		// The routes sent each alert within the grants the user had then;
+		// the page shows it within the grants they have now.
+		for i := range data.Inbox {
+			data.Inbox[i] = data.Inbox[i].VisibleTo(func(m string) bool { return s.canSeeMetric(access, m) == nil })
+		}
 	}
 	data.Lists = []alertList{
 		{ID: "firing", Title: "Firing", Empty: "Nothing is firing.", Rows: data.Firing},
@@ -331,11 +336,9 @@ func (s *Server) silenceForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
-	if m := f.Get("metric"); m != "" {
-		if err := s.canSeeMetric(s.access(r), m); err != nil {
-			s.alertFormRefused(w, r, "silence", err, f)
-			return
-		}
+	if err := s.maySilence(s.access(r), svc, store.Silence{Rule: f.Get("rule"), Metric: f.Get("metric"), Scope: strings.TrimSpace(f.Get("scope"))}); err != nil {
+		s.alertFormRefused(w, r, "silence", err, f)
+		return
 	}
 	d, err := catalog.ParseWindow(f.Get("for"))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/store"
 )
@@ -256,4 +257,32 @@ func TestAlertsThatReachNoOne(t *testing.T) {
 	svc.Router = &rt
 	mustContain(t, "the admin page, routed", e.page(t, admin, "/admin", 200), nil, "Alerts that reach no one")
 	mustContain(t, "the alerts page, routed", e.page(t, admin, "/alerts", 200), nil, "alr-nowhere")
+}
+
+// The inbox is read within the reader's grants as they are now: an
+// executive moved to engineering no longer reads the revenue alert the
+// routes sent them while they could see it, only that one was withheld.
+func TestInboxFollowsARoleChange(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	ctx := context.Background()
+	exec := e.sessionAs(t, "executive")
+	var email string
+	for m := range e.users {
+		email = m
+	}
+	docs := e.srv.Store.(store.DocStore)
+	if err := (alert.InApp{Docs: docs}).Send(ctx, alert.Envelope{ID: 7, To: []string{email}, Message: alert.Message{Group: "metric_red", At: time.Now().UTC(),
+		Firing: []alert.Alert{
+			{Observation: alert.Observation{Metric: "arr", Summary: "ARR is 1,234,567 USD, 80 % of its target"}},
+			{Observation: alert.Observation{Metric: "change_failure_rate", Summary: "Change failure rate is red"}},
+			{Observation: alert.Observation{Summary: "Source deployment is stale"}},
+		}}}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the executive's inbox", e.page(t, exec, "/alerts", 200), []string{"Firing: ARR is 1,234,567 USD", "Firing: Change failure rate is red", "Firing: Source deployment is stale"}, "withheld")
+	if _, _, err := e.srv.Auth.SetRoles(ctx, auth.Actor{Name: "test"}, email, []string{"engineering"}); err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, "the inbox after the move to engineering", e.page(t, exec, "/alerts", 200),
+		[]string{"Firing: Change failure rate is red", "Firing: Source deployment is stale", "1 alert withheld: your roles no longer let you see its metric."}, "1,234,567", "ARR is")
 }

@@ -2,10 +2,13 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/scorecard"
@@ -52,8 +55,15 @@ func proposalID(r *http.Request) (int64, error) {
 }
 
 // canSeeProposal: a metric's proposal is seen by whoever may see the
-// metric; a setting's by every reader of metrics.
+// metric; a section's by whoever may see every metric its text defines or
+// names (sectionHides); a setting's by every reader of metrics.
 func (s *Server) canSeeProposal(access auth.Access, v *governance.View) error {
+	if v.Section != "" {
+		if id := s.sectionHides(access, v.Value); id != "" {
+			return domain.Errorf(domain.EForbidden, "proposal %d changes section %s, which concerns metric %s: your roles may not see it", v.ID, v.Section, id)
+		}
+		return nil
+	}
 	if v.Metric == "" {
 		return nil
 	}
@@ -219,5 +229,95 @@ func (s *Server) sectionHistory(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	access := s.access(r)
+	for i := range h.Versions {
+		v := &h.Versions[i]
+		if id := s.sectionHides(access, v.Value); id != "" {
+			v.Value, v.Source = nil, ""
+			v.Withheld = "this version concerns metric " + id + ", which your roles may not see"
+		}
+	}
+	h.Proposals = slices.DeleteFunc(h.Proposals, func(v governance.View) bool { return s.canSeeProposal(access, &v) != nil })
 	writeJSON(w, http.StatusOK, h)
+}
+
+// sectionHides names a metric that a governed section's value (JSON)
+// defines or names and the access may not see, "" when there is none. A
+// section's text holds numbers of the metrics it concerns — an alert
+// rule's threshold on MRR, a revenue metric's thresholds among the
+// organisation's own metrics — which must not reach a reader the metric's
+// own page refuses. Read are the organisation's metrics (an entry with an
+// id and a pillar: the catalog's metric, or one proposed, judged by its
+// pillar and sensitivity) and every "metric", "metrics" and "kpis" naming
+// catalog metrics, at any depth.
+func (s *Server) sectionHides(access auth.Access, value json.RawMessage) string {
+	if len(value) == 0 {
+		return ""
+	}
+	var doc any
+	if json.Unmarshal(value, &doc) != nil {
+		// Not JSON: nothing can say what it concerns, so it is not shown
+		// to a reader who may not see every metric.
+		for i := range s.Catalog.Metrics {
+			if m := &s.Catalog.Metrics[i]; !access.CanSeeMetric(m) {
+				return m.ID
+			}
+		}
+		return ""
+	}
+	hidden := ""
+	see := func(id string) {
+		if hidden != "" || id == "" || id == "*" {
+			return
+		}
+		if m, ok := s.Catalog.Metric(id); ok && !access.CanSeeMetric(m) {
+			hidden = id
+		}
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			if id, ok := x["id"].(string); ok {
+				if pillar, ok := x["pillar"].(string); ok {
+					m, known := s.Catalog.Metric(id)
+					if !known {
+						sens, _ := x["sensitivity"].(string)
+						m = &catalog.Metric{ID: id, Pillar: pillar, Sensitivity: sens}
+						for _, p := range s.Catalog.Pillars {
+							if p.ID == pillar && p.Sensitivity == catalog.SensitivityRevenue {
+								m.Sensitivity = catalog.SensitivityRevenue
+							}
+						}
+					}
+					if hidden == "" && !access.CanSeeMetric(m) {
+						hidden = id
+					}
+				}
+			}
+			for k, e := range x {
+				switch k {
+				case "metric":
+					if id, ok := e.(string); ok {
+						see(id)
+					}
+				case "metrics", "kpis":
+					if ids, ok := e.([]any); ok {
+						for _, id := range ids {
+							if id, ok := id.(string); ok {
+								see(id)
+							}
+						}
+					}
+				}
+				walk(e)
+			}
+		}
+	}
+	walk(doc)
+	return hidden
 }

@@ -74,7 +74,9 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /api/v1/escalations":                   {who: "metric:read", path: "/api/v1/escalations?as_of=" + asOf, ok: 200},
 		"GET /api/v1/alerts":                        {who: "metric:read", ok: 200},
 		"POST /api/v1/alerts/ack":                   {who: "metric:acknowledge", body: `{"key": "metric_red|change_failure_rate|", "note": "on it"}`, ok: 200, sees: seesMetric(cat, "change_failure_rate")},
-		"POST /api/v1/alerts/silences":              {who: "metric:acknowledge", body: `{"rule": "metric_red", "reason": "quarter close", "for": "2h"}`, ok: 201},
+		// Of a metric: a silence of every metric is only for who sees them all (TestAlertsAPI).
+		"POST /api/v1/alerts/silences": {who: "metric:acknowledge", body: `{"rule": "metric_red", "metric": "change_failure_rate", "reason": "quarter close", "for": "2h"}`, ok: 201,
+			sees: seesMetric(cat, "change_failure_rate")},
 		// No silence has id 999999: refused after the policy. TestAlertsAPI ends real ones.
 		"POST /api/v1/alerts/silences/{id}/end": {who: "metric:acknowledge", path: "/api/v1/alerts/silences/999999/end", ok: 404},
 		// Proposals: only the executive may propose and decide; the seed
@@ -151,7 +153,8 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /alerts":              {who: "metric:read", ok: 200},
 		"POST /alerts/ack": {who: "metric:acknowledge", body: "key=metric_red%7Cchange_failure_rate%7C&note=on+it", ctype: formType, ok: 303,
 			sees: seesMetric(cat, "change_failure_rate")},
-		"POST /alerts/silences":          {who: "metric:acknowledge", body: "rule=metric_red&reason=quarter+close&for=2h", ctype: formType, ok: 303},
+		"POST /alerts/silences": {who: "metric:acknowledge", body: "rule=metric_red&metric=change_failure_rate&reason=quarter+close&for=2h", ctype: formType, ok: 303,
+			sees: seesMetric(cat, "change_failure_rate")},
 		"POST /alerts/silences/{id}/end": {who: "metric:acknowledge", path: "/alerts/silences/999999/end", ctype: formType, ok: 404},
 		"POST /alerts/inbox/read":        {who: "signed in", ctype: formType, ok: 303},
 

@@ -147,3 +147,60 @@ func TestSectionProposalForm(t *testing.T) {
 		t.Errorf("the recorded proposal: %+v", list)
 	}
 }
+
+// A section's text is read within the reader's grants, as the metrics it
+// concerns are: an alert rule's threshold on MRR (a revenue figure) or a
+// revenue metric among the organisation's own is not shown to a role
+// without revenue:read — not in the proposals, not in the section's
+// history, where the version says it is withheld — while a section
+// concerning only metrics the reader sees stays whole.
+func TestSectionWithinGrants(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "bob@example.com", "executive")
+	addUser(t, e.srv.Auth, "eve@example.com", "engineering")
+	tokenFor := func(email, role string) map[string]string {
+		secret, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "w-" + strings.Split(email, "@")[0], Roles: []string{role}, Owner: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]string{"Authorization": "Bearer " + secret}
+	}
+	ann, bob, eve := tokenFor("ann@example.com", "executive"), tokenFor("bob@example.com", "executive"), tokenFor("eve@example.com", "engineering")
+	propose := func(body string) string {
+		t.Helper()
+		status, b, _ := e.do(t, "POST", "/api/v1/proposals", body, ann)
+		var doc map[string]any
+		json.Unmarshal(b, &doc)
+		if status != 201 {
+			t.Fatalf("POST %s: %d %s", body, status, b)
+		}
+		return jsonString(doc["id"])
+	}
+	floor := propose(`{"section":"alerts.rules","value":[{"name":"mrr_floor","kind":"threshold","metric":"mrr","op":"<","value":987654}],"reason":"the board's floor"}`)
+	if status, b, _ := e.do(t, "POST", "/api/v1/proposals/"+floor+"/approve", `{"reason":"agreed"}`, bob); status != 200 {
+		t.Fatalf("approval: %d %s", status, b)
+	}
+	deals := propose(`{"section":"custom_metrics","value":[{"id":"big_deals","name":"Big deals","pillar":"growth","description":"Deals won over 50,000.","owner":"CRO","unit":"count","better":"higher","thresholds":{"green":777777,"amber":555555},"kind":"opportunity","time":"closed_at","aggregate":"count"}],"reason":"watch the big ones"}`)
+	mttr := propose(`{"section":"views","value":[{"id":"sre","name":"SRE","metrics":["mttr"]}],"reason":"an SRE view"}`)
+
+	for _, path := range []string{"/api/v1/proposals", "/api/v1/sections/alerts.rules/history", "/api/v1/sections/custom_metrics/history", "/api/v1/proposals/" + floor, "/api/v1/proposals/" + deals} {
+		status, b, _ := e.do(t, "GET", path, "", eve)
+		if strings.Contains(string(b), "987654") || strings.Contains(string(b), "777777") || strings.Contains(string(b), "mrr_floor") {
+			t.Errorf("engineering reads the revenue figure at %s: %d %s", path, status, b)
+		}
+	}
+	_, b, _ := e.do(t, "GET", "/api/v1/proposals", "", eve)
+	if !strings.Contains(string(b), `"id": `+mttr) {
+		t.Errorf("engineering does not see the proposal of a view of metrics it may see: %s", b)
+	}
+	_, b, _ = e.do(t, "GET", "/api/v1/sections/alerts.rules/history", "", eve)
+	if !strings.Contains(string(b), "concerns metric mrr, which your roles may not see") {
+		t.Errorf("the withheld version does not say so: %s", b)
+	}
+	for _, path := range []string{"/api/v1/sections/alerts.rules/history", "/api/v1/proposals/" + deals} {
+		if _, b, _ := e.do(t, "GET", path, "", bob); !strings.Contains(string(b), "987654") && !strings.Contains(string(b), "777777") {
+			t.Errorf("an executive does not read %s whole: %s", path, b)
+		}
+	}
+}

@@ -2,8 +2,6 @@ package connect
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
 )
 
 // Stripe: customer.subscription.* events become subscription records with
@@ -173,15 +172,8 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 		end = firstTime(sub.EndedAt, sub.CanceledAt, ev.Created).Time
 	}
 	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before, beforeErr: beforeErr,
-		created: ev.Type == "customer.subscription.created", raw: rawHash(in.body)}
+		created: ev.Type == "customer.subscription.created"}
 	return &parsed{id: ev.ID, event: ev.Type, build: ch.build}, nil
-}
-
-// rawHash is the hex sha256 of a payload, the raw hash of the records it
-// writes.
-func rawHash(body []byte) string {
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
 }
 
 // previousSubscription is the subscription with previous_attributes laid
@@ -509,7 +501,25 @@ type subChange struct {
 	before    *domain.Subscription // the terms before the event, when known
 	beforeErr error                // why those terms could not be read
 	created   bool                 // the subscription's creation, its first event
-	raw       string               // the hex sha256 of the event's payload
+}
+
+// stripeSuperseded is the document collection of the subscriptions first
+// seen by an event in the second of their creation other than the creation
+// ("<source>/<subscription id>"), written once: the creation, arriving
+// after it or replayed, is older than that event's terms. The first span's
+// raw hash cannot tell this: a later event that ends the span rewrites it.
+const stripeSuperseded = "connect.stripe_superseded_creations"
+
+// supersede notes that this event, not the creation, set the first span's
+// terms in the creation's second; the note goes with the build's records.
+func (c *subChange) supersede(st *state) {
+	if c.created || st.dryRun {
+		return
+	}
+	body, _ := json.Marshal(struct {
+		At time.Time `json:"at"`
+	}{c.at.UTC()})
+	st.docs = append(st.docs, store.KeyedDoc{Collection: stripeSuperseded, Key: st.source + "/" + c.id, Body: body})
 }
 
 // spanID is the id of the span starting at t: the first span is the
@@ -576,6 +586,9 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 			first = c.before
 		}
 		s := c.span(first, c.start)
+		if !c.at.After(c.start) {
+			c.supersede(st)
+		}
 		if first != c.terms {
 			s.EndedAt = c.at
 			out = append(out, s)
@@ -614,13 +627,13 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 			// Stripe's times are seconds: an update in the second of the
 			// creation (an incomplete subscription paid at once) may have
 			// started this span and arrived first. The creation's terms
-			// are the older ones then; only the creation's own span (a
-			// replay) takes them again.
-			stored, err := st.st.Get(ctx, domain.Key{Kind: domain.KindSubscription, Source: st.source, ID: cur.ID})
+			// are the older ones then; otherwise (a replay) the span is
+			// the creation's own and takes them again.
+			_, found, err := st.st.DocByKey(ctx, stripeSuperseded, st.source+"/"+c.id)
 			if err != nil {
 				return built{}, err
 			}
-			if stored.RawHash != c.raw {
+			if found {
 				return built{records: []domain.Record{cur}}, nil
 			}
 		}

@@ -397,3 +397,33 @@ func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
 		t.Fatalf("customer %q after the replay, want acme", s.Customer)
 	}
 }
+
+// Derived from the yearly fixture: a creation whose span a later update
+// ended (rewriting its record, and with it the record's raw hash) is still
+// that span's creation on a replay: after a configuration fix (here: the
+// customer from metadata) the replay re-maps the first span too, as it
+// does the update's.
+func TestStripeReplayRemapsTheFirstSpanOfAnEndedCreation(t *testing.T) {
+	tag := func(m map[string]any) { obj(m, "data", "object")["metadata"] = map[string]any{"org": "acme"} }
+	created := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), tag)
+	more := edit(t, created, func(m map[string]any) {
+		m["id"], m["type"], m["created"] = "evt_DERIVEDmore", "customer.subscription.updated", 1625740918
+		asList(obj(m, "data", "object", "items")["data"])[0].(map[string]any)["quantity"] = 4
+		obj(m, "data")["previous_attributes"] = map[string]any{"quantity": 3}
+	})
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(created).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.stripePost(more).want(t, http.StatusOK, store.DeliveryAccepted)
+	svc, err := New(Options{Store: e.st, Config: Config{Stripe: Stripe{Secret: stSecret, CustomerMetadata: "org"}}, Now: func() time.Time { return e.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Replay(t.Context(), "stripe", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"sub_DERIVEDyearly", "sub_DERIVEDyearly@1625740918"} {
+		if s := e.record(domain.KindSubscription, "stripe", id).(*domain.Subscription); s.Customer != "acme" {
+			t.Errorf("%s: customer %q after the replay, want acme", id, s.Customer)
+		}
+	}
+}

@@ -95,6 +95,9 @@ type stripeDiscount struct {
 		Duration string `json:"duration"`
 	} `json:"coupon"`
 	End *int64 `json:"end"`
+	// field is where the event gives it ("data.object.discounts[1]"), for
+	// a refusal to name.
+	field string
 }
 
 type stripeSubscription struct {
@@ -351,7 +354,7 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 			if c := strings.ToUpper(d.Coupon.Currency); c != "" && c != out.Currency {
 				opt, ok := d.Coupon.CurrencyOptions[strings.ToLower(out.Currency)]
 				if !ok || opt.AmountOff == nil {
-					return nil, rejectField("data.object.discount.coupon.currency", "%s, and the subscription is billed in %s: the amount off in %s (the coupon's currency_options) is not in the event", c, out.Currency, out.Currency)
+					return nil, rejectField(d.field+".coupon.currency", "%s, and the subscription is billed in %s: the amount off in %s (the coupon's currency_options) is not in the event", c, out.Currency, out.Currency)
 				}
 				amountOff = *opt.AmountOff
 			}
@@ -427,7 +430,9 @@ func stripeDiscounts(sub *stripeSubscription) ([]stripeDiscount, error) {
 		if !sub.Discount.priced() {
 			return nil, rejectField("data.object.discount.coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
 		}
-		out = append(out, *sub.Discount)
+		d := *sub.Discount
+		d.field = "data.object.discount"
+		out = append(out, d)
 		known[sub.Discount.ID] = true
 	}
 	for i, raw := range sub.Discounts {
@@ -449,6 +454,7 @@ func stripeDiscounts(sub *stripeSubscription) ([]stripeDiscount, error) {
 		if !d.priced() {
 			return nil, rejectField(field+".coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
 		}
+		d.field = field
 		out = append(out, d)
 		known[d.ID] = d.ID != ""
 	}

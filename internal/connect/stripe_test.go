@@ -427,3 +427,30 @@ func TestStripeReplayRemapsTheFirstSpanOfAnEndedCreation(t *testing.T) {
 		}
 	}
 }
+
+// Derived from the yearly fixture: a coupon of 30.00 off in pounds on a
+// subscription billed in dollars, with no amount in dollars beside it. The
+// refusal names the discount the event gives it in: the single discount,
+// or an expanded one of the discounts list.
+func TestStripeAmountOffInAnotherCurrencyNamesItsDiscount(t *testing.T) {
+	created := fixture(t, "stripe/derived.customer.subscription.created.yearly.json")
+	inPounds := func(d map[string]any) {
+		c := obj(d, "coupon")
+		c["percent_off"], c["amount_off"], c["currency"] = nil, 3000, "gbp"
+	}
+	single := edit(t, created, func(m map[string]any) { inPounds(obj(m, "data", "object", "discount")) })
+	listed := edit(t, created, func(m map[string]any) {
+		sub := obj(m, "data", "object")
+		d := obj(sub, "discount")
+		inPounds(d)
+		d["id"] = "di_DERIVEDpounds"
+		sub["discount"], sub["discounts"] = nil, []any{d}
+	})
+	for field, body := range map[string][]byte{"data.object.discount.coupon.currency": single, "data.object.discounts[0].coupon.currency": listed} {
+		e := stripeEnv(t, Stripe{})
+		a := e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now, body)).want(t, http.StatusBadRequest, store.DeliveryRejected)
+		if f, _ := a.body["field"].(string); f != field {
+			t.Errorf("field %q, want %q: %s", f, field, a.raw)
+		}
+	}
+}

@@ -163,7 +163,12 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 		before, beforeErr = stripeTerms(cfg, old, ev.Created.Time)
 		var re *rejection
 		if errors.As(beforeErr, &re) {
-			beforeErr = &rejection{reason: "the subscription before this event (data.previous_attributes over data.object): " + re.reason, field: re.field}
+			field := previousField(re.field, ev.Data.PreviousAttributes)
+			reason := re.reason
+			if rest, ok := strings.CutPrefix(reason, re.field); ok && re.field != "" {
+				reason = field + rest
+			}
+			beforeErr = &rejection{reason: "the subscription before this event (data.previous_attributes over data.object): " + reason, field: field}
 		}
 	}
 	start := firstTime(sub.StartDate, sub.Created).Time
@@ -198,6 +203,28 @@ func previousSubscription(object, previous json.RawMessage) (*stripeSubscription
 		return nil, err
 	}
 	return &old, nil
+}
+
+// previousField is where in the event a field of the subscription before
+// it ("data.object.discounts[0]") comes from: previous_attributes when
+// that lists it (objects merged key by key, lists and values whole), else
+// the object, unchanged by the event.
+func previousField(field string, previous json.RawMessage) string {
+	rest, ok := strings.CutPrefix(field, "data.object.")
+	var at any
+	if !ok || json.Unmarshal(previous, &at) != nil {
+		return field
+	}
+	for _, key := range strings.FieldsFunc(rest, func(r rune) bool { return r == '.' || r == '[' }) {
+		obj, isObj := at.(map[string]any)
+		if !isObj {
+			break // a list or a value, replaced whole
+		}
+		if at, ok = obj[key]; !ok {
+			return field
+		}
+	}
+	return "data.previous_attributes." + rest
 }
 
 func overlay(dst, src map[string]any) {

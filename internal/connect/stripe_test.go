@@ -285,7 +285,25 @@ func TestStripeUnpricedTermsBeforeAnUpdate(t *testing.T) {
 		t.Fatalf("%d records, want the one span: the billing did not change", n)
 	}
 	e = stripeEnv(t, Stripe{})
-	e.malformed("stripe", update, "the subscription before this event", "Stripe-Signature", stripeSig(stSecret, e.now, update))
+	e.malformed("stripe", update, "the subscription before this event (data.previous_attributes over data.object): data.previous_attributes.discounts[0]: discount di_1PremovedDERIVED is an id only", "Stripe-Signature", stripeSig(stSecret, e.now, update))
+	// The field is the one the event holds it in: data.object has no
+	// discounts since the update removed them.
+	e = stripeEnv(t, Stripe{})
+	a := e.post("stripe", update, "Stripe-Signature", stripeSig(stSecret, e.now, update))
+	if f, _ := a.body["field"].(string); f != "data.previous_attributes.discounts[0]" {
+		t.Errorf("field %q, want data.previous_attributes.discounts[0]: %s", f, a.raw)
+	}
+	// previous_attributes merges objects key by key: a field under a key it
+	// does not list is the object's.
+	for field, want := range map[string]string{
+		"data.object.discount.coupon":              "data.object.discount.coupon",
+		"data.object.items.data[0].price.currency": "data.previous_attributes.items.data[0].price.currency",
+		"data.object.items.has_more":               "data.previous_attributes.items.has_more",
+	} {
+		if got := previousField(field, []byte(`{"discount":{"end":null},"items":{"data":[{"quantity":3}],"has_more":true}}`)); got != want {
+			t.Errorf("previousField(%s) = %s, want %s", field, got, want)
+		}
+	}
 }
 
 // Derived from the yearly fixture: Stripe lists the first 10 of a

@@ -145,9 +145,11 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	if sub.ID == "" {
 		return nil, rejectf("data.object.id: missing")
 	}
-	now, err := stripeTerms(cfg, &sub, ev.Created.Time)
-	if err != nil {
-		return nil, err
+	now, termsErr := stripeTerms(cfg, &sub, ev.Created.Time)
+	var re *rejection
+	ends := sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted"
+	if termsErr != nil && (!ends || !errors.As(termsErr, &re)) {
+		return nil, termsErr
 	}
 	// The terms before this change, when Stripe says what changed.
 	var before *domain.Subscription
@@ -161,7 +163,6 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 		// span from its start. Terms Candor cannot price then (a discount
 		// since removed, given by its id) refuse that event alone.
 		before, beforeErr = stripeTerms(cfg, old, ev.Created.Time)
-		var re *rejection
 		if errors.As(beforeErr, &re) {
 			field := previousField(re.field, ev.Data.PreviousAttributes)
 			reason := re.reason
@@ -176,10 +177,10 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 		return nil, rejectf("data.object.start_date: missing")
 	}
 	end := time.Time{}
-	if sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted" {
+	if ends {
 		end = firstTime(sub.EndedAt, sub.CanceledAt, ev.Created).Time
 	}
-	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before, beforeErr: beforeErr,
+	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, termsErr: termsErr, before: before, beforeErr: beforeErr,
 		created: ev.Type == "customer.subscription.created"}
 	return &parsed{id: ev.ID, event: ev.Type, build: ch.build}, nil
 }
@@ -531,6 +532,10 @@ type subChange struct {
 	start, at time.Time // the subscription's start; the event's time
 	end       time.Time // when it ended, when it did
 	terms     *domain.Subscription
+	// termsErr is why the event's terms could not be read, for an event
+	// that ends the subscription: its end needs them only for a
+	// subscription it is the first event of.
+	termsErr  error
 	before    *domain.Subscription // the terms before the event, when known
 	beforeErr error                // why those terms could not be read
 	created   bool                 // the subscription's creation, its first event
@@ -607,6 +612,9 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 	spans, err := c.chain(ctx, st)
 	if err != nil {
 		return built{}, err
+	}
+	if c.termsErr != nil && len(spans) == 0 {
+		return built{}, c.termsErr
 	}
 	if len(spans) == 0 {
 		// The first event Candor sees of this subscription.

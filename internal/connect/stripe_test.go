@@ -472,3 +472,24 @@ func TestStripeAmountOffInAnotherCurrencyNamesItsDiscount(t *testing.T) {
 		}
 	}
 }
+
+// Derived from the yearly fixtures: a subscription Candor has recorded is
+// cancelled while it carries a discount Stripe gives as an id only. Its
+// end needs no price: the deletion ends the recorded span, where it had
+// been refused and the subscription counted on, never churned. Seen
+// first, the deletion is still refused (its one span would need a price).
+func TestStripeDeletionWithAnUnpricedDiscountEndsTheSubscription(t *testing.T) {
+	idOnly := func(m map[string]any) {
+		sub := obj(m, "data", "object")
+		sub["discount"], sub["discounts"] = nil, []any{"di_1PlaterDERIVED"}
+	}
+	deleted := edit(t, fixture(t, "stripe/derived.customer.subscription.deleted.yearly.json"), idOnly)
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(fixture(t, "stripe/derived.customer.subscription.created.yearly.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.stripePost(deleted).want(t, http.StatusOK, store.DeliveryAccepted)
+	if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); !s.EndedAt.Equal(time.Unix(1628332918, 0)) || s.MRR != 225_000000 {
+		t.Fatalf("ended %v mrr %v, want ended at the deletion, its MRR as recorded", s.EndedAt, s.MRR)
+	}
+	e = stripeEnv(t, Stripe{})
+	e.malformed("stripe", deleted, "data.object.discounts[0]", "Stripe-Signature", stripeSig(stSecret, e.now, deleted))
+}

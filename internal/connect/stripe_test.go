@@ -25,6 +25,20 @@ func stripeSig(secret string, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hexHMAC(secret, []byte(ts), []byte("."), body)
 }
 
+// replayStripe replays the Stripe deliveries e kept with cfg, a
+// configuration fixed since.
+func (e *env) replayStripe(cfg Stripe) {
+	e.t.Helper()
+	cfg.Secret = stSecret
+	svc, err := New(Options{Store: e.st, Config: Config{Stripe: cfg}, Now: func() time.Time { return e.now }})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := svc.Replay(e.t.Context(), "stripe", time.Time{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) stripePost(body []byte) answer {
 	e.t.Helper()
 	return e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now, body))
@@ -404,13 +418,7 @@ func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
 	e := stripeEnv(t, Stripe{})
 	tagged := edit(t, created, func(m map[string]any) { obj(m, "data", "object")["metadata"] = map[string]any{"org": "acme"} })
 	e.stripePost(tagged).want(t, http.StatusOK, store.DeliveryAccepted)
-	svc, err := New(Options{Store: e.st, Config: Config{Stripe: Stripe{Secret: stSecret, CustomerMetadata: "org"}}, Now: func() time.Time { return e.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Replay(t.Context(), "stripe", time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	e.replayStripe(Stripe{CustomerMetadata: "org"})
 	if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.Customer != "acme" {
 		t.Fatalf("customer %q after the replay, want acme", s.Customer)
 	}
@@ -432,13 +440,7 @@ func TestStripeReplayRemapsTheFirstSpanOfAnEndedCreation(t *testing.T) {
 	e := stripeEnv(t, Stripe{})
 	e.stripePost(created).want(t, http.StatusOK, store.DeliveryAccepted)
 	e.stripePost(more).want(t, http.StatusOK, store.DeliveryAccepted)
-	svc, err := New(Options{Store: e.st, Config: Config{Stripe: Stripe{Secret: stSecret, CustomerMetadata: "org"}}, Now: func() time.Time { return e.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Replay(t.Context(), "stripe", time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	e.replayStripe(Stripe{CustomerMetadata: "org"})
 	for _, id := range []string{"sub_DERIVEDyearly", "sub_DERIVEDyearly@1625740918"} {
 		if s := e.record(domain.KindSubscription, "stripe", id).(*domain.Subscription); s.Customer != "acme" {
 			t.Errorf("%s: customer %q after the replay, want acme", id, s.Customer)

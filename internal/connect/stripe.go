@@ -542,21 +542,24 @@ type subChange struct {
 }
 
 // stripeSuperseded is the document collection of the subscriptions first
-// seen by an event in the second of their creation other than the creation
-// ("<source>/<subscription id>"), written once: the creation, arriving
-// after it or replayed, is older than that event's terms. The first span's
-// raw hash cannot tell this: a later event that ends the span rewrites it.
+// seen by another event than their creation ("<source>/<subscription id>"),
+// with that event's time, written once: a creation of the same second,
+// arriving after it or replayed, is older than that event's terms. The
+// span's raw hash cannot tell this: a later event that ends the span
+// rewrites it.
 const stripeSuperseded = "connect.stripe_superseded_creations"
 
-// supersede notes that this event, not the creation, set the first span's
-// terms in the creation's second; the note goes with the build's records.
+type supersededDoc struct {
+	At time.Time `json:"at"`
+}
+
+// supersede notes that this event, not the creation, is the first seen of
+// the subscription; the note goes with the build's records.
 func (c *subChange) supersede(st *state) {
 	if c.created || st.dryRun {
 		return
 	}
-	body, _ := json.Marshal(struct {
-		At time.Time `json:"at"`
-	}{c.at.UTC()})
+	body, _ := json.Marshal(supersededDoc{At: c.at.UTC()})
 	st.docs = append(st.docs, store.KeyedDoc{Collection: stripeSuperseded, Key: st.source + "/" + c.id, Body: body})
 }
 
@@ -627,9 +630,7 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 			first = c.before
 		}
 		s := c.span(first, c.start)
-		if !c.at.After(c.start) {
-			c.supersede(st)
-		}
+		c.supersede(st)
 		if first != c.terms {
 			s.EndedAt = c.at
 			out = append(out, s)
@@ -670,11 +671,17 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 			// started this span and arrived first. The creation's terms
 			// are the older ones then; otherwise (a replay) the span is
 			// the creation's own and takes them again.
-			_, found, err := st.st.DocByKey(ctx, stripeSuperseded, st.source+"/"+c.id)
+			doc, found, err := st.st.DocByKey(ctx, stripeSuperseded, st.source+"/"+c.id)
 			if err != nil {
 				return built{}, err
 			}
+			var first supersededDoc
 			if found {
+				if err := json.Unmarshal(doc.Body, &first); err != nil {
+					return built{}, fmt.Errorf("the first event seen of subscription %s/%s: %w", st.source, c.id, err)
+				}
+			}
+			if first.At.Equal(c.at) {
 				return built{records: []domain.Record{cur}}, nil
 			}
 		}

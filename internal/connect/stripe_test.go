@@ -495,3 +495,32 @@ func TestStripeDeletionWithAnUnpricedDiscountEndsTheSubscription(t *testing.T) {
 	e = stripeEnv(t, Stripe{})
 	e.malformed("stripe", deleted, "data.object.discounts[0]", "Stripe-Signature", stripeSig(stSecret, e.now, deleted))
 }
+
+// Derived from the yearly fixture: a subscription backdated a day
+// (start_date before its creation), created incomplete and paid in the
+// second of its creation. Arriving first, the update starts a span at its
+// time; the creation, arriving after it in that second, is the older and
+// leaves the update's terms, as it does for a subscription not backdated.
+func TestStripeBackdatedCreatedAndPaidInOneSecond(t *testing.T) {
+	backdate := func(m map[string]any) { obj(m, "data", "object")["start_date"] = 1623148918 - 86400 }
+	created := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+		backdate(m)
+		obj(m, "data", "object")["status"] = "incomplete"
+	})
+	paid := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
+		backdate(m)
+		m["id"], m["type"] = "evt_DERIVEDpaid", "customer.subscription.updated"
+		obj(m, "data")["previous_attributes"] = map[string]any{"status": "incomplete"}
+	})
+	for name, order := range map[string][][]byte{"in order": {created, paid}, "the update first": {paid, created}} {
+		t.Run(name, func(t *testing.T) {
+			e := stripeEnv(t, Stripe{})
+			for _, body := range order {
+				e.stripePost(body).want(t, http.StatusOK, store.DeliveryAccepted)
+			}
+			if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly@1623148918").(*domain.Subscription); s.MRR != 225_000000 {
+				t.Fatalf("mrr %v from the creation, want 225.00", s.MRR)
+			}
+		})
+	}
+}

@@ -390,7 +390,9 @@ func TestStripePriceOfSeveralCurrencies(t *testing.T) {
 // second (an update to active, with previous_attributes saying it was
 // incomplete). Stripe's times are seconds and its order is not promised:
 // arriving first, the update had been overwritten by the creation's
-// older terms (no MRR, for good); either way the subscription bills.
+// older terms (no MRR, for good); either way the subscription bills. So
+// too when it is backdated a day (start_date before its creation): the
+// update then starts the span of its own second, the one it bills from.
 func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
 	created := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
 		obj(m, "data", "object")["status"] = "incomplete"
@@ -399,17 +401,30 @@ func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
 		m["id"], m["type"] = "evt_DERIVEDpaid", "customer.subscription.updated"
 		obj(m, "data")["previous_attributes"] = map[string]any{"status": "incomplete"}
 	})
-	for name, order := range map[string][][]byte{"in order": {created, paid}, "the update first": {paid, created}} {
-		t.Run(name, func(t *testing.T) {
+	backdate := func(body []byte) []byte {
+		return edit(t, body, func(m map[string]any) { obj(m, "data", "object")["start_date"] = 1623148918 - 86400 })
+	}
+	for _, c := range []struct {
+		name    string
+		order   [][]byte
+		billing string // the span that bills
+		spans   int64
+	}{
+		{"in order", [][]byte{created, paid}, "sub_DERIVEDyearly", 1},
+		{"the update first", [][]byte{paid, created}, "sub_DERIVEDyearly", 1},
+		{"backdated, in order", [][]byte{backdate(created), backdate(paid)}, "sub_DERIVEDyearly@1623148918", 2},
+		{"backdated, the update first", [][]byte{backdate(paid), backdate(created)}, "sub_DERIVEDyearly@1623148918", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			e := stripeEnv(t, Stripe{})
-			for _, body := range order {
+			for _, body := range c.order {
 				e.stripePost(body).want(t, http.StatusOK, store.DeliveryAccepted)
 			}
-			if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.MRR != 225_000000 {
+			if s := e.record(domain.KindSubscription, "stripe", c.billing).(*domain.Subscription); s.MRR != 225_000000 {
 				t.Fatalf("mrr %v, want 225.00", s.MRR)
 			}
-			if n := e.recordCount(); n != 1 {
-				t.Fatalf("%d records, want one span", n)
+			if n := e.recordCount(); n != c.spans {
+				t.Fatalf("%d records, want %d spans", n, c.spans)
 			}
 		})
 	}
@@ -494,33 +509,4 @@ func TestStripeDeletionWithAnUnpricedDiscountEndsTheSubscription(t *testing.T) {
 	}
 	e = stripeEnv(t, Stripe{})
 	e.malformed("stripe", deleted, "data.object.discounts[0]", "Stripe-Signature", stripeSig(stSecret, e.now, deleted))
-}
-
-// Derived from the yearly fixture: a subscription backdated a day
-// (start_date before its creation), created incomplete and paid in the
-// second of its creation. Arriving first, the update starts a span at its
-// time; the creation, arriving after it in that second, is the older and
-// leaves the update's terms, as it does for a subscription not backdated.
-func TestStripeBackdatedCreatedAndPaidInOneSecond(t *testing.T) {
-	backdate := func(m map[string]any) { obj(m, "data", "object")["start_date"] = 1623148918 - 86400 }
-	created := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
-		backdate(m)
-		obj(m, "data", "object")["status"] = "incomplete"
-	})
-	paid := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
-		backdate(m)
-		m["id"], m["type"] = "evt_DERIVEDpaid", "customer.subscription.updated"
-		obj(m, "data")["previous_attributes"] = map[string]any{"status": "incomplete"}
-	})
-	for name, order := range map[string][][]byte{"in order": {created, paid}, "the update first": {paid, created}} {
-		t.Run(name, func(t *testing.T) {
-			e := stripeEnv(t, Stripe{})
-			for _, body := range order {
-				e.stripePost(body).want(t, http.StatusOK, store.DeliveryAccepted)
-			}
-			if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly@1623148918").(*domain.Subscription); s.MRR != 225_000000 {
-				t.Fatalf("mrr %v from the creation, want 225.00", s.MRR)
-			}
-		})
-	}
 }

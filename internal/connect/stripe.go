@@ -2,8 +2,6 @@ package connect
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/store"
 )
 
 // Stripe: customer.subscription.* events become subscription records with
@@ -96,6 +95,9 @@ type stripeDiscount struct {
 		Duration string `json:"duration"`
 	} `json:"coupon"`
 	End *int64 `json:"end"`
+	// field is where the event gives it ("data.object.discounts[1]"), for
+	// a refusal to name.
+	field string
 }
 
 type stripeSubscription struct {
@@ -143,9 +145,11 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 	if sub.ID == "" {
 		return nil, rejectf("data.object.id: missing")
 	}
-	now, err := stripeTerms(cfg, &sub, ev.Created.Time)
-	if err != nil {
-		return nil, err
+	now, termsErr := stripeTerms(cfg, &sub, ev.Created.Time)
+	var re *rejection
+	ends := sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted"
+	if termsErr != nil && (!ends || !errors.As(termsErr, &re)) {
+		return nil, termsErr
 	}
 	// The terms before this change, when Stripe says what changed.
 	var before *domain.Subscription
@@ -159,9 +163,13 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 		// span from its start. Terms Candor cannot price then (a discount
 		// since removed, given by its id) refuse that event alone.
 		before, beforeErr = stripeTerms(cfg, old, ev.Created.Time)
-		var re *rejection
 		if errors.As(beforeErr, &re) {
-			beforeErr = &rejection{reason: "the subscription before this event (data.previous_attributes over data.object): " + re.reason, field: re.field}
+			field := previousField(re.field, ev.Data.PreviousAttributes)
+			reason := re.reason
+			if rest, ok := strings.CutPrefix(reason, re.field); ok && re.field != "" {
+				reason = field + rest
+			}
+			beforeErr = &rejection{reason: "the subscription before this event (data.previous_attributes over data.object): " + reason, field: field}
 		}
 	}
 	start := firstTime(sub.StartDate, sub.Created).Time
@@ -169,19 +177,12 @@ func parseStripe(cfg Stripe, in *input) (*parsed, error) {
 		return nil, rejectf("data.object.start_date: missing")
 	}
 	end := time.Time{}
-	if sub.Status == "canceled" || sub.Status == "incomplete_expired" || ev.Type == "customer.subscription.deleted" {
+	if ends {
 		end = firstTime(sub.EndedAt, sub.CanceledAt, ev.Created).Time
 	}
-	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, before: before, beforeErr: beforeErr,
-		created: ev.Type == "customer.subscription.created", raw: rawHash(in.body)}
+	ch := &subChange{id: sub.ID, start: start, at: ev.Created.Time, end: end, terms: now, termsErr: termsErr, before: before, beforeErr: beforeErr,
+		created: ev.Type == "customer.subscription.created"}
 	return &parsed{id: ev.ID, event: ev.Type, build: ch.build}, nil
-}
-
-// rawHash is the hex sha256 of a payload, the raw hash of the records it
-// writes.
-func rawHash(body []byte) string {
-	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
 }
 
 // previousSubscription is the subscription with previous_attributes laid
@@ -203,6 +204,28 @@ func previousSubscription(object, previous json.RawMessage) (*stripeSubscription
 		return nil, err
 	}
 	return &old, nil
+}
+
+// previousField is where in the event a field of the subscription before
+// it ("data.object.discounts[0]") comes from: previous_attributes when
+// that lists it (objects merged key by key, lists and values whole), else
+// the object, unchanged by the event.
+func previousField(field string, previous json.RawMessage) string {
+	rest, ok := strings.CutPrefix(field, "data.object.")
+	var at any
+	if !ok || json.Unmarshal(previous, &at) != nil {
+		return field
+	}
+	for _, key := range strings.FieldsFunc(rest, func(r rune) bool { return r == '.' || r == '[' }) {
+		obj, isObj := at.(map[string]any)
+		if !isObj {
+			break // a list or a value, replaced whole
+		}
+		if at, ok = obj[key]; !ok {
+			return field
+		}
+	}
+	return "data.previous_attributes." + rest
 }
 
 func overlay(dst, src map[string]any) {
@@ -359,7 +382,7 @@ func stripeTerms(cfg Stripe, sub *stripeSubscription, at time.Time) (*domain.Sub
 			if c := strings.ToUpper(d.Coupon.Currency); c != "" && c != out.Currency {
 				opt, ok := d.Coupon.CurrencyOptions[strings.ToLower(out.Currency)]
 				if !ok || opt.AmountOff == nil {
-					return nil, rejectField("data.object.discount.coupon.currency", "%s, and the subscription is billed in %s: the amount off in %s (the coupon's currency_options) is not in the event", c, out.Currency, out.Currency)
+					return nil, rejectField(d.field+".coupon.currency", "%s, and the subscription is billed in %s: the amount off in %s (the coupon's currency_options) is not in the event", c, out.Currency, out.Currency)
 				}
 				amountOff = *opt.AmountOff
 			}
@@ -435,7 +458,9 @@ func stripeDiscounts(sub *stripeSubscription) ([]stripeDiscount, error) {
 		if !sub.Discount.priced() {
 			return nil, rejectField("data.object.discount.coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
 		}
-		out = append(out, *sub.Discount)
+		d := *sub.Discount
+		d.field = "data.object.discount"
+		out = append(out, d)
 		known[sub.Discount.ID] = true
 	}
 	for i, raw := range sub.Discounts {
@@ -457,6 +482,7 @@ func stripeDiscounts(sub *stripeSubscription) ([]stripeDiscount, error) {
 		if !d.priced() {
 			return nil, rejectField(field+".coupon", "neither percent_off nor amount_off: Candor cannot tell what the discount takes off the MRR")
 		}
+		d.field = field
 		out = append(out, d)
 		known[d.ID] = d.ID != ""
 	}
@@ -506,10 +532,35 @@ type subChange struct {
 	start, at time.Time // the subscription's start; the event's time
 	end       time.Time // when it ended, when it did
 	terms     *domain.Subscription
+	// termsErr is why the event's terms could not be read, for an event
+	// that ends the subscription: its end needs them only for a
+	// subscription it is the first event of.
+	termsErr  error
 	before    *domain.Subscription // the terms before the event, when known
 	beforeErr error                // why those terms could not be read
 	created   bool                 // the subscription's creation, its first event
-	raw       string               // the hex sha256 of the event's payload
+}
+
+// stripeSuperseded is the document collection of the subscriptions first
+// seen by another event than their creation ("<source>/<subscription id>"),
+// with that event's time, written once: a creation of the same second,
+// arriving after it or replayed, is older than that event's terms. The
+// span's raw hash cannot tell this: a later event that ends the span
+// rewrites it.
+const stripeSuperseded = "connect.stripe_superseded_creations"
+
+type supersededDoc struct {
+	At time.Time `json:"at"`
+}
+
+// supersede notes that this event, not the creation, is the first seen of
+// the subscription; the note goes with the build's records.
+func (c *subChange) supersede(st *state) {
+	if c.created || st.dryRun {
+		return
+	}
+	body, _ := json.Marshal(supersededDoc{At: c.at.UTC()})
+	st.docs = append(st.docs, store.KeyedDoc{Collection: stripeSuperseded, Key: st.source + "/" + c.id, Body: body})
 }
 
 // spanID is the id of the span starting at t: the first span is the
@@ -565,6 +616,9 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 	if err != nil {
 		return built{}, err
 	}
+	if c.termsErr != nil && len(spans) == 0 {
+		return built{}, c.termsErr
+	}
 	if len(spans) == 0 {
 		// The first event Candor sees of this subscription.
 		var out []domain.Record
@@ -576,6 +630,7 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 			first = c.before
 		}
 		s := c.span(first, c.start)
+		c.supersede(st)
 		if first != c.terms {
 			s.EndedAt = c.at
 			out = append(out, s)
@@ -614,13 +669,19 @@ func (c *subChange) build(ctx context.Context, st *state) (built, error) {
 			// Stripe's times are seconds: an update in the second of the
 			// creation (an incomplete subscription paid at once) may have
 			// started this span and arrived first. The creation's terms
-			// are the older ones then; only the creation's own span (a
-			// replay) takes them again.
-			stored, err := st.st.Get(ctx, domain.Key{Kind: domain.KindSubscription, Source: st.source, ID: cur.ID})
+			// are the older ones then; otherwise (a replay) the span is
+			// the creation's own and takes them again.
+			doc, found, err := st.st.DocByKey(ctx, stripeSuperseded, st.source+"/"+c.id)
 			if err != nil {
 				return built{}, err
 			}
-			if stored.RawHash != c.raw {
+			var first supersededDoc
+			if found {
+				if err := json.Unmarshal(doc.Body, &first); err != nil {
+					return built{}, fmt.Errorf("the first event seen of subscription %s/%s: %w", st.source, c.id, err)
+				}
+			}
+			if first.At.Equal(c.at) {
 				return built{records: []domain.Record{cur}}, nil
 			}
 		}

@@ -25,6 +25,20 @@ func stripeSig(secret string, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hexHMAC(secret, []byte(ts), []byte("."), body)
 }
 
+// replayStripe replays the Stripe deliveries e kept with cfg, a
+// configuration fixed since.
+func (e *env) replayStripe(cfg Stripe) {
+	e.t.Helper()
+	cfg.Secret = stSecret
+	svc, err := New(Options{Store: e.st, Config: Config{Stripe: cfg}, Now: func() time.Time { return e.now }})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := svc.Replay(e.t.Context(), "stripe", time.Time{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) stripePost(body []byte) answer {
 	e.t.Helper()
 	return e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now, body))
@@ -285,7 +299,25 @@ func TestStripeUnpricedTermsBeforeAnUpdate(t *testing.T) {
 		t.Fatalf("%d records, want the one span: the billing did not change", n)
 	}
 	e = stripeEnv(t, Stripe{})
-	e.malformed("stripe", update, "the subscription before this event", "Stripe-Signature", stripeSig(stSecret, e.now, update))
+	e.malformed("stripe", update, "the subscription before this event (data.previous_attributes over data.object): data.previous_attributes.discounts[0]: discount di_1PremovedDERIVED is an id only", "Stripe-Signature", stripeSig(stSecret, e.now, update))
+	// The field is the one the event holds it in: data.object has no
+	// discounts since the update removed them.
+	e = stripeEnv(t, Stripe{})
+	a := e.post("stripe", update, "Stripe-Signature", stripeSig(stSecret, e.now, update))
+	if f, _ := a.body["field"].(string); f != "data.previous_attributes.discounts[0]" {
+		t.Errorf("field %q, want data.previous_attributes.discounts[0]: %s", f, a.raw)
+	}
+	// previous_attributes merges objects key by key: a field under a key it
+	// does not list is the object's.
+	for field, want := range map[string]string{
+		"data.object.discount.coupon":              "data.object.discount.coupon",
+		"data.object.items.data[0].price.currency": "data.previous_attributes.items.data[0].price.currency",
+		"data.object.items.has_more":               "data.previous_attributes.items.has_more",
+	} {
+		if got := previousField(field, []byte(`{"discount":{"end":null},"items":{"data":[{"quantity":3}],"has_more":true}}`)); got != want {
+			t.Errorf("previousField(%s) = %s, want %s", field, got, want)
+		}
+	}
 }
 
 // Derived from the yearly fixture: Stripe lists the first 10 of a
@@ -358,7 +390,9 @@ func TestStripePriceOfSeveralCurrencies(t *testing.T) {
 // second (an update to active, with previous_attributes saying it was
 // incomplete). Stripe's times are seconds and its order is not promised:
 // arriving first, the update had been overwritten by the creation's
-// older terms (no MRR, for good); either way the subscription bills.
+// older terms (no MRR, for good); either way the subscription bills. So
+// too when it is backdated a day (start_date before its creation): the
+// update then starts the span of its own second, the one it bills from.
 func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
 	created := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), func(m map[string]any) {
 		obj(m, "data", "object")["status"] = "incomplete"
@@ -367,17 +401,30 @@ func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
 		m["id"], m["type"] = "evt_DERIVEDpaid", "customer.subscription.updated"
 		obj(m, "data")["previous_attributes"] = map[string]any{"status": "incomplete"}
 	})
-	for name, order := range map[string][][]byte{"in order": {created, paid}, "the update first": {paid, created}} {
-		t.Run(name, func(t *testing.T) {
+	backdate := func(body []byte) []byte {
+		return edit(t, body, func(m map[string]any) { obj(m, "data", "object")["start_date"] = 1623148918 - 86400 })
+	}
+	for _, c := range []struct {
+		name    string
+		order   [][]byte
+		billing string // the span that bills
+		spans   int64
+	}{
+		{"in order", [][]byte{created, paid}, "sub_DERIVEDyearly", 1},
+		{"the update first", [][]byte{paid, created}, "sub_DERIVEDyearly", 1},
+		{"backdated, in order", [][]byte{backdate(created), backdate(paid)}, "sub_DERIVEDyearly@1623148918", 2},
+		{"backdated, the update first", [][]byte{backdate(paid), backdate(created)}, "sub_DERIVEDyearly@1623148918", 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
 			e := stripeEnv(t, Stripe{})
-			for _, body := range order {
+			for _, body := range c.order {
 				e.stripePost(body).want(t, http.StatusOK, store.DeliveryAccepted)
 			}
-			if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.MRR != 225_000000 {
+			if s := e.record(domain.KindSubscription, "stripe", c.billing).(*domain.Subscription); s.MRR != 225_000000 {
 				t.Fatalf("mrr %v, want 225.00", s.MRR)
 			}
-			if n := e.recordCount(); n != 1 {
-				t.Fatalf("%d records, want one span", n)
+			if n := e.recordCount(); n != c.spans {
+				t.Fatalf("%d records, want %d spans", n, c.spans)
 			}
 		})
 	}
@@ -386,14 +433,80 @@ func TestStripeCreatedAndPaidInOneSecond(t *testing.T) {
 	e := stripeEnv(t, Stripe{})
 	tagged := edit(t, created, func(m map[string]any) { obj(m, "data", "object")["metadata"] = map[string]any{"org": "acme"} })
 	e.stripePost(tagged).want(t, http.StatusOK, store.DeliveryAccepted)
-	svc, err := New(Options{Store: e.st, Config: Config{Stripe: Stripe{Secret: stSecret, CustomerMetadata: "org"}}, Now: func() time.Time { return e.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Replay(t.Context(), "stripe", time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	e.replayStripe(Stripe{CustomerMetadata: "org"})
 	if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); s.Customer != "acme" {
 		t.Fatalf("customer %q after the replay, want acme", s.Customer)
 	}
+}
+
+// Derived from the yearly fixture: a creation whose span a later update
+// ended (rewriting its record, and with it the record's raw hash) is still
+// that span's creation on a replay: after a configuration fix (here: the
+// customer from metadata) the replay re-maps the first span too, as it
+// does the update's.
+func TestStripeReplayRemapsTheFirstSpanOfAnEndedCreation(t *testing.T) {
+	tag := func(m map[string]any) { obj(m, "data", "object")["metadata"] = map[string]any{"org": "acme"} }
+	created := edit(t, fixture(t, "stripe/derived.customer.subscription.created.yearly.json"), tag)
+	more := edit(t, created, func(m map[string]any) {
+		m["id"], m["type"], m["created"] = "evt_DERIVEDmore", "customer.subscription.updated", 1625740918
+		asList(obj(m, "data", "object", "items")["data"])[0].(map[string]any)["quantity"] = 4
+		obj(m, "data")["previous_attributes"] = map[string]any{"quantity": 3}
+	})
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(created).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.stripePost(more).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.replayStripe(Stripe{CustomerMetadata: "org"})
+	for _, id := range []string{"sub_DERIVEDyearly", "sub_DERIVEDyearly@1625740918"} {
+		if s := e.record(domain.KindSubscription, "stripe", id).(*domain.Subscription); s.Customer != "acme" {
+			t.Errorf("%s: customer %q after the replay, want acme", id, s.Customer)
+		}
+	}
+}
+
+// Derived from the yearly fixture: a coupon of 30.00 off in pounds on a
+// subscription billed in dollars, with no amount in dollars beside it. The
+// refusal names the discount the event gives it in: the single discount,
+// or an expanded one of the discounts list.
+func TestStripeAmountOffInAnotherCurrencyNamesItsDiscount(t *testing.T) {
+	created := fixture(t, "stripe/derived.customer.subscription.created.yearly.json")
+	inPounds := func(d map[string]any) {
+		c := obj(d, "coupon")
+		c["percent_off"], c["amount_off"], c["currency"] = nil, 3000, "gbp"
+	}
+	single := edit(t, created, func(m map[string]any) { inPounds(obj(m, "data", "object", "discount")) })
+	listed := edit(t, created, func(m map[string]any) {
+		sub := obj(m, "data", "object")
+		d := obj(sub, "discount")
+		inPounds(d)
+		d["id"] = "di_DERIVEDpounds"
+		sub["discount"], sub["discounts"] = nil, []any{d}
+	})
+	for field, body := range map[string][]byte{"data.object.discount.coupon.currency": single, "data.object.discounts[0].coupon.currency": listed} {
+		e := stripeEnv(t, Stripe{})
+		a := e.post("stripe", body, "Stripe-Signature", stripeSig(stSecret, e.now, body)).want(t, http.StatusBadRequest, store.DeliveryRejected)
+		if f, _ := a.body["field"].(string); f != field {
+			t.Errorf("field %q, want %q: %s", f, field, a.raw)
+		}
+	}
+}
+
+// Derived from the yearly fixtures: a subscription Candor has recorded is
+// cancelled while it carries a discount Stripe gives as an id only. Its
+// end needs no price: the deletion ends the recorded span, where it had
+// been refused and the subscription counted on, never churned. Seen
+// first, the deletion is still refused (its one span would need a price).
+func TestStripeDeletionWithAnUnpricedDiscountEndsTheSubscription(t *testing.T) {
+	idOnly := func(m map[string]any) {
+		sub := obj(m, "data", "object")
+		sub["discount"], sub["discounts"] = nil, []any{"di_1PlaterDERIVED"}
+	}
+	deleted := edit(t, fixture(t, "stripe/derived.customer.subscription.deleted.yearly.json"), idOnly)
+	e := stripeEnv(t, Stripe{})
+	e.stripePost(fixture(t, "stripe/derived.customer.subscription.created.yearly.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.stripePost(deleted).want(t, http.StatusOK, store.DeliveryAccepted)
+	if s := e.record(domain.KindSubscription, "stripe", "sub_DERIVEDyearly").(*domain.Subscription); !s.EndedAt.Equal(time.Unix(1628332918, 0)) || s.MRR != 225_000000 {
+		t.Fatalf("ended %v mrr %v, want ended at the deletion, its MRR as recorded", s.EndedAt, s.MRR)
+	}
+	e = stripeEnv(t, Stripe{})
+	e.malformed("stripe", deleted, "data.object.discounts[0]", "Stripe-Signature", stripeSig(stSecret, e.now, deleted))
 }

@@ -27,9 +27,10 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 }
 
 // matchTicket reports whether a ticket passes the scope's priority and
-// segment filters.
+// segment filters and those of the service it is about (one the source
+// did not name is the "(none)" line's).
 func (d *Dataset) matchTicket(q Query, t *ticketRow) bool {
-	return d.matchCode(q, "priority", t.priority) && d.matchCode(q, "segment", t.segment())
+	return d.matchCode(q, "priority", t.priority) && d.matchCode(q, "segment", t.segment()) && d.matchServiceCode(q, t.service)
 }
 
 // surveysIn calls fn for the survey responses of a type whose at is in W.

@@ -465,7 +465,7 @@ func buildCustomKinds() []*customKind {
 	}
 	out = append(out, sli)
 
-	ticket := newCustomKind(customKind{kind: domain.KindTicket, dims: []string{"priority", "segment"}},
+	ticket := newCustomKind(customKind{kind: domain.KindTicket, dims: []string{"team", "service", "tier", "business_unit", "priority", "segment"}},
 		code("id", func(a *customAct) uint32 { return a.tk.id }),
 		code("source", func(a *customAct) uint32 { return a.tk.source }),
 		fT("created_at", false, func(a *customAct) int64 { return a.tk.created }),
@@ -548,7 +548,7 @@ func buildCustomKinds() []*customKind {
 		k.born = k.start
 		return k
 	}
-	costK := period(newCustomKind(customKind{kind: domain.KindCost, dims: []string{"service", "business_unit", "category"}, settings: money},
+	costK := period(newCustomKind(customKind{kind: domain.KindCost, dims: []string{"team", "service", "tier", "business_unit", "category"}, settings: money},
 		code("id", func(a *customAct) uint32 { return a.co.id }),
 		code("source", func(a *customAct) uint32 { return a.co.source }),
 		fDeadline("period_start", false, func(a *customAct) int64 { return a.co.start }),
@@ -563,7 +563,7 @@ func buildCustomKinds() []*customKind {
 		}, true)
 	out = append(out, costK)
 
-	usage := period(newCustomKind(customKind{kind: domain.KindUsage, dims: []string{"service", "business_unit"}},
+	usage := period(newCustomKind(customKind{kind: domain.KindUsage, dims: []string{"team", "service", "tier", "business_unit"}},
 		code("id", func(a *customAct) uint32 { return a.us.id }),
 		code("source", func(a *customAct) uint32 { return a.us.source }),
 		fDeadline("period_start", false, func(a *customAct) int64 { return a.us.start }),

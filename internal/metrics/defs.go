@@ -91,7 +91,10 @@ func newRegistry() *registry {
 	// Incident metrics also break down by who reported the incident.
 	incidents := []string{"team", "service", "tier", "business_unit", "origin"}
 	security := []string{"team", "service", "business_unit"}
-	tickets := []string{"priority", "segment"}
+	// A ticket reaches a team through the service it is about (SPEC §3:
+	// every value per team where its records reach a service).
+	tickets := []string{"team", "service", "tier", "business_unit", "priority", "segment"}
+	costs := []string{"team", "service", "tier", "business_unit"}
 	envs := s(SettingProductionEnvironments, SettingEnvironmentAliases)
 	failure := s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingAttributionWindow)
 	money := s(SettingCurrency, SettingExchangeRates)
@@ -137,12 +140,12 @@ func newRegistry() *registry {
 		{ID: "review_time", Fn: flowMetric(stageReview), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		{ID: "deploy_time", Fn: flowMetric(stageDeploy), Reads: k(chg, dep), Requires: k(dep), Dims: delivery, Settings: envs},
 		// Cost & efficiency.
-		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money, Sum: true},
-		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: []string{"service", "business_unit", "category"}, Target: true, Settings: money,
+		{ID: "infrastructure_cost", Fn: infrastructureCost, Reads: k(cost), Requires: k(cost), Dims: append(costs, "category"), Target: true, Settings: money, Sum: true},
+		{ID: "cost_trend", Fn: costTrend, Reads: k(cost), Requires: k(cost), Dims: append(costs, "category"), Target: true, Settings: money,
 			// 2: each rate over the part of its window covered from its start too.
 			Formula: 2},
-		{ID: "cost_per_active_customer", Fn: costPerActiveCustomer, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
-		{ID: "cost_per_million_requests", Fn: costPerMillionRequests, Reads: k(cost, usage), Requires: k(cost, usage), Dims: []string{"service", "business_unit"}, Target: true, Settings: money},
+		{ID: "cost_per_active_customer", Fn: costPerActiveCustomer, Reads: k(cost, usage), Requires: k(cost, usage), Dims: costs, Target: true, Settings: money},
+		{ID: "cost_per_million_requests", Fn: costPerMillionRequests, Reads: k(cost, usage), Requires: k(cost, usage), Dims: costs, Target: true, Settings: money},
 		{ID: "budget_variance", Fn: budgetVariance, Reads: k(cost, budget), Requires: k(cost, budget), Dims: []string{"category"}, Target: true, Settings: money},
 		// Customer trust & experience.
 		{ID: "csat", Fn: csat, Reads: k(survey), Requires: k(survey), Target: true},

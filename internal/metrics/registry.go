@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -226,7 +227,7 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 		}
 	}
 	var out []Group
-	for _, v := range d.DimValuesIn(dim, q.Scope) {
+	for _, v := range d.recordServiceValues(def, dim, q, d.DimValuesIn(dim, q.Scope)) {
 		sq := q
 		if sq.Scope, ok = q.Scope.And(dim, v); !ok {
 			return nil, fmt.Errorf("scope %s already has %d filters; a breakdown needs room for one more", q.Scope, MaxFilters)
@@ -235,6 +236,50 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 		out = append(out, Group{Key: v, Result: r})
 	}
 	return out, nil
+}
+
+// recordServiceValues adds to vals, for a service dimension, the values
+// of the services named by the tickets and costs the metric reads: those
+// kinds name services that may have no service record or delivery data
+// (allServices lists none of theirs), and a ticket may name none — its
+// line is "(none)". Without them a ticket metric's lines by team had added
+// up to fewer tickets than the organisation's value. Other metrics'
+// breakdowns are left as they were: a deployment metric by team gains no
+// "(none)" line for a ticket about no service.
+func (d *Dataset) recordServiceValues(def *Def, dim string, q Query, vals []string) []string {
+	switch dim {
+	case "service", "team", "tier", "business_unit":
+	default:
+		return vals
+	}
+	set := map[string]bool{}
+	for _, v := range vals {
+		set[v] = true
+	}
+	n := len(set)
+	seen := map[uint32]bool{}
+	add := func(svc uint32) {
+		if !seen[svc] {
+			seen[svc] = true
+			if d.matchServiceCode(q, svc) {
+				set[valueOrNone(d.ServiceAttr(d.str(svc), dim))] = true
+			}
+		}
+	}
+	if slices.Contains(def.Reads, domain.KindTicket) {
+		for t := range d.tickets().all() {
+			add(t.service)
+		}
+	}
+	if slices.Contains(def.Reads, domain.KindCost) {
+		for x := range d.costs().all() {
+			add(x.service)
+		}
+	}
+	if len(set) == n {
+		return vals
+	}
+	return slices.Sorted(maps.Keys(set))
 }
 
 // noneKey stands for records whose service has no team, tier or business

@@ -131,8 +131,24 @@ func runAlertList(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	left, err := leftOut(ctx, svc)
+	if err != nil {
+		return err
+	}
 	if *format == "json" {
-		return writeJSONOut(env, map[string]any{"alerts": list})
+		if left == nil {
+			left = []leftOutNote{}
+		}
+		return writeJSONOut(env, map[string]any{"alerts": list, "notifications_left_out": left})
+	}
+	if len(left) > 0 {
+		// After the alerts, so that the table stays the first thing read.
+		defer func() {
+			fmt.Fprintln(env.Stdout, "\nNotifications whose last attempt left recipients out (each attempt sends within the grants of its time):")
+			for _, n := range left {
+				fmt.Fprintf(env.Stdout, "  #%d %s · %s, %s: %s\n", n.ID, n.Group, n.Channel, n.State, n.Withheld)
+			}
+		}()
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(env.Stdout, "No alert.")
@@ -159,6 +175,33 @@ func runAlertList(ctx context.Context, env *Env, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", x.State, x.Severity, x.Key, since.Format(time.DateTime), x.Summary, note)
 	}
 	return tw.Flush()
+}
+
+// leftOutNote is a notification whose last attempt left recipients out:
+// who and why (alert.Service.Flush decides them again at each attempt).
+type leftOutNote struct {
+	ID        int64  `json:"id"`
+	Group     string `json:"group"`
+	Channel   string `json:"channel"`
+	State     string `json:"state"`
+	LastError string `json:"last_error,omitempty"`
+	Withheld  string `json:"withheld"`
+}
+
+// leftOut are the latest notifications (of the 100 newest) whose last
+// attempt left someone out, newest first.
+func leftOut(ctx context.Context, svc *alert.Service) ([]leftOutNote, error) {
+	ns, err := svc.Notifications(ctx, 100)
+	if err != nil {
+		return nil, err
+	}
+	var out []leftOutNote
+	for _, n := range ns {
+		if n.Withheld != "" {
+			out = append(out, leftOutNote{ID: n.ID, Group: n.Group, Channel: n.Channel, State: n.State, LastError: n.LastError, Withheld: n.Withheld})
+		}
+	}
+	return out, nil
 }
 
 func runAlertAck(ctx context.Context, env *Env, args []string) error {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // TestAlertCommands: the generated organisation has red metrics; an
@@ -91,6 +92,30 @@ func TestAlertCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Alerts) == 0 || doc.Alerts[0].Key != key ||
 		doc.Alerts[0].AckNote != "on it,\n\trolling back" || doc.Alerts[0].AckedBy != "cli:tester (as USER=ann)" {
 		t.Errorf("alert list --format json after ack: %v\n%s", err, r.stdout)
+	}
+	// A notification whose last attempt left recipients out says whom and
+	// why, in the text and the JSON.
+	func() {
+		st, err := sqlite.Open(context.Background(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		ns, err := st.Notifications(context.Background(), 1)
+		if err != nil || len(ns) != 1 {
+			t.Fatal(ns, err)
+		}
+		ns[0].Withheld = "bob@example.com (disabled)"
+		if err := st.UpdateNotification(context.Background(), ns[0]); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	if text := runEnv("alert", "list", "--config", cfg, "--data", data).stdout; !strings.Contains(text, "Notifications whose last attempt left recipients out") ||
+		!strings.Contains(text, " · ops, sent: bob@example.com (disabled)\n") {
+		t.Errorf("list with a notification that left someone out:\n%s", text)
+	}
+	if r := runEnv("alert", "list", "--config", cfg, "--data", data, "--format", "json"); !strings.Contains(r.stdout, `"withheld": "bob@example.com (disabled)"`) {
+		t.Errorf("alert list --format json: %s", r.stdout)
 	}
 	if r := runEnv("alert", "ack", "--config", cfg, "--data", data, "nope|x|"); r.code == 0 || !strings.Contains(r.stderr, "no pending or firing alert") {
 		t.Errorf("ack of no alert: %d %s", r.code, r.stderr)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/outbound"
 	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/stats"
 )
@@ -230,7 +231,9 @@ func writeCustomersText(env *Env, cs []affectedCustomer) error {
 }
 
 // sendSurvey posts a release's affected customers to the survey webhook;
-// a refusal (not 2xx) is an error naming the status.
+// a refusal (not 2xx) is an error naming the status. A redirect is one
+// too, not followed (outbound.NoRedirect): the customers' names go to the
+// configured URL or nowhere.
 func sendSurvey(ctx context.Context, url string, r metrics.ReleaseImpact, cs []affectedCustomer) error {
 	body, err := json.Marshal(map[string]any{"release": r.Deployment, "source": r.Source, "service": r.Service,
 		"finished_at": r.FinishedAt, "customers": cs})
@@ -244,11 +247,14 @@ func sendSurvey(ctx context.Context, url string, r metrics.ReleaseImpact, cs []a
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := outbound.NoRedirect(&http.Client{}).Do(req)
 	if err != nil {
 		return fmt.Errorf("survey webhook: %w", err)
 	}
 	resp.Body.Close()
+	if err := outbound.Redirected(resp); err != nil {
+		return fmt.Errorf("survey webhook %s %w; nothing was sent", url, err)
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("survey webhook %s answered %s; nothing was sent", url, resp.Status)
 	}

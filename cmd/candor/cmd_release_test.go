@@ -77,6 +77,18 @@ func TestReleaseCommand(t *testing.T) {
 	if !strings.Contains(string(got), `"customer":"cus-1"`) || !strings.Contains(string(got), `"release":"d2"`) {
 		t.Errorf("webhook body: %s", got)
 	}
+	// A survey webhook that redirects does not get the customers re-posted
+	// where it points: the command fails, naming the status and Location.
+	got = nil
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, hook.URL+"/elsewhere", http.StatusTemporaryRedirect)
+	}))
+	defer moved.Close()
+	os.WriteFile(cfg, []byte("impact:\n  survey_webhook: "+moved.URL+"\n"), 0o600)
+	if r := run(t, "release", "customers", "d2", "--data", data, "--config", cfg, "--as-of", "2026-03-20", "--send"); r.code == 0 || got != nil ||
+		!strings.Contains(r.stderr, "307") || !strings.Contains(r.stderr, "Location "+hook.URL+"/elsewhere") {
+		t.Errorf("a redirecting survey webhook: %d %s; the redirect's target got %s", r.code, r.stderr, got)
+	}
 
 	ins := mustRun(t, "insights", "--data", data, "--as-of", "2026-03-20").stdout
 	if !strings.Contains(ins, "Nothing to report:") || !strings.Contains(ins, "Deploy time risk: no weekday and hour band had 20") {

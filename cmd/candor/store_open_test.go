@@ -45,7 +45,7 @@ func TestNewerStoreRefused(t *testing.T) {
 	for _, args := range [][]string{{"scorecard", "--data", data}, {"import", "--data", data, file}} {
 		r := run(t, args...)
 		r.want(t, 1, args...)
-		if !strings.Contains(r.stderr, "was migrated by a newer Candor (schema version 99, this build knows up to 17): run the newer version, or restore a backup taken before the upgrade") {
+		if !strings.Contains(r.stderr, "was migrated by a newer Candor (schema version 99, this build knows up to 19): run the newer version, or restore a backup taken before the upgrade") {
 			t.Errorf("candor %s: stderr = %q", args[0], r.stderr)
 		}
 	}

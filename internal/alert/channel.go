@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+
+	"github.com/candor/candor/internal/outbound"
 )
 
 // Envelope is a stored notification's body: the message and, for e-mail,
@@ -62,10 +64,12 @@ func Sign(secret, body []byte) string {
 type Webhook struct {
 	URL    string
 	Secret []byte
-	Client *http.Client // http.DefaultClient with a 10 s timeout when nil
+	Client *http.Client // a 10 s timeout when nil; its redirects are never followed
 }
 
-// Send implements Channel: any status but 2xx is a failure.
+// Send implements Channel: any status but 2xx is a failure, a redirect
+// too (outbound.NoRedirect): it names where it pointed, and is retried as
+// any failure is.
 func (w Webhook) Send(ctx context.Context, e Envelope) error {
 	body, err := json.Marshal(e)
 	if err != nil {
@@ -81,16 +85,15 @@ func (w Webhook) Send(ctx context.Context, e Envelope) error {
 		req.Header.Set(OriginHeader, e.Origin)
 	}
 	req.Header.Set(SignatureHeader, Sign(w.Secret, body))
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
+	resp, err := outbound.NoRedirect(w.Client).Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	if err := outbound.Redirected(resp); err != nil {
+		return fmt.Errorf("webhook %w", err)
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("webhook answered %s", resp.Status)
 	}

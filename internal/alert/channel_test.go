@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/candor/candor/internal/smtptest"
 	"github.com/candor/candor/internal/sqlite/sqlitetest"
+	"github.com/candor/candor/internal/store"
 )
 
 func testMessage(at time.Time) Message {
@@ -163,5 +165,58 @@ func TestNotificationsNamedByStoreAndID(t *testing.T) {
 	one, two := messageID(Envelope{ID: 1, Origin: origins[0]}), messageID(Envelope{ID: 1, Origin: origins[1]})
 	if one == two || !strings.HasPrefix(one, "candor-notification-1.") {
 		t.Errorf("notification 1 of two stores: Message-IDs %q and %q", one, two)
+	}
+}
+
+// A webhook or Slack receiver answering with a redirect does not get the
+// alert re-posted where it points (a 307 or 308 re-POSTs the body, a 302
+// follows with a GET): the attempt fails, naming the status and the
+// Location, and Flush retries it as any failure.
+func TestWebhooksFollowNoRedirect(t *testing.T) {
+	var reached int
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reached++ }))
+	defer elsewhere.Close()
+	for _, code := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound} {
+		moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+"/latest/meta-data", code)
+		}))
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		for name, ch := range map[string]Channel{
+			"webhook": Webhook{URL: moved.URL, Secret: []byte("s")},
+			"slack":   Slack{URL: moved.URL + "/services/T0/B0/secret", Client: moved.Client()},
+		} {
+			err := ch.Send(context.Background(), Envelope{ID: 1, Message: testMessage(at)})
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprint(code)) || !strings.Contains(err.Error(), "Location "+elsewhere.URL+"/latest/meta-data") ||
+				!strings.Contains(err.Error(), "not followed") || strings.Contains(err.Error(), "secret") {
+				t.Errorf("%s answering %d: %v, want a failure naming the status and the Location", name, code, err)
+			}
+		}
+		moved.Close()
+	}
+	if reached != 0 {
+		t.Errorf("the redirect's target was called %d times", reached)
+	}
+
+	ctx := context.Background()
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL, http.StatusTemporaryRedirect)
+	}))
+	defer moved.Close()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	s := &Service{Store: sqlitetest.Open(t), Channels: map[string]Channel{"hook": Webhook{URL: moved.URL, Secret: []byte("s")}}, Now: func() time.Time { return at }}
+	body, _ := json.Marshal(Envelope{Key: "k", Message: testMessage(at)})
+	if _, err := s.Store.SaveAlerts(ctx, nil, nil, []store.Notification{{Key: "k", Group: "g", Channel: "hook", Body: body, NextAt: at, CreatedAt: at}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Flush(ctx); err != nil || n != 0 {
+		t.Fatalf("Flush = %d, %v", n, err)
+	}
+	ns, err := s.Store.Notifications(ctx, 1)
+	if err != nil || len(ns) != 1 || ns[0].State != store.NotificationPending || ns[0].Attempts != 1 || !ns[0].NextAt.After(at) ||
+		!strings.Contains(ns[0].LastError, "307") {
+		t.Errorf("after a redirect: %+v, %v; want it pending, to be retried, with the redirect as its error", ns, err)
+	}
+	if reached != 0 {
+		t.Errorf("the redirect's target was called %d times", reached)
 	}
 }

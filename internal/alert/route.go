@@ -168,7 +168,7 @@ func (w Withheld) String() string { return w.Who + " (" + w.Why + ")" }
 func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []Withheld) {
 	m, _ := rt.Catalog.Metric(o.Metric)
 	revenue := m != nil && m.RevenueSensitive()
-	byMail := map[string]store.User{}
+	byMail, everyone := map[string]store.User{}, usersByMail(users)
 	for _, u := range users {
 		if u.DisabledAt.IsZero() {
 			byMail[strings.ToLower(u.Email)] = u
@@ -181,24 +181,11 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 		}
 	}
 	may := func(addr string) bool {
-		u, ok := byMail[strings.ToLower(addr)]
-		switch {
-		case m == nil:
-			return true // quarantine: about stored rows, no figure of a metric
-		case !ok && revenue:
-			hold(addr, "not a Candor user, so not granted revenue:read")
-			return false
-		case !ok:
-			return true
-		case rt.Grants != nil && !rt.Grants.Access(u.Roles).CanSeeMetric(m):
-			why := fmt.Sprintf("roles %s may not see %s", strings.Join(u.Roles, ", "), m.ID)
-			if revenue && !rt.Grants.Access(u.Roles).Can(auth.RevenueRead) {
-				why = fmt.Sprintf("roles %s lack revenue:read", strings.Join(u.Roles, ", "))
-			}
+		ok, why := rt.mayReceive(addr, m, everyone)
+		if !ok {
 			hold(addr, why)
-			return false
 		}
-		return true
+		return ok
 	}
 	all := make([]string, 0, len(rt.Kinds))
 	for name := range rt.Kinds {
@@ -317,6 +304,43 @@ func (rt Router) Plan(o Observation, r Rule, users []store.User) ([]Delivery, []
 		hold(o.Owner, ownerNotAUser+": "+via+" to the alert's owner")
 	}
 	return ds, withheld
+}
+
+// usersByMail is every user, disabled ones too, by lower-cased address.
+func usersByMail(users []store.User) map[string]store.User {
+	out := make(map[string]store.User, len(users))
+	for _, u := range users {
+		out[strings.ToLower(u.Email)] = u
+	}
+	return out
+}
+
+// mayReceive says whether addr may be sent an alert on m (nil: an alert of
+// no metric) given the users by address (usersByMail), and if not, why:
+// the one rule Plan routes by and Flush applies again at each attempt. A
+// disabled user receives nothing, wherever their address is configured;
+// another user needs roles that may see m (metric:read, its pillar, and
+// revenue:read for a revenue-sensitive metric); an address that is no
+// user (an on-call alias an administrator configured) receives all but
+// revenue-sensitive alerts.
+func (rt Router) mayReceive(addr string, m *catalog.Metric, users map[string]store.User) (bool, string) {
+	u, ok := users[strings.ToLower(addr)]
+	switch {
+	case ok && u.Disabled():
+		return false, "disabled"
+	case m == nil:
+		return true, "" // quarantine: about stored rows, no figure of a metric
+	case !ok && m.RevenueSensitive():
+		return false, "not a Candor user, so not granted revenue:read"
+	case !ok:
+		return true, ""
+	case rt.Grants != nil && !rt.Grants.Access(u.Roles).CanSeeMetric(m):
+		if m.RevenueSensitive() && !rt.Grants.Access(u.Roles).Can(auth.RevenueRead) {
+			return false, fmt.Sprintf("roles %s lack revenue:read", strings.Join(u.Roles, ", "))
+		}
+		return false, fmt.Sprintf("roles %s may not see %s", strings.Join(u.Roles, ", "), m.ID)
+	}
+	return true, ""
 }
 
 // ownerNotAUser begins the reason an alert's owner is withheld for.

@@ -12,6 +12,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -69,6 +70,8 @@ func TestRouterPlan(t *testing.T) {
 			"mail:sec@example.com", ""},
 		{"no route, no recipients: the channel's own list", Observation{Rule: "rows"}, Rule{Channels: []string{"mail"}},
 			"mail:ops@example.com", ""},
+		{"a disabled user among the rule's recipients gets nothing, where an address of no user does", Observation{Rule: "q", Metric: "vulnerability_backlog"},
+			Rule{Channels: []string{"mail"}, Recipients: []string{"gone@example.com", "sec@example.com"}}, "mail:sec@example.com", "gone@example.com"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -440,5 +443,78 @@ func TestSMTPErrorsNameTheirSource(t *testing.T) {
 		if _, err := Setup(Config{SMTP: c.smtp}, cat, func(k string) string { return c.env[k] }, "candor.yaml", line); err != nil {
 			t.Errorf("%+v %v with nothing sending mail: %v", c.smtp, c.env, err)
 		}
+	}
+}
+
+// flaky fails its first fails sends, then records what it is sent.
+type flaky struct {
+	fails int
+	got   []Envelope
+}
+
+func (f *flaky) Send(_ context.Context, e Envelope) error {
+	if f.fails > 0 {
+		f.fails--
+		return fmt.Errorf("451 try again later")
+	}
+	f.got = append(f.got, e)
+	return nil
+}
+
+// A retry is a new sending, within the grants of its time: a recipient
+// disabled, or whose roles lost the metric, since the notification was
+// queued is left out and named with why; an address that is no Candor
+// user (the channel's on-call alias) keeps receiving; with nobody left
+// the notification fails, saying who was left out, and is not dropped.
+func TestRetryWithinTodaysGrants(t *testing.T) {
+	ctx := context.Background()
+	rt, users := testRouter(t)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	now := at
+	ch := &flaky{fails: 1}
+	s := &Service{Store: sqlitetest.Open(t), Router: &rt, Users: func(context.Context) ([]store.User, error) { return users, nil },
+		Channels: map[string]Channel{"mail": ch}, Now: func() time.Time { return now }}
+	cfr := Message{Group: "cfr_red", At: at, Firing: []Alert{{Key: "cfr_red|change_failure_rate|", State: Firing,
+		Observation: Observation{Rule: "cfr_red", Metric: "change_failure_rate", Summary: "Change failure rate is red"}}}}
+	var notes []store.Notification
+	for i, to := range [][]string{{"eng@example.com", "ops@example.com", "payments-lead@example.com"}, {"payments-lead@example.com"}} {
+		key := fmt.Sprintf("cfr_red|mail|%d", i)
+		body, _ := json.Marshal(Envelope{Key: key, To: to, Message: cfr})
+		notes = append(notes, store.Notification{Key: key, Group: "cfr_red", Channel: "mail", Body: body, NextAt: at.Add(time.Duration(i) * time.Hour), CreatedAt: at})
+	}
+	if _, err := s.Store.SaveAlerts(ctx, nil, nil, notes); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Flush(ctx); err != nil || n != 0 || len(ch.got) != 0 {
+		t.Fatalf("first attempt: %d sent, %v", n, err)
+	}
+	// Before the retry, the payments lead leaves and the engineer moves to
+	// support, whose roles do not see the delivery metrics.
+	for i := range users {
+		switch users[i].Email {
+		case "payments-lead@example.com":
+			users[i].DisabledAt = at.Add(time.Minute)
+		case "eng@example.com":
+			users[i].Roles = []string{"support"}
+		}
+	}
+	now = at.Add(2 * time.Hour)
+	if n, err := s.Flush(ctx); err != nil || n != 1 {
+		t.Fatalf("retry: %d sent, %v", n, err)
+	}
+	if len(ch.got) != 1 || strings.Join(ch.got[0].To, ",") != "ops@example.com" {
+		t.Errorf("the retry went to %+v, want the on-call alias only", ch.got)
+	}
+	views, err := s.Notifications(ctx, 10)
+	if err != nil || len(views) != 2 {
+		t.Fatalf("Notifications = %+v, %v", views, err)
+	}
+	byKey := map[string]NotificationView{views[0].Key: views[0], views[1].Key: views[1]}
+	sent, none := byKey["cfr_red|mail|0"], byKey["cfr_red|mail|1"]
+	if sent.State != store.NotificationSent || sent.Withheld != "eng@example.com (roles support may not see change_failure_rate); payments-lead@example.com (disabled)" {
+		t.Errorf("the retried notification: %s, withheld %q", sent.State, sent.Withheld)
+	}
+	if none.State != store.NotificationFailed || none.LastError != "not sent: no recipient may receive it now: payments-lead@example.com (disabled)" || none.Withheld != "payments-lead@example.com (disabled)" {
+		t.Errorf("the notification with nobody left: %s, %q, withheld %q", none.State, none.LastError, none.Withheld)
 	}
 }

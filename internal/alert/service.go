@@ -666,6 +666,8 @@ type NotificationView struct {
 	store.Notification
 	// Firing and Resolved count the alerts it carries.
 	Firing, Resolved int
+	// LeftOut counts the recipients its last attempt left out (Withheld).
+	LeftOut int `json:"left_out,omitempty"`
 }
 
 // Notifications returns the latest limit notifications, newest first.
@@ -677,6 +679,9 @@ func (s *Service) Notifications(ctx context.Context, limit int) ([]NotificationV
 	out := make([]NotificationView, 0, len(ns))
 	for _, n := range ns {
 		v := NotificationView{Notification: n}
+		if n.Withheld != "" {
+			v.LeftOut = len(strings.Split(n.Withheld, "; "))
+		}
 		var e Envelope
 		if json.Unmarshal(n.Body, &e) == nil {
 			v.Firing, v.Resolved = len(e.Message.Firing), len(e.Message.Resolved)
@@ -710,12 +715,19 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	var errs []error
+	var users map[string]store.User // read once, at the first addressed one
 	for _, n := range due {
 		var e Envelope
-		if err := json.Unmarshal(n.Body, &e); err != nil {
+		var err error
+		if err = json.Unmarshal(n.Body, &e); err != nil {
 			n.State, n.LastError = store.NotificationFailed, "corrupt body: "+err.Error()
 		} else if ch, ok := s.Channels[n.Channel]; !ok {
 			n.State, n.LastError = store.NotificationFailed, fmt.Sprintf("no channel %q configured", n.Channel)
+		} else if e.To, n.Withheld, err = s.stillReaches(ctx, n.Channel, e, &users); err != nil {
+			errs = append(errs, err)
+			continue // as it was: the next flush tries again
+		} else if n.Withheld != "" && len(e.To) == 0 {
+			n.State, n.LastError = store.NotificationFailed, "not sent: no recipient may receive it now: "+n.Withheld
 		} else {
 			e.ID, e.Origin = n.ID, s.origin(ctx)
 			n.Attempts++
@@ -739,6 +751,54 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, errors.Join(errs...)
+}
+
+// stillReaches is e's recipients who may receive it now, and whom it left
+// out and why (Withheld's words, joined by "; "). The routes chose the
+// recipients within the grants of when the notification was queued; a
+// retry comes up to an hour later, when a user may have been disabled or
+// lost the role that let them see a metric the message is about, and is a
+// new sending. So each attempt admits only those who may see every metric
+// of it, by the rule that chose them (Router.mayReceive): a user disabled
+// or without the grant is left out, an address that is no Candor user
+// (an on-call alias an administrator configured) stays. Without a router
+// and its users, or over a channel not addressed to people, the
+// recipients stand as queued. users is read once per flush.
+func (s *Service) stillReaches(ctx context.Context, channel string, e Envelope, users *map[string]store.User) ([]string, string, error) {
+	if s.Router == nil || s.Users == nil || len(e.To) == 0 || !addressed(s.Router.Kinds[channel]) {
+		return e.To, "", nil
+	}
+	if *users == nil {
+		list, err := s.Users(ctx)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the users to check notification recipients: %w", err)
+		}
+		*users = usersByMail(list)
+	}
+	var ms []*catalog.Metric
+	for _, a := range slices.Concat(e.Message.Firing, e.Message.Resolved) {
+		if m, ok := s.Router.Catalog.Metric(a.Metric); ok && !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	var admit, left []string
+	for _, addr := range e.To {
+		ok, why := true, ""
+		for _, m := range ms {
+			if ok, why = s.Router.mayReceive(addr, m, *users); !ok {
+				break
+			}
+		}
+		if len(ms) == 0 {
+			ok, why = s.Router.mayReceive(addr, nil, *users)
+		}
+		if ok {
+			admit = append(admit, addr)
+		} else {
+			left = append(left, Withheld{Who: addr, Why: why}.String())
+		}
+	}
+	return admit, strings.Join(left, "; "), nil
 }
 
 // Test sends a test message through the named channel now, outside the

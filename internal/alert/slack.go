@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/outbound"
 )
 
 // Slack posts a notification to a Slack-compatible incoming webhook
@@ -20,10 +22,11 @@ import (
 type Slack struct {
 	URL    string
 	Link   string
-	Client *http.Client // a 10 s timeout when nil
+	Client *http.Client // a 10 s timeout when nil; its redirects are never followed
 }
 
-// Send implements Channel: any status but 2xx is a failure.
+// Send implements Channel: any status but 2xx is a failure, a redirect
+// too (outbound.NoRedirect).
 func (s Slack) Send(ctx context.Context, e Envelope) error {
 	body, err := json.Marshal(SlackPayload(e.Message, s.Link))
 	if err != nil {
@@ -34,17 +37,17 @@ func (s Slack) Send(ctx context.Context, e Envelope) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	c := s.Client
-	if c == nil {
-		c = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := c.Do(req)
+	resp, err := outbound.NoRedirect(s.Client).Do(req)
 	if err != nil {
 		// The URL is a credential: say where, not what.
 		return fmt.Errorf("slack webhook: %w", redactURL(err, s.URL))
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if err := outbound.Redirected(resp); err != nil {
+		// A moved hook's Location may carry the same secret path.
+		return fmt.Errorf("slack webhook %w", redactURL(err, s.URL))
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("slack webhook answered %s: %s", resp.Status, strings.TrimSpace(string(msg)))
 	}

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/outbound"
 )
 
 // apiClient reads one tool's REST API for a collector: authenticated GETs
@@ -77,8 +79,7 @@ func (e *offHost) Error() string { return e.msg }
 // answering 302 to elsewhere (a moved instance, a proxy's login page, a
 // hostile server) had been sent the token.
 func onHost(c *http.Client, base *url.URL) *http.Client {
-	out := *c
-	out.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+	return outbound.Redirecting(c, func(req *http.Request, via []*http.Request) error {
 		if req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
 			return &offHost{fmt.Sprintf("redirected to %s, which is not on %s; not following it with the token (set base_url to the API's own address)", clip(req.URL.Redacted()), base.Host)}
 		}
@@ -86,8 +87,7 @@ func onHost(c *http.Client, base *url.URL) *http.Client {
 			return errors.New("stopped after 10 redirects")
 		}
 		return nil
-	}
-	return &out
+	})
 }
 
 // resolve turns a path (with its query) or an absolute URL the API gave

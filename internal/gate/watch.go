@@ -24,6 +24,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/outbound"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -713,7 +714,9 @@ func (w *Watcher) callWebhook(ctx context.Context, wp watchPolicy, res Watch) st
 }
 
 // postWebhook makes one call of the webhook: what came back, and whether
-// another attempt may fare better (a 5xx, or no answer).
+// another attempt may fare better (a 5xx, or no answer). A redirect is not
+// followed (outbound.NoRedirect) and, like a 4xx, not tried again: the
+// URL is wrong until an administrator sets it.
 func (w *Watcher) postWebhook(ctx context.Context, target string, body []byte, sig string) (answer string, retry bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -721,12 +724,15 @@ func (w *Watcher) postWebhook(ctx context.Context, target string, body []byte, s
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(alert.SignatureHeader, sig)
-	resp, err := w.client().Do(req)
+	resp, err := outbound.NoRedirect(w.client()).Do(req)
 	if err != nil {
 		return "failed: " + err.Error(), true
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
+	if err := outbound.Redirected(resp); err != nil {
+		return err.Error(), false
+	}
 	return "answered " + resp.Status, resp.StatusCode >= 500
 }
 

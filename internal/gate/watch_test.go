@@ -446,3 +446,34 @@ watch:
 		t.Errorf("watch or approvers: %+v %v", p.watch, p.approvers)
 	}
 }
+
+// A rollback webhook answering with a redirect does not get the decision
+// re-posted where it points: the outcome names the status and the
+// Location, and it is not tried again (the URL is wrong until someone
+// sets it), as a 4xx is not.
+func TestWatchWebhookFollowsNoRedirect(t *testing.T) {
+	t0 := now.Add(-time.Hour)
+	ds := watchData(map[string]time.Time{"search-1": t0}, sli("search", t0.Add(2*time.Minute), 900, 1000))
+	h := newHook(t)
+	var tries int
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tries++
+		http.Redirect(w, r, h.srv.URL+"/elsewhere", http.StatusPermanentRedirect)
+	}))
+	defer moved.Close()
+	p := load(t, "watch: {webhook: "+moved.URL+", webhook_secret_env: CANDOR_ROLLBACK_SECRET}\n")
+	w := &Watcher{Policies: p, Docs: openDocs(t), Read: reader(ds), Now: func() time.Time { return now }, Getenv: hookEnv,
+		Backoff: time.Millisecond, Log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	out, err := w.Once(context.Background())
+	if err != nil || len(out) != 1 || out[0].Outcome != WatchFail {
+		t.Fatalf("Once = %+v, %v", out, err)
+	}
+	if got := out[0].Webhook; !strings.Contains(got, "308") || !strings.Contains(got, "Location "+h.srv.URL+"/elsewhere") {
+		t.Errorf("webhook %q, want the redirect's status and Location", got)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if tries != 1 || h.tries != 0 {
+		t.Errorf("%d attempts, the redirect's target called %d times; want 1 and none", tries, h.tries)
+	}
+}

@@ -109,8 +109,8 @@ func (s *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]
 
 func (s *DB) UpdateNotification(ctx context.Context, n store.Notification) error {
 	return s.writeAuth(ctx, nil, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, fmt.Sprintf(store.UpdateNotificationSQL, "$1", "$2", "$3", "$4", "$5", "$6"),
-			n.State, n.Attempts, n.NextAt.UnixNano(), store.NanosOrNil(n.SentAt), n.LastError, n.ID)
+		tag, err := tx.Exec(ctx, fmt.Sprintf(store.UpdateNotificationSQL, "$1", "$2", "$3", "$4", "$5", "$6", "$7"),
+			n.State, n.Attempts, n.NextAt.UnixNano(), store.NanosOrNil(n.SentAt), n.LastError, n.Withheld, n.ID)
 		return mustAffect(tag, err, fmt.Sprintf("no notification %d", n.ID))
 	})
 }

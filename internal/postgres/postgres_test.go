@@ -493,10 +493,10 @@ func TestNewerSchemaRefused(t *testing.T) {
 	if !errors.As(err, &newer) {
 		t.Fatalf("Open = %v, want a NewerSchemaError", err)
 	}
-	if newer.Version != 99 || newer.Known != 18 || !strings.HasSuffix(newer.Where, "/"+s.pool.Config().ConnConfig.Database) {
-		t.Fatalf("error = %+v, want version 99, known 18, at the test database", newer)
+	if newer.Version != 99 || newer.Known != 19 || !strings.HasSuffix(newer.Where, "/"+s.pool.Config().ConnConfig.Database) {
+		t.Fatalf("error = %+v, want version 99, known 19, at the test database", newer)
 	}
-	if !strings.Contains(err.Error(), "was migrated by a newer Candor (schema version 99, this build knows up to 18): run the newer version, or restore a backup taken before the upgrade") {
+	if !strings.Contains(err.Error(), "was migrated by a newer Candor (schema version 99, this build knows up to 19): run the newer version, or restore a backup taken before the upgrade") {
 		t.Fatalf("error = %q", err)
 	}
 	var versions []int

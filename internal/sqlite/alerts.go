@@ -108,8 +108,8 @@ func (s *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]
 
 func (s *DB) UpdateNotification(ctx context.Context, n store.Notification) error {
 	return s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, fmt.Sprintf(store.UpdateNotificationSQL, "?", "?", "?", "?", "?", "?"),
-			n.State, n.Attempts, n.NextAt.UnixNano(), store.NanosOrNil(n.SentAt), n.LastError, n.ID)
+		r, err := tx.ExecContext(ctx, fmt.Sprintf(store.UpdateNotificationSQL, "?", "?", "?", "?", "?", "?", "?"),
+			n.State, n.Attempts, n.NextAt.UnixNano(), store.NanosOrNil(n.SentAt), n.LastError, n.Withheld, n.ID)
 		return mustAffect(r, err, fmt.Sprintf("no notification %d", n.ID))
 	})
 }

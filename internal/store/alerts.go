@@ -40,6 +40,10 @@ type Notification struct {
 	NextAt, CreatedAt   time.Time
 	SentAt              time.Time // zero until sent
 	LastError           string
+	// Withheld names the recipients the last attempt left out and why
+	// ("bob@example.com (disabled); …"): the recipients are decided again
+	// at each attempt, within the grants of its time.
+	Withheld string
 }
 
 // Silence mutes the alerts it matches (empty fields match anything) from
@@ -83,7 +87,7 @@ type AlertStore interface {
 	// before now, oldest first.
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
 	// UpdateNotification records a send attempt: n's State, Attempts,
-	// NextAt, SentAt and LastError; ErrNotFound for no such id.
+	// NextAt, SentAt, LastError and Withheld; ErrNotFound for no such id.
 	UpdateNotification(ctx context.Context, n Notification) error
 }
 
@@ -91,7 +95,7 @@ type AlertStore interface {
 // ScanAlert's, ScanNotification's and ScanSilence's order.
 const (
 	AlertColumns        = `key, state, active_at, body, acked_by, acked_at, ack_note`
-	NotificationColumns = `id, key, group_name, channel, body, state, attempts, next_at, created_at, sent_at, last_error`
+	NotificationColumns = `id, key, group_name, channel, body, state, attempts, next_at, created_at, sent_at, last_error, withheld`
 	SilenceColumns      = `id, rule, metric, scope, reason, author, starts_at, ends_at, created_at`
 )
 
@@ -110,7 +114,7 @@ func ScanNotification(r RowScanner) (Notification, error) {
 	var n Notification
 	var next, created int64
 	var sent *int64
-	err := r.Scan(&n.ID, &n.Key, &n.Group, &n.Channel, &n.Body, &n.State, &n.Attempts, &next, &created, &sent, &n.LastError)
+	err := r.Scan(&n.ID, &n.Key, &n.Group, &n.Channel, &n.Body, &n.State, &n.Attempts, &next, &created, &sent, &n.LastError, &n.Withheld)
 	n.NextAt, n.CreatedAt, n.SentAt = time.Unix(0, next).UTC(), time.Unix(0, created).UTC(), TimeOrZero(sent)
 	return n, err
 }
@@ -138,5 +142,5 @@ const (
 	AckAlertSQL           = `UPDATE alerts SET acked_by = %s, acked_at = %s, ack_note = %s WHERE key = %s AND state IN ('pending', 'firing')`
 	InsertSilenceSQL      = `INSERT INTO alert_silences (rule, metric, scope, reason, author, starts_at, ends_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id`
 	EndSilenceSQL         = `UPDATE alert_silences SET ends_at = %s WHERE id = %s AND ends_at > %s RETURNING ` + SilenceColumns
-	UpdateNotificationSQL = `UPDATE notifications SET state = %s, attempts = %s, next_at = %s, sent_at = %s, last_error = %s WHERE id = %s`
+	UpdateNotificationSQL = `UPDATE notifications SET state = %s, attempts = %s, next_at = %s, sent_at = %s, last_error = %s, withheld = %s WHERE id = %s`
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/store"
 )
@@ -117,6 +118,10 @@ type notificationRow struct {
 	Created, Next, Sent  time.Time
 	LastError            string
 	Firing, ResolvedSize int
+	// Withheld names the recipients the last attempt left out and why,
+	// for an administrator of users; others read LeftOut, how many.
+	Withheld string
+	LeftOut  int
 }
 
 // alertsPage serves GET /alerts.
@@ -261,7 +266,14 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			view.Word = "Retrying"
 		}
 		row := notificationRow{ID: n.ID, Group: n.Group, Channel: n.Channel, State: n.State, Status: view, Attempts: n.Attempts,
-			Created: n.CreatedAt, Next: n.NextAt, Sent: n.SentAt, LastError: n.LastError, Firing: n.Firing, ResolvedSize: n.Resolved}
+			Created: n.CreatedAt, Next: n.NextAt, Sent: n.SentAt, LastError: n.LastError, Firing: n.Firing, ResolvedSize: n.Resolved, LeftOut: n.LeftOut}
+		// The outbox shows no one's address but to whoever administers
+		// the users: the others learn how many were left out, not who.
+		if access.Can(auth.UsersAdmin) {
+			row.Withheld = n.Withheld
+		} else if n.Withheld != "" {
+			row.LastError = strings.ReplaceAll(row.LastError, n.Withheld, plural.Count(n.LeftOut, "recipient")+" not granted it now")
+		}
 		if n.State == store.NotificationFailed || n.State == store.NotificationPending && n.Attempts > 0 {
 			data.Failed++
 		}

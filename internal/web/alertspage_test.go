@@ -26,12 +26,19 @@ func TestAlertsPage(t *testing.T) {
 	notes, err := as.SaveAlerts(ctx, nil, nil, []store.Notification{
 		{Key: "n1", Group: "metric_red", Channel: "ops-hook", Body: []byte(`{"message":{"firing":[{},{}]}}`), NextAt: now, CreatedAt: now},
 		{Key: "n2", Group: "arr_behind_target", Channel: "exec-mail", Body: []byte(`{}`), NextAt: now, CreatedAt: now},
+		{Key: "n3", Group: "cfr_red", Channel: "eng-mail", Body: []byte(`{}`), NextAt: now, CreatedAt: now},
+		{Key: "n4", Group: "cfr_red", Channel: "eng-mail", Body: []byte(`{}`), NextAt: now, CreatedAt: now},
 	})
-	if err != nil || len(notes) != 2 {
+	if err != nil || len(notes) != 4 {
 		t.Fatal(notes, err)
 	}
 	notes[0].State, notes[0].Attempts, notes[0].LastError = store.NotificationFailed, 8, "webhook answered 502 Bad Gateway"
 	notes[1].State, notes[1].Attempts, notes[1].LastError, notes[1].NextAt = store.NotificationPending, 2, "dial tcp: connection refused", now.Add(time.Minute)
+	// Retries within the grants of their time: one went to fewer, one to
+	// no one.
+	notes[2].State, notes[2].Attempts, notes[2].SentAt, notes[2].Withheld = store.NotificationSent, 2, now, "bob@example.com (disabled); eve@example.com (roles support may not see change_failure_rate)"
+	notes[3].State, notes[3].Attempts, notes[3].Withheld = store.NotificationFailed, 1, "bob@example.com (disabled)"
+	notes[3].LastError = "not sent: no recipient may receive it now: " + notes[3].Withheld
 	for _, n := range notes {
 		if err := as.UpdateNotification(ctx, n); err != nil {
 			t.Fatal(err)
@@ -40,7 +47,10 @@ func TestAlertsPage(t *testing.T) {
 	exec := e.sessionAs(t, "executive")
 	page := e.page(t, exec, "/alerts", 200)
 	mustContain(t, "the alerts page", page, []string{"Change failure rate is red", "ARR is 80 % of its target", "Firing", "Acknowledge",
-		"2 not sent", "webhook answered 502 Bad Gateway", "dial tcp: connection refused", "retry due", "Retrying", "Failed", "2 firing", "Silence", `href="/alerts"`})
+		"3 not sent", "webhook answered 502 Bad Gateway", "dial tcp: connection refused", "retry due", "Retrying", "Failed", "2 firing", "Silence", `href="/alerts"`})
+	mustContain(t, "the outbox, read by an executive", page, []string{"Left out, not granted it now: 2 recipients", "not sent: no recipient may receive it now: 1 recipient not granted it now"}, "bob@example.com")
+	mustContain(t, "the outbox, read by an administrator", e.page(t, e.sessionAs(t, "admin", "executive"), "/alerts", 200),
+		[]string{"Left out, not granted it now: bob@example.com (disabled); eve@example.com (roles support may not see change_failure_rate)", "not sent: no recipient may receive it now: bob@example.com (disabled)"})
 	eng := e.sessionAs(t, "engineering")
 	if p := e.page(t, eng, "/alerts", 200); strings.Contains(p, "ARR is 80") || !strings.Contains(p, "Change failure rate is red") {
 		t.Error("engineering sees the ARR alert (needs revenue:read) or not its own")

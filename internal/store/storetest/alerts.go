@@ -69,7 +69,7 @@ func runAlerts(t *testing.T, open Factory) {
 			t.Fatalf("DueNotifications = %+v, %v", due, err)
 		}
 		n := due[0]
-		n.State, n.Attempts, n.SentAt = store.NotificationSent, 1, t0.Add(time.Second)
+		n.State, n.Attempts, n.SentAt, n.Withheld = store.NotificationSent, 1, t0.Add(time.Second), "bob@example.com (disabled)"
 		if err := s.UpdateNotification(ctx, n); err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +77,7 @@ func runAlerts(t *testing.T, open Factory) {
 			t.Errorf("DueNotifications after a send = %+v", due)
 		}
 		all, err := s.Notifications(ctx, 10)
-		if err != nil || len(all) != 2 || all[1].State != store.NotificationSent || all[1].Attempts != 1 {
+		if err != nil || len(all) != 2 || all[1].State != store.NotificationSent || all[1].Attempts != 1 || all[1].Withheld != "bob@example.com (disabled)" {
 			t.Fatalf("Notifications = %+v, %v", all, err)
 		}
 		sameInstant(t, "sent_at", all[1].SentAt, t0.Add(time.Second))

@@ -10,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
-	"github.com/candor/candor/internal/smtptest"
 )
 
 // poppler finds a poppler-utils tool; CANDOR_REQUIRE_POPPLER=1 (CI) makes
@@ -320,12 +318,7 @@ func TestBoardPackPDF(t *testing.T) {
 
 func TestBoardPackByMail(t *testing.T) {
 	f := newFixture(t)
-	box, url := smtptest.Start(t)
-	srv, err := alert.ParseSMTP(url, "candor@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc.Mail = srv
+	box := f.mail(t)
 	ctx := context.Background()
 	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	// The engineering role may not see revenue: the pack is not for it.

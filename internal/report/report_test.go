@@ -73,6 +73,19 @@ type fixture struct {
 	svc *Service
 }
 
+// mail has the fixture's service send through a test mail server, whose
+// mailbox it returns.
+func (f *fixture) mail(t *testing.T) *smtptest.Mailbox {
+	t.Helper()
+	box, url := smtptest.Start(t)
+	srv, err := alert.ParseSMTP(url, "candor@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.svc.Mail = srv
+	return box
+}
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := sqlitetest.Open(t)
@@ -242,12 +255,7 @@ func parts(t *testing.T, raw string) (subject string, byType map[string]string) 
 
 func TestDigestByMail(t *testing.T) {
 	f := newFixture(t)
-	box, url := smtptest.Start(t)
-	srv, err := alert.ParseSMTP(url, "candor@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc.Mail = srv
+	box := f.mail(t)
 	ctx := context.Background()
 	run, err := f.svc.MakeDigest(ctx, asOf, nil, time.Time{}, true, "test")
 	if err != nil {
@@ -332,12 +340,7 @@ func TestDigestByMail(t *testing.T) {
 // still see their message gets it.
 func TestResendWithinTodaysGrants(t *testing.T) {
 	f := newFixture(t)
-	box, url := smtptest.Start(t)
-	srv, err := alert.ParseSMTP(url, "candor@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.svc.Mail = srv
+	box := f.mail(t)
 	ctx := context.Background()
 	ann, err := f.st.CreateUser(ctx, store.User{Email: "ann@example.com", Roles: []string{"cro"}, CreatedAt: asOf}, nil)
 	if err != nil {

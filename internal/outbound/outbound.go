@@ -46,9 +46,13 @@ func Redirected(resp *http.Response) error {
 	}
 	where := "no Location"
 	if loc := resp.Header.Get("Location"); loc != "" {
-		where = "Location " + clip(loc)
-		if u, err := url.Parse(loc); err == nil && resp.Request != nil {
-			u = resp.Request.URL.ResolveReference(u)
+		// Quoted only once parsed, so that its password is hidden: one
+		// that does not parse is not quoted at all.
+		where = "a Location that is not a URL"
+		if u, err := url.Parse(loc); err == nil {
+			if resp.Request != nil && resp.Request.URL != nil {
+				u = resp.Request.URL.ResolveReference(u)
+			}
 			where = "Location " + clip(u.Redacted())
 		}
 	}

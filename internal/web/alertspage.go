@@ -281,6 +281,11 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 	}
 	data.NoChannels = len(svc.Channels) == 0
 	for _, rl := range svc.RulesInForce() {
+		// A rule watching a metric the reader may not see is not theirs
+		// to silence (maySilence): offering it had only led to a refusal.
+		if rl.Metric != "" && rl.Metric != "*" && s.canSeeMetric(access, rl.Metric) != nil {
+			continue
+		}
 		data.Rules = append(data.Rules, rl.Name)
 	}
 	cat := s.Catalog.At(now)

@@ -296,3 +296,17 @@ func TestInboxFollowsARoleChange(t *testing.T) {
 	mustContain(t, "the inbox after the move to engineering", e.page(t, exec, "/alerts", 200),
 		[]string{"Firing: Change failure rate is red", "Firing: Source deployment is stale", "1 alert withheld: your roles no longer let you see its metric."}, "1,234,567", "ARR is")
 }
+
+// The silence form offers only the rules the reader may silence: an
+// engineer is not offered the ARR rule, whose silence would be refused.
+func TestAlertsPageOffersRulesTheReaderMaySilence(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	option := func(rule string) string { return `<option value="` + rule + `"` }
+	eng := e.page(t, e.sessionAs(t, "engineering"), "/alerts", 200)
+	if strings.Contains(eng, option("arr_behind_target")) || !strings.Contains(eng, option("metric_red")) {
+		t.Errorf("an engineer's silence form: offered the ARR rule, or not the rule of every metric")
+	}
+	if exec := e.page(t, e.sessionAs(t, "executive"), "/alerts", 200); !strings.Contains(exec, option("arr_behind_target")) {
+		t.Error("an executive is not offered the ARR rule")
+	}
+}

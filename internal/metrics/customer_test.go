@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -204,4 +205,42 @@ func TestReleaseImpactScore(t *testing.T) {
 	cfg = DefaultConfig()
 	cfg.ReleaseImpactWindow = 90 * time.Minute
 	bizRun(t, bizDS(&cfg, recs...), []bizCase{{"window", "release_impact_score", bizQ(bizAsOf), bizF(4)}})
+}
+
+// A ticket metric breaks down by the service a ticket is about, and by that
+// service's team: a service only tickets name is a line, as are the tickets
+// about none ("(none)"), so the lines add up to the organisation's value;
+// each line's scope is one a drill-down may ask for.
+func TestTicketsByService(t *testing.T) {
+	about := func(x *domain.Ticket, svc string) *domain.Ticket { x.Service = svc; return x }
+	d := bizDS(nil,
+		&domain.Service{Meta: bizMeta("payments"), Name: "payments", Team: "money"},
+		about(bizTicket("t1", "2026-03-01", "2026-03-05", "2026-03-06", "high"), "payments"),     // met
+		about(bizTicket("t2", "2026-03-01", "2026-03-10", "2026-03-09", "high"), "helpdesk-app"), // breached; no service record
+		bizTicket("t3", "2026-03-01", "2026-03-12", "2026-03-12", "low"),                         // met; about no service
+	)
+	for _, c := range []struct {
+		dim  string
+		want map[string]float64
+	}{
+		{"service", map[string]float64{"payments": 100, "helpdesk-app": 0, noneKey: 100}},
+		{"team", map[string]float64{"money": 100, noneKey: 50}},
+	} {
+		lines, err := d.Breakdown("sla_adherence", bizQ(bizAsOf), c.dim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, l := range lines {
+			if l.Value != nil {
+				got[l.Key] = *l.Value
+			}
+			if err := d.CheckScope(Scope{Dim: c.dim, Value: l.Key}); err != nil {
+				t.Errorf("by %s: the line %q's scope is refused: %v", c.dim, l.Key, err)
+			}
+		}
+		if !maps.Equal(got, c.want) {
+			t.Errorf("sla_adherence by %s = %v, want %v", c.dim, got, c.want)
+		}
+	}
 }

@@ -247,9 +247,7 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 // breakdowns are left as they were: a deployment metric by team gains no
 // "(none)" line for a ticket about no service.
 func (d *Dataset) recordServiceValues(def *Def, dim string, q Query, vals []string) []string {
-	switch dim {
-	case "service", "team", "tier", "business_unit":
-	default:
+	if !serviceDim(dim) {
 		return vals
 	}
 	set := map[string]bool{}
@@ -257,6 +255,25 @@ func (d *Dataset) recordServiceValues(def *Def, dim string, q Query, vals []stri
 		set[v] = true
 	}
 	n := len(set)
+	d.kindServiceValues(def.Reads, dim, q, set)
+	if len(set) == n {
+		return vals
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+func serviceDim(dim string) bool {
+	switch dim {
+	case "service", "team", "tier", "business_unit":
+		return true
+	}
+	return false
+}
+
+// kindServiceValues adds to set the values of a service dimension for the
+// services that the tickets and costs among kinds name and that pass q's
+// scope (a record naming none: "(none)").
+func (d *Dataset) kindServiceValues(kinds []domain.Kind, dim string, q Query, set map[string]bool) {
 	seen := map[uint32]bool{}
 	add := func(svc uint32) {
 		if !seen[svc] {
@@ -266,20 +283,16 @@ func (d *Dataset) recordServiceValues(def *Def, dim string, q Query, vals []stri
 			}
 		}
 	}
-	if slices.Contains(def.Reads, domain.KindTicket) {
+	if slices.Contains(kinds, domain.KindTicket) {
 		for t := range d.tickets().all() {
 			add(t.service)
 		}
 	}
-	if slices.Contains(def.Reads, domain.KindCost) {
+	if slices.Contains(kinds, domain.KindCost) {
 		for x := range d.costs().all() {
 			add(x.service)
 		}
 	}
-	if len(set) == n {
-		return vals
-	}
-	return slices.Sorted(maps.Keys(set))
 }
 
 // noneKey stands for records whose service has no team, tier or business

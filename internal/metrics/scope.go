@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // Filter is one condition of a scope: the records whose dimension Dim has
@@ -167,9 +169,19 @@ func (d *Dataset) CheckScope(s Scope) error {
 	s = d.CanonicalScope(s)
 	for _, f := range s.Filters() {
 		known := d.DimValues(f.Dim)
-		if !slices.Contains(known, f.Value) {
-			return &UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known}
+		if slices.Contains(known, f.Value) {
+			continue
 		}
+		// A service only tickets or costs name is a line of their
+		// metrics' breakdowns (recordServiceValues), which links to it.
+		if serviceDim(f.Dim) {
+			set := map[string]bool{}
+			d.kindServiceValues([]domain.Kind{domain.KindTicket, domain.KindCost}, f.Dim, Query{}, set)
+			if set[f.Value] {
+				continue
+			}
+		}
+		return &UnknownValueError{Dim: f.Dim, Value: f.Value, Known: known}
 	}
 	return nil
 }

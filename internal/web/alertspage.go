@@ -44,6 +44,40 @@ func (s *Server) unreadAlerts(r *http.Request, p auth.Principal) int {
 	if err != nil {
 		s.logger(r).Warn("counting in-app notifications", "err", err)
 	}
+	if n == 0 {
+		return 0
+	}
+	// The newest unread ones read again, within the grants of now: one
+	// whose every line is withheld is no news to the reader.
+	items, _, err := alert.Inbox(r.Context(), docs, p.Name, min(n, maxUnreadChecked))
+	if err != nil {
+		s.logger(r).Warn("reading in-app notifications", "err", err)
+		return n
+	}
+	return n - withheldWhole(s.visibleInbox(s.access(r), items))
+}
+
+// maxUnreadChecked bounds how many unread notifications the navigation's
+// count reads on every page to leave out those wholly withheld.
+const maxUnreadChecked = 50
+
+// visibleInbox is items within the reader's grants as they are now: the
+// routes sent each alert within the grants the user had then.
+func (s *Server) visibleInbox(access auth.Access, items []alert.InboxItem) []alert.InboxItem {
+	for i := range items {
+		items[i] = items[i].VisibleTo(func(m string) bool { return s.canSeeMetric(access, m) == nil })
+	}
+	return items
+}
+
+// withheldWhole counts the unread items every line of which was withheld.
+func withheldWhole(items []alert.InboxItem) int {
+	n := 0
+	for _, it := range items {
+		if it.Unread && it.Withheld > 0 && len(it.Lines) == 0 {
+			n++
+		}
+	}
 	return n
 }
 
@@ -233,11 +267,8 @@ func (s *Server) renderAlerts(w http.ResponseWriter, r *http.Request, status int
 			s.pageError(w, r, err)
 			return
 		}
-		// The routes sent each alert within the grants the user had then;
-		// the page shows it within the grants they have now.
-		for i := range data.Inbox {
-			data.Inbox[i] = data.Inbox[i].VisibleTo(func(m string) bool { return s.canSeeMetric(access, m) == nil })
-		}
+		data.Inbox = s.visibleInbox(access, data.Inbox)
+		data.Unread -= withheldWhole(data.Inbox)
 	}
 	data.Lists = []alertList{
 		{ID: "firing", Title: "Firing", Empty: "Nothing is firing.", Rows: data.Firing},

@@ -310,3 +310,34 @@ func TestAlertsPageOffersRulesTheReaderMaySilence(t *testing.T) {
 		t.Error("an executive is not offered the ARR rule")
 	}
 }
+
+// A notification every line of which the reader may no longer see is not
+// counted as news: the navigation's count and the inbox's "new" had
+// counted it after a move to engineering withheld its one ARR line.
+func TestUnreadCountWithinTodaysGrants(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	ctx := context.Background()
+	exec := e.sessionAs(t, "executive")
+	var email string
+	for m := range e.users {
+		email = m
+	}
+	docs := e.srv.Store.(store.DocStore)
+	if err := (alert.InApp{Docs: docs}).Send(ctx, alert.Envelope{ID: 8, To: []string{email}, Message: alert.Message{Group: "arr_behind_target", At: time.Now().UTC(),
+		Firing: []alert.Alert{{Observation: alert.Observation{Metric: "arr", Summary: "ARR is 1,234,567 USD, 80 % of its target"}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	const count = `<span class="nav-count">1<span class="visually-hidden"> unread</span>`
+	if page := e.page(t, exec, "/", 200); !strings.Contains(page, count) {
+		t.Fatal("the executive's navigation does not count the new notification")
+	}
+	if _, _, err := e.srv.Auth.SetRoles(ctx, auth.Actor{Name: "test"}, email, []string{"engineering"}); err != nil {
+		t.Fatal(err)
+	}
+	if page := e.page(t, exec, "/", 200); strings.Contains(page, `class="nav-count"`) {
+		t.Error("the navigation counts a notification wholly withheld from the reader")
+	}
+	if page := e.page(t, exec, "/alerts", 200); strings.Contains(page, "1 new") || !strings.Contains(page, "1 alert withheld") {
+		t.Error("the inbox counts a notification wholly withheld from the reader as new, or does not say it was withheld")
+	}
+}

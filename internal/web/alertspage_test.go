@@ -273,14 +273,8 @@ func TestAlertsThatReachNoOne(t *testing.T) {
 // executive moved to engineering no longer reads the revenue alert the
 // routes sent them while they could see it, only that one was withheld.
 func TestInboxFollowsARoleChange(t *testing.T) {
-	e := newEnv(t, 1<<20)
+	e, exec, email, docs := inboxEnv(t)
 	ctx := context.Background()
-	exec := e.sessionAs(t, "executive")
-	var email string
-	for m := range e.users {
-		email = m
-	}
-	docs := e.srv.Store.(store.DocStore)
 	if err := (alert.InApp{Docs: docs}).Send(ctx, alert.Envelope{ID: 7, To: []string{email}, Message: alert.Message{Group: "metric_red", At: time.Now().UTC(),
 		Firing: []alert.Alert{
 			{Observation: alert.Observation{Metric: "arr", Summary: "ARR is 1,234,567 USD, 80 % of its target"}},
@@ -315,14 +309,8 @@ func TestAlertsPageOffersRulesTheReaderMaySilence(t *testing.T) {
 // counted as news: the navigation's count and the inbox's "new" had
 // counted it after a move to engineering withheld its one ARR line.
 func TestUnreadCountWithinTodaysGrants(t *testing.T) {
-	e := newEnv(t, 1<<20)
+	e, exec, email, docs := inboxEnv(t)
 	ctx := context.Background()
-	exec := e.sessionAs(t, "executive")
-	var email string
-	for m := range e.users {
-		email = m
-	}
-	docs := e.srv.Store.(store.DocStore)
 	if err := (alert.InApp{Docs: docs}).Send(ctx, alert.Envelope{ID: 8, To: []string{email}, Message: alert.Message{Group: "arr_behind_target", At: time.Now().UTC(),
 		Firing: []alert.Alert{{Observation: alert.Observation{Metric: "arr", Summary: "ARR is 1,234,567 USD, 80 % of its target"}}}}}); err != nil {
 		t.Fatal(err)
@@ -340,4 +328,17 @@ func TestUnreadCountWithinTodaysGrants(t *testing.T) {
 	if page := e.page(t, exec, "/alerts", 200); strings.Contains(page, "1 new") || !strings.Contains(page, "1 alert withheld") {
 		t.Error("the inbox counts a notification wholly withheld from the reader as new, or does not say it was withheld")
 	}
+}
+
+// inboxEnv is a server with one executive signed in: their session, their
+// address (an alert's in-app recipient) and the store keeping inboxes.
+func inboxEnv(t *testing.T) (*env, caller, string, store.DocStore) {
+	t.Helper()
+	e := newEnv(t, 1<<20)
+	exec := e.sessionAs(t, "executive")
+	var email string
+	for m := range e.users {
+		email = m
+	}
+	return e, exec, email, e.srv.Store.(store.DocStore)
 }

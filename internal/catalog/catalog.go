@@ -215,6 +215,19 @@ const SensitivityRevenue = "revenue"
 // revenue:read.
 func (m *Metric) RevenueSensitive() bool { return m.Sensitivity == SensitivityRevenue }
 
+// SensitivityIn is the sensitivity of a metric marked own in pillar: a
+// sensitive pillar makes every metric in it sensitive, so a metric added
+// to it (an organisation's own, one proposed) cannot show revenue to a
+// principal without the grant by being left unmarked.
+func (c *Catalog) SensitivityIn(pillar, own string) string {
+	for _, pl := range c.Pillars {
+		if pl.ID == pillar && pl.Sensitivity == SensitivityRevenue {
+			return SensitivityRevenue
+		}
+	}
+	return own
+}
+
 // View is a role view (SPEC §4): the metrics a role acts on and, per metric, the dimension the
 // view opens it broken down by.
 type View struct {

@@ -46,10 +46,8 @@ func (c *Catalog) AddMetrics(ms []Metric, file string, data []byte) (*Catalog, e
 		}
 		m = m.clone()
 		m.Custom = true
+		m.Sensitivity = out.SensitivityIn(m.Pillar, m.Sensitivity)
 		for _, pl := range out.Pillars {
-			if pl.ID == m.Pillar && pl.Sensitivity == SensitivityRevenue {
-				m.Sensitivity = SensitivityRevenue
-			}
 			if pl.ID == m.Pillar && m.SignoffBy == "" {
 				m.SignoffBy = pl.SignoffBy
 			}

@@ -287,12 +287,7 @@ func (s *Server) sectionHides(access auth.Access, value json.RawMessage) string 
 					m, known := s.Catalog.Metric(id)
 					if !known {
 						sens, _ := x["sensitivity"].(string)
-						m = &catalog.Metric{ID: id, Pillar: pillar, Sensitivity: sens}
-						for _, p := range s.Catalog.Pillars {
-							if p.ID == pillar && p.Sensitivity == catalog.SensitivityRevenue {
-								m.Sensitivity = catalog.SensitivityRevenue
-							}
-						}
+						m = &catalog.Metric{ID: id, Pillar: pillar, Sensitivity: s.Catalog.SensitivityIn(pillar, sens)}
 					}
 					if hidden == "" && !access.CanSeeMetric(m) {
 						hidden = id

@@ -44,17 +44,30 @@ func (s *Server) unreadAlerts(r *http.Request, p auth.Principal) int {
 	if err != nil {
 		s.logger(r).Warn("counting in-app notifications", "err", err)
 	}
-	if n == 0 {
-		return 0
+	access := s.access(r)
+	if n == 0 || s.seesEveryMetric(access) {
+		return n // nothing can be withheld from this reader
 	}
 	// The newest unread ones read again, within the grants of now: one
-	// whose every line is withheld is no news to the reader.
+	// whose every line is withheld is no news to the reader. (The count is
+	// on every page: only a reader something may be withheld from pays.)
 	items, _, err := alert.Inbox(r.Context(), docs, p.Name, min(n, maxUnreadChecked))
 	if err != nil {
 		s.logger(r).Warn("reading in-app notifications", "err", err)
 		return n
 	}
-	return n - withheldWhole(s.visibleInbox(s.access(r), items))
+	return n - withheldWhole(s.visibleInbox(access, items))
+}
+
+// seesEveryMetric says whether access may see every metric of the
+// catalog, so that nothing kept for the reader can be withheld.
+func (s *Server) seesEveryMetric(access auth.Access) bool {
+	for i := range s.Catalog.Metrics {
+		if !access.CanSeeMetric(&s.Catalog.Metrics[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // maxUnreadChecked bounds how many unread notifications the navigation's

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -276,6 +277,9 @@ func (s *Server) sectionHides(access auth.Access, value json.RawMessage) string 
 	}
 	var walk func(v any)
 	walk = func(v any) {
+		if hidden != "" {
+			return // one metric is enough to withhold the text
+		}
 		switch x := v.(type) {
 		case []any:
 			for _, e := range x {
@@ -294,7 +298,10 @@ func (s *Server) sectionHides(access auth.Access, value json.RawMessage) string 
 					}
 				}
 			}
-			for k, e := range x {
+			// In key order, so that the metric named is the same at
+			// every read of the same text.
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				e := x[k]
 				switch k {
 				case "metric":
 					if id, ok := e.(string); ok {

@@ -44,6 +44,22 @@ func ParseWindow(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// MaxReadWindow bounds the window a read may ask for (?window=, --window). A metric looks
+// back further than its window — the window before it for the trend, four more for the
+// themes' baseline — and the engine counts time in nanoseconds since 1970, which reach back
+// only to 1678: one request with window=100000d brought the whole server down. Ten years and
+// a little covers every window a KPI is read over.
+const MaxReadWindow = 3660 * day
+
+// ParseReadWindow is ParseWindow for the window of a read, at most MaxReadWindow.
+func ParseReadWindow(s string) (time.Duration, error) {
+	d, err := ParseWindow(s)
+	if err == nil && d > MaxReadWindow {
+		return 0, fmt.Errorf("%s is longer than a window may be (at most %s, ten years)", strings.TrimSpace(s), FormatWindow(MaxReadWindow))
+	}
+	return d, err
+}
+
 // cutDays splits "30d" into "30" and 'd'; it reports false for anything ParseDuration should see.
 func cutDays(s string) (string, byte, bool) {
 	unit := s[len(s)-1]

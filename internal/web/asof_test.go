@@ -66,3 +66,35 @@ func TestFutureAsOfRefused(t *testing.T) {
 		t.Errorf("a reconciliation as of 2030: %d, want 400 naming as_of\n%s", code, clip(body))
 	}
 }
+
+// A window longer than ten years, or an as_of before 1970, is refused
+// with 400 naming it: the engine's clock reaches back only to 1678, and
+// the trend looks a window further back still, where a single request
+// with window=100000d, or as_of 1678 and a ten-year window, panicked in a
+// goroutine and took the whole server down.
+func TestOutOfRangeWindowAndAsOfRefused(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for query, param := range map[string]string{
+		"window=100000d":                  "window",
+		"window=3661d":                    "window",
+		"as_of=1678-01-01&window=3650d":   "as_of",
+		"as_of=1969-12-31T23:59:59Z":      "as_of",
+		"as_of=1800-01-01&window=30000d":  "as_of",
+		"as_of=2026-03-01&window=100000d": "window",
+	} {
+		for _, path := range []string{"/api/v1/scorecard", "/api/v1/views/ceo", "/api/v1/metrics/incidents_p0_p1"} {
+			code, body, _ := e.do(t, "GET", path+"?"+query, "", nil)
+			if code != 400 || !strings.Contains(string(body), `"param": "`+param+`"`) {
+				t.Errorf("GET %s?%s: %d, want 400 naming %s\n%s", path, query, code, param, clip(body))
+			}
+		}
+	}
+	code, body, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"csat","expected":90,"window":"100000d"}`, nil)
+	if code != 400 || !strings.Contains(string(body), `"param": "window"`) {
+		t.Errorf("a reconciliation over 100000d: %d, want 400 naming window\n%s", code, clip(body))
+	}
+	if code, body, _ := e.do(t, "GET", "/api/v1/scorecard?as_of=1970-01-01&window=3660d", "", nil); code != 200 {
+		t.Errorf("as of 1970 over ten years: %d, want 200\n%s", code, clip(body))
+	}
+}

@@ -274,13 +274,23 @@ func ParseTime(v string) (time.Time, error) {
 // its midnight UTC).
 const FutureSlack = 24 * time.Hour
 
+// EarliestAsOf is the earliest as_of answered. The engine counts time in
+// nanoseconds since 1970, which reach back only to 1678, and a metric looks
+// back several windows from as_of (catalog.MaxReadWindow): an as_of in 1678
+// brought the whole server down. No KPI is read as of before 1970.
+var EarliestAsOf = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // CheckAsOf refuses an as_of past now (beyond FutureSlack). The data holds
 // nothing after now, so an answer then would show a state that has not
 // happened: open incidents and vulnerabilities ageing, escalations
 // overdue, subscriptions and quotas as they stand today judged years on.
+// It refuses one before EarliestAsOf too.
 func CheckAsOf(t, now time.Time) error {
 	if t.After(now.Add(FutureSlack)) {
 		return fmt.Errorf("%s is in the future (the clock reads %s): Candor answers as of now or an earlier time", t.UTC().Format(time.RFC3339), now.UTC().Format("2006-01-02 15:04 MST"))
+	}
+	if t.Before(EarliestAsOf) {
+		return fmt.Errorf("%s is before %s: Candor answers as of %s or later", t.UTC().Format(time.RFC3339), EarliestAsOf.Format(time.DateOnly), EarliestAsOf.Format(time.DateOnly))
 	}
 	return nil
 }
@@ -320,7 +330,7 @@ func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 		opt.AsOf = t
 	}
 	if v := q.Get("window"); v != "" {
-		d, err := catalog.ParseWindow(v)
+		d, err := catalog.ParseReadWindow(v)
 		if err != nil {
 			return opt, badParam("window", "%v", err)
 		}

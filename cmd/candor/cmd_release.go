@@ -129,7 +129,7 @@ func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) err
 		if list == nil {
 			list = []metrics.ReleaseImpact{}
 		}
-		return writeJSONOut(env, map[string]any{"as_of": at, "window": w.String(), "releases": list})
+		return writeJSONOut(env, map[string]any{"as_of": at, "window": catalog.FormatWindow(w), "releases": list})
 	case sub == "list":
 		fmt.Fprint(env.Stdout, releasesText(list, at, w))
 	case sub == "show" && *format == "json":

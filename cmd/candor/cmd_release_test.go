@@ -30,6 +30,7 @@ func TestReleaseCommand(t *testing.T) {
 
 	list := mustRun(t, "release", "list", "--data", data, "--as-of", "2026-03-20", "--format", "json").stdout
 	var doc struct {
+		Window   string
 		Releases []struct {
 			Deployment string
 			Tickets    int
@@ -37,6 +38,10 @@ func TestReleaseCommand(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(list), &doc); err != nil || len(doc.Releases) != 2 || doc.Releases[0].Deployment != "d2" || doc.Releases[0].Tickets != 4 {
 		t.Fatalf("release list: %v\n%s", err, list)
+	}
+	// As GET /api/v1/releases says it, and --window takes it back.
+	if doc.Window != "30d" {
+		t.Errorf("release list's window is %q, want 30d", doc.Window)
 	}
 	show := mustRun(t, "release", "show", "d2", "--data", data, "--as-of", "2026-03-20").stdout
 	for _, want := range []string{"4 tickets, 1 naming the release, 3 about api", "CSAT of surveys naming it: 2.00 from 1 response", "Poisson upper tail p < 0.0001", "import/k1"} {

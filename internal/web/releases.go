@@ -102,7 +102,7 @@ func (s *Server) getReleases(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"as_of": data.AsOf, "window": data.Window.String(), "releases": data.Releases})
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": data.AsOf, "window": catalog.FormatWindow(data.Window), "releases": data.Releases})
 }
 
 // releaseOf analyses one deployment as of the request's as_of.

@@ -280,3 +280,18 @@ func TestThemesAPI(t *testing.T) {
 	}})
 	e.run(t, scenario{url: "/api/v1/themes?service=nope", status: 400, fields: map[string]string{"param": "service"}})
 }
+
+// The release list and the themes say their window as ?window= takes it
+// and the scorecard says its own ("30d", "36h"), not in Go's notation
+// ("720h0m0s"), which a client could not send back.
+func TestReleasesAndThemesSayTheirWindowAsQueried(t *testing.T) {
+	e := newEnv(t, 0)
+	for url, want := range map[string]string{
+		"/api/v1/releases?as_of=" + asOf:                "30d",
+		"/api/v1/releases?as_of=" + asOf + "&window=2w": "14d",
+		"/api/v1/themes?as_of=" + asOf:                  "7d",
+		"/api/v1/themes?as_of=" + asOf + "&window=36h":  "36h",
+	} {
+		e.run(t, scenario{url: url, status: 200, fields: map[string]string{"window": want}})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/insight"
 	"github.com/candor/candor/internal/metrics"
@@ -72,6 +73,6 @@ func (s *Server) getThemes(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, readErr)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"as_of": opt.AsOf, "window": win.String(), "service": service, "release": release,
+	writeJSON(w, http.StatusOK, map[string]any{"as_of": opt.AsOf, "window": catalog.FormatWindow(win), "service": service, "release": release,
 		"tickets": len(cur), "baseline_tickets": len(base), "themes": themes})
 }

@@ -104,7 +104,9 @@ func (s *Server) escalationsWith(r *http.Request, acks []escalation.Acknowledgem
 	opt.Visible = s.access(r).CanSeeMetric
 	es := []escalation.Escalation{}
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if err := checkScope(ds, opt.Scope); err != nil {
+		// The pages' filters were checked already, by their names; the
+		// API's scope came as one parameter.
+		if err := checkScopeAs(ds, opt.Scope, "scope"); err != nil {
 			return err
 		}
 		es = append(es, escalation.Escalations(s.Catalog, ds, acks, opt)...)

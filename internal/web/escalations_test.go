@@ -75,6 +75,13 @@ func TestAcknowledgementsAPI(t *testing.T) {
 	if status, _, _ := e.do(t, "GET", "/api/v1/escalations?scope=team", "", nil); status != 400 {
 		t.Errorf("bad scope: %d", status)
 	}
+	// A value the data lacks is the scope parameter's mistake, as the
+	// metric drill-down says it: the client sent no team parameter.
+	for _, scope := range []string{"team:nosuch", "team:payments,service:nosuch"} {
+		if status, b, _ := e.do(t, "GET", "/api/v1/escalations?scope="+scope, "", nil); status != 400 || !strings.Contains(string(b), `"param": "scope"`) {
+			t.Errorf("scope=%s: %d, want 400 naming scope\n%s", scope, status, clip(b))
+		}
+	}
 }
 
 // firstGreen is the first metric of the scorecard as of asOf that is

@@ -208,11 +208,19 @@ func (s *Server) defaultAsOf() time.Time { return s.Now().UTC().Truncate(time.Mi
 
 // checkScope refuses a filter value the data does not have, naming the
 // filter and the values it has.
-func checkScope(ds *metrics.Dataset, s metrics.Scope) error {
+func checkScope(ds *metrics.Dataset, s metrics.Scope) error { return checkScopeAs(ds, s, "") }
+
+// checkScopeAs is checkScope naming param: a scope that came as one
+// parameter (scope=team:payments) is that parameter's mistake, not one of a
+// team parameter the client never sent. "" names the filter.
+func checkScopeAs(ds *metrics.Dataset, s metrics.Scope, param string) error {
 	err := ds.CheckScope(s)
 	var uv *metrics.UnknownValueError
 	if errors.As(err, &uv) {
-		return badParam(uv.Dim, "%v", err)
+		if param == "" {
+			param = uv.Dim
+		}
+		return badParam(param, "%v", err)
 	}
 	return err
 }

@@ -13,10 +13,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/adoption"
@@ -523,7 +523,9 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		opt.Kind = kind
 	}
 	format := "ndjson"
-	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/csv") {
+	// Media types are case-insensitive: a client sending Text/CSV had its
+	// CSV read as NDJSON and every line refused as "not a JSON object".
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "text/csv" {
 		format = "csv"
 	}
 	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)

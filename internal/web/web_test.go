@@ -446,6 +446,11 @@ func TestPostRecords(t *testing.T) {
 	if got := e.lastSeq(t); got != seq {
 		t.Errorf("a CSV with a refused header changed the store")
 	}
+	// A media type is case-insensitive (RFC 9110): Text/CSV is CSV, not
+	// NDJSON refused line by line.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: strings.ReplaceAll(csv, "c1,", "c7,"),
+		headers: map[string]string{"Content-Type": "Text/CSV; Charset=UTF-8"}, status: 200,
+		fields: map[string]string{"by_kind.deployment.inserted": "1", "by_kind.deployment.unchanged": "1"}})
 }
 
 func TestPostRecordsInputErrors(t *testing.T) {

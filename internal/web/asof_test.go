@@ -98,3 +98,18 @@ func TestOutOfRangeWindowAndAsOfRefused(t *testing.T) {
 		t.Errorf("as of 1970 over ten years: %d, want 200\n%s", code, clip(body))
 	}
 }
+
+// A time with a + offset written unescaped in a URL arrives with a space
+// in its place: the 400 says so, where "not an RFC 3339 time" left a
+// client staring at a time that is one.
+func TestUnescapedPlusInAsOfExplained(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, body, _ := e.do(t, "GET", "/api/v1/scorecard?as_of=2026-03-01T00:00:00+02:00", "", nil)
+	if code != 400 || !strings.Contains(string(body), `"param": "as_of"`) || !strings.Contains(string(body), "%2B") {
+		t.Errorf("as_of with an unescaped +: %d, want 400 saying to write %%2B\n%s", code, clip(body))
+	}
+	if code, body, _ := e.do(t, "GET", "/api/v1/scorecard?as_of=2026-03-01T00:00:00%2B02:00", "", nil); code != 200 {
+		t.Errorf("as_of with %%2B: %d, want 200\n%s", code, clip(body))
+	}
+}

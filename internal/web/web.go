@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/adoption"
@@ -265,6 +266,13 @@ func ParseTime(v string) (time.Time, error) {
 	}
 	if t, err := time.Parse(time.DateOnly, v); err == nil {
 		return t, nil
+	}
+	if strings.Contains(v, " ") {
+		// A URL's query reads an unescaped + as a space, so an offset
+		// such as +02:00 arrives as " 02:00".
+		if _, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(v, " ", "+")); err == nil {
+			return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time: a + left unescaped in a URL arrives as a space; write it as %%2B", v)
+		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time (2026-03-01T00:00:00Z) or a date (2026-03-01)", v)
 }

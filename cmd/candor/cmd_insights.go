@@ -31,7 +31,7 @@ func runInsights(ctx context.Context, env *Env, args []string) error {
 	}
 	opt := insight.Options{AsOf: at}
 	if *window != "" {
-		if opt.Window, err = catalog.ParseReadWindow(*window); err != nil {
+		if opt.Window, err = catalog.ParseMetricWindow(*window); err != nil {
 			return usagef("--window: %v", err)
 		}
 	}

@@ -88,7 +88,7 @@ func runReleaseSub(ctx context.Context, env *Env, sub string, args []string) err
 	}
 	var w time.Duration
 	if window != nil {
-		if w, err = catalog.ParseReadWindow(*window); err != nil {
+		if w, err = catalog.ParseMetricWindow(*window); err != nil {
 			return usagef("--window: %v", err)
 		}
 	}

@@ -42,7 +42,7 @@ func (v *viewFlags) options() (scorecard.Options, error) {
 		opt.AsOf = t
 	}
 	if v.window != "" {
-		d, err := catalog.ParseReadWindow(v.window)
+		d, err := catalog.ParseMetricWindow(v.window)
 		if err != nil {
 			return opt, usagef("--window: %v", err)
 		}

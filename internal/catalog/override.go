@@ -61,7 +61,7 @@ func (c *Catalog) Apply(overrides map[string]Override) (*Catalog, error) {
 			m.Owner = owner
 		}
 		if o.Window != "" {
-			d, err := ParseWindow(o.Window)
+			d, err := ParseMetricWindow(o.Window)
 			switch {
 			case err != nil:
 				p.add("window", "%v", err)

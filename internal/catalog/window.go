@@ -44,18 +44,20 @@ func ParseWindow(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// MaxReadWindow bounds the window a read may ask for (?window=, --window). A metric looks
-// back further than its window — the window before it for the trend, four more for the
-// themes' baseline — and the engine counts time in nanoseconds since 1970, which reach back
-// only to 1678: one request with window=100000d brought the whole server down. Ten years and
-// a little covers every window a KPI is read over.
-const MaxReadWindow = 3660 * day
+// MaxMetricWindow bounds the window a metric is computed over: a read's (?window=, --window)
+// and a definition's (the catalog, an override or proposal, an organisation's metric). A
+// metric looks back further than its window — the window before it for the trend, four more
+// for the themes' baseline — and the engine counts time in nanoseconds since 1970, which reach
+// back only to 1678: one request with window=100000d brought the whole server down. Ten years
+// and a little covers every window a KPI is read over.
+const MaxMetricWindow = 3660 * day
 
-// ParseReadWindow is ParseWindow for the window of a read, at most MaxReadWindow.
-func ParseReadWindow(s string) (time.Duration, error) {
+// ParseMetricWindow is ParseWindow for the window a metric is computed over, at most
+// MaxMetricWindow.
+func ParseMetricWindow(s string) (time.Duration, error) {
 	d, err := ParseWindow(s)
-	if err == nil && d > MaxReadWindow {
-		return 0, fmt.Errorf("%s is longer than a window may be (at most %s, ten years)", strings.TrimSpace(s), FormatWindow(MaxReadWindow))
+	if err == nil && d > MaxMetricWindow {
+		return 0, fmt.Errorf("%s is longer than a window may be (at most %s, ten years)", strings.TrimSpace(s), FormatWindow(MaxMetricWindow))
 	}
 	return d, err
 }

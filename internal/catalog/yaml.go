@@ -262,7 +262,7 @@ func (r *rawCatalog) catalog() (*Catalog, []*FieldError) {
 		}
 		if rm.Window == "" {
 			p.add("window", "required, such as 30d")
-		} else if d, err := ParseWindow(rm.Window); err != nil {
+		} else if d, err := ParseMetricWindow(rm.Window); err != nil {
 			p.add("window", "%v", err)
 		} else {
 			m.Window = d

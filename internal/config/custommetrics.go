@@ -222,7 +222,7 @@ func (c Config) customCatalogMetrics() ([]catalog.Metric, error) {
 		if win == "" {
 			win = "30d"
 		}
-		d, err := catalog.ParseWindow(win)
+		d, err := catalog.ParseMetricWindow(win)
 		if err != nil {
 			return nil, c.customError(parseYAML(c.src), i, cm.ID, "window", err.Error(), 0, 0)
 		}

@@ -283,3 +283,17 @@ func TestAlertRuleOnCustomMetricFires(t *testing.T) {
 		t.Fatalf("no active recovery_low alert at 0 %% among %+v", alerts)
 	}
 }
+
+// An organisation's metric over more than ten years is refused at load, as a
+// read's window is: the trend looks a window further back, past the engine's
+// clock, where every scorecard read panicked and took the server down.
+func TestCustomMetricWindowBounded(t *testing.T) {
+	src := strings.Replace(teamHealth, "    aggregate: share\n", "    aggregate: share\n    window: 100000d\n", 1)
+	_, err := Load(write(t, src), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "window") || !strings.Contains(err.Error(), "at most 3660d") {
+		t.Fatalf("a custom metric over 100000d: %v, want the window refused", err)
+	}
+	if _, err := Load(write(t, strings.Replace(src, "100000d", "3660d", 1)), env(nil)); err != nil {
+		t.Fatalf("a custom metric over 3660d: %v", err)
+	}
+}

@@ -78,6 +78,8 @@ func TestProposalsAPI(t *testing.T) {
 		{`{"setting":"currency","value":"euro","reason":"r"}`, "value"},
 		{`{"setting":"currency","value":"XYZ","reason":"r"}`, "value"},
 		{`{"metric":"arr","changes":{"target":-5},"reason":"r"}`, "changes"},
+		// Approved, it had brought down every scorecard read (catalog.MaxMetricWindow).
+		{`{"metric":"mttr","changes":{"window":"100000d"},"reason":"r"}`, "changes"},
 		{`{"metric":"x","colour":"red"}`, "colour"},
 	} {
 		if status, doc := post("/api/v1/proposals", c.body, ann); status != 400 || doc["param"] != c.param {

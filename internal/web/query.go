@@ -190,7 +190,7 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 		opt.AsOf = t
 	}
 	if q.Window != "" {
-		d, err := catalog.ParseReadWindow(q.Window)
+		d, err := catalog.ParseMetricWindow(q.Window)
 		if err != nil {
 			return q, opt, badParam("window", "%v", err)
 		}

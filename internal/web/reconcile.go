@@ -123,7 +123,7 @@ func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {
 		asOf, err = s.parseAsOf(req.AsOf)
 	}
 	if err == nil && req.Window != "" {
-		if window, err = catalog.ParseReadWindow(req.Window); err != nil {
+		if window, err = catalog.ParseMetricWindow(req.Window); err != nil {
 			err = badParam("window", "%v", err)
 		}
 	}

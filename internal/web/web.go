@@ -284,7 +284,7 @@ const FutureSlack = 24 * time.Hour
 
 // EarliestAsOf is the earliest as_of answered. The engine counts time in
 // nanoseconds since 1970, which reach back only to 1678, and a metric looks
-// back several windows from as_of (catalog.MaxReadWindow): an as_of in 1678
+// back several windows from as_of (catalog.MaxMetricWindow): an as_of in 1678
 // brought the whole server down. No KPI is read as of before 1970.
 var EarliestAsOf = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 
@@ -338,7 +338,7 @@ func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 		opt.AsOf = t
 	}
 	if v := q.Get("window"); v != "" {
-		d, err := catalog.ParseReadWindow(v)
+		d, err := catalog.ParseMetricWindow(v)
 		if err != nil {
 			return opt, badParam("window", "%v", err)
 		}

@@ -14,23 +14,24 @@ type Code string
 
 // The codes, with the HTTP status the web layer answers them with.
 const (
-	EInvalid          Code = "invalid"            // 400: the request or its input is wrong
-	EUnauthorized     Code = "unauthorized"       // 401: no credentials, or ones that do not hold
-	EForbidden        Code = "forbidden"          // 403: signed in, but not allowed
-	ENotFound         Code = "not_found"          // 404: no such thing
-	EMethodNotAllowed Code = "method_not_allowed" // 405: the path exists, the method does not
-	EConflict         Code = "conflict"           // 409: breaks a uniqueness rule
-	ETooLarge         Code = "too_large"          // 413: over a size bound
-	ERateLimited      Code = "rate_limited"       // 429: too many attempts; retry later
-	EInternal         Code = "internal"           // 500: the server's fault; details only in its log
-	ENotImplemented   Code = "not_implemented"    // 501: defined but not built yet
-	EUnavailable      Code = "unavailable"        // 503: not ready yet, or a dependency is down
+	EInvalid          Code = "invalid"                // 400: the request or its input is wrong
+	EUnauthorized     Code = "unauthorized"           // 401: no credentials, or ones that do not hold
+	EForbidden        Code = "forbidden"              // 403: signed in, but not allowed
+	ENotFound         Code = "not_found"              // 404: no such thing
+	EMethodNotAllowed Code = "method_not_allowed"     // 405: the path exists, the method does not
+	EConflict         Code = "conflict"               // 409: breaks a uniqueness rule
+	ETooLarge         Code = "too_large"              // 413: over a size bound
+	EUnsupportedMedia Code = "unsupported_media_type" // 415: a body in a type or encoding not read
+	ERateLimited      Code = "rate_limited"           // 429: too many attempts; retry later
+	EInternal         Code = "internal"               // 500: the server's fault; details only in its log
+	ENotImplemented   Code = "not_implemented"        // 501: defined but not built yet
+	EUnavailable      Code = "unavailable"            // 503: not ready yet, or a dependency is down
 )
 
 // Codes lists every code, for documentation and exhaustive tests.
 var Codes = []Code{
 	EInvalid, EUnauthorized, EForbidden, ENotFound, EMethodNotAllowed, EConflict,
-	ETooLarge, ERateLimited, EInternal, ENotImplemented, EUnavailable,
+	ETooLarge, EUnsupportedMedia, ERateLimited, EInternal, ENotImplemented, EUnavailable,
 }
 
 // Error is an error with a code, for any package to return: the code says

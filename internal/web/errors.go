@@ -26,6 +26,7 @@ var statusOf = map[domain.Code]int{
 	domain.EMethodNotAllowed: http.StatusMethodNotAllowed,
 	domain.EConflict:         http.StatusConflict,
 	domain.ETooLarge:         http.StatusRequestEntityTooLarge,
+	domain.EUnsupportedMedia: http.StatusUnsupportedMediaType,
 	domain.ERateLimited:      http.StatusTooManyRequests,
 	domain.EInternal:         http.StatusInternalServerError,
 	domain.ENotImplemented:   http.StatusNotImplemented,

@@ -530,11 +530,10 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		}
 		opt.Kind = kind
 	}
-	format := "ndjson"
-	// Media types are case-insensitive: a client sending Text/CSV had its
-	// CSV read as NDJSON and every line refused as "not a JSON object".
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil && mt == "text/csv" {
-		format = "csv"
+	format, err := recordsFormat(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	sum, err := s.records.Import(r.Context(), []ingest.Source{{Name: "body", Reader: body, Format: format}}, opt)
 	if err == nil && sum.Inserted+sum.Replaced > 0 {
@@ -556,6 +555,27 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ImportSummary(sum))
+}
+
+// recordsFormat is the format of a records body: CSV for text/csv, else
+// NDJSON, whatever else the type says (curl --data-binary sends a form's
+// type). A body the import could only misread is refused (415): a
+// compressed one, and a form's file upload, whose parts' headers and
+// boundaries were each refused as a line that is not a JSON object.
+func recordsFormat(r *http.Request) (string, error) {
+	if ce := r.Header.Get("Content-Encoding"); ce != "" && !strings.EqualFold(ce, "identity") {
+		return "", domain.Errorf(domain.EUnsupportedMedia, "Content-Encoding %s is not read: send the records uncompressed", ce)
+	}
+	// Media types are case-insensitive: a client sending Text/CSV had its
+	// CSV read as NDJSON and every line refused as "not a JSON object".
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case err == nil && mt == "text/csv":
+		return "csv", nil
+	case err == nil && strings.HasPrefix(mt, "multipart/"):
+		return "", domain.Errorf(domain.EUnsupportedMedia, "Content-Type %s is not read: send the file itself as the body (curl --data-binary @FILE), NDJSON or, with Content-Type: text/csv, CSV", mt)
+	}
+	return "ndjson", nil
 }
 
 // ImportSummary is an import summary as JSON (the API's answer and `candor

@@ -479,6 +479,14 @@ func TestPostRecordsInputErrors(t *testing.T) {
 		{name: "skip_invalid that is not a boolean", method: "POST", url: "/api/v1/records?skip_invalid=please", body: d5, status: 400,
 			fields: map[string]string{"param": "skip_invalid"}},
 		{name: "GET is not allowed", url: "/api/v1/records", status: 405},
+		// A body the import could only misread is a 415 saying what to
+		// send, not a 400 refusing its gzip bytes or a form's boundaries
+		// line by line as "not a JSON object".
+		{name: "compressed body", method: "POST", url: "/api/v1/records", body: "\x1f\x8b\x08\x00", headers: map[string]string{"Content-Encoding": "gzip"}, status: 415,
+			fields: map[string]string{"code": "unsupported_media_type"}, contains: []string{"uncompressed"}},
+		{name: "form upload", method: "POST", url: "/api/v1/records", body: "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n" + d5 + "\r\n--x--\r\n",
+			headers: map[string]string{"Content-Type": "multipart/form-data; boundary=x"}, status: 415,
+			fields: map[string]string{"code": "unsupported_media_type"}, contains: []string{"--data-binary"}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })

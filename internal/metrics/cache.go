@@ -63,7 +63,7 @@ func (d *Dataset) touchRecord(r domain.Record) {
 	kind := r.Kind()
 	touch := func(t time.Time) {
 		if !t.IsZero() {
-			d.touchNs(kind, t.UnixNano())
+			d.touchNs(kind, ns(t))
 		}
 	}
 	switch r := r.(type) {

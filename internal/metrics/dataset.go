@@ -593,7 +593,7 @@ func lifeOf(r domain.Record) life {
 	ts, n := dataTimes(r)
 	for i, t := range ts[:n] {
 		if !t.IsZero() {
-			l.data[i] = max(t.UnixNano(), l.born)
+			l.data[i] = max(ns(t), l.born)
 		}
 	}
 	return l
@@ -677,9 +677,27 @@ func NewDataset(cfg Config) *Dataset {
 // Config returns the dataset's configuration.
 func (d *Dataset) Config() Config { return d.cfg }
 
+// The dataset keeps times as nanoseconds since 1970, which an int64 holds
+// only for the years 1678–2262, while a record may carry any year 1–9999:
+// an exporter's 9999-12-31 for "never" wrapped round to 1815, and a
+// subscription meant to run for ever was counted as ended before it began.
+// A record's time beyond these bounds is held at them: the far future and
+// the far past still, with room for the windows added to a time.
+var (
+	earliestTime = time.Unix(0, -(1 << 62)).UTC() // 1823
+	latestTime   = time.Unix(0, 1<<62).UTC()      // 2116
+)
+
+// ns is a record's time in the dataset's nanoseconds: 0 for none, and a
+// time past earliestTime or latestTime held at the bound.
 func ns(t time.Time) int64 {
-	if t.IsZero() {
+	switch {
+	case t.IsZero():
 		return 0
+	case t.Before(earliestTime):
+		return earliestTime.UnixNano()
+	case t.After(latestTime):
+		return latestTime.UnixNano()
 	}
 	return t.UnixNano()
 }

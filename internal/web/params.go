@@ -48,7 +48,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/ledger":                          {"from", "to", "limit"},
 	"GET /api/v1/evidence":                        {"from", "to"},
 	"GET /api/v1/metrics/{id}/acknowledgements":   nil,
-	"GET /api/v1/escalations":                     {"as_of", "window", "scope"},
+	"GET /api/v1/escalations":                     {"as_of", "scope"},
 	"GET /api/v1/alerts":                          nil,
 	"GET /api/v1/proposals":                       nil,
 	"GET /api/v1/proposals/{id}":                  nil,

@@ -78,7 +78,7 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request) {
 	}
 	ns, err := s.checkShare(r, in)
 	if err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, inFilters(err))
 		return
 	}
 	p := auth.PrincipalFrom(r.Context())
@@ -93,6 +93,18 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request) {
 		j.SVG, j.PNG = j.URL+"/card.svg", j.URL+"/card.png"
 	}
 	writeJSON(w, http.StatusCreated, j)
+}
+
+// inFilters names a filter's mistake by its place in the request body
+// (filters.team), as an unknown filter is named: checkShare checks the
+// filters as the metric page checks its query, by the names its form
+// fields have, which a JSON client never sent.
+func inFilters(err error) error {
+	p := domain.ParamOf(err)
+	if domain.CodeOf(err) != domain.EInvalid || !slices.Contains(shareFilterKeys, p) {
+		return err
+	}
+	return domain.InvalidParam("filters."+p, "%s", strings.TrimPrefix(err.Error(), p+": "))
 }
 
 // checkShare turns a share request into a link to create: the subject exists and the caller

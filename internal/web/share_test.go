@@ -59,13 +59,16 @@ func TestShareLinkAccess(t *testing.T) {
 		}
 	}
 	for body, param := range map[string]string{
-		`{"kind":"card","subject":"change_failure_rate","filters":{"team":"nosuch"}}`:          "team",
+		`{"kind":"card","subject":"change_failure_rate","filters":{"team":"nosuch"}}`:          `"param": "filters.team"`,
 		`{"kind":"card","subject":"change_failure_rate","filters":{"colour":"red"}}`:           "filters.colour",
 		`{"kind":"card","subject":"change_failure_rate","expires_in":"365d"}`:                  "expires_in",
 		`{"kind":"view","subject":"engineering","filters":{"team":"core"}}`:                    "filters.team",
 		`{"kind":"poster","subject":"change_failure_rate"}`:                                    "kind",
 		`{"kind":"card","subject":"nope"}`:                                                     `"param": "subject"`,
-		`{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"the 5th of May"}}`: "as_of",
+		`{"kind":"card","subject":"change_failure_rate","filters":{"scope":"origin:nosuch"}}`:  `"param": "filters.scope"`,
+		`{"kind":"card","subject":"change_failure_rate","filters":{"by":"colour"}}`:            `"param": "filters.by"`,
+		`{"kind":"card","subject":"change_failure_rate","filters":{"window":"100000d"}}`:       `"param": "filters.window"`,
+		`{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"the 5th of May"}}`: `"param": "filters.as_of"`,
 	} {
 		if st, _, raw := e.share(t, eng, body); st != 400 || !strings.Contains(string(raw), param) {
 			t.Errorf("share %s: %d %s, want 400 naming %s", body, st, raw, param)

@@ -22,6 +22,15 @@ func (s *Server) getLedger(w http.ResponseWriter, r *http.Request) {
 	if rg.FromSeq, rg.From, err = ledgerBound(r, "from"); err == nil {
 		rg.ToSeq, rg.To, err = ledgerBound(r, "to")
 	}
+	// A range that ends before it begins is a mistake to point at, as the
+	// adoption, annotations and evidence ranges say, not an empty page.
+	switch {
+	case err != nil:
+	case rg.FromSeq > 0 && rg.ToSeq > 0 && rg.ToSeq < rg.FromSeq:
+		err = badParam("to", "position %d is before from (%d)", rg.ToSeq, rg.FromSeq)
+	case !rg.From.IsZero() && !rg.To.IsZero() && rg.To.Before(rg.From):
+		err = badParam("to", "%s is before from (%s)", rg.To.Format(time.RFC3339Nano), rg.From.Format(time.RFC3339Nano))
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

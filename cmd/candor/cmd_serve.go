@@ -563,7 +563,7 @@ func startScheduled(ctx context.Context, a *app, hooks *connect.Service, log *sl
 		el.Run(ctx, func(ctx context.Context) {
 			var wg sync.WaitGroup
 			for _, job := range jobs {
-				wg.Go(func() { job(ctx) })
+				wg.Go(func() { keepRunning(ctx, log, job) })
 			}
 			wg.Wait()
 		})
@@ -873,4 +873,39 @@ func runCatalogDocs(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	return os.WriteFile(*out, []byte(doc), 0o644)
+}
+
+// jobRestart is how long after a panic a leader's job starts again.
+var jobRestart = time.Minute
+
+// keepRunning runs a leader's job (alerts, escalations, snapshots, syncs,
+// the post-deploy watch, retention, the image, reports) until it returns
+// or ctx ends. A panic in it (a formula meeting data it cannot handle, a
+// defect) is logged with its stack and the job started again a minute
+// later: raised on the job's goroutine it ended the whole server, pages
+// and webhooks with it, and a restarted server met the same data again.
+func keepRunning(ctx context.Context, log *slog.Logger, job func(context.Context) error) {
+	for {
+		if !runOnce(log, func() { job(ctx) }) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(jobRestart):
+		}
+	}
+}
+
+// runOnce runs fn and says whether it panicked (logged with its stack).
+func runOnce(log *slog.Logger, fn func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			wp := scorecard.AsPanic(v)
+			log.Error("a leader's job panicked; it starts again in "+jobRestart.String(), "panic", fmt.Sprint(wp.Value), "stack", string(wp.Stack))
+			panicked = true
+		}
+	}()
+	fn()
+	return false
 }

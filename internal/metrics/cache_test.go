@@ -600,3 +600,37 @@ func testMetric(t *testing.T, id string, fn Func) {
 		reg.ids = slices.DeleteFunc(reg.ids, func(x string) bool { return x == id })
 	})
 }
+
+// A formula that panics while results are computed ahead of readers (the
+// stale refresh, the warming of the next copy: goroutines of the engine's)
+// leaves that result uncomputed and goes on with the others, where it had
+// ended the whole server; a reader asking for it gets the panic.
+func TestComputeAheadSurvivesAPanickingFormula(t *testing.T) {
+	testMetric(t, "test_panics_ahead", func(*Dataset, Query) Result { panic("formula met data it could not handle") })
+	testMetric(t, "test_fine_ahead", func(*Dataset, Query) Result { return Result{Count: 2} })
+	d := NewDataset(DefaultConfig())
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day}
+	var keys []cacheKey
+	for _, id := range []string{"test_panics_ahead", "test_fine_ahead"} {
+		def, err := d.defAt(id, q.AsOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, q.key(def))
+	}
+	if n, rest := d.computeUntil(keys, time.Now().Add(time.Minute), true); n != 2 || len(rest) != 0 {
+		t.Errorf("computed %d, %d left; want both keys done", n, len(rest))
+	}
+	if !d.Cached("test_fine_ahead", q) || d.Cached("test_panics_ahead", q) {
+		t.Errorf("cached: fine %v, panicking %v; want the fine one only", d.Cached("test_fine_ahead", q), d.Cached("test_panics_ahead", q))
+	}
+	if len(d.flights) != 0 {
+		t.Errorf("%d flights left registered", len(d.flights))
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a reader asking for the panicking metric did not get its panic")
+		}
+	}()
+	d.Compute("test_panics_ahead", q)
+}

@@ -55,9 +55,20 @@ func (d *Dataset) computeUntil(keys []cacheKey, deadline time.Time, first bool) 
 		// The key holds the window's ends in unix ns, which is all a
 		// computation reads of the query's times.
 		q := Query{AsOf: time.Unix(0, k.asOf).UTC(), Window: time.Duration(k.asOf - k.start), Scope: k.scope, Records: k.records, Closing: k.closing}
-		d.computeAs(k.def.ID, k.def, q, false)
+		d.computeAhead(k.def, q)
 	}
 	return len(keys), nil
+}
+
+// computeAhead computes a result no reader is waiting for (the stale
+// refresh, the warming of the next copy), on a goroutine of the engine's:
+// a formula that panics there would end the whole process, so the result
+// is left uncomputed instead, and the reader who asks for it computes it
+// on the request's goroutine, where the panic is that request's 500 and
+// logged with its stack (web's recoverRequest).
+func (d *Dataset) computeAhead(def *Def, q Query) {
+	defer func() { recover() }()
+	d.computeAs(def.ID, def, q, false)
 }
 
 // TrackAsked makes d remember the keys readers ask for, for WarmFrom: on

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -480,22 +479,9 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 	cards := make([]Card, len(shown))
 	// Metrics are independent reads of an immutable dataset: compute them
 	// on every core.
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				cards[i] = Evaluate(ds, shown[i], opt, opt.Scope, series)
-			}
-		}()
-	}
-	for i := range shown {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	forEach(len(shown), runtime.GOMAXPROCS(0), func(i int) {
+		cards[i] = Evaluate(ds, shown[i], opt, opt.Scope, series)
+	})
 
 	byID := map[string]*Card{}
 	for i := range cards {

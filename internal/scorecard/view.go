@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -146,25 +145,19 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 	// plus a breakdown is the costly part: one goroutine each (a view holds
 	// a handful).
 	errs := make([]error, len(defs))
-	var wg sync.WaitGroup
-	for i, m := range defs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			vm := &vr.Metrics[i]
-			vm.Card = Evaluate(ds, m, opt, metrics.Scope{}, true)
-			judgeCard(cat, ds, m, opt, metrics.Scope{}, &vm.Card)
-			by := v.Breakdowns[m.ID]
-			if by == "" || !Computed(m) {
-				// A metric not computed yet says so on its card; it has
-				// nothing to break down.
-				return
-			}
-			vm.By = by
-			vm.Breakdown, errs[i] = breakdown(cat, ds, m, opt, by)
-		}()
-	}
-	wg.Wait()
+	forEach(len(defs), len(defs), func(i int) {
+		m, vm := defs[i], &vr.Metrics[i]
+		vm.Card = Evaluate(ds, m, opt, metrics.Scope{}, true)
+		judgeCard(cat, ds, m, opt, metrics.Scope{}, &vm.Card)
+		by := v.Breakdowns[m.ID]
+		if by == "" || !Computed(m) {
+			// A metric not computed yet says so on its card; it has
+			// nothing to break down.
+			return
+		}
+		vm.By = by
+		vm.Breakdown, errs[i] = breakdown(cat, ds, m, opt, by)
+	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("role view %s: %s: %w", v.ID, defs[i].ID, err)

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"regexp"
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/priority"
+	"github.com/candor/candor/internal/scorecard"
 )
 
 // ContentSecurityPolicy is sent with every response: no inline script or
@@ -76,11 +79,20 @@ func (s *Server) logger(r *http.Request) *slog.Logger {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// started says the response's header has gone out: after a panic,
+	// an error can be answered only before.
+	started bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
+	w.started = true
 	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.started = true
+	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -106,7 +118,10 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 			defer done()
 			r = r.WithContext(ctx)
 		}
-		h.ServeHTTP(sw, r)
+		func() {
+			defer s.recoverRequest(sw, r)
+			h.ServeHTTP(sw, r)
+		}()
 		attrs := []any{"request_id", id, "method", r.Method, "path", loggedPath(r.URL.Path), "status", sw.status,
 			"ms", float64(time.Since(start).Microseconds()) / 1000}
 		if info.pattern != "" {
@@ -117,4 +132,36 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 		}
 		s.Log.Info("request", attrs...)
 	})
+}
+
+// recoverRequest answers a request whose handler panicked with a 500 in
+// the error vocabulary (a page for a page, JSON for the API) quoting the
+// request id, and logs the panic with its stack under that id. net/http
+// would recover it too, but by dropping the connection: a client saw the
+// connection reset with nothing to quote, and the log line carried no
+// request id. A panic raised again from a worker goroutine
+// (scorecard.WorkerPanic) is logged with the worker's stack. The
+// sentinel http.ErrAbortHandler is net/http's own way to abort a
+// response, and goes on to it.
+func (s *Server) recoverRequest(w *statusWriter, r *http.Request) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if v == http.ErrAbortHandler {
+		panic(v)
+	}
+	wp := scorecard.AsPanic(v)
+	s.logger(r).Error("request panicked", "panic", fmt.Sprint(wp.Value), "stack", string(wp.Stack))
+	if w.started {
+		// Part of the answer has gone: cutting the connection is all
+		// that tells the client it is not whole.
+		panic(http.ErrAbortHandler)
+	}
+	err := domain.Errorf(domain.EInternal, "the handler panicked (logged above with its stack)")
+	if isAPIPath(r.URL.Path) {
+		s.writeError(w, r, err)
+		return
+	}
+	s.pageError(w, r, err)
 }

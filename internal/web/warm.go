@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/candor/candor/internal/escalation"
@@ -92,6 +94,14 @@ func (s *Server) Warm(ctx context.Context) {
 			// meanwhile makes the minute due again.
 			seq := s.Engine.Seq()
 			if err := s.warmAt(ctx, at); err != nil {
+				var wp *scorecard.WorkerPanic
+				if errors.As(err, &wp) {
+					// Not tried again before the next minute or new data:
+					// the same data would panic again every second.
+					s.Log.Error("warming the default pages panicked; the first reader of the page will be answered 500", "as_of", at, "panic", fmt.Sprint(wp.Value), "stack", string(wp.Stack))
+					w.did(s.Now(), at, seq)
+					continue
+				}
 				if ctx.Err() == nil {
 					s.Log.Warn("warming the default pages", "as_of", at, "err", err)
 				}
@@ -110,7 +120,16 @@ func (s *Server) Warm(ctx context.Context) {
 // warmAt computes the scorecard, its escalations and every role view as
 // of at, for a reader who may see everything: a reader who may see less
 // reads a subset of the same cached results.
-func (s *Server) warmAt(ctx context.Context, at time.Time) error {
+//
+// A panic while computing (a formula meeting data it cannot handle) is
+// returned as a *scorecard.WorkerPanic: raised on the warmer's goroutine
+// it ended the whole server, where a reader's request is answered 500.
+func (s *Server) warmAt(ctx context.Context, at time.Time) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = scorecard.AsPanic(v)
+		}
+	}()
 	acks, err := escalation.List(ctx, s.Store, "")
 	if err != nil {
 		return err

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -57,4 +61,47 @@ func TestWarmRuns(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Warm did not stop with its context")
 	}
+}
+
+// A panic while warming (a formula meeting data it cannot handle) is
+// logged with its stack and the warmer goes on: on the warmer's goroutine
+// it had ended the whole server. Not tried again for the same minute and
+// data, which would panic again every second.
+func TestWarmSurvivesAPanic(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 10, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	logs := &lockedBuffer{}
+	e.srv.Log = slog.New(slog.NewJSONHandler(logs, nil))
+	e.srv.Catalog = nil // the scorecard's computation panics on it
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.srv.Warm(ctx); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "warming the default pages panicked") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(2500 * time.Millisecond) // two more of the warmer's looks
+	cancel()
+	<-done
+	if n := strings.Count(logs.String(), "warming the default pages panicked"); n != 1 || !strings.Contains(logs.String(), `"stack":"goroutine`) {
+		t.Errorf("%d panics logged (want 1, with its stack):\n%s", n, logs)
+	}
+}
+
+// lockedBuffer is a log's buffer read while the logger writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -66,16 +66,39 @@ func (e *ReadOnlyError) Unwrap() error { return e.Err }
 // SQLITE_READONLY, whatever the extended code says of why.
 func readOnly(err error) bool { return primaryCode(err) == sqlite3.SQLITE_READONLY }
 
+// FullError is a write the store's file system had no room for: SQLite
+// says only "database or disk is full", naming neither the file nor where
+// the room ran out. The transaction it failed in is rolled back whole, and
+// space freed mends it without a restart.
+type FullError struct {
+	Dir string
+	Err error
+}
+
+func (e *FullError) Error() string {
+	return fmt.Sprintf("the store %s cannot grow (%v): the file system holding %s is full; nothing of the failed write was kept: free space there (df -h %s) and write again",
+		filepath.Join(e.Dir, "candor.db"), e.Err, e.Dir, e.Dir)
+}
+
+func (e *FullError) Unwrap() error { return e.Err }
+
 // checked returns err, as a *DamagedError when SQLite found the file
-// damaged, a *ReadOnlyError when it may not write it. The first damage is
-// kept (Damaged): the file does not mend itself, so a store once found
-// damaged stays so until it is replaced and the process started again.
+// damaged, a *ReadOnlyError when it may not write it, a *FullError when
+// its file system has no room left. The first damage is kept (Damaged):
+// the file does not mend itself, so a store once found damaged stays so
+// until it is replaced and the process started again.
 func (s *DB) checked(err error) error {
 	if err != nil && readOnly(err) {
 		if ro := (*ReadOnlyError)(nil); errors.As(err, &ro) {
 			return err
 		}
 		return &ReadOnlyError{Dir: s.dir, Err: err}
+	}
+	if err != nil && primaryCode(err) == sqlite3.SQLITE_FULL {
+		if fe := (*FullError)(nil); errors.As(err, &fe) {
+			return err
+		}
+		return &FullError{Dir: s.dir, Err: err}
 	}
 	if err == nil || !corrupt(err) {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,6 +162,44 @@ func TestReadOnlyStoreIsNamed(t *testing.T) {
 	if !errors.As(err, &ro) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) ||
 		!strings.Contains(err.Error(), "readonly") || !strings.Contains(err.Error(), "check their owner and permissions (ls -l "+dir+")") {
 		t.Fatalf("writing a read-only store: %v; want a ReadOnlyError naming the file and what to check", err)
+	}
+}
+
+// A store whose file system is full: a write fails naming the file and
+// where room ran out, where SQLite says only "database or disk is full";
+// nothing of the failed batch is kept, it is not damage, and reads go on.
+// SQLite's max_page_count stands in for the full disk: it refuses to grow
+// the file with the same SQLITE_FULL.
+func TestFullStoreIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	items := damageStore(t, dir, 10)
+	fi, err := os.Stat(filepath.Join(dir, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlite.SetDSNMore(fmt.Sprintf("&_pragma=max_page_count(%d)", fi.Size()/16384+4))()
+	ctx := context.Background()
+	s, err := sqlite.OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	more := make([]store.Item, 3000)
+	for i := range more {
+		more[i] = store.Item{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: fmt.Sprintf("more-%06d", i)}, Hash: "h",
+			Body: []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("y", 400)))}
+	}
+	_, err = store.Put(ctx, s, more)
+	var fe *sqlite.FullError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) ||
+		!strings.Contains(err.Error(), "full") || !strings.Contains(err.Error(), "df -h "+dir) {
+		t.Fatalf("writing a full store: %v; want a FullError naming the file and where to free space", err)
+	}
+	if s.Damaged() != nil {
+		t.Errorf("a full store reported damaged: %v", s.Damaged())
+	}
+	if n, err := s.LastSeq(ctx); err != nil || n != int64(len(items)) {
+		t.Fatalf("after the failed write LastSeq = %d, %v; want the %d rows before it and none of it", n, err, len(items))
 	}
 }
 

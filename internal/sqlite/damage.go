@@ -82,23 +82,36 @@ func (e *FullError) Error() string {
 
 func (e *FullError) Unwrap() error { return e.Err }
 
+// LockedError is a write that waited out busy_timeout for the store's
+// write lock: SQLite says only "database is locked", naming neither the
+// file nor who holds it. Nothing of the write was kept.
+type LockedError struct {
+	Dir string
+	Err error
+}
+
+func (e *LockedError) Error() string {
+	path := filepath.Join(e.Dir, "candor.db")
+	return fmt.Sprintf("the store %s is locked (%v): another process held its write lock for %s, such as an sqlite3 session with a transaction open on it or a long candor import (fuser %s shows which); let it finish or end it, and write again",
+		path, e.Err, busyTimeout, path)
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
+
 // checked returns err, as a *DamagedError when SQLite found the file
 // damaged, a *ReadOnlyError when it may not write it, a *FullError when
-// its file system has no room left. The first damage is kept (Damaged):
-// the file does not mend itself, so a store once found damaged stays so
-// until it is replaced and the process started again.
+// its file system has no room left, a *LockedError when another process
+// kept the write lock. The first damage is kept (Damaged): the file does
+// not mend itself, so a store once found damaged stays so until it is
+// replaced and the process started again.
 func (s *DB) checked(err error) error {
-	if err != nil && readOnly(err) {
-		if ro := (*ReadOnlyError)(nil); errors.As(err, &ro) {
-			return err
-		}
-		return &ReadOnlyError{Dir: s.dir, Err: err}
-	}
-	if err != nil && primaryCode(err) == sqlite3.SQLITE_FULL {
-		if fe := (*FullError)(nil); errors.As(err, &fe) {
-			return err
-		}
-		return &FullError{Dir: s.dir, Err: err}
+	switch primaryCode(err) {
+	case sqlite3.SQLITE_READONLY:
+		return named(err, &ReadOnlyError{Dir: s.dir, Err: err})
+	case sqlite3.SQLITE_FULL:
+		return named(err, &FullError{Dir: s.dir, Err: err})
+	case sqlite3.SQLITE_BUSY:
+		return named(err, &LockedError{Dir: s.dir, Err: err})
 	}
 	if err == nil || !corrupt(err) {
 		return err
@@ -109,6 +122,16 @@ func (s *DB) checked(err error) error {
 	de := &DamagedError{Path: filepath.Join(s.dir, "candor.db"), Err: err}
 	s.damage.CompareAndSwap(nil, de)
 	return de
+}
+
+// named returns err as it is when it names the store already (an error
+// checked twice on its way up), else as ne.
+func named[E error](err error, ne E) error {
+	var already E
+	if errors.As(err, &already) {
+		return err
+	}
+	return ne
 }
 
 // Damaged returns the first error that found the store's file damaged

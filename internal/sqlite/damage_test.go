@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -200,6 +201,49 @@ func TestFullStoreIsNamed(t *testing.T) {
 	}
 	if n, err := s.LastSeq(ctx); err != nil || n != int64(len(items)) {
 		t.Fatalf("after the failed write LastSeq = %d, %v; want the %d rows before it and none of it", n, err, len(items))
+	}
+}
+
+// A store another process holds the write lock of past busy_timeout (an
+// sqlite3 session left in a transaction): a write fails naming the file
+// and what to look for, where SQLite says only "database is locked";
+// nothing of it is kept, it is not damage, and reads go on.
+func TestLockedStoreIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	items := damageStore(t, dir, 10)
+	path := filepath.Join(dir, "candor.db")
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	holder, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, "ROLLBACK")
+	defer sqlite.SetBusyTimeout(50 * time.Millisecond)()
+	s, err := sqlite.OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	items[0].Hash = "changed"
+	_, err = store.Put(ctx, s, items[:1])
+	var le *sqlite.LockedError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "fuser "+path) {
+		t.Fatalf("writing a store another process holds: %v; want a LockedError naming the file and how to find the holder", err)
+	}
+	if s.Damaged() != nil {
+		t.Errorf("a locked store reported damaged: %v", s.Damaged())
+	}
+	if n, err := s.LastSeq(ctx); err != nil || n != int64(len(items)) {
+		t.Fatalf("LastSeq = %d, %v; want the store to read", n, err)
 	}
 }
 

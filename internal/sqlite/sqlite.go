@@ -100,6 +100,10 @@ func create(ctx context.Context, path string) error {
 // which a test running as root cannot otherwise see.
 var dsnMore string
 
+// busyTimeout is how long a write waits for another process's write lock
+// before it fails (LockedError); tests shorten it.
+var busyTimeout = 10 * time.Second
+
 // ErrNoStore is OpenExisting's error for a directory without a store.
 var ErrNoStore = errors.New("no Candor store")
 
@@ -147,7 +151,7 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 	// otherwise write one to a temporary file on every row.
 	// wal_autocheckpoint(0): Candor checkpoints in the background
 	// (writer.go).
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) + "&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + dsnMore
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(ctx, path); err != nil {

@@ -850,6 +850,49 @@ func TestDemoRunAgainKeepsItsStore(t *testing.T) {
 	}
 }
 
+// A kept demo stopped between its import and its owners' actions (killed,
+// Ctrl-C) records them when run again: it had been served as it was left,
+// every amber and red metric escalated.
+func TestDemoStoppedBeforeItsActions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "demo.yaml")
+	if err := os.WriteFile(cfg, demoConfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "demo.ndjson")
+	mustRun(t, "generate", "--scale", "0.01", "--out", data)
+	mustRun(t, "import", data, "--data", dir, "--config", cfg)
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--data", dir)
+	url := p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		m := regexp.MustCompile(`running at (http://\S+)`).FindStringSubmatch(p.out.String())
+		if m == nil {
+			return "", false
+		}
+		return m[1], true
+	})
+	defer p.stop(t)
+	if !strings.Contains(p.errb.String(), "recorded the owners' actions on") {
+		t.Errorf("a demo stopped before its owners' actions, run again, does not record them:\n%s", p.errb.String())
+	}
+	tok := regexp.MustCompile(`API token \([^)]*\): (\S+)`).FindStringSubmatch(p.out.String())
+	if tok == nil {
+		t.Fatalf("no API token printed:\n%s", p.out.String())
+	}
+	code, body := get(t, url+"/api/v1/escalations", tok[1])
+	var esc struct {
+		Escalations []struct{ Metric string } `json:"escalations"`
+	}
+	if err := json.Unmarshal(body, &esc); code != 200 || err != nil {
+		t.Fatalf("GET escalations = %d %v %s", code, err, clip(string(body)))
+	}
+	if n := len(esc.Escalations); n == 0 || n > demoLeftOpen {
+		t.Errorf("the demo shows %d escalations, want 1 to %d", n, demoLeftOpen)
+	}
+}
+
 func TestShellWord(t *testing.T) {
 	for in, want := range map[string]string{"/tmp/demo": "/tmp/demo", "/tmp/my demo": "'/tmp/my demo'", "it's": `'it'\''s'`, "": "''"} {
 		if got := shellWord(in); got != want {

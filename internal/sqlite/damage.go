@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -62,10 +63,6 @@ func (e *ReadOnlyError) Error() string {
 
 func (e *ReadOnlyError) Unwrap() error { return e.Err }
 
-// readOnly reports whether err is SQLite refusing a write to the file:
-// SQLITE_READONLY, whatever the extended code says of why.
-func readOnly(err error) bool { return primaryCode(err) == sqlite3.SQLITE_READONLY }
-
 // FullError is a write the store's file system had no room for: SQLite
 // says only "database or disk is full", naming neither the file nor where
 // the room ran out. The transaction it failed in is rolled back whole, and
@@ -76,7 +73,7 @@ type FullError struct {
 }
 
 func (e *FullError) Error() string {
-	return fmt.Sprintf("the store %s cannot grow (%v): the file system holding %s is full; nothing of the failed write was kept: free space there (df -h %s) and write again",
+	return fmt.Sprintf("the store %s has no room (%v): the file system holding %s is full, and nothing of what failed was kept: free space there (df -h %s) and try again",
 		filepath.Join(e.Dir, "candor.db"), e.Err, e.Dir, e.Dir)
 }
 
@@ -105,11 +102,12 @@ func (e *LockedError) Unwrap() error { return e.Err }
 // not mend itself, so a store once found damaged stays so until it is
 // replaced and the process started again.
 func (s *DB) checked(err error) error {
+	if full(s.dir, err) {
+		return named(err, &FullError{Dir: s.dir, Err: err})
+	}
 	switch primaryCode(err) {
 	case sqlite3.SQLITE_READONLY:
 		return named(err, &ReadOnlyError{Dir: s.dir, Err: err})
-	case sqlite3.SQLITE_FULL:
-		return named(err, &FullError{Dir: s.dir, Err: err})
 	case sqlite3.SQLITE_BUSY:
 		return named(err, &LockedError{Dir: s.dir, Err: err})
 	}
@@ -122,6 +120,22 @@ func (s *DB) checked(err error) error {
 	de := &DamagedError{Path: filepath.Join(s.dir, "candor.db"), Err: err}
 	s.damage.CompareAndSwap(nil, de)
 	return de
+}
+
+// full reports whether err is the file system holding the store in dir
+// being full: SQLITE_FULL, or an I/O error while it has (almost) no room
+// left for this account — the -shm file WAL needs, made at the first
+// connection after every process had closed the store (a restart), cannot
+// be made then, and SQLite says only "disk I/O error (4874)".
+func full(dir string, err error) bool {
+	switch primaryCode(err) {
+	case sqlite3.SQLITE_FULL:
+		return true
+	case sqlite3.SQLITE_IOERR:
+		var st syscall.Statfs_t
+		return syscall.Statfs(dir, &st) == nil && st.Bavail*uint64(st.Bsize) < 1<<20
+	}
+	return false
 }
 
 // named returns err as it is when it names the store already (an error

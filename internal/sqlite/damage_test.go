@@ -204,6 +204,23 @@ func TestFullStoreIsNamed(t *testing.T) {
 	}
 }
 
+// A store opened on a full file system fails naming it as a write does,
+// where it said "DATA/candor.db: database or disk is full (13)" (a new
+// store's migrations) or, restarted with no room for the -shm file WAL
+// needs, "disk I/O error (4874)" (checked by hand on a full tmpfs).
+func TestFullStoreOpenIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	defer sqlite.SetDSNMore("&_pragma=max_page_count(2)")()
+	s, err := sqlite.Open(context.Background(), dir)
+	if err == nil {
+		s.Close()
+	}
+	var fe *sqlite.FullError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) {
+		t.Fatalf("opening a store with no room: %v; want a FullError naming the file", err)
+	}
+}
+
 // A store another process holds the write lock of past busy_timeout (an
 // sqlite3 session left in a transaction): a write fails naming the file
 // and what to look for, where SQLite says only "database is locked";

@@ -176,13 +176,16 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
 			return nil, err // names the file already
 		}
-		if readOnly(err) {
-			return nil, &ReadOnlyError{Dir: dir, Err: err}
+		if named := s.checked(err); named != err {
+			return nil, named // a read-only, full or locked store, named as a write's
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
+		if named := s.checked(err); named != err {
+			return nil, named
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var cctx context.Context
@@ -219,6 +222,9 @@ func checkStore(ctx context.Context, path string, existing bool) error {
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
+		if dir := filepath.Dir(path); full(dir, err) {
+			return &FullError{Dir: dir, Err: err}
+		}
 		switch primaryCode(err) {
 		case sqlite3.SQLITE_NOTADB:
 			return fmt.Errorf("%s is %w: not an SQLite database", path, ErrNotStore)

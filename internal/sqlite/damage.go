@@ -103,7 +103,12 @@ func (e *LockedError) Unwrap() error { return e.Err }
 // replaced and the process started again.
 func (s *DB) checked(err error) error {
 	if full(s.dir, err) {
-		return named(err, &FullError{Dir: s.dir, Err: err})
+		fe := &FullError{Dir: s.dir, Err: err}
+		if !errors.As(err, &fe) {
+			err = fe
+		}
+		s.noRoom.Store(fe)
+		return err
 	}
 	switch primaryCode(err) {
 	case sqlite3.SQLITE_READONLY:
@@ -146,6 +151,26 @@ func named[E error](err error, ne E) error {
 		return err
 	}
 	return ne
+}
+
+// committed is checked for a write's outcome: one that committed says
+// the file system has room again.
+func (s *DB) committed(err error) error {
+	if err == nil {
+		s.noRoom.Store(nil)
+		return nil
+	}
+	return s.checked(err)
+}
+
+// Full returns the last error that found the store's file system full,
+// nil once a write has committed since (or while none has): what a health
+// check reports while reads go on and every write fails.
+func (s *DB) Full() error {
+	if fe := s.noRoom.Load(); fe != nil {
+		return fe
+	}
+	return nil
 }
 
 // Damaged returns the first error that found the store's file damaged

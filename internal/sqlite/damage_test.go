@@ -202,6 +202,17 @@ func TestFullStoreIsNamed(t *testing.T) {
 	if n, err := s.LastSeq(ctx); err != nil || n != int64(len(items)) {
 		t.Fatalf("after the failed write LastSeq = %d, %v; want the %d rows before it and none of it", n, err, len(items))
 	}
+	// Full says so (/healthz) until a write commits again: here one small
+	// enough for the room left.
+	if !errors.As(s.Full(), &fe) {
+		t.Errorf("Full after a write found no room = %v", s.Full())
+	}
+	if _, err := store.Put(ctx, s, more[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if s.Full() != nil {
+		t.Errorf("Full after a write committed = %v; want nil", s.Full())
+	}
 }
 
 // A store opened on a full file system fails naming it as a write does,

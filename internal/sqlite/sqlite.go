@@ -69,6 +69,9 @@ type DB struct {
 	store.SealerSlot
 	// damage is the first error that found the file damaged (checked).
 	damage atomic.Pointer[DamagedError]
+	// noRoom is the last error that found the file system full (checked),
+	// until a write commits (committed).
+	noRoom atomic.Pointer[FullError]
 }
 
 var _ store.Store = (*DB)(nil)
@@ -690,7 +693,7 @@ func (b *batch) Commit() error {
 		b.tx.Rollback()
 		return b.s.checked(err)
 	}
-	return b.s.checked(b.tx.Commit())
+	return b.s.committed(b.tx.Commit())
 }
 
 func (b *batch) Rollback() error {

@@ -808,11 +808,18 @@ func serveDemo(ctx context.Context, env *Env, a *app, ln net.Listener, c common,
 		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard%s\n",
 			dir, readWith(c))
 	}
+	url := "http://" + ln.Addr().String()
+	tokenText := "  API token: shown when this demo directory was made; another: candor token create --name NAME --role executive" + readWith(c) + "\n"
+	if token != "" {
+		tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n", token, token, url)
+		// Shown at once, not when the data is loaded: a demo stopped
+		// during the load (Ctrl-C, killed) had made them and shown
+		// neither, and a kept directory's administrator could never sign
+		// in.
+		fmt.Fprintf(env.Stdout, "Candor demo at %s, once its data is loaded:\n%s%s", url, signIn, tokenText)
+		signIn, tokenText = "", ""
+	}
 	return serve(ctx, env, a, ln, func(url string) {
-		tokenText := "  API token: shown when this demo directory was made; another: candor token create --name NAME --role executive" + readWith(c) + "\n"
-		if token != "" {
-			tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n", token, token, url)
-		}
 		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s%s%sPress Ctrl-C to stop.\n", url, signIn, tokenText, kept)
 	})
 }

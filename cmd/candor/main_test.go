@@ -893,6 +893,23 @@ func TestDemoStoppedBeforeItsActions(t *testing.T) {
 	}
 }
 
+// A new demo's password and token are shown as soon as they are made,
+// before the data's load, where they were shown only once it was loaded: a
+// demo stopped during the load (Ctrl-C, killed) had made them and shown
+// neither, and a kept directory's administrator could never sign in.
+func TestDemoShowsItsAccessBeforeTheLoad(t *testing.T) {
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--scale", "0.01", "--data", filepath.Join(t.TempDir(), "demo"))
+	p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		return "", strings.Contains(p.out.String(), "running at http://")
+	})
+	p.stop(t)
+	out := p.out.String()
+	shown, running := strings.Index(out, "(shown only now)"), strings.Index(out, "running at http://")
+	if shown < 0 || shown > running || strings.Count(out, "shown only now") != 2 {
+		t.Errorf("the demo's access is not shown once, before it is running:\n%s", out)
+	}
+}
+
 func TestShellWord(t *testing.T) {
 	for in, want := range map[string]string{"/tmp/demo": "/tmp/demo", "/tmp/my demo": "'/tmp/my demo'", "it's": `'it'\''s'`, "": "''"} {
 		if got := shellWord(in); got != want {

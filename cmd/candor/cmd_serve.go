@@ -726,6 +726,12 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 			return usagef("%s: the demo store in %s was generated already; remove the directory to generate another", set, dir)
 		}
 		fmt.Fprintf(env.Stderr, "serving the demo store kept in %s as it was generated (remove the directory to generate another)\n", dir)
+		// A demo stopped between its import and its owners' actions
+		// (killed, Ctrl-C) had kept a store every amber and red metric of
+		// which was escalated for good.
+		if err := recordDemoActions(ctx, env, a); err != nil {
+			return err
+		}
 		return serveDemo(ctx, env, a, ln, c, dir, *keep != "")
 	}
 	fmt.Fprintf(env.Stderr, "generating demo data (scale %g, seed %d) into %s …\n", opt.Scale, opt.Seed, dir)
@@ -747,12 +753,20 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 		return fmt.Errorf("importing the demo data: %w", err)
 	}
 	fmt.Fprintf(env.Stderr, "imported %s in %.1f s\n", plural.Count(sum.Records, "record"), sum.Seconds)
-	if n, left, err := demoActions(ctx, a, time.Now()); err != nil {
+	if err := recordDemoActions(ctx, env, a); err != nil {
 		return err
-	} else if n > 0 {
-		fmt.Fprintf(env.Stderr, "recorded the owners' actions on %s; %s left to escalate\n", plural.Count(n, "amber or red metric"), plural.Count(left, "metric"))
 	}
 	return serveDemo(ctx, env, a, ln, c, dir, *keep != "")
+}
+
+// recordDemoActions records the demo owners' actions, unless the store
+// has them, and says so.
+func recordDemoActions(ctx context.Context, env *Env, a *app) error {
+	n, left, err := demoActions(ctx, a, time.Now())
+	if err == nil && n > 0 {
+		fmt.Fprintf(env.Stderr, "recorded the owners' actions on %s; %s left to escalate\n", plural.Count(n, "amber or red metric"), plural.Count(left, "metric"))
+	}
+	return err
 }
 
 // readWith is the flags another command reads the demo's store with:
@@ -794,11 +808,18 @@ func serveDemo(ctx context.Context, env *Env, a *app, ln net.Listener, c common,
 		kept = fmt.Sprintf("The store is kept in %s; other commands read it with the demo's configuration, for example:\n    candor scorecard%s\n",
 			dir, readWith(c))
 	}
+	url := "http://" + ln.Addr().String()
+	tokenText := "  API token: shown when this demo directory was made; another: candor token create --name NAME --role executive" + readWith(c) + "\n"
+	if token != "" {
+		tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n", token, token, url)
+		// Shown at once, not when the data is loaded: a demo stopped
+		// during the load (Ctrl-C, killed) had made them and shown
+		// neither, and a kept directory's administrator could never sign
+		// in.
+		fmt.Fprintf(env.Stdout, "Candor demo at %s, once its data is loaded:\n%s%s", url, signIn, tokenText)
+		signIn, tokenText = "", ""
+	}
 	return serve(ctx, env, a, ln, func(url string) {
-		tokenText := "  API token: shown when this demo directory was made; another: candor token create --name NAME --role executive" + readWith(c) + "\n"
-		if token != "" {
-			tokenText = fmt.Sprintf("  API token (executive, ingest; shown only now): %s\n    curl -H 'Authorization: Bearer %s' %s/api/v1/scorecard\n", token, token, url)
-		}
 		fmt.Fprintf(env.Stdout, "Candor demo is running at %s\n%s%s%sPress Ctrl-C to stop.\n", url, signIn, tokenText, kept)
 	})
 }

@@ -850,6 +850,66 @@ func TestDemoRunAgainKeepsItsStore(t *testing.T) {
 	}
 }
 
+// A kept demo stopped between its import and its owners' actions (killed,
+// Ctrl-C) records them when run again: it had been served as it was left,
+// every amber and red metric escalated.
+func TestDemoStoppedBeforeItsActions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "demo.yaml")
+	if err := os.WriteFile(cfg, demoConfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "demo.ndjson")
+	mustRun(t, "generate", "--scale", "0.01", "--out", data)
+	mustRun(t, "import", data, "--data", dir, "--config", cfg)
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--data", dir)
+	url := p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		m := regexp.MustCompile(`running at (http://\S+)`).FindStringSubmatch(p.out.String())
+		if m == nil {
+			return "", false
+		}
+		return m[1], true
+	})
+	defer p.stop(t)
+	if !strings.Contains(p.errb.String(), "recorded the owners' actions on") {
+		t.Errorf("a demo stopped before its owners' actions, run again, does not record them:\n%s", p.errb.String())
+	}
+	tok := regexp.MustCompile(`API token \([^)]*\): (\S+)`).FindStringSubmatch(p.out.String())
+	if tok == nil {
+		t.Fatalf("no API token printed:\n%s", p.out.String())
+	}
+	code, body := get(t, url+"/api/v1/escalations", tok[1])
+	var esc struct {
+		Escalations []struct{ Metric string } `json:"escalations"`
+	}
+	if err := json.Unmarshal(body, &esc); code != 200 || err != nil {
+		t.Fatalf("GET escalations = %d %v %s", code, err, clip(string(body)))
+	}
+	if n := len(esc.Escalations); n == 0 || n > demoLeftOpen {
+		t.Errorf("the demo shows %d escalations, want 1 to %d", n, demoLeftOpen)
+	}
+}
+
+// A new demo's password and token are shown as soon as they are made,
+// before the data's load, where they were shown only once it was loaded: a
+// demo stopped during the load (Ctrl-C, killed) had made them and shown
+// neither, and a kept directory's administrator could never sign in.
+func TestDemoShowsItsAccessBeforeTheLoad(t *testing.T) {
+	p := start(t, "demo", "--addr", "127.0.0.1:0", "--scale", "0.01", "--data", filepath.Join(t.TempDir(), "demo"))
+	p.waitFor(t, "the demo URL on stdout", func() (string, bool) {
+		return "", strings.Contains(p.out.String(), "running at http://")
+	})
+	p.stop(t)
+	out := p.out.String()
+	shown, running := strings.Index(out, "(shown only now)"), strings.Index(out, "running at http://")
+	if shown < 0 || shown > running || strings.Count(out, "shown only now") != 2 {
+		t.Errorf("the demo's access is not shown once, before it is running:\n%s", out)
+	}
+}
+
 func TestShellWord(t *testing.T) {
 	for in, want := range map[string]string{"/tmp/demo": "/tmp/demo", "/tmp/my demo": "'/tmp/my demo'", "it's": `'it'\''s'`, "": "''"} {
 		if got := shellWord(in); got != want {

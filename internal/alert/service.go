@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -69,6 +70,13 @@ type Service struct {
 	// last evaluated.
 	seq      int64
 	ingestAt time.Time
+
+	// unrecorded holds the notifications this process attempted whose
+	// outcome the store refused to record (a full disk, a lost
+	// connection), by id, until it takes them: left pending in the store,
+	// a notification sent would go out again at every flush meanwhile.
+	unrecordedMu sync.Mutex
+	unrecorded   map[int64]store.Notification
 }
 
 // due returns the rules to evaluate at now and marks them evaluated: a
@@ -709,14 +717,18 @@ func backoff(attempts int) time.Duration {
 // so a restart sends what is pending and nothing that was sent.
 func (s *Service) Flush(ctx context.Context) (int, error) {
 	now := s.now()
+	// Before the due are read, so that one recorded now is not among them.
+	errs := s.recordHeld(ctx)
 	due, err := s.Store.DueNotifications(ctx, now, 100)
 	if err != nil {
-		return 0, err
+		return 0, errors.Join(append(errs, err)...)
 	}
 	sent := 0
-	var errs []error
 	var users map[string]store.User // read once, at the first addressed one
 	for _, n := range due {
+		if s.held(n.ID) {
+			continue // attempted already; its outcome is recorded first
+		}
 		var e Envelope
 		var err error
 		if err = json.Unmarshal(n.Body, &e); err != nil {
@@ -746,11 +758,51 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 				sent++
 			}
 		}
-		if err := s.Store.UpdateNotification(ctx, n); err != nil {
+		if err := s.record(ctx, n); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return sent, errors.Join(errs...)
+}
+
+// record stores n's attempt, or holds it for the next flush to store
+// when the store refuses it.
+func (s *Service) record(ctx context.Context, n store.Notification) error {
+	err := s.Store.UpdateNotification(ctx, n)
+	s.unrecordedMu.Lock()
+	defer s.unrecordedMu.Unlock()
+	if err != nil {
+		if s.unrecorded == nil {
+			s.unrecorded = map[int64]store.Notification{}
+		}
+		s.unrecorded[n.ID] = n
+		return fmt.Errorf("recording notification %d (%s, not attempted again until it is): %w", n.ID, n.State, err)
+	}
+	delete(s.unrecorded, n.ID)
+	return nil
+}
+
+// held reports whether notification id was attempted and its outcome
+// is not stored yet.
+func (s *Service) held(id int64) bool {
+	s.unrecordedMu.Lock()
+	defer s.unrecordedMu.Unlock()
+	_, ok := s.unrecorded[id]
+	return ok
+}
+
+// recordHeld stores the outcomes held since the store refused them.
+func (s *Service) recordHeld(ctx context.Context) []error {
+	s.unrecordedMu.Lock()
+	held := slices.Collect(maps.Values(s.unrecorded))
+	s.unrecordedMu.Unlock()
+	var errs []error
+	for _, n := range held {
+		if err := s.record(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }
 
 // stillReaches is e's recipients who may receive it now, and whom it left

@@ -10,6 +10,7 @@ import (
 
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/sqlite/sqlitetest"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -104,6 +105,55 @@ func TestOutboxRetriesAndResumesAfterRestart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// refusing is an alert store whose notification updates fail while
+// full is set, as those of a store on a full disk do while it reads.
+type refusing struct {
+	store.AlertStore
+	full bool
+}
+
+func (r *refusing) UpdateNotification(ctx context.Context, n store.Notification) error {
+	if r.full {
+		return errors.New("database or disk is full (13)")
+	}
+	return r.AlertStore.UpdateNotification(ctx, n)
+}
+
+// A notification sent whose outcome the store refuses to record (a full
+// disk) is not sent again at each flush, as its row still says pending:
+// the outcome is held and recorded once the store takes writes again.
+func TestSentNotificationNotResentWhileUnrecorded(t *testing.T) {
+	ctx := context.Background()
+	db := sqlitetest.Open(t)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	st := &refusing{AlertStore: db}
+	hook := &counter{}
+	svc := &Service{Store: st, Rules: []Rule{{Name: "r", Kind: KindStatus}}, Timing: DefaultTiming,
+		Channels: map[string]Channel{"hook": hook}, Now: func() time.Time { return now }}
+	obs := []Observation{{Rule: "r", Metric: "m", Active: true, Summary: "m is red"}}
+	if err := svc.update(ctx, now, svc.Rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, svc.Rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	st.full = true
+	for range 3 {
+		if _, err := svc.Flush(ctx); err == nil || !strings.Contains(err.Error(), "disk is full") {
+			t.Fatalf("Flush on a full store: %v; want the refused update named", err)
+		}
+		now = now.Add(time.Minute)
+	}
+	if hook.sent != 1 {
+		t.Fatalf("sent %d times while the store refused to record it; want once", hook.sent)
+	}
+	st.full = false
+	if _, err := svc.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := db.Notifications(ctx, 10)
+	if err != nil || len(ns) != 1 || ns[0].State != store.NotificationSent || ns[0].Attempts != 1 || hook.sent != 1 {
+		t.Fatalf("after the store took writes again: %+v, %v, sent %d; want it recorded sent after one attempt", ns, err, hook.sent)
 	}
 }
 

@@ -119,7 +119,11 @@ func (c Config) ledgerKey(noCreate bool) (key ed25519.PrivateKey, from string, c
 	if key, err = ledger.GenerateKey(); err != nil {
 		return nil, "", false, err
 	}
-	if err := ledger.WriteKeyFile(path, key); err != nil {
+	if err := ledger.WriteKeyFile(path, key); errors.Is(err, fs.ErrExist) {
+		// Another process starting beside this one made it first.
+		key, err = ledger.ReadKeyFile(path)
+		return key, path, false, err
+	} else if err != nil {
 		return nil, "", false, err
 	}
 	return key, path, true, nil

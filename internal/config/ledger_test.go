@@ -61,3 +61,42 @@ func TestLedgerKey(t *testing.T) {
 		t.Errorf("a bad trusted key: %v", err)
 	}
 }
+
+// Processes starting at once on a new data directory (a server and an
+// import) each make the signing key on first use: all get the one key
+// written, none a half-written file ("not a ledger key") or the refusal
+// to overwrite one ("exists"), which had stopped them.
+func TestLedgerKeyMadeOnceByConcurrentStarts(t *testing.T) {
+	for range 20 {
+		c := Default()
+		c.Data = t.TempDir()
+		const n = 8
+		keys := make(chan string, n)
+		errs := make(chan error, n)
+		start := make(chan struct{})
+		for range n {
+			go func() {
+				<-start
+				k, _, _, err := c.LedgerKey()
+				if err != nil {
+					errs <- err
+					return
+				}
+				keys <- ledger.FormatKey(k)
+			}()
+		}
+		close(start)
+		seen := map[string]bool{}
+		for range n {
+			select {
+			case err := <-errs:
+				t.Fatalf("a concurrent first use: %v", err)
+			case k := <-keys:
+				seen[k] = true
+			}
+		}
+		if len(seen) != 1 {
+			t.Fatalf("%d different keys from one data directory", len(seen))
+		}
+	}
+}

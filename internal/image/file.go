@@ -33,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -117,7 +118,8 @@ func Create(path string) (*Writer, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("image: %w", err)
 	}
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	removeAbandoned(path)
+	f, err := createLocked(dir, filepath.Base(path)+".tmp")
 	if err != nil {
 		return nil, fmt.Errorf("image: %w", err)
 	}
@@ -130,6 +132,58 @@ func Create(path string) (*Writer, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// createLocked creates a temporary file named prefix and digits in dir
+// and holds an exclusive flock on it while it is open, which tells
+// removeAbandoned a writer is still at it. A file another process's
+// removeAbandoned took away between its creation and the lock is left and
+// another made.
+func createLocked(dir, prefix string) (*os.File, error) {
+	for {
+		f, err := os.CreateTemp(dir, prefix+"*")
+		if err != nil {
+			return nil, err
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			return f, nil // a file system without locks: nothing is removed there either
+		}
+		if fi, err := os.Stat(f.Name()); err == nil {
+			if own, err := f.Stat(); err == nil && os.SameFile(fi, own) {
+				return f, nil
+			}
+		}
+		f.Close()
+	}
+}
+
+// removeAbandoned removes the temporary files of path's writers that
+// ended without committing or aborting (a process killed or out of
+// memory mid-write): nothing else ever would, and each is as large as
+// the image or state it was becoming, so a server killed while writing
+// them again and again filled its disk. A file whose writer still holds
+// its lock (another process writing now) is left.
+func removeAbandoned(path string) {
+	dir, prefix := filepath.Dir(path), filepath.Base(path)+".tmp"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, ent := range ents {
+		rest, ok := strings.CutPrefix(ent.Name(), prefix)
+		if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" || !ent.Type().IsRegular() {
+			continue
+		}
+		name := filepath.Join(dir, ent.Name())
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.Remove(name)
+		}
+		f.Close()
+	}
 }
 
 func prefix() []byte {
@@ -183,10 +237,12 @@ func (w *Writer) Commit(h Header) (err error) {
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("image: syncing %s: %w", w.f.Name(), err)
 	}
-	if err := w.f.Close(); err != nil {
+	// Renamed before it is closed, which lets its lock go: closed first,
+	// another writer's removeAbandoned could take it for abandoned.
+	if err := os.Rename(w.f.Name(), w.path); err != nil {
 		return fmt.Errorf("image: %w", err)
 	}
-	if err := os.Rename(w.f.Name(), w.path); err != nil {
+	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("image: %w", err)
 	}
 	// The rename is durable once the directory is.

@@ -314,3 +314,55 @@ func TestCopyToAppendsASpillsSections(t *testing.T) {
 		t.Fatalf("the spill file stayed: %v", left)
 	}
 }
+
+// A writer killed mid-write leaves its temporary file: the next writer of
+// the same path removes it, but not the file of a writer still at work
+// (another process writing now, here another Writer), nor a file that is
+// not a writer's.
+func TestAbandonedTemporaryFilesAreRemoved(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "candor.image")
+	killed := []string{path + ".tmp123456", path + ".newer.tmp42"}
+	kept := []string{path + ".tmpnotes", filepath.Join(dir, "candor.dataset.tmp7")}
+	for _, name := range append(killed, kept...) {
+		if err := os.WriteFile(name, []byte("half an image"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	working, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(killed[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s, left by a killed writer, is still there (%v)", killed[0], err)
+	}
+	spill, err := Create(path + ".newer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spill.Abort()
+	if _, err := os.Stat(killed[1]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s, left by a killed writer, is still there (%v)", killed[1], err)
+	}
+	next, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next.Abort()
+	if err := working.Add(Section{Kind: SectionRows, Data: []byte("rows")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := working.Commit(Header{Version: "v", Seq: 1}); err != nil {
+		t.Fatalf("a writer at work lost its file to another writer's start: %v", err)
+	}
+	m, err := Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+	for _, name := range kept {
+		if _, err := os.Stat(name); err != nil {
+			t.Errorf("%s is not a writer's file of %s, yet: %v", name, path, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -80,18 +81,49 @@ func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
 }
 
 // WriteKeyFile writes key to a new file readable by its owner only; an
-// existing file is never overwritten (it may be the key of a ledger).
+// existing file is never overwritten (it may be the key of a ledger), and
+// the error then is fs.ErrExist. The key is written and synced under a
+// temporary name and linked into place, so the path never names a file
+// without the whole key — one made and then written, left empty by a
+// process killed or out of room in between, stopped every start after
+// with "not a ledger key" — and a power loss does not take a key that
+// has signed entries. Two processes making it at once: one key is kept,
+// the other process is told it exists.
 func WriteKeyFile(path string, key ed25519.PrivateKey) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("ledger key %s exists; a new key would not verify the entries the old one signed: keep it, or choose another path", path)
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("ledger key: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.WriteString(FormatKey(key) + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("ledger key: %w", err)
 	}
-	if _, err := f.WriteString(FormatKey(key) + "\n"); err != nil {
-		f.Close()
-		return err
+	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+		return keyExists(path)
+	} else if err != nil {
+		return fmt.Errorf("ledger key: %w", err)
 	}
-	return f.Close()
+	// The new name is durable once the directory is.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
 }
+
+// keyExists is WriteKeyFile's refusal to overwrite a key file.
+type keyExists string
+
+func (p keyExists) Error() string {
+	return fmt.Sprintf("ledger key %s exists; a new key would not verify the entries the old one signed: keep it, or choose another path", string(p))
+}
+
+func (keyExists) Is(target error) bool { return target == fs.ErrExist }

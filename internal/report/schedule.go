@@ -2,9 +2,12 @@ package report
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/store"
 	"github.com/robfig/cron/v3"
 )
 
@@ -47,6 +50,10 @@ type Scheduler struct {
 	Service *Service
 	// Grace is DefaultGrace when zero.
 	Grace time.Duration
+
+	// started is the time of the first RunOnce: a slot's report archived
+	// before it, by an earlier process, may have been left half sent.
+	started time.Time
 }
 
 func (s *Scheduler) grace() time.Duration {
@@ -61,6 +68,11 @@ func (s *Scheduler) grace() time.Duration {
 // reports it made (and sent).
 func (s *Scheduler) RunOnce(ctx context.Context, now time.Time) ([]Report, error) {
 	var made []Report
+	var unsent []error
+	if s.started.IsZero() {
+		// The clock reports are stamped with (CreatedAt), not now.
+		s.started = s.Service.now()
+	}
 	set := s.Service.Settings
 	for _, job := range []struct {
 		kind string
@@ -75,9 +87,12 @@ func (s *Scheduler) RunOnce(ctx context.Context, now time.Time) ([]Report, error
 		}
 		slot = slot.UTC()
 		// The cheap path: the slot is usually done already.
-		if _, done, err := s.Service.Docs.DocByKey(ctx, Collection, SlotKey(job.kind, slot)); err != nil {
+		if d, done, err := s.Service.Docs.DocByKey(ctx, Collection, SlotKey(job.kind, slot)); err != nil {
 			return made, err
 		} else if done {
+			if err := s.unsent(ctx, d); err != nil {
+				unsent = append(unsent, err)
+			}
 			continue
 		}
 		var r Report
@@ -100,10 +115,44 @@ func (s *Scheduler) RunOnce(ctx context.Context, now time.Time) ([]Report, error
 		}
 		if err != nil {
 			// Archived but not (all) sent: candor report resend picks it up.
-			return made, fmt.Errorf("scheduled %s for %s: %w", job.kind, slot.Format(time.RFC3339), err)
+			return made, errors.Join(append(unsent, fmt.Errorf("scheduled %s for %s: %w", job.kind, slot.Format(time.RFC3339), err))...)
 		}
 	}
-	return made, nil
+	return made, errors.Join(unsent...)
+}
+
+// unsent names the recipients without a successful sending of a slot's
+// report archived before this scheduler started. A slot archived is never
+// made again, so a process stopped (killed, restarted) after archiving
+// its report and before sending it to everyone had left them without it
+// and said nothing; the sending is not resumed here, as the process that
+// archived it may still be at it.
+func (s *Scheduler) unsent(ctx context.Context, d store.Doc) error {
+	r, err := decode(d)
+	if err != nil || !r.CreatedAt.Before(s.started) {
+		return err
+	}
+	sends, err := Sends(ctx, s.Service.Docs, r.ID)
+	if err != nil {
+		return err
+	}
+	sent := map[string]bool{}
+	for _, x := range sends {
+		if x.OK {
+			sent[strings.ToLower(x.To)] = true
+		}
+	}
+	var missing []string
+	for _, m := range r.Messages {
+		if !sent[strings.ToLower(m.To)] {
+			missing = append(missing, m.To)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the scheduled %s for %s (report %d), archived at %s, was not sent to %s: its sending stopped or failed; candor report resend %d sends it",
+		r.Kind, r.Slot.Format(time.RFC3339), r.ID, r.CreatedAt.Format(time.RFC3339), strings.Join(missing, ", "), r.ID)
 }
 
 // Run calls RunOnce now and at every following activation of either

@@ -2,6 +2,8 @@ package report
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +115,37 @@ func TestScheduleOncePerSlot(t *testing.T) {
 	}
 	if n := len(box.Messages()); n != 7 {
 		t.Errorf("racing instances sent %d messages in all, want 7 (one digest each to 2 recipients)", n)
+	}
+}
+
+// A process stopped after archiving a slot's digest and before sending
+// it: the slot is done and never made again, so the next process's
+// scheduler says whom it was not sent to and how to send it, where it had
+// said nothing; once it is sent, nothing.
+func TestScheduledReportLeftUnsentIsNamed(t *testing.T) {
+	f := newFixture(t)
+	box := f.mail(t)
+	ctx := context.Background()
+	slot := time.Date(2026, 11, 30, 7, 0, 0, 0, time.UTC)
+	killed := *f.svc
+	killed.Settings.DigestAt, _ = CronParser.Parse("0 7 * * MON")
+	killed.Now = func() time.Time { return slot }
+	run, err := killed.MakeDigest(ctx, slot, nil, slot, false, "schedule")
+	if err != nil || !run.Created {
+		t.Fatalf("archiving the slot's digest: %+v, %v", run.Report.ID, err)
+	}
+	next := killed
+	next.Now = func() time.Time { return slot.Add(5 * time.Minute) }
+	s := &Scheduler{Service: &next}
+	made, err := s.RunOnce(ctx, slot.Add(5*time.Minute))
+	want := fmt.Sprintf("candor report resend %d", run.Report.ID)
+	if len(made) != 0 || err == nil || !strings.Contains(err.Error(), "ceo@example.com, eng@example.com") || !strings.Contains(err.Error(), want) {
+		t.Fatalf("after a stop between archiving and sending: made %d, %v; want the recipients not sent to and %q", len(made), err, want)
+	}
+	if _, _, err := next.Resend(ctx, run.Report.ID, nil, "cli:admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunOnce(ctx, slot.Add(6*time.Minute)); err != nil || len(box.Messages()) != 2 {
+		t.Fatalf("once sent: %v, %d messages; want nothing more said or sent", err, len(box.Messages()))
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	sqlitedrv "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -62,20 +63,58 @@ func (e *ReadOnlyError) Error() string {
 
 func (e *ReadOnlyError) Unwrap() error { return e.Err }
 
-// readOnly reports whether err is SQLite refusing a write to the file:
-// SQLITE_READONLY, whatever the extended code says of why.
-func readOnly(err error) bool { return primaryCode(err) == sqlite3.SQLITE_READONLY }
+// FullError is a write the store's file system had no room for: SQLite
+// says only "database or disk is full", naming neither the file nor where
+// the room ran out. The transaction it failed in is rolled back whole, and
+// space freed mends it without a restart.
+type FullError struct {
+	Dir string
+	Err error
+}
+
+func (e *FullError) Error() string {
+	return fmt.Sprintf("the store %s has no room (%v): the file system holding %s is full, and nothing of what failed was kept: free space there (df -h %s) and try again",
+		filepath.Join(e.Dir, "candor.db"), e.Err, e.Dir, e.Dir)
+}
+
+func (e *FullError) Unwrap() error { return e.Err }
+
+// LockedError is a write that waited out busy_timeout for the store's
+// write lock: SQLite says only "database is locked", naming neither the
+// file nor who holds it. Nothing of the write was kept.
+type LockedError struct {
+	Dir string
+	Err error
+}
+
+func (e *LockedError) Error() string {
+	path := filepath.Join(e.Dir, "candor.db")
+	return fmt.Sprintf("the store %s is locked (%v): another process held its write lock for %s, such as an sqlite3 session with a transaction open on it or a long candor import (fuser %s shows which); let it finish or end it, and write again",
+		path, e.Err, busyTimeout, path)
+}
+
+func (e *LockedError) Unwrap() error { return e.Err }
 
 // checked returns err, as a *DamagedError when SQLite found the file
-// damaged, a *ReadOnlyError when it may not write it. The first damage is
-// kept (Damaged): the file does not mend itself, so a store once found
-// damaged stays so until it is replaced and the process started again.
+// damaged, a *ReadOnlyError when it may not write it, a *FullError when
+// its file system has no room left, a *LockedError when another process
+// kept the write lock. The first damage is kept (Damaged): the file does
+// not mend itself, so a store once found damaged stays so until it is
+// replaced and the process started again.
 func (s *DB) checked(err error) error {
-	if err != nil && readOnly(err) {
-		if ro := (*ReadOnlyError)(nil); errors.As(err, &ro) {
-			return err
+	if full(s.dir, err) {
+		fe := &FullError{Dir: s.dir, Err: err}
+		if !errors.As(err, &fe) {
+			err = fe
 		}
-		return &ReadOnlyError{Dir: s.dir, Err: err}
+		s.noRoom.Store(fe)
+		return err
+	}
+	switch primaryCode(err) {
+	case sqlite3.SQLITE_READONLY:
+		return named(err, &ReadOnlyError{Dir: s.dir, Err: err})
+	case sqlite3.SQLITE_BUSY:
+		return named(err, &LockedError{Dir: s.dir, Err: err})
 	}
 	if err == nil || !corrupt(err) {
 		return err
@@ -86,6 +125,52 @@ func (s *DB) checked(err error) error {
 	de := &DamagedError{Path: filepath.Join(s.dir, "candor.db"), Err: err}
 	s.damage.CompareAndSwap(nil, de)
 	return de
+}
+
+// full reports whether err is the file system holding the store in dir
+// being full: SQLITE_FULL, or an I/O error while it has (almost) no room
+// left for this account — the -shm file WAL needs, made at the first
+// connection after every process had closed the store (a restart), cannot
+// be made then, and SQLite says only "disk I/O error (4874)".
+func full(dir string, err error) bool {
+	switch primaryCode(err) {
+	case sqlite3.SQLITE_FULL:
+		return true
+	case sqlite3.SQLITE_IOERR:
+		var st syscall.Statfs_t
+		return syscall.Statfs(dir, &st) == nil && st.Bavail*uint64(st.Bsize) < 1<<20
+	}
+	return false
+}
+
+// named returns err as it is when it names the store already (an error
+// checked twice on its way up), else as ne.
+func named[E error](err error, ne E) error {
+	var already E
+	if errors.As(err, &already) {
+		return err
+	}
+	return ne
+}
+
+// committed is checked for a write's outcome: one that committed says
+// the file system has room again.
+func (s *DB) committed(err error) error {
+	if err == nil {
+		s.noRoom.Store(nil)
+		return nil
+	}
+	return s.checked(err)
+}
+
+// Full returns the last error that found the store's file system full,
+// nil once a write has committed since (or while none has): what a health
+// check reports while reads go on and every write fails.
+func (s *DB) Full() error {
+	if fe := s.noRoom.Load(); fe != nil {
+		return fe
+	}
+	return nil
 }
 
 // Damaged returns the first error that found the store's file damaged

@@ -2,8 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,6 +163,115 @@ func TestReadOnlyStoreIsNamed(t *testing.T) {
 	if !errors.As(err, &ro) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) ||
 		!strings.Contains(err.Error(), "readonly") || !strings.Contains(err.Error(), "check their owner and permissions (ls -l "+dir+")") {
 		t.Fatalf("writing a read-only store: %v; want a ReadOnlyError naming the file and what to check", err)
+	}
+}
+
+// A store whose file system is full: a write fails naming the file and
+// where room ran out, where SQLite says only "database or disk is full";
+// nothing of the failed batch is kept, it is not damage, and reads go on.
+// SQLite's max_page_count stands in for the full disk: it refuses to grow
+// the file with the same SQLITE_FULL.
+func TestFullStoreIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	items := damageStore(t, dir, 10)
+	fi, err := os.Stat(filepath.Join(dir, "candor.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlite.SetDSNMore(fmt.Sprintf("&_pragma=max_page_count(%d)", fi.Size()/16384+4))()
+	ctx := context.Background()
+	s, err := sqlite.OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	more := make([]store.Item, 3000)
+	for i := range more {
+		more[i] = store.Item{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: fmt.Sprintf("more-%06d", i)}, Hash: "h",
+			Body: []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("y", 400)))}
+	}
+	_, err = store.Put(ctx, s, more)
+	var fe *sqlite.FullError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) ||
+		!strings.Contains(err.Error(), "full") || !strings.Contains(err.Error(), "df -h "+dir) {
+		t.Fatalf("writing a full store: %v; want a FullError naming the file and where to free space", err)
+	}
+	if s.Damaged() != nil {
+		t.Errorf("a full store reported damaged: %v", s.Damaged())
+	}
+	if n, err := s.LastSeq(ctx); err != nil || n != int64(len(items)) {
+		t.Fatalf("after the failed write LastSeq = %d, %v; want the %d rows before it and none of it", n, err, len(items))
+	}
+	// Full says so (/healthz) until a write commits again: here one small
+	// enough for the room left.
+	if !errors.As(s.Full(), &fe) {
+		t.Errorf("Full after a write found no room = %v", s.Full())
+	}
+	if _, err := store.Put(ctx, s, more[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if s.Full() != nil {
+		t.Errorf("Full after a write committed = %v; want nil", s.Full())
+	}
+}
+
+// A store opened on a full file system fails naming it as a write does,
+// where it said "DATA/candor.db: database or disk is full (13)" (a new
+// store's migrations) or, restarted with no room for the -shm file WAL
+// needs, "disk I/O error (4874)" (checked by hand on a full tmpfs).
+func TestFullStoreOpenIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	defer sqlite.SetDSNMore("&_pragma=max_page_count(2)")()
+	s, err := sqlite.Open(context.Background(), dir)
+	if err == nil {
+		s.Close()
+	}
+	var fe *sqlite.FullError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), filepath.Join(dir, "candor.db")) {
+		t.Fatalf("opening a store with no room: %v; want a FullError naming the file", err)
+	}
+}
+
+// A store another process holds the write lock of past busy_timeout (an
+// sqlite3 session left in a transaction): a write fails naming the file
+// and what to look for, where SQLite says only "database is locked";
+// nothing of it is kept, it is not damage, and reads go on.
+func TestLockedStoreIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	items := damageStore(t, dir, 10)
+	path := filepath.Join(dir, "candor.db")
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	holder, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.ExecContext(ctx, "ROLLBACK")
+	defer sqlite.SetBusyTimeout(50 * time.Millisecond)()
+	s, err := sqlite.OpenExisting(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	items[0].Hash = "changed"
+	_, err = store.Put(ctx, s, items[:1])
+	var le *sqlite.LockedError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "fuser "+path) {
+		t.Fatalf("writing a store another process holds: %v; want a LockedError naming the file and how to find the holder", err)
+	}
+	if s.Damaged() != nil {
+		t.Errorf("a locked store reported damaged: %v", s.Damaged())
+	}
+	if n, err := s.LastSeq(ctx); err != nil || n != int64(len(items)) {
+		t.Fatalf("LastSeq = %d, %v; want the store to read", n, err)
 	}
 }
 

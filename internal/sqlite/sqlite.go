@@ -69,6 +69,9 @@ type DB struct {
 	store.SealerSlot
 	// damage is the first error that found the file damaged (checked).
 	damage atomic.Pointer[DamagedError]
+	// noRoom is the last error that found the file system full (checked),
+	// until a write commits (committed).
+	noRoom atomic.Pointer[FullError]
 }
 
 var _ store.Store = (*DB)(nil)
@@ -99,6 +102,10 @@ func create(ctx context.Context, path string) error {
 // read-only (mode=ro), as a file system or permissions would make it,
 // which a test running as root cannot otherwise see.
 var dsnMore string
+
+// busyTimeout is how long a write waits for another process's write lock
+// before it fails (LockedError); tests shorten it.
+var busyTimeout = 10 * time.Second
 
 // ErrNoStore is OpenExisting's error for a directory without a store.
 var ErrNoStore = errors.New("no Candor store")
@@ -147,7 +154,7 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 	// otherwise write one to a temporary file on every row.
 	// wal_autocheckpoint(0): Candor checkpoints in the background
 	// (writer.go).
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) + "&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + dsnMore
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		if err := create(ctx, path); err != nil {
@@ -172,13 +179,16 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 		if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
 			return nil, err // names the file already
 		}
-		if readOnly(err) {
-			return nil, &ReadOnlyError{Dir: dir, Err: err}
+		if named := s.checked(err); named != err {
+			return nil, named // a read-only, full or locked store, named as a write's
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
+		if named := s.checked(err); named != err {
+			return nil, named
+		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	var cctx context.Context
@@ -215,6 +225,9 @@ func checkStore(ctx context.Context, path string, existing bool) error {
 	defer db.Close()
 	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
 	if err != nil {
+		if dir := filepath.Dir(path); full(dir, err) {
+			return &FullError{Dir: dir, Err: err}
+		}
 		switch primaryCode(err) {
 		case sqlite3.SQLITE_NOTADB:
 			return fmt.Errorf("%s is %w: not an SQLite database", path, ErrNotStore)
@@ -680,7 +693,7 @@ func (b *batch) Commit() error {
 		b.tx.Rollback()
 		return b.s.checked(err)
 	}
-	return b.s.checked(b.tx.Commit())
+	return b.s.committed(b.tx.Commit())
 }
 
 func (b *batch) Rollback() error {

@@ -65,5 +65,5 @@ func (s *DB) exclusive(ctx context.Context, fn func() error) error {
 		return err
 	}
 	defer s.give()
-	return s.checked(fn())
+	return s.committed(fn())
 }

@@ -69,6 +69,14 @@ type DamageReporter interface {
 	Damaged() error
 }
 
+// FullReporter is a store that can tell its writes are failing for want
+// of room (the embedded store: its file system full), nil once one has
+// committed since. Reads go on meanwhile, so a health check says so
+// rather than take the server out of service.
+type FullReporter interface {
+	Full() error
+}
+
 // Item is one record to write: its canonical JSON body plus provenance.
 type Item struct {
 	Key       domain.Key

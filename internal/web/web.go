@@ -198,8 +198,21 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := s.Engine.Status()
+	// A full file system fails every write while reads go on: said, with
+	// 200 still, so that a load balancer keeps the reads coming and a
+	// monitor sees the writes fail, where it had read "ok".
+	body := map[string]any{"status": "ok", "seq": seq}
+	if f, ok := s.Store.(store.FullReporter); ok {
+		if err := f.Full(); err != nil {
+			body["status"], body["store_full"] = "degraded", "writes fail: the store's file system is full; the server log names it"
+			if detail {
+				body["store_full"] = err.Error()
+			}
+		}
+	}
 	if detail {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": st})
+		body["engine"] = st
+		writeJSON(w, http.StatusOK, body)
 		return
 	}
 	// Anyone — a load balancer, a monitor without a token — gets what a
@@ -207,10 +220,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	// follower's last error, which name files and the database's address;
 	// the copies held, the result cache) is for those who may read the
 	// data sources report, where quarantined rows are listed too.
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "seq": seq, "engine": healthSummary{
+	body["engine"] = healthSummary{
 		Ready: st.Ready, Published: st.Published, Store: st.Store, LagMS: st.LagMS, Lagging: st.Lagging,
 		Quarantined: st.Quarantined, Detail: "the engine's copies, result cache, image and last error need " + string(auth.SourcesRead),
-	}})
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // unreachable is the 503 of a health check whose store failed, with

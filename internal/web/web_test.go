@@ -687,6 +687,37 @@ func TestHealthzReportsStoreSeq(t *testing.T) {
 	}
 }
 
+// fullStore is a store whose file system is full, as Full says.
+type fullStore struct {
+	store.Store
+	err error
+}
+
+func (f fullStore) Full() error { return f.err }
+
+// /healthz says when every write fails for want of room while reads go on:
+// still 200, so a load balancer keeps sending the reads, but "degraded",
+// with the file system named to a principal with sources:read only; it had
+// said "ok" while every import and webhook failed.
+func TestHealthzSaysTheStoreIsFull(t *testing.T) {
+	e := newEnv(t, 0)
+	e.srv.Store = fullStore{Store: e.srv.Store, err: errors.New("the store /data/candor.db has no room")}
+	for _, tc := range []struct{ auth, want, not string }{
+		{"", "writes fail: the store's file system is full", "/data"},
+		{"Bearer " + newToken(t, e.srv.Auth, "monitor", "engineering"), "/data/candor.db has no room", "writes fail"},
+	} {
+		status, body, _ := e.do(t, "GET", "/healthz", "", map[string]string{"Authorization": tc.auth})
+		var doc struct {
+			Status    string `json:"status"`
+			StoreFull string `json:"store_full"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil || status != 200 || doc.Status != "degraded" ||
+			!strings.Contains(doc.StoreFull, tc.want) || strings.Contains(doc.StoreFull, tc.not) {
+			t.Errorf("/healthz with %q: %d %s; want 200, degraded, store_full saying %q", tc.auth, status, body, tc.want)
+		}
+	}
+}
+
 // A 2 MB service is refused naming the line, the field and the bound, and
 // nothing is stored; every problem of a record is in errors.
 func TestPostRecordsBoundsAndEveryProblem(t *testing.T) {

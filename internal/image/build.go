@@ -32,7 +32,7 @@ func Build() string {
 				}
 			}
 		}
-		if id := executableBuildID(); id != "" {
+		if id := BuildID(); id != "" {
 			build += " buildid=" + id
 		}
 	})
@@ -43,6 +43,10 @@ var (
 	buildOnce sync.Once
 	build     string
 )
+
+// BuildID is the running executable's Go build ID, or "" when it cannot
+// be read.
+var BuildID = sync.OnceValue(executableBuildID)
 
 // executableBuildID reads the running executable's Go build ID as `go tool
 // buildid` prints it, or "" when it cannot: ELF keeps it in a note, Mach-O

@@ -52,9 +52,15 @@ var BuildID = sync.OnceValue(executableBuildID)
 // buildid` prints it, or "" when it cannot: ELF keeps it in a note, Mach-O
 // and PE at the start of the text.
 func executableBuildID() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
+	// Linux's /proc/self/exe is the file this process runs even once an
+	// upgrade has put another binary at its path: a server still running
+	// the old build would otherwise take the new build's ID, and stamp
+	// the images it writes with it.
+	exe := "/proc/self/exe"
+	if _, err := os.Stat(exe); err != nil {
+		if exe, err = os.Executable(); err != nil {
+			return ""
+		}
 	}
 	if f, err := elf.Open(exe); err == nil {
 		defer f.Close()

@@ -172,7 +172,22 @@ func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, er
 	// A command registered as one-shot answers once and exits: its
 	// engine keeps the state's pages it reads (engine.Engine.OneShot).
 	a.engine.OneShot = env.oneShot
+	// The first command after an upgrade (a scheduled import, as often as
+	// the server) migrates the store: said, since an older Candor refuses
+	// it from then on.
+	if m := a.migrated(); m != "" {
+		fmt.Fprintln(env.Stderr, "candor: "+m)
+	}
 	return a, nil
+}
+
+// migrated is what opening a's store applied to an existing store
+// (store.Migrations.Upgrade), "" when nothing.
+func (a *app) migrated() string {
+	if m, ok := a.store.(interface{ Migrations() store.Migrations }); ok {
+		return m.Migrations().Upgrade()
+	}
+	return ""
 }
 
 // openConfig opens the store cfg names (creating an embedded one when

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candor/candor/internal/image"
 )
 
 // TestEvidencePack: the pack for the demo data holds every part the issue
@@ -100,6 +102,11 @@ func TestEvidencePack(t *testing.T) {
 		}
 	}
 	index := string(files["index.md"])
+	// A pack built again after an upgrade differs: it names the build
+	// that made it, as candor version does.
+	if !strings.Contains(index, "Built by Candor `"+image.Build()+"`.") || !strings.Contains(image.Build(), "buildid=") {
+		t.Errorf("index.md does not name the build (%s):\n%.600s", image.Build(), index)
+	}
 	for _, name := range []string{"definitions.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "release_gates.json", "ledger_verification.json"} {
 		if files[name] == nil {
 			t.Errorf("the pack has no %s (files %v)", name, names)

@@ -103,6 +103,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if m := a.migrated(); m != "" {
+		log.Info(m)
+	}
 	// So does its post-deploy watch's rollback webhook: the gate
 	// policies' in force, which an approved proposal may have put in
 	// place of the file's, so only once the store is read.

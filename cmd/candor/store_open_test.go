@@ -51,6 +51,29 @@ func TestNewerStoreRefused(t *testing.T) {
 	}
 }
 
+// The first command after an upgrade migrates the store, which an older
+// Candor refuses from then on: it says so, once, where it had migrated
+// without a word. A new store is made, not migrated.
+func TestUpgradeMigrationIsSaid(t *testing.T) {
+	data := smallStore(t)
+	// The store as a Candor without migration 019 left it.
+	sqliteExec(t, data, `ALTER TABLE notifications DROP COLUMN withheld`, `DELETE FROM schema_migrations WHERE version = 19`)
+	r := mustRun(t, "scorecard", "--data", data)
+	if !strings.Contains(r.stderr, "candor: store migrated from schema version 17 to 19 (applied 19)\n") {
+		t.Errorf("first command after the upgrade: stderr = %q", r.stderr)
+	}
+	if r := mustRun(t, "scorecard", "--data", data); strings.Contains(r.stderr, "migrated") {
+		t.Errorf("second command: stderr = %q", r.stderr)
+	}
+	file := filepath.Join(t.TempDir(), "svc.ndjson")
+	if err := os.WriteFile(file, []byte(`{"kind":"service","id":"db","name":"DB"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := mustRun(t, "import", "--data", filepath.Join(t.TempDir(), "new"), file); strings.Contains(r.stderr, "migrated") {
+		t.Errorf("import into a new store: stderr = %q", r.stderr)
+	}
+}
+
 // A zero-byte candor.db (a truncated copy or restore) is no store: reading
 // commands, serve and import all refuse it with exit 1 and leave it empty,
 // where it had been migrated into a new store (serve started on it with

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candor/candor/internal/image"
 )
 
 // Read commands on a --data directory without a store fail saying so and
@@ -178,7 +180,7 @@ func TestNoArgumentsAndVersion(t *testing.T) {
 	}
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		r := mustRun(t, args...)
-		if !strings.HasPrefix(r.stdout, "candor ") || !strings.Contains(r.stdout, "go1.") {
+		if !strings.HasPrefix(r.stdout, "candor ") || !strings.Contains(r.stdout, "go1.") || !strings.Contains(r.stdout, " (build ID "+image.BuildID()+")") {
 			t.Errorf("%v: %q", args, r.stdout)
 		}
 	}
@@ -186,16 +188,19 @@ func TestNoArgumentsAndVersion(t *testing.T) {
 
 	info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
 		{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-03-01T00:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
-	if got := versionLine(info, true); got != "candor (devel) (revision 0123abcd, modified, 2026-03-01T00:00:00Z) go1.26.0" {
+	if got := versionLine(info, true, ""); got != "candor (devel) (revision 0123abcd, modified, 2026-03-01T00:00:00Z) go1.26.0" {
 		t.Errorf("versionLine = %q", got)
 	}
 	defer func(v string) { version = v }(version)
 	version = "v1.4.0"
-	if got := versionLine(info, true); !strings.HasPrefix(got, "candor v1.4.0 (revision 0123abcd") {
+	if got := versionLine(info, true, ""); !strings.HasPrefix(got, "candor v1.4.0 (revision 0123abcd") {
 		t.Errorf("with -ldflags: %q", got)
 	}
-	if got := versionLine(nil, false); got != "candor v1.4.0" {
+	if got := versionLine(nil, false, ""); got != "candor v1.4.0" {
 		t.Errorf("without build info: %q", got)
+	}
+	if got := versionLine(nil, false, "a/b/c/d"); got != "candor v1.4.0 (build ID a/b/c/d)" {
+		t.Errorf("with a build ID: %q", got)
 	}
 }
 

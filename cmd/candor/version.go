@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+
+	"github.com/candor/candor/internal/image"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.0".
@@ -21,12 +23,15 @@ func runVersion(ctx context.Context, env *Env, args []string) error {
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintln(env.Stdout, versionLine(debug.ReadBuildInfo()))
+	info, ok := debug.ReadBuildInfo()
+	fmt.Fprintln(env.Stdout, versionLine(info, ok, image.BuildID()))
 	return nil
 }
 
-// versionLine is "candor VERSION (revision REV[, modified], TIME) GOVERSION".
-func versionLine(info *debug.BuildInfo, ok bool) string {
+// versionLine is "candor VERSION (revision REV[, modified], TIME) GOVERSION
+// (build ID ID)". The build ID is what the dataset image's log lines name a
+// build by: builds without a version or VCS stamp all print "(devel)".
+func versionLine(info *debug.BuildInfo, ok bool, buildID string) string {
 	v := version
 	if v == "" && ok {
 		v = info.Main.Version
@@ -61,6 +66,9 @@ func versionLine(info *debug.BuildInfo, ok bool) string {
 	}
 	if ok && info.GoVersion != "" {
 		line += " " + info.GoVersion
+	}
+	if buildID != "" {
+		line += " (build ID " + buildID + ")"
 	}
 	return line
 }

@@ -63,6 +63,11 @@ type Service struct {
 	originID atomic.Pointer[string]
 
 	mu sync.Mutex // one evaluation or escalation at a time
+	// flushMu holds one Flush at a time: a notification is recorded sent
+	// only after its send, so two flushes of one process (the escalation
+	// watcher's, an evaluation's, the minute's, which a leader's first
+	// minute runs together) both found it pending and both sent it.
+	flushMu sync.Mutex
 	// last is when each rule was last evaluated by this process: a rule is
 	// due once per slot of its `every` (see due).
 	last map[string]time.Time
@@ -716,6 +721,8 @@ func backoff(attempts int) time.Duration {
 // notification recorded pending is sent, and it is recorded sent at once,
 // so a restart sends what is pending and nothing that was sent.
 func (s *Service) Flush(ctx context.Context) (int, error) {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	now := s.now()
 	// Before the due are read, so that one recorded now is not among them.
 	errs := s.recordHeld(ctx)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,5 +286,76 @@ func TestDefaultRollbackDecisionAlert(t *testing.T) {
 	if _, err := Compile([]Rule{{Name: "x", Kind: KindRollbackWatch, Outcomes: []string{"pass"}}, {Name: "y", Kind: KindStatus, Metric: "*", Outcomes: []string{"fail"}}}, cat, "", nil); err == nil ||
 		!strings.Contains(err.Error(), `unknown outcome "pass"`) || !strings.Contains(err.Error(), "only a rollback_watch rule has outcomes") {
 		t.Errorf("outcomes checked: %v", err)
+	}
+}
+
+// tempStore is an empty store in a temporary directory, closed at the
+// test's end.
+func tempStore(t *testing.T) *sqlite.DB {
+	db, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// rendezvous is a channel whose first send waits, up to a second, for a
+// second send to begin beside it; it counts the sends of each id.
+type rendezvous struct {
+	mu     sync.Mutex
+	byID   map[int64]int
+	second chan struct{}
+	calls  int
+}
+
+func (c *rendezvous) Send(_ context.Context, e Envelope) error {
+	c.mu.Lock()
+	c.calls++
+	first := c.calls == 1
+	if c.calls == 2 {
+		close(c.second)
+	}
+	c.byID[e.ID]++
+	c.mu.Unlock()
+	if first {
+		select {
+		case <-c.second:
+		case <-time.After(time.Second):
+		}
+	}
+	return nil
+}
+
+// The leader's escalation watcher, its rule evaluation and its minute's
+// flush each send what is due, on their own goroutines, and a leader's
+// first minute runs them together: a notification is still pending while
+// one flush sends it, and a second flush must not send it again (the
+// receiver got the first notifications of every takeover twice).
+func TestConcurrentFlushesSendOnce(t *testing.T) {
+	ctx, now := context.Background(), time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	hook := &rendezvous{byID: map[int64]int{}, second: make(chan struct{})}
+	svc := &Service{Store: tempStore(t), Rules: []Rule{{Name: "r", Kind: KindStatus}}, Timing: DefaultTiming,
+		Channels: map[string]Channel{"hook": hook}, Now: func() time.Time { return now }}
+	obs := []Observation{{Rule: "r", Metric: "m", Active: true, Summary: "m is red"}}
+	if err := svc.update(ctx, now, svc.Rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, svc.Rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			if _, err := svc.Flush(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(hook.byID) != 1 {
+		t.Fatalf("sent %v; want one notification", hook.byID)
+	}
+	for id, n := range hook.byID {
+		if n != 1 {
+			t.Errorf("notification %d sent %d times; want once", id, n)
+		}
 	}
 }

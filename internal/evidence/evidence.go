@@ -33,6 +33,7 @@ import (
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/governance"
+	"github.com/candor/candor/internal/image"
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/schedule"
@@ -556,8 +557,13 @@ func index(p Period, sum Summary, files []file) []byte {
 		fmt.Fprintf(&b, "Ledger head as of the period's end: `%s`.\n\n", ledger.FormatHead(sum.Head))
 	}
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
-	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again for the same " +
-		"period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
+	// The pack's content is this build's reading of the records and
+	// definitions: another Candor version words and computes some of it
+	// otherwise, so a pack built again after an upgrade differs, and says
+	// why.
+	fmt.Fprintf(&b, "Built by Candor `%s`.\n\n", image.Build())
+	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again by the same " +
+		"Candor build for the same period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
 		"(SPEC §2, §3), from the records as stored when the pack was made; so is the records check of `ledger_verification.json`: " +
 		"the records stored before the period's end, each read as it is stored when the pack is built, so a body altered since " +
 		"shows in a pack built after.\n\n" +

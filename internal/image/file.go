@@ -32,7 +32,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -579,28 +578,3 @@ func (r *reader) u64() uint64 {
 }
 
 func (r *reader) str() string { return string(r.take(int(r.u32()))) }
-
-// Build names the Candor build for an image's header: the module version
-// and, when the binary carries them, the VCS revision and whether the tree
-// was modified.
-func Build() string {
-	buildOnce.Do(func() {
-		build = "(unknown)"
-		info, ok := debug.ReadBuildInfo()
-		if !ok {
-			return
-		}
-		build = info.Main.Version
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
-				build += " " + s.Key + "=" + s.Value
-			}
-		}
-	})
-	return build
-}
-
-var (
-	buildOnce sync.Once
-	build     string
-)

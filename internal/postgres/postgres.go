@@ -47,6 +47,8 @@ type DB struct {
 	// context is honoured without a server round trip.
 	writer chan struct{}
 	now    func() time.Time
+	// migrations is what this open applied (Migrations).
+	migrations store.Migrations
 	// SealerSlot holds the sealer of ledger entries (SetSealer); none: no
 	// ledger.
 	store.SealerSlot
@@ -227,6 +229,10 @@ func (s *DB) migrate(ctx context.Context, where string) error {
 	if err := store.CheckSchemaVersions(where, applied, versions); err != nil {
 		return err
 	}
+	var m store.Migrations
+	for _, v := range applied {
+		m.From = max(m.From, v)
+	}
 	for i, name := range names {
 		v := versions[i]
 		if done[v] {
@@ -244,9 +250,17 @@ func (s *DB) migrate(ctx context.Context, where string) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, v); err != nil {
 			return err
 		}
+		m.Applied = append(m.Applied, v)
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	s.migrations = m
+	return nil
 }
+
+// Migrations is what opening the store applied.
+func (s *DB) Migrations() store.Migrations { return s.migrations }
 
 // ForeignError is a database whose schema holds tables but not Candor's
 // migration table: another application's, which Candor will not write

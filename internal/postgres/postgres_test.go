@@ -1191,3 +1191,23 @@ func TestTailPlanIsTheIndexRange(t *testing.T) {
 		t.Errorf("with index reads off the plan still passed the check:\n%s", p)
 	}
 }
+
+// Opening says what it migrated: nothing to report for a new database or
+// one already current, the versions applied to one an older Candor left.
+func TestMigrationsApplied(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := open(t, url)
+	if m := s.Migrations(); m.From != 0 || len(m.Applied) == 0 || m.Upgrade() != "" {
+		t.Fatalf("a new database: %+v, %q", m, m.Upgrade())
+	}
+	s.Close()
+	pgtest.Exec(t, url, `ALTER TABLE notifications DROP COLUMN withheld; DELETE FROM schema_migrations WHERE version = 19`)
+	s = open(t, url)
+	if got, want := s.Migrations().Upgrade(), "store migrated from schema version 18 to 19 (applied 19)"; got != want {
+		t.Fatalf("a database before migration 019: %q, want %q", got, want)
+	}
+	s.Close()
+	if m := open(t, url).Migrations(); len(m.Applied) != 0 || m.Upgrade() != "" {
+		t.Fatalf("reopened: %+v", m)
+	}
+}

@@ -45,6 +45,8 @@ type DB struct {
 	stopCheckpoints context.CancelFunc
 	checkpointed    chan struct{}
 	now             func() time.Time
+	// migrations is what this open applied (Migrations).
+	migrations store.Migrations
 	// The write statements, prepared once: compiling them in every batch
 	// cost more than running them when batches are small (an API request
 	// with one record). database/sql keeps one compiled copy per pooled
@@ -375,6 +377,9 @@ func (s *DB) migrate(ctx context.Context) error {
 	if err := store.CheckSchemaVersions(filepath.Join(s.dir, "candor.db"), appliedList, versions); err != nil {
 		return err
 	}
+	for _, v := range appliedList {
+		s.migrations.From = max(s.migrations.From, v)
+	}
 	for i, name := range names {
 		v := versions[i]
 		if applied[v] {
@@ -407,9 +412,13 @@ func (s *DB) migrate(ctx context.Context) error {
 		if err := tx.Commit(); err != nil {
 			return err
 		}
+		s.migrations.Applied = append(s.migrations.Applied, v)
 	}
 	return nil
 }
+
+// Migrations is what opening the store applied.
+func (s *DB) Migrations() store.Migrations { return s.migrations }
 
 type batch struct {
 	s    *DB

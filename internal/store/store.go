@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -527,6 +529,24 @@ type NewerSchemaError struct {
 
 func (e *NewerSchemaError) Error() string {
 	return fmt.Sprintf("the store at %s was migrated by a newer Candor (schema version %d, this build knows up to %d): run the newer version, or restore a backup taken before the upgrade", e.Where, e.Version, e.Known)
+}
+
+// Migrations is what opening a store applied: the highest schema version
+// it found (0 for a new store) and the versions it applied, in order.
+type Migrations struct {
+	From    int
+	Applied []int
+}
+
+// Upgrade is the text an administrator is told when an open migrated an
+// existing store ("" when it applied nothing or made a new store): an
+// upgrade is otherwise silent, and the schema change is what an older
+// Candor refuses afterwards.
+func (m Migrations) Upgrade() string {
+	if m.From == 0 || len(m.Applied) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("store migrated from schema version %d to %d (applied %s)", m.From, max(m.From, slices.Max(m.Applied)), strings.Trim(fmt.Sprint(m.Applied), "[]"))
 }
 
 // CheckSchemaVersions returns a NewerSchemaError when applied holds a

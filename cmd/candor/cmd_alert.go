@@ -63,7 +63,6 @@ func (a *app) newAlerts(log *slog.Logger) (*alert.Service, alert.Settings, error
 	if us, ok := a.store.(store.AuthStore); ok {
 		svc.Users = us.Users
 	}
-	svc.Ledger, _ = a.store.(store.LedgerStore)
 	return svc, set, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -243,18 +244,26 @@ func ledgerStore(t *testing.T) *sqlite.DB {
 	return db
 }
 
+// redMTTR is a service on db whose rule "red" fires for mttr (alert
+// red|mttr|) at now.
+func redMTTR(t *testing.T, db *sqlite.DB, now time.Time) *Service {
+	t.Helper()
+	rules := []Rule{{Name: "red", Kind: KindStatus}}
+	svc := &Service{Store: db, Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	obs := []Observation{{Rule: "red", Metric: "mttr", Active: true, Summary: "MTTR is red"}}
+	if err := svc.update(context.Background(), now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
 // Acknowledgements and silences are written to the ledger, the author and
 // the note or reason as personal data.
 func TestAckAndSilenceInLedger(t *testing.T) {
 	ctx := context.Background()
 	db := ledgerStore(t)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	rules := []Rule{{Name: "red", Kind: KindStatus}}
-	svc := &Service{Store: db, Ledger: db, Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
-	obs := []Observation{{Rule: "red", Metric: "mttr", Active: true, Summary: "MTTR is red"}}
-	if err := svc.update(ctx, now, rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, rules, now, time.Hour) }); err != nil {
-		t.Fatal(err)
-	}
+	svc := redMTTR(t, db, now)
 	if err := svc.Ack(ctx, "red|mttr|", "ann@example.com", "rolling back"); err != nil {
 		t.Fatal(err)
 	}
@@ -277,6 +286,58 @@ func TestAckAndSilenceInLedger(t *testing.T) {
 		!strings.Contains(got[0], `"by":"ann@example.com"`) || !strings.Contains(got[1], `alert_silence`) || !strings.Contains(got[1], `"ends_at":"2026-03-02T11:00:00Z"`) ||
 		!strings.Contains(got[1], `"reason":"maintenance"`) {
 		t.Errorf("ledger:\n%s", all)
+	}
+}
+
+// flakySealer seals as its Sealer does until fail is set, then fails every
+// append: a ledger that stops taking entries.
+type flakySealer struct {
+	store.Sealer
+	fail bool
+}
+
+func (f *flakySealer) Seal(head store.LedgerHead, at time.Time, entries []store.LedgerEntry) ([]store.LedgerRow, error) {
+	if f.fail {
+		return nil, errors.New("the ledger cannot be written")
+	}
+	return f.Sealer.Seal(head, at, entries)
+}
+
+// An acknowledgement, a silence or its early end whose ledger entry cannot
+// be appended is refused and nothing of it is kept: the entry is written
+// in the change's own transaction, not after it.
+func TestNoAckOrSilenceWithoutItsLedgerEntry(t *testing.T) {
+	ctx := context.Background()
+	db := ledgerStore(t)
+	sealer := &flakySealer{Sealer: db.Sealer()}
+	db.SetSealer(sealer)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	svc := redMTTR(t, db, now)
+	x, err := svc.Silence(ctx, store.Silence{Rule: "red", Reason: "maintenance", Author: "bob@example.com"}, 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealer.fail = true
+	if err := svc.Ack(ctx, "red|mttr|", "ann@example.com", "rolling back"); err == nil {
+		t.Error("acknowledged without a ledger entry")
+	}
+	if _, err := svc.Silence(ctx, store.Silence{Rule: "red", Reason: "again", Author: "bob@example.com"}, time.Hour); err == nil {
+		t.Error("silenced without a ledger entry")
+	}
+	if _, err := svc.Unsilence(ctx, x.ID, "ann@example.com"); err == nil {
+		t.Error("silence ended without a ledger entry")
+	}
+	rows, err := db.Alerts(ctx)
+	if err != nil || len(rows) != 1 || rows[0].AckedBy != "" {
+		t.Errorf("alerts: %+v, %v; want red|mttr| unacknowledged", rows, err)
+	}
+	ss, err := db.Silences(ctx)
+	if err != nil || len(ss) != 1 || !ss[0].EndsAt.Equal(now.Add(2*time.Hour)) {
+		t.Errorf("silences: %+v, %v; want #%d alone, in force", ss, err, x.ID)
+	}
+	page, err := ledger.Read(ctx, db, ledger.Range{}, 10)
+	if err != nil || len(page.Entries) != 1 || page.Entries[0].Type != ledger.TypeAlertSilence {
+		t.Errorf("ledger: %+v, %v; want the first silence's entry alone", page.Entries, err)
 	}
 }
 

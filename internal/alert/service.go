@@ -49,10 +49,6 @@ type Service struct {
 	// (routes, grants); Users lists the people it chooses from.
 	Router *Router
 	Users  func(ctx context.Context) ([]store.User, error)
-	// Ledger, when set, gets an entry for every acknowledgement and
-	// silence (after it is stored: the alert store and the ledger may be
-	// one database, but not one transaction here).
-	Ledger store.LedgerStore
 	// Docs holds the reconciliation results reconciliation rules read; nil
 	// leaves those rules unevaluated.
 	Docs store.DocStore
@@ -188,15 +184,6 @@ func (s *Service) Ack(ctx context.Context, key, by, note string) error {
 		return domain.InvalidParam("by", "an acknowledgement needs its author")
 	}
 	now := s.now()
-	if err := s.Store.AckAlert(ctx, key, by, note, now); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return domain.Errorf(domain.ENotFound, "no pending or firing alert %q", key)
-		}
-		return err
-	}
-	if s.Ledger == nil {
-		return nil
-	}
 	as, err := s.List(ctx)
 	if err != nil {
 		return err
@@ -205,8 +192,18 @@ func (s *Service) Ack(ctx context.Context, key, by, note string) error {
 	if i := slices.IndexFunc(as, func(a Alert) bool { return a.Key == key }); i >= 0 {
 		data["rule"], data["metric"], data["scope"], data["state"] = as[i].Rule, as[i].Metric, as[i].Scope, as[i].State
 	}
-	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertAck, data, map[string]string{"by": by, "note": note}); err != nil {
-		return fmt.Errorf("the acknowledgement is stored but not in the ledger: %w", err)
+	// The entry is appended in the acknowledgement's transaction (a store
+	// without a ledger sealer drops it): appended after, a crash between
+	// the two kept an acknowledgement the ledger never heard of.
+	entry, err := ledger.Entry(ledger.TypeAlertAck, data, map[string]string{"by": by, "note": note})
+	if err != nil {
+		return err
+	}
+	if err := s.Store.AckAlert(ctx, key, by, note, now, &entry); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return domain.Errorf(domain.ENotFound, "no pending or firing alert %q", key)
+		}
+		return err
 	}
 	return nil
 }
@@ -254,15 +251,14 @@ func (s *Service) Silence(ctx context.Context, x store.Silence, d time.Duration)
 	}
 	now := s.now()
 	x.StartsAt, x.EndsAt, x.CreatedAt = now, now.Add(d), now
-	x, err := s.Store.AddSilence(ctx, x)
-	if err != nil || s.Ledger == nil {
-		return x, err
-	}
-	data := map[string]any{"id": x.ID, "rule": x.Rule, "metric": x.Metric, "scope": x.Scope, "starts_at": x.StartsAt, "ends_at": x.EndsAt}
-	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertSilence, data, map[string]string{"author": x.Author, "reason": x.Reason}); err != nil {
-		return x, fmt.Errorf("the silence is stored but not in the ledger: %w", err)
-	}
-	return x, nil
+	return s.Store.AddSilence(ctx, x, func(x store.Silence) (store.LedgerEntry, error) {
+		return ledger.Entry(ledger.TypeAlertSilence, silenceData(x), map[string]string{"author": x.Author, "reason": x.Reason})
+	})
+}
+
+// silenceData is the ledger data of a silence as stored or ended.
+func silenceData(x store.Silence) map[string]any {
+	return map[string]any{"id": x.ID, "rule": x.Rule, "metric": x.Metric, "scope": x.Scope, "starts_at": x.StartsAt, "ends_at": x.EndsAt}
 }
 
 // Unsilence ends the silence id now, before its end: the alerts it muted
@@ -289,18 +285,13 @@ func (s *Service) UnsilenceFor(ctx context.Context, id int64, by string, visible
 			return store.Silence{}, s.noSilence(ctx, id, now, all, visible)
 		}
 	}
-	x, err := s.Store.EndSilence(ctx, id, now)
+	x, err := s.Store.EndSilence(ctx, id, now, func(x store.Silence) (store.LedgerEntry, error) {
+		return ledger.Entry(ledger.TypeAlertUnsilence, silenceData(x), map[string]string{"by": by})
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		return x, s.noSilence(ctx, id, now, all, visible)
 	}
-	if err != nil || s.Ledger == nil {
-		return x, err
-	}
-	data := map[string]any{"id": x.ID, "rule": x.Rule, "metric": x.Metric, "scope": x.Scope, "starts_at": x.StartsAt, "ends_at": x.EndsAt}
-	if _, err := ledger.Append(ctx, s.Ledger, ledger.TypeAlertUnsilence, data, map[string]string{"by": by}); err != nil {
-		return x, fmt.Errorf("the silence is ended but not in the ledger: %w", err)
-	}
-	return x, nil
+	return x, err
 }
 
 // noSilence says why there is no silence id in force at now: it never

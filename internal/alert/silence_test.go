@@ -24,7 +24,7 @@ func TestSilenceRefusalsAndUnsilence(t *testing.T) {
 	db := ledgerStore(t)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	rules := []Rule{{Name: "red", Kind: KindStatus}}
-	svc := &Service{Store: db, Ledger: db, Catalog: defaultCatalog(t), Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	svc := &Service{Store: db, Catalog: defaultCatalog(t), Rules: rules, Timing: DefaultTiming, Now: func() time.Time { return now }}
 
 	for _, c := range []struct {
 		x          store.Silence
@@ -90,7 +90,7 @@ func TestShownFollowsTheSilences(t *testing.T) {
 	ctx := context.Background()
 	db := ledgerStore(t)
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	svc := &Service{Store: db, Ledger: db, Catalog: defaultCatalog(t), Rules: []Rule{{Name: "red", Kind: KindStatus}}, Timing: DefaultTiming, Now: func() time.Time { return now }}
+	svc := &Service{Store: db, Catalog: defaultCatalog(t), Rules: []Rule{{Name: "red", Kind: KindStatus}}, Timing: DefaultTiming, Now: func() time.Time { return now }}
 	o := Observation{Rule: "red", Metric: "mttr", Active: true}
 	b, _ := json.Marshal(Alert{Key: o.Key(), Observation: o, State: Firing, ActiveAt: now, Silenced: true, SilenceID: 7})
 	if _, err := db.SaveAlerts(ctx, []store.AlertRow{{Key: o.Key(), State: Firing, ActiveAt: now, Body: b}}, nil, nil); err != nil {
@@ -133,7 +133,7 @@ func TestSilenceScopeAliasMutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	svc := &Service{Store: db, Ledger: db, Engine: engine.New(db, metrics.DefaultConfig()), Catalog: defaultCatalog(t),
+	svc := &Service{Store: db, Engine: engine.New(db, metrics.DefaultConfig()), Catalog: defaultCatalog(t),
 		Rules: []Rule{{Name: "red", Kind: KindStatus}}, Timing: DefaultTiming, Now: func() time.Time { return now }}
 	x, err := svc.Silence(ctx, store.Silence{Scope: "environment:prod", Reason: "maintenance", Author: "bob"}, time.Hour)
 	if err != nil {

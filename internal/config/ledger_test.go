@@ -67,6 +67,17 @@ func TestLedgerKey(t *testing.T) {
 // written, none a half-written file ("not a ledger key") or the refusal
 // to overwrite one ("exists"), which had stopped them.
 func TestLedgerKeyMadeOnceByConcurrentStarts(t *testing.T) {
+	madeOnceByConcurrentStarts(t, func(c Config) (string, error) {
+		k, _, _, err := c.LedgerKey()
+		return string(k), err
+	})
+}
+
+// madeOnceByConcurrentStarts has processes starting at once on new data
+// directories each make a key on first use (key), and fails unless all
+// succeed and get one key.
+func madeOnceByConcurrentStarts(t *testing.T, key func(Config) (string, error)) {
+	t.Helper()
 	for range 20 {
 		c := Default()
 		c.Data = t.TempDir()
@@ -77,12 +88,12 @@ func TestLedgerKeyMadeOnceByConcurrentStarts(t *testing.T) {
 		for range n {
 			go func() {
 				<-start
-				k, _, _, err := c.LedgerKey()
+				k, err := key(c)
 				if err != nil {
 					errs <- err
 					return
 				}
-				keys <- ledger.FormatKey(k)
+				keys <- k
 			}()
 		}
 		close(start)

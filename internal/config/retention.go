@@ -15,6 +15,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/newfile"
 	"github.com/candor/candor/internal/retention"
 )
 
@@ -151,15 +152,18 @@ func (c Config) retentionKey(create bool) ([]byte, string, error) {
 	if _, err := rand.Read(k); err != nil {
 		return nil, "", err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	// Written whole or not at all, as the ledger's key: a file made and
+	// then written, left empty by a process killed in between, stopped
+	// every later start with "not a pseudonym key", and a key lost to a
+	// power loss makes the pseudonyms already written unmatchable.
+	if err := newfile.Write(path, []byte(base64.StdEncoding.EncodeToString(k)+"\n"), 0o600); errors.Is(err, fs.ErrExist) {
+		// Another process starting beside this one made it first.
+		k, err = readRetentionKey(path)
+		return k, path, err
+	} else if err != nil {
 		return nil, "", fmt.Errorf("pseudonym key: %w", err)
 	}
-	if _, err := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n"); err != nil {
-		f.Close()
-		return nil, "", err
-	}
-	return k, path, f.Close()
+	return k, path, nil
 }
 
 func readRetentionKey(path string) ([]byte, error) {

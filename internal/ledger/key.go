@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/candor/candor/internal/newfile"
 )
 
 // Ed25519 rather than HMAC-SHA256: a signature is checked with the public
@@ -80,41 +81,18 @@ func ReadKeyFile(path string) (ed25519.PrivateKey, error) {
 	return key, nil
 }
 
-// WriteKeyFile writes key to a new file readable by its owner only; an
-// existing file is never overwritten (it may be the key of a ledger), and
-// the error then is fs.ErrExist. The key is written and synced under a
-// temporary name and linked into place, so the path never names a file
-// without the whole key — one made and then written, left empty by a
-// process killed or out of room in between, stopped every start after
-// with "not a ledger key" — and a power loss does not take a key that
-// has signed entries. Two processes making it at once: one key is kept,
-// the other process is told it exists.
+// WriteKeyFile writes key to a new file readable by its owner only, whole
+// or not at all (package newfile): one made and then written, left empty
+// by a process killed or out of room in between, stopped every start
+// after with "not a ledger key". An existing file is never overwritten
+// (it may be the key of a ledger), and the error then is fs.ErrExist: of
+// two processes making it at once, one key is kept, the other process is
+// told it exists.
 func WriteKeyFile(path string, key ed25519.PrivateKey) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("ledger key: %w", err)
-	}
-	defer os.Remove(f.Name())
-	_, err = f.WriteString(FormatKey(key) + "\n")
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("ledger key: %w", err)
-	}
-	if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+	if err := newfile.Write(path, []byte(FormatKey(key)+"\n"), 0o600); errors.Is(err, fs.ErrExist) {
 		return keyExists(path)
 	} else if err != nil {
 		return fmt.Errorf("ledger key: %w", err)
-	}
-	// The new name is durable once the directory is.
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

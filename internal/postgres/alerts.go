@@ -53,30 +53,50 @@ func (s *DB) SaveAlerts(ctx context.Context, put []store.AlertRow, drop []string
 	return stored, err
 }
 
-func (s *DB) AckAlert(ctx context.Context, key, by, note string, at time.Time) error {
+func (s *DB) AckAlert(ctx context.Context, key, by, note string, at time.Time, entry *store.LedgerEntry) error {
 	return s.writeAuth(ctx, nil, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, fmt.Sprintf(store.AckAlertSQL, "$1", "$2", "$3", "$4"), by, at.UnixNano(), note, key)
-		return mustAffect(tag, err, fmt.Sprintf("no pending or firing alert %q", key))
+		if err := mustAffect(tag, err, fmt.Sprintf("no pending or firing alert %q", key)); err != nil || entry == nil {
+			return err
+		}
+		_, err = s.appendLedgerTx(ctx, tx, []store.LedgerEntry{*entry})
+		return err
 	})
 }
 
-func (s *DB) AddSilence(ctx context.Context, x store.Silence) (store.Silence, error) {
+func (s *DB) AddSilence(ctx context.Context, x store.Silence, entry store.SilenceEntry) (store.Silence, error) {
 	err := s.writeAuth(ctx, nil, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, fmt.Sprintf(store.InsertSilenceSQL, "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8"),
-			x.Rule, x.Metric, x.Scope, x.Reason, x.Author, x.StartsAt.UnixNano(), x.EndsAt.UnixNano(), x.CreatedAt.UnixNano()).Scan(&x.ID)
+		if err := tx.QueryRow(ctx, fmt.Sprintf(store.InsertSilenceSQL, "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8"),
+			x.Rule, x.Metric, x.Scope, x.Reason, x.Author, x.StartsAt.UnixNano(), x.EndsAt.UnixNano(), x.CreatedAt.UnixNano()).Scan(&x.ID); err != nil {
+			return err
+		}
+		return s.silenceLedgerTx(ctx, tx, x, entry)
 	})
 	return x, err
 }
 
-func (s *DB) EndSilence(ctx context.Context, id int64, at time.Time) (x store.Silence, err error) {
+func (s *DB) EndSilence(ctx context.Context, id int64, at time.Time, entry store.SilenceEntry) (x store.Silence, err error) {
 	err = s.writeAuth(ctx, nil, func(tx pgx.Tx) error {
 		x, err = store.ScanSilence(tx.QueryRow(ctx, fmt.Sprintf(store.EndSilenceSQL, "$1", "$2", "$3"), at.UnixNano(), id, at.UnixNano()))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return fmt.Errorf("no silence #%d in force: %w", id, store.ErrNotFound)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.silenceLedgerTx(ctx, tx, x, entry)
 	})
 	return x, err
+}
+
+// silenceLedgerTx appends the ledger entry of the silence x, just written
+// in tx, if entry makes one.
+func (s *DB) silenceLedgerTx(ctx context.Context, tx pgx.Tx, x store.Silence, entry store.SilenceEntry) error {
+	entries, err := entry.Entries(x)
+	if err == nil {
+		_, err = s.appendLedgerTx(ctx, tx, entries)
+	}
+	return err
 }
 
 func (s *DB) Silences(ctx context.Context) ([]store.Silence, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/newfile"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -28,23 +30,7 @@ func TestConcurrentOpensMigrateOnce(t *testing.T) {
 		if err := create(ctx, dir+"/candor.db"); err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 4)
-		for range 4 {
-			wg.Go(func() {
-				s, err := Open(ctx, dir)
-				if err != nil {
-					errs <- err
-					return
-				}
-				s.Close()
-			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Errorf("round %d: %v", round, err)
-		}
+		openAtOnce(t, dir, round)
 	}
 }
 
@@ -223,4 +209,86 @@ func TestNotAStoreRefused(t *testing.T) {
 	}
 	s2.Close()
 	s.Close()
+}
+
+// A start killed while it makes the store leaves no candor.db — not an
+// empty file every later start refused as "a truncated copy or
+// restore?", nor one without the schema — only its temporary files,
+// which the next start, making the store whole, removes.
+func TestKilledCreationLeavesNoStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "candor.db")
+	// A creation killed before it wrote anything.
+	if err := os.WriteFile(filepath.Join(dir, newfile.TempPrefix(path)+"1"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// One killed when the store was whole but not yet in place.
+	beforeLink = func(tmp string) error {
+		if err := os.Link(tmp, filepath.Join(dir, newfile.TempPrefix(path)+"2")); err != nil {
+			t.Fatal(err)
+		}
+		return errors.New("killed")
+	}
+	t.Cleanup(func() { beforeLink = func(string) error { return nil } })
+	if s, err := Open(ctx, dir); err == nil {
+		s.Close()
+		t.Fatal("Open made a store though its creation was stopped")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a stopped creation left %s: %v", path, err)
+	}
+	if _, err := OpenExisting(ctx, dir); !errors.Is(err, ErrNoStore) {
+		t.Fatalf("OpenExisting after a stopped creation = %v, want ErrNoStore", err)
+	}
+
+	beforeLink = func(string) error { return nil }
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("the start after a killed creation: %v", err)
+	}
+	defer s.Close()
+	if _, err := store.Put(ctx, s, []store.Item{{Key: domain.Key{Kind: domain.KindLead, Source: "s", ID: "l"}, Hash: "h", Body: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if newfile.IsTemp(path, e.Name()) {
+			t.Errorf("%s left beside the store", e.Name())
+		}
+	}
+}
+
+// Commands started together on a new data directory each make the store
+// under a name of their own: all open the one put in place first.
+func TestConcurrentFirstOpens(t *testing.T) {
+	for round := range 5 {
+		openAtOnce(t, t.TempDir(), round)
+	}
+}
+
+// openAtOnce opens the store in dir four times at once, as commands
+// started together do, and fails the test for each open that fails.
+func openAtOnce(t *testing.T, dir string, round int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		wg.Go(func() {
+			s, err := Open(context.Background(), dir)
+			if err != nil {
+				errs <- err
+				return
+			}
+			s.Close()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("round %d: %v", round, err)
+	}
 }

@@ -26,6 +26,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/newfile"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -100,6 +101,113 @@ func create(ctx context.Context, path string) error {
 	return err
 }
 
+// dsn is the connection string of the database at path. busy_timeout
+// first so the other pragmas survive a concurrent opener; NORMAL sync is
+// durable in WAL mode except on power loss of the OS. temp_store(memory)
+// keeps statement journals off disk: an insert that may abort halfway
+// inside a batch (the delivery log's upsert) would otherwise write one to
+// a temporary file on every row. wal_autocheckpoint(0): Candor
+// checkpoints in the background (writer.go).
+func dsn(path string) string {
+	return "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) + "&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + dsnMore
+}
+
+// makeStore makes a new store at path whole: created, migrated,
+// checkpointed and synced under a temporary name in dir (package
+// newfile) and then linked into place. Made at path itself, a start
+// killed part way left an empty or schema-less candor.db — a zero-byte
+// one every later start refused as "a truncated copy or restore?" — where
+// now it leaves no store, and the next start makes one. Processes making
+// it at once each make their own and all open the one linked first. The
+// temporary files of creations killed before (nothing else reads them)
+// are removed once the store is in place.
+func makeStore(ctx context.Context, dir, path string) (err error) {
+	defer func() {
+		if err == nil {
+			removeLeftovers(dir, path)
+		} else if _, serr := os.Stat(path); serr == nil {
+			// Another process made it meanwhile — its link came first, or
+			// it removed this one's file as a leftover: open that one.
+			err = nil
+		} else {
+			err = fmt.Errorf("creating %s: %w", path, err)
+		}
+	}()
+	f, err := os.CreateTemp(dir, newfile.TempPrefix(path)+"*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	defer removeDB(tmp)
+	if err := create(ctx, tmp); err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", dsn(tmp))
+	if err != nil {
+		return err
+	}
+	s := &DB{db: db, dir: dir, now: time.Now}
+	err = s.migrate(ctx)
+	if err == nil {
+		// The schema must be in the file, not in a WAL named after tmp.
+		_, err = db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return s.checked(err)
+	}
+	if err := syncFile(tmp); err != nil {
+		return err
+	}
+	if err := beforeLink(tmp); err != nil {
+		return err
+	}
+	return newfile.Link(tmp, path)
+}
+
+// beforeLink runs when a new store is whole under its temporary name,
+// before it is linked into place: tests stop the creation there, as a
+// process killed at that moment would.
+var beforeLink = func(tmp string) error { return nil }
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// removeDB removes the database at path and its WAL and shared-memory
+// files, those that exist.
+func removeDB(path string) {
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
+}
+
+// removeLeftovers removes what creations of the store at path killed part
+// way left in dir: their temporary databases.
+func removeLeftovers(dir, path string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if newfile.IsTemp(path, e.Name()) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
 // dsnMore is added to every connection's parameters: tests open a store
 // read-only (mode=ro), as a file system or permissions would make it,
 // which a test running as root cannot otherwise see.
@@ -149,21 +257,12 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 	if err := checkStore(ctx, path, existing); err != nil {
 		return nil, err
 	}
-	// busy_timeout first so the other pragmas survive a concurrent opener;
-	// NORMAL sync is durable in WAL mode except on power loss of the OS.
-	// temp_store(memory) keeps statement journals off disk: an insert that
-	// may abort halfway inside a batch (the delivery log's upsert) would
-	// otherwise write one to a temporary file on every row.
-	// wal_autocheckpoint(0): Candor checkpoints in the background
-	// (writer.go).
-	dsn := "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) + "&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + dsnMore
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		if err := create(ctx, path); err != nil {
-			return nil, fmt.Errorf("creating %s: %w", path, err)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !existing {
+		if err := makeStore(ctx, dir, path); err != nil {
+			return nil, err
 		}
 	}
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sql.Open("sqlite", dsn(path))
 	if err != nil {
 		return nil, err
 	}
@@ -205,9 +304,10 @@ func open(ctx context.Context, dir string, existing bool) (*DB, error) {
 // database), a file that is not an SQLite database, or one holding other
 // tables but not Candor's. A database with no tables, or with only the
 // schema_migrations table migrate creates before its first migration, is
-// what create or an interrupted first start leaves: Open goes on to
-// migrate it, but a reader (existing) has no store there to read. A
-// missing file is not checked: Open creates it.
+// what create leaves, or a first start interrupted by a build that made
+// the store in place: Open goes on to migrate it, but a reader (existing)
+// has no store there to read. A missing file is not checked: Open creates
+// it.
 func checkStore(ctx context.Context, path string, existing bool) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {

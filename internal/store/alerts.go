@@ -62,6 +62,21 @@ type Silence struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// SilenceEntry makes the ledger entry of a silence as a store wrote it.
+type SilenceEntry func(Silence) (LedgerEntry, error)
+
+// Entries is the ledger entries of x as written: none for a nil e.
+func (e SilenceEntry) Entries(x Silence) ([]LedgerEntry, error) {
+	if e == nil {
+		return nil, nil
+	}
+	entry, err := e(x)
+	if err != nil {
+		return nil, err
+	}
+	return []LedgerEntry{entry}, nil
+}
+
 // AlertStore keeps alerts, silences and the notification outbox.
 type AlertStore interface {
 	// Alerts returns every alert, by key.
@@ -71,16 +86,22 @@ type AlertStore interface {
 	// out those whose key was stored before.
 	SaveAlerts(ctx context.Context, put []AlertRow, drop []string, notes []Notification) ([]Notification, error)
 	// AckAlert acknowledges a pending or firing alert; ErrNotFound when no
-	// such alert is pending or firing.
-	AckAlert(ctx context.Context, key, by, note string, at time.Time) error
+	// such alert is pending or firing. entry, when not nil, is appended to
+	// the audit ledger in the same transaction: the acknowledgement is
+	// never kept without it, nor it without the acknowledgement.
+	AckAlert(ctx context.Context, key, by, note string, at time.Time, entry *LedgerEntry) error
 	// AddSilence stores s (its ID is ignored) and returns it with its ID.
-	AddSilence(ctx context.Context, s Silence) (Silence, error)
+	// entry, when not nil, makes the silence's ledger entry from it as
+	// stored (its ID is known only then), appended in the same
+	// transaction; an error from it keeps nothing.
+	AddSilence(ctx context.Context, s Silence, entry SilenceEntry) (Silence, error)
 	// Silences returns every silence, oldest first.
 	Silences(ctx context.Context) ([]Silence, error)
 	// EndSilence ends the silence id at at, and returns it so ended;
 	// ErrNotFound when no such silence is in force at at (none, or it
-	// ended already), so that two ends of one silence end it once.
-	EndSilence(ctx context.Context, id int64, at time.Time) (Silence, error)
+	// ended already), so that two ends of one silence end it once. entry
+	// is as for AddSilence, given the silence as ended.
+	EndSilence(ctx context.Context, id int64, at time.Time, entry SilenceEntry) (Silence, error)
 	// Notifications returns the latest limit notifications, newest first.
 	Notifications(ctx context.Context, limit int) ([]Notification, error)
 	// DueNotifications returns pending notifications with NextAt at or

@@ -3,9 +3,11 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/store"
 )
 
@@ -35,10 +37,10 @@ func runAlerts(t *testing.T, open Factory) {
 		if err != nil || len(again) != 0 {
 			t.Fatalf("SaveAlerts of a stored key = %+v, %v; want nothing stored", again, err)
 		}
-		if err := s.AckAlert(ctx, a.Key, "ann", "on it", t0.Add(time.Minute)); err != nil {
+		if err := s.AckAlert(ctx, a.Key, "ann", "on it", t0.Add(time.Minute), nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.AckAlert(ctx, "nope", "ann", "", t0); !errors.Is(err, store.ErrNotFound) {
+		if err := s.AckAlert(ctx, "nope", "ann", "", t0, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AckAlert of no alert: %v, want ErrNotFound", err)
 		}
 		// The same episode rewritten keeps the acknowledgement; b is dropped.
@@ -60,7 +62,7 @@ func runAlerts(t *testing.T, open Factory) {
 		if rows, _ = s.Alerts(ctx); rows[0].AckedBy != "" || !rows[0].AckedAt.IsZero() {
 			t.Errorf("acknowledgement survived a new episode: %+v", rows[0])
 		}
-		if err := s.AckAlert(ctx, a.Key, "ann", "", t0); !errors.Is(err, store.ErrNotFound) {
+		if err := s.AckAlert(ctx, a.Key, "ann", "", t0, nil); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("AckAlert of a resolved alert: %v, want ErrNotFound", err)
 		}
 
@@ -85,7 +87,7 @@ func runAlerts(t *testing.T, open Factory) {
 			t.Errorf("UpdateNotification of no notification: %v", err)
 		}
 
-		x, err := s.AddSilence(ctx, store.Silence{Rule: "r", Metric: "m", Reason: "maintenance", Author: "ann", StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedAt: t0})
+		x, err := s.AddSilence(ctx, store.Silence{Rule: "r", Metric: "m", Reason: "maintenance", Author: "ann", StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedAt: t0}, nil)
 		if err != nil || x.ID <= 0 {
 			t.Fatalf("AddSilence = %+v, %v", x, err)
 		}
@@ -96,7 +98,7 @@ func runAlerts(t *testing.T, open Factory) {
 		sameInstant(t, "ends_at", ss[0].EndsAt, t0.Add(time.Hour))
 
 		// Ended early, once: a second end, or one past its end, finds none in force.
-		ended, err := s.EndSilence(ctx, x.ID, t0.Add(time.Minute))
+		ended, err := s.EndSilence(ctx, x.ID, t0.Add(time.Minute), nil)
 		if err != nil || ended.ID != x.ID || ended.Reason != "maintenance" {
 			t.Fatalf("EndSilence = %+v, %v", ended, err)
 		}
@@ -105,9 +107,101 @@ func runAlerts(t *testing.T, open Factory) {
 			t.Fatalf("Silences after EndSilence = %+v, %v", ss, err)
 		}
 		for _, id := range []int64{x.ID, 999} {
-			if _, err := s.EndSilence(ctx, id, t0.Add(2*time.Minute)); !errors.Is(err, store.ErrNotFound) {
+			if _, err := s.EndSilence(ctx, id, t0.Add(2*time.Minute), nil); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("EndSilence(%d) of no silence in force: %v", id, err)
 			}
+		}
+	})
+	runAlertLedger(t, open)
+}
+
+// failingSealer fails every append: a ledger that cannot be written to.
+type failingSealer struct{ store.Sealer }
+
+func (failingSealer) Seal(store.LedgerHead, time.Time, []store.LedgerEntry) ([]store.LedgerRow, error) {
+	return nil, errors.New("the ledger cannot be written")
+}
+
+// runAlertLedger: an acknowledgement, a silence and its early end are
+// kept with their ledger entries, in one transaction, or not at all —
+// when the append fails, or the entry cannot be made.
+func runAlertLedger(t *testing.T, open Factory) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ack := store.LedgerEntry{Type: ledger.TypeAlertAck, Data: []byte(`{"key":"r|m|"}`), Personal: []byte(`{"by":"ann"}`)}
+	entry := func(typ string) store.SilenceEntry {
+		return func(x store.Silence) (store.LedgerEntry, error) {
+			return store.LedgerEntry{Type: typ, Data: fmt.Appendf(nil, `{"id":%d,"ends_at":%d}`, x.ID, x.EndsAt.Unix())}, nil
+		}
+	}
+	silence := store.Silence{Rule: "r", Reason: "maintenance", Author: "ann", StartsAt: t0, EndsAt: t0.Add(time.Hour), CreatedAt: t0}
+	firing := func(t *testing.T, s store.AlertStore) {
+		t.Helper()
+		if _, err := s.SaveAlerts(ctx, []store.AlertRow{{Key: "r|m|", State: "firing", ActiveAt: t0, Body: []byte(`{}`)}}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("AlertChangesWithTheirLedgerEntries", func(t *testing.T) {
+		s := sealed(open(t))
+		as := s.(store.AlertStore)
+		firing(t, as)
+		if err := as.AckAlert(ctx, "r|m|", "ann", "", t0, &ack); err != nil {
+			t.Fatal(err)
+		}
+		x, err := as.AddSilence(ctx, silence, entry(ledger.TypeAlertSilence))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := as.EndSilence(ctx, x.ID, t0.Add(time.Minute), entry(ledger.TypeAlertUnsilence)); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range ledgerRows(t, s) {
+			got = append(got, r.Type+" "+string(r.Data))
+		}
+		want := []string{
+			`alert_ack {"key":"r|m|"}`,
+			fmt.Sprintf(`alert_silence {"id":%d,"ends_at":%d}`, x.ID, t0.Add(time.Hour).Unix()),
+			fmt.Sprintf(`alert_unsilence {"id":%d,"ends_at":%d}`, x.ID, t0.Add(time.Minute).Unix()),
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("ledger:\n%q\nwant\n%q", got, want)
+		}
+		intact(t, s, 3)
+	})
+
+	t.Run("NoAlertChangeWithoutItsLedgerEntry", func(t *testing.T) {
+		s := open(t)
+		as := s.(store.AlertStore)
+		firing(t, as)
+		kept, err := as.AddSilence(ctx, silence, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.SetSealer(failingSealer{})
+		unmade := func(store.Silence) (store.LedgerEntry, error) { return store.LedgerEntry{}, errors.New("no entry") }
+		if err := as.AckAlert(ctx, "r|m|", "ann", "", t0, &ack); err == nil {
+			t.Error("acknowledged although its ledger entry failed")
+		}
+		for _, e := range []store.SilenceEntry{entry(ledger.TypeAlertSilence), unmade} {
+			if x, err := as.AddSilence(ctx, silence, e); err == nil {
+				t.Errorf("silence %+v stored although its ledger entry failed", x)
+			}
+			if x, err := as.EndSilence(ctx, kept.ID, t0.Add(time.Minute), e); err == nil {
+				t.Errorf("silence %+v ended although its ledger entry failed", x)
+			}
+		}
+		rows, err := as.Alerts(ctx)
+		if err != nil || len(rows) != 1 || rows[0].AckedBy != "" {
+			t.Errorf("alerts after a failed acknowledgement: %+v, %v", rows, err)
+		}
+		ss, err := as.Silences(ctx)
+		if err != nil || len(ss) != 1 || !ss[0].EndsAt.Equal(silence.EndsAt) {
+			t.Errorf("silences after a failed silence and a failed end: %+v, %v; want #%d alone, in force", ss, err, kept.ID)
+		}
+		if rows := ledgerRows(t, s); len(rows) != 0 {
+			t.Errorf("ledger after failed appends: %d entries", len(rows))
 		}
 	})
 }

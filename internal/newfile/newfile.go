@@ -9,6 +9,7 @@
 package newfile
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -57,8 +58,20 @@ func IsTemp(path, name string) bool {
 // directory, which makes the new name durable. tmp is left for the caller
 // to remove.
 func Link(tmp, path string) error {
-	if err := os.Link(tmp, path); err != nil {
-		return err
+	if err := link(tmp, path); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		// A file system without hard links (some network and FUSE mounts,
+		// vfat) refuses every link, where the file used to be made in
+		// place: renamed instead, which replaces a file made under path in
+		// the instant since the check, where a link never replaces one.
+		if _, serr := os.Lstat(path); serr == nil {
+			return &fs.PathError{Op: "link", Path: path, Err: fs.ErrExist}
+		}
+		if rerr := os.Rename(tmp, path); rerr != nil {
+			return err
+		}
 	}
 	// Linked, the file is in place whatever the directory's sync says: a
 	// failure here would tell the caller to retry a path that now exists.
@@ -68,3 +81,6 @@ func Link(tmp, path string) error {
 	}
 	return nil
 }
+
+// link is os.Link; tests stand in a file system without hard links.
+var link = os.Link

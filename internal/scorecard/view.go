@@ -3,6 +3,7 @@ package scorecard
 import (
 	"cmp"
 	"fmt"
+	"github.com/candor/candor/internal/jsonenc"
 	"strings"
 	"time"
 
@@ -59,6 +60,16 @@ type PillarMetric struct {
 	Unit   string         `json:"unit"`
 	Status catalog.Status `json:"status"`
 	Reason string         `json:"reason,omitempty"`
+}
+
+// pillarMetricJSON is PillarMetric without its MarshalJSON.
+type pillarMetricJSON PillarMetric
+
+// MarshalJSON writes the value as the metric's card writes it
+// (catalog.Written).
+func (m PillarMetric) MarshalJSON() ([]byte, error) {
+	m.Value = catalog.WrittenPtr(m.Unit, m.Value)
+	return jsonenc.Marshal(pillarMetricJSON(m))
 }
 
 // QuotaPace is quota attainment set against the share of the quota period

@@ -91,7 +91,7 @@ func TestWritten(t *testing.T) {
 		unit   string
 		v, out float64
 	}{
-		{"currency", 12 * 226.81, 2721.72},
+		{"currency", 2721.7200000000003, 2721.72}, // 12 × 226.81 in float64
 		{"currency/30d", 12641.319999999832, 12641.32},
 		{"currency/day", 0.1234564, 0.123456},
 		{"currency", -0.0000004, 0},

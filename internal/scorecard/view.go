@@ -93,6 +93,16 @@ type QuotaPace struct {
 	Reason string         `json:"reason,omitempty"`
 }
 
+// quotaPaceJSON is QuotaPace without its MarshalJSON.
+type quotaPaceJSON QuotaPace
+
+// MarshalJSON writes the amounts won and the quota as money is written
+// (catalog.Written).
+func (q QuotaPace) MarshalJSON() ([]byte, error) {
+	q.Won, q.Quota = catalog.WrittenPtr("currency", q.Won), catalog.WrittenPtr("currency", q.Quota)
+	return jsonenc.Marshal(quotaPaceJSON(q))
+}
+
 // ViewMetric is one metric of a role view. By is empty, and Breakdown
 // absent, for a metric the view shows whole.
 type ViewMetric struct {

@@ -406,7 +406,8 @@ func (c Card) MarshalJSON() ([]byte, error) {
 		c.Target = catalog.WrittenPtr(c.Unit, c.Target)
 		c.Baseline = catalog.WrittenPtr(c.Unit, c.Baseline)
 		c.Trend.Previous = catalog.WrittenPtr(c.Unit, c.Trend.Previous)
-		if t := c.Thresholds; t != nil && t.RelativeTo == "" { // relative: a share of the baseline
+		c.Detail.Target = catalog.WrittenPtr(c.Unit, c.Detail.Target) // the target record's, in the card's unit
+		if t := c.Thresholds; t != nil && t.RelativeTo == "" {        // relative: a share of the baseline
 			c.Thresholds = &Thresholds{Green: catalog.Written(c.Unit, t.Green), Amber: catalog.Written(c.Unit, t.Amber)}
 		}
 		if c.Series != nil {

@@ -41,3 +41,25 @@ func TestViewAmountsWrittenAsMoney(t *testing.T) {
 		t.Error("writing rounded the values kept")
 	}
 }
+
+// A card's detail writes its amounts of money at six decimals (ARPA, mean
+// won amount, a money metric's target) and its other figures (a win rate)
+// as computed.
+func TestCardDetailAmountsWrittenAsMoney(t *testing.T) {
+	noisy, rate := 2721.7200000000003, 33.333333333333336
+	p := func(v float64) *float64 { return &v }
+	c := Card{ID: "arr", Unit: "currency", Value: p(noisy),
+		Detail: metrics.Detail{ARPA: p(noisy), MeanWonAmount: p(noisy), Target: p(noisy), WinRate: p(rate)}}
+	for how, marshal := range map[string]func(any) ([]byte, error){"json.Marshal": json.Marshal, "jsonenc": jsonenc.Marshal} {
+		b, err := marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "2721.7200000000003") || strings.Count(string(b), "2721.72") != 4 || !strings.Contains(string(b), `"win_rate":33.333333333333336`) {
+			t.Errorf("%s: %s", how, b)
+		}
+	}
+	if *c.Detail.ARPA != noisy || *c.Detail.Target != noisy {
+		t.Error("writing rounded the values kept")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -216,6 +217,28 @@ func Record(ctx context.Context, docs store.DocStore, r Result, by, requester st
 		r.State = StatePending
 	}
 	return r, nil
+}
+
+// DecisionPage is a page of Decisions: those older than before (ids below
+// it; 0 starts at the newest), at most limit, and the before that asks for
+// the next page — 0 when none is left. A cursor, not an offset: decisions
+// recorded while a client pages do not shift the pages it has yet to read.
+func DecisionPage(ctx context.Context, docs store.DocStore, service string, before int64, limit int) ([]Result, int64, error) {
+	all, err := Decisions(ctx, docs, service)
+	if err != nil {
+		return nil, 0, err
+	}
+	if before > 0 {
+		i := slices.IndexFunc(all, func(r Result) bool { return r.ID < before })
+		if i < 0 {
+			i = len(all)
+		}
+		all = all[i:]
+	}
+	if len(all) <= limit {
+		return all, 0, nil
+	}
+	return all[:limit], all[limit-1].ID, nil
 }
 
 // Decisions are the recorded decisions, newest first; of one service when

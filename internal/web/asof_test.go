@@ -28,6 +28,11 @@ func TestDefaultAsOfIsTheCurrentMinute(t *testing.T) {
 	if code, body, _ := e.do(t, "GET", "/api/v1/sources", "", nil); code != 200 || !strings.Contains(string(body), `"as_of": "2026-03-31T09:15:42.5Z"`) {
 		t.Errorf("GET /api/v1/sources: %d, as_of is not the current instant:\n%s", code, clip(body))
 	}
+	// A reconciliation without as_of compares the figure with the value
+	// the scorecard shows in the same minute.
+	if code, body, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"change_failure_rate","expected":50}`, nil); code != 201 || !strings.Contains(string(body), `"as_of": "`+want+`"`) {
+		t.Errorf("POST /api/v1/reconciliations: %d, as_of is not %s:\n%s", code, want, clip(body))
+	}
 	// The metric page's table links hold the as_of it was computed at.
 	code, body, _ := e.do(t, "GET", "/metrics/change_failure_rate", "", nil)
 	if code != 200 {

@@ -61,7 +61,18 @@ func (s *Server) gateView(r *http.Request, res gate.Result) gate.Result {
 // listGateDecisions lists the recorded gate decisions, newest first; of
 // one service with ?service=.
 func (s *Server) listGateDecisions(w http.ResponseWriter, r *http.Request) {
-	ds, err := gate.Decisions(r.Context(), s.Store, r.URL.Query().Get("service"))
+	limit, err := intParam(r, "limit", defaultListLimit, 1, maxListLimit)
+	var before int64
+	if v := r.URL.Query().Get("before"); err == nil && v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			err = badParam("before", "%q is not a gate decision id (the next of a page)", v)
+		}
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ds, next, err := gate.DecisionPage(r.Context(), s.Store, r.URL.Query().Get("service"), before, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -69,7 +80,11 @@ func (s *Server) listGateDecisions(w http.ResponseWriter, r *http.Request) {
 	for i := range ds {
 		ds[i] = s.gateView(r, ds[i])
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"decisions": ds})
+	page := map[string]any{"decisions": ds, "limit": limit}
+	if next != 0 {
+		page["next"] = next
+	}
+	writeJSON(w, http.StatusOK, page)
 }
 
 // canReadDecisions: the pipeline that asked (gates:check) polls a

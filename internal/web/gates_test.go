@@ -206,3 +206,71 @@ func TestGatesPageRefusedDecisionComesBackAtIt(t *testing.T) {
 		t.Errorf("a decision without a reason: %d, the field not marked", st)
 	}
 }
+
+// The decisions come a page at a time, newest first: limit (default 100,
+// at most 1,000) and next, the before that asks for the following page,
+// absent on the last; a decision recorded meanwhile does not shift them.
+func TestGateDecisionsPages(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		p, err := gate.Load("gates.yaml", []byte("policies:\n  - id: any\n    message: always\n    require: \"true\"\n"), s.Catalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Gates = gate.NewCurrent(p)
+		s.Now = func() time.Time { return time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC) }
+	})
+	evaluate := func(version string) {
+		t.Helper()
+		if status, b, _ := e.do(t, "POST", "/api/v1/gates/evaluate", `{"service":"api","environment":"production","version":"`+version+`"}`, nil); status != 200 {
+			t.Fatalf("evaluate %s: %d %s", version, status, b)
+		}
+	}
+	for _, v := range []string{"1", "2", "3", "4", "5"} {
+		evaluate(v)
+	}
+	type page struct {
+		Decisions []gate.Result
+		Limit     int
+		Next      *int64
+	}
+	get := func(q string) page {
+		t.Helper()
+		status, b, _ := e.do(t, "GET", "/api/v1/gates/decisions"+q, "", nil)
+		var p page
+		if err := json.Unmarshal(b, &p); status != 200 || err != nil {
+			t.Fatalf("GET %s: %d %s", q, status, b)
+		}
+		return p
+	}
+	versions := func(p page) string {
+		var vs []string
+		for _, d := range p.Decisions {
+			vs = append(vs, d.Release.Version)
+		}
+		return strings.Join(vs, ",")
+	}
+	// The environment holds four billing decisions, older than these.
+	if p := get(""); p.Limit != 100 || p.Next != nil || versions(p) != "5,4,3,2,1,0.9.3,0.9.2,0.9.1,0.9.0" {
+		t.Errorf("default page: limit %d next %v versions %s", p.Limit, p.Next, versions(p))
+	}
+	var got []string
+	q := "?service=api&limit=2"
+	for i := 0; i < 5; i++ {
+		p := get(q)
+		got = append(got, versions(p))
+		if p.Next == nil {
+			break
+		}
+		if i == 0 {
+			evaluate("6") // newer than every page still to read
+		}
+		q = "?service=api&limit=2&before=" + strconv.FormatInt(*p.Next, 10)
+	}
+	if strings.Join(got, " | ") != "5,4 | 3,2 | 1" {
+		t.Errorf("pages of 2: %s, want 5,4 | 3,2 | 1", strings.Join(got, " | "))
+	}
+	for _, q := range []string{"limit=0", "limit=1001", "limit=x", "before=0", "before=x"} {
+		param := strings.SplitN(q, "=", 2)[0]
+		e.run(t, scenario{name: q, url: "/api/v1/gates/decisions?" + q, status: 400, fields: map[string]string{"param": param}})
+	}
+}

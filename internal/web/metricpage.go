@@ -342,6 +342,13 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	s.render(w, r, status, "metric", pg)
 }
 
+// scopeNamesFilter is why a scope parameter naming a carried filter was
+// refused: the message advises the page's control, and a caller that is
+// not a page (POST /api/v1/shares) words the advice its own way.
+type scopeNamesFilter struct{ metrics.Filter }
+
+func (e scopeNamesFilter) Error() string { return "the scope names the filter " + e.Dim }
+
 // metricPageState reads the metric page's own parameters, and the scope
 // the value is computed under: the filters the Query carries and the
 // scope parameter's, which names the metric's other dimensions.
@@ -356,7 +363,9 @@ func metricPageState(r *http.Request, q Query, m *catalog.Metric) (metricState, 
 		}
 		for _, f := range ps.Filters() {
 			if q.field(f.Dim) != nil {
-				return st, scope, badParam("scope", "the scope names %s; filter by %s with the %s control (?%s=%s) instead", f.Dim, f.Dim, f.Dim, f.Dim, f.Value)
+				e := domain.InvalidParam("scope", "the scope names %s; filter by %s with the %s control (?%s=%s) instead", f.Dim, f.Dim, f.Dim, f.Dim, f.Value)
+				e.Err = scopeNamesFilter{f}
+				return st, scope, e
 			}
 			var ok bool
 			if scope, ok = scope.And(f.Dim, f.Value); !ok || len(scope.Filters()) > metrics.MaxFilters-1 {

@@ -56,7 +56,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/adoption":                        {"from", "to"},
 	"GET /api/v1/adoption/review":                 {"as_of"},
 	"GET /api/v1/shares":                          nil,
-	"GET /api/v1/gates/decisions":                 {"service"},
+	"GET /api/v1/gates/decisions":                 {"service", "limit", "before"},
 	"GET /api/v1/annotations":                     {"from", "to"},
 	// A governed configuration section's history.
 	"GET /api/v1/sections/{name}/history": nil,

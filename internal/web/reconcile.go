@@ -100,7 +100,9 @@ func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	asOf := s.Now().UTC()
+	// As every other read without as_of: a result kept agrees with the
+	// scorecard read in the same minute.
+	asOf := s.defaultAsOf()
 	var window time.Duration
 	switch {
 	case req.Metric == "":

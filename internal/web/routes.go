@@ -277,6 +277,10 @@ func (s *Server) guard(rt Route) http.Handler {
 			fail(err)
 			return
 		}
+		if err := checkJSONBody(rt, r); err != nil {
+			fail(err)
+			return
+		}
 		if p.Authenticated() {
 			// What a signed-in principal sees is theirs: no shared cache
 			// or back button keeps it after sign-out.

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"maps"
@@ -100,6 +101,9 @@ func (s *Server) createShare(w http.ResponseWriter, r *http.Request) {
 // filters as the metric page checks its query, by the names its form
 // fields have, which a JSON client never sent.
 func inFilters(err error) error {
+	if sf := (scopeNamesFilter{}); errors.As(err, &sf) {
+		return domain.InvalidParam("filters.scope", "names %s, a filter of its own: send it as filters.%s (\"filters\": {\"%s\": %q}) instead", sf.Dim, sf.Dim, sf.Dim, sf.Value)
+	}
 	p := domain.ParamOf(err)
 	if domain.CodeOf(err) != domain.EInvalid || !slices.Contains(shareFilterKeys, p) {
 		return err

@@ -44,6 +44,11 @@ func TestShareCarriesScopeAndBreakdown(t *testing.T) {
 			t.Errorf("%s: %d %s, want 400 naming %s", tt.filters, st, raw, tt.param)
 		}
 	}
+	// A scope naming a filter of its own is told where the API takes it, not the page's control.
+	if st, _, raw := e.share(t, eng, `{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"`+asOf+`","scope":"team:core"}}`); st != 400 ||
+		!strings.Contains(string(raw), `filters.team`) || strings.Contains(string(raw), "control") || strings.Contains(string(raw), "?team=") {
+		t.Errorf("scope team:core: %d %s, want 400 advising filters.team", st, raw)
+	}
 	// The metric page's share form carries its scope and breakdown.
 	cl := e.sessionAs(t, "engineering")
 	mp := e.page(t, cl, "/metrics/change_failure_rate?as_of="+asOf+"&scope=tier:1&by=environment", 200)

@@ -592,6 +592,35 @@ func recordsFormat(r *http.Request) (string, error) {
 	return "ndjson", nil
 }
 
+// ownBodyTypes are the API routes that read bodies other than a JSON
+// value: records as NDJSON or CSV (recordsFormat), and webhooks in each
+// sender's own type.
+var ownBodyTypes = map[string]bool{"POST /api/v1/records": true, "POST /webhooks/{source}": true}
+
+// checkJSONBody refuses a body an API route would read as JSON although
+// its Content-Type says it is something else: the sender meant another
+// format, and reading it as JSON anyway would answer a question not
+// asked. No Content-Type is taken as JSON; so is an empty body of any
+// type (curl -d with nothing to send, on a route that reads none).
+func checkJSONBody(rt Route, r *http.Request) error {
+	switch {
+	case rt.Kind != API || ownBodyTypes[rt.Method+" "+rt.Pattern]:
+		return nil
+	case r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch:
+		return nil
+	case r.ContentLength == 0:
+		return nil
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	return domain.Errorf(domain.EUnsupportedMedia, "Content-Type %s is not read: the body is one JSON object, sent with Content-Type: application/json (curl -H 'Content-Type: application/json') or none", ct)
+}
+
 // ImportSummary is an import summary as JSON (the API's answer and `candor
 // import --json`), with lower-case keys per kind too: ingest's KindSummary
 // embeds store.WriteResult, whose fields have no JSON names.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -828,4 +829,34 @@ func TestHealthzDetailNeedsSourcesRead(t *testing.T) {
 			t.Errorf("%s: detail %q", tc.name, d)
 		}
 	}
+}
+
+// An API route that reads a JSON body refuses a body whose Content-Type
+// says it is something else (415 naming what to send) rather than read it
+// as JSON anyway; no Content-Type, JSON with a charset, and an empty body
+// of any type are taken. Records and webhooks read their own types.
+func TestJSONRoutesRefuseOtherContentTypes(t *testing.T) {
+	e := newEnv(t, 0)
+	pathParam := regexp.MustCompile(`\{[a-z]+\}`)
+	refused := 0
+	for _, rt := range e.srv.Routes() {
+		if rt.Kind != API || rt.Method != "POST" || ownBodyTypes[rt.Method+" "+rt.Pattern] {
+			continue
+		}
+		path := pathParam.ReplaceAllString(rt.Pattern, "1")
+		for _, ctype := range []string{"application/xml", "application/x-www-form-urlencoded", "text/plain"} {
+			e.run(t, scenario{name: rt.Pattern + " " + ctype, method: "POST", url: path, body: `{}`, headers: map[string]string{"Content-Type": ctype},
+				status: 415, fields: map[string]string{"code": "unsupported_media_type"}, contains: []string{"application/json"}})
+		}
+		refused++
+	}
+	if refused < 10 {
+		t.Errorf("only %d JSON routes checked", refused)
+	}
+	body := `{"metric":"change_failure_rate","expected":50,"as_of":"2026-03-31"}`
+	for _, ctype := range []string{"", "application/json; charset=utf-8", "Application/JSON"} {
+		e.run(t, scenario{name: "reconciliation as " + ctype, method: "POST", url: "/api/v1/reconciliations", body: body, headers: map[string]string{"Content-Type": ctype}, status: 201})
+	}
+	// A route that reads no body, asked with curl -d '' (a form type, nothing sent).
+	e.run(t, scenario{name: "empty form", method: "POST", url: "/api/v1/shares/999999/revoke", headers: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, status: 404})
 }

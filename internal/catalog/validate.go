@@ -3,7 +3,6 @@ package catalog
 import (
 	"errors"
 	"fmt"
-	"github.com/candor/candor/internal/domain"
 	"maps"
 	"math"
 	"regexp"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // MaxHeadline is SPEC §4's cap on headline KPIs: the one-page view stays one page.

@@ -2,8 +2,9 @@ package metrics
 
 import (
 	"encoding/json"
-	"github.com/candor/candor/internal/jsonenc"
 	"time"
+
+	"github.com/candor/candor/internal/jsonenc"
 )
 
 // Detail is what a metric reports beside its value: the DORA level, the

@@ -2,12 +2,12 @@ package metrics
 
 import (
 	"cmp"
-	"github.com/candor/candor/internal/jsonenc"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/jsonenc"
 )
 
 // Pipeline is the open pipeline at as_of by stage: what the CRO's view

@@ -8,7 +8,6 @@ package scorecard
 import (
 	"cmp"
 	"fmt"
-	"github.com/candor/candor/internal/jsonenc"
 	"math"
 	"runtime"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/health"
+	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 )

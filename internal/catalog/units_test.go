@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"math"
 	"strings"
 	"testing"
 )
@@ -80,37 +79,5 @@ func TestNamesSayTheStatistic(t *testing.T) {
 	}
 	if n < 7 {
 		t.Errorf("only %d metrics are medians or means: the description wording changed?", n)
-	}
-}
-
-// Written rounds what an answer writes in a currency unit to the six
-// decimals a record holds; other units are written as computed (a rate of
-// 1/6 keeps its digits).
-func TestWritten(t *testing.T) {
-	for _, tt := range []struct {
-		unit   string
-		v, out float64
-	}{
-		{"currency", 2721.7200000000003, 2721.72}, // 12 × 226.81 in float64
-		{"currency/30d", 12641.319999999832, 12641.32},
-		{"currency/day", 0.1234564, 0.123456},
-		{"currency", -0.0000004, 0},
-		{"currency", 98765432109.123456, 98765432109.123456},
-		{"hours", 4.704750000000001, 4.704750000000001},
-		{"deploys/day", 1.0 / 6, 1.0 / 6},
-		{"%", 1.2345678901234567e-9, 1.2345678901234567e-9},
-	} {
-		if got := Written(tt.unit, tt.v); got != tt.out {
-			t.Errorf("Written(%q, %v) = %v, want %v", tt.unit, tt.v, got, tt.out)
-		}
-	}
-	if got := Written("currency", -0.0000004); math.Signbit(got) {
-		t.Errorf("Written(currency, -0.0000004) = -0, want 0")
-	}
-	if got := WrittenPtr("currency", nil); got != nil {
-		t.Errorf("WrittenPtr(nil) = %v", *got)
-	}
-	if got := Written("currency", math.NaN()); !math.IsNaN(got) {
-		t.Errorf("Written(NaN) = %v", got)
 	}
 }

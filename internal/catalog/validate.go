@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/candor/candor/internal/domain"
 )
 
 // MaxHeadline is SPEC §4's cap on headline KPIs: the one-page view stays one page.
@@ -573,30 +571,3 @@ func targetProblem(m *Metric, t float64) string {
 
 // nonNegativeUnits are the units of quantities that cannot be below zero.
 var nonNegativeUnits = []string{"deploys/day", "hours", "minutes", "days", "count", "months", "x", "ms"}
-
-// MoneyUnit says whether unit is an amount of the organisation's currency
-// (currency, currency/day, currency/30d).
-func MoneyUnit(unit string) bool { return unit == "currency" || strings.HasPrefix(unit, "currency/") }
-
-// Written is v as answers write it (the JSON API, the CLI's json): a value
-// in a currency unit at the six decimals money holds (domain.RoundMoney:
-// 2721.72, not the 2721.7200000000003 of 12 × 226.81), any other as
-// computed. Only money has a precision the data fixes; a rate, mean or
-// share (1/6 of a deploy a day) has no digits to drop that are not its own.
-// Judging, trends and caches read the computed value; only what is
-// written out is rounded.
-func Written(unit string, v float64) float64 {
-	if MoneyUnit(unit) {
-		return domain.RoundMoney(v)
-	}
-	return v
-}
-
-// WrittenPtr is Written for an optional value: nil stays nil.
-func WrittenPtr(unit string, v *float64) *float64 {
-	if v == nil || !MoneyUnit(unit) {
-		return v
-	}
-	w := domain.RoundMoney(*v)
-	return &w
-}

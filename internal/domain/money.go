@@ -3,7 +3,6 @@ package domain
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -194,23 +193,4 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	}
 	*d = v
 	return nil
-}
-
-// RoundMoney is v at the six decimals a Money holds: a sum or product of
-// amounts in float64 (ARR as 12 × MRR, a reconciliation's difference)
-// carries digits beyond them that no record holds — 2721.7200000000003
-// for 12 × 226.81. It goes through the decimal text, not v×10⁶, which
-// past 9×10⁹ no longer holds the digits it would round.
-func RoundMoney(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return v
-	}
-	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'f', moneyDecimals, 64), 64)
-	if err != nil {
-		return v
-	}
-	if r == 0 {
-		return 0 // not -0: a difference of -0.0000004 is no difference, written 0
-	}
-	return r
 }

@@ -3,8 +3,6 @@ package metrics
 import (
 	"encoding/json"
 	"time"
-
-	"github.com/candor/candor/internal/jsonenc"
 )
 
 // Detail is what a metric reports beside its value: the DORA level, the
@@ -78,22 +76,6 @@ type Detail struct {
 	WinRate                *float64            `json:"win_rate,omitzero"`
 	WindowDays             *float64            `json:"window_days,omitzero"`
 	Won                    *float64            `json:"won,omitzero"`
-}
-
-// detailJSON is Detail without its MarshalJSON.
-type detailJSON Detail
-
-// MarshalJSON writes the figures that are amounts of money at the six
-// decimals money holds (domain.RoundMoney), as a card's value in a
-// currency is written; the figures kept stay as computed.
-func (d Detail) MarshalJSON() ([]byte, error) {
-	// Current and Previous are cost trend's costs of the two windows.
-	for _, f := range []**float64{&d.ARPA, &d.ARR, &d.Budget, &d.CAC, &d.Cost, &d.CostPer30Days, &d.Current, &d.Previous, &d.MeanFirstMRR,
-		&d.MeanWonAmount, &d.MRRGained, &d.MRRLost, &d.MRRNow, &d.MRRRetained, &d.MRRStart, &d.MRRT0,
-		&d.Pipeline, &d.Quota, &d.Remaining, &d.Spend, &d.Won} {
-		*f = roundMoney(*f)
-	}
-	return jsonenc.Marshal(detailJSON(d))
 }
 
 // Links counts lead time's changes by how they were linked to their

@@ -7,14 +7,13 @@ import "github.com/candor/candor/internal/jsonenc"
 // json.Marshal reflects over each and then compacts every row's fields
 // again, since they come from a MarshalJSON — during a large import that
 // was a sixth of the server's CPU.
-func AppendRefs(b []byte, refs []Ref) ([]byte, error) { return AppendRefsIndent(b, refs, -1, nil) }
+func AppendRefs(b []byte, refs []Ref) ([]byte, error) { return AppendRefsIndent(b, refs, -1) }
 
 // AppendRefsIndent appends refs as AppendRefs writes them indented by
 // jsonenc.AppendIndentAt at depth (the array's own level), in one pass: a
 // drill-down's page is most of its answer's bytes. A negative depth writes
-// them compact. written, when given, is how a value is written out (its
-// metric's unit's rounding, catalog.Written): the rows hold it as computed.
-func AppendRefsIndent(b []byte, refs []Ref, depth int, written func(float64) float64) ([]byte, error) {
+// them compact.
+func AppendRefsIndent(b []byte, refs []Ref, depth int) ([]byte, error) {
 	if refs == nil {
 		return append(b, "null"...), nil
 	}
@@ -37,11 +36,7 @@ func AppendRefsIndent(b []byte, refs []Ref, depth int, written func(float64) flo
 		b = jsonenc.AppendString(b, r.Source)
 		if r.Value != nil {
 			b = jsonenc.AppendKey(b, "value", false, in)
-			v := *r.Value
-			if written != nil {
-				v = written(v)
-			}
-			if b, err = appendJSONValue(b, v); err != nil {
+			if b, err = appendJSONValue(b, *r.Value); err != nil {
 				return nil, err
 			}
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
-	"github.com/candor/candor/internal/jsonenc"
 )
 
 // Pipeline is the open pipeline at as_of by stage: what the CRO's view
@@ -28,32 +27,6 @@ type Pipeline struct {
 	Unordered []string `json:"unordered,omitempty"`
 	// Reason says why there are no stages, or no amounts.
 	Reason string `json:"reason,omitempty"`
-}
-
-// pipelineJSON is Pipeline without its MarshalJSON.
-type pipelineJSON Pipeline
-
-// MarshalJSON writes the amounts at the six decimals money holds
-// (domain.RoundMoney): a sum of amounts converted at exchange rates
-// carries float digits beyond them.
-func (p Pipeline) MarshalJSON() ([]byte, error) {
-	p.Amount = roundMoney(p.Amount)
-	if p.Stages != nil {
-		p.Stages = slices.Clone(p.Stages)
-		for i := range p.Stages {
-			p.Stages[i].Amount = roundMoney(p.Stages[i].Amount)
-		}
-	}
-	return jsonenc.Marshal(pipelineJSON(p))
-}
-
-// roundMoney is domain.RoundMoney of an optional amount: nil stays nil.
-func roundMoney(v *float64) *float64 {
-	if v == nil {
-		return nil
-	}
-	r := domain.RoundMoney(*v)
-	return &r
 }
 
 // StageLine is one stage of the open pipeline and how long its

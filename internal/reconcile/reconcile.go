@@ -86,19 +86,6 @@ type Result struct {
 	CheckedAt time.Time `json:"checked_at"`
 }
 
-// resultJSON is Result without its MarshalJSON.
-type resultJSON Result
-
-// MarshalJSON writes Candor's value and the difference in the metric's
-// unit as answers write them (catalog.Written): 12641.32, not the
-// 12641.319999999832 two float sums leave. The status was judged on the
-// computed ones; the expected figure is the caller's, as sent.
-func (r Result) MarshalJSON() ([]byte, error) {
-	r.Actual = catalog.WrittenPtr(r.Unit, r.Actual)
-	r.Difference = catalog.WrittenPtr(r.Unit, r.Difference)
-	return json.Marshal(resultJSON(r))
-}
-
 // Tolerance is the pair of tolerances a result was judged with.
 type Tolerance struct {
 	Green float64 `json:"green"`

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/candor/candor/internal/jsonenc"
 	"maps"
 	"reflect"
 	"slices"
@@ -105,18 +104,6 @@ type BreakdownLine struct {
 	// QuotaLeft is what a pipeline coverage line divides, for pages to say
 	// (nil for other metrics).
 	QuotaLeft *QuotaLeft `json:"-"`
-	// unit is the metric's, for MarshalJSON.
-	unit string
-}
-
-// breakdownLineJSON is BreakdownLine without its MarshalJSON.
-type breakdownLineJSON BreakdownLine
-
-// MarshalJSON writes the line's value as answers write it
-// (catalog.Written): judging read the computed one.
-func (l BreakdownLine) MarshalJSON() ([]byte, error) {
-	l.Value = catalog.WrittenPtr(l.unit, l.Value)
-	return jsonenc.Marshal(breakdownLineJSON(l))
 }
 
 // QuotaLeft is what a pipeline coverage value divides: the open pipeline
@@ -319,7 +306,7 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 		gs, _ := scope.And(by, g.Key) // Breakdown had room for it
 		c := Evaluate(ds, m, opt, gs, false)
 		judgeCard(cat, ds, m, opt, gs, &c)
-		l := BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count, ThresholdsFrom: c.ThresholdsFrom, unit: m.Unit}
+		l := BreakdownLine{Key: g.Key, Value: g.Value, Status: c.Status, Reason: c.Reason, Count: g.Count, ThresholdsFrom: c.ThresholdsFrom}
 		if few := m.TooFew(g.Count); few != "" && few == c.Reason {
 			l.Needs = m.MinSample
 		}

@@ -1,7 +1,6 @@
 package scorecard
 
 import (
-	"github.com/candor/candor/internal/catalog"
 	"strconv"
 
 	"github.com/candor/candor/internal/jsonenc"
@@ -9,8 +8,7 @@ import (
 )
 
 // AppendJSON appends d as JSON, byte for byte what json.Marshal writes for
-// it (the records' values in a currency unit at six decimals, as the
-// card's: catalog.Written), with the page of records encoded by hand (metrics.AppendRefs): they
+// it, with the page of records encoded by hand (metrics.AppendRefs): they
 // are nearly all of a metric page's bytes, and json.Marshal reflected over
 // every row and compacted every row's fields a second time. The other
 // members are small and go through jsonenc. A member added to
@@ -65,7 +63,7 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 		return nil, err
 	}
 	key("records")
-	if b, err = metrics.AppendRefsIndent(b, d.Records, jsonenc.Inner(depth), d.writtenValue()); err != nil {
+	if b, err = metrics.AppendRefsIndent(b, d.Records, jsonenc.Inner(depth)); err != nil {
 		return nil, err
 	}
 	number("records_total", d.RecordsTotal)
@@ -90,13 +88,4 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 		return nil, err
 	}
 	return jsonenc.AppendEnd(b, '}', depth), nil
-}
-
-// writtenValue is how the records' values are written out: nil, as
-// computed, unless the metric's unit is money (catalog.Written).
-func (d *MetricDetail) writtenValue() func(float64) float64 {
-	if !catalog.MoneyUnit(d.Card.Unit) {
-		return nil
-	}
-	return func(v float64) float64 { return catalog.Written(d.Card.Unit, v) }
 }

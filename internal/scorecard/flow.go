@@ -3,8 +3,6 @@ package scorecard
 import (
 	"cmp"
 	"fmt"
-	"github.com/candor/candor/internal/jsonenc"
-	"slices"
 	"strings"
 
 	"github.com/candor/candor/internal/catalog"
@@ -175,22 +173,6 @@ type MRRBridge struct {
 	Moves    []BridgeMove `json:"moves"`
 	// Reason says why there is no bridge (no subscription data, stale).
 	Reason string `json:"reason,omitempty"`
-}
-
-// mrrBridgeJSON is MRRBridge without its MarshalJSON.
-type mrrBridgeJSON MRRBridge
-
-// MarshalJSON writes the bridge's amounts as money is written
-// (catalog.Written): the movements are sums of MRR.
-func (b MRRBridge) MarshalJSON() ([]byte, error) {
-	b.Start, b.End = catalog.WrittenPtr("currency", b.Start), catalog.WrittenPtr("currency", b.End)
-	if b.Moves != nil {
-		b.Moves = slices.Clone(b.Moves)
-		for i := range b.Moves {
-			b.Moves[i].Value = catalog.WrittenPtr("currency", b.Moves[i].Value)
-		}
-	}
-	return jsonenc.Marshal(mrrBridgeJSON(b))
 }
 
 // mrrBridge evaluates the five movements over the window the view asks

@@ -18,7 +18,6 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/health"
-	"github.com/candor/candor/internal/jsonenc"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 )
@@ -391,33 +390,6 @@ func shortWords(d time.Duration) string {
 		return s
 	}
 	return fmt.Sprintf("%d min", max(1, int((d+time.Minute-1)/time.Minute)))
-}
-
-// cardJSON is Card without its MarshalJSON.
-type cardJSON Card
-
-// MarshalJSON writes the card's numbers in its unit as answers write them
-// (catalog.Written: money at six decimals, 3500641.32, not
-// 3500641.3200000003): the card was judged, and is kept, with the
-// computed ones.
-func (c Card) MarshalJSON() ([]byte, error) {
-	if catalog.MoneyUnit(c.Unit) {
-		c.Value = catalog.WrittenPtr(c.Unit, c.Value)
-		c.Target = catalog.WrittenPtr(c.Unit, c.Target)
-		c.Baseline = catalog.WrittenPtr(c.Unit, c.Baseline)
-		c.Trend.Previous = catalog.WrittenPtr(c.Unit, c.Trend.Previous)
-		c.Detail.Target = catalog.WrittenPtr(c.Unit, c.Detail.Target) // the target record's, in the card's unit
-		if t := c.Thresholds; t != nil && t.RelativeTo == "" {        // relative: a share of the baseline
-			c.Thresholds = &Thresholds{Green: catalog.Written(c.Unit, t.Green), Amber: catalog.Written(c.Unit, t.Amber)}
-		}
-		if c.Series != nil {
-			c.Series = slices.Clone(c.Series)
-			for i := range c.Series {
-				c.Series[i].Value = catalog.WrittenPtr(c.Unit, c.Series[i].Value)
-			}
-		}
-	}
-	return jsonenc.Marshal(cardJSON(c))
 }
 
 // Point is one weekly window of the series. Reason is set when the value

@@ -3,7 +3,6 @@ package scorecard
 import (
 	"cmp"
 	"fmt"
-	"github.com/candor/candor/internal/jsonenc"
 	"strings"
 	"time"
 
@@ -62,16 +61,6 @@ type PillarMetric struct {
 	Reason string         `json:"reason,omitempty"`
 }
 
-// pillarMetricJSON is PillarMetric without its MarshalJSON.
-type pillarMetricJSON PillarMetric
-
-// MarshalJSON writes the value as the metric's card writes it
-// (catalog.Written).
-func (m PillarMetric) MarshalJSON() ([]byte, error) {
-	m.Value = catalog.WrittenPtr(m.Unit, m.Value)
-	return jsonenc.Marshal(pillarMetricJSON(m))
-}
-
 // QuotaPace is quota attainment set against the share of the quota period
 // that has elapsed at as_of: 40 % of quota with half the period gone is
 // behind pace, with a tenth gone well ahead.
@@ -91,16 +80,6 @@ type QuotaPace struct {
 	// the elapsed share.
 	Status catalog.Status `json:"status"`
 	Reason string         `json:"reason,omitempty"`
-}
-
-// quotaPaceJSON is QuotaPace without its MarshalJSON.
-type quotaPaceJSON QuotaPace
-
-// MarshalJSON writes the amounts won and the quota as money is written
-// (catalog.Written).
-func (q QuotaPace) MarshalJSON() ([]byte, error) {
-	q.Won, q.Quota = catalog.WrittenPtr("currency", q.Won), catalog.WrittenPtr("currency", q.Quota)
-	return jsonenc.Marshal(quotaPaceJSON(q))
 }
 
 // ViewMetric is one metric of a role view. By is empty, and Breakdown

@@ -1,11 +1,7 @@
 package image
 
 import (
-	"bytes"
 	"debug/elf"
-	"debug/macho"
-	"debug/pe"
-	"io"
 	"os"
 	"runtime/debug"
 	"sync"
@@ -21,36 +17,31 @@ import (
 // state an older one wrote — memos and links derived under the older
 // code — for its own. It is a hash of every input of the link, so a
 // rebuild of the same source keeps the images usable.
-func Build() string {
-	buildOnce.Do(func() {
-		build = "(unknown)"
-		if info, ok := debug.ReadBuildInfo(); ok {
-			build = info.Main.Version
-			for _, s := range info.Settings {
-				if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
-					build += " " + s.Key + "=" + s.Value
-				}
+var Build = sync.OnceValue(func() string {
+	build := "(unknown)"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		build = info.Main.Version
+		for _, st := range info.Settings {
+			if st.Key == "vcs.revision" || st.Key == "vcs.modified" {
+				build += " " + st.Key + "=" + st.Value
 			}
 		}
-		if id := BuildID(); id != "" {
-			build += " buildid=" + id
-		}
-	})
+	}
+	if id := BuildID(); id != "" {
+		build += " buildid=" + id
+	}
 	return build
-}
-
-var (
-	buildOnce sync.Once
-	build     string
-)
+})
 
 // BuildID is the running executable's Go build ID, or "" when it cannot
 // be read.
 var BuildID = sync.OnceValue(executableBuildID)
 
 // executableBuildID reads the running executable's Go build ID as `go tool
-// buildid` prints it, or "" when it cannot: ELF keeps it in a note, Mach-O
-// and PE at the start of the text.
+// buildid` prints it from the ELF note the linker writes, or "" when it
+// cannot. Only ELF: Candor runs on Linux (the image maps its files with
+// Linux's madvise and flock), and a Mach-O or PE reader here would be code
+// no build runs.
 func executableBuildID() string {
 	// Linux's /proc/self/exe is the file this process runs even once an
 	// upgrade has put another binary at its path: a server still running
@@ -78,36 +69,6 @@ func executableBuildID() string {
 			return ""
 		}
 		return string(b[16 : 16+n])
-	}
-	if f, err := macho.Open(exe); err == nil {
-		defer f.Close()
-		if s := f.Section("__text"); s != nil {
-			return textBuildID(s)
-		}
-		return ""
-	}
-	if f, err := pe.Open(exe); err == nil {
-		defer f.Close()
-		if s := f.Section(".text"); s != nil {
-			return textBuildID(s)
-		}
-	}
-	return ""
-}
-
-// textBuildID reads the build ID the linker writes first in the text:
-// \xff Go build ID: "ID"\n \xff.
-func textBuildID(r io.ReaderAt) string {
-	const prefix = "\xff Go build ID: \""
-	b := make([]byte, 1024)
-	n, _ := r.ReadAt(b, 0)
-	b = b[:n]
-	if !bytes.HasPrefix(b, []byte(prefix)) {
-		return ""
-	}
-	b = b[len(prefix):]
-	if i := bytes.IndexByte(b, '"'); i > 0 {
-		return string(b[:i])
 	}
 	return ""
 }

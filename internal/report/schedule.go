@@ -54,6 +54,10 @@ type Scheduler struct {
 	// started is the time of the first RunOnce: a slot's report archived
 	// before it, by an earlier process, may have been left half sent.
 	started time.Time
+	// checked holds the slots whose archived report unsent has looked at:
+	// once each, not at every minute's run through the hour of grace,
+	// reading its sendings again and saying the same thing sixty times.
+	checked map[string]bool
 }
 
 func (s *Scheduler) grace() time.Duration {
@@ -87,11 +91,18 @@ func (s *Scheduler) RunOnce(ctx context.Context, now time.Time) ([]Report, error
 		}
 		slot = slot.UTC()
 		// The cheap path: the slot is usually done already.
-		if d, done, err := s.Service.Docs.DocByKey(ctx, Collection, SlotKey(job.kind, slot)); err != nil {
+		key := SlotKey(job.kind, slot)
+		if d, done, err := s.Service.Docs.DocByKey(ctx, Collection, key); err != nil {
 			return made, err
 		} else if done {
-			if err := s.unsent(ctx, d); err != nil {
-				unsent = append(unsent, err)
+			if !s.checked[key] {
+				if s.checked == nil {
+					s.checked = map[string]bool{}
+				}
+				s.checked[key] = true
+				if err := s.unsent(ctx, d); err != nil {
+					unsent = append(unsent, err)
+				}
 			}
 			continue
 		}

@@ -142,6 +142,10 @@ func TestScheduledReportLeftUnsentIsNamed(t *testing.T) {
 	if len(made) != 0 || err == nil || !strings.Contains(err.Error(), "ceo@example.com, eng@example.com") || !strings.Contains(err.Error(), want) {
 		t.Fatalf("after a stop between archiving and sending: made %d, %v; want the recipients not sent to and %q", len(made), err, want)
 	}
+	// Named once, not at every minute's run through the slot's grace.
+	if _, err := s.RunOnce(ctx, slot.Add(5*time.Minute+30*time.Second)); err != nil {
+		t.Errorf("the next minute's run: %v, want the unsent report named once", err)
+	}
 	if _, _, err := next.Resend(ctx, run.Report.ID, nil, "cli:admin"); err != nil {
 		t.Fatal(err)
 	}

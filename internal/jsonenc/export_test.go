@@ -6,7 +6,7 @@ import "reflect"
 // left to json.Marshal.
 func Planned(t reflect.Type) bool {
 	if t.Kind() == reflect.Struct {
-		return planOf(t) != nil
+		return planOf(t, exact) != nil
 	}
-	return encoderFor(t) != nil
+	return encoderFor(t, exact) != nil
 }

@@ -100,8 +100,8 @@ func stringEnd(src []byte, i int) int {
 
 const indentSpaces = "                                                                "
 
-// Indenter is a value that writes itself indented, as AppendIndent would
-// indent what it writes compact, in one pass (scorecard.MetricDetail: a
+// Indenter is a value that writes itself as an answer indented, as
+// AppendIndent would indent what AppendAnswer writes of it, in one pass (scorecard.MetricDetail: a
 // drill-down's page of records is most of an answer's bytes, and
 // indenting it again was a tenth of the server's CPU while it answered
 // reads during a large import).
@@ -109,15 +109,15 @@ type Indenter interface {
 	AppendJSONIndent(b []byte) ([]byte, error)
 }
 
-// AppendIndented appends v as json.Marshal writes it indented by
-// json.Indent(dst, src, "", "  "): by v's own AppendJSONIndent when it has
-// one, else written compact into *scratch (grown and kept for reuse) and
-// indented from there.
+// AppendIndented appends v, an answer, as AppendAnswer writes it (floats
+// tidied) indented by json.Indent(dst, src, "", "  "): by v's own
+// AppendJSONIndent when it has one, else written compact into *scratch
+// (grown and kept for reuse) and indented from there.
 func AppendIndented(dst []byte, v any, scratch *[]byte) ([]byte, error) {
 	if in, ok := v.(Indenter); ok {
 		return in.AppendJSONIndent(dst)
 	}
-	raw, err := Append((*scratch)[:0], v)
+	raw, err := AppendAnswer((*scratch)[:0], v)
 	if err != nil {
 		return dst, err
 	}

@@ -22,6 +22,7 @@
 package jsonenc
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -123,6 +124,104 @@ func AppendFloat(b []byte, f float64) (_ []byte, ok bool) {
 	return strconv.AppendFloat(b, f, 'f', -1, 64), true
 }
 
+// Tidy returns the short decimal f is float64's rounding away from, and f
+// when it is none: 12 × 226.81 is 2721.7200000000003 in float64 and 0.1 +
+// 0.2 is 0.30000000000000004, and a person reading an answer (an ARR, a
+// week's median hours) wants 2721.72 and 0.3, which are also the values
+// the records say. A value of 16 or 17 significant digits is taken for
+// such a one when rounding it to 15 leaves at most 12: three digits of
+// zeros (or nines) before the last one or two are what a rounding leaves,
+// where a true ratio such as 5/30 has digits to the end and is written as
+// it is. The change is at most half a unit of the 15th digit (5e-15 of the
+// value), far below any figure's precision; a value written with 15 or
+// fewer digits is never changed.
+//
+// The API's and the CLI's answers are tidied (AppendAnswer); records'
+// canonical bodies are not (Append writes exactly what json.Marshal does:
+// their hash is their identity).
+func Tidy(f float64) float64 {
+	var buf [32]byte
+	if !noisy(strconv.AppendFloat(buf[:0], f, 'e', -1, 64)) {
+		return f
+	}
+	s := strconv.AppendFloat(buf[:0], f, 'e', 14, 64)
+	if significant(s) > 12 {
+		return f
+	}
+	g, err := strconv.ParseFloat(string(s), 64)
+	if err != nil {
+		return f
+	}
+	return g
+}
+
+// noisy reports whether num, a float64 as strconv writes it shortest ('e'
+// or 'f'), may be a short decimal and a rounding: 16 or 17 significant
+// digits, the 13th to 15th 000 or 999 — the only ones Tidy can change, told
+// from the digits already written, where formatting the float again for
+// every long value (a lead time in hours is 17 digits more often than not)
+// made writing a drill-down's page 40 % slower.
+func noisy(num []byte) bool {
+	var d [17]byte
+	n := 0
+	for _, c := range num {
+		if c == 'e' || c == 'E' {
+			break
+		}
+		if c < '0' || c > '9' || n == 0 && c == '0' {
+			continue // the sign, the point, leading zeros
+		}
+		if n == len(d) {
+			return false // an integer's zeros: not a rounding's
+		}
+		d[n] = c
+		n++
+	}
+	if n < 16 {
+		return false
+	}
+	r := d[12:15]
+	return r[0] == r[1] && r[1] == r[2] && (r[0] == '0' || r[0] == '9')
+}
+
+// significant counts the significant digits of a float written in
+// strconv's 'e' format (-d.ddde±dd), trailing zeros of the mantissa not
+// counted (0 has one).
+func significant(s []byte) int {
+	n, zeros := 0, 0
+	for _, c := range s {
+		switch {
+		case c == 'e':
+			return max(n-zeros, 1)
+		case c == '0':
+			n++
+			zeros++
+		case c >= '1' && c <= '9':
+			n++
+			zeros = 0
+		}
+	}
+	return max(n-zeros, 1)
+}
+
+// AppendTidyFloat appends f as AppendFloat does, tidied (Tidy): for a
+// writer of an answer that writes its floats itself (a drill-down's
+// records). Formatting f is the usual cost; only a float whose digits
+// written say it may be noise (noisy) is formatted again.
+func AppendTidyFloat(b []byte, f float64) (_ []byte, ok bool) {
+	at := len(b)
+	if b, ok = AppendFloat(b, f); !ok || len(b)-at < 17 {
+		return b, ok
+	}
+	if num := b[at:]; bytes.ContainsAny(num, ".eE") && !noisy(num) {
+		return b, true // (an integral float from 1e16 on is written whole: its zeros hide its digits)
+	}
+	if g := Tidy(f); g != f {
+		return AppendFloat(b[:at], g)
+	}
+	return b, true
+}
+
 // AppendTime writes t as its MarshalJSON does (RFC 3339 with nanoseconds,
 // quoted); ok is false where MarshalJSON fails: a year outside 0–9999 or
 // a zone offset of 24 hours or more.
@@ -146,7 +245,32 @@ type Appender interface {
 }
 
 // Append appends json.Marshal(v) to b.
-func Append(b []byte, v any) ([]byte, error) {
+func Append(b []byte, v any) ([]byte, error) { return appendIn(b, v, exact) }
+
+// AppendAnswer appends v as Append does, but for its float64s, which it
+// writes as Tidy gives them: 2721.72 where json.Marshal writes 12 × 226.81
+// as 2721.7200000000003. For the API's and the CLI's answers, which people
+// read; never for what is hashed or kept (a record's canonical body, a
+// ledger entry): a json.RawMessage, a MarshalJSON's output and an
+// Appender's are written as they are, so a stored document quoted in an
+// answer keeps its bytes.
+func AppendAnswer(b []byte, v any) ([]byte, error) { return appendIn(b, v, tidy) }
+
+// A mode is how floats are written: exact as json.Marshal writes them, or
+// tidied for an answer. Each type has a plan per mode.
+type mode uint8
+
+const (
+	exact mode = iota
+	tidy
+)
+
+type typeMode struct {
+	t reflect.Type
+	m mode
+}
+
+func appendIn(b []byte, v any, m mode) ([]byte, error) {
 	if a, ok := v.(Appender); ok {
 		out, err := a.AppendJSON(b)
 		if err != nil {
@@ -157,7 +281,7 @@ func Append(b []byte, v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	switch {
 	case rv.Kind() == reflect.Pointer && !rv.IsNil() && rv.Type().Elem().Kind() == reflect.Struct:
-		if p := planOf(rv.Type().Elem()); p != nil {
+		if p := planOf(rv.Type().Elem(), m); p != nil {
 			if out, ok := p.append(b, rv.UnsafePointer()); ok {
 				return out, nil
 			}
@@ -165,7 +289,7 @@ func Append(b []byte, v any) ([]byte, error) {
 	case v != nil:
 		// Any other value is written from a copy: json.Marshal's value
 		// is not addressable either.
-		if enc := encoderFor(rv.Type()); enc != nil {
+		if enc := encoderFor(rv.Type(), m); enc != nil {
 			at := reflect.New(rv.Type())
 			at.Elem().Set(rv)
 			if out, ok := enc(b, at.UnsafePointer()); ok {
@@ -226,58 +350,59 @@ func isZero[T comparable](p unsafe.Pointer) bool {
 	return *(*T)(p) == z
 }
 
-var plans sync.Map // reflect.Type → *plan (nil: not handled here)
+var plans sync.Map // typeMode → *plan (nil: not handled here)
 
 // Plans are made one at a time: a struct's plan makes those of the
 // structs in its fields, and building records the types under way so that
 // a type reached again inside itself is found (and left to json.Marshal)
-// rather than planned for ever.
+// rather than planned for ever. A plan is made in one mode throughout, so
+// the types under way need no mode.
 var (
 	buildMu  sync.Mutex
 	building = map[reflect.Type]bool{}
 )
 
-func planOf(t reflect.Type) *plan {
-	if p, ok := plans.Load(t); ok {
+func planOf(t reflect.Type, m mode) *plan {
+	if p, ok := plans.Load(typeMode{t, m}); ok {
 		return p.(*plan)
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	return planLocked(t)
+	return planLocked(t, m)
 }
 
 // planLocked is planOf with buildMu held. A type met again while its own
 // plan is being made is recursive: nil, and not stored, so the plan that
 // reached it fails too (and is stored as nil itself).
-func planLocked(t reflect.Type) *plan {
-	if p, ok := plans.Load(t); ok {
+func planLocked(t reflect.Type, m mode) *plan {
+	if p, ok := plans.Load(typeMode{t, m}); ok {
 		return p.(*plan)
 	}
 	if building[t] {
 		return nil
 	}
 	building[t] = true
-	p := makePlan(t)
+	p := makePlan(t, m)
 	delete(building, t)
-	plans.Store(t, p)
+	plans.Store(typeMode{t, m}, p)
 	return p
 }
 
-var encoders sync.Map // reflect.Type → encoder (nil: not handled here)
+var encoders sync.Map // typeMode → encoder (nil: not handled here)
 
 // encoderFor returns the encoder of a value of type t, nil when this
 // package leaves t to json.Marshal.
-func encoderFor(t reflect.Type) encoder {
-	if e, ok := encoders.Load(t); ok {
+func encoderFor(t reflect.Type, m mode) encoder {
+	if e, ok := encoders.Load(typeMode{t, m}); ok {
 		return e.(encoder)
 	}
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	enc, ok := encoderOf(t)
+	enc, ok := encoderOf(t, m)
 	if !ok {
 		enc = nil
 	}
-	encoders.Store(t, enc)
+	encoders.Store(typeMode{t, m}, enc)
 	return enc
 }
 
@@ -325,13 +450,13 @@ var (
 // this package does not write exactly as json.Marshal does — a kind of
 // field it does not know, options it does not follow, names that clash —
 // so that Append leaves t to json.Marshal.
-func makePlan(t reflect.Type) *plan {
+func makePlan(t reflect.Type, m mode) *plan {
 	if t.Kind() != reflect.Struct || t.Implements(marshalerType) || reflect.PointerTo(t).Implements(marshalerType) ||
 		t.Implements(textType) || reflect.PointerTo(t).Implements(textType) {
 		return nil
 	}
 	p := &plan{}
-	if !p.add(t, 0, 0) {
+	if !p.add(t, 0, 0, m) {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -349,7 +474,7 @@ func makePlan(t reflect.Type) *plan {
 
 // add appends the fields of struct type t at offset off, embedded
 // structs' fields in their place, as json.Marshal orders them.
-func (p *plan) add(t reflect.Type, off uintptr, depth int) bool {
+func (p *plan) add(t reflect.Type, off uintptr, depth int, m mode) bool {
 	if depth > 4 {
 		return false
 	}
@@ -374,7 +499,7 @@ func (p *plan) add(t reflect.Type, off uintptr, depth int) bool {
 				ft.Implements(textType) || reflect.PointerTo(ft).Implements(textType) {
 				return false
 			}
-			if !p.add(ft, off+sf.Offset, depth+1) {
+			if !p.add(ft, off+sf.Offset, depth+1, m) {
 				return false
 			}
 			continue
@@ -406,7 +531,7 @@ func (p *plan) add(t reflect.Type, off uintptr, depth int) bool {
 		}
 		f := field{key: append(AppendString(nil, name), ':'), off: off + sf.Offset}
 		var ok bool
-		if f.enc, ok = encoderOf(sf.Type); !ok {
+		if f.enc, ok = encoderOf(sf.Type, m); !ok {
 			return false
 		}
 		if f.omit, ok = omitterOf(sf.Type, omitEmpty, omitZero); !ok {
@@ -433,7 +558,7 @@ func plainName(s string) bool {
 // written by it when its receiver is a value, and left to json.Marshal
 // when it is a pointer (json.Marshal calls those only where the value is
 // addressable), as are types with a MarshalText.
-func encoderOf(t reflect.Type) (encoder, bool) {
+func encoderOf(t reflect.Type, m mode) (encoder, bool) {
 	switch t.Kind() {
 	case reflect.Slice, reflect.Map, reflect.Pointer:
 		// type T []T, map[string]T, []*T: recursive without a struct.
@@ -451,7 +576,7 @@ func encoderOf(t reflect.Type) (encoder, bool) {
 		// A pointer writes null or what it points at, MarshalJSON
 		// included: json.Marshal writes a nil *T as null without calling
 		// T's method.
-		elem, ok := encoderOf(t.Elem())
+		elem, ok := encoderOf(t.Elem(), m)
 		if !ok {
 			return nil, false
 		}
@@ -472,10 +597,24 @@ func encoderOf(t reflect.Type) (encoder, bool) {
 		}
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
 			j, err := reflect.NewAt(t, p).Elem().Interface().(json.Marshaler).MarshalJSON()
-			if err != nil || !compact(j) {
+			if err != nil {
 				return b, false
 			}
-			return append(b, j...), true
+			if compact(j) {
+				return append(b, j...), true
+			}
+			// As json.Marshal: compacted, HTML's characters and
+			// U+2028/U+2029 escaped (one pass there, two here, for
+			// the few that need it). Left to json.Marshal, the whole
+			// value would have been written there, an answer's floats
+			// untidied with it.
+			var c bytes.Buffer
+			if json.Compact(&c, j) != nil {
+				return b, false
+			}
+			out := bytes.NewBuffer(b)
+			json.HTMLEscape(out, c.Bytes())
+			return out.Bytes(), true
 		}, true
 	case reflect.PointerTo(t).Implements(marshalerType), t.Implements(textType), reflect.PointerTo(t).Implements(textType):
 		return nil, false
@@ -505,28 +644,36 @@ func encoderOf(t reflect.Type) (encoder, bool) {
 	case reflect.Uint8:
 		return uintEncoder[uint8](), true
 	case reflect.Float64:
+		if m == tidy {
+			return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendTidyFloat(b, *(*float64)(p)) }, true
+		}
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) { return AppendFloat(b, *(*float64)(p)) }, true
 	case reflect.Struct:
-		sp := planLocked(t)
+		sp := planLocked(t, m)
 		if sp == nil {
 			return nil, false
 		}
 		return sp.object, true
 	case reflect.Slice:
-		return sliceEncoder(t)
+		return sliceEncoder(t, m)
 	case reflect.Map:
-		return mapEncoder(t)
+		return mapEncoder(t, m)
 	case reflect.Interface:
 		if t.NumMethod() != 0 {
 			return nil, false
 		}
 		// What an any holds is written as json.Marshal writes it alone:
 		// encoding/json writes an interface's value with the same options
-		// and never as addressable.
+		// and never as addressable. (An answer's, as AppendAnswer would:
+		// the series points of a breakdown are maps of any.)
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
 			v := *(*any)(p)
 			if v == nil {
 				return append(b, "null"...), true
+			}
+			if m == tidy {
+				out, err := appendIn(b, v, tidy)
+				return out, err == nil
 			}
 			j, err := json.Marshal(v)
 			if err != nil {
@@ -545,7 +692,7 @@ type sliceHeader struct {
 	len, cap int
 }
 
-func sliceEncoder(t reflect.Type) (encoder, bool) {
+func sliceEncoder(t reflect.Type, m mode) (encoder, bool) {
 	et := t.Elem()
 	if et == reflect.TypeFor[string]() {
 		return func(b []byte, p unsafe.Pointer) ([]byte, bool) {
@@ -566,7 +713,7 @@ func sliceEncoder(t reflect.Type) (encoder, bool) {
 	if et.Kind() == reflect.Uint8 {
 		return nil, false // bytes are written as base64
 	}
-	elem, ok := encoderOf(et)
+	elem, ok := encoderOf(et, m)
 	if !ok {
 		return nil, false
 	}
@@ -593,11 +740,11 @@ func sliceEncoder(t reflect.Type) (encoder, bool) {
 // mapEncoder writes maps with string keys as json.Marshal does: keys
 // sorted, nil as null. Maps are rare in what is written here and small, so
 // reflection is enough.
-func mapEncoder(t reflect.Type) (encoder, bool) {
+func mapEncoder(t reflect.Type, m mode) (encoder, bool) {
 	if t.Key().Kind() != reflect.String {
 		return nil, false
 	}
-	elem, ok := encoderOf(t.Elem())
+	elem, ok := encoderOf(t.Elem(), m)
 	if !ok {
 		return nil, false
 	}

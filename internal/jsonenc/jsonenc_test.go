@@ -34,6 +34,64 @@ func same(t *testing.T, v any) {
 	if !bytes.HasPrefix(a, []byte("prefix")) || !bytes.Equal(a[len("prefix"):], m) {
 		t.Fatalf("%T:\nAppend  %s\nMarshal %s", v, a, m)
 	}
+	// As an answer, v is written as json.Marshal writes it with each of
+	// its float64s tidied (and nothing else changed: MarshalJSON's output,
+	// a domain.Money's digits and integers stay as they are).
+	ans, err := AppendAnswer(nil, v)
+	if err != nil {
+		t.Fatalf("%T: AppendAnswer: %v", v, err)
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer {
+		return // not tidied in place; Append's own tests cover it
+	}
+	tidyFloats(rv)
+	want, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ans, want) {
+		t.Fatalf("%T:\nAppendAnswer %s\ntidied       %s\nexact        %s", v, ans, want, m)
+	}
+}
+
+// tidyFloats replaces every float64 reachable from v (exported fields,
+// elements, map values, interfaces' values) with Tidy's.
+func tidyFloats(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Float64:
+		if v.CanSet() {
+			v.SetFloat(Tidy(v.Float()))
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			tidyFloats(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				tidyFloats(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			tidyFloats(v.Index(i))
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			e := reflect.New(it.Value().Type()).Elem()
+			e.Set(it.Value())
+			tidyFloats(e)
+			v.SetMapIndex(it.Key(), e)
+		}
+	case reflect.Interface:
+		if !v.IsNil() && v.CanSet() {
+			e := reflect.New(v.Elem().Type()).Elem()
+			e.Set(v.Elem())
+			tidyFloats(e)
+			v.Set(e)
+		}
+	}
 }
 
 // Every record of a generated organisation.
@@ -60,7 +118,7 @@ func TestRandomRecordsAsMarshal(t *testing.T) {
 		if domain.New(k) == nil {
 			t.Fatalf("no record type for %s", k)
 		}
-		if planOf(reflect.TypeOf(domain.New(k)).Elem()) == nil {
+		if planOf(reflect.TypeOf(domain.New(k)).Elem(), exact) == nil {
 			t.Fatalf("%s: left to json.Marshal; every record kind is written here", k)
 		}
 		for range 3000 {
@@ -165,10 +223,10 @@ func TestOtherTypesAreMarshals(t *testing.T) {
 	} {
 		same(t, v)
 	}
-	if planOf(reflect.TypeFor[clash]()) != nil || planOf(reflect.TypeFor[stringOpt]()) != nil {
+	if planOf(reflect.TypeFor[clash](), exact) != nil || planOf(reflect.TypeFor[stringOpt](), exact) != nil {
 		t.Fatal("a type this package cannot write exactly got a plan")
 	}
-	if planOf(reflect.TypeFor[untagged]()) == nil {
+	if planOf(reflect.TypeFor[untagged](), exact) == nil {
 		t.Fatal("untagged, skipped and promoted fields: no plan")
 	}
 }
@@ -275,7 +333,7 @@ type (
 
 func TestNestedValuesAsMarshal(t *testing.T) {
 	for _, typ := range []reflect.Type{reflect.TypeFor[tree](), reflect.TypeFor[branch](), reflect.TypeFor[leaf]()} {
-		if planOf(typ) == nil {
+		if planOf(typ, exact) == nil {
 			t.Fatalf("%v: left to json.Marshal", typ)
 		}
 	}
@@ -285,13 +343,13 @@ func TestNestedValuesAsMarshal(t *testing.T) {
 		filler{rng, false}.fill(reflect.ValueOf(v).Elem(), 0)
 		same(t, v)
 	}
-	if planOf(reflect.TypeFor[loop]()) != nil {
+	if planOf(reflect.TypeFor[loop](), exact) != nil {
 		t.Fatal("a recursive type got a plan")
 	}
 	same(t, &loop{"a", &loop{"b", nil}})
 	// Once left to json.Marshal, a type stays so, and the types around it
 	// are planned alone.
-	if planOf(reflect.TypeFor[leaf]()) == nil {
+	if planOf(reflect.TypeFor[leaf](), exact) == nil {
 		t.Fatal("leaf lost its plan")
 	}
 }
@@ -435,5 +493,128 @@ func BenchmarkAppendString(b *testing.B) {
 		for _, s := range ss {
 			dst = AppendString(dst, s)
 		}
+	}
+}
+
+// An answer's computed floats are tidied, wherever they sit; a stored
+// document quoted in it (json.RawMessage), a MarshalJSON's output, money
+// and integers keep their bytes, and Append stays json.Marshal's.
+func TestAnswerTidiesComputedFloatsOnly(t *testing.T) {
+	type card struct {
+		Value   *float64           `json:"value"`
+		Points  []float64          `json:"points"`
+		Detail  map[string]any     `json:"detail"`
+		Money   domain.Money       `json:"money"`
+		Seq     int64              `json:"seq"`
+		Record  json.RawMessage    `json:"record"`
+		ByMonth map[string]float64 `json:"by_month"`
+	}
+	arr := 12 * 226.81
+	v := &card{Value: &arr, Points: []float64{0.1 + 0.2, 5.0 / 30}, Detail: map[string]any{"hours": 4.704750000000001, "n": 3},
+		Money: domain.Money(1_000_000_000_000_001), Seq: 1733456789012345678,
+		Record: json.RawMessage(`{"amount":0.30000000000000004}`), ByMonth: map[string]float64{"2026-11": 0.1 + 0.7}}
+	got, err := AppendAnswer(nil, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `{"value":2721.72,"points":[0.3,0.16666666666666666],"detail":{"hours":4.70475,"n":3},"money":1000000000.000001,` +
+		`"seq":1733456789012345678,"record":{"amount":0.30000000000000004},"by_month":{"2026-11":0.8}}`
+	if string(got) != want {
+		t.Errorf("AppendAnswer:\n%s\nwant\n%s", got, want)
+	}
+	exact, _ := json.Marshal(v)
+	if got, _ := Append(nil, v); !bytes.Equal(got, exact) {
+		t.Errorf("Append:\n%s\nwant json.Marshal's\n%s", got, exact)
+	}
+	if !Planned(reflect.TypeFor[card]()) {
+		t.Error("card is left to json.Marshal")
+	}
+}
+
+// Tidy's shortcut (noisy: the written digits' 13th to 15th) changes
+// nothing it decides: against the rule worked out in full — 16 or more
+// significant digits, and at most 12 once rounded to 15 — on many values,
+// random ones and sums and products of short decimals.
+func TestTidyAsItsRule(t *testing.T) {
+	rule := func(f float64) float64 {
+		e := strconv.FormatFloat(f, 'e', -1, 64)
+		mant, _, _ := strings.Cut(strings.TrimPrefix(e, "-"), "e")
+		if len(strings.ReplaceAll(mant, ".", "")) < 16 {
+			return f
+		}
+		r := strconv.FormatFloat(f, 'e', 14, 64)
+		mant, _, _ = strings.Cut(strings.TrimPrefix(r, "-"), "e")
+		if len(strings.TrimRight(strings.ReplaceAll(mant, ".", ""), "0")) > 12 {
+			return f
+		}
+		g, _ := strconv.ParseFloat(r, 64)
+		return g
+	}
+	rng := rand.New(rand.NewPCG(9, 2026))
+	changed := 0
+	for i := range 300000 {
+		var f float64
+		switch i % 3 {
+		case 0:
+			f = math.Float64frombits(rng.Uint64())
+		case 1:
+			f = float64(rng.IntN(1e6))/100*float64(rng.IntN(40)) + float64(rng.IntN(1e4))/1000
+		default:
+			f = float64(rng.IntN(1e7)) / 3600 * math.Pow(10, float64(rng.IntN(12)-6))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			continue
+		}
+		if got, want := Tidy(f), rule(f); got != want {
+			t.Fatalf("Tidy(%v) = %v, the rule %v", f, got, want)
+		}
+		if Tidy(f) != f {
+			changed++
+		}
+		got, _ := AppendTidyFloat(nil, f)
+		if want, _ := AppendFloat(nil, Tidy(f)); !bytes.Equal(got, want) {
+			t.Fatalf("AppendTidyFloat(%v) = %s, want %s", f, got, want)
+		}
+	}
+	if changed < 1000 {
+		t.Errorf("only %d values tidied: the cases test too little", changed)
+	}
+}
+
+func TestTidy(t *testing.T) {
+	for _, tc := range []struct {
+		in   float64
+		want string
+	}{
+		{12 * 226.81, "2721.72"},                   // 2721.7200000000003
+		{0.1 + 0.2, "0.3"},                         // 0.30000000000000004
+		{0.1 + 0.7, "0.8"},                         // 0.7999999999999999
+		{4.704750000000001, "4.70475"},             // a week's median hours
+		{-16.060000000000002, "-16.06"},            // signs kept
+		{1.0000000000000002e-9, "1e-9"},            // small
+		{5.0 / 30, "0.16666666666666666"},          // a true ratio keeps its digits
+		{2.0 / 3, "0.6666666666666666"},            //
+		{123456.78901234567, "123456.78901234567"}, // 17 digits that are all meant
+		{1234567.8901, "1234567.8901"},             // short: never touched
+		{1e21, "1e+21"},
+		{0, "0"},
+		{12641.319999999832, "12641.319999999832"}, // a subtraction's noise of larger figures: left (reconcile subtracts with care)
+	} {
+		if got, _ := AppendFloat(nil, Tidy(tc.in)); string(got) != tc.want {
+			t.Errorf("Tidy(%v) = %s, want %s", tc.in, got, tc.want)
+		}
+		if d := math.Abs(Tidy(tc.in) - tc.in); d > 5e-15*math.Abs(tc.in) {
+			t.Errorf("Tidy(%v) moved it by %g", tc.in, d)
+		}
+		got, _ := AppendTidyFloat([]byte("x"), tc.in)
+		if want, _ := AppendFloat([]byte("x"), Tidy(tc.in)); !bytes.Equal(got, want) {
+			t.Errorf("AppendTidyFloat(%v) = %s, want %s", tc.in, got, want)
+		}
+	}
+	if g := Tidy(math.NaN()); !math.IsNaN(g) {
+		t.Errorf("Tidy(NaN) = %v", g)
+	}
+	if _, ok := AppendTidyFloat(nil, math.Inf(-1)); ok {
+		t.Error("AppendTidyFloat wrote an infinity")
 	}
 }

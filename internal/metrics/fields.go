@@ -48,7 +48,7 @@ func (f Fields) appendJSON(b []byte, depth int, scratch []byte) (_, _ []byte, er
 	for i, x := range f {
 		b = jsonenc.AppendKey(b, x.Name, i == 0, depth)
 		at := len(b)
-		if b, err = appendJSONValue(b, x.Value); err != nil {
+		if b, err = appendJSONValue(b, x.Value, false); err != nil {
 			return nil, scratch, err
 		}
 		if c := b[at]; depth >= 0 && (c == '{' || c == '[') {
@@ -59,7 +59,10 @@ func (f Fields) appendJSON(b []byte, depth int, scratch []byte) (_, _ []byte, er
 	return jsonenc.AppendEnd(b, '}', depth), scratch, nil
 }
 
-func appendJSONValue(b []byte, v any) ([]byte, error) {
+// appendJSONValue writes v as json.Marshal does, a float tidied when tidy
+// is set (jsonenc.AppendAnswer: a drill-down row's computed value, never a
+// record's own field, which is written as the record has it).
+func appendJSONValue(b []byte, v any, tidy bool) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
@@ -74,7 +77,11 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 	case int:
 		return strconv.AppendInt(b, int64(x), 10), nil
 	case float64:
-		if b, ok := jsonenc.AppendFloat(b, x); ok {
+		if tidy {
+			if b, ok := jsonenc.AppendTidyFloat(b, x); ok {
+				return b, nil
+			}
+		} else if b, ok := jsonenc.AppendFloat(b, x); ok {
 			return b, nil
 		}
 		return nil, fmt.Errorf("field value %v is not a JSON number", x)

@@ -12,7 +12,8 @@ func AppendRefs(b []byte, refs []Ref) ([]byte, error) { return AppendRefsIndent(
 // AppendRefsIndent appends refs as AppendRefs writes them indented by
 // jsonenc.AppendIndentAt at depth (the array's own level), in one pass: a
 // drill-down's page is most of its answer's bytes. A negative depth writes
-// them compact.
+// them compact; indented, they are an answer, and a row's value (computed:
+// 12 × 226.81) is tidied as jsonenc.AppendAnswer tidies floats.
 func AppendRefsIndent(b []byte, refs []Ref, depth int) ([]byte, error) {
 	if refs == nil {
 		return append(b, "null"...), nil
@@ -36,7 +37,7 @@ func AppendRefsIndent(b []byte, refs []Ref, depth int) ([]byte, error) {
 		b = jsonenc.AppendString(b, r.Source)
 		if r.Value != nil {
 			b = jsonenc.AppendKey(b, "value", false, in)
-			if b, err = appendJSONValue(b, *r.Value); err != nil {
+			if b, err = appendJSONValue(b, *r.Value, depth >= 0); err != nil {
 				return nil, err
 			}
 		}

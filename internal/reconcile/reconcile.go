@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ func Check(cat *catalog.Catalog, ds *metrics.Dataset, metricID string, expected 
 	if c.Freshness.Stale {
 		r.Warning = "Candor's data for " + m.ID + " is stale (" + staleSources(c.Freshness) + "); the difference may be Candor's"
 	}
-	diff := *c.Value - expected
+	diff := difference(*c.Value, expected)
 	r.Difference = &diff
 	r.Status = judge(diff, expected)
 	switch {
@@ -214,4 +215,27 @@ func List(ctx context.Context, st store.DocStore, limit int) ([]Result, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// difference is a − b as the figures' decimals give it: 112,641.32 −
+// 100,000 is 12,641.32, where float64 says 12641.319999999832 — its noise
+// is of the size of the larger figure's last digits, so the answer's
+// writer (jsonenc.Tidy, which looks at the difference alone) cannot see it
+// as noise. Rounded to the 15 significant digits of the larger figure, no
+// finer than float64 holds it.
+func difference(a, b float64) float64 {
+	d := a - b
+	m := math.Max(math.Abs(a), math.Abs(b))
+	if d == 0 || m == 0 || math.IsInf(d, 0) {
+		return d
+	}
+	decimals := 14 - int(math.Floor(math.Log10(m)))
+	if decimals < 0 || decimals > 300 {
+		return d
+	}
+	r, err := strconv.ParseFloat(strconv.FormatFloat(d, 'f', decimals, 64), 64)
+	if err != nil {
+		return d
+	}
+	return r
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -357,5 +358,28 @@ func TestText(t *testing.T) {
 	}
 	if !strings.Contains(ListText(nil, ""), "No reconciliation") {
 		t.Errorf("empty list text")
+	}
+}
+
+// A difference is the figures' decimals, not float64's noise of the
+// larger figure (reconciliations showed 12641.319999999832).
+func TestDifferenceWithoutNoise(t *testing.T) {
+	for _, tc := range []struct{ a, b, want float64 }{
+		{112641.32, 100000, 12641.32},
+		{100000, 112641.32, -12641.32},
+		{0.3, 0.1, 0.2},
+		{1e6 + 0.01, 1e6, 0.01},
+		{5.0 / 3, 1, 2.0 / 3}, // a ratio keeps its digits to the 15th of 5/3
+		{1e-20, 0, 1e-20},
+		{123.45, 123.45, 0},
+		{-2.5, 0, -2.5},
+	} {
+		got := difference(tc.a, tc.b)
+		if math.Abs(got-tc.want) > 1e-14*math.Max(math.Abs(tc.a), math.Abs(tc.b)) || (tc.want == 0) != (got == 0) {
+			t.Errorf("difference(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+	if got := difference(112641.32, 100000); strconv.FormatFloat(got, 'f', -1, 64) != "12641.32" {
+		t.Errorf("written %v", got)
 	}
 }

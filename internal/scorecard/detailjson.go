@@ -15,9 +15,9 @@ import (
 // MetricDetail must be added here (TestDetailAppendJSONMatchesMarshal).
 func (d *MetricDetail) AppendJSON(b []byte) ([]byte, error) { return d.appendJSON(b, false) }
 
-// AppendJSONIndent appends d as AppendJSON writes it indented by
-// jsonenc.AppendIndent, in one pass over the records (jsonenc.Indenter):
-// the API and the CLI answer indented.
+// AppendJSONIndent appends d as an answer (jsonenc.AppendAnswer: floats
+// tidied) indented by jsonenc.AppendIndent, in one pass over the records
+// (jsonenc.Indenter): the API and the CLI answer indented.
 func (d *MetricDetail) AppendJSONIndent(b []byte) ([]byte, error) { return d.appendJSON(b, true) }
 
 func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
@@ -41,7 +41,8 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 			b, err = jsonenc.Append(b, v)
 			return
 		}
-		if scratch, err = jsonenc.Append(scratch[:0], v); err == nil {
+		// Indented, d is an answer: its floats tidied (jsonenc.Indenter).
+		if scratch, err = jsonenc.AppendAnswer(scratch[:0], v); err == nil {
 			b = jsonenc.AppendIndentAt(b, scratch, 1)
 		}
 	}

@@ -107,3 +107,20 @@ func BenchmarkWriteJSON(b *testing.B) {
 		}
 	})
 }
+
+// The API writes a computed float as the decimal it stands for, not with
+// float64's noise (2721.72, not 12 × 226.81's 2721.7200000000003); a
+// stored record quoted in an answer keeps its bytes.
+func TestWriteJSONTidiesFloats(t *testing.T) {
+	v := struct {
+		Value  float64         `json:"value"`
+		Ratio  float64         `json:"ratio"`
+		Record json.RawMessage `json:"record"`
+	}{12 * 226.81, 5.0 / 30, json.RawMessage(`{"hours":4.704750000000001}`)}
+	rec := httptest.NewRecorder()
+	writeJSON(rec, 200, v)
+	want := "{\n  \"value\": 2721.72,\n  \"ratio\": 0.16666666666666666,\n  \"record\": {\n    \"hours\": 4.704750000000001\n  }\n}\n"
+	if got := rec.Body.String(); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}

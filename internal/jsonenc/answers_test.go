@@ -85,6 +85,11 @@ func BenchmarkScorecard(b *testing.B) {
 			buf, _ = jsonenc.Append(buf[:0], sc)
 		}
 	})
+	b.Run("answer", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ = jsonenc.AppendAnswer(buf[:0], sc)
+		}
+	})
 	b.Run("json.Marshal", func(b *testing.B) {
 		for b.Loop() {
 			json.Marshal(sc)

@@ -3,6 +3,7 @@ package scorecard
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,7 +48,11 @@ type PillarStatus struct {
 	NoData string `json:"no_data,omitempty"`
 	// Metrics is how many metrics the pillar has.
 	Metrics int `json:"metrics"`
-	// Attention lists its metrics that are not green, in catalog order.
+	// Attention lists its metrics that are not green, the red first, then
+	// the amber, then the unknown, each in the pillar's order (priority,
+	// then catalog): the first named are those that set the pillar's
+	// colour, and a page or a line that names only the first few names
+	// them (a red pillar had shown three amber metrics and "4 more").
 	Attention []PillarMetric `json:"attention"`
 }
 
@@ -234,9 +239,23 @@ func pillarStatuses(sc *Scorecard) []PillarStatus {
 				ps.Attention = append(ps.Attention, PillarMetric{ID: c.ID, Name: c.Name, Value: c.Value, Unit: c.Unit, Status: c.Status, Reason: c.Reason})
 			}
 		}
+		slices.SortStableFunc(ps.Attention, func(a, b PillarMetric) int { return attentionRank(a.Status) - attentionRank(b.Status) })
 		out = append(out, ps)
 	}
 	return out
+}
+
+// attentionRank orders a pillar's metrics that are not green: red, amber,
+// unknown (an amber is a judged value; an unknown counts as amber for the
+// pillar but says only that a value is missing).
+func attentionRank(s catalog.Status) int {
+	switch s {
+	case catalog.Red:
+		return 0
+	case catalog.Amber:
+		return 1
+	}
+	return 2
 }
 
 // quotaPace reads quota attainment's card: its value and status, and the

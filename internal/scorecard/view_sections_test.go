@@ -155,10 +155,14 @@ func TestCEOViewPillars(t *testing.T) {
 		if got.ID != p.ID || got.Name != p.Name || got.Status != p.Status || got.Metrics != len(p.Metrics) {
 			t.Errorf("pillar %d = %+v, scorecard %s %s %d metrics", i, got, p.ID, p.Status, len(p.Metrics))
 		}
+		// Red first, then amber, then unknown, the pillar's order within
+		// each: those that set its colour are named first.
 		var want []string
-		for _, c := range p.Metrics {
-			if c.Status != catalog.Green {
-				want = append(want, c.ID+" "+string(c.Status)+" "+c.Reason)
+		for _, st := range []catalog.Status{catalog.Red, catalog.Amber, catalog.Unknown} {
+			for _, c := range p.Metrics {
+				if c.Status == st {
+					want = append(want, c.ID+" "+string(c.Status)+" "+c.Reason)
+				}
 			}
 		}
 		var have []string

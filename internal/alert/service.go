@@ -710,7 +710,10 @@ func backoff(attempts int) time.Duration {
 // attempt: sent, retried later, or failed after MaxAttempts (kept, with
 // its last error, never dropped). It returns how many were sent. Only a
 // notification recorded pending is sent, and it is recorded sent at once,
-// so a restart sends what is pending and nothing that was sent.
+// so a restart sends what is pending and nothing that was sent. Each
+// attempt is claimed in the store before it is made (claim), so that of two
+// processes flushing one store — a server's leader and `candor alert
+// evaluate` — one makes it and the other passes it by.
 func (s *Service) Flush(ctx context.Context) (int, error) {
 	s.flushMu.Lock()
 	defer s.flushMu.Unlock()
@@ -729,19 +732,32 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 		}
 		var e Envelope
 		var err error
+		ch, known := s.Channels[n.Channel]
 		if err = json.Unmarshal(n.Body, &e); err != nil {
 			n.State, n.LastError = store.NotificationFailed, "corrupt body: "+err.Error()
-		} else if ch, ok := s.Channels[n.Channel]; !ok {
+		} else if !known {
 			n.State, n.LastError = store.NotificationFailed, fmt.Sprintf("no channel %q configured", n.Channel)
 		} else if e.To, n.Withheld, err = s.stillReaches(ctx, n.Channel, e, &users); err != nil {
 			errs = append(errs, err)
 			continue // as it was: the next flush tries again
 		} else if n.Withheld != "" && len(e.To) == 0 {
 			n.State, n.LastError = store.NotificationFailed, "not sent: no recipient may receive it now: "+n.Withheld
-		} else {
+		}
+		// Claimed before any outcome is recorded, a failure too: another
+		// process may be sending it under a configuration of its own.
+		if got, err := s.claim(ctx, n); err != nil || !got {
+			if err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if n.State == store.NotificationPending {
 			e.ID, e.Origin = n.ID, s.origin(ctx)
 			n.Attempts++
-			if err := ch.Send(ctx, e); err != nil {
+			sctx, cancel := context.WithTimeout(ctx, sendLimit)
+			err := ch.Send(sctx, e)
+			cancel()
+			if err != nil {
 				n.LastError = err.Error()
 				if n.Attempts >= cmp.Or(s.MaxAttempts, 8) {
 					n.State = store.NotificationFailed
@@ -761,6 +777,35 @@ func (s *Service) Flush(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, errors.Join(errs...)
+}
+
+// A flush's claim on a notification (claim) lasts claimLease; its send
+// may take sendLimit. The channels give up sooner — 10 s for an HTTP call
+// (outbound.Timeout), 15 s for each step of an SMTP exchange — but an
+// in-app send writes to the store once per recipient, behind whatever
+// holds the store's writer, so the limit bounds it. What the lease has
+// beyond the limit is for recording the outcome, which ends the claim: a
+// claim must not lapse while its process is still sending, or another
+// process sends it too. A process that dies holding one leaves its
+// notification unsent until the lease lapses: the next flush after that
+// sends it (a repeat if the dead process had sent it, as before claims).
+const (
+	claimLease = 5 * time.Minute
+	sendLimit  = time.Minute
+)
+
+// claim takes n's attempt for this process, as DueNotifications read it;
+// false when another process has it (it is sending it now) or made it
+// since. The lease runs on the wall clock, not Now: --as-of moves the
+// evaluation's clock, and a claim is about how long a process takes to
+// send, which the other process judges by its own clock.
+func (s *Service) claim(ctx context.Context, n store.Notification) (bool, error) {
+	at := time.Now()
+	got, err := s.Store.ClaimNotification(ctx, n, at, at.Add(claimLease))
+	if err != nil {
+		return false, fmt.Errorf("claiming notification %d before sending it (not sent; the next flush tries again): %w", n.ID, err)
+	}
+	return got, nil
 }
 
 // record stores n's attempt, or holds it for the next flush to store

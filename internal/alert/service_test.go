@@ -359,3 +359,104 @@ func TestConcurrentFlushesSendOnce(t *testing.T) {
 		}
 	}
 }
+
+// meeting is a channel whose first sends wait, up to a second each, for
+// another send to begin beside them, so that two flushes overlap; it counts
+// the sends of each id.
+type meeting struct {
+	mu      sync.Mutex
+	byID    map[int64]int
+	calls   int
+	another chan struct{} // closed at the second send
+}
+
+func (c *meeting) Send(_ context.Context, e Envelope) error {
+	c.mu.Lock()
+	c.byID[e.ID]++
+	c.calls++
+	if c.calls == 2 {
+		close(c.another)
+	}
+	c.mu.Unlock()
+	select {
+	case <-c.another:
+	case <-time.After(time.Second):
+	}
+	return nil
+}
+
+// `candor alert evaluate` beside a serving leader: two processes, each its
+// own connection to one store, flush together, and each notification is
+// sent once — one process claims it, the other passes it by and sends
+// another. Before claims both read every notification pending and both
+// sent each. A claim whose process died is taken once it lapses.
+func TestTwoProcessesSendEachNotificationOnce(t *testing.T) {
+	ctx, now := context.Background(), time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	dir := t.TempDir()
+	hook := &meeting{byID: map[int64]int{}, another: make(chan struct{})}
+	chans := map[string]Channel{"a": hook, "b": hook, "c": hook, "d": hook}
+	var svcs []*Service
+	for range 2 {
+		db, err := sqlite.Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		svcs = append(svcs, &Service{Store: db, Rules: []Rule{{Name: "r", Kind: KindStatus}}, Timing: DefaultTiming,
+			Channels: chans, Now: func() time.Time { return now }})
+	}
+	obs := []Observation{{Rule: "r", Metric: "m", Active: true, Summary: "m is red"}}
+	if err := svcs[0].update(ctx, now, svcs[0].Rules, func(prev []Alert) ([]Alert, []string) { return Step(prev, obs, svcs[0].Rules, now, time.Hour) }); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var sent [2]int
+	for i, svc := range svcs {
+		wg.Go(func() {
+			var err error
+			if sent[i], err = svc.Flush(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(hook.byID) != len(chans) || sent[0]+sent[1] != len(chans) {
+		t.Errorf("sent %v (%d and %d by the two processes); want %d notifications", hook.byID, sent[0], sent[1], len(chans))
+	}
+	for id, n := range hook.byID {
+		if n != 1 {
+			t.Errorf("notification %d sent %d times; want once", id, n)
+		}
+	}
+
+	// Processes that died holding claims: one whose lease is still live
+	// is passed by, one whose lease lapsed is sent.
+	now = now.Add(DefaultTiming.GroupInterval) // the group's next slot
+	if err := svcs[0].update(ctx, now, svcs[0].Rules, func(prev []Alert) ([]Alert, []string) {
+		return Step(prev, []Observation{{Rule: "r", Metric: "m2", Active: true, Summary: "m2 is red"}}, svcs[0].Rules, now, time.Hour)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := svcs[0].Store.DueNotifications(ctx, now, 10)
+	if err != nil || len(due) != len(chans) {
+		t.Fatalf("due after a new alert: %+v, %v", due, err)
+	}
+	wall, lapsed := time.Now(), map[int64]bool{}
+	for i, n := range due {
+		at := wall // live
+		if i%2 == 1 {
+			at, lapsed[n.ID] = wall.Add(-claimLease-time.Second), true
+		}
+		if got, err := svcs[0].Store.ClaimNotification(ctx, n, at, at.Add(claimLease)); err != nil || !got {
+			t.Fatalf("claiming %d: %v, %v", n.ID, got, err)
+		}
+	}
+	if n, err := svcs[1].Flush(ctx); err != nil || n != len(lapsed) {
+		t.Fatalf("flush beside claims sent %d, %v; want the %d whose claims lapsed", n, err, len(lapsed))
+	}
+	for _, n := range due {
+		if sends := hook.byID[n.ID]; sends != map[bool]int{true: 1}[lapsed[n.ID]] {
+			t.Errorf("notification %d (claim lapsed: %v) sent %d times", n.ID, lapsed[n.ID], sends)
+		}
+	}
+}

@@ -127,6 +127,12 @@ func (s *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]
 	return store.CollectRows(rows, store.ScanNotification)
 }
 
+func (s *DB) ClaimNotification(ctx context.Context, n store.Notification, now, until time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, fmt.Sprintf(store.ClaimNotificationSQL, "$1", "$2", "$3", "$4", "$5", "$6"),
+		until.UnixNano(), n.ID, store.NotificationPending, n.Attempts, n.NextAt.UnixNano(), now.UnixNano())
+	return err == nil && tag.RowsAffected() == 1, err
+}
+
 func (s *DB) UpdateNotification(ctx context.Context, n store.Notification) error {
 	return s.writeAuth(ctx, nil, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, fmt.Sprintf(store.UpdateNotificationSQL, "$1", "$2", "$3", "$4", "$5", "$6", "$7"),

@@ -126,6 +126,20 @@ func (s *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]
 	return store.CollectRows(rows, store.ScanNotification)
 }
 
+func (s *DB) ClaimNotification(ctx context.Context, n store.Notification, now, until time.Time) (bool, error) {
+	var got int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, fmt.Sprintf(store.ClaimNotificationSQL, "?", "?", "?", "?", "?", "?"),
+			until.UnixNano(), n.ID, store.NotificationPending, n.Attempts, n.NextAt.UnixNano(), now.UnixNano())
+		if err != nil {
+			return err
+		}
+		got, err = r.RowsAffected()
+		return err
+	})
+	return got == 1, err
+}
+
 func (s *DB) UpdateNotification(ctx context.Context, n store.Notification) error {
 	return s.writeAuth(ctx, nil, func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, fmt.Sprintf(store.UpdateNotificationSQL, "?", "?", "?", "?", "?", "?", "?"),

@@ -105,10 +105,22 @@ type AlertStore interface {
 	// Notifications returns the latest limit notifications, newest first.
 	Notifications(ctx context.Context, limit int) ([]Notification, error)
 	// DueNotifications returns pending notifications with NextAt at or
-	// before now, oldest first.
+	// before now, oldest first, claimed or not: two processes may both
+	// read one due, and ClaimNotification decides which sends it (a
+	// process holds one claim at a time, so those under a live claim are
+	// few and crowd out nothing).
 	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	// ClaimNotification claims n's attempt for this caller until until,
+	// in one conditional write, and reports whether it got it. It gets it
+	// only while n's row is as DueNotifications returned it — pending, at
+	// n.Attempts and n.NextAt, so an attempt another process made since
+	// is not claimed again — and no claim on it is live at now (none, or
+	// one whose until is at or before now: its process died holding it).
+	// UpdateNotification ends the claim.
+	ClaimNotification(ctx context.Context, n Notification, now, until time.Time) (bool, error)
 	// UpdateNotification records a send attempt: n's State, Attempts,
-	// NextAt, SentAt, LastError and Withheld; ErrNotFound for no such id.
+	// NextAt, SentAt, LastError and Withheld, and ends any claim on it;
+	// ErrNotFound for no such id.
 	UpdateNotification(ctx context.Context, n Notification) error
 }
 
@@ -163,5 +175,12 @@ const (
 	AckAlertSQL           = `UPDATE alerts SET acked_by = %s, acked_at = %s, ack_note = %s WHERE key = %s AND state IN ('pending', 'firing')`
 	InsertSilenceSQL      = `INSERT INTO alert_silences (rule, metric, scope, reason, author, starts_at, ends_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id`
 	EndSilenceSQL         = `UPDATE alert_silences SET ends_at = %s WHERE id = %s AND ends_at > %s RETURNING ` + SilenceColumns
-	UpdateNotificationSQL = `UPDATE notifications SET state = %s, attempts = %s, next_at = %s, sent_at = %s, last_error = %s, withheld = %s WHERE id = %s`
+	UpdateNotificationSQL = `UPDATE notifications SET state = %s, attempts = %s, next_at = %s, sent_at = %s, last_error = %s, withheld = %s,
+		claimed_until = NULL WHERE id = %s`
+	// ClaimNotificationSQL is one statement, so that of two claimers the
+	// second finds the first's claim (SQLite's write lock; PostgreSQL
+	// evaluates the WHERE again on the row the first committed). Its
+	// placeholders: until, id, pending, attempts, next_at, now.
+	ClaimNotificationSQL = `UPDATE notifications SET claimed_until = %s
+		WHERE id = %s AND state = %s AND attempts = %s AND next_at = %s AND (claimed_until IS NULL OR claimed_until <= %s)`
 )

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,7 +114,94 @@ func runAlerts(t *testing.T, open Factory) {
 			}
 		}
 	})
+	runNotificationClaims(t, open)
 	runAlertLedger(t, open)
+}
+
+// runNotificationClaims: of claimers of one notification's attempt only
+// one gets it, until its claim lapses or its attempt is recorded; an
+// attempt recorded since the claimer read it, and a notification sent or
+// failed, are not claimed.
+func runNotificationClaims(t *testing.T, open Factory) {
+	t.Run("NotificationClaims", func(t *testing.T) {
+		ctx := context.Background()
+		s := open(t).(store.AlertStore)
+		t0 := time.Date(2026, 3, 2, 9, 0, 0, 123456789, time.UTC)
+		var notes []store.Notification
+		for _, k := range []string{"a", "b", "c"} {
+			notes = append(notes, store.Notification{Key: "r|hook|" + k, Group: "r", Channel: "hook", Body: []byte(`{}`), NextAt: t0, CreatedAt: t0})
+		}
+		notes, err := s.SaveAlerts(ctx, nil, nil, notes)
+		if err != nil || len(notes) != 3 {
+			t.Fatalf("SaveAlerts = %+v, %v", notes, err)
+		}
+		a, b, c := notes[0], notes[1], notes[2]
+		const lease = 5 * time.Minute
+		claim := func(n store.Notification, now time.Time) bool {
+			t.Helper()
+			got, err := s.ClaimNotification(ctx, n, now, now.Add(lease))
+			if err != nil {
+				t.Fatalf("ClaimNotification(%d at %s): %v", n.ID, now, err)
+			}
+			return got
+		}
+
+		// Two processes that read it due at once: one gets it.
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if got, err := s.ClaimNotification(ctx, a, t0, t0.Add(lease)); err != nil {
+					t.Error(err)
+				} else if got {
+					won.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if won.Load() != 1 {
+			t.Fatalf("%d of 8 claimers got one notification; want 1", won.Load())
+		}
+		if claim(a, t0.Add(lease-time.Nanosecond)) {
+			t.Error("claimed under a live claim")
+		}
+		// A claim is no filter on reading: the claimer decides.
+		if due, err := s.DueNotifications(ctx, t0, 10); err != nil || len(due) != 3 {
+			t.Errorf("DueNotifications with one claimed = %d, %v; want all 3", len(due), err)
+		}
+		// Its process died holding it: once it lapses, another takes it.
+		if !claim(a, t0.Add(lease)) {
+			t.Fatal("a lapsed claim was not taken")
+		}
+		// Recording the attempt ends the claim; the attempt read before it
+		// is not claimed again, the next one is.
+		retry := a
+		retry.Attempts, retry.NextAt, retry.LastError = 1, t0.Add(30*time.Second), "connection refused"
+		if err := s.UpdateNotification(ctx, retry); err != nil {
+			t.Fatal(err)
+		}
+		if claim(a, t0.Add(lease+time.Second)) {
+			t.Error("claimed an attempt another claimer recorded since it was read")
+		}
+		if !claim(retry, t0.Add(lease+time.Second)) {
+			t.Error("the next attempt was not claimed after the last one was recorded")
+		}
+		// Sent or failed: nothing left to claim, even unclaimed.
+		sent, failed := b, c
+		sent.State, sent.Attempts, sent.SentAt = store.NotificationSent, 1, t0
+		failed.State, failed.Attempts, failed.LastError = store.NotificationFailed, 8, "gone"
+		for _, n := range []store.Notification{sent, failed} {
+			if err := s.UpdateNotification(ctx, n); err != nil {
+				t.Fatal(err)
+			}
+			for _, read := range []store.Notification{n, b} {
+				read.ID = n.ID
+				if claim(read, t0.Add(time.Hour)) {
+					t.Errorf("claimed notification %d, %s", n.ID, n.State)
+				}
+			}
+		}
+	})
 }
 
 // failingSealer fails every append: a ledger that cannot be written to.

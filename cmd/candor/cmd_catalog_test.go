@@ -167,7 +167,7 @@ func TestEditedConfigurationIsRefusedAfterFirstStart(t *testing.T) {
 
 	write("metrics:\n  mttr:\n    owner: Reliability Lead\n    thresholds: {green: 10, amber: 20}\n")
 	r := run(t, "scorecard", "--config", conf, "--data", data)
-	r.want(t, 1, "scorecard (edited configuration)")
+	r.want(t, 2, "scorecard (edited configuration)")
 	for _, want := range []string{"metrics: mttr", "candor catalog propose"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("refusal lacks %q: %s", want, r.stderr)
@@ -176,7 +176,7 @@ func TestEditedConfigurationIsRefusedAfterFirstStart(t *testing.T) {
 	// A variable overriding a governed setting is refused too, naming it.
 	write("metrics:\n  mttr:\n    owner: Reliability Lead\n")
 	env, _, errb := testEnv(map[string]string{"CANDOR_CURRENCY": "EUR"})
-	if code := Run(t.Context(), env, []string{"scorecard", "--config", conf, "--data", data}); code != 1 ||
+	if code := Run(t.Context(), env, []string{"scorecard", "--config", conf, "--data", data}); code != 2 ||
 		!strings.Contains(errb.String(), "currency (set by CANDOR_CURRENCY)") {
 		t.Errorf("CANDOR_CURRENCY: exit %d: %s", code, errb.String())
 	}

@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -300,7 +302,7 @@ func openConfig(ctx context.Context, cfg config.Config, create bool, environ []s
 	}
 	if err != nil {
 		st.Close()
-		return nil, err
+		return nil, refusedConfig(err, cfg, in.Sections)
 	}
 	return &app{cfg: cfg, mcfg: mcfg, store: st, catalog: cat, engine: eng, gov: gov, ledgerKey: key, ledgerFrom: from, keyCreated: created,
 		loaded: loaded, sections: sections}, nil
@@ -343,6 +345,45 @@ func environFirst(ctx context.Context, environ []string, cfg config.Config, gov 
 		return err
 	}
 	return &exitError{code: 2, err: errors.Join(envErr.err, err)}
+}
+
+// refusedConfig makes a refusal of the configuration a configuration
+// error (exit 2, as README says of a bad file or CANDOR_* variable): it
+// had exited 1 as if the store had failed. A store whose recorded sections
+// are all missing because no configuration file was given is told to pass
+// the file it was started with, not to propose the sections' removal — a
+// kept demo store read without the demo's --config had been told that;
+// sections holds the configuration's values (governance.SectionValues).
+func refusedConfig(err error, cfg config.Config, sections map[string]json.RawMessage) error {
+	if errors.As(err, new(*exitError)) {
+		return err
+	}
+	var se *governance.SectionChangedError
+	if errors.As(err, &se) && cfg.Path() == "" && !slices.ContainsFunc(se.Sections, func(name string) bool {
+		v := sections[name]
+		return len(v) != 0 && string(v) != "null"
+	}) {
+		file := "--config FILE (or CANDOR_CONFIG)"
+		if demo := filepath.Join(cfg.Data, "demo.yaml"); cfg.Data != "" && fileExists(demo) {
+			file = "--config " + shellWord(demo) + ", the demo's configuration beside the store"
+		}
+		held := "section " + se.Sections[0]
+		if len(se.Sections) > 1 {
+			held = "sections " + strings.Join(se.Sections, ", ")
+		}
+		return &exitError{code: 2, err: fmt.Errorf("the store was started (%s) with a configuration file holding %s, and no configuration file is given: pass that file with %s",
+			se.Since.Format(time.DateOnly), held, file)}
+	}
+	if errors.As(err, &se) || errors.As(err, new(*governance.ChangedError)) {
+		return &exitError{code: 2, err: err}
+	}
+	return err
+}
+
+// fileExists says whether path names a regular file.
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
 
 // configSource names where the initial definitions came from, for the

@@ -320,7 +320,23 @@ func proposalText(v *governance.View) string {
 		}
 	}
 	fmt.Fprintf(&b, "Proposal %d: %s\n", v.ID, what)
-	fmt.Fprintf(&b, "  %s by %s at %s: %s\n", strings.ToUpper(v.Status), v.By, v.At.Format(time.RFC3339), v.Reason)
+	// The proposer and the decider each on their own line: "APPROVED by"
+	// had named the proposer, its time and reason, the approver below.
+	fmt.Fprintf(&b, "  proposed by %s at %s: %s\n", v.By, v.At.Format(time.RFC3339), v.Reason)
+	switch {
+	case v.Rejection != nil:
+		r := v.Rejection
+		fmt.Fprintf(&b, "  %s by %s at %s: %s\n", strings.ToUpper(v.Status), r.By, r.At.Format(time.RFC3339), r.Reason)
+	case v.Status == governance.Approved && len(v.Approvals) > 0:
+		var by []string
+		for _, a := range v.Approvals {
+			by = append(by, a.By)
+		}
+		last := v.Approvals[len(v.Approvals)-1]
+		fmt.Fprintf(&b, "  %s by %s at %s\n", strings.ToUpper(v.Status), strings.Join(by, " and "), last.At.Format(time.RFC3339))
+	default:
+		fmt.Fprintf(&b, "  %s\n", strings.ToUpper(v.Status))
+	}
 	if s := v.Before; s != nil {
 		switch {
 		case v.Setting != "":
@@ -351,12 +367,9 @@ func proposalText(v *governance.View) string {
 	}
 	fmt.Fprintf(&b, "  approvals %d of %d needed", len(v.Approvals), v.Needed)
 	for _, a := range v.Approvals {
-		fmt.Fprintf(&b, "; %s (%s)", a.By, a.Reason)
+		fmt.Fprintf(&b, "; %s at %s (%s)", a.By, a.At.Format(time.RFC3339), a.Reason)
 	}
 	b.WriteString("\n")
-	if r := v.Rejection; r != nil {
-		fmt.Fprintf(&b, "  rejected by %s at %s: %s\n", r.By, r.At.Format(time.RFC3339), r.Reason)
-	}
 	if v.Effective != nil {
 		fmt.Fprintf(&b, "  in force from %s\n", v.Effective.Format(time.RFC3339))
 	}
@@ -381,8 +394,13 @@ func historyText(h *governance.History) string {
 		if len(v.Changes) > 0 {
 			fmt.Fprintf(&b, "    %s\n", strings.Join(v.Changes, "; "))
 		}
+		for _, p := range h.Proposals {
+			if v.Proposal != 0 && p.ID == v.Proposal {
+				fmt.Fprintf(&b, "    proposed by %s at %s: %s\n", p.By, p.At.Format(time.RFC3339), p.Reason)
+			}
+		}
 		for _, a := range v.Approvals {
-			fmt.Fprintf(&b, "    approved by %s: %s\n", a.By, a.Reason)
+			fmt.Fprintf(&b, "    approved by %s at %s: %s\n", a.By, a.At.Format(time.RFC3339), a.Reason)
 		}
 		if v.Threshold != nil {
 			fmt.Fprintf(&b, "    owner %s, window %s, thresholds green %s amber %s, min_sample %d\n", v.Owner, v.Window,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,14 +105,24 @@ func TestCatalogProposeApproveHistory(t *testing.T) {
 	}
 	r = runWith(t, bob, false, append([]string{"catalog", "approve", id, "--reason", "agreed"}, d...)...)
 	r.want(t, 0, "catalog approve")
-	if !strings.Contains(r.stdout, "APPROVED") || !strings.Contains(r.stdout, "in force from") {
+	// APPROVED names the approver and when they approved, the proposer
+	// has their own line: it had said "APPROVED by token:ann at (the
+	// proposal's time): SRE owns recovery".
+	approved := regexp.MustCompile(`(?m)^  proposed by token:ann at \S+: SRE owns recovery\n  APPROVED by token:bob at (\S+)\n`)
+	m := approved.FindStringSubmatch(r.stdout)
+	if m == nil || !strings.Contains(r.stdout, "in force from "+m[1]) {
 		t.Errorf("approve says:\n%s", r.stdout)
 	}
 	r = mustRun(t, append([]string{"catalog", "history", "mttr"}, d...)...)
-	for _, want := range []string{"version 1, from the start (built-in)", "version 2, from ", "proposal " + id, "owner: ", "approved by token:bob: agreed"} {
+	for _, want := range []string{"version 1, from the start (built-in)", "version 2, from ", "proposal " + id, "owner: ",
+		"proposed by token:ann at ", ": SRE owns recovery", "approved by token:bob at ", ": agreed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("history lacks %q:\n%s", want, r.stdout)
 		}
+	}
+	r = mustRun(t, append([]string{"catalog", "history"}, d...)...)
+	if !approved.MatchString(r.stdout) {
+		t.Errorf("history of every proposal:\n%s", r.stdout)
 	}
 	r = mustRun(t, append([]string{"metric", "mttr", "--format", "json"}, d...)...)
 	if !strings.Contains(r.stdout, `"owner": "Reliability Lead"`) {
@@ -156,7 +167,7 @@ func TestEditedConfigurationIsRefusedAfterFirstStart(t *testing.T) {
 
 	write("metrics:\n  mttr:\n    owner: Reliability Lead\n    thresholds: {green: 10, amber: 20}\n")
 	r := run(t, "scorecard", "--config", conf, "--data", data)
-	r.want(t, 1, "scorecard (edited configuration)")
+	r.want(t, 2, "scorecard (edited configuration)")
 	for _, want := range []string{"metrics: mttr", "candor catalog propose"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("refusal lacks %q: %s", want, r.stderr)
@@ -165,7 +176,7 @@ func TestEditedConfigurationIsRefusedAfterFirstStart(t *testing.T) {
 	// A variable overriding a governed setting is refused too, naming it.
 	write("metrics:\n  mttr:\n    owner: Reliability Lead\n")
 	env, _, errb := testEnv(map[string]string{"CANDOR_CURRENCY": "EUR"})
-	if code := Run(t.Context(), env, []string{"scorecard", "--config", conf, "--data", data}); code != 1 ||
+	if code := Run(t.Context(), env, []string{"scorecard", "--config", conf, "--data", data}); code != 2 ||
 		!strings.Contains(errb.String(), "currency (set by CANDOR_CURRENCY)") {
 		t.Errorf("CANDOR_CURRENCY: exit %d: %s", code, errb.String())
 	}

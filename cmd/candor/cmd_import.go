@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -92,9 +95,15 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	}
 	var sources []ingest.Source
 	var total int64
+	var stdinCSV bool
 	for _, name := range files {
 		if name == "-" {
-			sources = append(sources, ingest.Source{Name: "stdin", Reader: env.Stdin, Format: *format})
+			in := io.Reader(env.Stdin)
+			if *format == "" {
+				br := bufio.NewReaderSize(env.Stdin, 64<<10)
+				stdinCSV, in = looksLikeCSV(br), br
+			}
+			sources = append(sources, ingest.Source{Name: "stdin", Reader: in, Format: *format})
 			continue
 		}
 		// A file named on the command line that cannot be read is a bad
@@ -139,6 +148,12 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 			defer bar.Finish()
 		}
 		if sum, err = ingest.Import(ctx, a.store, sources, opt); err != nil {
+			if stdinCSV {
+				// Stdin has no name to tell its format by: CSV piped in was
+				// refused line by line as "not a JSON object", with no word
+				// of --format.
+				return fmt.Errorf("%w\nstdin is read as NDJSON; for CSV pass --format csv", err)
+			}
 			return err
 		}
 	}
@@ -273,3 +288,13 @@ func writeImageAfter(ctx context.Context, env *Env, a *app, sum *ingest.Summary)
 // imageAfterRows is how many new or replaced rows make an import write
 // the image (a variable for tests).
 var imageAfterRows int64 = engine.DefaultImageRows
+
+// looksLikeCSV says whether the first line waiting in br is a CSV header
+// rather than NDJSON: it does not start with "{" and holds a comma. It
+// reads nothing from br.
+func looksLikeCSV(br *bufio.Reader) bool {
+	b, _ := br.Peek(4096)
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	line = bytes.TrimSpace(bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")))
+	return len(line) > 0 && line[0] != '{' && bytes.Contains(line, []byte(","))
+}

@@ -92,3 +92,28 @@ func TestImportMissingFileIsAUsageError(t *testing.T) {
 		t.Error("an import of a missing file made a store")
 	}
 }
+
+// CSV piped to stdin without --format is read as NDJSON (stdin has no
+// name to tell its format by); its refusal says so and names --format csv,
+// where it had listed only "not a JSON object" line by line. NDJSON that
+// is refused gets no such word.
+func TestImportStdinCSVHintsFormat(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	const csv = "id,service,environment,finished_at,status\nc1,api,production,2026-03-30T13:00:00Z,success\n"
+	env, _, errb := testEnv(nil)
+	env.Stdin = strings.NewReader(csv)
+	if code := Run(t.Context(), env, []string{"import", "--kind", "deployment", "--data", data, "-"}); code == 0 ||
+		!strings.Contains(errb.String(), "stdin:1: not a JSON object") || !strings.Contains(errb.String(), "stdin is read as NDJSON; for CSV pass --format csv") {
+		t.Errorf("CSV on stdin: exit %d\n%s", code, errb.String())
+	}
+	env, out, errb := testEnv(nil)
+	env.Stdin = strings.NewReader(csv)
+	if code := Run(t.Context(), env, []string{"import", "--kind", "deployment", "--format", "csv", "--data", data, "-"}); code != 0 {
+		t.Errorf("CSV on stdin with --format csv: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	env, _, errb = testEnv(nil)
+	env.Stdin = strings.NewReader(`{"id": "d9", "service": "api"}` + "\n")
+	if code := Run(t.Context(), env, []string{"import", "--kind", "deployment", "--data", data, "-"}); code == 0 || strings.Contains(errb.String(), "--format csv") {
+		t.Errorf("bad NDJSON on stdin: exit %d\n%s", code, errb.String())
+	}
+}

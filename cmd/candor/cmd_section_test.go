@@ -33,7 +33,7 @@ func TestGovernedAlertRules(t *testing.T) {
 
 	write("candor.yaml", first+"    - {name: mttr_red, kind: status, metric: mttr, statuses: [red]}\n")
 	r := run(t, append([]string{"scorecard"}, d...)...)
-	r.want(t, 1, "scorecard (edited alert rules)")
+	r.want(t, 2, "scorecard (edited alert rules)")
 	for _, want := range []string{"alerts.rules", "candor catalog propose --section alerts.rules --file NEW.yaml"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("refusal lacks %q: %s", want, r.stderr)
@@ -202,7 +202,7 @@ func TestApprovedGatesSectionNamesItsSecret(t *testing.T) {
 	// section's variable is known, its typo is told first.
 	write("candor.yaml", "currency: EUR\n")
 	r = run(secret, "", "scorecard")
-	if r.code != 1 || !strings.Contains(r.stderr, "currency") || strings.Contains(r.stderr, "not a variable") {
+	if r.code != 2 || !strings.Contains(r.stderr, "currency") || strings.Contains(r.stderr, "not a variable") {
 		t.Errorf("a refused configuration, the approved section's variable exported: exit %d, %s", r.code, r.stderr)
 	}
 	r = run(map[string]string{"CANDOR_DEPLOY_SECRT": "s"}, "", "scorecard")

@@ -165,6 +165,24 @@ func openWaiting(ctx context.Context, log *slog.Logger, ln net.Listener, open fu
 	}
 }
 
+// httpServer is serve's server with the configured timeouts. Headers get
+// at most 10 s, less when read_timeout is shorter: read_timeout is the
+// longest time to read a request, its headers included.
+func httpServer(h http.Handler, t config.Timeouts, log *slog.Logger) *http.Server {
+	header := 10 * time.Second
+	if t.Read > 0 && t.Read < header {
+		header = t.Read
+	}
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: header,
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // waitingAnswers serves on ln, until the function it returns is called,
 // a 503 with Retry-After to every request, saying the server waits for its
 // database (reason: the failure's class, no address). The listener stays
@@ -343,14 +361,7 @@ func serve(ctx context.Context, env *Env, a *app, ln net.Listener, ready func(ur
 		Gates:               gates,
 		Impact:              &impact,
 	}
-	srv := &http.Server{
-		Handler:           ws.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       timeouts.Read,
-		WriteTimeout:      timeouts.Write,
-		IdleTimeout:       timeouts.Idle,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := httpServer(ws.Handler(), timeouts, log)
 	url := "http://" + ln.Addr().String()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -45,7 +46,7 @@ func TestGovernedCustomMetrics(t *testing.T) {
 
 	write("candor.yaml", customSection(`status != "failure"`)+views)
 	r := run(t, append([]string{"scorecard"}, d...)...)
-	r.want(t, 1, "scorecard (edited custom_metrics)")
+	r.want(t, 2, "scorecard (edited custom_metrics)")
 	if !strings.Contains(r.stderr, "candor catalog propose --section custom_metrics --file NEW.yaml") {
 		t.Errorf("the refusal of an edited custom_metrics: %s", r.stderr)
 	}
@@ -196,4 +197,44 @@ func openApp(t *testing.T, conf, data string) *app {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// A store started with a configuration file and read without one is told
+// to pass the file (exit 2), naming the recorded sections — not to propose
+// dropping them, which the kept demo store read without the demo's
+// --config had said; a demo.yaml beside the store is named.
+func TestStoreReadWithoutItsConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	const views = "views:\n  - id: ops\n    name: Ops\n    metrics: [failed_deploys, mttr]\n    roles: [ceo]\n"
+	conf := write("candor.yaml", customSection(`status == "failure"`)+views)
+	data := filepath.Join(dir, "data")
+	mustRun(t, "import", "--config", conf, "--data", data, write("org.ndjson", smallOrg))
+
+	r := run(t, "scorecard", "--data", data)
+	r.want(t, 2, "scorecard (no configuration)")
+	for _, want := range []string{"started (", "with a configuration file holding sections custom_metrics, views", "pass that file with --config FILE"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the refusal lacks %q: %s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, "propose") {
+		t.Errorf("the refusal points to a proposal: %s", r.stderr)
+	}
+	demo := filepath.Join(data, "demo.yaml")
+	if err := os.WriteFile(demo, []byte(customSection(`status == "failure"`)+views), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, "scorecard", "--data", data)
+	r.want(t, 2, "scorecard (no configuration, demo.yaml beside)")
+	if !strings.Contains(r.stderr, "pass that file with --config "+demo) {
+		t.Errorf("the refusal does not name %s: %s", demo, r.stderr)
+	}
+	mustRun(t, "scorecard", "--data", data, "--config", demo)
+	// A file given that drops the sections is still pointed to a proposal.
+	r = run(t, "scorecard", "--data", data, "--config", write("other.yaml", "currency: USD\n"))
+	r.want(t, 2, "scorecard (sections dropped)")
+	if !strings.Contains(r.stderr, "candor catalog propose --section custom_metrics") {
+		t.Errorf("a file without custom_metrics: %s", r.stderr)
+	}
 }

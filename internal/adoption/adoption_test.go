@@ -257,3 +257,24 @@ func TestReviewPeopleAreUsers(t *testing.T) {
 		t.Errorf("opens %d by %d people; want 7 by 1", rv.Opens, rv.Openers)
 	}
 }
+
+// The weeks' counts call the same openers people as the review does
+// (users only); API tokens are counted apart and never called a person.
+func TestCountsPeopleAreUsers(t *testing.T) {
+	st := sqlitetest.Open(t)
+	st.AddOpens(context.Background(), []store.Opens{
+		{Week: "2026-03-30", Who: "user:a@example.com", Page: "GET /{$}", Count: 2},
+		{Week: "2026-03-30", Who: "token:demo-1", Page: "GET /api/v1/scorecard", Count: 5},
+		{Week: "2026-03-30", Who: "token:demo-2", Page: "GET /api/v1/scorecard", Count: 7},
+	})
+	c, err := LoadCounts(context.Background(), st, "2026-03-30", "2026-04-06")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []WeekTotal{{Week: "2026-03-30", Opens: 14, Openers: 1, Tokens: 2}}; !slices.Equal(c.Weeks, want) {
+		t.Errorf("weeks %+v, want %+v", c.Weeks, want)
+	}
+	if s := "Week 2026-03-30: 14 opens by 1 person and 2 API tokens\n"; !strings.Contains(c.Text(), s) {
+		t.Errorf("text lacks %q:\n%s", s, c.Text())
+	}
+}

@@ -29,12 +29,20 @@ type Count struct {
 	Opens   int64  `json:"opens"`
 }
 
-// WeekTotal is a week's opens and the people who opened something.
+// WeekTotal is a week's opens, the people (users) who opened something
+// and, apart, the API tokens that did: a token is no person, and the
+// review counts people alone.
 type WeekTotal struct {
 	Week    string `json:"week"`
 	Opens   int64  `json:"opens"`
 	Openers int    `json:"openers"`
+	Tokens  int    `json:"token_openers"`
 }
+
+// isPerson says whether who, as the counts keep it, is a person: a user,
+// or a token acting for one (auth.Person records its user). A bare
+// token, "token:NAME", is a script's.
+func isPerson(who string) bool { return strings.HasPrefix(who, "user:") }
 
 // Span returns the bounds of the weeks holding from and to, both
 // included: from's Monday and the Monday after to's. A zero to is now; a
@@ -70,7 +78,11 @@ func LoadCounts(ctx context.Context, st store.AdoptionStore, from, to string) (*
 		wt.Opens += o.Count
 		if o.Who != "" && !people[o.Who] {
 			people[o.Who] = true
-			wt.Openers++
+			if isPerson(o.Who) {
+				wt.Openers++
+			} else {
+				wt.Tokens++
+			}
 		}
 	}
 	return c, nil
@@ -85,7 +97,11 @@ func (c *Counts) Text() string {
 	}
 	i := 0
 	for _, wt := range c.Weeks {
-		fmt.Fprintf(&b, "\nWeek %s: %s by %s\n", wt.Week, plural.Count(wt.Opens, "open"), plural.Counts(wt.Openers, "person", "people"))
+		by := plural.Counts(wt.Openers, "person", "people")
+		if wt.Tokens > 0 {
+			by += " and " + plural.Count(int64(wt.Tokens), "API token")
+		}
+		fmt.Fprintf(&b, "\nWeek %s: %s by %s\n", wt.Week, plural.Count(wt.Opens, "open"), by)
 		for ; i < len(c.Opens) && c.Opens[i].Week == wt.Week; i++ {
 			o := c.Opens[i]
 			who := o.Who

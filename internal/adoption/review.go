@@ -108,7 +108,7 @@ func Build(cat *catalog.Catalog, ds *metrics.Dataset, k Kept, asOf time.Time, vi
 		rv.Opens += o.Count
 		// People are users; an API token's opens count as opens, not as
 		// a person (the demo's token had been one of two "people").
-		if strings.HasPrefix(o.Who, "user:") {
+		if isPerson(o.Who) {
 			people[o.Who] = true
 		}
 		opened[o.Subject] = true

@@ -714,8 +714,46 @@ func (c Config) Catalog() (*catalog.Catalog, error) {
 	out := base
 	if len(c.Metrics) > 0 {
 		if out, err = base.Apply(c.Metrics); err != nil {
-			return nil, fmt.Errorf("config metrics: %w", err)
+			return nil, c.overrideError(err)
 		}
 	}
 	return c.addOwn(out)
+}
+
+// overrideError words the metrics: section's errors as every other
+// section's are: the file and line, then the key path once
+// (metrics.mttr.target), in the file's order. Apply names an override by
+// metric and field, which is how `candor catalog propose --changes` words
+// it, but here the reader has a file in front of them.
+func (c Config) overrideError(err error) error {
+	var errs []*catalog.FieldError
+	for _, e := range unjoin(err) {
+		fe := (*catalog.FieldError)(nil)
+		if !errors.As(e, &fe) || fe.Kind != "override" {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		key := "metrics." + fe.ID
+		if fe.Field != "" {
+			key += "." + fe.Field
+		}
+		out := &catalog.FieldError{Field: key, Msg: fe.Msg}
+		if c.src != nil {
+			out.File, out.Line = orName(c.path), catalog.YAMLLine(c.src, key)
+		}
+		errs = append(errs, out)
+	}
+	slices.SortStableFunc(errs, func(a, b *catalog.FieldError) int { return a.Line - b.Line })
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = e
+	}
+	return errors.Join(out...)
+}
+
+// unjoin returns the errors errors.Join joined, or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -211,9 +211,9 @@ func TestRefused(t *testing.T) {
 		{"impact webhook", "impact: {survey_webhook: ftp://x}\n", "impact.survey_webhook"},
 		{"unknown metric override", "metrics: {no_such_metric: {owner: x}}\n", "no_such_metric"},
 		{"inconsistent thresholds", "metrics: {change_failure_rate: {thresholds: {green: 20, amber: 5}}}\n", "change_failure_rate"},
-		{"tier thresholds tier", "metrics: {mttr: {thresholds_by_tier: {0: {green: 1, amber: 2}}}}\n", `override "mttr": thresholds_by_tier.0: "0" is not a service tier`},
+		{"tier thresholds tier", "metrics: {mttr: {thresholds_by_tier: {0: {green: 1, amber: 2}}}}\n", `.yaml:1: metrics.mttr.thresholds_by_tier.0: "0" is not a service tier`},
 		{"service thresholds direction", "metrics: {mttr: {thresholds_by_service: {api: {green: 3, amber: 2}}}}\n", "thresholds_by_service.api: green 3 is above amber 2"},
-		{"judged_by", "metrics: {mttr: {judged_by: history}}\n", `override "mttr": judged_by: "history"`},
+		{"judged_by", "metrics: {mttr: {judged_by: history}}\n", `.yaml:1: metrics.mttr.judged_by: "history"`},
 		{"min_sample not whole", "metrics: {csat: {min_sample: 2.5}}\n", ".yaml:1:30: 2.5: want a whole number"},
 		{"tier weight tier", "tier_weights: {4: 2}\n", "tier_weights.4"},
 		{"tier weight value", "tier_weights: {1: -3}\n", "tier_weights.1"},
@@ -234,6 +234,50 @@ func TestRefused(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml"), env(nil)); err == nil {
 		t.Errorf("a missing config file was accepted")
+	}
+}
+
+// A metrics: override's mistakes name the file and line and the key path
+// once, as every other section's do, each in the file's order.
+func TestMetricsOverrideErrorsNameLine(t *testing.T) {
+	file := "currency: EUR\n" +
+		"metrics:\n" +
+		"  mql_volume:\n" +
+		"    target: 10.5\n" +
+		"  no_such_metric:\n" +
+		"    owner: x\n" +
+		"  mttr:\n" +
+		"    window: 14x\n" +
+		"    thresholds_by_tier: {4: {green: 1, amber: 2}}\n" +
+		"    priority: P7\n" +
+		"  change_failure_rate:\n" +
+		"    thresholds: {green: 20, amber: 10}\n" +
+		"    judged_by: baseline\n"
+	path := write(t, file)
+	_, err := Load(path, env(nil))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	got := strings.Split(err.Error(), "\n")
+	want := []string{
+		"config " + path + ":4: metrics.mql_volume.target: 10.5 is not a whole number",
+		path + ":5: metrics.no_such_metric: no metric with this id",
+		path + ":8: metrics.mttr.window: ",
+		path + ":9: metrics.mttr.thresholds_by_tier.4: ",
+		path + ":10: metrics.mttr.priority: ",
+		path + ":12: metrics.change_failure_rate.thresholds: ",
+		path + ":13: metrics.change_failure_rate.judged_by: ",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("err =\n%v\nwant %d lines", err, len(want))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("line %d = %q, want one starting %q", i+1, got[i], want[i])
+		}
+	}
+	if strings.Count(err.Error(), "config") != 1 {
+		t.Errorf("err says config more than once: %v", err)
 	}
 }
 

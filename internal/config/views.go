@@ -91,7 +91,9 @@ func located(path string, err error) error {
 type ShareConfig struct {
 	// FrameAncestors are the origins whose pages may frame a share link (an intranet, a wiki):
 	// https://host or https://host:port, or https://*.example.com for its subdomains. Every
-	// other page keeps frame-ancestors 'none'.
+	// other page keeps frame-ancestors 'none'. Not http: anyone on the network path can answer
+	// for a plain-http origin and frame the link as that site (the OIDC issuer's rule too),
+	// but for localhost, which never leaves the machine, so a wiki can be tried out locally.
 	FrameAncestors []string `yaml:"frame_ancestors"`
 }
 
@@ -99,10 +101,16 @@ type ShareConfig struct {
 // be *), an optional port, nothing else, so a value cannot smuggle in another directive.
 var frameSource = regexp.MustCompile(`^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$`)
 
+// localFrame is a loopback host with an optional port, the only one http may name.
+var localFrame = regexp.MustCompile(`^(localhost|127\.0\.0\.1)(:[0-9]{1,5})?$`)
+
 func (c Config) checkShare() error {
 	for i, o := range c.Share.FrameAncestors {
 		if !frameSource.MatchString(o) {
 			return fmt.Errorf("share.frame_ancestors[%d]: %q is not an origin such as https://wiki.example.com", i, o)
+		}
+		if rest, ok := strings.CutPrefix(o, "http://"); ok && !localFrame.MatchString(rest) {
+			return fmt.Errorf("share.frame_ancestors[%d]: %q is plain http, which anyone on the network path can answer for: name its https:// origin (http only for localhost or 127.0.0.1)", i, o)
 		}
 	}
 	return nil

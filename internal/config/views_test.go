@@ -104,6 +104,20 @@ func TestShareFrameAncestors(t *testing.T) {
 			t.Errorf("frame ancestor %q: %v, want refused", bad, err)
 		}
 	}
+	// Plain http is refused naming the file, line and key, as the docs say
+	// (https://host[:port]), but for localhost.
+	for _, o := range []string{"http://wiki.example.com", "http://*.example.com", "http://localhost.example.com:8080"} {
+		path := write(t, "currency: USD\nshare:\n  frame_ancestors:\n    - https://wiki.example.com\n    - "+o+"\n")
+		_, err := Load(path, env(nil))
+		if err == nil || !strings.Contains(err.Error(), path+":5: share.frame_ancestors[1]: \""+o+"\" is plain http") {
+			t.Errorf("frame ancestor %q: %v, want refused naming line 5", o, err)
+		}
+	}
+	for _, o := range []string{"http://localhost", "http://localhost:3000", "http://127.0.0.1:8090"} {
+		if _, err := Load(write(t, "share: {frame_ancestors: [\""+o+"\"]}\n"), env(nil)); err != nil {
+			t.Errorf("frame ancestor %q: %v", o, err)
+		}
+	}
 }
 
 // Business-cycle annotations become periods to shade on trend charts, the end date included;

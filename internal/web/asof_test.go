@@ -72,6 +72,19 @@ func TestFutureAsOfRefused(t *testing.T) {
 	}
 }
 
+// The refusal of a future as_of states the rule as it is: up to a day past
+// the clock is taken, so "as of now or an earlier time" was wrong.
+func TestFutureAsOfErrorStatesTheRule(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	if err := CheckAsOf(now.Add(FutureSlack), now); err != nil {
+		t.Errorf("a day past the clock: %v", err)
+	}
+	err := CheckAsOf(now.Add(FutureSlack+time.Minute), now)
+	if err == nil || !strings.Contains(err.Error(), "2026-04-01T09:16:00Z is in the future, more than a day past the clock (2026-03-31 09:15 UTC): Candor answers as of at most a day past the clock, or any earlier time") {
+		t.Errorf("a day and a minute past the clock: %v", err)
+	}
+}
+
 // A window longer than ten years, or an as_of before 1970, is refused
 // with 400 naming it: the engine's clock reaches back only to 1678, and
 // the trend looks a window further back still, where a single request

@@ -309,7 +309,9 @@ var EarliestAsOf = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 // It refuses one before EarliestAsOf too.
 func CheckAsOf(t, now time.Time) error {
 	if t.After(now.Add(FutureSlack)) {
-		return fmt.Errorf("%s is in the future (the clock reads %s): Candor answers as of now or an earlier time", t.UTC().Format(time.RFC3339), now.UTC().Format("2006-01-02 15:04 MST"))
+		// The rule as it is: "as of now or an earlier time" had not said
+		// that tomorrow's date is taken.
+		return fmt.Errorf("%s is in the future, more than a day past the clock (%s): Candor answers as of at most a day past the clock, or any earlier time", t.UTC().Format(time.RFC3339), now.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	if t.Before(EarliestAsOf) {
 		return fmt.Errorf("%s is before %s: Candor answers as of %s or later", t.UTC().Format(time.RFC3339), EarliestAsOf.Format(time.DateOnly), EarliestAsOf.Format(time.DateOnly))

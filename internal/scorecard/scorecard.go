@@ -751,8 +751,8 @@ func noTargetReason(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, tar
 		return reason
 	}
 	dim := fs[len(fs)-1].Dim
-	return fmt.Sprintf("%s: %s is the organisation's target, and a %s is judged only against a target of its own",
-		reason, FormatValue(&org, m.Unit, currency), strings.ReplaceAll(dim, "_", " "))
+	return fmt.Sprintf("%s: %s is the organisation's target, and %s is judged only against a target of its own",
+		reason, FormatValue(&org, m.Unit, currency), plural.A(strings.ReplaceAll(dim, "_", " ")))
 }
 
 // WindowScale is what a metric's target and absolute thresholds are

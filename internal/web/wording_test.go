@@ -1,0 +1,32 @@
+package web
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// valueCardOf is the value card of a metric page.
+func valueCardOf(page string) string {
+	return regexp.MustCompile(`(?s)<section class="panel value-card.*?</section>`).FindString(page)
+}
+
+// A trend that cannot be compared says why once: the metric page printed
+// the reason hidden for a screen reader, in the trend's title and again
+// beside it ("… needs 5 — too few cases … needs 5" to a reader or a copy of
+// the page).
+func TestMetricPageSaysWhyNoTrendOnce(t *testing.T) {
+	e := newEnv(t, 0)
+	// Two failures in the window before: change failure rate is 50 % on
+	// 4 deployments now and 100 % on 2 then, each under its minimum of 5.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"deployment","id":"f1","service":"api","environment":"production","finished_at":"2026-02-10T00:00:00Z","status":"failure"}
+{"kind":"deployment","id":"f2","service":"api","environment":"production","finished_at":"2026-02-20T00:00:00Z","status":"failure"}
+`})
+	card := valueCardOf(e.get200(t, "/metrics/change_failure_rate?as_of="+asOf))
+	trend := regexp.MustCompile(`(?s)<p class="value-card__trend">.*?</p>`).FindString(card)
+	const why = "too few cases in this window"
+	if n := strings.Count(trend, why); n != 1 {
+		t.Errorf("the trend says %q %d times, want once:\n%s", why, n, trend)
+	}
+}

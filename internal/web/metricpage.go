@@ -405,13 +405,21 @@ func pageDimensionError(err error, q Query) error {
 	return badParam(de.Dim, "metric %s cannot be filtered by %s (it can by: %s)", de.Metric, de.Dim, strings.Join(de.Dims, ", "))
 }
 
+// noMinSample is the definition block's minimum sample of a metric with
+// min_sample 0. It says only what holds of each: the catalog sets 0 for
+// counts, sums and extremes but also for ratios of whole sums (cost per
+// customer, budget variance, pipeline coverage, quota attainment), and an
+// organisation may set 0 on any metric, where it had read "the value is a
+// count, sum or extreme".
+const noMinSample = "none: the definition sets no minimum, so the status is judged on any number of cases"
+
 // newMetricPage builds the page from a drill-down; the dataset gives the
 // records' row fields (under the engine's read lock).
 func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access, anns []catalog.Annotation) (*metricPage, error) {
 	path := "/metrics/" + m.ID
 	c := &d.Card
 	format := s.unitFormat(c.Unit)
-	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
+	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: noMinSample}
 	mp.CoversLabel, mp.Covers = scorecard.Covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
 	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window)
 	for _, p := range s.Catalog.Pillars {

@@ -30,3 +30,16 @@ func TestMetricPageSaysWhyNoTrendOnce(t *testing.T) {
 		t.Errorf("the trend says %q %d times, want once:\n%s", why, n, trend)
 	}
 }
+
+// A metric with no minimum sample says so in words true of each such
+// metric: on ratios of whole sums it had read "no minimum: the value is a
+// count, sum or extreme".
+func TestNoMinimumSampleIsTrueOfRatios(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, id := range []string{"cost_per_active_customer", "budget_variance", "pipeline_coverage", "quota_attainment", "incidents_p0_p1"} {
+		page := e.get200(t, "/metrics/"+id+"?as_of="+asOf)
+		mustContain(t, id+"'s definition", page,
+			[]string{"<dt>Minimum sample</dt><dd>none: the definition sets no minimum, so the status is judged on any number of cases</dd>"},
+			"count, sum or extreme")
+	}
+}

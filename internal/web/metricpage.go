@@ -81,7 +81,11 @@ type metricPage struct {
 	PartialWeek          string
 	Funnel, FunnelNarrow template.HTML
 	Cohort               string
-	Stages               []funnelStageRow
+	// CountOf says what the value's cases are where they are not what it
+	// divides by: cost per active customer counts cost records and divides
+	// by the window's mean of active customers, which the page had not shown.
+	CountOf string
+	Stages  []funnelStageRow
 	// FlowStages are lead time's stages side by side (its page only).
 	FlowStages []flowCell
 	// Customers are those behind a movement of the MRR bridge, or a
@@ -513,6 +517,9 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	// What some metrics show beside their value.
 	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
 		mp.DeployDays = strconv.FormatFloat(math.Round(*v*10)/10, 'f', -1, 64)
+	}
+	if mean := c.Detail.MeanActiveCustomers; mean != nil {
+		mp.CountOf = "· n counts cost records; the value divides by a mean of " + scorecard.FormatValue(mean, "count", "") + " active customers"
 	}
 	if from, to := c.Detail.CohortStart, c.Detail.CohortEnd; from != nil && to != nil {
 		mp.Cohort = fmt.Sprintf("leads created %s to %s", from.UTC().Format("2 Jan 2006"), to.UTC().Add(-time.Nanosecond).Format("2 Jan 2006"))

@@ -43,3 +43,17 @@ func TestNoMinimumSampleIsTrueOfRatios(t *testing.T) {
 			"count, sum or extreme")
 	}
 }
+
+// Cost per active customer's cases are its cost records, but it divides
+// by the window's mean of active customers: the page says so beside n,
+// where it had shown "Cases (n) 96" with the 114 customers only in the API.
+func TestCostPerCustomerSaysWhatItDividesBy(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+{"kind":"usage","id":"u1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","requests":1000000,"active_customers":12}
+`})
+	card := valueCardOf(e.get200(t, "/metrics/cost_per_active_customer?as_of="+asOf))
+	mustContain(t, "cost per active customer's value card", card,
+		[]string{`<dt>Cases (n)</dt><dd>1 <span class="muted">· n counts cost records; the value divides by a mean of 12 active customers</span>`})
+}

@@ -93,6 +93,8 @@ type metricPage struct {
 	// under CustomersTitle, CustomersSub and CustomersColumn.
 	Customers                                     []customerRow
 	CustomersTitle, CustomersSub, CustomersColumn string
+	// CustomersNote explains a retention metric's column under the table.
+	CustomersNote string
 	// CustomersCurrency is the currency of the table's amounts, named in
 	// its headings.
 	CustomersCurrency string
@@ -555,6 +557,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	mp.CustomersCurrency = cmp.Or(c.Detail.Currency, s.currency())
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
+	mp.CustomersNote = scorecard.CustomersColumnNote(m.ID)
 
 	// Breakdown: a tab per dimension, a line per group.
 	for _, dim := range d.Dimensions {

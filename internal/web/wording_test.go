@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/ingest"
 )
 
 // valueCardOf is the value card of a metric page.
@@ -56,4 +59,21 @@ func TestCostPerCustomerSaysWhatItDividesBy(t *testing.T) {
 	card := valueCardOf(e.get200(t, "/metrics/cost_per_active_customer?as_of="+asOf))
 	mustContain(t, "cost per active customer's value card", card,
 		[]string{`<dt>Cases (n)</dt><dd>1 <span class="muted">· n counts cost records; the value divides by a mean of 12 active customers</span>`})
+}
+
+// NRR's cohort table explains its "m1 counted" column under the table, and
+// GRR its "retained": NRR's had stood beside m1, equal to it, unexplained.
+func TestRetentionCohortColumnExplained(t *testing.T) {
+	e := newEnv(t, 0)
+	seed := revenueSeed + `{"kind":"subscription","id":"s4","customer":"delta","plan":"pro","mrr":1000,"started_at":"2025-01-01T00:00:00Z"}
+`
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	exec := e.sessionAs(t, "executive")
+	mustContain(t, "NRR's page", e.page(t, exec, "/metrics/nrr?as_of="+asOf, 200), []string{
+		`</table>
+  </div><p class="note">m1 counted: what the customer adds to NRR&#39;s numerator — its whole MRR at as_of, expansion included (0 once churned); NRR is the column&#39;s total ÷ the m0 total.</p>`})
+	mustContain(t, "GRR's page", e.page(t, exec, "/metrics/grr?as_of="+asOf, 200), []string{
+		`<p class="note">retained: what the customer adds to GRR&#39;s numerator — its MRR at as_of capped at m0, min(m0, m1)`})
 }

@@ -659,6 +659,9 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 			Basis: quotaLeftText(l.QuotaLeft, s.currency()), Why: l.Reason}
 		if shared.n > 0 && shared.has(l) {
 			row.Why = ""
+			if l.NoOwnTarget {
+				row.Why = noOwnTarget
+			}
 		}
 		p.Lines = append(p.Lines, row)
 		bars = append(bars, breakdownBar(l))

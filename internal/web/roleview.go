@@ -425,7 +425,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 		}
 		bars.Bars = append(bars.Bars, breakdownBar(l))
 		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
-			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason,
+			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: lineStatus(l), Reason: l.Reason,
 			Basis: quotaLeftText(l.QuotaLeft, cur)})
 	}
 	m.Wide = len(m.Lines) > maxNarrowLines

@@ -77,3 +77,32 @@ func TestRetentionCohortColumnExplained(t *testing.T) {
 	mustContain(t, "GRR's page", e.page(t, exec, "/metrics/grr?as_of="+asOf, 200), []string{
 		`<p class="note">retained: what the customer adds to GRR&#39;s numerator — its MRR at as_of capped at m0, min(m0, m1)`})
 }
+
+// A breakdown line with a value but no target of its own is "Not judged —
+// no target of its own" on the pages, in neutral colours, not unknown's
+// chip as if its data were missing (SPEC §4: a line is judged only against
+// its own target record); the API keeps it unknown.
+func TestBreakdownLineWithoutItsOwnTargetIsNotJudged(t *testing.T) {
+	e := newEnv(t, 0)
+	seed := revenueSeed + `{"kind":"subscription","id":"s7","customer":"zeta","plan":"team","mrr":400,"started_at":"2025-09-01T00:00:00Z"}
+{"kind":"target","id":"t-org","metric":"mrr","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":9000}
+{"kind":"target","id":"t-pro","metric":"mrr","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","value":9000,"scope":"plan:pro"}
+`
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "revenue.ndjson", Reader: strings.NewReader(seed)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	exec := e.sessionAs(t, "executive")
+	page := e.page(t, exec, "/metrics/mrr?by=plan&as_of="+asOf, 200)
+	table := regexp.MustCompile(`(?s)<table class="table table--compact breakdown">.*?</table>`).FindString(page)
+	row := func(key string) string {
+		return regexp.MustCompile(`(?s)<tr><td>(<a [^>]*>)?` + key + `(</a>)?</td>.*?</tr>`).FindString(table)
+	}
+	team, pro := row("team"), row("pro")
+	mustContain(t, "plan team's line", team, []string{`<span class="status status--unjudged">`, `<span class="status__word">Not judged</span>`, "no target"}, "status--unknown", ">Unknown<")
+	mustContain(t, "plan pro's line, judged against its own target", pro, []string{`<span class="status status--green">`})
+	// The API says unknown, as before.
+	_, body, _ := e.call(t, "GET", "/api/v1/metrics/mrr?by=plan&as_of="+asOf, "", "", exec)
+	if !regexp.MustCompile(`"key":\s*"team",\s*"value":\s*400,\s*"status":\s*"unknown"`).Match(body) {
+		t.Errorf("the API's team line is not unknown:\n%s", clip(body))
+	}
+}

@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,5 +30,36 @@ func TestNoOwnTargetReasonArticle(t *testing.T) {
 		if !strings.Contains(l.Reason, "and an owner is judged only against a target of its own") {
 			t.Errorf("%s: %q, want \"an owner is judged\"", l.Key, l.Reason)
 		}
+	}
+}
+
+// A value that sums over its window names the window in a list, as a rate
+// per 30 days does in its unit: infrastructure cost's 30-day sum read
+// "84,942 USD" beside cost per active customer's "751.57 USD/30d".
+func TestSumsShowTheirWindowInLists(t *testing.T) {
+	v := 84942.0
+	for _, c := range []struct {
+		unit, window string
+		sums         bool
+		want         string
+	}{
+		{"currency", "30d", true, "84,942 USD/30d"},
+		{"currency", "30d", false, "84,942 USD"},
+		{"currency/30d", "30d", true, "84,942 USD/30d"},
+	} {
+		if got := CompactValue(&v, c.unit, "USD", c.window, c.sums); got != c.want {
+			t.Errorf("CompactValue(%v, %s, %s, %v) = %q, want %q", v, c.unit, c.window, c.sums, got, c.want)
+		}
+	}
+	if got := CompactValue(nil, "currency", "USD", "30d", true); got != "—" {
+		t.Errorf("no value: %q", got)
+	}
+	// The scorecard's text lists infrastructure cost with its window.
+	const data = `{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+`
+	sc := Build(defaultCatalog(t), load(t, metrics.DefaultConfig(), data), Options{AsOf: asOf})
+	text := Text(sc, TextOptions{})
+	if !regexp.MustCompile(`Infrastructure cost\s+3,000 USD/30d`).MatchString(text) {
+		t.Errorf("the text scorecard does not give infrastructure cost's window:\n%s", text)
 	}
 }

@@ -49,6 +49,11 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"value": func(v *float64, unit string) string {
 			return scorecard.FormatValue(v, unit, s.currency())
 		},
+		// cardValue is a card's value in a list of metrics: with its
+		// window when it sums over it (scorecard.CompactValue).
+		"cardValue": func(c scorecard.Card) string {
+			return scorecard.CompactValue(c.Value, c.Unit, s.currency(), c.Window, c.SumsOverWindow)
+		},
 		"status":         statusView,
 		"lineStatus":     lineStatus,
 		"trend":          trendView,

@@ -106,3 +106,21 @@ func TestBreakdownLineWithoutItsOwnTargetIsNotJudged(t *testing.T) {
 		t.Errorf("the API's team line is not unknown:\n%s", clip(body))
 	}
 }
+
+// The scorecard's and the CEO view's lists give a 30-day sum its window,
+// as they give a rate per 30 days: "Infrastructure cost 84,942 USD" had
+// stood beside "751.57 USD/30d".
+func TestListsGiveASumItsWindow(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"cost","id":"mar","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+{"kind":"budget","id":"b","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":2000}
+`})
+	home := e.get200(t, "/?as_of="+asOf)
+	mustContain(t, "the scorecard", home, []string{`<span class="all-metrics__value">3,000 USD/30d</span>`})
+	exec := e.sessionAs(t, "executive")
+	ceo := e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
+	if !strings.Contains(ceo, "3,000 USD/30d") {
+		t.Errorf("the CEO view does not give infrastructure cost's window:\n%s", regexp.MustCompile(`(?s)<ul class="rv-tiles">.*?</ul>\s*</li>\s*</ul>`).FindString(ceo))
+	}
+}

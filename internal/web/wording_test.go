@@ -124,3 +124,21 @@ func TestListsGiveASumItsWindow(t *testing.T) {
 		t.Errorf("the CEO view does not give infrastructure cost's window:\n%s", regexp.MustCompile(`(?s)<ul class="rv-tiles">.*?</ul>\s*</li>\s*</ul>`).FindString(ceo))
 	}
 }
+
+// A record's amounts of money read as the records tables write them, to the
+// cent with thousands grouped and the currency, the stored number beside:
+// a subscription's mrr had shown "11797.76" on its page.
+func TestRecordPageFormatsMoney(t *testing.T) {
+	e := newEnv(t, 0)
+	if _, err := ingest.Import(context.Background(), e.store, []ingest.Source{{Name: "x.ndjson", Reader: strings.NewReader(
+		`{"kind":"subscription","id":"s1","customer":"acme","plan":"pro","mrr":11797.76,"started_at":"2025-06-01T00:00:00Z"}
+{"kind":"cost","id":"c1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":2500,"currency":"EUR"}
+`)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	exec := e.sessionAs(t, "executive")
+	mustContain(t, "the subscription's page", e.page(t, exec, "/records/subscription/import/s1", 200),
+		[]string{`<th scope="row">mrr</th><td>11,797.76 USD <span class="muted">(stored as 11797.76)</span></td>`})
+	mustContain(t, "the cost's page", e.page(t, exec, "/records/cost/import/c1", 200),
+		[]string{`<th scope="row">amount</th><td>2,500.00 EUR <span class="muted">(stored as 2500)</span></td>`})
+}

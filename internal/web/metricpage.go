@@ -95,6 +95,9 @@ type metricPage struct {
 	CustomersTitle, CustomersSub, CustomersColumn string
 	// CustomersNote explains a retention metric's column under the table.
 	CustomersNote string
+	// Signoff says whether the function owning the definition has
+	// confirmed it (catalog.SignoffText): the API gave it, no page did.
+	Signoff string
 	// CustomersCurrency is the currency of the table's amounts, named in
 	// its headings.
 	CustomersCurrency string
@@ -558,6 +561,14 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
 	mp.CustomersNote = scorecard.CustomersColumnNote(m.ID)
+	switch {
+	case m.SignoffBy != "":
+		mp.Signoff = catalog.SignoffText(m)
+	case m.Signoff == catalog.SignoffConfirmed:
+		mp.Signoff = "confirmed"
+	case m.Signoff != "":
+		mp.Signoff = "assumed: not confirmed yet"
+	}
 
 	// Breakdown: a tab per dimension, a line per group.
 	for _, dim := range d.Dimensions {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/ingest"
 )
 
@@ -141,4 +142,22 @@ func TestRecordPageFormatsMoney(t *testing.T) {
 		[]string{`<th scope="row">mrr</th><td>11,797.76 USD <span class="muted">(stored as 11797.76)</span></td>`})
 	mustContain(t, "the cost's page", e.page(t, exec, "/records/cost/import/c1", 200),
 		[]string{`<th scope="row">amount</th><td>2,500.00 EUR <span class="muted">(stored as 2500)</span></td>`})
+}
+
+// The definition block says whether the owning function has signed the
+// definition off, as the API's signoff and signoff_by do and no page did;
+// a confirmed definition says who confirmed it.
+func TestMetricPageShowsSignoff(t *testing.T) {
+	e := newEnv(t, 0)
+	mustContain(t, "ARR's definition", e.get200(t, "/metrics/arr?as_of="+asOf),
+		[]string{"<dt>Sign-off</dt><dd>assumed: finance has not confirmed this definition yet</dd>"})
+	e = newEnvWith(t, 0, func(s *Server, _ string) {
+		cat, err := s.Catalog.Apply(map[string]catalog.Override{"arr": {Signoff: catalog.SignoffConfirmed}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Catalog = cat
+	})
+	mustContain(t, "ARR's definition, confirmed", e.get200(t, "/metrics/arr?as_of="+asOf),
+		[]string{"<dt>Sign-off</dt><dd>confirmed by finance</dd>"})
 }

@@ -691,6 +691,11 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 // one failure in two deployments beside rates over hundreds.
 func breakdownBar(l scorecard.BreakdownLine) chart.Bar {
 	b := chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)}
+	if l.NoOwnTarget {
+		// Not judged: a neutral bar with no status word, where it had
+		// been grey and "· unknown" beside the table's "Not judged".
+		b.Status = ""
+	}
 	if l.Needs > 0 {
 		b.Withheld = l.Reason
 	}

@@ -30,3 +30,25 @@ func And(items []string) string {
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
+
+// A returns noun after its indefinite article: "a plan", "an owner", "an
+// environment", "a user". The article follows the sound of the noun's first
+// letter as Candor's dimension and kind names are read: a vowel takes "an",
+// except a "u" read "you" (unit, user, usage, utility) and "one"; an "h"
+// takes "a" (hour and honest are not dimension names).
+func A(noun string) string {
+	return article(noun) + " " + noun
+}
+
+func article(noun string) string {
+	w := strings.ToLower(noun)
+	switch {
+	case w == "":
+		return "a"
+	case strings.HasPrefix(w, "uni"), strings.HasPrefix(w, "us"), strings.HasPrefix(w, "uti"), strings.HasPrefix(w, "one"), strings.HasPrefix(w, "eu"):
+		return "a"
+	case strings.ContainsRune("aeiou", rune(w[0])):
+		return "an"
+	}
+	return "a"
+}

@@ -29,3 +29,15 @@ func TestAnd(t *testing.T) {
 		}
 	}
 }
+
+func TestA(t *testing.T) {
+	for noun, want := range map[string]string{
+		"plan": "a plan", "owner": "an owner", "environment": "an environment", "origin": "an origin",
+		"business unit": "a business unit", "unit": "a unit", "user": "a user", "account": "an account",
+		"industry": "an industry", "upstream": "an upstream", "team": "a team", "": "a ",
+	} {
+		if got := A(noun); got != want {
+			t.Errorf("A(%q) = %q, want %q", noun, got, want)
+		}
+	}
+}

@@ -101,6 +101,12 @@ type BreakdownLine struct {
 	// few cases (Reason is then its TooFew), 0 otherwise: pages that sum
 	// up why lines are unknown count those as one reason whatever their n.
 	Needs int `json:"-"`
+	// NoOwnTarget is set when the line has a value but is unknown only for
+	// want of a target of its own (SPEC §4: a breakdown line is judged
+	// against its own target record, never the organisation's): pages show
+	// it as not judged, not as unknown for missing data. The API's status
+	// stays unknown.
+	NoOwnTarget bool `json:"-"`
 	// QuotaLeft is what a pipeline coverage line divides, for pages to say
 	// (nil for other metrics).
 	QuotaLeft *QuotaLeft `json:"-"`
@@ -310,6 +316,7 @@ func breakdownIn(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, o
 		if few := m.TooFew(g.Count); few != "" && few == c.Reason {
 			l.Needs = m.MinSample
 		}
+		l.NoOwnTarget = c.NoTarget && c.Status == catalog.Unknown && g.Value != nil
 		if d := c.Detail; d.Pipeline != nil && d.Remaining != nil && d.Quota != nil {
 			l.QuotaLeft = &QuotaLeft{Pipeline: *d.Pipeline, Left: *d.Remaining, Quota: *d.Quota, Currency: d.Currency}
 		}

@@ -232,6 +232,20 @@ func CustomersHeading(id string) (title, sub, column string) {
 	return "Customers behind the movement", "MRR at the window's start (m0) and at as_of (m1)", "movement"
 }
 
+// CustomersColumnNote says what a retention metric's cohort column holds
+// (CustomersHeading's column): NRR's "m1 counted" was shown unexplained
+// beside m1, which it equals, as what each customer adds to the ratio's
+// numerator. "" for the MRR bridge's movement column.
+func CustomersColumnNote(id string) string {
+	switch id {
+	case "nrr":
+		return "m1 counted: what the customer adds to NRR's numerator — its whole MRR at as_of, expansion included (0 once churned); NRR is the column's total ÷ the m0 total."
+	case "grr":
+		return "retained: what the customer adds to GRR's numerator — its MRR at as_of capped at m0, min(m0, m1), so expansion does not count (0 once churned); GRR is the column's total ÷ the m0 total."
+	}
+	return ""
+}
+
 func writeCustomers(b *strings.Builder, id string, moves []metrics.CustomerMove, cur string) {
 	if len(moves) == 0 {
 		return

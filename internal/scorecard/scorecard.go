@@ -263,6 +263,13 @@ type Card struct {
 
 	pillar string
 	dora   bool
+	// NoTarget is set when the status is unknown only because a
+	// target-relative metric has no target for the value (Reason is then
+	// noTargetReason's): the value is there and its data sound, but nothing
+	// judges it. Pages word a breakdown line so as "not judged", apart from
+	// a line unknown for missing or stale data; the API's status stays
+	// unknown.
+	NoTarget bool `json:"-"`
 }
 
 // DORAKey reports whether the card is one of DORA's four keys, whether or
@@ -705,6 +712,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		c.Status = judge.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed, Thresholds: thr, Baseline: c.Baseline})
 		if c.Status == catalog.Unknown {
 			c.Reason = noTargetReason(ds, m, q, target, res.Detail.Currency)
+			c.NoTarget = target == nil
 		}
 	}
 	if !opt.NoTrend {
@@ -751,8 +759,8 @@ func noTargetReason(ds *metrics.Dataset, m *catalog.Metric, q metrics.Query, tar
 		return reason
 	}
 	dim := fs[len(fs)-1].Dim
-	return fmt.Sprintf("%s: %s is the organisation's target, and a %s is judged only against a target of its own",
-		reason, FormatValue(&org, m.Unit, currency), strings.ReplaceAll(dim, "_", " "))
+	return fmt.Sprintf("%s: %s is the organisation's target, and %s is judged only against a target of its own",
+		reason, FormatValue(&org, m.Unit, currency), plural.A(strings.ReplaceAll(dim, "_", " ")))
 }
 
 // WindowScale is what a metric's target and absolute thresholds are

@@ -44,6 +44,19 @@ func paint(on bool, code, s string) string {
 	return code + s + ansiReset
 }
 
+// CompactValue is a value as a list of metrics side by side shows it: one
+// that sums over its window (Dataset.SumsOverWindow) names the window as a
+// rate per 30 days does in its unit — "84,942 USD/30d" beside "751.57
+// USD/30d", where infrastructure cost's 30-day sum had read "84,942 USD"
+// with no window at all on the CEO view and the scorecard.
+func CompactValue(v *float64, unit, currency, window string, sums bool) string {
+	s := FormatValue(v, unit, currency)
+	if v == nil || !sums || window == "" || strings.Contains(unit, "/") {
+		return s
+	}
+	return s + "/" + window
+}
+
 // FormatValue renders a value in its unit for people.
 func FormatValue(v *float64, unit, currency string) string {
 	if v == nil {
@@ -275,7 +288,7 @@ func cardLine(c Card, o TextOptions) string {
 		mark = "★"
 	}
 	status := paint(o.Color, statusColor[c.Status], fmt.Sprintf("%-7s", statusMark[c.Status]))
-	line := fmt.Sprintf(" %s %-46s %14s  %s  %-10s", mark, c.Name, FormatValue(c.Value, c.Unit, o.Currency), status, trendText(c.Trend))
+	line := fmt.Sprintf(" %s %-46s %14s  %s  %-10s", mark, c.Name, CompactValue(c.Value, c.Unit, o.Currency, c.Window, c.SumsOverWindow), status, trendText(c.Trend))
 	var extra []string
 	if c.Target != nil {
 		extra = append(extra, "target "+FormatValue(c.Target, c.Unit, o.Currency)+c.Scaled())

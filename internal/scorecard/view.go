@@ -64,6 +64,10 @@ type PillarMetric struct {
 	Unit   string         `json:"unit"`
 	Status catalog.Status `json:"status"`
 	Reason string         `json:"reason,omitempty"`
+	// Window and SumsOverWindow are the card's, for a list to name the
+	// window of a value that sums over it (CompactValue).
+	Window         string `json:"-"`
+	SumsOverWindow bool   `json:"-"`
 }
 
 // QuotaPace is quota attainment set against the share of the quota period
@@ -236,7 +240,8 @@ func pillarStatuses(sc *Scorecard) []PillarStatus {
 		ps := PillarStatus{ID: p.ID, Name: p.Name, Status: p.Status, HasData: p.HasData, NoData: p.NoData, Metrics: len(p.Metrics), Attention: []PillarMetric{}}
 		for _, c := range p.Metrics {
 			if c.Status != catalog.Green {
-				ps.Attention = append(ps.Attention, PillarMetric{ID: c.ID, Name: c.Name, Value: c.Value, Unit: c.Unit, Status: c.Status, Reason: c.Reason})
+				ps.Attention = append(ps.Attention, PillarMetric{ID: c.ID, Name: c.Name, Value: c.Value, Unit: c.Unit, Status: c.Status, Reason: c.Reason,
+					Window: c.Window, SumsOverWindow: c.SumsOverWindow})
 			}
 		}
 		slices.SortStableFunc(ps.Attention, func(a, b PillarMetric) int { return attentionRank(a.Status) - attentionRank(b.Status) })

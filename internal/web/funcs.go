@@ -49,7 +49,13 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"value": func(v *float64, unit string) string {
 			return scorecard.FormatValue(v, unit, s.currency())
 		},
+		// cardValue is a card's value in a list of metrics: with its
+		// window when it sums over it (scorecard.CompactValue).
+		"cardValue": func(c scorecard.Card) string {
+			return scorecard.CompactValue(c.Value, c.Unit, s.currency(), c.Window, c.SumsOverWindow)
+		},
 		"status":         statusView,
+		"lineStatus":     lineStatus,
 		"trend":          trendView,
 		"rule":           cardRule,
 		"spark":          s.spark,
@@ -167,6 +173,26 @@ var statusIcons = map[catalog.Status]template.HTML{
 
 var statusWords = map[catalog.Status]string{
 	catalog.Green: "Green", catalog.Amber: "Amber", catalog.Red: "Red", catalog.Unknown: "Unknown",
+}
+
+// unjudgedIcon is a dash in a plain circle: a value nothing judges, drawn
+// apart from unknown's dashed question mark.
+const unjudgedIcon template.HTML = `<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">` +
+	`<circle cx="8" cy="8" r="6.6" fill="none" stroke="currentColor" stroke-width="1.4"/><path d="M5 8h6" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>`
+
+// noOwnTarget is what a breakdown line that is not judged for want of a
+// target of its own says beside its status.
+const noOwnTarget = "no target of its own"
+
+// lineStatus is a breakdown line's status as pages show it: a line with a
+// value but no target of its own (SPEC §4) is "Not judged", in neutral
+// colours, where it had worn unknown's grey chip as if its data were
+// missing (ARR by plan, sales cycle by owner); the API keeps it unknown.
+func lineStatus(l scorecard.BreakdownLine) StatusView {
+	if l.NoOwnTarget {
+		return StatusView{Class: "unjudged", Word: "Not judged", Icon: unjudgedIcon}
+	}
+	return statusView(l.Status)
 }
 
 func statusView(st catalog.Status) StatusView {

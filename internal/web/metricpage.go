@@ -81,7 +81,11 @@ type metricPage struct {
 	PartialWeek          string
 	Funnel, FunnelNarrow template.HTML
 	Cohort               string
-	Stages               []funnelStageRow
+	// CountOf says what the value's cases are where they are not what it
+	// divides by: cost per active customer counts cost records and divides
+	// by the window's mean of active customers, which the page had not shown.
+	CountOf string
+	Stages  []funnelStageRow
 	// FlowStages are lead time's stages side by side (its page only).
 	FlowStages []flowCell
 	// Customers are those behind a movement of the MRR bridge, or a
@@ -89,6 +93,11 @@ type metricPage struct {
 	// under CustomersTitle, CustomersSub and CustomersColumn.
 	Customers                                     []customerRow
 	CustomersTitle, CustomersSub, CustomersColumn string
+	// CustomersNote explains a retention metric's column under the table.
+	CustomersNote string
+	// Signoff says whether the function owning the definition has
+	// confirmed it (catalog.SignoffText): the API gave it, no page did.
+	Signoff string
 	// CustomersCurrency is the currency of the table's amounts, named in
 	// its headings.
 	CustomersCurrency string
@@ -405,13 +414,21 @@ func pageDimensionError(err error, q Query) error {
 	return badParam(de.Dim, "metric %s cannot be filtered by %s (it can by: %s)", de.Metric, de.Dim, strings.Join(de.Dims, ", "))
 }
 
+// noMinSample is the definition block's minimum sample of a metric with
+// min_sample 0. It says only what holds of each: the catalog sets 0 for
+// counts, sums and extremes but also for ratios of whole sums (cost per
+// customer, budget variance, pipeline coverage, quota attainment), and an
+// organisation may set 0 on any metric, where it had read "the value is a
+// count, sum or extreme".
+const noMinSample = "none: the definition sets no minimum, so the status is judged on any number of cases"
+
 // newMetricPage builds the page from a drill-down; the dataset gives the
 // records' row fields (under the engine's read lock).
 func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m *catalog.Metric, q Query, st metricState, hide func(domain.Kind) bool, access auth.Access, anns []catalog.Annotation) (*metricPage, error) {
 	path := "/metrics/" + m.ID
 	c := &d.Card
 	format := s.unitFormat(c.Unit)
-	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: "no minimum: the value is a count, sum or extreme"}
+	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: noMinSample}
 	mp.CoversLabel, mp.Covers = scorecard.Covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
 	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window)
 	for _, p := range s.Catalog.Pillars {
@@ -506,6 +523,9 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	if v := c.Detail.DeploymentDaysPerWeek; v != nil {
 		mp.DeployDays = strconv.FormatFloat(math.Round(*v*10)/10, 'f', -1, 64)
 	}
+	if mean := c.Detail.MeanActiveCustomers; mean != nil {
+		mp.CountOf = "· n counts cost records; the value divides by a mean of " + scorecard.FormatValue(mean, "count", "") + " active customers"
+	}
 	if from, to := c.Detail.CohortStart, c.Detail.CohortEnd; from != nil && to != nil {
 		mp.Cohort = fmt.Sprintf("leads created %s to %s", from.UTC().Format("2 Jan 2006"), to.UTC().Add(-time.Nanosecond).Format("2 Jan 2006"))
 	}
@@ -540,6 +560,15 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	mp.CustomersCurrency = cmp.Or(c.Detail.Currency, s.currency())
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
+	mp.CustomersNote = scorecard.CustomersColumnNote(m.ID)
+	switch {
+	case m.SignoffBy != "":
+		mp.Signoff = catalog.SignoffText(m)
+	case m.Signoff == catalog.SignoffConfirmed:
+		mp.Signoff = "confirmed"
+	case m.Signoff != "":
+		mp.Signoff = "assumed: not confirmed yet"
+	}
 
 	// Breakdown: a tab per dimension, a line per group.
 	for _, dim := range d.Dimensions {
@@ -641,6 +670,9 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 			Basis: quotaLeftText(l.QuotaLeft, s.currency()), Why: l.Reason}
 		if shared.n > 0 && shared.has(l) {
 			row.Why = ""
+			if l.NoOwnTarget {
+				row.Why = noOwnTarget
+			}
 		}
 		p.Lines = append(p.Lines, row)
 		bars = append(bars, breakdownBar(l))
@@ -659,6 +691,11 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 // one failure in two deployments beside rates over hundreds.
 func breakdownBar(l scorecard.BreakdownLine) chart.Bar {
 	b := chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)}
+	if l.NoOwnTarget {
+		// Not judged: a neutral bar with no status word, where it had
+		// been grey and "· unknown" beside the table's "Not judged".
+		b.Status = ""
+	}
 	if l.Needs > 0 {
 		b.Withheld = l.Reason
 	}

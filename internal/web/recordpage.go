@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,6 +102,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, fmt.Errorf("record %s: %w", domain.Key{Kind: kind, Source: rec.Source, ID: rec.ID}, err))
 		return
 	}
+	moneyFields(data.Fields, s.currency())
 	ms := s.Catalog.MetricsInForce()
 	for i := range ms {
 		m := &ms[i]
@@ -190,6 +192,32 @@ func recordFields(body []byte) ([]recordField, error) {
 		out = append(out, f)
 	}
 	return out, nil
+}
+
+// moneyFields writes a record's amounts of money (its amount or mrr,
+// scorecard.MoneyColumn) as the records tables and the metric pages do, to
+// the cent with thousands grouped and the currency — the record's own, else
+// the organisation's, which ingestion gave it — the stored number beside it:
+// a subscription's mrr had read "11797.76" here and "11,797.76" in USD in
+// the records table.
+func moneyFields(fields []recordField, orgCurrency string) {
+	cur := orgCurrency
+	for _, f := range fields {
+		if f.Name == "currency" && domain.IsCurrency(f.Text) {
+			cur = f.Text
+		}
+	}
+	for i, f := range fields {
+		if f.JSON || f.Time != nil || !scorecard.MoneyColumn(f.Name, "", false) {
+			continue
+		}
+		x, err := strconv.ParseFloat(f.Text, 64)
+		if err != nil {
+			continue
+		}
+		fields[i].Note = "stored as " + f.Text
+		fields[i].Text = scorecard.Amount(x) + " " + cur
+	}
 }
 
 // linkChanges shows a deployment's changes field as its change ids, each

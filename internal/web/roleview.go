@@ -321,7 +321,7 @@ func (s *Server) pillarTiles(ps []scorecard.PillarStatus, q Query) []pillarTile 
 				t.More = len(p.Attention) - i
 				break
 			}
-			t.Attention = append(t.Attention, linkedFigure{Name: a.Name, Value: scorecard.FormatValue(a.Value, a.Unit, cur),
+			t.Attention = append(t.Attention, linkedFigure{Name: a.Name, Value: scorecard.CompactValue(a.Value, a.Unit, cur, a.Window, a.SumsOverWindow),
 				URL: metricHref(q, a.ID, "", ""), Status: statusView(a.Status), Reason: a.Reason})
 		}
 		out = append(out, t)
@@ -389,7 +389,7 @@ func ptr[T any](v T) *T { return &v }
 func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Annotation) roleMetric {
 	c := vm.Card
 	cur := s.currency()
-	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.FormatValue(c.Value, c.Unit, cur),
+	m := roleMetric{Card: c, Status: statusView(c.Status), Trend: trendView(c.Trend), Value: scorecard.CompactValue(c.Value, c.Unit, cur, c.Window, c.SumsOverWindow),
 		URL: metricHref(q, c.ID, "", ""), Fresh: freshness(c)}
 	if c.Target != nil {
 		m.Target = scorecard.FormatValue(c.Target, c.Unit, cur)
@@ -425,7 +425,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 		}
 		bars.Bars = append(bars.Bars, breakdownBar(l))
 		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
-			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: statusView(l.Status), Reason: l.Reason,
+			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: lineStatus(l), Reason: l.Reason,
 			Basis: quotaLeftText(l.QuotaLeft, cur)})
 	}
 	m.Wide = len(m.Lines) > maxNarrowLines

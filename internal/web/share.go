@@ -440,7 +440,11 @@ func (s *Server) cardPicture(d *scorecard.MetricDetail, o *openedShare) chart.Ca
 			lines = append(lines, fmt.Sprintf("… %d more by %s", len(d.Breakdown)-i, idWords(d.By)))
 			break
 		}
-		lines = append(lines, fmt.Sprintf("%s %s: %s (%s)", idWords(d.By), l.Key, scorecard.FormatValue(l.Value, c.Unit, cur), l.Status))
+		st := string(l.Status)
+		if l.NoOwnTarget {
+			st = "not judged: " + noOwnTarget
+		}
+		lines = append(lines, fmt.Sprintf("%s %s: %s (%s)", idWords(d.By), l.Key, scorecard.FormatValue(l.Value, c.Unit, cur), st))
 	}
 	if c.Status == catalog.Unknown && c.Reason != "" {
 		lines = append(lines, "Unknown: "+c.Reason)

@@ -462,7 +462,20 @@ func TestTrendAxisAndThresholdLabels(t *testing.T) {
 		{name: "bounds and target far above a short chart", lowest: "1",
 			c: Trend{Series: []Series{{Points: weeks(fp(1), fp(2))}}, Bands: &Bands{Better: Higher, Green: 50, Amber: 49}, Target: fp(50.5),
 				Format: count, Width: 240, Height: 140},
-			labels: []string{"target 50.5 (above)", "green ≥ 50 (above)", "amber ≥ 49 (above)"}},
+			// Too wide for a 240-px chart's margin: each on two lines.
+			labels: []string{"target 50.5", "(above)", "green ≥ 50", "(above)", "amber ≥ 49", "(above)"}},
+		{name: "a long label on a phone's chart", lowest: "0",
+			c: Trend{Series: []Series{{Points: weeks(fp(0), fp(0), fp(0))}}, Bands: &Bands{Better: Lower, Green: 0.23, Amber: 0.47}, Per: "a week",
+				Format: func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }, Width: 330, Height: 160},
+			labels: []string{"amber ≤ 0.47", "a week (above)", "green ≤ 0.23", "a week (above)"}},
+		{name: "a percentage keeps its unit", lowest: "99.75 %",
+			c: Trend{Series: []Series{{Points: weeks(fp(99.9), fp(99.8), fp(99.85))}}, Bands: &Bands{Better: Higher, Green: 99.9, Amber: 99.5},
+				Format: func(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) + " %" }, Width: 330, Height: 160},
+			labels: []string{"green ≥ 99.9 %", "amber ≥ 99.5 %", "(below)"}},
+		{name: "money keeps its currency", lowest: "",
+			c: Trend{Series: []Series{{Points: weeks(fp(-80), fp(-120), fp(-90))}}, Target: fp(-85.87), Per: "a week",
+				Format: func(v float64) string { return strconv.FormatFloat(math.Round(v*100)/100, 'f', -1, 64) + " USD" }, Width: 330, Height: 160},
+			labels: []string{"target", "-85.87 USD a week"}},
 		{name: "a flat positive series stays off zero", lowest: "4.4",
 			c: Trend{Series: []Series{{Points: weeks(fp(5), fp(5), fp(5))}}, Format: count}},
 		{name: "negative values keep a negative axis",
@@ -495,8 +508,18 @@ func TestTrendAxisAndThresholdLabels(t *testing.T) {
 			})
 			slices.SortFunc(labels, func(a, b *node) int { return cmp.Compare(a.f(t, "y"), b.f(t, "y")) })
 			var got []string
+			w := root.f(t, "width")
 			for i, l := range labels {
 				got = append(got, l.text)
+				// Within the chart's width (squeezed to textLength where
+				// it says so), not cut off at its edge.
+				width := textWidth(l.text, 10)
+				if _, ok := l.attrs["textLength"]; ok {
+					width = l.f(t, "textLength")
+				}
+				if x := l.f(t, "x"); x+width > w+0.5 {
+					t.Errorf("label %q from x %v, %v wide, runs past the chart's width %v", l.text, x, width, w)
+				}
 				y, size := l.f(t, "y"), l.f(t, "font-size")
 				if y-size/2 < 0 || y+size/2 > h {
 					t.Errorf("label %q at y %v outside the chart (0–%v)", l.text, y, h)

@@ -180,6 +180,16 @@ func (c Trend) SVG() template.HTML {
 		right = math.Max(right, textWidth(l.label, 10)+12)
 	}
 	right = math.Min(right, w*0.3)
+	// A label wider than the margin goes on two lines, where it had run
+	// off a phone's chart ("amber ≤ 0.47 a week (abov").
+	parts := make([][]string, len(lines))
+	gap, last := 12.0, 0.0
+	for i, l := range lines {
+		parts[i] = wrapLabel(l.label, 10, right-12)
+		if len(parts[i]) > 1 {
+			gap, last = 23, 11
+		}
+	}
 
 	plotL, plotR, plotT, plotB := left, w-right, top, h-bottom
 	y := linear{ticks[0], ticks[len(ticks)-1], plotB, plotT}
@@ -216,22 +226,23 @@ func (c Trend) SVG() template.HTML {
 	for i, l := range lines {
 		labelYs[i] = l.y
 	}
-	labelYs = spread(labelYs, 12, plotT, plotB)
+	labelYs = spread(labelYs, gap, plotT, plotB-last)
 	for i, l := range lines {
 		class := l.class + " label"
 		if l.off != 0 {
-			out.text(l.label, at("class", class+" offscale"), at("x", plotR+6), at("y", labelYs[i]), at("dy", "0.35em"),
-				at("font-size", 10.0), at("fill", l.colour))
-			continue
+			class += " offscale"
+		} else {
+			attrs := []attr{at("class", l.class), at("x1", plotL), at("y1", l.y), at("x2", plotR), at("y2", l.y),
+				at("stroke", l.colour), at("stroke-width", 1.25)}
+			if l.dash != "" {
+				attrs = append(attrs, at("stroke-dasharray", l.dash))
+			}
+			out.empty("line", attrs...)
 		}
-		attrs := []attr{at("class", l.class), at("x1", plotL), at("y1", l.y), at("x2", plotR), at("y2", l.y),
-			at("stroke", l.colour), at("stroke-width", 1.25)}
-		if l.dash != "" {
-			attrs = append(attrs, at("stroke-dasharray", l.dash))
+		for j, p := range parts[i] {
+			out.text(p, fitted(p, 10, w-plotR-6, at("class", class), at("x", plotR+6), at("y", labelYs[i]+11*float64(j)), at("dy", "0.35em"),
+				at("font-size", 10.0), at("fill", l.colour))...)
 		}
-		out.empty("line", attrs...)
-		out.text(l.label, at("class", class), at("x", plotR+6), at("y", labelYs[i]), at("dy", "0.35em"),
-			at("font-size", 10.0), at("fill", l.colour))
 	}
 
 	for si, s := range c.Series {
@@ -417,6 +428,49 @@ func scaleTo(lo, hi float64) (float64, float64) {
 
 // spread moves label positions apart to at least gap, keeping their order and staying within
 // [lo, hi] when there is room.
+// wrapLabel splits a line's label that is wider than avail at size into
+// two lines at the space that makes the wider of them narrowest (the
+// earlier on a tie; before a parenthesis when that is as good to within
+// a character): "amber ≤ 0.47" over "a week (above)", "green ≥ 50" over
+// "(above)". A label that fits, or has no space, stays one line; a
+// line still too wide is squeezed where it is drawn (fitted).
+func wrapLabel(s string, size, avail float64) []string {
+	if textWidth(s, size) <= avail || !strings.Contains(s, " ") {
+		return []string{s}
+	}
+	wider := func(i int) float64 { return math.Max(textWidth(s[:i], size), textWidth(s[i+1:], size)) }
+	cut, best := -1, math.Inf(1)
+	for i, r := range s {
+		if r == ' ' && breakable(s, i) && wider(i) < best {
+			cut, best = i, wider(i)
+		}
+	}
+	if cut < 0 {
+		return []string{s}
+	}
+	// "(above)" and "(below)" read best alone on the second line, when
+	// that is within a character of the best.
+	if i := strings.LastIndex(s, " ("); i > 0 && wider(i) <= best+textWidth("x", size) {
+		cut = i
+	}
+	return []string{s[:cut], s[cut+1:]}
+}
+
+// breakable says whether a label may go on a second line at its space at
+// i: a value keeps its comparison and its unit ("≥ 99.5 %", "85.87 USD").
+func breakable(s string, i int) bool {
+	before, after := s[:i], s[i+1:]
+	if strings.HasSuffix(before, "≥") || strings.HasSuffix(before, "≤") {
+		return false
+	}
+	if before == "" || after == "" {
+		return true
+	}
+	digit := before[len(before)-1] >= '0' && before[len(before)-1] <= '9'
+	unit := after[0] == '%' || after[0] >= 'A' && after[0] <= 'Z'
+	return !(digit && unit)
+}
+
 func spread(ys []float64, gap, lo, hi float64) []float64 {
 	idx := make([]int, len(ys))
 	for i := range idx {

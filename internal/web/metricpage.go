@@ -481,8 +481,13 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 			}
 			mp.TargetFrom = "from the target records of " + strings.Join(in, " and ") + ", not the catalog"
 		}
-		if c.TargetProrated {
-			mp.TargetFrom += ": those overlapping this window, prorated into it"
+		// Which records, and how: a CFO did not recognise a plan's
+		// figure in a sum's target at the metric's own window, where
+		// only another window's had said it was prorated.
+		if c.TargetProrated || c.SumsOverWindow {
+			mp.TargetFrom += ": those overlapping this window, prorated into it by their days in it"
+		} else {
+			mp.TargetFrom += ": the one in force at the page's time"
 		}
 	}
 	if m.MinSample > 0 {

@@ -559,7 +559,7 @@ func TestMetricPageTargetFromRecords(t *testing.T) {
 	}
 	page := e.get200(t, "/metrics/mrr?as_of="+asOf)
 	def := html.UnescapeString(regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page))
-	if !strings.Contains(def, "12,000 USD") || !strings.Contains(def, "from the organisation's target records") || strings.Contains(def, "none set") {
+	if !strings.Contains(def, "12,000 USD") || !strings.Contains(def, "from the organisation's target records, not the catalog: the one in force at the page's time") || strings.Contains(def, "none set") {
 		t.Errorf("the definition does not give the target from the records:\n%s", def)
 	}
 	// At a window of another length the card's target is the records
@@ -572,8 +572,15 @@ func TestMetricPageTargetFromRecords(t *testing.T) {
 	}
 	page = e.get200(t, "/metrics/mrr_new?window=7d&as_of="+asOf)
 	def = html.UnescapeString(regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page))
-	if !strings.Contains(def, "700 USD <span class=\"muted\">from the organisation's target records, not the catalog: those overlapping this window, prorated into it") {
+	if !strings.Contains(def, "700 USD <span class=\"muted\">from the organisation's target records, not the catalog: those overlapping this window, prorated into it by their days in it") {
 		t.Errorf("a 7-day window's target is not said to be prorated:\n%s", def)
+	}
+	// At the metric's own window too: a month's plan of 3,100 is not the
+	// 30-day target a reader sees, and the page says why.
+	page = e.get200(t, "/metrics/mrr_new?as_of="+asOf)
+	def = html.UnescapeString(regexp.MustCompile(`(?s)<section class="panel" id="definition".*?</section>`).FindString(page))
+	if !strings.Contains(def, "from the organisation's target records, not the catalog: those overlapping this window, prorated into it by their days in it") {
+		t.Errorf("a sum's target at its own window is not said to be prorated:\n%s", def)
 	}
 }
 

@@ -177,12 +177,20 @@ func writeMetric(b *strings.Builder, c *Catalog, m *Metric) {
 }
 
 // SignoffText says whether the owning function has confirmed the definition, for the docs, cards
-// and text output.
+// and text output; "" for a definition that names neither (an organisation's own metric may not),
+// and without a function when it names none.
 func SignoffText(m *Metric) string {
-	if m.Signoff == SignoffConfirmed {
+	switch {
+	case m.Signoff == SignoffConfirmed && m.SignoffBy != "":
 		return "confirmed by " + m.SignoffBy
+	case m.Signoff == SignoffConfirmed:
+		return "confirmed"
+	case m.SignoffBy != "":
+		return "assumed: " + m.SignoffBy + " has not confirmed this definition yet"
+	case m.Signoff != "":
+		return "assumed: not confirmed yet"
 	}
-	return "assumed: " + m.SignoffBy + " has not confirmed this definition yet"
+	return ""
 }
 
 // ThresholdRule states thresholds the way an owner reads them ("green ≤ 5 %, amber ≤ 15 %, red

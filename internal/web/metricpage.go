@@ -566,14 +566,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
 	mp.CustomersTitle, mp.CustomersSub, mp.CustomersColumn = scorecard.CustomersHeading(m.ID)
 	mp.CustomersNote = scorecard.CustomersColumnNote(m.ID)
-	switch {
-	case m.SignoffBy != "":
-		mp.Signoff = catalog.SignoffText(m)
-	case m.Signoff == catalog.SignoffConfirmed:
-		mp.Signoff = "confirmed"
-	case m.Signoff != "":
-		mp.Signoff = "assumed: not confirmed yet"
-	}
+	mp.Signoff = catalog.SignoffText(m)
 
 	// Breakdown: a tab per dimension, a line per group.
 	for _, dim := range d.Dimensions {

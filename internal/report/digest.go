@@ -161,18 +161,6 @@ func (l linker) page(path string) string {
 
 func (l linker) metric(id string) string { return l.page("/metrics/" + url.PathEscape(id)) }
 
-// rank orders statuses from best to worst; unknown counts as amber
-// (SPEC §4), so green → unknown is not news but unknown → red is.
-func rank(s catalog.Status) int {
-	switch s {
-	case catalog.Green:
-		return 0
-	case catalog.Red:
-		return 2
-	}
-	return 1
-}
-
 // BuildDigest computes a digest. Call it under the engine's read lock;
 // acks are the acknowledgements, newest first (escalation.List).
 func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Acknowledgement, opt DigestOptions) *Digest {
@@ -213,13 +201,15 @@ func BuildDigest(cat *catalog.Catalog, ds *metrics.Dataset, acks []escalation.Ac
 	}
 	for i, m := range shown {
 		c := now[i]
-		if (c.Status == catalog.Amber || c.Status == catalog.Red) && rank(c.Status) > rank(before[i].Status) {
+		// Rank counts unknown as amber (SPEC §4): green → unknown is not news,
+		// unknown → red is.
+		if (c.Status == catalog.Amber || c.Status == catalog.Red) && c.Status.Rank() > before[i].Status.Rank() {
 			d.Turned = append(d.Turned, Change{Metric: m.ID, Name: m.Name, From: before[i].Status, To: c.Status,
 				Value: scorecard.FormatValue(c.Value, c.Unit, opt.Currency), Covers: scorecard.WeekCovers(m.Span, c.Window), Owner: m.Owner, URL: d.links.metric(m.ID)})
 		}
 		d.Definitions = append(d.Definitions, definitionOf(m))
 	}
-	slices.SortStableFunc(d.Turned, func(a, b Change) int { return rank(b.To) - rank(a.To) })
+	slices.SortStableFunc(d.Turned, func(a, b Change) int { return b.To.Rank() - a.To.Rank() })
 	d.Escalations = escalation.Escalations(cat, ds, acks, escalation.Options{AsOf: asOf, Visible: opt.Visible})
 	if n := len(d.Escalations); n > MaxEscalations {
 		d.Escalations, d.MoreEscalations = d.Escalations[:MaxEscalations], n-MaxEscalations

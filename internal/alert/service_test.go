@@ -368,10 +368,16 @@ type meeting struct {
 	byID    map[int64]int
 	calls   int
 	another chan struct{} // closed at the second send
+	// unbounded counts sends given no deadline within sendLimit: a send
+	// must end before its claim's lease can lapse.
+	unbounded int
 }
 
-func (c *meeting) Send(_ context.Context, e Envelope) error {
+func (c *meeting) Send(ctx context.Context, e Envelope) error {
 	c.mu.Lock()
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > sendLimit {
+		c.unbounded++
+	}
 	c.byID[e.ID]++
 	c.calls++
 	if c.calls == 2 {
@@ -458,5 +464,8 @@ func TestTwoProcessesSendEachNotificationOnce(t *testing.T) {
 		if sends := hook.byID[n.ID]; sends != map[bool]int{true: 1}[lapsed[n.ID]] {
 			t.Errorf("notification %d (claim lapsed: %v) sent %d times", n.ID, lapsed[n.ID], sends)
 		}
+	}
+	if hook.unbounded != 0 {
+		t.Errorf("%d sends had no deadline within %v, the claim's lease %v", hook.unbounded, sendLimit, claimLease)
 	}
 }

@@ -23,17 +23,31 @@ func init() {
 
 // viewFlags are the as-of, window and format flags of read commands.
 type viewFlags struct {
-	asOf, window, format string
+	asOf, window, month, format string
 }
 
 func (v *viewFlags) bind(fs *flag.FlagSet) {
 	fs.StringVar(&v.asOf, "as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
 	fs.StringVar(&v.window, "window", "", "window length, e.g. 30d, 2w, 12h (default: each metric's own, 30d for most)")
+	fs.StringVar(&v.month, "month", "", "a calendar month that has ended, YYYY-MM (UTC), instead of --as-of and --window: as of its next month's first instant, over its days")
 	fs.StringVar(&v.format, "format", "text", "text or json")
 }
 
 func (v *viewFlags) options() (scorecard.Options, error) {
 	opt := scorecard.Options{AsOf: time.Now().UTC()}
+	if v.month != "" {
+		if v.asOf != "" || v.window != "" {
+			return opt, usagef("--month: give --month or --as-of and --window, not both (--month stands for them)")
+		}
+		m, err := catalog.ParseMonth(v.month)
+		if err == nil {
+			err = m.Ended(time.Now())
+		}
+		if err != nil {
+			return opt, usagef("--month: %v", err)
+		}
+		opt.AsOf, opt.Window = m.End(), m.Window()
+	}
 	if v.asOf != "" {
 		t, err := asOfTime(v.asOf)
 		if err != nil {

@@ -29,7 +29,10 @@ type spanWords struct {
 var spans = map[string]spanWords{
 	catalog.SpanWindow: {
 		label: "Window",
-		page: func(window string, _ time.Duration, _ bool, at time.Time) string {
+		page: func(window string, w time.Duration, ok bool, at time.Time) string {
+			if m, isMonth := catalog.MonthOf(at, w); ok && isMonth {
+				return m.Words() + " (" + window + " ending " + stamp(at) + ")"
+			}
 			return window + " ending " + stamp(at)
 		},
 		trend: func(window string) string {

@@ -40,3 +40,27 @@ func TestEverySpanWordedEverywhere(t *testing.T) {
 		t.Error("WeekCoversUsual does not tell the digest's usual week from a state's")
 	}
 }
+
+// A window that is exactly a calendar month names it, the window and its
+// end still said; one a day short, or ending mid-day, does not.
+func TestCoversNamesACalendarMonth(t *testing.T) {
+	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		window string
+		at     time.Time
+		want   string
+	}{
+		{"31d", nov1, "October 2026 (31d ending 1 Nov 2026 00:00 UTC)"},
+		{"30d", nov1, "30d ending 1 Nov 2026 00:00 UTC"},
+		{"31d", nov1.Add(time.Hour), "31d ending 1 Nov 2026 01:00 UTC"},
+		{"28d", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), "February 2026 (28d ending 1 Mar 2026 00:00 UTC)"},
+	} {
+		if _, got := Covers(catalog.SpanWindow, tt.window, tt.at); got != tt.want {
+			t.Errorf("Covers(%s, %s) = %q, want %q", tt.window, tt.at, got, tt.want)
+		}
+	}
+	// A state is not a month's: it is the state at the page's time.
+	if _, got := Covers(catalog.SpanInstant, "31d", nov1); strings.Contains(got, "October") {
+		t.Errorf("a state's words name a month: %q", got)
+	}
+}

@@ -28,7 +28,7 @@ import (
 // ones, the breakdown dimension (by), a scope on the metric's other
 // dimensions (scope=plan:pro), and the records table's kind, sort order
 // and page.
-var metricPageParams = append(slices.Clone(queryKeys), "by", "scope", "kind", "sort", "limit", "offset")
+var metricPageParams = append(slices.Clone(queryKeys), "month", "by", "scope", "kind", "sort", "limit", "offset")
 
 // metricState is the metric page's own state, which its links carry
 // besides the Query: a link changes one part and keeps the others.

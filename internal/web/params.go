@@ -37,12 +37,12 @@ var routeParams = map[string][]string{
 
 	"GET /healthz":                                nil,
 	"GET /readyz":                                 nil,
-	"GET /api/v1/scorecard":                       {"as_of", "window"},
+	"GET /api/v1/scorecard":                       {"as_of", "window", "month"},
 	"GET /api/v1/metrics":                         nil,
-	"GET /api/v1/metrics/{id}":                    {"as_of", "window", "by", "scope", "limit", "offset"},
+	"GET /api/v1/metrics/{id}":                    {"as_of", "window", "month", "by", "scope", "limit", "offset"},
 	"GET /api/v1/records/{kind}/{source}/{id...}": nil,
 	"GET /api/v1/views":                           nil,
-	"GET /api/v1/views/{role}":                    {"as_of", "window"},
+	"GET /api/v1/views/{role}":                    {"as_of", "window", "month"},
 	"GET /api/v1/reconciliations":                 {"limit"},
 	"GET /api/v1/sources":                         {"as_of", "period"},
 	"GET /api/v1/ledger":                          {"from", "to", "limit"},
@@ -62,7 +62,7 @@ var routeParams = map[string][]string{
 	"GET /api/v1/sections/{name}/history": nil,
 	"GET /api/v1/gates/decisions/{id}":    nil,
 
-	"GET /{$}":           queryKeys,
+	"GET /{$}":           monthPageParams,
 	"GET /login":         {"next"},
 	"GET /static/{file}": nil,
 	"GET /metrics/{id}":  metricPageParams,
@@ -72,7 +72,7 @@ var routeParams = map[string][]string{
 	"GET /auth/oidc/start":                 {"next"},
 	// A role view ignores the filters but takes them, to say they do not
 	// apply, rather than refuse a link carried from the scorecard.
-	"GET /views/{role}": queryKeys,
+	"GET /views/{role}": monthPageParams,
 	"GET /sources":      queryKeys,
 	"GET /admin":        {"done"},
 	"GET /proposals":    {"done", "proposal"},
@@ -90,11 +90,15 @@ var routeParams = map[string][]string{
 	"GET /api/v1/releases":                  queryKeys,
 	"GET /api/v1/releases/{source}/{id...}": {"as_of"},
 	"GET /releases":                         releasesPageParams,
-	"GET /api/v1/insights":                  {"as_of", "window"},
-	"GET /insights":                         {"as_of", "window"},
-	"GET /api/v1/themes":                    {"as_of", "window", "service", "release"},
+	"GET /api/v1/insights":                  {"as_of", "window", "month"},
+	"GET /insights":                         {"as_of", "window", "month"},
+	"GET /api/v1/themes":                    {"as_of", "window", "month", "service", "release"},
 	"GET /gates":                            append([]string{"done"}, queryKeys...),
 }
+
+// monthPageParams are a page's carried parameters and month, which a page
+// takes in place of as_of and window and carries as them (pageQuery).
+var monthPageParams = append(slices.Clone(queryKeys), "month")
 
 // anyParams marks a route whose query another party writes: not checked.
 var anyParams = []string{"*"}

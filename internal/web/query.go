@@ -179,6 +179,15 @@ func (s *Server) pageQuery(r *http.Request) (Query, scorecard.Options, error) {
 		}
 		*q.field(k) = x
 	}
+	// A month is carried as the as_of and window it stands for, so the
+	// date control shows them and every link keeps them.
+	if v.Get("month") != "" {
+		m, err := s.parseMonth(v.Get("month"), q.AsOf, q.Window)
+		if err != nil {
+			return q, scorecard.Options{}, err
+		}
+		q.AsOf, q.Window = m.End().Format(time.DateOnly), catalog.FormatWindow(m.Window())
+	}
 	// A page may show a result up to max_lag old while a large import is
 	// applied (scorecard.Options.Recent).
 	opt := scorecard.Options{AsOf: s.defaultAsOf(), Scope: q.Scope(), Recent: true}

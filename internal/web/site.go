@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/auth"
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/chart"
 )
 
@@ -195,6 +196,58 @@ type Choices struct {
 	Windows                      []string
 	Teams, Services, Environment []string
 	BusinessUnits                []string
+}
+
+// monthChoices is how many ended calendar months the controls offer.
+const monthChoices = 12
+
+// MonthChoice is a calendar month the controls link to: its as_of and
+// window, which is how a page carries it (pageQuery).
+type MonthChoice struct {
+	Label, Href string
+	Current     bool
+}
+
+// queryMonth is the calendar month q's as_of and window cover exactly, if
+// they do.
+func queryMonth(q Query) (catalog.Month, bool) {
+	if q.AsOf == "" || q.Window == "" {
+		return catalog.Month{}, false
+	}
+	t, err := ParseTime(q.AsOf)
+	if err != nil {
+		return catalog.Month{}, false
+	}
+	w, err := catalog.ParseWindow(q.Window)
+	if err != nil {
+		return catalog.Month{}, false
+	}
+	return catalog.MonthOf(t, w)
+}
+
+// MonthWords names the calendar month the page's figures cover ("October
+// 2026"), or is empty: the date control alone says only "as of 1 Nov".
+func (p *Page) MonthWords() string {
+	if m, ok := queryMonth(p.Q); ok {
+		return m.Words()
+	}
+	return ""
+}
+
+// Months are the ended calendar months the controls link to, newest first.
+// Links rather than a select in the controls form: the form also sends
+// as_of and window, which a month replaces.
+func (p *Page) Months() []MonthChoice {
+	cur, isMonth := queryMonth(p.Q)
+	var out []MonthChoice
+	for _, m := range catalog.LastMonths(p.AsOf, monthChoices) {
+		out = append(out, MonthChoice{
+			Label:   m.Start().Format("Jan 2006"),
+			Href:    p.Q.URL(p.Path, "as_of", m.End().Format(time.DateOnly), "window", catalog.FormatWindow(m.Window())),
+			Current: isMonth && m == cur,
+		})
+	}
+	return out
 }
 
 // windowChoices are the windows the date control offers besides the

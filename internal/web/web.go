@@ -343,9 +343,38 @@ func (s *Server) parseAsOf(v string) (time.Time, error) {
 	return t, nil
 }
 
+// parseMonth reads a month parameter (catalog.ParseMonth): a calendar month
+// that has ended, given instead of as_of and window, which it stands for
+// (as_of its next month's first instant, window its days). Given with
+// either, which would count is a guess.
+func (s *Server) parseMonth(v, asOf, window string) (catalog.Month, error) {
+	if asOf != "" || window != "" {
+		return catalog.Month{}, badParam("month", "give month or as_of and window, not both: month=%s stands for as_of and window", strings.TrimSpace(v))
+	}
+	m, err := catalog.ParseMonth(v)
+	if err != nil {
+		return m, badParam("month", "%v", err)
+	}
+	if err := m.Ended(s.Now()); err != nil {
+		return m, badParam("month", "%v", err)
+	}
+	if err := CheckAsOf(m.End(), s.Now()); err != nil {
+		return m, badParam("month", "%v", err)
+	}
+	return m, nil
+}
+
 func (s *Server) options(r *http.Request) (scorecard.Options, error) {
 	q := r.URL.Query()
 	opt := scorecard.Options{AsOf: s.defaultAsOf(), Recent: true}
+	if v := q.Get("month"); v != "" {
+		m, err := s.parseMonth(v, q.Get("as_of"), q.Get("window"))
+		if err != nil {
+			return opt, err
+		}
+		opt.AsOf, opt.Window = m.End(), m.Window()
+		return opt, s.feeds(r, &opt)
+	}
 	if v := q.Get("as_of"); v != "" {
 		t, err := s.parseAsOf(v)
 		if err != nil {

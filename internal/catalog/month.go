@@ -1,0 +1,76 @@
+package catalog
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Month is a calendar month in UTC, the period a month-end report is read
+// over. A metric's window is rolling — [as_of − window, as_of) — so a month
+// is that window with as_of the first instant of the next month and the
+// month's length in days: a date as as_of is that day's 00:00, and
+// as_of=2026-10-31&window=30d had left October's last day out. Months are
+// UTC because windows and days are (SPEC §3); a business calendar's time
+// zone applies only to business-hours availability.
+type Month struct {
+	Year  int
+	Month time.Month
+}
+
+// ParseMonth reads a month as YYYY-MM ("2026-10").
+func ParseMonth(s string) (Month, error) {
+	t, err := time.Parse("2006-01", strings.TrimSpace(s))
+	if err != nil {
+		return Month{}, fmt.Errorf("%q is not a month: want YYYY-MM, such as 2026-10", s)
+	}
+	return Month{t.Year(), t.Month()}, nil
+}
+
+// Start is the month's first instant.
+func (m Month) Start() time.Time { return time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, time.UTC) }
+
+// End is the first instant of the next month: the as_of the month is read at.
+func (m Month) End() time.Time { return m.Start().AddDate(0, 1, 0) }
+
+// Window is the month's length: 28 to 31 days.
+func (m Month) Window() time.Duration { return m.End().Sub(m.Start()) }
+
+// String is the month as ParseMonth reads it.
+func (m Month) String() string { return m.Start().Format("2006-01") }
+
+// Words is the month as people say it: "October 2026".
+func (m Month) Words() string { return m.Start().Format("January 2006") }
+
+// Ended refuses a month that has not ended by now: its as_of would be in
+// the future, and a month read before its end would be judged as if its
+// last days had nothing in them.
+func (m Month) Ended(now time.Time) error {
+	if m.End().After(now) {
+		return fmt.Errorf("%s has not ended (it ends %s UTC): ask for an ended month, such as %s", m, m.End().Format("2006-01-02 15:04"), LastMonths(now, 1)[0])
+	}
+	return nil
+}
+
+// MonthOf is the calendar month that as_of and window cover exactly, if
+// they do: a page asked for as_of=2026-11-01&window=31d says "October 2026".
+func MonthOf(asOf time.Time, window time.Duration) (Month, bool) {
+	asOf = asOf.UTC()
+	if window <= 0 || !asOf.Equal(time.Date(asOf.Year(), asOf.Month(), 1, 0, 0, 0, 0, time.UTC)) {
+		return Month{}, false
+	}
+	start := asOf.AddDate(0, -1, 0)
+	m := Month{start.Year(), start.Month()}
+	return m, m.Window() == window
+}
+
+// LastMonths are the n calendar months that ended by now, newest first.
+func LastMonths(now time.Time, n int) []Month {
+	now = now.UTC()
+	out := make([]Month, 0, n)
+	for i := 1; i <= n; i++ {
+		t := time.Date(now.Year(), now.Month()-time.Month(i), 1, 0, 0, 0, 0, time.UTC)
+		out = append(out, Month{t.Year(), t.Month()})
+	}
+	return out
+}

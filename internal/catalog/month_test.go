@@ -1,0 +1,88 @@
+package catalog
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseMonth(t *testing.T) {
+	good := []struct {
+		in         string
+		start, end string
+		days       int
+		words      string
+	}{
+		{"2026-10", "2026-10-01", "2026-11-01", 31, "October 2026"},
+		{"2026-11", "2026-11-01", "2026-12-01", 30, "November 2026"},
+		{" 2026-12 ", "2026-12-01", "2027-01-01", 31, "December 2026"},
+		{"2024-02", "2024-02-01", "2024-03-01", 29, "February 2024"},
+		{"2026-02", "2026-02-01", "2026-03-01", 28, "February 2026"},
+	}
+	for _, tt := range good {
+		m, err := ParseMonth(tt.in)
+		if err != nil {
+			t.Errorf("ParseMonth(%q): %v", tt.in, err)
+			continue
+		}
+		if got := m.Start().Format(time.DateOnly); got != tt.start {
+			t.Errorf("%q: start %s, want %s", tt.in, got, tt.start)
+		}
+		if got := m.End().Format(time.DateOnly); got != tt.end {
+			t.Errorf("%q: end %s, want %s", tt.in, got, tt.end)
+		}
+		if m.Window() != time.Duration(tt.days)*day {
+			t.Errorf("%q: window %v, want %d days", tt.in, m.Window(), tt.days)
+		}
+		if m.Words() != tt.words || m.String() != strings.TrimSpace(tt.in) {
+			t.Errorf("%q: %q, %q", tt.in, m.Words(), m.String())
+		}
+		// A month's as_of and window say that month again.
+		if back, ok := MonthOf(m.End(), m.Window()); !ok || back != m {
+			t.Errorf("MonthOf(%s, %v) = %v, %v; want %v", m.End(), m.Window(), back, ok, m)
+		}
+	}
+	for _, in := range []string{"", "2026", "2026-13", "2026-1", "10-2026", "2026-10-01", "October"} {
+		if _, err := ParseMonth(in); err == nil || !strings.Contains(err.Error(), "YYYY-MM") {
+			t.Errorf("ParseMonth(%q) error = %v, want one naming YYYY-MM", in, err)
+		}
+	}
+}
+
+func TestMonthOfOnlyExactMonths(t *testing.T) {
+	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		asOf   time.Time
+		window time.Duration
+	}{
+		{nov1, 30 * day},                // October has 31 days
+		{nov1.Add(time.Hour), 31 * day}, // not a month's first instant
+		{nov1.AddDate(0, 0, -1), 31 * day},
+		{nov1, 0},
+	} {
+		if m, ok := MonthOf(tt.asOf, tt.window); ok {
+			t.Errorf("MonthOf(%s, %v) = %v, want none", tt.asOf, tt.window, m)
+		}
+	}
+	// The same instant in another zone is the same month.
+	if m, ok := MonthOf(nov1.In(time.FixedZone("X", 3600)), 31*day); !ok || m.Words() != "October 2026" {
+		t.Errorf("MonthOf in another zone = %v, %v", m, ok)
+	}
+}
+
+func TestLastMonths(t *testing.T) {
+	got := LastMonths(time.Date(2026, 1, 15, 9, 0, 0, 0, time.UTC), 3)
+	want := []string{"2025-12", "2025-11", "2025-10"}
+	if len(got) != len(want) {
+		t.Fatalf("LastMonths = %v", got)
+	}
+	for i := range want {
+		if got[i].String() != want[i] {
+			t.Errorf("LastMonths[%d] = %s, want %s", i, got[i], want[i])
+		}
+	}
+	// On a month's first instant the month before has just ended.
+	if m := LastMonths(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), 1); m[0].String() != "2026-11" {
+		t.Errorf("LastMonths at 1 Dec = %v", m)
+	}
+}

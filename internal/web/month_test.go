@@ -1,0 +1,102 @@
+package web
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// month=YYYY-MM stands for the calendar month's as_of and window: the
+// JSON API answers exactly as it does for them.
+func TestMonthIsItsAsOfAndWindow(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/api/v1/scorecard", "/api/v1/views/ceo", "/api/v1/metrics/change_failure_rate", "/api/v1/insights", "/api/v1/themes"} {
+		code, byMonth, _ := e.do(t, "GET", path+"?month=2026-02", "", nil)
+		if code != 200 {
+			t.Fatalf("GET %s?month=2026-02: %d %s", path, code, clip(byMonth))
+		}
+		code, byWindow, _ := e.do(t, "GET", path+"?as_of=2026-03-01&window=28d", "", nil)
+		if code != 200 {
+			t.Fatalf("GET %s?as_of=2026-03-01&window=28d: %d %s", path, code, clip(byWindow))
+		}
+		if string(byMonth) != string(byWindow) {
+			t.Errorf("GET %s: month=2026-02 answers otherwise than as_of=2026-03-01&window=28d:\n%s\n---\n%s", path, clip(byMonth), clip(byWindow))
+		}
+	}
+	code, body, _ := e.do(t, "GET", "/api/v1/scorecard?month=2026-02", "", nil)
+	if code != 200 || !strings.Contains(string(body), `"as_of": "2026-03-01T00:00:00Z"`) {
+		t.Errorf("month=2026-02 is not as of 1 March: %d\n%s", code, clip(body))
+	}
+}
+
+// A month given with as_of or window, one not ended, or one mistyped is
+// refused naming month and what to send; a route without windows refuses it.
+func TestMonthRefusals(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, tt := range []struct{ path, want string }{
+		{"/api/v1/scorecard?month=2026-02&as_of=2026-03-01", "not both"},
+		{"/api/v1/metrics/change_failure_rate?month=2026-02&window=28d", "not both"},
+		{"/api/v1/scorecard?month=2026-03", "2026-03 has not ended (it ends 2026-04-01 00:00 UTC): ask for an ended month, such as 2026-02"},
+		{"/api/v1/scorecard?month=2026-13", "YYYY-MM"},
+		{"/api/v1/views/ceo?month=last", "YYYY-MM"},
+		{"/?month=2026-02&window=7d", "not both"},
+		{"/metrics/change_failure_rate?month=Feb", "YYYY-MM"},
+	} {
+		code, body, _ := e.do(t, "GET", tt.path, "", nil)
+		if code != 400 || !strings.Contains(string(body), "month") || !strings.Contains(string(body), tt.want) {
+			t.Errorf("GET %s: %d, want 400 naming month and %q\n%s", tt.path, code, tt.want, clip(body))
+		}
+	}
+	if code, body, _ := e.do(t, "GET", "/api/v1/escalations?month=2026-02", "", nil); code != 400 || !strings.Contains(string(body), `unknown parameter \"month\"`) {
+		t.Errorf("escalations took month: %d\n%s", code, clip(body))
+	}
+}
+
+// A page asked for a month names it, carries it as as_of and window in the
+// date control and every link, and its controls link to the ended months.
+func TestMonthOnPages(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, body, _ := e.do(t, "GET", "/?month=2026-02", "", nil)
+	if code != 200 {
+		t.Fatalf("GET /?month=2026-02: %d %s", code, clip(body))
+	}
+	page := string(body)
+	for _, want := range []string{
+		`<strong>February 2026</strong> · As of`,
+		`name="as_of" value="2026-03-01"`,
+		`<option selected>28d</option>`,
+		`<span id="c-month-now">February 2026</span>`,
+		// The month's own link is marked, and links keep no month.
+		`href="/?as_of=2026-03-01&amp;window=28d" aria-current="page">Feb 2026</a>`,
+		`href="/?as_of=2026-02-01&amp;window=31d">Jan 2026</a>`,
+		`href="/?as_of=2025-04-01&amp;window=31d">Mar 2025</a>`,
+		`/views/ceo?as_of=2026-03-01&amp;window=28d`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the scorecard for February lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "month=") || strings.Contains(page, ">Mar 2026<") || strings.Contains(page, ">Feb 2025<") {
+		t.Error("the scorecard for February carries month= or offers a month not ended or more than twelve back")
+	}
+	// Asked by its as_of and window, it is the same month.
+	if _, body, _ := e.do(t, "GET", "/?as_of=2026-03-01&window=28d", "", nil); !strings.Contains(string(body), `<strong>February 2026</strong>`) {
+		t.Error("as_of=2026-03-01&window=28d is not named February 2026")
+	}
+	// A rolling window names no month.
+	if _, body, _ := e.do(t, "GET", "/?as_of=2026-03-01&window=30d", "", nil); strings.Contains(string(body), "<strong>February") || !strings.Contains(string(body), `<span id="c-month-now">Choose a month</span>`) {
+		t.Error("a 30-day window is named as a month")
+	}
+	// The metric page says the month its value covers.
+	code, body, _ = e.do(t, "GET", "/metrics/change_failure_rate?month=2026-02", "", nil)
+	if code != 200 || !strings.Contains(string(body), "February 2026 (28d ending 1 Mar 2026 00:00 UTC)") {
+		t.Errorf("the metric page for February: %d, does not say it covers February 2026\n%s", code, clip(body))
+	}
+	code, body, _ = e.do(t, "GET", "/views/ceo?month=2026-02", "", nil)
+	if code != 200 || !strings.Contains(string(body), "<strong>February 2026</strong>") {
+		t.Errorf("the CEO view for February: %d\n%s", code, clip(body))
+	}
+}

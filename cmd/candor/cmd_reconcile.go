@@ -44,7 +44,7 @@ func runReconcile(ctx context.Context, env *Env, args []string) error {
 		var extra []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "metric", "expected", "source", "note", "as-of", "window":
+			case "metric", "expected", "source", "note", "as-of", "window", "month":
 				extra = append(extra, "--"+f.Name)
 			}
 		})

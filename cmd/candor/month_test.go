@@ -29,6 +29,12 @@ func TestMonthFlag(t *testing.T) {
 	if r := mustRun(t, "view", "engineering", "--data", data, "--month", "2026-03"); !strings.Contains(r.stdout, "(window 31d: March 2026)") {
 		t.Errorf("the view's header does not name March 2026:\n%s", clip(r.stdout))
 	}
+	if r := mustRun(t, "reconcile", "--data", data, "--metric", "change_failure_rate", "--expected", "50", "--month", "2026-03"); !strings.Contains(r.stdout, "as of 2026-04-01T00:00:00Z, window 31d: March 2026") {
+		t.Errorf("the reconciliation does not name March 2026:\n%s", clip(r.stdout))
+	}
+	if r := run(t, "reconcile", "--data", data, "--list", "--month", "2026-03"); r.code != 2 || !strings.Contains(r.stderr, "--list does not take --month") {
+		t.Errorf("reconcile --list --month: exit %d\n%s", r.code, r.stderr)
+	}
 	// A rolling window names no month.
 	if r := mustRun(t, "scorecard", "--data", data, "--as-of", "2026-04-01", "--window", "30d"); strings.Contains(r.stdout, "March") {
 		t.Errorf("a 30-day window is named as a month:\n%s", clip(r.stdout))

@@ -74,3 +74,14 @@ func LastMonths(now time.Time, n int) []Month {
 	}
 	return out
 }
+
+// WindowNote is a header's window, naming the calendar month it is when it
+// is one ("28d: February 2026"): an as_of of 2026-03-01 alone reads as March.
+func WindowNote(asOf time.Time, window string) string {
+	if d, err := ParseWindow(window); err == nil {
+		if m, ok := MonthOf(asOf, d); ok {
+			return window + ": " + m.Words()
+		}
+	}
+	return window
+}

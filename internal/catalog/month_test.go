@@ -86,3 +86,20 @@ func TestLastMonths(t *testing.T) {
 		t.Errorf("LastMonths at 1 Dec = %v", m)
 	}
 }
+
+func TestWindowNote(t *testing.T) {
+	mar1 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		at           time.Time
+		window, want string
+	}{
+		{mar1, "28d", "28d: February 2026"},
+		{mar1, "30d", "30d"},
+		{mar1.Add(time.Minute), "28d", "28d"},
+		{mar1, "soon", "soon"},
+	} {
+		if got := WindowNote(tt.at, tt.window); got != tt.want {
+			t.Errorf("WindowNote(%s, %s) = %q, want %q", tt.at, tt.window, got, tt.want)
+		}
+	}
+}

@@ -33,7 +33,7 @@ func Pct(p *float64) string {
 // Text renders one result for people.
 func Text(r Result, currency string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Reconciliation of %s (%s) as of %s, window %s", r.Name, r.Metric, r.AsOf.Format(time.RFC3339), r.Window)
+	fmt.Fprintf(&b, "Reconciliation of %s (%s) as of %s, window %s", r.Name, r.Metric, r.AsOf.Format(time.RFC3339), catalog.WindowNote(r.AsOf, r.Window))
 	if r.Source != "" {
 		fmt.Fprintf(&b, ", against %s", r.Source)
 	}

@@ -199,7 +199,7 @@ func trendText(t Trend) string {
 // Text renders the one-page summary.
 func Text(sc *Scorecard, o TextOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (window %s)", sc.AsOf.Format(time.RFC3339), windowNote(sc.AsOf, sc.Window))))
+	fmt.Fprintf(&b, "%s\n", paint(o.Color, ansiBold, fmt.Sprintf("Candor scorecard as of %s (window %s)", sc.AsOf.Format(time.RFC3339), catalog.WindowNote(sc.AsOf, sc.Window))))
 	if sc.DORA.Overall != "" {
 		fmt.Fprintf(&b, "DORA performance: %s\n", sc.DORA.Overall)
 	} else {
@@ -318,15 +318,4 @@ func cardLine(c Card, o TextOptions) string {
 		extra = append(extra, a)
 	}
 	return line + "  " + paint(o.Color, ansiDim, strings.Join(extra, " · ")) + "\n"
-}
-
-// windowNote is a header's window, naming the calendar month it is when
-// it is one ("28d: February 2026"): as_of 2026-03-01 alone reads as March.
-func windowNote(asOf time.Time, window string) string {
-	if d, err := catalog.ParseWindow(window); err == nil {
-		if m, ok := catalog.MonthOf(asOf, d); ok {
-			return window + ": " + m.Words()
-		}
-	}
-	return window
 }

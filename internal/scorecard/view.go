@@ -301,7 +301,7 @@ const maxViewLines = 15
 // ViewText renders a role view for people.
 func ViewText(v *ViewResult, o TextOptions) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  %s\n", paint(o.Color, ansiBold, fmt.Sprintf("%s view as of %s (window %s)", v.Name, v.AsOf.Format(time.RFC3339), windowNote(v.AsOf, v.Window))),
+	fmt.Fprintf(&b, "%s  %s\n", paint(o.Color, ansiBold, fmt.Sprintf("%s view as of %s (window %s)", v.Name, v.AsOf.Format(time.RFC3339), catalog.WindowNote(v.AsOf, v.Window))),
 		paint(o.Color, statusColor[v.Status], statusMark[v.Status]))
 	if v.Description != "" {
 		fmt.Fprintf(&b, "%s\n", v.Description)

@@ -165,7 +165,7 @@ func TestReportBoardNamesEveryProblem(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"report", "board", "--data", data, "--month", "2026-13"}, `--month: "2026-13" is not a month (YYYY-MM); --out FILE.pdf is required`},
+		{[]string{"report", "board", "--data", data, "--month", "2026-13"}, `--month: "2026-13" is not a month: want YYYY-MM, such as 2026-10; --out FILE.pdf is required`},
 		{[]string{"report", "board", "--data", data}, "--out FILE.pdf is required"},
 		{[]string{"generate", "--end", "soon"}, `--end: "soon" is not an RFC 3339 time`},
 	} {

@@ -17,23 +17,23 @@ import (
 	"github.com/candor/candor/internal/scorecard"
 )
 
-// ParseMonth reads YYYY-MM; empty is the last complete month before now.
+// ParseMonth reads YYYY-MM (catalog.ParseMonth, as every --month and
+// month= reads it); empty is the last complete month before now.
 func ParseMonth(s string, now time.Time) (time.Time, error) {
+	last := catalog.LastMonths(now, 1)[0]
 	if s == "" {
-		n := now.UTC()
-		return time.Date(n.Year(), n.Month()-1, 1, 0, 0, 0, 0, time.UTC), nil
+		return last.Start(), nil
 	}
-	t, err := time.Parse("2006-01", s)
+	m, err := catalog.ParseMonth(s)
 	if err != nil {
-		return t, fmt.Errorf("%q is not a month (YYYY-MM)", s)
+		return time.Time{}, err
 	}
 	// A month not over yet would be reported, and archived in the
 	// ledger, with colours from the days it has had (or from none).
-	if end := t.AddDate(0, 1, 0); end.After(now) {
-		last, _ := ParseMonth("", now)
-		return t, fmt.Errorf("%s has not ended yet (it ends %s): a board pack reports a whole month; the last complete one is %s", s, end.Format("2006-01-02"), last.Format("2006-01"))
+	if m.Ended(now) != nil {
+		return m.Start(), fmt.Errorf("%s has not ended yet (it ends %s): a board pack reports a whole month; the last complete one is %s", m, m.End().Format("2006-01-02"), last)
 	}
-	return t, nil
+	return m.Start(), nil
 }
 
 // Board is a monthly board pack's content: the scorecard as of the

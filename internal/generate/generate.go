@@ -270,8 +270,8 @@ func newGen(opt Options, w *bufio.Writer) *gen {
 	}
 	// Every won deal is a new customer, so the opportunities (whose volume
 	// the benchmarks count on) are qualified only as often as the customer
-	// base can take the wins: at scale 1 about 1 in 20, while the win rate
-	// of the qualified ones stays a sales team's.
+	// base can take the wins: at scale 1 about 1 in 15 (the demo's 0.1: 1
+	// in 5), while the win rate of the qualified ones stays a sales team's.
 	opps := opportunitiesPerYear * opt.Scale
 	g.qualifyP = min(0.8, newLogosPerYear*g.custScale/(opps*winP))
 	g.newPerYear = opps * g.qualifyP * winP

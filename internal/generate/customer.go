@@ -1,6 +1,7 @@
 package generate
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -236,22 +237,30 @@ func (g *gen) survey(at int64, typ string, score int64, cust int, rel int64) {
 // few (hundreds per unit of scale), so this is the one thing held in memory.
 func (g *gen) subscriptions() {
 	pre := max(3, int(math.Round(customersBefore*g.custScale)))
-	fresh := g.poisson(customersPerYear * g.custScale * float64(g.end-g.first) / float64(365*day))
-	starts := make([]int64, 0, pre+fresh)
+	wins := g.plannedWins()
+	starts := make([]win, 0, pre+len(wins))
+	// The base: customers from the three years before the window, on the
+	// plans' mix (amount 0: drawn in customerLife).
 	for i := 0; i < pre; i++ {
-		starts = append(starts, g.first-1-g.r.Int64N(3*365*day))
+		starts = append(starts, win{closed: g.first - 1 - g.r.Int64N(3*365*day)})
 	}
-	// New logos arrive steadily (one slot each, jittered within it) so that
-	// every 30-day window has some acquisitions to compute CAC from.
-	slot := (g.end - g.first) / int64(max(fresh, 1))
-	for i := 0; i < fresh; i++ {
-		starts = append(starts, g.first+int64(i)*slot+g.r.Int64N(slot))
-	}
-	slices.Sort(starts)
+	// Every new logo in the window is a deal won, starting when it closed.
+	starts = append(starts, wins...)
+	slices.SortStableFunc(starts, func(a, b win) int { return cmp.Compare(a.closed, b.closed) })
 	g.customers = make([]customer, len(starts))
 	for i, st := range starts {
 		g.customerLife(i, st)
 	}
+}
+
+// planOf is the plan whose price range holds a monthly amount.
+func planOf(mrr float64) int {
+	for p := len(plans) - 1; p > 0; p-- {
+		if mrr >= plans[p].lo {
+			return p
+		}
+	}
+	return 0
 }
 
 func (g *gen) planMRR(p int) float64 {
@@ -261,14 +270,22 @@ func (g *gen) planMRR(p int) float64 {
 
 const never = math.MaxInt64
 
-func (g *gen) customerLife(ci int, start int64) {
+func (g *gen) customerLife(ci int, st win) {
 	c := &g.customers[ci]
-	planW := make([]float64, len(plans))
-	for i, p := range plans {
-		planW[i] = p.initialW
+	start := st.closed
+	var p int
+	var mrr float64
+	if st.amount > 0 {
+		mrr = st.amount / 12
+		p = planOf(mrr)
+	} else {
+		planW := make([]float64, len(plans))
+		for i, p := range plans {
+			planW[i] = p.initialW
+		}
+		p = g.weighted(planW)
+		mrr = g.planMRR(p)
 	}
-	p := g.weighted(planW)
-	mrr := g.planMRR(p)
 	t, spanStart := start, start
 	g.move(start, 0, mrr)
 	for t < g.end {

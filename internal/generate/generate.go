@@ -69,9 +69,14 @@ const (
 	vulnerabilitiesPerYear = 2000
 	npsPerYear             = 3000
 	customersBefore        = 400 // started in the three years before the window
-	customersPerYear       = 100 // new logos during the window
-	repsAtScale1           = 40
-	stagingShare           = 0.30
+	// newLogosPerYear is how many deals the sales team wins a year, each a
+	// new customer. Beside the customers before the window it makes a
+	// fast-growing company (the demo's ARR +65 % in its year), and at the
+	// demo's scale ~10 new customers in a 30-day window: CAC and its
+	// payback need 5, and with 300 one window in nine had fewer.
+	newLogosPerYear = 400
+	repsAtScale1    = 40
+	stagingShare    = 0.30
 	// changesPerPlanned is the Poisson mean of changes beyond the first one
 	// a planned production deployment ships; with 70 % of deployments in
 	// production it yields ~300k changes a year at scale 1.
@@ -81,6 +86,12 @@ const (
 	leadOppShare = mqlRate * 0.4 * 0.6
 	// targetCAC is what the organisation spends per new customer.
 	targetCAC = 18000.0
+	// winP is the chance a qualified deal is won, before the rep's skill.
+	winP = 0.31
+	// salesStream seeds the random stream leads and opportunities draw
+	// from, apart from the rest, so that the deals the year will win can
+	// be known before the day loop lays out the customers they become.
+	salesStream = 0x5a1e5_0f_dea15
 )
 
 // Write streams the generated records to w and reports what it wrote.
@@ -115,6 +126,13 @@ type depRef struct{ n, fin int64 }
 type span struct{ start, end int64 }
 
 type customer struct{ spans []span }
+
+// win is a deal won before End: its customer starts then, at amount ÷ 12
+// a month (an opportunity's amount is its annual contract value).
+type win struct {
+	closed int64
+	amount float64
+}
 
 type rep struct {
 	name  string
@@ -163,8 +181,15 @@ func (s *service) latestBefore(t, maxAge int64) (int64, bool) {
 
 type gen struct {
 	r    *rand.Rand
+	sr   *rand.Rand // leads' and opportunities' stream (salesStream)
 	seed int64
+	opt  Options
 	e    enc
+
+	// planning marks the dry run of the sales stream that collects wins
+	// (plannedWins); its records are discarded.
+	planning bool
+	wins     []win
 
 	scale, custScale  float64
 	end               int64 // first second not generated
@@ -181,7 +206,8 @@ type gen struct {
 	vulnPerDay        float64
 	leadPerDay        float64
 	oppPerDay         float64
-	newCustPerMonth   float64
+	newPerYear        float64 // wins a year the sales stream is set for
+	qualifyP          float64 // the chance an opportunity is qualified
 	ctrlRecheck       []int64
 	nDep, nInc, nTkt  int64
 	nSvy, nVuln, nChk int64
@@ -220,7 +246,9 @@ func newGen(opt Options, w *bufio.Writer) *gen {
 	}
 	g := &gen{
 		r:     rand.New(rand.NewPCG(uint64(opt.Seed), 0x5ca1ab1e_c0ffee)),
+		sr:    rand.New(rand.NewPCG(uint64(opt.Seed), salesStream)),
 		seed:  opt.Seed,
+		opt:   opt,
 		e:     enc{w: w, b: make([]byte, 0, 1024)},
 		scale: opt.Scale,
 		end:   end,
@@ -240,8 +268,14 @@ func newGen(opt Options, w *bufio.Writer) *gen {
 	if opt.Scale < 1 {
 		g.custScale = math.Sqrt(opt.Scale)
 	}
-	g.newCustPerMonth = customersPerYear * g.custScale / 12
-	g.spendMonth = math.Max(g.newCustPerMonth, 0.5) * targetCAC
+	// Every won deal is a new customer, so the opportunities (whose volume
+	// the benchmarks count on) are qualified only as often as the customer
+	// base can take the wins: at scale 1 about 1 in 15 (the demo's 0.1: 1
+	// in 5), while the win rate of the qualified ones stays a sales team's.
+	opps := opportunitiesPerYear * opt.Scale
+	g.qualifyP = min(0.8, newLogosPerYear*g.custScale/(opps*winP))
+	g.newPerYear = opps * g.qualifyP * winP
+	g.spendMonth = math.Max(g.newPerYear/12, 0.5) * targetCAC
 
 	qi := func(sec int64) int64 {
 		y, m, _ := civil(floorDiv(sec, day))
@@ -392,8 +426,9 @@ func (g *gen) weighted(w []float64) int {
 
 func (g *gen) run() {
 	g.services()
-	g.setupReps()
+	g.withSales(g.setupReps)
 	g.subscriptions()
+	g.withSales(g.warmUp)
 	g.ctrlRecheck = make([]int64, len(controls))
 	monthBegin := g.first
 	for d := g.first; d <= g.last; d += day {
@@ -414,7 +449,7 @@ func (g *gen) run() {
 		g.npsDay(d)
 		g.vulnsDay(d)
 		g.controlsDay(d, wd)
-		g.salesDay(d, wd)
+		g.withSales(func() { g.salesDay(d, wd) })
 		g.sliDay(d, wd)
 		if g.e.err != nil {
 			return
@@ -529,6 +564,28 @@ func (g *gen) writeService(s *service) {
 		e.b = append(e.b, '"', ']')
 	}
 	e.end()
+}
+
+// withSales runs fn drawing from the sales stream: the same draws in the
+// dry run (plannedWins) as in the real one, whatever else the day holds.
+func (g *gen) withSales(fn func()) {
+	g.r, g.sr = g.sr, g.r
+	fn()
+	g.r, g.sr = g.sr, g.r
+}
+
+// plannedWins runs the sales stream of the whole window once, writing
+// nothing, for the deals won before End: customers are laid out before the
+// day loop (tickets and surveys pick among them), and each win is one.
+func (g *gen) plannedWins() []win {
+	d := newGen(g.opt, bufio.NewWriterSize(io.Discard, 64<<10))
+	d.planning = true
+	d.withSales(d.setupReps)
+	d.withSales(d.warmUp)
+	for t := d.first; t <= d.last; t += day {
+		d.withSales(func() { d.salesDay(t, weekday(t)) })
+	}
+	return d.wins
 }
 
 func (g *gen) setupReps() {

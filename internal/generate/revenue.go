@@ -41,6 +41,32 @@ func (g *gen) salesDay(d int64, wd int) {
 	}
 }
 
+// salesWarmUp is how long before the window the sales team has been
+// working deals: a deal takes ~40 days to win, and without the deals made
+// before it the window's first weeks would win nothing (a short span none
+// at all), and so have no new customers.
+const salesWarmUp = 120 * day
+
+// warmUp works the deals created in the months before the window and
+// writes those the window sees (closed in it or still open at its start),
+// as a CRM's export of the window would hold them. Their leads came
+// before the window and are not written, so their source is only named.
+func (g *gen) warmUp() {
+	inbound := g.leadPerDay * leadOppShare
+	rate := g.oppPerDay + inbound
+	for d := g.first - salesWarmUp; d < g.first; d += day {
+		n := g.poisson(rate * salesWD[weekday(d)])
+		for i := 0; i < n; i++ {
+			t := d + g.workOffset()
+			ch := "inbound"
+			if !g.chance(inbound / rate) {
+				ch = oppChannels[g.weighted(oppChannelW)].name
+			}
+			g.opportunity(t, ch)
+		}
+	}
+}
+
 func (g *gen) lead(created int64) {
 	e := &g.e
 	n := g.nLead
@@ -95,20 +121,20 @@ func (g *gen) lead(created int64) {
 // whether it was won by End.
 func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 	e := &g.e
-	n := g.nOpp
-	g.nOpp++
-	amount := math.Round(min(max(g.logn(15000, 0.9), 1000), 400000)/100) * 100
+	// The amount is the annual contract value; its bounds are those of the
+	// plans' monthly prices × 12, as a won deal becomes a subscription.
+	amount := math.Round(min(max(g.logn(15000, 0.9), 12*plans[0].lo), 12*plans[len(plans)-1].hi)/100) * 100
 	ri := g.intn(len(g.reps))
 	rp := &g.reps[ri]
 	q := int64(-1)
-	if g.chance(0.8) {
+	if g.chance(g.qualifyP) {
 		q = created + g.dur(4*day, 0.8, hour, 45*day)
 	}
 	stalled := g.chance(0.05)
 	won := false
 	var closed int64
 	if q >= 0 {
-		won = g.chance(0.31 * rp.skill)
+		won = g.chance(winP * rp.skill)
 		if won {
 			closed = created + g.dur(38*day, 0.55, 5*day, 240*day)
 		} else {
@@ -121,6 +147,9 @@ func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 		closed = created + g.dur(20*day, 0.6, 2*day, 150*day)
 	}
 	open := stalled || closed >= g.end
+	if !open && closed < g.first {
+		return -1, false // worked and done before the window (warmUp)
+	}
 
 	var closeDate int64
 	if stalled {
@@ -134,6 +163,8 @@ func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 		closeDate = max(created, closed+int64(g.r.NormFloat64()*float64(6*day)))
 	}
 
+	n := g.nOpp
+	g.nOpp++
 	e.begin(kOpportunity)
 	e.ref("id", "opp-", n, 7)
 	e.ts("created_at", created)
@@ -182,6 +213,9 @@ func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 			g.velocity[3] += float64(closed-created) / float64(day)
 		}
 	}
+	if !open && won && g.planning {
+		g.wins = append(g.wins, win{closed, amount})
+	}
 	if !open && won {
 		qi := g.quarterIdx(closed)
 		g.wonQ[qi][ri] += int64(amount * 100)
@@ -196,7 +230,7 @@ func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 func (g *gen) quotas() {
 	e := &g.e
 	cur := g.quarterIdx(g.endFloor)
-	expected := opportunitiesPerYear * g.scale * 0.26 * meanDeal / 4 / float64(len(g.reps))
+	expected := g.newPerYear * meanDeal / 4 / float64(len(g.reps))
 	for q := 0; q <= cur; q++ {
 		qs, qe := quarterStart(g.first, int64(q)), quarterStart(g.first, int64(q+1))
 		mean := expected

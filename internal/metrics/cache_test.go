@@ -37,6 +37,12 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 				StartedAt: at, MRR: domain.Money(int64(300+i) * 1_000_000)})
 		}
 	}
+	// Nor is an incident always still open at End (a state count has
+	// nothing else to count): two are, opened a week apart.
+	for i := range 2 {
+		recs = append(recs, &domain.Incident{Meta: domain.Meta{ID: fmt.Sprintf("open-%d", i), Source: "import"}, Service: "payments",
+			Severity: "P2", OpenedAt: end.Add(-time.Duration(2+7*i) * day)})
+	}
 	// Arrival orders: as generated (mostly time order), and shuffled, so
 	// late and out-of-order records are covered too.
 	shuffled := append([]domain.Record(nil), recs...)

@@ -1,0 +1,116 @@
+package generate
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/domain"
+)
+
+// Every deal won is a new customer: its first subscription starts when the
+// deal closes, at the deal's amount (its annual contract value) ÷ 12 a
+// month, on the plan whose prices hold that; and no customer is new in the
+// window otherwise. So bookings and the MRR bridge's new customers agree
+// month by month, and CAC divides spend by the customers it won. The
+// generator had made the two independently (36 deals won in the demo's
+// last 30 days, 2 new customers).
+func TestWonDealsAreNewCustomers(t *testing.T) {
+	for _, opt := range []Options{
+		{Seed: 1, Scale: 0.1, End: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC), Days: 365},
+		{Seed: 4, Scale: 1, End: testEnd, Days: 60},
+		{Seed: 3, Scale: 0.01, End: testEnd, Days: 365},
+	} {
+		start := opt.End.AddDate(0, 0, -opt.Days).Truncate(24 * time.Hour)
+		type sub struct {
+			at   time.Time
+			mrr  float64
+			plan string
+		}
+		firstSub := map[string]sub{}
+		type deal struct {
+			at     time.Time
+			amount float64
+		}
+		var wins []deal
+		var qualifiedClosed, qualifiedWon int
+		var spend float64
+		if _, err := Records(opt, func(r domain.Record) {
+			switch x := r.(type) {
+			case *domain.Subscription:
+				if f, ok := firstSub[x.Customer]; !ok || x.StartedAt.Before(f.at) {
+					firstSub[x.Customer] = sub{x.StartedAt, x.MRR.Float(), x.Plan}
+				}
+			case *domain.Opportunity:
+				if x.ClosedAt.IsZero() {
+					return
+				}
+				if x.Won {
+					wins = append(wins, deal{x.ClosedAt, x.Amount.Float()})
+				}
+				if !x.QualifiedAt.IsZero() {
+					qualifiedClosed++
+					if x.Won {
+						qualifiedWon++
+					}
+				}
+			case *domain.Spend:
+				spend += x.Amount.Float()
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(wins) < 10 {
+			t.Fatalf("%+v: %d deals won, too few to say anything", opt, len(wins))
+		}
+
+		newAt := map[time.Time][]sub{}
+		newByMonth, wonByMonth := map[string]int{}, map[string]int{}
+		newCustomers := 0
+		for _, f := range firstSub {
+			if f.at.Before(start) {
+				continue
+			}
+			newCustomers++
+			newAt[f.at] = append(newAt[f.at], f)
+			newByMonth[f.at.Format("2006-01")]++
+		}
+		for _, w := range wins {
+			wonByMonth[w.at.Format("2006-01")]++
+			subs := newAt[w.at]
+			i := 0
+			for i < len(subs) && math.Abs(12*subs[i].mrr-w.amount) > 0.06 {
+				i++
+			}
+			if i == len(subs) {
+				t.Errorf("%+v: the deal won at %s for %.2f has no new customer starting then at %.2f a month", opt, w.at.Format(time.RFC3339), w.amount, w.amount/12)
+				continue
+			}
+			if p := plans[planOf(subs[i].mrr)]; subs[i].plan != p.name || subs[i].mrr < p.lo || subs[i].mrr > p.hi {
+				t.Errorf("%+v: a customer starting at %.2f a month is on plan %q (%q is %v–%v)", opt, subs[i].mrr, subs[i].plan, p.name, p.lo, p.hi)
+			}
+			newAt[w.at] = append(subs[:i], subs[i+1:]...)
+		}
+		for m, n := range wonByMonth {
+			if newByMonth[m] != n {
+				t.Errorf("%+v: %s: %d deals won, %d new customers", opt, m, n, newByMonth[m])
+			}
+		}
+		for m, n := range newByMonth {
+			if wonByMonth[m] == 0 {
+				t.Errorf("%+v: %s: %d new customers, no deal won", opt, m, n)
+			}
+		}
+		// The wins are few because few deals qualify, not because a sales
+		// team loses nearly all it works: the qualified ones are won at a
+		// believable rate.
+		if r := float64(qualifiedWon) / float64(qualifiedClosed); r < 0.18 || r > 0.45 {
+			t.Errorf("%+v: %.1f %% of the qualified deals closed were won", opt, 100*r)
+		}
+		// Sales and marketing spend is set per new customer: over the
+		// window it comes to about the planned acquisition cost.
+		if cac := spend / float64(newCustomers); cac < 0.7*targetCAC || cac > 1.6*targetCAC {
+			t.Errorf("%+v: spend %.0f over %d new customers, CAC %.0f, planned %.0f", opt, spend, newCustomers, cac, targetCAC)
+		}
+	}
+}

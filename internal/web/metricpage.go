@@ -690,9 +690,10 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 func breakdownBar(l scorecard.BreakdownLine) chart.Bar {
 	b := chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)}
 	if l.NoOwnTarget {
-		// Not judged: a neutral bar with no status word, where it had
-		// been grey and "· unknown" beside the table's "Not judged".
-		b.Status = ""
+		// Not judged, as the table says: grey and worded, where it had
+		// been the blue of a chart without statuses, no word, beside red
+		// and amber bars (and before that grey "· unknown").
+		b.Status = chart.StatusUnjudged
 	}
 	if l.Needs > 0 {
 		b.Withheld = l.Reason

@@ -521,6 +521,30 @@ func TestJudgedMetricPage(t *testing.T) {
 	mustContain(t, "budget variance's page", e.page(t, cl, "/metrics/budget_variance?as_of=2026-03-31", 200), []string{`action="/metrics/budget_variance/acknowledgements`})
 }
 
+// A breakdown line of a metric judged by another that has no value for the
+// line's group (infrastructure cost by team: budget variance has no budget
+// per team) is not judged, as a line without a target of its own, and the
+// page names the metric that judges it: each line had worn unknown's chip,
+// as if its costs were missing. The API keeps unknown.
+func TestJudgedMetricLinesNotJudged(t *testing.T) {
+	e := newEnv(t, 0)
+	const data = `{"kind":"cost","id":"mar","service":"api","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3300}
+{"kind":"budget","id":"b","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+`
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: data, status: 200})
+	cl := e.sessionAs(t, "executive")
+	body := e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31&by=team", 200)
+	i := strings.Index(body, `id="breakdown"`)
+	panel := body[i : i+strings.Index(body[i:], "</section>")]
+	row := regexp.MustCompile(`(?s)<tr><td><a [^>]*>core</a></td>.*?</tr>`).FindString(panel)
+	mustContain(t, "team core's line", row, []string{`<span class="status status--unjudged">`, `<span class="status__word">Not judged</span>`}, "status--unknown", ">Unknown<")
+	mustContain(t, "the breakdown", panel, []string{"judged by budget_variance, which has no value per team", `<g class="bar st-unjudged">`})
+	_, b, _ := e.call(t, "GET", "/api/v1/metrics/infrastructure_cost?by=team&as_of=2026-03-31", "", "", cl)
+	if !regexp.MustCompile(`"key":\s*"core",\s*"value":\s*3300,\s*"status":\s*"unknown"`).Match(b) {
+		t.Errorf("the API's core line is not unknown:\n%s", clip(b))
+	}
+}
+
 // A deployment counted as failed names the records that made it fail, and
 // an incident the deployment it counts against, each linked with the
 // page's time carried: a failure on change failure rate had no trace to

@@ -595,7 +595,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		}
 		row := metricProblemRow{Problem: p}
 		if access.CanReadKind(string(p.Kind)) {
-			row.Href = q.URL(recordHref(domain.Key{Kind: p.Kind, Source: p.Source, ID: p.ID}))
+			row.Href = q.URL(recordHref(domain.Key{Kind: p.Kind, Source: p.Source, ID: p.ID}), recordFrom(m.ID, st)...)
 		}
 		mp.Problems = append(mp.Problems, row)
 	}
@@ -804,7 +804,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	for _, r := range rows {
 		row := recordRow{Key: domain.Key{Kind: r.Kind, Source: r.Source, ID: r.ID}}
 		if t.Linked {
-			row.Href = q.URL(recordHref(row.Key))
+			row.Href = q.URL(recordHref(row.Key), recordFrom(d.Definition.ID, st)...)
 		}
 		for i, col := range cols {
 			text := columnText(cellOf(r, col), money[i])

@@ -780,6 +780,30 @@ func TestDemo(t *testing.T) {
 	if n := len(esc.Escalations); n == 0 || n > demoLeftOpen {
 		t.Errorf("the demo shows %d escalations, want 1 to %d: %+v", n, demoLeftOpen, esc.Escalations)
 	}
+	// Each action is about its own metric: one text had been recorded on
+	// ARR, NRR, CAC and quota attainment alike.
+	noted, acted := map[string]string{}, 0
+	for _, pl := range doc.Pillars {
+		for _, c := range pl.Metrics {
+			code, body := get(t, url+"/api/v1/metrics/"+c.ID+"/acknowledgements", token)
+			var acks struct {
+				Acknowledgements []struct{ Note string } `json:"acknowledgements"`
+			}
+			if err := json.Unmarshal(body, &acks); code != 200 || err != nil {
+				t.Fatalf("GET %s's acknowledgements = %d %v %s", c.ID, code, err, clip(string(body)))
+			}
+			for _, a := range acks.Acknowledgements {
+				if other, ok := noted[a.Note]; ok && other != c.ID {
+					t.Errorf("%s and %s have the same action recorded: %q", other, c.ID, a.Note)
+				}
+				noted[a.Note] = c.ID
+				acted++
+			}
+		}
+	}
+	if acted < 10 {
+		t.Errorf("the demo recorded %d actions", acted)
+	}
 	p.stop(t)
 	if _, err := os.Stat(demoDir); !os.IsNotExist(err) {
 		t.Errorf("demo directory %s still exists after shutdown (%v)", demoDir, err)

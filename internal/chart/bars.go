@@ -11,9 +11,10 @@ type Bar struct {
 	Label string
 	// Value nil (or NaN, ±Inf) is missing: the row says "unknown" and draws no bar.
 	Value *float64
-	// Status is green, amber, red or unknown; it sets the bar's colour and class and is written
-	// as a word after the value, so colour is never the only signal. Empty means the breakdown
-	// has no status (a plain count): a neutral bar and no word.
+	// Status is green, amber, red, unknown or unjudged; it sets the bar's colour and class and
+	// is written as a word after the value ("not judged" for unjudged), so colour is never the
+	// only signal. Empty means the breakdown has no status (a plain count): a blue bar and no
+	// word.
 	Status string
 	// Withheld, when set, says why the value is not to be compared with the others' (too few
 	// cases: "too few cases (n = 2, needs 5)"): the row is unknown, states its value with the
@@ -72,7 +73,7 @@ func (c Bars) SVG() template.HTML {
 		case st == "":
 			values[i] = f(vals[i])
 		default:
-			values[i] = f(vals[i]) + " · " + st
+			values[i] = f(vals[i]) + " · " + statusWord(st)
 		}
 		descs = append(descs, strings.Join(strings.Fields(b.Label), " ")+" "+values[i])
 		labelW = math.Max(labelW, textWidth(labels[i], 11))

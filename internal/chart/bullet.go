@@ -70,7 +70,7 @@ func (c Bullet) SVG() template.HTML {
 	}
 	word := ""
 	if st != "" && hasValue {
-		word = st
+		word = statusWord(st)
 	}
 	line := strings.Join(append([]string{first}, second...), " · ")
 	if word != "" {

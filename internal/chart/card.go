@@ -48,7 +48,7 @@ func (c Card) status() (st, word string) {
 	if st == "" {
 		st = StatusUnknown
 	}
-	return st, map[string]string{StatusGreen: "Green", StatusAmber: "Amber", StatusRed: "Red", StatusUnknown: "Unknown"}[st]
+	return st, map[string]string{StatusGreen: "Green", StatusAmber: "Amber", StatusRed: "Red", StatusUnknown: "Unknown", StatusUnjudged: "Not judged"}[st]
 }
 
 // SVG returns the card as a standalone SVG document.

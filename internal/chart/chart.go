@@ -131,22 +131,33 @@ func (b *Bands) rule(f Format) string {
 	return "Green " + m + " " + f(b.Green) + ", amber " + m + " " + f(b.Amber) + "."
 }
 
-// Status words accepted in Bar.Status, Bullet.Status: the catalog's statuses. Any other non-empty
-// string is shown as unknown; an empty status means the chart has no status to show.
+// Status words accepted in Bar.Status, Bullet.Status: the catalog's statuses, and StatusUnjudged
+// for a value with nothing to judge it against (a breakdown line without a target of its own).
+// Any other non-empty string is shown as unknown; an empty status means the chart has no status
+// to show.
 const (
-	StatusGreen   = "green"
-	StatusAmber   = "amber"
-	StatusRed     = "red"
-	StatusUnknown = "unknown"
+	StatusGreen    = "green"
+	StatusAmber    = "amber"
+	StatusRed      = "red"
+	StatusUnknown  = "unknown"
+	StatusUnjudged = "unjudged"
 )
 
 // status normalises a caller's status: "" stays "" (no status), anything unrecognised is unknown.
 func status(s string) string {
 	switch s {
-	case "", StatusGreen, StatusAmber, StatusRed:
+	case "", StatusGreen, StatusAmber, StatusRed, StatusUnjudged:
 		return s
 	}
 	return StatusUnknown
+}
+
+// statusWord is a normalised status as a chart writes it beside a value.
+func statusWord(st string) string {
+	if st == StatusUnjudged {
+		return "not judged"
+	}
+	return st
 }
 
 // statusClass is the class a status drives.
@@ -160,13 +171,16 @@ func statusClass(s string) string {
 // Colours. Status fills are for shapes; status text uses darker shades so the word keeps a
 // contrast of at least 4.5:1 on white.
 var (
+	// Not judged is a mid grey: no status colour, nor the blue of a chart without statuses, which
+	// had read as a judgement of its own beside red and amber lines; darker than unknown's grey,
+	// so its bar keeps 3:1 against white (a shape to compare, where unknown's rarely has one).
 	fillOf = map[string]string{
 		StatusGreen: "#2e8540", StatusAmber: "#e0a000", StatusRed: "#c62828",
-		StatusUnknown: "#a3a9b3", "": "#4a6fa5",
+		StatusUnknown: "#a3a9b3", StatusUnjudged: "#868e99", "": "#4a6fa5",
 	}
 	textOf = map[string]string{
 		StatusGreen: "#1e6b30", StatusAmber: "#8a5a00", StatusRed: "#b42318",
-		StatusUnknown: "#4b5563", "": "#1f2937",
+		StatusUnknown: "#4b5563", StatusUnjudged: "#5b6472", "": "#1f2937",
 	}
 )
 

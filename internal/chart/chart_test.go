@@ -643,6 +643,33 @@ func TestBarsWithheld(t *testing.T) {
 	}
 }
 
+// TestBarsUnjudged: a line with a value and nothing to judge it against (no target of its own)
+// is a grey bar worded "not judged": it had been drawn in the blue of a chart without statuses,
+// unworded, and read as a status of its own beside red and amber bars.
+func TestBarsUnjudged(t *testing.T) {
+	root := checkSVG(t, Bars{Format: pct, Bars: []Bar{{"payments", fp(10), "red", ""}, {"search", fp(20), StatusUnjudged, ""}, {"docs", fp(5), "", ""}}}.SVG())
+	rows := root.byClass("g", "bar")
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	r := rows[1]
+	fill := r.named("rect")[0].attrs["fill"]
+	if !r.hasClass("st-unjudged") || r.byClass("text", "value")[0].text != "20.0 % · not judged" {
+		t.Errorf("the unjudged row: class %q, value %v", r.attrs["class"], texts(r.byClass("text", "value")))
+	}
+	for st, other := range fillOf {
+		if st != StatusUnjudged && other == fill {
+			t.Errorf("the unjudged bar is %s, the colour of status %q", fill, st)
+		}
+	}
+	if red, green, blue := hexColor(fill).R, hexColor(fill).G, hexColor(fill).B; max(red, green, blue)-min(red, green, blue) > 24 {
+		t.Errorf("the unjudged bar is %s, not a grey", fill)
+	}
+	if desc := root.children[1].text; !strings.Contains(desc, "search 20.0 % · not judged;") {
+		t.Errorf("desc %q", desc)
+	}
+}
+
 func TestFunnel(t *testing.T) {
 	c := Funnel{Title: "Pipeline", Stages: []Stage{{"Leads", fp(2000)}, {"MQL", fp(800)}, {"SQL", fp(200)}, {"Opportunity", nil}, {"Won", fp(20)}}}
 	root := checkSVG(t, c.SVG())

@@ -278,9 +278,14 @@ func judgeCard(cat *catalog.Catalog, ds *metrics.Dataset, m *catalog.Metric, opt
 		if !slices.Contains(Dims(om), f.Dim) {
 			// The judging metric has no value for this group (no budget
 			// per service): the group has nothing to be judged against.
+			// Its value is sound, so it is not judged rather than unknown
+			// (NoTarget), as a line without a target of its own: pages had
+			// given every team's infrastructure cost unknown's chip, as if
+			// its costs were missing.
 			if c.Reason == "" {
 				c.Status = catalog.Unknown
 				c.Reason = fmt.Sprintf("no target set: judged by %s, which has no value per %s", om.ID, f.Dim)
+				c.NoTarget = true
 			}
 			return
 		}

@@ -265,8 +265,9 @@ type Card struct {
 	dora   bool
 	// NoTarget is set when the status is unknown only because a
 	// target-relative metric has no target for the value (Reason is then
-	// noTargetReason's): the value is there and its data sound, but nothing
-	// judges it. Pages word a breakdown line so as "not judged", apart from
+	// noTargetReason's), or because the metric judging it has no value for
+	// the scope's group (judgeCard: no budget per team for infrastructure
+	// cost): the value is there and its data sound, but nothing judges it. Pages word a breakdown line so as "not judged", apart from
 	// a line unknown for missing or stale data; the API's status stays
 	// unknown.
 	NoTarget bool `json:"-"`

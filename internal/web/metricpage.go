@@ -595,7 +595,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		}
 		row := metricProblemRow{Problem: p}
 		if access.CanReadKind(string(p.Kind)) {
-			row.Href = q.URL(recordHref(domain.Key{Kind: p.Kind, Source: p.Source, ID: p.ID}))
+			row.Href = q.URL(recordHref(domain.Key{Kind: p.Kind, Source: p.Source, ID: p.ID}), recordFrom(m.ID, st)...)
 		}
 		mp.Problems = append(mp.Problems, row)
 	}
@@ -690,9 +690,10 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 func breakdownBar(l scorecard.BreakdownLine) chart.Bar {
 	b := chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)}
 	if l.NoOwnTarget {
-		// Not judged: a neutral bar with no status word, where it had
-		// been grey and "· unknown" beside the table's "Not judged".
-		b.Status = ""
+		// Not judged, as the table says: grey and worded, where it had
+		// been the blue of a chart without statuses, no word, beside red
+		// and amber bars (and before that grey "· unknown").
+		b.Status = chart.StatusUnjudged
 	}
 	if l.Needs > 0 {
 		b.Withheld = l.Reason
@@ -803,7 +804,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	for _, r := range rows {
 		row := recordRow{Key: domain.Key{Kind: r.Kind, Source: r.Source, ID: r.ID}}
 		if t.Linked {
-			row.Href = q.URL(recordHref(row.Key))
+			row.Href = q.URL(recordHref(row.Key), recordFrom(d.Definition.ID, st)...)
 		}
 		for i, col := range cols {
 			text := columnText(cellOf(r, col), money[i])

@@ -166,7 +166,7 @@ func TestMetricPage(t *testing.T) {
 	}
 	// The records, each linking to its page.
 	for _, id := range []string{"d1", "d2", "d3", "d4"} {
-		if !strings.Contains(body, `href="/records/deployment/import/`+id+`?as_of=2026-03-31&amp;window=30d"`) {
+		if !strings.Contains(body, `href="/records/deployment/import/`+id+`?as_of=2026-03-31&amp;window=30d&amp;metric=change_failure_rate"`) {
 			t.Errorf("record %s is not linked", id)
 		}
 	}
@@ -288,6 +288,54 @@ func TestRecordPage(t *testing.T) {
 	}
 	e.page(t, cl, "/records/deployment/import/nosuch", 404)
 	e.page(t, cl, "/records/nokind/import/d1", 400)
+}
+
+// A record opened from a breakdown line's records leads back to that line:
+// its breadcrumb had been "Scorecard › Deployment records", and a reader who
+// had come from change failure rate's team core line found neither again.
+func TestRecordPageLeadsBackToItsLine(t *testing.T) {
+	// engineering, here, may read records but not revenue.
+	perms := []auth.Permission{auth.ScorecardRead, "view:engineering", auth.MetricRead, auth.RecordsRead}
+	e := newEnvRoles(t, 0, map[string]auth.RoleOverride{"engineering": {Permissions: &perms}})
+	cl := e.sessionAs(t, "executive")
+	crumbs := func(page string) string {
+		return regexp.MustCompile(`(?s)<nav class="crumbs" aria-label="Breadcrumb">.*?</nav>`).FindString(page)
+	}
+	// The team line's page links its records with the metric they are behind.
+	line := e.page(t, cl, "/metrics/change_failure_rate?as_of="+asOf+"&team=core", 200)
+	const rec = `/records/deployment/import/d1?as_of=2026-03-31&amp;team=core&amp;metric=change_failure_rate`
+	if !strings.Contains(line, `href="`+rec+`"`) {
+		t.Fatalf("the team core line's records do not link with the metric:\n%s", clip([]byte(line)))
+	}
+	mustContain(t, "the breadcrumb of a record opened from team core's line", crumbs(e.page(t, cl, html.UnescapeString(rec), 200)), []string{
+		`<a href="/?as_of=2026-03-31&amp;team=core">Scorecard</a>`,
+		`<a href="/metrics/change_failure_rate?as_of=2026-03-31&amp;by=team#breakdown">Change failure rate</a>`,
+		`<a href="/metrics/change_failure_rate?as_of=2026-03-31&amp;team=core#records">team core</a>`,
+		`<span>deployment records</span>`,
+	})
+	// A line of a dimension the filters do not carry: its scope parameter.
+	tier := e.page(t, cl, "/metrics/change_failure_rate?as_of="+asOf+"&scope=tier:1", 200)
+	if !strings.Contains(tier, `metric=change_failure_rate&amp;scope=tier%3A1"`) {
+		t.Errorf("the tier 1 line's records do not link with the metric and scope")
+	}
+	mustContain(t, "the breadcrumb of a record opened from tier 1's line",
+		crumbs(e.page(t, cl, "/records/deployment/import/d1?as_of="+asOf+"&metric=change_failure_rate&scope=tier:1", 200)), []string{
+			`<a href="/metrics/change_failure_rate?as_of=2026-03-31&amp;by=tier#breakdown">Change failure rate</a>`,
+			`<a href="/metrics/change_failure_rate?as_of=2026-03-31&amp;scope=tier%3A1#records">tier 1</a>`,
+		})
+	// From the metric's own page: back to its records.
+	mustContain(t, "the breadcrumb of a record opened from the metric's page",
+		crumbs(e.page(t, cl, "/records/deployment/import/d1?as_of="+asOf+"&metric=change_failure_rate", 200)), []string{
+			`<a href="/metrics/change_failure_rate?as_of=2026-03-31#records">Change failure rate</a>`,
+		})
+	// A metric the reader may not see, or none, opens the record with the
+	// plain breadcrumb, naming nothing.
+	for _, m := range []string{"nosuch", "arr"} {
+		page := e.page(t, e.sessionAs(t, "engineering"), "/records/deployment/import/d1?metric="+m, 200)
+		if got := crumbs(page); strings.Contains(got, "/metrics/") || !strings.Contains(got, "<span>deployment records</span>") {
+			t.Errorf("metric=%s: the breadcrumb %s", m, got)
+		}
+	}
 }
 
 // No page shows a revenue number to a reader without revenue:read: the
@@ -519,6 +567,30 @@ func TestJudgedMetricPage(t *testing.T) {
 	}, `action="/metrics/infrastructure_cost/acknowledgements`)
 	// Budget variance itself takes the action.
 	mustContain(t, "budget variance's page", e.page(t, cl, "/metrics/budget_variance?as_of=2026-03-31", 200), []string{`action="/metrics/budget_variance/acknowledgements`})
+}
+
+// A breakdown line of a metric judged by another that has no value for the
+// line's group (infrastructure cost by team: budget variance has no budget
+// per team) is not judged, as a line without a target of its own, and the
+// page names the metric that judges it: each line had worn unknown's chip,
+// as if its costs were missing. The API keeps unknown.
+func TestJudgedMetricLinesNotJudged(t *testing.T) {
+	e := newEnv(t, 0)
+	const data = `{"kind":"cost","id":"mar","service":"api","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3300}
+{"kind":"budget","id":"b","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":3000}
+`
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: data, status: 200})
+	cl := e.sessionAs(t, "executive")
+	body := e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31&by=team", 200)
+	i := strings.Index(body, `id="breakdown"`)
+	panel := body[i : i+strings.Index(body[i:], "</section>")]
+	row := regexp.MustCompile(`(?s)<tr><td><a [^>]*>core</a></td>.*?</tr>`).FindString(panel)
+	mustContain(t, "team core's line", row, []string{`<span class="status status--unjudged">`, `<span class="status__word">Not judged</span>`}, "status--unknown", ">Unknown<")
+	mustContain(t, "the breakdown", panel, []string{"judged by budget_variance, which has no value per team", `<g class="bar st-unjudged">`})
+	_, b, _ := e.call(t, "GET", "/api/v1/metrics/infrastructure_cost?by=team&as_of=2026-03-31", "", "", cl)
+	if !regexp.MustCompile(`"key":\s*"core",\s*"value":\s*3300,\s*"status":\s*"unknown"`).Match(b) {
+		t.Errorf("the API's core line is not unknown:\n%s", clip(b))
+	}
 }
 
 // A deployment counted as failed names the records that made it fail, and

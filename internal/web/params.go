@@ -68,7 +68,7 @@ var routeParams = map[string][]string{
 	"GET /metrics/{id}":  metricPageParams,
 	// The action form's address, reloaded: back to the page with its query.
 	"GET /metrics/{id}/acknowledgements":   metricPageParams,
-	"GET /records/{kind}/{source}/{id...}": queryKeys,
+	"GET /records/{kind}/{source}/{id...}": recordPageParams,
 	"GET /auth/oidc/start":                 {"next"},
 	// A role view ignores the filters but takes them, to say they do not
 	// apply, rather than refuse a link carried from the scorecard.

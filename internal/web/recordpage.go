@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gate"
@@ -19,6 +20,8 @@ import (
 
 // recordPageData is the Data of a record's page.
 type recordPageData struct {
+	// Crumbs lead back to where the record was opened from (recordCrumbs).
+	Crumbs []crumb
 	Rec    *StoredRecord
 	Fields []recordField
 	// SourceURL links to where the record came from; "" when unknown.
@@ -98,6 +101,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	}
 	kind, access := rec.Kind, s.access(r)
 	data := &recordPageData{Rec: rec, SourceURL: recordSourceURL(rec.Record)}
+	data.Crumbs = recordCrumbs(q, s.recordOpenedFrom(r, access), r.URL.Query().Get("scope"), kind)
 	if data.Fields, err = recordFields(rec.Record); err != nil {
 		s.pageError(w, r, fmt.Errorf("record %s: %w", domain.Key{Kind: kind, Source: rec.Source, ID: rec.ID}, err))
 		return
@@ -132,6 +136,76 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := s.newPage(r, fmt.Sprintf("%s %s", idWords(string(kind)), rec.ID), q, data)
 	s.render(w, r, http.StatusOK, "record", pg)
+}
+
+// recordPageParams are the record page's query parameters: the carried
+// ones, and the metric and scope it was opened from, for its breadcrumb.
+var recordPageParams = append(slices.Clone(queryKeys), "metric", "scope")
+
+// crumb is one step of a page's breadcrumb; Href is "" for the page itself.
+type crumb struct{ Text, Href string }
+
+// recordFrom is what a link from a metric's page to one of its records
+// carries besides the Query — the metric, and its page's scope parameter —
+// so that the record's breadcrumb leads back to the line it was reached
+// from (recordCrumbs); the filters travel in the Query already.
+func recordFrom(metric string, st metricState) []string {
+	return []string{"metric", metric, "scope", st.Scope}
+}
+
+// recordOpenedFrom is the metric named by a record page's metric parameter,
+// nil when it names none the reader may see. Not an error: the parameter
+// only leads back to where the reader came from, and a link passed on to a
+// reader who may not see the metric (or one since retired) still opens the
+// record, with the plain breadcrumb, and says nothing of the metric.
+func (s *Server) recordOpenedFrom(r *http.Request, access auth.Access) *catalog.Metric {
+	id := r.URL.Query().Get("metric")
+	if id == "" {
+		return nil
+	}
+	m, ok := s.Catalog.Metric(id)
+	if !ok || !access.CanSeeMetric(m) {
+		return nil
+	}
+	return m
+}
+
+// recordCrumbs is a record page's breadcrumb. Opened from a metric's
+// records (from, else nil), it leads back through the metric to the line
+// the records were listed under — the page's filters and the metric page's
+// scope — and to the records table there: it had led to the scorecard
+// alone, and a reader who came from a breakdown line (team payments) had
+// to find the metric and the line again. The metric's own step is the whole
+// organisation's value, at the breakdown by the line's dimension when the
+// line has one. A scope that does not parse is left out.
+func recordCrumbs(q Query, from *catalog.Metric, scope string, kind domain.Kind) []crumb {
+	out := []crumb{{"Scorecard", q.URL("/")}}
+	last := crumb{Text: idWords(string(kind)) + " records"}
+	if from == nil {
+		return append(out, last)
+	}
+	path := "/metrics/" + from.ID
+	var parts []string
+	var dims []string
+	for _, f := range q.Filters() {
+		parts, dims = append(parts, idWords(f.Dim)+" "+f.Value), append(dims, f.Dim)
+	}
+	if ps, err := metrics.ParseScope(scope); err == nil && scope != "" {
+		for _, f := range ps.Filters() {
+			parts, dims = append(parts, idWords(f.Dim)+" "+f.Value), append(dims, f.Dim)
+		}
+	} else {
+		scope = ""
+	}
+	if len(parts) == 0 {
+		return append(out, crumb{from.Name, q.URL(path) + "#records"}, last)
+	}
+	whole := Query{AsOf: q.AsOf, Window: q.Window}
+	top := whole.URL(path)
+	if len(dims) == 1 && slices.Contains(scorecard.Dims(from), dims[0]) {
+		top = whole.URL(path, "by", dims[0]) + "#breakdown"
+	}
+	return append(out, crumb{from.Name, top}, crumb{strings.Join(parts, " · "), q.URL(path, "scope", scope) + "#records"}, last)
 }
 
 // recordFields lists a stored body's top-level fields in their stored

@@ -94,10 +94,38 @@ func uncut(t *testing.T, ctx context.Context, what string) {
 	}
 }
 
+// switcherFits checks, on a phone, that every role view's tab lies within
+// the screen and the tabs do not scroll sideways: at 390 px they had been one
+// row scrolled sideways in its own box, "VP Marketing" cut at the edge and
+// the views after it out of sight — which shoot's check of the page's width
+// does not see, the page itself not scrolling.
+func switcherFits(t *testing.T, ctx context.Context) {
+	t.Helper()
+	browsertest.SetViewport(ctx, t, browsertest.Phone)
+	defer browsertest.SetViewport(ctx, t, browsertest.Laptop)
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(() => {
+		const out = [], box = document.querySelector(".rv-switcher"), links = [...document.querySelectorAll(".rv-switcher__link")];
+		if (!box || links.length < 5) return ["no switcher with the views: " + links.length + " tabs"];
+		for (const e of [box, box.querySelector("ul")]) if (e.scrollWidth > e.clientWidth + 1) out.push(e.className + " scrolls sideways: " + e.scrollWidth + " px in " + e.clientWidth);
+		for (const a of links) {
+			const r = a.getBoundingClientRect();
+			if (r.left < -0.5 || r.right > document.documentElement.clientWidth + 0.5) out.push(a.textContent.trim() + " lies outside the screen (" + Math.round(r.left) + " to " + Math.round(r.right) + " px)");
+		}
+		return out;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		t.Errorf("the role views' tabs on a phone: %s", o)
+	}
+}
+
 func TestBrowserRoleViews(t *testing.T) {
 	ctx := browsertest.New(t)
 	base := demoServer(t, map[string][]string{"eve@example.com": {"executive", "admin"}})
 	browserSignIn(t, ctx, base, "/views/ceo", "eve@example.com", ".rv-metrics")
+	switcherFits(t, ctx)
 	shoot(t, ctx, "ceo")
 	// A panel's trend says what it compares with, as the scorecard's cards.
 	if span, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".rv-metric .trend__span"))); err != nil || !regexp.MustCompile(`^vs the \d+ days before$`).MatchString(strings.TrimSpace(span)) {

@@ -101,9 +101,10 @@ func TestBreakdownLineWithoutItsOwnTargetIsNotJudged(t *testing.T) {
 	team, pro := row("team"), row("pro")
 	mustContain(t, "plan team's line", team, []string{`<span class="status status--unjudged">`, `<span class="status__word">Not judged</span>`, "no target"}, "status--unknown", ">Unknown<")
 	mustContain(t, "plan pro's line, judged against its own target", pro, []string{`<span class="status status--green">`})
-	// Its bar is neutral and says no status, where it had said "· unknown".
+	// Its bar is grey and says not judged, where it had said "· unknown",
+	// then been the chart's blue with no word.
 	bars := regexp.MustCompile(`(?s)<div class="chart-box chart-box--wide">.*?</div>`).FindString(page[strings.Index(page, `id="breakdown"`):])
-	mustContain(t, "the breakdown's bars", bars, []string{"400 USD<"}, "400 USD · unknown")
+	mustContain(t, "the breakdown's bars", bars, []string{`<g class="bar st-unjudged">`, "400 USD · not judged<"}, "400 USD · unknown", "400 USD<")
 	// The API says unknown, as before.
 	_, body, _ := e.call(t, "GET", "/api/v1/metrics/mrr?by=plan&as_of="+asOf, "", "", exec)
 	if !regexp.MustCompile(`"key":\s*"team",\s*"value":\s*400,\s*"status":\s*"unknown"`).Match(body) {

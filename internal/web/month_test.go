@@ -100,3 +100,25 @@ func TestMonthOnPages(t *testing.T) {
 		t.Errorf("the CEO view for February: %d\n%s", code, clip(body))
 	}
 }
+
+// The month menu offers the months that have ended by the clock, whatever
+// month the page shows: October's page, read in December, offers November.
+func TestMonthMenuCountsFromTheClock(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/?month=2026-06", "/metrics/change_failure_rate?month=2026-06"} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != 200 {
+			t.Fatalf("GET %s: %d %s", path, code, clip(body))
+		}
+		page := string(body)
+		for _, want := range []string{`window=30d">Nov 2026</a>`, `window=31d">Oct 2026</a>`, `window=31d">Jan 2026</a>`, `aria-current="page">Jun 2026</a>`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("GET %s: the month menu lacks %s", path, want)
+			}
+		}
+		if strings.Contains(page, ">Nov 2025<") || strings.Contains(page, ">Dec 2026<") {
+			t.Errorf("GET %s: the month menu offers a month more than twelve back or not ended", path)
+		}
+	}
+}

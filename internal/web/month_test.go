@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,13 +113,29 @@ func TestMonthMenuCountsFromTheClock(t *testing.T) {
 			t.Fatalf("GET %s: %d %s", path, code, clip(body))
 		}
 		page := string(body)
-		for _, want := range []string{`window=30d">Nov 2026</a>`, `window=31d">Oct 2026</a>`, `window=31d">Jan 2026</a>`, `aria-current="page">Jun 2026</a>`} {
-			if !strings.Contains(page, want) {
+		for _, want := range []string{`as_of=2026-12-01&amp;window=30d[^"]*">Nov 2026</a>`, `as_of=2026-11-01&amp;window=31d[^"]*">Oct 2026</a>`, `as_of=2026-02-01&amp;window=31d[^"]*">Jan 2026</a>`, `aria-current="page">Jun 2026</a>`} {
+			if !regexp.MustCompile(want).MatchString(page) {
 				t.Errorf("GET %s: the month menu lacks %s", path, want)
 			}
 		}
 		if strings.Contains(page, ">Nov 2025<") || strings.Contains(page, ">Dec 2026<") {
 			t.Errorf("GET %s: the month menu offers a month more than twelve back or not ended", path)
 		}
+	}
+}
+
+// A month link keeps what the controls form keeps: on a metric page, the
+// filters and the breakdown tab, scope and sort order.
+func TestMonthLinksKeepThePage(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, body, _ := e.do(t, "GET", "/metrics/change_failure_rate?month=2026-10&team=core&by=service&sort=-id", "", nil)
+	if code != 200 {
+		t.Fatalf("GET the metric page: %d %s", code, clip(body))
+	}
+	want := `href="/metrics/change_failure_rate?as_of=2026-10-01&amp;window=30d&amp;team=core&amp;by=service&amp;sort=-id">Sep 2026</a>`
+	if !strings.Contains(string(body), want) {
+		i := strings.Index(string(body), ">Sep 2026<")
+		t.Errorf("the month menu's September link drops the page's state; want %s, near:\n%s", want, string(body)[max(0, i-200):max(0, i)])
 	}
 }

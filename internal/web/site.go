@@ -244,10 +244,17 @@ func (p *Page) MonthWords() string {
 func (p *Page) Months() []MonthChoice {
 	cur, isMonth := queryMonth(p.Q)
 	var out []MonthChoice
+	// A month link keeps what the controls form keeps (Keep): choosing a
+	// month is choosing a date, and leaves a metric page's breakdown tab,
+	// scope and sort order as they were.
+	var keep []string
+	for _, f := range p.Keep {
+		keep = append(keep, f.Name, f.Value)
+	}
 	for _, m := range catalog.LastMonths(p.Now, monthChoices) {
 		out = append(out, MonthChoice{
 			Label:   m.Start().Format("Jan 2006"),
-			Href:    p.Q.URL(p.Path, "as_of", m.End().Format(time.DateOnly), "window", catalog.FormatWindow(m.Window())),
+			Href:    p.Q.URL(p.Path, append([]string{"as_of", m.End().Format(time.DateOnly), "window", catalog.FormatWindow(m.Window())}, keep...)...),
 			Current: isMonth && m == cur,
 		})
 	}

@@ -248,6 +248,10 @@ type sharePageData struct {
 	Annotations []annotationNote
 	// BreakdownPanel is the breakdown the link names (By "" for none).
 	BreakdownPanel
+	// CoversLabel and Covers say what stretch of time the value covers, as
+	// the metric page the link was made from says it (a calendar month by
+	// name): "as of 1 Nov" alone reads as November.
+	CoversLabel, Covers string
 }
 
 // filters are the link's fixed filters as the page names them: the carried ones, then those
@@ -344,6 +348,9 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 	// A link shows no records, so its lines link nowhere.
 	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.filters(), Expires: o.link.ExpiresAt,
 		BreakdownPanel: s.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })}
+	if m, ok := s.Catalog.Metric(o.link.Subject); ok {
+		data.CoversLabel, data.Covers = scorecard.Covers(m.At(d.AsOf).Span, c.Window, d.AsOf)
+	}
 	format := s.chartFormat(c.Unit)
 	pts := seriesPoints(c)
 	var periods []chart.Period
@@ -428,7 +435,15 @@ func (s *Server) cardPicture(d *scorecard.MetricDetail, o *openedShare) chart.Ca
 	if c.Target != nil {
 		first = "Target " + scorecard.FormatValue(c.Target, c.Unit, cur) + " · " + first
 	}
+	// The month by name, or the window the link fixes: a picture pasted in
+	// a chat is read without the page, and "As of 1 Nov" alone reads as
+	// November.
 	second := "As of " + o.opt.AsOf.UTC().Format("2 Jan 2006 15:04 MST")
+	if m, ok := queryMonth(o.q); ok {
+		second = m.Words() + " · as of " + o.opt.AsOf.UTC().Format("2 Jan 2006 15:04 MST")
+	} else if o.q.Window != "" {
+		second += " · window " + o.q.Window
+	}
 	for _, f := range o.filters() {
 		second += fmt.Sprintf(" · %s %s", strings.ReplaceAll(f.Dim, "_", " "), f.Value)
 	}

@@ -194,3 +194,29 @@ func TestAnnotationsOnTrends(t *testing.T) {
 		t.Errorf("the shared chart does not mark the freeze:\n%s", clip(body))
 	}
 }
+
+// A link made at a calendar month names the month, on its page and in its
+// picture: "as of 1 Mar" alone reads as March. A link at another window
+// names that window in its picture.
+func TestShareNamesItsMonth(t *testing.T) {
+	e := newEnv(t, 0)
+	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}
+	st, link, raw := e.share(t, eng, `{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"2026-03-01","window":"28d","team":"core"}}`)
+	if st != 201 {
+		t.Fatalf("create: %d %s", st, raw)
+	}
+	anon := caller{name: "anonymous"}
+	if status, body, _ := e.call(t, "GET", link.URL, "", "", anon); status != 200 || !strings.Contains(string(body), "Window: February 2026 (28d ending 1 Mar 2026 00:00 UTC)") {
+		t.Errorf("the shared page does not name February 2026: %d\n%s", status, clip(body))
+	}
+	if status, body, _ := e.call(t, "GET", link.URL+"/card.svg", "", "", anon); status != 200 || !strings.Contains(string(body), "February 2026 · as of 1 Mar 2026 00:00 UTC · team core") {
+		t.Errorf("the card picture does not name February 2026: %d\n%s", status, clip(body))
+	}
+	_, link, raw = e.share(t, eng, `{"kind":"chart","subject":"change_failure_rate","filters":{"as_of":"2026-03-01","window":"7d"}}`)
+	if status, body, _ := e.call(t, "GET", link.URL+"/card.svg", "", "", anon); status != 200 || !strings.Contains(string(body), "As of 1 Mar 2026 00:00 UTC · window 7d") {
+		t.Errorf("the card picture of a 7-day link does not name its window: %d %s\n%s", status, raw, clip(body))
+	}
+	if status, body, _ := e.call(t, "GET", link.URL, "", "", anon); status != 200 || !strings.Contains(string(body), "Window: 7d ending 1 Mar 2026 00:00 UTC") || strings.Contains(string(body), "February") {
+		t.Errorf("the shared chart of a 7-day link: %d\n%s", status, clip(body))
+	}
+}

@@ -139,3 +139,34 @@ func TestMonthLinksKeepThePage(t *testing.T) {
 		t.Errorf("the month menu's September link drops the page's state; want %s, near:\n%s", want, string(body)[max(0, i-200):max(0, i)])
 	}
 }
+
+// A reconciliation's body takes month as the reads' query does: the month's
+// as_of and window, refused beside either, for a month not ended or one
+// mistyped, naming month.
+func TestReconciliationTakesMonth(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, byMonth, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"change_failure_rate","expected":50,"month":"2026-02"}`, nil)
+	if code != 201 || !strings.Contains(string(byMonth), `"as_of": "2026-03-01T00:00:00Z"`) || !strings.Contains(string(byMonth), `"window": "28d"`) {
+		t.Fatalf("a reconciliation for February: %d\n%s", code, clip(byMonth))
+	}
+	_, byWindow, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"change_failure_rate","expected":50,"as_of":"2026-03-01","window":"28d"}`, nil)
+	actual := func(b []byte) string {
+		i := strings.Index(string(b), `"actual"`)
+		return string(b)[i : i+strings.Index(string(b)[i:], "\n")]
+	}
+	if actual(byMonth) != actual(byWindow) {
+		t.Errorf("month=2026-02 is not as_of=2026-03-01 and window=28d: %s, %s", actual(byMonth), actual(byWindow))
+	}
+	for body, want := range map[string]string{
+		`{"metric":"change_failure_rate","expected":50,"month":"2026-02","as_of":"2026-03-01"}`: "not both",
+		`{"metric":"change_failure_rate","expected":50,"month":"2026-02","window":"28d"}`:       "not both",
+		`{"metric":"change_failure_rate","expected":50,"month":"2026-03"}`:                      "has not ended",
+		`{"metric":"change_failure_rate","expected":50,"month":"Feb"}`:                          "YYYY-MM",
+	} {
+		code, raw, _ := e.do(t, "POST", "/api/v1/reconciliations", body, nil)
+		if code != 400 || !strings.Contains(string(raw), `"param": "month"`) || !strings.Contains(string(raw), want) {
+			t.Errorf("POST %s: %d, want 400 naming month and %q\n%s", body, code, want, clip(raw))
+		}
+	}
+}

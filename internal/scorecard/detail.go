@@ -385,7 +385,11 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	fmt.Fprintf(&b, "\nAs of %s: %s  %s  %s", d.AsOf.Format(time.RFC3339), FormatValue(c.Value, c.Unit, o.Currency),
 		paint(o.Color, statusColor[c.Status], statusMark[c.Status]), trendText(c.Trend))
 	if c.Trend.Previous != nil {
-		fmt.Fprintf(&b, " (previous window %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency))
+		if _, _, isMonth := MonthBefore(def.Span, c.Window, d.AsOf); isMonth {
+			fmt.Fprintf(&b, " (vs %s %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency), TrendBefore(def.Span, c.Window, d.AsOf))
+		} else {
+			fmt.Fprintf(&b, " (previous window %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency))
+		}
 	}
 	if why := c.Trend.NotComparable; why != "" {
 		fmt.Fprintf(&b, " (%s)", why)

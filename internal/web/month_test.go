@@ -170,3 +170,35 @@ func TestReconciliationTakesMonth(t *testing.T) {
 		}
 	}
 }
+
+// On a month's pages a trend says what it compares with by its dates,
+// which are not the month before (March's are 29 Jan – 28 Feb); a rolling
+// window's keeps "the 30 days before".
+func TestMonthTrendNamesItsDates(t *testing.T) {
+	now := time.Date(2026, 4, 10, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	// Five deployments in the window before March, so that its trends
+	// compare, and one on its last day, so that its data is fresh.
+	feb := `{"kind":"deployment","id":"f1","service":"api","environment":"production","finished_at":"2026-02-02T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f2","service":"api","environment":"production","finished_at":"2026-02-05T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f3","service":"api","environment":"production","finished_at":"2026-02-09T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f4","service":"api","environment":"production","finished_at":"2026-02-12T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f5","service":"api","environment":"production","finished_at":"2026-02-16T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"m1","service":"api","environment":"production","finished_at":"2026-03-31T20:00:00Z","status":"success"}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", feb, nil); code != 200 {
+		t.Fatalf("POST February's deployments: %d %s", code, clip(body))
+	}
+	for path, want := range map[string]string{
+		"/?month=2026-03":                               `<span class="trend__span">vs 29 Jan – 28 Feb 2026</span>`,
+		"/views/engineering?month=2026-03":              `<span class="trend__span">vs 29 Jan – 28 Feb 2026</span>`,
+		"/metrics/change_failure_rate?month=2026-03":    "in 29 Jan – 28 Feb 2026, the 31 days before March 2026, not February",
+		"/?as_of=2026-04-01&window=30d":                 `<span class="trend__span">vs the 30 days before</span>`,
+		"/metrics/change_failure_rate?as_of=2026-04-01": "in the 30 days before",
+	} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d, lacks %s", path, code, want)
+		}
+	}
+}

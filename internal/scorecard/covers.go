@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // spanWords is what the people-facing texts say a metric's value covers,
@@ -170,4 +171,24 @@ func TrendBefore(span, window string, asOf time.Time) string {
 		return catalog.SpanWords(window) + " before"
 	}
 	return "in the " + catalog.SpanWords(window) + " before"
+}
+
+// MonthOpensPeriod says, of a quota-period metric's value read for a
+// calendar month (as of its end, with window its days), that the period
+// it covers starts at that very instant, when it does: a month that closes
+// a quota period (September, a quarter's last) is read over the next one,
+// which has only begun (0 % won), while the month's board pack reports
+// the period the month closes (Options.Closing). Empty otherwise: a
+// mid-period month's period is the board pack's too.
+func MonthOpensPeriod(span, window string, asOf time.Time, d metrics.Detail) string {
+	w, err := catalog.ParseWindow(window)
+	if err != nil || span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
+		return ""
+	}
+	m, isMonth := catalog.MonthOf(asOf, w)
+	if !isMonth {
+		return ""
+	}
+	return "it starts at that instant, so nothing of it has gone yet; the period " + m.Words() +
+		" closes is the one the month's board pack reports (candor report board --month " + m.String() + ")"
 }

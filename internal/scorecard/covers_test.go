@@ -118,3 +118,47 @@ func TestDetailTextTrendOfAMonth(t *testing.T) {
 		t.Errorf("a 30-day window's text does not say previous window:\n%s", text)
 	}
 }
+
+// A quarter's last month read as of its end is read over the next quota
+// period, which starts then, while its board pack reports the one it
+// closes: the words say so, and only then.
+func TestMonthOpensPeriod(t *testing.T) {
+	oct1 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	starts := metrics.Detail{PeriodStart: &oct1}
+	want := "it starts at that instant, so nothing of it has gone yet; the period September 2026 closes is the one the month's board pack reports (candor report board --month 2026-09)"
+	if got := MonthOpensPeriod(catalog.SpanQuotaPeriod, "30d", oct1, starts); got != want {
+		t.Errorf("September: %q, want %q", got, want)
+	}
+	for _, tt := range []struct {
+		name, span, window string
+		asOf               time.Time
+	}{
+		{"October, mid-period", catalog.SpanQuotaPeriod, "31d", nov1},
+		{"a rolling window", catalog.SpanQuotaPeriod, "7d", oct1},
+		{"a window metric", catalog.SpanWindow, "30d", oct1},
+	} {
+		if got := MonthOpensPeriod(tt.span, tt.window, tt.asOf, starts); got != "" {
+			t.Errorf("%s: %q, want nothing", tt.name, got)
+		}
+	}
+	if got := MonthOpensPeriod(catalog.SpanQuotaPeriod, "30d", oct1, metrics.Detail{}); got != "" {
+		t.Errorf("no period: %q", got)
+	}
+}
+
+// `candor metric quota_attainment --month 2026-03` says it as the page does.
+func TestDetailTextOfAMonthOpeningAPeriod(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`)
+	march := catalog.Month{Year: 2026, Month: time.March}
+	d, err := Detail(cat, ds, "quota_attainment", Options{AsOf: march.End(), Window: march.Window()}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "up to then: it starts at that instant") {
+		t.Errorf("the text does not say the period starts at the month's end:\n%s", text)
+	}
+}

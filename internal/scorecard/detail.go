@@ -373,6 +373,9 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	// "window 30d" of a metric that ignores the window (a quota period,
 	// a state) would say it covers what it does not.
 	label, words := Covers(def.Span, def.Window, d.AsOf)
+	if note := MonthOpensPeriod(def.Span, def.Window, d.AsOf, c.Detail); note != "" {
+		words += ": " + note
+	}
 	fmt.Fprintf(&b, "%s: %s\n", label, words)
 	fmt.Fprintf(&b, "Priority %s\n", SignoffLine(def.Priority, def.Signoff, def.SignoffBy))
 	if d.Scope != nil {

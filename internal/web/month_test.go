@@ -202,3 +202,24 @@ func TestMonthTrendNamesItsDates(t *testing.T) {
 		}
 	}
 }
+
+// March closes the first quarter: read as of its end, quota attainment is
+// the second quarter's, just begun, while March's board pack reports the
+// first; the metric page says so, and October's (mid-quarter) does not.
+func TestMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
+	now := time.Date(2026, 5, 10, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	quotas := `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", quotas, nil); code != 200 {
+		t.Fatalf("POST the quotas: %d %s", code, clip(body))
+	}
+	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03)"
+	if code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03", "", nil); code != 200 || !strings.Contains(string(body), want) {
+		t.Errorf("quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
+	}
+	if code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-02", "", nil); code != 200 || strings.Contains(string(body), "board pack reports") {
+		t.Errorf("quota attainment for February: %d, says it reads the next period", code)
+	}
+}

@@ -223,3 +223,20 @@ func TestMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
 		t.Errorf("quota attainment for February: %d, says it reads the next period", code)
 	}
 }
+
+// Every page the month menu reaches names the month under its title, as
+// the scorecard does: a state's metric page (ARR) and the insights and
+// releases pages had said only "as of 1 Mar".
+func TestMonthNamedOnEveryPage(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/metrics/mrr?month=2026-02", "/metrics/change_failure_rate?month=2026-02", "/insights?month=2026-02", "/releases?as_of=2026-03-01&window=28d"} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != 200 || !regexp.MustCompile(`<p class="page-sub"><strong>February 2026</strong> · `).Match(body) {
+			t.Errorf("GET %s: %d, no heading names February 2026", path, code)
+		}
+	}
+	if _, body, _ := e.do(t, "GET", "/metrics/mrr?as_of=2026-03-01&window=30d", "", nil); strings.Contains(string(body), "<strong>February") {
+		t.Error("a 30-day window is named as a month")
+	}
+}

@@ -240,3 +240,19 @@ func TestMonthNamedOnEveryPage(t *testing.T) {
 		t.Error("a 30-day window is named as a month")
 	}
 }
+
+// A month's scorecard reads every metric over the month, where the
+// month's board pack keeps those defined over another length (90 days)
+// over their own: the page says which, and a rolling window's does not.
+func TestMonthScorecardNamesTheBoardPacksOwnWindows(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	_, body, _ := e.do(t, "GET", "/?month=2026-02", "", nil)
+	if !regexp.MustCompile(`Every metric here is over the month; the month&#39;s board pack keeps Security incidents \(90 days\) over its own 90 days, so its figures for it differ\.`).Match(body) {
+		i := strings.Index(string(body), "page-sub")
+		t.Errorf("the scorecard for February does not name the metrics its board pack keeps over 90 days:\n%s", string(body)[max(0, i):min(len(body), i+800)])
+	}
+	if _, body, _ := e.do(t, "GET", "/?as_of=2026-03-01&window=30d", "", nil); strings.Contains(string(body), "board pack keeps") {
+		t.Error("a 30-day window's scorecard speaks of a month's board pack")
+	}
+}

@@ -158,6 +158,10 @@ func TestReconciliationTakesMonth(t *testing.T) {
 	if actual(byMonth) != actual(byWindow) {
 		t.Errorf("month=2026-02 is not as_of=2026-03-01 and window=28d: %s, %s", actual(byMonth), actual(byWindow))
 	}
+	// The sources page lists the kept check with the month it is.
+	if code, page, _ := e.do(t, "GET", "/sources", "", nil); code != 200 || !strings.Contains(string(page), "· 28d: February 2026</span>") {
+		t.Errorf("the sources page does not name February 2026 for the month's check: %d", code)
+	}
 	for body, want := range map[string]string{
 		`{"metric":"change_failure_rate","expected":50,"month":"2026-02","as_of":"2026-03-01"}`: "not both",
 		`{"metric":"change_failure_rate","expected":50,"month":"2026-02","window":"28d"}`:       "not both",

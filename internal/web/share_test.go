@@ -212,6 +212,11 @@ func TestShareNamesItsMonth(t *testing.T) {
 	if status, body, _ := e.call(t, "GET", link.URL+"/card.svg", "", "", anon); status != 200 || !strings.Contains(string(body), "February 2026 · as of 1 Mar 2026 00:00 UTC · team core") {
 		t.Errorf("the card picture does not name February 2026: %d\n%s", status, clip(body))
 	}
+	// A state's covers line names no month: the note under the link does.
+	_, link, raw = e.share(t, eng, `{"kind":"card","subject":"open_critical_vulnerabilities","filters":{"as_of":"2026-03-01","window":"28d"}}`)
+	if status, body, _ := e.call(t, "GET", link.URL, "", "", anon); status != 200 || !strings.Contains(string(body), "Shared read-only · <strong>February 2026</strong> · as of 1 Mar 2026 00:00 UTC") {
+		t.Errorf("the shared page of a state at February does not name February 2026: %d %s\n%s", status, raw, clip(body))
+	}
 	_, link, raw = e.share(t, eng, `{"kind":"chart","subject":"change_failure_rate","filters":{"as_of":"2026-03-01","window":"7d"}}`)
 	if status, body, _ := e.call(t, "GET", link.URL+"/card.svg", "", "", anon); status != 200 || !strings.Contains(string(body), "As of 1 Mar 2026 00:00 UTC · window 7d") {
 		t.Errorf("the card picture of a 7-day link does not name its window: %d %s\n%s", status, raw, clip(body))

@@ -313,7 +313,7 @@ func trendWord(t scorecard.Trend) string {
 
 func (w *writer) scorecardPage() {
 	sc := w.b.Scorecard
-	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against as long a span before it (for the month's figures, the %d days before %s, not the calendar month before).",
+	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against as long a span before it (for the month's figures, the %d days before %s, not the calendar month before; for a state such as ARR, the state at %[5]s).",
 		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days(), w.b.days(), w.b.Month.Format("2 January")))
 	pdf := w.pdf
 	cols := []float64{62, 26, 26, 19, 14, 33}

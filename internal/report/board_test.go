@@ -299,6 +299,10 @@ func TestBoardPackPDF(t *testing.T) {
 			t.Errorf("the board pack's text lacks %q", want)
 		}
 	}
+	// A state's trend is against the state at the month's start, not a span.
+	if words := strings.Join(strings.Fields(text), " "); !strings.Contains(words, "the 30 days before 1 November, not the calendar month before; for a state such as ARR, the state at 1 November)") {
+		t.Error("the scorecard page does not say what a state's trend compares with")
+	}
 	// Every page names the pack and its month at its top, a continued one too.
 	for i, page := range strings.Split(strings.TrimRight(text, "\f"), "\f") {
 		if !strings.HasPrefix(strings.TrimSpace(page), "CANDOR BOARD PACK · NOVEMBER 2026") {

@@ -162,3 +162,25 @@ func TestDetailTextOfAMonthOpeningAPeriod(t *testing.T) {
 		t.Errorf("the text does not say the period starts at the month's end:\n%s", text)
 	}
 }
+
+// `candor view` says the month its MRR bridge spans.
+func TestBridgeSpan(t *testing.T) {
+	if got := BridgeSpan("31d", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); got != "in October 2026" {
+		t.Errorf("October: %q", got)
+	}
+	if got := BridgeSpan("30d", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); got != "over 30d" {
+		t.Errorf("30 days: %q", got)
+	}
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), `{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-01-10T00:00:00Z","mrr":100}
+{"kind":"subscription","id":"s2","customer":"c2","started_at":"2026-02-10T00:00:00Z","mrr":50}
+`)
+	feb := catalog.Month{Year: 2026, Month: time.February}
+	vr, err := View(cat, ds, "ceo", Options{AsOf: feb.End(), Window: feb.Window()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := ViewText(vr, TextOptions{}); !strings.Contains(text, "MRR bridge in February 2026: 100 USD at the window's start") {
+		t.Errorf("the CEO view's text does not name February 2026 for its bridge:\n%s", text)
+	}
+}

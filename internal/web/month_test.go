@@ -260,3 +260,24 @@ func TestMonthScorecardNamesTheBoardPacksOwnWindows(t *testing.T) {
 		t.Error("a 30-day window's scorecard speaks of a month's board pack")
 	}
 }
+
+// The MRR bridge of a month's view says the month it spans, as the
+// heading does, where it said "over 28d".
+func TestMonthBridgeNamesTheMonth(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	subs := `{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-01-10T00:00:00Z","mrr":100}
+{"kind":"subscription","id":"s2","customer":"c2","started_at":"2026-02-10T00:00:00Z","mrr":50}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", subs, nil); code != 200 {
+		t.Fatalf("POST the subscriptions: %d %s", code, clip(body))
+	}
+	_, body, _ := e.do(t, "GET", "/views/ceo?month=2026-02", "", nil)
+	if !strings.Contains(string(body), `Where MRR came from <span class="sheet__sub">in February 2026</span>`) || !strings.Contains(string(body), "MRR bridge in February 2026: where the change in MRR came from") {
+		i := strings.Index(string(body), "sec-bridge")
+		t.Errorf("the CEO view for February does not name the month its MRR bridge spans:\n%s", string(body)[max(0, i):min(len(body), i+600)])
+	}
+	if _, body, _ := e.do(t, "GET", "/views/ceo?as_of=2026-03-01&window=30d", "", nil); !strings.Contains(string(body), `Where MRR came from <span class="sheet__sub">over 30d</span>`) {
+		t.Error("a 30-day window's bridge does not say over 30d")
+	}
+}

@@ -147,6 +147,17 @@ func poss(name string) string {
 
 func days(d time.Duration) string { return fmt.Sprintf("%d days", int(d.Hours()/24)) }
 
+// last names the span an analysis over window w read, after "in" or
+// "over": a calendar month by its name ("October 2026"), which "the last
+// 31 days" under October's heading had left to be worked out, else "the
+// last 30 days".
+func (a *run) last(w time.Duration) string {
+	if m, ok := catalog.MonthOf(a.opt.AsOf, w); ok {
+		return m.Words()
+	}
+	return "the last " + days(w)
+}
+
 // bands split a local day into the hours deployments are compared by.
 var bands = []struct {
 	from, to int
@@ -194,7 +205,7 @@ func (a *run) deployTimeRisk() string {
 		}
 	}
 	if tested == 0 {
-		return fmt.Sprintf("no weekday and hour band had %d production deployments in the last %s (%d in all)", c.MinSample, days(w), total)
+		return fmt.Sprintf("no weekday and hour band had %d production deployments in %s (%d in all)", c.MinSample, a.last(w), total)
 	}
 	level := c.Alpha / float64(tested)
 	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
@@ -216,8 +227,8 @@ func (a *run) deployTimeRisk() string {
 			pv := p
 			a.add(Insight{
 				ID: "deploy_time_risk", Key: "deploy_time_risk:" + strings.ToLower(d.String()[:3]) + ":" + bands[b].name, Subject: when,
-				Statement: fmt.Sprintf("Production deployments on %s (%s) failed %s of the time (%d of %d), against %s (%d of %d) at other times: %.1f× as often, over the last %s.",
-					when, a.st.Loc, pct(rate), x.failed, x.n, pct(rest), restF, restN, ratio, days(w)),
+				Statement: fmt.Sprintf("Production deployments on %s (%s) failed %s of the time (%d of %d), against %s (%d of %d) at other times: %.1f× as often, over %s.",
+					when, a.st.Loc, pct(rate), x.failed, x.n, pct(rest), restF, restN, ratio, a.last(w)),
 				Numbers: []Num{{"deployments", float64(x.n)}, {"failed", float64(x.failed)}, {"rate", rate}, {"other_deployments", float64(restN)},
 					{"other_failed", float64(restF)}, {"other_rate", rest}, {"ratio", ratio}, {"bands_tested", float64(tested)}},
 				Test: fmt.Sprintf("exact binomial upper tail of the band's failures at the rate of all other times, %s below %.2g (%.2g Bonferroni-divided by the %d weekday-hour bands with at least %d deployments)",
@@ -294,8 +305,8 @@ func (a *run) recurringAfterRelease() string {
 		pv := p
 		a.add(Insight{
 			ID: "recurring_after_release", Key: "recurring_after_release:" + k.svc + ":" + k.cat, Subject: k.svc + " · " + k.cat,
-			Statement: fmt.Sprintf("%s incidents followed %d of %s %d releases in the last %s (latest: %s); at the other services' rate %.1f were expected.",
-				k.cat, len(ids), poss(k.svc), n, days(w), strings.Join(shown, ", "), expected),
+			Statement: fmt.Sprintf("%s incidents followed %d of %s %d releases in %s (latest: %s); at the other services' rate %.1f were expected.",
+				k.cat, len(ids), poss(k.svc), n, a.last(w), strings.Join(shown, ", "), expected),
 			Numbers: []Num{{"releases", float64(n)}, {"followed", float64(len(ids))}, {"expected", expected}, {"other_share", share}},
 			Test: fmt.Sprintf("Poisson upper tail of releases followed by the category against the other services' share, %s below %.2g (%.2g Bonferroni-divided by the %d services × categories); at least %d releases",
 				stats.FormatP(p), level, alpha, tested, c.MinReleases),
@@ -303,7 +314,7 @@ func (a *run) recurringAfterRelease() string {
 			Action: fmt.Sprintf("Widen the test scope of %s releases to cover %s (tests or checks in its pipeline that would catch these before production).", poss(k.svc), k.cat),
 		})
 	}
-	return fmt.Sprintf("no incident category followed one service's releases more than the others' (%d releases in the last %s, %d pairs of a service and an incident category tested)", len(rels), days(w), tested)
+	return fmt.Sprintf("no incident category followed one service's releases more than the others' (%d releases in %s, %d pairs of a service and an incident category tested)", len(rels), a.last(w), tested)
 }
 
 // mttrTarget is mttr's target for a service: the metric's target, else
@@ -379,17 +390,17 @@ func (a *run) mttrOverTarget() string {
 		}
 		a.add(Insight{
 			ID: "mttr_over_target", Key: "mttr_over_target:" + strings.Join(names, ","), Subject: subject,
-			Statement: fmt.Sprintf("Restoring service took more than %s longer than %s over the last %s (median time to restore): %s.",
-				pct(c.Over), mttrBar(m), days(w), strings.Join(parts, "; ")),
+			Statement: fmt.Sprintf("Restoring service took more than %s longer than %s over %s (median time to restore): %s.",
+				pct(c.Over), mttrBar(m), a.last(w), strings.Join(parts, "; ")),
 			Numbers: nums,
 			Test:    fmt.Sprintf("median time to restore against %s, more than %s over, on at least %d resolved incidents", mttrBar(m), pct(c.Over), c.MinSample),
 			Action:  fmt.Sprintf("Review the rollback procedures and runbooks of %s, worst first: can a bad release be rolled back in minutes, and is that rehearsed?", strings.Join(names, ", ")),
 		})
 	}
 	if small > 0 {
-		return fmt.Sprintf("no service with at least %d resolved incidents in the last %s was more than %s over %s (%d had fewer)", c.MinSample, days(w), pct(c.Over), mttrBar(m), small)
+		return fmt.Sprintf("no service with at least %d resolved incidents in %s was more than %s over %s (%d had fewer)", c.MinSample, a.last(w), pct(c.Over), mttrBar(m), small)
 	}
-	return fmt.Sprintf("no service was more than %s over %s in the last %s", pct(c.Over), mttrBar(m), days(w))
+	return fmt.Sprintf("no service was more than %s over %s in %s", pct(c.Over), mttrBar(m), a.last(w))
 }
 
 // canaryCandidate lists services whose releases spike more often than
@@ -444,8 +455,8 @@ func (a *run) canaryCandidate() string {
 		pv := p
 		a.add(Insight{
 			ID: "canary_candidate", Key: "canary_candidate:" + s, Subject: s,
-			Statement: fmt.Sprintf("%d of %s %d releases in the last %s were followed by a spike in customer tickets (%s), against %s of the other services' releases; its releases averaged %.1f weighted tickets.",
-				x.spikes, poss(s), x.n, days(w), pct(share), pct(others), x.sum/float64(x.n)),
+			Statement: fmt.Sprintf("%d of %s %d releases in %s were followed by a spike in customer tickets (%s), against %s of the other services' releases; its releases averaged %.1f weighted tickets.",
+				x.spikes, poss(s), x.n, a.last(w), pct(share), pct(others), x.sum/float64(x.n)),
 			Numbers: []Num{{"releases", float64(x.n)}, {"spikes", float64(x.spikes)}, {"spike_share", share}, {"other_share", others},
 				{"expected", expected}, {"mean_weighted_tickets", x.sum / float64(x.n)}, {"threshold", c.Threshold}},
 			Test: fmt.Sprintf("Poisson upper tail of releases with a spike against the other services' share, %s below %.2g; spike share at least %s on at least %d releases",
@@ -454,5 +465,5 @@ func (a *run) canaryCandidate() string {
 			Action: fmt.Sprintf("Move %s to canary releases: the release gate's canary policy asks for them while release impact is above target (docs/gates.md).", s),
 		})
 	}
-	return fmt.Sprintf("no service's releases spiked more often than the others' (%d releases, %d spikes in the last %s)", total, spikes, days(w))
+	return fmt.Sprintf("no service's releases spiked more often than the others' (%d releases, %d spikes in %s)", total, spikes, a.last(w))
 }

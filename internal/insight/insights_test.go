@@ -203,3 +203,37 @@ func TestResolveTimeZone(t *testing.T) {
 		t.Errorf("band %s", bands[bandOf(rel.Hour())].name)
 	}
 }
+
+// Asked for a calendar month (as of its end, over its days), an analysis
+// names the month where it said "the last 31 days"; a rolling window keeps
+// "the last 30 days".
+func TestInsightsNameTheMonth(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := Config{}.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := org(1, planted{fridayPM: true, recurring: true, canary: true, slowMTTR: true})
+	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	texts := func(rep Report) string {
+		var b strings.Builder
+		for _, in := range rep.Insights {
+			b.WriteString(in.Statement + "\n")
+		}
+		for _, q := range rep.Quiet {
+			b.WriteString(q.Reason + "\n")
+		}
+		return b.String()
+	}
+	month := texts(Compute(cat, ds, st, Options{AsOf: nov1, Window: 31 * 24 * time.Hour}))
+	if !strings.Contains(month, "October 2026") || strings.Contains(month, "the last 31 days") {
+		t.Errorf("October's insights do not name October 2026:\n%s", month)
+	}
+	rolling := texts(Compute(cat, ds, st, Options{AsOf: nov1, Window: 30 * 24 * time.Hour}))
+	if !strings.Contains(rolling, "the last 30 days") || strings.Contains(rolling, "October") {
+		t.Errorf("a 30-day window's insights:\n%s", rolling)
+	}
+}

@@ -383,3 +383,14 @@ func TestDifferenceWithoutNoise(t *testing.T) {
 		t.Errorf("written %v", got)
 	}
 }
+
+// A kept month's check is listed with its window and the month it is.
+func TestListNamesTheMonth(t *testing.T) {
+	c := cat(t)
+	feb, _ := Check(c, withMRR(t, "1025"), "mrr", 1000, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 28*24*time.Hour)
+	rolling, _ := Check(c, withMRR(t, "1025"), "mrr", 1000, time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 30*24*time.Hour)
+	list := ListText([]Result{feb, rolling}, "EUR")
+	if !strings.Contains(list, "28d: February 2026") || !strings.Contains(list, " window ") || strings.Count(list, "February") != 1 {
+		t.Errorf("the list does not name February 2026 for the month's check alone:\n%s", list)
+	}
+}

@@ -65,9 +65,11 @@ func ListText(rs []Result, currency string) string {
 		return "No reconciliation checks yet (candor reconcile --metric ID --expected VALUE).\n"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-6s %-20s %-28s %-20s %18s %18s %10s  %-7s  %s\n", "#", "checked at", "metric", "as of", "expected", "candor", "diff", "status", "source")
+	// The window with the month it is, if it is one: a month's close is
+	// listed as "31d: October 2026", not only as of 1 November.
+	fmt.Fprintf(&b, "%-6s %-20s %-28s %-20s %-20s %18s %18s %10s  %-7s  %s\n", "#", "checked at", "metric", "as of", "window", "expected", "candor", "diff", "status", "source")
 	for _, r := range rs {
-		fmt.Fprintf(&b, "%-6d %-20s %-28s %-20s %18s %18s %10s  %-7s  %s\n", r.ID, r.CheckedAt.Format(time.RFC3339), r.Metric, r.AsOf.Format(time.RFC3339),
+		fmt.Fprintf(&b, "%-6d %-20s %-28s %-20s %-20s %18s %18s %10s  %-7s  %s\n", r.ID, r.CheckedAt.Format(time.RFC3339), r.Metric, r.AsOf.Format(time.RFC3339), catalog.WindowNote(r.AsOf, r.Window),
 			scorecard.FormatValue(&r.Expected, r.Unit, currency), scorecard.FormatValue(r.Actual, r.Unit, currency), Pct(r.DifferencePct),
 			statusLabel[r.Status], r.Source)
 	}

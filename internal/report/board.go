@@ -234,6 +234,13 @@ func (b *Board) PDF() ([]byte, error) {
 	tr := pdf.UnicodeTranslatorFromDescriptor("")
 	w := &writer{pdf: pdf, tr: func(s string) string { return tr(pdfText.Replace(s)) }, b: b}
 	pdf.AliasNbPages("{nb}")
+	// Every page, a section's first or one a table or chart ran onto,
+	// names the pack and its month at the top, as the footer does below
+	// (heading() had drawn it, so a continued appendix page lacked it).
+	pdf.SetHeaderFunc(func() {
+		w.font("", 9, muted)
+		pdf.CellFormat(0, 5, w.tr("CANDOR BOARD PACK · "+strings.ToUpper(b.MonthName())), "", 1, "L", false, 0, "")
+	})
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
 		w.font("", 8, muted)
@@ -269,8 +276,6 @@ func (w *writer) value(v *float64, unit string) string {
 
 func (w *writer) heading(title, sub string) {
 	w.pdf.AddPage()
-	w.font("", 9, muted)
-	w.pdf.CellFormat(0, 5, w.tr("CANDOR BOARD PACK · "+strings.ToUpper(w.b.MonthName())), "", 1, "L", false, 0, "")
 	w.font("B", 18, ink)
 	w.pdf.CellFormat(0, 9, w.tr(title), "", 1, "L", false, 0, "")
 	if sub != "" {
@@ -308,7 +313,7 @@ func trendWord(t scorecard.Trend) string {
 
 func (w *writer) scorecardPage() {
 	sc := w.b.Scorecard
-	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against as long a span before it (for the month's figures, the %d days before %s, not the calendar month before).",
+	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against as long a span before it (for the month's figures, the %d days before %s, not the calendar month before; for a state such as ARR, the state at %[5]s).",
 		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days(), w.b.days(), w.b.Month.Format("2 January")))
 	pdf := w.pdf
 	cols := []float64{62, 26, 26, 19, 14, 33}

@@ -299,6 +299,16 @@ func TestBoardPackPDF(t *testing.T) {
 			t.Errorf("the board pack's text lacks %q", want)
 		}
 	}
+	// A state's trend is against the state at the month's start, not a span.
+	if words := strings.Join(strings.Fields(text), " "); !strings.Contains(words, "the 30 days before 1 November, not the calendar month before; for a state such as ARR, the state at 1 November)") {
+		t.Error("the scorecard page does not say what a state's trend compares with")
+	}
+	// Every page names the pack and its month at its top, a continued one too.
+	for i, page := range strings.Split(strings.TrimRight(text, "\f"), "\f") {
+		if !strings.HasPrefix(strings.TrimSpace(page), "CANDOR BOARD PACK · NOVEMBER 2026") {
+			t.Errorf("page %d does not start with the pack's running head:\n%s", i+1, page[:min(len(page), 300)])
+		}
+	}
 	if !regexp.MustCompile(`\d+ (red|amber|green|unknown)[a-z0-9, ]* of \d+ metrics`).MatchString(text) {
 		t.Error("no pillar says how many of its metrics are of each status")
 	}

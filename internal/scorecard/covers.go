@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // spanWords is what the people-facing texts say a metric's value covers,
@@ -121,3 +122,73 @@ func WeekCovers(span, window string) string { return wordsOf(span).week(window) 
 // metric over a digest's usual week: the line need not repeat what the
 // digest's heading says of them all.
 func WeekCoversUsual(words string) bool { return words == WeekCovers(catalog.SpanWindow, "7d") }
+
+// MonthBefore says what a trend's previous value covers when the value,
+// of a metric with span shown with window as of asOf, is a calendar
+// month's: the window before is as long as the month and ends where it
+// starts (SPEC §3), so it is not the month before — October's is 31 Aug –
+// 30 Sep, not September — and a reader told "the 31 days before" under
+// "October 2026" reads September. A window metric's is those dates ("31
+// Aug – 30 Sep 2026"); any other span's previous value is the value as of
+// the month's start, which is named ("1 Oct 2026 00:00 UTC"). inWindow
+// says which. ok is false when the window is not a calendar month, which
+// "the 30 days before" says well enough.
+func MonthBefore(span, window string, asOf time.Time) (words string, inWindow, ok bool) {
+	w, err := catalog.ParseWindow(window)
+	if err != nil {
+		return "", false, false
+	}
+	if _, isMonth := catalog.MonthOf(asOf, w); !isMonth {
+		return "", false, false
+	}
+	start := asOf.UTC().Add(-w)
+	if _, known := spans[span]; known && span != catalog.SpanWindow {
+		return stamp(start), false, true
+	}
+	from, to := start.Add(-w), start.Add(-time.Nanosecond)
+	layout := "2 Jan"
+	if from.Year() != to.Year() {
+		layout = "2 Jan 2006"
+	}
+	return from.Format(layout) + " – " + to.Format("2 Jan 2006"), true, true
+}
+
+// TrendBefore says, after "vs" and the previous value, what that value
+// covers, for a value of a metric with span shown with window as of asOf:
+// a calendar month's by its dates (MonthBefore), others as "the 30 days
+// before" — a window metric's "in" them, a state's or cohort's as of that
+// long before (it does not cover the 30 days).
+func TrendBefore(span, window string, asOf time.Time) string {
+	if words, inWindow, ok := MonthBefore(span, window, asOf); ok {
+		if !inWindow {
+			return "at " + words + ", the month's start"
+		}
+		w, _ := catalog.ParseWindow(window)
+		m, _ := catalog.MonthOf(asOf, w)
+		return "in " + words + ", the " + catalog.SpanWords(window) + " before " + m.Words() + ", not " + m.Start().AddDate(0, -1, 0).Format("January")
+	}
+	if _, known := spans[span]; known && span != catalog.SpanWindow {
+		return catalog.SpanWords(window) + " before"
+	}
+	return "in the " + catalog.SpanWords(window) + " before"
+}
+
+// MonthOpensPeriod says, of a quota-period metric's value read for a
+// calendar month (as of its end, with window its days), that the period
+// it covers starts at that very instant, when it does: a month that closes
+// a quota period (September, a quarter's last) is read over the next one,
+// which has only begun (0 % won), while the month's board pack reports
+// the period the month closes (Options.Closing). Empty otherwise: a
+// mid-period month's period is the board pack's too.
+func MonthOpensPeriod(span, window string, asOf time.Time, d metrics.Detail) string {
+	w, err := catalog.ParseWindow(window)
+	if err != nil || span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
+		return ""
+	}
+	m, isMonth := catalog.MonthOf(asOf, w)
+	if !isMonth {
+		return ""
+	}
+	return "it starts at that instant, so nothing of it has gone yet; the period " + m.Words() +
+		" closes is the one the month's board pack reports (candor report board --month " + m.String() + ")"
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // Every span the catalog allows is worded in every place that says what a
@@ -62,5 +63,124 @@ func TestCoversNamesACalendarMonth(t *testing.T) {
 	// A state is not a month's: it is the state at the page's time.
 	if _, got := Covers(catalog.SpanInstant, "31d", nov1); strings.Contains(got, "October") {
 		t.Errorf("a state's words name a month: %q", got)
+	}
+}
+
+// A month's trend compares with the window as long before it (SPEC §3),
+// which is not the month before: the words give its dates, and say so; a
+// state's is the state at the month's start. A rolling window keeps "the
+// 30 days before", and a state's is as of that long before, not "in" it.
+func TestTrendBeforeAMonth(t *testing.T) {
+	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		span, window string
+		asOf         time.Time
+		want         string
+	}{
+		{catalog.SpanWindow, "31d", nov1, "in 31 Aug – 30 Sep 2026, the 31 days before October 2026, not September"},
+		{catalog.SpanWindow, "28d", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), "in 4 Jan – 31 Jan 2026, the 28 days before February 2026, not January"},
+		{catalog.SpanWindow, "31d", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), "in 1 Dec – 31 Dec 2025, the 31 days before January 2026, not December"},
+		{catalog.SpanWindow, "30d", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), "in 2 Oct – 31 Oct 2026, the 30 days before November 2026, not October"},
+		{catalog.SpanInstant, "31d", nov1, "at 1 Oct 2026 00:00 UTC, the month's start"},
+		{catalog.SpanYear, "31d", nov1, "at 1 Oct 2026 00:00 UTC, the month's start"},
+		{catalog.SpanWindow, "30d", nov1, "in the 30 days before"},
+		{catalog.SpanInstant, "30d", nov1, "30 days before"},
+		{catalog.SpanWindow, "31d", nov1.Add(time.Hour), "in the 31 days before"},
+	} {
+		if got := TrendBefore(tt.span, tt.window, tt.asOf); got != tt.want {
+			t.Errorf("TrendBefore(%q, %s, %s) = %q, want %q", tt.span, tt.window, tt.asOf.Format(time.RFC3339), got, tt.want)
+		}
+	}
+}
+
+// `candor metric --month` says what its trend compares with as the page
+// does: by the dates, not "previous window" under a month's name.
+func TestDetailTextTrendOfAMonth(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), `{"kind":"service","id":"api","name":"API","team":"core"}
+{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-02-10T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d2","service":"api","environment":"production","finished_at":"2026-03-10T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"d3","service":"api","environment":"production","finished_at":"2026-03-31T20:00:00Z","status":"success"}
+`)
+	march := catalog.Month{Year: 2026, Month: time.March}
+	d, err := Detail(cat, ds, "deployment_frequency", Options{AsOf: march.End(), Window: march.Window()}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Card.Trend.Previous == nil {
+		t.Fatalf("no trend to word: %+v", d.Card.Trend)
+	}
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "in 29 Jan – 28 Feb 2026, the 31 days before March 2026, not February)") || strings.Contains(text, "previous window") {
+		t.Errorf("the text does not give the dates its trend compares with:\n%s", text)
+	}
+	d, _ = Detail(cat, ds, "deployment_frequency", Options{AsOf: march.End(), Window: 30 * 24 * time.Hour}, "", metrics.Scope{})
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "(previous window ") {
+		t.Errorf("a 30-day window's text does not say previous window:\n%s", text)
+	}
+}
+
+// A quarter's last month read as of its end is read over the next quota
+// period, which starts then, while its board pack reports the one it
+// closes: the words say so, and only then.
+func TestMonthOpensPeriod(t *testing.T) {
+	oct1 := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	starts := metrics.Detail{PeriodStart: &oct1}
+	want := "it starts at that instant, so nothing of it has gone yet; the period September 2026 closes is the one the month's board pack reports (candor report board --month 2026-09)"
+	if got := MonthOpensPeriod(catalog.SpanQuotaPeriod, "30d", oct1, starts); got != want {
+		t.Errorf("September: %q, want %q", got, want)
+	}
+	for _, tt := range []struct {
+		name, span, window string
+		asOf               time.Time
+	}{
+		{"October, mid-period", catalog.SpanQuotaPeriod, "31d", nov1},
+		{"a rolling window", catalog.SpanQuotaPeriod, "7d", oct1},
+		{"a window metric", catalog.SpanWindow, "30d", oct1},
+	} {
+		if got := MonthOpensPeriod(tt.span, tt.window, tt.asOf, starts); got != "" {
+			t.Errorf("%s: %q, want nothing", tt.name, got)
+		}
+	}
+	if got := MonthOpensPeriod(catalog.SpanQuotaPeriod, "30d", oct1, metrics.Detail{}); got != "" {
+		t.Errorf("no period: %q", got)
+	}
+}
+
+// `candor metric quota_attainment --month 2026-03` says it as the page does.
+func TestDetailTextOfAMonthOpeningAPeriod(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`)
+	march := catalog.Month{Year: 2026, Month: time.March}
+	d, err := Detail(cat, ds, "quota_attainment", Options{AsOf: march.End(), Window: march.Window()}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "up to then: it starts at that instant") {
+		t.Errorf("the text does not say the period starts at the month's end:\n%s", text)
+	}
+}
+
+// `candor view` says the month its MRR bridge spans.
+func TestBridgeSpan(t *testing.T) {
+	if got := BridgeSpan("31d", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); got != "in October 2026" {
+		t.Errorf("October: %q", got)
+	}
+	if got := BridgeSpan("30d", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)); got != "over 30d" {
+		t.Errorf("30 days: %q", got)
+	}
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), `{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-01-10T00:00:00Z","mrr":100}
+{"kind":"subscription","id":"s2","customer":"c2","started_at":"2026-02-10T00:00:00Z","mrr":50}
+`)
+	feb := catalog.Month{Year: 2026, Month: time.February}
+	vr, err := View(cat, ds, "ceo", Options{AsOf: feb.End(), Window: feb.Window()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := ViewText(vr, TextOptions{}); !strings.Contains(text, "MRR bridge in February 2026: 100 USD at the window's start") {
+		t.Errorf("the CEO view's text does not name February 2026 for its bridge:\n%s", text)
 	}
 }

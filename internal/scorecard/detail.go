@@ -378,6 +378,9 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	// "window 30d" of a metric that ignores the window (a quota period,
 	// a state) would say it covers what it does not.
 	label, words := Covers(def.Span, def.Window, d.AsOf)
+	if note := MonthOpensPeriod(def.Span, def.Window, d.AsOf, c.Detail); note != "" {
+		words += ": " + note
+	}
 	fmt.Fprintf(&b, "%s: %s\n", label, words)
 	fmt.Fprintf(&b, "Priority %s\n", SignoffLine(def.Priority, def.Signoff, def.SignoffBy))
 	if d.Scope != nil {
@@ -390,7 +393,11 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	fmt.Fprintf(&b, "\nAs of %s: %s  %s  %s", d.AsOf.Format(time.RFC3339), FormatValue(c.Value, c.Unit, o.Currency),
 		paint(o.Color, statusColor[c.Status], statusMark[c.Status]), trendText(c.Trend))
 	if c.Trend.Previous != nil {
-		fmt.Fprintf(&b, " (previous window %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency))
+		if _, _, isMonth := MonthBefore(def.Span, c.Window, d.AsOf); isMonth {
+			fmt.Fprintf(&b, " (vs %s %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency), TrendBefore(def.Span, c.Window, d.AsOf))
+		} else {
+			fmt.Fprintf(&b, " (previous window %s)", FormatValue(c.Trend.Previous, c.Unit, o.Currency))
+		}
 	}
 	if why := c.Trend.NotComparable; why != "" {
 		fmt.Fprintf(&b, " (%s)", why)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
@@ -200,9 +201,20 @@ func mrrBridge(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *MRRBridg
 	return mb
 }
 
-func writeMRRBridge(b *strings.Builder, mb *MRRBridge, o TextOptions) {
+// BridgeSpan says what an MRR bridge as of asOf spans, after "MRR bridge":
+// a calendar month by name ("in October 2026"), else "over 30d".
+func BridgeSpan(window string, asOf time.Time) string {
+	if w, err := catalog.ParseWindow(window); err == nil {
+		if m, ok := catalog.MonthOf(asOf, w); ok {
+			return "in " + m.Words()
+		}
+	}
+	return "over " + window
+}
+
+func writeMRRBridge(b *strings.Builder, mb *MRRBridge, asOf time.Time, o TextOptions) {
 	cur := cmp.Or(mb.Currency, o.Currency)
-	head := paint(o.Color, ansiBold, "MRR bridge over "+mb.Window+":")
+	head := paint(o.Color, ansiBold, "MRR bridge "+BridgeSpan(mb.Window, asOf)+":")
 	if mb.Start == nil {
 		fmt.Fprintf(b, "%s no value (%s)\n", head, mb.Reason)
 		return

@@ -600,12 +600,18 @@ func Evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 // monthWindow is the catalog's month: the window Options.Month replaces.
 const monthWindow = 30 * 24 * time.Hour
 
+// KeepsOwnWindow says a board pack's month (Options.Month) leaves m over
+// its own window, one of another length than the catalog's month (team
+// health's 90 days), where a page asked for the month (its as_of and
+// window) reads every metric over the month.
+func KeepsOwnWindow(m *catalog.Metric) bool { return m.Window != monthWindow }
+
 func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics.Scope, series bool) Card {
 	win := m.Window
 	switch {
 	case opt.Window > 0:
 		win = opt.Window
-	case opt.Month > 0 && win == monthWindow:
+	case opt.Month > 0 && !KeepsOwnWindow(m):
 		win = opt.Month
 	}
 	c := Card{

@@ -318,7 +318,7 @@ func ViewText(v *ViewResult, o TextOptions) string {
 		case "flow_stages":
 			writeFlowBreakdown(&b, v.Flow, o)
 		case "mrr_bridge":
-			writeMRRBridge(&b, v.Bridge, o)
+			writeMRRBridge(&b, v.Bridge, v.AsOf, o)
 		}
 	}
 	for _, m := range v.Metrics {

@@ -95,6 +95,9 @@ func (s *Server) flowPanelOf(fb *scorecard.FlowBreakdown, q Query) *flowPanel {
 type bridgePanel struct {
 	Chart, Phone       template.HTML
 	Window, Start, End string
+	// Span says what the bridge spans, a calendar month by name
+	// (scorecard.BridgeSpan: "in October 2026", else "over 30d").
+	Span string
 	// From and To are the window's dates; StartURL is MRR's page as of
 	// the window's start, EndURL as of the page's date.
 	From, To         string
@@ -144,7 +147,7 @@ func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query)
 		}
 		return scorecard.FormatValue(&v, "currency", cur)
 	}
-	p := &bridgePanel{Window: mb.Window, Start: orDash(mb.Start, money), End: orDash(mb.End, money),
+	p := &bridgePanel{Window: mb.Window, Span: scorecard.BridgeSpan(mb.Window, asOf), Start: orDash(mb.Start, money), End: orDash(mb.End, money),
 		Reason: mb.Reason, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
 	if w, err := catalog.ParseWindow(mb.Window); err == nil {
 		start := asOf.Add(-w)
@@ -152,7 +155,7 @@ func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query)
 		p.StartURL = q.With("as_of", start.UTC().Format(time.RFC3339)).URL("/metrics/mrr")
 	}
 	p.To = asOf.UTC().Format("2 Jan 2006")
-	wf := chart.Waterfall{Title: "MRR bridge over " + mb.Window + ": where the change in MRR came from", Format: money, Width: roleChartWidth}
+	wf := chart.Waterfall{Title: "MRR bridge " + p.Span + ": where the change in MRR came from", Format: money, Width: roleChartWidth}
 	wf.Steps = append(wf.Steps, chart.Step{Label: "MRR at start", Value: mb.Start, Total: true})
 	// In whole units each movement is the step between the rounded running
 	// totals, so the bridge adds up as shown (10,877 − 812 read 10,065

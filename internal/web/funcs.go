@@ -76,6 +76,8 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"address":        breakableAddress,
 		// span says a window ("30d") in words ("30 days"), as it is read.
 		"span": catalog.SpanWords,
+		// cardBefore says what a card's trend compares with, after "vs".
+		"cardBefore": s.cardBefore,
 		"filterChoice": func(name, label, all, value string, values []string) filterChoice {
 			return filterChoice{name, label, all, value, values}
 		},
@@ -356,4 +358,19 @@ func dueText(due string) string {
 		return t.UTC().Format("2 Jan 2006 15:04 MST")
 	}
 	return due
+}
+
+// cardBefore says what card's trend compares with, as of asOf, after "vs":
+// a calendar month's by the dates of the window before
+// (scorecard.MonthBefore: "31 Aug – 30 Sep 2026", not September), or the
+// state at the month's start; others "the 30 days before".
+func (s *Server) cardBefore(c scorecard.Card, asOf time.Time) string {
+	span := catalog.SpanWindow
+	if m, ok := s.Catalog.Metric(c.ID); ok {
+		span = m.At(asOf).Span
+	}
+	if words, _, ok := scorecard.MonthBefore(span, c.Window, asOf); ok {
+		return words
+	}
+	return "the " + catalog.SpanWords(c.Window) + " before"
 }

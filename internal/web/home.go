@@ -3,11 +3,13 @@ package web
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 )
 
@@ -31,6 +33,11 @@ type homePage struct {
 	// (print CSS hides .kpi__rule), and a red read on paper must still
 	// say against what.
 	Rules []sheetRule
+	// OwnWindows says, on a calendar month's page, which metrics shown
+	// have definitions with a window of another length than 30 days: the
+	// page reads them over the month, the month's board pack over their
+	// own (scorecard.KeepsOwnWindow), and the two would differ unexplained.
+	OwnWindows string
 }
 
 // sheetRule is one card's thresholds, for the printed sheet's legend.
@@ -240,6 +247,9 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hp := newHomePage(sc)
+	if _, isMonth := catalog.MonthOf(sc.AsOf, opt.Window); isMonth {
+		hp.OwnWindows = s.ownWindows(sc)
+	}
 	// Every key shown, rated or not: the level is the lowest of the four,
 	// and a key without one is why there is none.
 	for _, p := range sc.Pillars {
@@ -274,4 +284,46 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	pg := s.newPage(r, "Scorecard", q, hp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, sc.AsOf
 	s.render(w, r, http.StatusOK, "home", pg)
+}
+
+// ownWindows names the metrics of sc, as of its as_of, that a board
+// pack's month leaves over their own windows, by window ("… keeps Team
+// health (mean) and Security incidents (90 days) over their own 90
+// days …"), or is empty when there are none.
+func (s *Server) ownWindows(sc *scorecard.Scorecard) string {
+	byWindow := map[time.Duration][]string{}
+	var windows []time.Duration
+	for _, p := range sc.Pillars {
+		for _, c := range p.Metrics {
+			m, ok := s.Catalog.Metric(c.ID)
+			if !ok {
+				continue
+			}
+			if m = m.At(sc.AsOf); m.Span == catalog.SpanWindow && scorecard.KeepsOwnWindow(m) {
+				if byWindow[m.Window] == nil {
+					windows = append(windows, m.Window)
+				}
+				byWindow[m.Window] = append(byWindow[m.Window], c.Name)
+			}
+		}
+	}
+	if len(windows) == 0 {
+		return ""
+	}
+	slices.Sort(windows)
+	var parts []string
+	n := 0
+	for _, w := range windows {
+		their := "their"
+		if len(byWindow[w]) == 1 {
+			their = "its"
+		}
+		parts = append(parts, plural.And(byWindow[w])+" over "+their+" own "+catalog.SpanWords(catalog.FormatWindow(w)))
+		n += len(byWindow[w])
+	}
+	them := "them"
+	if n == 1 {
+		them = "it"
+	}
+	return "Every metric here is over the month; the month's board pack keeps " + strings.Join(parts, "; ") + ", so its figures for " + them + " differ."
 }

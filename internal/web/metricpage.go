@@ -121,6 +121,10 @@ type metricPage struct {
 	// TrendCovers says, under the trend's title, what each weekly point
 	// and the figure above cover (scorecard.TrendCovers).
 	TrendCovers string
+	// TrendBefore says what the trend's previous value covers
+	// (scorecard.TrendBefore): a month's by its dates, which are not the
+	// month before.
+	TrendBefore string
 	// Action is the owner's action on the metric and the form to record
 	// one (SPEC §4: amber and red are acknowledged, not ignored).
 	Action actionPanel
@@ -430,7 +434,11 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	format := s.unitFormat(c.Unit)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: noMinSample}
 	mp.CoversLabel, mp.Covers = scorecard.Covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
+	if note := scorecard.MonthOpensPeriod(m.At(d.AsOf).Span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" {
+		mp.Covers += ": " + note
+	}
 	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window)
+	mp.TrendBefore = scorecard.TrendBefore(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
 	for _, p := range s.Catalog.Pillars {
 		if p.ID == m.Pillar {
 			mp.Pillar = p.Name

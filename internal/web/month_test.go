@@ -1,6 +1,7 @@
 package web
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -98,5 +99,185 @@ func TestMonthOnPages(t *testing.T) {
 	code, body, _ = e.do(t, "GET", "/views/ceo?month=2026-02", "", nil)
 	if code != 200 || !strings.Contains(string(body), "<strong>February 2026</strong>") {
 		t.Errorf("the CEO view for February: %d\n%s", code, clip(body))
+	}
+}
+
+// The month menu offers the months that have ended by the clock, whatever
+// month the page shows: October's page, read in December, offers November.
+func TestMonthMenuCountsFromTheClock(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/?month=2026-06", "/metrics/change_failure_rate?month=2026-06"} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != 200 {
+			t.Fatalf("GET %s: %d %s", path, code, clip(body))
+		}
+		page := string(body)
+		for _, want := range []string{`as_of=2026-12-01&amp;window=30d[^"]*">Nov 2026</a>`, `as_of=2026-11-01&amp;window=31d[^"]*">Oct 2026</a>`, `as_of=2026-02-01&amp;window=31d[^"]*">Jan 2026</a>`, `aria-current="page">Jun 2026</a>`} {
+			if !regexp.MustCompile(want).MatchString(page) {
+				t.Errorf("GET %s: the month menu lacks %s", path, want)
+			}
+		}
+		if strings.Contains(page, ">Nov 2025<") || strings.Contains(page, ">Dec 2026<") {
+			t.Errorf("GET %s: the month menu offers a month more than twelve back or not ended", path)
+		}
+	}
+}
+
+// A month link keeps what the controls form keeps: on a metric page, the
+// filters and the breakdown tab, scope and sort order.
+func TestMonthLinksKeepThePage(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, body, _ := e.do(t, "GET", "/metrics/change_failure_rate?month=2026-10&team=core&by=service&sort=-id", "", nil)
+	if code != 200 {
+		t.Fatalf("GET the metric page: %d %s", code, clip(body))
+	}
+	want := `href="/metrics/change_failure_rate?as_of=2026-10-01&amp;window=30d&amp;team=core&amp;by=service&amp;sort=-id">Sep 2026</a>`
+	if !strings.Contains(string(body), want) {
+		i := strings.Index(string(body), ">Sep 2026<")
+		t.Errorf("the month menu's September link drops the page's state; want %s, near:\n%s", want, string(body)[max(0, i-200):max(0, i)])
+	}
+}
+
+// A reconciliation's body takes month as the reads' query does: the month's
+// as_of and window, refused beside either, for a month not ended or one
+// mistyped, naming month.
+func TestReconciliationTakesMonth(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, byMonth, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"change_failure_rate","expected":50,"month":"2026-02"}`, nil)
+	if code != 201 || !strings.Contains(string(byMonth), `"as_of": "2026-03-01T00:00:00Z"`) || !strings.Contains(string(byMonth), `"window": "28d"`) {
+		t.Fatalf("a reconciliation for February: %d\n%s", code, clip(byMonth))
+	}
+	_, byWindow, _ := e.do(t, "POST", "/api/v1/reconciliations", `{"metric":"change_failure_rate","expected":50,"as_of":"2026-03-01","window":"28d"}`, nil)
+	actual := func(b []byte) string {
+		i := strings.Index(string(b), `"actual"`)
+		return string(b)[i : i+strings.Index(string(b)[i:], "\n")]
+	}
+	if actual(byMonth) != actual(byWindow) {
+		t.Errorf("month=2026-02 is not as_of=2026-03-01 and window=28d: %s, %s", actual(byMonth), actual(byWindow))
+	}
+	// The sources page lists the kept check with the month it is.
+	if code, page, _ := e.do(t, "GET", "/sources", "", nil); code != 200 || !strings.Contains(string(page), "· 28d: February 2026</span>") {
+		t.Errorf("the sources page does not name February 2026 for the month's check: %d", code)
+	}
+	for body, want := range map[string]string{
+		`{"metric":"change_failure_rate","expected":50,"month":"2026-02","as_of":"2026-03-01"}`: "not both",
+		`{"metric":"change_failure_rate","expected":50,"month":"2026-02","window":"28d"}`:       "not both",
+		`{"metric":"change_failure_rate","expected":50,"month":"2026-03"}`:                      "has not ended",
+		`{"metric":"change_failure_rate","expected":50,"month":"Feb"}`:                          "YYYY-MM",
+	} {
+		code, raw, _ := e.do(t, "POST", "/api/v1/reconciliations", body, nil)
+		if code != 400 || !strings.Contains(string(raw), `"param": "month"`) || !strings.Contains(string(raw), want) {
+			t.Errorf("POST %s: %d, want 400 naming month and %q\n%s", body, code, want, clip(raw))
+		}
+	}
+}
+
+// On a month's pages a trend says what it compares with by its dates,
+// which are not the month before (March's are 29 Jan – 28 Feb); a rolling
+// window's keeps "the 30 days before".
+func TestMonthTrendNamesItsDates(t *testing.T) {
+	now := time.Date(2026, 4, 10, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	// Five deployments in the window before March, so that its trends
+	// compare, and one on its last day, so that its data is fresh.
+	feb := `{"kind":"deployment","id":"f1","service":"api","environment":"production","finished_at":"2026-02-02T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f2","service":"api","environment":"production","finished_at":"2026-02-05T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f3","service":"api","environment":"production","finished_at":"2026-02-09T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f4","service":"api","environment":"production","finished_at":"2026-02-12T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"f5","service":"api","environment":"production","finished_at":"2026-02-16T00:00:00Z","status":"success"}
+{"kind":"deployment","id":"m1","service":"api","environment":"production","finished_at":"2026-03-31T20:00:00Z","status":"success"}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", feb, nil); code != 200 {
+		t.Fatalf("POST February's deployments: %d %s", code, clip(body))
+	}
+	for path, want := range map[string]string{
+		"/?month=2026-03":                               `<span class="trend__span">vs 29 Jan – 28 Feb 2026</span>`,
+		"/views/engineering?month=2026-03":              `<span class="trend__span">vs 29 Jan – 28 Feb 2026</span>`,
+		"/metrics/change_failure_rate?month=2026-03":    "in 29 Jan – 28 Feb 2026, the 31 days before March 2026, not February",
+		"/?as_of=2026-04-01&window=30d":                 `<span class="trend__span">vs the 30 days before</span>`,
+		"/metrics/change_failure_rate?as_of=2026-04-01": "in the 30 days before",
+	} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("GET %s: %d, lacks %s", path, code, want)
+		}
+	}
+}
+
+// March closes the first quarter: read as of its end, quota attainment is
+// the second quarter's, just begun, while March's board pack reports the
+// first; the metric page says so, and October's (mid-quarter) does not.
+func TestMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
+	now := time.Date(2026, 5, 10, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	quotas := `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", quotas, nil); code != 200 {
+		t.Fatalf("POST the quotas: %d %s", code, clip(body))
+	}
+	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03)"
+	if code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03", "", nil); code != 200 || !strings.Contains(string(body), want) {
+		t.Errorf("quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
+	}
+	if code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-02", "", nil); code != 200 || strings.Contains(string(body), "board pack reports") {
+		t.Errorf("quota attainment for February: %d, says it reads the next period", code)
+	}
+}
+
+// Every page the month menu reaches names the month under its title, as
+// the scorecard does: a state's metric page (ARR) and the insights and
+// releases pages had said only "as of 1 Mar".
+func TestMonthNamedOnEveryPage(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/metrics/mrr?month=2026-02", "/metrics/change_failure_rate?month=2026-02", "/insights?month=2026-02", "/releases?as_of=2026-03-01&window=28d"} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != 200 || !regexp.MustCompile(`<p class="page-sub"><strong>February 2026</strong> · `).Match(body) {
+			t.Errorf("GET %s: %d, no heading names February 2026", path, code)
+		}
+	}
+	if _, body, _ := e.do(t, "GET", "/metrics/mrr?as_of=2026-03-01&window=30d", "", nil); strings.Contains(string(body), "<strong>February") {
+		t.Error("a 30-day window is named as a month")
+	}
+}
+
+// A month's scorecard reads every metric over the month, where the
+// month's board pack keeps those defined over another length (90 days)
+// over their own: the page says which, and a rolling window's does not.
+func TestMonthScorecardNamesTheBoardPacksOwnWindows(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	_, body, _ := e.do(t, "GET", "/?month=2026-02", "", nil)
+	if !regexp.MustCompile(`Every metric here is over the month; the month&#39;s board pack keeps Security incidents \(90 days\) over its own 90 days, so its figures for it differ\.`).Match(body) {
+		i := strings.Index(string(body), "page-sub")
+		t.Errorf("the scorecard for February does not name the metrics its board pack keeps over 90 days:\n%s", string(body)[max(0, i):min(len(body), i+800)])
+	}
+	if _, body, _ := e.do(t, "GET", "/?as_of=2026-03-01&window=30d", "", nil); strings.Contains(string(body), "board pack keeps") {
+		t.Error("a 30-day window's scorecard speaks of a month's board pack")
+	}
+}
+
+// The MRR bridge of a month's view says the month it spans, as the
+// heading does, where it said "over 28d".
+func TestMonthBridgeNamesTheMonth(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	subs := `{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-01-10T00:00:00Z","mrr":100}
+{"kind":"subscription","id":"s2","customer":"c2","started_at":"2026-02-10T00:00:00Z","mrr":50}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", subs, nil); code != 200 {
+		t.Fatalf("POST the subscriptions: %d %s", code, clip(body))
+	}
+	_, body, _ := e.do(t, "GET", "/views/ceo?month=2026-02", "", nil)
+	if !strings.Contains(string(body), `Where MRR came from <span class="sheet__sub">in February 2026</span>`) || !strings.Contains(string(body), "MRR bridge in February 2026: where the change in MRR came from") {
+		i := strings.Index(string(body), "sec-bridge")
+		t.Errorf("the CEO view for February does not name the month its MRR bridge spans:\n%s", string(body)[max(0, i):min(len(body), i+600)])
+	}
+	if _, body, _ := e.do(t, "GET", "/views/ceo?as_of=2026-03-01&window=30d", "", nil); !strings.Contains(string(body), `Where MRR came from <span class="sheet__sub">over 30d</span>`) {
+		t.Error("a 30-day window's bridge does not say over 30d")
 	}
 }

@@ -24,6 +24,7 @@ type reconcileRequest struct {
 	Expected *float64 `json:"expected"`
 	AsOf     string   `json:"as_of"`
 	Window   string   `json:"window"`
+	Month    string   `json:"month"`
 	Source   string   `json:"source"`
 	Note     string   `json:"note"`
 }
@@ -38,7 +39,7 @@ const (
 // decodeReconcile reads one JSON object, naming the field at fault.
 func decodeReconcile(body io.Reader) (reconcileRequest, error) {
 	var req reconcileRequest
-	err := decodeObject(body, &req, "metric, expected, as_of, window, source and note",
+	err := decodeObject(body, &req, "metric, expected, as_of, window, month, source and note",
 		`{"metric": "arr", "expected": 1200000, "source": "finance"}`, func(f string) bool { return f == "expected" })
 	return req, err
 }
@@ -121,10 +122,18 @@ func (s *Server) postReconciliation(w http.ResponseWriter, r *http.Request) {
 		// The result holds Candor's value of the metric.
 		err = s.canSeeMetric(s.access(r), req.Metric)
 	}
-	if err == nil && req.AsOf != "" {
+	// A month closed is checked as the reads take it (month=, --month): its
+	// as_of and window, and refused beside either.
+	if err == nil && req.Month != "" {
+		var m catalog.Month
+		if m, err = s.parseMonth(req.Month, req.AsOf, req.Window); err == nil {
+			asOf, window = m.End(), m.Window()
+		}
+	}
+	if err == nil && req.Month == "" && req.AsOf != "" {
 		asOf, err = s.parseAsOf(req.AsOf)
 	}
-	if err == nil && req.Window != "" {
+	if err == nil && req.Month == "" && req.Window != "" {
 		if window, err = catalog.ParseMetricWindow(req.Window); err != nil {
 			err = badParam("window", "%v", err)
 		}

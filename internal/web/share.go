@@ -149,8 +149,8 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 		if !slices.Contains(shareFilterKeys, k) {
 			return ns, domain.InvalidParam("filters."+k, "not a filter (want %s)", strings.Join(shareFilterKeys, ", "))
 		}
-		if in.Kind == auth.ShareView && k != "as_of" && k != "window" {
-			return ns, domain.InvalidParam("filters."+k, "a role view covers the whole organisation: it takes as_of and window only")
+		if in.Kind == auth.ShareView && k != "as_of" && k != "window" && k != "month" {
+			return ns, domain.InvalidParam("filters."+k, "a role view covers the whole organisation: it takes as_of, window or month only")
 		}
 		v.Set(k, in.Filters[k])
 	}
@@ -188,9 +188,10 @@ func (s *Server) checkShare(r *http.Request, in shareRequest) (auth.NewShare, er
 	return ns, nil
 }
 
-// shareFilterKeys are the filters a link may fix: the pages' carried ones, and for a card or
-// chart the metric page's scope on the metric's other dimensions and its breakdown.
-var shareFilterKeys = append(slices.Clone(queryKeys), "scope", "by")
+// shareFilterKeys are the filters a link may fix: the pages' carried ones, a calendar month
+// (kept as the as_of and window it stands for, as a page carries it), and for a card or chart
+// the metric page's scope on the metric's other dimensions and its breakdown.
+var shareFilterKeys = append(slices.Clone(queryKeys), "month", "scope", "by")
 
 // shareState reads a card or chart link's scope and breakdown as the metric page reads them; a
 // link shows a breakdown only when it names one.
@@ -248,6 +249,10 @@ type sharePageData struct {
 	Annotations []annotationNote
 	// BreakdownPanel is the breakdown the link names (By "" for none).
 	BreakdownPanel
+	// CoversLabel and Covers say what stretch of time the value covers, as
+	// the metric page the link was made from says it (a calendar month by
+	// name): "as of 1 Nov" alone reads as November.
+	CoversLabel, Covers string
 }
 
 // filters are the link's fixed filters as the page names them: the carried ones, then those
@@ -344,6 +349,9 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 	// A link shows no records, so its lines link nowhere.
 	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.filters(), Expires: o.link.ExpiresAt,
 		BreakdownPanel: s.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })}
+	if m, ok := s.Catalog.Metric(o.link.Subject); ok {
+		data.CoversLabel, data.Covers = scorecard.Covers(m.At(d.AsOf).Span, c.Window, d.AsOf)
+	}
 	format := s.chartFormat(c.Unit)
 	pts := seriesPoints(c)
 	var periods []chart.Period
@@ -428,7 +436,15 @@ func (s *Server) cardPicture(d *scorecard.MetricDetail, o *openedShare) chart.Ca
 	if c.Target != nil {
 		first = "Target " + scorecard.FormatValue(c.Target, c.Unit, cur) + " · " + first
 	}
+	// The month by name, or the window the link fixes: a picture pasted in
+	// a chat is read without the page, and "As of 1 Nov" alone reads as
+	// November.
 	second := "As of " + o.opt.AsOf.UTC().Format("2 Jan 2006 15:04 MST")
+	if m, ok := queryMonth(o.q); ok {
+		second = m.Words() + " · as of " + o.opt.AsOf.UTC().Format("2 Jan 2006 15:04 MST")
+	} else if o.q.Window != "" {
+		second += " · window " + o.q.Window
+	}
 	for _, f := range o.filters() {
 		second += fmt.Sprintf(" · %s %s", strings.ReplaceAll(f.Dim, "_", " "), f.Value)
 	}

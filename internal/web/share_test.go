@@ -194,3 +194,65 @@ func TestAnnotationsOnTrends(t *testing.T) {
 		t.Errorf("the shared chart does not mark the freeze:\n%s", clip(body))
 	}
 }
+
+// A link made at a calendar month names the month, on its page and in its
+// picture: "as of 1 Mar" alone reads as March. A link at another window
+// names that window in its picture.
+func TestShareNamesItsMonth(t *testing.T) {
+	e := newEnv(t, 0)
+	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}
+	st, link, raw := e.share(t, eng, `{"kind":"card","subject":"change_failure_rate","filters":{"as_of":"2026-03-01","window":"28d","team":"core"}}`)
+	if st != 201 {
+		t.Fatalf("create: %d %s", st, raw)
+	}
+	anon := caller{name: "anonymous"}
+	if status, body, _ := e.call(t, "GET", link.URL, "", "", anon); status != 200 || !strings.Contains(string(body), "Window: February 2026 (28d ending 1 Mar 2026 00:00 UTC)") {
+		t.Errorf("the shared page does not name February 2026: %d\n%s", status, clip(body))
+	}
+	if status, body, _ := e.call(t, "GET", link.URL+"/card.svg", "", "", anon); status != 200 || !strings.Contains(string(body), "February 2026 · as of 1 Mar 2026 00:00 UTC · team core") {
+		t.Errorf("the card picture does not name February 2026: %d\n%s", status, clip(body))
+	}
+	// A state's covers line names no month: the note under the link does.
+	_, link, raw = e.share(t, eng, `{"kind":"card","subject":"open_critical_vulnerabilities","filters":{"as_of":"2026-03-01","window":"28d"}}`)
+	if status, body, _ := e.call(t, "GET", link.URL, "", "", anon); status != 200 || !strings.Contains(string(body), "Shared read-only · <strong>February 2026</strong> · as of 1 Mar 2026 00:00 UTC") {
+		t.Errorf("the shared page of a state at February does not name February 2026: %d %s\n%s", status, raw, clip(body))
+	}
+	_, link, raw = e.share(t, eng, `{"kind":"chart","subject":"change_failure_rate","filters":{"as_of":"2026-03-01","window":"7d"}}`)
+	if status, body, _ := e.call(t, "GET", link.URL+"/card.svg", "", "", anon); status != 200 || !strings.Contains(string(body), "As of 1 Mar 2026 00:00 UTC · window 7d") {
+		t.Errorf("the card picture of a 7-day link does not name its window: %d %s\n%s", status, raw, clip(body))
+	}
+	if status, body, _ := e.call(t, "GET", link.URL, "", "", anon); status != 200 || !strings.Contains(string(body), "Window: 7d ending 1 Mar 2026 00:00 UTC") || strings.Contains(string(body), "February") {
+		t.Errorf("the shared chart of a 7-day link: %d\n%s", status, clip(body))
+	}
+}
+
+// A link may fix a calendar month as the pages take it (filters.month): it
+// is kept as the month's as_of and window, and refused beside either, or
+// for a month not ended, naming filters.month.
+func TestShareTakesAMonth(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	eng := caller{name: "engineering", roles: []string{"engineering"}, token: e.roleToken(t, "engineering")}
+	for _, body := range []string{
+		`{"kind":"card","subject":"change_failure_rate","filters":{"month":"2026-02","team":"core"}}`,
+		`{"kind":"view","subject":"engineering","filters":{"month":"2026-02"}}`,
+	} {
+		st, link, raw := e.share(t, eng, body)
+		if st != 201 || link.Filters.Get("as_of") != "2026-03-01" || link.Filters.Get("window") != "28d" || link.Filters.Has("month") {
+			t.Fatalf("share %s: %d %s, want the link at as_of 2026-03-01, window 28d", body, st, raw)
+		}
+		if status, page, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"}); status != 200 || !strings.Contains(string(page), "February 2026") {
+			t.Errorf("the link made with month 2026-02: %d, does not name February 2026\n%s", status, clip(page))
+		}
+	}
+	for body, want := range map[string]string{
+		`{"kind":"card","subject":"change_failure_rate","filters":{"month":"2026-02","as_of":"2026-03-01"}}`: "not both",
+		`{"kind":"view","subject":"engineering","filters":{"month":"2026-02","window":"28d"}}`:               "not both",
+		`{"kind":"card","subject":"change_failure_rate","filters":{"month":"2026-03"}}`:                      "has not ended",
+		`{"kind":"card","subject":"change_failure_rate","filters":{"month":"Feb"}}`:                          "YYYY-MM",
+	} {
+		if st, _, raw := e.share(t, eng, body); st != 400 || !strings.Contains(string(raw), `"param": "filters.month"`) || !strings.Contains(string(raw), want) {
+			t.Errorf("share %s: %d %s, want 400 naming filters.month and %q", body, st, raw, want)
+		}
+	}
+}

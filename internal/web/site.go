@@ -158,6 +158,10 @@ type Page struct {
 	NoFilters, NoWindow bool
 	// AsOf is the time the page's numbers are as of, for the footer.
 	AsOf time.Time
+	// Now is the clock when the page was made: which months have ended
+	// is the clock's to say, not AsOf's (a month's page is as of its end,
+	// and the months after it have ended too).
+	Now time.Time
 	// LastDate is the latest date the date control offers: the clock's
 	// date, a day ahead for the zones past UTC (FutureSlack).
 	LastDate  string
@@ -240,10 +244,17 @@ func (p *Page) MonthWords() string {
 func (p *Page) Months() []MonthChoice {
 	cur, isMonth := queryMonth(p.Q)
 	var out []MonthChoice
-	for _, m := range catalog.LastMonths(p.AsOf, monthChoices) {
+	// A month link keeps what the controls form keeps (Keep): choosing a
+	// month is choosing a date, and leaves a metric page's breakdown tab,
+	// scope and sort order as they were.
+	var keep []string
+	for _, f := range p.Keep {
+		keep = append(keep, f.Name, f.Value)
+	}
+	for _, m := range catalog.LastMonths(p.Now, monthChoices) {
 		out = append(out, MonthChoice{
 			Label:   m.Start().Format("Jan 2006"),
-			Href:    p.Q.URL(p.Path, "as_of", m.End().Format(time.DateOnly), "window", catalog.FormatWindow(m.Window())),
+			Href:    p.Q.URL(p.Path, append([]string{"as_of", m.End().Format(time.DateOnly), "window", catalog.FormatWindow(m.Window())}, keep...)...),
 			Current: isMonth && m == cur,
 		})
 	}
@@ -258,7 +269,7 @@ var windowChoices = []string{"7d", "14d", "30d", "90d", "180d", "365d"}
 func (s *Server) newPage(r *http.Request, title string, q Query, data any) *Page {
 	p := auth.PrincipalFrom(r.Context())
 	pg := &Page{
-		Title: title, Q: q, AsOf: s.Now().UTC(), Version: s.Version, CSRF: p.CSRFToken(),
+		Title: title, Q: q, AsOf: s.Now().UTC(), Now: s.Now().UTC(), Version: s.Version, CSRF: p.CSRFToken(),
 		LastDate:  s.Now().UTC().Add(FutureSlack).Format(time.DateOnly),
 		RequestID: requestID(r), Path: r.URL.Path, Data: data,
 		Choices: Choices{Windows: windowChoices},

@@ -157,7 +157,7 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 		// figure compared came from.
 		at := q.With("as_of", c.AsOf.UTC().Format(time.RFC3339)).With("window", c.Window)
 		row := checkRow{Name: c.Name, URL: metricHref(at, c.Metric, "", ""),
-			AsOf: c.AsOf.UTC().Format("2 Jan 2006 15:04 MST"), Window: c.Window,
+			AsOf: c.AsOf.UTC().Format("2 Jan 2006 15:04 MST"), Window: catalog.WindowNote(c.AsOf, c.Window),
 			Expected: scorecard.FormatValue(&c.Expected, c.Unit, cur), Actual: scorecard.FormatValue(c.Actual, c.Unit, cur),
 			Difference: "—", DiffPct: reconcile.Pct(c.DifferencePct), Source: c.Source, Note: c.Note,
 			Checked: c.CheckedAt.UTC().Format("2 Jan 2006 15:04 MST"), Reason: c.Reason, Warning: c.Warning, Status: statusView(c.Status)}

@@ -12,24 +12,31 @@ import (
 )
 
 func init() {
-	register(command{name: "insights", args: "[--as-of T] [--window W] [--format text|json]", help: "improvement insights from the KPI history: each with its statement, numbers, test and a suggested action", run: runInsights})
+	register(command{name: "insights", args: "[--as-of T] [--window W] [--month YYYY-MM] [--format text|json]", help: "improvement insights from the KPI history: each with its statement, numbers, test and a suggested action", run: runInsights})
 }
 
 func runInsights(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "insights", "[--as-of T] [--window W] [--format text|json]", "Runs the insight analyses (deploy_time_risk, recurring_after_release, mttr_over_target, canary_candidate,\nkpi_retirement, dora_outcomes; docs/insights.md) and prints what they found, with the numbers and the\nnamed test behind each, then the analyses that found nothing and why. Thresholds, windows and minimum\nsamples are the configuration's impact.insights.")
+	fs := flags(env, "insights", "[--as-of T] [--window W] [--month YYYY-MM] [--format text|json]", "Runs the insight analyses (deploy_time_risk, recurring_after_release, mttr_over_target, canary_candidate,\nkpi_retirement, dora_outcomes; docs/insights.md) and prints what they found, with the numbers and the\nnamed test behind each, then the analyses that found nothing and why. Thresholds, windows and minimum\nsamples are the configuration's impact.insights.")
 	var c common
 	c.bind(fs)
 	asOf := fs.String("as-of", "", "point in time, RFC 3339 or YYYY-MM-DD (default now)")
 	window := fs.String("window", "", "replaces every analysis's own window, e.g. 90d (default: each its configured one)")
+	month := fs.String("month", "", "a calendar month that has ended, YYYY-MM (UTC), instead of --as-of and --window: every analysis over its days, as of its next month's first instant")
 	format := fs.String("format", "text", "text or json")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
-	at, err := asOfTime(*asOf)
-	if err != nil {
+	var opt insight.Options
+	var err error
+	if *month != "" {
+		m, err := monthFlag(*month, *asOf, *window)
+		if err != nil {
+			return err
+		}
+		opt.AsOf, opt.Window = m.End(), m.Window()
+	} else if opt.AsOf, err = asOfTime(*asOf); err != nil {
 		return err
 	}
-	opt := insight.Options{AsOf: at}
 	if *window != "" {
 		if opt.Window, err = catalog.ParseMetricWindow(*window); err != nil {
 			return usagef("--window: %v", err)

@@ -36,15 +36,9 @@ func (v *viewFlags) bind(fs *flag.FlagSet) {
 func (v *viewFlags) options() (scorecard.Options, error) {
 	opt := scorecard.Options{AsOf: time.Now().UTC()}
 	if v.month != "" {
-		if v.asOf != "" || v.window != "" {
-			return opt, usagef("--month: give --month or --as-of and --window, not both (--month stands for them)")
-		}
-		m, err := catalog.ParseMonth(v.month)
-		if err == nil {
-			err = m.Ended(time.Now())
-		}
+		m, err := monthFlag(v.month, v.asOf, v.window)
 		if err != nil {
-			return opt, usagef("--month: %v", err)
+			return opt, err
 		}
 		opt.AsOf, opt.Window = m.End(), m.Window()
 	}
@@ -66,6 +60,22 @@ func (v *viewFlags) options() (scorecard.Options, error) {
 		return opt, err
 	}
 	return opt, nil
+}
+
+// monthFlag reads --month: a calendar month that has ended, given instead
+// of --as-of and --window, which it stands for.
+func monthFlag(month, asOf, window string) (catalog.Month, error) {
+	if asOf != "" || window != "" {
+		return catalog.Month{}, usagef("--month: give --month or --as-of and --window, not both (--month stands for them)")
+	}
+	m, err := catalog.ParseMonth(month)
+	if err == nil {
+		err = m.Ended(time.Now())
+	}
+	if err != nil {
+		return m, usagef("--month: %v", err)
+	}
+	return m, nil
 }
 
 // writeJSONOut writes v indented, as json.Encoder with two spaces would

@@ -13,6 +13,7 @@ func TestMonthFlag(t *testing.T) {
 		{"scorecard", "--format", "json"},
 		{"view", "engineering", "--format", "json"},
 		{"metric", "change_failure_rate", "--format", "json"},
+		{"insights", "--format", "json"},
 	} {
 		byMonth := mustRun(t, append(append([]string{}, args...), "--data", data, "--month", "2026-03")...)
 		byWindow := mustRun(t, append(append([]string{}, args...), "--data", data, "--as-of", "2026-04-01", "--window", "31d")...)
@@ -47,6 +48,7 @@ func TestMonthFlag(t *testing.T) {
 		{[]string{"view", "ceo", "--month", "2026-03", "--window", "31d"}, "not both"},
 		{[]string{"scorecard", "--month", "2999-01"}, "2999-01 has not ended"},
 		{[]string{"metric", "change_failure_rate", "--month", "2026-3"}, "YYYY-MM"},
+		{[]string{"insights", "--month", "2026-03", "--window", "31d"}, "not both"},
 	} {
 		r := run(t, append(tc.args, "--data", data)...)
 		if r.code != 2 || !strings.Contains(r.stderr, "--month") || !strings.Contains(r.stderr, tc.want) {

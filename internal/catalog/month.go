@@ -85,3 +85,14 @@ func WindowNote(asOf time.Time, window string) string {
 	}
 	return window
 }
+
+// MonthField is the month as_of and window cover exactly, as YYYY-MM, or
+// empty: the answers' "month", so that a client need not work it out.
+// Callers pass a window the read asked for: one read with each metric's
+// own window names none, even as of a month's first instant.
+func MonthField(asOf time.Time, window time.Duration) string {
+	if m, ok := MonthOf(asOf, window); ok {
+		return m.String()
+	}
+	return ""
+}

@@ -22,12 +22,14 @@ import (
 // MetricDetail is one metric with its definition, breakdown and the
 // records behind its value: the drill-down of SPEC §4.
 type MetricDetail struct {
-	Definition Definition      `json:"definition"`
-	AsOf       time.Time       `json:"as_of"`
-	Card       Card            `json:"metric"`
-	By         string          `json:"by,omitempty"`
-	Breakdown  []BreakdownLine `json:"breakdown,omitempty"`
-	Records    []metrics.Ref   `json:"records"`
+	Definition Definition `json:"definition"`
+	AsOf       time.Time  `json:"as_of"`
+	// Month is as Scorecard's.
+	Month     string          `json:"month,omitempty"`
+	Card      Card            `json:"metric"`
+	By        string          `json:"by,omitempty"`
+	Breakdown []BreakdownLine `json:"breakdown,omitempty"`
+	Records   []metrics.Ref   `json:"records"`
 	// RecordsTotal is how many records are behind the value; the API
 	// returns them a page at a time (RecordsOffset, RecordsLimit).
 	RecordsTotal  int            `json:"records_total"`
@@ -226,6 +228,9 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 		AsOf: opt.AsOf.UTC(), By: by, Dimensions: dims,
 	}
 	d.Definition.Retired = retired
+	if opt.Window > 0 {
+		d.Month = catalog.MonthField(d.AsOf, opt.Window)
+	}
 	// What put each in force is named by the caller (SettingSource.Name),
 	// from the governance state it read before the engine's read.
 	d.Definition.Settings = ds.At(opt.AsOf).SettingsInForce(m.ID)

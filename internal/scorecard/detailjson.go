@@ -53,6 +53,9 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 	b = append(b, '{')
 	member("definition", &d.Definition)
 	member("as_of", d.AsOf)
+	if d.Month != "" {
+		member("month", d.Month)
+	}
 	member("metric", &d.Card)
 	if d.By != "" {
 		member("by", d.By)

@@ -18,7 +18,7 @@ import (
 // optional member encode by hand as json.Marshal encodes them; and the
 // encoder knows every member of MetricDetail.
 func TestDetailAppendJSONMatchesMarshal(t *testing.T) {
-	known := []string{"Definition", "AsOf", "Card", "By", "Breakdown", "Records", "RecordsTotal", "RecordsOffset",
+	known := []string{"Definition", "AsOf", "Month", "Card", "By", "Breakdown", "Records", "RecordsTotal", "RecordsOffset",
 		"RecordsLimit", "Scope", "Dimensions", "Problems", "FlowStages", "Customers"}
 	ty := reflect.TypeOf(MetricDetail{})
 	if ty.NumField() != len(known) {
@@ -81,6 +81,7 @@ func TestDetailAppendJSONMatchesMarshal(t *testing.T) {
 		check(m.ID, d)
 		d.Scope = &metrics.Scope{Dim: "team", Value: "pay<ments>"}
 		d.RecordsOffset, d.RecordsLimit = 3, 7
+		d.Month = "2026-10"
 		check(m.ID+" with every member", d)
 	}
 }

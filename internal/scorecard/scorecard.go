@@ -104,9 +104,12 @@ func (o Options) filtered() bool { return o.Visible != nil || !o.Scope.IsZero() 
 
 // Scorecard is the one-page view.
 type Scorecard struct {
-	AsOf    time.Time `json:"as_of"`
-	Window  string    `json:"window"`
-	Pillars []Pillar  `json:"pillars"`
+	AsOf   time.Time `json:"as_of"`
+	Window string    `json:"window"`
+	// Month is the calendar month as_of and window cover, YYYY-MM, when
+	// they are one (month=, --month, or their as_of and window).
+	Month   string   `json:"month,omitempty"`
+	Pillars []Pillar `json:"pillars"`
 	// Headline lists the ids of the headline metrics (at most 7).
 	Headline []string `json:"headline"`
 	DORA     DORA     `json:"dora"`
@@ -469,6 +472,7 @@ func buildCards(cat *catalog.Catalog, ds *metrics.Dataset, opt Options, series b
 	sc := &Scorecard{AsOf: opt.AsOf.UTC(), DORA: DORA{Keys: map[string]string{}}}
 	if opt.Window > 0 {
 		sc.Window = catalog.FormatWindow(opt.Window)
+		sc.Month = catalog.MonthField(sc.AsOf, opt.Window)
 	} else {
 		// Each card carries its own window; most use the catalog default.
 		sc.Window = "30d"

@@ -23,6 +23,8 @@ type ViewResult struct {
 	Description string    `json:"description"`
 	AsOf        time.Time `json:"as_of"`
 	Window      string    `json:"window"`
+	// Month is as Scorecard's.
+	Month string `json:"month,omitempty"`
 	// Status and Unknown follow the pillar rule (groupStatus).
 	Status  catalog.Status  `json:"status"`
 	Unknown []UnknownMetric `json:"unknown,omitempty"`
@@ -149,6 +151,7 @@ func View(cat *catalog.Catalog, ds *metrics.Dataset, roleID string, opt Options)
 	}
 	if opt.Window > 0 {
 		vr.Window = catalog.FormatWindow(opt.Window)
+		vr.Month = catalog.MonthField(vr.AsOf, opt.Window)
 	}
 	// Metrics are independent reads of an immutable dataset, and a series
 	// plus a breakdown is the costly part: one goroutine each (a view holds

@@ -29,6 +29,16 @@ func TestMonthIsItsAsOfAndWindow(t *testing.T) {
 	if code != 200 || !strings.Contains(string(body), `"as_of": "2026-03-01T00:00:00Z"`) {
 		t.Errorf("month=2026-02 is not as of 1 March: %d\n%s", code, clip(body))
 	}
+	// The answers name the month, so a client need not work it out; a read
+	// with each metric's own window names none, even as of a month's start.
+	for _, path := range []string{"/api/v1/scorecard", "/api/v1/views/ceo", "/api/v1/metrics/change_failure_rate"} {
+		if _, body, _ := e.do(t, "GET", path+"?month=2026-02", "", nil); !strings.Contains(string(body), `"month": "2026-02"`) {
+			t.Errorf("GET %s?month=2026-02 does not name the month:\n%s", path, clip(body))
+		}
+		if _, body, _ := e.do(t, "GET", path+"?as_of=2026-03-01", "", nil); strings.Contains(string(body), `"month"`) {
+			t.Errorf("GET %s?as_of=2026-03-01 names a month:\n%s", path, clip(body))
+		}
+	}
 }
 
 // A month given with as_of or window, one not ended, or one mistyped is

@@ -184,3 +184,42 @@ func TestBridgeSpan(t *testing.T) {
 		t.Errorf("the CEO view's text does not name February 2026 for its bridge:\n%s", text)
 	}
 }
+
+// A value as of before its definition's effective date says the version
+// applies then too (the store keeps no earlier one); on or after, not.
+func TestEffectiveWordsBeforeTheVersion(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := load(t, metrics.DefaultConfig(), `{"kind":"service","id":"api","name":"API","team":"core"}
+`)
+	// Any built-in definition with a date of its own (budget variance's v2, 2026-12-01, today).
+	var m catalog.Metric
+	for _, x := range cat.Metrics {
+		if x.Effective != catalog.FromTheStart && x.Effective != "" && !x.Custom {
+			m = x
+			break
+		}
+	}
+	if m.ID == "" {
+		t.Fatal("no built-in definition has an effective date: make one in a test catalog instead")
+	}
+	from, err := time.Parse(time.DateOnly, m.Effective)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		asOf   time.Time
+		before bool
+	}{{from.AddDate(0, -1, 0), true}, {from.Add(-time.Second), true}, {from, false}, {from.AddDate(0, 0, 5), false}} {
+		d, err := Detail(cat, ds, m.ID, Options{AsOf: tt.asOf}, "", metrics.Scope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		words := d.EffectiveWords()
+		if got := strings.Contains(words, "no earlier version is kept"); got != tt.before || !strings.HasPrefix(words, "effective "+m.Effective) {
+			t.Errorf("as of %s: %q", tt.asOf, words)
+		}
+		if text := DetailText(d, TextOptions{}); strings.Contains(text, "no earlier version is kept") != tt.before {
+			t.Errorf("as of %s: candor metric's first line does not follow: %q", tt.asOf, strings.SplitN(text, "\n", 2)[0])
+		}
+	}
+}

@@ -54,6 +54,22 @@ func (d Definition) EffectiveLabel() string {
 	return catalog.Metric{Effective: d.Effective}.EffectiveLabel()
 }
 
+// EffectiveWords is the definition's EffectiveLabel as of the page's time:
+// a value as of before the version took effect was computed with it all
+// the same when no earlier version is kept — October's figures under
+// "version 2, effective 2026-12-01" read as if an older definition had
+// been used, and catalog history says the version is in force from the
+// start. (A version the store does keep an earlier one of is not shown
+// before its date: catalog.Metric.At picks the earlier.)
+func (d *MetricDetail) EffectiveWords() string {
+	label := d.Definition.EffectiveLabel()
+	from, err := time.Parse(time.DateOnly, d.Definition.Effective)
+	if err != nil || !d.AsOf.Before(from) {
+		return label
+	}
+	return label + " (no earlier version is kept: it applies before that date too)"
+}
+
 // Definition is the catalog entry as shown with a value.
 type Definition struct {
 	ID          string `json:"id"`
@@ -363,7 +379,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	var b strings.Builder
 	c := d.Card
 	def := d.Definition
-	fmt.Fprintf(&b, "%s (%s) — %s, v%d %s\n", paint(o.Color, ansiBold, def.Name), def.ID, def.Pillar, def.Version, def.EffectiveLabel())
+	fmt.Fprintf(&b, "%s (%s) — %s, v%d %s\n", paint(o.Color, ansiBold, def.Name), def.ID, def.Pillar, def.Version, d.EffectiveWords())
 	if def.Summary != "" {
 		fmt.Fprintf(&b, "%s\nDefinition: %s\n", def.Summary, def.Description)
 	} else {

@@ -106,6 +106,12 @@ func TestMonthOnPages(t *testing.T) {
 	if code != 200 || !strings.Contains(string(body), "February 2026 (28d ending 1 Mar 2026 00:00 UTC)") {
 		t.Errorf("the metric page for February: %d, does not say it covers February 2026\n%s", code, clip(body))
 	}
+	// A definition that took effect after the month says it applies then
+	// too (budget variance's v2, effective 2026-12-01).
+	code, body, _ = e.do(t, "GET", "/metrics/budget_variance?month=2026-02", "", nil)
+	if code != 200 || !strings.Contains(string(body), "version 2, effective 2026-12-01 (no earlier version is kept: it applies before that date too)") {
+		t.Errorf("budget variance for February: %d, does not say its version applies before its date\n%s", code, clip(body))
+	}
 	code, body, _ = e.do(t, "GET", "/views/ceo?month=2026-02", "", nil)
 	if code != 200 || !strings.Contains(string(body), "<strong>February 2026</strong>") {
 		t.Errorf("the CEO view for February: %d\n%s", code, clip(body))

@@ -130,7 +130,11 @@ func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 	if g.chance(g.qualifyP) {
 		q = created + g.dur(4*day, 0.8, hour, 45*day)
 	}
-	stalled := g.chance(0.05)
+	// Only a qualified deal goes stale: one nobody qualifies is closed out
+	// (below), or the open pipeline would fill with never-worked deals, 4
+	// in 5 of them at the demo's scale and 14 in 15 at scale 1. The draw is
+	// made either way so that what follows draws as it did.
+	stalled := g.chance(0.05) && q >= 0
 	won := false
 	var closed int64
 	if q >= 0 {
@@ -144,7 +148,9 @@ func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 			closed = q + g.dur(7*day, 0.6, hour, 60*day)
 		}
 	} else {
-		closed = created + g.dur(20*day, 0.6, 2*day, 150*day)
+		// A first call that came to nothing is disqualified within days,
+		// as a sales team clears its prospecting.
+		closed = created + g.dur(4*day, 0.6, day, 30*day)
 	}
 	open := stalled || closed >= g.end
 	if !open && closed < g.first {

@@ -74,9 +74,9 @@ func TestCustomMetricCard(t *testing.T) {
 	if !ok {
 		t.Fatal("the catalog lacks the custom metric")
 	}
-	// As of 10 July the generated incidents are fresh (the newest is hours old), and the window
-	// holds six major incidents resolved: enough for a status under the default min_sample of 5.
-	opt := scorecard.Options{AsOf: time.Date(2026, 7, 10, 0, 0, 0, 0, time.UTC), Window: 90 * 24 * time.Hour}
+	// As of 2 September the generated incidents are fresh (the newest is hours old), and the window
+	// holds five major incidents resolved: enough for a status under the default min_sample of 5.
+	opt := scorecard.Options{AsOf: time.Date(2026, 9, 2, 0, 0, 0, 0, time.UTC), Window: 90 * 24 * time.Hour}
 	c := scorecard.Evaluate(ds, m, opt, metrics.Scope{}, true)
 	if c.Value == nil || c.Count == 0 || c.Status == catalog.Unknown || len(c.Series) != scorecard.SeriesPoints || c.Cites == nil {
 		t.Fatalf("card = value %v, n %d, status %s (%s), %d points, cites %v", c.Value, c.Count, c.Status, c.Reason, len(c.Series), c.Cites)
@@ -110,8 +110,8 @@ func TestCustomMetricCard(t *testing.T) {
 // a digest's week-over-week change or an alert on a change of the value does not fire on it).
 func TestTrendAcrossAComputationChange(t *testing.T) {
 	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	opt := scorecard.Options{AsOf: time.Date(2026, 7, 10, 0, 0, 0, 0, time.UTC), Window: 90 * 24 * time.Hour}
-	// The window before holds 4 major incidents: enough to compare under a min_sample of 3 (under
+	opt := scorecard.Options{AsOf: time.Date(2026, 9, 2, 0, 0, 0, 0, time.UTC), Window: 90 * 24 * time.Hour}
+	// The window before holds 3 major incidents: enough to compare under a min_sample of 3 (under
 	// the default 5 there is no trend for too few cases, TestNoTrendFromTooFewCases).
 	def := strings.Replace(customMTTR, "    aggregate: median\n", "    aggregate: median\n    min_sample: 3\n", 1)
 	cat, ds := loadCustom(t, def, end)

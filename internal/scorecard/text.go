@@ -157,9 +157,14 @@ func money(x float64, cur string) string {
 // each record's value under a metric in a currency (its share of the
 // sum) or of records of money (moneyRecords: a kind with a currency
 // column — cost trend's records are their amounts in the window, CAC
-// payback's its spend — whatever the metric's unit).
+// payback's its spend — whatever the metric's unit, but for a duration:
+// a deal's value under sales cycle length is its days, not its amount).
 func MoneyColumn(col, unit string, moneyRecords bool) bool {
-	return col == "amount" || col == "mrr" || col == "value" && (strings.HasPrefix(unit, "currency") || moneyRecords)
+	return col == "amount" || col == "mrr" || col == "value" && (strings.HasPrefix(unit, "currency") || moneyRecords && !durationUnit(unit))
+}
+
+func durationUnit(unit string) bool {
+	return unit == "hours" || unit == "minutes" || unit == "days"
 }
 
 // AmountText writes an amount of a records table's money column (a

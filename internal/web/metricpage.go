@@ -779,7 +779,7 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 		money[i] = scorecard.MoneyColumn(col, d.Definition.Unit, moneyRecords)
 	}
 	valueLabel, valuePrec := valueColumn(d.Definition.Unit, currency)
-	if moneyRecords {
+	if scorecard.MoneyColumn(colValue, d.Definition.Unit, moneyRecords) {
 		valueLabel, valuePrec = valueColumn("currency", currency)
 	}
 	for _, r := range rows {

@@ -224,3 +224,25 @@ func TestValueColumnNamesOnlyWhatItKnows(t *testing.T) {
 		}
 	}
 }
+
+// Under sales cycle length a won deal's value is its days from creation to
+// the win: its records table says days, though a deal carries a currency
+// (the table had read "value (USD)" over "142.91", a 143-day deal).
+func TestDealDaysAreNotMoney(t *testing.T) {
+	e := newEnv(t, 0)
+	code, body, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"opportunity","id":"o-days","created_at":"2026-03-01T00:00:00Z","qualified_at":"2026-03-03T00:00:00Z","closed_at":"2026-03-25T12:00:00Z","won":true,"stage":"closed_won","amount":19000,"currency":"USD","owner":"ann"}`, nil)
+	if code != 201 && code != 200 {
+		t.Fatalf("POST record: %d %s", code, clip(body))
+	}
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	table := recordsTableOf(e.get200(t, "/metrics/sales_cycle_length?as_of="+asOf))
+	if !strings.Contains(table, "value (days)") || strings.Contains(table, "value (USD)") || !strings.Contains(table, ">24.5<") {
+		t.Errorf("a deal's days under sales cycle length are not shown as days:\n%s", table)
+	}
+	// Its amount is still money.
+	if !strings.Contains(table, ">19,000.00<") {
+		t.Errorf("the deal's amount is not shown as money:\n%s", table)
+	}
+}

@@ -297,3 +297,31 @@ func TestMonthBridgeNamesTheMonth(t *testing.T) {
 		t.Error("a 30-day window's bridge does not say over 30d")
 	}
 }
+
+// An action recorded after a month's end had not happened as of it: a
+// month's pages count acknowledgements by the month's as_of, as
+// as_of=…&window=… does, where month= had counted them by the clock (the
+// request named no as_of) and showed March's action on February's pages.
+func TestMonthCountsActionsByItsAsOf(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	body := `{"owner":"Jo Canary","note":"Canary releases recorded in March","due":"2026-04-20"}`
+	if code, b, _ := e.do(t, "POST", "/api/v1/metrics/change_failure_rate/acknowledgements", body, nil); code != 201 {
+		t.Fatalf("recording the action: %d %s", code, clip(b))
+	}
+	for _, path := range []string{"/metrics/change_failure_rate", "/"} {
+		for _, q := range []string{"?month=2026-02", "?as_of=2026-03-01&window=28d"} {
+			code, page, _ := e.do(t, "GET", path+q, "", nil)
+			if code != 200 {
+				t.Fatalf("GET %s%s: %d %s", path, q, code, clip(page))
+			}
+			if strings.Contains(string(page), "Jo Canary") {
+				t.Errorf("GET %s%s shows an action recorded on 31 March, after the month's as_of", path, q)
+			}
+		}
+		// Asked for now, the action shows: the test would see one.
+		if _, page, _ := e.do(t, "GET", path, "", nil); !strings.Contains(string(page), "Jo Canary") {
+			t.Errorf("GET %s does not show the action recorded now", path)
+		}
+	}
+}

@@ -323,8 +323,10 @@ func CheckAsOf(t, now time.Time) error {
 // a page or answer at asOf: asOf when the request named it, else now — a
 // request without as_of is answered as of the current minute (its results
 // shared), and an action recorded in the seconds since must show at once.
+// A month names its as_of (month=2026-02 is as_of=2026-03-01), so one
+// recorded after the month's end had not happened by then either.
 func (s *Server) acksBy(r *http.Request, asOf time.Time) time.Time {
-	if r.URL.Query().Get("as_of") != "" {
+	if q := r.URL.Query(); q.Get("as_of") != "" || q.Get("month") != "" {
 		return asOf
 	}
 	return s.Now().UTC()

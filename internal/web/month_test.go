@@ -51,6 +51,7 @@ func TestMonthRefusals(t *testing.T) {
 		{"/api/v1/metrics/change_failure_rate?month=2026-02&window=28d", "not both"},
 		{"/api/v1/scorecard?month=2026-03", "2026-03 has not ended (it ends 2026-04-01 00:00 UTC): ask for an ended month, such as 2026-02"},
 		{"/api/v1/scorecard?month=2026-13", "YYYY-MM"},
+		{"/api/v1/scorecard?month=1600-01", "Candor answers as of 1970-01-01 or later"},
 		{"/api/v1/views/ceo?month=last", "YYYY-MM"},
 		{"/?month=2026-02&window=7d", "not both"},
 		{"/metrics/change_failure_rate?month=Feb", "YYYY-MM"},

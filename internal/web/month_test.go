@@ -326,3 +326,23 @@ func TestMonthCountsActionsByItsAsOf(t *testing.T) {
 		}
 	}
 }
+
+// The releases list reads a window of deployments as the other reads do,
+// and its page names the month it is reached at from the month menu: it
+// takes month= too, as README's table says every route taking as_of and
+// window does, where it had refused it as an unknown parameter.
+func TestReleasesTakeMonth(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, byMonth, _ := e.do(t, "GET", "/api/v1/releases?month=2026-02", "", nil)
+	_, byWindow, _ := e.do(t, "GET", "/api/v1/releases?as_of=2026-03-01&window=28d", "", nil)
+	if code != 200 || string(byMonth) != string(byWindow) {
+		t.Errorf("GET /api/v1/releases?month=2026-02: %d, not as as_of=2026-03-01&window=28d:\n%s\n---\n%s", code, clip(byMonth), clip(byWindow))
+	}
+	if code, body, _ := e.do(t, "GET", "/releases?month=2026-02", "", nil); code != 200 || !strings.Contains(string(body), "<strong>February 2026</strong>") {
+		t.Errorf("GET /releases?month=2026-02: %d, does not name February 2026\n%s", code, clip(body))
+	}
+	if code, body, _ := e.do(t, "GET", "/api/v1/releases?month=2026-02&window=7d", "", nil); code != 400 || !strings.Contains(string(body), "not both") {
+		t.Errorf("GET /api/v1/releases?month=2026-02&window=7d: %d, want 400 naming month\n%s", code, clip(body))
+	}
+}

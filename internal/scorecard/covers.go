@@ -106,6 +106,20 @@ func Covers(span, window string, asOf time.Time) (string, string) {
 	return sw.label, sw.page(window, w, err == nil, asOf)
 }
 
+// Covers says what stretch of time d's value covers, as the metric page,
+// candor metric and a link to the metric say it: Covers of its span,
+// window and as_of, and, for a month that opens a quota period, why it
+// reads the next one (MonthOpensPeriod). One function, so that the three
+// say the same: the note had been added on two of them only.
+func (d *MetricDetail) Covers() (label, words string) {
+	span := d.Definition.Span
+	label, words = Covers(span, d.Card.Window, d.AsOf)
+	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" {
+		words += ": " + note
+	}
+	return label, words
+}
+
 // TrendCovers says what each point of the 12-week trend of a metric with
 // span covers, and the figure above it (shown with window, "30d"): a
 // window metric's point is its week's value beside a figure over the

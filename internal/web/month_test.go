@@ -346,3 +346,28 @@ func TestReleasesTakeMonth(t *testing.T) {
 		t.Errorf("GET /api/v1/releases?month=2026-02&window=7d: %d, want 400 naming month\n%s", code, clip(body))
 	}
 }
+
+// A card link made at a month that closes a quota period says what the
+// metric page says: the period it covers starts at the month's end, and
+// the month's board pack reports the one the month closes. The share page
+// had said the covers line alone (the note was added beside it twice, on
+// the metric page and in candor metric, and not here).
+func TestShareOfAMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
+	now := time.Date(2026, 5, 10, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	quotas := `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", quotas, nil); code != 200 {
+		t.Fatalf("POST the quotas: %d %s", code, clip(body))
+	}
+	cro := caller{name: "cro", roles: []string{"executive"}, token: e.roleToken(t, "executive")}
+	st, link, raw := e.share(t, cro, `{"kind":"card","subject":"quota_attainment","filters":{"month":"2026-03"}}`)
+	if st != 201 {
+		t.Fatalf("share: %d %s", st, raw)
+	}
+	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03)"
+	if code, body, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"}); code != 200 || !strings.Contains(string(body), want) {
+		t.Errorf("the link to quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
+	}
+}

@@ -343,7 +343,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	}
 	source.Name(mp.D.Definition.Settings, opt.AsOf)
 	s.addSourceURLs(r.Context(), &mp.Records)
-	mp.Action = s.newActionPanel(r, mp, acks, scope, refused)
+	mp.Action = s.newActionPanel(r, mp, q, acks, scope, refused)
 	mp.Action.Escalated = escalated
 	pg := s.newPage(r, m.Name, q, mp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, mp.D.AsOf

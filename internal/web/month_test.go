@@ -371,3 +371,33 @@ func TestShareOfAMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
 		t.Errorf("the link to quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
 	}
 }
+
+// The pages a month reaches answer month=YYYY-MM byte for byte as its
+// as_of and window, as the JSON API does (TestMonthIsItsAsOfAndWindow):
+// the promise had been checked on the API alone.
+func TestMonthPagesAreTheirAsOfAndWindow(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/", "/metrics/change_failure_rate", "/metrics/mrr", "/views/ceo", "/insights", "/releases"} {
+		code, byMonth, _ := e.do(t, "GET", path+"?month=2026-02", "", nil)
+		_, byWindow, _ := e.do(t, "GET", path+"?as_of=2026-03-01&window=28d", "", nil)
+		if code != 200 || string(byMonth) != string(byWindow) {
+			t.Errorf("GET %s: month=2026-02 (%d) answers otherwise than as_of=2026-03-01&window=28d", path, code)
+		}
+	}
+}
+
+// Signed in, the metric page carries a month as its as_of and window in
+// the action form's address too, as in every link: the form had posted to
+// ?month=…, the request's own query, where every other link keeps none.
+func TestMonthActionFormCarriesAsOfAndWindow(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	exec := e.sessionAs(t, "executive")
+	byMonth := e.page(t, exec, "/metrics/change_failure_rate?month=2026-02&team=core&by=service", 200)
+	byWindow := e.page(t, exec, "/metrics/change_failure_rate?as_of=2026-03-01&window=28d&team=core&by=service", 200)
+	want := `action="/metrics/change_failure_rate/acknowledgements?as_of=2026-03-01&amp;window=28d&amp;team=core&amp;by=service"`
+	if !strings.Contains(byMonth, want) || !strings.Contains(byWindow, want) || strings.Contains(byMonth, "month=") {
+		t.Errorf("the action form's address does not carry the month as its as_of and window (want %s)", want)
+	}
+}

@@ -49,6 +49,10 @@ func TestMonthFlag(t *testing.T) {
 		{[]string{"scorecard", "--month", "2999-01"}, "2999-01 has not ended"},
 		{[]string{"metric", "change_failure_rate", "--month", "2026-3"}, "YYYY-MM"},
 		{[]string{"insights", "--month", "2026-03", "--window", "31d"}, "not both"},
+		// Before the earliest as_of, as --as-of 1600-02-01 is refused.
+		{[]string{"scorecard", "--month", "1600-01"}, "1970"},
+		{[]string{"insights", "--month", "1600-01"}, "1970"},
+		{[]string{"report", "board", "--month", "1600-01"}, "1970"},
 	} {
 		r := run(t, append(tc.args, "--data", data)...)
 		if r.code != 2 || !strings.Contains(r.stderr, "--month") || !strings.Contains(r.stderr, tc.want) {

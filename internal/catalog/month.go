@@ -18,13 +18,21 @@ type Month struct {
 	Month time.Month
 }
 
-// ParseMonth reads a month as YYYY-MM ("2026-10").
+// ParseMonth reads a month as YYYY-MM ("2026-10"), refusing one whose
+// as_of would be before EarliestAsOf, as an as_of is refused: every month
+// (month=, --month, a board pack's, a reconciliation's, a share's) is read
+// here, and the CLI had answered --month 1600-01 where it refuses
+// --as-of 1600-02-01.
 func ParseMonth(s string) (Month, error) {
 	t, err := time.Parse("2006-01", strings.TrimSpace(s))
 	if err != nil {
 		return Month{}, fmt.Errorf("%q is not a month: want YYYY-MM, such as 2026-10", s)
 	}
-	return Month{t.Year(), t.Month()}, nil
+	m := Month{t.Year(), t.Month()}
+	if m.End().Before(EarliestAsOf) {
+		return m, fmt.Errorf("%s is too early: Candor answers as of %s or later, so for %s or a later month", m, EarliestAsOf.Format(time.DateOnly), EarliestAsOf.AddDate(0, -1, 0).Format("2006-01"))
+	}
+	return m, nil
 }
 
 // Start is the month's first instant.

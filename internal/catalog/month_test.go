@@ -103,3 +103,18 @@ func TestWindowNote(t *testing.T) {
 		}
 	}
 }
+
+// A month whose as_of would be before EarliestAsOf is refused where every
+// month is read, as as_of is: --month 1600-01 had been answered (and a
+// board pack for it archived) where --as-of 1600-02-01 is refused. 1969-12
+// is as of 1970-01-01, the earliest as_of answered.
+func TestParseMonthRefusesBeforeTheEarliestAsOf(t *testing.T) {
+	for _, in := range []string{"1600-01", "1677-12", "1969-11", "0000-01"} {
+		if _, err := ParseMonth(in); err == nil || !strings.Contains(err.Error(), "1970") {
+			t.Errorf("ParseMonth(%q) error = %v, want one naming 1970", in, err)
+		}
+	}
+	if m, err := ParseMonth("1969-12"); err != nil || !m.End().Equal(EarliestAsOf) {
+		t.Errorf("ParseMonth(1969-12) = %v, %v; want the month as of %s", m, err, EarliestAsOf)
+	}
+}

@@ -52,6 +52,14 @@ func ParseWindow(s string) (time.Duration, error) {
 // and a little covers every window a KPI is read over.
 const MaxMetricWindow = 3660 * day
 
+// EarliestAsOf is the earliest as_of answered. The engine counts time in
+// nanoseconds since 1970, which reach back only to 1678, and a metric looks
+// back several windows from as_of (MaxMetricWindow): an as_of in 1678
+// brought the whole server down. No KPI is read as of before 1970. It is
+// here, not in web, so that a month (ParseMonth), read by the CLI and the
+// board pack as well as the server, is held to it too.
+var EarliestAsOf = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // ParseMetricWindow is ParseWindow for the window a metric is computed over, at most
 // MaxMetricWindow.
 func ParseMetricWindow(s string) (time.Duration, error) {

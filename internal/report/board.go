@@ -199,6 +199,18 @@ func midSentence(name string) string {
 // days is the month's length in days.
 func (b *Board) days() int { return int(b.AsOf.Sub(b.Month).Hours() / 24) }
 
+// trendBefore says what the month's figures' trends compare with: the
+// days before the month, as many as it has (SPEC §3), which are the
+// calendar month before only when it is as long (December before January,
+// July before August: scorecard.PreviousMonthIsWindowBefore).
+func (b *Board) trendBefore() string {
+	words := fmt.Sprintf("the %d days before %s", b.days(), b.Month.Format("2 January"))
+	if prev, ok := scorecard.PreviousMonthIsWindowBefore(catalog.Month{Year: b.Month.Year(), Month: b.Month.Month()}); ok {
+		return words + ", which are " + prev.Words()
+	}
+	return words + ", not the calendar month before"
+}
+
 // MonthName is "November 2026".
 func (b *Board) MonthName() string { return b.Month.Format("January 2006") }
 
@@ -313,8 +325,8 @@ func trendWord(t scorecard.Trend) string {
 
 func (w *writer) scorecardPage() {
 	sc := w.b.Scorecard
-	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against as long a span before it (for the month's figures, the %d days before %s, not the calendar month before; for a state such as ARR, the state at %[5]s).",
-		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days(), w.b.days(), w.b.Month.Format("2 January")))
+	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against as long a span before it (for the month's figures, %s; for a state such as ARR, the state at %s).",
+		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days(), w.b.trendBefore(), w.b.Month.Format("2 January")))
 	pdf := w.pdf
 	cols := []float64{62, 26, 26, 19, 14, 33}
 	head := []string{"Metric", "Value", "Target", "Status", "Trend", "Owner"}

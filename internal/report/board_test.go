@@ -353,3 +353,24 @@ func TestBoardPackByMail(t *testing.T) {
 		}
 	}
 }
+
+// The scorecard page's trend note says the days before the month are the
+// calendar month before when they are (January's are December), and not
+// otherwise: "not the calendar month before" had been said of December.
+func TestBoardTrendBefore(t *testing.T) {
+	for month, want := range map[string]string{
+		"2026-11": "the 30 days before 1 November, not the calendar month before",
+		"2026-03": "the 31 days before 1 March, not the calendar month before",
+		"2027-01": "the 31 days before 1 January, which are December 2026",
+		"2026-08": "the 31 days before 1 August, which are July 2026",
+	} {
+		start, err := ParseMonth(month, time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &Board{Month: start, AsOf: start.AddDate(0, 1, 0)}
+		if got := b.trendBefore(); got != want {
+			t.Errorf("%s: %q, want %q", month, got, want)
+		}
+	}
+}

@@ -106,6 +106,20 @@ func Covers(span, window string, asOf time.Time) (string, string) {
 	return sw.label, sw.page(window, w, err == nil, asOf)
 }
 
+// Covers says what stretch of time d's value covers, as the metric page,
+// candor metric and a link to the metric say it: Covers of its span,
+// window and as_of, and, for a month that opens a quota period, why it
+// reads the next one (MonthOpensPeriod). One function, so that the three
+// say the same: the note had been added on two of them only.
+func (d *MetricDetail) Covers() (label, words string) {
+	span := d.Definition.Span
+	label, words = Covers(span, d.Card.Window, d.AsOf)
+	if note := MonthOpensPeriod(span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" {
+		words += ": " + note
+	}
+	return label, words
+}
+
 // TrendCovers says what each point of the 12-week trend of a metric with
 // span covers, and the figure above it (shown with window, "30d"): a
 // window metric's point is its week's value beside a figure over the
@@ -126,9 +140,9 @@ func WeekCoversUsual(words string) bool { return words == WeekCovers(catalog.Spa
 // MonthBefore says what a trend's previous value covers when the value,
 // of a metric with span shown with window as of asOf, is a calendar
 // month's: the window before is as long as the month and ends where it
-// starts (SPEC §3), so it is not the month before — October's is 31 Aug –
-// 30 Sep, not September — and a reader told "the 31 days before" under
-// "October 2026" reads September. A window metric's is those dates ("31
+// starts (SPEC §3), so it is seldom the month before — October's is 31
+// Aug – 30 Sep, not September (January's is December: TrendBefore) — and
+// a reader told "the 31 days before" under "October 2026" reads September. A window metric's is those dates ("31
 // Aug – 30 Sep 2026"); any other span's previous value is the value as of
 // the month's start, which is named ("1 Oct 2026 00:00 UTC"). inWindow
 // says which. ok is false when the window is not a calendar month, which
@@ -165,12 +179,28 @@ func TrendBefore(span, window string, asOf time.Time) string {
 		}
 		w, _ := catalog.ParseWindow(window)
 		m, _ := catalog.MonthOf(asOf, w)
-		return "in " + words + ", the " + catalog.SpanWords(window) + " before " + m.Words() + ", not " + m.Start().AddDate(0, -1, 0).Format("January")
+		before := "in " + words + ", the " + catalog.SpanWords(window) + " before " + m.Words()
+		// January and August are as long as the month before them, whose
+		// days the window before then is: "not December" of 1–31 Dec
+		// would be false.
+		if prev, ok := PreviousMonthIsWindowBefore(m); ok {
+			return before + ": " + prev.Start().Format("January")
+		}
+		return before + ", not " + m.Start().AddDate(0, -1, 0).Format("January")
 	}
 	if _, known := spans[span]; known && span != catalog.SpanWindow {
 		return catalog.SpanWords(window) + " before"
 	}
 	return "in the " + catalog.SpanWords(window) + " before"
+}
+
+// PreviousMonthIsWindowBefore says whether the window before month m
+// (as long as m, ending at its start: SPEC §3) is the calendar month
+// before it, as it is when the two are as long (December and January, July
+// and August), and gives that month.
+func PreviousMonthIsWindowBefore(m catalog.Month) (catalog.Month, bool) {
+	prev, ok := catalog.MonthOf(m.Start(), m.Window())
+	return prev, ok
 }
 
 // MonthOpensPeriod says, of a quota-period metric's value read for a

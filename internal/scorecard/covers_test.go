@@ -79,7 +79,11 @@ func TestTrendBeforeAMonth(t *testing.T) {
 	}{
 		{catalog.SpanWindow, "31d", nov1, "in 31 Aug – 30 Sep 2026, the 31 days before October 2026, not September"},
 		{catalog.SpanWindow, "28d", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), "in 4 Jan – 31 Jan 2026, the 28 days before February 2026, not January"},
-		{catalog.SpanWindow, "31d", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), "in 1 Dec – 31 Dec 2025, the 31 days before January 2026, not December"},
+		// December and July are as long as the month after them: the
+		// window before January is December, and the trend says so, where
+		// it had said "not December" of December's own dates.
+		{catalog.SpanWindow, "31d", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), "in 1 Dec – 31 Dec 2025, the 31 days before January 2026: December"},
+		{catalog.SpanWindow, "31d", time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), "in 1 Jul – 31 Jul 2026, the 31 days before August 2026: July"},
 		{catalog.SpanWindow, "30d", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), "in 2 Oct – 31 Oct 2026, the 30 days before November 2026, not October"},
 		{catalog.SpanInstant, "31d", nov1, "at 1 Oct 2026 00:00 UTC, the month's start"},
 		{catalog.SpanYear, "31d", nov1, "at 1 Oct 2026 00:00 UTC, the month's start"},

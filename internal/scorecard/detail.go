@@ -398,10 +398,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	fmt.Fprintf(&b, "Owner: %s · unit %s · %s is better · %s · sources %s\n", def.Owner, def.Unit, def.Better, def.Type, strings.Join(def.Sources, ", "))
 	// "window 30d" of a metric that ignores the window (a quota period,
 	// a state) would say it covers what it does not.
-	label, words := Covers(def.Span, def.Window, d.AsOf)
-	if note := MonthOpensPeriod(def.Span, def.Window, d.AsOf, c.Detail); note != "" {
-		words += ": " + note
-	}
+	label, words := d.Covers()
 	fmt.Fprintf(&b, "%s: %s\n", label, words)
 	fmt.Fprintf(&b, "Priority %s\n", SignoffLine(def.Priority, def.Signoff, def.SignoffBy))
 	if d.Scope != nil {

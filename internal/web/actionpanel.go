@@ -80,15 +80,17 @@ func (f *actionForm) refuse(param string, err error) {
 }
 
 // newActionPanel builds the action panel of mp, whose value is computed
-// under scope; refused carries a refused form's values and reason.
-func (s *Server) newActionPanel(r *http.Request, mp *metricPage, acks []escalation.Acknowledgement, scope metrics.Scope, refused *actionForm) actionPanel {
+// under scope; refused carries a refused form's values and reason. q is
+// the page's query (pageQuery), whose as_of and window the form's address
+// carries for a month, as every link of the page does.
+func (s *Server) newActionPanel(r *http.Request, mp *metricPage, q Query, acks []escalation.Acknowledgement, scope metrics.Scope, refused *actionForm) actionPanel {
 	d := mp.D
 	now := s.Now().UTC()
 	p := actionPanel{
 		Attention: escalation.NeedsActionIn(d.Card, scope.String()),
 		CanRecord: s.access(r).Can(auth.MetricAcknowledge),
 		Scope:     scope.String(),
-		Post:      (&url.URL{Path: "/metrics/" + d.Definition.ID + "/acknowledgements", RawQuery: r.URL.RawQuery}).String(),
+		Post:      (&url.URL{Path: "/metrics/" + d.Definition.ID + "/acknowledgements", RawQuery: monthAsWindow(r, q)}).String(),
 		Today:     now.Format(time.DateOnly),
 		LastDay:   now.AddDate(1, 0, 0).Format(time.DateOnly),
 	}

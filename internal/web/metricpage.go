@@ -343,7 +343,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	}
 	source.Name(mp.D.Definition.Settings, opt.AsOf)
 	s.addSourceURLs(r.Context(), &mp.Records)
-	mp.Action = s.newActionPanel(r, mp, acks, scope, refused)
+	mp.Action = s.newActionPanel(r, mp, q, acks, scope, refused)
 	mp.Action.Escalated = escalated
 	pg := s.newPage(r, m.Name, q, mp)
 	pg.Controls, pg.Choices, pg.AsOf = true, ch, mp.D.AsOf
@@ -433,10 +433,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	c := &d.Card
 	format := s.unitFormat(c.Unit)
 	mp := &metricPage{D: d, Metric: m, Pillar: m.Pillar, MinSample: noMinSample}
-	mp.CoversLabel, mp.Covers = scorecard.Covers(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
-	if note := scorecard.MonthOpensPeriod(m.At(d.AsOf).Span, d.Card.Window, d.AsOf, d.Card.Detail); note != "" {
-		mp.Covers += ": " + note
-	}
+	mp.CoversLabel, mp.Covers = d.Covers()
 	mp.TrendCovers = scorecard.TrendCovers(m.At(d.AsOf).Span, d.Card.Window)
 	mp.TrendBefore = scorecard.TrendBefore(m.At(d.AsOf).Span, d.Card.Window, d.AsOf)
 	for _, p := range s.Catalog.Pillars {

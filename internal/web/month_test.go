@@ -51,6 +51,7 @@ func TestMonthRefusals(t *testing.T) {
 		{"/api/v1/metrics/change_failure_rate?month=2026-02&window=28d", "not both"},
 		{"/api/v1/scorecard?month=2026-03", "2026-03 has not ended (it ends 2026-04-01 00:00 UTC): ask for an ended month, such as 2026-02"},
 		{"/api/v1/scorecard?month=2026-13", "YYYY-MM"},
+		{"/api/v1/scorecard?month=1600-01", "Candor answers as of 1970-01-01 or later"},
 		{"/api/v1/views/ceo?month=last", "YYYY-MM"},
 		{"/?month=2026-02&window=7d", "not both"},
 		{"/metrics/change_failure_rate?month=Feb", "YYYY-MM"},
@@ -295,5 +296,108 @@ func TestMonthBridgeNamesTheMonth(t *testing.T) {
 	}
 	if _, body, _ := e.do(t, "GET", "/views/ceo?as_of=2026-03-01&window=30d", "", nil); !strings.Contains(string(body), `Where MRR came from <span class="sheet__sub">over 30d</span>`) {
 		t.Error("a 30-day window's bridge does not say over 30d")
+	}
+}
+
+// An action recorded after a month's end had not happened as of it: a
+// month's pages count acknowledgements by the month's as_of, as
+// as_of=…&window=… does, where month= had counted them by the clock (the
+// request named no as_of) and showed March's action on February's pages.
+func TestMonthCountsActionsByItsAsOf(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	body := `{"owner":"Jo Canary","note":"Canary releases recorded in March","due":"2026-04-20"}`
+	if code, b, _ := e.do(t, "POST", "/api/v1/metrics/change_failure_rate/acknowledgements", body, nil); code != 201 {
+		t.Fatalf("recording the action: %d %s", code, clip(b))
+	}
+	for _, path := range []string{"/metrics/change_failure_rate", "/"} {
+		for _, q := range []string{"?month=2026-02", "?as_of=2026-03-01&window=28d"} {
+			code, page, _ := e.do(t, "GET", path+q, "", nil)
+			if code != 200 {
+				t.Fatalf("GET %s%s: %d %s", path, q, code, clip(page))
+			}
+			if strings.Contains(string(page), "Jo Canary") {
+				t.Errorf("GET %s%s shows an action recorded on 31 March, after the month's as_of", path, q)
+			}
+		}
+		// Asked for now, the action shows: the test would see one.
+		if _, page, _ := e.do(t, "GET", path, "", nil); !strings.Contains(string(page), "Jo Canary") {
+			t.Errorf("GET %s does not show the action recorded now", path)
+		}
+	}
+}
+
+// The releases list reads a window of deployments as the other reads do,
+// and its page names the month it is reached at from the month menu: it
+// takes month= too, as README's table says every route taking as_of and
+// window does, where it had refused it as an unknown parameter.
+func TestReleasesTakeMonth(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	code, byMonth, _ := e.do(t, "GET", "/api/v1/releases?month=2026-02", "", nil)
+	_, byWindow, _ := e.do(t, "GET", "/api/v1/releases?as_of=2026-03-01&window=28d", "", nil)
+	if code != 200 || string(byMonth) != string(byWindow) {
+		t.Errorf("GET /api/v1/releases?month=2026-02: %d, not as as_of=2026-03-01&window=28d:\n%s\n---\n%s", code, clip(byMonth), clip(byWindow))
+	}
+	if code, body, _ := e.do(t, "GET", "/releases?month=2026-02", "", nil); code != 200 || !strings.Contains(string(body), "<strong>February 2026</strong>") {
+		t.Errorf("GET /releases?month=2026-02: %d, does not name February 2026\n%s", code, clip(body))
+	}
+	if code, body, _ := e.do(t, "GET", "/api/v1/releases?month=2026-02&window=7d", "", nil); code != 400 || !strings.Contains(string(body), "not both") {
+		t.Errorf("GET /api/v1/releases?month=2026-02&window=7d: %d, want 400 naming month\n%s", code, clip(body))
+	}
+}
+
+// A card link made at a month that closes a quota period says what the
+// metric page says: the period it covers starts at the month's end, and
+// the month's board pack reports the one the month closes. The share page
+// had said the covers line alone (the note was added beside it twice, on
+// the metric page and in candor metric, and not here).
+func TestShareOfAMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
+	now := time.Date(2026, 5, 10, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	quotas := `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", quotas, nil); code != 200 {
+		t.Fatalf("POST the quotas: %d %s", code, clip(body))
+	}
+	cro := caller{name: "cro", roles: []string{"executive"}, token: e.roleToken(t, "executive")}
+	st, link, raw := e.share(t, cro, `{"kind":"card","subject":"quota_attainment","filters":{"month":"2026-03"}}`)
+	if st != 201 {
+		t.Fatalf("share: %d %s", st, raw)
+	}
+	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03)"
+	if code, body, _ := e.call(t, "GET", link.URL, "", "", caller{name: "anonymous"}); code != 200 || !strings.Contains(string(body), want) {
+		t.Errorf("the link to quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
+	}
+}
+
+// The pages a month reaches answer month=YYYY-MM byte for byte as its
+// as_of and window, as the JSON API does (TestMonthIsItsAsOfAndWindow):
+// the promise had been checked on the API alone.
+func TestMonthPagesAreTheirAsOfAndWindow(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	for _, path := range []string{"/", "/metrics/change_failure_rate", "/metrics/mrr", "/views/ceo", "/insights", "/releases"} {
+		code, byMonth, _ := e.do(t, "GET", path+"?month=2026-02", "", nil)
+		_, byWindow, _ := e.do(t, "GET", path+"?as_of=2026-03-01&window=28d", "", nil)
+		if code != 200 || string(byMonth) != string(byWindow) {
+			t.Errorf("GET %s: month=2026-02 (%d) answers otherwise than as_of=2026-03-01&window=28d", path, code)
+		}
+	}
+}
+
+// Signed in, the metric page carries a month as its as_of and window in
+// the action form's address too, as in every link: the form had posted to
+// ?month=…, the request's own query, where every other link keeps none.
+func TestMonthActionFormCarriesAsOfAndWindow(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	exec := e.sessionAs(t, "executive")
+	byMonth := e.page(t, exec, "/metrics/change_failure_rate?month=2026-02&team=core&by=service", 200)
+	byWindow := e.page(t, exec, "/metrics/change_failure_rate?as_of=2026-03-01&window=28d&team=core&by=service", 200)
+	want := `action="/metrics/change_failure_rate/acknowledgements?as_of=2026-03-01&amp;window=28d&amp;team=core&amp;by=service"`
+	if !strings.Contains(byMonth, want) || !strings.Contains(byWindow, want) || strings.Contains(byMonth, "month=") {
+		t.Errorf("the action form's address does not carry the month as its as_of and window (want %s)", want)
 	}
 }

@@ -87,7 +87,7 @@ var routeParams = map[string][]string{
 	"GET /shares":                  {"done"},
 	"GET /alerts":                  {"done"},
 
-	"GET /api/v1/releases":                  queryKeys,
+	"GET /api/v1/releases":                  monthPageParams,
 	"GET /api/v1/releases/{source}/{id...}": {"as_of"},
 	"GET /releases":                         releasesPageParams,
 	"GET /api/v1/insights":                  {"as_of", "window", "month"},

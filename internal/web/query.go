@@ -110,6 +110,20 @@ func (q Query) URL(path string, kv ...string) string {
 	return path + "?" + encodeOrdered(v)
 }
 
+// monthAsWindow is r's query with a month given as the as_of and window
+// pageQuery read it as (q's): an address made from the request's own query
+// (the action form's) keeps a month as every link of the page does.
+func monthAsWindow(r *http.Request, q Query) string {
+	v := r.URL.Query()
+	if !v.Has("month") {
+		return r.URL.RawQuery
+	}
+	v.Del("month")
+	v.Set("as_of", q.AsOf)
+	v.Set("window", q.Window)
+	return encodeOrdered(v)
+}
+
 // encodeOrdered encodes the carried keys first, in their order, then the
 // others sorted, so a page's links read alike.
 func encodeOrdered(v url.Values) string {

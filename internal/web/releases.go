@@ -22,8 +22,9 @@ import (
 const defaultReleaseWindow = 30 * 24 * time.Hour
 
 // releasesPageParams are the release page's query parameters: the carried
-// ones and its table's page (the JSON API lists every release).
-var releasesPageParams = append(slices.Clone(queryKeys), "limit", "offset")
+// ones, month (as the other reads take it) and its table's page (the
+// JSON API lists every release).
+var releasesPageParams = append(slices.Clone(monthPageParams), "limit", "offset")
 
 // impactSettings are the configured impact settings, or the defaults.
 func (s *Server) impactSettings() insight.Settings {

@@ -349,9 +349,7 @@ func (s *Server) sharePage(w http.ResponseWriter, r *http.Request) {
 	// A link shows no records, so its lines link nowhere.
 	data := sharePageData{Kind: o.link.Kind, Card: c, Filters: o.filters(), Expires: o.link.ExpiresAt,
 		BreakdownPanel: s.newBreakdownPanel(d, func(scorecard.BreakdownLine) string { return "" })}
-	if m, ok := s.Catalog.Metric(o.link.Subject); ok {
-		data.CoversLabel, data.Covers = scorecard.Covers(m.At(d.AsOf).Span, c.Window, d.AsOf)
-	}
+	data.CoversLabel, data.Covers = d.Covers()
 	format := s.chartFormat(c.Unit)
 	pts := seriesPoints(c)
 	var periods []chart.Period

@@ -296,11 +296,8 @@ func ParseTime(v string) (time.Time, error) {
 // its midnight UTC).
 const FutureSlack = 24 * time.Hour
 
-// EarliestAsOf is the earliest as_of answered. The engine counts time in
-// nanoseconds since 1970, which reach back only to 1678, and a metric looks
-// back several windows from as_of (catalog.MaxMetricWindow): an as_of in 1678
-// brought the whole server down. No KPI is read as of before 1970.
-var EarliestAsOf = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+// EarliestAsOf is the earliest as_of answered (catalog.EarliestAsOf).
+var EarliestAsOf = catalog.EarliestAsOf
 
 // CheckAsOf refuses an as_of past now (beyond FutureSlack). The data holds
 // nothing after now, so an answer then would show a state that has not
@@ -323,8 +320,10 @@ func CheckAsOf(t, now time.Time) error {
 // a page or answer at asOf: asOf when the request named it, else now — a
 // request without as_of is answered as of the current minute (its results
 // shared), and an action recorded in the seconds since must show at once.
+// A month names its as_of (month=2026-02 is as_of=2026-03-01), so one
+// recorded after the month's end had not happened by then either.
 func (s *Server) acksBy(r *http.Request, asOf time.Time) time.Time {
-	if r.URL.Query().Get("as_of") != "" {
+	if q := r.URL.Query(); q.Get("as_of") != "" || q.Get("month") != "" {
 		return asOf
 	}
 	return s.Now().UTC()
@@ -355,10 +354,9 @@ func (s *Server) parseMonth(v, asOf, window string) (catalog.Month, error) {
 	if err != nil {
 		return m, badParam("month", "%v", err)
 	}
+	// ParseMonth refuses a month before EarliestAsOf and Ended one past
+	// the clock: its as_of is within CheckAsOf's bounds.
 	if err := m.Ended(s.Now()); err != nil {
-		return m, badParam("month", "%v", err)
-	}
-	if err := CheckAsOf(m.End(), s.Now()); err != nil {
 		return m, badParam("month", "%v", err)
 	}
 	return m, nil

@@ -83,13 +83,21 @@ func LastMonths(now time.Time, n int) []Month {
 	return out
 }
 
+// MonthOfWindow is MonthOf for a window as written ("31d"), as the cards
+// and answers carry it; one that does not parse is no month.
+func MonthOfWindow(asOf time.Time, window string) (Month, bool) {
+	d, err := ParseWindow(window)
+	if err != nil {
+		return Month{}, false
+	}
+	return MonthOf(asOf, d)
+}
+
 // WindowNote is a header's window, naming the calendar month it is when it
 // is one ("28d: February 2026"): an as_of of 2026-03-01 alone reads as March.
 func WindowNote(asOf time.Time, window string) string {
-	if d, err := ParseWindow(window); err == nil {
-		if m, ok := MonthOf(asOf, d); ok {
-			return window + ": " + m.Words()
-		}
+	if m, ok := MonthOfWindow(asOf, window); ok {
+		return window + ": " + m.Words()
 	}
 	return window
 }

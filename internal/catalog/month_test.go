@@ -118,3 +118,20 @@ func TestParseMonthRefusesBeforeTheEarliestAsOf(t *testing.T) {
 		t.Errorf("ParseMonth(1969-12) = %v, %v; want the month as of %s", m, err, EarliestAsOf)
 	}
 }
+
+func TestMonthOfWindow(t *testing.T) {
+	mar1 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	if m, ok := MonthOfWindow(mar1, "28d"); !ok || m.String() != "2026-02" {
+		t.Errorf("28d to 1 March = %v, %v", m, ok)
+	}
+	for _, w := range []string{"4w", "672h"} { // 28 days written otherwise
+		if m, ok := MonthOfWindow(mar1, w); !ok || m.String() != "2026-02" {
+			t.Errorf("%s to 1 March = %v, %v", w, m, ok)
+		}
+	}
+	for _, w := range []string{"30d", "soon", ""} {
+		if m, ok := MonthOfWindow(mar1, w); ok {
+			t.Errorf("%q to 1 March = %v", w, m)
+		}
+	}
+}

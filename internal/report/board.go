@@ -30,8 +30,8 @@ func ParseMonth(s string, now time.Time) (time.Time, error) {
 	}
 	// A month not over yet would be reported, and archived in the
 	// ledger, with colours from the days it has had (or from none).
-	if m.Ended(now) != nil {
-		return m.Start(), fmt.Errorf("%s has not ended yet (it ends %s): a board pack reports a whole month; the last complete one is %s", m, m.End().Format("2006-01-02"), last)
+	if err := m.Ended(now); err != nil {
+		return m.Start(), fmt.Errorf("a board pack reports a whole month: %w", err)
 	}
 	return m.Start(), nil
 }

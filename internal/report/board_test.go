@@ -44,7 +44,7 @@ func TestParseMonth(t *testing.T) {
 	}
 	// A month not over is refused, the current one and any later one.
 	for _, m := range []string{"2026-12", "2027-06"} {
-		if _, err := ParseMonth(m, now); err == nil || !strings.Contains(err.Error(), "has not ended") || !strings.Contains(err.Error(), "the last complete one is 2026-11") {
+		if _, err := ParseMonth(m, now); err == nil || !strings.Contains(err.Error(), "has not ended") || !strings.Contains(err.Error(), "a board pack reports a whole month: "+m+" has not ended") || !strings.Contains(err.Error(), "such as 2026-11") {
 			t.Errorf("%s as of %s: %v, want it refused as not ended", m, now, err)
 		}
 	}

@@ -148,13 +148,11 @@ func WeekCoversUsual(words string) bool { return words == WeekCovers(catalog.Spa
 // says which. ok is false when the window is not a calendar month, which
 // "the 30 days before" says well enough.
 func MonthBefore(span, window string, asOf time.Time) (words string, inWindow, ok bool) {
-	w, err := catalog.ParseWindow(window)
-	if err != nil {
+	m, isMonth := catalog.MonthOfWindow(asOf, window)
+	if !isMonth {
 		return "", false, false
 	}
-	if _, isMonth := catalog.MonthOf(asOf, w); !isMonth {
-		return "", false, false
-	}
+	w := m.Window()
 	start := asOf.UTC().Add(-w)
 	if _, known := spans[span]; known && span != catalog.SpanWindow {
 		return stamp(start), false, true
@@ -177,8 +175,7 @@ func TrendBefore(span, window string, asOf time.Time) string {
 		if !inWindow {
 			return "at " + words + ", the month's start"
 		}
-		w, _ := catalog.ParseWindow(window)
-		m, _ := catalog.MonthOf(asOf, w)
+		m, _ := catalog.MonthOfWindow(asOf, window)
 		before := "in " + words + ", the " + catalog.SpanWords(window) + " before " + m.Words()
 		// January and August are as long as the month before them, whose
 		// days the window before then is: "not December" of 1–31 Dec
@@ -211,11 +208,10 @@ func PreviousMonthIsWindowBefore(m catalog.Month) (catalog.Month, bool) {
 // the period the month closes (Options.Closing). Empty otherwise: a
 // mid-period month's period is the board pack's too.
 func MonthOpensPeriod(span, window string, asOf time.Time, d metrics.Detail) string {
-	w, err := catalog.ParseWindow(window)
-	if err != nil || span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
+	if span != catalog.SpanQuotaPeriod || d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
 		return ""
 	}
-	m, isMonth := catalog.MonthOf(asOf, w)
+	m, isMonth := catalog.MonthOfWindow(asOf, window)
 	if !isMonth {
 		return ""
 	}

@@ -204,10 +204,8 @@ func mrrBridge(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *MRRBridg
 // BridgeSpan says what an MRR bridge as of asOf spans, after "MRR bridge":
 // a calendar month by name ("in October 2026"), else "over 30d".
 func BridgeSpan(window string, asOf time.Time) string {
-	if w, err := catalog.ParseWindow(window); err == nil {
-		if m, ok := catalog.MonthOf(asOf, w); ok {
-			return "in " + m.Words()
-		}
+	if m, ok := catalog.MonthOfWindow(asOf, window); ok {
+		return "in " + m.Words()
 	}
 	return "over " + window
 }

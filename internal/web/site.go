@@ -222,11 +222,7 @@ func queryMonth(q Query) (catalog.Month, bool) {
 	if err != nil {
 		return catalog.Month{}, false
 	}
-	w, err := catalog.ParseWindow(q.Window)
-	if err != nil {
-		return catalog.Month{}, false
-	}
-	return catalog.MonthOf(t, w)
+	return catalog.MonthOfWindow(t, q.Window)
 }
 
 // MonthWords names the calendar month the page's figures cover ("October

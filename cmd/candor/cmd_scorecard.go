@@ -65,13 +65,7 @@ func (v *viewFlags) options() (scorecard.Options, error) {
 // monthFlag reads --month: a calendar month that has ended, given instead
 // of --as-of and --window, which it stands for.
 func monthFlag(month, asOf, window string) (catalog.Month, error) {
-	if asOf != "" || window != "" {
-		return catalog.Month{}, usagef("--month: give --month or --as-of and --window, not both (--month stands for them)")
-	}
-	m, err := catalog.ParseMonth(month)
-	if err == nil {
-		err = m.Ended(time.Now())
-	}
+	m, err := catalog.MonthInstead(month, asOf != "" || window != "", time.Now())
 	if err != nil {
 		return m, usagef("--month: %v", err)
 	}

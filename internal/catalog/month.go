@@ -35,6 +35,22 @@ func ParseMonth(s string) (Month, error) {
 	return m, nil
 }
 
+// MonthInstead reads a month given instead of an as_of and a window
+// (month=, --month, a reconciliation's or a share's "month"), which it
+// stands for: refused beside either (which would count is a guess),
+// mistyped, too early, or not ended by now. One rule for every reader;
+// each names the parameter in its own vocabulary.
+func MonthInstead(v string, withAsOfOrWindow bool, now time.Time) (Month, error) {
+	if withAsOfOrWindow {
+		return Month{}, fmt.Errorf("give a month or an as-of and a window, not both: %s stands for both", strings.TrimSpace(v))
+	}
+	m, err := ParseMonth(v)
+	if err != nil {
+		return m, err
+	}
+	return m, m.Ended(now)
+}
+
 // Start is the month's first instant.
 func (m Month) Start() time.Time { return time.Date(m.Year, m.Month, 1, 0, 0, 0, 0, time.UTC) }
 

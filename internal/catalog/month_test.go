@@ -135,3 +135,26 @@ func TestMonthOfWindow(t *testing.T) {
 		}
 	}
 }
+
+// Every reader of a month given instead of as_of and window (the server,
+// the CLI) refuses it by this one rule.
+func TestMonthInstead(t *testing.T) {
+	now := time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
+	if m, err := MonthInstead("2026-02", false, now); err != nil || m.String() != "2026-02" {
+		t.Errorf("2026-02 = %v, %v", m, err)
+	}
+	for _, tt := range []struct {
+		v      string
+		beside bool
+		want   string
+	}{
+		{"2026-02", true, "not both"},
+		{"2026-03", false, "2026-03 has not ended"},
+		{"2026-3", false, "YYYY-MM"},
+		{"1969-11", false, "too early"},
+	} {
+		if _, err := MonthInstead(tt.v, tt.beside, now); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("MonthInstead(%q, %v) = %v, want an error with %q", tt.v, tt.beside, err, tt.want)
+		}
+	}
+}

@@ -247,7 +247,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hp := newHomePage(sc)
-	if _, isMonth := catalog.MonthOf(sc.AsOf, opt.Window); isMonth {
+	if sc.Month != "" {
 		hp.OwnWindows = s.ownWindows(sc)
 	}
 	// Every key shown, rated or not: the level is the lowest of the four,

@@ -342,21 +342,11 @@ func (s *Server) parseAsOf(v string) (time.Time, error) {
 	return t, nil
 }
 
-// parseMonth reads a month parameter (catalog.ParseMonth): a calendar month
-// that has ended, given instead of as_of and window, which it stands for
-// (as_of its next month's first instant, window its days). Given with
-// either, which would count is a guess.
+// parseMonth reads a month parameter given instead of as_of and window
+// (catalog.MonthInstead), naming month when it is refused.
 func (s *Server) parseMonth(v, asOf, window string) (catalog.Month, error) {
-	if asOf != "" || window != "" {
-		return catalog.Month{}, badParam("month", "give month or as_of and window, not both: month=%s stands for as_of and window", strings.TrimSpace(v))
-	}
-	m, err := catalog.ParseMonth(v)
+	m, err := catalog.MonthInstead(v, asOf != "" || window != "", s.Now())
 	if err != nil {
-		return m, badParam("month", "%v", err)
-	}
-	// ParseMonth refuses a month before EarliestAsOf and Ended one past
-	// the clock: its as_of is within CheckAsOf's bounds.
-	if err := m.Ended(s.Now()); err != nil {
 		return m, badParam("month", "%v", err)
 	}
 	return m, nil

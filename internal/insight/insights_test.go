@@ -102,6 +102,12 @@ func poisson(rng *rand.Rand, lambda float64) int {
 
 func report(t testing.TB, ds *metrics.Dataset) Report {
 	t.Helper()
+	return reportWith(t, ds, Options{AsOf: orgEnd})
+}
+
+// reportWith is report as of and over what opt says.
+func reportWith(t testing.TB, ds *metrics.Dataset, opt Options) Report {
+	t.Helper()
 	cat, err := catalog.Default()
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +116,7 @@ func report(t testing.TB, ds *metrics.Dataset) Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Compute(cat, ds, st, Options{AsOf: orgEnd})
+	return Compute(cat, ds, st, opt)
 }
 
 func byID(rep Report, id string) []Insight {
@@ -208,14 +214,6 @@ func TestResolveTimeZone(t *testing.T) {
 // names the month where it said "the last 31 days"; a rolling window keeps
 // "the last 30 days".
 func TestInsightsNameTheMonth(t *testing.T) {
-	cat, err := catalog.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := Config{}.Resolve()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ds := org(1, planted{fridayPM: true, recurring: true, canary: true, slowMTTR: true})
 	nov1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	texts := func(rep Report) string {
@@ -228,11 +226,11 @@ func TestInsightsNameTheMonth(t *testing.T) {
 		}
 		return b.String()
 	}
-	month := texts(Compute(cat, ds, st, Options{AsOf: nov1, Window: 31 * 24 * time.Hour}))
+	month := texts(reportWith(t, ds, Options{AsOf: nov1, Window: 31 * 24 * time.Hour}))
 	if !strings.Contains(month, "October 2026") || strings.Contains(month, "the last 31 days") {
 		t.Errorf("October's insights do not name October 2026:\n%s", month)
 	}
-	rolling := texts(Compute(cat, ds, st, Options{AsOf: nov1, Window: 30 * 24 * time.Hour}))
+	rolling := texts(reportWith(t, ds, Options{AsOf: nov1, Window: 30 * 24 * time.Hour}))
 	if !strings.Contains(rolling, "the last 30 days") || strings.Contains(rolling, "October") {
 		t.Errorf("a 30-day window's insights:\n%s", rolling)
 	}

@@ -228,14 +228,7 @@ func TestMonthTrendNamesItsDates(t *testing.T) {
 // the second quarter's, just begun, while March's board pack reports the
 // first; the metric page says so, and October's (mid-quarter) does not.
 func TestMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
-	now := time.Date(2026, 5, 10, 9, 15, 0, 0, time.UTC)
-	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
-	quotas := `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
-{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
-`
-	if code, body, _ := e.do(t, "POST", "/api/v1/records", quotas, nil); code != 200 {
-		t.Fatalf("POST the quotas: %d %s", code, clip(body))
-	}
+	e := quarterEnv(t)
 	want := "the period March 2026 closes is the one the month&#39;s board pack reports (candor report board --month 2026-03)"
 	if code, body, _ := e.do(t, "GET", "/metrics/quota_attainment?month=2026-03", "", nil); code != 200 || !strings.Contains(string(body), want) {
 		t.Errorf("quota attainment for March: %d, does not say it reads the next period\n%s", code, clip(body))
@@ -353,14 +346,7 @@ func TestReleasesTakeMonth(t *testing.T) {
 // had said the covers line alone (the note was added beside it twice, on
 // the metric page and in candor metric, and not here).
 func TestShareOfAMonthClosingAQuotaPeriodSaysSo(t *testing.T) {
-	now := time.Date(2026, 5, 10, 9, 15, 0, 0, time.UTC)
-	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
-	quotas := `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
-{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
-`
-	if code, body, _ := e.do(t, "POST", "/api/v1/records", quotas, nil); code != 200 {
-		t.Fatalf("POST the quotas: %d %s", code, clip(body))
-	}
+	e := quarterEnv(t)
 	cro := caller{name: "cro", roles: []string{"executive"}, token: e.roleToken(t, "executive")}
 	st, link, raw := e.share(t, cro, `{"kind":"card","subject":"quota_attainment","filters":{"month":"2026-03"}}`)
 	if st != 201 {
@@ -400,4 +386,19 @@ func TestMonthActionFormCarriesAsOfAndWindow(t *testing.T) {
 	if !strings.Contains(byMonth, want) || !strings.Contains(byWindow, want) || strings.Contains(byMonth, "month=") {
 		t.Errorf("the action form's address does not carry the month as its as_of and window (want %s)", want)
 	}
+}
+
+// quarterEnv is a server on 10 May 2026 with one owner's quotas for the
+// first two quarters: March closes a quota period, May is within one.
+func quarterEnv(t *testing.T) *env {
+	t.Helper()
+	now := time.Date(2026, 5, 10, 9, 15, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	quotas := `{"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000}
+{"kind":"quota","id":"q2","owner":"ann","period_start":"2026-04-01T00:00:00Z","period_end":"2026-07-01T00:00:00Z","amount":1000}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", quotas, nil); code != 200 {
+		t.Fatalf("POST the quotas: %d %s", code, clip(body))
+	}
+	return e
 }

@@ -215,6 +215,29 @@ func MonthOpensPeriod(span, window string, asOf time.Time, d metrics.Detail) str
 	if !isMonth {
 		return ""
 	}
-	return "it starts at that instant, so nothing of it has gone yet; the period " + m.Words() +
-		" closes is the one the month's board pack reports (candor report board --month " + m.String() + ")"
+	return "it starts at that instant, so nothing of it has gone yet; " + closedBy(m)
+}
+
+// closedBy names where the quota period month m closes is reported.
+func closedBy(m catalog.Month) string {
+	return "the period " + m.Words() + " closes is the one the month's board pack reports (candor report board --month " + m.String() + ")"
+}
+
+// PeriodJustBegun says why a value judged against the elapsed share of its
+// quota period (thresholds relative to elapsed) has no status as of the
+// instant the period starts: none of it has gone, so no share of the quota
+// is due yet (catalog's Judge). It had been worded "no target set", though
+// the period's quota was there, on the card of every month that closes a
+// quarter. For such a month (as of its end, with window its days) it adds
+// where the period the month closes is reported. Empty when the period
+// does not start at asOf.
+func PeriodJustBegun(window string, asOf time.Time, d metrics.Detail) string {
+	if d.PeriodStart == nil || !d.PeriodStart.Equal(asOf) {
+		return ""
+	}
+	why := "the quota period starts at this instant (" + stamp(asOf) + "), so none of it has gone and no pace is due yet"
+	if m, isMonth := catalog.MonthOfWindow(asOf, window); isMonth {
+		why += "; " + closedBy(m)
+	}
+	return why
 }

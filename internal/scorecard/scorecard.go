@@ -722,8 +722,16 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 	default:
 		c.Status = judge.Judge(catalog.JudgeInput{Value: c.Value, Target: target, ElapsedShare: elapsed, Thresholds: thr, Baseline: c.Baseline})
 		if c.Status == catalog.Unknown {
-			c.Reason = noTargetReason(ds, m, q, target, res.Detail.Currency)
-			c.NoTarget = target == nil
+			why := ""
+			if thr != nil && thr.RelativeTo == catalog.RelativeToElapsed {
+				why = PeriodJustBegun(c.Window, opt.AsOf, res.Detail)
+			}
+			if why != "" {
+				c.Reason = why
+			} else {
+				c.Reason = noTargetReason(ds, m, q, target, res.Detail.Currency)
+				c.NoTarget = target == nil
+			}
 		}
 	}
 	if !opt.NoTrend {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -401,4 +402,62 @@ func quarterEnv(t *testing.T) *env {
 		t.Fatalf("POST the quotas: %d %s", code, clip(body))
 	}
 	return e
+}
+
+// A month that closes a quota period reads the next, which starts at the
+// month's end: quota attainment, paced to the elapsed share of the period,
+// has no pace due yet. The card, the role view and the JSON had called
+// that "no target set", though the period's quota was there; they say why
+// now, and where the period the month closes is reported. A mid-quarter
+// month's card is judged as before.
+func TestMonthClosingAQuotaPeriodCardSaysWhy(t *testing.T) {
+	e := quarterEnv(t)
+	// A deal won in each month, so the opportunities are fresh at either
+	// month's end and the card reaches its judgement.
+	opps := `{"kind":"opportunity","id":"w1","owner":"ann","stage":"closed_won","created_at":"2026-02-01T00:00:00Z","qualified_at":"2026-02-02T00:00:00Z","closed_at":"2026-02-28T12:00:00Z","won":true,"amount":400}
+{"kind":"opportunity","id":"w2","owner":"ann","stage":"closed_won","created_at":"2026-03-01T00:00:00Z","qualified_at":"2026-03-02T00:00:00Z","closed_at":"2026-03-31T12:00:00Z","won":true,"amount":300}
+`
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", opps, nil); code != 200 {
+		t.Fatalf("POST the deals: %d %s", code, clip(body))
+	}
+	reason := func(month string) (string, string) {
+		t.Helper()
+		code, body, _ := e.do(t, "GET", "/api/v1/scorecard?month="+month, "", nil)
+		if code != 200 {
+			t.Fatalf("scorecard for %s: %d %s", month, code, clip(body))
+		}
+		var sc struct {
+			Pillars []struct {
+				Metrics []struct {
+					ID, Status, Reason string
+				}
+			}
+		}
+		if err := json.Unmarshal(body, &sc); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range sc.Pillars {
+			for _, m := range p.Metrics {
+				if m.ID == "quota_attainment" {
+					return m.Status, m.Reason
+				}
+			}
+		}
+		t.Fatalf("no quota_attainment card for %s", month)
+		return "", ""
+	}
+	status, why := reason("2026-03")
+	want := "the quota period starts at this instant (1 Apr 2026 00:00 UTC), so none of it has gone and no pace is due yet; the period March 2026 closes is the one the month's board pack reports (candor report board --month 2026-03)"
+	if status != "unknown" || why != want {
+		t.Errorf("March's quota attainment: %s, %q\nwant unknown, %q", status, why, want)
+	}
+	if _, why := reason("2026-02"); strings.Contains(why, "starts at this instant") {
+		t.Errorf("February's quota attainment says its period starts at its end: %q", why)
+	}
+	html := strings.ReplaceAll(want, "'", "&#39;")
+	for _, path := range []string{"/?month=2026-03", "/views/cro?month=2026-03"} {
+		if code, body, _ := e.do(t, "GET", path, "", nil); code != 200 || !strings.Contains(string(body), html) {
+			t.Errorf("GET %s: %d, the card does not say why quota attainment is unknown\n%s", path, code, clip(body))
+		}
+	}
 }

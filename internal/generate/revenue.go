@@ -152,20 +152,30 @@ func (g *gen) opportunity(created int64, channel string) (int64, bool) {
 		// as a sales team clears its prospecting.
 		closed = created + g.dur(4*day, 0.6, day, 30*day)
 	}
+	var closeDate int64
+	if stalled {
+		// Deals nobody works keep a stale expected date, unless the rep
+		// pushed it into the current quarter; a pipeline review closes one
+		// out, lost, a quarter past its expected date or half a year after
+		// it was opened, whichever comes first (it was never pushed then).
+		// Left open, the stalled deals of the whole history had filled the
+		// pipeline (median age 179 days, the oldest over a year) and sales
+		// velocity counted them. The push is drawn either way, so that
+		// every later draw is what it was.
+		stale := created + g.dur(40*day, 0.5, 7*day, 200*day)
+		closeDate = stale
+		if closeDate < g.end && g.chance(0.5) {
+			closeDate = g.end + g.r.Int64N(max(quarterStart(g.endFloor, 1)-g.end, day))
+		}
+		if out := min(stale+90*day, created+180*day); out < g.end {
+			closed, won, stalled, closeDate = out, false, false, stale
+		}
+	}
 	open := stalled || closed >= g.end
 	if !open && closed < g.first {
 		return -1, false // worked and done before the window (warmUp)
 	}
-
-	var closeDate int64
-	if stalled {
-		// Deals nobody works keep a stale expected date, unless the rep
-		// pushed it into the current quarter.
-		closeDate = created + g.dur(40*day, 0.5, 7*day, 200*day)
-		if closeDate < g.end && g.chance(0.5) {
-			closeDate = g.end + g.r.Int64N(max(quarterStart(g.endFloor, 1)-g.end, day))
-		}
-	} else {
+	if closeDate == 0 {
 		closeDate = max(created, closed+int64(g.r.NormFloat64()*float64(6*day)))
 	}
 

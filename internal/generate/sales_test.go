@@ -130,7 +130,7 @@ func TestOpenPipelineIsWorked(t *testing.T) {
 		{Seed: 4, Scale: 1, End: testEnd, Days: 30},
 	} {
 		var openAmount, unqualifiedAmount float64
-		var open, unqualified, aged, agedUnqualified int
+		var open, unqualified, aged, agedUnqualified, overdue int
 		if _, err := Records(opt, func(r domain.Record) {
 			x, ok := r.(*domain.Opportunity)
 			if !ok || !x.ClosedAt.IsZero() {
@@ -138,6 +138,13 @@ func TestOpenPipelineIsWorked(t *testing.T) {
 			}
 			open++
 			openAmount += x.Amount.Float()
+			// A pipeline review closes out a deal a quarter past its
+			// expected date or half a year old: the stalled deals of the
+			// whole history had stayed open (the demo's oldest 408 days in
+			// proposal).
+			if !x.CloseDate.IsZero() && opt.End.Sub(x.CloseDate.Time) > 90*24*time.Hour || opt.End.Sub(x.CreatedAt) > 180*24*time.Hour {
+				overdue++
+			}
 			old := opt.End.Sub(x.CreatedAt) > 90*24*time.Hour
 			if old {
 				aged++
@@ -151,6 +158,9 @@ func TestOpenPipelineIsWorked(t *testing.T) {
 			}
 		}); err != nil {
 			t.Fatal(err)
+		}
+		if overdue > 0 {
+			t.Errorf("%+v: %d of the %d open deals are more than a quarter past their expected close date or half a year old", opt, overdue, open)
 		}
 		if agedUnqualified > 0 {
 			t.Errorf("%+v: %d of the %d open deals older than 90 days were never qualified", opt, agedUnqualified, aged)

@@ -21,6 +21,10 @@ type Bar struct {
 	// reason and draws no bar, and the value does not stretch the scale — a line resting on two
 	// cases is not drawn as the longest.
 	Withheld string
+	// Cases, when set, is written between the value and the status word
+	// ("0 % · n = 23 · not judged"): a share says how many cases it is
+	// of, so that 0 % of 2 is not read as 0 % of 200.
+	Cases string
 }
 
 // Bars is a horizontal bar chart of a breakdown (one row per team, service, …), in the order
@@ -56,7 +60,7 @@ func (c Bars) SVG() template.HTML {
 	present := make([]bool, n)
 	var descs []string
 	var kept []float64
-	labelW, valueW := 0.0, 0.0
+	labelW := 0.0
 	noBar := make([]bool, n)
 	for i, b := range c.Bars {
 		labels[i] = clip(b.Label, labelMax)
@@ -70,8 +74,12 @@ func (c Bars) SVG() template.HTML {
 			values[i] = "unknown: " + why
 		case !present[i]:
 			values[i] = "unknown"
-		case st == "":
+		case st == "" && b.Cases == "":
 			values[i] = f(vals[i])
+		case st == "":
+			values[i] = f(vals[i]) + " · " + b.Cases
+		case b.Cases != "":
+			values[i] = f(vals[i]) + " · " + b.Cases + " · " + statusWord(st)
 		default:
 			values[i] = f(vals[i]) + " · " + statusWord(st)
 		}
@@ -83,7 +91,6 @@ func (c Bars) SVG() template.HTML {
 			continue
 		}
 		kept = append(kept, vals[i])
-		valueW = math.Max(valueW, textWidth(values[i], 11))
 	}
 	desc := "No data."
 	if n > 0 {
@@ -98,13 +105,34 @@ func (c Bars) SVG() template.HTML {
 	}
 
 	labelW = math.Min(labelW+12, w*0.35)
-	valueW = math.Min(valueW+10, w*0.3)
-	barL, barR := labelW, w-valueW
+	barL := labelW
 	lo, hi, _ := extent(kept)
 	lo, hi = math.Min(lo, 0), math.Max(hi, 0)
 	if hi == lo {
 		hi = lo + 1 // every value is zero: zero-length bars at the left edge
 	}
+	// The scale leaves each bar's words room after it: the longest bar
+	// need not carry the longest words ("5.26 % · n = 19 · not judged"
+	// beside a dozen "0 %"), and a fixed share of the width for the words
+	// had cut such a line off at a phone's width. The bars keep at least a
+	// tenth of what is right of the labels; words that still do not fit
+	// are squeezed (fitted).
+	least := barL + (w-barL)*0.1
+	barR := w - 10
+	for i := range c.Bars {
+		if !present[i] {
+			continue
+		}
+		v := math.Max(vals[i], 0)
+		room := w - 2 - 6 - 1 - textWidth(values[i], 11) // where this bar may end, a pixel to spare
+		switch {
+		case room <= least:
+			barR = least
+		case v > lo:
+			barR = math.Min(barR, barL+(room-barL)*(hi-lo)/(v-lo))
+		}
+	}
+	barR = math.Max(barR, least)
 	x := linear{lo, hi, barL, barR}
 	zero := x.at(0)
 
@@ -129,11 +157,10 @@ func (c Bars) SVG() template.HTML {
 				at("rx", 2.0), at("fill", fillOf[st]))
 		}
 		tx := math.Max(end, zero) + 6
-		attrs := []attr{at("class", "value"), at("x", tx), at("y", mid), at("dy", "0.35em"), at("fill", textOf[st])}
-		if noBar[i] {
-			// A reason can be longer than the room a value has: squeezed to the chart's edge.
-			attrs = fitted(values[i], 11, w-tx-2, attrs...)
-		}
+		// A reason, or words next to a bar the scale could not shorten
+		// enough, can be longer than the room left: squeezed to the
+		// chart's edge.
+		attrs := fitted(values[i], 11, w-tx-2, at("class", "value"), at("x", tx), at("y", mid), at("dy", "0.35em"), at("fill", textOf[st]))
 		out.text(values[i], attrs...)
 		out.close("g")
 	}

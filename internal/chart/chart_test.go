@@ -2,6 +2,7 @@ package chart
 
 import (
 	"cmp"
+	"html"
 	"html/template"
 	"math"
 	"regexp"
@@ -67,12 +68,12 @@ func TestEveryChartIsWellFormedAndSafe(t *testing.T) {
 		{"trend long", Trend{Series: []Series{{Points: weeks(make([]*float64, 200)...)}}}.SVG()},
 		{"trend hostile", Trend{Title: hostile, Series: []Series{{Name: hostile, Points: twelve}, {Name: hostile, Points: twelve}},
 			Format: func(float64) string { return hostile }, Target: fp(2), Bands: higher}.SVG()},
-		{"bars", Bars{Title: "By team", Bars: []Bar{{"a", fp(3), "green", ""}, {"b", nil, "red", ""}, {"c", fp(-2), "amber", ""}, {"d", fp(0), "", ""}}}.SVG()},
+		{"bars", Bars{Title: "By team", Bars: []Bar{{"a", fp(3), "green", "", ""}, {"b", nil, "red", "", ""}, {"c", fp(-2), "amber", "", ""}, {"d", fp(0), "", "", ""}}}.SVG()},
 		{"bars empty", Bars{}.SVG()},
-		{"bars all missing", Bars{Bars: []Bar{{"a", nil, "", ""}, {"b", fp(nan), "green", ""}}}.SVG()},
-		{"bars all zero", Bars{Bars: []Bar{{"a", fp(0), "", ""}}}.SVG()},
-		{"bars huge", Bars{Bars: []Bar{{"a", fp(1e308), "", ""}, {"b", fp(-1e308), "", ""}}}.SVG()},
-		{"bars hostile", Bars{Title: hostile, Bars: []Bar{{hostile, fp(1), hostile, ""}}, Format: func(float64) string { return hostile }}.SVG()},
+		{"bars all missing", Bars{Bars: []Bar{{"a", nil, "", "", ""}, {"b", fp(nan), "green", "", ""}}}.SVG()},
+		{"bars all zero", Bars{Bars: []Bar{{"a", fp(0), "", "", ""}}}.SVG()},
+		{"bars huge", Bars{Bars: []Bar{{"a", fp(1e308), "", "", ""}, {"b", fp(-1e308), "", "", ""}}}.SVG()},
+		{"bars hostile", Bars{Title: hostile, Bars: []Bar{{hostile, fp(1), hostile, "", ""}}, Format: func(float64) string { return hostile }}.SVG()},
 		{"funnel", Funnel{Title: "Pipeline", Stages: []Stage{{"Leads", fp(1000)}, {"MQL", fp(400)}, {"SQL", fp(120)}, {"Won", fp(30)}}}.SVG()},
 		{"funnel empty", Funnel{}.SVG()},
 		{"funnel one stage", Funnel{Stages: []Stage{{"Leads", fp(10)}}}.SVG()},
@@ -543,8 +544,8 @@ func TestTrendAxisAndThresholdLabels(t *testing.T) {
 
 func TestBars(t *testing.T) {
 	c := Bars{Title: "Change failure rate by team", Format: pct, Bars: []Bar{
-		{"Payments", fp(20), "red", ""}, {"Search", fp(10), "green", ""}, {"Mobile", nil, "green", ""},
-		{"Growth", fp(15), "amber", ""}, {"Infra", fp(5), "purple", ""}, {"Docs", fp(0), "", ""},
+		{"Payments", fp(20), "red", "", ""}, {"Search", fp(10), "green", "", ""}, {"Mobile", nil, "green", "", ""},
+		{"Growth", fp(15), "amber", "", ""}, {"Infra", fp(5), "purple", "", ""}, {"Docs", fp(0), "", "", ""},
 	}}
 	root := checkSVG(t, c.SVG())
 	rows := root.byClass("g", "bar")
@@ -590,7 +591,7 @@ func TestBars(t *testing.T) {
 	}
 
 	// Negative values extend left of the zero line.
-	root = checkSVG(t, Bars{Bars: []Bar{{"up", fp(4), "", ""}, {"down", fp(-2), "", ""}}}.SVG())
+	root = checkSVG(t, Bars{Bars: []Bar{{"up", fp(4), "", "", ""}, {"down", fp(-2), "", "", ""}}}.SVG())
 	zero := root.byClass("line", "axis")[0].f(t, "x1")
 	up, down := root.byClass("g", "bar")[0].named("rect")[0], root.byClass("g", "bar")[1].named("rect")[0]
 	if up.f(t, "x") != zero || math.Abs(down.f(t, "x")+down.f(t, "width")-zero) > 0.02 {
@@ -604,8 +605,8 @@ func TestBars(t *testing.T) {
 // TestBarsWithheld: a line whose value rests on too few cases draws no bar — it had been drawn,
 // grey, as the longest — states its value with the reason, and leaves the scale to the others.
 func TestBarsWithheld(t *testing.T) {
-	judged := []Bar{{"payments", fp(10), "red", ""}, {"search", fp(5), "green", ""}}
-	few := []Bar{{"billing", fp(40), "unknown", "too few cases (n = 2, needs 5)"}, {"ledger", nil, "unknown", "too few cases (n = 0, needs 5)"}}
+	judged := []Bar{{"payments", fp(10), "red", "", ""}, {"search", fp(5), "green", "", ""}}
+	few := []Bar{{"billing", fp(40), "unknown", "too few cases (n = 2, needs 5)", ""}, {"ledger", nil, "unknown", "too few cases (n = 0, needs 5)", ""}}
 	for _, width := range []int{640, 360} {
 		alone := checkSVG(t, Bars{Bars: judged, Format: pct, Width: width}.SVG())
 		root := checkSVG(t, Bars{Bars: append(slices.Clone(judged), few...), Format: pct, Width: width}.SVG())
@@ -647,7 +648,7 @@ func TestBarsWithheld(t *testing.T) {
 // is a grey bar worded "not judged": it had been drawn in the blue of a chart without statuses,
 // unworded, and read as a status of its own beside red and amber bars.
 func TestBarsUnjudged(t *testing.T) {
-	root := checkSVG(t, Bars{Format: pct, Bars: []Bar{{"payments", fp(10), "red", ""}, {"search", fp(20), StatusUnjudged, ""}, {"docs", fp(5), "", ""}}}.SVG())
+	root := checkSVG(t, Bars{Format: pct, Bars: []Bar{{"payments", fp(10), "red", "", ""}, {"search", fp(20), StatusUnjudged, "", ""}, {"docs", fp(5), "", "", ""}}}.SVG())
 	rows := root.byClass("g", "bar")
 	if len(rows) != 3 {
 		t.Fatalf("%d rows, want 3", len(rows))
@@ -1132,5 +1133,42 @@ func TestTrendBreaksAtANewPeriod(t *testing.T) {
 	d := regexp.MustCompile(`class="line" d="([^"]*)"`).FindStringSubmatch(string(Trend{Series: []Series{{Points: pts}}}.SVG()))
 	if d == nil || strings.Count(d[1], "M") != 1 {
 		t.Errorf("without the break the line is broken: %v", d)
+	}
+}
+
+// A share says how many cases it is of, between its value and its status
+// word, so that 0 % of 2 is not read as 0 % of 200; the chart's summary
+// for a screen reader says it too.
+func TestBarsSayTheirCases(t *testing.T) {
+	svg := string(Bars{Format: pct, Bars: []Bar{
+		{Label: "brand-search", Value: fp(0), Status: StatusUnjudged, Cases: "n = 23"},
+		{Label: "docs", Value: fp(5), Cases: "n = 2"},
+		{Label: "search", Value: fp(7), Status: "green"},
+	}}.SVG())
+	for _, want := range []string{">0.0 % · n = 23 · not judged<", ">5.0 % · n = 2<", ">7.0 % · green<", "brand-search 0.0 % · n = 23 · not judged;"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the bars do not say %q:\n%s", want, svg)
+		}
+	}
+}
+
+// At a phone's width the words after each bar fit: the scale leaves room
+// for the words of the bar that carries them, where a fixed share of the
+// width for the words had cut "5.26 % · n = 19 · not judged" off.
+func TestBarsWordsFitAPhone(t *testing.T) {
+	bars := []Bar{{Label: "nurture-sequence", Value: fp(5.26), Status: StatusUnjudged, Cases: "n = 19"}}
+	for _, l := range []string{"brand-search", "checkout-conversion-webinar", "docs", "newsletter"} {
+		bars = append(bars, Bar{Label: l, Value: fp(0), Status: StatusUnjudged, Cases: "n = 27"})
+	}
+	svg := string(Bars{Format: pct, Width: 360, Bars: bars}.SVG())
+	texts := regexp.MustCompile(`<text class="value" x="([0-9.]+)"([^>]*)>([^<]*)</text>`).FindAllStringSubmatch(svg, -1)
+	if len(texts) != len(bars) {
+		t.Fatalf("%d value texts for %d bars:\n%s", len(texts), len(bars), svg)
+	}
+	for _, m := range texts {
+		x, _ := strconv.ParseFloat(m[1], 64)
+		if strings.Contains(m[2], "textLength") || x+textWidth(html.UnescapeString(m[3]), 11) > 360 {
+			t.Errorf("%q at x %.1f does not fit a 360-pixel chart (%s)", m[3], x, m[2])
+		}
 	}
 }

@@ -678,7 +678,7 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 			}
 		}
 		p.Lines = append(p.Lines, row)
-		bars = append(bars, breakdownBar(l))
+		bars = append(bars, breakdownBar(l, c.Unit))
 	}
 	if len(bars) > 0 {
 		b := chart.Bars{Title: c.Name + " by " + idWords(d.By), Bars: bars, Format: s.unitFormat(c.Unit)}
@@ -689,11 +689,15 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 	return p
 }
 
-// breakdownBar is a breakdown line as a bar. A line short of cases draws none and says why: its
-// value is shown but not judged (SPEC §4), and drawn it had been the longest bar of a chart —
-// one failure in two deployments beside rates over hundreds.
-func breakdownBar(l scorecard.BreakdownLine) chart.Bar {
+// breakdownBar is a breakdown line of a metric in unit as a bar. A line short of cases draws none
+// and says why: its value is shown but not judged (SPEC §4), and drawn it had been the longest bar
+// of a chart — one failure in two deployments beside rates over hundreds. A share says how many
+// cases it is of: a campaign's "0 % · not judged" had not told 0 of 2 leads from 0 of 200.
+func breakdownBar(l scorecard.BreakdownLine, unit string) chart.Bar {
 	b := chart.Bar{Label: l.Key, Value: l.Value, Status: string(l.Status)}
+	if unit == "%" && l.Value != nil && l.Needs == 0 {
+		b.Cases = fmt.Sprintf("n = %d", l.Count)
+	}
 	if l.NoOwnTarget {
 		// Not judged, as the table says: grey and worded, where it had
 		// been the blue of a chart without statuses, no word, beside red

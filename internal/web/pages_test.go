@@ -2,12 +2,14 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"html"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
@@ -788,5 +790,38 @@ func TestQuotaTrendBreaksAtANewPeriod(t *testing.T) {
 	}
 	if !broken {
 		t.Error("quota attainment's trend is not broken at the second quarter's first week")
+	}
+}
+
+// A share's breakdown bars say how many cases each line is of, on the
+// metric page and in a role view: the VP Marketing view's campaigns had
+// read "0 % · not judged" with nothing to tell 0 of 2 leads from 0 of 200.
+// A count's bars (deployments by team) are their own n and say none.
+func TestBreakdownBarsSayTheirCases(t *testing.T) {
+	now := time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	var deals strings.Builder
+	for i, d := range []struct {
+		owner string
+		won   bool
+	}{{"ann", true}, {"ann", false}, {"ann", false}, {"ann", true}, {"ann", false}, {"ann", false}, {"bob", false}, {"bob", false}, {"bob", false}, {"bob", false}, {"bob", false}} {
+		fmt.Fprintf(&deals, `{"kind":"opportunity","id":"d%d","owner":%q,"stage":"closed","created_at":"2026-04-01T00:00:00Z","qualified_at":"2026-04-02T00:00:00Z","closed_at":"2026-05-0%dT12:00:00Z","won":%t,"amount":100}`+"\n", i, d.owner, 1+i%9, d.won)
+	}
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", deals.String(), nil); code != 200 {
+		t.Fatalf("POST the deals: %d %s", code, clip(body))
+	}
+	for path, want := range map[string][]string{
+		"/metrics/win_rate?by=owner": {">33.33 % · n = 6 · green<", ">0 % · n = 5 · red<"},
+		"/views/vp_sales":            {">33.33 % · n = 6 · green<", ">0 % · n = 5 · red<"},
+	} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		for _, w := range want {
+			if code != 200 || !strings.Contains(string(body), w) {
+				t.Errorf("GET %s: %d, no bar says %q\n%s", path, code, w, clip(body))
+			}
+		}
+	}
+	if code, body, _ := e.do(t, "GET", "/metrics/deployment_frequency?by=team", "", nil); code != 200 || strings.Contains(string(body), "· n = ") {
+		t.Errorf("deployment frequency by team: %d, a count's bar says its cases", code)
 	}
 }

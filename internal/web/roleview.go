@@ -423,7 +423,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 			m.More = len(vm.Breakdown) - i
 			break
 		}
-		bars.Bars = append(bars.Bars, breakdownBar(l))
+		bars.Bars = append(bars.Bars, breakdownBar(l, c.Unit))
 		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
 			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: lineStatus(l), Reason: l.Reason,
 			Basis: quotaLeftText(l.QuotaLeft, cur)})

@@ -51,6 +51,11 @@ type Point struct {
 	// starts again (a new quota period), so a joining line would draw a
 	// fall that did not happen.
 	Break bool
+	// Few says the value rests on fewer cases than its metric asks before
+	// judging one (SPEC §4's minimum sample): it is drawn as a solid grey dot,
+	// not in the series' colour, and said so in the description, so that a
+	// week of two customers is not read like one of twenty.
+	Few bool
 }
 
 // Format turns a value into the text a reader sees, unit included ("12.5 %", "3.2 h",
@@ -543,6 +548,9 @@ func pointList(pts []Point, f Format) string {
 		s := "no data"
 		if v, ok := value(p.Value); ok {
 			s = f(v)
+		}
+		if p.Few && p.Value != nil {
+			s += " (too few cases)"
 		}
 		if !p.At.IsZero() {
 			s = dateLabel(p.At, false) + " " + s

@@ -1172,3 +1172,20 @@ func TestBarsWordsFitAPhone(t *testing.T) {
 		}
 	}
 }
+
+// A point resting on too few cases is a solid grey dot, not the series' colour,
+// and the description says so: a week of two customers had been drawn and
+// read like one of twenty.
+func TestTrendFewPointsAreGrey(t *testing.T) {
+	pts := weeks(fp(10), fp(43), fp(12))
+	pts[1].Few = true
+	svg := string(Trend{Title: "CAC", Series: []Series{{Name: "CAC", Points: pts}}}.SVG())
+	few := regexp.MustCompile(`<circle class="point few"[^>]*stroke="`+colMuted+`"`).FindAllString(svg, -1)
+	all := regexp.MustCompile(`<circle class="point`).FindAllString(svg, -1)
+	if len(few) != 1 || len(all) != 3 {
+		t.Errorf("%d grey points of %d, want 1 of 3:\n%s", len(few), len(all), svg)
+	}
+	if !strings.Contains(svg, "43 (too few cases)") || strings.Contains(svg, "10 (too few cases)") {
+		t.Errorf("the description does not say which point rests on too few cases:\n%s", svg)
+	}
+}

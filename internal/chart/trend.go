@@ -280,12 +280,17 @@ func (c Trend) SVG() template.HTML {
 			if !present[i] || (n > maxListed && !isLone[i] && i != last) {
 				continue
 			}
-			fill := "#ffffff"
+			fill, stroke, class := "#ffffff", st.colour, "point"
 			if i == last {
-				fill = st.colour
+				fill = stroke
 			}
-			out.empty("circle", at("class", "point"), at("cx", xs[i]), at("cy", ys[i]), at("r", 3.0),
-				at("fill", fill), at("stroke", st.colour), at("stroke-width", 1.5))
+			if s.Points[i].Few {
+				// Solid grey, where the others are rings or the series'
+				// colour: told apart by more than a hue.
+				fill, stroke, class = colMuted, colMuted, "point few"
+			}
+			out.empty("circle", at("class", class), at("cx", xs[i]), at("cy", ys[i]), at("r", 3.0),
+				at("fill", fill), at("stroke", stroke), at("stroke-width", 1.5))
 		}
 		out.close("g")
 	}

@@ -243,9 +243,27 @@ func (s *Server) spark(c scorecard.Card) template.HTML {
 func seriesPoints(c scorecard.Card) []chart.Point {
 	pts := make([]chart.Point, len(c.Series))
 	for i, p := range c.Series {
-		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod}
+		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod, Few: p.Reason != "" && p.Value != nil}
 	}
 	return pts
+}
+
+// fewWeeksNote says, under a card's weekly chart, how many of its points
+// rest on too few cases to judge (drawn as solid grey dots: chart.Point.Few).
+// CAC's weekly points, each a week's spend over its two or three new
+// customers, swung from ~10,000 to ~43,000 USD around their 30-day value
+// with nothing to say why. Empty when every point is judged.
+func fewWeeksNote(c scorecard.Card) string {
+	n := 0
+	for _, p := range c.Series {
+		if p.Reason != "" && p.Value != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Grey points: %s of %d rest on too few cases to judge.", plural.Count(n, "week"), len(c.Series))
 }
 
 // cardBands are a card's thresholds as a chart of its weekly values draws

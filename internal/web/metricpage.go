@@ -78,7 +78,10 @@ type metricPage struct {
 	Weeks              []metricWeekRow
 	// PartialWeek says which week of the trend ends after the newest data
 	// of a kind the value sums, so a low last point reads as unreported.
-	PartialWeek          string
+	PartialWeek string
+	// FewWeeks says how many of the trend's points rest on too few cases
+	// (fewWeeksNote).
+	FewWeeks             string
 	Funnel, FunnelNarrow template.HTML
 	Cohort               string
 	// CountOf says what the value's cases are where they are not what it
@@ -516,6 +519,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 		}
 		mp.Weeks = append(mp.Weeks, row)
 	}
+	mp.FewWeeks = fewWeeksNote(*c)
 	bands := cardBands(*c)
 	var scope metrics.Scope
 	if d.Scope != nil {

@@ -825,3 +825,27 @@ func TestBreakdownBarsSayTheirCases(t *testing.T) {
 		t.Errorf("deployment frequency by team: %d, a count's bar says its cases", code)
 	}
 }
+
+// The weekly chart of a metric whose weeks rest on too few cases says how
+// many do, under the chart on the metric page and in a role view, and draws
+// them grey: CAC's weekly points had swung from ~10,000 to ~43,000 USD
+// around their 30-day value with nothing to say they were two or three
+// customers each.
+func TestFewCaseWeeksSaySo(t *testing.T) {
+	now := time.Date(2026, 5, 10, 9, 0, 0, 0, time.UTC)
+	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	var deals strings.Builder
+	for i, closed := range []string{"2026-04-30", "2026-04-30", "2026-04-30", "2026-04-30", "2026-04-30", "2026-04-30", "2026-05-05", "2026-05-05", "2026-05-05"} {
+		fmt.Fprintf(&deals, `{"kind":"opportunity","id":"f%d","owner":"ann","stage":"closed","created_at":"2026-04-01T00:00:00Z","qualified_at":"2026-04-02T00:00:00Z","closed_at":"%sT12:00:00Z","won":%t,"amount":100}`+"\n", i, closed, i%2 == 0)
+	}
+	if code, body, _ := e.do(t, "POST", "/api/v1/records", deals.String(), nil); code != 200 {
+		t.Fatalf("POST the deals: %d %s", code, clip(body))
+	}
+	want := "Grey points: 1 week of 12 rest on too few cases to judge."
+	for _, path := range []string{"/metrics/win_rate", "/views/vp_sales"} {
+		code, body, _ := e.do(t, "GET", path, "", nil)
+		if code != 200 || !strings.Contains(string(body), want) || !strings.Contains(string(body), `class="point few"`) {
+			t.Errorf("GET %s: %d, does not say or draw the week resting on too few cases\n%s", path, code, clip(body))
+		}
+	}
+}

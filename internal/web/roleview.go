@@ -408,10 +408,11 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 		m.Chart = t.SVG()
 		t.Width = phoneChartWidth
 		m.Phone = t.SVG()
+		m.Note = fewWeeksNote(c)
 	}
 	if c.ID == "revenue_at_risk" {
 		// The business translation of unavailability says how it is made.
-		m.Note = revenueAtRiskNote(c, cur)
+		m.Note = strings.TrimSpace(revenueAtRiskNote(c, cur) + " " + m.Note)
 	}
 	if vm.By == "" {
 		return m

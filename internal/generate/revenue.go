@@ -290,6 +290,10 @@ func (g *gen) quotas() {
 // met and some missed.
 func (g *gen) targets() {
 	nm := len(g.mqlM)
+	// The MRR plan by month's start: a quarter's ARR target is twelve times
+	// its last month's, so the two plans agree (ARR's had been drawn apart:
+	// 6,568,705 against 12 × 546,076 = 6,552,912 for the same December).
+	mrrPlan := make(map[int64]float64, nm)
 	for m := 0; m < nm; m++ {
 		ms, me := monthStart(g.first, int64(m)), monthStart(g.first, int64(m+1))
 		days := float64(me-ms) / float64(day)
@@ -302,6 +306,7 @@ func (g *gen) targets() {
 			mrr *= g.uni(0.97, 1.06)
 		}
 		g.target("mrr", label, ms, me, math.Round(mrr))
+		mrrPlan[ms] = math.Round(mrr)
 	}
 	cur := g.quarterIdx(g.endFloor)
 	for q := 0; q <= cur; q++ {
@@ -312,6 +317,10 @@ func (g *gen) targets() {
 			if t == qe {
 				arr = 12 * float64(g.mrrAt[k]) / 100 * g.uni(0.96, 1.08)
 			}
+		}
+		// Drawn above either way, so that every later draw is what it was.
+		if plan, ok := mrrPlan[monthStart(qe, -1)]; ok {
+			arr = 12 * plan
 		}
 		g.target("arr", label, qs, qe, math.Round(arr))
 		g.target("cac", label, qs, qe, math.Round(targetCAC*g.uni(0.85, 1.2)))

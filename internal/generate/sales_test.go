@@ -216,3 +216,38 @@ func TestRunningQuotaIsNotWonEarly(t *testing.T) {
 		}
 	}
 }
+
+// A quarter's ARR target is twelve times the MRR target of its last month:
+// the two plans had been drawn apart (the demo's December: ARR 6,568,705
+// against 12 × 546,076 = 6,552,912), and a CFO reading both saw two plans.
+func TestARRPlanIsTwelveMRRPlans(t *testing.T) {
+	opt := Options{Seed: 1, Scale: 0.1, End: time.Date(2026, 12, 6, 11, 0, 0, 0, time.UTC), Days: 365}
+	mrr := map[time.Time]float64{}
+	var arr []*domain.Target
+	if _, err := Records(opt, func(r domain.Record) {
+		if x, ok := r.(*domain.Target); ok {
+			switch x.Metric {
+			case "mrr":
+				mrr[x.PeriodStart] = x.Value
+			case "arr":
+				arr = append(arr, x)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, a := range arr {
+		plan, ok := mrr[a.PeriodEnd.AddDate(0, -1, 0)]
+		if !ok {
+			continue // a quarter whose last month the plan does not reach
+		}
+		checked++
+		if a.Value != 12*plan {
+			t.Errorf("ARR target of the quarter from %s: %.0f, not 12 × its last month's MRR target %.0f", a.PeriodStart.Format("2006-01-02"), a.Value, plan)
+		}
+	}
+	if checked < 4 {
+		t.Errorf("%d of %d ARR targets had a last month's MRR target to check against", checked, len(arr))
+	}
+}

@@ -128,3 +128,18 @@ func TestSLABreachesFirst(t *testing.T) {
 		t.Errorf("%d rows noted breached, want 2", n)
 	}
 }
+
+// A records table's times are UTC, and the table says so once in its heading: a ticket's SLA due
+// time of "6 Nov 2026 17:06" had read as the reader's local time.
+func TestRecordsSayUTC(t *testing.T) {
+	e := newEnv(t, 0)
+	body := e.get200(t, "/metrics/change_failure_rate?as_of="+asOf+"&window=30d")
+	i := strings.Index(body, `id="records-h"`)
+	if i < 0 {
+		t.Fatal("no records table")
+	}
+	head := body[i : i+strings.Index(body[i:], "</h2>")]
+	if !strings.Contains(head, " · times in UTC") {
+		t.Errorf("the records heading does not say its times are UTC: %s", head)
+	}
+}

@@ -194,6 +194,20 @@ func TestReleaseImpactScore(t *testing.T) {
 		t.Errorf("releases = %+v", top)
 	}
 
+	// Its lines by service are its releases' services: k5, about no service, makes no "(none)"
+	// line, which had been shown as unknown beside api and web.
+	lines, err := d.Breakdown("release_impact_score", bizQ(bizAsOf), "service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, l := range lines {
+		keys = append(keys, l.Key)
+	}
+	if !slices.Equal(keys, []string{"api", "web"}) {
+		t.Errorf("release impact by service: lines %v, want [api web]", keys)
+	}
+
 	// Configured weights: only urgent = 10, everything else 1.
 	// Baseline b1 = 2, b2 = 2 → 2; d1 = 10 + 1 = 11 → 9; d2 = 1 → −1; d3 = 1 → 1.
 	cfg := DefaultConfig()

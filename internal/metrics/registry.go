@@ -255,7 +255,14 @@ func (d *Dataset) recordServiceValues(def *Def, dim string, q Query, vals []stri
 		set[v] = true
 	}
 	n := len(set)
-	d.kindServiceValues(def.Reads, dim, q, set)
+	kinds := def.Reads
+	if slices.Contains(kinds, domain.KindDeployment) {
+		// Its lines are its deployments' services (release impact): a
+		// ticket about no service had made a "(none)" line with no
+		// release in it, shown as unknown beside the services.
+		kinds = slices.DeleteFunc(slices.Clone(kinds), func(k domain.Kind) bool { return k == domain.KindTicket })
+	}
+	d.kindServiceValues(kinds, dim, q, set)
 	if len(set) == n {
 		return vals
 	}

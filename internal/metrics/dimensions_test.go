@@ -30,7 +30,8 @@ const dimData = `
 {"kind":"ticket","id":"t1","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise","escalated":true,"customer":"acme"}
 {"kind":"ticket","id":"t2","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-05T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise","customer":"acme"}
 {"kind":"ticket","id":"t3","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"low","segment":"smb","customer":"globex"}
-{"kind":"ticket","id":"t4","created_at":"2026-03-20T00:00:00Z","priority":"low","escalated":true}`
+{"kind":"ticket","id":"t4","created_at":"2026-03-20T00:00:00Z","priority":"low","escalated":true}
+{"kind":"ticket","id":"t5","created_at":"2026-04-10T00:00:00Z","priority":"low","escalated":true,"customer":"initech"}`
 
 func TestContextDimensions(t *testing.T) {
 	bu := func(v string) Scope { return Scope{Dim: "business_unit", Value: v} }
@@ -65,6 +66,9 @@ func TestContextDimensions(t *testing.T) {
 			want: val(50), count: 2, ids: []string{"t1", "t2"}},
 		{name: "open escalations of no customer", metric: "open_escalations", data: dimData, scope: Scope{Dim: "customer", Value: "(none)"},
 			want: val(1), count: 1, ids: []string{"t4"}},
+		// initech's first ticket is after as_of: no ticket data for it yet, no value rather than 0.
+		{name: "open escalations of a customer with no ticket yet", metric: "open_escalations", data: dimData, scope: Scope{Dim: "customer", Value: "initech"},
+			want: nil, count: 0},
 		// Open escalations without a segment: t4 (t1 resolved).
 		{name: "open escalations without a segment", metric: "open_escalations", data: dimData, scope: segment("(none)"),
 			want: val(1), count: 1, ids: []string{"t4"}},

@@ -116,6 +116,10 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if kind == domain.KindTicket {
 		slaNote(data.Fields, opt.AsOf)
+		if err := s.linkRelease(r, rec, q, opt.AsOf, data.Fields); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
 	}
 	if kind == domain.KindDeployment || kind == domain.KindIncident {
 		if data.Links, err = s.recordLinks(r, rec, q, opt.AsOf); err != nil {
@@ -368,6 +372,32 @@ func (s *Server) linkChanges(r *http.Request, rec *StoredRecord, q Query, fields
 		}
 	}
 	fields[i].Items = items
+	return nil
+}
+
+// linkRelease links a ticket's release to its deployment's page, where
+// the release's customer impact is, as a deployment's changes are linked:
+// from a ticket counted against a release the reader had to find the
+// release by hand. A release naming no deployment finished by the page's
+// time is marked so.
+func (s *Server) linkRelease(r *http.Request, rec *StoredRecord, q Query, asOf time.Time, fields []recordField) error {
+	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == "release" && !f.JSON })
+	if i < 0 || !s.access(r).CanReadKind(string(domain.KindDeployment)) {
+		return nil
+	}
+	item := fieldItem{Text: fields[i].Text}
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if l, ok := ds.TicketRelease(rec.Source, item.Text, asOf); ok {
+			item.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
+		} else {
+			item.Missing = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fields[i].Items = []fieldItem{item}
 	return nil
 }
 

@@ -108,3 +108,19 @@ func TestTicketPageSaysSLA(t *testing.T) {
 		}
 	}
 }
+
+// A ticket's release links to the deployment's page, where the release's customer impact is;
+// a release naming no deployment says so.
+func TestTicketReleaseLinked(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"ticket","id":"k1","created_at":"2026-03-10T00:00:00Z","release":"d2"}`})
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"ticket","id":"k2","created_at":"2026-03-10T00:00:00Z","release":"nosuch"}`})
+	page := e.get200(t, "/records/ticket/import/k1?as_of="+asOf)
+	if !strings.Contains(page, `<a href="/records/deployment/import/d2?as_of=2026-03-31">d2</a>`) {
+		i := strings.Index(page, ">release<")
+		t.Errorf("the ticket's release is not linked to its deployment:\n%s", page[i:min(len(page), i+300)])
+	}
+	mustContain(t, "a ticket naming no deployment", e.get200(t, "/records/ticket/import/k2?as_of="+asOf), []string{"nosuch <span class=\"muted\">(no such deployment)</span>"})
+}

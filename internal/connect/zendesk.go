@@ -124,6 +124,21 @@ func zendeskTicket(cfg Zendesk, id, event string, t *zdTicket, at when) (*parsed
 	}
 	solved := status == "solved" || status == "closed"
 	resolved := firstTime(at, t.UpdatedAt)
+	var rating *domain.Survey
+	if sc := t.Satisfaction; sc != nil {
+		// Read before anything is written, so that a bad score changes nothing.
+		where := "detail"
+		if event == "ticket" {
+			where = "ticket"
+		}
+		sv, ok, err := zendeskSurvey(sc, tk.ID, where+".satisfaction_rating.score")
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			rating = sv
+		}
+	}
 	build := func(ctx context.Context, st *state) (built, error) {
 		// Every body carries the whole ticket, and Zendesk retries a
 		// failed delivery later: an update older than the newest applied
@@ -146,10 +161,8 @@ func zendeskTicket(cfg Zendesk, id, event string, t *zdTicket, at when) (*parsed
 			}
 		}
 		recs := []domain.Record{tk}
-		if s := t.Satisfaction; s != nil {
-			if sv, ok := zendeskSurvey(s, tk.ID); ok {
-				recs = append(recs, sv)
-			}
+		if rating != nil {
+			recs = append(recs, rating)
 		}
 		return built{records: recs}, nil
 	}
@@ -157,31 +170,37 @@ func zendeskTicket(cfg Zendesk, id, event string, t *zdTicket, at when) (*parsed
 }
 
 // zendeskSurvey is a rating as a csat survey: good is 5, bad 1 (the share
-// of 4 and 5 is CSAT), a number 1–5 as given; offered or unoffered is no
-// answer.
-func zendeskSurvey(s *zdScore, ticket string) (*domain.Survey, bool) {
+// of 4 and 5 is CSAT), a number 1–5 as given; offered or unoffered (or
+// none) is no answer (ok false). Any other score is refused, naming field:
+// it had been ignored as "no answer", a customer's response dropped with
+// a 200 that Zendesk does not retry and nobody reads.
+func zendeskSurvey(s *zdScore, ticket, field string) (sv *domain.Survey, ok bool, err error) {
 	var score float64
-	switch v := strings.ToLower(string(s.Score)); v {
+	switch v := strings.ToLower(strings.TrimSpace(string(s.Score))); v {
 	case "good":
 		score = 5
 	case "bad":
 		score = 1
+	case "offered", "unoffered", "":
+		return nil, false, nil
 	default:
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return nil, false
+		n, perr := strconv.ParseFloat(v, 64)
+		if perr != nil || n < 1 || n > 5 {
+			return nil, false, rejectField(field, "%q is not a rating: want good, bad, offered, unoffered or a number 1–5", string(s.Score))
 		}
 		score = n
 	}
 	// One current rating per ticket: a changed rating replaces it.
 	return &domain.Survey{Meta: domain.Meta{ID: firstOf(string(s.ID), string(s.TicketID), ticket)}, At: firstTime(s.UpdatedAt, s.CreatedAt).Time,
-		Type: "csat", Score: score}, true
+		Type: "csat", Score: score}, true, nil
 }
 
 func zendeskRating(id string, s *zdScore) (*parsed, error) {
 	event := "satisfaction_rating." + strings.ToLower(string(s.Score))
-	sv, ok := zendeskSurvey(s, "")
+	sv, ok, err := zendeskSurvey(s, "", "satisfaction_rating.score")
 	switch {
+	case err != nil:
+		return nil, err
 	case !ok:
 		return ignored(id, event, "a rating %q is no answer", s.Score), nil
 	case sv.ID == "":

@@ -166,3 +166,25 @@ func TestZendeskTriggerEmptyPriorityAndType(t *testing.T) {
 		t.Errorf("an empty priority and type stored as %q, %q", tk.Priority, tk.Category)
 	}
 }
+
+// A rating whose score is none Zendesk sends (nor a number 1–5) is refused, naming the field, and
+// nothing is stored — a ticket carrying one included: it had been "ignored" with a 200, a
+// customer's response dropped where Zendesk does not retry and nobody reads the log.
+func TestZendeskUnknownRatingRefused(t *testing.T) {
+	good := fixture(t, "zendesk/derived.satisfaction_rating.good.json")
+	for _, score := range []string{"great", "7", "0"} {
+		e := zdEnv(t, Zendesk{})
+		body := edit(t, good, func(m map[string]any) { obj(m, "satisfaction_rating")["score"] = score })
+		e.malformed("zendesk", body, "satisfaction_rating.score: \""+score+"\" is not a rating", append(zdSign(zdSecret, e.now, body), "X-Zendesk-Webhook-Invocation-Id", "r-"+score)...)
+	}
+	e := zdEnv(t, Zendesk{})
+	ticket := []byte(`{"ticket": {"id": "9100", "created_at": "2026-12-01T10:00:00Z", "updated_at": "2026-12-01T11:00:00Z", "status": "Solved",
+		"satisfaction_rating": {"score": "great", "updated_at": "2026-12-01T11:00:00Z"}}}`)
+	e.malformed("zendesk", ticket, "ticket.satisfaction_rating.score: \"great\" is not a rating", append(zdSign(zdSecret, e.now, ticket), "X-Zendesk-Webhook-Invocation-Id", "t-1")...)
+	// Offered and unoffered stay no answer.
+	offered := edit(t, ticket, func(m map[string]any) { obj(obj(m, "ticket"), "satisfaction_rating")["score"] = "unoffered" })
+	e.zdPost(offered, "t-2").want(t, http.StatusOK, store.DeliveryAccepted)
+	if n := e.recordCount(); n != 1 {
+		t.Errorf("%d records stored for a ticket with an unoffered rating, want the ticket alone", n)
+	}
+}

@@ -194,6 +194,20 @@ func TestReleaseImpactScore(t *testing.T) {
 		t.Errorf("releases = %+v", top)
 	}
 
+	// Its lines by service are its releases' services: k5, about no service, makes no "(none)"
+	// line, which had been shown as unknown beside api and web.
+	lines, err := d.Breakdown("release_impact_score", bizQ(bizAsOf), "service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, l := range lines {
+		keys = append(keys, l.Key)
+	}
+	if !slices.Equal(keys, []string{"api", "web"}) {
+		t.Errorf("release impact by service: lines %v, want [api web]", keys)
+	}
+
 	// Configured weights: only urgent = 10, everything else 1.
 	// Baseline b1 = 2, b2 = 2 → 2; d1 = 10 + 1 = 11 → 9; d2 = 1 → −1; d3 = 1 → 1.
 	cfg := DefaultConfig()
@@ -205,6 +219,33 @@ func TestReleaseImpactScore(t *testing.T) {
 	cfg = DefaultConfig()
 	cfg.ReleaseImpactWindow = 90 * time.Minute
 	bizRun(t, bizDS(&cfg, recs...), []bizCase{{"window", "release_impact_score", bizQ(bizAsOf), bizF(4)}})
+}
+
+// A ticket metric's lines by segment are the tickets' segments: a measurement without a segment
+// had added a "(none)" line ("no ticket data for segment (none)") though every ticket had one. A
+// ticket without one makes the line.
+func TestTicketSegmentsOnly(t *testing.T) {
+	seg := func(x *domain.Ticket, s string) *domain.Ticket { x.Segment = s; return x }
+	m := &domain.Measurement{Meta: bizMeta("m1"), Metric: "nps_team", At: bizT("2026-03-01"), Value: 3}
+	keys := func(d *Dataset) []string {
+		lines, err := d.Breakdown("sla_adherence", bizQ(bizAsOf), "segment")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, l := range lines {
+			out = append(out, l.Key)
+		}
+		return out
+	}
+	t1 := seg(bizTicket("t1", "2026-03-01", "2026-03-05", "2026-03-06", "high"), "smb")
+	if got := keys(bizDS(nil, m, t1)); !slices.Equal(got, []string{"smb"}) {
+		t.Errorf("lines %v, want [smb]", got)
+	}
+	t2 := bizTicket("t2", "2026-03-01", "2026-03-05", "2026-03-06", "high")
+	if got := keys(bizDS(nil, m, t1, t2)); !slices.Equal(got, []string{noneKey, "smb"}) {
+		t.Errorf("with a ticket without a segment: lines %v, want [(none) smb]", got)
+	}
 }
 
 // A ticket metric breaks down by the service a ticket is about, and by that

@@ -92,8 +92,10 @@ func newRegistry() *registry {
 	incidents := []string{"team", "service", "tier", "business_unit", "origin"}
 	security := []string{"team", "service", "business_unit"}
 	// A ticket reaches a team through the service it is about (SPEC §3:
-	// every value per team where its records reach a service).
-	tickets := []string{"team", "service", "tier", "business_unit", "priority", "segment"}
+	// every value per team where its records reach a service). By
+	// customer too: a support lead asks which accounts the SLA is missed
+	// for and whose escalations are open.
+	tickets := []string{"team", "service", "tier", "business_unit", "priority", "segment", "customer"}
 	costs := []string{"team", "service", "tier", "business_unit"}
 	envs := s(SettingProductionEnvironments, SettingEnvironmentAliases)
 	failure := s(SettingProductionEnvironments, SettingEnvironmentAliases, SettingAttributionWindow)

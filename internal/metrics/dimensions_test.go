@@ -27,10 +27,11 @@ const dimData = `
 {"kind":"incident","id":"i2","service":"pay","severity":"P2","opened_at":"2026-03-11T00:00:00Z","resolved_at":"2026-03-11T04:00:00Z","origin":"monitoring"}
 {"kind":"incident","id":"i3","service":"shop","severity":"P0","opened_at":"2026-03-12T00:00:00Z","resolved_at":"2026-03-12T06:00:00Z","origin":"customer"}
 {"kind":"incident","id":"i4","service":"batch","severity":"P1","opened_at":"2026-03-13T00:00:00Z","resolved_at":"2026-03-13T01:00:00Z"}
-{"kind":"ticket","id":"t1","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise","escalated":true}
-{"kind":"ticket","id":"t2","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-05T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise"}
-{"kind":"ticket","id":"t3","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"low","segment":"smb"}
-{"kind":"ticket","id":"t4","created_at":"2026-03-20T00:00:00Z","priority":"low","escalated":true}`
+{"kind":"ticket","id":"t1","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise","escalated":true,"customer":"acme"}
+{"kind":"ticket","id":"t2","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-05T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"high","segment":"enterprise","customer":"acme"}
+{"kind":"ticket","id":"t3","created_at":"2026-03-02T00:00:00Z","resolved_at":"2026-03-03T00:00:00Z","sla_due_at":"2026-03-04T00:00:00Z","priority":"low","segment":"smb","customer":"globex"}
+{"kind":"ticket","id":"t4","created_at":"2026-03-20T00:00:00Z","priority":"low","escalated":true}
+{"kind":"ticket","id":"t5","created_at":"2026-04-10T00:00:00Z","priority":"low","escalated":true,"customer":"initech"}`
 
 func TestContextDimensions(t *testing.T) {
 	bu := func(v string) Scope { return Scope{Dim: "business_unit", Value: v} }
@@ -60,6 +61,14 @@ func TestContextDimensions(t *testing.T) {
 		// Enterprise: t1 met (resolved 03-03 ≤ due 03-04), t2 breached → 50 %.
 		{name: "SLA adherence of a segment", metric: "sla_adherence", data: dimData, scope: segment("enterprise"),
 			want: val(50), count: 2, ids: []string{"t1", "t2"}},
+		// By customer, which accounts the SLA is missed for: acme's t1 met, t2 breached → 50 %.
+		{name: "SLA adherence of a customer", metric: "sla_adherence", data: dimData, scope: Scope{Dim: "customer", Value: "acme"},
+			want: val(50), count: 2, ids: []string{"t1", "t2"}},
+		{name: "open escalations of no customer", metric: "open_escalations", data: dimData, scope: Scope{Dim: "customer", Value: "(none)"},
+			want: val(1), count: 1, ids: []string{"t4"}},
+		// initech's first ticket is after as_of: no ticket data for it yet, no value rather than 0.
+		{name: "open escalations of a customer with no ticket yet", metric: "open_escalations", data: dimData, scope: Scope{Dim: "customer", Value: "initech"},
+			want: nil, count: 0},
 		// Open escalations without a segment: t4 (t1 resolved).
 		{name: "open escalations without a segment", metric: "open_escalations", data: dimData, scope: segment("(none)"),
 			want: val(1), count: 1, ids: []string{"t4"}},
@@ -77,6 +86,8 @@ func TestContextBreakdowns(t *testing.T) {
 		{"mttr", "origin", map[string]float64{"customer": 4, "monitoring": 4, "(none)": 1}},
 		{"mttr", "business_unit", map[string]float64{"commerce": 4, "(none)": 1}},
 		{"sla_adherence", "segment", map[string]float64{"enterprise": 50, "smb": 100}},
+		{"sla_adherence", "customer", map[string]float64{"acme": 50, "globex": 100}},
+		{"open_escalations", "customer", map[string]float64{"acme": 0, "globex": 0, "(none)": 1}},
 		{"incidents_p0_p1", "origin", map[string]float64{"customer": 2, "monitoring": 0, "(none)": 1}},
 	} {
 		groups, err := d.Breakdown(c.metric, q, c.dim)

@@ -87,7 +87,7 @@ var presenceAttrs = map[domain.Kind][]string{
 	domain.KindCost:          {"service", "category"},
 	domain.KindUsage:         {"service"},
 	domain.KindBudget:        {"category"},
-	domain.KindTicket:        {"priority", "segment"},
+	domain.KindTicket:        {"priority", "segment", "customer"},
 	domain.KindControl:       {"framework"},
 	domain.KindSubscription:  {"plan"},
 	domain.KindOpportunity:   {"owner"},

@@ -67,6 +67,18 @@ func (d *Dataset) IncidentCauseOf(source, id string, asOf time.Time) (LinkedReco
 	return LinkedRecord{Kind: domain.KindDeployment, Source: d.str(x.src), ID: d.str(x.id), Method: how}, true
 }
 
+// TicketRelease resolves the release a ticket of the source names (its
+// release field) as SPEC §2 does, among the deployments finished by asOf:
+// the deployment of the ticket's source, else the only one with the id;
+// ok is false when it names none, or several.
+func (d *Dataset) TicketRelease(source, id string, asOf time.Time) (LinkedRecord, bool) {
+	x, st := d.resolveDep(id, source, asOf.UnixNano())
+	if st != refFound || x == nil {
+		return LinkedRecord{}, false
+	}
+	return LinkedRecord{Kind: domain.KindDeployment, Source: d.str(x.src), ID: d.str(x.id), Method: Explicit}, true
+}
+
 // ListedChange resolves a change id that a deployment of the source lists
 // (its changes field) as SPEC §2 does: the change of the deployment's
 // source, else the only change with the id from any source, whenever it

@@ -227,7 +227,12 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 		}
 	}
 	var out []Group
+	// A scope asking for the "(none)" line keeps it, the breakdown's one line.
+	noNone := d.noRecordWithout(def, dim) && !slices.Contains(q.Scope.Filters(), Filter{Dim: dim, Value: noneKey})
 	for _, v := range d.recordServiceValues(def, dim, q, d.DimValuesIn(dim, q.Scope)) {
+		if v == noneKey && noNone {
+			continue
+		}
 		sq := q
 		if sq.Scope, ok = q.Scope.And(dim, v); !ok {
 			return nil, fmt.Errorf("scope %s already has %d filters; a breakdown needs room for one more", q.Scope, MaxFilters)
@@ -236,6 +241,31 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 		out = append(out, Group{Key: v, Result: r})
 	}
 	return out, nil
+}
+
+// noRecordWithout reports that none of the records a metric reads lacks
+// dim, a dimension of their own (not a service's): its "(none)" line then
+// comes from another kind's records alone. SLA adherence by segment had a
+// "(none)" line, "no ticket data for segment (none)", from measurements
+// without a segment, though every ticket had one. False when no kind the
+// metric reads carries dim, so that such lines stay as they were.
+func (d *Dataset) noRecordWithout(def *Def, dim string) bool {
+	if serviceDim(dim) || dim == "environment" {
+		return false
+	}
+	carried := false
+	for _, k := range def.Reads {
+		if !slices.Contains(presenceAttrs[k], dim) {
+			continue
+		}
+		carried = true
+		if kp := d.presence.kinds[k]; kp != nil {
+			if _, ok := kp.by[attrVal{dim, noneKey}]; ok {
+				return false
+			}
+		}
+	}
+	return carried
 }
 
 // recordServiceValues adds to vals, for a service dimension, the values
@@ -255,7 +285,14 @@ func (d *Dataset) recordServiceValues(def *Def, dim string, q Query, vals []stri
 		set[v] = true
 	}
 	n := len(set)
-	d.kindServiceValues(def.Reads, dim, q, set)
+	kinds := def.Reads
+	if slices.Contains(kinds, domain.KindDeployment) {
+		// Its lines are its deployments' services (release impact): a
+		// ticket about no service had made a "(none)" line with no
+		// release in it, shown as unknown beside the services.
+		kinds = slices.DeleteFunc(slices.Clone(kinds), func(k domain.Kind) bool { return k == domain.KindTicket })
+	}
+	d.kindServiceValues(kinds, dim, q, set)
 	if len(set) == n {
 		return vals
 	}

@@ -199,13 +199,16 @@ func (r *ticketRow) stamps(t func(int64)) {
 	stampAll(t, r.created, r.resolved, r.at)
 }
 func (r *ticketRow) presence(s *strtab) (int64, []attrVal, bool) {
-	return r.created, attrs("priority", s.str(r.priority), "segment", s.str(r.segment())), true
+	return r.created, attrs("priority", s.str(r.priority), "segment", s.str(r.segment()), "customer", s.str(r.customer)), true
 }
 
 // attr is the code of the ticket's value of a breakdown dimension.
 func (r *ticketRow) attr(dim string) uint32 {
-	if dim == "segment" {
+	switch dim {
+	case "segment":
 		return r.segment()
+	case "customer":
+		return r.customer
 	}
 	return r.priority
 }

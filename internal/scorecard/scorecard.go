@@ -382,6 +382,9 @@ func partialAt(ds *metrics.Dataset, m *catalog.Metric, asOf time.Time, window ti
 	return p
 }
 
+// SpanWords says a span as pages do: "9 h 17 min", "4 days 9 h".
+func SpanWords(d time.Duration) string { return shortWords(d) }
+
 // shortWords says a shortfall in days and hours, or hours and minutes
 // under a day: "9 h 17 min", "4 days 9 h".
 func shortWords(d time.Duration) string {

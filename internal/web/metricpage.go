@@ -189,6 +189,9 @@ type recordsTable struct {
 	// Order says how the rows are ordered when the reader has not sorted
 	// them and the order is not the metric's own (defaultSort).
 	Order string
+	// UTC says some column holds times, which cells show in UTC without
+	// saying so each time: a ticket's SLA due time read as local.
+	UTC bool
 }
 
 type recordColumn struct {
@@ -789,8 +792,12 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 	}
 	for _, r := range rows {
 		for i, col := range cols {
-			if v := cellOf(r, col); v != nil && !num[i] {
+			v := cellOf(r, col)
+			if v != nil && !num[i] {
 				_, num[i] = cellNumber(v)
+			}
+			if _, ok := v.(time.Time); ok {
+				t.UTC = true
 			}
 		}
 	}

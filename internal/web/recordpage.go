@@ -114,6 +114,13 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 			data.Metrics = append(data.Metrics, metricLink{m.Name, q.URL("/metrics/" + m.ID)})
 		}
 	}
+	if kind == domain.KindTicket {
+		slaNote(data.Fields, opt.AsOf)
+		if err := s.linkRelease(r, rec, q, opt.AsOf, data.Fields); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	if kind == domain.KindDeployment || kind == domain.KindIncident {
 		if data.Links, err = s.recordLinks(r, rec, q, opt.AsOf); err != nil {
 			s.pageError(w, r, err)
@@ -136,6 +143,44 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	}
 	pg := s.newPage(r, fmt.Sprintf("%s %s", idWords(string(kind)), rec.ID), q, data)
 	s.render(w, r, http.StatusOK, "record", pg)
+}
+
+// slaNote words a ticket's SLA due time against its resolution as of the
+// page's time, as SLA adherence judges it (resolved_at ≤ sla_due_at is
+// met; a resolution after asOf has not happened yet): the page had shown
+// an open ticket hours past its due time with nothing to say so.
+func slaNote(fields []recordField, asOf time.Time) {
+	var due, res *time.Time
+	at := -1
+	for i, f := range fields {
+		switch f.Name {
+		case "sla_due_at":
+			due, at = f.Time, i
+		case "resolved_at":
+			res = f.Time
+		}
+	}
+	if due == nil {
+		return
+	}
+	if res != nil && res.After(asOf) {
+		res = nil
+	}
+	span := func(a, b time.Time) string { return scorecard.SpanWords(b.Sub(a)) }
+	var note string
+	switch {
+	case res != nil && res.Equal(*due):
+		note = "met: resolved at the due time"
+	case res != nil && res.Before(*due):
+		note = "met: resolved " + span(*res, *due) + " before it"
+	case res != nil:
+		note = "breached: resolved " + span(*due, *res) + " after it"
+	case asOf.After(*due):
+		note = "breached: still open " + span(*due, asOf) + " after it, at " + asOf.UTC().Format("2 Jan 2006 15:04 MST")
+	default:
+		note = "open: due in " + span(asOf, *due) + ", at " + asOf.UTC().Format("2 Jan 2006 15:04 MST")
+	}
+	fields[at].Note = note
 }
 
 // recordPageParams are the record page's query parameters: the carried
@@ -327,6 +372,32 @@ func (s *Server) linkChanges(r *http.Request, rec *StoredRecord, q Query, fields
 		}
 	}
 	fields[i].Items = items
+	return nil
+}
+
+// linkRelease links a ticket's release to its deployment's page, where
+// the release's customer impact is, as a deployment's changes are linked:
+// from a ticket counted against a release the reader had to find the
+// release by hand. A release naming no deployment finished by the page's
+// time is marked so.
+func (s *Server) linkRelease(r *http.Request, rec *StoredRecord, q Query, asOf time.Time, fields []recordField) error {
+	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == "release" && !f.JSON })
+	if i < 0 || !s.access(r).CanReadKind(string(domain.KindDeployment)) {
+		return nil
+	}
+	item := fieldItem{Text: fields[i].Text}
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if l, ok := ds.TicketRelease(rec.Source, item.Text, asOf); ok {
+			item.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
+		} else {
+			item.Missing = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fields[i].Items = []fieldItem{item}
 	return nil
 }
 

@@ -81,3 +81,46 @@ func mustTime(t *testing.T, s string) time.Time {
 	}
 	return v
 }
+
+// A ticket's page says where it stands against its SLA due time, as of the page's time: an open
+// ticket hours past it had shown the due time with nothing to say so. A resolution after the
+// page's as_of has not happened yet.
+func TestTicketPageSaysSLA(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, b := range []string{
+		`{"kind":"ticket","id":"late","created_at":"2026-03-10T00:00:00Z","resolved_at":"2026-03-10T06:30:00Z","sla_due_at":"2026-03-10T04:00:00Z"}`,
+		`{"kind":"ticket","id":"met","created_at":"2026-03-10T00:00:00Z","resolved_at":"2026-03-10T01:00:00Z","sla_due_at":"2026-03-10T04:00:00Z"}`,
+		`{"kind":"ticket","id":"open","created_at":"2026-03-29T00:00:00Z","resolved_at":"2026-04-05T00:00:00Z","sla_due_at":"2026-03-29T08:00:00Z"}`,
+		`{"kind":"ticket","id":"due","created_at":"2026-03-30T20:00:00Z","sla_due_at":"2026-03-31T04:00:00Z"}`,
+	} {
+		e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: b})
+	}
+	for id, want := range map[string]string{
+		"late": "(10 Mar 2026 04:00 UTC; breached: resolved 2 h 30 min after it)",
+		"met":  "(10 Mar 2026 04:00 UTC; met: resolved 3 h before it)",
+		"open": "(29 Mar 2026 08:00 UTC; breached: still open 1 day 16 h after it, at 31 Mar 2026 00:00 UTC)",
+		"due":  "(31 Mar 2026 04:00 UTC; open: due in 4 h, at 31 Mar 2026 00:00 UTC)",
+	} {
+		page := e.get200(t, "/records/ticket/import/"+id+"?as_of="+asOf)
+		if !strings.Contains(page, want) {
+			i := strings.Index(page, "sla_due_at")
+			t.Errorf("ticket %s's page lacks %q:\n%s", id, want, page[i:min(len(page), i+300)])
+		}
+	}
+}
+
+// A ticket's release links to the deployment's page, where the release's customer impact is;
+// a release naming no deployment says so.
+func TestTicketReleaseLinked(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"ticket","id":"k1","created_at":"2026-03-10T00:00:00Z","release":"d2"}`})
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200,
+		body: `{"kind":"ticket","id":"k2","created_at":"2026-03-10T00:00:00Z","release":"nosuch"}`})
+	page := e.get200(t, "/records/ticket/import/k1?as_of="+asOf)
+	if !strings.Contains(page, `<a href="/records/deployment/import/d2?as_of=2026-03-31">d2</a>`) {
+		i := strings.Index(page, ">release<")
+		t.Errorf("the ticket's release is not linked to its deployment:\n%s", page[i:min(len(page), i+300)])
+	}
+	mustContain(t, "a ticket naming no deployment", e.get200(t, "/records/ticket/import/k2?as_of="+asOf), []string{"nosuch <span class=\"muted\">(no such deployment)</span>"})
+}

@@ -419,11 +419,9 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 	}
 	m.By, m.ByURL = vm.By, q.URL("/metrics/"+url.PathEscape(c.ID), "by", vm.By)
 	bars := chart.Bars{Title: c.Name + " by " + strings.ReplaceAll(vm.By, "_", " "), Format: format, Width: roleChartWidth}
-	for i, l := range vm.Breakdown {
-		if i == maxRoleBars {
-			m.More = len(vm.Breakdown) - i
-			break
-		}
+	shown := worstLines(vm.Breakdown, c.Better, maxRoleBars)
+	m.More = len(vm.Breakdown) - len(shown)
+	for _, l := range shown {
 		bars.Bars = append(bars.Bars, breakdownBar(l, c.Unit))
 		m.Lines = append(m.Lines, breakdownRow{Key: l.Key, Value: scorecard.FormatValue(l.Value, c.Unit, cur),
 			URL: metricHref(q, c.ID, vm.By, l.Key), Records: plural.Count(l.Count, "record"), Status: lineStatus(l), Reason: l.Reason,
@@ -438,6 +436,51 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 		m.BarsP = bars.SVG()
 	}
 	return m
+}
+
+// worstLines is at most n of a breakdown's lines, in the breakdown's
+// order: all of them when they fit, else the n a reader must see first —
+// red, then amber, then the rest, each worst value first by the metric's
+// direction, lines without a value last. Taking the first n in the
+// breakdown's (alphabetical) order had left out the very line that sets a
+// worst-of metric's value: release impact's worst service, "search", was
+// the 13th of 13 on the support view.
+func worstLines(lines []scorecard.BreakdownLine, better string, n int) []scorecard.BreakdownLine {
+	if len(lines) <= n {
+		return lines
+	}
+	rank := func(l scorecard.BreakdownLine) int {
+		switch {
+		case l.Value == nil:
+			return 3
+		case l.Status == catalog.Red:
+			return 0
+		case l.Status == catalog.Amber:
+			return 1
+		}
+		return 2
+	}
+	idx := make([]int, len(lines))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		a, b := lines[i], lines[j]
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 || a.Value == nil {
+			return c
+		}
+		if better == "lower" {
+			return cmp.Compare(*b.Value, *a.Value)
+		}
+		return cmp.Compare(*a.Value, *b.Value)
+	})
+	keep := idx[:n]
+	slices.Sort(keep)
+	out := make([]scorecard.BreakdownLine, 0, n)
+	for _, i := range keep {
+		out = append(out, lines[i])
+	}
+	return out
 }
 
 // funnelStages are the lead funnel's stages, by their keys in the funnel

@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -374,5 +376,46 @@ func TestPillarTileSaysWhyUnknown(t *testing.T) {
 	}
 	if !strings.Contains(page, `Open critical vulnerabilities<span class="rv-fig__why">no vulnerability data: never sent</span>`) {
 		t.Errorf("open critical vulnerabilities does not say it has no data")
+	}
+}
+
+// A breakdown longer than a panel holds shows the lines to look at first,
+// in the breakdown's order: release impact's worst service, the one that
+// sets the organisation's value, had been the 13th of 13 alphabetical
+// lines and cut, while a "(none)" line without a value was shown.
+func TestRoleViewKeepsWorstLines(t *testing.T) {
+	e := newEnv(t, 0)
+	worst := 21.48
+	card := scorecard.Card{ID: "release_impact_score", Name: "Release impact score", Unit: "score", Better: "lower", Value: &worst, Status: catalog.Green}
+	lines := []scorecard.BreakdownLine{{Key: "(none)", Status: catalog.Unknown}}
+	for i, svc := range []string{"accounts", "api-gateway", "auth", "billing", "catalog", "checkout", "inventory", "notifications", "payments", "recommendations", "reporting"} {
+		lines = append(lines, scorecard.BreakdownLine{Key: svc, Value: ptr(float64(i)), Status: catalog.Unknown, NoOwnTarget: true, Count: 10})
+	}
+	lines = append(lines, scorecard.BreakdownLine{Key: "search", Value: &worst, Status: catalog.Unknown, NoOwnTarget: true, Count: 63})
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "service", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	var keys []string
+	for _, l := range m.Lines {
+		keys = append(keys, l.Key)
+	}
+	want := []string{"accounts", "api-gateway", "auth", "billing", "catalog", "checkout", "inventory", "notifications", "payments", "recommendations", "reporting", "search"}
+	if strings.Join(keys, ",") != strings.Join(want, ",") || m.More != 1 {
+		t.Errorf("lines %v, %d more; want %v, 1 more (the line without a value)", keys, m.More, want)
+	}
+
+	// Where higher is better the lowest values go first, a red or amber line before any.
+	card = scorecard.Card{ID: "sla_adherence", Name: "Support SLA adherence", Unit: "%", Better: "higher", Value: &worst, Status: catalog.Amber}
+	lines = nil
+	for i := range 13 {
+		lines = append(lines, scorecard.BreakdownLine{Key: fmt.Sprintf("c%02d", i), Value: ptr(50 + float64(i)), Status: catalog.Red, Count: 10})
+	}
+	lines[12].Status, lines[12].Value = catalog.Amber, ptr(99.0)
+	lines[11].Status = catalog.Green
+	m = e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "priority", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	keys = nil
+	for _, l := range m.Lines {
+		keys = append(keys, l.Key)
+	}
+	if len(keys) != 12 || slices.Contains(keys, "c11") || !slices.Contains(keys, "c12") || keys[0] != "c00" {
+		t.Errorf("lines %v: want c00…c10 and c12 (amber) in order, not c11 (green)", keys)
 	}
 }

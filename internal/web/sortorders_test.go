@@ -91,3 +91,55 @@ func TestRecordsDefaultOrder(t *testing.T) {
 		t.Error("deployment frequency's table says it puts noted records first")
 	}
 }
+
+// SLA adherence notes only its breaches, so its records table lists them first, newest first:
+// with every ticket noted "met" or "breached" the table had kept the metric's order, the
+// breaches a support lead opens it for scattered among the tickets met, oldest first.
+func TestSLABreachesFirst(t *testing.T) {
+	e := newEnv(t, 0)
+	tickets := []string{
+		`{"kind":"ticket","id":"t1","created_at":"2026-03-10T00:00:00Z","resolved_at":"2026-03-10T02:00:00Z","sla_due_at":"2026-03-10T04:00:00Z","priority":"high"}`,
+		`{"kind":"ticket","id":"t2","created_at":"2026-03-11T00:00:00Z","resolved_at":"2026-03-11T06:00:00Z","sla_due_at":"2026-03-11T04:00:00Z","priority":"high"}`,
+		`{"kind":"ticket","id":"t3","created_at":"2026-03-12T00:00:00Z","resolved_at":"2026-03-12T02:00:00Z","sla_due_at":"2026-03-12T04:00:00Z","priority":"high"}`,
+		`{"kind":"ticket","id":"t4","created_at":"2026-03-13T00:00:00Z","resolved_at":"2026-03-13T09:00:00Z","sla_due_at":"2026-03-13T04:00:00Z","priority":"high"}`,
+		`{"kind":"ticket","id":"t5","created_at":"2026-03-14T00:00:00Z","resolved_at":"2026-03-14T01:00:00Z","sla_due_at":"2026-03-14T04:00:00Z","priority":"high"}`,
+	}
+	for _, b := range tickets {
+		if code, body, _ := e.do(t, "POST", "/api/v1/records", b, nil); code != 201 && code != 200 {
+			t.Fatalf("POST ticket: %d %s", code, clip(body))
+		}
+	}
+	if err := e.srv.Engine.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	body := e.get200(t, "/metrics/sla_adherence?as_of="+asOf+"&window=30d&kind=ticket")
+	at := -1
+	for _, id := range []string{"t4", "t2", "t5", "t3", "t1"} {
+		i := strings.Index(body, ">"+id+"<")
+		if i < 0 || i < at {
+			t.Fatalf("rows not in the order t4, t2 (breached, newest first), t5, t3, t1 (%s at %d)", id, i)
+		}
+		at = i
+	}
+	if !strings.Contains(body, `<p class="records__order">The 2 records with a note come first`) {
+		t.Error("the table does not say the breaches come first")
+	}
+	if n := strings.Count(body, ">breached<"); n != 2 {
+		t.Errorf("%d rows noted breached, want 2", n)
+	}
+}
+
+// A records table's times are UTC, and the table says so once in its heading: a ticket's SLA due
+// time of "6 Nov 2026 17:06" had read as the reader's local time.
+func TestRecordsSayUTC(t *testing.T) {
+	e := newEnv(t, 0)
+	body := e.get200(t, "/metrics/change_failure_rate?as_of="+asOf+"&window=30d")
+	i := strings.Index(body, `id="records-h"`)
+	if i < 0 {
+		t.Fatal("no records table")
+	}
+	head := body[i : i+strings.Index(body[i:], "</h2>")]
+	if !strings.Contains(head, " · times in UTC") {
+		t.Errorf("the records heading does not say its times are UTC: %s", head)
+	}
+}

@@ -62,6 +62,10 @@ func TestRoleViewPage(t *testing.T) {
 	filtered := e.page(t, exec, "/views/engineering?as_of="+asOf+"&team=core", 200)
 	mustContain(t, "a filtered role view", filtered, []string{"the team filter <strong>core</strong> does not apply here", `href="/?as_of=2026-03-31"`},
 		`href="/?as_of=2026-03-31&amp;team=core"`, `/metrics/change_failure_rate?as_of=2026-03-31&amp;team=core`, `name="team"`)
+	// A misspelt team is refused naming the known ones, as the scorecard
+	// refuses it, rather than said not to apply as though it existed.
+	mustContain(t, "a role view filtered by an unknown team", e.page(t, exec, "/views/engineering?as_of="+asOf+"&team=cor", 400),
+		[]string{"team: no team &#34;cor&#34; in the data", "core"}, "does not apply here")
 
 	// One address per view.
 	status, _, hdr := e.call(t, "GET", "/views/VP%20Sales?as_of="+asOf, "", "", exec)

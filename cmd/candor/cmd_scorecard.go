@@ -106,9 +106,22 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
 		return err
 	}
+	var acks []escalation.Acknowledgement
+	if v.format != "json" {
+		if acks, err = escalation.List(ctx, a.store, ""); err != nil {
+			return err
+		}
+	}
 	var sc *scorecard.Scorecard
+	var es []escalation.Escalation
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		sc = scorecard.Build(a.catalog, ds, opt)
+		if v.format != "json" {
+			// What escalates, as the scorecard page's panel lists it above
+			// the pillars and candor escalations words it: a pillar's lines
+			// leave its amber metrics out, an escalated P0 among them.
+			es = escalation.Escalations(a.catalog, ds, acks, escalation.Options{AsOf: opt.AsOf})
+		}
 		return nil
 	}); err != nil {
 		return err
@@ -116,12 +129,14 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	if v.format == "json" {
 		return writeJSONOut(env, sc)
 	}
-	acks, err := escalation.List(ctx, a.store, "")
-	if err != nil {
-		return err
+	text := scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency,
+		Actions: cardActions(sc, acks, opt.Scope.String(), opt.AsOf)})
+	if len(es) > 0 {
+		// After the heading and the DORA line, before the pillars.
+		head, rest, _ := strings.Cut(text, "\n\n")
+		text = head + "\n\n" + escalationsText(es, opt.AsOf) + "\n" + rest
 	}
-	fmt.Fprint(env.Stdout, scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency,
-		Actions: cardActions(sc, acks, opt.Scope.String(), opt.AsOf)}))
+	fmt.Fprint(env.Stdout, text)
 	return nil
 }
 

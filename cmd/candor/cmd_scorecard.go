@@ -224,6 +224,8 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		// row fields, read from the dataset under its lock.
 		n := len(d.Records)
 		if v.format == "text" {
+			// The first records, in the order the metric's page lists them.
+			d.NotedFirst(ds)
 			n = scorecard.TextRecords
 		}
 		d.Page(ds, 0, n)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -636,6 +637,70 @@ func fieldText(v any) string {
 		return "no"
 	}
 	return fmt.Sprint(v)
+}
+
+// NotedFirst orders each kind's records as a metric page's records table
+// opens (web's defaultSort): where the metric notes some of the kind's
+// records and not the others — a rate's failures, the recurrences — those
+// come first, newest first by the kind's defining time, then the others,
+// newest first too; a kind whose records it notes all or none of keeps the
+// metric's order. candor metric lists the first records so, where the
+// metric's own order, oldest first, had left a rate's failures among the
+// hundreds that did not fail, or past the rows shown. It reads the times
+// of a kind it reorders from ds as of d.AsOf: call it under the engine's
+// read lock, before Page.
+func (d *MetricDetail) NotedFirst(ds *metrics.Dataset) {
+	var kinds []domain.Kind
+	byKind := map[domain.Kind][]metrics.Ref{}
+	for _, r := range d.Records {
+		if _, ok := byKind[r.Kind]; !ok {
+			kinds = append(kinds, r.Kind)
+		}
+		byKind[r.Kind] = append(byKind[r.Kind], r)
+	}
+	out := make([]metrics.Ref, 0, len(d.Records))
+	for _, k := range kinds {
+		refs := byKind[k]
+		noted := 0
+		for _, r := range refs {
+			if r.Note != "" {
+				noted++
+			}
+		}
+		names := metrics.FieldNames(k)
+		// Every kind's first row field is its defining time, but a service's.
+		if noted == 0 || noted == len(refs) || len(names) == 0 || k == domain.KindService {
+			out = append(out, refs...)
+			continue
+		}
+		at := make([]int64, len(refs))
+		for i, r := range ds.Describe(refs, d.AsOf) {
+			if t, ok := r.Fields.Get(names[0]).(time.Time); ok {
+				at[i] = t.UnixNano()
+			} else {
+				at[i] = math.MinInt64 // no time: last in its group
+			}
+		}
+		idx := make([]int, len(refs))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(i, j int) int {
+			ni, nj := refs[i].Note == "", refs[j].Note == ""
+			if ni != nj {
+				if nj {
+					return -1
+				}
+				return 1
+			}
+			// Newest first; a tie by id, descending, as the page sorts one.
+			return cmp.Or(cmp.Compare(at[j], at[i]), strings.Compare(refs[j].ID, refs[i].ID))
+		})
+		for _, i := range idx {
+			out = append(out, refs[i])
+		}
+	}
+	d.Records = out
 }
 
 // Page keeps the records in [offset, offset+limit) (limit > 0), each with

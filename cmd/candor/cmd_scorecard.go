@@ -148,6 +148,13 @@ func cardActions(sc *scorecard.Scorecard, acks []escalation.Acknowledgement, sco
 	for _, p := range sc.Pillars {
 		cards = append(cards, p.Metrics...)
 	}
+	return actionWords(cards, acks, scope, asOf)
+}
+
+// actionWords is cardActions of any cards: a role view's, whose panels
+// name their actions as the scorecard's cards do (the organisation's: a
+// role view has no scope).
+func actionWords(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]string {
 	out := map[string]string{}
 	for id, ack := range escalation.InForce(cards, acks, scope, asOf) {
 		switch {

@@ -213,3 +213,19 @@ func TestViewTextActions(t *testing.T) {
 		t.Errorf("no metric says it has no action:\n%s", clip(r.stdout))
 	}
 }
+
+// A weekly series in text says which weeks it covers and which end is the
+// latest, as the pages' charts date their axes; "weekly: 50 % · 40 % · …"
+// had said neither.
+func TestWeeklySeriesTextIsDated(t *testing.T) {
+	data := smallStore(t)
+	const head = "eekly, 6 Jan – 31 Mar 2026, oldest first: "
+	view := mustRun(t, "view", "engineering", "--data", data, "--as-of", "2026-03-31").stdout
+	if !strings.Contains(view, "     w"+head) {
+		t.Errorf("view engineering's series are not dated:\n%s", clip(view))
+	}
+	metric := mustRun(t, "metric", "change_failure_rate", "--data", data, "--as-of", "2026-03-31").stdout
+	if !strings.Contains(metric, "\nW"+head) {
+		t.Errorf("metric change_failure_rate's series is not dated:\n%s", clip(metric))
+	}
+}

@@ -457,7 +457,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		b.WriteString("DEGRADING: worse in each of the last three weekly windows\n")
 	}
 	if len(c.Series) > 0 {
-		b.WriteString("Weekly: ")
+		b.WriteString(strings.ToUpper(seriesHead(c.Series)[:1]) + seriesHead(c.Series)[1:] + ": ")
 		for i, p := range c.Series {
 			switch {
 			case p.NewPeriod:
@@ -855,4 +855,17 @@ func settingValueWords(v reflect.Value) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// seriesHead heads a weekly series in text with the span its points cover,
+// as the pages' charts date their axes: "weekly, 8 Mar – 31 May 2026,
+// oldest first". A bare "weekly: 22.8 h · 22.4 h …" had said neither which
+// weeks nor which end of the list was the latest.
+func seriesHead(series []Point) string {
+	from, to := series[0].Start.UTC(), series[len(series)-1].End.UTC()
+	first := from.Format("2 Jan")
+	if from.Year() != to.Year() {
+		first = from.Format("2 Jan 2006")
+	}
+	return fmt.Sprintf("weekly, %s – %s, oldest first", first, to.Format("2 Jan 2006"))
 }

@@ -285,8 +285,8 @@ func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) str
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s finished in the %s before %s, most customer impact first\n", plural.Count(len(rs), "production release"), catalog.FormatWindow(w), at.Format(time.RFC3339))
 	for _, r := range rs {
-		fmt.Fprintf(&b, "%-16s %-16s %s  %3d tickets (%d by service)  weighted %6.1f  %s\n", r.Deployment, r.Service, r.FinishedAt.Format("2006-01-02 15:04"),
-			r.Tickets, r.Inferred, r.Weighted, spikeText(r))
+		fmt.Fprintf(&b, "%-16s %-16s %s  %11s (%d by service)  weighted %6.1f  %s\n", r.Deployment, r.Service, r.FinishedAt.Format("2006-01-02 15:04"),
+			plural.Count(r.Tickets, "ticket"), r.Inferred, r.Weighted, spikeText(r))
 	}
 	return b.String()
 }

@@ -174,8 +174,8 @@ func TestReleaseSpikeText(t *testing.T) {
 	mustRun(t, "import", "--data", data, in)
 	want := "no spike: 1 ticket to 2026-03-10 12:00 (its next release) vs no baseline (previous weeks [0 0 0 0])"
 	list := mustRun(t, "release", "list", "--data", data, "--as-of", "2026-03-20").stdout
-	if !strings.Contains(list, want) {
-		t.Errorf("release list lacks %q:\n%s", want, list)
+	if !strings.Contains(list, want) || !strings.Contains(list, "   1 ticket (1 by service)") {
+		t.Errorf("release list lacks %q or \"1 ticket (1 by service)\":\n%s", want, list)
 	}
 	show := mustRun(t, "release", "show", "e1", "--data", data, "--as-of", "2026-03-20").stdout
 	if !strings.Contains(show, "Spike test: "+want) {

@@ -261,20 +261,32 @@ func sendSurvey(ctx context.Context, url string, r metrics.ReleaseImpact, cs []a
 	return nil
 }
 
-func spikeText(s metrics.Spike) string {
+// spikeText words a release's spike test as the releases page does: the
+// tickets to the span's end (the service's next release when that came
+// first), against what the previous weeks make expected, or no baseline.
+func spikeText(r metrics.ReleaseImpact) string {
+	s := r.Spike
 	verdict := "no spike"
 	if s.Flagged {
 		verdict = "SPIKE"
 	}
-	return fmt.Sprintf("%s: %d tickets vs %.1f expected (previous weeks %v), %s %s", verdict, s.Observed, s.Expected, s.Weeks, s.Test, stats.FormatP(s.P))
+	until := s.Until.UTC().Format("2006-01-02 15:04")
+	if r.SpikeToNextRelease() {
+		until += " (its next release)"
+	}
+	expected := fmt.Sprintf("%.1f expected", s.Expected)
+	if s.NoBaseline() {
+		expected = "no baseline"
+	}
+	return fmt.Sprintf("%s: %s to %s vs %s (previous weeks %v), %s %s", verdict, plural.Count(s.Observed, "ticket"), until, expected, s.Weeks, s.Test, stats.FormatP(s.P))
 }
 
 func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s finished in the %s before %s, most customer impact first\n", plural.Count(len(rs), "production release"), catalog.FormatWindow(w), at.Format(time.RFC3339))
 	for _, r := range rs {
-		fmt.Fprintf(&b, "%-16s %-16s %s  %3d tickets (%d by service)  weighted %6.1f  %s\n", r.Deployment, r.Service, r.FinishedAt.Format("2006-01-02 15:04"),
-			r.Tickets, r.Inferred, r.Weighted, spikeText(r.Spike))
+		fmt.Fprintf(&b, "%-16s %-16s %s  %11s (%d by service)  weighted %6.1f  %s\n", r.Deployment, r.Service, r.FinishedAt.Format("2006-01-02 15:04"),
+			plural.Count(r.Tickets, "ticket"), r.Inferred, r.Weighted, spikeText(r))
 	}
 	return b.String()
 }
@@ -288,7 +300,7 @@ func releaseText(r metrics.ReleaseImpact) string {
 	}
 	fmt.Fprintf(&b, "Observation window to %s (%s): %d tickets, %d naming the release, %d about %s; weighted %.1f\n",
 		r.ObservedUntil.Format(time.RFC3339), state, r.Tickets, r.Explicit, r.Inferred, r.Service, r.Weighted)
-	fmt.Fprintf(&b, "Spike test: %s\n", spikeText(r.Spike))
+	fmt.Fprintf(&b, "Spike test: %s\n", spikeText(r))
 	if r.Surveys.CSAT > 0 {
 		fmt.Fprintf(&b, "CSAT of surveys naming it: %.2f from %s\n", *r.Surveys.CSATScore, plural.Count(r.Surveys.CSAT, "response"))
 	}

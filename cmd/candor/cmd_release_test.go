@@ -157,3 +157,28 @@ func TestReleaseCustomersCSVFormulas(t *testing.T) {
 		t.Errorf("the JSON does not keep the customer as it is:\n%s", js)
 	}
 }
+
+// The spike test in text says what the page says of it: the span's end
+// (the next release when that came first), "no baseline" where the
+// previous weeks held no ticket, and "1 ticket". It had said "1 tickets vs
+// 0.0 expected" of a release whose test had stopped at the service's next
+// release, without saying so.
+func TestReleaseSpikeText(t *testing.T) {
+	dir := t.TempDir()
+	data, in := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson")
+	os.WriteFile(in, []byte(`{"kind":"service","id":"api","name":"API","team":"core"}
+{"kind":"deployment","id":"e1","service":"api","environment":"production","finished_at":"2026-03-10T10:00:00Z","status":"success"}
+{"kind":"deployment","id":"e2","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"success"}
+{"kind":"ticket","id":"k1","created_at":"2026-03-10T11:00:00Z","service":"api"}
+`), 0o600)
+	mustRun(t, "import", "--data", data, in)
+	want := "no spike: 1 ticket to 2026-03-10 12:00 (its next release) vs no baseline (previous weeks [0 0 0 0])"
+	list := mustRun(t, "release", "list", "--data", data, "--as-of", "2026-03-20").stdout
+	if !strings.Contains(list, want) || !strings.Contains(list, "   1 ticket (1 by service)") {
+		t.Errorf("release list lacks %q or \"1 ticket (1 by service)\":\n%s", want, list)
+	}
+	show := mustRun(t, "release", "show", "e1", "--data", data, "--as-of", "2026-03-20").stdout
+	if !strings.Contains(show, "Spike test: "+want) {
+		t.Errorf("release show lacks %q:\n%s", want, show)
+	}
+}

@@ -106,9 +106,22 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	if opt.Connectors, err = connect.Feeds(ctx, a.store, a.cfg.Connectors, opt.AsOf); err != nil {
 		return err
 	}
+	var acks []escalation.Acknowledgement
+	if v.format != "json" {
+		if acks, err = escalation.List(ctx, a.store, ""); err != nil {
+			return err
+		}
+	}
 	var sc *scorecard.Scorecard
+	var es []escalation.Escalation
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		sc = scorecard.Build(a.catalog, ds, opt)
+		if v.format != "json" {
+			// What escalates, as the scorecard page's panel lists it above
+			// the pillars and candor escalations words it: a pillar's lines
+			// leave its amber metrics out, an escalated P0 among them.
+			es = escalation.Escalations(a.catalog, ds, acks, escalation.Options{AsOf: opt.AsOf})
+		}
 		return nil
 	}); err != nil {
 		return err
@@ -116,12 +129,14 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 	if v.format == "json" {
 		return writeJSONOut(env, sc)
 	}
-	acks, err := escalation.List(ctx, a.store, "")
-	if err != nil {
-		return err
+	text := scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency,
+		Actions: cardActions(sc, acks, opt.Scope.String(), opt.AsOf)})
+	if len(es) > 0 {
+		// After the heading and the DORA line, before the pillars.
+		head, rest, _ := strings.Cut(text, "\n\n")
+		text = head + "\n\n" + escalationsText(es, opt.AsOf) + "\n" + rest
 	}
-	fmt.Fprint(env.Stdout, scorecard.Text(sc, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), All: *all, Currency: a.cfg.Currency,
-		Actions: cardActions(sc, acks, opt.Scope.String(), opt.AsOf)}))
+	fmt.Fprint(env.Stdout, text)
 	return nil
 }
 
@@ -133,6 +148,13 @@ func cardActions(sc *scorecard.Scorecard, acks []escalation.Acknowledgement, sco
 	for _, p := range sc.Pillars {
 		cards = append(cards, p.Metrics...)
 	}
+	return actionWords(cards, acks, scope, asOf)
+}
+
+// actionWords is cardActions of any cards: a role view's, whose panels
+// name their actions as the scorecard's cards do (the organisation's: a
+// role view has no scope).
+func actionWords(cards []scorecard.Card, acks []escalation.Acknowledgement, scope string, asOf time.Time) map[string]string {
 	out := map[string]string{}
 	for id, ack := range escalation.InForce(cards, acks, scope, asOf) {
 		switch {
@@ -209,6 +231,8 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		// row fields, read from the dataset under its lock.
 		n := len(d.Records)
 		if v.format == "text" {
+			// The first records, in the order the metric's page lists them.
+			d.NotedFirst(ds)
 			n = scorecard.TextRecords
 		}
 		d.Page(ds, 0, n)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/escalation"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 )
@@ -68,6 +69,15 @@ func runView(ctx context.Context, env *Env, args []string) error {
 	if v.format == "json" {
 		return writeJSONOut(env, vr)
 	}
-	fmt.Fprint(env.Stdout, scorecard.ViewText(vr, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.cfg.Currency}))
+	acks, err := escalation.List(ctx, a.store, "")
+	if err != nil {
+		return err
+	}
+	cards := make([]scorecard.Card, len(vr.Metrics))
+	for i, m := range vr.Metrics {
+		cards[i] = m.Card
+	}
+	fmt.Fprint(env.Stdout, scorecard.ViewText(vr, scorecard.TextOptions{Color: env.IsTerminal(env.Stdout), Currency: a.cfg.Currency,
+		Actions: actionWords(cards, acks, "", opt.AsOf)}))
 	return nil
 }

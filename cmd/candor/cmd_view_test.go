@@ -181,3 +181,51 @@ func TestScorecardTextActions(t *testing.T) {
 		t.Errorf("the action is not overdue on 2026-04-12:\n%s", clip(r.stdout))
 	}
 }
+
+// candor view names, on each metric that needs an action, the owner's
+// action in force or that none is recorded, as the role view page's
+// panels and candor scorecard's lines do; it had named neither, so the
+// engineering view in a terminal did not say that change failure rate,
+// red for weeks, had nobody acting on it.
+func TestViewTextActions(t *testing.T) {
+	data := smallStore(t)
+	st, err := sqlite.Open(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 3, 30, 12, 0, 0, 0, time.UTC)
+	if _, err := escalation.Record(context.Background(), st, escalation.Acknowledgement{Metric: "change_failure_rate", Status: catalog.Red,
+		Owner: "Head of SRE", Note: "Canary releases", Due: "2026-04-10", At: at, By: "user:sre@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	r := mustRun(t, "view", "engineering", "--data", data, "--as-of", "2026-03-31")
+	var cfr string
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if strings.Contains(l, "Change failure rate ") {
+			cfr = l
+		}
+	}
+	if !strings.HasSuffix(cfr, "action (Head of SRE) due 2026-04-10") {
+		t.Errorf("change failure rate's line: %q", cfr)
+	}
+	if !strings.Contains(r.stdout, "no action recorded") {
+		t.Errorf("no metric says it has no action:\n%s", clip(r.stdout))
+	}
+}
+
+// A weekly series in text says which weeks it covers and which end is the
+// latest, as the pages' charts date their axes; "weekly: 50 % · 40 % · …"
+// had said neither.
+func TestWeeklySeriesTextIsDated(t *testing.T) {
+	data := smallStore(t)
+	const head = "eekly, 6 Jan – 31 Mar 2026, oldest first: "
+	view := mustRun(t, "view", "engineering", "--data", data, "--as-of", "2026-03-31").stdout
+	if !strings.Contains(view, "     w"+head) {
+		t.Errorf("view engineering's series are not dated:\n%s", clip(view))
+	}
+	metric := mustRun(t, "metric", "change_failure_rate", "--data", data, "--as-of", "2026-03-31").stdout
+	if !strings.Contains(metric, "\nW"+head) {
+		t.Errorf("metric change_failure_rate's series is not dated:\n%s", clip(metric))
+	}
+}

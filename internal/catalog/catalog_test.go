@@ -1181,3 +1181,24 @@ func TestBuiltinSummariesArePlain(t *testing.T) {
 		}
 	}
 }
+
+// A metric's window is an hour at least. "1m" is Go's minute, and a
+// manager who writes window=1m for a month had been answered over one
+// minute — deployment frequency 0/day, red, under "window 1m" — rather
+// than told what 1m means.
+func TestParseMetricWindowRefusesMinutes(t *testing.T) {
+	for _, s := range []string{"1m", "59m", "30m", "45s"} {
+		_, err := ParseMetricWindow(s)
+		if err == nil || !strings.Contains(err.Error(), "at least 1h") {
+			t.Errorf("ParseMetricWindow(%q) = %v, want a refusal saying a window is at least 1h", s, err)
+		}
+	}
+	if _, err := ParseMetricWindow("1m"); err == nil || !strings.Contains(err.Error(), "1m is 1 minute") || !strings.Contains(err.Error(), "30d") {
+		t.Errorf("ParseMetricWindow(1m) = %v, want it to say 1m is a minute and how to write a month", err)
+	}
+	for s, want := range map[string]time.Duration{"1h": time.Hour, "90m": 90 * time.Minute, "30d": 30 * day} {
+		if d, err := ParseMetricWindow(s); err != nil || d != want {
+			t.Errorf("ParseMetricWindow(%q) = %v, %v; want %v", s, d, err, want)
+		}
+	}
+}

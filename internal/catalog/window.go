@@ -60,12 +60,25 @@ const MaxMetricWindow = 3660 * day
 // board pack as well as the server, is held to it too.
 var EarliestAsOf = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ParseMetricWindow is ParseWindow for the window a metric is computed over, at most
-// MaxMetricWindow.
+// MinMetricWindow is the shortest window a metric is computed over. Go's "1m" is a minute:
+// window=1m, written for a month, had been answered over one minute (deployment frequency
+// 0/day, red, under "window 1m"). No KPI is read over less than an hour.
+const MinMetricWindow = time.Hour
+
+// ParseMetricWindow is ParseWindow for the window a metric is computed over, at least
+// MinMetricWindow and at most MaxMetricWindow.
 func ParseMetricWindow(s string) (time.Duration, error) {
 	d, err := ParseWindow(s)
 	if err == nil && d > MaxMetricWindow {
 		return 0, fmt.Errorf("%s is longer than a window may be (at most %s, ten years)", strings.TrimSpace(s), FormatWindow(MaxMetricWindow))
+	}
+	if err == nil && d < MinMetricWindow {
+		length := plural.Count(int(d/time.Second), "second")
+		if d%time.Minute == 0 {
+			length = plural.Count(int(d/time.Minute), "minute")
+		}
+		return 0, fmt.Errorf("%s is %s, shorter than a window may be (at least %s): for a month write 30d, or give a calendar month",
+			strings.TrimSpace(s), length, FormatWindow(MinMetricWindow))
 	}
 	return d, err
 }

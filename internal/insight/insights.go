@@ -238,8 +238,8 @@ func (a *run) deployTimeRisk() string {
 			})
 		}
 	}
-	return fmt.Sprintf("no weekday and hour band's failure rate stood out (%d bands of at least %d deployments tested at %.2g, %d deployments, %s failed)",
-		tested, c.MinSample, level, total, pct(float64(failed)/float64(max(total, 1))))
+	return fmt.Sprintf("no weekday and hour band's failure rate stood out (%d bands of at least %d deployments tested at %.2g, %d deployments in %s, %s failed)",
+		tested, c.MinSample, level, total, a.last(w), pct(float64(failed)/float64(max(total, 1))))
 }
 
 // recurringAfterRelease finds incident categories that follow a service's

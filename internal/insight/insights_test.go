@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -168,6 +169,11 @@ func TestInsightsQuietWithoutEffects(t *testing.T) {
 	}
 	if !strings.Contains(quiet["deploy_time_risk"], "bands of at least 20 deployments tested") {
 		t.Errorf("deploy_time_risk's quiet reason: %q", quiet["deploy_time_risk"])
+	}
+	// Its deployments are its own window's, which it names: "3442
+	// deployments, 24 % failed" had left a reader to guess over how long.
+	if !regexp.MustCompile(`\d+ deployments in the last \d+ days, \d+ % failed`).MatchString(quiet["deploy_time_risk"]) {
+		t.Errorf("deploy_time_risk's quiet reason does not say over how long: %q", quiet["deploy_time_risk"])
 	}
 }
 

@@ -199,8 +199,15 @@ func (d *Dataset) IncidentDeploymentAsOf(i *Inc, asOf int64) (*Dep, string, *Pro
 			return nil, Explicit, &p
 		}
 		if !x.Prod {
+			// Under a production name only an explicit env_type makes it
+			// something else: "environment production" alone would leave
+			// the reader looking for what is wrong with it.
+			why := "environment " + d.str(x.env)
+			if isProduction(d.str(x.env), d.cfg.ProductionNames) {
+				why += ", but its env_type is not production"
+			}
 			return nil, Explicit, &Problem{Kind: domain.KindIncident, Source: d.str(i.src), ID: d.str(i.id), Field: "caused_by",
-				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (environment %s); it links nothing", d.str(x.id), d.str(x.env))}
+				Reason: fmt.Sprintf("names deployment %s, which is not a production deployment (%s); it links nothing", d.str(x.id), why)}
 		}
 		return x, Explicit, nil
 	}

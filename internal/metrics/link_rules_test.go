@@ -195,6 +195,15 @@ func TestIncidentCausesResolve(t *testing.T) {
 			problems: []string{"incident import/i caused_by: names deployment s1, which is not a production deployment (environment staging); it links nothing"},
 		},
 		{
+			// Its environment's name is a production name: the reason is its
+			// env_type, which the problem must name, not "environment production".
+			name: "caused_by naming a deployment whose env_type is not production links nothing and says why", link: causedBy, want: "none",
+			data: deps + `
+{"kind":"deployment","id":"t1","source":"ci","service":"api","environment":"production","env_type":"test","finished_at":"2026-03-12T00:00:00Z","status":"success"}
+{"kind":"incident","id":"i","service":"api","severity":"P2","opened_at":"2026-03-13T00:00:00Z","caused_by":"t1"}`,
+			problems: []string{"incident import/i caused_by: names deployment t1, which is not a production deployment (environment production, but its env_type is not production); it links nothing"},
+		},
+		{
 			name: "caused_by naming a deployment that has not finished yet: unknown as of as_of", link: causedBy, want: "none",
 			data: deps + `
 {"kind":"deployment","id":"late","service":"api","environment":"production","finished_at":"2026-04-02T00:00:00Z","status":"success"}

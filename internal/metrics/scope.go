@@ -157,6 +157,15 @@ func (e *UnknownValueError) Error() string {
 		more = fmt.Sprintf(" and %d more", len(known)-maxKnownShown)
 		known = known[:maxKnownShown]
 	}
+	if e.Dim == "environment" {
+		// An environment's values are those of production deployments
+		// (DimValues): a staging one is in the data all the same, and
+		// "no environment staging in the data" said it was not.
+		if len(known) == 0 {
+			return fmt.Sprintf("no production deployment in environment %q: the data has no production deployment", e.Value)
+		}
+		return fmt.Sprintf("no production deployment in environment %q (production environments: %s%s)", e.Value, strings.Join(known, ", "), more)
+	}
 	if len(known) == 0 {
 		return fmt.Sprintf("no %s %q: the data has no %s values", e.Dim, e.Value, e.Dim)
 	}

@@ -171,6 +171,21 @@ func TestCheckScope(t *testing.T) {
 	}
 }
 
+// An environment is a scope's value by its production deployments: the
+// generated organisation deploys to staging too, and "no environment
+// staging in the data" had told a manager who could see staging's
+// deployments that they were not there.
+func TestCheckScopeNamesProductionEnvironments(t *testing.T) {
+	d, err := scopeData()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.CheckScope(Scope{Dim: "environment", Value: "staging"})
+	if err == nil || !strings.Contains(err.Error(), `no production deployment in environment "staging"`) || !strings.Contains(err.Error(), "production environments: production") {
+		t.Errorf("environment:staging: %v", err)
+	}
+}
+
 func TestScopeFilters(t *testing.T) {
 	s, err := ParseScope("team:payments, environment:production")
 	if err != nil {

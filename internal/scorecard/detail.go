@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -456,7 +457,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		b.WriteString("DEGRADING: worse in each of the last three weekly windows\n")
 	}
 	if len(c.Series) > 0 {
-		b.WriteString("Weekly: ")
+		b.WriteString(strings.ToUpper(seriesHead(c.Series)[:1]) + seriesHead(c.Series)[1:] + ": ")
 		for i, p := range c.Series {
 			switch {
 			case p.NewPeriod:
@@ -638,6 +639,70 @@ func fieldText(v any) string {
 	return fmt.Sprint(v)
 }
 
+// NotedFirst orders each kind's records as a metric page's records table
+// opens (web's defaultSort): where the metric notes some of the kind's
+// records and not the others — a rate's failures, the recurrences — those
+// come first, newest first by the kind's defining time, then the others,
+// newest first too; a kind whose records it notes all or none of keeps the
+// metric's order. candor metric lists the first records so, where the
+// metric's own order, oldest first, had left a rate's failures among the
+// hundreds that did not fail, or past the rows shown. It reads the times
+// of a kind it reorders from ds as of d.AsOf: call it under the engine's
+// read lock, before Page.
+func (d *MetricDetail) NotedFirst(ds *metrics.Dataset) {
+	var kinds []domain.Kind
+	byKind := map[domain.Kind][]metrics.Ref{}
+	for _, r := range d.Records {
+		if _, ok := byKind[r.Kind]; !ok {
+			kinds = append(kinds, r.Kind)
+		}
+		byKind[r.Kind] = append(byKind[r.Kind], r)
+	}
+	out := make([]metrics.Ref, 0, len(d.Records))
+	for _, k := range kinds {
+		refs := byKind[k]
+		noted := 0
+		for _, r := range refs {
+			if r.Note != "" {
+				noted++
+			}
+		}
+		names := metrics.FieldNames(k)
+		// Every kind's first row field is its defining time, but a service's.
+		if noted == 0 || noted == len(refs) || len(names) == 0 || k == domain.KindService {
+			out = append(out, refs...)
+			continue
+		}
+		at := make([]int64, len(refs))
+		for i, r := range ds.Describe(refs, d.AsOf) {
+			if t, ok := r.Fields.Get(names[0]).(time.Time); ok {
+				at[i] = t.UnixNano()
+			} else {
+				at[i] = math.MinInt64 // no time: last in its group
+			}
+		}
+		idx := make([]int, len(refs))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(i, j int) int {
+			ni, nj := refs[i].Note == "", refs[j].Note == ""
+			if ni != nj {
+				if nj {
+					return -1
+				}
+				return 1
+			}
+			// Newest first; a tie by id, descending, as the page sorts one.
+			return cmp.Or(cmp.Compare(at[j], at[i]), strings.Compare(refs[j].ID, refs[i].ID))
+		})
+		for _, i := range idx {
+			out = append(out, refs[i])
+		}
+	}
+	d.Records = out
+}
+
 // Page keeps the records in [offset, offset+limit) (limit > 0), each with
 // its row fields as of the drill-down's as_of. Only the page is looked up,
 // and into a copy: the full list is the result cache's.
@@ -790,4 +855,17 @@ func settingValueWords(v reflect.Value) string {
 		return strings.Join(items, ", ")
 	}
 	return fmt.Sprint(v.Interface())
+}
+
+// seriesHead heads a weekly series in text with the span its points cover,
+// as the pages' charts date their axes: "weekly, 8 Mar – 31 May 2026,
+// oldest first". A bare "weekly: 22.8 h · 22.4 h …" had said neither which
+// weeks nor which end of the list was the latest.
+func seriesHead(series []Point) string {
+	from, to := series[0].Start.UTC(), series[len(series)-1].End.UTC()
+	first := from.Format("2 Jan")
+	if from.Year() != to.Year() {
+		first = from.Format("2 Jan 2006")
+	}
+	return fmt.Sprintf("weekly, %s – %s, oldest first", first, to.Format("2 Jan 2006"))
 }

@@ -333,7 +333,7 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			for _, p := range c.Series {
 				pts = append(pts, pointText(p, c.Unit, o))
 			}
-			fmt.Fprintf(&b, "     %s\n", paint(o.Color, ansiDim, "weekly: "+strings.Join(pts, " · ")))
+			fmt.Fprintf(&b, "     %s\n", paint(o.Color, ansiDim, seriesHead(c.Series)+": "+strings.Join(pts, " · ")))
 		}
 		if s := stagesText(c.Detail); s != "" {
 			fmt.Fprintf(&b, "     %s\n", s)

@@ -367,3 +367,31 @@ func TestPipelineCoverageQuotaLeft(t *testing.T) {
 		t.Errorf("lines = %v, want %v", got, want)
 	}
 }
+
+// Every breakdown a built-in role view draws tells its lines apart on the
+// generated organisation, which deploys to production under three of the
+// default production names: a breakdown of one line is a bar that says
+// nothing. The engineering view had drawn rollback rate by environment,
+// and rollback rate counts production deployments only, which the default
+// environment aliases make one environment: one bar, "production", where
+// the view is read for which service rolls back most.
+func TestViewBreakdownsTellLinesApart(t *testing.T) {
+	cat := defaultCatalog(t)
+	ds := metrics.NewDataset(metrics.DefaultConfig())
+	end := time.Date(2026, 3, 31, 9, 0, 0, 0, time.UTC)
+	if _, err := generate.Records(generate.Options{Seed: 1, Scale: 0.01, End: end}, func(r domain.Record) { ds.Apply(r, time.Time{}) }); err != nil {
+		t.Fatal(err)
+	}
+	ds.Prepare()
+	for _, v := range cat.Views {
+		vr, err := View(cat, ds, v.ID, Options{AsOf: end})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range vr.Metrics {
+			if m.By != "" && len(m.Breakdown) < 2 {
+				t.Errorf("the %s view breaks %s down by %s into %d line(s): %+v", v.ID, m.Card.ID, m.By, len(m.Breakdown), m.Breakdown)
+			}
+		}
+	}
+}

@@ -301,6 +301,18 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 	}
 	m, _ := s.Catalog.Metric(id)
 	st, scope, err := metricPageState(r, q, m)
+	var named scopeNamesFilter
+	if errors.As(err, &named) {
+		// The scope should have been the filter; a value the data lacks is
+		// said to be one, with the known ones, rather than advised onto the
+		// control (?team=paymnts) to be refused there.
+		if cerr := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+			f, _ := metrics.Scope{}.And(named.Dim, named.Value)
+			return checkScopeAs(ds, f, "scope")
+		}); cerr != nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return

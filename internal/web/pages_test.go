@@ -244,6 +244,9 @@ func TestMetricPageBadInput(t *testing.T) {
 		{base + "&team=nosuch", 400, []string{"nosuch", "core", "growth"}},
 		{base + "&scope=tier:9", 400, []string{"tier", "9", "known"}},
 		{base + "&scope=team:core", 400, []string{"team", "control"}},
+		// A misspelt team in the scope is named as such, with the known
+		// ones, not sent on to the team control as ?team=cor.
+		{base + "&scope=team:cor", 400, []string{`scope: no team "cor" in the data`, "core", "growth"}},
 		{base + "&scope=nonsense", 400, []string{"DIMENSION:VALUE"}},
 		{base + "&kind=lead", 400, []string{"lead", "deployment"}},
 		{"/metrics/csat?as_of=" + asOf + "&environment=production", 400, []string{"cannot be filtered by environment"}},

@@ -70,6 +70,8 @@ func parseSort(v string, cols []string) (recordSort, error) {
 // come first, newest first (by the kind's time) and then the others,
 // newest first too: the records that count against a rate had been lost
 // among hundreds of others, oldest first. Otherwise the metric's own order.
+// candor metric lists its first records in this order too
+// (scorecard.MetricDetail.NotedFirst).
 func defaultSort(kind domain.Kind, refs []metrics.Ref) (recordSort, string) {
 	noted := 0
 	for _, r := range refs {

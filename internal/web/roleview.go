@@ -178,6 +178,11 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	dropped := q.Filters()
+	// A filter does not apply to a role view, but one naming a team or
+	// service the data does not have is still refused as on every other
+	// page (SPEC §4: an unknown value is an error naming the known ones),
+	// not said "not to apply" as though it were a real team.
+	asked := opt.Scope
 	q = Query{AsOf: q.AsOf, Window: q.Window}
 	opt.Scope = metrics.Scope{}
 	access := s.access(r)
@@ -185,6 +190,9 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	var vr *scorecard.ViewResult
 	covered := false
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if err := checkScope(ds, asked); err != nil {
+			return err
+		}
 		var verr error
 		_, covered = escalation.Covered(ds, opt.AsOf)
 		vr, verr = scorecard.View(s.Catalog, ds, v.ID, opt)

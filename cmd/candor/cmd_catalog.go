@@ -159,8 +159,7 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	if *format == "json" {
 		return writeJSONOut(env, v)
 	}
-	fmt.Fprint(env.Stdout, proposalText(v))
-	return nil
+	return printProposals(ctx, env, a, []governance.View{*v})
 }
 
 // listLines joins names with commas into lines of at most width
@@ -233,8 +232,7 @@ func runCatalogDecide(ctx context.Context, env *Env, decision string, args []str
 	if *format == "json" {
 		return writeJSONOut(env, v)
 	}
-	fmt.Fprint(env.Stdout, proposalText(v))
-	return nil
+	return printProposals(ctx, env, a, []governance.View{*v})
 }
 
 func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
@@ -287,10 +285,7 @@ func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
 		if len(list) == 0 {
 			fmt.Fprintln(env.Stdout, "No proposals yet: candor catalog propose makes one.")
 		}
-		for i := range list {
-			fmt.Fprint(env.Stdout, proposalText(&list[i]))
-		}
-		return nil
+		return printProposals(ctx, env, a, list)
 	}
 	if _, ok := a.catalog.Metric(rest[0]); !ok {
 		return usagef("unknown metric %q", rest[0])
@@ -306,8 +301,34 @@ func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// proposalText says what a proposal is and where it stands.
-func proposalText(v *governance.View) string {
+// printProposals prints each proposal (proposalText), a section's with
+// what it changes field by field: its text is the whole section, and whoever
+// decides it from the command line had nothing else to judge it by.
+func printProposals(ctx context.Context, env *Env, a *app, list []governance.View) error {
+	var st *governance.State
+	for i := range list {
+		v := &list[i]
+		var changes []governance.SectionChange
+		if v.Section != "" {
+			if st == nil {
+				var err error
+				if st, err = a.gov.State(ctx); err != nil {
+					return err
+				}
+			}
+			var err error
+			if changes, err = st.SectionChanges(v, time.Now()); err != nil {
+				return err
+			}
+		}
+		fmt.Fprint(env.Stdout, proposalText(v, changes))
+	}
+	return nil
+}
+
+// proposalText says what a proposal is and where it stands; changes are a
+// section proposal's (governance.State.SectionChanges).
+func proposalText(v *governance.View, changes []governance.SectionChange) string {
 	var b strings.Builder
 	what := v.Metric + " " + string(v.Changes)
 	switch {
@@ -360,6 +381,17 @@ func proposalText(v *governance.View) string {
 				fmt.Fprintf(&b, " (%s)", s.Reason)
 			}
 			b.WriteString("\n")
+		}
+	}
+	if v.Section != "" {
+		against := governance.SectionBaseWords(v.Status)
+		if len(changes) == 0 {
+			fmt.Fprintf(&b, "  changes nothing against %s\n", against)
+		} else {
+			fmt.Fprintf(&b, "  changes against %s:\n", against)
+		}
+		for _, c := range changes {
+			fmt.Fprintf(&b, "    %s\n", c)
 		}
 	}
 	for _, l := range v.Loosens {

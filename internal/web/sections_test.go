@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/url"
 	"slices"
 	"strings"
@@ -202,5 +203,50 @@ func TestSectionWithinGrants(t *testing.T) {
 		if _, b, _ := e.do(t, "GET", path, "", bob); !strings.Contains(string(b), "987654") && !strings.Contains(string(b), "777777") {
 			t.Errorf("an executive does not read %s whole: %s", path, b)
 		}
+	}
+}
+
+// TestSectionProposalSaysWhatChanges: a section proposal is the whole
+// section's text, so whoever decides it is shown the fields it changes
+// against the value in force (an alert rule's statuses, a rule added),
+// not only how many lines it has; once approved, against the value it
+// replaced.
+func TestSectionProposalSaysWhatChanges(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "bob@example.com", "executive")
+	ctx := context.Background()
+	g := e.srv.Governance
+	first, err := g.Propose(ctx, governance.Input{Section: "alerts.rules", Reason: "watch recovery",
+		Value: json.RawMessage(`[{"name":"mttr_red","kind":"status","metric":"mttr","statuses":["red"]}]`)}, "user:ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Decide(ctx, first.ID, "approve", "agreed", "user:bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Propose(ctx, governance.Input{Section: "alerts.rules", Reason: "amber too, and failures",
+		Value: json.RawMessage(`[{"name":"cfr_red","kind":"status","metric":"change_failure_rate","statuses":["red"]},` +
+			`{"name":"mttr_red","kind":"status","metric":"mttr","statuses":["red","amber"]}]`)}, "user:ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	bob := signIn(t, e.srv.Auth, "bob@example.com")
+	status, b, _ := e.call(t, "GET", "/proposals", "", "", caller{cookie: bob.Secret})
+	body := html.UnescapeString(string(b))
+	for _, want := range []string{
+		"against the value in force:",
+		`alerts.rules[mttr_red].statuses: ["red"] → ["red","amber"]`,
+		"alerts.rules[cfr_red].metric: change_failure_rate (added)",
+		"against the value it replaced:",
+		"alerts.rules[mttr_red].statuses: [\"red\"] (added)",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("%d: the proposals page does not say %q", status, want)
+		}
+	}
+	// The open proposal comes first; what it leaves as it is goes unsaid.
+	open, _, _ := strings.Cut(body, "against the value it replaced:")
+	if strings.Contains(open, "alerts.rules[mttr_red].kind") {
+		t.Errorf("the page lists a field the open proposal leaves as it is")
 	}
 }

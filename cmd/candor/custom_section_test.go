@@ -84,7 +84,13 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	})
 	type detail struct {
 		Definition struct {
-			Formula string `json:"formula"`
+			Formula     string `json:"formula"`
+			Computation *struct {
+				Formula  int        `json:"formula_version"`
+				Since    *time.Time `json:"since"`
+				Until    *time.Time `json:"until"`
+				Proposal int64      `json:"proposal"`
+			} `json:"computation"`
 		} `json:"definition"`
 		Card struct {
 			Value *float64 `json:"value"`
@@ -132,6 +138,22 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	}
 	if !strings.Contains(after.Definition.Formula, `status != "failure"`) {
 		t.Errorf("the catalog entry's formula: %q", after.Definition.Formula)
+	}
+	// The page says what computed the value: its definition version counts
+	// thresholds and targets, not the filter the proposal changed.
+	if c := after.Definition.Computation; c == nil || c.Formula != after.Card.Cites.Formula || c.Since == nil || c.Until != nil || c.Proposal != v.ID {
+		t.Errorf("after the approval the computation is said as %+v; want formula %d, since the approval, proposal %d", c, after.Card.Cites.Formula, v.ID)
+	}
+	if c := before.Definition.Computation; c == nil || c.Since != nil || c.Until != nil || c.Formula != before.Card.Cites.Formula {
+		t.Errorf("before any proposal the computation is said as %+v; want formula %d for all data", c, before.Card.Cites.Formula)
+	}
+	if c := metricAt(march).Definition.Computation; c == nil || c.Since != nil || c.Until == nil || !c.Until.Equal(*after.Definition.Computation.Since) {
+		t.Errorf("as of March the computation is said as %+v; want the first, in force until the approval", c)
+	}
+	r = mustRun(t, append([]string{"metric", "failed_deploys"}, d...)...)
+	if want := fmt.Sprintf("Computation: formula version %d, in force from ", after.Card.Cites.Formula); !strings.Contains(r.stdout, want) ||
+		!strings.Contains(r.stdout, fmt.Sprintf("(proposal %d)\n", v.ID)) {
+		t.Errorf("candor metric does not say %q … (proposal %d):\n%s", want, v.ID, r.stdout)
 	}
 	// As of a date before the approval, the computation in force then.
 	if past := metricAt(march); *past.Card.Value != 1 || past.Card.Cites.Formula != before.Card.Cites.Formula ||

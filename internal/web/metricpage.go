@@ -341,7 +341,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		s.pageError(w, r, err)
 		return
 	}
-	source.Name(mp.D.Definition.Settings, opt.AsOf)
+	source.Name(&mp.D.Definition, opt.AsOf)
 	s.addSourceURLs(r.Context(), &mp.Records)
 	mp.Action = s.newActionPanel(r, mp, q, acks, scope, refused)
 	mp.Action.Escalated = escalated

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
@@ -35,15 +36,29 @@ func (s *Server) governance() (*governance.Registry, error) {
 // beside the default its formula states. Read before the engine's read
 // (scorecard.SettingSource.Name says why); unchanged, the state costs two
 // small reads of the document log.
-func (s *Server) settingSource(ctx context.Context) (scorecard.SettingSource, error) {
+// The same state names the proposal that put an organisation's metric's
+// computation in force.
+func (s *Server) settingSource(ctx context.Context) (sources, error) {
 	if s.Governance == nil {
-		return nil, nil
+		return sources{}, nil
 	}
 	st, err := s.Governance.State(ctx)
 	if err != nil {
-		return nil, err
+		return sources{}, err
 	}
-	return st.SettingSource, nil
+	return sources{st.SettingSource, st.CustomMetricsProposal}, nil
+}
+
+// sources are what put a metric's settings and computation in force.
+type sources struct {
+	settings    scorecard.SettingSource
+	computation scorecard.ComputationSource
+}
+
+// Name names them in def, as in force at at.
+func (src sources) Name(def *scorecard.Definition, at time.Time) {
+	src.settings.Name(def.Settings, at)
+	src.computation.Name(def.Computation)
 }
 
 // proposalID reads the {id} of a proposal route.

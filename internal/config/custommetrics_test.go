@@ -104,6 +104,20 @@ func TestCustomMetricLoadErrors(t *testing.T) {
 	}
 }
 
+// An id given twice is refused naming the file, the second one's line and
+// column and the field, as every other error of a definition is (it had
+// said only `config FILE: custom metric "x" is defined twice`).
+func TestCustomMetricDefinedTwice(t *testing.T) {
+	second := teamHealth[strings.Index(teamHealth, "  - id:"):]
+	path := write(t, teamHealth+second)
+	_, err := Load(path, env(nil))
+	var ce *CustomMetricError
+	want := fmt.Sprintf(`config %s:17:9: custom metric "fast_major_recovery": id: defined twice: custom_metrics[0] has the same id`, path)
+	if !errors.As(err, &ce) || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+
 // Thresholds relative to the share of the period gone need a period: a
 // metric over its window has none, and would be unknown at every as_of.
 func TestCustomElapsedThresholdsNeedTheQuotaPeriod(t *testing.T) {

@@ -311,3 +311,16 @@ func TestCustomMetricWindowBounded(t *testing.T) {
 		t.Fatalf("a custom metric over 3660d: %v", err)
 	}
 }
+
+// A tab indenting a line is refused naming the file, line, column and the
+// key after it, in words: the library's message quoted the tab itself,
+// which reads as "found character '	' …".
+func TestTabIndentIsNamed(t *testing.T) {
+	path := write(t, strings.Replace(teamHealth, "    owner:", "\towner:", 1))
+	_, err := Load(path, env(nil))
+	want := fmt.Sprintf(`config %s:6:1: a tab character before "owner": YAML indents with spaces only; replace the tab with spaces`, path)
+	if err == nil || !strings.HasPrefix(err.Error(), want+"\n") {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+

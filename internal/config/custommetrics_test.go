@@ -324,3 +324,13 @@ func TestTabIndentIsNamed(t *testing.T) {
 	}
 }
 
+// An unknown pillar is the one error of a definition that names it: the
+// sign-off an organisation's metric takes from its pillar was said missing
+// too, first, naming a key the definition does not need.
+func TestCustomMetricUnknownPillar(t *testing.T) {
+	path := write(t, strings.Replace(teamHealth, "pillar: reliability", "pillar: reliabilty", 1))
+	_, err := Load(path, env(nil))
+	if err == nil || !strings.Contains(err.Error(), `:4: metric "fast_major_recovery": pillar: unknown pillar "reliabilty"`) || strings.Contains(err.Error(), "signoff_by") {
+		t.Fatalf("got %v, want only the unknown pillar at line 4", err)
+	}
+}

@@ -417,6 +417,9 @@ func historyText(h *governance.History) string {
 		ref := v.Ref
 		if ref == "" {
 			ref = "built-in"
+			if h.Section != "" {
+				ref = "the organisation's own, section " + h.Section
+			}
 		}
 		fmt.Fprintf(&b, "  version %d, %s (%s)", v.Version, from, ref)
 		if v.Retired {
@@ -437,6 +440,28 @@ func historyText(h *governance.History) string {
 		if v.Threshold != nil {
 			fmt.Fprintf(&b, "    owner %s, window %s, thresholds green %s amber %s, min_sample %d\n", v.Owner, v.Window,
 				strconv.FormatFloat(v.Threshold.Green, 'g', -1, 64), strconv.FormatFloat(v.Threshold.Amber, 'g', -1, 64), v.MinSample)
+		}
+	}
+	if h.Section != "" {
+		fmt.Fprintf(&b, "Computation (section %s; candor catalog history --section %s has each value's text)\n", h.Section, h.Section)
+		for _, c := range h.Computations {
+			ref := c.Ref
+			if c.Proposal != 0 {
+				ref = fmt.Sprintf("proposal %d", c.Proposal)
+			}
+			fmt.Fprintf(&b, "  section version %d, %s (%s)", c.SectionVersion, fromText(c.From), ref)
+			switch {
+			case c.Removed:
+				b.WriteString(": removed\n")
+				continue
+			case c.Defines():
+				b.WriteString(": defined\n")
+			default:
+				b.WriteString(": changed\n")
+			}
+			for _, l := range c.Shown() {
+				fmt.Fprintf(&b, "    %s\n", l)
+			}
 		}
 	}
 	fmt.Fprintf(&b, "%d proposals (%d open); candor catalog history --format json for each\n", len(h.Proposals), openCount(h.Proposals))

@@ -194,6 +194,22 @@ func TestGovernedCustomMetrics(t *testing.T) {
 		h.Versions[1].Source != next || len(h.Versions[1].InForce) != 1 {
 		t.Fatalf("GET /api/v1/sections/custom_metrics/history: %d %s", code, body)
 	}
+	// The metric's own history says where it comes from and what each
+	// custom_metrics value changed of it.
+	r = mustRun(t, append([]string{"catalog", "history", "failed_deploys"}, d...)...)
+	for _, want := range []string{
+		"version 1, from the start (the organisation's own, section custom_metrics)",
+		"section version 1, from the start (configuration): defined\n    aggregate: count\n",
+		"section version 2, from " + after.Definition.Computation.Since.Format(time.RFC3339) + " (proposal " + itoa(v.ID) + "): changed\n" +
+			"    filter: status == \"failure\" → status != \"failure\"\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the metric's history lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "built-in") {
+		t.Errorf("the metric's history calls it built-in:\n%s", r.stdout)
+	}
 	r = mustRun(t, append([]string{"catalog", "history", "--section", "custom_metrics"}, d...)...)
 	for _, want := range []string{"version 1, from the start (configuration file " + conf, "version 2, from ", "proposal " + itoa(v.ID), "approved by token:bob: agreed"} {
 		if !strings.Contains(r.stdout, want) {

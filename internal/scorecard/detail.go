@@ -457,7 +457,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		fmt.Fprintf(&b, "Why: %s\n", c.Reason)
 	}
 	if c.Thresholds != nil {
-		fmt.Fprintf(&b, "Thresholds%s: %s%s\n", thresholdsFromText(c.ThresholdsFrom), catalog.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit), c.Scaled())
+		fmt.Fprintf(&b, "Thresholds%s: %s%s\n", thresholdsFromText(c.ThresholdsFrom), ThresholdRule(c.ShownThresholds(), c.Better, c.Unit, o.Currency), c.Scaled())
 	}
 	if c.Baseline != nil {
 		fmt.Fprintf(&b, "Baseline: %s\n", FormatValue(c.Baseline, c.Unit, o.Currency))

@@ -466,7 +466,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	case c.Thresholds != nil:
 		// The card's, not the definition's: a service or tier in scope may have its own.
 		t := c.ShownThresholds()
-		mp.Thresholds = catalog.ThresholdRule(t, m.Better, m.Unit)
+		mp.Thresholds = scorecard.ThresholdRule(t, m.Better, m.Unit, s.currency())
 		if from := c.ThresholdsFrom; from != catalog.FromOrganisation {
 			mp.Thresholds += " (" + from + "'s own)"
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/scorecard"
 )
@@ -287,10 +288,10 @@ func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
 		}
 		return printProposals(ctx, env, a, list)
 	}
-	if _, ok := a.catalog.Metric(rest[0]); !ok {
+	h, err := a.gov.MetricHistory(ctx, rest[0])
+	if domain.CodeOf(err) == domain.ENotFound {
 		return usagef("unknown metric %q", rest[0])
 	}
-	h, err := a.gov.MetricHistory(ctx, rest[0])
 	if err != nil {
 		return err
 	}

@@ -276,3 +276,40 @@ func TestStoreReadWithoutItsConfiguration(t *testing.T) {
 		t.Errorf("a file without custom_metrics: %s", r.stderr)
 	}
 }
+
+// TestDroppedCustomMetricKeepsItsHistory: an organisation's metric an
+// approved custom_metrics value drops keeps its history, as a retired
+// metric does: `catalog history` had answered "unknown metric" once it
+// was gone, leaving its definition and removal to be dug out of the
+// section's texts.
+func TestDroppedCustomMetricKeepsItsHistory(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	conf := write("candor.yaml", customSection(`status == "failure"`))
+	file := write("org.ndjson", smallOrg)
+	d := []string{"--config", conf, "--data", filepath.Join(dir, "data")}
+	mustRun(t, append([]string{"import", file}, d...)...)
+	token := func(name string) string {
+		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		return lines[len(lines)-1]
+	}
+	ann, bob := token("ann"), token("bob")
+	none := write("none.yaml", "custom_metrics: []\n")
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "custom_metrics", "--file", none, "--reason", "not needed", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose (drop the metric)")
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...).want(t, 0, "catalog approve")
+	r = run(t, append([]string{"catalog", "history", "failed_deploys"}, d...)...)
+	r.want(t, 0, "catalog history of the dropped metric")
+	for _, want := range []string{"section version 1, from the start (configuration): defined\n", "filter: status == \"failure\"\n",
+		"section version 2, from ", "(proposal " + itoa(v.ID) + "): removed\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the dropped metric's history lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	run(t, append([]string{"catalog", "history", "no_such_metric"}, d...)...).want(t, 2, "catalog history of an unknown metric")
+}

@@ -776,7 +776,22 @@ func (r *Registry) MetricHistory(ctx context.Context, id string) (*History, erro
 func (r *Registry) HistoryIn(st *State, id string) (*History, error) {
 	m, ok := r.Catalog.Metric(id)
 	if !ok {
-		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
+		// An organisation's metric a custom_metrics value has dropped keeps
+		// its history, as a retired one does: the values that defined,
+		// changed and removed it, and the proposals that named it.
+		if !st.CustomDefined(id) {
+			return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
+		}
+		h := &History{Metric: id, Versions: []Version{}, Proposals: []View{}}
+		for i := len(st.Proposals) - 1; i >= 0; i-- {
+			if st.Proposals[i].Metric == id {
+				h.Proposals = append(h.Proposals, st.Proposals[i])
+			}
+		}
+		if err := customHistory(st, h); err != nil {
+			return nil, err
+		}
+		return h, nil
 	}
 	h := &History{Metric: id, Versions: []Version{}, Proposals: []View{}}
 	prev := 0
@@ -809,6 +824,27 @@ func (r *Registry) HistoryIn(st *State, id string) (*History, error) {
 		}
 	}
 	return h, nil
+}
+
+// CustomDefined reports whether a value of the custom_metrics section,
+// in force now or before, defined an organisation's metric with the id.
+func (s *State) CustomDefined(id string) bool {
+	for _, v := range s.SectionHistory("custom_metrics").Versions {
+		var value struct {
+			Metrics []struct {
+				ID string `json:"id"`
+			} `json:"custom_metrics"`
+		}
+		if json.Unmarshal(v.Value, &value) != nil {
+			continue
+		}
+		for _, m := range value.Metrics {
+			if m.ID == id {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // computationFields are a definition's computation (what the formula

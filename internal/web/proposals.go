@@ -214,14 +214,33 @@ func (s *Server) decide(r *http.Request, id int64, decision, reason string) (*go
 // definition versions and its proposals.
 func (s *Server) metricHistory(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.canSeeMetric(s.access(r), id); err != nil {
-		s.writeError(w, r, err)
+	access := s.access(r)
+	seeErr := s.canSeeMetric(access, id)
+	if seeErr != nil && domain.CodeOf(seeErr) != domain.ENotFound {
+		s.writeError(w, r, seeErr)
 		return
 	}
 	g, err := s.governance()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if seeErr != nil {
+		// An organisation's metric a custom_metrics value dropped keeps its
+		// history (governance.Registry.HistoryIn): read within the grants
+		// its section's values are, as it is no longer in the catalog to
+		// ask.
+		sh, err := g.SectionHistory(r.Context(), "custom_metrics")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, v := range sh.Versions {
+			if hidden := s.sectionHides(access, v.Value); hidden != "" {
+				s.writeError(w, r, domain.Errorf(domain.EForbidden, "the history of %s is in values of section custom_metrics concerning metric %s, which your roles may not see", id, hidden))
+				return
+			}
+		}
 	}
 	h, err := g.MetricHistory(r.Context(), id)
 	if err != nil {

@@ -250,3 +250,48 @@ func TestSectionProposalSaysWhatChanges(t *testing.T) {
 		t.Errorf("the page lists a field the open proposal leaves as it is")
 	}
 }
+
+// TestDroppedCustomMetricHistory: the history of an organisation's metric
+// that an approved custom_metrics value dropped is served (it had been
+// 404, "unknown metric"), within the grants the section's values are read
+// in: a reader refused a revenue metric of those values is refused it.
+func TestDroppedCustomMetricHistory(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "bob@example.com", "executive")
+	addUser(t, e.srv.Auth, "eve@example.com", "engineering")
+	tokenFor := func(email, role string) map[string]string {
+		secret, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "d-" + strings.Split(email, "@")[0], Roles: []string{role}, Owner: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]string{"Authorization": "Bearer " + secret}
+	}
+	ann, bob, eve := tokenFor("ann@example.com", "executive"), tokenFor("bob@example.com", "executive"), tokenFor("eve@example.com", "engineering")
+	decide := func(body string) {
+		t.Helper()
+		status, b, _ := e.do(t, "POST", "/api/v1/proposals", body, ann)
+		var doc map[string]any
+		json.Unmarshal(b, &doc)
+		if status != 201 {
+			t.Fatalf("POST %s: %d %s", body, status, b)
+		}
+		if status, b, _ := e.do(t, "POST", "/api/v1/proposals/"+jsonString(doc["id"])+"/approve", `{"reason":"agreed"}`, bob); status != 200 {
+			t.Fatalf("approval: %d %s", status, b)
+		}
+	}
+	decide(`{"section":"custom_metrics","value":[{"id":"big_deals","name":"Big deals","pillar":"growth","description":"Deals won.","owner":"CRO","unit":"count","better":"higher","thresholds":{"green":7,"amber":5},"kind":"opportunity","time":"closed_at","aggregate":"count"},` +
+		`{"id":"ops_count","name":"Deployments","pillar":"delivery","description":"Deployments.","owner":"CTO","unit":"count","better":"higher","thresholds":{"green":7,"amber":5},"kind":"deployment","time":"finished_at","aggregate":"count"}],"reason":"two"}`)
+	decide(`{"section":"custom_metrics","value":[],"reason":"none after all"}`)
+	status, b, _ := e.do(t, "GET", "/api/v1/metrics/ops_count/history", "", bob)
+	var h governance.History
+	if err := json.Unmarshal(b, &h); status != 200 || err != nil || h.Section != "custom_metrics" || len(h.Computations) != 2 || !h.Computations[1].Removed {
+		t.Fatalf("the dropped metric's history: %d %s", status, b)
+	}
+	if status, b, _ := e.do(t, "GET", "/api/v1/metrics/ops_count/history", "", eve); status != 403 || strings.Contains(string(b), "Deals won") {
+		t.Errorf("engineering reads a history held in values with a revenue metric: %d %s", status, b)
+	}
+	if status, _, _ := e.do(t, "GET", "/api/v1/metrics/no_such_metric/history", "", bob); status != 404 {
+		t.Errorf("an unknown metric's history: %d, want 404", status)
+	}
+}

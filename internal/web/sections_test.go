@@ -249,6 +249,18 @@ func TestSectionProposalSaysWhatChanges(t *testing.T) {
 	if strings.Contains(open, "alerts.rules[mttr_red].kind") {
 		t.Errorf("the page lists a field the open proposal leaves as it is")
 	}
+	// A section proposal records no standing: no empty "When proposed".
+	for rest := body; ; {
+		k := strings.Index(rest, ">Section alerts.rules</a>")
+		if k < 0 {
+			break
+		}
+		item, _, _ := strings.Cut(rest[k:], "Proposed by")
+		if strings.Contains(item, "When proposed") {
+			t.Errorf("a section proposal shows an empty \"When proposed\": %s", item)
+		}
+		rest = rest[k+1:]
+	}
 }
 
 // TestDroppedCustomMetricHistory: the history of an organisation's metric

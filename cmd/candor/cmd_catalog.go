@@ -13,6 +13,7 @@ import (
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/config"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/governance"
 	"github.com/candor/candor/internal/scorecard"
 )
@@ -159,8 +160,7 @@ func runCatalogPropose(ctx context.Context, env *Env, args []string) error {
 	if *format == "json" {
 		return writeJSONOut(env, v)
 	}
-	fmt.Fprint(env.Stdout, proposalText(v))
-	return nil
+	return printProposals(ctx, env, a, []governance.View{*v})
 }
 
 // listLines joins names with commas into lines of at most width
@@ -233,8 +233,7 @@ func runCatalogDecide(ctx context.Context, env *Env, decision string, args []str
 	if *format == "json" {
 		return writeJSONOut(env, v)
 	}
-	fmt.Fprint(env.Stdout, proposalText(v))
-	return nil
+	return printProposals(ctx, env, a, []governance.View{*v})
 }
 
 func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
@@ -287,15 +286,12 @@ func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
 		if len(list) == 0 {
 			fmt.Fprintln(env.Stdout, "No proposals yet: candor catalog propose makes one.")
 		}
-		for i := range list {
-			fmt.Fprint(env.Stdout, proposalText(&list[i]))
-		}
-		return nil
-	}
-	if _, ok := a.catalog.Metric(rest[0]); !ok {
-		return usagef("unknown metric %q", rest[0])
+		return printProposals(ctx, env, a, list)
 	}
 	h, err := a.gov.MetricHistory(ctx, rest[0])
+	if domain.CodeOf(err) == domain.ENotFound {
+		return usagef("unknown metric %q", rest[0])
+	}
 	if err != nil {
 		return err
 	}
@@ -306,8 +302,34 @@ func runCatalogHistory(ctx context.Context, env *Env, args []string) error {
 	return nil
 }
 
-// proposalText says what a proposal is and where it stands.
-func proposalText(v *governance.View) string {
+// printProposals prints each proposal (proposalText), a section's with
+// what it changes field by field: its text is the whole section, and whoever
+// decides it from the command line had nothing else to judge it by.
+func printProposals(ctx context.Context, env *Env, a *app, list []governance.View) error {
+	var st *governance.State
+	for i := range list {
+		v := &list[i]
+		var changes []governance.SectionChange
+		if v.Section != "" {
+			if st == nil {
+				var err error
+				if st, err = a.gov.State(ctx); err != nil {
+					return err
+				}
+			}
+			var err error
+			if changes, err = st.SectionChanges(v, time.Now()); err != nil {
+				return err
+			}
+		}
+		fmt.Fprint(env.Stdout, proposalText(v, changes))
+	}
+	return nil
+}
+
+// proposalText says what a proposal is and where it stands; changes are a
+// section proposal's (governance.State.SectionChanges).
+func proposalText(v *governance.View, changes []governance.SectionChange) string {
 	var b strings.Builder
 	what := v.Metric + " " + string(v.Changes)
 	switch {
@@ -362,6 +384,17 @@ func proposalText(v *governance.View) string {
 			b.WriteString("\n")
 		}
 	}
+	if v.Section != "" {
+		against := governance.SectionBaseWords(v.Status)
+		if len(changes) == 0 {
+			fmt.Fprintf(&b, "  changes nothing against %s\n", against)
+		} else {
+			fmt.Fprintf(&b, "  changes against %s:\n", against)
+		}
+		for _, c := range changes {
+			fmt.Fprintf(&b, "    %s\n", c)
+		}
+	}
 	for _, l := range v.Loosens {
 		fmt.Fprintf(&b, "  loosens: %s\n", l.Why)
 	}
@@ -385,6 +418,9 @@ func historyText(h *governance.History) string {
 		ref := v.Ref
 		if ref == "" {
 			ref = "built-in"
+			if h.Section != "" {
+				ref = "the organisation's own, section " + h.Section
+			}
 		}
 		fmt.Fprintf(&b, "  version %d, %s (%s)", v.Version, from, ref)
 		if v.Retired {
@@ -405,6 +441,28 @@ func historyText(h *governance.History) string {
 		if v.Threshold != nil {
 			fmt.Fprintf(&b, "    owner %s, window %s, thresholds green %s amber %s, min_sample %d\n", v.Owner, v.Window,
 				strconv.FormatFloat(v.Threshold.Green, 'g', -1, 64), strconv.FormatFloat(v.Threshold.Amber, 'g', -1, 64), v.MinSample)
+		}
+	}
+	if h.Section != "" {
+		fmt.Fprintf(&b, "Computation (section %s; candor catalog history --section %s has each value's text)\n", h.Section, h.Section)
+		for _, c := range h.Computations {
+			ref := c.Ref
+			if c.Proposal != 0 {
+				ref = fmt.Sprintf("proposal %d", c.Proposal)
+			}
+			fmt.Fprintf(&b, "  section version %d, %s (%s)", c.SectionVersion, fromText(c.From), ref)
+			switch {
+			case c.Removed:
+				b.WriteString(": removed\n")
+				continue
+			case c.Defines():
+				b.WriteString(": defined\n")
+			default:
+				b.WriteString(": changed\n")
+			}
+			for _, l := range c.Shown() {
+				fmt.Fprintf(&b, "    %s\n", l)
+			}
 		}
 	}
 	fmt.Fprintf(&b, "%d proposals (%d open); candor catalog history --format json for each\n", len(h.Proposals), openCount(h.Proposals))

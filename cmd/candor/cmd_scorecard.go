@@ -241,6 +241,7 @@ func runMetric(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	scorecard.SettingSource(gs.SettingSource).Name(d.Definition.Settings, opt.AsOf)
+	scorecard.ComputationSource(gs.CustomMetricsProposal).Name(d.Definition.Computation)
 	if v.format == "json" {
 		return writeJSONOut(env, d)
 	}

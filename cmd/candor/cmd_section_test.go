@@ -85,8 +85,22 @@ func TestGovernedAlertRules(t *testing.T) {
 	if !strings.Contains(r.stderr, "an approver must not be the proposer") {
 		t.Errorf("own approval: %s", r.stderr)
 	}
+	// Whoever decides reads what the section's text changes, field by
+	// field, not only its name.
+	r = mustRun(t, append([]string{"catalog", "history"}, d...)...)
+	for _, want := range []string{"changes against the value in force:\n    alerts.rules[mttr_red].kind: status (added)\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the open proposal's listing lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "alerts.rules[cfr_red]") {
+		t.Errorf("the listing names a rule the proposal leaves as it is:\n%s", r.stdout)
+	}
 	r = runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...)
 	r.want(t, 0, "catalog approve")
+	if want := "changes against the value it replaced:\n    alerts.rules[mttr_red].kind: status (added)\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("the approval's output lacks %q:\n%s", want, r.stdout)
+	}
 	if got := inForce(); !slices.Contains(got, "mttr_red") || !slices.Contains(got, "cfr_red") {
 		t.Errorf("rules in force after approval: %v", got)
 	}

@@ -84,7 +84,13 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	})
 	type detail struct {
 		Definition struct {
-			Formula string `json:"formula"`
+			Formula     string `json:"formula"`
+			Computation *struct {
+				Formula  int        `json:"formula_version"`
+				Since    *time.Time `json:"since"`
+				Until    *time.Time `json:"until"`
+				Proposal int64      `json:"proposal"`
+			} `json:"computation"`
 		} `json:"definition"`
 		Card struct {
 			Value *float64 `json:"value"`
@@ -133,6 +139,22 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	if !strings.Contains(after.Definition.Formula, `status != "failure"`) {
 		t.Errorf("the catalog entry's formula: %q", after.Definition.Formula)
 	}
+	// The page says what computed the value: its definition version counts
+	// thresholds and targets, not the filter the proposal changed.
+	if c := after.Definition.Computation; c == nil || c.Formula != after.Card.Cites.Formula || c.Since == nil || c.Until != nil || c.Proposal != v.ID {
+		t.Errorf("after the approval the computation is said as %+v; want formula %d, since the approval, proposal %d", c, after.Card.Cites.Formula, v.ID)
+	}
+	if c := before.Definition.Computation; c == nil || c.Since != nil || c.Until != nil || c.Formula != before.Card.Cites.Formula {
+		t.Errorf("before any proposal the computation is said as %+v; want formula %d for all data", c, before.Card.Cites.Formula)
+	}
+	if c := metricAt(march).Definition.Computation; c == nil || c.Since != nil || c.Until == nil || !c.Until.Equal(*after.Definition.Computation.Since) {
+		t.Errorf("as of March the computation is said as %+v; want the first, in force until the approval", c)
+	}
+	r = mustRun(t, append([]string{"metric", "failed_deploys"}, d...)...)
+	if want := fmt.Sprintf("Computation: formula version %d, in force from ", after.Card.Cites.Formula); !strings.Contains(r.stdout, want) ||
+		!strings.Contains(r.stdout, fmt.Sprintf("(proposal %d)\n", v.ID)) {
+		t.Errorf("candor metric does not say %q … (proposal %d):\n%s", want, v.ID, r.stdout)
+	}
 	// As of a date before the approval, the computation in force then.
 	if past := metricAt(march); *past.Card.Value != 1 || past.Card.Cites.Formula != before.Card.Cites.Formula ||
 		!strings.Contains(past.Definition.Formula, `status == "failure"`) {
@@ -171,6 +193,22 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	if err := json.Unmarshal(body, &h); code != 200 || err != nil || len(h.Versions) != 2 || h.Versions[1].Proposal != v.ID ||
 		h.Versions[1].Source != next || len(h.Versions[1].InForce) != 1 {
 		t.Fatalf("GET /api/v1/sections/custom_metrics/history: %d %s", code, body)
+	}
+	// The metric's own history says where it comes from and what each
+	// custom_metrics value changed of it.
+	r = mustRun(t, append([]string{"catalog", "history", "failed_deploys"}, d...)...)
+	for _, want := range []string{
+		"version 1, from the start (the organisation's own, section custom_metrics)",
+		"section version 1, from the start (configuration): defined\n    aggregate: count\n",
+		"section version 2, from " + after.Definition.Computation.Since.Format(time.RFC3339) + " (proposal " + itoa(v.ID) + "): changed\n" +
+			"    filter: status == \"failure\" → status != \"failure\"\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the metric's history lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "built-in") {
+		t.Errorf("the metric's history calls it built-in:\n%s", r.stdout)
 	}
 	r = mustRun(t, append([]string{"catalog", "history", "--section", "custom_metrics"}, d...)...)
 	for _, want := range []string{"version 1, from the start (configuration file " + conf, "version 2, from ", "proposal " + itoa(v.ID), "approved by token:bob: agreed"} {
@@ -237,4 +275,41 @@ func TestStoreReadWithoutItsConfiguration(t *testing.T) {
 	if !strings.Contains(r.stderr, "candor catalog propose --section custom_metrics") {
 		t.Errorf("a file without custom_metrics: %s", r.stderr)
 	}
+}
+
+// TestDroppedCustomMetricKeepsItsHistory: an organisation's metric an
+// approved custom_metrics value drops keeps its history, as a retired
+// metric does: `catalog history` had answered "unknown metric" once it
+// was gone, leaving its definition and removal to be dug out of the
+// section's texts.
+func TestDroppedCustomMetricKeepsItsHistory(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	conf := write("candor.yaml", customSection(`status == "failure"`))
+	file := write("org.ndjson", smallOrg)
+	d := []string{"--config", conf, "--data", filepath.Join(dir, "data")}
+	mustRun(t, append([]string{"import", file}, d...)...)
+	token := func(name string) string {
+		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
+		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+		return lines[len(lines)-1]
+	}
+	ann, bob := token("ann"), token("bob")
+	none := write("none.yaml", "custom_metrics: []\n")
+	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "custom_metrics", "--file", none, "--reason", "not needed", "--format", "json"}, d...)...)
+	r.want(t, 0, "catalog propose (drop the metric)")
+	var v governance.View
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+		t.Fatal(err)
+	}
+	runWith(t, bob, false, append([]string{"catalog", "approve", itoa(v.ID), "--reason", "agreed"}, d...)...).want(t, 0, "catalog approve")
+	r = run(t, append([]string{"catalog", "history", "failed_deploys"}, d...)...)
+	r.want(t, 0, "catalog history of the dropped metric")
+	for _, want := range []string{"section version 1, from the start (configuration): defined\n", "filter: status == \"failure\"\n",
+		"section version 2, from ", "(proposal " + itoa(v.ID) + "): removed\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("the dropped metric's history lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	run(t, append([]string{"catalog", "history", "no_such_metric"}, d...)...).want(t, 2, "catalog history of an unknown metric")
 }

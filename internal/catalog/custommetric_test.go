@@ -177,3 +177,37 @@ func ownMetrics(t *testing.T) (*Catalog, func(ms ...Metric) []Metric) {
 		return cat.Metrics[len(base.Metrics):]
 	}
 }
+
+// TestSetCustomMetricsDroppingOneAViewShows: a list that drops an
+// organisation's metric shown in a view by its own `views:` is put in force
+// though the catalog holds an approved change (of any metric): the history
+// was rebuilt against the views as they were, which still named the dropped
+// metric, so the running server refused the approved section ("view
+// "support": metrics[4]: unknown metric") and kept computing the old list
+// while every command started later computed the new one. The views are
+// replaced on their own (SetViews) and checked when the section is.
+func TestSetCustomMetricsDroppingOneAViewShows(t *testing.T) {
+	base, own := ownMetrics(t)
+	withOwn, err := base.AddMetrics([]Metric{ownMetric("failed_deploys", "Failed deployments")}, "candor.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range withOwn.Views {
+		if withOwn.Views[i].ID == "support" {
+			withOwn.Views[i].Metrics = append(withOwn.Views[i].Metrics, "failed_deploys")
+		}
+	}
+	c := withOwn.Governed()
+	if err := c.Govern([]Change{{Metric: "mttr", At: time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC), Override: Override{Owner: "CTO"}, Ref: "proposal 3"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetCustomMetrics(own(ownMetric("rollbacks", "Rollbacks"))); err != nil {
+		t.Fatalf("dropping a metric a view shows: %v", err)
+	}
+	if _, ok := c.Metric("failed_deploys"); ok {
+		t.Error("the dropped metric is still in force")
+	}
+	if m, ok := c.MetricAt("mttr", time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); !ok || m.Owner != "CTO" {
+		t.Errorf("the approved change of mttr after the swap: owner %q", m.Owner)
+	}
+}

@@ -197,9 +197,24 @@ func SignoffText(m *Metric) string {
 // above"), for any page or text that shows a metric's bounds.
 func ThresholdRule(t Thresholds, better, unit string) string { return thresholdRule(t, better, unit) }
 
+// ThresholdRuleFormat is ThresholdRule with the bounds of absolute thresholds worded by format:
+// pages that know the organisation's currency say "300,000 USD" where the guide, which does
+// not, says "300000 (currency)".
+func ThresholdRuleFormat(t Thresholds, better, unit string, format func(float64) string) string {
+	return thresholdRuleFormat(t, better, unit, format)
+}
+
 // thresholdRule states thresholds the way an owner reads them: "green ≤ 5 %, amber ≤ 15 %".
 // unit "" leaves numbers bare, for Overridden notes.
 func thresholdRule(t Thresholds, better, unit string) string {
+	return thresholdRuleFormat(t, better, unit, nil)
+}
+
+func thresholdRuleFormat(t Thresholds, better, unit string, format func(float64) string) string {
+	formatValue := formatValue
+	if format != nil {
+		formatValue = func(v float64, _ string) string { return format(v) }
+	}
 	op, beyond := "≥", "below"
 	if better == Lower {
 		op, beyond = "≤", "above"

@@ -228,7 +228,11 @@ func (c *Catalog) build(base []Metric, changes []Change) (*history, error) {
 	ordered := slices.Clone(changes)
 	slices.SortStableFunc(ordered, func(a, b Change) int { return a.At.Compare(b.At) })
 	// The definitions, without the history: Apply works on plain catalogs.
-	cur := &Catalog{Pillars: c.Pillars, Views: c.Views, Metrics: make([]Metric, len(base))}
+	// Without the views too: the history is of metrics, and the views in
+	// force may name an organisation's metric base drops (or lack one it
+	// adds) until SetViews replaces them; they are checked where they are
+	// set, and Apply's check of them had refused every such list.
+	cur := &Catalog{Pillars: c.Pillars, Metrics: make([]Metric, len(base))}
 	for i, m := range base {
 		cur.Metrics[i] = m.clone()
 		cur.Metrics[i].gov = nil

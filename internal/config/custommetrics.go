@@ -88,7 +88,17 @@ func (c Config) CustomMetrics() ([]*metrics.CustomMetric, error) {
 	}
 	var f *ast.File
 	out := make([]*metrics.CustomMetric, 0, len(c.CustomMetricDefs))
+	seen := map[string]int{}
 	for i, cm := range c.CustomMetricDefs {
+		// Said here, at the second id's line: metrics.Config.SetCustom,
+		// which refuses it too, knows no file.
+		if first, dup := seen[cm.ID]; dup && cm.ID != "" {
+			if f == nil {
+				f = parseYAML(c.src)
+			}
+			return nil, c.customError(f, i, cm.ID, "id", fmt.Sprintf("defined twice: custom_metrics[%d] has the same id", first), 0, 0)
+		}
+		seen[cm.ID] = i
 		if cm.Kind == "" || cm.Time == "" || cm.Aggregate == "" {
 			field := "kind"
 			if cm.Kind != "" {

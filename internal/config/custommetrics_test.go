@@ -104,6 +104,20 @@ func TestCustomMetricLoadErrors(t *testing.T) {
 	}
 }
 
+// An id given twice is refused naming the file, the second one's line and
+// column and the field, as every other error of a definition is (it had
+// said only `config FILE: custom metric "x" is defined twice`).
+func TestCustomMetricDefinedTwice(t *testing.T) {
+	second := teamHealth[strings.Index(teamHealth, "  - id:"):]
+	path := write(t, teamHealth+second)
+	_, err := Load(path, env(nil))
+	var ce *CustomMetricError
+	want := fmt.Sprintf(`config %s:17:9: custom metric "fast_major_recovery": id: defined twice: custom_metrics[0] has the same id`, path)
+	if !errors.As(err, &ce) || err.Error() != want {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+
 // Thresholds relative to the share of the period gone need a period: a
 // metric over its window has none, and would be unknown at every as_of.
 func TestCustomElapsedThresholdsNeedTheQuotaPeriod(t *testing.T) {
@@ -295,5 +309,28 @@ func TestCustomMetricWindowBounded(t *testing.T) {
 	}
 	if _, err := Load(write(t, strings.Replace(src, "100000d", "3660d", 1)), env(nil)); err != nil {
 		t.Fatalf("a custom metric over 3660d: %v", err)
+	}
+}
+
+// A tab indenting a line is refused naming the file, line, column and the
+// key after it, in words: the library's message quoted the tab itself,
+// which reads as "found character '	' …".
+func TestTabIndentIsNamed(t *testing.T) {
+	path := write(t, strings.Replace(teamHealth, "    owner:", "\towner:", 1))
+	_, err := Load(path, env(nil))
+	want := fmt.Sprintf(`config %s:6:1: a tab character before "owner": YAML indents with spaces only; replace the tab with spaces`, path)
+	if err == nil || !strings.HasPrefix(err.Error(), want+"\n") {
+		t.Fatalf("got  %v\nwant %s", err, want)
+	}
+}
+
+// An unknown pillar is the one error of a definition that names it: the
+// sign-off an organisation's metric takes from its pillar was said missing
+// too, first, naming a key the definition does not need.
+func TestCustomMetricUnknownPillar(t *testing.T) {
+	path := write(t, strings.Replace(teamHealth, "pillar: reliability", "pillar: reliabilty", 1))
+	_, err := Load(path, env(nil))
+	if err == nil || !strings.Contains(err.Error(), `:4: metric "fast_major_recovery": pillar: unknown pillar "reliabilty"`) || strings.Contains(err.Error(), "signoff_by") {
+		t.Fatalf("got %v, want only the unknown pillar at line 4", err)
 	}
 }

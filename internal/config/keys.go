@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -37,9 +38,13 @@ func yamlError(path string, src []byte, err error) error {
 	if !errors.As(err, &ue) || ue.GetToken() == nil {
 		// The library starts with "[line:col] message"; say it as
 		// FILE:LINE:COL: message, the way every other input error reads.
-		head, src, _ := strings.Cut(snippet, "\n")
+		head, rest, _ := strings.Cut(snippet, "\n")
 		if pos, msg, ok := strings.Cut(strings.TrimPrefix(head, "["), "] "); ok && strings.HasPrefix(head, "[") {
-			return fmt.Errorf("config %s:%s: %s\n%s", path, pos, msg, src)
+			if msg == "found character '\t' that cannot start any token" {
+				// The library quotes the tab itself, which reads as blank.
+				msg = "a tab character" + tabBefore(src, pos) + ": YAML indents with spaces only; replace the tab with spaces"
+			}
+			return fmt.Errorf("config %s:%s: %s\n%s", path, pos, msg, rest)
 		}
 		return fmt.Errorf("config %s:\n%s", path, snippet)
 	}
@@ -57,6 +62,22 @@ func yamlError(path string, src []byte, err error) error {
 		msg += "\n" + src
 	}
 	return errors.New(msg)
+}
+
+// tabBefore names the key that follows a tab at pos ("LINE:COL") of the
+// file, ` before "owner"`, or nothing.
+func tabBefore(src []byte, pos string) string {
+	l, _, _ := strings.Cut(pos, ":")
+	n, err := strconv.Atoi(l)
+	lines := strings.Split(string(src), "\n")
+	if err != nil || n < 1 || n > len(lines) {
+		return ""
+	}
+	key, _, ok := strings.Cut(strings.TrimLeft(lines[n-1], " \t-"), ":")
+	if !ok || key == "" || strings.ContainsAny(key, " \t\"'{[") {
+		return ""
+	}
+	return fmt.Sprintf(" before %q", key)
 }
 
 // wrongType reads a decoding error that is a value of the wrong type: its

@@ -404,6 +404,12 @@ func TestProposalInputIsChecked(t *testing.T) {
 			t.Errorf("%+v: %v, want a problem with %s", tc.in, err, tc.param)
 		}
 	}
+	// A key mistyped inside thresholds is told the thresholds' keys, not
+	// the top-level fields (thresholds among them).
+	_, err := f.reg.Propose(context.Background(), Input{Metric: "mttr", Changes: raw(`{"thresholds": {"gren": 5, "amber": 2}}`), Reason: "r"}, ann)
+	if err == nil || !strings.Contains(err.Error(), `thresholds: `) || !strings.Contains(err.Error(), `unknown field "gren" (thresholds' fields: green, amber, relative_to)`) {
+		t.Errorf("a mistyped threshold key: %v", err)
+	}
 	if _, err := f.reg.Propose(context.Background(), Input{Metric: "nope", Changes: raw(`{"owner": "x"}`), Reason: "r"}, ann); domain.CodeOf(err) != domain.ENotFound {
 		t.Errorf("unknown metric: %v", err)
 	}

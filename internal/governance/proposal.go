@@ -16,6 +16,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -233,6 +234,19 @@ func parseChanges(raw json.RawMessage) (change, error) {
 	}
 	o, err := catalog.ParseOverride(raw)
 	if err != nil {
+		// A key unknown inside thresholds is told the thresholds' keys:
+		// {"thresholds": {"gren": 5}} had been answered with the top-level
+		// fields, thresholds among them.
+		if th, ok := fields["thresholds"]; ok && strings.Contains(err.Error(), "unknown field") {
+			var keys map[string]json.RawMessage
+			if json.Unmarshal(th, &keys) == nil {
+				for k := range keys {
+					if k != "green" && k != "amber" && k != "relative_to" && strings.Contains(err.Error(), strconv.Quote(k)) {
+						return change{}, domain.InvalidParam("changes", "thresholds: %v (thresholds' fields: green, amber, relative_to)", err)
+					}
+				}
+			}
+		}
 		return change{}, domain.InvalidParam("changes", "%v (fields: owner, window, target, thresholds, min_sample, priority, signoff, signoff_by; or retire)", err)
 	}
 	return change{override: o}, nil

@@ -738,6 +738,27 @@ type History struct {
 	Metric    string    `json:"metric"`
 	Versions  []Version `json:"versions"`
 	Proposals []View    `json:"proposals"`
+	// Section is "custom_metrics" for an organisation's metric, whose
+	// computation and catalog attributes change through that section (its
+	// Versions count the metric proposals only); Computations are the
+	// section's values that defined or changed the metric, each with what
+	// it changed.
+	Section      string               `json:"section,omitempty"`
+	Computations []ComputationVersion `json:"computations,omitempty"`
+}
+
+// ComputationVersion is a custom_metrics value that defined or changed an
+// organisation's metric.
+type ComputationVersion struct {
+	// SectionVersion is the section's version (catalog history --section).
+	SectionVersion int        `json:"section_version"`
+	From           *time.Time `json:"from"` // nil: from the start
+	Ref            string     `json:"ref"`
+	Proposal       int64      `json:"proposal,omitempty"`
+	// Changes are the metric's fields it changed (SectionChange, paths
+	// under custom_metrics[ID]); Removed, that it dropped the metric.
+	Changes []string `json:"changes"`
+	Removed bool     `json:"removed,omitempty"`
 }
 
 // MetricHistory returns a metric's history.
@@ -755,7 +776,22 @@ func (r *Registry) MetricHistory(ctx context.Context, id string) (*History, erro
 func (r *Registry) HistoryIn(st *State, id string) (*History, error) {
 	m, ok := r.Catalog.Metric(id)
 	if !ok {
-		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
+		// An organisation's metric a custom_metrics value has dropped keeps
+		// its history, as a retired one does: the values that defined,
+		// changed and removed it, and the proposals that named it.
+		if !st.CustomDefined(id) {
+			return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
+		}
+		h := &History{Metric: id, Versions: []Version{}, Proposals: []View{}}
+		for i := len(st.Proposals) - 1; i >= 0; i-- {
+			if st.Proposals[i].Metric == id {
+				h.Proposals = append(h.Proposals, st.Proposals[i])
+			}
+		}
+		if err := customHistory(st, h); err != nil {
+			return nil, err
+		}
+		return h, nil
 	}
 	h := &History{Metric: id, Versions: []Version{}, Proposals: []View{}}
 	prev := 0
@@ -782,7 +818,98 @@ func (r *Registry) HistoryIn(st *State, id string) (*History, error) {
 			h.Proposals = append(h.Proposals, st.Proposals[i])
 		}
 	}
+	if m.Custom {
+		if err := customHistory(st, h); err != nil {
+			return nil, err
+		}
+	}
 	return h, nil
+}
+
+// CustomDefined reports whether a value of the custom_metrics section,
+// in force now or before, defined an organisation's metric with the id.
+func (s *State) CustomDefined(id string) bool {
+	for _, v := range s.SectionHistory("custom_metrics").Versions {
+		var value struct {
+			Metrics []struct {
+				ID string `json:"id"`
+			} `json:"custom_metrics"`
+		}
+		if json.Unmarshal(v.Value, &value) != nil {
+			continue
+		}
+		for _, m := range value.Metrics {
+			if m.ID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// computationFields are a definition's computation (what the formula
+// version hashes).
+var computationFields = []string{"kind", "time", "span", "filter", "value", "aggregate", "p", "matching"}
+
+// Defines reports whether the value defined the metric (every change an
+// addition).
+func (c ComputationVersion) Defines() bool {
+	for _, l := range c.Changes {
+		if !strings.HasSuffix(l, " (added)") {
+			return false
+		}
+	}
+	return len(c.Changes) > 0
+}
+
+// Shown are the changes a reader of the history is shown: of a definition,
+// its computation (its catalog attributes are the metric's page's); of a
+// change, every field changed.
+func (c ComputationVersion) Shown() []string {
+	if !c.Defines() {
+		return c.Changes
+	}
+	var out []string
+	for _, l := range c.Changes {
+		field, _, _ := strings.Cut(l, ":")
+		if slices.Contains(computationFields, field) {
+			out = append(out, strings.TrimSuffix(l, " (added)"))
+		}
+	}
+	return out
+}
+
+// customHistory adds to h the custom_metrics values that defined or
+// changed the organisation's metric: its history had listed only the
+// metric proposals, its first version "from the start (built-in)", and
+// nothing of a filter or aggregate an approved section had changed.
+func customHistory(st *State, h *History) error {
+	h.Section = "custom_metrics"
+	prefix := "custom_metrics[" + h.Metric + "]"
+	var prev json.RawMessage
+	for _, v := range st.SectionHistory(h.Section).Versions {
+		changes, err := DiffSection(prev, v.Value)
+		if err != nil {
+			return err
+		}
+		prev = v.Value
+		cv := ComputationVersion{SectionVersion: v.Version, From: v.From, Ref: v.Ref, Proposal: v.Proposal}
+		for _, c := range changes {
+			switch {
+			case c.Path == prefix && c.Removed:
+				cv.Removed = true
+			case strings.HasPrefix(c.Path, prefix+"."):
+				c.Path = strings.TrimPrefix(c.Path, prefix+".")
+				cv.Changes = append(cv.Changes, c.String())
+			case c.Path == "the section" && c.Removed, c.Path == "custom_metrics" && c.Removed:
+				cv.Removed = true
+			}
+		}
+		if cv.Removed || len(cv.Changes) > 0 {
+			h.Computations = append(h.Computations, cv)
+		}
+	}
+	return nil
 }
 
 // ErrNoRegistry is what a caller without governance says.

@@ -154,6 +154,19 @@ func (s *State) SectionAt(name string, t time.Time) *Proposal {
 	return out
 }
 
+// CustomMetricsProposal is the approved custom_metrics proposal that took
+// effect at t (0 when none did): an organisation's metric's page names
+// the one that put the computation of its value in force
+// (scorecard.ComputationSource).
+func (s *State) CustomMetricsProposal(t time.Time) int64 {
+	for _, v := range s.approved() {
+		if v.Section == "custom_metrics" && v.Effective.Equal(t) {
+			return v.ID
+		}
+	}
+	return 0
+}
+
 // maxSection bounds a section's text.
 const maxSection = 64 << 10
 

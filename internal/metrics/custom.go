@@ -532,6 +532,64 @@ func (d *Dataset) CustomIDs() []string {
 	return slices.Clone(d.cfg.custom.ids)
 }
 
+// CustomComputation says which computation of an organisation's metric
+// produces its values as of t: the formula version the values cite, and
+// since when that computation has been in force — zero when it has been
+// since the start (a metric added by a later custom_metrics value is
+// computed for earlier dates by its first definition, so it counts from
+// the start too) — and until when, zero while it still is. ok is false
+// for a built-in metric.
+func (d *Dataset) CustomComputation(id string, t time.Time) (formula int, since, until time.Time, ok bool) {
+	r := d.cfg.custom
+	if r == nil {
+		return 0, time.Time{}, time.Time{}, false
+	}
+	def, ok := r.at(id, t.UnixNano())
+	if !ok {
+		return 0, time.Time{}, time.Time{}, false
+	}
+	// The registries in force one after another, each from the end of the
+	// one before (the first from the start).
+	type era struct {
+		from int64
+		r    *customRegistry
+	}
+	eras := []era{}
+	var from int64
+	for _, e := range r.earlier {
+		eras = append(eras, era{from, e.r})
+		from = e.until
+	}
+	eras = append(eras, era{from, r})
+	// Back from the era in force at t while the metric's computation is
+	// the same (or the era lacks the metric, computed then by a later one).
+	at := t.UnixNano()
+	start := int64(0)
+	for i := len(eras) - 1; i >= 0; i-- {
+		if eras[i].from > at {
+			continue
+		}
+		if o, has := eras[i].r.defs[id]; has && o.Formula != def.Formula {
+			break
+		}
+		start = eras[i].from
+	}
+	if start != 0 {
+		since = time.Unix(0, start).UTC()
+	}
+	// Forward to the first later era computing it otherwise.
+	for _, e := range eras {
+		if e.from <= at {
+			continue
+		}
+		if o, has := e.r.defs[id]; has && o.Formula != def.Formula {
+			until = time.Unix(0, e.from).UTC()
+			break
+		}
+	}
+	return def.Formula, since, until, true
+}
+
 // customDef returns the configuration's own metric with the id.
 func (c *Config) customDef(id string) (*Def, bool) {
 	if c.custom == nil {

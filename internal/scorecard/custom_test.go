@@ -199,3 +199,37 @@ func TestCustomMetricOverTheQuotaPeriod(t *testing.T) {
 		}
 	}
 }
+
+// An organisation's metric in money states its thresholds in the
+// organisation's currency, as its target and value are: `candor metric`
+// had said "green ≥ 300000 (currency)" beside "Target: 300,000 EUR".
+func TestCustomMoneyThresholdsInCurrency(t *testing.T) {
+	const won = `currency: EUR
+exchange_rates: {USD: 0.9}
+custom_metrics:
+  - id: won_bookings
+    name: Bookings won
+    pillar: growth
+    description: Sum of the amounts of the opportunities closed won in the window.
+    owner: CRO
+    unit: currency
+    better: higher
+    target: 300000
+    thresholds: {green: 300000, amber: 200000}
+    kind: opportunity
+    time: closed_at
+    filter: won
+    value: amount
+    aggregate: sum
+`
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	cat, ds := loadCustom(t, won, end)
+	d, err := scorecard.Detail(cat, ds, "won_bookings", scorecard.Options{AsOf: end}, "", metrics.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := scorecard.DetailText(d, scorecard.TextOptions{Currency: "EUR"})
+	if want := "Thresholds: green ≥ 300,000 EUR, amber ≥ 200,000 EUR, red below\n"; !strings.Contains(text, want) {
+		t.Errorf("candor metric does not say %q:\n%s", want, text)
+	}
+}

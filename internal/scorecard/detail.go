@@ -102,6 +102,25 @@ type Definition struct {
 	// force at as_of: the Formula names their defaults, and these the
 	// values the number was computed with.
 	Settings []metrics.InForce `json:"settings,omitempty"`
+	// Computation is an organisation's metric's computation in force at
+	// as_of (nil for a built-in): its definition version above counts
+	// changes of thresholds, target, window and owner only, so "version 1,
+	// in effect for all data" had been all a page said of a value whose
+	// filter or aggregate an approved custom_metrics section had changed.
+	Computation *Computation `json:"computation,omitempty"`
+}
+
+// Computation is what computed an organisation's metric's value: the
+// formula version its citation names, since when it is in force (nil:
+// from the start) and the custom_metrics proposal that put it in force
+// (named by the caller, from the governance state; 0 when unknown).
+type Computation struct {
+	Formula  int        `json:"formula_version"`
+	Since    *time.Time `json:"since,omitempty"`
+	Proposal int64      `json:"proposal,omitempty"`
+	// Until is when a later computation replaced it (a value as of a past
+	// date); nil while it is in force.
+	Until *time.Time `json:"until,omitempty"`
 }
 
 // BreakdownLine is one group of a breakdown with its own status, judged
@@ -251,6 +270,16 @@ func Detail(cat *catalog.Catalog, ds *metrics.Dataset, id string, opt Options, b
 	// What put each in force is named by the caller (SettingSource.Name),
 	// from the governance state it read before the engine's read.
 	d.Definition.Settings = ds.At(opt.AsOf).SettingsInForce(m.ID)
+	if formula, since, until, ok := ds.CustomComputation(m.ID, opt.AsOf); ok {
+		c := &Computation{Formula: formula}
+		if !since.IsZero() {
+			c.Since = &since
+		}
+		if !until.IsZero() {
+			c.Until = &until
+		}
+		d.Definition.Computation = c
+	}
 	for _, s := range m.Sources {
 		d.Definition.Sources = append(d.Definition.Sources, s.Kind)
 	}
@@ -389,6 +418,9 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	if def.Formula != "" {
 		fmt.Fprintf(&b, "Formula: %s\n", strings.TrimSpace(def.Formula))
 	}
+	if def.Computation != nil {
+		fmt.Fprintf(&b, "Computation: %s\n", def.Computation.Words())
+	}
 	if len(def.Settings) > 0 {
 		var ss []string
 		for _, st := range def.Settings {
@@ -426,7 +458,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		fmt.Fprintf(&b, "Why: %s\n", c.Reason)
 	}
 	if c.Thresholds != nil {
-		fmt.Fprintf(&b, "Thresholds%s: %s%s\n", thresholdsFromText(c.ThresholdsFrom), catalog.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit), c.Scaled())
+		fmt.Fprintf(&b, "Thresholds%s: %s%s\n", thresholdsFromText(c.ThresholdsFrom), ThresholdRule(c.ShownThresholds(), c.Better, c.Unit, o.Currency), c.Scaled())
 	}
 	if c.Baseline != nil {
 		fmt.Fprintf(&b, "Baseline: %s\n", FormatValue(c.Baseline, c.Unit, o.Currency))
@@ -735,6 +767,46 @@ func (src SettingSource) Name(settings []metrics.InForce, at time.Time) {
 	for i, st := range settings {
 		settings[i].Ref, settings[i].Since = src(string(st.Name), at)
 	}
+}
+
+// Words says what computed the value: "formula version 123, in force from
+// 6 Dec 2026 11:04 UTC (proposal 53)", for all data, or until a later
+// computation replaced it.
+func (c *Computation) Words() string {
+	if c == nil {
+		return ""
+	}
+	const at = "2 Jan 2006 15:04 UTC"
+	w := fmt.Sprintf("formula version %d, in force ", c.Formula)
+	switch {
+	case c.Since == nil && c.Until == nil:
+		return w + "for all data"
+	case c.Since == nil:
+		w += "from the start"
+	default:
+		w += "from " + c.Since.UTC().Format(at)
+		if c.Proposal != 0 {
+			w += fmt.Sprintf(" (proposal %d)", c.Proposal)
+		}
+	}
+	if c.Until != nil {
+		w += " until " + c.Until.UTC().Format(at) + ", when another replaced it"
+	}
+	return w
+}
+
+// ComputationSource gives the custom_metrics proposal whose approval took
+// effect at since (0 for none), to name what put an organisation's
+// metric's computation in force; read before the engine's read, as
+// SettingSource is.
+type ComputationSource func(since time.Time) int64
+
+// Name sets c's proposal (c nil, or in force from the start: nothing).
+func (src ComputationSource) Name(c *Computation) {
+	if src == nil || c == nil || c.Since == nil {
+		return
+	}
+	c.Proposal = src(*c.Since)
 }
 
 func SettingInForceText(s metrics.InForce) string {

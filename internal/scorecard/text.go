@@ -96,6 +96,18 @@ func FormatValue(v *float64, unit, currency string) string {
 	return trim(x, 2)
 }
 
+// ThresholdRule states a card's thresholds (catalog.ThresholdRule), a
+// money metric's bounds in the organisation's currency: an organisation's
+// metric in currency had read "green ≥ 300000 (currency)" beside its
+// target "300,000 USD".
+func ThresholdRule(t catalog.Thresholds, better, unit, currency string) string {
+	var format func(float64) string
+	if strings.HasPrefix(unit, "currency") {
+		format = func(v float64) string { return FormatValue(&v, unit, currency) }
+	}
+	return catalog.ThresholdRuleFormat(t, better, unit, format)
+}
+
 // Signed is a change x with its sign (U+2212 for a minus, as the pages
 // write it) and suffix, to two decimals or as many more as keep it from
 // reading 0: "−0 %" or "−0.0 %" reads as no change called worse. The

@@ -57,7 +57,7 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"status":         statusView,
 		"lineStatus":     lineStatus,
 		"trend":          trendView,
-		"rule":           cardRule,
+		"rule":           func(c scorecard.Card) string { return cardRule(c, s.currency()) },
 		"spark":          s.spark,
 		"freshness":      freshness,
 		"date":           func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
@@ -118,11 +118,11 @@ func settingInForceHTML(s metrics.InForce) template.HTML {
 // amber ≤ 15 %, red above"), "" for a card judged by another metric or
 // without thresholds: a red on the one-page scorecard with no rule beside
 // it left its reader to open the metric to learn why.
-func cardRule(c scorecard.Card) string {
+func cardRule(c scorecard.Card, currency string) string {
 	if c.JudgedBy != "" || c.Thresholds == nil {
 		return ""
 	}
-	return catalog.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit) + c.Scaled()
+	return scorecard.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit, currency) + c.Scaled()
 }
 
 // filterChoice is one filter of the controls (the "filter" partial).

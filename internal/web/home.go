@@ -123,7 +123,7 @@ const (
 	maxUnknown   = 3
 )
 
-func newHomePage(sc *scorecard.Scorecard) homePage {
+func newHomePage(sc *scorecard.Scorecard, currency string) homePage {
 	hp := homePage{Scorecard: sc}
 	for _, p := range sc.Pillars {
 		hpl := homePillar{Pillar: p}
@@ -156,7 +156,7 @@ func newHomePage(sc *scorecard.Scorecard) homePage {
 		hpl.Unknown, hpl.MoreUnknown = groupUnknown(p, hpl.Cards)
 		hp.Pillars = append(hp.Pillars, hpl)
 		for _, c := range hpl.Cards {
-			if r := cardRule(c); r != "" && (c.Status == catalog.Red || c.Status == catalog.Amber) {
+			if r := cardRule(c, currency); r != "" && (c.Status == catalog.Red || c.Status == catalog.Amber) {
 				hp.Rules = append(hp.Rules, sheetRule{Name: c.Name, Status: string(c.Status), Rule: r})
 			}
 		}
@@ -246,7 +246,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	hp := newHomePage(sc)
+	hp := newHomePage(sc, s.currency())
 	if sc.Month != "" {
 		hp.OwnWindows = s.ownWindows(sc)
 	}

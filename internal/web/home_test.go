@@ -42,7 +42,7 @@ func TestHomeCardsExplainThePillarsColour(t *testing.T) {
 		}}, []string{"h"}},
 		{"green", scorecard.Pillar{Status: catalog.Green, Metrics: []scorecard.Card{card("h", catalog.Green, true)}}, []string{"h"}},
 	} {
-		hp := newHomePage(&scorecard.Scorecard{Pillars: []scorecard.Pillar{c.pillar}})
+		hp := newHomePage(&scorecard.Scorecard{Pillars: []scorecard.Pillar{c.pillar}}, "USD")
 		if got := ids(hp.Pillars[0].Cards); !slices.Equal(got, c.want) {
 			t.Errorf("%s: cards %v, want %v", c.name, got, c.want)
 		}

@@ -359,7 +359,7 @@ func (s *Server) showMetricPage(w http.ResponseWriter, r *http.Request, status i
 		s.pageError(w, r, err)
 		return
 	}
-	source.Name(mp.D.Definition.Settings, opt.AsOf)
+	source.Name(&mp.D.Definition, opt.AsOf)
 	s.addSourceURLs(r.Context(), &mp.Records)
 	mp.Action = s.newActionPanel(r, mp, q, acks, scope, refused)
 	mp.Action.Escalated = escalated
@@ -484,7 +484,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	case c.Thresholds != nil:
 		// The card's, not the definition's: a service or tier in scope may have its own.
 		t := c.ShownThresholds()
-		mp.Thresholds = catalog.ThresholdRule(t, m.Better, m.Unit)
+		mp.Thresholds = scorecard.ThresholdRule(t, m.Better, m.Unit, s.currency())
 		if from := c.ThresholdsFrom; from != catalog.FromOrganisation {
 			mp.Thresholds += " (" + from + "'s own)"
 		}

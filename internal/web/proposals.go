@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/catalog"
@@ -35,15 +36,29 @@ func (s *Server) governance() (*governance.Registry, error) {
 // beside the default its formula states. Read before the engine's read
 // (scorecard.SettingSource.Name says why); unchanged, the state costs two
 // small reads of the document log.
-func (s *Server) settingSource(ctx context.Context) (scorecard.SettingSource, error) {
+// The same state names the proposal that put an organisation's metric's
+// computation in force.
+func (s *Server) settingSource(ctx context.Context) (sources, error) {
 	if s.Governance == nil {
-		return nil, nil
+		return sources{}, nil
 	}
 	st, err := s.Governance.State(ctx)
 	if err != nil {
-		return nil, err
+		return sources{}, err
 	}
-	return st.SettingSource, nil
+	return sources{st.SettingSource, st.CustomMetricsProposal}, nil
+}
+
+// sources are what put a metric's settings and computation in force.
+type sources struct {
+	settings    scorecard.SettingSource
+	computation scorecard.ComputationSource
+}
+
+// Name names them in def, as in force at at.
+func (src sources) Name(def *scorecard.Definition, at time.Time) {
+	src.settings.Name(def.Settings, at)
+	src.computation.Name(def.Computation)
 }
 
 // proposalID reads the {id} of a proposal route.
@@ -199,14 +214,33 @@ func (s *Server) decide(r *http.Request, id int64, decision, reason string) (*go
 // definition versions and its proposals.
 func (s *Server) metricHistory(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if err := s.canSeeMetric(s.access(r), id); err != nil {
-		s.writeError(w, r, err)
+	access := s.access(r)
+	seeErr := s.canSeeMetric(access, id)
+	if seeErr != nil && domain.CodeOf(seeErr) != domain.ENotFound {
+		s.writeError(w, r, seeErr)
 		return
 	}
 	g, err := s.governance()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if seeErr != nil {
+		// An organisation's metric a custom_metrics value dropped keeps its
+		// history (governance.Registry.HistoryIn): read within the grants
+		// its section's values are, as it is no longer in the catalog to
+		// ask.
+		sh, err := g.SectionHistory(r.Context(), "custom_metrics")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, v := range sh.Versions {
+			if hidden := s.sectionHides(access, v.Value); hidden != "" {
+				s.writeError(w, r, domain.Errorf(domain.EForbidden, "the history of %s is in values of section custom_metrics concerning metric %s, which your roles may not see", id, hidden))
+				return
+			}
+		}
 	}
 	h, err := g.MetricHistory(r.Context(), id)
 	if err != nil {

@@ -111,11 +111,13 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 		s.pageError(w, r, err)
 		return
 	}
-	list, err := g.List(r.Context())
+	st, err := g.State(r.Context())
 	if err != nil {
 		s.pageError(w, r, err)
 		return
 	}
+	list := slices.Clone(st.Proposals)
+	slices.Reverse(list)
 	access := s.access(r)
 	me := auth.Person(auth.PrincipalFrom(r.Context()))
 	now := s.Now().UTC()
@@ -154,6 +156,9 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 			continue
 		}
 		row := s.proposalRow(v, me)
+		if v.Section != "" {
+			row.Changes = s.sectionChangeWords(access, st, v, now)
+		}
 		row.Reads = readers[v.Setting]
 		if v.Status == governance.Open {
 			data.Open = append(data.Open, row)
@@ -176,18 +181,43 @@ func (s *Server) renderProposals(w http.ResponseWriter, r *http.Request, status 
 	s.render(w, r, status, "proposals", pg)
 }
 
+// sectionChangeWords says what a section proposal changes, field by field
+// (governance.State.SectionChanges): its text is the whole section, and a
+// line count gave whoever decides nothing to judge. The value it replaces
+// may concern a metric the reader may not see (one the proposal removes):
+// then only the count is said.
+func (s *Server) sectionChangeWords(access auth.Access, st *governance.State, v *governance.View, now time.Time) []string {
+	what := fmt.Sprintf("new text of %d lines", strings.Count(strings.TrimRight(v.Source, "\n"), "\n")+1)
+	if v.File != "" {
+		what += " from " + v.File
+	}
+	base := st.SectionBase(v, now)
+	if id := s.sectionHides(access, base); id != "" {
+		return []string{what + " (what it changes concerns metric " + id + ", which your roles may not see)"}
+	}
+	changes, err := governance.DiffSection(base, v.Value)
+	if err != nil {
+		return []string{what}
+	}
+	against := governance.SectionBaseWords(v.Status)
+	if len(changes) == 0 {
+		return []string{what + ": the same as " + against}
+	}
+	out := []string{fmt.Sprintf("%s; against %s:", what, against)}
+	for _, c := range changes {
+		out = append(out, c.String())
+	}
+	return out
+}
+
 func (s *Server) proposalRow(v *governance.View, me string) proposalRow {
 	row := proposalRow{ID: v.ID, Reason: v.Reason, By: personWords(v.By), At: v.At, Status: v.Status, Needed: v.Needed,
 		Effective: v.Effective, Mine: v.By == me}
 	switch {
 	case v.Section != "":
-		// The text itself is long: its history (JSON) shows it whole.
+		// The text itself is long: its history (JSON) shows it whole, and
+		// the page what it changes (sectionChangeWords).
 		row.Title, row.URL = "Section "+v.Section, "/api/v1/sections/"+url.PathEscape(v.Section)+"/history"
-		what := fmt.Sprintf("new text of %d lines", strings.Count(strings.TrimRight(v.Source, "\n"), "\n")+1)
-		if v.File != "" {
-			what += " from " + v.File
-		}
-		row.Changes = []string{what}
 	case v.Setting != "":
 		row.Title, row.Setting = "Setting "+v.Setting, v.Setting
 		row.Changes = []string{v.Setting + " → " + jsonWords(v.Value)}

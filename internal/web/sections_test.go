@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/url"
 	"slices"
 	"strings"
@@ -202,5 +203,107 @@ func TestSectionWithinGrants(t *testing.T) {
 		if _, b, _ := e.do(t, "GET", path, "", bob); !strings.Contains(string(b), "987654") && !strings.Contains(string(b), "777777") {
 			t.Errorf("an executive does not read %s whole: %s", path, b)
 		}
+	}
+}
+
+// TestSectionProposalSaysWhatChanges: a section proposal is the whole
+// section's text, so whoever decides it is shown the fields it changes
+// against the value in force (an alert rule's statuses, a rule added),
+// not only how many lines it has; once approved, against the value it
+// replaced.
+func TestSectionProposalSaysWhatChanges(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "bob@example.com", "executive")
+	ctx := context.Background()
+	g := e.srv.Governance
+	first, err := g.Propose(ctx, governance.Input{Section: "alerts.rules", Reason: "watch recovery",
+		Value: json.RawMessage(`[{"name":"mttr_red","kind":"status","metric":"mttr","statuses":["red"]}]`)}, "user:ann@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Decide(ctx, first.ID, "approve", "agreed", "user:bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Propose(ctx, governance.Input{Section: "alerts.rules", Reason: "amber too, and failures",
+		Value: json.RawMessage(`[{"name":"cfr_red","kind":"status","metric":"change_failure_rate","statuses":["red"]},` +
+			`{"name":"mttr_red","kind":"status","metric":"mttr","statuses":["red","amber"]}]`)}, "user:ann@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	bob := signIn(t, e.srv.Auth, "bob@example.com")
+	status, b, _ := e.call(t, "GET", "/proposals", "", "", caller{cookie: bob.Secret})
+	body := html.UnescapeString(string(b))
+	for _, want := range []string{
+		"against the value in force:",
+		`alerts.rules[mttr_red].statuses: ["red"] → ["red","amber"]`,
+		"alerts.rules[cfr_red].metric: change_failure_rate (added)",
+		"against the value it replaced:",
+		"alerts.rules[mttr_red].statuses: [\"red\"] (added)",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("%d: the proposals page does not say %q", status, want)
+		}
+	}
+	// The open proposal comes first; what it leaves as it is goes unsaid.
+	open, _, _ := strings.Cut(body, "against the value it replaced:")
+	if strings.Contains(open, "alerts.rules[mttr_red].kind") {
+		t.Errorf("the page lists a field the open proposal leaves as it is")
+	}
+	// A section proposal records no standing: no empty "When proposed".
+	for rest := body; ; {
+		k := strings.Index(rest, ">Section alerts.rules</a>")
+		if k < 0 {
+			break
+		}
+		item, _, _ := strings.Cut(rest[k:], "Proposed by")
+		if strings.Contains(item, "When proposed") {
+			t.Errorf("a section proposal shows an empty \"When proposed\": %s", item)
+		}
+		rest = rest[k+1:]
+	}
+}
+
+// TestDroppedCustomMetricHistory: the history of an organisation's metric
+// that an approved custom_metrics value dropped is served (it had been
+// 404, "unknown metric"), within the grants the section's values are read
+// in: a reader refused a revenue metric of those values is refused it.
+func TestDroppedCustomMetricHistory(t *testing.T) {
+	e := newEnv(t, 0)
+	addUser(t, e.srv.Auth, "ann@example.com", "executive")
+	addUser(t, e.srv.Auth, "bob@example.com", "executive")
+	addUser(t, e.srv.Auth, "eve@example.com", "engineering")
+	tokenFor := func(email, role string) map[string]string {
+		secret, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "d-" + strings.Split(email, "@")[0], Roles: []string{role}, Owner: email})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]string{"Authorization": "Bearer " + secret}
+	}
+	ann, bob, eve := tokenFor("ann@example.com", "executive"), tokenFor("bob@example.com", "executive"), tokenFor("eve@example.com", "engineering")
+	decide := func(body string) {
+		t.Helper()
+		status, b, _ := e.do(t, "POST", "/api/v1/proposals", body, ann)
+		var doc map[string]any
+		json.Unmarshal(b, &doc)
+		if status != 201 {
+			t.Fatalf("POST %s: %d %s", body, status, b)
+		}
+		if status, b, _ := e.do(t, "POST", "/api/v1/proposals/"+jsonString(doc["id"])+"/approve", `{"reason":"agreed"}`, bob); status != 200 {
+			t.Fatalf("approval: %d %s", status, b)
+		}
+	}
+	decide(`{"section":"custom_metrics","value":[{"id":"big_deals","name":"Big deals","pillar":"growth","description":"Deals won.","owner":"CRO","unit":"count","better":"higher","thresholds":{"green":7,"amber":5},"kind":"opportunity","time":"closed_at","aggregate":"count"},` +
+		`{"id":"ops_count","name":"Deployments","pillar":"delivery","description":"Deployments.","owner":"CTO","unit":"count","better":"higher","thresholds":{"green":7,"amber":5},"kind":"deployment","time":"finished_at","aggregate":"count"}],"reason":"two"}`)
+	decide(`{"section":"custom_metrics","value":[],"reason":"none after all"}`)
+	status, b, _ := e.do(t, "GET", "/api/v1/metrics/ops_count/history", "", bob)
+	var h governance.History
+	if err := json.Unmarshal(b, &h); status != 200 || err != nil || h.Section != "custom_metrics" || len(h.Computations) != 2 || !h.Computations[1].Removed {
+		t.Fatalf("the dropped metric's history: %d %s", status, b)
+	}
+	if status, b, _ := e.do(t, "GET", "/api/v1/metrics/ops_count/history", "", eve); status != 403 || strings.Contains(string(b), "Deals won") {
+		t.Errorf("engineering reads a history held in values with a revenue metric: %d %s", status, b)
+	}
+	if status, _, _ := e.do(t, "GET", "/api/v1/metrics/no_such_metric/history", "", bob); status != 404 {
+		t.Errorf("an unknown metric's history: %d, want 404", status)
 	}
 }

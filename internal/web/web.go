@@ -519,7 +519,7 @@ func (s *Server) getMetric(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	source.Name(d.Definition.Settings, opt.AsOf)
+	source.Name(&d.Definition, opt.AsOf)
 	writeJSON(w, http.StatusOK, d)
 }
 

@@ -39,6 +39,15 @@ func TestReleaseCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(list), &doc); err != nil || len(doc.Releases) != 2 || doc.Releases[0].Deployment != "d2" || doc.Releases[0].Tickets != 4 {
 		t.Fatalf("release list: %v\n%s", err, list)
 	}
+	// Each release's score as the release impact score computes it, and
+	// the worst named as the metric's value: d2's urgent ticket naming it
+	// (3) against no baseline; the tickets about api alone are not scored.
+	text := mustRun(t, "release", "list", "--data", data, "--as-of", "2026-03-20").stdout
+	for _, want := range []string{"score   3.00", "score   0.00", "release impact score: 3.00, d2 (api), the worst score"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("release list lacks %q:\n%s", want, text)
+		}
+	}
 	// As GET /api/v1/releases says it, and --window takes it back.
 	if doc.Window != "30d" {
 		t.Errorf("release list's window is %q, want 30d", doc.Window)
@@ -60,7 +69,7 @@ func TestReleaseCommand(t *testing.T) {
 	if def := mustRun(t, "release", "customers", "d2", "--data", data, "--as-of", "2026-03-20").stdout; def != csv {
 		t.Errorf("customers without --format:\n%s\nwant the CSV:\n%s", def, csv)
 	}
-	text := mustRun(t, "release", "customers", "d2", "--data", data, "--as-of", "2026-03-20", "--format", "text").stdout
+	text = mustRun(t, "release", "customers", "d2", "--data", data, "--as-of", "2026-03-20", "--format", "text").stdout
 	tl := strings.Split(strings.TrimSpace(text), "\n")
 	if len(tl) != 3 || strings.Contains(text, ",") || !strings.HasPrefix(strings.Join(strings.Fields(tl[1]), " "), "cus-1 2 4 2026-03-12") {
 		t.Errorf("customers text:\n%s", text)

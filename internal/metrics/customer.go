@@ -189,20 +189,31 @@ func openEscalations(d *Dataset, q Query) Result {
 
 // ---------------------------------------------------------------- release impact
 
-// releaseImpactScore (SPEC §3, §7). For each production deployment in
-// scope finishing in W: the weighted tickets created in its observation
-// window [finished_at, finished_at + ReleaseImpactWindow), counting only
-// tickets created by as_of (a window still open counts the tickets so far),
-// minus its service's baseline. Tickets are attributed to a release only
-// through ticket.release = the deployment's id: a ticket without release
-// is not attributable (inferring it from timing alone would blame every
-// release for background ticket volume) and is ignored. The baseline is
-// the mean weighted tickets per production deployment of the same service
-// finishing in the 90 days before W, observed the same way (0 when the
-// service had no release then). The value is the worst (highest) release.
-// Cost: the tickets with an event time from 90 days before W onwards.
-func releaseImpactScore(d *Dataset, q Query) Result {
-	var r Result
+// releaseScoreLine is a release in W with its score: its weighted tickets
+// less its service's baseline (releaseImpactScore).
+type releaseScoreLine struct {
+	ri    releaseImpact
+	base  float64
+	score float64
+}
+
+// worseRelease orders release lines worst first: the higher score, then
+// the earlier release, then the id.
+func (d *Dataset) worseRelease(a, b releaseScoreLine) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	if a.ri.x.Finished != b.ri.x.Finished {
+		return a.ri.x.Finished < b.ri.x.Finished
+	}
+	return d.str(a.ri.x.id) < d.str(b.ri.x.id)
+}
+
+// releaseScores returns the production releases in W (in finishing order)
+// and their lines, worst first: every one when all is set, else the worst
+// impactTopN, which is all a scorecard needs (kept by insertion). The
+// releases page reads the same lines, so that its scores are the metric's.
+func releaseScores(d *Dataset, q Query, all bool) ([]releaseImpact, []releaseScoreLine) {
 	window := int64(d.cfg.impactWindow())
 	start, end := q.start(), q.end()
 	w := d.cfg.impactWeights()
@@ -221,9 +232,8 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		}
 		inW = append(inW, ri)
 	}
-	r.Count = len(inW)
 	if len(inW) == 0 {
-		return r
+		return nil, nil
 	}
 	base := d.impactBaselines(q, w, window)
 	baseline := func(svc *svcState) float64 {
@@ -232,40 +242,49 @@ func releaseImpactScore(d *Dataset, q Query) Result {
 		}
 		return 0
 	}
-	type line struct {
-		ri    releaseImpact
-		base  float64
-		score float64
-	}
-	worse := func(a, b line) bool {
-		if a.score != b.score {
-			return a.score > b.score
-		}
-		if a.ri.x.Finished != b.ri.x.Finished {
-			return a.ri.x.Finished < b.ri.x.Finished
-		}
-		return d.str(a.ri.x.id) < d.str(b.ri.x.id)
-	}
-	// The scorecard needs only the worst few, kept by insertion; a
-	// drill-down lists them all, sorted once.
-	var lines []line
+	var lines []releaseScoreLine
 	for _, ri := range inW {
 		b := baseline(ri.svc)
-		l := line{ri, b, ri.weighted - b}
+		l := releaseScoreLine{ri, b, ri.weighted - b}
 		switch {
-		case q.Records:
+		case all:
 			lines = append(lines, l)
-		case len(lines) < impactTopN || worse(l, lines[len(lines)-1]):
-			i := sort.Search(len(lines), func(k int) bool { return worse(l, lines[k]) })
+		case len(lines) < impactTopN || d.worseRelease(l, lines[len(lines)-1]):
+			i := sort.Search(len(lines), func(k int) bool { return d.worseRelease(l, lines[k]) })
 			lines = slices.Insert(lines, i, l)
 			if len(lines) > impactTopN {
 				lines = lines[:impactTopN]
 			}
 		}
 	}
-	if q.Records {
-		sort.Slice(lines, func(i, j int) bool { return worse(lines[i], lines[j]) })
+	if all {
+		sort.Slice(lines, func(i, j int) bool { return d.worseRelease(lines[i], lines[j]) })
 	}
+	return inW, lines
+}
+
+// releaseImpactScore (SPEC §3, §7). For each production deployment in
+// scope finishing in W: the weighted tickets created in its observation
+// window [finished_at, finished_at + ReleaseImpactWindow), counting only
+// tickets created by as_of (a window still open counts the tickets so far),
+// minus its service's baseline. Tickets are attributed to a release only
+// through ticket.release = the deployment's id: a ticket without release
+// is not attributable (inferring it from timing alone would blame every
+// release for background ticket volume) and is ignored. The baseline is
+// the mean weighted tickets per production deployment of the same service
+// finishing in the 90 days before W, observed the same way (0 when the
+// service had no release then). The value is the worst (highest) release.
+// Cost: the tickets with an event time from 90 days before W onwards.
+func releaseImpactScore(d *Dataset, q Query) Result {
+	var r Result
+	window := int64(d.cfg.impactWindow())
+	w := d.cfg.impactWeights()
+	inW, lines := releaseScores(d, q, q.Records)
+	r.Count = len(inW)
+	if len(inW) == 0 {
+		return r
+	}
+	end := q.end()
 	r.Value = num(lines[0].score)
 	top := make([]ReleaseLine, 0, min(impactTopN, len(lines)))
 	for i, l := range lines {

@@ -65,7 +65,14 @@ type ReleaseImpact struct {
 	Explicit int     `json:"explicit"`
 	Inferred int     `json:"inferred"`
 	Weighted float64 `json:"weighted"`
-	Spike    Spike   `json:"spike"`
+	// Score is the release's release impact score (releaseImpactScore):
+	// the weighted tickets naming it as their release less its service's
+	// baseline, Baseline. The metric's value is the worst release's score;
+	// Weighted counts the inferred tickets too, so the two orders differ.
+	// Nil outside ReleaseImpacts.
+	Score    *float64 `json:"score,omitempty"`
+	Baseline *float64 `json:"baseline,omitempty"`
+	Spike    Spike    `json:"spike"`
 	// TicketList is filled for one release (ReleaseImpactOf).
 	TicketList []ImpactTicket `json:"ticket_list,omitempty"`
 	// Surveys are the survey responses naming this release.
@@ -179,6 +186,20 @@ func (d *Dataset) ReleaseImpacts(q Query, opt SpikeOptions) []ReleaseImpact {
 	var deps []*Dep
 	d.prodIn(q, func(row *depRow) { deps = append(deps, d.depOf(row.i)) })
 	out := d.analyseReleases(deps, q.end(), opt, false)
+	// Each release's score as the metric computes it over the same window
+	// and scope: the page had ranked by weighted tickets alone, and the
+	// metric's worst release (its value) showed neither first nor with its
+	// score.
+	_, lines := releaseScores(d, q, true)
+	scores := make(map[*Dep]releaseScoreLine, len(lines))
+	for _, l := range lines {
+		scores[l.ri.x] = l
+	}
+	for i, x := range deps {
+		if l, ok := scores[x]; ok {
+			out[i].Score, out[i].Baseline = ptr(l.score), ptr(l.base)
+		}
+	}
 	slices.SortFunc(out, func(a, b ReleaseImpact) int {
 		return cmp.Or(cmp.Compare(b.Weighted, a.Weighted), cmp.Compare(a.Spike.P, b.Spike.P),
 			b.FinishedAt.Compare(a.FinishedAt), cmp.Compare(a.Source, b.Source), cmp.Compare(a.Deployment, b.Deployment))

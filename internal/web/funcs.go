@@ -72,8 +72,16 @@ func (s *Server) funcs(st *site) template.FuncMap {
 		"settingInForce": settingInForceHTML,
 		"due":            dueText,
 		"pvalue":         stats.FormatP,
-		"newest":         newestData,
-		"address":        breakableAddress,
+		// twoPlaces writes a number to two decimal places ("" for none):
+		// a release's impact score.
+		"twoPlaces": func(p *float64) string {
+			if p == nil {
+				return ""
+			}
+			return strconv.FormatFloat(*p, 'f', 2, 64)
+		},
+		"newest":  newestData,
+		"address": breakableAddress,
 		// span says a window ("30d") in words ("30 days"), as it is read.
 		"span": catalog.SpanWords,
 		// cardBefore says what a card's trend compares with, after "vs".

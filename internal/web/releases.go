@@ -55,6 +55,9 @@ type releasesData struct {
 	Rule     metrics.SpikeOptions
 	Releases []metrics.ReleaseImpact
 	Spikes   int
+	// Worst is the release with the highest score: the release impact
+	// score's value over the same window (nil without a scored release).
+	Worst *metrics.ReleaseImpact
 	// Rows are the releases of the page shown; Page its place in the list.
 	Rows    []metrics.ReleaseImpact
 	Page    pager
@@ -84,9 +87,13 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, data.Rule)
 		return nil
 	})
-	for _, rel := range data.Releases {
+	for i, rel := range data.Releases {
 		if rel.Spike.Flagged {
 			data.Spikes++
+		}
+		// The metric's ties go to the earlier release.
+		if w := data.Worst; rel.Score != nil && (w == nil || *rel.Score > *w.Score || *rel.Score == *w.Score && rel.FinishedAt.Before(w.FinishedAt)) {
+			data.Worst = &data.Releases[i]
 		}
 	}
 	if data.Releases == nil {

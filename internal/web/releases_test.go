@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"html"
 	"net/url"
 	"regexp"
@@ -293,5 +294,62 @@ func TestReleasesAndThemesSayTheirWindowAsQueried(t *testing.T) {
 		"/api/v1/themes?as_of=" + asOf + "&window=36h":  "36h",
 	} {
 		e.run(t, scenario{url: url, status: 200, fields: map[string]string{"window": want}})
+	}
+}
+
+// Each release carries the release impact score's own score for it, and
+// the page and the JSON name the worst as the metric's value: the list,
+// ranked by weighted tickets (inferred ones included), had put the
+// metric's worst release second with its score nowhere (the demo's 21.48).
+func TestReleasesCarryTheMetricsScore(t *testing.T) {
+	e := newEnv(t, 0)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: releaseTickets, status: 200})
+	var metric struct {
+		Metric struct {
+			Value *float64 `json:"value"`
+		} `json:"metric"`
+	}
+	getJSON(t, e, "/api/v1/metrics/release_impact_score?as_of="+asOf, &metric)
+	var list struct {
+		Releases []struct {
+			Deployment string   `json:"deployment"`
+			Score      *float64 `json:"score"`
+			Baseline   *float64 `json:"baseline"`
+		} `json:"releases"`
+	}
+	getJSON(t, e, "/api/v1/releases?as_of="+asOf, &list)
+	value := metric.Metric.Value
+	if value == nil || len(list.Releases) == 0 {
+		t.Fatalf("no metric value (%v) or no releases (%d)", value, len(list.Releases))
+	}
+	worst, of := -1e9, ""
+	for _, r := range list.Releases {
+		if r.Score == nil || r.Baseline == nil {
+			t.Fatalf("release %s has no score or baseline", r.Deployment)
+		}
+		if *r.Score > worst {
+			worst, of = *r.Score, r.Deployment
+		}
+	}
+	if worst != *value {
+		t.Errorf("the releases' worst score %v (%s) is not the metric's value %v", worst, of, *value)
+	}
+	exec := e.sessionAs(t, "executive")
+	page := e.page(t, exec, "/releases?as_of="+asOf, 200)
+	want := "The metric's value is the worst release's: <strong>" + strconv.FormatFloat(worst, 'f', 2, 64) + "</strong>"
+	if !strings.Contains(page, want) || !strings.Contains(page, `data-label="Score">`) {
+		t.Errorf("the releases page does not show each score and the worst as the metric's value (%q)", want)
+	}
+}
+
+// getJSON decodes the answer to a GET that must be a 200.
+func getJSON(t *testing.T, e *env, url string, v any) {
+	t.Helper()
+	code, body, _ := e.do(t, "GET", url, "", nil)
+	if code != 200 {
+		t.Fatalf("GET %s: %d %s", url, code, clip(body))
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 }

@@ -774,51 +774,41 @@ func (r *Registry) MetricHistory(ctx context.Context, id string) (*History, erro
 // metrics' histories from one state (an evidence pack), so they agree and
 // the store is asked once.
 func (r *Registry) HistoryIn(st *State, id string) (*History, error) {
-	m, ok := r.Catalog.Metric(id)
-	if !ok {
-		// An organisation's metric a custom_metrics value has dropped keeps
-		// its history, as a retired one does: the values that defined,
-		// changed and removed it, and the proposals that named it.
-		if !st.CustomDefined(id) {
-			return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
-		}
-		h := &History{Metric: id, Versions: []Version{}, Proposals: []View{}}
-		for i := len(st.Proposals) - 1; i >= 0; i-- {
-			if st.Proposals[i].Metric == id {
-				h.Proposals = append(h.Proposals, st.Proposals[i])
-			}
-		}
-		if err := customHistory(st, h); err != nil {
-			return nil, err
-		}
-		return h, nil
+	// An organisation's metric a custom_metrics value has dropped keeps
+	// its history, as a retired one does: the values that defined,
+	// changed and removed it, and the proposals that named it.
+	m, inForce := r.Catalog.Metric(id)
+	if !inForce && !st.CustomDefined(id) {
+		return nil, domain.Errorf(domain.ENotFound, "unknown metric %q", id)
 	}
 	h := &History{Metric: id, Versions: []Version{}, Proposals: []View{}}
-	prev := 0
-	for _, v := range m.Versions() {
-		ver := Version{Version: v.Version, Ref: v.Ref, Retired: v.Retired, Owner: v.Owner, Window: catalog.FormatWindow(v.Window),
-			Target: v.Target, Threshold: v.Thresholds, MinSample: v.MinSample, Changes: v.Overridden[min(prev, len(v.Overridden)):]}
-		prev = len(v.Overridden)
-		if !v.From.IsZero() {
-			f := v.From
-			ver.From = &f
-		}
-		for _, p := range st.Proposals {
-			if p.Ref() == v.Ref {
-				ver.Proposal, ver.Approvals, ver.Reason = p.ID, p.Approvals, p.Reason
+	if inForce {
+		prev := 0
+		for _, v := range m.Versions() {
+			ver := Version{Version: v.Version, Ref: v.Ref, Retired: v.Retired, Owner: v.Owner, Window: catalog.FormatWindow(v.Window),
+				Target: v.Target, Threshold: v.Thresholds, MinSample: v.MinSample, Changes: v.Overridden[min(prev, len(v.Overridden)):]}
+			prev = len(v.Overridden)
+			if !v.From.IsZero() {
+				f := v.From
+				ver.From = &f
 			}
+			for _, p := range st.Proposals {
+				if p.Ref() == v.Ref {
+					ver.Proposal, ver.Approvals, ver.Reason = p.ID, p.Approvals, p.Reason
+				}
+			}
+			if v.Ref == "configuration" && st.Initial != nil {
+				ver.Reason = st.Initial.Reason
+			}
+			h.Versions = append(h.Versions, ver)
 		}
-		if v.Ref == "configuration" && st.Initial != nil {
-			ver.Reason = st.Initial.Reason
-		}
-		h.Versions = append(h.Versions, ver)
 	}
 	for i := len(st.Proposals) - 1; i >= 0; i-- {
 		if st.Proposals[i].Metric == id {
 			h.Proposals = append(h.Proposals, st.Proposals[i])
 		}
 	}
-	if m.Custom {
+	if !inForce || m.Custom {
 		if err := customHistory(st, h); err != nil {
 			return nil, err
 		}

@@ -284,20 +284,15 @@ func spikeText(r metrics.ReleaseImpact) string {
 func releasesText(rs []metrics.ReleaseImpact, at time.Time, w time.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s finished in the %s before %s, most customer impact first\n", plural.Count(len(rs), "production release"), catalog.FormatWindow(w), at.Format(time.RFC3339))
-	var worst *metrics.ReleaseImpact
-	for i, r := range rs {
+	for _, r := range rs {
 		score := "not scored"
 		if r.Score != nil {
 			score = fmt.Sprintf("score %6.2f", *r.Score)
-			// The metric's ties go to the earlier release.
-			if worst == nil || *r.Score > *worst.Score || *r.Score == *worst.Score && r.FinishedAt.Before(worst.FinishedAt) {
-				worst = &rs[i]
-			}
 		}
 		fmt.Fprintf(&b, "%-16s %-16s %s  %11s (%d by service)  weighted %6.1f  %s  %s\n", r.Deployment, r.Service, r.FinishedAt.Format("2006-01-02 15:04"),
 			plural.Count(r.Tickets, "ticket"), r.Inferred, r.Weighted, score, spikeText(r))
 	}
-	if worst != nil {
+	if worst := metrics.WorstScored(rs); worst != nil {
 		// The list is by weighted tickets, inferred ones included; the
 		// metric scores only the tickets naming a release, less its
 		// service's baseline, and its value is the worst release's.

@@ -207,6 +207,23 @@ func (d *Dataset) ReleaseImpacts(q Query, opt SpikeOptions) []ReleaseImpact {
 	return out
 }
 
+// WorstScored returns the release with the highest Score, as the release
+// impact score picks its value (worseRelease: ties go to the earlier
+// release, then the lower id); nil when none is scored.
+func WorstScored(rs []ReleaseImpact) *ReleaseImpact {
+	var w *ReleaseImpact
+	for i := range rs {
+		r := &rs[i]
+		if r.Score == nil {
+			continue
+		}
+		if w == nil || cmp.Or(cmp.Compare(*w.Score, *r.Score), r.FinishedAt.Compare(w.FinishedAt), cmp.Compare(r.Deployment, w.Deployment)) < 0 {
+			w = r
+		}
+	}
+	return w
+}
+
 // ReleaseImpactOf analyses one deployment as of asOf, with its tickets
 // listed; ok is false when there is no such deployment by then or it is
 // not a production one.

@@ -235,3 +235,30 @@ func TestReleaseTicketsAndSpikeCountApart(t *testing.T) {
 		t.Errorf("d2's open window: %+v", r)
 	}
 }
+
+// The worst scored release is picked as the metric picks its value: the
+// highest score, a tie going to the earlier release, then the lower id;
+// releases without a score are passed over.
+func TestWorstScored(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 3, 1, h, 0, 0, 0, time.UTC) }
+	f := func(v float64) *float64 { return &v }
+	for _, tt := range []struct {
+		name string
+		rs   []ReleaseImpact
+		want string
+	}{
+		{"none", nil, ""},
+		{"unscored", []ReleaseImpact{{Deployment: "a", FinishedAt: at(1)}}, ""},
+		{"highest", []ReleaseImpact{{Deployment: "a", Score: f(1), FinishedAt: at(1)}, {Deployment: "b", Score: f(3), FinishedAt: at(2)}, {Deployment: "c", FinishedAt: at(3)}}, "b"},
+		{"tie to the earlier", []ReleaseImpact{{Deployment: "a", Score: f(3), FinishedAt: at(2)}, {Deployment: "b", Score: f(3), FinishedAt: at(1)}}, "b"},
+		{"tie at one time to the lower id", []ReleaseImpact{{Deployment: "b", Score: f(3), FinishedAt: at(1)}, {Deployment: "a", Score: f(3), FinishedAt: at(1)}}, "a"},
+	} {
+		got := ""
+		if w := WorstScored(tt.rs); w != nil {
+			got = w.Deployment
+		}
+		if got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

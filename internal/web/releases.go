@@ -87,15 +87,12 @@ func (s *Server) releaseList(r *http.Request) (Query, releasesData, error) {
 		data.Releases = ds.ReleaseImpacts(metrics.Query{AsOf: opt.AsOf, Window: data.Window, Scope: opt.Scope}, data.Rule)
 		return nil
 	})
-	for i, rel := range data.Releases {
+	for _, rel := range data.Releases {
 		if rel.Spike.Flagged {
 			data.Spikes++
 		}
-		// The metric's ties go to the earlier release.
-		if w := data.Worst; rel.Score != nil && (w == nil || *rel.Score > *w.Score || *rel.Score == *w.Score && rel.FinishedAt.Before(w.FinishedAt)) {
-			data.Worst = &data.Releases[i]
-		}
 	}
+	data.Worst = metrics.WorstScored(data.Releases)
 	if data.Releases == nil {
 		data.Releases = []metrics.ReleaseImpact{}
 	}

@@ -759,6 +759,9 @@ type ComputationVersion struct {
 	// under custom_metrics[ID]); Removed, that it dropped the metric.
 	Changes []string `json:"changes"`
 	Removed bool     `json:"removed,omitempty"`
+	// changes are Changes as the diff gave them, for Defines and Shown to
+	// read rather than parse the words back.
+	changes []SectionChange
 }
 
 // MetricHistory returns a metric's history.
@@ -844,12 +847,12 @@ var computationFields = []string{"kind", "time", "span", "filter", "value", "agg
 // Defines reports whether the value defined the metric (every change an
 // addition).
 func (c ComputationVersion) Defines() bool {
-	for _, l := range c.Changes {
-		if !strings.HasSuffix(l, " (added)") {
+	for _, ch := range c.changes {
+		if !ch.Added {
 			return false
 		}
 	}
-	return len(c.Changes) > 0
+	return len(c.changes) > 0
 }
 
 // Shown are the changes a reader of the history is shown: of a definition,
@@ -860,10 +863,9 @@ func (c ComputationVersion) Shown() []string {
 		return c.Changes
 	}
 	var out []string
-	for _, l := range c.Changes {
-		field, _, _ := strings.Cut(l, ":")
-		if slices.Contains(computationFields, field) {
-			out = append(out, strings.TrimSuffix(l, " (added)"))
+	for _, ch := range c.changes {
+		if slices.Contains(computationFields, ch.Path) {
+			out = append(out, ch.Path+": "+ch.New)
 		}
 	}
 	return out
@@ -891,6 +893,7 @@ func customHistory(st *State, h *History) error {
 			case strings.HasPrefix(c.Path, prefix+"."):
 				c.Path = strings.TrimPrefix(c.Path, prefix+".")
 				cv.Changes = append(cv.Changes, c.String())
+				cv.changes = append(cv.changes, c)
 			case c.Path == "the section" && c.Removed, c.Path == "custom_metrics" && c.Removed:
 				cv.Removed = true
 			}

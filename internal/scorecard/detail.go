@@ -671,6 +671,28 @@ func fieldText(v any) string {
 	return fmt.Sprint(v)
 }
 
+// NotedOrder says how a table of a kind's records opens, on a metric page
+// and in candor metric alike: noted is how many the metric notes (a rate's
+// failures, the recurrences); when it notes some and not the others
+// (first), those come first, each group newest first by col, the kind's
+// defining time ("" for a service, which has none: the metric's order
+// within each group).
+func NotedOrder(kind domain.Kind, refs []metrics.Ref) (noted int, first bool, col string) {
+	for _, r := range refs {
+		if r.Note != "" {
+			noted++
+		}
+	}
+	if noted == 0 || noted == len(refs) {
+		return noted, false, ""
+	}
+	// Every kind's first row field is its defining time, but a service's.
+	if names := metrics.FieldNames(kind); len(names) > 0 && kind != domain.KindService {
+		col = names[0]
+	}
+	return noted, true, col
+}
+
 // NotedFirst orders each kind's records as a metric page's records table
 // opens (web's defaultSort): where the metric notes some of the kind's
 // records and not the others — a rate's failures, the recurrences — those
@@ -693,24 +715,19 @@ func (d *MetricDetail) NotedFirst(ds *metrics.Dataset) {
 	out := make([]metrics.Ref, 0, len(d.Records))
 	for _, k := range kinds {
 		refs := byKind[k]
-		noted := 0
-		for _, r := range refs {
-			if r.Note != "" {
-				noted++
-			}
-		}
-		names := metrics.FieldNames(k)
-		// Every kind's first row field is its defining time, but a service's.
-		if noted == 0 || noted == len(refs) || len(names) == 0 || k == domain.KindService {
+		_, first, col := NotedOrder(k, refs)
+		if !first {
 			out = append(out, refs...)
 			continue
 		}
 		at := make([]int64, len(refs))
-		for i, r := range ds.Describe(refs, d.AsOf) {
-			if t, ok := r.Fields.Get(names[0]).(time.Time); ok {
-				at[i] = t.UnixNano()
-			} else {
-				at[i] = math.MinInt64 // no time: last in its group
+		if col != "" {
+			for i, r := range ds.Describe(refs, d.AsOf) {
+				if t, ok := r.Fields.Get(col).(time.Time); ok {
+					at[i] = t.UnixNano()
+				} else {
+					at[i] = math.MinInt64 // no time: last in its group
+				}
 			}
 		}
 		idx := make([]int, len(refs))
@@ -724,6 +741,9 @@ func (d *MetricDetail) NotedFirst(ds *metrics.Dataset) {
 					return -1
 				}
 				return 1
+			}
+			if col == "" {
+				return 0 // the metric's order within each group
 			}
 			// Newest first; a tie by id, descending, as the page sorts one.
 			return cmp.Or(cmp.Compare(at[j], at[i]), strings.Compare(refs[j].ID, refs[i].ID))

@@ -73,20 +73,11 @@ func parseSort(v string, cols []string) (recordSort, error) {
 // candor metric lists its first records in this order too
 // (scorecard.MetricDetail.NotedFirst).
 func defaultSort(kind domain.Kind, refs []metrics.Ref) (recordSort, string) {
-	noted := 0
-	for _, r := range refs {
-		if r.Note != "" {
-			noted++
-		}
-	}
-	if noted == 0 || noted == len(refs) {
+	noted, first, col := scorecard.NotedOrder(kind, refs)
+	if !first {
 		return recordSort{}, ""
 	}
-	s := recordSort{Noted: true}
-	// Every kind's first row field is its defining time, but a service's.
-	if names := metrics.FieldNames(kind); len(names) > 0 && kind != domain.KindService {
-		s.Col, s.Desc = names[0], true
-	}
+	s := recordSort{Noted: true, Col: col, Desc: col != ""}
 	return s, fmt.Sprintf("The %s with a note come first, then the others, newest first within each; a column's heading sorts by it instead.",
 		plural.Count(noted, "record"))
 }

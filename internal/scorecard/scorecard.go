@@ -1087,6 +1087,10 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, thr *catalog.Thresholds, q m
 	return pts, Degrading(m.Better, pts)
 }
 
+// TooFew says the week's value rests on fewer cases than the metric's
+// minimum sample (weekly sets Reason to its TooFew only then).
+func (p Point) TooFew() bool { return p.Value != nil && p.Reason != "" }
+
 // exemptBy returns the name of the first annotation that the list names (by kind or name),
 // that applies to the scope and that overlaps [start, end); "" when none does.
 func exemptBy(list []string, anns []catalog.Annotation, scope metrics.Scope, start, end time.Time) string {

@@ -251,7 +251,7 @@ func (s *Server) spark(c scorecard.Card) template.HTML {
 func seriesPoints(c scorecard.Card) []chart.Point {
 	pts := make([]chart.Point, len(c.Series))
 	for i, p := range c.Series {
-		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod, Few: p.Reason != "" && p.Value != nil}
+		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod, Few: p.TooFew()}
 	}
 	return pts
 }
@@ -264,7 +264,7 @@ func seriesPoints(c scorecard.Card) []chart.Point {
 func fewWeeksNote(c scorecard.Card) string {
 	n := 0
 	for _, p := range c.Series {
-		if p.Reason != "" && p.Value != nil {
+		if p.TooFew() {
 			n++
 		}
 	}

@@ -286,15 +286,15 @@ func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
 	m := memo.Load()
 	if m == nil {
 		if v, ok := d.failMemos.memo(x.row); ok {
-			m = &v
+			m = d.shareClean(x, v)
 			memo.Store(m)
 		}
 	}
 	if m == nil || m.links != d.depSvc(x).failGen {
 		d.memoized.Store(true)
-		links := d.depSvc(x).failGen
-		m = d.failAt(x, math.MaxInt64)
-		m.links, m.validFrom = links, d.depSettled(x)
+		v := d.failValue(x, math.MaxInt64)
+		v.links, v.validFrom = d.depSvc(x).failGen, d.depSettled(x)
+		m = d.shareClean(x, v)
 		// Racing readers store equal memos: the data determines them.
 		memo.Store(m)
 	}
@@ -304,13 +304,38 @@ func (d *Dataset) failOf(x *Dep, asOf int64) *failMemo {
 	return m
 }
 
+// shareClean returns v in the heap: its service's shared clean memo when
+// v is one (no rollback, no incident, its id no other source's), else a
+// memo of its own.
+func (d *Dataset) shareClean(x *Dep, v failMemo) *failMemo {
+	if v.rollbackAt != math.MaxInt64 || len(v.incidents) > 0 || v.validFrom != math.MinInt64 {
+		return &v
+	}
+	s := d.depSvc(x)
+	if c := s.clean.Load(); c != nil && c.links == v.links {
+		return c
+	}
+	c := &failMemo{links: v.links, validFrom: math.MinInt64, rollbackAt: math.MaxInt64}
+	s.clean.Store(c)
+	return c
+}
+
 // failAt computes a deployment's failure memo as of asOf.
 func (d *Dataset) failAt(x *Dep, asOf int64) *failMemo {
-	m := &failMemo{rollbackAt: math.MaxInt64}
+	m := d.failValue(x, asOf)
+	return &m
+}
+
+// failValue is failAt's memo, not yet in the heap.
+func (d *Dataset) failValue(x *Dep, asOf int64) failMemo {
+	m := failMemo{rollbackAt: math.MaxInt64}
 	if r := d.firstRollback(x, asOf); r != nil {
 		m.rollbackAt = r.Finished
 	}
 	m.incidents = d.attributedIncidents(x, asOf)
+	if len(m.incidents) < 2 {
+		return m
+	}
 	sort.Slice(m.incidents, func(a, b int) bool {
 		ia, ib := m.incidents[a], m.incidents[b]
 		if ia.Opened != ib.Opened {

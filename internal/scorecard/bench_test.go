@@ -36,3 +36,21 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkScorecardWarm is a scorecard whose every window is cached (the
+// same as_of again): what a dashboard's reload costs while nothing new
+// arrived, most of it building the cards. Its bytes a scorecard are
+// garbage a server makes for every such request (-benchmem).
+func BenchmarkScorecardWarm(b *testing.B) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	ds := metricstest.Generated(b, 0.1, end)
+	cat, err := catalog.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	Build(cat, ds, Options{AsOf: end})
+	b.ReportAllocs()
+	for b.Loop() {
+		Build(cat, ds, Options{AsOf: end})
+	}
+}

@@ -256,6 +256,11 @@ func (e *Engine) readState(ctx context.Context, cfg metrics.Config, last int64, 
 	if ds.Seq() != h.Seq {
 		return nil, nil, 0, fmt.Errorf("the dataset reflects sequence %d, its header %d", ds.Seq(), h.Seq)
 	}
+	ds.SetDiscard(func(b []byte) {
+		if err := m.Discard(b); err != nil {
+			e.log().Warn("giving back a dataset state's pages", "err", err)
+		}
+	})
 	kept = true
 	// Once the dataset is gone (a settings change, a second copy
 	// dropped, a start that rebuilt it, a newer state gone on from)

@@ -335,6 +335,9 @@ type Mapped struct {
 	// the file elsewhere after the path names another (strings.go).
 	id FileID
 	fd int
+	// private says the mapping is private and writable (ReadPrivate): the
+	// process's writes are its own copies of the pages (Discard).
+	private bool
 	// moved holds the page ranges of the mapping that now show another
 	// file (MapOnto from a newer mapping), which Retire keeps.
 	mu    sync.Mutex
@@ -388,6 +391,7 @@ func read(path string, verify, private bool) (_ *Mapped, err error) {
 	if private {
 		prot, flags = syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE
 	}
+	m.private = private
 	if m.b, err = syscall.Mmap(int(f.Fd()), 0, int(fi.Size()), prot, flags); err != nil {
 		return nil, fmt.Errorf("mapping the image: %w", err)
 	}

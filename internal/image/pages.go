@@ -3,6 +3,7 @@ package image
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -163,6 +164,31 @@ func (m *Mapped) PageOut(keep []bool) error {
 			return fmt.Errorf("madvise(MADV_PAGEOUT): %w", err)
 		}
 		i = j
+	}
+	return nil
+}
+
+// Discard gives back the pages wholly within b, a slice of a private
+// mapping whose bytes no reader needs any more, this process's copies of
+// them included: afterwards they read as the file's bytes again, faulted
+// back if touched. The caller vouches that nothing writes b meanwhile and
+// nothing needs what was written there. The pages b only partly covers
+// stay, as do pages of a shared mapping (Release gives those back).
+func (m *Mapped) Discard(b []byte) error {
+	off, ok := m.Offset(b)
+	if !ok {
+		return errors.New("image: Discard of bytes outside the mapping")
+	}
+	if !m.private {
+		return nil
+	}
+	ps := int64(os.Getpagesize())
+	lo, hi := (off+ps-1)/ps*ps, (off+int64(len(b)))/ps*ps
+	if hi <= lo {
+		return nil
+	}
+	if err := syscall.Madvise(m.b[lo:hi], syscall.MADV_DONTNEED); err != nil {
+		return fmt.Errorf("madvise(MADV_DONTNEED): %w", err)
 	}
 	return nil
 }

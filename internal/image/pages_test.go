@@ -168,3 +168,39 @@ func TestReleaseLeavesThePageCache(t *testing.T) {
 		t.Fatal("the mapping reads other bytes after Release")
 	}
 }
+
+// Discard gives back the pages wholly within the bytes named, those the
+// process wrote included (they read as the file's bytes again), and
+// leaves the pages the bytes only partly cover.
+func TestDiscardGivesBackWrittenPages(t *testing.T) {
+	ps := os.Getpagesize()
+	data, m, s, first := mappedPages(t, "0123456789abcdef")
+	for i := 0; i < len(s); i += ps {
+		s[i] = 'W' // every page the process's own copy
+	}
+	// Pages 10 to 19 whole, and the ends of pages 9 and 20.
+	if err := m.Discard(s[10*ps-100 : 20*ps+100]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.Resident()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 64 {
+		if want := i < 10 || i >= 20; res[first+i] != want {
+			t.Errorf("page %d resident %v after Discard of pages 10–19, want %v", i, res[first+i], want)
+		}
+	}
+	for i := 0; i < len(s); i += ps {
+		want := byte('W')
+		if i >= 10*ps && i < 20*ps {
+			want = data[i]
+		}
+		if s[i] != want {
+			t.Fatalf("page %d reads %q after Discard, want %q", i/ps, s[i], want)
+		}
+	}
+	if err := m.Discard([]byte("elsewhere")); err == nil {
+		t.Error("Discard of bytes outside the mapping: no error")
+	}
+}

@@ -952,6 +952,13 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 // something else than was written.
 const stateEnd = 0x454e4453544154 // "TATSDNE"
 
+// SetDiscard gives a dataset read in place (ReadState with keep) the way
+// to give back bytes of its state it no longer reads, its writes there
+// included (image.Mapped.Discard): the caller vouches that pieces lie in
+// a private mapping discard knows. Without it they stay until the
+// mapping goes.
+func (d *Dataset) SetDiscard(discard func(b []byte)) { d.strs.discard = discard }
+
 // ReadState builds a dataset under cfg from a state WriteState wrote,
 // given as the pieces it was handed out in or any other cut of the same
 // bytes; enter (nil: none) is called before each piece is read, in order,
@@ -1026,7 +1033,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	if r.err == nil && len(pairs)%2 != 0 {
 		r.err = fmt.Errorf("dataset state: a string table overlay of %d numbers", len(pairs))
 	}
-	t.readonly = r.keep
+	t.readonly, t.inState = r.keep, r.keep
 	for k := 0; r.err == nil && k < len(pairs); k += 2 {
 		i, v := pairs[k], pairs[k+1]
 		if int(i) >= len(t.slots) || t.slots[i] != 0 || v == 0 {

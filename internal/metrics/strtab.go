@@ -45,6 +45,15 @@ type strtab struct {
 	// overMax entries the table writes its slots (own).
 	readonly bool
 	over     map[uint32]uint32
+	// inState says slots lie in a dataset state read in place, written
+	// (own) or not; discard, when set (SetDiscard), gives back the pages
+	// of such slots once grow has left them. Slots written in place are
+	// pages copied on write, which nothing reads after grow: at scale 1 a
+	// 1M-record import into a running server outgrew the state's 2^21
+	// slots after writing them all, and their 8 MiB stayed with the
+	// process beside the 16 MiB that replaced them (docs/performance.md).
+	inState bool
+	discard func([]byte)
 	// stamp tells this table from every other of the process (refAt):
 	// codes mean the same only within one table.
 	stamp uint32
@@ -265,6 +274,10 @@ func (t *strtab) grow() {
 	for _, v := range over {
 		put(v)
 	}
+	if t.inState && t.discard != nil {
+		t.discard(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(old))), 4*len(old)))
+	}
+	t.inState = false
 }
 
 // strHash is a fixed (unseeded) hash, so a table written to a file hashes

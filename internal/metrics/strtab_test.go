@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // Every string interned comes back from its code, the same string always
@@ -200,5 +201,46 @@ func TestStrtabOverlay(t *testing.T) {
 	}
 	if !slices.Equal(orig, was) {
 		t.Error("a read-only table wrote its slots as it grew")
+	}
+}
+
+// A string table read in place gives back its state's slots once it has
+// grown out of them — written in place first (own) or not — and never
+// slots of its own in the heap.
+func TestStrtabGivesBackStateSlotsOnGrowth(t *testing.T) {
+	d := NewDataset(DefaultConfig())
+	for i := range 30_000 {
+		d.strs.code(fmt.Sprintf("s%06d", i))
+	}
+	for _, own := range []bool{false, true} {
+		back, err := ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, d)}, true, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var given [][]byte
+		back.SetDiscard(func(b []byte) { given = append(given, b) })
+		st := back.strs
+		state := st.slots
+		if own {
+			st.own()
+		}
+		n := len(state)
+		for i := 0; len(st.slots) == n; i++ {
+			st.code(fmt.Sprintf("new%07d", i))
+		}
+		if len(given) != 1 || len(given[0]) != 4*n || unsafe.Pointer(unsafe.SliceData(given[0])) != unsafe.Pointer(unsafe.SliceData(state)) {
+			t.Fatalf("own %v: grown from %d slots in the state, gave back %d pieces, want its %d bytes", own, n, len(given), 4*n)
+		}
+		for i := 0; len(st.slots) == 2*n; i++ {
+			st.code(fmt.Sprintf("more%07d", i))
+		}
+		if len(given) != 1 {
+			t.Errorf("own %v: grown again from slots in the heap, gave back %d pieces, want none more", own, len(given)-1)
+		}
+		for i := range 100 {
+			if c, ok := st.lookup(fmt.Sprintf("s%06d", i*300)); !ok || st.str(c) != fmt.Sprintf("s%06d", i*300) {
+				t.Fatalf("own %v: s%06d lost after growing", own, i*300)
+			}
+		}
 	}
 }

@@ -97,11 +97,16 @@ var Load = Policy{Floor: 64 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100, Limit: 
 // the image and state included: the heap grows by what is applied, the
 // garbage is the rows decoded ahead and the readers' answers, and
 // Default's 64 MiB of headroom with the pages it freed came on top of
-// the data at the process's peak. 32 MiB of headroom, or an eighth of
-// the live heap past 256 MiB; the memory limit follows. (16 MiB and a
-// sixteenth took a 1M-record import at scale 10 from 87 to 109 s until
-// readable — each collection marks the whole heap — for ~40 MiB less.)
-var Bulk = Policy{Floor: 32 << 20, Fraction: 1.0 / 8, Min: 5, Max: 100, Limit: true}
+// the data at the process's peak. 16 MiB of headroom, or a sixteenth of
+// the live heap past 256 MiB; the memory limit follows. Until 2026-12-06
+// it was 32 MiB and an eighth: 16 and a sixteenth had taken a 1M-record
+// import at scale 10 from 87 to 109 s until readable (each collection
+// marks the whole heap) for ~40 MiB less; once the reads served during
+// such an import allocated a fifth less (a drill-down's page no longer
+// copied, a scorecard's cards no longer grown), it took ~15 MiB off the
+// scale-1 peak with the reads' p99 and the time until readable as they
+// were (docs/performance.md).
+var Bulk = Policy{Floor: 16 << 20, Fraction: 1.0 / 16, Min: 5, Max: 100, Limit: true}
 
 // During puts p in force in place of the running pacer's policy until
 // the returned function is called. With no pacer running (the operator's

@@ -961,3 +961,45 @@ func seriesHead(series []Point) string {
 	}
 	return fmt.Sprintf("weekly, %s – %s, oldest first", first, to.Format("2 Jan 2006"))
 }
+
+// WorstFirst is the order to read a breakdown's lines in, as positions
+// in lines: red, then amber, then the rest, each worst value first by
+// the metric's direction (better "lower" or "higher"), then lines on
+// too few cases to be judged (their values say little), lines without a
+// value last; ties keep the breakdown's order. The metric page lists a
+// breakdown so (but by an ordinal dimension, OrdinalBreakdown), and a
+// role view's panel keeps the first of it when the lines do not fit.
+func WorstFirst(lines []BreakdownLine, better string) []int {
+	rank := func(l BreakdownLine) int {
+		switch {
+		case l.Value == nil:
+			return 4
+		case l.Needs > 0:
+			return 3
+		case l.Status == catalog.Red:
+			return 0
+		case l.Status == catalog.Amber:
+			return 1
+		}
+		return 2
+	}
+	idx := make([]int, len(lines))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		a, b := lines[i], lines[j]
+		if c := cmp.Compare(rank(a), rank(b)); c != 0 || a.Value == nil {
+			return c
+		}
+		if better == "lower" {
+			return cmp.Compare(*b.Value, *a.Value)
+		}
+		return cmp.Compare(*a.Value, *b.Value)
+	})
+	return idx
+}
+
+// OrdinalBreakdown says a dimension's values have an order of their own
+// (tier-1 before tier-2, P1 before P2), which a breakdown by it keeps.
+func OrdinalBreakdown(by string) bool { return by == "tier" || by == "priority" }

@@ -457,32 +457,7 @@ func worstLines(lines []scorecard.BreakdownLine, better string, n int) []scoreca
 	if len(lines) <= n {
 		return lines
 	}
-	rank := func(l scorecard.BreakdownLine) int {
-		switch {
-		case l.Value == nil:
-			return 3
-		case l.Status == catalog.Red:
-			return 0
-		case l.Status == catalog.Amber:
-			return 1
-		}
-		return 2
-	}
-	idx := make([]int, len(lines))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(i, j int) int {
-		a, b := lines[i], lines[j]
-		if c := cmp.Compare(rank(a), rank(b)); c != 0 || a.Value == nil {
-			return c
-		}
-		if better == "lower" {
-			return cmp.Compare(*b.Value, *a.Value)
-		}
-		return cmp.Compare(*a.Value, *b.Value)
-	})
-	keep := idx[:n]
+	keep := scorecard.WorstFirst(lines, better)[:n]
 	slices.Sort(keep)
 	out := make([]scorecard.BreakdownLine, 0, n)
 	for _, i := range keep {

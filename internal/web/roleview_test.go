@@ -425,3 +425,44 @@ func TestRoleViewKeepsWorstLines(t *testing.T) {
 		t.Errorf("lines %v: want c00…c10 and c12 (amber) in order, not c11 (green)", keys)
 	}
 }
+
+// A metric page lists a breakdown worst first — red, amber, the rest by
+// the metric's direction, lines on too few cases and without a value
+// last — where the breakdown's alphabetical order had left the worst
+// service to be read off the bars; by tier or priority it keeps that
+// dimension's own order.
+func TestBreakdownPanelWorstFirst(t *testing.T) {
+	e := newEnv(t, 0)
+	card := scorecard.Card{ID: "change_failure_rate", Name: "Change failure rate", Unit: "%", Better: "lower", Value: ptr(12.0), Status: catalog.Amber}
+	lines := []scorecard.BreakdownLine{
+		{Key: "accounts", Value: ptr(3.0), Status: catalog.Green, Count: 40},
+		{Key: "billing", Value: ptr(14.0), Status: catalog.Amber, Count: 40},
+		{Key: "(none)", Status: catalog.Unknown},
+		{Key: "checkout", Value: ptr(31.0), Status: catalog.Red, Count: 40},
+		{Key: "search", Value: ptr(9.0), Status: catalog.Green, Count: 40},
+		{Key: "payments", Value: ptr(22.0), Status: catalog.Red, Count: 40},
+		{Key: "ledger", Value: ptr(100.0), Status: catalog.Unknown, Reason: "too few cases", Count: 2, Needs: 5},
+	}
+	keys := func(by string, better string) string {
+		c := card
+		c.Better = better
+		p := e.srv.newBreakdownPanel(&scorecard.MetricDetail{Card: c, By: by, Breakdown: lines}, func(scorecard.BreakdownLine) string { return "" })
+		var out []string
+		for _, l := range p.Lines {
+			out = append(out, l.Key)
+		}
+		if i := strings.Index(string(p.Bars), lines[0].Key); by == "service" && (i < 0 || i < strings.Index(string(p.Bars), "checkout")) {
+			t.Errorf("by %s: the bars do not follow the table's order", by)
+		}
+		return strings.Join(out, ",")
+	}
+	if got, want := keys("service", "lower"), "checkout,payments,billing,search,accounts,ledger,(none)"; got != want {
+		t.Errorf("by service, lower is better: %s, want %s", got, want)
+	}
+	if got, want := keys("service", "higher"), "payments,checkout,billing,accounts,search,ledger,(none)"; got != want {
+		t.Errorf("by service, higher is better: %s, want %s", got, want)
+	}
+	if got, want := keys("tier", "lower"), "accounts,billing,(none),checkout,search,payments,ledger"; got != want {
+		t.Errorf("by tier: %s, want the breakdown's own order %s", got, want)
+	}
+}

@@ -687,7 +687,7 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 	}
 	p.Apart = notASum(d, func(v *float64) string { return scorecard.FormatValue(v, c.Unit, s.currency()) })
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
-	for _, l := range breakdownOrder(d) {
+	for _, l := range readingOrder(d.Breakdown, d.By, c.Better) {
 		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),
 			Basis: quotaLeftText(l.QuotaLeft, s.currency()), Why: l.Reason}
 		if shared.n > 0 && shared.has(l) {
@@ -708,17 +708,17 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 	return p
 }
 
-// breakdownOrder is the order a metric page lists d's breakdown in: the
-// lines to look at first at the top (scorecard.WorstFirst), where the
+// readingOrder is the order pages list a breakdown's lines in: the lines
+// to look at first at the top (scorecard.WorstFirst), where the
 // breakdown's own, alphabetical order had left "which service is worst" to
 // be read off the bars; a dimension with an order of its own keeps it.
-func breakdownOrder(d *scorecard.MetricDetail) []scorecard.BreakdownLine {
-	if scorecard.OrdinalBreakdown(d.By) {
-		return d.Breakdown
+func readingOrder(lines []scorecard.BreakdownLine, by, better string) []scorecard.BreakdownLine {
+	if scorecard.OrdinalBreakdown(by) {
+		return lines
 	}
-	out := make([]scorecard.BreakdownLine, 0, len(d.Breakdown))
-	for _, i := range scorecard.WorstFirst(d.Breakdown, d.Card.Better) {
-		out = append(out, d.Breakdown[i])
+	out := make([]scorecard.BreakdownLine, 0, len(lines))
+	for _, i := range scorecard.WorstFirst(lines, better) {
+		out = append(out, lines[i])
 	}
 	return out
 }

@@ -427,7 +427,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 	}
 	m.By, m.ByURL = vm.By, q.URL("/metrics/"+url.PathEscape(c.ID), "by", vm.By)
 	bars := chart.Bars{Title: c.Name + " by " + strings.ReplaceAll(vm.By, "_", " "), Format: format, Width: roleChartWidth}
-	shown := worstLines(vm.Breakdown, c.Better, maxRoleBars)
+	shown := worstLines(vm.Breakdown, vm.By, c.Better, maxRoleBars)
 	m.More = len(vm.Breakdown) - len(shown)
 	for _, l := range shown {
 		bars.Bars = append(bars.Bars, breakdownBar(l, c.Unit))
@@ -446,14 +446,19 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 	return m
 }
 
-// worstLines is at most n of a breakdown's lines, in the breakdown's
-// order: all of them when they fit, else the n a reader must see first —
+// worstLines is at most n of a breakdown's lines by by, in the order the
+// metric page lists them (readingOrder): the n a reader must see first —
 // red, then amber, then the rest, each worst value first by the metric's
-// direction, lines without a value last. Taking the first n in the
-// breakdown's (alphabetical) order had left out the very line that sets a
-// worst-of metric's value: release impact's worst service, "search", was
-// the 13th of 13 on the support view.
-func worstLines(lines []scorecard.BreakdownLine, better string, n int) []scorecard.BreakdownLine {
+// direction, lines without a value last —, and by an ordinal dimension
+// those n in its own order. Taking the first n in the breakdown's
+// (alphabetical) order had left out the very line that sets a worst-of
+// metric's value: release impact's worst service, "search", was the 13th
+// of 13 on the support view.
+func worstLines(lines []scorecard.BreakdownLine, by, better string, n int) []scorecard.BreakdownLine {
+	if !scorecard.OrdinalBreakdown(by) {
+		lines = readingOrder(lines, by, better)
+		return lines[:min(n, len(lines))]
+	}
 	if len(lines) <= n {
 		return lines
 	}

@@ -1001,5 +1001,7 @@ func WorstFirst(lines []BreakdownLine, better string) []int {
 }
 
 // OrdinalBreakdown says a dimension's values have an order of their own
-// (tier-1 before tier-2, P1 before P2), which a breakdown by it keeps.
-func OrdinalBreakdown(by string) bool { return by == "tier" || by == "priority" }
+// (tier 1 before tier 2), which a breakdown by it keeps. Not a ticket's
+// priority: its breakdown's order is alphabetical (high, low, normal,
+// urgent), no order of the priorities', so it too lists worst first.
+func OrdinalBreakdown(by string) bool { return by == "tier" }

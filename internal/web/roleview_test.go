@@ -438,7 +438,7 @@ func TestRoleViewKeepsWorstLines(t *testing.T) {
 // A metric page lists a breakdown worst first — red, amber, the rest by
 // the metric's direction, lines on too few cases and without a value
 // last — where the breakdown's alphabetical order had left the worst
-// service to be read off the bars; by tier or priority it keeps that
+// service to be read off the bars; by tier it keeps that
 // dimension's own order.
 func TestBreakdownPanelWorstFirst(t *testing.T) {
 	e := newEnv(t, 0)

@@ -59,6 +59,10 @@ type rowIndex struct {
 	n     int
 	shift uint8 // 64 − log2(len(rows))
 	keyOf func(row int32) uint64
+	// mem is set while rows and keys lie in a dataset state read in
+	// place: set writes them there (pages copied on write), and once grow
+	// has left them their pages go back (stateMem.drop).
+	mem *stateMem
 }
 
 const (
@@ -178,6 +182,9 @@ func (x *rowIndex) grow() {
 			x.keys[i] = uint32(k)
 		}
 	}
+	x.mem.drop(old)
+	x.mem.drop(oldKeys)
+	x.mem = nil
 }
 
 // each calls fn with every row held, in no particular order.

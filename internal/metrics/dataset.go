@@ -432,6 +432,9 @@ type Dataset struct {
 	// memoized is set once any memo was taken (see applyEvents).
 	pending  []memoEvent
 	memoized atomic.Bool
+	// stateMem is what the arrays used in place in the state it was read
+	// from share (ReadState with keep; nil otherwise).
+	stateMem *stateMem
 	// leadDays caches organisation lead times per UTC day (leadday.go).
 	leadDays map[int64]*leadDay
 	// leadsAsOf caches deployments' lead times as of an earlier time than

@@ -262,6 +262,7 @@ type stateReader struct {
 	left   int             // bytes not read yet, in all the pieces
 	size   int             // bytes in all the pieces
 	keep   bool
+	mem    *stateMem // with keep: what arrays used in place share
 	err    error
 }
 
@@ -480,6 +481,7 @@ func writeIndex(w *stateWriter, x *rowIndex) {
 func readIndex(r *stateReader, x *rowIndex) {
 	x.rows = rawRead[uint32](r)
 	x.keys = rawRead[uint32](r)
+	x.mem = r.mem
 	x.n = r.int()
 	x.shift = uint8(r.int())
 	n := len(x.rows)
@@ -957,7 +959,36 @@ const stateEnd = 0x454e4453544154 // "TATSDNE"
 // included (image.Mapped.Discard): the caller vouches that pieces lie in
 // a private mapping discard knows. Without it they stay until the
 // mapping goes.
-func (d *Dataset) SetDiscard(discard func(b []byte)) { d.strs.discard = discard }
+func (d *Dataset) SetDiscard(discard func(b []byte)) {
+	if d.stateMem != nil {
+		d.stateMem.discard = discard
+	}
+}
+
+// stateMem is what the arrays a dataset uses in place in its state share:
+// the pieces' bytes, and the way to give back the pages of an array it
+// has grown out of (SetDiscard).
+type stateMem struct {
+	pieces  [][]byte
+	discard func([]byte)
+}
+
+// drop gives back the pages of a, an array nothing reads any more, when
+// it lies in the state (an array the read copied, or one made since, is
+// the heap's); m nil or without discard: nothing.
+func (m *stateMem) drop(a []uint32) {
+	if m == nil || m.discard == nil || len(a) == 0 {
+		return
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(a))), 4*len(a))
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	for _, p := range m.pieces {
+		if start := uintptr(unsafe.Pointer(unsafe.SliceData(p))); len(p) > 0 && lo >= start && lo-start+uintptr(len(b)) <= uintptr(len(p)) {
+			m.discard(b)
+			return
+		}
+	}
+}
 
 // ReadState builds a dataset under cfg from a state WriteState wrote,
 // given as the pieces it was handed out in or any other cut of the same
@@ -981,6 +1012,10 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	}()
 	d := NewDataset(cfg)
 	r := &stateReader{pieces: pieces, enter: enter, keep: keep}
+	if keep {
+		d.stateMem = &stateMem{pieces: pieces}
+		r.mem = d.stateMem
+	}
 	for _, p := range pieces {
 		r.left += len(p)
 	}
@@ -1033,7 +1068,7 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	if r.err == nil && len(pairs)%2 != 0 {
 		r.err = fmt.Errorf("dataset state: a string table overlay of %d numbers", len(pairs))
 	}
-	t.readonly, t.inState = r.keep, r.keep
+	t.readonly, t.mem = r.keep, r.mem
 	for k := 0; r.err == nil && k < len(pairs); k += 2 {
 		i, v := pairs[k], pairs[k+1]
 		if int(i) >= len(t.slots) || t.slots[i] != 0 || v == 0 {

@@ -45,15 +45,14 @@ type strtab struct {
 	// overMax entries the table writes its slots (own).
 	readonly bool
 	over     map[uint32]uint32
-	// inState says slots lie in a dataset state read in place, written
-	// (own) or not; discard, when set (SetDiscard), gives back the pages
-	// of such slots once grow has left them. Slots written in place are
-	// pages copied on write, which nothing reads after grow: at scale 1 a
-	// 1M-record import into a running server outgrew the state's 2^21
-	// slots after writing them all, and their 8 MiB stayed with the
-	// process beside the 16 MiB that replaced them (docs/performance.md).
-	inState bool
-	discard func([]byte)
+	// mem is set while slots lie in a dataset state read in place, written
+	// (own) or not: once grow has left them, their pages go back
+	// (stateMem.drop). Slots written in place are pages copied on write,
+	// which nothing reads after grow: at scale 1 a 1M-record import into
+	// a running server outgrew the state's 2^21 slots after writing them
+	// all, and their 8 MiB stayed with the process beside the 16 MiB that
+	// replaced them (docs/performance.md).
+	mem *stateMem
 	// stamp tells this table from every other of the process (refAt):
 	// codes mean the same only within one table.
 	stamp uint32
@@ -274,10 +273,8 @@ func (t *strtab) grow() {
 	for _, v := range over {
 		put(v)
 	}
-	if t.inState && t.discard != nil {
-		t.discard(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(old))), 4*len(old)))
-	}
-	t.inState = false
+	t.mem.drop(old)
+	t.mem = nil
 }
 
 // strHash is a fixed (unseeded) hash, so a table written to a file hashes

@@ -244,3 +244,34 @@ func TestStrtabGivesBackStateSlotsOnGrowth(t *testing.T) {
 		}
 	}
 }
+
+// So does an id index read in place: applying rows writes its slots in
+// the state, and once it grows out of them their pages go back.
+func TestIndexGivesBackStateSlotsOnGrowth(t *testing.T) {
+	d := load(t, nil, dailyDeps(t, "a", "api", "2026-01-01", 100, 0))
+	back, err := ReadState(DefaultConfig(), [][]byte{writeStateBytes(t, d)}, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var given [][]byte
+	back.SetDiscard(func(b []byte) { given = append(given, b) })
+	state := back.depByID.rows
+	for i := 0; len(back.depByID.rows) == len(state); i++ {
+		apply(t, back, fmt.Sprintf(`{"kind":"deployment","id":"n%04d","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`, i))
+	}
+	found := false
+	for _, b := range given {
+		found = found || unsafe.Pointer(unsafe.SliceData(b)) == unsafe.Pointer(unsafe.SliceData(state)) && len(b) == 4*len(state)
+	}
+	if !found {
+		t.Fatalf("the deployments' id index grew out of its %d slots in the state; pieces given back: %d, none of them those slots", len(state), len(given))
+	}
+	if back.depByID.mem != nil {
+		t.Error("the index grown into the heap still names the state")
+	}
+	// A dataset built from rows gives nothing back when it grows.
+	d.SetDiscard(func([]byte) { t.Error("a dataset not read from a state gave back bytes") })
+	for i := range 200 {
+		apply(t, d, fmt.Sprintf(`{"kind":"deployment","id":"m%04d","service":"api","environment":"production","finished_at":"2026-03-01T00:00:00Z","status":"success"}`, i))
+	}
+}

@@ -411,6 +411,11 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 	for _, v := range r.Rules {
 		fmt.Fprintf(w, "  %-9s %-14s %s\n", v.Verdict, v.Rule, v.Reason)
 	}
+	if r.State == gate.StatePending {
+		// Exit 3 alone left the engineer without the next step; asking
+		// again returns this decision, approved once an approver accepts.
+		fmt.Fprintf(w, "  waiting for an approver: approve or reject decision %d on /gates or with candor gate approve %d --reason …; then run this check again (or use --wait)\n", r.ID, r.ID)
+	}
 	if r.Bypass {
 		fmt.Fprintf(w, "  emergency change: the gates are bypassed; retro-validate it by %s (candor gate retro-validate SOURCE/ID)\n", r.RetroDue.Format(time.RFC3339))
 	}

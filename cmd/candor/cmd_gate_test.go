@@ -172,16 +172,26 @@ func TestGateCheckWait(t *testing.T) {
 		code := <-done
 		return result{code, out.String(), errb.String()}, id
 	}
-	r, _ := waitFor("approve", cto, "1m")
+	r, approved := waitFor("approve", cto, "1m")
 	if r.code != 0 || !strings.Contains(r.stdout, "APPROVED by token:cto: reviewed with the team") {
 		t.Errorf("approved: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The job run again (no --wait) goes on with the approval: it had been
+	// escalated afresh, exit 3, the approval lost on it.
+	env, out, errb := testEnv(map[string]string{"USER": "ci"})
+	code := Run(context.Background(), env, append([]string{"gate", "check", "--service", "checkout", "--environment", "production", "--version", "1.0.approve",
+		"--fact", "coverage=0.9", "--fact", "risk_score=95"}, d...))
+	again := result{code, out.String(), errb.String()}
+	if again.code != 0 || !strings.Contains(again.stdout, "decision "+approved+"\n") || !strings.Contains(again.stdout, "APPROVED by token:cto") {
+		t.Errorf("asked again after the approval of %s: %d\n%s%s", approved, again.code, again.stdout, again.stderr)
 	}
 	r, _ = waitFor("reject", cto, "1m")
 	if r.code != 1 || !strings.Contains(r.stdout, "REJECTED by token:cto") {
 		t.Errorf("rejected: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r, id := waitFor("", cto, "300ms")
-	if r.code != 3 || !strings.Contains(r.stderr, "timed out: nobody approved or rejected decision "+id+" within 300ms") {
+	if r.code != 3 || !strings.Contains(r.stderr, "timed out: nobody approved or rejected decision "+id+" within 300ms") ||
+		!strings.Contains(r.stdout, "waiting for an approver: approve or reject decision "+id+" on /gates") {
 		t.Errorf("timed out: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -102,8 +103,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 	if _, err := gate.ParseFacts(facts); err != nil {
 		return usagef("--fact %v", err)
 	}
-	if *server == "" {
-		*server = env.Getenv("CANDOR_URL")
+	if err := serverFlag(env, server); err != nil {
+		return err
 	}
 	var res gate.Result
 	if *server != "" {
@@ -225,6 +226,26 @@ func passing(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// serverFlag takes --server, else CANDOR_URL, and refuses one that is no
+// http(s) URL as a usage error naming where it came from: "host:port" or
+// a bare host name had been exit 4, "no decision", with Go's URL parser's
+// words ("first path segment in URL cannot contain colon") and neither
+// the flag nor the variable named.
+func serverFlag(env *Env, server *string) error {
+	from := "--server"
+	if *server == "" {
+		*server, from = env.Getenv("CANDOR_URL"), "CANDOR_URL"
+	}
+	if *server == "" {
+		return nil
+	}
+	u, err := url.Parse(*server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("%s %q is not the server's http:// or https:// URL (e.g. https://candor.example.com)", from, *server)
+	}
+	return nil
+}
+
 // serverError is a Candor server's answer other than 200.
 type serverError struct {
 	Status int
@@ -327,8 +348,8 @@ func runGateSettle(ctx context.Context, env *Env, verb string, args []string) er
 	if err := checkFormat(*format); err != nil {
 		return err
 	}
-	if *server == "" {
-		*server = env.Getenv("CANDOR_URL")
+	if err := serverFlag(env, server); err != nil {
+		return err
 	}
 	var res gate.Result
 	if *server != "" {

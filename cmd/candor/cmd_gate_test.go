@@ -83,6 +83,17 @@ func TestGateCheckCommand(t *testing.T) {
 	if r = run(t, "gate", "check", "--data", data); r.code != 2 {
 		t.Errorf("missing flags: %d", r.code)
 	}
+	// A server given without its scheme is a usage error naming the flag
+	// or variable, not "no decision" in the URL parser's words.
+	for _, s := range []string{"127.0.0.1:18471", "candor.example.com", "ftp://candor.example.com"} {
+		if r = check("--server", s, "--fact", "coverage=0.9"); r.code != 2 || !strings.Contains(r.stderr, `--server "`+s+`" is not the server's http:// or https:// URL`) {
+			t.Errorf("--server %s: %d %s", s, r.code, r.stderr)
+		}
+	}
+	env, _, errb := testEnv(map[string]string{"CANDOR_URL": "localhost:8080", "CANDOR_TOKEN": "t"})
+	if code := Run(context.Background(), env, []string{"gate", "approve", "1", "--reason", "ok"}); code != 2 || !strings.Contains(errb.String(), `CANDOR_URL "localhost:8080" is not`) {
+		t.Errorf("CANDOR_URL without a scheme: %d %s", code, errb)
+	}
 }
 
 // TestGateRetroValidate: an emergency change is retro-validated once, by

@@ -302,6 +302,11 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 	if err != nil {
 		return err
 	}
+	if resp.StatusCode == http.StatusUnauthorized && token == "" {
+		// The server's "sign-in required" does not say that the job
+		// forgot to pass its secret, which is what it almost always is.
+		return &serverError{resp.StatusCode, fmt.Sprintf("%s answered 401: CANDOR_TOKEN is not set (an API token of role ingest: candor token create --name ci --role ingest)", server)}
+	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error, Param string }
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {

@@ -73,8 +73,15 @@ func TestGateCheckCommand(t *testing.T) {
 		w.Write([]byte(`{"error":"missing or invalid token"}`))
 	}))
 	defer refuse.Close()
-	if r = check("--server", refuse.URL, "--fact", "coverage=0.9"); r.code != 4 || !strings.Contains(r.stderr, "no decision") || !strings.Contains(r.stderr, "invalid token") {
+	env, out, errb := testEnv(map[string]string{"CANDOR_TOKEN": "cdr_revoked"})
+	r = result{Run(context.Background(), env, append(append([]string{}, base...), "--server", refuse.URL, "--fact", "coverage=0.9")), out.String(), errb.String()}
+	if r.code != 4 || !strings.Contains(r.stderr, "no decision") || !strings.Contains(r.stderr, "invalid token") {
 		t.Errorf("refused: %d %s", r.code, r.stderr)
+	}
+	// No token at all: the job forgot its secret, and is told so.
+	env, _, errb = testEnv(map[string]string{"CANDOR_URL": refuse.URL})
+	if code := Run(context.Background(), env, append(append([]string{}, base...), "--fact", "coverage=0.9")); code != 4 || !strings.Contains(errb.String(), "answered 401: CANDOR_TOKEN is not set") {
+		t.Errorf("no token: %d %s", code, errb)
 	}
 	refuse.Close()
 	if r = check("--server", refuse.URL, "--fact", "coverage=0.9"); r.code != 4 {
@@ -90,7 +97,7 @@ func TestGateCheckCommand(t *testing.T) {
 			t.Errorf("--server %s: %d %s", s, r.code, r.stderr)
 		}
 	}
-	env, _, errb := testEnv(map[string]string{"CANDOR_URL": "localhost:8080", "CANDOR_TOKEN": "t"})
+	env, _, errb = testEnv(map[string]string{"CANDOR_URL": "localhost:8080", "CANDOR_TOKEN": "t"})
 	if code := Run(context.Background(), env, []string{"gate", "approve", "1", "--reason", "ok"}); code != 2 || !strings.Contains(errb.String(), `CANDOR_URL "localhost:8080" is not`) {
 		t.Errorf("CANDOR_URL without a scheme: %d %s", code, errb)
 	}

@@ -447,7 +447,11 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 	}
 	for _, k := range r.KPIs {
 		// As the scorecard shows it: "0.12 %", "— " for none.
-		fmt.Fprintf(w, "  kpi %s = %s (%s", k.ID, scorecard.FormatValue(k.Value, k.Unit, k.Currency), k.Status)
+		value := scorecard.FormatValue(k.Value, k.Unit, k.Currency)
+		if k.Hidden {
+			value = "(not shown to this token)"
+		}
+		fmt.Fprintf(w, "  kpi %s = %s (%s", k.ID, value, k.Status)
 		if k.Cites != nil {
 			fmt.Fprintf(w, ", definition v%d", k.Cites.Definition)
 		}

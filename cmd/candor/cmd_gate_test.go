@@ -223,8 +223,10 @@ func TestGateSummaryFormatsKPIs(t *testing.T) {
 		{ID: "change_failure_rate", Value: &v, Unit: "%", Status: catalog.Green},
 		{ID: "infrastructure_cost", Value: &money, Unit: "currency", Currency: "EUR", Status: catalog.Amber},
 		{ID: "mttr", Status: catalog.Unknown},
+		{ID: "release_impact_score", Status: catalog.Red, Hidden: true},
 	}})
-	for _, want := range []string{"kpi change_failure_rate = 0.12 % (green)", "kpi infrastructure_cost = 1,235 EUR (amber)", "kpi mttr = — (unknown)"} {
+	for _, want := range []string{"kpi change_failure_rate = 0.12 % (green)", "kpi infrastructure_cost = 1,235 EUR (amber)", "kpi mttr = — (unknown)",
+		"kpi release_impact_score = (not shown to this token) (red)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the summary lacks %q:\n%s", want, b.String())
 		}

@@ -41,6 +41,9 @@ type KPI struct {
 	Status   catalog.Status    `json:"status"`
 	Reason   string            `json:"reason,omitempty"`
 	Cites    *metrics.Citation `json:"cites,omitempty"`
+	// Hidden says the value was left out for a caller who may not see
+	// the metric: a null value alone reads as "no data".
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // known says whether a rule can judge by the KPI: it has a value and its

@@ -70,7 +70,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 			"Facts: coverage (0.92 or 92%), risk_score (0-100), changed_lines, dependency_changes, strategy,\n"+
 			"emergency (true/false), time (RFC 3339). In GitHub Actions and GitLab CI it also annotates the job.\n"+
 			"With --wait, an escalated release waits for an approver (candor gate approve|reject, the API or the\n"+
-			"/gates page): exit 0 when approved, 1 when rejected, 3 when the wait runs out undecided.")
+			"/gates page): exit 0 when approved, 1 when rejected, 3 when the wait runs out undecided. Without it,\n"+
+			"run the same check again once approved: it answers with the approved decision (exit 0).")
 	var c common
 	c.bind(fs)
 	var q gate.Request

@@ -271,6 +271,19 @@ func getDecision(ctx context.Context, server, token string, id int64) (gate.Resu
 	return res, err
 }
 
+// serverTimeout bounds one call of the Candor API.
+var serverTimeout = time.Minute
+
+// noAnswer words a call that ran out of time as such: the job log had
+// only "context deadline exceeded". The error stays wrapped, so a wait
+// still takes it for one that may pass.
+func noAnswer(ctx context.Context, server string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s gave no answer within %s: %w", server, serverTimeout, err)
+	}
+	return err
+}
+
 // callServer calls the Candor API and decodes a 200 answer into out; any
 // other status is an error carrying the server's message.
 func callServer(ctx context.Context, method, server, path, token string, in, out any) error {
@@ -282,7 +295,7 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 		}
 		body = bytes.NewReader(b)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, serverTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(server, "/")+path, body)
 	if err != nil {
@@ -296,12 +309,12 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return noAnswer(ctx, server, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return err
+		return noAnswer(ctx, server, err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized && token == "" {
 		// The server's "sign-in required" does not say that the job

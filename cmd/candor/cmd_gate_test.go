@@ -78,6 +78,16 @@ func TestGateCheckCommand(t *testing.T) {
 	if r.code != 4 || !strings.Contains(r.stderr, "no decision") || !strings.Contains(r.stderr, "invalid token") {
 		t.Errorf("refused: %d %s", r.code, r.stderr)
 	}
+	// A server that does not answer: said so, not "context deadline exceeded".
+	hang := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer hanging.Close()
+	defer close(hang)
+	defer func(d time.Duration) { serverTimeout = d }(serverTimeout)
+	serverTimeout = 200 * time.Millisecond
+	if r = check("--server", hanging.URL, "--fact", "coverage=0.9"); r.code != 4 || !strings.Contains(r.stderr, hanging.URL+" gave no answer within 200ms") {
+		t.Errorf("no answer: %d %s", r.code, r.stderr)
+	}
 	// No token at all: the job forgot its secret, and is told so.
 	env, _, errb = testEnv(map[string]string{"CANDOR_URL": refuse.URL})
 	if code := Run(context.Background(), env, append(append([]string{}, base...), "--fact", "coverage=0.9")); code != 4 || !strings.Contains(errb.String(), "answered 401: CANDOR_TOKEN is not set") {

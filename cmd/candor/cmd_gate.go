@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -69,7 +70,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 			"Facts: coverage (0.92 or 92%), risk_score (0-100), changed_lines, dependency_changes, strategy,\n"+
 			"emergency (true/false), time (RFC 3339). In GitHub Actions and GitLab CI it also annotates the job.\n"+
 			"With --wait, an escalated release waits for an approver (candor gate approve|reject, the API or the\n"+
-			"/gates page): exit 0 when approved, 1 when rejected, 3 when the wait runs out undecided.")
+			"/gates page): exit 0 when approved, 1 when rejected, 3 when the wait runs out undecided. Without it,\n"+
+			"run the same check again once approved: it answers with the approved decision (exit 0).")
 	var c common
 	c.bind(fs)
 	var q gate.Request
@@ -102,8 +104,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 	if _, err := gate.ParseFacts(facts); err != nil {
 		return usagef("--fact %v", err)
 	}
-	if *server == "" {
-		*server = env.Getenv("CANDOR_URL")
+	if err := serverFlag(env, server); err != nil {
+		return err
 	}
 	var res gate.Result
 	if *server != "" {
@@ -225,6 +227,26 @@ func passing(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
+// serverFlag takes --server, else CANDOR_URL, and refuses one that is no
+// http(s) URL as a usage error naming where it came from: "host:port" or
+// a bare host name had been exit 4, "no decision", with Go's URL parser's
+// words ("first path segment in URL cannot contain colon") and neither
+// the flag nor the variable named.
+func serverFlag(env *Env, server *string) error {
+	from := "--server"
+	if *server == "" {
+		*server, from = env.Getenv("CANDOR_URL"), "CANDOR_URL"
+	}
+	if *server == "" {
+		return nil
+	}
+	u, err := url.Parse(*server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usagef("%s %q is not the server's http:// or https:// URL (e.g. https://candor.example.com)", from, *server)
+	}
+	return nil
+}
+
 // serverError is a Candor server's answer other than 200.
 type serverError struct {
 	Status int
@@ -249,6 +271,19 @@ func getDecision(ctx context.Context, server, token string, id int64) (gate.Resu
 	return res, err
 }
 
+// serverTimeout bounds one call of the Candor API.
+var serverTimeout = time.Minute
+
+// noAnswer words a call that ran out of time as such: the job log had
+// only "context deadline exceeded". The error stays wrapped, so a wait
+// still takes it for one that may pass.
+func noAnswer(ctx context.Context, server string, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s gave no answer within %s: %w", server, serverTimeout, err)
+	}
+	return err
+}
+
 // callServer calls the Candor API and decodes a 200 answer into out; any
 // other status is an error carrying the server's message.
 func callServer(ctx context.Context, method, server, path, token string, in, out any) error {
@@ -260,7 +295,7 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 		}
 		body = bytes.NewReader(b)
 	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, serverTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(server, "/")+path, body)
 	if err != nil {
@@ -274,12 +309,17 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return noAnswer(ctx, server, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	if err != nil {
-		return err
+		return noAnswer(ctx, server, err)
+	}
+	if resp.StatusCode == http.StatusUnauthorized && token == "" {
+		// The server's "sign-in required" does not say that the job
+		// forgot to pass its secret, which is what it almost always is.
+		return &serverError{resp.StatusCode, fmt.Sprintf("%s answered 401: CANDOR_TOKEN is not set (an API token of role ingest: candor token create --name ci --role ingest)", server)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		var e struct{ Error, Param string }
@@ -327,8 +367,8 @@ func runGateSettle(ctx context.Context, env *Env, verb string, args []string) er
 	if err := checkFormat(*format); err != nil {
 		return err
 	}
-	if *server == "" {
-		*server = env.Getenv("CANDOR_URL")
+	if err := serverFlag(env, server); err != nil {
+		return err
 	}
 	var res gate.Result
 	if *server != "" {
@@ -411,12 +451,21 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 	for _, v := range r.Rules {
 		fmt.Fprintf(w, "  %-9s %-14s %s\n", v.Verdict, v.Rule, v.Reason)
 	}
+	if r.State == gate.StatePending {
+		// Exit 3 alone left the engineer without the next step; asking
+		// again returns this decision, approved once an approver accepts.
+		fmt.Fprintf(w, "  waiting for an approver: approve or reject decision %d on /gates or with candor gate approve %d --reason …; then run this check again (or use --wait)\n", r.ID, r.ID)
+	}
 	if r.Bypass {
 		fmt.Fprintf(w, "  emergency change: the gates are bypassed; retro-validate it by %s (candor gate retro-validate SOURCE/ID)\n", r.RetroDue.Format(time.RFC3339))
 	}
 	for _, k := range r.KPIs {
 		// As the scorecard shows it: "0.12 %", "— " for none.
-		fmt.Fprintf(w, "  kpi %s = %s (%s", k.ID, scorecard.FormatValue(k.Value, k.Unit, k.Currency), k.Status)
+		value := scorecard.FormatValue(k.Value, k.Unit, k.Currency)
+		if k.Hidden {
+			value = "(not shown to this token)"
+		}
+		fmt.Fprintf(w, "  kpi %s = %s (%s", k.ID, value, k.Status)
 		if k.Cites != nil {
 			fmt.Fprintf(w, ", definition v%d", k.Cites.Definition)
 		}

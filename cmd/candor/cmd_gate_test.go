@@ -73,8 +73,25 @@ func TestGateCheckCommand(t *testing.T) {
 		w.Write([]byte(`{"error":"missing or invalid token"}`))
 	}))
 	defer refuse.Close()
-	if r = check("--server", refuse.URL, "--fact", "coverage=0.9"); r.code != 4 || !strings.Contains(r.stderr, "no decision") || !strings.Contains(r.stderr, "invalid token") {
+	env, out, errb := testEnv(map[string]string{"CANDOR_TOKEN": "cdr_revoked"})
+	r = result{Run(context.Background(), env, append(append([]string{}, base...), "--server", refuse.URL, "--fact", "coverage=0.9")), out.String(), errb.String()}
+	if r.code != 4 || !strings.Contains(r.stderr, "no decision") || !strings.Contains(r.stderr, "invalid token") {
 		t.Errorf("refused: %d %s", r.code, r.stderr)
+	}
+	// A server that does not answer: said so, not "context deadline exceeded".
+	hang := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hang }))
+	defer hanging.Close()
+	defer close(hang)
+	defer func(d time.Duration) { serverTimeout = d }(serverTimeout)
+	serverTimeout = 200 * time.Millisecond
+	if r = check("--server", hanging.URL, "--fact", "coverage=0.9"); r.code != 4 || !strings.Contains(r.stderr, hanging.URL+" gave no answer within 200ms") {
+		t.Errorf("no answer: %d %s", r.code, r.stderr)
+	}
+	// No token at all: the job forgot its secret, and is told so.
+	env, _, errb = testEnv(map[string]string{"CANDOR_URL": refuse.URL})
+	if code := Run(context.Background(), env, append(append([]string{}, base...), "--fact", "coverage=0.9")); code != 4 || !strings.Contains(errb.String(), "answered 401: CANDOR_TOKEN is not set") {
+		t.Errorf("no token: %d %s", code, errb)
 	}
 	refuse.Close()
 	if r = check("--server", refuse.URL, "--fact", "coverage=0.9"); r.code != 4 {
@@ -82,6 +99,17 @@ func TestGateCheckCommand(t *testing.T) {
 	}
 	if r = run(t, "gate", "check", "--data", data); r.code != 2 {
 		t.Errorf("missing flags: %d", r.code)
+	}
+	// A server given without its scheme is a usage error naming the flag
+	// or variable, not "no decision" in the URL parser's words.
+	for _, s := range []string{"127.0.0.1:18471", "candor.example.com", "ftp://candor.example.com"} {
+		if r = check("--server", s, "--fact", "coverage=0.9"); r.code != 2 || !strings.Contains(r.stderr, `--server "`+s+`" is not the server's http:// or https:// URL`) {
+			t.Errorf("--server %s: %d %s", s, r.code, r.stderr)
+		}
+	}
+	env, _, errb = testEnv(map[string]string{"CANDOR_URL": "localhost:8080", "CANDOR_TOKEN": "t"})
+	if code := Run(context.Background(), env, []string{"gate", "approve", "1", "--reason", "ok"}); code != 2 || !strings.Contains(errb.String(), `CANDOR_URL "localhost:8080" is not`) {
+		t.Errorf("CANDOR_URL without a scheme: %d %s", code, errb)
 	}
 }
 
@@ -172,16 +200,26 @@ func TestGateCheckWait(t *testing.T) {
 		code := <-done
 		return result{code, out.String(), errb.String()}, id
 	}
-	r, _ := waitFor("approve", cto, "1m")
+	r, approved := waitFor("approve", cto, "1m")
 	if r.code != 0 || !strings.Contains(r.stdout, "APPROVED by token:cto: reviewed with the team") {
 		t.Errorf("approved: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The job run again (no --wait) goes on with the approval: it had been
+	// escalated afresh, exit 3, the approval lost on it.
+	env, out, errb := testEnv(map[string]string{"USER": "ci"})
+	code := Run(context.Background(), env, append([]string{"gate", "check", "--service", "checkout", "--environment", "production", "--version", "1.0.approve",
+		"--fact", "coverage=0.9", "--fact", "risk_score=95"}, d...))
+	again := result{code, out.String(), errb.String()}
+	if again.code != 0 || !strings.Contains(again.stdout, "decision "+approved+"\n") || !strings.Contains(again.stdout, "APPROVED by token:cto") {
+		t.Errorf("asked again after the approval of %s: %d\n%s%s", approved, again.code, again.stdout, again.stderr)
 	}
 	r, _ = waitFor("reject", cto, "1m")
 	if r.code != 1 || !strings.Contains(r.stdout, "REJECTED by token:cto") {
 		t.Errorf("rejected: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r, id := waitFor("", cto, "300ms")
-	if r.code != 3 || !strings.Contains(r.stderr, "timed out: nobody approved or rejected decision "+id+" within 300ms") {
+	if r.code != 3 || !strings.Contains(r.stderr, "timed out: nobody approved or rejected decision "+id+" within 300ms") ||
+		!strings.Contains(r.stdout, "waiting for an approver: approve or reject decision "+id+" on /gates") {
 		t.Errorf("timed out: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -195,8 +233,10 @@ func TestGateSummaryFormatsKPIs(t *testing.T) {
 		{ID: "change_failure_rate", Value: &v, Unit: "%", Status: catalog.Green},
 		{ID: "infrastructure_cost", Value: &money, Unit: "currency", Currency: "EUR", Status: catalog.Amber},
 		{ID: "mttr", Status: catalog.Unknown},
+		{ID: "release_impact_score", Status: catalog.Red, Hidden: true},
 	}})
-	for _, want := range []string{"kpi change_failure_rate = 0.12 % (green)", "kpi infrastructure_cost = 1,235 EUR (amber)", "kpi mttr = — (unknown)"} {
+	for _, want := range []string{"kpi change_failure_rate = 0.12 % (green)", "kpi infrastructure_cost = 1,235 EUR (amber)", "kpi mttr = — (unknown)",
+		"kpi release_impact_score = (not shown to this token) (red)"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the summary lacks %q:\n%s", want, b.String())
 		}

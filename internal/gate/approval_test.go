@@ -134,3 +134,59 @@ func TestInPeriod(t *testing.T) {
 		t.Errorf("before the approval: %+v", got.Decisions[0])
 	}
 }
+
+// TestEscalationAskedAgain: a pipeline that asks again about a release it
+// was escalated for — a re-run after the approval, a retry while it waits
+// — gets the same decision, approved once an approver accepted it; it had
+// been escalated afresh, pending again, whatever the approver said. Other
+// facts, another requester, a verdict that changed, or a rejection make a
+// new decision.
+func TestEscalationAskedAgain(t *testing.T) {
+	ctx := context.Background()
+	st := openDocs(t)
+	p := load(t, "canary: {enabled: false}\n")
+	ask := func(f Facts, who string, at time.Time) Result {
+		t.Helper()
+		r, err := Record(ctx, st, p.Evaluate(prod(f), nil, at), who, who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	risky := facts(t, "coverage", "0.9", "changed_lines", "1200", "dependency_changes", "1")
+	first := ask(risky, "token:ci", now)
+	if first.State != StatePending {
+		t.Fatalf("first: %+v", first)
+	}
+	if again := ask(risky, "token:ci", now.Add(time.Minute)); again.ID != first.ID || again.State != StatePending {
+		t.Errorf("a retry while pending made decision %d (%s), not %d", again.ID, again.State, first.ID)
+	}
+	exec := Approver{Person: "user:cto@example.com", Roles: []string{"executive"}}
+	if _, err := Settle(ctx, st, first.ID, true, exec, "reviewed", now.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	rerun := ask(risky, "token:ci", now.Add(time.Hour))
+	if rerun.ID != first.ID || rerun.State != StateApproved || rerun.Approval == nil || rerun.Approval.Reason != "reviewed" {
+		t.Errorf("the re-run after the approval: decision %d %s, want %d approved", rerun.ID, rerun.State, first.ID)
+	}
+	for name, r := range map[string]Result{
+		"other facts":     ask(facts(t, "coverage", "0.95", "changed_lines", "1200", "dependency_changes", "1"), "token:ci", now.Add(time.Hour)),
+		"other requester": ask(risky, "token:other", now.Add(time.Hour)),
+	} {
+		if r.ID == first.ID || r.State != StatePending {
+			t.Errorf("%s: decision %d %s, want a new pending one", name, r.ID, r.State)
+		}
+	}
+	// The same release now also denied (coverage under the minimum) is
+	// another decision, and not an escalation at all.
+	if r := ask(facts(t, "coverage", "0.5", "changed_lines", "1200", "dependency_changes", "1"), "token:ci", now.Add(time.Hour)); r.ID == first.ID || r.Decision != Deny {
+		t.Errorf("denied: %+v", r)
+	}
+	second := ask(facts(t, "coverage", "0.9", "risk_score", "95"), "token:ci", now)
+	if _, err := Settle(ctx, st, second.ID, false, exec, "too risky today", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if r := ask(facts(t, "coverage", "0.9", "risk_score", "95"), "token:ci", now.Add(time.Hour)); r.ID == second.ID || r.State != StatePending {
+		t.Errorf("after a rejection: decision %d %s, want a new pending one", r.ID, r.State)
+	}
+}

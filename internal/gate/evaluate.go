@@ -41,6 +41,9 @@ type KPI struct {
 	Status   catalog.Status    `json:"status"`
 	Reason   string            `json:"reason,omitempty"`
 	Cites    *metrics.Citation `json:"cites,omitempty"`
+	// Hidden says the value was left out for a caller who may not see
+	// the metric: a null value alone reads as "no data".
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // known says whether a rule can judge by the KPI: it has a value and its
@@ -112,6 +115,30 @@ func (s Scope) applies(r Release) bool {
 	return true
 }
 
+// tierUnknown says whether the scope names tiers and admits the release
+// but for its tier, which Candor does not know: no service record gives
+// the service one. Such a policy had skipped the release as out of its
+// scope — a service with no record, a misspelt --service among them,
+// passed a tier-1 policy or freeze window unjudged, a silent pass.
+func (s Scope) tierUnknown(r Release) bool {
+	if len(s.Tiers) == 0 || r.Tier != 0 {
+		return false
+	}
+	rest := s
+	rest.Tiers = nil
+	return rest.applies(r)
+}
+
+// tierUnknownReason says why a tier-scoped policy could not tell whether
+// it applies, and what settles it.
+func tierUnknownReason(s Scope, r Release) string {
+	tiers := make([]string, len(s.Tiers))
+	for i, t := range s.Tiers {
+		tiers[i] = strconv.Itoa(t)
+	}
+	return fmt.Sprintf("the policy applies to tier %s and service %s has no tier in Candor's data (no service record gives one): cannot tell whether it applies", strings.Join(tiers, ", "), r.Service)
+}
+
 // DeriveRisk is the risk score when none is given: changed lines give up
 // to 70 (70 × lines / 1000, capped at 1000 lines) and each dependency
 // change 10, up to 30; ok is false when neither fact is given.
@@ -145,6 +172,8 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 	if p.coverage.on {
 		v := Verdict{Rule: "coverage"}
 		switch {
+		case p.coverage.scope.tierUnknown(rel):
+			v.Verdict, v.Reason = unknownVerdict(p.coverage.onUnknown), tierUnknownReason(p.coverage.scope, rel)
 		case !p.coverage.scope.applies(rel):
 			v.Verdict, v.Reason = Skip, "not in the policy's scope"
 		case f.Coverage == nil:
@@ -166,6 +195,8 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 			score, given, how = s, true, "derived risk score"
 		}
 		switch {
+		case p.risk.scope.tierUnknown(rel):
+			v.Verdict, v.Reason = unknownVerdict(p.risk.onUnknown), tierUnknownReason(p.risk.scope, rel)
 		case !p.risk.scope.applies(rel):
 			v.Verdict, v.Reason = Skip, "not in the policy's scope"
 		case !given:
@@ -195,6 +226,8 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 		v := Verdict{Rule: "canary", KPIs: []string{p.canaryKPI}}
 		k := kpis[p.canaryKPI]
 		switch {
+		case p.canary.scope.tierUnknown(rel):
+			v.Verdict, v.Reason = unknownVerdict(p.canary.onUnknown), tierUnknownReason(p.canary.scope, rel)
 		case !p.canary.scope.applies(rel):
 			v.Verdict, v.Reason, v.KPIs = Skip, "not in the policy's scope", nil
 		case f.Strategy == p.strategy:
@@ -260,14 +293,21 @@ const outsideFreeze = "outside every freeze window"
 func (f freeze) judge(rel Release, t time.Time) Verdict {
 	v := Verdict{Rule: "freeze", Verdict: Pass, Reason: outsideFreeze}
 	for _, w := range f.windows {
-		if !w.scope.applies(rel) || !w.contains(t) {
+		// A window for some tiers freezes a service whose tier Candor does
+		// not know: a freeze has no unknown verdict but its own.
+		unknownTier := w.scope.tierUnknown(rel)
+		if !unknownTier && !w.scope.applies(rel) || !w.contains(t) {
 			continue
 		}
 		i := slices.IndexFunc(f.exceptions, func(e exception) bool {
 			return e.window == w.name && e.scope.applies(rel) && e.covers(t)
 		})
 		if i < 0 {
-			return Verdict{Rule: "freeze", Verdict: string(f.severity), Reason: fmt.Sprintf("%s is in the freeze window %q (%s)", t.In(w.loc).Format("Mon 2006-01-02 15:04 MST"), w.name, w.loc)}
+			reason := fmt.Sprintf("%s is in the freeze window %q (%s)", t.In(w.loc).Format("Mon 2006-01-02 15:04 MST"), w.name, w.loc)
+			if unknownTier {
+				reason += "; " + strings.Replace(tierUnknownReason(w.scope, rel), "the policy applies", "the window applies", 1) + ", so it is frozen"
+			}
+			return Verdict{Rule: "freeze", Verdict: string(f.severity), Reason: reason}
 		}
 		e := f.exceptions[i]
 		v.Reason = fmt.Sprintf("in the freeze window %q, excepted by risk acceptance %q approved by %s", w.name, e.riskAcceptance, e.approvedBy)
@@ -316,6 +356,10 @@ func (p *Policies) vars(rel Release, kpis map[string]KPI, at time.Time) map[stri
 
 func (r *rule) judge(rel Release, vars map[string]any, kpis map[string]KPI) Verdict {
 	v := Verdict{Rule: r.id, KPIs: r.kpis}
+	if r.scope.tierUnknown(rel) {
+		v.Verdict, v.Reason, v.KPIs = unknownVerdict(r.onUnknown), tierUnknownReason(r.scope, rel), nil
+		return v
+	}
 	if !r.scope.applies(rel) {
 		v.Verdict, v.Reason, v.KPIs = Skip, "not in the policy's scope", nil
 		return v

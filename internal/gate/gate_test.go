@@ -454,3 +454,53 @@ func TestKPIComparesWithWholeNumber(t *testing.T) {
 		t.Errorf("25 < 20: %s %+v", r.Decision, r.Rules)
 	}
 }
+
+// TestTierScopeUnknownTier: a policy or freeze window for some tiers does
+// not skip a service whose tier Candor does not know (no service record;
+// a misspelt --service): the policy gives its on_unknown verdict and the
+// window freezes it, saying why. They had skipped it as out of scope, so
+// the release passed rules a tier-1 service of that name would not have.
+func TestTierScopeUnknownTier(t *testing.T) {
+	p := load(t, `canary: {enabled: false}
+coverage: {scope: {tiers: [1]}}
+policies:
+  - {id: cfr, require: 'kpi.change_failure_rate < 15.0', severity: deny, scope: {tiers: [1, 2]}}
+  - {id: soft, require: 'kpi.change_failure_rate < 15.0', severity: deny, on_unknown: allow, scope: {tiers: [1]}}
+  - {id: staging, require: 'false', scope: {tiers: [1], environments: [staging]}}
+freeze:
+  windows:
+    - {name: weekend, time_zone: UTC, weekly: {from: "sat 00:00", to: "mon 00:00"}, scope: {tiers: [1, 2]}}
+`)
+	rel := prod(facts(t, "coverage", "0.5", "risk_score", "10"))
+	rel.Service, rel.Tier = "chekout", 0
+	sat := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	r := p.Evaluate(rel, nil, sat)
+	for rule, want := range map[string]string{
+		"coverage": "escalate", // on_unknown, not the deny a tier-1 service gets
+		"cfr":      "escalate",
+		"soft":     "pass",
+		"staging":  "skip", // out of scope whatever the tier
+		"freeze":   "deny",
+	} {
+		if v := verdict(t, r, rule); v.Verdict != want {
+			t.Errorf("%s: %s (%s), want %s", rule, v.Verdict, v.Reason, want)
+		}
+	}
+	if v := verdict(t, r, "cfr"); !strings.Contains(v.Reason, "applies to tier 1, 2 and service chekout has no tier in Candor's data") {
+		t.Errorf("cfr's reason: %s", v.Reason)
+	}
+	if v := verdict(t, r, "freeze"); !strings.Contains(v.Reason, `in the freeze window "weekend"`) || !strings.Contains(v.Reason, "so it is frozen") {
+		t.Errorf("freeze's reason: %s", v.Reason)
+	}
+	// A tier-3 service the data knows is out of these scopes.
+	rel.Tier = 3
+	r = p.Evaluate(rel, nil, sat)
+	for _, rule := range []string{"coverage", "cfr", "soft", "staging"} {
+		if v := verdict(t, r, rule); v.Verdict != "skip" {
+			t.Errorf("tier 3, %s: %s (%s)", rule, v.Verdict, v.Reason)
+		}
+	}
+	if v := verdict(t, r, "freeze"); v.Verdict != "pass" {
+		t.Errorf("tier 3, freeze: %s (%s)", v.Verdict, v.Reason)
+	}
+}

@@ -205,8 +205,26 @@ func ServiceKPIs(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, service
 
 // Record appends a decision (and its ledger entry, in the same
 // transaction) and returns it with its id.
+//
+// An escalation asked again is not recorded twice: when the same
+// requester asks about the same release with the same facts and the same
+// rules escalate it, the newest such decision is returned while it is
+// pending or approved. A pipeline re-run after an approver accepted the
+// release had been escalated afresh, its approval good for nothing but a
+// job that had sat waiting, and every retry added a release to approve.
+// A rejected one is asked again: the rejection settles that decision, and
+// the release may go back to an approver.
 func Record(ctx context.Context, docs store.DocStore, r Result, by, requester string) (Result, error) {
 	r.ID, r.By, r.Requester, r.State, r.Approval = 0, by, requester, "", nil
+	if r.Decision == Escalate {
+		earlier, err := Decisions(ctx, docs, r.Release.Service)
+		if err != nil {
+			return r, err
+		}
+		if i := slices.IndexFunc(earlier, func(e Result) bool { return sameEscalation(e, r) }); i >= 0 && earlier[i].State != StateRejected {
+			return earlier[i], nil
+		}
+	}
 	d, err := store.AppendJSON(ctx, docs, DecisionCollection, r)
 	if err != nil {
 		return r, err
@@ -217,6 +235,25 @@ func Record(ctx context.Context, docs store.DocStore, r Result, by, requester st
 		r.State = StatePending
 	}
 	return r, nil
+}
+
+// sameEscalation says whether the recorded decision e escalated the
+// release r asks about, as r's requester asked it: the release and its
+// facts alike, and each rule's verdict the same. The reasons may differ —
+// a KPI's reason names the moment it was computed — but what an approver
+// accepted, which rules escalated which release, has not changed.
+func sameEscalation(e, r Result) bool {
+	if e.Decision != Escalate || e.Requester != r.Requester || len(e.Rules) != len(r.Rules) {
+		return false
+	}
+	for i := range e.Rules {
+		if e.Rules[i].Rule != r.Rules[i].Rule || e.Rules[i].Verdict != r.Rules[i].Verdict {
+			return false
+		}
+	}
+	a, errA := json.Marshal(e.Release)
+	b, errB := json.Marshal(r.Release)
+	return errA == nil && errB == nil && bytes.Equal(a, b)
 }
 
 // DecisionPage is a page of Decisions: those older than before (ids below

@@ -50,6 +50,7 @@ func (s *Server) gateView(r *http.Request, res gate.Result) gate.Result {
 	kpis := make([]gate.KPI, len(res.KPIs))
 	for i, k := range res.KPIs {
 		if m, ok := s.Catalog.Metric(k.ID); !ok || !acc.CanSeeMetric(m) {
+			k.Hidden = k.Hidden || k.Value != nil
 			k.Value = nil
 		}
 		kpis[i] = k

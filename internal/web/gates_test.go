@@ -106,6 +106,23 @@ policies:
 	if k["value"] != nil || k["status"] != "unknown" {
 		t.Errorf("CI token sees %v", k)
 	}
+	// The deployment gives the service a change failure rate: the CI
+	// token is told its value is hidden, not left to read null as no data.
+	cfr := func(doc map[string]any) map[string]any {
+		for _, k := range doc["kpis"].([]any) {
+			if k := k.(map[string]any); k["id"] == "change_failure_rate" {
+				return k
+			}
+		}
+		t.Fatalf("no change_failure_rate in %v", doc)
+		return nil
+	}
+	if _, doc = post(e.token, req("rolling")); cfr(doc)["value"] == nil || cfr(doc)["hidden"] != nil {
+		t.Errorf("executive's KPI: %v", cfr(doc))
+	}
+	if _, doc = post(ci, req("rolling")); cfr(doc)["value"] != nil || cfr(doc)["hidden"] != true {
+		t.Errorf("CI token's KPI with a value: %v", cfr(doc))
+	}
 }
 
 // TestGateApprovalAPI: the pipeline's token polls its escalated decision

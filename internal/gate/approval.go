@@ -86,14 +86,15 @@ func Settle(ctx context.Context, docs store.DocStore, id int64, approve bool, wh
 	if err := CheckApprover(r, who); err != nil {
 		return Approval{}, err
 	}
-	if r.Approval != nil {
-		return Approval{}, domain.Errorf(domain.EConflict, "gate decision %d was already %s by %s at %s", id, r.Approval.Verdict, r.Approval.By, r.Approval.At.Format(time.RFC3339))
-	}
-	a := Approval{Decision: id, Verdict: StateRejected, Release: r.Release.Service + "/" + r.Release.Environment + "/" + r.Release.Version,
-		By: who.Person, Roles: slices.Clone(who.Roles), Reason: reason, At: now.UTC()}
+	verdict := StateRejected
 	if approve {
-		a.Verdict = StateApproved
+		verdict = StateApproved
 	}
+	if r.Approval != nil {
+		return settled(id, *r.Approval, who, verdict)
+	}
+	a := Approval{Decision: id, Verdict: verdict, Release: r.Release.Service + "/" + r.Release.Environment + "/" + r.Release.Version,
+		By: who.Person, Roles: slices.Clone(who.Roles), Reason: reason, At: now.UTC()}
 	body, err := json.Marshal(a)
 	if err != nil {
 		return a, err
@@ -105,10 +106,23 @@ func Settle(ctx context.Context, docs store.DocStore, id int64, approve bool, wh
 	if !created {
 		var first Approval
 		_ = json.Unmarshal(d.Body, &first)
-		return a, domain.Errorf(domain.EConflict, "gate decision %d was already %s by %s at %s", id, first.Verdict, first.By, first.At.Format(time.RFC3339))
+		first.ID = d.ID
+		return settled(id, first, who, verdict)
 	}
 	a.ID = d.ID
 	return a, nil
+}
+
+// settled answers a settling of decision id that first already settled:
+// the same approver giving the same verdict again — a retry after an
+// answer lost on the way, which had exited 1 on "already approved" — gets
+// that settling back, nothing recorded twice (the reason given first
+// stands); anyone else, or another verdict, a conflict.
+func settled(id int64, first Approval, who Approver, verdict string) (Approval, error) {
+	if first.By == who.Person && first.Verdict == verdict {
+		return first, nil
+	}
+	return Approval{}, domain.Errorf(domain.EConflict, "gate decision %d was already %s by %s at %s", id, first.Verdict, first.By, first.At.Format(time.RFC3339))
 }
 
 // CheckApprover says whether who may settle the escalated decision r: not

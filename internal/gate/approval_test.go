@@ -74,6 +74,19 @@ func TestSettleEscalation(t *testing.T) {
 	if _, err := Settle(ctx, st, r1.ID, false, exec, "no", now); domain.CodeOf(err) != domain.EConflict {
 		t.Errorf("second decision: %v", err)
 	}
+	// The same approver approving again (a retry after a lost answer) gets
+	// the approval back, recorded once; the same approver rejecting, a
+	// conflict.
+	again, err := Settle(ctx, st, r1.ID, true, eng, "retried", now.Add(time.Minute))
+	if err != nil || again.Verdict != StateApproved || again.Reason != "small change, reviewed" || !again.At.Equal(a.At) {
+		t.Errorf("the approval retried: %v %+v, want the first one back", err, again)
+	}
+	if _, err := Settle(ctx, st, r1.ID, false, eng, "changed my mind", now); domain.CodeOf(err) != domain.EConflict {
+		t.Errorf("the approver rejecting what they approved: %v, want a conflict", err)
+	}
+	if as, _ := Approvals(ctx, st); len(as) != 1 {
+		t.Errorf("%d approvals recorded, want 1", len(as))
+	}
 	got, err := Decision(ctx, st, r1.ID)
 	if err != nil || got.State != StateApproved || got.Approval == nil || got.Approval.By != eng.Person {
 		t.Errorf("approved decision reads %+v (%v)", got, err)

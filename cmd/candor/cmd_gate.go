@@ -107,6 +107,15 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 	if err := serverFlag(env, server); err != nil {
 		return err
 	}
+	// No decision still answers a script reading --format json: an
+	// object whose decision is null and whose error says why, where
+	// standard output had been empty and `jq` read no input.
+	noDecision := func(err error) error {
+		if *format == "json" {
+			writeJSONOut(env, map[string]any{"decision": nil, "error": err.Error()})
+		}
+		return &exitError{exitNoDecision, err}
+	}
 	var res gate.Result
 	if *server != "" {
 		res, err = askServer(ctx, *server, env.Getenv("CANDOR_TOKEN"), q)
@@ -114,7 +123,7 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 		res, err = decideLocally(ctx, env, c, q)
 	}
 	if err != nil {
-		return &exitError{exitNoDecision, fmt.Errorf("no decision: %w", err)}
+		return noDecision(fmt.Errorf("no decision: %w", err))
 	}
 	timedOut := false
 	if res.Decision == gate.Escalate && *wait > 0 {
@@ -132,12 +141,12 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 			fmt.Fprintf(env.Stderr, "candor gate: could not read decision %d (%v); still waiting\n", res.ID, err)
 		})
 		if err != nil {
-			return &exitError{exitNoDecision, fmt.Errorf("no decision: while waiting for an approver: %w", err)}
+			return noDecision(fmt.Errorf("no decision: while waiting for an approver: %w", err))
 		}
 		if timedOut && lastErr != nil {
 			// The wait ran out while the decision could not be read: it
 			// may have been approved meanwhile, which a timeout would hide.
-			return &exitError{exitNoDecision, fmt.Errorf("no decision: the wait of %s ran out while decision %d could not be read: %w", *wait, res.ID, lastErr)}
+			return noDecision(fmt.Errorf("no decision: the wait of %s ran out while decision %d could not be read: %w", *wait, res.ID, lastErr))
 		}
 	}
 	if *format == "json" {

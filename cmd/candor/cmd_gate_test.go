@@ -97,6 +97,15 @@ func TestGateCheckCommand(t *testing.T) {
 	if r = check("--server", refuse.URL, "--fact", "coverage=0.9"); r.code != 4 {
 		t.Errorf("unreachable: %d %s", r.code, r.stderr)
 	}
+	// With --format json a script still reads an answer: decision null and why.
+	r = check("--server", refuse.URL, "--fact", "coverage=0.9", "--format", "json")
+	var none struct {
+		Decision *string `json:"decision"`
+		Error    string  `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &none); err != nil || r.code != 4 || none.Decision != nil || !strings.HasPrefix(none.Error, "no decision: ") {
+		t.Errorf("unreachable, json: %d %v %q", r.code, err, r.stdout)
+	}
 	if r = run(t, "gate", "check", "--data", data); r.code != 2 {
 		t.Errorf("missing flags: %d", r.code)
 	}

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -502,5 +503,21 @@ freeze:
 	}
 	if v := verdict(t, r, "freeze"); v.Verdict != "pass" {
 		t.Errorf("tier 3, freeze: %s (%s)", v.Verdict, v.Reason)
+	}
+}
+
+// A fact sent as null is not given, as a record's null field is absent:
+// it had been read as "" and refused ("\"\" is not a fraction").
+func TestRequestNullFactIsAbsent(t *testing.T) {
+	var q Request
+	if err := json.Unmarshal([]byte(`{"service":"api","environment":"production","version":"1","facts":{"coverage":null,"risk_score":10}}`), &q); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := q.Facts["coverage"]; ok || q.Facts["risk_score"] != "10" {
+		t.Fatalf("facts %q: want risk_score 10 and no coverage", q.Facts)
+	}
+	f, err := ParseFacts(q.Facts)
+	if err != nil || f.Coverage != nil || f.RiskScore == nil || *f.RiskScore != 10 {
+		t.Errorf("parsed: %+v %v", f, err)
 	}
 }

@@ -75,6 +75,11 @@ func (q *Request) UnmarshalJSON(b []byte) error {
 	*q = Request(raw.plain)
 	q.Facts = map[string]string{}
 	for k, v := range raw.Facts {
+		if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			// Not given, as a record's null field is: it had been read
+			// as "" and refused ("\"\" is not a fraction").
+			continue
+		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			s = string(v)

@@ -503,7 +503,7 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 	}
 	if d.By != "" {
 		fmt.Fprintf(&b, "\nBy %s:\n", d.By)
-		for _, l := range d.Breakdown {
+		for _, l := range ReadingOrder(d.Breakdown, d.By, c.Better) {
 			fmt.Fprintf(&b, "  %s\n", breakdownLineText(l, c.Unit, o))
 		}
 	}
@@ -998,6 +998,23 @@ func WorstFirst(lines []BreakdownLine, better string) []int {
 		return cmp.Compare(*a.Value, *b.Value)
 	})
 	return idx
+}
+
+// ReadingOrder is the order a breakdown's lines are listed in for a
+// reader — the metric page, a role view's panel, `candor metric --by`:
+// the lines to look at first at the top (WorstFirst), where the
+// breakdown's own, alphabetical order had left "which service is worst"
+// to be read off the bars; a dimension with an order of its own keeps it.
+// The API keeps the breakdown's order.
+func ReadingOrder(lines []BreakdownLine, by, better string) []BreakdownLine {
+	if OrdinalBreakdown(by) {
+		return lines
+	}
+	out := make([]BreakdownLine, 0, len(lines))
+	for _, i := range WorstFirst(lines, better) {
+		out = append(out, lines[i])
+	}
+	return out
 }
 
 // OrdinalBreakdown says a dimension's values have an order of their own

@@ -202,3 +202,32 @@ func TestHideAmounts(t *testing.T) {
 		t.Errorf("hiding nothing allocated %.0f times a call, want 0", n)
 	}
 }
+
+// `candor metric --by` lists a breakdown in the order the metric page does
+// (ReadingOrder): worst first, the line without a value last, where it
+// kept the breakdown's alphabetical order; by tier, tier order.
+func TestDetailTextBreakdownWorstFirst(t *testing.T) {
+	v := func(x float64) *float64 { return &x }
+	d := &MetricDetail{Card: Card{ID: "change_failure_rate", Name: "Change failure rate", Unit: "%", Better: "lower"}, By: "service",
+		Breakdown: []BreakdownLine{{Key: "(none)", Status: catalog.Unknown}, {Key: "accounts", Value: v(3), Status: catalog.Green, Count: 9},
+			{Key: "checkout", Value: v(31), Status: catalog.Red, Count: 9}, {Key: "search", Value: v(14), Status: catalog.Amber, Count: 9}}}
+	order := func() []string {
+		var keys []string
+		text := DetailText(d, TextOptions{})
+		for _, l := range strings.Split(text[strings.Index(text, "By "):], "\n")[1:] {
+			if f := strings.Fields(l); len(f) > 0 && strings.HasPrefix(l, "  ") {
+				keys = append(keys, f[0])
+			} else {
+				break
+			}
+		}
+		return keys
+	}
+	if got := strings.Join(order(), ","); got != "checkout,search,accounts,(none)" {
+		t.Errorf("by service: %s, want checkout,search,accounts,(none)", got)
+	}
+	d.By = "tier"
+	if got := strings.Join(order(), ","); got != "(none),accounts,checkout,search" {
+		t.Errorf("by tier: %s, want the breakdown's own order", got)
+	}
+}

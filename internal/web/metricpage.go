@@ -687,7 +687,7 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 	}
 	p.Apart = notASum(d, func(v *float64) string { return scorecard.FormatValue(v, c.Unit, s.currency()) })
 	bars := make([]chart.Bar, 0, len(d.Breakdown))
-	for _, l := range readingOrder(d.Breakdown, d.By, c.Better) {
+	for _, l := range scorecard.ReadingOrder(d.Breakdown, d.By, c.Better) {
 		row := metricBreakdownRow{BreakdownLine: l, Value: scorecard.FormatValue(l.Value, c.Unit, s.currency()), Href: href(l),
 			Basis: quotaLeftText(l.QuotaLeft, s.currency()), Why: l.Reason}
 		if shared.n > 0 && shared.has(l) {
@@ -706,21 +706,6 @@ func (s *Server) newBreakdownPanel(d *scorecard.MetricDetail, href func(scorecar
 		p.BarsNarrow = b.SVG()
 	}
 	return p
-}
-
-// readingOrder is the order pages list a breakdown's lines in: the lines
-// to look at first at the top (scorecard.WorstFirst), where the
-// breakdown's own, alphabetical order had left "which service is worst" to
-// be read off the bars; a dimension with an order of its own keeps it.
-func readingOrder(lines []scorecard.BreakdownLine, by, better string) []scorecard.BreakdownLine {
-	if scorecard.OrdinalBreakdown(by) {
-		return lines
-	}
-	out := make([]scorecard.BreakdownLine, 0, len(lines))
-	for _, i := range scorecard.WorstFirst(lines, better) {
-		out = append(out, lines[i])
-	}
-	return out
 }
 
 // breakdownBar is a breakdown line of a metric in unit as a bar. A line short of cases draws none

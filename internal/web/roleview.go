@@ -447,7 +447,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 }
 
 // worstLines is at most n of a breakdown's lines by by, in the order the
-// metric page lists them (readingOrder): the n a reader must see first —
+// metric page lists them (scorecard.ReadingOrder): the n a reader must see first —
 // red, then amber, then the rest, each worst value first by the metric's
 // direction, lines without a value last —, and by an ordinal dimension
 // those n in its own order. Taking the first n in the breakdown's
@@ -456,7 +456,7 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 // of 13 on the support view.
 func worstLines(lines []scorecard.BreakdownLine, by, better string, n int) []scorecard.BreakdownLine {
 	if !scorecard.OrdinalBreakdown(by) {
-		lines = readingOrder(lines, by, better)
+		lines = scorecard.ReadingOrder(lines, by, better)
 		return lines[:min(n, len(lines))]
 	}
 	if len(lines) <= n {

@@ -107,11 +107,27 @@ func create(ctx context.Context, path string) error {
 // keeps statement journals off disk: an insert that may abort halfway
 // inside a batch (the delivery log's upsert) would otherwise write one to
 // a temporary file on every row. wal_autocheckpoint(0): Candor
-// checkpoints in the background (writer.go).
+// checkpoints in the background (writer.go). cache_size: readerCacheKiB.
 func dsn(path string) string {
 	return "file:" + path + fmt.Sprintf("?_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()) + "&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)&_txlock=immediate" + dsnMore
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)&_pragma=wal_autocheckpoint(0)" +
+		fmt.Sprintf("&_pragma=cache_size(-%d)", readerCacheKiB) + "&_txlock=immediate" + dsnMore
 }
+
+// A connection's page cache lives outside the Go heap (modernc's C
+// allocator) and grows to its cache_size as pages are read. At SQLite's
+// default of 2,000 KiB the pool's six connections held ~12 MiB of a
+// server's resident set through a large import (docs/performance.md,
+// 2026-12-06 16:23–), caching pages the engine reads once (the follower
+// scans rows by sequence; every read of a metric is served from memory).
+// So the pool's connections keep 512 KiB — an index's upper levels —
+// and the batches' connection, whose cache is kept from commit to commit
+// for the index pages each group of inserts goes back to (batchTx), keeps
+// the default.
+const (
+	readerCacheKiB = 512
+	batchCacheKiB  = 2000
+)
 
 // makeStore makes a new store at path whole: created, migrated,
 // checkpointed and synced under a temporary name in dir (package
@@ -549,6 +565,10 @@ func (s *DB) batchTx(ctx context.Context) (*sql.Tx, error) {
 	if s.batchConn == nil {
 		c, err := s.db.Conn(ctx)
 		if err != nil {
+			return nil, err
+		}
+		if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA cache_size = -%d", batchCacheKiB)); err != nil {
+			c.Close()
 			return nil, err
 		}
 		s.batchConn = c

@@ -318,3 +318,31 @@ func TestCheckpointsKeepTheWALShort(t *testing.T) {
 		t.Fatalf("%d records after reopening (%v), want %d", n, err, batches*per)
 	}
 }
+
+// The pool's connections keep a small page cache and the batches' own
+// connection SQLite's default (readerCacheKiB): the pool's six at the
+// default held ~12 MiB outside the Go heap through a large import.
+func TestConnectionPageCaches(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	cacheOf := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) int {
+		var n int
+		if err := q.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := cacheOf(s.db); got != -readerCacheKiB {
+		t.Errorf("a pool connection's cache_size = %d, want %d", got, -readerCacheKiB)
+	}
+	b, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Rollback()
+	if got := cacheOf(b.(*batch).tx); got != -batchCacheKiB {
+		t.Errorf("the batches' connection cache_size = %d, want %d", got, -batchCacheKiB)
+	}
+}

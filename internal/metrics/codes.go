@@ -41,11 +41,11 @@ func (p *codePool) compact(each func(fn func(s *span))) {
 }
 
 // rowIndex finds rows by a key: an open-addressing hash table (linear
-// probing, at most 3/4 full) of row numbers, sized to its entries rather
-// than spanning every code of the string table. When keyOf is set, a key
-// is read from its row — an id's code, a row's source and id codes — so a
-// slot costs 4 bytes; otherwise the keys (string table codes) are kept
-// beside the rows, 8 bytes a slot. Nothing in it is a pointer but keyOf.
+// probing, at most 7/8 full: overFull) of row numbers, sized to its
+// entries rather than spanning every code of the string table. When keyOf
+// is set, a key is read from its row — an id's code, a row's source and id
+// codes — so a slot costs 4 bytes; otherwise the keys (string table codes)
+// are kept beside the rows, 8 bytes a slot. Nothing in it is a pointer but keyOf.
 //
 // A row's key must not change while it is indexed: set replaces a row by
 // another with the same key, and clear runs before the row is released.
@@ -78,6 +78,17 @@ func (x *rowIndex) keyAt(slot int) uint64 {
 	}
 	return uint64(x.keys[slot])
 }
+
+// overFull says a table of slots (rowIndex, strtab) holding n entries
+// must grow. 7/8 full, where it was 3/4: a lookup of a key not held then
+// passes ~32 slots on average instead of ~8.5 (4 bytes each, contiguous,
+// most turned away by their tag without reading the key), one held ~4.5
+// instead of ~2.5, and a table holds a sixth more before it doubles. At
+// scale 1 a 1M-record import into a running server took the string
+// table past 3/4 of its 2^21 slots and the change index past 3/4 of its
+// 2^20: 16 + 8 MiB of new slots in the heap where the state's served
+// (docs/performance.md, 2026-12-06 16:23–).
+func overFull(n, slots int) bool { return 8*n > 7*slots }
 
 const rowHash = 0x9E3779B97F4A7C15
 
@@ -115,7 +126,7 @@ func (x *rowIndex) get(k uint64) (int32, bool) {
 // set indexes row under key k, replacing the row held under it.
 func (x *rowIndex) set(k uint64, row int32) {
 	i, ok := x.find(k)
-	if !ok && 4*(x.n+1) > 3*len(x.rows) {
+	if !ok && overFull(x.n+1, len(x.rows)) {
 		x.grow()
 		i, _ = x.find(k)
 	}

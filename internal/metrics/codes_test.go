@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -102,5 +103,41 @@ func TestRowIndexMatchesMap(t *testing.T) {
 		if len(y.rows) != 4096 {
 			t.Errorf("3,000 entries in %d slots, want 4,096", len(y.rows))
 		}
+	}
+}
+
+// The row indexes and the string table fill their slots to 7/8 before
+// doubling (overFull): at 3/4, a 1M-record import at scale 1 doubled the
+// string table's 2^21 slots and the change index's 2^20 into the heap.
+func TestTablesFillSevenEighths(t *testing.T) {
+	var x rowIndex
+	for k := range uint64(3584) {
+		x.set(k*1_000_003, int32(k))
+	}
+	if len(x.rows) != 4096 {
+		t.Errorf("3,584 entries in %d slots, want 4,096", len(x.rows))
+	}
+	x.set(1, 3584)
+	if len(x.rows) != 8192 {
+		t.Errorf("3,585 entries in %d slots, want 8,192", len(x.rows))
+	}
+	for k := range uint64(3584) {
+		if r, ok := x.get(k * 1_000_003); !ok || r != int32(k) {
+			t.Fatalf("get(%d) = %d %v after growing", k*1_000_003, r, ok)
+		}
+	}
+
+	s := newStrtab()
+	s.reserve(4096)
+	slots := len(s.slots)
+	for i := 1; s.len() < slots*7/8; i++ {
+		s.code(fmt.Sprintf("id-%d", i))
+	}
+	if len(s.slots) != slots {
+		t.Errorf("%d strings in %d slots, want %d", s.len(), len(s.slots), slots)
+	}
+	s.code("one more")
+	if len(s.slots) != 2*slots {
+		t.Errorf("%d strings in %d slots, want %d", s.len(), len(s.slots), 2*slots)
 	}
 }

@@ -29,7 +29,7 @@ type strtab struct {
 	// 4 bytes a code: a million codes cost 4 MB here.
 	loc []uint32
 	// slots is an open-addressing hash table, its size 2^bits kept at
-	// most 3/4 full. A slot holds code+1 in its low bits (0: empty) and,
+	// most 7/8 full (overFull). A slot holds code+1 in its low bits (0: empty) and,
 	// in the bits the code does not need, bits of its string's hash: a
 	// probe past another string's slot then seldom reads that string,
 	// which is a cache miss in the chunks (most probes of a load are for
@@ -76,7 +76,7 @@ func newStrtab() *strtab {
 	return t
 }
 
-// codeMask selects code+1 in a slot: code+1 ≤ 3/4 of the slots, so it
+// codeMask selects code+1 in a slot: code+1 ≤ 7/8 of the slots, so it
 // fits in bits bits.
 func (t *strtab) codeMask() uint32 { return uint32(uint64(1)<<t.bits - 1) }
 
@@ -173,7 +173,7 @@ func (t *strtab) code(s string) uint32 {
 	} else {
 		t.slots[i] = t.tag(h) | (c + 1)
 	}
-	if 4*len(t.loc) > 3*len(t.slots) {
+	if overFull(len(t.loc), len(t.slots)) {
 		t.grow()
 	}
 	return c
@@ -183,7 +183,7 @@ func (t *strtab) code(s string) uint32 {
 // then never grows the table on the way, each growth rehashing every
 // string held (~10 % of a start from the image at scale 1).
 func (t *strtab) reserve(n int) {
-	for 4*n > 3*len(t.slots) {
+	for overFull(n, len(t.slots)) {
 		t.grow()
 	}
 	if cap(t.loc) < n {

@@ -85,6 +85,7 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 	format := fs.String("format", "text", "text or json")
 	wait := fs.Duration("wait", 0, "how long to wait for an approver when the release is escalated (e.g. 30m; 0: do not wait)")
 	poll := fs.Duration("poll", 10*time.Second, "how often to look while waiting")
+	timeout := fs.Duration("timeout", serverTimeout, "with --server: how long one call of the server may take before the check gives up (exit 4)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -95,8 +96,8 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 		return usagef("unexpected argument %q", rest[0])
 	case q.Service == "" || q.Environment == "" || q.Version == "":
 		return usagef("--service, --environment and --version are required")
-	case *wait < 0 || *poll <= 0:
-		return usagef("--wait must be ≥ 0 and --poll positive")
+	case *wait < 0 || *poll <= 0 || *timeout <= 0:
+		return usagef("--wait must be ≥ 0, --poll and --timeout positive")
 	case badFormat != nil:
 		return badFormat
 	}
@@ -116,6 +117,7 @@ func runGateCheck(ctx context.Context, env *Env, args []string) error {
 		}
 		return &exitError{exitNoDecision, err}
 	}
+	ctx = withCallTimeout(ctx, *timeout)
 	var res gate.Result
 	if *server != "" {
 		res, err = askServer(ctx, *server, env.Getenv("CANDOR_TOKEN"), q)
@@ -280,15 +282,31 @@ func getDecision(ctx context.Context, server, token string, id int64) (gate.Resu
 	return res, err
 }
 
-// serverTimeout bounds one call of the Candor API.
+// serverTimeout bounds one call of the Candor API unless the command
+// was given its own bound (withCallTimeout: gate check --timeout).
 var serverTimeout = time.Minute
+
+type callTimeoutKey struct{}
+
+// withCallTimeout makes d the bound of each call of the API made with ctx.
+func withCallTimeout(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, callTimeoutKey{}, d)
+}
+
+// callTimeout is the bound of one call made with ctx.
+func callTimeout(ctx context.Context) time.Duration {
+	if d, ok := ctx.Value(callTimeoutKey{}).(time.Duration); ok && d > 0 {
+		return d
+	}
+	return serverTimeout
+}
 
 // noAnswer words a call that ran out of time as such: the job log had
 // only "context deadline exceeded". The error stays wrapped, so a wait
 // still takes it for one that may pass.
 func noAnswer(ctx context.Context, server string, err error) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%s gave no answer within %s: %w", server, serverTimeout, err)
+		return fmt.Errorf("%s gave no answer within %s: %w", server, callTimeout(ctx), err)
 	}
 	return err
 }
@@ -304,7 +322,7 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 		}
 		body = bytes.NewReader(b)
 	}
-	ctx, cancel := context.WithTimeout(ctx, serverTimeout)
+	ctx, cancel := context.WithTimeout(ctx, callTimeout(ctx))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(server, "/")+path, body)
 	if err != nil {
@@ -453,7 +471,14 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 	if r.Release.ChangeRequest != "" {
 		cr = " (" + r.Release.ChangeRequest + ")"
 	}
-	fmt.Fprintf(w, "Candor gate: %s — %s %s to %s%s, decision %d\n", strings.ToUpper(string(r.Decision)), r.Release.Service, r.Release.Version, r.Release.Environment, cr, r.ID)
+	// The headline is what the exit status says: an escalated release
+	// an approver settled reads APPROVED or REJECTED, where "ESCALATE"
+	// had headed an exit-0 run.
+	outcome := strings.ToUpper(string(r.Decision))
+	if a := r.Approval; a != nil && r.State != gate.StatePending {
+		outcome = strings.ToUpper(r.State) + " (escalated)"
+	}
+	fmt.Fprintf(w, "Candor gate: %s — %s %s to %s%s, decision %d\n", outcome, r.Release.Service, r.Release.Version, r.Release.Environment, cr, r.ID)
 	if a := r.Approval; a != nil {
 		fmt.Fprintf(w, "  %s by %s: %s\n", strings.ToUpper(a.Verdict), a.By, a.Reason)
 	}

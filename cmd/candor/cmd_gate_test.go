@@ -88,6 +88,13 @@ func TestGateCheckCommand(t *testing.T) {
 	if r = check("--server", hanging.URL, "--fact", "coverage=0.9"); r.code != 4 || !strings.Contains(r.stderr, hanging.URL+" gave no answer within 200ms") {
 		t.Errorf("no answer: %d %s", r.code, r.stderr)
 	}
+	// --timeout bounds each call instead.
+	if r = check("--server", hanging.URL, "--fact", "coverage=0.9", "--timeout", "350ms"); r.code != 4 || !strings.Contains(r.stderr, hanging.URL+" gave no answer within 350ms") {
+		t.Errorf("no answer with --timeout: %d %s", r.code, r.stderr)
+	}
+	if r = check("--server", hanging.URL, "--fact", "coverage=0.9", "--timeout", "0s"); r.code != 2 || !strings.Contains(r.stderr, "--timeout positive") {
+		t.Errorf("--timeout 0s: %d %s", r.code, r.stderr)
+	}
 	// No token at all: the job forgot its secret, and is told so.
 	env, _, errb = testEnv(map[string]string{"CANDOR_URL": refuse.URL})
 	if code := Run(context.Background(), env, append(append([]string{}, base...), "--fact", "coverage=0.9")); code != 4 || !strings.Contains(errb.String(), "answered 401: CANDOR_TOKEN is not set") {
@@ -219,11 +226,13 @@ func TestGateCheckWait(t *testing.T) {
 	code := Run(context.Background(), env, append([]string{"gate", "check", "--service", "checkout", "--environment", "production", "--version", "1.0.approve",
 		"--fact", "coverage=0.9", "--fact", "risk_score=95"}, d...))
 	again := result{code, out.String(), errb.String()}
-	if again.code != 0 || !strings.Contains(again.stdout, "decision "+approved+"\n") || !strings.Contains(again.stdout, "APPROVED by token:cto") {
+	// Its headline is the outcome the exit status gives, not "ESCALATE".
+	if again.code != 0 || !strings.Contains(again.stdout, "decision "+approved+"\n") || !strings.Contains(again.stdout, "APPROVED by token:cto") ||
+		!strings.HasPrefix(again.stdout, "Candor gate: APPROVED (escalated) — checkout 1.0.approve to production") {
 		t.Errorf("asked again after the approval of %s: %d\n%s%s", approved, again.code, again.stdout, again.stderr)
 	}
 	r, _ = waitFor("reject", cto, "1m")
-	if r.code != 1 || !strings.Contains(r.stdout, "REJECTED by token:cto") {
+	if r.code != 1 || !strings.Contains(r.stdout, "REJECTED by token:cto") || !strings.Contains(r.stdout, "Candor gate: REJECTED (escalated) — ") {
 		t.Errorf("rejected: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r, id := waitFor("", cto, "300ms")

@@ -2,11 +2,14 @@ package gate
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics/metricstest"
 	"github.com/candor/candor/internal/sqlite"
 )
 
@@ -201,5 +204,39 @@ func TestEscalationAskedAgain(t *testing.T) {
 	}
 	if r := ask(facts(t, "coverage", "0.9", "risk_score", "95"), "token:ci", now.Add(time.Hour)); r.ID == second.ID || r.State != StatePending {
 		t.Errorf("after a rejection: decision %d %s, want a new pending one", r.ID, r.State)
+	}
+}
+
+// A decision's KPIs say when they are as of: reused within a data
+// sequence for up to KPIMaxAge, they may be older than the decision, where
+// the docs had said "as of the moment of the check".
+func TestKPIsCarryAsOf(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	ds := metricstest.Generated(t, 0.01, end)
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := load(t, "canary: {enabled: false}\npolicies:\n  - id: cfr\n    require: kpi.change_failure_rate <= 0.5\n    on_unknown: allow\n")
+	q := Request{Service: "checkout", Environment: "production", Version: "1.0.0", Facts: map[string]string{"coverage": "0.9"}}
+	first, err := Evaluate(p, cat, ds, 7, q, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := Evaluate(p, cat, ds, 7, q, end.Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.KPIs) == 0 || len(later.KPIs) != len(first.KPIs) {
+		t.Fatalf("KPIs: %d then %d", len(first.KPIs), len(later.KPIs))
+	}
+	for i, k := range later.KPIs {
+		if !first.KPIs[i].AsOf.Equal(end) || !k.AsOf.Equal(end) {
+			t.Errorf("%s as of %s then %s, want %s both times (reused within the sequence)", k.ID, first.KPIs[i].AsOf, k.AsOf, end)
+		}
+	}
+	b, _ := json.Marshal(later.KPIs[0])
+	if !strings.Contains(string(b), `"as_of":"2026-11-01T00:00:00Z"`) {
+		t.Errorf("a KPI's JSON: %s", b)
 	}
 }

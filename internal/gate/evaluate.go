@@ -44,6 +44,10 @@ type KPI struct {
 	// Hidden says the value was left out for a caller who may not see
 	// the metric: a null value alone reads as "no data".
 	Hidden bool `json:"hidden,omitempty"`
+	// AsOf is the moment the value is as of: the service's KPIs are
+	// reused for up to KPIMaxAge within a data sequence, so it may be
+	// before the decision's time (zero when the caller gave the KPIs).
+	AsOf time.Time `json:"as_of,omitzero"`
 }
 
 // known says whether a rule can judge by the KPI: it has a value and its

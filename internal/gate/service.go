@@ -203,7 +203,7 @@ func ServiceKPIs(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, service
 			continue
 		}
 		c := scorecard.Evaluate(ds, m, scorecard.Options{AsOf: now, NoTrend: true}, scope, false)
-		out[id] = KPI{ID: id, Value: c.Value, Unit: c.Unit, Currency: c.Detail.Currency, Status: c.Status, Reason: c.Reason, Cites: c.Cites}
+		out[id] = KPI{ID: id, Value: c.Value, Unit: c.Unit, Currency: c.Detail.Currency, Status: c.Status, Reason: c.Reason, Cites: c.Cites, AsOf: now.UTC()}
 	}
 	return out
 }

@@ -242,3 +242,40 @@ func TestServeNewStoreUnsetWatchSecret(t *testing.T) {
 		t.Errorf("a store was made before the refusal: %v", err)
 	}
 }
+
+// TestGatesProposalNamesUnknownService: gate policies naming a service no
+// record names are refused at the proposal, with the nearest known name —
+// a misspelt scope had validated, been approved, and never applied.
+func TestGatesProposalNamesUnknownService(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "candor.yaml")
+	write := writerIn(t, dir)
+	write("candor.yaml", "currency: USD\n")
+	file := write("org.ndjson", smallOrg)
+	d := []string{"--config", conf, "--data", filepath.Join(dir, "data")}
+	mustRun(t, append([]string{"import", file}, d...)...)
+	r := mustRun(t, append([]string{"token", "create", "--name", "ann", "--role", "executive"}, d...)...)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	ann := lines[len(lines)-1]
+	propose := func(policies string) result {
+		t.Helper()
+		path := write("gates-next.yaml", policies)
+		env, out, errb := testEnv(map[string]string{"USER": "tester"})
+		env.Stdin = strings.NewReader(ann)
+		code := Run(context.Background(), env, append([]string{"catalog", "propose", "--section", "gates", "--file", path, "--reason", "tier-1 gate"}, d...))
+		return result{code, out.String(), errb.String()}
+	}
+	r = propose("policies:\n  - id: api-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {services: [apii]}\nfreeze:\n  windows:\n    - {name: launch, time_zone: UTC, start: \"2026-12-20T00:00\", end: \"2026-12-21T00:00\", scope: {services: [webb, api]}}\n")
+	want := []string{`gates-next.yaml: policies api-cfr scope names service "apii", of which Candor has no record (did you mean "api"?)`,
+		`; freeze window launch scope names service "webb", of which Candor has no record (did you mean "web"?)`, "needs a service record first"}
+	if r.code == 0 {
+		t.Fatalf("proposal naming unknown services accepted:\n%s", r.stdout)
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("refusal does not say %q:\n%s", w, r.stderr)
+		}
+	}
+	r = propose("policies:\n  - id: api-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {services: [api]}\n")
+	r.want(t, 0, "catalog propose --section gates, known services")
+}

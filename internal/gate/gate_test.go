@@ -2,6 +2,7 @@ package gate
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -519,5 +520,32 @@ func TestRequestNullFactIsAbsent(t *testing.T) {
 	f, err := ParseFacts(q.Facts)
 	if err != nil || f.Coverage != nil || f.RiskScore == nil || *f.RiskScore != 10 {
 		t.Errorf("parsed: %+v %v", f, err)
+	}
+}
+
+// UnknownServices lists each service the policies name that no record
+// names, with every place naming it and the nearest known name; a
+// disabled built-in policy's scope is not in force.
+func TestUnknownServices(t *testing.T) {
+	p := load(t, `coverage: {scope: {services: [chekout]}}
+canary: {enabled: false, scope: {services: [nowhere]}}
+policies:
+  - id: cfr
+    require: kpi.change_failure_rate <= 0.2
+    scope: {services: [chekout, payments]}
+watch:
+  services:
+    ledgr: {error_rate: 0.02}
+`)
+	got := p.UnknownServices([]string{"checkout", "payments", "ledger"})
+	want := []UnknownService{
+		{Service: "chekout", Where: []string{"coverage.scope", "policies cfr scope"}, Closest: "checkout"},
+		{Service: "ledgr", Where: []string{"watch.services"}, Closest: "ledger"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("UnknownServices = %+v, want %+v", got, want)
+	}
+	if got := p.UnknownServices([]string{"checkout", "chekout", "payments", "ledgr"}); len(got) != 0 {
+		t.Errorf("every service known: %+v", got)
 	}
 }

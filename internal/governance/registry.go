@@ -426,7 +426,7 @@ func (r *Registry) Propose(ctx context.Context, in Input, by string) (*View, err
 	case in.Section != "" && (in.Metric != "" || in.Setting != ""):
 		return nil, domain.InvalidParam("section", "a proposal changes a metric, a setting or a section, one of them")
 	case in.Section != "":
-		if err := r.proposeSection(in, &p); err != nil {
+		if err := r.proposeSection(ctx, in, &p); err != nil {
 			return nil, err
 		}
 	case in.Metric != "":

@@ -14,6 +14,7 @@ import (
 
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // Gate policies, alert rules and custom views — the governed sections of
@@ -211,7 +212,7 @@ func sectionText(s config.Section, value json.RawMessage) ([]byte, error) {
 
 // proposeSection fills p with a section proposal, checked as the
 // configuration is.
-func (r *Registry) proposeSection(in Input, p *Proposal) error {
+func (r *Registry) proposeSection(ctx context.Context, in Input, p *Proposal) error {
 	s, err := config.SectionByName(in.Section)
 	if err != nil {
 		return domain.InvalidParam("section", "%v", err)
@@ -239,8 +240,14 @@ func (r *Registry) proposeSection(in Input, p *Proposal) error {
 	st := r.state
 	was := st.SectionAt(s.Name, p.At)
 	r.loadMu.Unlock()
-	if _, err := r.checkSection(st, s.Name, label, src, p.At); err != nil {
+	next, err := r.checkSection(st, s.Name, label, src, p.At)
+	if err != nil {
 		return domain.InvalidParam("value", "%v", err)
+	}
+	if s.Name == config.GatesSection {
+		if err := r.checkGateServices(ctx, label, next); err != nil {
+			return err
+		}
 	}
 	before := json.RawMessage("null")
 	if was != nil {
@@ -352,4 +359,36 @@ func idOf(p *Proposal) int64 {
 		return -1
 	}
 	return p.ID
+}
+
+// checkGateServices refuses gate policies that name a service no record
+// names: a misspelt service in a scope validated, was approved, and the
+// policy never applied (docs/gates.md). A service not yet deployed is
+// named by a service record first (SPEC §1). Without the data (no
+// engine) nothing is refused.
+func (r *Registry) checkGateServices(ctx context.Context, label string, next config.Config) error {
+	if r.Engine == nil {
+		return nil
+	}
+	pols, err := next.GatePolicies(r.Catalog)
+	if err != nil {
+		// checkSection compiled them against the section's own catalog;
+		// this one cannot say more.
+		return nil
+	}
+	var known []string
+	if err := r.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		known = ds.DimValues("service")
+		return nil
+	}); err != nil {
+		return err
+	}
+	if unknown := pols.UnknownServices(known); len(unknown) > 0 {
+		msgs := make([]string, len(unknown))
+		for i, u := range unknown {
+			msgs[i] = u.String()
+		}
+		return domain.InvalidParam("value", "%s: %s; a service not deployed yet needs a service record first (SPEC §1)", label, strings.Join(msgs, "; "))
+	}
+	return nil
 }

@@ -291,3 +291,29 @@ func TestGateDecisionsPages(t *testing.T) {
 		e.run(t, scenario{name: q, url: "/api/v1/gates/decisions?" + q, status: 400, fields: map[string]string{"param": param}})
 	}
 }
+
+// The gates page warns of policies in force (the configured file's, which
+// no proposal checked) that name a service no record names: what they
+// scope never applies. A known service's scope draws no warning.
+func TestGatesPageWarnsOfUnknownServices(t *testing.T) {
+	for _, c := range []struct {
+		scope string
+		warn  bool
+	}{{"[apii]", true}, {"[api]", false}} {
+		e := newEnvWith(t, 0, func(s *Server, _ string) {
+			p, err := gate.Load("gates.yaml", []byte("policies:\n  - id: api-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {services: "+c.scope+"}\n"), s.Catalog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Gates = gate.NewCurrent(p)
+		})
+		p := e.page(t, e.sessionAs(t, "executive"), "/gates", 200)
+		warned := strings.Contains(p, `id="unknown-services"`)
+		if warned != c.warn {
+			t.Errorf("scope %s: warned %v, want %v", c.scope, warned, c.warn)
+		}
+		if c.warn {
+			mustContain(t, "the warning", p, []string{`policies api-cfr scope names service &#34;apii&#34;, of which Candor has no record (did you mean &#34;api&#34;?)`})
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/gate"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // The release gates page (/gates): escalated decisions waiting for an
@@ -31,6 +32,10 @@ type gatesPage struct {
 	// refused, for the decision Failed.
 	Done, Problem string
 	Failed        int64
+	// Unknown are the services the policies in force name that no record
+	// names: the rules they scope never apply (a misspelt name in the
+	// policies file validates).
+	Unknown []gate.UnknownService
 }
 
 // watchRow is a post-deploy watch's outcome; Href is its deployment's
@@ -105,6 +110,16 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 		}
 	}
 	slices.Sort(data.Services)
+	if s.Gates != nil {
+		err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+			data.Unknown = s.Gates.Get().UnknownServices(ds.DimValues("service"))
+			return nil
+		})
+		if err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
 	title := "Release gates"
 	if q.Service != "" {
 		title += " · " + q.Service

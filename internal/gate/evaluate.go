@@ -26,6 +26,8 @@ type Release struct {
 	Facts         Facts  `json:"facts"`
 	Production    bool   `json:"production"`
 	Tier          int    `json:"tier,omitempty"`
+	// Team is the service's owning team as its service record gives it.
+	Team string `json:"team,omitempty"`
 }
 
 // KPI is a metric's current value and status for the service, with the
@@ -111,6 +113,9 @@ func (s Scope) applies(r Release) bool {
 	if len(s.Tiers) > 0 && !slices.Contains(s.Tiers, r.Tier) {
 		return false
 	}
+	if len(s.Teams) > 0 && !slices.Contains(s.Teams, r.Team) {
+		return false
+	}
 	if len(s.Environments) > 0 && !slices.ContainsFunc(s.Environments, func(e string) bool {
 		return strings.EqualFold(e, r.Environment) || e == "production" && r.Production
 	}) {
@@ -119,28 +124,43 @@ func (s Scope) applies(r Release) bool {
 	return true
 }
 
-// tierUnknown says whether the scope names tiers and admits the release
-// but for its tier, which Candor does not know: no service record gives
-// the service one. Such a policy had skipped the release as out of its
-// scope — a service with no record, a misspelt --service among them,
-// passed a tier-1 policy or freeze window unjudged, a silent pass.
-func (s Scope) tierUnknown(r Release) bool {
-	if len(s.Tiers) == 0 || r.Tier != 0 {
+// unknown says whether the scope names tiers or teams and admits the
+// release but for its tier or team, which Candor does not know: no
+// service record gives the service one. Such a policy had skipped the
+// release as out of its scope — a service with no record, a misspelt
+// --service among them, passed a tier-1 policy or freeze window unjudged,
+// a silent pass.
+func (s Scope) unknown(r Release) bool {
+	tier, team := len(s.Tiers) > 0 && r.Tier == 0, len(s.Teams) > 0 && r.Team == ""
+	if !tier && !team {
 		return false
 	}
 	rest := s
-	rest.Tiers = nil
+	if tier {
+		rest.Tiers = nil
+	}
+	if team {
+		rest.Teams = nil
+	}
 	return rest.applies(r)
 }
 
-// tierUnknownReason says why a tier-scoped policy could not tell whether
-// it applies, and what settles it.
-func tierUnknownReason(s Scope, r Release) string {
-	tiers := make([]string, len(s.Tiers))
-	for i, t := range s.Tiers {
-		tiers[i] = strconv.Itoa(t)
+// unknownReason says why a policy scoped to tiers or teams could not tell
+// whether it applies, and what settles it.
+func unknownReason(s Scope, r Release) string {
+	var to, missing []string
+	if len(s.Tiers) > 0 && r.Tier == 0 {
+		tiers := make([]string, len(s.Tiers))
+		for i, t := range s.Tiers {
+			tiers[i] = strconv.Itoa(t)
+		}
+		to, missing = append(to, "tier "+strings.Join(tiers, ", ")), append(missing, "tier")
 	}
-	return fmt.Sprintf("the policy applies to tier %s and service %s has no tier in Candor's data (no service record gives one): cannot tell whether it applies", strings.Join(tiers, ", "), r.Service)
+	if len(s.Teams) > 0 && r.Team == "" {
+		to, missing = append(to, "team "+strings.Join(s.Teams, ", ")), append(missing, "team")
+	}
+	return fmt.Sprintf("the policy applies to %s and service %s has no %s in Candor's data (no service record gives one): cannot tell whether it applies",
+		strings.Join(to, " and "), r.Service, strings.Join(missing, " and no "))
 }
 
 // DeriveRisk is the risk score when none is given: changed lines give up
@@ -176,8 +196,8 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 	if p.coverage.on {
 		v := Verdict{Rule: "coverage"}
 		switch {
-		case p.coverage.scope.tierUnknown(rel):
-			v.Verdict, v.Reason = unknownVerdict(p.coverage.onUnknown), tierUnknownReason(p.coverage.scope, rel)
+		case p.coverage.scope.unknown(rel):
+			v.Verdict, v.Reason = unknownVerdict(p.coverage.onUnknown), unknownReason(p.coverage.scope, rel)
 		case !p.coverage.scope.applies(rel):
 			v.Verdict, v.Reason = Skip, "not in the policy's scope"
 		case f.Coverage == nil:
@@ -199,8 +219,8 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 			score, given, how = s, true, "derived risk score"
 		}
 		switch {
-		case p.risk.scope.tierUnknown(rel):
-			v.Verdict, v.Reason = unknownVerdict(p.risk.onUnknown), tierUnknownReason(p.risk.scope, rel)
+		case p.risk.scope.unknown(rel):
+			v.Verdict, v.Reason = unknownVerdict(p.risk.onUnknown), unknownReason(p.risk.scope, rel)
 		case !p.risk.scope.applies(rel):
 			v.Verdict, v.Reason = Skip, "not in the policy's scope"
 		case !given:
@@ -230,8 +250,8 @@ func (p *Policies) Evaluate(rel Release, kpis map[string]KPI, now time.Time) Res
 		v := Verdict{Rule: "canary", KPIs: []string{p.canaryKPI}}
 		k := kpis[p.canaryKPI]
 		switch {
-		case p.canary.scope.tierUnknown(rel):
-			v.Verdict, v.Reason = unknownVerdict(p.canary.onUnknown), tierUnknownReason(p.canary.scope, rel)
+		case p.canary.scope.unknown(rel):
+			v.Verdict, v.Reason = unknownVerdict(p.canary.onUnknown), unknownReason(p.canary.scope, rel)
 		case !p.canary.scope.applies(rel):
 			v.Verdict, v.Reason, v.KPIs = Skip, "not in the policy's scope", nil
 		case f.Strategy == p.strategy:
@@ -297,10 +317,11 @@ const outsideFreeze = "outside every freeze window"
 func (f freeze) judge(rel Release, t time.Time) Verdict {
 	v := Verdict{Rule: "freeze", Verdict: Pass, Reason: outsideFreeze}
 	for _, w := range f.windows {
-		// A window for some tiers freezes a service whose tier Candor does
-		// not know: a freeze has no unknown verdict but its own.
-		unknownTier := w.scope.tierUnknown(rel)
-		if !unknownTier && !w.scope.applies(rel) || !w.contains(t) {
+		// A window for some tiers (teams) freezes a service whose tier
+		// (team) Candor does not know: a freeze has no unknown verdict but
+		// its own.
+		unknown := w.scope.unknown(rel)
+		if !unknown && !w.scope.applies(rel) || !w.contains(t) {
 			continue
 		}
 		i := slices.IndexFunc(f.exceptions, func(e exception) bool {
@@ -308,8 +329,8 @@ func (f freeze) judge(rel Release, t time.Time) Verdict {
 		})
 		if i < 0 {
 			reason := fmt.Sprintf("%s is in the freeze window %q (%s)", t.In(w.loc).Format("Mon 2006-01-02 15:04 MST"), w.name, w.loc)
-			if unknownTier {
-				reason += "; " + strings.Replace(tierUnknownReason(w.scope, rel), "the policy applies", "the window applies", 1) + ", so it is frozen"
+			if unknown {
+				reason += "; " + strings.Replace(unknownReason(w.scope, rel), "the policy applies", "the window applies", 1) + ", so it is frozen"
 			}
 			return Verdict{Rule: "freeze", Verdict: string(f.severity), Reason: reason}
 		}
@@ -354,14 +375,14 @@ func (p *Policies) vars(rel Release, kpis map[string]KPI, at time.Time) map[stri
 	return map[string]any{
 		"facts": facts, "kpi": kpi, "status": status,
 		"service": rel.Service, "environment": rel.Environment, "production": rel.Production,
-		"tier": int64(rel.Tier), "version": rel.Version, "change_request": rel.ChangeRequest,
+		"tier": int64(rel.Tier), "team": rel.Team, "version": rel.Version, "change_request": rel.ChangeRequest,
 	}
 }
 
 func (r *rule) judge(rel Release, vars map[string]any, kpis map[string]KPI) Verdict {
 	v := Verdict{Rule: r.id, KPIs: r.kpis}
-	if r.scope.tierUnknown(rel) {
-		v.Verdict, v.Reason, v.KPIs = unknownVerdict(r.onUnknown), tierUnknownReason(r.scope, rel), nil
+	if r.scope.unknown(rel) {
+		v.Verdict, v.Reason, v.KPIs = unknownVerdict(r.onUnknown), unknownReason(r.scope, rel), nil
 		return v
 	}
 	if !r.scope.applies(rel) {

@@ -523,29 +523,75 @@ func TestRequestNullFactIsAbsent(t *testing.T) {
 	}
 }
 
-// UnknownServices lists each service the policies name that no record
-// names, with every place naming it and the nearest known name; a
-// disabled built-in policy's scope is not in force.
+// A scope may list teams: a release of a service of one of them is in
+// it, one of another team out, and one whose team Candor does not know
+// (no service record gives one) gets the policy's on_unknown verdict and
+// is frozen by a window for those teams. CEL reads the team as team.
+func TestTeamScope(t *testing.T) {
+	p := load(t, `canary: {enabled: false}
+coverage: {enabled: false}
+risk: {enabled: false}
+policies:
+  - {id: payments, require: 'kpi.change_failure_rate < 15.0', severity: deny, scope: {teams: [payments]}}
+  - {id: named, require: 'team != "growth"', severity: deny}
+freeze:
+  windows:
+    - {name: weekend, time_zone: UTC, weekly: {from: "sat 00:00", to: "mon 00:00"}, scope: {teams: [payments]}}
+`)
+	kpis := map[string]KPI{"change_failure_rate": {ID: "change_failure_rate", Value: new(20.0), Status: "red"}}
+	sat := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		team                   string
+		payments, named, frz string
+	}{
+		{"payments", "deny", "pass", "deny"},
+		{"growth", "skip", "deny", "pass"},
+		{"", "escalate", "pass", "deny"},
+	} {
+		rel := prod(facts(t))
+		rel.Team = c.team
+		r := p.Evaluate(rel, kpis, sat)
+		for rule, want := range map[string]string{"payments": c.payments, "named": c.named, "freeze": c.frz} {
+			if v := verdict(t, r, rule); v.Verdict != want {
+				t.Errorf("team %q, %s: %s (%s), want %s", c.team, rule, v.Verdict, v.Reason, want)
+			}
+		}
+		if c.team == "" {
+			if v := verdict(t, r, "payments"); !strings.Contains(v.Reason, "the policy applies to team payments and service checkout has no team in Candor's data") {
+				t.Errorf("no team's reason: %s", v.Reason)
+			}
+		}
+	}
+}
+
+// UnknownNames lists each service the policies name that no record
+// names, and each team no service record gives, with every place naming
+// it and the nearest known name; a disabled built-in policy's scope is
+// not in force.
 func TestUnknownServices(t *testing.T) {
 	p := load(t, `coverage: {scope: {services: [chekout]}}
 canary: {enabled: false, scope: {services: [nowhere]}}
 policies:
   - id: cfr
     require: kpi.change_failure_rate <= 0.2
-    scope: {services: [chekout, payments]}
+    scope: {services: [chekout, payments], teams: [paymnts]}
 watch:
   services:
     ledgr: {error_rate: 0.02}
 `)
-	got := p.UnknownServices([]string{"checkout", "payments", "ledger"})
-	want := []UnknownService{
-		{Service: "chekout", Where: []string{"coverage.scope", "policies cfr scope"}, Closest: "checkout"},
-		{Service: "ledgr", Where: []string{"watch.services"}, Closest: "ledger"},
+	got := p.UnknownNames([]string{"checkout", "payments", "ledger"}, []string{"payments"})
+	want := []UnknownName{
+		{Dim: "service", Name: "chekout", Where: []string{"coverage.scope", "policies cfr scope"}, Closest: "checkout"},
+		{Dim: "service", Name: "ledgr", Where: []string{"watch.services"}, Closest: "ledger"},
+		{Dim: "team", Name: "paymnts", Where: []string{"policies cfr scope"}, Closest: "payments"},
 	}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("UnknownServices = %+v, want %+v", got, want)
+		t.Errorf("UnknownNames = %+v, want %+v", got, want)
 	}
-	if got := p.UnknownServices([]string{"checkout", "chekout", "payments", "ledgr"}); len(got) != 0 {
-		t.Errorf("every service known: %+v", got)
+	if s := got[2].String(); s != `policies cfr scope names team "paymnts", which no service record gives (did you mean "payments"?)` {
+		t.Errorf("a team's words: %s", s)
+	}
+	if got := p.UnknownNames([]string{"checkout", "chekout", "payments", "ledgr"}, []string{"paymnts"}); len(got) != 0 {
+		t.Errorf("every name known: %+v", got)
 	}
 }

@@ -74,8 +74,11 @@ func keyErrorf(key, format string, a ...any) error {
 // production by name (SPEC §1: production, prod, prd, live and the
 // configured names).
 type Scope struct {
-	Services     []string `yaml:"services" json:"services,omitempty"`
-	Tiers        []int    `yaml:"tiers" json:"tiers,omitempty"`
+	Services []string `yaml:"services" json:"services,omitempty"`
+	Tiers    []int    `yaml:"tiers" json:"tiers,omitempty"`
+	// Teams are the owning teams of the services admitted, as their
+	// service records give them.
+	Teams        []string `yaml:"teams" json:"teams,omitempty"`
 	Environments []string `yaml:"environments" json:"environments,omitempty"`
 }
 
@@ -558,6 +561,7 @@ func celEnv() (*cel.Env, error) {
 		cel.Variable("environment", cel.StringType),
 		cel.Variable("production", cel.BoolType),
 		cel.Variable("tier", cel.IntType),
+		cel.Variable("team", cel.StringType),
 		cel.Variable("version", cel.StringType),
 		cel.Variable("change_request", cel.StringType),
 	)

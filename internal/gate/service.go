@@ -151,6 +151,7 @@ func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, seq int64,
 	rel.Production = (&domain.Deployment{Environment: ds.CanonicalEnvironment(rel.Environment)}).Production(ds.Config().ProductionNames) ||
 		(&domain.Deployment{Environment: rel.Environment}).Production(ds.Config().ProductionNames)
 	rel.Tier, _ = strconv.Atoi(ds.ServiceAttr(rel.Service, "tier"))
+	rel.Team = ds.ServiceAttr(rel.Service, "team")
 	return p.Evaluate(rel, p.cache.get(rel.Service, seq, now, func() map[string]KPI { return ServiceKPIs(p, cat, ds, rel.Service, now) }), now), nil
 }
 

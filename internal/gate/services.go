@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,33 +9,45 @@ import (
 	"github.com/candor/candor/internal/domain"
 )
 
-// UnknownService is a service the policies name (in a scope or the
-// watch's per-service settings) that no record names: a misspelt name
-// there validates, and the rule it scopes never applies.
-type UnknownService struct {
-	Service string   `json:"service"`
-	Where   []string `json:"where"`
-	// Closest is the known service nearest by spelling; "" when none is
+// UnknownName is a service or team the policies name (in a scope, or a
+// service in the watch's per-service settings) that no record names: a
+// misspelt name there validates, and what it scopes never applies.
+type UnknownName struct {
+	Dim   string   `json:"dim"` // service or team
+	Name  string   `json:"name"`
+	Where []string `json:"where"`
+	// Closest is the known name nearest by spelling; "" when none is
 	// near.
 	Closest string `json:"closest,omitempty"`
 }
 
-func (u UnknownService) String() string {
-	s := fmt.Sprintf("%s names service %q, of which Candor has no record", strings.Join(u.Where, " and "), u.Service)
+func (u UnknownName) String() string {
+	s := fmt.Sprintf("%s names service %q, of which Candor has no record", strings.Join(u.Where, " and "), u.Name)
+	if u.Dim == "team" {
+		s = fmt.Sprintf("%s names team %q, which no service record gives", strings.Join(u.Where, " and "), u.Name)
+	}
 	if u.Closest != "" {
 		s += fmt.Sprintf(" (did you mean %q?)", u.Closest)
 	}
 	return s
 }
 
-// namedServices lists, by service, where the policies name it.
-func (p *Policies) namedServices() map[string][]string {
-	out := map[string][]string{}
+// named lists, by dimension (service, team) and name, where the policies
+// name it.
+func (p *Policies) named() map[[2]string][]string {
+	out := map[[2]string][]string{}
+	put := func(dim, name, where string) {
+		k := [2]string{dim, name}
+		if !slices.Contains(out[k], where) {
+			out[k] = append(out[k], where)
+		}
+	}
 	add := func(where string, s Scope) {
-		for _, svc := range s.Services {
-			if !slices.Contains(out[svc], where) {
-				out[svc] = append(out[svc], where)
-			}
+		for _, v := range s.Services {
+			put("service", v, where)
+		}
+		for _, v := range s.Teams {
+			put("team", v, where)
 		}
 	}
 	for _, b := range []struct {
@@ -55,21 +68,27 @@ func (p *Policies) namedServices() map[string][]string {
 		add("freeze exception for "+e.window+" scope", e.scope)
 	}
 	for svc := range p.watch.services {
-		out[svc] = append(out[svc], "watch.services")
+		put("service", svc, "watch.services")
 	}
 	return out
 }
 
-// UnknownServices are the services the policies name that are not among
-// known (every service a record names), by name.
-func (p *Policies) UnknownServices(known []string) []UnknownService {
-	var out []UnknownService
-	for svc, where := range p.namedServices() {
-		if slices.Contains(known, svc) {
-			continue
+// UnknownNames are the services and teams the policies name that are
+// not among the known ones (every service a record names, every team a
+// service record gives), services first, by name.
+func (p *Policies) UnknownNames(services, teams []string) []UnknownName {
+	var out []UnknownName
+	for k, where := range p.named() {
+		known := services
+		if k[0] == "team" {
+			known = teams
 		}
-		out = append(out, UnknownService{Service: svc, Where: where, Closest: domain.Closest(svc, known)})
+		if !slices.Contains(known, k[1]) {
+			out = append(out, UnknownName{Dim: k[0], Name: k[1], Where: where, Closest: domain.Closest(k[1], known)})
+		}
 	}
-	slices.SortFunc(out, func(a, b UnknownService) int { return strings.Compare(a.Service, b.Service) })
+	slices.SortFunc(out, func(a, b UnknownName) int {
+		return cmp.Or(strings.Compare(a.Dim, b.Dim), strings.Compare(a.Name, b.Name)) // "service" before "team"
+	})
 	return out
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/candor/candor/internal/config"
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/gate"
 	"github.com/candor/candor/internal/metrics"
 )
 
@@ -362,10 +363,10 @@ func idOf(p *Proposal) int64 {
 }
 
 // checkGateServices refuses gate policies that name a service no record
-// names: a misspelt service in a scope validated, was approved, and the
-// policy never applied (docs/gates.md). A service not yet deployed is
-// named by a service record first (SPEC §1). Without the data (no
-// engine) nothing is refused.
+// names, or a team no service record gives: a misspelt service in a scope
+// validated, was approved, and the policy never applied (docs/gates.md).
+// A service not deployed yet is named by a service record first (SPEC
+// §1). Without the data (no engine) nothing is refused.
 func (r *Registry) checkGateServices(ctx context.Context, label string, next config.Config) error {
 	if r.Engine == nil {
 		return nil
@@ -376,14 +377,14 @@ func (r *Registry) checkGateServices(ctx context.Context, label string, next con
 		// this one cannot say more.
 		return nil
 	}
-	var known []string
+	var unknown []gate.UnknownName
 	if err := r.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		known = ds.DimValues("service")
+		unknown = pols.UnknownNames(ds.DimValues("service"), ds.DimValues("team"))
 		return nil
 	}); err != nil {
 		return err
 	}
-	if unknown := pols.UnknownServices(known); len(unknown) > 0 {
+	if len(unknown) > 0 {
 		msgs := make([]string, len(unknown))
 		for i, u := range unknown {
 			msgs[i] = u.String()

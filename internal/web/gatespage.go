@@ -32,10 +32,10 @@ type gatesPage struct {
 	// refused, for the decision Failed.
 	Done, Problem string
 	Failed        int64
-	// Unknown are the services the policies in force name that no record
-	// names: the rules they scope never apply (a misspelt name in the
-	// policies file validates).
-	Unknown []gate.UnknownService
+	// Unknown are the services (teams) the policies in force name that
+	// no record names (gives): the rules they scope never apply (a
+	// misspelt name in the policies file validates).
+	Unknown []gate.UnknownName
 }
 
 // watchRow is a post-deploy watch's outcome; Href is its deployment's
@@ -112,7 +112,7 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 	slices.Sort(data.Services)
 	if s.Gates != nil {
 		err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-			data.Unknown = s.Gates.Get().UnknownServices(ds.DimValues("service"))
+			data.Unknown = s.Gates.Get().UnknownNames(ds.DimValues("service"), ds.DimValues("team"))
 			return nil
 		})
 		if err != nil {

@@ -541,7 +541,7 @@ freeze:
 	kpis := map[string]KPI{"change_failure_rate": {ID: "change_failure_rate", Value: new(20.0), Status: "red"}}
 	sat := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
-		team                   string
+		team                 string
 		payments, named, frz string
 	}{
 		{"payments", "deny", "pass", "deny"},

@@ -3,6 +3,8 @@ package gate
 import (
 	"context"
 	"encoding/json"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +240,48 @@ func TestKPIsCarryAsOf(t *testing.T) {
 	b, _ := json.Marshal(later.KPIs[0])
 	if !strings.Contains(string(b), `"as_of":"2026-11-01T00:00:00Z"`) {
 		t.Errorf("a KPI's JSON: %s", b)
+	}
+}
+
+// Decision reads a decision by its id as Decisions lists it — its state
+// and approval alike — for each state, without reading the others.
+func TestDecisionByIDAsListed(t *testing.T) {
+	ctx := context.Background()
+	st := openDocs(t)
+	p := load(t, "canary: {enabled: false}\n")
+	var ids []int64
+	for i, f := range [][]string{{"coverage", "0.9", "risk_score", "90"}, {"coverage", "0.9", "risk_score", "91"}, {"coverage", "0.9", "risk_score", "92"}, {"coverage", "0.9", "risk_score", "10"}, {"coverage", "0.1", "risk_score", "10"}} {
+		rel := prod(facts(t, f...))
+		rel.Version = strconv.Itoa(i)
+		r, err := Record(ctx, st, p.Evaluate(rel, nil, now), "token:ci", "token:ci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	cto := Approver{Person: "user:cto@example.com", Roles: []string{"executive"}}
+	if _, err := Settle(ctx, st, ids[0], true, cto, "ok", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Settle(ctx, st, ids[1], false, cto, "no", now); err != nil {
+		t.Fatal(err)
+	}
+	all, err := Decisions(ctx, st, "")
+	if err != nil || len(all) != 5 {
+		t.Fatalf("%d decisions (%v)", len(all), err)
+	}
+	states := map[string]bool{}
+	for _, want := range all {
+		got, err := Decision(ctx, st, want.ID)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Decision(%d) = %+v (%v), want %+v", want.ID, got, err, want)
+		}
+		states[got.State] = true
+	}
+	if len(states) != 5 {
+		t.Errorf("states read: %v, want approved, rejected, pending, allow and deny", states)
+	}
+	if _, err := Decision(ctx, st, ids[4]+100); err == nil || !strings.Contains(err.Error(), "no gate decision") {
+		t.Errorf("an unknown id: %v", err)
 	}
 }

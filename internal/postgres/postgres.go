@@ -1609,6 +1609,26 @@ func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, b
 	return d, true, nil
 }
 
+// DocByID implements store.DocByIDReader.
+func (s *DB) DocByID(ctx context.Context, collection string, id int64) (store.Doc, bool, error) {
+	d := store.Doc{Collection: collection, ID: id}
+	var created int64
+	var key *string
+	err := s.pool.QueryRow(ctx, `SELECT created_at, key, body FROM docs WHERE id = $1 AND collection = $2`, id, collection).
+		Scan(&created, &key, &d.Body)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.Doc{}, false, nil
+	}
+	if err != nil {
+		return store.Doc{}, false, err
+	}
+	if key != nil {
+		d.Key = *key
+	}
+	d.CreatedAt = time.Unix(0, created).UTC()
+	return d, true, nil
+}
+
 // DocsByKeyPrefix implements store.KeyPrefixReader. Keys are in the "C"
 // collation, so the range is the prefix's byte for byte.
 func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]store.Doc, error) {

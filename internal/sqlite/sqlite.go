@@ -1066,6 +1066,22 @@ func (s *DB) DocByKey(ctx context.Context, collection, key string) (store.Doc, b
 	return d, true, nil
 }
 
+// DocByID implements store.DocByIDReader.
+func (s *DB) DocByID(ctx context.Context, collection string, id int64) (store.Doc, bool, error) {
+	d := store.Doc{Collection: collection, ID: id}
+	var created int64
+	var key sql.NullString
+	err := s.queryRow(ctx, `SELECT created_at, key, body FROM docs WHERE id = ? AND collection = ?`, id, collection).Scan(&created, &key, &d.Body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Doc{}, false, nil
+	}
+	if err != nil {
+		return store.Doc{}, false, err
+	}
+	d.Key, d.CreatedAt = key.String, time.Unix(0, created).UTC()
+	return d, true, nil
+}
+
 // DocsByKeyPrefix implements store.KeyPrefixReader.
 func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]store.Doc, error) {
 	if limit <= 0 {

@@ -34,6 +34,36 @@ func sameDoc(a, b store.Doc) string {
 func runKeyedDocs(t *testing.T, open Factory, o options) {
 	ctx := context.Background()
 
+	// A document is read by its id within its collection, keyed or not,
+	// as Docs lists it; another collection's id or none is not found.
+	t.Run("ByID", func(t *testing.T) {
+		s := open(t)
+		if _, ok := s.(store.DocByIDReader); !ok {
+			t.Fatalf("%T does not read documents by id", s)
+		}
+		plain := appendDoc(t, s, "decisions", `{"n":1}`)
+		keyed, _ := appendOnce(t, s, "decisions", "k1", `{"n":2}`)
+		other := appendDoc(t, s, "approvals", `{"n":3}`)
+		listed, err := s.Docs(ctx, "decisions", 0)
+		if err != nil || len(listed) != 2 {
+			t.Fatalf("Docs = %d documents (%v)", len(listed), err)
+		}
+		for _, want := range listed {
+			got, ok, err := store.DocByID(ctx, s, "decisions", want.ID)
+			if err != nil || !ok || got.ID != want.ID || got.Key != want.Key || got.Collection != "decisions" || string(got.Body) != string(want.Body) || !got.CreatedAt.Equal(want.CreatedAt) {
+				t.Errorf("DocByID(%d) = %+v %v %v, want %+v", want.ID, got, ok, err, want)
+			}
+		}
+		if d, _, _ := store.DocByID(ctx, s, "decisions", keyed.ID); d.Key != "k1" {
+			t.Errorf("a keyed document read by id has key %q", d.Key)
+		}
+		for _, id := range []int64{other.ID, plain.ID + 1000} {
+			if _, ok, err := store.DocByID(ctx, s, "decisions", id); ok || err != nil {
+				t.Errorf("DocByID(%d) found (%v): another collection's id, or none", id, err)
+			}
+		}
+	})
+
 	// A key prefix reads one person's documents, byte for byte: not a
 	// longer prefix's neighbour, nor an unkeyed document, nor another
 	// collection's; after and limit cut the newest-first list.

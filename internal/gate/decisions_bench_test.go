@@ -1,0 +1,44 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// BenchmarkDecisionLookup reads one decision by id (what a pipeline
+// waiting for an approver polls) and one service's decisions, among
+// 10,000 recorded:
+//
+//	go test -run '^$' -bench DecisionLookup ./internal/gate/
+func BenchmarkDecisionLookup(b *testing.B) {
+	ctx := context.Background()
+	st := openDocs(b)
+	p := load(b, "canary: {enabled: false}\n")
+	var last Result
+	for i := range 10000 {
+		rel := prod(facts(b, "coverage", "0.9", "risk_score", "10"))
+		rel.Version = fmt.Sprintf("1.%d", i)
+		rel.Service = fmt.Sprintf("svc-%d", i%40)
+		r := p.Evaluate(rel, map[string]KPI{"change_failure_rate": {ID: "change_failure_rate", Value: new(3.0), Status: "green"}}, now.Add(time.Duration(i)*time.Minute))
+		var err error
+		if last, err = Record(ctx, st, r, "token:ci", "token:ci"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Decision", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Decision(ctx, st, last.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("DecisionsOfService", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Decisions(ctx, st, "svc-3"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -348,7 +348,7 @@ func callServer(ctx context.Context, method, server, path, token string, in, out
 		// forgot to pass its secret, which is what it almost always is.
 		return &serverError{resp.StatusCode, fmt.Sprintf("%s answered 401: CANDOR_TOKEN is not set (an API token of role ingest: candor token create --name ci --role ingest)", server)}
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
 		var e struct{ Error, Param string }
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
 			if e.Param != "" {
@@ -561,11 +561,14 @@ func runGateRetro(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "gate retro-validate", "DEPLOYMENT --note TEXT [flags]",
 		"Records that an emergency change (a production deployment with emergency = true, which bypassed the\n"+
 			"gates) was reviewed after the fact. DEPLOYMENT is source/id, or an id unique across sources. The\n"+
-			"retro-validation is a record of its own in the audit ledger; a deployment is validated once.")
+			"retro-validation is a record of its own in the audit ledger; a deployment is validated once.\n"+
+			"With --server (or CANDOR_URL) it asks that Candor server with the token in CANDOR_TOKEN (records:write),\n"+
+			"recorded as the token's; otherwise it opens the store (--data/--db).")
 	var c common
 	c.bind(fs)
 	note := fs.String("note", "", "what the review found, and where it is written up (required)")
-	by := fs.String("by", "", "who reviewed it (default: cli)")
+	by := fs.String("by", "", "who reviewed it (default: cli; with --server, the token's name)")
+	server := fs.String("server", "", "URL of the Candor server to ask (or CANDOR_URL)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -575,6 +578,21 @@ func runGateRetro(ctx context.Context, env *Env, args []string) error {
 	}
 	if strings.TrimSpace(*note) == "" {
 		return usagef("--note is required: what the review found")
+	}
+	if err := serverFlag(env, server); err != nil {
+		return err
+	}
+	if *server != "" {
+		if *by != "" {
+			return usagef("--by is the token's name with --server (or CANDOR_URL): the server records who asked")
+		}
+		var v gate.RetroValidation
+		in := map[string]string{"deployment": rest[0], "note": *note}
+		if err := callServer(ctx, http.MethodPost, *server, "/api/v1/gates/retro-validations", env.Getenv("CANDOR_TOKEN"), in, &v); err != nil {
+			return err
+		}
+		writeRetro(env, v)
+		return nil
 	}
 	a, err := c.open(ctx, env)
 	if err != nil {
@@ -597,10 +615,14 @@ func runGateRetro(ctx context.Context, env *Env, args []string) error {
 	if v, err = gate.RecordRetro(ctx, a.store, v); err != nil {
 		return err
 	}
+	writeRetro(env, v)
+	return nil
+}
+
+func writeRetro(env *Env, v gate.RetroValidation) {
 	late := ""
 	if v.Late {
 		late = " (after its deadline)"
 	}
 	fmt.Fprintf(env.Stdout, "retro-validated %s (%s, finished %s)%s by %s\n", v.Deployment, v.Service, v.FinishedAt.Format(time.RFC3339), late, v.By)
-	return nil
 }

@@ -168,6 +168,46 @@ func TestGateRetroValidate(t *testing.T) {
 	}
 }
 
+// TestGateRetroValidateOverAPI: a pipeline retro-validates an emergency
+// change through the server (POST /api/v1/gates/retro-validations) with a
+// records:write token, recorded as the token's; a second time is a 409
+// the CLI reports; --by is refused with --server; a token without
+// records:write is refused. It had to open the store.
+func TestGateRetroValidateOverAPI(t *testing.T) {
+	dir := t.TempDir()
+	data, recs := filepath.Join(dir, "data"), filepath.Join(dir, "emergency.ndjson")
+	os.WriteFile(recs, []byte(`{"kind":"deployment","id":"e1","source":"github","service":"checkout","environment":"production","finished_at":"2026-05-01T10:00:00Z","status":"success","emergency":true}
+`), 0o600)
+	mustRun(t, "import", "--data", data, recs)
+	runWith(t, "", false, "user", "add", "--email", "admin@example.com", "--role", "admin", "--generate-password", "--data", data).want(t, 0, "user add")
+	token := func(name, role string) string {
+		lines := strings.Split(strings.TrimSpace(mustRun(t, "token", "create", "--name", name, "--role", role, "--data", data).stdout), "\n")
+		return lines[len(lines)-1]
+	}
+	ci, viewer := token("pir-pipeline", "ingest"), token("viewer", "support")
+	p := start(t, "serve", "--data", data, "--addr", "127.0.0.1:0")
+	url := p.waitFor(t, "the listening log line", p.listeningURL)
+	retro := func(tok string, args ...string) result {
+		env, out, errb := testEnv(map[string]string{"CANDOR_URL": url, "CANDOR_TOKEN": tok})
+		code := Run(context.Background(), env, append([]string{"gate", "retro-validate"}, args...))
+		return result{code, out.String(), errb.String()}
+	}
+	if r := retro(viewer, "e1", "--note", "reviewed in PIR-12"); r.code != 1 || !strings.Contains(r.stderr, "403") {
+		t.Errorf("a token without records:write: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	r := retro(ci, "e1", "--note", "reviewed in PIR-12")
+	if r.code != 0 || !strings.Contains(r.stdout, "retro-validated github/e1 (checkout, finished 2026-05-01T10:00:00Z) (after its deadline) by token:pir-pipeline") {
+		t.Errorf("over the API: %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r = retro(ci, "github/e1", "--note", "again"); r.code != 1 || !strings.Contains(r.stderr, "answered 409") || !strings.Contains(r.stderr, "github/e1 was ") || !strings.Contains(r.stderr, "retro-validated at ") {
+		t.Errorf("twice: %d %s", r.code, r.stderr)
+	}
+	if r = retro(ci, "e1", "--note", "x", "--by", "someone"); r.code != 2 || !strings.Contains(r.stderr, "--by is the token's name") {
+		t.Errorf("--by with the server: %d %s", r.code, r.stderr)
+	}
+	p.stop(t)
+}
+
 // TestGateCheckWait: with --wait an escalated release waits for an
 // approver: exit 0 once approved (gate approve), 1 once rejected, and 3
 // saying so when the wait runs out; the requester cannot approve.

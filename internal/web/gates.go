@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/candor/candor/internal/auth"
 	"github.com/candor/candor/internal/domain"
@@ -41,6 +42,42 @@ func (s *Server) postGateEvaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.gateView(r, res))
+}
+
+// postRetroValidation serves POST /api/v1/gates/retro-validations with
+// {"deployment": "source/id" (or an id unique across sources), "note":
+// …}: 201 with the retro-validation recorded for the principal; 404 when
+// no emergency deployment has that name, 409 when it was retro-validated.
+func (s *Server) postRetroValidation(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Deployment string `json:"deployment"`
+		Note       string `json:"note"`
+	}
+	if err := decodeObject(http.MaxBytesReader(w, r.Body, maxGateBody), &in, "deployment and note",
+		`{"deployment": "github/deploy-4711", "note": "reviewed in INC-42's post-incident review"}`, func(string) bool { return false }); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if strings.TrimSpace(in.Deployment) == "" {
+		s.writeError(w, r, domain.InvalidParam("deployment", "required: the emergency deployment's source/id, or an id unique across sources"))
+		return
+	}
+	policies := s.Gates.Get()
+	who := auth.ActorOf(auth.PrincipalFrom(r.Context()), auth.Client{}).Name
+	var v gate.RetroValidation
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		var err error
+		v, err = gate.PrepareRetro(policies, ds, strings.TrimSpace(in.Deployment), in.Note, who, s.Now())
+		return err
+	})
+	if err == nil {
+		v, err = gate.RecordRetro(r.Context(), s.Store, v)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
 }
 
 // gateView hides the values of KPIs the caller may not see (a CI token

@@ -127,6 +127,9 @@ func (s *Server) Routes() []Route {
 		{"POST", "/api/v1/shares/{id}/revoke", SignedIn, API, s.revokeShare},
 		{"POST", "/api/v1/gates/evaluate", Need(auth.GatesCheck), API, s.postGateEvaluate},
 		{"GET", "/api/v1/gates/decisions", Need(auth.RecordsRead), API, s.listGateDecisions},
+		// A retro-validation is a record (domain.RetroValidation), written
+		// by whoever may write records: the review's pipeline or person.
+		{"POST", "/api/v1/gates/retro-validations", Need(auth.RecordsWrite), API, s.postRetroValidation},
 		{"POST", "/api/v1/annotations", Need(auth.MetricAcknowledge), API, s.postAnnotation},
 		{"GET", "/api/v1/annotations", Need(auth.MetricRead), API, s.listAnnotations},
 		{"POST", "/api/v1/annotations/{id}/withdraw", Need(auth.MetricAcknowledge), API, s.withdrawAnnotation},

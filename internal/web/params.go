@@ -32,6 +32,7 @@ var routeParams = map[string][]string{
 	"POST /api/v1/alerts/silences":               nil,
 	"POST /api/v1/alerts/silences/{id}/end":      nil,
 	"POST /api/v1/gates/evaluate":                nil,
+	"POST /api/v1/gates/retro-validations":       nil,
 	"POST /api/v1/gates/decisions/{id}/approve":  nil,
 	"POST /api/v1/gates/decisions/{id}/reject":   nil,
 

@@ -97,6 +97,9 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"POST /api/v1/shares/{id}/revoke": {who: "signed in", path: "/api/v1/shares/999999/revoke", ok: 404},
 		"POST /api/v1/gates/evaluate":     {who: "gates:check", body: `{"service":"api","environment":"production","version":"1.2.3","facts":{"coverage":"92%","risk_score":10,"strategy":"canary"}}`, ok: 200},
 		"GET /api/v1/gates/decisions":     {who: "records:read", path: "/api/v1/gates/decisions?service=api", ok: 200},
+		// No emergency deployment is named d1: refused after the policy
+		// (TestGateRetroValidateOverAPI records real ones).
+		"POST /api/v1/gates/retro-validations": {who: "records:write", body: `{"deployment":"import/d1","note":"route test"}`, ok: 404},
 
 		// A governed configuration section's history (alert rules, gate policies, custom views).
 		"GET /api/v1/sections/{name}/history": {who: "metric:read", path: "/api/v1/sections/alerts.rules/history", ok: 200},

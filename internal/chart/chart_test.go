@@ -1189,3 +1189,49 @@ func TestTrendFewPointsAreGrey(t *testing.T) {
 		t.Errorf("the description does not say which point rests on too few cases:\n%s", svg)
 	}
 }
+
+// At a phone's width a long label stays left of the bars: the demo's
+// campaign names ("checkout-conversion-webinar", "scaling-black-friday-webinar")
+// had run over the axis and into "0 % · n = 17 · not judged" on the VP
+// Marketing view at 380 px. A label too wide for its column is squeezed, and
+// past what stays legible cut with an ellipsis, the full name kept in the
+// row's tooltip and the chart's description.
+func TestBarsLongLabelsStayLeftOfTheBars(t *testing.T) {
+	var bars []Bar
+	names := []string{"checkout-conversion-webinar", "scaling-black-friday-webinar", "linkedin-ecommerce-ops", "docs",
+		"a-campaign-name-of-thirty-two-ch"}
+	for i, l := range names {
+		bars = append(bars, Bar{Label: l, Value: fp(float64(i)), Status: StatusUnjudged, Cases: "n = 17"})
+	}
+	for _, w := range []int{360, 560} {
+		svg := string(Bars{Format: pct, Width: w, Bars: bars}.SVG())
+		axis := regexp.MustCompile(`<line class="axis" x1="([0-9.]+)"`).FindStringSubmatch(svg)
+		if axis == nil {
+			t.Fatalf("no axis:\n%s", svg)
+		}
+		zero, _ := strconv.ParseFloat(axis[1], 64)
+		labels := regexp.MustCompile(`<text class="label" x="0"([^>]*)>([^<]*)</text>`).FindAllStringSubmatch(svg, -1)
+		if len(labels) != len(bars) {
+			t.Fatalf("%d labels for %d bars:\n%s", len(labels), len(bars), svg)
+		}
+		for i, m := range labels {
+			text := html.UnescapeString(m[2])
+			right := textWidth(text, 11)
+			if l := regexp.MustCompile(`textLength="([0-9.]+)"`).FindStringSubmatch(m[1]); l != nil {
+				right, _ = strconv.ParseFloat(l[1], 64)
+				if right/textWidth(text, 11) < 0.7 {
+					t.Errorf("width %d: %q squeezed to %.0f %% of its width, past legible", w, text, 100*right/textWidth(text, 11))
+				}
+			}
+			if right > zero-2 {
+				t.Errorf("width %d: label %q ends at %.1f, over the axis at %.1f", w, text, right, zero)
+			}
+			if text != names[i] && !strings.Contains(svg, "<title>"+names[i]+"</title>") {
+				t.Errorf("width %d: label %q shown for %q with no tooltip naming it in full", w, text, names[i])
+			}
+			if !strings.Contains(svg, names[i]+" ") {
+				t.Errorf("width %d: the description does not name %q in full", w, names[i])
+			}
+		}
+	}
+}

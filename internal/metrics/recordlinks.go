@@ -79,6 +79,22 @@ func (d *Dataset) TicketRelease(source, id string, asOf time.Time) (LinkedRecord
 	return LinkedRecord{Kind: domain.KindDeployment, Source: d.str(x.src), ID: d.str(x.id), Method: Explicit}, true
 }
 
+// LeadOpportunity resolves the opportunity a lead of the source names (its
+// opportunity field) as SPEC §2 and funnel conversion do, among the
+// opportunities created by asOf: the one of the lead's source, else the
+// only one with the id; ok is false when it names none by then, or several.
+func (d *Dataset) LeadOpportunity(source, id string, asOf time.Time) (LinkedRecord, bool) {
+	ic, ok := d.codeOf(id)
+	if !ok {
+		return LinkedRecord{}, false
+	}
+	o, st := d.resolveOpportunity(ic, d.codeOrNone(source), asOf.UnixNano())
+	if st != refFound || o == nil {
+		return LinkedRecord{}, false
+	}
+	return LinkedRecord{Kind: domain.KindOpportunity, Source: d.str(o.source), ID: id, Method: Explicit}, true
+}
+
 // ListedChange resolves a change id that a deployment of the source lists
 // (its changes field) as SPEC §2 does: the change of the deployment's
 // source, else the only change with the id from any source, whenever it

@@ -83,6 +83,8 @@ type recordField struct {
 type fieldItem struct {
 	Text, Href string
 	Missing    bool
+	// What is the kind it names, for "(no such …)".
+	What string
 }
 
 type metricLink struct{ Name, Href string }
@@ -117,6 +119,12 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	if kind == domain.KindTicket {
 		slaNote(data.Fields, opt.AsOf)
 		if err := s.linkRelease(r, rec, q, opt.AsOf, data.Fields); err != nil {
+			s.pageError(w, r, err)
+			return
+		}
+	}
+	if kind == domain.KindLead {
+		if err := s.linkOpportunity(r, rec, q, opt.AsOf, data.Fields); err != nil {
 			s.pageError(w, r, err)
 			return
 		}
@@ -388,6 +396,33 @@ func (s *Server) linkRelease(r *http.Request, rec *StoredRecord, q Query, asOf t
 	item := fieldItem{Text: fields[i].Text}
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		if l, ok := ds.TicketRelease(rec.Source, item.Text, asOf); ok {
+			item.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
+		} else {
+			item.Missing = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fields[i].Items = []fieldItem{item}
+	return nil
+}
+
+// linkOpportunity links a lead's opportunity to the opportunity's page, as a
+// ticket's release is linked: a lead counted as won by funnel conversion had
+// named its deal by an id the reader could not open, so the amount and the
+// close behind "won" were out of reach. An id naming no opportunity created
+// by the page's time (or several) is marked so: funnel conversion does not
+// count it either.
+func (s *Server) linkOpportunity(r *http.Request, rec *StoredRecord, q Query, asOf time.Time, fields []recordField) error {
+	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == "opportunity" && !f.JSON })
+	if i < 0 || !s.access(r).CanReadKind(string(domain.KindOpportunity)) {
+		return nil
+	}
+	item := fieldItem{Text: fields[i].Text, What: "opportunity"}
+	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
+		if l, ok := ds.LeadOpportunity(rec.Source, item.Text, asOf); ok {
 			item.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
 		} else {
 			item.Missing = true

@@ -124,3 +124,26 @@ func TestTicketReleaseLinked(t *testing.T) {
 	}
 	mustContain(t, "a ticket naming no deployment", e.get200(t, "/records/ticket/import/k2?as_of="+asOf), []string{"nosuch <span class=\"muted\">(no such deployment)</span>"})
 }
+
+// A lead's opportunity links to the opportunity's page, as a ticket's release links to its
+// deployment: from a lead funnel conversion counts as won, the deal behind "won" (its amount,
+// its close) had been an id to type into the address bar. An opportunity not yet created at the
+// page's time, which funnel conversion does not count either, is "no such opportunity".
+func TestLeadOpportunityLinked(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, b := range []string{
+		`{"kind":"opportunity","id":"o1","created_at":"2026-03-12T00:00:00Z","amount":9000,"stage":"closed_won","closed_at":"2026-03-20T00:00:00Z","won":true}`,
+		`{"kind":"opportunity","id":"o2","created_at":"2026-04-12T00:00:00Z","amount":100,"stage":"discovery"}`,
+		`{"kind":"lead","id":"l1","created_at":"2026-03-10T00:00:00Z","opportunity":"o1"}`,
+		`{"kind":"lead","id":"l2","created_at":"2026-03-10T00:00:00Z","opportunity":"o2"}`,
+	} {
+		e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: b})
+	}
+	page := e.get200(t, "/records/lead/import/l1?as_of="+asOf)
+	if !strings.Contains(page, `<a href="/records/opportunity/import/o1?as_of=2026-03-31">o1</a>`) {
+		i := strings.Index(page, ">opportunity<")
+		t.Errorf("the lead's opportunity is not linked to its page:\n%s", page[i:min(len(page), i+300)])
+	}
+	mustContain(t, "a lead naming an opportunity created after the page's time", e.get200(t, "/records/lead/import/l2?as_of="+asOf),
+		[]string{"o2 <span class=\"muted\">(no such opportunity)</span>"})
+}

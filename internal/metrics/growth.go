@@ -637,6 +637,10 @@ func funnelConversion(d *Dataset, q Query) Result {
 	lag, from, to := d.funnelCohort(q)
 	at := func(t int64) bool { return t != 0 && t <= end }
 	var reached [5]int // lead, MQL, SQL, opportunity, won
+	// The records behind the value go furthest stage first, newest first
+	// within each: the cohort comes oldest first, and a page listing it so
+	// had left the few won leads among hundreds that went nowhere.
+	var byStage [5][]*leadRow
 	for l := range d.leadsCreatedIn(from, to) {
 		if !d.leadInScope(q, l) {
 			continue
@@ -661,7 +665,14 @@ func funnelConversion(d *Dataset, q Query) Result {
 		for s := 0; s <= stage; s++ {
 			reached[s]++
 		}
-		r.rowRef(q, d, l, nil, funnelStageNames[stage])
+		if q.Records {
+			byStage[stage] = append(byStage[stage], l)
+		}
+	}
+	for stage := len(byStage) - 1; stage >= 0; stage-- {
+		for _, l := range slices.Backward(byStage[stage]) {
+			r.rowRef(q, d, l, nil, funnelStageNames[stage])
+		}
 	}
 	stages := map[string]*float64{}
 	counts := map[string]int{}

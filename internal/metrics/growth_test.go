@@ -469,3 +469,23 @@ func TestBookRecordsAddUp(t *testing.T) {
 		}
 	}
 }
+
+// Funnel conversion lists its cohort furthest stage first — won, then
+// opportunity, SQL, MQL, lead — newest first within each, so the leads
+// behind "Won 3" head the records a page and candor metric show: listed
+// oldest first, the demo's three won leads lay among 406 on the records
+// table's pages 1 to 17.
+func TestFunnelRecordsFurthestStageFirst(t *testing.T) {
+	d := bizDS(nil, marchLeads()...)
+	q := bizQ(bizT("2026-06-29"))
+	q.Records = true
+	r := bizCompute(t, d, "funnel_conversion", q)
+	var got []string
+	for _, ref := range r.Records {
+		got = append(got, ref.ID+" "+ref.Note)
+	}
+	want := []string{"f1 won", "f7 opportunity", "f2 opportunity", "f3 sql", "f4 mql", "f6 lead", "f5 lead"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("records in the order %q, want %q", got, want)
+	}
+}

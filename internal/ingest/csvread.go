@@ -135,7 +135,10 @@ func checkColumns(name string, kind domain.Kind, cols []string) error {
 		if s := domain.Closest(u, known); s != "" {
 			reason += fmt.Sprintf(" (did you mean %q?)", s)
 		} else {
-			reason += " (docs/records.md lists them)"
+			// The fields themselves, as an NDJSON line's unknown field gets
+			// them: a marketer's export header ("utm_campaign") had been sent
+			// to docs/records.md to learn what a lead may carry.
+			reason += " (known: " + strings.Join(known, ", ") + ")"
 		}
 		problems = append(problems, LineError{File: name, Line: 1, Field: u, Reason: reason})
 	}

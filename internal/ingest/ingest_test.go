@@ -1033,7 +1033,7 @@ func TestImportCSVErrors(t *testing.T) {
 	}{
 		{"missing required", "id,service,environment,status", "api,production,success", "finished_at", "deployments.csv:1: field finished_at: the header lacks this column: every deployment record needs it"},
 		{"misspelt required", "id,service,environment,finishd_at,status", "api,production,2026-03-10T12:00:00Z,success", "finished_at", `deployments.csv:1: field finished_at: the header lacks this column: every deployment record needs it (the header has "finishd_at": a typo?)`},
-		{"unknown", depHeader + ",colour", "api,production,2026-03-10T12:00:00Z,success,red", "colour", `deployments.csv:1: field colour: not a field of kind deployment (docs/records.md lists them)`},
+		{"unknown", depHeader + ",colour", "api,production,2026-03-10T12:00:00Z,success,red", "colour", `deployments.csv:1: field colour: not a field of kind deployment (known: change_request, changes, commit, coverage, cutover_at, emergency, env_type, environment, finished_at, id, kind, pipeline_url, reason, retro_validated_at, risk_score, rollback_of, service, source, started_at, status, version)`},
 		{"unknown near a field", depHeader + ",verison", "api,production,2026-03-10T12:00:00Z,success,1.2", "verison", `deployments.csv:1: field verison: not a field of kind deployment (did you mean "version"?)`},
 	}
 	for _, c := range columns {

@@ -590,7 +590,8 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, ImportSummary(sum))
 }
 
-// recordsFormat is the format of a records body: CSV for text/csv, else
+// recordsFormat is the format of a records body: CSV for text/csv (or one of
+// its other names, csvTypes), else
 // NDJSON, whatever else the type says (curl --data-binary sends a form's
 // type). A body the import could only misread is refused (415): a
 // compressed one, and a form's file upload, whose parts' headers and
@@ -603,13 +604,19 @@ func recordsFormat(r *http.Request) (string, error) {
 	// CSV read as NDJSON and every line refused as "not a JSON object".
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
-	case err == nil && mt == "text/csv":
+	case err == nil && csvTypes[mt]:
 		return "csv", nil
 	case err == nil && strings.HasPrefix(mt, "multipart/"):
 		return "", domain.Errorf(domain.EUnsupportedMedia, "Content-Type %s is not read: send the file itself as the body (curl --data-binary @FILE), NDJSON or, with Content-Type: text/csv, CSV", mt)
 	}
 	return "ndjson", nil
 }
+
+// csvTypes are the media types a CSV body is sent as: text/csv (RFC 4180)
+// and the names exporters and HTTP clients use for it besides, under which
+// a marketer's leads file had been read as NDJSON and every line refused
+// as "not a JSON object".
+var csvTypes = map[string]bool{"text/csv": true, "application/csv": true, "text/x-csv": true, "application/x-csv": true, "text/comma-separated-values": true}
 
 // ownBodyTypes are the API routes that read bodies other than a JSON
 // value: records as NDJSON or CSV (recordsFormat), and webhooks in each

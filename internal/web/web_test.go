@@ -452,6 +452,14 @@ func TestPostRecords(t *testing.T) {
 	e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: strings.ReplaceAll(csv, "c1,", "c7,"),
 		headers: map[string]string{"Content-Type": "Text/CSV; Charset=UTF-8"}, status: 200,
 		fields: map[string]string{"by_kind.deployment.inserted": "1", "by_kind.deployment.unchanged": "1"}})
+	// CSV's other names (application/csv, text/comma-separated-values, …)
+	// are CSV too: a leads file sent as application/csv had been read as
+	// NDJSON and refused line by line, "not a JSON object".
+	for i, ct := range []string{"application/csv", "text/x-csv", "application/x-csv", "text/comma-separated-values"} {
+		e.run(t, scenario{method: "POST", url: "/api/v1/records?kind=deployment", body: strings.ReplaceAll(csv, "c1,", fmt.Sprintf("a%d,", i)),
+			headers: map[string]string{"Content-Type": ct}, status: 200,
+			fields: map[string]string{"by_kind.deployment.inserted": "1", "by_kind.deployment.unchanged": "1"}})
+	}
 }
 
 func TestPostRecordsInputErrors(t *testing.T) {

@@ -1017,6 +1017,32 @@ func ReadingOrder(lines []BreakdownLine, by, better string) []BreakdownLine {
 	return out
 }
 
+// PanelLines is at most n of a breakdown's lines by by, as a role view
+// shows them (its page's panel and candor view alike), in the order the
+// metric page lists them (ReadingOrder): the n a reader must see first —
+// red, then amber, then the rest, each worst value first by the metric's
+// direction, lines without a value last —, and by an ordinal dimension
+// those n in its own order. Taking the first n in the breakdown's
+// (alphabetical) order had left out the very line that sets a worst-of
+// metric's value: release impact's worst service, "search", was the 13th
+// of 13 on the support view.
+func PanelLines(lines []BreakdownLine, by, better string, n int) []BreakdownLine {
+	if !OrdinalBreakdown(by) {
+		lines = ReadingOrder(lines, by, better)
+		return lines[:min(n, len(lines))]
+	}
+	if len(lines) <= n {
+		return lines
+	}
+	keep := WorstFirst(lines, better)[:n]
+	slices.Sort(keep)
+	out := make([]BreakdownLine, 0, n)
+	for _, i := range keep {
+		out = append(out, lines[i])
+	}
+	return out
+}
+
 // OrdinalBreakdown says a dimension's values have an order of their own
 // (tier 1 before tier 2), which a breakdown by it keeps. Not a ticket's
 // priority: its breakdown's order is alphabetical (high, low, normal,

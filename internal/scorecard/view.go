@@ -297,8 +297,8 @@ func quotaPace(cat *catalog.Catalog, ds *metrics.Dataset, opt Options) *QuotaPac
 	return q
 }
 
-// maxViewLines bounds the breakdown lines a text view shows per metric;
-// JSON has them all.
+// maxViewLines bounds the breakdown lines a text view shows per metric,
+// those PanelLines picks; JSON has them all.
 const maxViewLines = 15
 
 // ViewText renders a role view for people.
@@ -346,12 +346,12 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			continue
 		}
 		fmt.Fprintf(&b, "     by %s:\n", m.By)
-		for i, l := range m.Breakdown {
-			if i == maxViewLines {
-				fmt.Fprintf(&b, "       … %d more (candor metric %s --by %s)\n", len(m.Breakdown)-maxViewLines, c.ID, m.By)
-				break
-			}
+		shown := PanelLines(m.Breakdown, m.By, c.Better, maxViewLines)
+		for _, l := range shown {
 			fmt.Fprintf(&b, "       %s\n", breakdownLineText(l, c.Unit, o))
+		}
+		if more := len(m.Breakdown) - len(shown); more > 0 {
+			fmt.Fprintf(&b, "       … %d more (candor metric %s --by %s)\n", more, c.ID, m.By)
 		}
 	}
 	return b.String()

@@ -234,3 +234,30 @@ func TestViewTextBoundsLines(t *testing.T) {
 		t.Errorf("text:\n%s", text)
 	}
 }
+
+// The text view lists a long breakdown as the role view's page does: red,
+// amber, then the worst values, at most maxViewLines of them. It had
+// listed the first lines alphabetically, so a red line late in the
+// alphabet was cut ("… 2 more") — and on the VP Marketing view two of the
+// demo's seventeen campaigns, one of the three that converted, where the
+// page and candor metric --by list worst first.
+func TestViewTextListsWorstFirst(t *testing.T) {
+	vr := &ViewResult{ID: "x", Name: "X", Status: catalog.Red, Metrics: []ViewMetric{{
+		Card: Card{ID: "funnel_conversion", Name: "Funnel conversion", Unit: "%", Better: "higher", Status: catalog.Green}, By: "campaign",
+	}}}
+	for i := range maxViewLines + 2 {
+		v := float64(10 + i)
+		vr.Metrics[0].Breakdown = append(vr.Metrics[0].Breakdown, BreakdownLine{Key: fmt.Sprintf("c%02d", i), Value: &v, Status: catalog.Green, Count: 20})
+	}
+	red := 50.0
+	vr.Metrics[0].Breakdown = append(vr.Metrics[0].Breakdown, BreakdownLine{Key: "zz-red", Value: &red, Status: catalog.Red, Count: 20})
+	text := ViewText(vr, TextOptions{})
+	i, j := strings.Index(text, "zz-red"), strings.Index(text, "c00")
+	if i < 0 || j < 0 || i > j {
+		t.Errorf("the red line is not listed first:\n%s", text)
+	}
+	// The highest values are the ones left for candor metric --by.
+	if strings.Contains(text, fmt.Sprintf("c%02d", maxViewLines+1)) || !strings.Contains(text, "… 3 more") {
+		t.Errorf("the cut is not of the best values:\n%s", text)
+	}
+}

@@ -446,29 +446,10 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 	return m
 }
 
-// worstLines is at most n of a breakdown's lines by by, in the order the
-// metric page lists them (scorecard.ReadingOrder): the n a reader must see first —
-// red, then amber, then the rest, each worst value first by the metric's
-// direction, lines without a value last —, and by an ordinal dimension
-// those n in its own order. Taking the first n in the breakdown's
-// (alphabetical) order had left out the very line that sets a worst-of
-// metric's value: release impact's worst service, "search", was the 13th
-// of 13 on the support view.
+// worstLines is at most n of a breakdown's lines, as candor view lists
+// them too (scorecard.PanelLines).
 func worstLines(lines []scorecard.BreakdownLine, by, better string, n int) []scorecard.BreakdownLine {
-	if !scorecard.OrdinalBreakdown(by) {
-		lines = scorecard.ReadingOrder(lines, by, better)
-		return lines[:min(n, len(lines))]
-	}
-	if len(lines) <= n {
-		return lines
-	}
-	keep := scorecard.WorstFirst(lines, better)[:n]
-	slices.Sort(keep)
-	out := make([]scorecard.BreakdownLine, 0, n)
-	for _, i := range keep {
-		out = append(out, lines[i])
-	}
-	return out
+	return scorecard.PanelLines(lines, by, better, n)
 }
 
 // funnelStages are the lead funnel's stages, by their keys in the funnel

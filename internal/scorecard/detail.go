@@ -1019,28 +1019,56 @@ func ReadingOrder(lines []BreakdownLine, by, better string) []BreakdownLine {
 
 // PanelLines is at most n of a breakdown's lines by by, as a role view
 // shows them (its page's panel and candor view alike), in the order the
-// metric page lists them (ReadingOrder): the n a reader must see first —
-// red, then amber, then the rest, each worst value first by the metric's
-// direction, lines without a value last —, and by an ordinal dimension
-// those n in its own order. Taking the first n in the breakdown's
+// metric page lists them (ReadingOrder): red, then amber, then the other
+// lines with a value, each worst value first by the metric's direction,
+// then those on too few cases and without a value. When the other lines
+// do not all fit, the room left after red and amber goes to the worst and
+// the best of them alike, and the middle ones are left out: keeping only
+// the worst had shown a VP Marketing twelve campaigns at "0 %" and left
+// out the three that converted. Taking the first n in the breakdown's
 // (alphabetical) order had left out the very line that sets a worst-of
-// metric's value: release impact's worst service, "search", was the 13th
-// of 13 on the support view.
-func PanelLines(lines []BreakdownLine, by, better string, n int) []BreakdownLine {
-	if !OrdinalBreakdown(by) {
-		lines = ReadingOrder(lines, by, better)
-		return lines[:min(n, len(lines))]
-	}
+// metric's value (release impact's worst service, "search", the 13th of
+// 13 on the support view). By an ordinal dimension the n worst are kept,
+// in its own order. Gap is where in the lines the left-out ones fall
+// (len(lines) when at the end or none is).
+func PanelLines(lines []BreakdownLine, by, better string, n int) (shown []BreakdownLine, gap int) {
 	if len(lines) <= n {
-		return lines
+		return ReadingOrder(lines, by, better), len(lines)
 	}
-	keep := WorstFirst(lines, better)[:n]
-	slices.Sort(keep)
-	out := make([]BreakdownLine, 0, n)
-	for _, i := range keep {
-		out = append(out, lines[i])
+	order := WorstFirst(lines, better)
+	if OrdinalBreakdown(by) {
+		keep := slices.Clone(order[:n])
+		slices.Sort(keep)
+		for _, i := range keep {
+			shown = append(shown, lines[i])
+		}
+		return shown, n
 	}
-	return out
+	head, comparable := 0, 0
+	for _, i := range order {
+		switch l := lines[i]; {
+		case l.Value != nil && l.Needs == 0 && (l.Status == catalog.Red || l.Status == catalog.Amber):
+			head++
+		case l.Value != nil && l.Needs == 0:
+			comparable++
+		}
+	}
+	room := n - head
+	if room <= 1 || comparable <= room {
+		for _, i := range order[:n] {
+			shown = append(shown, lines[i])
+		}
+		return shown, n
+	}
+	worst := (room + 1) / 2
+	for _, i := range order[:head+worst] {
+		shown = append(shown, lines[i])
+	}
+	gap = len(shown)
+	for _, i := range order[head+comparable-(room-worst) : head+comparable] {
+		shown = append(shown, lines[i])
+	}
+	return shown, gap
 }
 
 // OrdinalBreakdown says a dimension's values have an order of their own

@@ -346,11 +346,15 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			continue
 		}
 		fmt.Fprintf(&b, "     by %s:\n", m.By)
-		shown := PanelLines(m.Breakdown, m.By, c.Better, maxViewLines)
-		for _, l := range shown {
+		shown, gap := PanelLines(m.Breakdown, m.By, c.Better, maxViewLines)
+		more := len(m.Breakdown) - len(shown)
+		for i, l := range shown {
+			if i == gap && more > 0 {
+				fmt.Fprintf(&b, "       … %d more between these (candor metric %s --by %s)\n", more, c.ID, m.By)
+			}
 			fmt.Fprintf(&b, "       %s\n", breakdownLineText(l, c.Unit, o))
 		}
-		if more := len(m.Breakdown) - len(shown); more > 0 {
+		if gap >= len(shown) && more > 0 {
 			fmt.Fprintf(&b, "       … %d more (candor metric %s --by %s)\n", more, c.ID, m.By)
 		}
 	}

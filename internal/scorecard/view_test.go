@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -229,18 +230,19 @@ func TestViewTextBoundsLines(t *testing.T) {
 		vr.Metrics[0].Breakdown = append(vr.Metrics[0].Breakdown, BreakdownLine{Key: fmt.Sprintf("svc%02d", i), Value: &v, Status: catalog.Green})
 	}
 	text := ViewText(vr, TextOptions{})
-	if !strings.Contains(text, "svc00") || strings.Contains(text, fmt.Sprintf("svc%02d", maxViewLines)) ||
-		!strings.Contains(text, "… 5 more (candor metric change_failure_rate --by service)") {
+	// The worst eight and the best seven; the five between are left out,
+	// and the line saying so stands where they would.
+	if !strings.Contains(text, "svc07") || strings.Contains(text, "svc08") || strings.Contains(text, "svc12") || !strings.Contains(text, "svc13") ||
+		!strings.Contains(text, "svc07 ") || !regexp.MustCompile(`svc07[^\n]*\n +… 5 more between these \(candor metric change_failure_rate --by service\)\n +svc13`).MatchString(text) {
 		t.Errorf("text:\n%s", text)
 	}
 }
 
 // The text view lists a long breakdown as the role view's page does: red,
-// amber, then the worst values, at most maxViewLines of them. It had
-// listed the first lines alphabetically, so a red line late in the
+// amber, then the worst and the best values, at most maxViewLines of them.
+// It had listed the first lines alphabetically, so a red line late in the
 // alphabet was cut ("… 2 more") — and on the VP Marketing view two of the
-// demo's seventeen campaigns, one of the three that converted, where the
-// page and candor metric --by list worst first.
+// demo's seventeen campaigns, one of the three that converted.
 func TestViewTextListsWorstFirst(t *testing.T) {
 	vr := &ViewResult{ID: "x", Name: "X", Status: catalog.Red, Metrics: []ViewMetric{{
 		Card: Card{ID: "funnel_conversion", Name: "Funnel conversion", Unit: "%", Better: "higher", Status: catalog.Green}, By: "campaign",
@@ -256,8 +258,14 @@ func TestViewTextListsWorstFirst(t *testing.T) {
 	if i < 0 || j < 0 || i > j {
 		t.Errorf("the red line is not listed first:\n%s", text)
 	}
-	// The highest values are the ones left for candor metric --by.
-	if strings.Contains(text, fmt.Sprintf("c%02d", maxViewLines+1)) || !strings.Contains(text, "… 3 more") {
-		t.Errorf("the cut is not of the best values:\n%s", text)
+	// Past the red line the room goes to the worst seven and the best seven
+	// (the campaigns that convert best), the middle three left out.
+	for _, k := range []string{"c06", "c10", "c16"} {
+		if !strings.Contains(text, k) {
+			t.Errorf("%s is not listed:\n%s", k, text)
+		}
+	}
+	if strings.Contains(text, "c07") || strings.Contains(text, "c09") || !strings.Contains(text, "… 3 more between these") {
+		t.Errorf("the cut is not of the middle values:\n%s", text)
 	}
 }

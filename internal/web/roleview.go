@@ -449,7 +449,8 @@ func (s *Server) roleMetric(vm scorecard.ViewMetric, q Query, anns []catalog.Ann
 // worstLines is at most n of a breakdown's lines, as candor view lists
 // them too (scorecard.PanelLines).
 func worstLines(lines []scorecard.BreakdownLine, by, better string, n int) []scorecard.BreakdownLine {
-	return scorecard.PanelLines(lines, by, better, n)
+	shown, _ := scorecard.PanelLines(lines, by, better, n)
+	return shown
 }
 
 // funnelStages are the lead funnel's stages, by their keys in the funnel

@@ -475,3 +475,32 @@ func TestBreakdownPanelWorstFirst(t *testing.T) {
 		t.Errorf("by tier: %s, want the breakdown's own order %s", got, want)
 	}
 }
+
+// A panel too short for a breakdown keeps its best lines beside its worst:
+// the VP Marketing view's funnel by campaign had shown twelve campaigns
+// at "0 %" and left out the three that converted, "5 more lines" away.
+func TestRoleViewKeepsBestLinesToo(t *testing.T) {
+	e := newEnv(t, 0)
+	card := scorecard.Card{ID: "funnel_conversion", Name: "Funnel conversion", Unit: "%", Better: "higher", Value: ptr(0.74), Status: catalog.Green}
+	var lines []scorecard.BreakdownLine
+	for i := range 14 {
+		lines = append(lines, scorecard.BreakdownLine{Key: fmt.Sprintf("zero%02d", i), Value: ptr(0.0), Status: catalog.Unknown, NoOwnTarget: true, Count: 20})
+	}
+	for _, c := range []struct {
+		k string
+		v float64
+	}{{"competitor-search", 2.5}, {"seo-blog", 2.56}, {"nurture-sequence", 5.26}} {
+		lines = append(lines, scorecard.BreakdownLine{Key: c.k, Value: ptr(c.v), Status: catalog.Unknown, NoOwnTarget: true, Count: 20})
+	}
+	m := e.srv.roleMetric(scorecard.ViewMetric{Card: card, By: "campaign", Breakdown: lines}, Query{AsOf: asOf}, nil)
+	var keys []string
+	for _, l := range m.Lines {
+		keys = append(keys, l.Key)
+	}
+	if len(keys) != maxRoleBars || m.More != len(lines)-maxRoleBars {
+		t.Fatalf("%d lines, %d more; want %d, %d", len(keys), m.More, maxRoleBars, len(lines)-maxRoleBars)
+	}
+	if got := strings.Join(keys[len(keys)-3:], ","); got != "competitor-search,seo-blog,nurture-sequence" || keys[0] != "zero00" {
+		t.Errorf("lines %v: want the zeros first and the three that converted last", keys)
+	}
+}

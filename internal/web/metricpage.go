@@ -215,6 +215,8 @@ type recordRow struct {
 type recordCell struct {
 	Text string
 	Num  bool
+	// Href, when set, opens the record the cell names (a lead's opportunity).
+	Href string
 }
 
 // metricPage serves a metric: its definition, value, trend, breakdowns,
@@ -833,6 +835,10 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 		c.Href = st.url(q, path, "sort", next, "offset", "")
 		t.Columns = append(t.Columns, c)
 	}
+	// A lead's opportunity opens the deal it became, as on the lead's own
+	// page: funnel conversion's won leads had named their deals by ids
+	// that opened nothing.
+	linkOpp := t.Kind == domain.KindLead && access.CanReadKind(string(domain.KindOpportunity))
 	for _, r := range rows {
 		row := recordRow{Key: domain.Key{Kind: r.Kind, Source: r.Source, ID: r.ID}}
 		if t.Linked {
@@ -849,7 +855,13 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 			if x, ok := cellOf(r, col).(float64); ok && col == colValue && !money[i] && valuePrec >= 0 {
 				text = groupDigits(strconv.FormatFloat(x, 'f', -1, 64), valuePrec)
 			}
-			row.Cells = append(row.Cells, recordCell{Text: text, Num: num[i]})
+			cell := recordCell{Text: text, Num: num[i]}
+			if id, ok := cellOf(r, col).(string); ok && linkOpp && col == "opportunity" {
+				if l, ok := ds.LeadOpportunity(r.Source, id, d.AsOf); ok {
+					cell.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
+				}
+			}
+			row.Cells = append(row.Cells, cell)
 		}
 		t.Rows = append(t.Rows, row)
 	}

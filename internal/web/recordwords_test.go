@@ -147,3 +147,25 @@ func TestLeadOpportunityLinked(t *testing.T) {
 	mustContain(t, "a lead naming an opportunity created after the page's time", e.get200(t, "/records/lead/import/l2?as_of="+asOf),
 		[]string{"o2 <span class=\"muted\">(no such opportunity)</span>"})
 }
+
+// In a metric's records table a lead's opportunity opens the opportunity's page, as on the
+// lead's own page; one not created by the page's time stays plain text.
+func TestLeadOpportunityLinkedInRecordsTable(t *testing.T) {
+	e := newEnv(t, 0)
+	for _, b := range []string{
+		`{"kind":"opportunity","id":"o1","created_at":"2026-03-12T00:00:00Z","amount":9000,"stage":"discovery"}`,
+		`{"kind":"opportunity","id":"o2","created_at":"2026-04-12T00:00:00Z","amount":100,"stage":"discovery"}`,
+		`{"kind":"lead","id":"l1","created_at":"2026-03-10T00:00:00Z","mql_at":"2026-03-11T00:00:00Z","opportunity":"o1"}`,
+		`{"kind":"lead","id":"l2","created_at":"2026-03-10T00:00:00Z","mql_at":"2026-03-11T00:00:00Z","opportunity":"o2"}`,
+	} {
+		e.run(t, scenario{method: "POST", url: "/api/v1/records", status: 200, body: b})
+	}
+	page := e.get200(t, "/metrics/mql_volume?as_of="+asOf)
+	if !strings.Contains(page, `<a href="/records/opportunity/import/o1?as_of=2026-03-31">o1</a>`) {
+		i := strings.Index(page, "l1")
+		t.Errorf("the lead's opportunity is not linked in the records table:\n%s", page[i:min(len(page), i+800)])
+	}
+	if strings.Contains(page, `/records/opportunity/import/o2`) {
+		t.Error("an opportunity created after the page's time is linked")
+	}
+}

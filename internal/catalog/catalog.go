@@ -57,10 +57,13 @@ const (
 	SpanYear         = "year"
 	SpanQuotaPeriod  = "quota_period"
 	SpanBeforeWindow = "before_window"
+	// SpanCohort: the leads created over a window's length ending a
+	// maturation lag before as_of, followed to as_of (funnel conversion).
+	SpanCohort = "cohort"
 )
 
 // Spans are the values Metric.Span may take besides SpanWindow.
-var Spans = []string{SpanInstant, SpanYear, SpanQuotaPeriod, SpanBeforeWindow}
+var Spans = []string{SpanInstant, SpanYear, SpanQuotaPeriod, SpanBeforeWindow, SpanCohort}
 
 // Directions of Metric.Better and kinds of Metric.Type.
 const (

@@ -305,4 +305,5 @@ var spanWords = map[string]string{
 	SpanYear:         "the customers active 365 days before as_of, then and at as_of",
 	SpanQuotaPeriod:  "the quota period holding as_of, up to as_of",
 	SpanBeforeWindow: "the 90 days before the window's start",
+	SpanCohort:       "the leads created over the window's length ending a maturation lag before as_of, followed to as_of",
 }

@@ -71,6 +71,16 @@ var spans = map[string]spanWords{
 		},
 		week: func(string) string { return "over the quota period to the week's end" },
 	},
+	catalog.SpanCohort: {
+		label: "Covers",
+		page: func(window string, _ time.Duration, _ bool, at time.Time) string {
+			return "the leads created over " + catalog.SpanWords(window) + " ending a maturation lag before " + stamp(at) + ", followed to then"
+		},
+		trend: func(window string) string {
+			return "each point the leads created in one week a maturation lag before its end; the figure above, those created over " + catalog.SpanWords(window)
+		},
+		week: func(string) string { return "for the leads created in a week a maturation lag before" },
+	},
 	catalog.SpanBeforeWindow: {
 		label: "Baseline",
 		page: func(window string, w time.Duration, ok bool, at time.Time) string {

@@ -227,3 +227,28 @@ func TestEffectiveWordsBeforeTheVersion(t *testing.T) {
 		}
 	}
 }
+
+// Funnel conversion's value is a cohort's — the leads created a window's
+// length ending a maturation lag before as_of, followed to as_of — and its
+// page, trend header and trend had said it covers "30d ending" as_of, "the
+// figure above covers 30 days" and "vs 0 % in the 30 days before", none of
+// which it does: the words name the cohort, and the value it is compared
+// with is the one as of 30 days before (the cohort before).
+func TestFunnelWordedAsACohort(t *testing.T) {
+	m, ok := defaultCatalog(t).Metric("funnel_conversion")
+	if !ok {
+		t.Fatal("no funnel_conversion")
+	}
+	at := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
+	label, page := Covers(m.Span, "30d", at)
+	trend, before := TrendCovers(m.Span, "30d"), TrendBefore(m.Span, "30d", at)
+	if strings.HasPrefix(page, "30d ending") || !strings.Contains(page, "leads created") || label == "Window" {
+		t.Errorf("the page says the value covers %s %q", label, page)
+	}
+	if strings.Contains(trend, "covers 30 days") || !strings.Contains(trend, "leads created") {
+		t.Errorf("the trend header says %q", trend)
+	}
+	if before != "30 days before" {
+		t.Errorf("the trend compares with %q, want the value 30 days before", before)
+	}
+}

@@ -345,11 +345,20 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			fmt.Fprintf(&b, "     by %s: no groups\n", m.By)
 			continue
 		}
+		// Worst first, as the metric's drill-down and the view's page list
+		// them: alphabetical, the lines past maxViewLines could be the worst.
+		shared := sharedReason(m.Breakdown)
 		fmt.Fprintf(&b, "     by %s:\n", m.By)
-		for i, l := range m.Breakdown {
+		if shared != "" {
+			fmt.Fprintf(&b, "       %s\n", paint(o.Color, ansiDim, "every line: "+shared))
+		}
+		for i, l := range ReadingOrder(m.Breakdown, m.By, c.Better) {
 			if i == maxViewLines {
 				fmt.Fprintf(&b, "       … %d more (candor metric %s --by %s)\n", len(m.Breakdown)-maxViewLines, c.ID, m.By)
 				break
+			}
+			if shared != "" {
+				l.Reason = ""
 			}
 			fmt.Fprintf(&b, "       %s\n", breakdownLineText(l, c.Unit, o))
 		}

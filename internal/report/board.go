@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -361,10 +362,7 @@ func (w *writer) scorecardPage() {
 			pdf.CellFormat(0, 5.6, w.tr(p.NoData), "", 1, "L", false, 0, "")
 			continue
 		}
-		for _, c := range p.Metrics {
-			if !c.Headline && c.Priority != "P0" {
-				continue
-			}
+		for _, c := range scoreRows(p) {
 			w.scoreRow(cols, c)
 		}
 	}
@@ -376,7 +374,40 @@ func (w *writer) scorecardPage() {
 		// data; it is the rule (scorecard.periodUnjudged), said once.
 		quota += " " + quotaTrend
 	}
-	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+quota)), "", "L", false)
+	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+quota)), "", "L", false)
+}
+
+// scoreRows are the cards of p the scorecard page lists: its headline and
+// P0 metrics, every red one, and, for a pillar amber with none of those
+// amber or unknown, the first that is. The pillar takes its worst metric's
+// status: a red pillar listing only amber and green rows (the demo's
+// Security red for vulnerability SLA breaches, a P1) left a board member
+// asking why, with nothing in the pack but the tally to say.
+func scoreRows(p scorecard.Pillar) []scorecard.Card {
+	var out []scorecard.Card
+	amber := false
+	for _, c := range p.Metrics {
+		if c.Headline || c.Priority == "P0" || c.Status == catalog.Red {
+			out = append(out, c)
+			amber = amber || c.Status == catalog.Amber || c.Status == catalog.Unknown
+		}
+	}
+	if p.Status != catalog.Amber || amber {
+		return out
+	}
+	for i, c := range p.Metrics {
+		if c.Status == catalog.Amber || c.Status == catalog.Unknown {
+			// In the pillar's order, as the others are.
+			var rows []scorecard.Card
+			for _, d := range p.Metrics[:i] {
+				if slices.ContainsFunc(out, func(o scorecard.Card) bool { return o.ID == d.ID }) {
+					rows = append(rows, d)
+				}
+			}
+			return append(append(rows, c), out[len(rows):]...)
+		}
+	}
+	return out
 }
 
 // tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".

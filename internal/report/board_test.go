@@ -374,3 +374,56 @@ func TestBoardTrendBefore(t *testing.T) {
 		}
 	}
 }
+
+// The scorecard page lists every red metric beside the P0 and headline
+// ones, and an amber pillar's first amber metric when none of those is:
+// a pillar is its worst metric, and a RED pillar whose rows were all
+// amber and green (the demo's Security, red for vulnerability SLA
+// breaches, a P1) said nowhere on the page which metric made it red.
+func TestBoardPackListsWhatMakesAPillarItsColour(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	v := func(f float64) *float64 { return &f }
+	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	end := month.AddDate(0, 1, 0)
+	b := &Board{Month: month, AsOf: end, Currency: "USD", Generated: end, Scorecard: &scorecard.Scorecard{Pillars: []scorecard.Pillar{
+		{ID: "security", Name: "Security & Risk", Status: catalog.Red, Metrics: []scorecard.Card{
+			{ID: "open_critical_vulnerabilities", Name: "Open critical vulnerabilities", Value: v(1), Status: catalog.Amber, Priority: "P0", Headline: true},
+			{ID: "open_high_vulnerabilities", Name: "Open high vulnerabilities", Value: v(3), Status: catalog.Green, Priority: "P1"},
+			{ID: "vulnerability_sla_breaches", Name: "Vulnerability SLA breaches", Value: v(19), Status: catalog.Red, Priority: "P1"},
+		}},
+		{ID: "cost", Name: "Cost & Efficiency", Status: catalog.Amber, Metrics: []scorecard.Card{
+			{ID: "budget_variance", Name: "Budget variance", Value: v(-1), Unit: "%", Status: catalog.Green, Priority: "P0", Headline: true},
+			{ID: "infrastructure_cost", Name: "Infrastructure cost", Value: v(900), Unit: "currency", Status: catalog.Green, Priority: "P1"},
+			{ID: "cost_trend", Name: "Cost trend", Value: v(9), Unit: "%", Status: catalog.Amber, Priority: "P1"},
+			{ID: "cost_per_million_requests", Name: "Cost per million requests", Value: v(2), Unit: "currency", Status: catalog.Amber, Priority: "P2"},
+		}},
+	}}}
+	pdf, err := b.PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "board.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", "-f", "1", "-l", "1", file, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(out)
+	for _, want := range []string{"Open critical vulnerabilities", "Vulnerability SLA breaches", "Budget variance", "Cost trend", "The P0 and red metrics of each pillar"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the scorecard page lacks %q:\n%s", want, page)
+		}
+	}
+	// Green metrics that are neither P0 nor headline, and a second amber
+	// one of a pillar already explained, stay in the appendix.
+	for _, not := range []string{"Open high vulnerabilities", "Infrastructure cost", "Cost per million requests"} {
+		if strings.Contains(page, not) {
+			t.Errorf("the scorecard page lists %q, neither P0, headline, red nor its pillar's first amber", not)
+		}
+	}
+	if strings.Index(page, "Budget variance") > strings.Index(page, "Cost trend") {
+		t.Error("the amber row is not in the pillar's order")
+	}
+}

@@ -55,6 +55,10 @@ type Board struct {
 	Currency    string
 	Generated   time.Time
 	quota       quotaCover
+	// covers is, per metric, what its figures cover as the appendix's
+	// window column says it (scorecard.ColumnCovers of its span): a state
+	// (ARR, open vulnerabilities) or NRR's year-old cohort is no "30d".
+	covers map[string]string
 }
 
 // BuildBoard computes a board pack for the month starting at month, as of
@@ -71,10 +75,12 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Closing: true, Visible: visible})
 	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
 	at := cat.At(end)
+	b.covers = map[string]string{}
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
 			if m, ok := at.Metric(c.ID); ok {
 				b.Definitions = append(b.Definitions, definitionOf(m))
+				b.covers[c.ID] = scorecard.ColumnCovers(m.Span, c.Window)
 			}
 		}
 	}
@@ -675,18 +681,18 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func (w *writer) appendix() {
-	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, the window its figures are over (a quota metric's: its quota period, which the scorecard page names with its year), its owner, priority and sign-off state (assumed until its owning function confirms it).")
+	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, what its figures cover — a window (30d: the calendar month, for a metric defined over 30 days), the state at the month's end (ARR, open vulnerabilities: the window only spaces the trend's comparison), the customers active 365 days before the month's end then and at it (NRR, GRR), a quota metric's quota period (which the scorecard page names with its year), or the 90 days before the window (a baseline) —, its owner, priority and sign-off state (assumed until its owning function confirms it).")
 	pdf := w.pdf
-	cols := []float64{60, 13, 21, 34, 12, 40}
+	cols := []float64{58, 13, 27, 32, 12, 38}
 	window := map[string]string{}
 	for _, p := range w.b.Scorecard.Pillars {
 		for _, c := range p.Metrics {
-			window[c.ID] = cmp.Or(w.b.quota.period[c.ID], c.Window)
+			window[c.ID] = cmp.Or(w.b.quota.period[c.ID], w.b.covers[c.ID], c.Window)
 		}
 	}
 	head := func() {
 		w.font("B", 8, muted)
-		for i, h := range []string{"Metric", "Version", "Window", "Owner", "Priority", "Sign-off (owning function)"} {
+		for i, h := range []string{"Metric", "Version", "Covers", "Owner", "Priority", "Sign-off (owning function)"} {
 			pdf.CellFormat(cols[i], 5, h, "B", 0, "L", false, 0, "")
 		}
 		pdf.Ln(-1)
@@ -702,10 +708,10 @@ func (w *writer) appendix() {
 			head()
 		}
 		w.font("", 8, ink)
-		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 43)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 41)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[1], 5, fmt.Sprintf("v%d", d.Version), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[2], 5, w.tr(window[d.Metric]), "", 0, "L", false, 0, "")
-		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 25)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 24)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[4], 5, d.Priority, "", 0, "L", false, 0, "")
 		so := d.Signoff
 		if d.SignoffBy != "" {

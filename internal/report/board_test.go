@@ -427,3 +427,34 @@ func TestBoardPackListsWhatMakesAPillarItsColour(t *testing.T) {
 		t.Error("the amber row is not in the pillar's order")
 	}
 }
+
+// The appendix says what each figure covers by the metric's span: ARR is
+// the state at the month's end and NRR the customers of a year before,
+// where every row had read "30d" — a board member took NRR for a 30-day
+// retention.
+func TestBoardPackAppendixSaysWhatFiguresCover(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	f := newFixture(t)
+	var b *Board
+	err := f.svc.Engine.Read(context.Background(), func(ds *metrics.Dataset) error {
+		b = BuildBoard(f.svc.Catalog, ds, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := boardText(t, pdftotext, b)
+	appendix := text[strings.Index(text, "Appendix: definitions"):]
+	for _, want := range []string{
+		"Net revenue retention v1 365d cohort ",
+		"Gross revenue retention v1 365d cohort ",
+		"Annual recurring revenue v1 state at the end ",
+		"Open critical vulnerabilities v1 state at the end ",
+		"Time to restore, own baseline v1 90d before it ",
+		"Change failure rate v1 30d ",
+	} {
+		if !strings.Contains(appendix, want) {
+			t.Errorf("the appendix lacks %q:\n%s", want, appendix)
+		}
+	}
+}

@@ -346,6 +346,7 @@ func (w *writer) scorecardPage() {
 		pdf.CellFormat(cols[i], 5, h, "", 0, align, false, 0, "")
 	}
 	pdf.Ln(6)
+	var rules []string
 	for _, p := range sc.Pillars {
 		if pdf.GetY() > 262 {
 			pdf.AddPage()
@@ -370,9 +371,20 @@ func (w *writer) scorecardPage() {
 		}
 		for _, c := range scoreRows(p) {
 			w.scoreRow(cols, c)
+			if r := w.rule(c); r != "" {
+				rules = append(rules, c.Name+": "+r)
+			}
 		}
 	}
 	pdf.Ln(2)
+	if len(rules) > 0 {
+		// A red or amber row with no target ("—") said nowhere against
+		// what it was judged: NRR 97.67 % red beside a dash, its 110 %
+		// green bound on no page a board member reads before the charts.
+		w.font("", 7.5, ink)
+		pdf.MultiCell(0, 3.6, w.tr("Thresholds of the red and amber rows without a target (red past the amber bound): "+strings.Join(rules, "; ")+"."), "", "L", false)
+		pdf.Ln(1)
+	}
 	w.font("", 8, muted)
 	quota := w.b.QuotaPeriod()
 	if quota != "" {
@@ -416,6 +428,21 @@ func scoreRows(p scorecard.Pillar) []scorecard.Card {
 	return out
 }
 
+// rule states the thresholds a red or amber row with no target was judged
+// by, as the printed web scorecard's legend does; "" for a green or
+// unknown row, a metric judged by another's status, one without
+// thresholds, or one with a target (its row shows it).
+func (w *writer) rule(c scorecard.Card) string {
+	if (c.Status != catalog.Red && c.Status != catalog.Amber) || c.JudgedBy != "" || c.Thresholds == nil || c.Target != nil {
+		return ""
+	}
+	r := scorecard.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit, w.b.Currency)
+	// The legend's sentence says red is past the amber bound once, for
+	// every row: the page has room for the bounds, not for the words.
+	r = strings.TrimSuffix(strings.TrimSuffix(r, ", red below"), ", red above")
+	return r + c.Scaled()
+}
+
 // tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".
 func tally(cs []scorecard.Card) string {
 	n := map[catalog.Status]int{}
@@ -441,23 +468,23 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	}
 	w.font("", 8.5, ink)
 	pdf.SetXY(x, y)
-	pdf.CellFormat(cols[0], 5.6, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
+	pdf.CellFormat(cols[0], 5.2, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
 	x += cols[0]
 	w.font("B", 8.5, ink)
-	pdf.CellFormat(cols[1], 5.6, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
+	pdf.CellFormat(cols[1], 5.2, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
 	w.font("", 8.5, muted)
 	target := "—"
 	if c.Target != nil {
 		target = w.value(c.Target, c.Unit)
 	}
-	pdf.CellFormat(cols[2], 5.6, w.tr(target), "", 0, "R", false, 0, "")
+	pdf.CellFormat(cols[2], 5.2, w.tr(target), "", 0, "R", false, 0, "")
 	x += cols[1] + cols[2]
-	w.badge(x+1, y, c.Status)
+	w.badge(x+1, y-0.4, c.Status)
 	x += cols[3]
 	pdf.SetXY(x, y)
 	w.font("", 8, muted)
-	pdf.CellFormat(cols[4], 5.6, trendWord(c.Trend), "", 0, "L", false, 0, "")
-	pdf.CellFormat(cols[5], 5.6, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(cols[4], 5.2, trendWord(c.Trend), "", 0, "L", false, 0, "")
+	pdf.CellFormat(cols[5], 5.2, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(15, pdf.GetY(), 195, pdf.GetY())
 }

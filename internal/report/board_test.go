@@ -458,3 +458,37 @@ func TestBoardPackAppendixSaysWhatFiguresCover(t *testing.T) {
 		}
 	}
 }
+
+// A red or amber row with no target of its own ("—") says against what
+// it was judged, in a legend under the table as the printed web
+// scorecard has: NRR 97.67 % red beside a dash had given a board member
+// no bar. A row with a target shows it and is not repeated; a green one
+// needs no legend.
+func TestBoardPackStatesTheThresholdsOfRowsWithoutATarget(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	v := func(f float64) *float64 { return &f }
+	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	end := month.AddDate(0, 1, 0)
+	b := &Board{Month: month, AsOf: end, Currency: "USD", Generated: end, Scorecard: &scorecard.Scorecard{Pillars: []scorecard.Pillar{
+		// Not "growth": its section page charts the P0 metrics' series,
+		// which these cards have none of.
+		{ID: "revenue", Name: "Growth & Revenue", Status: catalog.Red, Metrics: []scorecard.Card{
+			{ID: "arr", Name: "Annual recurring revenue", Value: v(5471807), Unit: "currency", Better: "higher", Status: catalog.Amber, Priority: "P0",
+				Target: v(5654724), Thresholds: &scorecard.Thresholds{Green: 1, Amber: 0.9, RelativeTo: "target"}},
+			{ID: "nrr", Name: "Net revenue retention", Value: v(97.67), Unit: "%", Better: "higher", Status: catalog.Red, Priority: "P0",
+				Thresholds: &scorecard.Thresholds{Green: 110, Amber: 100}},
+			{ID: "win_rate", Name: "Win rate", Value: v(29.41), Unit: "%", Better: "higher", Status: catalog.Green, Priority: "P0",
+				Thresholds: &scorecard.Thresholds{Green: 25, Amber: 15}},
+		}},
+	}}}
+	page := boardText(t, pdftotext, b)
+	page = page[:strings.Index(page, "page 1 of")]
+	if !strings.Contains(page, "Thresholds of the red and amber rows without a target (red past the amber bound): Net revenue retention: green >= 110 %, amber >= 100 %.") {
+		t.Errorf("the scorecard page does not say NRR's thresholds:\n%s", page)
+	}
+	for _, not := range []string{"Annual recurring revenue: green", "Win rate: green"} {
+		if strings.Contains(page, not) {
+			t.Errorf("the legend states %q (a row with a target, or green)", not)
+		}
+	}
+}

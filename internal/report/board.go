@@ -15,6 +15,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 )
 
@@ -546,6 +547,9 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(4)
+	if pillar == "growth" {
+		w.mrrBridge(cs)
+	}
 	var charted []scorecard.Card
 	for _, c := range cs {
 		if c.Priority == "P0" || c.Headline {
@@ -553,6 +557,64 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		}
 	}
 	w.charts(charted)
+}
+
+// mrrBridge draws the month's MRR bridge from the bridge metrics' cards:
+// MRR at the month's start, each movement, MRR at its end and ARR, to the
+// cent so that it adds up as printed. The Revenue page had listed the
+// movements and ARR with no MRR at the month's start, so a board member
+// could not tie ARR to them. Nothing when a movement has no value (no
+// subscription data) or the catalog lacks one.
+func (w *writer) mrrBridge(cs []scorecard.Card) {
+	byID := map[string]scorecard.Card{}
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	var moves []scorecard.Card
+	var start, end *float64
+	cur := w.b.Currency
+	for _, move := range metrics.BridgeMoves {
+		c, ok := byID[metrics.BridgeMetrics[move]]
+		if !ok || c.Value == nil || c.Detail.MRRStart == nil || c.Detail.MRRNow == nil {
+			return
+		}
+		start, end, cur = c.Detail.MRRStart, c.Detail.MRRNow, cmp.Or(c.Detail.Currency, cur)
+		moves = append(moves, c)
+	}
+	pdf := w.pdf
+	if pdf.GetY() > 230 {
+		pdf.AddPage()
+	}
+	money := func(v float64) string {
+		a, _ := scorecard.AmountText(v)
+		return a + " " + cur
+	}
+	w.font("B", 10, ink)
+	pdf.CellFormat(0, 6, w.tr("MRR bridge, "+w.b.MonthName()), "", 1, "L", false, 0, "")
+	w.font("", 8, muted)
+	pdf.MultiCell(0, 4, w.tr("Where the month's change in MRR came from, customer by customer (each customer's MRR at the month's start against its end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end."), "", "L", false)
+	pdf.Ln(1)
+	line := func(label, amount string, bold bool) {
+		style := ""
+		if bold {
+			style = "B"
+		}
+		w.font(style, 8.5, ink)
+		pdf.CellFormat(90, 5, w.tr(label), "", 0, "L", false, 0, "")
+		pdf.CellFormat(40, 5, w.tr(amount), "", 1, "R", false, 0, "")
+	}
+	day := func(t time.Time) string { return t.Format("2 Jan 2006 15:04 MST") }
+	line("MRR at "+day(w.b.Month), money(*start), true)
+	for i, c := range moves {
+		sign := "+ "
+		if move := metrics.BridgeMoves[i]; move == metrics.MoveContraction || move == metrics.MoveChurn {
+			sign = "− "
+		}
+		line(sign+c.Name+" ("+plural.Count(c.Count, "customer")+")", money(*c.Value), false)
+	}
+	line("= MRR at "+day(w.b.AsOf), money(*end), true)
+	line("ARR: 12 × MRR at "+day(w.b.AsOf), money(12**end), true)
+	pdf.Ln(4)
 }
 
 // noData is the pillar's Pillar.NoData.

@@ -492,3 +492,53 @@ func TestBoardPackStatesTheThresholdsOfRowsWithoutATarget(t *testing.T) {
 		}
 	}
 }
+
+// bridgeMoves are October's movements over the fixture's ten customers
+// paying 1,234 since March: c0 adds a 100.50 subscription (expansion), c1
+// ends (churn 1,234), c2 moves to a 1,000 plan (contraction 234), n1 is
+// new at 500.25. MRR goes 12,340.00 → 11,472.75.
+const bridgeMoves = `{"kind":"subscription","id":"x0","customer":"c0","started_at":"2026-10-05T00:00:00Z","mrr":100.5}
+{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-03-01T00:00:00Z","ended_at":"2026-10-15T00:00:00Z","mrr":1234}
+{"kind":"subscription","id":"s2","customer":"c2","started_at":"2026-03-01T00:00:00Z","ended_at":"2026-10-20T00:00:00Z","mrr":1234}
+{"kind":"subscription","id":"x2","customer":"c2","started_at":"2026-10-20T00:00:00Z","mrr":1000}
+{"kind":"subscription","id":"n1","customer":"n1","started_at":"2026-10-10T00:00:00Z","mrr":500.25}
+`
+
+// The Revenue page draws the month's MRR bridge, from MRR at the month's
+// start through each movement to MRR and ARR at its end, to the cent so
+// that it adds up as printed: it had listed the movements and ARR with no
+// starting MRR, so a board member could not tie ARR to them.
+func TestBoardPackMRRBridgeTiesToARR(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := ingest.Import(ctx, f.st, []ingest.Source{{Name: "moves.ndjson", Reader: strings.NewReader(bridgeMoves)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Engine.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var b *Board
+	err := f.svc.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		b = BuildBoard(f.svc.Catalog, ds, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := boardText(t, pdftotext, b)
+	want := "MRR bridge, October 2026 " +
+		"Where the month's change in MRR came from, customer by customer (each customer's MRR at the month's start against its end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end. " +
+		"MRR at 1 Oct 2026 00:00 UTC 12,340.00 USD " +
+		"+ New MRR (1 customer) 500.25 USD " +
+		"+ Reactivation MRR (0 customers) 0.00 USD " +
+		"+ Expansion MRR (1 customer) 100.50 USD " +
+		"- Contraction MRR (1 customer) 234.00 USD " +
+		"- Churned MRR (1 customer) 1,234.00 USD " +
+		"= MRR at 1 Nov 2026 00:00 UTC 11,472.75 USD " +
+		"ARR: 12 × MRR at 1 Nov 2026 00:00 UTC 137,673.00 USD"
+	if !strings.Contains(text, want) {
+		i := max(strings.Index(text, "MRR bridge"), 0)
+		t.Errorf("the Revenue page's bridge:\n%s\nwant\n%s", text[i:min(len(text), i+900)], want)
+	}
+}

@@ -572,14 +572,22 @@ func (w *writer) mrrBridge(cs []scorecard.Card) {
 	}
 	var moves []scorecard.Card
 	var start, end *float64
+	var window string
 	cur := w.b.Currency
 	for _, move := range metrics.BridgeMoves {
 		c, ok := byID[metrics.BridgeMetrics[move]]
 		if !ok || c.Value == nil || c.Detail.MRRStart == nil || c.Detail.MRRNow == nil {
 			return
 		}
-		start, end, cur = c.Detail.MRRStart, c.Detail.MRRNow, cmp.Or(c.Detail.Currency, cur)
+		start, end, window, cur = c.Detail.MRRStart, c.Detail.MRRNow, c.Window, cmp.Or(c.Detail.Currency, cur)
 		moves = append(moves, c)
+	}
+	// The movements' window is the month's unless an organisation
+	// defined them over another length (the pack keeps it, as the
+	// scorecard page says): the bridge starts where their window does.
+	from := w.b.Month
+	if d, err := catalog.ParseWindow(window); err == nil {
+		from = w.b.AsOf.Add(-d)
 	}
 	pdf := w.pdf
 	if pdf.GetY() > 230 {
@@ -590,9 +598,9 @@ func (w *writer) mrrBridge(cs []scorecard.Card) {
 		return a + " " + cur
 	}
 	w.font("B", 10, ink)
-	pdf.CellFormat(0, 6, w.tr("MRR bridge, "+w.b.MonthName()), "", 1, "L", false, 0, "")
+	pdf.CellFormat(0, 6, w.tr("MRR bridge "+scorecard.BridgeSpan(window, w.b.AsOf)), "", 1, "L", false, 0, "")
 	w.font("", 8, muted)
-	pdf.MultiCell(0, 4, w.tr("Where the month's change in MRR came from, customer by customer (each customer's MRR at the month's start against its end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end."), "", "L", false)
+	pdf.MultiCell(0, 4, w.tr("Where the change in MRR came from, customer by customer (each customer's MRR at the start against its MRR at the end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end."), "", "L", false)
 	pdf.Ln(1)
 	line := func(label, amount string, bold bool) {
 		style := ""
@@ -604,7 +612,7 @@ func (w *writer) mrrBridge(cs []scorecard.Card) {
 		pdf.CellFormat(40, 5, w.tr(amount), "", 1, "R", false, 0, "")
 	}
 	day := func(t time.Time) string { return t.Format("2 Jan 2006 15:04 MST") }
-	line("MRR at "+day(w.b.Month), money(*start), true)
+	line("MRR at "+day(from), money(*start), true)
 	for i, c := range moves {
 		sign := "+ "
 		if move := metrics.BridgeMoves[i]; move == metrics.MoveContraction || move == metrics.MoveChurn {

@@ -527,8 +527,8 @@ func TestBoardPackMRRBridgeTiesToARR(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := boardText(t, pdftotext, b)
-	want := "MRR bridge, October 2026 " +
-		"Where the month's change in MRR came from, customer by customer (each customer's MRR at the month's start against its end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end. " +
+	want := "MRR bridge in October 2026 " +
+		"Where the change in MRR came from, customer by customer (each customer's MRR at the start against its MRR at the end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end. " +
 		"MRR at 1 Oct 2026 00:00 UTC 12,340.00 USD " +
 		"+ New MRR (1 customer) 500.25 USD " +
 		"+ Reactivation MRR (0 customers) 0.00 USD " +
@@ -540,5 +540,28 @@ func TestBoardPackMRRBridgeTiesToARR(t *testing.T) {
 	if !strings.Contains(text, want) {
 		i := max(strings.Index(text, "MRR bridge"), 0)
 		t.Errorf("the Revenue page's bridge:\n%s\nwant\n%s", text[i:min(len(text), i+900)], want)
+	}
+	// Movements an organisation defined over 7 days are kept over them
+	// (the scorecard page says so): the bridge starts 7 days before the
+	// month's end, after every movement above.
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range metrics.BridgeMetrics {
+		m, _ := cat.Metric(id)
+		m.Window = 7 * day
+	}
+	err = f.svc.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		b = BuildBoard(cat, ds, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = boardText(t, pdftotext, b)
+	if want := "MRR bridge over 7d Where the change in MRR came from, customer by customer (each customer's MRR at the start against its MRR at the end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end. MRR at 25 Oct 2026 00:00 UTC 11,472.75 USD "; !strings.Contains(text, want) {
+		i := max(strings.Index(text, "MRR bridge"), 0)
+		t.Errorf("the 7-day bridge:\n%s\nwant\n%s", text[i:min(len(text), i+600)], want)
 	}
 }

@@ -276,6 +276,11 @@ func TestGatesProposalNamesUnknownService(t *testing.T) {
 			t.Errorf("refusal does not say %q:\n%s", w, r.stderr)
 		}
 	}
-	r = propose("policies:\n  - id: api-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {services: [api]}\n")
+	// A team is one a service record gives.
+	if r = propose("policies:\n  - id: core-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {teams: [cor]}\n"); r.code == 0 ||
+		!strings.Contains(r.stderr, `policies core-cfr scope names team "cor", which no service record gives (did you mean "core"?)`) {
+		t.Errorf("an unknown team: %d\n%s", r.code, r.stderr)
+	}
+	r = propose("policies:\n  - id: api-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {services: [api], teams: [core]}\n")
 	r.want(t, 0, "catalog propose --section gates, known services")
 }

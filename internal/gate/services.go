@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/metrics"
 )
 
 // UnknownName is a service or team the policies name (in a scope, or a
@@ -91,4 +92,18 @@ func (p *Policies) UnknownNames(services, teams []string) []UnknownName {
 		return cmp.Or(strings.Compare(a.Dim, b.Dim), strings.Compare(a.Name, b.Name)) // "service" before "team"
 	})
 	return out
+}
+
+// UnknownIn is UnknownNames against the dataset: every service a record
+// names, and the teams their service records give — the team a release
+// is judged by (a measurement's own team scopes no release).
+func (p *Policies) UnknownIn(ds *metrics.Dataset) []UnknownName {
+	services := ds.DimValues("service")
+	var teams []string
+	for _, svc := range services {
+		if t := ds.ServiceAttr(svc, "team"); t != "" && !slices.Contains(teams, t) {
+			teams = append(teams, t)
+		}
+	}
+	return p.UnknownNames(services, teams)
 }

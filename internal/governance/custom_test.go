@@ -2,6 +2,7 @@ package governance
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,34 @@ func TestCustomSectionRecheckedAtApproval(t *testing.T) {
 	}
 	if v, _ := f.reg.Get(ctx, drop.ID); v.Status != Open {
 		t.Errorf("the refused approval changed the proposal: %s", v.Status)
+	}
+}
+
+// A custom_metrics proposal dropping a metric that open proposals still
+// propose to change is refused at approval, naming them: once dropped they
+// could not be approved ("no metric …") and stayed open for good. Decided,
+// the drop is approved.
+func TestDropWithOpenProposalsRefused(t *testing.T) {
+	ctx := context.Background()
+	f := customFixture(t)
+	drop := f.propose(t, Input{Section: "custom_metrics", Value: raw(`"custom_metrics: []\n"`), File: "none.yaml", Reason: "not needed"}, ann)
+	owner := f.propose(t, Input{Metric: "failed_deployment_share", Changes: raw(`{"owner": "CTO"}`), Reason: "the CTO owns it"}, ann)
+	window := f.propose(t, Input{Metric: "failed_deployment_share", Changes: raw(`{"window": "7d"}`), Reason: "weekly"}, ann)
+	_, err := f.reg.Decide(ctx, drop.ID, Approve, "yes", bob)
+	want := fmt.Sprintf("approving proposal %d would drop failed_deployment_share, which proposals %d and %d still propose to change: decide those first", drop.ID, owner.ID, window.ID)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("approving a drop with open proposals: %v, want %q", err, want)
+	}
+	if v, _ := f.reg.Get(ctx, drop.ID); v.Status != Open {
+		t.Errorf("the refused approval changed the proposal: %s", v.Status)
+	}
+	for _, p := range []int64{owner.ID, window.ID} {
+		if _, err := f.reg.Decide(ctx, p, Reject, "dropping it", bob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, err := f.reg.Decide(ctx, drop.ID, Approve, "yes", bob); err != nil || v.Status != Approved {
+		t.Fatalf("the drop once the others were decided: %v %v", v, err)
 	}
 }
 

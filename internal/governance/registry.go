@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -660,6 +661,11 @@ func (r *Registry) decide(ctx context.Context, id int64, decision, reason, by st
 					return nil, domain.Errorf(domain.EConflict, "approving proposal %d: %v: set it where candor serve runs (and where the approval is made) first", id, err)
 				}
 			}
+			if v.Section == config.CustomMetricsSection {
+				if err := r.checkDroppedOpen(id, next, now); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if v.Metric != "" {
 			// Red now counts as much as red when proposed: the rule holds
@@ -907,3 +913,46 @@ func customHistory(st *State, h *History) error {
 
 // ErrNoRegistry is what a caller without governance says.
 var ErrNoRegistry = errors.New("definition governance is not set up on this server")
+
+// checkDroppedOpen refuses the approval of a custom_metrics proposal that
+// drops an organisation metric other proposals still propose to change:
+// once it is dropped they could be neither approved ("no metric …") nor
+// told apart from live ones, and stayed open for good. The proposer of
+// the drop, or an executive, rejects them first (or the drop waits for
+// their decision).
+func (r *Registry) checkDroppedOpen(id int64, next config.Config, now time.Time) error {
+	base, _, err := r.configureIn(r.state, r.Config, now)
+	if err != nil {
+		return err
+	}
+	kept := map[string]bool{}
+	for _, m := range next.CustomMetricDefs {
+		kept[m.ID] = true
+	}
+	open := map[string][]string{}
+	var dropped []string
+	for _, m := range base.CustomMetricDefs {
+		if kept[m.ID] {
+			continue
+		}
+		for _, p := range r.state.Proposals {
+			if p.ID != id && p.Status == Open && p.Metric == m.ID {
+				open[m.ID] = append(open[m.ID], strconv.FormatInt(p.ID, 10))
+			}
+		}
+		if len(open[m.ID]) > 0 {
+			dropped = append(dropped, m.ID)
+		}
+	}
+	if len(dropped) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(dropped))
+	for i, m := range dropped {
+		msgs[i] = fmt.Sprintf("%s, which proposal %s still proposes to change", m, strings.Join(open[m], " and "))
+		if len(open[m]) > 1 {
+			msgs[i] = fmt.Sprintf("%s, which proposals %s still propose to change", m, strings.Join(open[m], " and "))
+		}
+	}
+	return domain.Errorf(domain.EConflict, "approving proposal %d would drop %s: decide those first", id, strings.Join(msgs, "; "))
+}

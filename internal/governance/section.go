@@ -379,7 +379,7 @@ func (r *Registry) checkGateServices(ctx context.Context, label string, next con
 	}
 	var unknown []gate.UnknownName
 	if err := r.Engine.Read(ctx, func(ds *metrics.Dataset) error {
-		unknown = pols.UnknownNames(ds.DimValues("service"), ds.DimValues("team"))
+		unknown = pols.UnknownIn(ds)
 		return nil
 	}); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/plural"
 	"github.com/candor/candor/internal/scorecard"
 )
 
@@ -54,6 +56,10 @@ type Board struct {
 	Currency    string
 	Generated   time.Time
 	quota       quotaCover
+	// covers is, per metric, what its figures cover as the appendix's
+	// window column says it (scorecard.ColumnCovers of its span): a state
+	// (ARR, open vulnerabilities) or NRR's year-old cohort is no "30d".
+	covers map[string]string
 }
 
 // BuildBoard computes a board pack for the month starting at month, as of
@@ -70,10 +76,12 @@ func BuildBoard(cat *catalog.Catalog, ds *metrics.Dataset, month time.Time, visi
 	sc := scorecard.Build(cat, ds, scorecard.Options{AsOf: end, Month: end.Sub(month), Closing: true, Visible: visible})
 	b := &Board{Month: month, AsOf: end, Scorecard: sc, Currency: currency, Generated: now.UTC()}
 	at := cat.At(end)
+	b.covers = map[string]string{}
 	for _, p := range sc.Pillars {
 		for _, c := range p.Metrics {
 			if m, ok := at.Metric(c.ID); ok {
 				b.Definitions = append(b.Definitions, definitionOf(m))
+				b.covers[c.ID] = scorecard.ColumnCovers(m.Span, c.Window)
 			}
 		}
 	}
@@ -339,6 +347,7 @@ func (w *writer) scorecardPage() {
 		pdf.CellFormat(cols[i], 5, h, "", 0, align, false, 0, "")
 	}
 	pdf.Ln(6)
+	var rules []string
 	for _, p := range sc.Pillars {
 		if pdf.GetY() > 262 {
 			pdf.AddPage()
@@ -361,14 +370,22 @@ func (w *writer) scorecardPage() {
 			pdf.CellFormat(0, 5.6, w.tr(p.NoData), "", 1, "L", false, 0, "")
 			continue
 		}
-		for _, c := range p.Metrics {
-			if !c.Headline && c.Priority != "P0" {
-				continue
-			}
+		for _, c := range scoreRows(p) {
 			w.scoreRow(cols, c)
+			if r := w.rule(c); r != "" {
+				rules = append(rules, c.Name+": "+r)
+			}
 		}
 	}
 	pdf.Ln(2)
+	if len(rules) > 0 {
+		// A red or amber row with no target ("—") said nowhere against
+		// what it was judged: NRR 97.67 % red beside a dash, its 110 %
+		// green bound on no page a board member reads before the charts.
+		w.font("", 7.5, ink)
+		pdf.MultiCell(0, 3.6, w.tr("Thresholds of the red and amber rows without a target (red past the amber bound): "+strings.Join(rules, "; ")+"."), "", "L", false)
+		pdf.Ln(1)
+	}
 	w.font("", 8, muted)
 	quota := w.b.QuotaPeriod()
 	if quota != "" {
@@ -376,7 +393,55 @@ func (w *writer) scorecardPage() {
 		// data; it is the rule (scorecard.periodUnjudged), said once.
 		quota += " " + quotaTrend
 	}
-	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+quota)), "", "L", false)
+	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+quota)), "", "L", false)
+}
+
+// scoreRows are the cards of p the scorecard page lists: its headline and
+// P0 metrics, every red one, and, for a pillar amber with none of those
+// amber or unknown, the first that is. The pillar takes its worst metric's
+// status: a red pillar listing only amber and green rows (the demo's
+// Security red for vulnerability SLA breaches, a P1) left a board member
+// asking why, with nothing in the pack but the tally to say.
+func scoreRows(p scorecard.Pillar) []scorecard.Card {
+	var out []scorecard.Card
+	amber := false
+	for _, c := range p.Metrics {
+		if c.Headline || c.Priority == "P0" || c.Status == catalog.Red {
+			out = append(out, c)
+			amber = amber || c.Status == catalog.Amber || c.Status == catalog.Unknown
+		}
+	}
+	if p.Status != catalog.Amber || amber {
+		return out
+	}
+	for i, c := range p.Metrics {
+		if c.Status == catalog.Amber || c.Status == catalog.Unknown {
+			// In the pillar's order, as the others are.
+			var rows []scorecard.Card
+			for _, d := range p.Metrics[:i] {
+				if slices.ContainsFunc(out, func(o scorecard.Card) bool { return o.ID == d.ID }) {
+					rows = append(rows, d)
+				}
+			}
+			return append(append(rows, c), out[len(rows):]...)
+		}
+	}
+	return out
+}
+
+// rule states the thresholds a red or amber row with no target was judged
+// by, as the printed web scorecard's legend does; "" for a green or
+// unknown row, a metric judged by another's status, one without
+// thresholds, or one with a target (its row shows it).
+func (w *writer) rule(c scorecard.Card) string {
+	if (c.Status != catalog.Red && c.Status != catalog.Amber) || c.JudgedBy != "" || c.Thresholds == nil || c.Target != nil {
+		return ""
+	}
+	r := scorecard.ThresholdRule(c.ShownThresholds(), c.Better, c.Unit, w.b.Currency)
+	// The legend's sentence says red is past the amber bound once, for
+	// every row: the page has room for the bounds, not for the words.
+	r = strings.TrimSuffix(strings.TrimSuffix(r, ", red below"), ", red above")
+	return r + c.Scaled()
 }
 
 // tally counts a pillar's metrics by status: "2 red, 3 amber, 4 green, 1 unknown of 10 metrics".
@@ -404,23 +469,23 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	}
 	w.font("", 8.5, ink)
 	pdf.SetXY(x, y)
-	pdf.CellFormat(cols[0], 5.6, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
+	pdf.CellFormat(cols[0], 5.2, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
 	x += cols[0]
 	w.font("B", 8.5, ink)
-	pdf.CellFormat(cols[1], 5.6, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
+	pdf.CellFormat(cols[1], 5.2, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
 	w.font("", 8.5, muted)
 	target := "—"
 	if c.Target != nil {
 		target = w.value(c.Target, c.Unit)
 	}
-	pdf.CellFormat(cols[2], 5.6, w.tr(target), "", 0, "R", false, 0, "")
+	pdf.CellFormat(cols[2], 5.2, w.tr(target), "", 0, "R", false, 0, "")
 	x += cols[1] + cols[2]
-	w.badge(x+1, y, c.Status)
+	w.badge(x+1, y-0.4, c.Status)
 	x += cols[3]
 	pdf.SetXY(x, y)
 	w.font("", 8, muted)
-	pdf.CellFormat(cols[4], 5.6, trendWord(c.Trend), "", 0, "L", false, 0, "")
-	pdf.CellFormat(cols[5], 5.6, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(cols[4], 5.2, trendWord(c.Trend), "", 0, "L", false, 0, "")
+	pdf.CellFormat(cols[5], 5.2, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(15, pdf.GetY(), 195, pdf.GetY())
 }
@@ -482,6 +547,9 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		w.scoreRow(cols, c)
 	}
 	w.pdf.Ln(4)
+	if pillar == "growth" {
+		w.mrrBridge(cs)
+	}
 	var charted []scorecard.Card
 	for _, c := range cs {
 		if c.Priority == "P0" || c.Headline {
@@ -489,6 +557,72 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		}
 	}
 	w.charts(charted)
+}
+
+// mrrBridge draws the month's MRR bridge from the bridge metrics' cards:
+// MRR at the month's start, each movement, MRR at its end and ARR, to the
+// cent so that it adds up as printed. The Revenue page had listed the
+// movements and ARR with no MRR at the month's start, so a board member
+// could not tie ARR to them. Nothing when a movement has no value (no
+// subscription data) or the catalog lacks one.
+func (w *writer) mrrBridge(cs []scorecard.Card) {
+	byID := map[string]scorecard.Card{}
+	for _, c := range cs {
+		byID[c.ID] = c
+	}
+	var moves []scorecard.Card
+	var start, end *float64
+	var window string
+	cur := w.b.Currency
+	for _, move := range metrics.BridgeMoves {
+		c, ok := byID[metrics.BridgeMetrics[move]]
+		if !ok || c.Value == nil || c.Detail.MRRStart == nil || c.Detail.MRRNow == nil {
+			return
+		}
+		start, end, window, cur = c.Detail.MRRStart, c.Detail.MRRNow, c.Window, cmp.Or(c.Detail.Currency, cur)
+		moves = append(moves, c)
+	}
+	// The movements' window is the month's unless an organisation
+	// defined them over another length (the pack keeps it, as the
+	// scorecard page says): the bridge starts where their window does.
+	from := w.b.Month
+	if d, err := catalog.ParseWindow(window); err == nil {
+		from = w.b.AsOf.Add(-d)
+	}
+	pdf := w.pdf
+	if pdf.GetY() > 230 {
+		pdf.AddPage()
+	}
+	money := func(v float64) string {
+		a, _ := scorecard.AmountText(v)
+		return a + " " + cur
+	}
+	w.font("B", 10, ink)
+	pdf.CellFormat(0, 6, w.tr("MRR bridge "+scorecard.BridgeSpan(window, w.b.AsOf)), "", 1, "L", false, 0, "")
+	w.font("", 8, muted)
+	pdf.MultiCell(0, 4, w.tr("Where the change in MRR came from, customer by customer (each customer's MRR at the start against its MRR at the end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end."), "", "L", false)
+	pdf.Ln(1)
+	line := func(label, amount string, bold bool) {
+		style := ""
+		if bold {
+			style = "B"
+		}
+		w.font(style, 8.5, ink)
+		pdf.CellFormat(90, 5, w.tr(label), "", 0, "L", false, 0, "")
+		pdf.CellFormat(40, 5, w.tr(amount), "", 1, "R", false, 0, "")
+	}
+	day := func(t time.Time) string { return t.Format("2 Jan 2006 15:04 MST") }
+	line("MRR at "+day(from), money(*start), true)
+	for i, c := range moves {
+		sign := "+ "
+		if move := metrics.BridgeMoves[i]; move == metrics.MoveContraction || move == metrics.MoveChurn {
+			sign = "− "
+		}
+		line(sign+c.Name+" ("+plural.Count(c.Count, "customer")+")", money(*c.Value), false)
+	}
+	line("= MRR at "+day(w.b.AsOf), money(*end), true)
+	line("ARR: 12 × MRR at "+day(w.b.AsOf), money(12**end), true)
+	pdf.Ln(4)
 }
 
 // noData is the pillar's Pillar.NoData.
@@ -644,18 +778,18 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func (w *writer) appendix() {
-	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, the window its figures are over (a quota metric's: its quota period, which the scorecard page names with its year), its owner, priority and sign-off state (assumed until its owning function confirms it).")
+	w.heading("Appendix: definitions", "Every metric in this pack with the definition version in force at the month's end, what its figures cover — a window (30d: the calendar month, for a metric defined over 30 days), the state at the month's end (ARR, open vulnerabilities: the window only spaces the trend's comparison), the customers active 365 days before the month's end then and at it (NRR, GRR), a quota metric's quota period (which the scorecard page names with its year), or the 90 days before the window (a baseline) —, its owner, priority and sign-off state (assumed until its owning function confirms it).")
 	pdf := w.pdf
-	cols := []float64{60, 13, 21, 34, 12, 40}
+	cols := []float64{58, 13, 27, 32, 12, 38}
 	window := map[string]string{}
 	for _, p := range w.b.Scorecard.Pillars {
 		for _, c := range p.Metrics {
-			window[c.ID] = cmp.Or(w.b.quota.period[c.ID], c.Window)
+			window[c.ID] = cmp.Or(w.b.quota.period[c.ID], w.b.covers[c.ID], c.Window)
 		}
 	}
 	head := func() {
 		w.font("B", 8, muted)
-		for i, h := range []string{"Metric", "Version", "Window", "Owner", "Priority", "Sign-off (owning function)"} {
+		for i, h := range []string{"Metric", "Version", "Covers", "Owner", "Priority", "Sign-off (owning function)"} {
 			pdf.CellFormat(cols[i], 5, h, "B", 0, "L", false, 0, "")
 		}
 		pdf.Ln(-1)
@@ -671,10 +805,10 @@ func (w *writer) appendix() {
 			head()
 		}
 		w.font("", 8, ink)
-		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 43)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[0], 5, w.tr(fit(d.Name, 41)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[1], 5, fmt.Sprintf("v%d", d.Version), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[2], 5, w.tr(window[d.Metric]), "", 0, "L", false, 0, "")
-		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 25)), "", 0, "L", false, 0, "")
+		pdf.CellFormat(cols[3], 5, w.tr(fit(d.Owner, 24)), "", 0, "L", false, 0, "")
 		pdf.CellFormat(cols[4], 5, d.Priority, "", 0, "L", false, 0, "")
 		so := d.Signoff
 		if d.SignoffBy != "" {

@@ -374,3 +374,194 @@ func TestBoardTrendBefore(t *testing.T) {
 		}
 	}
 }
+
+// The scorecard page lists every red metric beside the P0 and headline
+// ones, and an amber pillar's first amber metric when none of those is:
+// a pillar is its worst metric, and a RED pillar whose rows were all
+// amber and green (the demo's Security, red for vulnerability SLA
+// breaches, a P1) said nowhere on the page which metric made it red.
+func TestBoardPackListsWhatMakesAPillarItsColour(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	v := func(f float64) *float64 { return &f }
+	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	end := month.AddDate(0, 1, 0)
+	b := &Board{Month: month, AsOf: end, Currency: "USD", Generated: end, Scorecard: &scorecard.Scorecard{Pillars: []scorecard.Pillar{
+		{ID: "security", Name: "Security & Risk", Status: catalog.Red, Metrics: []scorecard.Card{
+			{ID: "open_critical_vulnerabilities", Name: "Open critical vulnerabilities", Value: v(1), Status: catalog.Amber, Priority: "P0", Headline: true},
+			{ID: "open_high_vulnerabilities", Name: "Open high vulnerabilities", Value: v(3), Status: catalog.Green, Priority: "P1"},
+			{ID: "vulnerability_sla_breaches", Name: "Vulnerability SLA breaches", Value: v(19), Status: catalog.Red, Priority: "P1"},
+		}},
+		{ID: "cost", Name: "Cost & Efficiency", Status: catalog.Amber, Metrics: []scorecard.Card{
+			{ID: "budget_variance", Name: "Budget variance", Value: v(-1), Unit: "%", Status: catalog.Green, Priority: "P0", Headline: true},
+			{ID: "infrastructure_cost", Name: "Infrastructure cost", Value: v(900), Unit: "currency", Status: catalog.Green, Priority: "P1"},
+			{ID: "cost_trend", Name: "Cost trend", Value: v(9), Unit: "%", Status: catalog.Amber, Priority: "P1"},
+			{ID: "cost_per_million_requests", Name: "Cost per million requests", Value: v(2), Unit: "currency", Status: catalog.Amber, Priority: "P2"},
+		}},
+	}}}
+	pdf, err := b.PDF()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "board.pdf")
+	if err := os.WriteFile(file, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(pdftotext, "-layout", "-f", "1", "-l", "1", file, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(out)
+	for _, want := range []string{"Open critical vulnerabilities", "Vulnerability SLA breaches", "Budget variance", "Cost trend", "The P0 and red metrics of each pillar"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the scorecard page lacks %q:\n%s", want, page)
+		}
+	}
+	// Green metrics that are neither P0 nor headline, and a second amber
+	// one of a pillar already explained, stay in the appendix.
+	for _, not := range []string{"Open high vulnerabilities", "Infrastructure cost", "Cost per million requests"} {
+		if strings.Contains(page, not) {
+			t.Errorf("the scorecard page lists %q, neither P0, headline, red nor its pillar's first amber", not)
+		}
+	}
+	if strings.Index(page, "Budget variance") > strings.Index(page, "Cost trend") {
+		t.Error("the amber row is not in the pillar's order")
+	}
+}
+
+// The appendix says what each figure covers by the metric's span: ARR is
+// the state at the month's end and NRR the customers of a year before,
+// where every row had read "30d" — a board member took NRR for a 30-day
+// retention.
+func TestBoardPackAppendixSaysWhatFiguresCover(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	f := newFixture(t)
+	var b *Board
+	err := f.svc.Engine.Read(context.Background(), func(ds *metrics.Dataset) error {
+		b = BuildBoard(f.svc.Catalog, ds, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := boardText(t, pdftotext, b)
+	appendix := text[strings.Index(text, "Appendix: definitions"):]
+	for _, want := range []string{
+		"Net revenue retention v1 365d cohort ",
+		"Gross revenue retention v1 365d cohort ",
+		"Annual recurring revenue v1 state at the end ",
+		"Open critical vulnerabilities v1 state at the end ",
+		"Time to restore, own baseline v1 90d before it ",
+		"Change failure rate v1 30d ",
+	} {
+		if !strings.Contains(appendix, want) {
+			t.Errorf("the appendix lacks %q:\n%s", want, appendix)
+		}
+	}
+}
+
+// A red or amber row with no target of its own ("—") says against what
+// it was judged, in a legend under the table as the printed web
+// scorecard has: NRR 97.67 % red beside a dash had given a board member
+// no bar. A row with a target shows it and is not repeated; a green one
+// needs no legend.
+func TestBoardPackStatesTheThresholdsOfRowsWithoutATarget(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	v := func(f float64) *float64 { return &f }
+	month := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	end := month.AddDate(0, 1, 0)
+	b := &Board{Month: month, AsOf: end, Currency: "USD", Generated: end, Scorecard: &scorecard.Scorecard{Pillars: []scorecard.Pillar{
+		// Not "growth": its section page charts the P0 metrics' series,
+		// which these cards have none of.
+		{ID: "revenue", Name: "Growth & Revenue", Status: catalog.Red, Metrics: []scorecard.Card{
+			{ID: "arr", Name: "Annual recurring revenue", Value: v(5471807), Unit: "currency", Better: "higher", Status: catalog.Amber, Priority: "P0",
+				Target: v(5654724), Thresholds: &scorecard.Thresholds{Green: 1, Amber: 0.9, RelativeTo: "target"}},
+			{ID: "nrr", Name: "Net revenue retention", Value: v(97.67), Unit: "%", Better: "higher", Status: catalog.Red, Priority: "P0",
+				Thresholds: &scorecard.Thresholds{Green: 110, Amber: 100}},
+			{ID: "win_rate", Name: "Win rate", Value: v(29.41), Unit: "%", Better: "higher", Status: catalog.Green, Priority: "P0",
+				Thresholds: &scorecard.Thresholds{Green: 25, Amber: 15}},
+		}},
+	}}}
+	page := boardText(t, pdftotext, b)
+	page = page[:strings.Index(page, "page 1 of")]
+	if !strings.Contains(page, "Thresholds of the red and amber rows without a target (red past the amber bound): Net revenue retention: green >= 110 %, amber >= 100 %.") {
+		t.Errorf("the scorecard page does not say NRR's thresholds:\n%s", page)
+	}
+	for _, not := range []string{"Annual recurring revenue: green", "Win rate: green"} {
+		if strings.Contains(page, not) {
+			t.Errorf("the legend states %q (a row with a target, or green)", not)
+		}
+	}
+}
+
+// bridgeMoves are October's movements over the fixture's ten customers
+// paying 1,234 since March: c0 adds a 100.50 subscription (expansion), c1
+// ends (churn 1,234), c2 moves to a 1,000 plan (contraction 234), n1 is
+// new at 500.25. MRR goes 12,340.00 → 11,472.75.
+const bridgeMoves = `{"kind":"subscription","id":"x0","customer":"c0","started_at":"2026-10-05T00:00:00Z","mrr":100.5}
+{"kind":"subscription","id":"s1","customer":"c1","started_at":"2026-03-01T00:00:00Z","ended_at":"2026-10-15T00:00:00Z","mrr":1234}
+{"kind":"subscription","id":"s2","customer":"c2","started_at":"2026-03-01T00:00:00Z","ended_at":"2026-10-20T00:00:00Z","mrr":1234}
+{"kind":"subscription","id":"x2","customer":"c2","started_at":"2026-10-20T00:00:00Z","mrr":1000}
+{"kind":"subscription","id":"n1","customer":"n1","started_at":"2026-10-10T00:00:00Z","mrr":500.25}
+`
+
+// The Revenue page draws the month's MRR bridge, from MRR at the month's
+// start through each movement to MRR and ARR at its end, to the cent so
+// that it adds up as printed: it had listed the movements and ARR with no
+// starting MRR, so a board member could not tie ARR to them.
+func TestBoardPackMRRBridgeTiesToARR(t *testing.T) {
+	pdftotext := poppler(t, "pdftotext")
+	f := newFixture(t)
+	ctx := context.Background()
+	if _, err := ingest.Import(ctx, f.st, []ingest.Source{{Name: "moves.ndjson", Reader: strings.NewReader(bridgeMoves)}}, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Engine.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var b *Board
+	err := f.svc.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		b = BuildBoard(f.svc.Catalog, ds, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := boardText(t, pdftotext, b)
+	want := "MRR bridge in October 2026 " +
+		"Where the change in MRR came from, customer by customer (each customer's MRR at the start against its MRR at the end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end. " +
+		"MRR at 1 Oct 2026 00:00 UTC 12,340.00 USD " +
+		"+ New MRR (1 customer) 500.25 USD " +
+		"+ Reactivation MRR (0 customers) 0.00 USD " +
+		"+ Expansion MRR (1 customer) 100.50 USD " +
+		"- Contraction MRR (1 customer) 234.00 USD " +
+		"- Churned MRR (1 customer) 1,234.00 USD " +
+		"= MRR at 1 Nov 2026 00:00 UTC 11,472.75 USD " +
+		"ARR: 12 × MRR at 1 Nov 2026 00:00 UTC 137,673.00 USD"
+	if !strings.Contains(text, want) {
+		i := max(strings.Index(text, "MRR bridge"), 0)
+		t.Errorf("the Revenue page's bridge:\n%s\nwant\n%s", text[i:min(len(text), i+900)], want)
+	}
+	// Movements an organisation defined over 7 days are kept over them
+	// (the scorecard page says so): the bridge starts 7 days before the
+	// month's end, after every movement above.
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range metrics.BridgeMetrics {
+		m, _ := cat.Metric(id)
+		m.Window = 7 * day
+	}
+	err = f.svc.Engine.Read(ctx, func(ds *metrics.Dataset) error {
+		b = BuildBoard(cat, ds, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), nil, nil, "USD", asOf)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = boardText(t, pdftotext, b)
+	if want := "MRR bridge over 7d Where the change in MRR came from, customer by customer (each customer's MRR at the start against its MRR at the end), to the cent so that it adds up as printed; ARR is 12 × MRR at the month's end. MRR at 25 Oct 2026 00:00 UTC 11,472.75 USD "; !strings.Contains(text, want) {
+		i := max(strings.Index(text, "MRR bridge"), 0)
+		t.Errorf("the 7-day bridge:\n%s\nwant\n%s", text[i:min(len(text), i+600)], want)
+	}
+}

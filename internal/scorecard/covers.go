@@ -25,6 +25,11 @@ type spanWords struct {
 	// week is what a digest's line, a value over the week to its end
 	// (computed with window, "7d"), covers.
 	week func(window string) string
+	// column is a short form for a table's column of what each row's
+	// figure covers (the board pack's appendix), with window ("30d"):
+	// every row had read "30d", NRR's year-old cohort and ARR's state at
+	// the month's end among them.
+	column func(window string) string
 }
 
 var spans = map[string]spanWords{
@@ -39,7 +44,8 @@ var spans = map[string]spanWords{
 		trend: func(window string) string {
 			return "each point one week's value; the figure above covers " + catalog.SpanWords(window)
 		},
-		week: func(window string) string { return "over the last " + catalog.SpanWords(window) },
+		week:   func(window string) string { return "over the last " + catalog.SpanWords(window) },
+		column: func(window string) string { return window },
 	},
 	catalog.SpanInstant: {
 		label: "As of",
@@ -49,7 +55,8 @@ var spans = map[string]spanWords{
 		trend: func(string) string {
 			return "each point the state at its week's end; the figure above is the state at the page's time"
 		},
-		week: func(string) string { return "at the week's end" },
+		week:   func(string) string { return "at the week's end" },
+		column: func(string) string { return "state at the end" },
 	},
 	catalog.SpanYear: {
 		label: "Cohort",
@@ -59,7 +66,8 @@ var spans = map[string]spanWords{
 		trend: func(string) string {
 			return "each point the cohort of a year before its week's end; the figure above, the cohort of a year before the page's time"
 		},
-		week: func(string) string { return "for the customers active a year before the week's end" },
+		week:   func(string) string { return "for the customers active a year before the week's end" },
+		column: func(string) string { return "365d cohort" },
 	},
 	catalog.SpanQuotaPeriod: {
 		label: "Period",
@@ -69,7 +77,8 @@ var spans = map[string]spanWords{
 		trend: func(string) string {
 			return "each point the quota period holding its week's end, up to then; the figure above, the period holding the page's time"
 		},
-		week: func(string) string { return "over the quota period to the week's end" },
+		week:   func(string) string { return "over the quota period to the week's end" },
+		column: func(string) string { return "quota period" },
 	},
 	catalog.SpanCohort: {
 		label: "Covers",
@@ -79,7 +88,8 @@ var spans = map[string]spanWords{
 		trend: func(window string) string {
 			return "each point the leads created in one week a maturation lag before its end; the figure above, those created over " + catalog.SpanWords(window)
 		},
-		week: func(string) string { return "for the leads created in a week a maturation lag before" },
+		week:   func(string) string { return "for the leads created in a week a maturation lag before" },
+		column: func(window string) string { return window + " cohort of leads" },
 	},
 	catalog.SpanBeforeWindow: {
 		label: "Baseline",
@@ -93,7 +103,8 @@ var spans = map[string]spanWords{
 		trend: func(string) string {
 			return "each point the 90 days before its week; the figure above, the 90 days before the window's start"
 		},
-		week: func(window string) string { return "over the 90 days before the last " + catalog.SpanWords(window) },
+		week:   func(window string) string { return "over the 90 days before the last " + catalog.SpanWords(window) },
+		column: func(string) string { return "90d before it" },
 	},
 }
 
@@ -141,6 +152,11 @@ func TrendCovers(span, window string) string { return wordsOf(span).trend(window
 // computed with window ("7d"), covers: every span says it (a digest's
 // NRR and pipeline coverage lines had said nothing).
 func WeekCovers(span, window string) string { return wordsOf(span).week(window) }
+
+// ColumnCovers is what a figure of a metric with span, shown with window
+// ("30d"), covers, short enough for a table's column: the window, "state
+// at the end", "365d cohort", "quota period", "90d before it".
+func ColumnCovers(span, window string) string { return wordsOf(span).column(window) }
 
 // WeekCoversUsual says whether words are what WeekCovers says of a window
 // metric over a digest's usual week: the line need not repeat what the

@@ -23,15 +23,15 @@ func TestEverySpanWordedEverywhere(t *testing.T) {
 	window := spans[catalog.SpanWindow]
 	for _, span := range all {
 		label, page := Covers(span, "30d", at)
-		trend, week := TrendCovers(span, "30d"), WeekCovers(span, "7d")
-		if label == "" || page == "" || trend == "" || week == "" {
-			t.Errorf("span %q: label %q, page %q, trend %q, week %q", span, label, page, trend, week)
+		trend, week, column := TrendCovers(span, "30d"), WeekCovers(span, "7d"), ColumnCovers(span, "30d")
+		if label == "" || page == "" || trend == "" || week == "" || column == "" {
+			t.Errorf("span %q: label %q, page %q, trend %q, week %q, column %q", span, label, page, trend, week, column)
 		}
 		if span == catalog.SpanWindow {
 			continue
 		}
-		if label == window.label || trend == window.trend("30d") || week == window.week("7d") || strings.HasPrefix(page, "30d ending") {
-			t.Errorf("span %q is worded as a window: %q %q / %q / %q", span, label, page, trend, week)
+		if label == window.label || trend == window.trend("30d") || week == window.week("7d") || strings.HasPrefix(page, "30d ending") || column == window.column("30d") {
+			t.Errorf("span %q is worded as a window: %q %q / %q / %q / %q", span, label, page, trend, week, column)
 		}
 	}
 	if _, got := Covers(catalog.SpanBeforeWindow, "30d", at); got != "the 90 days before 21 Oct 2026 09:30 UTC, where the 30d window starts" {

@@ -135,8 +135,8 @@ func TestTrendAcrossAComputationChange(t *testing.T) {
 	}
 	// The weekly series: only the last week is computed by the mean, and only it says so.
 	for i, p := range c.Series {
-		if last := i == len(c.Series)-1; (p.NotComparable != "") != last {
-			t.Errorf("week ending %s: not comparable %q", p.End.Format(time.DateOnly), p.NotComparable)
+		if last := i == len(c.Series)-1; (p.NotComparable != "") != last || p.Recomputed != last {
+			t.Errorf("week ending %s: not comparable %q, recomputed %v", p.End.Format(time.DateOnly), p.NotComparable, p.Recomputed)
 		}
 	}
 	d, err := scorecard.Detail(cat, changed, m.ID, opt, "", metrics.Scope{})

@@ -390,6 +390,22 @@ func thresholdsFromText(from string) string {
 	return " (" + from + ")"
 }
 
+// sharedReason is the reason every line of a breakdown gives, when they
+// all give one and the same: said once above them rather than on each line
+// (release impact by service had repeated "no target set: 30 is the
+// organisation's target, …" on each of twelve lines). "" otherwise.
+func sharedReason(lines []BreakdownLine) string {
+	if len(lines) < 2 {
+		return ""
+	}
+	for _, l := range lines[1:] {
+		if l.Reason != lines[0].Reason {
+			return ""
+		}
+	}
+	return lines[0].Reason
+}
+
 // breakdownLineText renders a breakdown line for people, its reason beside
 // an unknown status.
 func breakdownLineText(l BreakdownLine, unit string, o TextOptions) string {
@@ -494,6 +510,8 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 			switch {
 			case p.NewPeriod:
 				b.WriteString(" | new period: ")
+			case p.Recomputed:
+				b.WriteString(" | recomputed: ")
 			case i > 0:
 				b.WriteString(" · ")
 			}
@@ -502,8 +520,15 @@ func DetailText(d *MetricDetail, o TextOptions) string {
 		b.WriteString("\n")
 	}
 	if d.By != "" {
+		shared := sharedReason(d.Breakdown)
 		fmt.Fprintf(&b, "\nBy %s:\n", d.By)
+		if shared != "" {
+			fmt.Fprintf(&b, "  %s\n", paint(o.Color, ansiDim, "every line: "+shared))
+		}
 		for _, l := range ReadingOrder(d.Breakdown, d.By, c.Better) {
+			if shared != "" {
+				l.Reason = ""
+			}
 			fmt.Fprintf(&b, "  %s\n", breakdownLineText(l, c.Unit, o))
 		}
 	}

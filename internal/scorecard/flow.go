@@ -3,6 +3,7 @@ package scorecard
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -210,22 +211,85 @@ func BridgeSpan(window string, asOf time.Time) string {
 	return "over " + window
 }
 
+// BridgeLoss says whether a movement takes MRR away (contraction, churn).
+func BridgeLoss(move string) bool {
+	return move == metrics.MoveContraction || move == metrics.MoveChurn
+}
+
+// BridgeShown is the bridge as the role view's page and `candor view`
+// show it, at one precision so that it adds up as shown: whole is true
+// once any amount reaches a thousand (FormatValue keeps cents below a
+// thousand only, and "+1,065 USD" read beside "+345.36 USD"), and then
+// each step is the difference between the rounded running totals, not
+// the movement rounded alone (445,304 + 14,525 + 2,436 printed beside an
+// end of 462,266). steps are the movements signed, losses negative (nil
+// for a movement without a value); money writes an amount at that
+// precision.
+func BridgeShown(mb *MRRBridge, currency string) (steps []*float64, money func(float64) string) {
+	whole := false
+	for _, v := range append([]*float64{mb.Start, mb.End}, bridgeValues(mb)...) {
+		whole = whole || v != nil && math.Abs(*v) >= 1000
+	}
+	cur := cmp.Or(mb.Currency, currency)
+	money = func(v float64) string {
+		if whole {
+			v = math.Round(v)
+		}
+		return FormatValue(&v, "currency", cur)
+	}
+	var level float64
+	if mb.Start != nil {
+		level = *mb.Start
+	}
+	for _, m := range mb.Moves {
+		if m.Value == nil {
+			steps = append(steps, nil)
+			continue
+		}
+		v := *m.Value
+		if BridgeLoss(m.Move) {
+			v = -v
+		}
+		if whole && mb.Start != nil {
+			next := level + v
+			v, level = math.Round(next)-math.Round(level), next
+		}
+		steps = append(steps, &v)
+	}
+	return steps, money
+}
+
+func bridgeValues(mb *MRRBridge) []*float64 {
+	out := make([]*float64, len(mb.Moves))
+	for i, m := range mb.Moves {
+		out[i] = m.Value
+	}
+	return out
+}
+
 func writeMRRBridge(b *strings.Builder, mb *MRRBridge, asOf time.Time, o TextOptions) {
-	cur := cmp.Or(mb.Currency, o.Currency)
 	head := paint(o.Color, ansiBold, "MRR bridge "+BridgeSpan(mb.Window, asOf)+":")
 	if mb.Start == nil {
 		fmt.Fprintf(b, "%s no value (%s)\n", head, mb.Reason)
 		return
 	}
-	fmt.Fprintf(b, "%s %s at the window's start\n", head, FormatValue(mb.Start, "currency", cur))
-	for _, m := range mb.Moves {
-		sign := "+"
-		if m.Move == metrics.MoveContraction || m.Move == metrics.MoveChurn {
+	steps, money := BridgeShown(mb, o.Currency)
+	fmt.Fprintf(b, "%s %s at the window's start\n", head, money(*mb.Start))
+	for i, m := range mb.Moves {
+		sign, amount := "+", "—"
+		if BridgeLoss(m.Move) {
 			sign = "−"
 		}
-		fmt.Fprintf(b, "  %s %-22s %16s  (%s)\n", sign, m.Name, FormatValue(m.Value, "currency", cur), plural.Count(m.Count, "customer"))
+		if steps[i] != nil {
+			amount = money(math.Abs(*steps[i]))
+		}
+		fmt.Fprintf(b, "  %s %-22s %16s  (%s)\n", sign, m.Name, amount, plural.Count(m.Count, "customer"))
 	}
-	fmt.Fprintf(b, "  = %-22s %16s\n", "MRR at as_of", FormatValue(mb.End, "currency", cur))
+	end := "—"
+	if mb.End != nil {
+		end = money(*mb.End)
+	}
+	fmt.Fprintf(b, "  = %-22s %16s\n", "MRR at as_of", end)
 }
 
 // writeCustomers lists the customers behind a movement of the bridge.

@@ -2,8 +2,11 @@ package scorecard
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/metrics"
@@ -169,5 +172,52 @@ func TestVPCSViewBridge(t *testing.T) {
 	vr, _ = View(cat, load(t, metrics.DefaultConfig(), flowOrg), "vp_cs", Options{AsOf: asOf})
 	if vr.Bridge == nil || vr.Bridge.Start != nil || !strings.Contains(vr.Bridge.Reason, "subscription") {
 		t.Errorf("no data: %+v", vr.Bridge)
+	}
+}
+
+// `candor view`'s MRR bridge adds up as printed, as the role view's page
+// does (scorecard.BridgeShown): in whole units each movement is the step
+// between the rounded running totals. The demo's VP CS view printed
+// 445,304 + 14,525 + 2,436 = 462,266, each amount rounded alone, where the
+// page shows +2,437.
+func TestViewTextBridgeAddsUpAsPrinted(t *testing.T) {
+	cat := defaultCatalog(t)
+	start := asOf.AddDate(0, 0, -45).Format(time.RFC3339)
+	in := asOf.AddDate(0, 0, -10).Format(time.RFC3339)
+	ds := load(t, metrics.DefaultConfig(), `{"kind":"subscription","id":"a1","customer":"A","started_at":"`+start+`","mrr":445304.18}
+{"kind":"subscription","id":"a2","customer":"A","started_at":"`+in+`","mrr":2436.33}
+{"kind":"subscription","id":"b1","customer":"B","started_at":"`+in+`","mrr":14524.99}
+`)
+	vr, err := View(cat, ds, "vp_cs", Options{AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := ViewText(vr, TextOptions{})
+	amount := regexp.MustCompile(`([+−=]?) *[A-Za-z ]*?([0-9][0-9,]*) USD`)
+	var sum, end float64
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.Contains(l, "USD") || !strings.Contains(l, "MRR") {
+			continue
+		}
+		m := amount.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		v, _ := strconv.ParseFloat(strings.ReplaceAll(m[2], ",", ""), 64)
+		switch {
+		case strings.Contains(l, "at the window's start"), strings.HasPrefix(strings.TrimSpace(l), "+"):
+			sum += v
+		case strings.HasPrefix(strings.TrimSpace(l), "−"):
+			sum -= v
+		case strings.HasPrefix(strings.TrimSpace(l), "="):
+			end = v
+		default:
+			continue
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) != 7 || sum != end || end != 462266 || !strings.Contains(text, "2,437 USD") {
+		t.Errorf("the bridge as printed sums to %v, its end %v:\n%s", sum, end, strings.Join(lines, "\n"))
 	}
 }

@@ -429,6 +429,12 @@ type Point struct {
 	// so a chart breaks its line there rather than draw a fall (86.99 % →
 	// 1.15 % at a quarter's first week had read as a crash).
 	NewPeriod bool `json:"new_period,omitempty"`
+	// Recomputed is set on a week computed otherwise than the week before
+	// (an approved change of the computation, or of a setting its values
+	// depend on): NotComparable says which. A chart breaks its line there,
+	// as at a new period, rather than draw the change's effect as a move of
+	// the metric (241 → 334 ms where a mean became a p90).
+	Recomputed bool `json:"recomputed,omitempty"`
 }
 
 // Freshness says how current the metric's data is.
@@ -1080,6 +1086,7 @@ func weekly(ds *metrics.Dataset, m *catalog.Metric, thr *catalog.Thresholds, q m
 		pts[k].Partial = partialAt(at, m, end, week)
 		if k > 0 {
 			pts[k].NotComparable = notComparable(cites, before)
+			pts[k].Recomputed = pts[k].NotComparable != ""
 			if pts[k].NotComparable == "" && r.Value != nil && pts[k-1].Value != nil {
 				pts[k].NotComparable = periodUnjudged(m.At(end), thr, last, r.Detail, "the week before")
 			}

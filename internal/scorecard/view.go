@@ -345,12 +345,22 @@ func ViewText(v *ViewResult, o TextOptions) string {
 			fmt.Fprintf(&b, "     by %s: no groups\n", m.By)
 			continue
 		}
+		// Worst first, as the metric's drill-down and the view's page list
+		// them (PanelLines): alphabetical, the lines past maxViewLines could
+		// be the worst.
+		shared := sharedReason(m.Breakdown)
 		fmt.Fprintf(&b, "     by %s:\n", m.By)
+		if shared != "" {
+			fmt.Fprintf(&b, "       %s\n", paint(o.Color, ansiDim, "every line: "+shared))
+		}
 		shown, gap := PanelLines(m.Breakdown, m.By, c.Better, maxViewLines)
 		more := len(m.Breakdown) - len(shown)
 		for i, l := range shown {
 			if i == gap && more > 0 {
 				fmt.Fprintf(&b, "       … %d more between these (candor metric %s --by %s)\n", more, c.ID, m.By)
+			}
+			if shared != "" {
+				l.Reason = ""
 			}
 			fmt.Fprintf(&b, "       %s\n", breakdownLineText(l, c.Unit, o))
 		}

@@ -2,6 +2,7 @@ package scorecard
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -229,5 +230,41 @@ func TestDetailTextBreakdownWorstFirst(t *testing.T) {
 	d.By = "tier"
 	if got := strings.Join(order(), ","); got != "(none),accounts,checkout,search" {
 		t.Errorf("by tier: %s, want the breakdown's own order", got)
+	}
+}
+
+// A role view's text lists a breakdown worst first, as the page and
+// `candor metric --by` do: alphabetical, the lines past maxViewLines (15)
+// could be the worst. A reason every line gives is said once above them.
+func TestViewTextBreakdownWorstFirst(t *testing.T) {
+	v := func(x float64) *float64 { return &x }
+	own := "no target set: 30 is the organisation's target, and a service is judged only against a target of its own"
+	var lines []BreakdownLine
+	for i := range 17 {
+		lines = append(lines, BreakdownLine{Key: fmt.Sprintf("svc-%02d", i), Value: v(float64(i)), Status: catalog.Unknown, Count: 9, Reason: own, NoOwnTarget: true})
+	}
+	vr := &ViewResult{Name: "Support", Metrics: []ViewMetric{{Card: Card{ID: "release_impact_score", Name: "Release impact score", Better: "lower"}, By: "service", Breakdown: lines}}}
+	text := ViewText(vr, TextOptions{})
+	i := strings.Index(text, "by service:\n")
+	if i < 0 {
+		t.Fatalf("no breakdown:\n%s", text)
+	}
+	rest := strings.Split(text[i:], "\n")[1:]
+	if strings.TrimSpace(rest[0]) != "every line: "+own {
+		t.Errorf("the shared reason is not said once above the lines: %q", rest[0])
+	}
+	// Worst first; the room past them goes to the worst and the best alike
+	// (PanelLines), the two between left out where they would stand.
+	if !strings.HasPrefix(strings.TrimSpace(rest[1]), "svc-16 ") || !strings.HasPrefix(strings.TrimSpace(rest[8]), "svc-09 ") ||
+		!strings.Contains(rest[9], "… 2 more between these") || !strings.HasPrefix(strings.TrimSpace(rest[16]), "svc-00 ") {
+		t.Errorf("not worst first, or the worst cut:\n%s", strings.Join(rest[:17], "\n"))
+	}
+	if strings.Count(text, own) != 1 {
+		t.Errorf("the shared reason is repeated %d times", strings.Count(text, own))
+	}
+	// Lines giving different reasons keep their own.
+	lines[3].Reason = "too few cases"
+	if text := ViewText(vr, TextOptions{}); strings.Contains(text, "every line:") || !strings.Contains(text, "too few cases") {
+		t.Errorf("different reasons:\n%s", text)
 	}
 }

@@ -119,34 +119,10 @@ var bridgeMoveLabels = map[string]string{
 	metrics.MoveContraction: "Contraction", metrics.MoveChurn: "Churn",
 }
 
-// bridgeValues are the movements' amounts.
-func bridgeValues(mb *scorecard.MRRBridge) []*float64 {
-	out := make([]*float64, len(mb.Moves))
-	for i, m := range mb.Moves {
-		out[i] = m.Value
-	}
-	return out
-}
-
-// losses are the movements that take MRR away.
-func loss(move string) bool { return move == metrics.MoveContraction || move == metrics.MoveChurn }
-
 func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query) *bridgePanel {
-	cur := cmp.Or(mb.Currency, s.currency())
-	// One precision for the whole bridge: FormatValue keeps cents below a
-	// thousand only, and the bridge's steps read "+1,065 USD" beside
-	// "+345.36 USD". Whole units once any amount reaches a thousand (the
-	// MRR at either end does in any but the smallest book).
-	whole := false
-	for _, v := range append([]*float64{mb.Start, mb.End}, bridgeValues(mb)...) {
-		whole = whole || v != nil && math.Abs(*v) >= 1000
-	}
-	money := func(v float64) string {
-		if whole {
-			v = math.Round(v)
-		}
-		return scorecard.FormatValue(&v, "currency", cur)
-	}
+	// One precision for the whole bridge, each step between the rounded
+	// running totals, as `candor view` writes it (scorecard.BridgeShown).
+	steps, money := scorecard.BridgeShown(mb, s.currency())
 	p := &bridgePanel{Window: mb.Window, Span: scorecard.BridgeSpan(mb.Window, asOf), Start: orDash(mb.Start, money), End: orDash(mb.End, money),
 		Reason: mb.Reason, StartURL: metricHref(q, "mrr", "", ""), EndURL: metricHref(q, "mrr", "", "")}
 	if w, err := catalog.ParseWindow(mb.Window); err == nil {
@@ -157,22 +133,8 @@ func (s *Server) bridgePanelOf(mb *scorecard.MRRBridge, asOf time.Time, q Query)
 	p.To = asOf.UTC().Format("2 Jan 2006")
 	wf := chart.Waterfall{Title: "MRR bridge " + p.Span + ": where the change in MRR came from", Format: money, Width: roleChartWidth}
 	wf.Steps = append(wf.Steps, chart.Step{Label: "MRR at start", Value: mb.Start, Total: true})
-	// In whole units each movement is the step between the rounded running
-	// totals, so the bridge adds up as shown (10,877 − 812 read 10,065
-	// beside an end of 10,064 with each amount rounded alone).
-	var level float64
-	if mb.Start != nil {
-		level = *mb.Start
-	}
-	for _, m := range mb.Moves {
-		v := m.Value
-		if v != nil && loss(m.Move) {
-			v = ptr(-*v)
-		}
-		if v != nil && whole && mb.Start != nil {
-			next := level + *v
-			v, level = ptr(math.Round(next)-math.Round(level)), next
-		}
+	for i, m := range mb.Moves {
+		v := steps[i]
 		wf.Steps = append(wf.Steps, chart.Step{Label: bridgeMoveLabels[m.Move], Value: v})
 		row := bridgeRow{Name: bridgeMoveLabels[m.Move], Value: "—", Customers: plural.Count(m.Count, "customer"), URL: metricHref(q, m.ID, "", ""), Status: statusView(m.Status)}
 		if v != nil {

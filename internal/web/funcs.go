@@ -251,7 +251,7 @@ func (s *Server) spark(c scorecard.Card) template.HTML {
 func seriesPoints(c scorecard.Card) []chart.Point {
 	pts := make([]chart.Point, len(c.Series))
 	for i, p := range c.Series {
-		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod, Few: p.TooFew()}
+		pts[i] = chart.Point{At: p.End, Value: p.Value, Break: p.NewPeriod || p.Recomputed, Few: p.TooFew()}
 	}
 	return pts
 }
@@ -261,17 +261,26 @@ func seriesPoints(c scorecard.Card) []chart.Point {
 // CAC's weekly points, each a week's spend over its two or three new
 // customers, swung from ~10,000 to ~43,000 USD around their 30-day value
 // with nothing to say why. Empty when every point is judged.
+//
+// It also says where the line starts again because the week was computed
+// otherwise than the one before (scorecard.Point.Recomputed): the weekly
+// chart had jumped there (241 → 334 ms, a mean become a p90) with nothing
+// to tell the change of computation from a change of the metric.
 func fewWeeksNote(c scorecard.Card) string {
 	n := 0
+	var notes []string
 	for _, p := range c.Series {
 		if p.TooFew() {
 			n++
 		}
+		if p.Recomputed {
+			notes = append(notes, fmt.Sprintf("The line starts again at the week to %s: %s.", p.End.UTC().Format("2 Jan 2006"), p.NotComparable))
+		}
 	}
-	if n == 0 {
-		return ""
+	if n > 0 {
+		notes = append([]string{fmt.Sprintf("Grey points: %s of %d rest on too few cases to judge.", plural.Count(n, "week"), len(c.Series))}, notes...)
 	}
-	return fmt.Sprintf("Grey points: %s of %d rest on too few cases to judge.", plural.Count(n, "week"), len(c.Series))
+	return strings.Join(notes, " ")
 }
 
 // cardBands are a card's thresholds as a chart of its weekly values draws

@@ -112,7 +112,7 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 	slices.Sort(data.Services)
 	if s.Gates != nil {
 		err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-			data.Unknown = s.Gates.Get().UnknownNames(ds.DimValues("service"), ds.DimValues("team"))
+			data.Unknown = s.Gates.Get().UnknownIn(ds)
 			return nil
 		})
 		if err != nil {

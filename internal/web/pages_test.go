@@ -852,3 +852,32 @@ func TestFewCaseWeeksSaySo(t *testing.T) {
 		}
 	}
 }
+
+// A week computed otherwise than the one before (an approved change of the
+// computation) breaks the weekly chart's line there and the note under it
+// says why: the chart had jumped (241 → 334 ms, a mean become a p90) with
+// nothing to tell the change of computation from a move of the metric.
+func TestRecomputedWeekBreaksTheLine(t *testing.T) {
+	end := time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
+	c := scorecard.Card{Name: "Major incident recovery"}
+	for k := range 12 {
+		v := 241.0
+		p := scorecard.Point{End: end.AddDate(0, 0, 7*(k-11)), Value: &v, Count: 20}
+		if k >= 9 {
+			*p.Value = 334
+		}
+		if k == 9 {
+			p.Recomputed, p.NotComparable = true, "the computation changed since the window before"
+		}
+		c.Series = append(c.Series, p)
+	}
+	pts := seriesPoints(c)
+	for i, p := range pts {
+		if p.Break != (i == 9) {
+			t.Errorf("point %d: break %v", i, p.Break)
+		}
+	}
+	if got, want := fewWeeksNote(c), "The line starts again at the week to 15 Nov 2026: the computation changed since the window before."; got != want {
+		t.Errorf("note %q, want %q", got, want)
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
-	"github.com/candor/candor/internal/plural"
 )
 
 // MetricDetail is one metric with its definition, breakdown and the
@@ -407,10 +406,12 @@ func sharedReason(lines []BreakdownLine) string {
 }
 
 // breakdownLineText renders a breakdown line for people, its reason beside
-// an unknown status.
+// an unknown status. Its count is the cases the value rests on, "n = 72"
+// as the pages say: customers for logo churn by plan, tickets for SLA
+// adherence — "(72 records)" had called customers records.
 func breakdownLineText(l BreakdownLine, unit string, o TextOptions) string {
-	s := fmt.Sprintf("%-28s %14s  %s  (%s)", l.Key, FormatValue(l.Value, unit, o.Currency),
-		paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), plural.Count(l.Count, "record"))
+	s := fmt.Sprintf("%-28s %14s  %s  (n = %d)", l.Key, FormatValue(l.Value, unit, o.Currency),
+		paint(o.Color, statusColor[l.Status], fmt.Sprintf("%-7s", statusMark[l.Status])), l.Count)
 	if l.Reason != "" {
 		s += "  " + paint(o.Color, ansiDim, l.Reason)
 	}

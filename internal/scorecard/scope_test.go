@@ -231,7 +231,7 @@ func TestBreakdownLineTarget(t *testing.T) {
 	if l := lines["basic"]; l.Value == nil || *l.Value != 50 || l.Status != catalog.Unknown || l.Reason != noOwn {
 		t.Errorf("basic = %+v, want 50 shown, unknown: %s", l, noOwn)
 	}
-	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "UNKNOWN  (1 record)  "+noOwn) {
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "UNKNOWN  (n = 1)  "+noOwn) {
 		t.Errorf("the text line does not give the reason:\n%s", text)
 	}
 	b, _ := json.Marshal(d.Breakdown)

@@ -43,7 +43,7 @@ func TestThresholdsPerTierAndService(t *testing.T) {
 		t.Errorf("web line = %+v, want 3 red by service web's thresholds", l)
 	}
 	text := DetailText(d, TextOptions{})
-	if !strings.Contains(text, "RED      (1 record)  service web thresholds") || !strings.Contains(text, "Thresholds: green ≤ 1 h, amber ≤ 4 h") {
+	if !strings.Contains(text, "RED      (n = 1)  service web thresholds") || !strings.Contains(text, "Thresholds: green ≤ 1 h, amber ≤ 4 h") {
 		t.Errorf("text does not say which thresholds judged:\n%s", text)
 	}
 	b, _ := json.Marshal(d)

@@ -227,6 +227,10 @@ func TestDetailTextBreakdownWorstFirst(t *testing.T) {
 	if got := strings.Join(order(), ","); got != "checkout,search,accounts,(none)" {
 		t.Errorf("by service: %s, want checkout,search,accounts,(none)", got)
 	}
+	// A line's count is its cases, as the pages say, not "records".
+	if text := DetailText(d, TextOptions{}); !strings.Contains(text, "RED      (n = 9)") || strings.Contains(text, "records)") {
+		t.Errorf("a line's cases:\n%s", text)
+	}
 	d.By = "tier"
 	if got := strings.Join(order(), ","); got != "(none),accounts,checkout,search" {
 		t.Errorf("by tier: %s, want the breakdown's own order", got)

@@ -21,6 +21,7 @@ import (
 	"github.com/candor/candor/internal/ledger"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/postgres"
+	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite"
 	"github.com/candor/candor/internal/store"
 	"github.com/candor/candor/internal/web"
@@ -174,6 +175,15 @@ func (c *common) openStore(ctx context.Context, env *Env, create bool) (*app, er
 	// A command registered as one-shot answers once and exits: its
 	// engine keeps the state's pages it reads (engine.Engine.OneShot).
 	a.engine.OneShot = env.oneShot
+	if env.oneShot {
+		// A first load that writes the state computes the organisation's
+		// scorecard first, so that the memos its windows fill are written
+		// with it for the commands after (engine.Engine.Prime); a command
+		// that knows its own question sets its own.
+		a.engine.Prime = func(ds *metrics.Dataset) {
+			scorecard.Build(a.catalog, ds, scorecard.Options{AsOf: time.Now().UTC()})
+		}
+	}
 	// The first command after an upgrade (a scheduled import, as often as
 	// the server) migrates the store: said, since an older Candor refuses
 	// it from then on.

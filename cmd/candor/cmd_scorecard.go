@@ -112,6 +112,9 @@ func runScorecard(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	// The scorecard asked, computed once: before a first load's state is
+	// written its results are taken by the dataset read back from it.
+	a.engine.Prime = func(ds *metrics.Dataset) { scorecard.Build(a.catalog, ds, opt) }
 	var sc *scorecard.Scorecard
 	var es []escalation.Escalation
 	if err := a.engine.Read(ctx, func(ds *metrics.Dataset) error {

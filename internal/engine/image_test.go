@@ -788,3 +788,69 @@ func residentPages(t *testing.T, m *image.Mapped) (n, of int) {
 	}
 	return n, len(res)
 }
+
+// A first load that writes its state gives Engine.Prime the dataset
+// first: what Prime computes is answered from the dataset read back
+// without computing it again, and the memos its reads filled (lead-time
+// days and memos, failure memos, release-impact sums) are written with
+// the state, so the next start reads them rather than building them — a
+// state written before any read held none, and every later command built
+// them again. The views stay the store's.
+func TestFirstLoadWritesPrimedMemos(t *testing.T) {
+	ctx := context.Background()
+	st, _, cat, end, lines := differentialSetup(t, 7)
+	importLines(t, st, lines...)
+	q := metrics.Query{AsOf: end, Window: 30 * 24 * time.Hour}
+	stateSize := func(prime bool) (int64, *engine.Engine) {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "candor.image")
+		e := engine.New(st, metrics.DefaultConfig())
+		e.Image = path
+		e.SetRebaseRows(1)
+		primed := 0
+		if prime {
+			e.Prime = func(ds *metrics.Dataset) {
+				primed++
+				for _, id := range []string{"lead_time_for_changes", "change_failure_rate", "release_impact_score"} {
+					if _, err := ds.Compute(id, q); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}
+		err := e.Read(ctx, func(ds *metrics.Dataset) error {
+			if e.StateMapping() == nil {
+				t.Fatalf("the load did not go on from its state: %+v", e.Status().Image)
+			}
+			if got := ds.Cached("lead_time_for_changes", q); got != prime {
+				t.Errorf("primed %v: the first read finds lead time computed: %v", prime, got)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if prime && primed != 1 {
+			t.Errorf("Prime called %d times, want once", primed)
+		}
+		fi, err := os.Stat(strings.TrimSuffix(path, ".image") + ".dataset")
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := engine.New(st, metrics.DefaultConfig())
+		next.Image = path
+		return fi.Size(), next
+	}
+	plain, _ := stateSize(false)
+	primed, next := stateSize(true)
+	if primed <= plain {
+		t.Errorf("the primed state is %d bytes, the plain one %d: no memo written with it", primed, plain)
+	}
+	fresh := engine.New(st, metrics.DefaultConfig())
+	if got, want := engineView(t, cat, end, next), engineView(t, cat, end, fresh); got != want {
+		t.Fatal("a start from the primed state differs from the store")
+	}
+	if s := next.Status().Image; !s.DatasetUsed {
+		t.Fatalf("the next start did not use the primed state: %+v", s)
+	}
+}

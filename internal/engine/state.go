@@ -390,6 +390,9 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 		return false
 	}
 	start := time.Now()
+	if e.Prime != nil {
+		e.Prime(w.ds)
+	}
 	err := func() error {
 		id, err := StoreIdentity(ctx, e.st, true)
 		if err != nil {
@@ -417,6 +420,7 @@ func (e *Engine) rebase(ctx context.Context, w *world, last decoded) bool {
 		if err != nil {
 			return err
 		}
+		ds.TakeResults(w.ds)
 		w.set(ds, nil)
 		w.mapped = m
 		e.noteImage(func(s *ImageStatus) { s.DatasetSeq, s.DatasetWritten, s.DatasetError = h.Seq, time.Now().UTC(), "" })

@@ -479,6 +479,9 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 		outcome = strings.ToUpper(r.State) + " (escalated)"
 	}
 	fmt.Fprintf(w, "Candor gate: %s — %s %s to %s%s, decision %d\n", outcome, r.Release.Service, r.Release.Version, r.Release.Environment, cr, r.ID)
+	for _, m := range r.Warnings {
+		fmt.Fprintf(w, "  warning: %s\n", m)
+	}
 	if a := r.Approval; a != nil {
 		fmt.Fprintf(w, "  %s by %s: %s\n", strings.ToUpper(a.Verdict), a.By, a.Reason)
 	}
@@ -512,6 +515,9 @@ func writeGateSummary(w io.Writer, r gate.Result) {
 func annotate(env *Env, r gate.Result) {
 	switch {
 	case env.Getenv("GITHUB_ACTIONS") == "true":
+		for _, m := range r.Warnings {
+			fmt.Fprintf(env.Stdout, "::warning title=%s::%s\n", ghProperty("Candor gate"), ghData(m))
+		}
 		for _, v := range r.Rules {
 			level := map[string]string{"deny": "error", "escalate": "warning"}[v.Verdict]
 			if level != "" {

@@ -285,3 +285,38 @@ func TestDecisionByIDAsListed(t *testing.T) {
 		t.Errorf("an unknown id: %v", err)
 	}
 }
+
+// A release of a service no record names is judged as before — the rules
+// that read no KPI let it through, which is right for a first release —
+// and the decision warns of it, naming the nearest known service: a
+// misspelt --service had passed an untiered policy without a word.
+func TestUnknownServiceWarned(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	ds := metricstest.Generated(t, 0.01, end)
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := load(t, "canary: {enabled: false}\npolicies:\n  - id: tests\n    require: facts.coverage >= 0.8\n")
+	ask := func(service string) Result {
+		t.Helper()
+		r, err := Evaluate(p, cat, ds, -1, Request{Service: service, Environment: "production", Version: "1.0.0", Facts: map[string]string{"coverage": "0.9", "risk_score": "10"}}, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := ask("checkout"); len(r.Warnings) != 0 || r.Decision != Allow {
+		t.Errorf("a known service: %s, warnings %q", r.Decision, r.Warnings)
+	}
+	r := ask("chekout")
+	if r.Decision != Allow {
+		t.Errorf("an unknown service: %s, want the rules' allow unchanged", r.Decision)
+	}
+	if len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], `no record of service "chekout"`) || !strings.Contains(r.Warnings[0], `did you mean "checkout"?`) {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+	if b, _ := json.Marshal(r); !strings.Contains(string(b), `"warnings":["Candor has no record of service`) {
+		t.Errorf("JSON %s", b)
+	}
+}

@@ -95,6 +95,10 @@ type Result struct {
 	// approval or rejection that settled it.
 	State    string    `json:"state,omitempty"`
 	Approval *Approval `json:"approval,omitempty"`
+	// Warnings are what the pipeline's engineer should know that changed
+	// no verdict: a service Candor has no record of (a first release, or
+	// a misspelt --service, which the rules reading no KPI let through).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 type rule struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,7 +153,26 @@ func Evaluate(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, seq int64,
 		(&domain.Deployment{Environment: rel.Environment}).Production(ds.Config().ProductionNames)
 	rel.Tier, _ = strconv.Atoi(ds.ServiceAttr(rel.Service, "tier"))
 	rel.Team = ds.ServiceAttr(rel.Service, "team")
-	return p.Evaluate(rel, p.cache.get(rel.Service, seq, now, func() map[string]KPI { return ServiceKPIs(p, cat, ds, rel.Service, now) }), now), nil
+	r := p.Evaluate(rel, p.cache.get(rel.Service, seq, now, func() map[string]KPI { return ServiceKPIs(p, cat, ds, rel.Service, now) }), now)
+	if w := unknownService(rel.Service, ds.DimValues("service")); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
+	return r, nil
+}
+
+// unknownService warns of a release of a service no record names: no tier,
+// team or KPI of it can apply, so only the rules that read none judge it —
+// right for a first release, wrong for a misspelt name, which had passed
+// an untiered policy without a word.
+func unknownService(service string, known []string) string {
+	if slices.Contains(known, service) {
+		return ""
+	}
+	w := fmt.Sprintf("Candor has no record of service %q (no service record, deployment or other record names it): no tier, team or KPI of it applies — a first release, or a misspelt name", service)
+	if c := domain.Closest(service, known); c != "" {
+		w += fmt.Sprintf(" (did you mean %q?)", c)
+	}
+	return w
 }
 
 // KPIMaxAge is how long a service's KPIs computed for a data sequence are

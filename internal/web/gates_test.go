@@ -317,3 +317,23 @@ func TestGatesPageWarnsOfUnknownServices(t *testing.T) {
 		}
 	}
 }
+
+// A decision about a service Candor has no record of carries its warning
+// in the API's answer and on /gates, beside the rules' verdicts.
+func TestGateDecisionWarnsOfUnknownService(t *testing.T) {
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		p, err := gate.Load("gates.yaml", []byte("canary: {enabled: false}\npolicies:\n  - id: any\n    message: always\n    require: \"true\"\n"), s.Catalog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Gates = gate.NewCurrent(p)
+		s.Now = func() time.Time { return time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC) }
+	})
+	status, b, _ := e.do(t, "POST", "/api/v1/gates/evaluate", `{"service":"apii","environment":"production","version":"7","facts":{"coverage":0.9,"risk_score":10}}`, nil)
+	var res gate.Result
+	if err := json.Unmarshal(b, &res); status != 200 || err != nil || len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], `Candor has no record of service "apii"`) {
+		t.Fatalf("evaluate: %d %s", status, b)
+	}
+	p := e.page(t, e.sessionAs(t, "executive"), "/gates", 200)
+	mustContain(t, "the decision's warning", p, []string{`<span class="gate__warning">Candor has no record of service &#34;apii&#34;`, `did you mean &#34;api&#34;?`})
+}

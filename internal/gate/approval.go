@@ -71,20 +71,11 @@ func Decision(ctx context.Context, docs store.DocStore, id int64) (Result, error
 		return Result{}, fmt.Errorf("gate decision %d: %w", id, err)
 	}
 	r.ID = id
-	var as []Approval
-	a, ok, err := docs.DocByKey(ctx, ApprovalCollection, strconv.FormatInt(id, 10))
+	rs := []Result{r}
+	as, err := approvalsOf(ctx, docs, rs)
 	if err != nil {
 		return Result{}, err
 	}
-	if ok {
-		var ap Approval
-		if err := json.Unmarshal(a.Body, &ap); err != nil {
-			return Result{}, fmt.Errorf("approval of gate decision %d: %w", id, err)
-		}
-		ap.ID = a.ID
-		as = append(as, ap)
-	}
-	rs := []Result{r}
 	settle(rs, as)
 	return rs[0], nil
 }

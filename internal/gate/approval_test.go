@@ -3,9 +3,11 @@ package gate
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,8 +206,80 @@ func TestEscalationAskedAgain(t *testing.T) {
 	if _, err := Settle(ctx, st, second.ID, false, exec, "too risky today", now.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if r := ask(facts(t, "coverage", "0.9", "risk_score", "95"), "token:ci", now.Add(time.Hour)); r.ID == second.ID || r.State != StatePending {
-		t.Errorf("after a rejection: decision %d %s, want a new pending one", r.ID, r.State)
+	third := ask(facts(t, "coverage", "0.9", "risk_score", "95"), "token:ci", now.Add(time.Hour))
+	if third.ID == second.ID || third.State != StatePending {
+		t.Errorf("after a rejection: decision %d %s, want a new pending one", third.ID, third.State)
+	}
+	if r := ask(facts(t, "coverage", "0.9", "risk_score", "95"), "token:ci", now.Add(2*time.Hour)); r.ID != third.ID {
+		t.Errorf("a retry of the escalation asked again after the rejection: decision %d, want %d", r.ID, third.ID)
+	}
+	// Asked by two pipelines (or two instances) at once: one decision.
+	var wg sync.WaitGroup
+	ids := make([]int64, 4)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := Record(ctx, st, p.Evaluate(prod(facts(t, "coverage", "0.9", "risk_score", "90")), nil, now), "token:ci", "token:ci")
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = r.ID
+		}()
+	}
+	wg.Wait()
+	if ids[0] == 0 || ids[1] != ids[0] || ids[2] != ids[0] || ids[3] != ids[0] {
+		t.Errorf("asked at once, decisions %v: want one", ids)
+	}
+}
+
+// DecisionPage gives, page by page, what Decisions lists — the same
+// decisions in the same order with their states and approvals — for the
+// whole store and for one service, across the pages of documents it reads.
+func TestDecisionPageAsDecisions(t *testing.T) {
+	ctx := context.Background()
+	st := openDocs(t)
+	p := load(t, "canary: {enabled: false}\n")
+	exec := Approver{Person: "user:cto@example.com", Roles: []string{"executive"}}
+	for i := range 700 {
+		f := facts(t, "coverage", "0.9", "risk_score", "10")
+		if i%7 == 0 {
+			f = facts(t, "coverage", "0.9", "risk_score", "90")
+		}
+		rel := prod(f)
+		rel.Service, rel.Version = fmt.Sprintf("svc-%d", i%3), fmt.Sprintf("1.%d", i)
+		r, err := Record(ctx, st, p.Evaluate(rel, nil, now), "token:ci", "token:ci")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Decision == Escalate && i%2 == 0 {
+			if _, err := Settle(ctx, st, r.ID, i%4 == 0, exec, "looked", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, service := range []string{"", "svc-1", "nosuch"} {
+		want, err := Decisions(ctx, st, service)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []Result{}
+		for before, pages := int64(0), 0; ; pages++ {
+			page, next, err := DecisionPage(ctx, st, service, before, 60)
+			if err != nil || pages > 20 {
+				t.Fatalf("%q: page %d: %v", service, pages, err)
+			}
+			got = append(got, page...)
+			if next == 0 {
+				break
+			}
+			before = next
+		}
+		wj, _ := json.Marshal(want)
+		gj, _ := json.Marshal(got)
+		if string(gj) != string(wj) {
+			t.Errorf("%q: %d decisions paged, %d listed; they differ", service, len(got), len(want))
+		}
 	}
 }
 

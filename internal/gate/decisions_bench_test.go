@@ -8,8 +8,10 @@ import (
 )
 
 // BenchmarkDecisionLookup reads one decision by id (what a pipeline
-// waiting for an approver polls) and one service's decisions, among
-// 10,000 recorded:
+// waiting for an approver polls), one service's decisions, the API's
+// first page of 50 decisions and of one service's (DecisionPage), and
+// records an escalation asked for the first time (Record's look for one
+// asked before), among 10,000 recorded:
 //
 //	go test -run '^$' -bench DecisionLookup ./internal/gate/
 func BenchmarkDecisionLookup(b *testing.B) {
@@ -30,6 +32,35 @@ func BenchmarkDecisionLookup(b *testing.B) {
 	b.Run("Decision", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := Decision(ctx, st, last.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Page", func(b *testing.B) {
+		for b.Loop() {
+			if rs, _, err := DecisionPage(ctx, st, "", 0, 50); err != nil || len(rs) != 50 {
+				b.Fatal(len(rs), err)
+			}
+		}
+	})
+	b.Run("PageOfService", func(b *testing.B) {
+		for b.Loop() {
+			if rs, _, err := DecisionPage(ctx, st, "svc-3", 0, 50); err != nil || len(rs) != 50 {
+				b.Fatal(len(rs), err)
+			}
+		}
+	})
+	b.Run("RecordEscalation", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			rel := prod(facts(b, "coverage", "0.9", "changed_lines", "900", "dependency_changes", "2"))
+			rel.Version = fmt.Sprintf("9.%d", i)
+			r := p.Evaluate(rel, nil, now)
+			if r.Decision != Escalate {
+				b.Fatalf("%s, want an escalation", r.Decision)
+			}
+			if _, err := Record(ctx, st, r, "token:ci", "token:ci"); err != nil {
 				b.Fatal(err)
 			}
 		}

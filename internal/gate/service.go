@@ -3,6 +3,8 @@ package gate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,27 +242,93 @@ func ServiceKPIs(p *Policies, cat *catalog.Catalog, ds *metrics.Dataset, service
 // job that had sat waiting, and every retry added a release to approve.
 // A rejected one is asked again: the rejection settles that decision, and
 // the release may go back to an approver.
+//
+// An escalation is kept under a key naming what it escalated
+// (escalationKey), so the one asked before is read through the key's
+// index, not found by reading every decision; two instances asked at once
+// keep one. Escalations recorded before 2026-12-06 have no key: a pipeline
+// re-run of one of those is escalated afresh, once.
 func Record(ctx context.Context, docs store.DocStore, r Result, by, requester string) (Result, error) {
 	r.ID, r.By, r.Requester, r.State, r.Approval = 0, by, requester, "", nil
-	if r.Decision == Escalate {
-		earlier, err := Decisions(ctx, docs, r.Release.Service)
+	if r.Decision != Escalate {
+		d, err := store.AppendJSON(ctx, docs, DecisionCollection, r)
 		if err != nil {
 			return r, err
 		}
-		if i := slices.IndexFunc(earlier, func(e Result) bool { return sameEscalation(e, r) }); i >= 0 && earlier[i].State != StateRejected {
-			return earlier[i], nil
-		}
+		r.ID, r.State = d.ID, string(r.Decision)
+		return r, nil
 	}
-	d, err := store.AppendJSON(ctx, docs, DecisionCollection, r)
+	prefix, err := escalationKey(r)
 	if err != nil {
 		return r, err
 	}
-	r.ID = d.ID
-	r.State = string(r.Decision)
-	if r.Decision == Escalate {
-		r.State = StatePending
+	n := 0
+	if earlier, ok, err := newestKeyed(ctx, docs, prefix); err != nil {
+		return r, err
+	} else if ok {
+		e, err := Decision(ctx, docs, earlier.ID)
+		if err != nil {
+			return r, err
+		}
+		if e.State != StateRejected && sameEscalation(e, r) {
+			return e, nil
+		}
+		n, _ = strconv.Atoi(strings.TrimPrefix(earlier.Key, prefix))
+		n++
 	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return r, err
+	}
+	d, created, err := docs.AppendDocOnce(ctx, DecisionCollection, prefix+strconv.Itoa(n), body)
+	if err != nil {
+		return r, err
+	}
+	if !created {
+		// Another instance recorded the same escalation meanwhile.
+		return Decision(ctx, docs, d.ID)
+	}
+	r.ID, r.State = d.ID, StatePending
 	return r, nil
+}
+
+// escalationKey is the prefix of the keys of the escalations that escalated
+// what r does — its requester, its release and facts, each rule's verdict
+// (sameEscalation) — one for each time it was asked after a rejection
+// ("…|0", "…|1").
+func escalationKey(r Result) (string, error) {
+	type ruleVerdict struct{ Rule, Verdict string }
+	what := struct {
+		Requester string
+		Release   Release
+		Rules     []ruleVerdict
+	}{Requester: r.Requester, Release: r.Release}
+	for _, v := range r.Rules {
+		what.Rules = append(what.Rules, ruleVerdict{v.Rule, v.Verdict})
+	}
+	b, err := json.Marshal(what)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return "escalation|" + hex.EncodeToString(sum[:16]) + "|", nil
+}
+
+// newestKeyed is the newest decision whose key starts with prefix: through
+// the key's index where docs reads so, else from every decision.
+func newestKeyed(ctx context.Context, docs store.DocStore, prefix string) (store.Doc, bool, error) {
+	var ds []store.Doc
+	var err error
+	if r, ok := docs.(store.KeyPrefixReader); ok {
+		ds, err = r.DocsByKeyPrefix(ctx, DecisionCollection, prefix, 0, 1)
+	} else {
+		ds, err = docs.Docs(ctx, DecisionCollection, 0)
+		ds = slices.DeleteFunc(ds, func(d store.Doc) bool { return !strings.HasPrefix(d.Key, prefix) })
+	}
+	if err != nil || len(ds) == 0 {
+		return store.Doc{}, false, err
+	}
+	return ds[0], true, nil
 }
 
 // sameEscalation says whether the recorded decision e escalated the
@@ -286,22 +354,91 @@ func sameEscalation(e, r Result) bool {
 // it; 0 starts at the newest), at most limit, and the before that asks for
 // the next page — 0 when none is left. A cursor, not an offset: decisions
 // recorded while a client pages do not shift the pages it has yet to read.
+//
+// It reads the decisions a page of documents at a time from before down,
+// until it has limit and one more of the service's, and the approvals of
+// those it keeps by their keys: it had read and decoded every decision and
+// approval for each page (~90 ms at 10,000 decisions; BenchmarkDecisionPage).
 func DecisionPage(ctx context.Context, docs store.DocStore, service string, before int64, limit int) ([]Result, int64, error) {
-	all, err := Decisions(ctx, docs, service)
+	const chunk = 256
+	// A decision that does not hold the service's name as a "service"
+	// field is not read at all; one that does is read to be sure.
+	needle, _ := json.Marshal(service)
+	needle = append([]byte(`"service":`), needle...)
+	out := []Result{}
+	for cursor := before; len(out) <= limit; {
+		ds, err := store.DocsBefore(ctx, docs, DecisionCollection, cursor, chunk)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, d := range ds {
+			var r Result
+			if service != "" {
+				// The service alone first: most of a busy store's decisions
+				// are other services'.
+				if !bytes.Contains(d.Body, needle) {
+					continue
+				}
+				var peek struct {
+					Release struct {
+						Service string `json:"service"`
+					} `json:"release"`
+				}
+				if err := json.Unmarshal(d.Body, &peek); err != nil {
+					return nil, 0, fmt.Errorf("%s document %d: %w", DecisionCollection, d.ID, err)
+				}
+				if peek.Release.Service != service {
+					continue
+				}
+			}
+			if err := json.Unmarshal(d.Body, &r); err != nil {
+				return nil, 0, fmt.Errorf("%s document %d: %w", DecisionCollection, d.ID, err)
+			}
+			r.ID = d.ID
+			if out = append(out, r); len(out) > limit {
+				break
+			}
+		}
+		if len(ds) < chunk {
+			break
+		}
+		cursor = ds[len(ds)-1].ID
+	}
+	next := int64(0)
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	as, err := approvalsOf(ctx, docs, out)
 	if err != nil {
 		return nil, 0, err
 	}
-	if before > 0 {
-		i := slices.IndexFunc(all, func(r Result) bool { return r.ID < before })
-		if i < 0 {
-			i = len(all)
+	settle(out, as)
+	return out, next, nil
+}
+
+// approvalsOf reads the approvals of the escalated decisions among rs by
+// their keys (the decision's id).
+func approvalsOf(ctx context.Context, docs store.DocStore, rs []Result) ([]Approval, error) {
+	var as []Approval
+	for _, r := range rs {
+		if r.Decision != Escalate {
+			continue
 		}
-		all = all[i:]
+		a, ok, err := docs.DocByKey(ctx, ApprovalCollection, strconv.FormatInt(r.ID, 10))
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			var ap Approval
+			if err := json.Unmarshal(a.Body, &ap); err != nil {
+				return nil, fmt.Errorf("approval of gate decision %d: %w", r.ID, err)
+			}
+			ap.ID = a.ID
+			as = append(as, ap)
+		}
 	}
-	if len(all) <= limit {
-		return all, 0, nil
-	}
-	return all[:limit], all[limit-1].ID, nil
+	return as, nil
 }
 
 // Decisions are the recorded decisions, newest first; of one service when

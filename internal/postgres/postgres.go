@@ -1629,6 +1629,17 @@ func (s *DB) DocByID(ctx context.Context, collection string, id int64) (store.Do
 	return d, true, nil
 }
 
+// DocsBefore implements store.DocsBeforeReader (store.DocsBefore makes
+// before positive).
+func (s *DB) DocsBefore(ctx context.Context, collection string, before int64, limit int) ([]store.Doc, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs
+		WHERE collection = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, collection, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanDocs(rows, collection)
+}
+
 // DocsByKeyPrefix implements store.KeyPrefixReader. Keys are in the "C"
 // collation, so the range is the prefix's byte for byte.
 func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]store.Doc, error) {

@@ -1082,6 +1082,17 @@ func (s *DB) DocByID(ctx context.Context, collection string, id int64) (store.Do
 	return d, true, nil
 }
 
+// DocsBefore implements store.DocsBeforeReader (store.DocsBefore makes
+// before positive).
+func (s *DB) DocsBefore(ctx context.Context, collection string, before int64, limit int) ([]store.Doc, error) {
+	rows, err := s.query(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs
+		WHERE collection = ? AND id < ? ORDER BY id DESC LIMIT ?`, collection, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanDocs(rows, collection)
+}
+
 // DocsByKeyPrefix implements store.KeyPrefixReader.
 func (s *DB) DocsByKeyPrefix(ctx context.Context, collection, prefix string, after int64, limit int) ([]store.Doc, error) {
 	if limit <= 0 {

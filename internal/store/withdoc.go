@@ -1,8 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"math"
+	"slices"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -121,6 +124,36 @@ func DocByID(ctx context.Context, docs DocStore, collection string, id int64) (D
 		}
 	}
 	return Doc{}, false, nil
+}
+
+// DocsBeforeReader reads a collection's documents a page at a time,
+// newest first, through the (collection, id) index: the API's list of gate
+// decisions had read and decoded every decision for each page (~90 ms at
+// 10,000 of them). Both SQL stores implement it.
+type DocsBeforeReader interface {
+	// DocsBefore returns the documents of collection whose id is below
+	// before (every one when before <= 0), newest first, at most limit
+	// (limit > 0).
+	DocsBefore(ctx context.Context, collection string, before int64, limit int) ([]Doc, error)
+}
+
+// DocsBefore reads a page of collection's documents newest first, those
+// with ids below before (all when before <= 0), at most limit: through
+// the index when docs reads so, else from the whole collection.
+func DocsBefore(ctx context.Context, docs DocStore, collection string, before int64, limit int) ([]Doc, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	if r, ok := docs.(DocsBeforeReader); ok {
+		return r.DocsBefore(ctx, collection, before, limit)
+	}
+	all, err := docs.Docs(ctx, collection, 0)
+	if err != nil {
+		return nil, err
+	}
+	i, _ := slices.BinarySearchFunc(all, before, func(d Doc, id int64) int { return cmp.Compare(id, d.ID) })
+	all = all[i:]
+	return all[:min(limit, len(all))], nil
 }
 
 // KeyPrefixReader reads a collection's keyed documents whose key starts

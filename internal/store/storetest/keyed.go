@@ -64,6 +64,42 @@ func runKeyedDocs(t *testing.T, open Factory, o options) {
 		}
 	})
 
+	// Pages of a collection newest first: below an id, at most a limit,
+	// not another collection's, keyed or not; as Docs lists them.
+	t.Run("Before", func(t *testing.T) {
+		s := open(t)
+		if _, ok := s.(store.DocsBeforeReader); !ok {
+			t.Fatalf("%T does not read pages of documents by id", s)
+		}
+		var ids []int64
+		for i := range 5 {
+			if i == 2 {
+				appendDoc(t, s, "approvals", `{"other":1}`)
+				d, _ := appendOnce(t, s, "decisions", "k", fmt.Sprintf(`{"n":%d}`, i))
+				ids = append(ids, d.ID)
+				continue
+			}
+			ids = append(ids, appendDoc(t, s, "decisions", fmt.Sprintf(`{"n":%d}`, i)).ID)
+		}
+		for _, c := range []struct {
+			before int64
+			limit  int
+			want   string
+		}{
+			{0, 2, `{"n":4} {"n":3}`}, {ids[3], 2, `{"n":2} {"n":1}`}, {ids[1], 10, `{"n":0}`}, {ids[0], 10, ``}, {-1, 10, `{"n":4} {"n":3} {"n":2} {"n":1} {"n":0}`},
+		} {
+			got, err := store.DocsBefore(ctx, s, "decisions", c.before, c.limit)
+			if err != nil || bodies(got) != c.want {
+				t.Errorf("DocsBefore(%d, %d) = %s (%v), want %s", c.before, c.limit, bodies(got), err, c.want)
+			}
+		}
+		got, _ := store.DocsBefore(ctx, s, "decisions", ids[3], 1)
+		listed, _ := s.Docs(ctx, "decisions", 0)
+		if len(got) != 1 || sameDoc(got[0], listed[2]) != "" || got[0].Key != "k" {
+			t.Errorf("DocsBefore's document %+v, as Docs lists it %+v", got, listed[2])
+		}
+	})
+
 	// A key prefix reads one person's documents, byte for byte: not a
 	// longer prefix's neighbour, nor an unkeyed document, nor another
 	// collection's; after and limit cut the newest-first list.

@@ -187,7 +187,8 @@ type Customer struct {
 	Tickets      []Ticket      `json:"tickets"`
 	Surveys      []Survey      `json:"surveys"`
 	Measurements []Measurement `json:"measurements"`
-	Releases     []Release     `json:"releases"`
+	// Releases: those most of its tickets and surveys name first.
+	Releases []Release `json:"releases"`
 	// Signals are its risk signals over the window, as the at-risk list
 	// gives them.
 	Signals []Signal `json:"signals"`
@@ -292,6 +293,10 @@ func Of(name string, recs metrics.CustomerRecords, window time.Duration, opt Opt
 		}
 		c.Releases = append(c.Releases, *r)
 	}
+	// Those most of its records name first: where its trouble came from.
+	slices.SortStableFunc(c.Releases, func(a, b Release) int {
+		return cmp.Or(cmp.Compare(b.Tickets+b.Surveys, a.Tickets+a.Surveys), strings.Compare(a.ID, b.ID))
+	})
 	if risk, ok := risksOf(name, recs, window, opt.HideAmounts); ok {
 		c.Signals = risk.Signals
 	}

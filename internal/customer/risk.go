@@ -89,6 +89,16 @@ func (l List) WindowWords() string { return catalog.WindowWords(l.Window) }
 // recs.AsOf (recs as metrics.Dataset.CustomerRecords returns them for
 // every customer), worst first.
 func AtRisk(recs metrics.CustomerRecords, window time.Duration, opt Options) List {
+	return list(recs, window, opt, true)
+}
+
+// Everyone lists every customer the records name, with its signals (none
+// for most), in the at-risk list's order.
+func Everyone(recs metrics.CustomerRecords, window time.Duration, opt Options) List {
+	return list(recs, window, opt, false)
+}
+
+func list(recs metrics.CustomerRecords, window time.Duration, opt Options, atRisk bool) List {
 	recs = opt.filter(recs)
 	l := List{AsOf: recs.AsOf, Window: window, HideAmounts: opt.HideAmounts, Customers: []Risk{}}
 	if !opt.HideAmounts {
@@ -120,8 +130,14 @@ func AtRisk(recs metrics.CustomerRecords, window time.Duration, opt Options) Lis
 		r := of(s.Customer)
 		r.Surveys = append(r.Surveys, s)
 	}
+	for _, m := range recs.Measurements {
+		of(m.Customer)
+	}
 	for name, r := range by {
-		if risk, ok := risksOf(name, *r, window, opt.HideAmounts); ok {
+		if risk, ok := risksOf(name, *r, window, opt.HideAmounts); ok || !atRisk {
+			if risk.Signals == nil {
+				risk.Signals = []Signal{}
+			}
 			l.Customers = append(l.Customers, risk)
 		}
 	}

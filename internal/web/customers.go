@@ -40,14 +40,18 @@ func (s *Server) customerOptions(access auth.Access) (customer.Options, error) {
 	opt := customer.Options{Hide: map[domain.Kind]bool{}, HideAmounts: access.HidesRevenueOf(string(domain.KindSubscription))}
 	shown := 0
 	for _, k := range customerKinds {
-		if s.seesKind(access, k) {
-			shown++
-		} else {
+		switch {
+		case !s.seesKind(access, k):
 			opt.Hide[k] = true
+		case k != domain.KindMeasurement:
+			shown++
 		}
 	}
+	// Measurements alone carry no signal and no customer's story: a
+	// reader who sees only those (an engineering view's custom metric)
+	// would get an empty list and pages of numbers without context.
 	if shown == 0 {
-		return opt, domain.Errorf(domain.EForbidden, "customers are seen through the metrics that read their records: your roles see no metric reading subscriptions, tickets, surveys or measurements")
+		return opt, domain.Errorf(domain.EForbidden, "customers are seen through the metrics that read their records: your roles see no metric reading subscriptions, tickets or surveys")
 	}
 	return opt, nil
 }

@@ -1,10 +1,14 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/candor/candor/internal/retention"
 )
 
 // customerRecords: as of 2026-03-31 over 30 days, acme moved from s1 (1,000)
@@ -174,10 +178,42 @@ func TestCustomerPages(t *testing.T) {
 	if churn := e.page(t, cs, "/metrics/logo_churn_rate?as_of="+asOf, 200); !strings.Contains(churn, link) {
 		t.Error("logo churn's records table does not link acme")
 	}
+	if view := e.page(t, cs, "/views/vp_cs?as_of="+asOf, 200); !strings.Contains(view, `<a href="/customers?as_of=2026-03-31">2 customers show a risk signal</a> in the 30 days to 31 Mar 2026 00:00 UTC`) {
+		t.Error("the VP Customer Success view does not lead to the at-risk customers")
+	}
+	if view := e.page(t, exec, "/views/engineering?as_of="+asOf, 200); strings.Contains(view, "risk signal") {
+		t.Error("the engineering view, no metric of which reads customers, leads to the at-risk customers")
+	}
 	if rec := e.page(t, exec, "/records/ticket/import/k1?as_of="+asOf, 200); !strings.Contains(rec, link) {
 		t.Error("a ticket's record page does not link its customer")
 	}
 	if eng := e.page(t, e.sessionAs(t, "engineering"), "/?as_of="+asOf, 200); strings.Contains(eng, `href="/customers`) {
 		t.Error("the navigation offers customers to engineering, whose metrics read none of their records")
+	}
+}
+
+// An erased customer has no page: once retention has pseudonymised
+// initech's records (its one ticket is past the period; acme's active
+// subscription keeps acme's), its name is unknown (404) and the list names
+// the pseudonym.
+func TestCustomerErasedByRetention(t *testing.T) {
+	e := customerEnv(t)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	if _, err := retention.Apply(context.Background(), e.store, retention.Policy{PersonalAfter: 30 * 24 * time.Hour, Key: key}, time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.Engine.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := e.apiAs(t, "vp_cs", "/api/v1/customers/initech?as_of="+asOf); status != 404 {
+		t.Errorf("initech after retention: %d %s", status, clip(body))
+	}
+	if status, body := e.apiAs(t, "vp_cs", "/api/v1/customers/acme?as_of="+asOf); status != 200 {
+		t.Errorf("acme after retention: %d %s", status, clip(body))
+	}
+	anon := retention.Pseudonym(key, "initech")
+	_, list := e.apiAs(t, "vp_cs", "/api/v1/customers?at_risk=1&as_of="+asOf)
+	if strings.Contains(string(list), `"initech"`) || !strings.Contains(string(list), anon) {
+		t.Errorf("the list after retention:\n%s", clip(list))
 	}
 }

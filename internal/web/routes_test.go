@@ -46,11 +46,11 @@ func seesMetric(cat *catalog.Catalog, id string) func(auth.Access) bool {
 	return func(a auth.Access) bool { return a.CanSeeMetric(m) }
 }
 
-// seesCustomerKinds: the reader may read a kind naming customers, or sees a
-// metric reading one (its drill-down lists them).
+// seesCustomerKinds: the reader may read subscriptions, tickets or surveys,
+// or sees a metric reading one (its drill-down lists them).
 func seesCustomerKinds(cat *catalog.Catalog) func(auth.Access) bool {
 	return func(a auth.Access) bool {
-		for _, k := range []string{"subscription", "ticket", "survey", "measurement"} {
+		for _, k := range []string{"subscription", "ticket", "survey"} {
 			if a.CanReadKind(k) {
 				return true
 			}

@@ -144,6 +144,16 @@ func TestCustomerPages(t *testing.T) {
 	if strings.Contains(list, "/customers/globex") {
 		t.Error("globex, with no signal, is on the at-risk list")
 	}
+	// A page at a time, worst first: acme (1,000 at stake), then initech.
+	first := e.page(t, cs, "/customers?as_of="+asOf+"&limit=1", 200)
+	if !strings.Contains(first, "1–1 of 2") || !strings.Contains(first, `href="/customers?as_of=2026-03-31&amp;limit=1&amp;offset=1#sec-customers"`) ||
+		!strings.Contains(first, "/customers/acme") || strings.Contains(first, "/customers/initech") {
+		t.Errorf("the list's first page of one:\n%s", clip([]byte(first)))
+	}
+	if second := e.page(t, cs, "/customers?as_of="+asOf+"&limit=1&offset=1", 200); !strings.Contains(second, "/customers/initech") {
+		t.Error("the list's second page does not hold initech")
+	}
+	e.page(t, cs, "/customers?limit=0", 400)
 	quiet := e.page(t, cs, "/customers?as_of=2026-01-01", 200)
 	if !strings.Contains(quiet, "No customer shows a risk signal in the 30 days to 1 Jan 2026 00:00 UTC.") {
 		t.Errorf("an empty list does not say so:\n%s", clip([]byte(quiet)))

@@ -386,6 +386,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 	data.Hidden = hiddenWords(c.Hidden, c.HideAmounts)
 	pg := s.newPage(r, "Customer "+c.Name, q, data)
 	pg.Controls, pg.NoFilters, pg.AsOf = true, true, c.AsOf
+	pg.WindowDefault = catalog.WindowWords(customer.DefaultWindow)
 	s.render(w, r, http.StatusOK, "customer", pg)
 }
 
@@ -466,6 +467,7 @@ func (s *Server) customersPage(w http.ResponseWriter, r *http.Request) {
 	})
 	pg := s.newPage(r, "At-risk customers", q, data)
 	pg.Controls, pg.NoFilters, pg.AsOf = true, true, l.AsOf
+	pg.WindowDefault = catalog.WindowWords(customer.DefaultWindow)
 	s.render(w, r, http.StatusOK, "customers", pg)
 }
 

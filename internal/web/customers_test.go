@@ -135,7 +135,7 @@ func TestCustomerPages(t *testing.T) {
 	e := customerEnv(t)
 	cs := e.sessionAs(t, "vp_cs")
 	list := e.page(t, cs, "/customers?as_of="+asOf, 200)
-	for _, want := range []string{`href="/customers/acme?as_of=2026-03-31"`, "MRR −200.00 USD (−20 %) over 30 days", "1 ticket past SLA (1 open past due)",
+	for _, want := range []string{`href="/customers/acme?as_of=2026-03-31"`, `<option value="">30 days</option>`, "MRR −200.00 USD (−20 %) over 30 days", "1 ticket past SLA (1 open past due)",
 		"1 ticket past SLA (1 resolved late in the 30 days)", "1 open escalated ticket", "NPS detractor: 3 on 28 Mar 2026", ">Customers</a>"} {
 		if !strings.Contains(list, want) {
 			t.Errorf("the at-risk list lacks %q", want)

@@ -156,6 +156,9 @@ type Page struct {
 	// figures cover the whole organisation; NoWindow leaves out the
 	// window, for a page judged at an instant.
 	NoFilters, NoWindow bool
+	// WindowDefault names the window a page without one uses, for a page
+	// of its own window rather than each metric's ("30 days").
+	WindowDefault string
 	// AsOf is the time the page's numbers are as of, for the footer.
 	AsOf time.Time
 	// Now is the clock when the page was made: which months have ended

@@ -193,7 +193,7 @@ func revenueAtRiskNote(c scorecard.Card, cur string) string {
 // the currency in the columns' headings: a column had mixed "812.25 USD"
 // with "0 USD" and "1,200 USD", as a card's value rounds above a thousand,
 // and the repeated currency widened it past a phone's width.
-type customerRow struct{ Customer, M0, M1, Amount string }
+type customerRow struct{ Customer, M0, M1, Amount, Href string }
 
 func customerRows(moves []metrics.CustomerMove) []customerRow {
 	out := make([]customerRow, 0, min(len(moves), maxCustomerRows))

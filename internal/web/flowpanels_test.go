@@ -76,7 +76,7 @@ func TestRoleViewFlowAndBridgePanels(t *testing.T) {
 		"Where the time goes", `href="/metrics/coding_time?as_of=2026-03-31&amp;team=core">Coding</a>`, "24 h", "6 h", "18 h", "72 h", "2 changes",
 	})
 	mustContain(t, "churned MRR's page", e.page(t, exec, "/metrics/mrr_churn?as_of="+asOf, 200), []string{
-		"Customers behind the movement", "<td>beta</td><td class=\"num\">812.25</td><td class=\"num\">0.00</td><td class=\"num\">812.25</td>",
+		"Customers behind the movement", `<td><a href="/customers/beta?as_of=2026-03-31">beta</a></td><td class="num">812.25</td><td class="num">0.00</td><td class="num">812.25</td>`,
 	}, "<td>acme</td>")
 	ceo := e.page(t, exec, "/views/ceo?as_of="+asOf, 200)
 	mustContain(t, "the CEO view", ceo, []string{`id="sec-bridge"`, "−813 USD"}, "−812.25 USD", "−812 USD")

@@ -587,6 +587,11 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 
 	mp.FlowStages = s.flowCells(q, "", "", d.FlowStages)
 	mp.Customers = customerRows(d.Customers)
+	if s.seesCustomers(access) {
+		for i := range mp.Customers {
+			mp.Customers[i].Href = q.URL(customerHref(mp.Customers[i].Customer))
+		}
+	}
 	mp.CustomersTotal = customerTotal(d.Customers)
 	mp.CustomersCurrency = cmp.Or(c.Detail.Currency, s.currency())
 	mp.CustomersMore = len(d.Customers) - len(mp.Customers)
@@ -627,7 +632,7 @@ func (s *Server) newMetricPage(ds *metrics.Dataset, d *scorecard.MetricDetail, m
 	}
 
 	var err error
-	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.sorted, ds.Seq(), cmp.Or(d.Card.Detail.Currency, s.currency()))
+	mp.Records, err = newRecordsTable(ds, d, q, st, path, hide, access, s.seesCustomers(access), s.sorted, ds.Seq(), cmp.Or(d.Card.Detail.Currency, s.currency()))
 	return mp, err
 }
 
@@ -742,7 +747,10 @@ var metricFunnelSteps = []struct{ key, share, label string }{
 //
 // orders keeps sorted orders across requests; seq is the data's sequence;
 // currency is the one the metric's money is in.
-func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access, orders *sortOrders, seq int64, currency string) (recordsTable, error) {
+//
+// customers says the reader may open customer pages: a customer column's
+// names link to them.
+func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st metricState, path string, hide func(domain.Kind) bool, access auth.Access, customers bool, orders *sortOrders, seq int64, currency string) (recordsTable, error) {
 	var t recordsTable
 	// The table's own links (kind, sort, page) hold the as_of the page was
 	// computed at: paging through a list that changes as records arrive
@@ -856,6 +864,11 @@ func newRecordsTable(ds *metrics.Dataset, d *scorecard.MetricDetail, q Query, st
 				text = groupDigits(strconv.FormatFloat(x, 'f', -1, 64), valuePrec)
 			}
 			cell := recordCell{Text: text, Num: num[i]}
+			// A customer opens its page, its records together: a cohort's
+			// customers had been names that opened nothing.
+			if name, ok := cellOf(r, col).(string); ok && customers && col == "customer" && name != "" {
+				cell.Href = q.URL(customerHref(name))
+			}
 			if id, ok := cellOf(r, col).(string); ok && linkOpp && col == "opportunity" {
 				if l, ok := ds.LeadOpportunity(r.Source, id, d.AsOf); ok {
 					cell.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))

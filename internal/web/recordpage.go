@@ -109,6 +109,9 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	moneyFields(data.Fields, s.currency())
+	if s.seesCustomers(access) && slices.Contains(customerKinds, kind) {
+		linkCustomer(data.Fields, q)
+	}
 	ms := s.Catalog.MetricsInForce()
 	for i := range ms {
 		m := &ms[i]
@@ -344,6 +347,15 @@ func moneyFields(fields []recordField, orgCurrency string) {
 		}
 		fields[i].Note = "stored as " + f.Text
 		fields[i].Text = scorecard.Amount(x) + " " + cur
+	}
+}
+
+// linkCustomer links a record's customer to the customer's page, where its
+// subscriptions, tickets and surveys are together.
+func linkCustomer(fields []recordField, q Query) {
+	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == "customer" && !f.JSON && f.Text != "" })
+	if i >= 0 {
+		fields[i].Items = []fieldItem{{Text: fields[i].Text, Href: q.URL(customerHref(fields[i].Text))}}
 	}
 }
 

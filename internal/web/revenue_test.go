@@ -154,8 +154,8 @@ func TestRetentionListsItsCohort(t *testing.T) {
 		"Cohort customers (2)", "NRR is Σ m1 ÷ Σ m0", "m1 counted",
 		// Amounts to the cent, the currency in the headings.
 		`<th scope="col" class="num">m0 (USD)</th><th scope="col" class="num">m1 (USD)</th>`,
-		`<td>delta</td><td class="num">1,200.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
-		`<td>omega</td><td class="num">500.00</td><td class="num">0.00</td><td class="num">0.00</td>`,
+		`<td><a href="/customers/delta?as_of=2026-03-31">delta</a></td><td class="num">1,200.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
+		`<td><a href="/customers/omega?as_of=2026-03-31">omega</a></td><td class="num">500.00</td><td class="num">0.00</td><td class="num">0.00</td>`,
 		// The total: Σ m1 ÷ Σ m0 is the value above.
 		`<th scope="row">All 2 customers</th><td class="num">1,700.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
 	}, "acme")
@@ -168,6 +168,6 @@ func TestRetentionListsItsCohort(t *testing.T) {
 		t.Errorf("150 customers: %d rows, total %+v", len(rows), total)
 	}
 	mustContain(t, "GRR's page", e.page(t, exec, "/metrics/grr?as_of="+asOf, 200), []string{
-		"Cohort customers (2)", "retained", `<td>delta</td><td class="num">1,200.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
+		"Cohort customers (2)", "retained", `<td><a href="/customers/delta?as_of=2026-03-31">delta</a></td><td class="num">1,200.00</td><td class="num">1,000.00</td><td class="num">1,000.00</td>`,
 	}, "acme")
 }

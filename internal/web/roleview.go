@@ -55,6 +55,10 @@ type roleViewPage struct {
 	// Dropped are the filters the reader came with, which a role view does
 	// not apply.
 	Dropped []Filter
+	// AtRisk leads a view with customer metrics to the customers behind
+	// them that show a risk signal; nil for other views and for a reader
+	// who may not open customer pages.
+	AtRisk *atRiskLink
 	// Hidden names the metrics and sections of the view the reader's
 	// roles do not show.
 	Hidden   []string
@@ -160,6 +164,40 @@ type breakdownRow struct {
 }
 
 // roleView serves GET /views/{role}.
+// atRiskLink is a role view's line to the at-risk customers.
+type atRiskLink struct {
+	Count            int
+	Href, WindowText string
+	AsOf             time.Time
+}
+
+// viewAtRisk counts the at-risk customers for a view showing a metric that
+// reads customers' records (NRR, logo churn, CSAT, …) to a reader who may
+// open customer pages: the VP Customer Success had the cohorts' numbers
+// and no way from them to the customers to call.
+func (s *Server) viewAtRisk(r *http.Request, v *catalog.View, access auth.Access, q Query, opt scorecard.Options) (*atRiskLink, error) {
+	if !s.seesCustomers(access) {
+		return nil, nil
+	}
+	reads := false
+	for _, id := range v.Metrics {
+		m, ok := s.Catalog.Metric(id)
+		if ok && access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool {
+			return slices.Contains(customerKinds, domain.Kind(src.Kind))
+		}) {
+			reads = true
+		}
+	}
+	if !reads {
+		return nil, nil
+	}
+	l, err := s.customersList(r, opt, true)
+	if err != nil {
+		return nil, err
+	}
+	return &atRiskLink{Count: len(l.Customers), Href: q.URL("/customers"), WindowText: l.WindowWords(), AsOf: l.AsOf}, nil
+}
+
 func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.Catalog.View(r.PathValue("role"))
 	if !ok {
@@ -204,6 +242,10 @@ func (s *Server) roleView(w http.ResponseWriter, r *http.Request) {
 	}
 	data := s.newRoleViewPage(v, vr, q, access, opt.Annotations)
 	data.Dropped = dropped
+	if data.AtRisk, err = s.viewAtRisk(r, v, access, q, opt); err != nil {
+		s.pageError(w, r, err)
+		return
+	}
 	if covered {
 		// Each panel that needs attention names its action, as the
 		// scorecard's cards do (the whole organisation's: a role view

@@ -183,6 +183,12 @@ func (s *Server) Routes() []Route {
 		{"GET", "/api/v1/insights", Need(auth.MetricRead), API, s.getInsights},
 		{"GET", "/insights", Need(auth.MetricRead), HTML, s.insightsPage},
 		{"GET", "/api/v1/themes", Need(auth.RecordsRead), API, s.getThemes},
+		// A customer is seen through the metrics that read its records:
+		// the handlers show the kinds those metrics read (customerOptions).
+		{"GET", "/api/v1/customers", Need(auth.MetricRead), API, s.getCustomers},
+		{"GET", "/api/v1/customers/{id}", Need(auth.MetricRead), API, s.getCustomer},
+		{"GET", "/customers", Need(auth.MetricRead), HTML, s.customersPage},
+		{"GET", "/customers/{id}", Need(auth.MetricRead), HTML, s.customerPage},
 		{"GET", "/gates", SignedIn, HTML, s.gatesPage},
 		{"POST", "/gates/{id}/approve", SignedIn, HTML, s.approveGateForm},
 		{"POST", "/gates/{id}/reject", SignedIn, HTML, s.rejectGateForm},

@@ -46,6 +46,26 @@ func seesMetric(cat *catalog.Catalog, id string) func(auth.Access) bool {
 	return func(a auth.Access) bool { return a.CanSeeMetric(m) }
 }
 
+// seesCustomerKinds: the reader may read subscriptions, tickets or surveys,
+// or sees a metric reading one (its drill-down lists them).
+func seesCustomerKinds(cat *catalog.Catalog) func(auth.Access) bool {
+	return func(a auth.Access) bool {
+		for _, k := range []string{"subscription", "ticket", "survey"} {
+			if a.CanReadKind(k) {
+				return true
+			}
+			for _, m := range cat.MetricsInForce() {
+				for _, src := range m.Sources {
+					if src.Kind == k && a.CanSeeMetric(&m) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+}
+
 // routeCases holds one case per route of the table. A route added to the
 // table without a case here fails TestRouteAccess: adding a route means
 // deciding, and writing down, who may call it.
@@ -167,7 +187,13 @@ func routeCases(cat *catalog.Catalog) map[string]routeCase {
 		"GET /releases":                         {who: "metric:read", path: "/releases?as_of=" + asOf, ok: 200, sees: seesMetric(cat, "release_impact_score")},
 		"GET /api/v1/insights":                  {who: "metric:read", path: "/api/v1/insights?as_of=" + asOf, ok: 200},
 		"GET /insights":                         {who: "metric:read", path: "/insights?as_of=" + asOf, ok: 200},
-		"GET /api/v1/themes":                    {who: "records:read", path: "/api/v1/themes?as_of=" + asOf, ok: 200, sees: func(a auth.Access) bool { return a.CanReadKind("ticket") }},
+		// A customer is seen through the metrics that read its records; no
+		// record of the seed names nobody-inc. TestCustomerAccess opens real ones.
+		"GET /api/v1/customers":      {who: "metric:read", path: "/api/v1/customers?at_risk=1&as_of=" + asOf, ok: 200, sees: seesCustomerKinds(cat)},
+		"GET /api/v1/customers/{id}": {who: "metric:read", path: "/api/v1/customers/nobody-inc?as_of=" + asOf, ok: 404, sees: seesCustomerKinds(cat)},
+		"GET /customers":             {who: "metric:read", path: "/customers?as_of=" + asOf, ok: 200, sees: seesCustomerKinds(cat)},
+		"GET /customers/{id}":        {who: "metric:read", path: "/customers/nobody-inc?as_of=" + asOf, ok: 404, sees: seesCustomerKinds(cat)},
+		"GET /api/v1/themes":         {who: "records:read", path: "/api/v1/themes?as_of=" + asOf, ok: 200, sees: func(a auth.Access) bool { return a.CanReadKind("ticket") }},
 	}
 }
 

@@ -156,6 +156,9 @@ type Page struct {
 	// figures cover the whole organisation; NoWindow leaves out the
 	// window, for a page judged at an instant.
 	NoFilters, NoWindow bool
+	// WindowDefault names the window a page without one uses, for a page
+	// of its own window rather than each metric's ("30 days").
+	WindowDefault string
 	// AsOf is the time the page's numbers are as of, for the footer.
 	AsOf time.Time
 	// Now is the clock when the page was made: which months have ended
@@ -318,6 +321,7 @@ var navPages = []struct {
 	{"Role views", "GET /views/{role}", "/views/", "", "", ""},
 	{"Alerts", "GET /alerts", "/alerts", "", "", ""},
 	{"Insights", "GET /insights", "/insights", "", "", ""},
+	{"Customers", "GET /customers", "/customers", "", "", ""},
 	{"Release impact", "GET /releases", "/releases", "Releases", "", ""},
 	{"Release gates", "GET /gates", "/gates", "Releases", "", ""},
 	{"Definitions", "GET /proposals", "/proposals", "Governance", "", ""},
@@ -354,7 +358,15 @@ func (s *Server) nav(r *http.Request, p auth.Principal, q Query) []NavItem {
 		if !rt.Policy.anyone && !rt.Policy.signedIn && !access.Can(rt.Policy.perm) || np.need != "" && !access.Can(np.need) {
 			continue
 		}
+		// The customer pages show what the reader's metrics read of
+		// customers: nothing for a reader whose metrics read none.
+		if np.route == "GET /customers" && !s.seesCustomers(access) {
+			continue
+		}
 		item := NavItem{Label: np.label, Href: q.For(np.route).URL(np.href), Current: r.URL.Path == np.href && np.anchor == ""}
+		if np.route == "GET /customers" {
+			item.Current = strings.HasPrefix(r.URL.Path, "/customers")
+		}
 		if np.anchor != "" {
 			item.Href += "#" + np.anchor
 		}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// customerOrg: as of 2026-03-31 over 30 days, acme moved from s1 (1,000)
+// to s2 (800) — contraction, not churn — and has an escalated ticket open
+// past its SLA; globex shows nothing; hooli's last subscription ended.
+const customerOrg = `{"kind":"deployment","id":"d1","service":"api","environment":"production","finished_at":"2026-03-05T00:00:00Z","status":"success"}
+{"kind":"subscription","id":"s1","customer":"acme","started_at":"2025-01-01T00:00:00Z","ended_at":"2026-03-20T00:00:00Z","mrr":1000,"plan":"pro"}
+{"kind":"subscription","id":"s2","customer":"acme","started_at":"2026-03-20T00:00:00Z","mrr":800,"plan":"team"}
+{"kind":"subscription","id":"g1","customer":"globex","started_at":"2025-06-01T00:00:00Z","mrr":500,"plan":"pro"}
+{"kind":"subscription","id":"h1","customer":"hooli","started_at":"2025-06-01T00:00:00Z","ended_at":"2026-03-15T00:00:00Z","mrr":2000,"plan":"pro"}
+{"kind":"ticket","id":"k1","customer":"acme","created_at":"2026-03-25T00:00:00Z","sla_due_at":"2026-03-26T00:00:00Z","escalated":true,"release":"d1","priority":"high"}
+{"kind":"survey","id":"v1","customer":"acme","at":"2026-03-28T00:00:00Z","type":"nps","score":3,"release":"d1"}
+`
+
+func TestCustomerCommands(t *testing.T) {
+	dir := t.TempDir()
+	data, in := filepath.Join(dir, "data"), filepath.Join(dir, "org.ndjson")
+	os.WriteFile(in, []byte(customerOrg), 0o600)
+	mustRun(t, "import", "--data", data, in)
+
+	text := mustRun(t, "customer", "acme", "--data", data, "--as-of", "2026-03-31").stdout
+	for _, want := range []string{"Customer acme as of 2026-03-31T00:00:00Z", "MRR (USD): now 800.00 · 30 days before 1,000.00 (now −200.00, −20 %)",
+		"MRR −200.00 USD (−20 %) over 30 days", "1 ticket past SLA (1 open past due)", "1 open escalated ticket", "NPS detractor: 3 on 28 Mar 2026",
+		"import/k1", "SLA breached: open 5 days past due", "deployment import/d1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("candor customer acme lacks %q:\n%s", want, text)
+		}
+	}
+	js := mustRun(t, "customer", "acme", "--data", data, "--as-of", "2026-03-31", "--format", "json").stdout
+	var c struct {
+		Customer, Window string
+		MRR              struct{ Value float64 } `json:"mrr"`
+		Signals          []struct{ Kind string }
+	}
+	if err := json.Unmarshal([]byte(js), &c); err != nil || c.Customer != "acme" || c.Window != "30d" || c.MRR.Value != 800 || len(c.Signals) != 4 {
+		t.Errorf("customer --format json: %v\n%s", err, js)
+	}
+
+	list := mustRun(t, "customers", "--at-risk", "--data", data, "--as-of", "2026-03-31").stdout
+	if i, j := strings.Index(list, "hooli"), strings.Index(list, "acme"); i < 0 || j < 0 || i > j || strings.Contains(list, "globex") {
+		t.Errorf("customers --at-risk: want hooli (2,000 at stake) before acme (1,000), no globex:\n%s", list)
+	}
+	if !strings.Contains(list, "churned: MRR −2,000.00 USD (−100 %); its last subscription ended 15 Mar 2026") {
+		t.Errorf("customers --at-risk does not word hooli's churn:\n%s", list)
+	}
+	all := mustRun(t, "customers", "--data", data, "--as-of", "2026-03-31", "--format", "json").stdout
+	var l struct {
+		AtRisk    bool `json:"at_risk"`
+		Customers []struct{ Customer string }
+	}
+	if err := json.Unmarshal([]byte(all), &l); err != nil || l.AtRisk || len(l.Customers) != 3 {
+		t.Errorf("customers --format json: %v\n%s", err, all)
+	}
+	quiet := mustRun(t, "customers", "--at-risk", "--data", data, "--as-of", "2026-01-01").stdout
+	if !strings.Contains(quiet, "No customer shows a risk signal in the 30 days to 1 Jan 2026 00:00 UTC.") {
+		t.Errorf("an empty list: %s", quiet)
+	}
+
+	// An unknown customer fails as an unknown record does (exit 1), naming
+	// it; command-line mistakes are usage errors (exit 2) naming the flag.
+	r := run(t, "customer", "nobody-inc", "--data", data, "--as-of", "2026-03-31")
+	r.want(t, 1, "customer", "nobody-inc")
+	if !strings.Contains(r.stderr, `no customer "nobody-inc"`) {
+		t.Errorf("unknown customer: %s", r.stderr)
+	}
+	for _, bad := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"customer", "--data", data}, "give one customer ID"},
+		{[]string{"customer", "acme", "globex", "--data", data}, "give one customer ID"},
+		{[]string{"customer", "acme", "--data", data, "--format", "xml"}, "--format"},
+		{[]string{"customer", "acme", "--data", data, "--window", "0d"}, "--window"},
+		{[]string{"customer", "acme", "--data", data, "--as-of", "yesterday"}, "--as-of"},
+		{[]string{"customers", "--data", data, "--month", "2026-02", "--as-of", "2026-03-01"}, "--month"},
+		{[]string{"customers", "extra", "--data", data}, "extra"},
+	} {
+		r := run(t, bad.args...)
+		r.want(t, 2, bad.args...)
+		if !strings.Contains(r.stderr, bad.says) {
+			t.Errorf("candor %s: stderr does not name %s:\n%s", strings.Join(bad.args, " "), bad.says, r.stderr)
+		}
+	}
+}

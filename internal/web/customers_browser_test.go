@@ -1,0 +1,55 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/candor/candor/internal/browsertest"
+)
+
+// A VP Customer Success follows a customer of NRR's cohort table to the
+// customer's page, which renders its records together, and opens the
+// at-risk list from the navigation; both fit a laptop and a phone.
+func TestBrowserCustomerPages(t *testing.T) {
+	ctx := browsertest.New(t)
+	base := demoServer(t, map[string][]string{"cs@example.com": {"vp_cs"}})
+	browserSignIn(t, ctx, base, "/metrics/nrr?as_of=2026-03-31", "cs@example.com", "main")
+	first := chromedp.CSS(`section[aria-labelledby="customers-h"] tbody a[href^="/customers/"]`)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#customers-h`))); err != nil {
+		t.Fatal(err)
+	}
+	name, err := chromedp.Run(ctx, chromedp.Text(first))
+	if err != nil {
+		t.Fatalf("NRR's cohort table links no customer: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(first), chromedp.WaitVisible(chromedp.CSS(`#subs-h`))); err != nil {
+		t.Fatal(err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Customer " + name, "Risk signals", "MRR now", "365 days before", "Subscriptions (", "Tickets (", "Surveys ("} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the customer page of %q lacks %q:\n%.600s", name, want, text)
+		}
+	}
+	shoot(t, ctx, "customer")
+
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`.site-nav a[href^="/customers"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#sec-customers`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	list, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(list, "At-risk customers") || !strings.Contains(list, "Ordered by MRR at stake") {
+		t.Errorf("the at-risk list:\n%.600s", list)
+	}
+	shoot(t, ctx, "customers")
+}

@@ -41,6 +41,10 @@ type sourcesPage struct {
 	// Dropped are filters the reader came with; the page covers every
 	// record.
 	Dropped []Filter
+	// Unrated says, per kind and currency, the money held without an
+	// exchange rate, what it leaves without a value and the setting to add
+	// (scorecard.UnratedText).
+	Unrated []string
 }
 
 // kindRow is one record kind.
@@ -138,6 +142,9 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 			p.Never++
 		}
 		p.Kinds = append(p.Kinds, row)
+	}
+	for _, u := range rep.Unrated {
+		p.Unrated = append(p.Unrated, scorecard.UnratedText(u))
 	}
 	problems, hidden := visibleProblems(access, rep.Problems)
 	p.ProblemsTotal, p.HiddenProblems = len(problems), hidden

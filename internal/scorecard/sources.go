@@ -342,6 +342,25 @@ type UnratedMoney struct {
 	// MetricNames are the names of Metrics the catalog in force holds, in
 	// its order.
 	MetricNames []string `json:"metric_names"`
+	// HiddenMetrics counts the metrics left out of Metrics because the
+	// reader may not see them (revenue metrics without revenue:read).
+	HiddenMetrics int `json:"hidden_metrics,omitempty"`
+}
+
+// Without returns u without the metrics hide says to leave out, counted
+// in HiddenMetrics.
+func (u UnratedMoney) Without(hide func(id string) bool) UnratedMoney {
+	out := u
+	out.Metrics, out.MetricNames = []string{}, []string{}
+	for i, id := range u.Metrics {
+		if hide(id) {
+			out.HiddenMetrics++
+			continue
+		}
+		out.Metrics = append(out.Metrics, id)
+		out.MetricNames = append(out.MetricNames, u.MetricNames[i])
+	}
+	return out
 }
 
 // UnratedMoneyOf names the metrics of each of us by the catalog; never
@@ -371,20 +390,23 @@ func UnratedMoneyOf(cat *catalog.Catalog, us []metrics.Unrated) []UnratedMoney {
 // kept: a rate added later converts them.
 func UnratedText(u UnratedMoney) string {
 	what := "no metric converts them"
-	if n := len(u.MetricNames); n > 0 {
-		names := make([]string, n)
-		for i, name := range u.MetricNames {
-			names[i] = name
-			if i > 0 {
-				names[i] = midSentence(name)
-			}
+	names := make([]string, 0, len(u.MetricNames)+1)
+	for i, name := range u.MetricNames {
+		if i > 0 {
+			name = midSentence(name)
 		}
+		names = append(names, name)
+	}
+	if h := u.HiddenMetrics; h > 0 {
+		names = append(names, plural.Count(h, "metric")+" your roles do not show")
+	}
+	if n := len(names); n > 0 {
 		list := names[0]
 		if n > 1 {
 			list = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
 		}
 		verb := "has"
-		if n > 1 {
+		if n > 1 || u.HiddenMetrics > 1 {
 			verb = "have"
 		}
 		what = fmt.Sprintf("%s %s no value over a window or at a time holding any of them", list, verb)

@@ -45,6 +45,9 @@ type sourcesPage struct {
 	// exchange rate, what it leaves without a value and the setting to add
 	// (scorecard.UnratedText).
 	Unrated []string
+	// HiddenUnrated counts those of kinds that reveal revenue, which the
+	// reader's roles do not show.
+	HiddenUnrated int
 }
 
 // kindRow is one record kind.
@@ -143,9 +146,11 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 		}
 		p.Kinds = append(p.Kinds, row)
 	}
-	for _, u := range rep.Unrated {
+	unrated, hidden := s.visibleUnrated(access, rep.Unrated)
+	for _, u := range unrated {
 		p.Unrated = append(p.Unrated, scorecard.UnratedText(u))
 	}
+	p.HiddenUnrated = hidden
 	problems, hidden := visibleProblems(access, rep.Problems)
 	p.ProblemsTotal, p.HiddenProblems = len(problems), hidden
 	for i, pr := range problems {

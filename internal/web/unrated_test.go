@@ -45,11 +45,25 @@ func TestRecordsAndSourcesWarnOfMoneyWithoutARate(t *testing.T) {
 				}
 			}
 		}})
-	page := html.UnescapeString(e.page(t, e.sessionAs(t, "admin"), "/sources?as_of="+asOf, 200))
+	page := html.UnescapeString(e.page(t, e.sessionAs(t, "admin", "executive"), "/sources?as_of="+asOf, 200))
 	for _, want := range []string{"Money without an exchange rate", message, "spend: 1 record in GBP"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the data sources page lacks %q", want)
 		}
+	}
+	// A reader without revenue:read is not told of spend (a kind that
+	// reveals revenue), as its data problems are not shown; of a cost in
+	// euros, the metrics it may not see are counted, not named.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: `{"kind":"cost","id":"eu-bill","period_start":"2026-03-01T00:00:00Z","period_end":"2026-03-31T00:00:00Z","amount":900,"currency":"EUR"}`, status: 200,
+		fields: map[string]string{"warnings.0.kind": "cost", "warnings.0.metrics": "[infrastructure_cost cost_trend cost_per_active_customer cost_per_million_requests budget_variance]"}})
+	eng := html.UnescapeString(e.page(t, e.sessionAs(t, "engineering"), "/sources?as_of="+asOf, 200))
+	for _, bad := range []string{"spend: ", "Customer acquisition cost", "CAC payback"} {
+		if strings.Contains(eng, bad) {
+			t.Errorf("the data sources page tells engineering, without revenue:read, %q", bad)
+		}
+	}
+	if !strings.Contains(eng, "2 kinds and currencies of records that reveal revenue are not shown") || !strings.Contains(eng, "cost: 1 record in EUR, which has no exchange rate into USD: ") {
+		t.Errorf("engineering's data sources page does not say what it leaves out, or leaves out the cost:\n%s", eng[max(0, strings.Index(eng, "sec-unrated")):][:min(1500, len(eng)-max(0, strings.Index(eng, "sec-unrated")))])
 	}
 	// Before the spend's period begins, none of it exists to convert.
 	if page := e.page(t, e.sessionAs(t, "admin"), "/sources?as_of=2026-02-01", 200); strings.Contains(page, "Money without an exchange rate") {

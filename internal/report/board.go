@@ -378,13 +378,12 @@ func (w *writer) scorecardPage() {
 		listed = append(listed, rows...)
 	}
 	pdf.Ln(2)
+	var thresholds string
 	if len(rules) > 0 {
 		// A red or amber row with no target ("—") said nowhere against
 		// what it was judged: NRR 97.67 % red beside a dash, its 110 %
 		// green bound on no page a board member reads before the charts.
-		w.font("", 7.5, ink)
-		pdf.MultiCell(0, 3.6, w.tr("Thresholds of the red and amber rows without a target (red past the amber bound): "+strings.Join(rules, "; ")+"."), "", "L", false)
-		pdf.Ln(1)
+		thresholds = "Thresholds of the red and amber rows without a target (red past the amber bound): " + strings.Join(rules, "; ") + "."
 	}
 	// The pillars' tallies count unknown metrics the rows may not list
 	// ("1 unknown of 6 metrics" under Security, which one not said): each
@@ -395,9 +394,72 @@ func (w *writer) scorecardPage() {
 			unknown = append(unknown, unknownCards(p.Metrics)...)
 		}
 	}
-	w.notes(unknownNote(unknown), trendNote(listed))
-	w.font("", 8, muted)
-	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod())), "", "L", false)
+	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed)},
+		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
+}
+
+// lines counts the lines text takes wrapped at width in the current font,
+// breaking between words as MultiCell does (fpdf's SplitText reads the
+// translated text as UTF-8, which it no longer is).
+func (w *writer) lines(text string, width float64) int {
+	n, line := 1, 0.0
+	space := w.pdf.GetStringWidth(" ")
+	for i, word := range strings.Fields(text) {
+		ww := w.pdf.GetStringWidth(w.tr(word))
+		switch {
+		case i == 0:
+			line = ww
+		case line+space+ww > width-2*w.pdf.GetCellMargin():
+			n++
+			line = ww
+		default:
+			line += space + ww
+		}
+	}
+	return n
+}
+
+// pageBottom is where the text of a page ends, above the footer (the
+// auto page break's margin).
+const pageBottom = 279.0
+
+// noteSizes are the font sizes and line heights the scorecard page's notes
+// are tried at, largest first, until they fit above its bottom.
+var noteSizes = [][2]float64{{7.5, 3.6}, {7, 3.3}, {6.5, 3.0}, {6, 2.7}}
+
+// notesFit writes notes, then the legend in muted type, at the largest
+// size at which all fit above bottom, so that the scorecard stays one
+// sheet: the notes naming its unknown metrics and its rows without a
+// trend had pushed its legend's last line onto a page of its own. Notes
+// too long for the smallest size run on, whole, onto the next page.
+func (w *writer) notesFit(bottom float64, notes []string, legend string) {
+	pdf := w.pdf
+	size := noteSizes[len(noteSizes)-1]
+	for _, sz := range noteSizes {
+		h := 0.0
+		for _, n := range notes {
+			if n != "" {
+				w.font("", sz[0], ink)
+				h += float64(w.lines(n, 180))*sz[1] + 1
+			}
+		}
+		w.font("", sz[0]+0.5, muted)
+		h += float64(w.lines(legend, 180)) * (sz[1] + 0.4)
+		if pdf.GetY()+h <= bottom {
+			size = sz
+			break
+		}
+	}
+	for _, n := range notes {
+		if n == "" {
+			continue
+		}
+		w.font("", size[0], ink)
+		pdf.MultiCell(0, size[1], w.tr(n), "", "L", false)
+		pdf.Ln(1)
+	}
+	w.font("", size[0]+0.5, muted)
+	pdf.MultiCell(0, size[1]+0.4, w.tr(legend), "", "L", false)
 }
 
 // scoreCols are the widths of the scorecard page's and the sections'
@@ -466,7 +528,12 @@ func trendWhy(c scorecard.Card) string { return cmp.Or(c.Trend.NotComparable, c.
 func trendNote(cs []scorecard.Card) string {
 	var parts []string
 	for _, c := range cs {
-		if trendWord(c.Trend) == "" {
+		switch {
+		case trendWord(c.Trend) != "":
+		case c.Value == nil && c.Trend.NotComparable == "":
+			// Why it has no value is said once, with its unknown status.
+			parts = append(parts, c.Name+": no value for this window")
+		default:
 			parts = append(parts, c.Name+": "+cmp.Or(trendWhy(c), "no value for this or the window before"))
 		}
 	}

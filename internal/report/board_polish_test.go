@@ -49,7 +49,11 @@ func TestBoardPackSaysWhyNoTrendAndNamesUnknowns(t *testing.T) {
 				if why == "" {
 					t.Errorf("%s has no trend and the scorecard gives no reason", c.ID)
 				}
-				// The section pages list every metric of their pillar.
+				// The section pages list every metric of their pillar. One
+				// with no value says so, why once with its unknown status.
+				if c.Value == nil && c.Trend.NotComparable == "" {
+					why = "no value for this window"
+				}
 				if (p.ID == "growth" || p.ID == "delivery") && !strings.Contains(text, c.Name+": "+why) {
 					t.Errorf("the pack does not say why %s has no trend: %q", c.Name, why)
 				}
@@ -154,4 +158,35 @@ func pdfToText(t *testing.T, pdf []byte) string {
 		t.Fatal(err)
 	}
 	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+// The scorecard page's notes (thresholds, unknown metrics, rows without a
+// trend) and its legend are set smaller when that keeps them on its
+// sheet: naming the demo's unknown metrics had pushed the legend's last
+// line onto a second page of its own.
+func TestBoardPackScorecardNotesStayOnItsSheet(t *testing.T) {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetMargins(15, 15, 15)
+	pdf.SetAutoPageBreak(true, 18)
+	tr := pdf.UnicodeTranslatorFromDescriptor("")
+	w := &writer{pdf: pdf, tr: func(s string) string { return tr(pdfText.Replace(s)) }, b: &Board{Currency: "USD"}}
+	pdf.AddPage()
+	note := strings.Repeat("Customer acquisition cost: spend eu-nov is in EUR but no exchange rate EUR→USD is configured; ", 6)
+	legend := strings.Repeat("The P0 and red metrics of each pillar; * marks the headline metrics. ", 3)
+	// At 7.5 pt the notes take some 40 mm; from 245 mm they fit only smaller.
+	pdf.SetY(245)
+	w.notesFit(pageBottom, []string{note, "", note}, legend)
+	if n := pdf.PageNo(); n != 1 {
+		t.Errorf("notes that fit at a smaller size ran onto %d pages", n)
+	}
+	if y := pdf.GetY(); y > pageBottom {
+		t.Errorf("the notes end at %.1f mm, past the page's %.0f", y, pageBottom)
+	}
+	// With room, they keep their size: the lines are as the table's notes'.
+	pdf.AddPage()
+	pdf.SetY(40)
+	w.notesFit(pageBottom, []string{note}, legend)
+	if size, _ := pdf.GetFontSize(); size != noteSizes[0][0]+0.5 {
+		t.Errorf("with room the legend is set at %.1f pt, want %.1f", size, noteSizes[0][0]+0.5)
+	}
 }

@@ -158,6 +158,7 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 		}
 	}
 	writeImageAfter(ctx, env, a, sum)
+	warnings := web.ImportWarnings(a.catalog, a.engine.Config(), sum, nil)
 	if *asJSON {
 		// The API's summary shape: encoding sum directly would give the
 		// per-kind counts capitalised keys (Inserted, …) from the embedded
@@ -167,6 +168,9 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 		if len(notes) > 0 {
 			out["notes"] = notes
 		}
+		if len(warnings) > 0 {
+			out["warnings"] = warnings
+		}
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
@@ -174,6 +178,11 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 	fmt.Fprint(env.Stdout, ingest.FormatSummary(sum))
 	for _, n := range notes {
 		fmt.Fprintln(env.Stdout, n)
+	}
+	// On stdout with the summary they qualify, as the notes are: the
+	// records were imported (exit 0), and a rate added later converts them.
+	for _, w := range warnings {
+		fmt.Fprintln(env.Stdout, "warning: "+w.Message)
 	}
 	return nil
 }

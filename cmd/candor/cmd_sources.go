@@ -12,13 +12,14 @@ import (
 )
 
 func init() {
-	register(command{name: "sources", args: "[--as-of T] [--period D] [--format text|json]", help: "the data sources report: records, last data, freshness per kind, data problems, and each connector's health", run: runSources})
+	register(command{name: "sources", args: "[--as-of T] [--period D] [--format text|json]", help: "the data sources report: records, last data, freshness per kind, money without an exchange rate, data problems, and each connector's health", run: runSources})
 }
 
 func runSources(ctx context.Context, env *Env, args []string) error {
 	fs := flags(env, "sources", "[--as-of T] [--period D] [--format text|json]", "Lists, per record kind as of a time, the records that exist, the newest data, the freshness limit and\n"+
 		"status (fresh, stale, never sent; state kinds are never stale by their own times, only by the connector\n"+
-		"that feeds them), then every data problem: references that name no record or several, incidents blamed\n"+
+		"that feeds them), then the money held in a currency without an exchange rate (the metrics it leaves\n"+
+		"without a value, the setting to add), then every data problem: references that name no record or several, incidents blamed\n"+
 		"on non-production deployments, negative recovery spans; then each connector configured or heard from:\n"+
 		"when it last worked, its deliveries by outcome over the period, its latest rejects with their reasons,\n"+
 		"its collector's last run and errors.")

@@ -215,6 +215,13 @@ func (c Config) customCatalogMetrics() ([]catalog.Metric, error) {
 			Version: 1, Effective: cm.Effective, Signoff: catalog.SignoffAssumed,
 			Formula: customFormula(cm), Span: cm.Span,
 		}
+		if cm.Time == metrics.TimeState && m.Span == "" {
+			// Its value is the records as they stand at as_of, a state
+			// like open vulnerabilities: the board pack's appendix had
+			// said "30d" of the demo's open deals older than 90 days, and
+			// its page that the value covered 30 days.
+			m.Span = catalog.SpanInstant
+		}
 		m.Breakdowns = cm.Breakdowns
 		if m.Breakdowns == nil {
 			m.Breakdowns = metrics.CustomDims(domain.Kind(cm.Kind))

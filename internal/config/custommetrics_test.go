@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/alert"
+	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
@@ -332,5 +333,43 @@ func TestCustomMetricUnknownPillar(t *testing.T) {
 	_, err := Load(path, env(nil))
 	if err == nil || !strings.Contains(err.Error(), `:4: metric "fast_major_recovery": pillar: unknown pillar "reliabilty"`) || strings.Contains(err.Error(), "signoff_by") {
 		t.Fatalf("got %v, want only the unknown pillar at line 4", err)
+	}
+}
+
+// An organisation's metric of the records as they stand at as_of (time:
+// state) covers the state at as_of, as open vulnerabilities does, not its
+// window: the demo's open deals older than 90 days read "30d" in the
+// board pack's appendix and on its page. One over a window keeps it.
+func TestCustomStateMetricCoversTheState(t *testing.T) {
+	const agedDeals = `custom_metrics:
+  - id: aged_open_deals
+    name: Open deals older than 90 days
+    pillar: growth
+    description: Opportunities still open at as_of that were created more than 90 days before it.
+    owner: CRO
+    unit: count
+    better: lower
+    thresholds: {green: 5, amber: 15}
+    kind: opportunity
+    time: state
+    filter: "!closed_at.hasValue() && days(as_of - created_at) > 90"
+    aggregate: count
+`
+	c, err := Load(write(t, agedDeals+strings.TrimPrefix(teamHealth, "custom_metrics:\n")), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := c.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := cat.Metric("aged_open_deals"); m == nil || m.Span != catalog.SpanInstant {
+		t.Errorf("open deals older than 90 days: span %q, want %q (the state at as_of)", m.Span, catalog.SpanInstant)
+	}
+	if m, _ := cat.Metric("fast_major_recovery"); m == nil || m.Span != catalog.SpanWindow {
+		t.Errorf("a metric over its window: span %q, want the window", m.Span)
+	}
+	if got := scorecard.ColumnCovers(catalog.SpanInstant, "30d"); got != "state at the end" {
+		t.Errorf("the appendix's column for a state = %q", got)
 	}
 }

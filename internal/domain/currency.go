@@ -34,3 +34,24 @@ var currencySet = func() map[string]bool {
 // IsCurrency reports whether code is an ISO 4217 alphabetic code (upper
 // case, as stored).
 func IsCurrency(code string) bool { return currencySet[code] }
+
+// CurrencyOf is the currency of a record that carries money (cost,
+// budget, subscription, opportunity, quota, spend), "" for the other
+// kinds: what an import checks against the exchange rates configured.
+func CurrencyOf(r Record) string {
+	switch r := r.(type) {
+	case *Cost:
+		return r.Currency
+	case *Budget:
+		return r.Currency
+	case *Subscription:
+		return r.Currency
+	case *Opportunity:
+		return r.Currency
+	case *Quota:
+		return r.Currency
+	case *Spend:
+		return r.Currency
+	}
+	return ""
+}

@@ -172,3 +172,9 @@ func (e *Engine) SetCustom(set metrics.CustomSet) {
 		ds.SetCustom(set)
 	}
 }
+
+// Config is the configuration the data is computed under now (the
+// settings in force: the last epoch's), read without waiting for or
+// loading the data: an import checks the currencies of the money it wrote
+// against its exchange rates.
+func (e *Engine) Config() metrics.Config { return e.cur.Load().ds.Config() }

@@ -155,7 +155,28 @@ type Summary struct {
 	ByKind    map[domain.Kind]*KindSummary `json:"by_kind"`
 	Seconds   float64                      `json:"seconds"`
 	PerSecond float64                      `json:"records_per_second"`
+	// Currencies counts the records that carry money (domain.CurrencyOf)
+	// per kind and currency, so that the caller can say which have no
+	// exchange rate configured (metrics.Config.Unrated): they are valid
+	// and imported, but the metrics converting them have no value.
+	Currencies map[domain.Kind]map[string]int64 `json:"-"`
 	store.WriteResult
+}
+
+// money counts a record's currency when it carries money.
+func (s *Summary) money(r domain.Record) {
+	cur := domain.CurrencyOf(r)
+	if cur == "" {
+		return
+	}
+	k := r.Kind()
+	if s.Currencies == nil {
+		s.Currencies = map[domain.Kind]map[string]int64{}
+	}
+	if s.Currencies[k] == nil {
+		s.Currencies[k] = map[string]int64{}
+	}
+	s.Currencies[k][cur]++
 }
 
 // Kinds returns the kinds seen, in the canonical order.
@@ -365,6 +386,7 @@ func (im *importer) add(r domain.Record, raw [32]byte) error {
 	if err != nil {
 		return err
 	}
+	im.sum.money(r)
 	return im.addItem(r.Kind(), it)
 }
 
@@ -723,6 +745,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				im.invalid(lineErrors(name, p.line, p.err)...)
 				continue
 			}
+			im.sum.money(p.rec)
 			if err := im.addItem(p.rec.Kind(), p.item); err != nil {
 				if cerr := im.ctx.Err(); cerr != nil {
 					return cerr // the store saw the cancellation first

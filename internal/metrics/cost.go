@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/big"
 	"slices"
@@ -590,4 +591,94 @@ func (d *Dataset) OrgTarget(id string, q Query) (float64, bool) {
 		return d.targetForWindow(id, q, q.start(), q.end())
 	}
 	return d.targetAt(id, q)
+}
+
+// Unrated is the money of one kind held in a currency that has no
+// exchange rate into the organisation currency (and is not it): the
+// records are kept, but every metric converting that kind's amounts has
+// no value over a window or at a time that holds one of them
+// (converter.err). An import and the data sources report say so, where
+// it had been said only on the cards, one metric at a time.
+type Unrated struct {
+	Kind     domain.Kind `json:"kind"`
+	Currency string      `json:"currency"`
+	Records  int64       `json:"records"`
+	// Setting is the setting that would convert them:
+	// "exchange_rates.EUR".
+	Setting string `json:"setting"`
+	// Into is the organisation currency a rate converts into.
+	Into string `json:"into"`
+	// Metrics are the built-in metrics that convert the kind's amounts
+	// (they read it and its exchange rates), in the catalog's order. An
+	// organisation's own metric converts them only if its expression
+	// reads the amount, which is not known here: it is not listed.
+	Metrics []string `json:"metrics"`
+}
+
+// Unrated lists, of the money held (per kind, per currency, a count of
+// records), what has no exchange rate under c, by kind in the canonical
+// order then currency.
+func (c Config) Unrated(held map[domain.Kind]map[string]int64) []Unrated {
+	var out []Unrated
+	for _, k := range domain.Kinds {
+		curs := held[k]
+		for _, cur := range slices.Sorted(maps.Keys(curs)) {
+			if curs[cur] == 0 || len(c.Unconvertible([]string{cur})) == 0 {
+				continue
+			}
+			u := strings.ToUpper(cur)
+			out = append(out, Unrated{Kind: k, Currency: u, Records: curs[cur], Setting: string(SettingExchangeRates) + "." + u,
+				Into: c.orgCurrency(), Metrics: convertingMetrics(k)})
+		}
+	}
+	return out
+}
+
+// convertingMetrics are the built-in metrics that read kind k and convert
+// money (they declare the exchange rates setting).
+func convertingMetrics(k domain.Kind) []string {
+	var out []string
+	for _, id := range reg.ids {
+		def := reg.defs[id]
+		if slices.Contains(def.Reads, k) && slices.Contains(def.Settings, SettingExchangeRates) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// UnratedAt is Config.Unrated of the money records that exist at asOf
+// (SPEC §3: a period's from its start, a subscription from its start, an
+// opportunity from its creation).
+func (d *Dataset) UnratedAt(asOf time.Time) []Unrated {
+	held := map[domain.Kind]map[string]int64{}
+	at := asOf.UnixNano()
+	countCurrencies(d, d.costs(), held, at, func(r *costRow) uint32 { return r.currency })
+	countCurrencies(d, d.budgets(), held, at, func(r *budgetRow) uint32 { return r.currency })
+	countCurrencies(d, d.subs(), held, at, func(r *subRow) uint32 { return r.currency })
+	countCurrencies(d, d.opps(), held, at, func(r *oppRow) uint32 { return r.currency })
+	countCurrencies(d, d.quotas(), held, at, func(r *quotaRow) uint32 { return r.currency })
+	countCurrencies(d, d.spends(), held, at, func(r *spendRow) uint32 { return r.currency })
+	return d.cfg.Unrated(held)
+}
+
+// countCurrencies counts a money table's rows born by at per currency.
+func countCurrencies[R any, P interface {
+	*R
+	row
+}](d *Dataset, t *table[R, P], held map[domain.Kind]map[string]int64, at int64, currency func(P) uint32) {
+	for r := range t.live() {
+		if r.life().born > at {
+			continue
+		}
+		cur := d.str(currency(r))
+		if cur == "" {
+			continue
+		}
+		k := r.kind()
+		if held[k] == nil {
+			held[k] = map[string]int64{}
+		}
+		held[k][strings.ToUpper(cur)]++
+	}
 }

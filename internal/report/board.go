@@ -185,9 +185,6 @@ func coverQuota(at *catalog.Catalog, sc *scorecard.Scorecard, asOf time.Time) qu
 	return q
 }
 
-// quotaTrend says why the quota metrics' trend cells are blank.
-const quotaTrend = "Their trend is left blank: the span before the month holds less of the quota period, or another period, so it is not compared."
-
 // QuotaPeriod says which quota period the pack's quota figures cover:
 // "Quota attainment and pipeline coverage cover the quota period 1 July
 // 2026 – 30 September 2026, which the month closes." "" when no card in
@@ -283,6 +280,10 @@ type writer struct {
 	pdf *fpdf.Fpdf
 	tr  func(string) string
 	b   *Board
+	// rowH is the height of a table row (scoreRow); 0 is 5.2 mm. The
+	// scorecard page's are lower, so that the notes naming its unknown
+	// metrics and its rows without a trend stay on its one sheet.
+	rowH float64
 }
 
 func (w *writer) font(style string, size float64, c [3]int) {
@@ -307,16 +308,19 @@ func (w *writer) heading(title, sub string) {
 
 // badge draws a status as a tinted box with its word: colour is never
 // the only signal.
-func (w *writer) badge(x, y float64, s catalog.Status) {
+func (w *writer) badge(x, y float64, s catalog.Status) { w.badgeH(x, y+0.8, 4.4, s) }
+
+// badgeH is badge with its box's top and height.
+func (w *writer) badgeH(x, top, h float64, s catalog.Status) {
 	l, ok := pdfLook[s]
 	if !ok {
 		l = pdfLook[catalog.Unknown]
 	}
 	w.pdf.SetFillColor(l[1][0], l[1][1], l[1][2])
-	w.pdf.RoundedRect(x, y+0.8, 17, 4.4, 1.2, "1234", "F")
-	w.pdf.SetXY(x, y+0.8)
+	w.pdf.RoundedRect(x, top, 17, h, 1.2, "1234", "F")
+	w.pdf.SetXY(x, top)
 	w.font("B", 7.5, l[0])
-	w.pdf.CellFormat(17, 4.4, strings.ToUpper(string(s)), "", 0, "C", false, 0, "")
+	w.pdf.CellFormat(17, h, strings.ToUpper(string(s)), "", 0, "C", false, 0, "")
 }
 
 func trendWord(t scorecard.Trend) string {
@@ -336,18 +340,12 @@ func (w *writer) scorecardPage() {
 	w.heading("Scorecard, "+w.b.MonthName(), fmt.Sprintf("Every metric as of %s against its target: those defined over 30 days over the calendar month (%s, %d days; a count's bar scaled to its length), the others over their own window (appendix); the pillar takes its worst metric's status (unknown counts as amber). Trend: against as long a span before it (for the month's figures, %s; for a state such as ARR, the state at %s).",
 		w.b.AsOf.Format("2 Jan 2006 15:04 MST"), w.b.monthSpan(), w.b.days(), w.b.trendBefore(), w.b.Month.Format("2 January")))
 	pdf := w.pdf
-	cols := []float64{62, 26, 26, 19, 14, 33}
-	head := []string{"Metric", "Value", "Target", "Status", "Trend", "Owner"}
-	w.font("B", 7.5, muted)
-	for i, h := range head {
-		align := "L"
-		if i == 1 || i == 2 {
-			align = "R"
-		}
-		pdf.CellFormat(cols[i], 5, h, "", 0, align, false, 0, "")
-	}
-	pdf.Ln(6)
+	cols := scoreCols
+	w.rowH = 4.8
+	defer func() { w.rowH = 0 }()
+	w.scoreHead(cols)
 	var rules []string
+	var listed []scorecard.Card
 	for _, p := range sc.Pillars {
 		if pdf.GetY() > 262 {
 			pdf.AddPage()
@@ -370,30 +368,179 @@ func (w *writer) scorecardPage() {
 			pdf.CellFormat(0, 5.6, w.tr(p.NoData), "", 1, "L", false, 0, "")
 			continue
 		}
-		for _, c := range scoreRows(p) {
+		rows := scoreRows(p)
+		for _, c := range rows {
 			w.scoreRow(cols, c)
 			if r := w.rule(c); r != "" {
 				rules = append(rules, c.Name+": "+r)
 			}
 		}
+		listed = append(listed, rows...)
 	}
 	pdf.Ln(2)
+	var thresholds string
 	if len(rules) > 0 {
 		// A red or amber row with no target ("—") said nowhere against
 		// what it was judged: NRR 97.67 % red beside a dash, its 110 %
 		// green bound on no page a board member reads before the charts.
-		w.font("", 7.5, ink)
-		pdf.MultiCell(0, 3.6, w.tr("Thresholds of the red and amber rows without a target (red past the amber bound): "+strings.Join(rules, "; ")+"."), "", "L", false)
+		thresholds = "Thresholds of the red and amber rows without a target (red past the amber bound): " + strings.Join(rules, "; ") + "."
+	}
+	// The pillars' tallies count unknown metrics the rows may not list
+	// ("1 unknown of 6 metrics" under Security, which one not said): each
+	// is named with why it has no status.
+	var unknown []scorecard.Card
+	for _, p := range sc.Pillars {
+		if p.NoData == "" {
+			unknown = append(unknown, unknownCards(p.Metrics)...)
+		}
+	}
+	w.notesFit(pageBottom, []string{thresholds, unknownNote(unknown), trendNote(listed)},
+		strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+w.b.QuotaPeriod()))
+}
+
+// lines counts the lines text takes wrapped at width in the current font,
+// breaking between words as MultiCell does (fpdf's SplitText reads the
+// translated text as UTF-8, which it no longer is).
+func (w *writer) lines(text string, width float64) int {
+	n, line := 1, 0.0
+	space := w.pdf.GetStringWidth(" ")
+	for i, word := range strings.Fields(text) {
+		ww := w.pdf.GetStringWidth(w.tr(word))
+		switch {
+		case i == 0:
+			line = ww
+		case line+space+ww > width-2*w.pdf.GetCellMargin():
+			n++
+			line = ww
+		default:
+			line += space + ww
+		}
+	}
+	return n
+}
+
+// pageBottom is where the text of a page ends, above the footer (the
+// auto page break's margin).
+const pageBottom = 279.0
+
+// noteSizes are the font sizes and line heights the scorecard page's notes
+// are tried at, largest first, until they fit above its bottom.
+var noteSizes = [][2]float64{{7.5, 3.6}, {7, 3.3}, {6.5, 3.0}, {6, 2.7}}
+
+// notesFit writes notes, then the legend in muted type, at the largest
+// size at which all fit above bottom, so that the scorecard stays one
+// sheet: the notes naming its unknown metrics and its rows without a
+// trend had pushed its legend's last line onto a page of its own. Notes
+// too long for the smallest size run on, whole, onto the next page.
+func (w *writer) notesFit(bottom float64, notes []string, legend string) {
+	pdf := w.pdf
+	size := noteSizes[len(noteSizes)-1]
+	for _, sz := range noteSizes {
+		h := 0.0
+		for _, n := range notes {
+			if n != "" {
+				w.font("", sz[0], ink)
+				h += float64(w.lines(n, 180))*sz[1] + 1
+			}
+		}
+		w.font("", sz[0]+0.5, muted)
+		h += float64(w.lines(legend, 180)) * (sz[1] + 0.4)
+		if pdf.GetY()+h <= bottom {
+			size = sz
+			break
+		}
+	}
+	for _, n := range notes {
+		if n == "" {
+			continue
+		}
+		w.font("", size[0], ink)
+		pdf.MultiCell(0, size[1], w.tr(n), "", "L", false)
 		pdf.Ln(1)
 	}
-	w.font("", 8, muted)
-	quota := w.b.QuotaPeriod()
-	if quota != "" {
-		// A blank trend cell beside the others' words would read as missing
-		// data; it is the rule (scorecard.periodUnjudged), said once.
-		quota += " " + quotaTrend
+	w.font("", size[0]+0.5, muted)
+	pdf.MultiCell(0, size[1]+0.4, w.tr(legend), "", "L", false)
+}
+
+// scoreCols are the widths of the scorecard page's and the sections'
+// tables: metric, value, target, status, trend, owner.
+var scoreCols = []float64{62, 26, 26, 19, 14, 33}
+
+// scoreHead draws the column headings of a table of scoreRow rows. The
+// Revenue and Delivery pages' tables had none: a board member met a
+// figure, a dash and "better" with nothing to say which was the target.
+func (w *writer) scoreHead(cols []float64) {
+	w.font("B", 7.5, muted)
+	for i, h := range []string{"Metric", "Value", "Target", "Status", "Trend", "Owner"} {
+		align := "L"
+		if i == 1 || i == 2 {
+			align = "R"
+		}
+		w.pdf.CellFormat(cols[i], 5, h, "", 0, align, false, 0, "")
 	}
-	pdf.MultiCell(0, 4, w.tr(strings.TrimSpace("The P0 and red metrics of each pillar; * marks the headline metrics. Status is shown in words as well as colour. The definitions appendix lists every metric with its version and sign-off state. "+quota)), "", "L", false)
+	w.pdf.Ln(6)
+}
+
+// notes writes, in small type under a table, the sentences not empty.
+func (w *writer) notes(sentences ...string) {
+	for _, s := range sentences {
+		if s == "" {
+			continue
+		}
+		w.font("", 7.5, ink)
+		w.pdf.MultiCell(0, 3.6, w.tr(s), "", "L", false)
+		w.pdf.Ln(1)
+	}
+}
+
+// unknownCards are the cards of cs without a status, in their order.
+func unknownCards(cs []scorecard.Card) []scorecard.Card {
+	var out []scorecard.Card
+	for _, c := range cs {
+		if c.Status == catalog.Unknown {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// unknownNote names each metric without a status and why (the card's
+// reason, as its page gives it); "" for none.
+func unknownNote(cs []scorecard.Card) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, c.Name+": "+cmp.Or(c.Reason, "no reason recorded"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Unknown status (counted as amber): " + strings.Join(parts, "; ") + "."
+}
+
+// noTrend is a card's trend cell when it has none, and trendWhy why.
+const noTrend = "none"
+
+func trendWhy(c scorecard.Card) string { return cmp.Or(c.Trend.NotComparable, c.Trend.Missing) }
+
+// trendNote says why each row with no trend has none ("none" in its
+// cell); a blank cell beside the others' words had read as lost data
+// (lifetime value's, whose month before had no value). "" for none.
+func trendNote(cs []scorecard.Card) string {
+	var parts []string
+	for _, c := range cs {
+		switch {
+		case trendWord(c.Trend) != "":
+		case c.Value == nil && c.Trend.NotComparable == "":
+			// Why it has no value is said once, with its unknown status.
+			parts = append(parts, c.Name+": no value for this window")
+		default:
+			parts = append(parts, c.Name+": "+cmp.Or(trendWhy(c), "no value for this or the window before"))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "No trend: " + strings.Join(parts, "; ") + "."
 }
 
 // scoreRows are the cards of p the scorecard page lists: its headline and
@@ -463,29 +610,30 @@ func (w *writer) scoreRow(cols []float64, c scorecard.Card) {
 	pdf := w.pdf
 	y := pdf.GetY()
 	x := 15.0
+	h := cmp.Or(w.rowH, 5.2)
 	name := c.Name
 	if c.Headline {
 		name = "* " + name
 	}
 	w.font("", 8.5, ink)
 	pdf.SetXY(x, y)
-	pdf.CellFormat(cols[0], 5.2, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
+	pdf.CellFormat(cols[0], h, w.tr(fit(name, 44)), "", 0, "L", false, 0, "")
 	x += cols[0]
 	w.font("B", 8.5, ink)
-	pdf.CellFormat(cols[1], 5.2, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
+	pdf.CellFormat(cols[1], h, w.tr(w.value(c.Value, c.Unit)), "", 0, "R", false, 0, "")
 	w.font("", 8.5, muted)
 	target := "—"
 	if c.Target != nil {
 		target = w.value(c.Target, c.Unit)
 	}
-	pdf.CellFormat(cols[2], 5.2, w.tr(target), "", 0, "R", false, 0, "")
+	pdf.CellFormat(cols[2], h, w.tr(target), "", 0, "R", false, 0, "")
 	x += cols[1] + cols[2]
-	w.badge(x+1, y-0.4, c.Status)
+	w.badgeH(x+1, y+0.4, h-0.8, c.Status)
 	x += cols[3]
 	pdf.SetXY(x, y)
 	w.font("", 8, muted)
-	pdf.CellFormat(cols[4], 5.2, trendWord(c.Trend), "", 0, "L", false, 0, "")
-	pdf.CellFormat(cols[5], 5.2, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
+	pdf.CellFormat(cols[4], h, cmp.Or(trendWord(c.Trend), noTrend), "", 0, "L", false, 0, "")
+	pdf.CellFormat(cols[5], h, w.tr(fit(c.Owner, 22)), "", 1, "L", false, 0, "")
 	pdf.SetDrawColor(rule[0], rule[1], rule[2])
 	pdf.Line(15, pdf.GetY(), 195, pdf.GetY())
 }
@@ -525,7 +673,7 @@ func (w *writer) trendsPage() {
 		}
 		w.pdf.Ln(2)
 	}
-	w.charts(cs)
+	w.charts("Trends", cs)
 }
 
 func (w *writer) sectionPage(pillar, title, sub string) {
@@ -539,14 +687,18 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 		return
 	}
 	w.heading(title, sub)
-	cols := []float64{62, 26, 26, 19, 14, 33}
+	cols := scoreCols
+	w.scoreHead(cols)
 	for _, c := range cs {
 		if w.pdf.GetY() > 265 {
 			w.pdf.AddPage()
+			w.scoreHead(cols)
 		}
 		w.scoreRow(cols, c)
 	}
-	w.pdf.Ln(4)
+	w.pdf.Ln(2)
+	w.notes(unknownNote(unknownCards(cs)), trendNote(cs))
+	w.pdf.Ln(1)
 	if pillar == "growth" {
 		w.mrrBridge(cs)
 	}
@@ -556,7 +708,7 @@ func (w *writer) sectionPage(pillar, title, sub string) {
 			charted = append(charted, c)
 		}
 	}
-	w.charts(charted)
+	w.charts(title, charted)
 }
 
 // mrrBridge draws the month's MRR bridge from the bridge metrics' cards:
@@ -635,14 +787,40 @@ func (w *writer) noData(pillar string) string {
 	return ""
 }
 
-// charts draws cards' weekly series two to a row.
-func (w *writer) charts(cs []scorecard.Card) {
-	const cw, ch, gap = 87.0, 48.0, 5.0
+// Chart sizes, mm: a chart's width and full height, the least height
+// it is drawn at to keep a section's charts on its page, and the gap
+// between charts.
+const chartW, chartH, chartMinH, chartGap = 87.0, 48.0, 38.0, 5.0
+
+// chartBottom is the lowest a chart may reach, above the footer.
+const chartBottom = 275.0
+
+// charts draws cards' weekly series two to a row, under title's page.
+// When the rows would run past the page at their full height but fit
+// lower (down to chartMinH), they are drawn lower; when they fit at
+// neither but would on a page of their own, they start one, headed
+// "title (continued)". The Revenue page's MRR bridge had pushed its
+// third chart, pipeline coverage, alone onto a page with no heading,
+// away from its section's table and its two other charts. A run of
+// charts longer than a page goes on a row at a time, each page headed.
+func (w *writer) charts(title string, cs []scorecard.Card) {
+	const cw, gap = chartW, chartGap
+	ch := chartH
+	rows := float64((len(cs) + 1) / 2)
+	need := func(h float64) float64 { return rows*(h+gap) - gap }
+	room := chartBottom - w.pdf.GetY()
+	switch {
+	case len(cs) == 0 || need(ch) <= room:
+	case need(chartMinH) <= room:
+		ch = (room+gap)/rows - gap
+	case need(ch) <= chartBottom-chartTop:
+		w.continued(title)
+	}
 	var y float64
 	for i, c := range cs {
 		if i%2 == 0 {
-			if w.pdf.GetY()+ch > 275 {
-				w.pdf.AddPage()
+			if w.pdf.GetY()+ch > chartBottom {
+				w.continued(title)
 			}
 			// Drawing moves the cursor: the row's top is kept for its
 			// second chart.
@@ -653,6 +831,18 @@ func (w *writer) charts(cs []scorecard.Card) {
 			w.pdf.SetXY(15, y+ch+gap)
 		}
 	}
+}
+
+// chartTop is where a continued page's charts start, below its heading.
+const chartTop = 32.0
+
+// continued starts a page that goes on with title's section, headed so
+// that it reads alone, as the appendix's continued pages are.
+func (w *writer) continued(title string) {
+	w.pdf.AddPage()
+	w.font("B", 10, ink)
+	w.pdf.CellFormat(0, 6, w.tr(title+" (continued)"), "", 1, "L", false, 0, "")
+	w.pdf.Ln(2)
 }
 
 // chart draws one card's 12 weekly points as a line chart with its title,

@@ -94,7 +94,7 @@ func TestBoardPackWithoutRevenueData(t *testing.T) {
 }
 
 // boardText is b's PDF as pdftotext reads it, its white space folded.
-func boardText(t *testing.T, pdftotext string, b *Board) string {
+func boardText(t *testing.T, pdftotext string, b *Board, flags ...string) string {
 	t.Helper()
 	pdf, err := b.PDF()
 	if err != nil {
@@ -104,7 +104,7 @@ func boardText(t *testing.T, pdftotext string, b *Board) string {
 	if err := os.WriteFile(file, pdf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(pdftotext, file, "-").Output()
+	out, err := exec.Command(pdftotext, append(flags, file, "-")...).Output()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -306,6 +306,12 @@ type Trend struct {
 	// values read, changed between the two windows' as_of, so a rise or
 	// fall would be the definition's, not the organisation's.
 	NotComparable string `json:"not_comparable,omitempty"`
+	// Missing says why a trend of comparable windows has no direction:
+	// this window's value or the window before's is missing, and why
+	// ("no value for the window before: no logo churned in it"). A
+	// printed table's blank trend cell beside the others' words had read
+	// as lost data (lifetime value in the board pack).
+	Missing string `json:"missing,omitempty"`
 }
 
 // Partial says how far the data of a kind a value sums by proration
@@ -766,6 +772,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 			if why := unjudged(c, m, thr, res, pq, prev); why != "" {
 				c.Trend = Trend{NotComparable: why}
 			}
+			c.Trend.Missing = trendMissing(c, m.At(pq.AsOf), prev)
 		}
 	}
 	if series {
@@ -1040,6 +1047,25 @@ func quotaLeftUnjudged(prev, cur metrics.Detail, before string) string {
 			FormatValue(&was, "%", ""), before, FormatValue(&is, "%", ""))
 	}
 	return "it divides by the quota still to win, which shrinks as the period's deals are won; the status judges the multiple as it stands"
+}
+
+// trendMissing says why a card has no trend though its windows are
+// comparable: which value is missing and why (the card's own reason, the
+// window before's as the card would give it). "" when both have values.
+func trendMissing(c Card, before *catalog.Metric, prev metrics.Result) string {
+	switch {
+	case c.Value == nil && prev.Value == nil:
+		return "no value for this window or the window before: " + c.Reason
+	case c.Value == nil:
+		return "no value for this window: " + c.Reason
+	case prev.Value == nil:
+		why := prev.Detail.Error
+		if why == "" {
+			why = noValueReason(before, prev)
+		}
+		return "no value for the window before: " + why
+	}
+	return ""
 }
 
 func trend(better string, cur, prev *float64) Trend {

@@ -3,8 +3,10 @@ package scorecard
 import (
 	"fmt"
 	"github.com/candor/candor/internal/plural"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/candor/candor/internal/catalog"
 	"github.com/candor/candor/internal/domain"
@@ -30,6 +32,10 @@ type SourcesReport struct {
 	// Quarantined are the stored rows left out because they could not be
 	// decoded (corrupted, or written by a newer version), whatever as_of.
 	Quarantined []metrics.QuarantinedRow `json:"quarantined"`
+	// Unrated is the money held at as_of in currencies without an
+	// exchange rate, per kind and currency, with the metrics it leaves
+	// without a value (metrics.Dataset.UnratedAt).
+	Unrated []UnratedMoney `json:"unrated"`
 	// Connectors are the connector sources configured or heard from, with
 	// their health (connect.Health) and its judgement: Limit, the
 	// tightest freshness limit of the kinds each feeds, and Status.
@@ -61,6 +67,9 @@ type KindSource struct {
 	Status string `json:"status"`
 	// Problems counts the data problems of the kind's records.
 	Problems int `json:"problems"`
+	// Unrated counts the kind's records at as_of in a currency without
+	// an exchange rate (SourcesReport.Unrated says which and what for).
+	Unrated int64 `json:"unrated,omitempty"`
 	// Connector names the configured connector that made a state kind
 	// stale (its connection did not work within the limit).
 	Connector string `json:"connector,omitempty"`
@@ -80,8 +89,13 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 	for _, p := range r.Problems {
 		perKind[p.Kind]++
 	}
+	r.Unrated = UnratedMoneyOf(cat, ds.UnratedAt(asOf))
+	unrated := map[domain.Kind]int64{}
+	for _, u := range r.Unrated {
+		unrated[u.Kind] += u.Records
+	}
 	for _, k := range domain.Kinds {
-		ks := KindSource{Kind: string(k), Records: ds.CountAt(k, asOf), State: k.State(), Problems: perKind[k]}
+		ks := KindSource{Kind: string(k), Records: ds.CountAt(k, asOf), State: k.State(), Problems: perKind[k], Unrated: unrated[k]}
 		limit, longest := kindLimits(cat, ds, k)
 		sf := sourceFreshness(ds, k, limit, asOf, connectors)
 		ks.LastData, ks.Connector = sf.LastData, sf.Connector
@@ -246,7 +260,16 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 		if k.Problems > 0 {
 			status += ", " + plural.Count(k.Problems, "data problem")
 		}
+		if k.Unrated > 0 {
+			status += fmt.Sprintf(", %d without an exchange rate", k.Unrated)
+		}
 		fmt.Fprintf(&b, "%-14s %9d  %-20s  %-6s  %s\n", k.Kind, k.Records, last, limit, status)
+	}
+	if len(r.Unrated) > 0 {
+		fmt.Fprintf(&b, "\nMoney without an exchange rate (%d):\n", len(r.Unrated))
+		for _, u := range r.Unrated {
+			fmt.Fprintf(&b, "  %s\n", UnratedText(u))
+		}
 	}
 	writeProblems(&b, r.Problems)
 	if len(r.Quarantined) > 0 {
@@ -309,4 +332,98 @@ func writeProblems(b *strings.Builder, ps []metrics.Problem) {
 	for _, p := range ps {
 		fmt.Fprintf(b, "  %s\n", p)
 	}
+}
+
+// UnratedMoney is money held in a currency without an exchange rate
+// (metrics.Unrated), with the names of the metrics it leaves without a
+// value.
+type UnratedMoney struct {
+	metrics.Unrated
+	// MetricNames are the names of Metrics the catalog in force holds, in
+	// its order.
+	MetricNames []string `json:"metric_names"`
+	// HiddenMetrics counts the metrics left out of Metrics because the
+	// reader may not see them (revenue metrics without revenue:read).
+	HiddenMetrics int `json:"hidden_metrics,omitempty"`
+}
+
+// Without returns u without the metrics hide says to leave out, counted
+// in HiddenMetrics.
+func (u UnratedMoney) Without(hide func(id string) bool) UnratedMoney {
+	out := u
+	out.Metrics, out.MetricNames = []string{}, []string{}
+	for i, id := range u.Metrics {
+		if hide(id) {
+			out.HiddenMetrics++
+			continue
+		}
+		out.Metrics = append(out.Metrics, id)
+		out.MetricNames = append(out.MetricNames, u.MetricNames[i])
+	}
+	return out
+}
+
+// UnratedMoneyOf names the metrics of each of us by the catalog; never
+// nil, so that the JSON says [] for none.
+func UnratedMoneyOf(cat *catalog.Catalog, us []metrics.Unrated) []UnratedMoney {
+	out := []UnratedMoney{}
+	for _, u := range us {
+		m := UnratedMoney{Unrated: u, MetricNames: []string{}}
+		m.Metrics = []string{}
+		for _, def := range cat.MetricsInForce() {
+			if slices.Contains(u.Metrics, def.ID) {
+				m.Metrics = append(m.Metrics, def.ID)
+				m.MetricNames = append(m.MetricNames, def.Name)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// UnratedText says what money without an exchange rate leaves undone and
+// the setting that mends it, as an import's warning and the data sources
+// report word it: "spend: 3 records in EUR, which has no exchange rate
+// into USD: customer acquisition cost and CAC payback have no value over
+// a window holding any of them; add exchange_rates.EUR (how many USD one
+// EUR is worth) to the configuration, or propose it". The records are
+// kept: a rate added later converts them.
+func UnratedText(u UnratedMoney) string {
+	what := "no metric converts them"
+	names := make([]string, 0, len(u.MetricNames)+1)
+	for i, name := range u.MetricNames {
+		if i > 0 {
+			name = midSentence(name)
+		}
+		names = append(names, name)
+	}
+	if h := u.HiddenMetrics; h > 0 {
+		names = append(names, plural.Count(h, "metric")+" your roles do not show")
+	}
+	if n := len(names); n > 0 {
+		list := names[0]
+		if n > 1 {
+			list = strings.Join(names[:n-1], ", ") + " and " + names[n-1]
+		}
+		verb := "has"
+		if n > 1 || u.HiddenMetrics > 1 {
+			verb = "have"
+		}
+		what = fmt.Sprintf("%s %s no value over a window or at a time holding any of them", list, verb)
+	}
+	return fmt.Sprintf("%s: %s in %s, which has no exchange rate into %s: %s; add %s (how many %s one %s is worth) to the configuration, or propose it",
+		u.Kind, plural.Count(u.Records, "record"), u.Currency, u.Into, what, u.Setting, u.Into, u.Currency)
+}
+
+// midSentence writes a metric's name as it reads inside a sentence:
+// "Customer acquisition cost" as "customer acquisition cost"; "CAC
+// payback", "ARR" and "SaaS quick ratio", whose first word is not a
+// capitalised word, as they are.
+func midSentence(name string) string {
+	first, _, _ := strings.Cut(name, " ")
+	r := []rune(first)
+	if len(r) < 2 || !unicode.IsUpper(r[0]) || strings.ContainsFunc(string(r[1:]), unicode.IsUpper) {
+		return name
+	}
+	return strings.ToLower(string(r[:1])) + name[len(string(r[:1])):]
 }

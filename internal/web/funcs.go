@@ -224,7 +224,7 @@ type TrendView struct {
 
 func trendView(t scorecard.Trend) TrendView {
 	if t.Direction == "" { // also when the windows are not comparable
-		why := cmp.Or(t.NotComparable, "no value for this or the previous window")
+		why := cmp.Or(t.NotComparable, t.Missing, "no value for this or the previous window")
 		return TrendView{Arrow: "–", Word: "no trend", Class: "none", Label: "No trend: " + why, Hidden: ": " + why}
 	}
 	arrow := map[string]string{"up": "↑", "down": "↓", "flat": "→"}[t.Direction]

@@ -41,6 +41,13 @@ type sourcesPage struct {
 	// Dropped are filters the reader came with; the page covers every
 	// record.
 	Dropped []Filter
+	// Unrated says, per kind and currency, the money held without an
+	// exchange rate, what it leaves without a value and the setting to add
+	// (scorecard.UnratedText).
+	Unrated []string
+	// HiddenUnrated counts those of kinds that reveal revenue, which the
+	// reader's roles do not show.
+	HiddenUnrated int
 }
 
 // kindRow is one record kind.
@@ -139,6 +146,11 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 		}
 		p.Kinds = append(p.Kinds, row)
 	}
+	unrated, hidden := s.visibleUnrated(access, rep.Unrated)
+	for _, u := range unrated {
+		p.Unrated = append(p.Unrated, scorecard.UnratedText(u))
+	}
+	p.HiddenUnrated = hidden
 	problems, hidden := visibleProblems(access, rep.Problems)
 	p.ProblemsTotal, p.HiddenProblems = len(problems), hidden
 	for i, pr := range problems {

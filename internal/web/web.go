@@ -437,7 +437,31 @@ func (s *Server) getSources(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep.Problems, _ = visibleProblems(s.access(r), rep.Problems)
+	rep.Unrated, _ = s.visibleUnrated(s.access(r), rep.Unrated)
 	writeJSON(w, http.StatusOK, rep)
+}
+
+// visibleUnrated is the money without an exchange rate the access may be
+// told of, and how many entries it may not: those of a kind that reveals
+// revenue need revenue:read, as its data problems do; of the others, the
+// metrics it may not see are counted, not named.
+func (s *Server) visibleUnrated(access auth.Access, us []scorecard.UnratedMoney) ([]scorecard.UnratedMoney, int) {
+	out := []scorecard.UnratedMoney{}
+	for _, u := range us {
+		if access.HidesRevenueOf(string(u.Kind)) {
+			continue
+		}
+		out = append(out, u.Without(s.hidesMetric(access)))
+	}
+	return out, len(us) - len(out)
+}
+
+// hidesMetric says, of a metric id, whether access may not see it.
+func (s *Server) hidesMetric(access auth.Access) func(string) bool {
+	return func(id string) bool {
+		m, ok := s.Catalog.Metric(id)
+		return !ok || !access.CanSeeMetric(m)
+	}
 }
 
 // visibleProblems are the data problems the access may see, and how many
@@ -587,7 +611,38 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ImportSummary(sum))
+	out := ImportSummary(sum)
+	if ws := ImportWarnings(s.Catalog, s.Engine.Config(), sum, s.hidesMetric(s.access(r))); len(ws) > 0 {
+		out["warnings"] = ws
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// ImportWarning is a warning about records an import kept: money in a
+// currency without an exchange rate (scorecard.UnratedMoney), with its
+// sentence.
+type ImportWarning struct {
+	scorecard.UnratedMoney
+	Message string `json:"message"`
+}
+
+// ImportWarnings are the warnings of an import under cfg, the settings in
+// force: its records carrying money in a currency without an exchange
+// rate, per kind and currency. They are valid and kept (a rate can be
+// added later, and converts them then), but the metrics converting them
+// have no value meanwhile, which had been said only on their cards.
+//
+// The writer sent the records, so every kind is warned of; the metrics
+// hide says it may not see (nil: none) are counted, not named.
+func ImportWarnings(cat *catalog.Catalog, cfg metrics.Config, sum *ingest.Summary, hide func(id string) bool) []ImportWarning {
+	var out []ImportWarning
+	for _, u := range scorecard.UnratedMoneyOf(cat, cfg.Unrated(sum.Currencies)) {
+		if hide != nil {
+			u = u.Without(hide)
+		}
+		out = append(out, ImportWarning{UnratedMoney: u, Message: scorecard.UnratedText(u)})
+	}
+	return out
 }
 
 // recordsFormat is the format of a records body: CSV for text/csv (or one of

@@ -158,7 +158,7 @@ func runImport(ctx context.Context, env *Env, args []string) (err error) {
 		}
 	}
 	writeImageAfter(ctx, env, a, sum)
-	warnings := web.ImportWarnings(a.catalog, a.engine.Config(), sum, nil)
+	warnings := scorecard.ImportWarnings(a.catalog, a.engine.Config(), sum.Currencies, nil)
 	if *asJSON {
 		// The API's summary shape: encoding sum directly would give the
 		// per-kind counts capitalised keys (Inserted, …) from the embedded

@@ -381,6 +381,34 @@ func UnratedMoneyOf(cat *catalog.Catalog, us []metrics.Unrated) []UnratedMoney {
 	return out
 }
 
+// ImportWarning is a warning about records an import kept: money in a
+// currency without an exchange rate (UnratedMoney), with its sentence.
+type ImportWarning struct {
+	UnratedMoney
+	Message string `json:"message"`
+}
+
+// ImportWarnings are the warnings of an import under cfg, the settings in
+// force, of the records it kept carrying money (currencies: the count per
+// kind and currency, ingest.Summary.Currencies) in a currency without an
+// exchange rate. They are valid and kept (a rate can be added later, and
+// converts them then), but the metrics converting them have no value
+// meanwhile, which had been said only on their cards. One function for
+// candor import and POST /api/v1/records, so both say the same.
+//
+// The writer sent the records, so every kind is warned of; the metrics
+// hide says it may not see (nil: none) are counted, not named.
+func ImportWarnings(cat *catalog.Catalog, cfg metrics.Config, currencies map[domain.Kind]map[string]int64, hide func(id string) bool) []ImportWarning {
+	var out []ImportWarning
+	for _, u := range UnratedMoneyOf(cat, cfg.Unrated(currencies)) {
+		if hide != nil {
+			u = u.Without(hide)
+		}
+		out = append(out, ImportWarning{UnratedMoney: u, Message: UnratedText(u)})
+	}
+	return out
+}
+
 // UnratedText says what money without an exchange rate leaves undone and
 // the setting that mends it, as an import's warning and the data sources
 // report word it: "spend: 3 records in EUR, which has no exchange rate

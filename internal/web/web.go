@@ -612,37 +612,10 @@ func (s *Server) postRecords(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := ImportSummary(sum)
-	if ws := ImportWarnings(s.Catalog, s.Engine.Config(), sum, s.hidesMetric(s.access(r))); len(ws) > 0 {
+	if ws := scorecard.ImportWarnings(s.Catalog, s.Engine.Config(), sum.Currencies, s.hidesMetric(s.access(r))); len(ws) > 0 {
 		out["warnings"] = ws
 	}
 	writeJSON(w, http.StatusOK, out)
-}
-
-// ImportWarning is a warning about records an import kept: money in a
-// currency without an exchange rate (scorecard.UnratedMoney), with its
-// sentence.
-type ImportWarning struct {
-	scorecard.UnratedMoney
-	Message string `json:"message"`
-}
-
-// ImportWarnings are the warnings of an import under cfg, the settings in
-// force: its records carrying money in a currency without an exchange
-// rate, per kind and currency. They are valid and kept (a rate can be
-// added later, and converts them then), but the metrics converting them
-// have no value meanwhile, which had been said only on their cards.
-//
-// The writer sent the records, so every kind is warned of; the metrics
-// hide says it may not see (nil: none) are counted, not named.
-func ImportWarnings(cat *catalog.Catalog, cfg metrics.Config, sum *ingest.Summary, hide func(id string) bool) []ImportWarning {
-	var out []ImportWarning
-	for _, u := range scorecard.UnratedMoneyOf(cat, cfg.Unrated(sum.Currencies)) {
-		if hide != nil {
-			u = u.Without(hide)
-		}
-		out = append(out, ImportWarning{UnratedMoney: u, Message: scorecard.UnratedText(u)})
-	}
-	return out
 }
 
 // recordsFormat is the format of a records body: CSV for text/csv (or one of

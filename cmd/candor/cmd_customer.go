@@ -130,11 +130,10 @@ func runCustomers(ctx context.Context, env *Env, args []string) error {
 	defer a.Close()
 	var l customer.List
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
-		recs := ds.CustomerRecords("", at)
 		if *atRisk {
-			l = customer.AtRisk(recs, window, customer.Options{})
+			l = customer.AtRisk(ds.CustomerRecordsFrom("", at.Add(-window), at), window, customer.Options{})
 		} else {
-			l = customer.Everyone(recs, window, customer.Options{})
+			l = customer.Everyone(ds.CustomerRecords("", at), window, customer.Options{})
 		}
 		return nil
 	})

@@ -117,11 +117,10 @@ func (s *Server) customersList(r *http.Request, opt scorecard.Options, atRisk bo
 	}
 	var l customer.List
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		recs := ds.CustomerRecords("", opt.AsOf)
-		if atRisk {
-			l = customer.AtRisk(recs, customerWindow(opt), co)
+		if window := customerWindow(opt); atRisk {
+			l = customer.AtRisk(ds.CustomerRecordsFrom("", opt.AsOf.Add(-window), opt.AsOf), window, co)
 		} else {
-			l = customer.Everyone(recs, customerWindow(opt), co)
+			l = customer.Everyone(ds.CustomerRecords("", opt.AsOf), window, co)
 		}
 		return nil
 	})

@@ -336,4 +336,11 @@ func TestGateDecisionWarnsOfUnknownService(t *testing.T) {
 	}
 	p := e.page(t, e.sessionAs(t, "executive"), "/gates", 200)
 	mustContain(t, "the decision's warning", p, []string{`<span class="gate__warning">Candor has no record of service &#34;apii&#34;`, `did you mean &#34;api&#34;?`})
+	// Escalated, it waits above the decisions, whose list does not then
+	// say there is none.
+	if status, b, _ := e.do(t, "POST", "/api/v1/gates/evaluate", `{"service":"apii","environment":"production","version":"8","facts":{"coverage":0.9,"risk_score":95}}`, nil); status != 200 || !strings.Contains(string(b), `"escalate"`) {
+		t.Fatalf("evaluate: %d %s", status, b)
+	}
+	p = e.page(t, e.sessionAs(t, "executive"), "/gates?service=api", 200)
+	mustContain(t, "the waiting release", p, []string{`<li class="gate__warning"><strong>warning</strong> Candor has no record of service &#34;apii&#34;`, `No gate decision for api beyond those waiting for approval above.`})
 }

@@ -162,6 +162,9 @@ func (s *Server) releasesPage(w http.ResponseWriter, r *http.Request) {
 	data.page(q, limit, offset)
 	pg := s.newPage(r, "Release impact", q, data)
 	pg.Controls, pg.Choices, pg.AsOf = true, data.choices, data.AsOf
+	// The list's own window, as the customer pages name theirs: it had
+	// offered "each metric's own" for the 30 days it uses.
+	pg.WindowDefault = catalog.WindowWords(defaultReleaseWindow)
 	s.render(w, r, http.StatusOK, "releases", pg)
 }
 

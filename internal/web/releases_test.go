@@ -76,6 +76,8 @@ func TestReleasesPageSaysTheRule(t *testing.T) {
 	page := e.page(t, exec, "/releases?as_of="+asOf, 200)
 	text := html.UnescapeString(page)
 	for _, want := range []string{
+		// The window control names the list's own default.
+		`<option value="">30 days</option>`,
 		// The rule, whole.
 		"<strong>A spike</strong> is more tickets after a release than the service's previous weeks make likely — a chance under 0.01 of that many or more at the weeks' rate (a Poisson test's p-value) — <strong>and</strong> at least 3 tickets in the span tested: a p-value under 0.01 from fewer tickets is no spike.",
 		"there is no baseline, and the test takes half a ticket over those weeks as the rate",

@@ -121,13 +121,17 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	}
 	if kind == domain.KindTicket {
 		slaNote(data.Fields, opt.AsOf)
-		if err := s.linkRelease(r, rec, q, opt.AsOf, data.Fields); err != nil {
+		if err := s.linkResolved(r, q, data.Fields, "release", domain.KindDeployment, "", func(ds *metrics.Dataset, id string) (metrics.LinkedRecord, bool) {
+			return ds.TicketRelease(rec.Source, id, opt.AsOf)
+		}); err != nil {
 			s.pageError(w, r, err)
 			return
 		}
 	}
 	if kind == domain.KindLead {
-		if err := s.linkOpportunity(r, rec, q, opt.AsOf, data.Fields); err != nil {
+		if err := s.linkResolved(r, q, data.Fields, "opportunity", domain.KindOpportunity, "opportunity", func(ds *metrics.Dataset, id string) (metrics.LinkedRecord, bool) {
+			return ds.LeadOpportunity(rec.Source, id, opt.AsOf)
+		}); err != nil {
 			s.pageError(w, r, err)
 			return
 		}
@@ -395,46 +399,22 @@ func (s *Server) linkChanges(r *http.Request, rec *StoredRecord, q Query, fields
 	return nil
 }
 
-// linkRelease links a ticket's release to its deployment's page, where
-// the release's customer impact is, as a deployment's changes are linked:
-// from a ticket counted against a release the reader had to find the
-// release by hand. A release naming no deployment finished by the page's
-// time is marked so.
-func (s *Server) linkRelease(r *http.Request, rec *StoredRecord, q Query, asOf time.Time, fields []recordField) error {
-	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == "release" && !f.JSON })
-	if i < 0 || !s.access(r).CanReadKind(string(domain.KindDeployment)) {
+// linkResolved links a record's field naming another record — a ticket's
+// release (its deployment's page, where the release's customer impact is),
+// a lead's opportunity (the deal behind "won": its amount and close) — to
+// that record's page, resolved as the metrics resolve it as of asOf. A
+// value naming no record by then (or several) is marked so: the metrics do
+// not count it either. Nothing is linked for a reader who may not read the
+// kind linked to.
+func (s *Server) linkResolved(r *http.Request, q Query, fields []recordField, name string, kind domain.Kind, what string,
+	resolve func(ds *metrics.Dataset, value string) (metrics.LinkedRecord, bool)) error {
+	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == name && !f.JSON })
+	if i < 0 || !s.access(r).CanReadKind(string(kind)) {
 		return nil
 	}
-	item := fieldItem{Text: fields[i].Text}
+	item := fieldItem{Text: fields[i].Text, What: what}
 	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if l, ok := ds.TicketRelease(rec.Source, item.Text, asOf); ok {
-			item.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
-		} else {
-			item.Missing = true
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	fields[i].Items = []fieldItem{item}
-	return nil
-}
-
-// linkOpportunity links a lead's opportunity to the opportunity's page, as a
-// ticket's release is linked: a lead counted as won by funnel conversion had
-// named its deal by an id the reader could not open, so the amount and the
-// close behind "won" were out of reach. An id naming no opportunity created
-// by the page's time (or several) is marked so: funnel conversion does not
-// count it either.
-func (s *Server) linkOpportunity(r *http.Request, rec *StoredRecord, q Query, asOf time.Time, fields []recordField) error {
-	i := slices.IndexFunc(fields, func(f recordField) bool { return f.Name == "opportunity" && !f.JSON })
-	if i < 0 || !s.access(r).CanReadKind(string(domain.KindOpportunity)) {
-		return nil
-	}
-	item := fieldItem{Text: fields[i].Text, What: "opportunity"}
-	err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if l, ok := ds.LeadOpportunity(rec.Source, item.Text, asOf); ok {
+		if l, ok := resolve(ds, item.Text); ok {
 			item.Href = q.URL(recordHref(domain.Key{Kind: l.Kind, Source: l.Source, ID: l.ID}))
 		} else {
 			item.Missing = true

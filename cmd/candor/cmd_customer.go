@@ -92,9 +92,7 @@ func runCustomer(ctx context.Context, env *Env, args []string) error {
 	var cu *customer.Customer
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
 		var err error
-		cu, err = customer.Of(rest[0], ds.CustomerRecords(rest[0], at), window, customer.Options{}, func(source, id string) (metrics.LinkedRecord, bool) {
-			return ds.TicketRelease(source, id, at)
-		})
+		cu, err = customer.Page(ds, rest[0], at, window, customer.Options{})
 		return err
 	})
 	if err != nil {
@@ -130,11 +128,7 @@ func runCustomers(ctx context.Context, env *Env, args []string) error {
 	defer a.Close()
 	var l customer.List
 	err = a.engine.Read(ctx, func(ds *metrics.Dataset) error {
-		if *atRisk {
-			l = customer.AtRisk(ds.CustomerRecordsFrom("", at.Add(-window), at), window, customer.Options{})
-		} else {
-			l = customer.Everyone(ds.CustomerRecords("", at), window, customer.Options{})
-		}
+		l = customer.ListOf(ds, at, window, customer.Options{}, *atRisk)
 		return nil
 	})
 	if err != nil {

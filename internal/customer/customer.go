@@ -202,6 +202,15 @@ type Customer struct {
 // deployment (metrics.Dataset.TicketRelease at as_of).
 type Resolver func(source, id string) (metrics.LinkedRecord, bool)
 
+// Page builds the customer's page from the dataset as of asOf, its
+// releases resolved as a ticket's are (metrics.Dataset.TicketRelease): what
+// the page, the API and the CLI show.
+func Page(ds *metrics.Dataset, name string, asOf time.Time, window time.Duration, opt Options) (*Customer, error) {
+	return Of(name, ds.CustomerRecords(name, asOf), window, opt, func(source, id string) (metrics.LinkedRecord, bool) {
+		return ds.TicketRelease(source, id, asOf)
+	})
+}
+
 // Of builds the customer's page from the records naming it (recs, as
 // metrics.Dataset.CustomerRecords returns them for the name) over the
 // window before their as_of. A name no record visible to the reader names

@@ -9,8 +9,9 @@ import (
 	"github.com/candor/candor/internal/metrics/metricstest"
 )
 
-// The at-risk list from the records that can bear on its window
-// (CustomerRecordsFrom) is the list from every record, for windows of a
+// The at-risk list as the pages and the CLI read it (ListOf: from the
+// records that can bear on its window, CustomerRecordsFrom) is the list
+// from every record, for windows of a
 // day to a year and at several instants: what it leaves out (tickets
 // resolved before the window, older surveys and measurements) gives no
 // signal.
@@ -20,7 +21,7 @@ func TestAtRiskFromTheWindowsRecords(t *testing.T) {
 	for _, asOf := range []time.Time{end, end.Add(-40*24*time.Hour - 5*time.Hour), end.AddDate(0, -6, 0)} {
 		for _, window := range []time.Duration{24 * time.Hour, 30 * customer.Day, 90 * customer.Day, 365 * customer.Day} {
 			all := customer.AtRisk(ds.CustomerRecords("", asOf), window, customer.Options{})
-			from := customer.AtRisk(ds.CustomerRecordsFrom("", asOf.Add(-window), asOf), window, customer.Options{})
+			from := customer.ListOf(ds, asOf, window, customer.Options{}, true)
 			a, _ := json.Marshal(all)
 			b, _ := json.Marshal(from)
 			if string(a) != string(b) {
@@ -47,7 +48,7 @@ func BenchmarkCustomersAtRisk(b *testing.B) {
 	})
 	b.Run("window", func(b *testing.B) {
 		for b.Loop() {
-			customer.AtRisk(ds.CustomerRecordsFrom("", end.Add(-30*customer.Day), end), 30*customer.Day, customer.Options{})
+			customer.ListOf(ds, end, 30*customer.Day, customer.Options{}, true)
 		}
 	})
 }

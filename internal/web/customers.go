@@ -100,9 +100,7 @@ func (s *Server) customerOf(r *http.Request, opt scorecard.Options) (*customer.C
 	var c *customer.Customer
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 		var err error
-		c, err = customer.Of(name, ds.CustomerRecords(name, opt.AsOf), customerWindow(opt), co, func(source, id string) (metrics.LinkedRecord, bool) {
-			return ds.TicketRelease(source, id, opt.AsOf)
-		})
+		c, err = customer.Page(ds, name, opt.AsOf, customerWindow(opt), co)
 		return err
 	})
 	return c, co, err
@@ -117,11 +115,7 @@ func (s *Server) customersList(r *http.Request, opt scorecard.Options, atRisk bo
 	}
 	var l customer.List
 	err = s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
-		if window := customerWindow(opt); atRisk {
-			l = customer.AtRisk(ds.CustomerRecordsFrom("", opt.AsOf.Add(-window), opt.AsOf), window, co)
-		} else {
-			l = customer.Everyone(ds.CustomerRecords("", opt.AsOf), window, co)
-		}
+		l = customer.ListOf(ds, opt.AsOf, customerWindow(opt), co, atRisk)
 		return nil
 	})
 	return l, err

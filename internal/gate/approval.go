@@ -66,11 +66,15 @@ func Decision(ctx context.Context, docs store.DocStore, id int64) (Result, error
 	if !ok {
 		return Result{}, domain.Errorf(domain.ENotFound, "no gate decision %d", id)
 	}
-	var r Result
-	if err := json.Unmarshal(d.Body, &r); err != nil {
-		return Result{}, fmt.Errorf("gate decision %d: %w", id, err)
+	return decisionOf(ctx, docs, d)
+}
+
+// decisionOf is the stored decision d with its state and approval.
+func decisionOf(ctx context.Context, docs store.DocStore, d store.Doc) (Result, error) {
+	r, err := decode(d)
+	if err != nil {
+		return Result{}, err
 	}
-	r.ID = id
 	rs := []Result{r}
 	as, err := approvalsOf(ctx, docs, rs)
 	if err != nil {
@@ -78,6 +82,16 @@ func Decision(ctx context.Context, docs store.DocStore, id int64) (Result, error
 	}
 	settle(rs, as)
 	return rs[0], nil
+}
+
+// decode is the stored decision d as recorded, its state unread.
+func decode(d store.Doc) (Result, error) {
+	var r Result
+	if err := json.Unmarshal(d.Body, &r); err != nil {
+		return Result{}, fmt.Errorf("gate decision %d: %w", d.ID, err)
+	}
+	r.ID = d.ID
+	return r, nil
 }
 
 // Settle approves (approve true) or rejects an escalated decision, once.

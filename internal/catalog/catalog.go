@@ -218,6 +218,13 @@ const SensitivityRevenue = "revenue"
 // revenue:read.
 func (m *Metric) RevenueSensitive() bool { return m.Sensitivity == SensitivityRevenue }
 
+// Reads reports whether one of the metric's sources is of the record kind:
+// its drill-down lists those records, so a reader who sees the metric sees
+// them (record pages, customer pages and role views ask).
+func (m *Metric) Reads(kind string) bool {
+	return slices.ContainsFunc(m.Sources, func(src Source) bool { return src.Kind == kind })
+}
+
 // SensitivityIn is the sensitivity of a metric marked own in pillar: a
 // sensitive pillar makes every metric in it sensitive, so a metric added
 // to it (an organisation's own, one proposed) cannot show revenue to a

@@ -1202,3 +1202,13 @@ func TestParseMetricWindowRefusesMinutes(t *testing.T) {
 		}
 	}
 }
+
+// A metric reads the kinds its sources name, and no other.
+func TestMetricReads(t *testing.T) {
+	m := &Metric{Sources: []Source{{Kind: "ticket"}, {Kind: "deployment"}}}
+	for kind, want := range map[string]bool{"ticket": true, "deployment": true, "subscription": false, "": false} {
+		if got := m.Reads(kind); got != want {
+			t.Errorf("Reads(%q) = %v, want %v", kind, got, want)
+		}
+	}
+}

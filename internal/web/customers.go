@@ -65,7 +65,7 @@ func (s *Server) seesKind(access auth.Access, k domain.Kind) bool {
 	ms := s.Catalog.MetricsInForce()
 	for i := range ms {
 		m := &ms[i]
-		if access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool { return src.Kind == string(k) }) {
+		if access.CanSeeMetric(m) && m.Reads(string(k)) {
 			return true
 		}
 	}

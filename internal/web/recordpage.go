@@ -115,7 +115,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request) {
 	ms := s.Catalog.MetricsInForce()
 	for i := range ms {
 		m := &ms[i]
-		if access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool { return src.Kind == string(kind) }) {
+		if access.CanSeeMetric(m) && m.Reads(string(kind)) {
 			data.Metrics = append(data.Metrics, metricLink{m.Name, q.URL("/metrics/" + m.ID)})
 		}
 	}

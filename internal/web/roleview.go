@@ -182,9 +182,7 @@ func (s *Server) viewAtRisk(r *http.Request, v *catalog.View, access auth.Access
 	reads := false
 	for _, id := range v.Metrics {
 		m, ok := s.Catalog.Metric(id)
-		if ok && access.CanSeeMetric(m) && slices.ContainsFunc(m.Sources, func(src catalog.Source) bool {
-			return slices.Contains(customerKinds, domain.Kind(src.Kind))
-		}) {
+		if ok && access.CanSeeMetric(m) && slices.ContainsFunc(customerKinds, func(k domain.Kind) bool { return m.Reads(string(k)) }) {
 			reads = true
 		}
 	}

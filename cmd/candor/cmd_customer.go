@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -236,25 +237,16 @@ func mrrText(p customer.MRRPoint, now *customer.MRRPoint) string {
 	s := scorecard.Amount(*p.Value)
 	if now != nil && now.Value != nil {
 		d := *now.Value - *p.Value
-		if d != 0 {
-			s += " (now " + signedText(d)
+		if math.Abs(d) >= 0.005 { // float noise is no change, as the page says "unchanged since"
+			s += " (now " + customer.SignedAmount(d)
 			if *p.Value > 0 {
-				s += fmt.Sprintf(", %s%.0f %%", signOf(d), max(d, -d)/(*p.Value)*100)
+				s += ", " + customer.Percent(100*d/(*p.Value))
 			}
 			s += ")"
 		}
 	}
 	return s
 }
-
-func signOf(x float64) string {
-	if x < 0 {
-		return "−"
-	}
-	return "+"
-}
-
-func signedText(x float64) string { return signOf(x) + scorecard.Amount(max(x, -x)) }
 
 func amountText(v *float64, cur string) string {
 	if v == nil {

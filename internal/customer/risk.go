@@ -211,11 +211,11 @@ func risksOf(name string, recs metrics.CustomerRecords, window time.Duration, hi
 		sg := Signal{Kind: kind}
 		d := round2(m1 - m0)
 		sg.Amount = &d
-		words := lead + "MRR " + signed(d) + " " + cur
+		words := lead + "MRR " + SignedAmount(d) + " " + cur
 		if m0 > 0 {
 			p := 100 * d / m0
 			sg.Percent = &p
-			words += " (" + percent(p) + ")"
+			words += " (" + Percent(p) + ")"
 		}
 		sg.Words = words + " over " + win
 		return sg
@@ -312,17 +312,18 @@ func scoreText(x float64) string { return strings.TrimSuffix(fmt.Sprintf("%.1f",
 
 func day(t time.Time) string { return t.UTC().Format("2 Jan 2006") }
 
-// signed writes an amount with its sign, a true minus for a fall: −120.00.
-func signed(x float64) string {
+// SignedAmount writes an amount with its sign, a true minus for a fall:
+// −120.00. The signals, the customer page and the CLI word changes so.
+func SignedAmount(x float64) string {
 	if x < 0 {
 		return "−" + scorecard.Amount(-x)
 	}
 	return "+" + scorecard.Amount(x)
 }
 
-// percent writes a change in whole percent ("−15 %"); under 1 % with a
+// Percent writes a change in whole percent ("−15 %"); under 1 % with a
 // decimal, so a real fall does not read 0 %.
-func percent(p float64) string {
+func Percent(p float64) string {
 	a := math.Abs(p)
 	s := fmt.Sprintf("%.0f", a)
 	if a < 1 {

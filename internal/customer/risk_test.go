@@ -208,3 +208,17 @@ func TestRiskUnconvertedMRR(t *testing.T) {
 		t.Errorf("unconverted = %+v", l.Customers)
 	}
 }
+
+// A change is worded with its sign, a true minus, and in whole percent —
+// but under 1 % with a decimal, on the page and in the CLI alike (the page
+// had read a 0.4 % fall as "−0 %").
+func TestChangeWords(t *testing.T) {
+	for _, c := range []struct {
+		amount, percent float64
+		want            string
+	}{{-200, -20, "−200.00 (−20 %)"}, {4884.51, 47.06, "+4,884.51 (+47 %)"}, {-4, -0.4, "−4.00 (−0.4 %)"}} {
+		if got := SignedAmount(c.amount) + " (" + Percent(c.percent) + ")"; got != c.want {
+			t.Errorf("%v, %v: %q, want %q", c.amount, c.percent, got, c.want)
+		}
+	}
+}

@@ -276,9 +276,9 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 				case math.Abs(d) < 0.005:
 					cell.Change = "unchanged since"
 				default:
-					cell.Change = "now " + signedAmount(d) + " " + cur
+					cell.Change = "now " + customer.SignedAmount(d) + " " + cur
 					if *p.pt.Value > 0 {
-						cell.Change += " (" + signedPercent(100*d/(*p.pt.Value)) + ")"
+						cell.Change += " (" + customer.Percent(100*d/(*p.pt.Value)) + ")"
 					}
 				}
 			}
@@ -469,20 +469,4 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// signedAmount and signedPercent write a change with a true minus.
-func signedAmount(x float64) string {
-	if x < 0 {
-		return "−" + scorecard.Amount(-x)
-	}
-	return "+" + scorecard.Amount(x)
-}
-
-func signedPercent(p float64) string {
-	s := strconv.FormatFloat(max(p, -p), 'f', 0, 64) + " %"
-	if p < 0 {
-		return "−" + s
-	}
-	return "+" + s
 }

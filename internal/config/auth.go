@@ -49,6 +49,9 @@ type OIDCConfig struct {
 	CreateUsers *bool `yaml:"create_users"`
 	// PasswordLogin (default true) keeps the password form.
 	PasswordLogin *bool `yaml:"password_login"`
+	// RequireEmailVerified (default true) refuses identities whose claims
+	// do not carry email_verified.
+	RequireEmailVerified *bool `yaml:"require_email_verified"`
 }
 
 // OIDC is the checked OpenID Connect configuration with its defaults,
@@ -62,7 +65,7 @@ func (c Config) OIDC(g *auth.Grants) (*oidc.Config, error) {
 	cfg, err := oidc.Check(oidc.Config{
 		Name: o.Name, Issuer: o.Issuer, ClientID: o.ClientID, ClientSecret: o.ClientSecret, RedirectURL: o.RedirectURL,
 		Scopes: o.Scopes, RolesClaim: o.RolesClaim, RoleMapping: o.RoleMapping, AllowedEmailDomains: o.AllowedEmailDomains,
-		CreateUsers: orTrue(o.CreateUsers), PasswordLogin: orTrue(o.PasswordLogin),
+		CreateUsers: orTrue(o.CreateUsers), PasswordLogin: orTrue(o.PasswordLogin), TrustUnsaidEmail: !orTrue(o.RequireEmailVerified),
 	}, g)
 	if err != nil {
 		return nil, fmt.Errorf("auth.oidc.%w", err)

@@ -32,17 +32,17 @@ func TestOIDCSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.ClientSecret != "from-env" || o.Name != "Okta" || !o.CreateUsers || !o.PasswordLogin ||
+	if o.ClientSecret != "from-env" || o.Name != "Okta" || !o.CreateUsers || !o.PasswordLogin || o.TrustUnsaidEmail ||
 		!slices.Equal(o.Scopes, []string{"openid", "email", "profile"}) || !slices.Equal(o.AllowedEmailDomains, []string{"acme.com"}) ||
 		!slices.Equal(o.RoleMapping["leadership"], []string{"ceo", "executive"}) {
 		t.Errorf("oidc = %+v", o)
 	}
-	// Both switches off.
-	c, err = Load(write(t, oidcFile+"    client_secret: in-file\n    create_users: false\n    password_login: false\n"), env(nil))
+	// The switches off.
+	c, err = Load(write(t, oidcFile+"    client_secret: in-file\n    create_users: false\n    password_login: false\n    require_email_verified: false\n"), env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o, _ = c.OIDC(g); o.ClientSecret != "in-file" || o.CreateUsers || o.PasswordLogin {
+	if o, _ = c.OIDC(g); o.ClientSecret != "in-file" || o.CreateUsers || o.PasswordLogin || !o.TrustUnsaidEmail {
 		t.Errorf("oidc = %+v", o)
 	}
 	// None configured.

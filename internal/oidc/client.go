@@ -274,9 +274,10 @@ func (c *Client) identify(ctx context.Context, f flow, code string) (auth.Identi
 	if azp, _ := claims["azp"].(string); len(idt.Audience) > 1 && azp != c.cfg.ClientID {
 		return auth.Identity{}, invalid("it was issued to %q, not to this client", azp)
 	}
-	// Some providers keep e-mail or groups out of the ID token and give
-	// them at the userinfo endpoint.
-	if _, ok := lookup(claims, c.cfg.RolesClaim); (!ok || claims["email"] == nil) && p.UserInfoEndpoint() != "" {
+	// Some providers keep e-mail, its verification or groups out of the
+	// ID token and give them at the userinfo endpoint.
+	_, verified := claims["email_verified"]
+	if _, ok := lookup(claims, c.cfg.RolesClaim); (!ok || claims["email"] == nil || (!verified && !c.cfg.TrustUnsaidEmail)) && p.UserInfoEndpoint() != "" {
 		if err := c.addUserInfo(ctx, p, tok, idt.Subject, claims); err != nil {
 			return auth.Identity{}, err
 		}
@@ -315,9 +316,19 @@ func (c *Client) identity(claims map[string]any) (auth.Identity, error) {
 		return auth.Identity{}, c.refuse(ReasonNoEmail, "", domain.EForbidden,
 			"%s did not send your e-mail address, which Candor signs you in by (the client needs the email scope).", c.cfg.Name)
 	}
-	if verified, present := claims["email_verified"]; present && !truthy(verified) {
+	verified, present := claims["email_verified"]
+	if present && !truthy(verified) {
 		return auth.Identity{}, c.refuse(ReasonNoEmail, email, domain.EForbidden,
 			"%s has not verified your e-mail address %s, so Candor cannot sign you in with it.", c.cfg.Name, email)
+	}
+	// An address the provider does not vouch for would sign in to the
+	// local account holding it — an administrator's, say — so silence is
+	// a refusal unless the operator says the provider verifies every
+	// address it sends (require_email_verified: false).
+	if !present && !c.cfg.TrustUnsaidEmail {
+		return auth.Identity{}, c.refuse(ReasonNoEmail, email, domain.EForbidden,
+			"%s did not say whether it has verified your e-mail address %s (no email_verified claim), so Candor cannot sign you in with it. If %s verifies every address it sends, a Candor administrator can set auth.oidc.require_email_verified: false.",
+			c.cfg.Name, email, c.cfg.Name)
 	}
 	if d := c.cfg.AllowedEmailDomains; len(d) > 0 {
 		_, domainPart, _ := strings.Cut(email, "@")

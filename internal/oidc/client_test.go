@@ -188,6 +188,8 @@ func TestSignInRefusals(t *testing.T) {
 			reason: ReasonCodeRefused, code: domain.EUnauthorized, says: "would not complete the sign-in (invalid_grant"},
 		{name: "unverified e-mail", person: map[string]any{"email": "bob@example.com", "email_verified": false, "groups": []any{"board"}},
 			reason: ReasonNoEmail, code: domain.EForbidden, says: "has not verified your e-mail address"},
+		{name: "e-mail verification not said", person: map[string]any{"email": "admin@example.com", "email_verified": nil, "groups": []any{"board"}},
+			reason: ReasonNoEmail, code: domain.EForbidden, says: "did not say whether it has verified your e-mail address admin@example.com"},
 		{name: "no e-mail", person: map[string]any{"sub": "u1", "groups": []any{"board"}},
 			reason: ReasonNoEmail, code: domain.EForbidden, says: "did not send your e-mail address"},
 		{name: "domain not allowed", person: map[string]any{"email": "bob@gmail.com", "groups": []any{"board"}},
@@ -322,10 +324,39 @@ func TestSignInProvisioning(t *testing.T) {
 	}
 }
 
+// A provider that does not say email_verified (in the ID token or at
+// userinfo) could be one that lets people set any address, which would
+// sign them in to the local account of that address: refused unless the
+// operator trusts the provider's addresses.
+func TestSignInEmailVerifiedUnsaid(t *testing.T) {
+	person := map[string]any{"email": "ann@example.com", "email_verified": nil, "groups": []any{"board"}}
+	f := newFixture(t, func(c *Config) { c.TrustUnsaidEmail = true })
+	f.idp.SignInAs(person)
+	if l, _, err := f.signIn(t, nil); err != nil || l.Principal.Name != "ann@example.com" {
+		t.Fatalf("trusted provider: %+v, %v", l.Principal, err)
+	}
+	// Said at the userinfo endpoint only: asked for it, and signed in.
+	f = newFixture(t, nil)
+	f.idp.SignInAs(person)
+	f.idp.UserInfo(map[string]any{"email_verified": "true"})
+	if l, _, err := f.signIn(t, nil); err != nil || l.Principal.Name != "ann@example.com" {
+		t.Fatalf("verified at userinfo: %+v, %v", l.Principal, err)
+	}
+	if !slices.Contains(f.idp.Asked(), "userinfo") {
+		t.Error("userinfo not asked for email_verified")
+	}
+	f = newFixture(t, nil)
+	f.idp.SignInAs(person)
+	f.idp.UserInfo(map[string]any{"email_verified": false})
+	if _, _, err := f.signIn(t, nil); err == nil || !strings.Contains(err.Error(), "has not verified") {
+		t.Fatalf("unverified at userinfo: %v", err)
+	}
+}
+
 func TestSignInClaimsFromUserInfo(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.RolesClaim = "realm_access.roles" })
 	f.idp.SignInAs(map[string]any{"sub": "u-42"})
-	f.idp.UserInfo(map[string]any{"email": "kim@example.com", "realm_access": map[string]any{"roles": []any{"board"}}})
+	f.idp.UserInfo(map[string]any{"email": "kim@example.com", "email_verified": true, "realm_access": map[string]any{"roles": []any{"board"}}})
 	l, _, err := f.signIn(t, nil)
 	if err != nil {
 		t.Fatal(err)

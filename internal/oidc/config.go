@@ -57,6 +57,11 @@ type Config struct {
 	CreateUsers bool
 	// PasswordLogin keeps the password form beside the provider's button.
 	PasswordLogin bool
+	// TrustUnsaidEmail accepts an identity whose claims do not say
+	// email_verified (false is refused either way). Off, the zero value:
+	// a provider that lets people set any address would otherwise sign
+	// them in to the local account of that address.
+	TrustUnsaidEmail bool
 
 	// HTTPClient talks to the provider; nil is one with a 15-second
 	// timeout.

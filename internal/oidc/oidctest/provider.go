@@ -85,7 +85,10 @@ func New(t testing.TB, clientID, clientSecret string) *Provider {
 }
 
 // SignInAs sets who the authorisation endpoint signs in from now on: the
-// claims of their ID token ("sub" defaults to "sub-" + "email").
+// claims of their ID token ("sub" defaults to "sub-" + "email";
+// "email_verified" to true when there is an e-mail address, as the
+// providers Candor is set up with send it; a nil value leaves a claim
+// out).
 func (p *Provider) SignInAs(claims map[string]any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -93,6 +96,10 @@ func (p *Provider) SignInAs(claims map[string]any) {
 	if _, ok := p.person["sub"]; !ok {
 		p.person["sub"] = fmt.Sprint("sub-", claims["email"])
 	}
+	if _, ok := p.person["email_verified"]; !ok && p.person["email"] != nil {
+		p.person["email_verified"] = true
+	}
+	maps.DeleteFunc(p.person, func(_ string, v any) bool { return v == nil })
 }
 
 // UserInfo sets claims only the userinfo endpoint returns (as providers

@@ -226,7 +226,11 @@ func runCatalogDecide(ctx context.Context, env *Env, decision string, args []str
 	if err := governance.CheckDecider(p.Roles); err != nil {
 		return err
 	}
-	v, err := a.gov.Decide(ctx, id, decision, *reason, auth.Person(p))
+	by, err := auth.Decider(p)
+	if err != nil {
+		return err
+	}
+	v, err := a.gov.Decide(ctx, id, decision, *reason, by)
 	if err != nil {
 		return err
 	}

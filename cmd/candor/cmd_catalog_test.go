@@ -13,15 +13,26 @@ import (
 	"github.com/candor/candor/internal/governance"
 )
 
-// cliToken creates an API token with the roles (acting for no user) and
-// returns it.
+// cliToken creates an API token with the roles, acting for a user
+// NAME@example.com who holds them (approvals are a person's:
+// auth.Decider), and returns it. more are flags both commands take
+// (--config).
 func cliToken(t *testing.T, data, name string, roles ...string) string {
 	t.Helper()
-	args := []string{"token", "create", "--name", name, "--data", data}
+	return personToken(t, name, roles, "--data", data)
+}
+
+// personToken is cliToken with the store's flags given whole.
+func personToken(t *testing.T, name string, roles []string, more ...string) string {
+	t.Helper()
+	user := []string{"user", "add", "--email", name + "@example.com", "--generate-password"}
+	args := []string{"token", "create", "--name", name, "--user", name + "@example.com"}
 	for _, r := range roles {
+		user = append(user, "--role", r)
 		args = append(args, "--role", r)
 	}
-	r := mustRun(t, args...)
+	runWith(t, "", false, append(user, more...)...).want(t, 0, "user add")
+	r := mustRun(t, append(args, more...)...)
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 	return lines[len(lines)-1]
 }
@@ -87,7 +98,7 @@ func TestCatalogProposeApproveHistory(t *testing.T) {
 	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--metric", "mttr", "--changes", `{"owner": "Reliability Lead"}`, "--reason", "SRE owns recovery", "--format", "json"}, d...)...)
 	r.want(t, 0, "catalog propose")
 	var v governance.View
-	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 || v.Status != governance.Open || v.By != "token:ann" {
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || v.ID == 0 || v.Status != governance.Open || v.By != "user:ann@example.com" {
 		t.Fatalf("proposal: %s (%v)", r.stdout, err)
 	}
 	id := itoa(v.ID)
@@ -106,16 +117,16 @@ func TestCatalogProposeApproveHistory(t *testing.T) {
 	r = runWith(t, bob, false, append([]string{"catalog", "approve", id, "--reason", "agreed"}, d...)...)
 	r.want(t, 0, "catalog approve")
 	// APPROVED names the approver and when they approved, the proposer
-	// has their own line: it had said "APPROVED by token:ann at (the
+	// has their own line: it had said "APPROVED by user:ann@example.com at (the
 	// proposal's time): SRE owns recovery".
-	approved := regexp.MustCompile(`(?m)^  proposed by token:ann at \S+: SRE owns recovery\n  APPROVED by token:bob at (\S+)\n`)
+	approved := regexp.MustCompile(`(?m)^  proposed by user:ann@example.com at \S+: SRE owns recovery\n  APPROVED by user:bob@example.com at (\S+)\n`)
 	m := approved.FindStringSubmatch(r.stdout)
 	if m == nil || !strings.Contains(r.stdout, "in force from "+m[1]) {
 		t.Errorf("approve says:\n%s", r.stdout)
 	}
 	r = mustRun(t, append([]string{"catalog", "history", "mttr"}, d...)...)
 	for _, want := range []string{"version 1, from the start (built-in)", "version 2, from ", "proposal " + id, "owner: ",
-		"proposed by token:ann at ", ": SRE owns recovery", "approved by token:bob at ", ": agreed"} {
+		"proposed by user:ann@example.com at ", ": SRE owns recovery", "approved by user:bob@example.com at ", ": agreed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("history lacks %q:\n%s", want, r.stdout)
 		}

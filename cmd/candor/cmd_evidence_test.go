@@ -408,7 +408,7 @@ func TestEvidencePackGovernance(t *testing.T) {
 		if _, ok := ver.Thresholds["green"]; !ok {
 			t.Errorf("mttr version %d's thresholds %v: want the JSON names green, amber", ver.Version, ver.Thresholds)
 		}
-		if ver.Version == 2 && (ver.Proposal != v.ID || len(ver.Approvals) != 1 || ver.Approvals[0].By != "token:bob" || ver.Approvals[0].Reason != "agreed") {
+		if ver.Version == 2 && (ver.Proposal != v.ID || len(ver.Approvals) != 1 || ver.Approvals[0].By != "user:bob@example.com" || ver.Approvals[0].Reason != "agreed") {
 			t.Errorf("mttr version 2 in the pack: %+v", ver)
 		}
 	}

@@ -424,7 +424,11 @@ func settleLocally(ctx context.Context, env *Env, c common, tok tokenFlag, id in
 	if err != nil {
 		return gate.Result{}, err
 	}
-	if _, err := gate.Settle(ctx, a.store, id, approve, gate.Approver{Person: auth.Person(p), Roles: p.Roles}, reason, time.Now()); err != nil {
+	by, err := auth.Decider(p)
+	if err != nil {
+		return gate.Result{}, err
+	}
+	if _, err := gate.Settle(ctx, a.store, id, approve, gate.Approver{Person: by, Roles: p.Roles}, reason, time.Now()); err != nil {
 		return gate.Result{}, err
 	}
 	return gate.Decision(ctx, a.store, id)

@@ -229,12 +229,8 @@ func TestGateCheckWait(t *testing.T) {
 	// every command on the store names the configuration. The first
 	// administrator makes the store; a token needs one.
 	runWith(t, "", false, "user", "add", "--email", "admin@example.com", "--role", "admin", "--generate-password", "--config", cfg, "--data", data).want(t, 0, "user add")
-	token := func(name, role string) string {
-		lines := strings.Split(strings.TrimSpace(mustRun(t, "token", "create", "--name", name, "--role", role, "--config", cfg, "--data", data).stdout), "\n")
-		return lines[len(lines)-1]
-	}
-	cto, eng := token("cto", "executive"), token("eng", "support")
 	d := []string{"--config", cfg, "--data", data}
+	cto, eng := personToken(t, "cto", []string{"executive"}, d...), personToken(t, "eng", []string{"support"}, d...)
 	waitFor := func(verb, token string, wait string) (result, string) {
 		env, out, errb := testEnv(map[string]string{"USER": "ci"})
 		done := make(chan int)
@@ -266,7 +262,7 @@ func TestGateCheckWait(t *testing.T) {
 		return result{code, out.String(), errb.String()}, id
 	}
 	r, approved := waitFor("approve", cto, "1m")
-	if r.code != 0 || !strings.Contains(r.stdout, "APPROVED by token:cto: reviewed with the team") {
+	if r.code != 0 || !strings.Contains(r.stdout, "APPROVED by user:cto@example.com: reviewed with the team") {
 		t.Errorf("approved: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// The job run again (no --wait) goes on with the approval: it had been
@@ -276,12 +272,12 @@ func TestGateCheckWait(t *testing.T) {
 		"--fact", "coverage=0.9", "--fact", "risk_score=95"}, d...))
 	again := result{code, out.String(), errb.String()}
 	// Its headline is the outcome the exit status gives, not "ESCALATE".
-	if again.code != 0 || !strings.Contains(again.stdout, "decision "+approved+"\n") || !strings.Contains(again.stdout, "APPROVED by token:cto") ||
+	if again.code != 0 || !strings.Contains(again.stdout, "decision "+approved+"\n") || !strings.Contains(again.stdout, "APPROVED by user:cto@example.com") ||
 		!strings.HasPrefix(again.stdout, "Candor gate: APPROVED (escalated) — checkout 1.0.approve to production") {
 		t.Errorf("asked again after the approval of %s: %d\n%s%s", approved, again.code, again.stdout, again.stderr)
 	}
 	r, _ = waitFor("reject", cto, "1m")
-	if r.code != 1 || !strings.Contains(r.stdout, "REJECTED by token:cto") || !strings.Contains(r.stdout, "Candor gate: REJECTED (escalated) — ") {
+	if r.code != 1 || !strings.Contains(r.stdout, "REJECTED by user:cto@example.com") || !strings.Contains(r.stdout, "Candor gate: REJECTED (escalated) — ") {
 		t.Errorf("rejected: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r, id := waitFor("", cto, "300ms")

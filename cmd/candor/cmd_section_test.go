@@ -41,11 +41,7 @@ func TestGovernedAlertRules(t *testing.T) {
 	}
 	write("candor.yaml", first)
 
-	token := func(name string) string {
-		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
-		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		return lines[len(lines)-1]
-	}
+	token := func(name string) string { return personToken(t, name, []string{"executive"}, d...) }
 	ann, bob := token("ann"), token("bob")
 
 	bad := write("bad.yaml", "alerts:\n  rules:\n    - name: nope\n      kind: status\n      metric: no_such_metric\n")
@@ -106,7 +102,7 @@ func TestGovernedAlertRules(t *testing.T) {
 	}
 	// The configuration file still holds the first rules, and is accepted.
 	r = mustRun(t, append([]string{"catalog", "history", "--section", "alerts.rules"}, d...)...)
-	for _, want := range []string{"version 1, from the start (configuration file " + conf, "version 2, from ", "proposal " + itoa(v.ID), "approved by token:bob: agreed"} {
+	for _, want := range []string{"version 1, from the start (configuration file " + conf, "version 2, from ", "proposal " + itoa(v.ID), "approved by user:bob@example.com: agreed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("history lacks %q:\n%s", want, r.stdout)
 		}
@@ -147,11 +143,7 @@ func TestApprovedGatesSectionNamesItsSecret(t *testing.T) {
 	data := filepath.Join(dir, "data")
 	d := []string{"--config", conf, "--data", data}
 	mustRun(t, append([]string{"import", file}, d...)...)
-	token := func(name string) string {
-		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
-		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		return lines[len(lines)-1]
-	}
+	token := func(name string) string { return personToken(t, name, []string{"executive"}, d...) }
 	ann, bob := token("ann"), token("bob")
 	// run runs candor with the environment vars (and USER), listed as
 	// os.Environ lists it, so that unknown variables are checked.
@@ -254,9 +246,7 @@ func TestGatesProposalNamesUnknownService(t *testing.T) {
 	file := write("org.ndjson", smallOrg)
 	d := []string{"--config", conf, "--data", filepath.Join(dir, "data")}
 	mustRun(t, append([]string{"import", file}, d...)...)
-	r := mustRun(t, append([]string{"token", "create", "--name", "ann", "--role", "executive"}, d...)...)
-	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-	ann := lines[len(lines)-1]
+	ann := personToken(t, "ann", []string{"executive"}, d...)
 	propose := func(policies string) result {
 		t.Helper()
 		path := write("gates-next.yaml", policies)
@@ -265,7 +255,7 @@ func TestGatesProposalNamesUnknownService(t *testing.T) {
 		code := Run(context.Background(), env, append([]string{"catalog", "propose", "--section", "gates", "--file", path, "--reason", "tier-1 gate"}, d...))
 		return result{code, out.String(), errb.String()}
 	}
-	r = propose("policies:\n  - id: api-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {services: [apii]}\nfreeze:\n  windows:\n    - {name: launch, time_zone: UTC, start: \"2026-12-20T00:00\", end: \"2026-12-21T00:00\", scope: {services: [webb, api]}}\n")
+	r := propose("policies:\n  - id: api-cfr\n    require: kpi.change_failure_rate <= 0.2\n    scope: {services: [apii]}\nfreeze:\n  windows:\n    - {name: launch, time_zone: UTC, start: \"2026-12-20T00:00\", end: \"2026-12-21T00:00\", scope: {services: [webb, api]}}\n")
 	want := []string{`gates-next.yaml: policies api-cfr scope names service "apii", of which Candor has no record (did you mean "api"?)`,
 		`; freeze window launch scope names service "webb", of which Candor has no record (did you mean "web"?)`, "needs a service record first"}
 	if r.code == 0 {

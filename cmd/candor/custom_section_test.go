@@ -52,11 +52,7 @@ func TestGovernedCustomMetrics(t *testing.T) {
 	}
 	write("candor.yaml", first+views)
 
-	token := func(name string) string {
-		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
-		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		return lines[len(lines)-1]
-	}
+	token := func(name string) string { return personToken(t, name, []string{"executive"}, d...) }
 	ann, bob := token("ann"), token("bob")
 
 	// A type error: a string compared with a number, on line 12.
@@ -211,7 +207,7 @@ func TestGovernedCustomMetrics(t *testing.T) {
 		t.Errorf("the metric's history calls it built-in:\n%s", r.stdout)
 	}
 	r = mustRun(t, append([]string{"catalog", "history", "--section", "custom_metrics"}, d...)...)
-	for _, want := range []string{"version 1, from the start (configuration file " + conf, "version 2, from ", "proposal " + itoa(v.ID), "approved by token:bob: agreed"} {
+	for _, want := range []string{"version 1, from the start (configuration file " + conf, "version 2, from ", "proposal " + itoa(v.ID), "approved by user:bob@example.com: agreed"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("history lacks %q:\n%s", want, r.stdout)
 		}
@@ -289,11 +285,7 @@ func TestDroppedCustomMetricKeepsItsHistory(t *testing.T) {
 	file := write("org.ndjson", smallOrg)
 	d := []string{"--config", conf, "--data", filepath.Join(dir, "data")}
 	mustRun(t, append([]string{"import", file}, d...)...)
-	token := func(name string) string {
-		r := mustRun(t, append([]string{"token", "create", "--name", name, "--role", "executive"}, d...)...)
-		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
-		return lines[len(lines)-1]
-	}
+	token := func(name string) string { return personToken(t, name, []string{"executive"}, d...) }
 	ann, bob := token("ann"), token("bob")
 	none := write("none.yaml", "custom_metrics: []\n")
 	r := runWith(t, ann, false, append([]string{"catalog", "propose", "--section", "custom_metrics", "--file", none, "--reason", "not needed", "--format", "json"}, d...)...)

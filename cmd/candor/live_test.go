@@ -59,7 +59,7 @@ func TestSectionsTakeEffectWhileServing(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
 		return lines[len(lines)-1]
 	}
-	ann, bob, pipeline := token("ann", "executive"), token("bob", "executive"), token("pipeline", "ingest")
+	ann, bob, pipeline := personToken(t, "ann", []string{"executive"}, d...), personToken(t, "bob", []string{"executive"}, d...), token("pipeline", "ingest")
 
 	var urls []string
 	var procs []*proc

@@ -125,6 +125,20 @@ func Person(p Principal) string {
 	return p.Kind + ":" + p.Name
 }
 
+// Decider is Person for a principal approving or deciding something
+// (a definition change, an escalated release): a user, or a token acting
+// for one. A service token, acting for no user, is refused: whoever holds
+// tokens:admin makes as many as they like, and the rules that count
+// people — an approver not the proposer nor the requester, two approvers
+// for a loosening — would count each token as one more person.
+func Decider(p Principal) (string, error) {
+	if p.Kind == KindToken && p.Owner == "" {
+		return "", domain.Errorf(domain.EForbidden,
+			"rule: approvals and decisions are a person's, and token %s acts for no user: sign in, or use a token that acts for you (candor token create --user EMAIL)", p.Name)
+	}
+	return Person(p), nil
+}
+
 // CLIActor is the command line run by the operating-system user; the
 // caller finds the user ("unknown" when it found none).
 func CLIActor(osUser string) Actor {

@@ -185,7 +185,11 @@ func (s *Server) settle(r *http.Request, approve bool, reason string) (gate.Resu
 		return d, err
 	}
 	p := auth.PrincipalFrom(r.Context())
-	if _, err := gate.Settle(r.Context(), s.Store, d.ID, approve, gate.Approver{Person: auth.Person(p), Roles: p.Roles}, reason, s.Now()); err != nil {
+	by, err := auth.Decider(p)
+	if err != nil {
+		return d, err
+	}
+	if _, err := gate.Settle(r.Context(), s.Store, d.ID, approve, gate.Approver{Person: by, Roles: p.Roles}, reason, s.Now()); err != nil {
 		return d, err
 	}
 	return gate.Decision(r.Context(), s.Store, d.ID)

@@ -151,13 +151,18 @@ func TestGateApprovalAPI(t *testing.T) {
 	if status, b, _ = e.do(t, "POST", path+"/approve", `{"reason":"mine"}`, ci); status != 403 {
 		t.Errorf("requester approving: %d %s", status, b)
 	}
+	// Nor may a service token, acting for no user (auth.Decider).
+	service := map[string]string{"Authorization": "Bearer " + newToken(t, e.srv.Auth, "release-bot", "executive")}
+	if status, b, _ = e.do(t, "POST", path+"/approve", `{"reason":"automated"}`, service); status != 403 || !strings.Contains(string(b), "token release-bot acts for no user") {
+		t.Errorf("a service token approving: %d %s", status, b)
+	}
 	if status, b, _ = e.do(t, "POST", path+"/approve", `{}`, exec); status != 400 || !strings.Contains(string(b), "reason") {
 		t.Errorf("no reason: %d %s", status, b)
 	}
 	if status, b, _ = e.do(t, "POST", path+"/approve", `{"reason":"risk accepted for the hotfix"}`, exec); status != 200 || read(b).State != gate.StateApproved {
 		t.Errorf("approve: %d %s", status, b)
 	}
-	if status, b, _ = e.do(t, "GET", path, "", ci); read(b).Approval == nil || read(b).Approval.Reason != "risk accepted for the hotfix" || read(b).Approval.By != "token:role-executive" {
+	if status, b, _ = e.do(t, "GET", path, "", ci); read(b).Approval == nil || read(b).Approval.Reason != "risk accepted for the hotfix" || read(b).Approval.By != "user:role-executive@example.com" {
 		t.Errorf("poll after approval: %d %s", status, b)
 	}
 	if status, _, _ = e.do(t, "POST", path+"/reject", `{"reason":"changed my mind"}`, exec); status != 409 {
@@ -171,7 +176,7 @@ func TestGateApprovalAPI(t *testing.T) {
 	if status, b, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"deployment","id":"rel-200","service":"api","environment":"production","version":"2.0.0","finished_at":"2026-03-30T10:00:00Z","status":"success"}`, nil); status != 200 {
 		t.Fatalf("POST deployment: %d %s", status, b)
 	}
-	if _, b, _ = e.do(t, "GET", "/records/deployment/import/rel-200", "", nil); !strings.Contains(string(b), "by token:role-executive") || !strings.Contains(string(b), "risk accepted for the hotfix") {
+	if _, b, _ = e.do(t, "GET", "/records/deployment/import/rel-200", "", nil); !strings.Contains(string(b), "by user:role-executive@example.com") || !strings.Contains(string(b), "risk accepted for the hotfix") {
 		t.Errorf("the deployment's page does not show the approval")
 	}
 }

@@ -207,7 +207,11 @@ func (s *Server) decide(r *http.Request, id int64, decision, reason string) (*go
 	if err := governance.CheckDecider(p.Roles); err != nil {
 		return nil, err
 	}
-	return s.Governance.Decide(r.Context(), id, decision, reason, auth.Person(p))
+	by, err := auth.Decider(p)
+	if err != nil {
+		return nil, err
+	}
+	return s.Governance.Decide(r.Context(), id, decision, reason, by)
 }
 
 // metricHistory serves GET /api/v1/metrics/{id}/history: the metric's

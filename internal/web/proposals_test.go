@@ -56,6 +56,13 @@ func TestProposalsAPI(t *testing.T) {
 	if status, doc := post("/api/v1/proposals/"+id+"/approve", `{}`, bob); status != 400 || doc["param"] != "reason" {
 		t.Errorf("approval without a reason: %d %v", status, doc)
 	}
+	// A service token — acting for no user — is nobody's approval: one
+	// holder of tokens:admin could mint two and approve their own change
+	// as two people.
+	unowned := "Bearer " + newToken(t, e.srv.Auth, "ci-executive", "executive")
+	if status, doc := post("/api/v1/proposals/"+id+"/approve", `{"reason":"agreed"}`, unowned); status != 403 || !strings.Contains(doc["error"].(string), "token ci-executive acts for no user") {
+		t.Fatalf("a service token's approval: %d %v", status, doc)
+	}
 	status, doc = post("/api/v1/proposals/"+id+"/approve", `{"reason":"agreed"}`, bob)
 	if status != 200 || doc["status"] != "approved" || doc["effective"] == nil {
 		t.Fatalf("approval: %d %v", status, doc)

@@ -340,13 +340,19 @@ func (e *env) callers(t *testing.T, kind Kind) []caller {
 	return out
 }
 
-// roleToken is an API token holding only the role.
+// roleToken is an API token holding only the role, acting for a user who
+// holds only it (approvals are a person's: auth.Decider).
 func (e *env) roleToken(t *testing.T, role string) string {
 	t.Helper()
 	if tok, ok := e.tokens[role]; ok {
 		return tok
 	}
-	tok := newToken(t, e.srv.Auth, "role-"+role, role)
+	email := "role-" + role + "@example.com"
+	addUser(t, e.srv.Auth, email, role)
+	tok, _, err := e.srv.Auth.CreateToken(context.Background(), admin, auth.NewToken{Name: "role-" + role, Roles: []string{role}, Owner: email})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.tokens[role] = tok
 	return tok
 }

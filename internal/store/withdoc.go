@@ -371,18 +371,22 @@ func ScanStrings(rows interface {
 }
 
 // FieldOf is the value at path ("release.service") in the JSON body, nil
-// when it has none.
+// when it has none. Only the path's objects are decoded, each a level at a
+// time, not the body's every value.
 func FieldOf(body []byte, path string) any {
-	var v any
-	if json.Unmarshal(body, &v) != nil {
-		return nil
-	}
+	raw := json.RawMessage(body)
 	for k := range strings.SplitSeq(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil {
 			return nil
 		}
-		v = m[k]
+		if raw = m[k]; raw == nil {
+			return nil
+		}
+	}
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
 	}
 	return v
 }

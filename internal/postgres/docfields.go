@@ -25,9 +25,40 @@ func fieldSQL(f store.DocField, isTime bool) (expr, where string, err error) {
 	return fn + `(body, '{` + strings.ReplaceAll(f.Path, ".", ",") + `}')`, `collection = '` + f.Collection + `'`, nil
 }
 
+// The readers' statements, each through field f's index
+// (TestDocFieldPlans).
+func byFieldSQL(f store.DocField) (string, error) {
+	expr, where, err := fieldSQL(f, false)
+	return `SELECT id, created_at, coalesce(key, ''), body FROM docs
+		WHERE ` + where + ` AND ` + expr + ` = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, err
+}
+
+func fieldValuesSQL(f store.DocField) (string, error) {
+	expr, where, err := fieldSQL(f, false)
+	return `WITH RECURSIVE v(x) AS (
+			SELECT min(` + expr + `) FROM docs WHERE ` + where + `
+			UNION ALL
+			SELECT (SELECT min(` + expr + `) FROM docs WHERE ` + where + ` AND ` + expr + ` > v.x) FROM v WHERE v.x IS NOT NULL
+		) SELECT x FROM v WHERE x IS NOT NULL`, err
+}
+
+func unansweredSQL(f store.DocField) (string, error) {
+	expr, where, err := fieldSQL(f, false)
+	return `SELECT id, created_at, coalesce(key, ''), body FROM docs
+		WHERE ` + where + ` AND ` + expr + ` = $1
+		AND NOT EXISTS (SELECT 1 FROM docs a WHERE a.collection = $2 AND a.key = docs.id::text)
+		ORDER BY id DESC`, err
+}
+
+func inPeriodSQL(f store.DocField) (string, error) {
+	expr, where, err := fieldSQL(f, true)
+	return `SELECT id, created_at, coalesce(key, ''), body FROM docs
+		WHERE ` + where + ` AND ` + expr + ` >= $1 AND ` + expr + ` < $2 ORDER BY id DESC`, err
+}
+
 // DocsByField implements store.DocFieldReader.
 func (s *DB) DocsByField(ctx context.Context, f store.DocField, value string, before int64, limit int) ([]store.Doc, error) {
-	expr, where, err := fieldSQL(f, false)
+	q, err := byFieldSQL(f)
 	if err != nil {
 		return nil, err
 	}
@@ -38,8 +69,7 @@ func (s *DB) DocsByField(ctx context.Context, f store.DocField, value string, be
 	if limit > 0 {
 		lim = &limit
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs
-		WHERE `+where+` AND `+expr+` = $1 AND id < $2 ORDER BY id DESC LIMIT $3`, value, before, lim)
+	rows, err := s.pool.Query(ctx, q, value, before, lim)
 	if err != nil {
 		return nil, err
 	}
@@ -50,15 +80,11 @@ func (s *DB) DocsByField(ctx context.Context, f store.DocField, value string, be
 // for each value, not a read of every entry. The values are sorted here:
 // the index's order is the database's collation, not bytes.
 func (s *DB) DocFieldValues(ctx context.Context, f store.DocField) ([]string, error) {
-	expr, where, err := fieldSQL(f, false)
+	q, err := fieldValuesSQL(f)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `WITH RECURSIVE v(x) AS (
-			SELECT min(`+expr+`) FROM docs WHERE `+where+`
-			UNION ALL
-			SELECT (SELECT min(`+expr+`) FROM docs WHERE `+where+` AND `+expr+` > v.x) FROM v WHERE v.x IS NOT NULL
-		) SELECT x FROM v WHERE x IS NOT NULL`)
+	rows, err := s.pool.Query(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -70,14 +96,11 @@ func (s *DB) DocFieldValues(ctx context.Context, f store.DocField) ([]string, er
 
 // DocsUnanswered implements store.DocFieldReader.
 func (s *DB) DocsUnanswered(ctx context.Context, f store.DocField, value, answers string) ([]store.Doc, error) {
-	expr, where, err := fieldSQL(f, false)
+	q, err := unansweredSQL(f)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs
-		WHERE `+where+` AND `+expr+` = $1
-		AND NOT EXISTS (SELECT 1 FROM docs a WHERE a.collection = $2 AND a.key = docs.id::text)
-		ORDER BY id DESC`, value, answers)
+	rows, err := s.pool.Query(ctx, q, value, answers)
 	if err != nil {
 		return nil, err
 	}
@@ -88,13 +111,11 @@ func (s *DB) DocsUnanswered(ctx context.Context, f store.DocField, value, answer
 // the microsecond: it reads a second either side, and store.InPeriod
 // keeps the period's.
 func (s *DB) DocsInPeriod(ctx context.Context, f store.DocField, from, to time.Time) ([]store.Doc, error) {
-	expr, where, err := fieldSQL(f, true)
+	q, err := inPeriodSQL(f)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, created_at, coalesce(key, ''), body FROM docs
-		WHERE `+where+` AND `+expr+` >= $1 AND `+expr+` < $2 ORDER BY id DESC`,
-		from.Add(-time.Second), to.Add(time.Second))
+	rows, err := s.pool.Query(ctx, q, from.Add(-time.Second), to.Add(time.Second))
 	if err != nil {
 		return nil, err
 	}

@@ -8,13 +8,6 @@ import (
 	"github.com/candor/candor/internal/store"
 )
 
-// fieldIndexes are the indexes migration 021 made, by field.
-var fieldIndexes = map[store.DocField]string{
-	store.GateDecisionService: "docs_gate_decision_service",
-	store.GateDecisionVerdict: "docs_gate_decision_verdict",
-	store.GateDecisionAt:      "docs_gate_decision_at",
-}
-
 // fieldSQL is field f's expression as migration 021 indexes it, the table
 // read through its index (INDEXED BY: on a table without statistics SQLite
 // would rather read the collection's every document), and the WHERE naming
@@ -29,7 +22,7 @@ func fieldSQL(f store.DocField, isTime bool) (expr, from, where string, err erro
 	if f.Time {
 		expr = `julianday(` + expr + `)`
 	}
-	return expr, `docs INDEXED BY ` + fieldIndexes[f], `collection = '` + f.Collection + `'`, nil
+	return expr, `docs INDEXED BY ` + f.Index, `collection = '` + f.Collection + `'`, nil
 }
 
 // The readers' statements, each through field f's index

@@ -201,19 +201,21 @@ func PrefixEnd(prefix string) string {
 // gate decision (~100 ms a request at 10,000 of them).
 //
 // Time says the field is a time (RFC 3339, as encoding/json writes a
-// time.Time), read by DocsInPeriod; else it is a string.
+// time.Time), read by DocsInPeriod; else it is a string. Index names the
+// index the migration makes for it, in both stores.
 type DocField struct {
 	Collection, Path string
 	Time             bool
+	Index            string
 }
 
 // The fields the stores index, each as the gate records it (package
 // gate): a decision's service, its verdict, and when it was made (a
 // time, RFC 3339).
 var (
-	GateDecisionService = DocField{Collection: "gate_decision", Path: "release.service"}
-	GateDecisionVerdict = DocField{Collection: "gate_decision", Path: "decision"}
-	GateDecisionAt      = DocField{Collection: "gate_decision", Path: "at", Time: true}
+	GateDecisionService = DocField{Collection: "gate_decision", Path: "release.service", Index: "docs_gate_decision_service"}
+	GateDecisionVerdict = DocField{Collection: "gate_decision", Path: "decision", Index: "docs_gate_decision_verdict"}
+	GateDecisionAt      = DocField{Collection: "gate_decision", Path: "at", Time: true, Index: "docs_gate_decision_at"}
 )
 
 // IndexedDocFields are the fields a DocFieldReader reads by their index;

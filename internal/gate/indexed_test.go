@@ -22,6 +22,11 @@ type wholeDocs struct{ store.DocStore }
 // pending, bypasses, decisions made in other time zones and on a period's
 // edges. Both through the SQL store's indexes and from whole collections.
 func TestIndexedReadsAsEveryDecision(t *testing.T) {
+	for _, f := range []store.DocField{store.GateDecisionService, store.GateDecisionVerdict, store.GateDecisionAt} {
+		if f.Collection != DecisionCollection {
+			t.Fatalf("the store indexes %s.%s, the gate records %s", f.Collection, f.Path, DecisionCollection)
+		}
+	}
 	ctx := context.Background()
 	st := openDocs(t)
 	p := load(t, "canary: {enabled: false}\n")

@@ -203,11 +203,19 @@ func settle(rs []Result, as []Approval) {
 	}
 }
 
-// Pending are the escalated decisions nobody has settled, newest first.
+// Pending are the escalated decisions nobody has settled, newest first:
+// the escalations no approval keys by their id, read through the index of
+// the decisions' verdict (store.DocsUnanswered), where /gates had read
+// and decoded every decision and approval.
 func Pending(ctx context.Context, docs store.DocStore) ([]Result, error) {
-	all, err := Decisions(ctx, docs, "")
+	ds, err := store.DocsUnanswered(ctx, docs, store.GateDecisionVerdict, string(Escalate), ApprovalCollection)
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(all, func(r Result) bool { return r.State != StatePending }), nil
+	out, err := decodeAll(ds)
+	if err != nil {
+		return nil, err
+	}
+	settle(out, nil)
+	return out, nil
 }

@@ -31,40 +31,27 @@ type Period struct {
 }
 
 // InPeriod reads the decisions, approvals and watch outcomes recorded in
-// [from, to).
+// [from, to). The decisions are read through the index of their time
+// (store.DocsInPeriod) and their approvals by their keys, where it had
+// read and decoded every decision and approval.
 func InPeriod(ctx context.Context, docs store.DocStore, from, to time.Time) (Period, error) {
 	in := func(t time.Time) bool { return !t.Before(from) && t.Before(to) }
 	out := Period{Decisions: []Result{}, Watches: []Watch{}}
-	all, err := store.DecodeDocs(ctx, docs, DecisionCollection, func(r *Result, id int64) { r.ID = id })
+	ds, err := store.DocsInPeriod(ctx, docs, store.GateDecisionAt, from, to)
 	if err != nil {
 		return out, err
 	}
-	as, err := Approvals(ctx, docs)
+	if out.Decisions, err = decodeAll(ds); err != nil {
+		return out, err
+	}
+	as, err := approvalsOf(ctx, docs, out.Decisions)
 	if err != nil {
 		return out, err
 	}
 	as = slices.DeleteFunc(as, func(a Approval) bool { return !a.At.Before(to) })
-	for _, r := range all {
-		if in(r.At) {
-			out.Decisions = append(out.Decisions, r)
-		}
-	}
 	settle(out.Decisions, as)
 	slices.Reverse(out.Decisions)
-	for _, r := range out.Decisions {
-		switch {
-		case r.Bypass:
-			out.Bypasses++
-		case r.Decision == Escalate:
-			out.Escalated++
-			switch r.State {
-			case StateApproved:
-				out.Approved++
-			case StateRejected:
-				out.Rejected++
-			}
-		}
-	}
+	out.count()
 	ws, err := Watches(ctx, docs)
 	if err != nil {
 		return out, err
@@ -82,4 +69,23 @@ func InPeriod(ctx context.Context, docs store.DocStore, from, to time.Time) (Per
 	}
 	slices.Reverse(out.Watches)
 	return out, nil
+}
+
+// count counts the bypasses and escalations among p's decisions, and how
+// many of those were approved and rejected.
+func (p *Period) count() {
+	for _, r := range p.Decisions {
+		switch {
+		case r.Bypass:
+			p.Bypasses++
+		case r.Decision == Escalate:
+			p.Escalated++
+			switch r.State {
+			case StateApproved:
+				p.Approved++
+			case StateRejected:
+				p.Rejected++
+			}
+		}
+	}
 }

@@ -355,42 +355,25 @@ func sameEscalation(e, r Result) bool {
 // the next page — 0 when none is left. A cursor, not an offset: decisions
 // recorded while a client pages do not shift the pages it has yet to read.
 //
-// It reads the decisions a page of documents at a time from before down,
-// until it has limit and one more of the service's, and the approvals of
-// those it keeps by their keys: it had read and decoded every decision and
-// approval for each page (~90 ms at 10,000 decisions; BenchmarkDecisionPage).
+// It reads limit and one more decisions from before down — one service's
+// through the index of the decisions' service (store.DocsByField) — and
+// the approvals of those it keeps by their keys: it had read and decoded
+// every decision and approval for each page (~90 ms at 10,000 decisions;
+// BenchmarkDecisionLookup).
 func DecisionPage(ctx context.Context, docs store.DocStore, service string, before int64, limit int) ([]Result, int64, error) {
-	const chunk = 256
-	needle, _ := json.Marshal(service)
-	needle = append([]byte(`"service":`), needle...)
-	out := []Result{}
-	for cursor := before; len(out) <= limit; {
-		ds, err := store.DocsBefore(ctx, docs, DecisionCollection, cursor, chunk)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, d := range ds {
-			// Most of a busy store's decisions are other services': one
-			// without the service's name as a "service" field is not
-			// decoded, one with it is, to be sure.
-			if service != "" && !bytes.Contains(d.Body, needle) {
-				continue
-			}
-			r, err := decode(d)
-			if err != nil {
-				return nil, 0, err
-			}
-			if service != "" && r.Release.Service != service {
-				continue
-			}
-			if out = append(out, r); len(out) > limit {
-				break
-			}
-		}
-		if len(ds) < chunk {
-			break
-		}
-		cursor = ds[len(ds)-1].ID
+	var ds []store.Doc
+	var err error
+	if service == "" {
+		ds, err = store.DocsBefore(ctx, docs, DecisionCollection, before, limit+1)
+	} else {
+		ds, err = store.DocsByField(ctx, docs, store.GateDecisionService, service, before, limit+1)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	out, err := decodeAll(ds)
+	if err != nil {
+		return nil, 0, err
 	}
 	next := int64(0)
 	if len(out) > limit {
@@ -403,6 +386,43 @@ func DecisionPage(ctx context.Context, docs store.DocStore, service string, befo
 	}
 	settle(out, as)
 	return out, next, nil
+}
+
+// Settled are the decisions no approver is waiting on — passed, blocked,
+// approved or rejected — of one service when service is not "", newest
+// first, at most limit: what /gates lists under the pending ones. It reads
+// pages of them (DecisionPage) until it has limit, where the page had read
+// every decision.
+func Settled(ctx context.Context, docs store.DocStore, service string, limit int) ([]Result, error) {
+	out := []Result{}
+	for before := int64(0); ; {
+		page, next, err := DecisionPage(ctx, docs, service, before, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			if r.State != StatePending {
+				if out = append(out, r); len(out) == limit {
+					return out, nil
+				}
+			}
+		}
+		if next == 0 {
+			return out, nil
+		}
+		before = next
+	}
+}
+
+// Services are the services the recorded decisions name, in byte order,
+// through the index of the decisions' service: one look in it a service.
+func Services(ctx context.Context, docs store.DocStore) ([]string, error) {
+	return store.DocFieldValues(ctx, docs, store.GateDecisionService)
+}
+
+// decodeAll decodes the stored decisions ds, their states unread.
+func decodeAll(ds []store.Doc) ([]Result, error) {
+	return store.DecodeEach(ds, func(r *Result, id int64) { r.ID = id })
 }
 
 // approvalsOf reads the approvals of the escalated decisions among rs by
@@ -430,17 +450,29 @@ func approvalsOf(ctx context.Context, docs store.DocStore, rs []Result) ([]Appro
 }
 
 // Decisions are the recorded decisions, newest first; of one service when
-// service is not "".
+// service is not "". One service's are read through the index of the
+// decisions' service, and their approvals by their keys (a deployment's
+// page lists its service's); all of them, with every approval.
 func Decisions(ctx context.Context, docs store.DocStore, service string) ([]Result, error) {
-	all, err := store.DecodeDocs(ctx, docs, DecisionCollection, func(r *Result, id int64) { r.ID = id })
+	if service != "" {
+		ds, err := store.DocsByField(ctx, docs, store.GateDecisionService, service, 0, 0)
+		if err != nil {
+			return nil, err
+		}
+		out, err := decodeAll(ds)
+		if err != nil {
+			return nil, err
+		}
+		as, err := approvalsOf(ctx, docs, out)
+		if err != nil {
+			return nil, err
+		}
+		settle(out, as)
+		return out, nil
+	}
+	out, err := store.DecodeDocs(ctx, docs, DecisionCollection, func(r *Result, id int64) { r.ID = id })
 	if err != nil {
 		return nil, err
-	}
-	out := []Result{}
-	for _, r := range all {
-		if service == "" || r.Release.Service == service {
-			out = append(out, r)
-		}
 	}
 	as, err := Approvals(ctx, docs)
 	if err != nil {

@@ -504,10 +504,16 @@ func DecodeDocs[T any](ctx context.Context, docs DocStore, collection string, se
 	if err != nil {
 		return nil, err
 	}
+	return DecodeEach(ds, setID)
+}
+
+// DecodeEach decodes documents read, each from JSON into a T given its id
+// by setID, in their order.
+func DecodeEach[T any](ds []Doc, setID func(*T, int64)) ([]T, error) {
 	out := make([]T, len(ds))
 	for i, d := range ds {
 		if err := json.Unmarshal(d.Body, &out[i]); err != nil {
-			return nil, fmt.Errorf("%s document %d: %w", collection, d.ID, err)
+			return nil, fmt.Errorf("%s document %d: %w", d.Collection, d.ID, err)
 		}
 		setID(&out[i], d.ID)
 	}

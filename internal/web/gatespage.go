@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -63,7 +62,20 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 		s.pageError(w, r, err)
 		return
 	}
-	all, err := gate.Decisions(r.Context(), s.Store, "")
+	// The pending decisions, the services and the service's latest
+	// settled ones, each read through an index of the decisions, where the
+	// page had read and decoded every decision (~100 ms at 10,000).
+	pending, err := gate.Pending(r.Context(), s.Store)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	services, err := gate.Services(r.Context(), s.Store)
+	if err != nil {
+		s.pageError(w, r, err)
+		return
+	}
+	recent, err := gate.Settled(r.Context(), s.Store, q.Service, maxPageGates)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -75,29 +87,23 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 	}
 	p := auth.PrincipalFrom(r.Context())
 	who := gate.Approver{Person: auth.Person(p), Roles: p.Roles}
-	data := gatesPage{Service: q.Service, Problem: problem, Failed: failed}
+	data := gatesPage{Service: q.Service, Services: services, Problem: problem, Failed: failed}
 	if key := r.URL.Query().Get("done"); key != "" {
 		if d, ok := s.flashes.take(flashOwner(p), key, s.Now()); ok {
 			data.Done = d.Message
 		}
 	}
-	for _, d := range all {
-		if !slices.Contains(data.Services, d.Release.Service) {
-			data.Services = append(data.Services, d.Release.Service)
-		}
+	for _, d := range pending {
 		row := gateRow{Result: s.gateView(r, d)}
-		if d.State == gate.StatePending {
-			if err := gate.CheckApprover(d, who); err != nil {
-				row.Why = err.Error()
-			} else {
-				row.CanSettle = true
-			}
-			data.Pending = append(data.Pending, row)
-			continue
+		if err := gate.CheckApprover(d, who); err != nil {
+			row.Why = err.Error()
+		} else {
+			row.CanSettle = true
 		}
-		if (q.Service == "" || d.Release.Service == q.Service) && len(data.Recent) < maxPageGates {
-			data.Recent = append(data.Recent, row)
-		}
+		data.Pending = append(data.Pending, row)
+	}
+	for _, d := range recent {
+		data.Recent = append(data.Recent, gateRow{Result: s.gateView(r, d)})
 	}
 	acc := s.access(r)
 	for _, w := range watches {
@@ -109,7 +115,6 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 			data.Watches = append(data.Watches, row)
 		}
 	}
-	slices.Sort(data.Services)
 	if s.Gates != nil {
 		err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {
 			data.Unknown = s.Gates.Get().UnknownIn(ds)

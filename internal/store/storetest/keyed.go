@@ -92,6 +92,10 @@ func runKeyedDocs(t *testing.T, open Factory, o options) {
 			if err != nil || bodies(got) != c.want {
 				t.Errorf("DocsBefore(%d, %d) = %s (%v), want %s", c.before, c.limit, bodies(got), err, c.want)
 			}
+			// As read from the whole collection.
+			if whole, _ := store.DocsBefore(ctx, plainDocs{s}, "decisions", c.before, c.limit); bodies(whole) != c.want {
+				t.Errorf("DocsBefore(%d, %d) from the whole collection = %s, want %s", c.before, c.limit, bodies(whole), c.want)
+			}
 		}
 		got, _ := store.DocsBefore(ctx, s, "decisions", ids[3], 1)
 		listed, _ := s.Docs(ctx, "decisions", 0)

@@ -623,6 +623,7 @@ func Run(t *testing.T, open Factory, opts ...Option) {
 	runFixed(t, open, o)
 	runBatchDocs(t, open)
 	runDocs(t, open, o)
+	runDocFields(t, open)
 	runAuth(t, open, o)
 	runShares(t, open, o)
 	runAlerts(t, open)

@@ -1172,6 +1172,10 @@ func (p *parser) fill(r Record, cur string) {
 	case *Budget:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		r.Amount = p.money("amount", true)
+		// A cost may be a credit; a budget below zero is no plan: budget
+		// variance divides by it, and a negative budget had turned an
+		// overspend into a green variance below 0 %.
+		p.nonNegative("amount", r.Amount)
 		r.Currency = p.currencyOr(cur)
 		r.Category = p.str("category", false)
 	case *Subscription:

@@ -773,6 +773,8 @@ func TestRules(t *testing.T) {
 			}
 		}},
 		{name: "target negative", kind: KindTarget, set: patch("value", N("-1"))},
+		{name: "budget negative", kind: KindBudget, set: patch("amount", N("-100")), field: "amount", why: "-100 must not be negative"},
+		{name: "budget zero", kind: KindBudget, set: patch("amount", N("0"))},
 
 		// money
 		{name: "seven decimals", kind: KindCost, set: patch("amount", N("0.0000001")), field: "amount", why: `"0.0000001" has more than 6 decimal places`},

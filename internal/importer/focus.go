@@ -128,17 +128,31 @@ func readFOCUS(name string, r io.Reader, opt Options, maxLine int, add func(inge
 			field string
 			col   int
 		}{{"period_start", c.start}, {"period_end", c.end}} {
-			if v := get(p.col); v != "" {
-				tm, _, err := tr.read(v)
-				if err != nil {
-					fs.fail(p.field, at.problem(t.name(p.col), "%v", err))
-					continue
-				}
-				fs.time(p.field, t.name(p.col), tm)
+			v := get(p.col)
+			if v == "" {
+				// Absent, so that "required" names the column, not
+				// Candor's field the user cannot find in their file.
+				fs.text(p.field, t.name(p.col), "")
+				continue
 			}
+			tm, _, err := tr.read(v)
+			if err != nil {
+				fs.fail(p.field, at.problem(t.name(p.col), "%v", err))
+				continue
+			}
+			fs.time(p.field, t.name(p.col), tm)
 		}
 		fs.text("amount", t.name(c.cost), roundMoney(get(c.cost)))
-		fs.text("currency", t.name(c.currency), get(c.currency))
+		// The default currency stands in only for a file without the
+		// column. FOCUS never leaves a row's BillingCurrency null: an empty
+		// cell in a file that has the column is a broken row, and reading
+		// its amount as the organisation currency would misstate it (a
+		// euro bill counted as dollars) without a word.
+		if cur := get(c.currency); c.currency >= 0 && cur == "" {
+			fs.fail("currency", at.problem(t.name(c.currency), "empty: FOCUS gives every row its billing currency, and the amount is not read as the default currency while the file has the column (Candor field currency)"))
+		} else {
+			fs.text("currency", t.name(c.currency), cur)
+		}
 		fs.text("provider", t.name(c.provider), get(c.provider))
 		fs.text("category", t.name(c.category), get(c.category))
 		tags := get(c.tags)

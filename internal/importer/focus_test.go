@@ -238,6 +238,35 @@ func TestFOCUSInvalidRows(t *testing.T) {
 	}
 }
 
+// A row with no billing currency in a file that has the column is refused
+// naming the column, not read as the default currency (a euro bill had
+// been counted as dollars); an empty charge period names its FOCUS column,
+// not Candor's field. A file without the column takes the default.
+func TestFOCUSEmptyCells(t *testing.T) {
+	csv := strings.Join([]string{
+		"EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd",
+		"100,EUR,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z",
+		"100,,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z",
+		"100,null,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z",
+		"100,EUR,,2026-03-02T00:00:00Z",
+		"100,EUR,2026-03-01T00:00:00Z,",
+	}, "\n")
+	st := newStore(t)
+	_, err := run(t, st, FOCUS, Options{}, file{"bill.csv", []byte(csv)})
+	ie := invalid(t, err)
+	wantProblem(t, ie, "bill.csv:3:", "BillingCurrency", "empty")
+	wantProblem(t, ie, "bill.csv:4:", "BillingCurrency", "empty")
+	wantProblem(t, ie, "bill.csv:5:", "ChargePeriodStart", "required")
+	wantProblem(t, ie, "bill.csv:6:", "ChargePeriodEnd", "required")
+	if n := total(t, st); n != 0 {
+		t.Fatalf("%d records stored", n)
+	}
+	noColumn := "EffectiveCost,ChargePeriodStart,ChargePeriodEnd\n100,2026-03-01T00:00:00Z,2026-03-02T00:00:00Z\n"
+	if _, err := run(t, st, FOCUS, Options{}, file{"usd.csv", []byte(noColumn)}); err != nil {
+		t.Fatalf("a file without BillingCurrency: %v", err)
+	}
+}
+
 func TestFOCUSNotAFOCUSFile(t *testing.T) {
 	st := newStore(t)
 	_, err := run(t, st, FOCUS, Options{}, file{"x.csv", []byte("id,amount\n1,2\n")})

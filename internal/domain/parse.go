@@ -747,6 +747,14 @@ func (p *parser) money(name string, required bool) Money {
 	return m
 }
 
+// notNegative is nonNegative for a count: a bound of [0, MaxFloat64] had
+// been written out as "out of range [0, 1.7976931348623157e+308]".
+func (p *parser) notNegative(name string, f float64) {
+	if f < 0 {
+		p.fail(name, "%v must not be negative", f)
+	}
+}
+
 func (p *parser) nonNegative(name string, m Money) {
 	if m < 0 {
 		p.fail(name, "%s must not be negative", m)
@@ -1163,10 +1171,10 @@ func (p *parser) fill(r Record, cur string) {
 	case *Usage:
 		r.PeriodStart, r.PeriodEnd = p.period()
 		if r.Requests = p.optNumber("requests"); r.Requests != nil {
-			p.rangeCheck("requests", *r.Requests, 0, math.MaxFloat64)
+			p.notNegative("requests", *r.Requests)
 		}
 		if r.ActiveCustomers = p.optNumber("active_customers"); r.ActiveCustomers != nil {
-			p.rangeCheck("active_customers", *r.ActiveCustomers, 0, math.MaxFloat64)
+			p.notNegative("active_customers", *r.ActiveCustomers)
 		}
 		r.Service = p.str("service", false)
 	case *Budget:

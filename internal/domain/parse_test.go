@@ -761,8 +761,8 @@ func TestRules(t *testing.T) {
 			}
 		}},
 		{name: "no traffic", kind: KindSLI, set: patch("good", N("0"), "total", N("0"))},
-		{name: "requests negative", kind: KindUsage, set: patch("requests", N("-1")), field: "requests", why: "out of range"},
-		{name: "customers negative", kind: KindUsage, set: patch("active_customers", N("-3")), field: "active_customers", why: "out of range"},
+		{name: "requests negative", kind: KindUsage, set: patch("requests", N("-1")), field: "requests", why: "-1 must not be negative"},
+		{name: "customers negative", kind: KindUsage, set: patch("active_customers", N("-3")), field: "active_customers", why: "-3 must not be negative"},
 		{name: "mrr negative", kind: KindSubscription, set: patch("mrr", N("-0.01")), field: "mrr", why: "-0.01 must not be negative"},
 		{name: "mrr zero", kind: KindSubscription, set: patch("mrr", N("0"))},
 		{name: "opportunity amount negative", kind: KindOpportunity, set: patch("amount", N("-1")), field: "amount", why: "must not be negative"},

@@ -99,6 +99,7 @@ type Subscription struct {
 	Source  string     `json:"source"`
 	ID      string     `json:"id"`
 	Plan    string     `json:"plan,omitempty"`
+	Segment string     `json:"segment,omitempty"`
 	Started time.Time  `json:"started_at"`
 	Ended   *time.Time `json:"ended_at"`
 	// Active says it is active at as_of.
@@ -173,9 +174,12 @@ type Customer struct {
 	AsOf     time.Time     `json:"as_of"`
 	Window   time.Duration `json:"-"`
 	Currency string        `json:"currency,omitempty"`
-	// Segment is the segment its newest ticket names ("" for none):
-	// subscriptions carry none.
-	Segment string `json:"segment,omitempty"`
+	// Segment is the segment its subscriptions name — the newest active
+	// one's at as_of, else the newest one's — or, when none does, its
+	// newest ticket's ("" for none); SegmentFrom says which it was,
+	// "subscription" or "ticket".
+	Segment     string `json:"segment,omitempty"`
+	SegmentFrom string `json:"segment_from,omitempty"`
 	// MRR now, 30 days and a year before: enough to see expansion or
 	// contraction at a glance. Nil for a reader who may not see amounts.
 	MRR           *MRRPoint      `json:"mrr"`
@@ -235,7 +239,7 @@ func Of(name string, recs metrics.CustomerRecords, window time.Duration, opt Opt
 		c.MRRYearAgo = ptr(mrrAt(recs.Subscriptions, asOf.Add(-365*Day)))
 	}
 	for _, s := range recs.Subscriptions {
-		out := Subscription{Source: s.Source, ID: s.ID, Plan: s.Plan, Started: s.Started, Ended: s.Ended, Active: s.ActiveAt(asOf)}
+		out := Subscription{Source: s.Source, ID: s.ID, Plan: s.Plan, Segment: s.Segment, Started: s.Started, Ended: s.Ended, Active: s.ActiveAt(asOf)}
 		if !opt.HideAmounts {
 			out.MRR, out.Currency = ptr(s.MRR), s.Currency
 		}
@@ -269,7 +273,15 @@ func Of(name string, recs metrics.CustomerRecords, window time.Duration, opt Opt
 			r.Tickets++
 		}
 		if t.Segment != "" && !t.Created.Before(newest) {
-			c.Segment, newest = t.Segment, t.Created
+			c.Segment, c.SegmentFrom, newest = t.Segment, "ticket", t.Created
+		}
+	}
+	// What the customer bought says its segment before what a ticket's
+	// sender filled in: c.Subscriptions are active first, newest first.
+	for _, s := range c.Subscriptions {
+		if s.Segment != "" {
+			c.Segment, c.SegmentFrom = s.Segment, "subscription"
+			break
 		}
 	}
 	slices.SortStableFunc(c.Tickets, func(a, b Ticket) int {

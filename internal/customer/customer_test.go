@@ -53,8 +53,18 @@ func TestCustomerPage(t *testing.T) {
 	if w := c.Tickets[0].SLAWords; w != "breached: open 19 days past due" {
 		t.Errorf("open past due says %q", w)
 	}
-	if c.Segment != "enterprise" {
+	if c.Segment != "enterprise" || c.SegmentFrom != "ticket" {
 		t.Errorf("segment = %q, want the newest ticket's", c.Segment)
+	}
+	// A subscription's segment says it before any ticket's: the active
+	// one's over an ended one's, whatever their tickets say.
+	recs.Subscriptions[0].Segment, recs.Subscriptions[1].Segment = "smb", "mid-market"
+	if c, _ := Of("acme", recs, 30*Day, Options{}, resolve); c.Segment != "mid-market" || c.SegmentFrom != "subscription" || c.Subscriptions[0].Segment != "mid-market" {
+		t.Errorf("segment = %q (%+v), want the active subscription's", c.Segment, c.Subscriptions)
+	}
+	recs.Subscriptions[1].Segment = ""
+	if c, _ := Of("acme", recs, 30*Day, Options{}, resolve); c.Segment != "smb" {
+		t.Errorf("segment = %q, want the ended subscription's when the active one names none", c.Segment)
 	}
 	if c.Surveys[0].Score != 4 || !c.Surveys[0].Detractor || c.Surveys[1].Detractor {
 		t.Errorf("surveys = %+v, want newest first, the 4 a detractor", c.Surveys)

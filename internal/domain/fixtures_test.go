@@ -265,12 +265,12 @@ func fixtures() []fixture {
 			},
 			full: map[string]any{
 				"id": "sub-1", "source": "stripe", "customer": "globex", "started_at": "2025-01-15T00:00:00Z",
-				"mrr": num("83.333333"), "currency": "EUR", "ended_at": "2026-01-15T00:00:00Z", "plan": "pro",
+				"mrr": num("83.333333"), "currency": "EUR", "ended_at": "2026-01-15T00:00:00Z", "plan": "pro", "segment": "enterprise",
 				"interval": "year", "quantity": num("3"), "discount": num("0.1"),
 			},
 			wantFull: &Subscription{
 				Meta: Meta{ID: "sub-1", Source: "stripe"}, Customer: "globex", StartedAt: ts("2025-01-15T00:00:00Z"),
-				MRR: 83_333_333, Currency: "EUR", EndedAt: ts("2026-01-15T00:00:00Z"), Plan: "pro",
+				MRR: 83_333_333, Currency: "EUR", EndedAt: ts("2026-01-15T00:00:00Z"), Plan: "pro", Segment: "enterprise",
 				Interval: "year", Quantity: fp(3), Discount: fp(0.1),
 			},
 		},
@@ -398,7 +398,7 @@ var spec = map[Kind]struct{ required, optional []string }{
 	KindCost:          {[]string{"period_start", "period_end", "amount"}, []string{"currency", "service", "category", "provider", "tags"}},
 	KindUsage:         {[]string{"period_start", "period_end"}, []string{"requests", "active_customers", "service"}},
 	KindBudget:        {[]string{"period_start", "period_end", "amount"}, []string{"currency", "category"}},
-	KindSubscription:  {[]string{"customer", "started_at", "mrr"}, []string{"currency", "ended_at", "plan", "interval", "quantity", "discount"}},
+	KindSubscription:  {[]string{"customer", "started_at", "mrr"}, []string{"currency", "ended_at", "plan", "segment", "interval", "quantity", "discount"}},
 	KindOpportunity:   {[]string{"created_at", "amount", "stage"}, []string{"currency", "owner", "qualified_at", "closed_at", "won", "close_date", "channel"}},
 	KindLead:          {[]string{"created_at"}, []string{"mql_at", "sql_at", "opportunity", "channel", "campaign"}},
 	KindQuota:         {[]string{"owner", "period_start", "period_end", "amount"}, []string{"currency"}},

@@ -1195,6 +1195,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.EndedAt = p.time("ended_at", false)
 		p.order("started_at", "ended_at", r.StartedAt, r.EndedAt)
 		r.Plan = p.str("plan", false)
+		r.Segment = p.str("segment", false)
 		r.Interval = p.str("interval", false)
 		r.Quantity = p.optNumber("quantity")
 		r.Discount = p.optNumber("discount")

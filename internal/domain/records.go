@@ -211,6 +211,7 @@ type Subscription struct {
 	Currency  string    `json:"currency"`
 	EndedAt   time.Time `json:"ended_at,omitzero"`
 	Plan      string    `json:"plan,omitempty"`
+	Segment   string    `json:"segment,omitempty"`
 	Interval  string    `json:"interval,omitempty"`
 	Quantity  *float64  `json:"quantity,omitempty"`
 	Discount  *float64  `json:"discount,omitempty"`

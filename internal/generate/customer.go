@@ -389,6 +389,7 @@ func (g *gen) subscription(ci int, start, ended int64, p int, mrr float64, annua
 	}
 	e.money("mrr", cents)
 	e.str("plan", plans[p].name)
+	e.str("segment", customerSegment(ci))
 	if annual {
 		e.str("interval", "year")
 	} else {

@@ -60,7 +60,7 @@ var spec = map[string]fieldSpec{
 	"cost":          {[]string{"id", "period_start", "period_end", "amount"}, []string{"service", "category", "provider", "tags", "currency"}},
 	"usage":         {[]string{"id", "period_start", "period_end"}, []string{"requests", "active_customers", "service"}},
 	"budget":        {[]string{"id", "period_start", "period_end", "amount"}, []string{"category", "currency"}},
-	"subscription":  {[]string{"id", "customer", "started_at", "mrr"}, []string{"ended_at", "plan", "interval", "quantity", "discount", "currency"}},
+	"subscription":  {[]string{"id", "customer", "started_at", "mrr"}, []string{"ended_at", "plan", "segment", "interval", "quantity", "discount", "currency"}},
 	"opportunity":   {[]string{"id", "created_at", "amount", "stage"}, []string{"owner", "qualified_at", "closed_at", "won", "close_date", "channel", "currency"}},
 	"lead":          {[]string{"id", "created_at"}, []string{"mql_at", "sql_at", "opportunity", "channel", "campaign"}},
 	"quota":         {[]string{"id", "owner", "period_start", "period_end", "amount"}, []string{"currency"}},

@@ -29,8 +29,8 @@ type CustomerRecords struct {
 // CustomerSubscription is a subscription as recorded, with its MRR in the
 // organisation currency.
 type CustomerSubscription struct {
-	Customer, Source, ID, Plan string
-	Started                    time.Time
+	Customer, Source, ID, Plan, Segment string
+	Started                             time.Time
 	// Ended is nil when the subscription has not ended by AsOf.
 	Ended *time.Time
 	// MRR is as recorded, in Currency (the record's).
@@ -122,7 +122,7 @@ func (d *Dataset) CustomerRecordsFrom(customer string, from, asOf time.Time) Cus
 		if !mine(x.customer) || x.started > at {
 			continue
 		}
-		s := CustomerSubscription{Customer: d.str(x.customer), Source: d.str(x.source), ID: d.str(x.id), Plan: d.str(x.plan),
+		s := CustomerSubscription{Customer: d.str(x.customer), Source: d.str(x.source), ID: d.str(x.id), Plan: d.str(x.plan), Segment: d.str(x.segment),
 			Started: time.Unix(0, x.started).UTC(), Ended: until(x.ended), MRR: x.mrr.Float(), Currency: d.str(x.currency)}
 		if m, ok := conv.to(domain.KindSubscription, x.id, x.currency, x.mrr); ok {
 			s.OrgMRR = ptr(m.Float())

@@ -274,8 +274,8 @@ var rowFields = map[domain.Kind]rowSpec{
 		return append(buf, period(x.start), period(x.end), d.strOrNil(x.category), x.amount, d.str(x.currency))
 	}, "period_start", "period_end", "category", "amount", "currency"),
 	domain.KindSubscription: other((*Dataset).subs, func(d *Dataset, x *subRow, at int64, buf []any) []any {
-		return append(buf, stamp(x.started, at), d.str(x.customer), x.mrr, d.str(x.currency), d.strOrNil(x.plan), stamp(x.ended, at))
-	}, "started_at", "customer", "mrr", "currency", "plan", "ended_at"),
+		return append(buf, stamp(x.started, at), d.str(x.customer), x.mrr, d.str(x.currency), d.strOrNil(x.plan), d.strOrNil(x.segment), stamp(x.ended, at))
+	}, "started_at", "customer", "mrr", "currency", "plan", "segment", "ended_at"),
 	domain.KindOpportunity: other((*Dataset).opps, func(d *Dataset, x *oppRow, at int64, buf []any) []any {
 		closed := stamp(x.closed, at)
 		// Won is an outcome: unknown until the opportunity has closed.

@@ -30,7 +30,7 @@ const everyKind = `
 {"kind":"cost","id":"co1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1050.25,"service":"api","category":"compute"}
 {"kind":"usage","id":"us1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","requests":1000,"active_customers":12,"service":"api"}
 {"kind":"budget","id":"b1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1000,"category":"compute"}
-{"kind":"subscription","id":"sub1","customer":"acme","started_at":"2026-01-01T00:00:00Z","mrr":99.5,"plan":"pro","ended_at":"2026-05-01T00:00:00Z"}
+{"kind":"subscription","id":"sub1","customer":"acme","started_at":"2026-01-01T00:00:00Z","mrr":99.5,"plan":"pro","segment":"enterprise","ended_at":"2026-05-01T00:00:00Z"}
 {"kind":"opportunity","id":"o1","created_at":"2026-02-01T00:00:00Z","amount":5000,"stage":"negotiation","owner":"ann","close_date":"2026-04-15","closed_at":"2026-04-10T00:00:00Z","won":true}
 {"kind":"lead","id":"l1","created_at":"2026-03-01T00:00:00Z","channel":"web","campaign":"spring","mql_at":"2026-03-02T00:00:00Z","sql_at":"2026-04-02T00:00:00Z","opportunity":"o1"}
 {"kind":"quota","id":"q1","owner":"ann","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":30000}
@@ -59,7 +59,7 @@ func TestRowFieldsEveryKind(t *testing.T) {
 		domain.KindCost:          `{"period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","service":"api","category":"compute","amount":1050.25,"currency":"USD"}`,
 		domain.KindUsage:         `{"period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","service":"api","requests":1000,"active_customers":12}`,
 		domain.KindBudget:        `{"period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","category":"compute","amount":1000,"currency":"USD"}`,
-		domain.KindSubscription:  `{"started_at":"2026-01-01T00:00:00Z","customer":"acme","mrr":99.5,"currency":"USD","plan":"pro","ended_at":null}`,
+		domain.KindSubscription:  `{"started_at":"2026-01-01T00:00:00Z","customer":"acme","mrr":99.5,"currency":"USD","plan":"pro","segment":"enterprise","ended_at":null}`,
 		domain.KindOpportunity:   `{"created_at":"2026-02-01T00:00:00Z","owner":"ann","stage":"negotiation","amount":5000,"currency":"USD","close_date":"2026-04-15","closed_at":null,"won":null}`,
 		domain.KindLead:          `{"created_at":"2026-03-01T00:00:00Z","channel":"web","campaign":"spring","mql_at":"2026-03-02T00:00:00Z","sql_at":null,"opportunity":"o1"}`,
 		domain.KindQuota:         `{"period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","owner":"ann","amount":30000,"currency":"USD"}`,

@@ -318,7 +318,7 @@ func convBudget(d *Dataset, rec domain.Record) budgetRow {
 func convSub(d *Dataset, rec domain.Record) subRow {
 	r := rec.(*domain.Subscription)
 	return subRow{id: d.code(r.ID), source: d.code(r.Source), customer: d.code(r.Customer), plan: d.code(r.Plan),
-		currency: d.code(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
+		segment: d.code(r.Segment), currency: d.code(r.Currency), mrr: r.MRR, started: ns(r.StartedAt), ended: ns(r.EndedAt), at: ns(r.EventTime())}
 }
 
 func convOpp(d *Dataset, rec domain.Record) oppRow {

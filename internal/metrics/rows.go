@@ -77,6 +77,7 @@ type subRow struct {
 	mrr                                  domain.Money
 	started, ended, at                   int64
 	id, source, customer, plan, currency uint32
+	segment                              uint32 // in what had been padding: 56 bytes either way
 }
 
 type oppRow struct {

@@ -543,6 +543,14 @@ func TestMetricPageSaysWhatIsNotReportedYet(t *testing.T) {
 			t.Errorf("the page lacks %q", want)
 		}
 	}
+	// The scorecard's card says it too: its trend had read "better" beside
+	// a window short of its last hours, with nothing to say why. (A
+	// budget judges it, over it: the card is shown.)
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: `{"kind":"budget","id":"q1","period_start":"2026-01-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":7000}`, status: 200})
+	home := e.page(t, cl, "/?as_of=2026-03-31T09:17:00Z", 200)
+	if want := "Cost data to 31 Mar 2026 00:00 UTC: the window's last 9 h 17 min are not reported yet, and the trend compares a whole window with the part reported."; !strings.Contains(home, want) {
+		t.Errorf("the scorecard lacks %q", want)
+	}
 	// At the data's end nothing is partial.
 	body = e.page(t, cl, "/metrics/infrastructure_cost?as_of=2026-03-31T00:00:00Z", 200)
 	if strings.Contains(body, "<dt>Reported</dt>") || strings.Contains(body, "is partial") {

@@ -237,7 +237,7 @@ func mrrText(p customer.MRRPoint, now *customer.MRRPoint) string {
 	s := scorecard.Amount(*p.Value)
 	if now != nil && now.Value != nil {
 		d := *now.Value - *p.Value
-		if math.Abs(d) >= 0.005 { // float noise is no change, as the page says "unchanged since"
+		if math.Abs(d) >= 0.005 { // float noise is no change, as the page says "unchanged since then"
 			s += " (now " + customer.SignedAmount(d)
 			if *p.Value > 0 {
 				s += ", " + customer.Percent(100*d/(*p.Value))

@@ -274,7 +274,7 @@ func (s *Server) customerPage(w http.ResponseWriter, r *http.Request) {
 				d := *c.MRR.Value - *p.pt.Value
 				switch {
 				case math.Abs(d) < 0.005:
-					cell.Change = "unchanged since"
+					cell.Change = "unchanged since then"
 				default:
 					cell.Change = "now " + customer.SignedAmount(d) + " " + cur
 					if *p.pt.Value > 0 {

@@ -168,6 +168,11 @@ func TestCustomerPages(t *testing.T) {
 	if strings.Contains(page, "/records/") {
 		t.Error("acme's page links record pages for vp_cs, who may not read records")
 	}
+	// An MRR that did not move says since when: "unchanged since" had
+	// ended the line.
+	if gl := e.page(t, cs, "/customers/globex?as_of="+asOf, 200); !strings.Contains(gl, "· unchanged since then</span>") {
+		t.Errorf("globex's steady MRR does not say it is unchanged since then:\n%s", clip([]byte(gl)))
+	}
 	exec := e.sessionAs(t, "executive")
 	if page := e.page(t, exec, "/customers/acme?as_of="+asOf, 200); !strings.Contains(page, `href="/records/ticket/import/k1?as_of=2026-03-31"`) ||
 		!strings.Contains(page, `href="/records/deployment/import/d1?as_of=2026-03-31"`) {

@@ -132,5 +132,13 @@ func writeRecord(ctx context.Context, st store.Store, r domain.Record) error {
 
 // RetroValidations are the recorded retro-validations, newest first.
 func RetroValidations(ctx context.Context, docs store.DocStore) ([]RetroValidation, error) {
-	return store.DecodeDocs(ctx, docs, RetroCollection, func(v *RetroValidation, id int64) { v.ID = id })
+	return store.DecodeDocs(ctx, docs, RetroCollection, setRetroID)
+}
+
+func setRetroID(v *RetroValidation, id int64) { v.ID = id }
+
+// RetroValidationOf is the retro-validation recorded for a deployment
+// (source/id), nil when none was: read by the key it is kept under.
+func RetroValidationOf(ctx context.Context, docs store.DocStore, deployment string) (*RetroValidation, error) {
+	return store.DecodeDocByKey(ctx, docs, RetroCollection, deployment, setRetroID)
 }

@@ -738,5 +738,49 @@ func (w *Watcher) postWebhook(ctx context.Context, target string, body []byte, s
 
 // Watches are the recorded outcomes, newest first.
 func Watches(ctx context.Context, docs store.DocStore) ([]Watch, error) {
-	return store.DecodeDocs(ctx, docs, WatchCollection, func(w *Watch, id int64) { w.ID = id })
+	return store.DecodeDocs(ctx, docs, WatchCollection, setWatchID)
+}
+
+func setWatchID(w *Watch, id int64) { w.ID = id }
+
+// WatchOf is the outcome recorded for a deployment (source/id), nil when
+// none was: read by the key it is kept under, where a deployment's page
+// had read and decoded every outcome to find its own.
+func WatchOf(ctx context.Context, docs store.DocStore, deployment string) (*Watch, error) {
+	return store.DecodeDocByKey(ctx, docs, WatchCollection, deployment, setWatchID)
+}
+
+// watchPage is how many outcomes RecentWatches reads at a time.
+const watchPage = 256
+
+// RecentWatches are the newest n outcomes (of one service when service is
+// not ""), newest first, and whether older ones match too. A server
+// records one a production deployment, so the /gates page that listed
+// every one grew with the server's age; this reads pages of the newest
+// until it has n, the whole collection only for a service with few.
+func RecentWatches(ctx context.Context, docs store.DocStore, service string, n int) (ws []Watch, more bool, err error) {
+	before := int64(0)
+	for {
+		page, err := store.DocsBefore(ctx, docs, WatchCollection, before, watchPage)
+		if err != nil {
+			return nil, false, err
+		}
+		got, err := store.DecodeEach(page, setWatchID)
+		if err != nil {
+			return nil, false, err
+		}
+		for _, w := range got {
+			if service != "" && w.Service != service {
+				continue
+			}
+			if len(ws) == n {
+				return ws, true, nil
+			}
+			ws = append(ws, w)
+		}
+		if len(page) < watchPage {
+			return ws, false, nil
+		}
+		before = page[len(page)-1].ID
+	}
 }

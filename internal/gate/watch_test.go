@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,6 +24,7 @@ import (
 	"github.com/candor/candor/internal/alert"
 	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
+	"github.com/candor/candor/internal/sqlite"
 )
 
 // watchData is a dataset of production deployments (source "ci", ids as
@@ -475,5 +478,77 @@ func TestWatchWebhookFollowsNoRedirect(t *testing.T) {
 	defer h.mu.Unlock()
 	if tries != 1 || h.tries != 0 {
 		t.Errorf("%d attempts, the redirect's target called %d times; want 1 and none", tries, h.tries)
+	}
+}
+
+// TestWatchAndRetroByDeployment: a deployment's outcome and
+// retro-validation are read by the key they are kept under, and the
+// /gates page's newest outcomes a page at a time — each the same as the
+// read of every document it replaced (a deployment's page had decoded
+// every outcome and retro-validation of the store to find its own).
+func TestWatchAndRetroByDeployment(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	// 700 outcomes over three services (more than two of RecentWatches'
+	// pages), the rarest service's oldest.
+	for i := range 700 {
+		svc := []string{"api", "web", "rare"}[min(i%2, 1)]
+		if i < 3 {
+			svc = "rare"
+		}
+		w := Watch{Deployment: fmt.Sprintf("ci/d-%d", i), Service: svc, Outcome: WatchPass, At: at.Add(time.Duration(i) * time.Minute)}
+		body, _ := json.Marshal(w)
+		if _, _, err := st.AppendDocOnce(ctx, WatchCollection, w.Deployment, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := Watches(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dep := range []string{"ci/d-0", "ci/d-350", "ci/d-699"} {
+		w, err := WatchOf(ctx, st, dep)
+		i := slices.IndexFunc(all, func(w Watch) bool { return w.Deployment == dep })
+		if err != nil || w == nil || !reflect.DeepEqual(*w, all[i]) {
+			t.Errorf("WatchOf(%s) = %+v, %v; want %+v", dep, w, err, all[i])
+		}
+	}
+	if w, err := WatchOf(ctx, st, "ci/none"); w != nil || err != nil {
+		t.Errorf("WatchOf a deployment never judged = %+v, %v", w, err)
+	}
+	for _, c := range []struct {
+		service string
+		n       int
+	}{{"", 50}, {"api", 50}, {"rare", 50}, {"", 700}, {"web", 1000}} {
+		var want []Watch
+		for _, w := range all {
+			if c.service == "" || w.Service == c.service {
+				want = append(want, w)
+			}
+		}
+		more := len(want) > c.n
+		want = want[:min(c.n, len(want))]
+		got, gotMore, err := RecentWatches(ctx, st, c.service, c.n)
+		if err != nil || !reflect.DeepEqual(got, want) || gotMore != more {
+			t.Errorf("RecentWatches(%q, %d): %d outcomes, more %v, %v; want %d, more %v", c.service, c.n, len(got), gotMore, err, len(want), more)
+		}
+	}
+
+	v := RetroValidation{Deployment: "ci/e-1", By: "user:cto@example.com", Note: "reviewed", At: at}
+	body, _ := json.Marshal(v)
+	if _, _, err := st.AppendDocOnce(ctx, RetroCollection, v.Deployment, body); err != nil {
+		t.Fatal(err)
+	}
+	vs, _ := RetroValidations(ctx, st)
+	if got, err := RetroValidationOf(ctx, st, "ci/e-1"); err != nil || got == nil || !reflect.DeepEqual(*got, vs[0]) {
+		t.Errorf("RetroValidationOf = %+v, %v; want %+v", got, err, vs[0])
+	}
+	if got, err := RetroValidationOf(ctx, st, "ci/d-1"); got != nil || err != nil {
+		t.Errorf("RetroValidationOf a deployment never validated = %+v, %v", got, err)
 	}
 }

@@ -507,6 +507,20 @@ func DecodeDocs[T any](ctx context.Context, docs DocStore, collection string, se
 	return DecodeEach(ds, setID)
 }
 
+// DecodeDocByKey decodes the document AppendDocOnce stored under key in
+// collection into a T given its id by setID; nil when there is none.
+func DecodeDocByKey[T any](ctx context.Context, docs DocStore, collection, key string, setID func(*T, int64)) (*T, error) {
+	d, ok, err := docs.DocByKey(ctx, collection, key)
+	if err != nil || !ok {
+		return nil, err
+	}
+	out, err := DecodeEach([]Doc{d}, setID)
+	if err != nil {
+		return nil, err
+	}
+	return &out[0], nil
+}
+
 // DecodeEach decodes documents read, each from JSON into a T given its id
 // by setID, in their order.
 func DecodeEach[T any](ds []Doc, setID func(*T, int64)) ([]T, error) {

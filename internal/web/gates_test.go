@@ -349,3 +349,35 @@ func TestGateDecisionWarnsOfUnknownService(t *testing.T) {
 	p = e.page(t, e.sessionAs(t, "executive"), "/gates?service=api", 200)
 	mustContain(t, "the waiting release", p, []string{`<li class="gate__warning"><strong>warning</strong> Candor has no record of service &#34;apii&#34;`, `No gate decision for api beyond those waiting for approval above.`})
 }
+
+// TestGatesPageShowsTheNewestWatches: /gates lists the newest 50
+// post-deploy watch outcomes and says there are older ones, where it had
+// listed every outcome the server ever recorded (one a production
+// deployment); a deployment's own page finds its outcome by its key.
+func TestGatesPageShowsTheNewestWatches(t *testing.T) {
+	e := newEnv(t, 0)
+	at := time.Date(2026, 3, 30, 10, 0, 0, 0, time.UTC)
+	for i := range 60 {
+		w := gate.Watch{Deployment: fmt.Sprintf("import/w-%02d", i), Service: "api", Environment: "production", Outcome: gate.WatchPass,
+			Reason: fmt.Sprintf("outcome number %02d", i), At: at.Add(time.Duration(i) * time.Minute)}
+		body, _ := json.Marshal(w)
+		if _, _, err := e.srv.Store.AppendDocOnce(context.Background(), gate.WatchCollection, w.Deployment, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := e.sessionAs(t, "executive")
+	page := e.page(t, cl, "/gates", 200)
+	if !strings.Contains(page, "The 50 newest; a deployment's own page shows its outcome.") ||
+		!strings.Contains(page, "outcome number 59") || !strings.Contains(page, "outcome number 10") || strings.Contains(page, "outcome number 09") {
+		t.Errorf("the watches section does not hold the 50 newest outcomes, saying so")
+	}
+	if page := e.page(t, cl, "/gates?service=web", 200); !strings.Contains(page, "No deployment judged yet.") {
+		t.Errorf("another service's page lists api's outcomes")
+	}
+	if status, b, _ := e.do(t, "POST", "/api/v1/records", `{"kind":"deployment","id":"w-03","service":"api","environment":"production","finished_at":"2026-03-30T09:00:00Z","status":"success"}`, nil); status != 200 {
+		t.Fatalf("POST deployment: %d %s", status, b)
+	}
+	if page := e.page(t, cl, "/records/deployment/import/w-03", 200); !strings.Contains(page, "outcome number 03") {
+		t.Errorf("the deployment's page does not show its watch outcome")
+	}
+}

@@ -22,11 +22,13 @@ import (
 const maxPageGates = 50
 
 type gatesPage struct {
-	Pending  []gateRow
-	Recent   []gateRow
-	Watches  []watchRow
-	Services []string
-	Service  string
+	Pending []gateRow
+	Recent  []gateRow
+	Watches []watchRow
+	// MoreWatches says older outcomes than those shown exist.
+	MoreWatches bool
+	Services    []string
+	Service     string
 	// Done is the outcome of the form just posted; Problem why one was
 	// refused, for the decision Failed.
 	Done, Problem string
@@ -80,7 +82,7 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 		s.pageError(w, r, err)
 		return
 	}
-	watches, err := gate.Watches(r.Context(), s.Store)
+	watches, moreWatches, err := gate.RecentWatches(r.Context(), s.Store, q.Service, maxPageGates)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -106,14 +108,13 @@ func (s *Server) renderGates(w http.ResponseWriter, r *http.Request, status int,
 		data.Recent = append(data.Recent, gateRow{Result: s.gateView(r, d)})
 	}
 	acc := s.access(r)
+	data.MoreWatches = moreWatches
 	for _, w := range watches {
-		if q.Service == "" || w.Service == q.Service {
-			row := watchRow{Watch: w}
-			if src, id, ok := strings.Cut(w.Deployment, "/"); ok && acc.CanReadKind(string(domain.KindDeployment)) {
-				row.Href = recordHref(domain.Key{Kind: domain.KindDeployment, Source: src, ID: id})
-			}
-			data.Watches = append(data.Watches, row)
+		row := watchRow{Watch: w}
+		if src, id, ok := strings.Cut(w.Deployment, "/"); ok && acc.CanReadKind(string(domain.KindDeployment)) {
+			row.Href = recordHref(domain.Key{Kind: domain.KindDeployment, Source: src, ID: id})
 		}
+		data.Watches = append(data.Watches, row)
 	}
 	if s.Gates != nil {
 		err := s.Engine.Read(r.Context(), func(ds *metrics.Dataset) error {

@@ -447,21 +447,12 @@ func (s *Server) deploymentGates(r *http.Request, rec *StoredRecord, data *recor
 			}
 		}
 	}
-	vs, err := gate.RetroValidations(r.Context(), s.Store)
-	if err != nil {
+	var err error
+	if data.Retro, err = gate.RetroValidationOf(r.Context(), s.Store, rec.Source+"/"+rec.ID); err != nil {
 		return err
 	}
-	if i := slices.IndexFunc(vs, func(v gate.RetroValidation) bool { return v.Deployment == rec.Source+"/"+rec.ID }); i >= 0 {
-		data.Retro = &vs[i]
-	}
-	ws, err := gate.Watches(r.Context(), s.Store)
-	if err != nil {
-		return err
-	}
-	if i := slices.IndexFunc(ws, func(w gate.Watch) bool { return w.Deployment == rec.Source+"/"+rec.ID }); i >= 0 {
-		data.Watch = &ws[i]
-	}
-	return nil
+	data.Watch, err = gate.WatchOf(r.Context(), s.Store, rec.Source+"/"+rec.ID)
+	return err
 }
 
 // recordLinks finds what links a deployment to its failure, or an incident

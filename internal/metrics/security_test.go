@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -147,4 +148,46 @@ func TestCompliancePassRate(t *testing.T) {
 	// Two checks at the same instant, one failing: the control fails.
 	tie := bizDS(nil, ctl("a", "X", "SOX", "2026-03-01", true), ctl("b", "X", "SOX", "2026-03-01", false))
 	bizRun(t, tie, []bizCase{{"tie", "compliance_pass_rate", bizQ(bizAsOf), bizF(0)}})
+}
+
+// TestSecurityByTier: vulnerabilities and security incidents reach a
+// service, so their metrics break down by its tier and take a tier scope
+// (SPEC §3: every metric per tier where its records reach a service); they
+// had offered team, service and business unit only. A finding about no
+// service (a scan imported without --service) is the "(none)" line, so the
+// lines add up to the total; it had been in none.
+func TestSecurityByTier(t *testing.T) {
+	d := bizDS(nil,
+		&domain.Service{Meta: bizMeta("pay"), Name: "Payments", Team: "money", Tier: 1},
+		&domain.Service{Meta: bizMeta("web"), Name: "Web", Team: "edge", Tier: 2},
+		bizVuln("v1", "critical", "pay", "2026-03-01", ""),
+		bizVuln("v2", "critical", "web", "2026-03-20", ""),
+		bizVuln("v3", "critical", "pay", "2026-03-25", ""),
+		bizVuln("v4", "high", "", "2026-01-01", ""),
+		&domain.Incident{Meta: bizMeta("i1"), Service: "pay", Severity: "P2", Category: "security", OpenedAt: bizT("2026-03-20")},
+	)
+	for _, c := range []struct {
+		id   string
+		want map[string]float64
+	}{
+		{"open_critical_vulnerabilities", map[string]float64{"1": 2, "2": 1, noneKey: 0}},
+		// At 03-31 v1 (30 d), v2 (11 d) and v4 (high, 89 d) are over their SLA, v3 (6 d) is not.
+		{"vulnerability_sla_breaches", map[string]float64{"1": 1, "2": 1, noneKey: 1}},
+		{"security_incidents_90d", map[string]float64{"1": 1}},
+	} {
+		lines, err := d.Breakdown(c.id, bizQ(bizAsOf), "tier")
+		if err != nil {
+			t.Fatalf("%s by tier: %v", c.id, err)
+		}
+		got := map[string]float64{}
+		for _, l := range lines {
+			if l.Value != nil {
+				got[l.Key] = *l.Value
+			}
+		}
+		if !maps.Equal(got, c.want) {
+			t.Errorf("%s by tier = %v, want %v", c.id, got, c.want)
+		}
+	}
+	bizRun(t, d, []bizCase{{"critical open tier 1", "open_critical_vulnerabilities", bizQ(bizAsOf, "tier", "1"), bizF(2)}})
 }

@@ -145,6 +145,15 @@ func TestCompliancePassRate(t *testing.T) {
 		bizCheck(t, "framework "+x.Key, x.Result, bizF(want[x.Key]))
 	}
 
+	// Only the failing control is noted, so a records table lists it first.
+	q := bizQ(bizAsOf)
+	q.Records = true
+	for _, ref := range bizCompute(t, d, "compliance_pass_rate", q).Records {
+		if want := map[string]string{"k6": "failed"}[ref.ID]; ref.Note != want {
+			t.Errorf("check %s noted %q, want %q", ref.ID, ref.Note, want)
+		}
+	}
+
 	// Two checks at the same instant, one failing: the control fails.
 	tie := bizDS(nil, ctl("a", "X", "SOX", "2026-03-01", true), ctl("b", "X", "SOX", "2026-03-01", false))
 	bizRun(t, tie, []bizCase{{"tie", "compliance_pass_rate", bizQ(bizAsOf), bizF(0)}})

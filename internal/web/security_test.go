@@ -9,7 +9,7 @@ import (
 // metric reports beside its value — security incidents' 30-day figure
 // (SPEC §3: "shown beside it"), SLA breaches by severity, the failing
 // controls and the frameworks reported failed — which only the API's
-// detail had held.
+// detail had held; and its scorecard card gives the 30-day figure.
 func TestMetricPageSecurityFacts(t *testing.T) {
 	e := newEnv(t, 0)
 	recs := `{"kind":"incident","id":"s1","service":"api","severity":"P2","category":"security","opened_at":"2026-03-20T00:00:00Z"}
@@ -31,5 +31,9 @@ func TestMetricPageSecurityFacts(t *testing.T) {
 		if !strings.Contains(page, c.want) {
 			t.Errorf("%s: no %q on its page", c.metric, c.want)
 		}
+	}
+	// The scorecard's card, shown while the metric is red, gives it too.
+	if home := e.get200(t, "/?as_of="+asOf); !strings.Contains(home, "· 1 in the last 30 days") {
+		t.Errorf("the scorecard's security incidents card does not give the 30-day figure")
 	}
 }

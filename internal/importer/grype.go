@@ -88,6 +88,7 @@ func parseGrype(file string, data []byte, opt ScanOptions) ([]*scan, error) {
 			identity: m.Artifact.Type + "\x00" + m.Artifact.Name,
 			vuln:     m.Vulnerability.ID,
 			severity: m.Vulnerability.Severity,
+			sevField: "vulnerability.severity",
 			pkg:      m.Artifact.Name,
 			cve:      cveOf(ids...),
 			url:      url,

@@ -206,7 +206,7 @@ func sarifFinding(run sarifRun, r sarifResult, w where) (finding, bool, *ingest.
 		// "CA2101/2": a rule id with a hierarchical sub-id.
 		id = rule.ID
 	}
-	severity, err := sarifSeverity(r, rule)
+	severity, sevField, err := sarifSeverity(r, rule)
 	if err != nil {
 		p := w.problem("properties.security-severity", "%v", err)
 		return finding{}, false, &p
@@ -220,6 +220,7 @@ func sarifFinding(run sarifRun, r sarifResult, w where) (finding, bool, *ingest.
 		identity: sarifIdentity(r),
 		vuln:     id,
 		severity: severity,
+		sevField: sevField,
 		cve:      cveOf(id),
 		url:      url,
 	}, true, nil
@@ -257,7 +258,7 @@ func sarifRuleOf(run sarifRun, r sarifResult) *sarifRule {
 // as GitHub code scanning names it (≥ 9.0 critical, ≥ 7.0 high, ≥ 4.0
 // medium, above 0 low), else its level (default: the rule's default
 // level, else warning).
-func sarifSeverity(r sarifResult, rule *sarifRule) (string, error) {
+func sarifSeverity(r sarifResult, rule *sarifRule) (severity, field string, err error) {
 	score := r.Properties.SecuritySeverity
 	if len(score) == 0 && rule != nil {
 		score = rule.Properties.SecuritySeverity
@@ -269,28 +270,28 @@ func sarifSeverity(r sarifResult, rule *sarifRule) (string, error) {
 		}
 		f, err := strconv.ParseFloat(strings.TrimSpace(text), 64)
 		if err != nil || f < 0 || f > 10 {
-			return "", fmt.Errorf("%s is not a score from 0 to 10", score)
+			return "", "", fmt.Errorf("%s is not a score from 0 to 10", score)
 		}
 		switch {
 		case f >= 9:
-			return "critical", nil
+			return "critical", "properties.security-severity", nil
 		case f >= 7:
-			return "high", nil
+			return "high", "properties.security-severity", nil
 		case f >= 4:
-			return "medium", nil
+			return "medium", "properties.security-severity", nil
 		case f > 0:
-			return "low", nil
+			return "low", "properties.security-severity", nil
 		}
-		return "none", nil
+		return "none", "properties.security-severity", nil
 	}
-	level := r.Level
+	level, field := r.Level, "level"
 	if level == "" && rule != nil {
-		level = rule.DefaultConfiguration.Level
+		level, field = rule.DefaultConfiguration.Level, "defaultConfiguration.level (its rule's)"
 	}
 	if level == "" {
 		level = "warning"
 	}
-	return level, nil
+	return level, field, nil
 }
 
 // sarifIdentity is what a result found, the same from one run to the

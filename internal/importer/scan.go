@@ -112,6 +112,10 @@ type finding struct {
 	identity string // what was found vulnerable: package and place
 	vuln     string // the vulnerability or rule id
 	severity string // as the scanner wrote it
+	// sevField is the member severity came from, as the report names it
+	// (Trivy's Severity, SARIF's level), so that a problem with it names
+	// what the user finds in their file, as every other problem does.
+	sevField string
 	pkg      string
 	cve      string
 	url      string
@@ -289,7 +293,7 @@ func (a *applier) apply(s *scan) {
 		present[base] = true
 		mapped, ok := a.sev[strings.ToLower(f.severity)]
 		if !ok {
-			a.entries = append(a.entries, ingest.Entry{Problems: []ingest.LineError{f.at.problem("severity",
+			a.entries = append(a.entries, ingest.Entry{Problems: []ingest.LineError{f.at.problem(f.sevField,
 				"%q is not a severity Candor knows for this scanner (map it: --severity '%s=high')", f.severity, strings.ToLower(f.severity))}})
 			continue
 		}

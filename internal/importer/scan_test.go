@@ -315,9 +315,34 @@ func TestScanInvalidFindings(t *testing.T) {
 	ie := invalid(t, err)
 	wantProblem(t, ie, "scan.json: $.Results[0].Vulnerabilities[1]:", "VulnerabilityID", "required")
 	wantProblem(t, ie, "scan.json: $.Results[0].Vulnerabilities[2]:", "Severity", "must be a string")
-	wantProblem(t, ie, "scan.json: $.Results[0].Vulnerabilities[3]:", "severity", `"SEVERE"`)
+	// The member is named as the report names it, whatever the reason:
+	// an unknown severity had been "field severity", Candor's name.
+	wantProblem(t, ie, "scan.json: $.Results[0].Vulnerabilities[3]:", "Severity", `"SEVERE"`)
 	if n := total(t, st); n != 0 {
 		t.Fatalf("%d records stored", n)
+	}
+	for _, c := range []struct {
+		format      Format
+		name, where string
+		member      string
+		change      func(rep map[string]any)
+	}{
+		{Grype, grypeReal, "$.matches[2]", "vulnerability.severity", func(rep map[string]any) {
+			rep["matches"].([]any)[2].(map[string]any)["vulnerability"].(map[string]any)["severity"] = "SEVERE"
+		}},
+		{SARIF, njsscan, "$.runs[0].results[0]", "level", func(rep map[string]any) {
+			rep["runs"].([]any)[0].(map[string]any)["results"].([]any)[0].(map[string]any)["level"] = "SEVERE"
+		}},
+	} {
+		var rep map[string]any
+		if err := json.Unmarshal(fixture(t, c.name), &rep); err != nil {
+			t.Fatal(err)
+		}
+		c.change(rep)
+		b, _ := json.Marshal(rep)
+		opt := Options{Scan: ScanOptions{Target: "t", ScannedAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}}
+		_, err := run(t, st, c.format, opt, file{"scan.json", b})
+		wantProblem(t, invalid(t, err), "scan.json: "+c.where+":", c.member, `"SEVERE"`)
 	}
 	for _, bad := range []struct{ name, data, want string }{
 		{"a.json", "{not json", "a.json: not JSON"},

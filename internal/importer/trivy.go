@@ -80,6 +80,7 @@ func parseTrivy(file string, data []byte, opt ScanOptions) ([]*scan, error) {
 				identity: res.Class + "\x00" + res.Type + "\x00" + place + "\x00" + v.PkgPath + "\x00" + v.PkgName,
 				vuln:     v.VulnerabilityID,
 				severity: v.Severity,
+				sevField: "Severity",
 				pkg:      v.PkgName,
 				cve:      cveOf(v.VulnerabilityID),
 				url:      v.PrimaryURL,

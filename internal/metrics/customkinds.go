@@ -514,7 +514,7 @@ func buildCustomKinds() []*customKind {
 	out = append(out, survey)
 
 	vulnSvc := func(a *customAct) string { return a.d.str(a.vu.service) }
-	vuln := newCustomKind(customKind{kind: domain.KindVulnerability, dims: []string{"team", "service", "business_unit"}},
+	vuln := newCustomKind(customKind{kind: domain.KindVulnerability, dims: []string{"team", "service", "tier", "business_unit"}},
 		append([]customField{
 			code("id", func(a *customAct) uint32 { return a.vu.id }),
 			code("source", func(a *customAct) uint32 { return a.vu.source }),

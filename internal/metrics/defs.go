@@ -90,7 +90,10 @@ func newRegistry() *registry {
 	reliability := []string{"team", "service", "tier", "business_unit"}
 	// Incident metrics also break down by who reported the incident.
 	incidents := []string{"team", "service", "tier", "business_unit", "origin"}
-	security := []string{"team", "service", "business_unit"}
+	// Vulnerabilities and security incidents reach a service, so they break
+	// down by its tier as every other metric that reaches one does (SPEC §3):
+	// a security lead asks whether the tier-1 services carry the open ones.
+	security := []string{"team", "service", "tier", "business_unit"}
 	// A ticket reaches a team through the service it is about (SPEC §3:
 	// every value per team where its records reach a service). By
 	// customer too: a support lead asks which accounts the SLA is missed
@@ -122,7 +125,10 @@ func newRegistry() *registry {
 		{ID: "time_to_patch_critical", Fn: timeToPatchCritical, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "vulnerability_sla_breaches", Fn: vulnerabilitySLABreaches, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true,
 			Settings: s(SettingVulnerabilitySLA), Total: true},
-		{ID: "security_incidents_90d", Fn: securityIncidents90d, Reads: k(inc), Requires: k(inc), Dims: []string{"team", "service", "business_unit", "origin"}, Target: true},
+		{ID: "security_incidents_90d", Fn: securityIncidents90d, Reads: k(inc), Requires: k(inc), Dims: incidents, Target: true, Sum: true,
+			// 2: counted over the window asked (90 days, the definition's),
+			// where it had counted 90 days under any window.
+			Formula: 2},
 		{ID: "compliance_pass_rate", Fn: compliancePassRate, Reads: k(ctl), Requires: k(ctl), Dims: []string{"framework"}, Target: true},
 		// Delivery & execution.
 		{ID: "deployment_frequency", Fn: deploymentFrequency, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},

@@ -269,10 +269,10 @@ func (d *Dataset) noRecordWithout(def *Def, dim string) bool {
 }
 
 // recordServiceValues adds to vals, for a service dimension, the values
-// of the services named by the tickets and costs the metric reads: those
-// kinds name services that may have no service record or delivery data
-// (allServices lists none of theirs), and a ticket may name none — its
-// line is "(none)". Without them a ticket metric's lines by team had added
+// of the services named by the tickets, costs and vulnerabilities the
+// metric reads: those kinds name services that may have no service record
+// or delivery data (allServices lists none of theirs), and a ticket may
+// name none — its line is "(none)". Without them a ticket metric's lines by team had added
 // up to fewer tickets than the organisation's value. Other metrics'
 // breakdowns are left as they were: a deployment metric by team gains no
 // "(none)" line for a ticket about no service.
@@ -308,8 +308,8 @@ func serviceDim(dim string) bool {
 }
 
 // kindServiceValues adds to set the values of a service dimension for the
-// services that the tickets and costs among kinds name and that pass q's
-// scope (a record naming none: "(none)").
+// services that the tickets, costs and vulnerabilities among kinds name
+// and that pass q's scope (a record naming none: "(none)").
 func (d *Dataset) kindServiceValues(kinds []domain.Kind, dim string, q Query, set map[string]bool) {
 	seen := map[uint32]bool{}
 	add := func(svc uint32) {
@@ -328,6 +328,14 @@ func (d *Dataset) kindServiceValues(kinds []domain.Kind, dim string, q Query, se
 	if slices.Contains(kinds, domain.KindCost) {
 		for x := range d.costs().all() {
 			add(x.service)
+		}
+	}
+	// A scanner's findings imported without --service name none, and one
+	// may name a service with no service record: without their lines the
+	// open vulnerabilities by service had added up to fewer than the total.
+	if slices.Contains(kinds, domain.KindVulnerability) {
+		for v := range d.vulns().all() {
+			add(v.service)
 		}
 	}
 }

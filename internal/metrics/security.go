@@ -35,7 +35,10 @@ func openVulns(severity string) Func {
 		d.eachOpenVuln(q, func(v *vulnRow) {
 			if strings.EqualFold(d.str(v.severity), severity) {
 				r.Count++
-				r.rowRef(q, d, v, nil, d.str(v.cve))
+				// No note: the records' cve column names it, and noting
+				// the CVE put every finding with one "first", ahead of a
+				// code scanner's (SARIF has none), as if it were marked.
+				r.rowRef(q, d, v, nil, "")
 			}
 		})
 		r.Value = num(float64(r.Count))
@@ -55,7 +58,7 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 		}
 		dd := days(f - v.opened)
 		spans = append(spans, dd)
-		r.rowRef(q, d, v, refValue(q, dd), d.str(v.cve))
+		r.rowRef(q, d, v, refValue(q, dd), "")
 	}
 	r.Count = len(spans)
 	r.Value = median(spans)
@@ -87,23 +90,28 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	return r
 }
 
-// securityWindow is the fixed look-back of security_incidents_90d; the
-// query's window does not change it.
-const securityWindow = 90 * day
-
+// securityIncidents90d counts over W, whose length is the definition's
+// 90 days unless the reader asks another: it had counted 90 days whatever
+// the window, so a week's trend point, a month's page ("November 2026":
+// 2, none of them in November) and a 7-day window each showed the 90 days
+// under their own label. The 30 days before as_of are counted beside it
+// (SPEC §3) whatever the window.
 func securityIncidents90d(d *Dataset, q Query) Result {
 	var r Result
-	end := q.end()
+	start, end := q.start(), q.end()
 	from30 := end - int64(30*day)
 	last30 := 0
-	for _, i := range d.openedBetween(end-int64(securityWindow), end) {
+	for _, i := range d.openedBetween(min(start, from30), end) {
 		if !strings.EqualFold(d.str(i.category), "security") || !d.matchInc(q, i) {
 			continue
 		}
-		r.Count++
 		if i.Opened >= from30 {
 			last30++
 		}
+		if i.Opened < start {
+			continue
+		}
+		r.Count++
 		r.incRef(q, d, i, nil, "")
 	}
 	r.Value = num(float64(r.Count))
@@ -222,12 +230,15 @@ func compliancePassRate(d *Dataset, q Query) Result {
 				frameworks[f] = "passed"
 			}
 		}
-		note := "passed"
+		// Only a failing control is noted, so the records table opens with
+		// the failures (scorecard.NotedFirst): every check noted "passed"
+		// or "failed" had left one failure among 40 controls in their
+		// alphabetical order. Its control column names it.
+		note := ""
 		if !s.passed {
 			note = "failed"
 		}
-		c := ids[n]
-		r.rowRef(q, d, c, nil, n+": "+note)
+		r.rowRef(q, d, ids[n], nil, note)
 	}
 	r.Value = share(passed, r.Count)
 	r.Detail.Frameworks = frameworks

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -71,6 +72,19 @@ func TestSecurityVulnerabilities(t *testing.T) {
 	if len(r.Records) != 2 {
 		t.Errorf("records = %v, want v1 and v2", r.Records)
 	}
+	// A finding with a CVE is not noted above one without (a SARIF code
+	// finding): the note had repeated the cve column, so a records table
+	// listed every CVE "first" and a code scanner's finding last.
+	withCVE := bizVuln("c1", "critical", "api", "2026-03-01", "")
+	withCVE.CVE = "CVE-2026-0001"
+	mixed := bizDS(nil, withCVE, bizVuln("c2", "critical", "api", "2026-02-01", "2026-03-20"))
+	for _, id := range []string{"open_critical_vulnerabilities", "time_to_patch_critical"} {
+		for _, ref := range bizCompute(t, mixed, id, q).Records {
+			if ref.Note != "" {
+				t.Errorf("%s: %s noted %q", id, ref.ID, ref.Note)
+			}
+		}
+	}
 }
 
 func TestSecurityIncidents90d(t *testing.T) {
@@ -85,17 +99,30 @@ func TestSecurityIncidents90d(t *testing.T) {
 		inc("i5", "security", "2026-04-02"),     // after as_of
 		inc("i6", "security", "2025-12-31"),     // exactly as_of − 90 d: included
 	)
-	r := bizCompute(t, d, "security_incidents_90d", bizQ(bizAsOf))
-	// i1, i2, i6 → 3; last 30 d ([03-01, 03-31)): i1 → 1.
+	q90 := func(asOf time.Time) Query { q := bizQ(asOf); q.Window = 90 * day; return q }
+	r := bizCompute(t, d, "security_incidents_90d", q90(bizAsOf))
+	// The definition's 90 days: i1, i2, i6 → 3; last 30 d ([03-01, 03-31)): i1 → 1.
 	bizCheck(t, "security_incidents_90d", r, bizF(3))
 	if v := r.Detail.LastThirtyDays; v == nil || *v != 1 {
 		t.Errorf("last_30d = %v, want 1", v)
 	}
+	// Another window counts over itself, as its label says (a month's page,
+	// a week's trend point): it had counted 90 days whatever the window.
+	// 30 days: i1 → 1; the week [03-24, 03-31): none → 0, the 30 days still 1.
+	r = bizCompute(t, d, "security_incidents_90d", bizQ(bizAsOf))
+	bizCheck(t, "security_incidents_90d over 30 days", r, bizF(1))
+	week := bizQ(bizAsOf)
+	week.Window = 7 * day
+	r = bizCompute(t, d, "security_incidents_90d", week)
+	bizCheck(t, "security_incidents_90d over a week", r, bizF(0))
+	if v := r.Detail.LastThirtyDays; v == nil || *v != 1 {
+		t.Errorf("a week's last_30d = %v, want 1", v)
+	}
 	// No incident exists by then (SPEC §4): no value, not 0.
-	r = bizCompute(t, d, "security_incidents_90d", bizQ(bizT("2025-06-01")))
+	r = bizCompute(t, d, "security_incidents_90d", q90(bizT("2025-06-01")))
 	bizCheck(t, "security_incidents_90d before any", r, nil)
 	// Incidents exist (i3), none is in the 90 days: 0.
-	r = bizCompute(t, d, "security_incidents_90d", bizQ(bizT("2026-05-01").AddDate(0, 3, 0)))
+	r = bizCompute(t, d, "security_incidents_90d", q90(bizT("2026-05-01").AddDate(0, 3, 0)))
 	bizCheck(t, "security_incidents_90d none", r, bizF(0))
 }
 
@@ -144,7 +171,58 @@ func TestCompliancePassRate(t *testing.T) {
 		bizCheck(t, "framework "+x.Key, x.Result, bizF(want[x.Key]))
 	}
 
+	// Only the failing control is noted, so a records table lists it first.
+	q := bizQ(bizAsOf)
+	q.Records = true
+	for _, ref := range bizCompute(t, d, "compliance_pass_rate", q).Records {
+		if want := map[string]string{"k6": "failed"}[ref.ID]; ref.Note != want {
+			t.Errorf("check %s noted %q, want %q", ref.ID, ref.Note, want)
+		}
+	}
+
 	// Two checks at the same instant, one failing: the control fails.
 	tie := bizDS(nil, ctl("a", "X", "SOX", "2026-03-01", true), ctl("b", "X", "SOX", "2026-03-01", false))
 	bizRun(t, tie, []bizCase{{"tie", "compliance_pass_rate", bizQ(bizAsOf), bizF(0)}})
+}
+
+// TestSecurityByTier: vulnerabilities and security incidents reach a
+// service, so their metrics break down by its tier and take a tier scope
+// (SPEC §3: every metric per tier where its records reach a service); they
+// had offered team, service and business unit only. A finding about no
+// service (a scan imported without --service) is the "(none)" line, so the
+// lines add up to the total; it had been in none.
+func TestSecurityByTier(t *testing.T) {
+	d := bizDS(nil,
+		&domain.Service{Meta: bizMeta("pay"), Name: "Payments", Team: "money", Tier: 1},
+		&domain.Service{Meta: bizMeta("web"), Name: "Web", Team: "edge", Tier: 2},
+		bizVuln("v1", "critical", "pay", "2026-03-01", ""),
+		bizVuln("v2", "critical", "web", "2026-03-20", ""),
+		bizVuln("v3", "critical", "pay", "2026-03-25", ""),
+		bizVuln("v4", "high", "", "2026-01-01", ""),
+		&domain.Incident{Meta: bizMeta("i1"), Service: "pay", Severity: "P2", Category: "security", OpenedAt: bizT("2026-03-20")},
+	)
+	for _, c := range []struct {
+		id   string
+		want map[string]float64
+	}{
+		{"open_critical_vulnerabilities", map[string]float64{"1": 2, "2": 1, noneKey: 0}},
+		// At 03-31 v1 (30 d), v2 (11 d) and v4 (high, 89 d) are over their SLA, v3 (6 d) is not.
+		{"vulnerability_sla_breaches", map[string]float64{"1": 1, "2": 1, noneKey: 1}},
+		{"security_incidents_90d", map[string]float64{"1": 1}},
+	} {
+		lines, err := d.Breakdown(c.id, bizQ(bizAsOf), "tier")
+		if err != nil {
+			t.Fatalf("%s by tier: %v", c.id, err)
+		}
+		got := map[string]float64{}
+		for _, l := range lines {
+			if l.Value != nil {
+				got[l.Key] = *l.Value
+			}
+		}
+		if !maps.Equal(got, c.want) {
+			t.Errorf("%s by tier = %v, want %v", c.id, got, c.want)
+		}
+	}
+	bizRun(t, d, []bizCase{{"critical open tier 1", "open_critical_vulnerabilities", bizQ(bizAsOf, "tier", "1"), bizF(2)}})
 }

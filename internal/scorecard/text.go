@@ -316,6 +316,10 @@ func cardLine(c Card, o TextOptions) string {
 	if s := cohortNote(c.Detail); s != "" {
 		extra = append(extra, s)
 	}
+	// SPEC §3: security incidents' 30-day figure is shown beside the 90.
+	if n := c.Detail.LastThirtyDays; n != nil {
+		extra = append(extra, fmt.Sprintf("%d in the last 30 days", *n))
+	}
 	if c.Reason != "" {
 		extra = append(extra, c.Reason)
 	}

@@ -125,10 +125,7 @@ func newRegistry() *registry {
 		{ID: "time_to_patch_critical", Fn: timeToPatchCritical, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true},
 		{ID: "vulnerability_sla_breaches", Fn: vulnerabilitySLABreaches, Reads: k(vuln), Requires: k(vuln), Dims: security, Target: true,
 			Settings: s(SettingVulnerabilitySLA), Total: true},
-		{ID: "security_incidents_90d", Fn: securityIncidents90d, Reads: k(inc), Requires: k(inc), Dims: incidents, Target: true, Sum: true,
-			// 2: counted over the window asked (90 days, the definition's),
-			// where it had counted 90 days under any window.
-			Formula: 2},
+		{ID: "security_incidents_90d", Fn: securityIncidents90d, Reads: k(inc), Requires: k(inc), Dims: incidents, Target: true},
 		{ID: "compliance_pass_rate", Fn: compliancePassRate, Reads: k(ctl), Requires: k(ctl), Dims: []string{"framework"}, Target: true},
 		// Delivery & execution.
 		{ID: "deployment_frequency", Fn: deploymentFrequency, Reads: k(dep), Requires: k(dep), Dims: delivery, Settings: envs},

@@ -90,28 +90,23 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	return r
 }
 
-// securityIncidents90d counts over W, whose length is the definition's
-// 90 days unless the reader asks another: it had counted 90 days whatever
-// the window, so a week's trend point, a month's page ("November 2026":
-// 2, none of them in November) and a 7-day window each showed the 90 days
-// under their own label. The 30 days before as_of are counted beside it
-// (SPEC §3) whatever the window.
+// securityWindow is the fixed look-back of security_incidents_90d; the
+// query's window does not change it.
+const securityWindow = 90 * day
+
 func securityIncidents90d(d *Dataset, q Query) Result {
 	var r Result
-	start, end := q.start(), q.end()
+	end := q.end()
 	from30 := end - int64(30*day)
 	last30 := 0
-	for _, i := range d.openedBetween(min(start, from30), end) {
+	for _, i := range d.openedBetween(end-int64(securityWindow), end) {
 		if !strings.EqualFold(d.str(i.category), "security") || !d.matchInc(q, i) {
 			continue
 		}
+		r.Count++
 		if i.Opened >= from30 {
 			last30++
 		}
-		if i.Opened < start {
-			continue
-		}
-		r.Count++
 		r.incRef(q, d, i, nil, "")
 	}
 	r.Value = num(float64(r.Count))

@@ -60,10 +60,15 @@ const (
 	// SpanCohort: the leads created over a window's length ending a
 	// maturation lag before as_of, followed to as_of (funnel conversion).
 	SpanCohort = "cohort"
+	// SpanNinetyDays: the 90 days before as_of whatever the window, a
+	// look-back the definition fixes (security incidents, SPEC §3): a
+	// week's trend point and a month's page had said they covered their
+	// week and month.
+	SpanNinetyDays = "90_days"
 )
 
 // Spans are the values Metric.Span may take besides SpanWindow.
-var Spans = []string{SpanInstant, SpanYear, SpanQuotaPeriod, SpanBeforeWindow, SpanCohort}
+var Spans = []string{SpanInstant, SpanYear, SpanQuotaPeriod, SpanBeforeWindow, SpanCohort, SpanNinetyDays}
 
 // Directions of Metric.Better and kinds of Metric.Type.
 const (

@@ -551,7 +551,7 @@ func TestParseRules(t *testing.T) {
 		{"thresholds need amber", replace("{green: 99.9, amber: 99.5}", "{green: 99.9}"), []string{`metric "uptime": thresholds: amber is required`}, "{green: 99.9}"},
 		{"threshold is a number", replace("amber: 99.5}", `amber: "1/0"}`), []string{`metric "uptime": thresholds.amber: 1/0: want a number or a fraction`}, `"1/0"`},
 		{"target finite", replace("judged_by: overrun", "judged_by: overrun\n    target: .inf"), []string{`metric "spend": target: must be a finite number`}, "target: .inf"},
-		{"span known", replace("sources: [sli]", "sources: [sli]\n    span: weekly"), []string{`metric "uptime": span: "weekly" (want one of "instant", "year", "quota_period", "before_window", "cohort", or none for the window)`}, "span: weekly"},
+		{"span known", replace("sources: [sli]", "sources: [sli]\n    span: weekly"), []string{`metric "uptime": span: "weekly" (want one of "instant", "year", "quota_period", "before_window", "cohort", "90_days", or none for the window)`}, "span: weekly"},
 		{"min_sample not negative", replace("sources: [sli]", "sources: [sli]\n    min_sample: -1"), []string{`metric "uptime": min_sample: must be 0 (no minimum) or more, got -1`}, "min_sample: -1"},
 		{"min_sample whole", replace("sources: [sli]", "sources: [sli]\n    min_sample: 2.5"), []string{`metric "uptime": min_sample: 2.5: want a whole number`}, "min_sample: 2.5"},
 		{"source kind known", replace("sources: [sli]", "sources: [slo]"), []string{`metric "uptime": sources[0].kind: unknown record kind "slo"`}, "sources: [slo]"},

@@ -306,4 +306,5 @@ var spanWords = map[string]string{
 	SpanQuotaPeriod:  "the quota period holding as_of, up to as_of",
 	SpanBeforeWindow: "the 90 days before the window's start",
 	SpanCohort:       "the leads created over the window's length ending a maturation lag before as_of, followed to as_of",
+	SpanNinetyDays:   "the 90 days before as_of, whatever the window",
 }

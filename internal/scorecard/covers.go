@@ -1,6 +1,7 @@
 package scorecard
 
 import (
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -90,6 +91,21 @@ var spans = map[string]spanWords{
 		},
 		week:   func(string) string { return "for the leads created in a week a maturation lag before" },
 		column: func(window string) string { return window + " cohort of leads" },
+	},
+	catalog.SpanNinetyDays: {
+		label: "Covers",
+		page: func(window string, _ time.Duration, _ bool, at time.Time) string {
+			words := "the 90 days ending " + stamp(at)
+			if window != "90d" {
+				words += " (the definition's 90 days, whatever the window)"
+			}
+			return words
+		},
+		trend: func(string) string {
+			return "each point the 90 days to its week's end; the figure above, the 90 days to the page's time"
+		},
+		week:   func(string) string { return "over the 90 days to the week's end" },
+		column: func(string) string { return "90d" },
 	},
 	catalog.SpanBeforeWindow: {
 		label: "Baseline",
@@ -266,4 +282,12 @@ func PeriodJustBegun(window string, asOf time.Time, d metrics.Detail) string {
 		why += "; " + closedBy(m)
 	}
 	return why
+}
+
+// SeriesCovers says, beside a card's weekly line, what each point and the
+// figure beside it cover — a state at each week's end, a year-old cohort,
+// the 90 days to it — where the scorecard had said "one week's value" of
+// every metric's points.
+func (c *Card) SeriesCovers() string {
+	return strings.Replace(TrendCovers(c.span, c.Window), "the figure above", "the figure beside it", 1)
 }

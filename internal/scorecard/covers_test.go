@@ -252,3 +252,46 @@ func TestFunnelWordedAsACohort(t *testing.T) {
 		t.Errorf("the trend compares with %q, want the value 30 days before", before)
 	}
 }
+
+// Security incidents count the 90 days before as_of whatever the window
+// (SPEC §3): a month's page, a week's trend point and the digest's week had
+// each said the value covered them (November's page: 2 incidents, none of
+// them in November).
+func TestNinetyDaysWordedAsTheirOwn(t *testing.T) {
+	m, ok := defaultCatalog(t).Metric("security_incidents_90d")
+	if !ok {
+		t.Fatal("no security_incidents_90d")
+	}
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	if _, page := Covers(m.Span, "30d", at); page != "the 90 days ending 1 Dec 2026 00:00 UTC (the definition's 90 days, whatever the window)" {
+		t.Errorf("a 30-day reading says it covers %q", page)
+	}
+	if _, page := Covers(m.Span, "90d", at); page != "the 90 days ending 1 Dec 2026 00:00 UTC" {
+		t.Errorf("its own window says it covers %q", page)
+	}
+	if trend := TrendCovers(m.Span, "90d"); !strings.Contains(trend, "each point the 90 days to its week's end") {
+		t.Errorf("the trend header says %q", trend)
+	}
+	if week := WeekCovers(m.Span, "7d"); week != "over the 90 days to the week's end" {
+		t.Errorf("the digest's week says %q", week)
+	}
+	if col := ColumnCovers(m.Span, "31d"); col != "90d" {
+		t.Errorf("the board pack's column says %q", col)
+	}
+}
+
+// A card's weekly line says what its points cover by the metric's span: it
+// had said "one week's value" of open vulnerabilities' states, NRR's
+// cohorts and the security incidents' 90 days alike.
+func TestSeriesCovers(t *testing.T) {
+	for _, c := range []struct{ span, want string }{
+		{catalog.SpanWindow, "each point one week's value; the figure beside it covers 30 days"},
+		{catalog.SpanInstant, "each point the state at its week's end; the figure beside it is the state at the page's time"},
+		{catalog.SpanNinetyDays, "each point the 90 days to its week's end; the figure beside it, the 90 days to the page's time"},
+	} {
+		card := Card{Window: "30d", span: c.span}
+		if got := card.SeriesCovers(); got != c.want {
+			t.Errorf("span %q: %q, want %q", c.span, got, c.want)
+		}
+	}
+}

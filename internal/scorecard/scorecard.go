@@ -266,6 +266,9 @@ type Card struct {
 
 	pillar string
 	dora   bool
+	// span is the definition's (catalog.Metric.Span): what the value and
+	// each weekly point cover (SeriesCovers).
+	span string
 	// NoTarget is set when the status is unknown only because a
 	// target-relative metric has no target for the value (Reason is then
 	// noTargetReason's), or because the metric judging it has no value for
@@ -647,7 +650,7 @@ func evaluate(ds *metrics.Dataset, m *catalog.Metric, opt Options, scope metrics
 		Target: m.Target, JudgedBy: m.JudgedBy, Window: catalog.FormatWindow(win),
 		Owner: m.Owner, Headline: m.Headline, Version: m.Version, Status: catalog.Unknown,
 		Priority: m.Priority, Signoff: m.Signoff, SignoffBy: m.SignoffBy,
-		pillar: m.Pillar, dora: m.DORA,
+		pillar: m.Pillar, dora: m.DORA, span: m.Span,
 	}
 	c.Freshness = freshness(ds, m, opt.AsOf, opt.Connectors)
 	c.Partial = partialAt(ds, m, opt.AsOf, win)

@@ -111,13 +111,16 @@ func TestHomePage(t *testing.T) {
 		t.Fatal("no cards on the scorecard")
 	}
 	for _, c := range cards {
-		if !regexp.MustCompile(`<span class="kpi__spark-label" title="Each point is one week's value; the figure beside it covers the metric's window \(\d+d\)">weekly</span><svg`).MatchString(c) {
+		if !regexp.MustCompile(`<span class="kpi__spark-label" title="Each point [^"]+; the figure beside it[^"]*">weekly</span><svg`).MatchString(c) {
 			t.Errorf("a card's line without its label:\n%s", c)
 			break
 		}
 	}
 	// A card's colour comes with the rule that gives it.
 	cfr := regexp.MustCompile(`(?s)<li class="kpi" data-metric="change_failure_rate">.*?</li>`).FindString(body)
+	if !strings.Contains(cfr, `title="Each point one week&#39;s value; the figure beside it covers 30 days">weekly</span>`) {
+		t.Errorf("change failure rate's line does not say what its points cover:\n%s", cfr)
+	}
 	if !strings.Contains(cfr, `<span class="kpi__rule">green ≤ 5 %, amber ≤ 15 %, red above · </span>`) {
 		t.Errorf("change failure rate's card does not state its thresholds:\n%s", cfr)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candor/candor/internal/catalog"
 )
 
 // month=YYYY-MM stands for the calendar month's as_of and window: the
@@ -261,9 +263,20 @@ func TestMonthNamedOnEveryPage(t *testing.T) {
 // over their own: the page says which, and a rolling window's does not.
 func TestMonthScorecardNamesTheBoardPacksOwnWindows(t *testing.T) {
 	now := time.Date(2026, 3, 31, 9, 15, 0, 0, time.UTC)
-	e := newEnvWith(t, 0, func(s *Server, _ string) { s.Now = func() time.Time { return now } })
+	// An organisation reading deployment frequency over 90 days: the
+	// month's pages read it over the month, its board pack over the 90.
+	// (Security incidents count their fixed 90 days on both, which their
+	// page says: not named here.)
+	e := newEnvWith(t, 0, func(s *Server, _ string) {
+		s.Now = func() time.Time { return now }
+		cat, err := s.Catalog.Apply(map[string]catalog.Override{"deployment_frequency": {Window: "90d"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Catalog = cat
+	})
 	_, body, _ := e.do(t, "GET", "/?month=2026-02", "", nil)
-	if !regexp.MustCompile(`Every metric here is over the month; the month&#39;s board pack keeps Security incidents \(90 days\) over its own 90 days, so its figures for it differ\.`).Match(body) {
+	if !regexp.MustCompile(`Every metric here is over the month; the month&#39;s board pack keeps Deployment frequency over its own 90 days, so its figures for it differ\.`).Match(body) {
 		i := strings.Index(string(body), "page-sub")
 		t.Errorf("the scorecard for February does not name the metrics its board pack keeps over 90 days:\n%s", string(body)[max(0, i):min(len(body), i+800)])
 	}

@@ -3,6 +3,7 @@ package connect
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -61,6 +62,7 @@ func parseAlertmanager(cfg Alertmanager, in *input) (*parsed, error) {
 		labels = []string{"service", "app", "job"}
 	}
 	sevLabel := firstOf(cfg.SeverityLabel, "severity")
+	catLabel := firstOf(cfg.CategoryLabel, "category")
 	var ups []incidentUpdate
 	for i, a := range p.Alerts {
 		if a.StartsAt.IsZero() {
@@ -77,6 +79,7 @@ func parseAlertmanager(cfg Alertmanager, in *input) (*parsed, error) {
 			Severity:    cfg.severity(alertmanagerSeverity, a.Labels[sevLabel]),
 			OpenedAt:    a.StartsAt.Time,
 			Origin:      "monitoring",
+			Category:    strings.ToLower(strings.TrimSpace(a.Labels[catLabel])),
 			Fingerprint: fp,
 			URL:         a.GeneratorURL,
 		}

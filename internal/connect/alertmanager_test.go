@@ -61,8 +61,26 @@ func TestAlertmanagerFiringAndResolved(t *testing.T) {
 	e = newEnv(t, Config{Alertmanager: Alertmanager{ServiceLabels: []string{"service", "namespace"}}})
 	e.post("alertmanager", fixture(t, "alertmanager/prom2teams.with_common_items.resolved.json"), e.bearer()...).want(t, http.StatusOK, store.DeliveryAccepted)
 	got := e.record(domain.KindIncident, "alertmanager", "dd19ae3d4e06ac55@2019-01-28T20:26:23.868893Z").(*domain.Incident)
-	if got.Service != "monitoring" || got.Severity != "P3" || !got.ResolvedAt.Equal(ts("2019-01-28T20:27:23.868893Z")) {
+	if got.Service != "monitoring" || got.Severity != "P3" || !got.ResolvedAt.Equal(ts("2019-01-28T20:27:23.868893Z")) || got.Category != "" {
 		t.Fatalf("resolved incident %+v", got)
+	}
+	// A category label gives the incident's category (the configured
+	// label, else category): security incidents count only category
+	// security, and no alert had been one.
+	for _, c := range []struct {
+		cfg   Alertmanager
+		label string
+	}{{Alertmanager{}, "category"}, {Alertmanager{CategoryLabel: "kind"}, "kind"}} {
+		e = newEnv(t, Config{Alertmanager: c.cfg})
+		tagged := edit(t, fixture(t, "alertmanager/prom2teams.with_common_items.resolved.json"), func(m map[string]any) {
+			for _, a := range m["alerts"].([]any) {
+				a.(map[string]any)["labels"].(map[string]any)[c.label] = "Security"
+			}
+		})
+		e.post("alertmanager", tagged, e.bearer()...).want(t, http.StatusOK, store.DeliveryAccepted)
+		if got := e.record(domain.KindIncident, "alertmanager", "dd19ae3d4e06ac55@2019-01-28T20:26:23.868893Z").(*domain.Incident); got.Category != "security" {
+			t.Errorf("label %s: category %q, want security", c.label, got.Category)
+		}
 	}
 }
 

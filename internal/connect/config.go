@@ -156,6 +156,10 @@ type Alertmanager struct {
 	ServiceLabels []string `yaml:"service_labels"`
 	// SeverityLabel is the label mapped by severity (default severity).
 	SeverityLabel string `yaml:"severity_label"`
+	// CategoryLabel is the label giving the incident's category
+	// (default category): security incidents (SPEC §3) count only those
+	// whose category is security, and an alert was never one.
+	CategoryLabel string `yaml:"category_label"`
 }
 
 // Jira maps issue events.

@@ -53,11 +53,15 @@ func parseOpsgenie(cfg Opsgenie, in *input) (*parsed, error) {
 	case a.CreatedAt.IsZero():
 		return nil, rejectf("alert.createdAt: missing")
 	}
-	var tagged string
+	// service:NAME and category:NAME tags name the service and the
+	// category (security incidents count only category security).
+	var tagged, category string
 	for _, t := range a.Tags {
-		if v, ok := strings.CutPrefix(t, "service:"); ok {
+		if v, ok := strings.CutPrefix(t, "service:"); ok && tagged == "" {
 			tagged = v
-			break
+		}
+		if v, ok := strings.CutPrefix(t, "category:"); ok && category == "" {
+			category = strings.ToLower(strings.TrimSpace(v))
 		}
 	}
 	inc := &domain.Incident{
@@ -65,6 +69,7 @@ func parseOpsgenie(cfg Opsgenie, in *input) (*parsed, error) {
 		// A service: tag names the service; else the entity may.
 		Service:     cfg.service(firstOf(tagged, a.Entity), firstOf(tagged, a.Entity)),
 		OpenedAt:    a.CreatedAt.Time,
+		Category:    category,
 		Fingerprint: a.Alias,
 	}
 	if pr := string(a.Priority); pr != "" {

@@ -36,10 +36,12 @@ func TestOpsgenieAlertLifecycle(t *testing.T) {
 	closed := edit(t, fixture(t, "opsgenie/zulip.create.json"), func(m map[string]any) {
 		m["action"] = "Close"
 		a := obj(m, "alert")
-		a["updatedAt"], a["priority"], a["tags"] = 1502713556288000000, "P1", []any{"vip", "service:payments"}
+		a["updatedAt"], a["priority"], a["tags"] = 1502713556288000000, "P1", []any{"vip", "service:payments", "category:Security"}
 	})
 	e.post("opsgenie", closed, e.bearer()...).want(t, http.StatusOK, store.DeliveryAccepted)
-	want.Service, want.Severity, want.ResolvedAt = "payments", "P1", ts("2017-08-14T12:25:56.288Z")
+	// A category: tag gives the category (security incidents count only
+	// category security: no alert had been one).
+	want.Service, want.Severity, want.ResolvedAt, want.Category = "payments", "P1", ts("2017-08-14T12:25:56.288Z"), "security"
 	sameRecord(t, e.record(domain.KindIncident, "opsgenie", want.ID), want)
 }
 

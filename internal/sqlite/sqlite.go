@@ -783,6 +783,33 @@ func (b *batch) add(ctx context.Context, items []store.Item) (store.WriteResult,
 	return res, nil
 }
 
+// KeyHashes says, per key, the hash of the record the batch holds under
+// it ("" for none), its own writes included: an import tells by it
+// a record that repeats one of its earlier chunks' (ingest's keySet),
+// rarely, so one indexed read a key is enough.
+func (b *batch) KeyHashes(ctx context.Context, keys []domain.Key) ([]string, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	out := make([]string, len(keys))
+	st := b.tx.StmtContext(ctx, b.s.getRecord)
+	for i, k := range keys {
+		var seq, ing int64
+		var ev sql.NullInt64
+		var hash, raw string
+		var body []byte
+		err := st.QueryRowContext(ctx, string(k.Kind), k.Source, k.ID).Scan(&seq, &ing, &ev, &hash, &body, &raw)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, b.s.checked(err)
+		default:
+			out[i] = hash
+		}
+	}
+	return out, nil
+}
+
 // checkFixed refuses a fixed item whose key is stored with another hash
 // (store.Item.Fixed).
 func (b *batch) checkFixed(ctx context.Context, it store.Item) error {

@@ -11,15 +11,18 @@ import (
 // repeating an earlier one's key can be told (Summary.Repeated). It holds
 // no key: a slot is a 64-bit fingerprint of the key and the import-wide
 // line of the key's latest record, 12 bytes in an open-addressed table
-// kept at most 85 % full (~14–21 bytes a key, where a Go map of the keys
-// themselves held ~100). A fingerprint may be shared by two keys, so a
+// kept 72–90 % full (~13–17 bytes a key, and while it grows the old
+// table's besides; a Go map of the keys themselves held ~100). Fuller
+// tables cost longer probes, which read only fingerprints, eight to a
+// cache line; at 85 % and growing by half, a million keys took 19.4 bytes
+// each (BenchmarkKeySet). A fingerprint may be shared by two keys, so a
 // match is only a candidate: the importer confirms it with the key, from
 // the record still buffered or from the batch (batchKeys), before it
 // counts a repeat.
 type keySet struct {
 	seed  maphash.Seed
-	fps   []uint64
-	lines []uint32 // 0: empty; tombstone: moved
+	fps   []uint64 // 0: empty
+	lines []uint32 // tombstone: moved
 	used  int      // slots not empty, tombstones included
 }
 
@@ -43,7 +46,11 @@ func (s *keySet) fingerprint(k domain.Key) uint64 {
 	h.WriteString(k.Source)
 	h.WriteByte(0)
 	h.WriteString(k.ID)
-	return h.Sum64() & fingerprintMask
+	fp := h.Sum64() & fingerprintMask
+	if fp == 0 {
+		fp = 1 // 0 marks an empty slot
+	}
+	return fp
 }
 
 // fingerprintMask narrows fingerprints in tests, so that keys share them
@@ -63,19 +70,22 @@ func (s *keySet) candidates(fp uint64, out []uint32) []uint32 {
 		if i == len(s.fps) {
 			i = 0
 		}
-		l := s.lines[i]
-		if l == 0 {
+		// A probe reads fps alone, one cache line for eight slots; a
+		// line only where the fingerprint matches.
+		switch s.fps[i] {
+		case 0:
 			return out
-		}
-		if l != tombstone && s.fps[i] == fp {
-			out = append(out, l)
+		case fp:
+			if l := s.lines[i]; l != tombstone {
+				out = append(out, l)
+			}
 		}
 	}
 }
 
 // add records line as a key of fingerprint fp.
 func (s *keySet) add(fp uint64, line uint32) {
-	if (s.used+1)*100 > len(s.fps)*85 {
+	if (s.used+1)*100 > len(s.fps)*maxFill {
 		s.grow()
 	}
 	s.put(fp, line)
@@ -87,7 +97,7 @@ func (s *keySet) put(fp uint64, line uint32) {
 		if i == len(s.fps) {
 			i = 0
 		}
-		if s.lines[i] == 0 {
+		if s.fps[i] == 0 {
 			s.fps[i], s.lines[i] = fp, line
 			return
 		}
@@ -107,23 +117,27 @@ func (s *keySet) replace(fp uint64, line, to uint32) {
 			i = 0
 		}
 		switch {
-		case s.lines[i] == 0:
+		case s.fps[i] == 0:
 			return
-		case s.lines[i] == line && s.fps[i] == fp:
+		case s.fps[i] == fp && s.lines[i] == line:
 			s.lines[i] = to
 			return
 		}
 	}
 }
 
-// grow rehashes into a table half as large again; tombstones are dropped.
+// maxFill is the percentage of slots used past which the table grows, by
+// 1/growBy: a quarter, so that the table stays close to its fill.
+var maxFill, growBy = 90, 4
+
+// grow rehashes into a larger table; tombstones are dropped.
 func (s *keySet) grow() {
 	fps, lines := s.fps, s.lines
-	n := len(fps) + len(fps)/2
+	n := len(fps) + len(fps)/growBy
 	s.fps, s.lines = make([]uint64, n), make([]uint32, n)
 	s.used = 0
 	for i, l := range lines {
-		if l != 0 && l != tombstone {
+		if fps[i] != 0 && l != tombstone {
 			s.put(fps[i], l)
 			s.used++
 		}

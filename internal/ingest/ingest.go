@@ -356,7 +356,7 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 			return nil, err
 		}
 	case len(im.held) > 0:
-		res, err := c.submit(ctx, &request{parts: im.held, docs: opt.Docs, origin: opt.Origin, by: opt.By, sources: im.names})
+		res, err := c.submit(ctx, &request{parts: im.held, docs: opt.Docs, origin: opt.Origin, by: opt.By, sources: im.names, unrepeat: im.unrepeat})
 		if err != nil {
 			return nil, err
 		}

@@ -152,12 +152,30 @@ func TestImportRepeatsBounded(t *testing.T) {
 	}
 }
 
-// The ledger's entry of an import counts the repeats apart too.
+// The ledger's entry of an import, alone or in a group, counts the
+// repeats apart too, as the summary does.
 func TestImportRepeatsInLedgerCounts(t *testing.T) {
-	d := summaryData("import", []string{"a"}, &Summary{ByKind: map[domain.Kind]*KindSummary{
-		domain.KindDeployment: {Records: 3, Repeated: 1, WriteResult: store.WriteResult{Inserted: 2}},
-	}}, "")
-	if d.Counts.Repeated != 1 || d.Kinds[domain.KindDeployment].Repeated != 1 {
-		t.Fatalf("ledger counts %+v", d)
+	for _, c := range []struct {
+		name string
+		imp  func(store.Store, ...Source) (*Summary, error)
+	}{
+		{"alone", func(st store.Store, in ...Source) (*Summary, error) { return Import(t.Context(), st, in, Options{}) }},
+		{"group", func(st store.Store, in ...Source) (*Summary, error) {
+			return NewCommitter(st).Import(t.Context(), in, Options{})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := sealedStore(t)
+			sum, err := c.imp(st, src("a.ndjson", nd(depLine("d1"), svcLine("api"), depLineStatus("d1", "failure"), depLine("d2"))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := ledgerEntries(t, st)
+			d, _ := recordsData(t, rows[len(rows)-1])
+			want := Counts{Records: 3, Inserted: 2, Repeated: 1}
+			if d.Counts != (Counts{Records: 4, Inserted: 3, Repeated: 1}) || d.Kinds[domain.KindDeployment] != want || sum.Repeated != 1 {
+				t.Fatalf("entry %s", rows[len(rows)-1].Data)
+			}
+		})
 	}
 }

@@ -133,8 +133,8 @@ func TestImportNamesRepeatedKeys(t *testing.T) {
 	r := run(t, "import", "--data", filepath.Join(dir, "data"), file)
 	r.want(t, 0)
 	for _, want := range []string{
-		"total                   3          2          0          0",
-		"1 record repeated an earlier record's key (kind, source, id); the last of each is stored:\n  " + file + ":3: deployment/import/d1 repeats " + file + ":1\n",
+		"total                   3          2          0          0          1\n",
+		" records/s\n1 record repeated an earlier record's key (kind, source, id) in this import; the last of each is stored:\n  " + file + ":3: deployment/import/d1 repeats " + file + ":1\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout:\n%s\nwant %q", r.stdout, want)

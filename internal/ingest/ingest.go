@@ -488,8 +488,8 @@ func (im *importer) addAt(line int, kind domain.Kind, it store.Item) error {
 
 // track looks for an earlier record of it's key among the keys seen: one
 // still buffered is compared at once; one already handed to the batch is
-// left for flush to ask the batch about (suspects). A fingerprint shared
-// with another key costs that comparison or question, never a repeat.
+// left for flush to ask the batch about (suspects, confirm). A
+// fingerprint shared with another key costs that comparison or question.
 func (im *importer) track(line uint32, kind domain.Kind, it store.Item) {
 	ks := im.keys
 	fp := ks.fingerprint(it.Key)
@@ -1157,31 +1157,40 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 // FormatSummary renders the import summary for people.
 func FormatSummary(s *Summary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-14s %10s %10s %10s %10s\n", "kind", "records", "inserted", "replaced", "unchanged")
+	// A repeated column only when some record repeated: the other columns
+	// then no longer add up to the records without it.
+	row := func(name string, records int64, r store.WriteResult, repeated int64) {
+		fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d", name, records, r.Inserted, r.Replaced, r.Unchanged)
+		if s.Repeated > 0 {
+			fmt.Fprintf(&b, " %10d", repeated)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%-14s %10s %10s %10s %10s", "kind", "records", "inserted", "replaced", "unchanged")
+	if s.Repeated > 0 {
+		fmt.Fprintf(&b, " %10s", "repeated")
+	}
+	b.WriteString("\n")
 	for _, k := range s.Kinds() {
 		ks := s.ByKind[k]
-		fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d\n", k, ks.Records, ks.Inserted, ks.Replaced, ks.Unchanged)
+		row(string(k), ks.Records, ks.WriteResult, ks.Repeated)
 	}
-	fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d\n", "total", s.Records, s.Inserted, s.Replaced, s.Unchanged)
+	row("total", s.Records, s.WriteResult, s.Repeated)
 	fmt.Fprintf(&b, "%.2f s, %.0f records/s", s.Seconds, s.PerSecond)
+	if s.Invalid > 0 {
+		b.WriteString("; " + plural.Count(s.Invalid, "invalid record") + " skipped:")
+		writeProblems(&b, s.Skipped, s.Unlisted)
+	}
+	b.WriteString("\n")
 	if s.Repeated > 0 {
-		// Records whose key an earlier one of the import had: the last of
-		// each key is what is stored, and none is among the counts above.
-		b.WriteString("; " + plural.Count(s.Repeated, "record") + " repeated an earlier record's key (kind, source, id); the last of each is stored:")
+		b.WriteString(plural.Count(s.Repeated, "record") + " repeated an earlier record's key (kind, source, id) in this import; the last of each is stored:")
 		for _, r := range s.Repeats {
 			b.WriteString("\n  " + r.String())
 		}
 		if n := s.Repeated - int64(len(s.Repeats)); n > 0 {
 			b.WriteString("\n  … and " + plural.Count(n, "more repeat"))
 		}
-		if s.Invalid > 0 {
-			b.WriteString("\n")
-		}
+		b.WriteString("\n")
 	}
-	if s.Invalid > 0 {
-		b.WriteString("; " + plural.Count(s.Invalid, "invalid record") + " skipped:")
-		writeProblems(&b, s.Skipped, s.Unlisted)
-	}
-	b.WriteString("\n")
 	return b.String()
 }

@@ -117,3 +117,45 @@ func TestImportStdinCSVHintsFormat(t *testing.T) {
 		t.Errorf("bad NDJSON on stdin: exit %d\n%s", code, errb.String())
 	}
 }
+
+// A record repeating an earlier one's key in one import is said, with
+// both lines, in the text and in --json, and counted apart from the
+// records the store inserted.
+func TestImportNamesRepeatedKeys(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "deploys.ndjson")
+	line := func(id, status string) string {
+		return `{"kind":"deployment","id":"` + id + `","service":"api","environment":"production","finished_at":"2026-03-10T12:00:00Z","status":"` + status + `"}` + "\n"
+	}
+	if err := os.WriteFile(file, []byte(line("d1", "success")+line("d2", "success")+line("d1", "failure")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, "import", "--data", filepath.Join(dir, "data"), file)
+	r.want(t, 0)
+	for _, want := range []string{
+		"total                   3          2          0          0          1\n",
+		" records/s\n1 record repeated an earlier record's key (kind, source, id) in this import; the last of each is stored:\n  " + file + ":3: deployment/import/d1 repeats " + file + ":1\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout:\n%s\nwant %q", r.stdout, want)
+		}
+	}
+	r = run(t, "import", "--json", "--data", filepath.Join(dir, "data"), file)
+	r.want(t, 0)
+	var out struct {
+		Records, Replaced, Unchanged, Repeated int
+		Repeats                                []struct {
+			File, Kind, ID string
+			Line           int
+			EarlierFile    string `json:"earlier_file"`
+			EarlierLine    int    `json:"earlier_line"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Records != 3 || out.Replaced != 1 || out.Unchanged != 1 || out.Repeated != 1 || len(out.Repeats) != 1 ||
+		out.Repeats[0].Line != 3 || out.Repeats[0].EarlierLine != 1 || out.Repeats[0].ID != "d1" || out.Repeats[0].EarlierFile != file {
+		t.Errorf("--json: %s", r.stdout)
+	}
+}

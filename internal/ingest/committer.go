@@ -92,9 +92,12 @@ type request struct {
 	replay   bool
 	// docs are appended once with the request's records (Along.Docs).
 	docs []store.KeyedDoc
-	// origin, by and sources go into the group's ledger entry.
+	// origin, by and sources go into the group's ledger entry, and
+	// unrepeat takes the request's repeats out of its counts there
+	// (importer.unrepeat).
 	origin, by string
 	sources    []string
+	unrepeat   map[domain.Kind]*store.WriteResult
 	done       chan struct{} // closed once res and err are set
 	res        []store.WriteResult
 	err        error
@@ -599,6 +602,11 @@ func recordGroup(b store.Batch, group []*request, res []store.WriteResult) error
 		for _, p := range r.parts {
 			content.Add(p.items)
 			n := countsOf(int64(len(p.items)), res[i])
+			if u := r.unrepeat[p.kind]; u != nil {
+				n.Replaced -= u.Replaced
+				n.Unchanged -= u.Unchanged
+				n.Repeated = u.Replaced + u.Unchanged
+			}
 			k := d.Kinds[p.kind]
 			k.add(n)
 			d.Kinds[p.kind] = k

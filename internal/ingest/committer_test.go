@@ -606,6 +606,9 @@ func TestImportThroughCommitter(t *testing.T) {
 		{"ReplacesWhenDefaultsChange", TestImportReplacesWhenDefaultsChange},
 		{"Cancel", TestImportCancel},
 		{"RawInputHashKept", TestRawInputHashKept},
+		{"RepeatedKeys", TestImportRepeatedKeys},
+		{"RepeatedKeysAcrossChunksAndFiles", TestImportRepeatedKeysAcrossChunksAndFiles},
+		{"RepeatsBounded", TestImportRepeatsBounded},
 	} {
 		t.Run(tc.name, tc.fn)
 	}

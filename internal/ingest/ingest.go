@@ -7,6 +7,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -143,8 +144,34 @@ func (e *NoKindError) Error() string {
 // KindSummary counts one kind's records.
 type KindSummary struct {
 	Records int64 `json:"records"`
+	// Repeated is as Summary's, for the kind.
+	Repeated int64 `json:"repeated"`
 	store.WriteResult
 }
+
+// Repeat is a record whose key an earlier record of the same import had.
+type Repeat struct {
+	Key  domain.Key
+	File string
+	Line int
+	// EarlierFile and EarlierLine are where the key's record before it
+	// was; EarlierLine is 0 in the rare case that it cannot be told (two
+	// earlier keys shared its fingerprint, keySet), though the repeat is.
+	EarlierFile string
+	EarlierLine int
+	at          uint32 // the import-wide line (importer.files)
+}
+
+func (r Repeat) String() string {
+	s := fmt.Sprintf("%s:%d: %s repeats ", r.File, r.Line, r.Key)
+	if r.EarlierLine == 0 {
+		return s + "an earlier record"
+	}
+	return s + fmt.Sprintf("%s:%d", r.EarlierFile, r.EarlierLine)
+}
+
+// maxRepeats is how many repeats a summary names; all are counted.
+const maxRepeats = 10
 
 // Summary reports an import.
 type Summary struct {
@@ -160,6 +187,16 @@ type Summary struct {
 	// exchange rate configured (metrics.Config.Unrated): they are valid
 	// and imported, but the metrics converting them have no value.
 	Currencies map[domain.Kind]map[string]int64 `json:"-"`
+	// Repeated counts the records of an input file or body whose key
+	// (kind, source, id) an earlier record of the same import had: the
+	// last of a key's records is stored, as ever, and a repeat is counted
+	// here and not as inserted, replaced or unchanged, which count each
+	// key's first record of the import against the store as it was
+	// (records = inserted + replaced + unchanged + repeated). Repeats
+	// names the first maxRepeats, by line. Records an importer of another
+	// tool's format maps (ImportEntries) are not looked at.
+	Repeated int64    `json:"repeated"`
+	Repeats  []Repeat `json:"-"`
 	store.WriteResult
 }
 
@@ -229,6 +266,8 @@ func streamChunk(st store.Store) int {
 type pending struct {
 	items []store.Item
 	kinds []domain.Kind
+	// lines are the items' import-wide lines (importer.keys), ascending.
+	lines []uint32
 }
 
 // Import reads every source into one batch and commits it only if the
@@ -240,8 +279,10 @@ func Import(ctx context.Context, st store.Store, sources []Source, opt Options) 
 // readSources feeds an import from input files.
 func readSources(sources []Source) func(*importer) error {
 	return func(im *importer) error {
+		im.keys = newKeySet()
 		for _, src := range sources {
 			im.names = append(im.names, src.Name)
+			im.files = append(im.files, fileLines{name: src.Name, base: im.top})
 			if err := im.source(src); err != nil {
 				return err
 			}
@@ -287,8 +328,10 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 		// Chunks flushed before the first invalid line were counted as
 		// written, but the batch is rolled back: nothing was.
 		sum.WriteResult = store.WriteResult{}
+		sum.Repeated, sum.Repeats = 0, nil
 		for _, ks := range sum.ByKind {
 			ks.WriteResult = store.WriteResult{}
+			ks.Repeated = 0
 		}
 		return sum, &InvalidError{Lines: im.errs, Count: int(sum.Invalid), Unlisted: im.unlisted}
 	}
@@ -296,6 +339,7 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 	case im.batch != nil:
 		b := im.batch
 		im.batch = nil
+		im.discount()
 		entry, err := recordsEntry(summaryData(opt.Origin, im.names, sum, im.content.Sum()), []string{opt.By})
 		if err != nil {
 			b.Rollback()
@@ -312,13 +356,14 @@ func importWith(ctx context.Context, st store.Store, c *Committer, opt Options, 
 			return nil, err
 		}
 	case len(im.held) > 0:
-		res, err := c.submit(ctx, &request{parts: im.held, docs: opt.Docs, origin: opt.Origin, by: opt.By, sources: im.names})
+		res, err := c.submit(ctx, &request{parts: im.held, docs: opt.Docs, origin: opt.Origin, by: opt.By, sources: im.names, unrepeat: im.unrepeat})
 		if err != nil {
 			return nil, err
 		}
 		for i, p := range im.held {
 			im.counted(p.kind, res[i])
 		}
+		im.discount()
 	}
 	sum.Skipped, sum.Unlisted = im.errs, im.unlisted
 	sum.Seconds = time.Since(start).Seconds()
@@ -362,6 +407,39 @@ type importer struct {
 	// for the batch's ledger entry.
 	names   []string
 	content ContentHash
+	// keys, when set, are the keys of the import's records so far (nil
+	// for ImportEntries, whose records have no lines). A record's line is
+	// import-wide: its file's base (files) plus its line in the file, so
+	// that one uint32 says where it was; top is the highest so far.
+	keys  *keySet
+	files []fileLines
+	top   uint32
+	cands []uint32
+	// suspects are buffered records whose key's fingerprint an earlier
+	// chunk's record had; flush asks the batch whether it wrote their
+	// keys before writing them.
+	suspects []suspect
+	// unrepeat is, per kind, what the store counted of the repeats: each
+	// as replaced or unchanged against the record before it, which the
+	// summary counts as repeated instead (discount).
+	unrepeat map[domain.Kind]*store.WriteResult
+}
+
+// fileLines is where an input's lines start among the import's.
+type fileLines struct {
+	name string
+	base uint32
+}
+
+type suspect struct {
+	kind domain.Kind
+	key  domain.Key
+	hash string
+	line uint32
+	fp   uint64
+	// earlier are the lines before the buffer whose records had the
+	// key's fingerprint.
+	earlier []uint32
 }
 
 // invalid counts one invalid record and lists its problems (a record with
@@ -387,7 +465,162 @@ func (im *importer) add(r domain.Record, raw [32]byte) error {
 		return err
 	}
 	im.sum.money(r)
-	return im.addItem(r.Kind(), it)
+	return im.addItem(r.Kind(), it, 0)
+}
+
+// addAt is addItem of the record at line of the current input, told
+// apart when its key repeats an earlier record's of the import.
+func (im *importer) addAt(line int, kind domain.Kind, it store.Item) error {
+	if im.keys != nil && im.writing() {
+		g := uint64(im.files[len(im.files)-1].base) + uint64(line)
+		if g >= uint64(tombstone) {
+			// Past four billion lines a line no longer fits a slot:
+			// repeats go uncounted rather than misplaced.
+			im.keys = nil
+		} else {
+			im.top = max(im.top, uint32(g))
+			im.track(uint32(g), kind, it)
+			return im.addItem(kind, it, uint32(g))
+		}
+	}
+	return im.addItem(kind, it, 0)
+}
+
+// track looks for an earlier record of it's key among the keys seen: one
+// still buffered is compared at once; one already handed to the batch is
+// left for flush to ask the batch about (suspects, confirm). A
+// fingerprint shared with another key costs that comparison or question.
+func (im *importer) track(line uint32, kind domain.Kind, it store.Item) {
+	ks := im.keys
+	fp := ks.fingerprint(it.Key)
+	im.cands = ks.candidates(fp, im.cands[:0])
+	if len(im.cands) == 0 {
+		ks.add(fp, line)
+		return
+	}
+	var earlier []uint32
+	first := ^uint32(0)
+	if len(im.buf.lines) > 0 {
+		first = im.buf.lines[0]
+	}
+	for _, c := range im.cands {
+		if c < first {
+			earlier = append(earlier, c)
+			continue
+		}
+		if j, ok := slices.BinarySearch(im.buf.lines, c); ok && im.buf.items[j].Key == it.Key {
+			ks.move(fp, c, line)
+			im.repeat(kind, line, c, it.Key, im.buf.items[j].Hash == it.Hash)
+			return
+		}
+	}
+	ks.add(fp, line)
+	if _, ok := im.batch.(batchKeys); ok && len(earlier) > 0 {
+		im.suspects = append(im.suspects, suspect{kind: kind, key: it.Key, hash: it.Hash, line: line, fp: fp, earlier: earlier})
+	}
+}
+
+// batchKeys is a batch that can tell, for each key, the hash of the record
+// it holds under the key ("" for none), its own writes included: how an
+// import confirms that a record repeats one of its earlier chunks'. A
+// batch without it (none of Candor's stores) leaves such repeats counted
+// as the store counts them.
+type batchKeys interface {
+	KeyHashes(ctx context.Context, keys []domain.Key) ([]string, error)
+}
+
+// confirm asks the batch about the suspects, once the chunk before them
+// is written and before they are. A key the batch does not hold came
+// nowhere earlier in the import: the match was another key's fingerprint.
+// A key it holds is taken as a repeat — it may have been stored before
+// the import, and an earlier record the same as the stored one leaves no
+// trace in the batch, so here a repeat rests on the 64-bit fingerprint
+// alone: two keys of a million share one about once in 3·10^7 imports.
+// Either way the record the batch holds is the one a repeat replaces.
+func (im *importer) confirm() error {
+	if len(im.suspects) == 0 {
+		return nil
+	}
+	keys := make([]domain.Key, len(im.suspects))
+	for i, s := range im.suspects {
+		keys[i] = s.key
+	}
+	hashes, err := im.batch.(batchKeys).KeyHashes(im.ctx, keys)
+	if err != nil {
+		return err
+	}
+	for i, s := range im.suspects {
+		if hashes[i] == "" {
+			continue // another key's fingerprint: s is its key's first record
+		}
+		var earlier uint32
+		if len(s.earlier) == 1 {
+			// The key's record before it has the only earlier slot of
+			// the fingerprint; s's slot stands for the key from now.
+			earlier = s.earlier[0]
+			im.keys.retire(s.fp, earlier)
+		}
+		im.repeat(s.kind, s.line, earlier, s.key, hashes[i] == s.hash)
+	}
+	im.suspects = im.suspects[:0]
+	return nil
+}
+
+// repeat counts the record at line as repeating the key of the record at
+// earlier (0: not told); same says the two have one hash, so that the
+// store counts the repeat unchanged, not replaced.
+func (im *importer) repeat(kind domain.Kind, line, earlier uint32, key domain.Key, same bool) {
+	im.sum.Repeated++
+	im.sum.ByKind[kind].Repeated++
+	if im.unrepeat == nil {
+		im.unrepeat = map[domain.Kind]*store.WriteResult{}
+	}
+	u := im.unrepeat[kind]
+	if u == nil {
+		u = &store.WriteResult{}
+		im.unrepeat[kind] = u
+	}
+	if same {
+		u.Unchanged++
+	} else {
+		u.Replaced++
+	}
+	r := Repeat{Key: key, at: line}
+	r.File, r.Line = im.where(line)
+	if earlier > 0 {
+		r.EarlierFile, r.EarlierLine = im.where(earlier)
+	}
+	// Suspects are confirmed at flush, after later repeats found in the
+	// buffer: the first few are kept by line.
+	rs := &im.sum.Repeats
+	if len(*rs) == maxRepeats && line > (*rs)[maxRepeats-1].at {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(*rs, line, func(r Repeat, l uint32) int { return cmp.Compare(r.at, l) })
+	*rs = slices.Insert(*rs, i, r)
+	if len(*rs) > maxRepeats {
+		*rs = (*rs)[:maxRepeats]
+	}
+}
+
+// where is the file and line of an import-wide line.
+func (im *importer) where(g uint32) (string, int) {
+	i := len(im.files) - 1
+	for i > 0 && im.files[i].base >= g {
+		i--
+	}
+	return im.files[i].name, int(g - im.files[i].base)
+}
+
+// discount takes the repeats out of the store's counts (Summary.Repeated).
+func (im *importer) discount() {
+	for k, u := range im.unrepeat {
+		ks := im.sum.ByKind[k]
+		ks.Replaced -= u.Replaced
+		ks.Unchanged -= u.Unchanged
+		im.sum.Replaced -= u.Replaced
+		im.sum.Unchanged -= u.Unchanged
+	}
 }
 
 // Canonical returns the record's stored form and its hash. The hash is of
@@ -415,7 +648,9 @@ func item(r domain.Record, raw [32]byte) (store.Item, error) {
 	return store.Item{Key: domain.KeyOf(r), EventTime: r.EventTime(), Hash: hex.EncodeToString(hash[:]), RawHash: hex.EncodeToString(raw[:]), Body: body}, nil
 }
 
-func (im *importer) addItem(kind domain.Kind, it store.Item) error {
+// addItem buffers it; line is its import-wide line when the import tracks
+// its keys (addAt).
+func (im *importer) addItem(kind domain.Kind, it store.Item, line uint32) error {
 	im.sum.Records++
 	ks := im.sum.ByKind[kind]
 	if ks == nil {
@@ -428,6 +663,9 @@ func (im *importer) addItem(kind domain.Kind, it store.Item) error {
 	}
 	im.buf.items = append(im.buf.items, it)
 	im.buf.kinds = append(im.buf.kinds, kind)
+	if im.keys != nil {
+		im.buf.lines = append(im.buf.lines, line)
+	}
 	if n := len(im.buf.items); n >= chunkSize && (im.batch == nil || n >= im.stream) {
 		return im.flush(false)
 	}
@@ -491,7 +729,7 @@ func (im *importer) counted(k domain.Kind, res store.WriteResult) {
 // input, when a committer may take them instead.
 func (im *importer) flush(final bool) error {
 	items, kinds := im.buf.items, im.buf.kinds
-	im.buf.items, im.buf.kinds = im.buf.items[:0], im.buf.kinds[:0]
+	im.buf.items, im.buf.kinds, im.buf.lines = im.buf.items[:0], im.buf.kinds[:0], im.buf.lines[:0]
 	if len(items) == 0 || !im.writing() {
 		return nil
 	}
@@ -518,6 +756,9 @@ func (im *importer) flush(final bool) error {
 		im.batch = b
 	}
 	if err := im.settle(); err != nil {
+		return err
+	}
+	if err := im.confirm(); err != nil {
 		return err
 	}
 	w := &chunkWrite{parts: parts, done: make(chan struct{})}
@@ -746,7 +987,7 @@ func (im *importer) ndjson(name string, br *bufio.Reader) error {
 				continue
 			}
 			im.sum.money(p.rec)
-			if err := im.addItem(p.rec.Kind(), p.item); err != nil {
+			if err := im.addAt(p.line, p.rec.Kind(), p.item); err != nil {
 				if cerr := im.ctx.Err(); cerr != nil {
 					return cerr // the store saw the cancellation first
 				}
@@ -903,7 +1144,12 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 			im.invalid(lineErrors(name, line, perr)...)
 			return nil
 		}
-		return im.add(rec, RowHash(cols, cells))
+		it, err := item(rec, RowHash(cols, cells))
+		if err != nil {
+			return err
+		}
+		im.sum.money(rec)
+		return im.addAt(line, rec.Kind(), it)
 	}
 	return ReadCSV(im.ctx, name, br, im.opt.MaxLine, header, row, func(e LineError) { im.invalid(e) })
 }
@@ -911,17 +1157,40 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 // FormatSummary renders the import summary for people.
 func FormatSummary(s *Summary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-14s %10s %10s %10s %10s\n", "kind", "records", "inserted", "replaced", "unchanged")
+	// A repeated column only when some record repeated: the other columns
+	// then no longer add up to the records without it.
+	row := func(name string, records int64, r store.WriteResult, repeated int64) {
+		fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d", name, records, r.Inserted, r.Replaced, r.Unchanged)
+		if s.Repeated > 0 {
+			fmt.Fprintf(&b, " %10d", repeated)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "%-14s %10s %10s %10s %10s", "kind", "records", "inserted", "replaced", "unchanged")
+	if s.Repeated > 0 {
+		fmt.Fprintf(&b, " %10s", "repeated")
+	}
+	b.WriteString("\n")
 	for _, k := range s.Kinds() {
 		ks := s.ByKind[k]
-		fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d\n", k, ks.Records, ks.Inserted, ks.Replaced, ks.Unchanged)
+		row(string(k), ks.Records, ks.WriteResult, ks.Repeated)
 	}
-	fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d\n", "total", s.Records, s.Inserted, s.Replaced, s.Unchanged)
+	row("total", s.Records, s.WriteResult, s.Repeated)
 	fmt.Fprintf(&b, "%.2f s, %.0f records/s", s.Seconds, s.PerSecond)
 	if s.Invalid > 0 {
 		b.WriteString("; " + plural.Count(s.Invalid, "invalid record") + " skipped:")
 		writeProblems(&b, s.Skipped, s.Unlisted)
 	}
 	b.WriteString("\n")
+	if s.Repeated > 0 {
+		b.WriteString(plural.Count(s.Repeated, "record") + " repeated an earlier record's key (kind, source, id) in this import; the last of each is stored:")
+		for _, r := range s.Repeats {
+			b.WriteString("\n  " + r.String())
+		}
+		if n := s.Repeated - int64(len(s.Repeats)); n > 0 {
+			b.WriteString("\n  … and " + plural.Count(n, "more repeat"))
+		}
+		b.WriteString("\n")
+	}
 	return b.String()
 }

@@ -42,6 +42,8 @@ type Counts struct {
 	Inserted  int64 `json:"inserted"`
 	Replaced  int64 `json:"replaced"`
 	Unchanged int64 `json:"unchanged"`
+	// Repeated is ingest.Summary's; absent when none.
+	Repeated int64 `json:"repeated,omitempty"`
 }
 
 func countsOf(records int64, r store.WriteResult) Counts {
@@ -53,6 +55,7 @@ func (c *Counts) add(o Counts) {
 	c.Inserted += o.Inserted
 	c.Replaced += o.Replaced
 	c.Unchanged += o.Unchanged
+	c.Repeated += o.Repeated
 }
 
 // ContentHash accumulates RecordsData.ContentSHA256 (and the same hash of
@@ -105,6 +108,7 @@ func summaryData(origin string, sources []string, sum *Summary, content string) 
 	d := RecordsData{Origin: origin, Sources: sources, Kinds: map[domain.Kind]Counts{}, ContentSHA256: content}
 	for k, ks := range sum.ByKind {
 		c := countsOf(ks.Records, ks.WriteResult)
+		c.Repeated = ks.Repeated
 		d.Kinds[k] = c
 		d.Counts.add(c)
 	}

@@ -594,6 +594,47 @@ func (b *batch) fixedFound(row pgx.Row, fixed []store.Item) error {
 	return &store.ChangedError{Key: fixed[ord-1].Key, InBatch: seq >= b.first, Seq: seq, IngestedAt: time.Unix(0, ing).UTC()}
 }
 
+// keyHashesSQL is the hashes of the records under the keys given, by
+// their ordinal.
+const keyHashesSQL = `SELECT s.ord, r.hash
+	FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS s(kind, source, id, ord)
+	JOIN records r ON r.kind = s.kind COLLATE "C" AND r.source = s.source COLLATE "C" AND r.id = s.id COLLATE "C"`
+
+// KeyHashes says, per key, the hash of the record the batch holds under
+// it ("" for none), its own writes included, in one round trip: an
+// import tells by it a record that repeats one of its earlier chunks'
+// (ingest's keySet).
+func (b *batch) KeyHashes(ctx context.Context, keys []domain.Key) ([]string, error) {
+	if b.done {
+		return nil, errors.New("batch already ended")
+	}
+	out := make([]string, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	if err := b.ensureOpen(ctx); err != nil {
+		return nil, err
+	}
+	kinds, sources, ids := make([]string, len(keys)), make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		kinds[i], sources[i], ids[i] = string(k.Kind), k.Source, k.ID
+	}
+	rows, err := b.tx.Query(ctx, keyHashesSQL, kinds, sources, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ord int64
+		var hash string
+		if err := rows.Scan(&ord, &hash); err != nil {
+			return nil, err
+		}
+		out[ord-1] = hash
+	}
+	return out, rows.Err()
+}
+
 // checkFixed refuses the first fixed item of items (store.Item.Fixed)
 // stored, or earlier in items, with another hash. The transaction is
 // open, so the writer lock is held.

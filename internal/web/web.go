@@ -681,9 +681,16 @@ func checkJSONBody(rt Route, r *http.Request) error {
 func ImportSummary(sum *ingest.Summary) map[string]any {
 	byKind := map[domain.Kind]map[string]int64{}
 	for k, ks := range sum.ByKind {
-		byKind[k] = map[string]int64{"records": ks.Records, "inserted": ks.Inserted, "replaced": ks.Replaced, "unchanged": ks.Unchanged}
+		byKind[k] = map[string]int64{"records": ks.Records, "inserted": ks.Inserted, "replaced": ks.Replaced, "unchanged": ks.Unchanged, "repeated": ks.Repeated}
 	}
-	out := map[string]any{"records": sum.Records, "inserted": sum.Inserted, "replaced": sum.Replaced, "unchanged": sum.Unchanged, "by_kind": byKind}
+	out := map[string]any{"records": sum.Records, "inserted": sum.Inserted, "replaced": sum.Replaced, "unchanged": sum.Unchanged, "repeated": sum.Repeated, "by_kind": byKind}
+	if len(sum.Repeats) > 0 {
+		repeats := make([]repeatOut, len(sum.Repeats))
+		for i, r := range sum.Repeats {
+			repeats[i] = repeatOut{Kind: r.Key.Kind, Source: r.Key.Source, ID: r.Key.ID, File: r.File, Line: r.Line, EarlierFile: r.EarlierFile, EarlierLine: r.EarlierLine}
+		}
+		out["repeats"] = repeats
+	}
 	if sum.Invalid > 0 {
 		var skipped []lineErr
 		for _, l := range sum.Skipped {
@@ -693,6 +700,18 @@ func ImportSummary(sum *ingest.Summary) map[string]any {
 		out["skipped"] = skipped
 	}
 	return out
+}
+
+// repeatOut is a record repeating an earlier one's key in an import
+// (ingest.Repeat): the first few are named, all are counted.
+type repeatOut struct {
+	Kind        domain.Kind `json:"kind"`
+	Source      string      `json:"source"`
+	ID          string      `json:"id"`
+	File        string      `json:"file"`
+	Line        int         `json:"line"`
+	EarlierFile string      `json:"earlier_file,omitempty"`
+	EarlierLine int         `json:"earlier_line,omitempty"`
 }
 
 // canSeeMetric is nil when the metric exists and the principal may see its

@@ -407,6 +407,14 @@ func TestPostRecords(t *testing.T) {
 	if got := e.lastSeq(t); got != seq {
 		t.Errorf("re-posting identical records changed the store: seq %d → %d", seq, got)
 	}
+	// d5 twice in one body: the second is counted as repeated, named by
+	// both lines, and not as unchanged.
+	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: d5 + "\n" + d5 + "\n", status: 200,
+		fields: map[string]string{"records": "2", "unchanged": "1", "repeated": "1", "by_kind.deployment.repeated": "1",
+			"repeats.0.file": "body", "repeats.0.line": "2", "repeats.0.earlier_line": "1", "repeats.0.kind": "deployment", "repeats.0.id": "d5"}})
+	if got := e.lastSeq(t); got != seq {
+		t.Errorf("re-posting d5 twice changed the store: seq %d → %d", seq, got)
+	}
 	// A changed record replaces the old one: d6 failed after all.
 	e.run(t, scenario{method: "POST", url: "/api/v1/records", body: strings.Replace(d6, `"success"`, `"failure"`, 1), status: 200,
 		fields: map[string]string{"inserted": "0", "replaced": "1"}})

@@ -139,6 +139,12 @@ type ArgoCD struct {
 type PagerDuty struct {
 	Secret    string `yaml:"secret"`
 	Incidents `yaml:",inline"`
+	// Categories gives the category of the incidents of a PagerDuty
+	// service (its id or name, as services reads them): PagerDuty's
+	// incidents carry none, and security incidents (SPEC §3) count only
+	// category security — a security team's service is how an account
+	// tells them apart.
+	Categories map[string]string `yaml:"categories"`
 	// Sync pulls incidents from the REST API.
 	Sync PagerDutySync `yaml:"sync"`
 }

@@ -96,6 +96,7 @@ func (cfg PagerDuty) update(data *pdIncident, occurred when) incidentUpdate {
 	inc := &domain.Incident{
 		Meta:        domain.Meta{ID: data.ID},
 		Service:     cfg.service(data.Service.Summary, data.Service.ID, data.Service.Summary),
+		Category:    cfg.category(data.Service.ID, data.Service.Summary),
 		OpenedAt:    firstTime(data.CreatedAt, occurred).Time,
 		Fingerprint: data.IncidentKey,
 		URL:         data.HTMLURL,
@@ -126,4 +127,16 @@ func pagerdutyCurrent(cfg PagerDuty, data *pdIncident) (incidentUpdate, error) {
 		u.reopen = true
 	}
 	return u, nil
+}
+
+// category is the configured category of a PagerDuty service, by its id
+// or else its name ("" when neither is mapped), lower-cased as the
+// other sources' are.
+func (cfg PagerDuty) category(id, name string) string {
+	for _, k := range []string{id, name} {
+		if c, ok := cfg.Categories[k]; ok && k != "" {
+			return strings.ToLower(strings.TrimSpace(c))
+		}
+	}
+	return ""
 }

@@ -93,6 +93,17 @@ func TestPagerDutyIncidentLifecycle(t *testing.T) {
 		t.Fatalf("reopened incident still resolved at %v", inc.ResolvedAt)
 	}
 
+	// A category mapped to the incident's PagerDuty service (its id, or
+	// its name) gives its category: PagerDuty's incidents carry none, and
+	// security incidents count only category security.
+	for _, cats := range []map[string]string{{"PA2P440": "Security"}, {"pig208": "security"}} {
+		e = pdEnv(t, PagerDuty{Categories: cats})
+		e.pdPost(triggered).want(t, http.StatusOK, store.DeliveryAccepted)
+		if inc := e.record(domain.KindIncident, "pagerduty", "PFQZPSY").(*domain.Incident); inc.Category != "security" {
+			t.Errorf("categories %v: category %q, want security", cats, inc.Category)
+		}
+	}
+
 	// A resolution seen before its incident: opened no later than it was
 	// resolved; the trigger arriving afterwards moves the opening back.
 	e = pdEnv(t, PagerDuty{})

@@ -1,7 +1,6 @@
 package scorecard
 
 import (
-	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
@@ -20,9 +19,9 @@ type spanWords struct {
 	// page is that line's words, for a value shown with window (its
 	// text, "30d"; w its length when it parses) as of at.
 	page func(window string, w time.Duration, ok bool, at time.Time) string
-	// trend captions the 12-week trend: what each point and the figure
-	// above it cover.
-	trend func(window string) string
+	// trend captions the 12-week trend: what each point and figure (the
+	// page's "the figure above", a card's "the figure beside it") cover.
+	trend func(window, figure string) string
 	// week is what a digest's line, a value over the week to its end
 	// (computed with window, "7d"), covers.
 	week func(window string) string
@@ -42,8 +41,8 @@ var spans = map[string]spanWords{
 			}
 			return window + " ending " + stamp(at)
 		},
-		trend: func(window string) string {
-			return "each point one week's value; the figure above covers " + catalog.SpanWords(window)
+		trend: func(window, figure string) string {
+			return "each point one week's value; " + figure + " covers " + catalog.SpanWords(window)
 		},
 		week:   func(window string) string { return "over the last " + catalog.SpanWords(window) },
 		column: func(window string) string { return window },
@@ -53,8 +52,8 @@ var spans = map[string]spanWords{
 		page: func(window string, _ time.Duration, _ bool, at time.Time) string {
 			return "the state at " + stamp(at) + " (the trend compares it with the state " + window + " before)"
 		},
-		trend: func(string) string {
-			return "each point the state at its week's end; the figure above is the state at the page's time"
+		trend: func(_, figure string) string {
+			return "each point the state at its week's end; " + figure + " is the state at the page's time"
 		},
 		week:   func(string) string { return "at the week's end" },
 		column: func(string) string { return "state at the end" },
@@ -64,8 +63,8 @@ var spans = map[string]spanWords{
 		page: func(_ string, _ time.Duration, _ bool, at time.Time) string {
 			return "the customers active on " + at.UTC().AddDate(0, 0, -365).Format("2 Jan 2006") + ": their recurring revenue then and at " + stamp(at)
 		},
-		trend: func(string) string {
-			return "each point the cohort of a year before its week's end; the figure above, the cohort of a year before the page's time"
+		trend: func(_, figure string) string {
+			return "each point the cohort of a year before its week's end; " + figure + ", the cohort of a year before the page's time"
 		},
 		week:   func(string) string { return "for the customers active a year before the week's end" },
 		column: func(string) string { return "365d cohort" },
@@ -75,8 +74,8 @@ var spans = map[string]spanWords{
 		page: func(_ string, _ time.Duration, _ bool, at time.Time) string {
 			return "the quota period holding " + stamp(at) + ", up to then"
 		},
-		trend: func(string) string {
-			return "each point the quota period holding its week's end, up to then; the figure above, the period holding the page's time"
+		trend: func(_, figure string) string {
+			return "each point the quota period holding its week's end, up to then; " + figure + ", the period holding the page's time"
 		},
 		week:   func(string) string { return "over the quota period to the week's end" },
 		column: func(string) string { return "quota period" },
@@ -86,8 +85,8 @@ var spans = map[string]spanWords{
 		page: func(window string, _ time.Duration, _ bool, at time.Time) string {
 			return "the leads created over " + catalog.SpanWords(window) + " ending a maturation lag before " + stamp(at) + ", followed to then"
 		},
-		trend: func(window string) string {
-			return "each point the leads created in one week a maturation lag before its end; the figure above, those created over " + catalog.SpanWords(window)
+		trend: func(window, figure string) string {
+			return "each point the leads created in one week a maturation lag before its end; " + figure + ", those created over " + catalog.SpanWords(window)
 		},
 		week:   func(string) string { return "for the leads created in a week a maturation lag before" },
 		column: func(window string) string { return window + " cohort of leads" },
@@ -101,8 +100,8 @@ var spans = map[string]spanWords{
 			}
 			return words
 		},
-		trend: func(string) string {
-			return "each point the 90 days to its week's end; the figure above, the 90 days to the page's time"
+		trend: func(_, figure string) string {
+			return "each point the 90 days to its week's end; " + figure + ", the 90 days to the page's time"
 		},
 		week:   func(string) string { return "over the 90 days to the week's end" },
 		column: func(string) string { return "90d" },
@@ -116,8 +115,8 @@ var spans = map[string]spanWords{
 			}
 			return "the 90 days before " + stamp(at.Add(-w)) + ", where the " + window + " window starts"
 		},
-		trend: func(string) string {
-			return "each point the 90 days before its week; the figure above, the 90 days before the window's start"
+		trend: func(_, figure string) string {
+			return "each point the 90 days before its week; " + figure + ", the 90 days before the window's start"
 		},
 		week:   func(window string) string { return "over the 90 days before the last " + catalog.SpanWords(window) },
 		column: func(string) string { return "90d before it" },
@@ -162,7 +161,7 @@ func (d *MetricDetail) Covers() (label, words string) {
 // window metric's point is its week's value beside a figure over the
 // window; a state's point is the state at its week's end, as the figure
 // is the state at as_of (not "covers 30 days", which it does not).
-func TrendCovers(span, window string) string { return wordsOf(span).trend(window) }
+func TrendCovers(span, window string) string { return wordsOf(span).trend(window, "the figure above") }
 
 // WeekCovers says what a digest's value over the week to its end,
 // computed with window ("7d"), covers: every span says it (a digest's
@@ -289,5 +288,5 @@ func PeriodJustBegun(window string, asOf time.Time, d metrics.Detail) string {
 // the 90 days to it — where the scorecard had said "one week's value" of
 // every metric's points.
 func (c *Card) SeriesCovers() string {
-	return strings.Replace(TrendCovers(c.span, c.Window), "the figure above", "the figure beside it", 1)
+	return wordsOf(c.span).trend(c.Window, "the figure beside it")
 }

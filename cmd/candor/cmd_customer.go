@@ -152,7 +152,7 @@ func writeCustomerText(w io.Writer, c *customer.Customer) error {
 	}
 	fmt.Fprintf(w, "Customer %s as of %s", c.Name, c.AsOf.UTC().Format(time.RFC3339))
 	if c.Segment != "" {
-		fmt.Fprintf(w, " (segment %s, %s)", c.Segment, segmentFrom(c.SegmentFrom))
+		fmt.Fprintf(w, " (segment %s, %s)", c.Segment, c.SegmentWords())
 	}
 	fmt.Fprintln(w)
 	if c.MRR != nil {
@@ -301,13 +301,4 @@ func writeCustomersList(w io.Writer, l customer.List, atRisk bool) error {
 		}
 	}
 	return nil
-}
-
-// segmentFrom says where a customer's segment was read: what it bought
-// says it before what a ticket's sender filled in (customer.Of).
-func segmentFrom(from string) string {
-	if from == "subscription" {
-		return "its subscription's"
-	}
-	return "its newest ticket's"
 }

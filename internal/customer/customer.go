@@ -406,3 +406,13 @@ func mrrAt(subs []metrics.CustomerSubscription, t time.Time) MRRPoint {
 
 // round2 rounds to the cent, so a sum of float amounts compares as money.
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// SegmentWords says where Segment was read — what the customer bought
+// says it before what a ticket's sender filled in — as the page and
+// `candor customer` put it beside the segment.
+func (c *Customer) SegmentWords() string {
+	if c.SegmentFrom == "subscription" {
+		return "its subscription's"
+	}
+	return "its newest ticket's"
+}

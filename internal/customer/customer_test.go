@@ -53,13 +53,13 @@ func TestCustomerPage(t *testing.T) {
 	if w := c.Tickets[0].SLAWords; w != "breached: open 19 days past due" {
 		t.Errorf("open past due says %q", w)
 	}
-	if c.Segment != "enterprise" || c.SegmentFrom != "ticket" {
+	if c.Segment != "enterprise" || c.SegmentFrom != "ticket" || c.SegmentWords() != "its newest ticket's" {
 		t.Errorf("segment = %q, want the newest ticket's", c.Segment)
 	}
 	// A subscription's segment says it before any ticket's: the active
 	// one's over an ended one's, whatever their tickets say.
 	recs.Subscriptions[0].Segment, recs.Subscriptions[1].Segment = "smb", "mid-market"
-	if c, _ := Of("acme", recs, 30*Day, Options{}, resolve); c.Segment != "mid-market" || c.SegmentFrom != "subscription" || c.Subscriptions[0].Segment != "mid-market" {
+	if c, _ := Of("acme", recs, 30*Day, Options{}, resolve); c.Segment != "mid-market" || c.SegmentFrom != "subscription" || c.SegmentWords() != "its subscription's" || c.Subscriptions[0].Segment != "mid-market" {
 		t.Errorf("segment = %q (%+v), want the active subscription's", c.Segment, c.Subscriptions)
 	}
 	recs.Subscriptions[1].Segment = ""

@@ -3,7 +3,6 @@ package connect
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -79,7 +78,7 @@ func parseAlertmanager(cfg Alertmanager, in *input) (*parsed, error) {
 			Severity:    cfg.severity(alertmanagerSeverity, a.Labels[sevLabel]),
 			OpenedAt:    a.StartsAt.Time,
 			Origin:      "monitoring",
-			Category:    strings.ToLower(strings.TrimSpace(a.Labels[catLabel])),
+			Category:    incidentCategory(a.Labels[catLabel]),
 			Fingerprint: fp,
 			URL:         a.GeneratorURL,
 		}

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/candor/candor/internal/domain"
@@ -119,3 +120,8 @@ func incidents(id, event string, ups ...incidentUpdate) *parsed {
 		return out, nil
 	}}
 }
+
+// incidentCategory is an incident category as a sender's label, tag or
+// mapping gives it, in the one spelling every source records (a label's
+// "Security" and a tag's "security" are one category on a breakdown).
+func incidentCategory(v string) string { return strings.ToLower(strings.TrimSpace(v)) }

@@ -61,7 +61,7 @@ func parseOpsgenie(cfg Opsgenie, in *input) (*parsed, error) {
 			tagged = v
 		}
 		if v, ok := strings.CutPrefix(t, "category:"); ok && category == "" {
-			category = strings.ToLower(strings.TrimSpace(v))
+			category = incidentCategory(v)
 		}
 	}
 	inc := &domain.Incident{

@@ -130,12 +130,11 @@ func pagerdutyCurrent(cfg PagerDuty, data *pdIncident) (incidentUpdate, error) {
 }
 
 // category is the configured category of a PagerDuty service, by its id
-// or else its name ("" when neither is mapped), lower-cased as the
-// other sources' are.
+// or else its name ("" when neither is mapped).
 func (cfg PagerDuty) category(id, name string) string {
 	for _, k := range []string{id, name} {
 		if c, ok := cfg.Categories[k]; ok && k != "" {
-			return strings.ToLower(strings.TrimSpace(c))
+			return incidentCategory(c)
 		}
 	}
 	return ""

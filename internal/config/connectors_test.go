@@ -22,6 +22,8 @@ connectors:
     severity: {Urgent: P0}
   alertmanager:
     service_labels: [app]
+  cdevents:
+    category_field: incident_category
   stripe:
     customer_metadata: account_id
 `)
@@ -38,6 +40,9 @@ connectors:
 	}
 	if cc.Jira.IssueTypes["Problem"] != "ticket" || cc.Jira.Severity["Urgent"] != "P0" || cc.Alertmanager.ServiceLabels[0] != "app" || cc.Stripe.CustomerMetadata != "account_id" {
 		t.Errorf("rules %+v %+v %+v", cc.Jira, cc.Alertmanager, cc.Stripe)
+	}
+	if cc.CDEvents.CategoryField != "incident_category" {
+		t.Errorf("cdevents category_field %q, want incident_category", cc.CDEvents.CategoryField)
 	}
 	if d, _ := cc.Retention(); d != 7*24*time.Hour {
 		t.Errorf("retention %v, want 7d", d)
@@ -60,6 +65,9 @@ func TestConnectorsRefused(t *testing.T) {
 		{"issue type", "connectors: {jira: {issue_types: {Bug: defect}}}\n", "connectors.jira.issue_types.Bug"},
 		{"retention", "connectors: {payload_retention: forever}\n", "connectors.payload_retention"},
 		{"deploy job", "connectors: {jenkins: {deploy_jobs: {deploy: {service: x}}}}\n", "connectors.jenkins.deploy_jobs.deploy.environment"},
+		{"blank category_field", "connectors: {cdevents: {category_field: \" \"}}\n", "connectors.cdevents.category_field: blank"},
+		{"category_field path", "connectors: {cdevents: {category_field: incident.category}}\n", `connectors.cdevents.category_field: "incident.category" is a path`},
+		{"category_field under incidents", "connectors: {cdevents: {incidents: {category_field: kind}}}\n", `"category_field"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Load(write(t, c.file), env(nil))

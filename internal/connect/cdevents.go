@@ -1,10 +1,12 @@
 package connect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -96,6 +98,10 @@ type cdEvent struct {
 			TicketURI string `json:"ticketURI"`
 		} `json:"content"`
 	} `json:"subject"`
+	// CustomData is the sender's own data: an object (JSON, the
+	// default customDataContentType) or a base64 string of other
+	// content. An incident's category is one of its members.
+	CustomData json.RawMessage `json:"customData"`
 }
 
 type cdRef struct {
@@ -296,14 +302,26 @@ func mapCDEvent(cfg CDEvents, ev *cdEvent, event string) (cdPart, error) {
 		if content.Service != nil {
 			service = content.Service.ID
 		}
-		inc := &domain.Incident{Meta: domain.Meta{ID: subjectKey}, Service: cfg.Incidents.service(service, service), OpenedAt: at, URL: content.TicketURI}
+		category, member, err := cdCategory(ev.CustomData, cfg.categoryField())
+		if err != nil {
+			return cdPart{event: event}, err
+		}
+		inc := &domain.Incident{Meta: domain.Meta{ID: subjectKey}, Service: cfg.Incidents.service(service, service), OpenedAt: at, URL: content.TicketURI,
+			Category: category}
 		switch event {
 		case "incident.detected":
 			inc.DetectedAt, inc.Origin = at, "monitoring"
 		case "incident.resolved":
 			inc.ResolvedAt = at
 		}
-		return cdPart{event: event, incident: &incidentUpdate{inc: inc, severityFallback: cfg.Incidents.severity(nil)}, from: incidentFrom}, nil
+		from := incidentFrom
+		if category != "" {
+			// This event names the category (an event naming none keeps
+			// the one an earlier event of the incident named: merge).
+			from = maps.Clone(incidentFrom)
+			from["category"] = member
+		}
+		return cdPart{event: event, incident: &incidentUpdate{inc: inc, severityFallback: cfg.Incidents.severity(nil)}, from: from}, nil
 	case "pipelinerun.finished":
 		target, ok := cfg.DeployPipelines[content.PipelineName]
 		if !ok {
@@ -341,6 +359,32 @@ var (
 	pipelineRunServiceSetFrom = map[string]string{"id": "subject.id", "finished_at": "context.timestamp",
 		"status": "subject.content.outcome", "version": "subject.content.artifactId"}
 )
+
+// cdCategory is the incident category the member of customData names
+// (field, the payload's field it is: "customData.category"): none when
+// customData is not an object (absent, or a base64 string of other
+// content) or has no such member or a null one. A member that is not a
+// string is refused, naming it.
+func cdCategory(custom json.RawMessage, member string) (category, field string, err error) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(custom, &m) != nil {
+		return "", "", nil
+	}
+	raw, ok := m[member]
+	field = "customData." + member
+	if !ok || string(bytes.TrimSpace(raw)) == "null" {
+		return "", field, nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return "", field, rejectField(field, "cannot be read: %v", err)
+		}
+		return "", field, rejectField(field, "is %s, want a string (the incident's category; connectors.cdevents.category_field names the member)", jsonValueWords(te.Value))
+	}
+	return incidentCategory(v), field, nil
+}
 
 // artifactVersion is the version of a package URL
 // ("pkg:oci/myapp@sha256%3A0b31…" → "sha256:0b31…").

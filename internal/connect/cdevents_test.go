@@ -346,3 +346,126 @@ func TestCDEventsRecordRefusalNamesThePayloadField(t *testing.T) {
 		t.Fatalf("%d records stored, want none", n)
 	}
 }
+
+// CDEvents have no category, and security incidents count only category
+// security: an incident event's customData member category (or the one
+// category_field names) gives it, through incidentCategory's spelling.
+// The conformance payloads' customData (metric, threshold, value) has no
+// such member; the copies below add one. A later event of the incident
+// naming none keeps it; one naming another changes it.
+func TestCDEventsIncidentCategory(t *testing.T) {
+	const id = "/monitoring/prod1#incident-123"
+	withCategory := func(name, member string, v any) []byte {
+		return edit(t, fixture(t, "cdevents/"+name), func(m map[string]any) {
+			obj(m, "customData")[member] = v // added: the conformance example has none
+		})
+	}
+	category := func(e *env) string {
+		t.Helper()
+		return e.record(domain.KindIncident, "cdevents", id).(*domain.Incident).Category
+	}
+	resolvedLater := func(body []byte) []byte {
+		return edit(t, body, func(m map[string]any) { obj(m, "context")["timestamp"] = "2022-11-11T14:52:20.079Z" })
+	}
+
+	// The real payloads as they are: no category, as before.
+	e := newEnv(t, Config{})
+	e.cdBinary("ce-1", fixture(t, "cdevents/v0.5.1/incident_detected.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := category(e); got != "" {
+		t.Fatalf("a payload without customData.category stored category %q", got)
+	}
+
+	for _, v := range []string{"v0.4.1", "v0.5.1"} {
+		e = newEnv(t, Config{})
+		e.cdBinary("ce-1", withCategory(v+"/incident_detected.json", "category", " Security ")).want(t, http.StatusOK, store.DeliveryAccepted)
+		if got := category(e); got != "security" {
+			t.Fatalf("%s: category %q, want security", v, got)
+		}
+	}
+	// The real resolution, naming no category, keeps it.
+	e.cdBinary("ce-2", resolvedLater(fixture(t, "cdevents/v0.5.1/incident_resolved.json"))).want(t, http.StatusOK, store.DeliveryAccepted)
+	inc := e.record(domain.KindIncident, "cdevents", id).(*domain.Incident)
+	if inc.Category != "security" || !inc.ResolvedAt.Equal(ts("2022-11-11T14:52:20.079Z")) {
+		t.Fatalf("after the resolution: category %q, resolved %v; want security, resolved", inc.Category, inc.ResolvedAt)
+	}
+	// A resolution first, naming the category (in a batch), then the
+	// detection naming none: the category stays.
+	e = newEnv(t, Config{})
+	batch := mustJSON([]any{structured(t, "ce-1", resolvedLater(withCategory("v0.5.1/incident_resolved.json", "category", "security")))})
+	e.post("cdevents", batch, append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...).want(t, http.StatusOK, store.DeliveryAccepted)
+	e.cdBinary("ce-2", fixture(t, "cdevents/v0.5.1/incident_detected.json")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := category(e); got != "security" {
+		t.Fatalf("a detection naming no category after a resolution naming security: %q", got)
+	}
+	// A later event naming another category changes it.
+	e.cdBinary("ce-3", withCategory("v0.5.1/incident_reported.json", "category", "availability")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := category(e); got != "availability" {
+		t.Fatalf("a report naming availability: category %q", got)
+	}
+
+	// category_field names another member; category is then no one's.
+	e = newEnv(t, Config{CDEvents: CDEvents{CategoryField: "kind"}})
+	e.cdBinary("ce-1", withCategory("v0.5.1/incident_detected.json", "category", "availability")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := category(e); got != "" {
+		t.Fatalf("category_field kind: customData.category gave %q", got)
+	}
+	e.cdBinary("ce-2", withCategory("v0.5.1/incident_reported.json", "kind", "SECURITY")).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := category(e); got != "security" {
+		t.Fatalf("category_field kind: category %q, want security", got)
+	}
+
+	// A null member, or customData that is not an object (a base64
+	// string of other content), names none.
+	e = newEnv(t, Config{})
+	e.cdBinary("ce-1", withCategory("v0.5.1/incident_detected.json", "category", nil)).want(t, http.StatusOK, store.DeliveryAccepted)
+	other := edit(t, fixture(t, "cdevents/v0.5.1/incident_reported.json"), func(m map[string]any) {
+		m["customData"], m["customDataContentType"] = "PGNhdGVnb3J5PnNlY3VyaXR5PC9jYXRlZ29yeT4=", "application/xml"
+	})
+	e.cdBinary("ce-2", other).want(t, http.StatusOK, store.DeliveryAccepted)
+	if got := category(e); got != "" {
+		t.Fatalf("a null member and a base64 customData gave category %q", got)
+	}
+}
+
+// A category member that is not a string, or that the record refuses (too
+// long for a name), refuses the event, naming the member — in a batch
+// with the event's index — and stores nothing.
+func TestCDEventsIncidentCategoryRefused(t *testing.T) {
+	withCategory := func(member string, v any) []byte {
+		return edit(t, fixture(t, "cdevents/v0.5.1/incident_detected.json"), func(m map[string]any) {
+			obj(m, "customData")[member] = v // added: the conformance example has none
+		})
+	}
+	for _, c := range []struct {
+		name  string
+		cfg   CDEvents
+		body  []byte
+		batch bool
+		field string
+		says  string
+	}{
+		{"number", CDEvents{}, withCategory("category", 3), false, "customData.category", "customData.category: is a number, want a string (the incident's category"},
+		{"list", CDEvents{}, withCategory("category", []any{"security"}), false, "customData.category", "is an array, want a string"},
+		{"category_field", CDEvents{CategoryField: "kind"}, withCategory("kind", map[string]any{"name": "security"}), false, "customData.kind", "customData.kind: is an object"},
+		{"in a batch", CDEvents{}, withCategory("category", true), true, "[0].data.customData.category", "event 0 of the batch: customData.category: is a bool"},
+		{"too long", CDEvents{}, withCategory("category", strings.Repeat("x", domain.MaxName+1)), false, "customData.category",
+			"field category: is 257 bytes long; an identifier or name is at most 256 bytes (the record's category comes from the payload's customData.category)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, Config{CDEvents: c.cfg})
+			var a answer
+			if c.batch {
+				a = e.post("cdevents", mustJSON([]any{structured(t, "ce-1", c.body)}), append(e.bearer(), "Content-Type", "application/cloudevents-batch+json")...)
+			} else {
+				a = e.cdBinary("ce-1", c.body)
+			}
+			a.want(t, http.StatusBadRequest, store.DeliveryRejected)
+			if msg, _ := a.body["error"].(string); a.body["field"] != c.field || !strings.Contains(msg, c.says) {
+				t.Fatalf("answered %s, want field %s and an error saying %q", a.raw, c.field, c.says)
+			}
+			if n := e.recordCount(); n != 0 {
+				t.Fatalf("%d records stored, want none", n)
+			}
+		})
+	}
+}

@@ -114,7 +114,15 @@ type CDEvents struct {
 	// DeployPipelines names the pipelines whose finished runs are
 	// deployments.
 	DeployPipelines map[string]Target `yaml:"deploy_pipelines"`
+	// CategoryField is the member of an incident event's customData
+	// giving the incident's category (default category): CDEvents have
+	// no category of their own, and security incidents (SPEC §3) count
+	// only those whose category is security.
+	CategoryField string `yaml:"category_field"`
 }
+
+// categoryField is the customData member naming an incident's category.
+func (c CDEvents) categoryField() string { return firstOf(c.CategoryField, "category") }
 
 // Jenkins maps notification-plugin events of finished builds.
 type Jenkins struct {
@@ -299,7 +307,7 @@ func (c Config) Validate() error {
 		c.GitLab.Deploys.check("gitlab"), checkPaths("gitlab", c.GitLab.Paths),
 		oneOf("connectors.gitlab.changes_from", c.GitLab.ChangesFrom, "merge_request", "push"),
 		c.CDEvents.Deploys.check("cdevents"), c.CDEvents.Incidents.check("cdevents.incidents"),
-		targets("connectors.cdevents.deploy_pipelines", c.CDEvents.DeployPipelines),
+		targets("connectors.cdevents.deploy_pipelines", c.CDEvents.DeployPipelines), c.CDEvents.checkCategoryField(),
 		c.Jenkins.Deploys.check("jenkins"), targets("connectors.jenkins.deploy_jobs", c.Jenkins.DeployJobs),
 		c.ArgoCD.Deploys.check("argocd"),
 		c.PagerDuty.Incidents.check("pagerduty"), c.Opsgenie.Incidents.check("opsgenie"),
@@ -367,6 +375,20 @@ func checkPaths(source string, m map[string]map[string]string) error {
 		if err := names("connectors."+source+".paths."+repo, m[repo]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkCategoryField refuses a category_field that names no member
+// customData could have as the setting reads it: a blank one, or a path
+// (customData's own members are read, not nested ones).
+func (c CDEvents) checkCategoryField() error {
+	const key = "connectors.cdevents.category_field"
+	switch f := c.CategoryField; {
+	case f != "" && strings.TrimSpace(f) == "":
+		return fmt.Errorf("%s: blank; leave it out for customData's member category", key)
+	case strings.Contains(f, "."):
+		return fmt.Errorf("%s: %q is a path; it names a member of customData itself (nested members are not read)", key, f)
 	}
 	return nil
 }

@@ -11,11 +11,11 @@ import (
 )
 
 func init() {
-	register(command{name: "evidence", args: "--from DATE --to DATE --out FILE.zip [flags]", help: "write the evidence pack for a period: definitions, KPI snapshots, sampled releases, emergency changes, ledger verification", run: runEvidence})
+	register(command{name: "evidence", args: "--from DATE --to DATE --out FILE.zip [flags]", help: "write the evidence pack for a period: definitions, KPI snapshots, sampled releases, emergency changes, control checks, vulnerabilities past their SLA, ledger verification", run: runEvidence})
 }
 
 func runEvidence(ctx context.Context, env *Env, args []string) error {
-	fs := flags(env, "evidence", "--from DATE --to DATE --out FILE.zip [flags]", "Writes the audit evidence pack for the period [--from, --to) as a zip archive: the definitions and settings in\nforce, the KPI snapshots chained in the period, a sample of production releases with their change requests,\nincidents, rollbacks and post-mortems, release success by service tier, emergency changes and their\nretro-validation, and the ledger verified up to its head as of --to; index.md explains each file. A date --to\nincludes its whole day. The same period over the same ledger head gives the same bytes.")
+	fs := flags(env, "evidence", "--from DATE --to DATE --out FILE.zip [flags]", "Writes the audit evidence pack for the period [--from, --to) as a zip archive: the definitions and settings in\nforce, the KPI snapshots chained in the period, a sample of production releases with their change requests,\nincidents, rollbacks and post-mortems, release success by service tier, emergency changes and their\nretro-validation, the control checks of the period and the controls failing at its end per framework, the\nvulnerabilities past their SLA at its end, and the ledger verified up to its head as of --to; index.md explains each file. A date --to\nincludes its whole day. The same period over the same ledger head gives the same bytes.")
 	var c common
 	c.bind(fs)
 	from := fs.String("from", "", "start of the period, a date (2026-01-01) or an RFC 3339 time")
@@ -53,7 +53,7 @@ func runEvidence(ctx context.Context, env *Env, args []string) error {
 	if sum.Head.Seq == 0 {
 		head = ""
 	}
-	fmt.Fprintf(env.Stdout, "evidence pack %s: %d files; %d of %d releases sampled, %d KPI snapshots; %s%s\n",
-		*out, len(sum.Files), sum.Sampled, sum.Releases, sum.Snapshots, head, sum.Verdict())
+	fmt.Fprintf(env.Stdout, "evidence pack %s: %d files; %d of %d releases sampled, %d KPI snapshots; %s; %s%s\n",
+		*out, len(sum.Files), sum.Sampled, sum.Releases, sum.Snapshots, sum.Security(), head, sum.Verdict())
 	return nil
 }

@@ -35,7 +35,8 @@ func TestEvidencePack(t *testing.T) {
 	packs := []string{filepath.Join(dir, "a.zip"), filepath.Join(dir, "b.zip")}
 	for _, out := range packs {
 		r := mustRun(t, "evidence", "--data", data, "--from", from, "--to", today, "--out", out)
-		if !strings.Contains(r.stdout, "intact") || !strings.Contains(r.stdout, "1 KPI snapshots") {
+		if !strings.Contains(r.stdout, "intact") || !strings.Contains(r.stdout, "1 KPI snapshots") || !strings.Contains(r.stdout, "control checks in the period") ||
+			!strings.Contains(r.stdout, "vulnerabilities past their SLA at the period's end") {
 			t.Errorf("evidence says %q", r.stdout)
 		}
 	}
@@ -107,7 +108,7 @@ func TestEvidencePack(t *testing.T) {
 	if !strings.Contains(index, "Built by Candor `"+image.Build()+"`.") || !strings.Contains(image.Build(), "buildid=") {
 		t.Errorf("index.md does not name the build (%s):\n%.600s", image.Build(), index)
 	}
-	for _, name := range []string{"definitions.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "release_gates.json", "ledger_verification.json"} {
+	for _, name := range []string{"definitions.json", "kpi_snapshots.json", "releases.json", "release_success_by_tier.json", "emergency_changes.json", "release_gates.json", "ledger_verification.json", "controls.json", "vulnerabilities_past_sla.json"} {
 		if files[name] == nil {
 			t.Errorf("the pack has no %s (files %v)", name, names)
 		}
@@ -202,6 +203,34 @@ func TestEvidencePack(t *testing.T) {
 		t.Errorf("emergency_changes.json: %.600s", files["emergency_changes.json"])
 	}
 
+	// The security evidence: the demo's checks of the period with their
+	// evidence URLs, its failing ISO 27001 control, said in the summary.
+	var ctl struct {
+		Checked struct {
+			Checks []struct {
+				Name        string
+				EvidenceURL string `json:"evidence_url"`
+			}
+		} `json:"checked_in_period"`
+		Failing struct {
+			Frameworks []struct {
+				Framework, Status string
+				Failing           []struct{ Control string }
+			}
+		} `json:"failing_at_period_end"`
+	}
+	json.Unmarshal(files["controls.json"], &ctl)
+	isoFailing := false
+	for _, f := range ctl.Failing.Frameworks {
+		isoFailing = isoFailing || f.Framework == "ISO27001" && f.Status == "failed" && len(f.Failing) > 0 && f.Failing[0].Control == "ISO27001-A.8.8"
+	}
+	if len(ctl.Checked.Checks) == 0 || ctl.Checked.Checks[0].Name == "" || !strings.HasPrefix(ctl.Checked.Checks[0].EvidenceURL, "https://grc.acme.example/evidence/") || !isoFailing {
+		t.Errorf("controls.json: %.1200s", files["controls.json"])
+	}
+	if !strings.Contains(index, "Security: ") || !strings.Contains(index, "controls failing at the period's end") {
+		t.Errorf("index.md does not say what the security files hold:\n%.1500s", index)
+	}
+
 	var ver struct {
 		Intact  bool
 		Head    string
@@ -232,6 +261,9 @@ func TestEvidencePack(t *testing.T) {
 	r = mustRun(t, "evidence", "--data", data, "--from", "2020-01-01", "--to", "2020-01-31", "--out", old)
 	if !strings.Contains(r.stdout, "no ledger entries up to the period's end: nothing to verify") || strings.Contains(r.stdout, "intact") {
 		t.Errorf("evidence over an empty ledger says %q", r.stdout)
+	}
+	if !strings.Contains(r.stdout, "; no control data (") || !strings.Contains(r.stdout, "; no vulnerability data (") {
+		t.Errorf("evidence for a period before any record says %q, want no control and no vulnerability data", r.stdout)
 	}
 	oldFiles := unzip(t, old)
 	if !strings.Contains(string(oldFiles["index.md"]), "Verdict: no ledger entries up to the period's end: nothing to verify") {

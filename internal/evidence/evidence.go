@@ -3,8 +3,10 @@
 // settings in force, the KPI snapshots the ledger chained in the period, a
 // sample of production releases with their change requests, incidents,
 // rollbacks and post-mortems, release success by service tier, emergency
-// changes and their retro-validation, and the ledger's verification as of
-// the period's end, with an index explaining each file.
+// changes and their retro-validation, the control checks of the period and
+// the controls failing at its end per framework, the vulnerabilities past
+// their SLA at its end, and the ledger's verification as of the period's
+// end, with an index explaining each file.
 //
 // A pack depends only on the period, the records and the ledger up to its
 // head as of the period's end: it names that head, verifies up to it,
@@ -117,6 +119,17 @@ type Summary struct {
 	// the ledger chains a batch's hashes, not the bodies beside them, so
 	// its own verification cannot see a body edited in the database.
 	Records ledger.RecordsReport
+	// The security files (controls.json, vulnerabilities_past_sla.json):
+	// ControlData is false when no control check was recorded at or
+	// before the period's end, VulnerabilityData when no vulnerability
+	// was ("no data", never all passing). ControlChecks are the checks
+	// made in the period (ControlChecksFailed of them failed), Controls
+	// the controls checked at or before its end (ControlsFailing of them
+	// failing their latest check then), PastSLA the vulnerabilities past
+	// their SLA at its end.
+	ControlData, VulnerabilityData     bool
+	ControlChecks, ControlChecksFailed int
+	Controls, ControlsFailing, PastSLA int
 }
 
 // Verdict says in a few words what the pack found: "intact" only when the
@@ -247,6 +260,8 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	var rel releasesDoc
 	var tiers tiersDoc
 	var emergency emergencyDoc
+	var ctl controlsDoc
+	var vulns vulnerabilitiesDoc
 	err = in.Engine.Read(ctx, func(ds *metrics.Dataset) error {
 		// The period's last instant, not its end: a version taking effect
 		// at To is not the period's (governed's inForce agrees), and what
@@ -267,6 +282,8 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 			return err
 		}
 		emergency = emergencies(ds, p)
+		ctl = controls(ds, p)
+		vulns = vulnerabilities(ds, p)
 		return nil
 	})
 	if err != nil {
@@ -297,6 +314,27 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	if err := add("emergency_changes.json", "Every emergency production change finished before the period's end (emergency_retro_overdue counts them "+
 		"whenever they happened): when it was retro-validated — within the 72 h the rule allows (`validated`) or after them (`validated late`) — "+
 		"or that it is overdue (more than 72 h without validation) or pending (within them).", emergency); err != nil {
+		return nil, sum, err
+	}
+	// The dataset keeps no names or URLs: the listed checks' are read from
+	// their stored records.
+	if err := ctl.checkFields(ctx, in.Store); err != nil {
+		return nil, sum, err
+	}
+	sum.ControlData, sum.ControlChecks, sum.ControlChecksFailed = ctl.Data == dataRecorded, ctl.Checked.Count, ctl.Checked.Failed
+	sum.Controls, sum.ControlsFailing = ctl.Failing.Controls, ctl.Failing.Failing
+	if err := add(ControlsFile, "The control checks (control records) made in the period — each check's record, control, name, framework, "+
+		"time, whether it passed and its evidence_url — and, under failing_at_period_end, per framework the controls whose latest check at or "+
+		"before the period's end failed, judged as compliance_pass_rate judges them (a framework with a failing control is failed; controls "+
+		"no check named a framework are under (none)). `data` is \"no data\" when no control check was recorded up to the period's end: "+
+		"nothing is known of the controls then, which is not all passing.", ctl); err != nil {
+		return nil, sum, err
+	}
+	sum.VulnerabilityData, sum.PastSLA = vulns.Data == dataRecorded, vulns.PastSLA
+	if err := add(VulnerabilitiesFile, "The vulnerabilities open at the period's end past their SLA — those vulnerability_sla_breaches counts "+
+		"as of it, by the same rule and the SLAs in force then (sla_days) — each with its record, severity, service, CVE, opened_at, days open "+
+		"and days past its SLA (exact, days of 24 h), most severe first. A fix after the period's end does not take one out. `data` is "+
+		"\"no data\" when no vulnerability was recorded as opened up to the period's end, which is not none past their SLA.", vulns); err != nil {
 		return nil, sum, err
 	}
 	gates, err := gate.InPeriod(ctx, in.Store, p.From, p.To)
@@ -568,14 +606,15 @@ func index(p Period, sum Summary, files []file) []byte {
 		fmt.Fprintf(&b, "Ledger head as of the period's end: `%s`.\n\n", ledger.FormatHead(sum.Head))
 	}
 	fmt.Fprintf(&b, "Verdict: %s.\n\n", sum.Verdict())
+	fmt.Fprintf(&b, "Security: %s (`%s`, `%s`).\n\n", sum.Security(), ControlsFile, VulnerabilitiesFile)
 	// The pack's content is this build's reading of the records and
 	// definitions: another Candor version words and computes some of it
 	// otherwise, so a pack built again after an upgrade differs, and says
 	// why.
 	fmt.Fprintf(&b, "Built by Candor `%s`.\n\n", image.Build())
 	b.WriteString("This pack depends only on the period, the records and the audit ledger up to that head: built again by the same " +
-		"Candor build for the same period over the same head it is byte for byte the same. Releases, incidents and links are evaluated as of the period's end " +
-		"(SPEC §2, §3), from the records as stored when the pack was made; so is the records check of `ledger_verification.json`: " +
+		"Candor build for the same period over the same head it is byte for byte the same. Releases, incidents and links, controls and " +
+		"vulnerabilities are evaluated as of the period's end (SPEC §2, §3), from the records as stored when the pack was made; so is the records check of `ledger_verification.json`: " +
 		"the records stored before the period's end, each read as it is stored when the pack is built, so a body altered since " +
 		"shows in a pack built after.\n\n" +
 		"Definitions: `" + DefinitionsFile + "` holds the definitions and settings in force at the period's end and, under `governed`, " +

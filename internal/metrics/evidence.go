@@ -3,6 +3,7 @@ package metrics
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -144,4 +145,128 @@ func (d *Dataset) release(x *Dep, asOf int64) Release {
 func utcPtr(ns int64) *time.Time {
 	t := time.Unix(0, ns).UTC()
 	return &t
+}
+
+// ControlCheck is a control check (a `control` record) as audit evidence
+// lists it: what the dataset keeps of it. Its name and evidence URL are
+// not kept (the dataset holds no URLs); the pack reads them from the
+// stored record by its source and id.
+type ControlCheck struct {
+	ID        string    `json:"id"`
+	Source    string    `json:"source"`
+	Control   string    `json:"control"`
+	Framework string    `json:"framework"`
+	CheckedAt time.Time `json:"checked_at"`
+	Passed    bool      `json:"passed"`
+}
+
+func (d *Dataset) controlCheck(c *controlRow) ControlCheck {
+	return ControlCheck{ID: d.str(c.id), Source: d.str(c.source), Control: d.str(c.control), Framework: d.str(c.framework),
+		CheckedAt: time.Unix(0, c.checked).UTC(), Passed: c.passed}
+}
+
+// ControlChecks returns every control check made in [from, to), in
+// checking order (ties by source and id).
+func (d *Dataset) ControlChecks(from, to time.Time) []ControlCheck {
+	var out []ControlCheck
+	for c := range d.controls().in(from.UnixNano(), to.UnixNano()) {
+		out = append(out, d.controlCheck(c))
+	}
+	slices.SortFunc(out, func(a, b ControlCheck) int {
+		return cmp.Or(a.CheckedAt.Compare(b.CheckedAt), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// ControlState is a control as of a time, as compliance_pass_rate reads
+// it: its latest check at or before then, whether it passed, and the
+// frameworks any of its checks up to then named (sorted; none for a
+// control no check gave a framework).
+type ControlState struct {
+	Control    string
+	Frameworks []string
+	Passed     bool
+	Latest     ControlCheck
+}
+
+// ControlsAt returns every control checked at or before asOf, by control,
+// each judged as compliance_pass_rate judges it as of asOf (the same
+// function reads the checks for both).
+func (d *Dataset) ControlsAt(asOf time.Time) []ControlState {
+	latest := d.latestControlChecks(asOf.UnixNano())
+	out := make([]ControlState, 0, len(latest))
+	for _, c := range latest {
+		s := ControlState{Control: c.name, Passed: c.state.passed, Frameworks: []string{}, Latest: d.controlCheck(c.check)}
+		for f := range c.state.frameworks {
+			s.Frameworks = append(s.Frameworks, f)
+		}
+		slices.Sort(s.Frameworks)
+		out = append(out, s)
+	}
+	return out
+}
+
+// SLABreach is a vulnerability past its SLA at a time, as
+// vulnerability_sla_breaches counts it: its age and SLA in days (exact,
+// days of 24 h), and by how much the age exceeds it.
+type SLABreach struct {
+	ID          string    `json:"id"`
+	Source      string    `json:"source"`
+	Severity    string    `json:"severity"`
+	Service     string    `json:"service"`
+	CVE         string    `json:"cve,omitempty"`
+	OpenedAt    time.Time `json:"opened_at"`
+	DaysOpen    float64   `json:"days_open"`
+	SLADays     float64   `json:"sla_days"`
+	DaysPastSLA float64   `json:"days_past_sla"`
+}
+
+// SLABreaches returns the vulnerabilities open at asOf past their SLA
+// under the dataset's settings — those vulnerability_sla_breaches counts
+// as of asOf, by the same function — most critical first, then the
+// furthest past it (ties by source and id).
+func (d *Dataset) SLABreaches(asOf time.Time) []SLABreach {
+	var out []SLABreach
+	d.eachSLABreach(Query{AsOf: asOf}, func(v *vulnRow, age, sla int64) {
+		out = append(out, SLABreach{ID: d.str(v.id), Source: d.str(v.source), Severity: d.str(v.severity), Service: d.str(v.service),
+			CVE: d.str(v.cve), OpenedAt: time.Unix(0, v.opened).UTC(), DaysOpen: days(age), SLADays: days(sla), DaysPastSLA: days(age - sla)})
+	})
+	slices.SortFunc(out, func(a, b SLABreach) int {
+		return cmp.Or(cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)), cmp.Compare(b.DaysPastSLA, a.DaysPastSLA),
+			cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// VulnerabilitiesOpenAt counts the vulnerabilities open at asOf (opened by
+// then, not fixed by then), and OpenedThrough those opened at or before
+// it, fixed or not: an evidence pack says "no data" when none was.
+func (d *Dataset) VulnerabilitiesOpenAt(asOf time.Time) (open, openedThrough int) {
+	t := asOf.UnixNano()
+	for v := range d.vulns().all() {
+		if v.opened > t {
+			continue
+		}
+		openedThrough++
+		if vulnOpenAt(v, t) {
+			open++
+		}
+	}
+	return open, openedThrough
+}
+
+// severityRank orders the vulnerability severities (SPEC §1), most
+// critical first; one Candor does not know last.
+func severityRank(s string) int {
+	switch strings.ToLower(s) {
+	case "critical":
+		return 0
+	case "high":
+		return 1
+	case "medium":
+		return 2
+	case "low":
+		return 3
+	}
+	return 4
 }

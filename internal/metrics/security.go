@@ -67,12 +67,28 @@ func timeToPatchCritical(d *Dataset, q Query) Result {
 
 func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 	var r Result
-	asOf := q.end()
 	bySeverity := map[string]int{}
+	d.eachSLABreach(q, func(v *vulnRow, age, _ int64) {
+		sev := d.str(v.severity)
+		r.Count++
+		bySeverity[strings.ToLower(sev)]++
+		r.rowRef(q, d, v, refValue(q, days(age)), "age in days; SLA "+sev)
+	})
+	r.Value = num(float64(r.Count))
+	r.Detail.BySeverity = bySeverity
+	return r
+}
+
+// eachSLABreach calls fn for the vulnerabilities in scope open at as_of
+// whose age (as_of − opened_at, exact) exceeds their severity's SLA under
+// the settings, with that age and SLA: vulnerability_sla_breaches counts
+// them and an evidence pack lists them (SLABreaches), so the rule is
+// written once.
+func (d *Dataset) eachSLABreach(q Query, fn func(v *vulnRow, age, sla int64)) {
+	asOf := q.end()
 	slas := d.cfg.vulnSLAs()
 	d.eachOpenVuln(q, func(v *vulnRow) {
-		sev := d.str(v.severity)
-		sla, ok := slas[strings.ToLower(sev)]
+		sla, ok := slas[strings.ToLower(d.str(v.severity))]
 		if !ok {
 			return
 		}
@@ -81,13 +97,8 @@ func vulnerabilitySLABreaches(d *Dataset, q Query) Result {
 		if age <= int64(sla) {
 			return
 		}
-		r.Count++
-		bySeverity[strings.ToLower(sev)]++
-		r.rowRef(q, d, v, refValue(q, days(age)), "age in days; SLA "+sev)
+		fn(v, age, int64(sla))
 	})
-	r.Value = num(float64(r.Count))
-	r.Detail.BySeverity = bySeverity
-	return r
 }
 
 // securityWindow is the fixed look-back of security_incidents_90d; the
@@ -176,38 +187,10 @@ func controlInScope(q Query, s *controlState) bool {
 // instant: any failure fails the control.
 func compliancePassRate(d *Dataset, q Query) Result {
 	var r Result
-	asOf := q.end()
-	controls := map[string]*controlState{}
-	ids := map[string]*controlRow{} // latest check per control, for drill-down
-	for c := range d.controls().through(asOf) {
-		name := d.str(c.control)
-		s := controls[name]
-		if s == nil {
-			s = &controlState{at: -1 << 63, frameworks: map[string]bool{}}
-			controls[name] = s
-		}
-		if c.framework != 0 {
-			s.frameworks[d.str(c.framework)] = true
-		}
-		t := c.checked
-		switch {
-		case t > s.at:
-			s.at, s.passed = t, c.passed
-			ids[name] = c
-		case t == s.at && !c.passed:
-			s.passed = false
-			ids[name] = c
-		}
-	}
-	names := make([]string, 0, len(controls))
-	for n := range controls {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	passed := 0
 	frameworks := map[string]string{}
-	for _, n := range names {
-		s := controls[n]
+	for _, c := range d.latestControlChecks(q.end()) {
+		s := c.state
 		if !controlInScope(q, s) {
 			continue
 		}
@@ -233,10 +216,54 @@ func compliancePassRate(d *Dataset, q Query) Result {
 		if !s.passed {
 			note = "failed"
 		}
-		r.rowRef(q, d, ids[n], nil, note)
+		r.rowRef(q, d, c.check, nil, note)
 	}
 	r.Value = share(passed, r.Count)
 	r.Detail.Frameworks = frameworks
 	r.Detail.Failing = ptr(r.Count - passed)
 	return r
+}
+
+// latestControl is a control's state at as_of and the check it rests on.
+type latestControl struct {
+	name  string
+	state *controlState
+	check *controlRow
+}
+
+// latestControlChecks is every control checked at or before asOf with its
+// latest check, by control name: its state is that check's (several checks
+// at the same latest instant: any failure fails the control, and the
+// failing one is the check it rests on), its frameworks those any of its
+// checks up to asOf named. compliance_pass_rate reads it, and so does an
+// evidence pack's failing controls (ControlsAt).
+func (d *Dataset) latestControlChecks(asOf int64) []latestControl {
+	controls := map[string]*controlState{}
+	ids := map[string]*controlRow{}
+	for c := range d.controls().through(asOf) {
+		name := d.str(c.control)
+		s := controls[name]
+		if s == nil {
+			s = &controlState{at: -1 << 63, frameworks: map[string]bool{}}
+			controls[name] = s
+		}
+		if c.framework != 0 {
+			s.frameworks[d.str(c.framework)] = true
+		}
+		t := c.checked
+		switch {
+		case t > s.at:
+			s.at, s.passed = t, c.passed
+			ids[name] = c
+		case t == s.at && !c.passed:
+			s.passed = false
+			ids[name] = c
+		}
+	}
+	out := make([]latestControl, 0, len(controls))
+	for n, s := range controls {
+		out = append(out, latestControl{name: n, state: s, check: ids[n]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
 }

@@ -185,6 +185,10 @@ func Settings(id string) []Setting {
 // vulnSLAs maps each severity (lower case) to its allowed age: the SPEC
 // defaults, overridden per severity by the configuration. A severity with
 // neither has no SLA and cannot breach.
+// VulnerabilitySLAs is the effective allowed age per severity (lower
+// case), defaults applied: what vulnerability_sla_breaches reads.
+func (c Config) VulnerabilitySLAs() map[string]time.Duration { return c.vulnSLAs() }
+
 func (c *Config) vulnSLAs() map[string]time.Duration {
 	out := DefaultConfig().VulnerabilitySLA
 	for sev, v := range c.VulnerabilitySLA {

@@ -151,6 +151,14 @@ type Report struct {
 	// ImportDuringStaleServed counts the results those reads were served
 	// stale while the engine recomputed them (engine.Status).
 	ImportDuringStaleServed int64 `json:"import_during_stale_served"`
+	// ImportDuringStepHeld* and ImportDuringStepWaitP99Ms time the
+	// follower's steps during that import (engine.TakeStepTimes): with one
+	// copy a read arriving while a step waits for the write lock or holds
+	// it waits too, so these bound the reads' p99 from below.
+	ImportDuringSteps         int     `json:"import_during_steps"`
+	ImportDuringStepHeldP50Ms float64 `json:"import_during_step_held_p50_ms"`
+	ImportDuringStepHeldP99Ms float64 `json:"import_during_step_held_p99_ms"`
+	ImportDuringStepWaitP99Ms float64 `json:"import_during_step_wait_p99_ms"`
 	// ReadCopies is how many copies of the data the engine held while the
 	// reads during the import ran (engine generations: with two, reads
 	// never wait for the rows being applied).
@@ -741,6 +749,17 @@ func readPath(u string) string {
 	return p
 }
 
+// stepWords says how long the follower's steps held the published copy
+// during the import, when it held it (one copy).
+func stepWords(r *Report) string {
+	if r.ImportDuringSteps == 0 {
+		return ""
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+	return "; " + plural.Count(int64(r.ImportDuringSteps), "step") + " held the data " + f(r.ImportDuringStepHeldP50Ms) + " ms (median), " +
+		f(r.ImportDuringStepHeldP99Ms) + " ms (p99), after waiting up to " + f(r.ImportDuringStepWaitP99Ms) + " ms (p99) for the reads in progress"
+}
+
 // byRead writes figures by read, in the order of their paths.
 func byRead(m map[string]float64) string {
 	var b strings.Builder
@@ -835,7 +854,7 @@ func (r *Report) Text() string {
 		{"image_rewrite_ms", r.ImageRewriteMs, "ms (the serving engine writes the image and state again after the posted records)"},
 		{"rss_after_import_image_mb", r.RSSAfterImportImageMB, "MiB resident after the image written after the import, gone on from (" + strconv.FormatFloat(r.RSSAfterImportMB, 'f', 0, 64) + " MiB before it; peak since " + strconv.FormatFloat(r.PeakRSSAfterImageMB, 'f', 0, 64) + " MiB)"},
 		{"cli_scorecard_ms", r.CLIScorecardMs, "ms (a whole candor scorecard process from the image; peak " + strconv.FormatFloat(r.CLIPeakRSSMB, 'f', 0, 64) + " MiB; without the image " + strconv.FormatFloat(r.CLIScorecardNoImageMs, 'f', 0, 64) + " ms, peak " + strconv.FormatFloat(r.CLIPeakRSSNoImageMB, 'f', 0, 64) + " MiB)"},
-		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s; " + plural.Count(r.ImportDuringStaleServed, "result") + " served stale; " + plural.Counts(int64(r.ReadCopies), "copy", "copies") + " of the data; by read: " + byRead(r.APIP99DuringImportByReadMs) + ")"},
+		{"api_p99_during_import_ms", r.APIP99DuringImportMs, "ms (" + plural.Count(int64(r.ImportDuringReads), "read") + " while " + plural.Count(int64(r.ImportDuringRecords), "record") + " were imported, readable after " + strconv.FormatFloat(r.ImportDuringReadableS, 'f', 1, 64) + " s; " + plural.Count(r.ImportDuringStaleServed, "result") + " served stale; " + plural.Counts(int64(r.ReadCopies), "copy", "copies") + " of the data; by read: " + byRead(r.APIP99DuringImportByReadMs) + stepWords(r) + ")"},
 		{"peak_rss_mb", r.PeakRSSMB, "MiB (" + strconv.FormatFloat(r.PeakRSSWithImportMB, 'f', 0, 64) + " MiB with the records imported during the reads)"},
 	}
 	if r.Ledger {

@@ -66,6 +66,12 @@ func TestSmoke(t *testing.T) {
 	if len(rep.APIP99DuringImportByReadMs) != len(readURLs()) {
 		t.Errorf("p99s by read during the import: %v, want one for each of %d reads", rep.APIP99DuringImportByReadMs, len(readURLs()))
 	}
+	// With one copy the follower's steps hold the data the reads wait
+	// for, and the import's 2,000 rows are more than a webhook's few: at
+	// least one step is timed.
+	if rep.ReadCopies == 1 && (rep.ImportDuringSteps < 1 || rep.ImportDuringStepHeldP50Ms <= 0 || rep.ImportDuringStepHeldP99Ms < rep.ImportDuringStepHeldP50Ms) {
+		t.Errorf("steps during the import: %d, held %v ms (median) and %v (p99), want at least one, held a positive time", rep.ImportDuringSteps, rep.ImportDuringStepHeldP50Ms, rep.ImportDuringStepHeldP99Ms)
+	}
 	if rep.ImportDuringRecords != importDuringDefault(0.005) {
 		t.Errorf("imported %d records during the reads, want %d", rep.ImportDuringRecords, importDuringDefault(0.005))
 	}

@@ -65,6 +65,7 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 	}
 	defer stopTrace()
 	staleBefore := eng.Status().StaleServed
+	eng.TakeStepTimes() // the phases' before
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeBulk(pw, n)) }()
 	imported := make(chan error, 1)
@@ -127,6 +128,20 @@ func duringImport(ctx context.Context, opt *Options, rep *Report, st store.Store
 		rep.APIP99DuringImportByReadMs[p] = p99(l)
 	}
 	rep.ImportDuringStaleServed = eng.Status().StaleServed - staleBefore
+	waits, holds := eng.TakeStepTimes()
+	rep.ImportDuringSteps = len(holds)
+	if len(holds) > 0 {
+		ms := func(v []time.Duration) []float64 {
+			out := make([]float64, len(v))
+			for i, d := range v {
+				out[i] = float64(d.Microseconds()) / 1000
+			}
+			return out
+		}
+		rep.ImportDuringStepHeldP50Ms = medianOf(ms(holds))
+		rep.ImportDuringStepHeldP99Ms = p99(ms(holds))
+		rep.ImportDuringStepWaitP99Ms = p99(ms(waits))
+	}
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -148,6 +149,15 @@ type Engine struct {
 	// fresh is the highest store sequence a writer waited to read
 	// (WaitWritten): no step that may hold it keeps stale results.
 	fresh atomic.Int64
+
+	// stepWaits and stepHolds time the bulk steps applied to the
+	// published copy (stepOne): how long the follower waited for the
+	// write lock (readers in progress finishing, new readers queued
+	// behind it) and how long it held it (applying and preparing, readers
+	// waiting). With one copy they bound what a read waits during a
+	// large import (TakeStepTimes; the benchmark reports them).
+	stepMu               sync.Mutex
+	stepWaits, stepHolds []time.Duration
 
 	published atomic.Int64 // seq the readable dataset reflects
 	storeSeq  atomic.Int64 // the store's last seq when last asked
@@ -845,7 +855,9 @@ func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	if bulk && w.mapped != nil {
 		defer w.mapped.Release(nil)
 	}
+	asked := time.Now()
 	w.mu.Lock()
+	locked := time.Now()
 	k := e.applySlice(w, step, cmp.Or(e.StepTime, DefaultStepTime))
 	prev := e.seq
 	e.seq = step[k-1].seq
@@ -856,9 +868,42 @@ func (e *Engine) stepOne(step []decoded, bulk bool) int {
 	// sequence it reflects.
 	e.published.Store(e.seq)
 	w.mu.Unlock()
+	if bulk {
+		e.noteStep(locked.Sub(asked), time.Since(locked))
+	}
 	e.quarantined.Store(int64(w.ds.QuarantinedCount()))
 	e.publish(e.seq)
 	return k
+}
+
+// maxStepTimes bounds the step times kept until taken: a server nobody
+// asks keeps the newest few thousand, not every step of its life.
+const maxStepTimes = 4096
+
+// noteStep keeps one bulk step's wait for the write lock and its hold.
+func (e *Engine) noteStep(wait, held time.Duration) {
+	e.stepMu.Lock()
+	defer e.stepMu.Unlock()
+	if len(e.stepHolds) >= maxStepTimes {
+		e.stepWaits = slices.Delete(e.stepWaits, 0, maxStepTimes/2)
+		e.stepHolds = slices.Delete(e.stepHolds, 0, maxStepTimes/2)
+	}
+	e.stepWaits = append(e.stepWaits, wait)
+	e.stepHolds = append(e.stepHolds, held)
+}
+
+// TakeStepTimes returns, and forgets, how long each bulk step applied to
+// the published copy since the last call (at most the newest 4,096)
+// waited for the write lock and held it: with one copy a read arriving
+// meanwhile waits for both, so they are where a read's wait during a
+// large import comes from. With two copies no step holds the published
+// one and none is timed.
+func (e *Engine) TakeStepTimes() (waits, holds []time.Duration) {
+	e.stepMu.Lock()
+	defer e.stepMu.Unlock()
+	waits, holds = e.stepWaits, e.stepHolds
+	e.stepWaits, e.stepHolds = nil, nil
+	return waits, holds
 }
 
 // stepTwo applies a slice to the other copy (first the rows it missed

@@ -256,10 +256,7 @@ func TestStaleReadsDuringLargeImport(t *testing.T) {
 		t.Fatalf("first count %d, want 1", n)
 	}
 	const n = 10_000
-	lines := make([]string, n)
-	for i := range lines {
-		lines[i] = fmt.Sprintf(`{"kind":"deployment","id":"big-%05d","service":"api","environment":"production","finished_at":"2026-03-%02dT12:00:00Z","status":"success"}`, i, 1+i%29)
-	}
+	lines := bigDeployments(n)
 	importLines(t, st, lines...)
 	if err := e.Sync(ctx); err != nil {
 		t.Fatal(err)
@@ -323,6 +320,55 @@ func TestStaleReadsDuringLargeImport(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// With one copy a large catch-up's steps hold the published copy while
+// readers wait; each step's wait for the write lock and its hold are
+// kept for the benchmark (TakeStepTimes), a webhook's few rows are not
+// a bulk step and keep none, and taking them forgets them.
+func TestStepTimesOfALargeCatchUp(t *testing.T) {
+	st := open(t, t.TempDir())
+	e := engine.New(st, metrics.DefaultConfig())
+	e.StepRows = 2048
+	ctx := followFirst(t, st, e)
+	e.TakeStepTimes() // the first load's, if any
+	importLines(t, st, dep("small", "success"))
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if waits, holds := e.TakeStepTimes(); len(waits) != 0 || len(holds) != 0 {
+		t.Errorf("a write of one row timed %d steps, want none (not a bulk step)", len(holds))
+	}
+	const n = 10_000
+	lines := bigDeployments(n)
+	importLines(t, st, lines...)
+	if err := e.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waits, holds := e.TakeStepTimes()
+	// 10,000 rows, read 4,096 at a time and applied in steps once
+	// 2,048 or more are read: three steps at least.
+	if len(holds) < 3 || len(waits) != len(holds) {
+		t.Fatalf("%d holds and %d waits timed for %d rows, want at least 3 of each", len(holds), len(waits), n)
+	}
+	for i, h := range holds {
+		if h <= 0 || waits[i] < 0 {
+			t.Errorf("step %d: waited %v, held %v", i, waits[i], h)
+		}
+	}
+	if waits, holds := e.TakeStepTimes(); len(waits)+len(holds) != 0 {
+		t.Errorf("taken twice: %d times again, want none", len(waits)+len(holds))
+	}
+}
+
+// bigDeployments is n production deployments of March 2026, ids big-00000
+// on: a large import's lines.
+func bigDeployments(n int) []string {
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"kind":"deployment","id":"big-%05d","service":"api","environment":"production","finished_at":"2026-03-%02dT12:00:00Z","status":"success"}`, i, 1+i%29)
+	}
+	return lines
 }
 
 // followFirst starts e following st until the test ends, with one

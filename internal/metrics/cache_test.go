@@ -55,6 +55,15 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 		}
 	}
 	queries = append(queries, Query{AsOf: end, Window: 30 * day, Scope: Scope{Dim: "team", Value: "payments"}})
+	// NRR's and GRR's lines read the organisation's walk of the
+	// subscriptions (customersMRR), kept for every segment: the generated
+	// customers' segments, and the leavers', who name none.
+	segmented := []Query{
+		{AsOf: end, Window: 30 * day, Scope: Scope{Dim: "segment", Value: "smb"}},
+		{AsOf: end.Add(-14 * day), Window: 30 * day, Scope: Scope{Dim: "segment", Value: noneKey}},
+	}
+	queries = append(queries, segmented...)
+	segValued := map[Scope]bool{}
 
 	// Metrics added later must have values here at least once, or their
 	// comparison would only find nothing equal to nothing.
@@ -126,6 +135,9 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 						}
 						want, _ := fresh.Compute(id, q)
 						valued[id] = valued[id] || want.Value != nil && *want.Value != 0
+						if id == "nrr" && q.Scope.Dim == "segment" && want.Value != nil {
+							segValued[q.Scope] = true
+						}
 						if cacheVal(got.Value) != cacheVal(want.Value) || got.Count != want.Count {
 							t.Errorf("step %d %s as of %s window %s scope %v: cached %s (n=%d), fresh %s (n=%d)",
 								s, id, q.AsOf.Format(time.DateOnly), q.Window, q.Scope, cacheVal(got.Value), got.Count, cacheVal(want.Value), want.Count)
@@ -140,6 +152,11 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 		// for the built-in open_escalations).
 		if def.ID != "c_open_escalations" {
 			mustValue = append(mustValue, def.ID)
+		}
+	}
+	for _, q := range segmented {
+		if !segValued[q.Scope] {
+			t.Errorf("nrr has no value in %v: the data does not exercise its segments", q.Scope)
 		}
 	}
 	for _, id := range mustValue {

@@ -23,7 +23,38 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 				addDimValue(set, d.str(t.attr(dim)))
 			}
 		}
+		if dim == "segment" {
+			// NRR's and GRR's lines: the segments subscriptions name
+			// (Breakdown keeps those of the kinds a metric reads).
+			for x := range d.subs().all() {
+				if d.subInScope(q, x) {
+					addDimValue(set, d.str(x.segment))
+				}
+			}
+		}
 	}
+}
+
+// subInScope reports whether a subscription passes every filter of the
+// scope: a subscription carries its plan and segment, and no other
+// dimension — under a ticket's priority or a service's team it is no
+// line's.
+func (d *Dataset) subInScope(q Query, x *subRow) bool {
+	for _, f := range q.Scope.Filters() {
+		var v uint32
+		switch f.Dim {
+		case "plan":
+			v = x.plan
+		case "segment":
+			v = x.segment
+		default:
+			return false
+		}
+		if valueOrNone(d.str(v)) != f.Value {
+			return false
+		}
+	}
+	return true
 }
 
 // matchTicket reports whether a ticket passes the scope's priority,

@@ -163,8 +163,11 @@ func newRegistry() *registry {
 		// Growth & revenue.
 		{ID: "mrr", Fn: mrrMetric, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Total: true},
 		{ID: "arr", Fn: arrMetric, Reads: k(sub), Requires: k(sub), Dims: []string{"plan"}, Target: true, Settings: money, Total: true},
-		{ID: "nrr", Fn: nrr, Reads: k(sub), Requires: k(sub), Target: true, Settings: money},
-		{ID: "grr", Fn: grr, Reads: k(sub), Requires: k(sub), Target: true, Settings: money},
+		// By the segment each customer of the cohort had a year before (a
+		// plan breakdown would filter subscriptions, so an upgrade would
+		// read as churn).
+		{ID: "nrr", Fn: nrr, Reads: k(sub), Requires: k(sub), Dims: []string{"segment"}, Target: true, Settings: money},
+		{ID: "grr", Fn: grr, Reads: k(sub), Requires: k(sub), Dims: []string{"segment"}, Target: true, Settings: money},
 		{ID: "pipeline_coverage", Fn: pipelineCoverage, Reads: k(opp, quota), Requires: k(opp, quota), Dims: []string{"owner"}, Target: true, Settings: money},
 		{ID: "win_rate", Fn: winRate, Reads: k(opp), Requires: k(opp), Dims: []string{"owner"}, Target: true},
 		{ID: "sales_cycle_length", Fn: salesCycleLength, Reads: k(opp), Requires: k(opp), Dims: []string{"owner"}, Target: true},

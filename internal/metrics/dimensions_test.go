@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // The context dimensions of SPEC §3: business_unit (from the service),
@@ -143,4 +145,49 @@ func TestContextDimensionValuesChecked(t *testing.T) {
 			t.Errorf("%s:(none): %v", c.dim, err)
 		}
 	}
+}
+
+// A breakdown by a dimension of the records' own lists the values of the
+// kinds the metric reads: a segment only a measurement names is no line
+// of SLA adherence's, a category only a budget names none of
+// infrastructure cost's (each had been a line of "no ticket data", "no
+// cost data"); budget variance, which reads both, keeps both.
+func TestBreakdownLinesAreTheMetricsKinds(t *testing.T) {
+	ticket := bizTicket("t1", "2026-03-02", "2026-03-03", "2026-03-04", "high")
+	ticket.Segment = "enterprise"
+	d := bizDS(nil, ticket,
+		&domain.Measurement{Meta: bizMeta("m1"), Metric: "adoption", At: bizT("2026-03-05"), Value: 0.4, Segment: "startup"},
+		&domain.Cost{Meta: bizMeta("c1"), PeriodStart: bizT("2026-03-01"), PeriodEnd: bizT("2026-03-02"), Amount: bizM("10"), Currency: "USD", Category: "compute"},
+		&domain.Budget{Meta: bizMeta("b1"), PeriodStart: bizT("2026-03-01"), PeriodEnd: bizT("2026-04-01"), Amount: bizM("100"), Currency: "USD", Category: "network"},
+	)
+	for _, c := range []struct {
+		metric, dim string
+		want        []string
+	}{
+		{"sla_adherence", "segment", []string{"enterprise"}},
+		{"infrastructure_cost", "category", []string{"compute"}},
+		{"budget_variance", "category", []string{"compute", "network"}},
+	} {
+		if keys := lineKeys(t, d, c.metric, bizQ(bizAsOf), c.dim); !slices.Equal(keys, c.want) {
+			t.Errorf("%s by %s: lines %v, want %v", c.metric, c.dim, keys, c.want)
+		}
+	}
+	// The scope check still knows every kind's values.
+	if err := d.CheckScope(Scope{Dim: "segment", Value: "startup"}); err != nil {
+		t.Errorf("segment:startup: %v", err)
+	}
+}
+
+// lineKeys are the lines of a metric's breakdown, in order.
+func lineKeys(t *testing.T, d *Dataset, metric string, q Query, dim string) []string {
+	t.Helper()
+	groups, err := d.Breakdown(metric, q, dim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := make([]string, 0, len(groups))
+	for _, g := range groups {
+		keys = append(keys, g.Key)
+	}
+	return keys
 }

@@ -99,9 +99,12 @@ const retentionYear = 365 * day
 
 // retention returns every customer's MRR at T0 and at as_of (all its
 // subscriptions active then), in the organisation currency, by customer
-// code: the cohort is those active at T0 (in0), r.Count their number. The
-// map may be kept by customersMRR and must only be read.
-func (d *Dataset) retention(q Query, c *converter, r *Result) map[uint32]*custMRR {
+// code, and which of them are the cohort: those active at T0 (in0) — in a
+// segment scope, those whose segment at T0 is the scope's (segmentAt), so
+// that the segments' lines partition the organisation's cohort and their
+// sums add up to its own. r.Count is the cohort's size. The map may be
+// kept by customersMRR and must only be read.
+func (d *Dataset) retention(q Query, c *converter, r *Result) (map[uint32]*custMRR, func(*custMRR) bool) {
 	asOf := q.end()
 	from := asOf - int64(retentionYear)
 	var seen []*subRow
@@ -110,33 +113,34 @@ func (d *Dataset) retention(q Query, c *converter, r *Result) map[uint32]*custMR
 		keep = func(x *subRow, _ *custMRR) { seen = append(seen, x) }
 	}
 	custs := d.customersMRR(q, from, asOf, c, keep)
+	cohort := func(cu *custMRR) bool { return cu.in0 && d.matchCode(q, "segment", cu.segmentAt()) }
 	r.Count = 0
 	for _, cu := range custs {
-		if cu.in0 {
+		if cohort(cu) {
 			r.Count++
 		}
 	}
 	for _, x := range seen {
-		if cu := custs[x.customer]; cu == nil || !cu.in0 {
+		if cu := custs[x.customer]; cu == nil || !cohort(cu) {
 			continue
 		}
 		note := activeNote(subActiveAt(x, from), subActiveAt(x, asOf), from, asOf)
 		r.rowRef(q, d, x, nil, d.str(x.customer)+": "+note)
 	}
-	return custs
+	return custs, cohort
 }
 
 func nrr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	custs := d.retention(q, c, &r)
+	custs, cohort := d.retention(q, c, &r)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
 	var base, cur domain.Money
 	for _, cu := range custs {
-		if cu.in0 {
+		if cohort(cu) {
 			base += cu.m0
 			cur += cu.m1
 		}
@@ -147,7 +151,7 @@ func nrr(d *Dataset, q Query) Result {
 		r.Value = num(100 * float64(cur) / float64(base))
 	}
 	if q.Records {
-		r.Detail.Customers = d.cohortCustomers(custs, func(cu *custMRR) domain.Money { return cu.m1 })
+		r.Detail.Customers = d.cohortCustomers(custs, cohort, func(cu *custMRR) domain.Money { return cu.m1 })
 	}
 	return r
 }
@@ -157,10 +161,10 @@ func nrr(d *Dataset, q Query) Result {
 // numerator (counted), largest at T0 first: the subscriptions behind the
 // value (121 of them for 96 customers on the demo) did not say what the
 // ratio divides, customer by customer.
-func (d *Dataset) cohortCustomers(custs map[uint32]*custMRR, counted func(*custMRR) domain.Money) []CustomerMove {
+func (d *Dataset) cohortCustomers(custs map[uint32]*custMRR, cohort func(*custMRR) bool, counted func(*custMRR) domain.Money) []CustomerMove {
 	out := make([]CustomerMove, 0, len(custs))
 	for code, cu := range custs {
-		if cu.in0 {
+		if cohort(cu) {
 			out = append(out, CustomerMove{Customer: d.str(code), M0: cu.m0.Float(), M1: cu.m1.Float(), Amount: counted(cu).Float()})
 		}
 	}
@@ -173,14 +177,14 @@ func (d *Dataset) cohortCustomers(custs map[uint32]*custMRR, counted func(*custM
 func grr(d *Dataset, q Query) Result {
 	var r Result
 	c := d.converter()
-	custs := d.retention(q, c, &r)
+	custs, cohort := d.retention(q, c, &r)
 	r.Detail.Currency = c.org
 	if c.fail(&r) {
 		return r
 	}
 	var base, kept domain.Money
 	for _, cu := range custs {
-		if cu.in0 {
+		if cohort(cu) {
 			base += cu.m0
 			kept += min(cu.m0, cu.m1)
 		}
@@ -191,7 +195,7 @@ func grr(d *Dataset, q Query) Result {
 		r.Value = num(100 * float64(kept) / float64(base))
 	}
 	if q.Records {
-		r.Detail.Customers = d.cohortCustomers(custs, func(cu *custMRR) domain.Money { return min(cu.m0, cu.m1) })
+		r.Detail.Customers = d.cohortCustomers(custs, cohort, func(cu *custMRR) domain.Money { return min(cu.m0, cu.m1) })
 	}
 	return r
 }

@@ -89,7 +89,7 @@ var presenceAttrs = map[domain.Kind][]string{
 	domain.KindBudget:        {"category"},
 	domain.KindTicket:        {"priority", "segment", "customer"},
 	domain.KindControl:       {"framework"},
-	domain.KindSubscription:  {"plan"},
+	domain.KindSubscription:  {"plan", "segment"},
 	domain.KindOpportunity:   {"owner"},
 	domain.KindQuota:         {"owner"},
 	domain.KindLead:          {"channel", "campaign"},

@@ -227,10 +227,10 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 		}
 	}
 	var out []Group
-	// A scope asking for the "(none)" line keeps it, the breakdown's one line.
-	noNone := d.noRecordWithout(def, dim) && !slices.Contains(q.Scope.Filters(), Filter{Dim: dim, Value: noneKey})
+	asked := q.Scope.Filters()
 	for _, v := range d.recordServiceValues(def, dim, q, d.DimValuesIn(dim, q.Scope)) {
-		if v == noneKey && noNone {
+		// A scope asking for the line keeps it, the breakdown's one line.
+		if d.noRecordWith(def, dim, v) && !slices.Contains(asked, Filter{Dim: dim, Value: v}) {
 			continue
 		}
 		sq := q
@@ -243,13 +243,17 @@ func (d *Dataset) Breakdown(id string, q Query, dim string) ([]Group, error) {
 	return out, nil
 }
 
-// noRecordWithout reports that none of the records a metric reads lacks
-// dim, a dimension of their own (not a service's): its "(none)" line then
-// comes from another kind's records alone. SLA adherence by segment had a
-// "(none)" line, "no ticket data for segment (none)", from measurements
-// without a segment, though every ticket had one. False when no kind the
-// metric reads carries dim, so that such lines stay as they were.
-func (d *Dataset) noRecordWithout(def *Def, dim string) bool {
+// noRecordWith reports that none of the records a metric reads has the
+// value v of dim, a dimension of their own (not a service's): its line
+// then comes from another kind's records alone. SLA adherence by segment
+// had a "(none)" line, "no ticket data for segment (none)", from
+// measurements without a segment, though every ticket had one; and once
+// subscriptions named segments (NRR's and GRR's lines), a segment only
+// customers' subscriptions named would have been a line of no ticket data,
+// and a segment only tickets named a line of no subscription data. False
+// when no kind the metric reads carries dim, so that such lines stay as
+// they were.
+func (d *Dataset) noRecordWith(def *Def, dim, v string) bool {
 	if serviceDim(dim) || dim == "environment" {
 		return false
 	}
@@ -260,7 +264,7 @@ func (d *Dataset) noRecordWithout(def *Def, dim string) bool {
 		}
 		carried = true
 		if kp := d.presence.kinds[k]; kp != nil {
-			if _, ok := kp.by[attrVal{dim, noneKey}]; ok {
+			if _, ok := kp.by[attrVal{dim, v}]; ok {
 				return false
 			}
 		}

@@ -54,6 +54,48 @@ type custMRR struct {
 	// m0 = 0 < m1 customer returns rather than arrives.
 	before bool
 	subs   []*subRow
+	// seg is the subscription that gives the customer its segment at t0
+	// (NRR's and GRR's lines, segmentAt), segM its MRR; nil when none
+	// active at t0 names a segment.
+	seg  *subRow
+	segM domain.Money
+}
+
+// segmentAt is the code of the customer's segment at t0 (0 for none): the
+// segment of its subscription active at t0 with the largest MRR among
+// those naming one, ties to the latest started_at, then the smallest id
+// (byte order), so that every customer is in one line however its
+// subscriptions are ordered. What the customer bought a year before, not
+// its segment now: a customer moved up from smb since counts where its
+// revenue came from.
+func (c *custMRR) segmentAt() uint32 {
+	if c.seg == nil {
+		return 0
+	}
+	return c.seg.segment
+}
+
+// noteSegment weighs x, active at t0 at MRR m, as the customer's segment
+// subscription.
+func (d *Dataset) noteSegment(c *custMRR, x *subRow, m domain.Money) {
+	if x.segment == 0 {
+		return
+	}
+	if b := c.seg; b != nil {
+		switch {
+		case m != c.segM:
+			if m < c.segM {
+				return
+			}
+		case x.started != b.started:
+			if x.started < b.started {
+				return
+			}
+		case d.str(x.id) >= d.str(b.id):
+			return
+		}
+	}
+	c.seg, c.segM = x, m
 }
 
 // customersMRR sums, per customer, the mrr of its subscriptions in scope
@@ -70,7 +112,10 @@ type custMRR struct {
 // the same windows, and each walked every subscription (at scale 10 a
 // tenth of a first scorecard).
 func (d *Dataset) customersMRR(q Query, t0, t1 int64, c *converter, seen func(x *subRow, cu *custMRR)) map[uint32]*custMRR {
-	k := mrrKey{scope: q.Scope, t0: t0, t1: t1}
+	// A segment filter chooses among the customers (their segment at t0),
+	// not among their subscriptions: every segment's line reads the same
+	// sums.
+	k := mrrKey{scope: q.Scope.without("segment"), t0: t0, t1: t1}
 	if seen == nil {
 		if out, ok := d.keptMRR(k); ok {
 			return out
@@ -110,6 +155,7 @@ func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subR
 		if a0 {
 			cu.m0 += m
 			cu.in0 = true
+			d.noteSegment(cu, x, m)
 		}
 		if a1 {
 			cu.m1 += m

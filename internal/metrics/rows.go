@@ -274,7 +274,7 @@ func (r *subRow) eventAt() int64          { return r.at }
 func (r *subRow) life() life              { return lifeFrom(r.started, r.started, r.ended) }
 func (r *subRow) stamps(t func(int64))    { stampAll(t, r.started, r.ended, r.at) }
 func (r *subRow) presence(s *strtab) (int64, []attrVal, bool) {
-	return r.started, attrs("plan", s.str(r.plan)), true
+	return r.started, attrs("plan", s.str(r.plan), "segment", s.str(r.segment)), true
 }
 
 func (r *oppRow) kind() domain.Kind       { return domain.KindOpportunity }

@@ -66,6 +66,21 @@ func (s Scope) And(dim, value string) (Scope, bool) {
 	return s, false
 }
 
+// without returns the scope less its filters on dim.
+func (s Scope) without(dim string) Scope {
+	var out Scope
+	for i := range MaxFilters {
+		f := s.filter(i)
+		if f.Dim == "" {
+			break
+		}
+		if f.Dim != dim {
+			out, _ = out.And(f.Dim, f.Value)
+		}
+	}
+	return out
+}
+
 // String writes the scope the way ParseScope reads it: team:payments,
 // several filters joined by commas; "" for the whole organisation.
 func (s Scope) String() string {

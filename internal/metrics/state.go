@@ -47,7 +47,11 @@ const stateVersion = 21
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
-func StateSchema() string {
+func StateSchema() string { return stateSchema(presenceAttrs) }
+
+// stateSchema is StateSchema with presence as the scope attributes the
+// presence index holds per kind.
+func stateSchema(presence map[domain.Kind][]string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "state %d\n", stateVersion)
 	// The layout's constants and hashes: the string table's locations,
@@ -57,6 +61,14 @@ func StateSchema() string {
 	fmt.Fprintf(h, "strHash %x %x\n", strHash("candor"), strHash("a string longer than one word of eight bytes"))
 	for _, v := range stateRowTypes {
 		describeType(h, reflect.TypeOf(v))
+	}
+	// The presence index is written as built: a state from a build whose
+	// kinds carried other scope attributes (before subscriptions carried
+	// their segment) would answer "no data" for a value it never indexed.
+	// The image header's build ID refuses another build's state already;
+	// this holds where no build ID can be read, as the row layouts do.
+	for _, k := range slices.Sorted(maps.Keys(presence)) {
+		fmt.Fprintf(h, "presence %s %v\n", k, presence[k])
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"html"
+	"math"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -102,5 +104,84 @@ func TestTierThresholdsServed(t *testing.T) {
 	if doc.Metric.Status != "red" || doc.Metric.ThresholdsFrom != "organisation" || len(doc.Breakdown) == 0 ||
 		doc.Breakdown[0].Key != "api" || doc.Breakdown[0].Status != "green" || doc.Breakdown[0].ThresholdsFrom != "tier 1" {
 		t.Errorf("API deployment_frequency by service: %s", raw)
+	}
+}
+
+// segmentBook: as of 2026-03-31 (T0 = 2025-03-31) acme (enterprise)
+// 1000 → 1500, beta (smb) 400 → 0, gamma smb at T0 and enterprise since,
+// 600 → 900, and delta without a segment 300 → 300. A ticket names
+// mid-market, which no subscription does.
+const segmentBook = `{"kind":"subscription","id":"sa1","customer":"acme","segment":"enterprise","mrr":1000,"started_at":"2025-01-01T00:00:00Z"}
+{"kind":"subscription","id":"sa2","customer":"acme","segment":"enterprise","mrr":500,"started_at":"2025-10-01T00:00:00Z"}
+{"kind":"subscription","id":"sb1","customer":"beta","segment":"smb","mrr":400,"started_at":"2025-01-01T00:00:00Z","ended_at":"2026-03-01T00:00:00Z"}
+{"kind":"subscription","id":"sg1","customer":"gamma","segment":"smb","mrr":600,"started_at":"2024-06-01T00:00:00Z","ended_at":"2025-09-01T00:00:00Z"}
+{"kind":"subscription","id":"sg2","customer":"gamma","segment":"enterprise","mrr":900,"started_at":"2025-09-01T00:00:00Z"}
+{"kind":"subscription","id":"sd1","customer":"delta","mrr":300,"started_at":"2025-02-01T00:00:00Z"}
+{"kind":"ticket","id":"tk1","created_at":"2026-03-02T00:00:00Z","customer":"acme","segment":"mid-market"}
+`
+
+// NRR and GRR break down and scope by the segment each customer of the
+// cohort had a year before, through the API: the lines, a scope equal to
+// its line, an unknown segment refused naming the known ones, and no
+// breakdown by plan.
+func TestRetentionBySegmentServed(t *testing.T) {
+	e := newEnv(t, 0)
+	if st, body, _ := e.do(t, "POST", "/api/v1/records", segmentBook, nil); st != 200 {
+		t.Fatalf("records: %d %s", st, body)
+	}
+	type line struct {
+		Key   string
+		Value *float64
+		Count int
+	}
+	get := func(metric, query string) (v *float64, lines []line) {
+		t.Helper()
+		st, raw, _ := e.do(t, "GET", "/api/v1/metrics/"+metric+"?as_of="+asOf+query, "", nil)
+		var doc struct {
+			Metric    struct{ Value *float64 }
+			Breakdown []line
+		}
+		if err := json.Unmarshal(raw, &doc); st != 200 || err != nil {
+			t.Fatalf("%s%s: %d %v %s", metric, query, st, err, clip(raw))
+		}
+		return doc.Metric.Value, doc.Breakdown
+	}
+	// NRR: enterprise 1500 of 1000, smb (beta and gamma) 900 of 1000,
+	// (none) 300 of 300; the organisation 2700 of 2300.
+	// GRR: enterprise 1000, smb 0 + 600, (none) 300 retained.
+	for _, c := range []struct {
+		metric string
+		org    float64
+		lines  map[string]float64
+	}{
+		{"nrr", 100 * 2700.0 / 2300, map[string]float64{"enterprise": 150, "smb": 90, "(none)": 100}},
+		{"grr", 100 * 1900.0 / 2300, map[string]float64{"enterprise": 100, "smb": 60, "(none)": 100}},
+	} {
+		org, lines := get(c.metric, "&by=segment")
+		if org == nil || math.Abs(*org-c.org) > 1e-9 {
+			t.Errorf("%s: %v, want %v", c.metric, org, c.org)
+		}
+		if len(lines) != len(c.lines) {
+			t.Errorf("%s by segment: %+v, want the lines %v", c.metric, lines, c.lines)
+		}
+		for _, l := range lines {
+			want, ok := c.lines[l.Key]
+			if !ok || l.Value == nil || math.Abs(*l.Value-want) > 1e-9 {
+				t.Errorf("%s by segment: %s = %v, want %v", c.metric, l.Key, l.Value, want)
+				continue
+			}
+			scoped, _ := get(c.metric, "&scope=segment:"+url.QueryEscape(l.Key))
+			if scoped == nil || *scoped != *l.Value {
+				t.Errorf("%s scoped to segment:%s = %v, its line %v", c.metric, l.Key, scoped, *l.Value)
+			}
+		}
+	}
+	st, raw, _ := e.do(t, "GET", "/api/v1/metrics/nrr?as_of="+asOf+"&scope=segment:nosuch", "", nil)
+	if st != 400 || !strings.Contains(string(raw), "(none), enterprise, mid-market, smb") {
+		t.Errorf("nrr of an unknown segment: %d %s", st, raw)
+	}
+	st, raw, _ = e.do(t, "GET", "/api/v1/metrics/nrr?as_of="+asOf+"&by=plan", "", nil)
+	if st != 400 || !strings.Contains(string(raw), "segment") {
+		t.Errorf("nrr by plan: %d %s", st, raw)
 	}
 }

@@ -47,7 +47,10 @@ const stateVersion = 21
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
-func StateSchema() string {
+func StateSchema() string { return stateSchema(stateRowTypes) }
+
+// stateSchema is StateSchema for the row types given.
+func stateSchema(rowTypes []any) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "state %d\n", stateVersion)
 	// The layout's constants and hashes: the string table's locations,
@@ -55,7 +58,7 @@ func StateSchema() string {
 	// rows are written in this machine's byte order.
 	fmt.Fprintf(h, "slab %d str %d row %d %x endian %v\n", slabShift, strOffBits, rowBits, uint64(rowHash), binary.NativeEndian.Uint16([]byte{1, 0}) == 1)
 	fmt.Fprintf(h, "strHash %x %x\n", strHash("candor"), strHash("a string longer than one word of eight bytes"))
-	for _, v := range stateRowTypes {
+	for _, v := range rowTypes {
 		describeType(h, reflect.TypeOf(v))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])

@@ -410,6 +410,30 @@ func TestStateRoundTrip(t *testing.T) {
 	sameView(t, "after more rows", stateView(t, got), stateView(t, fresh))
 }
 
+// A state written before a vulnerability's row held its package and kev
+// (in what had been padding: the row's size is the same) is of another
+// schema, which a start refuses (engine.checkHeader: "written by a build
+// whose records differ") and reads the image of the rows instead: read
+// as this build's rows it would say no vulnerability is known exploited.
+func TestStateSchemaHoldsTheVulnerabilityRow(t *testing.T) {
+	type vulnRow struct { // as before 2026-12-07
+		opened, fixed, at                  int64
+		id, source, service, severity, cve uint32
+	}
+	old := slices.Clone(stateRowTypes)
+	i := slices.IndexFunc(old, func(v any) bool { return reflect.TypeOf(v).Name() == "vulnRow" })
+	old[i] = vulnRow{}
+	if unsafe.Sizeof(vulnRow{}) != reflect.TypeOf(stateRowTypes[i]).Size() {
+		t.Fatalf("the old row is %d bytes, this build's %d: the test is of a layout that kept its size", unsafe.Sizeof(vulnRow{}), reflect.TypeOf(stateRowTypes[i]).Size())
+	}
+	if stateSchema(old) == StateSchema() {
+		t.Error("a state of the old vulnerability rows has this build's schema")
+	}
+	if stateSchema(slices.Clone(stateRowTypes)) != StateSchema() {
+		t.Error("the schema depends on more than the row types")
+	}
+}
+
 // TestStateRefusesDamage: a state cut short, with bytes after its end, or
 // of another version does not read; nor is one written with rows waiting
 // for Prepare.

@@ -234,7 +234,7 @@ func (r *vulnRow) eventAt() int64          { return r.at }
 func (r *vulnRow) life() life              { return lifeFrom(r.opened, r.opened, r.fixed) }
 func (r *vulnRow) stamps(t func(int64))    { stampAll(t, r.opened, r.fixed, r.at) }
 func (r *vulnRow) presence(s *strtab) (int64, []attrVal, bool) {
-	return r.opened, attrs("service", s.str(r.service)), true
+	return r.opened, attrs("service", s.str(r.service), "package", s.str(r.pkgCode())), true
 }
 
 func (r *controlRow) kind() domain.Kind       { return domain.KindControl }

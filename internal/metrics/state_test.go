@@ -119,6 +119,17 @@ func stateTestData(t *testing.T) (first, later []domain.Record) {
 			}
 		}
 	}
+	// Known-exploited vulnerabilities in several packages, which the
+	// generated data has few of: the rows carry kev and package.
+	for i := range 60 {
+		pkg := []string{"openssl", "libcurl", "zlib", ""}[i%4]
+		v := &domain.Vulnerability{Meta: domain.Meta{ID: fmt.Sprintf("kev-%d", i), Source: "grype"}, Severity: "high", Service: "api",
+			OpenedAt: benchEnd.Add(-time.Duration(1+i*37%110) * day), KEV: i%3 != 0, Package: pkg}
+		if i%5 == 0 {
+			v.FixedAt = v.OpenedAt.Add(time.Duration(1+i%20) * day)
+		}
+		extra = append(extra, v)
+	}
 	recs = append(recs, extra...)
 	rand.New(rand.NewPCG(3, 4)).Shuffle(len(recs), func(i, j int) { recs[i], recs[j] = recs[j], recs[i] })
 	cut := len(recs) * 9 / 10
@@ -271,6 +282,22 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	if len(orig.leadDays) == 0 || len(orig.impactDays) == 0 {
 		t.Fatal("the reads kept no lead-time or release-impact day: the test shows nothing of them")
+	}
+	// The vulnerabilities' kev and package: an organisation's metric
+	// reads them, by package (stateView breaks it down by its first
+	// dimension).
+	g, err := orig.Breakdown("c_open_kev", Query{AsOf: benchEnd, Window: 30 * day}, "package")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kevLines []string
+	for _, x := range g {
+		if x.Value != nil && *x.Value > 0 {
+			kevLines = append(kevLines, x.Key)
+		}
+	}
+	if len(kevLines) < 3 {
+		t.Fatalf("open known-exploited vulnerabilities in packages %v: the test shows little of kev and package", kevLines)
 	}
 	state := writeStateBytes(t, orig)
 	rng := rand.New(rand.NewPCG(5, 6))

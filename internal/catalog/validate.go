@@ -26,6 +26,7 @@ var Units = []string{
 var Dimensions = []string{
 	"team", "service", "environment", "tier", "category", "framework", "owner", "channel",
 	"campaign", "customer", "plan", "priority", "release", "stage", "business_unit", "origin", "segment",
+	"package",
 }
 
 // Default freshness limits (SPEC §4): event sources should report daily; monthly sources (bills,

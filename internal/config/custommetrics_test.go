@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -371,5 +372,77 @@ func TestCustomStateMetricCoversTheState(t *testing.T) {
 	}
 	if got := scorecard.ColumnCovers(catalog.SpanInstant, "30d"); got != "state at the end" {
 		t.Errorf("the appendix's column for a state = %q", got)
+	}
+}
+
+// A metric over vulnerabilities reads kev and the package (package_name: CEL reserves package)
+// and breaks down by package, by default and when named: the catalog knows the dimension.
+func TestCustomVulnerabilityMetricByPackage(t *testing.T) {
+	const kev = `custom_metrics:
+  - id: open_known_exploited
+    name: Open known-exploited vulnerabilities
+    pillar: security
+    description: Vulnerabilities open at as_of that are known to be exploited (a KEV catalog's entry).
+    owner: CISO
+    unit: count
+    better: lower
+    thresholds: {green: 0, amber: 2}
+    kind: vulnerability
+    time: state
+    filter: kev && !fixed_at.hasValue()
+    aggregate: count
+  - id: open_openssl
+    name: Open OpenSSL vulnerabilities
+    pillar: security
+    description: Vulnerabilities in OpenSSL open at as_of.
+    owner: CISO
+    unit: count
+    better: lower
+    thresholds: {green: 0, amber: 3}
+    kind: vulnerability
+    time: state
+    filter: package_name == "openssl" && !fixed_at.hasValue()
+    aggregate: count
+    breakdowns: [package, team]
+`
+	c, err := Load(write(t, kev), env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := c.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string][]string{"open_known_exploited": {"team", "service", "tier", "business_unit", "package"}, "open_openssl": {"package", "team"}} {
+		if m, _ := cat.Metric(id); m == nil || !slices.Equal(m.Breakdowns, want) {
+			t.Errorf("%s: breakdowns %v, want %v", id, m.Breakdowns, want)
+		}
+	}
+	// The example of docs/custom-metrics.md loads too.
+	doc, err := os.ReadFile("../../docs/custom-metrics.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var example string
+	for _, b := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(doc), -1) {
+		if strings.Contains(b[1], "id: open_known_exploited") {
+			example = b[1]
+		}
+	}
+	dc, err := Load(write(t, example), env(nil))
+	if err != nil {
+		t.Fatalf("the documentation's example: %v", err)
+	}
+	dcat, err := dc.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := dcat.Metric("open_known_exploited"); m == nil || !slices.Equal(m.Breakdowns, []string{"package", "team", "service"}) {
+		t.Errorf("the documentation's example: %+v", m)
+	}
+	// Written as the record names it, the reserved word is refused pointing at the field.
+	_, err = Load(write(t, strings.Replace(kev, `filter: package_name == "openssl"`, `filter: package == "openssl"`, 1)), env(nil))
+	if err == nil || !strings.Contains(err.Error(), `"package" is a reserved word of CEL: a vulnerability's package is the field package_name`) {
+		t.Errorf("package in a filter: %v", err)
 	}
 }

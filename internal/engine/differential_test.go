@@ -145,7 +145,9 @@ func engineView(t *testing.T, cat *catalog.Catalog, end time.Time, e *engine.Eng
 		for _, asOf := range []time.Time{end, end.Add(-40*24*time.Hour - 5*time.Hour)} {
 			opt := scorecard.Options{AsOf: asOf}
 			parts := []any{scorecard.Build(cat, ds, opt), scorecard.Sources(cat, ds, asOf)}
-			for _, id := range []string{"change_failure_rate", "lead_time_for_changes", "release_impact_score", "sla_adherence", "mrr", "funnel_conversion"} {
+			// open_critical_vulnerabilities: its rows' fields give each
+			// vulnerability's package and kev, which the state carries.
+			for _, id := range []string{"change_failure_rate", "lead_time_for_changes", "release_impact_score", "sla_adherence", "mrr", "funnel_conversion", "open_critical_vulnerabilities"} {
 				d, err := scorecard.Detail(cat, ds, id, opt, metrics.Dims(id)[0], metrics.Scope{})
 				if err != nil {
 					return err

@@ -43,6 +43,16 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 		recs = append(recs, &domain.Incident{Meta: domain.Meta{ID: fmt.Sprintf("open-%d", i), Source: "import"}, Service: "payments",
 			Severity: "P2", OpenedAt: end.Add(-time.Duration(2+7*i) * day)})
 	}
+	// Nor are the generated vulnerabilities often known exploited: some
+	// are, in several packages, fixed weeks later or not at all.
+	for i := range 8 {
+		v := &domain.Vulnerability{Meta: domain.Meta{ID: fmt.Sprintf("kev-%d", i), Source: "grype"}, Severity: "high", Service: "payments",
+			OpenedAt: end.Add(-time.Duration(5+9*i) * day), KEV: true, Package: []string{"openssl", "zlib", ""}[i%3]}
+		if i%2 == 1 {
+			v.FixedAt = v.OpenedAt.Add(time.Duration(10+i) * day)
+		}
+		recs = append(recs, v)
+	}
 	// Arrival orders: as generated (mostly time order), and shuffled, so
 	// late and out-of-order records are covered too.
 	shuffled := append([]domain.Record(nil), recs...)

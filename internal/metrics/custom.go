@@ -345,6 +345,12 @@ func explainCEL(k *customKind, msg string) string {
 		}
 		return fmt.Sprintf("unknown field %q; expected a field of %s (%s), as_of or window_start", name, k.kind, strings.Join(names, ", "))
 	}
+	if name, ok := strings.CutPrefix(msg, "reserved identifier: "); ok {
+		if field, ok := k.reserved[name]; ok {
+			return fmt.Sprintf("%q is a reserved word of CEL: a %s's %s is the field %s", name, k.kind, name, field)
+		}
+		return fmt.Sprintf("%q is a reserved word of CEL, not a field of %s", name, k.kind)
+	}
 	if strings.HasPrefix(msg, "found no matching overload for") {
 		return msg + " (the operands' types do not fit: an optional field needs .value(); a duration needs hours(…))"
 	}

@@ -3,7 +3,9 @@ package metrics
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -150,6 +152,13 @@ func TestCompileCustomRefuses(t *testing.T) {
 			ExprError{Field: "aggregate", Msg: `"average" is not an aggregate; expected one of count, count_per_day, sum, mean, median, percentile, share, latest`}},
 		{"second line", func(d *CustomDef) { d.Filter = "severity == \"P1\"\n  && bogus" },
 			ExprError{Field: "filter", Line: 2, Column: 6, Msg: `unknown field "bogus"; expected a field of incident (id, source, severity, opened_at, detected_at, resolved_at, postmortem_due_at, postmortem_done_at, caused_by, caused_by_change_request, customer_facing, origin, category, fingerprint, service, team, business_unit, tier), as_of or window_start`}},
+		// CEL reserves package: the vulnerability's is package_name.
+		{"reserved word", func(d *CustomDef) {
+			d.Kind, d.Time, d.Filter = domain.KindVulnerability, "opened_at", `kev && package == "openssl"`
+		},
+			ExprError{Field: "filter", Line: 1, Column: 8, Msg: `"package" is a reserved word of CEL: a vulnerability's package is the field package_name`}},
+		{"reserved word elsewhere", func(d *CustomDef) { d.Filter = `package == "openssl"` },
+			ExprError{Field: "filter", Line: 1, Column: 1, Msg: `"package" is a reserved word of CEL, not a field of incident`}},
 		{"built-in id", func(d *CustomDef) { d.ID = "mttr" }, ExprError{Field: "id"}},
 		{"time of another kind", func(d *CustomDef) { d.Time = "finished_at" }, ExprError{Field: "time"}},
 		{"too costly", func(d *CustomDef) {
@@ -186,6 +195,9 @@ var everyKindCustom = []CustomDef{
 	{ID: "c_csat_p90", Kind: domain.KindSurvey, Time: "at", Filter: `type == "csat"`, Value: "score", Aggregate: AggregatePercentile, P: 90},
 	{ID: "c_open_vulns", Kind: domain.KindVulnerability, Time: TimeState, Filter: "!fixed_at.hasValue()", Aggregate: AggregateCount},
 	{ID: "c_patch_days", Kind: domain.KindVulnerability, Time: "fixed_at", Value: "days(fixed_at.value() - opened_at)", Aggregate: AggregateMean},
+	// Broken down by package first: the state's round trip compares that breakdown.
+	{ID: "c_open_kev", Kind: domain.KindVulnerability, Time: TimeState, Filter: "kev && !fixed_at.hasValue()", Aggregate: AggregateCount, Dims: []string{"package", "team"}},
+	{ID: "c_openssl_or_kev_opened", Kind: domain.KindVulnerability, Time: "opened_at", Filter: `package_name == "openssl" || kev`, Aggregate: AggregateCount},
 	{ID: "c_controls_passed", Kind: domain.KindControl, Time: "checked_at", Aggregate: AggregateShare, Matching: "passed"},
 	{ID: "c_cost", Kind: domain.KindCost, Time: TimePeriod, Value: "amount", Aggregate: AggregateSum},
 	{ID: "c_requests", Kind: domain.KindUsage, Time: TimePeriod, Value: "requests.orValue(0.0)", Aggregate: AggregateSum},
@@ -398,6 +410,145 @@ func TestCustomSumsOverWindow(t *testing.T) {
 		"my_csat": false, "arr": true, "open_critical_vulnerabilities": true, "cost_per_active_customer": false, "nrr": false} {
 		if got := d.AddsUp(id); got != want {
 			t.Errorf("AddsUp(%s) = %v, want %v", id, got, want)
+		}
+	}
+}
+
+// SPEC §1 gives a vulnerability kev (known exploited) and package: an organisation's metric reads
+// both as fields, and breaks down and scopes by package, where they had been stored and read by
+// nothing (known problems, security review, item 4).
+func TestCustomKnownExploitedAndPackage(t *testing.T) {
+	defs := []CustomDef{
+		{ID: "open_known_exploited", Kind: domain.KindVulnerability, Time: TimeState, Filter: "kev && !fixed_at.hasValue()", Aggregate: AggregateCount},
+		{ID: "open_openssl", Kind: domain.KindVulnerability, Time: TimeState, Filter: `package_name == "openssl" && !fixed_at.hasValue()`, Aggregate: AggregateCount},
+		{ID: "kev_fixed", Kind: domain.KindVulnerability, Time: "fixed_at", Filter: "kev", Value: "days(fixed_at.value() - opened_at)", Aggregate: AggregateMean},
+	}
+	cfg := configWith(t, defs...)
+	d := load(t, &cfg, `
+{"kind":"service","id":"api","name":"API","team":"core"}
+{"kind":"vulnerability","id":"v1","severity":"critical","service":"api","opened_at":"2026-03-01T00:00:00Z","kev":true,"package":"openssl"}
+{"kind":"vulnerability","id":"v2","severity":"high","service":"api","opened_at":"2026-03-02T00:00:00Z","fixed_at":"2026-04-02T00:00:00Z","kev":true,"package":"libcurl"}
+{"kind":"vulnerability","id":"v3","severity":"medium","service":"api","opened_at":"2026-03-03T00:00:00Z","package":"openssl"}
+{"kind":"vulnerability","id":"v4","severity":"critical","service":"api","opened_at":"2026-02-01T00:00:00Z","fixed_at":"2026-03-11T00:00:00Z","kev":true,"package":"openssl"}
+{"kind":"vulnerability","id":"v5","severity":"low","service":"api","opened_at":"2026-03-04T00:00:00Z"}
+{"kind":"vulnerability","id":"v6","severity":"critical","service":"api","opened_at":"2026-04-05T00:00:00Z","kev":true,"package":"openssl"}
+`)
+	asOf := ts(t, defaultAsOf)
+	q := Query{AsOf: asOf, Window: 30 * day, Records: true}
+	ids := func(r Result) []string {
+		var out []string
+		for _, ref := range r.Records {
+			out = append(out, ref.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	// v2's fix after as_of has not happened; v4 was fixed, v6 not yet opened, v5 and v3 not known exploited.
+	for _, c := range []struct {
+		id    string
+		scope Scope
+		want  string
+		recs  []string
+	}{
+		{"open_known_exploited", Scope{}, "2", []string{"v1", "v2"}},
+		{"open_openssl", Scope{}, "2", []string{"v1", "v3"}},
+		{"open_known_exploited", Scope{Dim: "package", Value: "openssl"}, "1", []string{"v1"}},
+		{"open_known_exploited", Scope{Dim: "package", Value: "(none)"}, "0", nil},
+		// v4, fixed in the window after 38 days; v2's fix lies after as_of.
+		{"kev_fixed", Scope{}, "38", []string{"v4"}},
+	} {
+		sq := q
+		sq.Scope = c.scope
+		r, err := d.Compute(c.id, sq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmtVal(r.Value) != c.want || !slices.Equal(ids(r), c.recs) {
+			t.Errorf("%s %v: %s %v, want %s %v", c.id, c.scope, fmtVal(r.Value), ids(r), c.want, c.recs)
+		}
+	}
+	if got := d.Dims("open_known_exploited"); !slices.Contains(got, "package") {
+		t.Errorf("breakdowns %v, want package among them", got)
+	}
+	g, err := d.Breakdown("open_known_exploited", Query{AsOf: asOf, Window: 30 * day}, "package")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for _, x := range g {
+		lines[x.Key] = fmtVal(x.Value)
+	}
+	if want := map[string]string{"(none)": "0", "libcurl": "1", "openssl": "1"}; !maps.Equal(lines, want) {
+		t.Errorf("by package: %v, want %v", lines, want)
+	}
+	// The built-ins offer no package breakdown: a scope on it is refused, not ignored.
+	if _, err := d.Compute("open_critical_vulnerabilities", Query{AsOf: asOf, Window: 30 * day, Scope: Scope{Dim: "package", Value: "openssl"}}); err == nil {
+		t.Error("open_critical_vulnerabilities took a package scope")
+	}
+}
+
+// The same two definitions on random vulnerabilities (the generator's are seldom known exploited)
+// against the counts taken straight from the records, at as_of over a year, per package too.
+func TestCustomKnownExploitedRandom(t *testing.T) {
+	end := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	defs := []CustomDef{
+		{ID: "open_known_exploited", Kind: domain.KindVulnerability, Time: TimeState, Filter: "kev && !fixed_at.hasValue()", Aggregate: AggregateCount},
+		{ID: "open_openssl", Kind: domain.KindVulnerability, Time: TimeState, Filter: `package_name == "openssl" && !fixed_at.hasValue()`, Aggregate: AggregateCount},
+	}
+	d := NewDataset(configWith(t, defs...))
+	rng := rand.New(rand.NewPCG(17, 4))
+	pkgs := []string{"openssl", "libcurl", "zlib", ""}
+	var vs []*domain.Vulnerability
+	for i := range 600 {
+		v := &domain.Vulnerability{Meta: domain.Meta{ID: fmt.Sprintf("v%d", i), Source: "grype"}, Severity: "high", Service: "api",
+			OpenedAt: end.Add(-time.Duration(rng.IntN(400*24)) * time.Hour), KEV: rng.IntN(3) == 0, Package: pkgs[rng.IntN(len(pkgs))]}
+		if rng.IntN(2) == 0 {
+			v.FixedAt = v.OpenedAt.Add(time.Duration(1+rng.IntN(120*24)) * time.Hour)
+		}
+		vs = append(vs, v)
+		d.Apply(v, time.Time{})
+	}
+	d.Prepare()
+	for step := range 12 {
+		q := Query{AsOf: end.Add(-time.Duration(step) * 29 * day), Window: 30 * day}
+		kev, openssl := 0, 0
+		kevBy := map[string]int{}
+		for _, v := range vs {
+			if v.OpenedAt.After(q.AsOf) || !v.FixedAt.IsZero() && !v.FixedAt.After(q.AsOf) {
+				continue
+			}
+			if v.KEV {
+				kev++
+				kevBy[valueOrNone(v.Package)]++
+			}
+			if v.Package == "openssl" {
+				openssl++
+			}
+		}
+		if kev == 0 || openssl == 0 || len(kevBy) < len(pkgs) {
+			t.Fatalf("as of %s: %d open known exploited in %d packages, %d openssl: the data does not exercise the fields", q.AsOf.Format(time.DateOnly), kev, len(kevBy), openssl)
+		}
+		for id, want := range map[string]int{"open_known_exploited": kev, "open_openssl": openssl} {
+			got, err := d.Compute(id, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Value == nil || *got.Value != float64(want) {
+				t.Fatalf("%s as of %s: %s, want %d", id, q.AsOf.Format(time.DateOnly), fmtVal(got.Value), want)
+			}
+		}
+		g, err := d.Breakdown("open_known_exploited", q, "package")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, x := range g {
+			if x.Value != nil && *x.Value != 0 {
+				got[x.Key] = int(*x.Value)
+			}
+		}
+		if !maps.Equal(got, kevBy) {
+			t.Fatalf("open_known_exploited by package as of %s: %v, want %v", q.AsOf.Format(time.DateOnly), got, kevBy)
 		}
 	}
 }

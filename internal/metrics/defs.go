@@ -200,7 +200,7 @@ func newRegistry() *registry {
 	}
 	r.dimValues = []func(d *Dataset, dim string, q Query, set map[string]bool){
 		frameworkDimValues, costDimValues, customerDimValues, growthDimValues, incidentDimValues,
-		measurementDimValues,
+		measurementDimValues, vulnDimValues,
 	}
 	return r
 }

@@ -259,8 +259,8 @@ var rowFields = map[domain.Kind]rowSpec{
 		return append(buf, stamp(x.at, at), d.str(x.typ), x.score, d.strOrNil(x.customer))
 	}, "at", "type", "score", "customer"),
 	domain.KindVulnerability: other((*Dataset).vulns, func(d *Dataset, x *vulnRow, at int64, buf []any) []any {
-		return append(buf, stamp(x.opened, at), d.strOrNil(x.service), d.str(x.severity), stamp(x.fixed, at), d.strOrNil(x.cve))
-	}, "opened_at", "service", "severity", "fixed_at", "cve"),
+		return append(buf, stamp(x.opened, at), d.strOrNil(x.service), d.str(x.severity), stamp(x.fixed, at), d.strOrNil(x.cve), d.strOrNil(x.pkgCode()), x.kev())
+	}, "opened_at", "service", "severity", "fixed_at", "cve", "package", "kev"),
 	domain.KindControl: other((*Dataset).controls, func(d *Dataset, x *controlRow, at int64, buf []any) []any {
 		return append(buf, stamp(x.checked, at), d.str(x.control), x.passed, d.strOrNil(x.framework))
 	}, "checked_at", "control", "passed", "framework"),

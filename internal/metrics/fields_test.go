@@ -25,7 +25,7 @@ const everyKind = `
 {"kind":"sli","id":"s1","service":"api","period_start":"2026-03-30T00:00:00Z","period_end":"2026-03-30T12:00:00Z","good":99,"total":100}
 {"kind":"ticket","id":"t1","created_at":"2026-03-03T00:00:00Z","customer":"acme","segment":"enterprise","priority":"high","resolved_at":"2026-03-04T00:00:00Z","sla_due_at":"2026-03-05T00:00:00Z","escalated":true,"release":"d1"}
 {"kind":"survey","id":"u1","at":"2026-03-06T00:00:00Z","type":"csat","score":4,"customer":"acme"}
-{"kind":"vulnerability","id":"v1","severity":"critical","opened_at":"2026-03-07T00:00:00Z","service":"api","fixed_at":"2026-04-01T00:00:00Z","cve":"CVE-2026-1"}
+{"kind":"vulnerability","id":"v1","severity":"critical","opened_at":"2026-03-07T00:00:00Z","service":"api","fixed_at":"2026-04-01T00:00:00Z","cve":"CVE-2026-1","kev":true,"package":"openssl"}
 {"kind":"control","id":"k1","control":"AC-1","checked_at":"2026-03-08T00:00:00Z","passed":false,"framework":"SOX"}
 {"kind":"cost","id":"co1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","amount":1050.25,"service":"api","category":"compute"}
 {"kind":"usage","id":"us1","period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","requests":1000,"active_customers":12,"service":"api"}
@@ -54,7 +54,7 @@ func TestRowFieldsEveryKind(t *testing.T) {
 		domain.KindSLI:           `{"period_start":"2026-03-30T00:00:00Z","period_end":"2026-03-30T12:00:00Z","service":"api","good":99,"total":100}`,
 		domain.KindTicket:        `{"created_at":"2026-03-03T00:00:00Z","customer":"acme","segment":"enterprise","priority":"high","resolved_at":"2026-03-04T00:00:00Z","sla_due_at":"2026-03-05T00:00:00Z","escalated":true,"release":"d1"}`,
 		domain.KindSurvey:        `{"at":"2026-03-06T00:00:00Z","type":"csat","score":4,"customer":"acme"}`,
-		domain.KindVulnerability: `{"opened_at":"2026-03-07T00:00:00Z","service":"api","severity":"critical","fixed_at":null,"cve":"CVE-2026-1"}`,
+		domain.KindVulnerability: `{"opened_at":"2026-03-07T00:00:00Z","service":"api","severity":"critical","fixed_at":null,"cve":"CVE-2026-1","package":"openssl","kev":true}`,
 		domain.KindControl:       `{"checked_at":"2026-03-08T00:00:00Z","control":"AC-1","passed":false,"framework":"SOX"}`,
 		domain.KindCost:          `{"period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","service":"api","category":"compute","amount":1050.25,"currency":"USD"}`,
 		domain.KindUsage:         `{"period_start":"2026-03-01T00:00:00Z","period_end":"2026-04-01T00:00:00Z","service":"api","requests":1000,"active_customers":12}`,

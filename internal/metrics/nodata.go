@@ -83,7 +83,7 @@ var presenceAttrs = map[domain.Kind][]string{
 	domain.KindChange:        {"service"},
 	domain.KindIncident:      {"service", "origin"},
 	domain.KindSLI:           {"service"},
-	domain.KindVulnerability: {"service"},
+	domain.KindVulnerability: {"service", "package"},
 	domain.KindCost:          {"service", "category"},
 	domain.KindUsage:         {"service"},
 	domain.KindBudget:        {"category"},

@@ -288,7 +288,7 @@ func convSurvey(d *Dataset, rec domain.Record) surveyRow {
 func convVuln(d *Dataset, rec domain.Record) vulnRow {
 	r := rec.(*domain.Vulnerability)
 	return vulnRow{id: d.code(r.ID), source: d.code(r.Source), service: d.code(r.Service), severity: d.code(r.Severity),
-		cve: d.code(r.CVE), opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
+		cve: d.code(r.CVE), pkg: withFlag(d.code(r.Package), r.KEV), opened: ns(r.OpenedAt), fixed: ns(r.FixedAt), at: ns(r.EventTime())}
 }
 
 func convControl(d *Dataset, rec domain.Record) controlRow {

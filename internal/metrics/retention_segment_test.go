@@ -227,10 +227,10 @@ func TestRetentionSegmentCache(t *testing.T) {
 func TestStateSchemaNamesPresenceAttributes(t *testing.T) {
 	older := maps.Clone(presenceAttrs)
 	older[domain.KindSubscription] = []string{"plan"}
-	if stateSchema(older) == StateSchema() {
+	if stateSchema(stateRowTypes, older) == StateSchema() {
 		t.Error("the state's schema does not change with the attributes the presence index holds")
 	}
-	if stateSchema(maps.Clone(presenceAttrs)) != StateSchema() {
+	if stateSchema(stateRowTypes, maps.Clone(presenceAttrs)) != StateSchema() {
 		t.Error("the state's schema is not a function of its inputs")
 	}
 }

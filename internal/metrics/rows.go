@@ -41,10 +41,17 @@ type surveyRow struct {
 	id, source, typ, customer, release uint32
 }
 
+// vulnRow is 48 bytes: the package's code fills what had been padding,
+// and whether the vulnerability is known to be exploited (kev) is a bit of
+// it (a bool field would pad the row to 56).
 type vulnRow struct {
 	opened, fixed, at                  int64
 	id, source, service, severity, cve uint32
+	pkg                                flagged // the package's code, flagged when known exploited
 }
+
+func (r *vulnRow) pkgCode() uint32 { return r.pkg.code() }
+func (r *vulnRow) kev() bool       { return r.pkg.flag() }
 
 type controlRow struct {
 	checked                        int64
@@ -227,7 +234,7 @@ func (r *vulnRow) eventAt() int64          { return r.at }
 func (r *vulnRow) life() life              { return lifeFrom(r.opened, r.opened, r.fixed) }
 func (r *vulnRow) stamps(t func(int64))    { stampAll(t, r.opened, r.fixed, r.at) }
 func (r *vulnRow) presence(s *strtab) (int64, []attrVal, bool) {
-	return r.opened, attrs("service", s.str(r.service)), true
+	return r.opened, attrs("service", s.str(r.service), "package", s.str(r.pkgCode())), true
 }
 
 func (r *controlRow) kind() domain.Kind       { return domain.KindControl }

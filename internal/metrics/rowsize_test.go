@@ -17,6 +17,8 @@ func TestRowSizes(t *testing.T) {
 		"chgRow (a change)":    {unsafe.Sizeof(chgRow{}), 36},
 		"Dep (a deployment)":   {unsafe.Sizeof(Dep{}), 80},
 		"ticketRow (a ticket)": {unsafe.Sizeof(ticketRow{}), 72},
+		// package in what had been padding, kev a bit of its code
+		"vulnRow (a vulnerability)":                                                {unsafe.Sizeof(vulnRow{}), 48},
 		"depRow (a production deployment in the walk order)":                       {unsafe.Sizeof(depRow{}), 24},
 		"leadMemo (a deployment's lead-time memo, held by each one a reader took)": {unsafe.Sizeof(leadMemo{}), 48},
 	} {
@@ -60,6 +62,18 @@ func TestTicketEscalatedFlagKeepsTheSegment(t *testing.T) {
 		r := convTicket(d, &domain.Ticket{Meta: domain.Meta{ID: "t-1", Source: "zendesk"}, Segment: "enterprise", Escalated: esc})
 		if r.escalated() != esc || d.str(r.segment()) != "enterprise" {
 			t.Errorf("escalated %v: row says escalated %v, segment %q", esc, r.escalated(), d.str(r.segment()))
+		}
+	}
+}
+
+func TestVulnKEVFlagKeepsThePackage(t *testing.T) {
+	d := NewDataset(DefaultConfig())
+	for _, kev := range []bool{false, true} {
+		for _, pkg := range []string{"openssl", ""} {
+			r := convVuln(d, &domain.Vulnerability{Meta: domain.Meta{ID: "v-1", Source: "grype"}, Severity: "critical", Package: pkg, KEV: kev})
+			if r.kev() != kev || d.str(r.pkgCode()) != pkg {
+				t.Errorf("kev %v, package %q: row says kev %v, package %q", kev, pkg, r.kev(), d.str(r.pkgCode()))
+			}
 		}
 	}
 }

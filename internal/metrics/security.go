@@ -29,6 +29,25 @@ func (d *Dataset) eachOpenVuln(q Query, fn func(v *vulnRow)) {
 	}
 }
 
+// matchVuln reports whether a vulnerability passes the scope: its
+// service's filters and its package (a breakdown of the organisation's
+// metrics over vulnerabilities; the built-ins offer none).
+func (d *Dataset) matchVuln(q Query, v *vulnRow) bool {
+	return d.matchCode(q, "package", v.pkgCode()) && d.matchServiceCode(q, v.service)
+}
+
+// vulnDimValues adds the packages the vulnerabilities in q's scope name.
+func vulnDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
+	if dim != "package" {
+		return
+	}
+	for v := range d.vulns().all() {
+		if d.matchVuln(q, v) {
+			addDimValue(set, d.str(v.pkgCode()))
+		}
+	}
+}
+
 func openVulns(severity string) Func {
 	return func(d *Dataset, q Query) Result {
 		var r Result

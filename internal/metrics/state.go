@@ -47,11 +47,11 @@ const stateVersion = 21
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
-func StateSchema() string { return stateSchema(presenceAttrs) }
+func StateSchema() string { return stateSchema(stateRowTypes, presenceAttrs) }
 
-// stateSchema is StateSchema with presence as the scope attributes the
-// presence index holds per kind.
-func stateSchema(presence map[domain.Kind][]string) string {
+// stateSchema is StateSchema for the row types given and presence as the
+// scope attributes the presence index holds per kind.
+func stateSchema(rowTypes []any, presence map[domain.Kind][]string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "state %d\n", stateVersion)
 	// The layout's constants and hashes: the string table's locations,
@@ -59,7 +59,7 @@ func stateSchema(presence map[domain.Kind][]string) string {
 	// rows are written in this machine's byte order.
 	fmt.Fprintf(h, "slab %d str %d row %d %x endian %v\n", slabShift, strOffBits, rowBits, uint64(rowHash), binary.NativeEndian.Uint16([]byte{1, 0}) == 1)
 	fmt.Fprintf(h, "strHash %x %x\n", strHash("candor"), strHash("a string longer than one word of eight bytes"))
-	for _, v := range stateRowTypes {
+	for _, v := range rowTypes {
 		describeType(h, reflect.TypeOf(v))
 	}
 	// The presence index is written as built: a state from a build whose

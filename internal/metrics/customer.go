@@ -41,20 +41,11 @@ func customerDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // line's.
 func (d *Dataset) subInScope(q Query, x *subRow) bool {
 	for _, f := range q.Scope.Filters() {
-		var v uint32
-		switch f.Dim {
-		case "plan":
-			v = x.plan
-		case "segment":
-			v = x.segment
-		default:
-			return false
-		}
-		if valueOrNone(d.str(v)) != f.Value {
+		if f.Dim != "plan" && f.Dim != "segment" {
 			return false
 		}
 	}
-	return true
+	return d.matchCode(q, "plan", x.plan) && d.matchCode(q, "segment", x.segment)
 }
 
 // matchTicket reports whether a ticket passes the scope's priority,

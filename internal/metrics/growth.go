@@ -149,11 +149,28 @@ func nrr(d *Dataset, q Query) Result {
 	r.Detail.MRRNow = ptr(cur.Float())
 	if base != 0 {
 		r.Value = num(100 * float64(cur) / float64(base))
+	} else {
+		r.Detail.Reason = noCohort(q, r.Count)
 	}
 	if q.Records {
 		r.Detail.Customers = d.cohortCustomers(custs, cohort, func(cu *custMRR) domain.Money { return cu.m1 })
 	}
 	return r
+}
+
+// noCohort says why NRR or GRR has no value though subscriptions exist:
+// no customer (of the scope: a segment only subscriptions started since
+// name) was active at T0, or those who were paid no MRR then.
+func noCohort(q Query, n int) string {
+	t0 := time.Unix(0, q.end()-int64(retentionYear)).UTC().Format("2 Jan 2006")
+	in := ""
+	if !q.Scope.IsZero() {
+		in = " of " + q.Scope.String()
+	}
+	if n == 0 {
+		return "no customer" + in + " was active on " + t0 + " (T0, a year before): the cohort is empty"
+	}
+	return "the cohort's MRR on " + t0 + " (T0, a year before) is 0"
 }
 
 // cohortCustomers lists a retention metric's cohort (the customers active
@@ -193,6 +210,8 @@ func grr(d *Dataset, q Query) Result {
 	r.Detail.MRRRetained = ptr(kept.Float())
 	if base != 0 {
 		r.Value = num(100 * float64(kept) / float64(base))
+	} else {
+		r.Detail.Reason = noCohort(q, r.Count)
 	}
 	if q.Records {
 		r.Detail.Customers = d.cohortCustomers(custs, cohort, func(cu *custMRR) domain.Money { return min(cu.m0, cu.m1) })

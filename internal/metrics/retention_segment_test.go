@@ -28,9 +28,10 @@ func segSub(id, cust, segment, started, ended, mrr string) *domain.Subscription 
 //	C  smb at T0              60 → 90  (moved to enterprise after T0: counted in smb)
 //	D  no segment             30 → 20  (contracts)
 //	E  enterprise            280 → 280 (smb 10, enterprise 70 and an unnamed 200 at T0:
-//	                                    the largest subscription naming a segment)
-//	F  enterprise             50 → 25  (smb 25 and enterprise 25: the later started)
-//	G  enterprise             50 → 50  (smb 25 and enterprise 25 started together: the smaller id)
+//	                                    the segment with the most MRR)
+//	F  enterprise             50 → 25  (smb 25 and enterprise 25: the later started's)
+//	G  enterprise             50 → 50  (smb 25 and enterprise 25 started together: the first
+//	                                    segment by name)
 //	H  enterprise, new after T0: in no cohort
 //
 // Tickets name enterprise and mid-market: mid-market is no subscription's.
@@ -137,6 +138,42 @@ func TestRetentionBySegment(t *testing.T) {
 					sum.count, sum.t0, sum.now, sum.kept, org.count, org.t0, org.now, org.kept)
 			}
 		})
+	}
+}
+
+// A customer's segment at T0 is the one most of its MRR then comes under,
+// not its largest subscription's: two smb subscriptions of 30 outweigh one
+// enterprise of 50, re-sent in any order. A segment whose subscriptions all
+// started after T0 has a line with no cohort, which says so.
+func TestRetentionSegmentByItsMRR(t *testing.T) {
+	recs := []domain.Record{
+		segSub("i3", "I", "enterprise", "2025-01-01", "", "50"),
+		segSub("i1", "I", "smb", "2024-06-01", "", "30"),
+		segSub("i2", "I", "smb", "2024-07-01", "", "30"),
+		segSub("j1", "J", "startup", "2025-06-01", "", "100"),
+	}
+	reversed := slices.Clone(recs)
+	slices.Reverse(reversed)
+	for name, order := range map[string][]domain.Record{"in order": recs, "reversed": reversed} {
+		d := bizDS(nil, order...)
+		groups, err := d.Breakdown("nrr", bizQ(bizAsOf), "segment")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := map[string]Group{}
+		for _, g := range groups {
+			lines[g.Key] = g
+		}
+		if g := lines["smb"]; g.Count != 1 || g.Value == nil || !bizClose(*g.Value, 100) || *g.Detail.MRRT0 != 110 {
+			t.Errorf("%s: smb = %s (n = %d), want I's 110 → 110: 100 %% (n = 1)", name, cacheVal(g.Value), g.Count)
+		}
+		for _, seg := range []string{"enterprise", "startup"} {
+			g, ok := lines[seg]
+			want := "no customer of segment:" + seg + " was active on 31 Mar 2025 (T0, a year before): the cohort is empty"
+			if !ok || g.Count != 0 || g.Value != nil || g.Detail.Reason != want {
+				t.Errorf("%s: %s = %s (n = %d), reason %q; want no value, reason %q", name, seg, cacheVal(g.Value), g.Count, g.Detail.Reason, want)
+			}
+		}
 	}
 }
 

@@ -54,48 +54,69 @@ type custMRR struct {
 	// m0 = 0 < m1 customer returns rather than arrives.
 	before bool
 	subs   []*subRow
-	// seg is the subscription that gives the customer its segment at t0
-	// (NRR's and GRR's lines, segmentAt), segM its MRR; nil when none
-	// active at t0 names a segment.
-	seg  *subRow
-	segM domain.Money
+	// segs sums the MRR at t0 of the customer's subscriptions active then
+	// by the segment they name (noteSegment), until walkMRR picks seg from
+	// them: the customer's segment at t0 (NRR's and GRR's lines), 0 for
+	// none.
+	segs []segMRR
+	seg  uint32
+}
+
+// segMRR is one segment's share of a customer's MRR at t0 and the latest
+// start of the subscriptions naming it.
+type segMRR struct {
+	code   uint32
+	mrr    domain.Money
+	latest int64
 }
 
 // segmentAt is the code of the customer's segment at t0 (0 for none): the
-// segment of its subscription active at t0 with the largest MRR among
-// those naming one, ties to the latest started_at, then the smallest id
-// (byte order), so that every customer is in one line however its
-// subscriptions are ordered. What the customer bought a year before, not
-// its segment now: a customer moved up from smb since counts where its
-// revenue came from.
-func (c *custMRR) segmentAt() uint32 {
-	if c.seg == nil {
-		return 0
-	}
-	return c.seg.segment
-}
+// segment its subscriptions active at t0 name, of several the one they
+// carry the most MRR under, ties to the segment of the latest started
+// subscription, then to the first by name, so that every customer is in
+// one line however its subscriptions are ordered or re-sent. What the
+// customer bought a year before, not its segment now: a customer moved up
+// from smb since counts where its revenue came from.
+func (c *custMRR) segmentAt() uint32 { return c.seg }
 
-// noteSegment weighs x, active at t0 at MRR m, as the customer's segment
-// subscription.
-func (d *Dataset) noteSegment(c *custMRR, x *subRow, m domain.Money) {
+// noteSegment adds x, active at t0 at MRR m, to its segment's share of the
+// customer's MRR then.
+func noteSegment(c *custMRR, x *subRow, m domain.Money) {
 	if x.segment == 0 {
 		return
 	}
-	if b := c.seg; b != nil {
-		switch {
-		case m != c.segM:
-			if m < c.segM {
-				return
-			}
-		case x.started != b.started:
-			if x.started < b.started {
-				return
-			}
-		case d.str(x.id) >= d.str(b.id):
+	for i := range c.segs {
+		if s := &c.segs[i]; s.code == x.segment {
+			s.mrr += m
+			s.latest = max(s.latest, x.started)
 			return
 		}
 	}
-	c.seg, c.segM = x, m
+	c.segs = append(c.segs, segMRR{code: x.segment, mrr: m, latest: x.started})
+}
+
+// pickSegment sets the customer's segment at t0 from its shares
+// (segmentAt's rule) and lets the shares go.
+func (d *Dataset) pickSegment(c *custMRR) {
+	var best *segMRR
+	for i := range c.segs {
+		s := &c.segs[i]
+		switch {
+		case best == nil, s.mrr > best.mrr:
+		case s.mrr < best.mrr:
+			continue
+		case s.latest > best.latest:
+		case s.latest < best.latest:
+			continue
+		case d.str(s.code) >= d.str(best.code):
+			continue
+		}
+		best = s
+	}
+	if best != nil {
+		c.seg = best.code
+	}
+	c.segs = nil
 }
 
 // customersMRR sums, per customer, the mrr of its subscriptions in scope
@@ -155,7 +176,7 @@ func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subR
 		if a0 {
 			cu.m0 += m
 			cu.in0 = true
-			d.noteSegment(cu, x, m)
+			noteSegment(cu, x, m)
 		}
 		if a1 {
 			cu.m1 += m
@@ -164,6 +185,9 @@ func (d *Dataset) walkMRR(q Query, t0, t1 int64, c *converter, seen func(x *subR
 		if (a0 || a1) && seen != nil {
 			seen(x, cu)
 		}
+	}
+	for _, cu := range out {
+		d.pickSegment(cu)
 	}
 	return out
 }

@@ -47,6 +47,11 @@ type Period struct {
 	From, To time.Time
 }
 
+// Last is the period's last instant, not its end: what is stamped at To is
+// the next period's (a version taking effect then, a control checked
+// then), so a state "at the period's end" is the state at Last.
+func (p Period) Last() time.Time { return p.To.Add(-time.Nanosecond) }
+
 // ParsePeriod reads a period's bounds: RFC 3339 times, or dates, a date
 // --to including its whole day. Errors name the parameter (from, to).
 func ParsePeriod(from, to string) (Period, error) {
@@ -270,7 +275,7 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 		// (which environments are production, …), as the definitions
 		// say: a setting approved since had changed a closed period's
 		// release success rates.
-		last := p.To.Add(-time.Nanosecond)
+		last := p.Last()
 		ds = ds.At(last)
 		var err error
 		if defs, err = Definitions(in.Catalog.At(last), ds.Config()); err != nil {

@@ -105,7 +105,7 @@ func controls(ds *metrics.Dataset, p Period) controlsDoc {
 		}
 	}
 	doc.Checked.Count = len(doc.Checked.Checks)
-	states := ds.ControlsAt(p.To)
+	states := ds.ControlsAt(p.Last())
 	doc.Failing.Controls = len(states)
 	byFramework := map[string]*frameworkLine{}
 	for _, s := range states {
@@ -223,11 +223,11 @@ func vulnerabilities(ds *metrics.Dataset, p Period) vulnerabilitiesDoc {
 	for sev, d := range ds.Config().VulnerabilitySLAs() {
 		doc.SLADays[sev] = d.Hours() / 24
 	}
-	for _, b := range ds.SLABreaches(p.To) {
+	for _, b := range ds.SLABreaches(p.Last()) {
 		doc.Vulnerabilities = append(doc.Vulnerabilities, vulnerabilityLine{Record: recordName("vulnerability", b.Source, b.ID), SLABreach: b})
 	}
 	doc.PastSLA = len(doc.Vulnerabilities)
-	open, recorded := ds.VulnerabilitiesOpenAt(p.To)
+	open, recorded := ds.VulnerabilitiesOpenAt(p.Last())
 	doc.Open = open
 	switch {
 	case recorded == 0:

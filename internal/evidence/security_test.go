@@ -29,11 +29,12 @@ const securityRecords = `
 {"kind":"control","id":"bk1-early","control":"BK-1","name":"Backups","framework":"ISO27001","checked_at":"2026-03-01T00:00:00Z","passed":false,"evidence_url":"https://grc.example/bk1-early"}
 {"kind":"control","id":"bk1-late","control":"BK-1","name":"Backups","framework":"ISO27001","checked_at":"2026-03-25T10:00:00Z","passed":true,"evidence_url":"https://grc.example/bk1-late"}
 {"kind":"control","id":"x1","control":"X-1","name":"Clean desk","checked_at":"2026-03-02T10:00:00Z","passed":false}
+{"kind":"control","id":"x1-apr","control":"X-1","name":"Clean desk","checked_at":"2026-04-01T00:00:00Z","passed":true}
 {"kind":"control","id":"old-only","control":"OLD-1","name":"Retired","framework":"PCI","checked_at":"2025-12-01T10:00:00Z","passed":true}
-{"kind":"vulnerability","id":"crit-fixed-after","severity":"critical","service":"api","opened_at":"2026-03-10T00:00:00Z","fixed_at":"2026-04-10T00:00:00Z","cve":"CVE-2026-1"}
+{"kind":"vulnerability","id":"crit-fixed-after","severity":"critical","service":"api","opened_at":"2026-03-10T00:00:00Z","fixed_at":"2026-04-10T00:00:00Z","cve":"CVE-2026-1","kev":true,"package":"openssl"}
 {"kind":"vulnerability","id":"crit-fixed-in","severity":"critical","service":"api","opened_at":"2026-03-01T00:00:00Z","fixed_at":"2026-03-05T00:00:00Z"}
 {"kind":"vulnerability","id":"high-old","severity":"high","service":"web","opened_at":"2026-01-01T00:00:00Z"}
-{"kind":"vulnerability","id":"high-young","severity":"high","service":"web","opened_at":"2026-03-15T00:00:00Z"}
+{"kind":"vulnerability","id":"high-young","severity":"high","service":"web","opened_at":"2026-03-15T00:00:00Z","fixed_at":"2026-04-01T00:00:00Z"}
 {"kind":"vulnerability","id":"crit-after","severity":"critical","service":"api","opened_at":"2026-04-05T00:00:00Z"}
 {"kind":"vulnerability","id":"medium-exact","severity":"medium","service":"web","opened_at":"2026-01-01T00:00:00Z"}
 `
@@ -72,10 +73,11 @@ type securityPack struct {
 		PastSLA    int                `json:"past_sla"`
 		SLADays    map[string]float64 `json:"sla_days"`
 		Vulns      []struct {
-			Record, ID, Source, Severity, Service, CVE string
-			OpenedAt                                   time.Time `json:"opened_at"`
-			DaysOpen                                   float64   `json:"days_open"`
-			DaysPastSLA                                float64   `json:"days_past_sla"`
+			Record, ID, Source, Severity, Service, CVE, Package string
+			KEV                                                 bool
+			OpenedAt                                            time.Time `json:"opened_at"`
+			DaysOpen                                            float64   `json:"days_open"`
+			DaysPastSLA                                         float64   `json:"days_past_sla"`
 		} `json:"vulnerabilities"`
 	}
 }
@@ -199,6 +201,10 @@ func TestSecurityEvidence(t *testing.T) {
 	if v := vul.Vulns[0]; v.Record != "vulnerability import crit-fixed-after" || v.Severity != "critical" || v.Service != "api" || v.CVE != "CVE-2026-1" ||
 		v.DaysOpen != 22 || v.DaysPastSLA != 15 || !v.OpenedAt.Equal(time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("crit-fixed-after listed as %+v, want 22 days open, 15 past its SLA", v)
+	}
+	// Known exploited, in openssl: what an auditor asks first of one overdue.
+	if v := vul.Vulns[0]; !v.KEV || v.Package != "openssl" || vul.Vulns[1].KEV || vul.Vulns[1].Package != "" {
+		t.Errorf("kev and package: %v %q and %v %q, want true openssl and false none", v.KEV, v.Package, vul.Vulns[1].KEV, vul.Vulns[1].Package)
 	}
 	if v := vul.Vulns[1]; v.DaysOpen != 90 || v.DaysPastSLA != 60 {
 		t.Errorf("high-old: %v days open, %v past, want 90 and 60", v.DaysOpen, v.DaysPastSLA)

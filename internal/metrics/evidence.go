@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -207,14 +208,17 @@ func (d *Dataset) ControlsAt(asOf time.Time) []ControlState {
 }
 
 // SLABreach is a vulnerability past its SLA at a time, as
-// vulnerability_sla_breaches counts it: its age and SLA in days (exact,
-// days of 24 h), and by how much the age exceeds it.
+// vulnerability_sla_breaches counts it: its age and SLA in days (of 24 h,
+// to the hundredth: a quarter of an hour), and by how much the age exceeds
+// it; whether it is known to be exploited and in which package.
 type SLABreach struct {
 	ID          string    `json:"id"`
 	Source      string    `json:"source"`
 	Severity    string    `json:"severity"`
 	Service     string    `json:"service"`
 	CVE         string    `json:"cve,omitempty"`
+	Package     string    `json:"package,omitempty"`
+	KEV         bool      `json:"kev"`
 	OpenedAt    time.Time `json:"opened_at"`
 	DaysOpen    float64   `json:"days_open"`
 	SLADays     float64   `json:"sla_days"`
@@ -229,7 +233,8 @@ func (d *Dataset) SLABreaches(asOf time.Time) []SLABreach {
 	var out []SLABreach
 	d.eachSLABreach(Query{AsOf: asOf}, func(v *vulnRow, age, sla int64) {
 		out = append(out, SLABreach{ID: d.str(v.id), Source: d.str(v.source), Severity: d.str(v.severity), Service: d.str(v.service),
-			CVE: d.str(v.cve), OpenedAt: time.Unix(0, v.opened).UTC(), DaysOpen: days(age), SLADays: days(sla), DaysPastSLA: days(age - sla)})
+			CVE: d.str(v.cve), Package: d.str(v.pkgCode()), KEV: v.kev(), OpenedAt: time.Unix(0, v.opened).UTC(),
+			DaysOpen: hundredths(days(age)), SLADays: days(sla), DaysPastSLA: hundredths(days(age - sla))})
 	})
 	slices.SortFunc(out, func(a, b SLABreach) int {
 		return cmp.Or(cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)), cmp.Compare(b.DaysPastSLA, a.DaysPastSLA),
@@ -270,3 +275,8 @@ func severityRank(s string) int {
 	}
 	return 4
 }
+
+// hundredths rounds days to the hundredth for a reader: an age worked out
+// as of the period's last instant is a nanosecond short of a whole day
+// (21.99999999999999).
+func hundredths(x float64) float64 { return math.Round(x*100) / 100 }

@@ -99,3 +99,18 @@ func TestKey(t *testing.T) {
 		t.Fatalf("Key.String() = %q", s)
 	}
 }
+
+// Every list of vulnerability severities follows one order, worst first
+// (an evidence pack's overdue findings, a scanner report's, the security
+// facts beside a metric); a severity Candor does not know comes last.
+func TestSeverityRank(t *testing.T) {
+	order := []string{"Critical", "high", "MEDIUM", "low", "urgent"}
+	for i := 1; i < len(order); i++ {
+		if SeverityRank(order[i-1]) >= SeverityRank(order[i]) {
+			t.Errorf("%s ranks %d, not before %s (%d)", order[i-1], SeverityRank(order[i-1]), order[i], SeverityRank(order[i]))
+		}
+	}
+	if SeverityRank("urgent") != len(Severities) {
+		t.Errorf("an unknown severity ranks %d, want %d", SeverityRank("urgent"), len(Severities))
+	}
+}

@@ -1144,7 +1144,7 @@ func (p *parser) fill(r Record, cur string) {
 		r.Customer = p.str("customer", false)
 		r.Release = p.str("release", false)
 	case *Vulnerability:
-		r.Severity = p.enum("severity", true, "critical", "high", "medium", "low")
+		r.Severity = p.enum("severity", true, Severities...)
 		r.OpenedAt = p.time("opened_at", true)
 		r.Service = p.str("service", false)
 		r.FixedAt = p.time("fixed_at", false)

@@ -151,6 +151,22 @@ type Survey struct {
 	Release  string    `json:"release,omitempty"`
 }
 
+// Severities are a vulnerability's severities (SPEC §1), worst first: the
+// values its record takes, and the order every list of them follows.
+var Severities = []string{"critical", "high", "medium", "low"}
+
+// SeverityRank is a severity's place in Severities, worst first; one that
+// is none of them comes after.
+func SeverityRank(s string) int {
+	s = strings.ToLower(s)
+	for i, v := range Severities {
+		if v == s {
+			return i
+		}
+	}
+	return len(Severities)
+}
+
 type Vulnerability struct {
 	Meta
 	Severity string    `json:"severity"`

@@ -48,8 +48,6 @@ type ScanOptions struct {
 	Severity map[string]string
 }
 
-var candorSeverities = []string{"critical", "high", "medium", "low"}
-
 func (o *ScanOptions) check() error {
 	sev := map[string]string{}
 	for k, v := range o.Severity {
@@ -57,7 +55,7 @@ func (o *ScanOptions) check() error {
 		if v == "skip" {
 			v = ""
 		}
-		if v != "" && !contains(candorSeverities, v) {
+		if v != "" && !contains(domain.Severities, v) {
 			return domain.InvalidParam("severity", "%s=%s: map to critical, high, medium, low or skip", k, v)
 		}
 		sev[strings.ToLower(strings.TrimSpace(k))] = v
@@ -305,7 +303,7 @@ func (a *applier) apply(s *scan) {
 		// A report can list one finding twice (a package in two layers):
 		// one record, at the higher severity.
 		if prev, ok := best[base]; ok {
-			if rank(f.severity) < rank(prev.severity) {
+			if domain.SeverityRank(f.severity) < domain.SeverityRank(prev.severity) {
 				best[base] = f
 			}
 			continue
@@ -411,15 +409,6 @@ func (a *applier) setLatest(base string, v *domain.Vulnerability) {
 		return
 	}
 	a.state[base] = append(eps, v)
-}
-
-func rank(severity string) int {
-	for i, s := range candorSeverities {
-		if s == severity {
-			return i
-		}
-	}
-	return len(candorSeverities)
 }
 
 func count(n int, noun string) string {

@@ -4,8 +4,9 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/candor/candor/internal/domain"
 )
 
 // What an evidence pack (package evidence) lists of the releases of a
@@ -237,7 +238,7 @@ func (d *Dataset) SLABreaches(asOf time.Time) []SLABreach {
 			DaysOpen: hundredths(days(age)), SLADays: days(sla), DaysPastSLA: hundredths(days(age - sla))})
 	})
 	slices.SortFunc(out, func(a, b SLABreach) int {
-		return cmp.Or(cmp.Compare(severityRank(a.Severity), severityRank(b.Severity)), cmp.Compare(b.DaysPastSLA, a.DaysPastSLA),
+		return cmp.Or(cmp.Compare(domain.SeverityRank(a.Severity), domain.SeverityRank(b.Severity)), cmp.Compare(b.DaysPastSLA, a.DaysPastSLA),
 			cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
 	})
 	return out
@@ -258,22 +259,6 @@ func (d *Dataset) VulnerabilitiesOpenAt(asOf time.Time) (open, openedThrough int
 		}
 	}
 	return open, openedThrough
-}
-
-// severityRank orders the vulnerability severities (SPEC §1), most
-// critical first; one Candor does not know last.
-func severityRank(s string) int {
-	switch strings.ToLower(s) {
-	case "critical":
-		return 0
-	case "high":
-		return 1
-	case "medium":
-		return 2
-	case "low":
-		return 3
-	}
-	return 4
 }
 
 // hundredths rounds days to the hundredth for a reader: an age worked out

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/plural"
 )
@@ -14,10 +15,6 @@ import (
 type Fact struct {
 	Label, Text string
 }
-
-// severityOrder lists the vulnerability severities worst first; others
-// (a configured one) follow alphabetically.
-var severityOrder = []string{"critical", "high", "medium", "low"}
 
 // SecurityFacts are what the security metrics compute beside their value
 // and had shown nowhere but in the API's detail: security incidents' 30-day
@@ -33,13 +30,13 @@ func SecurityFacts(d metrics.Detail) []Fact {
 	}
 	if len(d.BySeverity) > 0 {
 		var parts []string
-		for _, s := range severityOrder {
+		for _, s := range domain.Severities {
 			if n, ok := d.BySeverity[s]; ok {
 				parts = append(parts, fmt.Sprintf("%s %d", s, n))
 			}
 		}
 		for _, s := range slices.Sorted(maps.Keys(d.BySeverity)) {
-			if !slices.Contains(severityOrder, s) {
+			if !slices.Contains(domain.Severities, s) {
 				parts = append(parts, fmt.Sprintf("%s %d", s, d.BySeverity[s]))
 			}
 		}

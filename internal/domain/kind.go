@@ -117,3 +117,8 @@ type Key struct {
 }
 
 func (k Key) String() string { return string(k.Kind) + "/" + k.Source + "/" + k.ID }
+
+// Words names the record as `candor record` takes it (kind, source and id
+// as three arguments), as the ledger's verification and the evidence pack
+// name the records they list.
+func (k Key) Words() string { return string(k.Kind) + " " + k.Source + " " + k.ID }

@@ -83,17 +83,9 @@ type controlCheck struct {
 	Note string `json:"note,omitempty"`
 }
 
-// noneFramework is where a control no check named a framework is listed,
-// as the metric's framework breakdown lists it.
-const noneFramework = "(none)"
-
 func newControlCheck(c metrics.ControlCheck) controlCheck {
-	return controlCheck{Record: recordName("control", c.Source, c.ID), ControlCheck: c}
+	return controlCheck{Record: domain.Key{Kind: domain.KindControl, Source: c.Source, ID: c.ID}.Words(), ControlCheck: c}
 }
-
-// recordName names a record as `candor record` takes it and the ledger
-// verification names it: kind, source, id.
-func recordName(kind, source, id string) string { return kind + " " + source + " " + id }
 
 func controls(ds *metrics.Dataset, p Period) controlsDoc {
 	doc := controlsDoc{Data: dataRecorded, AsOf: p.To,
@@ -114,7 +106,7 @@ func controls(ds *metrics.Dataset, p Period) controlsDoc {
 		}
 		fws := s.Frameworks
 		if len(fws) == 0 {
-			fws = []string{noneFramework}
+			fws = []string{metrics.NoneKey}
 		}
 		for _, f := range fws {
 			l := byFramework[f]
@@ -224,7 +216,7 @@ func vulnerabilities(ds *metrics.Dataset, p Period) vulnerabilitiesDoc {
 		doc.SLADays[sev] = d.Hours() / 24
 	}
 	for _, b := range ds.SLABreaches(p.Last()) {
-		doc.Vulnerabilities = append(doc.Vulnerabilities, vulnerabilityLine{Record: recordName("vulnerability", b.Source, b.ID), SLABreach: b})
+		doc.Vulnerabilities = append(doc.Vulnerabilities, vulnerabilityLine{Record: domain.Key{Kind: domain.KindVulnerability, Source: b.Source, ID: b.ID}.Words(), SLABreach: b})
 	}
 	doc.PastSLA = len(doc.Vulnerabilities)
 	open, recorded := ds.VulnerabilitiesOpenAt(p.Last())

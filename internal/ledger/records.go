@@ -37,7 +37,7 @@ type AlteredRecord struct {
 }
 
 func (a AlteredRecord) String() string {
-	return string(a.Kind) + " " + a.Source + " " + a.ID
+	return domain.Key{Kind: a.Kind, Source: a.Source, ID: a.ID}.Words()
 }
 
 // MaxAltered is how many altered records a RecordsReport names.

@@ -70,7 +70,7 @@ func TestCacheMatchesFreshComputation(t *testing.T) {
 	// customers' segments, and the leavers', who name none.
 	segmented := []Query{
 		{AsOf: end, Window: 30 * day, Scope: Scope{Dim: "segment", Value: "smb"}},
-		{AsOf: end.Add(-14 * day), Window: 30 * day, Scope: Scope{Dim: "segment", Value: noneKey}},
+		{AsOf: end.Add(-14 * day), Window: 30 * day, Scope: Scope{Dim: "segment", Value: NoneKey}},
 	}
 	queries = append(queries, segmented...)
 	segValued := map[Scope]bool{}

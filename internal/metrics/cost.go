@@ -21,7 +21,7 @@ import (
 // valueOrNone names an empty attribute the way breakdowns do.
 func valueOrNone(v string) string {
 	if v == "" {
-		return noneKey
+		return NoneKey
 	}
 	return v
 }

@@ -131,12 +131,12 @@ func TestTickets(t *testing.T) {
 		{"escalations", "open_escalations", bizQ(bizAsOf), bizF(3)},
 		{"escalations high", "open_escalations", bizQ(bizAsOf, "priority", "high"), bizF(1)},
 		// e6 has no priority: the (none) group.
-		{"escalations none priority", "open_escalations", bizQ(bizAsOf, "priority", noneKey), bizF(1)},
+		{"escalations none priority", "open_escalations", bizQ(bizAsOf, "priority", NoneKey), bizF(1)},
 		// No ticket exists by then (SPEC §4): no value, not 0.
 		{"escalations before any", "open_escalations", bizQ(bizT("2026-01-01")), nil},
 	})
 	vals := d.DimValues("priority")
-	if len(vals) != 3 || vals[0] != noneKey || vals[1] != "high" || vals[2] != "low" {
+	if len(vals) != 3 || vals[0] != NoneKey || vals[1] != "high" || vals[2] != "low" {
 		t.Errorf("priority values = %v", vals)
 	}
 }
@@ -243,7 +243,7 @@ func TestTicketSegmentsOnly(t *testing.T) {
 		t.Errorf("lines %v, want [smb]", got)
 	}
 	t2 := bizTicket("t2", "2026-03-01", "2026-03-05", "2026-03-06", "high")
-	if got := keys(bizDS(nil, m, t1, t2)); !slices.Equal(got, []string{noneKey, "smb"}) {
+	if got := keys(bizDS(nil, m, t1, t2)); !slices.Equal(got, []string{NoneKey, "smb"}) {
 		t.Errorf("with a ticket without a segment: lines %v, want [(none) smb]", got)
 	}
 }
@@ -264,8 +264,8 @@ func TestTicketsByService(t *testing.T) {
 		dim  string
 		want map[string]float64
 	}{
-		{"service", map[string]float64{"payments": 100, "helpdesk-app": 0, noneKey: 100}},
-		{"team", map[string]float64{"money": 100, noneKey: 50}},
+		{"service", map[string]float64{"payments": 100, "helpdesk-app": 0, NoneKey: 100}},
+		{"team", map[string]float64{"money": 100, NoneKey: 50}},
 	} {
 		lines, err := d.Breakdown("sla_adherence", bizQ(bizAsOf), c.dim)
 		if err != nil {

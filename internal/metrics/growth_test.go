@@ -343,7 +343,7 @@ func TestLeads(t *testing.T) {
 		t.Errorf("mql spring target = %s, want none", fmtVal(r.Detail.Target))
 	}
 
-	if vals := d.DimValues("campaign"); len(vals) != 3 || vals[0] != noneKey {
+	if vals := d.DimValues("campaign"); len(vals) != 3 || vals[0] != NoneKey {
 		t.Errorf("campaign values = %v, want (none), spring, winter", vals)
 	}
 }

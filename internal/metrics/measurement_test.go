@@ -165,7 +165,7 @@ func TestMeasurementsIn(t *testing.T) {
 		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "team", Value: "growth"}}, []string{"m4"}},
 		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "team", Value: "culture"}}, []string{"m2"}},
 		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "tier", Value: "1"}}, []string{"m1"}},
-		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "segment", Value: noneKey}}, []string{"m2", "m3", "m4"}},
+		{Query{AsOf: asOf.Add(day), Window: 30 * day, Scope: Scope{Dim: "segment", Value: NoneKey}}, []string{"m2", "m3", "m4"}},
 	} {
 		if got := walk(c.q); !slices.Equal(got, c.want) {
 			t.Errorf("as of %s window %s scope %v: %v, want %v", c.q.AsOf, c.q.Window, c.q.Scope, got, c.want)

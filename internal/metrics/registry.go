@@ -344,9 +344,10 @@ func (d *Dataset) kindServiceValues(kinds []domain.Kind, dim string, q Query, se
 	}
 }
 
-// noneKey stands for records whose service has no team, tier or business
-// unit, and for records without a value of a dimension of their own.
-const noneKey = "(none)"
+// NoneKey stands for records whose service has no team, tier or business
+// unit, and for records without a value of a dimension of their own (an
+// evidence pack lists controls no check named a framework under it too).
+const NoneKey = "(none)"
 
 // DimValues lists the values of a dimension present in the data.
 func (d *Dataset) DimValues(dim string) []string {
@@ -360,7 +361,7 @@ func (d *Dataset) DimValues(dim string) []string {
 		for _, s := range d.allServices() {
 			v := d.ServiceAttr(s, dim)
 			if v == "" {
-				v = noneKey
+				v = NoneKey
 			}
 			set[v] = true
 		}

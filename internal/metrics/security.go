@@ -180,7 +180,7 @@ func frameworkDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 			continue
 		}
 		if len(s.frameworks) == 0 {
-			set[noneKey] = true
+			set[NoneKey] = true
 		}
 		for f := range s.frameworks {
 			set[f] = true
@@ -192,7 +192,7 @@ func frameworkDimValues(d *Dataset, dim string, q Query, set map[string]bool) {
 // scope names (a control of no framework belongs to "(none)").
 func controlInScope(q Query, s *controlState) bool {
 	for _, f := range q.Scope.Filters() {
-		if f.Dim == "framework" && !s.frameworks[f.Value] && (f.Value != noneKey || len(s.frameworks) > 0) {
+		if f.Dim == "framework" && !s.frameworks[f.Value] && (f.Value != NoneKey || len(s.frameworks) > 0) {
 			return false
 		}
 	}

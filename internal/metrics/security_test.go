@@ -150,7 +150,7 @@ func TestCompliancePassRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Framework values: (none) (AC-5), ISO27001, SOX → 100, 50, 50 (AC-2 failed on 04-05).
-	want := map[string]float64{noneKey: 100, "ISO27001": 50, "SOX": 50}
+	want := map[string]float64{NoneKey: 100, "ISO27001": 50, "SOX": 50}
 	if len(g) != len(want) {
 		t.Fatalf("breakdown = %+v", g)
 	}
@@ -192,9 +192,9 @@ func TestSecurityByTier(t *testing.T) {
 		id   string
 		want map[string]float64
 	}{
-		{"open_critical_vulnerabilities", map[string]float64{"1": 2, "2": 1, noneKey: 0}},
+		{"open_critical_vulnerabilities", map[string]float64{"1": 2, "2": 1, NoneKey: 0}},
 		// At 03-31 v1 (30 d), v2 (11 d) and v4 (high, 89 d) are over their SLA, v3 (6 d) is not.
-		{"vulnerability_sla_breaches", map[string]float64{"1": 1, "2": 1, noneKey: 1}},
+		{"vulnerability_sla_breaches", map[string]float64{"1": 1, "2": 1, NoneKey: 1}},
 		{"security_incidents_90d", map[string]float64{"1": 1}},
 	} {
 		lines, err := d.Breakdown(c.id, bizQ(bizAsOf), "tier")

@@ -95,6 +95,48 @@ func New(t testing.TB) context.Context {
 		t.Skipf("SKIPPED: %s (set %s=1 to fail instead of skipping)", msg, RequireEnv)
 	}
 
+	// Chromium now and then dies while starting (a crash before it prints its DevTools
+	// address, seen once in CI among thousands of starts), which says nothing about the page
+	// under test. A fresh browser with a fresh profile is tried again; a browser that cannot
+	// start three times running is a real failure.
+	var (
+		browserCtx context.Context
+		rec        *recorder
+		failures   []string
+	)
+	for attempt := 1; attempt <= startAttempts; attempt++ {
+		var err error
+		browserCtx, rec, err = start(t)
+		if err == nil {
+			break
+		}
+		failures = append(failures, fmt.Sprintf("attempt %d: %v", attempt, err))
+		if attempt < startAttempts {
+			t.Logf("browsertest: %s did not start (attempt %d of %d), starting a fresh one: %v", execPath, attempt, startAttempts, err)
+		}
+	}
+	if browserCtx == nil {
+		t.Fatalf("browsertest: starting %s failed %d times:\n%s", execPath, startAttempts, strings.Join(failures, "\n"))
+	}
+	ctx := context.WithValue(browserCtx, recorderKey{}, rec)
+	if tt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		if d, ok := tt.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d.Add(-15*time.Second))
+			t.Cleanup(cancel)
+		}
+	}
+	return ctx
+}
+
+// startAttempts is how many times New starts a browser before failing the test.
+const startAttempts = 3
+
+// start starts one headless Chromium with a fresh profile and lays its tab out at Laptop. On
+// success the browser is closed when the test ends; on failure it has been stopped already and
+// the error carries the browser's own output.
+func start(t testing.TB) (context.Context, *recorder, error) {
+	t.Helper()
 	// Registered before the browser's cleanup, so it runs after the browser has exited and
 	// released the profile.
 	profile := t.TempDir()
@@ -102,7 +144,7 @@ func New(t testing.TB) context.Context {
 	// than a buffer: the allocator writes from its goroutine, and file writes need no lock.
 	output, err := os.Create(filepath.Join(t.TempDir(), "chromium.log"))
 	if err != nil {
-		t.Fatalf("browsertest: %v", err)
+		return nil, nil, err
 	}
 	t.Cleanup(func() { output.Close() })
 	opts := []chromedp.ExecAllocatorOption{
@@ -134,6 +176,14 @@ func New(t testing.TB) context.Context {
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	rec := &recorder{}
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithListener(rec.listen))
+	// The first action starts the browser and binds its lifetime to browserCtx, which must
+	// therefore not be the deadline-bound context New hands out.
+	if err := chromedp.Do(browserCtx, emulate(Laptop)); err != nil {
+		cancelBrowser()
+		cancelAlloc() // waits for the process to exit
+		log, _ := os.ReadFile(output.Name())
+		return nil, nil, fmt.Errorf("%v\nbrowser output:\n%s", err, tail(string(log), 2000))
+	}
 	t.Cleanup(func() {
 		// Close gracefully so Chromium flushes and releases the profile; one that does not
 		// close in time is killed by the cancels below, and cancelAlloc waits for it to exit.
@@ -145,22 +195,7 @@ func New(t testing.TB) context.Context {
 		cancelBrowser()
 		cancelAlloc()
 	})
-
-	// The first action starts the browser and binds its lifetime to browserCtx, which must
-	// therefore not be the deadline-bound context handed out below.
-	if err := chromedp.Do(browserCtx, emulate(Laptop)); err != nil {
-		log, _ := os.ReadFile(output.Name())
-		t.Fatalf("browsertest: starting %s: %v\nbrowser output:\n%s", execPath, err, tail(string(log), 2000))
-	}
-	ctx := context.WithValue(browserCtx, recorderKey{}, rec)
-	if tt, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
-		if d, ok := tt.Deadline(); ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, d.Add(-15*time.Second))
-			t.Cleanup(cancel)
-		}
-	}
-	return ctx
+	return browserCtx, rec, nil
 }
 
 // available reports why the browser cannot run, or nil.

@@ -111,3 +111,65 @@ func TestOnlyTestsImportTheBrowser(t *testing.T) {
 		t.Fatalf("checked only %d files under %s", checked, root)
 	}
 }
+
+// fakeBrowser writes a shell script standing in for Chromium: it records each start in a file,
+// dies for the first failures starts as a browser crashing at start-up does, then runs then.
+func fakeBrowser(t *testing.T, failures int, then string) (path, starts string) {
+	dir := t.TempDir()
+	path, starts = filepath.Join(dir, "chromium"), filepath.Join(dir, "starts")
+	script := fmt.Sprintf(`#!/bin/sh
+echo start >> %[1]q
+if [ "$(wc -l < %[1]q)" -le %[2]d ]; then
+	echo "crashed while starting, on purpose" >&2
+	exit 1
+fi
+%[3]s
+`, starts, failures, then)
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path, starts
+}
+
+func countStarts(t *testing.T, starts string) int {
+	b, err := os.ReadFile(starts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "start\n")
+}
+
+// A browser that never starts fails the test after startAttempts tries, with each try's output.
+func TestBrowserThatNeverStartsFails(t *testing.T) {
+	path, starts := fakeBrowser(t, 100, "exit 1")
+	execPath = path
+	t.Cleanup(func() { execPath = ExecPath })
+	r := runNew(t)
+	if r.skip != "" || !strings.Contains(r.fatal, fmt.Sprintf("failed %d times", startAttempts)) ||
+		strings.Count(r.fatal, "crashed while starting, on purpose") < startAttempts {
+		t.Errorf("fatal %q, skip %q; want a failure after %d starts showing each one's output", r.fatal, r.skip, startAttempts)
+	}
+	if n := countStarts(t, starts); n != startAttempts {
+		t.Errorf("started %d times, want %d", n, startAttempts)
+	}
+}
+
+// A browser that crashes while starting, once, is started again and the test goes on.
+func TestBrowserThatCrashesOnceIsStartedAgain(t *testing.T) {
+	if err := available(); err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("needs Chromium: %v", err)
+		}
+		t.Skipf("needs Chromium: %v", err)
+	}
+	path, starts := fakeBrowser(t, 1, `exec `+ExecPath+` "$@"`)
+	execPath = path
+	t.Cleanup(func() { execPath = ExecPath })
+	r := runNew(t)
+	if r.fatal != "" || r.skip != "" {
+		t.Fatalf("fatal %q, skip %q; want the second start to be used", r.fatal, r.skip)
+	}
+	if n := countStarts(t, starts); n != 2 {
+		t.Errorf("started %d times, want 2", n)
+	}
+}

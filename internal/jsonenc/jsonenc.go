@@ -45,8 +45,12 @@ func AppendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		// Most bytes of an answer's strings (ids, names, times) are
-		// plain ASCII: one table lookup a byte steps over them, where
-		// six comparisons did (a fifth of writing a drill-down).
+		// plain ASCII: eight at a time are checked in one word, then
+		// one table lookup a byte steps over the rest, where a lookup a
+		// byte had been a third of writing a drill-down's page.
+		for i+8 <= len(s) && plainWord(*(*uint64)(unsafe.Pointer(unsafe.StringData(s[i:])))) {
+			i += 8
+		}
 		for i < len(s) && plainASCII[s[i]] {
 			i++
 		}
@@ -105,6 +109,31 @@ var plainASCII = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// Word-at-a-time tests of eight bytes (in either byte order: each byte is
+// tested on its own).
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasByte reports whether some byte of w is c.
+func hasByte(w uint64, c byte) bool {
+	v := w ^ (ones * uint64(c))
+	return (v-ones)&^v&highs != 0
+}
+
+// plainWord reports whether every byte of w is one plainASCII marks: from
+// the space up to 0x7f, and none of `"\<>&`. (Each test is exact: a byte
+// under 0x20 is found by the borrow it makes, which, below the high bit,
+// only bytes under 0x20 make; a byte with its high bit set is refused
+// before.)
+func plainWord(w uint64) bool {
+	if w&highs != 0 || (w-ones*0x20)&^w&highs != 0 {
+		return false
+	}
+	return !hasByte(w, '"') && !hasByte(w, '\\') && !hasByte(w, '<') && !hasByte(w, '>') && !hasByte(w, '&')
+}
 
 // AppendFloat writes f as json.Marshal writes a float64; ok is false for
 // NaN and the infinities, which it refuses.

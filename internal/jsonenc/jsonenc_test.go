@@ -618,3 +618,19 @@ func TestTidy(t *testing.T) {
 		t.Error("AppendTidyFloat wrote an infinity")
 	}
 }
+
+// Every byte, at every place of the words AppendString checks eight bytes
+// at a time, among plain ones: quoted as json.Marshal quotes it.
+func TestAppendStringEachByteInAWord(t *testing.T) {
+	for c := range 256 {
+		for p := range 17 {
+			b := []byte(strings.Repeat("a", 17))
+			b[p] = byte(c)
+			s := string(b)
+			m, _ := json.Marshal(s)
+			if got := AppendString(nil, s); !bytes.Equal(got, m) {
+				t.Fatalf("byte %#x at %d: %s, want %s", c, p, got, m)
+			}
+		}
+	}
+}

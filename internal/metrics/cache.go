@@ -107,6 +107,7 @@ func (d *Dataset) invalidate() {
 	}
 	clear(d.leadsAsOf)
 	clear(d.orgWindows)
+	clear(d.pages)
 	clear(d.failWindows)
 	clear(d.mrrs)
 	if d.dirtyAll || d.cache.n > maxCached {

@@ -444,6 +444,9 @@ type Dataset struct {
 	// orgWindows caches the memos the organisation's lead time and flow
 	// stages read for a window (leadday.go, orgWindowAt).
 	orgWindows map[orgKey]*orgWindow
+	// pages keeps described pages of drill-downs (page.go); emptied whenever
+	// rows are applied.
+	pages map[pageKey]*Page
 	// failWindows caches why the production deployments of a window
 	// failed (link.go, failWindowAt).
 	failWindows map[orgKey][]uint8

@@ -52,7 +52,7 @@ var stateFields = map[string]string{
 	"svcs": "written", "svcList": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",
 	"flights": "empty", "asked": "empty", "trackAsked": "set by the owner", "keep": "empty after Prepare",
 	"wanted": "empty", "pending": "empty after Prepare (checked)", "memoized": "false: no memo", "stateMem": "set by ReadState: where the state read lies",
-	"leadDays": "written", "impactDays": "written", "leadsAsOf": "empty: a cache of one prepared dataset", "orgWindows": "empty: a cache of one prepared dataset", "failWindows": "empty: a cache of one prepared dataset", "mrrs": "empty: a cache of one prepared dataset", "dirty": "empty after Prepare",
+	"leadDays": "written", "impactDays": "written", "leadsAsOf": "empty: a cache of one prepared dataset", "orgWindows": "empty: a cache of one prepared dataset", "pages": "empty: a cache of one prepared dataset", "failWindows": "empty: a cache of one prepared dataset", "mrrs": "empty: a cache of one prepared dataset", "dirty": "empty after Prepare",
 	"dirtyAll": "false after Prepare", "depsByCR": "written", "prodDeps": "written",
 	"ticketRows": "empty after Prepare (checked)", "svcDeps": "written", "svcElig": "written",
 	"emergency": "written", "envs": "written", "chgs": "written", "chgExact": "written with the changes", "changeByID": "written",

@@ -47,6 +47,9 @@ type MetricDetail struct {
 	// largest first, or a retention metric's cohort, largest at T0 first
 	// (CustomersHeading), with their MRR at the start and at as_of.
 	Customers []metrics.CustomerMove `json:"customers,omitempty"`
+	// page is the page of records Page described, shared with other
+	// readers of it (metrics.Page); nil before Page.
+	page *metrics.Page
 }
 
 // EffectiveLabel is catalog.Metric.EffectiveLabel for the shown entry.
@@ -791,7 +794,10 @@ func (d *MetricDetail) Page(ds *metrics.Dataset, offset, limit int) {
 	d.RecordsOffset, d.RecordsLimit = offset, limit
 	lo := min(offset, len(d.Records))
 	hi := min(lo+limit, len(d.Records))
-	d.Records = ds.Describe(d.Records[lo:hi], d.AsOf)
+	// Kept for the next reader of the same page until rows are applied, and
+	// its JSON with it (metrics.Page).
+	d.page = ds.DescribePage(d.Records[lo:hi], d.AsOf)
+	d.Records = d.page.Refs
 }
 
 // SettingInForceText says a setting in force and where it comes from:

@@ -67,7 +67,12 @@ func (d *MetricDetail) appendJSON(b []byte, indent bool) ([]byte, error) {
 		return nil, err
 	}
 	key("records")
-	if b, err = metrics.AppendRefsIndent(b, d.Records, jsonenc.Inner(depth)); err != nil {
+	if d.page.Holds(d.Records) {
+		b, err = d.page.AppendJSON(b, jsonenc.Inner(depth))
+	} else {
+		b, err = metrics.AppendRefsIndent(b, d.Records, jsonenc.Inner(depth))
+	}
+	if err != nil {
 		return nil, err
 	}
 	number("records_total", d.RecordsTotal)

@@ -171,6 +171,19 @@ func TestHideAmounts(t *testing.T) {
 	if !strings.Contains(string(b), `"mrr":812`) {
 		t.Errorf("hiding amounts changed the cached rows: %s", b)
 	}
+	// A page described and written for a viewer who sees amounts is kept
+	// for the next reader; one who may not gets them hidden all the same.
+	seen := detail()
+	if b, err := seen.AppendJSONIndent(nil); err != nil || !strings.Contains(string(b), "7345") {
+		t.Fatalf("the page for a viewer of revenue: %s (%v)", b, err)
+	}
+	hidden := detail()
+	hidden.HideAmounts(func(k domain.Kind) bool { return k == domain.KindSubscription })
+	for _, write := range []func([]byte) ([]byte, error){hidden.AppendJSON, hidden.AppendJSONIndent} {
+		if b, err := write(nil); err != nil || strings.Contains(string(b), "7345") || strings.Contains(string(b), "812") {
+			t.Errorf("the kept page showed amounts to a viewer without revenue: %s (%v)", b, err)
+		}
+	}
 
 	// Before Page the rows are the result cache's own: hiding copies them.
 	whole, err := Detail(cat, ds, "mrr", Options{AsOf: asOf}, "", metrics.Scope{})

@@ -18,19 +18,27 @@ func importerFixture(name string) string {
 func TestImportToolFormats(t *testing.T) {
 	data := t.TempDir()
 	r := mustRun(t, "import", "--data", data, "--format", "trivy", importerFixture("trivy.gomod.json.golden"))
-	if !strings.Contains(r.stdout, "vulnerability") || !strings.Contains(r.stdout, `4 findings with severity "UNKNOWN" left out`) {
+	// The scan is a record of its own, counted apart from the findings.
+	if !strings.Contains(r.stdout, "\nvulnerability               1          1") || !strings.Contains(r.stdout, "\nvulnerability_scan          1          1") ||
+		!strings.Contains(r.stdout, `4 findings with severity "UNKNOWN" left out`) {
 		t.Fatalf("stdout:\n%s", r.stdout)
 	}
 	r = mustRun(t, "import", "--data", data, "--format", "trivy", "--severity", "unknown=low", "--json", importerFixture("trivy.gomod.json.golden"))
+	type counts struct{ Inserted, Replaced, Unchanged int }
 	var sum struct {
-		Inserted, Unchanged int
-		Notes               []string
+		counts
+		ByKind map[string]counts `json:"by_kind"`
+		Notes  []string
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("%v in %s", err, r.stdout)
 	}
-	if sum.Inserted != 4 || sum.Unchanged != 1 || sum.Notes != nil {
+	if sum.ByKind["vulnerability"] != (counts{Inserted: 4, Unchanged: 1}) || sum.Notes != nil {
 		t.Fatalf("summary %+v, want the 4 findings mapped to low inserted, 1 unchanged", sum)
+	}
+	// The same scan, which now reports 5 findings of a Candor severity.
+	if sum.ByKind["vulnerability_scan"] != (counts{Replaced: 1}) || sum.counts != (counts{Inserted: 4, Replaced: 1, Unchanged: 1}) {
+		t.Fatalf("summary %+v, want the scan's record replaced", sum)
 	}
 
 	for _, c := range []struct {

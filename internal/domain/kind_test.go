@@ -3,6 +3,7 @@ package domain
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseKind(t *testing.T) {
@@ -74,6 +75,45 @@ func TestKinds(t *testing.T) {
 	}
 	if New("bogus") != nil || New("") != nil {
 		t.Error("New of an unknown kind is not nil")
+	}
+	// The kinds Candor writes itself: stored and decoded like any, never
+	// imported.
+	for _, k := range Internal {
+		if seen[k] {
+			t.Errorf("Candor's own kind %s is among the kinds imported", k)
+		}
+		if r := New(k); r == nil || r.Kind() != k {
+			t.Errorf("New(%s) = %v", k, r)
+		}
+		if _, err := ParseKind(string(k)); err == nil {
+			t.Errorf("ParseKind(%s) accepted Candor's own kind", k)
+		}
+	}
+	if all := AllKinds(); len(all) != len(Kinds)+len(Internal) || all[len(Kinds)] != KindRetroValidation || all[len(all)-1] != KindVulnerabilityScan {
+		t.Errorf("AllKinds() = %v", all)
+	}
+}
+
+// A scan record is checked as an imported record is: every problem,
+// naming its field.
+func TestVulnerabilityScanCheck(t *testing.T) {
+	ok := VulnerabilityScan{Meta: Meta{ID: "3f2a@2026-03-01T00:00:00Z", Source: "trivy"}, Scanner: "trivy", Target: "img",
+		ScannedAt: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Findings: 2}
+	if err := ok.Check(); err != nil {
+		t.Fatalf("Check = %v", err)
+	}
+	bad := VulnerabilityScan{Meta: Meta{ID: "x"}, Scanner: " ", Target: strings.Repeat("t", MaxText+1), Service: "a\x00b", Findings: -1}
+	var got []string
+	for _, p := range Problems(bad.Check()) {
+		got = append(got, p.Error())
+	}
+	want := []string{"field source: required", "field scanner: required", "field target: is 65537 bytes long; free text is at most 64 KiB (65536 bytes)",
+		"field service: is not valid UTF-8 text without NUL characters", "field scanned_at: required", "field findings: is -1; a count is not negative"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if (&VulnerabilityScan{}).EventTime() != (time.Time{}) || ok.EventTime() != ok.ScannedAt {
+		t.Error("a scan's event time is not its scan time")
 	}
 }
 

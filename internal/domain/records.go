@@ -413,6 +413,8 @@ func New(k Kind) Record {
 		return &Measurement{}
 	case KindRetroValidation:
 		return &RetroValidation{}
+	case KindVulnerabilityScan:
+		return &VulnerabilityScan{}
 	}
 	return nil
 }

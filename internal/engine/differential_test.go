@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/generate"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
 	"github.com/candor/candor/internal/scorecard"
 	"github.com/candor/candor/internal/sqlite"
+	"github.com/candor/candor/internal/store"
 )
 
 // A process that followed the store through imports cut at random points,
@@ -43,6 +45,10 @@ func followerMatchesFreshLoad(t *testing.T, copies int, state bool) {
 
 	follower := engine.New(st, metrics.DefaultConfig())
 	follower.Copies = copies
+	// Full vulnerability scans, records Candor writes itself: the newest
+	// vulnerability data as of each view's as_of, one in the state
+	// (before any generated line), one after it, one of them sent again.
+	importScan(t, st, end.Add(-40*24*time.Hour-5*time.Hour-time.Minute))
 	first := 0
 	if state {
 		first = len(lines) / 4
@@ -89,6 +95,9 @@ func followerMatchesFreshLoad(t *testing.T, copies int, state bool) {
 			fixes = append(fixes, l)
 		}
 		importText(strings.Join(fixes, "\n"))
+		if round == 0 {
+			importScan(t, st, end.Add(-time.Minute), end.Add(-40*24*time.Hour-5*time.Hour-time.Minute))
+		}
 		// Rows corrupted in the database; the previous round's written
 		// again.
 		if len(corrupted) > 0 {
@@ -132,6 +141,25 @@ func followerMatchesFreshLoad(t *testing.T, copies int, state bool) {
 			t.Errorf("round %d: no row quarantined, though two were corrupted", round)
 		}
 		from = to
+	}
+}
+
+// importScan imports full vulnerability scans of one target, as the scan
+// importer records them.
+func importScan(t *testing.T, st store.Store, times ...time.Time) {
+	t.Helper()
+	_, err := ingest.ImportEntries(context.Background(), st, ingest.Options{}, func(add func(ingest.Entry) error) error {
+		for _, at := range times {
+			rec := &domain.VulnerabilityScan{Meta: domain.Meta{ID: "3f2a@" + at.Format(time.RFC3339Nano), Source: "trivy"},
+				Scanner: "trivy", Target: "registry.example.com/api", ScannedAt: at}
+			if err := add(ingest.Entry{Record: rec}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -293,7 +293,7 @@ var (
 )
 
 func kinds() []domain.Kind {
-	return append(append([]domain.Kind(nil), domain.Kinds...), domain.KindRetroValidation)
+	return domain.AllKinds()
 }
 
 type op int

@@ -43,7 +43,18 @@ func checkEntries(t *testing.T, name string, entries []ingest.Entry, err error) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		back, err := domain.ParseJSON(body, e.Record.Kind(), domain.ParseOptions{})
+		var back domain.Record
+		if scan, ok := e.Record.(*domain.VulnerabilityScan); ok {
+			// Candor's own record, never imported: valid by its Check,
+			// and read back as a stored one is.
+			if err := scan.Check(); err != nil {
+				t.Fatalf("scan record %s: %v", body, err)
+			}
+			back = domain.New(scan.Kind())
+			err = json.Unmarshal(body, back)
+		} else {
+			back, err = domain.ParseJSON(body, e.Record.Kind(), domain.ParseOptions{})
+		}
 		if err != nil {
 			t.Fatalf("record %s does not read back: %v", body, err)
 		}

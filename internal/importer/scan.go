@@ -27,7 +27,10 @@ import (
 // scan's time. The target is what stays the same from one scan to the
 // next (an image repository, a code repository); a finding's id is a hash
 // of the scanner, the target, the package and the vulnerability id, so a
-// finding keeps its record, and its opened_at, across scans.
+// finding keeps its record, and its opened_at, across scans. Each full scan
+// is also a record of its own (domain.VulnerabilityScan), whose time
+// counts as vulnerability data: a scan that finds nothing new keeps the
+// vulnerability metrics fresh, and a clean one gives them a value.
 type ScanOptions struct {
 	// Target names what was scanned, for every report of the import. Empty
 	// takes the name the report gives (Trivy's ArtifactName, Grype's
@@ -322,6 +325,7 @@ func (a *applier) apply(s *scan) {
 		a.notes = append(a.notes, fmt.Sprintf("%s: %s; no finding of %s was closed", s.file, s.why, s.target))
 		return
 	}
+	a.scanned(s, tk, len(order))
 	closed := 0
 	var bases []string
 	for base := range a.state {
@@ -354,6 +358,25 @@ func (a *applier) apply(s *scan) {
 		a.notes = append(a.notes, fmt.Sprintf("%s: %s of %s no longer reported, fixed at %s",
 			s.file, count(closed, "finding"), s.target, s.at.Format(time.RFC3339)))
 	}
+}
+
+// scanned records that the full scan s of the target tk ran, reporting
+// findings findings of a Candor severity (domain.VulnerabilityScan): its
+// time is vulnerability data though it may change no finding's record.
+// A partial scan has none, saying nothing of what is absent.
+func (a *applier) scanned(s *scan, tk string, findings int) {
+	at := s.at.UTC()
+	rec := &domain.VulnerabilityScan{Meta: domain.Meta{ID: tk + "@" + at.Format(time.RFC3339Nano), Source: a.opt.Source},
+		Scanner: s.tool, Target: s.target, Service: a.opt.Scan.Service, ScannedAt: at, Findings: findings}
+	if err := rec.Check(); err != nil {
+		var problems []ingest.LineError
+		for _, fe := range domain.Problems(err) {
+			problems = append(problems, ingest.LineError{File: s.file, Path: "$", Field: fe.Field, Reason: "the scan's record: " + fe.Reason})
+		}
+		a.entries = append(a.entries, ingest.Entry{Problems: problems})
+		return
+	}
+	a.emit(string(domain.KindVulnerabilityScan)+" "+rec.ID, ingest.Entry{Record: rec, Raw: s.raw})
 }
 
 // found maps a finding the scan reports to its record: the open episode

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ingest"
 )
 
 const (
@@ -63,8 +64,8 @@ func TestTrivyReport(t *testing.T) {
 func TestTrivyUnknownSeverity(t *testing.T) {
 	st := newStore(t)
 	rep := mustRun(t, st, Trivy, Options{}, fix(t, gomod))
-	if rep.Records != 1 {
-		t.Fatalf("%d records, want only the MEDIUM finding", rep.Records)
+	if n := rep.ByKind[domain.KindVulnerability].Records; n != 1 {
+		t.Fatalf("%d findings, want only the MEDIUM one", n)
 	}
 	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], `4 findings with severity "UNKNOWN" left out`) {
 		t.Fatalf("notes %q", rep.Notes)
@@ -122,8 +123,8 @@ func TestScanClosesVanishedFinding(t *testing.T) {
 	mustRun(t, st, Trivy, Options{}, fix(t, alpine39))
 	second := rescan(t, t2, false)
 	rep := mustRun(t, st, Trivy, Options{}, second)
-	if rep.Replaced != 2 || rep.Unchanged != 4 || rep.Inserted != 0 {
-		t.Fatalf("second scan: %+v, want the 2 musl findings replaced (fixed), 4 unchanged", rep.Summary.WriteResult)
+	if r := rep.ByKind[domain.KindVulnerability].WriteResult; r.Replaced != 2 || r.Unchanged != 4 || r.Inserted != 0 {
+		t.Fatalf("second scan: %+v, want the 2 musl findings replaced (fixed), 4 unchanged", r)
 	}
 	if len(rep.Notes) != 1 || !strings.Contains(rep.Notes[0], "2 findings of testdata/fixtures/images/alpine-39.tar.gz no longer reported") {
 		t.Fatalf("notes %q", rep.Notes)
@@ -153,8 +154,8 @@ func TestScanClosesVanishedFinding(t *testing.T) {
 
 	t3 := time.Date(2021, 10, 1, 8, 0, 0, 0, time.UTC)
 	back := mustRun(t, st, Trivy, Options{}, rescan(t, t3, true))
-	if back.Inserted != 2 {
-		t.Fatalf("musl back: %+v, want 2 new records", back.Summary.WriteResult)
+	if r := back.ByKind[domain.KindVulnerability].WriteResult; r.Inserted != 2 {
+		t.Fatalf("musl back: %+v, want 2 new records", r)
 	}
 	vs = stored[*domain.Vulnerability](t, st, domain.KindVulnerability)
 	episodes := 0
@@ -383,4 +384,61 @@ func TestSARIFIncompleteRunClosesNothing(t *testing.T) {
 			t.Fatalf("%s fixed by a failed run", v.ID)
 		}
 	}
+	// Nor is it a scan whose time counts as data: only the full run's
+	// record is stored.
+	if k := rep.ByKind[domain.KindVulnerabilityScan]; k != nil {
+		t.Errorf("the failed run wrote a scan record: %+v", k)
+	}
+	if scans := stored[*domain.VulnerabilityScan](t, st, domain.KindVulnerabilityScan); len(scans) != 1 || scans[targetKey("nodejsscan", "repo")+"@2021-03-23T00:10:48Z"] == nil {
+		t.Errorf("scan records %v, want only the full run's of 23 March", keys(scans))
+	}
+}
+
+// Each full scan is a record of its own (domain.VulnerabilityScan), whose
+// time counts as vulnerability data: the same report a week later writes a
+// second scan record and changes no finding; the same report imported
+// again changes nothing.
+func TestFullScanIsARecord(t *testing.T) {
+	st := newStore(t)
+	t1 := time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC)
+	t2 := t1.Add(7 * 24 * time.Hour)
+	opt := func(at time.Time) Options { return Options{Scan: ScanOptions{ScannedAt: at, Service: "api"}} }
+	first := mustRun(t, st, Trivy, opt(t1), fix(t, alpine39))
+	if k := first.ByKind[domain.KindVulnerabilityScan]; k == nil || k.Records != 1 || k.Inserted != 1 {
+		t.Fatalf("first scan: %+v, want one scan record inserted", k)
+	}
+	target := "testdata/fixtures/images/alpine-39.tar.gz"
+	id := targetKey("trivy", target) + "@2026-11-01T06:00:00Z"
+	want := domain.VulnerabilityScan{Meta: domain.Meta{ID: id, Source: "trivy"}, Scanner: "trivy", Target: target, Service: "api", ScannedAt: t1, Findings: 6}
+	if got := stored[*domain.VulnerabilityScan](t, st, domain.KindVulnerabilityScan)[id]; got == nil || *got != want {
+		t.Fatalf("scan record %+v\nwant %+v", got, want)
+	}
+	// The summary lists it apart from the findings.
+	if out := ingest.FormatSummary(first.Summary); !strings.Contains(out, "\nvulnerability               6          6          0          0\n"+
+		"vulnerability_scan          1          1          0          0\ntotal                       7          7          0          0\n") {
+		t.Errorf("summary:\n%s", out)
+	}
+
+	second := mustRun(t, st, Trivy, opt(t2), fix(t, alpine39))
+	if k := second.ByKind[domain.KindVulnerabilityScan]; k == nil || k.Inserted != 1 {
+		t.Fatalf("the same report a week later: scans %+v, want a second scan record", k)
+	}
+	if k := second.ByKind[domain.KindVulnerability]; k == nil || k.Unchanged != 6 || k.Inserted != 0 || k.Replaced != 0 {
+		t.Fatalf("the same report a week later: findings %+v, want all 6 unchanged", k)
+	}
+	scans := stored[*domain.VulnerabilityScan](t, st, domain.KindVulnerabilityScan)
+	if len(scans) != 2 || scans[targetKey("trivy", target)+"@2026-11-08T06:00:00Z"] == nil {
+		t.Fatalf("scan records %v, want those of 1 and 8 November", keys(scans))
+	}
+	for _, at := range []time.Time{t1, t2} {
+		again := mustRun(t, st, Trivy, opt(at), fix(t, alpine39))
+		if again.Unchanged != again.Records || again.ByKind[domain.KindVulnerabilityScan].Unchanged != 1 {
+			t.Fatalf("re-importing the scan of %s: %+v, want every record, the scan's too, unchanged", at, again.Summary.WriteResult)
+		}
+	}
+
+	// A target no record can hold is refused, naming it, with nothing
+	// stored.
+	_, err := run(t, newStore(t), Trivy, Options{Scan: ScanOptions{Target: strings.Repeat("x", domain.MaxText+1)}}, fix(t, alpine39))
+	wantProblem(t, invalid(t, err), alpine39+": $", "target", "the scan's record: is 65537 bytes long")
 }

@@ -216,10 +216,12 @@ func (s *Summary) money(r domain.Record) {
 	s.Currencies[k][cur]++
 }
 
-// Kinds returns the kinds seen, in the canonical order.
+// Kinds returns the kinds seen, in the canonical order: the kinds of
+// SPEC §1, then those Candor writes itself (a scan import's
+// vulnerability_scan records).
 func (s *Summary) Kinds() []domain.Kind {
 	var out []domain.Kind
-	for _, k := range domain.Kinds {
+	for _, k := range domain.AllKinds() {
 		if s.ByKind[k] != nil {
 			out = append(out, k)
 		}
@@ -678,6 +680,10 @@ type part struct {
 	items []store.Item
 }
 
+// allKinds is every kind an import may write: those Candor writes itself
+// come through ImportEntries (a scan import's vulnerability_scan).
+var allKinds = domain.AllKinds()
+
 // splitKinds splits a chunk so that one Add per kind keeps per-kind counts
 // exact without a write per record, and gives the store big chunks (a
 // round trip per Add costs a PostgreSQL store dearly). Records of
@@ -696,7 +702,7 @@ func splitKinds(items []store.Item, kinds []domain.Kind, split map[domain.Kind][
 		split[kinds[i]] = append(split[kinds[i]], it)
 	}
 	parts := make([]part, 0, len(split))
-	for _, k := range domain.Kinds {
+	for _, k := range allKinds {
 		if p := split[k]; len(p) > 0 {
 			parts = append(parts, part{kind: k, items: p})
 		}
@@ -1157,16 +1163,21 @@ func (im *importer) csv(name, base string, br *bufio.Reader) error {
 // FormatSummary renders the import summary for people.
 func FormatSummary(s *Summary) string {
 	var b strings.Builder
+	// The kinds' column fits the longest kind listed (vulnerability_scan).
+	width := 14
+	for _, k := range s.Kinds() {
+		width = max(width, len(k))
+	}
 	// A repeated column only when some record repeated: the other columns
 	// then no longer add up to the records without it.
 	row := func(name string, records int64, r store.WriteResult, repeated int64) {
-		fmt.Fprintf(&b, "%-14s %10d %10d %10d %10d", name, records, r.Inserted, r.Replaced, r.Unchanged)
+		fmt.Fprintf(&b, "%-*s %10d %10d %10d %10d", width, name, records, r.Inserted, r.Replaced, r.Unchanged)
 		if s.Repeated > 0 {
 			fmt.Fprintf(&b, " %10d", repeated)
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "%-14s %10s %10s %10s %10s", "kind", "records", "inserted", "replaced", "unchanged")
+	fmt.Fprintf(&b, "%-*s %10s %10s %10s %10s", width, "kind", "records", "inserted", "replaced", "unchanged")
 	if s.Repeated > 0 {
 		fmt.Fprintf(&b, " %10s", "repeated")
 	}

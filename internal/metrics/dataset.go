@@ -414,10 +414,16 @@ type Dataset struct {
 	// retro holds the retro-validations recorded apart from the
 	// deployments (domain.RetroValidation), by deployment: a deployment
 	// redelivered without retro_validated_at keeps its validation.
-	retro   map[recKey]int64
-	gen     uint64
-	cache   resultCache
-	flights map[cacheKey]*flight
+	retro map[recKey]int64
+	// scans holds the full vulnerability scans (domain.VulnerabilityScan)
+	// by record, their times, and scanTimes the same times in order: a
+	// full scan is vulnerability data (LastData, present) though it
+	// changes no finding's record.
+	scans     map[recKey]int64
+	scanTimes []int64
+	gen       uint64
+	cache     resultCache
+	flights   map[cacheKey]*flight
 	// asked holds the keys readers asked for since WarmFrom last took
 	// them, once TrackAsked is on (an engine keeping two copies): what a
 	// copy about to be published is warmed with.
@@ -653,6 +659,7 @@ func NewDataset(cfg Config) *Dataset {
 		mrrs:        map[mrrKey]map[uint32]*custMRR{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
+		scans:       map[recKey]int64{},
 		svcDeps:     map[string]*sorted[*Dep]{},
 		svcElig:     map[string]*sorted[*Dep]{},
 		emergency:   map[*Dep]bool{},
@@ -764,6 +771,10 @@ func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
 	k := r.Kind()
 	if len(d.quarantine) > 0 {
 		delete(d.quarantine, domain.KeyOf(r))
+	}
+	if s, ok := r.(*domain.VulnerabilityScan); ok {
+		d.applyScan(s)
+		return
 	}
 	if t := d.rows.byKind[k]; t != nil {
 		t.apply(d, r)
@@ -1260,7 +1271,8 @@ func (d *Dataset) FirstDataOf(kind domain.Kind) (time.Time, bool) {
 
 // LastData returns the newest data time of a kind at or before asOf — of
 // the records that exist then, by their own timestamps — and whether the
-// kind has any data by then. Services have no time: never any.
+// kind has any data by then. Services have no time: never any. A full
+// vulnerability scan's time is vulnerability data too (applyScan).
 func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 	at := asOf.UnixNano()
 	if kind == domain.KindChange {
@@ -1269,18 +1281,23 @@ func (d *Dataset) LastData(kind domain.Kind, asOf time.Time) (time.Time, bool) {
 		}
 		return time.Time{}, false
 	}
-	kt := d.times[kind]
-	if kt == nil {
-		return time.Time{}, false
+	var t int64
+	var ok bool
+	if kt := d.times[kind]; kt != nil {
+		// A period that has begun and not ended by as_of (a quarter's
+		// bill, a month-to-date figure) reports up to as_of: each period
+		// record has one data time, its end, so more records begun than
+		// ended means one is open.
+		if kind.Period() && kt.born.upperBound(at) > kt.data.upperBound(at) {
+			return asOf.UTC(), true
+		}
+		t, ok = kt.lastData(at)
 	}
-	// A period that has begun and not ended by as_of (a quarter's bill, a
-	// month-to-date figure) reports up to as_of: each period record has one
-	// data time, its end, so more records begun than ended means one is
-	// open.
-	if kind.Period() && kt.born.upperBound(at) > kt.data.upperBound(at) {
-		return asOf.UTC(), true
+	if kind == domain.KindVulnerability {
+		if s, scanned := d.lastScan(at); scanned && (!ok || s > t) {
+			t, ok = s, true
+		}
 	}
-	t, ok := kt.lastData(at)
 	if !ok {
 		return time.Time{}, false
 	}

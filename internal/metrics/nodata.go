@@ -256,6 +256,14 @@ func (d *Dataset) rebuildPresence() {
 func (d *Dataset) present(kind domain.Kind, q Query) bool {
 	kp := d.presence.kinds[kind]
 	asOf := q.end()
+	// A full vulnerability scan is data of the organisation's
+	// vulnerabilities, a clean one too: it says what is open (a scope is
+	// judged by the records in it).
+	if kind == domain.KindVulnerability && len(q.Scope.Filters()) == 0 {
+		if _, ok := d.lastScan(asOf); ok {
+			return true
+		}
+	}
 	if kp == nil || kp.first > asOf {
 		return false
 	}

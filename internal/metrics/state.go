@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 21
+const stateVersion = 22
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -781,6 +781,26 @@ func writeMap[K comparable, V any](w *stateWriter, m map[K]V, compare func(a, b 
 	}
 }
 
+// writeTimes writes a time per record (retro-validations, scans), in
+// the records' order.
+func writeTimes(w *stateWriter, m map[recKey]int64) {
+	writeMap(w, m, func(a, b recKey) int {
+		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.id, b.id))
+	}, func(k recKey, at int64) {
+		w.str(k.source)
+		w.str(k.id)
+		w.u64(uint64(at))
+	})
+}
+
+// readTimes reads what writeTimes wrote into m.
+func readTimes(r *stateReader, m map[recKey]int64) {
+	r.each(func() {
+		src, id := r.str(), r.str()
+		m[key(src, id)] = int64(r.u64())
+	})
+}
+
 // writeDays writes a cache kept per day, taken under its lock (readers
 // fill it meanwhile), in day order: each day, then what each writes of it.
 func writeDays[V any](w *stateWriter, mu *sync.Mutex, m map[int64]V, each func(V)) {
@@ -844,13 +864,8 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	writeIndex(w, &d.listedBy)
 	writeLists(w, d.listedMore, u32, depNum)
 	writeCodeSet(w, d.doubtful)
-	writeMap(w, d.retro, func(a, b recKey) int {
-		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.id, b.id))
-	}, func(k recKey, at int64) {
-		w.str(k.source)
-		w.str(k.id)
-		w.u64(uint64(at))
-	})
+	writeTimes(w, d.retro)
+	writeTimes(w, d.scans)
 	writeIndex(w, &d.depsByCR)
 	writeOrder(w, d.prodDeps)
 	writeOrders(w, d.svcDeps, depNum)
@@ -1138,10 +1153,9 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	readIndex(r, &d.listedBy)
 	d.listedMore = readLists(r, u32, rowsAt(dep))
 	d.doubtful = readCodeSet(r)
-	r.each(func() {
-		src, id := r.str(), r.str()
-		d.retro[key(src, id)] = int64(r.u64())
-	})
+	readTimes(r, d.retro)
+	readTimes(r, d.scans)
+	d.scanTimes = scanTimesOf(d.scans)
 	readIndex(r, &d.depsByCR)
 	readOrder(r, d.prodDeps)
 	readOrders(r, d.svcDeps, depTime, d.depID, dep)

@@ -49,7 +49,7 @@ var stateFields = map[string]string{
 	"strs": "written", "deps": "written", "memoChunks": "the lead-time, failure and release-impact memos written", "leadMemos": "written with the lead-time memos (writeLeads)", "impactMemos": "written with the release-impact memos (writeImpacts)", "failMemos": "written with the failure memos (writeFails)", "depByID": "written",
 	"chgRefs": "written", "rollbacksOf": "written", "listedBy": "written", "listedMore": "written",
 	"relink": "empty after Prepare (checked)", "doubtful": "written", "cacheMu": "a lock",
-	"svcs": "written", "svcList": "written", "retro": "written", "gen": "written", "cache": "empty: filled by reads",
+	"svcs": "written", "svcList": "written", "retro": "written", "scans": "written", "scanTimes": "rebuilt from scans", "gen": "written", "cache": "empty: filled by reads",
 	"flights": "empty", "asked": "empty", "trackAsked": "set by the owner", "keep": "empty after Prepare",
 	"wanted": "empty", "pending": "empty after Prepare (checked)", "memoized": "false: no memo", "stateMem": "set by ReadState: where the state read lies",
 	"leadDays": "written", "impactDays": "written", "leadsAsOf": "empty: a cache of one prepared dataset", "orgWindows": "empty: a cache of one prepared dataset", "pages": "empty: a cache of one prepared dataset", "failWindows": "empty: a cache of one prepared dataset", "mrrs": "empty: a cache of one prepared dataset", "dirty": "empty after Prepare",
@@ -219,6 +219,11 @@ func stateView(t *testing.T, d *Dataset) []string {
 			out = append(out, fmt.Sprintf("%s by %s: %s", id, dims[0], b))
 		}
 	}
+	// Vulnerability data, which full scans (the newest of them) give.
+	for _, asOf := range []time.Time{benchEnd, benchEnd.Add(-90 * time.Minute), benchEnd.Add(-3 * time.Hour)} {
+		t, ok := d.LastData(domain.KindVulnerability, asOf)
+		out = append(out, fmt.Sprintf("vulnerability data as of %s: %s %v", asOf.Format(time.RFC3339), t.Format(time.RFC3339Nano), ok))
+	}
 	b, _ := json.Marshal(d.Problems(benchEnd))
 	out = append(out, "problems: "+string(b))
 	b, _ = json.Marshal(d.Quarantined())
@@ -261,6 +266,12 @@ func TestStateRoundTrip(t *testing.T) {
 		d.Apply(&domain.Deployment{Meta: domain.Meta{ID: "relink-a", Source: "ci"}, Service: "relink-svc", Environment: "production",
 			Status: domain.StatusSuccess, FinishedAt: benchEnd.Add(-10 * day)}, time.Time{})
 		d.Apply(&domain.RetroValidation{DeploymentID: first[0].Header().ID, DeploymentSource: first[0].Header().Source, ValidatedAt: benchEnd.Add(-day)}, time.Time{})
+		// Full scans, the newest after every vulnerability record, one
+		// sent twice: vulnerability data by their times alone.
+		for _, at := range []time.Duration{-40 * day, -2 * time.Hour, -40 * day} {
+			d.Apply(&domain.VulnerabilityScan{Meta: domain.Meta{ID: fmt.Sprintf("img@%d", at), Source: "trivy"}, Scanner: "trivy", Target: "img",
+				ScannedAt: benchEnd.Add(at), Findings: 3}, time.Time{})
+		}
 		d.Quarantine(domain.Key{Kind: domain.KindIncident, Source: "pagerduty", ID: "broken-1"}, 42, "stored record is corrupt")
 		d.Prepare()
 		d.Trim()
@@ -334,6 +345,21 @@ func TestStateRoundTrip(t *testing.T) {
 	if got.Seq() != 1234 {
 		t.Errorf("sequence %d, want 1234", got.Seq())
 	}
+	// The scans: the newest of them read back, and the vulnerability data
+	// as of any time as the original's, the older scan's time held once.
+	if at, ok := got.LastScan(benchEnd); !ok || !at.Equal(benchEnd.Add(-2*time.Hour)) {
+		t.Errorf("read back: last scan %s, %v; want 2 hours before the end", at, ok)
+	}
+	for _, asOf := range []time.Time{benchEnd, benchEnd.Add(-3 * time.Hour), benchEnd.Add(-40 * day), benchEnd.Add(-41 * day)} {
+		a, aok := got.LastData(domain.KindVulnerability, asOf)
+		b, bok := orig.LastData(domain.KindVulnerability, asOf)
+		if a != b || aok != bok {
+			t.Errorf("read back: vulnerability data as of %s = %s, %v; the original's %s, %v", asOf, a, aok, b, bok)
+		}
+	}
+	if !slices.Equal(got.scanTimes, []int64{benchEnd.Add(-40 * day).UnixNano(), benchEnd.Add(-2 * time.Hour).UnixNano()}) {
+		t.Errorf("read back: scan times %v, want those 40 days and 2 hours before the end, once each", got.scanTimes)
+	}
 	if again := writeStateBytes(t, got); !bytes.Equal(again, state) {
 		t.Errorf("the state read back writes %d bytes that differ from the %d read", len(again), len(state))
 	}
@@ -363,6 +389,9 @@ func TestStateRoundTrip(t *testing.T) {
 		}
 		d.Apply(&domain.Incident{Meta: domain.Meta{ID: "broken-1", Source: "pagerduty"}, Service: "api", Severity: "P2",
 			OpenedAt: benchEnd.Add(-3 * day), ResolvedAt: benchEnd.Add(-3*day + time.Hour)}, time.Time{})
+		// A scan the state holds sent again an hour later.
+		d.Apply(&domain.VulnerabilityScan{Meta: domain.Meta{ID: fmt.Sprintf("img@%d", -2*time.Hour), Source: "trivy"}, Scanner: "trivy", Target: "img",
+			ScannedAt: benchEnd.Add(-time.Hour), Findings: 3}, time.Time{})
 		d.Prepare()
 	}
 	// First alone, right after the read as a start applies the newer

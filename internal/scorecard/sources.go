@@ -73,6 +73,10 @@ type KindSource struct {
 	// Connector names the configured connector that made a state kind
 	// stale (its connection did not work within the limit).
 	Connector string `json:"connector,omitempty"`
+	// LastFullScan says that LastData is a full vulnerability scan's time
+	// (domain.VulnerabilityScan), no vulnerability record being newer: a
+	// scan that found nothing new is data all the same.
+	LastFullScan bool `json:"last_full_scan,omitempty"`
 }
 
 // Sources builds the data sources report. It reads every record that
@@ -99,6 +103,10 @@ func Sources(cat *catalog.Catalog, ds *metrics.Dataset, asOf time.Time, connecto
 		limit, longest := kindLimits(cat, ds, k)
 		sf := sourceFreshness(ds, k, limit, asOf, connectors)
 		ks.LastData, ks.Connector = sf.LastData, sf.Connector
+		if k == domain.KindVulnerability && ks.LastData != nil {
+			scan, ok := ds.LastScan(asOf)
+			ks.LastFullScan = ok && scan.Equal(*ks.LastData)
+		}
 		switch {
 		case ks.Records == 0 && sf.LastData == nil:
 			ks.Status = KindNeverSent
@@ -256,6 +264,8 @@ func SourcesText(r *SourcesReport, o TextOptions) string {
 			status = strings.Replace(status, "stale (state kind: connector", "stale: connector", 1)
 		case k.State:
 			status += " (state kind: never stale by its records' own times)"
+		case k.LastFullScan:
+			status += " (last data: a full scan)"
 		}
 		if k.Problems > 0 {
 			status += ", " + plural.Count(k.Problems, "data problem")

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/candor/candor/internal/connect"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/ingest"
 )
 
@@ -113,5 +115,29 @@ func TestMetricSourcesSayPeriodOpen(t *testing.T) {
 		if j < 0 || !strings.Contains(p[j:j+strings.Index(p[j:], "</li>")], "newest 10 Mar 2026") {
 			t.Errorf("%s: the opportunity row lost its time", id)
 		}
+	}
+}
+
+// The sources page gives a full vulnerability scan's time as the
+// vulnerabilities' newest data, saying it is a scan, where no record is
+// newer: a clean scan makes the kind fresh with no record.
+func TestSourcesPageSaysFullScan(t *testing.T) {
+	e := newEnv(t, 0)
+	at := time.Date(2026, 3, 30, 6, 0, 0, 0, time.UTC)
+	_, err := ingest.ImportEntries(context.Background(), e.store, ingest.Options{}, func(add func(ingest.Entry) error) error {
+		return add(ingest.Entry{Record: &domain.VulnerabilityScan{Meta: domain.Meta{ID: "3f2a@2026-03-30T06:00:00Z", Source: "trivy"},
+			Scanner: "trivy", Target: "registry.example.com/api", ScannedAt: at}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := e.page(t, e.sessionAs(t, "admin"), "/sources?as_of="+asOf, 200)
+	i := strings.Index(p, `<th scope="row">vulnerability</th>`)
+	if i < 0 {
+		t.Fatalf("no vulnerability row:\n%s", p)
+	}
+	row := p[i : i+strings.Index(p[i:], "</tr>")]
+	if !strings.Contains(row, "30 Mar 2026 06:00 UTC (a full scan)") || !strings.Contains(row, ">Fresh<") {
+		t.Errorf("the vulnerability row after a clean full scan:\n%s", row)
 	}
 }

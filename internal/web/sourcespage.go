@@ -136,6 +136,9 @@ func (s *Server) newSourcesPage(rep *scorecard.SourcesReport, checks []reconcile
 	p := sourcesPage{AsOf: rep.AsOf, Tolerance: reconcile.Tolerance{Green: reconcile.GreenTolerancePct, Amber: reconcile.AmberTolerancePct}}
 	for _, k := range rep.Kinds {
 		row := kindRow{Kind: k.Kind, Records: groupThousandsInt(k.Records), Status: kindStatus(k.Status), State: k.State, Problems: k.Problems, Limit: k.Limit, Longest: k.Longest, Newest: newestData(k.Kind, k.LastData, rep.AsOf)}
+		if k.LastFullScan {
+			row.Newest.Text += " (a full scan)"
+		}
 		switch k.Status {
 		case scorecard.KindFresh:
 			p.Fresh++

@@ -127,7 +127,7 @@ type Summary struct {
 	// The security files (controls.json, vulnerabilities_past_sla.json):
 	// ControlData is false when no control check was recorded at or
 	// before the period's end, VulnerabilityData when no vulnerability
-	// was ("no data", never all passing). ControlChecks are the checks
+	// was and no full scan ran ("no data", never all passing). ControlChecks are the checks
 	// made in the period (ControlChecksFailed of them failed), Controls
 	// the controls checked at or before its end (ControlsFailing of them
 	// failing their latest check then), PastSLA the vulnerabilities past
@@ -338,8 +338,10 @@ func build(ctx context.Context, in Input, p Period) ([]file, Summary, error) {
 	sum.VulnerabilityData, sum.PastSLA = vulns.Data == dataRecorded, vulns.PastSLA
 	if err := add(VulnerabilitiesFile, "The vulnerabilities open at the period's end past their SLA — those vulnerability_sla_breaches counts "+
 		"as of it, by the same rule and the SLAs in force then (sla_days) — each with its record, severity, service, CVE, opened_at, days open "+
-		"and days past its SLA (exact, days of 24 h), most severe first. A fix after the period's end does not take one out. `data` is "+
-		"\"no data\" when no vulnerability was recorded as opened up to the period's end, which is not none past their SLA.", vulns); err != nil {
+		"and days past its SLA (exact, days of 24 h), most severe first. A fix after the period's end does not take one out. Under full_scans, "+
+		"how many full vulnerability scans ran in the period and the last before its end (its time and record): a full scan says what is open, "+
+		"a clean one that nothing is. `data` is \"no data\" when no vulnerability was recorded as opened and no full scan ran up to the "+
+		"period's end, which is not none past their SLA.", vulns); err != nil {
 		return nil, sum, err
 	}
 	gates, err := gate.InPeriod(ctx, in.Store, p.From, p.To)

@@ -19,8 +19,9 @@ import (
 // compliance_pass_rate and vulnerability_sla_breaches use, under the
 // settings in force at the period's end, so the pack lists what those
 // metrics count as of the period's end. An empty list says why it is
-// empty: "no data" (nothing of the kind recorded up to the period's end)
-// is never worded as all passing.
+// empty: "no data" (nothing of the kind recorded up to the period's end;
+// for vulnerabilities, no full scan either) is never worded as all
+// passing.
 
 // The security files of a pack.
 const (
@@ -191,8 +192,8 @@ func (doc *controlsDoc) checkFields(ctx context.Context, st store.Store) error {
 }
 
 type vulnerabilitiesDoc struct {
-	// Data is "no data" when no vulnerability was opened at or before the
-	// period's end, else "recorded".
+	// Data is "no data" when no vulnerability was opened and no full scan
+	// ran at or before the period's end, else "recorded".
 	Data string    `json:"data"`
 	AsOf time.Time `json:"as_of"`
 	Note string    `json:"note"`
@@ -203,6 +204,22 @@ type vulnerabilitiesDoc struct {
 	Open            int                 `json:"open"`
 	PastSLA         int                 `json:"past_sla"`
 	Vulnerabilities []vulnerabilityLine `json:"vulnerabilities"`
+	// FullScans are the full vulnerability scans (vulnerability_scan
+	// records): a full scan says what is open, a clean one that nothing
+	// is, so one up to the period's end is data though no vulnerability
+	// was recorded (vulnerability_sla_breaches then counts 0, not null).
+	FullScans fullScansDoc `json:"full_scans"`
+}
+
+// fullScansDoc says how many full scans ran in the period and which was
+// the last before its end (in the period or earlier): its time and its
+// record (kind, source, id), null and "" when none ran by then. (`candor
+// record` takes no kind Candor writes itself: the record is named, not
+// offered to it.)
+type fullScansDoc struct {
+	InPeriod int        `json:"in_period"`
+	Last     *time.Time `json:"last"`
+	Record   string     `json:"last_record"`
 }
 
 type vulnerabilityLine struct {
@@ -221,10 +238,19 @@ func vulnerabilities(ds *metrics.Dataset, p Period) vulnerabilitiesDoc {
 	doc.PastSLA = len(doc.Vulnerabilities)
 	open, recorded := ds.VulnerabilitiesOpenAt(p.Last())
 	doc.Open = open
+	scans := ds.FullScansIn(p.From, p.To)
+	doc.FullScans.InPeriod = scans.InPeriod
+	if scans.LastID != "" {
+		doc.FullScans.Last = &scans.Last
+		doc.FullScans.Record = domain.Key{Kind: domain.KindVulnerabilityScan, Source: scans.LastSource, ID: scans.LastID}.Words()
+	}
 	switch {
-	case recorded == 0:
+	case recorded == 0 && doc.FullScans.Last == nil:
 		doc.Data = dataNone
-		doc.Note = "no data: no vulnerability was recorded as opened at or before the period's end, so nothing is known of them (which is not the same as none past their SLA)"
+		doc.Note = "no data: no vulnerability was recorded as opened, and no full scan ran, at or before the period's end, so nothing is known of them (which is not the same as none past their SLA)"
+	case recorded == 0:
+		doc.Note = fmt.Sprintf("none: no vulnerability was recorded as opened at or before the period's end, and the full scans found none open (%d in the period; the last at %s, %s)",
+			scans.InPeriod, scans.Last.Format(time.RFC3339), doc.FullScans.Record)
 	case doc.PastSLA > 0:
 		doc.Note = fmt.Sprintf("%d of the %d vulnerabilities open at the period's end were past their SLA", doc.PastSLA, open)
 	case open == 0:
@@ -249,7 +275,7 @@ func (s Summary) Security() string {
 			s.ControlChecksFailed, s.ControlsFailing, s.Controls)
 	}
 	if !s.VulnerabilityData {
-		b.WriteString("; no vulnerability data (none recorded at or before the period's end; not the same as none past their SLA)")
+		b.WriteString("; no vulnerability data (none recorded and no full scan at or before the period's end; not the same as none past their SLA)")
 	} else {
 		fmt.Fprintf(&b, "; %d vulnerabilities past their SLA at the period's end", s.PastSLA)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/catalog"
+	"github.com/candor/candor/internal/domain"
 	"github.com/candor/candor/internal/engine"
 	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/metrics"
@@ -72,7 +73,12 @@ type securityPack struct {
 		Open       int
 		PastSLA    int                `json:"past_sla"`
 		SLADays    map[string]float64 `json:"sla_days"`
-		Vulns      []struct {
+		FullScans  struct {
+			InPeriod int        `json:"in_period"`
+			Last     *time.Time `json:"last"`
+			Record   string     `json:"last_record"`
+		} `json:"full_scans"`
+		Vulns []struct {
 			Record, ID, Source, Severity, Service, CVE, Package string
 			KEV                                                 bool
 			OpenedAt                                            time.Time `json:"opened_at"`
@@ -82,7 +88,7 @@ type securityPack struct {
 	}
 }
 
-func buildSecurityPack(t *testing.T, ndjson string, p Period) (*securityPack, *engine.Engine) {
+func buildSecurityPack(t *testing.T, ndjson string, p Period, scans ...*domain.VulnerabilityScan) (*securityPack, *engine.Engine) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, t.TempDir())
@@ -92,6 +98,19 @@ func buildSecurityPack(t *testing.T, ndjson string, p Period) (*securityPack, *e
 	t.Cleanup(func() { st.Close() })
 	if ndjson != "" {
 		if _, err := ingest.Import(ctx, st, []ingest.Source{{Name: "sec.ndjson", Reader: strings.NewReader(ndjson)}}, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Full scans, which only a scan import writes (not importable).
+	if len(scans) > 0 {
+		if _, err := ingest.ImportEntries(ctx, st, ingest.Options{}, func(add func(ingest.Entry) error) error {
+			for _, s := range scans {
+				if err := add(ingest.Entry{Record: s}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -278,5 +297,57 @@ func TestSecurityEvidenceNoData(t *testing.T) {
 	}
 	if v := clean.vul; v.Data != "recorded" || !strings.HasPrefix(v.Note, "none: no vulnerability was open") {
 		t.Errorf("all fixed: vulnerabilities_past_sla.json:\n%s", clean.files[VulnerabilitiesFile])
+	}
+}
+
+// TestSecurityEvidenceCleanScans: an organisation whose images scan clean
+// sends no vulnerability record, yet its full scans are vulnerability
+// data: vulnerabilities_past_sla.json says none was past its SLA, how many
+// full scans ran in the period and which was the last, not "no data"
+// (nothing known). A scan after the period's end is not evidence of it,
+// and with neither scans nor records up to its end there is no data.
+func TestSecurityEvidenceCleanScans(t *testing.T) {
+	scan := func(at string, svc string) *domain.VulnerabilityScan {
+		ts, err := time.Parse(time.RFC3339, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &domain.VulnerabilityScan{Meta: domain.Meta{ID: "3f2a@" + at, Source: "trivy"}, Scanner: "trivy",
+			Target: "registry.example.com/" + svc, Service: svc, ScannedAt: ts}
+	}
+	feb, mar1, mar2, apr := scan("2026-02-20T06:00:00Z", "api"), scan("2026-03-02T06:00:00Z", "api"), scan("2026-03-30T06:00:00Z", "web"), scan("2026-04-01T00:00:00Z", "api")
+	clean, _ := buildSecurityPack(t, "", march, feb, mar1, mar2, apr)
+	v := clean.vul
+	if v.Data != "recorded" || v.Vulns == nil || len(v.Vulns) != 0 || v.Open != 0 || v.PastSLA != 0 || !strings.HasPrefix(v.Note, "none: ") ||
+		!strings.Contains(v.Note, "the full scans found none open (2 in the period; the last at 2026-03-30T06:00:00Z, vulnerability_scan trivy 3f2a@2026-03-30T06:00:00Z)") ||
+		v.FullScans.InPeriod != 2 || v.FullScans.Last == nil || !v.FullScans.Last.Equal(mar2.ScannedAt) ||
+		v.FullScans.Record != "vulnerability_scan trivy 3f2a@2026-03-30T06:00:00Z" {
+		t.Errorf("clean full scans: vulnerabilities_past_sla.json:\n%s", clean.files[VulnerabilitiesFile])
+	}
+	if !clean.sum.VulnerabilityData || clean.sum.PastSLA != 0 {
+		t.Errorf("clean full scans: summary %+v, want vulnerability data, none past their SLA", clean.sum)
+	}
+	if index := string(clean.files["index.md"]); !strings.Contains(index, "; 0 vulnerabilities past their SLA at the period's end") {
+		t.Errorf("clean full scans: index.md:\n%s", index)
+	}
+	// Scanned before the period only: data all the same (the last scan
+	// said nothing was open), none of them in it.
+	before, _ := buildSecurityPack(t, "", march, feb)
+	if v := before.vul; v.Data != "recorded" || v.FullScans.InPeriod != 0 || v.FullScans.Last == nil || !v.FullScans.Last.Equal(feb.ScannedAt) {
+		t.Errorf("scanned before the period: vulnerabilities_past_sla.json:\n%s", before.files[VulnerabilitiesFile])
+	}
+	// Scanned only after it: no data, as with nothing at all.
+	for _, c := range []struct {
+		name  string
+		scans []*domain.VulnerabilityScan
+	}{{"scanned after the period", []*domain.VulnerabilityScan{apr}}, {"neither scans nor records", nil}} {
+		pack, _ := buildSecurityPack(t, "", march, c.scans...)
+		name := c.name
+		if v := pack.vul; v.Data != "no data" || !strings.HasPrefix(v.Note, "no data:") || v.FullScans.InPeriod != 0 || v.FullScans.Last != nil || v.FullScans.Record != "" {
+			t.Errorf("%s: vulnerabilities_past_sla.json:\n%s", name, pack.files[VulnerabilitiesFile])
+		}
+		if pack.sum.VulnerabilityData {
+			t.Errorf("%s: summary says there is vulnerability data", name)
+		}
 	}
 }

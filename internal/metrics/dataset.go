@@ -416,11 +416,13 @@ type Dataset struct {
 	// redelivered without retro_validated_at keeps its validation.
 	retro map[recKey]int64
 	// scans holds the full vulnerability scans (domain.VulnerabilityScan)
-	// by record, their times, and scanTimes the same times in order: a
-	// full scan is vulnerability data (LastData, present) though it
-	// changes no finding's record.
-	scans     map[recKey]int64
+	// by record, their times and services, scanTimes the same times in
+	// order, and scanFirst each service's earliest scan: a full scan is
+	// vulnerability data (LastData, present) though it changes no
+	// finding's record, in its service's scopes too.
+	scans     map[recKey]heldScan
 	scanTimes []int64
+	scanFirst map[string]int64
 	gen       uint64
 	cache     resultCache
 	flights   map[cacheKey]*flight
@@ -659,7 +661,8 @@ func NewDataset(cfg Config) *Dataset {
 		mrrs:        map[mrrKey]map[uint32]*custMRR{},
 		svcs:        map[string]*svcState{},
 		retro:       map[recKey]int64{},
-		scans:       map[recKey]int64{},
+		scans:       map[recKey]heldScan{},
+		scanFirst:   map[string]int64{},
 		svcDeps:     map[string]*sorted[*Dep]{},
 		svcElig:     map[string]*sorted[*Dep]{},
 		emergency:   map[*Dep]bool{},

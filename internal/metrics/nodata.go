@@ -257,12 +257,10 @@ func (d *Dataset) present(kind domain.Kind, q Query) bool {
 	kp := d.presence.kinds[kind]
 	asOf := q.end()
 	// A full vulnerability scan is data of the organisation's
-	// vulnerabilities, a clean one too: it says what is open (a scope is
-	// judged by the records in it).
-	if kind == domain.KindVulnerability && len(q.Scope.Filters()) == 0 {
-		if _, ok := d.lastScan(asOf); ok {
-			return true
-		}
+	// vulnerabilities, a clean one too: it says what is open — and, run
+	// for a service, what is open there (scannedIn).
+	if kind == domain.KindVulnerability && d.scannedIn(q.Scope, asOf) {
+		return true
 	}
 	if kp == nil || kp.first > asOf {
 		return false

@@ -312,8 +312,9 @@ func serviceDim(dim string) bool {
 }
 
 // kindServiceValues adds to set the values of a service dimension for the
-// services that the tickets, costs and vulnerabilities among kinds name
-// and that pass q's scope (a record naming none: "(none)").
+// services that the tickets, costs and vulnerabilities (and the full
+// vulnerability scans) among kinds name and that pass q's scope (a record
+// naming none: "(none)").
 func (d *Dataset) kindServiceValues(kinds []domain.Kind, dim string, q Query, set map[string]bool) {
 	seen := map[uint32]bool{}
 	add := func(svc uint32) {
@@ -337,9 +338,16 @@ func (d *Dataset) kindServiceValues(kinds []domain.Kind, dim string, q Query, se
 	// A scanner's findings imported without --service name none, and one
 	// may name a service with no service record: without their lines the
 	// open vulnerabilities by service had added up to fewer than the total.
+	// A full scan imported for a service is that service's data, clean or
+	// not (scannedIn): its line is there, 0 when nothing is open.
 	if slices.Contains(kinds, domain.KindVulnerability) {
 		for v := range d.vulns().all() {
 			add(v.service)
+		}
+		for svc := range d.scanFirst {
+			if d.matchService(q, svc) {
+				set[valueOrNone(d.ServiceAttr(svc, dim))] = true
+			}
 		}
 	}
 }

@@ -196,11 +196,12 @@ func (d *Dataset) CheckScope(s Scope) error {
 		if slices.Contains(known, f.Value) {
 			continue
 		}
-		// A service only tickets or costs name is a line of their
-		// metrics' breakdowns (recordServiceValues), which links to it.
+		// A service only tickets, costs, vulnerabilities or full scans
+		// name is a line of their metrics' breakdowns
+		// (recordServiceValues), which links to it.
 		if serviceDim(f.Dim) {
 			set := map[string]bool{}
-			d.kindServiceValues([]domain.Kind{domain.KindTicket, domain.KindCost}, f.Dim, Query{}, set)
+			d.kindServiceValues([]domain.Kind{domain.KindTicket, domain.KindCost, domain.KindVulnerability}, f.Dim, Query{}, set)
 			if set[f.Value] {
 				continue
 			}

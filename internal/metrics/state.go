@@ -43,7 +43,7 @@ import (
 // settings (epochs) is not written: its owner loads it from records.
 
 // stateVersion changes when the encoding below changes.
-const stateVersion = 22
+const stateVersion = 23
 
 // StateSchema names the state's encoding and the layout of every row
 // written byte for byte: a build whose rows changed reads another schema.
@@ -781,23 +781,23 @@ func writeMap[K comparable, V any](w *stateWriter, m map[K]V, compare func(a, b 
 	}
 }
 
-// writeTimes writes a time per record (retro-validations, scans), in
-// the records' order.
-func writeTimes(w *stateWriter, m map[recKey]int64) {
+// writeByRecord writes a value per record (retro-validations' times,
+// scans), in the records' order.
+func writeByRecord[V any](w *stateWriter, m map[recKey]V, each func(V)) {
 	writeMap(w, m, func(a, b recKey) int {
 		return cmp.Or(cmp.Compare(a.source, b.source), cmp.Compare(a.id, b.id))
-	}, func(k recKey, at int64) {
+	}, func(k recKey, v V) {
 		w.str(k.source)
 		w.str(k.id)
-		w.u64(uint64(at))
+		each(v)
 	})
 }
 
-// readTimes reads what writeTimes wrote into m.
-func readTimes(r *stateReader, m map[recKey]int64) {
+// readByRecord reads what writeByRecord wrote into m.
+func readByRecord[V any](r *stateReader, m map[recKey]V, read func() V) {
 	r.each(func() {
 		src, id := r.str(), r.str()
-		m[key(src, id)] = int64(r.u64())
+		m[key(src, id)] = read()
 	})
 }
 
@@ -864,8 +864,11 @@ func (d *Dataset) WriteState(emit func([]byte) error) error {
 	writeIndex(w, &d.listedBy)
 	writeLists(w, d.listedMore, u32, depNum)
 	writeCodeSet(w, d.doubtful)
-	writeTimes(w, d.retro)
-	writeTimes(w, d.scans)
+	writeByRecord(w, d.retro, func(at int64) { w.u64(uint64(at)) })
+	writeByRecord(w, d.scans, func(s heldScan) {
+		w.u64(uint64(s.at))
+		w.str(s.service)
+	})
 	writeIndex(w, &d.depsByCR)
 	writeOrder(w, d.prodDeps)
 	writeOrders(w, d.svcDeps, depNum)
@@ -1153,9 +1156,9 @@ func ReadState(cfg Config, pieces [][]byte, keep bool, enter func(piece int) err
 	readIndex(r, &d.listedBy)
 	d.listedMore = readLists(r, u32, rowsAt(dep))
 	d.doubtful = readCodeSet(r)
-	readTimes(r, d.retro)
-	readTimes(r, d.scans)
-	d.scanTimes = scanTimesOf(d.scans)
+	readByRecord(r, d.retro, func() int64 { return int64(r.u64()) })
+	readByRecord(r, d.scans, func() heldScan { return heldScan{at: int64(r.u64()), service: r.str()} })
+	d.scanIndexes()
 	readIndex(r, &d.depsByCR)
 	readOrder(r, d.prodDeps)
 	readOrders(r, d.svcDeps, depTime, d.depID, dep)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -49,7 +50,7 @@ var stateFields = map[string]string{
 	"strs": "written", "deps": "written", "memoChunks": "the lead-time, failure and release-impact memos written", "leadMemos": "written with the lead-time memos (writeLeads)", "impactMemos": "written with the release-impact memos (writeImpacts)", "failMemos": "written with the failure memos (writeFails)", "depByID": "written",
 	"chgRefs": "written", "rollbacksOf": "written", "listedBy": "written", "listedMore": "written",
 	"relink": "empty after Prepare (checked)", "doubtful": "written", "cacheMu": "a lock",
-	"svcs": "written", "svcList": "written", "retro": "written", "scans": "written", "scanTimes": "rebuilt from scans", "gen": "written", "cache": "empty: filled by reads",
+	"svcs": "written", "svcList": "written", "retro": "written", "scans": "written", "scanTimes": "rebuilt from scans", "scanFirst": "rebuilt from scans", "gen": "written", "cache": "empty: filled by reads",
 	"flights": "empty", "asked": "empty", "trackAsked": "set by the owner", "keep": "empty after Prepare",
 	"wanted": "empty", "pending": "empty after Prepare (checked)", "memoized": "false: no memo", "stateMem": "set by ReadState: where the state read lies",
 	"leadDays": "written", "impactDays": "written", "leadsAsOf": "empty: a cache of one prepared dataset", "orgWindows": "empty: a cache of one prepared dataset", "pages": "empty: a cache of one prepared dataset", "failWindows": "empty: a cache of one prepared dataset", "mrrs": "empty: a cache of one prepared dataset", "dirty": "empty after Prepare",
@@ -219,10 +220,26 @@ func stateView(t *testing.T, d *Dataset) []string {
 			out = append(out, fmt.Sprintf("%s by %s: %s", id, dims[0], b))
 		}
 	}
-	// Vulnerability data, which full scans (the newest of them) give.
+	// Vulnerability data, which full scans (the newest of them) give,
+	// and in the scanned services' scopes (open critical vulnerabilities
+	// 0, not null, where only a scan says nothing is open).
 	for _, asOf := range []time.Time{benchEnd, benchEnd.Add(-90 * time.Minute), benchEnd.Add(-3 * time.Hour)} {
-		t, ok := d.LastData(domain.KindVulnerability, asOf)
-		out = append(out, fmt.Sprintf("vulnerability data as of %s: %s %v", asOf.Format(time.RFC3339), t.Format(time.RFC3339Nano), ok))
+		last, ok := d.LastData(domain.KindVulnerability, asOf)
+		out = append(out, fmt.Sprintf("vulnerability data as of %s: %s %v", asOf.Format(time.RFC3339), last.Format(time.RFC3339Nano), ok))
+		for _, svc := range []string{"scanned-svc", "scanned-later"} {
+			r, err := d.Compute("open_critical_vulnerabilities", Query{AsOf: asOf, Window: 30 * day, Scope: Scope{Dim: "service", Value: svc}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(r)
+			out = append(out, fmt.Sprintf("open critical vulnerabilities of %s as of %s: %s", svc, asOf.Format(time.RFC3339), b))
+		}
+	}
+	if g, err := d.Breakdown("open_critical_vulnerabilities", Query{AsOf: benchEnd, Window: 30 * day}, "service"); err == nil {
+		b, _ := json.Marshal(g)
+		out = append(out, "open critical vulnerabilities by service: "+string(b))
+	} else {
+		t.Fatal(err)
 	}
 	b, _ := json.Marshal(d.Problems(benchEnd))
 	out = append(out, "problems: "+string(b))
@@ -267,10 +284,15 @@ func TestStateRoundTrip(t *testing.T) {
 			Status: domain.StatusSuccess, FinishedAt: benchEnd.Add(-10 * day)}, time.Time{})
 		d.Apply(&domain.RetroValidation{DeploymentID: first[0].Header().ID, DeploymentSource: first[0].Header().Source, ValidatedAt: benchEnd.Add(-day)}, time.Time{})
 		// Full scans, the newest after every vulnerability record, one
-		// sent twice: vulnerability data by their times alone.
+		// sent twice: vulnerability data by their times alone, and the
+		// newest, of a service no record names, in that service's scopes.
 		for _, at := range []time.Duration{-40 * day, -2 * time.Hour, -40 * day} {
+			svc := ""
+			if at == -2*time.Hour {
+				svc = "scanned-svc"
+			}
 			d.Apply(&domain.VulnerabilityScan{Meta: domain.Meta{ID: fmt.Sprintf("img@%d", at), Source: "trivy"}, Scanner: "trivy", Target: "img",
-				ScannedAt: benchEnd.Add(at), Findings: 3}, time.Time{})
+				Service: svc, ScannedAt: benchEnd.Add(at), Findings: 3}, time.Time{})
 		}
 		d.Quarantine(domain.Key{Kind: domain.KindIncident, Source: "pagerduty", ID: "broken-1"}, 42, "stored record is corrupt")
 		d.Prepare()
@@ -360,6 +382,12 @@ func TestStateRoundTrip(t *testing.T) {
 	if !slices.Equal(got.scanTimes, []int64{benchEnd.Add(-40 * day).UnixNano(), benchEnd.Add(-2 * time.Hour).UnixNano()}) {
 		t.Errorf("read back: scan times %v, want those 40 days and 2 hours before the end, once each", got.scanTimes)
 	}
+	if !maps.Equal(got.scanFirst, map[string]int64{"scanned-svc": benchEnd.Add(-2 * time.Hour).UnixNano()}) {
+		t.Errorf("read back: the scanned services %v, want scanned-svc's scan 2 hours before the end", got.scanFirst)
+	}
+	if r, err := got.Compute("open_critical_vulnerabilities", Query{AsOf: benchEnd, Window: 30 * day, Scope: Scope{Dim: "service", Value: "scanned-svc"}}); err != nil || r.Value == nil || *r.Value != 0 {
+		t.Errorf("read back: open critical vulnerabilities of the scanned service = %+v, %v; want 0", r, err)
+	}
 	if again := writeStateBytes(t, got); !bytes.Equal(again, state) {
 		t.Errorf("the state read back writes %d bytes that differ from the %d read", len(again), len(state))
 	}
@@ -389,9 +417,10 @@ func TestStateRoundTrip(t *testing.T) {
 		}
 		d.Apply(&domain.Incident{Meta: domain.Meta{ID: "broken-1", Source: "pagerduty"}, Service: "api", Severity: "P2",
 			OpenedAt: benchEnd.Add(-3 * day), ResolvedAt: benchEnd.Add(-3*day + time.Hour)}, time.Time{})
-		// A scan the state holds sent again an hour later.
+		// A scan the state holds sent again an hour later, for another
+		// service: the first has no scan left.
 		d.Apply(&domain.VulnerabilityScan{Meta: domain.Meta{ID: fmt.Sprintf("img@%d", -2*time.Hour), Source: "trivy"}, Scanner: "trivy", Target: "img",
-			ScannedAt: benchEnd.Add(-time.Hour), Findings: 3}, time.Time{})
+			Service: "scanned-later", ScannedAt: benchEnd.Add(-time.Hour), Findings: 3}, time.Time{})
 		d.Prepare()
 	}
 	// First alone, right after the read as a start applies the newer

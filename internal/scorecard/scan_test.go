@@ -75,7 +75,9 @@ func TestFullScanKeepsVulnerabilitiesFresh(t *testing.T) {
 
 // An organisation whose scans are clean sends no vulnerability record,
 // and a full scan says nothing is open: open critical vulnerabilities is
-// 0 and green, not "never sent". A scope is judged by its records.
+// 0 and green, not "never sent". A scan imported without --service is the
+// organisation's data alone: a service's scope is judged by its records
+// (metrics.TestScanIsDataForItsService: a scan run for the service).
 func TestCleanScanIsData(t *testing.T) {
 	cat := defaultCatalog(t)
 	ds := load(t, metrics.DefaultConfig(), `{"kind":"service","id":"api","name":"API"}`)

@@ -42,7 +42,7 @@ func runRecord(ctx context.Context, env *Env, args []string) error {
 	if err := checkFormat(*format); err != nil {
 		return err
 	}
-	kind, err := domain.ParseKind(rest[0])
+	kind, err := domain.ParseStoredKind(rest[0])
 	if err != nil {
 		return usagef("%v", err)
 	}

@@ -73,6 +73,13 @@ func TestRecord(t *testing.T) {
 	if !strings.Contains(r.stderr, "deploymint") || !strings.Contains(r.stderr, "service, deployment, change") {
 		t.Errorf("stderr = %s", r.stderr)
 	}
+	// A kind Candor writes itself is looked up too (an evidence pack names
+	// a full scan's record), not refused as unknown.
+	r = run(t, "record", "vulnerability_scan", "trivy", "ab12@2026-03-02T00:00:00Z", "--data", data)
+	r.want(t, 1, "record", "vulnerability_scan")
+	if !strings.Contains(r.stderr, `no vulnerability_scan record with source "trivy"`) {
+		t.Errorf("stderr = %s", r.stderr)
+	}
 	r = run(t, "record", "deployment", "d2", "--data", data)
 	r.want(t, 2, "record", "deployment", "d2")
 	if !strings.Contains(r.stderr, "KIND SOURCE ID") {

@@ -57,6 +57,27 @@ func ParseKind(s string) (Kind, error) {
 	return "", fmt.Errorf("unknown kind %q (known: %s)", s, kindList())
 }
 
+// ParseStoredKind is ParseKind for reading a stored record: the kinds
+// Candor writes itself (Internal: a retro-validation, a full vulnerability
+// scan, which an evidence pack names) are read too, by their exact name,
+// though no import takes them.
+func ParseStoredKind(s string) (Kind, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	for _, k := range Internal {
+		if t == string(k) {
+			return k, nil
+		}
+	}
+	if k, err := ParseKind(s); err == nil {
+		return k, nil
+	}
+	names := make([]string, 0, len(Kinds)+len(Internal))
+	for _, k := range AllKinds() {
+		names = append(names, string(k))
+	}
+	return "", fmt.Errorf("unknown kind %q (known: %s)", s, strings.Join(names, ", "))
+}
+
 func kindList() string {
 	names := make([]string, len(Kinds))
 	for i, k := range Kinds {

@@ -154,3 +154,25 @@ func TestSeverityRank(t *testing.T) {
 		t.Errorf("an unknown severity ranks %d, want %d", SeverityRank("urgent"), len(Severities))
 	}
 }
+
+// A stored record of a kind Candor writes itself is read by its name (an
+// evidence pack names a vulnerability_scan record); no import takes it.
+func TestParseStoredKind(t *testing.T) {
+	for _, k := range AllKinds() {
+		if got, err := ParseStoredKind(" " + strings.ToUpper(string(k))); err != nil || got != k {
+			t.Errorf("ParseStoredKind(%q) = %q, %v", k, got, err)
+		}
+	}
+	if got, err := ParseStoredKind("deployments"); err != nil || got != KindDeployment {
+		t.Errorf("ParseStoredKind(deployments) = %q, %v", got, err)
+	}
+	for _, k := range Internal {
+		if _, err := ParseKind(string(k)); err == nil {
+			t.Errorf("ParseKind(%q) took a kind no import takes", k)
+		}
+	}
+	_, err := ParseStoredKind("scan")
+	if err == nil || !strings.Contains(err.Error(), `unknown kind "scan"`) || !strings.Contains(err.Error(), "vulnerability_scan") || !strings.Contains(err.Error(), "deployment") {
+		t.Errorf("ParseStoredKind(scan) error %v, want one naming every kind a record may be of", err)
+	}
+}

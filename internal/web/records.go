@@ -87,7 +87,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request) {
 // readableRecord looks up the record the request's path names, if the
 // principal may read its kind: revenue kinds need revenue:read.
 func (s *Server) readableRecord(r *http.Request) (*StoredRecord, error) {
-	kind, err := domain.ParseKind(r.PathValue("kind"))
+	kind, err := domain.ParseStoredKind(r.PathValue("kind"))
 	if err != nil {
 		return nil, badParam("kind", "%v", err)
 	}

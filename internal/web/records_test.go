@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/candor/candor/internal/domain"
+	"github.com/candor/candor/internal/ingest"
 	"github.com/candor/candor/internal/scorecard"
 )
 
@@ -32,6 +33,13 @@ func TestGetRecord(t *testing.T) {
 	}
 	stored, err := e.store.Get(context.Background(), domain.Key{Kind: domain.KindDeployment, Source: "import", ID: "d2"})
 	if err != nil {
+		t.Fatal(err)
+	}
+	scan := &domain.VulnerabilityScan{Meta: domain.Meta{ID: "ab12@2026-03-02T00:00:00Z", Source: "trivy"}, Scanner: "trivy",
+		Target: "registry/api", Service: "api", ScannedAt: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), Findings: 3}
+	if _, err := ingest.ImportEntries(context.Background(), e.store, ingest.Options{}, func(add func(ingest.Entry) error) error {
+		return add(ingest.Entry{Record: scan})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// An id may hold a slash (a GitHub "owner/repo#1" style id).
@@ -72,6 +80,11 @@ func TestGetRecord(t *testing.T) {
 			fields:   map[string]string{"param": "kind"},
 			contains: []string{"deploymint", "service, deployment, change, incident"}},
 		{name: "read-only", method: "DELETE", url: "/api/v1/records/deployment/import/d2", status: 405},
+		// A record Candor writes itself (an evidence pack names a full scan's).
+		{name: "a kind Candor writes itself", url: "/api/v1/records/vulnerability_scan/trivy/ab12@2026-03-02T00:00:00Z", status: 200,
+			fields: map[string]string{"kind": "vulnerability_scan", "record.target": "registry/api", "record.findings": "3"}},
+		{name: "its page", url: "/records/vulnerability_scan/trivy/ab12@2026-03-02T00:00:00Z", status: 200,
+			contains: []string{"registry/api", "scanned_at"}},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) { e.run(t, sc) })

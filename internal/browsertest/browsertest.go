@@ -181,6 +181,11 @@ func start(t testing.TB) (context.Context, *recorder, error) {
 	if err := chromedp.Do(browserCtx, emulate(Laptop)); err != nil {
 		cancelBrowser()
 		cancelAlloc() // waits for the process to exit
+		// chromedp's "failed to start" carries what the browser printed;
+		// another failure (a timeout, a closed connection) does not.
+		if strings.Contains(err.Error(), "failed to start") {
+			return nil, nil, err
+		}
 		log, _ := os.ReadFile(output.Name())
 		return nil, nil, fmt.Errorf("%v\nbrowser output:\n%s", err, tail(string(log), 2000))
 	}

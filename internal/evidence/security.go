@@ -213,9 +213,8 @@ type vulnerabilitiesDoc struct {
 
 // fullScansDoc says how many full scans ran in the period and which was
 // the last before its end (in the period or earlier): its time and its
-// record (kind, source, id), null and "" when none ran by then. (`candor
-// record` takes no kind Candor writes itself: the record is named, not
-// offered to it.)
+// record (kind, source, id: what `candor record` and the records API
+// take), null and "" when none ran by then.
 type fullScansDoc struct {
 	InPeriod int        `json:"in_period"`
 	Last     *time.Time `json:"last"`

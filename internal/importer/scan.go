@@ -284,6 +284,12 @@ func (a *applier) emit(id string, e ingest.Entry) {
 
 func (a *applier) apply(s *scan) {
 	a.entries = append(a.entries, s.problems...)
+	// A finding that could not be read (kept out with --skip-invalid) may
+	// be one the scanner still reports: the scan does not say what is
+	// absent, so it closes nothing and is no full scan's record.
+	if s.full && len(s.problems) > 0 {
+		s.full, s.why = false, count(len(s.problems), "finding")+" in it could not be read"
+	}
 	tk := targetKey(s.tool, s.target)
 	present := map[string]bool{}
 	var order []string

@@ -1,7 +1,10 @@
 package importer
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -441,4 +444,35 @@ func TestFullScanIsARecord(t *testing.T) {
 	// stored.
 	_, err := run(t, newStore(t), Trivy, Options{Scan: ScanOptions{Target: strings.Repeat("x", domain.MaxText+1)}}, fix(t, alpine39))
 	wantProblem(t, invalid(t, err), alpine39+": $", "target", "the scan's record: is 65537 bytes long")
+}
+
+// A later scan with a finding that cannot be read, imported with
+// SkipInvalid, closes nothing: the finding left out may be one the scanner
+// still reports (it had been closed at the scan's time), and the scan is
+// no full scan's record.
+func TestScanWithUnreadableFindingClosesNothing(t *testing.T) {
+	st := newStore(t)
+	mustRun(t, st, Trivy, Options{}, fix(t, alpine39))
+	later := rescan(t, time.Date(2021, 9, 1, 8, 0, 0, 0, time.UTC), true)
+	var rep map[string]any
+	if err := json.Unmarshal(later.data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	rep["Results"].([]any)[0].(map[string]any)["Vulnerabilities"].([]any)[0].(map[string]any)["Severity"] = 5
+	b, _ := json.Marshal(rep)
+	r, err := Import(context.Background(), st, Trivy, []ingest.Source{{Name: later.name, Reader: bytes.NewReader(b)}}, Options{}, ingest.Options{SkipInvalid: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range stored[*domain.Vulnerability](t, st, domain.KindVulnerability) {
+		if !v.FixedAt.IsZero() {
+			t.Errorf("%s %s fixed at %s by a scan that could not read one of its findings", v.CVE, v.Package, v.FixedAt)
+		}
+	}
+	if n := len(stored[*domain.VulnerabilityScan](t, st, domain.KindVulnerabilityScan)); n != 1 {
+		t.Errorf("%d scan records, want the first scan's alone", n)
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "1 finding in it could not be read; no finding of") }) {
+		t.Errorf("notes %q do not say why nothing was closed", r.Notes)
+	}
 }

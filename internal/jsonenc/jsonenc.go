@@ -23,6 +23,7 @@ package jsonenc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"reflect"
@@ -48,7 +49,7 @@ func AppendString(b []byte, s string) []byte {
 		// plain ASCII: eight at a time are checked in one word, then
 		// one table lookup a byte steps over the rest, where a lookup a
 		// byte had been a third of writing a drill-down's page.
-		for i+8 <= len(s) && plainWord(*(*uint64)(unsafe.Pointer(unsafe.StringData(s[i:])))) {
+		for i+8 <= len(s) && plainWord(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
 			i += 8
 		}
 		for i < len(s) && plainASCII[s[i]] {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // A drill-down's page of records, described once for every reader of the
@@ -23,10 +24,10 @@ type Page struct {
 	// blanks).
 	Refs []Ref
 	// src is a copy of the records the page describes: a kept page is
-	// found by their address, and given only to records equal to them (an
-	// address may be reused once the result holding them is dropped, and
-	// keeping the whole result alive for it could hold a quarter of a
-	// million records).
+	// found by their address, which it does not hold (holding it would
+	// keep the whole result alive, up to a quarter of a million records),
+	// so it is given only to records equal to them — the address may have
+	// been reused since.
 	src []Ref
 
 	mu    sync.Mutex
@@ -39,24 +40,29 @@ type Page struct {
 // described (a cached result's records are shared by its readers), how
 // many, and the time they are described as of.
 type pageKey struct {
-	first *Ref
+	first uintptr
 	n     int
 	asOf  int64
 }
 
-// maxPages bounds the kept pages: each is a page of up to a few thousand
-// described records and their JSON (~1 MB), and every one is dropped at
-// the next rows applied.
-const maxPages = 8
+// maxPages bounds the kept pages, and maxPageRefs the records of a page
+// kept: a page of a thousand records (the API's default) is ~0.5 MB
+// described and written, a page of the most the API gives (100,000) ~45
+// MB, which only its own reader gets. Every kept page is dropped at the
+// next rows applied.
+const (
+	maxPages    = 8
+	maxPageRefs = 2000
+)
 
 // DescribePage is Describe of refs as of asOf, kept for the next reader of
 // the same records until rows are applied. refs must be records as a
 // result holds them (a cached result's are shared, never changed).
 func (d *Dataset) DescribePage(refs []Ref, asOf time.Time) *Page {
-	if len(refs) == 0 {
+	if len(refs) == 0 || len(refs) > maxPageRefs {
 		return &Page{Refs: d.Describe(refs, asOf)}
 	}
-	k := pageKey{&refs[0], len(refs), asOf.UnixNano()}
+	k := pageKey{uintptr(unsafe.Pointer(&refs[0])), len(refs), asOf.UnixNano()}
 	d.cacheMu.Lock()
 	p := d.pages[k]
 	d.cacheMu.Unlock()

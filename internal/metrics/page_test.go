@@ -2,7 +2,9 @@ package metrics
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // A page of a drill-down is described once for every reader of the same
@@ -57,5 +59,48 @@ func TestDescribePageKeptUntilRowsApplied(t *testing.T) {
 	}
 	if got := p2.Refs[0].Fields.Get("status"); got != "rolled_back" {
 		t.Errorf("status after the change = %v, want rolled_back", got)
+	}
+}
+
+// A kept page holds neither the result it was described from (a window's
+// records: it keeps a copy of its page's) nor a page larger than
+// maxPageRefs (up to 100,000 records an API page, ~45 MB described and
+// written), which is described for its reader alone.
+func TestDescribePageHoldsLittle(t *testing.T) {
+	d := load(t, nil, everyKind)
+	q := Query{AsOf: ts(t, defaultAsOf), Window: 30 * day, Records: true}
+	r, err := d.Compute("change_failure_rate", q)
+	if err != nil || len(r.Records) != 1 {
+		t.Fatalf("records = %+v (%v)", r.Records, err)
+	}
+	big := make([]Ref, 3*maxPageRefs)
+	for i := range big {
+		big[i] = r.Records[0]
+	}
+	freed := make(chan struct{})
+	runtime.AddCleanup(&big[0], func(ch chan struct{}) { close(ch) }, freed)
+	if p := d.DescribePage(big[maxPageRefs:maxPageRefs+10], q.AsOf); p != d.DescribePage(big[maxPageRefs:maxPageRefs+10], q.AsOf) {
+		t.Fatal("a page of ten records was not kept")
+	}
+	big = nil
+	for i := 0; ; i++ {
+		runtime.GC()
+		select {
+		case <-freed:
+		case <-time.After(50 * time.Millisecond):
+			if i < 20 {
+				continue
+			}
+			t.Fatal("the kept page holds the whole result its records came from")
+		}
+		break
+	}
+
+	large := make([]Ref, maxPageRefs+1)
+	for i := range large {
+		large[i] = r.Records[0]
+	}
+	if d.DescribePage(large, q.AsOf) == d.DescribePage(large, q.AsOf) {
+		t.Errorf("a page of %d records was kept", len(large))
 	}
 }

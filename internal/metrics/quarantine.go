@@ -54,6 +54,10 @@ func (d *Dataset) remove(k domain.Key) {
 		t.remove(d, key(k.Source, k.ID))
 		return
 	}
+	if k.Kind == domain.KindVulnerabilityScan {
+		d.removeScan(key(k.Source, k.ID))
+		return
+	}
 	if k.Kind == domain.KindService {
 		if s := d.Services[k.ID]; s != nil && s.Source == k.Source {
 			delete(d.Services, k.ID)

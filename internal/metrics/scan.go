@@ -29,14 +29,7 @@ func (d *Dataset) applyScan(r *domain.VulnerabilityScan) {
 		if old == s {
 			return
 		}
-		if i, found := slices.BinarySearch(d.scanTimes, old.at); found {
-			d.scanTimes = slices.Delete(d.scanTimes, i, i+1)
-		}
-		delete(d.scans, k)
-		if old.service != "" && d.scanFirst[old.service] == old.at {
-			d.firstScanOf(old.service)
-		}
-		d.touchNs(domain.KindVulnerability, old.at)
+		d.removeScan(k)
 	}
 	if s.at == 0 {
 		return
@@ -50,6 +43,23 @@ func (d *Dataset) applyScan(r *domain.VulnerabilityScan) {
 	// Rare: the results reading vulnerabilities as of the scan or later
 	// (their freshness, and a value null for want of data) are dropped.
 	d.touchNs(domain.KindVulnerability, s.at)
+}
+
+// removeScan takes the scan held under k out, as if it had never been
+// applied (a replacement, or a stored row quarantined: Dataset.remove).
+func (d *Dataset) removeScan(k recKey) {
+	old, ok := d.scans[k]
+	if !ok {
+		return
+	}
+	if i, found := slices.BinarySearch(d.scanTimes, old.at); found {
+		d.scanTimes = slices.Delete(d.scanTimes, i, i+1)
+	}
+	delete(d.scans, k)
+	if old.service != "" && d.scanFirst[old.service] == old.at {
+		d.firstScanOf(old.service)
+	}
+	d.touchNs(domain.KindVulnerability, old.at)
 }
 
 // firstScanOf sets the service's earliest full scan from the scans held

@@ -156,3 +156,25 @@ func TestScanIsDataForItsService(t *testing.T) {
 		t.Errorf("the scanned services %v, want ledger's and batch's", d.scanFirst)
 	}
 }
+
+// A stored scan row that can no longer be decoded is quarantined: the scan
+// is no longer data, for the organisation or its service, as if it had
+// never been applied (a start from the store alone would not have it).
+func TestQuarantinedScanIsNoData(t *testing.T) {
+	d := NewDataset(DefaultConfig())
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	d.Apply(&domain.VulnerabilityScan{Meta: domain.Meta{ID: "s1", Source: "trivy"}, Scanner: "trivy", Target: "img", Service: "pay", ScannedAt: at}, time.Time{})
+	d.Prepare()
+	asOf := at.Add(time.Hour)
+	if _, ok := d.LastData(domain.KindVulnerability, asOf); !ok {
+		t.Fatal("the scan is no data before it is quarantined")
+	}
+	d.Quarantine(domain.Key{Kind: domain.KindVulnerabilityScan, Source: "trivy", ID: "s1"}, 7, "cannot be decoded")
+	d.Prepare()
+	if got, ok := d.LastData(domain.KindVulnerability, asOf); ok {
+		t.Errorf("vulnerability data at %s after the scan was quarantined", got)
+	}
+	if d.scannedIn(Scope{}, asOf.UnixNano()) || d.scannedIn(Scope{Dim: "service", Value: "pay"}, asOf.UnixNano()) || len(d.scanFirst) != 0 {
+		t.Errorf("the quarantined scan is still data: first scans %v", d.scanFirst)
+	}
+}

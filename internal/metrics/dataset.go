@@ -767,14 +767,16 @@ func sortedFor[T comparable](m map[string]*sorted[T], k string, time func(T) int
 // Apply adds or replaces a record. ingested is when the store received it
 // (zero when unknown).
 func (d *Dataset) Apply(r domain.Record, ingested time.Time) {
+	// A row written again readably is no longer quarantined, whatever its
+	// kind (a retro-validation's had stayed listed).
+	if len(d.quarantine) > 0 {
+		delete(d.quarantine, domain.KeyOf(r))
+	}
 	if rv, ok := r.(*domain.RetroValidation); ok {
 		d.applyRetro(rv)
 		return
 	}
 	k := r.Kind()
-	if len(d.quarantine) > 0 {
-		delete(d.quarantine, domain.KeyOf(r))
-	}
 	if s, ok := r.(*domain.VulnerabilityScan); ok {
 		d.applyScan(s)
 		return

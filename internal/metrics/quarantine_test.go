@@ -208,3 +208,23 @@ func TestRemovedDeploymentLeavesTicketFlags(t *testing.T) {
 		}
 	}
 }
+
+// A quarantined row written again readably leaves the quarantine whatever
+// its kind: a retro-validation's, which Apply hands on before it looks at
+// the record, had stayed listed.
+func TestRowWrittenAgainLeavesQuarantine(t *testing.T) {
+	d := NewDataset(DefaultConfig())
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, r := range []domain.Record{
+		&domain.RetroValidation{Meta: domain.Meta{ID: "import/d1", Source: "gate"}, DeploymentSource: "import", DeploymentID: "d1", ValidatedAt: at},
+		&domain.VulnerabilityScan{Meta: domain.Meta{ID: "s1", Source: "trivy"}, Scanner: "trivy", Target: "img", ScannedAt: at},
+		&domain.Vulnerability{Meta: domain.Meta{ID: "v1", Source: "trivy"}, Severity: "high", OpenedAt: at},
+	} {
+		d.Quarantine(domain.KeyOf(r), 1, "cannot be decoded")
+		d.Apply(r, time.Time{})
+		d.Prepare()
+		if n := d.QuarantinedCount(); n != 0 {
+			t.Errorf("%s written again: %d rows still quarantined", r.Kind(), n)
+		}
+	}
+}

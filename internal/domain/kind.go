@@ -54,7 +54,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return "", fmt.Errorf("unknown kind %q (known: %s)", s, kindList())
+	return "", fmt.Errorf("unknown kind %q (known: %s)", s, kindList(Kinds))
 }
 
 // ParseStoredKind is ParseKind for reading a stored record: the kinds
@@ -71,16 +71,12 @@ func ParseStoredKind(s string) (Kind, error) {
 	if k, err := ParseKind(s); err == nil {
 		return k, nil
 	}
-	names := make([]string, 0, len(Kinds)+len(Internal))
-	for _, k := range AllKinds() {
-		names = append(names, string(k))
-	}
-	return "", fmt.Errorf("unknown kind %q (known: %s)", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("unknown kind %q (known: %s)", s, kindList(AllKinds()))
 }
 
-func kindList() string {
-	names := make([]string, len(Kinds))
-	for i, k := range Kinds {
+func kindList(kinds []Kind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")

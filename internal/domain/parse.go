@@ -244,7 +244,7 @@ func ParseFields(f Fields, kind Kind, opt ParseOptions) (Record, error) {
 		kind = k
 	}
 	if kind == "" {
-		return nil, &FieldError{Field: "kind", Reason: "required (one of " + kindList() + ")"}
+		return nil, &FieldError{Field: "kind", Reason: "required (one of " + kindList(Kinds) + ")"}
 	}
 	p.kind = kind
 	r := New(kind)

@@ -200,6 +200,15 @@ func TestPostgresRefusingIsUnavailable(t *testing.T) {
 	// Past the token's recheck (1 s) every request reaches for the store.
 	time.Sleep(1500 * time.Millisecond)
 	terminate()
+	// A pooled connection those terminations ended answers its next query
+	// "terminating connection due to administrator command" (the database
+	// shutting down, to Candor) before the pool reaches for a new one,
+	// which the limit refuses: once /healthz names the limit, every
+	// request below meets it.
+	p.waitFor(t, "/healthz to name the connection limit", func() (string, bool) {
+		_, b := exchange(t, "GET", base+"/healthz", "", nil)
+		return string(b), strings.Contains(string(b), "too many connections")
+	})
 
 	for _, c := range []struct{ path, token, want string }{
 		{"/healthz", "", "store unreachable: too many connections"},

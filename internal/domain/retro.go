@@ -18,5 +18,10 @@ type RetroValidation struct {
 	ValidatedAt      time.Time `json:"validated_at"`
 }
 
+// RetroValidationID is the id of the retro-validation record of the
+// deployment with this source and id: one record per deployment, which
+// the dataset takes out by it when its row is quarantined.
+func RetroValidationID(source, id string) string { return source + "/" + id }
+
 func (*RetroValidation) Kind() Kind             { return KindRetroValidation }
 func (r *RetroValidation) EventTime() time.Time { return r.ValidatedAt }

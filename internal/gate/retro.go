@@ -109,7 +109,7 @@ const RetroSource = "candor"
 
 func writeRetroRecord(ctx context.Context, st store.Store, v RetroValidation) error {
 	src, id, _ := strings.Cut(v.Deployment, "/")
-	return writeRecord(ctx, st, &domain.RetroValidation{Meta: domain.Meta{ID: v.Deployment, Source: RetroSource}, DeploymentSource: src, DeploymentID: id, ValidatedAt: v.At})
+	return writeRecord(ctx, st, &domain.RetroValidation{Meta: domain.Meta{ID: domain.RetroValidationID(src, id), Source: RetroSource}, DeploymentSource: src, DeploymentID: id, ValidatedAt: v.At})
 }
 
 // writeRecord stores a record Candor makes itself, in its canonical form.

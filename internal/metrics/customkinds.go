@@ -373,7 +373,7 @@ func buildCustomKinds() []*customKind {
 			fB("rolled_back", func(a *customAct) bool { return a.d.rolledBack(a.dep, a.asOf) }),
 			fB("rework", func(a *customAct) bool { return a.dep.Rework }),
 			fB("emergency", func(a *customAct) bool { return a.dep.Emergency }),
-			fT("retro_validated_at", true, func(a *customAct) int64 { return a.dep.RetroValid }),
+			fT("retro_validated_at", true, func(a *customAct) int64 { return a.d.retroValid(a.dep) }),
 			code("rollback_of", func(a *customAct) uint32 { return a.dep.rollbackOf }),
 			code("change_request", func(a *customAct) uint32 { return a.dep.cr }),
 		}, serviceFields(depSvc)...)...)

@@ -107,7 +107,7 @@ const (
 type Dep struct {
 	Finished   int64 // unix ns
 	Started    int64 // 0 when absent
-	RetroValid int64
+	RetroValid int64 // the record's own; Dataset.retroValid adds a recorded one
 	Prod       bool
 	Status     uint8
 	Rework     bool // reason hotfix/rollback or rollback_of set
@@ -863,7 +863,6 @@ func (h held) codes(d *Dataset, source, id string) (uint32, uint32) {
 }
 
 func (d *Dataset) applyDeployment(r *domain.Deployment, h held) {
-	k := key(r.Source, r.ID)
 	if h.dep != nil {
 		d.removeDep(h.dep)
 	}
@@ -894,9 +893,6 @@ func (d *Dataset) applyDeployment(r *domain.Deployment, h held) {
 		Finished: ns(r.FinishedAt), Started: ns(r.StartedAt),
 		Rework:    r.Reason == domain.ReasonHotfix || r.Reason == domain.ReasonRollback || r.RollbackOf != "",
 		Emergency: r.Emergency, RetroValid: ns(r.RetroValidatedAt),
-	}
-	if v := d.retro[k]; v != 0 && (p.RetroValid == 0 || v < p.RetroValid) {
-		p.RetroValid = v
 	}
 	if len(r.Changes) > 0 {
 		p.changes = d.chgRefs.add(d.uniqueCodes(r.Changes))

@@ -339,7 +339,7 @@ func emergencyRetroOverdue(d *Dataset, q Query) Result {
 		if !d.matchDep(q, x) || x.Finished >= limit {
 			continue
 		}
-		if x.RetroValid != 0 && x.RetroValid <= asOf {
+		if v := d.retroValid(x); v != 0 && v <= asOf {
 			continue
 		}
 		n++

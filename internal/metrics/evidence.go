@@ -112,8 +112,8 @@ func (d *Dataset) release(x *Dep, asOf int64) Release {
 	slices.SortFunc(r.Changes, func(a, b ReleaseChange) int {
 		return cmp.Or(a.MergedAt.Compare(b.MergedAt), cmp.Compare(a.Source, b.Source), cmp.Compare(a.ID, b.ID))
 	})
-	if x.RetroValid != 0 && x.RetroValid <= asOf {
-		r.RetroValidatedAt = utcPtr(x.RetroValid)
+	if v := d.retroValid(x); v != 0 && v <= asOf {
+		r.RetroValidatedAt = utcPtr(v)
 	}
 	for _, i := range d.attributedIncidents(x, asOf) {
 		_, link, _ := d.IncidentDeploymentAsOf(i, asOf)

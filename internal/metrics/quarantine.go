@@ -58,6 +58,10 @@ func (d *Dataset) remove(k domain.Key) {
 		d.removeScan(key(k.Source, k.ID))
 		return
 	}
+	if k.Kind == domain.KindRetroValidation {
+		d.dropRetro(k.ID)
+		return
+	}
 	if k.Kind == domain.KindService {
 		if s := d.Services[k.ID]; s != nil && s.Source == k.Source {
 			delete(d.Services, k.ID)

@@ -228,3 +228,76 @@ func TestRowWrittenAgainLeavesQuarantine(t *testing.T) {
 		}
 	}
 }
+
+// A quarantined retro-validation takes its validation out of the
+// deployment it named, back to the deployment record's own
+// retro_validated_at (or none): the dataset then computes what one that
+// never held the retro-validation computes. It had been merged into the
+// deployment, which kept it. A retro-validation written again naming
+// another deployment moves it.
+func TestQuarantinedRetroValidationIsTakenOut(t *testing.T) {
+	end := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	dep := func(id string, own time.Time) *domain.Deployment {
+		return &domain.Deployment{Meta: domain.Meta{ID: id, Source: "import"}, Service: "checkout", Environment: "production",
+			FinishedAt: end.Add(-10 * day), Status: domain.StatusSuccess, Emergency: true, RetroValidatedAt: own}
+	}
+	retro := func(depID string, at time.Time) *domain.RetroValidation {
+		return &domain.RetroValidation{Meta: domain.Meta{ID: domain.RetroValidationID("import", depID), Source: "candor"},
+			DeploymentSource: "import", DeploymentID: depID, ValidatedAt: at}
+	}
+	deps := []domain.Record{dep("d1", time.Time{}), dep("d2", end.Add(-5*day)), dep("d3", time.Time{})}
+	r1, r2 := retro("d1", end.Add(-8*day)), retro("d2", end.Add(-9*day))
+	snapshot := func(d *Dataset) string {
+		d.Prepare()
+		var out []any
+		for _, asOf := range []time.Time{end, end.Add(-6 * day)} {
+			r, err := d.Compute("emergency_retro_overdue", Query{AsOf: asOf, Window: 30 * day, Records: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r, d.EmergencyChanges(asOf))
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	build := func(recs ...domain.Record) *Dataset {
+		d := NewDataset(DefaultConfig())
+		for _, r := range recs {
+			d.Apply(r, time.Time{})
+		}
+		return d
+	}
+	// Retro-validations applied before and after their deployments.
+	held := build(append([]domain.Record{r1}, append(deps, r2)...)...)
+	if r, _ := held.Compute("emergency_retro_overdue", Query{AsOf: end, Window: 30 * day}); r.Count != 1 {
+		t.Fatalf("with both retro-validations: %d overdue, want 1 (d3)", r.Count)
+	}
+	if got := held.EmergencyChanges(end); got[1].RetroValidatedAt == nil || !got[1].RetroValidatedAt.Equal(end.Add(-9*day)) {
+		t.Fatalf("d2 retro-validated at %v, want the earlier recorded time", got[1].RetroValidatedAt)
+	}
+	snapshot(held) // cached results
+	held.Quarantine(domain.KeyOf(r1), 10, "cannot be decoded")
+	if got, want := snapshot(held), snapshot(build(append(deps, r2)...)); got != want {
+		t.Errorf("d1's retro-validation quarantined:\n got %s\nwant %s", got, want)
+	}
+	held.Quarantine(domain.KeyOf(r2), 11, "cannot be decoded")
+	if got, want := snapshot(held), snapshot(build(deps...)); got != want {
+		t.Errorf("both quarantined (d2 back to its own time):\n got %s\nwant %s", got, want)
+	}
+	// Written again readably: as if never quarantined.
+	held.Apply(r1, time.Time{})
+	held.Apply(r2, time.Time{})
+	if got, want := snapshot(held), snapshot(build(append(deps, r1, r2)...)); got != want {
+		t.Errorf("written again:\n got %s\nwant %s", got, want)
+	}
+	// The record of d1's id written again naming d3: d1 loses it.
+	moved := retro("d3", end.Add(-7*day))
+	moved.ID = r1.ID
+	held.Apply(moved, time.Time{})
+	if got, want := snapshot(held), snapshot(build(append(deps, moved, r2)...)); got != want {
+		t.Errorf("written again naming another deployment:\n got %s\nwant %s", got, want)
+	}
+}
